@@ -1,0 +1,57 @@
+// Package store holds the counters and values that must outlive a config
+// snapshot: rate-limit windows, quotas, concurrency leases and cached values.
+//
+// Two implementations share one contract: Memory (the default, one process)
+// and Redis (shared by every replica). Keys are opaque strings built by the
+// policies; each implementation adds its own namespace.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Decision is the answer of a limit check.
+type Decision struct {
+	Allowed    bool          // the call is admitted
+	Limit      int64         // the configured limit
+	Remaining  int64         // calls (or units) left in the current window after this call
+	RetryAfter time.Duration // when not allowed: how long until a call would be admitted (> 0)
+}
+
+// Store is the shared-state contract used by the limit and cache policies.
+// Every method must be safe for concurrent use and must honour ctx's deadline:
+// a store that cannot answer in time returns an error wrapping ErrUnavailable.
+type Store interface {
+	// RateLimit checks key against limit calls per sliding window and, when
+	// admitted, adds n (n == 0 only checks). Rejected calls are not counted.
+	RateLimit(ctx context.Context, key string, limit int64, window time.Duration, n int64) (Decision, error)
+
+	// Quota checks key against limit units per fixed period whose windows
+	// start at start + k*period, and when admitted adds n (n == 0 only checks).
+	Quota(ctx context.Context, key string, limit int64, period time.Duration, start time.Time, n int64) (Decision, error)
+
+	// Acquire takes one of max concurrent slots for key. The lease expires
+	// after ttl unless renewed, so a dead replica never leaks slots. A nil
+	// Lease with Allowed=false means the key is full.
+	Acquire(ctx context.Context, key string, max int64, ttl time.Duration) (Lease, Decision, error)
+
+	// CacheGet, CacheSet and CacheDelete back the cache-*-value policies.
+	CacheGet(ctx context.Context, key string) (value []byte, ok bool, err error)
+	CacheSet(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	CacheDelete(ctx context.Context, key string) error
+
+	Close() error
+}
+
+// Lease is one held concurrency slot.
+type Lease interface {
+	// Renew extends the lease by its ttl. Holders renew at ttl/3.
+	Renew(ctx context.Context) error
+	// Release frees the slot. It is idempotent.
+	Release(ctx context.Context) error
+}
+
+// ErrUnavailable marks errors caused by the store being down or slow.
+var ErrUnavailable = errors.New("store unavailable")
