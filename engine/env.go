@@ -1,0 +1,254 @@
+package engine
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Env is the root of every expression: the only name in scope is `context`,
+// plus the helper functions (see funcs.go).
+type Env struct {
+	Context *Context `expr:"context"`
+}
+
+// Context mirrors APIM's `context` object. See the README for each member.
+type Context struct {
+	Request    *Request
+	Response   *Response
+	Variables  Variables
+	Api        *Api
+	Deployment *Deployment
+	LastError  *LastError
+	RequestId  string
+	Timestamp  time.Time
+	Elapsed    time.Duration
+}
+
+// Request is the incoming request (for WebSocket APIs, the upgrade request).
+// Inbound set-header and set-query-parameter change it, and the changed
+// request is what the backend receives.
+type Request struct {
+	Method      string
+	Url         *Url
+	OriginalUrl *Url
+	Headers     Headers
+	IpAddress   string
+	Body        *Body
+	// MatchedParameters holds path parameters; reserved, empty for now.
+	MatchedParameters map[string]string
+}
+
+// Url is a parsed URL, as APIM's IUrl.
+type Url struct {
+	Scheme      string
+	Host        string
+	Port        int
+	Path        string
+	QueryString string // "?a=1&b=2", or "" (always reflects Query after changes)
+	Query       Query
+}
+
+// String gives the URL back as text.
+func (u *Url) String() string {
+	var b strings.Builder
+	b.WriteString(u.Scheme)
+	b.WriteString("://")
+	b.WriteString(u.Host)
+	if u.Port != 0 && !(u.Port == 80 && (u.Scheme == "http" || u.Scheme == "ws")) && !(u.Port == 443 && (u.Scheme == "https" || u.Scheme == "wss")) {
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(u.Port))
+	}
+	b.WriteString(u.Path)
+	b.WriteString(u.QueryString)
+	return b.String()
+}
+
+// NewUrl turns a net/url URL into a context Url.
+func NewUrl(u *url.URL, scheme, host string) *Url {
+	out := &Url{Scheme: scheme, Path: u.Path}
+	h, p := host, ""
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		h, p = host[:i], host[i+1:]
+	}
+	out.Host = h
+	if p != "" {
+		out.Port, _ = strconv.Atoi(p)
+	} else if scheme == "https" || scheme == "wss" {
+		out.Port = 443
+	} else {
+		out.Port = 80
+	}
+	if u.RawQuery != "" {
+		out.QueryString = "?" + u.RawQuery
+		q, _ := url.ParseQuery(u.RawQuery)
+		out.Query = Query(q)
+	} else {
+		out.Query = Query{}
+	}
+	return out
+}
+
+// SetQuery changes the query and keeps QueryString in step.
+func (u *Url) SetQuery(q Query) {
+	u.Query = q
+	enc := url.Values(q).Encode()
+	if enc == "" {
+		u.QueryString = ""
+	} else {
+		u.QueryString = "?" + enc
+	}
+}
+
+// Headers are case-insensitive, as HTTP headers are; keys are stored in
+// canonical form. Use GetValueOrDefault rather than indexing, which is
+// case-sensitive.
+type Headers map[string][]string
+
+// GetValueOrDefault returns the header's values joined with ",", or def.
+func (h Headers) GetValueOrDefault(name, def string) string {
+	v, ok := h[textproto.CanonicalMIMEHeaderKey(name)]
+	if !ok || len(v) == 0 {
+		return def
+	}
+	if len(v) == 1 {
+		return v[0]
+	}
+	return strings.Join(v, ",")
+}
+
+// ContainsKey reports whether the header is present.
+func (h Headers) ContainsKey(name string) bool {
+	_, ok := h[textproto.CanonicalMIMEHeaderKey(name)]
+	return ok
+}
+
+// Query holds query parameters (case-sensitive, as URLs are).
+type Query map[string][]string
+
+// GetValueOrDefault returns the parameter's values joined with ",", or def.
+func (q Query) GetValueOrDefault(name, def string) string {
+	v, ok := q[name]
+	if !ok || len(v) == 0 {
+		return def
+	}
+	if len(v) == 1 {
+		return v[0]
+	}
+	return strings.Join(v, ",")
+}
+
+// ContainsKey reports whether the parameter is present.
+func (q Query) ContainsKey(name string) bool { _, ok := q[name]; return ok }
+
+// Variables are the policy's variables (set-variable, send-request responses).
+type Variables map[string]any
+
+// GetValueOrDefault returns the variable, or def when it is not set.
+func (v Variables) GetValueOrDefault(name string, def any) any {
+	if x, ok := v[name]; ok {
+		return x
+	}
+	return def
+}
+
+// ContainsKey reports whether the variable is set.
+func (v Variables) ContainsKey(name string) bool { _, ok := v[name]; return ok }
+
+// Response is context.Response and the value a send-request stores (APIM's IResponse).
+type Response struct {
+	StatusCode   int
+	StatusReason string
+	Headers      Headers
+	Body         *Body
+}
+
+// NewResponse returns an empty response with the given status.
+func NewResponse(status int) *Response {
+	return &Response{StatusCode: status, StatusReason: http.StatusText(status), Headers: Headers{}, Body: &Body{}}
+}
+
+// Body is a message body that expressions can read as text or JSON.
+// Reading does not consume it: the same body can be read many times and
+// still be forwarded (APIM's preserveContent is always on).
+type Body struct {
+	data   []byte
+	load   func() ([]byte, error) // lazy source, read once on first access
+	once   sync.Once
+	err    error
+	jsonV  any
+	jsonOK bool
+	jsonE  error
+}
+
+// NewBody wraps bytes.
+func NewBody(b []byte) *Body { return &Body{data: b} }
+
+// NewLazyBody reads the body on first access only.
+func NewLazyBody(load func() ([]byte, error)) *Body { return &Body{load: load} }
+
+// Bytes returns the body's bytes (reading it first if it is lazy).
+func (b *Body) Bytes() ([]byte, error) {
+	if b == nil {
+		return nil, nil
+	}
+	if b.load != nil {
+		b.once.Do(func() { b.data, b.err = b.load() })
+	}
+	return b.data, b.err
+}
+
+// AsString returns the body as text (APIM: Body.As<string>()).
+func (b *Body) AsString() (string, error) {
+	d, err := b.Bytes()
+	return string(d), err
+}
+
+// AsJSON parses the body as JSON (APIM: Body.As<JObject>()): objects become
+// maps, so `r.Body.AsJSON().url` and `r.Body.AsJSON()["url"]` both work.
+func (b *Body) AsJSON() (any, error) {
+	if b == nil {
+		return nil, nil
+	}
+	if b.jsonOK || b.jsonE != nil {
+		return b.jsonV, b.jsonE
+	}
+	d, err := b.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	b.jsonE = json.Unmarshal(d, &b.jsonV)
+	b.jsonOK = b.jsonE == nil
+	return b.jsonV, b.jsonE
+}
+
+// Api describes the API being served.
+type Api struct {
+	Name       string
+	Type       string // websocket | http
+	Path       string
+	ServiceUrl string
+}
+
+// Deployment describes this gateway.
+type Deployment struct {
+	GatewayId   string
+	Region      string
+	ServiceName string
+}
+
+// LastError is set when a policy fails and on-error runs.
+type LastError struct {
+	Source   string // the policy element, e.g. "send-request"
+	Reason   string // e.g. ExpressionValueEvaluationFailure, RateLimitExceeded
+	Message  string
+	Scope    string // global | api
+	Section  string // inbound | backend | outbound
+	Path     string // inbound/choose[1]/when[2]/send-request[1]
+	PolicyId string // the policy's id attribute
+}

@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// NamedValues are the {{name}} values of apis/named-values.xml.
+//
+//	<named-values>
+//	  <named-value name="app-url">http://127.0.0.1:5000</named-value>
+//	  <named-value name="api-key" secret="true" env="API_KEY"/>
+//	  <named-value name="svc-url" env="SVC_URL" default="http://127.0.0.1:5001"/>
+//	</named-values>
+//
+// A value with env= is read from that environment variable (falling back to
+// default= or the text; missing altogether is an error). Secret values are
+// never printed: messages show {{name}}, and traces hide values built from them.
+type NamedValues struct {
+	values map[string]NamedValue
+}
+
+// NamedValue is one value.
+type NamedValue struct {
+	Name   string
+	Value  string
+	Secret bool
+	Pos    Pos
+}
+
+// NewNamedValues builds a set from values (tests, programmatic use).
+func NewNamedValues(vals ...NamedValue) *NamedValues {
+	nv := &NamedValues{values: map[string]NamedValue{}}
+	for _, v := range vals {
+		nv.values[v.Name] = v
+	}
+	return nv
+}
+
+// Secrets returns the secret values (to mask them in logs).
+func (nv *NamedValues) Secrets() []string {
+	if nv == nil {
+		return nil
+	}
+	var out []string
+	for _, v := range nv.values {
+		if v.Secret && v.Value != "" {
+			out = append(out, v.Value)
+		}
+	}
+	return out
+}
+
+// ParseNamedValues reads a <named-values> document. getenv is os.Getenv in
+// production.
+func ParseNamedValues(root *Node, getenv func(string) string) (*NamedValues, ErrorList) {
+	var errs ErrorList
+	nv := &NamedValues{values: map[string]NamedValue{}}
+	if root.Name != "named-values" {
+		errs.Add(root.Pos, "", "the root element must be <named-values>, not <%s>", root.Name)
+		return nv, errs
+	}
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	for _, n := range root.Children {
+		if n.Name != "named-value" {
+			errs.Add(n.Pos, "", "unexpected element <%s> (want <named-value>)", n.Name)
+			continue
+		}
+		v := NamedValue{Pos: n.Pos}
+		var env, def string
+		hasDef := false
+		for _, a := range n.Attrs {
+			switch a.Name {
+			case "name":
+				v.Name = a.Value
+			case "secret":
+				switch a.Value {
+				case "true":
+					v.Secret = true
+				case "false":
+				default:
+					errs.Add(a.ValuePos, "", "attribute \"secret\" must be true or false, not %q", a.Value)
+				}
+			case "env":
+				env = a.Value
+			case "default":
+				def, hasDef = a.Value, true
+			default:
+				errs.Add(a.Pos, "", "<named-value> has no attribute %q (known: name, secret, env, default)", a.Name)
+			}
+		}
+		if len(n.Children) > 0 {
+			errs.Add(n.Children[0].Pos, "", "unexpected element <%s> inside <named-value>", n.Children[0].Name)
+		}
+		switch {
+		case v.Name == "":
+			errs.Add(n.Pos, "", "<named-value> needs the attribute \"name\"")
+			continue
+		case !validName(v.Name):
+			errs.Add(n.Pos, "", "named value %q: names use letters, digits, '-', '_' and '.'", v.Name)
+			continue
+		}
+		if _, dup := nv.values[v.Name]; dup {
+			errs.Add(n.Pos, "", "named value %q is defined twice", v.Name)
+			continue
+		}
+		v.Value = n.Text
+		if env != "" {
+			if e := getenv(env); e != "" {
+				v.Value = e
+			} else if hasDef {
+				v.Value = def
+			} else if n.Text == "" {
+				errs.Add(n.Pos, "", "named value %q: environment variable %s is not set and there is no default", v.Name, env)
+			}
+		} else if hasDef && v.Value == "" {
+			v.Value = def
+		}
+		if strings.Contains(v.Value, "{{") {
+			errs.Add(n.Pos, "", "named value %q: a value may not contain another {{name}}", v.Name)
+		}
+		if len(v.Value) > 4096 {
+			errs.Add(n.Pos, "", "named value %q is longer than 4096 characters", v.Name)
+		}
+		nv.values[v.Name] = v
+	}
+	return nv, errs
+}
+
+func validName(s string) bool {
+	for _, c := range s {
+		if !(c == '-' || c == '_' || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Substitute replaces every {{name}} in s. It reports whether a secret was used.
+func (nv *NamedValues) Substitute(s string) (string, bool, error) {
+	var b strings.Builder
+	secret := false
+	for {
+		i := strings.Index(s, "{{")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), secret, nil
+		}
+		j := strings.Index(s[i:], "}}")
+		if j < 0 {
+			return "", secret, fmt.Errorf("unclosed {{ (named values are written {{name}})")
+		}
+		name := strings.TrimSpace(s[i+2 : i+j])
+		var v NamedValue
+		ok := false
+		if nv != nil {
+			v, ok = nv.values[name]
+		}
+		if !ok {
+			return "", secret, fmt.Errorf("unknown named value {{%s}} (define it in apis/named-values.xml)", name)
+		}
+		secret = secret || v.Secret
+		b.WriteString(s[:i])
+		b.WriteString(v.Value)
+		s = s[i+j+2:]
+	}
+}
+
+func (nv *NamedValues) hasSecret(raw string) bool {
+	if nv == nil || !strings.Contains(raw, "{{") {
+		return false
+	}
+	_, secret, _ := nv.Substitute(raw)
+	return secret
+}

@@ -1,0 +1,240 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Section is one of the four parts of a policy document.
+type Section uint8
+
+const (
+	Inbound Section = 1 << iota
+	Backend
+	Outbound
+	OnError
+
+	AllSections = Inbound | Backend | Outbound | OnError
+)
+
+var sectionNames = []struct {
+	s    Section
+	name string
+}{{Inbound, "inbound"}, {Backend, "backend"}, {Outbound, "outbound"}, {OnError, "on-error"}}
+
+func (s Section) String() string {
+	out := ""
+	for _, n := range sectionNames {
+		if s&n.s != 0 {
+			if out != "" {
+				out += ", "
+			}
+			out += n.name
+		}
+	}
+	return out
+}
+
+// Step is one compiled policy. Run only evaluates: all parsing and
+// compilation happened at load. Run must be safe for concurrent use (all
+// per-request data lives in the State).
+type Step interface {
+	Run(ctx context.Context, s *State) error
+}
+
+// StepFunc adapts a function to Step.
+type StepFunc func(ctx context.Context, s *State) error
+
+// Run calls f.
+func (f StepFunc) Run(ctx context.Context, s *State) error { return f(ctx, s) }
+
+// Compiled is a Step with where it came from.
+type Compiled struct {
+	Step    Step
+	Name    string // element name, e.g. set-header
+	ID      string // the optional id attribute
+	Path    string
+	Pos     Pos
+	Scope   string // global | api
+	Section Section
+}
+
+// Block is a sequence of steps; XML order is execution order.
+type Block []*Compiled
+
+// Run runs the steps in order until one fails or the pipeline stops.
+func (b Block) Run(ctx context.Context, s *State) error {
+	for _, c := range b {
+		if s.trace != nil {
+			if err := s.traceStep(ctx, c); err != nil {
+				return err
+			}
+		} else if err := c.Step.Run(ctx, s); err != nil {
+			return wrapStep(c, err)
+		}
+		if s.stopped {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (s *State) traceStep(ctx context.Context, c *Compiled) error {
+	i := s.trace.begin(c)
+	t0 := time.Now()
+	err := c.Step.Run(ctx, s)
+	s.trace.end(i, time.Since(t0), err, s.stopped)
+	if err != nil {
+		return wrapStep(c, err)
+	}
+	return nil
+}
+
+func wrapStep(c *Compiled, err error) error {
+	var se *StepError
+	if errors.As(err, &se) {
+		return err
+	}
+	return &StepError{Step: c, Err: err}
+}
+
+// Plan is one API's compiled policy: immutable, shared by every request.
+type Plan struct {
+	Inbound, Backend, Outbound, OnError Block
+	// HasBackend reports whether the backend section was written (an empty
+	// written section forwards nothing, as in APIM).
+	HasBackend bool
+}
+
+// Section returns the block for a section.
+func (p *Plan) Section(sec Section) Block {
+	switch sec {
+	case Inbound:
+		return p.Inbound
+	case Backend:
+		return p.Backend
+	case Outbound:
+		return p.Outbound
+	case OnError:
+		return p.OnError
+	}
+	return nil
+}
+
+// Run runs one section. It reports true when the pipeline has ended and the
+// gateway must answer with s.Response() as it is: a return-response, or a
+// failure handled through on-error. Details of a failure are in
+// s.LastError() and FailureOf.
+func (p *Plan) Run(ctx context.Context, sec Section, s *State) bool {
+	err := p.Section(sec).Run(ctx, s)
+	if err == nil {
+		return s.stopped
+	}
+	p.fail(ctx, sec, s, err)
+	return true
+}
+
+// Fail runs on-error for a failure outside the policy steps (the gateway
+// uses it for backend connection failures), as if sec had failed.
+func (p *Plan) Fail(ctx context.Context, sec Section, s *State, pe *PolicyError) {
+	p.fail(ctx, sec, s, pe)
+}
+
+func (p *Plan) fail(ctx context.Context, sec Section, s *State, err error) {
+	le := &LastError{Section: sec.String(), Reason: ReasonExpression, Message: err.Error()}
+	var se *StepError
+	if errors.As(err, &se) {
+		le.Source, le.Path, le.PolicyId, le.Scope = se.Step.Name, se.Step.Path, se.Step.ID, se.Step.Scope
+		le.Section = se.Step.Section.String()
+	}
+	var pe *PolicyError
+	resp := (*Response)(nil)
+	if errors.As(err, &pe) {
+		le.Reason, le.Message = pe.Reason, pe.Message
+		resp = pe.Response
+		if resp == nil {
+			resp = ErrorResponse(statusOr(pe.Status, 500), publicMessage(pe))
+		}
+	} else {
+		resp = ErrorResponse(500, "Internal server error")
+	}
+	if errors.Is(err, context.Canceled) {
+		le.Reason = ReasonCanceled
+	} else if errors.Is(err, context.DeadlineExceeded) && le.Reason != ReasonTimeout {
+		le.Reason = ReasonTimeout
+	}
+	s.ctx.LastError = le
+	s.ctx.Response = resp
+	s.stopped = false
+	if sec != OnError {
+		if oerr := p.OnError.Run(ctx, s); oerr != nil {
+			// on-error itself failed: answer with a plain 500 and keep the
+			// original error as LastError (the gateway logs both).
+			s.ctx.Response = ErrorResponse(500, "Internal server error")
+			le.Message += "; on-error failed too: " + oerr.Error()
+		}
+	}
+	s.stopped = true
+}
+
+// publicMessage is what the client sees for a failure with no on-error
+// response: the policy's own message for client errors (4xx), a generic one
+// for server errors, so internals never leak.
+func publicMessage(pe *PolicyError) string {
+	st := statusOr(pe.Status, 500)
+	if st < 500 {
+		return pe.Message
+	}
+	switch st {
+	case 502:
+		return "Bad gateway"
+	case 503:
+		return "Service unavailable"
+	case 504:
+		return "Gateway timeout"
+	}
+	return "Internal server error"
+}
+
+// Trace records each executed step when enabled for a request.
+type Trace struct {
+	Steps []TraceStep
+}
+
+// TraceStep is one executed step.
+type TraceStep struct {
+	Path     string
+	Policy   string
+	ID       string
+	Section  string
+	Duration time.Duration
+	Outcome  string // ok | stopped | error: ...
+	Notes    []string
+}
+
+func (t *Trace) begin(c *Compiled) int {
+	t.Steps = append(t.Steps, TraceStep{Path: c.Path, Policy: c.Name, ID: c.ID, Section: c.Section.String()})
+	return len(t.Steps) - 1
+}
+
+func (t *Trace) end(i int, d time.Duration, err error, stopped bool) {
+	st := &t.Steps[i]
+	st.Duration = d
+	switch {
+	case err != nil:
+		st.Outcome = "error: " + err.Error()
+	case stopped:
+		st.Outcome = "stopped"
+	default:
+		st.Outcome = "ok"
+	}
+}
+
+func (t *Trace) note(n string) {
+	if len(t.Steps) == 0 {
+		t.Steps = append(t.Steps, TraceStep{})
+	}
+	st := &t.Steps[len(t.Steps)-1]
+	st.Notes = append(st.Notes, n)
+}

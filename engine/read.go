@@ -1,0 +1,467 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+)
+
+// Node is one element of a policy file as written, with where it stands.
+// Nodes are produced by Read and consumed by the compiler; they are not
+// retained by compiled plans.
+type Node struct {
+	Name     string
+	Pos      Pos    // the '<' of the start tag
+	Path     string // inbound/choose[1]/when[2]/send-request[1]
+	Attrs    []*Attr
+	Children []*Node
+	Text     string // character data directly inside, trimmed (expressions kept raw)
+	TextPos  Pos    // first non-space character of Text
+	Parent   *Node
+}
+
+// Attr is one attribute with the place of its name and of its value.
+type Attr struct {
+	Name     string
+	Value    string
+	Pos      Pos // the attribute name
+	ValuePos Pos // the first character inside the quotes
+}
+
+// Attr returns the attribute called name, or nil.
+func (n *Node) Attr(name string) *Attr {
+	for _, a := range n.Attrs {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// Placeholders for characters that XML forbids raw but APIM's "rawxml" allows
+// inside @(...) and @{...}. Each is one rune, so line:col stay exact.
+const (
+	rawQuote = '\uE000'
+	rawApos  = '\uE001'
+	rawLt    = '\uE002'
+	rawGt    = '\uE003'
+	rawAmp   = '\uE004'
+)
+
+var unraw = strings.NewReplacer(
+	string(rawQuote), `"`, string(rawApos), `'`, string(rawLt), `<`, string(rawGt), `>`, string(rawAmp), `&`)
+
+// tagInfo records where a start tag and its attributes stand in the escaped text.
+type tagInfo struct {
+	start     int   // offset of '<'
+	attrNames []int // offsets of each attribute name, in order
+	attrVals  []int // offsets of the first byte inside each attribute's quotes
+	textStart int   // offset just after the start tag's '>'
+}
+
+// ReadFile reads a policy (or any tollgate XML) file.
+func ReadFile(path string) (*Node, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("cannot read: %s", errText(err))}
+	}
+	return Read(path, data)
+}
+
+// Read parses data (named file in messages) into a Node tree. It accepts raw
+// '"', '\'', '<', '>' and '&' inside @(...) and @{...} expressions, in
+// attribute values and in text, as APIM's rawxml format does.
+func Read(file string, data []byte) (*Node, error) {
+	lx := lexer{src: data, file: file}
+	if err := lx.run(); err != nil {
+		return nil, err
+	}
+	lines := newLineIndex(file, lx.out.Bytes())
+
+	// encoding/xml gives located syntax errors (etree does not).
+	dec := xml.NewDecoder(bytes.NewReader(lx.out.Bytes()))
+	dec.Strict = true
+	for {
+		off := dec.InputOffset()
+		_, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			msg := err.Error()
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				msg = se.Msg
+			}
+			pos := lines.pos(int(dec.InputOffset()))
+			if pos.Line == 0 || int(dec.InputOffset()) <= int(off) {
+				pos = lines.pos(int(off))
+			}
+			return nil, &Error{Pos: pos, Msg: "malformed XML: " + unraw.Replace(msg)}
+		}
+	}
+
+	doc := etree.NewDocument()
+	doc.ReadSettings.PreserveDuplicateAttrs = true
+	if err := doc.ReadFromBytes(lx.out.Bytes()); err != nil {
+		return nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "malformed XML: " + errText(err)}
+	}
+	root := doc.Root()
+	if root == nil {
+		return nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "empty document: no root element"}
+	}
+	b := builder{tags: lx.tags, lines: lines, src: lx.out.Bytes()}
+	n, err := b.build(root, nil, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+type builder struct {
+	tags  []tagInfo
+	next  int
+	lines *lineIndex
+	src   []byte
+}
+
+func (b *builder) build(e *etree.Element, parent *Node, path string, depth int) (*Node, error) {
+	if b.next >= len(b.tags) {
+		return nil, &Error{Pos: Pos{File: b.lines.file}, Msg: "internal error: element positions out of step"}
+	}
+	ti := b.tags[b.next]
+	b.next++
+	n := &Node{Name: qname(e.Space, e.Tag), Pos: b.lines.pos(ti.start), Parent: parent, Path: path}
+	if len(ti.attrNames) != len(e.Attr) {
+		return nil, &Error{Pos: n.Pos, Msg: "internal error: attribute positions out of step"}
+	}
+	seen := map[string]bool{}
+	for i, a := range e.Attr {
+		name := a.Key
+		if a.Space != "" {
+			name = a.Space + ":" + a.Key
+		}
+		at := &Attr{Name: name, Value: unraw.Replace(a.Value), Pos: b.lines.pos(ti.attrNames[i]), ValuePos: b.lines.pos(ti.attrVals[i])}
+		if seen[name] {
+			return nil, &Error{Pos: at.Pos, Msg: fmt.Sprintf("malformed XML: attribute %q given twice", name)}
+		}
+		seen[name] = true
+		n.Attrs = append(n.Attrs, at)
+	}
+	var text strings.Builder
+	for _, t := range e.Child {
+		if cd, ok := t.(*etree.CharData); ok {
+			text.WriteString(cd.Data)
+		}
+	}
+	raw := text.String()
+	trimmed := strings.TrimSpace(raw)
+	n.Text = unraw.Replace(trimmed)
+	n.TextPos = b.lines.pos(firstNonSpace(b.src, ti.textStart))
+
+	counts := map[string]int{}
+	for _, c := range e.ChildElements() {
+		name := qname(c.Space, c.Tag)
+		counts[name]++
+		childPath := name // sections are unique: no index
+		if depth > 0 {
+			childPath = path + "/" + name + "[" + strconv.Itoa(counts[name]) + "]"
+		}
+		child, err := b.build(c, n, childPath, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		n.Children = append(n.Children, child)
+	}
+	return n, nil
+}
+
+func qname(space, local string) string {
+	if space == "" {
+		return local
+	}
+	return space + ":" + local
+}
+
+func firstNonSpace(src []byte, off int) int {
+	for off < len(src) {
+		switch src[off] {
+		case ' ', '\t', '\r', '\n':
+			off++
+		default:
+			return off
+		}
+	}
+	return off
+}
+
+// lexer copies the source, replacing XML-special characters inside
+// expressions with placeholders, and records the offsets of start tags and
+// attributes so every element keeps its line and column.
+type lexer struct {
+	src  []byte
+	i    int
+	out  bytes.Buffer
+	tags []tagInfo
+	file string
+}
+
+func (lx *lexer) errAt(srcOff int, format string, args ...any) error {
+	li := newLineIndex(lx.file, lx.src)
+	return &Error{Pos: li.pos(srcOff), Msg: fmt.Sprintf(format, args...)}
+}
+
+func (lx *lexer) has(s string) bool { return bytes.HasPrefix(lx.src[lx.i:], []byte(s)) }
+
+func (lx *lexer) copyThrough(end string) bool {
+	j := bytes.Index(lx.src[lx.i:], []byte(end))
+	if j < 0 {
+		lx.out.Write(lx.src[lx.i:])
+		lx.i = len(lx.src)
+		return false
+	}
+	lx.out.Write(lx.src[lx.i : lx.i+j+len(end)])
+	lx.i += j + len(end)
+	return true
+}
+
+func (lx *lexer) run() error {
+	for _, r := range string(lx.src) {
+		if r >= rawQuote && r <= rawAmp {
+			return lx.errAt(bytes.IndexRune(lx.src, r), "unsupported character U+%04X (reserved by the reader)", r)
+		}
+	}
+	for lx.i < len(lx.src) {
+		switch {
+		case lx.has("<!--"):
+			lx.copyThrough("-->")
+		case lx.has("<![CDATA["):
+			lx.copyThrough("]]>")
+		case lx.has("<?"):
+			lx.copyThrough("?>")
+		case lx.has("<!"), lx.has("</"):
+			lx.copyThrough(">")
+		case lx.src[lx.i] == '<':
+			if err := lx.startTag(); err != nil {
+				return err
+			}
+		case lx.has("@(") || lx.has("@{"):
+			if err := lx.expr(); err != nil {
+				return err
+			}
+		default:
+			lx.out.WriteByte(lx.src[lx.i])
+			lx.i++
+		}
+	}
+	return nil
+}
+
+func isNameByte(c byte) bool {
+	return c == ':' || c == '_' || c == '-' || c == '.' || c >= 0x80 ||
+		(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+}
+
+func (lx *lexer) startTag() error {
+	ti := tagInfo{start: lx.out.Len()}
+	lx.out.WriteByte('<')
+	lx.i++
+	for lx.i < len(lx.src) && isNameByte(lx.src[lx.i]) {
+		lx.out.WriteByte(lx.src[lx.i])
+		lx.i++
+	}
+	for lx.i < len(lx.src) {
+		c := lx.src[lx.i]
+		switch {
+		case c == '>':
+			lx.out.WriteByte(c)
+			lx.i++
+			ti.textStart = lx.out.Len()
+			lx.tags = append(lx.tags, ti)
+			return nil
+		case c == '/' && lx.has("/>"):
+			lx.out.WriteString("/>")
+			lx.i += 2
+			ti.textStart = lx.out.Len()
+			lx.tags = append(lx.tags, ti)
+			return nil
+		case isNameByte(c):
+			ti.attrNames = append(ti.attrNames, lx.out.Len())
+			for lx.i < len(lx.src) && isNameByte(lx.src[lx.i]) {
+				lx.out.WriteByte(lx.src[lx.i])
+				lx.i++
+			}
+			for lx.i < len(lx.src) && (lx.src[lx.i] == ' ' || lx.src[lx.i] == '\t' || lx.src[lx.i] == '\n' || lx.src[lx.i] == '\r' || lx.src[lx.i] == '=') {
+				lx.out.WriteByte(lx.src[lx.i])
+				lx.i++
+			}
+			if lx.i >= len(lx.src) || (lx.src[lx.i] != '"' && lx.src[lx.i] != '\'') {
+				// Not an attribute value: leave it to the XML decoder to report.
+				ti.attrVals = append(ti.attrVals, lx.out.Len())
+				continue
+			}
+			q := lx.src[lx.i]
+			lx.out.WriteByte(q)
+			lx.i++
+			ti.attrVals = append(ti.attrVals, lx.out.Len())
+			for lx.i < len(lx.src) && lx.src[lx.i] != q {
+				if lx.has("@(") || lx.has("@{") {
+					if err := lx.expr(); err != nil {
+						return err
+					}
+					continue
+				}
+				lx.out.WriteByte(lx.src[lx.i])
+				lx.i++
+			}
+			if lx.i < len(lx.src) {
+				lx.out.WriteByte(q)
+				lx.i++
+			}
+		default:
+			lx.out.WriteByte(c)
+			lx.i++
+		}
+	}
+	lx.tags = append(lx.tags, ti)
+	return nil
+}
+
+// expr copies one @(...) or @{...} expression, escaping what XML forbids.
+// Brackets inside string literals do not count.
+func (lx *lexer) expr() error {
+	start := lx.i
+	open := lx.src[lx.i+1]
+	closer := byte(')')
+	if open == '{' {
+		closer = '}'
+	}
+	lx.out.WriteByte('@')
+	lx.out.WriteByte(open)
+	lx.i += 2
+	depth := 1
+	for lx.i < len(lx.src) {
+		c := lx.src[lx.i]
+		switch {
+		case c == '"' || c == '\'' || c == '`':
+			lx.escaped(c)
+			lx.i++
+			for lx.i < len(lx.src) && lx.src[lx.i] != c {
+				if lx.src[lx.i] == '\\' && c != '`' && lx.i+1 < len(lx.src) {
+					lx.escaped(lx.src[lx.i])
+					lx.i++
+				}
+				lx.escaped(lx.src[lx.i])
+				lx.i++
+			}
+			if lx.i >= len(lx.src) {
+				return lx.errAt(start, "unterminated expression: a string literal in this %q is never closed", "@"+string(open))
+			}
+			lx.escaped(c)
+			lx.i++
+			continue
+		case c == open:
+			depth++
+		case c == closer:
+			depth--
+			if depth == 0 {
+				lx.out.WriteByte(c)
+				lx.i++
+				return nil
+			}
+		}
+		lx.escaped(c)
+		lx.i++
+	}
+	return lx.errAt(start, "unterminated expression: no closing %q for this %q (check brackets and quotes)", string(closer), "@"+string(open))
+}
+
+func (lx *lexer) escaped(c byte) {
+	switch c {
+	case '"':
+		lx.out.WriteRune(rawQuote)
+	case '\'':
+		lx.out.WriteRune(rawApos)
+	case '<':
+		lx.out.WriteRune(rawLt)
+	case '>':
+		lx.out.WriteRune(rawGt)
+	case '&':
+		if isEntityRef(lx.src[lx.i:]) {
+			lx.out.WriteByte('&')
+		} else {
+			lx.out.WriteRune(rawAmp)
+		}
+	default:
+		lx.out.WriteByte(c)
+	}
+}
+
+// isEntityRef reports whether b starts with an XML entity or character
+// reference (&lt; &#60; &#x3C;), which is decoded as usual.
+func isEntityRef(b []byte) bool {
+	if len(b) < 3 || b[0] != '&' {
+		return false
+	}
+	for j := 1; j < len(b) && j < 12; j++ {
+		c := b[j]
+		if c == ';' {
+			return j > 1
+		}
+		if !(c == '#' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+			return false
+		}
+	}
+	return false
+}
+
+// lineIndex turns byte offsets into line:col, counting columns in runes.
+type lineIndex struct {
+	file   string
+	src    []byte
+	starts []int
+}
+
+func newLineIndex(file string, src []byte) *lineIndex {
+	li := &lineIndex{file: file, src: src, starts: []int{0}}
+	for i, c := range src {
+		if c == '\n' {
+			li.starts = append(li.starts, i+1)
+		}
+	}
+	return li
+}
+
+func (li *lineIndex) pos(off int) Pos {
+	if off < 0 {
+		off = 0
+	}
+	if off > len(li.src) {
+		off = len(li.src)
+	}
+	lo, hi := 0, len(li.starts)
+	for lo+1 < hi {
+		mid := (lo + hi) / 2
+		if li.starts[mid] <= off {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return Pos{File: li.file, Line: lo + 1, Col: utf8.RuneCount(li.src[li.starts[lo]:off]) + 1}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,53 @@
+package engine
+
+import "testing"
+
+func TestReadRawXML(t *testing.T) {
+	src := `<policies>
+  <inbound>
+    <choose>
+      <when condition="@(context.Request.Headers.GetValueOrDefault("X-Mode","") == "a" && 1 < 2)">
+        <set-body>@{ let x = "<b>"; return x; }</set-body>
+      </when>
+    </choose>
+  </inbound>
+</policies>`
+	n, err := Read("p.xml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	when := n.Children[0].Children[0].Children[0]
+	if when.Path != "inbound/choose[1]/when[1]" {
+		t.Errorf("path = %q", when.Path)
+	}
+	a := when.Attr("condition")
+	if a.Value != `@(context.Request.Headers.GetValueOrDefault("X-Mode","") == "a" && 1 < 2)` {
+		t.Errorf("value = %q", a.Value)
+	}
+	if a.Pos.String() != "p.xml:4:13" || a.ValuePos.String() != "p.xml:4:24" {
+		t.Errorf("attr pos = %s value pos = %s", a.Pos, a.ValuePos)
+	}
+	body := when.Children[0]
+	if body.Text != `@{ let x = "<b>"; return x; }` || body.TextPos.String() != "p.xml:5:19" {
+		t.Errorf("body = %q at %s", body.Text, body.TextPos)
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"mismatched", "<policies>\n  <inbound>\n  </outbound>\n</policies>", "p.xml:3:"},
+		{"unterminated expr", "<policies>\n <inbound>\n  <set-variable name=\"a\" value=\"@(1 + (2)\"/>", "p.xml:3:33: unterminated expression"},
+		{"dup attr", "<policies>\n<inbound a=\"1\" a=\"2\"/></policies>", "p.xml:2:16: malformed XML: attribute \"a\" given twice"},
+		{"empty", "", "p.xml:1:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Read("p.xml", []byte(tc.src))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if got := err.Error(); len(got) < len(tc.want) || got[:len(tc.want)] != tc.want {
+				t.Errorf("error = %q, want prefix %q", got, tc.want)
+			}
+		})
+	}
+}

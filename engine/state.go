@@ -1,0 +1,201 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// State is everything one handshake or request carries through a plan.
+// States are pooled: get one with AcquireState and give it back with Release.
+// A State is used by one goroutine at a time.
+type State struct {
+	env     Env
+	ctx     Context
+	req     Request
+	url     Url
+	vm      vm.VM
+	start   time.Time
+	stopped bool
+	trace   *Trace
+	atEnd   []func(context.Context, *State)
+	cleanup []func()
+
+	// BackendURL, when set (set-backend-service), replaces the API's
+	// service-url as the base the request path is appended to.
+	BackendURL string
+	// Forward holds the backend section's forward-request settings.
+	Forward ForwardSettings
+	// Connect holds messages to send once a WebSocket session is set up.
+	Connect []ConnectMessage
+	// Values lets policies keep per-request data that is not a variable
+	// (e.g. a concurrency lease), keyed by the policy.
+	Values map[any]any
+}
+
+// ForwardSettings are forward-request's attributes.
+type ForwardSettings struct {
+	Set                    bool
+	Timeout                time.Duration
+	FollowRedirects        bool
+	FailOnErrorStatusCode  bool
+	BufferResponse         bool
+	Skip                   bool // an empty backend section: nothing is forwarded
+}
+
+// ConnectMessage is a WebSocket message a policy sends right after the
+// backend connects, before any client frame is relayed.
+type ConnectMessage struct {
+	ToClient bool // false: to the backend
+	Binary   bool
+	Data     []byte
+}
+
+var statePool = sync.Pool{New: func() any {
+	s := &State{}
+	s.env.Context = &s.ctx
+	return s
+}}
+
+// AcquireState returns a clean State for one request to api.
+func AcquireState(api *Api) *State {
+	s := statePool.Get().(*State)
+	s.start = time.Now()
+	s.ctx.Api = api
+	s.ctx.Timestamp = s.start
+	if s.ctx.Variables == nil {
+		s.ctx.Variables = Variables{}
+	}
+	s.ctx.Request = &s.req
+	return s
+}
+
+// Release resets the State and returns it to the pool. The caller must not
+// use it (or anything it handed out, such as Context()) afterwards.
+func (s *State) Release() {
+	clear(s.ctx.Variables)
+	vars := s.ctx.Variables
+	s.ctx = Context{Variables: vars}
+	s.req = Request{}
+	s.url = Url{}
+	s.stopped = false
+	s.trace = nil
+	s.atEnd = s.atEnd[:0]
+	s.cleanup = s.cleanup[:0]
+	s.BackendURL = ""
+	s.Forward = ForwardSettings{}
+	s.Connect = s.Connect[:0]
+	clear(s.Values)
+	statePool.Put(s)
+}
+
+// SetRequest fills context.Request from an incoming HTTP request's parts.
+// The header map is used as is (not copied): inbound set-header changes it.
+func (s *State) SetRequest(method, scheme, host string, u *url.URL, h http.Header, ip string) {
+	s.req.Method = method
+	s.req.Headers = Headers(h)
+	s.req.IpAddress = ip
+	s.url = *NewUrl(u, scheme, host)
+	s.req.Url = &s.url
+	orig := s.url
+	s.req.OriginalUrl = &orig
+}
+
+// SetRequestID sets context.RequestId.
+func (s *State) SetRequestID(id string) { s.ctx.RequestId = id }
+
+// SetDeployment sets context.Deployment.
+func (s *State) SetDeployment(d *Deployment) { s.ctx.Deployment = d }
+
+// Context returns the expression context, for policies and the gateway.
+func (s *State) Context() *Context { return &s.ctx }
+
+// Variables returns context.Variables.
+func (s *State) Variables() Variables { return s.ctx.Variables }
+
+// Stop ends the pipeline: return-response uses it.
+func (s *State) Stop() { s.stopped = true }
+
+// Stopped reports whether the pipeline has ended with a response.
+func (s *State) Stopped() bool { return s.stopped }
+
+// Response returns context.Response, creating an empty 200 when unset.
+func (s *State) Response() *Response {
+	if s.ctx.Response == nil {
+		s.ctx.Response = NewResponse(http.StatusOK)
+	}
+	return s.ctx.Response
+}
+
+// SetResponse sets context.Response (the backend's response, or a policy's).
+func (s *State) SetResponse(r *Response) { s.ctx.Response = r }
+
+// LastError returns context.LastError (nil when nothing failed).
+func (s *State) LastError() *LastError { return s.ctx.LastError }
+
+// Start is when the request arrived.
+func (s *State) Start() time.Time { return s.start }
+
+// AtEnd registers work to run after the outbound section (rate-limit-by-key
+// with an increment-condition counts there). The gateway calls Finish.
+func (s *State) AtEnd(f func(context.Context, *State)) { s.atEnd = append(s.atEnd, f) }
+
+// Finish runs the AtEnd work.
+func (s *State) Finish(ctx context.Context) {
+	for _, f := range s.atEnd {
+		f(ctx, s)
+	}
+}
+
+// OnDone registers f to run when the request (for WebSocket APIs: the whole
+// session) is over, whatever the outcome. limit-concurrency releases its
+// lease this way. The gateway calls Done exactly once.
+func (s *State) OnDone(f func()) { s.cleanup = append(s.cleanup, f) }
+
+// Done runs the OnDone functions, last registered first, and forgets them.
+func (s *State) Done() {
+	for i := len(s.cleanup) - 1; i >= 0; i-- {
+		s.cleanup[i]()
+	}
+	s.cleanup = s.cleanup[:0]
+}
+
+// EnableTrace turns step tracing on for this request and returns the trace.
+func (s *State) EnableTrace() *Trace {
+	s.trace = &Trace{}
+	return s.trace
+}
+
+// Trace returns the trace, or nil when tracing is off.
+func (s *State) Trace() *Trace { return s.trace }
+
+// Tracef adds a note to the step being traced. It costs a nil check when
+// tracing is off; guard expensive arguments with `if s.Trace() != nil`.
+func (s *State) Tracef(format string, args ...any) {
+	if s.trace == nil {
+		return
+	}
+	s.trace.note(fmt.Sprintf(format, args...))
+}
+
+// run evaluates one program against this request.
+func (s *State) run(p *program) (out any, err error) {
+	if p.elapsed {
+		s.ctx.Elapsed = time.Since(s.start)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, exprFailure(p, fmt.Errorf("panic: %v", r))
+		}
+	}()
+	out, err = s.vm.Run(p.prog, &s.env)
+	if err != nil {
+		return nil, exprFailure(p, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,187 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// program is one compiled expression.
+type program struct {
+	prog    *vm.Program
+	src     string // as written (named values not substituted), for messages
+	elapsed bool   // reads context.Elapsed
+	secret  bool   // built from a secret named value: never trace its result
+}
+
+// Str is a string attribute or text: a constant, or an expression.
+type Str struct {
+	c string
+	p *program
+}
+
+// ConstStr returns a constant Str.
+func ConstStr(s string) Str { return Str{c: s} }
+
+// IsConst reports whether the value is known at load time.
+func (s Str) IsConst() bool { return s.p == nil }
+
+// Const returns the constant (only meaningful when IsConst).
+func (s Str) Const() string { return s.c }
+
+// Source returns the expression as written, or the constant.
+func (s Str) Source() string {
+	if s.p != nil {
+		return s.p.src
+	}
+	return s.c
+}
+
+// Secret reports whether the value came from a secret named value.
+func (s Str) Secret() bool { return s.p != nil && s.p.secret }
+
+// Eval returns the value for this request.
+func (s Str) Eval(st *State) (string, error) {
+	if s.p == nil {
+		return s.c, nil
+	}
+	v, err := st.run(s.p)
+	if err != nil {
+		return "", err
+	}
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case nil:
+		return "", nil
+	case int:
+		return strconv.Itoa(x), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	case fmt.Stringer:
+		return x.String(), nil
+	}
+	return "", exprFailure(s.p, fmt.Errorf("result is %T, want a string", v))
+}
+
+// Bool is a boolean attribute: a constant, or an expression.
+type Bool struct {
+	c bool
+	p *program
+}
+
+// ConstBool returns a constant Bool.
+func ConstBool(b bool) Bool { return Bool{c: b} }
+
+// IsConst reports whether the value is known at load time.
+func (b Bool) IsConst() bool { return b.p == nil }
+
+// Const returns the constant.
+func (b Bool) Const() bool { return b.c }
+
+// Eval returns the value for this request.
+func (b Bool) Eval(st *State) (bool, error) {
+	if b.p == nil {
+		return b.c, nil
+	}
+	v, err := st.run(b.p)
+	if err != nil {
+		return false, err
+	}
+	if x, ok := v.(bool); ok {
+		return x, nil
+	}
+	return false, exprFailure(b.p, fmt.Errorf("result is %T, want a bool", v))
+}
+
+// Int is an integer attribute: a constant, or an expression.
+type Int struct {
+	c        int64
+	p        *program
+	min, max int64
+}
+
+// ConstInt returns a constant Int.
+func ConstInt(n int64) Int { return Int{c: n, min: math.MinInt64, max: math.MaxInt64} }
+
+// IsConst reports whether the value is known at load time.
+func (n Int) IsConst() bool { return n.p == nil }
+
+// Const returns the constant.
+func (n Int) Const() int64 { return n.c }
+
+// Eval returns the value for this request; results outside the attribute's
+// range are errors.
+func (n Int) Eval(st *State) (int64, error) {
+	if n.p == nil {
+		return n.c, nil
+	}
+	v, err := st.run(n.p)
+	if err != nil {
+		return 0, err
+	}
+	var r int64
+	switch x := v.(type) {
+	case int:
+		r = int64(x)
+	case int64:
+		r = x
+	case int32:
+		r = int64(x)
+	case float64:
+		if x != math.Trunc(x) || math.IsInf(x, 0) || math.IsNaN(x) {
+			return 0, exprFailure(n.p, fmt.Errorf("result %v is not a whole number", x))
+		}
+		r = int64(x)
+	case string:
+		p, perr := strconv.ParseInt(x, 10, 64)
+		if perr != nil {
+			return 0, exprFailure(n.p, fmt.Errorf("result %q is not a whole number", x))
+		}
+		r = p
+	default:
+		return 0, exprFailure(n.p, fmt.Errorf("result is %T, want a number", v))
+	}
+	if r < n.min || r > n.max {
+		return 0, exprFailure(n.p, fmt.Errorf("result %d is out of range [%d, %d]", r, n.min, n.max))
+	}
+	return r, nil
+}
+
+// Seconds evaluates an Int counted in seconds as a Duration.
+func (n Int) Seconds(st *State) (time.Duration, error) {
+	v, err := n.Eval(st)
+	return time.Duration(v) * time.Second, err
+}
+
+// Value is an attribute of any type (set-variable's value): a literal is a
+// string constant, an expression keeps its result type.
+type Value struct {
+	c any
+	p *program
+}
+
+// IsConst reports whether the value is known at load time.
+func (v Value) IsConst() bool { return v.p == nil }
+
+// Secret reports whether the value came from a secret named value.
+func (v Value) Secret() bool { return v.p != nil && v.p.secret }
+
+// Eval returns the value for this request.
+func (v Value) Eval(st *State) (any, error) {
+	if v.p == nil {
+		return v.c, nil
+	}
+	return st.run(v.p)
+}
+
+func exprFailure(p *program, err error) error {
+	return &PolicyError{Reason: ReasonExpression, Message: fmt.Sprintf("expression %s failed: %s", p.src, err.Error()), cause: err}
+}

@@ -1,0 +1,81 @@
+package policies
+
+import (
+	"context"
+	"strings"
+
+	"tollgate/engine"
+)
+
+// <check-header name="Authorization" failed-check-httpcode="401"
+//
+//	failed-check-error-message="Not authorized" ignore-case="true">
+//	<value>…</value>
+//
+// </check-header>
+// Without values it only checks that the header exists; otherwise any one
+// value must match (a comma-separated header matches on any element).
+type checkHeader struct {
+	name       engine.Str
+	status     int
+	message    engine.Str
+	ignoreCase bool
+	values     []engine.Str
+}
+
+func parseCheckHeader(p *engine.Parser) engine.Step {
+	c := &checkHeader{
+		name:       p.Str("name", true, ""),
+		status:     int(p.LitInt("failed-check-httpcode", true, 401, 100, 599)),
+		message:    p.Str("failed-check-error-message", true, ""),
+		ignoreCase: p.LitBool("ignore-case", false),
+	}
+	if !p.Has("ignore-case") {
+		p.Errorf("<check-header> needs the attribute %q", "ignore-case")
+	}
+	for _, n := range p.Children() {
+		if n.Name == "value" {
+			c.values = append(c.values, p.Child(n).TextStr())
+		}
+	}
+	return c
+}
+
+func (c *checkHeader) Run(_ context.Context, s *engine.State) error {
+	name, err := c.name.Eval(s)
+	if err != nil {
+		return err
+	}
+	h := s.Context().Request.Headers
+	if !h.ContainsKey(name) {
+		return c.fail(s, engine.ReasonHeaderNotFound)
+	}
+	if len(c.values) == 0 {
+		return nil
+	}
+	got := h.GetValueOrDefault(name, "")
+	for _, v := range c.values {
+		want, err := v.Eval(s)
+		if err != nil {
+			return err
+		}
+		for _, g := range strings.Split(got, ",") {
+			g = strings.TrimSpace(g)
+			if g == want || (c.ignoreCase && strings.EqualFold(g, want)) {
+				return nil
+			}
+		}
+		if got == want || (c.ignoreCase && strings.EqualFold(got, want)) {
+			return nil
+		}
+	}
+	return c.fail(s, engine.ReasonHeaderValue)
+}
+
+func (c *checkHeader) fail(s *engine.State, reason string) error {
+	msg, err := c.message.Eval(s)
+	if err != nil {
+		return err
+	}
+	return engine.NewPolicyError(reason, c.status, msg, nil)
+}

@@ -1,0 +1,91 @@
+package policies
+
+import (
+	"context"
+	"fmt"
+
+	"tollgate/engine"
+)
+
+// <return-response response-variable-name="r">
+//
+//	<set-status code="401" reason="Unauthorized"/>
+//	<set-header name="…">…</set-header>
+//	<set-body>…</set-body>
+//
+// </return-response>
+// Ends the pipeline and answers with that response (default 200, empty body).
+// With response-variable-name, a send-request response is the starting point.
+type returnResponse struct {
+	fromVar string
+	status  *setStatus
+	headers []*setHeader
+	body    *setBody
+}
+
+func parseReturnResponse(p *engine.Parser) engine.Step {
+	rr := &returnResponse{fromVar: p.LitStr("response-variable-name", false, "")}
+	for _, n := range p.Children() {
+		c := p.Child(n)
+		switch n.Name {
+		case "set-status":
+			if rr.status != nil {
+				c.Errorf("<return-response> has more than one <set-status>")
+			}
+			rr.status = parseSetStatusInto(c)
+		case "set-header":
+			sh := &setHeader{response: true}
+			sh.name, sh.action, sh.values = parseNameActionValues(c, "header")
+			rr.headers = append(rr.headers, sh)
+		case "set-body":
+			if rr.body != nil {
+				c.Errorf("<return-response> has more than one <set-body>")
+			}
+			rr.body = parseSetBodyInto(c, true)
+		default:
+			c.Errorf("unexpected element <%s> inside <return-response> (want set-status, set-header, set-body)", n.Name)
+		}
+	}
+	return rr
+}
+
+func (rr *returnResponse) Run(ctx context.Context, s *engine.State) error {
+	resp := engine.NewResponse(200)
+	if rr.fromVar != "" {
+		v, ok := s.Variables()[rr.fromVar]
+		base, isResp := v.(*engine.Response)
+		switch {
+		case !ok:
+			return engine.NewPolicyError(engine.ReasonExpression, 500, fmt.Sprintf("variable %q is not set", rr.fromVar), nil)
+		case !isResp:
+			return engine.NewPolicyError(engine.ReasonExpression, 500, fmt.Sprintf("variable %q holds %T, not a response", rr.fromVar, v), nil)
+		}
+		resp = &engine.Response{StatusCode: base.StatusCode, StatusReason: base.StatusReason, Headers: engine.Headers{}, Body: base.Body}
+		for k, v := range base.Headers {
+			resp.Headers[k] = append([]string(nil), v...)
+		}
+	}
+	prev := s.Context().Response
+	s.SetResponse(resp)
+	if rr.status != nil {
+		if err := rr.status.Run(ctx, s); err != nil {
+			s.SetResponse(prev)
+			return err
+		}
+	}
+	for _, h := range rr.headers {
+		if err := h.Run(ctx, s); err != nil {
+			s.SetResponse(prev)
+			return err
+		}
+	}
+	if rr.body != nil {
+		if err := rr.body.Run(ctx, s); err != nil {
+			s.SetResponse(prev)
+			return err
+		}
+	}
+	s.Tracef("return %d", resp.StatusCode)
+	s.Stop()
+	return nil
+}

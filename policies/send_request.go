@@ -1,0 +1,234 @@
+package policies
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"tollgate/engine"
+)
+
+// <send-request mode="new|copy" response-variable-name="r" timeout="60" ignore-error="false">
+//
+//	<set-url>…</set-url> <set-method>POST</set-method>
+//	<set-header name="…" exists-action="…"><value>…</value></set-header>
+//	<set-body>…</set-body>
+//
+// </send-request>
+// Calls out over HTTP and stores the response (an engine.Response: StatusCode,
+// Headers, Body.AsString(), Body.AsJSON()) in the variable. A non-2xx answer
+// is not an error. A failed call (connection, timeout, body over the size
+// cap) jumps to on-error with reason Timeout / SendRequestFailure /
+// ResponseTooLarge and a default 502 (504 for timeouts), unless ignore-error
+// is true: then the variable is set to nil.
+type sendRequest struct {
+	d         *Deps
+	copyMode  bool
+	variable  string
+	timeout   engine.Int
+	ignoreErr bool
+	url       *engine.Str
+	method    engine.Str
+	headers   []*setHeader
+	body      *engine.Str
+	maxBytes  int64
+}
+
+func (d *Deps) parseSendRequest(p *engine.Parser) engine.Step {
+	sr := &sendRequest{
+		d:         d,
+		copyMode:  p.LitStr("mode", false, "new", "new", "copy") == "copy",
+		variable:  p.LitStr("response-variable-name", true, ""),
+		timeout:   p.Int("timeout", false, 60, 1, 3600),
+		ignoreErr: p.LitBool("ignore-error", false),
+		method:    engine.ConstStr(http.MethodGet),
+		maxBytes:  d.MaxCalloutBytes,
+	}
+	for _, n := range p.Children() {
+		c := p.Child(n)
+		switch n.Name {
+		case "set-url":
+			u := c.TextStr()
+			if u.IsConst() {
+				if err := checkHTTPURL(u.Const()); err != nil {
+					c.Errorf("%s", err.Error())
+				}
+			}
+			sr.url = &u
+		case "set-method":
+			sr.method = c.TextStr()
+			if sr.method.IsConst() && (sr.method.Const() == "" || strings.ContainsAny(sr.method.Const(), " \t/")) {
+				c.Errorf("<set-method> must be an HTTP method such as GET or POST, not %q", sr.method.Const())
+			}
+		case "set-header":
+			sh := &setHeader{}
+			sh.name, sh.action, sh.values = parseNameActionValues(c, "header")
+			sr.headers = append(sr.headers, sh)
+		case "set-body":
+			b := c.TextStr()
+			sr.body = &b
+		case "authentication-certificate", "authentication-managed-identity", "proxy":
+			c.Errorf("<%s> is not supported by tollgate", n.Name)
+		default:
+			c.Errorf("unexpected element <%s> inside <send-request> (want set-url, set-method, set-header, set-body)", n.Name)
+		}
+	}
+	if sr.url == nil && !sr.copyMode {
+		p.Errorf("<send-request> needs <set-url> (unless mode=\"copy\")")
+	}
+	return sr
+}
+
+func checkHTTPURL(s string) error {
+	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+		return fmt.Errorf("URL %q must start with http:// or https://", s)
+	}
+	return nil
+}
+
+func (sr *sendRequest) Run(ctx context.Context, s *engine.State) error {
+	resp, err := sr.call(ctx, s)
+	if err != nil {
+		var pe *engine.PolicyError
+		if errors.As(err, &pe) && pe.Reason == engine.ReasonExpression {
+			return err // a broken expression is never ignored
+		}
+		if sr.ignoreErr {
+			s.Variables()[sr.variable] = nil
+			s.Tracef("%s = nil (ignored error: %s)", sr.variable, err.Error())
+			return nil
+		}
+		return err
+	}
+	s.Variables()[sr.variable] = resp
+	return nil
+}
+
+func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Response, error) {
+	cur := s.Context().Request
+	method, err := sr.method.Eval(s)
+	if err != nil {
+		return nil, err
+	}
+	var target string
+	if sr.url != nil {
+		if target, err = sr.url.Eval(s); err != nil {
+			return nil, err
+		}
+		if err := checkHTTPURL(target); err != nil {
+			return nil, engine.NewPolicyError(engine.ReasonExpression, 500, err.Error(), nil)
+		}
+	} else if cur != nil && cur.Url != nil {
+		target = cur.Url.String()
+	}
+	var body []byte
+	switch {
+	case sr.body != nil:
+		b, err := sr.body.Eval(s)
+		if err != nil {
+			return nil, err
+		}
+		body = []byte(b)
+	case sr.copyMode && cur != nil && cur.Body != nil:
+		if body, err = cur.Body.Bytes(); err != nil {
+			return nil, engine.NewPolicyError(engine.ReasonCallout, 502, "cannot read the request body to copy: "+err.Error(), err)
+		}
+	}
+	if sr.copyMode && sr.url == nil && cur != nil {
+		method = cur.Method
+	}
+
+	// Headers: evaluate set-header children against a scratch header map.
+	h := engine.Headers{}
+	if sr.copyMode && cur != nil {
+		for k, v := range cur.Headers {
+			h[k] = append([]string(nil), v...)
+		}
+	}
+	for _, sh := range sr.headers {
+		name, action, vals, err := evalAll(s, sh.name, sh.action, sh.values)
+		if err != nil {
+			return nil, err
+		}
+		applyHeader(h, name, action, vals)
+	}
+
+	timeout, err := sr.timeout.Seconds(s)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var rdr io.Reader
+	if body != nil {
+		rdr = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(cctx, method, target, rdr)
+	if err != nil {
+		return nil, engine.NewPolicyError(engine.ReasonCallout, 502, "cannot build request to "+redactURL(target)+": "+err.Error(), err)
+	}
+	req.Header = http.Header(h)
+	if host := h.GetValueOrDefault("Host", ""); host != "" {
+		req.Host = host
+	}
+	t0 := time.Now()
+	res, err := sr.d.HTTPClient.Do(req)
+	if err != nil {
+		return nil, calloutError(target, cctx, err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, sr.maxBytes+1))
+	if err != nil {
+		return nil, calloutError(target, cctx, err)
+	}
+	if int64(len(data)) > sr.maxBytes {
+		return nil, engine.NewPolicyError(engine.ReasonResponseTooLarge, 502,
+			fmt.Sprintf("response from %s is larger than %d bytes", redactURL(target), sr.maxBytes), nil)
+	}
+	if s.Trace() != nil {
+		s.Tracef("%s %s -> %d in %s", method, redactURL(target), res.StatusCode, time.Since(t0).Round(time.Microsecond))
+	}
+	return &engine.Response{
+		StatusCode:   res.StatusCode,
+		StatusReason: http.StatusText(res.StatusCode),
+		Headers:      engine.Headers(res.Header),
+		Body:         engine.NewBody(data),
+	}, nil
+}
+
+func calloutError(target string, ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return engine.NewPolicyError(engine.ReasonTimeout, 504, "send-request to "+redactURL(target)+" timed out", err)
+	}
+	// net/http errors quote the URL, which may carry secrets.
+	msg := err.Error()
+	if ue, ok := err.(interface{ Unwrap() error }); ok && ue.Unwrap() != nil {
+		msg = ue.Unwrap().Error()
+	}
+	return engine.NewPolicyError(engine.ReasonCallout, 502, "send-request to "+redactURL(target)+" failed: "+msg, err)
+}
+
+func applyHeader(h engine.Headers, name, action string, vals []string) {
+	key := http.CanonicalHeaderKey(name)
+	if !repeatHeaders[key] && len(vals) > 1 {
+		vals = []string{strings.Join(vals, ",")}
+	}
+	_, exists := h[key]
+	switch action {
+	case "delete":
+		delete(h, key)
+	case "skip":
+		if !exists {
+			h[key] = vals
+		}
+	case "append":
+		h[key] = append(h[key], vals...)
+	default:
+		h[key] = vals
+	}
+}

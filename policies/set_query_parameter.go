@@ -1,0 +1,51 @@
+package policies
+
+import (
+	"context"
+
+	"tollgate/engine"
+)
+
+// <set-query-parameter name="x" exists-action="override|skip|append|delete"><value>…</value></set-query-parameter>
+// Changes the query string sent to the backend.
+type setQueryParameter struct {
+	name, action engine.Str
+	values       []engine.Str
+}
+
+func parseSetQueryParameter(p *engine.Parser) engine.Step {
+	q := &setQueryParameter{}
+	q.name, q.action, q.values = parseNameActionValues(p, "parameter")
+	return q
+}
+
+func (q *setQueryParameter) Run(_ context.Context, s *engine.State) error {
+	name, action, vals, err := evalAll(s, q.name, q.action, q.values)
+	if err != nil {
+		return err
+	}
+	u := s.Context().Request.Url
+	if u == nil {
+		return nil
+	}
+	query := u.Query
+	if query == nil {
+		query = engine.Query{}
+	}
+	_, exists := query[name]
+	switch action {
+	case "delete":
+		delete(query, name)
+	case "skip":
+		if !exists {
+			query[name] = vals
+		}
+	case "append":
+		query[name] = append(query[name], vals...)
+	default:
+		query[name] = vals
+	}
+	u.SetQuery(query)
+	s.Tracef("%s %s", action, name)
+	return nil
+}
