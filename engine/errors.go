@@ -68,4 +68,3 @@ func statusOr(s, def int) int {
 	}
 	return s
 }
-

@@ -77,7 +77,7 @@ func ReadFile(path string) (*Node, error) {
 }
 
 // Read parses data (named file in messages) into a Node tree. It accepts raw
-// '"', '\'', '<', '>' and '&' inside @(...) and @{...} expressions, in
+// '"', '\”, '<', '>' and '&' inside @(...) and @{...} expressions, in
 // attribute values and in text, as APIM's rawxml format does.
 func Read(file string, data []byte) (*Node, error) {
 	lx := lexer{src: data, file: file}

@@ -40,12 +40,12 @@ type State struct {
 
 // ForwardSettings are forward-request's attributes.
 type ForwardSettings struct {
-	Set                    bool
-	Timeout                time.Duration
-	FollowRedirects        bool
-	FailOnErrorStatusCode  bool
-	BufferResponse         bool
-	Skip                   bool // an empty backend section: nothing is forwarded
+	Set                   bool
+	Timeout               time.Duration
+	FollowRedirects       bool
+	FailOnErrorStatusCode bool
+	BufferResponse        bool
+	Skip                  bool // an empty backend section: nothing is forwarded
 }
 
 // ConnectMessage is a WebSocket message a policy sends right after the
