@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"sync"
 	"time"
@@ -36,6 +37,17 @@ type State struct {
 	// Values lets policies keep per-request data that is not a variable
 	// (e.g. a concurrency lease), keyed by the policy.
 	Values map[any]any
+
+	// BytesIn and BytesOut are the payload bytes this request moved, filled
+	// by the gateway before it calls Done: for HTTP APIs the request and
+	// response body bytes, for WebSocket APIs the message bytes relayed
+	// client→backend and backend→client over the whole session. The quota
+	// policies' bandwidth limits count them in an OnDone function.
+	BytesIn, BytesOut int64
+
+	// respHeaders are headers for the response the client gets; see
+	// SetResponseHeader.
+	respHeaders Headers
 }
 
 // ForwardSettings are forward-request's attributes.
@@ -91,6 +103,8 @@ func (s *State) Release() {
 	s.Forward = ForwardSettings{}
 	s.Connect = s.Connect[:0]
 	clear(s.Values)
+	s.BytesIn, s.BytesOut = 0, 0
+	clear(s.respHeaders)
 	statePool.Put(s)
 }
 
@@ -134,6 +148,26 @@ func (s *State) Response() *Response {
 
 // SetResponse sets context.Response (the backend's response, or a policy's).
 func (s *State) SetResponse(r *Response) { s.ctx.Response = r }
+
+// SetResponseHeader records a header for the response that goes to the
+// client, whichever it turns out to be: the backend's (or the WebSocket 101),
+// a return-response, or an error response. Policies that decide in inbound
+// what the final response must carry (rate-limit's remaining-calls and
+// total-calls headers) use it, because context.Response is not the client
+// response until the backend has answered. The gateway sets every recorded
+// header on the outgoing response after outbound (or on-error) has run,
+// replacing a header of the same name; a later call for the same name
+// replaces an earlier one.
+func (s *State) SetResponseHeader(name, value string) {
+	if s.respHeaders == nil {
+		s.respHeaders = Headers{}
+	}
+	s.respHeaders[textproto.CanonicalMIMEHeaderKey(name)] = []string{value}
+}
+
+// ResponseHeaders returns the headers recorded by SetResponseHeader (nil or
+// empty when none), for the gateway to apply. Keys are canonical.
+func (s *State) ResponseHeaders() Headers { return s.respHeaders }
 
 // LastError returns context.LastError (nil when nothing failed).
 func (s *State) LastError() *LastError { return s.ctx.LastError }
