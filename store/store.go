@@ -4,6 +4,12 @@
 // Two implementations share one contract: Memory (the default, one process)
 // and Redis (shared by every replica). Keys are opaque strings built by the
 // policies; each implementation adds its own namespace.
+//
+// Both run the same algorithms with the same arithmetic: a sliding-window
+// counter for RateLimit, fixed windows aligned to start + k*period for Quota,
+// expiring leases for Acquire. README.md in this directory describes them and
+// their accuracy. The package never logs: errors carry their context and wrap
+// their cause (ErrUnavailable, ErrInvalidArgument, ErrLeaseLost, ...).
 package store
 
 import (
@@ -25,7 +31,8 @@ type Decision struct {
 // a store that cannot answer in time returns an error wrapping ErrUnavailable.
 type Store interface {
 	// RateLimit checks key against limit calls per sliding window and, when
-	// admitted, adds n (n == 0 only checks). Rejected calls are not counted.
+	// admitted, adds n (n == 0 only checks: it is refused exactly when a call
+	// of one unit would be). Rejected calls are not counted.
 	RateLimit(ctx context.Context, key string, limit int64, window time.Duration, n int64) (Decision, error)
 
 	// Quota checks key against limit units per fixed period whose windows
@@ -47,7 +54,9 @@ type Store interface {
 
 // Lease is one held concurrency slot.
 type Lease interface {
-	// Renew extends the lease by its ttl. Holders renew at ttl/3.
+	// Renew extends the lease to now + its ttl. Holders renew at ttl/3. Once
+	// the lease has expired or been released Renew returns an error wrapping
+	// ErrLeaseLost: the slot may be someone else's by then.
 	Renew(ctx context.Context) error
 	// Release frees the slot. It is idempotent.
 	Release(ctx context.Context) error
