@@ -1,0 +1,281 @@
+// Command tollgate is a self-hosted API gateway with APIM-style policies.
+//
+//	tollgate serve [--apis DIR] [--listen ADDR] [--admin ADDR] ...
+//	tollgate check [DIR]
+//	tollgate version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"tollgate/engine"
+	"tollgate/gateway"
+	"tollgate/policies"
+	"tollgate/store"
+)
+
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "check":
+		return check(args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "tollgate", version)
+		return 0
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "tollgate: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  tollgate serve [flags]   serve every API in the apis folder (see tollgate serve -h)
+  tollgate check [DIR]     validate an apis folder; prints file:line:col: message per problem
+  tollgate version
+`)
+}
+
+// envDefault gives a flag its TOLLGATE_* environment value as default.
+func envDefault(name, def string) string {
+	if v, ok := os.LookupEnv("TOLLGATE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); ok {
+		return v
+	}
+	return def
+}
+
+type serveFlags struct {
+	apis, listen, admin, logLevel, logFormat, redis string
+	drain, storeTimeout                             time.Duration
+	watch                                           bool
+}
+
+func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := &serveFlags{}
+	str := func(p *string, name, def, help string) {
+		fs.StringVar(p, name, envDefault(name, def), help+" (env TOLLGATE_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
+	}
+	str(&f.apis, "apis", "apis", "folder of API definitions")
+	str(&f.listen, "listen", ":8080", "address for API traffic")
+	str(&f.admin, "admin", "127.0.0.1:9090", "address for /healthz, /readyz, /metrics, /status/reload (empty: off)")
+	str(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	str(&f.logFormat, "log-format", "console", "console or json")
+	str(&f.redis, "redis", "", "redis://host:port/db to share limits and caches across replicas (empty: in memory)")
+	var drain, storeTimeout, watch string
+	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
+	str(&storeTimeout, "store-timeout", "100ms", "bound on one limit/cache store call")
+	str(&watch, "watch", "true", "reload when files in the apis folder change")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if f.drain, err = time.ParseDuration(drain); err != nil {
+		return nil, fmt.Errorf("--drain-timeout: %w", err)
+	}
+	if f.storeTimeout, err = time.ParseDuration(storeTimeout); err != nil {
+		return nil, fmt.Errorf("--store-timeout: %w", err)
+	}
+	switch watch {
+	case "true", "1", "yes":
+		f.watch = true
+	case "false", "0", "no":
+	default:
+		return nil, fmt.Errorf("--watch must be true or false, not %q", watch)
+	}
+	return f, nil
+}
+
+func newLogger(level, format string) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	var cfg zap.Config
+	switch format {
+	case "json":
+		cfg = zap.NewProductionConfig()
+	case "console":
+		cfg = zap.NewDevelopmentConfig()
+		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		cfg.Development = false
+	default:
+		return nil, fmt.Errorf("--log-format must be console or json, not %q", format)
+	}
+	cfg.Level = zap.NewAtomicLevelAt(lvl)
+	cfg.DisableStacktrace = true
+	return cfg.Build()
+}
+
+func serve(args []string, stderr io.Writer) int {
+	f, err := parseServe(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "tollgate serve:", err)
+		return 2
+	}
+	log, err := newLogger(f.logLevel, f.logFormat)
+	if err != nil {
+		fmt.Fprintln(stderr, "tollgate serve:", err)
+		return 2
+	}
+	defer log.Sync()
+
+	metrics := gateway.NewMetrics()
+	var st store.Store = store.NewMemory()
+	if f.redis != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		rs, err := store.NewRedis(ctx, f.redis, store.RedisOptions{})
+		cancel()
+		if err != nil {
+			log.Error("cannot use redis", zap.String("redis", engine.RedactURL(f.redis)), zap.Error(err))
+			return 1
+		}
+		st = rs
+		log.Info("limits and caches are shared through redis", zap.String("redis", engine.RedactURL(f.redis)))
+	}
+	defer st.Close()
+	host, _ := os.Hostname()
+	reg := policies.Registry(policies.Deps{
+		Store:        st,
+		StoreTimeout: f.storeTimeout,
+		Log:          log.Named("policy"),
+		OnStoreError: func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
+	})
+	srv, err := gateway.New(gateway.Options{
+		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics, DrainTimeout: f.drain,
+		Deployment: &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
+	})
+	if err != nil {
+		var el engine.ErrorList
+		if errors.As(err, &el) {
+			for _, e := range el {
+				fmt.Fprintln(stderr, e.Error())
+			}
+		} else {
+			fmt.Fprintln(stderr, err)
+		}
+		log.Error("the configuration does not load; not starting", zap.String("apis", f.apis))
+		return 1
+	}
+
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		log.Error("cannot listen", zap.String("listen", f.listen), zap.Error(err))
+		return 1
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log.Named("http"))}
+	errc := make(chan error, 2)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	log.Info("serving", zap.String("listen", ln.Addr().String()), zap.String("apis", f.apis), zap.String("version", version))
+
+	var adminSrv *http.Server
+	if f.admin != "" {
+		aln, err := net.Listen("tcp", f.admin)
+		if err != nil {
+			log.Error("cannot listen (admin)", zap.String("admin", f.admin), zap.Error(err))
+			return 1
+		}
+		adminSrv = &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- adminSrv.Serve(aln) }()
+		log.Info("admin", zap.String("listen", aln.Addr().String()))
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	if f.watch {
+		w, err := gateway.Watch(ctx, srv, f.apis, log.Named("watch"))
+		if err != nil {
+			log.Warn("cannot watch the apis folder; reload with SIGHUP", zap.Error(err))
+		} else {
+			defer w.Close()
+		}
+	}
+
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	for {
+		select {
+		case err := <-errc:
+			log.Error("server stopped", zap.Error(err))
+			return 1
+		case s := <-sig:
+			if s == syscall.SIGHUP {
+				srv.Reload("SIGHUP")
+				continue
+			}
+			log.Info("shutting down: closing sessions with 1001", zap.String("signal", s.String()), zap.Duration("drain_timeout", f.drain))
+			dctx, cancel := context.WithTimeout(context.Background(), f.drain)
+			httpSrv.SetKeepAlivesEnabled(false)
+			_ = ln.Close()
+			if err := srv.Shutdown(dctx); err != nil {
+				log.Warn("drain timed out; closing what is left", zap.Error(err))
+			}
+			_ = httpSrv.Shutdown(dctx)
+			cancel()
+			if adminSrv != nil {
+				_ = adminSrv.Close()
+			}
+			log.Info("stopped")
+			return 0
+		}
+	}
+}
+
+func check(args []string, stdout, stderr io.Writer) int {
+	dir := "apis"
+	if len(args) > 1 {
+		fmt.Fprintln(stderr, "usage: tollgate check [DIR]")
+		return 2
+	}
+	if len(args) == 1 {
+		dir = args[0]
+	}
+	reg := policies.Registry(policies.Deps{Store: store.NewMemory()})
+	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{})
+	if len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintln(stdout, e.Error())
+		}
+		fmt.Fprintf(stderr, "%d problem(s)\n", len(errs))
+		return 1
+	}
+	for _, a := range snap.APIs {
+		fmt.Fprintf(stdout, "ok  %-20s %-9s %-20s -> %s\n", a.Name, a.Type, a.Path, engine.RedactURL(a.ServiceURL.String()))
+	}
+	return 0
+}

@@ -1,0 +1,435 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"tollgate/engine"
+)
+
+// API is one served API: its definition (api.xml) and compiled plan.
+// It is immutable once loaded and shared by every request of a snapshot.
+type API struct {
+	Name       string
+	Type       string // websocket | http
+	Path       string // URL prefix, "/chat"
+	ServiceURL *url.URL
+	Limits     Limits
+	Plan       *engine.Plan
+	Info       *engine.Api
+	Dir        string
+	// Hash covers everything that shapes this API's behaviour (its files,
+	// the global policy, named values, fragments). A reload that changes it
+	// counts as a change of this API.
+	Hash string
+}
+
+// Limits are the per-API limits, all with documented defaults (README).
+type Limits struct {
+	MaxMessageSize   int64         // max-message-size (bytes), default 1 MiB
+	IdleTimeout      time.Duration // idle-timeout (s), default 300
+	HandshakeTimeout time.Duration // handshake-timeout (s), default 10: backend dial
+	PingInterval     time.Duration // ping-interval (s), default 30
+	MaxConnections   int64         // max-connections, default 10000 (0: unlimited)
+	PolicyTimeout    time.Duration // policy-timeout (s), default 30: one section run
+	Timeout          time.Duration // timeout (s), default 300: HTTP backend call
+	MaxBodySize      int64         // max-body-size (bytes), default 4 MiB: bodies policies read
+	AllowedOrigins   []string      // allowed-origins: host patterns for browser Origin ("*": any); default same host only
+	// DrainOnChange: when a reload changes this API, its open sessions are
+	// closed with 1012 after DrainAfter, spread evenly over DrainWindow.
+	DrainOnChange bool
+	DrainAfter    time.Duration // drain-after (s), default 30
+	DrainWindow   time.Duration // drain-window (s), default 60
+}
+
+// DefaultLimits are the limits when api.xml says nothing.
+var DefaultLimits = Limits{
+	MaxMessageSize:   DefaultMaxMessageSize,
+	IdleTimeout:      DefaultIdleTimeout,
+	HandshakeTimeout: 10 * time.Second,
+	PingInterval:     DefaultPingInterval,
+	MaxConnections:   10000,
+	PolicyTimeout:    30 * time.Second,
+	Timeout:          300 * time.Second,
+	MaxBodySize:      4 << 20,
+	DrainAfter:       30 * time.Second,
+	DrainWindow:      60 * time.Second,
+}
+
+// Snapshot is one loaded configuration: every API, routed by longest prefix.
+type Snapshot struct {
+	APIs   []*API // sorted by path length, longest first
+	Hash   string // of the parsed content: equal hashes mean nothing changed
+	Named  *engine.NamedValues
+	Loaded time.Time
+	Dir    string
+}
+
+// Route returns the API whose path is the longest prefix of path (on a
+// segment boundary), or nil.
+func (s *Snapshot) Route(path string) *API {
+	for _, a := range s.APIs {
+		if a.Path == "/" || path == a.Path || (strings.HasPrefix(path, a.Path) && (strings.HasSuffix(a.Path, "/") || path[len(a.Path)] == '/')) {
+			return a
+		}
+	}
+	return nil
+}
+
+// API returns the API called name, or nil.
+func (s *Snapshot) API(name string) *API {
+	for _, a := range s.APIs {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// LoadOptions tune Load.
+type LoadOptions struct {
+	Getenv func(string) string // default os.Getenv
+}
+
+// Load reads an apis folder into a Snapshot:
+//
+//	DIR/named-values.xml        optional {{name}} values
+//	DIR/policy.xml              optional global policy
+//	DIR/fragments/NAME.xml      optional policy fragments (include-fragment)
+//	DIR/NAME/api.xml            one folder per API
+//	DIR/NAME/policy.xml         its policy (optional: inherits the global one)
+//
+// Every problem is collected; the snapshot is only usable when the error
+// list is empty.
+func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.ErrorList) {
+	var errs engine.ErrorList
+	h := sha256.New()
+	snap := &Snapshot{Loaded: time.Now(), Dir: dir}
+	getenv := opt.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		errs.Add(engine.Pos{File: dir}, "", "not a folder of API definitions")
+		return nil, errs
+	}
+
+	// Shared parts: everything that every API's hash depends on.
+	common := sha256.New()
+	nv := engine.NewNamedValues()
+	if data, ok := readIf(filepath.Join(dir, "named-values.xml"), &errs); ok {
+		common.Write(data)
+		if root, err := engine.Read(filepath.Join(dir, "named-values.xml"), data); err != nil {
+			errs.Append(err)
+		} else {
+			var nerrs engine.ErrorList
+			nv, nerrs = engine.ParseNamedValues(root, getenv)
+			errs = append(errs, nerrs...)
+		}
+		// env-sourced values shape behaviour too
+		for _, s := range nvFingerprint(nv) {
+			common.Write([]byte(s))
+		}
+	}
+	snap.Named = nv
+
+	frags := map[string]*engine.Node{}
+	fragDir := filepath.Join(dir, "fragments")
+	if ents, err := os.ReadDir(fragDir); err == nil {
+		for _, e := range ents {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".xml") {
+				continue
+			}
+			p := filepath.Join(fragDir, e.Name())
+			data, ok := readIf(p, &errs)
+			if !ok {
+				continue
+			}
+			common.Write([]byte(p))
+			common.Write(data)
+			root, err := engine.Read(p, data)
+			if err != nil {
+				errs.Append(err)
+				continue
+			}
+			if root.Name != "fragment" {
+				errs.Add(root.Pos, "", "a fragment file's root element must be <fragment>, not <%s>", root.Name)
+				continue
+			}
+			frags[strings.TrimSuffix(e.Name(), ".xml")] = root
+		}
+	}
+
+	comp := engine.NewCompiler(reg, nv)
+	comp.Fragments = frags
+	var global *engine.Plan
+	if data, ok := readIf(filepath.Join(dir, "policy.xml"), &errs); ok {
+		common.Write(data)
+		if root, err := engine.Read(filepath.Join(dir, "policy.xml"), data); err != nil {
+			errs.Append(err)
+		} else {
+			global = comp.Compile(root, "global", nil)
+		}
+	}
+	if global == nil {
+		global = &engine.Plan{}
+	}
+	commonSum := common.Sum(nil)
+
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		errs.Add(engine.Pos{File: dir}, "", "cannot list: %s", err.Error())
+	}
+	names := map[string]string{}
+	paths := map[string]string{}
+	for _, e := range ents {
+		if !isDirEntry(dir, e) || e.Name() == "fragments" || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		apiDir := filepath.Join(dir, e.Name())
+		apiFile := filepath.Join(apiDir, "api.xml")
+		data, ok := readIf(apiFile, &errs)
+		if !ok {
+			continue // a folder without api.xml is not an API (e.g. notes)
+		}
+		ah := sha256.New()
+		ah.Write(commonSum)
+		ah.Write(data)
+		root, err := engine.Read(apiFile, data)
+		if err != nil {
+			errs.Append(err)
+			continue
+		}
+		api := parseAPI(root, nv, &errs)
+		if api == nil {
+			continue
+		}
+		api.Dir = apiDir
+		if prev, dup := names[api.Name]; dup {
+			errs.Add(root.Pos, "", "API name %q is already used by %s", api.Name, prev)
+			continue
+		}
+		if prev, dup := paths[api.Path]; dup {
+			errs.Add(root.Pos, "", "API path %q is already used by %s", api.Path, prev)
+			continue
+		}
+		names[api.Name], paths[api.Path] = apiFile, apiFile
+		policyFile := filepath.Join(apiDir, "policy.xml")
+		plan := global
+		if pdata, ok := readIf(policyFile, &errs); ok {
+			ah.Write(pdata)
+			if proot, err := engine.Read(policyFile, pdata); err != nil {
+				errs.Append(err)
+			} else {
+				plan = comp.Compile(proot, "api", global)
+			}
+		}
+		api.Plan = plan
+		api.Hash = hex.EncodeToString(ah.Sum(nil))
+		h.Write([]byte(api.Hash))
+		snap.APIs = append(snap.APIs, api)
+	}
+	errs = append(errs, comp.Errors()...)
+	sort.Slice(snap.APIs, func(i, j int) bool {
+		if len(snap.APIs[i].Path) != len(snap.APIs[j].Path) {
+			return len(snap.APIs[i].Path) > len(snap.APIs[j].Path)
+		}
+		return snap.APIs[i].Path < snap.APIs[j].Path
+	})
+	h.Write(commonSum)
+	snap.Hash = hex.EncodeToString(h.Sum(nil))[:16]
+	errs = errs.Sort()
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return snap, nil
+}
+
+func nvFingerprint(nv *engine.NamedValues) []string {
+	if nv == nil {
+		return nil
+	}
+	return nv.Fingerprint()
+}
+
+func isDirEntry(dir string, e fs.DirEntry) bool {
+	if e.IsDir() {
+		return true
+	}
+	if e.Type()&fs.ModeSymlink != 0 { // ConfigMap-style symlinked folders
+		st, err := os.Stat(filepath.Join(dir, e.Name()))
+		return err == nil && st.IsDir()
+	}
+	return false
+}
+
+// readIf reads a file that may be absent.
+func readIf(path string, errs *engine.ErrorList) ([]byte, bool) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false
+	}
+	if err != nil {
+		errs.Add(engine.Pos{File: path}, "", "cannot read: %s", err.Error())
+		return nil, false
+	}
+	return data, true
+}
+
+// apiAttrs lists api.xml's attributes; see the README for each.
+var apiAttrs = []string{"name", "type", "path", "service-url", "max-message-size", "idle-timeout",
+	"handshake-timeout", "ping-interval", "max-connections", "policy-timeout", "timeout", "max-body-size",
+	"allowed-origins", "drain-on-change", "drain-after", "drain-window"}
+
+func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList) *API {
+	if root.Name != "api" {
+		errs.Add(root.Pos, "", "the root element must be <api>, not <%s>", root.Name)
+		return nil
+	}
+	for _, c := range root.Children {
+		errs.Add(c.Pos, "", "unexpected element <%s> inside <api>", c.Name)
+	}
+	api := &API{Limits: DefaultLimits}
+	get := map[string]*engine.Attr{}
+	before := len(*errs)
+	for _, a := range root.Attrs {
+		if !contains(apiAttrs, a.Name) {
+			errs.Add(a.Pos, "", "<api> has no attribute %q (known: %s)", a.Name, strings.Join(apiAttrs, ", "))
+			continue
+		}
+		v, _, err := nv.Substitute(a.Value)
+		if err != nil {
+			errs.Add(a.ValuePos, "", "%s", err.Error())
+			continue
+		}
+		get[a.Name] = &engine.Attr{Name: a.Name, Value: v, Pos: a.Pos, ValuePos: a.ValuePos}
+	}
+	need := func(name string) string {
+		a := get[name]
+		if a == nil {
+			errs.Add(root.Pos, "", "<api> needs the attribute %q", name)
+			return ""
+		}
+		return a.Value
+	}
+	api.Name = need("name")
+	api.Type = need("type")
+	api.Path = need("path")
+	svc := need("service-url")
+	if api.Name != "" && !validAPIName(api.Name) {
+		errs.Add(get["name"].ValuePos, "", "API name %q: use letters, digits, '-', '_' and '.'", api.Name)
+	}
+	if api.Type != "" && api.Type != "websocket" && api.Type != "http" {
+		errs.Add(get["type"].ValuePos, "", "type must be websocket or http, not %q", api.Type)
+	}
+	if api.Path != "" && (!strings.HasPrefix(api.Path, "/") || strings.ContainsAny(api.Path, "?#* ")) {
+		errs.Add(get["path"].ValuePos, "", "path must be a URL path starting with '/', not %q", api.Path)
+	}
+	if len(api.Path) > 1 {
+		api.Path = strings.TrimSuffix(api.Path, "/")
+	}
+	if svc != "" {
+		u, err := url.Parse(svc)
+		ok := err == nil && u.Host != ""
+		if ok {
+			switch {
+			case api.Type == "websocket" && (u.Scheme == "ws" || u.Scheme == "wss"):
+			case api.Type == "websocket" && (u.Scheme == "http" || u.Scheme == "https"):
+				u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
+			case api.Type == "http" && (u.Scheme == "http" || u.Scheme == "https"):
+			default:
+				ok = false
+			}
+		}
+		if !ok {
+			want := "http:// or https://"
+			if api.Type == "websocket" {
+				want = "ws:// or wss://"
+			}
+			errs.Add(get["service-url"].ValuePos, "", "service-url %q must be an absolute %s URL", svc, want)
+		} else {
+			api.ServiceURL = u
+		}
+	}
+	l := &api.Limits
+	intAttr := func(name string, dst *int64, min int64) {
+		if a := get[name]; a != nil {
+			n, err := strconv.ParseInt(strings.TrimSpace(a.Value), 10, 64)
+			if err != nil || n < min {
+				errs.Add(a.ValuePos, "", "%s must be a whole number of at least %d, not %q", name, min, a.Value)
+				return
+			}
+			*dst = n
+		}
+	}
+	secAttr := func(name string, dst *time.Duration, min int64) {
+		var n int64 = -1
+		intAttr(name, &n, min)
+		if n >= 0 {
+			*dst = time.Duration(n) * time.Second
+		}
+	}
+	intAttr("max-message-size", &l.MaxMessageSize, 1)
+	secAttr("idle-timeout", &l.IdleTimeout, 1)
+	secAttr("handshake-timeout", &l.HandshakeTimeout, 1)
+	secAttr("ping-interval", &l.PingInterval, 1)
+	intAttr("max-connections", &l.MaxConnections, 0)
+	secAttr("policy-timeout", &l.PolicyTimeout, 1)
+	secAttr("timeout", &l.Timeout, 1)
+	intAttr("max-body-size", &l.MaxBodySize, 0)
+	secAttr("drain-after", &l.DrainAfter, 0)
+	secAttr("drain-window", &l.DrainWindow, 0)
+	if a := get["drain-on-change"]; a != nil {
+		b, err := strconv.ParseBool(a.Value)
+		if err != nil {
+			errs.Add(a.ValuePos, "", "drain-on-change must be true or false, not %q", a.Value)
+		}
+		l.DrainOnChange = b
+	}
+	if a := get["allowed-origins"]; a != nil {
+		for _, o := range strings.Split(a.Value, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				l.AllowedOrigins = append(l.AllowedOrigins, o)
+			}
+		}
+	}
+	if len(*errs) > before {
+		return nil
+	}
+	api.Info = &engine.Api{Name: api.Name, Type: api.Type, Path: api.Path, ServiceUrl: engine.RedactURL(api.ServiceURL.String())}
+	return api
+}
+
+func validAPIName(s string) bool {
+	for _, c := range s {
+		if !(c == '-' || c == '_' || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// String describes the API for logs.
+func (a *API) String() string {
+	return fmt.Sprintf("%s (%s %s -> %s)", a.Name, a.Type, a.Path, engine.RedactURL(a.ServiceURL.String()))
+}

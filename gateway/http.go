@@ -1,0 +1,232 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"tollgate/engine"
+)
+
+// httpProxy forwards HTTP API requests with one shared ReverseProxy; the
+// per-request data travels in the request context.
+type httpProxy struct {
+	rp *httputil.ReverseProxy
+}
+
+type proxyCall struct {
+	s      *Server
+	api    *API
+	rt     *apiRuntime
+	st     *engine.State
+	target *url.URL
+	failed bool // the backend call failed; the error response is written
+}
+
+type proxyKey struct{}
+
+func (p *httpProxy) init(s *Server) {
+	p.rp = &httputil.ReverseProxy{
+		Transport:      s.transport,
+		Rewrite:        rewrite,
+		ModifyResponse: modifyResponse,
+		ErrorHandler:   proxyError,
+		ErrorLog:       zap.NewStdLog(s.log.Named("reverseproxy")),
+	}
+}
+
+// serveHTTPAPI runs inbound and backend, forwards, then runs outbound on the
+// backend's response.
+func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) {
+	start := time.Now()
+	rt := s.runtime(api.Name)
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	st := s.newState(r, api, scheme)
+	defer st.Release()
+	defer st.Done()
+	maxBody := api.Limits.MaxBodySize
+	orig := r.Body
+	st.Context().Request.Body = engine.NewLazyBody(func() ([]byte, error) {
+		if orig == nil || orig == http.NoBody {
+			return nil, nil
+		}
+		data, err := io.ReadAll(io.LimitReader(orig, maxBody+1))
+		if err != nil {
+			return nil, fmt.Errorf("reading the request body: %w", err)
+		}
+		if int64(len(data)) > maxBody {
+			return nil, fmt.Errorf("the request body is larger than %d bytes", maxBody)
+		}
+		return data, nil
+	})
+	status := 0
+	defer func() {
+		s.metrics.Requests.WithLabelValues(api.Name, strconv.Itoa(status)).Inc()
+		s.metrics.RequestDuration.WithLabelValues(api.Name).Observe(time.Since(start).Seconds())
+	}()
+	ctx := r.Context()
+	if s.runPolicy(ctx, api, rt, engine.Inbound, st) || s.runPolicy(ctx, api, rt, engine.Backend, st) {
+		status = st.Response().StatusCode
+		writeResponse(w, st.Response())
+		st.Finish(ctx)
+		return
+	}
+	target, err := backendURL(api, st, r.URL.Path, false)
+	if err != nil {
+		s.backendFailed(ctx, api, st, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
+		status = st.Response().StatusCode
+		writeResponse(w, st.Response())
+		return
+	}
+	timeout := api.Limits.Timeout
+	if st.Forward.Set {
+		timeout = st.Forward.Timeout
+	}
+	call := &proxyCall{s: s, api: api, rt: rt, st: st, target: target}
+	pctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, call), timeout)
+	defer cancel()
+	rec := &statusRecorder{ResponseWriter: w}
+	s.proxy.rp.ServeHTTP(rec, r.WithContext(pctx))
+	status = rec.status
+	st.Finish(ctx)
+}
+
+func rewrite(pr *httputil.ProxyRequest) {
+	call := pr.In.Context().Value(proxyKey{}).(*proxyCall)
+	st := call.st
+	req := st.Context().Request
+	pr.Out.URL = call.target
+	pr.Out.Method = req.Method
+	h := make(http.Header, len(req.Headers)+3)
+	for k, v := range req.Headers {
+		if !hopHeaders[k] && k != "Host" {
+			h[k] = v
+		}
+	}
+	pr.Out.Header = h
+	pr.Out.Host = ""
+	if host := req.Headers.GetValueOrDefault("Host", ""); host != "" && host != pr.In.Host {
+		pr.Out.Host = host // a policy changed Host
+	}
+	addForwarded(h, pr.In)
+	if b := req.Body; b != nil && b.Loaded() {
+		data, _ := b.Bytes()
+		pr.Out.Body = io.NopCloser(bytes.NewReader(data))
+		pr.Out.ContentLength = int64(len(data))
+		pr.Out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	}
+}
+
+func modifyResponse(resp *http.Response) error {
+	call := resp.Request.Context().Value(proxyKey{}).(*proxyCall)
+	st, api, s := call.st, call.api, call.s
+	if st.Forward.FailOnErrorStatusCode && resp.StatusCode >= 400 {
+		resp.Body.Close()
+		return &backendStatusError{code: resp.StatusCode}
+	}
+	maxBody := api.Limits.MaxBodySize
+	orig := resp.Body
+	er := &engine.Response{
+		StatusCode: resp.StatusCode, StatusReason: http.StatusText(resp.StatusCode),
+		Headers: engine.Headers(resp.Header),
+		Body: engine.NewLazyBody(func() ([]byte, error) {
+			data, err := io.ReadAll(io.LimitReader(orig, maxBody+1))
+			if err != nil {
+				return nil, fmt.Errorf("reading the backend response: %w", err)
+			}
+			if int64(len(data)) > maxBody {
+				return nil, fmt.Errorf("the backend response is larger than %d bytes", maxBody)
+			}
+			return data, nil
+		}),
+	}
+	st.SetResponse(er)
+	s.runPolicy(resp.Request.Context(), api, call.rt, engine.Outbound, st)
+	final := st.Response()
+	resp.StatusCode = final.StatusCode
+	resp.Status = strconv.Itoa(final.StatusCode) + " " + final.StatusReason
+	resp.Header = http.Header(final.Headers)
+	if final.Body != er.Body || er.Body.Loaded() {
+		data, err := final.Body.Bytes()
+		if err != nil {
+			data = nil
+		}
+		if final.Body != er.Body || err == nil {
+			orig.Close()
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+		resp.ContentLength = int64(len(data))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(data)))
+		resp.Header.Del("Transfer-Encoding")
+		resp.TransferEncoding = nil
+	}
+	return nil
+}
+
+type backendStatusError struct{ code int }
+
+func (e *backendStatusError) Error() string {
+	return "the backend answered " + strconv.Itoa(e.code) + " (fail-on-error-status-code)"
+}
+
+// proxyError answers for a failed backend call through on-error.
+func proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	call := r.Context().Value(proxyKey{}).(*proxyCall)
+	status, reason := http.StatusBadGateway, engine.ReasonBackendConnection
+	msg := "the backend " + call.target.Host + " failed: " + dialErrText(err)
+	var bse *backendStatusError
+	switch {
+	case errors.As(err, &bse):
+		reason = "BackendErrorStatusCode"
+		msg = bse.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		status, reason = http.StatusGatewayTimeout, engine.ReasonTimeout
+		msg = "the backend " + call.target.Host + " did not answer in time"
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads the answer.
+		status, reason = 499, engine.ReasonCanceled
+	}
+	call.s.backendFailed(r.Context(), call.api, call.st, engine.NewPolicyError(reason, status, msg, err))
+	call.failed = true
+	writeResponse(w, call.st.Response())
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Flush keeps streaming responses (SSE) streaming.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

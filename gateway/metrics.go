@@ -1,0 +1,108 @@
+package gateway
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the gateway's Prometheus metrics, on their own registry.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	ActiveConns       *prometheus.GaugeVec     // api
+	Handshakes        *prometheus.CounterVec   // api, outcome
+	HandshakeDuration *prometheus.HistogramVec // api, outcome
+	PolicyDuration    *prometheus.HistogramVec // api, section
+	Messages          *prometheus.CounterVec   // api, direction
+	Bytes             *prometheus.CounterVec   // api, direction
+	PolicyErrors      *prometheus.CounterVec   // api, reason
+	Closes            *prometheus.CounterVec   // api, closed_by, code
+	Requests          *prometheus.CounterVec   // api, code (HTTP APIs)
+	RequestDuration   *prometheus.HistogramVec // api
+	Reloads           *prometheus.CounterVec   // result
+	LastReloadSuccess prometheus.Gauge
+	ConfigInfo        *prometheus.GaugeVec // hash
+	StoreErrors       *prometheus.CounterVec
+	Drained           *prometheus.CounterVec // api
+}
+
+// NewMetrics registers every metric on a new registry (plus Go and process
+// collectors).
+func NewMetrics() *Metrics {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	lat := []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+	m := &Metrics{
+		Registry: r,
+		ActiveConns: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tollgate_websocket_connections_active",
+			Help: "Open proxied WebSocket connections."}, []string{"api"}),
+		Handshakes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_websocket_handshakes_total",
+			Help: "WebSocket handshakes by outcome: upgraded, rejected (a policy answered), backend_rejected, backend_error, limited, bad_request, error."},
+			[]string{"api", "outcome"}),
+		HandshakeDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tollgate_websocket_handshake_duration_seconds",
+			Help: "Time from the upgrade request to the outcome (policies and backend dial included).", Buckets: lat},
+			[]string{"api", "outcome"}),
+		PolicyDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tollgate_policy_duration_seconds",
+			Help: "Time spent running a policy section.", Buckets: lat}, []string{"api", "section"}),
+		Messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_websocket_messages_total",
+			Help: "Proxied WebSocket messages by direction (client_to_backend, backend_to_client)."}, []string{"api", "direction"}),
+		Bytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_websocket_bytes_total",
+			Help: "Proxied WebSocket payload bytes by direction."}, []string{"api", "direction"}),
+		PolicyErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_policy_errors_total",
+			Help: "Policy failures (on-error runs) by reason."}, []string{"api", "reason"}),
+		Closes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_websocket_closes_total",
+			Help: "Finished WebSocket sessions by who ended them and the close code."}, []string{"api", "closed_by", "code"}),
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_http_requests_total",
+			Help: "HTTP API requests by response status."}, []string{"api", "code"}),
+		RequestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tollgate_http_request_duration_seconds",
+			Help: "HTTP API request duration.", Buckets: lat}, []string{"api"}),
+		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_config_reloads_total",
+			Help: "Configuration reloads by result: success, failure, unchanged."}, []string{"result"}),
+		LastReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tollgate_config_last_reload_success_timestamp_seconds",
+			Help: "Unix time of the last successful configuration load."}),
+		ConfigInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tollgate_config_info",
+			Help: "The hash of the configuration being served (value 1)."}, []string{"hash"}),
+		StoreErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_store_errors_total",
+			Help: "Failed store calls (limits, caches) by policy."}, []string{"policy"}),
+		Drained: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_websocket_drained_total",
+			Help: "Sessions closed with 1012 because their API changed (drain-on-change)."}, []string{"api"}),
+	}
+	r.MustRegister(m.ActiveConns, m.Handshakes, m.HandshakeDuration, m.PolicyDuration, m.Messages, m.Bytes,
+		m.PolicyErrors, m.Closes, m.Requests, m.RequestDuration, m.Reloads, m.LastReloadSuccess, m.ConfigInfo,
+		m.StoreErrors, m.Drained)
+	return m
+}
+
+// apiMetrics are one API's pre-bound series, so the per-message path does
+// no label lookups.
+type apiMetrics struct {
+	active            prometheus.Gauge
+	msgsIn, msgsOut   prometheus.Counter
+	bytesIn, bytesOut prometheus.Counter
+	inbound, backend  prometheus.Observer
+	outbound          prometheus.Observer
+}
+
+func (m *Metrics) forAPI(name string) *apiMetrics {
+	return &apiMetrics{
+		active:   m.ActiveConns.WithLabelValues(name),
+		msgsIn:   m.Messages.WithLabelValues(name, "client_to_backend"),
+		msgsOut:  m.Messages.WithLabelValues(name, "backend_to_client"),
+		bytesIn:  m.Bytes.WithLabelValues(name, "client_to_backend"),
+		bytesOut: m.Bytes.WithLabelValues(name, "backend_to_client"),
+		inbound:  m.PolicyDuration.WithLabelValues(name, "inbound"),
+		backend:  m.PolicyDuration.WithLabelValues(name, "backend"),
+		outbound: m.PolicyDuration.WithLabelValues(name, "outbound"),
+	}
+}
+
+// OnMessage implements PumpObserver.
+func (a *apiMetrics) OnMessage(dir Direction, n int) {
+	if dir == ClientToBackend {
+		a.msgsIn.Inc()
+		a.bytesIn.Add(float64(n))
+	} else {
+		a.msgsOut.Inc()
+		a.bytesOut.Add(float64(n))
+	}
+}

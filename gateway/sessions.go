@@ -1,0 +1,93 @@
+package gateway
+
+import (
+	"context"
+	"sync"
+
+	"github.com/coder/websocket"
+)
+
+// CloseCause is the cause given when the gateway itself ends a session:
+// Pump closes both legs with this code and reason.
+type CloseCause struct {
+	Code   websocket.StatusCode
+	Reason string
+}
+
+func (c *CloseCause) Error() string { return "closed by the gateway: " + c.Reason }
+
+// session is one live proxied WebSocket connection.
+type session struct {
+	api    string
+	hash   string // the API's config hash when the session started
+	cancel context.CancelCauseFunc
+	ctx    context.Context
+}
+
+// sessionSet tracks live sessions for shutdown and drain-on-change.
+type sessionSet struct {
+	mu    sync.Mutex
+	m     map[*session]struct{}
+	empty chan struct{} // closed when m becomes empty; replaced when it fills
+}
+
+func (ss *sessionSet) init() {
+	ss.m = map[*session]struct{}{}
+	ss.empty = make(chan struct{})
+	close(ss.empty)
+}
+
+func (ss *sessionSet) add(parent context.Context, api, hash string) *session {
+	ctx, cancel := context.WithCancelCause(parent)
+	s := &session{api: api, hash: hash, ctx: ctx, cancel: cancel}
+	ss.mu.Lock()
+	if len(ss.m) == 0 {
+		ss.empty = make(chan struct{})
+	}
+	ss.m[s] = struct{}{}
+	ss.mu.Unlock()
+	return s
+}
+
+func (ss *sessionSet) remove(s *session) {
+	s.cancel(nil)
+	ss.mu.Lock()
+	delete(ss.m, s)
+	if len(ss.m) == 0 {
+		close(ss.empty)
+	}
+	ss.mu.Unlock()
+}
+
+// count returns the number of live sessions.
+func (ss *sessionSet) count() int {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return len(ss.m)
+}
+
+// stale returns the sessions of api whose config hash differs from hash.
+func (ss *sessionSet) stale(api, hash string) []*session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	var out []*session
+	for s := range ss.m {
+		if s.api == api && s.hash != hash {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// wait blocks until no session is left or ctx is done.
+func (ss *sessionSet) wait(ctx context.Context) error {
+	ss.mu.Lock()
+	ch := ss.empty
+	ss.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
