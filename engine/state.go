@@ -7,6 +7,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -38,12 +39,8 @@ type State struct {
 	// (e.g. a concurrency lease), keyed by the policy.
 	Values map[any]any
 
-	// BytesIn and BytesOut are the payload bytes this request moved, filled
-	// by the gateway before it calls Done: for HTTP APIs the request and
-	// response body bytes, for WebSocket APIs the message bytes relayed
-	// client→backend and backend→client over the whole session. The quota
-	// policies' bandwidth limits count them in an OnDone function.
-	BytesIn, BytesOut int64
+	// bytes counts the payload bytes the request moves; see CountBytes.
+	bytes *ByteCount
 
 	// respHeaders are headers for the response the client gets; see
 	// SetResponseHeader.
@@ -103,7 +100,7 @@ func (s *State) Release() {
 	s.Forward = ForwardSettings{}
 	s.Connect = s.Connect[:0]
 	clear(s.Values)
-	s.BytesIn, s.BytesOut = 0, 0
+	s.bytes = nil // OnDone functions may still hold it
 	clear(s.respHeaders)
 	statePool.Put(s)
 }
@@ -168,6 +165,31 @@ func (s *State) SetResponseHeader(name, value string) {
 // ResponseHeaders returns the headers recorded by SetResponseHeader (nil or
 // empty when none), for the gateway to apply. Keys are canonical.
 func (s *State) ResponseHeaders() Headers { return s.respHeaders }
+
+// ByteCount is the payload bytes one request moves: for HTTP APIs the
+// request and response body bytes, for WebSocket APIs the message bytes
+// relayed client→backend (In) and backend→client (Out) over the whole
+// session. It outlives the State (Release and DetachDone leave it alone), so
+// OnDone functions, which must not touch the State, can read it.
+type ByteCount struct {
+	In, Out atomic.Int64
+}
+
+// CountBytes asks for the request's bytes to be counted and returns the
+// counter (the same one on every call). The quota policies' bandwidth limits
+// call it in inbound and read it in an OnDone function.
+func (s *State) CountBytes() *ByteCount {
+	if s.bytes == nil {
+		s.bytes = &ByteCount{}
+	}
+	return s.bytes
+}
+
+// ByteCount returns the counter when a policy asked for one (nil
+// otherwise). The gateway takes it after the policies ran, before Release
+// or DetachDone, adds the bytes as they move (or once at the end), and must
+// be done adding before it runs the Done functions.
+func (s *State) ByteCount() *ByteCount { return s.bytes }
 
 // LastError returns context.LastError (nil when nothing failed).
 func (s *State) LastError() *LastError { return s.ctx.LastError }
