@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -10,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
 )
 
 // Policy is one entry of the registry: where the element may appear and how
@@ -34,6 +33,7 @@ type Compiler struct {
 	Fragments map[string]*Node // include-fragment: fragment id -> <fragment> root
 	opts      []expr.Option
 	errs      ErrorList
+	bad       map[Pos]bool
 	depth     int
 }
 
@@ -52,7 +52,19 @@ func (c *Compiler) Errors() ErrorList { return c.errs.Sort() }
 
 // Errorf records a problem.
 func (c *Compiler) Errorf(pos Pos, path, format string, args ...any) {
-	c.errs.Add(pos, path, format, args...)
+	if c.bad[pos] {
+		return // a follow-on of a problem already reported for this value
+	}
+	c.errs.Add(pos, path, "%s", c.Named.redact(fmt.Sprintf(format, args...)))
+}
+
+// poison marks a value that has been reported as unusable: later problems
+// at the same place are consequences of the first and are not reported.
+func (c *Compiler) poison(pos Pos) {
+	if c.bad == nil {
+		c.bad = map[Pos]bool{}
+	}
+	c.bad[pos] = true
 }
 
 // Compile compiles a <policies> document. parent is the enclosing scope's
@@ -274,7 +286,7 @@ func (p *Parser) Str(name string, required bool, def string) Str {
 		}
 		return ConstStr(def)
 	}
-	return p.strValue(a.Value, a.ValuePos, name)
+	return p.strValue(attrSrc(a))
 }
 
 // Bool reads a boolean attribute (literal true/false or an expression).
@@ -286,10 +298,12 @@ func (p *Parser) Bool(name string, required bool, def bool) Bool {
 		}
 		return ConstBool(def)
 	}
-	v, isExpr := p.substitute(a.Value, a.ValuePos)
+	v, isExpr, vs := p.substitute(attrSrc(a))
+	if vs == nil {
+		return Bool{p: failed}
+	}
 	if isExpr {
-		prog := p.compile(v, a.Value, a.ValuePos, kindBool)
-		return Bool{p: prog}
+		return Bool{p: p.compile(v, vs, kindBool)}
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
@@ -307,10 +321,12 @@ func (p *Parser) Int(name string, required bool, def, min, max int64) Int {
 		}
 		return Int{c: def, min: min, max: max}
 	}
-	v, isExpr := p.substitute(a.Value, a.ValuePos)
+	v, isExpr, vs := p.substitute(attrSrc(a))
+	if vs == nil {
+		return Int{p: failed, min: min, max: max}
+	}
 	if isExpr {
-		prog := p.compile(v, a.Value, a.ValuePos, kindNumber)
-		return Int{p: prog, min: min, max: max}
+		return Int{p: p.compile(v, vs, kindNumber), min: min, max: max}
 	}
 	n := p.parseInt(a, v, min, max)
 	return Int{c: n, min: min, max: max}
@@ -348,9 +364,12 @@ func (p *Parser) Value(name string, required bool) Value {
 		}
 		return Value{}
 	}
-	v, isExpr := p.substitute(a.Value, a.ValuePos)
+	v, isExpr, vs := p.substitute(attrSrc(a))
+	if vs == nil {
+		return Value{p: failed}
+	}
 	if isExpr {
-		return Value{p: p.compile(v, a.Value, a.ValuePos, kindAny)}
+		return Value{p: p.compile(v, vs, kindAny)}
 	}
 	return Value{c: v}
 }
@@ -365,7 +384,10 @@ func (p *Parser) LitStr(name string, required bool, def string, choices ...strin
 		}
 		return def
 	}
-	v, isExpr := p.substitute(a.Value, a.ValuePos)
+	v, isExpr, vs := p.substitute(attrSrc(a))
+	if vs == nil {
+		return def
+	}
 	if isExpr {
 		p.ErrorAt(a.ValuePos, "attribute %q does not take expressions", name)
 		return def
@@ -394,7 +416,10 @@ func (p *Parser) LitInt(name string, required bool, def, min, max int64) int64 {
 		}
 		return def
 	}
-	v, isExpr := p.substitute(a.Value, a.ValuePos)
+	v, isExpr, vs := p.substitute(attrSrc(a))
+	if vs == nil {
+		return def
+	}
 	if isExpr {
 		p.ErrorAt(a.ValuePos, "attribute %q does not take expressions", name)
 		return def
@@ -408,7 +433,10 @@ func (p *Parser) LitBool(name string, def bool) bool {
 	if a == nil {
 		return def
 	}
-	v, isExpr := p.substitute(a.Value, a.ValuePos)
+	v, isExpr, vs := p.substitute(attrSrc(a))
+	if vs == nil {
+		return def
+	}
 	if isExpr {
 		p.ErrorAt(a.ValuePos, "attribute %q does not take expressions", name)
 		return def
@@ -423,15 +451,18 @@ func (p *Parser) LitBool(name string, def bool) bool {
 // TextStr reads the element's text as a string literal or expression.
 func (p *Parser) TextStr() Str {
 	p.usedText = true
-	return p.strValue(p.n.Text, p.n.TextPos, "")
+	return p.strValue(textSrc(p.n))
 }
 
 // TextValue reads the element's text as a literal or an expression of any type.
 func (p *Parser) TextValue() Value {
 	p.usedText = true
-	v, isExpr := p.substitute(p.n.Text, p.n.TextPos)
+	v, isExpr, vs := p.substitute(textSrc(p.n))
+	if vs == nil {
+		return Value{p: failed}
+	}
 	if isExpr {
-		return Value{p: p.compile(v, p.n.Text, p.n.TextPos, kindAny)}
+		return Value{p: p.compile(v, vs, kindAny)}
 	}
 	return Value{c: v}
 }
@@ -522,33 +553,54 @@ func (p *Parser) attrHint(name string) string {
 }
 
 // strValue compiles a literal-or-expression string.
-func (p *Parser) strValue(raw string, pos Pos, what string) Str {
-	v, isExpr := p.substitute(raw, pos)
+func (p *Parser) strValue(vs *valueSrc) Str {
+	v, isExpr, vs := p.substitute(vs)
+	if vs == nil {
+		return Str{p: failed}
+	}
 	if isExpr {
-		return Str{p: p.compile(v, raw, pos, kindString)}
+		return Str{p: p.compile(v, vs, kindString)}
 	}
 	return ConstStr(v)
 }
 
+func attrSrc(a *Attr) *valueSrc {
+	return &valueSrc{raw: a.Value, loc: loc{pos: a.ValuePos, li: a.li, off: a.off}}
+}
+
+func textSrc(n *Node) *valueSrc {
+	return &valueSrc{raw: n.Text, loc: loc{pos: n.TextPos, li: n.li, off: n.textOff, text: true}}
+}
+
 // substitute replaces {{named}} values and says whether the result is an
-// expression. It reports unknown names and half-written expressions.
-func (p *Parser) substitute(raw string, pos Pos) (string, bool) {
-	v := raw
+// expression (then trimmed). It reports unknown names and half-written
+// expressions. A nil valueSrc means the value is unusable (already
+// reported): callers must not check it further, so one mistake gives one
+// message.
+func (p *Parser) substitute(vs *valueSrc) (string, bool, *valueSrc) {
+	v := vs.raw
 	if strings.Contains(v, "{{") {
-		var err error
-		v, _, err = p.c.Named.Substitute(raw)
+		out, spans, _, at, err := p.c.Named.substitute(v)
 		if err != nil {
-			p.ErrorAt(pos, "%s", err.Error())
+			p.ErrorAt(vs.loc.at(vs.raw, at), "%s", err.Error())
+			p.c.poison(vs.loc.pos)
+			return "", false, nil
 		}
+		v, vs.spans = out, spans
 	}
+	vs.subst = v
 	t := strings.TrimSpace(v)
 	if strings.HasPrefix(t, "@(") || strings.HasPrefix(t, "@{") {
-		return t, true
+		vs.lead = strings.Index(v, t)
+		return t, true, vs
 	}
 	if i := strings.Index(t, "@("); i >= 0 && exprEnd(t[i:]) > 0 {
-		p.ErrorAt(pos, "an expression must be the whole value: write @(%q + ...) instead of mixing text and @(...)", t[:i])
+		lead := strings.Index(v, t)
+		p.ErrorAt(vs.pos(lead+i-vs.lead), "an expression must be the whole value: write @(%q + ...) instead of mixing text and @(...)", t[:i])
+		p.c.poison(vs.loc.pos)
+		return "", false, nil
 	}
-	return v, false
+	return v, false, vs
 }
 
 type kind int
@@ -563,15 +615,25 @@ const (
 // compile compiles "@(...)" or "@{...}" against the typed environment and
 // checks its result type. raw is the text as written, for messages (it
 // still has {{names}}, so secrets never appear in errors).
-func (p *Parser) compile(v, raw string, pos Pos, want kind) *program {
+func (p *Parser) compile(v string, vs *valueSrc, want kind) *program {
+	pos := vs.pos(0)
+	prog, ok := p.compileExpr(v, vs, pos)
+	if !ok {
+		p.c.poison(vs.loc.pos)
+		return failed
+	}
+	return p.checkKind(prog, vs, pos, want)
+}
+
+func (p *Parser) compileExpr(v string, vs *valueSrc, pos Pos) (*vm.Program, bool) {
 	end := exprEnd(v)
 	if end != len(v) {
 		if end < 0 {
-			p.ErrorAt(pos, "unterminated expression")
+			p.ErrorAt(pos, "unterminated expression: no closing %q for this %q (check brackets and quotes)", map[byte]string{'(': ")", '{': "}"}[v[1]], v[:2])
 		} else {
-			p.ErrorAt(pos, "text after the expression: a value is either a literal or one whole @(...) expression")
+			p.ErrorAt(vs.pos(end), "text after the expression: a value is either a literal or one whole @(...) expression")
 		}
-		return nil
+		return nil, false
 	}
 	src := v[2 : len(v)-1]
 	if v[1] == '{' {
@@ -579,13 +641,18 @@ func (p *Parser) compile(v, raw string, pos Pos, want kind) *program {
 	}
 	if strings.TrimSpace(src) == "" {
 		p.ErrorAt(pos, "empty expression")
-		return nil
+		return nil, false
 	}
 	prog, err := expr.Compile(src, p.c.opts...)
 	if err != nil {
-		p.ErrorAt(exprPos(pos, err), "cannot compile expression: %s", exprMsg(err))
-		return nil
+		p.ErrorAt(exprErrPos(vs, 2, src, err), "cannot compile expression: %s", vs.redact(vs.subst, exprMessage(src, err)))
+		return nil, false
 	}
+	return prog, true
+}
+
+func (p *Parser) checkKind(prog *vm.Program, vs *valueSrc, pos Pos, want kind) *program {
+	raw := vs.raw
 	t := prog.Node().Type()
 	if t != nil && t.Kind() != reflect.Interface {
 		ok := true
@@ -603,14 +670,15 @@ func (p *Parser) compile(v, raw string, pos Pos, want kind) *program {
 			}
 		}
 		if !ok {
-			p.ErrorAt(pos, "expression yields %s, but this value must be %s", t, [...]string{"any", "a string", "a bool", "a number"}[want])
-			return nil
+			p.ErrorAt(pos, "expression yields %s, but this value must be %s", typeName(t), [...]string{"any", "a string", "a bool", "a number"}[want])
+			p.c.poison(vs.loc.pos)
+			return failed
 		}
 	}
 	return &program{
 		prog:    prog,
 		src:     strings.TrimSpace(raw),
-		elapsed: strings.Contains(src, "Elapsed"),
+		elapsed: strings.Contains(prog.Source().String(), "Elapsed"),
 		secret:  p.c.Named.hasSecret(raw),
 	}
 }
@@ -695,26 +763,6 @@ func blockToExpr(src string) string {
 
 func isIdent(c byte) bool {
 	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-}
-
-func exprPos(base Pos, err error) Pos {
-	var fe *file.Error
-	if !errors.As(err, &fe) {
-		return base
-	}
-	line, col := fe.Line, fe.Column
-	if line <= 1 {
-		return Pos{File: base.File, Line: base.Line, Col: base.Col + 2 + col}
-	}
-	return Pos{File: base.File, Line: base.Line + line - 1, Col: col + 1}
-}
-
-func exprMsg(err error) string {
-	var fe *file.Error
-	if errors.As(err, &fe) {
-		return fe.Message
-	}
-	return err.Error()
 }
 
 func editDistance(a, b string) int {

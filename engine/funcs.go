@@ -64,6 +64,10 @@ func helperOptions() []expr.Option {
 	}
 }
 
+// helperNames are the helper functions' names, for "did you mean" hints.
+var helperNames = []string{"urlEncode", "urlDecode", "base64UrlEncode", "base64UrlDecode", "sha256", "sha512",
+	"sha1", "md5", "hmacSha256", "hmacSha256Hex", "guid", "unixTime", "asJwt", "asBasic"}
+
 func hexHash(h hash.Hash, s string) string {
 	h.Write([]byte(s))
 	return hex.EncodeToString(h.Sum(nil))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
@@ -26,6 +27,9 @@ type Node struct {
 	Text     string // character data directly inside, trimmed (expressions kept raw)
 	TextPos  Pos    // first non-space character of Text
 	Parent   *Node
+
+	li      *lineIndex // the lexed source (nil: not from Read)
+	textOff int        // byte offset just after the start tag in li.src
 }
 
 // Attr is one attribute with the place of its name and of its value.
@@ -34,6 +38,9 @@ type Attr struct {
 	Value    string
 	Pos      Pos // the attribute name
 	ValuePos Pos // the first character inside the quotes
+
+	li  *lineIndex // the lexed source, to map offsets inside Value (nil: not from Read)
+	off int        // byte offset of ValuePos in li.src
 }
 
 // Attr returns the attribute called name, or nil.
@@ -86,27 +93,10 @@ func Read(file string, data []byte) (*Node, error) {
 	}
 	lines := newLineIndex(file, lx.out.Bytes())
 
-	// encoding/xml gives located syntax errors (etree does not).
-	dec := xml.NewDecoder(bytes.NewReader(lx.out.Bytes()))
-	dec.Strict = true
-	for {
-		off := dec.InputOffset()
-		_, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			msg := err.Error()
-			var se *xml.SyntaxError
-			if errors.As(err, &se) {
-				msg = se.Msg
-			}
-			pos := lines.pos(int(dec.InputOffset()))
-			if pos.Line == 0 || int(dec.InputOffset()) <= int(off) {
-				pos = lines.pos(int(off))
-			}
-			return nil, &Error{Pos: pos, Msg: "malformed XML: " + unraw.Replace(msg)}
-		}
+	// encoding/xml gives located syntax errors (etree does not). It does
+	// not insist on one root element, so that is checked here too.
+	if err := checkSyntax(lines, lx.out.Bytes()); err != nil {
+		return nil, err
 	}
 
 	doc := etree.NewDocument()
@@ -124,6 +114,86 @@ func Read(file string, data []byte) (*Node, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// checkSyntax runs encoding/xml over the lexed source and reports the first
+// problem where it stands, with a hint an operator can act on.
+func checkSyntax(lines *lineIndex, src []byte) error {
+	dec := xml.NewDecoder(bytes.NewReader(src))
+	dec.Strict = true
+	type open struct {
+		name string
+		off  int
+	}
+	var stack []open
+	roots := 0
+	for {
+		off := int(dec.InputOffset())
+		tok, err := dec.Token()
+		if err == io.EOF {
+			if roots == 0 {
+				return &Error{Pos: lines.pos(0), Msg: "empty document: no root element"}
+			}
+			return nil
+		}
+		if err != nil {
+			msg := err.Error()
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				msg = se.Msg
+			}
+			msg = unraw.Replace(msg)
+			end := int(dec.InputOffset())
+			pos := lines.pos(end)
+			if end <= off {
+				pos = lines.pos(off)
+			}
+			switch {
+			case strings.Contains(msg, " closed by </"), strings.HasPrefix(msg, "unexpected end element"):
+				pos = lines.pos(off) // the '<' of the end tag, not the character after it
+				if len(stack) > 0 {
+					o := stack[len(stack)-1]
+					msg += fmt.Sprintf(" (<%s> was opened at %d:%d)", o.name, lines.pos(o.off).Line, lines.pos(o.off).Col)
+				}
+			case msg == "unexpected EOF" && len(stack) > 0:
+				o := stack[len(stack)-1]
+				p := lines.pos(o.off)
+				msg = fmt.Sprintf("unexpected end of file: <%s> opened at %d:%d is never closed", o.name, p.Line, p.Col)
+			case msg == "unexpected EOF":
+				msg = "unexpected end of file inside a tag (is a quote or '>' missing?)"
+			case strings.HasPrefix(msg, "invalid XML name"), strings.HasPrefix(msg, "attribute name without = in element"),
+				strings.HasPrefix(msg, "unquoted or missing attribute value"), strings.HasPrefix(msg, "expected attribute name"):
+				msg += " (is a quote missing or unclosed earlier in this tag?)"
+			case strings.HasPrefix(msg, "unescaped < inside quoted string"):
+				msg += " (is a closing quote missing? write &lt; for a literal <)"
+			}
+			return &Error{Pos: pos, Msg: "malformed XML: " + msg}
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if len(stack) == 0 {
+				roots++
+				if roots > 1 {
+					return &Error{Pos: lines.pos(off), Msg: fmt.Sprintf("malformed XML: a second root element <%s> after the end of the first (a document has one root)", qname(t.Name.Space, t.Name.Local))}
+				}
+			}
+			stack = append(stack, open{qname(t.Name.Space, t.Name.Local), off})
+		case xml.EndElement:
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case xml.CharData:
+			if len(stack) == 0 {
+				if i := bytes.IndexFunc(t, func(r rune) bool { return !unicode.IsSpace(r) }); i >= 0 {
+					where := "before"
+					if roots > 0 {
+						where = "after"
+					}
+					return &Error{Pos: lines.pos(off + i), Msg: fmt.Sprintf("malformed XML: text %s the root element", where)}
+				}
+			}
+		}
+	}
 }
 
 type builder struct {
@@ -149,7 +219,8 @@ func (b *builder) build(e *etree.Element, parent *Node, path string, depth int) 
 		if a.Space != "" {
 			name = a.Space + ":" + a.Key
 		}
-		at := &Attr{Name: name, Value: unraw.Replace(a.Value), Pos: b.lines.pos(ti.attrNames[i]), ValuePos: b.lines.pos(ti.attrVals[i])}
+		at := &Attr{Name: name, Value: unraw.Replace(a.Value), Pos: b.lines.pos(ti.attrNames[i]), ValuePos: b.lines.pos(ti.attrVals[i]),
+			li: b.lines, off: ti.attrVals[i]}
 		if seen[name] {
 			return nil, &Error{Pos: at.Pos, Msg: fmt.Sprintf("malformed XML: attribute %q given twice", name)}
 		}
@@ -166,6 +237,7 @@ func (b *builder) build(e *etree.Element, parent *Node, path string, depth int) 
 	trimmed := strings.TrimSpace(raw)
 	n.Text = unraw.Replace(trimmed)
 	n.TextPos = b.lines.pos(firstNonSpace(b.src, ti.textStart))
+	n.li, n.textOff = b.lines, ti.textStart
 
 	counts := map[string]int{}
 	for _, c := range e.ChildElements() {
@@ -270,6 +342,14 @@ func isNameByte(c byte) bool {
 		(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }
 
+func nameAt(b []byte) string {
+	i := 0
+	for i < len(b) && i < 40 && isNameByte(b[i]) {
+		i++
+	}
+	return string(b[:i])
+}
+
 func (lx *lexer) startTag() error {
 	ti := tagInfo{start: lx.out.Len()}
 	lx.out.WriteByte('<')
@@ -295,10 +375,12 @@ func (lx *lexer) startTag() error {
 			return nil
 		case isNameByte(c):
 			ti.attrNames = append(ti.attrNames, lx.out.Len())
+			nameStart := lx.i
 			for lx.i < len(lx.src) && isNameByte(lx.src[lx.i]) {
 				lx.out.WriteByte(lx.src[lx.i])
 				lx.i++
 			}
+			nameEnd := lx.i
 			for lx.i < len(lx.src) && (lx.src[lx.i] == ' ' || lx.src[lx.i] == '\t' || lx.src[lx.i] == '\n' || lx.src[lx.i] == '\r' || lx.src[lx.i] == '=') {
 				lx.out.WriteByte(lx.src[lx.i])
 				lx.i++
@@ -312,6 +394,7 @@ func (lx *lexer) startTag() error {
 			lx.out.WriteByte(q)
 			lx.i++
 			ti.attrVals = append(ti.attrVals, lx.out.Len())
+			valStart := lx.i
 			for lx.i < len(lx.src) && lx.src[lx.i] != q {
 				if lx.has("@(") || lx.has("@{") {
 					if err := lx.expr(); err != nil {
@@ -319,12 +402,23 @@ func (lx *lexer) startTag() error {
 					}
 					continue
 				}
+				if lx.src[lx.i] == '<' {
+					// XML forbids a raw '<' in a value: most often the
+					// closing quote is missing and the value ran on.
+					lt := newLineIndex(lx.file, lx.src).pos(lx.i)
+					return lx.errAt(valStart, "malformed XML: the value of attribute %q runs into the \"<\" at %d:%d: is its closing quote missing? (write &lt; for a literal <)",
+						string(lx.src[nameStart:nameEnd]), lt.Line, lt.Col)
+				}
 				lx.out.WriteByte(lx.src[lx.i])
 				lx.i++
 			}
 			if lx.i < len(lx.src) {
 				lx.out.WriteByte(q)
 				lx.i++
+				if lx.i < len(lx.src) && isNameByte(lx.src[lx.i]) {
+					return lx.errAt(lx.i, "malformed XML: %q follows the value of attribute %q (%s) without a space: is a quote missing or misplaced?",
+						nameAt(lx.src[lx.i:]), string(lx.src[nameStart:nameEnd]), string(q)+string(lx.src[valStart:lx.i-1])+string(q))
+				}
 			}
 		default:
 			lx.out.WriteByte(c)

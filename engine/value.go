@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -16,6 +17,11 @@ type program struct {
 	elapsed bool   // reads context.Elapsed
 	secret  bool   // built from a secret named value: never trace its result
 }
+
+// failed stands for an expression that did not compile. It is never run:
+// a plan with load errors is discarded. It is not a constant, so policies
+// skip their literal checks on it and one mistake gives one message.
+var failed = &program{src: "(invalid expression)"}
 
 // Str is a string attribute or text: a constant, or an expression.
 type Str struct {
@@ -48,7 +54,7 @@ func (s Str) Eval(st *State) (string, error) {
 	if s.p == nil {
 		return s.c, nil
 	}
-	v, err := st.run(s.p)
+	v, err := st.eval(s.p)
 	if err != nil {
 		return "", err
 	}
@@ -91,7 +97,7 @@ func (b Bool) Eval(st *State) (bool, error) {
 	if b.p == nil {
 		return b.c, nil
 	}
-	v, err := st.run(b.p)
+	v, err := st.eval(b.p)
 	if err != nil {
 		return false, err
 	}
@@ -123,7 +129,7 @@ func (n Int) Eval(st *State) (int64, error) {
 	if n.p == nil {
 		return n.c, nil
 	}
-	v, err := st.run(n.p)
+	v, err := st.eval(n.p)
 	if err != nil {
 		return 0, err
 	}
@@ -179,7 +185,15 @@ func (v Value) Eval(st *State) (any, error) {
 	if v.p == nil {
 		return v.c, nil
 	}
-	return st.run(v.p)
+	return st.eval(v.p)
+}
+
+// eval runs p; the failed placeholder (never in a loaded plan) is an error.
+func (st *State) eval(p *program) (any, error) {
+	if p.prog == nil {
+		return nil, exprFailure(p, errors.New("the expression did not compile"))
+	}
+	return st.run(p)
 }
 
 func exprFailure(p *program, err error) error {
