@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -180,6 +181,7 @@ type Body struct {
 	data   []byte
 	load   func() ([]byte, error) // lazy source, read once on first access
 	once   sync.Once
+	loaded atomic.Bool
 	err    error
 	jsonV  any
 	jsonOK bool
@@ -198,9 +200,18 @@ func (b *Body) Bytes() ([]byte, error) {
 		return nil, nil
 	}
 	if b.load != nil {
-		b.once.Do(func() { b.data, b.err = b.load() })
+		b.once.Do(func() { b.data, b.err = b.load(); b.loaded.Store(true) })
 	}
 	return b.data, b.err
+}
+
+// Loaded reports whether the body's bytes are in memory (it was given as
+// bytes, or a lazy body was read by a policy).
+func (b *Body) Loaded() bool {
+	if b == nil {
+		return false
+	}
+	return b.load == nil || b.loaded.Load()
 }
 
 // AsString returns the body as text (APIM: Body.As<string>()).

@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -175,4 +178,20 @@ func (nv *NamedValues) hasSecret(raw string) bool {
 	}
 	_, secret, _ := nv.Substitute(raw)
 	return secret
+}
+
+// Fingerprint returns name=value lines (secrets hashed) in a stable order,
+// so a config hash changes when any value does.
+func (nv *NamedValues) Fingerprint() []string {
+	out := make([]string, 0, len(nv.values))
+	for _, v := range nv.values {
+		val := v.Value
+		if v.Secret {
+			sum := sha256.Sum256([]byte(val))
+			val = hex.EncodeToString(sum[:])
+		}
+		out = append(out, v.Name+"="+val)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -221,6 +221,22 @@ func (s *State) Done() {
 	s.cleanup = s.cleanup[:0]
 }
 
+// DetachDone hands the OnDone functions to the caller as one function and
+// forgets them, so the State can be released while a WebSocket session
+// (which holds none of the State) goes on.
+func (s *State) DetachDone() func() {
+	if len(s.cleanup) == 0 {
+		return func() {}
+	}
+	fs := append([]func(){}, s.cleanup...)
+	s.cleanup = s.cleanup[:0]
+	return func() {
+		for i := len(fs) - 1; i >= 0; i-- {
+			fs[i]()
+		}
+	}
+}
+
 // EnableTrace turns step tracing on for this request and returns the trace.
 func (s *State) EnableTrace() *Trace {
 	s.trace = &Trace{}
