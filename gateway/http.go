@@ -79,7 +79,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 	ctx := r.Context()
 	if s.runPolicy(ctx, api, rt, engine.Inbound, st) || s.runPolicy(ctx, api, rt, engine.Backend, st) {
 		status = st.Response().StatusCode
-		writeResponse(w, st.Response())
+		respond(w, st)
 		st.Finish(ctx)
 		return
 	}
@@ -87,7 +87,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 	if err != nil {
 		s.backendFailed(ctx, api, st, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
 		status = st.Response().StatusCode
-		writeResponse(w, st.Response())
+		respond(w, st)
 		return
 	}
 	timeout := api.Limits.Timeout
@@ -98,8 +98,22 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 	pctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, call), timeout)
 	defer cancel()
 	rec := &statusRecorder{ResponseWriter: w}
+	var in *countingReader
+	if bc := st.ByteCount(); bc != nil && r.Body != nil && r.Body != http.NoBody {
+		in = &countingReader{ReadCloser: r.Body}
+		r.Body = in
+	}
 	s.proxy.rp.ServeHTTP(rec, r.WithContext(pctx))
 	status = rec.status
+	if bc := st.ByteCount(); bc != nil {
+		if b := st.Context().Request.Body; b != nil && b.Loaded() {
+			data, _ := b.Bytes() // a policy read (or replaced) it: that is what was sent
+			bc.In.Add(int64(len(data)))
+		} else if in != nil {
+			bc.In.Add(in.n)
+		}
+		bc.Out.Add(rec.n)
+	}
 	st.Finish(ctx)
 }
 
@@ -158,6 +172,7 @@ func modifyResponse(resp *http.Response) error {
 	resp.StatusCode = final.StatusCode
 	resp.Status = strconv.Itoa(final.StatusCode) + " " + final.StatusReason
 	resp.Header = http.Header(final.Headers)
+	applyResponseHeaders(resp.Header, st)
 	if final.Body != er.Body || er.Body.Loaded() {
 		data, err := final.Body.Bytes()
 		if err != nil {
@@ -200,12 +215,25 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	call.s.backendFailed(r.Context(), call.api, call.st, engine.NewPolicyError(reason, status, msg, err))
 	call.failed = true
-	writeResponse(w, call.st.Response())
+	respond(w, call.st)
 }
 
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	n      int64 // body bytes written
+}
+
+// countingReader counts request body bytes for bandwidth quotas.
+type countingReader struct {
+	io.ReadCloser
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -219,7 +247,9 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
-	return r.ResponseWriter.Write(b)
+	n, err := r.ResponseWriter.Write(b)
+	r.n += int64(n)
+	return n, err
 }
 
 // Flush keeps streaming responses (SSE) streaming.

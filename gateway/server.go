@@ -184,12 +184,30 @@ func (s *Server) policyFailed(api *API, st *engine.State, le *engine.LastError) 
 		zap.Int("status", st.Response().StatusCode))
 }
 
+// respond sends the response a policy (or on-error) left in the state,
+// with the headers policies recorded for the final response.
+func respond(w http.ResponseWriter, st *engine.State) {
+	applyResponseHeaders(w.Header(), st)
+	writeResponse(w, st.Response())
+}
+
+// applyResponseHeaders sets the headers policies recorded with
+// SetResponseHeader (rate-limit's remaining/total calls, cors) on h.
+func applyResponseHeaders(h http.Header, st *engine.State) {
+	for k, v := range st.ResponseHeaders() {
+		h[k] = v
+	}
+}
+
 // writeResponse sends a policy's (or on-error's) response.
 func writeResponse(w http.ResponseWriter, r *engine.Response) {
 	h := w.Header()
 	for k, v := range r.Headers {
 		if hopHeaders[k] {
 			continue
+		}
+		if _, set := h[k]; set && k != "Content-Type" {
+			continue // recorded response headers win
 		}
 		h[k] = v
 	}

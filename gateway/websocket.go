@@ -64,7 +64,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	}()
 	ctx := r.Context()
 	if s.runPolicy(ctx, api, rt, engine.Inbound, st) || s.runPolicy(ctx, api, rt, engine.Backend, st) {
-		writeResponse(w, st.Response())
+		respond(w, st)
 		o := "rejected"
 		if st.LastError() != nil {
 			o = "error"
@@ -76,7 +76,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	target, err := backendURL(api, st, r.URL.Path, true)
 	if err != nil {
 		s.backendFailed(ctx, api, st, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
-		writeResponse(w, st.Response())
+		respond(w, st)
 		outcome("backend_error", st.Response().StatusCode, st)
 		return
 	}
@@ -106,6 +106,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 				b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 				br.Body = engine.NewBody(b)
 			}
+			applyResponseHeaders(w.Header(), st)
 			writeResponse(w, br)
 			outcome("backend_rejected", resp.StatusCode, st, zap.String("backend", backendHost))
 			return
@@ -117,7 +118,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 			msg = "the backend " + backendHost + " did not complete the WebSocket handshake within " + dialTimeout.String()
 		}
 		s.backendFailed(ctx, api, st, engine.NewPolicyError(reason, status, msg, err))
-		writeResponse(w, st.Response())
+		respond(w, st)
 		outcome("backend_error", st.Response().StatusCode, st, zap.String("backend", backendHost))
 		return
 	}
@@ -126,6 +127,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	if sp := backend.Subprotocol(); sp != "" {
 		opts.Subprotocols = []string{sp}
 	}
+	applyResponseHeaders(w.Header(), st) // on the 101
 	client, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		_ = backend.Close(websocket.StatusGoingAway, "client handshake failed")
@@ -149,6 +151,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		}
 	}
 	requestID := st.Context().RequestId
+	bytes := st.ByteCount()
 	done := st.DetachDone()
 	st.Release()
 	released = true
@@ -166,6 +169,10 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	s.sessions.remove(sess)
 	rt.active.Add(-1)
 	rt.metrics.active.Dec()
+	if bytes != nil {
+		bytes.In.Add(stats.ClientToBackendBytes)
+		bytes.Out.Add(stats.BackendToClientBytes)
+	}
 	done()
 	s.metrics.Closes.WithLabelValues(api.Name, stats.ClosedBy, itoa(int(stats.CloseCode))).Inc()
 	fields := []zap.Field{
