@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -158,6 +159,7 @@ func serve(args []string, stderr io.Writer) int {
 	metrics := gateway.NewMetrics()
 	var st store.Store = store.NewMemory()
 	if f.redis != "" {
+		redis.SetLogger(redisLog{log.Named("redis").Sugar()})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		rs, err := store.NewRedis(ctx, f.redis, store.RedisOptions{})
 		cancel()
@@ -255,6 +257,11 @@ func serve(args []string, stderr io.Writer) int {
 		}
 	}
 }
+
+// redisLog sends go-redis's own messages (reconnects, pool errors) to zap.
+type redisLog struct{ l *zap.SugaredLogger }
+
+func (r redisLog) Printf(_ context.Context, format string, v ...any) { r.l.Warnf(format, v...) }
 
 func check(args []string, stdout, stderr io.Writer) int {
 	dir := "apis"
