@@ -1,0 +1,176 @@
+package gateway
+
+import (
+	"context"
+	"io"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// BenchmarkPumpPingPong measures one 64-byte round trip client -> pump ->
+// backend -> pump -> client. allocs/op counts the whole process (test client
+// and echo backend included; both are allocation-free), so it is an upper
+// bound for the pump.
+func BenchmarkPumpPingPong(b *testing.B) {
+	h := newPumpHarness(b, PumpLimits{}, PumpObserverFunc(func(Direction, int) {}))
+	c, _ := h.dial("fastecho")
+	ctx := context.Background()
+	msg := make([]byte, 64)
+	buf := make([]byte, 64)
+	roundTrip := func() {
+		if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
+			b.Fatal(err)
+		}
+		_, r, err := c.Reader(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, err := readChunk(r, buf[:cap(buf)]); n != len(msg) || (err != nil && err != io.EOF) {
+			b.Fatal(n, err)
+		}
+		if _, err := r.Read(buf); err != io.EOF {
+			b.Fatal(err)
+		}
+	}
+	roundTrip() // warm up pools and timers
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		roundTrip()
+	}
+	b.StopTimer()
+	c.Close(websocket.StatusNormalClosure, "")
+}
+
+// BenchmarkPumpStream16K streams 16 KiB messages through the pump, pipelined
+// (a writer goroutine sends, the benchmark goroutine reads the echoes).
+// Each op moves 16 KiB each way through the pump.
+func BenchmarkPumpStream16K(b *testing.B) {
+	h := newPumpHarness(b, PumpLimits{}, nil)
+	c, _ := h.dial("fastecho")
+	ctx := context.Background()
+	msg := make([]byte, 16<<10)
+	buf := make([]byte, 32<<10)
+	read := func() {
+		_, r, err := c.Reader(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, err := readChunk(r, buf); n != len(msg) || err != io.EOF {
+			b.Fatal(n, err)
+		}
+	}
+	if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
+		b.Fatal(err)
+	}
+	read()
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	werr := make(chan error, 1)
+	go func() {
+		for range b.N {
+			if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
+				werr <- err
+				return
+			}
+		}
+		werr <- nil
+	}()
+	for range b.N {
+		read()
+	}
+	if err := <-werr; err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	c.Close(websocket.StatusNormalClosure, "")
+}
+
+// BenchmarkPumpIdleConnMemory opens idleConns idle connections and reports
+// the live heap and goroutine stack bytes per connection in three setups:
+//
+//   - direct:  test client -> test backend (no gateway), the baseline;
+//   - held:    through the proxy, which dials and accepts but only holds the
+//     two legs in its handler goroutine without calling Pump;
+//   - pumped:  through the proxy running Pump.
+//
+// gateway-* = pumped - direct: what the gateway costs per idle connection
+// (accepted client leg + dialed backend leg + Pump). pump-* = pumped - held:
+// what Pump itself adds on top of the two coder/websocket connections. Not a
+// timed benchmark; run it with -benchtime=1x:
+//
+//	go test -run '^$' -bench PumpIdleConnMemory -benchtime=1x ./gateway/
+func BenchmarkPumpIdleConnMemory(b *testing.B) {
+	const idleConns = 2000
+	for range b.N {
+		direct := idleConnCost(b, idleConns, "direct")
+		held := idleConnCost(b, idleConns, "held")
+		pumped := idleConnCost(b, idleConns, "pumped")
+		b.ReportMetric(pumped.heap-direct.heap, "gateway-heap-B/conn")
+		b.ReportMetric(pumped.stack-direct.stack, "gateway-stack-B/conn")
+		b.ReportMetric(pumped.heap+pumped.stack-direct.heap-direct.stack, "gateway-B/conn")
+		b.ReportMetric(pumped.goroutines-direct.goroutines, "gateway-goroutines/conn")
+		b.ReportMetric(pumped.heap-held.heap, "pump-heap-B/conn")
+		b.ReportMetric(pumped.stack-held.stack, "pump-stack-B/conn")
+		b.ReportMetric(pumped.goroutines-held.goroutines, "pump-goroutines/conn")
+	}
+}
+
+type connCost struct{ heap, stack, goroutines float64 }
+
+// idleConnCost opens n idle connections in the given setup, each having
+// exchanged one message (except "held", which cannot), and returns the live
+// heap, stack bytes and goroutines per connection.
+func idleConnCost(b *testing.B, n int, setup string) connCost {
+	h := newPumpHarness(b, PumpLimits{}, nil)
+	defer h.close()
+	srv := h.proxy
+	switch setup {
+	case "direct":
+		srv = h.backend
+	case "held":
+		h.noPump = true
+	}
+	ctx := context.Background()
+	open := func() *websocket.Conn {
+		c, _ := h.dialServer(srv, "echo")
+		if setup != "held" {
+			if err := c.Write(ctx, websocket.MessageText, []byte("x")); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := c.Read(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return c
+	}
+	for range 10 { // warm up: one-off allocations of the servers are not counted
+		open()
+	}
+	heap0, stack0 := settledMem()
+	g0 := runtime.NumGoroutine()
+	conns := make([]*websocket.Conn, 0, n)
+	for range n {
+		conns = append(conns, open())
+	}
+	heap1, stack1 := settledMem()
+	g1 := runtime.NumGoroutine()
+	runtime.KeepAlive(conns)
+	f := float64(n)
+	return connCost{float64(heap1-heap0) / f, float64(stack1-stack0) / f, float64(g1-g0) / f}
+}
+
+func settledMem() (heap, stack uint64) {
+	time.Sleep(200 * time.Millisecond)
+	for range 3 {
+		runtime.GC()
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc, ms.StackInuse
+}
