@@ -166,7 +166,6 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		IdleTimeout:    api.Limits.IdleTimeout,
 		PingInterval:   api.Limits.PingInterval,
 	}, rt.metrics)
-	s.sessions.remove(sess)
 	rt.active.Add(-1)
 	rt.metrics.active.Dec()
 	if bytes != nil {
@@ -187,6 +186,10 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		fields = append(fields, zap.String("error", stats.Err.Error()))
 	}
 	s.log.Info("session closed", fields...)
+	// Last: Shutdown returns once every session is removed, and the process
+	// may exit right after, so the session must be fully accounted for
+	// (done, metrics, its log line) before it counts as ended.
+	s.sessions.remove(sess)
 }
 
 // backendFailed runs on-error for a backend failure that happened outside
