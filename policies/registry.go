@@ -81,5 +81,8 @@ func Registry(d Deps) engine.Registry {
 		"rate-limit":          {Sections: engine.Inbound, Parse: dp.parseRateLimit},
 		"rate-limit-by-key":   {Sections: engine.Inbound, Parse: dp.parseRateLimitByKey},
 		"send-message":        {Sections: engine.Inbound, Parse: parseSendMessage},
+		"validate-jwt":        {Sections: engine.Inbound, Parse: dp.validateJwtParser()},
+		"ip-filter":           {Sections: engine.Inbound, Parse: parseIPFilter},
+		"cors":                {Sections: engine.Inbound, Parse: parseCors},
 	}
 }

@@ -1,0 +1,685 @@
+package policies
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"tollgate/engine"
+)
+
+// Reasons validate-jwt fails with (APIM's names; JwksUnavailable is
+// tollgate's: APIM does not document one).
+const (
+	ReasonTokenNotPresent           = "TokenNotPresent"
+	ReasonJwtInvalid                = "JwtInvalid"
+	ReasonTokenExpired              = "TokenExpired"
+	ReasonTokenSignatureInvalid     = "TokenSignatureInvalid"
+	ReasonTokenSignatureKeyNotFound = "TokenSignatureKeyNotFound"
+	ReasonTokenAudienceNotAllowed   = "TokenAudienceNotAllowed"
+	ReasonTokenIssuerNotAllowed     = "TokenIssuerNotAllowed"
+	ReasonTokenClaimNotFound        = "TokenClaimNotFound"
+	ReasonTokenClaimValueNotAllowed = "TokenClaimValueNotAllowed"
+	ReasonJwksUnavailable           = "JwksUnavailable"
+)
+
+const (
+	defaultJwksTimeout = 10 * time.Second
+
+	jwtFromHeader = iota
+	jwtFromQuery
+	jwtFromValue
+)
+
+// <validate-jwt header-name="Authorization" | query-parameter-name="access_token" | token-value="@(...)"
+//
+//	failed-validation-httpcode="401" failed-validation-error-message="…"
+//	require-scheme="Bearer" require-expiration-time="true" require-signed-tokens="true"
+//	clock-skew="0" output-token-variable-name="jwt">
+//	<openid-config url="https://idp/.well-known/openid-configuration" timeout="10"/>
+//	<jwks url="https://idp/keys" timeout="10"/>                      (tollgate)
+//	<issuer-signing-keys><key id="kid">base64</key><key format="pem">…</key><key n="…" e="…"/></issuer-signing-keys>
+//	<audiences><audience>…</audience></audiences>
+//	<issuers><issuer>…</issuer></issuers>
+//	<required-claims><claim name="roles" match="all|any" separator=","><value>…</value></claim></required-claims>
+//
+// </validate-jwt>
+// See docs/policies-security.md.
+type validateJwt struct {
+	cache *jwksCache
+
+	from          int
+	header        string
+	scheme        string // required Authorization scheme; "" when not enforced
+	query         string
+	value         engine.Str
+	status        int
+	message       *engine.Str
+	requireExp    bool
+	requireSigned bool
+	skew          time.Duration
+	output        string
+
+	inline    []sigKey
+	sources   []jwtSource
+	audiences []engine.Str
+	issuers   []engine.Str
+	claims    []requiredClaim
+	parser    *jwt.Parser
+}
+
+type jwtSource struct {
+	src     *keySource
+	timeout time.Duration
+}
+
+type requiredClaim struct {
+	name   string
+	any    bool
+	sep    string
+	values []engine.Str
+}
+
+// jwtAlgs are the algorithms tollgate verifies.
+var jwtAlgs = map[string]bool{
+	"HS256": true, "HS384": true, "HS512": true,
+	"RS256": true, "RS384": true, "RS512": true,
+	"PS256": true, "PS384": true, "PS512": true,
+	"ES256": true, "ES384": true, "ES512": true,
+}
+
+// validateJwtParser returns validate-jwt's parse function, with the key
+// cache shared by every config snapshot this registry compiles.
+func (d *Deps) validateJwtParser() func(*engine.Parser) engine.Step {
+	return newJwksCache(func() *http.Client { return d.HTTPClient }).parseValidateJwt
+}
+
+func (c *jwksCache) parseValidateJwt(p *engine.Parser) engine.Step {
+	v := &validateJwt{
+		cache:         c,
+		status:        int(p.LitInt("failed-validation-httpcode", false, http.StatusUnauthorized, 100, 599)),
+		requireExp:    p.LitBool("require-expiration-time", true),
+		requireSigned: p.LitBool("require-signed-tokens", true),
+		skew:          time.Duration(p.LitInt("clock-skew", false, 0, 0, 86400)) * time.Second,
+		output:        p.LitStr("output-token-variable-name", false, ""),
+		parser:        jwt.NewParser(jwt.WithoutClaimsValidation()),
+	}
+	if p.Has("failed-validation-error-message") {
+		m := p.Str("failed-validation-error-message", false, "")
+		v.message = &m
+	}
+	if p.Has("output-token-variable-name") && v.output == "" {
+		p.Errorf("attribute %q must not be empty", "output-token-variable-name")
+	}
+
+	// The token's source: exactly one of three.
+	var given []string
+	for _, a := range []string{"header-name", "query-parameter-name", "token-value"} {
+		if p.Has(a) {
+			given = append(given, a)
+		}
+	}
+	switch len(given) {
+	case 0:
+		p.Errorf("<validate-jwt> needs one of the attributes \"header-name\", \"query-parameter-name\" or \"token-value\" (where the token is)")
+	case 1:
+	default:
+		p.Errorf("<validate-jwt> takes only one of %s: the token comes from one place", quoteList(given))
+	}
+	scheme := p.LitStr("require-scheme", false, "Bearer")
+	if p.Has("require-scheme") && strings.TrimSpace(scheme) == "" {
+		p.Errorf("attribute %q must not be empty", "require-scheme")
+	}
+	if p.Has("header-name") {
+		v.from = jwtFromHeader
+		v.header = p.LitStr("header-name", true, "")
+		// As APIM: require-scheme applies to the Authorization header only.
+		if strings.EqualFold(v.header, "Authorization") {
+			v.scheme = scheme
+		}
+	}
+	if p.Has("query-parameter-name") {
+		v.from = jwtFromQuery
+		v.query = p.LitStr("query-parameter-name", true, "")
+	}
+	if p.Has("token-value") {
+		v.from = jwtFromValue
+		v.value = p.Str("token-value", true, "")
+	}
+
+	for _, n := range p.Children() {
+		c := p.Child(n)
+		switch n.Name {
+		case "openid-config", "jwks":
+			u := c.LitStr("url", true, "")
+			if u != "" {
+				if err := checkHTTPURL(u); err != nil {
+					c.ErrorAt(n.Attr("url").ValuePos, "%s", err.Error())
+				}
+			}
+			t := time.Duration(c.LitInt("timeout", false, int64(defaultJwksTimeout/time.Second), 1, 60)) * time.Second
+			v.sources = append(v.sources, jwtSource{src: v.cache.source(u, n.Name == "openid-config"), timeout: t})
+		case "issuer-signing-keys":
+			for _, kn := range c.Children() {
+				if kn.Name != "key" {
+					continue // reported as unexpected
+				}
+				if k, ok := parseInlineKey(c.Child(kn)); ok {
+					v.inline = append(v.inline, k)
+				}
+			}
+		case "audiences":
+			v.audiences = append(v.audiences, textList(c, "audience")...)
+		case "issuers":
+			v.issuers = append(v.issuers, textList(c, "issuer")...)
+		case "required-claims":
+			for _, cn := range c.Children() {
+				if cn.Name != "claim" {
+					continue
+				}
+				cp := c.Child(cn)
+				rc := requiredClaim{
+					name: cp.LitStr("name", true, ""),
+					any:  cp.LitStr("match", false, "all", "all", "any") == "any",
+					sep:  cp.LitStr("separator", false, ""),
+				}
+				rc.values = textList(cp, "value")
+				v.claims = append(v.claims, rc)
+			}
+		case "decryption-keys":
+			c.Errorf("<decryption-keys> is not supported by tollgate (encrypted tokens)")
+		default:
+			c.Errorf("unexpected element <%s> inside <validate-jwt> (want openid-config, jwks, issuer-signing-keys, audiences, issuers, required-claims)", n.Name)
+		}
+	}
+	if v.requireSigned && len(v.inline) == 0 && len(v.sources) == 0 {
+		p.Errorf("<validate-jwt> needs signing keys to check tokens with: <issuer-signing-keys>, <openid-config url> or <jwks url>")
+	}
+	return v
+}
+
+// textList reads the <name> children of p as literal-or-expression texts.
+func textList(p *engine.Parser, name string) []engine.Str {
+	var out []engine.Str
+	for _, n := range p.Children() {
+		if n.Name == name {
+			out = append(out, p.Child(n).TextStr())
+		}
+	}
+	return out
+}
+
+func quoteList(s []string) string {
+	q := make([]string, len(s))
+	for i, x := range s {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return strings.Join(q, ", ")
+}
+
+// parseInlineKey reads <key id="kid">base64</key> (a symmetric key, as
+// APIM), <key n="…" e="…"/> (an RSA public key, as APIM) or tollgate's
+// <key format="pem">-----BEGIN PUBLIC KEY-----…</key> (RSA or EC public key
+// or certificate).
+func parseInlineKey(p *engine.Parser) (sigKey, bool) {
+	k := sigKey{kid: p.LitStr("id", false, "")}
+	format := p.LitStr("format", false, "base64", "base64", "pem")
+	if p.Has("certificate-id") {
+		p.Attr("certificate-id")
+		p.Errorf("<key certificate-id> is not supported by tollgate: give the certificate inline with format=\"pem\"")
+		return k, false
+	}
+	if p.Has("n") || p.Has("e") {
+		n, e := p.LitStr("n", true, ""), p.LitStr("e", true, "")
+		if p.HasText() {
+			p.TextStr()
+			p.Errorf("<key n e> takes no text")
+			return k, false
+		}
+		if n == "" || e == "" {
+			return k, false
+		}
+		pub, err := rsaFromNE(n, e)
+		if err != nil {
+			p.Errorf("bad RSA key: %v", err)
+			return k, false
+		}
+		k.key = pub
+		return k, true
+	}
+	t := p.TextStr()
+	if !t.IsConst() {
+		p.Errorf("a signing key must be written out (or a {{named value}}), not an expression")
+		return k, false
+	}
+	text := strings.TrimSpace(t.Const())
+	if text == "" {
+		p.Errorf("<key> is empty")
+		return k, false
+	}
+	if format == "pem" {
+		pub, err := parsePEMKey(text)
+		if err != nil {
+			p.Errorf("bad PEM key: %v", err)
+			return k, false
+		}
+		k.key = pub
+		return k, true
+	}
+	b, err := decodeB64Any(strings.Join(strings.Fields(text), ""))
+	if err != nil {
+		p.Errorf("a symmetric <key> must be base64 (as APIM); for a PEM public key write format=\"pem\"")
+		return k, false
+	}
+	if len(b) < 16 {
+		p.Errorf("the symmetric key is %d bytes long: use at least 16 (128 bits)", len(b))
+		return k, false
+	}
+	k.key = b
+	return k, true
+}
+
+func parsePEMKey(text string) (any, error) {
+	block, _ := pem.Decode([]byte(text))
+	if block == nil {
+		return nil, errors.New("no PEM block (-----BEGIN PUBLIC KEY----- … -----END PUBLIC KEY-----)")
+	}
+	var pub any
+	switch block.Type {
+	case "PUBLIC KEY":
+		k, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		pub = k
+	case "RSA PUBLIC KEY":
+		k, err := x509.ParsePKCS1PublicKey(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		pub = k
+	case "CERTIFICATE":
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		pub = cert.PublicKey
+	default:
+		return nil, fmt.Errorf("a %q block is not a public key (want PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE)", block.Type)
+	}
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < 1024 {
+			return nil, errors.New("the RSA key must be at least 1024 bits")
+		}
+		return k, nil
+	case *ecdsa.PublicKey:
+		return k, nil
+	}
+	return nil, fmt.Errorf("a %T key cannot verify RS, PS or ES tokens", pub)
+}
+
+// jwtFail is a validation failure, before it becomes a PolicyError.
+type jwtFail struct {
+	reason, msg string
+}
+
+func (f *jwtFail) Error() string { return f.reason + ": " + f.msg }
+
+func failf(reason, format string, args ...any) *jwtFail {
+	return &jwtFail{reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+func (v *validateJwt) Run(ctx context.Context, s *engine.State) error {
+	tok, err := v.validate(ctx, s)
+	if err != nil {
+		var f *jwtFail
+		if !errors.As(err, &f) {
+			return err // an expression failed
+		}
+		return v.fail(s, f)
+	}
+	if v.output != "" {
+		s.Variables()[v.output] = tok
+	}
+	if s.Trace() != nil {
+		s.Tracef("token valid: alg=%s sub=%q iss=%q", tok.Header["alg"], tok.Subject, tok.Issuer)
+	}
+	return nil
+}
+
+func (v *validateJwt) fail(s *engine.State, f *jwtFail) error {
+	s.Tracef("%s: %s", f.reason, f.msg)
+	if f.reason == ReasonJwksUnavailable {
+		// Not the token's fault: a server error (the client may retry).
+		return engine.NewPolicyError(f.reason, http.StatusServiceUnavailable, f.msg, nil)
+	}
+	msg := f.msg
+	if v.message != nil {
+		m, err := v.message.Eval(s)
+		if err != nil {
+			return err
+		}
+		msg = m
+	}
+	pe := engine.NewPolicyError(f.reason, v.status, f.msg, nil)
+	if v.status < 500 {
+		pe.Response = engine.ErrorResponse(v.status, msg)
+		if v.status == http.StatusUnauthorized {
+			// RFC 6750 §3: no error code when the request had no token.
+			www := `Bearer error="invalid_token"`
+			if f.reason == ReasonTokenNotPresent {
+				www = "Bearer"
+			}
+			pe.Response.Headers["Www-Authenticate"] = []string{www}
+		}
+	}
+	return pe
+}
+
+// token finds the token in the request.
+func (v *validateJwt) token(s *engine.State) (string, error) {
+	req := s.Context().Request
+	var raw string
+	switch v.from {
+	case jwtFromHeader:
+		raw = strings.TrimSpace(req.Headers.GetValueOrDefault(v.header, ""))
+		if raw == "" {
+			return "", failf(ReasonTokenNotPresent, "JWT not present: no %s header.", v.header)
+		}
+		if v.scheme != "" {
+			sch, rest, ok := strings.Cut(raw, " ")
+			if !ok || !strings.EqualFold(sch, v.scheme) {
+				return "", failf(ReasonTokenNotPresent, "JWT not present: the %s header does not use the %s scheme.", v.header, v.scheme)
+			}
+			return strings.TrimSpace(rest), nil
+		}
+	case jwtFromQuery:
+		if req.Url != nil {
+			raw = strings.TrimSpace(req.Url.Query.GetValueOrDefault(v.query, ""))
+		}
+		if raw == "" {
+			return "", failf(ReasonTokenNotPresent, "JWT not present: no %s query parameter.", v.query)
+		}
+	default:
+		t, err := v.value.Eval(s)
+		if err != nil {
+			return "", err
+		}
+		raw = strings.TrimSpace(t)
+		if raw == "" {
+			return "", failf(ReasonTokenNotPresent, "JWT not present: token-value is empty.")
+		}
+	}
+	// Tolerate "Bearer " in a custom header, a query parameter or token-value.
+	if len(raw) > 7 && strings.EqualFold(raw[:7], "bearer ") {
+		raw = strings.TrimSpace(raw[7:])
+	}
+	return raw, nil
+}
+
+func (v *validateJwt) validate(ctx context.Context, s *engine.State) (*engine.Jwt, error) {
+	raw, err := v.token(s)
+	if err != nil {
+		return nil, err
+	}
+	claims := jwt.MapClaims{}
+	tok, err := v.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) { return v.keysFor(ctx, t) })
+	if err != nil {
+		var f *jwtFail
+		switch {
+		case errors.As(err, &f):
+			return nil, f
+		case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+			return nil, failf(ReasonTokenSignatureInvalid, "Invalid JWT signature.")
+		case errors.Is(err, jwt.ErrTokenMalformed):
+			return nil, failf(ReasonJwtInvalid, "Invalid JWT: malformed token.")
+		}
+		return nil, failf(ReasonJwtInvalid, "Invalid JWT: %s.", jwtErrText(err))
+	}
+
+	now := v.cache.now()
+	exp, err := claims.GetExpirationTime()
+	if err != nil {
+		return nil, failf(ReasonJwtInvalid, "Invalid JWT: the exp claim is not a number.")
+	}
+	if exp == nil && v.requireExp {
+		return nil, failf(ReasonJwtInvalid, "Invalid JWT: the token has no expiration time (exp).")
+	}
+	if exp != nil && !now.Before(exp.Add(v.skew)) {
+		return nil, failf(ReasonTokenExpired, "Lifetime validation failed: the token is expired.")
+	}
+	nbf, err := claims.GetNotBefore()
+	if err != nil {
+		return nil, failf(ReasonJwtInvalid, "Invalid JWT: the nbf claim is not a number.")
+	}
+	if nbf != nil && now.Before(nbf.Add(-v.skew)) {
+		return nil, failf(ReasonJwtInvalid, "Lifetime validation failed: the token is not valid yet (nbf).")
+	}
+
+	if len(v.audiences) > 0 {
+		aud, _ := claims.GetAudience()
+		ok, err := anyMatch(s, v.audiences, aud)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, failf(ReasonTokenAudienceNotAllowed, "Invalid JWT audience.")
+		}
+	}
+	if len(v.issuers) > 0 {
+		iss, _ := claims.GetIssuer()
+		ok, err := anyMatch(s, v.issuers, []string{iss})
+		if err != nil {
+			return nil, err
+		}
+		if iss == "" || !ok {
+			return nil, failf(ReasonTokenIssuerNotAllowed, "Invalid JWT issuer.")
+		}
+	}
+	if err := v.checkClaims(s, claims); err != nil {
+		return nil, err
+	}
+	return jwtValue(tok, claims), nil
+}
+
+func jwtErrText(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "token is unverifiable: ")
+	return strings.TrimSuffix(msg, ".")
+}
+
+func anyMatch(s *engine.State, want []engine.Str, got []string) (bool, error) {
+	for _, w := range want {
+		x, err := w.Eval(s)
+		if err != nil {
+			return false, err
+		}
+		for _, g := range got {
+			if g == x && g != "" {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+func (v *validateJwt) checkClaims(s *engine.State, claims jwt.MapClaims) error {
+	var missing []string
+	for _, rc := range v.claims {
+		val, ok := claims[rc.name]
+		if !ok || val == nil {
+			missing = append(missing, rc.name)
+			continue
+		}
+		if len(rc.values) == 0 {
+			continue
+		}
+		have := claimValues(val, rc.sep)
+		matched := 0
+		for _, w := range rc.values {
+			x, err := w.Eval(s)
+			if err != nil {
+				return err
+			}
+			for _, h := range have {
+				if h == x {
+					matched++
+					break
+				}
+			}
+		}
+		if (rc.any && matched == 0) || (!rc.any && matched < len(rc.values)) {
+			return failf(ReasonTokenClaimValueNotAllowed, "Claim %s has a value that is not allowed.", rc.name)
+		}
+	}
+	if len(missing) > 0 {
+		return failf(ReasonTokenClaimNotFound, "JWT is missing the following claims: %s.", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// claimValues lists a claim's values: an array's elements, or a string
+// split at sep (when given), or the single value.
+func claimValues(v any, sep string) []string {
+	var out []string
+	add := func(x any) {
+		str, ok := x.(string)
+		if !ok {
+			str = fmt.Sprint(x)
+		}
+		if sep != "" {
+			for _, p := range strings.Split(str, sep) {
+				out = append(out, strings.TrimSpace(p))
+			}
+			return
+		}
+		out = append(out, str)
+	}
+	if arr, ok := v.([]any); ok {
+		for _, e := range arr {
+			add(e)
+		}
+		return out
+	}
+	add(v)
+	return out
+}
+
+// keysFor returns the keys that may have signed t.
+func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token) (any, error) {
+	alg, _ := t.Header["alg"].(string)
+	if alg == "none" {
+		if v.requireSigned {
+			return nil, failf(ReasonJwtInvalid, "Invalid JWT: the token is not signed (alg none).")
+		}
+		return jwt.UnsafeAllowNoneSignatureType, nil
+	}
+	if !jwtAlgs[alg] {
+		return nil, failf(ReasonJwtInvalid, "Invalid JWT: algorithm %q is not accepted.", alg)
+	}
+	kid, _ := t.Header["kid"].(string)
+	keys, err := v.candidates(ctx, alg, kid, false)
+	if err == nil && len(keys) == 0 && len(v.sources) > 0 {
+		keys, err = v.candidates(ctx, alg, kid, true) // maybe rotated: refetch (rate-limited)
+	}
+	if len(keys) == 0 {
+		if err != nil {
+			return nil, err
+		}
+		if kid != "" {
+			return nil, failf(ReasonTokenSignatureKeyNotFound, "No %s signing key with id %q.", alg, kid)
+		}
+		return nil, failf(ReasonTokenSignatureKeyNotFound, "No signing key for %s tokens.", alg)
+	}
+	return jwt.VerificationKeySet{Keys: keys}, nil
+}
+
+func (v *validateJwt) candidates(ctx context.Context, alg, kid string, refresh bool) ([]jwt.VerificationKey, error) {
+	var out []jwt.VerificationKey
+	out = pickKeys(out, v.inline, alg, kid)
+	var ferr error
+	for _, src := range v.sources {
+		ks, err := src.src.get(ctx, src.timeout, refresh)
+		if err != nil {
+			ferr = failf(ReasonJwksUnavailable, "Signing keys unavailable: %v.", err)
+			continue
+		}
+		out = pickKeys(out, ks.keys, alg, kid)
+	}
+	return out, ferr
+}
+
+func pickKeys(out []jwt.VerificationKey, keys []sigKey, alg, kid string) []jwt.VerificationKey {
+	for _, k := range keys {
+		if kid != "" && k.kid != "" && k.kid != kid {
+			continue
+		}
+		if k.alg != "" && k.alg != alg {
+			continue
+		}
+		if keyFits(alg, k.key) {
+			out = append(out, k.key)
+		}
+	}
+	return out
+}
+
+func keyFits(alg string, key any) bool {
+	switch alg[:2] {
+	case "HS":
+		_, ok := key.([]byte)
+		return ok
+	case "RS", "PS":
+		_, ok := key.(*rsa.PublicKey)
+		return ok
+	case "ES":
+		k, ok := key.(*ecdsa.PublicKey)
+		if !ok {
+			return false
+		}
+		switch alg {
+		case "ES256":
+			return k.Curve == elliptic.P256()
+		case "ES384":
+			return k.Curve == elliptic.P384()
+		case "ES512":
+			return k.Curve == elliptic.P521()
+		}
+	}
+	return false
+}
+
+// jwtValue is the validated token as expressions see it (the same type as
+// asJwt gives).
+func jwtValue(tok *jwt.Token, claims jwt.MapClaims) *engine.Jwt {
+	j := &engine.Jwt{Header: tok.Header, Claims: claims}
+	j.Subject, _ = claims.GetSubject()
+	j.Issuer, _ = claims.GetIssuer()
+	if id, ok := claims["jti"].(string); ok {
+		j.Id = id
+	}
+	if aud, err := claims.GetAudience(); err == nil {
+		j.Audiences = aud
+	}
+	if t, err := claims.GetExpirationTime(); err == nil && t != nil {
+		j.ExpirationTime = t.Time
+	}
+	if t, err := claims.GetNotBefore(); err == nil && t != nil {
+		j.NotBefore = t.Time
+	}
+	if t, err := claims.GetIssuedAt(); err == nil && t != nil {
+		j.IssuedAt = t.Time
+	}
+	return j
+}
