@@ -27,6 +27,9 @@ type Deps struct {
 	Log *zap.Logger
 	// OnStoreError is told about store failures (for metrics); may be nil.
 	OnStoreError func(policy string, err error)
+
+	// leases renews limit-concurrency's leases (one per Registry).
+	leases *leaseKeeper
 }
 
 func (d *Deps) defaults() {
@@ -66,6 +69,7 @@ func DefaultHTTPClient() *http.Client {
 func Registry(d Deps) engine.Registry {
 	d.defaults()
 	dp := &d
+	dp.leases = newLeaseKeeper(dp)
 	return engine.Registry{
 		"set-variable":        {Sections: engine.AllSections, Parse: parseSetVariable},
 		"choose":              {Sections: engine.AllSections, Parse: parseChoose},
@@ -81,8 +85,8 @@ func Registry(d Deps) engine.Registry {
 		"rate-limit":          {Sections: engine.Inbound, Parse: dp.parseRateLimit},
 		"rate-limit-by-key":   {Sections: engine.Inbound, Parse: dp.parseRateLimitByKey},
 		"send-message":        {Sections: engine.Inbound, Parse: parseSendMessage},
-		"validate-jwt":        {Sections: engine.Inbound, Parse: dp.validateJwtParser()},
-		"ip-filter":           {Sections: engine.Inbound, Parse: parseIPFilter},
-		"cors":                {Sections: engine.Inbound, Parse: parseCors},
+		"quota":               {Sections: engine.Inbound, Parse: dp.parseQuota},
+		"quota-by-key":        {Sections: engine.Inbound, Parse: dp.parseQuotaByKey},
+		"limit-concurrency":   {Sections: engine.Inbound, Parse: dp.parseLimitConcurrency},
 	}
 }

@@ -1,0 +1,233 @@
+package policies
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"tollgate/engine"
+	"tollgate/store"
+)
+
+// <limit-concurrency counter-key="@(context.Request.IpAddress)" max-count="5"
+//
+//	lease-seconds="60" failed-httpcode="429" failed-message="Too many concurrent requests"
+//	fail-open="true"/>
+//
+// tollgate's own (APIM's limit-concurrency wraps policies instead). It takes
+// one of max-count slots for the key from the store at the handshake and
+// holds it until the request, or for WebSocket APIs the whole session, is
+// over: the release is an OnDone function, run when the gateway calls
+// State.Done. One counter per key value across scopes and APIs (store key
+// "lc:" + key). While held the lease is renewed every third of
+// lease-seconds by the Deps' shared leaseKeeper, so a replica that dies frees
+// its slots after lease-seconds. With every slot taken the step fails with
+// ConcurrencyLimitExceeded and failed-httpcode (default 429).
+type limitConcurrency struct {
+	limitBase
+	key     engine.Str
+	max     engine.Int
+	ttl     time.Duration
+	status  int
+	message engine.Str
+}
+
+func (d *Deps) parseLimitConcurrency(p *engine.Parser) engine.Step {
+	return &limitConcurrency{
+		limitBase: newLimitBase(d, p),
+		key:       parseCounterKey(p),
+		max:       p.Int("max-count", true, 1, 1, maxCalls),
+		ttl:       time.Duration(p.LitInt("lease-seconds", false, 60, 1, 86400)) * time.Second,
+		status:    int(p.LitInt("failed-httpcode", false, 429, 400, 599)),
+		message:   p.Str("failed-message", false, "Too many concurrent requests"),
+	}
+}
+
+func (l *limitConcurrency) Run(ctx context.Context, s *engine.State) error {
+	k, err := l.key.Eval(s)
+	if err != nil {
+		return err
+	}
+	limit, err := l.max.Eval(s)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key := "lc:" + k
+	sctx, cancel := l.d.storeContext(ctx)
+	lease, dec, err := l.d.Store.Acquire(sctx, key, limit, l.ttl)
+	cancel()
+	if err != nil {
+		return l.storeFailed(err)
+	}
+	if !dec.Allowed || lease == nil {
+		msg, err := l.message.Eval(s)
+		if err != nil {
+			return err
+		}
+		s.Tracef("rejected: %d of %d slots taken", limit, limit)
+		pe := engine.NewPolicyError(engine.ReasonConcurrency, l.status, msg, nil)
+		pe.Response = engine.ErrorResponse(l.status, msg)
+		return pe
+	}
+	h := l.d.leases.add(lease, l.ttl, &l.limitBase)
+	s.OnDone(func() { l.d.leases.release(h) })
+	s.Tracef("holding a slot: %d of %d left", dec.Remaining, limit)
+	return nil
+}
+
+// leaseKeeper renews every held concurrency lease from one goroutine, so
+// holding 10,000 leases costs no goroutine per connection. The goroutine
+// runs only while leases are held: it starts with the first and ends when
+// the last is released. Renewals run at most keeperWorkers at a time.
+type leaseKeeper struct {
+	d       *Deps
+	mu      sync.Mutex
+	held    map[*heldLease]struct{}
+	running bool
+	tick    time.Duration
+	wake    chan struct{}
+}
+
+// heldLease is one lease being kept alive. next is guarded by the keeper's
+// mutex.
+type heldLease struct {
+	lease store.Lease
+	ttl   time.Duration
+	next  time.Time // renew at or after this
+	owner *limitBase
+}
+
+const keeperWorkers = 16
+
+func newLeaseKeeper(d *Deps) *leaseKeeper {
+	return &leaseKeeper{d: d, held: map[*heldLease]struct{}{}, wake: make(chan struct{}, 1)}
+}
+
+// tickFor is how often the keeper looks for due leases: a sixth of the
+// ttl, so a lease is renewed between ttl/3 and ttl/2 after its last renewal.
+func tickFor(ttl time.Duration) time.Duration {
+	return max(ttl/6, 20*time.Millisecond)
+}
+
+func (k *leaseKeeper) add(lease store.Lease, ttl time.Duration, owner *limitBase) *heldLease {
+	h := &heldLease{lease: lease, ttl: ttl, next: time.Now().Add(ttl / 3), owner: owner}
+	k.mu.Lock()
+	k.held[h] = struct{}{}
+	t := tickFor(ttl)
+	switch {
+	case !k.running:
+		k.running, k.tick = true, t
+		go k.loop(t)
+	case t < k.tick:
+		k.tick = t
+		select {
+		case k.wake <- struct{}{}:
+		default:
+		}
+	}
+	k.mu.Unlock()
+	return h
+}
+
+// release stops renewing h and frees its slot.
+func (k *leaseKeeper) release(h *heldLease) {
+	k.mu.Lock()
+	delete(k.held, h)
+	k.mu.Unlock()
+	ctx, cancel := k.d.storeContext(context.Background())
+	defer cancel()
+	if err := h.lease.Release(ctx); err != nil {
+		h.owner.laterFailure("releasing the lease", err)
+	}
+}
+
+func (k *leaseKeeper) loop(tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	var due []*heldLease
+	for {
+		select {
+		case <-t.C:
+		case <-k.wake:
+		}
+		k.mu.Lock()
+		if len(k.held) == 0 {
+			k.running = false
+			k.mu.Unlock()
+			return
+		}
+		now := time.Now()
+		due = due[:0]
+		minTTL := time.Duration(1<<63 - 1)
+		for h := range k.held {
+			minTTL = min(minTTL, h.ttl)
+			if !now.Before(h.next) {
+				due = append(due, h)
+			}
+		}
+		if nt := tickFor(minTTL); nt != tick {
+			tick, k.tick = nt, nt
+			t.Reset(nt)
+		}
+		k.mu.Unlock()
+		k.renew(due)
+		clear(due)
+	}
+}
+
+// renew renews the due leases with up to keeperWorkers short-lived workers
+// and waits for them.
+func (k *leaseKeeper) renew(due []*heldLease) {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		next int
+	)
+	for range min(len(due), keeperWorkers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(due) {
+					return
+				}
+				k.renewOne(due[i])
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (k *leaseKeeper) renewOne(h *heldLease) {
+	ctx, cancel := k.d.storeContext(context.Background())
+	err := h.lease.Renew(ctx)
+	cancel()
+	k.mu.Lock()
+	_, still := k.held[h]
+	switch {
+	case err == nil:
+		h.next = time.Now().Add(h.ttl / 3)
+	case errors.Is(err, store.ErrLeaseLost) && still:
+		// The slot may belong to someone else by now: stop renewing. The
+		// request goes on; the release at the end is then a no-op.
+		delete(k.held, h)
+	}
+	k.mu.Unlock()
+	if err != nil && still {
+		// Unavailable: next stays in the past, so the next tick retries.
+		k.d.Log.Warn(h.owner.policy+": renewing a lease failed", zap.String("at", h.owner.where), zap.Error(err))
+		if k.d.OnStoreError != nil {
+			k.d.OnStoreError(h.owner.policy, err)
+		}
+	}
+}

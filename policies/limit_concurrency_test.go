@@ -1,0 +1,172 @@
+package policies
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"tollgate/engine"
+	"tollgate/store"
+)
+
+func TestLimitConcurrency(t *testing.T) {
+	plan := compile(t, testDeps(), `<limit-concurrency counter-key="@(context.Request.Headers.GetValueOrDefault("X-User","anon"))" max-count="2"/>`)
+	a1, a2 := request("ws://gw/chat", "X-User", "a"), request("ws://gw/chat", "X-User", "a")
+	admit(t, plan, a1, "a1")
+	admit(t, plan, a2, "a2")
+	a3 := request("ws://gw/chat", "X-User", "a")
+	body, _ := reject(t, plan, a3, 429, engine.ReasonConcurrency, "a3")
+	if body != `{"statusCode":429,"message":"Too many concurrent requests"}` {
+		t.Errorf("body = %s", body)
+	}
+	a3.Done()
+	a3.Release()
+	b := request("ws://gw/chat", "X-User", "b")
+	admit(t, plan, b, "b")
+
+	// Done releases the slot.
+	a1.Done()
+	a1.Release()
+	a4 := request("ws://gw/chat", "X-User", "a")
+	admit(t, plan, a4, "a4 after a1 is done")
+	for _, s := range []*engine.State{a2, a4, b} {
+		s.Done()
+		s.Release()
+	}
+
+	plan = compile(t, testDeps(), `<limit-concurrency counter-key="k" max-count="1" failed-httpcode="503" failed-message="@("busy: " + context.Api.Name)"/>`)
+	s1, s2 := request("ws://gw/chat"), request("ws://gw/chat")
+	admit(t, plan, s1, "s1")
+	body, _ = reject(t, plan, s2, 503, engine.ReasonConcurrency, "s2")
+	if body != `{"statusCode":503,"message":"busy: test"}` {
+		t.Errorf("body = %s", body)
+	}
+	s1.Done()
+	s1.Release()
+	s2.Release()
+}
+
+// The shared keeper renews a held lease past its TTL.
+func TestLimitConcurrencyRenewal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for lease expiry")
+	}
+	plan := compile(t, testDeps(), `<limit-concurrency counter-key="k" max-count="1" lease-seconds="1"/>`)
+	s1 := request("ws://gw/chat")
+	admit(t, plan, s1, "holder")
+	time.Sleep(2500 * time.Millisecond)
+	s2 := request("ws://gw/chat")
+	reject(t, plan, s2, 429, engine.ReasonConcurrency, "while held beyond the ttl")
+	s2.Release()
+	s1.Done()
+	s1.Release()
+	s3 := request("ws://gw/chat")
+	admit(t, plan, s3, "after release")
+	s3.Done()
+	s3.Release()
+}
+
+// A lease nobody renews (its replica died) frees its slot after the TTL.
+func TestLimitConcurrencyDeadReplica(t *testing.T) {
+	d := testDeps()
+	if _, dec, err := d.Store.Acquire(context.Background(), "lc:k", 1, 500*time.Millisecond); err != nil || !dec.Allowed {
+		t.Fatalf("acquire: %v %+v", err, dec)
+	}
+	plan := compile(t, d, `<limit-concurrency counter-key="k" max-count="1"/>`)
+	s := request("ws://gw/chat")
+	reject(t, plan, s, 429, engine.ReasonConcurrency, "while the dead replica's lease lives")
+	s.Release()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s := request("ws://gw/chat")
+		stopped := runInbound(plan, s)
+		s.Done()
+		s.Release()
+		if !stopped {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the unrenewed lease never expired")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// One keeper goroutine keeps many leases alive and stops once they are
+// all released.
+func TestLeaseKeeper(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for lease expiry")
+	}
+	d := testDeps()
+	d.defaults()
+	k := newLeaseKeeper(&d)
+	owner := &limitBase{d: &d, policy: "limit-concurrency"}
+	ctx := context.Background()
+	const n = 500
+	ttl := 600 * time.Millisecond
+	var held []*heldLease
+	for i := range n {
+		l, dec, err := d.Store.Acquire(ctx, "many", n, ttl)
+		if err != nil || !dec.Allowed {
+			t.Fatalf("acquire %d: %v %+v", i, err, dec)
+		}
+		held = append(held, k.add(l, ttl, owner))
+	}
+	time.Sleep(3 * ttl)
+	if _, dec, err := d.Store.Acquire(ctx, "many", n, ttl); err != nil || dec.Allowed {
+		t.Fatalf("a slot freed while every lease was held: %v %+v", err, dec)
+	}
+	for _, h := range held {
+		k.release(h)
+	}
+	l, dec, err := d.Store.Acquire(ctx, "many", 1, ttl)
+	if err != nil || !dec.Allowed {
+		t.Fatalf("slots not released: %v %+v", err, dec)
+	}
+	_ = l.Release(ctx)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		k.mu.Lock()
+		running := k.running
+		k.mu.Unlock()
+		if !running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the keeper goroutine did not stop with no leases")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A lost lease (expired while the store was unreachable) is dropped from
+// the keeper without disturbing the others.
+func TestLeaseKeeperLostLease(t *testing.T) {
+	d := testDeps()
+	d.defaults()
+	k := newLeaseKeeper(&d)
+	owner := &limitBase{d: &d, policy: "limit-concurrency"}
+	ctx := context.Background()
+	l, _, err := d.Store.Acquire(ctx, "lost", 1, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = l.Release(ctx) // as if it had expired
+	h := k.add(l, time.Second, owner)
+	k.mu.Lock()
+	h.next = time.Time{}
+	k.mu.Unlock()
+	k.renewOne(h)
+	k.mu.Lock()
+	_, still := k.held[h]
+	k.mu.Unlock()
+	if still {
+		t.Error("a lost lease is still renewed")
+	}
+	if err := h.lease.Renew(ctx); err == nil || !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("renew after release: %v", err)
+	}
+	k.release(h) // idempotent
+}

@@ -1,0 +1,206 @@
+package policies
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"tollgate/engine"
+)
+
+// <quota calls="10000" bandwidth="40000" renewal-period="3600" fail-open="true"/>
+// <quota-by-key calls="10000" bandwidth="40000" renewal-period="3600"
+//
+//	counter-key="@(context.Request.IpAddress)"
+//	increment-condition="@(context.Response.StatusCode >= 200 && context.Response.StatusCode < 400)"
+//	first-period-start="2024-01-01T00:00:00Z"/>
+//
+// Fixed-window quotas. At least one of calls and bandwidth (in kilobytes,
+// 1 KB = 1024 bytes) is required; renewal-period is in seconds and 0 means
+// the quota never renews. Nothing but counter-key and increment-condition
+// takes expressions. Windows start at first-period-start + k*renewal-period
+// (default 0001-01-01T00:00:00Z, so a daily quota renews at 00:00 UTC).
+//
+// APIM counts quota per subscription; tollgate counts <quota> per API, keyed
+// like <rate-limit> (scope, id or element path, API name: stable across
+// reloads). <quota-by-key> has one counter per key value across scopes and
+// APIs (store keys "qk:c:" and "qk:b:" + key).
+//
+// Calls are counted in inbound, or, with increment-condition, at the end of
+// outbound when the condition is true (inbound then only checks). Over the
+// calls quota the step fails with QuotaExceeded and a prepared 403 with
+// Retry-After and APIM's body "Out of call volume quota. Quota will be
+// replenished in HH:MM:SS.".
+//
+// Bandwidth is the request's State.CountBytes counter (In + Out), which the
+// gateway fills before running the Done functions: body bytes for HTTP APIs,
+// the message bytes of the whole session for WebSocket APIs. It is counted
+// when the request (session) is over, in an OnDone function, so a request is admitted while the quota is
+// not yet used up and the bytes it moves count against the following
+// requests: a quota can only reject at the handshake, so a long WebSocket
+// session may overrun it and the next handshakes are rejected ("Out of
+// bandwidth quota…"). Bytes that do not fit fill the quota up to its limit.
+// With increment-condition, bytes count only when the condition was true at
+// the end of outbound (State.Finish); if Finish never runs they do not count.
+type quota struct {
+	limitBase
+	byKey   bool
+	key     engine.Str
+	apiKeys [2]apiKeys // quota: calls, bandwidth
+	calls   int64      // 0: no calls quota
+	bytes   int64      // 0: no bandwidth quota
+	period  time.Duration
+	start   time.Time
+	cond    *engine.Bool
+}
+
+// foreverPeriod stands for renewal-period="0": long enough never to renew,
+// short enough for every wait to fit a time.Duration.
+const foreverPeriod = 200 * 365 * 24 * time.Hour
+
+func (d *Deps) parseQuota(p *engine.Parser) engine.Step {
+	q := d.parseQuotaCommon(p)
+	id := stableID(p)
+	q.apiKeys[0].prefix = "q|c|" + id + "|"
+	q.apiKeys[1].prefix = "q|b|" + id + "|"
+	return q
+}
+
+func (d *Deps) parseQuotaByKey(p *engine.Parser) engine.Step {
+	q := d.parseQuotaCommon(p)
+	q.byKey = true
+	q.key = parseCounterKey(p)
+	if p.Has("increment-condition") {
+		b := p.Bool("increment-condition", false, true)
+		q.cond = &b
+	}
+	if a := p.Attr("first-period-start"); a != nil {
+		t, err := time.Parse(time.RFC3339, a.Value)
+		if err != nil {
+			p.ErrorAt(a.ValuePos, "attribute %q must be a time such as 2024-01-01T00:00:00Z, not %q", a.Name, a.Value)
+		}
+		q.start = t
+	}
+	return q
+}
+
+func (d *Deps) parseQuotaCommon(p *engine.Parser) *quota {
+	q := &quota{
+		limitBase: newLimitBase(d, p),
+		calls:     p.LitInt("calls", false, 0, 1, math.MaxInt64),
+		bytes:     p.LitInt("bandwidth", false, 0, 1, math.MaxInt64/1024) * 1024,
+	}
+	if !p.Has("calls") && !p.Has("bandwidth") {
+		p.Errorf("<%s> needs the attribute \"calls\" or \"bandwidth\" (or both)", p.Node().Name)
+	}
+	secs := p.LitInt("renewal-period", true, 0, 0, int64(foreverPeriod/time.Second)/2)
+	q.period = time.Duration(secs) * time.Second
+	if secs == 0 {
+		q.period = foreverPeriod
+	}
+	rejectAPIChildren(p)
+	return q
+}
+
+func (q *quota) Run(ctx context.Context, s *engine.State) error {
+	var ckey, bkey string
+	if q.byKey {
+		k, err := q.key.Eval(s)
+		if err != nil {
+			return err
+		}
+		ckey, bkey = "qk:c:"+k, "qk:b:"+k
+	} else {
+		ckey, bkey = q.apiKeys[0].get(s), q.apiKeys[1].get(s)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	deferred := q.cond != nil && !q.cond.IsConst()
+	counts := q.cond == nil || q.cond.Const() || deferred
+	if q.bytes > 0 {
+		// Only a check: bytes are counted once the request is over.
+		if err := q.check(ctx, bkey, q.bytes, 0, "bandwidth"); err != nil {
+			return err
+		}
+	}
+	if q.calls > 0 {
+		n := int64(1)
+		if deferred || !counts {
+			n = 0
+		}
+		if err := q.check(ctx, ckey, q.calls, n, "call volume"); err != nil {
+			return err
+		}
+	}
+	if !counts {
+		return nil
+	}
+	// OnDone functions must not touch the State (for WebSocket APIs it is
+	// released while the session goes on), so with increment-condition the
+	// condition is evaluated once, at the end of outbound, and the bytes are
+	// counted only when it was true there.
+	var bc *engine.ByteCount
+	if q.bytes > 0 {
+		bc = s.CountBytes()
+	}
+	var ok *bool
+	if deferred {
+		ok = new(bool)
+		s.AtEnd(func(ctx context.Context, s *engine.State) {
+			*ok = q.condition(s)
+			if *ok && q.calls > 0 {
+				q.add(context.WithoutCancel(ctx), ckey, q.calls, 1)
+			}
+		})
+	}
+	if bc != nil {
+		s.OnDone(func() {
+			if n := bc.In.Load() + bc.Out.Load(); n > 0 && (ok == nil || *ok) {
+				q.add(context.Background(), bkey, q.bytes, n)
+			}
+		})
+	}
+	return nil
+}
+
+// condition evaluates increment-condition at the end of outbound; a failing
+// expression is logged and counts as false.
+func (q *quota) condition(s *engine.State) bool {
+	ok, err := q.cond.Eval(s)
+	if err != nil {
+		q.laterFailure("increment-condition", err)
+		return false
+	}
+	return ok
+}
+
+// check asks the store and turns a refusal into the 403.
+func (q *quota) check(ctx context.Context, key string, limit, n int64, what string) error {
+	sctx, cancel := q.d.storeContext(ctx)
+	dec, err := q.d.Store.Quota(sctx, key, limit, q.period, q.start, n)
+	cancel()
+	if err != nil {
+		return q.storeFailed(err)
+	}
+	if dec.Allowed {
+		return nil
+	}
+	secs := retrySeconds(dec.RetryAfter)
+	msg := fmt.Sprintf("Out of %s quota. Quota will be replenished in %02d:%02d:%02d.", what, secs/3600, secs/60%60, secs%60)
+	return limitError(engine.ReasonQuotaExceeded, 403, msg, "Retry-After", secs)
+}
+
+// add counts n units after the fact; what does not fit fills the quota up.
+func (q *quota) add(ctx context.Context, key string, limit, n int64) {
+	sctx, cancel := q.d.storeContext(ctx)
+	defer cancel()
+	dec, err := q.d.Store.Quota(sctx, key, limit, q.period, q.start, n)
+	if err == nil && !dec.Allowed && dec.Remaining > 0 {
+		_, err = q.d.Store.Quota(sctx, key, limit, q.period, q.start, dec.Remaining)
+	}
+	if err != nil {
+		q.laterFailure("counting", err)
+	}
+}

@@ -1,0 +1,144 @@
+package policies
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"tollgate/engine"
+)
+
+var quotaBody = regexp.MustCompile(`^\{"statusCode":403,"message":"Out of (call volume|bandwidth) quota\. Quota will be replenished in (\d{2,}):(\d\d):(\d\d)\."\}$`)
+
+// checkQuotaBody checks the 403 body against Retry-After and returns which
+// quota ran out.
+func checkQuotaBody(t *testing.T, body string, retryAfter int) string {
+	t.Helper()
+	m := quotaBody.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("body = %s", body)
+	}
+	h, _ := strconv.Atoi(m[2])
+	mi, _ := strconv.Atoi(m[3])
+	sec, _ := strconv.Atoi(m[4])
+	if h*3600+mi*60+sec != retryAfter || retryAfter < 1 {
+		t.Errorf("body %s does not match Retry-After %d", body, retryAfter)
+	}
+	return m[1]
+}
+
+func TestQuotaCalls(t *testing.T) {
+	d := testDeps()
+	const src = `<quota calls="2" renewal-period="3600"/>`
+	plan := compile(t, d, src)
+	for i := range 2 {
+		s := request("ws://gw/chat")
+		admit(t, plan, s, fmt.Sprintf("call %d", i+1))
+		s.Release()
+	}
+	s := request("ws://gw/chat")
+	body, ra := reject(t, plan, s, 403, engine.ReasonQuotaExceeded, "call 3")
+	if checkQuotaBody(t, body, ra) != "call volume" || ra > 3600 {
+		t.Errorf("body %s, Retry-After %d", body, ra)
+	}
+	s.Release()
+
+	s = apiRequest("other")
+	admit(t, plan, s, "other API")
+	s.Release()
+
+	// Counters survive a reload of the same document.
+	plan = compile(t, d, src)
+	s = request("ws://gw/chat")
+	reject(t, plan, s, 403, engine.ReasonQuotaExceeded, "after reload")
+	s.Release()
+}
+
+// Bandwidth is counted from the State's ByteCount when the request (for a
+// WebSocket API, the session) is over, so it rejects the next requests.
+func TestQuotaBandwidth(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		key       []string
+	}{
+		{"quota", `<quota bandwidth="1" renewal-period="0"/>`, nil},
+		{"quota-by-key", `<quota-by-key bandwidth="1" renewal-period="60" counter-key="@(context.Request.Headers.GetValueOrDefault("X-Key",""))"/>`, []string{"X-Key", "a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := compile(t, testDeps(), tc.src)
+			// 600 bytes: under 1 KB, still admitted afterwards.
+			s := request("ws://gw/chat", tc.key...)
+			admit(t, plan, s, "first")
+			bc := s.ByteCount()
+			if bc == nil {
+				t.Fatal("no byte counter requested")
+			}
+			bc.In.Add(100)
+			bc.Out.Add(500)
+			s.Done()
+			s.Release()
+
+			// 600 more: over 1 KB. The session was admitted; the next is not.
+			s = request("ws://gw/chat", tc.key...)
+			admit(t, plan, s, "second")
+			bc = s.ByteCount()
+			s.Done() // the OnDone function reads only the counter
+			s.Release()
+			bc.In.Add(600) // too late: already counted (0 bytes)
+			s = request("ws://gw/chat", tc.key...)
+			admit(t, plan, s, "third")
+			s.ByteCount().Out.Add(600)
+			s.Done()
+			s.Release()
+
+			s = request("ws://gw/chat", tc.key...)
+			body, ra := reject(t, plan, s, 403, engine.ReasonQuotaExceeded, "fourth")
+			if checkQuotaBody(t, body, ra) != "bandwidth" {
+				t.Errorf("body %s", body)
+			}
+			s.Release()
+			if tc.key != nil {
+				s = request("ws://gw/chat", "X-Key", "b")
+				admit(t, plan, s, "other key")
+				s.Release()
+			}
+		})
+	}
+}
+
+func TestQuotaByKey(t *testing.T) {
+	ctx := context.Background()
+	plan := compile(t, testDeps(), `<quota-by-key calls="1" renewal-period="86400" counter-key="@(context.Request.Headers.GetValueOrDefault("X-Key",""))"
+  increment-condition="@(context.Response.StatusCode &lt; 400)" first-period-start="2024-01-01T00:00:00Z"/>`)
+	run := func(key string, status int) bool {
+		s := request("ws://gw/chat", "X-Key", key)
+		defer s.Release()
+		if runInbound(plan, s) {
+			if s.Response().StatusCode != 403 || s.LastError().Reason != engine.ReasonQuotaExceeded {
+				t.Fatalf("%s: %d %+v", key, s.Response().StatusCode, s.LastError())
+			}
+			return false
+		}
+		s.SetResponse(engine.NewResponse(status))
+		s.Finish(ctx)
+		return true
+	}
+	for i, tc := range []struct {
+		key    string
+		status int
+		ok     bool
+	}{
+		{"a", 500, true}, // not counted: the condition is false
+		{"a", 500, true},
+		{"a", 200, true}, // counted at the end
+		{"a", 200, false},
+		{"b", 200, true},
+		{"b", 200, false},
+	} {
+		if got := run(tc.key, tc.status); got != tc.ok {
+			t.Errorf("%d (%s, %d): admitted = %v, want %v", i, tc.key, tc.status, got, tc.ok)
+		}
+	}
+}
