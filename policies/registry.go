@@ -88,5 +88,8 @@ func Registry(d Deps) engine.Registry {
 		"quota":               {Sections: engine.Inbound, Parse: dp.parseQuota},
 		"quota-by-key":        {Sections: engine.Inbound, Parse: dp.parseQuotaByKey},
 		"limit-concurrency":   {Sections: engine.Inbound, Parse: dp.parseLimitConcurrency},
+		"validate-jwt":        {Sections: engine.Inbound, Parse: dp.validateJwtParser()},
+		"ip-filter":           {Sections: engine.Inbound, Parse: parseIPFilter},
+		"cors":                {Sections: engine.Inbound, Parse: parseCors},
 	}
 }
