@@ -83,6 +83,7 @@ package gateway
 //	writing to X fails                       | connection closed       | 1014 / 1001 "<X> disconnected"      | error     | 1014/1001
 //	no data message for IdleTimeout          | 1001 "idle timeout"     | 1001 "idle timeout"                 | idle      | 1001
 //	ctx done (gateway shutdown)              | 1001 "going away"       | 1001 "going away"                   | shutdown  | 1001
+//	ctx cancelled with *CloseCause{C, R}     | C R                     | C R (drain-on-change: 1012)         | gateway   | C
 //
 // Codes 1006 (abnormal closure) and 1015 (TLS) can never be sent on the wire
 // and are never received either (coder/websocket rejects such close frames as
@@ -182,6 +183,7 @@ const (
 	ClosedByIdle     = "idle"     // IdleTimeout expired
 	ClosedByLimit    = "limit"    // a message exceeded MaxMessageSize (CloseReason names the side)
 	ClosedByShutdown = "shutdown" // the ctx passed to Pump was done
+	ClosedByGateway  = "gateway"  // the ctx was cancelled with a *CloseCause (e.g. drain-on-change, 1012)
 	ClosedByError    = "error"    // ping or write timeout, or write failure (Err has details)
 )
 
@@ -500,7 +502,15 @@ func (s *pumpSession) onShutdown() {
 	}
 	defer s.bg.Done()
 	a := closeAction{code: websocket.StatusGoingAway, reason: "going away"}
-	s.report(pumpVerdict{by: ClosedByShutdown, code: a.code, reason: a.reason, err: context.Cause(s.ctx), client: a, backend: a}, false)
+	by := ClosedByShutdown
+	cause := context.Cause(s.ctx)
+	var cc *CloseCause
+	if errors.As(cause, &cc) {
+		// The gateway ended the session on purpose (drain-on-change: 1012).
+		a = closeAction{code: cc.Code, reason: cc.Reason}
+		by = ClosedByGateway
+	}
+	s.report(pumpVerdict{by: by, code: a.code, reason: a.reason, err: cause, client: a, backend: a}, false)
 }
 
 // startTicker arms the session timer for the first idle check or ping.

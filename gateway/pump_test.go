@@ -815,3 +815,53 @@ func sequenced(ctx context.Context, c *websocket.Conn, n int) error {
 	}
 	return c.Close(websocket.StatusNormalClosure, "")
 }
+
+// TestPumpCloseCause: a session cancelled with a *CloseCause (drain-on-change)
+// closes both legs with that code and reason.
+func TestPumpCloseCause(t *testing.T) {
+	backendSaw := make(chan error, 1)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		_, _, err = c.Read(context.Background())
+		backendSaw <- err
+	}))
+	defer backend.Close()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stats := make(chan PumpStats, 1)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(backend.URL, "http"), nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		stats <- Pump(ctx, c, b, PumpLimits{}, nil)
+	}))
+	defer proxy.Close()
+	c, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(proxy.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	cancel(&CloseCause{Code: 1012, Reason: "service restart"})
+	rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer rcancel()
+	_, _, err = c.Read(rctx)
+	if got := websocket.CloseStatus(err); got != 1012 {
+		t.Fatalf("client close = %v (%v), want 1012", got, err)
+	}
+	if got := websocket.CloseStatus(<-backendSaw); got != 1012 {
+		t.Fatalf("backend close = %v, want 1012", got)
+	}
+	st := <-stats
+	if st.ClosedBy != ClosedByGateway || st.CloseCode != 1012 || st.CloseReason != "service restart" {
+		t.Fatalf("stats = %+v", st)
+	}
+}
