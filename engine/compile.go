@@ -44,6 +44,7 @@ const MaxExprNodes = 2000
 func NewCompiler(reg Registry, nv *NamedValues) *Compiler {
 	c := &Compiler{Registry: reg, Named: nv}
 	c.opts = append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxExprNodes)}, helperOptions()...)
+	c.opts = append(c.opts, fastCallOptions()...)
 	return c
 }
 

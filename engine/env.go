@@ -16,6 +16,16 @@ import (
 // plus the helper functions (see funcs.go).
 type Env struct {
 	Context *Context `expr:"context"`
+
+	// Fast paths for the commonest calls, bound to the State once (see
+	// fastcall.go): expr calls a func field of these shapes without
+	// reflection or an argument slice. Policies never name them.
+	ReqHeader    func(name, def string) string `expr:"$reqHeader"`
+	ReqHasHeader func(name string) bool        `expr:"$reqHasHeader"`
+	ReqQuery     func(name, def string) string `expr:"$reqQuery"`
+	ReqHasQuery  func(name string) bool        `expr:"$reqHasQuery"`
+	VarGet       func(name, def any) any       `expr:"$varGet"`
+	VarHas       func(name string) bool        `expr:"$varHas"`
 }
 
 // Context mirrors APIM's `context` object. See the README for each member.
@@ -72,7 +82,14 @@ func (u *Url) String() string {
 
 // NewUrl turns a net/url URL into a context Url.
 func NewUrl(u *url.URL, scheme, host string) *Url {
-	out := &Url{Scheme: scheme, Path: u.Path}
+	out := &Url{}
+	out.fill(u, scheme, host)
+	return out
+}
+
+// fill sets out from u (SetRequest fills the State's own Url in place).
+func (out *Url) fill(u *url.URL, scheme, host string) {
+	*out = Url{Scheme: scheme, Path: u.Path}
 	h, p := host, ""
 	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
 		h, p = host[:i], host[i+1:]
@@ -92,7 +109,6 @@ func NewUrl(u *url.URL, scheme, host string) *Url {
 	} else {
 		out.Query = Query{}
 	}
-	return out
 }
 
 // SetQuery changes the query and keeps QueryString in step.

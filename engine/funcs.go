@@ -59,6 +59,18 @@ func helperOptions() []expr.Option {
 		expr.Function("unixTime", func(p ...any) (any, error) { return time.Now().Unix(), nil }, new(func() int64)),
 		expr.Function("asJwt", func(p ...any) (any, error) { return ParseJwt(p[0].(string)), nil },
 			new(func(string) *Jwt)),
+		// repeat replaces expr's builtin, which builds the string before
+		// charging its size to the memory budget.
+		expr.Function("repeat", func(p ...any) (any, error) {
+			s, n := p[0].(string), p[1].(int)
+			if n < 0 {
+				return nil, fmt.Errorf("repeat count %d is negative", n)
+			}
+			if len(s) > 0 && n > MaxExprString/len(s) {
+				return nil, fmt.Errorf("repeat would build a string of more than %d bytes", MaxExprString)
+			}
+			return strings.Repeat(s, n), nil
+		}, new(func(string, int) string)),
 		expr.Function("asBasic", func(p ...any) (any, error) { return ParseBasic(p[0].(string)), nil },
 			new(func(string) *BasicAuth)),
 	}

@@ -251,6 +251,7 @@ var (
 	noMemberRe = regexp.MustCompile(`^type \*?engine\.(\w+) has no (field|method) (\w+)$`)
 	noFieldRe  = regexp.MustCompile(`^type (\S+) has no field (\w+)$`)
 	unknownRe  = regexp.MustCompile(`^unknown name (\w+)$`)
+	fastName   = regexp.MustCompile(`\$\w+\.`)
 )
 
 // exprMessage turns expr's compile error into a message for an operator.
@@ -259,7 +260,7 @@ func exprMessage(src string, err error) string {
 	if !errors.As(err, &fe) {
 		return err.Error()
 	}
-	msg := fe.Message
+	msg := fastName.ReplaceAllString(fe.Message, "") // $Headers.GetValueOrDefault -> GetValueOrDefault
 	switch {
 	case msg == "unexpected token EOF":
 		return "unexpected end of expression (a bracket or operand is missing)"

@@ -21,6 +21,7 @@ type State struct {
 	ctx     Context
 	req     Request
 	url     Url
+	origURL Url // context.Request.OriginalUrl
 	vm      vm.VM
 	start   time.Time
 	stopped bool
@@ -92,6 +93,7 @@ func (s *State) Release() {
 	s.ctx = Context{Variables: vars}
 	s.req = Request{}
 	s.url = Url{}
+	s.origURL = Url{}
 	s.stopped = false
 	s.trace = nil
 	s.atEnd = s.atEnd[:0]
@@ -111,10 +113,10 @@ func (s *State) SetRequest(method, scheme, host string, u *url.URL, h http.Heade
 	s.req.Method = method
 	s.req.Headers = Headers(h)
 	s.req.IpAddress = ip
-	s.url = *NewUrl(u, scheme, host)
+	s.url.fill(u, scheme, host)
 	s.req.Url = &s.url
-	orig := s.url
-	s.req.OriginalUrl = &orig
+	s.origURL = s.url
+	s.req.OriginalUrl = &s.origURL
 }
 
 // SetRequestID sets context.RequestId.

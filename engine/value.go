@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -193,9 +194,29 @@ func (st *State) eval(p *program) (any, error) {
 	if p.prog == nil {
 		return nil, exprFailure(p, errors.New("the expression did not compile"))
 	}
+	st.vm.MemoryBudget = MaxExprMemory
+	if st.env.ReqHeader == nil {
+		st.bindFast() // once per pooled State
+	}
 	return st.run(p)
 }
 
+// Bounds on what one expression may build while it runs. Going over is an
+// ExpressionValueEvaluationFailure, like any other run-time error.
+const (
+	// MaxExprMemory is expr's memory budget for one evaluation, counted in
+	// elements: ranges, arrays, maps and sorts charge their length.
+	MaxExprMemory = 1 << 18
+	// MaxExprString bounds the string repeat() may build, in bytes.
+	MaxExprString = 1 << 20
+)
+
 func exprFailure(p *program, err error) error {
-	return &PolicyError{Reason: ReasonExpression, Message: fmt.Sprintf("expression %s failed: %s", p.src, err.Error()), cause: err}
+	msg := err.Error()
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		msg = fe.Message // without expr's multi-line source snippet
+	}
+	msg = fastName.ReplaceAllString(msg, "")
+	return &PolicyError{Reason: ReasonExpression, Message: fmt.Sprintf("expression %s failed: %s", p.src, msg), cause: err}
 }

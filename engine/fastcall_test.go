@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/expr-lang/expr"
+)
+
+// TestFastCalls: the rewritten method calls give what the methods give.
+func TestFastCalls(t *testing.T) {
+	u, _ := url.Parse("ws://gw/chat?a=1&a=2&b=&c=x")
+	s := AcquireState(&Api{Name: "f"})
+	defer s.Release()
+	s.SetRequest("GET", "ws", "gw", u, http.Header{"X-Multi": {"a", "b"}, "X-One": {"1"}, "X-Empty": {}}, "10.0.0.1")
+	s.Variables()["n"] = 7
+	s.SetResponse(&Response{StatusCode: 200}) // nil Headers map
+	c := NewCompiler(nil, nil)
+	for _, tc := range []struct {
+		src  string
+		want any
+	}{
+		{`context.Request.Headers.GetValueOrDefault("x-multi", "d")`, "a,b"},
+		{`context.Request.Headers.GetValueOrDefault("X-ONE", "d")`, "1"},
+		{`context.Request.Headers.GetValueOrDefault("X-Empty", "d")`, "d"},
+		{`context.Request.Headers.GetValueOrDefault("nope", "d")`, "d"},
+		{`context.Request.Headers.ContainsKey("x-one")`, true},
+		{`context.Request.Headers.ContainsKey("X-Empty")`, true},
+		{`context.Request.Headers.ContainsKey("nope")`, false},
+		{`context.Request.Url.Query.GetValueOrDefault("a", "d")`, "1,2"},
+		{`context.Request.Url.Query.GetValueOrDefault("b", "d")`, ""},
+		{`context.Request.Url.Query.GetValueOrDefault("A", "d")`, "d"},
+		{`context.Request.Url.Query.ContainsKey("c")`, true},
+		{`context.Variables.GetValueOrDefault("n", 0) + 1`, 8},
+		{`context.Variables.GetValueOrDefault("none", "x")`, "x"},
+		{`context.Variables.GetValueOrDefault("none", nil)`, nil},
+		{`context.Variables.ContainsKey("n")`, true},
+		{`context.Response.Headers.GetValueOrDefault("a", "nil map")`, "nil map"},
+		{`context.Response.Headers.ContainsKey("a")`, false},
+		{`context.Response?.Headers?.GetValueOrDefault("a", "opt")`, "opt"},
+		{`context.LastError?.Message ?? "none"`, "none"},
+	} {
+		prog, err := expr.Compile(tc.src, c.opts...)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		got, err := s.eval(&program{prog: prog, src: tc.src})
+		if err != nil || got != tc.want {
+			t.Errorf("%s = %#v, %v; want %#v", tc.src, got, err, tc.want)
+		}
+	}
+	// Misuse is still a load error that names the method as written.
+	for _, src := range []string{`context.Request.Headers.GetValueOrDefault(1, "")`, `context.Request.Headers.GetValueOrDefault("a")`} {
+		_, err := expr.Compile(src, c.opts...)
+		if err == nil {
+			t.Errorf("%s compiled", src)
+			continue
+		}
+		if msg := exprMessage(src, err); strings.Contains(msg, "$") || !strings.Contains(msg, "GetValueOrDefault") {
+			t.Errorf("%s: message %q", src, msg)
+		}
+	}
+}
