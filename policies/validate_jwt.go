@@ -157,6 +157,7 @@ func (c *jwksCache) parseValidateJwt(p *engine.Parser) engine.Step {
 		v.value = p.Str("token-value", true, "")
 	}
 
+	keysGiven := false
 	for _, n := range p.Children() {
 		c := p.Child(n)
 		switch n.Name {
@@ -168,12 +169,14 @@ func (c *jwksCache) parseValidateJwt(p *engine.Parser) engine.Step {
 				}
 			}
 			t := time.Duration(c.LitInt("timeout", false, int64(defaultJwksTimeout/time.Second), 1, 60)) * time.Second
+			keysGiven = true
 			v.sources = append(v.sources, jwtSource{src: v.cache.source(u, n.Name == "openid-config"), timeout: t})
 		case "issuer-signing-keys":
 			for _, kn := range c.Children() {
 				if kn.Name != "key" {
 					continue // reported as unexpected
 				}
+				keysGiven = true
 				if k, ok := parseInlineKey(c.Child(kn)); ok {
 					v.inline = append(v.inline, k)
 				}
@@ -202,7 +205,7 @@ func (c *jwksCache) parseValidateJwt(p *engine.Parser) engine.Step {
 			c.Errorf("unexpected element <%s> inside <validate-jwt> (want openid-config, jwks, issuer-signing-keys, audiences, issuers, required-claims)", n.Name)
 		}
 	}
-	if v.requireSigned && len(v.inline) == 0 && len(v.sources) == 0 {
+	if v.requireSigned && !keysGiven {
 		p.Errorf("<validate-jwt> needs signing keys to check tokens with: <issuer-signing-keys>, <openid-config url> or <jwks url>")
 	}
 	return v
