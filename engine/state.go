@@ -3,9 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +48,10 @@ type State struct {
 	// respHeaders are headers for the response the client gets; see
 	// SetResponseHeader.
 	respHeaders Headers
+
+	// forkVars is, in a State made by Fork, the variables as the branch
+	// started with them: Join sets in the parent only what changed.
+	forkVars Variables
 }
 
 // ForwardSettings are forward-request's attributes.
@@ -104,6 +110,7 @@ func (s *State) Release() {
 	clear(s.Values)
 	s.bytes = nil // OnDone functions may still hold it
 	clear(s.respHeaders)
+	s.forkVars = nil
 	statePool.Put(s)
 }
 
@@ -272,4 +279,141 @@ func (s *State) run(p *program) (out any, err error) {
 		return nil, exprFailure(p, err)
 	}
 	return out, nil
+}
+
+// Fork returns a State for one branch of work that runs in parallel with
+// other branches while s waits (the wait policy). A State is used by one
+// goroutine at a time, so each branch gets its own: call Fork on s's
+// goroutine, before the branches start, and hand each branch its fork.
+//
+// A fork sees what s holds: the same Api, Deployment, RequestId, start time,
+// LastError and BackendURL; a copy of the request (headers and URL copied)
+// and of the response; a copy of the variables map (the values themselves
+// are shared, and must be treated as read-only, as expressions do). Bodies
+// are wrapped: a fork reading a body reads the parent's bytes (loaded once,
+// safely) but keeps its own parsed-JSON cache, and a *Response or *Body held
+// in a variable gets the same treatment, so forks never write to anything
+// they share. The fork traces into its own Trace when s is traced.
+// Nothing a fork does reaches s until Join; a fork that is not joined must
+// be released with Release.
+func (s *State) Fork() *State {
+	b := AcquireState(s.ctx.Api)
+	b.start = s.start
+	b.ctx.Timestamp = s.ctx.Timestamp
+	b.ctx.Deployment = s.ctx.Deployment
+	b.ctx.LastError = s.ctx.LastError
+	b.ctx.RequestId = s.ctx.RequestId
+	b.ctx.Elapsed = s.ctx.Elapsed
+	if s.ctx.Request != nil {
+		b.req = *s.ctx.Request
+		b.req.Headers = Headers(http.Header(s.ctx.Request.Headers).Clone())
+		if u := s.ctx.Request.Url; u != nil {
+			b.url = *u
+			b.url.Query = Query(http.Header(u.Query).Clone()) // same shape: deep copy
+			b.req.Url = &b.url
+		}
+		b.req.Body = forkBody(s.ctx.Request.Body)
+		b.req.MatchedParameters = maps.Clone(s.ctx.Request.MatchedParameters)
+	}
+	b.ctx.Response = forkResponse(s.ctx.Response)
+	for k, v := range s.ctx.Variables {
+		b.ctx.Variables[k] = forkValue(v)
+	}
+	b.forkVars = maps.Clone(b.ctx.Variables)
+	b.BackendURL = s.BackendURL
+	b.Forward = s.Forward
+	if s.trace != nil {
+		b.trace = &Trace{}
+	}
+	return b
+}
+
+// Join merges b, a fork of s that has finished, into s, then releases b
+// (b must not be used afterwards). Call it on s's goroutine, once every
+// branch has finished; joining branches in document order makes the result
+// independent of which branch finished first. It brings back:
+//
+//   - the variables b set or changed (a new value, or for maps, slices and
+//     pointers another identity) and the ones it removed;
+//   - b's trace steps, appended to s's trace;
+//   - a response b ended the pipeline with (return-response): unless s has
+//     already stopped, s takes b's response and stops.
+//
+// Everything else a fork might change (request headers, URL, method or
+// body, response headers recorded for the client, AtEnd and OnDone work,
+// Values) is not merged: the wait policy only lets policies that change
+// variables or end the pipeline run in a branch.
+func (s *State) Join(b *State) {
+	for k, v := range b.ctx.Variables {
+		if old, ok := b.forkVars[k]; !ok || !sameValue(old, v) {
+			s.ctx.Variables[k] = v
+		}
+	}
+	for k := range b.forkVars {
+		if _, ok := b.ctx.Variables[k]; !ok {
+			delete(s.ctx.Variables, k)
+		}
+	}
+	if s.trace != nil && b.trace != nil {
+		s.trace.Steps = append(s.trace.Steps, b.trace.Steps...)
+	}
+	if b.stopped && !s.stopped {
+		s.ctx.Response = b.ctx.Response
+		s.stopped = true
+	}
+	b.Release()
+}
+
+// sameValue reports whether a variable still holds what it held: equal
+// for comparable values, the same map, slice or pointer otherwise.
+func sameValue(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	ra, rb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if ra.Type() != rb.Type() {
+		return false
+	}
+	if ra.Comparable() {
+		return a == b
+	}
+	switch ra.Kind() {
+	case reflect.Map, reflect.Slice, reflect.Pointer, reflect.Func, reflect.Chan:
+		return ra.Pointer() == rb.Pointer() && (ra.Kind() != reflect.Slice || ra.Len() == rb.Len())
+	}
+	return false
+}
+
+// forkBody gives a fork its own Body over the same bytes.
+func forkBody(b *Body) *Body {
+	if b == nil {
+		return nil
+	}
+	if b.Loaded() {
+		data, err := b.Bytes()
+		if err == nil {
+			return NewBody(data)
+		}
+	}
+	return NewLazyBody(b.Bytes)
+}
+
+func forkResponse(r *Response) *Response {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Headers = Headers(http.Header(r.Headers).Clone())
+	c.Body = forkBody(r.Body)
+	return &c
+}
+
+func forkValue(v any) any {
+	switch x := v.(type) {
+	case *Response:
+		return forkResponse(x)
+	case *Body:
+		return forkBody(x)
+	}
+	return v
 }
