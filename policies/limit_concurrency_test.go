@@ -3,6 +3,10 @@ package policies
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 
@@ -169,4 +173,72 @@ func TestLeaseKeeperLostLease(t *testing.T) {
 		t.Errorf("renew after release: %v", err)
 	}
 	k.release(h) // idempotent
+}
+
+// startRedis starts a throw-away redis-server on a free loopback port and
+// returns a Redis store on it; the test is skipped without redis-server.
+func startRedis(t *testing.T) store.Store {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not on PATH")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var st *store.Redis
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		st, err = store.NewRedis(ctx, fmt.Sprintf("redis://127.0.0.1:%d/0", port), store.RedisOptions{})
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server did not come up: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// The policies behave the same on the Redis store (one replica's view).
+func TestLimitPoliciesRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	d := Deps{Store: startRedis(t), StoreTimeout: time.Second}
+	plan := compile(t, d, `<rate-limit calls="10" renewal-period="60"/>
+<rate-limit-by-key calls="5" renewal-period="60" counter-key="k"/>
+<quota calls="10" renewal-period="86400"/>
+<quota-by-key bandwidth="1" renewal-period="0" counter-key="b"/>
+<limit-concurrency counter-key="c" max-count="1" lease-seconds="1"/>`)
+	s1 := request("ws://gw/chat")
+	admit(t, plan, s1, "first")
+	s1.ByteCount().Out.Add(2000)
+	s2 := request("ws://gw/chat")
+	reject(t, plan, s2, 429, engine.ReasonConcurrency, "concurrent second")
+	s2.Release()
+	time.Sleep(2500 * time.Millisecond) // the lease outlives its ttl while held
+	s2 = request("ws://gw/chat")
+	reject(t, plan, s2, 429, engine.ReasonConcurrency, "concurrent second, later")
+	s2.Release()
+	s1.Done()
+	s1.Release()
+	s3 := request("ws://gw/chat")
+	body, ra := reject(t, plan, s3, 403, engine.ReasonQuotaExceeded, "over bandwidth")
+	if checkQuotaBody(t, body, ra) != "bandwidth" {
+		t.Errorf("body %s", body)
+	}
+	s3.Release()
 }

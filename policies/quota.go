@@ -64,6 +64,7 @@ func (d *Deps) parseQuota(p *engine.Parser) engine.Step {
 	id := stableID(p)
 	q.apiKeys[0].prefix = "q|c|" + id + "|"
 	q.apiKeys[1].prefix = "q|b|" + id + "|"
+	q.start = alignStart(q.start, q.period)
 	return q
 }
 
@@ -82,7 +83,22 @@ func (d *Deps) parseQuotaByKey(p *engine.Parser) engine.Step {
 		}
 		q.start = t
 	}
+	q.start = alignStart(q.start, q.period)
 	return q
+}
+
+// alignStart moves a first-period-start before 1970 forward by whole
+// periods to the last window start at or before 1970-01-01: the windows are
+// the same, but the store's microsecond arithmetic stays small (Redis's Lua
+// numbers are doubles, exact only below 2^53 µs, about 285 years).
+func alignStart(start time.Time, period time.Duration) time.Time {
+	ps := int64(period / time.Second)
+	ss := start.Unix()
+	if ss >= 0 || ps <= 0 {
+		return start
+	}
+	k := -ss / ps // whole periods that fit between start and 1970
+	return time.Unix(ss+k*ps, int64(start.Nanosecond())).UTC()
 }
 
 func (d *Deps) parseQuotaCommon(p *engine.Parser) *quota {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	"tollgate/engine"
 )
@@ -139,6 +140,31 @@ func TestQuotaByKey(t *testing.T) {
 	} {
 		if got := run(tc.key, tc.status); got != tc.ok {
 			t.Errorf("%d (%s, %d): admitted = %v, want %v", i, tc.key, tc.status, got, tc.ok)
+		}
+	}
+}
+
+// Starts before 1970 move forward by whole periods: same windows, small
+// numbers for the store.
+func TestQuotaAlignStart(t *testing.T) {
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		start  time.Time
+		period time.Duration
+		want   time.Time
+	}{
+		{time.Time{}, day, time.Unix(0, 0).UTC()},
+		{time.Time{}, 7 * day, time.Date(1969, 12, 29, 0, 0, 0, 0, time.UTC)}, // 0001-01-01 was a Monday
+		{time.Time{}, 3600 * time.Second, time.Unix(0, 0).UTC()},
+		{time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC), 7 * time.Minute, time.Date(1969, 12, 31, 23, 56, 0, 0, time.UTC)},
+		{time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), day, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		got := alignStart(tc.start, tc.period)
+		if !got.Equal(tc.want) {
+			t.Errorf("alignStart(%v, %v) = %v, want %v", tc.start, tc.period, got, tc.want)
+		}
+		if tc.start.Unix() < 0 && (got.Unix()-tc.start.Unix())%int64(tc.period/time.Second) != 0 {
+			t.Errorf("alignStart(%v, %v) moved by a fraction of a period", tc.start, tc.period)
 		}
 	}
 }
