@@ -206,3 +206,75 @@ func jwtWriteFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// cors and ip-filter on an HTTP API, through the gateway: the preflight is
+// answered without the backend, and the CORS headers cors records in
+// inbound reach the client on the backend's response. (Kept in this file:
+// it is the security policies' end-to-end test file.)
+func TestCorsAndIPFilterThroughGateway(t *testing.T) {
+	var calls atomic.Int32
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("X-Request-Id", "r-1")
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer backend.Close()
+	dir := t.TempDir()
+	jwtWriteFile(t, filepath.Join(dir, "items", "api.xml"), `<api name="items" type="http" path="/items" service-url="`+backend.URL+`/"/>`)
+	jwtWriteFile(t, filepath.Join(dir, "items", "policy.xml"), `<policies>
+  <inbound>
+    <cors allow-credentials="true">
+      <allowed-origins><origin>https://app.example.com</origin></allowed-origins>
+      <allowed-methods preflight-result-max-age="600"><method>GET</method><method>PUT</method></allowed-methods>
+      <allowed-headers><header>Content-Type</header></allowed-headers>
+      <expose-headers><header>X-Request-Id</header></expose-headers>
+    </cors>
+    <ip-filter action="allow"><address>127.0.0.1</address><address>::1</address></ip-filter>
+  </inbound>
+  <backend><forward-request/></backend>
+  <outbound/>
+  <on-error/>
+</policies>`)
+	gw, err := gateway.New(gateway.Options{Dir: dir, Registry: policies.Registry(policies.Deps{})})
+	if err != nil {
+		t.Fatalf("gateway.New: %v", err)
+	}
+	gwSrv := httptest.NewServer(gw)
+	defer gwSrv.Close()
+
+	do := func(method string, hdr ...string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, gwSrv.URL+"/items/1", nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	resp := do(http.MethodOptions, "Origin", "https://app.example.com", "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "content-type")
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		resp.Header.Get("Access-Control-Allow-Methods") != "GET, PUT" || resp.Header.Get("Access-Control-Max-Age") != "600" {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("the preflight reached the backend (%d calls)", n)
+	}
+	resp = do(http.MethodGet, "Origin", "https://app.example.com")
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		resp.Header.Get("Access-Control-Allow-Credentials") != "true" || resp.Header.Get("Access-Control-Expose-Headers") != "X-Request-Id" ||
+		resp.Header.Get("X-Request-Id") != "r-1" {
+		t.Errorf("actual request: %d %v", resp.StatusCode, resp.Header)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("backend calls = %d, want 1", n)
+	}
+	resp = do(http.MethodGet, "Origin", "https://evil.example.com")
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "" || calls.Load() != 1 {
+		t.Errorf("unmatched GET: %d %v (backend calls %d)", resp.StatusCode, resp.Header, calls.Load())
+	}
+}
