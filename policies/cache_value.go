@@ -1,0 +1,261 @@
+package policies
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"go.uber.org/zap"
+
+	"tollgate/engine"
+)
+
+// <cache-lookup-value key="@(…)" variable-name="v" default-value="…" caching-type="prefer-external"/>
+// <cache-store-value key="@(…)" value="@(…)" duration="seconds" caching-type="prefer-external"/>
+// <cache-remove-value key="@(…)" caching-type="prefer-external"/>
+//
+// Values live in the shared store (Deps.Store: in memory by default, Redis
+// when configured), under "cv:" + key, so every API and every config
+// snapshot sees the same entries. caching-type is accepted for APIM
+// compatibility (prefer-external | external | internal) and always means
+// "the configured store".
+//
+// A lookup miss leaves the variable unset unless default-value is given
+// (APIM). cache-store-value stores the value JSON-encoded with a type tag,
+// so a lookup gives back the same kind: a string stays a string, an int an
+// int, a float a float, a bool a bool, a map a map (numbers inside maps and
+// lists come back as float64, as from Body.AsJSON()), a time a time, a
+// duration a duration, nil nil. A value that cannot be encoded (a
+// send-request response, a body) is an ExpressionValueEvaluationFailure.
+//
+// Store failures never fail the request: a lookup that fails is a miss, a
+// store or remove that fails is skipped; each is logged as a warning and
+// reported to Deps.OnStoreError. Every store call is bounded by
+// Deps.StoreTimeout. APIM stores asynchronously; tollgate stores
+// synchronously, within that bound, so the next request sees the value.
+type cacheLookup struct {
+	cacheBase
+	key      engine.Str
+	variable string
+	def      *engine.Value
+}
+
+type cacheStore struct {
+	cacheBase
+	key      engine.Str
+	value    engine.Value
+	duration engine.Int
+}
+
+type cacheRemove struct {
+	cacheBase
+	key engine.Str
+}
+
+type cacheBase struct {
+	d      *Deps
+	policy string
+	where  string
+}
+
+var cachingTypes = []string{"prefer-external", "external", "internal"}
+
+const cacheKeyPrefix = "cv:"
+
+func (d *Deps) newCacheBase(p *engine.Parser) cacheBase {
+	p.LitStr("caching-type", false, "prefer-external", cachingTypes...)
+	return cacheBase{d: d, policy: p.Node().Name, where: p.Node().Pos.String() + " " + p.Path()}
+}
+
+func parseCacheKey(p *engine.Parser) engine.Str {
+	k := p.Str("key", true, "")
+	if p.Has("key") && k.IsConst() && k.Const() == "" {
+		p.ErrorAt(p.Node().Attr("key").ValuePos, "attribute %q must not be empty", "key")
+	}
+	return k
+}
+
+func (d *Deps) parseCacheLookupValue(p *engine.Parser) engine.Step {
+	c := &cacheLookup{cacheBase: d.newCacheBase(p), key: parseCacheKey(p), variable: p.LitStr("variable-name", true, "")}
+	if p.Has("default-value") {
+		v := p.Value("default-value", false)
+		c.def = &v
+	}
+	return c
+}
+
+func (d *Deps) parseCacheStoreValue(p *engine.Parser) engine.Step {
+	return &cacheStore{
+		cacheBase: d.newCacheBase(p),
+		key:       parseCacheKey(p),
+		value:     p.Value("value", true),
+		duration:  p.Int("duration", true, 0, 1, math.MaxInt32),
+	}
+}
+
+func (d *Deps) parseCacheRemoveValue(p *engine.Parser) engine.Step {
+	return &cacheRemove{cacheBase: d.newCacheBase(p), key: parseCacheKey(p)}
+}
+
+func (b *cacheBase) failed(what, key string, err error) {
+	b.d.Log.Warn(b.policy+": "+what+" failed",
+		zap.String("policy", b.policy), zap.String("at", b.where), zap.Int("key_len", len(key)), zap.Error(err))
+	if b.d.OnStoreError != nil {
+		b.d.OnStoreError(b.policy, err)
+	}
+}
+
+func (c *cacheLookup) Run(ctx context.Context, s *engine.State) error {
+	key, err := c.key.Eval(s)
+	if err != nil {
+		return err
+	}
+	sctx, cancel := c.d.storeContext(ctx)
+	data, ok, err := c.d.Store.CacheGet(sctx, cacheKeyPrefix+key)
+	cancel()
+	var v any
+	if err != nil {
+		c.failed("lookup", key, err)
+		ok = false
+	} else if ok {
+		if v, err = decodeCached(data); err != nil {
+			c.failed("decoding the cached value", key, err)
+			ok = false
+		}
+	}
+	if ok {
+		s.Variables()[c.variable] = v
+		s.Tracef("hit: %s set", c.variable)
+		return nil
+	}
+	if c.def == nil {
+		s.Tracef("miss: %s not set", c.variable)
+		return nil
+	}
+	dv, err := c.def.Eval(s)
+	if err != nil {
+		return err
+	}
+	s.Variables()[c.variable] = dv
+	s.Tracef("miss: %s = default-value", c.variable)
+	return nil
+}
+
+func (c *cacheStore) Run(ctx context.Context, s *engine.State) error {
+	key, err := c.key.Eval(s)
+	if err != nil {
+		return err
+	}
+	v, err := c.value.Eval(s)
+	if err != nil {
+		return err
+	}
+	ttl, err := c.duration.Seconds(s)
+	if err != nil {
+		return err
+	}
+	data, err := encodeCached(v)
+	if err != nil {
+		return engine.NewPolicyError(engine.ReasonExpression, 500, "cache-store-value: "+err.Error(), nil)
+	}
+	sctx, cancel := c.d.storeContext(ctx)
+	err = c.d.Store.CacheSet(sctx, cacheKeyPrefix+key, data, ttl)
+	cancel()
+	if err != nil {
+		c.failed("store", key, err)
+		return nil
+	}
+	s.Tracef("stored for %s", ttl)
+	return nil
+}
+
+func (c *cacheRemove) Run(ctx context.Context, s *engine.State) error {
+	key, err := c.key.Eval(s)
+	if err != nil {
+		return err
+	}
+	sctx, cancel := c.d.storeContext(ctx)
+	err = c.d.Store.CacheDelete(sctx, cacheKeyPrefix+key)
+	cancel()
+	if err != nil {
+		c.failed("remove", key, err)
+		return nil
+	}
+	s.Tracef("removed")
+	return nil
+}
+
+// Cached values are one type tag, ':' and the JSON encoding of the value:
+// s string, i int, f float, b bool, n nil, t time (RFC 3339), d duration
+// (nanoseconds), j anything else JSON can encode (maps, lists).
+func encodeCached(v any) ([]byte, error) {
+	tag := byte('j')
+	switch x := v.(type) {
+	case nil:
+		tag = 'n'
+	case string:
+		tag = 's'
+	case bool:
+		tag = 'b'
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		tag = 'i'
+	case float32, float64:
+		tag = 'f'
+	case time.Time:
+		tag = 't'
+	case time.Duration:
+		tag, v = 'd', int64(x)
+	case *engine.Response, *engine.Body, engine.Headers:
+		return nil, fmt.Errorf("a value of type %T cannot be cached (cache a string or a map built from it)", v)
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("a value of type %T cannot be cached: %v", v, err)
+	}
+	return append([]byte{tag, ':'}, data...), nil
+}
+
+func decodeCached(data []byte) (any, error) {
+	if len(data) < 2 || data[1] != ':' {
+		return nil, fmt.Errorf("not a cached value (%d bytes)", len(data))
+	}
+	raw := data[2:]
+	var err error
+	switch data[0] {
+	case 'n':
+		return nil, nil
+	case 's':
+		var s string
+		err = json.Unmarshal(raw, &s)
+		return s, err
+	case 'b':
+		var b bool
+		err = json.Unmarshal(raw, &b)
+		return b, err
+	case 'i':
+		var n int
+		err = json.Unmarshal(raw, &n)
+		return n, err
+	case 'f':
+		var f float64
+		err = json.Unmarshal(raw, &f)
+		return f, err
+	case 't':
+		var t time.Time
+		err = json.Unmarshal(raw, &t)
+		return t, err
+	case 'd':
+		var n int64
+		err = json.Unmarshal(raw, &n)
+		return time.Duration(n), err
+	case 'j':
+		var v any
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		err = dec.Decode(&v)
+		return v, err
+	}
+	return nil, fmt.Errorf("unknown type tag %q", data[0])
+}

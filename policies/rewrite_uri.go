@@ -1,0 +1,238 @@
+package policies
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"tollgate/engine"
+)
+
+// <rewrite-uri template="/new/path/{id}?x={x}&amp;y=lit" copy-unmatched-params="true"/>
+// Changes the path (and query) the backend receives: the backend URL is the
+// service URL (or set-backend-service's) + the template's path, as in APIM.
+// context.Request.Url.Path keeps the API's path in front (it is the path
+// as the gateway sees it: /orders + /new/path), and context.Request.Url's
+// Query and QueryString become the new query. Inbound only.
+//
+// APIM fills {name} from the operation's URL template; tollgate has no
+// operations, so {name} takes the current request's path parameter of that
+// name (context.Request.MatchedParameters, empty today) or else its query
+// parameter. A query parameter used by a placeholder is "matched". A
+// placeholder with no value is an error (400, reason
+// TemplateParameterNotFound) in the path; in the query, the parameter is
+// left out. Values are substituted as they are (decoded) and encoded when
+// the URL is built.
+//
+// copy-unmatched-params (default true, expressions allowed) keeps the
+// original query parameters that are neither matched nor named in the
+// template; false drops them.
+//
+// template may be an expression (@(…)): its result is used as it is, with
+// no {placeholder} substitution. A template must start with "/".
+type rewriteURI struct {
+	template engine.Str
+	copyRest engine.Bool
+	parsed   *uriTemplate // for a literal template
+}
+
+// ReasonTemplateParameter is rewrite-uri's reason when a path placeholder
+// has no value.
+const ReasonTemplateParameter = "TemplateParameterNotFound"
+
+type uriTemplate struct {
+	path  []tmplPart
+	query []tmplQuery
+}
+
+type tmplPart struct {
+	lit   string
+	param string // when not "", a {param} placeholder
+}
+
+type tmplQuery struct {
+	name  string
+	value []tmplPart
+}
+
+func parseRewriteURI(p *engine.Parser) engine.Step {
+	r := &rewriteURI{template: p.Str("template", true, ""), copyRest: p.Bool("copy-unmatched-params", false, true)}
+	if r.template.IsConst() && p.Has("template") {
+		t, err := parseURITemplate(r.template.Const())
+		if err != nil {
+			p.ErrorAt(p.Node().Attr("template").ValuePos, "attribute \"template\": %s", err.Error())
+		}
+		r.parsed = t
+	}
+	return r
+}
+
+func parseURITemplate(s string) (*uriTemplate, error) {
+	if !strings.HasPrefix(s, "/") {
+		return nil, fmt.Errorf("the template must start with \"/\", not %q", s)
+	}
+	pathPart, query, _ := strings.Cut(s, "?")
+	t := &uriTemplate{}
+	var err error
+	if t.path, err = parsePlaceholders(pathPart, url.PathUnescape); err != nil {
+		return nil, err
+	}
+	for _, kv := range strings.Split(query, "&") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil || strings.ContainsAny(name, "{}") {
+			return nil, fmt.Errorf("bad query parameter name %q", k)
+		}
+		parts, err := parsePlaceholders(v, url.QueryUnescape)
+		if err != nil {
+			return nil, err
+		}
+		t.query = append(t.query, tmplQuery{name: name, value: parts})
+	}
+	return t, nil
+}
+
+func parsePlaceholders(s string, unescape func(string) (string, error)) ([]tmplPart, error) {
+	var parts []tmplPart
+	for s != "" {
+		i := strings.IndexAny(s, "{}")
+		if i < 0 {
+			lit, err := unescape(s)
+			if err != nil {
+				return nil, fmt.Errorf("bad escape in %q", s)
+			}
+			parts = append(parts, tmplPart{lit: lit})
+			break
+		}
+		if s[i] == '}' {
+			return nil, fmt.Errorf("unmatched \"}\" in %q", s)
+		}
+		if i > 0 {
+			lit, err := unescape(s[:i])
+			if err != nil {
+				return nil, fmt.Errorf("bad escape in %q", s[:i])
+			}
+			parts = append(parts, tmplPart{lit: lit})
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			return nil, fmt.Errorf("unterminated \"{\" in %q", s)
+		}
+		name := s[i+1 : i+j]
+		if name == "" || strings.ContainsAny(name, "{/?&=") {
+			return nil, fmt.Errorf("bad placeholder {%s}", name)
+		}
+		parts = append(parts, tmplPart{param: name})
+		s = s[i+j+1:]
+	}
+	return parts, nil
+}
+
+func (r *rewriteURI) Run(_ context.Context, s *engine.State) error {
+	req := s.Context().Request
+	if req == nil || req.Url == nil {
+		return nil
+	}
+	t := r.parsed
+	var err error
+	if t == nil {
+		raw, err := r.template.Eval(s)
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(raw, "/") {
+			return engine.NewPolicyError(engine.ReasonExpression, 500, fmt.Sprintf("rewrite-uri: the template must start with \"/\", not %q", raw), nil)
+		}
+		pathPart, query, _ := strings.Cut(raw, "?")
+		t = &uriTemplate{path: []tmplPart{{lit: pathPart}}}
+		if p, err := url.PathUnescape(pathPart); err == nil {
+			t.path[0].lit = p
+		}
+		q, _ := url.ParseQuery(query)
+		for k, vs := range q {
+			for _, v := range vs {
+				t.query = append(t.query, tmplQuery{name: k, value: []tmplPart{{lit: v}}})
+			}
+		}
+	}
+	copyRest, err := r.copyRest.Eval(s)
+	if err != nil {
+		return err
+	}
+	matched := map[string]bool{}
+	lookup := func(name string) (string, bool) {
+		if v, ok := req.MatchedParameters[name]; ok {
+			return v, true
+		}
+		if vs, ok := req.Url.Query[name]; ok && len(vs) > 0 {
+			matched[name] = true
+			return vs[0], true
+		}
+		return "", false
+	}
+	var b strings.Builder
+	for _, part := range t.path {
+		if part.param == "" {
+			b.WriteString(part.lit)
+			continue
+		}
+		v, ok := lookup(part.param)
+		if !ok {
+			return engine.NewPolicyError(ReasonTemplateParameter, 400, fmt.Sprintf("rewrite-uri: no value for {%s}", part.param), nil)
+		}
+		b.WriteString(v)
+	}
+	newQuery := engine.Query{}
+	for _, q := range t.query {
+		var vb strings.Builder
+		ok := true
+		for _, part := range q.value {
+			if part.param == "" {
+				vb.WriteString(part.lit)
+				continue
+			}
+			v, found := lookup(part.param)
+			if !found {
+				ok = false
+				break
+			}
+			vb.WriteString(v)
+		}
+		if ok {
+			newQuery[q.name] = append(newQuery[q.name], vb.String())
+		}
+	}
+	if copyRest {
+		for k, vs := range req.Url.Query {
+			if matched[k] {
+				continue
+			}
+			if _, named := newQuery[k]; named || t.names(k) {
+				continue
+			}
+			newQuery[k] = append([]string(nil), vs...)
+		}
+	}
+	newPath := b.String()
+	if api := s.Context().Api; api != nil && api.Path != "" && api.Path != "/" {
+		newPath = strings.TrimSuffix(api.Path, "/") + newPath
+	}
+	req.Url.Path = newPath
+	req.Url.SetQuery(newQuery)
+	s.Tracef("-> %s%s", newPath, req.Url.QueryString)
+	return nil
+}
+
+// names reports whether the template names query parameter k.
+func (t *uriTemplate) names(k string) bool {
+	for _, q := range t.query {
+		if q.name == k {
+			return true
+		}
+	}
+	return false
+}
