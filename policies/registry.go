@@ -91,5 +91,14 @@ func Registry(d Deps) engine.Registry {
 		"validate-jwt":        {Sections: engine.Inbound, Parse: dp.validateJwtParser()},
 		"ip-filter":           {Sections: engine.Inbound, Parse: parseIPFilter},
 		"cors":                {Sections: engine.Inbound, Parse: parseCors},
+		"cache-lookup-value":  {Sections: engine.AllSections, Parse: dp.parseCacheLookupValue},
+		"cache-store-value":   {Sections: engine.AllSections, Parse: dp.parseCacheStoreValue},
+		"cache-remove-value":  {Sections: engine.AllSections, Parse: dp.parseCacheRemoveValue},
+		"retry":               {Sections: engine.AllSections, Parse: parseRetry},
+		"wait":                {Sections: engine.Inbound | engine.Backend | engine.Outbound, Parse: parseWait},
+		"trace":               {Sections: engine.AllSections, Parse: dp.parseTrace},
+		"rewrite-uri":         {Sections: engine.Inbound, Parse: parseRewriteURI},
+		"mock-response":       {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: parseMockResponse},
+		"set-method":          {Sections: engine.Inbound | engine.Backend | engine.OnError, Parse: parseSetMethod},
 	}
 }
