@@ -1,0 +1,173 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// row is one line of the results table.
+type row struct {
+	metric string
+	unit   string
+	higher bool // higher is better
+	digits int
+	get    func(Result) float64
+}
+
+func per100k(r Result) float64 {
+	if r.Msgs == 0 {
+		return 0
+	}
+	return r.CPUs / float64(r.Msgs) * 1e5
+}
+
+func rowsFor(sc scenario) []row {
+	msgs := func(r Result) float64 { return r.MsgsPerS }
+	p50 := func(r Result) float64 { return r.P50us }
+	p99 := func(r Result) float64 { return r.P99us }
+	switch sc.key {
+	case "pp1", "pp50":
+		return []row{
+			{"messages/s", "msg/s", true, 0, msgs},
+			{"round trip p50", "µs", false, 0, p50},
+			{"round trip p99", "µs", false, 0, p99},
+			{"proxy CPU per 100k messages", "CPU-s", false, 3, per100k},
+		}
+	case "st64":
+		return []row{
+			{"messages/s", "msg/s", true, 0, msgs},
+			{"proxy CPU per 100k messages", "CPU-s", false, 3, per100k},
+		}
+	case "st16k":
+		return []row{
+			{"throughput", "MB/s", true, 0, func(r Result) float64 { return r.MBPerS }},
+			{"proxy CPU per GB", "CPU-s", false, 2, func(r Result) float64 {
+				if r.Msgs == 0 {
+					return 0
+				}
+				return r.CPUs / (float64(r.Msgs) * float64(r.Size) / 1e9)
+			}},
+		}
+	case "hs":
+		return []row{
+			{"handshakes/s", "hs/s", true, 0, func(r Result) float64 { return r.HSPerS }},
+			{"handshake p50", "µs", false, 0, p50},
+			{"handshake p99", "µs", false, 0, p99},
+			{"proxy CPU per 1k handshakes", "CPU-s", false, 3, func(r Result) float64 {
+				if r.Handshakes == 0 {
+					return 0
+				}
+				return r.CPUs / float64(r.Handshakes) * 1e3
+			}},
+		}
+	case "idle":
+		return []row{
+			{"memory per idle proxied connection", "KiB", false, 1, func(r Result) float64 { return r.MemPerConn / 1024 }},
+		}
+	}
+	return nil
+}
+
+func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d time.Duration, idleN int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# tollgate vs nginx: WebSocket proxy benchmark\n\n")
+	fmt.Fprintf(&b, "Run %s with `go tool task bench` (scale %.2g: %s per scenario and target, %d idle connections).\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), o.scale, d, idleN)
+	fmt.Fprintf(&b, "Machine: %s, %d cores, kernel %s. %s. %s. tollgate: GOMAXPROCS unset (%d), one process; nginx: worker_processes %s (CPU and memory summed over master and workers). Echo backend and load client run on the same cores.\n\n",
+		cpuModel(), runtime.NumCPU(), kernel(), goVersion(), nginxVersion(o.nginxBin), runtime.NumCPU(), o.workers)
+	if o.idleNote != "" {
+		b.WriteString(o.idleNote + "\n\n")
+	}
+	b.WriteString("| scenario | figure | tollgate | nginx | better | winner |\n")
+	b.WriteString("|---|---|---:|---:|---|---|\n")
+	wins, losses := 0, 0
+	var notes []string
+	for _, sc := range scenarios {
+		tg, ng := res[sc.key]["tollgate"], res[sc.key]["nginx"]
+		for _, rw := range rowsFor(sc) {
+			a, n := rw.get(tg), rw.get(ng)
+			better := "lower"
+			if rw.higher {
+				better = "higher"
+			}
+			winner := "tie"
+			switch {
+			case tg.Errors != 0 || ng.Errors != 0:
+				winner = "n/a (errors)"
+			case (rw.higher && a > n) || (!rw.higher && a < n):
+				winner = fmt.Sprintf("**tollgate** (%s)", ratio(a, n, rw.higher))
+				wins++
+			case (rw.higher && a < n) || (!rw.higher && a > n):
+				winner = fmt.Sprintf("nginx (%s)", ratio(n, a, rw.higher))
+				losses++
+			}
+			fmt.Fprintf(&b, "| %s | %s (%s) | %s | %s | %s | %s |\n", sc.title, rw.metric, rw.unit,
+				num(a, rw.digits), num(n, rw.digits), better, winner)
+		}
+		for _, t := range []string{"tollgate", "nginx"} {
+			if r := res[sc.key][t]; r.Errors != 0 {
+				notes = append(notes, fmt.Sprintf("- %s, %s: %d errors, first: %s", sc.title, t, r.Errors, r.FirstError))
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\ntollgate ahead in %d of %d figures.\n", wins, wins+losses)
+	if len(notes) > 0 {
+		b.WriteString("\nErrors:\n\n" + strings.Join(notes, "\n") + "\n")
+	}
+	b.WriteString("\nRaw figures (messages counted at the client: one message = one 64 B or 16 KiB message and its echo, so each proxy forwards it twice):\n\n")
+	b.WriteString("| scenario | target | seconds | messages | handshakes | CPU-s | RSS before → after (kB) |\n|---|---|---:|---:|---:|---:|---|\n")
+	for _, sc := range scenarios {
+		for _, t := range []string{"tollgate", "nginx"} {
+			r := res[sc.key][t]
+			rss := ""
+			if r.RSSAfter != 0 {
+				rss = fmt.Sprintf("%d → %d", r.RSSBefore, r.RSSAfter)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %.1f | %d | %d | %.2f | %s |\n", sc.title, t, r.Seconds, r.Msgs, r.Handshakes, r.CPUs, rss)
+		}
+	}
+	return b.String()
+}
+
+func ratio(win, lose float64, higher bool) string {
+	if win == 0 || lose == 0 {
+		return "-"
+	}
+	if higher {
+		return fmt.Sprintf("%.2fx", win/lose)
+	}
+	return fmt.Sprintf("%.2fx", lose/win)
+}
+
+func num(v float64, digits int) string {
+	if digits == 0 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.*f", digits, v)
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+		}
+	}
+	return runtime.GOARCH
+}
+
+func kernel() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return strings.TrimSpace(string(b))
+}
+
+func goVersion() string { return "tollgate built with " + runtime.Version() }
+
+func nginxVersion(bin string) string {
+	out, _ := exec.Command(bin, "-v").CombinedOutput()
+	return strings.TrimSpace(string(out))
+}
