@@ -58,6 +58,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	released := false
 	defer func() {
 		if !released {
+			st.Finish(r.Context()) // deferred counting (rate-limit-by-key increment-condition)
 			st.Done()
 			st.Release()
 		}
@@ -150,6 +151,10 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 			return
 		}
 	}
+	// The handshake succeeded: context.Response is the 101 for policies that
+	// count at the end (increment-condition="@(context.Response.StatusCode == 101)").
+	st.SetResponse(engine.NewResponse(http.StatusSwitchingProtocols))
+	st.Finish(r.Context())
 	requestID := st.Context().RequestId
 	bytes := st.ByteCount()
 	done := st.DetachDone()
