@@ -89,7 +89,6 @@ type keySource struct {
 	fetched     time.Time // last successful fetch
 	lastAttempt time.Time // last fetch started, successful or not
 	inflight    *fetchCall
-	fetches     int // fetches started, for tests
 }
 
 type fetchCall struct {
@@ -146,7 +145,6 @@ func (s *keySource) start(timeout time.Duration) *fetchCall {
 	call := &fetchCall{done: make(chan struct{})}
 	s.inflight = call
 	s.lastAttempt = s.c.now()
-	s.fetches++
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		keys, err := s.fetch(ctx)
@@ -366,10 +364,6 @@ func curveHas(c elliptic.Curve, x, y *big.Int) bool {
 	buf[0] = 4
 	x.FillBytes(buf[1 : 1+size])
 	y.FillBytes(buf[1+size:])
-	pub, err := ecdsaPublicFromBytes(c, buf)
-	return err == nil && pub != nil
-}
-
-func ecdsaPublicFromBytes(c elliptic.Curve, b []byte) (*ecdsa.PublicKey, error) {
-	return ecdsa.ParseUncompressedPublicKey(c, b)
+	_, err := ecdsa.ParseUncompressedPublicKey(c, buf)
+	return err == nil
 }
