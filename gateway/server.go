@@ -10,12 +10,15 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
 )
@@ -59,6 +62,8 @@ type Server struct {
 
 	idPrefix string
 	idSeq    atomic.Uint64
+
+	mask atomic.Pointer[secretMask] // the current snapshot's secret values
 }
 
 // apiRuntime is per-API state that must survive reloads.
@@ -93,6 +98,12 @@ func New(opt Options) (*Server, error) {
 		transport: opt.Transport, dialClient: &http.Client{Transport: opt.Transport},
 		idPrefix: hex.EncodeToString(b[:]),
 	}
+	// Every log line goes through the secret mask: a secret named value
+	// must never be printed, wherever it ends up (a service-url, a header
+	// set by a policy, an error message quoting a URL).
+	s.log = opt.Log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return &maskCore{Core: c, secrets: s.secretValues}
+	}))
 	s.baseCtx, s.shutdown = context.WithCancelCause(context.Background())
 	s.sessions.init()
 	s.proxy.init(s)
@@ -174,13 +185,16 @@ func (s *Server) runPolicy(ctx context.Context, api *API, rt *apiRuntime, sec en
 	return stopped
 }
 
-// policyFailed logs and counts a policy failure once.
+// policyFailed logs and counts a policy failure once. The message may quote
+// request data (expression errors print the values they failed on), so the
+// request's credentials are masked out of it.
 func (s *Server) policyFailed(api *API, st *engine.State, le *engine.LastError) {
 	s.metrics.PolicyErrors.WithLabelValues(api.Name, le.Reason).Inc()
+	msg := maskAll(le.Message, requestCredentials(st.Context().Request))
 	s.log.Warn("policy failed",
 		zap.String("api", api.Name), zap.String("request_id", st.Context().RequestId),
 		zap.String("reason", le.Reason), zap.String("source", le.Source), zap.String("section", le.Section),
-		zap.String("path", le.Path), zap.String("policy_id", le.PolicyId), zap.String("message", le.Message),
+		zap.String("path", le.Path), zap.String("policy_id", le.PolicyId), zap.String("message", msg),
 		zap.Int("status", st.Response().StatusCode))
 }
 
@@ -269,4 +283,140 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// Secret masking for logs.
+
+// credentialHeaders carry credentials; their values never reach a log.
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Ocp-Apim-Subscription-Key", "X-Api-Key"}
+
+// requestCredentials lists the request's credential values to mask: each
+// credential header's value and its parts (the token after "Bearer", each
+// cookie's value), and the values of secret query parameters.
+func requestCredentials(req *engine.Request) []string {
+	if req == nil {
+		return nil
+	}
+	var out []string
+	for _, name := range credentialHeaders {
+		for _, v := range req.Headers[name] {
+			out = append(out, v)
+			for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ';' || r == ',' }) {
+				if _, val, ok := strings.Cut(part, "="); ok {
+					part = val
+				}
+				switch strings.ToLower(part) {
+				case "bearer", "basic", "digest", "negotiate":
+					continue
+				}
+				out = append(out, part)
+			}
+		}
+	}
+	if req.Url != nil {
+		for _, p := range strings.Split(strings.TrimPrefix(req.Url.QueryString, "?"), "&") {
+			if k, v, ok := strings.Cut(p, "="); ok && engine.IsSecretParam(k) {
+				out = append(out, v)
+				if uv, err := url.QueryUnescape(v); err == nil && uv != v {
+					out = append(out, uv)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// minMasked: shorter values are not masked (a one-letter "secret" would
+// garble every log line and protects nothing).
+const minMasked = 4
+
+// maskAll replaces every occurrence of each secret in s with REDACTED.
+func maskAll(s string, secrets []string) string {
+	for _, v := range secrets {
+		if len(v) >= minMasked && strings.Contains(s, v) {
+			s = strings.ReplaceAll(s, v, "REDACTED")
+		}
+	}
+	return s
+}
+
+type secretMask struct {
+	snap *Snapshot
+	vals []string
+}
+
+// secretValues returns the served snapshot's secret named values.
+func (s *Server) secretValues() []string {
+	snap := s.current.Load()
+	if snap == nil || snap.Named == nil {
+		return nil
+	}
+	if m := s.mask.Load(); m != nil && m.snap == snap {
+		return m.vals
+	}
+	m := &secretMask{snap: snap, vals: snap.Named.Secrets()}
+	s.mask.Store(m)
+	return m.vals
+}
+
+// maskCore masks secret values in a log entry's message and its string and
+// error fields.
+type maskCore struct {
+	zapcore.Core
+	secrets func() []string
+}
+
+func (c *maskCore) With(fields []zapcore.Field) zapcore.Core {
+	return &maskCore{Core: c.Core.With(c.mask(fields)), secrets: c.secrets}
+}
+
+func (c *maskCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.Enabled(e.Level) {
+		return ce.AddCore(e, c)
+	}
+	return ce
+}
+
+func (c *maskCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
+	if secrets := c.secrets(); len(secrets) > 0 {
+		e.Message = maskAll(e.Message, secrets)
+	}
+	return c.Core.Write(e, c.mask(fields))
+}
+
+func (c *maskCore) mask(fields []zapcore.Field) []zapcore.Field {
+	secrets := c.secrets()
+	if len(secrets) == 0 {
+		return fields
+	}
+	var out []zapcore.Field
+	for i, f := range fields {
+		var text string
+		switch f.Type {
+		case zapcore.StringType:
+			text = f.String
+		case zapcore.ErrorType:
+			if err, ok := f.Interface.(error); ok && err != nil {
+				text = err.Error()
+			}
+		case zapcore.StringerType:
+			if st, ok := f.Interface.(interface{ String() string }); ok && st != nil {
+				text = st.String()
+			}
+		default:
+			continue
+		}
+		masked := maskAll(text, secrets)
+		if masked == text && f.Type == zapcore.StringType {
+			continue
+		}
+		if out == nil {
+			out = append([]zapcore.Field(nil), fields...)
+		}
+		out[i] = zap.String(f.Key, masked)
+	}
+	if out == nil {
+		return fields
+	}
+	return out
 }
