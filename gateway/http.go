@@ -83,7 +83,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 		st.Finish(ctx)
 		return
 	}
-	target, err := backendURL(api, st, r.URL.Path, false)
+	target, err := backendURL(api, st, st.Context().Request.Url.Path, false) // rewrite-uri may have changed it
 	if err != nil {
 		s.backendFailed(ctx, api, st, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
 		status = st.Response().StatusCode

@@ -74,7 +74,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		return
 	}
 
-	target, err := backendURL(api, st, r.URL.Path, true)
+	target, err := backendURL(api, st, st.Context().Request.Url.Path, true) // rewrite-uri may have changed it
 	if err != nil {
 		s.backendFailed(ctx, api, st, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
 		respond(w, st)
