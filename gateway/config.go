@@ -339,7 +339,9 @@ func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList)
 	if len(api.Path) > 1 {
 		api.Path = strings.TrimSuffix(api.Path, "/")
 	}
-	if svc != "" {
+	// With an unknown type the scheme cannot be judged: report the type
+	// only, not a confusing second error about a valid URL.
+	if svc != "" && (api.Type == "websocket" || api.Type == "http") {
 		u, err := url.Parse(svc)
 		ok := err == nil && u.Host != ""
 		if ok {
