@@ -213,6 +213,17 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		}
 		api := parseAPI(root, nv, &errs)
 		if api == nil {
+			// Still compile the policy, so one run reports every problem
+			// (as a compiler does) rather than hiding the policy's behind
+			// the api.xml's.
+			policyFile := filepath.Join(apiDir, "policy.xml")
+			if pdata, ok := readIf(policyFile, &errs); ok {
+				if proot, err := engine.Read(policyFile, pdata); err != nil {
+					errs.Append(err)
+				} else {
+					comp.Compile(proot, "api", global)
+				}
+			}
 			continue
 		}
 		api.Dir = apiDir
