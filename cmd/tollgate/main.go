@@ -281,8 +281,17 @@ func check(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%d problem(s)\n", len(errs))
 		return 1
 	}
+	secrets := snap.Named.Secrets()
 	for _, a := range snap.APIs {
-		fmt.Fprintf(stdout, "ok  %-20s %-9s %-20s -> %s\n", a.Name, a.Type, a.Path, engine.RedactURL(a.ServiceURL.String()))
+		// A secret named value may sit in a query parameter RedactURL does
+		// not know (?x-key={{key}}): mask it too.
+		u := engine.RedactURL(a.ServiceURL.String())
+		for _, v := range secrets {
+			if len(v) >= 4 {
+				u = strings.ReplaceAll(u, v, "REDACTED")
+			}
+		}
+		fmt.Fprintf(stdout, "ok  %-20s %-9s %-20s -> %s\n", a.Name, a.Type, a.Path, u)
 	}
 	return 0
 }
