@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestCheckRepoAPIs(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", "../../apis"}, &out, &errb); code != 0 {
+		t.Fatalf("tollgate check ../../apis: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "ok  signalr-chat") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+func TestCheckBrokenFolder(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, content string) {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a/api.xml", `<api name="a" type="grpc" path="/a" service-url="http://h/"/>`)
+	write("b/api.xml", `<api name="b" type="http" path="/b" service-url="http://h/" timout="3"/>`)
+	write("b/policy.xml", "<policies>\n  <inbound>\n    <no-such-policy/>\n  </inbound>\n</policies>\n")
+	var out, errb bytes.Buffer
+	code := run([]string{"check", dir}, &out, &errb)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out.String(), errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	re := regexp.MustCompile(`^` + regexp.QuoteMeta(dir) + `/[ab]/(api|policy)\.xml:\d+:\d+: \S`)
+	for _, l := range lines {
+		if !re.MatchString(l) {
+			t.Errorf("not file:line:col: message: %q", l)
+		}
+	}
+	for _, want := range []string{"a/api.xml:1:21: type must be", "b/api.xml:1:61: <api> has no attribute \"timout\"", "b/policy.xml:3:5: "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(errb.String(), "problem(s)") {
+		t.Errorf("stderr %q", errb.String())
+	}
+}
+
+func TestCheckNeverPrintsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TOLLGATE_TEST_KEY", "SECRET5")
+	os.WriteFile(filepath.Join(dir, "named-values.xml"), []byte(`<named-values>
+  <named-value name="key" secret="true" env="TOLLGATE_TEST_KEY"/>
+</named-values>`), 0o644)
+	os.MkdirAll(filepath.Join(dir, "a"), 0o755)
+	os.WriteFile(filepath.Join(dir, "a", "api.xml"), []byte(`<api name="a" type="http" path="/a" service-url="http://h/?x-key={{key}}&amp;access_token=SECRET1"/>`), 0o644)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", dir}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if strings.Contains(out.String()+errb.String(), "SECRET") {
+		t.Errorf("tollgate check printed a secret:\n%s%s", out.String(), errb.String())
+	}
+}
+
+func TestUsageExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{nil, 2}, {[]string{"bogus"}, 2}, {[]string{"version"}, 0}, {[]string{"help"}, 0},
+		{[]string{"check", "a", "b"}, 2}, {[]string{"check", "/nonexistent/apis"}, 1},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(tc.args, &out, &errb); code != tc.code {
+			t.Errorf("tollgate %v: exit %d, want %d", tc.args, code, tc.code)
+		}
+	}
+}
