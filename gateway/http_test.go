@@ -1,0 +1,292 @@
+package gateway_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// restBackend records what reached it and answers with its handler.
+type restBackend struct {
+	url   string
+	calls atomic.Int64
+	last  atomic.Pointer[seenRequest]
+}
+
+type seenRequest struct {
+	method, path, rawQuery string
+	header                 http.Header
+	body                   []byte
+}
+
+func newRESTBackend(t testing.TB, answer func(w http.ResponseWriter, r *http.Request)) *restBackend {
+	rb := &restBackend{}
+	ts := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		rb.calls.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		rb.last.Store(&seenRequest{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body})
+		if answer != nil {
+			answer(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("X-Backend", "yes")
+		fmt.Fprint(w, "backend body")
+	})
+	rb.url = ts.URL
+	return rb
+}
+
+// restAPI writes an http API "orders" at /orders.
+func restAPI(t testing.TB, serviceURL, extraAttrs, policy string) string {
+	dir := t.TempDir()
+	writeAPI(t, dir, "orders", fmt.Sprintf(`type="http" path="/orders" service-url=%q %s`, serviceURL, extraAttrs), policy)
+	return dir
+}
+
+func TestHTTPPolicies(t *testing.T) {
+	type want struct {
+		status      int
+		body        string // exact, unless bodyHas
+		bodyHas     string
+		header      [2]string
+		backendHits int64
+		backend     func(t *testing.T, r *seenRequest)
+	}
+	tests := []struct {
+		name    string
+		policy  string
+		backend func(w http.ResponseWriter, r *http.Request) // nil: default
+		down    bool
+		attrs   string
+		request func(url string) *http.Request
+		want    want
+	}{
+		{
+			name: "inbound set-header and set-query-parameter reach the backend",
+			policy: `<policies><inbound>
+  <set-header name="X-Added" exists-action="override"><value>added</value></set-header>
+  <set-header name="X-Drop" exists-action="delete"/>
+  <set-query-parameter name="q" exists-action="override"><value>from policy</value></set-query-parameter>
+</inbound></policies>`,
+			request: func(url string) *http.Request {
+				r, _ := http.NewRequest("GET", url+"/orders/42?keep=1&q=old", nil)
+				r.Header.Set("X-Drop", "x")
+				return r
+			},
+			want: want{status: 200, body: "backend body", backendHits: 1, backend: func(t *testing.T, r *seenRequest) {
+				if r.header.Get("X-Added") != "added" || r.header.Get("X-Drop") != "" {
+					t.Errorf("backend headers %v", r.header)
+				}
+				if r.path != "/42" {
+					t.Errorf("backend path %q, want /42", r.path)
+				}
+				if !strings.Contains(r.rawQuery, "keep=1") || !strings.Contains(r.rawQuery, "q=from") || strings.Contains(r.rawQuery, "old") {
+					t.Errorf("backend query %q", r.rawQuery)
+				}
+				if r.header.Get("X-Forwarded-For") == "" {
+					t.Errorf("no X-Forwarded-For")
+				}
+			}},
+		},
+		{
+			name: "outbound set-header, set-body and set-status change the response",
+			policy: `<policies><outbound>
+  <set-header name="X-Out" exists-action="override"><value>out</value></set-header>
+  <set-status code="202" reason="Accepted"/>
+  <set-body>@("wrapped(" + context.Response.Body.AsString() + ")")</set-body>
+</outbound></policies>`,
+			want: want{status: 202, body: "wrapped(backend body)", header: [2]string{"X-Out", "out"}, backendHits: 1},
+		},
+		{
+			name: "inbound return-response answers without calling the backend",
+			policy: `<policies><inbound>
+  <return-response>
+    <set-status code="418" reason="Teapot"/>
+    <set-header name="X-Short" exists-action="override"><value>circuit</value></set-header>
+    <set-body>short</set-body>
+  </return-response>
+</inbound></policies>`,
+			want: want{status: 418, body: "short", header: [2]string{"X-Short", "circuit"}, backendHits: 0},
+		},
+		{
+			name: "backend down is 502",
+			down: true,
+			want: want{status: 502, bodyHas: `"statusCode":502`},
+		},
+		{
+			name: "backend down through on-error",
+			down: true,
+			policy: `<policies><on-error>
+  <return-response>
+    <set-status code="503" reason="Unavailable"/>
+    <set-body>@("on-error: " + context.LastError.Reason)</set-body>
+  </return-response>
+</on-error></policies>`,
+			want: want{status: 503, body: "on-error: BackendConnectionFailure"},
+		},
+		{
+			name:    "forward-request timeout is 504",
+			policy:  `<policies><backend><forward-request timeout="1"/></backend></policies>`,
+			backend: func(w http.ResponseWriter, r *http.Request) { time.Sleep(3 * time.Second) },
+			want:    want{status: 504, bodyHas: `"statusCode":504`, backendHits: 1},
+		},
+		{
+			name:    "api timeout is 504",
+			attrs:   `timeout="1"`,
+			backend: func(w http.ResponseWriter, r *http.Request) { time.Sleep(3 * time.Second) },
+			want:    want{status: 504, bodyHas: `"statusCode":504`, backendHits: 1},
+		},
+		{
+			name:    "without fail-on-error-status-code a backend 500 passes through",
+			policy:  `<policies><backend><forward-request/></backend></policies>`,
+			backend: func(w http.ResponseWriter, r *http.Request) { http.Error(w, "backend broke", 500) },
+			want:    want{status: 500, body: "backend broke\n", backendHits: 1},
+		},
+		{
+			name: "fail-on-error-status-code runs on-error",
+			policy: `<policies><backend><forward-request fail-on-error-status-code="true"/></backend>
+<on-error><return-response><set-status code="502"/><set-body>@("failed: " + context.LastError.Reason)</set-body></return-response></on-error></policies>`,
+			backend: func(w http.ResponseWriter, r *http.Request) { http.Error(w, "backend broke", 500) },
+			want:    want{status: 502, body: "failed: BackendErrorStatusCode", backendHits: 1},
+		},
+		{
+			name: "a request body read by a policy is forwarded intact",
+			policy: `<policies><inbound>
+  <set-header name="X-Body-Len" exists-action="override"><value>@(string(len(context.Request.Body.AsString())))</value></set-header>
+</inbound></policies>`,
+			request: func(url string) *http.Request {
+				r, _ := http.NewRequest("POST", url+"/orders", strings.NewReader(`{"id":42,"note":"intact"}`))
+				return r
+			},
+			want: want{status: 200, body: "backend body", backendHits: 1, backend: func(t *testing.T, r *seenRequest) {
+				if string(r.body) != `{"id":42,"note":"intact"}` || r.method != "POST" {
+					t.Errorf("backend got %s %q", r.method, r.body)
+				}
+				if r.header.Get("X-Body-Len") != "25" {
+					t.Errorf("X-Body-Len %q", r.header.Get("X-Body-Len"))
+				}
+			}},
+		},
+		{
+			name: "a request body not read is forwarded too",
+			request: func(url string) *http.Request {
+				r, _ := http.NewRequest("PUT", url+"/orders/1", strings.NewReader("plain body"))
+				return r
+			},
+			want: want{status: 200, body: "backend body", backendHits: 1, backend: func(t *testing.T, r *seenRequest) {
+				if string(r.body) != "plain body" || r.method != "PUT" {
+					t.Errorf("backend got %s %q", r.method, r.body)
+				}
+			}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var rb *restBackend
+			svc := "http://" + closedPort(t)
+			if !tc.down {
+				rb = newRESTBackend(t, tc.backend)
+				svc = rb.url
+			}
+			g := startGateway(t, restAPI(t, svc, tc.attrs, tc.policy))
+			var req *http.Request
+			if tc.request != nil {
+				req = tc.request(g.url)
+			} else {
+				req, _ = http.NewRequest("GET", g.url+"/orders", nil)
+			}
+			start := time.Now()
+			resp, body := do(t, req.WithContext(testCtx(t)))
+			if time.Since(start) > 15*time.Second {
+				t.Errorf("took %v", time.Since(start))
+			}
+			if resp.StatusCode != tc.want.status {
+				t.Errorf("status %d, want %d (body %q)", resp.StatusCode, tc.want.status, body)
+			}
+			if tc.want.bodyHas != "" {
+				if !strings.Contains(body, tc.want.bodyHas) {
+					t.Errorf("body %q lacks %q", body, tc.want.bodyHas)
+				}
+			} else if body != tc.want.body {
+				t.Errorf("body %q, want %q", body, tc.want.body)
+			}
+			if h := tc.want.header; h[0] != "" && resp.Header.Get(h[0]) != h[1] {
+				t.Errorf("header %s = %q, want %q", h[0], resp.Header.Get(h[0]), h[1])
+			}
+			if rb != nil {
+				if n := rb.calls.Load(); n != tc.want.backendHits {
+					t.Errorf("the backend was called %d times, want %d", n, tc.want.backendHits)
+				}
+				if tc.want.backend != nil {
+					if r := rb.last.Load(); r == nil {
+						t.Error("the backend saw nothing")
+					} else {
+						tc.want.backend(t, r)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestHTTPLargeResponseStreams sends a response far larger than
+// max-body-size through an API whose policies never read it: it must pass
+// whole, streamed (the first bytes arrive before the backend finished).
+func TestHTTPLargeResponseStreams(t *testing.T) {
+	const chunk = 64 << 10
+	const chunks = 256 // 16 MiB
+	release := make(chan struct{})
+	var sum [32]byte
+	{
+		h := sha256.New()
+		for i := 0; i < chunks; i++ {
+			h.Write(bytes.Repeat([]byte{byte('a' + i%26)}, chunk))
+		}
+		copy(sum[:], h.Sum(nil))
+	}
+	rb := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		for i := 0; i < chunks; i++ {
+			w.Write(bytes.Repeat([]byte{byte('a' + i%26)}, chunk))
+			if i == 0 {
+				w.(http.Flusher).Flush()
+				select { // hold the rest until the client saw the start
+				case <-release:
+				case <-time.After(testTimeout):
+				}
+			}
+		}
+	})
+	g := startGateway(t, restAPI(t, rb.url, `max-body-size="1048576"`,
+		`<policies><outbound><set-header name="X-Seen" exists-action="override"><value>yes</value></set-header></outbound></policies>`))
+	req, _ := http.NewRequestWithContext(testCtx(t), "GET", g.url+"/orders/big", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Seen") != "yes" {
+		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+	first := make([]byte, chunk)
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		t.Fatalf("the first chunk did not stream through: %v", err)
+	}
+	close(release)
+	h := sha256.New()
+	h.Write(first)
+	n, err := io.Copy(h, resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n+chunk != chunk*chunks || !bytes.Equal(h.Sum(nil), sum[:]) {
+		t.Errorf("got %d bytes (want %d), checksum match %v", n+chunk, chunk*chunks, bytes.Equal(h.Sum(nil), sum[:]))
+	}
+}
