@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"sort"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"go.uber.org/zap"
 
@@ -17,14 +20,37 @@ const (
 
 // ReloadStatus is the outcome of the last reload, served at /status/reload.
 type ReloadStatus struct {
-	Time       time.Time `json:"time"`
-	Trigger    string    `json:"trigger"`
-	Result     string    `json:"result"`
-	Errors     []string  `json:"errors,omitempty"`
-	ConfigHash string    `json:"config_hash"`
-	Duration   string    `json:"duration"`
-	APIs       int       `json:"apis"`
-	err        error
+	// Time is when the reload started.
+	Time time.Time `json:"time"`
+	// Trigger is what asked for it: startup, watch, SIGHUP.
+	Trigger string `json:"trigger"`
+	// Result is success (swapped in), failure (nothing changed; see
+	// Errors) or unchanged (the parsed content is the running one).
+	Result string `json:"result"`
+	// Errors are the load errors, one "file:line:col: message" each.
+	Errors []string `json:"errors,omitempty"`
+	// ConfigHash is the hash of the configuration served after this
+	// reload: the new one on success, the running one otherwise.
+	ConfigHash string `json:"config_hash"`
+	// PreviousHash is the hash served before this reload ("" at startup).
+	PreviousHash string `json:"previous_hash,omitempty"`
+	// Duration is the reload itself: reading, compiling, swapping.
+	Duration string `json:"duration"`
+	// APIs is how many APIs are served after this reload.
+	APIs int `json:"apis"`
+	// Changed lists the APIs added, changed or removed by a successful
+	// reload, as "+name", "~name", "-name".
+	Changed []string `json:"changed,omitempty"`
+	// Events is how many file events the watcher folded into this reload
+	// (watch trigger only).
+	Events int `json:"events,omitempty"`
+	// EventToSwap is the time from the first file event of the burst to
+	// the end of the reload (the swap, for a success): debounce included
+	// (watch trigger only).
+	EventToSwap string `json:"event_to_swap,omitempty"`
+
+	eventToSwap time.Duration
+	err         error
 }
 
 // Reload builds a new snapshot from the apis folder aside and swaps it in
@@ -32,16 +58,33 @@ type ReloadStatus struct {
 // each error is logged as file:line:col: message. A reload whose parsed
 // content is unchanged does nothing. Requests and sessions in flight keep
 // the snapshot they started with.
-func (s *Server) Reload(trigger string) *ReloadStatus {
+func (s *Server) Reload(trigger string) *ReloadStatus { return s.reload(trigger, nil) }
+
+// reload is Reload; burst describes the file events behind a watch reload.
+func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	t0 := time.Now()
 	snap, errs := Load(s.opt.Dir, s.opt.Registry, LoadOptions{Getenv: s.opt.Getenv})
 	st := &ReloadStatus{Time: t0, Trigger: trigger}
 	old := s.current.Load()
+	if old != nil {
+		st.PreviousHash = old.Hash
+	}
+	// since is the time from the first file event to now: called right
+	// after the swap (or the decision not to swap).
+	since := func() {
+		st.Duration = time.Since(t0).String()
+		if burst != nil {
+			st.Events = burst.events
+			st.eventToSwap = time.Since(burst.first)
+			st.EventToSwap = st.eventToSwap.String()
+		}
+	}
 	switch {
 	case len(errs) > 0:
 		st.Result = ReloadFailure
+		since()
 		for _, e := range errs {
 			st.Errors = append(st.Errors, e.Error())
 			s.log.Error("config error", zap.String("error", e.Error()))
@@ -53,25 +96,34 @@ func (s *Server) Reload(trigger string) *ReloadStatus {
 				zap.String("trigger", trigger), zap.Int("errors", len(errs)), zap.String("config_hash", old.Hash))
 		}
 	case old != nil && old.Hash == snap.Hash:
+		since()
 		st.Result, st.ConfigHash, st.APIs = ReloadUnchanged, old.Hash, len(old.APIs)
-		s.log.Debug("reload: nothing changed", zap.String("trigger", trigger))
+		s.log.Debug("reload: nothing changed", zap.String("trigger", trigger), zap.Int("events", st.Events))
 	default:
 		s.current.Store(snap)
+		since()
 		st.Result, st.ConfigHash, st.APIs = ReloadSuccess, snap.Hash, len(snap.APIs)
+		st.Changed = changedAPIs(old, snap)
 		s.metrics.LastReloadSuccess.Set(float64(time.Now().Unix()))
 		s.metrics.ConfigInfo.Reset()
 		s.metrics.ConfigInfo.WithLabelValues(snap.Hash).Set(1)
 		for _, a := range snap.APIs {
+			if old != nil && old.API(a.Name) != nil && old.API(a.Name).Hash == a.Hash {
+				continue // log only what this reload added or changed
+			}
 			s.log.Info("api", zap.String("api", a.Name), zap.String("type", a.Type), zap.String("path", a.Path),
 				zap.String("service_url", engine.RedactURL(a.ServiceURL.String())))
 		}
-		s.log.Info("configuration loaded", zap.String("trigger", trigger), zap.String("config_hash", snap.Hash),
-			zap.Int("apis", len(snap.APIs)), zap.Duration("took", time.Since(t0)))
+		fields := []zap.Field{zap.String("trigger", trigger), zap.String("config_hash", snap.Hash),
+			zap.Int("apis", len(snap.APIs)), zap.Strings("changed", st.Changed), zap.String("took", st.Duration)}
+		if burst != nil {
+			fields = append(fields, zap.Int("events", st.Events), zap.Duration("event_to_swap", st.eventToSwap))
+		}
+		s.log.Info("configuration loaded", fields...)
 		if old != nil {
 			s.drainChanged(snap)
 		}
 	}
-	st.Duration = time.Since(t0).String()
 	s.metrics.Reloads.WithLabelValues(st.Result).Inc()
 	s.lastReload.Store(st)
 	return st
@@ -80,30 +132,56 @@ func (s *Server) Reload(trigger string) *ReloadStatus {
 // LastReload returns the last reload's outcome.
 func (s *Server) LastReload() *ReloadStatus { return s.lastReload.Load() }
 
-// drainChanged closes, with 1012 (service restart), the sessions of APIs
-// that opted into drain-on-change and whose config changed or vanished:
-// after DrainAfter, spread evenly over DrainWindow so clients do not all
-// reconnect at once. Other sessions are never touched.
+// changedAPIs lists what a swap changed: "+name" added, "~name" changed,
+// "-name" removed, sorted by name.
+func changedAPIs(old, snap *Snapshot) []string {
+	if old == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range snap.APIs {
+		switch o := old.API(a.Name); {
+		case o == nil:
+			out = append(out, "+"+a.Name)
+		case o.Hash != a.Hash:
+			out = append(out, "~"+a.Name)
+		}
+	}
+	for _, o := range old.APIs {
+		if snap.API(o.Name) == nil {
+			out = append(out, "-"+o.Name)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][1:] < out[j][1:] })
+	return out
+}
+
+// drainChanged closes, with 1012 (service restart), the open sessions of
+// the APIs that opted into drain-on-change (in the new configuration) and
+// whose configuration this reload changed (the session's API hash differs
+// from the new one): after DrainAfter, spread evenly over DrainWindow so
+// clients do not all reconnect at once. The client sees 1012 and should
+// reconnect, and its new handshake runs the new policy.
+//
+// Never touched: sessions of APIs without the option, of unchanged APIs,
+// and of APIs the reload removed (or renamed): those have no new plan to be
+// re-checked against, and closing them would turn a config edit into an
+// outage, so they finish under the plan they started with. A session
+// already scheduled by an earlier reload keeps its first deadline.
 func (s *Server) drainChanged(snap *Snapshot) {
 	s.sessions.mu.Lock()
-	apis := map[string]string{}
+	apis := map[string]bool{}
 	for sess := range s.sessions.m {
-		apis[sess.api] = ""
+		apis[sess.api] = true
 	}
 	s.sessions.mu.Unlock()
 	for name := range apis {
 		a := snap.API(name)
-		var limits Limits
-		hash := ""
-		if a != nil {
-			limits, hash = a.Limits, a.Hash
-		} else {
-			continue // removed APIs: their sessions finish under their old plan
+		if a == nil || !a.Limits.DrainOnChange {
+			continue // removed: finishes under its old plan; or not opted in
 		}
-		if !limits.DrainOnChange {
-			continue
-		}
-		stale := s.sessions.stale(name, hash)
+		limits := a.Limits
+		stale := s.sessions.stale(name, a.Hash)
 		if len(stale) == 0 {
 			continue
 		}
@@ -114,12 +192,19 @@ func (s *Server) drainChanged(snap *Snapshot) {
 			step = limits.DrainWindow / time.Duration(len(stale)-1)
 		}
 		for i, sess := range stale {
-			sess := sess
 			time.AfterFunc(limits.DrainAfter+time.Duration(i)*step, func() {
+				// A later reload may have reverted the change, removed the
+				// API or turned the option off: then the session stays.
+				if cur := s.current.Load().API(name); cur == nil || cur.Hash == sess.hash || !cur.Limits.DrainOnChange {
+					s.sessions.mu.Lock()
+					sess.draining = false
+					s.sessions.mu.Unlock()
+					return
+				}
 				if sess.ctx.Err() == nil {
 					s.metrics.Drained.WithLabelValues(name).Inc()
 				}
-				sess.cancel(&CloseCause{Code: 1012, Reason: "service restart: configuration changed"})
+				sess.cancel(&CloseCause{Code: websocket.StatusServiceRestart, Reason: "service restart: configuration changed"})
 			})
 		}
 	}

@@ -7,8 +7,9 @@ import (
 	"github.com/coder/websocket"
 )
 
-// CloseCause is the cause given when the gateway itself ends a session:
-// Pump closes both legs with this code and reason.
+// CloseCause is the cause given when the gateway itself ends a session
+// (drain-on-change cancels a session's context with Code 1012): Pump closes
+// both legs with this code and reason, and reports ClosedBy "gateway".
 type CloseCause struct {
 	Code   websocket.StatusCode
 	Reason string
@@ -22,6 +23,8 @@ type session struct {
 	hash   string // the API's config hash when the session started
 	cancel context.CancelCauseFunc
 	ctx    context.Context
+	// draining: a drain is scheduled (guarded by sessionSet.mu).
+	draining bool
 }
 
 // sessionSet tracks live sessions for shutdown and drain-on-change.
@@ -66,13 +69,16 @@ func (ss *sessionSet) count() int {
 	return len(ss.m)
 }
 
-// stale returns the sessions of api whose config hash differs from hash.
+// stale returns the sessions of api whose config hash differs from hash and
+// that no earlier reload already scheduled for draining, and marks them as
+// scheduled.
 func (ss *sessionSet) stale(api, hash string) []*session {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	var out []*session
 	for s := range ss.m {
-		if s.api == api && s.hash != hash {
+		if s.api == api && s.hash != hash && !s.draining {
+			s.draining = true
 			out = append(out, s)
 		}
 	}

@@ -2,19 +2,271 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
 )
 
+// Watch defaults. A burst of events (an editor's save, a deploy tool
+// copying a tree, a ConfigMap swap) becomes one reload once the folder has
+// been quiet for WatchDebounce; a stream that never goes quiet still
+// reloads every WatchMaxDelay.
+const (
+	DefaultWatchDebounce = 100 * time.Millisecond
+	DefaultWatchMaxDelay = 1 * time.Second
+)
+
+// WatchOptions tune a Watcher; zero fields take the defaults.
+type WatchOptions struct {
+	Debounce time.Duration // quiet period before a reload (default 100ms)
+	MaxDelay time.Duration // bound from the first event of a burst to its reload (default 1s)
+}
+
 // Watcher reloads the server when the apis folder changes.
-type Watcher struct{ stop context.CancelFunc }
+//
+// It watches the folder and every sub-folder (hidden ones such as .git
+// excepted), following symbolic links to folders: a watch is always placed
+// on the real folder, so the Kubernetes ConfigMap layout (apis/chat ->
+// ..data/chat, ..data -> ..2026_01_01_00_00_00.1) works — swapping ..data
+// is an event in the watched root, after which the new targets are watched
+// and the old ones forgotten. When the apis folder itself is a symbolic link
+// (a "current -> releases/42" deploy), its parent is watched as well, for
+// events on that one name only.
+//
+// Every event counts: the watcher does not try to guess which files matter
+// (an editor's temporary file, a backup, a touch). That is safe because a
+// reload whose parsed content is unchanged does nothing (result
+// "unchanged"), and simpler than a list of editor habits.
+type Watcher struct {
+	srv     *Server
+	dir     string // as given
+	log     *zap.Logger
+	opt     WatchOptions
+	fw      *fsnotify.Watcher
+	stop    context.CancelFunc
+	done    chan struct{}
+	closeMu sync.Once
 
-// Close stops watching.
-func (w *Watcher) Close() error { w.stop(); return nil }
+	// parent is the watched parent folder when dir is a symbolic link ("" if not).
+	parent string
+	// watched are the real folders being watched.
+	watched map[string]bool
+}
 
-// Watch starts watching dir (placeholder: replaced by the fsnotify watcher).
+// Watch starts watching dir (recursively) and reloads srv when anything in
+// it changes, until ctx is done or Close is called.
 func Watch(ctx context.Context, s *Server, dir string, log *zap.Logger) (*Watcher, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	_ = ctx
-	return &Watcher{stop: cancel}, nil
+	return WatchWith(ctx, s, dir, log, WatchOptions{})
+}
+
+// WatchWith is Watch with options.
+func WatchWith(ctx context.Context, s *Server, dir string, log *zap.Logger, opt WatchOptions) (*Watcher, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if opt.Debounce <= 0 {
+		opt.Debounce = DefaultWatchDebounce
+	}
+	if opt.MaxDelay < opt.Debounce {
+		opt.MaxDelay = max(DefaultWatchMaxDelay, opt.Debounce)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, errors.New(dir + " is not a folder")
+	}
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, err
+	}
+	w := &Watcher{srv: s, dir: filepath.Clean(dir), log: log, opt: opt, fw: fw, done: make(chan struct{}), watched: map[string]bool{}}
+	if err := w.sync(); err != nil {
+		_ = fw.Close()
+		return nil, err
+	}
+	ctx, w.stop = context.WithCancel(ctx)
+	go w.loop(ctx)
+	log.Info("watching the apis folder", zap.String("apis", dir), zap.Int("folders", len(w.watched)),
+		zap.Duration("debounce", opt.Debounce))
+	return w, nil
+}
+
+// Close stops watching and waits for a reload in progress to finish.
+func (w *Watcher) Close() error {
+	w.closeMu.Do(func() {
+		w.stop()
+		<-w.done
+	})
+	return nil
+}
+
+// Folders returns the real folders being watched (for tests and logs).
+func (w *Watcher) Folders() []string {
+	out := w.fw.WatchList()
+	return out
+}
+
+func (w *Watcher) loop(ctx context.Context) {
+	defer close(w.done)
+	defer w.fw.Close()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var (
+		first, last time.Time // of the pending burst; zero: none
+		events      int
+	)
+	arm := func(now time.Time) {
+		if first.IsZero() {
+			first = now
+		}
+		last = now
+		events++
+		due := last.Add(w.opt.Debounce)
+		if limit := first.Add(w.opt.MaxDelay); due.After(limit) {
+			due = limit
+		}
+		timer.Reset(time.Until(due))
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case ev, ok := <-w.fw.Events:
+			if !ok {
+				return
+			}
+			if !w.relevant(ev) {
+				continue
+			}
+			now := time.Now()
+			w.log.Debug("file event", zap.String("file", ev.Name), zap.String("op", ev.Op.String()))
+			// New, removed or renamed folders (and symbolic links to them)
+			// are watched or forgotten at once, so the files written into
+			// a new folder right after it appears are seen too.
+			if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+				if err := w.sync(); err != nil {
+					w.log.Warn("cannot watch the apis folder", zap.Error(err))
+				}
+			}
+			arm(now)
+		case err, ok := <-w.fw.Errors:
+			if !ok {
+				return
+			}
+			// An overflow means events were lost: reload to be sure.
+			w.log.Warn("file watch error; reloading to be safe", zap.Error(err))
+			arm(time.Now())
+		case <-timer.C:
+			if first.IsZero() {
+				continue
+			}
+			if err := w.sync(); err != nil {
+				w.log.Warn("cannot watch the apis folder", zap.Error(err))
+			}
+			w.srv.reload("watch", &watchBurst{first: first, last: last, events: events})
+			first, last, events = time.Time{}, time.Time{}, 0
+		}
+	}
+}
+
+// relevant filters events of the parent folder (only watched when dir is a
+// symbolic link) down to those on dir's own name.
+func (w *Watcher) relevant(ev fsnotify.Event) bool {
+	if w.parent == "" || filepath.Dir(ev.Name) != w.parent {
+		return true
+	}
+	return filepath.Base(ev.Name) == filepath.Base(w.dir)
+}
+
+// sync makes the set of watched folders match the tree under dir: every
+// real folder reachable from dir (following symbolic links, skipping
+// hidden names) is watched; folders no longer reachable are forgotten.
+// Adding a watch that exists is cheap and re-arms it on the current folder
+// at that path, so a folder deleted and re-created is watched again.
+func (w *Watcher) sync() error {
+	want := map[string]bool{}
+	root, err := filepath.EvalSymlinks(w.dir)
+	if err != nil {
+		return err
+	}
+	var walk func(real string, depth int)
+	walk = func(real string, depth int) {
+		if want[real] || depth > 32 {
+			return
+		}
+		want[real] = true
+		ents, err := os.ReadDir(real)
+		if err != nil {
+			return
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".") {
+				continue // .git, editor folders, ConfigMap ..data (reached through its links)
+			}
+			p := filepath.Join(real, e.Name())
+			switch {
+			case e.IsDir():
+				walk(p, depth+1)
+			case e.Type()&os.ModeSymlink != 0:
+				if st, err := os.Stat(p); err == nil && st.IsDir() {
+					if t, err := filepath.EvalSymlinks(p); err == nil {
+						walk(t, depth+1)
+					}
+				}
+			}
+		}
+	}
+	walk(root, 0)
+
+	parent := ""
+	if lst, err := os.Lstat(w.dir); err == nil && lst.Mode()&os.ModeSymlink != 0 {
+		parent = filepath.Dir(w.dir)
+		if abs, err := filepath.Abs(parent); err == nil {
+			parent = abs
+		}
+	}
+	var firstErr error
+	for p := range want {
+		if err := w.fw.Add(p); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				delete(want, p) // gone while walking; its removal is an event anyway
+				continue
+			}
+			if p == root && firstErr == nil {
+				firstErr = err
+			}
+			w.log.Warn("cannot watch a folder", zap.String("folder", p), zap.Error(err))
+			delete(want, p)
+		}
+	}
+	if parent != "" && !want[parent] {
+		if err := w.fw.Add(parent); err == nil {
+			want[parent] = true
+		} else {
+			w.log.Warn("cannot watch the folder holding the apis link", zap.String("folder", parent), zap.Error(err))
+			parent = ""
+		}
+	}
+	for p := range w.watched {
+		if !want[p] {
+			_ = w.fw.Remove(p) // may be gone already: the kernel dropped the watch
+		}
+	}
+	w.watched, w.parent = want, parent
+	return firstErr
+}
+
+// watchBurst describes the file events that led to a reload.
+type watchBurst struct {
+	first, last time.Time
+	events      int
 }
