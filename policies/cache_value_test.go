@@ -1,0 +1,234 @@
+package policies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tollgate/engine"
+	"tollgate/store"
+)
+
+func TestCacheStoreLookupTypes(t *testing.T) {
+	d := testDeps()
+	store := compile(t, d, `
+<cache-store-value key="s" value="abc" duration="60"/>
+<cache-store-value key="i" value="@(40 + 2)" duration="60"/>
+<cache-store-value key="f" value="@(1.5)" duration="60"/>
+<cache-store-value key="b" value="@(true)" duration="60"/>
+<cache-store-value key="m" value="@({"a": 1, "b": "x", "l": [1, "two"]})" duration="60"/>
+<cache-store-value key="l" value="@(["x", "y"])" duration="60"/>
+<cache-store-value key="n" value="@(nil)" duration="60"/>
+<cache-store-value key="@("k-" + context.Request.Url.Query.GetValueOrDefault("u", ""))" value="@(context.Request.Url.Query.GetValueOrDefault("u", ""))" duration="60" caching-type="internal"/>`)
+	s := request("ws://gw/chat?u=alice")
+	if runInbound(store, s) {
+		t.Fatalf("store: %+v", s.LastError())
+	}
+	s.Release()
+
+	lookup := compile(t, d, `
+<cache-lookup-value key="s" variable-name="s"/>
+<cache-lookup-value key="i" variable-name="i"/>
+<cache-lookup-value key="f" variable-name="f"/>
+<cache-lookup-value key="b" variable-name="b"/>
+<cache-lookup-value key="m" variable-name="m"/>
+<cache-lookup-value key="l" variable-name="l"/>
+<cache-lookup-value key="n" variable-name="n" default-value="not nil"/>
+<cache-lookup-value key="k-alice" variable-name="user" caching-type="external"/>
+<set-variable name="sum" value="@(context.Variables["i"] + 1)"/>`)
+	s = request("ws://gw/chat")
+	defer s.Release()
+	if runInbound(lookup, s) {
+		t.Fatalf("lookup: %+v", s.LastError())
+	}
+	want := map[string]any{
+		"s": "abc", "i": 42, "f": 1.5, "b": true,
+		"m": map[string]any{"a": 1.0, "b": "x", "l": []any{1.0, "two"}},
+		"l": []any{"x", "y"}, "n": nil, "user": "alice", "sum": 43,
+	}
+	for k, w := range want {
+		got, ok := s.Variables()[k]
+		if !ok || !reflect.DeepEqual(got, w) {
+			t.Errorf("%s = %#v (set %v), want %#v", k, got, ok, w)
+		}
+	}
+}
+
+func TestCacheMissDefaultRemove(t *testing.T) {
+	d := testDeps()
+	plan := compile(t, d, `
+<cache-lookup-value key="absent" variable-name="none"/>
+<cache-lookup-value key="absent" variable-name="dflt" default-value="@(7)"/>
+<cache-store-value key="gone" value="x" duration="60"/>
+<cache-remove-value key="gone"/>
+<cache-lookup-value key="gone" variable-name="gone"/>
+<set-variable name="has" value="@(context.Variables.ContainsKey("none"))"/>`)
+	s := request("ws://gw/chat")
+	defer s.Release()
+	if runInbound(plan, s) {
+		t.Fatalf("%+v", s.LastError())
+	}
+	v := s.Variables()
+	if _, ok := v["none"]; ok {
+		t.Errorf("a miss without default-value set the variable: %v", v)
+	}
+	if _, ok := v["gone"]; ok {
+		t.Errorf("removed value still found: %v", v)
+	}
+	if v["dflt"] != 7 || v["has"] != false {
+		t.Errorf("variables = %v", v)
+	}
+}
+
+func TestCacheTTLAndRecompile(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	d := Deps{Store: store.NewMemory(store.WithClock(clock))}
+	doc := `
+<cache-lookup-value key="c" variable-name="c" default-value="@(0)"/>
+<cache-store-value key="c" value="@(context.Variables["c"] + 1)" duration="10"/>`
+	run := func() any {
+		plan := compile(t, d, doc) // recompiled each time: a config reload
+		s := request("ws://gw/chat")
+		defer s.Release()
+		if runInbound(plan, s) {
+			t.Fatalf("%+v", s.LastError())
+		}
+		return s.Variables()["c"]
+	}
+	for i, want := range []int{0, 1, 2} {
+		if got := run(); got != want {
+			t.Fatalf("run %d: c = %v, want %d", i, got, want)
+		}
+	}
+	now.Add(int64(11 * time.Second))
+	if got := run(); got != 0 {
+		t.Errorf("after the ttl: c = %v, want 0 (expired)", got)
+	}
+}
+
+// cacheDownStore fails every cache call, as a Redis that is down would.
+type cacheDownStore struct {
+	store.Store
+	calls atomic.Int64
+}
+
+var errCacheDown = fmt.Errorf("redis down: %w", store.ErrUnavailable)
+
+func (f *cacheDownStore) CacheGet(context.Context, string) ([]byte, bool, error) {
+	f.calls.Add(1)
+	return nil, false, errCacheDown
+}
+func (f *cacheDownStore) CacheSet(context.Context, string, []byte, time.Duration) error {
+	f.calls.Add(1)
+	return errCacheDown
+}
+func (f *cacheDownStore) CacheDelete(context.Context, string) error {
+	f.calls.Add(1)
+	return errCacheDown
+}
+
+func TestCacheStoreFailureIsAMiss(t *testing.T) {
+	fs := &cacheDownStore{}
+	var mu sync.Mutex
+	var reported []string
+	d := Deps{Store: fs, StoreTimeout: 50 * time.Millisecond, OnStoreError: func(policy string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("reported error %v", err)
+		}
+		reported = append(reported, policy)
+	}}
+	plan := compile(t, d, `
+<cache-lookup-value key="k" variable-name="v"/>
+<cache-lookup-value key="k" variable-name="w" default-value="fallback"/>
+<cache-store-value key="k" value="x" duration="5"/>
+<cache-remove-value key="k"/>
+<set-variable name="after" value="ok"/>`)
+	s := request("ws://gw/chat")
+	defer s.Release()
+	if runInbound(plan, s) {
+		t.Fatalf("a store failure failed the request: %+v", s.LastError())
+	}
+	v := s.Variables()
+	if _, ok := v["v"]; ok || v["w"] != "fallback" || v["after"] != "ok" {
+		t.Errorf("variables = %v", v)
+	}
+	if got := strings.Join(reported, ","); got != "cache-lookup-value,cache-lookup-value,cache-store-value,cache-remove-value" || fs.calls.Load() != 4 {
+		t.Errorf("reported %q, calls %d", got, fs.calls.Load())
+	}
+}
+
+func TestCacheUnencodableValue(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	plan := compile(t, testDeps(), fmt.Sprintf(`
+<send-request response-variable-name="r"><set-url>%s</set-url></send-request>
+<cache-store-value key="k" value="@(context.Variables["r"])" duration="5"/>`, srv.URL))
+	s := request("ws://gw/chat")
+	defer s.Release()
+	if !runInbound(plan, s) || s.LastError().Reason != engine.ReasonExpression {
+		t.Fatalf("want an ExpressionValueEvaluationFailure, got %+v", s.LastError())
+	}
+}
+
+// The APIM snippet "Backend OAuth2 Authentication With Cache", end to end.
+func TestCacheOAuthSnippet(t *testing.T) {
+	var tokenCalls atomic.Int64
+	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tokenCalls.Add(1)
+		_ = r.ParseForm()
+		if r.Method != http.MethodPost || r.PostForm.Get("grant_type") != "client_credentials" || r.PostForm.Get("client_secret") != "s3cr3t" {
+			http.Error(w, "bad request", 400)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, tokenCalls.Load())
+	}))
+	defer tokenSrv.Close()
+	d := testDeps()
+	plan := compile(t, d, fmt.Sprintf(`<policies>
+<inbound>
+  <cache-lookup-value key="@("bearerToken-" + context.Api.Name)" variable-name="bearerToken"/>
+  <choose>
+    <when condition="@(!context.Variables.ContainsKey("bearerToken"))">
+      <send-request mode="new" response-variable-name="oauthResponse" timeout="5" ignore-error="false">
+        <set-url>%s/oauth2/token</set-url>
+        <set-method>POST</set-method>
+        <set-header name="Content-Type" exists-action="override"><value>application/x-www-form-urlencoded</value></set-header>
+        <set-body>@("grant_type=client_credentials&client_id=app&client_secret=" + urlEncode("{{secret}}"))</set-body>
+      </send-request>
+      <set-variable name="bearerToken" value="@(context.Variables["oauthResponse"].Body.AsJSON().access_token)"/>
+      <cache-store-value key="@("bearerToken-" + context.Api.Name)" value="@(context.Variables["bearerToken"])"
+          duration="@(int(context.Variables["oauthResponse"].Body.AsJSON().expires_in) - 60)"/>
+    </when>
+  </choose>
+  <set-header name="Authorization" exists-action="override"><value>@("Bearer " + context.Variables["bearerToken"])</value></set-header>
+</inbound>
+<backend/><outbound/>
+<on-error><cache-remove-value key="@("bearerToken-" + context.Api.Name)"/></on-error>
+</policies>`, tokenSrv.URL))
+	for i := 0; i < 3; i++ {
+		s := request("ws://gw/chat")
+		if runInbound(plan, s) {
+			t.Fatalf("run %d: %+v", i, s.LastError())
+		}
+		if got := s.Context().Request.Headers.GetValueOrDefault("Authorization", ""); got != "Bearer tok-1" {
+			t.Errorf("run %d: Authorization = %q", i, got)
+		}
+		s.Release()
+	}
+	if n := tokenCalls.Load(); n != 1 {
+		t.Errorf("token endpoint called %d times, want 1", n)
+	}
+}
