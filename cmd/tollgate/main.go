@@ -161,7 +161,10 @@ func serve(args []string, stderr io.Writer) int {
 	if f.redis != "" {
 		redis.SetLogger(redisLog{log.Named("redis").Sugar()})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		rs, err := store.NewRedis(ctx, f.redis, store.RedisOptions{})
+		// The store's own per-call bound must be --store-timeout too: left at
+		// its default (50ms) it would silently cap every Redis call below a
+		// longer --store-timeout.
+		rs, err := store.NewRedis(ctx, f.redis, store.RedisOptions{Timeout: f.storeTimeout})
 		cancel()
 		if err != nil {
 			log.Error("cannot use redis", zap.String("redis", engine.RedactURL(f.redis)), zap.Error(err))
