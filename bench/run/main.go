@@ -41,6 +41,7 @@ type opts struct {
 	only                                string
 	srcIPs                              int
 	idleNote                            string
+	probe                               bool
 }
 
 // Result mirrors bench/load's JSON.
@@ -106,6 +107,7 @@ func main() {
 	flag.BoolVar(&o.pprof, "pprof", false, "run bench-tollgate-prof instead of tollgate and save CPU/heap/goroutine profiles")
 	flag.StringVar(&o.profDir, "prof-dir", "bench/results/prof", "where -pprof writes profiles")
 	flag.StringVar(&o.only, "only", "", "comma-separated scenario keys to run (default all)")
+	flag.BoolVar(&o.probe, "probe", false, "also run bench/rawrelay (a design probe: raw frame-aware relay) as a third, informational column")
 	flag.IntVar(&o.srcIPs, "src-ips", 8, "client source addresses 127.0.0.1..N (ephemeral ports)")
 	flag.Parse()
 	if *quick {
@@ -275,6 +277,13 @@ func run(o *opts) int {
 	if profAddr != "" {
 		targets[0].prof = "http://" + profAddr
 	}
+	if o.probe {
+		rrAddr := freePort()
+		rrLog := filepath.Join(tmp, "rawrelay.log")
+		rr := start("rawrelay", nil, rrLog, bin("bench-rawrelay"), "-listen", rrAddr, "-backend", echoAddr)
+		waitPort("rawrelay", rrAddr, rrLog)
+		targets = append(targets, target{name: "rawrelay", addr: rrAddr, pids: func() []int { return []int{rr.Process.Pid} }})
+	}
 	d := time.Duration(float64(o.duration) * o.scale).Round(100 * time.Millisecond)
 	d = max(d, 500*time.Millisecond)
 	idleN := max(int(float64(o.idleConns)*o.scale), 100)
@@ -318,7 +327,7 @@ func run(o *opts) int {
 
 	results := map[string]map[string]Result{}
 	for i, sc := range scenarios {
-		order := []target{targets[0], targets[1]}
+		order := append([]target(nil), targets...)
 		if i%2 == 1 { // alternate who goes first
 			order[0], order[1] = order[1], order[0]
 		}
@@ -337,7 +346,11 @@ func run(o *opts) int {
 			}
 		}
 	}
-	md := report(o, scenarios, results, d, idleN)
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.name
+	}
+	md := report(o, scenarios, results, d, idleN, names)
 	fmt.Print(md)
 	if o.out != "" {
 		_ = os.MkdirAll(filepath.Dir(o.out), 0o755)

@@ -72,18 +72,34 @@ func rowsFor(sc scenario) []row {
 	return nil
 }
 
-func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d time.Duration, idleN int) string {
+func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d time.Duration, idleN int, names []string) string {
+	extra := names[2:] // informational columns (the -probe design probe)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# tollgate vs nginx: WebSocket proxy benchmark\n\n")
-	fmt.Fprintf(&b, "Run %s with `go tool task bench` (scale %.2g: %s per scenario and target, %d idle connections).\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), o.scale, d, idleN)
+	cmd := "go tool task bench"
+	if len(os.Args) > 1 {
+		var extra []string
+		for _, a := range os.Args[1:] {
+			if a != "-bin" && !strings.HasPrefix(a, "-clk-tck") && !strings.HasPrefix(a, "/") && a != "100" {
+				extra = append(extra, a)
+			}
+		}
+		if len(extra) > 0 {
+			cmd += " -- " + strings.Join(extra, " ")
+		}
+	}
+	fmt.Fprintf(&b, "Run %s with `%s` (scale %.2g: %s per scenario and target, %d idle connections).\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), cmd, o.scale, d, idleN)
 	fmt.Fprintf(&b, "Machine: %s, %d cores, kernel %s. %s. %s. tollgate: GOMAXPROCS unset (%d), one process; nginx: worker_processes %s (CPU and memory summed over master and workers). Echo backend and load client run on the same cores.\n\n",
 		cpuModel(), runtime.NumCPU(), kernel(), goVersion(), nginxVersion(o.nginxBin), runtime.NumCPU(), o.workers)
 	if o.idleNote != "" {
 		b.WriteString(o.idleNote + "\n\n")
 	}
-	b.WriteString("| scenario | figure | tollgate | nginx | better | winner |\n")
-	b.WriteString("|---|---|---:|---:|---|---|\n")
+	b.WriteString("| scenario | figure | tollgate | nginx | better | winner |")
+	for _, n := range extra {
+		b.WriteString(" " + n + " (probe) |")
+	}
+	b.WriteString("\n|---|---|---:|---:|---|---|" + strings.Repeat("---:|", len(extra)) + "\n")
 	wins, losses := 0, 0
 	var notes []string
 	for _, sc := range scenarios {
@@ -105,10 +121,14 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 				winner = fmt.Sprintf("nginx (%s)", ratio(n, a, rw.higher))
 				losses++
 			}
-			fmt.Fprintf(&b, "| %s | %s (%s) | %s | %s | %s | %s |\n", sc.title, rw.metric, rw.unit,
+			fmt.Fprintf(&b, "| %s | %s (%s) | %s | %s | %s | %s |", sc.title, rw.metric, rw.unit,
 				num(a, rw.digits), num(n, rw.digits), better, winner)
+			for _, x := range extra {
+				fmt.Fprintf(&b, " %s |", num(rw.get(res[sc.key][x]), rw.digits))
+			}
+			b.WriteString("\n")
 		}
-		for _, t := range []string{"tollgate", "nginx"} {
+		for _, t := range names {
 			if r := res[sc.key][t]; r.Errors != 0 {
 				notes = append(notes, fmt.Sprintf("- %s, %s: %d errors, first: %s", sc.title, t, r.Errors, r.FirstError))
 			}
@@ -121,7 +141,7 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 	b.WriteString("\nRaw figures (messages counted at the client: one message = one 64 B or 16 KiB message and its echo, so each proxy forwards it twice):\n\n")
 	b.WriteString("| scenario | target | seconds | messages | handshakes | CPU-s | RSS before → after (kB) |\n|---|---|---:|---:|---:|---:|---|\n")
 	for _, sc := range scenarios {
-		for _, t := range []string{"tollgate", "nginx"} {
+		for _, t := range names {
 			r := res[sc.key][t]
 			rss := ""
 			if r.RSSAfter != 0 {
