@@ -158,3 +158,47 @@ func TestMorePoliciesLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// The examples in docs/policies-more.md compile (named values swapped for
+// the harness's).
+func TestMorePoliciesDocExamplesCompile(t *testing.T) {
+	compile(t, testDeps(), `
+<cache-lookup-value key="@("token-" + context.Api.Name)" variable-name="token" default-value="" caching-type="prefer-external"/>
+<cache-store-value key="@("token-" + context.Api.Name)" value="@(context.Variables["token"])" duration="3300"/>
+<cache-remove-value key="@("token-" + context.Api.Name)"/>
+<cache-lookup-value key="@("bearerToken-" + context.Api.Name)" variable-name="bearerToken"/>
+<choose>
+  <when condition="@(!context.Variables.ContainsKey("bearerToken"))">
+    <send-request mode="new" response-variable-name="oauthResponse" timeout="10" ignore-error="false">
+      <set-url>http://auth.example/token</set-url>
+      <set-method>POST</set-method>
+      <set-header name="Content-Type" exists-action="override"><value>application/x-www-form-urlencoded</value></set-header>
+      <set-body>@("grant_type=client_credentials&client_id=app&client_secret=" + urlEncode("{{secret}}"))</set-body>
+    </send-request>
+    <set-variable name="bearerToken" value="@(context.Variables["oauthResponse"].Body.AsJSON().access_token)"/>
+    <cache-store-value key="@("bearerToken-" + context.Api.Name)" value="@(context.Variables["bearerToken"])"
+        duration="@(int(context.Variables["oauthResponse"].Body.AsJSON().expires_in) - 60)"/>
+  </when>
+</choose>
+<set-header name="Authorization" exists-action="override"><value>@("Bearer " + context.Variables["bearerToken"])</value></set-header>
+<retry condition="@(context.Variables["response"] == nil || context.Variables["response"].StatusCode >= 500)"
+       count="3" interval="1" first-fast-retry="true">
+  <send-request mode="new" response-variable-name="response" timeout="3" ignore-error="true">
+    <set-url>https://api.example.com/products/5</set-url>
+  </send-request>
+</retry>
+<wait for="all">
+  <send-request response-variable-name="user" timeout="5"><set-url>https://users/me</set-url></send-request>
+  <send-request response-variable-name="prefs" timeout="5"><set-url>https://prefs/me</set-url></send-request>
+  <cache-lookup-value key="@("flags-" + context.Api.Name)" variable-name="flags"/>
+</wait>
+<trace source="orders-api" severity="information">
+  <message>@("user " + context.Variables.GetValueOrDefault("user", "?"))</message>
+  <metadata name="ip" value="@(context.Request.IpAddress)"/>
+</trace>
+<rewrite-uri template="/v2/items/{id}?kind=book&amp;q={q}" copy-unmatched-params="true"/>
+<set-method>POST</set-method>
+<set-method>@(context.Request.Headers.GetValueOrDefault("X-HTTP-Method-Override", context.Request.Method))</set-method>
+<mock-response status-code="200" content-type="application/json">{"status":"ok"}</mock-response>
+`)
+}
