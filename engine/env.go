@@ -63,6 +63,8 @@ type Url struct {
 	Path        string
 	QueryString string // "?a=1&b=2", or "" (always reflects Query after changes)
 	Query       Query
+
+	sharedQuery bool // Query is shared with OriginalUrl: copy before changing
 }
 
 // String gives the URL back as text.
@@ -106,9 +108,22 @@ func (out *Url) fill(u *url.URL, scheme, host string) {
 		out.QueryString = "?" + u.RawQuery
 		q, _ := url.ParseQuery(u.RawQuery)
 		out.Query = Query(q)
-	} else {
-		out.Query = Query{}
 	}
+	// No query: Query stays nil (reads of a nil map find nothing; MutableQuery makes one).
+}
+
+// MutableQuery returns the query for changing it in place (followed by
+// SetQuery). The first call on a request's Url copies the map, which is
+// shared with OriginalUrl until then, so OriginalUrl never changes.
+func (u *Url) MutableQuery() Query {
+	if u.sharedQuery || u.Query == nil {
+		q := make(Query, len(u.Query)+1)
+		for k, v := range u.Query {
+			q[k] = v
+		}
+		u.Query, u.sharedQuery = q, false
+	}
+	return u.Query
 }
 
 // SetQuery changes the query and keeps QueryString in step.

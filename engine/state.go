@@ -121,6 +121,7 @@ func (s *State) SetRequest(method, scheme, host string, u *url.URL, h http.Heade
 	s.req.Headers = Headers(h)
 	s.req.IpAddress = ip
 	s.url.fill(u, scheme, host)
+	s.url.sharedQuery = true // OriginalUrl shares the parsed query until a policy changes it
 	s.req.Url = &s.url
 	s.origURL = s.url
 	s.req.OriginalUrl = &s.origURL

@@ -226,3 +226,25 @@ func TestSendRequestFailures(t *testing.T) {
 		})
 	}
 }
+
+// set-query-parameter changes the URL sent on, never context.Request.OriginalUrl.
+func TestSetQueryKeepsOriginalUrl(t *testing.T) {
+	plan := compile(t, testDeps(), `
+<set-query-parameter name="a" exists-action="override"><value>changed</value></set-query-parameter>
+<set-query-parameter name="b" exists-action="delete"/>
+<set-variable name="orig" value="@(context.Request.OriginalUrl.Query.GetValueOrDefault("a","") + "|" + context.Request.OriginalUrl.Query.GetValueOrDefault("b",""))"/>`)
+	s := request("ws://gw/chat?a=1&b=2")
+	defer s.Release()
+	if runInbound(plan, s) {
+		t.Fatalf("stopped: %+v", s.LastError())
+	}
+	if got := s.Variables()["orig"]; got != "1|2" {
+		t.Errorf("OriginalUrl query seen by policies = %q, want 1|2", got)
+	}
+	if qs := s.Context().Request.OriginalUrl.QueryString; qs != "?a=1&b=2" {
+		t.Errorf("OriginalUrl.QueryString = %q", qs)
+	}
+	if qs := s.Context().Request.Url.QueryString; qs != "?a=changed" {
+		t.Errorf("Url.QueryString = %q", qs)
+	}
+}

@@ -28,10 +28,7 @@ func (q *setQueryParameter) Run(_ context.Context, s *engine.State) error {
 	if u == nil {
 		return nil
 	}
-	query := u.Query
-	if query == nil {
-		query = engine.Query{}
-	}
+	query := u.MutableQuery()
 	_, exists := query[name]
 	switch action {
 	case "delete":
