@@ -26,7 +26,7 @@ test("redirect flow: app negotiate → service negotiate → WebSocket; 5 client
     // accessToken to the service, negotiates there and connects.
     const c = build(`${chat.appURL}/chat`);
     const inbox = [];
-    c.on("ReceiveMessage", (user, message) => inbox.push([user, message]));
+    c.on("ReceiveMessage", (user, message) => { inbox.push([user, message]); });
     conns.push(c);
     got.push(inbox);
   }
@@ -68,7 +68,7 @@ test("skipNegotiation straight at the service with accessTokenFactory", async ()
     accessTokenFactory: () => { calls++; return accessToken; },
   });
   const inbox = [];
-  c.on("ReceiveMessage", (user, message) => inbox.push([user, message]));
+  c.on("ReceiveMessage", (user, message) => { inbox.push([user, message]); });
   try {
     await c.start();
     assert.ok(calls >= 1, "accessTokenFactory was called");

@@ -2,6 +2,7 @@
 // binary, start it on free loopback ports, stop it.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
+import { request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -10,25 +11,62 @@ import { fileURLToPath } from "node:url";
 export const sampleDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const repoRoot = resolve(sampleDir, "..", "..");
 
-let builtBin;
+const built = new Map();
 
-// chatBinary returns SIGNALR_CHAT_BIN, or builds the sample with the Go
+// goBinary returns the binary named by envName, or builds pkg with the Go
 // toolchain. A missing toolchain or binary is an error, never a skip.
-export function chatBinary() {
-  if (process.env.SIGNALR_CHAT_BIN) {
-    const bin = resolve(process.env.SIGNALR_CHAT_BIN);
-    if (!existsSync(bin)) throw new Error(`SIGNALR_CHAT_BIN=${bin} does not exist`);
+function goBinary(envName, pkg, name) {
+  if (process.env[envName]) {
+    const bin = resolve(process.env[envName]);
+    if (!existsSync(bin)) throw new Error(`${envName}=${bin} does not exist (build it with \`go tool task build\`)`);
     return bin;
   }
-  if (builtBin) return builtBin;
-  const out = join(mkdtempSync(join(tmpdir(), "signalr-chat-e2e-")), "signalr-chat");
-  const r = spawnSync("go", ["build", "-o", out, "./samples/signalr-chat"], { cwd: repoRoot, encoding: "utf8" });
+  if (built.has(pkg)) return built.get(pkg);
+  const out = join(mkdtempSync(join(tmpdir(), `${name}-e2e-`)), name);
+  const r = spawnSync("go", ["build", "-o", out, pkg], { cwd: repoRoot, encoding: "utf8" });
   if (r.error) {
-    throw new Error(`cannot run the Go toolchain to build the sample (${r.error.message}); install Go or set SIGNALR_CHAT_BIN to a prebuilt binary`);
+    throw new Error(`cannot run the Go toolchain to build ${pkg} (${r.error.message}); install Go or set ${envName} to a prebuilt binary`);
   }
-  if (r.status !== 0) throw new Error(`go build ./samples/signalr-chat failed:\n${r.stderr}`);
-  builtBin = out;
+  if (r.status !== 0) throw new Error(`go build ${pkg} failed:\n${r.stderr}`);
+  built.set(pkg, out);
   return out;
+}
+
+// chatBinary returns SIGNALR_CHAT_BIN, or builds the sample.
+export function chatBinary() {
+  return goBinary("SIGNALR_CHAT_BIN", "./samples/signalr-chat", "signalr-chat");
+}
+
+// tollgateBinary returns TOLLGATE_BIN, or builds the gateway.
+export function tollgateBinary() {
+  return goBinary("TOLLGATE_BIN", "./cmd/tollgate", "tollgate");
+}
+
+// Child processes still running when the test process exits are killed.
+const children = new Set();
+process.once("exit", () => {
+  for (const p of children) {
+    if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  }
+});
+
+// spawnChild starts bin, collects its output and returns { proc, logs, stop() }.
+function spawnChild(bin, args, env) {
+  const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
+  children.add(proc);
+  const logs = [];
+  proc.stdout.on("data", (d) => logs.push(d.toString()));
+  proc.stderr.on("data", (d) => logs.push(d.toString()));
+  const exited = new Promise((r) => proc.on("exit", () => { children.delete(proc); r(); }));
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill("SIGTERM");
+      const t = setTimeout(() => proc.kill("SIGKILL"), 10000);
+      await exited;
+      clearTimeout(t);
+    }
+  };
+  return { proc, logs, stop };
 }
 
 export function freePort() {
@@ -45,8 +83,9 @@ export function freePort() {
 
 async function waitHealthy(url, proc, logs, timeoutMs = 15000) {
   const deadline = Date.now() + timeoutMs;
+  const name = proc.spawnfile.split("/").pop();
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`signalr-chat exited with ${proc.exitCode}:\n${logs.join("")}`);
+    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${logs.join("")}`);
     try {
       const res = await fetch(url);
       if (res.ok) return;
@@ -66,24 +105,12 @@ export async function startChat(extraArgs = []) {
   const servicePort = await freePort();
   const appURL = `http://127.0.0.1:${appPort}`;
   const serviceURL = `http://127.0.0.1:${servicePort}`;
-  const proc = spawn(bin, [
+  const { proc, logs, stop } = spawnChild(bin, [
     "--app-listen", `127.0.0.1:${appPort}`,
     "--service-listen", `127.0.0.1:${servicePort}`,
     "--node-modules", join(sampleDir, "node_modules"),
     ...extraArgs,
-  ], { stdio: ["ignore", "pipe", "pipe"] });
-  const logs = [];
-  proc.stdout.on("data", (d) => logs.push(d.toString()));
-  proc.stderr.on("data", (d) => logs.push(d.toString()));
-  const exited = new Promise((r) => proc.on("exit", r));
-  const stop = async () => {
-    if (proc.exitCode === null) {
-      proc.kill("SIGTERM");
-      const t = setTimeout(() => proc.kill("SIGKILL"), 10000);
-      await exited;
-      clearTimeout(t);
-    }
-  };
+  ]);
   try {
     await waitHealthy(`${appURL}/healthz`, proc, logs);
     await waitHealthy(`${serviceURL}/healthz`, proc, logs);
@@ -92,6 +119,74 @@ export async function startChat(extraArgs = []) {
     throw err;
   }
   return { appURL, serviceURL, logs, stop, proc };
+}
+
+// startGateway starts tollgate on free ports (or opts.port) serving the
+// repo's apis folder, with the SignalR named values pointing at chat (a
+// startChat result), and resolves to { url, adminURL, logs, stop() }.
+// opts.env adds environment variables (e.g. SIGNALR_PAGE_ORIGINS).
+export async function startGateway(chat, opts = {}) {
+  const bin = tollgateBinary();
+  const port = opts.port ?? await freePort();
+  const adminPort = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const adminURL = `http://127.0.0.1:${adminPort}`;
+  const env = {
+    ...process.env,
+    SIGNALR_APP_URL: chat.appURL,
+    SIGNALR_SERVICE_URL: `${chat.serviceURL.replace(/^http/, "ws")}/client/`,
+    ...opts.env,
+  };
+  const { proc, logs, stop } = spawnChild(bin, [
+    "serve", "--apis", join(repoRoot, "apis"),
+    "--listen", `127.0.0.1:${port}`, "--admin", `127.0.0.1:${adminPort}`,
+    "--watch=false", "--drain-timeout", "5s",
+  ], env);
+  try {
+    await waitHealthy(`${adminURL}/readyz`, proc, logs);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, adminURL, logs, stop, proc };
+}
+
+// metric reads one sample's value from the gateway's /metrics (0 if absent).
+export async function metric(adminURL, name, labels = {}) {
+  const text = await (await fetch(`${adminURL}/metrics`)).text();
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) continue;
+    if (want.every((l) => line.includes(l))) sum += Number(line.split(" ").pop());
+  }
+  return sum;
+}
+
+// rawUpgrade sends a bare WebSocket upgrade request (fetch refuses the
+// Connection and Upgrade headers) and resolves to { status, headers, body };
+// a 101 answer is closed at once.
+export function rawUpgrade(url, headers = {}) {
+  return new Promise((resolveRes, reject) => {
+    const req = request(url, {
+      headers: {
+        Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", ...headers,
+      },
+    });
+    req.on("error", reject);
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      resolveRes({ status: res.statusCode, headers: res.headers, body: "" });
+    });
+    req.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => { body += d; });
+      res.on("end", () => resolveRes({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.end();
+  });
 }
 
 // appNegotiate asks the Chat App for the redirect (url + accessToken).
