@@ -179,7 +179,8 @@ func TestNegotiationFailures(t *testing.T) {
 				t.Fatalf("%s: status %d (%s), want 502", path, status, body)
 			}
 			b := parse(t, body)
-			if b.Error != "SignalR negotiation failed" || b.Reason == "" || b.Step != "send-request" {
+			// The service's negotiate is the fragment's second send-request.
+			if b.Error != "SignalR negotiation failed" || b.Reason == "" || b.Step != "inbound/include-fragment[1]/send-request[2]" {
 				t.Fatalf("%s: body %s, want the on-error JSON", path, body)
 			}
 			t.Logf("%s: %d %s", path, status, body)
@@ -195,7 +196,8 @@ func TestNegotiationFailures(t *testing.T) {
 			if status != http.StatusBadGateway {
 				t.Fatalf("%s: status %d (%s), want 502", path, status, body)
 			}
-			if b := parse(t, body); b.Error != "SignalR negotiation failed" || b.Reason == "" {
+			// The app's negotiate is the fragment's first send-request.
+			if b := parse(t, body); b.Error != "SignalR negotiation failed" || b.Reason == "" || b.Step != "inbound/include-fragment[1]/send-request[1]" {
 				t.Fatalf("%s: body %s, want the on-error JSON", path, body)
 			}
 			t.Logf("%s: %d %s", path, status, body)

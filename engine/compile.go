@@ -35,6 +35,8 @@ type Compiler struct {
 	errs      ErrorList
 	bad       map[Pos]bool
 	depth     int
+	// pathPrefix is prepended to step paths while a fragment is compiled.
+	pathPrefix string
 }
 
 // MaxExprNodes bounds the size of one expression (expr's node limit).
@@ -170,7 +172,7 @@ func (c *Compiler) block(nodes []*Node, sec Section, scope string, parent Block,
 		if len(c.errs) > before || step == nil {
 			continue
 		}
-		cs := &Compiled{Step: step, Name: n.Name, Path: n.Path, Pos: n.Pos, Scope: scope, Section: sec}
+		cs := &Compiled{Step: step, Name: n.Name, Path: c.pathPrefix + n.Path, Pos: n.Pos, Scope: scope, Section: sec}
 		if a := n.Attr("id"); a != nil {
 			cs.ID = a.Value
 		}
@@ -197,7 +199,11 @@ func (c *Compiler) fragment(n *Node, sec Section, scope string, parent Block, to
 		return nil
 	}
 	c.depth++
-	defer func() { c.depth-- }()
+	// Steps from the fragment report where they were included:
+	// inbound/include-fragment[1]/send-request[2].
+	prevPrefix := c.pathPrefix
+	c.pathPrefix = prevPrefix + n.Path + "/"
+	defer func() { c.depth--; c.pathPrefix = prevPrefix }()
 	return c.block(frag.Children, sec, scope, parent, top)
 }
 

@@ -244,8 +244,11 @@ func (b *builder) build(e *etree.Element, parent *Node, path string, depth int) 
 		name := qname(c.Space, c.Tag)
 		counts[name]++
 		childPath := name // sections are unique: no index
-		if depth > 0 {
+		switch {
+		case depth > 0:
 			childPath = path + "/" + name + "[" + strconv.Itoa(counts[name]) + "]"
+		case n.Name == "fragment": // a fragment's children are policies, not sections
+			childPath = name + "[" + strconv.Itoa(counts[name]) + "]"
 		}
 		child, err := b.build(c, n, childPath, depth+1)
 		if err != nil {
