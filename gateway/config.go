@@ -99,6 +99,11 @@ func (s *Snapshot) API(name string) *API {
 // LoadOptions tune Load.
 type LoadOptions struct {
 	Getenv func(string) string // default os.Getenv
+	// Previous, when set, is the running snapshot: an API whose hash (its
+	// files plus the shared parts, byte for byte) is unchanged is taken
+	// from it as it is instead of being compiled again, so a reload after
+	// one edit compiles one API. Plans are immutable, so sharing is safe.
+	Previous *Snapshot
 }
 
 // Load reads an apis folder into a Snapshot:
@@ -193,6 +198,12 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	}
 	names := map[string]string{}
 	paths := map[string]string{}
+	reusable := map[string]*API{} // by Dir
+	if opt.Previous != nil {
+		for _, a := range opt.Previous.APIs {
+			reusable[a.Dir] = a
+		}
+	}
 	for _, e := range ents {
 		if !isDirEntry(dir, e) || e.Name() == "fragments" || strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -206,6 +217,21 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		ah := sha256.New()
 		ah.Write(commonSum)
 		ah.Write(data)
+		if old := reusable[apiDir]; old != nil {
+			var ignored engine.ErrorList // a read problem is reported below
+			rh := sha256.New()
+			rh.Write(commonSum)
+			rh.Write(data)
+			if pdata, ok := readIf(filepath.Join(apiDir, "policy.xml"), &ignored); ok {
+				rh.Write(pdata)
+			}
+			if len(ignored) == 0 && hex.EncodeToString(rh.Sum(nil)) == old.Hash && names[old.Name] == "" && paths[old.Path] == "" {
+				names[old.Name], paths[old.Path] = apiFile, apiFile
+				h.Write([]byte(old.Hash))
+				snap.APIs = append(snap.APIs, old)
+				continue
+			}
+		}
 		root, err := engine.Read(apiFile, data)
 		if err != nil {
 			errs.Append(err)
