@@ -65,9 +65,9 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	t0 := time.Now()
-	snap, errs := Load(s.opt.Dir, s.opt.Registry, LoadOptions{Getenv: s.opt.Getenv})
-	st := &ReloadStatus{Time: t0, Trigger: trigger}
 	old := s.current.Load()
+	snap, errs := Load(s.opt.Dir, s.opt.Registry, LoadOptions{Getenv: s.opt.Getenv, Previous: old})
+	st := &ReloadStatus{Time: t0, Trigger: trigger}
 	if old != nil {
 		st.PreviousHash = old.Hash
 	}

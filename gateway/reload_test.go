@@ -52,6 +52,7 @@ type hrEnv struct {
 	wsURL   string // the WebSocket backend
 	restURL string // the REST backend
 	w       *Watcher
+	header  http.Header // sent with every handshake (nil: none)
 }
 
 // hrNew prepares the backends and an empty apis folder; write files, then
@@ -202,7 +203,7 @@ func hrRenameOver(t testing.TB, path, content string) {
 func (e *hrEnv) hello(path string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, e.ws+path, nil)
+	c, resp, err := websocket.Dial(ctx, e.ws+path, &websocket.DialOptions{HTTPHeader: e.header})
 	if err != nil {
 		if resp != nil {
 			return "", fmt.Errorf("status %d", resp.StatusCode)
@@ -815,4 +816,40 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d sessions, %d messages echoed in order, 20 reloads; slowest write-to-swap %s, slowest write-to-handshake-done %s",
 		conns, msgs.Load(), worst, seenWorst)
+}
+
+// TestReloadReusesUnchangedAPIs: a reload compiles only the APIs whose
+// files changed; a change to a shared part (global policy, named values,
+// fragments) recompiles every API.
+func TestReloadReusesUnchangedAPIs(t *testing.T) {
+	e := hrNew(t)
+	e.writeAPI("a", "/a", "v1", "")
+	e.writeAPI("b", "/b", "v1", "")
+	e.start(false)
+	s1 := e.srv.Current()
+	hrWrite(t, filepath.Join(e.dir, "b", "policy.xml"), hrPolicy("v2"))
+	if st := e.srv.Reload("test"); st.Result != ReloadSuccess {
+		t.Fatalf("%+v", st)
+	}
+	s2 := e.srv.Current()
+	if s2.API("a") != s1.API("a") || s2.API("b") == s1.API("b") {
+		t.Fatal("the unchanged API was compiled again, or the changed one was not")
+	}
+	e.wantHello("/a", "hello v1")
+	e.wantHello("/b", "hello v2")
+	hrWrite(t, filepath.Join(e.dir, "policy.xml"), `<policies><inbound><set-header name="X-Global" exists-action="override"><value>1</value></set-header></inbound></policies>`)
+	if st := e.srv.Reload("test"); st.Result != ReloadSuccess || len(st.Changed) != 2 {
+		t.Fatalf("%+v", st)
+	}
+	if s3 := e.srv.Current(); s3.API("a") == s2.API("a") || s3.API("b") == s2.API("b") {
+		t.Fatal("a global change did not recompile every API")
+	}
+	// A folder renamed with the same content is a new API folder: compiled.
+	if err := os.Rename(filepath.Join(e.dir, "a"), filepath.Join(e.dir, "a2")); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.srv.Reload("test"); st.Result != ReloadUnchanged && st.Result != ReloadSuccess {
+		t.Fatalf("%+v", st)
+	}
+	e.wantHello("/a", "hello v1")
 }

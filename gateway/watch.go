@@ -15,16 +15,18 @@ import (
 
 // Watch defaults. A burst of events (an editor's save, a deploy tool
 // copying a tree, a ConfigMap swap) becomes one reload once the folder has
-// been quiet for WatchDebounce; a stream that never goes quiet still
-// reloads every WatchMaxDelay.
+// been quiet for DefaultWatchDebounce (editors write a save in well under
+// a millisecond; 50 ms leaves room for slow disks and keeps the file event
+// to swap time under 100 ms); a stream that never goes quiet still reloads
+// every DefaultWatchMaxDelay.
 const (
-	DefaultWatchDebounce = 100 * time.Millisecond
+	DefaultWatchDebounce = 50 * time.Millisecond
 	DefaultWatchMaxDelay = 1 * time.Second
 )
 
 // WatchOptions tune a Watcher; zero fields take the defaults.
 type WatchOptions struct {
-	Debounce time.Duration // quiet period before a reload (default 100ms)
+	Debounce time.Duration // quiet period before a reload (default 50ms)
 	MaxDelay time.Duration // bound from the first event of a burst to its reload (default 1s)
 }
 

@@ -305,8 +305,8 @@ func TestWatchBurstDebounced(t *testing.T) {
 	n := count() - before
 	t.Logf("50 writes over %s: %v reload(s)", burst, n)
 	// The burst is quiet for less than the debounce between writes, so it
-	// reloads at the bound (every 1s) or when it ends: a few at most.
-	if n < 1 || n > 4 {
+	// reloads when it ends (or at the 1s bound): one, a few on a busy box.
+	if n < 1 || n > 5 {
 		t.Errorf("%v reloads for a burst of 50 writes", n)
 	}
 	e.wantHello("/chat", "hello b50")
