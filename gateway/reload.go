@@ -64,6 +64,7 @@ func (s *Server) Reload(trigger string) *ReloadStatus { return s.reload(trigger,
 func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	s.sessions.setOnAdd(s.lateSession) // from the first (startup) reload on
 	t0 := time.Now()
 	old := s.current.Load()
 	snap, errs := Load(s.opt.Dir, s.opt.Registry, LoadOptions{Getenv: s.opt.Getenv, Previous: old})
@@ -192,20 +193,36 @@ func (s *Server) drainChanged(snap *Snapshot) {
 			step = limits.DrainWindow / time.Duration(len(stale)-1)
 		}
 		for i, sess := range stale {
-			time.AfterFunc(limits.DrainAfter+time.Duration(i)*step, func() {
-				// A later reload may have reverted the change, removed the
-				// API or turned the option off: then the session stays.
-				if cur := s.current.Load().API(name); cur == nil || cur.Hash == sess.hash || !cur.Limits.DrainOnChange {
-					s.sessions.mu.Lock()
-					sess.draining = false
-					s.sessions.mu.Unlock()
-					return
-				}
-				if sess.ctx.Err() == nil {
-					s.metrics.Drained.WithLabelValues(name).Inc()
-				}
-				sess.cancel(&CloseCause{Code: websocket.StatusServiceRestart, Reason: "service restart: configuration changed"})
-			})
+			s.scheduleDrain(sess, limits.DrainAfter+time.Duration(i)*step)
 		}
 	}
+}
+
+// scheduleDrain closes sess with 1012 after delay, unless by then a later
+// reload reverted the change, removed the API or turned the option off.
+func (s *Server) scheduleDrain(sess *session, delay time.Duration) {
+	time.AfterFunc(delay, func() {
+		if cur := s.current.Load().API(sess.api); cur == nil || cur.Hash == sess.hash || !cur.Limits.DrainOnChange {
+			s.sessions.mu.Lock()
+			sess.draining = false
+			s.sessions.mu.Unlock()
+			return
+		}
+		if sess.ctx.Err() == nil {
+			s.metrics.Drained.WithLabelValues(sess.api).Inc()
+		}
+		sess.cancel(&CloseCause{Code: websocket.StatusServiceRestart, Reason: "service restart: configuration changed"})
+	})
+}
+
+// lateSession sees every new session. A handshake that loaded the snapshot
+// just before a swap registers its session with the old hash, possibly
+// after drainChanged looked: if its API opted in and has changed since, it
+// is drained at the end of the drain window.
+func (s *Server) lateSession(sess *session) {
+	cur := s.current.Load().API(sess.api)
+	if cur == nil || cur.Hash == sess.hash || !cur.Limits.DrainOnChange || !s.sessions.markDraining(sess) {
+		return
+	}
+	s.scheduleDrain(sess, cur.Limits.DrainAfter+cur.Limits.DrainWindow)
 }

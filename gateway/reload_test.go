@@ -853,3 +853,38 @@ func TestReloadReusesUnchangedAPIs(t *testing.T) {
 	}
 	e.wantHello("/a", "hello v1")
 }
+
+// TestReloadDrainLateSession: a session registered with the old hash after
+// the swap (its handshake loaded the old snapshot just before) is drained
+// too, at the end of the window.
+func TestReloadDrainLateSession(t *testing.T) {
+	e := hrNew(t)
+	e.writeAPI("a", "/a", "v1", `drain-on-change="true" drain-after="0" drain-window="0"`)
+	e.writeAPI("b", "/b", "v1", "")
+	e.start(false)
+	oldA, oldB := e.srv.Current().API("a").Hash, e.srv.Current().API("b").Hash
+	hrWrite(t, filepath.Join(e.dir, "a", "policy.xml"), hrPolicy("v2"))
+	hrWrite(t, filepath.Join(e.dir, "b", "policy.xml"), hrPolicy("v2"))
+	if st := e.srv.Reload("test"); st.Result != ReloadSuccess {
+		t.Fatalf("%+v", st)
+	}
+	late := e.srv.sessions.add(context.Background(), "a", oldA)
+	defer e.srv.sessions.remove(late)
+	other := e.srv.sessions.add(context.Background(), "b", oldB)
+	defer e.srv.sessions.remove(other)
+	current := e.srv.sessions.add(context.Background(), "a", e.srv.Current().API("a").Hash)
+	defer e.srv.sessions.remove(current)
+	select {
+	case <-late.ctx.Done():
+		var cc *CloseCause
+		if !errors.As(context.Cause(late.ctx), &cc) || cc.Code != websocket.StatusServiceRestart {
+			t.Fatalf("cause %v", context.Cause(late.ctx))
+		}
+	case <-time.After(hrTimeout):
+		t.Fatal("the late session was not drained")
+	}
+	time.Sleep(100 * time.Millisecond)
+	if other.ctx.Err() != nil || current.ctx.Err() != nil {
+		t.Fatal("a session that must stay was drained")
+	}
+}

@@ -32,6 +32,9 @@ type sessionSet struct {
 	mu    sync.Mutex
 	m     map[*session]struct{}
 	empty chan struct{} // closed when m becomes empty; replaced when it fills
+	// onAdd, when set, sees every new session (drain-on-change uses it to
+	// catch a handshake that loaded the snapshot just before a swap).
+	onAdd func(*session)
 }
 
 func (ss *sessionSet) init() {
@@ -48,8 +51,30 @@ func (ss *sessionSet) add(parent context.Context, api, hash string) *session {
 		ss.empty = make(chan struct{})
 	}
 	ss.m[s] = struct{}{}
+	hook := ss.onAdd
 	ss.mu.Unlock()
+	if hook != nil {
+		hook(s)
+	}
 	return s
+}
+
+// setOnAdd installs the hook called for each new session.
+func (ss *sessionSet) setOnAdd(f func(*session)) {
+	ss.mu.Lock()
+	ss.onAdd = f
+	ss.mu.Unlock()
+}
+
+// markDraining marks s as scheduled for draining; false if it already was.
+func (ss *sessionSet) markDraining(s *session) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if s.draining {
+		return false
+	}
+	s.draining = true
+	return true
 }
 
 func (ss *sessionSet) remove(s *session) {
