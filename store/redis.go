@@ -35,6 +35,11 @@ type RedisOptions struct {
 	// PoolSize overrides go-redis's connection pool size (and the URL's
 	// pool_size) when > 0.
 	PoolSize int
+	// Lazy returns a working store even when Redis cannot be reached yet:
+	// calls fail with ErrUnavailable (policies then fail open or closed)
+	// until it answers, and the scripts load on first use. A gateway
+	// replica that restarts during a Redis outage must still come up.
+	Lazy bool
 }
 
 // Redis is the Store shared by every replica. Each limit check is one Lua
@@ -99,8 +104,12 @@ func NewRedis(ctx context.Context, url string, opts RedisOptions) (*Redis, error
 		defer cancel()
 	}
 	if err := r.c.Ping(ctx).Err(); err != nil {
+		werr := r.wrap("connect", o.Addr, err)
+		if opts.Lazy && errors.Is(werr, ErrUnavailable) {
+			return r, nil // go-redis reconnects by itself; Run loads scripts on NOSCRIPT
+		}
 		_ = r.c.Close()
-		return nil, r.wrap("connect", o.Addr, err)
+		return nil, werr
 	}
 	for _, s := range []*redis.Script{rateScript, quotaScript, acquireScript, renewScript} {
 		if err := s.Load(ctx, r.c).Err(); err != nil {
@@ -109,6 +118,16 @@ func NewRedis(ctx context.Context, url string, opts RedisOptions) (*Redis, error
 		}
 	}
 	return r, nil
+}
+
+// Ping reports whether Redis answers now (wrapping ErrUnavailable if not).
+func (r *Redis) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	if err := r.c.Ping(ctx).Err(); err != nil {
+		return r.wrap("ping", r.c.Options().Addr, err)
+	}
+	return nil
 }
 
 // Client exposes the underlying go-redis client, for health checks and tests.

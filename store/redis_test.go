@@ -438,3 +438,48 @@ func BenchmarkRedisAcquire(b *testing.B) {
 		}
 	})
 }
+
+// A Lazy store comes up while Redis is down, answers ErrUnavailable, and
+// works once Redis starts (a gateway replica restarting during an outage).
+func TestRedisLazyStartsWhileDown(t *testing.T) {
+	srv := startRedisServer(t)
+	srv.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := NewRedis(ctx, srv.URL(), RedisOptions{}); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("eager NewRedis with Redis down: err = %v, want ErrUnavailable", err)
+	}
+	r, err := NewRedis(ctx, srv.URL(), RedisOptions{Lazy: true, Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("lazy NewRedis with Redis down: %v", err)
+	}
+	defer r.Close()
+	if err := r.Ping(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Ping while down = %v, want ErrUnavailable", err)
+	}
+	if _, err := r.RateLimit(ctx, "lazy", 2, time.Minute, 1); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("RateLimit while down = %v, want ErrUnavailable", err)
+	}
+	srv.Start()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, err := r.RateLimit(ctx, "lazy", 2, time.Minute, 1)
+		if err == nil {
+			if !d.Allowed {
+				t.Fatalf("first call after start rejected: %+v", d)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("store never recovered: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The scripts were never loaded at startup; they work now (NOSCRIPT fallback).
+	if _, err := r.RateLimit(ctx, "lazy", 2, time.Minute, 1); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := r.RateLimit(ctx, "lazy", 2, time.Minute, 1); d.Allowed {
+		t.Fatal("limit not enforced after recovery")
+	}
+}

@@ -109,6 +109,12 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	if f.storeTimeout, err = time.ParseDuration(storeTimeout); err != nil {
 		return nil, fmt.Errorf("--store-timeout: %w", err)
 	}
+	if f.storeTimeout <= 0 {
+		return nil, fmt.Errorf("--store-timeout must be positive, not %s", storeTimeout)
+	}
+	if f.drain <= 0 {
+		return nil, fmt.Errorf("--drain-timeout must be positive, not %s", drain)
+	}
 	switch watch {
 	case "true", "1", "yes":
 		f.watch = true
@@ -164,14 +170,19 @@ func serve(args []string, stderr io.Writer) int {
 		// The store's own per-call bound must be --store-timeout too: left at
 		// its default (50ms) it would silently cap every Redis call below a
 		// longer --store-timeout.
-		rs, err := store.NewRedis(ctx, f.redis, store.RedisOptions{Timeout: f.storeTimeout})
+		rs, err := store.NewRedis(ctx, f.redis, store.RedisOptions{Timeout: f.storeTimeout, Lazy: true})
 		cancel()
-		if err != nil {
+		if err != nil { // a bad URL; an unreachable Redis is not an error (Lazy)
 			log.Error("cannot use redis", zap.String("redis", engine.RedactURL(f.redis)), zap.Error(err))
 			return 1
 		}
 		st = rs
-		log.Info("limits and caches are shared through redis", zap.String("redis", engine.RedactURL(f.redis)))
+		if perr := rs.Ping(context.Background()); perr != nil {
+			log.Warn("redis does not answer yet: limit policies fail open (or closed, with fail-open=\"false\") until it does",
+				zap.String("redis", engine.RedactURL(f.redis)), zap.Error(perr))
+		} else {
+			log.Info("limits and caches are shared through redis", zap.String("redis", engine.RedactURL(f.redis)))
+		}
 	}
 	defer st.Close()
 	host, _ := os.Hostname()
