@@ -123,116 +123,9 @@ import (
 	"github.com/coder/websocket"
 )
 
-// Pump defaults, used for zero PumpLimits fields.
-const (
-	DefaultMaxMessageSize int64 = 1 << 20
-	DefaultIdleTimeout          = 5 * time.Minute
-	DefaultPingInterval         = 30 * time.Second
-	DefaultWriteTimeout         = 30 * time.Second
-)
-
 // pumpBufferSize is the size of the pooled copy buffers; messages up to this
 // size are forwarded as one frame.
 const pumpBufferSize = 32 << 10
-
-// PumpLimits are the limits of one proxied connection. Zero values mean the
-// defaults; negative values disable the limit.
-type PumpLimits struct {
-	// MaxMessageSize bounds each message, in each direction (default 1 MiB).
-	// A sender exceeding it is closed with 1009 (message too big); the other
-	// side gets 1001 (if the client sent it) or 1014 (if the backend did).
-	MaxMessageSize int64
-	// IdleTimeout closes both sides with 1001 "idle timeout" when no data
-	// message moved in either direction for this long (default 5m). Pings
-	// do not count as activity.
-	IdleTimeout time.Duration
-	// PingInterval is the period of the keepalive pings sent to both sides
-	// (default 30s).
-	PingInterval time.Duration
-	// PingTimeout is how long a ping may go unanswered before the peer is
-	// considered dead (default PingInterval).
-	PingTimeout time.Duration
-	// WriteTimeout bounds each write of (part of) a message to a side
-	// (default 30s); the side is considered dead when it is exceeded.
-	WriteTimeout time.Duration
-}
-
-func (l PumpLimits) withDefaults() PumpLimits {
-	if l.MaxMessageSize == 0 {
-		l.MaxMessageSize = DefaultMaxMessageSize
-	}
-	if l.IdleTimeout == 0 {
-		l.IdleTimeout = DefaultIdleTimeout
-	}
-	if l.PingInterval == 0 {
-		l.PingInterval = DefaultPingInterval
-	}
-	if l.PingTimeout <= 0 {
-		l.PingTimeout = l.PingInterval
-	}
-	if l.WriteTimeout == 0 {
-		l.WriteTimeout = DefaultWriteTimeout
-	}
-	return l
-}
-
-// Values of PumpStats.ClosedBy.
-const (
-	ClosedByClient   = "client"   // the client closed (close frame) or vanished (CloseCode 1006)
-	ClosedByBackend  = "backend"  // the backend closed (close frame) or vanished (CloseCode 1006)
-	ClosedByIdle     = "idle"     // IdleTimeout expired
-	ClosedByLimit    = "limit"    // a message exceeded MaxMessageSize (CloseReason names the side)
-	ClosedByShutdown = "shutdown" // the ctx passed to Pump was done
-	ClosedByGateway  = "gateway"  // the ctx was cancelled with a *CloseCause (e.g. drain-on-change, 1012)
-	ClosedByError    = "error"    // ping or write timeout, or write failure (Err has details)
-)
-
-// PumpStats describes a finished session.
-type PumpStats struct {
-	ClientToBackendMsgs, BackendToClientMsgs   int64
-	ClientToBackendBytes, BackendToClientBytes int64
-	// CloseCode is the code that ended the session: the code received from
-	// the closing side, 1006 for a side that vanished, 1009 for a message over
-	// the limit, 1001 for idle and shutdown, and for ClosedByError the code
-	// sent to the surviving side.
-	CloseCode   websocket.StatusCode
-	CloseReason string
-	// ClosedBy is one of the ClosedBy* constants.
-	ClosedBy string
-	// Err is the underlying error, if any (drops, limits, timeouts).
-	Err error
-}
-
-// Direction is the direction of a proxied message.
-type Direction uint8
-
-// Directions.
-const (
-	ClientToBackend Direction = iota
-	BackendToClient
-)
-
-func (d Direction) String() string {
-	if d == ClientToBackend {
-		return "client_to_backend"
-	}
-	return "backend_to_client"
-}
-
-// PumpObserver receives per-message events, e.g. for metrics. It is called
-// synchronously from the copy loops, so it must be cheap and must not block;
-// Pump never allocates to call it. A nil PumpObserver is allowed.
-type PumpObserver interface {
-	// OnMessage is called after a message of size bytes has been forwarded
-	// completely.
-	OnMessage(dir Direction, bytes int)
-}
-
-// PumpObserverFunc adapts a function to PumpObserver.
-type PumpObserverFunc func(dir Direction, bytes int)
-
-// OnMessage calls f(dir, bytes).
-func (f PumpObserverFunc) OnMessage(dir Direction, bytes int) { f(dir, bytes) }
 
 // SendMessage writes one complete message on conn. Use it to inject a message
 // into either leg before calling Pump (for example a policy's initial message
@@ -275,8 +168,8 @@ func Pump(ctx context.Context, client, backend *websocket.Conn, lim PumpLimits, 
 		obs:     obs,
 		start:   time.Now(),
 	}
-	s.c2b = pumpLeg{s: s, dir: ClientToBackend, src: client, dst: backend, srcSide: sideClient, dstSide: sideBackend}
-	s.b2c = pumpLeg{s: s, dir: BackendToClient, src: backend, dst: client, srcSide: sideBackend, dstSide: sideClient}
+	s.c2b = pumpLeg{s: s, dir: ClientToBackend, src: client, dst: backend, srcSide: psideClient, dstSide: psideBackend}
+	s.b2c = pumpLeg{s: s, dir: BackendToClient, src: backend, dst: client, srcSide: psideBackend, dstSide: psideClient}
 
 	client.SetReadLimit(lim.MaxMessageSize)
 	backend.SetReadLimit(lim.MaxMessageSize)
@@ -300,8 +193,8 @@ func Pump(ctx context.Context, client, backend *websocket.Conn, lim PumpLimits, 
 			s.verdict = s.weak
 		} else { // cannot happen: every loop exit reports
 			s.verdict = pumpVerdict{by: ClosedByError, code: websocket.StatusInternalError, reason: "internal error",
-				client:  closeAction{code: websocket.StatusInternalError, reason: "internal error"},
-				backend: closeAction{code: websocket.StatusInternalError, reason: "internal error"}}
+				client:  pcloseAction{code: websocket.StatusInternalError, reason: "internal error"},
+				backend: pcloseAction{code: websocket.StatusInternalError, reason: "internal error"}}
 		}
 	}
 	s.done = true
@@ -332,31 +225,31 @@ func Pump(ctx context.Context, client, backend *websocket.Conn, lim PumpLimits, 
 	}
 }
 
-type side uint8
+type pside uint8
 
 const (
-	sideClient side = iota
-	sideBackend
+	psideClient pside = iota
+	psideBackend
 )
 
-func (x side) String() string {
-	if x == sideClient {
+func (x pside) String() string {
+	if x == psideClient {
 		return ClosedByClient
 	}
 	return ClosedByBackend
 }
 
 // failCode is the code sent to the surviving side when side x fails.
-func (x side) failCode() websocket.StatusCode {
-	if x == sideClient {
+func (x pside) failCode() websocket.StatusCode {
+	if x == psideClient {
 		return websocket.StatusGoingAway
 	}
 	return websocket.StatusBadGateway
 }
 
 // closeAction says how Pump closes one side.
-type closeAction struct {
-	now    bool // CloseNow: the side is gone, dead or already closed; no handshake
+type pcloseAction struct {
+	now    bool // CloseNow: the pside is gone, dead or already closed; no handshake
 	code   websocket.StatusCode
 	reason string
 }
@@ -367,12 +260,12 @@ type pumpVerdict struct {
 	reason          string
 	err             error
 	drop            bool // a read error that is not a close frame nor a limit
-	client, backend closeAction
+	client, backend pcloseAction
 }
 
 // set stores a on side x of v.
-func (v *pumpVerdict) set(x side, a closeAction) {
-	if x == sideClient {
+func (v *pumpVerdict) set(x pside, a pcloseAction) {
+	if x == psideClient {
 		v.client = a
 	} else {
 		v.backend = a
@@ -381,16 +274,16 @@ func (v *pumpVerdict) set(x side, a closeAction) {
 
 // failed is the verdict for side x having failed: x is closed without
 // handshake, the other side gets x.failCode() with reason.
-func failed(x side, by string, code websocket.StatusCode, reason string, err error) pumpVerdict {
+func pfailed(x pside, by string, code websocket.StatusCode, reason string, err error) pumpVerdict {
 	v := pumpVerdict{by: by, code: code, reason: reason, err: err}
-	v.set(x, closeAction{now: true})
-	v.set(x^1, closeAction{code: x.failCode(), reason: reason})
+	v.set(x, pcloseAction{now: true})
+	v.set(x^1, pcloseAction{code: x.failCode(), reason: reason})
 	return v
 }
 
 var (
-	errPingTimeout  = errors.New("ping timeout")
-	errWriteTimeout = errors.New("write timeout")
+	perrPingTimeout  = errors.New("ping timeout")
+	perrWriteTimeout = errors.New("write timeout")
 )
 
 type pumpSession struct {
@@ -501,13 +394,13 @@ func (s *pumpSession) onShutdown() {
 		return
 	}
 	defer s.bg.Done()
-	a := closeAction{code: websocket.StatusGoingAway, reason: "going away"}
+	a := pcloseAction{code: websocket.StatusGoingAway, reason: "going away"}
 	by := ClosedByShutdown
 	cause := context.Cause(s.ctx)
 	var cc *CloseCause
 	if errors.As(cause, &cc) {
 		// The gateway ended the session on purpose (drain-on-change: 1012).
-		a = closeAction{code: cc.Code, reason: cc.Reason}
+		a = pcloseAction{code: cc.Code, reason: cc.Reason}
 		by = ClosedByGateway
 	}
 	s.report(pumpVerdict{by: by, code: a.code, reason: a.reason, err: cause, client: a, backend: a}, false)
@@ -547,7 +440,7 @@ func (s *pumpSession) onTick() {
 
 	now := s.now()
 	if s.lim.IdleTimeout > 0 && now-time.Duration(s.lastActivity.Load()) >= s.lim.IdleTimeout {
-		a := closeAction{code: websocket.StatusGoingAway, reason: "idle timeout"}
+		a := pcloseAction{code: websocket.StatusGoingAway, reason: "idle timeout"}
 		s.report(pumpVerdict{by: ClosedByIdle, code: a.code, reason: a.reason, client: a, backend: a}, false)
 		return
 	}
@@ -599,12 +492,12 @@ func (s *pumpSession) pingBoth() (pumpVerdict, bool) {
 	bdead := berr != nil && errors.Is(berr, context.DeadlineExceeded)
 	switch {
 	case cdead && bdead:
-		return pumpVerdict{by: ClosedByError, code: websocket.StatusAbnormalClosure, reason: "ping timeout", err: errPingTimeout,
-			client: closeAction{now: true}, backend: closeAction{now: true}}, true
+		return pumpVerdict{by: ClosedByError, code: websocket.StatusAbnormalClosure, reason: "ping timeout", err: perrPingTimeout,
+			client: pcloseAction{now: true}, backend: pcloseAction{now: true}}, true
 	case cdead:
-		return failed(sideClient, ClosedByError, sideClient.failCode(), "client ping timeout", errPingTimeout), true
+		return pfailed(psideClient, ClosedByError, psideClient.failCode(), "client ping timeout", perrPingTimeout), true
 	case bdead:
-		return failed(sideBackend, ClosedByError, sideBackend.failCode(), "backend ping timeout", errPingTimeout), true
+		return pfailed(psideBackend, ClosedByError, psideBackend.failCode(), "backend ping timeout", perrPingTimeout), true
 	}
 	return pumpVerdict{}, false
 }
@@ -614,7 +507,7 @@ type pumpLeg struct {
 	s                *pumpSession
 	dir              Direction
 	src, dst         *websocket.Conn
-	srcSide, dstSide side
+	srcSide, dstSide pside
 	busy             atomic.Bool // a message is being forwarded
 	wtimer           *time.Timer // WriteTimeout for dst; owned by the loop goroutine
 	msgs, bytes      int64       // owned by the loop goroutine; read by Pump after it ends
@@ -643,7 +536,7 @@ func (l *pumpLeg) run() {
 		}
 		if werr != nil {
 			reason := l.dstSide.String() + " disconnected"
-			l.s.report(failed(l.dstSide, ClosedByError, l.dstSide.failCode(), reason, werr), true)
+			l.s.report(pfailed(l.dstSide, ClosedByError, l.dstSide.failCode(), reason, werr), true)
 			// Make sure the reader of dst wakes up and reports what it saw.
 			_ = l.dst.CloseNow()
 			return
@@ -754,7 +647,7 @@ func (l *pumpLeg) onWriteTimeout() {
 		return
 	}
 	defer l.s.bg.Done()
-	l.s.report(failed(l.dstSide, ClosedByError, l.dstSide.failCode(), l.dstSide.String()+" write timeout", errWriteTimeout), false)
+	l.s.report(pfailed(l.dstSide, ClosedByError, l.dstSide.failCode(), l.dstSide.String()+" write timeout", perrWriteTimeout), false)
 }
 
 // readVerdict classifies an error reading from src.
@@ -767,19 +660,19 @@ func (l *pumpLeg) readVerdict(err error) pumpVerdict {
 		// closed x. Mirror it: 1005 (empty close frame) is sent as an empty
 		// close frame again by Close(StatusNoStatusRcvd, "").
 		v := pumpVerdict{by: x.String(), code: ce.Code, reason: ce.Reason, err: nil}
-		v.set(x, closeAction{now: true})
-		v.set(x^1, closeAction{code: ce.Code, reason: ce.Reason})
+		v.set(x, pcloseAction{now: true})
+		v.set(x^1, pcloseAction{code: ce.Code, reason: ce.Reason})
 		return v
 	case errors.Is(err, websocket.ErrMessageTooBig):
 		// coder/websocket has already sent 1009 to x; Close completes the
 		// handshake.
 		reason := x.String() + " message too big"
 		v := pumpVerdict{by: ClosedByLimit, code: websocket.StatusMessageTooBig, reason: reason, err: err}
-		v.set(x, closeAction{code: websocket.StatusMessageTooBig, reason: "message too big"})
-		v.set(x^1, closeAction{code: x.failCode(), reason: reason})
+		v.set(x, pcloseAction{code: websocket.StatusMessageTooBig, reason: "message too big"})
+		v.set(x^1, pcloseAction{code: x.failCode(), reason: reason})
 		return v
 	default:
-		v := failed(x, x.String(), websocket.StatusAbnormalClosure, x.String()+" disconnected", err)
+		v := pfailed(x, x.String(), websocket.StatusAbnormalClosure, x.String()+" disconnected", err)
 		v.drop = true
 		return v
 	}

@@ -10,12 +10,12 @@ import (
 	"github.com/coder/websocket"
 )
 
-// BenchmarkPumpPingPong measures one 64-byte round trip client -> pump ->
-// backend -> pump -> client. allocs/op counts the whole process (test client
+// BenchmarkRelayPingPong measures one 64-byte round trip client -> relay ->
+// backend -> relay -> client. allocs/op counts the whole process (test client
 // and echo backend included; both are allocation-free), so it is an upper
-// bound for the pump.
-func BenchmarkPumpPingPong(b *testing.B) {
-	h := newPumpHarness(b, PumpLimits{}, PumpObserverFunc(func(Direction, int) {}))
+// bound for the relay.
+func BenchmarkRelayPingPong(b *testing.B) {
+	h := newRelayHarness(b, PumpLimits{}, PumpObserverFunc(func(Direction, int) {}))
 	c, _ := h.dial("fastecho")
 	ctx := context.Background()
 	msg := make([]byte, 64)
@@ -46,11 +46,11 @@ func BenchmarkPumpPingPong(b *testing.B) {
 	c.Close(websocket.StatusNormalClosure, "")
 }
 
-// BenchmarkPumpStream16K streams 16 KiB messages through the pump, pipelined
-// (a writer goroutine sends, the benchmark goroutine reads the echoes).
-// Each op moves 16 KiB each way through the pump.
-func BenchmarkPumpStream16K(b *testing.B) {
-	h := newPumpHarness(b, PumpLimits{}, nil)
+// BenchmarkRelayStream16K streams 16 KiB messages through the relay,
+// pipelined (a writer goroutine sends, the benchmark goroutine reads the
+// echoes). Each op moves 16 KiB each way through the relay.
+func BenchmarkRelayStream16K(b *testing.B) {
+	h := newRelayHarness(b, PumpLimits{}, nil)
 	c, _ := h.dial("fastecho")
 	ctx := context.Background()
 	msg := make([]byte, 16<<10)
@@ -91,33 +91,34 @@ func BenchmarkPumpStream16K(b *testing.B) {
 	c.Close(websocket.StatusNormalClosure, "")
 }
 
-// BenchmarkPumpIdleConnMemory opens idleConns idle connections and reports
+// BenchmarkRelayIdleConnMemory opens idleConns idle connections and reports
 // the live heap and goroutine stack bytes per connection in three setups:
 //
 //   - direct:  test client -> test backend (no gateway), the baseline;
-//   - held:    through the proxy, which dials and accepts but only holds the
-//     two legs in its handler goroutine without calling Pump;
-//   - pumped:  through the proxy running Pump.
+//   - held:    through the proxy, which does both handshakes and holds the
+//     two raw connections (no goroutine of its own) without calling Relay;
+//   - relayed: through the proxy running Relay in a fresh goroutine after
+//     returning from its handler, as the gateway does.
 //
-// gateway-* = pumped - direct: what the gateway costs per idle connection
-// (accepted client leg + dialed backend leg + Pump). pump-* = pumped - held:
-// what Pump itself adds on top of the two coder/websocket connections. Not a
-// timed benchmark; run it with -benchtime=1x:
+// gateway-* = relayed - direct: what the gateway costs per idle connection
+// (accepted client leg + dialed backend leg + Relay). relay-* = relayed -
+// held: what Relay itself adds on top of the two connections. Not a timed
+// benchmark; run it with -benchtime=1x:
 //
-//	go test -run '^$' -bench PumpIdleConnMemory -benchtime=1x ./gateway/
-func BenchmarkPumpIdleConnMemory(b *testing.B) {
+//	go test -run '^$' -bench RelayIdleConnMemory -benchtime=1x ./gateway/
+func BenchmarkRelayIdleConnMemory(b *testing.B) {
 	const idleConns = 2000
 	for range b.N {
 		direct := idleConnCost(b, idleConns, "direct")
 		held := idleConnCost(b, idleConns, "held")
-		pumped := idleConnCost(b, idleConns, "pumped")
-		b.ReportMetric(pumped.heap-direct.heap, "gateway-heap-B/conn")
-		b.ReportMetric(pumped.stack-direct.stack, "gateway-stack-B/conn")
-		b.ReportMetric(pumped.heap+pumped.stack-direct.heap-direct.stack, "gateway-B/conn")
-		b.ReportMetric(pumped.goroutines-direct.goroutines, "gateway-goroutines/conn")
-		b.ReportMetric(pumped.heap-held.heap, "pump-heap-B/conn")
-		b.ReportMetric(pumped.stack-held.stack, "pump-stack-B/conn")
-		b.ReportMetric(pumped.goroutines-held.goroutines, "pump-goroutines/conn")
+		relayed := idleConnCost(b, idleConns, "relayed")
+		b.ReportMetric(relayed.heap-direct.heap, "gateway-heap-B/conn")
+		b.ReportMetric(relayed.stack-direct.stack, "gateway-stack-B/conn")
+		b.ReportMetric(relayed.heap+relayed.stack-direct.heap-direct.stack, "gateway-B/conn")
+		b.ReportMetric(relayed.goroutines-direct.goroutines, "gateway-goroutines/conn")
+		b.ReportMetric(relayed.heap-held.heap, "relay-heap-B/conn")
+		b.ReportMetric(relayed.stack-held.stack, "relay-stack-B/conn")
+		b.ReportMetric(relayed.goroutines-held.goroutines, "relay-goroutines/conn")
 	}
 }
 
@@ -127,14 +128,14 @@ type connCost struct{ heap, stack, goroutines float64 }
 // exchanged one message (except "held", which cannot), and returns the live
 // heap, stack bytes and goroutines per connection.
 func idleConnCost(b *testing.B, n int, setup string) connCost {
-	h := newPumpHarness(b, PumpLimits{}, nil)
+	h := newRelayHarness(b, PumpLimits{}, nil)
 	defer h.close()
 	srv := h.proxy
 	switch setup {
 	case "direct":
 		srv = h.backend
 	case "held":
-		h.noPump = true
+		h.noRelay = true
 	}
 	ctx := context.Background()
 	open := func() *websocket.Conn {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -21,7 +22,10 @@ import (
 )
 
 // ---------------------------------------------------------------------------
-// Harness: client --ws--> proxy (Accept + Dial + Pump) --ws--> backend.
+// Harness: client --ws--> proxy (acceptWebSocket + backendDialer.dial +
+// Relay, as the gateway does) --ws--> backend. Clients and backends are
+// coder/websocket: the reference implementation the relay must interoperate
+// with.
 
 // closeSeen is how one end saw its connection end.
 type closeSeen struct {
@@ -40,16 +44,17 @@ func seenFromErr(err error) closeSeen {
 	return closeSeen{code: -1, err: err}
 }
 
-type pumpHarness struct {
+type relayHarness struct {
 	t        testing.TB
 	lim      PumpLimits
 	obs      PumpObserver
-	ctx      context.Context // the gateway's shutdown context
-	shutdown context.CancelFunc
+	shutdown context.CancelCauseFunc
 	backend  *httptest.Server
 	proxy    *httptest.Server
-	release  chan struct{} // closed at cleanup: hung backends give up
-	noPump   bool          // the proxy holds both legs but does not call Pump
+	release  chan struct{}   // closed at cleanup: hung backends give up
+	noRelay  bool            // the proxy holds both legs but does not call Relay
+	initial  []initialMsg    // sent by the proxy before Relay
+	ctx      context.Context // the gateway's shutdown context
 	stats    chan PumpStats
 
 	backendPings atomic.Int64
@@ -62,8 +67,8 @@ type pumpHarness struct {
 	nextID    int
 }
 
-func newPumpHarness(t testing.TB, lim PumpLimits, obs PumpObserver) *pumpHarness {
-	h := &pumpHarness{
+func newRelayHarness(t testing.TB, lim PumpLimits, obs PumpObserver) *relayHarness {
+	h := &relayHarness{
 		t:       t,
 		lim:     lim,
 		obs:     obs,
@@ -71,16 +76,16 @@ func newPumpHarness(t testing.TB, lim PumpLimits, obs PumpObserver) *pumpHarness
 		stats:   make(chan PumpStats, 4096),
 		results: map[string]chan closeSeen{},
 	}
-	h.ctx, h.shutdown = context.WithCancel(context.Background())
+	h.ctx, h.shutdown = context.WithCancelCause(context.Background())
 	h.backend = httptest.NewServer(http.HandlerFunc(h.serveBackend))
 	h.proxy = httptest.NewServer(http.HandlerFunc(h.serveProxy))
 	t.Cleanup(h.close)
 	return h
 }
 
-func (h *pumpHarness) close() { h.closeOnce.Do(h.doClose) }
+func (h *relayHarness) close() { h.closeOnce.Do(h.doClose) }
 
-func (h *pumpHarness) doClose() {
+func (h *relayHarness) doClose() {
 	close(h.release)
 	h.mu.Lock()
 	clients := h.clients
@@ -89,13 +94,13 @@ func (h *pumpHarness) doClose() {
 	for _, c := range clients {
 		_ = c.CloseNow()
 	}
-	h.shutdown()
-	checkNoPumpLeaks(h.t)
+	h.shutdown(nil)
+	checkNoRelayLeaks(h.t)
 	h.proxy.Close()
 	h.backend.Close()
 }
 
-func (h *pumpHarness) result(id string) chan closeSeen {
+func (h *relayHarness) result(id string) chan closeSeen {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ch, ok := h.results[id]
@@ -109,7 +114,7 @@ func (h *pumpHarness) result(id string) chan closeSeen {
 // serveBackend is the test backend. mode=echo echoes every message and obeys
 // text commands: "cmd:close:<code>:<reason>", "cmd:closeempty", "cmd:drop",
 // "cmd:send:<n>" (sends n bytes, binary). mode=hang never reads.
-func (h *pumpHarness) serveBackend(w http.ResponseWriter, r *http.Request) {
+func (h *relayHarness) serveBackend(w http.ResponseWriter, r *http.Request) {
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		OnPingReceived: func(context.Context, []byte) bool { h.backendPings.Add(1); return true },
 	})
@@ -187,43 +192,62 @@ func fastEcho(c *websocket.Conn) {
 	}
 }
 
-func (h *pumpHarness) serveProxy(w http.ResponseWriter, r *http.Request) {
+func (h *relayHarness) serveProxy(w http.ResponseWriter, r *http.Request) {
 	dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	u := "ws" + strings.TrimPrefix(h.backend.URL, "http") + "/?" + r.URL.RawQuery
-	backend, _, err := websocket.Dial(dctx, u, &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled})
+	u, _ := url.Parse("ws" + strings.TrimPrefix(h.backend.URL, "http") + "/?" + r.URL.RawQuery)
+	backend, resp, err := newBackendDialer(nil).dial(dctx, u, nil, offeredSubprotocols(r))
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
+		status := http.StatusBadGateway
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			status = resp.StatusCode
+		}
+		http.Error(w, err.Error(), status)
 		return
 	}
-	client, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	client, err := acceptWebSocket(w, r, backend.Subprotocol(), nil)
 	if err != nil {
-		_ = backend.CloseNow()
+		_ = backend.Close()
 		return
 	}
-	// From here on, r.Context() is not used.
-	if h.noPump { // memory baseline: hold both legs without pumping
-		<-h.release
-		_ = client.CloseNow()
-		_ = backend.CloseNow()
+	for _, m := range h.initial {
+		conn := backend
+		if m.toClient {
+			conn = client
+		}
+		if err := conn.SendMessage(m.binary, []byte(m.data)); err != nil {
+			h.t.Error(err)
+		}
+	}
+	if h.noRelay { // memory baseline: hold both legs without relaying
+		go func() {
+			<-h.release
+			_ = client.Close()
+			_ = backend.Close()
+		}()
 		return
 	}
-	st := Pump(h.ctx, client, backend, h.lim, h.obs)
-	select {
-	case h.stats <- st:
-	default:
-	}
+	// As the gateway: the session runs in a fresh goroutine and the handler
+	// returns, so net/http's connection state is released.
+	ctx := h.ctx
+	go func() {
+		st := Relay(ctx, client, backend, h.lim, h.obs)
+		select {
+		case h.stats <- st:
+		default:
+		}
+	}()
 }
 
 // dial opens a client connection through the proxy; mode selects the backend
 // behaviour. It returns the connection and the id of its backend result.
-func (h *pumpHarness) dial(mode string) (*websocket.Conn, string) {
+func (h *relayHarness) dial(mode string) (*websocket.Conn, string) {
 	h.t.Helper()
 	return h.dialServer(h.proxy, mode)
 }
 
 // dialServer is dial to the proxy or, for baselines, directly to the backend.
-func (h *pumpHarness) dialServer(srv *httptest.Server, mode string) (*websocket.Conn, string) {
+func (h *relayHarness) dialServer(srv *httptest.Server, mode string) (*websocket.Conn, string) {
 	h.t.Helper()
 	h.mu.Lock()
 	h.nextID++
@@ -245,7 +269,7 @@ func (h *pumpHarness) dialServer(srv *httptest.Server, mode string) (*websocket.
 	return c, id
 }
 
-func (h *pumpHarness) backendSaw(id string) closeSeen {
+func (h *relayHarness) backendSaw(id string) closeSeen {
 	h.t.Helper()
 	select {
 	case res := <-h.result(id):
@@ -256,13 +280,13 @@ func (h *pumpHarness) backendSaw(id string) closeSeen {
 	}
 }
 
-func (h *pumpHarness) nextStats() PumpStats {
+func (h *relayHarness) nextStats() PumpStats {
 	h.t.Helper()
 	select {
 	case st := <-h.stats:
 		return st
 	case <-time.After(20 * time.Second):
-		h.t.Fatal("Pump never returned")
+		h.t.Fatal("Relay never returned")
 		return PumpStats{}
 	}
 }
@@ -297,10 +321,10 @@ func wantStats(t testing.TB, st PumpStats, by string, code websocket.StatusCode,
 	}
 }
 
-// checkNoPumpLeaks waits until no goroutine runs pump or harness code.
-func checkNoPumpLeaks(t testing.TB) {
+// checkNoRelayLeaks waits until no goroutine runs relay or harness code.
+func checkNoRelayLeaks(t testing.TB) {
 	t.Helper()
-	markers := []string{"gateway.Pump(", "gateway.(*pumpSession)", "gateway.(*pumpLeg)", "gateway.(*pumpHarness)", "gateway.backendEcho(", "gateway.fastEcho("}
+	markers := []string{"gateway.Relay(", "gateway.(*relaySession)", "gateway.(*relayLeg)", "gateway.(*relayHarness)", "gateway.backendEcho(", "gateway.fastEcho("}
 	buf := make([]byte, 1<<20)
 	var leaked []string
 	for wait, deadline := time.Millisecond, time.Now().Add(20*time.Second); time.Now().Before(deadline); wait = min(2*wait, 500*time.Millisecond) {
@@ -313,7 +337,7 @@ func checkNoPumpLeaks(t testing.TB) {
 		leaked = leaked[:0]
 		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
 			for _, m := range markers {
-				if strings.Contains(g, m) && !strings.Contains(g, "checkNoPumpLeaks") {
+				if strings.Contains(g, m) && !strings.Contains(g, "checkNoRelayLeaks") {
 					leaked = append(leaked, g)
 					break
 				}
@@ -323,7 +347,7 @@ func checkNoPumpLeaks(t testing.TB) {
 			return
 		}
 	}
-	t.Errorf("%d leaked pump goroutines, first:\n%s", len(leaked), strings.Join(leaked[:min(len(leaked), 5)], "\n\n"))
+	t.Errorf("%d leaked relay goroutines, first:\n%s", len(leaked), strings.Join(leaked[:min(len(leaked), 5)], "\n\n"))
 }
 
 // ---------------------------------------------------------------------------
@@ -338,9 +362,9 @@ func (o *countingObserver) OnMessage(dir Direction, n int) {
 	o.bytes[dir].Add(int64(n))
 }
 
-func TestPumpEcho(t *testing.T) {
+func TestRelayEcho(t *testing.T) {
 	obs := &countingObserver{}
-	h := newPumpHarness(t, PumpLimits{}, obs)
+	h := newRelayHarness(t, PumpLimits{}, obs)
 	c, id := h.dial("echo")
 	ctx := context.Background()
 
@@ -349,7 +373,7 @@ func TestPumpEcho(t *testing.T) {
 		data []byte
 	}
 	var msgs []msg
-	for i, size := range []int{0, 1, 125, 126, 4096, 65535, 65536, pumpBufferSize - 1, pumpBufferSize, pumpBufferSize + 1, 200_000, 3 * pumpBufferSize} {
+	for i, size := range []int{0, 1, 125, 126, 4096, 65535, 65536, relayBufSize - 1, relayBufSize, relayBufSize + 1, 200_000, 3 * relayBufSize} {
 		typ := websocket.MessageText
 		if i%2 == 1 {
 			typ = websocket.MessageBinary
@@ -434,61 +458,43 @@ func TestPumpEcho(t *testing.T) {
 	}
 }
 
-func TestPumpSendMessageBeforePump(t *testing.T) {
-	// A policy injecting a message right after connecting: both ends of a
-	// proxied pair get it before anything else.
-	backendGot := make(chan string, 1)
-	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
+func TestRelaySendMessageBeforeRelay(t *testing.T) {
+	// A policy injecting a message right after connecting: each end of a
+	// proxied pair gets it before anything else (masked toward the backend,
+	// which coder/websocket checks).
+	h := newRelayHarness(t, PumpLimits{}, nil)
+	h.initial = []initialMsg{
+		{data: `{"protocol":"json","version":1}`},
+		{toClient: true, binary: true, data: "hello"},
+	}
+	c, id := h.dial("echo")
+	ctx := context.Background()
+	// The backend echoes what it got first.
+	for _, want := range []struct {
+		typ  websocket.MessageType
+		data string
+	}{{websocket.MessageBinary, "hello"}, {websocket.MessageText, `{"protocol":"json","version":1}`}} {
+		typ, msg, err := c.Read(ctx)
+		if err != nil || typ != want.typ || string(msg) != want.data {
+			t.Fatalf("client got %v %q %v, want %v %q", typ, msg, err, want.typ, want.data)
 		}
-		defer c.CloseNow()
-		_, msg, err := c.Read(context.Background())
-		if err == nil {
-			backendGot <- string(msg)
-		}
-		readUntilClose(t, c)
-	}))
-	defer backend.Close()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _, err := websocket.Dial(context.Background(), backend.URL, nil)
-		if err != nil {
-			return
-		}
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			b.CloseNow()
-			return
-		}
-		if err := SendText(context.Background(), b, []byte(`{"protocol":"json","version":1}`)); err != nil {
-			t.Error(err)
-		}
-		if err := SendMessage(context.Background(), c, websocket.MessageBinary, []byte("hello")); err != nil {
-			t.Error(err)
-		}
-		wg.Add(1)
-		defer wg.Done()
-		Pump(context.Background(), c, b, PumpLimits{}, nil)
-	}))
-	defer proxy.Close()
-	c, _, err := websocket.Dial(context.Background(), proxy.URL, nil)
-	if err != nil {
+	}
+	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
 		t.Fatal(err)
 	}
-	typ, msg, err := c.Read(context.Background())
-	if err != nil || typ != websocket.MessageBinary || string(msg) != "hello" {
-		t.Fatalf("client got %v %q %v", typ, msg, err)
+	wantSeen(t, "backend", h.backendSaw(id), websocket.StatusNormalClosure, "")
+	st := h.nextStats()
+	if st.ClientToBackendMsgs != 0 || st.BackendToClientMsgs != 1 {
+		t.Errorf("stats %+v: injected messages must not count, the echo must", st)
 	}
-	if got := <-backendGot; got != `{"protocol":"json","version":1}` {
-		t.Fatalf("backend got %q", got)
-	}
-	c.Close(websocket.StatusNormalClosure, "")
 }
 
-func TestPumpClosePropagation(t *testing.T) {
+type initialMsg struct {
+	toClient, binary bool
+	data             string
+}
+
+func TestRelayClosePropagation(t *testing.T) {
 	const noFrame = -1 // the close handshake was not completed / no frame
 	tests := []struct {
 		name string
@@ -571,9 +577,9 @@ func TestPumpClosePropagation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newPumpHarness(t, PumpLimits{}, nil)
+			h := newRelayHarness(t, PumpLimits{}, nil)
 			c, id := h.dial("echo")
-			// Make sure the pump runs before closing.
+			// Make sure the relay runs before closing.
 			if err := c.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
 				t.Fatal(err)
 			}
@@ -596,11 +602,11 @@ func TestPumpClosePropagation(t *testing.T) {
 	}
 }
 
-func TestPumpMessageSizeLimit(t *testing.T) {
+func TestRelayMessageSizeLimit(t *testing.T) {
 	// 1000 exercises the single-frame path, 100000 the streaming path.
 	for _, limit := range []int{1000, 100_000} {
 		t.Run(strconv.Itoa(limit), func(t *testing.T) {
-			h := newPumpHarness(t, PumpLimits{MaxMessageSize: int64(limit)}, nil)
+			h := newRelayHarness(t, PumpLimits{MaxMessageSize: int64(limit)}, nil)
 			ctx := context.Background()
 
 			t.Run("client at limit passes, one over gets 1009", func(t *testing.T) {
@@ -643,11 +649,11 @@ func TestPumpMessageSizeLimit(t *testing.T) {
 	}
 }
 
-func TestPumpIdleAndPing(t *testing.T) {
+func TestRelayIdleAndPing(t *testing.T) {
 	ctx := context.Background()
 	t.Run("idle closes both even though pings are answered", func(t *testing.T) {
 		const idle = 600 * time.Millisecond
-		h := newPumpHarness(t, PumpLimits{IdleTimeout: idle, PingInterval: 100 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
+		h := newRelayHarness(t, PumpLimits{IdleTimeout: idle, PingInterval: 100 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
 		start := time.Now()
 		c, id := h.dial("echo")
 		wantSeen(t, "client", readUntilClose(t, c), websocket.StatusGoingAway, "idle timeout")
@@ -662,7 +668,7 @@ func TestPumpIdleAndPing(t *testing.T) {
 	})
 	t.Run("data keeps the connection alive", func(t *testing.T) {
 		const idle = 600 * time.Millisecond
-		h := newPumpHarness(t, PumpLimits{IdleTimeout: idle, PingInterval: -1}, nil)
+		h := newRelayHarness(t, PumpLimits{IdleTimeout: idle, PingInterval: -1}, nil)
 		c, id := h.dial("echo")
 		for end := time.Now().Add(4 * idle); time.Now().Before(end); time.Sleep(idle / 6) {
 			if err := c.Write(ctx, websocket.MessageText, []byte("tick")); err != nil {
@@ -681,7 +687,7 @@ func TestPumpIdleAndPing(t *testing.T) {
 		}
 	})
 	t.Run("answered pings keep an idle connection open when idle timeout is off", func(t *testing.T) {
-		h := newPumpHarness(t, PumpLimits{IdleTimeout: -1, PingInterval: 20 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
+		h := newRelayHarness(t, PumpLimits{IdleTimeout: -1, PingInterval: 20 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
 		c, id := h.dial("echo")
 		// The client must read for its pongs to be sent.
 		readDone := make(chan closeSeen, 1)
@@ -701,21 +707,21 @@ func TestPumpIdleAndPing(t *testing.T) {
 		wantStats(t, h.nextStats(), ClosedByClient, websocket.StatusNormalClosure, "done")
 	})
 	t.Run("dead backend", func(t *testing.T) {
-		h := newPumpHarness(t, PumpLimits{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, nil)
+		h := newRelayHarness(t, PumpLimits{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, nil)
 		c, _ := h.dial("hang")
 		wantSeen(t, "client", readUntilClose(t, c), websocket.StatusBadGateway, "backend ping timeout")
 		wantStats(t, h.nextStats(), ClosedByError, websocket.StatusBadGateway, "backend ping timeout")
 	})
 	t.Run("dead client", func(t *testing.T) {
-		h := newPumpHarness(t, PumpLimits{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, nil)
+		h := newRelayHarness(t, PumpLimits{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, nil)
 		_, id := h.dial("echo") // never reads, so never answers pings
 		wantSeen(t, "backend", h.backendSaw(id), websocket.StatusGoingAway, "client ping timeout")
 		wantStats(t, h.nextStats(), ClosedByError, websocket.StatusGoingAway, "client ping timeout")
 	})
 }
 
-func TestPumpWriteTimeout(t *testing.T) {
-	h := newPumpHarness(t, PumpLimits{PingInterval: -1, WriteTimeout: 300 * time.Millisecond}, nil)
+func TestRelayWriteTimeout(t *testing.T) {
+	h := newRelayHarness(t, PumpLimits{PingInterval: -1, WriteTimeout: 300 * time.Millisecond}, nil)
 	c, _ := h.dial("hang") // the backend never reads: the proxy's writes block
 	go func() {
 		data := make([]byte, 64<<10)
@@ -726,8 +732,8 @@ func TestPumpWriteTimeout(t *testing.T) {
 	wantStats(t, h.nextStats(), ClosedByError, websocket.StatusBadGateway, "backend write timeout")
 }
 
-func TestPumpShutdown(t *testing.T) {
-	h := newPumpHarness(t, PumpLimits{}, nil)
+func TestRelayShutdown(t *testing.T) {
+	h := newRelayHarness(t, PumpLimits{}, nil)
 	c, id := h.dial("echo")
 	if err := c.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
 		t.Fatal(err)
@@ -735,7 +741,7 @@ func TestPumpShutdown(t *testing.T) {
 	if _, _, err := c.Read(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h.shutdown()
+	h.shutdown(nil)
 	wantSeen(t, "client", readUntilClose(t, c), websocket.StatusGoingAway, "going away")
 	wantSeen(t, "backend", h.backendSaw(id), websocket.StatusGoingAway, "going away")
 	st := h.nextStats()
@@ -745,12 +751,12 @@ func TestPumpShutdown(t *testing.T) {
 	}
 }
 
-// TestPumpConcurrentSequenced runs 200 connections through the pump, each
+// TestRelayConcurrentSequenced runs 200 connections through the relay, each
 // echoing 1000 sequence-numbered messages of alternating types, and checks
 // that none is lost, duplicated, reordered or retyped.
-func TestPumpConcurrentSequenced(t *testing.T) {
+func TestRelayConcurrentSequenced(t *testing.T) {
 	const conns, msgs = 200, 1000
-	h := newPumpHarness(t, PumpLimits{}, nil)
+	h := newRelayHarness(t, PumpLimits{}, nil)
 	ctx := context.Background()
 	errc := make(chan error, conns)
 	var wg sync.WaitGroup
@@ -816,52 +822,19 @@ func sequenced(ctx context.Context, c *websocket.Conn, n int) error {
 	return c.Close(websocket.StatusNormalClosure, "")
 }
 
-// TestPumpCloseCause: a session cancelled with a *CloseCause (drain-on-change)
+// TestRelayCloseCause: a session cancelled with a *CloseCause (drain-on-change)
 // closes both legs with that code and reason.
-func TestPumpCloseCause(t *testing.T) {
-	backendSaw := make(chan error, 1)
-	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		_, _, err = c.Read(context.Background())
-		backendSaw <- err
-	}))
-	defer backend.Close()
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	stats := make(chan PumpStats, 1)
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(backend.URL, "http"), nil)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		stats <- Pump(ctx, c, b, PumpLimits{}, nil)
-	}))
-	defer proxy.Close()
-	c, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(proxy.URL, "http"), nil)
-	if err != nil {
+func TestRelayCloseCause(t *testing.T) {
+	h := newRelayHarness(t, PumpLimits{}, nil)
+	c, id := h.dial("echo")
+	if err := c.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	defer c.CloseNow()
-	cancel(&CloseCause{Code: 1012, Reason: "service restart"})
-	rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer rcancel()
-	_, _, err = c.Read(rctx)
-	if got := websocket.CloseStatus(err); got != 1012 {
-		t.Fatalf("client close = %v (%v), want 1012", got, err)
+	if _, _, err := c.Read(context.Background()); err != nil {
+		t.Fatal(err)
 	}
-	if got := websocket.CloseStatus(<-backendSaw); got != 1012 {
-		t.Fatalf("backend close = %v, want 1012", got)
-	}
-	st := <-stats
-	if st.ClosedBy != ClosedByGateway || st.CloseCode != 1012 || st.CloseReason != "service restart" {
-		t.Fatalf("stats = %+v", st)
-	}
+	h.shutdown(&CloseCause{Code: 1012, Reason: "service restart"})
+	wantSeen(t, "client", readUntilClose(t, c), 1012, "service restart")
+	wantSeen(t, "backend", h.backendSaw(id), 1012, "service restart")
+	wantStats(t, h.nextStats(), ClosedByGateway, 1012, "service restart")
 }

@@ -1,0 +1,118 @@
+package gateway
+
+// Types shared by the WebSocket data path (Relay) and its callers: limits,
+// statistics, close attribution and the per-message observer. The semantics
+// they describe are defined in relay.go's header comment.
+
+import (
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Session defaults, used for zero PumpLimits fields.
+const (
+	DefaultMaxMessageSize int64 = 1 << 20
+	DefaultIdleTimeout          = 5 * time.Minute
+	DefaultPingInterval         = 30 * time.Second
+	DefaultWriteTimeout         = 30 * time.Second
+)
+
+// PumpLimits are the limits of one proxied connection. Zero values mean the
+// defaults; negative values disable the limit.
+type PumpLimits struct {
+	// MaxMessageSize bounds each message, in each direction (default 1 MiB).
+	// A sender exceeding it is closed with 1009 (message too big); the other
+	// side gets 1001 (if the client sent it) or 1014 (if the backend did).
+	MaxMessageSize int64
+	// IdleTimeout closes both sides with 1001 "idle timeout" when no data
+	// message moved in either direction for this long (default 5m). Pings
+	// do not count as activity.
+	IdleTimeout time.Duration
+	// PingInterval is the period of the keepalive pings sent to both sides
+	// (default 30s).
+	PingInterval time.Duration
+	// PingTimeout is how long a ping may go unanswered before the peer is
+	// considered dead (default PingInterval).
+	PingTimeout time.Duration
+	// WriteTimeout bounds each write of (part of) a message to a side
+	// (default 30s); the side is considered dead when it is exceeded.
+	WriteTimeout time.Duration
+}
+
+func (l PumpLimits) withDefaults() PumpLimits {
+	if l.MaxMessageSize == 0 {
+		l.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if l.IdleTimeout == 0 {
+		l.IdleTimeout = DefaultIdleTimeout
+	}
+	if l.PingInterval == 0 {
+		l.PingInterval = DefaultPingInterval
+	}
+	if l.PingTimeout <= 0 {
+		l.PingTimeout = l.PingInterval
+	}
+	if l.WriteTimeout == 0 {
+		l.WriteTimeout = DefaultWriteTimeout
+	}
+	return l
+}
+
+// Values of PumpStats.ClosedBy.
+const (
+	ClosedByClient   = "client"   // the client closed (close frame) or vanished (CloseCode 1006)
+	ClosedByBackend  = "backend"  // the backend closed (close frame) or vanished (CloseCode 1006)
+	ClosedByIdle     = "idle"     // IdleTimeout expired
+	ClosedByLimit    = "limit"    // a message exceeded MaxMessageSize (CloseReason names the side)
+	ClosedByShutdown = "shutdown" // the ctx passed to Relay was done
+	ClosedByGateway  = "gateway"  // the ctx was cancelled with a *CloseCause (e.g. drain-on-change, 1012)
+	ClosedByError    = "error"    // ping or write timeout, or write failure (Err has details)
+)
+
+// PumpStats describes a finished session.
+type PumpStats struct {
+	ClientToBackendMsgs, BackendToClientMsgs   int64
+	ClientToBackendBytes, BackendToClientBytes int64
+	// CloseCode is the code that ended the session: the code received from
+	// the closing side, 1006 for a side that vanished, 1009 for a message over
+	// the limit, 1001 for idle and shutdown, and for ClosedByError the code
+	// sent to the surviving side.
+	CloseCode   websocket.StatusCode
+	CloseReason string
+	// ClosedBy is one of the ClosedBy* constants.
+	ClosedBy string
+	// Err is the underlying error, if any (drops, limits, timeouts).
+	Err error
+}
+
+// Direction is the direction of a proxied message.
+type Direction uint8
+
+// Directions.
+const (
+	ClientToBackend Direction = iota
+	BackendToClient
+)
+
+func (d Direction) String() string {
+	if d == ClientToBackend {
+		return "client_to_backend"
+	}
+	return "backend_to_client"
+}
+
+// PumpObserver receives per-message events, e.g. for metrics. It is called
+// synchronously from the relay loops, so it must be cheap and must not block;
+// Relay never allocates to call it. A nil PumpObserver is allowed.
+type PumpObserver interface {
+	// OnMessage is called after a message of size bytes has been forwarded
+	// completely.
+	OnMessage(dir Direction, bytes int)
+}
+
+// PumpObserverFunc adapts a function to PumpObserver.
+type PumpObserverFunc func(dir Direction, bytes int)
+
+// OnMessage calls f(dir, bytes).
+func (f PumpObserverFunc) OnMessage(dir Direction, bytes int) { f(dir, bytes) }
