@@ -86,12 +86,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		dialTimeout = st.Forward.Timeout
 	}
 	dctx, dcancel := context.WithTimeout(s.baseCtx, dialTimeout)
-	backend, resp, err := websocket.Dial(dctx, target.String(), &websocket.DialOptions{
-		HTTPClient:      s.dialClient,
-		HTTPHeader:      dialHeaders(st.Context().Request.Headers, r),
-		Subprotocols:    offeredSubprotocols(r),
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	backend, resp, err := newBackendDialer(s.transport).dial(dctx, target, dialHeaders(st.Context().Request.Headers, r), offeredSubprotocols(r))
 	dcancel()
 	backendHost := target.Host
 	if err != nil {
@@ -124,14 +119,10 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		return
 	}
 
-	opts := &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled}
-	if sp := backend.Subprotocol(); sp != "" {
-		opts.Subprotocols = []string{sp}
-	}
 	applyResponseHeaders(w.Header(), st) // on the 101
-	client, err := websocket.Accept(w, r, opts)
+	client, err := acceptWebSocket(w, r, backend.Subprotocol(), w.Header())
 	if err != nil {
-		_ = backend.Close(websocket.StatusGoingAway, "client handshake failed")
+		backend.CloseWith(websocket.StatusGoingAway, "client handshake failed")
 		outcome("bad_request", http.StatusBadRequest, st, zap.String("backend", backendHost), zap.Error(err))
 		return
 	}
@@ -140,13 +131,9 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		if m.ToClient {
 			conn = client
 		}
-		typ := websocket.MessageText
-		if m.Binary {
-			typ = websocket.MessageBinary
-		}
-		if err := SendMessage(s.baseCtx, conn, typ, m.Data); err != nil {
-			_ = backend.Close(websocket.StatusInternalError, "gateway could not send the initial message")
-			_ = client.Close(websocket.StatusInternalError, "gateway could not send the initial message")
+		if err := conn.SendMessage(m.Binary, m.Data); err != nil {
+			backend.CloseWith(websocket.StatusInternalError, "gateway could not send the initial message")
+			client.CloseWith(websocket.StatusInternalError, "gateway could not send the initial message")
 			outcome("error", http.StatusSwitchingProtocols, st, zap.String("backend", backendHost), zap.Error(err))
 			return
 		}
@@ -166,7 +153,16 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	rt.active.Add(1)
 	rt.metrics.active.Inc()
 	sess := s.sessions.add(s.baseCtx, api.Name, api.Hash)
-	stats := Pump(sess.ctx, client, backend, PumpLimits{
+	// The session runs in a fresh goroutine and the handler returns: net/http's
+	// connection goroutine, its (grown) stack and buffers are released for the
+	// whole session. Nothing below may use r or w.
+	go s.runSession(api, rt, sess, client, backend, start, clientIP(r), backendHost, requestID, bytes, done)
+}
+
+// runSession relays one upgraded connection and accounts for it when it ends.
+func (s *Server) runSession(api *API, rt *apiRuntime, sess *session, client, backend *WSConn,
+	start time.Time, ip, backendHost, requestID string, bytes *engine.ByteCount, done func()) {
+	stats := Relay(sess.ctx, client, backend, PumpLimits{
 		MaxMessageSize: api.Limits.MaxMessageSize,
 		IdleTimeout:    api.Limits.IdleTimeout,
 		PingInterval:   api.Limits.PingInterval,
@@ -180,7 +176,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	done()
 	s.metrics.Closes.WithLabelValues(api.Name, stats.ClosedBy, itoa(int(stats.CloseCode))).Inc()
 	fields := []zap.Field{
-		zap.String("api", api.Name), zap.String("request_id", requestID), zap.String("client_ip", clientIP(r)),
+		zap.String("api", api.Name), zap.String("request_id", requestID), zap.String("client_ip", ip),
 		zap.String("backend", backendHost), zap.String("closed_by", stats.ClosedBy),
 		zap.Int("close_code", int(stats.CloseCode)), zap.String("close_reason", stats.CloseReason),
 		zap.Duration("duration", time.Since(start)),
