@@ -42,6 +42,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -342,10 +343,15 @@ func (d *backendDialer) dial(ctx context.Context, u *url.URL, header http.Header
 	return &WSConn{conn: conn, pending: pending, mask: true, subprotocol: sp}, resp, nil
 }
 
-// ctxErr reports a handshake I/O error as ctx's error when ctx is done (the
-// deadline set from ctx fired), so callers can tell a timeout.
+// ctxErr reports a handshake I/O error as ctx's error when ctx is done or
+// the deadline taken from ctx fired (the conn's deadline can fire a hair
+// before ctx's own timer), so callers can tell a timeout.
 func ctxErr(ctx context.Context, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+	cerr := ctx.Err()
+	if cerr == nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("%w (%v)", cerr, err)
 	}
 	return err
