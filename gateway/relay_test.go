@@ -838,3 +838,17 @@ func TestRelayCloseCause(t *testing.T) {
 	wantSeen(t, "backend", h.backendSaw(id), 1012, "service restart")
 	wantStats(t, h.nextStats(), ClosedByGateway, 1012, "service restart")
 }
+
+// readChunk reads into buf until it is full or r fails; io.EOF means the
+// message ended.
+func readChunk(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}

@@ -56,9 +56,8 @@ type Server struct {
 	reloadMu   sync.Mutex
 	lastReload atomic.Pointer[ReloadStatus]
 
-	transport  *http.Transport
-	dialClient *http.Client
-	proxy      httpProxy
+	transport *http.Transport
+	proxy     httpProxy
 
 	idPrefix string
 	idSeq    atomic.Uint64
@@ -95,8 +94,8 @@ func New(opt Options) (*Server, error) {
 	_, _ = rand.Read(b[:])
 	s := &Server{
 		opt: opt, log: opt.Log, metrics: opt.Metrics, runtimes: map[string]*apiRuntime{},
-		transport: opt.Transport, dialClient: &http.Client{Transport: opt.Transport},
-		idPrefix: hex.EncodeToString(b[:]),
+		transport: opt.Transport,
+		idPrefix:  hex.EncodeToString(b[:]),
 	}
 	// Every log line goes through the secret mask: a secret named value
 	// must never be printed, wherever it ends up (a service-url, a header
