@@ -562,3 +562,32 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// WriteCanonical writes the parsed content of n (element names, attributes
+// in order, trimmed text, children) to w, leaving out comments, formatting
+// and positions: two files that differ only in those write the same bytes.
+// The gateway hashes it to tell whether a reload changes anything.
+func (n *Node) WriteCanonical(w io.Writer) {
+	var b bytes.Buffer
+	n.canonical(&b)
+	_, _ = w.Write(b.Bytes())
+}
+
+func (n *Node) canonical(b *bytes.Buffer) {
+	b.WriteByte('<')
+	b.WriteString(n.Name)
+	for _, a := range n.Attrs {
+		b.WriteByte(' ')
+		b.WriteString(a.Name)
+		b.WriteString("=")
+		b.WriteString(strconv.Quote(a.Value))
+	}
+	b.WriteByte('>')
+	if n.Text != "" {
+		b.WriteString(strconv.Quote(n.Text))
+	}
+	for _, c := range n.Children {
+		c.canonical(b)
+	}
+	b.WriteString("</>")
+}

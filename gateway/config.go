@@ -28,6 +28,9 @@ type API struct {
 	Plan       *engine.Plan
 	Info       *engine.Api
 	Dir        string
+	// srcHash covers the bytes of its files (and the shared parts): an API
+	// whose files did not change is reused as compiled.
+	srcHash string
 	// Hash covers everything that shapes this API's behaviour (its files,
 	// the global policy, named values, fragments). A reload that changes it
 	// counts as a change of this API.
@@ -134,7 +137,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	common := sha256.New()
 	nv := engine.NewNamedValues()
 	if data, ok := readIf(filepath.Join(dir, "named-values.xml"), &errs); ok {
-		common.Write(data)
+		// Hashed through its values (Fingerprint below), not its bytes.
 		if root, err := engine.Read(filepath.Join(dir, "named-values.xml"), data); err != nil {
 			errs.Append(err)
 		} else {
@@ -161,13 +164,13 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			if !ok {
 				continue
 			}
-			common.Write([]byte(p))
-			common.Write(data)
 			root, err := engine.Read(p, data)
 			if err != nil {
 				errs.Append(err)
 				continue
 			}
+			common.Write([]byte(e.Name()))
+			root.WriteCanonical(common)
 			if root.Name != "fragment" {
 				errs.Add(root.Pos, "", "a fragment file's root element must be <fragment>, not <%s>", root.Name)
 				continue
@@ -180,10 +183,10 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	comp.Fragments = frags
 	var global *engine.Plan
 	if data, ok := readIf(filepath.Join(dir, "policy.xml"), &errs); ok {
-		common.Write(data)
 		if root, err := engine.Read(filepath.Join(dir, "policy.xml"), data); err != nil {
 			errs.Append(err)
 		} else {
+			root.WriteCanonical(common)
 			global = comp.Compile(root, "global", nil)
 		}
 	}
@@ -214,18 +217,18 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		if !ok {
 			continue // a folder without api.xml is not an API (e.g. notes)
 		}
-		ah := sha256.New()
+		ah := sha256.New() // canonical: parsed content only
 		ah.Write(commonSum)
-		ah.Write(data)
+		sh := sha256.New() // the files' bytes: reuse an unchanged API as is
+		sh.Write(commonSum)
+		sh.Write(data)
+		var ignored engine.ErrorList // a read problem is reported below
+		if pdata, ok := readIf(filepath.Join(apiDir, "policy.xml"), &ignored); ok {
+			sh.Write(pdata)
+		}
+		srcHash := hex.EncodeToString(sh.Sum(nil))
 		if old := reusable[apiDir]; old != nil {
-			var ignored engine.ErrorList // a read problem is reported below
-			rh := sha256.New()
-			rh.Write(commonSum)
-			rh.Write(data)
-			if pdata, ok := readIf(filepath.Join(apiDir, "policy.xml"), &ignored); ok {
-				rh.Write(pdata)
-			}
-			if len(ignored) == 0 && hex.EncodeToString(rh.Sum(nil)) == old.Hash && names[old.Name] == "" && paths[old.Path] == "" {
+			if len(ignored) == 0 && srcHash == old.srcHash && names[old.Name] == "" && paths[old.Path] == "" {
 				names[old.Name], paths[old.Path] = apiFile, apiFile
 				h.Write([]byte(old.Hash))
 				snap.APIs = append(snap.APIs, old)
@@ -237,6 +240,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			errs.Append(err)
 			continue
 		}
+		root.WriteCanonical(ah)
 		api := parseAPI(root, nv, &errs)
 		if api == nil {
 			// Still compile the policy, so one run reports every problem
@@ -265,15 +269,17 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		policyFile := filepath.Join(apiDir, "policy.xml")
 		plan := global
 		if pdata, ok := readIf(policyFile, &errs); ok {
-			ah.Write(pdata)
 			if proot, err := engine.Read(policyFile, pdata); err != nil {
 				errs.Append(err)
 			} else {
+				ah.Write([]byte("policy"))
+				proot.WriteCanonical(ah)
 				plan = comp.Compile(proot, "api", global)
 			}
 		}
 		api.Plan = plan
 		api.Hash = hex.EncodeToString(ah.Sum(nil))
+		api.srcHash = srcHash
 		h.Write([]byte(api.Hash))
 		snap.APIs = append(snap.APIs, api)
 	}
