@@ -21,6 +21,7 @@ type Metrics struct {
 	RequestDuration   *prometheus.HistogramVec // api
 	Reloads           *prometheus.CounterVec   // result
 	LastReloadSuccess prometheus.Gauge
+	ReloadEventToSwap prometheus.Histogram
 	ConfigInfo        *prometheus.GaugeVec // hash
 	StoreErrors       *prometheus.CounterVec
 	Drained           *prometheus.CounterVec // api
@@ -60,6 +61,9 @@ func NewMetrics() *Metrics {
 			Help: "Configuration reloads by result: success, failure, unchanged."}, []string{"result"}),
 		LastReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tollgate_config_last_reload_success_timestamp_seconds",
 			Help: "Unix time of the last successful configuration load."}),
+		ReloadEventToSwap: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_config_reload_event_to_swap_seconds",
+			Help:    "Time from the first file event of a burst to the reload's decision (debounce included).",
+			Buckets: []float64{.01, .025, .05, .075, .1, .15, .25, .5, 1, 2.5}}),
 		ConfigInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tollgate_config_info",
 			Help: "The hash of the configuration being served (value 1)."}, []string{"hash"}),
 		StoreErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_store_errors_total",
@@ -68,7 +72,7 @@ func NewMetrics() *Metrics {
 			Help: "Sessions closed with 1012 because their API changed (drain-on-change)."}, []string{"api"}),
 	}
 	r.MustRegister(m.ActiveConns, m.Handshakes, m.HandshakeDuration, m.PolicyDuration, m.Messages, m.Bytes,
-		m.PolicyErrors, m.Closes, m.Requests, m.RequestDuration, m.Reloads, m.LastReloadSuccess, m.ConfigInfo,
+		m.PolicyErrors, m.Closes, m.Requests, m.RequestDuration, m.Reloads, m.LastReloadSuccess, m.ReloadEventToSwap, m.ConfigInfo,
 		m.StoreErrors, m.Drained)
 	return m
 }

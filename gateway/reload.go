@@ -80,6 +80,7 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 			st.Events = burst.events
 			st.eventToSwap = time.Since(burst.first)
 			st.EventToSwap = st.eventToSwap.String()
+			s.metrics.ReloadEventToSwap.Observe(st.eventToSwap.Seconds())
 		}
 	}
 	switch {
