@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,8 +107,7 @@ func (out *Url) fill(u *url.URL, scheme, host string) {
 	}
 	if u.RawQuery != "" {
 		out.QueryString = "?" + u.RawQuery
-		q, _ := url.ParseQuery(u.RawQuery)
-		out.Query = Query(q)
+		out.Query = parseQuery(u.RawQuery)
 	}
 	// No query: Query stays nil (reads of a nil map find nothing; MutableQuery makes one).
 }
@@ -129,12 +129,69 @@ func (u *Url) MutableQuery() Query {
 // SetQuery changes the query and keeps QueryString in step.
 func (u *Url) SetQuery(q Query) {
 	u.Query = q
-	enc := url.Values(q).Encode()
-	if enc == "" {
-		u.QueryString = ""
-	} else {
-		u.QueryString = "?" + enc
+	u.QueryString = encodeQuery(q)
+}
+
+// parseQuery is url.ParseQuery (pairs that do not unescape are skipped)
+// with fewer allocations: one map and one backing array for the values.
+func parseQuery(raw string) Query {
+	n := strings.Count(raw, "&") + 1
+	q := make(Query, n)
+	vals := make([]string, 0, n)
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		if part == "" || strings.Contains(part, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		k, err1 := url.QueryUnescape(k)
+		v, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if old, ok := q[k]; ok {
+			q[k] = append(old[:len(old):len(old)], v)
+			continue
+		}
+		vals = append(vals, v)
+		q[k] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
+	return q
+}
+
+// encodeQuery is "?" + url.Values.Encode() (keys sorted), or "" when empty,
+// built in one buffer.
+func encodeQuery(q Query) string {
+	if len(q) == 0 {
+		return ""
+	}
+	var arr [16]string
+	keys := arr[:0]
+	size := 0
+	for k, vs := range q {
+		keys = append(keys, k)
+		for _, v := range vs {
+			size += len(k) + len(v) + 2
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.Grow(size + 8)
+	for _, k := range keys {
+		ek := url.QueryEscape(k)
+		for _, v := range q[k] {
+			if b.Len() == 0 {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('&')
+			}
+			b.WriteString(ek)
+			b.WriteByte('=')
+			b.WriteString(url.QueryEscape(v))
+		}
+	}
+	return b.String()
 }
 
 // Headers are case-insensitive, as HTTP headers are; keys are stored in
