@@ -1150,6 +1150,7 @@ func (l *relayLeg) process(b []byte) int {
 func (l *relayLeg) drainFrom(b []byte, i int) int {
 	l.unlock()
 	l.closing = true
+	l.batchMsgs, l.batchBytes, l.nsizes = 0, 0, 0 // nothing more is forwarded
 	c := l.drain(b[i:])
 	if c < 0 {
 		l.s.kill(l.src.x)
