@@ -37,7 +37,7 @@ fi
 echo "system-deps: installing ${want[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+$SUDO apt-get install -y -qq "${want[@]}" >/dev/null
 for p in "${want[@]}"; do
 	case "$p" in
 	redis-server) command -v redis-server >/dev/null ;;
