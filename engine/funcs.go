@@ -139,7 +139,13 @@ func ParseJwt(s string) *Jwt {
 	if err != nil {
 		return nil
 	}
-	j := &Jwt{Header: tok.Header, Claims: claims}
+	return NewJwt(tok.Header, claims)
+}
+
+// NewJwt builds the expression view of a token from its header and claims
+// (asJwt and validate-jwt's output-token-variable-name share it).
+func NewJwt(header map[string]any, claims jwt.MapClaims) *Jwt {
+	j := &Jwt{Header: header, Claims: claims}
 	j.Subject, _ = claims.GetSubject()
 	j.Issuer, _ = claims.GetIssuer()
 	if id, ok := claims["jti"].(string); ok {

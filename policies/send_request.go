@@ -213,6 +213,9 @@ func calloutError(target string, ctx context.Context, err error) error {
 	return engine.NewPolicyError(engine.ReasonCallout, 502, "send-request to "+redactURL(target)+" failed: "+msg, err)
 }
 
+// applyHeader applies set-header's exists-action to h (the request's or
+// response's headers, or a send-request's). Values join with "," except
+// for headers that must repeat.
 func applyHeader(h engine.Headers, name, action string, vals []string) {
 	key := http.CanonicalHeaderKey(name)
 	if !repeatHeaders[key] && len(vals) > 1 {
@@ -227,7 +230,11 @@ func applyHeader(h engine.Headers, name, action string, vals []string) {
 			h[key] = vals
 		}
 	case "append":
-		h[key] = append(h[key], vals...)
+		if exists && !repeatHeaders[key] && len(h[key]) > 0 {
+			h[key] = []string{strings.Join(append(append([]string{}, h[key]...), vals...), ",")}
+		} else {
+			h[key] = append(h[key], vals...)
+		}
 	default:
 		h[key] = vals
 	}

@@ -117,26 +117,7 @@ func (sh *setHeader) Run(_ context.Context, s *engine.State) error {
 	if h == nil {
 		return nil
 	}
-	if !repeatHeaders[key] && len(vals) > 1 {
-		vals = []string{strings.Join(vals, ",")}
-	}
-	_, exists := h[key]
-	switch action {
-	case "delete":
-		delete(h, key)
-	case "skip":
-		if !exists {
-			h[key] = vals
-		}
-	case "append":
-		if exists && !repeatHeaders[key] && len(h[key]) > 0 {
-			h[key] = []string{strings.Join(append(append([]string{}, h[key]...), vals...), ",")}
-		} else {
-			h[key] = append(h[key], vals...)
-		}
-	default:
-		h[key] = vals
-	}
+	applyHeader(h, key, action, vals)
 	s.Tracef("%s %s", action, key)
 	return nil
 }

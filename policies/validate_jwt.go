@@ -666,23 +666,5 @@ func keyFits(alg string, key any) bool {
 // jwtValue is the validated token as expressions see it (the same type as
 // asJwt gives).
 func jwtValue(tok *jwt.Token, claims jwt.MapClaims) *engine.Jwt {
-	j := &engine.Jwt{Header: tok.Header, Claims: claims}
-	j.Subject, _ = claims.GetSubject()
-	j.Issuer, _ = claims.GetIssuer()
-	if id, ok := claims["jti"].(string); ok {
-		j.Id = id
-	}
-	if aud, err := claims.GetAudience(); err == nil {
-		j.Audiences = aud
-	}
-	if t, err := claims.GetExpirationTime(); err == nil && t != nil {
-		j.ExpirationTime = t.Time
-	}
-	if t, err := claims.GetNotBefore(); err == nil && t != nil {
-		j.NotBefore = t.Time
-	}
-	if t, err := claims.GetIssuedAt(); err == nil && t != nil {
-		j.IssuedAt = t.Time
-	}
-	return j
+	return engine.NewJwt(tok.Header, claims)
 }
