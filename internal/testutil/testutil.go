@@ -1,0 +1,92 @@
+// Package testutil holds the few test helpers that tests in several
+// packages (gateway, e2e, cmd/tollgate, store) share: writing files of an
+// apis folder, free loopback ports and a coder/websocket echo.
+package testutil
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coder/websocket"
+)
+
+// WriteFile writes content to path, creating its folders, or fails tb.
+// It saves the simplest way (os.WriteFile: open with O_TRUNC, then write),
+// which the gateway's file-watch tests rely on.
+func WriteFile(tb testing.TB, path, content string) {
+	tb.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// FreeAddr returns a loopback host:port that nothing listened on a moment
+// ago.
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// FreePort is FreeAddr's port.
+func FreePort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Echo sends every message read on c back (same type) until a read or a
+// write fails.
+func Echo(ctx context.Context, c *websocket.Conn) {
+	for {
+		typ, data, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		if err := c.Write(ctx, typ, data); err != nil {
+			return
+		}
+	}
+}
+
+// EchoBackend is a backend on a real socket: WebSocket upgrades echo every
+// message (up to 1 MiB), anything else gets 200 "ok". It is closed at
+// cleanup, its connections first.
+func EchoBackend(tb testing.TB) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			_, _ = io.WriteString(w, "ok")
+			return
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.SetReadLimit(1 << 20)
+		Echo(r.Context(), c)
+	}))
+	tb.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	return srv
+}
