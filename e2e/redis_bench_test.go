@@ -25,6 +25,8 @@ import (
 	"go.uber.org/zap"
 
 	"tollgate/engine"
+	"tollgate/internal/redistest"
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -39,7 +41,7 @@ func rdBenchStore(b *testing.B, kind string) store.Store {
 		b.Cleanup(func() { _ = m.Close() })
 		return m
 	case "redis":
-		return rdNewRedisStore(b, rdStartRedis(b), time.Second)
+		return rdNewRedisStore(b, redistest.Start(b), time.Second)
 	}
 	b.Fatalf("unknown store %q", kind)
 	return nil
@@ -94,7 +96,7 @@ func BenchmarkRedisLimitCheck(b *testing.B) {
 }
 
 func BenchmarkRedisHandshake(b *testing.B) {
-	backend := rdBackend(b)
+	backend := testutil.EchoBackend(b)
 	for _, kind := range []string{"none", "memory", "redis"} {
 		b.Run(kind, func(b *testing.B) {
 			inbound := rdBenchPolicy

@@ -10,13 +10,11 @@ package e2e
 // tests fail, they never skip.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,7 +25,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,159 +35,14 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"tollgate/gateway"
+	"tollgate/internal/redistest"
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
 )
 
 // ---------------------------------------------------------------------------
-// redis-server
-
-// rdRedis is a throw-away redis-server owned by one test: its own loopback
-// port, no persistence, killed at cleanup.
-type rdRedis struct {
-	tb   testing.TB
-	bin  string
-	port int
-	dir  string
-	cmd  *exec.Cmd
-	log  *os.File
-}
-
-// rdStartRedis starts redis-server or fails: a Redis test that quietly
-// skips proves nothing.
-func rdStartRedis(tb testing.TB) *rdRedis {
-	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		tb.Fatalf("redis-server not found on PATH (%v): these tests need a real server; install it with `apt-get install -y redis-server` (go tool task test does, via scripts/system-deps.sh)", err)
-	}
-	r := &rdRedis{tb: tb, bin: bin, port: rdFreePort(tb), dir: tb.TempDir()}
-	r.Start()
-	tb.Cleanup(r.Kill)
-	return r
-}
-
-func (r *rdRedis) Addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
-func (r *rdRedis) URL() string  { return "redis://" + r.Addr() + "/0" }
-
-// Start (re)starts the server on its port and waits until it answers PING.
-func (r *rdRedis) Start() {
-	r.tb.Helper()
-	if r.cmd != nil {
-		r.tb.Fatal("redis-server already running")
-	}
-	logPath := filepath.Join(r.dir, "redis.log")
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		r.tb.Fatalf("redis log: %v", err)
-	}
-	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", r.dir)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		r.tb.Fatalf("start redis-server: %v", err)
-	}
-	r.cmd, r.log = cmd, f
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := rdPing(r.Addr())
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			r.Kill()
-			out, _ := os.ReadFile(logPath)
-			r.tb.Fatalf("redis-server on %s did not answer PING within 10s (%v); log:\n%s", r.Addr(), err, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// Kill SIGKILLs the server (a crash) and waits for it. Safe to call twice,
-// and on a paused server.
-func (r *rdRedis) Kill() {
-	if r.cmd == nil {
-		return
-	}
-	_ = r.cmd.Process.Kill()
-	_ = r.cmd.Wait()
-	_ = r.log.Close()
-	r.cmd, r.log = nil, nil
-}
-
-// Pause freezes the server (SIGSTOP): connections stay open but nothing is
-// answered, which is what a slow or wedged Redis looks like.
-func (r *rdRedis) Pause() {
-	r.tb.Helper()
-	if err := r.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		r.tb.Fatalf("SIGSTOP redis-server: %v", err)
-	}
-}
-
-func rdPing(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(500 * time.Millisecond))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if !strings.HasPrefix(line, "+PONG") {
-		return fmt.Errorf("unexpected reply %q", line)
-	}
-	return nil
-}
-
-func rdFreePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// ---------------------------------------------------------------------------
 // backend and apis folder
-
-// rdBackend is an echo backend: WebSocket upgrades echo every message,
-// anything else gets 200 "ok".
-func rdBackend(tb testing.TB) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			_, _ = io.WriteString(w, "ok")
-			return
-		}
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		c.SetReadLimit(1 << 20)
-		for {
-			typ, data, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			if err := c.Write(r.Context(), typ, data); err != nil {
-				return
-			}
-		}
-	}))
-	tb.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-	})
-	return srv
-}
 
 // rdAPI is one API of a test apis folder: path "/" + name.
 type rdAPI struct {
@@ -267,7 +119,7 @@ func rdNewInstance(tb testing.TB, name, dir string, st store.Store, storeTimeout
 }
 
 // rdNewRedisStore is one replica's own Redis client.
-func rdNewRedisStore(tb testing.TB, r *rdRedis, timeout time.Duration) *store.Redis {
+func rdNewRedisStore(tb testing.TB, r *redistest.Server, timeout time.Duration) *store.Redis {
 	tb.Helper()
 	st, err := store.NewRedis(context.Background(), r.URL(), store.RedisOptions{Timeout: timeout})
 	if err != nil {
@@ -392,8 +244,8 @@ func rdCheckRetryAfter(t *testing.T, who string, res rdResult, max int) {
 // Two gateway replicas, each with its own Redis client, share every limit:
 // together they admit exactly the limit, then both refuse.
 func TestRedisSharedLimitsAcrossReplicas(t *testing.T) {
-	rds := rdStartRedis(t)
-	backend := rdBackend(t)
+	rds := redistest.Start(t)
+	backend := testutil.EchoBackend(t)
 	dir := rdWriteAPIs(t, backend.URL,
 		rdAPI{"ws-rlk", true, `<rate-limit-by-key calls="10" renewal-period="60" counter-key="@(&quot;ws-&quot; + context.Api.Name)"/>`},
 		rdAPI{"http-rlk", false, `<rate-limit-by-key calls="10" renewal-period="60" counter-key="@(&quot;http-&quot; + context.Api.Name)"/>`},
@@ -561,10 +413,10 @@ func (l *rdLogBuf) String() string {
 // rdStartProc runs `tollgate serve` on loopback ports against rds (given
 // with --redis, or with TOLLGATE_REDIS when viaEnv) and waits until it is
 // ready.
-func rdStartProc(t *testing.T, bin, name, dir string, rds *rdRedis, viaEnv bool, extra ...string) *rdProc {
+func rdStartProc(t *testing.T, bin, name, dir string, rds *redistest.Server, viaEnv bool, extra ...string) *rdProc {
 	t.Helper()
-	listen := "127.0.0.1:" + strconv.Itoa(rdFreePort(t))
-	admin := "127.0.0.1:" + strconv.Itoa(rdFreePort(t))
+	listen := "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
+	admin := "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
 	args := []string{"serve", "--apis", dir, "--listen", listen, "--admin", admin,
 		"--watch=false", "--log-format", "json", "--drain-timeout", "2s"}
 	// Nothing from the test's environment but PATH and HOME.
@@ -638,8 +490,8 @@ func (p *rdProc) storeErrors(policy string) float64 {
 // their leases run out.
 func TestRedisConcurrencyAcrossProcesses(t *testing.T) {
 	bin := rdBuildTollgate(t)
-	rds := rdStartRedis(t)
-	backend := rdBackend(t)
+	rds := redistest.Start(t)
+	backend := testutil.EchoBackend(t)
 	const lease = 2 * time.Second
 	dir := rdWriteAPIs(t, backend.URL,
 		rdAPI{"ws", true, `<limit-concurrency counter-key="@(&quot;tenant-a&quot;)" max-count="4" lease-seconds="2"/>`})
@@ -746,8 +598,8 @@ func TestRedisConcurrencyAcrossProcesses(t *testing.T) {
 // are enforced again once Redis is back, without restarting tollgate.
 func TestRedisOutageFailOpenFailClosedRecovery(t *testing.T) {
 	bin := rdBuildTollgate(t)
-	rds := rdStartRedis(t)
-	backend := rdBackend(t)
+	rds := redistest.Start(t)
+	backend := testutil.EchoBackend(t)
 	dir := rdWriteAPIs(t, backend.URL,
 		rdAPI{"open", true, `<rate-limit-by-key calls="3" renewal-period="60" counter-key="open"/>` +
 			`<limit-concurrency counter-key="open" max-count="100" lease-seconds="2"/>`},
@@ -832,7 +684,7 @@ func TestRedisOutageFailOpenFailClosedRecovery(t *testing.T) {
 	rds.Pause()
 	outage("paused", storeTimeout-50*time.Millisecond)
 	// 2. Redis dead (SIGKILL): connections are refused at once.
-	rds.Kill()
+	rds.Stop()
 	outage("killed", 0)
 	if n := g.storeErrors("quota-by-key"); n < 4 {
 		t.Errorf("tollgate_store_errors_total{policy=\"quota-by-key\"} = %v, want >= 4", n)

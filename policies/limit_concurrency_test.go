@@ -3,14 +3,11 @@ package policies
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
 	"tollgate/engine"
+	"tollgate/internal/redistest"
 	"tollgate/store"
 )
 
@@ -175,39 +172,16 @@ func TestLeaseKeeperLostLease(t *testing.T) {
 	k.release(h) // idempotent
 }
 
-// startRedis starts a throw-away redis-server on a free loopback port and
-// returns a Redis store on it. Without redis-server the test fails: the
-// test task installs it (scripts/system-deps.sh).
+// startRedis starts a throw-away redis-server (redistest.Start: without
+// redis-server the test fails) and returns a Redis store on it.
 func startRedis(t *testing.T) store.Store {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	srv := redistest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	st, err := store.NewRedis(ctx, srv.URL(), store.RedisOptions{})
 	if err != nil {
-		t.Fatal("redis-server not on PATH: run `apt-get install -y redis-server` (go tool task test does)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	var st *store.Redis
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		st, err = store.NewRedis(ctx, fmt.Sprintf("redis://127.0.0.1:%d/0", port), store.RedisOptions{})
-		cancel()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not come up: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+		t.Fatalf("redis store: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	return st

@@ -1,14 +1,8 @@
 package store
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,117 +11,12 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"tollgate/internal/redistest"
+	"tollgate/internal/testutil"
 )
 
-// redisServer is a throw-away redis-server owned by one test or benchmark:
-// its own loopback port, no persistence, killed at cleanup.
-type redisServer struct {
-	tb   testing.TB
-	bin  string
-	port int
-	dir  string
-	cmd  *exec.Cmd
-	log  *os.File
-}
-
-// startRedisServer starts redis-server or fails the test: a Redis test that
-// quietly skips proves nothing.
-func startRedisServer(tb testing.TB) *redisServer {
-	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		tb.Fatalf("redis-server not found on PATH (%v): the Redis store tests need a real server; install it with `apt-get install -y redis-server`", err)
-	}
-	s := &redisServer{tb: tb, bin: bin, port: freePort(tb), dir: tb.TempDir()}
-	s.Start()
-	tb.Cleanup(s.Stop)
-	return s
-}
-
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func (s *redisServer) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
-func (s *redisServer) URL() string  { return "redis://" + s.Addr() + "/0" }
-
-// Start (re)starts the server on its port and waits until it answers PING.
-func (s *redisServer) Start() {
-	s.tb.Helper()
-	if s.cmd != nil {
-		s.tb.Fatal("redis-server already running")
-	}
-	logPath := filepath.Join(s.dir, "redis.log")
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		s.tb.Fatalf("redis log: %v", err)
-	}
-	cmd := exec.Command(s.bin,
-		"--port", strconv.Itoa(s.port),
-		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
-		"--daemonize", "no",
-		"--dir", s.dir,
-	)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		s.tb.Fatalf("start redis-server: %v", err)
-	}
-	s.cmd, s.log = cmd, f
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if err := pingRaw(s.Addr()); err == nil {
-			return
-		} else if time.Now().After(deadline) {
-			s.Stop()
-			out, _ := os.ReadFile(logPath)
-			s.tb.Fatalf("redis-server on %s did not answer PING within 10s (%v); log:\n%s", s.Addr(), err, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// Stop kills the server (SIGKILL: a crash, not a clean shutdown) and waits
-// for it to exit. Safe to call twice.
-func (s *redisServer) Stop() {
-	if s.cmd == nil {
-		return
-	}
-	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
-	_ = s.log.Close()
-	s.cmd, s.log = nil, nil
-}
-
-func pingRaw(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(500 * time.Millisecond))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if !strings.HasPrefix(line, "+PONG") {
-		return fmt.Errorf("unexpected reply %q", line)
-	}
-	return nil
-}
-
-func newTestRedis(tb testing.TB, srv *redisServer, opts RedisOptions) *Redis {
+func newTestRedis(tb testing.TB, srv *redistest.Server, opts RedisOptions) *Redis {
 	tb.Helper()
 	r, err := NewRedis(context.Background(), srv.URL(), opts)
 	if err != nil {
@@ -138,14 +27,14 @@ func newTestRedis(tb testing.TB, srv *redisServer, opts RedisOptions) *Redis {
 }
 
 // rawClient is a plain go-redis client for inspecting and poking the server.
-func rawClient(tb testing.TB, srv *redisServer) *redis.Client {
+func rawClient(tb testing.TB, srv *redistest.Server) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	tb.Cleanup(func() { _ = c.Close() })
 	return c
 }
 
 func TestRedisContract(t *testing.T) {
-	srv := startRedisServer(t)
+	srv := redistest.Start(t)
 	runContract(t, func(t *testing.T) Store {
 		// A generous per-call timeout: this suite checks semantics, not
 		// latency, and runs under the race detector on small machines.
@@ -154,7 +43,7 @@ func TestRedisContract(t *testing.T) {
 }
 
 func TestRedisClockContract(t *testing.T) {
-	srv := startRedisServer(t)
+	srv := redistest.Start(t)
 	runClockContract(t, func(t *testing.T) clockStore {
 		r := newTestRedis(t, srv, RedisOptions{Timeout: 2 * time.Second})
 		var now atomic.Pointer[time.Time]
@@ -164,7 +53,7 @@ func TestRedisClockContract(t *testing.T) {
 }
 
 func TestRedisReplicasShareLimits(t *testing.T) {
-	srv := startRedisServer(t)
+	srv := redistest.Start(t)
 	a := newTestRedis(t, srv, RedisOptions{Timeout: 2 * time.Second})
 	b := newTestRedis(t, srv, RedisOptions{Timeout: 2 * time.Second})
 	replicas := []Store{a, b}
@@ -221,7 +110,7 @@ func TestRedisReplicasShareLimits(t *testing.T) {
 // Every key carries the prefix and an expiry; distinct prefixes are
 // distinct namespaces.
 func TestRedisPrefixAndExpiry(t *testing.T) {
-	srv := startRedisServer(t)
+	srv := redistest.Start(t)
 	s1 := newTestRedis(t, srv, RedisOptions{Prefix: "one:", Timeout: 2 * time.Second})
 	s2 := newTestRedis(t, srv, RedisOptions{Prefix: "two:", Timeout: 2 * time.Second})
 	ctx := ctxT(t)
@@ -263,7 +152,7 @@ func TestRedisPrefixAndExpiry(t *testing.T) {
 // A killed server makes calls fail fast with ErrUnavailable; once it is back
 // on the same address the same client recovers by itself.
 func TestRedisDownAndBack(t *testing.T) {
-	srv := startRedisServer(t)
+	srv := redistest.Start(t)
 	r := newTestRedis(t, srv, RedisOptions{}) // default 50ms timeout
 	if _, err := r.RateLimit(ctxT(t), "k", 10, time.Minute, 1); err != nil {
 		t.Fatal(err)
@@ -322,7 +211,7 @@ func TestRedisDownAndBack(t *testing.T) {
 // A server that accepts but does not answer (CLIENT PAUSE) must not hang
 // calls: they give up after the timeout with ErrUnavailable.
 func TestRedisSlowServerTimesOut(t *testing.T) {
-	srv := startRedisServer(t)
+	srv := redistest.Start(t)
 	r := newTestRedis(t, srv, RedisOptions{Timeout: 100 * time.Millisecond})
 	if _, err := r.RateLimit(ctxT(t), "k", 10, time.Minute, 1); err != nil {
 		t.Fatal(err)
@@ -357,7 +246,7 @@ func TestRedisSlowServerTimesOut(t *testing.T) {
 }
 
 func TestNewRedisErrors(t *testing.T) {
-	port := freePort(t) // nothing listens there
+	port := testutil.FreePort(t) // nothing listens there
 	begin := time.Now()
 	_, err := NewRedis(context.Background(), "redis://127.0.0.1:"+strconv.Itoa(port), RedisOptions{})
 	if !errors.Is(err, ErrUnavailable) {
@@ -372,7 +261,7 @@ func TestNewRedisErrors(t *testing.T) {
 }
 
 func TestRedisClosed(t *testing.T) {
-	srv := startRedisServer(t)
+	srv := redistest.Start(t)
 	r, err := NewRedis(context.Background(), srv.URL(), RedisOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -386,7 +275,7 @@ func TestRedisClosed(t *testing.T) {
 }
 
 func TestIsUnavailable(t *testing.T) {
-	srv := startRedisServer(t)
+	srv := redistest.Start(t)
 	raw := rawClient(t, srv)
 	// A server-side error about the request is not an outage.
 	err := raw.Eval(ctxT(t), "return redis.call('NOPE')", nil).Err()
@@ -399,7 +288,7 @@ func TestIsUnavailable(t *testing.T) {
 }
 
 func BenchmarkRedisRateLimit(b *testing.B) {
-	srv := startRedisServer(b)
+	srv := redistest.Start(b)
 	r := newTestRedis(b, srv, RedisOptions{Timeout: time.Second})
 	var id atomic.Int64
 	b.ReportAllocs()
@@ -417,7 +306,7 @@ func BenchmarkRedisRateLimit(b *testing.B) {
 }
 
 func BenchmarkRedisAcquire(b *testing.B) {
-	srv := startRedisServer(b)
+	srv := redistest.Start(b)
 	r := newTestRedis(b, srv, RedisOptions{Timeout: time.Second})
 	var id atomic.Int64
 	b.ReportAllocs()
@@ -442,7 +331,7 @@ func BenchmarkRedisAcquire(b *testing.B) {
 // A Lazy store comes up while Redis is down, answers ErrUnavailable, and
 // works once Redis starts (a gateway replica restarting during an outage).
 func TestRedisLazyStartsWhileDown(t *testing.T) {
-	srv := startRedisServer(t)
+	srv := redistest.Start(t)
 	srv.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
