@@ -11,7 +11,6 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -22,6 +21,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"tollgate/gateway"
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 )
 
@@ -49,22 +49,14 @@ func TestValidateJwtWebSocketQueryToken(t *testing.T) {
 		if err := c.Write(ctx, websocket.MessageText, []byte("hello "+r.Header.Get("X-User"))); err != nil {
 			return
 		}
-		for {
-			typ, data, err := c.Read(ctx)
-			if err != nil {
-				return
-			}
-			if err := c.Write(ctx, typ, data); err != nil {
-				return
-			}
-		}
+		testutil.Echo(ctx, c)
 	}))
 	defer backend.Close()
 
 	dir := t.TempDir()
-	jwtWriteFile(t, filepath.Join(dir, "chat", "api.xml"),
+	testutil.WriteFile(t, filepath.Join(dir, "chat", "api.xml"),
 		`<api name="chat" type="websocket" path="/chat" service-url="ws://`+strings.TrimPrefix(backend.URL, "http://")+`/"/>`)
-	jwtWriteFile(t, filepath.Join(dir, "chat", "policy.xml"), `<policies>
+	testutil.WriteFile(t, filepath.Join(dir, "chat", "policy.xml"), `<policies>
   <inbound>
     <validate-jwt query-parameter-name="access_token" output-token-variable-name="jwt">
       <openid-config url="`+idp.URL+`/.well-known/openid-configuration" timeout="5"/>
@@ -197,16 +189,6 @@ func jwtSignRS(t *testing.T, key *rsa.PrivateKey, kid string, claims jwt.MapClai
 	return s
 }
 
-func jwtWriteFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // cors and ip-filter on an HTTP API, through the gateway: the preflight is
 // answered without the backend, and the CORS headers cors records in
 // inbound reach the client on the backend's response. (Kept in this file:
@@ -220,8 +202,8 @@ func TestCorsAndIPFilterThroughGateway(t *testing.T) {
 	}))
 	defer backend.Close()
 	dir := t.TempDir()
-	jwtWriteFile(t, filepath.Join(dir, "items", "api.xml"), `<api name="items" type="http" path="/items" service-url="`+backend.URL+`/"/>`)
-	jwtWriteFile(t, filepath.Join(dir, "items", "policy.xml"), `<policies>
+	testutil.WriteFile(t, filepath.Join(dir, "items", "api.xml"), `<api name="items" type="http" path="/items" service-url="`+backend.URL+`/"/>`)
+	testutil.WriteFile(t, filepath.Join(dir, "items", "policy.xml"), `<policies>
   <inbound>
     <cors allow-credentials="true">
       <allowed-origins><origin>https://app.example.com</origin></allowed-origins>

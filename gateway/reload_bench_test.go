@@ -21,6 +21,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -71,23 +72,23 @@ func hrRealisticPolicy(name, version string) string {
 // hrWrite100 writes 100 API folders (half WebSocket, half HTTP) plus a
 // global policy, named values and a fragment into dir.
 func hrWrite100(tb testing.TB, dir, wsURL, restURL string) {
-	hrWrite(tb, filepath.Join(dir, "policy.xml"), `<policies>
+	testutil.WriteFile(tb, filepath.Join(dir, "policy.xml"), `<policies>
   <inbound><set-header name="X-Gateway" exists-action="override"><value>{{gateway-name}}</value></set-header></inbound>
   <outbound><set-header name="X-Served-By" exists-action="override"><value>tollgate</value></set-header></outbound>
 </policies>
 `)
-	hrWrite(tb, filepath.Join(dir, "named-values.xml"), `<named-values><named-value name="gateway-name" default="bench"/></named-values>`)
-	hrWrite(tb, filepath.Join(dir, "fragments", "cors.xml"), `<fragment><set-header name="Vary" exists-action="append"><value>Origin</value></set-header></fragment>`)
+	testutil.WriteFile(tb, filepath.Join(dir, "named-values.xml"), `<named-values><named-value name="gateway-name" default="bench"/></named-values>`)
+	testutil.WriteFile(tb, filepath.Join(dir, "fragments", "cors.xml"), `<fragment><set-header name="Vary" exists-action="append"><value>Origin</value></set-header></fragment>`)
 	for i := 0; i < 100; i++ {
 		name := fmt.Sprintf("api%03d", i)
 		typ, svc := "websocket", wsURL
 		if i%2 == 1 {
 			typ, svc = "http", restURL
 		}
-		hrWrite(tb, filepath.Join(dir, name, "api.xml"), fmt.Sprintf(
+		testutil.WriteFile(tb, filepath.Join(dir, name, "api.xml"), fmt.Sprintf(
 			"<api name=%q type=%q path=\"/%s\" service-url=%q idle-timeout=\"120\" max-connections=\"5000\" drain-on-change=\"false\"/>\n",
 			name, typ, name, svc))
-		hrWrite(tb, filepath.Join(dir, name, "policy.xml"), hrRealisticPolicy(name, "v0"))
+		testutil.WriteFile(tb, filepath.Join(dir, name, "policy.xml"), hrRealisticPolicy(name, "v0"))
 	}
 }
 
@@ -119,7 +120,7 @@ func BenchmarkReload100APIs(b *testing.B) {
 	for b.Loop() {
 		i++
 		b.StopTimer()
-		hrWrite(b, policy, hrRealisticPolicy("api042", "v"+strconv.Itoa(i)))
+		testutil.WriteFile(b, policy, hrRealisticPolicy("api042", "v"+strconv.Itoa(i)))
 		b.StartTimer()
 		t0 := time.Now()
 		if st := srv.Reload("bench"); st.Result != ReloadSuccess {
@@ -165,7 +166,7 @@ func BenchmarkWatchEventToSwap100APIs(b *testing.B) {
 			if v%2 == 0 {
 				hrRenameOver(b, policy, hrRealisticPolicy("api042", version))
 			} else {
-				hrWrite(b, policy, hrRealisticPolicy("api042", version))
+				testutil.WriteFile(b, policy, hrRealisticPolicy("api042", version))
 			}
 			d := e.waitHello("/api042", "hello "+version, t0)
 			st := e.srv.LastReload()

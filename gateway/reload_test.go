@@ -27,6 +27,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -72,15 +73,7 @@ func hrNew(t testing.TB) *hrEnv {
 		if err := c.Write(ctx, websocket.MessageText, []byte("hello "+r.Header.Get("X-Version"))); err != nil {
 			return
 		}
-		for {
-			typ, data, err := c.Read(ctx)
-			if err != nil {
-				return
-			}
-			if err := c.Write(ctx, typ, data); err != nil {
-				return
-			}
-		}
+		testutil.Echo(ctx, c)
 	}))
 	t.Cleanup(wsb.Close)
 	e.wsURL = "ws" + strings.TrimPrefix(wsb.URL, "http")
@@ -170,19 +163,8 @@ func (e *hrEnv) apiXML(name, path, attrs string) string {
 // writeAPI writes a WebSocket API folder: name/api.xml and name/policy.xml.
 func (e *hrEnv) writeAPI(name, path, version, attrs string) {
 	e.t.Helper()
-	hrWrite(e.t, filepath.Join(e.dir, name, "api.xml"), e.apiXML(name, path, attrs))
-	hrWrite(e.t, filepath.Join(e.dir, name, "policy.xml"), hrPolicy(version))
-}
-
-// hrWrite writes a file the simplest way (open with O_TRUNC, write).
-func hrWrite(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(e.t, filepath.Join(e.dir, name, "api.xml"), e.apiXML(name, path, attrs))
+	testutil.WriteFile(e.t, filepath.Join(e.dir, name, "policy.xml"), hrPolicy(version))
 }
 
 // hrRenameOver writes a temporary file next to path and renames it onto
@@ -426,7 +408,7 @@ func TestReloadSIGHUPTrigger(t *testing.T) {
 		t.Fatalf("startup status: %+v", st)
 	}
 
-	hrWrite(t, filepath.Join(e.dir, "chat", "policy.xml"), hrPolicy("v2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "chat", "policy.xml"), hrPolicy("v2"))
 	st := e.srv.Reload("SIGHUP")
 	if st.Result != ReloadSuccess || st.Trigger != "SIGHUP" || st.PreviousHash != first.Hash || st.ConfigHash == first.Hash ||
 		st.ConfigHash != e.srv.Current().Hash || st.APIs != 1 || strings.Join(st.Changed, ",") != "~chat" {
@@ -436,7 +418,7 @@ func TestReloadSIGHUPTrigger(t *testing.T) {
 	e.mustEcho("after a valid reload", live)
 
 	second := e.srv.Current()
-	hrWrite(t, filepath.Join(e.dir, "chat", "policy.xml"), hrBadPolicy("v3"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "chat", "policy.xml"), hrBadPolicy("v3"))
 	st = e.srv.Reload("SIGHUP")
 	if st.Result != ReloadFailure || st.ConfigHash != second.Hash || e.srv.Current() != second || len(st.Errors) != 1 {
 		t.Fatalf("invalid reload: %+v", st)
@@ -450,7 +432,7 @@ func TestReloadSIGHUPTrigger(t *testing.T) {
 	e.wantHello("/chat", "hello v2")
 	e.mustEcho("after an invalid reload", live)
 
-	hrWrite(t, filepath.Join(e.dir, "chat", "policy.xml"), hrPolicy("v2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "chat", "policy.xml"), hrPolicy("v2"))
 	st = e.srv.Reload("SIGHUP")
 	if st.Result != ReloadUnchanged || e.srv.Current() != second {
 		t.Fatalf("fixed back to the running content: %+v", st)
@@ -478,8 +460,8 @@ func TestReloadStatusEndpoint(t *testing.T) {
 
 	// An invalid edit: failure with file:line:col errors; old config stays.
 	t0 := time.Now()
-	hrWrite(t, filepath.Join(e.dir, "news", "policy.xml"), hrBadPolicy("v2"))
-	hrWrite(t, filepath.Join(e.dir, "chat", "api.xml"), e.apiXML("chat", "/chat", `idle-timeout="soon"`))
+	testutil.WriteFile(t, filepath.Join(e.dir, "news", "policy.xml"), hrBadPolicy("v2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "chat", "api.xml"), e.apiXML("chat", "/chat", `idle-timeout="soon"`))
 	st := e.waitReload(t0)
 	if st.Result != ReloadFailure {
 		t.Fatalf("got %+v", st)
@@ -509,8 +491,8 @@ func TestReloadStatusEndpoint(t *testing.T) {
 
 	// Fixing it: success.
 	t0 = time.Now()
-	hrWrite(t, filepath.Join(e.dir, "news", "policy.xml"), hrPolicy("v2"))
-	hrWrite(t, filepath.Join(e.dir, "chat", "api.xml"), e.apiXML("chat", "/chat", `idle-timeout="60"`))
+	testutil.WriteFile(t, filepath.Join(e.dir, "news", "policy.xml"), hrPolicy("v2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "chat", "api.xml"), e.apiXML("chat", "/chat", `idle-timeout="60"`))
 	e.waitHello("/news", "hello v2", t0)
 	st = e.waitReload(t0)
 	m = e.statusJSON()
@@ -549,7 +531,7 @@ func TestReloadUnchanged(t *testing.T) {
 		t.Fatalf("touch: %+v", st)
 	}
 	t0 = time.Now()
-	hrWrite(t, policy, hrPolicy("v1"))
+	testutil.WriteFile(t, policy, hrPolicy("v1"))
 	if st := e.waitReload(t0); st.Result != ReloadUnchanged {
 		t.Fatalf("identical bytes: %+v", st)
 	}
@@ -586,10 +568,10 @@ func TestReloadRateLimitSurvives(t *testing.T) {
 	rest := func(name, path string) string {
 		return fmt.Sprintf("<api name=%q type=\"http\" path=%q service-url=%q/>\n", name, path, e.restURL)
 	}
-	hrWrite(t, filepath.Join(e.dir, "bykey", "api.xml"), rest("bykey", "/bykey"))
-	hrWrite(t, filepath.Join(e.dir, "bykey", "policy.xml"), byKey("v1"))
-	hrWrite(t, filepath.Join(e.dir, "perapi", "api.xml"), rest("perapi", "/perapi"))
-	hrWrite(t, filepath.Join(e.dir, "perapi", "policy.xml"), perAPI("v1"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "bykey", "api.xml"), rest("bykey", "/bykey"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "bykey", "policy.xml"), byKey("v1"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "perapi", "api.xml"), rest("perapi", "/perapi"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "perapi", "policy.xml"), perAPI("v1"))
 	e.start(false)
 	get := func(path string) (int, string) {
 		t.Helper()
@@ -609,8 +591,8 @@ func TestReloadRateLimitSurvives(t *testing.T) {
 		}
 	}
 	// A changed but compatible document: the same limits, a new header value.
-	hrWrite(t, filepath.Join(e.dir, "bykey", "policy.xml"), byKey("v2"))
-	hrWrite(t, filepath.Join(e.dir, "perapi", "policy.xml"), perAPI("v2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "bykey", "policy.xml"), byKey("v2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "perapi", "policy.xml"), perAPI("v2"))
 	if st := e.srv.Reload("test"); st.Result != ReloadSuccess || len(st.Changed) != 2 {
 		t.Fatalf("reload: %+v", st)
 	}
@@ -643,8 +625,8 @@ func TestReloadDrainOnChange(t *testing.T) {
 	b, c, gone := e.open("/b"), e.open("/c"), e.open("/gone")
 
 	t0 := time.Now()
-	hrWrite(t, filepath.Join(e.dir, "a", "policy.xml"), hrPolicy("v2"))
-	hrWrite(t, filepath.Join(e.dir, "c", "policy.xml"), hrPolicy("v2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "a", "policy.xml"), hrPolicy("v2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "c", "policy.xml"), hrPolicy("v2"))
 	if err := os.RemoveAll(filepath.Join(e.dir, "gone")); err != nil {
 		t.Fatal(err)
 	}
@@ -765,7 +747,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		case 1, 3: // valid, alternately written in place and renamed over
 			e.writeAPI("game", "/game", version, "")
 			if i%4 == 1 {
-				hrWrite(t, policy, hrPolicy(version))
+				testutil.WriteFile(t, policy, hrPolicy(version))
 			} else {
 				hrRenameOver(t, policy, hrPolicy(version))
 			}
@@ -796,8 +778,8 @@ func TestReloadUnderLoad(t *testing.T) {
 			e.wantHello("/chat", "hello "+live)
 			e.wantHello("/game", "hello "+live)
 		case 0: // invalid: truncated XML, and a bad api.xml
-			hrWrite(t, policy, hrPolicy(version)[:40])
-			hrWrite(t, filepath.Join(e.dir, "game", "api.xml"), e.apiXML("game", "/game", `max-connections="many"`))
+			testutil.WriteFile(t, policy, hrPolicy(version)[:40])
+			testutil.WriteFile(t, filepath.Join(e.dir, "game", "api.xml"), e.apiXML("game", "/game", `max-connections="many"`))
 			if st := e.waitReload(t0); st.Result != ReloadFailure || len(st.Errors) != 2 {
 				t.Fatalf("reload %d: %+v", i, st)
 			}
@@ -827,7 +809,7 @@ func TestReloadReusesUnchangedAPIs(t *testing.T) {
 	e.writeAPI("b", "/b", "v1", "")
 	e.start(false)
 	s1 := e.srv.Current()
-	hrWrite(t, filepath.Join(e.dir, "b", "policy.xml"), hrPolicy("v2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "b", "policy.xml"), hrPolicy("v2"))
 	if st := e.srv.Reload("test"); st.Result != ReloadSuccess {
 		t.Fatalf("%+v", st)
 	}
@@ -837,7 +819,7 @@ func TestReloadReusesUnchangedAPIs(t *testing.T) {
 	}
 	e.wantHello("/a", "hello v1")
 	e.wantHello("/b", "hello v2")
-	hrWrite(t, filepath.Join(e.dir, "policy.xml"), `<policies><inbound><set-header name="X-Global" exists-action="override"><value>1</value></set-header></inbound></policies>`)
+	testutil.WriteFile(t, filepath.Join(e.dir, "policy.xml"), `<policies><inbound><set-header name="X-Global" exists-action="override"><value>1</value></set-header></inbound></policies>`)
 	if st := e.srv.Reload("test"); st.Result != ReloadSuccess || len(st.Changed) != 2 {
 		t.Fatalf("%+v", st)
 	}
@@ -863,8 +845,8 @@ func TestReloadDrainLateSession(t *testing.T) {
 	e.writeAPI("b", "/b", "v1", "")
 	e.start(false)
 	oldA, oldB := e.srv.Current().API("a").Hash, e.srv.Current().API("b").Hash
-	hrWrite(t, filepath.Join(e.dir, "a", "policy.xml"), hrPolicy("v2"))
-	hrWrite(t, filepath.Join(e.dir, "b", "policy.xml"), hrPolicy("v2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "a", "policy.xml"), hrPolicy("v2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "b", "policy.xml"), hrPolicy("v2"))
 	if st := e.srv.Reload("test"); st.Result != ReloadSuccess {
 		t.Fatalf("%+v", st)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tollgate/internal/testutil"
 )
 
 // TestWatchInPlaceWrite: the file is rewritten in place (same inode, no
@@ -104,7 +106,7 @@ func TestWatchRenameOver(t *testing.T) {
 	if err := os.Rename(policy, policy+"~"); err != nil {
 		t.Fatal(err)
 	}
-	hrWrite(t, policy, hrPolicy("v3-vim"))
+	testutil.WriteFile(t, policy, hrPolicy("v3-vim"))
 	if err := os.Remove(policy + "~"); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +117,7 @@ func TestWatchRenameOver(t *testing.T) {
 
 	// And the new file is watched like the old one.
 	t0 = time.Now()
-	hrWrite(t, policy, hrPolicy("v4"))
+	testutil.WriteFile(t, policy, hrPolicy("v4"))
 	e.waitHello("/chat", "hello v4", t0)
 	e.mustEcho("rename-over saves", live)
 }
@@ -133,20 +135,20 @@ func TestWatchNewAPIFolder(t *testing.T) {
 		t.Fatalf("%+v", st)
 	}
 	t0 = time.Now()
-	hrWrite(t, filepath.Join(e.dir, "games", "policy.xml"), hrPolicy("g2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "games", "policy.xml"), hrPolicy("g2"))
 	e.waitHello("/games", "hello g2", t0)
 
 	// A folder copied in one go by a deploy tool (cp -r of a prepared tree).
 	staged := filepath.Join(t.TempDir(), "news")
-	hrWrite(t, filepath.Join(staged, "api.xml"), e.apiXML("news", "/news", ""))
-	hrWrite(t, filepath.Join(staged, "policy.xml"), hrPolicy("n1"))
+	testutil.WriteFile(t, filepath.Join(staged, "api.xml"), e.apiXML("news", "/news", ""))
+	testutil.WriteFile(t, filepath.Join(staged, "policy.xml"), hrPolicy("n1"))
 	t0 = time.Now()
 	if err := os.Rename(staged, filepath.Join(e.dir, "news")); err != nil {
 		t.Fatal(err)
 	}
 	e.waitHello("/news", "hello n1", t0)
 	t0 = time.Now()
-	hrWrite(t, filepath.Join(e.dir, "news", "policy.xml"), hrPolicy("n2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "news", "policy.xml"), hrPolicy("n2"))
 	e.waitHello("/news", "hello n2", t0)
 }
 
@@ -192,9 +194,9 @@ func TestWatchConfigMapSymlinkSwap(t *testing.T) {
 		t.Helper()
 		gen++
 		ts := "..2026_01_01_00_00_0" + strconv.Itoa(gen)
-		hrWrite(t, filepath.Join(e.dir, ts, "chat", "api.xml"), e.apiXML("chat", "/chat", ""))
-		hrWrite(t, filepath.Join(e.dir, ts, "chat", "policy.xml"), hrPolicy(version))
-		hrWrite(t, filepath.Join(e.dir, ts, "named-values.xml"), "<named-values/>\n")
+		testutil.WriteFile(t, filepath.Join(e.dir, ts, "chat", "api.xml"), e.apiXML("chat", "/chat", ""))
+		testutil.WriteFile(t, filepath.Join(e.dir, ts, "chat", "policy.xml"), hrPolicy(version))
+		testutil.WriteFile(t, filepath.Join(e.dir, ts, "named-values.xml"), "<named-values/>\n")
 		tmp := filepath.Join(e.dir, "..data_tmp")
 		if err := os.Symlink(ts, tmp); err != nil {
 			t.Fatal(err)
@@ -231,7 +233,7 @@ func TestWatchConfigMapSymlinkSwap(t *testing.T) {
 	}
 	// An edit made inside the current target (not through a swap) is seen too.
 	t0 := time.Now()
-	hrWrite(t, filepath.Join(e.dir, "..data", "chat", "policy.xml"), hrPolicy("c5"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "..data", "chat", "policy.xml"), hrPolicy("c5"))
 	e.waitHello("/chat", "hello c5", t0)
 	e.mustEcho("ConfigMap swaps", live)
 	for _, f := range e.w.Folders() {
@@ -248,8 +250,8 @@ func TestWatchRootSymlinkSwap(t *testing.T) {
 	base := t.TempDir()
 	release := func(n int, version string) string {
 		dir := filepath.Join(base, "releases", strconv.Itoa(n))
-		hrWrite(t, filepath.Join(dir, "chat", "api.xml"), e.apiXML("chat", "/chat", ""))
-		hrWrite(t, filepath.Join(dir, "chat", "policy.xml"), hrPolicy(version))
+		testutil.WriteFile(t, filepath.Join(dir, "chat", "api.xml"), e.apiXML("chat", "/chat", ""))
+		testutil.WriteFile(t, filepath.Join(dir, "chat", "policy.xml"), hrPolicy(version))
 		return dir
 	}
 	current := filepath.Join(base, "current")
@@ -272,11 +274,11 @@ func TestWatchRootSymlinkSwap(t *testing.T) {
 		e.waitHello("/chat", "hello r"+strconv.Itoa(n), t0)
 	}
 	t0 := time.Now()
-	hrWrite(t, filepath.Join(current, "chat", "policy.xml"), hrPolicy("r3-edited"))
+	testutil.WriteFile(t, filepath.Join(current, "chat", "policy.xml"), hrPolicy("r3-edited"))
 	e.waitHello("/chat", "hello r3-edited", t0)
 	// Unrelated files next to the link do not cause reloads.
 	before := e.srv.LastReload()
-	hrWrite(t, filepath.Join(base, "unrelated.txt"), "x")
+	testutil.WriteFile(t, filepath.Join(base, "unrelated.txt"), "x")
 	time.Sleep(3 * DefaultWatchDebounce)
 	if e.srv.LastReload() != before {
 		t.Errorf("a file next to the apis link caused a reload: %+v", e.srv.LastReload())
@@ -296,7 +298,7 @@ func TestWatchBurstDebounced(t *testing.T) {
 	policy := filepath.Join(e.dir, "chat", "policy.xml")
 	t0 := time.Now()
 	for i := 1; i <= 50; i++ {
-		hrWrite(t, policy, hrPolicy("b"+strconv.Itoa(i)))
+		testutil.WriteFile(t, policy, hrPolicy("b"+strconv.Itoa(i)))
 		time.Sleep(4 * time.Millisecond)
 	}
 	burst := time.Since(t0)
@@ -316,24 +318,24 @@ func TestWatchBurstDebounced(t *testing.T) {
 // watched like API files.
 func TestWatchSharedFiles(t *testing.T) {
 	e := hrNew(t)
-	hrWrite(t, filepath.Join(e.dir, "chat", "api.xml"), e.apiXML("chat", "/chat", ""))
-	hrWrite(t, filepath.Join(e.dir, "chat", "policy.xml"), `<policies><inbound><include-fragment fragment-id="version"/></inbound></policies>`)
-	hrWrite(t, filepath.Join(e.dir, "named-values.xml"), `<named-values><named-value name="v" default="n1"/></named-values>`)
+	testutil.WriteFile(t, filepath.Join(e.dir, "chat", "api.xml"), e.apiXML("chat", "/chat", ""))
+	testutil.WriteFile(t, filepath.Join(e.dir, "chat", "policy.xml"), `<policies><inbound><include-fragment fragment-id="version"/></inbound></policies>`)
+	testutil.WriteFile(t, filepath.Join(e.dir, "named-values.xml"), `<named-values><named-value name="v" default="n1"/></named-values>`)
 	fragment := func(v string) string {
 		return `<fragment><set-header name="X-Version" exists-action="override"><value>` + v + `</value></set-header></fragment>`
 	}
-	hrWrite(t, filepath.Join(e.dir, "fragments", "version.xml"), fragment("{{v}}"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "fragments", "version.xml"), fragment("{{v}}"))
 	e.start(true)
 	e.wantHello("/chat", "hello n1")
 	t0 := time.Now()
-	hrWrite(t, filepath.Join(e.dir, "named-values.xml"), `<named-values><named-value name="v" default="n2"/></named-values>`)
+	testutil.WriteFile(t, filepath.Join(e.dir, "named-values.xml"), `<named-values><named-value name="v" default="n2"/></named-values>`)
 	e.waitHello("/chat", "hello n2", t0)
 	t0 = time.Now()
 	hrRenameOver(t, filepath.Join(e.dir, "fragments", "version.xml"), fragment("f3"))
 	e.waitHello("/chat", "hello f3", t0)
 	t0 = time.Now()
-	hrWrite(t, filepath.Join(e.dir, "policy.xml"), `<policies><inbound><set-header name="X-Global" exists-action="override"><value>g</value></set-header></inbound></policies>`)
-	hrWrite(t, filepath.Join(e.dir, "chat", "policy.xml"), `<policies><inbound><base/><set-header name="X-Version" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("X-Global", "") + "4")</value></set-header></inbound></policies>`)
+	testutil.WriteFile(t, filepath.Join(e.dir, "policy.xml"), `<policies><inbound><set-header name="X-Global" exists-action="override"><value>g</value></set-header></inbound></policies>`)
+	testutil.WriteFile(t, filepath.Join(e.dir, "chat", "policy.xml"), `<policies><inbound><base/><set-header name="X-Version" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("X-Global", "") + "4")</value></set-header></inbound></policies>`)
 	e.waitHello("/chat", "hello g4", t0)
 }
 
@@ -353,7 +355,7 @@ func TestWatchRecreatedFolder(t *testing.T) {
 		e.writeAPI("chat", "/chat", v, "")
 		e.waitHello("/chat", "hello "+v, t0)
 		t0 = time.Now()
-		hrWrite(t, filepath.Join(e.dir, "chat", "policy.xml"), hrPolicy(v+"-edit"))
+		testutil.WriteFile(t, filepath.Join(e.dir, "chat", "policy.xml"), hrPolicy(v+"-edit"))
 		e.waitHello("/chat", "hello "+v+"-edit", t0)
 	}
 }
@@ -368,7 +370,7 @@ func TestWatchClose(t *testing.T) {
 	}
 	_ = e.w.Close() // twice is fine
 	before := e.srv.LastReload()
-	hrWrite(t, filepath.Join(e.dir, "chat", "policy.xml"), hrPolicy("v2"))
+	testutil.WriteFile(t, filepath.Join(e.dir, "chat", "policy.xml"), hrPolicy("v2"))
 	time.Sleep(3 * DefaultWatchDebounce)
 	if e.srv.LastReload() != before {
 		t.Fatal("reloaded after Close")

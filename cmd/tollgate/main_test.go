@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"tollgate/internal/testutil"
 )
 
 func TestCheckRepoAPIs(t *testing.T) {
@@ -22,13 +24,7 @@ func TestCheckRepoAPIs(t *testing.T) {
 func TestCheckBrokenFolder(t *testing.T) {
 	dir := t.TempDir()
 	write := func(rel, content string) {
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFile(t, filepath.Join(dir, rel), content)
 	}
 	write("a/api.xml", `<api name="a" type="grpc" path="/a" service-url="http://h/"/>`)
 	write("b/api.xml", `<api name="b" type="http" path="/b" service-url="http://h/" timout="3"/>`)

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"tollgate/internal/testutil"
 )
 
 // TestServeReloadsOnSIGHUPAndFileChange runs `tollgate serve` in-process:
@@ -31,20 +32,14 @@ func TestServeReloadsOnSIGHUPAndFileChange(t *testing.T) {
 	dir := t.TempDir()
 	write := func(rel, content string) {
 		t.Helper()
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFile(t, filepath.Join(dir, rel), content)
 	}
 	policy := func(v string) string {
 		return `<policies><inbound><set-header name="X-Version" exists-action="override"><value>` + v + `</value></set-header></inbound></policies>`
 	}
 	write("orders/api.xml", `<api name="orders" type="http" path="/orders" service-url="`+backend.URL+`"/>`)
 	write("orders/policy.xml", policy("v1"))
-	listen, admin := freeAddr(t), freeAddr(t)
+	listen, admin := testutil.FreeAddr(t), testutil.FreeAddr(t)
 
 	done := make(chan int, 1)
 	go func() {
@@ -112,14 +107,4 @@ func TestServeReloadsOnSIGHUPAndFileChange(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop on SIGTERM")
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
