@@ -4,12 +4,12 @@
 // page's Origin is the app's host:port, which the gateway lets in through
 // the signalr-page-origins named value (env SIGNALR_PAGE_ORIGINS).
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { freePort, metric, startChat, startGateway } from "./helpers.mjs";
+import {
+  chromiumArgs, chromiumPath, freePort, metric, openPage as openChatPage, sendFrom, startChat, startGateway, waitForMessage,
+} from "./helpers.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const SCREENSHOT = process.env.CHAT_GATEWAY_SCREENSHOT || "/tmp/chat-gateway.png";
 
 let chat;
@@ -17,23 +17,14 @@ let gw;
 let browser;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
-  }
+  const executablePath = chromiumPath();
   // The gateway's port first, so the page's default hub URL can name it.
   const gwPort = await freePort();
   chat = await startChat(["--page-hub-url", `http://127.0.0.1:${gwPort}/chat`]);
   gw = await startGateway(chat, { port: gwPort, env: { SIGNALR_PAGE_ORIGINS: new URL(chat.appURL).host } });
   // A fresh temporary profile (playwright's launch makes one and deletes it
-  // on close). This machine has no internet: keep every background fetch off.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  });
+  // on close).
+  browser = await chromium.launch({ executablePath, headless: true, args: chromiumArgs });
 });
 
 after(async () => {
@@ -42,29 +33,9 @@ after(async () => {
   await chat?.stop();
 });
 
-async function openPage(context, url, state = "connected") {
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (err) => errors.push(err.message));
-  await page.goto(url);
-  try {
-    await page.waitForSelector(`#status[data-state="${state}"]`, { timeout: 15000 });
-  } catch (err) {
-    const status = await page.textContent("#status");
-    throw new Error(`page did not reach ${state} (status: ${status}; page errors: ${errors.join("; ")}; gateway log:\n${gw.logs.join("")}): ${err.message}`);
-  }
-  return page;
-}
-
-async function sendFrom(page, text) {
-  await page.fill("#message", text);
-  await page.click("#send");
-}
-
-async function waitForMessage(page, user, text) {
-  await page.waitForFunction(([u, t]) => [...document.querySelectorAll("#messages li")].some(
-    (li) => li.querySelector(".user")?.textContent === u && li.querySelector(".text")?.textContent === t,
-  ), [user, text], { timeout: 15000 });
+// openPage is helpers' openPage with the gateway's log in a timeout's error.
+function openPage(context, url, state = "connected") {
+  return openChatPage(context, url, state, () => `; gateway log:\n${gw.logs.join("")}`);
 }
 
 test("two tabs with ?hub=<gateway>/chat: a message sent in one appears in both", async () => {

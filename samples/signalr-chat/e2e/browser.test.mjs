@@ -3,14 +3,13 @@
 // accessToken from the app (?direct=1) or takes ?hub= + ?token=, and the
 // browser sends the token as access_token in the WebSocket URL.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { appNegotiate, startChat } from "./helpers.mjs";
+import { appNegotiate, chromiumArgs, chromiumPath, openPage, sendFrom, startChat, waitForMessage } from "./helpers.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const SCREENSHOT = process.env.CHAT_SCREENSHOT || "/tmp/chat.png";
 
 let chat;
@@ -18,19 +17,13 @@ let context;
 let profile;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
-  }
+  const executablePath = chromiumPath();
   chat = await startChat();
   profile = mkdtempSync(join(tmpdir(), "signalr-chat-chromium-"));
-  // This machine has no internet: keep every background fetch off.
   context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
+    args: chromiumArgs,
     viewport: { width: 900, height: 720 },
   });
 });
@@ -41,29 +34,8 @@ after(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
-async function openChat(query) {
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (err) => errors.push(err.message));
-  await page.goto(`${chat.appURL}/?${query}`);
-  try {
-    await page.waitForSelector('#status[data-state="connected"]', { timeout: 15000 });
-  } catch (err) {
-    const status = await page.textContent("#status");
-    throw new Error(`page did not connect (status: ${status}; page errors: ${errors.join("; ")}): ${err.message}`);
-  }
-  return page;
-}
-
-async function sendFrom(page, text) {
-  await page.fill("#message", text);
-  await page.click("#send");
-}
-
-async function waitForMessage(page, user, text) {
-  await page.waitForFunction(([u, t]) => [...document.querySelectorAll("#messages li")].some(
-    (li) => li.querySelector(".user")?.textContent === u && li.querySelector(".text")?.textContent === t,
-  ), [user, text], { timeout: 15000 });
+function openChat(query) {
+  return openPage(context, `${chat.appURL}/?${query}`);
 }
 
 test("two tabs (?direct=1): a message sent in one appears in both", async () => {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import * as signalR from "@microsoft/signalr";
-import { appNegotiate, startChat, waitUntil } from "./helpers.mjs";
+import { appNegotiate, assertEveryoneGetsEverything, chatClients, startChat, waitUntil } from "./helpers.mjs";
 
 let chat;
 before(async () => { chat = await startChat(); });
@@ -19,17 +19,9 @@ function build(url, options = {}, logLevel = signalR.LogLevel.Warning) {
 test("redirect flow: app negotiate → service negotiate → WebSocket; 5 clients × 20 messages", async () => {
   const clients = 5;
   const perClient = 20;
-  const conns = [];
-  const got = [];
-  for (let i = 0; i < clients; i++) {
-    // No skipNegotiation: the client negotiates with the app, follows url +
-    // accessToken to the service, negotiates there and connects.
-    const c = build(`${chat.appURL}/chat`);
-    const inbox = [];
-    c.on("ReceiveMessage", (user, message) => { inbox.push([user, message]); });
-    conns.push(c);
-    got.push(inbox);
-  }
+  // No skipNegotiation: the client negotiates with the app, follows url +
+  // accessToken to the service, negotiates there and connects.
+  const { conns, inboxes } = chatClients(clients, () => build(`${chat.appURL}/chat`));
   try {
     await Promise.all(conns.map((c) => c.start()));
     for (const c of conns) {
@@ -38,21 +30,7 @@ test("redirect flow: app negotiate → service negotiate → WebSocket; 5 client
     }
     assert.equal(new Set(conns.map((c) => c.connectionId)).size, clients, "connection ids are distinct");
 
-    await Promise.all(conns.map(async (c, i) => {
-      for (let j = 0; j < perClient; j++) {
-        await c.invoke("SendMessage", `user${i}`, `msg-${j}`);
-      }
-    }));
-    await waitUntil("every client to receive every message", () => got.every((inbox) => inbox.length >= clients * perClient));
-
-    for (const [k, inbox] of got.entries()) {
-      assert.equal(inbox.length, clients * perClient, `client ${k} message count`);
-      for (let i = 0; i < clients; i++) {
-        const fromSender = inbox.filter(([u]) => u === `user${i}`).map(([, m]) => m);
-        assert.deepEqual(fromSender, Array.from({ length: perClient }, (_, j) => `msg-${j}`),
-          `client ${k} got user${i}'s messages in order`);
-      }
-    }
+    await assertEveryoneGetsEverything(conns, inboxes, perClient);
   } finally {
     await Promise.all(conns.map((c) => c.stop()));
   }

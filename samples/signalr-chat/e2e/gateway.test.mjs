@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import * as signalR from "@microsoft/signalr";
-import { freePort, metric, rawUpgrade, startChat, startGateway, waitUntil } from "./helpers.mjs";
+import {
+  assertEveryoneGetsEverything, chatClients, freePort, metric, rawUpgrade, startChat, startGateway, waitUntil,
+} from "./helpers.mjs";
 
 let chat;
 let gw;
@@ -31,36 +33,14 @@ test("5 clients × 20 messages through tollgate's /chat: everyone gets everythin
   const clients = 5;
   const perClient = 20;
   const before = await metric(gw.adminURL, "tollgate_websocket_handshakes_total", { api: "signalr-chat", outcome: "upgraded" });
-  const conns = [];
-  const got = [];
-  for (let i = 0; i < clients; i++) {
-    const c = throughGateway(`${gw.url}/chat`);
-    const inbox = [];
-    c.on("ReceiveMessage", (user, message) => { inbox.push([user, message]); });
-    conns.push(c);
-    got.push(inbox);
-  }
+  const { conns, inboxes } = chatClients(clients, () => throughGateway(`${gw.url}/chat`));
   try {
     await Promise.all(conns.map((c) => c.start()));
     for (const c of conns) assert.equal(c.state, signalR.HubConnectionState.Connected);
     const after = await metric(gw.adminURL, "tollgate_websocket_handshakes_total", { api: "signalr-chat", outcome: "upgraded" });
     assert.equal(after - before, clients, "every client went through the gateway's onHandshake");
 
-    await Promise.all(conns.map(async (c, i) => {
-      for (let j = 0; j < perClient; j++) {
-        await c.invoke("SendMessage", `user${i}`, `msg-${j}`);
-      }
-    }));
-    await waitUntil("every client to receive every message", () => got.every((inbox) => inbox.length >= clients * perClient));
-
-    for (const [k, inbox] of got.entries()) {
-      assert.equal(inbox.length, clients * perClient, `client ${k} message count`);
-      for (let i = 0; i < clients; i++) {
-        const fromSender = inbox.filter(([u]) => u === `user${i}`).map(([, m]) => m);
-        assert.deepEqual(fromSender, Array.from({ length: perClient }, (_, j) => `msg-${j}`),
-          `client ${k} got user${i}'s messages in order`);
-      }
-    }
+    await assertEveryoneGetsEverything(conns, inboxes, perClient);
   } finally {
     await Promise.all(conns.map((c) => c.stop()));
   }

@@ -1,5 +1,7 @@
 // Shared helpers for the end-to-end tests: build (or locate) the sample
-// binary, start it on free loopback ports, stop it.
+// binary, start it on free loopback ports, stop it; chat clients that check
+// every message reaches everyone; the chat page in headless Chromium.
+import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { request } from "node:http";
@@ -204,4 +206,88 @@ export async function waitUntil(what, cond, timeoutMs = 20000) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+// chatClients builds n hub connections with make(i) and records, per
+// connection, the ReceiveMessage calls it gets as [user, message] pairs.
+export function chatClients(n, make) {
+  const conns = [];
+  const inboxes = [];
+  for (let i = 0; i < n; i++) {
+    const c = make(i);
+    const inbox = [];
+    c.on("ReceiveMessage", (user, message) => { inbox.push([user, message]); });
+    conns.push(c);
+    inboxes.push(inbox);
+  }
+  return { conns, inboxes };
+}
+
+// assertEveryoneGetsEverything has every started connection i send
+// perClient messages "msg-j" as "user<i>", then checks that every inbox got
+// every message, in order per sender.
+export async function assertEveryoneGetsEverything(conns, inboxes, perClient) {
+  const clients = conns.length;
+  await Promise.all(conns.map(async (c, i) => {
+    for (let j = 0; j < perClient; j++) {
+      await c.invoke("SendMessage", `user${i}`, `msg-${j}`);
+    }
+  }));
+  await waitUntil("every client to receive every message", () => inboxes.every((inbox) => inbox.length >= clients * perClient));
+
+  for (const [k, inbox] of inboxes.entries()) {
+    assert.equal(inbox.length, clients * perClient, `client ${k} message count`);
+    for (let i = 0; i < clients; i++) {
+      const fromSender = inbox.filter(([u]) => u === `user${i}`).map(([, m]) => m);
+      assert.deepEqual(fromSender, Array.from({ length: perClient }, (_, j) => `msg-${j}`),
+        `client ${k} got user${i}'s messages in order`);
+    }
+  }
+}
+
+// chromiumPath is Debian's /usr/bin/chromium (or CHROMIUM_PATH); a missing
+// browser is an error, never a skip.
+export function chromiumPath() {
+  const path = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+  if (!existsSync(path)) {
+    throw new Error(`Chromium not found at ${path}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  }
+  return path;
+}
+
+// chromiumArgs run headless Chromium with every background fetch off: this
+// machine has no internet.
+export const chromiumArgs = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+
+// openPage opens url in a new page of context and waits until the chat's
+// #status reaches state; on a timeout the error names the status, the
+// page's errors and whatever diagnostics() adds.
+export async function openPage(context, url, state = "connected", diagnostics = () => "") {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  await page.goto(url);
+  try {
+    await page.waitForSelector(`#status[data-state="${state}"]`, { timeout: 15000 });
+  } catch (err) {
+    const status = await page.textContent("#status");
+    throw new Error(`page did not reach ${state} (status: ${status}; page errors: ${errors.join("; ")}${diagnostics()}): ${err.message}`);
+  }
+  return page;
+}
+
+// sendFrom types text into the chat page's message box and sends it.
+export async function sendFrom(page, text) {
+  await page.fill("#message", text);
+  await page.click("#send");
+}
+
+// waitForMessage waits until the chat page lists text from user.
+export async function waitForMessage(page, user, text) {
+  await page.waitForFunction(([u, t]) => [...document.querySelectorAll("#messages li")].some(
+    (li) => li.querySelector(".user")?.textContent === u && li.querySelector(".text")?.textContent === t,
+  ), [user, text], { timeout: 15000 });
 }
