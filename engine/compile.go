@@ -371,7 +371,12 @@ func (p *Parser) Value(name string, required bool) Value {
 		}
 		return Value{}
 	}
-	v, isExpr, vs := p.substitute(attrSrc(a))
+	return p.anyValue(attrSrc(a))
+}
+
+// anyValue compiles a literal or an expression of any type from vs.
+func (p *Parser) anyValue(vs *valueSrc) Value {
+	v, isExpr, vs := p.substitute(vs)
 	if vs == nil {
 		return Value{p: failed}
 	}
@@ -381,22 +386,34 @@ func (p *Parser) Value(name string, required bool) Value {
 	return Value{c: v}
 }
 
-// LitStr reads an attribute that does not take expressions. With choices,
-// the value must be one of them.
-func (p *Parser) LitStr(name string, required bool, def string, choices ...string) string {
-	a := p.Attr(name)
+// literal reads attribute name for the Lit* readers. ok is false when the
+// attribute is absent (an error if required), its ${...} substitution failed
+// (already reported), or it is an expression (reported here): the reader
+// then returns its default.
+func (p *Parser) literal(name string, required bool) (a *Attr, v string, ok bool) {
+	a = p.Attr(name)
 	if a == nil {
 		if required {
 			p.required(name)
 		}
-		return def
+		return nil, "", false
 	}
 	v, isExpr, vs := p.substitute(attrSrc(a))
 	if vs == nil {
-		return def
+		return a, "", false
 	}
 	if isExpr {
 		p.ErrorAt(a.ValuePos, "attribute %q does not take expressions", name)
+		return a, "", false
+	}
+	return a, v, true
+}
+
+// LitStr reads an attribute that does not take expressions. With choices,
+// the value must be one of them.
+func (p *Parser) LitStr(name string, required bool, def string, choices ...string) string {
+	a, v, ok := p.literal(name, required)
+	if !ok {
 		return def
 	}
 	if len(choices) > 0 {
@@ -416,19 +433,8 @@ func (p *Parser) LitStr(name string, required bool, def string, choices ...strin
 
 // LitInt reads an integer attribute that does not take expressions.
 func (p *Parser) LitInt(name string, required bool, def, min, max int64) int64 {
-	a := p.Attr(name)
-	if a == nil {
-		if required {
-			p.required(name)
-		}
-		return def
-	}
-	v, isExpr, vs := p.substitute(attrSrc(a))
-	if vs == nil {
-		return def
-	}
-	if isExpr {
-		p.ErrorAt(a.ValuePos, "attribute %q does not take expressions", name)
+	a, v, ok := p.literal(name, required)
+	if !ok {
 		return def
 	}
 	return p.parseInt(a, v, min, max)
@@ -436,16 +442,8 @@ func (p *Parser) LitInt(name string, required bool, def, min, max int64) int64 {
 
 // LitBool reads a boolean attribute that does not take expressions.
 func (p *Parser) LitBool(name string, def bool) bool {
-	a := p.Attr(name)
-	if a == nil {
-		return def
-	}
-	v, isExpr, vs := p.substitute(attrSrc(a))
-	if vs == nil {
-		return def
-	}
-	if isExpr {
-		p.ErrorAt(a.ValuePos, "attribute %q does not take expressions", name)
+	a, v, ok := p.literal(name, false)
+	if !ok {
 		return def
 	}
 	b, err := strconv.ParseBool(v)
@@ -464,14 +462,7 @@ func (p *Parser) TextStr() Str {
 // TextValue reads the element's text as a literal or an expression of any type.
 func (p *Parser) TextValue() Value {
 	p.usedText = true
-	v, isExpr, vs := p.substitute(textSrc(p.n))
-	if vs == nil {
-		return Value{p: failed}
-	}
-	if isExpr {
-		return Value{p: p.compile(v, vs, kindAny)}
-	}
-	return Value{c: v}
+	return p.anyValue(textSrc(p.n))
 }
 
 // HasText reports whether the element has text.
