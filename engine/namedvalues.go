@@ -3,7 +3,6 @@ package engine
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"sort"
 	"strings"
@@ -144,32 +143,8 @@ func validName(s string) bool {
 
 // Substitute replaces every {{name}} in s. It reports whether a secret was used.
 func (nv *NamedValues) Substitute(s string) (string, bool, error) {
-	var b strings.Builder
-	secret := false
-	for {
-		i := strings.Index(s, "{{")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String(), secret, nil
-		}
-		j := strings.Index(s[i:], "}}")
-		if j < 0 {
-			return "", secret, fmt.Errorf("unclosed {{ (named values are written {{name}})")
-		}
-		name := strings.TrimSpace(s[i+2 : i+j])
-		var v NamedValue
-		ok := false
-		if nv != nil {
-			v, ok = nv.values[name]
-		}
-		if !ok {
-			return "", secret, fmt.Errorf("unknown named value {{%s}} (define it in apis/named-values.xml)", name)
-		}
-		secret = secret || v.Secret
-		b.WriteString(s[:i])
-		b.WriteString(v.Value)
-		s = s[i+j+2:]
-	}
+	out, _, secret, _, err := nv.substitute(s)
+	return out, secret, err
 }
 
 func (nv *NamedValues) hasSecret(raw string) bool {
