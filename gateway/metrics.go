@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"strconv"
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -78,17 +81,61 @@ func NewMetrics() *Metrics {
 }
 
 // apiMetrics are one API's pre-bound series, so the per-message path does
-// no label lookups.
+// no label lookups. Handshake and close series are bound on first use (so
+// /metrics shows only outcomes that happened) and then looked up in a
+// sync.Map, which costs a fraction of WithLabelValues (label hashing, a
+// lock and a map under it) on every handshake.
 type apiMetrics struct {
+	m                 *Metrics
+	name              string
 	active            prometheus.Gauge
 	msgsIn, msgsOut   prometheus.Counter
 	bytesIn, bytesOut prometheus.Counter
 	inbound, backend  prometheus.Observer
 	outbound          prometheus.Observer
+
+	handshakes sync.Map // outcome -> *handshakeSeries
+	closes     sync.Map // closeKey -> prometheus.Counter
+}
+
+type handshakeSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
+}
+
+type closeKey struct {
+	by   string
+	code int
+}
+
+// handshake counts one handshake with outcome o that took seconds.
+func (a *apiMetrics) handshake(o string, seconds float64) {
+	v, ok := a.handshakes.Load(o)
+	if !ok {
+		v, _ = a.handshakes.LoadOrStore(o, &handshakeSeries{
+			count:    a.m.Handshakes.WithLabelValues(a.name, o),
+			duration: a.m.HandshakeDuration.WithLabelValues(a.name, o),
+		})
+	}
+	hs := v.(*handshakeSeries)
+	hs.count.Inc()
+	hs.duration.Observe(seconds)
+}
+
+// closed counts one finished session.
+func (a *apiMetrics) closed(by string, code int) {
+	k := closeKey{by, code}
+	v, ok := a.closes.Load(k)
+	if !ok {
+		v, _ = a.closes.LoadOrStore(k, a.m.Closes.WithLabelValues(a.name, by, strconv.Itoa(code)))
+	}
+	v.(prometheus.Counter).Inc()
 }
 
 func (m *Metrics) forAPI(name string) *apiMetrics {
 	return &apiMetrics{
+		m:        m,
+		name:     name,
 		active:   m.ActiveConns.WithLabelValues(name),
 		msgsIn:   m.Messages.WithLabelValues(name, "client_to_backend"),
 		msgsOut:  m.Messages.WithLabelValues(name, "backend_to_client"),

@@ -57,6 +57,7 @@ type Server struct {
 	lastReload atomic.Pointer[ReloadStatus]
 
 	transport *http.Transport
+	dialer    *backendDialer // WebSocket backends, over transport's dialer
 	proxy     httpProxy
 
 	idPrefix string
@@ -95,6 +96,7 @@ func New(opt Options) (*Server, error) {
 	s := &Server{
 		opt: opt, log: opt.Log, metrics: opt.Metrics, runtimes: map[string]*apiRuntime{},
 		transport: opt.Transport,
+		dialer:    newBackendDialer(opt.Transport),
 		idPrefix:  hex.EncodeToString(b[:]),
 	}
 	// Every log line goes through the secret mask: a secret named value

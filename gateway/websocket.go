@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/coder/websocket"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
 )
@@ -24,16 +24,20 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	start := time.Now()
 	rt := s.runtime(api.Name)
 	outcome := func(o string, status int, st *engine.State, extra ...zap.Field) {
-		s.metrics.Handshakes.WithLabelValues(api.Name, o).Inc()
-		s.metrics.HandshakeDuration.WithLabelValues(api.Name, o).Observe(time.Since(start).Seconds())
+		d := time.Since(start)
+		rt.metrics.handshake(o, d.Seconds())
+		ce := s.log.Check(zap.InfoLevel, "handshake")
+		if ce == nil {
+			return // fields are built only when the line is written
+		}
 		fields := append([]zap.Field{
 			zap.String("api", api.Name), zap.String("outcome", o), zap.Int("status", status),
-			zap.String("client_ip", clientIP(r)), zap.Duration("duration", time.Since(start)),
+			zap.String("client_ip", clientIP(r)), zap.Duration("duration", d),
 		}, extra...)
 		if st != nil {
 			fields = append(fields, zap.String("request_id", st.Context().RequestId))
 		}
-		s.log.Info("handshake", fields...)
+		ce.Write(fields...)
 	}
 
 	if !isUpgrade(r) {
@@ -86,7 +90,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		dialTimeout = st.Forward.Timeout
 	}
 	dctx, dcancel := context.WithTimeout(s.baseCtx, dialTimeout)
-	backend, resp, err := newBackendDialer(s.transport).dial(dctx, target, dialHeaders(st.Context().Request.Headers, r), offeredSubprotocols(r))
+	backend, resp, err := s.dialer.dial(dctx, target, dialHeaders(st.Context().Request.Headers, r), offeredSubprotocols(r))
 	dcancel()
 	backendHost := target.Host
 	if err != nil {
@@ -174,7 +178,17 @@ func (s *Server) runSession(api *API, rt *apiRuntime, sess *session, client, bac
 		bytes.Out.Add(stats.BackendToClientBytes)
 	}
 	done()
-	s.metrics.Closes.WithLabelValues(api.Name, stats.ClosedBy, itoa(int(stats.CloseCode))).Inc()
+	rt.metrics.closed(stats.ClosedBy, int(stats.CloseCode))
+	if ce := s.log.Check(zap.InfoLevel, "session closed"); ce != nil {
+		s.logSessionClosed(ce, api, stats, start, ip, backendHost, requestID)
+	}
+	// Last: Shutdown returns once every session is removed, and the process
+	// may exit right after, so the session must be fully accounted for
+	// (done, metrics, its log line) before it counts as ended.
+	s.sessions.remove(sess)
+}
+
+func (s *Server) logSessionClosed(ce *zapcore.CheckedEntry, api *API, stats PumpStats, start time.Time, ip, backendHost, requestID string) {
 	fields := []zap.Field{
 		zap.String("api", api.Name), zap.String("request_id", requestID), zap.String("client_ip", ip),
 		zap.String("backend", backendHost), zap.String("closed_by", stats.ClosedBy),
@@ -186,11 +200,7 @@ func (s *Server) runSession(api *API, rt *apiRuntime, sess *session, client, bac
 	if stats.Err != nil && stats.ClosedBy == ClosedByError {
 		fields = append(fields, zap.String("error", stats.Err.Error()))
 	}
-	s.log.Info("session closed", fields...)
-	// Last: Shutdown returns once every session is removed, and the process
-	// may exit right after, so the session must be fully accounted for
-	// (done, metrics, its log line) before it counts as ended.
-	s.sessions.remove(sess)
+	ce.Write(fields...)
 }
 
 // backendFailed runs on-error for a backend failure that happened outside
@@ -371,13 +381,6 @@ func joinPath(a, b string) string {
 		return a + "/" + b
 	}
 	return a + b
-}
-
-func itoa(n int) string {
-	if n >= 0 && n < 10 {
-		return string(rune('0' + n))
-	}
-	return strconv.Itoa(n)
 }
 
 // offeredSubprotocols lists the client's Sec-WebSocket-Protocol offer, which

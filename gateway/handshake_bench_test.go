@@ -1,0 +1,216 @@
+package gateway_test
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"tollgate/gateway"
+	"tollgate/policies"
+	"tollgate/store"
+)
+
+// handshakeBenchPolicy is bench/apis/echo/policy.xml: a 5-step onHandshake
+// policy with no call-out.
+const handshakeBenchPolicy = `<policies>
+  <inbound>
+    <set-variable name="tenant" value="@(context.Request.Headers.GetValueOrDefault(&quot;X-Tenant&quot;,&quot;anonymous&quot;))"/>
+    <choose>
+      <when condition="@(context.Request.Url.Query.GetValueOrDefault(&quot;mode&quot;,&quot;&quot;) == &quot;echo&quot;)">
+        <set-variable name="route" value="echo"/>
+      </when>
+      <otherwise>
+        <return-response><set-status code="400" reason="Bad Request"/><set-body>unknown mode</set-body></return-response>
+      </otherwise>
+    </choose>
+    <set-header name="X-Tenant-Id" exists-action="override"><value>@(context.Variables["tenant"])</value></set-header>
+    <set-query-parameter name="tenant" exists-action="override"><value>@(context.Variables["tenant"])</value></set-query-parameter>
+    <set-backend-service base-url="@(&quot;BACKEND&quot; + context.Variables[&quot;route&quot;])"/>
+  </inbound>
+  <backend><forward-request timeout="10"/></backend>
+</policies>`
+
+// BenchmarkHandshake measures one whole proxied connection life as the
+// side-by-side benchmark's "hs" scenario does: TCP connect to the gateway,
+// upgrade (5-step policy, backend dial and handshake), a 1000 close from the
+// client and its answer, socket closed. The gateway is served like `tollgate
+// serve` (net/http server, Warn-level logger, real metrics). Client and
+// backend are minimal raw RFC 6455 peers, so allocs/op and cpu-ns/op (whole
+// process: gateway, client and backend) move with the gateway's share.
+func BenchmarkHandshake(b *testing.B) {
+	backend := startRawBackend(b)
+	dir := b.TempDir()
+	policy := strings.ReplaceAll(handshakeBenchPolicy, "BACKEND", "ws://"+backend+"/")
+	writeAPI(b, dir, "bench-echo", `type="websocket" path="/echo" service-url="ws://`+backend+`/"`, policy)
+	log := zap.NewNop()
+	srv, err := gateway.New(gateway.Options{
+		Dir:      dir,
+		Registry: policies.Registry(policies.Deps{Store: store.NewMemory(), StoreTimeout: 100 * time.Millisecond, Log: log}),
+		Log:      log,
+		Metrics:  gateway.NewMetrics(),
+		Getenv:   func(string) string { return "" },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	b.Cleanup(func() { _ = hs.Close() })
+	addr := ln.Addr().String()
+
+	run := func() error {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		req := "GET /echo?mode=echo HTTP/1.1\r\nHost: " + addr +
+			"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Tenant: acme\r\n\r\n"
+		if _, err := io.WriteString(c, req); err != nil {
+			return err
+		}
+		var buf [1024]byte
+		n, err := readUntil(c, buf[:], []byte("\r\n\r\n"))
+		if err != nil {
+			return err
+		}
+		if !bytes.HasPrefix(buf[:n], []byte("HTTP/1.1 101 ")) {
+			return errors.New("no 101: " + string(buf[:n]))
+		}
+		// Masked close 1000 (key 0: payload unchanged).
+		if _, err := c.Write([]byte{0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8}); err != nil {
+			return err
+		}
+		n, err = io.ReadFull(c, buf[:4])
+		if err != nil || buf[0] != 0x88 {
+			return errors.New("no close answer")
+		}
+		return nil
+	}
+	if err := run(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := run(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// processCPU is the process's user+system CPU time so far, in ns.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// readUntil reads from c into buf until buf[:n] ends with end.
+func readUntil(c net.Conn, buf, end []byte) (int, error) {
+	n := 0
+	for !bytes.HasSuffix(buf[:n], end) {
+		if n == len(buf) {
+			return n, errors.New("response too long")
+		}
+		m, err := c.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// startRawBackend serves a minimal WebSocket endpoint: it accepts the
+// upgrade and answers a close frame with the same close, then hangs up.
+func startRawBackend(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serveRawBackend(c)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func serveRawBackend(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReaderSize(c, 2048)
+	key := ""
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return
+		}
+		if len(line) <= 2 {
+			break
+		}
+		if k, v, ok := bytes.Cut(line, []byte(":")); ok && strings.EqualFold(string(k), "Sec-WebSocket-Key") {
+			key = string(bytes.TrimSpace(v))
+		}
+	}
+	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+		base64.StdEncoding.EncodeToString(h[:]) + "\r\n\r\n"
+	if _, err := io.WriteString(c, resp); err != nil {
+		return
+	}
+	// Frames from the gateway are masked; answer the first close.
+	var hdr [6]byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:2]); err != nil {
+			return
+		}
+		n := int(hdr[1] & 0x7F)
+		if n > 125 {
+			return // the benchmark sends nothing else
+		}
+		if _, err := io.ReadFull(br, hdr[2:6]); err != nil {
+			return
+		}
+		p := make([]byte, n)
+		if _, err := io.ReadFull(br, p); err != nil {
+			return
+		}
+		if hdr[0]&0x0F == 0x8 {
+			for i := range p {
+				p[i] ^= hdr[2+i&3]
+			}
+			_, _ = c.Write(append([]byte{0x88, byte(n)}, p...))
+			return
+		}
+	}
+}
