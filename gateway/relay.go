@@ -59,8 +59,15 @@ package gateway
 //
 // # Timeouts
 //
-// Every write sets a write deadline (WriteTimeout; the gateway's pings use
-// PingTimeout). Idle timeout, pings and pong deadlines are driven by the
+// Every write is bounded by a write deadline. The gateway's own frames
+// (pings: PingTimeout; closes) set theirs exactly. Relayed data is bounded
+// by WriteTimeout with a coarse deadline: re-arming a deadline costs a
+// runtime timer update (a lock and a heap operation) per write, so a data
+// write only re-arms it when the armed one is less than WriteTimeout away,
+// and then arms it WriteTimeout + WriteTimeout/8 away. A data write
+// therefore fails after being blocked between WriteTimeout and 1.125 x
+// WriteTimeout, and a connection that keeps writing re-arms its deadline
+// once per WriteTimeout/8 instead of on every write. Idle timeout, pings and pong deadlines are driven by the
 // session timer. Once the session is decided (the "verdict"), both sides get
 // a read deadline closeWait away: the close handshakes have that long to
 // complete, after which both connections are closed.
@@ -361,6 +368,7 @@ type relayConn struct {
 	wmu       sync.Mutex  // held around every write
 	broken    bool        // guarded by wmu: a partial frame was written or a write failed
 	deadline  bool        // guarded by wmu: a write deadline is set
+	dlAt      int64       // guarded by wmu: when it expires (monoNow), if set
 	closeSent atomic.Bool // a close frame was written to it (set under wmu)
 	closeRecv atomic.Bool // a close frame was read from it
 	dead      atomic.Bool // the connection was closed without handshake
@@ -369,11 +377,37 @@ type relayConn struct {
 	pingAt  atomic.Int64  // session clock when it was sent
 }
 
+// monoStart anchors monoNow.
+var monoStart = time.Now()
+
+// monoNow is a monotonic clock reading (cheaper than time.Now to compare).
+func monoNow() int64 { return int64(time.Since(monoStart)) }
+
 // write writes p with a write deadline d from now (none if d <= 0).
 func (c *relayConn) write(p []byte, d time.Duration) error {
 	if d > 0 {
+		now := monoNow()
 		_ = c.conn.SetWriteDeadline(time.Now().Add(d))
-		c.deadline = true
+		c.deadline, c.dlAt = true, now+int64(d)
+	} else if c.deadline {
+		_ = c.conn.SetWriteDeadline(time.Time{})
+		c.deadline = false
+	}
+	_, err := c.conn.Write(p)
+	return err
+}
+
+// writeData writes relayed data with a coarse write deadline (see
+// "Timeouts"): the write fails after being blocked for at least d and at
+// most d + d/8; the deadline is re-armed only when the armed one is less
+// than d away.
+func (c *relayConn) writeData(p []byte, d time.Duration) error {
+	if d > 0 {
+		if now := monoNow(); !c.deadline || c.dlAt-now < int64(d) {
+			d += d / 8
+			_ = c.conn.SetWriteDeadline(time.Now().Add(d))
+			c.deadline, c.dlAt = true, now+int64(d)
+		}
 	} else if c.deadline {
 		_ = c.conn.SetWriteDeadline(time.Time{})
 		c.deadline = false
@@ -978,7 +1012,7 @@ func (l *relayLeg) flush(p []byte) bool {
 			l.batchMsgs, l.batchBytes, l.nsizes = 0, 0, 0
 			return true
 		}
-		if err := l.dst.write(p, l.s.lim.WriteTimeout); err != nil {
+		if err := l.dst.writeData(p, l.s.lim.WriteTimeout); err != nil {
 			l.dst.broken = true
 			l.batchMsgs, l.batchBytes, l.nsizes = 0, 0, 0
 			l.writeFailed(err)

@@ -36,7 +36,9 @@ type PumpLimits struct {
 	// considered dead (default PingInterval).
 	PingTimeout time.Duration
 	// WriteTimeout bounds each write of (part of) a message to a side
-	// (default 30s); the side is considered dead when it is exceeded.
+	// (default 30s); the side is considered dead when it is exceeded. The
+	// deadline is coarse (see relay.go, "Timeouts"): a blocked write fails
+	// after between WriteTimeout and 1.125 x WriteTimeout.
 	WriteTimeout time.Duration
 }
 
