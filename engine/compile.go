@@ -673,12 +673,16 @@ func (p *Parser) checkKind(prog *vm.Program, vs *valueSrc, pos Pos, want kind) *
 			return failed
 		}
 	}
-	return &program{
+	pr := &program{
 		prog:    prog,
 		src:     strings.TrimSpace(raw),
 		elapsed: strings.Contains(prog.Source().String(), "Elapsed"),
 		secret:  p.c.Named.hasSecret(raw),
 	}
+	if !pr.elapsed { // context.Elapsed is set by run: leave those to the VM
+		pr.fast = buildFast(prog.Node())
+	}
+	return pr
 }
 
 // exprEnd returns the length of the @(...) or @{...} expression at the start

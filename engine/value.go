@@ -14,9 +14,10 @@ import (
 // program is one compiled expression.
 type program struct {
 	prog    *vm.Program
-	src     string // as written (named values not substituted), for messages
-	elapsed bool   // reads context.Elapsed
-	secret  bool   // built from a secret named value: never trace its result
+	src     string   // as written (named values not substituted), for messages
+	elapsed bool     // reads context.Elapsed
+	secret  bool     // built from a secret named value: never trace its result
+	fast    fastProg // direct closures for simple shapes (fast.go); zero: VM only
 }
 
 // failed stands for an expression that did not compile. It is never run:
@@ -55,7 +56,12 @@ func (s Str) Eval(st *State) (string, error) {
 	if s.p == nil {
 		return s.c, nil
 	}
-	v, err := st.eval(s.p)
+	if f := s.p.fast.s; f != nil {
+		if v, ok := st.tryStr(f); ok {
+			return v, nil
+		}
+	}
+	v, err := st.evalAny(s.p)
 	if err != nil {
 		return "", err
 	}
@@ -98,7 +104,12 @@ func (b Bool) Eval(st *State) (bool, error) {
 	if b.p == nil {
 		return b.c, nil
 	}
-	v, err := st.eval(b.p)
+	if f := b.p.fast.b; f != nil {
+		if v, ok := st.tryBool(f); ok {
+			return v, nil
+		}
+	}
+	v, err := st.evalAny(b.p)
 	if err != nil {
 		return false, err
 	}
@@ -130,7 +141,12 @@ func (n Int) Eval(st *State) (int64, error) {
 	if n.p == nil {
 		return n.c, nil
 	}
-	v, err := st.eval(n.p)
+	if f := n.p.fast.i; f != nil {
+		if x, ok := st.tryInt(f); ok {
+			return n.inRange(int64(x))
+		}
+	}
+	v, err := st.evalAny(n.p)
 	if err != nil {
 		return 0, err
 	}
@@ -156,6 +172,10 @@ func (n Int) Eval(st *State) (int64, error) {
 	default:
 		return 0, exprFailure(n.p, fmt.Errorf("result is %T, want a number", v))
 	}
+	return n.inRange(r)
+}
+
+func (n Int) inRange(r int64) (int64, error) {
 	if r < n.min || r > n.max {
 		return 0, exprFailure(n.p, fmt.Errorf("result %d is out of range [%d, %d]", r, n.min, n.max))
 	}
@@ -186,7 +206,56 @@ func (v Value) Eval(st *State) (any, error) {
 	if v.p == nil {
 		return v.c, nil
 	}
-	return st.eval(v.p)
+	return st.evalAny(v.p)
+}
+
+// evalAny gives p's result from its fast path when it has one that
+// answers, from the VM otherwise.
+func (st *State) evalAny(p *program) (any, error) {
+	if f := p.fast.a; f != nil {
+		if v, ok := st.tryAny(f); ok {
+			return v, nil
+		}
+	}
+	return st.eval(p)
+}
+
+// tryStr and its siblings run a fast path; a panic in one (there should
+// be none) is treated as "ask the VM", which then reports it.
+func (st *State) tryStr(f func(*State) (string, bool)) (v string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			v, ok = "", false
+		}
+	}()
+	return f(st)
+}
+
+func (st *State) tryBool(f func(*State) (bool, bool)) (v bool, ok bool) {
+	defer func() {
+		if recover() != nil {
+			v, ok = false, false
+		}
+	}()
+	return f(st)
+}
+
+func (st *State) tryInt(f func(*State) (int, bool)) (v int, ok bool) {
+	defer func() {
+		if recover() != nil {
+			v, ok = 0, false
+		}
+	}()
+	return f(st)
+}
+
+func (st *State) tryAny(f func(*State) (any, bool)) (v any, ok bool) {
+	defer func() {
+		if recover() != nil {
+			v, ok = nil, false
+		}
+	}()
+	return f(st)
 }
 
 // eval runs p; the failed placeholder (never in a loaded plan) is an error.
