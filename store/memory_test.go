@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -132,6 +133,19 @@ func BenchmarkMemoryRateLimit(b *testing.B) {
 
 func BenchmarkMemoryAcquire(b *testing.B) {
 	m := newTestMemory(b)
+	benchPerKey(b, func(ctx context.Context, key string) error {
+		l, d, err := m.Acquire(ctx, key, 100, time.Minute)
+		if err != nil || !d.Allowed {
+			return fmt.Errorf("acquire: %+v %v", d, err)
+		}
+		_ = l.Release(ctx)
+		return nil
+	})
+}
+
+// benchPerKey runs op from parallel goroutines, each on its own key
+// "bench:N"; a goroutine stops at op's first error, which fails b.
+func benchPerKey(b *testing.B, op func(ctx context.Context, key string) error) {
 	var id atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -139,12 +153,10 @@ func BenchmarkMemoryAcquire(b *testing.B) {
 		key := "bench:" + strconv.FormatInt(id.Add(1), 10)
 		ctx := context.Background()
 		for pb.Next() {
-			l, d, err := m.Acquire(ctx, key, 100, time.Minute)
-			if err != nil || !d.Allowed {
-				b.Errorf("acquire: %+v %v", d, err)
+			if err := op(ctx, key); err != nil {
+				b.Error(err)
 				return
 			}
-			_ = l.Release(ctx)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -290,41 +291,21 @@ func TestIsUnavailable(t *testing.T) {
 func BenchmarkRedisRateLimit(b *testing.B) {
 	srv := redistest.Start(b)
 	r := newTestRedis(b, srv, RedisOptions{Timeout: time.Second})
-	var id atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		key := "bench:" + strconv.FormatInt(id.Add(1), 10)
-		ctx := context.Background()
-		for pb.Next() {
-			if _, err := r.RateLimit(ctx, key, 1_000_000_000, time.Minute, 1); err != nil {
-				b.Error(err)
-				return
-			}
-		}
+	benchPerKey(b, func(ctx context.Context, key string) error {
+		_, err := r.RateLimit(ctx, key, 1_000_000_000, time.Minute, 1)
+		return err
 	})
 }
 
 func BenchmarkRedisAcquire(b *testing.B) {
 	srv := redistest.Start(b)
 	r := newTestRedis(b, srv, RedisOptions{Timeout: time.Second})
-	var id atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		key := "bench:" + strconv.FormatInt(id.Add(1), 10)
-		ctx := context.Background()
-		for pb.Next() {
-			l, d, err := r.Acquire(ctx, key, 100, time.Minute)
-			if err != nil || !d.Allowed {
-				b.Errorf("acquire: %+v %v", d, err)
-				return
-			}
-			if err := l.Release(ctx); err != nil {
-				b.Error(err)
-				return
-			}
+	benchPerKey(b, func(ctx context.Context, key string) error {
+		l, d, err := r.Acquire(ctx, key, 100, time.Minute)
+		if err != nil || !d.Allowed {
+			return fmt.Errorf("acquire: %+v %v", d, err)
 		}
+		return l.Release(ctx)
 	})
 }
 
