@@ -208,7 +208,9 @@ func (r *rateLimit) admit(s *engine.State, calls int64, dec store.Decision) {
 	if r.out.totalHeader != "" {
 		s.SetResponseHeader(r.out.totalHeader, strconv.FormatInt(calls, 10))
 	}
-	s.Tracef("admitted: %d of %d calls remaining", dec.Remaining, calls)
+	if s.Trace() != nil { // the arguments would be boxed even with tracing off
+		s.Tracef("admitted: %d of %d calls remaining", dec.Remaining, calls)
+	}
 }
 
 func (r *rateLimit) reject(s *engine.State, calls int64, dec store.Decision) error {

@@ -118,6 +118,8 @@ func (sh *setHeader) Run(_ context.Context, s *engine.State) error {
 		return nil
 	}
 	applyHeader(h, key, action, vals)
-	s.Tracef("%s %s", action, key)
+	if s.Trace() != nil { // the arguments would be boxed even with tracing off
+		s.Tracef("%s %s", action, key)
+	}
 	return nil
 }

@@ -43,6 +43,8 @@ func (q *setQueryParameter) Run(_ context.Context, s *engine.State) error {
 		query[name] = vals
 	}
 	u.SetQuery(query)
-	s.Tracef("%s %s", action, name)
+	if s.Trace() != nil { // the arguments would be boxed even with tracing off
+		s.Tracef("%s %s", action, name)
+	}
 	return nil
 }
