@@ -1151,14 +1151,15 @@ func (l *relayLeg) process(b []byte) int {
 		if h.op != opCont {
 			l.msgLen = 0
 		}
-		l.msgLen += h.length
-		if max := l.s.lim.MaxMessageSize; max > 0 && l.msgLen > max {
+		// Compared before adding: msgLen + length can wrap around int64.
+		if max := l.s.lim.MaxMessageSize; max > 0 && h.length > max-l.msgLen {
 			l.flush(b[seg:i])
 			l.tooBig()
 			// Skip the frame: src's close reply follows it.
 			l.remain = h.length
 			return l.drainFrom(b, i+h.size)
 		}
+		l.msgLen += h.length
 		data = true
 		l.inMsg = !h.fin
 		l.fin = h.fin
