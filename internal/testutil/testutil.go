@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -45,12 +46,12 @@ func FreeAddr(tb testing.TB) string {
 // FreePort is FreeAddr's port.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	_, port, _ := net.SplitHostPort(FreeAddr(tb))
+	n, err := strconv.Atoi(port)
 	if err != nil {
-		tb.Fatalf("find a free port: %v", err)
+		tb.Fatalf("free port %q: %v", port, err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return n
 }
 
 // Echo sends every message read on c back (same type) until a read or a
