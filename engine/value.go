@@ -60,6 +60,10 @@ func (s Str) Eval(st *State) (string, error) {
 		if v, ok := st.tryStr(f); ok {
 			return v, nil
 		}
+	} else if f := s.p.fast.i; f != nil {
+		if v, ok := st.tryInt(f); ok {
+			return strconv.Itoa(v), nil
+		}
 	}
 	v, err := st.evalAny(s.p)
 	if err != nil {
