@@ -8,8 +8,9 @@ import (
 )
 
 // CloseCause is the cause given when the gateway itself ends a session
-// (drain-on-change cancels a session's context with Code 1012): Pump closes
-// both legs with this code and reason, and reports ClosedBy "gateway".
+// (drain-on-change cancels a session's context with Code 1012): Relay sends
+// both sides a close frame with this code and reason, waits (bounded) for
+// their replies, and reports ClosedBy "gateway" with this code.
 type CloseCause struct {
 	Code   websocket.StatusCode
 	Reason string
