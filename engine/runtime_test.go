@@ -77,3 +77,23 @@ func TestRuntimeFailures(t *testing.T) {
 		})
 	}
 }
+
+// A nil pointer with a String method (a variable holding a nil *Url) reads
+// as "" in a string attribute, never a panic.
+func TestStrEvalNilStringer(t *testing.T) {
+	nv := NewNamedValues()
+	c := NewCompiler(Registry{}, nv)
+	p := &Parser{c: c, n: &Node{Name: "x", Attrs: []*Attr{{Name: "v", Value: "@(context.Variables[\"u\"])"}}}}
+	str := p.Str("v", true, "")
+	if errs := c.Errors(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	s := AcquireState(&Api{Name: "t"})
+	defer s.Release()
+	var nilURL *Url
+	s.Variables()["u"] = nilURL
+	got, err := str.Eval(s)
+	if err != nil || got != "" {
+		t.Fatalf("Eval = %q, %v; want \"\", nil", got, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -83,6 +84,9 @@ func (s Str) Eval(st *State) (string, error) {
 	case bool:
 		return strconv.FormatBool(x), nil
 	case fmt.Stringer:
+		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return "", nil // a nil *Url (or other nil Stringer) reads as "", like nil
+		}
 		return x.String(), nil
 	}
 	return "", exprFailure(s.p, fmt.Errorf("result is %T, want a string", v))
