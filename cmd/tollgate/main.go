@@ -209,12 +209,16 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 
-	ln, err := net.Listen("tcp", f.listen)
+	// No TCP keepalive on accepted connections: WebSocket sessions are
+	// pinged by the relay, and idle HTTP connections end after IdleTimeout.
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", f.listen)
 	if err != nil {
 		log.Error("cannot listen", zap.String("listen", f.listen), zap.Error(err))
 		return 1
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log.Named("http"))}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: zap.NewStdLog(log.Named("http"))}
 	errc := make(chan error, 2)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	log.Info("serving", zap.String("listen", ln.Addr().String()), zap.String("apis", f.apis), zap.String("version", version))
