@@ -48,6 +48,9 @@ type Limits struct {
 	Timeout          time.Duration // timeout (s), default 300: HTTP backend call
 	MaxBodySize      int64         // max-body-size (bytes), default 4 MiB: bodies policies read
 	AllowedOrigins   []string      // allowed-origins: host patterns for browser Origin ("*": any); default same host only
+	// Trace (trace="true") logs every executed policy step of every request
+	// of this API: for debugging a policy, not for production traffic.
+	Trace bool
 	// DrainOnChange: when a reload changes this API, its open sessions are
 	// closed with 1012 after DrainAfter, spread evenly over DrainWindow.
 	DrainOnChange bool
@@ -333,7 +336,7 @@ func readIf(path string, errs *engine.ErrorList) ([]byte, bool) {
 // apiAttrs lists api.xml's attributes; see the README for each.
 var apiAttrs = []string{"name", "type", "path", "service-url", "max-message-size", "idle-timeout",
 	"handshake-timeout", "ping-interval", "max-connections", "policy-timeout", "timeout", "max-body-size",
-	"allowed-origins", "drain-on-change", "drain-after", "drain-window"}
+	"allowed-origins", "drain-on-change", "drain-after", "drain-window", "trace"}
 
 func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList) *API {
 	if root.Name != "api" {
@@ -435,6 +438,13 @@ func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList)
 	intAttr("max-body-size", &l.MaxBodySize, 0)
 	secAttr("drain-after", &l.DrainAfter, 0)
 	secAttr("drain-window", &l.DrainWindow, 0)
+	if a := get["trace"]; a != nil {
+		b, err := strconv.ParseBool(a.Value)
+		if err != nil {
+			errs.Add(a.ValuePos, "", "trace must be true or false, not %q", a.Value)
+		}
+		l.Trace = b
+	}
 	if a := get["drain-on-change"]; a != nil {
 		b, err := strconv.ParseBool(a.Value)
 		if err != nil {

@@ -56,6 +56,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 	st := s.newState(r, api, scheme)
 	defer st.Release()
 	defer st.Done()
+	defer s.logTrace(api, st)
 	maxBody := api.Limits.MaxBodySize
 	orig := r.Body
 	st.Context().Request.Body = engine.NewLazyBody(func() ([]byte, error) {

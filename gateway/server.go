@@ -167,7 +167,42 @@ func (s *Server) newState(r *http.Request, api *API, scheme string) *engine.Stat
 	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), clientIP(r))
 	st.SetRequestID(s.newID())
 	st.SetDeployment(s.opt.Deployment)
+	if api.Limits.Trace {
+		st.EnableTrace()
+	}
 	return st
+}
+
+// traceStep is one executed policy step as the "policy trace" log line shows it.
+type traceStep struct {
+	Path     string   `json:"path"`
+	Policy   string   `json:"policy"`
+	ID       string   `json:"id,omitempty"`
+	Section  string   `json:"section"`
+	Duration string   `json:"duration"`
+	Outcome  string   `json:"outcome"`
+	Notes    []string `json:"notes,omitempty"`
+}
+
+// logTrace writes the request's step trace (api.xml trace="true") as one
+// log line. Notes already have secret query values redacted, and the
+// logger masks secret named values.
+func (s *Server) logTrace(api *API, st *engine.State) {
+	tr := st.Trace()
+	if tr == nil {
+		return
+	}
+	steps := make([]traceStep, len(tr.Steps))
+	for i, t := range tr.Steps {
+		steps[i] = traceStep{Path: t.Path, Policy: t.Policy, ID: t.ID, Section: t.Section,
+			Duration: t.Duration.String(), Outcome: t.Outcome, Notes: t.Notes}
+	}
+	status := 0
+	if r := st.Context().Response; r != nil {
+		status = r.StatusCode
+	}
+	s.log.Info("policy trace", zap.String("api", api.Name), zap.String("request_id", st.Context().RequestId),
+		zap.Int("status", status), zap.Any("steps", steps))
 }
 
 // runPolicy runs one section with the API's policy timeout and records its

@@ -63,6 +63,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	defer func() {
 		if !released {
 			st.Finish(r.Context()) // deferred counting (rate-limit-by-key increment-condition)
+			s.logTrace(api, st)
 			st.Done()
 			st.Release()
 		}
@@ -146,6 +147,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	// count at the end (increment-condition="@(context.Response.StatusCode == 101)").
 	st.SetResponse(engine.NewResponse(http.StatusSwitchingProtocols))
 	st.Finish(r.Context())
+	s.logTrace(api, st)
 	requestID := st.Context().RequestId
 	bytes := st.ByteCount()
 	done := st.DetachDone()
