@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -621,4 +622,67 @@ func TestNoSecretsInLogs(t *testing.T) {
 	if len(g.logsNamed("policy failed")) == 0 || len(g.logsNamed("handshake")) == 0 {
 		t.Error("the failing paths were not exercised")
 	}
+}
+
+// Handshakes in flight hold a slot: concurrent upgrades against a slow
+// backend never push an API past max-connections, and failed handshakes
+// give their slot back.
+func TestWebSocketMaxConnectionsConcurrent(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond) // every backend handshake takes a while
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		_, _, _ = c.Read(context.Background())
+	}))
+	defer slow.Close()
+	g := startGateway(t, wsAPI(t, "ws"+strings.TrimPrefix(slow.URL, "http"), `max-connections="3"`, ""))
+
+	const n = 10
+	var mu sync.Mutex
+	var upgraded []*http.Response
+	limited := 0
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, _ := upgradeRequest(t, g.url+"/chat", nil)
+			mu.Lock()
+			defer mu.Unlock()
+			switch resp.StatusCode {
+			case http.StatusSwitchingProtocols:
+				upgraded = append(upgraded, resp)
+			case http.StatusServiceUnavailable:
+				limited++
+			default:
+				t.Errorf("status %d", resp.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(upgraded) != 3 || limited != n-3 {
+		t.Fatalf("upgraded %d, limited %d; want exactly 3 upgraded and %d limited", len(upgraded), limited, n-3)
+	}
+	for _, r := range upgraded {
+		r.Body.Close()
+	}
+	// Every slot comes back once the sessions end.
+	waitFor(t, "all slots free", func() bool {
+		var ok int
+		var rs []*http.Response
+		for i := 0; i < 3; i++ {
+			resp, _ := upgradeRequest(t, g.url+"/chat", nil)
+			if resp.StatusCode == http.StatusSwitchingProtocols {
+				ok++
+				rs = append(rs, resp)
+			}
+		}
+		for _, r := range rs {
+			r.Body.Close()
+		}
+		return ok == 3
+	})
 }

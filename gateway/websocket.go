@@ -51,12 +51,21 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		outcome("bad_request", http.StatusForbidden, nil, zap.String("origin", r.Header.Get("Origin")))
 		return
 	}
-	if max := api.Limits.MaxConnections; max > 0 && rt.active.Load() >= max {
+	// Reserve a connection slot now, atomically, so handshakes in flight
+	// count too; every way out before the session starts gives it back.
+	if n := rt.active.Add(1); api.Limits.MaxConnections > 0 && n > api.Limits.MaxConnections {
+		rt.active.Add(-1)
 		w.Header().Set("Retry-After", "1")
 		writeJSONError(w, http.StatusServiceUnavailable, "Too many connections to this API.")
 		outcome("limited", http.StatusServiceUnavailable, nil)
 		return
 	}
+	sessionStarted := false
+	defer func() {
+		if !sessionStarted {
+			rt.active.Add(-1)
+		}
+	}()
 
 	st := s.newState(r, api, wsScheme(r))
 	released := false
@@ -156,7 +165,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	outcome("upgraded", http.StatusSwitchingProtocols, nil, zap.String("backend", backendHost),
 		zap.String("request_id", requestID), zap.String("subprotocol", backend.Subprotocol()))
 
-	rt.active.Add(1)
+	sessionStarted = true // runSession gives the slot back
 	rt.metrics.active.Inc()
 	sess := s.sessions.add(s.baseCtx, api.Name, api.Hash)
 	// The session runs in a fresh goroutine and the handler returns: net/http's
