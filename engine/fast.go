@@ -189,7 +189,7 @@ func buildMember(n *ast.MemberNode) (fnode, bool) {
 	if n.Optional {
 		return fnode{}, false
 	}
-	if base, ok := n.Node.(*ast.MemberNode); ok && base.Node.Type() == reflect.PtrTo(contextType) && !base.Optional {
+	if base, ok := n.Node.(*ast.MemberNode); ok && base.Node.Type() == reflect.PointerTo(contextType) && !base.Optional {
 		if p, ok := base.Property.(*ast.StringNode); ok && p.Value == "Variables" && base.Type() == variablesType {
 			if id, ok := base.Node.(*ast.IdentifierNode); ok && id.Value == "context" {
 				return buildVariable(n)
@@ -227,7 +227,7 @@ func buildMember(n *ast.MemberNode) (fnode, bool) {
 func fieldPath(n ast.Node) ([]int, bool) {
 	switch x := n.(type) {
 	case *ast.IdentifierNode:
-		return nil, x.Value == "context" && x.Type() == reflect.PtrTo(contextType)
+		return nil, x.Value == "context" && x.Type() == reflect.PointerTo(contextType)
 	case *ast.MemberNode:
 		p, ok := x.Property.(*ast.StringNode)
 		if !ok || x.Optional {

@@ -274,10 +274,14 @@ func (k jwk) parse() (sigKey, bool) {
 			}
 			x, err1 := b64urlInt(k.X)
 			y, err2 := b64urlInt(k.Y)
-			if err1 != nil || err2 != nil || !curveHas(curve, x, y) {
+			if err1 != nil || err2 != nil {
 				return sigKey{}, false
 			}
-			out.key = &ecdsa.PublicKey{Curve: curve, X: x, Y: y}
+			pub, ok := ecPublicKey(curve, x, y)
+			if !ok {
+				return sigKey{}, false
+			}
+			out.key = pub
 			return out, true
 		}
 	default:
@@ -353,17 +357,18 @@ func curveByName(name string) elliptic.Curve {
 	return nil
 }
 
-// curveHas reports whether (x, y) is on the curve, without the deprecated
-// IsOnCurve: crypto/ecdh validates the uncompressed point.
-func curveHas(c elliptic.Curve, x, y *big.Int) bool {
+// ecPublicKey builds the key for the point (x, y), which must be on the
+// curve (crypto/ecdsa validates the uncompressed point; the deprecated raw
+// X/Y fields are never set by hand).
+func ecPublicKey(c elliptic.Curve, x, y *big.Int) (*ecdsa.PublicKey, bool) {
 	size := (c.Params().BitSize + 7) / 8
 	if x.Sign() < 0 || y.Sign() < 0 || len(x.Bytes()) > size || len(y.Bytes()) > size {
-		return false
+		return nil, false
 	}
 	buf := make([]byte, 1+2*size)
 	buf[0] = 4
 	x.FillBytes(buf[1 : 1+size])
 	y.FillBytes(buf[1+size:])
-	_, err := ecdsa.ParseUncompressedPublicKey(c, buf)
-	return err == nil
+	pub, err := ecdsa.ParseUncompressedPublicKey(c, buf)
+	return pub, err == nil
 }
