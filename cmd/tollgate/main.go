@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -75,6 +76,7 @@ func envDefault(name, def string) string {
 
 type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
+	tlsCert, tlsKey                                 string
 	drain, storeTimeout                             time.Duration
 	watch                                           bool
 }
@@ -92,6 +94,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	str(&f.logFormat, "log-format", "console", "console or json")
 	str(&f.redis, "redis", "", "redis://host:port/db to share limits and caches across replicas (empty: in memory)")
+	str(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve https/wss on --listen; reloaded when the file changes")
+	str(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
 	var drain, storeTimeout, watch string
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
 	str(&storeTimeout, "store-timeout", "100ms", "bound on one limit/cache store call")
@@ -108,6 +112,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.storeTimeout, err = time.ParseDuration(storeTimeout); err != nil {
 		return nil, fmt.Errorf("--store-timeout: %w", err)
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
 	}
 	if f.storeTimeout <= 0 {
 		return nil, fmt.Errorf("--store-timeout must be positive, not %s", storeTimeout)
@@ -220,6 +227,18 @@ func serve(args []string, stderr io.Writer) int {
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: zap.NewStdLog(log.Named("http"))}
 	errc := make(chan error, 2)
+	if f.tlsCert != "" {
+		certs, err := newCertReloader(f.tlsCert, f.tlsKey, func(err error) {
+			log.Error("cannot load the rotated TLS certificate; still serving the previous one", zap.Error(err))
+		})
+		if err != nil {
+			log.Error("cannot serve TLS", zap.Error(err))
+			return 1
+		}
+		httpSrv.TLSConfig = certs.tlsConfig()
+		ln = tls.NewListener(ln, httpSrv.TLSConfig)
+		log.Info("serving TLS", zap.String("cert", f.tlsCert))
+	}
 	go func() { errc <- httpSrv.Serve(ln) }()
 	log.Info("serving", zap.String("listen", ln.Addr().String()), zap.String("apis", f.apis), zap.String("version", version))
 

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// certCheckEvery is how often the certificate files are looked at.
+var certCheckEvery = 10 * time.Second
+
+// certReloader serves the certificate in certFile/keyFile and picks up a
+// rotated pair (cert-manager, certbot renewals) without a restart: at most
+// once per checkEvery it looks at the files' modification times and reloads
+// them when they changed. A pair that does not load keeps the previous one.
+type certReloader struct {
+	certFile, keyFile string
+	checkEvery        time.Duration
+	onError           func(error)
+
+	mu        sync.Mutex
+	cert      *tls.Certificate
+	certMod   time.Time
+	keyMod    time.Time
+	lastCheck time.Time
+}
+
+func newCertReloader(certFile, keyFile string, onError func(error)) (*certReloader, error) {
+	r := &certReloader{certFile: certFile, keyFile: keyFile, checkEvery: certCheckEvery, onError: onError}
+	if err := r.load(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *certReloader) load() error {
+	cs, err := os.Stat(r.certFile)
+	if err != nil {
+		return fmt.Errorf("tls certificate: %w", err)
+	}
+	ks, err := os.Stat(r.keyFile)
+	if err != nil {
+		return fmt.Errorf("tls key: %w", err)
+	}
+	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
+	if err != nil {
+		return fmt.Errorf("tls certificate %s / key %s: %w", r.certFile, r.keyFile, err)
+	}
+	r.cert, r.certMod, r.keyMod = &cert, cs.ModTime(), ks.ModTime()
+	return nil
+}
+
+// GetCertificate implements tls.Config.GetCertificate.
+func (r *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now := time.Now(); now.Sub(r.lastCheck) >= r.checkEvery {
+		r.lastCheck = now
+		cs, err1 := os.Stat(r.certFile)
+		ks, err2 := os.Stat(r.keyFile)
+		if err1 == nil && err2 == nil && (!cs.ModTime().Equal(r.certMod) || !ks.ModTime().Equal(r.keyMod)) {
+			prev := r.cert
+			if err := r.load(); err != nil {
+				r.cert = prev // keep serving the old pair
+				if r.onError != nil {
+					r.onError(err)
+				}
+			}
+		}
+	}
+	return r.cert, nil
+}
+
+// tlsConfig is the listener's TLS configuration: TLS 1.2 and later, and
+// HTTP/1.1 only, since WebSocket upgrades ride on HTTP/1.1 (tollgate does
+// not implement RFC 8441's WebSockets over HTTP/2).
+func (r *certReloader) tlsConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		GetCertificate: r.GetCertificate,
+		NextProtos:     []string{"http/1.1"},
+	}
+}
