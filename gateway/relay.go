@@ -384,27 +384,20 @@ var monoStart = time.Now()
 func monoNow() int64 { return int64(time.Since(monoStart)) }
 
 // write writes p with a write deadline d from now (none if d <= 0).
-func (c *relayConn) write(p []byte, d time.Duration) error {
-	if d > 0 {
-		now := monoNow()
-		_ = c.conn.SetWriteDeadline(time.Now().Add(d))
-		c.deadline, c.dlAt = true, now+int64(d)
-	} else if c.deadline {
-		_ = c.conn.SetWriteDeadline(time.Time{})
-		c.deadline = false
-	}
-	_, err := c.conn.Write(p)
-	return err
-}
+func (c *relayConn) write(p []byte, d time.Duration) error { return c.writeWithin(p, d, false) }
 
 // writeData writes relayed data with a coarse write deadline (see
 // "Timeouts"): the write fails after being blocked for at least d and at
 // most d + d/8; the deadline is re-armed only when the armed one is less
 // than d away.
-func (c *relayConn) writeData(p []byte, d time.Duration) error {
+func (c *relayConn) writeData(p []byte, d time.Duration) error { return c.writeWithin(p, d, true) }
+
+func (c *relayConn) writeWithin(p []byte, d time.Duration, coarse bool) error {
 	if d > 0 {
-		if now := monoNow(); !c.deadline || c.dlAt-now < int64(d) {
-			d += d / 8
+		if now := monoNow(); !coarse || !c.deadline || c.dlAt-now < int64(d) {
+			if coarse {
+				d += d / 8
+			}
 			_ = c.conn.SetWriteDeadline(time.Now().Add(d))
 			c.deadline, c.dlAt = true, now+int64(d)
 		}
