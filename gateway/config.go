@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -48,6 +49,10 @@ type Limits struct {
 	Timeout          time.Duration // timeout (s), default 300: HTTP backend call
 	MaxBodySize      int64         // max-body-size (bytes), default 4 MiB: bodies policies read
 	AllowedOrigins   []string      // allowed-origins: host patterns for browser Origin ("*": any); default same host only
+	// MaxMessageRate (max-messages-per-second) and MessageBurst
+	// (message-burst): per-connection client message rate limit; 0: none.
+	MaxMessageRate float64
+	MessageBurst   int64
 	// Trace (trace="true") logs every executed policy step of every request
 	// of this API: for debugging a policy, not for production traffic.
 	Trace bool
@@ -336,7 +341,8 @@ func readIf(path string, errs *engine.ErrorList) ([]byte, bool) {
 // apiAttrs lists api.xml's attributes; see the README for each.
 var apiAttrs = []string{"name", "type", "path", "service-url", "max-message-size", "idle-timeout",
 	"handshake-timeout", "ping-interval", "max-connections", "policy-timeout", "timeout", "max-body-size",
-	"allowed-origins", "drain-on-change", "drain-after", "drain-window", "trace"}
+	"allowed-origins", "drain-on-change", "drain-after", "drain-window", "trace",
+	"max-messages-per-second", "message-burst"}
 
 func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList) *API {
 	if root.Name != "api" {
@@ -438,6 +444,18 @@ func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList)
 	intAttr("max-body-size", &l.MaxBodySize, 0)
 	secAttr("drain-after", &l.DrainAfter, 0)
 	secAttr("drain-window", &l.DrainWindow, 0)
+	if a := get["max-messages-per-second"]; a != nil {
+		r, err := strconv.ParseFloat(strings.TrimSpace(a.Value), 64)
+		if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+			errs.Add(a.ValuePos, "", "max-messages-per-second must be a positive number, not %q", a.Value)
+		} else {
+			l.MaxMessageRate = r
+		}
+	}
+	intAttr("message-burst", &l.MessageBurst, 1)
+	if get["message-burst"] != nil && get["max-messages-per-second"] == nil {
+		errs.Add(get["message-burst"].Pos, "", "message-burst goes with max-messages-per-second")
+	}
 	if a := get["trace"]; a != nil {
 		b, err := strconv.ParseBool(a.Value)
 		if err != nil {

@@ -686,3 +686,38 @@ func TestWebSocketMaxConnectionsConcurrent(t *testing.T) {
 		return ok == 3
 	})
 }
+
+// max-messages-per-second: a client over the rate is closed with 1008 and
+// the backend gets 1001; a client under it is never cut off.
+func TestWebSocketMessageRateLimit(t *testing.T) {
+	t.Run("burst over the limit", func(t *testing.T) {
+		be := newWSBackend(t)
+		g := startGateway(t, wsAPI(t, be.url, `max-messages-per-second="20" message-burst="3"`, ""))
+		c := dial(t, g.ws+"/chat", nil)
+		for i := 0; i < 10; i++ { // far faster than 20/s: the 4th has no token
+			if err := c.Write(testCtx(t), websocket.MessageText, []byte(strconv.Itoa(i))); err != nil {
+				break // the gateway may already have closed the connection
+			}
+		}
+		got := readUntilClose(t, c)
+		if got.code != websocket.StatusPolicyViolation || got.reason != "message rate exceeded" {
+			t.Fatalf("client close = %+v, want 1008 message rate exceeded", got)
+		}
+		if bc := be.nextClose(t); bc.code != websocket.StatusGoingAway {
+			t.Fatalf("backend close = %+v, want 1001", bc)
+		}
+	})
+	t.Run("under the limit", func(t *testing.T) {
+		be := newWSBackend(t)
+		g := startGateway(t, wsAPI(t, be.url, `max-messages-per-second="20" message-burst="1"`, ""))
+		c := dial(t, g.ws+"/chat", nil)
+		for i := 0; i < 8; i++ {
+			time.Sleep(100 * time.Millisecond) // 10/s, half the limit
+			mustWrite(t, c, strconv.Itoa(i))
+			if got := mustRead(t, c); got != strconv.Itoa(i) {
+				t.Fatalf("echo %d = %q", i, got)
+			}
+		}
+		c.Close(websocket.StatusNormalClosure, "")
+	})
+}

@@ -96,6 +96,7 @@ package gateway
 //	                                         | (1002 first if protocol)| backend: 1001 "client disconnected" |           |
 //	X sends message > MaxMessageSize         | 1009                    | client: 1014 "backend message too big" | limit  | 1009
 //	                                         |                         | backend: 1001 "client message too big" |        |
+//	client over MaxMessageRate               | 1008 "message rate exceeded" | backend: 1001 "client message rate exceeded" | limit | 1008
 //	X does not answer a ping in PingTimeout  | connection closed       | 1014 / 1001 "<X> ping timeout"      | error     | 1014/1001
 //	writing to X takes longer than WriteTimeout | connection closed    | 1014 / 1001 "<X> write timeout"     | error     | 1014/1001
 //	writing to X fails                       | connection closed       | 1014 / 1001 "<X> disconnected"      | error     | 1014/1001
@@ -530,6 +531,11 @@ func Relay(ctx context.Context, client, backend *WSConn, lim PumpLimits, obs Pum
 	s.c2b = relayLeg{s: s, dir: ClientToBackend, src: &s.client, dst: &s.backend, pending: client.pending}
 	s.b2c = relayLeg{s: s, dir: BackendToClient, src: &s.backend, dst: &s.client, pending: backend.pending}
 	client.pending, backend.pending = nil, nil
+	if lim.MaxMessageRate > 0 {
+		s.c2b.rate = lim.MaxMessageRate / 1e9
+		s.c2b.burst = float64(lim.MessageBurst)
+		s.c2b.tokens, s.c2b.last = s.c2b.burst, monoNow()
+	}
 
 	stopShutdown := context.AfterFunc(ctx, s.onShutdown)
 	s.startTicker()
@@ -886,6 +892,12 @@ type relayLeg struct {
 	held    bool  // this leg holds dst.wmu
 	closing bool  // the leg saw the verdict: it forwards no more data
 
+	// Message rate limit (client to backend only): a token bucket.
+	rate   float64 // tokens per nanosecond; 0: unlimited
+	tokens float64
+	burst  float64
+	last   int64 // monoNow of the last refill
+
 	// Messages completed by bytes not written yet.
 	batchMsgs, batchBytes int64
 	sizes                 []int64 // their sizes, when there is an observer
@@ -1143,6 +1155,13 @@ func (l *relayLeg) process(b []byte) int {
 		}
 		if h.op != opCont {
 			l.msgLen = 0
+			if l.rate > 0 && !l.takeToken() {
+				l.flush(b[seg:i])
+				l.tooFast()
+				// Skip the frame: src's close reply follows it.
+				l.remain = h.length
+				return l.drainFrom(b, i+h.size)
+			}
 		}
 		// Compared before adding: msgLen + length can wrap around int64.
 		if max := l.s.lim.MaxMessageSize; max > 0 && h.length > max-l.msgLen {
@@ -1218,6 +1237,32 @@ func (l *relayLeg) ourPong(h *frameHeader, payload []byte) bool {
 		maskBytes(p[:], h.key)
 	}
 	return binary.BigEndian.Uint64(p[:]) == want && l.src.pingOut.CompareAndSwap(want, 0)
+}
+
+// takeToken refills the message bucket and takes one token, reporting
+// false when the client is over MaxMessageRate.
+func (l *relayLeg) takeToken() bool {
+	now := monoNow()
+	l.tokens = min(l.burst, l.tokens+float64(now-l.last)*l.rate)
+	l.last = now
+	if l.tokens < 1 {
+		return false
+	}
+	l.tokens--
+	return true
+}
+
+// tooFast ends the session for a client over MaxMessageRate: 1008 to the
+// client, 1001 to the backend.
+func (l *relayLeg) tooFast() {
+	l.unlock()
+	x := l.src.x
+	reason := x.String() + " message rate exceeded"
+	v := relayVerdict{by: ClosedByLimit, code: websocket.StatusPolicyViolation, reason: reason,
+		err: fmt.Errorf("%s sent more than %g messages per second (burst %d)", x, l.s.lim.MaxMessageRate, l.s.lim.MessageBurst)}
+	v.set(x, closeAction{kind: actClose, code: websocket.StatusPolicyViolation, reason: "message rate exceeded"})
+	v.set(x^1, closeAction{kind: actClose, code: x.failCode(), reason: reason})
+	l.s.report(v, false)
 }
 
 // tooBig ends the session for a message from src over MaxMessageSize.

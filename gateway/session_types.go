@@ -5,6 +5,7 @@ package gateway
 // they describe are defined in relay.go's header comment.
 
 import (
+	"math"
 	"time"
 
 	"github.com/coder/websocket"
@@ -40,6 +41,13 @@ type PumpLimits struct {
 	// deadline is coarse (see relay.go, "Timeouts"): a blocked write fails
 	// after between WriteTimeout and 1.125 x WriteTimeout.
 	WriteTimeout time.Duration
+	// MaxMessageRate limits the messages a client may send per second on
+	// one connection (0: unlimited), as a token bucket holding MessageBurst
+	// messages (default: the rate rounded up, at least 1). A client that
+	// sends faster is closed with 1008 (policy violation) "message rate
+	// exceeded"; the backend gets 1001. Backend messages are never limited.
+	MaxMessageRate float64
+	MessageBurst   int
 }
 
 func (l PumpLimits) withDefaults() PumpLimits {
@@ -57,6 +65,9 @@ func (l PumpLimits) withDefaults() PumpLimits {
 	}
 	if l.WriteTimeout == 0 {
 		l.WriteTimeout = DefaultWriteTimeout
+	}
+	if l.MaxMessageRate > 0 && l.MessageBurst <= 0 {
+		l.MessageBurst = int(math.Ceil(l.MaxMessageRate))
 	}
 	return l
 }

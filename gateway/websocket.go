@@ -181,6 +181,8 @@ func (s *Server) runSession(api *API, rt *apiRuntime, sess *session, client, bac
 		MaxMessageSize: api.Limits.MaxMessageSize,
 		IdleTimeout:    api.Limits.IdleTimeout,
 		PingInterval:   api.Limits.PingInterval,
+		MaxMessageRate: api.Limits.MaxMessageRate,
+		MessageBurst:   int(api.Limits.MessageBurst),
 	}, rt.metrics)
 	rt.active.Add(-1)
 	rt.metrics.active.Dec()
