@@ -46,8 +46,7 @@ type Server struct {
 	metrics  *Metrics
 	current  atomic.Pointer[Snapshot]
 	sessions sessionSet
-	rtMu     sync.Mutex
-	runtimes map[string]*apiRuntime // by API name: outlives snapshots
+	runtimes sync.Map // API name -> *apiRuntime: outlives snapshots; read on every request
 
 	baseCtx  context.Context // sessions live under it; cancelled at shutdown
 	shutdown context.CancelCauseFunc
@@ -102,7 +101,7 @@ func New(opt Options) (*Server, error) {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	s := &Server{
-		opt: opt, log: opt.Log, metrics: opt.Metrics, runtimes: map[string]*apiRuntime{},
+		opt: opt, log: opt.Log, metrics: opt.Metrics,
 		transport: opt.Transport,
 		dialer:    newBackendDialer(wsDial),
 		idPrefix:  hex.EncodeToString(b[:]),
@@ -127,14 +126,11 @@ func New(opt Options) (*Server, error) {
 func (s *Server) Current() *Snapshot { return s.current.Load() }
 
 func (s *Server) runtime(name string) *apiRuntime {
-	s.rtMu.Lock()
-	defer s.rtMu.Unlock()
-	rt := s.runtimes[name]
-	if rt == nil {
-		rt = &apiRuntime{metrics: s.metrics.forAPI(name)}
-		s.runtimes[name] = rt
+	if rt, ok := s.runtimes.Load(name); ok {
+		return rt.(*apiRuntime)
 	}
-	return rt
+	rt, _ := s.runtimes.LoadOrStore(name, &apiRuntime{metrics: s.metrics.forAPI(name)})
+	return rt.(*apiRuntime)
 }
 
 func (s *Server) newID() string {
