@@ -723,3 +723,29 @@ func TestWebSocketMessageRateLimit(t *testing.T) {
 		c.Close(websocket.StatusNormalClosure, "")
 	})
 }
+
+// A malformed upgrade gets 400 before any policy runs or the backend is dialed.
+func TestWebSocketBadUpgradeNeverDialsBackend(t *testing.T) {
+	be := newWSBackend(t)
+	g := startGateway(t, wsAPI(t, be.url, "", ""))
+	for _, tc := range []struct {
+		name string
+		h    http.Header
+	}{
+		{"no key", http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Version": {"13"}}},
+		{"bad version", http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Version": {"8"}, "Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}}},
+		{"short key", http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Version": {"13"}, "Sec-Websocket-Key": {"c2hvcnQ="}}},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, g.url+"/chat", nil)
+		for k, v := range tc.h {
+			req.Header[k] = v
+		}
+		resp, body := do(t, req)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Bad WebSocket upgrade") {
+			t.Errorf("%s: %d %s", tc.name, resp.StatusCode, body)
+		}
+	}
+	if r := be.lastRequest(); r != nil {
+		t.Fatalf("the backend was dialed for a malformed upgrade: %v", r.URL)
+	}
+}

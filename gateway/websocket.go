@@ -46,6 +46,16 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		outcome("bad_request", http.StatusUpgradeRequired, nil)
 		return
 	}
+	// A malformed upgrade is refused before any policy runs or any backend
+	// is dialed for it.
+	if _, err := checkClientHandshake(r); err != nil {
+		if r.Header.Get("Sec-WebSocket-Version") != "13" {
+			w.Header().Set("Sec-WebSocket-Version", "13")
+		}
+		writeJSONError(w, http.StatusBadRequest, "Bad WebSocket upgrade: "+err.Error()+".")
+		outcome("bad_request", http.StatusBadRequest, nil)
+		return
+	}
 	if !originAllowed(r, api.Limits.AllowedOrigins) {
 		writeJSONError(w, http.StatusForbidden, "Origin not allowed.")
 		outcome("bad_request", http.StatusForbidden, nil, zap.String("origin", r.Header.Get("Origin")))
