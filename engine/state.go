@@ -163,8 +163,8 @@ func (s *State) SetResponse(r *Response) { s.ctx.Response = r }
 // total-calls headers) use it, because context.Response is not the client
 // response until the backend has answered. The gateway sets every recorded
 // header on the outgoing response after outbound (or on-error) has run,
-// replacing a header of the same name; a later call for the same name
-// replaces an earlier one.
+// replacing a header of the same name (Vary's tokens are merged instead);
+// a later call for the same name replaces an earlier one.
 func (s *State) SetResponseHeader(name, value string) {
 	if s.respHeaders == nil {
 		s.respHeaders = Headers{}

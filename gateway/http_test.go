@@ -290,3 +290,25 @@ func TestHTTPLargeResponseStreams(t *testing.T) {
 		t.Errorf("got %d bytes (want %d), checksum match %v", n+chunk, chunk*chunks, bytes.Equal(h.Sum(nil), sum[:]))
 	}
 }
+
+// cors's Vary: Origin joins the backend's Vary instead of replacing it, so
+// shared caches keep keying on both.
+func TestHTTPCorsKeepsBackendVary(t *testing.T) {
+	be := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Vary", "Accept-Encoding")
+		_, _ = io.WriteString(w, "ok")
+	})
+	g := startGateway(t, restAPI(t, be.URL, "", `<policies><inbound>
+  <cors><allowed-origins><origin>http://app.example</origin></allowed-origins><allowed-headers><header>*</header></allowed-headers></cors>
+</inbound></policies>`))
+	resp, body := get(t, g.url+"/orders", http.Header{"Origin": {"http://app.example"}})
+	if resp.StatusCode != 200 || body != "ok" {
+		t.Fatalf("%d %q", resp.StatusCode, body)
+	}
+	if got := resp.Header.Values("Vary"); len(got) != 1 || got[0] != "Accept-Encoding, Origin" {
+		t.Errorf("Vary = %q, want [\"Accept-Encoding, Origin\"]", got)
+	}
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "http://app.example" {
+		t.Errorf("Access-Control-Allow-Origin = %q", got)
+	}
+}

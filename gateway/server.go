@@ -249,8 +249,30 @@ func respond(w http.ResponseWriter, st *engine.State) {
 // SetResponseHeader (rate-limit's remaining/total calls, cors) on h.
 func applyResponseHeaders(h http.Header, st *engine.State) {
 	for k, v := range st.ResponseHeaders() {
+		if k == "Vary" {
+			h[k] = mergeTokens(h[k], v) // the backend's Vary must survive cors's Origin
+			continue
+		}
 		h[k] = v
 	}
+}
+
+// mergeTokens joins comma-separated header tokens, keeping the first
+// spelling of each (compared case-insensitively).
+func mergeTokens(have, add []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, list := range [][]string{have, add} {
+		for _, v := range list {
+			for _, t := range strings.Split(v, ",") {
+				if t = strings.TrimSpace(t); t != "" && !seen[strings.ToLower(t)] {
+					seen[strings.ToLower(t)] = true
+					out = append(out, t)
+				}
+			}
+		}
+	}
+	return []string{strings.Join(out, ", ")}
 }
 
 // writeResponse sends a policy's (or on-error's) response.
