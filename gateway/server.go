@@ -483,3 +483,35 @@ func (c *maskCore) mask(fields []zapcore.Field) []zapcore.Field {
 	}
 	return out
 }
+
+// SecretMask masks the served configuration's secret named values in the
+// log entries of loggers it wraps. Policies get their logger (Deps.Log)
+// before the Server exists, so the mask is wrapped first and bound to the
+// Server once it is made:
+//
+//	mask := &gateway.SecretMask{}
+//	reg := policies.Registry(policies.Deps{Log: mask.Wrap(log)})
+//	srv, _ := gateway.New(gateway.Options{Registry: reg, ...})
+//	mask.Bind(srv)
+//
+// Until Bind, nothing is masked (no configuration is served yet).
+type SecretMask struct {
+	srv atomic.Pointer[Server]
+}
+
+// Wrap returns l with every entry masked.
+func (m *SecretMask) Wrap(l *zap.Logger) *zap.Logger {
+	return l.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return &maskCore{Core: c, secrets: m.values}
+	}))
+}
+
+// Bind takes the secret values from s's served configuration from now on.
+func (m *SecretMask) Bind(s *Server) { m.srv.Store(s) }
+
+func (m *SecretMask) values() []string {
+	if s := m.srv.Load(); s != nil {
+		return s.secretValues()
+	}
+	return nil
+}

@@ -193,10 +193,13 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	defer st.Close()
 	host, _ := os.Hostname()
+	// Policies log too (trace, store failures): their logger masks secret
+	// named values like the gateway's own, once the server exists.
+	mask := &gateway.SecretMask{}
 	reg := policies.Registry(policies.Deps{
 		Store:        st,
 		StoreTimeout: f.storeTimeout,
-		Log:          log.Named("policy"),
+		Log:          mask.Wrap(log).Named("policy"),
 		OnStoreError: func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
 	})
 	srv, err := gateway.New(gateway.Options{
@@ -215,6 +218,7 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("the configuration does not load; not starting", zap.String("apis", f.apis))
 		return 1
 	}
+	mask.Bind(srv)
 
 	// No TCP keepalive on accepted connections: WebSocket sessions are
 	// pinged by the relay, and idle HTTP connections end after IdleTimeout.
