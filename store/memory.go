@@ -50,8 +50,10 @@ type rateEntry struct {
 	window, idx, cur, prev int64
 }
 
+// quotaEntry is the count of fixed window idx (start + idx*period, µs); the
+// window, and so the entry, ends at start + (idx+1)*period.
 type quotaEntry struct {
-	period, start, idx, count, exp int64
+	period, start, idx, count int64
 }
 
 type leaseSet struct {
@@ -192,7 +194,7 @@ func (m *Memory) Quota(ctx context.Context, key string, limit int64, period time
 			e = new(quotaEntry)
 			s.quota[key] = e
 		}
-		*e = quotaEntry{period: p, start: st, idx: idx, count: count, exp: now - elapsed + p}
+		*e = quotaEntry{period: p, start: st, idx: idx, count: count}
 	}
 	s.mu.Unlock()
 	return fixedDecision(allowed, limit, count, time.Duration(p-elapsed)*time.Microsecond), nil
@@ -389,7 +391,7 @@ func (m *Memory) Sweep() {
 			}
 		}
 		for k, e := range s.quota {
-			if e.exp <= now {
+			if e.start+(e.idx+1)*e.period <= now {
 				delete(s.quota, k)
 			}
 		}
