@@ -45,6 +45,14 @@ func checkLimit(op, key string, limit int64, d time.Duration, n int64) error {
 	return nil
 }
 
+// checkTTL rejects a cache ttl below minDuration.
+func checkTTL(op, key string, ttl time.Duration) error {
+	if ttl < minDuration {
+		return fmt.Errorf("%s %q: ttl %v must be >= %v: %w", op, key, ttl, minDuration, ErrInvalidArgument)
+	}
+	return nil
+}
+
 // need is the number of units a call must fit to be admitted: n, or 1 for a
 // pure check (n == 0), so that a check is refused exactly when a call of one
 // unit would be.

@@ -328,8 +328,8 @@ func (m *Memory) CacheSet(ctx context.Context, key string, value []byte, ttl tim
 	if err := ctx.Err(); err != nil {
 		return memUnavailable("cache set", key, err)
 	}
-	if ttl < minDuration {
-		return fmt.Errorf("memory cache set %q: ttl %v must be >= %v: %w", key, ttl, minDuration, ErrInvalidArgument)
+	if err := checkTTL("memory cache set", key, ttl); err != nil {
+		return err
 	}
 	v := append([]byte{}, value...)
 	exp := m.now().UnixMicro() + ttl.Microseconds()

@@ -431,8 +431,8 @@ func (r *Redis) CacheGet(ctx context.Context, key string) ([]byte, bool, error) 
 
 // CacheSet implements Store (SET with PX; ttl must be >= 1ms).
 func (r *Redis) CacheSet(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if ttl < minDuration {
-		return fmt.Errorf("redis cache set %q: ttl %v must be >= %v: %w", key, ttl, minDuration, ErrInvalidArgument)
+	if err := checkTTL("redis cache set", key, ttl); err != nil {
+		return err
 	}
 	ctx, cancel := r.ctx(ctx)
 	defer cancel()
