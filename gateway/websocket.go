@@ -23,6 +23,7 @@ import (
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API) {
 	start := time.Now()
 	rt := s.runtime(api.Name)
+	ip := clientIP(r)
 	outcome := func(o string, status int, st *engine.State, extra ...zap.Field) {
 		d := time.Since(start)
 		rt.metrics.handshake(o, d.Seconds())
@@ -32,7 +33,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		}
 		fields := append([]zap.Field{
 			zap.String("api", api.Name), zap.String("outcome", o), zap.Int("status", status),
-			zap.String("client_ip", clientIP(r)), zap.Duration("duration", d),
+			zap.String("client_ip", ip), zap.Duration("duration", d),
 		}, extra...)
 		if st != nil {
 			fields = append(fields, zap.String("request_id", st.Context().RequestId))
@@ -48,7 +49,8 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	}
 	// A malformed upgrade is refused before any policy runs or any backend
 	// is dialed for it.
-	if _, err := checkClientHandshake(r); err != nil {
+	key, err := checkClientHandshake(r)
+	if err != nil {
 		if r.Header.Get("Sec-WebSocket-Version") != "13" {
 			w.Header().Set("Sec-WebSocket-Version", "13")
 		}
@@ -144,7 +146,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	}
 
 	applyResponseHeaders(w.Header(), st) // on the 101
-	client, err := acceptWebSocket(w, r, backend.Subprotocol(), w.Header())
+	client, err := upgradeClient(w, key, backend.Subprotocol(), w.Header())
 	if err != nil {
 		backend.CloseWith(websocket.StatusGoingAway, "client handshake failed")
 		outcome("bad_request", http.StatusBadRequest, st, zap.String("backend", backendHost), zap.Error(err))
@@ -181,7 +183,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	// The session runs in a fresh goroutine and the handler returns: net/http's
 	// connection goroutine, its (grown) stack and buffers are released for the
 	// whole session. Nothing below may use r or w.
-	go s.runSession(api, rt, sess, client, backend, start, clientIP(r), backendHost, requestID, bytes, done)
+	go s.runSession(api, rt, sess, client, backend, start, ip, backendHost, requestID, bytes, done)
 }
 
 // runSession relays one upgraded connection and accounts for it when it ends.

@@ -123,6 +123,12 @@ func acceptWebSocket(w http.ResponseWriter, r *http.Request, subprotocol string,
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return nil, err
 	}
+	return upgradeClient(w, key, subprotocol, extra)
+}
+
+// upgradeClient is acceptWebSocket for a request already validated by
+// checkClientHandshake, whose Sec-WebSocket-Key is key.
+func upgradeClient(w http.ResponseWriter, key, subprotocol string, extra http.Header) (*WSConn, error) {
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		http.Error(w, "WebSocket upgrade impossible on this connection", http.StatusInternalServerError)
