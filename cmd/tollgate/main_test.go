@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -54,11 +53,10 @@ func TestCheckBrokenFolder(t *testing.T) {
 func TestCheckNeverPrintsSecrets(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TOLLGATE_TEST_KEY", "SECRET5")
-	os.WriteFile(filepath.Join(dir, "named-values.xml"), []byte(`<named-values>
+	testutil.WriteFile(t, filepath.Join(dir, "named-values.xml"), `<named-values>
   <named-value name="key" secret="true" env="TOLLGATE_TEST_KEY"/>
-</named-values>`), 0o644)
-	os.MkdirAll(filepath.Join(dir, "a"), 0o755)
-	os.WriteFile(filepath.Join(dir, "a", "api.xml"), []byte(`<api name="a" type="http" path="/a" service-url="http://h/?x-key={{key}}&amp;access_token=SECRET1"/>`), 0o644)
+</named-values>`)
+	testutil.WriteFile(t, filepath.Join(dir, "a", "api.xml"), `<api name="a" type="http" path="/a" service-url="http://h/?x-key={{key}}&amp;access_token=SECRET1"/>`)
 	var out, errb bytes.Buffer
 	if code := run([]string{"check", dir}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
