@@ -75,6 +75,8 @@ type ConnectMessage struct {
 var statePool = sync.Pool{New: func() any {
 	s := &State{}
 	s.env.Context = &s.ctx
+	s.vm.MemoryBudget = MaxExprMemory // the VM keeps it across runs
+	s.bindFast()
 	return s
 }}
 

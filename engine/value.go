@@ -271,10 +271,6 @@ func (st *State) eval(p *program) (any, error) {
 	if p.prog == nil {
 		return nil, exprFailure(p, errors.New("the expression did not compile"))
 	}
-	st.vm.MemoryBudget = MaxExprMemory
-	if st.env.ReqHeader == nil {
-		st.bindFast() // once per pooled State
-	}
 	return st.run(p)
 }
 
