@@ -57,16 +57,16 @@ func (s Str) Eval(st *State) (string, error) {
 	if s.p == nil {
 		return s.c, nil
 	}
+	var v any
+	var err error
 	if f := s.p.fast.s; f != nil {
-		if v, ok := st.tryStr(f); ok {
-			return v, nil
+		if r, ok := st.tryStr(f); ok {
+			return r, nil
 		}
-	} else if f := s.p.fast.i; f != nil {
-		if v, ok := st.tryInt(f); ok {
-			return strconv.Itoa(v), nil
-		}
+		v, err = st.eval(s.p) // fast.a is f boxed: it would give up again
+	} else {
+		v, err = st.evalAny(s.p)
 	}
-	v, err := st.evalAny(s.p)
 	if err != nil {
 		return "", err
 	}
@@ -112,12 +112,16 @@ func (b Bool) Eval(st *State) (bool, error) {
 	if b.p == nil {
 		return b.c, nil
 	}
+	var v any
+	var err error
 	if f := b.p.fast.b; f != nil {
-		if v, ok := st.tryBool(f); ok {
-			return v, nil
+		if r, ok := st.tryBool(f); ok {
+			return r, nil
 		}
+		v, err = st.eval(b.p) // fast.a is f boxed: it would give up again
+	} else {
+		v, err = st.evalAny(b.p)
 	}
-	v, err := st.evalAny(b.p)
 	if err != nil {
 		return false, err
 	}
@@ -149,12 +153,16 @@ func (n Int) Eval(st *State) (int64, error) {
 	if n.p == nil {
 		return n.c, nil
 	}
+	var v any
+	var err error
 	if f := n.p.fast.i; f != nil {
 		if x, ok := st.tryInt(f); ok {
 			return n.inRange(int64(x))
 		}
+		v, err = st.eval(n.p) // fast.a is f boxed: it would give up again
+	} else {
+		v, err = st.evalAny(n.p)
 	}
-	v, err := st.evalAny(n.p)
 	if err != nil {
 		return 0, err
 	}
