@@ -14,6 +14,7 @@
 package chatsvc
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -95,41 +96,29 @@ type Config struct {
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
-	if c.AccessKey == "" {
-		c.AccessKey = DevAccessKey
-	}
+	c.AccessKey = cmp.Or(c.AccessKey, DevAccessKey)
 	c.ServiceURL = strings.TrimRight(c.ServiceURL, "/")
-	if c.Hub == "" {
-		c.Hub = DefaultHub
-	}
-	if c.IDTTL <= 0 {
-		c.IDTTL = DefaultIDTTL
-	}
-	if c.KeepAliveInterval <= 0 {
-		c.KeepAliveInterval = DefaultKeepAliveInterval
-	}
-	if c.ClientTimeout <= 0 {
-		c.ClientTimeout = DefaultClientTimeout
-	}
-	if c.HandshakeTimeout <= 0 {
-		c.HandshakeTimeout = DefaultHandshakeTimeout
-	}
-	if c.TokenLifetime <= 0 {
-		c.TokenLifetime = DefaultTokenLifetime
-	}
-	if c.SendQueue <= 0 {
-		c.SendQueue = DefaultSendQueue
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = DefaultWriteTimeout
-	}
-	if c.PageHubURL == "" {
-		c.PageHubURL = DefaultPageHubURL
-	}
+	c.Hub = cmp.Or(c.Hub, DefaultHub)
+	c.IDTTL = positiveOr(c.IDTTL, DefaultIDTTL)
+	c.KeepAliveInterval = positiveOr(c.KeepAliveInterval, DefaultKeepAliveInterval)
+	c.ClientTimeout = positiveOr(c.ClientTimeout, DefaultClientTimeout)
+	c.HandshakeTimeout = positiveOr(c.HandshakeTimeout, DefaultHandshakeTimeout)
+	c.TokenLifetime = positiveOr(c.TokenLifetime, DefaultTokenLifetime)
+	c.SendQueue = positiveOr(c.SendQueue, DefaultSendQueue)
+	c.WriteTimeout = positiveOr(c.WriteTimeout, DefaultWriteTimeout)
+	c.PageHubURL = cmp.Or(c.PageHubURL, DefaultPageHubURL)
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
 	return c
+}
+
+// positiveOr is v, or def when v is zero or negative.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // Validate reports a configuration error (after defaults are applied).
