@@ -61,17 +61,10 @@ func rdWriteAPIs(tb testing.TB, backend string, apis ...rdAPI) string {
 			typ, svc = "websocket", "ws://"+strings.TrimPrefix(backend, "http://")
 		}
 		d := filepath.Join(dir, a.name)
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		api := fmt.Sprintf(`<api name=%q type=%q path="/%s" service-url=%q/>`, a.name, typ, a.name, svc+"/")
-		pol := "<policies>\n  <inbound>\n    " + a.inbound + "\n  </inbound>\n  <backend><forward-request timeout=\"10\"/></backend>\n  <outbound/>\n  <on-error/>\n</policies>\n"
-		if err := os.WriteFile(filepath.Join(d, "api.xml"), []byte(api), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "policy.xml"), []byte(pol), 0o644); err != nil {
-			tb.Fatal(err)
-		}
+		testutil.WriteFile(tb, filepath.Join(d, "api.xml"),
+			fmt.Sprintf(`<api name=%q type=%q path="/%s" service-url=%q/>`, a.name, typ, a.name, svc+"/"))
+		testutil.WriteFile(tb, filepath.Join(d, "policy.xml"),
+			"<policies>\n  <inbound>\n    "+a.inbound+"\n  </inbound>\n  <backend><forward-request timeout=\"10\"/></backend>\n  <outbound/>\n  <on-error/>\n</policies>\n")
 	}
 	return dir
 }
@@ -415,8 +408,7 @@ func (l *rdLogBuf) String() string {
 // ready.
 func rdStartProc(t *testing.T, bin, name, dir string, rds *redistest.Server, viaEnv bool, extra ...string) *rdProc {
 	t.Helper()
-	listen := "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
-	admin := "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
+	listen, admin := testutil.FreeAddr(t), testutil.FreeAddr(t)
 	args := []string{"serve", "--apis", dir, "--listen", listen, "--admin", admin,
 		"--watch=false", "--log-format", "json", "--drain-timeout", "2s"}
 	// Nothing from the test's environment but PATH and HOME.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -19,6 +18,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"tollgate/gateway"
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 )
 
@@ -43,15 +43,9 @@ func restGateway(t *testing.T, policy string, logs *observer.ObservedLogs, log *
 	}))
 	t.Cleanup(backend.Close)
 	dir := t.TempDir()
-	must := func(err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(os.MkdirAll(filepath.Join(dir, "orders"), 0o755))
-	must(os.WriteFile(filepath.Join(dir, "orders", "api.xml"),
-		fmt.Appendf(nil, `<api name="orders" type="http" path="/orders" service-url=%q/>`, backend.URL+"/svc"), 0o644))
-	must(os.WriteFile(filepath.Join(dir, "orders", "policy.xml"), []byte(policy), 0o644))
+	testutil.WriteFile(t, filepath.Join(dir, "orders", "api.xml"),
+		fmt.Sprintf(`<api name="orders" type="http" path="/orders" service-url=%q/>`, backend.URL+"/svc"))
+	testutil.WriteFile(t, filepath.Join(dir, "orders", "policy.xml"), policy)
 	if log == nil {
 		log = zap.NewNop()
 	}
