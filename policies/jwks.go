@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"tollgate/engine"
 )
 
 // Signing keys fetched for validate-jwt from <openid-config url> (an OpenID
@@ -136,7 +138,7 @@ func (s *keySource) get(ctx context.Context, timeout time.Duration, refresh bool
 		}
 		return call.keys, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for the signing keys from %s: %w", redactURL(s.url), ctx.Err())
+		return nil, fmt.Errorf("waiting for the signing keys from %s: %w", engine.RedactURL(s.url), ctx.Err())
 	}
 }
 
@@ -150,7 +152,7 @@ func (s *keySource) start(timeout time.Duration) *fetchCall {
 		keys, err := s.fetch(ctx)
 		cancel()
 		if err != nil && errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("no answer from %s within %s", redactURL(s.url), timeout)
+			err = fmt.Errorf("no answer from %s within %s", engine.RedactURL(s.url), timeout)
 		}
 		s.mu.Lock()
 		call.keys, call.err = keys, err
@@ -174,7 +176,7 @@ func (s *keySource) fetch(ctx context.Context) (*keySet, error) {
 			return nil, err
 		}
 		if err := checkHTTPURL(doc.JwksURI); err != nil {
-			return nil, fmt.Errorf("the OpenID configuration at %s has no usable jwks_uri: %v", redactURL(s.url), err)
+			return nil, fmt.Errorf("the OpenID configuration at %s has no usable jwks_uri: %v", engine.RedactURL(s.url), err)
 		}
 		jwksURL = doc.JwksURI
 	}
@@ -189,7 +191,7 @@ func (s *keySource) fetch(ctx context.Context) (*keySet, error) {
 		}
 	}
 	if len(ks.keys) == 0 {
-		return nil, fmt.Errorf("the key set at %s has no usable signing key", redactURL(jwksURL))
+		return nil, fmt.Errorf("the key set at %s has no usable signing key", engine.RedactURL(jwksURL))
 	}
 	return ks, nil
 }
@@ -197,7 +199,7 @@ func (s *keySource) fetch(ctx context.Context) (*keySet, error) {
 func (s *keySource) getJSON(ctx context.Context, url string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return fmt.Errorf("bad URL %s: %v", redactURL(url), err)
+		return fmt.Errorf("bad URL %s: %v", engine.RedactURL(url), err)
 	}
 	req.Header.Set("Accept", "application/json")
 	res, err := s.c.client().Do(req)
@@ -209,24 +211,24 @@ func (s *keySource) getJSON(ctx context.Context, url string, out any) error {
 		if ue, ok := err.(interface{ Unwrap() error }); ok && ue.Unwrap() != nil {
 			msg = ue.Unwrap().Error() // net/http quotes the URL, which may carry secrets
 		}
-		return fmt.Errorf("cannot fetch %s: %s", redactURL(url), msg)
+		return fmt.Errorf("cannot fetch %s: %s", engine.RedactURL(url), msg)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %d", redactURL(url), res.StatusCode)
+		return fmt.Errorf("%s answered %d", engine.RedactURL(url), res.StatusCode)
 	}
 	data, err := io.ReadAll(io.LimitReader(res.Body, jwksMaxBytes+1))
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("reading %s: %v", redactURL(url), err)
+		return fmt.Errorf("reading %s: %v", engine.RedactURL(url), err)
 	}
 	if len(data) > jwksMaxBytes {
-		return fmt.Errorf("%s sent more than %d bytes", redactURL(url), jwksMaxBytes)
+		return fmt.Errorf("%s sent more than %d bytes", engine.RedactURL(url), jwksMaxBytes)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s did not send valid JSON: %v", redactURL(url), err)
+		return fmt.Errorf("%s did not send valid JSON: %v", engine.RedactURL(url), err)
 	}
 	return nil
 }

@@ -170,7 +170,7 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 	}
 	req, err := http.NewRequestWithContext(cctx, method, target, rdr)
 	if err != nil {
-		return nil, engine.NewPolicyError(engine.ReasonCallout, 502, "cannot build request to "+redactURL(target)+": "+err.Error(), err)
+		return nil, engine.NewPolicyError(engine.ReasonCallout, 502, "cannot build request to "+engine.RedactURL(target)+": "+err.Error(), err)
 	}
 	req.Header = http.Header(h)
 	if host := h.GetValueOrDefault("Host", ""); host != "" {
@@ -188,10 +188,10 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 	}
 	if int64(len(data)) > sr.maxBytes {
 		return nil, engine.NewPolicyError(engine.ReasonResponseTooLarge, 502,
-			fmt.Sprintf("response from %s is larger than %d bytes", redactURL(target), sr.maxBytes), nil)
+			fmt.Sprintf("response from %s is larger than %d bytes", engine.RedactURL(target), sr.maxBytes), nil)
 	}
 	if s.Trace() != nil {
-		s.Tracef("%s %s -> %d in %s", method, redactURL(target), res.StatusCode, time.Since(t0).Round(time.Microsecond))
+		s.Tracef("%s %s -> %d in %s", method, engine.RedactURL(target), res.StatusCode, time.Since(t0).Round(time.Microsecond))
 	}
 	return &engine.Response{
 		StatusCode:   res.StatusCode,
@@ -203,14 +203,14 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 
 func calloutError(target string, ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return engine.NewPolicyError(engine.ReasonTimeout, 504, "send-request to "+redactURL(target)+" timed out", err)
+		return engine.NewPolicyError(engine.ReasonTimeout, 504, "send-request to "+engine.RedactURL(target)+" timed out", err)
 	}
 	// net/http errors quote the URL, which may carry secrets.
 	msg := err.Error()
 	if ue, ok := err.(interface{ Unwrap() error }); ok && ue.Unwrap() != nil {
 		msg = ue.Unwrap().Error()
 	}
-	return engine.NewPolicyError(engine.ReasonCallout, 502, "send-request to "+redactURL(target)+" failed: "+msg, err)
+	return engine.NewPolicyError(engine.ReasonCallout, 502, "send-request to "+engine.RedactURL(target)+" failed: "+msg, err)
 }
 
 // applyHeader applies set-header's exists-action to h (the request's or

@@ -60,7 +60,7 @@ func (b *setBackendService) Run(_ context.Context, s *engine.State) error {
 	}
 	s.BackendURL = v
 	if s.Trace() != nil {
-		s.Tracef("backend %s", redactURL(v))
+		s.Tracef("backend %s", engine.RedactURL(v))
 	}
 	return nil
 }

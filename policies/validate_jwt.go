@@ -493,7 +493,7 @@ func (v *validateJwt) validate(ctx context.Context, s *engine.State) (*engine.Jw
 	if err := v.checkClaims(s, claims); err != nil {
 		return nil, err
 	}
-	return jwtValue(tok, claims), nil
+	return engine.NewJwt(tok.Header, claims), nil
 }
 
 func jwtErrText(err error) string {
@@ -661,10 +661,4 @@ func keyFits(alg string, key any) bool {
 		}
 	}
 	return false
-}
-
-// jwtValue is the validated token as expressions see it (the same type as
-// asJwt gives).
-func jwtValue(tok *jwt.Token, claims jwt.MapClaims) *engine.Jwt {
-	return engine.NewJwt(tok.Header, claims)
 }
