@@ -5,13 +5,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"tollgate/internal/testutil"
 )
 
 func TestAppNegotiateRedirect(t *testing.T) {
@@ -138,12 +139,7 @@ func get(t *testing.T, u string) (int, string, http.Header) {
 func TestAppPageAndLibrary(t *testing.T) {
 	dir := t.TempDir()
 	lib := filepath.Join(dir, filepath.FromSlash(SignalRBrowserPath))
-	if err := os.MkdirAll(filepath.Dir(lib), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(lib, []byte("var signalR={};"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(t, lib, "var signalR={};")
 	e := newEnv(t, func(c *Config) { c.NodeModulesDir = dir; c.PageHubURL = "http://gw.test:8080/chat" })
 
 	status, body, hdr := get(t, e.appSrv.URL+"/")
