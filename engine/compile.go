@@ -677,7 +677,7 @@ func (p *Parser) checkKind(prog *vm.Program, vs *valueSrc, pos Pos, want kind) *
 		prog:    prog,
 		src:     strings.TrimSpace(raw),
 		elapsed: strings.Contains(prog.Source().String(), "Elapsed"),
-		secret:  p.c.Named.hasSecret(raw),
+		secret:  vs.secret(),
 	}
 	if !pr.elapsed { // context.Elapsed is set by run: leave those to the VM
 		pr.fast = buildFast(prog.Node())

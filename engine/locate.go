@@ -200,6 +200,16 @@ func (nv *NamedValues) suggest(name string) string {
 	return fmt.Sprintf(" (did you mean {{%s}}?)", best)
 }
 
+// secret reports whether a secret named value was substituted into the value.
+func (vs *valueSrc) secret() bool {
+	for _, s := range vs.spans {
+		if s.secret {
+			return true
+		}
+	}
+	return false
+}
+
 // redact replaces secret named values in msg by their {{name}}: an
 // expression built from a secret must never print it in a load error.
 func (vs *valueSrc) redact(sub, msg string) string {

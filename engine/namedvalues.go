@@ -147,14 +147,6 @@ func (nv *NamedValues) Substitute(s string) (string, bool, error) {
 	return out, secret, err
 }
 
-func (nv *NamedValues) hasSecret(raw string) bool {
-	if nv == nil || !strings.Contains(raw, "{{") {
-		return false
-	}
-	_, secret, _ := nv.Substitute(raw)
-	return secret
-}
-
 // Fingerprint returns name=value lines (secrets hashed) in a stable order,
 // so a config hash changes when any value does.
 func (nv *NamedValues) Fingerprint() []string {
