@@ -33,11 +33,7 @@ func parseCheckHeader(p *engine.Parser) engine.Step {
 	if !p.Has("ignore-case") {
 		p.Errorf("<check-header> needs the attribute %q", "ignore-case")
 	}
-	for _, n := range p.Children() {
-		if n.Name == "value" {
-			c.values = append(c.values, p.Child(n).TextStr())
-		}
-	}
+	c.values = textList(p, "value")
 	return c
 }
 

@@ -54,13 +54,7 @@ func parseNameActionValues(p *engine.Parser, what string) (engine.Str, engine.St
 	if action.IsConst() && !oneOf(action.Const(), actions) {
 		p.ErrorAt(p.Node().Attr("exists-action").ValuePos, "attribute \"exists-action\" must be one of %s, not %q", strings.Join(actions, ", "), action.Const())
 	}
-	var values []engine.Str
-	for _, n := range p.Children() {
-		if n.Name != "value" {
-			continue
-		}
-		values = append(values, p.Child(n).TextStr())
-	}
+	values := textList(p, "value")
 	if len(values) == 0 && action.IsConst() && action.Const() != "delete" {
 		p.Errorf("<%s> needs at least one <value> (or exists-action=\"delete\")", p.Node().Name)
 	}
