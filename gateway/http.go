@@ -29,7 +29,6 @@ type proxyCall struct {
 	rt     *apiRuntime
 	st     *engine.State
 	target *url.URL
-	failed bool // the backend call failed; the error response is written
 }
 
 type proxyKey struct{}
@@ -63,14 +62,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 		if orig == nil || orig == http.NoBody {
 			return nil, nil
 		}
-		data, err := io.ReadAll(io.LimitReader(orig, maxBody+1))
-		if err != nil {
-			return nil, fmt.Errorf("reading the request body: %w", err)
-		}
-		if int64(len(data)) > maxBody {
-			return nil, fmt.Errorf("the request body is larger than %d bytes", maxBody)
-		}
-		return data, nil
+		return readLimited(orig, maxBody, "the request body")
 	})
 	status := 0
 	defer func() {
@@ -157,14 +149,7 @@ func modifyResponse(resp *http.Response) error {
 		StatusCode: resp.StatusCode, StatusReason: http.StatusText(resp.StatusCode),
 		Headers: engine.Headers(resp.Header),
 		Body: engine.NewLazyBody(func() ([]byte, error) {
-			data, err := io.ReadAll(io.LimitReader(orig, maxBody+1))
-			if err != nil {
-				return nil, fmt.Errorf("reading the backend response: %w", err)
-			}
-			if int64(len(data)) > maxBody {
-				return nil, fmt.Errorf("the backend response is larger than %d bytes", maxBody)
-			}
-			return data, nil
+			return readLimited(orig, maxBody, "the backend response")
 		}),
 	}
 	st.SetResponse(er)
@@ -191,6 +176,19 @@ func modifyResponse(resp *http.Response) error {
 	return nil
 }
 
+// readLimited reads r for a policy (a request or response body): at most
+// max bytes, or an error naming what was read.
+func readLimited(r io.Reader, max int64, what string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", what, max)
+	}
+	return data, nil
+}
+
 type backendStatusError struct{ code int }
 
 func (e *backendStatusError) Error() string {
@@ -215,7 +213,6 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		status, reason = 499, engine.ReasonCanceled
 	}
 	call.s.backendFailed(r.Context(), call.api, call.st, engine.NewPolicyError(reason, status, msg, err))
-	call.failed = true
 	respond(w, call.st)
 }
 
