@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,7 +85,7 @@ func rdNewInstance(tb testing.TB, name, dir string, st store.Store, storeTimeout
 	core, logs := observer.New(zapcore.WarnLevel)
 	log := zap.New(core)
 	metrics := gateway.NewMetrics()
-	gw, err := gateway.New(gateway.Options{
+	gwURL := serveGateway(tb, gateway.Options{
 		Dir: dir,
 		Registry: policies.Registry(policies.Deps{
 			Store: st, StoreTimeout: storeTimeout, Log: log.Named("policy"),
@@ -97,18 +96,7 @@ func rdNewInstance(tb testing.TB, name, dir string, st store.Store, storeTimeout
 		Getenv:       func(string) string { return "" },
 		DrainTimeout: 2 * time.Second,
 	})
-	if err != nil {
-		tb.Fatalf("gateway.New(%s): %v", dir, err)
-	}
-	srv := httptest.NewServer(gw)
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = gw.Shutdown(ctx)
-		srv.CloseClientConnections()
-		srv.Close()
-	})
-	return &rdInstance{name: name, url: srv.URL, metrics: metrics, logs: logs}
+	return &rdInstance{name: name, url: gwURL, metrics: metrics, logs: logs}
 }
 
 // rdNewRedisStore is one replica's own Redis client.

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -49,24 +48,14 @@ func restGateway(t *testing.T, policy string, logs *observer.ObservedLogs, log *
 	if log == nil {
 		log = zap.NewNop()
 	}
-	gw, err := gateway.New(gateway.Options{
+	gwURL := serveGateway(t, gateway.Options{
 		Dir:          dir,
 		Registry:     policies.Registry(policies.Deps{Log: log.Named("policy")}),
 		Log:          log,
 		Getenv:       func(string) string { return "" },
 		DrainTimeout: 2 * time.Second,
 	})
-	if err != nil {
-		t.Fatalf("gateway.New: %v", err)
-	}
-	srv := httptest.NewServer(gw)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = gw.Shutdown(ctx)
-		srv.Close()
-	})
-	return srv.URL, &calls
+	return gwURL, &calls
 }
 
 func TestRESTRewriteURIAndSetMethod(t *testing.T) {

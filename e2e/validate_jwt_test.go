@@ -69,18 +69,8 @@ func TestValidateJwtWebSocketQueryToken(t *testing.T) {
   <outbound/>
   <on-error/>
 </policies>`)
-	gw, err := gateway.New(gateway.Options{Dir: dir, Registry: policies.Registry(policies.Deps{})})
-	if err != nil {
-		t.Fatalf("gateway.New: %v", err)
-	}
-	gwSrv := httptest.NewServer(gw)
-	defer gwSrv.Close()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = gw.Shutdown(ctx)
-	}()
-	wsURL := "ws://" + strings.TrimPrefix(gwSrv.URL, "http://") + "/chat"
+	gwURL := serveGateway(t, gateway.Options{Dir: dir, Registry: policies.Registry(policies.Deps{})})
+	wsURL := "ws://" + strings.TrimPrefix(gwURL, "http://") + "/chat"
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -217,16 +207,11 @@ func TestCorsAndIPFilterThroughGateway(t *testing.T) {
   <outbound/>
   <on-error/>
 </policies>`)
-	gw, err := gateway.New(gateway.Options{Dir: dir, Registry: policies.Registry(policies.Deps{})})
-	if err != nil {
-		t.Fatalf("gateway.New: %v", err)
-	}
-	gwSrv := httptest.NewServer(gw)
-	defer gwSrv.Close()
+	gwURL := serveGateway(t, gateway.Options{Dir: dir, Registry: policies.Registry(policies.Deps{})})
 
 	do := func(method string, hdr ...string) *http.Response {
 		t.Helper()
-		req, _ := http.NewRequest(method, gwSrv.URL+"/items/1", nil)
+		req, _ := http.NewRequest(method, gwURL+"/items/1", nil)
 		for i := 0; i+1 < len(hdr); i += 2 {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}

@@ -1,0 +1,30 @@
+package e2e
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"tollgate/gateway"
+)
+
+// serveGateway starts gateway.New(o) on an httptest server and returns its
+// URL. At cleanup the gateway is shut down (drained, within 5s), then the
+// server's connections and the server are closed.
+func serveGateway(tb testing.TB, o gateway.Options) string {
+	tb.Helper()
+	gw, err := gateway.New(o)
+	if err != nil {
+		tb.Fatalf("gateway.New(%s): %v", o.Dir, err)
+	}
+	srv := httptest.NewServer(gw)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = gw.Shutdown(ctx)
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	return srv.URL
+}
