@@ -500,15 +500,6 @@ func (p *Parser) Block(nodes []*Node) Block {
 	return p.c.block(nodes, p.section, p.scope, nil, false)
 }
 
-// NamedValue exposes a named value to policies that need one by name.
-func (p *Parser) NamedValue(name string) (string, bool) {
-	if p.c.Named == nil {
-		return "", false
-	}
-	nv, ok := p.c.Named.values[name]
-	return nv.Value, ok
-}
-
 func (p *Parser) finish() {
 	for _, a := range p.n.Attrs {
 		if a.Name == "id" || p.usedAttr[a.Name] {

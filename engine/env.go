@@ -83,13 +83,6 @@ func (u *Url) String() string {
 	return b.String()
 }
 
-// NewUrl turns a net/url URL into a context Url.
-func NewUrl(u *url.URL, scheme, host string) *Url {
-	out := &Url{}
-	out.fill(u, scheme, host)
-	return out
-}
-
 // fill sets out from u (SetRequest fills the State's own Url in place).
 func (out *Url) fill(u *url.URL, scheme, host string) {
 	*out = Url{Scheme: scheme, Path: u.Path}

@@ -26,7 +26,6 @@ type Node struct {
 	Children []*Node
 	Text     string // character data directly inside, trimmed (expressions kept raw)
 	TextPos  Pos    // first non-space character of Text
-	Parent   *Node
 
 	li      *lineIndex // the lexed source (nil: not from Read)
 	textOff int        // byte offset just after the start tag in li.src
@@ -109,7 +108,7 @@ func Read(file string, data []byte) (*Node, error) {
 		return nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "empty document: no root element"}
 	}
 	b := builder{tags: lx.tags, lines: lines, src: lx.out.Bytes()}
-	n, err := b.build(root, nil, "", 0)
+	n, err := b.build(root, "", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -203,13 +202,13 @@ type builder struct {
 	src   []byte
 }
 
-func (b *builder) build(e *etree.Element, parent *Node, path string, depth int) (*Node, error) {
+func (b *builder) build(e *etree.Element, path string, depth int) (*Node, error) {
 	if b.next >= len(b.tags) {
 		return nil, &Error{Pos: Pos{File: b.lines.file}, Msg: "internal error: element positions out of step"}
 	}
 	ti := b.tags[b.next]
 	b.next++
-	n := &Node{Name: qname(e.Space, e.Tag), Pos: b.lines.pos(ti.start), Parent: parent, Path: path}
+	n := &Node{Name: qname(e.Space, e.Tag), Pos: b.lines.pos(ti.start), Path: path}
 	if len(ti.attrNames) != len(e.Attr) {
 		return nil, &Error{Pos: n.Pos, Msg: "internal error: attribute positions out of step"}
 	}
@@ -250,7 +249,7 @@ func (b *builder) build(e *etree.Element, parent *Node, path string, depth int) 
 		case n.Name == "fragment": // a fragment's children are policies, not sections
 			childPath = name + "[" + strconv.Itoa(counts[name]) + "]"
 		}
-		child, err := b.build(c, n, childPath, depth+1)
+		child, err := b.build(c, childPath, depth+1)
 		if err != nil {
 			return nil, err
 		}

@@ -38,9 +38,6 @@ type State struct {
 	Forward ForwardSettings
 	// Connect holds messages to send once a WebSocket session is set up.
 	Connect []ConnectMessage
-	// Values lets policies keep per-request data that is not a variable
-	// (e.g. a concurrency lease), keyed by the policy.
-	Values map[any]any
 
 	// bytes counts the payload bytes the request moves; see CountBytes.
 	bytes *ByteCount
@@ -109,7 +106,6 @@ func (s *State) Release() {
 	s.BackendURL = ""
 	s.Forward = ForwardSettings{}
 	s.Connect = s.Connect[:0]
-	clear(s.Values)
 	s.bytes = nil // OnDone functions may still hold it
 	clear(s.respHeaders)
 	s.forkVars = nil
@@ -343,9 +339,9 @@ func (s *State) Fork() *State {
 //     already stopped, s takes b's response and stops.
 //
 // Everything else a fork might change (request headers, URL, method or
-// body, response headers recorded for the client, AtEnd and OnDone work,
-// Values) is not merged: the wait policy only lets policies that change
-// variables or end the pipeline run in a branch.
+// body, response headers recorded for the client, AtEnd and OnDone work)
+// is not merged: the wait policy only lets policies that change variables
+// or end the pipeline run in a branch.
 func (s *State) Join(b *State) {
 	for k, v := range b.ctx.Variables {
 		if old, ok := b.forkVars[k]; !ok || !sameValue(old, v) {

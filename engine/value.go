@@ -41,14 +41,6 @@ func (s Str) IsConst() bool { return s.p == nil }
 // Const returns the constant (only meaningful when IsConst).
 func (s Str) Const() string { return s.c }
 
-// Source returns the expression as written, or the constant.
-func (s Str) Source() string {
-	if s.p != nil {
-		return s.p.src
-	}
-	return s.c
-}
-
 // Secret reports whether the value came from a secret named value.
 func (s Str) Secret() bool { return s.p != nil && s.p.secret }
 
