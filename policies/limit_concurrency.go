@@ -71,9 +71,7 @@ func (l *limitConcurrency) Run(ctx context.Context, s *engine.State) error {
 			return err
 		}
 		s.Tracef("rejected: %d of %d slots taken", limit, limit)
-		pe := engine.NewPolicyError(engine.ReasonConcurrency, l.status, msg, nil)
-		pe.Response = engine.ErrorResponse(l.status, msg)
-		return pe
+		return limitError(engine.ReasonConcurrency, l.status, msg, "", 0)
 	}
 	h := l.d.leases.add(lease, l.ttl, &l.limitBase)
 	s.OnDone(func() { l.d.leases.release(h) })
