@@ -364,9 +364,7 @@ func headerNameAttr(p *engine.Parser, name, def string) string {
 	if v == "" || v == def || !p.Has(name) {
 		return textproto.CanonicalMIMEHeaderKey(v) // "" turns the header off
 	}
-	if strings.IndexFunc(v, func(r rune) bool {
-		return r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r)
-	}) >= 0 {
+	if strings.IndexFunc(v, notTokenChar) >= 0 {
 		p.ErrorAt(p.Node().Attr(name).ValuePos, "attribute %q must be a header name, not %q", name, v)
 		return ""
 	}

@@ -34,12 +34,16 @@ func checkMethod(m string) error {
 	if m == "" {
 		return fmt.Errorf("the method must not be empty")
 	}
-	for _, r := range m {
-		if r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r) {
-			return fmt.Errorf("%q is not an HTTP method", m)
-		}
+	if strings.IndexFunc(m, notTokenChar) >= 0 {
+		return fmt.Errorf("%q is not an HTTP method", m)
 	}
 	return nil
+}
+
+// notTokenChar reports a rune that cannot appear in an HTTP token (RFC 9110
+// §5.6.2): a method or a header name.
+func notTokenChar(r rune) bool {
+	return r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r)
 }
 
 func (m *setMethod) Run(_ context.Context, s *engine.State) error {
