@@ -305,18 +305,11 @@ func (p *Parser) Bool(name string, required bool, def bool) Bool {
 		}
 		return ConstBool(def)
 	}
-	v, isExpr, vs := p.substitute(attrSrc(a))
-	if vs == nil {
-		return Bool{p: failed}
+	v, prog := p.value(attrSrc(a), kindBool)
+	if prog != nil {
+		return Bool{p: prog}
 	}
-	if isExpr {
-		return Bool{p: p.compile(v, vs, kindBool)}
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		p.ErrorAt(a.ValuePos, "attribute %q must be true or false, not %q", name, v)
-	}
-	return ConstBool(b)
+	return ConstBool(p.parseBool(a, v))
 }
 
 // Int reads an integer attribute (literal or expression) within [min, max].
@@ -328,15 +321,11 @@ func (p *Parser) Int(name string, required bool, def, min, max int64) Int {
 		}
 		return Int{c: def, min: min, max: max}
 	}
-	v, isExpr, vs := p.substitute(attrSrc(a))
-	if vs == nil {
-		return Int{p: failed, min: min, max: max}
+	v, prog := p.value(attrSrc(a), kindNumber)
+	if prog != nil {
+		return Int{p: prog, min: min, max: max}
 	}
-	if isExpr {
-		return Int{p: p.compile(v, vs, kindNumber), min: min, max: max}
-	}
-	n := p.parseInt(a, v, min, max)
-	return Int{c: n, min: min, max: max}
+	return Int{c: p.parseInt(a, v, min, max), min: min, max: max}
 }
 
 func (p *Parser) parseInt(a *Attr, v string, min, max int64) int64 {
@@ -349,6 +338,14 @@ func (p *Parser) parseInt(a *Attr, v string, min, max int64) int64 {
 		p.ErrorAt(a.ValuePos, "attribute %q must be %s, not %d", a.Name, rangeText(min, max), n)
 	}
 	return n
+}
+
+func (p *Parser) parseBool(a *Attr, v string) bool {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.ErrorAt(a.ValuePos, "attribute %q must be true or false, not %q", a.Name, v)
+	}
+	return b
 }
 
 func rangeText(min, max int64) string {
@@ -376,14 +373,25 @@ func (p *Parser) Value(name string, required bool) Value {
 
 // anyValue compiles a literal or an expression of any type from vs.
 func (p *Parser) anyValue(vs *valueSrc) Value {
-	v, isExpr, vs := p.substitute(vs)
-	if vs == nil {
-		return Value{p: failed}
-	}
-	if isExpr {
-		return Value{p: p.compile(v, vs, kindAny)}
+	v, prog := p.value(vs, kindAny)
+	if prog != nil {
+		return Value{p: prog}
 	}
 	return Value{c: v}
+}
+
+// value substitutes vs and compiles it when it is an expression, checking
+// its result against want. prog is the program (failed when the value is
+// unusable, already reported), or nil for a literal v.
+func (p *Parser) value(vs *valueSrc, want kind) (v string, prog *program) {
+	v, isExpr, vs := p.substitute(vs)
+	switch {
+	case vs == nil:
+		return "", failed
+	case isExpr:
+		return "", p.compile(v, vs, want)
+	}
+	return v, nil
 }
 
 // literal reads attribute name for the Lit* readers. ok is false when the
@@ -446,11 +454,7 @@ func (p *Parser) LitBool(name string, def bool) bool {
 	if !ok {
 		return def
 	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		p.ErrorAt(a.ValuePos, "attribute %q must be true or false, not %q", name, v)
-	}
-	return b
+	return p.parseBool(a, v)
 }
 
 // TextStr reads the element's text as a string literal or expression.
@@ -543,12 +547,9 @@ func (p *Parser) attrHint(name string) string {
 
 // strValue compiles a literal-or-expression string.
 func (p *Parser) strValue(vs *valueSrc) Str {
-	v, isExpr, vs := p.substitute(vs)
-	if vs == nil {
-		return Str{p: failed}
-	}
-	if isExpr {
-		return Str{p: p.compile(v, vs, kindString)}
+	v, prog := p.value(vs, kindString)
+	if prog != nil {
+		return Str{p: prog}
 	}
 	return ConstStr(v)
 }
