@@ -207,11 +207,7 @@ func (s *keySource) getJSON(ctx context.Context, url string, out any) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		msg := err.Error()
-		if ue, ok := err.(interface{ Unwrap() error }); ok && ue.Unwrap() != nil {
-			msg = ue.Unwrap().Error() // net/http quotes the URL, which may carry secrets
-		}
-		return fmt.Errorf("cannot fetch %s: %s", engine.RedactURL(url), msg)
+		return fmt.Errorf("cannot fetch %s: %s", engine.RedactURL(url), errWithoutURL(err))
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {

@@ -205,12 +205,16 @@ func calloutError(target string, ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return engine.NewPolicyError(engine.ReasonTimeout, 504, "send-request to "+engine.RedactURL(target)+" timed out", err)
 	}
-	// net/http errors quote the URL, which may carry secrets.
-	msg := err.Error()
+	return engine.NewPolicyError(engine.ReasonCallout, 502, "send-request to "+engine.RedactURL(target)+" failed: "+errWithoutURL(err), err)
+}
+
+// errWithoutURL is the text of an http.Client error without the URL that
+// net/http quotes in it, which may carry secrets: the wrapped error's text.
+func errWithoutURL(err error) string {
 	if ue, ok := err.(interface{ Unwrap() error }); ok && ue.Unwrap() != nil {
-		msg = ue.Unwrap().Error()
+		return ue.Unwrap().Error()
 	}
-	return engine.NewPolicyError(engine.ReasonCallout, 502, "send-request to "+engine.RedactURL(target)+" failed: "+msg, err)
+	return err.Error()
 }
 
 // applyHeader applies set-header's exists-action to h (the request's or
