@@ -112,8 +112,7 @@ func (w *Watcher) Close() error {
 
 // Folders returns the real folders being watched (for tests and logs).
 func (w *Watcher) Folders() []string {
-	out := w.fw.WatchList()
-	return out
+	return w.fw.WatchList()
 }
 
 func (w *Watcher) loop(ctx context.Context) {
@@ -122,16 +121,15 @@ func (w *Watcher) loop(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var (
-		first, last time.Time // of the pending burst; zero: none
-		events      int
+		first  time.Time // of the pending burst; zero: none
+		events int
 	)
 	arm := func(now time.Time) {
 		if first.IsZero() {
 			first = now
 		}
-		last = now
 		events++
-		due := last.Add(w.opt.Debounce)
+		due := now.Add(w.opt.Debounce)
 		if limit := first.Add(w.opt.MaxDelay); due.After(limit) {
 			due = limit
 		}
@@ -174,8 +172,8 @@ func (w *Watcher) loop(ctx context.Context) {
 			if err := w.sync(); err != nil {
 				w.log.Warn("cannot watch the apis folder", zap.Error(err))
 			}
-			w.srv.reload("watch", &watchBurst{first: first, last: last, events: events})
-			first, last, events = time.Time{}, time.Time{}, 0
+			w.srv.reload("watch", &watchBurst{first: first, events: events})
+			first, events = time.Time{}, 0
 		}
 	}
 }
@@ -269,6 +267,6 @@ func (w *Watcher) sync() error {
 
 // watchBurst describes the file events that led to a reload.
 type watchBurst struct {
-	first, last time.Time
-	events      int
+	first  time.Time
+	events int
 }
