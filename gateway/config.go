@@ -230,13 +230,15 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		sh := sha256.New() // the files' bytes: reuse an unchanged API as is
 		sh.Write(commonSum)
 		sh.Write(data)
-		var ignored engine.ErrorList // a read problem is reported below
-		if pdata, ok := readIf(filepath.Join(apiDir, "policy.xml"), &ignored); ok {
-			sh.Write(pdata)
-		}
+		// The policy is read once: its bytes are hashed here and compiled
+		// below; a read problem is reported where the policy is used.
+		policyFile := filepath.Join(apiDir, "policy.xml")
+		var perrs engine.ErrorList
+		pdata, hasPolicy := readIf(policyFile, &perrs)
+		sh.Write(pdata)
 		srcHash := hex.EncodeToString(sh.Sum(nil))
 		if old := reusable[apiDir]; old != nil {
-			if len(ignored) == 0 && srcHash == old.srcHash && names[old.Name] == "" && paths[old.Path] == "" {
+			if len(perrs) == 0 && srcHash == old.srcHash && names[old.Name] == "" && paths[old.Path] == "" {
 				names[old.Name], paths[old.Path] = apiFile, apiFile
 				h.Write([]byte(old.Hash))
 				snap.APIs = append(snap.APIs, old)
@@ -254,8 +256,8 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			// Still compile the policy, so one run reports every problem
 			// (as a compiler does) rather than hiding the policy's behind
 			// the api.xml's.
-			policyFile := filepath.Join(apiDir, "policy.xml")
-			if pdata, ok := readIf(policyFile, &errs); ok {
+			errs = append(errs, perrs...)
+			if hasPolicy {
 				if proot, err := engine.Read(policyFile, pdata); err != nil {
 					errs.Append(err)
 				} else {
@@ -274,9 +276,9 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			continue
 		}
 		names[api.Name], paths[api.Path] = apiFile, apiFile
-		policyFile := filepath.Join(apiDir, "policy.xml")
+		errs = append(errs, perrs...)
 		plan := global
-		if pdata, ok := readIf(policyFile, &errs); ok {
+		if hasPolicy {
 			if proot, err := engine.Read(policyFile, pdata); err != nil {
 				errs.Append(err)
 			} else {
