@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -358,7 +359,7 @@ func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList)
 	get := map[string]*engine.Attr{}
 	before := len(*errs)
 	for _, a := range root.Attrs {
-		if !contains(apiAttrs, a.Name) {
+		if !slices.Contains(apiAttrs, a.Name) {
 			errs.Add(a.Pos, "", "<api> has no attribute %q (known: %s)", a.Name, strings.Join(apiAttrs, ", "))
 			continue
 		}
@@ -458,20 +459,17 @@ func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList)
 	if get["message-burst"] != nil && get["max-messages-per-second"] == nil {
 		errs.Add(get["message-burst"].Pos, "", "message-burst goes with max-messages-per-second")
 	}
-	if a := get["trace"]; a != nil {
-		b, err := strconv.ParseBool(a.Value)
-		if err != nil {
-			errs.Add(a.ValuePos, "", "trace must be true or false, not %q", a.Value)
+	boolAttr := func(name string, dst *bool) {
+		if a := get[name]; a != nil {
+			b, err := strconv.ParseBool(a.Value)
+			if err != nil {
+				errs.Add(a.ValuePos, "", "%s must be true or false, not %q", name, a.Value)
+			}
+			*dst = b
 		}
-		l.Trace = b
 	}
-	if a := get["drain-on-change"]; a != nil {
-		b, err := strconv.ParseBool(a.Value)
-		if err != nil {
-			errs.Add(a.ValuePos, "", "drain-on-change must be true or false, not %q", a.Value)
-		}
-		l.DrainOnChange = b
-	}
+	boolAttr("trace", &l.Trace)
+	boolAttr("drain-on-change", &l.DrainOnChange)
 	if a := get["allowed-origins"]; a != nil {
 		for _, o := range strings.Split(a.Value, ",") {
 			if o = strings.TrimSpace(o); o != "" {
@@ -493,15 +491,6 @@ func validAPIName(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // String describes the API for logs.
