@@ -495,5 +495,5 @@ func validAPIName(s string) bool {
 
 // String describes the API for logs.
 func (a *API) String() string {
-	return fmt.Sprintf("%s (%s %s -> %s)", a.Name, a.Type, a.Path, engine.RedactURL(a.ServiceURL.String()))
+	return fmt.Sprintf("%s (%s %s -> %s)", a.Name, a.Type, a.Path, a.Info.ServiceUrl)
 }

@@ -7,8 +7,6 @@ import (
 	"github.com/coder/websocket"
 
 	"go.uber.org/zap"
-
-	"tollgate/engine"
 )
 
 // Reload results.
@@ -114,7 +112,7 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 				continue // log only what this reload added or changed
 			}
 			s.log.Info("api", zap.String("api", a.Name), zap.String("type", a.Type), zap.String("path", a.Path),
-				zap.String("service_url", engine.RedactURL(a.ServiceURL.String())))
+				zap.String("service_url", a.Info.ServiceUrl))
 		}
 		fields := []zap.Field{zap.String("trigger", trigger), zap.String("config_hash", snap.Hash),
 			zap.Int("apis", len(snap.APIs)), zap.Strings("changed", st.Changed), zap.String("took", st.Duration)}
