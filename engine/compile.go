@@ -80,6 +80,9 @@ func (c *Compiler) Compile(root *Node, scope string, parent *Plan) *Plan {
 		c.Errorf(root.Pos, "", "the root element must be <policies>, not <%s>", root.Name)
 		return plan
 	}
+	if parent != nil {
+		*plan = *parent // sections the document leaves out stay the parent's
+	}
 	c.noAttrs(root)
 	c.noText(root)
 	seen := map[string]bool{}
@@ -105,34 +108,9 @@ func (c *Compiler) Compile(root *Node, scope string, parent *Plan) *Plan {
 		if parent != nil {
 			parentBlock = parent.Section(which)
 		}
-		b := c.block(sec.Children, which, scope, parentBlock, true)
-		switch which {
-		case Inbound:
-			plan.Inbound = b
-		case Backend:
-			plan.Backend = b
+		*plan.block(which) = c.block(sec.Children, which, scope, parentBlock, true)
+		if which == Backend {
 			plan.HasBackend = true
-		case Outbound:
-			plan.Outbound = b
-		case OnError:
-			plan.OnError = b
-		}
-	}
-	if parent != nil {
-		for _, sn := range sectionNames {
-			if seen[sn.name] {
-				continue
-			}
-			switch sn.s {
-			case Inbound:
-				plan.Inbound = parent.Inbound
-			case Backend:
-				plan.Backend, plan.HasBackend = parent.Backend, parent.HasBackend
-			case Outbound:
-				plan.Outbound = parent.Outbound
-			case OnError:
-				plan.OnError = parent.OnError
-			}
 		}
 	}
 	return plan

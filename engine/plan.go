@@ -109,15 +109,23 @@ type Plan struct {
 
 // Section returns the block for a section.
 func (p *Plan) Section(sec Section) Block {
+	if b := p.block(sec); b != nil {
+		return *b
+	}
+	return nil
+}
+
+// block returns where the plan keeps a section's block (nil for no section).
+func (p *Plan) block(sec Section) *Block {
 	switch sec {
 	case Inbound:
-		return p.Inbound
+		return &p.Inbound
 	case Backend:
-		return p.Backend
+		return &p.Backend
 	case Outbound:
-		return p.Outbound
+		return &p.Outbound
 	case OnError:
-		return p.OnError
+		return &p.OnError
 	}
 	return nil
 }
