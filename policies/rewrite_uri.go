@@ -138,7 +138,6 @@ func (r *rewriteURI) Run(_ context.Context, s *engine.State) error {
 		return nil
 	}
 	t := r.parsed
-	var err error
 	if t == nil {
 		raw, err := r.template.Eval(s)
 		if err != nil {
@@ -174,36 +173,14 @@ func (r *rewriteURI) Run(_ context.Context, s *engine.State) error {
 		}
 		return "", false
 	}
-	var b strings.Builder
-	for _, part := range t.path {
-		if part.param == "" {
-			b.WriteString(part.lit)
-			continue
-		}
-		v, ok := lookup(part.param)
-		if !ok {
-			return engine.NewPolicyError(ReasonTemplateParameter, 400, fmt.Sprintf("rewrite-uri: no value for {%s}", part.param), nil)
-		}
-		b.WriteString(v)
+	newPath, missing := expand(t.path, lookup)
+	if missing != "" {
+		return engine.NewPolicyError(ReasonTemplateParameter, 400, fmt.Sprintf("rewrite-uri: no value for {%s}", missing), nil)
 	}
 	newQuery := engine.Query{}
 	for _, q := range t.query {
-		var vb strings.Builder
-		ok := true
-		for _, part := range q.value {
-			if part.param == "" {
-				vb.WriteString(part.lit)
-				continue
-			}
-			v, found := lookup(part.param)
-			if !found {
-				ok = false
-				break
-			}
-			vb.WriteString(v)
-		}
-		if ok {
-			newQuery[q.name] = append(newQuery[q.name], vb.String())
+		if v, missing := expand(q.value, lookup); missing == "" {
+			newQuery[q.name] = append(newQuery[q.name], v)
 		}
 	}
 	if copyRest {
@@ -217,7 +194,6 @@ func (r *rewriteURI) Run(_ context.Context, s *engine.State) error {
 			newQuery[k] = append([]string(nil), vs...)
 		}
 	}
-	newPath := b.String()
 	if api := s.Context().Api; api != nil && api.Path != "" && api.Path != "/" {
 		newPath = strings.TrimSuffix(api.Path, "/") + newPath
 	}
@@ -225,6 +201,24 @@ func (r *rewriteURI) Run(_ context.Context, s *engine.State) error {
 	req.Url.SetQuery(newQuery)
 	s.Tracef("-> %s%s", newPath, req.Url.QueryString)
 	return nil
+}
+
+// expand fills the placeholders of parts with lookup; missing is the first
+// placeholder without a value ("" when every one has one).
+func expand(parts []tmplPart, lookup func(string) (string, bool)) (s, missing string) {
+	var b strings.Builder
+	for _, part := range parts {
+		if part.param == "" {
+			b.WriteString(part.lit)
+			continue
+		}
+		v, ok := lookup(part.param)
+		if !ok {
+			return "", part.param
+		}
+		b.WriteString(v)
+	}
+	return b.String(), ""
 }
 
 // names reports whether the template names query parameter k.
