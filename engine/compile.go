@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"iter"
+	"maps"
 	"math"
 	"reflect"
 	"sort"
@@ -186,16 +188,23 @@ func (c *Compiler) fragment(n *Node, sec Section, scope string, parent Block, to
 }
 
 func (c *Compiler) suggest(name string) string {
-	best, bestD := "", 3
-	for k := range c.Registry {
-		if d := editDistance(name, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
+	best := nearest(name, maps.Keys(c.Registry))
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean <%s>?)", best)
+}
+
+// nearest returns the candidate within edit distance 2 of name, the
+// closest and then the first in order, or "".
+func nearest(name string, cands iter.Seq[string]) string {
+	best, bestD := "", 3
+	for k := range cands {
+		if d := editDistance(name, k); d < bestD || (d == bestD && k < best) {
+			best, bestD = k, d
+		}
+	}
+	return best
 }
 
 func (c *Compiler) noAttrs(n *Node) {
@@ -503,13 +512,7 @@ func (p *Parser) finish() {
 }
 
 func (p *Parser) attrHint(name string) string {
-	best, bestD := "", 3
-	for k := range p.usedAttr {
-		if d := editDistance(name, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best != "" {
+	if best := nearest(name, maps.Keys(p.usedAttr)); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	if len(p.usedAttr) > 0 {

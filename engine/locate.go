@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"sort"
@@ -188,12 +189,7 @@ func (nv *NamedValues) suggest(name string) string {
 	if nv == nil {
 		return ""
 	}
-	best, bestD := "", 3
-	for k := range nv.values {
-		if d := editDistance(name, k); d < bestD || (d == bestD && k < best) {
-			best, bestD = k, d
-		}
-	}
+	best := nearest(name, maps.Keys(nv.values))
 	if best == "" {
 		return ""
 	}
