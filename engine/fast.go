@@ -73,23 +73,18 @@ func (f *fnode) box() {
 	}
 	switch f.kind {
 	case reflect.String:
-		g := f.s
-		f.a = func(st *State) (any, bool) {
-			v, ok := g(st)
-			return v, ok
-		}
+		f.a = boxed(f.s)
 	case reflect.Bool:
-		g := f.b
-		f.a = func(st *State) (any, bool) {
-			v, ok := g(st)
-			return v, ok
-		}
+		f.a = boxed(f.b)
 	case reflect.Int:
-		g := f.i
-		f.a = func(st *State) (any, bool) {
-			v, ok := g(st)
-			return v, ok
-		}
+		f.a = boxed(f.i)
+	}
+}
+
+func boxed[T any](g func(*State) (T, bool)) func(*State) (any, bool) {
+	return func(st *State) (any, bool) {
+		v, ok := g(st)
+		return v, ok
 	}
 }
 
@@ -538,26 +533,11 @@ func buildEqual(n *ast.BinaryNode) (fnode, bool) {
 	var eq func(*State) (bool, bool)
 	switch {
 	case l.kind == reflect.String && r.kind == reflect.String:
-		lf, rf := l.s, r.s
-		eq = func(st *State) (bool, bool) {
-			a, ok1 := lf(st)
-			b, ok2 := rf(st)
-			return a == b, ok1 && ok2
-		}
+		eq = equal(l.s, r.s)
 	case l.kind == reflect.Int && r.kind == reflect.Int:
-		lf, rf := l.i, r.i
-		eq = func(st *State) (bool, bool) {
-			a, ok1 := lf(st)
-			b, ok2 := rf(st)
-			return a == b, ok1 && ok2
-		}
+		eq = equal(l.i, r.i)
 	case l.kind == reflect.Bool && r.kind == reflect.Bool:
-		lf, rf := l.b, r.b
-		eq = func(st *State) (bool, bool) {
-			a, ok1 := lf(st)
-			b, ok2 := rf(st)
-			return a == b, ok1 && ok2
-		}
+		eq = equal(l.b, r.b)
 	default:
 		// Only the fast node kinds reach here; a typed operand against
 		// `any` is boxed, which costs what the VM costs.
@@ -584,6 +564,15 @@ func buildEqual(n *ast.BinaryNode) (fnode, bool) {
 		}}, true
 	}
 	return fnode{kind: reflect.Bool, b: eq}, true
+}
+
+// equal compares two operands of the same static type directly.
+func equal[T comparable](lf, rf func(*State) (T, bool)) func(*State) (bool, bool) {
+	return func(st *State) (bool, bool) {
+		a, ok1 := lf(st)
+		b, ok2 := rf(st)
+		return a == b, ok1 && ok2
+	}
 }
 
 // derefs reports whether the VM dereferences the operand before comparing

@@ -52,7 +52,7 @@ func (s Str) Eval(st *State) (string, error) {
 	var v any
 	var err error
 	if f := s.p.fast.s; f != nil {
-		if r, ok := st.tryStr(f); ok {
+		if r, ok := try(st, f); ok {
 			return r, nil
 		}
 		v, err = st.eval(s.p) // fast.a is f boxed: it would give up again
@@ -107,7 +107,7 @@ func (b Bool) Eval(st *State) (bool, error) {
 	var v any
 	var err error
 	if f := b.p.fast.b; f != nil {
-		if r, ok := st.tryBool(f); ok {
+		if r, ok := try(st, f); ok {
 			return r, nil
 		}
 		v, err = st.eval(b.p) // fast.a is f boxed: it would give up again
@@ -148,7 +148,7 @@ func (n Int) Eval(st *State) (int64, error) {
 	var v any
 	var err error
 	if f := n.p.fast.i; f != nil {
-		if x, ok := st.tryInt(f); ok {
+		if x, ok := try(st, f); ok {
 			return n.inRange(int64(x))
 		}
 		v, err = st.eval(n.p) // fast.a is f boxed: it would give up again
@@ -221,46 +221,20 @@ func (v Value) Eval(st *State) (any, error) {
 // answers, from the VM otherwise.
 func (st *State) evalAny(p *program) (any, error) {
 	if f := p.fast.a; f != nil {
-		if v, ok := st.tryAny(f); ok {
+		if v, ok := try(st, f); ok {
 			return v, nil
 		}
 	}
 	return st.eval(p)
 }
 
-// tryStr and its siblings run a fast path; a panic in one (there should
-// be none) is treated as "ask the VM", which then reports it.
-func (st *State) tryStr(f func(*State) (string, bool)) (v string, ok bool) {
+// try runs a fast path; a panic in one (there should be none) is treated
+// as "ask the VM", which then reports it.
+func try[T any](st *State, f func(*State) (T, bool)) (v T, ok bool) {
 	defer func() {
 		if recover() != nil {
-			v, ok = "", false
-		}
-	}()
-	return f(st)
-}
-
-func (st *State) tryBool(f func(*State) (bool, bool)) (v bool, ok bool) {
-	defer func() {
-		if recover() != nil {
-			v, ok = false, false
-		}
-	}()
-	return f(st)
-}
-
-func (st *State) tryInt(f func(*State) (int, bool)) (v int, ok bool) {
-	defer func() {
-		if recover() != nil {
-			v, ok = 0, false
-		}
-	}()
-	return f(st)
-}
-
-func (st *State) tryAny(f func(*State) (any, bool)) (v any, ok bool) {
-	defer func() {
-		if recover() != nil {
-			v, ok = nil, false
+			var zero T
+			v, ok = zero, false
 		}
 	}()
 	return f(st)
