@@ -222,24 +222,31 @@ func errWithoutURL(err error) string {
 // for headers that must repeat.
 func applyHeader(h engine.Headers, name, action string, vals []string) {
 	key := http.CanonicalHeaderKey(name)
-	if !repeatHeaders[key] && len(vals) > 1 {
-		vals = []string{strings.Join(vals, ",")}
+	if !repeatHeaders[key] {
+		if len(vals) > 1 {
+			vals = []string{strings.Join(vals, ",")}
+		}
+		if action == "append" && len(h[key]) > 0 {
+			h[key] = []string{strings.Join(append(append([]string{}, h[key]...), vals...), ",")}
+			return
+		}
 	}
-	_, exists := h[key]
+	applyValues(h, key, action, vals)
+}
+
+// applyValues applies exists-action to m[key] (set-header's headers,
+// set-query-parameter's query).
+func applyValues(m map[string][]string, key, action string, vals []string) {
 	switch action {
 	case "delete":
-		delete(h, key)
+		delete(m, key)
 	case "skip":
-		if !exists {
-			h[key] = vals
+		if _, exists := m[key]; !exists {
+			m[key] = vals
 		}
 	case "append":
-		if exists && !repeatHeaders[key] && len(h[key]) > 0 {
-			h[key] = []string{strings.Join(append(append([]string{}, h[key]...), vals...), ",")}
-		} else {
-			h[key] = append(h[key], vals...)
-		}
+		m[key] = append(m[key], vals...)
 	default:
-		h[key] = vals
+		m[key] = vals
 	}
 }

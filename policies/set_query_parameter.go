@@ -29,19 +29,7 @@ func (q *setQueryParameter) Run(_ context.Context, s *engine.State) error {
 		return nil
 	}
 	query := u.MutableQuery()
-	_, exists := query[name]
-	switch action {
-	case "delete":
-		delete(query, name)
-	case "skip":
-		if !exists {
-			query[name] = vals
-		}
-	case "append":
-		query[name] = append(query[name], vals...)
-	default:
-		query[name] = vals
-	}
+	applyValues(query, name, action, vals)
 	u.SetQuery(query)
 	if s.Trace() != nil { // the arguments would be boxed even with tracing off
 		s.Tracef("%s %s", action, name)
