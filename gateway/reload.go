@@ -169,13 +169,7 @@ func changedAPIs(old, snap *Snapshot) []string {
 // outage, so they finish under the plan they started with. A session
 // already scheduled by an earlier reload keeps its first deadline.
 func (s *Server) drainChanged(snap *Snapshot) {
-	s.sessions.mu.Lock()
-	apis := map[string]bool{}
-	for sess := range s.sessions.m {
-		apis[sess.api] = true
-	}
-	s.sessions.mu.Unlock()
-	for name := range apis {
+	for name := range s.sessions.apis() {
 		a := snap.API(name)
 		if a == nil || !a.Limits.DrainOnChange {
 			continue // removed: finishes under its old plan; or not opted in
@@ -201,10 +195,8 @@ func (s *Server) drainChanged(snap *Snapshot) {
 // reload reverted the change, removed the API or turned the option off.
 func (s *Server) scheduleDrain(sess *session, delay time.Duration) {
 	time.AfterFunc(delay, func() {
-		if cur := s.current.Load().API(sess.api); cur == nil || cur.Hash == sess.hash || !cur.Limits.DrainOnChange {
-			s.sessions.mu.Lock()
-			sess.draining = false
-			s.sessions.mu.Unlock()
+		if s.drainTarget(sess) == nil {
+			s.sessions.unmarkDraining(sess)
 			return
 		}
 		if sess.ctx.Err() == nil {
@@ -219,9 +211,20 @@ func (s *Server) scheduleDrain(sess *session, delay time.Duration) {
 // after drainChanged looked: if its API opted in and has changed since, it
 // is drained at the end of the drain window.
 func (s *Server) lateSession(sess *session) {
-	cur := s.current.Load().API(sess.api)
-	if cur == nil || cur.Hash == sess.hash || !cur.Limits.DrainOnChange || !s.sessions.markDraining(sess) {
+	cur := s.drainTarget(sess)
+	if cur == nil || !s.sessions.markDraining(sess) {
 		return
 	}
 	s.scheduleDrain(sess, cur.Limits.DrainAfter+cur.Limits.DrainWindow)
+}
+
+// drainTarget returns sess's API in the served configuration when sess is
+// to be drained (the API opted in and changed since sess started), else
+// nil (removed, reverted, or the option is off).
+func (s *Server) drainTarget(sess *session) *API {
+	cur := s.current.Load().API(sess.api)
+	if cur == nil || cur.Hash == sess.hash || !cur.Limits.DrainOnChange {
+		return nil
+	}
+	return cur
 }

@@ -78,6 +78,13 @@ func (ss *sessionSet) markDraining(s *session) bool {
 	return true
 }
 
+// unmarkDraining records that s's scheduled drain was called off.
+func (ss *sessionSet) unmarkDraining(s *session) {
+	ss.mu.Lock()
+	s.draining = false
+	ss.mu.Unlock()
+}
+
 func (ss *sessionSet) remove(s *session) {
 	s.cancel(nil)
 	ss.mu.Lock()
@@ -93,6 +100,17 @@ func (ss *sessionSet) count() int {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	return len(ss.m)
+}
+
+// apis returns the names of the APIs that have live sessions.
+func (ss *sessionSet) apis() map[string]bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	out := map[string]bool{}
+	for s := range ss.m {
+		out[s.api] = true
+	}
+	return out
 }
 
 // stale returns the sessions of api whose config hash differs from hash and
