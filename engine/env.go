@@ -194,14 +194,18 @@ type Headers map[string][]string
 
 // GetValueOrDefault returns the header's values joined with ",", or def.
 func (h Headers) GetValueOrDefault(name, def string) string {
-	v, ok := h[textproto.CanonicalMIMEHeaderKey(name)]
-	if !ok || len(v) == 0 {
+	return joinedOr(h[textproto.CanonicalMIMEHeaderKey(name)], def)
+}
+
+// joinedOr returns values joined with ",", or def when there are none.
+func joinedOr(values []string, def string) string {
+	switch len(values) {
+	case 0:
 		return def
+	case 1:
+		return values[0]
 	}
-	if len(v) == 1 {
-		return v[0]
-	}
-	return strings.Join(v, ",")
+	return strings.Join(values, ",")
 }
 
 // ContainsKey reports whether the header is present.
@@ -214,16 +218,7 @@ func (h Headers) ContainsKey(name string) bool {
 type Query map[string][]string
 
 // GetValueOrDefault returns the parameter's values joined with ",", or def.
-func (q Query) GetValueOrDefault(name, def string) string {
-	v, ok := q[name]
-	if !ok || len(v) == 0 {
-		return def
-	}
-	if len(v) == 1 {
-		return v[0]
-	}
-	return strings.Join(v, ",")
-}
+func (q Query) GetValueOrDefault(name, def string) string { return joinedOr(q[name], def) }
 
 // ContainsKey reports whether the parameter is present.
 func (q Query) ContainsKey(name string) bool { _, ok := q[name]; return ok }
