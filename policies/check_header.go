@@ -50,12 +50,13 @@ func (c *checkHeader) Run(_ context.Context, s *engine.State) error {
 		return nil
 	}
 	got := h.GetValueOrDefault(name, "")
+	parts := strings.Split(got, ",")
 	for _, v := range c.values {
 		want, err := v.Eval(s)
 		if err != nil {
 			return err
 		}
-		for _, g := range strings.Split(got, ",") {
+		for _, g := range parts {
 			g = strings.TrimSpace(g)
 			if g == want || (c.ignoreCase && strings.EqualFold(g, want)) {
 				return nil
