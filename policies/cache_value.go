@@ -223,39 +223,34 @@ func decodeCached(data []byte) (any, error) {
 		return nil, fmt.Errorf("not a cached value (%d bytes)", len(data))
 	}
 	raw := data[2:]
-	var err error
 	switch data[0] {
 	case 'n':
 		return nil, nil
 	case 's':
-		var s string
-		err = json.Unmarshal(raw, &s)
-		return s, err
+		return jsonAs[string](raw)
 	case 'b':
-		var b bool
-		err = json.Unmarshal(raw, &b)
-		return b, err
+		return jsonAs[bool](raw)
 	case 'i':
-		var n int
-		err = json.Unmarshal(raw, &n)
-		return n, err
+		return jsonAs[int](raw)
 	case 'f':
-		var f float64
-		err = json.Unmarshal(raw, &f)
-		return f, err
+		return jsonAs[float64](raw)
 	case 't':
-		var t time.Time
-		err = json.Unmarshal(raw, &t)
-		return t, err
+		return jsonAs[time.Time](raw)
 	case 'd':
 		var n int64
-		err = json.Unmarshal(raw, &n)
+		err := json.Unmarshal(raw, &n)
 		return time.Duration(n), err
 	case 'j':
 		var v any
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		err = dec.Decode(&v)
+		err := json.NewDecoder(bytes.NewReader(raw)).Decode(&v)
 		return v, err
 	}
 	return nil, fmt.Errorf("unknown type tag %q", data[0])
+}
+
+// jsonAs decodes raw as a T.
+func jsonAs[T any](raw []byte) (any, error) {
+	var v T
+	err := json.Unmarshal(raw, &v)
+	return v, err
 }
