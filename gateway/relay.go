@@ -1156,20 +1156,14 @@ func (l *relayLeg) process(b []byte) int {
 		if h.op != opCont {
 			l.msgLen = 0
 			if l.rate > 0 && !l.takeToken() {
-				l.flush(b[seg:i])
-				l.tooFast()
-				// Skip the frame: src's close reply follows it.
-				l.remain = h.length
-				return l.drainFrom(b, i+h.size)
+				return l.overLimit(b, seg, i, &h, websocket.StatusPolicyViolation, "message rate exceeded",
+					fmt.Errorf("%s sent more than %g messages per second (burst %d)", l.src.x, l.s.lim.MaxMessageRate, l.s.lim.MessageBurst))
 			}
 		}
 		// Compared before adding: msgLen + length can wrap around int64.
 		if max := l.s.lim.MaxMessageSize; max > 0 && h.length > max-l.msgLen {
-			l.flush(b[seg:i])
-			l.tooBig()
-			// Skip the frame: src's close reply follows it.
-			l.remain = h.length
-			return l.drainFrom(b, i+h.size)
+			return l.overLimit(b, seg, i, &h, websocket.StatusMessageTooBig, "message too big",
+				fmt.Errorf("%s sent a message over %d bytes", l.src.x, max))
 		}
 		l.msgLen += h.length
 		data = true
@@ -1252,29 +1246,22 @@ func (l *relayLeg) takeToken() bool {
 	return true
 }
 
-// tooFast ends the session for a client over MaxMessageRate: 1008 to the
-// client, 1001 to the backend.
-func (l *relayLeg) tooFast() {
+// overLimit ends the session for the data frame at b[i:] (header h), by
+// which src broke a limit (MaxMessageRate: 1008; MaxMessageSize: 1009):
+// the frames before it (b[seg:i]) are forwarded, src gets code with what,
+// the other side 1001/1014 "<src> <what>". The frame is skipped (src's
+// close reply follows it); it returns what process returns.
+func (l *relayLeg) overLimit(b []byte, seg, i int, h *frameHeader, code websocket.StatusCode, what string, err error) int {
+	l.flush(b[seg:i])
 	l.unlock()
 	x := l.src.x
-	reason := x.String() + " message rate exceeded"
-	v := relayVerdict{by: ClosedByLimit, code: websocket.StatusPolicyViolation, reason: reason,
-		err: fmt.Errorf("%s sent more than %g messages per second (burst %d)", x, l.s.lim.MaxMessageRate, l.s.lim.MessageBurst)}
-	v.set(x, closeAction{kind: actClose, code: websocket.StatusPolicyViolation, reason: "message rate exceeded"})
+	reason := x.String() + " " + what
+	v := relayVerdict{by: ClosedByLimit, code: code, reason: reason, err: err}
+	v.set(x, closeAction{kind: actClose, code: code, reason: what})
 	v.set(x^1, closeAction{kind: actClose, code: x.failCode(), reason: reason})
 	l.s.report(v, false)
-}
-
-// tooBig ends the session for a message from src over MaxMessageSize.
-func (l *relayLeg) tooBig() {
-	l.unlock()
-	x := l.src.x
-	reason := x.String() + " message too big"
-	v := relayVerdict{by: ClosedByLimit, code: websocket.StatusMessageTooBig, reason: reason,
-		err: fmt.Errorf("%s sent a message over %d bytes", x, l.s.lim.MaxMessageSize)}
-	v.set(x, closeAction{kind: actClose, code: websocket.StatusMessageTooBig, reason: "message too big"})
-	v.set(x^1, closeAction{kind: actClose, code: x.failCode(), reason: reason})
-	l.s.report(v, false)
+	l.remain = h.length
+	return l.drainFrom(b, i+h.size)
 }
 
 // onClose handles a close frame b[i:end] from src in normal mode: the
