@@ -475,6 +475,20 @@ func failed(x side, by string, code websocket.StatusCode, reason string, err err
 	return v
 }
 
+// vanished is the verdict for side x gone (a read error) or dropped (a
+// protocol error): ClosedBy x, 1006; the other side gets "<x> disconnected".
+func vanished(x side, err error) relayVerdict {
+	v := failed(x, x.String(), websocket.StatusAbnormalClosure, x.String()+" disconnected", err)
+	v.drop = true
+	return v
+}
+
+// sideError is the verdict for a write or ping failure of side x:
+// ClosedBy error; the other side gets x.failCode() "<x> <what>".
+func sideError(x side, what string, err error) relayVerdict {
+	return failed(x, ClosedByError, x.failCode(), x.String()+" "+what, err)
+}
+
 type relaySession struct {
 	ctx          context.Context // only for context.Cause at shutdown
 	lim          PumpLimits
@@ -820,9 +834,9 @@ func (s *relaySession) deadVerdict(cdead, bdead bool) (relayVerdict, bool) {
 		return relayVerdict{by: ClosedByError, code: websocket.StatusAbnormalClosure, reason: "ping timeout", err: errPingTimeout,
 			client: closeAction{kind: actDrop}, backend: closeAction{kind: actDrop}}, true
 	case cdead:
-		return failed(sideClient, ClosedByError, sideClient.failCode(), "client ping timeout", errPingTimeout), true
+		return sideError(sideClient, "ping timeout", errPingTimeout), true
 	case bdead:
-		return failed(sideBackend, ClosedByError, sideBackend.failCode(), "backend ping timeout", errPingTimeout), true
+		return sideError(sideBackend, "ping timeout", errPingTimeout), true
 	}
 	return relayVerdict{}, false
 }
@@ -992,10 +1006,7 @@ func (l *relayLeg) unlock() {
 func (l *relayLeg) readFailed(err error) {
 	l.unlock()
 	if !l.s.closing.Load() {
-		x := l.src.x
-		v := failed(x, x.String(), websocket.StatusAbnormalClosure, x.String()+" disconnected", err)
-		v.drop = true
-		if l.s.report(v, false) {
+		if l.s.report(vanished(l.src.x, err), false) {
 			return
 		}
 	}
@@ -1042,10 +1053,10 @@ func (l *relayLeg) writeFailed(err error) {
 	l.unlock()
 	x := l.dst.x
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		l.s.report(failed(x, ClosedByError, x.failCode(), x.String()+" write timeout", errWriteTimeout), false)
+		l.s.report(sideError(x, "write timeout", errWriteTimeout), false)
 		return
 	}
-	l.s.report(failed(x, ClosedByError, x.failCode(), x.String()+" disconnected", err), true)
+	l.s.report(sideError(x, "disconnected", err), true)
 	// Make sure the reader of dst wakes up and reports what it saw.
 	_ = l.dst.conn.Close()
 }
@@ -1055,8 +1066,7 @@ func (l *relayLeg) writeFailed(err error) {
 func (l *relayLeg) protocolError(err error) {
 	l.unlock()
 	x := l.src.x
-	v := failed(x, x.String(), websocket.StatusAbnormalClosure, x.String()+" disconnected", fmt.Errorf("%s protocol error: %w", x, err))
-	v.drop = true
+	v := vanished(x, fmt.Errorf("%s protocol error: %w", x, err))
 	v.set(x, closeAction{kind: actCloseDrop, code: websocket.StatusProtocolError, reason: "protocol error"})
 	l.s.report(v, false)
 }
