@@ -393,6 +393,18 @@ func (c *relayConn) write(p []byte, d time.Duration) error { return c.writeWithi
 // than d away.
 func (c *relayConn) writeData(p []byte, d time.Duration) error { return c.writeWithin(p, d, true) }
 
+// writeClose writes a close frame (wmu held) within d and records the
+// outcome: closeSent, or broken.
+func (c *relayConn) writeClose(frame []byte, d time.Duration) error {
+	err := c.write(frame, d)
+	if err != nil {
+		c.broken = true
+	} else {
+		c.closeSent.Store(true)
+	}
+	return err
+}
+
 func (c *relayConn) writeWithin(p []byte, d time.Duration, coarse bool) error {
 	if d > 0 {
 		if now := monoNow(); !coarse || !c.deadline || c.dlAt-now < int64(d) {
@@ -595,6 +607,15 @@ func Relay(ctx context.Context, client, backend *WSConn, lim PumpLimits, obs Pum
 	}
 }
 
+// closeWriteTimeout bounds writing a close frame the session decided on:
+// WriteTimeout, at most closeWait.
+func (s *relaySession) closeWriteTimeout() time.Duration {
+	if d := s.lim.WriteTimeout; d > 0 && d <= closeWait {
+		return d
+	}
+	return closeWait
+}
+
 func (s *relaySession) now() time.Duration { return time.Since(s.start) }
 
 func (s *relaySession) touch() { s.lastActivity.Store(int64(s.now())) }
@@ -679,16 +700,7 @@ func (s *relaySession) sendClose(x side, code websocket.StatusCode, reason strin
 		return
 	}
 	var buf [2 + 4 + 125]byte
-	d := s.lim.WriteTimeout
-	if d <= 0 || d > closeWait {
-		d = closeWait
-	}
-	err := c.write(closeFrame(buf[:0], code, reason, c.mask), d)
-	if err != nil {
-		c.broken = true
-	} else {
-		c.closeSent.Store(true)
-	}
+	err := c.writeClose(closeFrame(buf[:0], code, reason, c.mask), s.closeWriteTimeout())
 	c.wmu.Unlock()
 	if err != nil {
 		s.kill(x)
@@ -1306,15 +1318,7 @@ func (l *relayLeg) onClose(b []byte, seg, i, end int, h *frameHeader, payload []
 	if l.dst.broken {
 		err = net.ErrClosed
 	} else if !l.dst.closeSent.Load() {
-		d := l.s.lim.WriteTimeout
-		if d <= 0 || d > closeWait {
-			d = closeWait
-		}
-		if err = l.dst.write(b[i:end], d); err != nil {
-			l.dst.broken = true
-		} else {
-			l.dst.closeSent.Store(true)
-		}
+		err = l.dst.writeClose(b[i:end], l.s.closeWriteTimeout())
 	}
 	l.unlock()
 	if err != nil {
@@ -1345,11 +1349,7 @@ func (l *relayLeg) closeReply(frame []byte) {
 		if l.dst.lockWithin(closeWait) {
 			var err error
 			if !l.dst.broken && !l.dst.closeSent.Load() {
-				if err = l.dst.write(frame, closeWait); err == nil {
-					l.dst.closeSent.Store(true)
-				} else {
-					l.dst.broken = true
-				}
+				err = l.dst.writeClose(frame, closeWait)
 			}
 			l.dst.wmu.Unlock()
 			if err != nil {
