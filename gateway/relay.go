@@ -504,7 +504,8 @@ func sideError(x side, what string, err error) relayVerdict {
 type relaySession struct {
 	ctx          context.Context // only for context.Cause at shutdown
 	lim          PumpLimits
-	obs          PumpObserver
+	obs          PumpObserver  // per-message observer (nil when batch is set)
+	batch        batchObserver // totals-only observer
 	start        time.Time
 	lastActivity atomic.Int64 // session clock of the last data seen
 
@@ -552,6 +553,10 @@ func (s *relaySession) reader(x side) *relayLeg {
 func Relay(ctx context.Context, client, backend *WSConn, lim PumpLimits, obs PumpObserver) PumpStats {
 	lim = lim.withDefaults()
 	s := &relaySession{ctx: ctx, lim: lim, obs: obs, start: time.Now()}
+	if b, ok := obs.(batchObserver); ok {
+		// Totals are reported per write: no per-message sizes to keep.
+		s.obs, s.batch = nil, b
+	}
 	s.client = relayConn{conn: client.conn, x: sideClient, mask: false}
 	s.backend = relayConn{conn: backend.conn, x: sideBackend, mask: true}
 	s.c2b = relayLeg{s: s, dir: ClientToBackend, src: &s.client, dst: &s.backend, pending: client.pending}
@@ -1050,6 +1055,9 @@ func (l *relayLeg) flush(p []byte) bool {
 	if l.batchMsgs > 0 {
 		l.msgs += l.batchMsgs
 		l.bytes += l.batchBytes
+		if b := l.s.batch; b != nil {
+			b.OnMessages(l.dir, l.batchMsgs, l.batchBytes)
+		}
 		l.batchMsgs, l.batchBytes = 0, 0
 		if obs := l.s.obs; obs != nil {
 			for _, n := range l.sizes[:l.nsizes] {

@@ -124,6 +124,15 @@ type PumpObserver interface {
 	OnMessage(dir Direction, bytes int)
 }
 
+// batchObserver is a PumpObserver that only needs totals (the gateway's
+// metrics): Relay then reports the messages completed by each write in one
+// OnMessages call instead of one OnMessage per message, and keeps no
+// per-message sizes.
+type batchObserver interface {
+	PumpObserver
+	OnMessages(dir Direction, msgs, bytes int64)
+}
+
 // PumpObserverFunc adapts a function to PumpObserver.
 type PumpObserverFunc func(dir Direction, bytes int)
 
