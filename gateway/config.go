@@ -252,19 +252,28 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			continue
 		}
 		root.WriteCanonical(ah)
+		// compilePolicy compiles the API's policy over the global one
+		// (the global one itself when there is none) and hashes it.
+		compilePolicy := func() *engine.Plan {
+			errs = append(errs, perrs...)
+			if !hasPolicy {
+				return global
+			}
+			proot, err := engine.Read(policyFile, pdata)
+			if err != nil {
+				errs.Append(err)
+				return global
+			}
+			ah.Write([]byte("policy"))
+			proot.WriteCanonical(ah)
+			return comp.Compile(proot, "api", global)
+		}
 		api := parseAPI(root, nv, &errs)
 		if api == nil {
 			// Still compile the policy, so one run reports every problem
 			// (as a compiler does) rather than hiding the policy's behind
 			// the api.xml's.
-			errs = append(errs, perrs...)
-			if hasPolicy {
-				if proot, err := engine.Read(policyFile, pdata); err != nil {
-					errs.Append(err)
-				} else {
-					comp.Compile(proot, "api", global)
-				}
-			}
+			compilePolicy()
 			continue
 		}
 		api.Dir = apiDir
@@ -277,18 +286,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			continue
 		}
 		names[api.Name], paths[api.Path] = apiFile, apiFile
-		errs = append(errs, perrs...)
-		plan := global
-		if hasPolicy {
-			if proot, err := engine.Read(policyFile, pdata); err != nil {
-				errs.Append(err)
-			} else {
-				ah.Write([]byte("policy"))
-				proot.WriteCanonical(ah)
-				plan = comp.Compile(proot, "api", global)
-			}
-		}
-		api.Plan = plan
+		api.Plan = compilePolicy()
 		api.Hash = hex.EncodeToString(ah.Sum(nil))
 		api.srcHash = srcHash
 		h.Write([]byte(api.Hash))
