@@ -80,11 +80,9 @@ var DefaultLimits = Limits{
 
 // Snapshot is one loaded configuration: every API, routed by longest prefix.
 type Snapshot struct {
-	APIs   []*API // sorted by path length, longest first
-	Hash   string // of the parsed content: equal hashes mean nothing changed
-	Named  *engine.NamedValues
-	Loaded time.Time
-	Dir    string
+	APIs  []*API // sorted by path length, longest first
+	Hash  string // of the parsed content: equal hashes mean nothing changed
+	Named *engine.NamedValues
 }
 
 // Route returns the API whose path is the longest prefix of path (on a
@@ -131,7 +129,7 @@ type LoadOptions struct {
 func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.ErrorList) {
 	var errs engine.ErrorList
 	h := sha256.New()
-	snap := &Snapshot{Loaded: time.Now(), Dir: dir}
+	snap := &Snapshot{}
 	getenv := opt.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
