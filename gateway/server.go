@@ -33,8 +33,7 @@ type Options struct {
 	Getenv     func(string) string
 	// DrainTimeout bounds graceful shutdown (default 30s).
 	DrainTimeout time.Duration
-	// DialTimeout default for backend WebSocket dials when the API sets none.
-	Transport *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
+	Transport    *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
 }
 
 // Server is the gateway. The configuration it serves is an immutable
