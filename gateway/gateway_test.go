@@ -435,6 +435,13 @@ func TestAdminEndpoints(t *testing.T) {
 	c := dial(t, g.ws+"/chat", nil)
 	mustWrite(t, c, "12345")
 	mustRead(t, c)
+	// A relayed message is counted right after its write, so the echo can
+	// reach the client a moment before both counters are up to date.
+	waitFor(t, "the message counters", func() bool {
+		m := g.metricsText(t)
+		return strings.Contains(m, `tollgate_websocket_messages_total{api="chat",direction="client_to_backend"} 1`) &&
+			strings.Contains(m, `tollgate_websocket_messages_total{api="chat",direction="backend_to_client"} 1`)
+	})
 	m := g.metricsText(t)
 	for _, want := range []string{
 		`tollgate_websocket_connections_active{api="chat"} 1`,

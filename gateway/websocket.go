@@ -72,10 +72,15 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		outcome("limited", http.StatusServiceUnavailable, nil)
 		return
 	}
+	// The session is registered now too, so Shutdown waits for handshakes in
+	// flight (and its cancellation reaches the backend dial) instead of
+	// returning while a just-upgraded session is about to start.
+	sess := s.sessions.add(s.baseCtx, api.Name, api.Hash)
 	sessionStarted := false
-	defer func() {
+	defer func() { // runs last: after every log line of this handshake
 		if !sessionStarted {
 			rt.active.Add(-1)
+			s.sessions.remove(sess)
 		}
 	}()
 
@@ -111,7 +116,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	if st.Forward.Set {
 		dialTimeout = st.Forward.Timeout
 	}
-	dctx, dcancel := context.WithTimeout(s.baseCtx, dialTimeout)
+	dctx, dcancel := context.WithTimeout(sess.ctx, dialTimeout)
 	backend, resp, err := s.dialer.dial(dctx, target, dialHeaders(st.Context().Request.Headers, r), offeredSubprotocols(r))
 	dcancel()
 	backendHost := target.Host
@@ -177,9 +182,8 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	outcome("upgraded", http.StatusSwitchingProtocols, nil, zap.String("backend", backendHost),
 		zap.String("request_id", requestID), zap.String("subprotocol", backend.Subprotocol()))
 
-	sessionStarted = true // runSession gives the slot back
+	sessionStarted = true // runSession gives the slot and the session back
 	rt.metrics.active.Inc()
-	sess := s.sessions.add(s.baseCtx, api.Name, api.Hash)
 	// The session runs in a fresh goroutine and the handler returns: net/http's
 	// connection goroutine, its (grown) stack and buffers are released for the
 	// whole session. Nothing below may use r or w.
