@@ -91,10 +91,9 @@ func rdNewInstance(tb testing.TB, name, dir string, st store.Store, storeTimeout
 			Store: st, StoreTimeout: storeTimeout, Log: log.Named("policy"),
 			OnStoreError: func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
 		}),
-		Log:          log,
-		Metrics:      metrics,
-		Getenv:       func(string) string { return "" },
-		DrainTimeout: 2 * time.Second,
+		Log:     log,
+		Metrics: metrics,
+		Getenv:  func(string) string { return "" },
 	})
 	return &rdInstance{name: name, url: gwURL, metrics: metrics, logs: logs}
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -49,11 +48,10 @@ func restGateway(t *testing.T, policy string, logs *observer.ObservedLogs, log *
 		log = zap.NewNop()
 	}
 	gwURL := serveGateway(t, gateway.Options{
-		Dir:          dir,
-		Registry:     policies.Registry(policies.Deps{Log: log.Named("policy")}),
-		Log:          log,
-		Getenv:       func(string) string { return "" },
-		DrainTimeout: 2 * time.Second,
+		Dir:      dir,
+		Registry: policies.Registry(policies.Deps{Log: log.Named("policy")}),
+		Log:      log,
+		Getenv:   func(string) string { return "" },
 	})
 	return gwURL, &calls
 }

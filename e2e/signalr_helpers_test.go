@@ -80,11 +80,10 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	s.logs = logs
 	log := zap.New(core)
 	gw, err := gateway.New(gateway.Options{
-		Dir:          apisDir,
-		Registry:     policies.Registry(policies.Deps{Log: log.Named("policy")}),
-		Log:          log,
-		Getenv:       func(k string) string { return env[k] },
-		DrainTimeout: 5 * time.Second,
+		Dir:      apisDir,
+		Registry: policies.Registry(policies.Deps{Log: log.Named("policy")}),
+		Log:      log,
+		Getenv:   func(k string) string { return env[k] },
 	})
 	if err != nil {
 		t.Fatalf("gateway.New(%s): %v", apisDir, err)

@@ -31,9 +31,7 @@ type Options struct {
 	Metrics    *Metrics
 	Deployment *engine.Deployment
 	Getenv     func(string) string
-	// DrainTimeout bounds graceful shutdown (default 30s).
-	DrainTimeout time.Duration
-	Transport    *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
+	Transport  *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -78,9 +76,6 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.Metrics == nil {
 		opt.Metrics = NewMetrics()
-	}
-	if opt.DrainTimeout <= 0 {
-		opt.DrainTimeout = 30 * time.Second
 	}
 	wsDial := opt.Transport // a caller's transport dials WebSocket backends too
 	if opt.Transport == nil {

@@ -203,7 +203,7 @@ func serve(args []string, stderr io.Writer) int {
 		OnStoreError: func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
 	})
 	srv, err := gateway.New(gateway.Options{
-		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics, DrainTimeout: f.drain,
+		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
 		Deployment: &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
 	})
 	if err != nil {
