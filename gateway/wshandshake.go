@@ -109,25 +109,11 @@ func checkClientHandshake(r *http.Request) (string, error) {
 	return key, nil
 }
 
-// acceptWebSocket upgrades the client: it validates r, hijacks the
+// upgradeClient upgrades the client of a request already validated by
+// checkClientHandshake, whose Sec-WebSocket-Key is key: it hijacks the
 // connection and writes the 101 with subprotocol (if not "") and the extra
-// headers (the policy-recorded response headers). A request that is not a
-// valid upgrade gets 400 (with Sec-WebSocket-Version: 13 for a bad version)
-// and an error; the caller must not write to w afterwards either way.
-func acceptWebSocket(w http.ResponseWriter, r *http.Request, subprotocol string, extra http.Header) (*WSConn, error) {
-	key, err := checkClientHandshake(r)
-	if err != nil {
-		if r.Header.Get("Sec-WebSocket-Version") != "13" {
-			w.Header().Set("Sec-WebSocket-Version", "13")
-		}
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return nil, err
-	}
-	return upgradeClient(w, key, subprotocol, extra)
-}
-
-// upgradeClient is acceptWebSocket for a request already validated by
-// checkClientHandshake, whose Sec-WebSocket-Key is key.
+// headers (the policy-recorded response headers). Bytes the client sent
+// after its request are relayed first.
 func upgradeClient(w http.ResponseWriter, key, subprotocol string, extra http.Header) (*WSConn, error) {
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
