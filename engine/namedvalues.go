@@ -141,10 +141,10 @@ func validName(s string) bool {
 	return s != ""
 }
 
-// Substitute replaces every {{name}} in s. It reports whether a secret was used.
-func (nv *NamedValues) Substitute(s string) (string, bool, error) {
-	out, _, secret, _, err := nv.substitute(s)
-	return out, secret, err
+// Substitute replaces every {{name}} in s (api.xml attributes use it).
+func (nv *NamedValues) Substitute(s string) (string, error) {
+	out, _, _, _, err := nv.substitute(s)
+	return out, err
 }
 
 // Fingerprint returns name=value lines (secrets hashed) in a stable order,

@@ -359,7 +359,7 @@ func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList)
 			errs.Add(a.Pos, "", "<api> has no attribute %q (known: %s)", a.Name, strings.Join(apiAttrs, ", "))
 			continue
 		}
-		v, _, err := nv.Substitute(a.Value)
+		v, err := nv.Substitute(a.Value)
 		if err != nil {
 			errs.Add(a.ValuePos, "", "%s", err.Error())
 			continue
