@@ -14,6 +14,9 @@
 //	handshake  -conns workers open a connection (TCP + upgrade), close it
 //	           gracefully (1000 close frame, wait for the answer) and repeat;
 //	           reports handshakes/s and handshake latency percentiles.
+//	rest       each of -conns keep-alive HTTP/1.1 connections sends a
+//	           request (-method, -body bytes) and reads the whole response
+//	           before the next; reports requests/s (msgs) and percentiles.
 //	idle       opens -conns connections (50 at a time) and holds them idle;
 //	           reports the growth of the proxy's resident memory per
 //	           connection.
@@ -55,6 +58,8 @@ type config struct {
 	settle          time.Duration
 	snapURLs        string
 	snapDir         string
+	method          string
+	body            int
 }
 
 // Result is what load prints.
@@ -84,7 +89,7 @@ func main() {
 	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "target host:port (loopback only)")
 	flag.StringVar(&cfg.path, "path", "/echo?mode=echo", "request path and query")
 	flag.StringVar(&cfg.hdr, "header", "X-Tenant: acme", "extra request headers, separated by '|'")
-	flag.StringVar(&cfg.scenario, "scenario", "pingpong", "pingpong, stream, handshake or idle")
+	flag.StringVar(&cfg.scenario, "scenario", "pingpong", "pingpong, stream, handshake, idle or rest")
 	flag.IntVar(&cfg.conns, "conns", 1, "connections (handshake: concurrent workers)")
 	flag.IntVar(&cfg.size, "size", 64, "message size in bytes")
 	flag.IntVar(&cfg.window, "window", 256, "stream: messages in flight per connection")
@@ -96,6 +101,8 @@ func main() {
 	flag.DurationVar(&cfg.settle, "settle", 3*time.Second, "idle: wait this long after connecting before reading memory")
 	flag.StringVar(&cfg.snapURLs, "snapshot-url", "", "idle: comma-separated loopback URLs (pprof) to save while the connections are open")
 	flag.StringVar(&cfg.snapDir, "snapshot-dir", ".", "idle: where -snapshot-url responses are saved")
+	flag.StringVar(&cfg.method, "method", "GET", "rest: request method")
+	flag.IntVar(&cfg.body, "body", 0, "rest: request body bytes")
 	flag.Parse()
 	for _, p := range strings.Split(pids, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -123,6 +130,8 @@ func main() {
 		res = handshakes(&cfg)
 	case "idle":
 		res = idle(&cfg)
+	case "rest":
+		res = rest(&cfg)
 	default:
 		fatalf("unknown -scenario %q", cfg.scenario)
 	}

@@ -31,6 +31,7 @@ import (
 
 type opts struct {
 	bin, apis, out, nginxBin, nginxTmpl string
+	nginxBackendTmpl                    string
 	workers                             string
 	scale                               float64
 	duration                            time.Duration
@@ -69,13 +70,16 @@ type scenario struct {
 	key   string
 	title string
 	args  []string
+	rest  bool // an HTTP API scenario (bench/load -scenario rest)
 }
 
 type target struct {
-	name string
-	addr string
-	pids func() []int
-	prof string // pprof base URL (tollgate with -pprof)
+	name     string
+	addr     string
+	pids     func() []int
+	prof     string // pprof base URL (tollgate with -pprof)
+	restOnly bool   // takes part in the REST scenarios only (the bare ReverseProxy)
+	label    string // column heading of an informational column
 }
 
 var (
@@ -90,6 +94,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "bench/results/latest.md", "where to write the markdown results ('' for none)")
 	flag.StringVar(&o.nginxBin, "nginx", "nginx", "nginx binary")
 	flag.StringVar(&o.nginxTmpl, "nginx-conf", "bench/nginx.conf.tmpl", "nginx config template")
+	flag.StringVar(&o.nginxBackendTmpl, "nginx-backend-conf", "bench/nginx-backend.conf.tmpl", "nginx config template of the REST scenarios' backend")
 	flag.StringVar(&o.workers, "nginx-workers", "auto", "nginx worker_processes (auto = one per core, like tollgate's GOMAXPROCS)")
 	scale := 1.0
 	if v := os.Getenv("BENCH_SCALE"); v != "" {
@@ -106,7 +111,7 @@ func main() {
 	flag.IntVar(&o.clkTck, "clk-tck", 100, "clock ticks per second (getconf CLK_TCK)")
 	flag.BoolVar(&o.pprof, "pprof", false, "run bench-tollgate-prof instead of tollgate and save CPU/heap/goroutine profiles")
 	flag.StringVar(&o.profDir, "prof-dir", "bench/results/prof", "where -pprof writes profiles")
-	flag.StringVar(&o.only, "only", "", "comma-separated scenario keys to run (default all)")
+	flag.StringVar(&o.only, "only", "", "comma-separated scenario keys to run (default all: idle pp1 pp50 st64 st16k hs rget r4k r64k rpost)")
 	flag.BoolVar(&o.probe, "probe", false, "also run bench/rawrelay (a design probe: raw frame-aware relay) as a third, informational column")
 	flag.IntVar(&o.srcIPs, "src-ips", 8, "client source addresses 127.0.0.1..N (ephemeral ports)")
 	flag.Parse()
@@ -234,18 +239,35 @@ func run(o *opts) int {
 		fatalf("%v", err)
 	}
 	defer os.RemoveAll(tmp)
-	for _, d := range []string{"tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi", "logs"} {
+	for _, d := range []string{"tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi", "logs", "www"} {
 		_ = os.MkdirAll(filepath.Join(tmp, d), 0o755)
+	}
+	for name, size := range map[string]int{"4k": 4 << 10, "64k": 64 << 10} {
+		if err := os.WriteFile(filepath.Join(tmp, "www", name), bytes.Repeat([]byte{'x'}, size), 0o644); err != nil {
+			fatalf("%v", err)
+		}
 	}
 	bin := func(name string) string { return filepath.Join(o.bin, name) }
 
-	echoAddr, tgAddr, ngAddr := freePort(), freePort(), freePort()
+	echoAddr, restAddr, tgAddr, ngAddr, bareAddr := freePort(), freePort(), freePort(), freePort(), freePort()
 	echoLog := filepath.Join(tmp, "echo.log")
 	start("echo", nil, echoLog, bin("bench-echo"), "-listen", echoAddr)
 	waitPort("echo", echoAddr, echoLog)
 
+	// The REST backend: its own nginx (return 200 and static files), so
+	// that the proxies' CPU figures never include the backend's.
+	restConf := filepath.Join(tmp, "nginx-backend.conf")
+	writeNginxConf(o, o.nginxBackendTmpl, restConf, tmp, restAddr, echoAddr, restAddr)
+	restLog := filepath.Join(tmp, "nginx-backend.log")
+	start("nginx-backend", nil, restLog, o.nginxBin, "-c", restConf, "-p", tmp, "-e", filepath.Join(tmp, "error-backend.log"))
+	waitPort("nginx-backend", restAddr, restLog)
+
+	bareLog := filepath.Join(tmp, "bareproxy.log")
+	bare := start("bareproxy", nil, bareLog, bin("bench-bareproxy"), "-listen", bareAddr, "-backend", "http://"+restAddr)
+	waitPort("bareproxy", bareAddr, bareLog)
+
 	tgLog := filepath.Join(tmp, "tollgate.log")
-	tgEnv := []string{"BENCH_ECHO_URL=ws://" + echoAddr + "/"}
+	tgEnv := []string{"BENCH_ECHO_URL=ws://" + echoAddr + "/", "BENCH_REST_URL=http://" + restAddr + "/"}
 	tgArgs := []string{bin("tollgate"), "serve", "--apis", o.apis, "--listen", tgAddr, "--admin", "",
 		"--log-level", "warn", "--watch=false"}
 	profAddr := ""
@@ -258,7 +280,7 @@ func run(o *opts) int {
 	waitPort("tollgate", tgAddr, tgLog)
 
 	conf := filepath.Join(tmp, "nginx.conf")
-	writeNginxConf(o, conf, tmp, ngAddr, echoAddr)
+	writeNginxConf(o, o.nginxTmpl, conf, tmp, ngAddr, echoAddr, restAddr)
 	ngLog := filepath.Join(tmp, "nginx.log")
 	ng := start("nginx", nil, ngLog, o.nginxBin, "-c", conf, "-p", tmp, "-e", filepath.Join(tmp, "error.log"))
 	waitPort("nginx", ngAddr, ngLog)
@@ -282,8 +304,11 @@ func run(o *opts) int {
 		rrLog := filepath.Join(tmp, "rawrelay.log")
 		rr := start("rawrelay", nil, rrLog, bin("bench-rawrelay"), "-listen", rrAddr, "-backend", echoAddr)
 		waitPort("rawrelay", rrAddr, rrLog)
-		targets = append(targets, target{name: "rawrelay", addr: rrAddr, pids: func() []int { return []int{rr.Process.Pid} }})
+		targets = append(targets, target{name: "rawrelay", addr: rrAddr, label: "rawrelay (probe)",
+			pids: func() []int { return []int{rr.Process.Pid} }})
 	}
+	targets = append(targets, target{name: "bare", addr: bareAddr, restOnly: true, label: "bare httputil.ReverseProxy (reference)",
+		pids: func() []int { return []int{bare.Process.Pid} }})
 	d := time.Duration(float64(o.duration) * o.scale).Round(100 * time.Millisecond)
 	d = max(d, 500*time.Millisecond)
 	idleN := max(int(float64(o.idleConns)*o.scale), 100)
@@ -304,12 +329,16 @@ func run(o *opts) int {
 	scenarios := []scenario{
 		// idle first: both proxies are fresh, so the memory growth is the
 		// connections', not leftovers of earlier scenarios.
-		{"idle", fmt.Sprintf("%d idle connections", idleN), []string{"-scenario", "idle", "-conns", strconv.Itoa(idleN)}},
-		{"pp1", "pingpong 64 B, 1 conn", []string{"-scenario", "pingpong", "-conns", "1", "-size", "64", "-duration", ds}},
-		{"pp50", "pingpong 64 B, 50 conns", []string{"-scenario", "pingpong", "-conns", "50", "-size", "64", "-duration", ds}},
-		{"st64", "stream 64 B, 50 conns", []string{"-scenario", "stream", "-conns", "50", "-size", "64", "-window", "256", "-duration", ds}},
-		{"st16k", "stream 16 KiB, 10 conns", []string{"-scenario", "stream", "-conns", "10", "-size", "16384", "-window", "32", "-duration", ds}},
-		{"hs", "handshakes, concurrency 20", []string{"-scenario", "handshake", "-conns", "20", "-duration", ds}},
+		{"idle", fmt.Sprintf("%d idle connections", idleN), []string{"-scenario", "idle", "-conns", strconv.Itoa(idleN)}, false},
+		{"pp1", "pingpong 64 B, 1 conn", []string{"-scenario", "pingpong", "-conns", "1", "-size", "64", "-duration", ds}, false},
+		{"pp50", "pingpong 64 B, 50 conns", []string{"-scenario", "pingpong", "-conns", "50", "-size", "64", "-duration", ds}, false},
+		{"st64", "stream 64 B, 50 conns", []string{"-scenario", "stream", "-conns", "50", "-size", "64", "-window", "256", "-duration", ds}, false},
+		{"st16k", "stream 16 KiB, 10 conns", []string{"-scenario", "stream", "-conns", "10", "-size", "16384", "-window", "32", "-duration", ds}, false},
+		{"hs", "handshakes, concurrency 20", []string{"-scenario", "handshake", "-conns", "20", "-duration", ds}, false},
+		{"rget", "REST GET, 3 B response, 50 conns", restArgs(ds, "GET", "/rest/0?mode=echo", 0), true},
+		{"r4k", "REST GET, 4 KiB response, 50 conns", restArgs(ds, "GET", "/rest/4k?mode=echo", 0), true},
+		{"r64k", "REST GET, 64 KiB response, 50 conns", restArgs(ds, "GET", "/rest/64k?mode=echo", 0), true},
+		{"rpost", "REST POST 16 KiB read by a policy, 50 conns", restArgs(ds, "POST", "/rest-read/0", 16<<10), true},
 	}
 	if o.only != "" {
 		keep := map[string]bool{}
@@ -333,6 +362,9 @@ func run(o *opts) int {
 		}
 		results[sc.key] = map[string]Result{}
 		for _, t := range order {
+			if t.restOnly && !sc.rest {
+				continue
+			}
 			r := runLoad(o, bin("bench-load"), sc, t)
 			results[sc.key][t.name] = r
 			logf("%-28s %-8s %s", sc.title, t.name, brief(r))
@@ -346,11 +378,7 @@ func run(o *opts) int {
 			}
 		}
 	}
-	names := make([]string, len(targets))
-	for i, t := range targets {
-		names[i] = t.name
-	}
-	md := report(o, scenarios, results, d, idleN, names)
+	md := report(o, scenarios, results, d, idleN, targets)
 	fmt.Print(md)
 	if o.out != "" {
 		_ = os.MkdirAll(filepath.Dir(o.out), 0o755)
@@ -363,21 +391,27 @@ func run(o *opts) int {
 	return 0
 }
 
-func writeNginxConf(o *opts, path, prefix, listen, echo string) {
-	tb, err := os.ReadFile(o.nginxTmpl)
+// restArgs are bench/load's arguments for a REST scenario.
+func restArgs(d, method, path string, body int) []string {
+	return []string{"-scenario", "rest", "-conns", "50", "-method", method, "-path", path,
+		"-body", strconv.Itoa(body), "-duration", d}
+}
+
+func writeNginxConf(o *opts, tmpl, path, prefix, listen, echo, rest string) {
+	tb, err := os.ReadFile(tmpl)
 	if err != nil {
 		fatalf("%v", err)
 	}
 	t, err := template.New("nginx").Parse(string(tb))
 	if err != nil {
-		fatalf("%s: %v", o.nginxTmpl, err)
+		fatalf("%s: %v", tmpl, err)
 	}
 	user := ""
 	if os.Geteuid() == 0 {
 		user = "root" // workers must reach the temporary prefix
 	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, map[string]string{"Prefix": prefix, "Listen": listen, "Echo": echo, "Workers": o.workers, "User": user}); err != nil {
+	if err := t.Execute(&b, map[string]string{"Prefix": prefix, "Listen": listen, "Echo": echo, "Rest": rest, "Workers": o.workers, "User": user}); err != nil {
 		fatalf("%s: %v", o.nginxTmpl, err)
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {

@@ -64,6 +64,18 @@ func rowsFor(sc scenario) []row {
 				return r.CPUs / float64(r.Handshakes) * 1e3
 			}},
 		}
+	case "rget", "r4k", "r64k", "rpost":
+		return []row{
+			{"requests/s", "req/s", true, 0, msgs},
+			{"latency p50", "µs", false, 0, p50},
+			{"latency p99", "µs", false, 0, p99},
+			{"proxy CPU per 1k requests", "CPU-ms", false, 1, func(r Result) float64 {
+				if r.Msgs == 0 {
+					return 0
+				}
+				return r.CPUs / float64(r.Msgs) * 1e6
+			}},
+		}
 	case "idle":
 		return []row{
 			{"memory per idle proxied connection", "KiB", false, 1, func(r Result) float64 { return r.MemPerConn / 1024 }},
@@ -72,10 +84,14 @@ func rowsFor(sc scenario) []row {
 	return nil
 }
 
-func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d time.Duration, idleN int, names []string) string {
-	extra := names[2:] // informational columns (the -probe design probe)
+func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d time.Duration, idleN int, targets []target) string {
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.name
+	}
+	extra := targets[2:] // informational columns (the -probe design probe, the bare ReverseProxy)
 	var b strings.Builder
-	fmt.Fprintf(&b, "# tollgate vs nginx: WebSocket proxy benchmark\n\n")
+	fmt.Fprintf(&b, "# tollgate vs nginx: WebSocket and REST proxy benchmark\n\n")
 	cmd := "go tool task bench"
 	if len(os.Args) > 1 {
 		var extra []string
@@ -96,8 +112,8 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 		b.WriteString(o.idleNote + "\n\n")
 	}
 	b.WriteString("| scenario | figure | tollgate | nginx | better | winner |")
-	for _, n := range extra {
-		b.WriteString(" " + n + " (probe) |")
+	for _, t := range extra {
+		b.WriteString(" " + t.label + " |")
 	}
 	b.WriteString("\n|---|---|---:|---:|---|---|" + strings.Repeat("---:|", len(extra)) + "\n")
 	wins, losses := 0, 0
@@ -124,7 +140,11 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 			fmt.Fprintf(&b, "| %s | %s (%s) | %s | %s | %s | %s |", sc.title, rw.metric, rw.unit,
 				num(a, rw.digits), num(n, rw.digits), better, winner)
 			for _, x := range extra {
-				fmt.Fprintf(&b, " %s |", num(rw.get(res[sc.key][x]), rw.digits))
+				if r, ok := res[sc.key][x.name]; ok {
+					fmt.Fprintf(&b, " %s |", num(rw.get(r), rw.digits))
+				} else {
+					b.WriteString(" - |")
+				}
 			}
 			b.WriteString("\n")
 		}
@@ -138,11 +158,14 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 	if len(notes) > 0 {
 		b.WriteString("\nErrors:\n\n" + strings.Join(notes, "\n") + "\n")
 	}
-	b.WriteString("\nRaw figures (messages counted at the client: one message = one 64 B or 16 KiB message and its echo, so each proxy forwards it twice):\n\n")
+	b.WriteString("\nRaw figures (messages counted at the client: one message = one 64 B or 16 KiB message and its echo, so each proxy forwards it twice; in the REST rows, one message = one request and its response):\n\n")
 	b.WriteString("| scenario | target | seconds | messages | handshakes | CPU-s | RSS before → after (kB) |\n|---|---|---:|---:|---:|---:|---|\n")
 	for _, sc := range scenarios {
 		for _, t := range names {
-			r := res[sc.key][t]
+			r, ok := res[sc.key][t]
+			if !ok {
+				continue
+			}
 			rss := ""
 			if r.RSSAfter != 0 {
 				rss = fmt.Sprintf("%d → %d", r.RSSBefore, r.RSSAfter)
