@@ -23,7 +23,7 @@ type checkHeader struct {
 	values     []engine.Str
 }
 
-func parseCheckHeader(p *engine.Parser) engine.Step {
+func (k *kit) parseCheckHeader(p *engine.Parser) engine.Step {
 	c := &checkHeader{
 		name:       p.Str("name", true, ""),
 		status:     int(p.LitInt("failed-check-httpcode", true, 401, 100, 599)),

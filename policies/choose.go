@@ -18,7 +18,7 @@ type when struct {
 	body engine.Block
 }
 
-func parseChoose(p *engine.Parser) engine.Step {
+func (k *kit) parseChoose(p *engine.Parser) engine.Step {
 	c := &choose{}
 	seenOtherwise := false
 	for _, n := range p.Children() {

@@ -38,7 +38,7 @@ type cors struct {
 	expose      string
 }
 
-func parseCors(p *engine.Parser) engine.Step {
+func (k *kit) parseCors(p *engine.Parser) engine.Step {
 	c := &cors{
 		credentials: p.LitBool("allow-credentials", false),
 		terminate:   p.LitBool("terminate-unmatched-request", true),

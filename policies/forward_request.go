@@ -17,7 +17,7 @@ type forwardRequest struct {
 	settings engine.ForwardSettings
 }
 
-func parseForwardRequest(p *engine.Parser) engine.Step {
+func (k *kit) parseForwardRequest(p *engine.Parser) engine.Step {
 	f := engine.ForwardSettings{Set: true}
 	f.Timeout = time.Duration(p.LitInt("timeout", false, 300, 1, 3600)) * time.Second
 	f.FollowRedirects = p.LitBool("follow-redirects", false)

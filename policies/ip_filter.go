@@ -35,7 +35,7 @@ func (r ipRange) has(a netip.Addr) bool {
 	return a.BitLen() == r.from.BitLen() && r.from.Compare(a) <= 0 && a.Compare(r.to) <= 0
 }
 
-func parseIPFilter(p *engine.Parser) engine.Step {
+func (k *kit) parseIPFilter(p *engine.Parser) engine.Step {
 	f := &ipFilter{action: p.Str("action", true, "")}
 	if f.action.IsConst() && p.Has("action") && !oneOf(f.action.Const(), []string{"allow", "forbid"}) {
 		p.ErrorAt(p.Node().Attr("action").ValuePos, "attribute \"action\" must be allow or forbid, not %q", f.action.Const())

@@ -101,9 +101,9 @@ func TestLeaseKeeper(t *testing.T) {
 		t.Skip("waits for lease expiry")
 	}
 	d := testDeps()
-	d.defaults()
-	k := newLeaseKeeper(&d)
-	owner := &limitBase{d: &d, policy: "limit-concurrency"}
+	kt := newKit(d)
+	k := kt.leases
+	owner := &limitBase{k: kt, policy: "limit-concurrency"}
 	ctx := context.Background()
 	const n = 500
 	ttl := 600 * time.Millisecond
@@ -146,9 +146,9 @@ func TestLeaseKeeper(t *testing.T) {
 // the keeper without disturbing the others.
 func TestLeaseKeeperLostLease(t *testing.T) {
 	d := testDeps()
-	d.defaults()
-	k := newLeaseKeeper(&d)
-	owner := &limitBase{d: &d, policy: "limit-concurrency"}
+	kt := newKit(d)
+	k := kt.leases
+	owner := &limitBase{k: kt, policy: "limit-concurrency"}
 	ctx := context.Background()
 	l, _, err := d.Store.Acquire(ctx, "lost", 1, time.Second)
 	if err != nil {

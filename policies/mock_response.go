@@ -21,7 +21,7 @@ type mockResponse struct {
 	body        *engine.Str
 }
 
-func parseMockResponse(p *engine.Parser) engine.Step {
+func (k *kit) parseMockResponse(p *engine.Parser) engine.Step {
 	m := &mockResponse{status: p.Int("status-code", false, 200, 100, 599)}
 	if p.Has("content-type") {
 		ct := p.Str("content-type", false, "")

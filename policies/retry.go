@@ -56,7 +56,7 @@ type retry struct {
 
 const maxRetrySeconds = 3600
 
-func parseRetry(p *engine.Parser) engine.Step {
+func (k *kit) parseRetry(p *engine.Parser) engine.Step {
 	r := &retry{
 		cond:      p.Bool("condition", true, false),
 		count:     p.Int("count", true, 1, 1, 50),

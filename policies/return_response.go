@@ -23,7 +23,7 @@ type returnResponse struct {
 	body    *setBody
 }
 
-func parseReturnResponse(p *engine.Parser) engine.Step {
+func (k *kit) parseReturnResponse(p *engine.Parser) engine.Step {
 	rr := &returnResponse{fromVar: p.LitStr("response-variable-name", false, "")}
 	for _, n := range p.Children() {
 		c := p.Child(n)

@@ -56,7 +56,7 @@ type tmplQuery struct {
 	value []tmplPart
 }
 
-func parseRewriteURI(p *engine.Parser) engine.Step {
+func (k *kit) parseRewriteURI(p *engine.Parser) engine.Step {
 	r := &rewriteURI{template: p.Str("template", true, ""), copyRest: p.Bool("copy-unmatched-params", false, true)}
 	if r.template.IsConst() && p.Has("template") {
 		t, err := parseURITemplate(r.template.Const())

@@ -17,7 +17,7 @@ type sendMessage struct {
 	body     engine.Str
 }
 
-func parseSendMessage(p *engine.Parser) engine.Step {
+func (k *kit) parseSendMessage(p *engine.Parser) engine.Step {
 	to := p.LitStr("to", false, "backend", "backend", "client")
 	typ := p.LitStr("type", false, "text", "text", "binary")
 	if !p.HasText() {

@@ -16,7 +16,7 @@ type setBackendService struct {
 	baseURL engine.Str
 }
 
-func parseSetBackendService(p *engine.Parser) engine.Step {
+func (k *kit) parseSetBackendService(p *engine.Parser) engine.Step {
 	if p.Has("backend-id") {
 		p.Attr("backend-id")
 		p.ErrorAt(p.Node().Attr("backend-id").Pos, "backend-id is not supported: give base-url")

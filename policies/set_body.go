@@ -15,7 +15,7 @@ type setBody struct {
 	response bool
 }
 
-func parseSetBody(p *engine.Parser) engine.Step {
+func (k *kit) parseSetBody(p *engine.Parser) engine.Step {
 	return parseSetBodyInto(p, p.Section()&(engine.Outbound|engine.OnError) != 0)
 }
 

@@ -13,7 +13,7 @@ type setVariable struct {
 	value engine.Value
 }
 
-func parseSetVariable(p *engine.Parser) engine.Step {
+func (k *kit) parseSetVariable(p *engine.Parser) engine.Step {
 	name := p.LitStr("name", true, "")
 	v := p.Value("value", true)
 	return &setVariable{name: name, value: v}

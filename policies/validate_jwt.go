@@ -98,15 +98,11 @@ var jwtAlgs = map[string]bool{
 	"ES256": true, "ES384": true, "ES512": true,
 }
 
-// validateJwtParser returns validate-jwt's parse function, with the key
-// cache shared by every config snapshot this registry compiles.
-func (d *Deps) validateJwtParser() func(*engine.Parser) engine.Step {
-	return newJwksCache(func() *http.Client { return d.HTTPClient }).parseValidateJwt
-}
-
-func (c *jwksCache) parseValidateJwt(p *engine.Parser) engine.Step {
+// parseValidateJwt reads validate-jwt. Its key sources come from the kit's
+// cache, shared by every config snapshot this registry compiles.
+func (k *kit) parseValidateJwt(p *engine.Parser) engine.Step {
 	v := &validateJwt{
-		cache:         c,
+		cache:         k.jwks,
 		status:        int(p.LitInt("failed-validation-httpcode", false, http.StatusUnauthorized, 100, 599)),
 		requireExp:    p.LitBool("require-expiration-time", true),
 		requireSigned: p.LitBool("require-signed-tokens", true),
@@ -209,25 +205,6 @@ func (c *jwksCache) parseValidateJwt(p *engine.Parser) engine.Step {
 		p.Errorf("<validate-jwt> needs signing keys to check tokens with: <issuer-signing-keys>, <openid-config url> or <jwks url>")
 	}
 	return v
-}
-
-// textList reads the <name> children of p as literal-or-expression texts.
-func textList(p *engine.Parser, name string) []engine.Str {
-	var out []engine.Str
-	for _, n := range p.Children() {
-		if n.Name == name {
-			out = append(out, p.Child(n).TextStr())
-		}
-	}
-	return out
-}
-
-func quoteList(s []string) string {
-	q := make([]string, len(s))
-	for i, x := range s {
-		q[i] = fmt.Sprintf("%q", x)
-	}
-	return strings.Join(q, ", ")
 }
 
 // parseInlineKey reads <key id="kid">base64</key> (a symmetric key, as

@@ -47,7 +47,7 @@ var branchSafe = map[string]bool{
 	"set-variable": true, "choose": true, "retry": true, "trace": true, "return-response": true,
 }
 
-func parseWait(p *engine.Parser) engine.Step {
+func (k *kit) parseWait(p *engine.Parser) engine.Step {
 	w := &waitPolicy{any: p.LitStr("for", false, "all", "all", "any") == "any"}
 	var ok []*engine.Node
 	for _, n := range p.Children() {
