@@ -34,7 +34,7 @@ import (
 // Store failures never fail the request: a lookup that fails is a miss, a
 // store or remove that fails is skipped; each is logged as a warning and
 // reported to Deps.OnStoreError. Every store call is bounded by
-// the store timeout. APIM stores asynchronously; tollgate stores
+// the store itself (--store-timeout for Redis). APIM stores asynchronously; tollgate stores
 // synchronously, within that bound, so the next request sees the value.
 type cacheLookup struct {
 	cacheBase
@@ -109,9 +109,7 @@ func (c *cacheLookup) Run(ctx context.Context, s *engine.State) error {
 	if err != nil {
 		return err
 	}
-	sctx, cancel := c.k.storeContext(ctx)
-	data, ok, err := c.k.store.CacheGet(sctx, cacheKeyPrefix+key)
-	cancel()
+	data, ok, err := c.k.store.CacheGet(ctx, cacheKeyPrefix+key)
 	var v any
 	if err != nil {
 		c.failed("lookup", key, err)
@@ -157,9 +155,7 @@ func (c *cacheStore) Run(ctx context.Context, s *engine.State) error {
 	if err != nil {
 		return engine.NewPolicyError(engine.ReasonExpression, 500, "cache-store-value: "+err.Error(), nil)
 	}
-	sctx, cancel := c.k.storeContext(ctx)
-	err = c.k.store.CacheSet(sctx, cacheKeyPrefix+key, data, ttl)
-	cancel()
+	err = c.k.store.CacheSet(ctx, cacheKeyPrefix+key, data, ttl)
 	if err != nil {
 		c.failed("store", key, err)
 		return nil
@@ -173,9 +169,7 @@ func (c *cacheRemove) Run(ctx context.Context, s *engine.State) error {
 	if err != nil {
 		return err
 	}
-	sctx, cancel := c.k.storeContext(ctx)
-	err = c.k.store.CacheDelete(sctx, cacheKeyPrefix+key)
-	cancel()
+	err = c.k.store.CacheDelete(ctx, cacheKeyPrefix+key)
 	if err != nil {
 		c.failed("remove", key, err)
 		return nil

@@ -1,9 +1,7 @@
 package policies
 
 import (
-	"context"
 	"net/http"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -22,7 +20,6 @@ type kit struct {
 	store           store.Store
 	client          *http.Client
 	maxCalloutBytes int64
-	storeTimeout    time.Duration
 	log             *zap.Logger
 	onStoreError    func(policy string, err error)
 
@@ -36,7 +33,6 @@ func newKit(d Deps) *kit {
 		store:           d.Store,
 		client:          d.HTTPClient,
 		maxCalloutBytes: d.MaxCalloutBytes,
-		storeTimeout:    d.StoreTimeout,
 		log:             d.Log,
 		onStoreError:    d.OnStoreError,
 	}
@@ -45,9 +41,6 @@ func newKit(d Deps) *kit {
 	}
 	if k.maxCalloutBytes <= 0 {
 		k.maxCalloutBytes = 1 << 20
-	}
-	if k.storeTimeout <= 0 {
-		k.storeTimeout = 100 * time.Millisecond
 	}
 	if k.log == nil {
 		k.log = zap.NewNop()
@@ -58,17 +51,6 @@ func newKit(d Deps) *kit {
 	k.leases = newLeaseKeeper(k)
 	k.jwks = newJwksCache(func() *http.Client { return k.client })
 	return k
-}
-
-// storeContext bounds one store call by the store timeout. The in-process
-// Memory store is the exception: it never waits on anything but a shard
-// mutex, and the timer would cost more than the call itself (most of a
-// rate-limit step's time and allocations), so it gets ctx as is.
-func (k *kit) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, local := k.store.(*store.Memory); local {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, k.storeTimeout)
 }
 
 // storeFailed logs a failed store call of policy as a warning (never the

@@ -59,9 +59,7 @@ func (l *limitConcurrency) Run(ctx context.Context, s *engine.State) error {
 		return err
 	}
 	key := "lc:" + k
-	sctx, cancel := l.k.storeContext(ctx)
-	lease, dec, err := l.k.store.Acquire(sctx, key, limit, l.ttl)
-	cancel()
+	lease, dec, err := l.k.store.Acquire(ctx, key, limit, l.ttl)
 	if err != nil {
 		return l.storeFailed(err)
 	}
@@ -138,8 +136,7 @@ func (k *leaseKeeper) release(h *heldLease) {
 	k.mu.Lock()
 	delete(k.held, h)
 	k.mu.Unlock()
-	ctx, cancel := k.kit.storeContext(context.Background())
-	defer cancel()
+	ctx := context.Background()
 	if err := h.lease.Release(ctx); err != nil {
 		h.owner.laterFailure("releasing the lease", err)
 	}
@@ -207,9 +204,8 @@ func (k *leaseKeeper) renew(due []*heldLease) {
 }
 
 func (k *leaseKeeper) renewOne(h *heldLease) {
-	ctx, cancel := k.kit.storeContext(context.Background())
+	ctx := context.Background()
 	err := h.lease.Renew(ctx)
-	cancel()
 	k.mu.Lock()
 	_, still := k.held[h]
 	switch {

@@ -194,9 +194,7 @@ func (q *quota) condition(s *engine.State) bool {
 
 // check asks the store and turns a refusal into the 403.
 func (q *quota) check(ctx context.Context, key string, limit, n int64, what string) error {
-	sctx, cancel := q.k.storeContext(ctx)
-	dec, err := q.k.store.Quota(sctx, key, limit, q.period, q.start, n)
-	cancel()
+	dec, err := q.k.store.Quota(ctx, key, limit, q.period, q.start, n)
 	if err != nil {
 		return q.storeFailed(err)
 	}
@@ -210,11 +208,9 @@ func (q *quota) check(ctx context.Context, key string, limit, n int64, what stri
 
 // add counts n units after the fact; what does not fit fills the quota up.
 func (q *quota) add(ctx context.Context, key string, limit, n int64) {
-	sctx, cancel := q.k.storeContext(ctx)
-	defer cancel()
-	dec, err := q.k.store.Quota(sctx, key, limit, q.period, q.start, n)
+	dec, err := q.k.store.Quota(ctx, key, limit, q.period, q.start, n)
 	if err == nil && !dec.Allowed && dec.Remaining > 0 {
-		_, err = q.k.store.Quota(sctx, key, limit, q.period, q.start, dec.Remaining)
+		_, err = q.k.store.Quota(ctx, key, limit, q.period, q.start, dec.Remaining)
 	}
 	if err != nil {
 		q.laterFailure("counting", err)

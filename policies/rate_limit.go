@@ -44,9 +44,9 @@ import (
 // State.SetResponseHeader, which the gateway applies to whatever response
 // goes out. The variables are ints.
 //
-// Store failures (every limit policy): each call is bounded by
-// Deps.StoreTimeout (except calls to the in-process Memory store, which
-// cannot hang; see storeContext). By default a failure admits the request (fail-open),
+// Store failures (every limit policy): the store bounds each call itself
+// (store.Redis by its Timeout, --store-timeout; the in-process Memory store
+// cannot hang). By default a failure admits the request (fail-open),
 // logs a warning and calls Deps.OnStoreError; fail-open="false" answers 503
 // with reason StoreUnavailable instead.
 type rateLimit struct {
@@ -139,9 +139,7 @@ func (r *rateLimit) Run(ctx context.Context, s *engine.State) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	sctx, cancel := r.k.storeContext(ctx)
-	dec, err := r.k.store.RateLimit(sctx, key, calls, window, n)
-	cancel()
+	dec, err := r.k.store.RateLimit(ctx, key, calls, window, n)
 	if err != nil {
 		return r.storeFailed(err)
 	}
@@ -177,13 +175,12 @@ func (r *rateLimit) countAtEnd(ctx context.Context, s *engine.State, key string,
 	if n == 0 {
 		return
 	}
-	sctx, cancel := r.k.storeContext(context.WithoutCancel(ctx))
-	defer cancel()
-	dec, err := r.k.store.RateLimit(sctx, key, calls, window, n)
+	ctx = context.WithoutCancel(ctx) // the response is out; count regardless
+	dec, err := r.k.store.RateLimit(ctx, key, calls, window, n)
 	if err == nil && !dec.Allowed && dec.Remaining > 0 {
 		// The store does not count what does not fit; the call has happened
 		// though, so fill the window up to the limit: the next check rejects.
-		_, err = r.k.store.RateLimit(sctx, key, calls, window, dec.Remaining)
+		_, err = r.k.store.RateLimit(ctx, key, calls, window, dec.Remaining)
 	}
 	if err != nil {
 		r.laterFailure("counting", err)

@@ -17,7 +17,6 @@ package policies
 
 import (
 	"net/http"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -29,13 +28,13 @@ import (
 // policies share at run time from them (see kit).
 type Deps struct {
 	// Store keeps limits and cached values; it outlives config snapshots.
+	// It bounds its own calls (see store.Store); policies pass the
+	// request's context through unchanged.
 	Store store.Store
 	// HTTPClient makes send-request calls (nil: DefaultHTTPClient).
 	HTTPClient *http.Client
 	// MaxCalloutBytes caps a send-request response body (default 1 MiB).
 	MaxCalloutBytes int64
-	// StoreTimeout bounds one store call (default 100ms).
-	StoreTimeout time.Duration
 	// Log receives policy logs (trace policy, store failures).
 	Log *zap.Logger
 	// OnStoreError is told about store failures (for metrics); may be nil.
