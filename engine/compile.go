@@ -158,7 +158,7 @@ func (c *Compiler) block(nodes []*Node, sec Section, scope string, parent Block,
 // fragment splices a fragment's policies (include-fragment fragment-id="x").
 func (c *Compiler) fragment(n *Node, sec Section, scope string, parent Block, top bool) Block {
 	p := &Parser{c: c, n: n, section: sec, scope: scope}
-	id := p.LitStr("fragment-id", true, "")
+	id := p.RequiredLitStr("fragment-id")
 	p.finish()
 	if id == "" {
 		return nil

@@ -61,8 +61,20 @@ func (p *Parser) required(name string) {
 	p.Errorf("<%s> needs the attribute %q", p.n.Name, name)
 }
 
-// Str reads an attribute that may be a literal or an expression yielding a string.
-func (p *Parser) Str(name string, required bool, def string) Str {
+// The attribute readers come in pairs: X(name, def, ...) reads an optional
+// attribute and gives def when it is absent; RequiredX(name, ...) reports a
+// missing attribute (and gives a placeholder: the Step of a Parse that
+// reported anything is discarded).
+
+// Str reads an optional attribute that may be a literal or an expression
+// yielding a string.
+func (p *Parser) Str(name, def string) Str { return p.str(name, false, def) }
+
+// RequiredStr reads a required attribute that may be a literal or an
+// expression yielding a string.
+func (p *Parser) RequiredStr(name string) Str { return p.str(name, true, "") }
+
+func (p *Parser) str(name string, required bool, def string) Str {
 	a := p.Attr(name)
 	if a == nil {
 		if required {
@@ -73,8 +85,15 @@ func (p *Parser) Str(name string, required bool, def string) Str {
 	return p.strValue(attrSrc(a))
 }
 
-// Bool reads a boolean attribute (literal true/false or an expression).
-func (p *Parser) Bool(name string, required bool, def bool) Bool {
+// Bool reads an optional boolean attribute (literal true/false or an
+// expression).
+func (p *Parser) Bool(name string, def bool) Bool { return p.bool(name, false, def) }
+
+// RequiredBool reads a required boolean attribute (literal true/false or an
+// expression).
+func (p *Parser) RequiredBool(name string) Bool { return p.bool(name, true, false) }
+
+func (p *Parser) bool(name string, required bool, def bool) Bool {
 	a := p.Attr(name)
 	if a == nil {
 		if required {
@@ -89,8 +108,17 @@ func (p *Parser) Bool(name string, required bool, def bool) Bool {
 	return ConstBool(p.parseBool(a, v))
 }
 
-// Int reads an integer attribute (literal or expression) within [min, max].
-func (p *Parser) Int(name string, required bool, def, min, max int64) Int {
+// Int reads an optional integer attribute (literal or expression) within
+// [min, max].
+func (p *Parser) Int(name string, def, min, max int64) Int { return p.int(name, false, def, min, max) }
+
+// RequiredInt reads a required integer attribute (literal or expression)
+// within [min, max].
+func (p *Parser) RequiredInt(name string, min, max int64) Int {
+	return p.int(name, true, min, min, max)
+}
+
+func (p *Parser) int(name string, required bool, def, min, max int64) Int {
 	a := p.Attr(name)
 	if a == nil {
 		if required {
@@ -135,9 +163,15 @@ func rangeText(min, max int64) string {
 	return fmt.Sprintf("between %d and %d", min, max)
 }
 
-// Value reads an attribute of any type: a literal is a string constant, an
-// expression keeps its result type.
-func (p *Parser) Value(name string, required bool) Value {
+// Value reads an optional attribute of any type: a literal is a string
+// constant, an expression keeps its result type. Absent, it is the zero
+// Value.
+func (p *Parser) Value(name string) Value { return p.attrValue(name, false) }
+
+// RequiredValue reads a required attribute of any type.
+func (p *Parser) RequiredValue(name string) Value { return p.attrValue(name, true) }
+
+func (p *Parser) attrValue(name string, required bool) Value {
 	a := p.Attr(name)
 	if a == nil {
 		if required {
@@ -194,9 +228,19 @@ func (p *Parser) literal(name string, required bool) (a *Attr, v string, ok bool
 	return a, v, true
 }
 
-// LitStr reads an attribute that does not take expressions. With choices,
-// the value must be one of them.
-func (p *Parser) LitStr(name string, required bool, def string, choices ...string) string {
+// LitStr reads an optional attribute that does not take expressions. With
+// choices, the value must be one of them.
+func (p *Parser) LitStr(name, def string, choices ...string) string {
+	return p.litStr(name, false, def, choices...)
+}
+
+// RequiredLitStr reads a required attribute that does not take expressions
+// and must not be empty. With choices, the value must be one of them.
+func (p *Parser) RequiredLitStr(name string, choices ...string) string {
+	return p.litStr(name, true, "", choices...)
+}
+
+func (p *Parser) litStr(name string, required bool, def string, choices ...string) string {
 	a, v, ok := p.literal(name, required)
 	if !ok {
 		return def
@@ -216,8 +260,19 @@ func (p *Parser) LitStr(name string, required bool, def string, choices ...strin
 	return v
 }
 
-// LitInt reads an integer attribute that does not take expressions.
-func (p *Parser) LitInt(name string, required bool, def, min, max int64) int64 {
+// LitInt reads an optional integer attribute within [min, max] that does
+// not take expressions.
+func (p *Parser) LitInt(name string, def, min, max int64) int64 {
+	return p.litInt(name, false, def, min, max)
+}
+
+// RequiredLitInt reads a required integer attribute within [min, max] that
+// does not take expressions.
+func (p *Parser) RequiredLitInt(name string, min, max int64) int64 {
+	return p.litInt(name, true, min, min, max)
+}
+
+func (p *Parser) litInt(name string, required bool, def, min, max int64) int64 {
 	a, v, ok := p.literal(name, required)
 	if !ok {
 		return def

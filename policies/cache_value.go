@@ -66,12 +66,12 @@ var cachingTypes = []string{"prefer-external", "external", "internal"}
 const cacheKeyPrefix = "cv:"
 
 func (k *kit) newCacheBase(p *engine.Parser) cacheBase {
-	p.LitStr("caching-type", false, "prefer-external", cachingTypes...)
+	p.LitStr("caching-type", "prefer-external", cachingTypes...)
 	return cacheBase{k: k, policy: p.Node().Name, where: p.Node().Pos.String() + " " + p.Path()}
 }
 
 func parseCacheKey(p *engine.Parser) engine.Str {
-	k := p.Str("key", true, "")
+	k := p.RequiredStr("key")
 	if p.Has("key") && k.IsConst() && k.Const() == "" {
 		p.ErrorAt(p.Node().Attr("key").ValuePos, "attribute %q must not be empty", "key")
 	}
@@ -79,9 +79,9 @@ func parseCacheKey(p *engine.Parser) engine.Str {
 }
 
 func (k *kit) parseCacheLookupValue(p *engine.Parser) engine.Step {
-	c := &cacheLookup{cacheBase: k.newCacheBase(p), key: parseCacheKey(p), variable: p.LitStr("variable-name", true, "")}
+	c := &cacheLookup{cacheBase: k.newCacheBase(p), key: parseCacheKey(p), variable: p.RequiredLitStr("variable-name")}
 	if p.Has("default-value") {
-		v := p.Value("default-value", false)
+		v := p.Value("default-value")
 		c.def = &v
 	}
 	return c
@@ -91,8 +91,8 @@ func (k *kit) parseCacheStoreValue(p *engine.Parser) engine.Step {
 	return &cacheStore{
 		cacheBase: k.newCacheBase(p),
 		key:       parseCacheKey(p),
-		value:     p.Value("value", true),
-		duration:  p.Int("duration", true, 0, 1, math.MaxInt32),
+		value:     p.RequiredValue("value"),
+		duration:  p.RequiredInt("duration", 1, math.MaxInt32),
 	}
 }
 

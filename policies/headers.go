@@ -31,11 +31,11 @@ var actions = []string{"override", "skip", "append", "delete"}
 // parseNameActionValues reads the shape shared by set-header and
 // set-query-parameter: name, exists-action and <value> children.
 func parseNameActionValues(p *engine.Parser, what string) (engine.Str, engine.Str, []engine.Str) {
-	name := p.Str("name", true, "")
+	name := p.RequiredStr("name")
 	if name.IsConst() && name.Const() == "" && p.Has("name") {
 		p.Errorf("the %s name must not be empty", what)
 	}
-	action := p.Str("exists-action", false, "override")
+	action := p.Str("exists-action", "override")
 	if action.IsConst() && !oneOf(action.Const(), actions) {
 		p.ErrorAt(p.Node().Attr("exists-action").ValuePos, "attribute \"exists-action\" must be one of %s, not %q", strings.Join(actions, ", "), action.Const())
 	}
@@ -105,7 +105,7 @@ func applyValues(m map[string][]string, key, action string, vals []string) {
 
 // headerNameAttr reads an optional header-name attribute (no expressions).
 func headerNameAttr(p *engine.Parser, name, def string) string {
-	v := p.LitStr(name, false, def)
+	v := p.LitStr(name, def)
 	if v == "" || v == def || !p.Has(name) {
 		return textproto.CanonicalMIMEHeaderKey(v) // "" turns the header off
 	}

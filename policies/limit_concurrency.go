@@ -39,10 +39,10 @@ func (k *kit) parseLimitConcurrency(p *engine.Parser) engine.Step {
 	return &limitConcurrency{
 		limitBase: k.newLimitBase(p),
 		key:       parseCounterKey(p),
-		max:       p.Int("max-count", true, 1, 1, maxCalls),
-		ttl:       time.Duration(p.LitInt("lease-seconds", false, 60, 1, 86400)) * time.Second,
-		status:    int(p.LitInt("failed-httpcode", false, 429, 400, 599)),
-		message:   p.Str("failed-message", false, "Too many concurrent requests"),
+		max:       p.RequiredInt("max-count", 1, maxCalls),
+		ttl:       time.Duration(p.LitInt("lease-seconds", 60, 1, 86400)) * time.Second,
+		status:    int(p.LitInt("failed-httpcode", 429, 400, 599)),
+		message:   p.Str("failed-message", "Too many concurrent requests"),
 	}
 }
 

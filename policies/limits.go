@@ -110,7 +110,7 @@ func (k *apiKeys) get(s *engine.State) string {
 
 // parseCounterKey reads the required counter-key attribute.
 func parseCounterKey(p *engine.Parser) engine.Str {
-	k := p.Str("counter-key", true, "")
+	k := p.RequiredStr("counter-key")
 	if p.Has("counter-key") && k.IsConst() && k.Const() == "" {
 		p.ErrorAt(p.Node().Attr("counter-key").ValuePos, "attribute %q must not be empty", "counter-key")
 	}

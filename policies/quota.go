@@ -73,7 +73,7 @@ func (k *kit) parseQuotaByKey(p *engine.Parser) engine.Step {
 	q.byKey = true
 	q.key = parseCounterKey(p)
 	if p.Has("increment-condition") {
-		b := p.Bool("increment-condition", false, true)
+		b := p.Bool("increment-condition", true)
 		q.cond = &b
 	}
 	if a := p.Attr("first-period-start"); a != nil {
@@ -104,13 +104,13 @@ func alignStart(start time.Time, period time.Duration) time.Time {
 func (k *kit) parseQuotaCommon(p *engine.Parser) *quota {
 	q := &quota{
 		limitBase: k.newLimitBase(p),
-		calls:     p.LitInt("calls", false, 0, 1, math.MaxInt64),
-		bytes:     p.LitInt("bandwidth", false, 0, 1, math.MaxInt64/1024) * 1024,
+		calls:     p.LitInt("calls", 0, 1, math.MaxInt64),
+		bytes:     p.LitInt("bandwidth", 0, 1, math.MaxInt64/1024) * 1024,
 	}
 	if !p.Has("calls") && !p.Has("bandwidth") {
 		p.Errorf("<%s> needs the attribute \"calls\" or \"bandwidth\" (or both)", p.Node().Name)
 	}
-	secs := p.LitInt("renewal-period", true, 0, 0, int64(foreverPeriod/time.Second)/2)
+	secs := p.RequiredLitInt("renewal-period", 0, int64(foreverPeriod/time.Second)/2)
 	q.period = time.Duration(secs) * time.Second
 	if secs == 0 {
 		q.period = foreverPeriod

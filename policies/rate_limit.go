@@ -70,8 +70,8 @@ type rateOutputs struct {
 func (k *kit) parseRateLimit(p *engine.Parser) engine.Step {
 	r := &rateLimit{
 		limitBase: k.newLimitBase(p),
-		calls:     engine.ConstInt(p.LitInt("calls", true, 1, 1, maxCalls)),
-		period:    engine.ConstInt(p.LitInt("renewal-period", true, 1, 1, 300)),
+		calls:     engine.ConstInt(p.RequiredLitInt("calls", 1, maxCalls)),
+		period:    engine.ConstInt(p.RequiredLitInt("renewal-period", 1, 300)),
 		count:     engine.ConstInt(1),
 	}
 	r.out = parseRateOutputs(p)
@@ -84,13 +84,13 @@ func (k *kit) parseRateLimitByKey(p *engine.Parser) engine.Step {
 	r := &rateLimit{
 		limitBase: k.newLimitBase(p),
 		byKey:     true,
-		calls:     p.Int("calls", true, 1, 1, maxCalls),
-		period:    p.Int("renewal-period", true, 1, 1, 300),
+		calls:     p.RequiredInt("calls", 1, maxCalls),
+		period:    p.RequiredInt("renewal-period", 1, 300),
 		key:       parseCounterKey(p),
-		count:     p.Int("increment-count", false, 1, 0, maxCalls),
+		count:     p.Int("increment-count", 1, 0, maxCalls),
 	}
 	if p.Has("increment-condition") {
-		b := p.Bool("increment-condition", false, true)
+		b := p.Bool("increment-condition", true)
 		r.cond = &b
 	}
 	r.deferred = (r.cond != nil && !r.cond.IsConst()) || !r.count.IsConst()
@@ -101,9 +101,9 @@ func (k *kit) parseRateLimitByKey(p *engine.Parser) engine.Step {
 func parseRateOutputs(p *engine.Parser) rateOutputs {
 	return rateOutputs{
 		retryHeader:     headerNameAttr(p, "retry-after-header-name", "Retry-After"),
-		retryVar:        p.LitStr("retry-after-variable-name", false, ""),
+		retryVar:        p.LitStr("retry-after-variable-name", ""),
 		remainingHeader: headerNameAttr(p, "remaining-calls-header-name", ""),
-		remainingVar:    p.LitStr("remaining-calls-variable-name", false, ""),
+		remainingVar:    p.LitStr("remaining-calls-variable-name", ""),
 		totalHeader:     headerNameAttr(p, "total-calls-header-name", ""),
 	}
 }

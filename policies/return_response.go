@@ -24,7 +24,7 @@ type returnResponse struct {
 }
 
 func (k *kit) parseReturnResponse(p *engine.Parser) engine.Step {
-	rr := &returnResponse{fromVar: p.LitStr("response-variable-name", false, "")}
+	rr := &returnResponse{fromVar: p.LitStr("response-variable-name", "")}
 	for _, n := range p.Children() {
 		c := p.Child(n)
 		switch n.Name {

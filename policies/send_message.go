@@ -18,8 +18,8 @@ type sendMessage struct {
 }
 
 func (k *kit) parseSendMessage(p *engine.Parser) engine.Step {
-	to := p.LitStr("to", false, "backend", "backend", "client")
-	typ := p.LitStr("type", false, "text", "text", "binary")
+	to := p.LitStr("to", "backend", "backend", "client")
+	typ := p.LitStr("type", "text", "text", "binary")
 	if !p.HasText() {
 		p.Errorf("<send-message> needs the message as its text")
 	}

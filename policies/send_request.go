@@ -42,9 +42,9 @@ type sendRequest struct {
 func (k *kit) parseSendRequest(p *engine.Parser) engine.Step {
 	sr := &sendRequest{
 		k:         k,
-		copyMode:  p.LitStr("mode", false, "new", "new", "copy") == "copy",
-		variable:  p.LitStr("response-variable-name", true, ""),
-		timeout:   p.Int("timeout", false, 60, 1, 3600),
+		copyMode:  p.LitStr("mode", "new", "new", "copy") == "copy",
+		variable:  p.RequiredLitStr("response-variable-name"),
+		timeout:   p.Int("timeout", 60, 1, 3600),
 		ignoreErr: p.LitBool("ignore-error", false),
 		method:    engine.ConstStr(http.MethodGet),
 		maxBytes:  k.maxCalloutBytes,

@@ -22,7 +22,7 @@ func (k *kit) parseSetBackendService(p *engine.Parser) engine.Step {
 		p.ErrorAt(p.Node().Attr("backend-id").Pos, "backend-id is not supported: give base-url")
 		return nil
 	}
-	b := &setBackendService{baseURL: p.Str("base-url", true, "")}
+	b := &setBackendService{baseURL: p.RequiredStr("base-url")}
 	if b.baseURL.IsConst() && p.Has("base-url") {
 		if err := checkBackendURL(b.baseURL.Const()); err != nil {
 			p.ErrorAt(p.Node().Attr("base-url").ValuePos, "%s", err.Error())

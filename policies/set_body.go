@@ -21,7 +21,7 @@ func (k *kit) parseSetBody(p *engine.Parser) engine.Step {
 
 func parseSetBodyInto(p *engine.Parser, response bool) *setBody {
 	if p.Has("template") {
-		p.LitStr("template", false, "", "none")
+		p.LitStr("template", "", "none")
 	}
 	return &setBody{body: p.TextStr(), response: response}
 }

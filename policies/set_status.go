@@ -16,7 +16,7 @@ type setStatus struct {
 func (k *kit) parseSetStatus(p *engine.Parser) engine.Step { return parseSetStatusInto(p) }
 
 func parseSetStatusInto(p *engine.Parser) *setStatus {
-	return &setStatus{code: p.Int("code", true, 200, 100, 599), reason: p.Str("reason", false, "")}
+	return &setStatus{code: p.RequiredInt("code", 100, 599), reason: p.Str("reason", "")}
 }
 
 func (ss *setStatus) Run(_ context.Context, s *engine.State) error {

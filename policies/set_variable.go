@@ -14,8 +14,8 @@ type setVariable struct {
 }
 
 func (k *kit) parseSetVariable(p *engine.Parser) engine.Step {
-	name := p.LitStr("name", true, "")
-	v := p.Value("value", true)
+	name := p.RequiredLitStr("name")
+	v := p.RequiredValue("value")
 	return &setVariable{name: name, value: v}
 }
 

@@ -43,8 +43,8 @@ var severities = map[string]zapcore.Level{"verbose": zapcore.DebugLevel, "inform
 func (k *kit) parseTrace(p *engine.Parser) engine.Step {
 	t := &trace{
 		k:        k,
-		source:   p.LitStr("source", true, ""),
-		severity: p.LitStr("severity", false, "verbose", "verbose", "information", "error"),
+		source:   p.RequiredLitStr("source"),
+		severity: p.LitStr("severity", "verbose", "verbose", "information", "error"),
 	}
 	t.level = severities[t.severity]
 	haveMsg := false
@@ -58,7 +58,7 @@ func (k *kit) parseTrace(p *engine.Parser) engine.Step {
 			haveMsg = true
 			t.message = c.TextStr()
 		case "metadata":
-			m := traceMeta{name: c.LitStr("name", true, ""), value: c.Str("value", true, "")}
+			m := traceMeta{name: c.RequiredLitStr("name"), value: c.RequiredStr("value")}
 			t.meta = append(t.meta, m)
 		default:
 			c.Errorf("unexpected element <%s> inside <trace> (want message, metadata)", n.Name)

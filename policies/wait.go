@@ -48,7 +48,7 @@ var branchSafe = map[string]bool{
 }
 
 func (k *kit) parseWait(p *engine.Parser) engine.Step {
-	w := &waitPolicy{any: p.LitStr("for", false, "all", "all", "any") == "any"}
+	w := &waitPolicy{any: p.LitStr("for", "all", "all", "any") == "any"}
 	var ok []*engine.Node
 	for _, n := range p.Children() {
 		if !waitChildren[n.Name] {
