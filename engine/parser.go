@@ -21,6 +21,20 @@ type Parser struct {
 	usedChild map[*Node]bool
 	usedText  bool
 	subs      []*Parser
+	element   bool // not a policy: "id" is not implied
+}
+
+// Element reads n, an element that is not a policy (api.xml's <api>), with
+// the readers policies use: read takes what it needs from p, and whatever
+// it leaves unread (attributes, children, text) is reported as for a
+// policy. It reports whether n was read without a problem; the problems
+// are in c.Errors().
+func (c *Compiler) Element(n *Node, read func(p *Parser)) bool {
+	before := len(c.errs)
+	p := &Parser{c: c, n: n, element: true}
+	read(p)
+	p.finish()
+	return len(c.errs) == before
 }
 
 // Node returns the element being parsed.
@@ -338,7 +352,7 @@ func (p *Parser) Block(nodes []*Node) Block {
 
 func (p *Parser) finish() {
 	for _, a := range p.n.Attrs {
-		if a.Name == "id" || p.usedAttr[a.Name] {
+		if (a.Name == "id" && !p.element) || p.usedAttr[a.Name] {
 			continue
 		}
 		p.ErrorAt(a.Pos, "<%s> has no attribute %q%s", p.n.Name, a.Name, p.attrHint(a.Name))
