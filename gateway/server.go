@@ -149,6 +149,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveHTTPAPI(w, r, api)
 }
 
+// clientIP is the address the request came from.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
 // Shutdown stops the gateway gracefully: new requests get 503, every
 // WebSocket session gets close 1001 (going away) on both legs, and it waits
 // for sessions to finish until ctx is done.
