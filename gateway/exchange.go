@@ -97,7 +97,7 @@ func (x *exchange) respond(w http.ResponseWriter) {
 	writeResponse(w, x.st.Response())
 }
 
-// runPolicy runs one section with the API's policy timeout and records its
+// run runs one section with the API's policy timeout and records its
 // duration. It reports whether the pipeline ended with a response.
 func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 	api, st := x.api, x.st
