@@ -27,9 +27,8 @@ type exchange struct {
 	rt     *apiRuntime
 	st     *engine.State // nil once closed or detached
 	start  time.Time
-	ip     string        // the client's address
-	r      *http.Request // as the client sent it
-	target *url.URL      // the backend URL, once backendURL chose it
+	ip     string   // the client's address
+	target *url.URL // the backend URL, once backendURL chose it
 
 	// What a WebSocket session keeps once the State is back in its pool.
 	requestID string
@@ -40,12 +39,13 @@ type exchange struct {
 // newExchange starts the exchange for r, routed to api; begin gives it its
 // policy State once the request passed the gateway's own checks.
 func (s *Server) newExchange(r *http.Request, api *API, start time.Time) *exchange {
-	return &exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r), r: r}
+	return &exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}
 }
 
-// begin acquires the policy State for the request as the client sent it.
-func (x *exchange) begin(scheme string) {
-	r, api := x.r, x.api
+// begin acquires the policy State for r as the client sent it. The
+// exchange keeps no reference to r: a WebSocket session outlives it.
+func (x *exchange) begin(r *http.Request, scheme string) {
+	api := x.api
 	st := engine.AcquireState(api.Info)
 	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), x.ip)
 	st.SetRequestID(x.s.newID())

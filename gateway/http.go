@@ -43,7 +43,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	x.begin(scheme)
+	x.begin(r, scheme)
 	st := x.st
 	ctx := r.Context()
 	defer x.close(ctx)

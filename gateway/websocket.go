@@ -83,7 +83,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		}
 	}()
 
-	x.begin(wsScheme(r))
+	x.begin(r, wsScheme(r))
 	st := x.st
 	ctx := r.Context()
 	defer x.close(ctx) // unless detached for the session
