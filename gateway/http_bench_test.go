@@ -1,0 +1,170 @@
+package gateway_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"tollgate/gateway"
+	"tollgate/policies"
+	"tollgate/store"
+)
+
+// restBenchPolicy is bench/apis/rest/policy.xml: the WebSocket benchmark's
+// 5-step policy on an HTTP API.
+var restBenchPolicy = strings.ReplaceAll(handshakeBenchPolicy,
+	`<set-variable name="route" value="echo"/>`, `<set-variable name="route" value="rest"/>`)
+
+// BenchmarkRESTRequest measures one proxied keep-alive GET through the
+// gateway, as the side-by-side benchmark's "rget" scenario does: the 5-step
+// inbound policy, the backend call over a pooled connection and the 3-byte
+// response relayed back. Client and backend are minimal raw HTTP/1.1 peers,
+// so allocs/op move with the gateway's share. BenchmarkRESTBare is the same
+// request through a bare httputil.ReverseProxy: the difference is what
+// tollgate adds to Go's own proxy.
+func BenchmarkRESTRequest(b *testing.B) {
+	backend := startRawHTTPBackend(b)
+	dir := b.TempDir()
+	policy := strings.ReplaceAll(restBenchPolicy, "BACKEND", "http://"+backend+"/")
+	writeAPI(b, dir, "bench-rest", `type="http" path="/rest" service-url="http://`+backend+`/"`, policy)
+	log := zap.NewNop()
+	srv, err := gateway.New(gateway.Options{
+		Dir:      dir,
+		Registry: policies.Registry(policies.Deps{Store: store.NewMemory(), Log: log}),
+		Log:      log,
+		Metrics:  gateway.NewMetrics(),
+		Getenv:   func(string) string { return "" },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchREST(b, srv)
+}
+
+func BenchmarkRESTBare(b *testing.B) {
+	backend := startRawHTTPBackend(b)
+	u, _ := url.Parse("http://" + backend)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	rp := &httputil.ReverseProxy{
+		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(u); r.SetXForwarded() },
+		Transport: tr,
+	}
+	benchREST(b, rp)
+}
+
+func benchREST(b *testing.B, h http.Handler) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	b.Cleanup(func() { _ = hs.Close() })
+	req := []byte("GET /rest/0?mode=echo HTTP/1.1\r\nHost: bench\r\nX-Tenant: acme\r\n\r\n")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for pb.Next() {
+			if err := restRoundTrip(c, br, req); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// restRoundTrip writes req and reads one Content-Length response.
+func restRoundTrip(c net.Conn, br *bufio.Reader, req []byte) error {
+	if _, err := c.Write(req); err != nil {
+		return err
+	}
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(line, []byte("HTTP/1.1 200 ")) {
+		return fmt.Errorf("status %q", line)
+	}
+	n := -1
+	for {
+		h, err := br.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		if len(h) <= 2 {
+			break
+		}
+		if k, v, ok := bytes.Cut(h, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
+			n, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+		}
+	}
+	if n < 0 {
+		return fmt.Errorf("no Content-Length")
+	}
+	_, err = br.Discard(n)
+	return err
+}
+
+// startRawHTTPBackend answers every request with 200 "ok\n" on keep-alive
+// connections, reading requests with a bufio.Reader and no net/http, so
+// that the backend's share of a benchmark stays small.
+func startRawHTTPBackend(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n")
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					length := 0
+					for {
+						line, err := br.ReadSlice('\n')
+						if err != nil {
+							return
+						}
+						if len(line) <= 2 {
+							break
+						}
+						if k, v, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
+							length, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+						}
+					}
+					if _, err := io.CopyN(io.Discard, br, int64(length)); err != nil {
+						return
+					}
+					if _, err := c.Write(resp); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
