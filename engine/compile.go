@@ -152,7 +152,8 @@ func (c *Compiler) block(nodes []*Node, sec Section, scope string, parent Block,
 		if len(c.errs) > before || step == nil {
 			continue
 		}
-		cs := &Compiled{Step: step, Name: n.Name, Path: c.pathPrefix + n.Path, Pos: n.Pos, Scope: scope, Section: sec}
+		cs := &Compiled{Step: step, Name: n.Name, Path: c.pathPrefix + n.Path, Pos: n.Pos, Scope: scope, Section: sec,
+			Branches: p.allBranches()}
 		if a := n.Attr("id"); a != nil {
 			cs.ID = a.Value
 		}
@@ -231,6 +232,7 @@ type Parser struct {
 	usedChild map[*Node]bool
 	usedText  bool
 	subs      []*Parser
+	branches  []Branch // nested blocks compiled through Block, for Compiled.Branches
 }
 
 // Node returns the element being parsed.
@@ -488,7 +490,23 @@ func (p *Parser) Block(nodes []*Node) Block {
 	for _, n := range nodes {
 		p.Skip(n)
 	}
-	return p.c.block(nodes, p.section, p.scope, nil, false)
+	b := p.c.block(nodes, p.section, p.scope, nil, false)
+	br := Branch{Name: p.n.Name, Path: p.c.pathPrefix + p.n.Path, Pos: p.n.Pos, Steps: b}
+	if a := p.n.Attr("condition"); a != nil {
+		br.Condition = a.Value
+	}
+	p.branches = append(p.branches, br)
+	return b
+}
+
+// allBranches lists the nested blocks compiled by p and its child parsers,
+// in document order.
+func (p *Parser) allBranches() []Branch {
+	out := p.branches
+	for _, sub := range p.subs {
+		out = append(out, sub.allBranches()...)
+	}
+	return out
 }
 
 func (p *Parser) finish() {
