@@ -30,8 +30,8 @@ type State struct {
 	trace   *Trace
 	// stepHook, when set, wraps each traced step (OpenTelemetry spans).
 	stepHook StepHook
-	atEnd   []func(context.Context, *State)
-	cleanup []func()
+	atEnd    []func(context.Context, *State)
+	cleanup  []func()
 
 	// BackendURL, when set (set-backend-service), replaces the API's
 	// service-url as the base the request path is appended to.
