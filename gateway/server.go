@@ -60,6 +60,9 @@ type Server struct {
 	idSeq    atomic.Uint64
 
 	mask atomic.Pointer[secretMask] // the current snapshot's secret values
+
+	tokens *traceTokens // trace tokens (tracing.go)
+	traces traceRing    // recent traces
 }
 
 // apiRuntime is per-API state that must survive reloads.
@@ -99,6 +102,7 @@ func New(opt Options) (*Server, error) {
 		transport: opt.Transport,
 		dialer:    newBackendDialer(wsDial),
 		idPrefix:  hex.EncodeToString(b[:]),
+		tokens:    newTraceTokens(),
 	}
 	// Every log line goes through the secret mask: a secret named value
 	// must never be printed, wherever it ends up (a service-url, a header
@@ -144,6 +148,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusServiceUnavailable, "The gateway is shutting down.")
 		return
 	}
+	if _, ok := r.Header[TraceTokenHeader]; ok {
+		r = s.traceRequested(w, r, api)
+	}
 	if api.Type == "websocket" {
 		s.serveWebSocket(w, r, api)
 		return
@@ -155,10 +162,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) newState(r *http.Request, api *API, scheme string) *engine.State {
 	st := engine.AcquireState(api.Info)
 	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), clientIP(r))
-	st.SetRequestID(s.newID())
 	st.SetDeployment(s.opt.Deployment)
-	if api.Limits.Trace {
+	if tr := tracedBy(r); tr != nil {
+		st.SetRequestID(tr.id)
 		st.EnableTrace()
+	} else {
+		st.SetRequestID(s.newID())
+		if api.Limits.Trace {
+			st.EnableTrace()
+		}
 	}
 	return st
 }
@@ -175,13 +187,19 @@ type traceStep struct {
 }
 
 // logTrace writes the request's step trace (api.xml trace="true") as one
-// log line. Notes already have secret query values redacted, and the
-// logger masks secret named values.
+// log line, and keeps it in the ring of recent traces (so does a request
+// traced by a trace token, which is not logged). Notes already have secret
+// query values redacted, and the logger masks secret named values.
 func (s *Server) logTrace(api *API, st *engine.State) {
 	tr := st.Trace()
 	if tr == nil {
 		return
 	}
+	if !api.Limits.Trace {
+		s.recordTrace(api, st, "token")
+		return
+	}
+	s.recordTrace(api, st, "api")
 	steps := make([]traceStep, len(tr.Steps))
 	for i, t := range tr.Steps {
 		steps[i] = traceStep{Path: t.Path, Policy: t.Policy, ID: t.ID, Section: t.Section,
@@ -345,7 +363,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // Secret masking for logs.
 
 // credentialHeaders carry credentials; their values never reach a log.
-var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Ocp-Apim-Subscription-Key", "X-Api-Key"}
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Ocp-Apim-Subscription-Key", "X-Api-Key",
+	TraceTokenHeader}
 
 // requestCredentials lists the request's credential values to mask: each
 // credential header's value and its parts (the token after "Bearer", each
