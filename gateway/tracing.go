@@ -163,20 +163,20 @@ type RequestTrace struct {
 
 // TracedStep is one executed policy step.
 type TracedStep struct {
-	Path     string               `json:"path"`
-	Policy   string               `json:"policy"`
-	ID       string               `json:"id,omitempty"`
-	Section  string               `json:"section"`
-	File     string               `json:"file,omitempty"`
-	Line     int                  `json:"line,omitempty"`
-	Col      int                  `json:"col,omitempty"`
-	Start    time.Duration        `json:"start_ns"`
-	Duration time.Duration        `json:"duration_ns"`
-	Outcome  string               `json:"outcome"`
-	Branch   string               `json:"branch,omitempty"`
-	Vars     []TracedVar          `json:"vars,omitempty"`
-	Callouts []TracedCallout      `json:"callouts,omitempty"`
-	Notes    []string             `json:"notes,omitempty"`
+	Path     string          `json:"path"`
+	Policy   string          `json:"policy"`
+	ID       string          `json:"id,omitempty"`
+	Section  string          `json:"section"`
+	File     string          `json:"file,omitempty"`
+	Line     int             `json:"line,omitempty"`
+	Col      int             `json:"col,omitempty"`
+	Start    time.Duration   `json:"start_ns"`
+	Duration time.Duration   `json:"duration_ns"`
+	Outcome  string          `json:"outcome"`
+	Branch   string          `json:"branch,omitempty"`
+	Vars     []TracedVar     `json:"vars,omitempty"`
+	Callouts []TracedCallout `json:"callouts,omitempty"`
+	Notes    []string        `json:"notes,omitempty"`
 }
 
 // TracedVar is a variable a step set.
