@@ -9,6 +9,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -251,8 +253,18 @@ func (s *Server) recordTrace(api *API, st *engine.State, source string) {
 	}
 	c := st.Context()
 	secrets := append(requestCredentials(c.Request), s.secretValues()...)
+	// Values a policy obtained at run time and kept under a credential's
+	// name (an access token from a negotiate call) are credentials too.
+	for _, t := range tr.Steps {
+		for _, v := range t.Vars {
+			if credentialName(v.Name) {
+				secrets = append(secrets, v.Value)
+			}
+		}
+	}
 	mask := func(v string) string {
 		v = maskAll(v, secrets)
+		v = jwtLike.ReplaceAllString(v, "REDACTED")
 		if len(v) > maxTraceText {
 			v = v[:maxTraceText] + "…"
 		}
@@ -281,7 +293,7 @@ func (s *Server) recordTrace(api *API, st *engine.State, source string) {
 	rt.Steps = make([]TracedStep, len(steps))
 	for i, t := range steps {
 		ts := TracedStep{Path: t.Path, Policy: t.Policy, ID: t.ID, Section: t.Section,
-			File: t.Pos.File, Line: t.Pos.Line, Col: t.Pos.Col, Start: t.Start, Duration: t.Duration,
+			File: s.relFile(t.Pos.File), Line: t.Pos.Line, Col: t.Pos.Col, Start: t.Start, Duration: t.Duration,
 			Outcome: mask(t.Outcome), Branch: t.Branch}
 		for _, v := range t.Vars {
 			ts.Vars = append(ts.Vars, TracedVar{Name: v.Name, Value: mask(v.Value)})
@@ -296,4 +308,42 @@ func (s *Server) recordTrace(api *API, st *engine.State, source string) {
 		rt.Steps[i] = ts
 	}
 	s.traces.add(rt)
+}
+
+// MaskSecrets replaces the served configuration's secret named values in
+// text with REDACTED, as the logs do (for the admin API's file view).
+func (s *Server) MaskSecrets(text string) string { return maskAll(text, s.secretValues()) }
+
+// Metrics returns the gateway's metrics (the console charts them).
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// Dir returns the apis folder the gateway serves.
+func (s *Server) Dir() string { return s.opt.Dir }
+
+// jwtLike matches a JSON Web Token (header.payload.signature, the header
+// starting with {"): a bearer credential wherever it shows up.
+var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
+
+// credentialName reports whether a variable's name says it holds a
+// credential (accessToken, api_key, password, secret, ...).
+func credentialName(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"token", "secret", "password", "passwd", "apikey", "api_key", "api-key", "credential", "authorization", "signature"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// relFile returns a policy file's path relative to the apis folder, with
+// forward slashes (as the admin API's file view takes it).
+func (s *Server) relFile(f string) string {
+	if f == "" {
+		return ""
+	}
+	if rel, err := filepath.Rel(s.opt.Dir, f); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return filepath.ToSlash(f)
 }

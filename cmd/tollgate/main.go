@@ -26,6 +26,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway"
+	"tollgate/gateway/console"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -76,6 +77,7 @@ func envDefault(name, def string) string {
 
 type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
+	adminToken                                      string
 	tlsCert, tlsKey                                 string
 	drain, storeTimeout                             time.Duration
 	watch                                           bool
@@ -90,7 +92,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	str(&f.apis, "apis", "apis", "folder of API definitions")
 	str(&f.listen, "listen", ":8080", "address for API traffic")
-	str(&f.admin, "admin", "127.0.0.1:9090", "address for /healthz, /readyz, /metrics, /status/reload (empty: off)")
+	str(&f.admin, "admin", "127.0.0.1:9090", "address for the console (/console), /healthz, /readyz, /metrics, /status/reload (empty: off)")
+	str(&f.adminToken, "admin-token", "", "token the admin listener requires (needed when --admin is not a loopback address; prefer the env variable)")
 	str(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	str(&f.logFormat, "log-format", "console", "console or json")
 	str(&f.redis, "redis", "", "redis://host:port/db to share limits and caches across replicas (empty: in memory)")
@@ -115,6 +118,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if f.admin != "" && f.adminToken == "" && !console.IsLoopback(f.admin) {
+		return nil, fmt.Errorf("--admin %s is not a loopback address: set --admin-token (or TOLLGATE_ADMIN_TOKEN) too", f.admin)
 	}
 	if f.storeTimeout <= 0 {
 		return nil, fmt.Errorf("--store-timeout must be positive, not %s", storeTimeout)
@@ -253,7 +259,9 @@ func serve(args []string, stderr io.Writer) int {
 			log.Error("cannot listen (admin)", zap.String("admin", f.admin), zap.Error(err))
 			return 1
 		}
-		adminSrv = &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		h, closeConsole := adminHandler(srv, f.adminToken, ln.Addr(), f.tlsCert != "", log)
+		defer closeConsole()
+		adminSrv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { errc <- adminSrv.Serve(aln) }()
 		log.Info("admin", zap.String("listen", aln.Addr().String()))
 	}
