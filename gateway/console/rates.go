@@ -44,6 +44,7 @@ func newRates(g prometheus.Gatherer) *rates {
 }
 
 func (r *rates) run(stop <-chan struct{}, every time.Duration) {
+	r.sample() // the baseline: what came before the console has no minute
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

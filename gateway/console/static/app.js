@@ -87,7 +87,8 @@ function drawStatus() {
 function chart(series) {
   const w = 150, hgt = 30, n = series.length || 1, bw = w / n;
   const max = Math.max(1, ...series.map((m) => m.handshakes + m.requests));
-  const svg = s("svg", { width: w, height: hgt, class: "chart", "data-testid": "chart" });
+  const svg = s("svg", { width: w, height: hgt, class: "chart", "data-testid": "chart" },
+    s("rect", { class: "bg", x: 0, y: 0, width: w, height: hgt }));
   series.forEach((m, i) => {
     const tot = m.handshakes + m.requests, e = m.errors;
     const th = (tot / max) * (hgt - 2), eh = (e / max) * (hgt - 2);
@@ -105,9 +106,9 @@ function drawAPIs() {
   const rows = a.apis.map((x) => {
     const last = x.series[x.series.length - 1] || { handshakes: 0, requests: 0, errors: 0 };
     return h("tr", { "data-api": x.name },
-      h("td", {}, x.loaded ? h("a", { href: `#/api/${x.name}/policy` }, h("b", {}, x.name)) : h("b", {}, x.name)),
+      h("td", { class: "nowrap" }, x.loaded ? h("a", { href: `#/api/${x.name}/policy` }, h("b", {}, x.name)) : h("b", {}, x.name)),
       h("td", {}, x.type ? h("span", { class: "pill " + (x.type === "websocket" ? "ws" : "http") }, x.type) : ""),
-      h("td", { class: "mono" }, x.path || ""),
+      h("td", { class: "mono nowrap" }, x.path || ""),
       h("td", { class: "mono" }, x.backend || ""),
       h("td", {}, x.type === "websocket" ? String(x.active) : "—"),
       h("td", {}, chart(x.series), h("div", { class: "muted" }, `${last.handshakes + last.requests}/min, ${last.errors} err`)),
@@ -161,8 +162,16 @@ function measure(nodes) {
   }
   return { w, h: Math.max(0, hgt - GAP) };
 }
+// A choose without <otherwise> has an implicit empty one: nothing runs
+// when no condition holds.
+function branchesOf(n) {
+  const b = n.branches || [];
+  if (n.policy === "choose" && !b.some((x) => x.name === "otherwise")) return [...b, { name: "otherwise", steps: [], implicit: true }];
+  return b;
+}
 function measureNode(n) {
-  if (!n.branches || !n.branches.length) return { w: BOX_W, h: BOX_H };
+  n.branches = branchesOf(n);
+  if (!n.branches.length) return { w: BOX_W, h: BOX_H };
   let w = 0, bh = 0;
   for (const b of n.branches) {
     const m = measure(b.steps);
@@ -199,9 +208,11 @@ function drawNodes(svg, nodes, x, y, w) {
         const bw = widths[i], mid = bx + bw / 2;
         svg.append(s("path", { d: `M${x + w / 2},${top} L${mid},${top + 12} L${mid},${by}` }));
         const cond = b.condition ? b.condition.replace(/^@\(|\)$/g, "") : "";
+        const room = Math.max(8, Math.floor(bw / 6.2) - b.name.length - 2);
         svg.append(s("a", { href: b.file ? `#/file/${encodeURIComponent(b.file)}?line=${b.line}` : null },
           s("text", { x: mid, y: top + 26, "text-anchor": "middle", class: "label" },
-            b.name + (cond ? ": " + (cond.length > 34 ? cond.slice(0, 33) + "…" : cond) : ""), s("title", {}, b.condition || b.name))));
+            b.name + (cond ? ": " + (cond.length > room ? cond.slice(0, room - 1) + "…" : cond) : ""),
+            s("title", {}, b.implicit ? "no condition held: nothing runs" : b.condition || b.name))));
         const mb = measure(b.steps);
         if (b.steps.length) drawNodes(svg, b.steps, bx, by, bw);
         else svg.append(s("text", { x: mid, y: by + 14, "text-anchor": "middle", class: "small" }, "(nothing)"));
@@ -327,9 +338,8 @@ async function drawFile(path, line, col) {
       const row = h("div", { class: n === line ? "hit" : "", id: "L" + n }, h("span", { class: "ln" }, n), t);
       return row;
     });
-    if (line && col) {
-      const at = lines[line - 1];
-      if (at) at.after(h("div", { class: "caret" }, h("span", { class: "ln" }, ""), " ".repeat(Math.max(0, col - 1)) + "^"));
+    if (line && col && line <= lines.length) {
+      lines.splice(line, 0, h("div", { class: "caret" }, h("span", { class: "ln" }, ""), " ".repeat(Math.max(0, col - 1)) + "^"));
     }
     main.replaceChildren(
       h("h1", {}, h("span", { class: "mono" }, path), line ? h("span", { class: "muted" }, ` line ${line}${col ? ", column " + col : ""}`) : ""),
@@ -372,16 +382,17 @@ function drawTestWS(name) {
   const query = h("input", { placeholder: "a=1&b=2", "data-testid": "test-query", style: "width:220px" });
   const hs = h("div", { "data-testid": "handshake" }, h("p", { class: "muted" }, "Not connected."));
   const frames = h("tbody", {});
-  const text = h("textarea", { rows: 3, "data-testid": "send-text", placeholder: "text to send" });
+  const text = h("textarea", { rows: 3, "data-testid": "send-text", placeholder: "text to send; <RS> is the 0x1e record separator" });
   const connect = h("button", { class: "primary", "data-testid": "connect" }, "Connect");
   const disconnect = h("button", { disabled: true, "data-testid": "disconnect" }, "Disconnect");
   const send = h("button", { disabled: true, "data-testid": "send" }, "Send");
   const signalr = h("button", { disabled: true, "data-testid": "signalr-handshake", title: '{"protocol":"json","version":1} + 0x1e' }, "Send SignalR handshake");
   const addFrame = (e) => {
-    const payload = e.text !== undefined && e.text !== "" ? e.text.replace(/\x1e/g, "␞") : e.base64 ? "base64: " + e.base64 : "";
+    const payload = e.text ? e.text.split("\x1e").flatMap((part, i) => i ? [h("span", { class: "rs", title: "0x1e record separator" }, "RS"), part] : [part])
+      : e.base64 ? "base64: " + e.base64 : "";
     frames.append(h("tr", { class: e.dir, "data-testid": "frame", "data-dir": e.dir },
       h("td", {}, time(e.time)), h("td", {}, e.dir === "in" ? "↓ in" : "↑ out"), h("td", {}, e.binary ? "binary" : "text"),
-      h("td", {}, e.size + " B"), h("td", { class: "payload" }, payload + (e.cut ? " …" : ""))));
+      h("td", {}, e.size + " B"), h("td", { class: "payload" }, payload, e.cut ? " …" : "")));
     frames.parentElement.parentElement.scrollTop = 1e9;
   };
   const setConnected = (on) => {
@@ -418,7 +429,7 @@ function drawTestWS(name) {
     ws.onclose = () => { setConnected(false); connect.disabled = false; };
   };
   const sendText = (t) => state.ws && state.ws.send(JSON.stringify({ type: "send", text: t }));
-  send.onclick = () => sendText(text.value.replace(/␞/g, "\x1e"));
+  send.onclick = () => sendText(text.value.replace(/<RS>/g, "\x1e"));
   signalr.onclick = () => sendText('{"protocol":"json","version":1}\x1e');
   disconnect.onclick = () => state.ws && state.ws.send(JSON.stringify({ type: "close", code: 1000, reason: "console disconnect" }));
   main.replaceChildren(...apiHeader(name, "test"),
@@ -429,15 +440,15 @@ function drawTestWS(name) {
           h("p", { class: "muted" }, "The admin side opens the WebSocket on the gateway's real listener with a trace token, and streams the frames here."),
           h("div", { class: "row" }, "path", path, "query ?", query),
           h("h3", {}, "Headers"), headers,
-          h("div", { class: "row", style: "margin-top:12px" }, connect, disconnect)),
-        h("div", { class: "card" }, h("h3", {}, "Handshake"), hs)),
+          h("div", { class: "row", style: "margin-top:12px" }, connect, disconnect))),
       h("div", {},
         h("div", { class: "card" },
           h("h3", {}, "Frames"),
           h("div", { class: "frames" }, h("table", { "data-testid": "frames" },
             h("thead", {}, h("tr", {}, ["time", "dir", "type", "size", "payload"].map((t) => h("th", {}, t)))), frames)),
           h("div", { style: "margin-top:10px" }, text),
-          h("div", { class: "row" }, send, signalr, h("span", { class: "muted" }, "␞ stands for the 0x1e record separator"))))));
+          h("div", { class: "row" }, send, signalr, h("span", { class: "muted" }, "<RS> stands for the 0x1e record separator"))))),
+    h("div", { class: "card" }, h("h3", {}, "Handshake"), hs));
 }
 
 function drawTestHTTP(name) {
