@@ -32,6 +32,8 @@ type Options struct {
 	Deployment *engine.Deployment
 	Getenv     func(string) string
 	Transport  *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
+	// Telemetry, when set, traces requests with OpenTelemetry (telemetry.go).
+	Telemetry *Telemetry
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -63,6 +65,7 @@ type Server struct {
 
 	tokens *traceTokens // trace tokens (tracing.go)
 	traces traceRing    // recent traces
+	tel    *Telemetry   // nil: OpenTelemetry off
 }
 
 // apiRuntime is per-API state that must survive reloads.
@@ -103,7 +106,9 @@ func New(opt Options) (*Server, error) {
 		dialer:    newBackendDialer(wsDial),
 		idPrefix:  hex.EncodeToString(b[:]),
 		tokens:    newTraceTokens(),
+		tel:       opt.Telemetry,
 	}
+	s.tel.bind(s)
 	// Every log line goes through the secret mask: a secret named value
 	// must never be printed, wherever it ends up (a service-url, a header
 	// set by a policy, an error message quoting a URL).
@@ -151,6 +156,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, ok := r.Header[TraceTokenHeader]; ok {
 		r = s.traceRequested(w, r, api)
 	}
+	if s.tel != nil {
+		var end func()
+		w, r, end = s.tel.startRequest(w, r, api)
+		defer end()
+	}
 	if api.Type == "websocket" {
 		s.serveWebSocket(w, r, api)
 		return
@@ -170,6 +180,12 @@ func (s *Server) newState(r *http.Request, api *API, scheme string) *engine.Stat
 		st.SetRequestID(s.newID())
 		if api.Limits.Trace {
 			st.EnableTrace()
+		}
+	}
+	if s.tel != nil {
+		s.tel.requestSpan(r, st.Context().RequestId)
+		if st.Trace() != nil && s.tel.stepSpans(r) {
+			st.SetStepHook(s.tel.stepHook)
 		}
 	}
 	return st

@@ -202,7 +202,28 @@ func serve(args []string, stderr io.Writer) int {
 	// Policies log too (trace, store failures): their logger masks secret
 	// named values like the gateway's own, once the server exists.
 	mask := &gateway.SecretMask{}
+	// OpenTelemetry, when the OTEL_* environment asks for it: spans for
+	// requests, backends and call-outs (the send-request client's
+	// transport is wrapped so call-outs carry the trace context).
+	tel, err := gateway.NewTelemetry(context.Background(), os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "tollgate serve:", err)
+		return 2
+	}
+	if tel != nil {
+		log.Info("OpenTelemetry tracing on (OTLP)")
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tel.Shutdown(ctx); err != nil {
+				log.Warn("OpenTelemetry: spans still queued were dropped", zap.Error(err))
+			}
+		}()
+	}
+	callouts := policies.DefaultHTTPClient()
+	callouts.Transport = tel.WrapTransport(callouts.Transport)
 	reg := policies.Registry(policies.Deps{
+		HTTPClient:   callouts,
 		Store:        st,
 		StoreTimeout: f.storeTimeout,
 		Log:          mask.Wrap(log).Named("policy"),
@@ -211,6 +232,7 @@ func serve(args []string, stderr io.Writer) int {
 	srv, err := gateway.New(gateway.Options{
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
 		Deployment: &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
+		Telemetry:  tel,
 	})
 	if err != nil {
 		var el engine.ErrorList
