@@ -451,3 +451,89 @@ func TestConsolePage(t *testing.T) {
 		}
 	}
 }
+
+// The console keeps answering while the gateway reloads: an API that a
+// reload removes gives 404 (never a 500 or a torn answer), and the list
+// always shows one configuration.
+func TestConsoleDuringReloads(t *testing.T) {
+	ws, hu := backends(t)
+	dir := sampleDir(t, ws, hu)
+	e := start(t, dir, "")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 30 {
+			if i%2 == 0 {
+				os.RemoveAll(filepath.Join(dir, "rest"))
+			} else {
+				write(t, dir, "rest/api.xml", `<api name="rest" type="http" path="/rest" service-url="`+hu+`"/>`)
+			}
+			e.srv.Reload("test")
+		}
+	}()
+	for n := 0; ; n++ {
+		select {
+		case <-done:
+			if n == 0 {
+				t.Fatal("no request ran during the reloads")
+			}
+			return
+		default:
+		}
+		var v struct {
+			ConfigHash string `json:"config_hash"`
+			APIs       []console.APIView
+		}
+		if code := getJSON(t, e.admin.URL+"/console/api/apis", &v); code != 200 || v.ConfigHash == "" || len(v.APIs) == 0 {
+			t.Fatalf("apis during reloads: %d %+v", code, v)
+		}
+		if code := getJSON(t, e.admin.URL+"/console/api/apis/rest/plan", nil); code != 200 && code != 404 {
+			t.Fatalf("plan during reloads: %d", code)
+		}
+	}
+}
+
+// Hostile input on the bridge: a bad first message closes it with 1008; a
+// header that would split the request is refused before anything is sent.
+func TestBridgeBadInput(t *testing.T) {
+	ws, hu := backends(t)
+	e := start(t, sampleDir(t, ws, hu), "")
+	for _, c := range []struct {
+		name  string
+		first string
+		want  string
+	}{
+		{"not json", "hello", "error"},
+		{"not connect", `{"type":"send","text":"x"}`, "error"},
+		{"header injection", `{"type":"connect","headers":[{"name":"X-A","value":"1\r\nX-B: 2"}]}`, "handshake"},
+		{"bad header name", `{"type":"connect","headers":[{"name":"X A:","value":"1"}]}`, "handshake"},
+		{"bad query", `{"type":"connect","query":"%zz"}`, "handshake"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			conn, _, err := websocket.Dial(ctx, wsURL(e.admin.URL)+"/console/api/apis/chat/test-ws", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.CloseNow()
+			if err := conn.Write(ctx, websocket.MessageText, []byte(c.first)); err != nil {
+				t.Fatal(err)
+			}
+			ev := readEvent(t, conn)
+			if ev.Type != c.want || ev.OK || ev.Error == "" {
+				t.Errorf("event %+v", ev)
+			}
+			_, _, err = conn.Read(ctx)
+			if code := websocket.CloseStatus(err); code != websocket.StatusPolicyViolation && code != websocket.StatusNormalClosure {
+				t.Errorf("bridge ended with %v", err)
+			}
+		})
+	}
+	// An unknown API has no bridge.
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if _, resp, err := websocket.Dial(ctx, wsURL(e.admin.URL)+"/console/api/apis/nope/test-ws", nil); err == nil || resp.StatusCode != 404 {
+		t.Errorf("bridge for an unknown API: %v", err)
+	}
+}
