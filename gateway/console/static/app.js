@@ -165,7 +165,9 @@ function measure(nodes) {
 // A choose without <otherwise> has an implicit empty one: nothing runs
 // when no condition holds.
 function branchesOf(n) {
-  const b = n.branches || [];
+  let b = n.branches || [];
+  // wait runs each child in parallel: one branch per child.
+  if (n.policy === "wait" && b.length === 1) b = b[0].steps.map((st, i) => ({ name: `branch ${i + 1}`, file: st.file, line: st.line, steps: [st] }));
   if (n.policy === "choose" && !b.some((x) => x.name === "otherwise")) return [...b, { name: "otherwise", steps: [], implicit: true }];
   return b;
 }
