@@ -209,3 +209,34 @@ test("real traffic with a trace token is listed; without it, nothing is traced",
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test("with an admin token: the login page, then the console and its test tab work the same", async () => {
+  const token = "e2e-admin-token-" + Math.random().toString(36).slice(2);
+  const locked = await startGateway(chat, { env: { TOLLGATE_ADMIN_TOKEN: token } });
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  try {
+    assert.equal((await fetch(`${locked.adminURL}/metrics`)).status, 401);
+    assert.equal((await fetch(`${locked.adminURL}/metrics`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
+    const page = await ctx.newPage();
+    await page.goto(`${locked.adminURL}/console/`);
+    assert.match(page.url(), /\/console\/login$/);
+    await page.fill('[data-testid="token"]', "wrong");
+    await page.click('[data-testid="login"]');
+    assert.match(await page.textContent(".error"), /Wrong token/);
+    await page.fill('[data-testid="token"]', token);
+    await page.click('[data-testid="login"]');
+    await page.waitForSelector('tr[data-api="signalr-chat"]');
+    const cookies = await ctx.cookies();
+    assert.equal(cookies.length, 1);
+    assert.ok(cookies[0].httpOnly && !cookies[0].value.includes(token), "an HttpOnly cookie without the token");
+    await page.goto(`${locked.adminURL}/console/#/api/signalr-chat/test`);
+    await page.click('[data-testid="connect"]');
+    await page.waitForSelector('[data-testid="handshake-status"]', { timeout: 15000 });
+    assert.equal(await page.textContent('[data-testid="handshake-status"]'), "101");
+    await page.click('[data-testid="signalr-handshake"]');
+    await page.waitForSelector('[data-testid="frame"][data-dir="in"]:has-text("{}RS")', { timeout: 15000 });
+  } finally {
+    await ctx.close();
+    await locked.stop();
+  }
+});
