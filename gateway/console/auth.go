@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -34,6 +35,17 @@ func IsLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// localHost reports whether a Host header names the machine by address or
+// as localhost.
+func localHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	return strings.EqualFold(host, "localhost") || net.ParseIP(host) != nil
+}
+
 func cookieValue(token string) string {
 	sum := sha256.Sum256([]byte("tollgate admin cookie\x00" + token))
 	return hex.EncodeToString(sum[:])
@@ -41,9 +53,20 @@ func cookieValue(token string) string {
 
 // Protect requires token on every path of h except the probes and the
 // login page. An empty token lets everything through.
+//
+// Without a token (the listener is on loopback), a request must name the
+// listener by an IP address or "localhost" in its Host header: a web page
+// whose own domain name was made to resolve to 127.0.0.1 (DNS rebinding)
+// would otherwise count as same-origin and reach the console.
 func Protect(h http.Handler, token string) http.Handler {
 	if token == "" {
-		return h
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !localHost(r.Host) {
+				writeError(w, http.StatusForbidden, "the admin listener answers to its address (127.0.0.1, localhost), not to "+strconv.Quote(r.Host))
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
 	}
 	want := cookieValue(token)
 	ok := func(r *http.Request) bool {

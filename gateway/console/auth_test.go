@@ -122,3 +122,27 @@ func TestAdminToken(t *testing.T) {
 	}
 	c.CloseNow()
 }
+
+// Without a token the console answers only to the listener's address: a
+// page on a rebound domain name (DNS rebinding) is refused.
+func TestHostGuardWithoutToken(t *testing.T) {
+	ws, hu := backends(t)
+	e := start(t, sampleDir(t, ws, hu), "")
+	for host, want := range map[string]int{
+		"": 200, "localhost": 200, "127.0.0.1:1": 200, "[::1]:9090": 200,
+		"evil.example": 403, "evil.example:9090": 403, "127.0.0.1.nip.io": 403,
+	} {
+		req, _ := http.NewRequest("GET", e.admin.URL+"/console/api/apis", nil)
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %q: %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+}

@@ -156,7 +156,11 @@ func (c *Console) testHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := c.httpClient().Do(out)
 	res := map[string]any{"url": engine.RedactURL(u.String())}
 	if err != nil {
-		res["error"] = "the gateway did not answer: " + errors.Unwrap(err).Error()
+		msg := err.Error()
+		if u := errors.Unwrap(err); u != nil {
+			msg = u.Error() // without the URL, which may hold secrets
+		}
+		res["error"] = "the gateway did not answer: " + msg
 		writeJSON(w, http.StatusOK, res)
 		return
 	}
@@ -293,6 +297,8 @@ func (c *Console) testWS(w http.ResponseWriter, r *http.Request) {
 					e.Code, e.Error = 1006, "connection lost: "+err.Error()
 				}
 				_ = p.send(context.Background(), e)
+				// The test connection is over: so is the bridge.
+				_ = pc.Close(websocket.StatusNormalClosure, "test connection closed")
 				return
 			}
 			if p.send(ctx, frameEvent("in", typ, data)) != nil {
@@ -321,14 +327,15 @@ func (c *Console) testWS(w http.ResponseWriter, r *http.Request) {
 				}
 				typ, payload = websocket.MessageBinary, b
 			}
+			// Logged before it is written, so the page never sees the
+			// answer to a frame before the frame.
+			_ = p.send(ctx, frameEvent("out", typ, payload))
 			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 			err := gw.Write(wctx, typ, payload)
 			wcancel()
 			if err != nil {
 				_ = p.send(ctx, event{Type: "error", Error: "send failed: " + err.Error()})
-				continue
 			}
-			_ = p.send(ctx, frameEvent("out", typ, payload))
 		case "close":
 			code := websocket.StatusCode(m.Code)
 			if code == 0 {

@@ -379,6 +379,8 @@ func (c *Console) file(w http.ResponseWriter, r *http.Request) {
 // value even when it is not (or no longer) the served one.
 var secretElement = regexp.MustCompile(`(?s)(<named-value\b[^>]*\bsecret\s*=\s*["']true["'][^>]*>)(.*?)(</named-value>)`)
 
+var textBetweenTags = regexp.MustCompile(`>([^<]+)<`)
+
 // maskOwnSecrets masks, in named-values.xml, the value of every secret
 // named value as written on disk: an edit that has not loaded yet (or
 // failed to) must not show its new secret either.
@@ -390,7 +392,7 @@ func maskOwnSecrets(rel, text string) string {
 		p := secretElement.FindStringSubmatch(m)
 		inner := p[2]
 		if strings.Contains(inner, "<") { // a <value> child or an env reference: mask text between tags
-			inner = regexp.MustCompile(`>([^<]+)<`).ReplaceAllString(inner, ">REDACTED<")
+			inner = textBetweenTags.ReplaceAllString(inner, ">REDACTED<")
 		} else if strings.TrimSpace(inner) != "" {
 			inner = "REDACTED"
 		}

@@ -424,6 +424,7 @@ function drawTestWS(name) {
         frames.append(h("tr", { class: "close", "data-testid": "close" }, h("td", {}, time(e.time)), h("td", { colspan: 4 },
           `closed by ${e.by}: ${e.code}${e.reason ? " " + e.reason : ""}${e.error ? " (" + e.error + ")" : ""}`)));
         setConnected(false);
+        ws.close();
       } else if (e.type === "error") {
         frames.append(h("tr", { class: "close" }, h("td", {}, time(e.time)), h("td", { colspan: 4 }, e.error)));
       }
