@@ -42,8 +42,11 @@ const (
 	// maxTraceSteps bounds the steps kept per trace (a retry loop could
 	// otherwise record thousands).
 	maxTraceSteps = 500
-	// maxTraceText bounds one note, variable value or outcome.
-	maxTraceText = 2048
+	// maxTraceText bounds one note, variable value or outcome, and
+	// maxTraceBytes all of a trace's text: the ring holds at most
+	// traceRingSize × maxTraceBytes of it.
+	maxTraceText  = 2048
+	maxTraceBytes = 64 << 10
 )
 
 // traceTokens signs trace tokens with a key made for this process, so a
@@ -159,7 +162,7 @@ type RequestTrace struct {
 	// (api.xml trace="true").
 	Source    string       `json:"source"`
 	Steps     []TracedStep `json:"steps"`
-	Truncated bool         `json:"truncated,omitempty"` // more than maxTraceSteps steps ran
+	Truncated bool         `json:"truncated,omitempty"` // more than 500 steps ran, or more than 64 KiB of text
 	LastError string       `json:"last_error,omitempty"`
 }
 
@@ -262,17 +265,23 @@ func (s *Server) recordTrace(api *API, st *engine.State, source string) {
 			}
 		}
 	}
-	mask := func(v string) string {
-		v = maskAll(v, secrets)
-		v = jwtLike.ReplaceAllString(v, "REDACTED")
-		if len(v) > maxTraceText {
-			v = v[:maxTraceText] + "…"
-		}
-		return v
-	}
 	rt := &RequestTrace{
 		ID: c.RequestId, API: api.Name, Type: api.Type, Time: st.Start(), Source: source,
 		Duration: time.Since(st.Start()),
+	}
+	budget := maxTraceBytes
+	mask := func(v string) string {
+		if budget <= 0 {
+			rt.Truncated = true
+			return "…"
+		}
+		v = maskAll(v, secrets)
+		v = jwtLike.ReplaceAllString(v, "REDACTED")
+		if len(v) > maxTraceText {
+			v = strings.ToValidUTF8(v[:maxTraceText], "") + "…"
+		}
+		budget -= len(v)
+		return v
 	}
 	if req := c.Request; req != nil {
 		rt.Method = req.Method

@@ -165,3 +165,26 @@ func TestTraceTokenHTTP(t *testing.T) {
 		t.Fatalf("trace %+v", tr)
 	}
 }
+
+// A trace's size is bounded: a loop of steps with big notes is cut, and
+// says so.
+func TestTraceBounded(t *testing.T) {
+	be := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	dir := t.TempDir()
+	writeAPI(t, dir, "big", `type="http" path="/big" service-url="`+be.URL+`"`, `<policies><inbound>
+  <retry condition="@(true)" count="50" interval="0">
+    <set-variable name="big" value="@(repeat("x", 5000))"/>
+  </retry>
+</inbound></policies>`)
+	g := startGateway(t, dir)
+	tok, _, _ := g.srv.MintTraceToken("big", time.Minute)
+	resp, _ := get(t, g.url+"/big", http.Header{gateway.TraceTokenHeader: {tok}})
+	tr := g.srv.Trace(resp.Header.Get(gateway.TraceIDHeader))
+	if tr == nil {
+		t.Fatalf("no trace (status %d)", resp.StatusCode)
+	}
+	data, _ := json.Marshal(tr)
+	if !tr.Truncated || len(tr.Steps) > 500 || len(data) > 200<<10 {
+		t.Errorf("trace: truncated %v, %d steps, %d bytes", tr.Truncated, len(tr.Steps), len(data))
+	}
+}
