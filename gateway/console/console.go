@@ -171,6 +171,7 @@ func (c *Console) loadErrors(st *gateway.ReloadStatus) []LoadError {
 	dir := c.srv.Dir()
 	out := []LoadError{}
 	for _, e := range st.Errors {
+		e = c.srv.MaskSecrets(e) // the loader redacts named values already; belt and braces
 		le := LoadError{Text: e, Message: e}
 		if m := errLine.FindStringSubmatch(e); m != nil {
 			le.Line, _ = strconv.Atoi(m[2])
