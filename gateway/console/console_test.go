@@ -274,6 +274,7 @@ type event struct {
 	OK                                 bool
 	Status, Size, Code                 int
 	TraceID                            string `json:"trace_id"`
+	Protocol                           string `json:"subprotocol"`
 	Trace                              *gateway.RequestTrace
 }
 
@@ -535,5 +536,33 @@ func TestBridgeBadInput(t *testing.T) {
 	defer cancel()
 	if _, resp, err := websocket.Dial(ctx, wsURL(e.admin.URL)+"/console/api/apis/nope/test-ws", nil); err == nil || resp.StatusCode != 404 {
 		t.Errorf("bridge for an unknown API: %v", err)
+	}
+}
+
+// The test tab offers the subprotocols it is given; the backend's choice
+// comes back through the gateway.
+func TestTestWebSocketSubprotocol(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"chat.v2"}})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		testutil.Echo(r.Context(), c)
+	}))
+	t.Cleanup(be.Close)
+	_, hu := backends(t)
+	dir := sampleDir(t, "ws"+strings.TrimPrefix(be.URL, "http"), hu)
+	e := start(t, dir, "")
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, wsURL(e.admin.URL)+"/console/api/apis/chat/test-ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	send(t, c, map[string]any{"type": "connect", "subprotocols": []string{"chat.v1", "chat.v2"}})
+	if hs := readEvent(t, c); !hs.OK || hs.Protocol != "chat.v2" {
+		t.Errorf("handshake: %+v", hs)
 	}
 }

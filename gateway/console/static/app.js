@@ -382,6 +382,7 @@ function drawTestWS(name) {
   const headers = kvEditor([]);
   const path = h("input", { placeholder: "/more/path", "data-testid": "test-path", style: "width:220px" });
   const query = h("input", { placeholder: "a=1&b=2", "data-testid": "test-query", style: "width:220px" });
+  const protocols = h("input", { placeholder: "e.g. graphql-transport-ws", "data-testid": "test-subprotocols", style: "width:220px" });
   const hs = h("div", { "data-testid": "handshake" }, h("p", { class: "muted" }, "Not connected."));
   const frames = h("tbody", {});
   const text = h("textarea", { rows: 3, "data-testid": "send-text", placeholder: "text to send; <RS> is the 0x1e record separator" });
@@ -407,7 +408,8 @@ function drawTestWS(name) {
     const ws = new WebSocket(`${proto}//${location.host}/console/api/apis/${encodeURIComponent(name)}/test-ws`);
     state.ws = ws;
     connect.disabled = true;
-    ws.onopen = () => ws.send(JSON.stringify({ type: "connect", path: path.value, query: query.value, headers: headers.values() }));
+    ws.onopen = () => ws.send(JSON.stringify({ type: "connect", path: path.value, query: query.value, headers: headers.values(),
+      subprotocols: protocols.value.split(",").map((p) => p.trim()).filter(Boolean) }));
     ws.onmessage = (m) => {
       const e = JSON.parse(m.data);
       if (e.type === "handshake") {
@@ -442,6 +444,7 @@ function drawTestWS(name) {
           h("h3", {}, "Connect through the gateway"),
           h("p", { class: "muted" }, "The admin side opens the WebSocket on the gateway's real listener with a trace token, and streams the frames here."),
           h("div", { class: "row" }, "path", path, "query ?", query),
+          h("div", { class: "row" }, "subprotocols", protocols),
           h("h3", {}, "Headers"), headers,
           h("div", { class: "row", style: "margin-top:12px" }, connect, disconnect))),
       h("div", {},
