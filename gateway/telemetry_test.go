@@ -281,3 +281,34 @@ func TestNewTelemetryConfig(t *testing.T) {
 		})
 	}
 }
+
+// A collector that accepts connections and never answers does not hold up
+// requests: spans wait in the batch queue (here one span long, so most are
+// dropped) and requests go on.
+func TestTelemetryStuckCollector(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+silentListener(t))
+	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "60000") // an export would hang for a minute
+	t.Setenv("OTEL_BSP_MAX_QUEUE_SIZE", "1")
+	t.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1")
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "1")
+	tel, err := gateway.NewTelemetry(context.Background(), os.Getenv)
+	if err != nil || tel == nil {
+		t.Fatalf("NewTelemetry: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		tel.Shutdown(ctx) // gives up on the stuck export
+	})
+	be := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	dir := t.TempDir()
+	writeAPI(t, dir, "rest", `type="http" path="/rest" service-url="`+be.URL+`"`, "")
+	g := startGateway(t, dir, func(o *gateway.Options) { o.Telemetry = tel })
+	// testCtx bounds each request: a blocking exporter would hold the
+	// first export for a minute and fail this.
+	for i := range 200 {
+		if resp, body := get(t, g.url+"/rest", nil); resp.StatusCode != 200 || body != "ok" {
+			t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
+		}
+	}
+}
