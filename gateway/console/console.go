@@ -165,11 +165,11 @@ var errLine = regexp.MustCompile(`^(.+?):(\d+):(\d+): (.*)$`)
 // loadErrors splits the last reload's errors for links, with the file
 // relative to the apis folder (a file outside it is shown, not linked).
 func (c *Console) loadErrors(st *gateway.ReloadStatus) []LoadError {
+	out := []LoadError{} // never null: the page reads .length
 	if st == nil {
-		return nil
+		return out
 	}
 	dir := c.srv.Dir()
-	out := []LoadError{}
 	for _, e := range st.Errors {
 		e = c.srv.MaskSecrets(e) // the loader redacts named values already; belt and braces
 		le := LoadError{Text: e, Message: e}
