@@ -28,8 +28,10 @@ type State struct {
 	start   time.Time
 	stopped bool
 	trace   *Trace
-	atEnd   []func(context.Context, *State)
-	cleanup []func()
+	// stepHook, when set, wraps each traced step (OpenTelemetry spans).
+	stepHook StepHook
+	atEnd    []func(context.Context, *State)
+	cleanup  []func()
 
 	// BackendURL, when set (set-backend-service), replaces the API's
 	// service-url as the base the request path is appended to.
@@ -101,6 +103,7 @@ func (s *State) Release() {
 	s.origURL = Url{}
 	s.stopped = false
 	s.trace = nil
+	s.stepHook = nil
 	s.atEnd = s.atEnd[:0]
 	s.cleanup = s.cleanup[:0]
 	s.BackendURL = ""
@@ -254,6 +257,53 @@ func (s *State) EnableTrace() *Trace {
 // Trace returns the trace, or nil when tracing is off.
 func (s *State) Trace() *Trace { return s.trace }
 
+// StepHook wraps one traced step: it gets the step's context and returns
+// the context the step runs with and a function called with the step's
+// error when it ends. The gateway uses it for a span per policy step.
+type StepHook func(ctx context.Context, c *Compiled) (context.Context, func(error))
+
+// SetStepHook sets the hook called around each step while tracing is on.
+func (s *State) SetStepHook(h StepHook) { s.stepHook = h }
+
+// TraceVar records that the step being traced set a variable (value is
+// its printed form, or "(secret)"), and adds a note.
+func (s *State) TraceVar(name, value string) {
+	if s.trace == nil {
+		return
+	}
+	st := s.trace.current()
+	st.Vars = append(st.Vars, TraceVar{Name: name, Value: value})
+	st.Notes = append(st.Notes, name+" = "+value)
+}
+
+// TraceCallout records an HTTP call made by the step being traced (the URL
+// must already be redacted), and adds a note.
+func (s *State) TraceCallout(c TraceCallout) {
+	if s.trace == nil {
+		return
+	}
+	st := s.trace.current()
+	st.Callouts = append(st.Callouts, c)
+	n := c.Method + " " + c.URL + " -> "
+	if c.Error != "" {
+		n += "failed (" + c.Error + ")"
+	} else {
+		n += fmt.Sprint(c.Status)
+	}
+	st.Notes = append(st.Notes, n+" in "+c.Duration.Round(time.Microsecond).String())
+}
+
+// TraceBranch records the branch the step being traced took, and adds a
+// note.
+func (s *State) TraceBranch(label string) {
+	if s.trace == nil {
+		return
+	}
+	st := s.trace.current()
+	st.Branch = label
+	st.Notes = append(st.Notes, label+" taken")
+}
+
 // Tracef adds a note to the step being traced. It costs a nil check when
 // tracing is off; guard expensive arguments with `if s.Trace() != nil`.
 func (s *State) Tracef(format string, args ...any) {
@@ -323,6 +373,7 @@ func (s *State) Fork() *State {
 	b.Forward = s.Forward
 	if s.trace != nil {
 		b.trace = &Trace{}
+		b.stepHook = s.stepHook
 	}
 	return b
 }

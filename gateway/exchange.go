@@ -48,10 +48,21 @@ func (x *exchange) begin(r *http.Request, scheme string) {
 	api := x.api
 	st := engine.AcquireState(api.Info)
 	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), x.ip)
-	st.SetRequestID(x.s.newID())
 	st.SetDeployment(x.s.opt.Deployment)
-	if api.Limits.Trace {
+	if tr := tracedBy(r); tr != nil { // a valid trace token (tracing.go)
+		st.SetRequestID(tr.id)
 		st.EnableTrace()
+	} else {
+		st.SetRequestID(x.s.newID())
+		if api.Limits.Trace {
+			st.EnableTrace()
+		}
+	}
+	if tel := x.s.tel; tel != nil { // OpenTelemetry (telemetry.go)
+		tel.requestSpan(r, st.Context().RequestId)
+		if st.Trace() != nil && tel.stepSpans(r) {
+			st.SetStepHook(tel.stepHook)
+		}
 	}
 	x.st = st
 }
@@ -160,14 +171,20 @@ type traceStep struct {
 }
 
 // logTrace writes the request's step trace (api.xml trace="true") as one
-// log line. Notes already have secret query values redacted, and the
-// logger masks secret named values.
+// log line, and keeps it in the ring of recent traces (so does a request
+// traced by a trace token, which is not logged). Notes already have secret
+// query values redacted, and the logger masks secret named values.
 func (x *exchange) logTrace() {
 	st := x.st
 	tr := st.Trace()
 	if tr == nil {
 		return
 	}
+	if !x.api.Limits.Trace {
+		x.s.recordTrace(x.api, st, "token")
+		return
+	}
+	x.s.recordTrace(x.api, st, "api")
 	steps := make([]traceStep, len(tr.Steps))
 	for i, t := range tr.Steps {
 		steps[i] = traceStep{Path: t.Path, Policy: t.Policy, ID: t.ID, Section: t.Section,

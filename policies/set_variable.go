@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"fmt"
 
 	"tollgate/engine"
 )
@@ -27,9 +28,9 @@ func (sv *setVariable) Run(_ context.Context, s *engine.State) error {
 	s.Variables()[sv.name] = v
 	if s.Trace() != nil {
 		if sv.value.Secret() {
-			s.Tracef("%s = (secret)", sv.name)
+			s.TraceVar(sv.name, "(secret)")
 		} else {
-			s.Tracef("%s = %v", sv.name, v)
+			s.TraceVar(sv.name, fmt.Sprint(v))
 		}
 	}
 	return nil

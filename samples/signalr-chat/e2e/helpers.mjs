@@ -124,9 +124,9 @@ export async function startChat(extraArgs = []) {
 }
 
 // startGateway starts tollgate on free ports (or opts.port) serving the
-// repo's apis folder, with the SignalR named values pointing at chat (a
-// startChat result), and resolves to { url, adminURL, logs, stop() }.
-// opts.env adds environment variables (e.g. SIGNALR_PAGE_ORIGINS).
+// repo's apis folder (or opts.apis), with the SignalR named values pointing
+// at chat (a startChat result), and resolves to { url, adminURL, logs,
+// stop() }. opts.env adds environment variables (e.g. SIGNALR_PAGE_ORIGINS).
 export async function startGateway(chat, opts = {}) {
   const bin = tollgateBinary();
   const port = opts.port ?? await freePort();
@@ -140,7 +140,7 @@ export async function startGateway(chat, opts = {}) {
     ...opts.env,
   };
   const { proc, logs, stop } = spawnChild(bin, [
-    "serve", "--apis", join(repoRoot, "apis"),
+    "serve", "--apis", opts.apis ?? join(repoRoot, "apis"),
     "--listen", `127.0.0.1:${port}`, "--admin", `127.0.0.1:${adminPort}`,
     "--watch=false", "--drain-timeout", "5s",
   ], env);
