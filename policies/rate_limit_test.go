@@ -308,7 +308,10 @@ func (f failingStore) CacheSet(context.Context, string, []byte, time.Duration) e
 	return f.err("set")
 }
 func (f failingStore) CacheDelete(context.Context, string) error { return f.err("delete") }
-func (failingStore) Close() error                                { return nil }
+func (f failingStore) CacheTake(context.Context, string) ([]byte, bool, error) {
+	return nil, false, f.err("take")
+}
+func (failingStore) Close() error { return nil }
 
 // blockingStore answers only when the context ends, as a hung store would
 // if the caller did not bound its calls.
