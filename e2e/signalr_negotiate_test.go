@@ -287,6 +287,10 @@ func TestNegotiateRouting(t *testing.T) {
 			"Access-Control-Request-Headers", "x-requested-with, x-signalr-user-agent"}, http.StatusOK, "", [2]string{"Access-Control-Allow-Origin", "http://page.example"}},
 		{"preflight from another origin", http.MethodOptions, "/chat/negotiate", []string{"Origin", "http://evil.example", "Access-Control-Request-Method", "POST"},
 			http.StatusOK, "", [2]string{"Access-Control-Allow-Origin", ""}},
+		{"negotiate from another origin: refused, no negotiation", http.MethodPost, "/chat/negotiate?negotiateVersion=1", []string{"Origin", "http://evil.example"},
+			http.StatusForbidden, "Origin not allowed", [2]string{"Access-Control-Allow-Origin", ""}},
+		{"negotiate from the page, origin in another case", http.MethodPost, "/chat/negotiate?negotiateVersion=1", []string{"Origin", "HTTP://Page.Example"},
+			http.StatusOK, `"connectionToken"`, [2]string{"Access-Control-Allow-Origin", "HTTP://Page.Example"}},
 		{"negotiate from the page", http.MethodPost, "/chat/negotiate?negotiateVersion=1", []string{"Origin", "http://127.0.0.1:5000"},
 			http.StatusOK, `"connectionToken"`, [2]string{"Access-Control-Allow-Credentials", "true"}},
 	} {
