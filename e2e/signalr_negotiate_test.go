@@ -57,6 +57,9 @@ func do(t *testing.T, ctx context.Context, method, url string, hdr ...string) ht
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return httpAnswer{resp.StatusCode, resp.Header, ""} // the body is the connection
+	}
 	b, _ := io.ReadAll(resp.Body)
 	return httpAnswer{resp.StatusCode, resp.Header, string(b)}
 }
