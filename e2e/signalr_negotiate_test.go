@@ -184,7 +184,8 @@ func TestNegotiateBadInput(t *testing.T) {
 	t.Run("unknown or empty id", func(t *testing.T) {
 		s := newStack(t, stackOptions{})
 		ctx := testContext(t)
-		for _, path := range []string{"/chat?id=nope", "/chat?id=", "/chat?id=" + strings.Repeat("x", 4000), "/chat?id=a%00b"} {
+		for _, path := range []string{"/chat?id=nope", "/chat?id=", "/chat?id=" + strings.Repeat("x", 4000), "/chat?id=a%00b",
+			"/chat?id=%zz", "/chat?id=a&id=b", "/chat?ID=x&id"} {
 			status, body := s.dialRefused(ctx, path)
 			if status != http.StatusNotFound || !jsonEqual(body, unknownID) {
 				t.Fatalf("%.40s: %d %s", path, status, body)
@@ -255,6 +256,23 @@ func TestNegotiateBadInput(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("store down: 503 instead of an id that cannot be redeemed", func(t *testing.T) {
+		r := redistest.Start(t)
+		s := newStack(t, stackOptions{store: rdNewRedisStore(t, r, 200*time.Millisecond)})
+		ctx := testContext(t)
+		r.Stop()
+		a := do(t, ctx, http.MethodPost, s.gwSrv.URL+"/chat/negotiate?negotiateVersion=1")
+		var got struct{ Error string }
+		if err := json.Unmarshal([]byte(a.body), &got); err != nil || a.status != http.StatusServiceUnavailable ||
+			!strings.Contains(got.Error, "store is unavailable") {
+			t.Fatalf("%d %s, want 503 with a SignalR error", a.status, a.body)
+		}
+		// skipNegotiation needs no store.
+		c := s.dial(ctx, "skipper", "/chat")
+		c.send(ctx, handshake)
+		c.expect(ctx, `{}`)
+	})
 
 	t.Run("app answers non-200", func(t *testing.T) {
 		other := newStack(t, stackOptions{})
