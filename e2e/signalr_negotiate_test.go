@@ -310,6 +310,8 @@ func TestNegotiateRouting(t *testing.T) {
 			http.StatusOK, "", [2]string{"Access-Control-Allow-Origin", ""}},
 		{"negotiate from another origin: refused, no negotiation", http.MethodPost, "/chat/negotiate?negotiateVersion=1", []string{"Origin", "http://evil.example"},
 			http.StatusForbidden, "Origin not allowed", [2]string{"Access-Control-Allow-Origin", ""}},
+		{"negotiate from a page of the gateway's own host", http.MethodPost, "/chat/negotiate?negotiateVersion=1", []string{"Origin", base},
+			http.StatusOK, `"connectionToken"`, [2]string{}},
 		{"negotiate from the page, origin in another case", http.MethodPost, "/chat/negotiate?negotiateVersion=1", []string{"Origin", "HTTP://Page.Example"},
 			http.StatusOK, `"connectionToken"`, [2]string{"Access-Control-Allow-Origin", "HTTP://Page.Example"}},
 		{"negotiate from the page", http.MethodPost, "/chat/negotiate?negotiateVersion=1", []string{"Origin", "http://127.0.0.1:5000"},
