@@ -169,3 +169,38 @@ test("the client cannot connect when the chat app is down (gateway answers 502 b
     await broken.stop();
   }
 });
+
+test("default settings with automatic reconnect: after a gateway restart the client negotiates again (ids are single use)", async () => {
+  const port = await freePort();
+  let first = await startGateway(chat, { port });
+  let second;
+  const c = new signalR.HubConnectionBuilder()
+    .withUrl(`${first.url}/chat`)
+    .withAutomaticReconnect([0, 200, 500, 1000, 2000])
+    .configureLogging(signalR.LogLevel.None)
+    .build();
+  const inbox = [];
+  c.on("ReceiveMessage", (user, message) => { inbox.push([user, message]); });
+  let reconnectedWith = null;
+  c.onreconnected((id) => { reconnectedWith = id; });
+  try {
+    await c.start();
+    const firstId = c.connectionId;
+    assert.ok(firstId);
+    // A graceful stop closes the session with 1001; the client starts reconnecting.
+    await first.stop();
+    first = null;
+    second = await startGateway(chat, { port });
+    await waitUntil("the client to reconnect through the new gateway", () => c.state === signalR.HubConnectionState.Connected);
+    assert.ok(reconnectedWith, "onreconnected ran");
+    assert.notEqual(reconnectedWith, firstId, "a new negotiate gave a new connection");
+    assert.equal(await negotiated(second.adminURL), 1, "the reconnect negotiated with the new gateway");
+    await c.invoke("SendMessage", "again", "after the restart");
+    await waitUntil("the echo", () => inbox.length >= 1);
+    assert.deepEqual(inbox, [["again", "after the restart"]]);
+  } finally {
+    await c.stop();
+    await first?.stop();
+    await second?.stop();
+  }
+});
