@@ -169,6 +169,21 @@ test("the client cannot connect when the chat app is down (gateway answers 502 b
   }
 });
 
+test("an id not redeemed within signalr-connect-ttl expires (404 before the upgrade)", async () => {
+  const short = await startGateway(chat, { env: { SIGNALR_CONNECT_TTL: "1" } });
+  try {
+    const res = await fetch(`${short.url}/chat/negotiate?negotiateVersion=1`, { method: "POST" });
+    assert.equal(res.status, 200);
+    const { connectionToken } = await res.json();
+    await new Promise((r) => setTimeout(r, 1500));
+    const late = await rawUpgrade(`${short.url}/chat?id=${connectionToken}`);
+    assert.equal(late.status, 404);
+    assert.match(JSON.parse(late.body).error, /expired/);
+  } finally {
+    await short.stop();
+  }
+});
+
 test("default settings with automatic reconnect: after a gateway restart the client negotiates again (ids are single use)", async () => {
   const port = await freePort();
   let first = await startGateway(chat, { port });
