@@ -48,6 +48,7 @@ type stack struct {
 	logs    *observer.ObservedLogs
 	log     *zap.Logger
 	env     map[string]string // the gateways' environment
+	apis    string            // the gateways' apis folder
 	secrets *secretLog
 }
 
@@ -55,6 +56,7 @@ type stackOptions struct {
 	appKey string            // the App's access key (default serviceKey)
 	env    map[string]string // extra gateway environment
 	store  store.Store       // the gateway's store (default: a fresh in-memory one)
+	apis   string            // the apis folder (default apisDir)
 }
 
 // newStack starts the App, the Service and the gateway; everything stops
@@ -64,7 +66,10 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.appKey == "" {
 		o.appKey = serviceKey
 	}
-	s := &stack{t: t, secrets: &secretLog{}}
+	s := &stack{t: t, secrets: &secretLog{}, apis: o.apis}
+	if s.apis == "" {
+		s.apis = apisDir
+	}
 
 	// ServiceURL empty: the Service derives the token audience from Host.
 	s.svc = chatsvc.NewService(chatsvc.Config{AccessKey: serviceKey})
@@ -103,13 +108,13 @@ func newStack(t *testing.T, o stackOptions) *stack {
 func (s *stack) newGateway(st store.Store) (*gateway.Server, *httptest.Server) {
 	s.t.Helper()
 	gw, err := gateway.New(gateway.Options{
-		Dir:      apisDir,
+		Dir:      s.apis,
 		Registry: policies.Registry(policies.Deps{Store: st, StoreTimeout: 2 * time.Second, Log: s.log.Named("policy")}),
 		Log:      s.log,
 		Getenv:   func(k string) string { return s.env[k] },
 	})
 	if err != nil {
-		s.t.Fatalf("gateway.New(%s): %v", apisDir, err)
+		s.t.Fatalf("gateway.New(%s): %v", s.apis, err)
 	}
 	srv := httptest.NewServer(gw)
 	s.t.Cleanup(func() {

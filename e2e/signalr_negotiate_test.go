@@ -6,11 +6,14 @@ package e2e
 // official client and Chromium are in samples/signalr-chat/e2e.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -412,4 +415,57 @@ func racingConnects(t *testing.T, ctx context.Context, id string, bases ...strin
 		counts[a]++
 	}
 	return counts
+}
+
+// With trace="true" on every SignalR API, the policy trace lines name the
+// steps and variables of negotiate, connect and skipNegotiation, but no
+// token: neither the app's access token, the service's connection token,
+// nor the gateway's id (the fragment and the policies mark them
+// secret="true"; the stack checks every log line at cleanup).
+func TestSignalRTraceHoldsNoSecrets(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(apisDir)); err != nil {
+		t.Fatal(err)
+	}
+	for _, api := range []string{"signalr-chat", "signalr-negotiate", "signalr-plain"} {
+		f := filepath.Join(dir, api, "api.xml")
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = bytes.Replace(b, []byte("<api "), []byte(`<api trace="true" `), 1)
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := newStack(t, stackOptions{apis: dir})
+	ctx := testContext(t)
+	n := s.negotiate(ctx, s.gwSrv.URL, "?negotiateVersion=1")
+	a := s.dial(ctx, "negotiated", "/chat?id="+n.ConnectionToken)
+	a.send(ctx, handshake)
+	a.expect(ctx, `{}`)
+	b := s.dial(ctx, "skipped", "/chat")
+	b.send(ctx, handshake)
+	b.expect(ctx, `{}`)
+	p := s.dial(ctx, "plain", "/plain-chat")
+	p.expect(ctx, `{}`)
+	if status, _ := s.dialRefused(ctx, "/chat?id="+n.ConnectionToken); status != http.StatusNotFound {
+		t.Fatalf("reused id: %d", status)
+	}
+	traces := s.logs.FilterMessage("policy trace")
+	if got := traces.Len(); got != 5 {
+		t.Fatalf("%d policy trace lines, want one per request (5)", got)
+	}
+	redacted := 0
+	for _, e := range traces.All() {
+		if strings.Contains(fmt.Sprint(e.ContextMap()["steps"]), "REDACTED") {
+			redacted++
+		}
+	}
+	if redacted < 4 {
+		t.Fatalf("%d trace lines with REDACTED values, want the 4 that handled tokens", redacted)
+	}
+	if len(s.secrets.all()) < 7 {
+		t.Fatalf("only %d secrets recorded: the log check would prove little", len(s.secrets.all()))
+	}
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -208,6 +210,31 @@ func publicMessage(pe *PolicyError) string {
 // Trace records each executed step when enabled for a request.
 type Trace struct {
 	Steps []TraceStep
+
+	secrets []string // values masked in every note (State.AddTraceSecret)
+}
+
+// addSecret masks v from now on and in every note already taken. Longer
+// values come first, so a value containing another is masked whole.
+func (t *Trace) addSecret(v string) {
+	if slices.Contains(t.secrets, v) {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(t.secrets, v, func(a, b string) int { return len(b) - len(a) })
+	t.secrets = slices.Insert(t.secrets, i, v)
+	for i := range t.Steps {
+		for j, n := range t.Steps[i].Notes {
+			t.Steps[i].Notes[j] = strings.ReplaceAll(n, v, "REDACTED")
+		}
+	}
+}
+
+// mask replaces every secret value in n with REDACTED.
+func (t *Trace) mask(n string) string {
+	for _, v := range t.secrets {
+		n = strings.ReplaceAll(n, v, "REDACTED")
+	}
+	return n
 }
 
 // TraceStep is one executed step.
@@ -244,5 +271,5 @@ func (t *Trace) note(n string) {
 		t.Steps = append(t.Steps, TraceStep{})
 	}
 	st := &t.Steps[len(t.Steps)-1]
-	st.Notes = append(st.Notes, n)
+	st.Notes = append(st.Notes, t.mask(n))
 }
