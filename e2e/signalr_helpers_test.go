@@ -109,7 +109,7 @@ func (s *stack) newGateway(st store.Store) (*gateway.Server, *httptest.Server) {
 	s.t.Helper()
 	gw, err := gateway.New(gateway.Options{
 		Dir:      s.apis,
-		Registry: policies.Registry(policies.Deps{Store: st, StoreTimeout: 2 * time.Second, Log: s.log.Named("policy")}),
+		Registry: policies.Registry(policies.Deps{Store: st, Log: s.log.Named("policy")}),
 		Log:      s.log,
 		Getenv:   func(k string) string { return s.env[k] },
 	})
