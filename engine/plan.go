@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -230,6 +232,40 @@ func publicMessage(pe *PolicyError) string {
 // Trace records each executed step when enabled for a request.
 type Trace struct {
 	Steps []TraceStep
+
+	secrets []string // values masked in every note (State.AddTraceSecret)
+}
+
+// addSecret masks v from now on and in every note already taken. Longer
+// values come first, so a value containing another is masked whole.
+func (t *Trace) addSecret(v string) {
+	if slices.Contains(t.secrets, v) {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(t.secrets, v, func(a, b string) int { return len(b) - len(a) })
+	t.secrets = slices.Insert(t.secrets, i, v)
+	for i := range t.Steps {
+		st := &t.Steps[i]
+		for j, n := range st.Notes {
+			st.Notes[j] = strings.ReplaceAll(n, v, "REDACTED")
+		}
+		for j := range st.Vars {
+			st.Vars[j].Value = strings.ReplaceAll(st.Vars[j].Value, v, "REDACTED")
+		}
+		for j := range st.Callouts {
+			c := &st.Callouts[j]
+			c.URL = strings.ReplaceAll(c.URL, v, "REDACTED")
+			c.Error = strings.ReplaceAll(c.Error, v, "REDACTED")
+		}
+	}
+}
+
+// mask replaces every secret value in n with REDACTED.
+func (t *Trace) mask(n string) string {
+	for _, v := range t.secrets {
+		n = strings.ReplaceAll(n, v, "REDACTED")
+	}
+	return n
 }
 
 // TraceStep is one executed step.
@@ -294,5 +330,5 @@ func (t *Trace) end(i int, d time.Duration, err error, stopped bool) {
 
 func (t *Trace) note(n string) {
 	st := t.current()
-	st.Notes = append(st.Notes, n)
+	st.Notes = append(st.Notes, t.mask(n))
 }

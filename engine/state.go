@@ -8,6 +8,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -271,6 +272,7 @@ func (s *State) TraceVar(name, value string) {
 	if s.trace == nil {
 		return
 	}
+	value = s.trace.mask(value)
 	st := s.trace.current()
 	st.Vars = append(st.Vars, TraceVar{Name: name, Value: value})
 	st.Notes = append(st.Notes, name+" = "+value)
@@ -282,6 +284,7 @@ func (s *State) TraceCallout(c TraceCallout) {
 	if s.trace == nil {
 		return
 	}
+	c.URL, c.Error = s.trace.mask(c.URL), s.trace.mask(c.Error)
 	st := s.trace.current()
 	st.Callouts = append(st.Callouts, c)
 	n := c.Method + " " + c.URL + " -> "
@@ -311,6 +314,32 @@ func (s *State) Tracef(format string, args ...any) {
 		return
 	}
 	s.trace.note(fmt.Sprintf(format, args...))
+}
+
+// minTraceSecret: shorter values are not masked (they would garble every
+// note and protect nothing).
+const minTraceSecret = 4
+
+// AddTraceSecret marks v as secret for the rest of this request's trace:
+// v, and v as urlEncode (query escaping) and path escaping would write it,
+// are replaced with REDACTED in every note already taken and every note to
+// come. Secrets from the request (credentials) and secret named values are
+// masked elsewhere; this is for values a policy learns at run time, such as
+// a token from a send-request response (set-variable secret="true").
+// Without tracing it does nothing.
+func (s *State) AddTraceSecret(v string) {
+	if s.trace == nil || len(v) < minTraceSecret {
+		return
+	}
+	forms := []string{v}
+	for _, e := range []string{url.QueryEscape(v), url.PathEscape(v)} {
+		if e != v {
+			forms = append(forms, e)
+		}
+	}
+	for _, f := range forms {
+		s.trace.addSecret(f)
+	}
 }
 
 // run evaluates one program against this request.
@@ -372,7 +401,7 @@ func (s *State) Fork() *State {
 	b.BackendURL = s.BackendURL
 	b.Forward = s.Forward
 	if s.trace != nil {
-		b.trace = &Trace{}
+		b.trace = &Trace{secrets: slices.Clone(s.trace.secrets)}
 		b.stepHook = s.stepHook
 	}
 	return b
@@ -406,6 +435,9 @@ func (s *State) Join(b *State) {
 	}
 	if s.trace != nil && b.trace != nil {
 		s.trace.Steps = append(s.trace.Steps, b.trace.Steps...)
+		for _, v := range b.trace.secrets {
+			s.trace.addSecret(v)
+		}
 	}
 	if b.stopped && !s.stopped {
 		s.ctx.Response = b.ctx.Response
