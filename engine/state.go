@@ -303,6 +303,8 @@ func (s *State) Fork() *State {
 	b.ctx.LastError = s.ctx.LastError
 	b.ctx.RequestId = s.ctx.RequestId
 	b.ctx.Elapsed = s.ctx.Elapsed
+	b.ctx.Operation, b.ctx.Product = s.ctx.Operation, s.ctx.Product // immutable, shared
+	b.ctx.Subscription, b.ctx.User = s.ctx.Subscription, s.ctx.User
 	if s.ctx.Request != nil {
 		b.req = *s.ctx.Request
 		b.req.Headers = Headers(http.Header(s.ctx.Request.Headers).Clone())

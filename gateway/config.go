@@ -37,6 +37,20 @@ type API struct {
 	// the global policy, named values, fragments). A reload that changes it
 	// counts as a change of this API.
 	Hash string
+
+	// The resource model (operations.go, scopes.go): the API's operations
+	// and how each request finds its plan. An API value in views is the
+	// API as served for one operation and product: the same API with the
+	// plan of that scope and the Operation and Product it fills in.
+	Operations []*Operation
+	router     *opRouter
+	views      []*API // by product index (scopes.go); views[0]: no product
+	Operation  *engine.Operation
+	Product    *engine.Product
+	// Subscription says whether and how requests present a key.
+	Subscription SubscriptionSettings
+	// opDecls are the operations declared in api.xml's <operations>.
+	opDecls []specOp
 }
 
 // Limits are the per-API limits, all with documented defaults (README).
@@ -200,6 +214,8 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	if global == nil {
 		global = &engine.Plan{}
 	}
+	// Products (scopes.go) sit between the global and the API scopes.
+	var products []*Product
 	commonSum := common.Sum(nil)
 
 	ents, err := os.ReadDir(dir)
@@ -235,6 +251,9 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		var perrs engine.ErrorList
 		pdata, hasPolicy := readIf(policyFile, &perrs)
 		sh.Write(pdata)
+		// The specification and operation policies are part of the API.
+		extras := readAPIExtras(apiDir, &perrs)
+		extras.hash(sh)
 		srcHash := hex.EncodeToString(sh.Sum(nil))
 		if old := reusable[apiDir]; old != nil {
 			if len(perrs) == 0 && srcHash == old.srcHash && names[old.Name] == "" && paths[old.Path] == "" {
@@ -252,12 +271,14 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		root.WriteCanonical(ah)
 		// compilePolicy compiles the API's policy over the global one
 		// (the global one itself when there is none) and hashes it.
+		var proot *engine.Node
 		compilePolicy := func() *engine.Plan {
 			errs = append(errs, perrs...)
 			if !hasPolicy {
 				return global
 			}
-			proot, err := engine.Read(policyFile, pdata)
+			var err error
+			proot, err = engine.Read(policyFile, pdata)
 			if err != nil {
 				errs.Append(err)
 				return global
@@ -285,8 +306,11 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		}
 		names[api.Name], paths[api.Path] = apiFile, apiFile
 		api.Plan = compilePolicy()
+		extras.hash(ah)
 		api.Hash = hex.EncodeToString(ah.Sum(nil))
 		api.srcHash = srcHash
+		// Last: the views copy the API as it is now.
+		buildScopes(api, proot, extras, scopeInputs{comp: comp, global: global, products: products}, &errs)
 		h.Write([]byte(api.Hash))
 		snap.APIs = append(snap.APIs, api)
 	}
@@ -341,17 +365,22 @@ func readIf(path string, errs *engine.ErrorList) ([]byte, bool) {
 var apiAttrs = []string{"name", "type", "path", "service-url", "max-message-size", "idle-timeout",
 	"handshake-timeout", "ping-interval", "max-connections", "policy-timeout", "timeout", "max-body-size",
 	"allowed-origins", "drain-on-change", "drain-after", "drain-window", "trace",
-	"max-messages-per-second", "message-burst"}
+	"max-messages-per-second", "message-burst",
+	"subscription-required", "subscription-key-header", "subscription-key-query"}
 
 func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList) *API {
 	if root.Name != "api" {
 		errs.Add(root.Pos, "", "the root element must be <api>, not <%s>", root.Name)
 		return nil
 	}
+	api := &API{Limits: DefaultLimits, Subscription: defaultSubscriptionSettings}
 	for _, c := range root.Children {
+		if c.Name == "operations" {
+			api.opDecls = append(api.opDecls, parseOperationsElement(c, errs)...)
+			continue
+		}
 		errs.Add(c.Pos, "", "unexpected element <%s> inside <api>", c.Name)
 	}
-	api := &API{Limits: DefaultLimits}
 	get := map[string]*engine.Attr{}
 	before := len(*errs)
 	for _, a := range root.Attrs {
@@ -465,6 +494,19 @@ func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList)
 		}
 	}
 	boolAttr("trace", &l.Trace)
+	boolAttr("subscription-required", &api.Subscription.Required)
+	if a := get["subscription-key-header"]; a != nil {
+		if !validHeaderName(a.Value) {
+			errs.Add(a.ValuePos, "", "subscription-key-header %q is not a valid header name", a.Value)
+		}
+		api.Subscription.Header = a.Value
+	}
+	if a := get["subscription-key-query"]; a != nil {
+		if a.Value == "" {
+			errs.Add(a.ValuePos, "", "subscription-key-query must not be empty")
+		}
+		api.Subscription.Query = a.Value
+	}
 	boolAttr("drain-on-change", &l.DrainOnChange)
 	if a := get["allowed-origins"]; a != nil {
 		for _, o := range strings.Split(a.Value, ",") {

@@ -45,14 +45,14 @@ func (p *httpProxy) init(s *Server) {
 
 // serveHTTPAPI runs inbound and backend, forwards, then runs outbound on the
 // backend's response.
-func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) {
+func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, m reqMatch) {
 	start := time.Now()
 	rt := s.runtime(api.Name)
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	st := s.newState(r, api, scheme)
+	st := s.newState(r, api, scheme, m)
 	defer st.Release()
 	defer st.Done()
 	defer s.logTrace(api, st)

@@ -144,17 +144,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusServiceUnavailable, "The gateway is shutting down.")
 		return
 	}
-	if api.Type == "websocket" {
-		s.serveWebSocket(w, r, api)
+	op, params, ok := api.matchOperation(r.Method, r.URL.EscapedPath())
+	if !ok {
+		s.serveOperationNotFound(w, r, api)
 		return
 	}
-	s.serveHTTPAPI(w, r, api)
+	m := reqMatch{params: params}
+	view := api.viewFor(op, 0)
+	if api.Type == "websocket" {
+		s.serveWebSocket(w, r, view, m)
+		return
+	}
+	s.serveHTTPAPI(w, r, view, m)
 }
 
 // newState prepares the policy state for one request.
-func (s *Server) newState(r *http.Request, api *API, scheme string) *engine.State {
+func (s *Server) newState(r *http.Request, api *API, scheme string, m reqMatch) *engine.State {
 	st := engine.AcquireState(api.Info)
+	ctx := st.Context()
+	ctx.Operation, ctx.Product = api.Operation, api.Product
+	m.fill(st)
 	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), clientIP(r))
+	ctx.Request.MatchedParameters = m.params
 	st.SetRequestID(s.newID())
 	st.SetDeployment(s.opt.Deployment)
 	if api.Limits.Trace {

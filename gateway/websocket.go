@@ -20,7 +20,7 @@ import (
 // serveWebSocket runs one onHandshake: policies first, then the backend
 // dial, and only then the client's upgrade, so a client is never upgraded
 // to a dead end. Then it proxies frames until either side closes.
-func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API) {
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API, m reqMatch) {
 	start := time.Now()
 	rt := s.runtime(api.Name)
 	ip := clientIP(r)
@@ -84,7 +84,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		}
 	}()
 
-	st := s.newState(r, api, wsScheme(r))
+	st := s.newState(r, api, wsScheme(r), m)
 	released := false
 	defer func() {
 		if !released {
