@@ -257,5 +257,3 @@ func decodeJSONFile(file string, data []byte, v any, errs *engine.ErrorList) boo
 	}
 	return true
 }
-
-

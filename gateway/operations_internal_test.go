@@ -50,7 +50,7 @@ func TestOperationMatching(t *testing.T) {
 		{"GET", "/users/42", "get-user", map[string]string{"id": "42"}},
 		{"GET", "/users/42/", "get-user", map[string]string{"id": "42"}},
 		{"DELETE", "/users/42", "delete-user", map[string]string{"id": "42"}},
-		{"GET", "/users/me", "me", nil},                                         // literal before parameter
+		{"GET", "/users/me", "me", nil},                                       // literal before parameter
 		{"DELETE", "/users/me", "delete-user", map[string]string{"id": "me"}}, // falls back to the parameter for another method
 		{"GET", "/users/42.json", "user-json", map[string]string{"id": "42"}}, // fixed text wins over a bare parameter
 		{"GET", "/users/a%2Fb", "get-user", map[string]string{"id": "a/b"}},   // an encoded slash stays in its segment
@@ -115,7 +115,9 @@ func TestOperationTemplateErrors(t *testing.T) {
 	}
 }
 
-func contains(s, sub string) bool { return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0) }
+func contains(s, sub string) bool {
+	return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0)
+}
 
 func indexOf(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {
