@@ -45,6 +45,9 @@ type API struct {
 	Operations []*Operation
 	router     *opRouter
 	views      []*API // by product index (scopes.go); views[0]: no product
+	// openProduct is the views index of the first open (no key needed)
+	// published product that contains the API; 0 for none.
+	openProduct int
 	Operation  *engine.Operation
 	Product    *engine.Product
 	// Subscription says whether and how requests present a key.
@@ -97,7 +100,18 @@ type Snapshot struct {
 	APIs  []*API // sorted by path length, longest first
 	Hash  string // of the parsed content: equal hashes mean nothing changed
 	Named *engine.NamedValues
+	// Products (products.go), and the subscriptions of the folder
+	// (subscriptions.go).
+	Products      []*Product
+	subscriptions *fileSubscriptions
+	// Notices are things the folder holds that tollgate does not use
+	// (Azure-only settings), "file:line:col: ignored: ...": reported once
+	// per load, never silently dropped.
+	Notices []string
 }
+
+// reservedFolders hold resources, not APIs.
+var reservedFolders = map[string]bool{"fragments": true, "products": true, "subscriptions": true}
 
 // Route returns the API whose path is the longest prefix of path (on a
 // segment boundary), or nil.
@@ -128,6 +142,9 @@ type LoadOptions struct {
 	// from it as it is instead of being compiled again, so a reload after
 	// one edit compiles one API. Plans are immutable, so sharing is safe.
 	Previous *Snapshot
+	// SubscriptionKeys is the keys file of the folder's subscriptions
+	// (subscriptions.go); "" when there is none.
+	SubscriptionKeys string
 }
 
 // Load reads an apis folder into a Snapshot:
@@ -214,8 +231,14 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	if global == nil {
 		global = &engine.Plan{}
 	}
-	// Products (scopes.go) sit between the global and the API scopes.
-	var products []*Product
+	// Products (products.go) sit between the global and the API scopes.
+	products := loadProducts(dir, comp, global, common, &errs, &snap.Notices)
+	snap.Products = products
+	subs, subsPrint := loadSubscriptions(dir, opt.SubscriptionKeys, &errs, &snap.Notices)
+	snap.subscriptions = subs
+	for _, f := range subsPrint {
+		h.Write([]byte(f)) // the snapshot changes with them; no API does
+	}
 	commonSum := common.Sum(nil)
 
 	ents, err := os.ReadDir(dir)
@@ -231,7 +254,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		}
 	}
 	for _, e := range ents {
-		if !isDirEntry(dir, e) || e.Name() == "fragments" || strings.HasPrefix(e.Name(), ".") {
+		if !isDirEntry(dir, e) || reservedFolders[e.Name()] || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		apiDir := filepath.Join(dir, e.Name())
@@ -314,6 +337,8 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		h.Write([]byte(api.Hash))
 		snap.APIs = append(snap.APIs, api)
 	}
+	fillProductApis(dir, products, snap.APIs, &errs)
+	checkSubscriptionScopes(dir, snap, &errs)
 	errs = append(errs, comp.Errors()...)
 	sort.Slice(snap.APIs, func(i, j int) bool {
 		if len(snap.APIs[i].Path) != len(snap.APIs[j].Path) {

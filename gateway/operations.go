@@ -357,14 +357,14 @@ func (a *API) viewFor(op *Operation, prod int) *API {
 	return a // an API made without Load (tests)
 }
 
-// serveOperationNotFound answers a request that matches none of its API's
-// operations: APIM's 404 through the API's on-error.
-func (s *Server) serveOperationNotFound(w http.ResponseWriter, r *http.Request, api *API) {
-	view := api.viewFor(nil, 0)
+// refuse answers a request the gateway's own steps refused (no operation,
+// no valid subscription key) as APIM does: through view's on-error, with
+// pe as context.LastError, before any other policy ran.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, view *API, pe *engine.PolicyError) {
 	st := s.newState(r, view, "http", reqMatch{})
 	defer st.Release()
 	defer st.Done()
-	view.Plan.Fail(r.Context(), engine.Inbound, st, operationNotFound(r.Method, r.URL.Path))
-	s.metrics.Requests.WithLabelValues(api.Name, strconv.Itoa(st.Response().StatusCode)).Inc()
+	view.Plan.Fail(r.Context(), engine.Inbound, st, pe)
+	s.metrics.Requests.WithLabelValues(view.Name, strconv.Itoa(st.Response().StatusCode)).Inc()
 	respond(w, st)
 }

@@ -152,6 +152,7 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 
 	// One view per product containing the API, plus views[0] (no product).
 	api.views = make([]*API, len(in.products)+1)
+	api.openProduct = 0
 	api.views[0] = api.view(api.Plan, nil, nil)
 	before := len(in.comp.Errors())
 	for i, p := range in.products {
@@ -163,6 +164,9 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 			plan = in.comp.Compile(proot, "api", p.plan)
 		}
 		api.views[i+1] = api.view(plan, nil, p.Info)
+		if !p.SubscriptionRequired && p.Published && api.openProduct == 0 {
+			api.openProduct = i + 1
+		}
 	}
 	for _, op := range api.Operations {
 		op.views = make([]*API, len(api.views))

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
+	"tollgate/store"
 )
 
 // Options configure a Server.
@@ -32,6 +33,15 @@ type Options struct {
 	Deployment *engine.Deployment
 	Getenv     func(string) string
 	Transport  *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
+	// Subscriptions are the subscriptions created at run time (tollgate
+	// subscription create); the folder's come from Dir and
+	// SubscriptionKeys. Default: in memory.
+	Subscriptions store.Subscriptions
+	// SubscriptionKeys is the keys file of the folder's subscriptions.
+	SubscriptionKeys string
+	// SubscriptionsFailOpen: when the subscription store fails, a request
+	// that presents a key is served without a subscription instead of 503.
+	SubscriptionsFailOpen bool
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -76,6 +86,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.Metrics == nil {
 		opt.Metrics = NewMetrics()
+	}
+	if opt.Subscriptions == nil {
+		opt.Subscriptions = store.NewMemorySubscriptions()
 	}
 	wsDial := opt.Transport // a caller's transport dials WebSocket backends too
 	if opt.Transport == nil {
@@ -146,11 +159,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	op, params, ok := api.matchOperation(r.Method, r.URL.EscapedPath())
 	if !ok {
-		s.serveOperationNotFound(w, r, api)
+		s.refuse(w, r, api.viewFor(nil, 0), operationNotFound(r.Method, r.URL.Path))
 		return
 	}
-	m := reqMatch{params: params}
-	view := api.viewFor(op, 0)
+	prod, sub, pe := s.checkSubscription(r.Context(), snap, api, r)
+	if pe != nil {
+		s.refuse(w, r, api.viewFor(op, 0), pe)
+		return
+	}
+	m := reqMatch{params: params, sub: sub}
+	view := api.viewFor(op, prod)
 	if api.Type == "websocket" {
 		s.serveWebSocket(w, r, view, m)
 		return

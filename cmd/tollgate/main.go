@@ -321,6 +321,9 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	secrets := snap.Named.Secrets()
+	for _, n := range snap.Notices {
+		fmt.Fprintln(stdout, n)
+	}
 	for _, a := range snap.APIs {
 		// A secret named value may sit in a query parameter RedactURL does
 		// not know (?x-key={{key}}): mask it too.
