@@ -48,8 +48,8 @@ type API struct {
 	// openProduct is the views index of the first open (no key needed)
 	// published product that contains the API; 0 for none.
 	openProduct int
-	Operation  *engine.Operation
-	Product    *engine.Product
+	Operation   *engine.Operation
+	Product     *engine.Product
 	// Subscription says whether and how requests present a key.
 	Subscription SubscriptionSettings
 	// opDecls are the operations declared in api.xml's <operations>.
