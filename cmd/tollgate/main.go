@@ -1,7 +1,8 @@
 // Command tollgate is a self-hosted API gateway with APIM-style policies.
 //
 //	tollgate serve [--apis DIR] [--listen ADDR] [--admin ADDR] ...
-//	tollgate check [DIR]
+//	tollgate check [--subscription-keys FILE] [DIR]
+//	tollgate subscription create|list|regenerate|suspend|activate ...
 //	tollgate version
 package main
 
@@ -46,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "subscription":
+		return subscription(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tollgate", version)
 		return 0
@@ -61,7 +64,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   tollgate serve [flags]   serve every API in the apis folder (see tollgate serve -h)
-  tollgate check [DIR]     validate an apis folder; prints file:line:col: message per problem
+  tollgate check [--subscription-keys FILE] [DIR]
+                           validate an apis folder; prints file:line:col: message per problem
+  tollgate subscription create|list|regenerate|suspend|activate
+                           manage a running gateway's subscriptions through its admin API
   tollgate version
 `)
 }
@@ -77,6 +83,8 @@ func envDefault(name, def string) string {
 type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
 	tlsCert, tlsKey                                 string
+	subscriptionKeys                                string
+	subscriptionsFailOpen                           bool
 	drain, storeTimeout                             time.Duration
 	watch                                           bool
 }
@@ -96,7 +104,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.redis, "redis", "", "redis://host:port/db to share limits and caches across replicas (empty: in memory)")
 	str(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve https/wss on --listen; reloaded when the file changes")
 	str(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
-	var drain, storeTimeout, watch string
+	str(&f.subscriptionKeys, "subscription-keys", "", "JSON file with the keys of the apis folder's subscriptions (subscriptions/NAME/)")
+	var drain, storeTimeout, watch, subsFailOpen string
+	str(&subsFailOpen, "subscriptions-fail-open", "false", "when the subscription store fails: true serves a request with a key without its subscription, false answers 503")
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
 	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
@@ -121,6 +131,13 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.drain <= 0 {
 		return nil, fmt.Errorf("--drain-timeout must be positive, not %s", drain)
+	}
+	switch subsFailOpen {
+	case "true", "1", "yes":
+		f.subscriptionsFailOpen = true
+	case "false", "0", "no":
+	default:
+		return nil, fmt.Errorf("--subscriptions-fail-open must be true or false, not %q", subsFailOpen)
 	}
 	switch watch {
 	case "true", "1", "yes":
@@ -171,6 +188,7 @@ func serve(args []string, stderr io.Writer) int {
 
 	metrics := gateway.NewMetrics()
 	var st store.Store = store.NewMemory()
+	var subs store.Subscriptions = store.NewMemorySubscriptions()
 	if f.redis != "" {
 		redis.SetLogger(redisLog{log.Named("redis").Sugar()})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -183,6 +201,7 @@ func serve(args []string, stderr io.Writer) int {
 			return 1
 		}
 		st = rs
+		subs = store.NewRedisSubscriptions(rs) // replicas share subscriptions too
 		if perr := rs.Ping(context.Background()); perr != nil {
 			log.Warn("redis does not answer yet: limit policies fail open (or closed, with fail-open=\"false\") until it does",
 				zap.String("redis", engine.RedactURL(f.redis)), zap.Error(perr))
@@ -202,6 +221,7 @@ func serve(args []string, stderr io.Writer) int {
 	})
 	srv, err := gateway.New(gateway.Options{
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
+		Subscriptions: subs, SubscriptionKeys: f.subscriptionKeys, SubscriptionsFailOpen: f.subscriptionsFailOpen,
 		Deployment: &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
 	})
 	if err != nil {
@@ -303,16 +323,25 @@ type redisLog struct{ l *zap.SugaredLogger }
 func (r redisLog) Printf(_ context.Context, format string, v ...any) { r.l.Warnf(format, v...) }
 
 func check(args []string, stdout, stderr io.Writer) int {
-	dir := "apis"
-	if len(args) > 1 {
-		fmt.Fprintln(stderr, "usage: tollgate check [DIR]")
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	keys := fs.String("subscription-keys", envDefault("subscription-keys", ""), "JSON file with the keys of the folder's subscriptions")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
-	if len(args) == 1 {
-		dir = args[0]
+	dir := "apis"
+	if fs.NArg() > 1 {
+		fmt.Fprintln(stderr, "usage: tollgate check [--subscription-keys FILE] [DIR]")
+		return 2
+	}
+	if fs.NArg() == 1 {
+		dir = fs.Arg(0)
 	}
 	reg := policies.Registry(policies.Deps{Store: store.NewMemory()})
-	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{})
+	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{SubscriptionKeys: *keys})
 	if len(errs) > 0 {
 		for _, e := range errs {
 			fmt.Fprintln(stdout, e.Error())
