@@ -48,7 +48,12 @@ func parseSpec(file string, data []byte, errs *engine.ErrorList) []specOp {
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
 		doc = doc.Content[0]
 	}
-	at := func(n *yaml.Node) engine.Pos { return engine.Pos{File: file, Line: n.Line, Col: n.Column} }
+	at := func(n *yaml.Node) engine.Pos {
+		if n.Line < 1 { // an empty document
+			return engine.Pos{File: file, Line: 1, Col: 1}
+		}
+		return engine.Pos{File: file, Line: n.Line, Col: n.Column}
+	}
 	if doc.Kind != yaml.MappingNode {
 		errs.Add(at(doc), "", "an OpenAPI specification must be an object")
 		return nil

@@ -177,3 +177,27 @@ func BenchmarkOperationMatch500(b *testing.B) {
 		})
 	}
 }
+
+func FuzzParseSpec(f *testing.F) {
+	f.Add("specification.yaml", []byte("openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /a/{id}:\n    get:\n      operationId: x\n      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n      responses: {'200': {description: ok}}\n"))
+	f.Add("specification.json", []byte(`{"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {"responses": {"200": {"description": "ok"}}}}}}`))
+	f.Add("specification.json", []byte(`{"openapi": "3.0.0",`))
+	f.Add("specification.yaml", []byte("openapi: [\n"))
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		if name != "specification.json" {
+			name = "specification.yaml"
+		}
+		var errs engine.ErrorList
+		ops := parseSpec(name, data, &errs)
+		for _, e := range errs {
+			if e.Pos.File != name || e.Pos.Line < 1 {
+				t.Fatalf("error without file:line: %v", e)
+			}
+		}
+		for _, op := range ops {
+			if op.id == "" || op.method == "" {
+				t.Fatalf("operation without id or method: %+v", op)
+			}
+		}
+	})
+}
