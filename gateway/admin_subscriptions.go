@@ -119,13 +119,9 @@ func (s *Server) folderSubscriptions() []subscriptionView {
 	if snap == nil || snap.subscriptions == nil {
 		return nil
 	}
-	seen := map[string]bool{}
 	var out []subscriptionView
-	for _, sub := range snap.subscriptions.byHash {
-		if !seen[sub.ID] {
-			seen[sub.ID] = true
-			out = append(out, viewOf(sub, "folder"))
-		}
+	for _, sub := range snap.subscriptions.all {
+		out = append(out, viewOf(sub, "folder"))
 	}
 	return out
 }

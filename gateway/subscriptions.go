@@ -71,6 +71,7 @@ func (m reqMatch) fill(st *engine.State) {
 // fileSubscriptions are the folder's subscriptions, by key hash.
 type fileSubscriptions struct {
 	byHash map[string]*store.Subscription
+	all    []*store.Subscription // by folder name, with or without keys
 }
 
 // subscriptionKeys is the keys file: subscription name -> its keys, in
@@ -97,13 +98,16 @@ func loadSubscriptions(dir, keysFile string, errs *engine.ErrorList, notes *[]st
 		return nil, nil
 	}
 	var keys subscriptionKeys
+	var keysData []byte
 	if keysFile != "" {
 		if data, ok := readIf(keysFile, errs); !ok {
 			errs.Add(engine.Pos{File: keysFile}, "", "the subscription keys file does not exist")
 		} else {
+			keysData = data
 			decodeJSONFile(keysFile, data, &keys, errs)
 		}
 	}
+	keyAt := func(name string) engine.Pos { return jsonKeyPos(keysFile, keysData, name) }
 	fs := &fileSubscriptions{byHash: map[string]*store.Subscription{}}
 	var fingerprint []string
 	for _, e := range ents {
@@ -142,7 +146,9 @@ func loadSubscriptions(dir, keysFile string, errs *engine.ErrorList, notes *[]st
 			}
 		}
 		sub.Scope = normalizeScope(sub.Scope)
-		if sub.Scope == "" {
+		if sub.Scope != "" {
+			fs.all = append(fs.all, sub)
+		} else {
 			errs.Add(jsonKeyPos(file, data, "scope"), "", "subscription %q needs a scope: /apis, /apis/NAME or /products/NAME", name)
 		}
 		if !subscriptionStates[sub.State] {
@@ -160,7 +166,7 @@ func loadSubscriptions(dir, keysFile string, errs *engine.ErrorList, notes *[]st
 		sub.PrimaryKeyHash = keyHashOf(k.PrimaryKey, k.PrimaryKeySha256)
 		sub.SecondaryKeyHash = keyHashOf(k.SecondaryKey, k.SecondaryKeySha256)
 		if sub.PrimaryKeyHash == "" && sub.SecondaryKeyHash == "" {
-			errs.Add(engine.Pos{File: keysFile, Line: 1, Col: 1}, "", "subscription %q has neither a primary nor a secondary key in the keys file", name)
+			errs.Add(keyAt(name), "", "subscription %q has neither a primary nor a secondary key in the keys file", name)
 			continue
 		}
 		for _, h := range []string{sub.PrimaryKeyHash, sub.SecondaryKeyHash} {
@@ -168,7 +174,7 @@ func loadSubscriptions(dir, keysFile string, errs *engine.ErrorList, notes *[]st
 				continue
 			}
 			if other := fs.byHash[h]; other != nil {
-				errs.Add(engine.Pos{File: keysFile, Line: 1, Col: 1}, "", "subscriptions %q and %q share a key", other.ID, name)
+				errs.Add(keyAt(name), "", "subscriptions %q and %q share a key", other.ID, name)
 			}
 			fs.byHash[h] = sub
 		}
@@ -323,12 +329,7 @@ func checkSubscriptionScopes(dir string, snap *Snapshot, errs *engine.ErrorList)
 	if snap.subscriptions == nil {
 		return
 	}
-	seen := map[string]bool{}
-	for _, sub := range snap.subscriptions.byHash {
-		if seen[sub.ID] {
-			continue
-		}
-		seen[sub.ID] = true
+	for _, sub := range snap.subscriptions.all {
 		file := filepath.Join(dir, "subscriptions", sub.ID, "subscriptionInformation.json")
 		switch {
 		case strings.HasPrefix(sub.Scope, "/apis/") && snap.API(sub.Scope[len("/apis/"):]) == nil:
