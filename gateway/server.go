@@ -253,7 +253,11 @@ func (s *Server) runPolicy(ctx context.Context, api *API, rt *apiRuntime, sec en
 // request's credentials are masked out of it.
 func (s *Server) policyFailed(api *API, st *engine.State, le *engine.LastError) {
 	s.metrics.PolicyErrors.WithLabelValues(api.Name, le.Reason).Inc()
-	msg := maskAll(le.Message, requestCredentials(st.Context().Request))
+	creds := requestCredentials(st.Context().Request)
+	if sub := st.Context().Subscription; sub != nil {
+		creds = append(creds, sub.Key) // under an API's own key header or query name
+	}
+	msg := maskAll(le.Message, creds)
 	s.log.Warn("policy failed",
 		zap.String("api", api.Name), zap.String("request_id", st.Context().RequestId),
 		zap.String("reason", le.Reason), zap.String("source", le.Source), zap.String("section", le.Section),
