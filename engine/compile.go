@@ -27,6 +27,9 @@ type Compiler struct {
 	Registry  Registry
 	Named     *NamedValues
 	Fragments map[string]*Node // include-fragment: fragment id -> <fragment> root
+	// Backends are the names of the backend entities, for
+	// set-backend-service backend-id; nil: none are known.
+	Backends map[string]bool
 	opts      []expr.Option
 	errs      ErrorList
 	bad       map[Pos]bool

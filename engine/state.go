@@ -34,6 +34,10 @@ type State struct {
 	// BackendURL, when set (set-backend-service), replaces the API's
 	// service-url as the base the request path is appended to.
 	BackendURL string
+	// BackendID, when set (set-backend-service backend-id), names the
+	// gateway's backend entity to send the request to (BackendURL is then
+	// empty).
+	BackendID string
 	// Forward holds the backend section's forward-request settings.
 	Forward ForwardSettings
 	// Connect holds messages to send once a WebSocket session is set up.
@@ -104,6 +108,7 @@ func (s *State) Release() {
 	s.atEnd = s.atEnd[:0]
 	s.cleanup = s.cleanup[:0]
 	s.BackendURL = ""
+	s.BackendID = ""
 	s.Forward = ForwardSettings{}
 	s.Connect = s.Connect[:0]
 	s.bytes = nil // OnDone functions may still hold it
@@ -322,6 +327,7 @@ func (s *State) Fork() *State {
 	}
 	b.forkVars = maps.Clone(b.ctx.Variables)
 	b.BackendURL = s.BackendURL
+	b.BackendID = s.BackendID
 	b.Forward = s.Forward
 	if s.trace != nil {
 		b.trace = &Trace{}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -54,6 +55,8 @@ type API struct {
 	Subscription SubscriptionSettings
 	// opDecls are the operations declared in api.xml's <operations>.
 	opDecls []specOp
+	// backends are the configuration's backend entities (backends.go).
+	backends map[string]*Backend
 }
 
 // Limits are the per-API limits, all with documented defaults (README).
@@ -111,7 +114,13 @@ type Snapshot struct {
 }
 
 // reservedFolders hold resources, not APIs.
-var reservedFolders = map[string]bool{"fragments": true, "products": true, "subscriptions": true}
+var reservedFolders = map[string]bool{"fragments": true, "products": true, "subscriptions": true, "apis": true,
+	"named values": true, "policy fragments": true, "backends": true, "version sets": true}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
 
 // Route returns the API whose path is the longest prefix of path (on a
 // segment boundary), or nil.
@@ -145,6 +154,15 @@ type LoadOptions struct {
 	// SubscriptionKeys is the keys file of the folder's subscriptions
 	// (subscriptions.go); "" when there is none.
 	SubscriptionKeys string
+	// Overrides is an APIOps publisher configuration file
+	// (configuration.prod.yaml) applied over the folder (apiops.go).
+	Overrides string
+	// NamedValuesFile is a JSON file {"name": "value"} with the values of
+	// APIOps named values that are not in the folder (secrets).
+	NamedValuesFile string
+	// Transport is the base of the transports of backends with their own
+	// TLS settings (default: a clone of http.DefaultTransport).
+	Transport *http.Transport
 }
 
 // Load reads an apis folder into a Snapshot:
@@ -188,6 +206,14 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			common.Write([]byte(s))
 		}
 	}
+	over := loadOverrides(opt.Overrides, &errs, &snap.Notices)
+	loadAPIOpsNamedValues(dir, nv, over, opt.NamedValuesFile, getenv, &errs, &snap.Notices)
+	if len(over.raw["namedValues"]) > 0 || dirExists(filepath.Join(dir, "named values")) {
+		for _, s := range nvFingerprint(nv) {
+			common.Write([]byte(s))
+		}
+	}
+	apiopsNoticeFolders(dir, &snap.Notices)
 	snap.Named = nv
 
 	frags := map[string]*engine.Node{}
@@ -217,8 +243,22 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		}
 	}
 
+	loadAPIOpsFragments(dir, frags, func(name string, root *engine.Node) {
+		common.Write([]byte("fragment\x00" + name))
+		root.WriteCanonical(common)
+		frags[name] = root
+	}, &errs)
+	base := opt.Transport
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport)
+	}
+	backends := loadBackends(dir, nv, base, over, common, &errs, &snap.Notices)
 	comp := engine.NewCompiler(reg, nv)
 	comp.Fragments = frags
+	comp.Backends = map[string]bool{}
+	for name := range backends {
+		comp.Backends[name] = true
+	}
 	var global *engine.Plan
 	if data, ok := readIf(filepath.Join(dir, "policy.xml"), &errs); ok {
 		if root, err := engine.Read(filepath.Join(dir, "policy.xml"), data); err != nil {
@@ -232,7 +272,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		global = &engine.Plan{}
 	}
 	// Products (products.go) sit between the global and the API scopes.
-	products := loadProducts(dir, comp, global, common, &errs, &snap.Notices)
+	products := loadProducts(dir, comp, global, over, common, &errs, &snap.Notices)
 	snap.Products = products
 	subs, subsPrint := loadSubscriptions(dir, opt.SubscriptionKeys, &errs, &snap.Notices)
 	snap.subscriptions = subs
@@ -253,6 +293,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			reusable[a.Dir] = a
 		}
 	}
+	var sources []apiSource
 	for _, e := range ents {
 		if !isDirEntry(dir, e) || reservedFolders[e.Name()] || strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -261,13 +302,19 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		apiFile := filepath.Join(apiDir, "api.xml")
 		data, ok := readIf(apiFile, &errs)
 		if !ok {
-			continue // a folder without api.xml is not an API (e.g. notes)
+			continue // a folder without api.xml is not an API (e.g. notes, APIOps folders)
 		}
+		sources = append(sources, apiSource{dir: apiDir, file: apiFile, data: data})
+	}
+	sources = append(sources, apiopsAPISources(dir, over, &errs)...)
+	for _, src := range sources {
+		apiDir, apiFile, data := src.dir, src.file, src.data
 		ah := sha256.New() // canonical: parsed content only
 		ah.Write(commonSum)
 		sh := sha256.New() // the files' bytes: reuse an unchanged API as is
 		sh.Write(commonSum)
 		sh.Write(data)
+		sh.Write(src.extra)
 		// The policy is read once: its bytes are hashed here and compiled
 		// below; a read problem is reported where the policy is used.
 		policyFile := filepath.Join(apiDir, "policy.xml")
@@ -286,12 +333,18 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 				continue
 			}
 		}
-		root, err := engine.Read(apiFile, data)
-		if err != nil {
-			errs.Append(err)
-			continue
+		var root *engine.Node
+		if !src.json {
+			var err error
+			if root, err = engine.Read(apiFile, data); err != nil {
+				errs.Append(err)
+				continue
+			}
+			root.WriteCanonical(ah)
+		} else {
+			ah.Write(data)
+			ah.Write(src.extra)
 		}
-		root.WriteCanonical(ah)
 		// compilePolicy compiles the API's policy over the global one
 		// (the global one itself when there is none) and hashes it.
 		var proot *engine.Node
@@ -310,7 +363,18 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			proot.WriteCanonical(ah)
 			return comp.Compile(proot, "api", global)
 		}
-		api := parseAPI(root, nv, &errs)
+		var api *API
+		defPos := engine.Pos{File: apiFile, Line: 1, Col: 1}
+		if src.json {
+			before := len(errs)
+			api = parseAPIInformation(dir, src, over, nv, &errs, &snap.Notices)
+			if api == nil && len(errs) == before {
+				continue // a revision that is not the current one
+			}
+		} else {
+			api = parseAPI(root, nv, &errs)
+			defPos = root.Pos
+		}
 		if api == nil {
 			// Still compile the policy, so one run reports every problem
 			// (as a compiler does) rather than hiding the policy's behind
@@ -319,12 +383,13 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			continue
 		}
 		api.Dir = apiDir
+		api.backends = backends
 		if prev, dup := names[api.Name]; dup {
-			errs.Add(root.Pos, "", "API name %q is already used by %s", api.Name, prev)
+			errs.Add(defPos, "", "API name %q is already used by %s", api.Name, prev)
 			continue
 		}
 		if prev, dup := paths[api.Path]; dup {
-			errs.Add(root.Pos, "", "API path %q is already used by %s", api.Path, prev)
+			errs.Add(defPos, "", "API path %q is already used by %s", api.Path, prev)
 			continue
 		}
 		names[api.Name], paths[api.Path] = apiFile, apiFile

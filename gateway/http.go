@@ -29,13 +29,14 @@ type proxyCall struct {
 	rt     *apiRuntime
 	st     *engine.State
 	target *url.URL
+	be     *Backend // the backend entity, when the policy named one
 }
 
 type proxyKey struct{}
 
 func (p *httpProxy) init(s *Server) {
 	p.rp = &httputil.ReverseProxy{
-		Transport:      s.transport,
+		Transport:      backendTransport{s.transport},
 		Rewrite:        rewrite,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   proxyError,
@@ -76,6 +77,13 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 		st.Finish(ctx)
 		return
 	}
+	be, err := s.pickBackend(ctx, api, st) // a backend entity (backends.go), if the policy named one
+	if err != nil {
+		s.backendFailed(ctx, api, st, backendPickError(err))
+		status = st.Response().StatusCode
+		respond(w, st)
+		return
+	}
 	target, err := backendURL(api, st, st.Context().Request.Url.Path, false) // rewrite-uri may have changed it
 	if err != nil {
 		s.backendFailed(ctx, api, st, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
@@ -87,7 +95,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	if st.Forward.Set {
 		timeout = st.Forward.Timeout
 	}
-	call := &proxyCall{s: s, api: api, rt: rt, st: st, target: target}
+	call := &proxyCall{s: s, api: api, rt: rt, st: st, target: target, be: be}
 	pctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, call), timeout)
 	defer cancel()
 	rec := &statusRecorder{ResponseWriter: w}
@@ -128,6 +136,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.Host = host // a policy changed Host
 	}
 	addForwarded(h, pr.In)
+	backendCredentials(call.be, h)
 	if b := req.Body; b != nil && b.Loaded() {
 		data, _ := b.Bytes()
 		pr.Out.Body = io.NopCloser(bytes.NewReader(data))
@@ -139,6 +148,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 func modifyResponse(resp *http.Response) error {
 	call := resp.Request.Context().Value(proxyKey{}).(*proxyCall)
 	st, api, s := call.st, call.api, call.s
+	s.backendOutcome(resp.Request.Context(), call.be, resp.StatusCode, resp.Header.Get("Retry-After"))
 	if st.Forward.FailOnErrorStatusCode && resp.StatusCode >= 400 {
 		resp.Body.Close()
 		return &backendStatusError{code: resp.StatusCode}
@@ -201,6 +211,9 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	status, reason := http.StatusBadGateway, engine.ReasonBackendConnection
 	msg := "the backend " + call.target.Host + " failed: " + dialErrText(err)
 	var bse *backendStatusError
+	if !errors.As(err, &bse) && !errors.Is(err, context.Canceled) {
+		call.s.backendOutcome(r.Context(), call.be, 0, "") // no answer (fail-on-error-status-code was counted with its status)
+	}
 	switch {
 	case errors.As(err, &bse):
 		reason = "BackendErrorStatusCode"
@@ -258,3 +271,23 @@ func (r *statusRecorder) Flush() {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// backendTransport sends a request with its backend entity's own transport
+// when it has one (TLS settings), else with the shared one.
+type backendTransport struct{ base http.RoundTripper }
+
+func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if call, ok := r.Context().Value(proxyKey{}).(*proxyCall); ok && call.be != nil && call.be.transport != nil {
+		return call.be.transport.RoundTrip(r)
+	}
+	return t.base.RoundTrip(r)
+}
+
+// backendPickError is how a backend entity that cannot be used fails: 503
+// when its breaker is open (as APIM), 502 otherwise.
+func backendPickError(err error) *engine.PolicyError {
+	if errors.Is(err, errBackendUnavailable) {
+		return engine.NewPolicyError("BackendUnavailable", http.StatusServiceUnavailable, err.Error(), err)
+	}
+	return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err)
+}

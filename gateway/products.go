@@ -46,7 +46,7 @@ var productProps = map[string]bool{"displayName": true, "description": true, "su
 
 // loadProducts reads DIR/products; each product's files go into common
 // (every API's hash) since they shape the APIs they contain.
-func loadProducts(dir string, comp *engine.Compiler, global *engine.Plan, common hash.Hash, errs *engine.ErrorList, notes *[]string) []*Product {
+func loadProducts(dir string, comp *engine.Compiler, global *engine.Plan, over *overrides, common hash.Hash, errs *engine.ErrorList, notes *[]string) []*Product {
 	pdir := filepath.Join(dir, "products")
 	ents, err := os.ReadDir(pdir)
 	if err != nil {
@@ -73,7 +73,8 @@ func loadProducts(dir string, comp *engine.Compiler, global *engine.Plan, common
 		}
 		p := &Product{Name: name, SubscriptionRequired: true, Published: true, apis: map[string]bool{}}
 		pi := &engine.Product{Id: name, Name: name, State: "published", SubscriptionRequired: true}
-		props := info.Properties
+		common.Write(over.raw["products"][name])
+		props := over.merge("products", name, info.Properties)
 		keys := make([]string, 0, len(props))
 		for k := range props {
 			keys = append(keys, k)

@@ -65,7 +65,8 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 	s.sessions.setOnAdd(s.lateSession) // from the first (startup) reload on
 	t0 := time.Now()
 	old := s.current.Load()
-	snap, errs := Load(s.opt.Dir, s.opt.Registry, LoadOptions{Getenv: s.opt.Getenv, Previous: old, SubscriptionKeys: s.opt.SubscriptionKeys})
+	snap, errs := Load(s.opt.Dir, s.opt.Registry, LoadOptions{Getenv: s.opt.Getenv, Previous: old, SubscriptionKeys: s.opt.SubscriptionKeys,
+		Overrides: s.opt.Overrides, NamedValuesFile: s.opt.NamedValuesFile, Transport: s.transport})
 	st := &ReloadStatus{Time: t0, Trigger: trigger}
 	if old != nil {
 		st.PreviousHash = old.Hash

@@ -39,6 +39,12 @@ type Options struct {
 	Subscriptions store.Subscriptions
 	// SubscriptionKeys is the keys file of the folder's subscriptions.
 	SubscriptionKeys string
+	// Overrides (an APIOps configuration.*.yaml) and NamedValuesFile: see
+	// LoadOptions.
+	Overrides, NamedValuesFile string
+	// Store keeps the backends' circuit breaker state (the limits' store:
+	// Redis shares it across replicas). Default: in memory.
+	Store store.Store
 	// SubscriptionsFailOpen: when the subscription store fails, a request
 	// that presents a key is served without a subscription instead of 503.
 	SubscriptionsFailOpen bool
@@ -89,6 +95,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.Subscriptions == nil {
 		opt.Subscriptions = store.NewMemorySubscriptions()
+	}
+	if opt.Store == nil {
+		opt.Store = store.NewMemory()
 	}
 	wsDial := opt.Transport // a caller's transport dials WebSocket backends too
 	if opt.Transport == nil {

@@ -105,6 +105,13 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		return
 	}
 
+	be, err := s.pickBackend(ctx, api, st) // a backend entity (backends.go), if the policy named one
+	if err != nil {
+		s.backendFailed(ctx, api, st, backendPickError(err))
+		respond(w, st)
+		outcome("backend_error", st.Response().StatusCode, st)
+		return
+	}
 	target, err := backendURL(api, st, st.Context().Request.Url.Path, true) // rewrite-uri may have changed it
 	if err != nil {
 		s.backendFailed(ctx, api, st, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
@@ -117,8 +124,25 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		dialTimeout = st.Forward.Timeout
 	}
 	dctx, dcancel := context.WithTimeout(sess.ctx, dialTimeout)
-	backend, resp, err := s.dialer.dial(dctx, target, dialHeaders(st.Context().Request.Headers, r), offeredSubprotocols(r))
+	dialer, dh := s.dialer, dialHeaders(st.Context().Request.Headers, r)
+	if be != nil {
+		backendCredentials(be, dh)
+		if be.dialer != nil {
+			dialer = be.dialer
+		}
+	}
+	backend, resp, err := dialer.dial(dctx, target, dh, offeredSubprotocols(r))
 	dcancel()
+	if be != nil {
+		code, retry := http.StatusSwitchingProtocols, ""
+		if err != nil {
+			code = 0
+			if resp != nil {
+				code, retry = resp.StatusCode, resp.Header.Get("Retry-After")
+			}
+		}
+		s.backendOutcome(ctx, be, code, retry)
+	}
 	backendHost := target.Host
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {

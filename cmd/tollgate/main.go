@@ -83,7 +83,7 @@ func envDefault(name, def string) string {
 type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
 	tlsCert, tlsKey                                 string
-	subscriptionKeys                                string
+	subscriptionKeys, overrides, namedValues        string
 	subscriptionsFailOpen                           bool
 	drain, storeTimeout                             time.Duration
 	watch                                           bool
@@ -104,6 +104,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.redis, "redis", "", "redis://host:port/db to share limits and caches across replicas (empty: in memory)")
 	str(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve https/wss on --listen; reloaded when the file changes")
 	str(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
+	str(&f.overrides, "apiops-config", "", "APIOps publisher configuration file (configuration.prod.yaml) applied over the apis folder")
+	str(&f.namedValues, "named-values", "", "JSON file {\"name\": \"value\"} with the values of APIOps named values that are not in the folder (secrets)")
 	str(&f.subscriptionKeys, "subscription-keys", "", "JSON file with the keys of the apis folder's subscriptions (subscriptions/NAME/)")
 	var drain, storeTimeout, watch, subsFailOpen string
 	str(&subsFailOpen, "subscriptions-fail-open", "false", "when the subscription store fails: true serves a request with a key without its subscription, false answers 503")
@@ -222,6 +224,7 @@ func serve(args []string, stderr io.Writer) int {
 	srv, err := gateway.New(gateway.Options{
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
 		Subscriptions: subs, SubscriptionKeys: f.subscriptionKeys, SubscriptionsFailOpen: f.subscriptionsFailOpen,
+		Overrides: f.overrides, NamedValuesFile: f.namedValues, Store: st,
 		Deployment: &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
 	})
 	if err != nil {
@@ -326,6 +329,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	keys := fs.String("subscription-keys", envDefault("subscription-keys", ""), "JSON file with the keys of the folder's subscriptions")
+	overrides := fs.String("apiops-config", envDefault("apiops-config", ""), "APIOps publisher configuration file applied over the folder")
+	values := fs.String("named-values", envDefault("named-values", ""), "JSON file with the values of APIOps named values that are not in the folder")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -334,14 +339,14 @@ func check(args []string, stdout, stderr io.Writer) int {
 	}
 	dir := "apis"
 	if fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "usage: tollgate check [--subscription-keys FILE] [DIR]")
+		fmt.Fprintln(stderr, "usage: tollgate check [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [DIR]")
 		return 2
 	}
 	if fs.NArg() == 1 {
 		dir = fs.Arg(0)
 	}
 	reg := policies.Registry(policies.Deps{Store: store.NewMemory()})
-	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{SubscriptionKeys: *keys})
+	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values})
 	if len(errs) > 0 {
 		for _, e := range errs {
 			fmt.Fprintln(stdout, e.Error())
