@@ -425,7 +425,9 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		errs.Add(at("path"), "", "path must be a URL path, not %q", api.Path)
 	}
 	svc := str("serviceUrl")
-	if svc == "" {
+	if api.Type != "http" && api.Type != "websocket" {
+		// the type is reported; its URL cannot be judged
+	} else if svc == "" {
 		errs.Add(at("serviceUrl"), "", "API %q has no serviceUrl (give it here or in the configuration overrides)", name)
 	} else if u, err := url.Parse(svc); err != nil || u.Host == "" {
 		errs.Add(at("serviceUrl"), "", "serviceUrl %q must be an absolute URL", svc)
