@@ -30,10 +30,10 @@ type Compiler struct {
 	// Backends are the names of the backend entities, for
 	// set-backend-service backend-id; nil: none are known.
 	Backends map[string]bool
-	opts      []expr.Option
-	errs      ErrorList
-	bad       map[Pos]bool
-	depth     int
+	opts     []expr.Option
+	errs     ErrorList
+	bad      map[Pos]bool
+	depth    int
 	// pathPrefix is prepended to step paths while a fragment is compiled.
 	pathPrefix string
 }
