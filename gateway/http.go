@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -23,15 +22,7 @@ type httpProxy struct {
 	rp *httputil.ReverseProxy
 }
 
-type proxyCall struct {
-	s      *Server
-	api    *API
-	rt     *apiRuntime
-	st     *engine.State
-	target *url.URL
-	be     *Backend // the backend entity, when the policy named one
-}
-
+// proxyKey carries the *exchange to the ReverseProxy hooks.
 type proxyKey struct{}
 
 func (p *httpProxy) init(s *Server) {
@@ -47,16 +38,16 @@ func (p *httpProxy) init(s *Server) {
 // serveHTTPAPI runs inbound and backend, forwards, then runs outbound on the
 // backend's response.
 func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, m reqMatch) {
-	start := time.Now()
-	rt := s.runtime(api.Name)
+	x := s.newExchange(r, api, time.Now())
+	x.m = m
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	st := s.newState(r, api, scheme, m)
-	defer st.Release()
-	defer st.Done()
-	defer s.logTrace(api, st)
+	x.begin(r, scheme)
+	st := x.st
+	ctx := r.Context()
+	defer x.close(ctx)
 	maxBody := api.Limits.MaxBodySize
 	orig := r.Body
 	st.Context().Request.Body = engine.NewLazyBody(func() ([]byte, error) {
@@ -68,35 +59,24 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	status := 0
 	defer func() {
 		s.metrics.Requests.WithLabelValues(api.Name, strconv.Itoa(status)).Inc()
-		s.metrics.RequestDuration.WithLabelValues(api.Name).Observe(time.Since(start).Seconds())
+		s.metrics.RequestDuration.WithLabelValues(api.Name).Observe(time.Since(x.start).Seconds())
 	}()
-	ctx := r.Context()
-	if s.runPolicy(ctx, api, rt, engine.Inbound, st) || s.runPolicy(ctx, api, rt, engine.Backend, st) {
+	if x.inboundAndBackend(ctx) {
 		status = st.Response().StatusCode
-		respond(w, st)
-		st.Finish(ctx)
+		x.respond(w)
 		return
 	}
-	be, err := s.pickBackend(ctx, api, st) // a backend entity (backends.go), if the policy named one
-	if err != nil {
-		s.backendFailed(ctx, api, st, backendPickError(err))
+	if err := x.backendURL(ctx, false); err != nil {
+		x.backendFailed(ctx, backendPickError(err))
 		status = st.Response().StatusCode
-		respond(w, st)
-		return
-	}
-	target, err := backendURL(api, st, st.Context().Request.Url.Path, false) // rewrite-uri may have changed it
-	if err != nil {
-		s.backendFailed(ctx, api, st, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
-		status = st.Response().StatusCode
-		respond(w, st)
+		x.respond(w)
 		return
 	}
 	timeout := api.Limits.Timeout
 	if st.Forward.Set {
 		timeout = st.Forward.Timeout
 	}
-	call := &proxyCall{s: s, api: api, rt: rt, st: st, target: target, be: be}
-	pctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, call), timeout)
+	pctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, x), timeout)
 	defer cancel()
 	rec := &statusRecorder{ResponseWriter: w}
 	var in *countingReader
@@ -115,14 +95,12 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 		}
 		bc.Out.Add(rec.n)
 	}
-	st.Finish(ctx)
 }
 
 func rewrite(pr *httputil.ProxyRequest) {
-	call := pr.In.Context().Value(proxyKey{}).(*proxyCall)
-	st := call.st
-	req := st.Context().Request
-	pr.Out.URL = call.target
+	x := pr.In.Context().Value(proxyKey{}).(*exchange)
+	req := x.st.Context().Request
+	pr.Out.URL = x.target
 	pr.Out.Method = req.Method
 	h := make(http.Header, len(req.Headers)+3)
 	for k, v := range req.Headers {
@@ -136,7 +114,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.Host = host // a policy changed Host
 	}
 	addForwarded(h, pr.In)
-	backendCredentials(call.be, h)
+	backendCredentials(x.be, h)
 	if b := req.Body; b != nil && b.Loaded() {
 		data, _ := b.Bytes()
 		pr.Out.Body = io.NopCloser(bytes.NewReader(data))
@@ -146,9 +124,9 @@ func rewrite(pr *httputil.ProxyRequest) {
 }
 
 func modifyResponse(resp *http.Response) error {
-	call := resp.Request.Context().Value(proxyKey{}).(*proxyCall)
-	st, api, s := call.st, call.api, call.s
-	s.backendOutcome(resp.Request.Context(), call.be, resp.StatusCode, resp.Header.Get("Retry-After"))
+	x := resp.Request.Context().Value(proxyKey{}).(*exchange)
+	st, api := x.st, x.api
+	x.s.backendOutcome(resp.Request.Context(), x.be, resp.StatusCode, resp.Header.Get("Retry-After"))
 	if st.Forward.FailOnErrorStatusCode && resp.StatusCode >= 400 {
 		resp.Body.Close()
 		return &backendStatusError{code: resp.StatusCode}
@@ -163,7 +141,7 @@ func modifyResponse(resp *http.Response) error {
 		}),
 	}
 	st.SetResponse(er)
-	s.runPolicy(resp.Request.Context(), api, call.rt, engine.Outbound, st)
+	x.run(resp.Request.Context(), engine.Outbound)
 	final := st.Response()
 	resp.StatusCode = final.StatusCode
 	resp.Status = strconv.Itoa(final.StatusCode) + " " + final.StatusReason
@@ -207,12 +185,12 @@ func (e *backendStatusError) Error() string {
 
 // proxyError answers for a failed backend call through on-error.
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	call := r.Context().Value(proxyKey{}).(*proxyCall)
+	x := r.Context().Value(proxyKey{}).(*exchange)
 	status, reason := http.StatusBadGateway, engine.ReasonBackendConnection
-	msg := "the backend " + call.target.Host + " failed: " + dialErrText(err)
+	msg := "the backend " + x.target.Host + " failed: " + dialErrText(err)
 	var bse *backendStatusError
 	if !errors.As(err, &bse) && !errors.Is(err, context.Canceled) {
-		call.s.backendOutcome(r.Context(), call.be, 0, "") // no answer (fail-on-error-status-code was counted with its status)
+		x.s.backendOutcome(r.Context(), x.be, 0, "") // no answer (an error status was counted with its status)
 	}
 	switch {
 	case errors.As(err, &bse):
@@ -220,13 +198,13 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		msg = bse.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		status, reason = http.StatusGatewayTimeout, engine.ReasonTimeout
-		msg = "the backend " + call.target.Host + " did not answer in time"
+		msg = "the backend " + x.target.Host + " did not answer in time"
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads the answer.
 		status, reason = 499, engine.ReasonCanceled
 	}
-	call.s.backendFailed(r.Context(), call.api, call.st, engine.NewPolicyError(reason, status, msg, err))
-	respond(w, call.st)
+	x.backendFailed(r.Context(), engine.NewPolicyError(reason, status, msg, err))
+	x.respond(w)
 }
 
 type statusRecorder struct {
@@ -277,14 +255,14 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 type backendTransport struct{ base http.RoundTripper }
 
 func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if call, ok := r.Context().Value(proxyKey{}).(*proxyCall); ok && call.be != nil && call.be.transport != nil {
-		return call.be.transport.RoundTrip(r)
+	if x, ok := r.Context().Value(proxyKey{}).(*exchange); ok && x.be != nil && x.be.transport != nil {
+		return x.be.transport.RoundTrip(r)
 	}
 	return t.base.RoundTrip(r)
 }
 
-// backendPickError is how a backend entity that cannot be used fails: 503
-// when its breaker is open (as APIM), 502 otherwise.
+// backendPickError is how a backend that cannot be used fails: 503 when
+// its circuit breaker is open (as APIM), 502 otherwise.
 func backendPickError(err error) *engine.PolicyError {
 	if errors.Is(err, errBackendUnavailable) {
 		return engine.NewPolicyError("BackendUnavailable", http.StatusServiceUnavailable, err.Error(), err)

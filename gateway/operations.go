@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"tollgate/engine"
 )
@@ -361,10 +362,10 @@ func (a *API) viewFor(op *Operation, prod int) *API {
 // no valid subscription key) as APIM does: through view's on-error, with
 // pe as context.LastError, before any other policy ran.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, view *API, pe *engine.PolicyError) {
-	st := s.newState(r, view, "http", reqMatch{})
-	defer st.Release()
-	defer st.Done()
-	view.Plan.Fail(r.Context(), engine.Inbound, st, pe)
-	s.metrics.Requests.WithLabelValues(view.Name, strconv.Itoa(st.Response().StatusCode)).Inc()
-	respond(w, st)
+	x := s.newExchange(r, view, time.Now())
+	x.begin(r, "http")
+	defer x.close(r.Context())
+	view.Plan.Fail(r.Context(), engine.Inbound, x.st, pe)
+	s.metrics.Requests.WithLabelValues(view.Name, strconv.Itoa(x.st.Response().StatusCode)).Inc()
+	x.respond(w)
 }

@@ -98,6 +98,7 @@ var onHandshake = &engine.Operation{Id: "onHandshake", Name: "onHandshake", Meth
 // operation scopes. api.Plan is the API policy over the global one.
 func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs *engine.ErrorList) {
 	decls := api.opDecls
+	*errs = append(*errs, api.opErrs...)
 	if x.specFile != "" {
 		decls = append(decls, parseSpec(x.specFile, x.spec, errs)...)
 	}

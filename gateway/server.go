@@ -1,5 +1,3 @@
-// Package gateway serves APIs: routing, WebSocket handshakes and frame
-// proxying, REST proxying, config snapshots and reload, metrics.
 package gateway
 
 import (
@@ -39,15 +37,15 @@ type Options struct {
 	Subscriptions store.Subscriptions
 	// SubscriptionKeys is the keys file of the folder's subscriptions.
 	SubscriptionKeys string
+	// SubscriptionsFailOpen: when the subscription store fails, a request
+	// that presents a key is served without a subscription instead of 503.
+	SubscriptionsFailOpen bool
 	// Overrides (an APIOps configuration.*.yaml) and NamedValuesFile: see
 	// LoadOptions.
 	Overrides, NamedValuesFile string
 	// Store keeps the backends' circuit breaker state (the limits' store:
 	// Redis shares it across replicas). Default: in memory.
 	Store store.Store
-	// SubscriptionsFailOpen: when the subscription store fails, a request
-	// that presents a key is served without a subscription instead of 503.
-	SubscriptionsFailOpen bool
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -166,6 +164,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusServiceUnavailable, "The gateway is shutting down.")
 		return
 	}
+	// The resource model's own steps, before any policy (operations.go,
+	// subscriptions.go): the operation, then the subscription key.
 	op, params, ok := api.matchOperation(r.Method, r.URL.EscapedPath())
 	if !ok {
 		s.refuse(w, r, api.viewFor(nil, 0), operationNotFound(r.Method, r.URL.Path))
@@ -185,174 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveHTTPAPI(w, r, view, m)
 }
 
-// newState prepares the policy state for one request.
-func (s *Server) newState(r *http.Request, api *API, scheme string, m reqMatch) *engine.State {
-	st := engine.AcquireState(api.Info)
-	ctx := st.Context()
-	ctx.Operation, ctx.Product = api.Operation, api.Product
-	m.fill(st)
-	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), clientIP(r))
-	ctx.Request.MatchedParameters = m.params
-	st.SetRequestID(s.newID())
-	st.SetDeployment(s.opt.Deployment)
-	if api.Limits.Trace {
-		st.EnableTrace()
-	}
-	return st
-}
-
-// traceStep is one executed policy step as the "policy trace" log line shows it.
-type traceStep struct {
-	Path     string   `json:"path"`
-	Policy   string   `json:"policy"`
-	ID       string   `json:"id,omitempty"`
-	Section  string   `json:"section"`
-	Duration string   `json:"duration"`
-	Outcome  string   `json:"outcome"`
-	Notes    []string `json:"notes,omitempty"`
-}
-
-// logTrace writes the request's step trace (api.xml trace="true") as one
-// log line. Notes already have secret query values redacted, and the
-// logger masks secret named values.
-func (s *Server) logTrace(api *API, st *engine.State) {
-	tr := st.Trace()
-	if tr == nil {
-		return
-	}
-	steps := make([]traceStep, len(tr.Steps))
-	for i, t := range tr.Steps {
-		steps[i] = traceStep{Path: t.Path, Policy: t.Policy, ID: t.ID, Section: t.Section,
-			Duration: t.Duration.String(), Outcome: t.Outcome, Notes: t.Notes}
-	}
-	status := 0
-	if r := st.Context().Response; r != nil {
-		status = r.StatusCode
-	}
-	s.log.Info("policy trace", zap.String("api", api.Name), zap.String("request_id", st.Context().RequestId),
-		zap.Int("status", status), zap.Any("steps", steps))
-}
-
-// runPolicy runs one section with the API's policy timeout and records its
-// duration. It reports whether the pipeline ended with a response.
-func (s *Server) runPolicy(ctx context.Context, api *API, rt *apiRuntime, sec engine.Section, st *engine.State) bool {
-	if len(api.Plan.Section(sec)) == 0 {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(ctx, api.Limits.PolicyTimeout)
-	t0 := time.Now()
-	stopped := api.Plan.Run(ctx, sec, st)
-	cancel()
-	obs := rt.metrics.inbound
-	switch sec {
-	case engine.Backend:
-		obs = rt.metrics.backend
-	case engine.Outbound:
-		obs = rt.metrics.outbound
-	}
-	obs.Observe(time.Since(t0).Seconds())
-	if le := st.LastError(); le != nil && stopped {
-		s.policyFailed(api, st, le)
-	}
-	return stopped
-}
-
-// policyFailed logs and counts a policy failure once. The message may quote
-// request data (expression errors print the values they failed on), so the
-// request's credentials are masked out of it.
-func (s *Server) policyFailed(api *API, st *engine.State, le *engine.LastError) {
-	s.metrics.PolicyErrors.WithLabelValues(api.Name, le.Reason).Inc()
-	creds := requestCredentials(st.Context().Request)
-	if sub := st.Context().Subscription; sub != nil {
-		creds = append(creds, sub.Key) // under an API's own key header or query name
-	}
-	msg := maskAll(le.Message, creds)
-	s.log.Warn("policy failed",
-		zap.String("api", api.Name), zap.String("request_id", st.Context().RequestId),
-		zap.String("reason", le.Reason), zap.String("source", le.Source), zap.String("section", le.Section),
-		zap.String("path", le.Path), zap.String("policy_id", le.PolicyId), zap.String("message", msg),
-		zap.Int("status", st.Response().StatusCode))
-}
-
-// respond sends the response a policy (or on-error) left in the state,
-// with the headers policies recorded for the final response.
-func respond(w http.ResponseWriter, st *engine.State) {
-	applyResponseHeaders(w.Header(), st)
-	writeResponse(w, st.Response())
-}
-
-// applyResponseHeaders sets the headers policies recorded with
-// SetResponseHeader (rate-limit's remaining/total calls, cors) on h.
-func applyResponseHeaders(h http.Header, st *engine.State) {
-	for k, v := range st.ResponseHeaders() {
-		if k == "Vary" {
-			h[k] = mergeTokens(h[k], v) // the backend's Vary must survive cors's Origin
-			continue
-		}
-		h[k] = v
-	}
-}
-
-// mergeTokens joins comma-separated header tokens, keeping the first
-// spelling of each (compared case-insensitively).
-func mergeTokens(have, add []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, list := range [][]string{have, add} {
-		for _, v := range list {
-			for _, t := range strings.Split(v, ",") {
-				if t = strings.TrimSpace(t); t != "" && !seen[strings.ToLower(t)] {
-					seen[strings.ToLower(t)] = true
-					out = append(out, t)
-				}
-			}
-		}
-	}
-	return []string{strings.Join(out, ", ")}
-}
-
-// writeResponse sends a policy's (or on-error's) response.
-func writeResponse(w http.ResponseWriter, r *engine.Response) {
-	h := w.Header()
-	for k, v := range r.Headers {
-		if hopHeaders[k] {
-			continue
-		}
-		if _, set := h[k]; set && k != "Content-Type" {
-			continue // recorded response headers win
-		}
-		h[k] = v
-	}
-	body, err := r.Body.Bytes()
-	if err != nil {
-		body = nil
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	status := r.StatusCode
-	if status < 100 || status > 999 {
-		status = http.StatusInternalServerError
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-func writeJSONError(w http.ResponseWriter, status int, msg string) {
-	writeResponse(w, engine.ErrorResponse(status, msg))
-}
-
-// Hop-by-hop headers are never forwarded (RFC 9110 7.6.1), nor are the
-// WebSocket handshake's own headers: the gateway makes its own handshake.
-var hopHeaders = map[string]bool{
-	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true,
-	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
-	"Content-Length": true,
-}
-
-var wsHandshakeHeaders = map[string]bool{
-	"Sec-Websocket-Key": true, "Sec-Websocket-Version": true, "Sec-Websocket-Extensions": true,
-	"Sec-Websocket-Protocol": true, "Sec-Websocket-Accept": true, "Host": true,
-}
-
+// clientIP is the address the request came from.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
