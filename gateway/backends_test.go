@@ -177,3 +177,23 @@ func TestCircuitBreakerSharedAcrossReplicas(t *testing.T) {
 		t.Error("a replica called a backend whose breaker is open")
 	}
 }
+
+func TestCircuitBreakerPercentage(t *testing.T) {
+	f := newFlaky(t)
+	info := fmt.Sprintf(`{"properties": {"url": %q, "circuitBreaker": {"rules": [{"failureCondition": {"percentage": 50, "interval": "PT1M",
+  "statusCodeRanges": [{"min": 500, "max": 599}]}, "tripDuration": "PT1H"}]}}}`, f.url)
+	g := startGateway(t, backendFolder(t, "svc", map[string]string{"svc": info}))
+	for range 3 {
+		statusOf(t, g.url+"/b/x")
+	}
+	f.fail.Store(500)
+	statusOf(t, g.url+"/b/x") // 1 of 4 failed
+	statusOf(t, g.url+"/b/x") // 2 of 5
+	if got := statusOf(t, g.url+"/b/x"); got != 500 {
+		t.Fatalf("3 of 6 is the one that trips: %d", got)
+	}
+	f.fail.Store(0)
+	if got := statusOf(t, g.url+"/b/x"); got != 503 {
+		t.Fatalf("after half the calls failed: %d, want 503", got)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tollgate/gateway"
+	"tollgate/internal/redistest"
 	"tollgate/store"
 )
 
@@ -196,4 +197,37 @@ func TestSubscriptionKeys(t *testing.T) {
 			t.Errorf("another subscription to the same product: %d, want 200", resp.StatusCode)
 		}
 	})
+}
+
+// TestSubscriptionStoreDown: with the subscription store unreachable a
+// request with a key gets 503 (fail closed) within the store's timeout, or
+// with SubscriptionsFailOpen is served without a subscription.
+func TestSubscriptionStoreDown(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	writeAPI(t, dir, "echo", `type="http" path="/echo" service-url="`+rb.url+`" subscription-required="true"`, "")
+	srv := redistest.Start(t)
+	rs, err := store.NewRedis(context.Background(), srv.URL(), store.RedisOptions{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rs.Close() })
+	srv.Stop()
+	for _, open := range []bool{false, true} {
+		g := startGateway(t, dir, func(o *gateway.Options) {
+			o.Subscriptions = store.NewRedisSubscriptions(rs)
+			o.SubscriptionsFailOpen = open
+		})
+		resp, _ := get(t, g.url+"/echo/a", http.Header{"Ocp-Apim-Subscription-Key": {"some-key-SECRET"}})
+		want := 503
+		if open {
+			want = 200
+		}
+		if resp.StatusCode != want {
+			t.Errorf("fail-open=%v: %d, want %d", open, resp.StatusCode, want)
+		}
+		if resp, _ := get(t, g.url+"/echo/a", nil); resp.StatusCode != 401 {
+			t.Errorf("fail-open=%v, no key: %d, want 401 (no store call needed)", open, resp.StatusCode)
+		}
+	}
 }
