@@ -182,6 +182,11 @@ func (x *exchange) logTrace() {
 	for i, t := range tr.Steps {
 		steps[i] = traceStep{Path: t.Path, Policy: t.Policy, ID: t.ID, Section: t.Section,
 			Duration: t.Duration.String(), Outcome: t.Outcome, Notes: t.Notes}
+		if sub := st.Context().Subscription; sub != nil { // a key under an API's own query name
+			for j, n := range steps[i].Notes {
+				steps[i].Notes[j] = maskAll(n, []string{sub.Key})
+			}
+		}
 	}
 	status := 0
 	if r := st.Context().Response; r != nil {

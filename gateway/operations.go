@@ -363,7 +363,14 @@ func (a *API) viewFor(op *Operation, prod int) *API {
 // pe as context.LastError, before any other policy ran.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, view *API, pe *engine.PolicyError) {
 	x := s.newExchange(r, view, time.Now())
-	x.begin(r, "http")
+	scheme := "http"
+	switch {
+	case view.Type == "websocket":
+		scheme = wsScheme(r)
+	case r.TLS != nil:
+		scheme = "https"
+	}
+	x.begin(r, scheme)
 	defer x.close(r.Context())
 	view.Plan.Fail(r.Context(), engine.Inbound, x.st, pe)
 	s.metrics.Requests.WithLabelValues(view.Name, strconv.Itoa(x.st.Response().StatusCode)).Inc()

@@ -45,6 +45,10 @@ func subscriptionFolder(t *testing.T, backend, wsBackend string) (dir, keys stri
 	writeAPI(t, dir, "custom", `type="http" path="/custom" service-url="`+backend+`" subscription-required="true" subscription-key-header="X-Key" subscription-key-query="key"`, "")
 	writeAPI(t, dir, "open", `type="http" path="/open" service-url="`+backend+`"`,
 		`<policies><inbound><base/>`+echoes+`</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	writeAPI(t, dir, "free", `type="http" path="/free" service-url="`+backend+`" subscription-required="true"`,
+		`<policies><inbound><base/>`+echoes+`</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	writeFile(t, dir, "products/free/productInformation.json", `{"properties": {"displayName": "Free", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "products/free/apis.json", `[{"name": "free"}]`)
 	writeFile(t, dir, "products/starter/productInformation.json", `{"properties": {"displayName": "Starter", "subscriptionRequired": true, "state": "published", "subscriptionsLimit": 1}}`)
 	writeFile(t, dir, "products/starter/apis.json", `[{"name": "echo"}, {"name": "chat"}, {"name": "custom"}]`)
 	writeFile(t, dir, "products/starter/policy.xml", `<policies>
@@ -97,7 +101,7 @@ func TestSubscriptionKeys(t *testing.T) {
 			}
 			return w
 		}
-		if resp.StatusCode == 200 && strings.HasPrefix(path, "/echo") || strings.HasPrefix(path, "/open") {
+		if resp.StatusCode == 200 && (strings.HasPrefix(path, "/echo") || strings.HasPrefix(path, "/open") || strings.HasPrefix(path, "/free")) {
 			seen := rb.last.Load()
 			w.sub, w.user, w.prod = seen.header.Get("X-Sub"), seen.header.Get("X-User"), seen.header.Get("X-Product")
 		}
@@ -126,6 +130,8 @@ func TestSubscriptionKeys(t *testing.T) {
 		{"custom header", "/custom/a", h("X-Key", aliceKey), want{200, "", "", "", ""}},
 		{"custom query", "/custom/a?key=" + url.QueryEscape(aliceKey), nil, want{200, "", "", "", ""}},
 		{"open API, no key", "/open/a", nil, want{200, "", "-", "-", "-"}},
+		{"open product, no key", "/free/a", nil, want{200, "", "-", "-", "free|Free"}},
+		{"open product, a key for all APIs", "/free/a", h("Ocp-Apim-Subscription-Key", carolKey), want{200, "", "carol|carol", "-", "-"}},
 		{"open API, a key fills the context", "/open/a", h("Ocp-Apim-Subscription-Key", carolKey), want{200, "", "carol|carol", "-", "-"}},
 		{"open API, a key of a product without it is ignored", "/open/a", h("Ocp-Apim-Subscription-Key", aliceKey), want{200, "", "-", "-", "-"}},
 	} {
