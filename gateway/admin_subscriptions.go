@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -203,6 +204,11 @@ func (s *Server) changeSubscription(r *http.Request, id string, c subscriptionCh
 			return nil, http.StatusConflict, errConflictKey
 		}
 	}
+	if old == nil && strings.HasPrefix(sub.Scope, "/products/") && sub.Owner != "" {
+		if err := s.checkSubscriptionsLimit(r, sub); err != nil {
+			return nil, http.StatusConflict, err
+		}
+	}
 	if err := s.opt.Subscriptions.Put(r.Context(), sub); err != nil {
 		return nil, http.StatusServiceUnavailable, errors.New("the subscription store is unavailable")
 	}
@@ -210,3 +216,30 @@ func (s *Server) changeSubscription(r *http.Request, id string, c subscriptionCh
 }
 
 var errConflictKey = errors.New("that key belongs to another subscription")
+
+// checkSubscriptionsLimit enforces the product's subscriptionsLimit: how
+// many subscriptions one owner may have to it (APIM).
+func (s *Server) checkSubscriptionsLimit(r *http.Request, sub *store.Subscription) error {
+	snap := s.current.Load()
+	p := snap.product(sub.Scope[len("/products/"):])
+	if p == nil || p.Info.SubscriptionsLimit <= 0 {
+		return nil
+	}
+	list, err := s.opt.Subscriptions.List(r.Context())
+	if err != nil {
+		return errors.New("the subscription store is unavailable")
+	}
+	if snap.subscriptions != nil {
+		list = append(list, snap.subscriptions.all...)
+	}
+	n := 0
+	for _, o := range list {
+		if o.Scope == sub.Scope && o.Owner == sub.Owner && o.State != "cancelled" && o.State != "rejected" {
+			n++
+		}
+	}
+	if n >= p.Info.SubscriptionsLimit {
+		return fmt.Errorf("%s already has %d subscription(s) to product %s, its subscriptionsLimit", sub.Owner, n, p.Name)
+	}
+	return nil
+}

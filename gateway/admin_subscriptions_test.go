@@ -47,6 +47,8 @@ func TestAdminSubscriptionsHostile(t *testing.T) {
 		{"patch unknown", "PATCH", "nobody", `{"state": "active"}`, 404, "no subscription"},
 		{"huge body", "PUT", "x", `{"displayName": "` + strings.Repeat("a", 70<<10) + `"}`, 400, "bad JSON body"},
 		{"create", "PUT", "x", `{"scope": "/apis", "ownerId": "/users/x", "primaryKeySha256": "` + hash + `"}`, 201, ""},
+		{"over the product's subscriptionsLimit", "PUT", "alice2", `{"scope": "/products/starter", "ownerId": "/users/alice", "primaryKeySha256": "` + gateway.HashKey("k-SECRET-2") + `"}`, 409, "subscriptionsLimit"},
+		{"another owner within the limit", "PUT", "frank", `{"scope": "/products/starter", "ownerId": "/users/frank", "primaryKeySha256": "` + gateway.HashKey("k-SECRET-3") + `"}`, 201, ""},
 		{"reuse a key", "PUT", "z", `{"scope": "/apis", "primaryKeySha256": "` + hash + `"}`, 409, "another subscription"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
