@@ -237,3 +237,29 @@ func TestSubscriptionStoreDown(t *testing.T) {
 		}
 	}
 }
+
+// TestQuotaPerSubscription: <quota> counts each subscription apart, as in
+// APIM.
+func TestQuotaPerSubscription(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	writeAPI(t, dir, "q", `type="http" path="/q" service-url="`+rb.url+`" subscription-required="true"`,
+		`<policies><inbound><quota calls="2" renewal-period="3600"/></inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	subs := store.NewMemorySubscriptions()
+	for _, id := range []string{"a", "b"} {
+		if err := subs.Put(context.Background(), &store.Subscription{ID: id, Scope: "/apis/q", State: "active", PrimaryKeyHash: gateway.HashKey(id + "-key-SECRET")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := startGateway(t, dir, withSubscriptions("", subs))
+	call := func(id string) int {
+		resp, _ := get(t, g.url+"/q/x", http.Header{"Ocp-Apim-Subscription-Key": {id + "-key-SECRET"}})
+		return resp.StatusCode
+	}
+	if a1, a2, a3 := call("a"), call("a"), call("a"); a1 != 200 || a2 != 200 || a3 != 403 {
+		t.Fatalf("subscription a: %d %d %d, want 200 200 403", a1, a2, a3)
+	}
+	if b1 := call("b"); b1 != 200 {
+		t.Fatalf("subscription b after a's quota ran out: %d", b1)
+	}
+}
