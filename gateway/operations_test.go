@@ -264,3 +264,36 @@ func TestResourceLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestScopeOrderThroughProduct: global -> product -> API -> operation, each
+// splicing its parent at <base/>, inbound and outbound.
+func TestScopeOrderThroughProduct(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := scopeAPI(t, rb.url)
+	writeFile(t, dir, "users/api.xml", `<api name="users" type="http" path="/api" service-url="`+rb.url+`/svc" subscription-required="true">
+  <operations><operation id="get-user" method="GET" url-template="/users/{id}"/></operations>
+</api>`)
+	writeFile(t, dir, "products/p/productInformation.json", `{"properties": {"displayName": "P"}}`)
+	writeFile(t, dir, "products/p/apis.json", `[{"name": "users"}]`)
+	writeFile(t, dir, "products/p/policy.xml", `<policies>
+  <inbound><base/><set-header name="X-Scopes" exists-action="append"><value>product</value></set-header></inbound>
+  <backend><base/></backend>
+  <outbound><set-header name="X-Out" exists-action="append"><value>product</value></set-header><base/></outbound>
+  <on-error><base/></on-error>
+</policies>`)
+	subs := store.NewMemorySubscriptions()
+	if err := subs.Put(testCtx(t), &store.Subscription{ID: "s", Scope: "/products/p", State: "active", PrimaryKeyHash: gateway.HashKey("scope-key-SECRET")}); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, dir, withSubscriptions("", subs))
+	resp, _ := get(t, g.url+"/api/users/1", http.Header{"Ocp-Apim-Subscription-Key": {"scope-key-SECRET"}})
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if got := strings.Join(rb.last.Load().header.Values("X-Scopes"), ","); got != "global,product,api,operation" {
+		t.Errorf("inbound %q", got)
+	}
+	if got := strings.Join(resp.Header.Values("X-Out"), ","); got != "operation,api,product,global" {
+		t.Errorf("outbound %q", got)
+	}
+}
