@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -68,12 +69,17 @@ func parseSpec(file string, data []byte, errs *engine.ErrorList) []specOp {
 	switch {
 	case strings.HasPrefix(version, "openapi 3."):
 		loader := openapi3.NewLoader()
+		loader.IncludeOrigin = true // validation errors then say where they are
 		d, err := loader.LoadFromData(data)
 		if err == nil {
 			err = d.Validate(context.Background(), openapi3.DisableExamplesValidation(), openapi3.DisableSchemaDefaultsValidation())
 		}
 		if err != nil {
-			errs.Add(at(vnode), "", "invalid OpenAPI %s document: %s", strings.TrimPrefix(version, "openapi "), oneLine(err))
+			pos := at(vnode)
+			if loc := originOf(err); loc != nil {
+				pos = engine.Pos{File: file, Line: loc.Line, Col: max(loc.Column, 1)}
+			}
+			errs.Add(pos, "", "invalid OpenAPI %s document: %s", strings.TrimPrefix(version, "openapi "), oneLine(err))
 			return nil
 		}
 	case version == "swagger 2.0":
@@ -261,4 +267,45 @@ func decodeJSONFile(file string, data []byte, v any, errs *engine.ErrorList) boo
 		return false
 	}
 	return true
+}
+
+var originType = reflect.TypeOf((*openapi3.Origin)(nil))
+
+// originOf finds where a kin-openapi validation error is: the first error
+// in its chain with an Origin field (kin-openapi's typed errors carry one
+// when the loader records origins).
+func originOf(err error) *openapi3.Location {
+	var found *openapi3.Location
+	var walk func(e error, depth int)
+	walk = func(e error, depth int) {
+		if e == nil || found != nil || depth > 32 {
+			return
+		}
+		v := reflect.ValueOf(e)
+		for v.Kind() == reflect.Pointer && !v.IsNil() {
+			v = v.Elem()
+		}
+		if v.Kind() == reflect.Struct {
+			if f := v.FieldByName("Origin"); f.IsValid() && f.Type() == originType && !f.IsNil() {
+				if o := f.Interface().(*openapi3.Origin); o.Key != nil && o.Key.Line > 0 {
+					found = o.Key
+					return
+				}
+			}
+		}
+		switch u := e.(type) {
+		case openapi3.MultiError:
+			for _, x := range u {
+				walk(x, depth+1)
+			}
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x, depth+1)
+			}
+		default:
+			walk(errors.Unwrap(e), depth+1)
+		}
+	}
+	walk(err, 0)
+	return found
 }
