@@ -232,8 +232,8 @@ func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, val
 			default:
 				*notes = append(*notes, jsonKeyPos(file, data, k).String()+": ignored: named value property "+k+" (Azure only)")
 			}
-			if bad {
-				errs.Add(jsonKeyPos(file, data, k), "", "named value property %s has a bad value %s", k, string(raw))
+			if bad { // the value itself is never quoted: it may be a secret
+				errs.Add(jsonKeyPos(file, data, k), "", "named value property %s has a value of the wrong type", k)
 			}
 		}
 		if x, ok := values[v.Name]; ok {
