@@ -318,7 +318,11 @@ type apiSource struct {
 
 // apiopsAPISources lists DIR/apis/NAME/apiInformation.json. A revision that
 // is not the current one is skipped with a notice.
-func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList) []apiSource {
+// apiFolderEntries are what tollgate reads in an APIOps API folder.
+var apiFolderEntries = map[string]bool{"apiInformation.json": true, "specification.json": true, "specification.yaml": true,
+	"specification.yml": true, "policy.xml": true, "operations": true}
+
+func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[]string) []apiSource {
 	base := filepath.Join(dir, "apis")
 	ents, err := os.ReadDir(base)
 	if err != nil {
@@ -336,6 +340,15 @@ func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList) []apiSou
 			continue
 		}
 		out = append(out, apiSource{dir: apiDir, file: file, data: data, json: true, extra: o.raw["apis"][apiName(e.Name())]})
+		// What else the extractor wrote for the API (diagnostics, tags,
+		// schemas, releases) is Azure's.
+		if sub, err := os.ReadDir(apiDir); err == nil {
+			for _, f := range sub {
+				if !apiFolderEntries[f.Name()] && !strings.HasPrefix(f.Name(), ".") {
+					*notes = append(*notes, filepath.Join(apiDir, f.Name())+": ignored: "+f.Name()+" of API "+apiName(e.Name())+" (Azure only)")
+				}
+			}
+		}
 	}
 	return out
 }

@@ -163,6 +163,7 @@ diagnostics:
 			"ignored: API property authenticationSettings (Azure only)",
 			"ignored: subscription property allowTracing (Azure only)",
 			"ignored: diagnostics (Azure only)",
+			"ignored: diagnostics of API users-api (Azure only)",
 		} {
 			if !strings.Contains(notes, want) {
 				t.Errorf("notices lack %q:\n%s", want, notes)

@@ -306,7 +306,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		}
 		sources = append(sources, apiSource{dir: apiDir, file: apiFile, data: data})
 	}
-	sources = append(sources, apiopsAPISources(dir, over, &errs)...)
+	sources = append(sources, apiopsAPISources(dir, over, &errs, &snap.Notices)...)
 	for _, src := range sources {
 		apiDir, apiFile, data := src.dir, src.file, src.data
 		ah := sha256.New() // canonical: parsed content only
