@@ -27,10 +27,13 @@ type Compiler struct {
 	Registry  Registry
 	Named     *NamedValues
 	Fragments map[string]*Node // include-fragment: fragment id -> <fragment> root
-	opts      []expr.Option
-	errs      ErrorList
-	bad       map[Pos]bool
-	depth     int
+	// Backends are the names of the backend entities, for
+	// set-backend-service backend-id; nil: none are known.
+	Backends map[string]bool
+	opts     []expr.Option
+	errs     ErrorList
+	bad      map[Pos]bool
+	depth    int
 	// pathPrefix is prepended to step paths while a fragment is compiled.
 	pathPrefix string
 }

@@ -36,10 +36,15 @@ type Context struct {
 	Variables  Variables
 	Api        *Api
 	Deployment *Deployment
-	LastError  *LastError
-	RequestId  string
-	Timestamp  time.Time
-	Elapsed    time.Duration
+	// Operation, Product, Subscription and User: see resources.go.
+	Operation    *Operation
+	Product      *Product
+	Subscription *Subscription
+	User         *User
+	LastError    *LastError
+	RequestId    string
+	Timestamp    time.Time
+	Elapsed      time.Duration
 }
 
 // Request is the incoming request (for WebSocket APIs, the upgrade request).
@@ -52,7 +57,8 @@ type Request struct {
 	Headers     Headers
 	IpAddress   string
 	Body        *Body
-	// MatchedParameters holds path parameters; reserved, empty for now.
+	// MatchedParameters holds the matched operation's URL template
+	// parameters ({id}, {*rest}), unescaped; nil without an operation.
 	MatchedParameters map[string]string
 }
 

@@ -27,7 +27,10 @@ type PolicyError struct {
 	Message  string
 	Status   int       // default response status (500 when 0)
 	Response *Response // full default response; overrides Status when set
-	cause    error
+	// Source, when set, is context.LastError.Source for a failure outside
+	// the policy steps (APIM's "configuration" for OperationNotFound).
+	Source string
+	cause  error
 }
 
 func (e *PolicyError) Error() string { return e.Reason + ": " + e.Message }

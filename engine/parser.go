@@ -44,8 +44,12 @@ func (p *Parser) Node() *Node { return p.n }
 // Section returns the section the element stands in.
 func (p *Parser) Section() Section { return p.section }
 
-// Scope returns the document's scope (global | api).
+// Scope returns the document's scope (global | product | api | operation).
 func (p *Parser) Scope() string { return p.scope }
+
+// HasBackend reports whether a backend entity called name exists
+// (set-backend-service backend-id).
+func (p *Parser) HasBackend(name string) bool { return p.c.Backends[name] }
 
 // Path returns the element path.
 func (p *Parser) Path() string { return p.n.Path }

@@ -184,6 +184,9 @@ func (p *Plan) fail(ctx context.Context, sec Section, s *State, err error) {
 	resp := (*Response)(nil)
 	if errors.As(err, &pe) {
 		le.Reason, le.Message = pe.Reason, pe.Message
+		if pe.Source != "" {
+			le.Source = pe.Source
+		}
 		resp = pe.Response
 		if resp == nil {
 			resp = ErrorResponse(statusOr(pe.Status, 500), publicMessage(pe))

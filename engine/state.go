@@ -37,6 +37,10 @@ type State struct {
 	// BackendURL, when set (set-backend-service), replaces the API's
 	// service-url as the base the request path is appended to.
 	BackendURL string
+	// BackendID, when set (set-backend-service backend-id), names the
+	// gateway's backend entity to send the request to (BackendURL is then
+	// empty).
+	BackendID string
 	// Forward holds the backend section's forward-request settings.
 	Forward ForwardSettings
 	// Connect holds messages to send once a WebSocket session is set up.
@@ -108,6 +112,7 @@ func (s *State) Release() {
 	s.atEnd = s.atEnd[:0]
 	s.cleanup = s.cleanup[:0]
 	s.BackendURL = ""
+	s.BackendID = ""
 	s.Forward = ForwardSettings{}
 	s.Connect = s.Connect[:0]
 	s.bytes = nil // OnDone functions may still hold it
@@ -382,6 +387,8 @@ func (s *State) Fork() *State {
 	b.ctx.LastError = s.ctx.LastError
 	b.ctx.RequestId = s.ctx.RequestId
 	b.ctx.Elapsed = s.ctx.Elapsed
+	b.ctx.Operation, b.ctx.Product = s.ctx.Operation, s.ctx.Product // immutable, shared
+	b.ctx.Subscription, b.ctx.User = s.ctx.Subscription, s.ctx.User
 	if s.ctx.Request != nil {
 		b.req = *s.ctx.Request
 		b.req.Headers = Headers(http.Header(s.ctx.Request.Headers).Clone())
@@ -399,6 +406,7 @@ func (s *State) Fork() *State {
 	}
 	b.forkVars = maps.Clone(b.ctx.Variables)
 	b.BackendURL = s.BackendURL
+	b.BackendID = s.BackendID
 	b.Forward = s.Forward
 	if s.trace != nil {
 		b.trace = &Trace{secrets: slices.Clone(s.trace.secrets)}

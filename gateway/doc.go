@@ -29,6 +29,18 @@
 // (Current, LastReload, Traces, MintTraceToken, ...) and mounted on the
 // admin listener by the command.
 //
+// The APIM resource model (docs/resource-model.md):
+//
+//	operations.go  an API's operations, URL template matching, the 404
+//	               OperationNotFound; openapi.go reads OpenAPI 2/3 files.
+//	scopes.go      global -> product -> API -> operation plans, compiled per
+//	               product into the API views a request picks from.
+//	products.go    products/NAME (productInformation.json, apis.json, policy).
+//	subscriptions.go  keys, the check before any policy, folder subscriptions;
+//	               admin_subscriptions.go the admin API of `tollgate subscription`.
+//	backends.go    backend entities: credentials, TLS, circuit breaker, pools.
+//	apiops.go      the APIOps extractor layout and configuration overrides.
+//
 // A gateway feature that acts on every request belongs on exchange; one
 // that only one protocol has, in its path's file.
 package gateway

@@ -29,6 +29,8 @@ type exchange struct {
 	start  time.Time
 	ip     string   // the client's address
 	target *url.URL // the backend URL, once backendURL chose it
+	m      reqMatch // the operation's parameters and the subscription (operations.go)
+	be     *Backend // the backend entity, when a policy named one (backends.go)
 
 	// What a WebSocket session keeps once the State is back in its pool.
 	requestID string
@@ -47,7 +49,11 @@ func (s *Server) newExchange(r *http.Request, api *API, start time.Time) *exchan
 func (x *exchange) begin(r *http.Request, scheme string) {
 	api := x.api
 	st := engine.AcquireState(api.Info)
+	ctx := st.Context()
+	ctx.Operation, ctx.Product = api.Operation, api.Product // api is the view of the operation and product
+	x.m.fill(st)
 	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), x.ip)
+	ctx.Request.MatchedParameters = x.m.params
 	st.SetDeployment(x.s.opt.Deployment)
 	if tr := tracedBy(r); tr != nil { // a valid trace token (tracing.go)
 		st.SetRequestID(tr.id)
@@ -139,7 +145,11 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 func (x *exchange) policyFailed(le *engine.LastError) {
 	s, api, st := x.s, x.api, x.st
 	s.metrics.PolicyErrors.WithLabelValues(api.Name, le.Reason).Inc()
-	msg := maskAll(le.Message, requestCredentials(st.Context().Request))
+	creds := requestCredentials(st.Context().Request)
+	if sub := st.Context().Subscription; sub != nil {
+		creds = append(creds, sub.Key) // under an API's own key header or query name
+	}
+	msg := maskAll(le.Message, creds)
 	s.log.Warn("policy failed",
 		zap.String("api", api.Name), zap.String("request_id", st.Context().RequestId),
 		zap.String("reason", le.Reason), zap.String("source", le.Source), zap.String("section", le.Section),
@@ -189,6 +199,11 @@ func (x *exchange) logTrace() {
 	for i, t := range tr.Steps {
 		steps[i] = traceStep{Path: t.Path, Policy: t.Policy, ID: t.ID, Section: t.Section,
 			Duration: t.Duration.String(), Outcome: t.Outcome, Notes: t.Notes}
+		if sub := st.Context().Subscription; sub != nil { // a key under an API's own query name
+			for j, n := range steps[i].Notes {
+				steps[i].Notes[j] = maskAll(n, []string{sub.Key})
+			}
+		}
 	}
 	status := 0
 	if r := st.Context().Response; r != nil {
@@ -203,7 +218,14 @@ func (x *exchange) logTrace() {
 // base URL's query comes first, verbatim; then every request query parameter
 // (as policies left them) that the base does not set, verbatim too, so
 // opaque values (SignalR's asrs_request_id, tokens) pass byte for byte.
-func (x *exchange) backendURL(ws bool) error {
+func (x *exchange) backendURL(ctx context.Context, ws bool) error {
+	// A backend entity (set-backend-service backend-id) is resolved first:
+	// a pool's member, a breaker's verdict (backends.go).
+	be, err := x.s.pickBackend(ctx, x.api, x.st)
+	if err != nil {
+		return err
+	}
+	x.be = be
 	u, err := x.buildBackendURL(ws)
 	x.target = u
 	return err

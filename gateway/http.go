@@ -27,7 +27,7 @@ type proxyKey struct{}
 
 func (p *httpProxy) init(s *Server) {
 	p.rp = &httputil.ReverseProxy{
-		Transport:      s.tel.WrapTransport(s.transport),
+		Transport:      s.tel.WrapTransport(backendTransport{s.transport}),
 		Rewrite:        rewrite,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   proxyError,
@@ -37,8 +37,9 @@ func (p *httpProxy) init(s *Server) {
 
 // serveHTTPAPI runs inbound and backend, forwards, then runs outbound on the
 // backend's response.
-func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) {
+func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, m reqMatch) {
 	x := s.newExchange(r, api, time.Now())
+	x.m = m
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -65,8 +66,8 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 		x.respond(w)
 		return
 	}
-	if err := x.backendURL(false); err != nil {
-		x.backendFailed(ctx, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
+	if err := x.backendURL(ctx, false); err != nil {
+		x.backendFailed(ctx, backendPickError(err))
 		status = st.Response().StatusCode
 		x.respond(w)
 		return
@@ -113,6 +114,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.Host = host // a policy changed Host
 	}
 	addForwarded(h, pr.In)
+	backendCredentials(x.be, h)
 	if b := req.Body; b != nil && b.Loaded() {
 		data, _ := b.Bytes()
 		pr.Out.Body = io.NopCloser(bytes.NewReader(data))
@@ -124,6 +126,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 func modifyResponse(resp *http.Response) error {
 	x := resp.Request.Context().Value(proxyKey{}).(*exchange)
 	st, api := x.st, x.api
+	x.s.backendOutcome(resp.Request.Context(), x.be, resp.StatusCode, resp.Header.Get("Retry-After"))
 	if st.Forward.FailOnErrorStatusCode && resp.StatusCode >= 400 {
 		resp.Body.Close()
 		return &backendStatusError{code: resp.StatusCode}
@@ -186,6 +189,9 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	status, reason := http.StatusBadGateway, engine.ReasonBackendConnection
 	msg := "the backend " + x.target.Host + " failed: " + dialErrText(err)
 	var bse *backendStatusError
+	if !errors.As(err, &bse) && !errors.Is(err, context.Canceled) {
+		x.s.backendOutcome(r.Context(), x.be, 0, "") // no answer (an error status was counted with its status)
+	}
 	switch {
 	case errors.As(err, &bse):
 		reason = "BackendErrorStatusCode"
@@ -243,3 +249,23 @@ func (r *statusRecorder) Flush() {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// backendTransport sends a request with its backend entity's own transport
+// when it has one (TLS settings), else with the shared one.
+type backendTransport struct{ base http.RoundTripper }
+
+func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if x, ok := r.Context().Value(proxyKey{}).(*exchange); ok && x.be != nil && x.be.transport != nil {
+		return x.be.transport.RoundTrip(r)
+	}
+	return t.base.RoundTrip(r)
+}
+
+// backendPickError is how a backend that cannot be used fails: 503 when
+// its circuit breaker is open (as APIM), 502 otherwise.
+func backendPickError(err error) *engine.PolicyError {
+	if errors.Is(err, errBackendUnavailable) {
+		return engine.NewPolicyError("BackendUnavailable", http.StatusServiceUnavailable, err.Error(), err)
+	}
+	return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err)
+}

@@ -27,7 +27,11 @@ type Metrics struct {
 	ReloadEventToSwap prometheus.Histogram
 	ConfigInfo        *prometheus.GaugeVec // hash
 	StoreErrors       *prometheus.CounterVec
-	Drained           *prometheus.CounterVec // api
+	// Backend entities (backends.go).
+	BackendRequests *prometheus.CounterVec
+	BackendBreaker  *prometheus.GaugeVec
+	BackendTrips    *prometheus.CounterVec
+	Drained         *prometheus.CounterVec // api
 }
 
 // NewMetrics registers every metric on a new registry (plus Go and process
@@ -74,6 +78,8 @@ func NewMetrics() *Metrics {
 		Drained: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_websocket_drained_total",
 			Help: "Sessions closed with 1012 because their API changed (drain-on-change)."}, []string{"api"}),
 	}
+	m.BackendRequests, m.BackendBreaker, m.BackendTrips = newBackendMetrics()
+	r.MustRegister(m.BackendRequests, m.BackendBreaker, m.BackendTrips)
 	r.MustRegister(m.ActiveConns, m.Handshakes, m.HandshakeDuration, m.PolicyDuration, m.Messages, m.Bytes,
 		m.PolicyErrors, m.Closes, m.Requests, m.RequestDuration, m.Reloads, m.LastReloadSuccess, m.ReloadEventToSwap, m.ConfigInfo,
 		m.StoreErrors, m.Drained)

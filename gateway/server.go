@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
+	"tollgate/store"
 )
 
 // Options configure a Server.
@@ -32,6 +33,21 @@ type Options struct {
 	Transport  *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
 	// Telemetry, when set, traces requests with OpenTelemetry (telemetry.go).
 	Telemetry *Telemetry
+	// Subscriptions are the subscriptions created at run time (tollgate
+	// subscription create); the folder's come from Dir and
+	// SubscriptionKeys. Default: in memory.
+	Subscriptions store.Subscriptions
+	// SubscriptionKeys is the keys file of the folder's subscriptions.
+	SubscriptionKeys string
+	// SubscriptionsFailOpen: when the subscription store fails, a request
+	// that presents a key is served without a subscription instead of 503.
+	SubscriptionsFailOpen bool
+	// Overrides (an APIOps configuration.*.yaml) and NamedValuesFile: see
+	// LoadOptions.
+	Overrides, NamedValuesFile string
+	// Store keeps the backends' circuit breaker state (the limits' store:
+	// Redis shares it across replicas). Default: in memory.
+	Store store.Store
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -80,6 +96,12 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.Metrics == nil {
 		opt.Metrics = NewMetrics()
+	}
+	if opt.Subscriptions == nil {
+		opt.Subscriptions = store.NewMemorySubscriptions()
+	}
+	if opt.Store == nil {
+		opt.Store = store.NewMemory()
 	}
 	wsDial := opt.Transport // a caller's transport dials WebSocket backends too
 	if opt.Transport == nil {
@@ -159,11 +181,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w, r, end = s.tel.startRequest(w, r, api)
 		defer end()
 	}
-	if api.Type == "websocket" {
-		s.serveWebSocket(w, r, api)
+	// The resource model's own steps, before any policy (operations.go,
+	// subscriptions.go): the operation, then the subscription key.
+	op, params, ok := api.matchOperation(r.Method, r.URL.EscapedPath())
+	if !ok {
+		s.refuse(w, r, api.viewFor(nil, 0), operationNotFound(r.Method, r.URL.Path))
 		return
 	}
-	s.serveHTTPAPI(w, r, api)
+	prod, sub, pe := s.checkSubscription(r.Context(), snap, api, r)
+	if pe != nil {
+		s.refuse(w, r, api.viewFor(op, 0), pe)
+		return
+	}
+	m := reqMatch{params: params, sub: sub}
+	view := api.viewFor(op, prod)
+	if api.Type == "websocket" {
+		s.serveWebSocket(w, r, view, m)
+		return
+	}
+	s.serveHTTPAPI(w, r, view, m)
 }
 
 // clientIP is the address the request came from.

@@ -20,8 +20,9 @@ import (
 // serveWebSocket runs one onHandshake: policies first, then the backend
 // dial, and only then the client's upgrade, so a client is never upgraded
 // to a dead end. Then it proxies frames until either side closes.
-func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API) {
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API, m reqMatch) {
 	x := s.newExchange(r, api, time.Now())
+	x.m = m
 	rt := x.rt
 	outcome := func(o string, status int, st *engine.State, extra ...zap.Field) {
 		d := time.Since(x.start)
@@ -97,8 +98,8 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		return
 	}
 
-	if err := x.backendURL(true); err != nil {
-		x.backendFailed(ctx, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
+	if err := x.backendURL(ctx, true); err != nil {
+		x.backendFailed(ctx, backendPickError(err))
 		x.respond(w)
 		outcome("backend_error", st.Response().StatusCode, st)
 		return
@@ -108,15 +109,31 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		dialTimeout = st.Forward.Timeout
 	}
 	dctx, dcancel := context.WithTimeout(sess.ctx, dialTimeout)
-	hdr := dialHeaders(st.Context().Request.Headers, r)
+	dialer, hdr := s.dialer, dialHeaders(st.Context().Request.Headers, r)
+	if x.be != nil {
+		backendCredentials(x.be, hdr)
+		if x.be.dialer != nil {
+			dialer = x.be.dialer // its own TLS settings
+		}
+	}
 	var endDial func(*http.Response, error)
 	if s.tel != nil {
 		endDial = s.tel.startDial(r.Context(), x.target, hdr)
 	}
-	backend, resp, err := s.dialer.dial(dctx, x.target, hdr, offeredSubprotocols(r))
+	backend, resp, err := dialer.dial(dctx, x.target, hdr, offeredSubprotocols(r))
 	dcancel()
 	if endDial != nil {
 		endDial(resp, err)
+	}
+	if x.be != nil {
+		code, retry := http.StatusSwitchingProtocols, ""
+		if err != nil {
+			code = 0
+			if resp != nil {
+				code, retry = resp.StatusCode, resp.Header.Get("Retry-After")
+			}
+		}
+		s.backendOutcome(ctx, x.be, code, retry)
 	}
 	backendHost := x.target.Host
 	if err != nil {

@@ -1,7 +1,8 @@
 // Command tollgate is a self-hosted API gateway with APIM-style policies.
 //
 //	tollgate serve [--apis DIR] [--listen ADDR] [--admin ADDR] ...
-//	tollgate check [DIR]
+//	tollgate check [--subscription-keys FILE] [DIR]
+//	tollgate subscription create|list|regenerate|suspend|activate ...
 //	tollgate version
 package main
 
@@ -47,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "subscription":
+		return subscription(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tollgate", version)
 		return 0
@@ -62,7 +65,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   tollgate serve [flags]   serve every API in the apis folder (see tollgate serve -h)
-  tollgate check [DIR]     validate an apis folder; prints file:line:col: message per problem
+  tollgate check [--subscription-keys FILE] [DIR]
+                           validate an apis folder; prints file:line:col: message per problem
+  tollgate subscription create|list|regenerate|suspend|activate
+                           manage a running gateway's subscriptions through its admin API
   tollgate version
 `)
 }
@@ -79,6 +85,8 @@ type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
 	adminToken                                      string
 	tlsCert, tlsKey                                 string
+	subscriptionKeys, overrides, namedValues        string
+	subscriptionsFailOpen                           bool
 	drain, storeTimeout                             time.Duration
 	watch                                           bool
 }
@@ -99,7 +107,11 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.redis, "redis", "", "redis://host:port/db to share limits and caches across replicas (empty: in memory)")
 	str(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve https/wss on --listen; reloaded when the file changes")
 	str(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
-	var drain, storeTimeout, watch string
+	str(&f.overrides, "apiops-config", "", "APIOps publisher configuration file (configuration.prod.yaml) applied over the apis folder")
+	str(&f.namedValues, "named-values", "", "JSON file {\"name\": \"value\"} with the values of APIOps named values that are not in the folder (secrets)")
+	str(&f.subscriptionKeys, "subscription-keys", "", "JSON file with the keys of the apis folder's subscriptions (subscriptions/NAME/)")
+	var drain, storeTimeout, watch, subsFailOpen string
+	str(&subsFailOpen, "subscriptions-fail-open", "false", "when the subscription store fails: true serves a request with a key without its subscription, false answers 503")
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
 	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
@@ -127,6 +139,13 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.drain <= 0 {
 		return nil, fmt.Errorf("--drain-timeout must be positive, not %s", drain)
+	}
+	switch subsFailOpen {
+	case "true", "1", "yes":
+		f.subscriptionsFailOpen = true
+	case "false", "0", "no":
+	default:
+		return nil, fmt.Errorf("--subscriptions-fail-open must be true or false, not %q", subsFailOpen)
 	}
 	switch watch {
 	case "true", "1", "yes":
@@ -177,6 +196,7 @@ func serve(args []string, stderr io.Writer) int {
 
 	metrics := gateway.NewMetrics()
 	var st store.Store = store.NewMemory()
+	var subs store.Subscriptions = store.NewMemorySubscriptions()
 	if f.redis != "" {
 		redis.SetLogger(redisLog{log.Named("redis").Sugar()})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -189,6 +209,7 @@ func serve(args []string, stderr io.Writer) int {
 			return 1
 		}
 		st = rs
+		subs = store.NewRedisSubscriptions(rs) // replicas share subscriptions too
 		if perr := rs.Ping(context.Background()); perr != nil {
 			log.Warn("redis does not answer yet: limit policies fail open (or closed, with fail-open=\"false\") until it does",
 				zap.String("redis", engine.RedactURL(f.redis)), zap.Error(perr))
@@ -229,6 +250,8 @@ func serve(args []string, stderr io.Writer) int {
 	})
 	srv, err := gateway.New(gateway.Options{
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
+		Subscriptions: subs, SubscriptionKeys: f.subscriptionKeys, SubscriptionsFailOpen: f.subscriptionsFailOpen,
+		Overrides: f.overrides, NamedValuesFile: f.namedValues, Store: st,
 		Deployment: &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
 		Telemetry:  tel,
 	})
@@ -333,16 +356,27 @@ type redisLog struct{ l *zap.SugaredLogger }
 func (r redisLog) Printf(_ context.Context, format string, v ...any) { r.l.Warnf(format, v...) }
 
 func check(args []string, stdout, stderr io.Writer) int {
-	dir := "apis"
-	if len(args) > 1 {
-		fmt.Fprintln(stderr, "usage: tollgate check [DIR]")
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	keys := fs.String("subscription-keys", envDefault("subscription-keys", ""), "JSON file with the keys of the folder's subscriptions")
+	overrides := fs.String("apiops-config", envDefault("apiops-config", ""), "APIOps publisher configuration file applied over the folder")
+	values := fs.String("named-values", envDefault("named-values", ""), "JSON file with the values of APIOps named values that are not in the folder")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
-	if len(args) == 1 {
-		dir = args[0]
+	dir := "apis"
+	if fs.NArg() > 1 {
+		fmt.Fprintln(stderr, "usage: tollgate check [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [DIR]")
+		return 2
+	}
+	if fs.NArg() == 1 {
+		dir = fs.Arg(0)
 	}
 	reg := policies.Registry(policies.Deps{Store: store.NewMemory()})
-	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{})
+	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values})
 	if len(errs) > 0 {
 		for _, e := range errs {
 			fmt.Fprintln(stdout, e.Error())
@@ -351,6 +385,9 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	secrets := snap.Named.Secrets()
+	for _, n := range snap.Notices {
+		fmt.Fprintln(stdout, n)
+	}
 	for _, a := range snap.APIs {
 		// A secret named value may sit in a query parameter RedactURL does
 		// not know (?x-key={{key}}): mask it too.

@@ -108,3 +108,28 @@ func TestAdminTokenRequiredOffLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckAPIOpsFolder: check reads the APIOps layout, prints what it
+// ignores, and never prints the secret named value or a subscription key.
+func TestCheckAPIOpsFolder(t *testing.T) {
+	t.Setenv("TOLLGATE_NAMED_VALUE_BACKEND_KEY", "SECRET-backend")
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	testutil.WriteFile(t, keys, `{"gold-sub": {"primaryKey": "SECRET-gold-key"}}`)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", "--subscription-keys", keys, "../../gateway/testdata/apiops"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{"ignored: gateways (Azure only)", "ok  orders-api", "/orders/v2", "ok  chat", "websocket", "ok  users-api"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String()+errb.String(), "SECRET") {
+		t.Errorf("check printed a secret:\n%s", out.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"check", "../../gateway/testdata/apiops"}, &out, &errb); code != 1 || !strings.Contains(out.String(), `subscription "gold-sub" has no keys`) {
+		t.Errorf("without the keys file: exit %d\n%s", code, out.String())
+	}
+}
