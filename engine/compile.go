@@ -11,7 +11,8 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/vm"
+
+	"tollgate/engine/csharp"
 )
 
 // Policy is one entry of the registry: where the element may appear and how
@@ -39,6 +40,11 @@ type Compiler struct {
 	depth     int
 	// pathPrefix is prepended to step paths while a fragment is compiled.
 	pathPrefix string
+	// cs compiles C# expressions (lang.go).
+	cs *csharp.Front
+	// Explain, when set, is told how each expression was compiled
+	// (tollgate check --explain).
+	Explain func(Explanation)
 }
 
 // MaxExprNodes bounds the size of one expression (expr's node limit).
@@ -49,6 +55,8 @@ func NewCompiler(reg Registry, nv *NamedValues) *Compiler {
 	c := &Compiler{Registry: reg, Named: nv}
 	c.opts = append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxExprNodes)}, helperOptions()...)
 	c.opts = append(c.opts, fastCallOptions()...)
+	c.cs = newCSharp()
+	c.opts = append(c.opts, c.cs.Options()...)
 	return c
 }
 
@@ -588,15 +596,15 @@ const (
 // still has {{names}}, so secrets never appear in errors).
 func (p *Parser) compile(v string, vs *valueSrc, want kind) *program {
 	pos := vs.pos(0)
-	prog, ok := p.compileExpr(v, vs, pos)
+	ce, ok := p.compileExpr(v, vs, pos)
 	if !ok {
 		p.c.poison(vs.loc.pos)
 		return failed
 	}
-	return p.checkKind(prog, vs, pos, want)
+	return p.checkKind(ce, vs, pos, want)
 }
 
-func (p *Parser) compileExpr(v string, vs *valueSrc, pos Pos) (*vm.Program, bool) {
+func (p *Parser) compileExpr(v string, vs *valueSrc, pos Pos) (*compiledExpr, bool) {
 	end := exprEnd(v)
 	if end != len(v) {
 		if end < 0 {
@@ -607,33 +615,25 @@ func (p *Parser) compileExpr(v string, vs *valueSrc, pos Pos) (*vm.Program, bool
 		return nil, false
 	}
 	src := v[2 : len(v)-1]
-	if v[1] == '{' {
-		src = blockToExpr(src)
-	}
 	if strings.TrimSpace(src) == "" {
 		p.ErrorAt(pos, "empty expression")
 		return nil, false
 	}
-	prog, err := expr.Compile(src, p.c.opts...)
-	if err != nil {
-		p.ErrorAt(exprErrPos(vs, 2, src, err), "cannot compile expression: %s", vs.redact(vs.subst, exprMessage(src, err)))
-		return nil, false
-	}
-	return prog, true
+	return p.compileText(src, v[1] == '{', vs)
 }
 
-func (p *Parser) checkKind(prog *vm.Program, vs *valueSrc, pos Pos, want kind) *program {
+func (p *Parser) checkKind(ce *compiledExpr, vs *valueSrc, pos Pos, want kind) *program {
 	raw := vs.raw
-	t := prog.Node().Type()
-	if t != nil && t.Kind() != reflect.Interface {
+	k := ce.kind()
+	if k != reflect.Invalid && k != reflect.Interface {
 		ok := true
 		switch want {
 		case kindString:
-			ok = t.Kind() == reflect.String
+			ok = k == reflect.String
 		case kindBool:
-			ok = t.Kind() == reflect.Bool
+			ok = k == reflect.Bool
 		case kindNumber:
-			switch t.Kind() {
+			switch k {
 			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 				reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
 			default:
@@ -641,19 +641,24 @@ func (p *Parser) checkKind(prog *vm.Program, vs *valueSrc, pos Pos, want kind) *
 			}
 		}
 		if !ok {
-			p.ErrorAt(pos, "expression yields %s, but this value must be %s", typeName(t), [...]string{"any", "a string", "a bool", "a number"}[want])
+			p.ErrorAt(pos, "expression yields %s, but this value must be %s", ce.typeName(), [...]string{"any", "a string", "a bool", "a number"}[want])
 			p.c.poison(vs.loc.pos)
 			return failed
 		}
 	}
 	pr := &program{
-		prog:    prog,
-		src:     strings.TrimSpace(raw),
-		elapsed: strings.Contains(prog.Source().String(), "Elapsed"),
-		secret:  vs.secret(),
+		prog:   ce.prog,
+		interp: ce.interp,
+		src:    strings.TrimSpace(raw),
+		secret: vs.secret(),
 	}
-	if !pr.elapsed { // context.Elapsed is set by run: leave those to the VM
-		pr.fast = buildFast(prog.Node())
+	if ce.prog != nil {
+		pr.elapsed = strings.Contains(ce.prog.Source().String(), "Elapsed")
+		if !pr.elapsed { // context.Elapsed is set by run: leave those to the VM
+			pr.fast = buildFast(ce.prog.Node())
+		}
+	} else {
+		pr.elapsed = strings.Contains(raw, "Elapsed")
 	}
 	return pr
 }

@@ -10,15 +10,18 @@ import (
 
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
+
+	"tollgate/engine/csharp"
 )
 
 // program is one compiled expression.
 type program struct {
 	prog    *vm.Program
-	src     string   // as written (named values not substituted), for messages
-	elapsed bool     // reads context.Elapsed
-	secret  bool     // built from a secret named value: never trace its result
-	fast    fastProg // direct closures for simple shapes (fast.go); zero: VM only
+	interp  *csharp.Program // a C# program the interpreter runs (prog is nil)
+	src     string          // as written (named values not substituted), for messages
+	elapsed bool            // reads context.Elapsed
+	secret  bool            // built from a secret named value: never trace its result
+	fast    fastProg        // direct closures for simple shapes (fast.go); zero: VM only
 }
 
 // failed stands for an expression that did not compile. It is never run:
@@ -242,7 +245,7 @@ func try[T any](st *State, f func(*State) (T, bool)) (v T, ok bool) {
 
 // eval runs p; the failed placeholder (never in a loaded plan) is an error.
 func (st *State) eval(p *program) (any, error) {
-	if p.prog == nil {
+	if p.prog == nil && p.interp == nil {
 		return nil, exprFailure(p, errors.New("the expression did not compile"))
 	}
 	return st.run(p)
