@@ -664,7 +664,7 @@ func (p *Parser) checkKind(ce *compiledExpr, vs *valueSrc, pos Pos, want kind) *
 }
 
 // exprEnd returns the length of the @(...) or @{...} expression at the start
-// of s (brackets inside string literals do not count), or -1.
+// of s (brackets inside string literals and comments do not count), or -1.
 func exprEnd(s string) int {
 	if len(s) < 2 || s[0] != '@' || (s[1] != '(' && s[1] != '{') {
 		return -1
@@ -675,14 +675,15 @@ func exprEnd(s string) int {
 	}
 	depth := 0
 	for i := 1; i < len(s); i++ {
+		if end, ok := skipLiteral(s, i); ok {
+			if end < 0 {
+				return -1
+			}
+			i = end - 1
+			continue
+		}
 		c := s[i]
 		switch {
-		case c == '"' || c == '\'' || c == '`':
-			for i++; i < len(s) && s[i] != c; i++ {
-				if s[i] == '\\' && c != '`' {
-					i++
-				}
-			}
 		case c == open:
 			depth++
 		case c == closer:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
 	"tollgate/engine/csharp"
@@ -21,8 +22,10 @@ import (
 //  1. If the text parses as C# and type-checks against the context model
 //     and the allowed .NET members, it is C#.
 //  2. Otherwise, if it compiles as expr, it is expr.
-//  3. Otherwise it is an error: the error of the language that read
-//     further into the text (C# on a tie when the text parsed as C#).
+//  3. Otherwise it is an error, reported in the language that understood
+//     more: the one whose parser accepted the text, or when both (or
+//     neither) did, the one whose error stands further in the text (C# on
+//     a tie).
 //
 // C# texts that also compile as expr but mean something else there (7/2,
 // 'a', 1 + "x") are therefore always C#.
@@ -144,7 +147,18 @@ func (p *Parser) compileText(src string, block bool, vs *valueSrc) (*compiledExp
 	var se *csharp.SyntaxError
 	errors.As(csErr, &se)
 	exprAt := exprErrOffset(exprSrc, err)
-	if se != nil && (se.Bound && se.Off >= exprAt || se.Off > exprAt) {
+	_, perr := parser.Parse(exprSrc)
+	exprParsed := perr == nil
+	var csharpWins bool
+	switch {
+	case se == nil:
+	case se.Bound && !exprParsed: // C# read it all, expr could not
+		csharpWins = true
+	case !se.Bound && exprParsed:
+	default: // the same stage failed in both: the one that read further
+		csharpWins = se.Off > exprAt || se.Bound && se.Off == exprAt
+	}
+	if csharpWins {
 		p.ErrorAt(vs.pos(2+se.Off), "C# expression: %s", vs.redact(vs.subst, se.Msg))
 		return nil, false
 	}

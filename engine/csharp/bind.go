@@ -798,10 +798,7 @@ func (b *binder) member(n *Member) (*Type, error) {
 	return nil, b.errf(n.NameOff, "'%s' does not contain a definition for '%s'%s", typeName(xt), n.Name, b.m.memberHint(n.Name, xt))
 }
 
-var arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
-	it, err := items(a[0])
-	return len(it), err
-}, expr: func(a []string) string { return "len(" + a[0] + ")" }})
+var arrayLen *builtin // set by registerBuiltins
 
 func (b *binder) index(n *Index) (*Type, error) {
 	xt, err := b.expr(n.X)
@@ -853,7 +850,7 @@ func (b *binder) index(n *Index) (*Type, error) {
 		return tObject, nil
 	case KRegexMatch:
 		n.kind = ixDynamic
-		return tString, nil
+		return tMatch, nil
 	}
 	return nil, b.errf(n.Off, "cannot apply indexing with [] to an expression of type '%s'", typeName(xt))
 }
@@ -1143,6 +1140,25 @@ func (b *binder) call(n *Call) (*Type, error) {
 		n.method = extMethod(name, fn)
 		return b.m.goType(reflect.TypeOf(fn).Out(0)), nil
 	}
+	if name == "Value" && len(m.TypeArgs) == 1 && (xt.K == KJToken || xt.K == KJObject || xt.K == KJArray) {
+		to, ok := b.m.lookupTypeRef(m.TypeArgs[0])
+		if !ok {
+			return nil, b.unknownType(m.TypeArgs[0])
+		}
+		at, err := b.args(n.Args)
+		if err != nil {
+			return nil, err
+		}
+		bi := byKey[fmt.Sprintf("JToken.Value<%s>/%d", to.Name, len(at))]
+		if bi == nil || len(at) > 1 {
+			return nil, b.errf(m.NameOff, "Value<%s> takes no argument or a property name, and T must be string, int, long, double, bool or JToken", m.TypeArgs[0].Name)
+		}
+		if len(at) == 1 && at[0].K != KString && at[0].K != KInt {
+			return nil, b.errf(n.Args[0].Off, "cannot convert from '%s' to 'object'", typeName(at[0]))
+		}
+		n.method = bi
+		return to, nil
+	}
 	cands := methods[xt.K][name]
 	if cands == nil {
 		if xt.K == KObject {
@@ -1162,13 +1178,10 @@ func (b *binder) call(n *Call) (*Type, error) {
 	return bi.result, nil
 }
 
-var extCache = map[string]*builtin{}
-
+// extMethod is a string extension method the engine implements (AsJwt).
+// Lowered, it calls the engine's expr function; it is not in byKey.
 func extMethod(name string, fn any) *builtin {
 	key := "ext." + name
-	if bi, ok := byKey[key]; ok {
-		return bi
-	}
 	rv := reflect.ValueOf(fn)
 	bi := &builtin{key: key, run: func(a []any) (any, error) {
 		s, err := str(a[0])
@@ -1181,7 +1194,7 @@ func extMethod(name string, fn any) *builtin {
 		}
 		return out.Interface(), nil
 	}, expr: func(a []string) string { return strings.ToLower(name[:1]) + name[1:] + "(" + a[0] + ")" }}
-	return reg(bi)
+	return bi
 }
 
 // bodyAs binds Body.As<T>(preserveContent: true).
@@ -1221,6 +1234,9 @@ func bodyAsBuiltin(to *Type) *builtin {
 	key := "Body.As<" + to.Name + ">"
 	if bi, ok := byKey[key]; ok {
 		return bi
+	}
+	if to != tString && to != tJObject && to != tJArray && to != tJToken && to != tBytes {
+		to = tJToken
 	}
 	return reg(&builtin{key: key, result: to, run: func(a []any) (any, error) {
 		if a[0] == nil || isNilPtr(a[0]) {

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -55,7 +56,11 @@ func method(k Kind, name string, params []*Type, result *Type, run func(a []any)
 	if methods[k] == nil {
 		methods[k] = table{}
 	}
-	key := fmt.Sprintf("%d.%s/%d", k, name, len(params))
+	names := make([]string, len(params))
+	for i, p := range params {
+		names[i] = p.Name
+	}
+	key := fmt.Sprintf("%s.%s(%s)", kindNames[k], name, strings.Join(names, ","))
 	methods[k][name] = append(methods[k][name], reg(&builtin{key: key, params: params, result: result, run: run, expr: ex}))
 }
 
@@ -472,9 +477,28 @@ func bytesArg(v any) ([]byte, error) {
 	return nil, castErr(v, "System.Byte[]")
 }
 
-func init() { registerBuiltins() }
+// kindNames name receivers in builtin keys.
+var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "char", KInt: "int", KDouble: "double",
+	KBool: "bool", KGo: "model", KJToken: "JToken", KJObject: "JObject", KJArray: "JArray", KArray: "array",
+	KBytes: "byte[]", KDateTime: "DateTime", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison",
+	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon"}
+
+var builtinsOnce sync.Once
+
+// loadBuiltins fills the member tables once; they are read-only afterwards.
+func loadBuiltins() { builtinsOnce.Do(registerBuiltins) }
 
 func registerBuiltins() {
+	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
+		it, err := items(a[0])
+		return len(it), err
+	}, expr: func(a []string) string { return "len(" + a[0] + ")" }})
+	for n := range linqMethods {
+		reg(&builtin{key: "linq." + n})
+	}
+	for _, t := range []*Type{tString, tJObject, tJArray, tJToken, tBytes} {
+		bodyAsBuiltin(t)
+	}
 	S, I, B, O, C := tString, tInt, tBool, tObject, tCompare
 	// ---- string instance members
 	prop(KString, "Length", I, s1(func(s string) (any, error) { return utf16Len(s), nil }), nil)
@@ -578,7 +602,7 @@ func registerBuiltins() {
 		nw, _ := a[2].(string)
 		return strings.ReplaceAll(s, old, nw), nil
 	}, nil)
-	method(KString, "Split", ts(tChar), tStrings, func(a []any) (any, error) {
+	method(KString, "Split", ts(arrayOf(tChar)), tStrings, func(a []any) (any, error) {
 		s, err := str(a[0])
 		if err != nil {
 			return nil, err
@@ -586,14 +610,17 @@ func registerBuiltins() {
 		return splitAny(s, splitSeps(a[1:]), false), nil
 	}, nil)
 	methods[KString]["Split"][0].vararg = true
-	method(KString, "Split", ts(tChar, I), tStrings, func(a []any) (any, error) {
+	splitOpt := func(a []any) (any, error) {
 		s, err := str(a[0])
 		if err != nil {
 			return nil, err
 		}
 		opt := toInt(a[2])
 		return splitAny(s, splitSeps(a[1:2]), opt&1 == 1), nil
-	}, nil)
+	}
+	method(KString, "Split", ts(tChar, I), tStrings, splitOpt, nil)
+	method(KString, "Split", ts(arrayOf(tChar), I), tStrings, splitOpt, nil)
+	method(KString, "Split", ts(tStrings, I), tStrings, splitOpt, nil)
 	method(KString, "PadLeft", ts(I), S, func(a []any) (any, error) {
 		s, err := str(a[0])
 		if err != nil {
@@ -849,6 +876,18 @@ func registerBuiltins() {
 	}, nil)
 
 	// ---- DateTime, TimeSpan
+	newDate := func(a []any) (any, error) {
+		p := make([]int, 6)
+		for i := range a {
+			p[i] = toInt(a[i])
+		}
+		if p[1] < 1 || p[1] > 12 || p[2] < 1 || p[2] > 31 || p[0] < 1 || p[0] > 9999 {
+			return nil, exc("ArgumentOutOfRangeException", "Year, Month, and Day parameters describe an un-representable DateTime.")
+		}
+		return time.Date(p[0], time.Month(p[1]), p[2], p[3], p[4], p[5], 0, time.UTC), nil
+	}
+	static("DateTime", "new", ts(I, I, I), tDateTime, newDate, nil)
+	static("DateTime", "new", ts(I, I, I, I, I, I), tDateTime, newDate, nil)
 	staticProp("DateTime", "UtcNow", tDateTime, func([]any) (any, error) { return time.Now().UTC(), nil }, nil)
 	staticProp("DateTime", "Now", tDateTime, func([]any) (any, error) { return time.Now().UTC(), nil }, nil)
 	staticProp("DateTime", "Today", tDateTime, func([]any) (any, error) { return time.Now().UTC().Truncate(24 * time.Hour), nil }, nil)
@@ -972,7 +1011,24 @@ func registerBuiltins() {
 	}, nil)
 	prop(KRegexMatch, "Success", B, func(a []any) (any, error) { return a[0].(*Match).Success, nil }, nil)
 	prop(KRegexMatch, "Value", S, func(a []any) (any, error) { return a[0].(*Match).Value, nil }, nil)
-	method(KRegexMatch, "Group", ts(S), S, func(a []any) (any, error) { return a[0].(*Match).group(a[1]), nil }, nil)
+	prop(KRegexMatch, "Groups", tMatch, func(a []any) (any, error) { return a[0], nil }, nil)
+	// token.Value<T>() and token.Value<T>(key)
+	for _, t := range []*Type{tString, tInt, tLong, tDouble, tBool, tJToken} {
+		t := t
+		reg(&builtin{key: "JToken.Value<" + t.Name + ">/0", result: t, run: func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, errNull
+			}
+			return jtokenConvert(a[0], t)
+		}})
+		reg(&builtin{key: "JToken.Value<" + t.Name + ">/1", result: t, run: func(a []any) (any, error) {
+			v, err := indexValue(a[0], a[1], ixJToken)
+			if err != nil || v == nil {
+				return nil, err
+			}
+			return jtokenConvert(v, t)
+		}})
+	}
 
 	// ---- hashing
 	for _, h := range []string{"HMACSHA256", "HMACSHA1", "HMACSHA512", "HMACMD5"} {

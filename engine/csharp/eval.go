@@ -563,7 +563,8 @@ func indexValue(x, i any, kind indexKind) (any, error) {
 		case *JObject:
 			return t.M[catStr(i)], nil
 		case *Match:
-			return t.group(i), nil
+			g := t.group(i)
+			return &Match{Success: t.Success && g != "", Value: g, groups: map[string]string{}}, nil
 		}
 	}
 	return nil, fmt.Errorf("cannot index %T", x)
@@ -798,7 +799,7 @@ func (f *frame) call(n *Call) (any, error) {
 			if m.Cond {
 				return nil, nil
 			}
-			if n.method == nil || !strings.HasSuffix(n.method.key, ".Equals/1") {
+			if n.method == nil || !strings.Contains(n.method.key, ".Equals(") {
 				return nil, errNull
 			}
 		}
@@ -819,7 +820,7 @@ func (f *frame) call(n *Call) (any, error) {
 	}
 	for i, a := range n.Args {
 		if i < len(bi.params) && bi.params[i].K == KDouble {
-			if x, ok := all[i+base].(int); ok && a.X.typ().K == KInt && !(bi.key == "Math.Max/2" || bi.key == "Math.Min/2" || bi.key == "Math.Abs/1") {
+			if x, ok := all[i+base].(int); ok && a.X.typ().K == KInt && !strings.HasPrefix(bi.key, "Math.M") && bi.key != "Math.Abs/1" {
 				all[i+base] = float64(x)
 			}
 		}
@@ -1081,13 +1082,7 @@ func jset(x, k, v any) (any, error) {
 
 // ---- LINQ
 
-func linqBuiltin(name string) *builtin {
-	key := "linq." + name
-	if bi, ok := byKey[key]; ok {
-		return bi
-	}
-	return reg(&builtin{key: key})
-}
+func linqBuiltin(name string) *builtin { return byKey["linq."+name] }
 
 func (f *frame) lambda(l *Lambda) func(any) (any, error) {
 	return func(x any) (any, error) {

@@ -20,6 +20,7 @@ type Front struct {
 
 // New returns a front-end for the model.
 func New(m Model) (*Front, error) {
+	loadBuiltins()
 	if err := m.init(); err != nil {
 		return nil, err
 	}
@@ -275,6 +276,8 @@ func (f *Front) Options() []expr.Option {
 			}
 			return nil, nil
 		}, new(func(any, string) any)),
+		expr.Function("$csJSet", func(p ...any) (any, error) { return jset(p[0], p[1], p[2]) }, new(func(any, any, any) any)),
+		expr.Function("$csNullRef", func(p ...any) (any, error) { return nil, errNull }, new(func() any)),
 		expr.Function("$csCat", func(p ...any) (any, error) { return catStr(p[0]), nil }, new(func(any) string)),
 		expr.Function("$csFmt", func(p ...any) (any, error) { return formatHole(p[0], p[1].(string)) }, new(func(any, string) string)),
 		expr.Function("$csIndex", func(p ...any) (any, error) {

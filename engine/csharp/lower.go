@@ -89,6 +89,24 @@ func (lw *lowerer) stmts(list []Stmt, en env, tail func(env) (string, error)) (s
 		return b.String() + r, err
 	case *ExprStmt:
 		if a, ok := s.X.(*Assign); ok {
+			if ix, ok := a.Target.(*Index); ok {
+				x, err := lw.expr(ix.X, en)
+				if err != nil {
+					return "", err
+				}
+				k, err := lw.expr(ix.I, en)
+				if err != nil {
+					return "", err
+				}
+				v, err := lw.expr(a.X, en)
+				if err != nil {
+					return "", err
+				}
+				lw.n++
+				tmp := fmt.Sprintf("$_%d", lw.n)
+				r, err := lw.stmts(rest, en, tail)
+				return fmt.Sprintf("let %s = $csJSet(%s, %s, %s); %s", tmp, x, k, v, r), err
+			}
 			if nm, ok := a.Target.(*Name); ok {
 				v, err := lw.assignValue(a, nm.local, en)
 				if err != nil {
@@ -104,8 +122,9 @@ func (lw *lowerer) stmts(list []Stmt, en env, tail func(env) (string, error)) (s
 			return "", err
 		}
 		lw.n++
+		tmp := fmt.Sprintf("$_%d", lw.n)
 		r, err := lw.stmts(rest, en, tail)
-		return fmt.Sprintf("let $_%d = %s; %s", lw.n, x, r), err
+		return fmt.Sprintf("let %s = %s; %s", tmp, x, r), err
 	case *If:
 		c, err := lw.expr(s.C, en)
 		if err != nil {
@@ -549,6 +568,12 @@ func (lw *lowerer) member(n *Member, en env) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if x == "nil" { // a member of an absent context member (context.User.Email)
+		if n.Cond {
+			return "nil", nil
+		}
+		return "$csNullRef()", nil
+	}
 	if n.field != nil {
 		if n.Cond {
 			return x + "?." + n.Name, nil
@@ -612,7 +637,7 @@ func (lw *lowerer) call(n *Call, en env) (string, error) {
 	if m.Cond {
 		return lw.nullSafe(x, build), nil
 	}
-	if n.goM == nil && !strings.HasSuffix(n.method.key, ".Equals/1") && n.method.expr == nil && m.X.typ().K == KGo {
+	if n.goM == nil && !strings.Contains(n.method.key, ".Equals(") && n.method.expr == nil && m.X.typ().K == KGo {
 		// a member of a model value that may be null: .NET's message
 		return lw.nullSafe(x, build), nil
 	}
