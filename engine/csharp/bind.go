@@ -168,7 +168,7 @@ func (b *binder) stmt(s Stmt) error {
 		case KJArray:
 			elem = tJToken
 		case KJObject:
-			elem = tObject // JProperty
+			elem = tJProp
 		case KString:
 			elem = tChar
 		case KObject:
@@ -935,12 +935,11 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 	n.Args = args
 	n.Init = nil
 	if name == "JProperty" {
-		return jpropType, nil
+		return tJProp, nil
 	}
 	return bi.result, nil
 }
 
-var jpropType = &Type{K: KObject, Name: "JProperty"}
 
 func (b *binder) args(args []*Arg) ([]*Type, error) {
 	var out []*Type

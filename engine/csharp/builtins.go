@@ -481,7 +481,8 @@ func bytesArg(v any) ([]byte, error) {
 var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "char", KInt: "int", KDouble: "double",
 	KBool: "bool", KGo: "model", KJToken: "JToken", KJObject: "JObject", KJArray: "JArray", KArray: "array",
 	KBytes: "byte[]", KDateTime: "DateTime", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison",
-	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon"}
+	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
+	KJProperty: "JProperty"}
 
 var builtinsOnce sync.Once
 
@@ -643,7 +644,7 @@ func registerBuiltins() {
 	}, nil)
 	method(KString, "ToCharArray", ts(), arrayOf(tChar), func(a []any) (any, error) { return items(a[0]) }, nil)
 	// ---- ToString on everything else
-	for _, k := range []Kind{KInt, KDouble, KBool, KChar, KObject, KJToken, KJObject, KJArray, KGo, KDateTime, KTimeSpan, KGuid, KArray, KUri, KAnon} {
+	for _, k := range []Kind{KInt, KDouble, KBool, KChar, KObject, KJToken, KJObject, KJArray, KJProperty, KGo, KDateTime, KTimeSpan, KGuid, KArray, KUri, KAnon} {
 		method(k, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
 		method(k, "Equals", ts(O), B, func(a []any) (any, error) {
 			if a[0] == nil {
@@ -1162,17 +1163,31 @@ func registerBuiltins() {
 		_, has := o.M[a[1].(string)]
 		return has, nil
 	}, nil)
-	method(KJObject, "Property", ts(S), O, func(a []any) (any, error) {
+	method(KJObject, "Property", ts(S), tJProp, func(a []any) (any, error) {
 		o, ok := a[0].(*JObject)
 		if !ok {
 			return nil, errNull
 		}
 		k, _ := a[1].(string)
 		if v, has := o.M[k]; has {
-			return &JProperty{Name: k, Value: v}, nil
+			return &JProperty{Name: k, Value: v, parent: o}, nil
 		}
 		return nil, nil
 	}, nil)
+	method(KJProperty, "Remove", ts(), tVoid, func(a []any) (any, error) {
+		p, ok := a[0].(*JProperty)
+		if !ok {
+			return nil, errNull
+		}
+		if p.parent == nil {
+			return nil, exc("InvalidOperationException", "The parent is missing.")
+		}
+		p.parent.Remove(p.Name)
+		p.parent = nil
+		return nil, nil
+	}, nil)
+	prop(KJProperty, "Name", S, func(a []any) (any, error) { return a[0].(*JProperty).Name, nil }, nil)
+	prop(KJProperty, "Value", tJToken, func(a []any) (any, error) { return a[0].(*JProperty).Value, nil }, nil)
 	method(KJArray, "Add", ts(O), tVoid, func(a []any) (any, error) {
 		arr, ok := a[0].(*JArray)
 		if !ok {

@@ -842,6 +842,9 @@ func (f *frame) goCall(n *Call, recv any, args []any) (any, error) {
 	mv := rv.MethodByName(gm.name)
 	mt := mv.Type()
 	in := make([]reflect.Value, mt.NumIn())
+	if len(args) < len(in) && n.F.(*Member).TypeArgs != nil { // GetValueOrDefault<T>(name): default(T)
+		args = append(args, zeroOf(n.T))
+	}
 	for i := range in {
 		pt := mt.In(i)
 		if i >= len(args) || args[i] == nil {

@@ -23,8 +23,9 @@ type JArray struct{ Items []any }
 
 // JProperty is new JProperty(name, value), before it is added to an object.
 type JProperty struct {
-	Name  string
-	Value any
+	Name   string
+	Value  any
+	parent *JObject // the object it was read from (Remove takes it out)
 }
 
 // NewJObject returns an empty object.

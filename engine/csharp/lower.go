@@ -621,9 +621,16 @@ func (lw *lowerer) call(n *Call, en env) (string, error) {
 		if n.goM != nil {
 			a := args
 			if len(a) < len(n.goM.ins) { // GetValueOrDefault(name): the default is the zero value
-				a = append(append([]string{}, a...), zeroLit(n.goM.ins[len(a)]))
-				if n.goM.ins[len(args)].K == KString {
+				zt := n.goM.ins[len(a)]
+				if m.TypeArgs != nil {
+					zt = n.T // GetValueOrDefault<T>(name): default(T)
+				}
+				a = append(append([]string{}, a...), zeroLit(zt))
+				if zt.K == KString {
 					a[len(a)-1] = `""`
+					if m.TypeArgs != nil {
+						a[len(a)-1] = "nil"
+					}
 				}
 			}
 			call := recv + "." + n.goM.name + "(" + strings.Join(a, ", ") + ")"

@@ -437,7 +437,7 @@ func items(v any) ([]any, error) {
 	case *JObject:
 		out := make([]any, len(x.Keys))
 		for i, k := range x.Keys {
-			out[i] = &JProperty{Name: k, Value: x.M[k]}
+			out[i] = &JProperty{Name: k, Value: x.M[k], parent: x}
 		}
 		return out, nil
 	case string:

@@ -37,7 +37,8 @@ const (
 	KRandom
 	KLambda
 	KAnon // anonymous object (new { a = 1 }): a map at run time
-	KDict // Dictionary<string, object>
+	KDict      // Dictionary<string, object>
+	KJProperty // Newtonsoft JProperty
 )
 
 // Type is a static type.
@@ -76,6 +77,7 @@ var (
 	tLambda   = &Type{K: KLambda, Name: "lambda"}
 	tAnon     = &Type{K: KAnon, Name: "anonymous type"}
 	tDict     = &Type{K: KDict, Name: "Dictionary<string, object>"}
+	tJProp    = &Type{K: KJProperty, Name: "JProperty"}
 	tStrings  = arrayOf(tString)
 	tObjects  = arrayOf(tObject)
 )
@@ -195,6 +197,8 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tJToken
 	case "JObject":
 		t = tJObject
+	case "JProperty":
+		t = tJProp
 	case "JArray":
 		t = tJArray
 	case "DateTime", "DateTimeOffset":
