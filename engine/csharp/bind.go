@@ -940,7 +940,6 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 	return bi.result, nil
 }
 
-
 func (b *binder) args(args []*Arg) ([]*Type, error) {
 	var out []*Type
 	for _, a := range args {

@@ -36,7 +36,7 @@ const (
 	KHash // HMACSHA256, SHA256, MD5 instances
 	KRandom
 	KLambda
-	KAnon // anonymous object (new { a = 1 }): a map at run time
+	KAnon      // anonymous object (new { a = 1 }): a map at run time
 	KDict      // Dictionary<string, object>
 	KJProperty // Newtonsoft JProperty
 )
