@@ -291,8 +291,25 @@ func (b *binder) expr(e Expr) (*Type, error) {
 	if err != nil {
 		return nil, err
 	}
+	if conditional(e) {
+		t = nullableOf(t) // x?.Member is null when x is
+	}
 	setType(e, t)
 	return t, nil
+}
+
+func conditional(e Expr) bool {
+	switch n := e.(type) {
+	case *Member:
+		return n.Cond
+	case *Index:
+		return n.Cond
+	case *Call:
+		if m, ok := n.F.(*Member); ok {
+			return m.Cond
+		}
+	}
+	return false
 }
 
 func setType(e Expr, t *Type) {

@@ -865,6 +865,20 @@ func (p *parser) postfix() (Expr, error) {
 				return nil, err
 			}
 			x = &Index{node: node{Off: t.Off}, X: x, I: i}
+		case "?":
+			// x?[i]: a '[' cannot start an operand, so this is no conditional operator
+			if n := p.peekN(1); !(n.Kind == tkOp && n.Text == "[") {
+				return x, nil
+			}
+			p.i += 2
+			i, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := p.expect("]"); err != nil {
+				return nil, err
+			}
+			x = &Index{node: node{Off: t.Off}, X: x, I: i, Cond: true}
 		case "++", "--":
 			p.advance()
 			x = &Assign{node: node{Off: x.pos()}, Op: t.Text, Target: x, Post: true}

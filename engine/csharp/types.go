@@ -47,6 +47,19 @@ type Type struct {
 	Name string       // C# name, for messages
 	Go   reflect.Type // KGo
 	Elem *Type        // KArray
+	// Nullable marks int?, bool?...: a value type that may be null.
+	Nullable bool
+}
+
+// nullableOf is t? for value types (t itself for reference types).
+func nullableOf(t *Type) *Type {
+	if t.isRef() {
+		return t
+	}
+	n := *t
+	n.Name += "?"
+	n.Nullable = true
+	return &n
 }
 
 func (t *Type) String() string { return t.Name }
@@ -88,6 +101,9 @@ func staticType(name string) *Type { return &Type{K: KStatic, Name: name} }
 
 // isRef reports whether null converts to t.
 func (t *Type) isRef() bool {
+	if t.Nullable {
+		return true
+	}
 	switch t.K {
 	case KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan, KGuid, KComparison:
 		return false
@@ -107,7 +123,7 @@ func assignable(from, to *Type) bool {
 	case from.K == KObject:
 		return false
 	case to.K == from.K && to.K != KGo && to.K != KArray:
-		return true
+		return to.Nullable || !from.Nullable
 	case to.K == KDouble && from.K == KInt:
 		return true
 	case to.K == KJToken && (from.K == KJObject || from.K == KJArray):
@@ -228,6 +244,9 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 			return nil, false
 		}
 		t = m.goType(gt)
+	}
+	if tr.Null {
+		t = nullableOf(t)
 	}
 	for i := 0; i < tr.Array; i++ {
 		if t.K == KInt && (tr.Name == "byte" || tr.Name == "Byte") {
