@@ -24,7 +24,12 @@ type lowerer struct {
 	f     *Front
 	names map[*local]string
 	n     int
+	work  int // statements lowered: if/else copies what follows, so this bounds the blow-up
 }
+
+// maxLowerWork bounds the statements lowered for one program; beyond it
+// the interpreter runs the program.
+const maxLowerWork = 2000
 
 func (lw *lowerer) fresh(base string) string {
 	lw.n++
@@ -56,6 +61,10 @@ func (lw *lowerer) bind(en env, l *local) string {
 // stmts lowers a statement list; tail gives the value when the list ends
 // without returning (nil: it must return).
 func (lw *lowerer) stmts(list []Stmt, en env, tail func(env) (string, error)) (string, error) {
+	lw.work++
+	if lw.work > maxLowerWork {
+		return "", cannot("too many branches to lower")
+	}
 	if len(list) == 0 {
 		if tail == nil {
 			return "", cannot("not all code paths return a value")
@@ -719,6 +728,9 @@ func (lw *lowerer) binary(n *Binary, en env) (string, error) {
 		return "", err
 	}
 	lt, rt := n.L.typ(), n.R.typ()
+	if (lt.K == KChar || rt.K == KChar) && n.T.K != KString && n.T.K != KBool {
+		return "", cannot("char arithmetic")
+	}
 	switch n.Op {
 	case "+":
 		if n.T.K == KString {
