@@ -74,7 +74,9 @@ func diffStates(r *rand.Rand) func(*State) {
 		func() any { return nil }, func() any { return "admin" }, func() any { return "" }, func() any { return "abc,def" },
 		func() any { return 0 }, func() any { return 1 }, func() any { return 42 }, func() any { return -5 },
 		func() any { return true }, func() any { return false }, func() any { return 2.5 }, func() any { return int64(3) },
-		func() any { return &Response{StatusCode: 201, Headers: Headers{}, Body: NewBody([]byte(`{"k":"v","n":1}`))} },
+		func() any {
+			return &Response{StatusCode: 201, Headers: Headers{}, Body: NewBody([]byte(`{"k":"v","n":1}`))}
+		},
 		func() any { return &Response{StatusCode: 500, Headers: Headers{}, Body: NewBody([]byte(`not json`))} },
 		func() any { return []any{"a", nil, "b"} }, func() any { return []any{} }, func() any { return (*Response)(nil) },
 		func() any { j, _ := csharp.ParseJSON(`{"k": [1, "x"]}`); return j },

@@ -24,7 +24,7 @@ type fuzzRequest struct {
 type fuzzVars map[string]any
 
 func (v fuzzVars) GetValueOrDefault(name string, def any) any { return def }
-func (v fuzzVars) ContainsKey(name string) bool              { _, ok := v[name]; return ok }
+func (v fuzzVars) ContainsKey(name string) bool               { _, ok := v[name]; return ok }
 
 type fuzzContext struct {
 	Request   *fuzzRequest
