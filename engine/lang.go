@@ -141,7 +141,11 @@ func (p *Parser) compileText(src string, block bool, vs *valueSrc) (*compiledExp
 	}
 	prog, err := expr.Compile(exprSrc, p.c.opts...)
 	if err == nil {
-		p.explain(vs, "expr", typeName(prog.Node().Type()), exprSrc, "")
+		result := "any"
+		if t := prog.Node().Type(); t != nil && t.Kind() != reflect.Interface {
+			result = typeName(t)
+		}
+		p.explain(vs, "expr", result, exprSrc, "")
 		return &compiledExpr{prog: prog}, true
 	}
 	var se *csharp.SyntaxError
@@ -198,8 +202,11 @@ func firstLine(s string) string {
 func (e Explanation) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s: %s -> %s\n  %s\n", e.Pos, e.Path, e.Lang, e.Result, e.Source)
-	if e.Lowered != "" {
+	switch {
+	case e.Lowered != "" && e.Lang == "C#":
 		fmt.Fprintf(&b, "  lowered: %s\n", e.Lowered)
+	case e.Lowered != "":
+		fmt.Fprintf(&b, "  program: %s\n", e.Lowered)
 	}
 	if e.Interp != "" {
 		fmt.Fprintf(&b, "  interpreted: %s\n", e.Interp)

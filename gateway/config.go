@@ -114,6 +114,9 @@ type LoadOptions struct {
 	// from it as it is instead of being compiled again, so a reload after
 	// one edit compiles one API. Plans are immutable, so sharing is safe.
 	Previous *Snapshot
+	// Explain, when set, is told how each expression was compiled: its
+	// language (C# or expr) and the program (tollgate check --explain).
+	Explain func(engine.Explanation)
 }
 
 // Load reads an apis folder into a Snapshot:
@@ -188,6 +191,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 
 	comp := engine.NewCompiler(reg, nv)
 	comp.Fragments = frags
+	comp.Explain = opt.Explain
 	var global *engine.Plan
 	if data, ok := readIf(filepath.Join(dir, "policy.xml"), &errs); ok {
 		if root, err := engine.Read(filepath.Join(dir, "policy.xml"), data); err != nil {

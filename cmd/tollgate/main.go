@@ -1,7 +1,7 @@
 // Command tollgate is a self-hosted API gateway with APIM-style policies.
 //
 //	tollgate serve [--apis DIR] [--listen ADDR] [--admin ADDR] ...
-//	tollgate check [DIR]
+//	tollgate check [--explain] [DIR]
 //	tollgate version
 package main
 
@@ -62,6 +62,8 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   tollgate serve [flags]   serve every API in the apis folder (see tollgate serve -h)
   tollgate check [DIR]     validate an apis folder; prints file:line:col: message per problem
+  tollgate check --explain [DIR]
+                           also print, per expression, its language (C# or expr) and the program it runs
   tollgate version
 `)
 }
@@ -306,15 +308,23 @@ func (r redisLog) Printf(_ context.Context, format string, v ...any) { r.l.Warnf
 
 func check(args []string, stdout, stderr io.Writer) int {
 	dir := "apis"
+	explain := false
+	if len(args) > 0 && args[0] == "--explain" {
+		explain, args = true, args[1:]
+	}
 	if len(args) > 1 {
-		fmt.Fprintln(stderr, "usage: tollgate check [DIR]")
+		fmt.Fprintln(stderr, "usage: tollgate check [--explain] [DIR]")
 		return 2
 	}
 	if len(args) == 1 {
 		dir = args[0]
 	}
 	reg := policies.Registry(policies.Deps{Store: store.NewMemory()})
-	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{})
+	var lo gateway.LoadOptions
+	if explain {
+		lo.Explain = func(e engine.Explanation) { fmt.Fprint(stdout, e.String()) }
+	}
+	snap, errs := gateway.Load(dir, reg, lo)
 	if len(errs) > 0 {
 		for _, e := range errs {
 			fmt.Fprintln(stdout, e.Error())
