@@ -651,6 +651,7 @@ func (p *Parser) checkKind(ce *compiledExpr, vs *valueSrc, pos Pos, want kind) *
 		interp: ce.interp,
 		src:    strings.TrimSpace(raw),
 		secret: vs.secret(),
+		csharp: ce.cs != nil,
 	}
 	if ce.prog != nil {
 		pr.elapsed = strings.Contains(ce.prog.Source().String(), "Elapsed")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -189,6 +190,8 @@ func TestCSharpValues(t *testing.T) {
 		{`@{ try { return int.Parse("x"); } catch (FormatException e) { return e.Message; } }`, "The input string 'x' was not in a correct format.", true},
 		{`@{ if (context.Variables.TryGetValue("s", out var v)) { return "has " + v; } return "no"; }`, "has hello", true},
 		{`@{ int n; if (int.TryParse("17", out n)) { return n * 2; } return 0; }`, "34", true},
+		{`@{ try { throw new InvalidOperationException("x"); } catch (InvalidOperationException e) { return e.Message + "!"; } }`, "x!", true},
+		{`@{ var s = "ab"; s = s + s; s = s + s; return s; }`, "abababab", false},
 		{`@{ var o = new JObject(); o["a"] = 1; o.Add("b", "x"); o.Remove("a"); return o.ToString(Formatting.None); }`, `{"b":"x"}`, false},
 	} {
 		v, err, ex := csRun(t, tc.src, nil)
@@ -204,6 +207,43 @@ func TestCSharpValues(t *testing.T) {
 		}
 		if (ex.Interp != "") != tc.interp {
 			t.Errorf("%s: interpreted=%v (%q), want %v\n%s", tc.src, ex.Interp != "", ex.Interp, tc.interp, ex)
+		}
+	}
+}
+
+// TestCSharpRuntimeFailures: a cast that fails, a null member, a bad
+// Parse... become ExpressionValueEvaluationFailure with .NET's message,
+// never a panic; loops and strings stay bounded.
+func TestCSharpRuntimeFailures(t *testing.T) {
+	for _, tc := range []struct{ src, msg string }{
+		{`@((string)context.Variables["n"])`, "Unable to cast object of type 'System.Int64' to type 'System.String'."},
+		{`@((int)context.Variables["s"])`, "Unable to cast object of type 'System.String' to type 'System.Int32'."},
+		{`@(((IResponse)context.Variables["s"]).StatusCode)`, "Unable to cast object of type 'System.String' to type 'IResponse'."},
+		{`@((JObject)context.Variables["s"])`, "Unable to cast object of type 'System.String' to type 'Newtonsoft.Json.Linq.JObject'."},
+		{`@((int)context.Variables["missing"])`, "Object reference not set to an instance of an object."},
+		{`@(context.Response.StatusCode)`, "Object reference not set to an instance of an object."},
+		{`@(((string)context.Variables["missing"]).Length)`, "Object reference not set to an instance of an object."},
+		{`@(int.Parse("12x"))`, "The input string '12x' was not in a correct format."},
+		{`@(context.Request.Method.Substring(10))`, "startIndex cannot be larger than length of string."},
+		{`@(JObject.Parse("[1]"))`, "Current JsonReader item is not an object."},
+		{`@(JObject.Parse("{"))`, "Unexpected end of content"},
+		{`@(1 / (context.Request.Method.Length - 4))`, "Attempted to divide by zero."},
+		{`@(Convert.FromBase64String("!!"))`, "The input is not a valid Base-64 string"},
+		{`@(((IEnumerable<object>)context.Variables["list"]).First(x => (string)x == "z"))`, "Sequence contains no matching element"},
+		{`@(context.Request.Body.As<JObject>()["tags"]["x"])`, "Accessed JArray values with invalid key value"},
+		{`@{ int i = 0; while (true) { i++; } return i; }`, "more than 100000 steps"},
+		{`@{ string s = "x"; while (true) { s = s + s; } return s; }`, "a string of more than"},
+		{`@{ string s = "x"; foreach (var i in new[] {1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25}) { s = s + s; } return s; }`, "a string of more than"},
+		{`@{ throw new Exception("boom"); }`, "boom"},
+		{`@{ try { return (string)context.Variables["n"]; } catch (FormatException) { return "not this"; } }`, "Unable to cast"},
+	} {
+		v, err, ex := csRun(t, tc.src, nil)
+		if err == nil {
+			t.Errorf("%s: gave %.80q, want a failure with %q", tc.src, show(v), tc.msg)
+			continue
+		}
+		if !strings.Contains(err.Error(), ReasonExpression) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v\nwant %s with %q\n%s", tc.src, err, ReasonExpression, tc.msg, ex)
 		}
 	}
 }

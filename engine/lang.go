@@ -25,7 +25,7 @@ import (
 //  3. Otherwise it is an error, reported in the language that understood
 //     more: the one whose parser accepted the text, or when both (or
 //     neither) did, the one whose error stands further in the text (C# on
-//     a tie).
+//     a tie: C# is the language APIM users paste).
 //
 // C# texts that also compile as expr but mean something else there (7/2,
 // 'a', 1 + "x") are therefore always C#.
@@ -160,7 +160,7 @@ func (p *Parser) compileText(src string, block bool, vs *valueSrc) (*compiledExp
 		csharpWins = true
 	case !se.Bound && exprParsed:
 	default: // the same stage failed in both: the one that read further
-		csharpWins = se.Off > exprAt || se.Bound && se.Off == exprAt
+		csharpWins = se.Off >= exprAt
 	}
 	if csharpWins {
 		p.ErrorAt(vs.pos(2+se.Off), "C# expression: %s", vs.redact(vs.subst, se.Msg))

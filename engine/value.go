@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -21,6 +22,7 @@ type program struct {
 	src     string          // as written (named values not substituted), for messages
 	elapsed bool            // reads context.Elapsed
 	secret  bool            // built from a secret named value: never trace its result
+	csharp  bool            // a C# program: run-time errors speak .NET
 	fast    fastProg        // direct closures for simple shapes (fast.go); zero: VM only
 }
 
@@ -261,6 +263,9 @@ const (
 	MaxExprString = 1 << 20
 )
 
+// nilFetch is expr's message for a member of a null value.
+var nilFetch = regexp.MustCompile(`^(panic: )?(cannot (fetch|get) \S+ from|runtime error: invalid memory address or nil pointer dereference)`)
+
 func exprFailure(p *program, err error) error {
 	msg := err.Error()
 	var fe *file.Error
@@ -268,5 +273,8 @@ func exprFailure(p *program, err error) error {
 		msg = fe.Message // without expr's multi-line source snippet
 	}
 	msg = fastName.ReplaceAllString(msg, "")
+	if p.csharp && nilFetch.MatchString(msg) {
+		msg = "Object reference not set to an instance of an object."
+	}
 	return &PolicyError{Reason: ReasonExpression, Message: fmt.Sprintf("expression %s failed: %s", p.src, msg), cause: err}
 }

@@ -1240,6 +1240,16 @@ func registerBuiltins() {
 		return arr, nil
 	}, nil)
 	statics["JArray"]["new"][0].vararg = true
+	for _, e := range []string{"Exception", "InvalidOperationException", "ArgumentException", "FormatException", "NotSupportedException"} {
+		e := e
+		static(e, "new", ts(S), exceptionType, func(a []any) (any, error) {
+			msg, _ := a[0].(string)
+			return &Exception{Type: e, Msg: msg}, nil
+		}, nil)
+		static(e, "new", ts(), exceptionType, func(a []any) (any, error) {
+			return &Exception{Type: e, Msg: fmt.Sprintf("Exception of type 'System.%s' was thrown.", e)}, nil
+		}, nil)
+	}
 	static("Random", "new", ts(), tRandom, func([]any) (any, error) { return &randomT{}, nil }, nil)
 	method(KRandom, "Next", ts(I, I), I, func(a []any) (any, error) {
 		lo, hi := toInt(a[1]), toInt(a[2])

@@ -89,7 +89,16 @@ func (p *Program) Run(ctx any) (out any, err error) {
 
 // Compile parses, binds and lowers the inside of @(...) (block false) or
 // @{...} (block true). Errors are *SyntaxError with the byte offset in src.
-func (f *Front) Compile(src string, block bool) (*Program, error) {
+func (f *Front) Compile(src string, block bool) (p *Program, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a bug must not take the gateway down with it
+			p, err = nil, &SyntaxError{Off: 0, Msg: fmt.Sprintf("internal error in the C# front-end: %v", r), Bound: true}
+		}
+	}()
+	return f.compile(src, block)
+}
+
+func (f *Front) compile(src string, block bool) (*Program, error) {
 	b := &binder{m: f.m, sc: &scope{vars: map[string]*local{}}}
 	p := &Program{m: f.m}
 	var t *Type
@@ -107,8 +116,12 @@ func (f *Front) Compile(src string, block bool) (*Program, error) {
 		if !returns(bl) {
 			return nil, &SyntaxError{Off: len(strings.TrimRight(src, " \t\r\n")), Msg: "not all code paths return a value"}
 		}
-		t = b.rets[0]
-		for _, r := range b.rets[1:] {
+		t = tObject // only throws
+		if len(b.rets) > 0 {
+			t = b.rets[0]
+		}
+		for i := 1; i < len(b.rets); i++ {
+			r := b.rets[i]
 			if u := unify(t, r); u != nil {
 				t = u
 			} else {
@@ -144,6 +157,7 @@ func (f *Front) Compile(src string, block bool) (*Program, error) {
 	var out string
 	var err error
 	if block {
+		lw.bounded = true
 		out, err = lw.stmts(p.block.List, env{}, nil)
 	} else {
 		out, err = lw.expr(p.expr, env{})
@@ -276,6 +290,21 @@ func (f *Front) Options() []expr.Option {
 			}
 			return nil, nil
 		}, new(func(any, string) any)),
+		expr.Function("$csConcat", func(p ...any) (any, error) {
+			n := 0
+			for _, x := range p {
+				n += len(x.(string))
+			}
+			if n > MaxString {
+				return nil, errString
+			}
+			var b strings.Builder
+			b.Grow(n)
+			for _, x := range p {
+				b.WriteString(x.(string))
+			}
+			return b.String(), nil
+		}, new(func(...string) string)),
 		expr.Function("$csJSet", func(p ...any) (any, error) { return jset(p[0], p[1], p[2]) }, new(func(any, any, any) any)),
 		expr.Function("$csNullRef", func(p ...any) (any, error) { return nil, errNull }, new(func() any)),
 		expr.Function("$csCat", func(p ...any) (any, error) { return catStr(p[0]), nil }, new(func(any) string)),

@@ -25,6 +25,10 @@ type lowerer struct {
 	names map[*local]string
 	n     int
 	work  int // statements lowered: if/else copies what follows, so this bounds the blow-up
+	// bounded: strings are built with $csConcat, which refuses to pass
+	// MaxString. A block can re-use a local (s = s + s) and double a
+	// string per statement; a single expression cannot.
+	bounded bool
 }
 
 // maxLowerWork bounds the statements lowered for one program; beyond it
@@ -439,6 +443,9 @@ func (lw *lowerer) expr(e Expr, en env) (string, error) {
 		if last := n.Lits[len(n.Lits)-1]; last != "" || len(parts) == 0 {
 			parts = append(parts, quote(last))
 		}
+		if lw.bounded && len(parts) > 1 {
+			return "$csConcat(" + strings.Join(parts, ", ") + ")", nil
+		}
 		return "(" + strings.Join(parts, " + ") + ")", nil
 	case *Name:
 		if n.local != nil {
@@ -739,6 +746,9 @@ func (lw *lowerer) binary(n *Binary, en env) (string, error) {
 			}
 			if rt.K != KString || mayBeNull(n.R) {
 				r = "$csCat(" + r + ")"
+			}
+			if lw.bounded {
+				return "$csConcat(" + l + ", " + r + ")", nil
 			}
 			return "(" + l + " + " + r + ")", nil
 		}
