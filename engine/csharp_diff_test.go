@@ -65,6 +65,9 @@ var diffBlocks = []string{
 	`var o = new JObject(); o["a"] = context.Request.Method; o.Add("b", (string)context.Variables["s"]); return o.ToString();`,
 	`if (context.Variables.ContainsKey("s")) { return 1; } return 2;`,
 	`var parts = context.Request.Url.Path.Split('/'); var last = parts.Last(); return last.ToUpper();`,
+	`var hub = context.Variables.GetValueOrDefault<string>("s", ""); return "ws://h/?hub=" + hub;`,
+	`var n = (int)context.Variables["n"]; if (context.Request.Method == "GET") { return n; } return 0;`,
+	`var a = (string)context.Variables["s"]; var b = a + a; var c = b + b; return c + c;`,
 }
 
 // diffStates draws a random state: the choices are made once, and the

@@ -31,6 +31,9 @@ type builtin struct {
 	result *Type
 	run    func(a []any) (any, error)
 	expr   func(a []string) string
+	// native is an expr form that is right when the receiver is not
+	// null (expr's error for a null receiver is not .NET's).
+	native func(a []string) string
 	vararg bool // the last parameter is params T[]
 }
 
@@ -563,6 +566,7 @@ func registerBuiltins() {
 		}
 		return equalNET(a[0], a[1]), nil
 	}, nil)
+	methods[KString]["Equals"][len(methods[KString]["Equals"])-1].native = func(a []string) string { return "(" + a[0] + " == " + a[1] + ")" }
 	method(KString, "IndexOf", ts(S), I, s2(func(s, t string) (any, error) { return utf16Index(s, strings.Index(s, t)), nil }), nil)
 	method(KString, "IndexOf", ts(S, C), I, func(a []any) (any, error) {
 		s, err := str(a[0])
@@ -643,6 +647,11 @@ func registerBuiltins() {
 		return s, nil
 	}, nil)
 	method(KString, "ToCharArray", ts(), arrayOf(tChar), func(a []any) (any, error) { return items(a[0]) }, nil)
+	for name, op := range map[string]string{"Contains": "contains", "StartsWith": "startsWith", "EndsWith": "endsWith"} {
+		op := op
+		methods[KString][name][0].native = func(a []string) string { return "(" + a[0] + " " + op + " " + a[1] + ")" }
+	}
+	methods[KString]["Trim"][0].native = func(a []string) string { return "trim(" + a[0] + ")" }
 	// ---- ToString on everything else
 	for _, k := range []Kind{KInt, KDouble, KBool, KChar, KObject, KJToken, KJObject, KJArray, KJProperty, KGo, KDateTime, KTimeSpan, KGuid, KArray, KUri, KAnon} {
 		method(k, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)

@@ -29,6 +29,7 @@ type lowerer struct {
 	// MaxString. A block can re-use a local (s = s + s) and double a
 	// string per statement; a single expression cannot.
 	bounded bool
+	lets    map[*local]bool // locals bound with let (not inlined)
 }
 
 // maxLowerWork bounds the statements lowered for one program; beyond it
@@ -59,7 +60,187 @@ func (lw *lowerer) bind(en env, l *local) string {
 	lw.n++
 	name := fmt.Sprintf("$%s%d", l.name, lw.n)
 	en[l] = name
+	if lw.lets == nil {
+		lw.lets = map[*local]bool{}
+	}
+	lw.lets[l] = true
 	return name
+}
+
+// inlinable reports whether local l (declared with init) can be written
+// in place of its one use: it is never assigned again, used exactly once,
+// not in a branch (which might not run), and neither its initializer nor
+// anything that runs before the use has an effect.
+func (lw *lowerer) inlinable(l *local, init Expr, rest []Stmt) bool {
+	if l.assigned > 0 || !pureExpr(init) {
+		return false
+	}
+	uses := 0
+	for _, s := range rest {
+		if !pureStmt(s) {
+			return false
+		}
+		uses += countUses(s, l)
+	}
+	return uses == 1
+}
+
+// pureStmt: declarations, ifs and returns of pure expressions.
+func pureStmt(s Stmt) bool {
+	switch s := s.(type) {
+	case *Decl:
+		for _, x := range s.Inits {
+			if x != nil && !pureExpr(x) {
+				return false
+			}
+		}
+		return true
+	case *Return:
+		return pureExpr(s.X)
+	case *If:
+		return pureExpr(s.C) && pureStmt(s.Then) && (s.Else == nil || pureStmt(s.Else))
+	case *Block:
+		for _, x := range s.List {
+			if !pureStmt(x) {
+				return false
+			}
+		}
+		return true
+	case *Empty:
+		return true
+	}
+	return false
+}
+
+// pureExpr: no assignment, no object creation, no call that changes
+// anything or gives a new value each time, no lambda.
+func pureExpr(e Expr) bool {
+	ok := true
+	walkExpr(e, func(x Expr) {
+		switch n := x.(type) {
+		case *Assign, *NewExpr, *Lambda:
+			ok = false
+		case *Call:
+			if n.method != nil {
+				k := n.method.key
+				if strings.Contains(k, "NewGuid") || strings.Contains(k, "Random") || strings.Contains(k, ".Add(") ||
+					strings.Contains(k, ".Remove(") || strings.Contains(k, "Now") || strings.HasPrefix(k, "linq.") {
+					ok = false
+				}
+			}
+		case *Member:
+			if n.prop != nil && strings.Contains(n.prop.key, "Now") {
+				ok = false
+			}
+		}
+	})
+	return ok
+}
+
+func countUses(s Stmt, l *local) int {
+	n := 0
+	count := func(e Expr) {
+		walkExpr(e, func(x Expr) {
+			if nm, ok := x.(*Name); ok && nm.local == l {
+				n++
+			}
+		})
+	}
+	var walk func(Stmt)
+	walk = func(s Stmt) {
+		switch s := s.(type) {
+		case *Decl:
+			for _, x := range s.Inits {
+				if x != nil {
+					count(x)
+				}
+			}
+		case *Return:
+			count(s.X)
+		case *If:
+			// a use in a branch may not run: inlining would skip a failure
+			// of the initializer that C# raises
+			before := n
+			count(s.C)
+			walk(s.Then)
+			if s.Else != nil {
+				walk(s.Else)
+			}
+			if n > before {
+				n += 2
+			}
+		case *Block:
+			for _, x := range s.List {
+				walk(x)
+			}
+		}
+	}
+	walk(s)
+	return n
+}
+
+// walkExpr calls f on e and every expression inside it.
+func walkExpr(e Expr, f func(Expr)) {
+	if e == nil {
+		return
+	}
+	f(e)
+	switch n := e.(type) {
+	case *Interp:
+		for _, h := range n.Holes {
+			walkExpr(h, f)
+		}
+	case *Member:
+		walkExpr(n.X, f)
+	case *Call:
+		walkExpr(n.F, f)
+		for _, a := range n.Args {
+			walkExpr(a.X, f)
+		}
+	case *Index:
+		walkExpr(n.X, f)
+		walkExpr(n.I, f)
+	case *Unary:
+		walkExpr(n.X, f)
+	case *Binary:
+		walkExpr(n.L, f)
+		walkExpr(n.R, f)
+	case *Cond:
+		walkExpr(n.C, f)
+		walkExpr(n.A, f)
+		walkExpr(n.B, f)
+	case *Cast:
+		walkExpr(n.X, f)
+	case *IsAs:
+		walkExpr(n.X, f)
+	case *Lambda:
+		walkExpr(n.Body, f)
+	case *NewExpr:
+		for _, a := range n.Args {
+			walkExpr(a.X, f)
+		}
+		for _, x := range n.Init {
+			walkExpr(x, f)
+		}
+		for _, x := range n.Vals {
+			walkExpr(x, f)
+		}
+	case *Assign:
+		walkExpr(n.Target, f)
+		walkExpr(n.X, f)
+	}
+}
+
+// usesLet reports whether e reads a let-bound local (a string built from
+// one may have been doubled by earlier statements).
+func (lw *lowerer) usesLet(e Expr) bool {
+	found := false
+	walkExpr(e, func(x Expr) {
+		if nm, ok := x.(*Name); ok && nm.local != nil && lw.lets[nm.local] {
+			found = true
+		}
+	})
+	return found
 }
 
 // stmts lowers a statement list; tail gives the value when the list ends
@@ -95,6 +276,10 @@ func (lw *lowerer) stmts(list []Stmt, en env, tail func(env) (string, error)) (s
 				v = x
 			} else {
 				v = zeroLit(l.t)
+			}
+			if len(s.locs) == 1 && s.Inits[0] != nil && lw.inlinable(l, s.Inits[0], rest) {
+				en[l] = "(" + v + ")" // used once, nothing in between can change it: no let
+				continue
 			}
 			fmt.Fprintf(&b, "let %s = %s; ", lw.bind(en, l), v)
 		}
@@ -443,7 +628,7 @@ func (lw *lowerer) expr(e Expr, en env) (string, error) {
 		if last := n.Lits[len(n.Lits)-1]; last != "" || len(parts) == 0 {
 			parts = append(parts, quote(last))
 		}
-		if lw.bounded && len(parts) > 1 {
+		if lw.bounded && len(parts) > 1 && lw.usesLet(n) {
 			return "$csConcat(" + strings.Join(parts, ", ") + ")", nil
 		}
 		return "(" + strings.Join(parts, " + ") + ")", nil
@@ -660,6 +845,9 @@ func (lw *lowerer) call(n *Call, en env) (string, error) {
 	if m.Cond {
 		return lw.nullSafe(x, build), nil
 	}
+	if n.goM == nil && n.method.native != nil && !mayBeNull(m.X) && !m.Cond {
+		return n.method.native(append([]string{x}, args...)), nil
+	}
 	if n.goM == nil && !strings.Contains(n.method.key, ".Equals(") && n.method.expr == nil && m.X.typ().K == KGo {
 		// a member of a model value that may be null: .NET's message
 		return lw.nullSafe(x, build), nil
@@ -747,7 +935,7 @@ func (lw *lowerer) binary(n *Binary, en env) (string, error) {
 			if rt.K != KString || mayBeNull(n.R) {
 				r = "$csCat(" + r + ")"
 			}
-			if lw.bounded {
+			if lw.bounded && (lw.usesLet(n.L) || lw.usesLet(n.R)) {
 				return "$csConcat(" + l + ", " + r + ")", nil
 			}
 			return "(" + l + " + " + r + ")", nil
