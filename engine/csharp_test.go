@@ -215,6 +215,7 @@ func TestCSharpValues(t *testing.T) {
 // Parse... become ExpressionValueEvaluationFailure with .NET's message,
 // never a panic; loops and strings stay bounded.
 func TestCSharpRuntimeFailures(t *testing.T) {
+	noBody := func(s *State) { s.Variables()["resp"] = &Response{StatusCode: 200} }
 	for _, tc := range []struct{ src, msg string }{
 		{`@((string)context.Variables["n"])`, "Unable to cast object of type 'System.Int64' to type 'System.String'."},
 		{`@((int)context.Variables["s"])`, "Unable to cast object of type 'System.String' to type 'System.Int32'."},
@@ -222,6 +223,7 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		{`@((JObject)context.Variables["s"])`, "Unable to cast object of type 'System.String' to type 'Newtonsoft.Json.Linq.JObject'."},
 		{`@((int)context.Variables["missing"])`, "Object reference not set to an instance of an object."},
 		{`@(context.Response.StatusCode)`, "Object reference not set to an instance of an object."},
+		{`@(((IResponse)context.Variables["resp"]).Body.As<JObject>()["x"])`, "Object reference not set to an instance of an object."},
 		{`@(((string)context.Variables["missing"]).Length)`, "Object reference not set to an instance of an object."},
 		{`@(int.Parse("12x"))`, "The input string '12x' was not in a correct format."},
 		{`@(context.Request.Method.Substring(10))`, "startIndex cannot be larger than length of string."},
@@ -237,7 +239,7 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		{`@{ throw new Exception("boom"); }`, "boom"},
 		{`@{ try { return (string)context.Variables["n"]; } catch (FormatException) { return "not this"; } }`, "Unable to cast"},
 	} {
-		v, err, ex := csRun(t, tc.src, nil)
+		v, err, ex := csRun(t, tc.src, noBody)
 		if err == nil {
 			t.Errorf("%s: gave %.80q, want a failure with %q", tc.src, show(v), tc.msg)
 			continue

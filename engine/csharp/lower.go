@@ -849,8 +849,10 @@ func (lw *lowerer) call(n *Call, en env) (string, error) {
 		return n.method.native(append([]string{x}, args...)), nil
 	}
 	if n.goM == nil && !strings.Contains(n.method.key, ".Equals(") && n.method.expr == nil && m.X.typ().K == KGo {
-		// a member of a model value that may be null: .NET's message
-		return lw.nullSafe(x, build), nil
+		// a member of a model value that may be null: .NET's exception
+		lw.n++
+		t := fmt.Sprintf("$t%d", lw.n)
+		return fmt.Sprintf("(let %s = %s; %s == nil ? $csNullRef() : %s)", t, x, t, build(t)), nil
 	}
 	return build(x), nil
 }
