@@ -1246,12 +1246,23 @@ func (b *binder) bodyAs(n *Call, m *Member) (*Type, error) {
 }
 
 func bodyAsBuiltin(to *Type) *builtin {
+	// one builtin per kind, registered by registerBuiltins: binding never
+	// writes the shared tables
+	switch to.K {
+	case KString:
+		to = tString
+	case KJObject:
+		to = tJObject
+	case KJArray:
+		to = tJArray
+	case KBytes:
+		to = tBytes
+	default:
+		to = tJToken
+	}
 	key := "Body.As<" + to.Name + ">"
 	if bi, ok := byKey[key]; ok {
 		return bi
-	}
-	if to != tString && to != tJObject && to != tJArray && to != tJToken && to != tBytes {
-		to = tJToken
 	}
 	return reg(&builtin{key: key, result: to, run: func(a []any) (any, error) {
 		if a[0] == nil || isNilPtr(a[0]) {
