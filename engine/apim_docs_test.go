@@ -55,6 +55,7 @@ func docState() *State {
 		"Authorization": {"dXNlcjpwYXNz"},
 		"User-Agent":    {"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"},
 	}, "203.0.113.9")
+	s.ctx.Request.Body = NewBody([]byte("name=Ada&tag=a&tag=b"))
 	s.SetDeployment(&Deployment{GatewayId: "managed", Region: "westeurope", ServiceName: "contoso"})
 	s.SetResponse(&Response{StatusCode: 200, StatusReason: "OK",
 		Headers: Headers{"Cache-Control": {"public, max-age=3600"}},

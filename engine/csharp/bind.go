@@ -868,6 +868,16 @@ func (b *binder) index(n *Index) (*Type, error) {
 	case KRegexMatch:
 		n.kind = ixDynamic
 		return tMatch, nil
+	case KForm:
+		if it.K == KString {
+			n.kind = ixDynamic
+			return tFormList, nil
+		}
+	case KFormList:
+		if it.K == KInt {
+			n.kind = ixArray
+			return tString, nil
+		}
 	}
 	return nil, b.errf(n.Off, "cannot apply indexing with [] to an expression of type '%s'", typeName(xt))
 }
@@ -1099,6 +1109,18 @@ func (b *binder) call(n *Call) (*Type, error) {
 	if xt.K == KGo {
 		if name == "As" && hasMethod(xt.Go, "AsString") {
 			return b.bodyAs(n, m)
+		}
+		if name == "AsFormUrlEncodedContent" && hasMethod(xt.Go, "AsString") {
+			for _, a := range n.Args {
+				if a.Name != "preserveContent" {
+					return nil, b.errf(a.Off, "AsFormUrlEncodedContent takes only preserveContent: bool")
+				}
+				if _, err := b.expr(a.X); err != nil {
+					return nil, err
+				}
+			}
+			n.method = byKey["Body.AsFormUrlEncodedContent"]
+			return tForm, nil
 		}
 		if name == "GetValueOrDefault" && len(m.TypeArgs) == 1 {
 			to, ok := b.m.lookupTypeRef(m.TypeArgs[0])

@@ -485,7 +485,7 @@ var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "ch
 	KBool: "bool", KGo: "model", KJToken: "JToken", KJObject: "JObject", KJArray: "JArray", KArray: "array",
 	KBytes: "byte[]", KDateTime: "DateTime", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison",
 	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
-	KJProperty: "JProperty"}
+	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList"}
 
 var builtinsOnce sync.Once
 
@@ -1259,6 +1259,54 @@ func registerBuiltins() {
 			return &Exception{Type: e, Msg: fmt.Sprintf("Exception of type 'System.%s' was thrown.", e)}, nil
 		}, nil)
 	}
+	// Body.AsFormUrlEncodedContent()
+	reg(&builtin{key: "Body.AsFormUrlEncodedContent", result: tForm, run: func(a []any) (any, error) {
+		if a[0] == nil || isNilPtr(a[0]) {
+			return nil, errNull
+		}
+		bs, ok := a[0].(interface{ AsString() (string, error) })
+		if !ok {
+			return nil, castErr(a[0], "IMessageBody")
+		}
+		s, err := bs.AsString()
+		if err != nil {
+			return nil, err
+		}
+		return parseForm(s), nil
+	}})
+	method(KForm, "ToFormUrlEncodedContent", ts(), S, func(a []any) (any, error) {
+		f, ok := a[0].(*Form)
+		if !ok {
+			return nil, errNull
+		}
+		return f.encode(), nil
+	}, nil)
+	method(KForm, "ContainsKey", ts(S), B, func(a []any) (any, error) {
+		f, ok := a[0].(*Form)
+		if !ok {
+			return nil, errNull
+		}
+		_, has := f.m[catStr(a[1])]
+		return has, nil
+	}, nil)
+	method(KForm, "Remove", ts(S), B, func(a []any) (any, error) {
+		f, ok := a[0].(*Form)
+		if !ok {
+			return nil, errNull
+		}
+		return f.remove(catStr(a[1])), nil
+	}, nil)
+	prop(KForm, "Count", I, func(a []any) (any, error) { return len(a[0].(*Form).keys), nil }, nil)
+	method(KFormList, "Add", ts(S), tVoid, func(a []any) (any, error) {
+		l, ok := a[0].(*FormList)
+		if !ok {
+			return nil, errNull
+		}
+		s, _ := a[1].(string)
+		l.Items = append(l.Items, s)
+		return nil, nil
+	}, nil)
+	prop(KFormList, "Count", I, func(a []any) (any, error) { return len(a[0].(*FormList).Items), nil }, nil)
 	static("Random", "new", ts(), tRandom, func([]any) (any, error) { return &randomT{}, nil }, nil)
 	method(KRandom, "Next", ts(I, I), I, func(a []any) (any, error) {
 		lo, hi := toInt(a[1]), toInt(a[2])

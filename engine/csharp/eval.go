@@ -562,6 +562,8 @@ func indexValue(x, i any, kind indexKind) (any, error) {
 		switch t := x.(type) {
 		case *JObject:
 			return t.M[catStr(i)], nil
+		case *Form:
+			return t.get(catStr(i)), nil
 		case *Match:
 			g := t.group(i)
 			return &Match{Success: t.Success && g != "", Value: g, groups: map[string]string{}}, nil

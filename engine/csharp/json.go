@@ -303,6 +303,18 @@ func toJToken(v any) any {
 			o.Set(k, toJToken(x[k]))
 		}
 		return o
+	case *Form:
+		o := NewJObject()
+		for _, k := range x.keys {
+			o.Set(k, toJToken(x.m[k]))
+		}
+		return o
+	case *FormList:
+		a := &JArray{}
+		for _, s := range x.Items {
+			a.Items = append(a.Items, s)
+		}
+		return a
 	}
 	return toStringNET(v)
 }

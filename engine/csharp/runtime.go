@@ -103,6 +103,8 @@ func toStringNET(v any) string {
 		return "System.String[]"
 	case *JProperty:
 		return jsonText(x, true)
+	case *Form:
+		return "System.Collections.Generic.Dictionary`2[System.String,System.Collections.Generic.IList`1[System.String]]"
 	case fmt.Stringer:
 		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
 			return ""
@@ -434,6 +436,12 @@ func items(v any) ([]any, error) {
 		return x, nil
 	case *JArray:
 		return x.Items, nil
+	case *FormList:
+		out := make([]any, len(x.Items))
+		for i, s := range x.Items {
+			out[i] = s
+		}
+		return out, nil
 	case *JObject:
 		out := make([]any, len(x.Keys))
 		for i, k := range x.Keys {

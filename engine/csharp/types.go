@@ -39,6 +39,8 @@ const (
 	KAnon      // anonymous object (new { a = 1 }): a map at run time
 	KDict      // Dictionary<string, object>
 	KJProperty // Newtonsoft JProperty
+	KForm      // Body.AsFormUrlEncodedContent(): IDictionary<string, IList<string>>
+	KFormList  // one form field's values: IList<string>
 )
 
 // Type is a static type.
@@ -91,6 +93,8 @@ var (
 	tAnon     = &Type{K: KAnon, Name: "anonymous type"}
 	tDict     = &Type{K: KDict, Name: "Dictionary<string, object>"}
 	tJProp    = &Type{K: KJProperty, Name: "JProperty"}
+	tForm     = &Type{K: KForm, Name: "IDictionary<string, IList<string>>"}
+	tFormList = &Type{K: KFormList, Name: "IList<string>"}
 	tStrings  = arrayOf(tString)
 	tObjects  = arrayOf(tObject)
 )
