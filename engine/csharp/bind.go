@@ -3,7 +3,6 @@ package csharp
 import (
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 )
 
@@ -1525,13 +1524,4 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		return rt, nil
 	}
 	return nil, b.errf(m.NameOff, "LINQ method %s is not supported", name)
-}
-
-func sortedNames(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -1028,7 +1028,7 @@ func (p *parser) interp(t token) (Expr, error) {
 			lit += part.Lit
 			continue
 		}
-		sub, err := newParserAt(part.Expr, part.ExprOff)
+		sub, err := newParser(part.Expr, part.ExprOff)
 		if err != nil {
 			return nil, err
 		}
@@ -1048,7 +1048,6 @@ func (p *parser) interp(t token) (Expr, error) {
 	return e, nil
 }
 
-func newParserAt(src string, base int) (*parser, error) { return newParser(src, base) }
 
 func (p *parser) newExpr(t token) (Expr, error) {
 	n := &NewExpr{node: node{Off: t.Off}}

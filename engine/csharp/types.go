@@ -35,7 +35,6 @@ const (
 	KRegexMatch
 	KHash // HMACSHA256, SHA256, MD5 instances
 	KRandom
-	KLambda
 	KAnon      // anonymous object (new { a = 1 }): a map at run time
 	KDict      // Dictionary<string, object>
 	KJProperty // Newtonsoft JProperty
@@ -89,7 +88,6 @@ var (
 	tMatch    = &Type{K: KRegexMatch, Name: "Match"}
 	tHash     = &Type{K: KHash, Name: "HashAlgorithm"}
 	tRandom   = &Type{K: KRandom, Name: "Random"}
-	tLambda   = &Type{K: KLambda, Name: "lambda"}
 	tAnon     = &Type{K: KAnon, Name: "anonymous type"}
 	tDict     = &Type{K: KDict, Name: "Dictionary<string, object>"}
 	tJProp    = &Type{K: KJProperty, Name: "JProperty"}
