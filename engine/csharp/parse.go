@@ -1048,7 +1048,6 @@ func (p *parser) interp(t token) (Expr, error) {
 	return e, nil
 }
 
-
 func (p *parser) newExpr(t token) (Expr, error) {
 	n := &NewExpr{node: node{Off: t.Off}}
 	if p.is("[") { // new[] { a, b }
