@@ -171,6 +171,11 @@ func TestCSharpValues(t *testing.T) {
 		{`@(new DateTime(2020, 1, 2).AddDays(1).ToString("yyyy-MM-ddTHH:mm:ss"))`, "2020-01-03T00:00:00", false},
 		{`@(BitConverter.ToString(SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes("abc"))).Replace("-", "").Substring(0, 8))`, "BA7816BF", false},
 		{`@(Convert.ToBase64String(new HMACSHA256(Encoding.UTF8.GetBytes("key")).ComputeHash(Encoding.UTF8.GetBytes("msg"))))`, "LZPLwb4We8sWN6SiPL/wGnh48MUO6DOVTqUiG7G4xig=", false},
+		{`@(Convert.ToBase64String(Encoding.UTF8.GetBytes("secret").Encrypt("Aes", Convert.FromBase64String("AAECAwQFBgcICQoLDA0ODw=="), Convert.FromBase64String("Dw4NDAsKCQgHBgUEAwIBAA=="))))`, "PR8eRna33MoKObxtNfNvng==", false},
+		{`@(Encoding.UTF8.GetString(Convert.FromBase64String("PR8eRna33MoKObxtNfNvng==").Decrypt("Aes", Convert.FromBase64String("AAECAwQFBgcICQoLDA0ODw=="), Convert.FromBase64String("Dw4NDAsKCQgHBgUEAwIBAA=="))))`, "secret", false},
+		{`@("Bearer JWT".Replace("JWT", "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.").AsJwt()?.Claims.GetValueOrDefault("roles", "none"))`, "a,b", false},
+		{`@("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".AsJwt().Claims.GetValueOrDefault("missing", "none") + "/" + "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".AsJwt().Subject)`, "none/alice", false},
+		{`@{ Jwt jwt; if ("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".TryParseJwt(out jwt)) { return jwt.Claims.ContainsKey("sub"); } return false; }`, "true", true},
 		// LINQ
 		{`@(((JArray)context.Request.Body.As<JObject>()["tags"]).Select(t => t.ToString()).Where(s => s != "x").First())`, "y", false},
 		{`@(((IEnumerable<object>)context.Variables["list"]).Any(x => (string)x == "b"))`, "true", false},
@@ -246,6 +251,36 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), ReasonExpression) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: %v\nwant %s with %q\n%s", tc.src, err, ReasonExpression, tc.msg, ex)
+		}
+	}
+}
+
+// TestLanguageRule: a text that is C# (parses and type-checks) is C#, with
+// C#'s meaning; anything else that compiles as expr is expr.
+func TestLanguageRule(t *testing.T) {
+	for _, tc := range []struct{ src, lang, want string }{
+		{`@(7 / 2)`, "C#", "3"},
+		{`@(7.0 / 2)`, "C#", "3.5"},
+		{`@('a')`, "C#", "a"},
+		{`@('abc')`, "expr", "abc"},
+		{`@("n=" + 1)`, "C#", "n=1"},
+		{`@(context.Request.Method == "POST")`, "C#", "true"},
+		{`@(upper(context.Request.Method))`, "expr", "POST"},
+		{`@(context.Variables["resp"].StatusCode)`, "expr", "200"},
+		{`@(context.Variables["resp"].Body.AsJSON().accessToken)`, "expr", "tok"},
+		{`@{ let a = 1; let b = 2; return a + b; }`, "expr", "3"},
+		{`@(len(context.Request.Method) > 3 ? "long" : "short")`, "expr", "long"},
+		{`@(context.Request.Method.Length > 3 ? "long" : "short")`, "C#", "long"},
+		{"@(`raw`)", "expr", "raw"},
+		{`@(1 in [1, 2])`, "expr", "true"},
+	} {
+		v, err, ex := csRun(t, tc.src, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if ex.Lang != tc.lang || show(v) != tc.want {
+			t.Errorf("%s: %s gave %q, want %s giving %q", tc.src, ex.Lang, show(v), tc.lang, tc.want)
 		}
 	}
 }

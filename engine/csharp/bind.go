@@ -1146,6 +1146,33 @@ func (b *binder) call(n *Call) (*Type, error) {
 			m.T = to
 			return to, nil
 		}
+		if _, has := b.m.goMethod(xt, name); !has && xt.Go.Kind() == reflect.Map && xt.Go.Key().Kind() == reflect.String &&
+			(name == "GetValueOrDefault" || name == "ContainsKey") && m.TypeArgs == nil {
+			// a model map without the method (Jwt.Claims): IReadOnlyDictionary's
+			at, err := b.args(n.Args)
+			if err != nil {
+				return nil, err
+			}
+			want := 2
+			if name == "ContainsKey" {
+				want = 1
+			}
+			if len(at) != want && !(name == "GetValueOrDefault" && len(at) == 1) {
+				return nil, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", name, len(at))
+			}
+			if at[0].K != KString {
+				return nil, b.errf(n.Args[0].X.pos(), "cannot convert from '%s' to 'string'", typeName(at[0]))
+			}
+			if name == "ContainsKey" {
+				n.method = byKey["dict.ContainsKey"]
+				return tBool, nil
+			}
+			n.method = byKey[fmt.Sprintf("dict.GetValueOrDefault/%d", len(at))]
+			if len(at) == 2 && at[1].K != KString && at[1].K != KNull {
+				return nil, b.errf(n.Args[1].X.pos(), "cannot convert from '%s' to 'string'", typeName(at[1]))
+			}
+			return tString, nil
+		}
 		if gm, ok := b.m.goMethod(xt, name); ok {
 			at, err := b.args(n.Args)
 			if err != nil {

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"math"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -1257,6 +1258,66 @@ func registerBuiltins() {
 		}, nil)
 		static(e, "new", ts(), exceptionType, func(a []any) (any, error) {
 			return &Exception{Type: e, Msg: fmt.Sprintf("Exception of type 'System.%s' was thrown.", e)}, nil
+		}, nil)
+	}
+	// GetValueOrDefault and ContainsKey of a model map that lacks them
+	// (Jwt.Claims: IReadOnlyDictionary<string, string[]>): values joined with ","
+	dictGet := func(a []any) (any, error) {
+		if a[0] == nil || isNilPtr(a[0]) {
+			return nil, errNull
+		}
+		rv := reflect.ValueOf(a[0])
+		k, _ := a[1].(string)
+		v := rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key()))
+		if !v.IsValid() {
+			if len(a) > 2 {
+				return a[2], nil
+			}
+			return nil, nil
+		}
+		switch x := v.Interface().(type) {
+		case string:
+			return x, nil
+		case nil:
+			return nil, nil
+		}
+		if it, err := items(v.Interface()); err == nil && v.Kind() != reflect.String {
+			parts := make([]string, len(it))
+			for i, e := range it {
+				parts[i] = catStr(e)
+			}
+			return strings.Join(parts, ","), nil
+		}
+		return catStr(v.Interface()), nil
+	}
+	reg(&builtin{key: "dict.GetValueOrDefault/1", result: S, run: dictGet})
+	reg(&builtin{key: "dict.GetValueOrDefault/2", result: S, run: dictGet})
+	reg(&builtin{key: "dict.ContainsKey", result: B, run: func(a []any) (any, error) {
+		if a[0] == nil || isNilPtr(a[0]) {
+			return nil, errNull
+		}
+		rv := reflect.ValueOf(a[0])
+		k, _ := a[1].(string)
+		return rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key())).IsValid(), nil
+	}})
+	// byte[].Encrypt/Decrypt(alg, key, iv): AES (Rijndael with a 16-byte block), CBC, PKCS7, as .NET's defaults
+	for _, dir := range []string{"Encrypt", "Decrypt"} {
+		dir := dir
+		method(KBytes, dir, ts(S, tBytes, tBytes), tBytes, func(a []any) (any, error) {
+			in, err := bytesArg(a[0])
+			if err != nil {
+				return nil, err
+			}
+			alg, _ := a[1].(string)
+			key, err := bytesArg(a[2])
+			if err != nil {
+				return nil, err
+			}
+			iv, err := bytesArg(a[3])
+			if err != nil {
+				return nil, err
+			}
+			return aesCBC(dir == "Encrypt", alg, in, key, iv)
 		}, nil)
 	}
 	// Body.AsFormUrlEncodedContent()
