@@ -284,3 +284,34 @@ func TestLanguageRule(t *testing.T) {
 		}
 	}
 }
+
+// TestCSharpTrace: context.Trace(message) writes to the request's trace,
+// lowered or interpreted, and context.Tracing says whether there is one.
+func TestCSharpTrace(t *testing.T) {
+	for _, src := range []string{
+		`@{ context.Trace("hello " + context.Request.Method); return context.Tracing; }`,
+		`@{ int i = 0; while (i < 1) { context.Trace("hello " + context.Request.Method); i++; } return context.Tracing; }`,
+	} {
+		for _, on := range []bool{false, true} {
+			plan, ex, errs := csCompile(t, src)
+			if len(errs) > 0 {
+				t.Fatalf("%s: %v", src, errs)
+			}
+			s := csState()
+			var tr *Trace
+			if on {
+				tr = s.EnableTrace()
+			}
+			if plan.Run(context.Background(), Inbound, s) {
+				t.Fatalf("%s: %+v", src, s.LastError())
+			}
+			if got := s.Variables()["out"]; got != on {
+				t.Errorf("%s: Tracing = %v with tracing %v\n%s", src, got, on, ex)
+			}
+			if on && (len(tr.Steps) != 1 || strings.Join(tr.Steps[0].Notes, "|") != "hello POST") {
+				t.Errorf("%s: trace %+v", src, tr.Steps)
+			}
+			s.Release()
+		}
+	}
+}

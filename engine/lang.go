@@ -105,6 +105,10 @@ func newCSharp() *csharp.Front {
 			"Operation":    reflect.TypeOf(&operationStub{}),
 		},
 		Funcs: map[string]any{"AsJwt": ParseJwt, "AsBasic": ParseBasic},
+		ContextFuncs: map[string]csharp.ContextFunc{
+			"Tracing": {Field: "$tracing", Property: true},
+			"Trace":   {Field: "$trace", Void: true},
+		},
 	})
 	if err != nil {
 		panic(err) // the model is fixed: a failure is a programming error

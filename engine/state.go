@@ -274,7 +274,7 @@ func (s *State) run(p *program) (out any, err error) {
 		}
 	}()
 	if p.interp != nil {
-		out, err = p.interp.Run(s.env.Context)
+		out, err = p.interp.Run(&s.env)
 	} else {
 		out, err = s.vm.Run(p.prog, &s.env)
 	}

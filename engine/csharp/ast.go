@@ -60,6 +60,7 @@ type (
 		prop   *builtin // a .NET property (String.Length, JObject.Count)
 		static *Type    // a type reached through a namespace (System.Text.Encoding)
 		absent bool     // a context member that is always null (context.User)
+		fn     *ctxFunc // a context property backed by an environment func (context.Tracing)
 	}
 	// Call is F(args); F is a Member (method), or a Name (rare).
 	Call struct {
@@ -69,6 +70,7 @@ type (
 		// binding
 		method *builtin
 		goM    *goMethod
+		fn     *ctxFunc // context.Trace(message)
 	}
 	// Arg is one argument: name: value, out var x, out x.
 	Arg struct {

@@ -788,6 +788,10 @@ func (b *binder) member(n *Member) (*Type, error) {
 			n.field = f
 			return f.t, nil
 		}
+		if cf, ok := b.m.funcs[n.Name]; ok && cf.Property && xt == b.m.ctxT {
+			n.fn = cf
+			return cf.out, nil
+		}
 		if rt, ok := b.m.Absent[n.Name]; ok && xt == b.m.ctxT {
 			n.absent = true
 			return b.m.goType(rt), nil
@@ -1099,6 +1103,22 @@ func (b *binder) call(n *Call) (*Type, error) {
 	}
 	if xt.K == KVoid {
 		return nil, b.errf(m.Off, "cannot call a method on void")
+	}
+	if cf, ok := b.m.funcs[name]; ok && !cf.Property && xt == b.m.ctxT {
+		at, err := b.args(n.Args)
+		if err != nil {
+			return nil, err
+		}
+		if len(at) != len(cf.ins) {
+			return nil, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", name, len(at))
+		}
+		for i, t := range at {
+			if err := b.paramOK(n.Args[i].X, t, cf.ins[i]); err != nil {
+				return nil, err
+			}
+		}
+		n.fn = cf
+		return cf.out, nil
 	}
 	// LINQ
 	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || (xt.K == KGo && xt.Go.Kind() == reflect.Slice)) {

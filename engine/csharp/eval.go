@@ -31,6 +31,7 @@ const (
 
 type frame struct {
 	m     *Model
+	env   reflect.Value // the environment struct (for context funcs)
 	ctx   any
 	vars  []any
 	steps int
@@ -455,6 +456,9 @@ func (f *frame) member(n *Member) (any, error) {
 	if n.absent {
 		return nil, nil
 	}
+	if n.fn != nil {
+		return f.callFunc(n.fn, nil)
+	}
 	x, err := f.eval(n.X)
 	if err != nil {
 		return nil, err
@@ -790,6 +794,13 @@ func (f *frame) call(n *Call) (any, error) {
 	if n.method != nil && strings.HasPrefix(n.method.key, "linq.") {
 		return f.linq(n, m)
 	}
+	if n.fn != nil {
+		args, err := f.args(n)
+		if err != nil {
+			return nil, err
+		}
+		return f.callFunc(n.fn, args)
+	}
 	static := isStaticRecv(m.X)
 	var recv any
 	if !static {
@@ -836,6 +847,30 @@ func (f *frame) call(n *Call) (any, error) {
 		return nil, errString
 	}
 	return v, nil
+}
+
+// callFunc calls a context member the environment implements.
+func (f *frame) callFunc(cf *ctxFunc, args []any) (any, error) {
+	if !f.env.IsValid() {
+		return nil, exc("InvalidOperationException", "context.%s is not available here", cf.name)
+	}
+	fv := f.env.FieldByIndex(cf.index)
+	if fv.IsNil() {
+		return nil, exc("InvalidOperationException", "context.%s is not available here", cf.name)
+	}
+	in := make([]reflect.Value, len(args))
+	for i, a := range args {
+		if a == nil {
+			in[i] = reflect.Zero(fv.Type().In(i))
+			continue
+		}
+		in[i] = reflect.ValueOf(a)
+	}
+	out := fv.Call(in)[0].Interface()
+	if cf.Void {
+		return nil, nil
+	}
+	return out, nil
 }
 
 func (f *frame) goCall(n *Call, recv any, args []any) (any, error) {

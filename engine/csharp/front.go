@@ -66,14 +66,22 @@ func (p *Program) ResultKind() reflect.Kind {
 	return reflect.Interface
 }
 
-// Run interprets the program with ctx as `context`.
-func (p *Program) Run(ctx any) (out any, err error) {
+// Run interprets the program; env is a pointer to the environment struct
+// (Model.Env), whose context field is `context`.
+func (p *Program) Run(env any) (out any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, exc("Exception", "%v", r)
 		}
 	}()
-	f := &frame{m: p.m, ctx: ctx, vars: make([]any, p.nlocal)}
+	ev := reflect.ValueOf(env)
+	for ev.Kind() == reflect.Pointer {
+		if ev.IsNil() {
+			return nil, errNull
+		}
+		ev = ev.Elem()
+	}
+	f := &frame{m: p.m, env: ev, ctx: ev.FieldByIndex(p.m.ctxPath).Interface(), vars: make([]any, p.nlocal)}
 	if p.expr != nil {
 		return f.eval(p.expr)
 	}

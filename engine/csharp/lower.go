@@ -765,6 +765,9 @@ func (lw *lowerer) member(n *Member, en env) (string, error) {
 	if n.absent {
 		return "nil", nil
 	}
+	if n.fn != nil {
+		return n.fn.Field + "()", nil
+	}
 	x, err := lw.expr(n.X, en)
 	if err != nil {
 		return "", err
@@ -804,6 +807,9 @@ func (lw *lowerer) call(n *Call, en env) (string, error) {
 	args, err := lw.args(n, en)
 	if err != nil {
 		return "", err
+	}
+	if n.fn != nil {
+		return n.fn.Field + "(" + strings.Join(args, ", ") + ")", nil
 	}
 	if isStaticRecv(m.X) {
 		bi := n.method

@@ -23,6 +23,9 @@ type Model struct {
 	// lowered form calls the expr function of the same name with a
 	// lower-case first letter (asJwt, asBasic).
 	Funcs map[string]any
+	// ContextFuncs are context members the environment implements as func
+	// fields (context.Tracing, context.Trace(message)).
+	ContextFuncs map[string]ContextFunc
 	// Absent are context members APIM has that the model does not fill
 	// yet (User, Product...): they are null, with these types.
 	Absent map[string]reflect.Type
@@ -30,6 +33,24 @@ type Model struct {
 	byGo    map[reflect.Type]*Type
 	ctxT    *Type
 	ctxPath []int
+	funcs   map[string]*ctxFunc
+}
+
+// ContextFunc is a context member backed by a func field of the
+// environment, named by its expr tag: a property (Tracing, no arguments)
+// or a method; Void methods are statements only.
+type ContextFunc struct {
+	Field    string
+	Property bool
+	Void     bool
+}
+
+type ctxFunc struct {
+	ContextFunc
+	name  string
+	index []int
+	ins   []*Type
+	out   *Type
 }
 
 func (m *Model) init() error {
@@ -48,6 +69,27 @@ func (m *Model) init() error {
 	for name, rt := range m.Types {
 		t := m.goType(rt)
 		t.Name = name
+	}
+	m.funcs = map[string]*ctxFunc{}
+	for name, cf := range m.ContextFuncs {
+		found := false
+		for i := 0; i < m.Env.NumField(); i++ {
+			f := m.Env.Field(i)
+			if f.Tag.Get("expr") != cf.Field || f.Type.Kind() != reflect.Func || f.Type.NumOut() != 1 {
+				continue
+			}
+			c := &ctxFunc{ContextFunc: cf, name: name, index: f.Index, out: m.goType(f.Type.Out(0))}
+			for j := 0; j < f.Type.NumIn(); j++ {
+				c.ins = append(c.ins, m.goType(f.Type.In(j)))
+			}
+			if cf.Void {
+				c.out = tVoid
+			}
+			m.funcs[name], found = c, true
+		}
+		if !found {
+			return fmt.Errorf("csharp: %v has no func field tagged expr:%q", m.Env, cf.Field)
+		}
 	}
 	return nil
 }
