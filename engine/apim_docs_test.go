@@ -65,6 +65,7 @@ func docState() *State {
 	}
 	v := s.Variables()
 	v["maxAge"], v["token"], v["fromDate"] = "120", "abc", "2024-01-01"
+	v["enduserid"], v["clientversion"] = "alice", "v2"
 	v["tokenstate"] = resp(`{"active": false}`)
 	v["revenuedata"], v["materialdata"] = resp(`{"total":10}`), resp(`{"level":2}`)
 	v["throughputdata"], v["accidentdata"] = resp(`{"rate":0.5}`), resp(`{"count":0}`)

@@ -1394,6 +1394,18 @@ func registerBuiltins() {
 		}
 		return u, nil
 	}, nil)
+	static("Uri", "new", ts(tUri, S), tUri, func(a []any) (any, error) {
+		base, ok := a[0].(*url.URL)
+		if !ok {
+			return nil, argNull("baseUri")
+		}
+		rel, _ := a[1].(string)
+		r, err := url.Parse(rel)
+		if err != nil {
+			return nil, exc("UriFormatException", "Invalid URI: The format of the URI could not be determined.")
+		}
+		return base.ResolveReference(r), nil
+	}, nil)
 	for _, p := range []string{"Host", "AbsolutePath", "Query", "Scheme", "AbsoluteUri", "PathAndQuery"} {
 		p := p
 		prop(KUri, p, S, func(a []any) (any, error) {
