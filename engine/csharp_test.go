@@ -108,6 +108,8 @@ func TestCSharpValues(t *testing.T) {
 		{`@((string)((IResponse)context.Variables["resp"]).Body.As<JObject>()["accessToken"])`, "tok", false},
 		{`@(((IEnumerable<object>)context.Variables["list"]).Count())`, "3", false},
 		{`@(string.Join(",", (IEnumerable<object>)context.Variables["list"]))`, "a,b,c", false},
+		{`@((int?)context.Variables["missing"] ?? 7)`, "7", false},
+		{`@(context.Variables.GetValueOrDefault<int?>("missing") == null)`, "true", false},
 		// arithmetic is C#'s
 		{`@(7 / 2)`, "3", false},
 		{`@(7.0 / 2)`, "3.5", false},

@@ -235,6 +235,9 @@ func catches(c *Catch, err error) bool {
 }
 
 func zeroOf(t *Type) any {
+	if t.Nullable {
+		return nil
+	}
 	switch t.K {
 	case KInt, KChar:
 		if t.K == KChar {

@@ -234,6 +234,9 @@ func (f *Front) typeOf(key string) (*Type, error) {
 
 // castCall lowers a cast of x to t.
 func (f *Front) castCall(x string, t *Type) string {
+	if t.Nullable { // the typed helpers cannot give null
+		return fmt.Sprintf("$csCast(%s, %s)", x, quote(f.typeKey(t)))
+	}
 	switch t.K {
 	case KString:
 		return "$csCastString(" + x + ")"

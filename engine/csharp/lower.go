@@ -498,6 +498,9 @@ func (lw *lowerer) conv(e Expr, t *Type, en env) (string, error) {
 }
 
 func zeroLit(t *Type) string {
+	if t.Nullable {
+		return "nil"
+	}
 	switch t.K {
 	case KInt:
 		return "0"

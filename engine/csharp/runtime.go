@@ -172,6 +172,9 @@ func isNilPtr(v any) bool {
 
 // castTo converts v to a static type, as a C# cast does at run time.
 func (m *Model) castTo(v any, t *Type) (any, error) {
+	if v == nil && t.Nullable {
+		return nil, nil // (int?)null
+	}
 	switch t.K {
 	case KObject:
 		return v, nil
