@@ -110,6 +110,8 @@ func TestCSharpValues(t *testing.T) {
 		{`@(string.Join(",", (IEnumerable<object>)context.Variables["list"]))`, "a,b,c", false},
 		{`@((int?)context.Variables["missing"] ?? 7)`, "7", false},
 		{`@(context.Variables.GetValueOrDefault<int?>("missing") == null)`, "true", false},
+		{`@{ var names = new List<string>(); foreach (var h in context.Request.Headers) { if (h.Key.StartsWith("X-")) { names.Add(h.Key + "=" + string.Join("|", h.Value)); } } return string.Join(";", names); }`, "X-Multi=a|b", false},
+		{`@{ int n = 0; foreach (var h in context.Request.Headers) { n += h.Value.Length; } return n; }`, "5", false},
 		// arithmetic is C#'s
 		{`@(7 / 2)`, "3", false},
 		{`@(7.0 / 2)`, "3.5", false},

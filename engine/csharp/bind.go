@@ -132,6 +132,7 @@ func (b *binder) stmt(s Stmt) error {
 		}
 		return nil
 	case *ExprStmt:
+		b.listAdd(s)
 		_, err := b.expr(s.X)
 		return err
 	case *Return:
@@ -175,7 +176,8 @@ func (b *binder) stmt(s Stmt) error {
 		case KGo:
 			switch it.Go.Kind() {
 			case reflect.Map:
-				elem = tObject
+				vt := b.m.goType(it.Go.Elem())
+				elem = &Type{K: KKeyValue, Name: "KeyValuePair<string, " + vt.Name + ">", Elem: vt}
 			case reflect.Slice:
 				elem = b.m.goType(it.Go.Elem())
 			}
@@ -261,6 +263,33 @@ func (b *binder) stmt(s Stmt) error {
 		return nil
 	}
 	return b.errf(s.spos(), "statement not supported")
+}
+
+// listAdd rewrites list.Add(x) on a local list into list = list.Concat(new[] {x}):
+// lists are values here, so adding is assigning a longer one.
+func (b *binder) listAdd(s *ExprStmt) {
+	c, ok := s.X.(*Call)
+	if !ok || len(c.Args) != 1 || c.Args[0].Out || c.Args[0].Name != "" {
+		return
+	}
+	m, ok := c.F.(*Member)
+	if !ok || m.Name != "Add" || m.Cond {
+		return
+	}
+	nm, ok := m.X.(*Name)
+	if !ok {
+		return
+	}
+	l := b.sc.lookup(nm.Name)
+	if l == nil || l.t.K != KArray {
+		return
+	}
+	target := &Name{node: node{Off: nm.Off}, Name: nm.Name}
+	recv := &Name{node: node{Off: nm.Off}, Name: nm.Name}
+	one := &NewExpr{node: node{Off: c.Args[0].Off}, Init: []Expr{c.Args[0].X}}
+	concat := &Call{node: node{Off: c.Off}, F: &Member{node: node{Off: m.Off}, X: recv, Name: "Concat", NameOff: m.NameOff},
+		Args: []*Arg{{Off: c.Args[0].Off, X: one}}}
+	s.X = &Assign{node: node{Off: c.Off}, Op: "=", Target: target, X: concat}
 }
 
 func (b *binder) scoped(s Stmt) error {
@@ -803,6 +832,9 @@ func (b *binder) member(n *Member) (*Type, error) {
 	}
 	if p := props[xt.K][n.Name]; p != nil {
 		n.prop = p
+		if xt.K == KKeyValue && n.Name == "Value" {
+			return xt.Elem, nil
+		}
 		return p.result, nil
 	}
 	if xt.K == KArray && (n.Name == "Length" || n.Name == "Count") {

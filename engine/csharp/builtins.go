@@ -486,7 +486,7 @@ var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "ch
 	KBool: "bool", KGo: "model", KJToken: "JToken", KJObject: "JObject", KJArray: "JArray", KArray: "array",
 	KBytes: "byte[]", KDateTime: "DateTime", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison",
 	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
-	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList"}
+	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair"}
 
 var builtinsOnce sync.Once
 
@@ -1196,6 +1196,8 @@ func registerBuiltins() {
 		p.parent = nil
 		return nil, nil
 	}, nil)
+	prop(KKeyValue, "Key", S, func(a []any) (any, error) { return a[0].(*JProperty).Name, nil }, nil)
+	prop(KKeyValue, "Value", O, func(a []any) (any, error) { return a[0].(*JProperty).Value, nil }, nil)
 	prop(KJProperty, "Name", S, func(a []any) (any, error) { return a[0].(*JProperty).Name, nil }, nil)
 	prop(KJProperty, "Value", tJToken, func(a []any) (any, error) { return a[0].(*JProperty).Value, nil }, nil)
 	method(KJArray, "Add", ts(O), tVoid, func(a []any) (any, error) {

@@ -40,6 +40,7 @@ const (
 	KJProperty // Newtonsoft JProperty
 	KForm      // Body.AsFormUrlEncodedContent(): IDictionary<string, IList<string>>
 	KFormList  // one form field's values: IList<string>
+	KKeyValue  // KeyValuePair<string, Elem>: an entry of a model map in foreach
 )
 
 // Type is a static type.
