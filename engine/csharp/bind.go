@@ -133,6 +133,7 @@ func (b *binder) stmt(s Stmt) error {
 		return nil
 	case *ExprStmt:
 		b.listAdd(s)
+		b.builderAppend(s)
 		_, err := b.expr(s.X)
 		return err
 	case *Return:
@@ -263,6 +264,48 @@ func (b *binder) stmt(s Stmt) error {
 		return nil
 	}
 	return b.errf(s.spos(), "statement not supported")
+}
+
+// builderAppend rewrites sb.Append(a).Append(b)... and AppendLine on a
+// local StringBuilder into sb = sb + a + b: a StringBuilder is a string.
+func (b *binder) builderAppend(s *ExprStmt) {
+	var parts []Expr
+	x := s.X
+	for {
+		c, ok := x.(*Call)
+		if !ok {
+			return
+		}
+		m, ok := c.F.(*Member)
+		if !ok || m.Cond || (m.Name != "Append" && m.Name != "AppendLine") || len(c.Args) > 1 {
+			return
+		}
+		var part Expr = &Lit{node: node{Off: c.Off}, V: "", Kind: tkString}
+		if len(c.Args) == 1 {
+			if c.Args[0].Out || c.Args[0].Name != "" {
+				return
+			}
+			part = c.Args[0].X
+		}
+		if m.Name == "AppendLine" {
+			part = &Binary{node: node{Off: c.Off}, Op: "+", L: &Binary{node: node{Off: c.Off}, Op: "+",
+				L: &Lit{node: node{Off: c.Off}, V: "", Kind: tkString}, R: part}, R: &Lit{node: node{Off: c.Off}, V: "\n", Kind: tkString}}
+		}
+		parts = append([]Expr{part}, parts...)
+		x = m.X
+		if nm, ok := x.(*Name); ok {
+			l := b.sc.lookup(nm.Name)
+			if l == nil || l.t.K != KBuilder {
+				return
+			}
+			var sum Expr = &Name{node: node{Off: nm.Off}, Name: nm.Name}
+			for _, p := range parts {
+				sum = &Binary{node: node{Off: p.pos()}, Op: "+", L: sum, R: p}
+			}
+			s.X = &Assign{node: node{Off: nm.Off}, Op: "=", Target: &Name{node: node{Off: nm.Off}, Name: nm.Name}, X: sum}
+			return
+		}
+	}
 }
 
 // listAdd rewrites list.Add(x) on a local list into list = list.Concat(new[] {x}):

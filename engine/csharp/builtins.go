@@ -486,7 +486,7 @@ var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "ch
 	KBool: "bool", KGo: "model", KJToken: "JToken", KJObject: "JObject", KJArray: "JArray", KArray: "array",
 	KBytes: "byte[]", KDateTime: "DateTime", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison",
 	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
-	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair"}
+	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder"}
 
 var builtinsOnce sync.Once
 
@@ -1322,6 +1322,13 @@ func registerBuiltins() {
 			return aesCBC(dir == "Encrypt", alg, in, key, iv)
 		}, nil)
 	}
+	// StringBuilder: a string; sb.Append(x) as a statement is rewritten by
+	// the binder into sb = sb + x (see builderAppend)
+	static("StringBuilder", "new", ts(), tBuilder, func([]any) (any, error) { return "", nil }, func([]string) string { return `""` })
+	static("StringBuilder", "new", ts(S), tBuilder, func(a []any) (any, error) { return catStr(a[0]), nil },
+		func(a []string) string { return "$csCat(" + a[0] + ")" })
+	method(KBuilder, "ToString", ts(), S, func(a []any) (any, error) { return catStr(a[0]), nil }, func(a []string) string { return a[0] })
+	prop(KBuilder, "Length", I, func(a []any) (any, error) { return utf16Len(catStr(a[0])), nil }, nil)
 	// Body.AsFormUrlEncodedContent()
 	reg(&builtin{key: "Body.AsFormUrlEncodedContent", result: tForm, run: func(a []any) (any, error) {
 		if a[0] == nil || isNilPtr(a[0]) {

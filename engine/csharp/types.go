@@ -41,6 +41,7 @@ const (
 	KForm      // Body.AsFormUrlEncodedContent(): IDictionary<string, IList<string>>
 	KFormList  // one form field's values: IList<string>
 	KKeyValue  // KeyValuePair<string, Elem>: an entry of a model map in foreach
+	KBuilder   // StringBuilder: a string at run time, Append re-assigns the local
 )
 
 // Type is a static type.
@@ -94,6 +95,7 @@ var (
 	tJProp    = &Type{K: KJProperty, Name: "JProperty"}
 	tForm     = &Type{K: KForm, Name: "IDictionary<string, IList<string>>"}
 	tFormList = &Type{K: KFormList, Name: "IList<string>"}
+	tBuilder  = &Type{K: KBuilder, Name: "StringBuilder"}
 	tStrings  = arrayOf(tString)
 	tObjects  = arrayOf(tObject)
 )
@@ -128,6 +130,8 @@ func assignable(from, to *Type) bool {
 	case to.K == from.K && to.K != KGo && to.K != KArray:
 		return to.Nullable || !from.Nullable
 	case to.K == KDouble && from.K == KInt:
+		return true
+	case to.K == KBuilder && from.K == KString: // sb = sb + x, written by the binder
 		return true
 	case to.K == KJToken && (from.K == KJObject || from.K == KJArray):
 		return true
@@ -228,6 +232,8 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tGuid
 	case "Uri":
 		t = tUri
+	case "StringBuilder", "Text.StringBuilder":
+		t = tBuilder
 	case "IEnumerable", "List", "IList", "ICollection", "IReadOnlyList", "IReadOnlyCollection":
 		elem := tObject
 		if len(tr.Args) == 1 {
