@@ -247,6 +247,7 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		{`@{ string s = "x"; while (true) { s = s + s; } return s; }`, "a string of more than"},
 		{`@{ string s = "x"; foreach (var i in new[] {1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25}) { s = s + s; } return s; }`, "a string of more than"},
 		{`@{ throw new Exception("boom"); }`, "boom"},
+		{`@{ var l = new List<string>(); while (true) { l.Add("x"); } return l.Count; }`, "a list of more than 10000 items"},
 		{`@{ try { return (string)context.Variables["n"]; } catch (FormatException) { return "not this"; } }`, "Unable to cast"},
 	} {
 		v, err, ex := csRun(t, tc.src, noBody)

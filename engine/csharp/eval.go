@@ -18,6 +18,9 @@ const (
 	MaxSteps = 100000
 	// MaxString bounds a string the interpreter builds, in bytes.
 	MaxString = 1 << 20
+	// MaxItems bounds a list built by adding to it (list.Add, Concat):
+	// each addition copies the list, so this also bounds the time.
+	MaxItems = 10000
 )
 
 type ctl int
@@ -1277,6 +1280,9 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 		more, err := items(arg)
 		if err != nil {
 			return nil, err
+		}
+		if len(seq)+len(more) > MaxItems {
+			return nil, exc("OutOfMemoryException", "the expression built a list of more than %d items", MaxItems)
 		}
 		return append(append([]any{}, seq...), more...), nil
 	case "OrderBy", "OrderByDescending":
