@@ -124,6 +124,7 @@ func TestCSharpValues(t *testing.T) {
 		// strings
 		{`@($"{context.Request.Method} {context.Request.Url.Path}")`, "POST /echo/resource", false},
 		{`@($"n={(int)context.Variables["n"]:D5}")`, "n=00042", false},
+		{`@($"[{"ab",4}|{"ab",-4}]" + "7".PadLeft(3, '0') + string.Format("{0,3}", 1))`, "[  ab|ab  ]007  1", false},
 		{`@(@"c:\temp\""x""")`, `c:\temp\"x"`, false},
 		{`@("a,b,,c".Split(',').Length)`, "4", false},
 		{`@("a,b,,c".Split(new[] {','}, StringSplitOptions.RemoveEmptyEntries).Length)`, "3", false},
@@ -247,6 +248,10 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		{`@{ string s = "x"; while (true) { s = s + s; } return s; }`, "a string of more than"},
 		{`@{ string s = "x"; foreach (var i in new[] {1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25}) { s = s + s; } return s; }`, "a string of more than"},
 		{`@{ throw new Exception("boom"); }`, "boom"},
+		{`@("x".PadLeft(100000000))`, "a string of more than"},
+		{`@(string.Format("{0,100000000}", 1))`, "a string of more than"},
+		{`@($"{1,-100000000}")`, "a string of more than"},
+		{`@(((int)context.Variables["n"]).ToString("D1000000"))`, "Format specifier was invalid."},
 		{`@{ var l = new List<string>(); while (true) { l.Add("x"); } return l.Count; }`, "a list of more than 10000 items"},
 		{`@{ try { return (string)context.Variables["n"]; } catch (FormatException) { return "not this"; } }`, "Unable to cast"},
 	} {

@@ -196,6 +196,32 @@ func toFloat(v any) float64 {
 	return 0
 }
 
+// padLeft is PadLeft(width, c), bounded like every string the program builds.
+func padLeft(s string, width int, c string) (any, error) {
+	if width > MaxString {
+		return nil, errString
+	}
+	if n := width - utf16Len(s); n > 0 {
+		s = strings.Repeat(c, n) + s
+	}
+	return s, nil
+}
+
+// pad aligns s in a field of width |align| (right-aligned when positive).
+func pad(s string, align int) (string, error) {
+	if align > MaxString || -align > MaxString {
+		return "", errString
+	}
+	n := utf8.RuneCountInString(s)
+	switch {
+	case align > n:
+		return strings.Repeat(" ", align-n) + s, nil
+	case -align > n:
+		return s + strings.Repeat(" ", -align-n), nil
+	}
+	return s, nil
+}
+
 func splitSeps(a []any) []string {
 	var seps []string
 	for _, x := range a {
@@ -293,13 +319,11 @@ func formatNET(f string, args []any) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			for l := utf8.RuneCountInString(s); l < align; l++ {
-				b.WriteByte(' ')
+			padded, err := pad(s, align)
+			if err != nil {
+				return "", err
 			}
-			b.WriteString(s)
-			for l := utf8.RuneCountInString(s); l < -align; l++ {
-				b.WriteByte(' ')
-			}
+			b.WriteString(padded)
 		case c == '}':
 			return "", exc("FormatException", "Input string was not in a correct format.")
 		default:
@@ -342,8 +366,11 @@ func formatNumber(f float64, spec string) (string, error) {
 		s := strconv.FormatInt(int64(f), 10)
 		neg := strings.HasPrefix(s, "-")
 		s = strings.TrimPrefix(s, "-")
-		for len(s) < prec {
-			s = "0" + s
+		if prec > 100 {
+			return "", exc("FormatException", "Format specifier was invalid.")
+		}
+		if len(s) < prec {
+			s = strings.Repeat("0", prec-len(s)) + s
 		}
 		if neg {
 			s = "-" + s
@@ -351,8 +378,11 @@ func formatNumber(f float64, spec string) (string, error) {
 		return s, nil
 	case "X":
 		s := strconv.FormatInt(int64(f), 16)
-		for len(s) < prec {
-			s = "0" + s
+		if prec > 100 {
+			return "", exc("FormatException", "Format specifier was invalid.")
+		}
+		if len(s) < prec {
+			s = strings.Repeat("0", prec-len(s)) + s
 		}
 		if spec[0] == 'X' {
 			s = strings.ToUpper(s)
@@ -632,20 +662,15 @@ func registerBuiltins() {
 		if err != nil {
 			return nil, err
 		}
-		for utf16Len(s) < toInt(a[1]) {
-			s = " " + s
-		}
-		return s, nil
+		return padLeft(s, toInt(a[1]), " ")
 	}, nil)
 	method(KString, "PadLeft", ts(I, tChar), S, func(a []any) (any, error) {
 		s, err := str(a[0])
 		if err != nil {
 			return nil, err
 		}
-		for utf16Len(s) < toInt(a[1]) {
-			s = a[2].(string) + s
-		}
-		return s, nil
+		c, _ := a[2].(string)
+		return padLeft(s, toInt(a[1]), c)
 	}, nil)
 	method(KString, "ToCharArray", ts(), arrayOf(tChar), func(a []any) (any, error) { return items(a[0]) }, nil)
 	for name, op := range map[string]string{"Contains": "contains", "StartsWith": "startsWith", "EndsWith": "endsWith"} {

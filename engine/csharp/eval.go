@@ -408,13 +408,7 @@ func formatHole(v any, format string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for l := utf8.RuneCountInString(s); l < align; l++ {
-		s = " " + s
-	}
-	for l := utf8.RuneCountInString(s); l < -align; l++ {
-		s += " "
-	}
-	return s, nil
+	return pad(s, align)
 }
 
 // convert is a cast from static type from to static type to.
