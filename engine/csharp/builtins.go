@@ -277,8 +277,12 @@ func joinNET(sep string, v any) (any, error) {
 		return nil, err
 	}
 	parts := make([]string, len(it))
+	n := 0
 	for i, x := range it {
 		parts[i] = catStr(x)
+		if n += len(parts[i]) + len(sep); n > MaxString {
+			return nil, errString
+		}
 	}
 	return strings.Join(parts, sep), nil
 }
@@ -636,6 +640,9 @@ func registerBuiltins() {
 			return nil, exc("ArgumentException", "String cannot be of zero length. (Parameter 'oldValue')")
 		}
 		nw, _ := a[2].(string)
+		if len(nw) > len(old) && len(s)+strings.Count(s, old)*(len(nw)-len(old)) > MaxString {
+			return nil, errString
+		}
 		return strings.ReplaceAll(s, old, nw), nil
 	}, nil)
 	method(KString, "Split", ts(arrayOf(tChar)), tStrings, func(a []any) (any, error) {
@@ -1036,6 +1043,9 @@ func registerBuiltins() {
 			return nil, err
 		}
 		r, _ := a[2].(string)
+		if len(s)+len(re.FindAllStringIndex(s, -1))*len(r) > MaxString {
+			return nil, errString
+		}
 		return re.ReplaceAllString(s, dotnetReplacement(r)), nil
 	}, nil)
 	static("Regex", "Match", ts(S, S), tMatch, func(a []any) (any, error) {
@@ -1138,7 +1148,7 @@ func registerBuiltins() {
 	static("JToken", "Parse", ts(S), tJToken, parse, nil)
 	static("JToken", "FromObject", ts(O), tJToken, func(a []any) (any, error) { return toJToken(a[0]), nil }, nil)
 	static("JObject", "FromObject", ts(O), tJObject, func(a []any) (any, error) { return toJToken(a[0]), nil }, nil)
-	static("JsonConvert", "SerializeObject", ts(O), S, func(a []any) (any, error) { return jsonText(toJToken(a[0]), false), nil }, nil)
+	static("JsonConvert", "SerializeObject", ts(O), S, func(a []any) (any, error) { return jsonTextErr(toJToken(a[0]), false) }, nil)
 	static("JsonConvert", "DeserializeObject", ts(S), O, parse, nil)
 	static("JsonConvert", "DeserializeObject<JObject>", ts(S), tJObject, parse, nil)
 	for _, k := range []Kind{KJToken, KJObject, KJArray} {
@@ -1146,7 +1156,7 @@ func registerBuiltins() {
 			if a[0] == nil {
 				return nil, errNull
 			}
-			return jsonText(a[0], toInt(a[1]) == 1), nil // Formatting.None = 0, Indented = 1
+			return jsonTextErr(a[0], toInt(a[1]) == 1) // Formatting.None = 0, Indented = 1
 		}, nil)
 		method(k, "SelectToken", ts(S), tJToken, func(a []any) (any, error) {
 			if a[0] == nil {

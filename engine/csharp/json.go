@@ -136,13 +136,35 @@ func parseValue(dec *json.Decoder, depth int) (any, error) {
 }
 
 // jsonText writes v as Newtonsoft does (indented: Formatting.Indented).
+// Text longer than MaxString is cut there (a String() has no error to
+// give); jsonTextErr says so instead.
 func jsonText(v any, indent bool) string {
+	s, _ := jsonTextErr(v, indent)
+	return s
+}
+
+// errTooBig stops writeJSON once the text passes MaxString: objects may
+// hold the same big string many times.
+type errTooBig struct{}
+
+func jsonTextErr(v any, indent bool) (s string, err error) {
 	var b bytes.Buffer
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(errTooBig); !ok {
+				panic(r)
+			}
+			s, err = b.String()[:MaxString], errString
+		}
+	}()
 	writeJSON(&b, v, indent, 0)
-	return b.String()
+	return b.String(), nil
 }
 
 func writeJSON(b *bytes.Buffer, v any, indent bool, level int) {
+	if b.Len() > MaxString {
+		panic(errTooBig{})
+	}
 	nl := func(l int) {
 		if indent {
 			b.WriteByte('\n')

@@ -162,6 +162,10 @@ func callToString(v any) (string, error) {
 	if v == nil || isNilPtr(v) {
 		return "", errNull
 	}
+	switch v.(type) {
+	case *JObject, *JArray:
+		return jsonTextErr(v, true)
+	}
 	return toStringNET(v), nil
 }
 
