@@ -282,6 +282,7 @@ func firstNonSpace(src []byte, off int) int {
 // attributes so every element keeps its line and column.
 type lexer struct {
 	src  []byte
+	str  string // src as a string, for skipLiteral (made once)
 	i    int
 	out  bytes.Buffer
 	tags []tagInfo
@@ -444,7 +445,10 @@ func (lx *lexer) expr() error {
 	lx.out.WriteByte(open)
 	lx.i += 2
 	depth := 1
-	src := string(lx.src)
+	if lx.str == "" {
+		lx.str = string(lx.src)
+	}
+	src := lx.str
 	for lx.i < len(lx.src) {
 		if end, ok := skipLiteral(src, lx.i); ok {
 			if end < 0 {
