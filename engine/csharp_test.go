@@ -174,6 +174,7 @@ func TestCSharpValues(t *testing.T) {
 		{`@(Regex.IsMatch("abc123", @"^[a-z]+(?<num>\d+)$"))`, "true", false},
 		{`@(Regex.Match("abc123", @"(?<num>\d+)").Groups["num"].Value)`, "123", false},
 		{`@(TimeSpan.FromMinutes(90).TotalHours)`, "1.5", false},
+		{`@(string.Join("+", Regex.Matches("a1b22c333", @"(?<n>\d+)").Select(m => m.Groups["n"].Value)) + "/" + Regex.Split("a1b22c", @"\d+").Length)`, "1+22+333/3", false},
 		{`@(new DateTime(2020, 1, 2).AddDays(1).ToString("yyyy-MM-ddTHH:mm:ss"))`, "2020-01-03T00:00:00", false},
 		{`@(BitConverter.ToString(SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes("abc"))).Replace("-", "").Substring(0, 8))`, "BA7816BF", false},
 		{`@(Convert.ToBase64String(new HMACSHA256(Encoding.UTF8.GetBytes("key")).ComputeHash(Encoding.UTF8.GetBytes("msg"))))`, "LZPLwb4We8sWN6SiPL/wGnh48MUO6DOVTqUiG7G4xig=", false},

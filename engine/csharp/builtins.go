@@ -1055,6 +1055,40 @@ func registerBuiltins() {
 		}
 		return newMatch(re, s), nil
 	}, nil)
+	static("Regex", "Matches", ts(S, S), arrayOf(tMatch), func(a []any) (any, error) {
+		re, s, err := regexArgs(a)
+		if err != nil {
+			return nil, err
+		}
+		out := []any{}
+		for _, idx := range re.FindAllStringSubmatchIndex(s, MaxItems) {
+			m := &Match{Success: true, Value: s[idx[0]:idx[1]], groups: map[string]string{}}
+			for i, n := range re.SubexpNames() {
+				g := ""
+				if idx[2*i] >= 0 {
+					g = s[idx[2*i]:idx[2*i+1]]
+				}
+				m.groups[strconv.Itoa(i)] = g
+				if n != "" {
+					m.groups[n] = g
+				}
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}, nil)
+	static("Regex", "Split", ts(S, S), tStrings, func(a []any) (any, error) {
+		re, s, err := regexArgs(a)
+		if err != nil {
+			return nil, err
+		}
+		parts := re.Split(s, -1)
+		out := make([]any, len(parts))
+		for i, p := range parts {
+			out[i] = p
+		}
+		return out, nil
+	}, nil)
 	prop(KRegexMatch, "Success", B, func(a []any) (any, error) { return a[0].(*Match).Success, nil }, nil)
 	prop(KRegexMatch, "Value", S, func(a []any) (any, error) { return a[0].(*Match).Value, nil }, nil)
 	prop(KRegexMatch, "Groups", tMatch, func(a []any) (any, error) { return a[0], nil }, nil)
