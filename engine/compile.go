@@ -6,6 +6,8 @@ import (
 	"maps"
 
 	"github.com/expr-lang/expr"
+
+	"tollgate/engine/csharp"
 )
 
 // Policy is one entry of the registry: where the element may appear and how
@@ -36,6 +38,11 @@ type Compiler struct {
 	depth    int
 	// pathPrefix is prepended to step paths while a fragment is compiled.
 	pathPrefix string
+	// cs compiles C# expressions (lang.go).
+	cs *csharp.Front
+	// Explain, when set, is told how each expression was compiled
+	// (tollgate check --explain).
+	Explain func(Explanation)
 }
 
 // MaxExprNodes bounds the size of one expression (expr's node limit).
@@ -46,6 +53,8 @@ func NewCompiler(reg Registry, nv *NamedValues) *Compiler {
 	c := &Compiler{Registry: reg, Named: nv}
 	c.opts = append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxExprNodes)}, helperOptions()...)
 	c.opts = append(c.opts, fastCallOptions()...)
+	c.cs = newCSharp()
+	c.opts = append(c.opts, c.cs.Options()...)
 	return c
 }
 

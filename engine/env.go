@@ -27,6 +27,10 @@ type Env struct {
 	ReqHasQuery  func(name string) bool        `expr:"$reqHasQuery"`
 	VarGet       func(name, def any) any       `expr:"$varGet"`
 	VarHas       func(name string) bool        `expr:"$varHas"`
+
+	// C#'s context.Tracing and context.Trace(message) (lang.go).
+	Tracing func() bool           `expr:"$tracing"`
+	Trace   func(msg string) bool `expr:"$trace"`
 }
 
 // Context mirrors APIM's `context` object. See the README for each member.

@@ -323,6 +323,8 @@ func buildCall(n *ast.CallNode) (fnode, bool) {
 	}
 	name, def := strArg(0), strArg(1)
 	switch id.Value {
+	case "$csCastString", "$csCat":
+		return buildCSharp(id.Value, args, n)
 	case "$reqHeader", "$reqQuery":
 		if len(args) != 2 || name == nil || def == nil || n.Type() != stringType {
 			break
@@ -593,4 +595,29 @@ func isPointer(v any) bool {
 		return false
 	}
 	return reflect.TypeOf(v).Kind() == reflect.Pointer
+}
+
+// buildCSharp gives fast paths to the conversions lowered C# calls most
+// ($csCastString, $csCat): a string is answered directly, anything else
+// goes to the VM, which converts it or fails as .NET would.
+func buildCSharp(name string, args []fnode, n *ast.CallNode) (fnode, bool) {
+	if len(args) != 1 || n.Type() != stringType {
+		return fnode{}, false
+	}
+	if args[0].kind == reflect.String && name == "$csCat" {
+		return args[0], true // a string already; null (the VM's case) gives ok=false
+	}
+	if args[0].kind != reflect.Interface {
+		return fnode{}, false
+	}
+	a := args[0].a
+	switch name {
+	case "$csCastString", "$csCat":
+		return fnode{kind: reflect.String, s: func(st *State) (string, bool) {
+			v, ok := a(st)
+			s, isStr := v.(string)
+			return s, ok && isStr
+		}}, true
+	}
+	return fnode{}, false
 }

@@ -282,6 +282,7 @@ func firstNonSpace(src []byte, off int) int {
 // attributes so every element keeps its line and column.
 type lexer struct {
 	src  []byte
+	str  string // src as a string, for skipLiteral (made once)
 	i    int
 	out  bytes.Buffer
 	tags []tagInfo
@@ -432,7 +433,7 @@ func (lx *lexer) startTag() error {
 }
 
 // expr copies one @(...) or @{...} expression, escaping what XML forbids.
-// Brackets inside string literals do not count.
+// Brackets inside string literals and comments do not count.
 func (lx *lexer) expr() error {
 	start := lx.i
 	open := lx.src[lx.i+1]
@@ -444,26 +445,26 @@ func (lx *lexer) expr() error {
 	lx.out.WriteByte(open)
 	lx.i += 2
 	depth := 1
+	if lx.str == "" {
+		lx.str = string(lx.src)
+	}
+	src := lx.str
 	for lx.i < len(lx.src) {
+		if end, ok := skipLiteral(src, lx.i); ok {
+			if end < 0 {
+				what := "a string literal"
+				if strings.HasPrefix(src[lx.i:], "/*") {
+					what = "a /* comment"
+				}
+				return lx.errAt(start, "unterminated expression: %s in this %q is never closed", what, "@"+string(open))
+			}
+			for ; lx.i < end; lx.i++ {
+				lx.escaped(lx.src[lx.i])
+			}
+			continue
+		}
 		c := lx.src[lx.i]
 		switch {
-		case c == '"' || c == '\'' || c == '`':
-			lx.escaped(c)
-			lx.i++
-			for lx.i < len(lx.src) && lx.src[lx.i] != c {
-				if lx.src[lx.i] == '\\' && c != '`' && lx.i+1 < len(lx.src) {
-					lx.escaped(lx.src[lx.i])
-					lx.i++
-				}
-				lx.escaped(lx.src[lx.i])
-				lx.i++
-			}
-			if lx.i >= len(lx.src) {
-				return lx.errAt(start, "unterminated expression: a string literal in this %q is never closed", "@"+string(open))
-			}
-			lx.escaped(c)
-			lx.i++
-			continue
 		case c == open:
 			depth++
 		case c == closer:

@@ -357,7 +357,11 @@ func (s *State) run(p *program) (out any, err error) {
 			out, err = nil, exprFailure(p, fmt.Errorf("panic: %v", r))
 		}
 	}()
-	out, err = s.vm.Run(p.prog, &s.env)
+	if p.interp != nil {
+		out, err = p.interp.Run(&s.env)
+	} else {
+		out, err = s.vm.Run(p.prog, &s.env)
+	}
 	if err != nil {
 		return nil, exprFailure(p, err)
 	}

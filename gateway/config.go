@@ -163,6 +163,9 @@ type LoadOptions struct {
 	// Transport is the base of the transports of backends with their own
 	// TLS settings (default: a clone of http.DefaultTransport).
 	Transport *http.Transport
+	// Explain, when set, is told how each expression was compiled: its
+	// language (C# or expr) and the program (tollgate check --explain).
+	Explain func(engine.Explanation)
 }
 
 // Load reads an apis folder into a Snapshot:
@@ -259,6 +262,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	for name := range backends {
 		comp.Backends[name] = true
 	}
+	comp.Explain = opt.Explain
 	var global *engine.Plan
 	if data, ok := readIf(filepath.Join(dir, "policy.xml"), &errs); ok {
 		if root, err := engine.Read(filepath.Join(dir, "policy.xml"), data); err != nil {

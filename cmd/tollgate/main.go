@@ -1,7 +1,7 @@
 // Command tollgate is a self-hosted API gateway with APIM-style policies.
 //
 //	tollgate serve [--apis DIR] [--listen ADDR] [--admin ADDR] ...
-//	tollgate check [--subscription-keys FILE] [DIR]
+//	tollgate check [--explain] [--subscription-keys FILE] [DIR]
 //	tollgate subscription create|list|regenerate|suspend|activate ...
 //	tollgate version
 package main
@@ -65,8 +65,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   tollgate serve [flags]   serve every API in the apis folder (see tollgate serve -h)
-  tollgate check [--subscription-keys FILE] [DIR]
-                           validate an apis folder; prints file:line:col: message per problem
+  tollgate check [--explain] [--subscription-keys FILE] [DIR]
+                           validate an apis folder; prints file:line:col: message per problem;
+                           --explain also prints, per expression, its language (C# or expr) and program
   tollgate subscription create|list|regenerate|suspend|activate
                            manage a running gateway's subscriptions through its admin API
   tollgate version
@@ -358,6 +359,7 @@ func (r redisLog) Printf(_ context.Context, format string, v ...any) { r.l.Warnf
 func check(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	explain := fs.Bool("explain", false, "also print, per expression, its language (C# or expr) and the program it runs")
 	keys := fs.String("subscription-keys", envDefault("subscription-keys", ""), "JSON file with the keys of the folder's subscriptions")
 	overrides := fs.String("apiops-config", envDefault("apiops-config", ""), "APIOps publisher configuration file applied over the folder")
 	values := fs.String("named-values", envDefault("named-values", ""), "JSON file with the values of APIOps named values that are not in the folder")
@@ -369,14 +371,18 @@ func check(args []string, stdout, stderr io.Writer) int {
 	}
 	dir := "apis"
 	if fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "usage: tollgate check [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [DIR]")
+		fmt.Fprintln(stderr, "usage: tollgate check [--explain] [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [DIR]")
 		return 2
 	}
 	if fs.NArg() == 1 {
 		dir = fs.Arg(0)
 	}
 	reg := policies.Registry(policies.Deps{Store: store.NewMemory()})
-	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values})
+	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values}
+	if *explain {
+		lo.Explain = func(e engine.Explanation) { fmt.Fprint(stdout, e.String()) }
+	}
+	snap, errs := gateway.Load(dir, reg, lo)
 	if len(errs) > 0 {
 		for _, e := range errs {
 			fmt.Fprintln(stdout, e.Error())

@@ -133,3 +133,38 @@ func TestCheckAPIOpsFolder(t *testing.T) {
 		t.Errorf("without the keys file: exit %d\n%s", code, out.String())
 	}
 }
+
+// TestCheckExplain: --explain prints each expression's language and
+// program, and still never a secret.
+func TestCheckExplain(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TOLLGATE_TEST_KEY", "SECRET5")
+	testutil.WriteFile(t, filepath.Join(dir, "named-values.xml"), `<named-values>
+  <named-value name="key" secret="true" env="TOLLGATE_TEST_KEY"/>
+</named-values>`)
+	testutil.WriteFile(t, filepath.Join(dir, "a", "api.xml"), `<api name="a" type="http" path="/a" service-url="http://h/"/>`)
+	testutil.WriteFile(t, filepath.Join(dir, "a", "policy.xml"), `<policies><inbound>
+<set-variable name="half" value="@(7 / 2)"/>
+<set-variable name="upper" value="@(upper(context.Request.Method))"/>
+<set-variable name="loop" value="@{ int i = 0; while (i < 3) { i++; } return i; }"/>
+<set-header name="X-Key" exists-action="override"><value>@("k=" + "{{key}}")</value></set-header>
+</inbound></policies>`)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", "--explain", dir}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{
+		"a/policy.xml:2:34: inbound/set-variable[1]: C# -> int\n  @(7 / 2)\n  lowered: $csIntOp(\"/\", 7, 2)\n",
+		"inbound/set-variable[2]: expr -> string\n  @(upper(context.Request.Method))\n  program: upper(context.Request.Method)\n",
+		"inbound/set-variable[3]: C# -> int\n", "  interpreted: while loop\n",
+		"@(\"k=\" + \"{{key}}\")",
+		"ok  a",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "SECRET5") {
+		t.Errorf("a secret in the output:\n%s", out.String())
+	}
+}

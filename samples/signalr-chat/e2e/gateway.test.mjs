@@ -134,6 +134,20 @@ test("skipNegotiation: 5 clients × 20 messages through tollgate's /chat: everyo
   }
 });
 
+test("the same chat through /chat-cs, whose onHandshake policy is written in APIM's C#", async () => {
+  const clients = 3;
+  const { conns, inboxes } = chatClients(clients, () => throughGateway(`${gw.url}/chat-cs`));
+  try {
+    await Promise.all(conns.map((c) => c.start()));
+    for (const c of conns) assert.equal(c.state, signalR.HubConnectionState.Connected);
+    const upgraded = await metric(gw.adminURL, "tollgate_websocket_handshakes_total", { api: "signalr-chat-cs", outcome: "upgraded" });
+    assert.equal(upgraded, clients, "every client went through the C# onHandshake");
+    await assertEveryoneGetsEverything(conns, inboxes, 10);
+  } finally {
+    await Promise.all(conns.map((c) => c.stop()));
+  }
+});
+
 test("send (no completion) and hub errors pass through the gateway", async () => {
   const a = throughGateway(`${gw.url}/chat`);
   const b = throughGateway(`${gw.url}/chat`);
