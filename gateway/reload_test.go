@@ -754,6 +754,15 @@ func TestReloadUnderLoad(t *testing.T) {
 			d := e.waitHello("/chat", "hello "+version, t0)
 			e.wantHello("/game", "hello "+version)
 			st := e.srv.LastReload()
+			if st.Result == ReloadUnchanged && st.ConfigHash == e.srv.Current().Hash {
+				// A late event of the same write (a loaded machine spreads
+				// them over more than one debounce window) reloaded the
+				// same files again after the swap: the swap itself is no
+				// longer the last status, so it has no timing to check.
+				t.Logf("reload %d: swapped, then reloaded unchanged by a late event", i)
+				live = version
+				continue
+			}
 			if st.Result != ReloadSuccess || st.ConfigHash != e.srv.Current().Hash {
 				t.Fatalf("reload %d: %+v", i, st)
 			}
