@@ -100,5 +100,12 @@ func Registry(d Deps) engine.Registry {
 		"rewrite-uri":         {Sections: engine.Inbound, Parse: parseRewriteURI},
 		"mock-response":       {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: parseMockResponse},
 		"set-method":          {Sections: engine.Inbound | engine.Backend | engine.OnError, Parse: parseSetMethod},
+
+		"find-and-replace":      {Sections: engine.AllSections, Parse: parseFindAndReplace},
+		"json-to-xml":           {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: parseJSONToXML},
+		"xml-to-json":           {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: parseXMLToJSON},
+		"jsonp":                 {Sections: engine.Outbound, Parse: parseJsonp},
+		"cross-domain":          {Sections: engine.Inbound, Parse: parseCrossDomain},
+		"redirect-content-urls": {Sections: engine.Inbound | engine.Outbound, Parse: parseRedirectContentURLs},
 	}
 }
