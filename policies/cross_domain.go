@@ -33,7 +33,7 @@ var crossDomainElems = map[string][]string{
 
 var permittedPolicies = []string{"none", "master-only", "by-content-type", "by-ftp-filename", "all"}
 
-func parseCrossDomain(p *engine.Parser) engine.Step {
+func (k *kit) parseCrossDomain(p *engine.Parser) engine.Step {
 	n := p.Node()
 	inner := p.RawInner()
 	if len(n.Children) != 1 || n.Children[0].Name != "cross-domain-policy" {

@@ -15,10 +15,10 @@ type findAndReplace struct {
 	response bool
 }
 
-func parseFindAndReplace(p *engine.Parser) engine.Step {
+func (k *kit) parseFindAndReplace(p *engine.Parser) engine.Step {
 	f := &findAndReplace{
-		from:     p.Str("from", true, ""),
-		to:       p.Str("to", true, ""),
+		from:     p.RequiredStr("from"),
+		to:       p.RequiredStr("to"),
 		response: isResponseSection(p.Section()),
 	}
 	if f.from.IsConst() && f.from.Const() == "" && p.Has("from") {

@@ -20,14 +20,14 @@ type jsonToXMLStep struct {
 	response                        bool
 }
 
-func parseJSONToXML(p *engine.Parser) engine.Step {
+func (k *kit) parseJSONToXML(p *engine.Parser) engine.Step {
 	j := &jsonToXMLStep{
 		apply:          choiceAttr(p, "apply", true, "", "always", "content-type-json"),
-		considerAccept: p.Bool("consider-accept-header", false, true),
+		considerAccept: p.Bool("consider-accept-header", true),
 		parseDate:      p.LitBool("parse-date", true),
-		separator:      p.Str("namespace-separator", false, "_"),
-		prefix:         p.Str("namespace-prefix", false, ""),
-		block:          p.Str("attribute-block-name", false, ""),
+		separator:      p.Str("namespace-separator", "_"),
+		prefix:         p.Str("namespace-prefix", ""),
+		block:          p.Str("attribute-block-name", ""),
 		response:       isResponseSection(p.Section()),
 	}
 	if j.separator.IsConst() && j.separator.Const() == "" && p.Has("namespace-separator") {

@@ -20,8 +20,8 @@ type jsonp struct {
 // jsonpCallback is what a callback name may be: dotted identifiers.
 var jsonpCallback = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)*$`)
 
-func parseJsonp(p *engine.Parser) engine.Step {
-	j := &jsonp{param: p.Str("callback-parameter-name", true, "")}
+func (k *kit) parseJsonp(p *engine.Parser) engine.Step {
+	j := &jsonp{param: p.RequiredStr("callback-parameter-name")}
 	if j.param.IsConst() && j.param.Const() == "" && p.Has("callback-parameter-name") {
 		p.ErrorAt(p.Node().Attr("callback-parameter-name").ValuePos, "attribute \"callback-parameter-name\" must not be empty")
 	}

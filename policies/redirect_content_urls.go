@@ -19,7 +19,7 @@ type redirectContentURLs struct {
 	response bool
 }
 
-func parseRedirectContentURLs(p *engine.Parser) engine.Step {
+func (k *kit) parseRedirectContentURLs(p *engine.Parser) engine.Step {
 	return &redirectContentURLs{response: isResponseSection(p.Section())}
 }
 

@@ -17,14 +17,14 @@ type setBody struct {
 	response bool
 }
 
-func parseSetBody(p *engine.Parser) engine.Step {
+func (k *kit) parseSetBody(p *engine.Parser) engine.Step {
 	return parseSetBodyInto(p, isResponseSection(p.Section()))
 }
 
 func parseSetBodyInto(p *engine.Parser, response bool) *setBody {
 	sb := &setBody{response: response}
-	tmpl := p.LitStr("template", false, "none", "none", "liquid")
-	xsiNil := p.LitStr("xsi-nil", false, "blank", "blank", "null")
+	tmpl := p.LitStr("template", "none", "none", "liquid")
+	xsiNil := p.LitStr("xsi-nil", "blank", "blank", "null")
 	if tmpl == "liquid" {
 		sb.liquid = parseLiquid(p, p.RawInner(), xsiNil)
 		return sb

@@ -132,7 +132,12 @@ func evalChoice(s *engine.State, v engine.Str, attr string, choices ...string) (
 // choiceAttr reads an attribute that must be one of choices (an
 // expression is checked when it runs).
 func choiceAttr(p *engine.Parser, name string, required bool, def string, choices ...string) engine.Str {
-	v := p.Str(name, required, def)
+	var v engine.Str
+	if required {
+		v = p.RequiredStr(name)
+	} else {
+		v = p.Str(name, def)
+	}
 	if v.IsConst() && p.Has(name) && !oneOf(v.Const(), choices) {
 		p.ErrorAt(p.Node().Attr(name).ValuePos, "attribute %q must be one of %s, not %q", name, strings.Join(choices, ", "), v.Const())
 	}

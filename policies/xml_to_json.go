@@ -19,12 +19,12 @@ type xmlToJSONStep struct {
 	response                    bool
 }
 
-func parseXMLToJSON(p *engine.Parser) engine.Step {
+func (k *kit) parseXMLToJSON(p *engine.Parser) engine.Step {
 	return &xmlToJSONStep{
 		kind:           choiceAttr(p, "kind", true, "", "javascript-friendly", "direct"),
 		apply:          choiceAttr(p, "apply", true, "", "always", "content-type-xml"),
-		considerAccept: p.Bool("consider-accept-header", false, true),
-		alwaysArray:    p.Bool("always-array-child-elements", false, false),
+		considerAccept: p.Bool("consider-accept-header", true),
+		alwaysArray:    p.Bool("always-array-child-elements", false),
 		response:       isResponseSection(p.Section()),
 	}
 }
