@@ -23,8 +23,9 @@ type kit struct {
 	log             *zap.Logger
 	onStoreError    func(policy string, err error)
 
-	leases *leaseKeeper // renews limit-concurrency's leases
-	jwks   *jwksCache   // validate-jwt's keys, fetched once per URL
+	leases *leaseKeeper  // renews limit-concurrency's leases
+	oneWay *oneWaySender // send-one-way-request's bounded queue
+	jwks   *jwksCache    // validate-jwt's keys, fetched once per URL
 }
 
 // newKit fills in Deps' defaults and builds the shared pieces.
@@ -49,6 +50,7 @@ func newKit(d Deps) *kit {
 		k.store = store.NewMemory()
 	}
 	k.leases = newLeaseKeeper(k)
+	k.oneWay = newOneWaySender(k.client, k.log, d.OneWayQueue, d.OnOneWayDropped)
 	k.jwks = newJwksCache(func() *http.Client { return k.client })
 	return k
 }

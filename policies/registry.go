@@ -39,6 +39,12 @@ type Deps struct {
 	Log *zap.Logger
 	// OnStoreError is told about store failures (for metrics); may be nil.
 	OnStoreError func(policy string, err error)
+	// OneWayQueue is how many send-one-way-request calls may wait to be
+	// sent (default 1024); beyond it they are dropped.
+	OneWayQueue int
+	// OnOneWayDropped is told about each dropped one-way request (for
+	// metrics); may be nil.
+	OnOneWayDropped func()
 }
 
 // Registry returns every policy element tollgate knows, keyed by element
@@ -82,5 +88,7 @@ func Registry(d Deps) engine.Registry {
 		"jsonp":                 {Sections: engine.Outbound, Parse: k.parseJsonp},
 		"cross-domain":          {Sections: engine.Inbound, Parse: k.parseCrossDomain},
 		"redirect-content-urls": {Sections: engine.Inbound | engine.Outbound, Parse: k.parseRedirectContentURLs},
+
+		"send-one-way-request": {Sections: engine.AllSections, Parse: k.parseSendOneWayRequest},
 	}
 }

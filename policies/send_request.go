@@ -49,6 +49,13 @@ func (k *kit) parseSendRequest(p *engine.Parser) engine.Step {
 		method:    engine.ConstStr(http.MethodGet),
 		maxBytes:  k.maxCalloutBytes,
 	}
+	sr.parseChildren(p)
+	return sr
+}
+
+// parseChildren reads the request's description (shared with
+// send-one-way-request).
+func (sr *sendRequest) parseChildren(p *engine.Parser) {
 	for _, n := range p.Children() {
 		c := p.Child(n)
 		switch n.Name {
@@ -75,13 +82,12 @@ func (k *kit) parseSendRequest(p *engine.Parser) engine.Step {
 		case "authentication-certificate", "authentication-managed-identity", "proxy":
 			c.Errorf("<%s> is not supported by tollgate", n.Name)
 		default:
-			c.Errorf("unexpected element <%s> inside <send-request> (want set-url, set-method, set-header, set-body)", n.Name)
+			c.Errorf("unexpected element <%s> inside <%s> (want set-url, set-method, set-header, set-body)", n.Name, p.Node().Name)
 		}
 	}
 	if sr.url == nil && !sr.copyMode {
-		p.Errorf("<send-request> needs <set-url> (unless mode=\"copy\")")
+		p.Errorf("<%s> needs <set-url> (unless mode=\"copy\")", p.Node().Name)
 	}
-	return sr
 }
 
 func (sr *sendRequest) Run(ctx context.Context, s *engine.State) error {
@@ -102,7 +108,33 @@ func (sr *sendRequest) Run(ctx context.Context, s *engine.State) error {
 	return nil
 }
 
-func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Response, error) {
+// outgoing is a callout evaluated against a request, ready to send.
+type outgoing struct {
+	method, target string
+	header         engine.Headers
+	body           []byte
+}
+
+// newRequest builds the http.Request (the body is buffered, so it can be
+// sent from another goroutine after the State is gone).
+func (o *outgoing) newRequest(ctx context.Context) (*http.Request, error) {
+	var rdr io.Reader
+	if o.body != nil {
+		rdr = bytes.NewReader(o.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, o.method, o.target, rdr)
+	if err != nil {
+		return nil, engine.NewPolicyError(engine.ReasonCallout, 502, "cannot build request to "+engine.RedactURL(o.target)+": "+err.Error(), err)
+	}
+	req.Header = http.Header(o.header)
+	if host := o.header.GetValueOrDefault("Host", ""); host != "" {
+		req.Host = host
+	}
+	return req, nil
+}
+
+// prepare evaluates the method, URL, headers and body for this request.
+func (sr *sendRequest) prepare(s *engine.State) (*outgoing, error) {
 	cur := s.Context().Request
 	method, err := sr.method.Eval(s)
 	if err != nil {
@@ -150,24 +182,24 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 		}
 		applyHeader(h, name, action, vals)
 	}
+	return &outgoing{method: method, target: target, header: h, body: body}, nil
+}
 
+func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Response, error) {
+	out, err := sr.prepare(s)
+	if err != nil {
+		return nil, err
+	}
+	method, target := out.method, out.target
 	timeout, err := sr.timeout.Seconds(s)
 	if err != nil {
 		return nil, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var rdr io.Reader
-	if body != nil {
-		rdr = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(cctx, method, target, rdr)
+	req, err := out.newRequest(cctx)
 	if err != nil {
-		return nil, engine.NewPolicyError(engine.ReasonCallout, 502, "cannot build request to "+engine.RedactURL(target)+": "+err.Error(), err)
-	}
-	req.Header = http.Header(h)
-	if host := h.GetValueOrDefault("Host", ""); host != "" {
-		req.Host = host
+		return nil, err
 	}
 	t0 := time.Now()
 	res, err := sr.k.client.Do(req)
