@@ -49,6 +49,9 @@ type State struct {
 	// forkVars is, in a State made by Fork, the variables as the branch
 	// started with them: Join sets in the parent only what changed.
 	forkVars Variables
+
+	// private holds what a policy hands to a later one; see SetPrivate.
+	private map[any]any
 }
 
 // ForwardSettings are forward-request's attributes.
@@ -109,6 +112,7 @@ func (s *State) Release() {
 	s.bytes = nil // OnDone functions may still hold it
 	clear(s.respHeaders)
 	s.forkVars = nil
+	clear(s.private)
 	statePool.Put(s)
 }
 

@@ -25,6 +25,7 @@ type kit struct {
 
 	leases *leaseKeeper  // renews limit-concurrency's leases
 	oneWay *oneWaySender // send-one-way-request's bounded queue
+	lru    *responseLRU  // cache-lookup/cache-store's internal cache
 	jwks   *jwksCache    // validate-jwt's keys, fetched once per URL
 }
 
@@ -50,6 +51,7 @@ func newKit(d Deps) *kit {
 		k.store = store.NewMemory()
 	}
 	k.leases = newLeaseKeeper(k)
+	k.lru = newResponseLRU(d.ResponseCacheBytes)
 	k.oneWay = newOneWaySender(k.client, k.log, d.OneWayQueue, d.OnOneWayDropped)
 	k.jwks = newJwksCache(func() *http.Client { return k.client })
 	return k

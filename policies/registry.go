@@ -39,6 +39,9 @@ type Deps struct {
 	Log *zap.Logger
 	// OnStoreError is told about store failures (for metrics); may be nil.
 	OnStoreError func(policy string, err error)
+	// ResponseCacheBytes caps the internal response cache of cache-lookup
+	// and cache-store (bytes of cached responses; default 64 MiB).
+	ResponseCacheBytes int64
 	// OneWayQueue is how many send-one-way-request calls may wait to be
 	// sent (default 1024); beyond it they are dropped.
 	OneWayQueue int
@@ -90,5 +93,7 @@ func Registry(d Deps) engine.Registry {
 		"redirect-content-urls": {Sections: engine.Inbound | engine.Outbound, Parse: k.parseRedirectContentURLs},
 
 		"send-one-way-request": {Sections: engine.AllSections, Parse: k.parseSendOneWayRequest},
+		"cache-lookup":         {Sections: engine.Inbound, Parse: k.parseCacheLookup},
+		"cache-store":          {Sections: engine.Outbound, Parse: k.parseCacheStore},
 	}
 }
