@@ -39,6 +39,10 @@ type Deps struct {
 	Log *zap.Logger
 	// OnStoreError is told about store failures (for metrics); may be nil.
 	OnStoreError func(policy string, err error)
+	// Identities stand in for Azure managed identities in
+	// authentication-managed-identity, keyed by its client-id ("" is the
+	// system-assigned identity).
+	Identities map[string]Identity
 	// ResponseCacheBytes caps the internal response cache of cache-lookup
 	// and cache-store (bytes of cached responses; default 64 MiB).
 	ResponseCacheBytes int64
@@ -95,5 +99,8 @@ func Registry(d Deps) engine.Registry {
 		"send-one-way-request": {Sections: engine.AllSections, Parse: k.parseSendOneWayRequest},
 		"cache-lookup":         {Sections: engine.Inbound, Parse: k.parseCacheLookup},
 		"cache-store":          {Sections: engine.Outbound, Parse: k.parseCacheStore},
+
+		"authentication-basic":            {Sections: engine.Inbound, Parse: k.parseAuthenticationBasic},
+		"authentication-managed-identity": {Sections: engine.Inbound, Parse: k.parseManagedIdentity},
 	}
 }

@@ -199,6 +199,7 @@ func serve(args []string, stderr io.Writer) int {
 		Store:        st,
 		Log:          mask.Wrap(log).Named("policy"),
 		OnStoreError: func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
+		Identities:   identitiesFromEnv(),
 	})
 	srv, err := gateway.New(gateway.Options{
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
@@ -311,7 +312,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 1 {
 		dir = args[0]
 	}
-	reg := policies.Registry(policies.Deps{Store: store.NewMemory()})
+	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: identitiesFromEnv()})
 	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{})
 	if len(errs) > 0 {
 		for _, e := range errs {
