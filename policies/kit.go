@@ -23,11 +23,12 @@ type kit struct {
 	log             *zap.Logger
 	onStoreError    func(policy string, err error)
 
-	leases *leaseKeeper              // renews limit-concurrency's leases
-	oneWay *oneWaySender             // send-one-way-request's bounded queue
-	tokens map[string]*tokenProvider // authentication-managed-identity, by client-id
-	lru    *responseLRU              // cache-lookup/cache-store's internal cache
-	jwks   *jwksCache                // validate-jwt's keys, fetched once per URL
+	leases         *leaseKeeper              // renews limit-concurrency's leases
+	oneWay         *oneWaySender             // send-one-way-request's bounded queue
+	entraAuthority string                    // validate-azure-ad-token's identity provider
+	tokens         map[string]*tokenProvider // authentication-managed-identity, by client-id
+	lru            *responseLRU              // cache-lookup/cache-store's internal cache
+	jwks           *jwksCache                // validate-jwt's keys, fetched once per URL
 }
 
 // newKit fills in Deps' defaults and builds the shared pieces.
@@ -53,6 +54,10 @@ func newKit(d Deps) *kit {
 	}
 	k.leases = newLeaseKeeper(k)
 	k.lru = newResponseLRU(d.ResponseCacheBytes)
+	k.entraAuthority = d.EntraAuthority
+	if k.entraAuthority == "" {
+		k.entraAuthority = defaultEntraAuthority
+	}
 	k.tokens = map[string]*tokenProvider{}
 	for id, ident := range d.Identities {
 		k.tokens[id] = newTokenProvider(ident, k.client, k.log)

@@ -43,6 +43,10 @@ type Deps struct {
 	// authentication-managed-identity, keyed by its client-id ("" is the
 	// system-assigned identity).
 	Identities map[string]Identity
+	// EntraAuthority is the Microsoft Entra ID host validate-azure-ad-token
+	// gets keys from (default https://login.microsoftonline.com; tests and
+	// sovereign clouds change it).
+	EntraAuthority string
 	// ResponseCacheBytes caps the internal response cache of cache-lookup
 	// and cache-store (bytes of cached responses; default 64 MiB).
 	ResponseCacheBytes int64
@@ -102,5 +106,6 @@ func Registry(d Deps) engine.Registry {
 
 		"authentication-basic":            {Sections: engine.Inbound, Parse: k.parseAuthenticationBasic},
 		"authentication-managed-identity": {Sections: engine.Inbound, Parse: k.parseManagedIdentity},
+		"validate-azure-ad-token":         {Sections: engine.Inbound, Parse: k.parseValidateAzureADToken},
 	}
 }
