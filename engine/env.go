@@ -54,6 +54,8 @@ type Request struct {
 	Body        *Body
 	// MatchedParameters holds path parameters; reserved, empty for now.
 	MatchedParameters map[string]string
+	// Certificate is the client certificate presented over TLS, or nil.
+	Certificate *Certificate
 }
 
 // Url is a parsed URL, as APIM's IUrl.

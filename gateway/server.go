@@ -157,6 +157,9 @@ func (s *Server) newState(r *http.Request, api *API, scheme string) *engine.Stat
 	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), clientIP(r))
 	st.SetRequestID(s.newID())
 	st.SetDeployment(s.opt.Deployment)
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		st.SetClientCertificate(r.TLS.PeerCertificates) // validate-client-certificate, context.Request.Certificate
+	}
 	if api.Limits.Trace {
 		st.EnableTrace()
 	}

@@ -1,7 +1,10 @@
 package policies
 
 import (
+	"crypto/x509"
 	"net/http"
+	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -23,9 +26,12 @@ type kit struct {
 	log             *zap.Logger
 	onStoreError    func(policy string, err error)
 
-	leases         *leaseKeeper              // renews limit-concurrency's leases
-	oneWay         *oneWaySender             // send-one-way-request's bounded queue
-	entraAuthority string                    // validate-azure-ad-token's identity provider
+	leases         *leaseKeeper   // renews limit-concurrency's leases
+	oneWay         *oneWaySender  // send-one-way-request's bounded queue
+	entraAuthority string         // validate-azure-ad-token's identity provider
+	clientCAs      *x509.CertPool // validate-client-certificate's roots (nil: the system's)
+	clientCerts    *atomic.Bool   // set when a policy needs client certificates
+	now            func() time.Time
 	tokens         map[string]*tokenProvider // authentication-managed-identity, by client-id
 	lru            *responseLRU              // cache-lookup/cache-store's internal cache
 	jwks           *jwksCache                // validate-jwt's keys, fetched once per URL
@@ -54,6 +60,7 @@ func newKit(d Deps) *kit {
 	}
 	k.leases = newLeaseKeeper(k)
 	k.lru = newResponseLRU(d.ResponseCacheBytes)
+	k.clientCAs, k.clientCerts, k.now = d.ClientCAs, d.ClientCertificates, time.Now
 	k.entraAuthority = d.EntraAuthority
 	if k.entraAuthority == "" {
 		k.entraAuthority = defaultEntraAuthority

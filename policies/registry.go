@@ -16,7 +16,9 @@
 package policies
 
 import (
+	"crypto/x509"
 	"net/http"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 
@@ -47,6 +49,13 @@ type Deps struct {
 	// gets keys from (default https://login.microsoftonline.com; tests and
 	// sovereign clouds change it).
 	EntraAuthority string
+	// ClientCAs are the roots validate-client-certificate trusts (nil: the
+	// system's).
+	ClientCAs *x509.CertPool
+	// ClientCertificates, when set, is set to true as soon as a policy
+	// that reads client certificates is loaded: the TLS listener then asks
+	// clients for one.
+	ClientCertificates *atomic.Bool
 	// ResponseCacheBytes caps the internal response cache of cache-lookup
 	// and cache-store (bytes of cached responses; default 64 MiB).
 	ResponseCacheBytes int64
@@ -107,5 +116,6 @@ func Registry(d Deps) engine.Registry {
 		"authentication-basic":            {Sections: engine.Inbound, Parse: k.parseAuthenticationBasic},
 		"authentication-managed-identity": {Sections: engine.Inbound, Parse: k.parseManagedIdentity},
 		"validate-azure-ad-token":         {Sections: engine.Inbound, Parse: k.parseValidateAzureADToken},
+		"validate-client-certificate":     {Sections: engine.Inbound, Parse: k.parseValidateClientCertificate},
 	}
 }

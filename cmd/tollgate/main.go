@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -76,7 +77,7 @@ func envDefault(name, def string) string {
 
 type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
-	tlsCert, tlsKey                                 string
+	tlsCert, tlsKey, tlsClientCA                    string
 	drain, storeTimeout                             time.Duration
 	watch                                           bool
 }
@@ -96,6 +97,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.redis, "redis", "", "redis://host:port/db to share limits and caches across replicas (empty: in memory)")
 	str(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve https/wss on --listen; reloaded when the file changes")
 	str(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
+	str(&f.tlsClientCA, "tls-client-ca", "", "PEM roots validate-client-certificate trusts (empty: the system's)")
 	var drain, storeTimeout, watch string
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
 	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
@@ -195,11 +197,19 @@ func serve(args []string, stderr io.Writer) int {
 	// Policies log too (trace, store failures): their logger masks secret
 	// named values like the gateway's own, once the server exists.
 	mask := &gateway.SecretMask{}
+	clientCAs, err := loadClientCAs(f.tlsClientCA)
+	if err != nil {
+		log.Error("cannot use --tls-client-ca", zap.Error(err))
+		return 1
+	}
+	wantClientCerts := &atomic.Bool{}
 	reg := policies.Registry(policies.Deps{
-		Store:        st,
-		Log:          mask.Wrap(log).Named("policy"),
-		OnStoreError: func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
-		Identities:   identitiesFromEnv(),
+		ClientCAs:          clientCAs,
+		ClientCertificates: wantClientCerts,
+		Store:              st,
+		Log:                mask.Wrap(log).Named("policy"),
+		OnStoreError:       func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
+		Identities:         identitiesFromEnv(),
 	})
 	srv, err := gateway.New(gateway.Options{
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
@@ -238,7 +248,7 @@ func serve(args []string, stderr io.Writer) int {
 			log.Error("cannot serve TLS", zap.Error(err))
 			return 1
 		}
-		httpSrv.TLSConfig = certs.tlsConfig()
+		httpSrv.TLSConfig = certs.tlsConfig(wantClientCerts)
 		ln = tls.NewListener(ln, httpSrv.TLSConfig)
 		log.Info("serving TLS", zap.String("cert", f.tlsCert))
 	}

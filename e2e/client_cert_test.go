@@ -1,0 +1,107 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"tollgate/gateway"
+	"tollgate/internal/testutil"
+	"tollgate/policies"
+)
+
+// validate-client-certificate over real TLS: the listener asks for a
+// client certificate once the policy is loaded (as tollgate serve does with
+// --tls-cert), and the policy accepts or refuses what each client presents.
+func TestClientCertificatesOverTLS(t *testing.T) {
+	ca := testutil.IssueCert(t, testutil.CertOptions{CA: true, Subject: pkix.Name{CommonName: "Clients CA"}}, nil)
+	alice := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "alice", Organization: []string{"Acme"}}}, ca)
+	mallory := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "alice", Organization: []string{"Acme"}}},
+		testutil.IssueCert(t, testutil.CertOptions{CA: true, Subject: pkix.Name{CommonName: "Clients CA"}}, nil)) // same names, other key
+	serverCert := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "127.0.0.1"}, DNSNames: []string{"localhost"}}, ca)
+
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello %s", r.Header.Get("X-Client"))
+	}))
+	t.Cleanup(backend.Close)
+	dir := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(dir, "api", "api.xml"), fmt.Sprintf(`<api name="api" type="http" path="/api" service-url=%q/>`, backend.URL))
+	testutil.WriteFile(t, filepath.Join(dir, "api", "policy.xml"), `<policies>
+  <inbound>
+    <validate-client-certificate validate-revocation="false">
+      <identities><identity subject="O=Acme, CN=alice"/></identities>
+    </validate-client-certificate>
+    <set-header name="X-Client" exists-action="override"><value>@(context.Request.Certificate.Subject)</value></set-header>
+  </inbound>
+  <backend><forward-request/></backend>
+  <outbound/>
+  <on-error/>
+</policies>`)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	want := &atomic.Bool{}
+	gw, err := gateway.New(gateway.Options{
+		Dir:      dir,
+		Registry: policies.Registry(policies.Deps{ClientCAs: roots, ClientCertificates: want, Log: zap.NewNop()}),
+		Log:      zap.NewNop(),
+		Getenv:   func(string) string { return "" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !want.Load() {
+		t.Fatal("loading validate-client-certificate did not ask for client certificates")
+	}
+	srv := httptest.NewUnstartedServer(gw)
+	withCerts := &tls.Config{Certificates: []tls.Certificate{serverCert.TLS()}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert.TLS()}, MinVersion: tls.VersionTLS12,
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			if want.Load() {
+				return withCerts, nil
+			}
+			return nil, nil
+		}}
+	srv.StartTLS()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = gw.Shutdown(ctx)
+		srv.Close()
+	})
+
+	get := func(cert *testutil.TestCert) (int, string) {
+		cfg := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+		if cert != nil {
+			cfg.Certificates = []tls.Certificate{cert.TLS()}
+		}
+		cfg.ServerName = "localhost"
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 10 * time.Second}
+		resp, err := c.Get(srv.URL + "/api/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(alice); code != 200 || body != "hello CN=alice,O=Acme" {
+		t.Errorf("alice: %d %q", code, body)
+	}
+	if code, body := get(nil); code != 401 {
+		t.Errorf("no certificate: %d %q", code, body)
+	}
+	if code, body := get(mallory); code != 401 {
+		t.Errorf("a look-alike from another CA: %d %q", code, body)
+	}
+}
