@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -103,5 +104,67 @@ func TestClientCertificatesOverTLS(t *testing.T) {
 	}
 	if code, body := get(mallory); code != 401 {
 		t.Errorf("a look-alike from another CA: %d %q", code, body)
+	}
+}
+
+// authentication-certificate: a backend that requires a client certificate
+// gets the one the policy names; without the policy the handshake fails and
+// the client gets a 502.
+func TestBackendClientCertificate(t *testing.T) {
+	ca := testutil.IssueCert(t, testutil.CertOptions{CA: true, Subject: pkix.Name{CommonName: "Backend CA"}}, nil)
+	serverCert := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "backend"}, DNSNames: []string{"localhost"}}, ca)
+	gwCert := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "the-gateway"}}, ca)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	backend := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello %s", r.TLS.PeerCertificates[0].Subject.CommonName)
+	}))
+	backend.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert.TLS()}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: roots, MinVersion: tls.VersionTLS12}
+	backend.StartTLS()
+	t.Cleanup(backend.Close)
+	backendURL := "https://localhost:" + backend.Listener.Addr().(*net.TCPAddr).AddrPort().String()[len("127.0.0.1:"):]
+
+	certPEM, keyPEM := gwCert.PEM(t)
+	dir := t.TempDir()
+	certDir := filepath.Join(t.TempDir(), "certs")
+	testutil.WriteFile(t, filepath.Join(certDir, "backend-client.pem"), string(certPEM)+string(keyPEM))
+	for _, api := range []struct{ name, inbound string }{
+		{"with", `<authentication-certificate certificate-id="backend-client"/>`},
+		{"without", ``},
+	} {
+		testutil.WriteFile(t, filepath.Join(dir, api.name, "api.xml"), fmt.Sprintf(`<api name=%q type="http" path="/%s" service-url=%q/>`, api.name, api.name, backendURL))
+		testutil.WriteFile(t, filepath.Join(dir, api.name, "policy.xml"), "<policies><inbound>"+api.inbound+"</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>")
+	}
+	named, err := policies.LoadCertificateDir(certDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	gw := serveGateway(t, gateway.Options{
+		Dir:       dir,
+		Registry:  policies.Registry(policies.Deps{Certificates: named, Log: zap.NewNop()}),
+		Log:       zap.NewNop(),
+		Transport: tr,
+		Getenv:    func(string) string { return "" },
+	})
+	for _, c := range []struct {
+		path string
+		code int
+		body string
+	}{
+		{"/with/x", 200, "hello the-gateway"},
+		{"/without/x", 502, ""},
+		{"/with/y", 200, "hello the-gateway"},
+	} {
+		resp, err := http.Get(gw + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.code || (c.body != "" && string(b) != c.body) {
+			t.Errorf("%s: %d %q", c.path, resp.StatusCode, b)
+		}
 	}
 }

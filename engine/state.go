@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"maps"
 	"net/http"
@@ -38,6 +39,9 @@ type State struct {
 	Forward ForwardSettings
 	// Connect holds messages to send once a WebSocket session is set up.
 	Connect []ConnectMessage
+	// BackendCertificate, when set (authentication-certificate), is the
+	// client certificate the gateway presents to an HTTP backend.
+	BackendCertificate *tls.Certificate
 
 	// bytes counts the payload bytes the request moves; see CountBytes.
 	bytes *ByteCount
@@ -109,6 +113,7 @@ func (s *State) Release() {
 	s.BackendURL = ""
 	s.Forward = ForwardSettings{}
 	s.Connect = s.Connect[:0]
+	s.BackendCertificate = nil
 	s.bytes = nil // OnDone functions may still hold it
 	clear(s.respHeaders)
 	s.forkVars = nil

@@ -32,6 +32,7 @@ type kit struct {
 	clientCAs      *x509.CertPool // validate-client-certificate's roots (nil: the system's)
 	clientCerts    *atomic.Bool   // set when a policy needs client certificates
 	now            func() time.Time
+	certificates   []NamedCertificate        // authentication-certificate's
 	tokens         map[string]*tokenProvider // authentication-managed-identity, by client-id
 	lru            *responseLRU              // cache-lookup/cache-store's internal cache
 	jwks           *jwksCache                // validate-jwt's keys, fetched once per URL
@@ -61,6 +62,7 @@ func newKit(d Deps) *kit {
 	k.leases = newLeaseKeeper(k)
 	k.lru = newResponseLRU(d.ResponseCacheBytes)
 	k.clientCAs, k.clientCerts, k.now = d.ClientCAs, d.ClientCertificates, time.Now
+	k.certificates = d.Certificates
 	k.entraAuthority = d.EntraAuthority
 	if k.entraAuthority == "" {
 		k.entraAuthority = defaultEntraAuthority

@@ -56,6 +56,9 @@ type Deps struct {
 	// that reads client certificates is loaded: the TLS listener then asks
 	// clients for one.
 	ClientCertificates *atomic.Bool
+	// Certificates are the client certificates authentication-certificate
+	// finds by certificate-id (the name) or thumbprint.
+	Certificates []NamedCertificate
 	// ResponseCacheBytes caps the internal response cache of cache-lookup
 	// and cache-store (bytes of cached responses; default 64 MiB).
 	ResponseCacheBytes int64
@@ -117,5 +120,6 @@ func Registry(d Deps) engine.Registry {
 		"authentication-managed-identity": {Sections: engine.Inbound, Parse: k.parseManagedIdentity},
 		"validate-azure-ad-token":         {Sections: engine.Inbound, Parse: k.parseValidateAzureADToken},
 		"validate-client-certificate":     {Sections: engine.Inbound, Parse: k.parseValidateClientCertificate},
+		"authentication-certificate":      {Sections: engine.Inbound, Parse: k.parseAuthenticationCertificate},
 	}
 }

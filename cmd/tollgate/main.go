@@ -77,7 +77,7 @@ func envDefault(name, def string) string {
 
 type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
-	tlsCert, tlsKey, tlsClientCA                    string
+	tlsCert, tlsKey, tlsClientCA, certificates      string
 	drain, storeTimeout                             time.Duration
 	watch                                           bool
 }
@@ -98,6 +98,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve https/wss on --listen; reloaded when the file changes")
 	str(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
 	str(&f.tlsClientCA, "tls-client-ca", "", "PEM roots validate-client-certificate trusts (empty: the system's)")
+	str(&f.certificates, "certificates", "", "folder of NAME.pem files (certificate and key) for authentication-certificate")
 	var drain, storeTimeout, watch string
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
 	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
@@ -202,8 +203,16 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("cannot use --tls-client-ca", zap.Error(err))
 		return 1
 	}
+	var backendCerts []policies.NamedCertificate
+	if f.certificates != "" {
+		if backendCerts, err = policies.LoadCertificateDir(f.certificates); err != nil {
+			log.Error("cannot use --certificates", zap.Error(err))
+			return 1
+		}
+	}
 	wantClientCerts := &atomic.Bool{}
 	reg := policies.Registry(policies.Deps{
+		Certificates:       backendCerts,
 		ClientCAs:          clientCAs,
 		ClientCertificates: wantClientCerts,
 		Store:              st,
