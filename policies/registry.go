@@ -74,7 +74,9 @@ type Deps struct {
 // name. It is a plain map: no init(), no global state.
 func Registry(d Deps) engine.Registry {
 	k := newKit(d)
-	return engine.Registry{
+	// Elements that need Azure are load errors naming the alternative:
+	// the table is in azure_only.go.
+	return addAzureOnly(engine.Registry{
 		"set-variable":        {Sections: engine.AllSections, Parse: k.parseSetVariable},
 		"choose":              {Sections: engine.AllSections, Parse: k.parseChoose},
 		"set-header":          {Sections: engine.AllSections, Parse: k.parseSetHeader},
@@ -121,5 +123,5 @@ func Registry(d Deps) engine.Registry {
 		"validate-azure-ad-token":         {Sections: engine.Inbound, Parse: k.parseValidateAzureADToken},
 		"validate-client-certificate":     {Sections: engine.Inbound, Parse: k.parseValidateClientCertificate},
 		"authentication-certificate":      {Sections: engine.Inbound, Parse: k.parseAuthenticationCertificate},
-	}
+	})
 }
