@@ -28,6 +28,8 @@ type Metrics struct {
 	ConfigInfo        *prometheus.GaugeVec // hash
 	StoreErrors       *prometheus.CounterVec
 	Drained           *prometheus.CounterVec // api
+
+	custom policyCounters // emit-metric and other policy counters (policy_metrics.go)
 }
 
 // NewMetrics registers every metric on a new registry (plus Go and process

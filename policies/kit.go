@@ -33,6 +33,7 @@ type kit struct {
 	clientCerts    *atomic.Bool   // set when a policy needs client certificates
 	now            func() time.Time
 	certificates   []NamedCertificate        // authentication-certificate's
+	metrics        Metrics                   // emit-metric's counters (nil: none)
 	tokens         map[string]*tokenProvider // authentication-managed-identity, by client-id
 	lru            *responseLRU              // cache-lookup/cache-store's internal cache
 	jwks           *jwksCache                // validate-jwt's keys, fetched once per URL
@@ -63,6 +64,7 @@ func newKit(d Deps) *kit {
 	k.lru = newResponseLRU(d.ResponseCacheBytes)
 	k.clientCAs, k.clientCerts, k.now = d.ClientCAs, d.ClientCertificates, time.Now
 	k.certificates = d.Certificates
+	k.metrics = d.Metrics
 	k.entraAuthority = d.EntraAuthority
 	if k.entraAuthority == "" {
 		k.entraAuthority = defaultEntraAuthority

@@ -56,6 +56,9 @@ type Deps struct {
 	// that reads client certificates is loaded: the TLS listener then asks
 	// clients for one.
 	ClientCertificates *atomic.Bool
+	// Metrics receives emit-metric's counters (the gateway's Prometheus
+	// registry: *gateway.Metrics). Without it emit-metric is a load error.
+	Metrics Metrics
 	// Certificates are the client certificates authentication-certificate
 	// finds by certificate-id (the name) or thumbprint.
 	Certificates []NamedCertificate
@@ -123,5 +126,7 @@ func Registry(d Deps) engine.Registry {
 		"validate-azure-ad-token":         {Sections: engine.Inbound, Parse: k.parseValidateAzureADToken},
 		"validate-client-certificate":     {Sections: engine.Inbound, Parse: k.parseValidateClientCertificate},
 		"authentication-certificate":      {Sections: engine.Inbound, Parse: k.parseAuthenticationCertificate},
+
+		"emit-metric": {Sections: engine.AllSections, Parse: k.parseEmitMetric},
 	})
 }

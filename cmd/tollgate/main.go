@@ -211,7 +211,14 @@ func serve(args []string, stderr io.Writer) int {
 		}
 	}
 	wantClientCerts := &atomic.Bool{}
+	oneWayDropped, err := metrics.Counter("tollgate_send_one_way_dropped_total", "send-one-way-request calls dropped because the queue was full.", nil)
+	if err != nil {
+		log.Error("metrics", zap.Error(err))
+		return 1
+	}
 	reg := policies.Registry(policies.Deps{
+		Metrics:            metrics,
+		OnOneWayDropped:    func() { oneWayDropped(1) },
 		Certificates:       backendCerts,
 		ClientCAs:          clientCAs,
 		ClientCertificates: wantClientCerts,
@@ -331,7 +338,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 1 {
 		dir = args[0]
 	}
-	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: identitiesFromEnv()})
+	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: identitiesFromEnv(), Metrics: gateway.NewMetrics()})
 	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{})
 	if len(errs) > 0 {
 		for _, e := range errs {
