@@ -34,6 +34,7 @@ type kit struct {
 	now            func() time.Time
 	certificates   []NamedCertificate        // authentication-certificate's
 	metrics        Metrics                   // emit-metric's counters (nil: none)
+	loggers        *Loggers                  // log-to-eventhub's sinks
 	tokens         map[string]*tokenProvider // authentication-managed-identity, by client-id
 	lru            *responseLRU              // cache-lookup/cache-store's internal cache
 	jwks           *jwksCache                // validate-jwt's keys, fetched once per URL
@@ -65,6 +66,7 @@ func newKit(d Deps) *kit {
 	k.clientCAs, k.clientCerts, k.now = d.ClientCAs, d.ClientCertificates, time.Now
 	k.certificates = d.Certificates
 	k.metrics = d.Metrics
+	k.loggers = d.Loggers
 	k.entraAuthority = d.EntraAuthority
 	if k.entraAuthority == "" {
 		k.entraAuthority = defaultEntraAuthority

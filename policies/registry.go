@@ -59,6 +59,9 @@ type Deps struct {
 	// Metrics receives emit-metric's counters (the gateway's Prometheus
 	// registry: *gateway.Metrics). Without it emit-metric is a load error.
 	Metrics Metrics
+	// Loggers are log-to-eventhub's sinks (LoadLoggers); nil: none, and
+	// log-to-eventhub is a load error.
+	Loggers *Loggers
 	// Certificates are the client certificates authentication-certificate
 	// finds by certificate-id (the name) or thumbprint.
 	Certificates []NamedCertificate
@@ -127,6 +130,7 @@ func Registry(d Deps) engine.Registry {
 		"validate-client-certificate":     {Sections: engine.Inbound, Parse: k.parseValidateClientCertificate},
 		"authentication-certificate":      {Sections: engine.Inbound, Parse: k.parseAuthenticationCertificate},
 
-		"emit-metric": {Sections: engine.AllSections, Parse: k.parseEmitMetric},
+		"emit-metric":     {Sections: engine.AllSections, Parse: k.parseEmitMetric},
+		"log-to-eventhub": {Sections: engine.AllSections, Parse: k.parseLogToEventhub},
 	})
 }

@@ -78,6 +78,7 @@ func envDefault(name, def string) string {
 type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
 	tlsCert, tlsKey, tlsClientCA, certificates      string
+	loggers                                         string
 	drain, storeTimeout                             time.Duration
 	watch                                           bool
 }
@@ -98,6 +99,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve https/wss on --listen; reloaded when the file changes")
 	str(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
 	str(&f.tlsClientCA, "tls-client-ca", "", "PEM roots validate-client-certificate trusts (empty: the system's)")
+	str(&f.loggers, "loggers", "", "loggers file: the sinks log-to-eventhub's logger-id names (file, stdout, http)")
 	str(&f.certificates, "certificates", "", "folder of NAME.pem files (certificate and key) for authentication-certificate")
 	var drain, storeTimeout, watch string
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
@@ -216,7 +218,22 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("metrics", zap.Error(err))
 		return 1
 	}
+	var loggers *policies.Loggers
+	if f.loggers != "" {
+		if loggers, err = policies.LoadLoggers(f.loggers, metrics, log.Named("logger")); err != nil {
+			var el engine.ErrorList
+			if errors.As(err, &el) {
+				for _, e := range el {
+					fmt.Fprintln(stderr, e.Error())
+				}
+			}
+			log.Error("cannot use --loggers", zap.Error(err))
+			return 1
+		}
+		defer loggers.Close() // after the server has drained: flushes what is buffered
+	}
 	reg := policies.Registry(policies.Deps{
+		Loggers:            loggers,
 		Metrics:            metrics,
 		OnOneWayDropped:    func() { oneWayDropped(1) },
 		Certificates:       backendCerts,
