@@ -42,6 +42,9 @@ type State struct {
 	// BackendCertificate, when set (authentication-certificate), is the
 	// client certificate the gateway presents to an HTTP backend.
 	BackendCertificate *tls.Certificate
+	// BackendProxy, when set (proxy), is the HTTP proxy the backend call
+	// goes through.
+	BackendProxy *url.URL
 
 	// bytes counts the payload bytes the request moves; see CountBytes.
 	bytes *ByteCount
@@ -114,6 +117,7 @@ func (s *State) Release() {
 	s.Forward = ForwardSettings{}
 	s.Connect = s.Connect[:0]
 	s.BackendCertificate = nil
+	s.BackendProxy = nil
 	s.bytes = nil // OnDone functions may still hold it
 	clear(s.respHeaders)
 	s.forkVars = nil

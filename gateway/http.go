@@ -35,7 +35,7 @@ type proxyKey struct{}
 
 func (p *httpProxy) init(s *Server) {
 	p.rp = &httputil.ReverseProxy{
-		Transport:      newCertTransport(s.transport), // authentication-certificate: backend_cert.go
+		Transport:      newCertTransport(s.transport), // authentication-certificate, proxy: backend_transport.go
 		Rewrite:        rewrite,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   proxyError,

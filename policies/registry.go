@@ -132,5 +132,6 @@ func Registry(d Deps) engine.Registry {
 
 		"emit-metric":     {Sections: engine.AllSections, Parse: k.parseEmitMetric},
 		"log-to-eventhub": {Sections: engine.AllSections, Parse: k.parseLogToEventhub},
+		"proxy":           {Sections: engine.Inbound, Parse: k.parseProxy},
 	})
 }
