@@ -21,6 +21,20 @@ type Parser struct {
 	usedChild map[*Node]bool
 	usedText  bool
 	subs      []*Parser
+	element   bool // not a policy: "id" is not implied
+}
+
+// Element reads n, an element that is not a policy (api.xml's <api>), with
+// the readers policies use: read takes what it needs from p, and whatever
+// it leaves unread (attributes, children, text) is reported as for a
+// policy. It reports whether n was read without a problem; the problems
+// are in c.Errors().
+func (c *Compiler) Element(n *Node, read func(p *Parser)) bool {
+	before := len(c.errs)
+	p := &Parser{c: c, n: n, element: true}
+	read(p)
+	p.finish()
+	return len(c.errs) == before
 }
 
 // Node returns the element being parsed.
@@ -57,8 +71,13 @@ func (p *Parser) Attr(name string) *Attr {
 	return p.n.Attr(name)
 }
 
-func (p *Parser) required(name string) {
-	p.Errorf("<%s> needs the attribute %q", p.n.Name, name)
+// attrOrReport is Attr, reporting a missing attribute that is required.
+func (p *Parser) attrOrReport(name string, required bool) *Attr {
+	a := p.Attr(name)
+	if a == nil && required {
+		p.Errorf("<%s> needs the attribute %q", p.n.Name, name)
+	}
+	return a
 }
 
 // The attribute readers come in pairs: X(name, def, ...) reads an optional
@@ -75,11 +94,8 @@ func (p *Parser) Str(name, def string) Str { return p.str(name, false, def) }
 func (p *Parser) RequiredStr(name string) Str { return p.str(name, true, "") }
 
 func (p *Parser) str(name string, required bool, def string) Str {
-	a := p.Attr(name)
+	a := p.attrOrReport(name, required)
 	if a == nil {
-		if required {
-			p.required(name)
-		}
 		return ConstStr(def)
 	}
 	return p.strValue(attrSrc(a))
@@ -94,11 +110,8 @@ func (p *Parser) Bool(name string, def bool) Bool { return p.bool(name, false, d
 func (p *Parser) RequiredBool(name string) Bool { return p.bool(name, true, false) }
 
 func (p *Parser) bool(name string, required bool, def bool) Bool {
-	a := p.Attr(name)
+	a := p.attrOrReport(name, required)
 	if a == nil {
-		if required {
-			p.required(name)
-		}
 		return ConstBool(def)
 	}
 	v, prog := p.value(attrSrc(a), kindBool)
@@ -119,11 +132,8 @@ func (p *Parser) RequiredInt(name string, min, max int64) Int {
 }
 
 func (p *Parser) int(name string, required bool, def, min, max int64) Int {
-	a := p.Attr(name)
+	a := p.attrOrReport(name, required)
 	if a == nil {
-		if required {
-			p.required(name)
-		}
 		return Int{c: def, min: min, max: max}
 	}
 	v, prog := p.value(attrSrc(a), kindNumber)
@@ -172,11 +182,8 @@ func (p *Parser) Value(name string) Value { return p.attrValue(name, false) }
 func (p *Parser) RequiredValue(name string) Value { return p.attrValue(name, true) }
 
 func (p *Parser) attrValue(name string, required bool) Value {
-	a := p.Attr(name)
+	a := p.attrOrReport(name, required)
 	if a == nil {
-		if required {
-			p.required(name)
-		}
 		return Value{}
 	}
 	return p.anyValue(attrSrc(a))
@@ -210,11 +217,7 @@ func (p *Parser) value(vs *valueSrc, want kind) (v string, prog *program) {
 // (already reported), or it is an expression (reported here): the reader
 // then returns its default.
 func (p *Parser) literal(name string, required bool) (a *Attr, v string, ok bool) {
-	a = p.Attr(name)
-	if a == nil {
-		if required {
-			p.required(name)
-		}
+	if a = p.attrOrReport(name, required); a == nil {
 		return nil, "", false
 	}
 	v, isExpr, vs := p.substitute(attrSrc(a))
@@ -338,7 +341,7 @@ func (p *Parser) Block(nodes []*Node) Block {
 
 func (p *Parser) finish() {
 	for _, a := range p.n.Attrs {
-		if a.Name == "id" || p.usedAttr[a.Name] {
+		if (a.Name == "id" && !p.element) || p.usedAttr[a.Name] {
 			continue
 		}
 		p.ErrorAt(a.Pos, "<%s> has no attribute %q%s", p.n.Name, a.Name, p.attrHint(a.Name))

@@ -33,11 +33,11 @@ func newCertTransport(base *http.Transport) *certTransport {
 }
 
 func (c *certTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	call, _ := req.Context().Value(proxyKey{}).(*proxyCall)
-	if call == nil || (call.st.BackendCertificate == nil && call.st.BackendProxy == nil) {
+	x, _ := req.Context().Value(proxyKey{}).(*exchange)
+	if x == nil || x.st == nil || (x.st.BackendCertificate == nil && x.st.BackendProxy == nil) {
 		return c.base.RoundTrip(req)
 	}
-	return c.transportFor(call.st.BackendCertificate, call.st.BackendProxy).RoundTrip(req)
+	return c.transportFor(x.st.BackendCertificate, x.st.BackendProxy).RoundTrip(req)
 }
 
 func (c *certTransport) transportFor(cert *tls.Certificate, proxy *url.URL) *http.Transport {

@@ -116,6 +116,8 @@ func headerNameAttr(p *engine.Parser, name, def string) string {
 	return textproto.CanonicalMIMEHeaderKey(v)
 }
 
+// notTokenChar reports a rune that cannot appear in an HTTP token (RFC 9110
+// §5.6.2): a method or a header name.
 func notTokenChar(r rune) bool {
 	return r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r)
 }

@@ -40,8 +40,6 @@ func checkMethod(m string) error {
 	return nil
 }
 
-// notTokenChar reports a rune that cannot appear in an HTTP token (RFC 9110
-// §5.6.2): a method or a header name.
 func (m *setMethod) Run(_ context.Context, s *engine.State) error {
 	v, err := m.method.Eval(s)
 	if err != nil {
