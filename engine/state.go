@@ -59,6 +59,9 @@ type State struct {
 
 	// private holds what a policy hands to a later one; see SetPrivate.
 	private map[any]any
+
+	// observers see the response body as it is sent; see ObserveResponseBody.
+	observers []func([]byte)
 }
 
 // ForwardSettings are forward-request's attributes.
@@ -122,6 +125,7 @@ func (s *State) Release() {
 	clear(s.respHeaders)
 	s.forkVars = nil
 	clear(s.private)
+	s.observers = s.observers[:0]
 	statePool.Put(s)
 }
 

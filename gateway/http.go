@@ -158,6 +158,7 @@ func modifyResponse(resp *http.Response) error {
 		resp.Header.Del("Transfer-Encoding")
 		resp.TransferEncoding = nil
 	}
+	resp.Body = st.WrapResponseBody(resp.Body) // policies that count what is sent (llm-token-limit)
 	return nil
 }
 

@@ -120,12 +120,32 @@ func (k *kit) parseEmitMetric(p *engine.Parser) engine.Step {
 			p.ErrorAt(p.Node().Attr("value").ValuePos, "value must be a number >= 0 (it is added to a counter), not %q", e.lit)
 		}
 	}
+	var labels []string
+	e.dims, labels = parseDimensions(p, "emit-metric")
+	if k.metrics == nil {
+		p.Errorf("<emit-metric> needs the gateway's metrics (this build of the registry has none)")
+		return e
+	}
+	if name.IsConst() && strings.TrimSpace(name.Const()) != "" {
+		add, err := k.metrics.Counter(promName(name.Const()), "emit-metric "+name.Const(), labels)
+		if err != nil {
+			p.ErrorAt(p.Node().Attr("name").ValuePos, "%v", err)
+		}
+		e.add = add
+	}
+	return e
+}
+
+// parseDimensions reads <dimension name value/> children: the label names
+// (namespace first) and how to get each value.
+func parseDimensions(p *engine.Parser, element string) ([]metricDim, []string) {
+	var dims []metricDim
 	labels := []string{"namespace"}
 	seen := map[string]bool{"namespace": true}
 	for _, n := range p.Children() {
 		c := p.Child(n)
 		if n.Name != "dimension" {
-			c.Errorf("unexpected element <%s> inside <emit-metric> (want dimension)", n.Name)
+			c.Errorf("unexpected element <%s> inside <%s> (want dimension)", n.Name, element)
 			continue
 		}
 		dn := c.RequiredLitStr("name")
@@ -143,23 +163,30 @@ func (k *kit) parseEmitMetric(p *engine.Parser) engine.Step {
 		}
 		seen[l] = true
 		labels = append(labels, l)
-		e.dims = append(e.dims, d)
+		dims = append(dims, d)
 	}
-	if len(e.dims) > maxMetricDimensions {
-		p.Errorf("<emit-metric> takes at most %d dimensions", maxMetricDimensions)
+	if len(dims) > maxMetricDimensions {
+		p.Errorf("<%s> takes at most %d dimensions", element, maxMetricDimensions)
 	}
-	if k.metrics == nil {
-		p.Errorf("<emit-metric> needs the gateway's metrics (this build of the registry has none)")
-		return e
-	}
-	if name.IsConst() && strings.TrimSpace(name.Const()) != "" {
-		add, err := k.metrics.Counter(promName(name.Const()), "emit-metric "+name.Const(), labels)
-		if err != nil {
-			p.ErrorAt(p.Node().Attr("name").ValuePos, "%v", err)
+	return dims, labels
+}
+
+// dimValues evaluates the label values: ns, then each dimension.
+func dimValues(s *engine.State, ns string, dims []metricDim) ([]string, error) {
+	values := make([]string, 0, len(dims)+1)
+	values = append(values, ns)
+	for _, d := range dims {
+		if d.def != nil {
+			values = append(values, d.def(s))
+			continue
 		}
-		e.add = add
+		x, err := d.value.Eval(s)
+		if err != nil {
+			return nil, err
+		}
+		values = append(values, x)
 	}
-	return e
+	return values, nil
 }
 
 func (e *emitMetric) Run(_ context.Context, s *engine.State) error {
@@ -180,18 +207,9 @@ func (e *emitMetric) Run(_ context.Context, s *engine.State) error {
 		s.Tracef("value is not a number >= 0: not counted")
 		return nil
 	}
-	values := make([]string, 0, len(e.dims)+1)
-	values = append(values, e.ns)
-	for _, d := range e.dims {
-		if d.def != nil {
-			values = append(values, d.def(s))
-			continue
-		}
-		x, err := d.value.Eval(s)
-		if err != nil {
-			return err
-		}
-		values = append(values, x)
+	values, err := dimValues(s, e.ns, e.dims)
+	if err != nil {
+		return err
 	}
 	if !e.add(v, values...) {
 		s.Tracef("too many dimension combinations: not counted")

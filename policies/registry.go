@@ -133,5 +133,10 @@ func Registry(d Deps) engine.Registry {
 		"emit-metric":     {Sections: engine.AllSections, Parse: k.parseEmitMetric},
 		"log-to-eventhub": {Sections: engine.AllSections, Parse: k.parseLogToEventhub},
 		"proxy":           {Sections: engine.Inbound, Parse: k.parseProxy},
+
+		"llm-token-limit":                {Sections: engine.Inbound, Parse: k.parseLLMTokenLimit},
+		"azure-openai-token-limit":       {Sections: engine.Inbound, Parse: k.parseLLMTokenLimit},
+		"llm-emit-token-metric":          {Sections: engine.Inbound, Parse: k.parseLLMEmitTokenMetric},
+		"azure-openai-emit-token-metric": {Sections: engine.Inbound, Parse: k.parseLLMEmitTokenMetric},
 	})
 }
