@@ -61,6 +61,17 @@ const (
 // LoadLoggers reads a loggers file. Every problem is reported as
 // file:line:col. metrics (may be nil) counts dropped messages per logger.
 func LoadLoggers(path string, metrics Metrics, log *zap.Logger) (*Loggers, error) {
+	return loadLoggers(path, metrics, log, false)
+}
+
+// CheckLoggers reads a loggers file as LoadLoggers does, without opening
+// files or starting writers (tollgate check): its loggers accept messages
+// and drop them.
+func CheckLoggers(path string) (*Loggers, error) {
+	return loadLoggers(path, nil, nil, true)
+}
+
+func loadLoggers(path string, metrics Metrics, log *zap.Logger, dry bool) (*Loggers, error) {
 	root, err := engine.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -85,7 +96,7 @@ func LoadLoggers(path string, metrics Metrics, log *zap.Logger) (*Loggers, error
 			errs.Add(n.Pos, n.Path, "unexpected element <%s> inside <loggers> (want logger)", n.Name)
 			continue
 		}
-		lg, lerrs := newLogger(n, log)
+		lg, lerrs := newLogger(n, log, dry)
 		errs = append(errs, lerrs...)
 		if lg == nil {
 			continue
@@ -111,13 +122,15 @@ func LoadLoggers(path string, metrics Metrics, log *zap.Logger) (*Loggers, error
 		}
 		return nil, errs
 	}
-	for _, lg := range ls.byID {
-		go lg.run()
+	if !dry {
+		for _, lg := range ls.byID {
+			go lg.run()
+		}
 	}
 	return ls, nil
 }
 
-func newLogger(n *engine.Node, log *zap.Logger) (*logger, engine.ErrorList) {
+func newLogger(n *engine.Node, log *zap.Logger, dry bool) (*logger, engine.ErrorList) {
 	var errs engine.ErrorList
 	attr := func(name string) (string, *engine.Attr) {
 		a := n.Attr(name)
@@ -166,6 +179,10 @@ func newLogger(n *engine.Node, log *zap.Logger) (*logger, engine.ErrorList) {
 		p, a := attr("path")
 		if a == nil || p == "" {
 			errs.Add(n.Pos, n.Path, "<logger type=\"file\"> needs a path")
+			break
+		}
+		if dry {
+			lg.write = func([]logEntry) error { return nil }
 			break
 		}
 		f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)

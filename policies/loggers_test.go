@@ -142,3 +142,18 @@ func TestLogToEventhubLoadErrors(t *testing.T) {
 		}
 	}
 }
+
+// tollgate check reads the loggers file without creating log files.
+func TestCheckLoggersOpensNothing(t *testing.T) {
+	logFile := filepath.Join(t.TempDir(), "audit.log")
+	ls, err := CheckLoggers(writeLoggers(t, `<loggers><logger id="audit" type="file" path="`+logFile+`"/></loggers>`))
+	if err != nil || ls.lookup("audit") == nil {
+		t.Fatalf("%v", err)
+	}
+	if _, err := os.Stat(logFile); !os.IsNotExist(err) {
+		t.Fatalf("check created %s", logFile)
+	}
+	if _, err := CheckLoggers(writeLoggers(t, `<loggers><logger id="x" type="tcp"/></loggers>`)); err == nil {
+		t.Fatal("a bad file passed the check")
+	}
+}

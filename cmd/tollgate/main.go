@@ -355,7 +355,15 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 1 {
 		dir = args[0]
 	}
-	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: identitiesFromEnv(), Metrics: gateway.NewMetrics()})
+	var loggers *policies.Loggers
+	if path := os.Getenv("TOLLGATE_LOGGERS"); path != "" {
+		var err error
+		if loggers, err = policies.CheckLoggers(path); err != nil {
+			fmt.Fprintln(stdout, err.Error())
+			return 1
+		}
+	}
+	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: identitiesFromEnv(), Metrics: gateway.NewMetrics(), Loggers: loggers})
 	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{})
 	if len(errs) > 0 {
 		for _, e := range errs {
