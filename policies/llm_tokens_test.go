@@ -72,3 +72,49 @@ func BenchmarkUsageCounterSSEChunk(b *testing.B) {
 		b.Fatalf("counted %d of %d", u.deltas, b.N)
 	}
 }
+
+// APIM's llm-token-limit examples as written: the first loads; the second
+// keys by context.Subscription.Id, which tollgate does not have.
+func TestLLMTokenLimitDocExamples(t *testing.T) {
+	compile(t, testDeps(), `<policies>
+    <inbound>
+        <base />
+        <llm-token-limit
+            counter-key="@(context.Request.IpAddress)"
+            tokens-per-minute="5000" estimate-prompt-tokens="false" remaining-tokens-variable-name="remainingTokens" />
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>`)
+	_, errs := compileErrs(testDeps(), `<policies>
+    <inbound>
+        <base />
+        <llm-token-limit
+            counter-key="@(context.Subscription.Id)"
+            token-quota="10000" token-quota-period="Daily" remaining-quota-tokens-variable-name="remainingQuotaTokens" />
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>`)
+	if len(errs) != 1 || !strings.Contains(errs.Error(), "Subscription") {
+		t.Fatalf("%v", errs)
+	}
+	for _, c := range []struct{ src, want string }{
+		{`<llm-token-limit counter-key="k"/>`, `needs tokens-per-minute, or token-quota`},
+		{`<llm-token-limit counter-key="k" token-quota="10"/>`, `needs the attribute "token-quota-period"`},
+		{`<llm-token-limit counter-key="k" token-quota="10" token-quota-period="Fortnightly"/>`, `token-quota-period`},
+		{`<llm-token-limit counter-key="k" tokens-per-minute="0"/>`, `tokens-per-minute`},
+		{`<llm-token-limit counter-key="k" tokens-per-minute="10" tokens-consumed-header-name="X-T"/>`, `not supported`},
+		{`<llm-token-limit tokens-per-minute="10"/>`, `needs the attribute "counter-key"`},
+		{`<llm-emit-token-metric namespace="x"/>`, `needs at least one <dimension>`},
+	} {
+		d := testDeps()
+		d.Metrics = &fakeMetrics{}
+		_, errs := compileErrs(d, c.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), c.want) {
+			t.Errorf("%s:\n got %v\nwant %q", c.src, errs, c.want)
+		}
+	}
+}

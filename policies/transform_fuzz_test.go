@@ -55,3 +55,50 @@ func FuzzXMLToJSON(f *testing.F) {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// FuzzParseDN: any subject string parses or fails cleanly; what parses is
+// sorted and non-empty.
+func FuzzParseDN(f *testing.F) {
+	for _, s := range []string{`C=US, ST=Illinois, L=Chicago, O="Contoso, Inc.", CN=*.contoso.com`, "CN=a;OU=b", "OID.2.5.4.3=x", `O="`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		dn, err := parseDN(s)
+		if err != nil {
+			return
+		}
+		if len(dn) == 0 {
+			t.Fatal("empty DN without an error")
+		}
+		for i := 1; i < len(dn); i++ {
+			if dn[i-1].typ > dn[i].typ {
+				t.Fatalf("not sorted: %v", dn)
+			}
+		}
+	})
+}
+
+// FuzzUsageCounter: any answer, in any split, gives a count without
+// panicking, and the same count whatever the split.
+func FuzzUsageCounter(f *testing.F) {
+	f.Add([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: [DONE]\n\n"), uint8(3), true)
+	f.Add([]byte(`{"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`), uint8(1), false)
+	f.Fuzz(func(t *testing.T, body []byte, split uint8, sse bool) {
+		ct := "application/json"
+		if sse {
+			ct = "text/event-stream"
+		}
+		whole := newUsageCounter(ct)
+		whole.write(body)
+		parts := newUsageCounter(ct)
+		n := int(split%16) + 1
+		for b := body; len(b) > 0; {
+			k := min(n, len(b))
+			parts.write(b[:k])
+			b = b[k:]
+		}
+		if a, b := whole.result(5), parts.result(5); a != b {
+			t.Fatalf("whole %+v, split %+v", a, b)
+		}
+	})
+}
