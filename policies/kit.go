@@ -37,6 +37,7 @@ type kit struct {
 	loggers        *Loggers                  // log-to-eventhub's sinks
 	tokens         map[string]*tokenProvider // authentication-managed-identity, by client-id
 	lru            *responseLRU              // cache-lookup/cache-store's internal cache
+	callouts       calloutClients            // send-request's clients with a certificate or proxy
 	jwks           *jwksCache                // validate-jwt's keys, fetched once per URL
 }
 

@@ -66,18 +66,31 @@ func (k *kit) parseManagedIdentity(p *engine.Parser) engine.Step {
 	return m
 }
 
-func (m *managedIdentity) Run(ctx context.Context, s *engine.State) error {
+// token gets the token for this request's resource: "" and no error when
+// ignore-error let a failure through.
+func (m *managedIdentity) token(ctx context.Context, s *engine.State) (string, error) {
 	resource, err := m.resource.Eval(s)
 	if err != nil {
-		return err
+		return "", err
+	}
+	if m.tp == nil {
+		return "", nil // not configured: reported at load
 	}
 	tok, err := m.tp.token(ctx, resource)
 	if err != nil {
 		if m.ignoreErr {
 			s.Tracef("no token (ignored): %v", err)
-			return nil
+			return "", nil
 		}
-		return engine.NewPolicyError(ReasonTokenFailure, http.StatusInternalServerError, "cannot get a token for "+resource+": "+err.Error(), err)
+		return "", engine.NewPolicyError(ReasonTokenFailure, http.StatusInternalServerError, "cannot get a token for "+resource+": "+err.Error(), err)
+	}
+	return tok, nil
+}
+
+func (m *managedIdentity) Run(ctx context.Context, s *engine.State) error {
+	tok, err := m.token(ctx, s)
+	if err != nil || tok == "" {
+		return err
 	}
 	if m.variable != "" {
 		s.Variables()[m.variable] = tok
@@ -86,7 +99,7 @@ func (m *managedIdentity) Run(ctx context.Context, s *engine.State) error {
 	if h := s.Context().Request.Headers; h != nil {
 		h["Authorization"] = []string{"Bearer " + tok}
 	}
-	s.Tracef("Authorization: Bearer (token for %s not shown)", resource)
+	s.Tracef("Authorization: Bearer (token not shown)")
 	return nil
 }
 

@@ -51,6 +51,26 @@ func (o *sendOneWay) Run(_ context.Context, s *engine.State) error {
 	if err != nil {
 		return err
 	}
+	out.client = o.sr.k.calloutClient(o.sr.cert, o.sr.proxy)
+	if mi := o.sr.identity; mi != nil && mi.tp != nil {
+		// The token is fetched by the worker (usually from the cache), so
+		// even a first fetch never delays the request.
+		resource, err := mi.resource.Eval(s)
+		if err != nil {
+			return err
+		}
+		tp, ignore := mi.tp, mi.ignoreErr
+		out.authorize = func(ctx context.Context) error {
+			tok, err := tp.token(ctx, resource)
+			if err != nil && !ignore {
+				return err
+			}
+			if tok != "" {
+				out.header["Authorization"] = []string{"Bearer " + tok}
+			}
+			return nil
+		}
+	}
 	if !o.sender.enqueue(out, timeout) {
 		s.Tracef("queue full: %s %s dropped", out.method, engine.RedactURL(out.target))
 		return nil
@@ -133,10 +153,21 @@ func (w *oneWaySender) work() {
 func (w *oneWaySender) send(j oneWayJob) {
 	ctx, cancel := context.WithTimeout(context.Background(), j.timeout)
 	defer cancel()
-	req, err := j.out.newRequest(ctx)
+	var err error
+	if j.out.authorize != nil {
+		err = j.out.authorize(ctx)
+	}
+	var req *http.Request
+	if err == nil {
+		req, err = j.out.newRequest(ctx)
+	}
+	client := w.client
+	if j.out.client != nil {
+		client = j.out.client
+	}
 	if err == nil {
 		var res *http.Response
-		if res, err = w.client.Do(req); err == nil {
+		if res, err = client.Do(req); err == nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // lets the connection be reused
 			res.Body.Close()
 		}

@@ -3,10 +3,12 @@ package policies
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -28,6 +30,9 @@ import (
 // is true: then the variable is set to nil.
 type sendRequest struct {
 	k         *kit
+	cert      *tls.Certificate // <authentication-certificate> inside
+	proxy     *url.URL         // <proxy> inside
+	identity  *managedIdentity // <authentication-managed-identity> inside
 	copyMode  bool
 	variable  string
 	timeout   engine.Int
@@ -79,8 +84,16 @@ func (sr *sendRequest) parseChildren(p *engine.Parser) {
 		case "set-body":
 			b := c.TextStr()
 			sr.body = &b
-		case "authentication-certificate", "authentication-managed-identity", "proxy":
-			c.Errorf("<%s> is not supported by tollgate", n.Name)
+		case "authentication-certificate":
+			sr.cert = sr.k.parseAuthenticationCertificate(c).(*authenticationCertificate).cert
+		case "authentication-managed-identity":
+			mi := sr.k.parseManagedIdentity(c).(*managedIdentity)
+			if mi.variable != "" {
+				c.ErrorAt(c.Node().Attr("output-token-variable-name").Pos, "output-token-variable-name does not apply inside <%s>: the token goes in the call's Authorization header", p.Node().Name)
+			}
+			sr.identity = mi
+		case "proxy":
+			sr.proxy = sr.k.parseProxy(c).(*proxyPolicy).u
 		default:
 			c.Errorf("unexpected element <%s> inside <%s> (want set-url, set-method, set-header, set-body)", n.Name, p.Node().Name)
 		}
@@ -108,11 +121,31 @@ func (sr *sendRequest) Run(ctx context.Context, s *engine.State) error {
 	return nil
 }
 
+// authorize sets the call's Authorization from its
+// <authentication-managed-identity> (nothing when ignore-error let a
+// failure through).
+func (sr *sendRequest) authorize(ctx context.Context, s *engine.State, h engine.Headers) error {
+	if sr.identity == nil {
+		return nil
+	}
+	tok, err := sr.identity.token(ctx, s)
+	if err != nil || tok == "" {
+		return err
+	}
+	h["Authorization"] = []string{"Bearer " + tok}
+	return nil
+}
+
 // outgoing is a callout evaluated against a request, ready to send.
 type outgoing struct {
 	method, target string
 	header         engine.Headers
 	body           []byte
+
+	// send-one-way-request's: the client to send with, and the token to
+	// add before sending (fetched by the worker).
+	client    *http.Client
+	authorize func(context.Context) error
 }
 
 // newRequest builds the http.Request (the body is buffered, so it can be
@@ -202,7 +235,10 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 		return nil, err
 	}
 	t0 := time.Now()
-	res, err := sr.k.client.Do(req)
+	if err := sr.authorize(cctx, s, out.header); err != nil {
+		return nil, err
+	}
+	res, err := sr.k.calloutClient(sr.cert, sr.proxy).Do(req)
 	if err != nil {
 		return nil, calloutError(target, cctx, err)
 	}
