@@ -13,7 +13,9 @@ import (
 
 // kit is what every policy shares, built once per Registry from Deps and
 // kept across config snapshots: the store, the HTTP client, the logger,
-// the lease keeper of limit-concurrency and the key cache of validate-jwt.
+// the lease keeper of limit-concurrency, the key cache of validate-jwt,
+// send-one-way-request's queue, the response cache, the token providers,
+// the client certificates, metrics and log sinks.
 // Every parse function is a method on it, so a new policy has one shape:
 //
 //	func (k *kit) parseMyPolicy(p *engine.Parser) engine.Step
