@@ -196,9 +196,21 @@ func (c *responseCacheLookup) Run(ctx context.Context, s *engine.State) error {
 		}
 	}
 	s.SetPrivate(cacheMarkKey{}, &cacheMark{key: key, external: c.external, downstream: down, mustRevalidate: must})
-	s.Tracef("miss")
+	// As APIM: on a miss the request's cache headers are removed, so the
+	// backend sends a complete response (not a 304) that can be stored.
+	var removed []string
+	for _, h := range missRemovedHeaders {
+		if _, ok := c0.Request.Headers[h]; ok {
+			delete(c0.Request.Headers, h)
+			removed = append(removed, h)
+		}
+	}
+	s.Tracef("miss (cache headers removed from the request: %v)", removed)
 	return nil
 }
+
+// missRemovedHeaders are the request headers a miss removes.
+var missRemovedHeaders = []string{"Cache-Control", "Pragma", "If-Modified-Since", "If-None-Match", "If-Range", "If-Unmodified-Since"}
 
 // setDownstream tells clients and proxies how long they may keep it.
 func setDownstream(s *engine.State, down string, must bool, ttl time.Duration) {

@@ -170,6 +170,20 @@ func TestResponseCacheRules(t *testing.T) {
 	}
 }
 
+// On a miss the request's cache headers go, so the backend answers in full.
+func TestResponseCacheMissRemovesCacheHeaders(t *testing.T) {
+	plan := compile(t, testDeps(), `<cache-lookup/>`)
+	u, _ := url.Parse("http://gw/orders/1")
+	s := engine.AcquireState(&engine.Api{Name: "orders", Type: "http", Path: "/orders"})
+	defer s.Release()
+	s.SetRequest(http.MethodGet, "http", "gw", u, http.Header{"Cache-Control": {"max-age=10"}, "If-None-Match": {`"v1"`}, "Accept": {"text/plain"}}, "10.0.0.1")
+	runInbound(plan, s)
+	h := s.Context().Request.Headers
+	if h.ContainsKey("Cache-Control") || h.ContainsKey("If-None-Match") || !h.ContainsKey("Accept") {
+		t.Fatalf("headers after a miss: %v", h)
+	}
+}
+
 func TestResponseLRU(t *testing.T) {
 	now := time.Unix(1000, 0)
 	c := newResponseLRU(10)
