@@ -62,6 +62,7 @@ type llmResult struct {
 	status    int
 	remaining string
 	retry     string
+	consumed  string
 	body      string
 }
 
@@ -79,13 +80,13 @@ func chat(t *testing.T, gw string, stream bool) llmResult {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return llmResult{resp.StatusCode, resp.Header.Get("X-Remaining-Tokens"), resp.Header.Get("Retry-After"), string(b)}
+	return llmResult{resp.StatusCode, resp.Header.Get("X-Remaining-Tokens"), resp.Header.Get("Retry-After"), resp.Header.Get("X-Tokens-Consumed"), string(b)}
 }
 
 // Plain answers: usage counts. 200 tokens a minute, 80 per call: the third
 // call is admitted with 40 left and overshoots; the fourth is refused.
 func TestLLMTokenLimitPlain(t *testing.T) {
-	gw, _ := llmGateway(t, fakeOpenAI(t).URL, `<llm-token-limit counter-key="@(context.Request.IpAddress)" tokens-per-minute="200" estimate-prompt-tokens="false" remaining-tokens-header-name="X-Remaining-Tokens"/>`)
+	gw, _ := llmGateway(t, fakeOpenAI(t).URL, `<llm-token-limit counter-key="@(context.Request.IpAddress)" tokens-per-minute="200" estimate-prompt-tokens="false" remaining-tokens-header-name="X-Remaining-Tokens" tokens-consumed-header-name="x-tokens-consumed"/>`)
 	want := []struct {
 		status    int
 		remaining string
@@ -94,6 +95,9 @@ func TestLLMTokenLimitPlain(t *testing.T) {
 		r := chat(t, gw, false)
 		if r.status != w.status || r.remaining != w.remaining {
 			t.Fatalf("call %d: %d remaining %q (%s), want %d %q", i+1, r.status, r.remaining, r.body, w.status, w.remaining)
+		}
+		if r.status == 200 && r.consumed != "80" {
+			t.Fatalf("call %d: tokens consumed %q", i+1, r.consumed)
 		}
 		if r.status == 429 && (r.retry == "" || r.retry == "0") {
 			t.Fatalf("429 without Retry-After")

@@ -35,3 +35,19 @@ func (b *observedBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// OnBackendResponse registers f to run when the backend's response has
+// arrived, before the outbound section (HTTP APIs): a policy from inbound
+// that reports on the response in outbound's variables and headers
+// (llm-token-limit's tokens-consumed-*) uses it.
+func (s *State) OnBackendResponse(f func(*State)) {
+	s.onResponse = append(s.onResponse, f)
+}
+
+// BackendResponded runs the OnBackendResponse functions; the gateway calls
+// it once context.Response is the backend's.
+func (s *State) BackendResponded() {
+	for _, f := range s.onResponse {
+		f(s)
+	}
+}

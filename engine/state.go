@@ -61,7 +61,8 @@ type State struct {
 	private map[any]any
 
 	// observers see the response body as it is sent; see ObserveResponseBody.
-	observers []func([]byte)
+	observers  []func([]byte)
+	onResponse []func(*State) // see OnBackendResponse
 }
 
 // ForwardSettings are forward-request's attributes.
@@ -126,6 +127,7 @@ func (s *State) Release() {
 	s.forkVars = nil
 	clear(s.private)
 	s.observers = s.observers[:0]
+	s.onResponse = s.onResponse[:0]
 	statePool.Put(s)
 }
 

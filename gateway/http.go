@@ -138,6 +138,7 @@ func modifyResponse(resp *http.Response) error {
 		}),
 	}
 	st.SetResponse(er)
+	st.BackendResponded() // llm-token-limit's tokens-consumed-* before outbound
 	x.run(resp.Request.Context(), engine.Outbound)
 	final := st.Response()
 	resp.StatusCode = final.StatusCode

@@ -3,6 +3,7 @@ package policies
 import (
 	"context"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"time"
 
@@ -38,6 +39,7 @@ type llmTokenLimit struct {
 	remQuotaHeader string
 	remQuotaVar    string
 	consumedVar    string
+	consumedHeader string
 }
 
 // Token limit reasons (tollgate's names: APIM documents only the statuses).
@@ -76,9 +78,8 @@ func (k *kit) parseLLMTokenLimit(p *engine.Parser) engine.Step {
 	if !l.hasTPM && !p.Has("token-quota") && !p.Has("token-quota-period") {
 		p.Errorf("<%s> needs tokens-per-minute, or token-quota with token-quota-period", p.Node().Name)
 	}
-	if p.Has("tokens-consumed-header-name") {
-		p.Attr("tokens-consumed-header-name")
-		p.ErrorAt(p.Node().Attr("tokens-consumed-header-name").Pos, "tokens-consumed-header-name is not supported: the count is known only once the answer has been sent (use llm-emit-token-metric)")
+	if h := p.LitStr("tokens-consumed-header-name", ""); h != "" {
+		l.consumedHeader = textproto.CanonicalMIMEHeaderKey(h)
 	}
 	l.policy = "llm-token-limit"
 	return l
@@ -136,6 +137,30 @@ func (l *llmTokenLimit) Run(ctx context.Context, s *engine.State) error {
 			}
 			l.remaining(s, l.remQuotaHeader, l.remQuotaVar, d.Remaining)
 		}
+	}
+	// A complete (not streamed) answer is read when it arrives, for the
+	// tokens-consumed header and variable that outbound sees.
+	if l.consumedHeader != "" || l.consumedVar != "" {
+		s.OnBackendResponse(func(s *engine.State) {
+			r := s.Context().Response
+			ct := r.Headers.GetValueOrDefault("Content-Type", "")
+			if mediaType(ct) == "text/event-stream" {
+				return // known only once streamed
+			}
+			data, err := r.Body.Bytes()
+			if err != nil {
+				return
+			}
+			c := newUsageCounter(ct)
+			c.write(data)
+			n := c.result(prompt).Total
+			if l.consumedVar != "" {
+				s.Variables()[l.consumedVar] = n
+			}
+			if l.consumedHeader != "" {
+				r.Headers[l.consumedHeader] = []string{strconv.FormatInt(n, 10)}
+			}
+		})
 	}
 	// Count what the answer consumes once it has been sent.
 	var uc *usageCounter

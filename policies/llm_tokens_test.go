@@ -106,7 +106,6 @@ func TestLLMTokenLimitDocExamples(t *testing.T) {
 		{`<llm-token-limit counter-key="k" token-quota="10"/>`, `needs the attribute "token-quota-period"`},
 		{`<llm-token-limit counter-key="k" token-quota="10" token-quota-period="Fortnightly"/>`, `token-quota-period`},
 		{`<llm-token-limit counter-key="k" tokens-per-minute="0"/>`, `tokens-per-minute`},
-		{`<llm-token-limit counter-key="k" tokens-per-minute="10" tokens-consumed-header-name="X-T"/>`, `not supported`},
 		{`<llm-token-limit tokens-per-minute="10"/>`, `needs the attribute "counter-key"`},
 		{`<llm-emit-token-metric namespace="x"/>`, `needs at least one <dimension>`},
 	} {
