@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"go.uber.org/zap"
 
 	"tollgate/gateway"
@@ -166,5 +168,50 @@ func TestBackendClientCertificate(t *testing.T) {
 		if resp.StatusCode != c.code || (c.body != "" && string(b) != c.body) {
 			t.Errorf("%s: %d %q", c.path, resp.StatusCode, b)
 		}
+	}
+}
+
+// authentication-certificate on a WebSocket API: the wss backend requires
+// a client certificate; the handshake presents the policy's.
+func TestBackendClientCertificateWebSocket(t *testing.T) {
+	ca := testutil.IssueCert(t, testutil.CertOptions{CA: true, Subject: pkix.Name{CommonName: "Backend CA"}}, nil)
+	serverCert := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "backend"}, DNSNames: []string{"localhost"}}, ca)
+	gwCert := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "the-gateway"}}, ca)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	backend := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		_ = c.Write(r.Context(), websocket.MessageText, []byte("hello "+r.TLS.PeerCertificates[0].Subject.CommonName))
+		_, _, _ = c.Read(r.Context())
+	}))
+	backend.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert.TLS()}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: roots, MinVersion: tls.VersionTLS12}
+	backend.StartTLS()
+	t.Cleanup(backend.Close)
+	port := backend.Listener.Addr().(*net.TCPAddr).Port
+
+	certPEM, keyPEM := gwCert.PEM(t)
+	dir := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(dir, "ws", "api.xml"), fmt.Sprintf(`<api name="ws" type="websocket" path="/ws" service-url="wss://localhost:%d/"/>`, port))
+	testutil.WriteFile(t, filepath.Join(dir, "ws", "policy.xml"), `<policies><inbound><authentication-certificate certificate-file="client.pem" key-file="client.key"/></inbound><backend/><outbound/><on-error/></policies>`)
+	testutil.WriteFile(t, filepath.Join(dir, "ws", "client.pem"), string(certPEM))
+	testutil.WriteFile(t, filepath.Join(dir, "ws", "client.key"), string(keyPEM))
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	gw := serveGateway(t, gateway.Options{Dir: dir, Log: zap.NewNop(), Transport: tr, Getenv: func(string) string { return "" },
+		Registry: policies.Registry(policies.Deps{Log: zap.NewNop()})})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(gw, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	_, msg, err := c.Read(ctx)
+	if err != nil || string(msg) != "hello the-gateway" {
+		t.Fatalf("%q %v", msg, err)
 	}
 }

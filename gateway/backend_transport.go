@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"net/http"
@@ -83,4 +84,20 @@ func (c *certTransport) CloseIdleConnections() {
 	for _, t := range c.by {
 		t.CloseIdleConnections()
 	}
+}
+
+type clientCertKey struct{}
+
+// withClientCert carries authentication-certificate's choice to the
+// WebSocket backend dial (nil: none).
+func withClientCert(ctx context.Context, cert *tls.Certificate) context.Context {
+	if cert == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, clientCertKey{}, cert)
+}
+
+func clientCertFrom(ctx context.Context) *tls.Certificate {
+	c, _ := ctx.Value(clientCertKey{}).(*tls.Certificate)
+	return c
 }
