@@ -107,7 +107,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	if st.Forward.Set {
 		dialTimeout = st.Forward.Timeout
 	}
-	dctx, dcancel := context.WithTimeout(withClientCert(sess.ctx, st.BackendCertificate), dialTimeout)
+	dctx, dcancel := context.WithTimeout(withProxy(withClientCert(sess.ctx, st.BackendCertificate), st.BackendProxy), dialTimeout)
 	backend, resp, err := s.dialer.dial(dctx, x.target, dialHeaders(st.Context().Request.Headers, r), offeredSubprotocols(r))
 	dcancel()
 	backendHost := x.target.Host

@@ -238,7 +238,7 @@ func (d *backendDialer) dial(ctx context.Context, u *url.URL, header http.Header
 		}
 		addr = net.JoinHostPort(host, port)
 	}
-	conn, err := d.dialContext(ctx, "tcp", addr)
+	conn, err := dialVia(ctx, d.dialContext, addr) // through the proxy policy's proxy, if any
 	if err != nil {
 		return nil, nil, ctxErr(ctx, err)
 	}
