@@ -33,6 +33,7 @@ type kit struct {
 	entraAuthority string         // validate-azure-ad-token's identity provider
 	clientCAs      *x509.CertPool // validate-client-certificate's roots (nil: the system's)
 	clientCerts    *atomic.Bool   // set when a policy needs client certificates
+	crls           *crlCache      // validate-revocation's lists
 	now            func() time.Time
 	certificates   []NamedCertificate        // authentication-certificate's
 	metrics        Metrics                   // emit-metric's counters (nil: none)
@@ -67,6 +68,7 @@ func newKit(d Deps) *kit {
 	k.leases = newLeaseKeeper(k)
 	k.lru = newResponseLRU(d.ResponseCacheBytes)
 	k.clientCAs, k.clientCerts, k.now = d.ClientCAs, d.ClientCertificates, time.Now
+	k.crls = newCRLCache(k.client, func() time.Time { return k.now() })
 	k.certificates = d.Certificates
 	k.metrics = d.Metrics
 	k.loggers = d.Loggers

@@ -32,6 +32,7 @@ import (
 // identity. See docs/policies-credentials.md.
 type validateClientCert struct {
 	k          *kit
+	revocation bool
 	trust      bool
 	notBefore  bool
 	notAfter   bool
@@ -55,7 +56,7 @@ func (k *kit) parseValidateClientCertificate(p *engine.Parser) engine.Step {
 		notAfter:  p.LitBool("validate-not-after", true),
 		ignoreErr: p.LitBool("ignore-error", false),
 	}
-	p.LitBool("validate-revocation", true) // accepted: see the docs (not checked)
+	v.revocation = p.LitBool("validate-revocation", true)
 	for _, n := range p.Children() {
 		c := p.Child(n)
 		if n.Name != "identities" {
@@ -114,8 +115,8 @@ func parseCertIdentity(p *engine.Parser) certIdentity {
 	return id
 }
 
-func (v *validateClientCert) Run(_ context.Context, s *engine.State) error {
-	err := v.check(s.Context().Request.Certificate)
+func (v *validateClientCert) Run(ctx context.Context, s *engine.State) error {
+	err := v.check(ctx, s.Context().Request.Certificate)
 	if err == nil {
 		return nil
 	}
@@ -128,7 +129,7 @@ func (v *validateClientCert) Run(_ context.Context, s *engine.State) error {
 	return pe
 }
 
-func (v *validateClientCert) check(c *engine.Certificate) error {
+func (v *validateClientCert) check(ctx context.Context, c *engine.Certificate) error {
 	if c == nil {
 		return fmt.Errorf("no client certificate was presented")
 	}
@@ -141,7 +142,8 @@ func (v *validateClientCert) check(c *engine.Certificate) error {
 		return fmt.Errorf("the client certificate expired at %s", leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	var issuer *x509.Certificate
-	if v.trust || v.needsIssuer() {
+	var chain []*x509.Certificate
+	if v.trust || v.revocation || v.needsIssuer() {
 		inter := x509.NewCertPool()
 		for _, ic := range c.Intermediates() {
 			inter.AddCert(ic)
@@ -152,7 +154,19 @@ func (v *validateClientCert) check(c *engine.Certificate) error {
 			return fmt.Errorf("the client certificate is not trusted: %v", err)
 		}
 		if err == nil && len(chains) > 0 && len(chains[0]) > 1 {
-			issuer = chains[0][1]
+			issuer, chain = chains[0][1], chains[0]
+		}
+	}
+	if v.revocation && chain != nil {
+		// Every certificate of the chain but the root, against its issuer's CRL.
+		for i := 0; i+1 < len(chain); i++ {
+			revoked, err := v.k.crls.revoked(ctx, chain[i], chain[i+1])
+			if err != nil {
+				return fmt.Errorf("the revocation status of %q is unknown: %v", chain[i].Subject.String(), err)
+			}
+			if revoked {
+				return fmt.Errorf("the certificate %q is revoked", chain[i].Subject.String())
+			}
 		}
 	}
 	if len(v.identities) == 0 {

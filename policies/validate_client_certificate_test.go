@@ -3,7 +3,10 @@ package policies
 import (
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,5 +161,65 @@ func TestParseDN(t *testing.T) {
 		if _, err := parseDN(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// validate-revocation="true" (APIM's default) checks the chain against the
+// CRLs its certificates name; a list that cannot be had means the status is
+// unknown, which fails.
+func TestValidateClientCertificateRevocation(t *testing.T) {
+	var crl atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := crl.Load().([]byte)
+		if b == nil {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write(b)
+	}))
+	defer srv.Close()
+	ca := testutil.IssueCert(t, testutil.CertOptions{CA: true, Subject: pkix.Name{CommonName: "CA"}}, nil)
+	good := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "good"}, Serial: 10, CRLURLs: []string{srv.URL + "/ca.crl"}}, ca)
+	bad := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "bad"}, Serial: 11, CRLURLs: []string{srv.URL + "/ca.crl"}}, ca)
+	noCDP := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "no-cdp"}, Serial: 11}, ca)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	d := testDeps()
+	d.ClientCAs = pool
+	run := func(src string, c *testutil.TestCert) string {
+		plan := compile(t, d, src)
+		s := request("https://gw/chat")
+		defer s.Release()
+		s.SetClientCertificate([]*x509.Certificate{c.Cert})
+		runInbound(plan, s)
+		if le := s.LastError(); le != nil {
+			return le.Message
+		}
+		return "ok"
+	}
+	const check = `<validate-client-certificate/>`
+	// The list cannot be fetched: unknown status fails (one fetch a minute at most).
+	if got := run(check, good); !strings.Contains(got, "revocation status") {
+		t.Fatalf("CRL down: %s", got)
+	}
+	crl.Store(ca.CRL(t, 11))
+	plan := func(c *testutil.TestCert) string { return run(check, c) } // each compile: a new registry, a fresh CRL cache
+	if got := plan(good); got != "ok" {
+		t.Errorf("good: %s", got)
+	}
+	if got := plan(bad); !strings.Contains(got, "revoked") {
+		t.Errorf("bad: %s", got)
+	}
+	if got := plan(noCDP); got != "ok" {
+		t.Errorf("no distribution point: %s", got)
+	}
+	if got := run(`<validate-client-certificate validate-revocation="false"/>`, bad); got != "ok" {
+		t.Errorf("revocation off: %s", got)
+	}
+	// A list signed by someone else is refused.
+	other := testutil.IssueCert(t, testutil.CertOptions{CA: true, Subject: pkix.Name{CommonName: "CA"}}, nil)
+	crl.Store(other.CRL(t))
+	if got := plan(good); !strings.Contains(got, "not signed") {
+		t.Errorf("forged list: %s", got)
 	}
 }

@@ -26,7 +26,8 @@ type CertOptions struct {
 	NotBefore time.Time // zero: an hour ago
 	NotAfter  time.Time // zero: in a day
 	CA        bool
-	Serial    int64 // zero: 1
+	Serial    int64    // zero: 1
+	CRLURLs   []string // CRL distribution points
 }
 
 // IssueCert makes a certificate signed by parent (self-signed when parent
@@ -49,8 +50,9 @@ func IssueCert(tb testing.TB, o CertOptions, parent *TestCert) *TestCert {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(o.Serial), Subject: o.Subject, DNSNames: o.DNSNames,
 		NotBefore: o.NotBefore, NotAfter: o.NotAfter, IsCA: o.CA, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		CRLDistributionPoints: o.CRLURLs,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth},
 	}
 	signer, signKey := tmpl, key
 	if parent != nil {
@@ -81,4 +83,20 @@ func (c *TestCert) PEM(tb testing.TB) (cert, key []byte) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Cert.Raw}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
+}
+
+// CRL returns a DER certificate revocation list signed by c that revokes
+// the given serial numbers.
+func (c *TestCert) CRL(tb testing.TB, serials ...int64) []byte {
+	tb.Helper()
+	tmpl := &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour)}
+	for _, s := range serials {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
+			x509.RevocationListEntry{SerialNumber: big.NewInt(s), RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, c.Cert, c.Key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return der
 }
