@@ -64,6 +64,8 @@ type Request struct {
 	// MatchedParameters holds the matched operation's URL template
 	// parameters ({id}, {*rest}), unescaped; nil without an operation.
 	MatchedParameters map[string]string
+	// Certificate is the client certificate presented over TLS, or nil.
+	Certificate *Certificate
 }
 
 // Url is a parsed URL, as APIM's IUrl.

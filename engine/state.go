@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"maps"
 	"net/http"
@@ -45,6 +46,12 @@ type State struct {
 	Forward ForwardSettings
 	// Connect holds messages to send once a WebSocket session is set up.
 	Connect []ConnectMessage
+	// BackendCertificate, when set (authentication-certificate), is the
+	// client certificate the gateway presents to an HTTP backend.
+	BackendCertificate *tls.Certificate
+	// BackendProxy, when set (proxy), is the HTTP proxy the backend call
+	// goes through.
+	BackendProxy *url.URL
 
 	// bytes counts the payload bytes the request moves; see CountBytes.
 	bytes *ByteCount
@@ -56,6 +63,13 @@ type State struct {
 	// forkVars is, in a State made by Fork, the variables as the branch
 	// started with them: Join sets in the parent only what changed.
 	forkVars Variables
+
+	// private holds what a policy hands to a later one; see SetPrivate.
+	private map[any]any
+
+	// observers see the response body as it is sent; see ObserveResponseBody.
+	observers  []func([]byte)
+	onResponse []func(*State) // see OnBackendResponse
 }
 
 // ForwardSettings are forward-request's attributes.
@@ -115,9 +129,14 @@ func (s *State) Release() {
 	s.BackendID = ""
 	s.Forward = ForwardSettings{}
 	s.Connect = s.Connect[:0]
+	s.BackendCertificate = nil
+	s.BackendProxy = nil
 	s.bytes = nil // OnDone functions may still hold it
 	clear(s.respHeaders)
 	s.forkVars = nil
+	clear(s.private)
+	s.observers = s.observers[:0]
+	s.onResponse = s.onResponse[:0]
 	statePool.Put(s)
 }
 

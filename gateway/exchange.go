@@ -55,6 +55,9 @@ func (x *exchange) begin(r *http.Request, scheme string) {
 	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), x.ip)
 	ctx.Request.MatchedParameters = x.m.params
 	st.SetDeployment(x.s.opt.Deployment)
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		st.SetClientCertificate(r.TLS.PeerCertificates) // validate-client-certificate, context.Request.Certificate
+	}
 	if tr := tracedBy(r); tr != nil { // a valid trace token (tracing.go)
 		st.SetRequestID(tr.id)
 		st.EnableTrace()

@@ -27,7 +27,7 @@ type proxyKey struct{}
 
 func (p *httpProxy) init(s *Server) {
 	p.rp = &httputil.ReverseProxy{
-		Transport:      s.tel.WrapTransport(backendTransport{s.transport}),
+		Transport:      s.tel.WrapTransport(backendTransport{newCertTransport(s.transport)}), // backend entities, authentication-certificate and proxy, telemetry
 		Rewrite:        rewrite,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   proxyError,
@@ -141,6 +141,7 @@ func modifyResponse(resp *http.Response) error {
 		}),
 	}
 	st.SetResponse(er)
+	st.BackendResponded() // llm-token-limit's tokens-consumed-* before outbound
 	x.run(resp.Request.Context(), engine.Outbound)
 	final := st.Response()
 	resp.StatusCode = final.StatusCode
@@ -161,6 +162,7 @@ func modifyResponse(resp *http.Response) error {
 		resp.Header.Del("Transfer-Encoding")
 		resp.TransferEncoding = nil
 	}
+	resp.Body = st.WrapResponseBody(resp.Body) // policies that count what is sent (llm-token-limit)
 	return nil
 }
 

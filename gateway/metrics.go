@@ -32,6 +32,8 @@ type Metrics struct {
 	BackendBreaker  *prometheus.GaugeVec
 	BackendTrips    *prometheus.CounterVec
 	Drained         *prometheus.CounterVec // api
+
+	custom policyCounters // emit-metric and other policy counters (policy_metrics.go)
 }
 
 // NewMetrics registers every metric on a new registry (plus Go and process

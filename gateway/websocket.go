@@ -108,7 +108,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	if st.Forward.Set {
 		dialTimeout = st.Forward.Timeout
 	}
-	dctx, dcancel := context.WithTimeout(sess.ctx, dialTimeout)
+	dctx, dcancel := context.WithTimeout(withProxy(withClientCert(sess.ctx, st.BackendCertificate), st.BackendProxy), dialTimeout)
 	dialer, hdr := s.dialer, dialHeaders(st.Context().Request.Headers, r)
 	if x.be != nil {
 		backendCredentials(x.be, hdr)

@@ -238,7 +238,7 @@ func (d *backendDialer) dial(ctx context.Context, u *url.URL, header http.Header
 		}
 		addr = net.JoinHostPort(host, port)
 	}
-	conn, err := d.dialContext(ctx, "tcp", addr)
+	conn, err := dialVia(ctx, d.dialContext, addr) // through the proxy policy's proxy, if any
 	if err != nil {
 		return nil, nil, ctxErr(ctx, err)
 	}
@@ -265,6 +265,9 @@ func (d *backendDialer) dial(ctx context.Context, u *url.URL, header http.Header
 			cfg.ServerName = host
 		}
 		cfg.NextProtos = []string{"http/1.1"}
+		if cert := clientCertFrom(ctx); cert != nil { // authentication-certificate
+			cfg.Certificates = []tls.Certificate{*cert}
+		}
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, nil, ctxErr(ctx, err)

@@ -21,6 +21,16 @@ type setBackendService struct {
 }
 
 func (k *kit) parseSetBackendService(p *engine.Parser) engine.Step {
+	for _, a := range []string{"dapr-app-id", "dapr-method", "dapr-namespace"} {
+		if p.Has(a) {
+			for _, b := range []string{"dapr-app-id", "dapr-method", "dapr-namespace", "backend-id"} {
+				p.Attr(b)
+			}
+			p.ErrorAt(p.Node().Attr(a).Pos, "set-backend-service with Dapr is not available in a self-hosted gateway (it needs Azure's Dapr integration): "+
+				"point base-url at the Dapr sidecar's service invocation API, http://localhost:3500/v1.0/invoke/APP-ID/method/")
+			return nil
+		}
+	}
 	if p.Has("backend-id") {
 		if p.Has("base-url") {
 			p.ErrorAt(p.Node().Attr("base-url").Pos, "give base-url or backend-id, not both")

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -85,7 +86,8 @@ func envDefault(name, def string) string {
 type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
 	adminToken                                      string
-	tlsCert, tlsKey                                 string
+	tlsCert, tlsKey, tlsClientCA, certificates      string
+	loggers                                         string
 	subscriptionKeys, overrides, namedValues        string
 	subscriptionsFailOpen                           bool
 	drain, storeTimeout                             time.Duration
@@ -108,6 +110,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.redis, "redis", "", "redis://host:port/db to share limits and caches across replicas (empty: in memory)")
 	str(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve https/wss on --listen; reloaded when the file changes")
 	str(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
+	str(&f.tlsClientCA, "tls-client-ca", "", "PEM roots validate-client-certificate trusts (empty: the system's)")
+	str(&f.loggers, "loggers", "", "loggers file: the sinks log-to-eventhub's logger-id names (file, stdout, http)")
+	str(&f.certificates, "certificates", "", "folder of NAME.pem files (certificate and key) for authentication-certificate")
 	str(&f.overrides, "apiops-config", "", "APIOps publisher configuration file (configuration.prod.yaml) applied over the apis folder")
 	str(&f.namedValues, "named-values", "", "JSON file {\"name\": \"value\"} with the values of APIOps named values that are not in the folder (secrets)")
 	str(&f.subscriptionKeys, "subscription-keys", "", "JSON file with the keys of the apis folder's subscriptions (subscriptions/NAME/)")
@@ -223,6 +228,38 @@ func serve(args []string, stderr io.Writer) int {
 	// Policies log too (trace, store failures): their logger masks secret
 	// named values like the gateway's own, once the server exists.
 	mask := &gateway.SecretMask{}
+	clientCAs, err := loadClientCAs(f.tlsClientCA)
+	if err != nil {
+		log.Error("cannot use --tls-client-ca", zap.Error(err))
+		return 1
+	}
+	var backendCerts []policies.NamedCertificate
+	if f.certificates != "" {
+		if backendCerts, err = policies.LoadCertificateDir(f.certificates); err != nil {
+			log.Error("cannot use --certificates", zap.Error(err))
+			return 1
+		}
+	}
+	wantClientCerts := &atomic.Bool{}
+	oneWayDropped, err := metrics.Counter("tollgate_send_one_way_dropped_total", "send-one-way-request calls dropped because the queue was full.", nil)
+	if err != nil {
+		log.Error("metrics", zap.Error(err))
+		return 1
+	}
+	var loggers *policies.Loggers
+	if f.loggers != "" {
+		if loggers, err = policies.LoadLoggers(f.loggers, metrics, log.Named("logger")); err != nil {
+			var el engine.ErrorList
+			if errors.As(err, &el) {
+				for _, e := range el {
+					fmt.Fprintln(stderr, e.Error())
+				}
+			}
+			log.Error("cannot use --loggers", zap.Error(err))
+			return 1
+		}
+		defer loggers.Close() // after the server has drained: flushes what is buffered
+	}
 	// OpenTelemetry, when the OTEL_* environment asks for it: spans for
 	// requests, backends and call-outs (the send-request client's
 	// transport is wrapped so call-outs carry the trace context).
@@ -244,10 +281,17 @@ func serve(args []string, stderr io.Writer) int {
 	callouts := policies.DefaultHTTPClient()
 	callouts.Transport = tel.WrapTransport(callouts.Transport)
 	reg := policies.Registry(policies.Deps{
-		HTTPClient:   callouts,
-		Store:        st,
-		Log:          mask.Wrap(log).Named("policy"),
-		OnStoreError: func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
+		HTTPClient:         callouts,
+		Loggers:            loggers,
+		Metrics:            metrics,
+		OnOneWayDropped:    func() { oneWayDropped(1) },
+		Certificates:       backendCerts,
+		ClientCAs:          clientCAs,
+		ClientCertificates: wantClientCerts,
+		Store:              st,
+		Log:                mask.Wrap(log).Named("policy"),
+		OnStoreError:       func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
+		Identities:         identitiesFromEnv(),
 	})
 	srv, err := gateway.New(gateway.Options{
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
@@ -289,7 +333,7 @@ func serve(args []string, stderr io.Writer) int {
 			log.Error("cannot serve TLS", zap.Error(err))
 			return 1
 		}
-		httpSrv.TLSConfig = certs.tlsConfig()
+		httpSrv.TLSConfig = certs.tlsConfig(wantClientCerts)
 		ln = tls.NewListener(ln, httpSrv.TLSConfig)
 		log.Info("serving TLS", zap.String("cert", f.tlsCert))
 	}
@@ -377,7 +421,15 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() == 1 {
 		dir = fs.Arg(0)
 	}
-	reg := policies.Registry(policies.Deps{Store: store.NewMemory()})
+	var loggers *policies.Loggers
+	if path := os.Getenv("TOLLGATE_LOGGERS"); path != "" {
+		var err error
+		if loggers, err = policies.CheckLoggers(path); err != nil {
+			fmt.Fprintln(stdout, err.Error())
+			return 1
+		}
+	}
+	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: identitiesFromEnv(), Metrics: gateway.NewMetrics(), Loggers: loggers})
 	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values}
 	if *explain {
 		lo.Explain = func(e engine.Explanation) { fmt.Fprint(stdout, e.String()) }
