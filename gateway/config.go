@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
 )
 
 // API is one served API: its definition (api.xml) and compiled plan.
@@ -66,10 +67,10 @@ type Limits struct {
 
 // DefaultLimits are the limits when api.xml says nothing.
 var DefaultLimits = Limits{
-	MaxMessageSize:   DefaultMaxMessageSize,
-	IdleTimeout:      DefaultIdleTimeout,
+	MaxMessageSize:   wsproxy.DefaultMaxMessageSize,
+	IdleTimeout:      wsproxy.DefaultIdleTimeout,
 	HandshakeTimeout: 10 * time.Second,
-	PingInterval:     DefaultPingInterval,
+	PingInterval:     wsproxy.DefaultPingInterval,
 	MaxConnections:   10000,
 	PolicyTimeout:    30 * time.Second,
 	Timeout:          300 * time.Second,

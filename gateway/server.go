@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
 )
 
 // Options configure a Server.
@@ -53,7 +54,7 @@ type Server struct {
 	lastReload atomic.Pointer[ReloadStatus]
 
 	transport *http.Transport
-	dialer    *backendDialer // WebSocket backends, over transport's dialer
+	dialer    *wsproxy.Dialer // WebSocket backends, over transport's dialer
 	proxy     httpProxy
 
 	idPrefix string
@@ -97,7 +98,7 @@ func New(opt Options) (*Server, error) {
 	s := &Server{
 		opt: opt, log: opt.Log, metrics: opt.Metrics,
 		transport: opt.Transport,
-		dialer:    newBackendDialer(wsDial),
+		dialer:    wsproxy.NewDialer(wsDial),
 		idPrefix:  hex.EncodeToString(b[:]),
 	}
 	// Every log line goes through the secret mask: a secret named value

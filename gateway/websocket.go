@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
 )
 
 // serveWebSocket runs one onHandshake: policies first, then the backend
@@ -49,7 +50,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	}
 	// A malformed upgrade is refused before any policy runs or any backend
 	// is dialed for it.
-	key, err := checkClientHandshake(r)
+	key, err := wsproxy.CheckRequest(r)
 	if err != nil {
 		if r.Header.Get("Sec-WebSocket-Version") != "13" {
 			w.Header().Set("Sec-WebSocket-Version", "13")
@@ -117,7 +118,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		dialTimeout = st.Forward.Timeout
 	}
 	dctx, dcancel := context.WithTimeout(sess.ctx, dialTimeout)
-	backend, resp, err := s.dialer.dial(dctx, target, dialHeaders(st.Context().Request.Headers, r), offeredSubprotocols(r))
+	backend, resp, err := s.dialer.Dial(dctx, target, dialHeaders(st.Context().Request.Headers, r), wsproxy.OfferedSubprotocols(r))
 	dcancel()
 	backendHost := target.Host
 	if err != nil {
@@ -151,7 +152,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	}
 
 	applyResponseHeaders(w.Header(), st) // on the 101
-	client, err := upgradeClient(w, key, backend.Subprotocol(), w.Header())
+	client, err := wsproxy.Upgrade(w, key, backend.Subprotocol(), w.Header())
 	if err != nil {
 		backend.CloseWith(websocket.StatusGoingAway, "client handshake failed")
 		outcome("bad_request", http.StatusBadRequest, st, zap.String("backend", backendHost), zap.Error(err))
@@ -191,9 +192,9 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 }
 
 // runSession relays one upgraded connection and accounts for it when it ends.
-func (s *Server) runSession(api *API, rt *apiRuntime, sess *session, client, backend *WSConn,
+func (s *Server) runSession(api *API, rt *apiRuntime, sess *session, client, backend *wsproxy.Conn,
 	start time.Time, ip, backendHost, requestID string, bytes *engine.ByteCount, done func()) {
-	stats := Relay(sess.ctx, client, backend, PumpLimits{
+	stats := wsproxy.Relay(sess.ctx, client, backend, wsproxy.Limits{
 		MaxMessageSize: api.Limits.MaxMessageSize,
 		IdleTimeout:    api.Limits.IdleTimeout,
 		PingInterval:   api.Limits.PingInterval,
@@ -217,7 +218,7 @@ func (s *Server) runSession(api *API, rt *apiRuntime, sess *session, client, bac
 	s.sessions.remove(sess)
 }
 
-func (s *Server) logSessionClosed(ce *zapcore.CheckedEntry, api *API, stats PumpStats, start time.Time, ip, backendHost, requestID string) {
+func (s *Server) logSessionClosed(ce *zapcore.CheckedEntry, api *API, stats wsproxy.Stats, start time.Time, ip, backendHost, requestID string) {
 	fields := []zap.Field{
 		zap.String("api", api.Name), zap.String("request_id", requestID), zap.String("client_ip", ip),
 		zap.String("backend", backendHost), zap.String("closed_by", stats.ClosedBy),
@@ -226,7 +227,7 @@ func (s *Server) logSessionClosed(ce *zapcore.CheckedEntry, api *API, stats Pump
 		zap.Int64("msgs_in", stats.ClientToBackendMsgs), zap.Int64("msgs_out", stats.BackendToClientMsgs),
 		zap.Int64("bytes_in", stats.ClientToBackendBytes), zap.Int64("bytes_out", stats.BackendToClientBytes),
 	}
-	if stats.Err != nil && stats.ClosedBy == ClosedByError {
+	if stats.Err != nil && stats.ClosedBy == wsproxy.ClosedByError {
 		fields = append(fields, zap.String("error", stats.Err.Error()))
 	}
 	ce.Write(fields...)
@@ -267,14 +268,7 @@ func isUpgrade(r *http.Request) bool {
 }
 
 func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h[name] {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
+	return wsproxy.HeaderHasToken(h, name, token)
 }
 
 // originAllowed applies the browser Origin check: requests without Origin
@@ -410,18 +404,4 @@ func joinPath(a, b string) string {
 		return a + "/" + b
 	}
 	return a + b
-}
-
-// offeredSubprotocols lists the client's Sec-WebSocket-Protocol offer, which
-// is passed on to the backend; the client then gets the backend's choice.
-func offeredSubprotocols(r *http.Request) []string {
-	var out []string
-	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package gateway
+package wsproxy
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 )
 
 // ---------------------------------------------------------------------------
-// Harness: client --ws--> proxy (acceptWebSocket + backendDialer.dial +
+// Harness: client --ws--> proxy (acceptWebSocket + Dialer.dial +
 // Relay, as the gateway does) --ws--> backend. Clients and backends are
 // coder/websocket: the reference implementation the relay must interoperate
 // with.
@@ -46,8 +46,8 @@ func seenFromErr(err error) closeSeen {
 
 type relayHarness struct {
 	t        testing.TB
-	lim      PumpLimits
-	obs      PumpObserver
+	lim      Limits
+	obs      Observer
 	shutdown context.CancelCauseFunc
 	backend  *httptest.Server
 	proxy    *httptest.Server
@@ -55,7 +55,7 @@ type relayHarness struct {
 	noRelay  bool            // the proxy holds both legs but does not call Relay
 	initial  []initialMsg    // sent by the proxy before Relay
 	ctx      context.Context // the gateway's shutdown context
-	stats    chan PumpStats
+	stats    chan Stats
 
 	backendPings atomic.Int64
 	clientPings  atomic.Int64
@@ -67,13 +67,13 @@ type relayHarness struct {
 	nextID    int
 }
 
-func newRelayHarness(t testing.TB, lim PumpLimits, obs PumpObserver) *relayHarness {
+func newRelayHarness(t testing.TB, lim Limits, obs Observer) *relayHarness {
 	h := &relayHarness{
 		t:       t,
 		lim:     lim,
 		obs:     obs,
 		release: make(chan struct{}),
-		stats:   make(chan PumpStats, 4096),
+		stats:   make(chan Stats, 4096),
 		results: map[string]chan closeSeen{},
 	}
 	h.ctx, h.shutdown = context.WithCancelCause(context.Background())
@@ -196,7 +196,7 @@ func (h *relayHarness) serveProxy(w http.ResponseWriter, r *http.Request) {
 	dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	u, _ := url.Parse("ws" + strings.TrimPrefix(h.backend.URL, "http") + "/?" + r.URL.RawQuery)
-	backend, resp, err := newBackendDialer(nil).dial(dctx, u, nil, offeredSubprotocols(r))
+	backend, resp, err := NewDialer(nil).Dial(dctx, u, nil, OfferedSubprotocols(r))
 	if err != nil {
 		status := http.StatusBadGateway
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
@@ -280,14 +280,14 @@ func (h *relayHarness) backendSaw(id string) closeSeen {
 	}
 }
 
-func (h *relayHarness) nextStats() PumpStats {
+func (h *relayHarness) nextStats() Stats {
 	h.t.Helper()
 	select {
 	case st := <-h.stats:
 		return st
 	case <-time.After(20 * time.Second):
 		h.t.Fatal("Relay never returned")
-		return PumpStats{}
+		return Stats{}
 	}
 }
 
@@ -314,7 +314,7 @@ func wantSeen(t testing.TB, who string, got closeSeen, code websocket.StatusCode
 	}
 }
 
-func wantStats(t testing.TB, st PumpStats, by string, code websocket.StatusCode, reason string) {
+func wantStats(t testing.TB, st Stats, by string, code websocket.StatusCode, reason string) {
 	t.Helper()
 	if st.ClosedBy != by || st.CloseCode != code || st.CloseReason != reason {
 		t.Errorf("stats: closed by %q with %d %q (err %v), want %q %d %q", st.ClosedBy, st.CloseCode, st.CloseReason, st.Err, by, code, reason)
@@ -357,14 +357,14 @@ type countingObserver struct {
 	bytes [2]atomic.Int64
 }
 
-func (o *countingObserver) OnMessage(dir Direction, n int) {
-	o.msgs[dir].Add(1)
-	o.bytes[dir].Add(int64(n))
+func (o *countingObserver) OnMessages(dir Direction, msgs, bytes int64) {
+	o.msgs[dir].Add(msgs)
+	o.bytes[dir].Add(bytes)
 }
 
 func TestRelayEcho(t *testing.T) {
 	obs := &countingObserver{}
-	h := newRelayHarness(t, PumpLimits{}, obs)
+	h := newRelayHarness(t, Limits{}, obs)
 	c, id := h.dial("echo")
 	ctx := context.Background()
 
@@ -462,7 +462,7 @@ func TestRelaySendMessageBeforeRelay(t *testing.T) {
 	// A policy injecting a message right after connecting: each end of a
 	// proxied pair gets it before anything else (masked toward the backend,
 	// which coder/websocket checks).
-	h := newRelayHarness(t, PumpLimits{}, nil)
+	h := newRelayHarness(t, Limits{}, nil)
 	h.initial = []initialMsg{
 		{data: `{"protocol":"json","version":1}`},
 		{toClient: true, binary: true, data: "hello"},
@@ -577,7 +577,7 @@ func TestRelayClosePropagation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newRelayHarness(t, PumpLimits{}, nil)
+			h := newRelayHarness(t, Limits{}, nil)
 			c, id := h.dial("echo")
 			// Make sure the relay runs before closing.
 			if err := c.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
@@ -606,7 +606,7 @@ func TestRelayMessageSizeLimit(t *testing.T) {
 	// 1000 exercises the single-frame path, 100000 the streaming path.
 	for _, limit := range []int{1000, 100_000} {
 		t.Run(strconv.Itoa(limit), func(t *testing.T) {
-			h := newRelayHarness(t, PumpLimits{MaxMessageSize: int64(limit)}, nil)
+			h := newRelayHarness(t, Limits{MaxMessageSize: int64(limit)}, nil)
 			ctx := context.Background()
 
 			t.Run("client at limit passes, one over gets 1009", func(t *testing.T) {
@@ -653,7 +653,7 @@ func TestRelayIdleAndPing(t *testing.T) {
 	ctx := context.Background()
 	t.Run("idle closes both even though pings are answered", func(t *testing.T) {
 		const idle = 600 * time.Millisecond
-		h := newRelayHarness(t, PumpLimits{IdleTimeout: idle, PingInterval: 100 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
+		h := newRelayHarness(t, Limits{IdleTimeout: idle, PingInterval: 100 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
 		start := time.Now()
 		c, id := h.dial("echo")
 		wantSeen(t, "client", readUntilClose(t, c), websocket.StatusGoingAway, "idle timeout")
@@ -668,7 +668,7 @@ func TestRelayIdleAndPing(t *testing.T) {
 	})
 	t.Run("data keeps the connection alive", func(t *testing.T) {
 		const idle = 600 * time.Millisecond
-		h := newRelayHarness(t, PumpLimits{IdleTimeout: idle, PingInterval: -1}, nil)
+		h := newRelayHarness(t, Limits{IdleTimeout: idle, PingInterval: -1}, nil)
 		c, id := h.dial("echo")
 		for end := time.Now().Add(4 * idle); time.Now().Before(end); time.Sleep(idle / 6) {
 			if err := c.Write(ctx, websocket.MessageText, []byte("tick")); err != nil {
@@ -687,7 +687,7 @@ func TestRelayIdleAndPing(t *testing.T) {
 		}
 	})
 	t.Run("answered pings keep an idle connection open when idle timeout is off", func(t *testing.T) {
-		h := newRelayHarness(t, PumpLimits{IdleTimeout: -1, PingInterval: 20 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
+		h := newRelayHarness(t, Limits{IdleTimeout: -1, PingInterval: 20 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
 		c, id := h.dial("echo")
 		// The client must read for its pongs to be sent.
 		readDone := make(chan closeSeen, 1)
@@ -707,13 +707,13 @@ func TestRelayIdleAndPing(t *testing.T) {
 		wantStats(t, h.nextStats(), ClosedByClient, websocket.StatusNormalClosure, "done")
 	})
 	t.Run("dead backend", func(t *testing.T) {
-		h := newRelayHarness(t, PumpLimits{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, nil)
+		h := newRelayHarness(t, Limits{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, nil)
 		c, _ := h.dial("hang")
 		wantSeen(t, "client", readUntilClose(t, c), websocket.StatusBadGateway, "backend ping timeout")
 		wantStats(t, h.nextStats(), ClosedByError, websocket.StatusBadGateway, "backend ping timeout")
 	})
 	t.Run("dead client", func(t *testing.T) {
-		h := newRelayHarness(t, PumpLimits{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, nil)
+		h := newRelayHarness(t, Limits{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, nil)
 		_, id := h.dial("echo") // never reads, so never answers pings
 		wantSeen(t, "backend", h.backendSaw(id), websocket.StatusGoingAway, "client ping timeout")
 		wantStats(t, h.nextStats(), ClosedByError, websocket.StatusGoingAway, "client ping timeout")
@@ -721,7 +721,7 @@ func TestRelayIdleAndPing(t *testing.T) {
 }
 
 func TestRelayWriteTimeout(t *testing.T) {
-	h := newRelayHarness(t, PumpLimits{PingInterval: -1, WriteTimeout: 300 * time.Millisecond}, nil)
+	h := newRelayHarness(t, Limits{PingInterval: -1, WriteTimeout: 300 * time.Millisecond}, nil)
 	c, _ := h.dial("hang") // the backend never reads: the proxy's writes block
 	go func() {
 		data := make([]byte, 64<<10)
@@ -733,7 +733,7 @@ func TestRelayWriteTimeout(t *testing.T) {
 }
 
 func TestRelayShutdown(t *testing.T) {
-	h := newRelayHarness(t, PumpLimits{}, nil)
+	h := newRelayHarness(t, Limits{}, nil)
 	c, id := h.dial("echo")
 	if err := c.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
 		t.Fatal(err)
@@ -756,7 +756,7 @@ func TestRelayShutdown(t *testing.T) {
 // that none is lost, duplicated, reordered or retyped.
 func TestRelayConcurrentSequenced(t *testing.T) {
 	const conns, msgs = 200, 1000
-	h := newRelayHarness(t, PumpLimits{}, nil)
+	h := newRelayHarness(t, Limits{}, nil)
 	ctx := context.Background()
 	errc := make(chan error, conns)
 	var wg sync.WaitGroup
@@ -825,7 +825,7 @@ func sequenced(ctx context.Context, c *websocket.Conn, n int) error {
 // TestRelayCloseCause: a session cancelled with a *CloseCause (drain-on-change)
 // closes both legs with that code and reason.
 func TestRelayCloseCause(t *testing.T) {
-	h := newRelayHarness(t, PumpLimits{}, nil)
+	h := newRelayHarness(t, Limits{}, nil)
 	c, id := h.dial("echo")
 	if err := c.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package gateway
+package wsproxy
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 // and echo backend included; both are allocation-free), so it is an upper
 // bound for the relay.
 func BenchmarkRelayPingPong(b *testing.B) {
-	h := newRelayHarness(b, PumpLimits{}, PumpObserverFunc(func(Direction, int) {}))
+	h := newRelayHarness(b, Limits{}, &countingObserver{})
 	c, _ := h.dial("fastecho")
 	ctx := context.Background()
 	msg := make([]byte, 64)
@@ -61,7 +61,7 @@ func relayProcessCPU() int64 {
 // pipelined (a writer goroutine sends, the benchmark goroutine reads the
 // echoes). Each op moves 16 KiB each way through the relay.
 func BenchmarkRelayStream16K(b *testing.B) {
-	h := newRelayHarness(b, PumpLimits{}, nil)
+	h := newRelayHarness(b, Limits{}, nil)
 	c, _ := h.dial("fastecho")
 	ctx := context.Background()
 	msg := make([]byte, 16<<10)
@@ -139,7 +139,7 @@ type connCost struct{ heap, stack, goroutines float64 }
 // exchanged one message (except "held", which cannot), and returns the live
 // heap, stack bytes and goroutines per connection.
 func idleConnCost(b *testing.B, n int, setup string) connCost {
-	h := newRelayHarness(b, PumpLimits{}, nil)
+	h := newRelayHarness(b, Limits{}, nil)
 	defer h.close()
 	srv := h.proxy
 	switch setup {

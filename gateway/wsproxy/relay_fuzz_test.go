@@ -1,4 +1,4 @@
-package gateway
+package wsproxy
 
 import (
 	"encoding/binary"
@@ -31,7 +31,7 @@ func relayFuzzCase(data []byte) relayScenario {
 	if len(data) > 0 {
 		aux, data = data[0], data[1:]
 	}
-	sc := relayScenario{lim: splitLimits, from: side(flags & 1)}
+	sc := relayScenario{lim: splitLimits, from: Direction(flags & 1)}
 	max := []int64{1000, 65536, 70000, 1 << 20}[flags>>4&3]
 	sc.lim.MaxMessageSize = max
 	mode := flags >> 1 & 7
@@ -130,7 +130,7 @@ func relayFuzzCase(data []byte) relayScenario {
 				f = tFrame{op: opText, fin: true, payload: []byte("rsv ctl"), rsv: 0x40}
 			}
 			if v == 2 || v == 11 {
-				f.mask = sc.from != sideClient
+				f.mask = sc.from != ClientToBackend
 				binary.LittleEndian.PutUint32(f.key[:], rng.Uint32())
 				frames = append(frames, f)
 				total += len(f.payload) + 14

@@ -1,4 +1,4 @@
-package gateway
+package wsproxy
 
 import (
 	"bufio"
@@ -20,19 +20,19 @@ import (
 	"github.com/coder/websocket"
 )
 
-// proxyTo serves a minimal gateway in front of backendURL: backendDialer +
+// proxyTo serves a minimal gateway in front of backendURL: Dialer +
 // acceptWebSocket + Relay, with extra headers on the 101.
-func proxyTo(t *testing.T, backendURL string, d *backendDialer, extra http.Header) *httptest.Server {
+func proxyTo(t *testing.T, backendURL string, d *Dialer, extra http.Header) *httptest.Server {
 	t.Helper()
 	if d == nil {
-		d = newBackendDialer(nil)
+		d = NewDialer(nil)
 	}
-	stats := make(chan PumpStats, 16)
+	stats := make(chan Stats, 16)
 	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := url.Parse(backendURL)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		b, resp, err := d.dial(ctx, u, nil, offeredSubprotocols(r))
+		b, resp, err := d.Dial(ctx, u, nil, OfferedSubprotocols(r))
 		if err != nil {
 			if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 				for k, v := range resp.Header {
@@ -50,7 +50,7 @@ func proxyTo(t *testing.T, backendURL string, d *backendDialer, extra http.Heade
 			_ = b.Close()
 			return
 		}
-		go func() { stats <- Relay(context.Background(), c, b, PumpLimits{}, nil) }()
+		go func() { stats <- Relay(context.Background(), c, b, Limits{}, nil) }()
 	}))
 	t.Cleanup(p.Close)
 	return p
@@ -184,7 +184,7 @@ func rawBackend(t *testing.T, resp func(key string) string) *httptest.Server {
 	return b
 }
 
-func dialTest(t *testing.T, d *backendDialer, rawURL string, subprotocols ...string) (*WSConn, *http.Response, error) {
+func dialTest(t *testing.T, d *Dialer, rawURL string, subprotocols ...string) (*Conn, *http.Response, error) {
 	t.Helper()
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -193,9 +193,9 @@ func dialTest(t *testing.T, d *backendDialer, rawURL string, subprotocols ...str
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if d == nil {
-		d = newBackendDialer(nil)
+		d = NewDialer(nil)
 	}
-	c, resp, err := d.dial(ctx, u, http.Header{"X-Forwarded-For": {"192.0.2.1"}}, subprotocols)
+	c, resp, err := d.Dial(ctx, u, http.Header{"X-Forwarded-For": {"192.0.2.1"}}, subprotocols)
 	if c != nil {
 		t.Cleanup(func() { c.Close() })
 	}
@@ -276,7 +276,7 @@ func TestDialBackendTimeout(t *testing.T) {
 	u, _ := url.Parse("ws://" + ln.Addr().String())
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	_, _, err = newBackendDialer(nil).dial(ctx, u, nil, nil)
+	_, _, err = NewDialer(nil).Dial(ctx, u, nil, nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
 	}
@@ -381,7 +381,7 @@ func TestRelayProtocolErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newRelayHarness(t, PumpLimits{}, nil)
+			h := newRelayHarness(t, Limits{}, nil)
 			conn, br := rawClient(t, h.proxy.Listener.Addr().String(), nil)
 			// The id is in the query; rawClient sends "/", so the backend
 			// result is not recorded: check stats and the client's view.
@@ -404,7 +404,7 @@ func TestRelayProtocolErrors(t *testing.T) {
 // TestRelayPeerPingsPassThrough: a client's own ping reaches the backend and
 // its pong comes back (the gateway only swallows pongs to its own pings).
 func TestRelayPeerPingsPassThrough(t *testing.T) {
-	h := newRelayHarness(t, PumpLimits{PingInterval: 10 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
+	h := newRelayHarness(t, Limits{PingInterval: 10 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
 	c, _ := h.dial("echo")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -430,7 +430,7 @@ func TestDialBackendTLS(t *testing.T) {
 		backendEcho(c)
 	}))
 	defer ts.Close()
-	trusted := &backendDialer{
+	trusted := &Dialer{
 		dialContext: (&net.Dialer{}).DialContext,
 		tlsConfig:   ts.Client().Transport.(*http.Transport).TLSClientConfig,
 	}
@@ -469,7 +469,7 @@ func TestDialBackendTLS(t *testing.T) {
 		}
 	})
 	t.Run("InsecureSkipVerify is ignored", func(t *testing.T) {
-		d := &backendDialer{dialContext: (&net.Dialer{}).DialContext, tlsConfig: &tls.Config{InsecureSkipVerify: true}}
+		d := &Dialer{dialContext: (&net.Dialer{}).DialContext, tlsConfig: &tls.Config{InsecureSkipVerify: true}}
 		_, _, err := dialTest(t, d, "wss://127.0.0.1:"+port)
 		if err == nil {
 			t.Fatal("an untrusted certificate was accepted")
