@@ -33,6 +33,9 @@ type Options struct {
 	Deployment *engine.Deployment
 	Getenv     func(string) string
 	Transport  *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
+	// Relayer runs the WebSocket data path (default: wsproxy.Default(), the
+	// epoll event loop on Linux).
+	Relayer wsproxy.Relayer
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -55,6 +58,7 @@ type Server struct {
 
 	transport *http.Transport
 	dialer    *wsproxy.Dialer // WebSocket backends, over transport's dialer
+	relayer   wsproxy.Relayer // the WebSocket data path
 	proxy     httpProxy
 
 	idPrefix string
@@ -99,7 +103,11 @@ func New(opt Options) (*Server, error) {
 		opt: opt, log: opt.Log, metrics: opt.Metrics,
 		transport: opt.Transport,
 		dialer:    wsproxy.NewDialer(wsDial),
+		relayer:   opt.Relayer,
 		idPrefix:  hex.EncodeToString(b[:]),
+	}
+	if s.relayer == nil {
+		s.relayer = wsproxy.Default()
 	}
 	// Every log line goes through the secret mask: a secret named value
 	// must never be printed, wherever it ends up (a service-url, a header

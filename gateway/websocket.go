@@ -185,22 +185,30 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 
 	sessionStarted = true // runSession gives the slot and the session back
 	rt.metrics.active.Inc()
-	// The session runs in a fresh goroutine and the handler returns: net/http's
+	// The relayer owns both legs from here and the handler returns: net/http's
 	// connection goroutine, its (grown) stack and buffers are released for the
 	// whole session. Nothing below may use r or w.
-	go s.runSession(api, rt, sess, client, backend, start, ip, backendHost, requestID, bytes, done)
+	s.runSession(api, rt, sess, client, backend, start, ip, backendHost, requestID, bytes, done)
 }
 
-// runSession relays one upgraded connection and accounts for it when it ends.
+// runSession hands one upgraded connection to the relayer and accounts for
+// it when it ends. It returns at once.
 func (s *Server) runSession(api *API, rt *apiRuntime, sess *session, client, backend *wsproxy.Conn,
 	start time.Time, ip, backendHost, requestID string, bytes *engine.ByteCount, done func()) {
-	stats := wsproxy.Relay(sess.ctx, client, backend, wsproxy.Limits{
+	s.relayer.Start(sess.ctx, client, backend, wsproxy.Limits{
 		MaxMessageSize: api.Limits.MaxMessageSize,
 		IdleTimeout:    api.Limits.IdleTimeout,
 		PingInterval:   api.Limits.PingInterval,
 		MaxMessageRate: api.Limits.MaxMessageRate,
 		MessageBurst:   int(api.Limits.MessageBurst),
-	}, rt.metrics)
+	}, rt.metrics, func(stats wsproxy.Stats) {
+		s.sessionEnded(api, rt, sess, stats, start, ip, backendHost, requestID, bytes, done)
+	})
+}
+
+// sessionEnded accounts for a session the relayer has finished.
+func (s *Server) sessionEnded(api *API, rt *apiRuntime, sess *session, stats wsproxy.Stats,
+	start time.Time, ip, backendHost, requestID string, bytes *engine.ByteCount, done func()) {
 	rt.active.Add(-1)
 	rt.metrics.active.Dec()
 	if bytes != nil {

@@ -26,6 +26,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway"
+	"tollgate/gateway/wsproxy"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -79,6 +80,8 @@ type serveFlags struct {
 	tlsCert, tlsKey                                 string
 	drain, storeTimeout                             time.Duration
 	watch                                           bool
+	wsDataPath                                      string
+	relayer                                         wsproxy.Relayer
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -100,6 +103,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
 	str(&storeTimeout, "store-timeout", "100ms", "bound on one limit/cache store call")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
+	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -115,6 +119,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if f.relayer, err = wsproxy.NewRelayer(f.wsDataPath); err != nil {
+		return nil, fmt.Errorf("--ws-data-path: %w", err)
 	}
 	if f.storeTimeout <= 0 {
 		return nil, fmt.Errorf("--store-timeout must be positive, not %s", storeTimeout)
@@ -205,6 +212,7 @@ func serve(args []string, stderr io.Writer) int {
 	srv, err := gateway.New(gateway.Options{
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
 		Deployment: &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
+		Relayer:    f.relayer,
 	})
 	if err != nil {
 		var el engine.ErrorList
@@ -244,7 +252,8 @@ func serve(args []string, stderr io.Writer) int {
 		log.Info("serving TLS", zap.String("cert", f.tlsCert))
 	}
 	go func() { errc <- httpSrv.Serve(ln) }()
-	log.Info("serving", zap.String("listen", ln.Addr().String()), zap.String("apis", f.apis), zap.String("version", version))
+	log.Info("serving", zap.String("listen", ln.Addr().String()), zap.String("apis", f.apis), zap.String("version", version),
+		zap.String("ws_data_path", f.relayer.Name()))
 
 	var adminSrv *http.Server
 	if f.admin != "" {

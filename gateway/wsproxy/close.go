@@ -3,9 +3,7 @@ package wsproxy
 import (
 	"encoding/binary"
 	"errors"
-	"math/rand/v2"
 	"net"
-	"os"
 	"time"
 
 	"github.com/coder/websocket"
@@ -70,6 +68,20 @@ func (v *relayVerdict) action(x Direction) closeAction {
 		return v.client
 	}
 	return v.backend
+}
+
+// stats is the Stats of a session that ended with verdict v.
+func (v *relayVerdict) stats(c2bMsgs, b2cMsgs, c2bBytes, b2cBytes int64) Stats {
+	return Stats{
+		ClientToBackendMsgs:  c2bMsgs,
+		BackendToClientMsgs:  b2cMsgs,
+		ClientToBackendBytes: c2bBytes,
+		BackendToClientBytes: b2cBytes,
+		CloseCode:            v.code,
+		CloseReason:          v.reason,
+		ClosedBy:             v.by,
+		Err:                  v.err,
+	}
 }
 
 // failed is the verdict for side x having failed: x is closed without
@@ -143,16 +155,7 @@ func (s *relaySession) closeBoth(v *relayVerdict) {
 	s.checkFinished()
 }
 
-// pongsOverdue reports whether a side has not answered the gateway's ping
-// within PingTimeout.
-func (s *relaySession) pongsOverdue(now time.Duration) (relayVerdict, bool) {
-	overdue := func(c *relayConn) bool {
-		return c.pingOut.Load() != 0 && now-time.Duration(c.pingAt.Load()) >= s.lim.PingTimeout
-	}
-	return s.deadVerdict(overdue(&s.client), overdue(&s.backend))
-}
-
-func (s *relaySession) deadVerdict(cdead, bdead bool) (relayVerdict, bool) {
+func deadVerdict(cdead, bdead bool) (relayVerdict, bool) {
 	switch {
 	case cdead && bdead:
 		return relayVerdict{by: ClosedByError, code: websocket.StatusAbnormalClosure, reason: "ping timeout", err: errPingTimeout,
@@ -163,42 +166,4 @@ func (s *relaySession) deadVerdict(cdead, bdead bool) (relayVerdict, bool) {
 		return sideError(BackendToClient, "ping timeout", errPingTimeout), true
 	}
 	return relayVerdict{}, false
-}
-
-// pingBoth sends the gateway's ping to each side that has none outstanding,
-// whose reader is not busy and whose write lock is free. A ping that cannot
-// be written within PingTimeout means the side is dead; other write errors
-// mean the connection is closing, which its reader reports more accurately.
-func (s *relaySession) pingBoth(now time.Duration) (relayVerdict, bool) {
-	var dead [2]bool
-	for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
-		c := s.conn(x)
-		if c.pingOut.Load() != 0 || s.reader(x).busy.Load() || !c.wmu.TryLock() {
-			continue
-		}
-		if c.broken || c.closeSent.Load() {
-			c.wmu.Unlock()
-			continue
-		}
-		payload := rand.Uint64() | 1
-		var p [8]byte
-		binary.BigEndian.PutUint64(p[:], payload)
-		var buf [2 + 4 + 8]byte
-		c.pingAt.Store(int64(now))
-		c.pingOut.Store(payload)
-		err := c.write(appendFrame(buf[:0], opPing, p[:], c.mask), s.lim.PingTimeout)
-		if err != nil {
-			c.broken = true
-			c.pingOut.Store(0)
-		}
-		c.wmu.Unlock()
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				dead[x] = true
-			} else {
-				_ = c.conn.Close() // its reader reports
-			}
-		}
-	}
-	return s.deadVerdict(dead[ClientToBackend], dead[BackendToClient])
 }

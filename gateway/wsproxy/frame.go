@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 const (
@@ -146,3 +148,25 @@ const (
 	actCloseDrop              // send a close frame, then close the connection (protocol error)
 	actDrop                   // close the connection now
 )
+
+// checkMask applies the masking rule for frames read from side x: the
+// client's are masked, the backend's are not.
+func checkMask(x Direction, h *frameHeader) error {
+	if x == ClientToBackend && !h.masked {
+		return errMaskClient
+	}
+	if x == BackendToClient && h.masked {
+		return errMaskBackend
+	}
+	return nil
+}
+
+// decodeClose decodes a close frame's payload (masked with h's key if h is).
+func decodeClose(h *frameHeader, payload []byte) (websocket.StatusCode, string, bool) {
+	var p [125]byte
+	n := copy(p[:], payload)
+	if h.masked {
+		maskBytes(p[:n], h.key)
+	}
+	return parseClose(p[:n])
+}

@@ -198,15 +198,7 @@ func (l *relayLeg) protocolError(err error) {
 }
 
 // checkMask applies the masking rule for frames read from src.
-func (l *relayLeg) checkMask(h *frameHeader) error {
-	if l.src.x == ClientToBackend && !h.masked {
-		return errMaskClient
-	}
-	if l.src.x == BackendToClient && h.masked {
-		return errMaskBackend
-	}
-	return nil
-}
+func (l *relayLeg) checkMask(h *frameHeader) error { return checkMask(l.src.x, h) }
 
 // process relays the frames in b and returns how many bytes it consumed;
 // the rest (an incomplete header or control frame) is carried over to the
@@ -389,7 +381,7 @@ func (l *relayLeg) overLimit(b []byte, seg, i int, h *frameHeader, code websocke
 // session ends with its code, and the frame is relayed as is after the
 // frames before it (b[seg:i]). It reports false when src broke the protocol.
 func (l *relayLeg) onClose(b []byte, seg, i, end int, h *frameHeader, payload []byte) bool {
-	code, reason, valid := l.decodeClose(h, payload)
+	code, reason, valid := decodeClose(h, payload)
 	if !valid {
 		l.flush(b[seg:i])
 		l.protocolError(errClosePayload)
@@ -425,15 +417,6 @@ func (l *relayLeg) onClose(b []byte, seg, i, end int, h *frameHeader, payload []
 	}
 	l.s.checkFinished()
 	return true
-}
-
-func (l *relayLeg) decodeClose(h *frameHeader, payload []byte) (websocket.StatusCode, string, bool) {
-	var p [125]byte
-	n := copy(p[:], payload)
-	if h.masked {
-		maskBytes(p[:n], h.key)
-	}
-	return parseClose(p[:n])
 }
 
 // closeReply handles a close frame from src once the session is decided: it
@@ -489,7 +472,7 @@ func (l *relayLeg) drain(b []byte) int {
 				break
 			}
 			if h.op == opClose {
-				if _, _, valid := l.decodeClose(&h, b[i+h.size:end]); !valid {
+				if _, _, valid := decodeClose(&h, b[i+h.size:end]); !valid {
 					return -1
 				}
 				if !l.src.closeRecv.Load() {

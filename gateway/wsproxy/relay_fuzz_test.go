@@ -157,6 +157,6 @@ func FuzzRelayFrames(f *testing.F) {
 	f.Add([]byte{0x07, 1, 0x01, 3, 0x5B, 0})
 	f.Add([]byte{0x08, 0, 0x20, 128, 0x0B, 1, 0x00, 5})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		runRelayScenario(t, relayFuzzCase(data))
+		forEachRelayer(t, func(t *testing.T) { runRelayScenario(t, relayFuzzCase(data)) })
 	})
 }

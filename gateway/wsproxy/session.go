@@ -2,7 +2,10 @@ package wsproxy
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,15 +38,11 @@ type relaySession struct {
 	nextPing time.Duration // only touched by startTicker and onTick (serialized)
 }
 
-// Relay forwards frames between an accepted client and a dialed backend
-// until one side closes, a limit or timeout is hit, or ctx is done (pass the
-// gateway's shutdown context, not the request context). Bytes already read
-// past each handshake are relayed first. It closes both connections before
-// returning and never logs.
-//
-// The caller's goroutine relays backend-to-client frames; one more goroutine
-// is started for client-to-backend.
-func Relay(ctx context.Context, client, backend *Conn, lim Limits, obs Observer) Stats {
+// relayGoroutines is the goroutine relay (see Goroutines): the caller's
+// goroutine relays backend-to-client frames; one more goroutine is started
+// for client-to-backend. It returns when the session has ended and both
+// connections are closed.
+func relayGoroutines(ctx context.Context, client, backend *Conn, lim Limits, obs Observer) Stats {
 	lim = lim.withDefaults()
 	s := &relaySession{ctx: ctx, lim: lim, obs: obs, start: time.Now()}
 	s.client = relayConn{conn: client.conn, x: ClientToBackend, mask: false}
@@ -88,17 +87,7 @@ func Relay(ctx context.Context, client, backend *Conn, lim Limits, obs Observer)
 	s.bg.Wait() // timer callbacks in flight finish promptly: the conns are closed
 	s.finish()
 
-	v := &s.verdict
-	return Stats{
-		ClientToBackendMsgs:  s.c2b.msgs,
-		BackendToClientMsgs:  s.b2c.msgs,
-		ClientToBackendBytes: s.c2b.bytes,
-		BackendToClientBytes: s.b2c.bytes,
-		CloseCode:            v.code,
-		CloseReason:          v.reason,
-		ClosedBy:             v.by,
-		Err:                  v.err,
-	}
+	return s.verdict.stats(s.c2b.msgs, s.b2c.msgs, s.c2b.bytes, s.b2c.bytes)
 }
 
 // closeWriteTimeout bounds writing a close frame the session decided on:
@@ -275,4 +264,51 @@ func (s *relaySession) onTick() {
 		s.tick.Reset(d)
 	}
 	s.mu.Unlock()
+}
+
+// pongsOverdue reports whether a side has not answered the gateway's ping
+// within PingTimeout.
+func (s *relaySession) pongsOverdue(now time.Duration) (relayVerdict, bool) {
+	overdue := func(c *relayConn) bool {
+		return c.pingOut.Load() != 0 && now-time.Duration(c.pingAt.Load()) >= s.lim.PingTimeout
+	}
+	return deadVerdict(overdue(&s.client), overdue(&s.backend))
+}
+
+// pingBoth sends the gateway's ping to each side that has none outstanding,
+// whose reader is not busy and whose write lock is free. A ping that cannot
+// be written within PingTimeout means the side is dead; other write errors
+// mean the connection is closing, which its reader reports more accurately.
+func (s *relaySession) pingBoth(now time.Duration) (relayVerdict, bool) {
+	var dead [2]bool
+	for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
+		c := s.conn(x)
+		if c.pingOut.Load() != 0 || s.reader(x).busy.Load() || !c.wmu.TryLock() {
+			continue
+		}
+		if c.broken || c.closeSent.Load() {
+			c.wmu.Unlock()
+			continue
+		}
+		payload := rand.Uint64() | 1
+		var p [8]byte
+		binary.BigEndian.PutUint64(p[:], payload)
+		var buf [2 + 4 + 8]byte
+		c.pingAt.Store(int64(now))
+		c.pingOut.Store(payload)
+		err := c.write(appendFrame(buf[:0], opPing, p[:], c.mask), s.lim.PingTimeout)
+		if err != nil {
+			c.broken = true
+			c.pingOut.Store(0)
+		}
+		c.wmu.Unlock()
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				dead[x] = true
+			} else {
+				_ = c.conn.Close() // its reader reports
+			}
+		}
+	}
+	return deadVerdict(dead[ClientToBackend], dead[BackendToClient])
 }

@@ -2,7 +2,7 @@ package wsproxy
 
 // Types shared by the WebSocket data path (Relay) and its callers: limits,
 // statistics, close attribution and the per-message observer. The semantics
-// they describe are defined in relay.go's header comment.
+// they describe are defined in doc.go.
 
 import (
 	"math"
@@ -38,7 +38,7 @@ type Limits struct {
 	PingTimeout time.Duration
 	// WriteTimeout bounds each write of (part of) a message to a side
 	// (default 30s); the side is considered dead when it is exceeded. The
-	// deadline is coarse (see relay.go, "Timeouts"): a blocked write fails
+	// deadline is coarse (see doc.go, "Timeouts"): a blocked write fails
 	// after between WriteTimeout and 1.125 x WriteTimeout.
 	WriteTimeout time.Duration
 	// MaxMessageRate limits the messages a client may send per second on

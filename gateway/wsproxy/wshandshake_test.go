@@ -28,6 +28,7 @@ func proxyTo(t *testing.T, backendURL string, d *Dialer, extra http.Header) *htt
 		d = NewDialer(nil)
 	}
 	stats := make(chan Stats, 16)
+	relayer := relayerOrDefault(t)
 	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := url.Parse(backendURL)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -50,7 +51,12 @@ func proxyTo(t *testing.T, backendURL string, d *Dialer, extra http.Header) *htt
 			_ = b.Close()
 			return
 		}
-		go func() { stats <- Relay(context.Background(), c, b, Limits{}, nil) }()
+		relayer.Start(context.Background(), c, b, Limits{}, nil, func(st Stats) {
+			select {
+			case stats <- st:
+			default:
+			}
+		})
 	}))
 	t.Cleanup(p.Close)
 	return p
@@ -286,30 +292,32 @@ func TestDialBackendTimeout(t *testing.T) {
 // (right after the client's request, right after the backend's 101) are
 // relayed first.
 func TestRelayLeftoverBytes(t *testing.T) {
-	// The backend sends a text frame glued to its 101, then echoes.
-	b := rawBackend(t, func(key string) string {
-		return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-			acceptKey(key) + "\r\n\r\n" + string(appendFrame(nil, opText, []byte("from backend"), false))
-	})
-	// rawBackend discards what it reads, so use a coder backend for the
-	// client-side check.
-	e := echoBackend(t, nil)
-	for _, tc := range []struct {
-		name, backend, want string
-		send                []byte
-	}{
-		{"backend leftover", wsURL(b.URL), "from backend", nil},
-		{"client leftover", wsURL(e.URL), "from client", appendFrame(nil, opText, []byte("from client"), true)},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := proxyTo(t, tc.backend, nil, nil)
-			conn, br := rawClient(t, p.Listener.Addr().String(), tc.send)
-			op, payload := readRawFrame(t, conn, br)
-			if op != opText || string(payload) != tc.want {
-				t.Fatalf("got op %d %q, want text %q", op, payload, tc.want)
-			}
+	forEachRelayer(t, func(t *testing.T) {
+		// The backend sends a text frame glued to its 101, then echoes.
+		b := rawBackend(t, func(key string) string {
+			return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+				acceptKey(key) + "\r\n\r\n" + string(appendFrame(nil, opText, []byte("from backend"), false))
 		})
-	}
+		// rawBackend discards what it reads, so use a coder backend for the
+		// client-side check.
+		e := echoBackend(t, nil)
+		for _, tc := range []struct {
+			name, backend, want string
+			send                []byte
+		}{
+			{"backend leftover", wsURL(b.URL), "from backend", nil},
+			{"client leftover", wsURL(e.URL), "from client", appendFrame(nil, opText, []byte("from client"), true)},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				p := proxyTo(t, tc.backend, nil, nil)
+				conn, br := rawClient(t, p.Listener.Addr().String(), tc.send)
+				op, payload := readRawFrame(t, conn, br)
+				if op != opText || string(payload) != tc.want {
+					t.Fatalf("got op %d %q, want text %q", op, payload, tc.want)
+				}
+			})
+		}
+	})
 }
 
 // rawClient upgrades a raw TCP connection, sending after right behind the
@@ -367,58 +375,62 @@ func readRawFrame(t *testing.T, conn net.Conn, br *bufio.Reader) (byte, []byte) 
 // TestRelayProtocolErrors: a client breaking RFC 6455 gets 1002 and the
 // backend 1001 "client disconnected".
 func TestRelayProtocolErrors(t *testing.T) {
-	tests := []struct {
-		name  string
-		frame []byte
-	}{
-		{"unmasked client frame", appendFrame(nil, opText, []byte("hi"), false)},
-		{"RSV bit", func() []byte { f := appendFrame(nil, opText, []byte("hi"), true); f[0] |= 0x40; return f }()},
-		{"unknown opcode", appendFrame(nil, 0x3, []byte("hi"), true)},
-		{"continuation first", func() []byte { f := appendFrame(nil, opText, []byte("hi"), true); f[0] = 0x80; return f }()},
-		{"fragmented ping", func() []byte { f := appendFrame(nil, opPing, []byte("hi"), true); f[0] &^= 0x80; return f }()},
-		{"close code 1006", appendFrame(nil, opClose, []byte{0x03, 0xEE}, true)},
-		{"close 1 byte", appendFrame(nil, opClose, []byte{0x03}, true)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newRelayHarness(t, Limits{}, nil)
-			conn, br := rawClient(t, h.proxy.Listener.Addr().String(), nil)
-			// The id is in the query; rawClient sends "/", so the backend
-			// result is not recorded: check stats and the client's view.
-			if _, err := conn.Write(tt.frame); err != nil {
-				t.Fatal(err)
-			}
-			op, payload := readRawFrame(t, conn, br)
-			if op != opClose || len(payload) < 2 || binary.BigEndian.Uint16(payload) != 1002 {
-				t.Fatalf("client got op %d %q, want close 1002", op, payload)
-			}
-			st := h.nextStats()
-			if st.ClosedBy != ClosedByClient || st.CloseCode != websocket.StatusAbnormalClosure || st.Err == nil ||
-				!strings.Contains(st.Err.Error(), "protocol error") {
-				t.Fatalf("stats %+v", st)
-			}
-		})
-	}
+	forEachRelayer(t, func(t *testing.T) {
+		tests := []struct {
+			name  string
+			frame []byte
+		}{
+			{"unmasked client frame", appendFrame(nil, opText, []byte("hi"), false)},
+			{"RSV bit", func() []byte { f := appendFrame(nil, opText, []byte("hi"), true); f[0] |= 0x40; return f }()},
+			{"unknown opcode", appendFrame(nil, 0x3, []byte("hi"), true)},
+			{"continuation first", func() []byte { f := appendFrame(nil, opText, []byte("hi"), true); f[0] = 0x80; return f }()},
+			{"fragmented ping", func() []byte { f := appendFrame(nil, opPing, []byte("hi"), true); f[0] &^= 0x80; return f }()},
+			{"close code 1006", appendFrame(nil, opClose, []byte{0x03, 0xEE}, true)},
+			{"close 1 byte", appendFrame(nil, opClose, []byte{0x03}, true)},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				h := newRelayHarness(t, Limits{}, nil)
+				conn, br := rawClient(t, h.proxy.Listener.Addr().String(), nil)
+				// The id is in the query; rawClient sends "/", so the backend
+				// result is not recorded: check stats and the client's view.
+				if _, err := conn.Write(tt.frame); err != nil {
+					t.Fatal(err)
+				}
+				op, payload := readRawFrame(t, conn, br)
+				if op != opClose || len(payload) < 2 || binary.BigEndian.Uint16(payload) != 1002 {
+					t.Fatalf("client got op %d %q, want close 1002", op, payload)
+				}
+				st := h.nextStats()
+				if st.ClosedBy != ClosedByClient || st.CloseCode != websocket.StatusAbnormalClosure || st.Err == nil ||
+					!strings.Contains(st.Err.Error(), "protocol error") {
+					t.Fatalf("stats %+v", st)
+				}
+			})
+		}
+	})
 }
 
 // TestRelayPeerPingsPassThrough: a client's own ping reaches the backend and
 // its pong comes back (the gateway only swallows pongs to its own pings).
 func TestRelayPeerPingsPassThrough(t *testing.T) {
-	h := newRelayHarness(t, Limits{PingInterval: 10 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
-	c, _ := h.dial("echo")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	go func() { _, _, _ = c.Read(ctx) }() // pongs are read by a reader
-	before := h.backendPings.Load()
-	for range 20 {
-		if err := c.Ping(ctx); err != nil {
-			t.Fatal(err)
+	forEachRelayer(t, func(t *testing.T) {
+		h := newRelayHarness(t, Limits{PingInterval: 10 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
+		c, _ := h.dial("echo")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		go func() { _, _, _ = c.Read(ctx) }() // pongs are read by a reader
+		before := h.backendPings.Load()
+		for range 20 {
+			if err := c.Ping(ctx); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if h.backendPings.Load()-before < 20 {
-		t.Errorf("backend saw %d pings, want >= 20", h.backendPings.Load()-before)
-	}
-	c.Close(websocket.StatusNormalClosure, "")
+		if h.backendPings.Load()-before < 20 {
+			t.Errorf("backend saw %d pings, want >= 20", h.backendPings.Load()-before)
+		}
+		c.Close(websocket.StatusNormalClosure, "")
+	})
 }
 
 func TestDialBackendTLS(t *testing.T) {
