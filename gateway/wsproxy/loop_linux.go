@@ -137,6 +137,15 @@ var (
 type poller struct {
 	epfd int
 	evfd int // eventfd: wakes epoll_wait when sessions have signals
+	// The epoll instance is itself registered with Go's poller: the loop
+	// goroutine waits for it there like any goroutine waits for a socket,
+	// so no thread blocks in epoll_wait (see "The event loop" in doc.go).
+	epFile *os.File
+	epRaw  syscall.RawConn
+	wait   func(fd uintptr) bool // epoll_wait(0) into events: made once (no allocation per call)
+	events []unix.EpollEvent
+	nev    int
+	werr   error
 
 	mu    sync.Mutex
 	queue []*loopSession // sessions with signals, guarded by mu
@@ -200,17 +209,36 @@ func newPoller() (*poller, error) {
 		_ = unix.Close(evfd)
 		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
-	return &poller{epfd: epfd, evfd: evfd, buf: make([]byte, carrySize+relayBufSize)}, nil
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		_ = unix.Close(epfd)
+		_ = unix.Close(evfd)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	f := os.NewFile(uintptr(epfd), "epoll") // non-blocking: pollable by Go's poller
+	rc, err := f.SyscallConn()
+	if err != nil {
+		_ = f.Close()
+		_ = unix.Close(evfd)
+		return nil, err
+	}
+	return &poller{epfd: epfd, evfd: evfd, epFile: f, epRaw: rc, buf: make([]byte, carrySize+relayBufSize)}, nil
 }
 
 func (p *poller) run() {
-	events := make([]unix.EpollEvent, 256)
+	p.events = make([]unix.EpollEvent, 256)
+	p.wait = func(fd uintptr) bool {
+		p.nev, p.werr = unix.EpollWait(int(fd), p.events, 0)
+		return p.nev > 0 || p.werr != nil && p.werr != unix.EINTR
+	}
 	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
+		// Take what is ready without blocking; when nothing is, Go's
+		// poller parks this goroutine until the epoll fd is readable.
+		err := p.epRaw.Read(p.wait)
+		if err == nil {
+			err = p.werr
+		}
+		n, events := p.nev, p.events
 		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
 			panic(os.NewSyscallError("epoll_wait", err)) // cannot happen with valid arguments
 		}
 		p.now = monoNow()
