@@ -137,6 +137,28 @@
 // stay open as long as IdleTimeout is comfortably above their interval; the
 // 5 minute default is.
 //
+// # The event loop
+//
+// The above describes the goroutine relay (Goroutines: session.go, leg.go,
+// write.go). On Linux, EventLoop (loop_linux.go, lsession_linux.go,
+// lleg_linux.go) applies the same rules, frame for frame and code for code,
+// without a goroutine per session: both sockets of a session are
+// registered, level-triggered, with one of a few epoll instances, each
+// served by one goroutine that waits in Go's own poller (the epoll fd is
+// registered there) and takes ready events with epoll_wait(0). A readable
+// socket is read once into the loop's buffer and the frames are written to
+// the other side; what the other side does not take is queued on it in a
+// pooled buffer and the source is not read until the queue is flushed (flow
+// control across the session). Where the goroutine relay holds a write lock
+// across a partial frame, the loop knows whether a relayed frame toward a
+// side is in progress (loopLeg.midFrame): the gateway's pings skip that
+// side and its closes wait for the frame's end. Timers and ctx only signal
+// the loop (an atomic bit set, an eventfd write); a session's state is only
+// touched by its loop goroutine. A weak report (a failed write) waits for
+// the end of the current event, and one read of the failed side, before it
+// becomes the verdict. Legs without a socket of their own (TLS, pipes) are
+// handed to the goroutine relay. See docs/websocket-data-path.md.
+//
 // # Handshakes
 //
 // WebSocket handshakes (RFC 6455 section 4), both legs, done by hand so the
