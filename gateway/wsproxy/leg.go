@@ -448,6 +448,9 @@ func (l *relayLeg) closeReply(frame []byte) {
 // dropped, a close frame is the handshake's reply. It returns the bytes
 // consumed, or -1 when src broke the protocol or is done.
 func (l *relayLeg) drain(b []byte) int {
+	if l.src.closeRecv.Load() {
+		return len(b) // nothing may follow src's close frame: dropped unparsed
+	}
 	i := 0
 	for i < len(b) {
 		if l.remain > 0 {

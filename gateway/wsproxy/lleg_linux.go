@@ -320,6 +320,9 @@ func (l *loopLeg) closeReply(s *loopSession, x Direction, frame []byte) {
 // dropped, a close frame is the handshake's reply. It returns the bytes
 // consumed, or -1 when x broke the protocol or is done.
 func (l *loopLeg) drain(s *loopSession, x Direction, b []byte) int {
+	if s.side[x].closeRecv {
+		return len(b) // nothing may follow x's close frame: dropped unparsed
+	}
 	i := 0
 	for i < len(b) {
 		if l.remain > 0 {

@@ -155,6 +155,7 @@ type poller struct {
 	now   int64       // monoNow after the last epoll_wait
 	sides []*loopSide // by file descriptor
 	buf   []byte      // the read buffer: carried bytes + one read
+	drain [8192]byte  // where unregister drops unread input
 	work  []*loopSession
 }
 
@@ -320,12 +321,23 @@ func (p *poller) setEvents(sd *loopSide, events uint32) {
 	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(sd.fd), &ev)
 }
 
-// unregister removes sd's fd from the poller and closes it.
+// unregister removes sd's fd from the poller and closes it. Bytes the
+// peer sent that were not read yet (data after its close frame, or frames
+// that crossed ours) are read and dropped first, a bounded number of
+// reads: closing a socket with unread input makes the kernel send a reset,
+// which can make the peer lose the frames sent to it last (our close
+// frame or the close reply we relayed).
 func (p *poller) unregister(sd *loopSide) {
 	fd := int(sd.fd)
 	if fd < len(p.sides) && p.sides[fd] == sd {
 		p.sides[fd] = nil
 		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	}
+	for range 4 {
+		// Not p.buf: unregister may run while p.buf's bytes are relayed.
+		if n, err := sysRead(fd, p.drain[:]); n <= 0 || err != nil {
+			break
+		}
 	}
 	_ = unix.Close(fd)
 }

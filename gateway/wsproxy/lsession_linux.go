@@ -34,6 +34,7 @@ type loopSide struct {
 	closeSent bool // a close frame was queued or written to it
 	closeRecv bool // a close frame was read from it
 	dropAfter bool // close the connection once out is flushed (protocol error)
+	linger    bool // the session is over; reading (and dropping) until EOF
 
 	// Bytes that the socket did not take yet (out[outOff:outLen]); while
 	// there are any, the other side is not read.
@@ -60,12 +61,13 @@ type loopSession struct {
 	obs  Observer
 	done func(Stats)
 
-	sig      atomic.Uint32 // signals not handled yet (sig* bits)
-	timer    *time.Timer
-	timerAt  int64 // mono time the timer fires, 0 if not armed
-	stopCtx  func() bool
-	started  bool
-	finished bool
+	sig       atomic.Uint32 // signals not handled yet (sig* bits)
+	timer     *time.Timer
+	timerAt   int64 // mono time the timer fires, 0 if not armed
+	stopCtx   func() bool
+	started   bool
+	finished  bool
+	lingering int8 // sides in a lingering close
 
 	side [2]loopSide // by the direction that reads it
 	leg  [2]loopLeg  // by direction
@@ -93,6 +95,9 @@ func (s *loopSession) signal(sig uint32) {
 // onSignals runs on the loop.
 func (s *loopSession) onSignals(sig uint32) {
 	if s.finished {
+		if sig&sigTick != 0 && s.lingering > 0 {
+			s.endLinger()
+		}
 		return
 	}
 	if sig&sigStart != 0 && !s.started {
@@ -153,6 +158,10 @@ func (s *loopSession) begin() {
 // onEvent handles readiness of side x.
 func (s *loopSession) onEvent(x Direction, events uint32) {
 	sd := &s.side[x]
+	if sd.linger {
+		s.lingerRead(sd)
+		return
+	}
 	if events&unix.EPOLLOUT != 0 && sd.pending() {
 		s.writable(x)
 	}
@@ -469,14 +478,28 @@ func (s *loopSession) finish() {
 		if !sd.dead {
 			sd.dead = true
 			s.releaseOut(sd)
-			s.p.unregister(sd)
+			if sd.closeSent && sd.closeRecv && unix.Shutdown(int(sd.fd), unix.SHUT_WR) == nil {
+				// Lingering close: the peer gets our FIN after the last
+				// frame, and what it still sends is read and dropped until
+				// it closes too (or lingerTime), so that closing never
+				// resets a connection whose last frames the peer has not
+				// read yet.
+				sd.linger = true
+				s.lingering++
+				s.p.setEvents(sd, unix.EPOLLIN)
+			} else {
+				s.p.unregister(sd)
+			}
 		}
 		if l := &s.leg[x]; l.carry != nil {
 			carryPool.Put(l.carry)
 			l.carry = nil
 		}
 	}
-	if s.timer != nil {
+	if s.lingering > 0 {
+		s.timerAt = 0
+		s.armBy(after(s.p.now, lingerTime))
+	} else if s.timer != nil {
 		s.timer.Stop()
 	}
 	if s.stopCtx != nil {
@@ -490,8 +513,49 @@ func (s *loopSession) finish() {
 	st := s.verdict.stats(c.msgs, b.msgs, c.bytes, b.bytes)
 	done := s.done
 	s.done, s.obs, s.ctx = nil, nil, nil
-	loopSessions.Add(-1)
+	if s.lingering == 0 {
+		loopSessions.Add(-1)
+	}
 	go done(st)
+}
+
+// lingerTime bounds a lingering close (see finish).
+const lingerTime = 2 * time.Second
+
+// lingerRead drops what a lingering side sent; at its EOF (or an error) the
+// socket is closed.
+func (s *loopSession) lingerRead(sd *loopSide) {
+	for range 16 {
+		n, err := sysRead(int(sd.fd), s.p.drain[:])
+		if err == unix.EAGAIN {
+			return
+		}
+		if n <= 0 || err != nil {
+			s.unlinger(sd)
+			return
+		}
+	}
+}
+
+func (s *loopSession) unlinger(sd *loopSide) {
+	if !sd.linger {
+		return
+	}
+	sd.linger = false
+	s.p.unregister(sd)
+	if s.lingering--; s.lingering == 0 {
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+		loopSessions.Add(-1)
+	}
+}
+
+// endLinger closes the sockets still lingering after lingerTime.
+func (s *loopSession) endLinger() {
+	for x := range s.side {
+		s.unlinger(&s.side[x])
+	}
 }
 
 // onShutdown: ctx is done (see relaySession.onShutdown).

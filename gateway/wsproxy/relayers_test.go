@@ -49,9 +49,14 @@ func relayerOrDefault(t testing.TB) Relayer {
 }
 
 func relayerIn(name string) Relayer {
-	for _, r := range testRelayers() {
-		if strings.Contains(name+"/", "/"+r.Name()+"/") {
-			return r
+	for _, seg := range strings.Split(name, "/") {
+		if i := strings.IndexByte(seg, '#'); i >= 0 { // -count > 1: name#01
+			seg = seg[:i]
+		}
+		for _, r := range testRelayers() {
+			if seg == r.Name() {
+				return r
+			}
 		}
 	}
 	return nil
