@@ -101,7 +101,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
 	var drain, storeTimeout, watch string
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
-	str(&storeTimeout, "store-timeout", "100ms", "bound on one limit/cache store call")
+	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
 	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
 	if err := fs.Parse(args); err != nil {
@@ -181,9 +181,8 @@ func serve(args []string, stderr io.Writer) int {
 	if f.redis != "" {
 		redis.SetLogger(redisLog{log.Named("redis").Sugar()})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		// The store's own per-call bound must be --store-timeout too: left at
-		// its default (50ms) it would silently cap every Redis call below a
-		// longer --store-timeout.
+		// The store bounds its own calls: --store-timeout goes to it alone
+		// (the in-process store never waits).
 		rs, err := store.NewRedis(ctx, f.redis, store.RedisOptions{Timeout: f.storeTimeout, Lazy: true})
 		cancel()
 		if err != nil { // a bad URL; an unreachable Redis is not an error (Lazy)
@@ -205,7 +204,6 @@ func serve(args []string, stderr io.Writer) int {
 	mask := &gateway.SecretMask{}
 	reg := policies.Registry(policies.Deps{
 		Store:        st,
-		StoreTimeout: f.storeTimeout,
 		Log:          mask.Wrap(log).Named("policy"),
 		OnStoreError: func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
 	})

@@ -40,7 +40,7 @@ func TestCheckBrokenFolder(t *testing.T) {
 			t.Errorf("not file:line:col: message: %q", l)
 		}
 	}
-	for _, want := range []string{"a/api.xml:1:21: type must be", "b/api.xml:1:61: <api> has no attribute \"timout\"", "b/policy.xml:3:5: "} {
+	for _, want := range []string{"a/api.xml:1:21: attribute \"type\" must be", "b/api.xml:1:61: <api> has no attribute \"timout\"", "b/policy.xml:3:5: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
