@@ -142,10 +142,9 @@ type poller struct {
 	// so no thread blocks in epoll_wait (see "The event loop" in doc.go).
 	epFile *os.File
 	epRaw  syscall.RawConn
-	wait   func(fd uintptr) bool // epoll_wait(0) into events: made once (no allocation per call)
+	wait   func(fd uintptr) bool // p.poll, made once (no allocation per call)
 	events []unix.EpollEvent
-	nev    int
-	werr   error
+	more   bool // the batch may have left readiness that will not signal again
 
 	mu    sync.Mutex
 	queue []*loopSession // sessions with signals, guarded by mu
@@ -227,25 +226,41 @@ func newPoller() (*poller, error) {
 
 func (p *poller) run() {
 	p.events = make([]unix.EpollEvent, 256)
-	p.wait = func(fd uintptr) bool {
-		p.nev, p.werr = unix.EpollWait(int(fd), p.events, 0)
-		return p.nev > 0 || p.werr != nil && p.werr != unix.EINTR
-	}
+	p.wait = p.poll
+	// The loop runs inside RawRead's callback: poll returns false to park
+	// the goroutine until the epoll fd is readable again, and is called
+	// again then. (Returning from RawRead and calling it again would reset
+	// the readiness noted while events were being handled.)
+	err := p.epRaw.Read(p.wait)
+	panic(err) // RawRead only returns on an error, which a valid epoll fd does not have
+}
+
+// poll takes the ready events without blocking and handles them, until
+// nothing is ready or everything read was drained; it returns false to
+// park until the epoll fd signals new readiness.
+//
+// Skipping the last epoll_wait (the one that would find nothing) is safe
+// when every socket read in the batch came back short (drained: new data
+// will signal again), the batch did not fill the events array, and no
+// socket had events enabled (epoll_ctl MOD does not signal a socket that a
+// previous epoll_wait left on the ready list); p.more records otherwise.
+func (p *poller) poll(fd uintptr) bool {
 	for {
-		// Take what is ready without blocking; when nothing is, Go's
-		// poller parks this goroutine until the epoll fd is readable.
-		err := p.epRaw.Read(p.wait)
-		if err == nil {
-			err = p.werr
+		n, err := unix.EpollWait(int(fd), p.events, 0)
+		if err == unix.EINTR {
+			continue
 		}
-		n, events := p.nev, p.events
 		if err != nil {
 			panic(os.NewSyscallError("epoll_wait", err)) // cannot happen with valid arguments
 		}
+		if n == 0 {
+			return false
+		}
 		p.now = monoNow()
+		p.more = n == len(p.events)
 		tasks := false
 		for i := range n {
-			ev := &events[i]
+			ev := &p.events[i]
 			fd := int(ev.Fd)
 			if fd == p.evfd {
 				tasks = true
@@ -260,6 +275,9 @@ func (p *poller) run() {
 		}
 		if tasks {
 			p.runTasks()
+		}
+		if !p.more {
+			return false
 		}
 	}
 }
@@ -302,6 +320,7 @@ func (p *poller) register(sd *loopSide) error {
 		p.sides = append(p.sides, make([]*loopSide, max(len(p.sides), 64))...)
 	}
 	p.sides[fd] = sd
+	p.more = true
 	sd.events = unix.EPOLLIN
 	ev := unix.EpollEvent{Events: sd.events, Fd: sd.fd}
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
@@ -315,6 +334,9 @@ func (p *poller) register(sd *loopSide) error {
 func (p *poller) setEvents(sd *loopSide, events uint32) {
 	if sd.events == events {
 		return
+	}
+	if events&^sd.events != 0 {
+		p.more = true
 	}
 	sd.events = events
 	ev := unix.EpollEvent{Events: events, Fd: sd.fd}

@@ -209,6 +209,9 @@ func (s *loopSession) readable(x Direction) {
 	if err == unix.EAGAIN {
 		return
 	}
+	if n == len(s.p.buf)-carrySize {
+		s.p.more = true // there may be more: read again before parking
+	}
 	if n > 0 {
 		s.input(x, n)
 	}
@@ -534,7 +537,11 @@ func (s *loopSession) lingerRead(sd *loopSide) {
 			s.unlinger(sd)
 			return
 		}
+		if n < len(s.p.drain) {
+			return // drained
+		}
 	}
+	s.p.more = true
 }
 
 func (s *loopSession) unlinger(sd *loopSide) {
