@@ -22,8 +22,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+	"golang.org/x/net/http/httpguts"
 
 	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
 )
 
 // Backends are APIM's backend entities (backends/NAME/backendInformation.json),
@@ -40,7 +42,7 @@ type Backend struct {
 	// TLS: a backend that turns certificate validation off gets its own
 	// transport and WebSocket dialer.
 	transport *http.Transport
-	dialer    *backendDialer
+	dialer    *wsproxy.Dialer
 	breaker   *breakerRule
 	pool      [][]poolMember // priority groups, lowest priority value first
 	rr        []atomic.Uint64
@@ -142,7 +144,7 @@ func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over
 					tr.TLSClientConfig = &tls.Config{}
 				}
 				tr.TLSClientConfig.InsecureSkipVerify = true // #nosec: the backend's documented choice
-				b.transport, b.dialer = tr, newBackendDialer(tr)
+				b.transport, b.dialer = tr, wsproxy.NewDialer(tr)
 			}
 		}
 		if raw, ok := props["circuitBreaker"]; ok && !bytes.Equal(raw, []byte("null")) {
@@ -240,7 +242,7 @@ func parseCredentials(b *Backend, raw json.RawMessage, nv *engine.NamedValues, a
 	}
 	b.header = http.Header{}
 	for k, vs := range c.Header {
-		if !validHeaderName(k) {
+		if !httpguts.ValidHeaderFieldName(k) {
 			errs.Add(at, "", "credentials: %q is not a header name", k)
 			continue
 		}

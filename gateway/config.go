@@ -16,7 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
 )
 
 // API is one served API: its definition (api.xml) and compiled plan.
@@ -86,10 +89,10 @@ type Limits struct {
 
 // DefaultLimits are the limits when api.xml says nothing.
 var DefaultLimits = Limits{
-	MaxMessageSize:   DefaultMaxMessageSize,
-	IdleTimeout:      DefaultIdleTimeout,
+	MaxMessageSize:   wsproxy.DefaultMaxMessageSize,
+	IdleTimeout:      wsproxy.DefaultIdleTimeout,
 	HandshakeTimeout: 10 * time.Second,
-	PingInterval:     DefaultPingInterval,
+	PingInterval:     wsproxy.DefaultPingInterval,
 	MaxConnections:   10000,
 	PolicyTimeout:    30 * time.Second,
 	Timeout:          300 * time.Second,
@@ -568,7 +571,7 @@ func readAPI(p *engine.Parser) *API {
 	// Subscriptions (subscriptions.go).
 	api.Subscription.Required = p.LitBool("subscription-required", false)
 	if v := p.LitStr("subscription-key-header", api.Subscription.Header); v != api.Subscription.Header {
-		if !validHeaderName(v) {
+		if !httpguts.ValidHeaderFieldName(v) {
 			p.ErrorAt(valuePos("subscription-key-header"), "subscription-key-header %q is not a valid header name", v)
 		}
 		api.Subscription.Header = v

@@ -15,10 +15,12 @@
 //	http.go        the REST path: inbound, backend, httputil.ReverseProxy,
 //	               outbound on the backend's response.
 //	websocket.go   the WebSocket path: inbound, backend, dial the backend
-//	               (wshandshake.go), upgrade the client, then the session.
-//	relay.go       the session's data path: frames both ways (Relay), with
-//	               session_types.go's limits and stats; sessions.go tracks
-//	               live sessions for shutdown and drain.
+//	               and upgrade the client (package wsproxy), then hand the
+//	               session to the data path (wsproxy.Relayer) and account
+//	               for it when it ends; sessions.go tracks live sessions
+//	               for shutdown and drain.
+//	wsproxy/       the WebSocket handshakes and the frame relay (its own
+//	               package; see its doc.go).
 //	metrics.go     Prometheus metrics; admin.go the admin endpoints.
 //	tracing.go     trace tokens (Tollgate-Trace-Token) and the ring of
 //	               recent request traces, masked like the logs.

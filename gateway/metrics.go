@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"tollgate/gateway/wsproxy"
 )
 
 // Metrics are the gateway's Prometheus metrics, on their own registry.
@@ -145,23 +147,20 @@ func (m *Metrics) forAPI(name string) *apiMetrics {
 		m:        m,
 		name:     name,
 		active:   m.ActiveConns.WithLabelValues(name),
-		msgsIn:   m.Messages.WithLabelValues(name, ClientToBackend.String()),
-		msgsOut:  m.Messages.WithLabelValues(name, BackendToClient.String()),
-		bytesIn:  m.Bytes.WithLabelValues(name, ClientToBackend.String()),
-		bytesOut: m.Bytes.WithLabelValues(name, BackendToClient.String()),
+		msgsIn:   m.Messages.WithLabelValues(name, wsproxy.ClientToBackend.String()),
+		msgsOut:  m.Messages.WithLabelValues(name, wsproxy.BackendToClient.String()),
+		bytesIn:  m.Bytes.WithLabelValues(name, wsproxy.ClientToBackend.String()),
+		bytesOut: m.Bytes.WithLabelValues(name, wsproxy.BackendToClient.String()),
 		inbound:  m.PolicyDuration.WithLabelValues(name, "inbound"),
 		backend:  m.PolicyDuration.WithLabelValues(name, "backend"),
 		outbound: m.PolicyDuration.WithLabelValues(name, "outbound"),
 	}
 }
 
-// OnMessage implements PumpObserver.
-func (a *apiMetrics) OnMessage(dir Direction, n int) { a.OnMessages(dir, 1, int64(n)) }
-
-// OnMessages counts msgs messages of bytes bytes in all (Relay calls it
-// once per write: the metrics need no per-message sizes).
-func (a *apiMetrics) OnMessages(dir Direction, msgs, bytes int64) {
-	if dir == ClientToBackend {
+// OnMessages implements wsproxy.Observer: msgs messages of bytes bytes in
+// all (the relay calls it once per write).
+func (a *apiMetrics) OnMessages(dir wsproxy.Direction, msgs, bytes int64) {
+	if dir == wsproxy.ClientToBackend {
 		a.msgsIn.Add(float64(msgs))
 		a.bytesIn.Add(float64(bytes))
 	} else {

@@ -7,6 +7,8 @@ import (
 	"github.com/coder/websocket"
 
 	"go.uber.org/zap"
+
+	"tollgate/gateway/wsproxy"
 )
 
 // Reload results.
@@ -204,7 +206,7 @@ func (s *Server) scheduleDrain(sess *session, delay time.Duration) {
 		if sess.ctx.Err() == nil {
 			s.metrics.Drained.WithLabelValues(sess.api).Inc()
 		}
-		sess.cancel(&CloseCause{Code: websocket.StatusServiceRestart, Reason: "service restart: configuration changed"})
+		sess.cancel(&wsproxy.CloseCause{Code: websocket.StatusServiceRestart, Reason: "service restart: configuration changed"})
 	})
 }
 

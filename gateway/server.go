@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
 	"tollgate/store"
 )
 
@@ -48,6 +49,9 @@ type Options struct {
 	// Store keeps the backends' circuit breaker state (the limits' store:
 	// Redis shares it across replicas). Default: in memory.
 	Store store.Store
+	// Relayer runs the WebSocket data path (default: wsproxy.Default(), the
+	// epoll event loop on Linux).
+	Relayer wsproxy.Relayer
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -69,7 +73,8 @@ type Server struct {
 	lastReload atomic.Pointer[ReloadStatus]
 
 	transport *http.Transport
-	dialer    *backendDialer // WebSocket backends, over transport's dialer
+	dialer    *wsproxy.Dialer // WebSocket backends, over transport's dialer
+	relayer   wsproxy.Relayer // the WebSocket data path
 	proxy     httpProxy
 
 	idPrefix string
@@ -123,12 +128,16 @@ func New(opt Options) (*Server, error) {
 	s := &Server{
 		opt: opt, log: opt.Log, metrics: opt.Metrics,
 		transport: opt.Transport,
-		dialer:    newBackendDialer(wsDial),
+		dialer:    wsproxy.NewDialer(wsDial),
+		relayer:   opt.Relayer,
 		idPrefix:  hex.EncodeToString(b[:]),
 		tokens:    newTraceTokens(),
 		tel:       opt.Telemetry,
 	}
 	s.tel.bind(s)
+	if s.relayer == nil {
+		s.relayer = wsproxy.Default()
+	}
 	// Every log line goes through the secret mask: a secret named value
 	// must never be printed, wherever it ends up (a service-url, a header
 	// set by a policy, an error message quoting a URL).

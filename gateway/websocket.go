@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
 )
 
 // serveWebSocket runs one onHandshake: policies first, then the backend
@@ -49,7 +50,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	}
 	// A malformed upgrade is refused before any policy runs or any backend
 	// is dialed for it.
-	key, err := checkClientHandshake(r)
+	key, err := wsproxy.CheckRequest(r)
 	if err != nil {
 		if r.Header.Get("Sec-WebSocket-Version") != "13" {
 			w.Header().Set("Sec-WebSocket-Version", "13")
@@ -108,7 +109,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	if st.Forward.Set {
 		dialTimeout = st.Forward.Timeout
 	}
-	dctx, dcancel := context.WithTimeout(withProxy(withClientCert(sess.ctx, st.BackendCertificate), st.BackendProxy), dialTimeout)
+	dctx, dcancel := context.WithTimeout(wsproxy.WithProxy(wsproxy.WithClientCertificate(sess.ctx, st.BackendCertificate), st.BackendProxy), dialTimeout)
 	dialer, hdr := s.dialer, dialHeaders(st.Context().Request.Headers, r)
 	if x.be != nil {
 		backendCredentials(x.be, hdr)
@@ -120,7 +121,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	if s.tel != nil {
 		endDial = s.tel.startDial(r.Context(), x.target, hdr)
 	}
-	backend, resp, err := dialer.dial(dctx, x.target, hdr, offeredSubprotocols(r))
+	backend, resp, err := dialer.Dial(dctx, x.target, hdr, wsproxy.OfferedSubprotocols(r))
 	dcancel()
 	if endDial != nil {
 		endDial(resp, err)
@@ -167,7 +168,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	}
 
 	applyResponseHeaders(w.Header(), st) // on the 101
-	client, err := upgradeClient(w, key, backend.Subprotocol(), w.Header())
+	client, err := wsproxy.Upgrade(w, key, backend.Subprotocol(), w.Header())
 	if err != nil {
 		backend.CloseWith(websocket.StatusGoingAway, "client handshake failed")
 		outcome("bad_request", http.StatusBadRequest, st, zap.String("backend", backendHost), zap.Error(err))
@@ -194,22 +195,28 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 
 	sessionStarted = true // runSession gives the slot and the session back
 	rt.metrics.active.Inc()
-	// The session runs in a fresh goroutine and the handler returns: net/http's
+	// The relayer owns both legs from here and the handler returns: net/http's
 	// connection goroutine, its (grown) stack and buffers are released for the
 	// whole session. Nothing below may use r or w.
-	go x.runSession(sess, client, backend)
+	x.runSession(sess, client, backend)
 }
 
-// runSession relays one upgraded connection and accounts for it when it ends.
-func (x *exchange) runSession(sess *session, client, backend *WSConn) {
+// runSession hands one upgraded connection to the relayer, which owns both
+// legs from here, and accounts for it when it ends. It returns at once.
+func (x *exchange) runSession(sess *session, client, backend *wsproxy.Conn) {
 	api, rt := x.api, x.rt
-	stats := Relay(sess.ctx, client, backend, PumpLimits{
+	x.s.relayer.Start(sess.ctx, client, backend, wsproxy.Limits{
 		MaxMessageSize: api.Limits.MaxMessageSize,
 		IdleTimeout:    api.Limits.IdleTimeout,
 		PingInterval:   api.Limits.PingInterval,
 		MaxMessageRate: api.Limits.MaxMessageRate,
 		MessageBurst:   int(api.Limits.MessageBurst),
-	}, rt.metrics)
+	}, rt.metrics, func(stats wsproxy.Stats) { x.sessionEnded(sess, stats) })
+}
+
+// sessionEnded accounts for a session the relayer has finished.
+func (x *exchange) sessionEnded(sess *session, stats wsproxy.Stats) {
+	rt := x.rt
 	rt.active.Add(-1)
 	rt.metrics.active.Dec()
 	if x.bytes != nil {
@@ -227,7 +234,7 @@ func (x *exchange) runSession(sess *session, client, backend *WSConn) {
 	x.s.sessions.remove(sess)
 }
 
-func (x *exchange) logSessionClosed(ce *zapcore.CheckedEntry, stats PumpStats) {
+func (x *exchange) logSessionClosed(ce *zapcore.CheckedEntry, stats wsproxy.Stats) {
 	fields := []zap.Field{
 		zap.String("api", x.api.Name), zap.String("request_id", x.requestID), zap.String("client_ip", x.ip),
 		zap.String("backend", x.target.Host), zap.String("closed_by", stats.ClosedBy),
@@ -236,7 +243,7 @@ func (x *exchange) logSessionClosed(ce *zapcore.CheckedEntry, stats PumpStats) {
 		zap.Int64("msgs_in", stats.ClientToBackendMsgs), zap.Int64("msgs_out", stats.BackendToClientMsgs),
 		zap.Int64("bytes_in", stats.ClientToBackendBytes), zap.Int64("bytes_out", stats.BackendToClientBytes),
 	}
-	if stats.Err != nil && stats.ClosedBy == ClosedByError {
+	if stats.Err != nil && stats.ClosedBy == wsproxy.ClosedByError {
 		fields = append(fields, zap.String("error", stats.Err.Error()))
 	}
 	ce.Write(fields...)
@@ -248,14 +255,7 @@ func isUpgrade(r *http.Request) bool {
 }
 
 func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h[name] {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
+	return wsproxy.HeaderHasToken(h, name, token)
 }
 
 // originAllowed applies the browser Origin check: requests without Origin
@@ -304,20 +304,6 @@ func dialHeaders(h engine.Headers, r *http.Request) http.Header {
 		out[k] = v
 	}
 	addForwarded(out, r)
-	return out
-}
-
-// offeredSubprotocols lists the client's Sec-WebSocket-Protocol offer, which
-// is passed on to the backend; the client then gets the backend's choice.
-func offeredSubprotocols(r *http.Request) []string {
-	var out []string
-	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-	}
 	return out
 }
 

@@ -40,6 +40,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"tollgate/bench/internal/wsclient"
 )
 
 type config struct {
@@ -166,8 +168,8 @@ func (c *config) srcIP(i int) net.IP {
 }
 
 // openConns opens n connections, par at a time.
-func openConns(c *config, n, par int, e *errs) []*wsConn {
-	conns := make([]*wsConn, n)
+func openConns(c *config, n, par int, e *errs) []*wsclient.Conn {
+	conns := make([]*wsclient.Conn, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(par, n) {
@@ -179,7 +181,7 @@ func openConns(c *config, n, par int, e *errs) []*wsConn {
 				if i >= n {
 					return
 				}
-				ws, err := dialWS(c.addr, c.srcIP(i), c.path, c.hdr, 10*time.Second)
+				ws, err := wsclient.Dial(c.addr, c.srcIP(i), c.path, c.hdr, 10*time.Second)
 				if err != nil {
 					e.add(err)
 					continue
@@ -198,7 +200,7 @@ func openConns(c *config, n, par int, e *errs) []*wsConn {
 	return out
 }
 
-func closeAll(conns []*wsConn) {
+func closeAll(conns []*wsclient.Conn) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 200)
 	for _, ws := range conns {
@@ -206,7 +208,7 @@ func closeAll(conns []*wsConn) {
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			ws.closeGracefully(2 * time.Second)
+			ws.CloseGracefully(2 * time.Second)
 			<-sem
 		}()
 	}
@@ -238,11 +240,11 @@ func pingpong(c *config) Result {
 				if s.After(deadline) {
 					break
 				}
-				if err := ws.writeMsg(opBinary, msg); err != nil {
+				if err := ws.WriteMsg(wsclient.OpBinary, msg); err != nil {
 					e.add(err)
 					break
 				}
-				if _, m, err := ws.readMsg(buf); err != nil || m != len(msg) {
+				if _, m, err := ws.ReadMsg(buf); err != nil || m != len(msg) {
 					e.add(fmt.Errorf("read: %v (%d bytes)", err, m))
 					break
 				}
@@ -303,7 +305,7 @@ func stream(c *config) Result {
 				case <-done:
 					return
 				}
-				if err := ws.writeMsg(opBinary, msg); err != nil {
+				if err := ws.WriteMsg(wsclient.OpBinary, msg); err != nil {
 					if !stop.Load() {
 						e.add(err)
 					}
@@ -315,7 +317,7 @@ func stream(c *config) Result {
 			defer wg.Done()
 			buf := make([]byte, c.size)
 			for n := int64(0); n < perConn; n++ {
-				if _, m, err := ws.readMsg(buf); err != nil || m != c.size {
+				if _, m, err := ws.ReadMsg(buf); err != nil || m != c.size {
 					if !stop.Load() {
 						e.add(fmt.Errorf("read: %v (%d bytes)", err, m))
 					}
@@ -342,11 +344,11 @@ func stream(c *config) Result {
 	close(done)
 	// Unblock everybody: messages in flight are not drained.
 	for _, ws := range conns {
-		_ = ws.c.SetDeadline(time.Now())
+		_ = ws.NetConn().SetDeadline(time.Now())
 	}
 	wg.Wait()
 	for _, ws := range conns {
-		_ = ws.c.Close()
+		_ = ws.NetConn().Close()
 	}
 	r := Result{Size: c.size, Seconds: secs, Msgs: n, CPUs: cpu}
 	r.MsgsPerS = float64(n) / secs
@@ -374,7 +376,7 @@ func handshakes(c *config) Result {
 					break
 				}
 				s := time.Now()
-				ws, err := dialWS(c.addr, c.srcIP(i), c.path, c.hdr, 10*time.Second)
+				ws, err := wsclient.Dial(c.addr, c.srcIP(i), c.path, c.hdr, 10*time.Second)
 				if err != nil {
 					done.Add(-1)
 					e.add(err)
@@ -384,7 +386,7 @@ func handshakes(c *config) Result {
 					continue
 				}
 				samples = append(samples, int64(time.Since(s)))
-				ws.closeGracefully(5 * time.Second)
+				ws.CloseGracefully(5 * time.Second)
 			}
 			lat[w] = samples
 		}()

@@ -29,6 +29,7 @@ import (
 	"tollgate/engine"
 	"tollgate/gateway"
 	"tollgate/gateway/console"
+	"tollgate/gateway/wsproxy"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -92,6 +93,8 @@ type serveFlags struct {
 	subscriptionsFailOpen                           bool
 	drain, storeTimeout                             time.Duration
 	watch                                           bool
+	wsDataPath                                      string
+	relayer                                         wsproxy.Relayer
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -121,6 +124,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
 	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
+	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -139,6 +143,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.admin != "" && f.adminToken == "" && !console.IsLoopback(f.admin) {
 		return nil, fmt.Errorf("--admin %s is not a loopback address: set --admin-token (or TOLLGATE_ADMIN_TOKEN) too", f.admin)
+	}
+	if f.relayer, err = wsproxy.NewRelayer(f.wsDataPath); err != nil {
+		return nil, fmt.Errorf("--ws-data-path: %w", err)
 	}
 	if f.storeTimeout <= 0 {
 		return nil, fmt.Errorf("--store-timeout must be positive, not %s", storeTimeout)
@@ -299,6 +306,7 @@ func serve(args []string, stderr io.Writer) int {
 		Overrides: f.overrides, NamedValuesFile: f.namedValues, Store: st,
 		Deployment: &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
 		Telemetry:  tel,
+		Relayer:    f.relayer,
 	})
 	if err != nil {
 		var el engine.ErrorList
@@ -338,7 +346,8 @@ func serve(args []string, stderr io.Writer) int {
 		log.Info("serving TLS", zap.String("cert", f.tlsCert))
 	}
 	go func() { errc <- httpSrv.Serve(ln) }()
-	log.Info("serving", zap.String("listen", ln.Addr().String()), zap.String("apis", f.apis), zap.String("version", version))
+	log.Info("serving", zap.String("listen", ln.Addr().String()), zap.String("apis", f.apis), zap.String("version", version),
+		zap.String("ws_data_path", f.relayer.Name()))
 
 	var adminSrv *http.Server
 	if f.admin != "" {

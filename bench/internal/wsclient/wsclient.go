@@ -1,4 +1,6 @@
-package main
+// Package wsclient is the benchmarks' WebSocket client (bench/load and
+// bench/soak).
+package wsclient
 
 // A deliberately lean WebSocket client (RFC 6455, client side only, no
 // extensions): one net.Conn, one bufio.Reader, one reusable write buffer,
@@ -20,16 +22,18 @@ import (
 	"time"
 )
 
+// Opcodes.
 const (
-	opCont   = 0x0
-	opText   = 0x1
-	opBinary = 0x2
-	opClose  = 0x8
-	opPing   = 0x9
-	opPong   = 0xA
+	OpCont   = 0x0
+	OpText   = 0x1
+	OpBinary = 0x2
+	OpClose  = 0x8
+	OpPing   = 0x9
+	OpPong   = 0xA
 )
 
-type wsConn struct {
+// Conn is a client connection.
+type Conn struct {
 	c    net.Conn
 	br   *bufio.Reader
 	wbuf []byte
@@ -37,14 +41,16 @@ type wsConn struct {
 	// closeSent: our close frame is out, so a close frame from the peer is
 	// its answer and must not be answered again.
 	closeSent bool
+	closeCode int // the code of the peer's close frame (1005: none)
 }
 
-var errClosed = errors.New("websocket closed by peer")
+// ErrClosed: the peer sent a close frame.
+var ErrClosed = errors.New("websocket closed by peer")
 
-// dialWS opens a TCP connection to addr (from local source IP src, if not
+// Dial opens a TCP connection to addr (from local source IP src, if not
 // nil), and performs the upgrade for path (which may hold a query). hdr is
 // extra header lines ("Name: value\r\n" each).
-func dialWS(addr string, src net.IP, path, hdr string, timeout time.Duration) (*wsConn, error) {
+func Dial(addr string, src net.IP, path, hdr string, timeout time.Duration) (*Conn, error) {
 	d := net.Dialer{Timeout: timeout}
 	if src != nil {
 		d.LocalAddr = &net.TCPAddr{IP: src}
@@ -61,7 +67,7 @@ func dialWS(addr string, src net.IP, path, hdr string, timeout time.Duration) (*
 	return ws, nil
 }
 
-func handshake(c net.Conn, host, path, hdr string, timeout time.Duration) (*wsConn, error) {
+func handshake(c net.Conn, host, path, hdr string, timeout time.Duration) (*Conn, error) {
 	var key [16]byte
 	_, _ = rand.Read(key[:])
 	k := base64.StdEncoding.EncodeToString(key[:])
@@ -90,13 +96,13 @@ func handshake(c net.Conn, host, path, hdr string, timeout time.Duration) (*wsCo
 		}
 	}
 	_ = c.SetDeadline(time.Time{})
-	ws := &wsConn{c: c, br: br}
+	ws := &Conn{c: c, br: br}
 	_, _ = rand.Read(ws.mask[:])
 	return ws, nil
 }
 
-// writeMsg sends p as one masked frame with a single write call.
-func (w *wsConn) writeMsg(op byte, p []byte) error {
+// WriteMsg sends p as one masked frame with a single write call.
+func (w *Conn) WriteMsg(op byte, p []byte) error {
 	n := len(p)
 	need := 14 + n
 	if cap(w.wbuf) < need {
@@ -138,11 +144,11 @@ func maskBytes(key [4]byte, b []byte) {
 	}
 }
 
-// readMsg reads one complete data message into buf (bytes beyond len(buf)
+// ReadMsg reads one complete data message into buf (bytes beyond len(buf)
 // are discarded but counted) and returns its opcode and size. Pings are
 // answered, pongs skipped; a close frame is answered and reported as
-// errClosed.
-func (w *wsConn) readMsg(buf []byte) (op byte, n int, err error) {
+// ErrClosed.
+func (w *Conn) ReadMsg(buf []byte) (op byte, n int, err error) {
 	var hdr [14]byte
 	first := true
 	for {
@@ -176,16 +182,20 @@ func (w *wsConn) readMsg(buf []byte) (op byte, n int, err error) {
 				return 0, n, err
 			}
 			switch fop {
-			case opPing:
-				if err = w.writeMsg(opPong, ctl[:plen]); err != nil {
+			case OpPing:
+				if err = w.WriteMsg(OpPong, ctl[:plen]); err != nil {
 					return 0, n, err
 				}
-			case opClose:
+			case OpClose:
+				w.closeCode = 1005
+				if plen >= 2 {
+					w.closeCode = int(binary.BigEndian.Uint16(ctl[:2]))
+				}
 				if !w.closeSent {
 					w.closeSent = true
-					_ = w.writeMsg(opClose, ctl[:min(plen, 2)])
+					_ = w.WriteMsg(OpClose, ctl[:min(plen, 2)])
 				}
-				return opClose, n, errClosed
+				return OpClose, n, ErrClosed
 			}
 			continue
 		}
@@ -216,18 +226,24 @@ func (w *wsConn) readMsg(buf []byte) (op byte, n int, err error) {
 	}
 }
 
-// closeGracefully sends a 1000 close frame and waits (bounded) for the
+// CloseGracefully sends a 1000 close frame and waits (bounded) for the
 // peer's close frame or EOF, then closes the socket.
-func (w *wsConn) closeGracefully(timeout time.Duration) {
+func (w *Conn) CloseGracefully(timeout time.Duration) {
 	_ = w.c.SetDeadline(time.Now().Add(timeout))
 	w.closeSent = true
-	if w.writeMsg(opClose, []byte{0x03, 0xE8}) == nil {
+	if w.WriteMsg(OpClose, []byte{0x03, 0xE8}) == nil {
 		var buf [256]byte
 		for i := 0; i < 64; i++ { // bounded: a few stray messages at most
-			if _, _, err := w.readMsg(buf[:]); err != nil {
+			if _, _, err := w.ReadMsg(buf[:]); err != nil {
 				break
 			}
 		}
 	}
 	_ = w.c.Close()
 }
+
+// NetConn is the underlying connection (for deadlines and Close).
+func (w *Conn) NetConn() net.Conn { return w.c }
+
+// CloseCode is the code of the close frame ReadMsg got (0 before one).
+func (w *Conn) CloseCode() int { return w.closeCode }

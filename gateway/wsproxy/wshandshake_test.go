@@ -1,4 +1,4 @@
-package gateway
+package wsproxy
 
 import (
 	"bufio"
@@ -20,19 +20,20 @@ import (
 	"github.com/coder/websocket"
 )
 
-// proxyTo serves a minimal gateway in front of backendURL: backendDialer +
+// proxyTo serves a minimal gateway in front of backendURL: Dialer +
 // acceptWebSocket + Relay, with extra headers on the 101.
-func proxyTo(t *testing.T, backendURL string, d *backendDialer, extra http.Header) *httptest.Server {
+func proxyTo(t *testing.T, backendURL string, d *Dialer, extra http.Header) *httptest.Server {
 	t.Helper()
 	if d == nil {
-		d = newBackendDialer(nil)
+		d = NewDialer(nil)
 	}
-	stats := make(chan PumpStats, 16)
+	stats := make(chan Stats, 16)
+	relayer := relayerOrDefault(t)
 	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := url.Parse(backendURL)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		b, resp, err := d.dial(ctx, u, nil, offeredSubprotocols(r))
+		b, resp, err := d.Dial(ctx, u, nil, OfferedSubprotocols(r))
 		if err != nil {
 			if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 				for k, v := range resp.Header {
@@ -50,7 +51,12 @@ func proxyTo(t *testing.T, backendURL string, d *backendDialer, extra http.Heade
 			_ = b.Close()
 			return
 		}
-		go func() { stats <- Relay(context.Background(), c, b, PumpLimits{}, nil) }()
+		relayer.Start(context.Background(), c, b, Limits{}, nil, func(st Stats) {
+			select {
+			case stats <- st:
+			default:
+			}
+		})
 	}))
 	t.Cleanup(p.Close)
 	return p
@@ -184,7 +190,7 @@ func rawBackend(t *testing.T, resp func(key string) string) *httptest.Server {
 	return b
 }
 
-func dialTest(t *testing.T, d *backendDialer, rawURL string, subprotocols ...string) (*WSConn, *http.Response, error) {
+func dialTest(t *testing.T, d *Dialer, rawURL string, subprotocols ...string) (*Conn, *http.Response, error) {
 	t.Helper()
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -193,9 +199,9 @@ func dialTest(t *testing.T, d *backendDialer, rawURL string, subprotocols ...str
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if d == nil {
-		d = newBackendDialer(nil)
+		d = NewDialer(nil)
 	}
-	c, resp, err := d.dial(ctx, u, http.Header{"X-Forwarded-For": {"192.0.2.1"}}, subprotocols)
+	c, resp, err := d.Dial(ctx, u, http.Header{"X-Forwarded-For": {"192.0.2.1"}}, subprotocols)
 	if c != nil {
 		t.Cleanup(func() { c.Close() })
 	}
@@ -276,7 +282,7 @@ func TestDialBackendTimeout(t *testing.T) {
 	u, _ := url.Parse("ws://" + ln.Addr().String())
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	_, _, err = newBackendDialer(nil).dial(ctx, u, nil, nil)
+	_, _, err = NewDialer(nil).Dial(ctx, u, nil, nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
 	}
@@ -286,30 +292,32 @@ func TestDialBackendTimeout(t *testing.T) {
 // (right after the client's request, right after the backend's 101) are
 // relayed first.
 func TestRelayLeftoverBytes(t *testing.T) {
-	// The backend sends a text frame glued to its 101, then echoes.
-	b := rawBackend(t, func(key string) string {
-		return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-			acceptKey(key) + "\r\n\r\n" + string(appendFrame(nil, opText, []byte("from backend"), false))
-	})
-	// rawBackend discards what it reads, so use a coder backend for the
-	// client-side check.
-	e := echoBackend(t, nil)
-	for _, tc := range []struct {
-		name, backend, want string
-		send                []byte
-	}{
-		{"backend leftover", wsURL(b.URL), "from backend", nil},
-		{"client leftover", wsURL(e.URL), "from client", appendFrame(nil, opText, []byte("from client"), true)},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := proxyTo(t, tc.backend, nil, nil)
-			conn, br := rawClient(t, p.Listener.Addr().String(), tc.send)
-			op, payload := readRawFrame(t, conn, br)
-			if op != opText || string(payload) != tc.want {
-				t.Fatalf("got op %d %q, want text %q", op, payload, tc.want)
-			}
+	forEachRelayer(t, func(t *testing.T) {
+		// The backend sends a text frame glued to its 101, then echoes.
+		b := rawBackend(t, func(key string) string {
+			return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+				acceptKey(key) + "\r\n\r\n" + string(appendFrame(nil, opText, []byte("from backend"), false))
 		})
-	}
+		// rawBackend discards what it reads, so use a coder backend for the
+		// client-side check.
+		e := echoBackend(t, nil)
+		for _, tc := range []struct {
+			name, backend, want string
+			send                []byte
+		}{
+			{"backend leftover", wsURL(b.URL), "from backend", nil},
+			{"client leftover", wsURL(e.URL), "from client", appendFrame(nil, opText, []byte("from client"), true)},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				p := proxyTo(t, tc.backend, nil, nil)
+				conn, br := rawClient(t, p.Listener.Addr().String(), tc.send)
+				op, payload := readRawFrame(t, conn, br)
+				if op != opText || string(payload) != tc.want {
+					t.Fatalf("got op %d %q, want text %q", op, payload, tc.want)
+				}
+			})
+		}
+	})
 }
 
 // rawClient upgrades a raw TCP connection, sending after right behind the
@@ -367,58 +375,62 @@ func readRawFrame(t *testing.T, conn net.Conn, br *bufio.Reader) (byte, []byte) 
 // TestRelayProtocolErrors: a client breaking RFC 6455 gets 1002 and the
 // backend 1001 "client disconnected".
 func TestRelayProtocolErrors(t *testing.T) {
-	tests := []struct {
-		name  string
-		frame []byte
-	}{
-		{"unmasked client frame", appendFrame(nil, opText, []byte("hi"), false)},
-		{"RSV bit", func() []byte { f := appendFrame(nil, opText, []byte("hi"), true); f[0] |= 0x40; return f }()},
-		{"unknown opcode", appendFrame(nil, 0x3, []byte("hi"), true)},
-		{"continuation first", func() []byte { f := appendFrame(nil, opText, []byte("hi"), true); f[0] = 0x80; return f }()},
-		{"fragmented ping", func() []byte { f := appendFrame(nil, opPing, []byte("hi"), true); f[0] &^= 0x80; return f }()},
-		{"close code 1006", appendFrame(nil, opClose, []byte{0x03, 0xEE}, true)},
-		{"close 1 byte", appendFrame(nil, opClose, []byte{0x03}, true)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newRelayHarness(t, PumpLimits{}, nil)
-			conn, br := rawClient(t, h.proxy.Listener.Addr().String(), nil)
-			// The id is in the query; rawClient sends "/", so the backend
-			// result is not recorded: check stats and the client's view.
-			if _, err := conn.Write(tt.frame); err != nil {
-				t.Fatal(err)
-			}
-			op, payload := readRawFrame(t, conn, br)
-			if op != opClose || len(payload) < 2 || binary.BigEndian.Uint16(payload) != 1002 {
-				t.Fatalf("client got op %d %q, want close 1002", op, payload)
-			}
-			st := h.nextStats()
-			if st.ClosedBy != ClosedByClient || st.CloseCode != websocket.StatusAbnormalClosure || st.Err == nil ||
-				!strings.Contains(st.Err.Error(), "protocol error") {
-				t.Fatalf("stats %+v", st)
-			}
-		})
-	}
+	forEachRelayer(t, func(t *testing.T) {
+		tests := []struct {
+			name  string
+			frame []byte
+		}{
+			{"unmasked client frame", appendFrame(nil, opText, []byte("hi"), false)},
+			{"RSV bit", func() []byte { f := appendFrame(nil, opText, []byte("hi"), true); f[0] |= 0x40; return f }()},
+			{"unknown opcode", appendFrame(nil, 0x3, []byte("hi"), true)},
+			{"continuation first", func() []byte { f := appendFrame(nil, opText, []byte("hi"), true); f[0] = 0x80; return f }()},
+			{"fragmented ping", func() []byte { f := appendFrame(nil, opPing, []byte("hi"), true); f[0] &^= 0x80; return f }()},
+			{"close code 1006", appendFrame(nil, opClose, []byte{0x03, 0xEE}, true)},
+			{"close 1 byte", appendFrame(nil, opClose, []byte{0x03}, true)},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				h := newRelayHarness(t, Limits{}, nil)
+				conn, br := rawClient(t, h.proxy.Listener.Addr().String(), nil)
+				// The id is in the query; rawClient sends "/", so the backend
+				// result is not recorded: check stats and the client's view.
+				if _, err := conn.Write(tt.frame); err != nil {
+					t.Fatal(err)
+				}
+				op, payload := readRawFrame(t, conn, br)
+				if op != opClose || len(payload) < 2 || binary.BigEndian.Uint16(payload) != 1002 {
+					t.Fatalf("client got op %d %q, want close 1002", op, payload)
+				}
+				st := h.nextStats()
+				if st.ClosedBy != ClosedByClient || st.CloseCode != websocket.StatusAbnormalClosure || st.Err == nil ||
+					!strings.Contains(st.Err.Error(), "protocol error") {
+					t.Fatalf("stats %+v", st)
+				}
+			})
+		}
+	})
 }
 
 // TestRelayPeerPingsPassThrough: a client's own ping reaches the backend and
 // its pong comes back (the gateway only swallows pongs to its own pings).
 func TestRelayPeerPingsPassThrough(t *testing.T) {
-	h := newRelayHarness(t, PumpLimits{PingInterval: 10 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
-	c, _ := h.dial("echo")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	go func() { _, _, _ = c.Read(ctx) }() // pongs are read by a reader
-	before := h.backendPings.Load()
-	for range 20 {
-		if err := c.Ping(ctx); err != nil {
-			t.Fatal(err)
+	forEachRelayer(t, func(t *testing.T) {
+		h := newRelayHarness(t, Limits{PingInterval: 10 * time.Millisecond, PingTimeout: 5 * time.Second}, nil)
+		c, _ := h.dial("echo")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		go func() { _, _, _ = c.Read(ctx) }() // pongs are read by a reader
+		before := h.backendPings.Load()
+		for range 20 {
+			if err := c.Ping(ctx); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if h.backendPings.Load()-before < 20 {
-		t.Errorf("backend saw %d pings, want >= 20", h.backendPings.Load()-before)
-	}
-	c.Close(websocket.StatusNormalClosure, "")
+		if h.backendPings.Load()-before < 20 {
+			t.Errorf("backend saw %d pings, want >= 20", h.backendPings.Load()-before)
+		}
+		c.Close(websocket.StatusNormalClosure, "")
+	})
 }
 
 func TestDialBackendTLS(t *testing.T) {
@@ -430,7 +442,7 @@ func TestDialBackendTLS(t *testing.T) {
 		backendEcho(c)
 	}))
 	defer ts.Close()
-	trusted := &backendDialer{
+	trusted := &Dialer{
 		dialContext: (&net.Dialer{}).DialContext,
 		tlsConfig:   ts.Client().Transport.(*http.Transport).TLSClientConfig,
 	}
@@ -469,7 +481,7 @@ func TestDialBackendTLS(t *testing.T) {
 		}
 	})
 	t.Run("InsecureSkipVerify is ignored", func(t *testing.T) {
-		d := &backendDialer{dialContext: (&net.Dialer{}).DialContext, tlsConfig: &tls.Config{InsecureSkipVerify: true}}
+		d := &Dialer{dialContext: (&net.Dialer{}).DialContext, tlsConfig: &tls.Config{InsecureSkipVerify: true}}
 		_, _, err := dialTest(t, d, "wss://127.0.0.1:"+port)
 		if err == nil {
 			t.Fatal("an untrusted certificate was accepted")

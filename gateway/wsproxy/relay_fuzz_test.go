@@ -1,4 +1,4 @@
-package gateway
+package wsproxy
 
 import (
 	"encoding/binary"
@@ -31,7 +31,7 @@ func relayFuzzCase(data []byte) relayScenario {
 	if len(data) > 0 {
 		aux, data = data[0], data[1:]
 	}
-	sc := relayScenario{lim: splitLimits, from: side(flags & 1)}
+	sc := relayScenario{lim: splitLimits, from: Direction(flags & 1)}
 	max := []int64{1000, 65536, 70000, 1 << 20}[flags>>4&3]
 	sc.lim.MaxMessageSize = max
 	mode := flags >> 1 & 7
@@ -130,7 +130,7 @@ func relayFuzzCase(data []byte) relayScenario {
 				f = tFrame{op: opText, fin: true, payload: []byte("rsv ctl"), rsv: 0x40}
 			}
 			if v == 2 || v == 11 {
-				f.mask = sc.from != sideClient
+				f.mask = sc.from != ClientToBackend
 				binary.LittleEndian.PutUint32(f.key[:], rng.Uint32())
 				frames = append(frames, f)
 				total += len(f.payload) + 14
@@ -157,6 +157,6 @@ func FuzzRelayFrames(f *testing.F) {
 	f.Add([]byte{0x07, 1, 0x01, 3, 0x5B, 0})
 	f.Add([]byte{0x08, 0, 0x20, 128, 0x0B, 1, 0x00, 5})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		runRelayScenario(t, relayFuzzCase(data))
+		forEachRelayer(t, func(t *testing.T) { runRelayScenario(t, relayFuzzCase(data)) })
 	})
 }

@@ -1,8 +1,8 @@
-package gateway
+package wsproxy
 
 // Types shared by the WebSocket data path (Relay) and its callers: limits,
 // statistics, close attribution and the per-message observer. The semantics
-// they describe are defined in relay.go's header comment.
+// they describe are defined in doc.go.
 
 import (
 	"math"
@@ -11,7 +11,7 @@ import (
 	"github.com/coder/websocket"
 )
 
-// Session defaults, used for zero PumpLimits fields.
+// Session defaults, used for zero Limits fields.
 const (
 	DefaultMaxMessageSize int64 = 1 << 20
 	DefaultIdleTimeout          = 5 * time.Minute
@@ -19,9 +19,9 @@ const (
 	DefaultWriteTimeout         = 30 * time.Second
 )
 
-// PumpLimits are the limits of one proxied connection. Zero values mean the
+// Limits are the limits of one proxied connection. Zero values mean the
 // defaults; negative values disable the limit.
-type PumpLimits struct {
+type Limits struct {
 	// MaxMessageSize bounds each message, in each direction (default 1 MiB).
 	// A sender exceeding it is closed with 1009 (message too big); the other
 	// side gets 1001 (if the client sent it) or 1014 (if the backend did).
@@ -38,7 +38,7 @@ type PumpLimits struct {
 	PingTimeout time.Duration
 	// WriteTimeout bounds each write of (part of) a message to a side
 	// (default 30s); the side is considered dead when it is exceeded. The
-	// deadline is coarse (see relay.go, "Timeouts"): a blocked write fails
+	// deadline is coarse (see doc.go, "Timeouts"): a blocked write fails
 	// after between WriteTimeout and 1.125 x WriteTimeout.
 	WriteTimeout time.Duration
 	// MaxMessageRate limits the messages a client may send per second on
@@ -50,7 +50,7 @@ type PumpLimits struct {
 	MessageBurst   int
 }
 
-func (l PumpLimits) withDefaults() PumpLimits {
+func (l Limits) withDefaults() Limits {
 	if l.MaxMessageSize == 0 {
 		l.MaxMessageSize = DefaultMaxMessageSize
 	}
@@ -72,7 +72,7 @@ func (l PumpLimits) withDefaults() PumpLimits {
 	return l
 }
 
-// Values of PumpStats.ClosedBy.
+// Values of Stats.ClosedBy.
 const (
 	ClosedByClient   = "client"   // the client closed (close frame) or vanished (CloseCode 1006)
 	ClosedByBackend  = "backend"  // the backend closed (close frame) or vanished (CloseCode 1006)
@@ -83,8 +83,8 @@ const (
 	ClosedByError    = "error"    // ping or write timeout, or write failure (Err has details)
 )
 
-// PumpStats describes a finished session.
-type PumpStats struct {
+// Stats describes a finished session.
+type Stats struct {
 	ClientToBackendMsgs, BackendToClientMsgs   int64
 	ClientToBackendBytes, BackendToClientBytes int64
 	// CloseCode is the code that ended the session: the code received from
@@ -115,26 +115,39 @@ func (d Direction) String() string {
 	return "backend_to_client"
 }
 
-// PumpObserver receives per-message events, e.g. for metrics. It is called
-// synchronously from the relay loops, so it must be cheap and must not block;
-// Relay never allocates to call it. A nil PumpObserver is allowed.
-type PumpObserver interface {
-	// OnMessage is called after a message of size bytes has been forwarded
-	// completely.
-	OnMessage(dir Direction, bytes int)
+// A Direction also names a side of the session: the side it reads from.
+// side is that side's name ("client" or "backend", as in Stats.ClosedBy).
+func (d Direction) side() string {
+	if d == ClientToBackend {
+		return ClosedByClient
+	}
+	return ClosedByBackend
 }
 
-// batchObserver is a PumpObserver that only needs totals (the gateway's
-// metrics): Relay then reports the messages completed by each write in one
-// OnMessages call instead of one OnMessage per message, and keeps no
-// per-message sizes.
-type batchObserver interface {
-	PumpObserver
+// failCode is the code sent to the surviving side when side x fails.
+func (d Direction) failCode() websocket.StatusCode {
+	if d == ClientToBackend {
+		return websocket.StatusGoingAway
+	}
+	return websocket.StatusBadGateway
+}
+
+// Observer receives message totals, e.g. for metrics: after each write
+// the relay reports how many complete messages (and payload bytes) it
+// forwarded in direction dir. It is called synchronously from the data path
+// (on Linux, from the event loop), so it must be cheap and must not block;
+// the relay never allocates to call it. A nil Observer is allowed.
+type Observer interface {
 	OnMessages(dir Direction, msgs, bytes int64)
 }
 
-// PumpObserverFunc adapts a function to PumpObserver.
-type PumpObserverFunc func(dir Direction, bytes int)
+// CloseCause is the cause given when the gateway itself ends a session
+// (drain-on-change cancels a session's context with Code 1012): the relay sends
+// both sides a close frame with this code and reason, waits (bounded) for
+// their replies, and reports ClosedBy "gateway" with this code.
+type CloseCause struct {
+	Code   websocket.StatusCode
+	Reason string
+}
 
-// OnMessage calls f(dir, bytes).
-func (f PumpObserverFunc) OnMessage(dir Direction, bytes int) { f(dir, bytes) }
+func (c *CloseCause) Error() string { return "closed by the gateway: " + c.Reason }
