@@ -133,6 +133,15 @@ func (s *Server) newID() string {
 
 // ServeHTTP routes a request to its API by longest path prefix.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Route, check and forward the normalised path, never the raw one
+	// (pathnorm.go): a dot segment must not lead past another API's policy.
+	u, err := normalizeRequestURL(r.URL)
+	if err != nil {
+		w.Header().Set("Connection", "close")
+		writeJSONError(w, http.StatusBadRequest, "Bad request path: "+err.Error()+".")
+		return
+	}
+	r.URL = u
 	snap := s.current.Load()
 	api := snap.Route(r.URL.Path)
 	if api == nil {

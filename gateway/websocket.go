@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -369,6 +370,21 @@ func backendURL(api *API, st *engine.State, reqPath string, ws bool) (*url.URL, 
 	rest := reqPath
 	if api.Path != "/" {
 		rest = strings.TrimPrefix(reqPath, api.Path)
+	}
+	if rest != "" {
+		// The routed path is normalised already; a path a policy rewrote
+		// (rewrite-uri) is normalised here, so it cannot climb out of the
+		// service URL's path either.
+		norm, err := normalizePath((&url.URL{Path: rest}).EscapedPath())
+		if err != nil && !strings.HasPrefix(rest, "/") {
+			norm, err = normalizePath((&url.URL{Path: "/" + rest}).EscapedPath())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the backend path %q: %w", rest, err)
+		}
+		if rest, err = url.PathUnescape(norm); err != nil {
+			return nil, err
+		}
 	}
 	if rest != "" && rest != "/" || (rest == "/" && !strings.HasSuffix(base.Path, "/")) {
 		base.Path = joinPath(base.Path, rest)

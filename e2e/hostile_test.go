@@ -1,0 +1,255 @@
+package e2e
+
+// Attack cases against a real gateway with real backends, over raw sockets:
+// what a hostile client (or a hostile backend) sends is written byte for
+// byte, and what comes back is read as it is.
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"go.uber.org/zap"
+
+	"tollgate/gateway"
+	"tollgate/internal/testutil"
+	"tollgate/policies"
+)
+
+// rawResponse is what came back on a raw socket.
+type rawResponse struct {
+	status int
+	header http.Header
+	body   string
+	closed bool // the gateway closed the connection after answering
+}
+
+// rawRoundTrip writes req as it is on a new connection to addr and reads one
+// response. The connection is kept to see whether the gateway closes it.
+func rawRoundTrip(t *testing.T, addr, req string) rawResponse {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	return readRawResponse(t, c, false)
+}
+
+// rawRoundTripClose is rawRoundTrip that also waits (up to 2 s) to see
+// whether the gateway closes the connection after answering.
+func rawRoundTripClose(t *testing.T, addr, req string) rawResponse {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	return readRawResponse(t, c, true)
+}
+
+func readRawResponse(t *testing.T, c net.Conn, checkClose bool) rawResponse {
+	t.Helper()
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("reading the response: %v", err)
+	}
+	var body []byte
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		body, _ = io.ReadAll(resp.Body)
+	}
+	resp.Body.Close()
+	out := rawResponse{status: resp.StatusCode, header: resp.Header, body: string(body)}
+	if checkClose && resp.StatusCode != http.StatusSwitchingProtocols {
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, err = br.ReadByte()
+		out.closed = err == io.EOF || (err != nil && !isTimeout(err))
+	}
+	return out
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+// fileBackend serves /public/* and /private/secret.txt the way many
+// backends do: the path is decoded (%2F included) and cleaned before it is
+// looked up. It records the request targets it received.
+type fileBackend struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []string
+}
+
+func newFileBackend(t *testing.T) *fileBackend {
+	fb := &fileBackend{}
+	fb.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fb.mu.Lock()
+		fb.seen = append(fb.seen, r.RequestURI)
+		fb.mu.Unlock()
+		raw, _, _ := strings.Cut(r.RequestURI, "?")
+		dec, err := url.PathUnescape(raw)
+		if err != nil {
+			http.Error(w, "bad", 400)
+			return
+		}
+		p := path.Clean(strings.ReplaceAll(dec, "\\", "/"))
+		switch {
+		case p == "/private/secret.txt":
+			if websocket := r.Header.Get("Upgrade"); websocket != "" {
+				acceptAndClose(w, r)
+				return
+			}
+			_, _ = io.WriteString(w, "TOP-SECRET")
+		case strings.HasPrefix(p, "/public/"):
+			if r.Header.Get("Upgrade") != "" {
+				acceptAndClose(w, r)
+				return
+			}
+			_, _ = io.WriteString(w, "public:"+p)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(fb.Close)
+	return fb
+}
+
+func (fb *fileBackend) last() string {
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
+	if len(fb.seen) == 0 {
+		return ""
+	}
+	return fb.seen[len(fb.seen)-1]
+}
+
+func acceptAndClose(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	_ = c.Write(r.Context(), websocket.MessageText, []byte(r.URL.Path))
+	c.Close(websocket.StatusNormalClosure, "")
+}
+
+// twoAPIs writes a folder with a public and a private API of the given type
+// on one backend; only the private one checks a header.
+func twoAPIs(t *testing.T, typ, prefix, backend string, extra string) string {
+	dir := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(dir, "pub", "api.xml"),
+		fmt.Sprintf(`<api name="%s-pub" type="%s" path="/%s/public" service-url="%s/public/" %s/>`, prefix, typ, prefix, backend, extra))
+	testutil.WriteFile(t, filepath.Join(dir, "priv", "api.xml"),
+		fmt.Sprintf(`<api name="%s-priv" type="%s" path="/%s/private" service-url="%s/private/" %s/>`, prefix, typ, prefix, backend, extra))
+	testutil.WriteFile(t, filepath.Join(dir, "priv", "policy.xml"), `<policies><inbound>
+  <check-header name="X-Key" failed-check-httpcode="401" failed-check-error-message="key missing" ignore-case="false"><value>k1</value></check-header>
+</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	return dir
+}
+
+func hostileGateway(t *testing.T, dir string) string {
+	t.Helper()
+	u := serveGateway(t, gateway.Options{
+		Dir:      dir,
+		Registry: policies.Registry(policies.Deps{Log: zap.NewNop()}),
+		Getenv:   func(string) string { return "" },
+	})
+	return strings.TrimPrefix(u, "http://")
+}
+
+// Defect 1: dot segments (as sent, or encoded) must not lead from a public
+// API into another API's backend path without that API's policy.
+func TestHostileDotSegmentsHTTP(t *testing.T) {
+	fb := newFileBackend(t)
+	addr := hostileGateway(t, twoAPIs(t, "http", "files", fb.URL, ""))
+	for _, tc := range []struct {
+		name, target, header string
+		status               int
+		forwarded            string // the request target the backend got; "" when it must get none
+	}{
+		{"plain", "/files/public/../private/secret.txt", "", 401, ""},
+		{"encoded dots", "/files/public/%2e%2e/private/secret.txt", "", 401, ""},
+		{"upper-case encoded dots", "/files/public/%2E%2E/private/secret.txt", "", 401, ""},
+		{"half-encoded dots", "/files/public/.%2e/private/secret.txt", "", 401, ""},
+		{"double slash then dots", "/files/public//../private/secret.txt", "", 401, ""},
+		{"single dot", "/files/public/./../private/secret.txt", "", 401, ""},
+		{"absolute form", "http://gw/files/public/../private/secret.txt", "", 401, ""},
+		{"encoded slash", "/files/public/..%2Fprivate/secret.txt", "", 400, ""},
+		{"encoded slash lower", "/files/public/..%2fprivate/secret.txt", "", 400, ""},
+		{"encoded backslash", "/files/public/..%5Cprivate/secret.txt", "", 400, ""},
+		{"dot segment with parameters", "/files/public/..;/private/secret.txt", "", 400, ""},
+		{"above the root", "/files/../../private/secret.txt", "", 400, ""},
+		{"NUL", "/files/public/a%00.txt", "", 400, ""},
+		{"bad escape", "/files/public/%zz", "", 400, ""},
+		{"with the key it routes to the private API", "/files/public/../private/secret.txt", "X-Key: k1\r\n", 200, "/private/secret.txt"},
+		{"dots inside the public API stay there", "/files/public/a/../b.txt", "", 200, "/public/b.txt"},
+		{"encoded unreserved characters are decoded", "/files/public/%7Eme/%61.txt", "", 200, "/public/~me/a.txt"},
+		{"other escapes are kept", "/files/public/a%20b.txt", "", 200, "/public/a%20b.txt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := fb.last()
+			resp := rawRoundTrip(t, addr, "GET "+tc.target+" HTTP/1.1\r\nHost: gw\r\n"+tc.header+"\r\n")
+			if resp.status != tc.status {
+				t.Fatalf("status %d, want %d (body %q)", resp.status, tc.status, resp.body)
+			}
+			if strings.Contains(resp.body, "TOP-SECRET") && tc.header == "" {
+				t.Fatalf("the private file leaked: %q", resp.body)
+			}
+			got := fb.last()
+			if tc.forwarded == "" && got != before {
+				t.Fatalf("the backend was called with %q", got)
+			}
+			if tc.forwarded != "" && got != tc.forwarded {
+				t.Fatalf("the backend got %q, want exactly %q", got, tc.forwarded)
+			}
+		})
+	}
+}
+
+// Defect 1 on WebSocket APIs: the upgrade is routed by the normalised path.
+func TestHostileDotSegmentsWebSocket(t *testing.T) {
+	fb := newFileBackend(t)
+	addr := hostileGateway(t, twoAPIs(t, "websocket", "ws", "ws"+strings.TrimPrefix(fb.URL, "http"), ""))
+	upgrade := "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	for _, tc := range []struct {
+		name, target, header string
+		status               int
+	}{
+		{"plain", "/ws/public/../private/secret.txt", "", 401},
+		{"encoded dots", "/ws/public/%2e%2e/private/secret.txt", "", 401},
+		{"encoded slash", "/ws/public/..%2Fprivate/secret.txt", "", 400},
+		{"with the key", "/ws/public/../private/secret.txt", "X-Key: k1\r\n", 101},
+		{"inside the public API", "/ws/public/x/../y", "", 101},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := rawRoundTrip(t, addr, "GET "+tc.target+" HTTP/1.1\r\nHost: gw\r\n"+upgrade+tc.header+"\r\n")
+			if resp.status != tc.status {
+				t.Fatalf("status %d, want %d (body %q)", resp.status, tc.status, resp.body)
+			}
+		})
+	}
+}
+
+var _ = context.Background
