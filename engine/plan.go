@@ -105,6 +105,10 @@ type Plan struct {
 	// HasBackend reports whether the backend section was written (an empty
 	// written section forwards nothing, as in APIM).
 	HasBackend bool
+	// Secrets are the secret named values the plan was compiled with:
+	// context.LastError.Message and error bodies are masked with them,
+	// since an on-error may send the message to the client.
+	Secrets []string
 }
 
 // Section returns the block for a section.
@@ -162,7 +166,7 @@ func (p *Plan) fail(ctx context.Context, sec Section, s *State, err error) {
 		le.Reason, le.Message = pe.Reason, pe.Message
 		resp = pe.Response
 		if resp == nil {
-			resp = ErrorResponse(statusOr(pe.Status, 500), publicMessage(pe))
+			resp = ErrorResponse(statusOr(pe.Status, 500), Mask(publicMessage(pe), p.Secrets))
 		}
 	} else {
 		resp = ErrorResponse(500, "Internal server error")
@@ -172,6 +176,7 @@ func (p *Plan) fail(ctx context.Context, sec Section, s *State, err error) {
 	} else if errors.Is(err, context.DeadlineExceeded) && le.Reason != ReasonTimeout {
 		le.Reason = ReasonTimeout
 	}
+	le.Message = Mask(le.Message, p.Secrets)
 	s.ctx.LastError = le
 	s.ctx.Response = resp
 	s.stopped = false
@@ -180,7 +185,7 @@ func (p *Plan) fail(ctx context.Context, sec Section, s *State, err error) {
 			// on-error itself failed: answer with a plain 500 and keep the
 			// original error as LastError (the gateway logs both).
 			s.ctx.Response = ErrorResponse(500, "Internal server error")
-			le.Message += "; on-error failed too: " + oerr.Error()
+			le.Message += "; on-error failed too: " + Mask(oerr.Error(), p.Secrets)
 		}
 	}
 	s.stopped = true

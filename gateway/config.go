@@ -200,6 +200,8 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	if global == nil {
 		global = &engine.Plan{}
 	}
+	secrets := nv.Secrets()
+	global.Secrets = secrets
 	commonSum := common.Sum(nil)
 
 	ents, err := os.ReadDir(dir)
@@ -264,7 +266,11 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			}
 			ah.Write([]byte("policy"))
 			proot.WriteCanonical(ah)
-			return comp.Compile(proot, "api", global)
+			plan := comp.Compile(proot, "api", global)
+			if plan != nil {
+				plan.Secrets = secrets
+			}
+			return plan
 		}
 		api := parseAPI(root, nv, &errs)
 		if api == nil {
@@ -301,6 +307,9 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	snap.Hash = hex.EncodeToString(h.Sum(nil))[:16]
 	errs = errs.Sort()
 	if len(errs) > 0 {
+		// A secret used in an api.xml attribute or an expression may be
+		// quoted by an error; check, /status/reload and the log print them.
+		engine.MaskErrors(errs, secrets)
 		return nil, errs
 	}
 	return snap, nil

@@ -392,19 +392,8 @@ func requestCredentials(req *engine.Request) []string {
 	return out
 }
 
-// minMasked: shorter values are not masked (a one-letter "secret" would
-// garble every log line and protects nothing).
-const minMasked = 4
-
 // maskAll replaces every occurrence of each secret in s with REDACTED.
-func maskAll(s string, secrets []string) string {
-	for _, v := range secrets {
-		if len(v) >= minMasked && strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, "REDACTED")
-		}
-	}
-	return s
-}
+func maskAll(s string, secrets []string) string { return engine.Mask(s, secrets) }
 
 type secretMask struct {
 	snap *Snapshot
@@ -448,43 +437,6 @@ func (c *maskCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 		e.Message = maskAll(e.Message, secrets)
 	}
 	return c.Core.Write(e, c.mask(fields))
-}
-
-func (c *maskCore) mask(fields []zapcore.Field) []zapcore.Field {
-	secrets := c.secrets()
-	if len(secrets) == 0 {
-		return fields
-	}
-	var out []zapcore.Field
-	for i, f := range fields {
-		var text string
-		switch f.Type {
-		case zapcore.StringType:
-			text = f.String
-		case zapcore.ErrorType:
-			if err, ok := f.Interface.(error); ok && err != nil {
-				text = err.Error()
-			}
-		case zapcore.StringerType:
-			if st, ok := f.Interface.(interface{ String() string }); ok && st != nil {
-				text = st.String()
-			}
-		default:
-			continue
-		}
-		masked := maskAll(text, secrets)
-		if masked == text && f.Type == zapcore.StringType {
-			continue
-		}
-		if out == nil {
-			out = append([]zapcore.Field(nil), fields...)
-		}
-		out[i] = zap.String(f.Key, masked)
-	}
-	if out == nil {
-		return fields
-	}
-	return out
 }
 
 // SecretMask masks the served configuration's secret named values in the

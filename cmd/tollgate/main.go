@@ -326,12 +326,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	for _, a := range snap.APIs {
 		// A secret named value may sit in a query parameter RedactURL does
 		// not know (?x-key={{key}}): mask it too.
-		u := engine.RedactURL(a.ServiceURL.String())
-		for _, v := range secrets {
-			if len(v) >= 4 {
-				u = strings.ReplaceAll(u, v, "REDACTED")
-			}
-		}
+		u := engine.Mask(engine.RedactURL(a.ServiceURL.String()), secrets)
 		fmt.Fprintf(stdout, "ok  %-20s %-9s %-20s -> %s\n", a.Name, a.Type, a.Path, u)
 	}
 	return 0
