@@ -253,3 +253,99 @@ func TestHostileDotSegmentsWebSocket(t *testing.T) {
 }
 
 var _ = context.Background
+
+// echoBackend answers 200 with the length of the body it read.
+func echoLenBackend(t *testing.T) string {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "got %d", len(b))
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// bodyAPIs writes two HTTP APIs on backend: /stream forwards the body as
+// it comes, /read has a policy that reads it.
+func bodyAPIs(t *testing.T, backend, attrs string) string {
+	dir := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(dir, "stream", "api.xml"),
+		fmt.Sprintf(`<api name="stream" type="http" path="/stream" service-url="%s" %s/>`, backend, attrs))
+	testutil.WriteFile(t, filepath.Join(dir, "read", "api.xml"),
+		fmt.Sprintf(`<api name="read" type="http" path="/read" service-url="%s" %s/>`, backend, attrs))
+	testutil.WriteFile(t, filepath.Join(dir, "read", "policy.xml"), `<policies><inbound>
+  <set-variable name="b" value="@(context.Request.Body.AsString())"/>
+</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	return dir
+}
+
+// Defect 4: a body announced and never sent is answered 408 and the
+// connection closed once body-timeout has passed, whether a policy reads
+// the body or the proxy streams it.
+func TestHostileStalledBody(t *testing.T) {
+	addr := hostileGateway(t, bodyAPIs(t, echoLenBackend(t), `body-timeout="1" max-body-size="100"`))
+	for _, p := range []string{"/stream/x", "/read/x"} {
+		t.Run(p, func(t *testing.T) {
+			resp := rawRoundTripClose(t, addr, "POST "+p+" HTTP/1.1\r\nHost: gw\r\nContent-Length: 1000000\r\n\r\nabc")
+			if resp.status != http.StatusRequestTimeout || !resp.closed {
+				t.Fatalf("status %d, closed %v (body %q); want 408 and closed", resp.status, resp.closed, resp.body)
+			}
+		})
+	}
+}
+
+// Defect 4: stalled bodies cannot pile up: with max-pending-bodies=2 a
+// third body arriving expires the oldest one at once, long before its
+// body-timeout, and a complete request still gets through.
+func TestHostileStalledBodiesCapped(t *testing.T) {
+	dir := bodyAPIs(t, echoLenBackend(t), `body-timeout="60"`)
+	addr := strings.TrimPrefix(serveGateway(t, gateway.Options{
+		Dir: dir, Registry: policies.Registry(policies.Deps{Log: zap.NewNop()}),
+		Getenv: func(string) string { return "" }, MaxPendingBodies: 2,
+	}), "http://")
+	var conns []net.Conn
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "POST /stream/%d HTTP/1.1\r\nHost: gw\r\nContent-Length: 1000\r\n\r\nab", i)
+		conns = append(conns, c)
+		time.Sleep(100 * time.Millisecond) // in this order
+	}
+	resp := readRawResponse(t, conns[0], true)
+	if resp.status != http.StatusRequestTimeout || !resp.closed {
+		t.Fatalf("the oldest stalled body: %d closed=%v; want 408 and closed", resp.status, resp.closed)
+	}
+	ok := rawRoundTrip(t, addr, "POST /stream/ok HTTP/1.1\r\nHost: gw\r\nContent-Length: 5\r\n\r\nhello")
+	if ok.status != 200 || ok.body != "got 5" {
+		t.Fatalf("a complete request: %d %q", ok.status, ok.body)
+	}
+}
+
+// Defect 8: the client's body faults are the client's: a body over
+// max-body-size that a policy reads is 413, a malformed chunked body 400,
+// both closing the connection; a request with both Content-Length and
+// Transfer-Encoding is answered and the connection closed (RFC 9112 6.3).
+func TestHostileBadBodies(t *testing.T) {
+	addr := hostileGateway(t, bodyAPIs(t, echoLenBackend(t), `max-body-size="10"`))
+	for _, tc := range []struct {
+		name, req string
+		status    int
+		closed    bool
+	}{
+		{"too large for a policy", "POST /read/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 20\r\n\r\n01234567890123456789", 413, true},
+		{"small enough", "POST /read/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 5\r\n\r\nhello", 200, false},
+		{"malformed chunked, streamed", "POST /stream/x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400, true},
+		{"malformed chunked, read by a policy", "POST /read/x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400, true},
+		{"Content-Length and Transfer-Encoding", "POST /stream/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 200, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := rawRoundTripClose(t, addr, tc.req)
+			if resp.status != tc.status || resp.closed != tc.closed {
+				t.Fatalf("status %d closed=%v (body %q); want %d closed=%v", resp.status, resp.closed, resp.body, tc.status, tc.closed)
+			}
+		})
+	}
+}

@@ -49,6 +49,7 @@ type Limits struct {
 	PolicyTimeout    time.Duration // policy-timeout (s), default 30: one section run
 	Timeout          time.Duration // timeout (s), default 300: HTTP backend call
 	MaxBodySize      int64         // max-body-size (bytes), default 4 MiB: bodies policies read
+	BodyTimeout      time.Duration // body-timeout (s), default 60: the whole request body must arrive (HTTP APIs)
 	AllowedOrigins   []string      // allowed-origins: host patterns for browser Origin ("*": any); default same host only
 	// MaxMessageRate (max-messages-per-second) and MessageBurst
 	// (message-burst): per-connection client message rate limit; 0: none.
@@ -74,6 +75,7 @@ var DefaultLimits = Limits{
 	PolicyTimeout:    30 * time.Second,
 	Timeout:          300 * time.Second,
 	MaxBodySize:      4 << 20,
+	BodyTimeout:      DefaultBodyTimeout,
 	DrainAfter:       30 * time.Second,
 	DrainWindow:      60 * time.Second,
 }
@@ -350,7 +352,7 @@ func readIf(path string, errs *engine.ErrorList) ([]byte, bool) {
 var apiAttrs = []string{"name", "type", "path", "service-url", "max-message-size", "idle-timeout",
 	"handshake-timeout", "ping-interval", "max-connections", "policy-timeout", "timeout", "max-body-size",
 	"allowed-origins", "drain-on-change", "drain-after", "drain-window", "trace",
-	"max-messages-per-second", "message-burst"}
+	"max-messages-per-second", "message-burst", "body-timeout"}
 
 func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList) *API {
 	if root.Name != "api" {
@@ -450,6 +452,7 @@ func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList)
 	secAttr("policy-timeout", &l.PolicyTimeout, 1)
 	secAttr("timeout", &l.Timeout, 1)
 	intAttr("max-body-size", &l.MaxBodySize, 0)
+	secAttr("body-timeout", &l.BodyTimeout, 1)
 	secAttr("drain-after", &l.DrainAfter, 0)
 	secAttr("drain-window", &l.DrainWindow, 0)
 	if a := get["max-messages-per-second"]; a != nil {

@@ -29,6 +29,7 @@ type proxyCall struct {
 	rt     *apiRuntime
 	st     *engine.State
 	target *url.URL
+	body   *requestBody // nil without a body
 }
 
 type proxyKey struct{}
@@ -57,12 +58,18 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 	defer st.Done()
 	defer s.logTrace(api, st)
 	maxBody := api.Limits.MaxBodySize
+	body := s.pending.guardBody(w, r, api.Limits.BodyTimeout) // slowbody.go
+	defer body.done()
 	orig := r.Body
 	st.Context().Request.Body = engine.NewLazyBody(func() ([]byte, error) {
 		if orig == nil || orig == http.NoBody {
 			return nil, nil
 		}
-		return readLimited(orig, maxBody, "the request body")
+		data, err := readLimited(orig, maxBody, "the request body")
+		if errors.Is(err, errBodyTooLarge) && body != nil {
+			body.tooLarge.Store(true)
+		}
+		return data, err
 	})
 	status := 0
 	defer func() {
@@ -71,6 +78,9 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 	}()
 	ctx := r.Context()
 	if s.runPolicy(ctx, api, rt, engine.Inbound, st) || s.runPolicy(ctx, api, rt, engine.Backend, st) {
+		if body.failed(w) { // a policy could not read the body: the client's fault
+			return
+		}
 		status = st.Response().StatusCode
 		respond(w, st)
 		st.Finish(ctx)
@@ -87,7 +97,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 	if st.Forward.Set {
 		timeout = st.Forward.Timeout
 	}
-	call := &proxyCall{s: s, api: api, rt: rt, st: st, target: target}
+	call := &proxyCall{s: s, api: api, rt: rt, st: st, target: target, body: body}
 	pctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, call), timeout)
 	defer cancel()
 	rec := &statusRecorder{ResponseWriter: w}
@@ -184,10 +194,12 @@ func readLimited(r io.Reader, max int64, what string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", what, max)
+		return nil, fmt.Errorf("%s is larger than %d bytes: %w", what, max, errBodyTooLarge)
 	}
 	return data, nil
 }
+
+var errBodyTooLarge = errors.New("max-body-size exceeded")
 
 type backendStatusError struct{ code int }
 
@@ -198,6 +210,9 @@ func (e *backendStatusError) Error() string {
 // proxyError answers for a failed backend call through on-error.
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	call := r.Context().Value(proxyKey{}).(*proxyCall)
+	if call.body.failed(w) { // the client's body, not the backend, failed
+		return
+	}
 	status, reason := http.StatusBadGateway, engine.ReasonBackendConnection
 	msg := "the backend " + call.target.Host + " failed: " + dialErrText(err)
 	var bse *backendStatusError

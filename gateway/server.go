@@ -32,6 +32,9 @@ type Options struct {
 	Deployment *engine.Deployment
 	Getenv     func(string) string
 	Transport  *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
+	// MaxPendingBodies bounds the HTTP request bodies arriving at once; one
+	// more expires the oldest (408). Default DefaultMaxPendingBodies.
+	MaxPendingBodies int
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -55,6 +58,7 @@ type Server struct {
 	transport *http.Transport
 	dialer    *backendDialer // WebSocket backends, over transport's dialer
 	proxy     httpProxy
+	pending   pendingBodies // HTTP request bodies still arriving (slowbody.go)
 
 	idPrefix string
 	idSeq    atomic.Uint64
@@ -106,6 +110,7 @@ func New(opt Options) (*Server, error) {
 	s.log = opt.Log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		return &maskCore{Core: c, secrets: s.secretValues}
 	}))
+	s.pending.max = opt.MaxPendingBodies
 	s.baseCtx, s.shutdown = context.WithCancelCause(context.Background())
 	s.sessions.init()
 	s.proxy.init(s)
@@ -142,6 +147,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.URL = u
+	if len(r.TransferEncoding) > 0 {
+		// RFC 9112 6.3: a request with both Content-Length and
+		// Transfer-Encoding must be answered and the connection closed.
+		// net/http drops Content-Length before the handler could see it,
+		// so every chunked request closes its connection after the answer.
+		w.Header().Set("Connection", "close")
+	}
 	snap := s.current.Load()
 	api := snap.Route(r.URL.Path)
 	if api == nil {

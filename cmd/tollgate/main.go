@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -77,7 +78,8 @@ func envDefault(name, def string) string {
 type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
 	tlsCert, tlsKey                                 string
-	drain, storeTimeout                             time.Duration
+	drain, storeTimeout, headerTimeout              time.Duration
+	maxPendingBodies                                int
 	watch                                           bool
 }
 
@@ -96,8 +98,10 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.redis, "redis", "", "redis://host:port/db to share limits and caches across replicas (empty: in memory)")
 	str(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve https/wss on --listen; reloaded when the file changes")
 	str(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
-	var drain, storeTimeout, watch string
+	var drain, storeTimeout, watch, headerTimeout, maxPending string
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
+	str(&headerTimeout, "header-timeout", "10s", "how long a client may take to send a request's headers")
+	str(&maxPending, "max-pending-bodies", "256", "HTTP request bodies arriving at once; one more expires the oldest (408)")
 	str(&storeTimeout, "store-timeout", "100ms", "bound on one limit/cache store call")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
 	if err := fs.Parse(args); err != nil {
@@ -112,6 +116,12 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.storeTimeout, err = time.ParseDuration(storeTimeout); err != nil {
 		return nil, fmt.Errorf("--store-timeout: %w", err)
+	}
+	if f.headerTimeout, err = time.ParseDuration(headerTimeout); err != nil || f.headerTimeout <= 0 {
+		return nil, fmt.Errorf("--header-timeout must be a positive duration, not %q", headerTimeout)
+	}
+	if f.maxPendingBodies, err = strconv.Atoi(maxPending); err != nil || f.maxPendingBodies < 1 {
+		return nil, fmt.Errorf("--max-pending-bodies must be a whole number of at least 1, not %q", maxPending)
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
@@ -204,7 +214,8 @@ func serve(args []string, stderr io.Writer) int {
 	})
 	srv, err := gateway.New(gateway.Options{
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
-		Deployment: &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
+		Deployment:       &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
+		MaxPendingBodies: f.maxPendingBodies,
 	})
 	if err != nil {
 		var el engine.ErrorList
@@ -228,7 +239,7 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("cannot listen", zap.String("listen", f.listen), zap.Error(err))
 		return 1
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: f.headerTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: zap.NewStdLog(log.Named("http"))}
 	errc := make(chan error, 2)
 	if f.tlsCert != "" {
