@@ -45,9 +45,9 @@ type pendingBodies struct {
 // (too slow) or 413 (too large) rather than a generic 500 or 502.
 type requestBody struct {
 	io.ReadCloser
-	rc       *http.ResponseController
-	pending  *pendingBodies
-	elem     *list.Element // in pending while the body is arriving
+	rc        *http.ResponseController
+	pending   *pendingBodies
+	elem      *list.Element // in pending while the body is arriving
 	timedOut  atomic.Bool
 	tooLarge  atomic.Bool // a policy read more than max-body-size
 	malformed atomic.Bool // e.g. bad chunked encoding
