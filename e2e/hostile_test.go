@@ -349,3 +349,57 @@ func TestHostileBadBodies(t *testing.T) {
 		})
 	}
 }
+
+// hostileBackend accepts TCP connections and runs serve on each.
+func hostileBackend(t *testing.T, serve func(net.Conn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); defer c.Close(); serve(c) }()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// Defect 5: a backend answering 101 followed by endless header lines gets
+// a 502 once the response head passes its bound, not the gateway's memory.
+func TestHostileEndlessHandshakeHeaders(t *testing.T) {
+	be := hostileBackend(t, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+		br := bufio.NewReader(c)
+		for { // the request head
+			line, err := br.ReadString('\n')
+			if err != nil || line == "\r\n" {
+				break
+			}
+		}
+		if _, err := io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\n"); err != nil {
+			return
+		}
+		line := []byte("X-Filler: " + strings.Repeat("a", 4000) + "\r\n")
+		for {
+			if _, err := c.Write(line); err != nil {
+				return
+			}
+		}
+	})
+	dir := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(dir, "ws", "api.xml"),
+		`<api name="ws" type="websocket" path="/ws" service-url="ws://`+be+`/" handshake-timeout="15"/>`)
+	addr := hostileGateway(t, dir)
+	start := time.Now()
+	resp := rawRoundTrip(t, addr, "GET /ws/x HTTP/1.1\r\nHost: gw\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	if resp.status != http.StatusBadGateway {
+		t.Fatalf("status %d after %s (body %q); want 502", resp.status, time.Since(start), resp.body)
+	}
+}
