@@ -403,3 +403,37 @@ func TestHostileEndlessHandshakeHeaders(t *testing.T) {
 		t.Fatalf("status %d after %s (body %q); want 502", resp.status, time.Since(start), resp.body)
 	}
 }
+
+// Defect 3: an expression building gigabytes out of few elements fails on
+// its byte budget (500, the gateway lives on), and a CPU-heavy one stops
+// at policy-timeout instead of running for minutes.
+func TestHostileExpressions(t *testing.T) {
+	dir := t.TempDir()
+	backend := echoLenBackend(t)
+	for name, expr := range map[string]string{
+		"memory": `@(len(join(map(1..5000, repeat("x", 1000000)), "")))`,
+		"cpu":    `@{ let s = repeat("c", 1000000); len(filter(1..250000, indexOf(s, "d") > 0)) }`,
+	} {
+		testutil.WriteFile(t, filepath.Join(dir, name, "api.xml"),
+			fmt.Sprintf(`<api name="%s" type="http" path="/%s" service-url="%s" policy-timeout="1" max-expression-bytes="1073741824"/>`, name, name, backend))
+		testutil.WriteFile(t, filepath.Join(dir, name, "policy.xml"),
+			`<policies><inbound><set-variable name="n" value="`+strings.ReplaceAll(expr, `"`, "&quot;")+`"/></inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	}
+	testutil.WriteFile(t, filepath.Join(dir, "default-memory", "api.xml"),
+		fmt.Sprintf(`<api name="default-memory" type="http" path="/default-memory" service-url="%s"/>`, backend))
+	testutil.WriteFile(t, filepath.Join(dir, "default-memory", "policy.xml"),
+		`<policies><inbound><set-variable name="n" value="@(len(join(map(1..5000, repeat(&quot;x&quot;, 1000000)), &quot;&quot;)))"/></inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	addr := hostileGateway(t, dir)
+	for _, p := range []string{"/default-memory/x", "/cpu/x", "/memory/x"} {
+		t.Run(p, func(t *testing.T) {
+			start := time.Now()
+			resp := rawRoundTrip(t, addr, "GET "+p+" HTTP/1.1\r\nHost: gw\r\n\r\n")
+			if resp.status != 500 {
+				t.Fatalf("status %d (body %q); want 500", resp.status, resp.body)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("answered after %s; policy-timeout is 1 s", d)
+			}
+		})
+	}
+}

@@ -39,6 +39,9 @@ type State struct {
 	// Connect holds messages to send once a WebSocket session is set up.
 	Connect []ConnectMessage
 
+	// budget bounds each expression evaluation (budget.go).
+	budget exprBudget
+
 	// bytes counts the payload bytes the request moves; see CountBytes.
 	bytes *ByteCount
 
@@ -74,6 +77,7 @@ var statePool = sync.Pool{New: func() any {
 	s.env.Context = &s.ctx
 	s.vm.MemoryBudget = MaxExprMemory // the VM keeps it across runs
 	s.bindFast()
+	s.bindBudget()
 	return s
 }}
 
@@ -107,6 +111,7 @@ func (s *State) Release() {
 	s.Forward = ForwardSettings{}
 	s.Connect = s.Connect[:0]
 	s.bytes = nil // OnDone functions may still hold it
+	s.budget = exprBudget{}
 	clear(s.respHeaders)
 	s.forkVars = nil
 	statePool.Put(s)
@@ -273,6 +278,7 @@ func (s *State) run(p *program) (out any, err error) {
 			out, err = nil, exprFailure(p, fmt.Errorf("panic: %v", r))
 		}
 	}()
+	s.budget.used = 0
 	out, err = s.vm.Run(p.prog, &s.env)
 	if err != nil {
 		return nil, exprFailure(p, err)
@@ -298,6 +304,7 @@ func (s *State) run(p *program) (out any, err error) {
 func (s *State) Fork() *State {
 	b := AcquireState(s.ctx.Api)
 	b.start = s.start
+	b.budget = exprBudget{limit: s.budget.limit, done: s.budget.done}
 	b.ctx.Timestamp = s.ctx.Timestamp
 	b.ctx.Deployment = s.ctx.Deployment
 	b.ctx.LastError = s.ctx.LastError

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -265,5 +266,12 @@ func exprFailure(p *program, err error) error {
 		msg = fe.Message // without expr's multi-line source snippet
 	}
 	msg = fastName.ReplaceAllString(msg, "")
+	if errors.Is(err, errExprTimeout) {
+		return &PolicyError{Reason: ReasonTimeout, Message: fmt.Sprintf("expression %s failed: %s", p.src, errExprTimeout.Error()),
+			cause: context.DeadlineExceeded}
+	}
+	if errors.Is(err, errExprBytes) {
+		msg = errExprBytes.Error()
+	}
 	return &PolicyError{Reason: ReasonExpression, Message: fmt.Sprintf("expression %s failed: %s", p.src, msg), cause: err}
 }

@@ -50,6 +50,7 @@ type Limits struct {
 	Timeout          time.Duration // timeout (s), default 300: HTTP backend call
 	MaxBodySize      int64         // max-body-size (bytes), default 4 MiB: bodies policies read
 	BodyTimeout      time.Duration // body-timeout (s), default 60: the whole request body must arrive (HTTP APIs)
+	MaxExprBytes     int64         // max-expression-bytes, default 16 MiB: what one expression evaluation may build
 	AllowedOrigins   []string      // allowed-origins: host patterns for browser Origin ("*": any); default same host only
 	// MaxMessageRate (max-messages-per-second) and MessageBurst
 	// (message-burst): per-connection client message rate limit; 0: none.
@@ -76,6 +77,7 @@ var DefaultLimits = Limits{
 	Timeout:          300 * time.Second,
 	MaxBodySize:      4 << 20,
 	BodyTimeout:      DefaultBodyTimeout,
+	MaxExprBytes:     engine.DefaultExprBytes,
 	DrainAfter:       30 * time.Second,
 	DrainWindow:      60 * time.Second,
 }
@@ -352,7 +354,7 @@ func readIf(path string, errs *engine.ErrorList) ([]byte, bool) {
 var apiAttrs = []string{"name", "type", "path", "service-url", "max-message-size", "idle-timeout",
 	"handshake-timeout", "ping-interval", "max-connections", "policy-timeout", "timeout", "max-body-size",
 	"allowed-origins", "drain-on-change", "drain-after", "drain-window", "trace",
-	"max-messages-per-second", "message-burst", "body-timeout"}
+	"max-messages-per-second", "message-burst", "body-timeout", "max-expression-bytes"}
 
 func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList) *API {
 	if root.Name != "api" {
@@ -453,6 +455,7 @@ func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList)
 	secAttr("timeout", &l.Timeout, 1)
 	intAttr("max-body-size", &l.MaxBodySize, 0)
 	secAttr("body-timeout", &l.BodyTimeout, 1)
+	intAttr("max-expression-bytes", &l.MaxExprBytes, 1024)
 	secAttr("drain-after", &l.DrainAfter, 0)
 	secAttr("drain-window", &l.DrainWindow, 0)
 	if a := get["max-messages-per-second"]; a != nil {

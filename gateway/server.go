@@ -178,6 +178,7 @@ func (s *Server) newState(r *http.Request, api *API, scheme string) *engine.Stat
 	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), clientIP(r))
 	st.SetRequestID(s.newID())
 	st.SetDeployment(s.opt.Deployment)
+	st.SetExprBytes(api.Limits.MaxExprBytes)
 	if api.Limits.Trace {
 		st.EnableTrace()
 	}
