@@ -13,10 +13,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -252,8 +254,6 @@ func TestHostileDotSegmentsWebSocket(t *testing.T) {
 	}
 }
 
-var _ = context.Background
-
 // echoBackend answers 200 with the length of the body it read.
 func echoLenBackend(t *testing.T) string {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -435,5 +435,126 @@ func TestHostileExpressions(t *testing.T) {
 				t.Fatalf("answered after %s; policy-timeout is 1 s", d)
 			}
 		})
+	}
+}
+
+// loadWithin runs gateway.Load on dir and fails the test if it does not
+// return within 5 s (a read that blocks, or grows without end).
+func loadWithin(t *testing.T, dir string) []string {
+	t.Helper()
+	done := make(chan []string, 1)
+	go func() {
+		_, errs := gateway.Load(dir, policies.Registry(policies.Deps{Log: zap.NewNop()}), gateway.LoadOptions{Getenv: func(string) string { return "" }})
+		var out []string
+		for _, e := range errs {
+			out = append(out, e.Error())
+		}
+		done <- out
+	}()
+	select {
+	case errs := <-done:
+		return errs
+	case <-time.After(5 * time.Second):
+		t.Fatalf("loading %s did not finish in 5 s", dir)
+	}
+	return nil
+}
+
+// Defect 6: hostile files in the apis folder are errors at once: a link to
+// /dev/zero, FIFOs (which block an ordinary read forever), a huge file.
+func TestHostileConfigFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		make       func(t *testing.T, path string)
+		want       string
+	}{
+		{"api.xml links to /dev/zero", "a/api.xml", func(t *testing.T, p string) { must(t, os.Symlink("/dev/zero", p)) }, "not a regular file"},
+		{"api.xml is a FIFO", "a/api.xml", mkfifo, "not a regular file"},
+		{"policy.xml is a FIFO", "a/policy.xml", mkfifo, "not a regular file"},
+		{"named-values.xml is a FIFO", "named-values.xml", mkfifo, "not a regular file"},
+		{"a fragment is a FIFO", "fragments/f.xml", mkfifo, "not a regular file"},
+		{"policy.xml is huge", "a/policy.xml", func(t *testing.T, p string) {
+			must(t, os.WriteFile(p, []byte("<policies>"+strings.Repeat(" ", 9<<20)+"</policies>"), 0o644))
+		}, "larger than"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			must(t, os.MkdirAll(filepath.Join(dir, "a"), 0o755))
+			must(t, os.MkdirAll(filepath.Join(dir, "fragments"), 0o755))
+			if tc.file != "a/api.xml" {
+				testutil.WriteFile(t, filepath.Join(dir, "a", "api.xml"), `<api name="a" type="http" path="/a" service-url="http://127.0.0.1:1/"/>`)
+			}
+			tc.make(t, filepath.Join(dir, tc.file))
+			errs := loadWithin(t, dir)
+			if !strings.Contains(strings.Join(errs, "\n"), tc.want) {
+				t.Fatalf("errors %q, want one with %q", errs, tc.want)
+			}
+		})
+	}
+}
+
+// Defect 6: a FIFO dropped into a watched folder does not wedge the
+// watcher: later edits still apply, and Close (SIGTERM) returns at once.
+// A link into a huge tree adds no thousands of watches.
+func TestHostileWatchedFolder(t *testing.T) {
+	fb := newFileBackend(t)
+	dir := twoAPIs(t, "http", "files", fb.URL, "")
+	huge := t.TempDir()
+	for i := 0; i < 50; i++ {
+		must(t, os.MkdirAll(filepath.Join(huge, fmt.Sprint(i), "a", "b", "c"), 0o755))
+	}
+	must(t, os.Symlink(huge, filepath.Join(dir, "huge")))
+	gw, err := gateway.New(gateway.Options{Dir: dir, Registry: policies.Registry(policies.Deps{Log: zap.NewNop()}), Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := gateway.WatchWith(ctx, gw, dir, zap.NewNop(), gateway.WatchOptions{Debounce: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.Folders()); n > 10 {
+		t.Errorf("%d folders watched for a tree of 4 API-level folders", n)
+	}
+	must(t, os.MkdirAll(filepath.Join(dir, "fifo"), 0o755))
+	mkfifo(t, filepath.Join(dir, "fifo", "api.xml"))
+	time.Sleep(200 * time.Millisecond) // the watcher reloads and reports the FIFO
+	must(t, os.Remove(filepath.Join(dir, "fifo", "api.xml")))
+	testutil.WriteFile(t, filepath.Join(dir, "new", "api.xml"), `<api name="new" type="http" path="/new" service-url="`+fb.URL+`/public/"/>`)
+	deadline := time.Now().Add(5 * time.Second)
+	for gw.Current().API("new") == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("an edit after the FIFO was never applied")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- w.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Watcher.Close hangs")
+	}
+}
+
+func mkfifo(t *testing.T, path string) {
+	t.Helper()
+	must(t, syscall.Mkfifo(path, 0o644))
+	// Whatever was blocked opening it is released when the test ends.
+	t.Cleanup(func() {
+		if f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"unicode"
@@ -75,7 +74,7 @@ type tagInfo struct {
 
 // ReadFile reads a policy (or any tollgate XML) file.
 func ReadFile(path string) (*Node, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadConfigFile(path)
 	if err != nil {
 		return nil, &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("cannot read: %s", errText(err))}
 	}

@@ -339,7 +339,7 @@ func isDirEntry(dir string, e fs.DirEntry) bool {
 
 // readIf reads a file that may be absent.
 func readIf(path string, errs *engine.ErrorList) ([]byte, bool) {
-	data, err := os.ReadFile(path)
+	data, err := engine.ReadConfigFile(path) // regular files only, bounded, never blocks
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false
 	}

@@ -101,13 +101,28 @@ func WatchWith(ctx context.Context, s *Server, dir string, log *zap.Logger, opt 
 	return w, nil
 }
 
-// Close stops watching and waits for a reload in progress to finish.
+// maxWatchDepth: the apis folder (0) and its sub-folders (1).
+const maxWatchDepth = 1
+
+// watchCloseWait bounds how long Close waits for a reload in progress.
+const watchCloseWait = 5 * time.Second
+
+// Close stops watching and waits for a reload in progress to finish, for
+// at most a few seconds: shutdown must never hang on a reload (files are
+// read without blocking, so one should never be stuck; this is the belt
+// to those braces).
 func (w *Watcher) Close() error {
+	var err error
 	w.closeMu.Do(func() {
 		w.stop()
-		<-w.done
+		select {
+		case <-w.done:
+		case <-time.After(watchCloseWait):
+			err = errors.New("the watcher's reload did not finish in " + watchCloseWait.String())
+			w.log.Warn("closing the watcher without waiting for its reload", zap.Error(err))
+		}
 	})
-	return nil
+	return err
 }
 
 // Folders returns the real folders being watched (for tests and logs).
@@ -198,12 +213,18 @@ func (w *Watcher) sync() error {
 	if err != nil {
 		return err
 	}
+	// The loader reads the apis folder and its immediate sub-folders
+	// (API folders, fragments), nothing deeper: only those are watched, so
+	// a link into a huge tree (/usr) adds one watch, not thousands.
 	var walk func(real string, depth int)
 	walk = func(real string, depth int) {
-		if want[real] || depth > 32 {
+		if want[real] || depth > maxWatchDepth {
 			return
 		}
 		want[real] = true
+		if depth == maxWatchDepth {
+			return
+		}
 		ents, err := os.ReadDir(real)
 		if err != nil {
 			return
