@@ -7,6 +7,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -556,5 +558,161 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// headerBackend answers with the request headers it got, as JSON: in the
+// body for HTTP, in the first message for a WebSocket upgrade.
+func headerBackend(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	var calls atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		b, _ := json.Marshal(r.Header)
+		if r.Header.Get("Upgrade") != "" {
+			c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // Origin is the gateway's to check
+			if err != nil {
+				return
+			}
+			_ = c.Write(r.Context(), websocket.MessageText, b)
+			c.Close(websocket.StatusNormalClosure, "")
+			return
+		}
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(ts.Close)
+	return ts, &calls
+}
+
+// readTextFrame reads one unmasked server text frame after a 101.
+func readTextFrame(t *testing.T, br *bufio.Reader) string {
+	t.Helper()
+	var h [2]byte
+	if _, err := io.ReadFull(br, h[:]); err != nil {
+		t.Fatal(err)
+	}
+	n := int(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var e [2]byte
+		_, _ = io.ReadFull(br, e[:])
+		n = int(e[0])<<8 | int(e[1])
+	case 127:
+		t.Fatal("frame too long")
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(br, p); err != nil {
+		t.Fatal(err)
+	}
+	return string(p)
+}
+
+// Defect 8: hop-by-hop headers named in Connection never reach the backend
+// (REST and WebSocket), a header a policy sets survives a client naming it
+// in Connection, and X-Forwarded-For is appended to; CRLF that a policy
+// copies from decoded client data into a header is a 400, with no backend
+// call; allowed-hosts refuses a Host it does not list (DNS rebinding).
+func TestHostileHeaders(t *testing.T) {
+	be, calls := headerBackend(t)
+	dir := t.TempDir()
+	policy := `<policies><inbound>
+  <set-header name="X-Policy" exists-action="override"><value>from-policy</value></set-header>
+  <set-header name="X-User" exists-action="override"><value>@(context.Request.Url.Query.GetValueOrDefault("u", "-"))</value></set-header>
+</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`
+	testutil.WriteFile(t, filepath.Join(dir, "rest", "api.xml"), `<api name="rest" type="http" path="/rest" service-url="`+be.URL+`" allowed-hosts="gw, *.example.com"/>`)
+	testutil.WriteFile(t, filepath.Join(dir, "rest", "policy.xml"), policy)
+	testutil.WriteFile(t, filepath.Join(dir, "ws", "api.xml"), `<api name="ws" type="websocket" path="/ws" service-url="ws`+strings.TrimPrefix(be.URL, "http")+`" allowed-hosts="gw"/>`)
+	testutil.WriteFile(t, filepath.Join(dir, "ws", "policy.xml"), policy)
+	addr := hostileGateway(t, dir)
+	upgrade := "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	hop := "Connection: X-Hop, X-Policy\r\nX-Hop: secret-hop\r\nX-Forwarded-For: 10.9.9.9\r\n"
+
+	check := func(t *testing.T, raw string) {
+		var h http.Header
+		if err := json.Unmarshal([]byte(raw), &h); err != nil {
+			t.Fatalf("%v: %q", err, raw)
+		}
+		if h.Get("X-Hop") != "" {
+			t.Errorf("the backend got X-Hop, which Connection named: %v", h)
+		}
+		if h.Get("X-Policy") != "from-policy" {
+			t.Errorf("the policy's X-Policy was stripped: %v", h)
+		}
+		if xff := h.Get("X-Forwarded-For"); xff != "10.9.9.9, 127.0.0.1" {
+			t.Errorf("X-Forwarded-For %q", xff)
+		}
+		if h.Get("X-Forwarded-Host") != "gw" || h.Get("X-Forwarded-Proto") != "http" {
+			t.Errorf("X-Forwarded-Host/Proto: %v", h)
+		}
+	}
+	t.Run("REST hop-by-hop", func(t *testing.T) {
+		resp := rawRoundTrip(t, addr, "GET /rest/x HTTP/1.1\r\nHost: gw\r\n"+hop+"\r\n")
+		if resp.status != 200 {
+			t.Fatalf("status %d %q", resp.status, resp.body)
+		}
+		check(t, resp.body)
+	})
+	t.Run("WebSocket hop-by-hop", func(t *testing.T) {
+		c, err := net.Dial("tcp", addr)
+		must(t, err)
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "GET /ws/x HTTP/1.1\r\nHost: gw\r\n%sConnection: Upgrade\r\n%s\r\n", upgrade, strings.Replace(hop, "Connection: ", "Connection: Upgrade, ", 1))
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		must(t, err)
+		if resp.StatusCode != 101 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		check(t, readTextFrame(t, br))
+	})
+	for _, tc := range []struct{ name, req string }{
+		{"REST CRLF in a header", "GET /rest/x?u=a%0d%0aX-Admin:%20yes HTTP/1.1\r\nHost: gw\r\n\r\n"},
+		{"REST NUL in a header", "GET /rest/x?u=a%00b HTTP/1.1\r\nHost: gw\r\n\r\n"},
+		{"WebSocket CRLF in a header", "GET /ws/x?u=a%0d%0aX-Admin:%20yes HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade\r\n" + upgrade + "\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := calls.Load()
+			resp := rawRoundTrip(t, addr, tc.req)
+			if resp.status != 400 || calls.Load() != before {
+				t.Fatalf("status %d (body %q), backend calls %d; want 400 and none", resp.status, resp.body, calls.Load()-before)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, req string
+		status    int
+	}{
+		{"REST listed host", "GET /rest/x HTTP/1.1\r\nHost: gw:8080\r\n\r\n", 200},
+		{"REST pattern host", "GET /rest/x HTTP/1.1\r\nHost: api.example.com\r\n\r\n", 200},
+		{"REST other host", "GET /rest/x HTTP/1.1\r\nHost: evil.test\r\n\r\n", 421},
+		{"WebSocket DNS rebinding", "GET /ws/x HTTP/1.1\r\nHost: evil.test:8080\r\nOrigin: http://evil.test:8080\r\nConnection: Upgrade\r\n" + upgrade + "\r\n", 421},
+		{"WebSocket listed host", "GET /ws/x HTTP/1.1\r\nHost: gw\r\nOrigin: http://gw\r\nConnection: Upgrade\r\n" + upgrade + "\r\n", 101},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if resp := rawRoundTrip(t, addr, tc.req); resp.status != tc.status {
+				t.Fatalf("status %d (body %q), want %d", resp.status, resp.body, tc.status)
+			}
+		})
+	}
+}
+
+// Defect 8: a UTF-8 byte order mark before the root element is accepted,
+// as XML allows, in every kind of file.
+func TestHostileBOM(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	dir := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(dir, "named-values.xml"), bom+`<named-values><named-value name="n">v</named-value></named-values>`)
+	testutil.WriteFile(t, filepath.Join(dir, "policy.xml"), bom+`<policies><inbound/><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	testutil.WriteFile(t, filepath.Join(dir, "fragments", "f.xml"), bom+`<fragment><set-header name="X-F" exists-action="override"><value>{{n}}</value></set-header></fragment>`)
+	testutil.WriteFile(t, filepath.Join(dir, "a", "api.xml"), bom+`<api name="a" type="http" path="/a" service-url="http://127.0.0.1:1/"/>`)
+	testutil.WriteFile(t, filepath.Join(dir, "a", "policy.xml"), bom+`<policies><inbound><base/><include-fragment fragment-id="f"/></inbound></policies>`)
+	if errs := loadWithin(t, dir); len(errs) > 0 {
+		t.Fatalf("a BOM was refused: %q", errs)
+	}
+	// Positions on line 1 are the editor's: the BOM is not a column.
+	testutil.WriteFile(t, filepath.Join(dir, "a", "api.xml"), bom+`<api name="a" type="http" path="/a" service-url="http://127.0.0.1:1/" bogus="1"/>`)
+	errs := loadWithin(t, dir)
+	if len(errs) != 1 || !strings.Contains(errs[0], "api.xml:1:71:") {
+		t.Fatalf("errors %q, want one at 1:71", errs)
 	}
 }

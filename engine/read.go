@@ -91,6 +91,9 @@ func Read(file string, data []byte) (*Node, error) {
 
 // read is Read, also returning the line index it used (for tests).
 func read(file string, data []byte) (*Node, *lineIndex, error) {
+	// A UTF-8 byte order mark may open a document, as XML allows (editors
+	// on Windows write one). It is not part of line 1's columns.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	lx := lexer{src: data, file: file}
 	if err := lx.run(); err != nil {
 		return nil, nil, err

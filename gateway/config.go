@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -52,6 +53,7 @@ type Limits struct {
 	BodyTimeout      time.Duration // body-timeout (s), default 60: the whole request body must arrive (HTTP APIs)
 	MaxExprBytes     int64         // max-expression-bytes, default 16 MiB: what one expression evaluation may build
 	AllowedOrigins   []string      // allowed-origins: host patterns for browser Origin ("*": any); default same host only
+	AllowedHosts     []string      // allowed-hosts: host name patterns the Host header must match; default any
 	// MaxMessageRate (max-messages-per-second) and MessageBurst
 	// (message-burst): per-connection client message rate limit; 0: none.
 	MaxMessageRate float64
@@ -354,7 +356,7 @@ func readIf(path string, errs *engine.ErrorList) ([]byte, bool) {
 var apiAttrs = []string{"name", "type", "path", "service-url", "max-message-size", "idle-timeout",
 	"handshake-timeout", "ping-interval", "max-connections", "policy-timeout", "timeout", "max-body-size",
 	"allowed-origins", "drain-on-change", "drain-after", "drain-window", "trace",
-	"max-messages-per-second", "message-burst", "body-timeout", "max-expression-bytes"}
+	"max-messages-per-second", "message-burst", "body-timeout", "max-expression-bytes", "allowed-hosts"}
 
 func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList) *API {
 	if root.Name != "api" {
@@ -481,6 +483,17 @@ func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList)
 	}
 	boolAttr("trace", &l.Trace)
 	boolAttr("drain-on-change", &l.DrainOnChange)
+	if a := get["allowed-hosts"]; a != nil {
+		for _, h := range strings.Split(a.Value, ",") {
+			if h = strings.TrimSpace(h); h == "" {
+				continue
+			} else if _, err := path.Match(h, ""); err != nil {
+				errs.Add(a.ValuePos, "", "allowed-hosts: %q is not a valid pattern", h)
+			} else {
+				l.AllowedHosts = append(l.AllowedHosts, h)
+			}
+		}
+	}
 	if a := get["allowed-origins"]; a != nil {
 		for _, o := range strings.Split(a.Value, ",") {
 			if o = strings.TrimSpace(o); o != "" {

@@ -86,6 +86,11 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 		st.Finish(ctx)
 		return
 	}
+	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
+		status = http.StatusBadRequest
+		writeJSONError(w, status, "Bad request: "+err.Error()+".")
+		return
+	}
 	target, err := backendURL(api, st, st.Context().Request.Url.Path, false) // rewrite-uri may have changed it
 	if err != nil {
 		s.backendFailed(ctx, api, st, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
@@ -132,12 +137,12 @@ func rewrite(pr *httputil.ProxyRequest) {
 			h[k] = v
 		}
 	}
-	pr.Out.Header = h
 	pr.Out.Host = ""
 	if host := req.Headers.GetValueOrDefault("Host", ""); host != "" && host != pr.In.Host {
 		pr.Out.Host = host // a policy changed Host
 	}
-	addForwarded(h, pr.In)
+	pr.Out.Header = h
+	pr.SetXForwarded()
 	if b := req.Body; b != nil && b.Loaded() {
 		data, _ := b.Bytes()
 		pr.Out.Body = io.NopCloser(bytes.NewReader(data))

@@ -165,6 +165,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusServiceUnavailable, "The gateway is shutting down.")
 		return
 	}
+	if !hostAllowed(r, api.Limits.AllowedHosts) {
+		// allowed-hosts: a DNS-rebinding page reaches us under its own name.
+		writeJSONError(w, http.StatusMisdirectedRequest, "Host "+strconv.Quote(r.Host)+" is not served here.")
+		return
+	}
 	if api.Type == "websocket" {
 		s.serveWebSocket(w, r, api)
 		return
@@ -175,7 +180,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // newState prepares the policy state for one request.
 func (s *Server) newState(r *http.Request, api *API, scheme string) *engine.State {
 	st := engine.AcquireState(api.Info)
-	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), clientIP(r))
+	h := r.Header.Clone()
+	stripConnectionListed(h)
+	st.SetRequest(r.Method, scheme, r.Host, r.URL, h, clientIP(r))
 	st.SetRequestID(s.newID())
 	st.SetDeployment(s.opt.Deployment)
 	st.SetExprBytes(api.Limits.MaxExprBytes)

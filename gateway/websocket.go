@@ -106,6 +106,11 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		return
 	}
 
+	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "Bad request: "+err.Error()+".")
+		outcome("bad_request", http.StatusBadRequest, st)
+		return
+	}
 	target, err := backendURL(api, st, st.Context().Request.Url.Path, true) // rewrite-uri may have changed it
 	if err != nil {
 		s.backendFailed(ctx, api, st, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
@@ -291,6 +296,9 @@ func originAllowed(r *http.Request, patterns []string) bool {
 	if err != nil {
 		return false
 	}
+	// The gateway's own host: with allowed-hosts set, r.Host was checked
+	// against it already, so a DNS-rebinding page (Origin and Host both its
+	// own name) is refused before this.
 	if strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
@@ -323,22 +331,8 @@ func dialHeaders(h engine.Headers, r *http.Request) http.Header {
 		}
 		out[k] = v
 	}
-	addForwarded(out, r)
+	setXForwarded(out, r)
 	return out
-}
-
-func addForwarded(h http.Header, r *http.Request) {
-	ip := clientIP(r)
-	if prior := h["X-Forwarded-For"]; len(prior) > 0 {
-		ip = strings.Join(prior, ", ") + ", " + ip
-	}
-	h.Set("X-Forwarded-For", ip)
-	h.Set("X-Forwarded-Host", r.Host)
-	proto := "http"
-	if r.TLS != nil {
-		proto = "https"
-	}
-	h.Set("X-Forwarded-Proto", proto)
 }
 
 // backendURL builds the URL the request goes to: the base (set-backend-service,
