@@ -59,7 +59,7 @@ func BenchmarkRedisLimitCheck(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			c := engine.NewCompiler(policies.Registry(policies.Deps{Store: st, StoreTimeout: time.Second, Log: zap.NewNop()}), engine.NewNamedValues())
+			c := engine.NewCompiler(policies.Registry(policies.Deps{Store: st, Log: zap.NewNop()}), engine.NewNamedValues())
 			plan := c.Compile(root, "api", nil)
 			if errs := c.Errors(); len(errs) > 0 {
 				b.Fatal(errs.Error())
@@ -108,7 +108,7 @@ func BenchmarkRedisHandshake(b *testing.B) {
 				st = rdBenchStore(b, kind)
 			}
 			dir := rdWriteAPIs(b, backend.URL, rdAPI{"ws", true, inbound})
-			inst := rdNewInstance(b, kind, dir, st, time.Second)
+			inst := rdNewInstance(b, kind, dir, st)
 			wsURL := "ws://" + strings.TrimPrefix(inst.url, "http://") + "/ws"
 			ctx := context.Background()
 			// Only the dial (request, policies, backend dial, 101) is timed;

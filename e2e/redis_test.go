@@ -80,7 +80,7 @@ type rdInstance struct {
 }
 
 // rdNewInstance starts gateway.New on dir with st as its limit store.
-func rdNewInstance(tb testing.TB, name, dir string, st store.Store, storeTimeout time.Duration) *rdInstance {
+func rdNewInstance(tb testing.TB, name, dir string, st store.Store) *rdInstance {
 	tb.Helper()
 	core, logs := observer.New(zapcore.WarnLevel)
 	log := zap.New(core)
@@ -88,7 +88,7 @@ func rdNewInstance(tb testing.TB, name, dir string, st store.Store, storeTimeout
 	gwURL := serveGateway(tb, gateway.Options{
 		Dir: dir,
 		Registry: policies.Registry(policies.Deps{
-			Store: st, StoreTimeout: storeTimeout, Log: log.Named("policy"),
+			Store: st, Log: log.Named("policy"),
 			OnStoreError: func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
 		}),
 		Log:     log,
@@ -237,8 +237,8 @@ func TestRedisSharedLimitsAcrossReplicas(t *testing.T) {
 	// Generous timeouts: this test is about sharing, and a timeout under
 	// the race detector would fail open and admit one call too many.
 	const timeout = 2 * time.Second
-	a := rdNewInstance(t, "A", dir, rdNewRedisStore(t, rds, timeout), timeout)
-	b := rdNewInstance(t, "B", dir, rdNewRedisStore(t, rds, timeout), timeout)
+	a := rdNewInstance(t, "A", dir, rdNewRedisStore(t, rds, timeout))
+	b := rdNewInstance(t, "B", dir, rdNewRedisStore(t, rds, timeout))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	rdAvoidHourBoundary(t)

@@ -13,12 +13,12 @@ import (
 // the engine can be fuzzed without the policies package (which imports it).
 func fuzzRegistry() Registry {
 	parse := func(p *Parser) Step {
-		s := p.Str("s", false, "")
-		b := p.Bool("b", false, false)
-		n := p.Int("n", false, 0, 0, 100)
-		v := p.Value("v", false)
-		p.LitStr("mode", false, "a", "a", "b")
-		p.LitInt("k", false, 1, 1, 10)
+		s := p.Str("s", "")
+		b := p.Bool("b", false)
+		n := p.Int("n", 0, 0, 100)
+		v := p.Value("v")
+		p.LitStr("mode", "a", "a", "b")
+		p.LitInt("k", 1, 1, 10)
 		p.LitBool("flag", false)
 		var vals []Str
 		var body Block

@@ -84,7 +84,7 @@ func TestStrEvalNilStringer(t *testing.T) {
 	nv := NewNamedValues()
 	c := NewCompiler(Registry{}, nv)
 	p := &Parser{c: c, n: &Node{Name: "x", Attrs: []*Attr{{Name: "v", Value: "@(context.Variables[\"u\"])"}}}}
-	str := p.Str("v", true, "")
+	str := p.RequiredStr("v")
 	if errs := c.Errors(); len(errs) > 0 {
 		t.Fatal(errs)
 	}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -278,7 +277,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			}
 			return plan
 		}
-		api := parseAPI(root, nv, &errs)
+		api := parseAPI(root, comp)
 		if api == nil {
 			// Still compile the policy, so one run reports every problem
 			// (as a compiler does) rather than hiding the policy's behind
@@ -352,62 +351,50 @@ func readIf(path string, errs *engine.ErrorList) ([]byte, bool) {
 	return data, true
 }
 
-// apiAttrs lists api.xml's attributes; see the README for each.
-var apiAttrs = []string{"name", "type", "path", "service-url", "max-message-size", "idle-timeout",
-	"handshake-timeout", "ping-interval", "max-connections", "policy-timeout", "timeout", "max-body-size",
-	"allowed-origins", "drain-on-change", "drain-after", "drain-window", "trace",
-	"max-messages-per-second", "message-burst", "body-timeout", "max-expression-bytes", "allowed-hosts"}
-
-func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList) *API {
-	if root.Name != "api" {
-		errs.Add(root.Pos, "", "the root element must be <api>, not <%s>", root.Name)
+// parseAPI reads api.xml's <api> with the attribute readers policies use
+// (so messages, named-value substitution and unknown-attribute hints are
+// the same); see the README for each attribute. Its problems go to comp.
+func parseAPI(root *engine.Node, comp *engine.Compiler) *API {
+	var api *API
+	ok := comp.Element(root, func(p *engine.Parser) {
+		if root.Name != "api" {
+			p.Errorf("the root element must be <api>, not <%s>", root.Name)
+			for _, c := range root.Children {
+				p.Skip(c)
+			}
+			for _, a := range root.Attrs {
+				p.Attr(a.Name)
+			}
+			return
+		}
+		api = readAPI(p)
+	})
+	if !ok {
 		return nil
 	}
-	for _, c := range root.Children {
-		errs.Add(c.Pos, "", "unexpected element <%s> inside <api>", c.Name)
-	}
+	api.Info = &engine.Api{Name: api.Name, Type: api.Type, Path: api.Path, ServiceUrl: engine.RedactURL(api.ServiceURL.String())}
+	return api
+}
+
+func readAPI(p *engine.Parser) *API {
+	valuePos := func(name string) engine.Pos { return p.Node().Attr(name).ValuePos }
 	api := &API{Limits: DefaultLimits}
-	get := map[string]*engine.Attr{}
-	before := len(*errs)
-	for _, a := range root.Attrs {
-		if !slices.Contains(apiAttrs, a.Name) {
-			errs.Add(a.Pos, "", "<api> has no attribute %q (known: %s)", a.Name, strings.Join(apiAttrs, ", "))
-			continue
-		}
-		v, err := nv.Substitute(a.Value)
-		if err != nil {
-			errs.Add(a.ValuePos, "", "%s", err.Error())
-			continue
-		}
-		get[a.Name] = &engine.Attr{Name: a.Name, Value: v, Pos: a.Pos, ValuePos: a.ValuePos}
-	}
-	need := func(name string) string {
-		a := get[name]
-		if a == nil {
-			errs.Add(root.Pos, "", "<api> needs the attribute %q", name)
-			return ""
-		}
-		return a.Value
-	}
-	api.Name = need("name")
-	api.Type = need("type")
-	api.Path = need("path")
-	svc := need("service-url")
+	api.Name = p.RequiredLitStr("name")
+	api.Type = p.RequiredLitStr("type", "websocket", "http")
+	api.Path = p.RequiredLitStr("path")
+	svc := p.RequiredLitStr("service-url")
 	if api.Name != "" && !validAPIName(api.Name) {
-		errs.Add(get["name"].ValuePos, "", "API name %q: use letters, digits, '-', '_' and '.'", api.Name)
-	}
-	if api.Type != "" && api.Type != "websocket" && api.Type != "http" {
-		errs.Add(get["type"].ValuePos, "", "type must be websocket or http, not %q", api.Type)
+		p.ErrorAt(valuePos("name"), "API name %q: use letters, digits, '-', '_' and '.'", api.Name)
 	}
 	if api.Path != "" && (!strings.HasPrefix(api.Path, "/") || strings.ContainsAny(api.Path, "?#* ")) {
-		errs.Add(get["path"].ValuePos, "", "path must be a URL path starting with '/', not %q", api.Path)
+		p.ErrorAt(valuePos("path"), "path must be a URL path starting with '/', not %q", api.Path)
 	}
 	if len(api.Path) > 1 {
 		api.Path = strings.TrimSuffix(api.Path, "/")
 	}
 	// With an unknown type the scheme cannot be judged: report the type
 	// only, not a confusing second error about a valid URL.
-	if svc != "" && (api.Type == "websocket" || api.Type == "http") {
+	if svc != "" && api.Type != "" {
 		u, err := url.Parse(svc)
 		ok := err == nil && u.Host != ""
 		if ok {
@@ -425,86 +412,63 @@ func parseAPI(root *engine.Node, nv *engine.NamedValues, errs *engine.ErrorList)
 			if api.Type == "websocket" {
 				want = "ws:// or wss://"
 			}
-			errs.Add(get["service-url"].ValuePos, "", "service-url %q must be an absolute %s URL", svc, want)
+			p.ErrorAt(valuePos("service-url"), "service-url %q must be an absolute %s URL", svc, want)
 		} else {
 			api.ServiceURL = u
 		}
 	}
 	l := &api.Limits
-	intAttr := func(name string, dst *int64, min int64) {
-		if a := get[name]; a != nil {
-			n, err := strconv.ParseInt(strings.TrimSpace(a.Value), 10, 64)
-			if err != nil || n < min {
-				errs.Add(a.ValuePos, "", "%s must be a whole number of at least %d, not %q", name, min, a.Value)
-				return
-			}
+	// count and seconds leave the default alone when the attribute is absent.
+	count := func(name string, dst *int64, min int64) {
+		if n := p.LitInt(name, -1, min, math.MaxInt64); n >= 0 {
 			*dst = n
 		}
 	}
-	secAttr := func(name string, dst *time.Duration, min int64) {
-		var n int64 = -1
-		intAttr(name, &n, min)
-		if n >= 0 {
+	seconds := func(name string, dst *time.Duration, min int64) {
+		if n := p.LitInt(name, -1, min, math.MaxInt64); n >= 0 {
 			*dst = time.Duration(n) * time.Second
 		}
 	}
-	intAttr("max-message-size", &l.MaxMessageSize, 1)
-	secAttr("idle-timeout", &l.IdleTimeout, 1)
-	secAttr("handshake-timeout", &l.HandshakeTimeout, 1)
-	secAttr("ping-interval", &l.PingInterval, 1)
-	intAttr("max-connections", &l.MaxConnections, 0)
-	secAttr("policy-timeout", &l.PolicyTimeout, 1)
-	secAttr("timeout", &l.Timeout, 1)
-	intAttr("max-body-size", &l.MaxBodySize, 0)
-	secAttr("body-timeout", &l.BodyTimeout, 1)
-	intAttr("max-expression-bytes", &l.MaxExprBytes, 1024)
-	secAttr("drain-after", &l.DrainAfter, 0)
-	secAttr("drain-window", &l.DrainWindow, 0)
-	if a := get["max-messages-per-second"]; a != nil {
-		r, err := strconv.ParseFloat(strings.TrimSpace(a.Value), 64)
+	count("max-message-size", &l.MaxMessageSize, 1)
+	seconds("idle-timeout", &l.IdleTimeout, 1)
+	seconds("handshake-timeout", &l.HandshakeTimeout, 1)
+	seconds("ping-interval", &l.PingInterval, 1)
+	count("max-connections", &l.MaxConnections, 0)
+	seconds("policy-timeout", &l.PolicyTimeout, 1)
+	seconds("timeout", &l.Timeout, 1)
+	count("max-body-size", &l.MaxBodySize, 0)
+	seconds("body-timeout", &l.BodyTimeout, 1)
+	count("max-expression-bytes", &l.MaxExprBytes, 1024)
+	seconds("drain-after", &l.DrainAfter, 0)
+	seconds("drain-window", &l.DrainWindow, 0)
+	if v := p.LitStr("max-messages-per-second", ""); p.Has("max-messages-per-second") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
-			errs.Add(a.ValuePos, "", "max-messages-per-second must be a positive number, not %q", a.Value)
+			p.ErrorAt(valuePos("max-messages-per-second"), "attribute %q must be a positive number, not %q", "max-messages-per-second", v)
 		} else {
 			l.MaxMessageRate = r
 		}
 	}
-	intAttr("message-burst", &l.MessageBurst, 1)
-	if get["message-burst"] != nil && get["max-messages-per-second"] == nil {
-		errs.Add(get["message-burst"].Pos, "", "message-burst goes with max-messages-per-second")
+	count("message-burst", &l.MessageBurst, 1)
+	if p.Has("message-burst") && !p.Has("max-messages-per-second") {
+		p.ErrorAt(p.Node().Attr("message-burst").Pos, "message-burst goes with max-messages-per-second")
 	}
-	boolAttr := func(name string, dst *bool) {
-		if a := get[name]; a != nil {
-			b, err := strconv.ParseBool(a.Value)
-			if err != nil {
-				errs.Add(a.ValuePos, "", "%s must be true or false, not %q", name, a.Value)
-			}
-			*dst = b
+	l.Trace = p.LitBool("trace", l.Trace)
+	l.DrainOnChange = p.LitBool("drain-on-change", l.DrainOnChange)
+	for _, o := range strings.Split(p.LitStr("allowed-origins", ""), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			l.AllowedOrigins = append(l.AllowedOrigins, o)
 		}
 	}
-	boolAttr("trace", &l.Trace)
-	boolAttr("drain-on-change", &l.DrainOnChange)
-	if a := get["allowed-hosts"]; a != nil {
-		for _, h := range strings.Split(a.Value, ",") {
-			if h = strings.TrimSpace(h); h == "" {
-				continue
-			} else if _, err := path.Match(h, ""); err != nil {
-				errs.Add(a.ValuePos, "", "allowed-hosts: %q is not a valid pattern", h)
-			} else {
-				l.AllowedHosts = append(l.AllowedHosts, h)
-			}
+	for _, h := range strings.Split(p.LitStr("allowed-hosts", ""), ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		} else if _, err := path.Match(h, ""); err != nil {
+			p.ErrorAt(valuePos("allowed-hosts"), "allowed-hosts: %q is not a valid pattern", h)
+		} else {
+			l.AllowedHosts = append(l.AllowedHosts, h)
 		}
 	}
-	if a := get["allowed-origins"]; a != nil {
-		for _, o := range strings.Split(a.Value, ",") {
-			if o = strings.TrimSpace(o); o != "" {
-				l.AllowedOrigins = append(l.AllowedOrigins, o)
-			}
-		}
-	}
-	if len(*errs) > before {
-		return nil
-	}
-	api.Info = &engine.Api{Name: api.Name, Type: api.Type, Path: api.Path, ServiceUrl: engine.RedactURL(api.ServiceURL.String())}
 	return api
 }
 

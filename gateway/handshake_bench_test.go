@@ -56,7 +56,7 @@ func BenchmarkHandshake(b *testing.B) {
 	log := zap.NewNop()
 	srv, err := gateway.New(gateway.Options{
 		Dir:      dir,
-		Registry: policies.Registry(policies.Deps{Store: store.NewMemory(), StoreTimeout: 100 * time.Millisecond, Log: log}),
+		Registry: policies.Registry(policies.Deps{Store: store.NewMemory(), Log: log}),
 		Log:      log,
 		Metrics:  gateway.NewMetrics(),
 		Getenv:   func(string) string { return "" },

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -23,15 +22,7 @@ type httpProxy struct {
 	rp *httputil.ReverseProxy
 }
 
-type proxyCall struct {
-	s      *Server
-	api    *API
-	rt     *apiRuntime
-	st     *engine.State
-	target *url.URL
-	body   *requestBody // nil without a body
-}
-
+// proxyKey carries the *exchange to the ReverseProxy hooks.
 type proxyKey struct{}
 
 func (p *httpProxy) init(s *Server) {
@@ -47,19 +38,19 @@ func (p *httpProxy) init(s *Server) {
 // serveHTTPAPI runs inbound and backend, forwards, then runs outbound on the
 // backend's response.
 func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) {
-	start := time.Now()
-	rt := s.runtime(api.Name)
+	x := s.newExchange(r, api, time.Now())
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	st := s.newState(r, api, scheme)
-	defer st.Release()
-	defer st.Done()
-	defer s.logTrace(api, st)
+	x.begin(r, scheme)
+	st := x.st
+	ctx := r.Context()
+	defer x.close(ctx)
 	maxBody := api.Limits.MaxBodySize
 	body := s.pending.guardBody(w, r, api.Limits.BodyTimeout) // slowbody.go
 	defer body.done()
+	x.body = body
 	orig := r.Body
 	st.Context().Request.Body = engine.NewLazyBody(func() ([]byte, error) {
 		if orig == nil || orig == http.NoBody {
@@ -74,16 +65,15 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 	status := 0
 	defer func() {
 		s.metrics.Requests.WithLabelValues(api.Name, strconv.Itoa(status)).Inc()
-		s.metrics.RequestDuration.WithLabelValues(api.Name).Observe(time.Since(start).Seconds())
+		s.metrics.RequestDuration.WithLabelValues(api.Name).Observe(time.Since(x.start).Seconds())
 	}()
-	ctx := r.Context()
-	if s.runPolicy(ctx, api, rt, engine.Inbound, st) || s.runPolicy(ctx, api, rt, engine.Backend, st) {
+	if x.inboundAndBackend(ctx) {
 		if body.failed(w) { // a policy could not read the body: the client's fault
+			status = http.StatusBadRequest
 			return
 		}
 		status = st.Response().StatusCode
-		respond(w, st)
-		st.Finish(ctx)
+		x.respond(w)
 		return
 	}
 	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
@@ -91,19 +81,17 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 		writeJSONError(w, status, "Bad request: "+err.Error()+".")
 		return
 	}
-	target, err := backendURL(api, st, st.Context().Request.Url.Path, false) // rewrite-uri may have changed it
-	if err != nil {
-		s.backendFailed(ctx, api, st, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
+	if err := x.backendURL(false); err != nil {
+		x.backendFailed(ctx, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
 		status = st.Response().StatusCode
-		respond(w, st)
+		x.respond(w)
 		return
 	}
 	timeout := api.Limits.Timeout
 	if st.Forward.Set {
 		timeout = st.Forward.Timeout
 	}
-	call := &proxyCall{s: s, api: api, rt: rt, st: st, target: target, body: body}
-	pctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, call), timeout)
+	pctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, x), timeout)
 	defer cancel()
 	rec := &statusRecorder{ResponseWriter: w}
 	var in *countingReader
@@ -122,14 +110,12 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 		}
 		bc.Out.Add(rec.n)
 	}
-	st.Finish(ctx)
 }
 
 func rewrite(pr *httputil.ProxyRequest) {
-	call := pr.In.Context().Value(proxyKey{}).(*proxyCall)
-	st := call.st
-	req := st.Context().Request
-	pr.Out.URL = call.target
+	x := pr.In.Context().Value(proxyKey{}).(*exchange)
+	req := x.st.Context().Request
+	pr.Out.URL = x.target
 	pr.Out.Method = req.Method
 	h := make(http.Header, len(req.Headers)+3)
 	for k, v := range req.Headers {
@@ -137,11 +123,11 @@ func rewrite(pr *httputil.ProxyRequest) {
 			h[k] = v
 		}
 	}
+	pr.Out.Header = h
 	pr.Out.Host = ""
 	if host := req.Headers.GetValueOrDefault("Host", ""); host != "" && host != pr.In.Host {
 		pr.Out.Host = host // a policy changed Host
 	}
-	pr.Out.Header = h
 	pr.SetXForwarded()
 	if b := req.Body; b != nil && b.Loaded() {
 		data, _ := b.Bytes()
@@ -152,8 +138,8 @@ func rewrite(pr *httputil.ProxyRequest) {
 }
 
 func modifyResponse(resp *http.Response) error {
-	call := resp.Request.Context().Value(proxyKey{}).(*proxyCall)
-	st, api, s := call.st, call.api, call.s
+	x := resp.Request.Context().Value(proxyKey{}).(*exchange)
+	st, api := x.st, x.api
 	if st.Forward.FailOnErrorStatusCode && resp.StatusCode >= 400 {
 		resp.Body.Close()
 		return &backendStatusError{code: resp.StatusCode}
@@ -168,7 +154,7 @@ func modifyResponse(resp *http.Response) error {
 		}),
 	}
 	st.SetResponse(er)
-	s.runPolicy(resp.Request.Context(), api, call.rt, engine.Outbound, st)
+	x.run(resp.Request.Context(), engine.Outbound)
 	final := st.Response()
 	resp.StatusCode = final.StatusCode
 	resp.Status = strconv.Itoa(final.StatusCode) + " " + final.StatusReason
@@ -214,12 +200,12 @@ func (e *backendStatusError) Error() string {
 
 // proxyError answers for a failed backend call through on-error.
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	call := r.Context().Value(proxyKey{}).(*proxyCall)
-	if call.body.failed(w) { // the client's body, not the backend, failed
+	x := r.Context().Value(proxyKey{}).(*exchange)
+	if x.body.failed(w) { // the client's body, not the backend, failed
 		return
 	}
 	status, reason := http.StatusBadGateway, engine.ReasonBackendConnection
-	msg := "the backend " + call.target.Host + " failed: " + dialErrText(err)
+	msg := "the backend " + x.target.Host + " failed: " + dialErrText(err)
 	var bse *backendStatusError
 	switch {
 	case errors.As(err, &bse):
@@ -227,13 +213,13 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		msg = bse.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		status, reason = http.StatusGatewayTimeout, engine.ReasonTimeout
-		msg = "the backend " + call.target.Host + " did not answer in time"
+		msg = "the backend " + x.target.Host + " did not answer in time"
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads the answer.
 		status, reason = 499, engine.ReasonCanceled
 	}
-	call.s.backendFailed(r.Context(), call.api, call.st, engine.NewPolicyError(reason, status, msg, err))
-	respond(w, call.st)
+	x.backendFailed(r.Context(), engine.NewPolicyError(reason, status, msg, err))
+	x.respond(w)
 }
 
 type statusRecorder struct {

@@ -97,7 +97,9 @@ func TestSecretsMaskedEverywhere(t *testing.T) {
 	}
 	// A reload that fails on an attribute holding the secret.
 	writeAPI(t, dir, "broken", `type="http" path="/broken" service-url="`+be.URL+`" max-body-size="{{tok}}"`, "")
-	if st := g.srv.Reload("test"); st.Result == gateway.ReloadSuccess || len(st.Errors) == 0 || !strings.Contains(strings.Join(st.Errors, "\n"), "REDACTED") {
+	if st := g.srv.Reload("test"); st.Result == gateway.ReloadSuccess || len(st.Errors) == 0 {
 		t.Fatalf("reload: %+v", st)
+	} else {
+		noSecretIn(t, "the reload status", strings.Join(st.Errors, "\n"))
 	}
 }

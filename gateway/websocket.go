@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -22,11 +21,10 @@ import (
 // dial, and only then the client's upgrade, so a client is never upgraded
 // to a dead end. Then it proxies frames until either side closes.
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API) {
-	start := time.Now()
-	rt := s.runtime(api.Name)
-	ip := clientIP(r)
+	x := s.newExchange(r, api, time.Now())
+	rt := x.rt
 	outcome := func(o string, status int, st *engine.State, extra ...zap.Field) {
-		d := time.Since(start)
+		d := time.Since(x.start)
 		rt.metrics.handshake(o, d.Seconds())
 		ce := s.log.Check(zap.InfoLevel, "handshake")
 		if ce == nil {
@@ -34,7 +32,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		}
 		fields := append([]zap.Field{
 			zap.String("api", api.Name), zap.String("outcome", o), zap.Int("status", status),
-			zap.String("client_ip", ip), zap.Duration("duration", d),
+			zap.String("client_ip", x.ip), zap.Duration("duration", d),
 		}, extra...)
 		if st != nil {
 			fields = append(fields, zap.String("request_id", st.Context().RequestId))
@@ -85,19 +83,12 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		}
 	}()
 
-	st := s.newState(r, api, wsScheme(r))
-	released := false
-	defer func() {
-		if !released {
-			st.Finish(r.Context()) // deferred counting (rate-limit-by-key increment-condition)
-			s.logTrace(api, st)
-			st.Done()
-			st.Release()
-		}
-	}()
+	x.begin(r, wsScheme(r))
+	st := x.st
 	ctx := r.Context()
-	if s.runPolicy(ctx, api, rt, engine.Inbound, st) || s.runPolicy(ctx, api, rt, engine.Backend, st) {
-		respond(w, st)
+	defer x.close(ctx) // unless detached for the session
+	if x.inboundAndBackend(ctx) {
+		x.respond(w)
 		o := "rejected"
 		if st.LastError() != nil {
 			o = "error"
@@ -111,10 +102,9 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		outcome("bad_request", http.StatusBadRequest, st)
 		return
 	}
-	target, err := backendURL(api, st, st.Context().Request.Url.Path, true) // rewrite-uri may have changed it
-	if err != nil {
-		s.backendFailed(ctx, api, st, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
-		respond(w, st)
+	if err := x.backendURL(true); err != nil {
+		x.backendFailed(ctx, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
+		x.respond(w)
 		outcome("backend_error", st.Response().StatusCode, st)
 		return
 	}
@@ -123,9 +113,9 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		dialTimeout = st.Forward.Timeout
 	}
 	dctx, dcancel := context.WithTimeout(sess.ctx, dialTimeout)
-	backend, resp, err := s.dialer.dial(dctx, target, dialHeaders(st.Context().Request.Headers, r), offeredSubprotocols(r))
+	backend, resp, err := s.dialer.dial(dctx, x.target, dialHeaders(st.Context().Request.Headers, r), offeredSubprotocols(r))
 	dcancel()
-	backendHost := target.Host
+	backendHost := x.target.Host
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			// The backend answered but refused the upgrade: pass its answer on.
@@ -150,8 +140,8 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 			status, reason = http.StatusGatewayTimeout, engine.ReasonTimeout
 			msg = "the backend " + backendHost + " did not complete the WebSocket handshake within " + dialTimeout.String()
 		}
-		s.backendFailed(ctx, api, st, engine.NewPolicyError(reason, status, msg, err))
-		respond(w, st)
+		x.backendFailed(ctx, engine.NewPolicyError(reason, status, msg, err))
+		x.respond(w)
 		outcome("backend_error", st.Response().StatusCode, st, zap.String("backend", backendHost))
 		return
 	}
@@ -178,27 +168,21 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	// The handshake succeeded: context.Response is the 101 for policies that
 	// count at the end (increment-condition="@(context.Response.StatusCode == 101)").
 	st.SetResponse(engine.NewResponse(http.StatusSwitchingProtocols))
-	st.Finish(r.Context())
-	s.logTrace(api, st)
-	requestID := st.Context().RequestId
-	bytes := st.ByteCount()
-	done := st.DetachDone()
-	st.Release()
-	released = true
+	x.detach(ctx)
 	outcome("upgraded", http.StatusSwitchingProtocols, nil, zap.String("backend", backendHost),
-		zap.String("request_id", requestID), zap.String("subprotocol", backend.Subprotocol()))
+		zap.String("request_id", x.requestID), zap.String("subprotocol", backend.Subprotocol()))
 
 	sessionStarted = true // runSession gives the slot and the session back
 	rt.metrics.active.Inc()
 	// The session runs in a fresh goroutine and the handler returns: net/http's
 	// connection goroutine, its (grown) stack and buffers are released for the
 	// whole session. Nothing below may use r or w.
-	go s.runSession(api, rt, sess, client, backend, start, ip, backendHost, requestID, bytes, done)
+	go x.runSession(sess, client, backend)
 }
 
 // runSession relays one upgraded connection and accounts for it when it ends.
-func (s *Server) runSession(api *API, rt *apiRuntime, sess *session, client, backend *WSConn,
-	start time.Time, ip, backendHost, requestID string, bytes *engine.ByteCount, done func()) {
+func (x *exchange) runSession(sess *session, client, backend *WSConn) {
+	api, rt := x.api, x.rt
 	stats := Relay(sess.ctx, client, backend, PumpLimits{
 		MaxMessageSize: api.Limits.MaxMessageSize,
 		IdleTimeout:    api.Limits.IdleTimeout,
@@ -208,27 +192,27 @@ func (s *Server) runSession(api *API, rt *apiRuntime, sess *session, client, bac
 	}, rt.metrics)
 	rt.active.Add(-1)
 	rt.metrics.active.Dec()
-	if bytes != nil {
-		bytes.In.Add(stats.ClientToBackendBytes)
-		bytes.Out.Add(stats.BackendToClientBytes)
+	if x.bytes != nil {
+		x.bytes.In.Add(stats.ClientToBackendBytes)
+		x.bytes.Out.Add(stats.BackendToClientBytes)
 	}
-	done()
+	x.done()
 	rt.metrics.closed(stats.ClosedBy, int(stats.CloseCode))
-	if ce := s.log.Check(zap.InfoLevel, "session closed"); ce != nil {
-		s.logSessionClosed(ce, api, stats, start, ip, backendHost, requestID)
+	if ce := x.s.log.Check(zap.InfoLevel, "session closed"); ce != nil {
+		x.logSessionClosed(ce, stats)
 	}
 	// Last: Shutdown returns once every session is removed, and the process
 	// may exit right after, so the session must be fully accounted for
 	// (done, metrics, its log line) before it counts as ended.
-	s.sessions.remove(sess)
+	x.s.sessions.remove(sess)
 }
 
-func (s *Server) logSessionClosed(ce *zapcore.CheckedEntry, api *API, stats PumpStats, start time.Time, ip, backendHost, requestID string) {
+func (x *exchange) logSessionClosed(ce *zapcore.CheckedEntry, stats PumpStats) {
 	fields := []zap.Field{
-		zap.String("api", api.Name), zap.String("request_id", requestID), zap.String("client_ip", ip),
-		zap.String("backend", backendHost), zap.String("closed_by", stats.ClosedBy),
+		zap.String("api", x.api.Name), zap.String("request_id", x.requestID), zap.String("client_ip", x.ip),
+		zap.String("backend", x.target.Host), zap.String("closed_by", stats.ClosedBy),
 		zap.Int("close_code", int(stats.CloseCode)), zap.String("close_reason", stats.CloseReason),
-		zap.Duration("duration", time.Since(start)),
+		zap.Duration("duration", time.Since(x.start)),
 		zap.Int64("msgs_in", stats.ClientToBackendMsgs), zap.Int64("msgs_out", stats.BackendToClientMsgs),
 		zap.Int64("bytes_in", stats.ClientToBackendBytes), zap.Int64("bytes_out", stats.BackendToClientBytes),
 	}
@@ -236,35 +220,6 @@ func (s *Server) logSessionClosed(ce *zapcore.CheckedEntry, api *API, stats Pump
 		fields = append(fields, zap.String("error", stats.Err.Error()))
 	}
 	ce.Write(fields...)
-}
-
-// backendFailed runs on-error for a backend failure that happened outside
-// the policy steps.
-func (s *Server) backendFailed(ctx context.Context, api *API, st *engine.State, pe *engine.PolicyError) {
-	api.Plan.Fail(ctx, engine.Backend, st, pe)
-	if le := st.LastError(); le != nil {
-		if le.Source == "" {
-			le.Source = "forward-request"
-		}
-		s.policyFailed(api, st, le)
-	}
-}
-
-func dialErrText(err error) string {
-	// coder/websocket and net/http quote the URL, which may hold tokens.
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	msg := err.Error()
-	if i := strings.Index(msg, "?"); i >= 0 {
-		if j := strings.IndexAny(msg[i:], "\" "); j >= 0 {
-			msg = msg[:i] + "?..." + msg[i+j:]
-		} else {
-			msg = msg[:i] + "?..."
-		}
-	}
-	return msg
 }
 
 func isUpgrade(r *http.Request) bool {
@@ -335,93 +290,6 @@ func dialHeaders(h engine.Headers, r *http.Request) http.Header {
 	return out
 }
 
-// backendURL builds the URL the request goes to: the base (set-backend-service,
-// or the API's service-url) with the rest of the request path appended. The
-// base URL's query comes first, verbatim; then every request query parameter
-// (as policies left them) that the base does not set, verbatim too, so
-// opaque values (SignalR's asrs_request_id, tokens) pass byte for byte.
-func backendURL(api *API, st *engine.State, reqPath string, ws bool) (*url.URL, error) {
-	var base url.URL
-	if st.BackendURL != "" {
-		u, err := url.Parse(st.BackendURL)
-		if err != nil {
-			return nil, err
-		}
-		base = *u
-	} else {
-		base = *api.ServiceURL
-	}
-	switch {
-	case ws && base.Scheme == "http":
-		base.Scheme = "ws"
-	case ws && base.Scheme == "https":
-		base.Scheme = "wss"
-	case !ws && base.Scheme == "ws":
-		base.Scheme = "http"
-	case !ws && base.Scheme == "wss":
-		base.Scheme = "https"
-	}
-	rest := reqPath
-	if api.Path != "/" {
-		rest = strings.TrimPrefix(reqPath, api.Path)
-	}
-	if rest != "" {
-		// The routed path is normalised already; a path a policy rewrote
-		// (rewrite-uri) is normalised here, so it cannot climb out of the
-		// service URL's path either.
-		norm, err := normalizePath((&url.URL{Path: rest}).EscapedPath())
-		if err != nil && !strings.HasPrefix(rest, "/") {
-			norm, err = normalizePath((&url.URL{Path: "/" + rest}).EscapedPath())
-		}
-		if err != nil {
-			return nil, fmt.Errorf("the backend path %q: %w", rest, err)
-		}
-		if rest, err = url.PathUnescape(norm); err != nil {
-			return nil, err
-		}
-	}
-	if rest != "" && rest != "/" || (rest == "/" && !strings.HasSuffix(base.Path, "/")) {
-		base.Path = joinPath(base.Path, rest)
-		base.RawPath = ""
-	}
-	reqQuery := ""
-	if u := st.Context().Request.Url; u != nil {
-		reqQuery = strings.TrimPrefix(u.QueryString, "?")
-	}
-	if reqQuery != "" {
-		have := base.Query()
-		var b strings.Builder
-		b.WriteString(base.RawQuery)
-		for _, part := range strings.Split(reqQuery, "&") {
-			if part == "" {
-				continue
-			}
-			k, _, _ := strings.Cut(part, "=")
-			if name, err := url.QueryUnescape(k); err == nil && have.Has(name) {
-				continue
-			}
-			if b.Len() > 0 {
-				b.WriteByte('&')
-			}
-			b.WriteString(part)
-		}
-		base.RawQuery = b.String()
-	}
-	return &base, nil
-}
-
-func joinPath(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case strings.HasSuffix(a, "/") && strings.HasPrefix(b, "/"):
-		return a + b[1:]
-	case !strings.HasSuffix(a, "/") && !strings.HasPrefix(b, "/"):
-		return a + "/" + b
-	}
-	return a + b
-}
-
 // offeredSubprotocols lists the client's Sec-WebSocket-Protocol offer, which
 // is passed on to the backend; the client then gets the backend's choice.
 func offeredSubprotocols(r *http.Request) []string {
@@ -434,4 +302,11 @@ func offeredSubprotocols(r *http.Request) []string {
 		}
 	}
 	return out
+}
+
+// wsHandshakeHeaders are the WebSocket handshake's own headers: the
+// gateway makes its own handshake with the backend.
+var wsHandshakeHeaders = map[string]bool{
+	"Sec-Websocket-Key": true, "Sec-Websocket-Version": true, "Sec-Websocket-Extensions": true,
+	"Sec-Websocket-Protocol": true, "Sec-Websocket-Accept": true, "Host": true,
 }

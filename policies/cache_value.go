@@ -34,7 +34,7 @@ import (
 // Store failures never fail the request: a lookup that fails is a miss, a
 // store or remove that fails is skipped; each is logged as a warning and
 // reported to Deps.OnStoreError. Every store call is bounded by
-// Deps.StoreTimeout. APIM stores asynchronously; tollgate stores
+// the store itself (--store-timeout for Redis). APIM stores asynchronously; tollgate stores
 // synchronously, within that bound, so the next request sees the value.
 type cacheLookup struct {
 	cacheBase
@@ -56,7 +56,7 @@ type cacheRemove struct {
 }
 
 type cacheBase struct {
-	d      *Deps
+	k      *kit
 	policy string
 	where  string
 }
@@ -65,47 +65,43 @@ var cachingTypes = []string{"prefer-external", "external", "internal"}
 
 const cacheKeyPrefix = "cv:"
 
-func (d *Deps) newCacheBase(p *engine.Parser) cacheBase {
-	p.LitStr("caching-type", false, "prefer-external", cachingTypes...)
-	return cacheBase{d: d, policy: p.Node().Name, where: p.Node().Pos.String() + " " + p.Path()}
+func (k *kit) newCacheBase(p *engine.Parser) cacheBase {
+	p.LitStr("caching-type", "prefer-external", cachingTypes...)
+	return cacheBase{k: k, policy: p.Node().Name, where: p.Node().Pos.String() + " " + p.Path()}
 }
 
 func parseCacheKey(p *engine.Parser) engine.Str {
-	k := p.Str("key", true, "")
+	k := p.RequiredStr("key")
 	if p.Has("key") && k.IsConst() && k.Const() == "" {
 		p.ErrorAt(p.Node().Attr("key").ValuePos, "attribute %q must not be empty", "key")
 	}
 	return k
 }
 
-func (d *Deps) parseCacheLookupValue(p *engine.Parser) engine.Step {
-	c := &cacheLookup{cacheBase: d.newCacheBase(p), key: parseCacheKey(p), variable: p.LitStr("variable-name", true, "")}
+func (k *kit) parseCacheLookupValue(p *engine.Parser) engine.Step {
+	c := &cacheLookup{cacheBase: k.newCacheBase(p), key: parseCacheKey(p), variable: p.RequiredLitStr("variable-name")}
 	if p.Has("default-value") {
-		v := p.Value("default-value", false)
+		v := p.Value("default-value")
 		c.def = &v
 	}
 	return c
 }
 
-func (d *Deps) parseCacheStoreValue(p *engine.Parser) engine.Step {
+func (k *kit) parseCacheStoreValue(p *engine.Parser) engine.Step {
 	return &cacheStore{
-		cacheBase: d.newCacheBase(p),
+		cacheBase: k.newCacheBase(p),
 		key:       parseCacheKey(p),
-		value:     p.Value("value", true),
-		duration:  p.Int("duration", true, 0, 1, math.MaxInt32),
+		value:     p.RequiredValue("value"),
+		duration:  p.RequiredInt("duration", 1, math.MaxInt32),
 	}
 }
 
-func (d *Deps) parseCacheRemoveValue(p *engine.Parser) engine.Step {
-	return &cacheRemove{cacheBase: d.newCacheBase(p), key: parseCacheKey(p)}
+func (k *kit) parseCacheRemoveValue(p *engine.Parser) engine.Step {
+	return &cacheRemove{cacheBase: k.newCacheBase(p), key: parseCacheKey(p)}
 }
 
 func (b *cacheBase) failed(what, key string, err error) {
-	b.d.Log.Warn(b.policy+": "+what+" failed",
-		zap.String("policy", b.policy), zap.String("at", b.where), zap.Int("key_len", len(key)), zap.Error(err))
-	if b.d.OnStoreError != nil {
-		b.d.OnStoreError(b.policy, err)
-	}
+	b.k.storeFailed(b.policy, what+" failed", err, zap.String("at", b.where), zap.Int("key_len", len(key)))
 }
 
 func (c *cacheLookup) Run(ctx context.Context, s *engine.State) error {
@@ -113,9 +109,7 @@ func (c *cacheLookup) Run(ctx context.Context, s *engine.State) error {
 	if err != nil {
 		return err
 	}
-	sctx, cancel := c.d.storeContext(ctx)
-	data, ok, err := c.d.Store.CacheGet(sctx, cacheKeyPrefix+key)
-	cancel()
+	data, ok, err := c.k.store.CacheGet(ctx, cacheKeyPrefix+key)
 	var v any
 	if err != nil {
 		c.failed("lookup", key, err)
@@ -161,9 +155,7 @@ func (c *cacheStore) Run(ctx context.Context, s *engine.State) error {
 	if err != nil {
 		return engine.NewPolicyError(engine.ReasonExpression, 500, "cache-store-value: "+err.Error(), nil)
 	}
-	sctx, cancel := c.d.storeContext(ctx)
-	err = c.d.Store.CacheSet(sctx, cacheKeyPrefix+key, data, ttl)
-	cancel()
+	err = c.k.store.CacheSet(ctx, cacheKeyPrefix+key, data, ttl)
 	if err != nil {
 		c.failed("store", key, err)
 		return nil
@@ -177,9 +169,7 @@ func (c *cacheRemove) Run(ctx context.Context, s *engine.State) error {
 	if err != nil {
 		return err
 	}
-	sctx, cancel := c.d.storeContext(ctx)
-	err = c.d.Store.CacheDelete(sctx, cacheKeyPrefix+key)
-	cancel()
+	err = c.k.store.CacheDelete(ctx, cacheKeyPrefix+key)
 	if err != nil {
 		c.failed("remove", key, err)
 		return nil

@@ -141,7 +141,7 @@ func TestCacheStoreFailureIsAMiss(t *testing.T) {
 	fs := &cacheDownStore{}
 	var mu sync.Mutex
 	var reported []string
-	d := Deps{Store: fs, StoreTimeout: 50 * time.Millisecond, OnStoreError: func(policy string, err error) {
+	d := Deps{Store: fs, OnStoreError: func(policy string, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if !errors.Is(err, store.ErrUnavailable) {

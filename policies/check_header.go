@@ -23,11 +23,11 @@ type checkHeader struct {
 	values     []engine.Str
 }
 
-func parseCheckHeader(p *engine.Parser) engine.Step {
+func (k *kit) parseCheckHeader(p *engine.Parser) engine.Step {
 	c := &checkHeader{
-		name:       p.Str("name", true, ""),
-		status:     int(p.LitInt("failed-check-httpcode", true, 401, 100, 599)),
-		message:    p.Str("failed-check-error-message", true, ""),
+		name:       p.RequiredStr("name"),
+		status:     int(p.RequiredLitInt("failed-check-httpcode", 100, 599)),
+		message:    p.RequiredStr("failed-check-error-message"),
 		ignoreCase: p.LitBool("ignore-case", false),
 	}
 	if !p.Has("ignore-case") {

@@ -18,7 +18,7 @@ type when struct {
 	body engine.Block
 }
 
-func parseChoose(p *engine.Parser) engine.Step {
+func (k *kit) parseChoose(p *engine.Parser) engine.Step {
 	c := &choose{}
 	seenOtherwise := false
 	for _, n := range p.Children() {
@@ -28,7 +28,7 @@ func parseChoose(p *engine.Parser) engine.Step {
 				p.ErrorAt(n.Pos, "<when> must come before <otherwise>")
 			}
 			w := p.Child(n)
-			c.whens = append(c.whens, when{cond: w.Bool("condition", true, false), body: w.Block(n.Children)})
+			c.whens = append(c.whens, when{cond: w.RequiredBool("condition"), body: w.Block(n.Children)})
 		case "otherwise":
 			if seenOtherwise {
 				p.ErrorAt(n.Pos, "<choose> has more than one <otherwise>")

@@ -38,7 +38,7 @@ type cors struct {
 	expose      string
 }
 
-func parseCors(p *engine.Parser) engine.Step {
+func (k *kit) parseCors(p *engine.Parser) engine.Step {
 	c := &cors{
 		credentials: p.LitBool("allow-credentials", false),
 		terminate:   p.LitBool("terminate-unmatched-request", true),
@@ -70,7 +70,7 @@ func parseCors(p *engine.Parser) engine.Step {
 			}
 		case "allowed-methods":
 			sawMethods = true
-			c.maxAge = cp.LitInt("preflight-result-max-age", false, -1, 0, 86400*365)
+			c.maxAge = cp.LitInt("preflight-result-max-age", -1, 0, 86400*365)
 			for _, v := range corsList(cp, "method") {
 				if v.text == "*" {
 					c.anyMethod = true

@@ -17,14 +17,14 @@ type forwardRequest struct {
 	settings engine.ForwardSettings
 }
 
-func parseForwardRequest(p *engine.Parser) engine.Step {
+func (k *kit) parseForwardRequest(p *engine.Parser) engine.Step {
 	f := engine.ForwardSettings{Set: true}
-	f.Timeout = time.Duration(p.LitInt("timeout", false, 300, 1, 3600)) * time.Second
+	f.Timeout = time.Duration(p.LitInt("timeout", 300, 1, 3600)) * time.Second
 	f.FollowRedirects = p.LitBool("follow-redirects", false)
 	f.FailOnErrorStatusCode = p.LitBool("fail-on-error-status-code", false)
 	f.BufferResponse = p.LitBool("buffer-response", true)
 	p.LitBool("buffer-request-body", false)
-	p.LitStr("http-version", false, "1", "1", "2", "2or1")
+	p.LitStr("http-version", "1", "1", "2", "2or1")
 	return &forwardRequest{settings: f}
 }
 

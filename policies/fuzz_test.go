@@ -30,7 +30,7 @@ func (noNetwork) RoundTrip(*http.Request) (*http.Response, error) {
 func FuzzCompile(f *testing.F) {
 	st := store.NewMemory()
 	f.Cleanup(func() { st.Close() })
-	reg := Registry(Deps{Store: st, HTTPClient: &http.Client{Transport: noNetwork{}}, StoreTimeout: 50 * time.Millisecond})
+	reg := Registry(Deps{Store: st, HTTPClient: &http.Client{Transport: noNetwork{}}})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		root, err := engine.Read("fuzz.xml", data)
 		if err != nil {

@@ -35,8 +35,8 @@ func (r ipRange) has(a netip.Addr) bool {
 	return a.BitLen() == r.from.BitLen() && r.from.Compare(a) <= 0 && a.Compare(r.to) <= 0
 }
 
-func parseIPFilter(p *engine.Parser) engine.Step {
-	f := &ipFilter{action: p.Str("action", true, "")}
+func (k *kit) parseIPFilter(p *engine.Parser) engine.Step {
+	f := &ipFilter{action: p.RequiredStr("action")}
 	if f.action.IsConst() && p.Has("action") && !oneOf(f.action.Const(), []string{"allow", "forbid"}) {
 		p.ErrorAt(p.Node().Attr("action").ValuePos, "attribute \"action\" must be allow or forbid, not %q", f.action.Const())
 	}
@@ -56,7 +56,7 @@ func parseIPFilter(p *engine.Parser) engine.Step {
 			}
 			f.ranges = append(f.ranges, r)
 		case "address-range":
-			from, to := c.LitStr("from", true, ""), c.LitStr("to", true, "")
+			from, to := c.RequiredLitStr("from"), c.RequiredLitStr("to")
 			if from == "" || to == "" {
 				continue
 			}

@@ -23,7 +23,7 @@ import (
 // over: the release is an OnDone function, run when the gateway calls
 // State.Done. One counter per key value across scopes and APIs (store key
 // "lc:" + key). While held the lease is renewed every third of
-// lease-seconds by the Deps' shared leaseKeeper, so a replica that dies frees
+// lease-seconds by the kit's shared leaseKeeper, so a replica that dies frees
 // its slots after lease-seconds. With every slot taken the step fails with
 // ConcurrencyLimitExceeded and failed-httpcode (default 429).
 type limitConcurrency struct {
@@ -35,14 +35,14 @@ type limitConcurrency struct {
 	message engine.Str
 }
 
-func (d *Deps) parseLimitConcurrency(p *engine.Parser) engine.Step {
+func (k *kit) parseLimitConcurrency(p *engine.Parser) engine.Step {
 	return &limitConcurrency{
-		limitBase: newLimitBase(d, p),
+		limitBase: k.newLimitBase(p),
 		key:       parseCounterKey(p),
-		max:       p.Int("max-count", true, 1, 1, maxCalls),
-		ttl:       time.Duration(p.LitInt("lease-seconds", false, 60, 1, 86400)) * time.Second,
-		status:    int(p.LitInt("failed-httpcode", false, 429, 400, 599)),
-		message:   p.Str("failed-message", false, "Too many concurrent requests"),
+		max:       p.RequiredInt("max-count", 1, maxCalls),
+		ttl:       time.Duration(p.LitInt("lease-seconds", 60, 1, 86400)) * time.Second,
+		status:    int(p.LitInt("failed-httpcode", 429, 400, 599)),
+		message:   p.Str("failed-message", "Too many concurrent requests"),
 	}
 }
 
@@ -59,9 +59,7 @@ func (l *limitConcurrency) Run(ctx context.Context, s *engine.State) error {
 		return err
 	}
 	key := "lc:" + k
-	sctx, cancel := l.d.storeContext(ctx)
-	lease, dec, err := l.d.Store.Acquire(sctx, key, limit, l.ttl)
-	cancel()
+	lease, dec, err := l.k.store.Acquire(ctx, key, limit, l.ttl)
 	if err != nil {
 		return l.storeFailed(err)
 	}
@@ -73,8 +71,8 @@ func (l *limitConcurrency) Run(ctx context.Context, s *engine.State) error {
 		s.Tracef("rejected: %d of %d slots taken", limit, limit)
 		return limitError(engine.ReasonConcurrency, l.status, msg, "", 0)
 	}
-	h := l.d.leases.add(lease, l.ttl, &l.limitBase)
-	s.OnDone(func() { l.d.leases.release(h) })
+	h := l.k.leases.add(lease, l.ttl, &l.limitBase)
+	s.OnDone(func() { l.k.leases.release(h) })
 	s.Tracef("holding a slot: %d of %d left", dec.Remaining, limit)
 	return nil
 }
@@ -84,7 +82,7 @@ func (l *limitConcurrency) Run(ctx context.Context, s *engine.State) error {
 // runs only while leases are held: it starts with the first and ends when
 // the last is released. Renewals run at most keeperWorkers at a time.
 type leaseKeeper struct {
-	d       *Deps
+	kit     *kit
 	mu      sync.Mutex
 	held    map[*heldLease]struct{}
 	running bool
@@ -103,8 +101,8 @@ type heldLease struct {
 
 const keeperWorkers = 16
 
-func newLeaseKeeper(d *Deps) *leaseKeeper {
-	return &leaseKeeper{d: d, held: map[*heldLease]struct{}{}, wake: make(chan struct{}, 1)}
+func newLeaseKeeper(kit *kit) *leaseKeeper {
+	return &leaseKeeper{kit: kit, held: map[*heldLease]struct{}{}, wake: make(chan struct{}, 1)}
 }
 
 // tickFor is how often the keeper looks for due leases: a sixth of the
@@ -138,8 +136,7 @@ func (k *leaseKeeper) release(h *heldLease) {
 	k.mu.Lock()
 	delete(k.held, h)
 	k.mu.Unlock()
-	ctx, cancel := k.d.storeContext(context.Background())
-	defer cancel()
+	ctx := context.Background()
 	if err := h.lease.Release(ctx); err != nil {
 		h.owner.laterFailure("releasing the lease", err)
 	}
@@ -207,9 +204,8 @@ func (k *leaseKeeper) renew(due []*heldLease) {
 }
 
 func (k *leaseKeeper) renewOne(h *heldLease) {
-	ctx, cancel := k.d.storeContext(context.Background())
+	ctx := context.Background()
 	err := h.lease.Renew(ctx)
-	cancel()
 	k.mu.Lock()
 	_, still := k.held[h]
 	switch {
@@ -223,9 +219,6 @@ func (k *leaseKeeper) renewOne(h *heldLease) {
 	k.mu.Unlock()
 	if err != nil && still {
 		// Unavailable: next stays in the past, so the next tick retries.
-		k.d.Log.Warn(h.owner.policy+": renewing a lease failed", zap.String("at", h.owner.where), zap.Error(err))
-		if k.d.OnStoreError != nil {
-			k.d.OnStoreError(h.owner.policy, err)
-		}
+		k.kit.storeFailed(h.owner.policy, "renewing a lease failed", err, zap.String("at", h.owner.where))
 	}
 }

@@ -101,9 +101,9 @@ func TestLeaseKeeper(t *testing.T) {
 		t.Skip("waits for lease expiry")
 	}
 	d := testDeps()
-	d.defaults()
-	k := newLeaseKeeper(&d)
-	owner := &limitBase{d: &d, policy: "limit-concurrency"}
+	kt := newKit(d)
+	k := kt.leases
+	owner := &limitBase{k: kt, policy: "limit-concurrency"}
 	ctx := context.Background()
 	const n = 500
 	ttl := 600 * time.Millisecond
@@ -146,9 +146,9 @@ func TestLeaseKeeper(t *testing.T) {
 // the keeper without disturbing the others.
 func TestLeaseKeeperLostLease(t *testing.T) {
 	d := testDeps()
-	d.defaults()
-	k := newLeaseKeeper(&d)
-	owner := &limitBase{d: &d, policy: "limit-concurrency"}
+	kt := newKit(d)
+	k := kt.leases
+	owner := &limitBase{k: kt, policy: "limit-concurrency"}
 	ctx := context.Background()
 	l, _, err := d.Store.Acquire(ctx, "lost", 1, time.Second)
 	if err != nil {
@@ -179,7 +179,7 @@ func startRedis(t *testing.T) store.Store {
 	srv := redistest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	st, err := store.NewRedis(ctx, srv.URL(), store.RedisOptions{})
+	st, err := store.NewRedis(ctx, srv.URL(), store.RedisOptions{Timeout: time.Second})
 	if err != nil {
 		t.Fatalf("redis store: %v", err)
 	}
@@ -192,7 +192,7 @@ func TestLimitPoliciesRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts redis-server")
 	}
-	d := Deps{Store: startRedis(t), StoreTimeout: time.Second}
+	d := Deps{Store: startRedis(t)}
 	plan := compile(t, d, `<rate-limit calls="10" renewal-period="60"/>
 <rate-limit-by-key calls="5" renewal-period="60" counter-key="k"/>
 <quota calls="10" renewal-period="86400"/>

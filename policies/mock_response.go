@@ -21,10 +21,10 @@ type mockResponse struct {
 	body        *engine.Str
 }
 
-func parseMockResponse(p *engine.Parser) engine.Step {
-	m := &mockResponse{status: p.Int("status-code", false, 200, 100, 599)}
+func (k *kit) parseMockResponse(p *engine.Parser) engine.Step {
+	m := &mockResponse{status: p.Int("status-code", 200, 100, 599)}
 	if p.Has("content-type") {
-		ct := p.Str("content-type", false, "")
+		ct := p.Str("content-type", "")
 		if ct.IsConst() {
 			if _, _, err := mime.ParseMediaType(ct.Const()); err != nil {
 				p.ErrorAt(p.Node().Attr("content-type").ValuePos, "attribute \"content-type\" must be a media type such as application/json, not %q", ct.Const())

@@ -59,8 +59,8 @@ type quota struct {
 // short enough for every wait to fit a time.Duration.
 const foreverPeriod = 200 * 365 * 24 * time.Hour
 
-func (d *Deps) parseQuota(p *engine.Parser) engine.Step {
-	q := d.parseQuotaCommon(p)
+func (k *kit) parseQuota(p *engine.Parser) engine.Step {
+	q := k.parseQuotaCommon(p)
 	id := stableID(p)
 	q.apiKeys[0].prefix = "q|c|" + id + "|"
 	q.apiKeys[1].prefix = "q|b|" + id + "|"
@@ -68,12 +68,12 @@ func (d *Deps) parseQuota(p *engine.Parser) engine.Step {
 	return q
 }
 
-func (d *Deps) parseQuotaByKey(p *engine.Parser) engine.Step {
-	q := d.parseQuotaCommon(p)
+func (k *kit) parseQuotaByKey(p *engine.Parser) engine.Step {
+	q := k.parseQuotaCommon(p)
 	q.byKey = true
 	q.key = parseCounterKey(p)
 	if p.Has("increment-condition") {
-		b := p.Bool("increment-condition", false, true)
+		b := p.Bool("increment-condition", true)
 		q.cond = &b
 	}
 	if a := p.Attr("first-period-start"); a != nil {
@@ -101,16 +101,16 @@ func alignStart(start time.Time, period time.Duration) time.Time {
 	return time.Unix(ss+k*ps, int64(start.Nanosecond())).UTC()
 }
 
-func (d *Deps) parseQuotaCommon(p *engine.Parser) *quota {
+func (k *kit) parseQuotaCommon(p *engine.Parser) *quota {
 	q := &quota{
-		limitBase: newLimitBase(d, p),
-		calls:     p.LitInt("calls", false, 0, 1, math.MaxInt64),
-		bytes:     p.LitInt("bandwidth", false, 0, 1, math.MaxInt64/1024) * 1024,
+		limitBase: k.newLimitBase(p),
+		calls:     p.LitInt("calls", 0, 1, math.MaxInt64),
+		bytes:     p.LitInt("bandwidth", 0, 1, math.MaxInt64/1024) * 1024,
 	}
 	if !p.Has("calls") && !p.Has("bandwidth") {
 		p.Errorf("<%s> needs the attribute \"calls\" or \"bandwidth\" (or both)", p.Node().Name)
 	}
-	secs := p.LitInt("renewal-period", true, 0, 0, int64(foreverPeriod/time.Second)/2)
+	secs := p.RequiredLitInt("renewal-period", 0, int64(foreverPeriod/time.Second)/2)
 	q.period = time.Duration(secs) * time.Second
 	if secs == 0 {
 		q.period = foreverPeriod
@@ -194,9 +194,7 @@ func (q *quota) condition(s *engine.State) bool {
 
 // check asks the store and turns a refusal into the 403.
 func (q *quota) check(ctx context.Context, key string, limit, n int64, what string) error {
-	sctx, cancel := q.d.storeContext(ctx)
-	dec, err := q.d.Store.Quota(sctx, key, limit, q.period, q.start, n)
-	cancel()
+	dec, err := q.k.store.Quota(ctx, key, limit, q.period, q.start, n)
 	if err != nil {
 		return q.storeFailed(err)
 	}
@@ -210,11 +208,9 @@ func (q *quota) check(ctx context.Context, key string, limit, n int64, what stri
 
 // add counts n units after the fact; what does not fit fills the quota up.
 func (q *quota) add(ctx context.Context, key string, limit, n int64) {
-	sctx, cancel := q.d.storeContext(ctx)
-	defer cancel()
-	dec, err := q.d.Store.Quota(sctx, key, limit, q.period, q.start, n)
+	dec, err := q.k.store.Quota(ctx, key, limit, q.period, q.start, n)
 	if err == nil && !dec.Allowed && dec.Remaining > 0 {
-		_, err = q.d.Store.Quota(sctx, key, limit, q.period, q.start, dec.Remaining)
+		_, err = q.k.store.Quota(ctx, key, limit, q.period, q.start, dec.Remaining)
 	}
 	if err != nil {
 		q.laterFailure("counting", err)

@@ -56,22 +56,22 @@ type retry struct {
 
 const maxRetrySeconds = 3600
 
-func parseRetry(p *engine.Parser) engine.Step {
+func (k *kit) parseRetry(p *engine.Parser) engine.Step {
 	r := &retry{
-		cond:      p.Bool("condition", true, false),
-		count:     p.Int("count", true, 1, 1, 50),
-		interval:  p.Int("interval", true, 0, 0, maxRetrySeconds),
-		fastFirst: p.Bool("first-fast-retry", false, false),
+		cond:      p.RequiredBool("condition"),
+		count:     p.RequiredInt("count", 1, 50),
+		interval:  p.RequiredInt("interval", 0, maxRetrySeconds),
+		fastFirst: p.Bool("first-fast-retry", false),
 	}
 	if p.Has("max-interval") {
-		m := p.Int("max-interval", false, 0, 1, maxRetrySeconds)
+		m := p.Int("max-interval", 0, 1, maxRetrySeconds)
 		r.maxIval = &m
 		if m.IsConst() && r.interval.IsConst() && m.Const() < r.interval.Const() {
 			p.ErrorAt(p.Node().Attr("max-interval").ValuePos, "attribute \"max-interval\" (%d) must not be less than \"interval\" (%d)", m.Const(), r.interval.Const())
 		}
 	}
 	if p.Has("delta") {
-		d := p.Int("delta", false, 0, 0, maxRetrySeconds)
+		d := p.Int("delta", 0, 0, maxRetrySeconds)
 		r.delta = &d
 	}
 	r.body = p.Block(p.Children())

@@ -23,8 +23,8 @@ type returnResponse struct {
 	body    *setBody
 }
 
-func parseReturnResponse(p *engine.Parser) engine.Step {
-	rr := &returnResponse{fromVar: p.LitStr("response-variable-name", false, "")}
+func (k *kit) parseReturnResponse(p *engine.Parser) engine.Step {
+	rr := &returnResponse{fromVar: p.LitStr("response-variable-name", "")}
 	for _, n := range p.Children() {
 		c := p.Child(n)
 		switch n.Name {

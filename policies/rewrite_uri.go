@@ -56,8 +56,8 @@ type tmplQuery struct {
 	value []tmplPart
 }
 
-func parseRewriteURI(p *engine.Parser) engine.Step {
-	r := &rewriteURI{template: p.Str("template", true, ""), copyRest: p.Bool("copy-unmatched-params", false, true)}
+func (k *kit) parseRewriteURI(p *engine.Parser) engine.Step {
+	r := &rewriteURI{template: p.RequiredStr("template"), copyRest: p.Bool("copy-unmatched-params", true)}
 	if r.template.IsConst() && p.Has("template") {
 		t, err := parseURITemplate(r.template.Const())
 		if err != nil {

@@ -17,9 +17,9 @@ type sendMessage struct {
 	body     engine.Str
 }
 
-func parseSendMessage(p *engine.Parser) engine.Step {
-	to := p.LitStr("to", false, "backend", "backend", "client")
-	typ := p.LitStr("type", false, "text", "text", "binary")
+func (k *kit) parseSendMessage(p *engine.Parser) engine.Step {
+	to := p.LitStr("to", "backend", "backend", "client")
+	typ := p.LitStr("type", "text", "text", "binary")
 	if !p.HasText() {
 		p.Errorf("<send-message> needs the message as its text")
 	}

@@ -27,7 +27,7 @@ import (
 // ResponseTooLarge and a default 502 (504 for timeouts), unless ignore-error
 // is true: then the variable is set to nil.
 type sendRequest struct {
-	d         *Deps
+	k         *kit
 	copyMode  bool
 	variable  string
 	timeout   engine.Int
@@ -39,15 +39,15 @@ type sendRequest struct {
 	maxBytes  int64
 }
 
-func (d *Deps) parseSendRequest(p *engine.Parser) engine.Step {
+func (k *kit) parseSendRequest(p *engine.Parser) engine.Step {
 	sr := &sendRequest{
-		d:         d,
-		copyMode:  p.LitStr("mode", false, "new", "new", "copy") == "copy",
-		variable:  p.LitStr("response-variable-name", true, ""),
-		timeout:   p.Int("timeout", false, 60, 1, 3600),
+		k:         k,
+		copyMode:  p.LitStr("mode", "new", "new", "copy") == "copy",
+		variable:  p.RequiredLitStr("response-variable-name"),
+		timeout:   p.Int("timeout", 60, 1, 3600),
 		ignoreErr: p.LitBool("ignore-error", false),
 		method:    engine.ConstStr(http.MethodGet),
-		maxBytes:  d.MaxCalloutBytes,
+		maxBytes:  k.maxCalloutBytes,
 	}
 	for _, n := range p.Children() {
 		c := p.Child(n)
@@ -82,13 +82,6 @@ func (d *Deps) parseSendRequest(p *engine.Parser) engine.Step {
 		p.Errorf("<send-request> needs <set-url> (unless mode=\"copy\")")
 	}
 	return sr
-}
-
-func checkHTTPURL(s string) error {
-	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
-		return fmt.Errorf("URL %q must start with http:// or https://", s)
-	}
-	return nil
 }
 
 func (sr *sendRequest) Run(ctx context.Context, s *engine.State) error {
@@ -177,7 +170,7 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 		req.Host = host
 	}
 	t0 := time.Now()
-	res, err := sr.d.HTTPClient.Do(req)
+	res, err := sr.k.client.Do(req)
 	if err != nil {
 		return nil, calloutError(target, cctx, err)
 	}
@@ -206,47 +199,4 @@ func calloutError(target string, ctx context.Context, err error) error {
 		return engine.NewPolicyError(engine.ReasonTimeout, 504, "send-request to "+engine.RedactURL(target)+" timed out", err)
 	}
 	return engine.NewPolicyError(engine.ReasonCallout, 502, "send-request to "+engine.RedactURL(target)+" failed: "+errWithoutURL(err), err)
-}
-
-// errWithoutURL is the text of an http.Client error without the URL that
-// net/http quotes in it, which may carry secrets: the wrapped error's text.
-func errWithoutURL(err error) string {
-	if ue, ok := err.(interface{ Unwrap() error }); ok && ue.Unwrap() != nil {
-		return ue.Unwrap().Error()
-	}
-	return err.Error()
-}
-
-// applyHeader applies set-header's exists-action to h (the request's or
-// response's headers, or a send-request's). Values join with "," except
-// for headers that must repeat.
-func applyHeader(h engine.Headers, name, action string, vals []string) {
-	key := http.CanonicalHeaderKey(name)
-	if !repeatHeaders[key] {
-		if len(vals) > 1 {
-			vals = []string{strings.Join(vals, ",")}
-		}
-		if action == "append" && len(h[key]) > 0 {
-			h[key] = []string{strings.Join(append(append([]string{}, h[key]...), vals...), ",")}
-			return
-		}
-	}
-	applyValues(h, key, action, vals)
-}
-
-// applyValues applies exists-action to m[key] (set-header's headers,
-// set-query-parameter's query).
-func applyValues(m map[string][]string, key, action string, vals []string) {
-	switch action {
-	case "delete":
-		delete(m, key)
-	case "skip":
-		if _, exists := m[key]; !exists {
-			m[key] = vals
-		}
-	case "append":
-		m[key] = append(m[key], vals...)
-	default:
-		m[key] = vals
-	}
 }

@@ -16,13 +16,13 @@ type setBackendService struct {
 	baseURL engine.Str
 }
 
-func parseSetBackendService(p *engine.Parser) engine.Step {
+func (k *kit) parseSetBackendService(p *engine.Parser) engine.Step {
 	if p.Has("backend-id") {
 		p.Attr("backend-id")
 		p.ErrorAt(p.Node().Attr("backend-id").Pos, "backend-id is not supported: give base-url")
 		return nil
 	}
-	b := &setBackendService{baseURL: p.Str("base-url", true, "")}
+	b := &setBackendService{baseURL: p.RequiredStr("base-url")}
 	if b.baseURL.IsConst() && p.Has("base-url") {
 		if err := checkBackendURL(b.baseURL.Const()); err != nil {
 			p.ErrorAt(p.Node().Attr("base-url").ValuePos, "%s", err.Error())

@@ -15,13 +15,13 @@ type setBody struct {
 	response bool
 }
 
-func parseSetBody(p *engine.Parser) engine.Step {
+func (k *kit) parseSetBody(p *engine.Parser) engine.Step {
 	return parseSetBodyInto(p, p.Section()&(engine.Outbound|engine.OnError) != 0)
 }
 
 func parseSetBodyInto(p *engine.Parser, response bool) *setBody {
 	if p.Has("template") {
-		p.LitStr("template", false, "", "none")
+		p.LitStr("template", "", "none")
 	}
 	return &setBody{body: p.TextStr(), response: response}
 }

@@ -20,7 +20,7 @@ type setMethod struct {
 	method engine.Str
 }
 
-func parseSetMethod(p *engine.Parser) engine.Step {
+func (k *kit) parseSetMethod(p *engine.Parser) engine.Step {
 	m := &setMethod{method: p.TextStr()}
 	if m.method.IsConst() {
 		if err := checkMethod(strings.TrimSpace(m.method.Const())); err != nil {
@@ -38,12 +38,6 @@ func checkMethod(m string) error {
 		return fmt.Errorf("%q is not an HTTP method", m)
 	}
 	return nil
-}
-
-// notTokenChar reports a rune that cannot appear in an HTTP token (RFC 9110
-// §5.6.2): a method or a header name.
-func notTokenChar(r rune) bool {
-	return r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r)
 }
 
 func (m *setMethod) Run(_ context.Context, s *engine.State) error {

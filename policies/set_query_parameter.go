@@ -13,7 +13,7 @@ type setQueryParameter struct {
 	values       []engine.Str
 }
 
-func parseSetQueryParameter(p *engine.Parser) engine.Step {
+func (k *kit) parseSetQueryParameter(p *engine.Parser) engine.Step {
 	q := &setQueryParameter{}
 	q.name, q.action, q.values = parseNameActionValues(p, "parameter")
 	return q

@@ -13,10 +13,10 @@ type setStatus struct {
 	reason engine.Str
 }
 
-func parseSetStatus(p *engine.Parser) engine.Step { return parseSetStatusInto(p) }
+func (k *kit) parseSetStatus(p *engine.Parser) engine.Step { return parseSetStatusInto(p) }
 
 func parseSetStatusInto(p *engine.Parser) *setStatus {
-	return &setStatus{code: p.Int("code", true, 200, 100, 599), reason: p.Str("reason", false, "")}
+	return &setStatus{code: p.RequiredInt("code", 100, 599), reason: p.Str("reason", "")}
 }
 
 func (ss *setStatus) Run(_ context.Context, s *engine.State) error {

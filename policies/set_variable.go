@@ -13,9 +13,9 @@ type setVariable struct {
 	value engine.Value
 }
 
-func parseSetVariable(p *engine.Parser) engine.Step {
-	name := p.LitStr("name", true, "")
-	v := p.Value("value", true)
+func (k *kit) parseSetVariable(p *engine.Parser) engine.Step {
+	name := p.RequiredLitStr("name")
+	v := p.RequiredValue("value")
 	return &setVariable{name: name, value: v}
 }
 

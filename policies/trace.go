@@ -25,7 +25,7 @@ import (
 // value is logged and traced as "(secret)" (tollgate; APIM shows it).
 // Sections: all four.
 type trace struct {
-	d        *Deps
+	k        *kit
 	source   string
 	severity string
 	level    zapcore.Level
@@ -40,11 +40,11 @@ type traceMeta struct {
 
 var severities = map[string]zapcore.Level{"verbose": zapcore.DebugLevel, "information": zapcore.InfoLevel, "error": zapcore.ErrorLevel}
 
-func (d *Deps) parseTrace(p *engine.Parser) engine.Step {
+func (k *kit) parseTrace(p *engine.Parser) engine.Step {
 	t := &trace{
-		d:        d,
-		source:   p.LitStr("source", true, ""),
-		severity: p.LitStr("severity", false, "verbose", "verbose", "information", "error"),
+		k:        k,
+		source:   p.RequiredLitStr("source"),
+		severity: p.LitStr("severity", "verbose", "verbose", "information", "error"),
 	}
 	t.level = severities[t.severity]
 	haveMsg := false
@@ -58,7 +58,7 @@ func (d *Deps) parseTrace(p *engine.Parser) engine.Step {
 			haveMsg = true
 			t.message = c.TextStr()
 		case "metadata":
-			m := traceMeta{name: c.LitStr("name", true, ""), value: c.Str("value", true, "")}
+			m := traceMeta{name: c.RequiredLitStr("name"), value: c.RequiredStr("value")}
 			t.meta = append(t.meta, m)
 		default:
 			c.Errorf("unexpected element <%s> inside <trace> (want message, metadata)", n.Name)
@@ -96,7 +96,7 @@ func (t *trace) Run(_ context.Context, s *engine.State) error {
 		}
 		s.Tracef("%s", b.String())
 	}
-	if ce := t.d.Log.Check(t.level, msg); ce != nil {
+	if ce := t.k.log.Check(t.level, msg); ce != nil {
 		ctx := s.Context()
 		api := ""
 		if ctx.Api != nil {

@@ -98,24 +98,20 @@ var jwtAlgs = map[string]bool{
 	"ES256": true, "ES384": true, "ES512": true,
 }
 
-// validateJwtParser returns validate-jwt's parse function, with the key
-// cache shared by every config snapshot this registry compiles.
-func (d *Deps) validateJwtParser() func(*engine.Parser) engine.Step {
-	return newJwksCache(func() *http.Client { return d.HTTPClient }).parseValidateJwt
-}
-
-func (c *jwksCache) parseValidateJwt(p *engine.Parser) engine.Step {
+// parseValidateJwt reads validate-jwt. Its key sources come from the kit's
+// cache, shared by every config snapshot this registry compiles.
+func (k *kit) parseValidateJwt(p *engine.Parser) engine.Step {
 	v := &validateJwt{
-		cache:         c,
-		status:        int(p.LitInt("failed-validation-httpcode", false, http.StatusUnauthorized, 100, 599)),
+		cache:         k.jwks,
+		status:        int(p.LitInt("failed-validation-httpcode", http.StatusUnauthorized, 100, 599)),
 		requireExp:    p.LitBool("require-expiration-time", true),
 		requireSigned: p.LitBool("require-signed-tokens", true),
-		skew:          time.Duration(p.LitInt("clock-skew", false, 0, 0, 86400)) * time.Second,
-		output:        p.LitStr("output-token-variable-name", false, ""),
+		skew:          time.Duration(p.LitInt("clock-skew", 0, 0, 86400)) * time.Second,
+		output:        p.LitStr("output-token-variable-name", ""),
 		parser:        jwt.NewParser(jwt.WithoutClaimsValidation()),
 	}
 	if p.Has("failed-validation-error-message") {
-		m := p.Str("failed-validation-error-message", false, "")
+		m := p.Str("failed-validation-error-message", "")
 		v.message = &m
 	}
 	if p.Has("output-token-variable-name") && v.output == "" {
@@ -136,13 +132,13 @@ func (c *jwksCache) parseValidateJwt(p *engine.Parser) engine.Step {
 	default:
 		p.Errorf("<validate-jwt> takes only one of %s: the token comes from one place", quoteList(given))
 	}
-	scheme := p.LitStr("require-scheme", false, "Bearer")
+	scheme := p.LitStr("require-scheme", "Bearer")
 	if p.Has("require-scheme") && strings.TrimSpace(scheme) == "" {
 		p.Errorf("attribute %q must not be empty", "require-scheme")
 	}
 	if p.Has("header-name") {
 		v.from = jwtFromHeader
-		v.header = p.LitStr("header-name", true, "")
+		v.header = p.RequiredLitStr("header-name")
 		// As APIM: require-scheme applies to the Authorization header only.
 		if strings.EqualFold(v.header, "Authorization") {
 			v.scheme = scheme
@@ -150,11 +146,11 @@ func (c *jwksCache) parseValidateJwt(p *engine.Parser) engine.Step {
 	}
 	if p.Has("query-parameter-name") {
 		v.from = jwtFromQuery
-		v.query = p.LitStr("query-parameter-name", true, "")
+		v.query = p.RequiredLitStr("query-parameter-name")
 	}
 	if p.Has("token-value") {
 		v.from = jwtFromValue
-		v.value = p.Str("token-value", true, "")
+		v.value = p.RequiredStr("token-value")
 	}
 
 	keysGiven := false
@@ -162,13 +158,13 @@ func (c *jwksCache) parseValidateJwt(p *engine.Parser) engine.Step {
 		c := p.Child(n)
 		switch n.Name {
 		case "openid-config", "jwks":
-			u := c.LitStr("url", true, "")
+			u := c.RequiredLitStr("url")
 			if u != "" {
 				if err := checkHTTPURL(u); err != nil {
 					c.ErrorAt(n.Attr("url").ValuePos, "%s", err.Error())
 				}
 			}
-			t := time.Duration(c.LitInt("timeout", false, int64(defaultJwksTimeout/time.Second), 1, 60)) * time.Second
+			t := time.Duration(c.LitInt("timeout", int64(defaultJwksTimeout/time.Second), 1, 60)) * time.Second
 			keysGiven = true
 			v.sources = append(v.sources, jwtSource{src: v.cache.source(u, n.Name == "openid-config"), timeout: t})
 		case "issuer-signing-keys":
@@ -192,9 +188,9 @@ func (c *jwksCache) parseValidateJwt(p *engine.Parser) engine.Step {
 				}
 				cp := c.Child(cn)
 				rc := requiredClaim{
-					name: cp.LitStr("name", true, ""),
-					any:  cp.LitStr("match", false, "all", "all", "any") == "any",
-					sep:  cp.LitStr("separator", false, ""),
+					name: cp.RequiredLitStr("name"),
+					any:  cp.LitStr("match", "all", "all", "any") == "any",
+					sep:  cp.LitStr("separator", ""),
 				}
 				rc.values = textList(cp, "value")
 				v.claims = append(v.claims, rc)
@@ -211,39 +207,20 @@ func (c *jwksCache) parseValidateJwt(p *engine.Parser) engine.Step {
 	return v
 }
 
-// textList reads the <name> children of p as literal-or-expression texts.
-func textList(p *engine.Parser, name string) []engine.Str {
-	var out []engine.Str
-	for _, n := range p.Children() {
-		if n.Name == name {
-			out = append(out, p.Child(n).TextStr())
-		}
-	}
-	return out
-}
-
-func quoteList(s []string) string {
-	q := make([]string, len(s))
-	for i, x := range s {
-		q[i] = fmt.Sprintf("%q", x)
-	}
-	return strings.Join(q, ", ")
-}
-
 // parseInlineKey reads <key id="kid">base64</key> (a symmetric key, as
 // APIM), <key n="…" e="…"/> (an RSA public key, as APIM) or tollgate's
 // <key format="pem">-----BEGIN PUBLIC KEY-----…</key> (RSA or EC public key
 // or certificate).
 func parseInlineKey(p *engine.Parser) (sigKey, bool) {
-	k := sigKey{kid: p.LitStr("id", false, "")}
-	format := p.LitStr("format", false, "base64", "base64", "pem")
+	k := sigKey{kid: p.LitStr("id", "")}
+	format := p.LitStr("format", "base64", "base64", "pem")
 	if p.Has("certificate-id") {
 		p.Attr("certificate-id")
 		p.Errorf("<key certificate-id> is not supported by tollgate: give the certificate inline with format=\"pem\"")
 		return k, false
 	}
 	if p.Has("n") || p.Has("e") {
-		n, e := p.LitStr("n", true, ""), p.LitStr("e", true, "")
+		n, e := p.RequiredLitStr("n"), p.RequiredLitStr("e")
 		if p.HasText() {
 			p.TextStr()
 			p.Errorf("<key n e> takes no text")

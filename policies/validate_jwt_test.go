@@ -109,7 +109,7 @@ func jwtCompileErrs(cache *jwksCache, src string) (*engine.Plan, engine.ErrorLis
 	}
 	reg := Registry(testDeps())
 	if cache != nil {
-		reg["validate-jwt"] = engine.Policy{Sections: engine.Inbound, Parse: cache.parseValidateJwt}
+		reg["validate-jwt"] = engine.Policy{Sections: engine.Inbound, Parse: (&kit{jwks: cache}).parseValidateJwt}
 	}
 	c := engine.NewCompiler(reg, engine.NewNamedValues(engine.NamedValue{Name: "hskey", Value: jwtHSKeyB, Secret: true}))
 	plan := c.Compile(root, "api", nil)

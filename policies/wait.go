@@ -47,8 +47,8 @@ var branchSafe = map[string]bool{
 	"set-variable": true, "choose": true, "retry": true, "trace": true, "return-response": true,
 }
 
-func parseWait(p *engine.Parser) engine.Step {
-	w := &waitPolicy{any: p.LitStr("for", false, "all", "all", "any") == "any"}
+func (k *kit) parseWait(p *engine.Parser) engine.Step {
+	w := &waitPolicy{any: p.LitStr("for", "all", "all", "any") == "any"}
 	var ok []*engine.Node
 	for _, n := range p.Children() {
 		if !waitChildren[n.Name] {

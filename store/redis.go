@@ -15,8 +15,9 @@ import (
 // DefaultRedisPrefix namespaces every key Redis writes.
 const DefaultRedisPrefix = "tollgate:"
 
-// DefaultRedisTimeout bounds every Redis call.
-const DefaultRedisTimeout = 50 * time.Millisecond
+// DefaultRedisTimeout bounds every Redis call: the one default of
+// tollgate serve --store-timeout.
+const DefaultRedisTimeout = 100 * time.Millisecond
 
 // connectTimeout bounds NewRedis's first PING and script loading when the
 // caller's ctx has no deadline of its own.

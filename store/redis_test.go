@@ -154,7 +154,7 @@ func TestRedisPrefixAndExpiry(t *testing.T) {
 // on the same address the same client recovers by itself.
 func TestRedisDownAndBack(t *testing.T) {
 	srv := redistest.Start(t)
-	r := newTestRedis(t, srv, RedisOptions{}) // default 50ms timeout
+	r := newTestRedis(t, srv, RedisOptions{}) // default timeout
 	if _, err := r.RateLimit(ctxT(t), "k", 10, time.Minute, 1); err != nil {
 		t.Fatal(err)
 	}

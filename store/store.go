@@ -10,6 +10,11 @@
 // expiring leases for Acquire. README.md in this directory describes them and
 // their accuracy. The package never logs: errors carry their context and wrap
 // their cause (ErrUnavailable, ErrInvalidArgument, ErrLeaseLost, ...).
+//
+// A store bounds its own calls: policies pass the request's context through
+// and add no timeout of their own (Redis: RedisOptions.Timeout, fed by
+// tollgate serve --store-timeout). A new backend implements Store and runs
+// the contract suites of contract_test.go.
 package store
 
 import (

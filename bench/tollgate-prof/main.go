@@ -43,7 +43,7 @@ func main() {
 	}
 	metrics := gateway.NewMetrics()
 	st := store.NewMemory()
-	reg := policies.Registry(policies.Deps{Store: st, StoreTimeout: 100 * time.Millisecond, Log: log.Named("policy")})
+	reg := policies.Registry(policies.Deps{Store: st, Log: log.Named("policy")})
 	srv, err := gateway.New(gateway.Options{
 		Dir: *apis, Registry: reg, Log: log, Metrics: metrics,
 		Deployment: &engine.Deployment{GatewayId: "bench", ServiceName: "tollgate"},

@@ -102,7 +102,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
 	str(&headerTimeout, "header-timeout", "10s", "how long a client may take to send a request's headers")
 	str(&maxPending, "max-pending-bodies", "256", "HTTP request bodies arriving at once; one more expires the oldest (408)")
-	str(&storeTimeout, "store-timeout", "100ms", "bound on one limit/cache store call")
+	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -184,9 +184,8 @@ func serve(args []string, stderr io.Writer) int {
 	if f.redis != "" {
 		redis.SetLogger(redisLog{log.Named("redis").Sugar()})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		// The store's own per-call bound must be --store-timeout too: left at
-		// its default (50ms) it would silently cap every Redis call below a
-		// longer --store-timeout.
+		// The store bounds its own calls: --store-timeout goes to it alone
+		// (the in-process store never waits).
 		rs, err := store.NewRedis(ctx, f.redis, store.RedisOptions{Timeout: f.storeTimeout, Lazy: true})
 		cancel()
 		if err != nil { // a bad URL; an unreachable Redis is not an error (Lazy)
@@ -208,7 +207,6 @@ func serve(args []string, stderr io.Writer) int {
 	mask := &gateway.SecretMask{}
 	reg := policies.Registry(policies.Deps{
 		Store:        st,
-		StoreTimeout: f.storeTimeout,
 		Log:          mask.Wrap(log).Named("policy"),
 		OnStoreError: func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
 	})

@@ -1,0 +1,26 @@
+// Package gateway serves APIs: routing, WebSocket handshakes and frame
+// proxying, REST proxying, config snapshots and reload, metrics.
+//
+// Where things are:
+//
+//	config.go      Load: the apis folder (api.xml, policy.xml, fragments,
+//	               named values) -> an immutable Snapshot of compiled APIs.
+//	reload.go      Reload swaps snapshots atomically; watch.go reloads on
+//	               file changes; a broken folder keeps the old snapshot.
+//	server.go      Server: ServeHTTP routes by longest path prefix to one of
+//	               the two proxy paths; log masking of secrets.
+//	exchange.go    exchange: one request through either path (policy runs,
+//	               the backend URL, failures through on-error, the answer,
+//	               the end of the policy State), and the helpers both share.
+//	http.go        the REST path: inbound, backend, httputil.ReverseProxy,
+//	               outbound on the backend's response.
+//	websocket.go   the WebSocket path: inbound, backend, dial the backend
+//	               (wshandshake.go), upgrade the client, then the session.
+//	relay.go       the session's data path: frames both ways (Relay), with
+//	               session_types.go's limits and stats; sessions.go tracks
+//	               live sessions for shutdown and drain.
+//	metrics.go     Prometheus metrics; admin.go the admin endpoints.
+//
+// A gateway feature that acts on every request belongs on exchange; one
+// that only one protocol has, in its path's file.
+package gateway

@@ -1,0 +1,367 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"tollgate/engine"
+)
+
+// exchange is one request through the gateway: a REST call or a WebSocket
+// handshake. Both proxy paths (http.go, websocket.go) go through the same
+// steps on it: newExchange, run inbound and backend, pick the backend URL,
+// answer a failure through on-error (backendFailed, respond), and end with
+// close, or with detach when a WebSocket session lives on after the
+// handshake. It plays the part httputil.ProxyRequest plays for a plain
+// reverse proxy, with the policy State in it.
+type exchange struct {
+	s      *Server
+	api    *API
+	rt     *apiRuntime
+	st     *engine.State // nil once closed or detached
+	start  time.Time
+	ip     string       // the client's address
+	target *url.URL     // the backend URL, once backendURL chose it
+	body   *requestBody // an HTTP request's body, while it arrives (slowbody.go); nil without one
+
+	// What a WebSocket session keeps once the State is back in its pool.
+	requestID string
+	bytes     *engine.ByteCount
+	done      func() // the policies' OnDone functions
+}
+
+// newExchange starts the exchange for r, routed to api; begin gives it its
+// policy State once the request passed the gateway's own checks.
+func (s *Server) newExchange(r *http.Request, api *API, start time.Time) *exchange {
+	return &exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}
+}
+
+// begin acquires the policy State for r as the client sent it. The
+// exchange keeps no reference to r: a WebSocket session outlives it.
+func (x *exchange) begin(r *http.Request, scheme string) {
+	api := x.api
+	st := engine.AcquireState(api.Info)
+	h := r.Header.Clone()
+	stripConnectionListed(h) // hop-by-hop: never forwarded, never seen by policies
+	st.SetRequest(r.Method, scheme, r.Host, r.URL, h, x.ip)
+	st.SetRequestID(x.s.newID())
+	st.SetDeployment(x.s.opt.Deployment)
+	st.SetExprBytes(api.Limits.MaxExprBytes)
+	if api.Limits.Trace {
+		st.EnableTrace()
+	}
+	x.st = st
+}
+
+// inboundAndBackend runs the inbound and backend sections. It reports
+// whether the pipeline ended with a response (return-response, a failure
+// through on-error) that the caller must send instead of forwarding.
+func (x *exchange) inboundAndBackend(ctx context.Context) bool {
+	return x.run(ctx, engine.Inbound) || x.run(ctx, engine.Backend)
+}
+
+// close ends the exchange's policy work: deferred counting (Finish), the
+// trace line, the policies' OnDone functions, and the State back to its
+// pool. It does nothing after close or detach.
+func (x *exchange) close(ctx context.Context) {
+	if x.st == nil {
+		return
+	}
+	x.st.Finish(ctx)
+	x.logTrace()
+	x.st.Done()
+	x.st.Release()
+	x.st = nil
+}
+
+// detach ends the exchange's policy work like close, but keeps the OnDone
+// functions (limit-concurrency's lease), the byte counts and the request id
+// for the WebSocket session that lives on: it runs x.done when it ends.
+func (x *exchange) detach(ctx context.Context) {
+	x.st.Finish(ctx)
+	x.logTrace()
+	x.requestID = x.st.Context().RequestId
+	x.bytes = x.st.ByteCount()
+	x.done = x.st.DetachDone()
+	x.st.Release()
+	x.st = nil
+}
+
+// respond sends the response a policy (or on-error) left in the state,
+// with the headers policies recorded for the final response.
+func (x *exchange) respond(w http.ResponseWriter) {
+	applyResponseHeaders(w.Header(), x.st)
+	writeResponse(w, x.st.Response())
+}
+
+// run runs one section with the API's policy timeout and records its
+// duration. It reports whether the pipeline ended with a response.
+func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
+	api, st := x.api, x.st
+	if len(api.Plan.Section(sec)) == 0 {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, api.Limits.PolicyTimeout)
+	t0 := time.Now()
+	stopped := api.Plan.Run(ctx, sec, st)
+	cancel()
+	obs := x.rt.metrics.inbound
+	switch sec {
+	case engine.Backend:
+		obs = x.rt.metrics.backend
+	case engine.Outbound:
+		obs = x.rt.metrics.outbound
+	}
+	obs.Observe(time.Since(t0).Seconds())
+	if le := st.LastError(); le != nil && stopped {
+		x.policyFailed(le)
+	}
+	return stopped
+}
+
+// policyFailed logs and counts a policy failure once. The message may quote
+// request data (expression errors print the values they failed on), so the
+// request's credentials are masked out of it.
+func (x *exchange) policyFailed(le *engine.LastError) {
+	s, api, st := x.s, x.api, x.st
+	s.metrics.PolicyErrors.WithLabelValues(api.Name, le.Reason).Inc()
+	msg := maskAll(le.Message, requestCredentials(st.Context().Request))
+	s.log.Warn("policy failed",
+		zap.String("api", api.Name), zap.String("request_id", st.Context().RequestId),
+		zap.String("reason", le.Reason), zap.String("source", le.Source), zap.String("section", le.Section),
+		zap.String("path", le.Path), zap.String("policy_id", le.PolicyId), zap.String("message", msg),
+		zap.Int("status", st.Response().StatusCode))
+}
+
+// backendFailed runs on-error for a backend failure that happened outside
+// the policy steps.
+func (x *exchange) backendFailed(ctx context.Context, pe *engine.PolicyError) {
+	x.api.Plan.Fail(ctx, engine.Backend, x.st, pe)
+	if le := x.st.LastError(); le != nil {
+		if le.Source == "" {
+			le.Source = "forward-request"
+		}
+		x.policyFailed(le)
+	}
+}
+
+// traceStep is one executed policy step as the "policy trace" log line shows it.
+type traceStep struct {
+	Path     string   `json:"path"`
+	Policy   string   `json:"policy"`
+	ID       string   `json:"id,omitempty"`
+	Section  string   `json:"section"`
+	Duration string   `json:"duration"`
+	Outcome  string   `json:"outcome"`
+	Notes    []string `json:"notes,omitempty"`
+}
+
+// logTrace writes the request's step trace (api.xml trace="true") as one
+// log line. Notes already have secret query values redacted, and the
+// logger masks secret named values.
+func (x *exchange) logTrace() {
+	st := x.st
+	tr := st.Trace()
+	if tr == nil {
+		return
+	}
+	steps := make([]traceStep, len(tr.Steps))
+	for i, t := range tr.Steps {
+		steps[i] = traceStep{Path: t.Path, Policy: t.Policy, ID: t.ID, Section: t.Section,
+			Duration: t.Duration.String(), Outcome: t.Outcome, Notes: t.Notes}
+	}
+	status := 0
+	if r := st.Context().Response; r != nil {
+		status = r.StatusCode
+	}
+	x.s.log.Info("policy trace", zap.String("api", x.api.Name), zap.String("request_id", st.Context().RequestId),
+		zap.Int("status", status), zap.Any("steps", steps))
+}
+
+// backendURL builds the URL the request goes to: the base (set-backend-service,
+// or the API's service-url) with the rest of the request path appended. The
+// base URL's query comes first, verbatim; then every request query parameter
+// (as policies left them) that the base does not set, verbatim too, so
+// opaque values (SignalR's asrs_request_id, tokens) pass byte for byte.
+func (x *exchange) backendURL(ws bool) error {
+	u, err := x.buildBackendURL(ws)
+	x.target = u
+	return err
+}
+
+func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
+	api, st := x.api, x.st
+	reqPath := st.Context().Request.Url.Path // rewrite-uri may have changed it
+	var base url.URL
+	if st.BackendURL != "" {
+		u, err := url.Parse(st.BackendURL)
+		if err != nil {
+			return nil, err
+		}
+		base = *u
+	} else {
+		base = *api.ServiceURL
+	}
+	switch {
+	case ws && base.Scheme == "http":
+		base.Scheme = "ws"
+	case ws && base.Scheme == "https":
+		base.Scheme = "wss"
+	case !ws && base.Scheme == "ws":
+		base.Scheme = "http"
+	case !ws && base.Scheme == "wss":
+		base.Scheme = "https"
+	}
+	rest := reqPath
+	if api.Path != "/" {
+		rest = strings.TrimPrefix(reqPath, api.Path)
+	}
+	if rest != "" {
+		// The routed path is normalised already; a path a policy rewrote
+		// (rewrite-uri) is normalised here, so it cannot climb out of the
+		// service URL's path either.
+		norm, err := normalizePath((&url.URL{Path: rest}).EscapedPath())
+		if err != nil && !strings.HasPrefix(rest, "/") {
+			norm, err = normalizePath((&url.URL{Path: "/" + rest}).EscapedPath())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the backend path %q: %w", rest, err)
+		}
+		if rest, err = url.PathUnescape(norm); err != nil {
+			return nil, err
+		}
+	}
+	if rest != "" && rest != "/" || (rest == "/" && !strings.HasSuffix(base.Path, "/")) {
+		base.Path = joinPath(base.Path, rest)
+		base.RawPath = ""
+	}
+	reqQuery := ""
+	if u := st.Context().Request.Url; u != nil {
+		reqQuery = strings.TrimPrefix(u.QueryString, "?")
+	}
+	if reqQuery != "" {
+		have := base.Query()
+		var b strings.Builder
+		b.WriteString(base.RawQuery)
+		for _, part := range strings.Split(reqQuery, "&") {
+			if part == "" {
+				continue
+			}
+			k, _, _ := strings.Cut(part, "=")
+			if name, err := url.QueryUnescape(k); err == nil && have.Has(name) {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(part)
+		}
+		base.RawQuery = b.String()
+	}
+	return &base, nil
+}
+
+func joinPath(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case strings.HasSuffix(a, "/") && strings.HasPrefix(b, "/"):
+		return a + b[1:]
+	case !strings.HasSuffix(a, "/") && !strings.HasPrefix(b, "/"):
+		return a + "/" + b
+	}
+	return a + b
+}
+
+// Helpers both proxy paths share.
+
+// applyResponseHeaders sets the headers policies recorded with
+// SetResponseHeader (rate-limit's remaining/total calls, cors) on h.
+func applyResponseHeaders(h http.Header, st *engine.State) {
+	for k, v := range st.ResponseHeaders() {
+		if k == "Vary" {
+			h[k] = mergeTokens(h[k], v) // the backend's Vary must survive cors's Origin
+			continue
+		}
+		h[k] = v
+	}
+}
+
+// mergeTokens joins comma-separated header tokens, keeping the first
+// spelling of each (compared case-insensitively).
+func mergeTokens(have, add []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, list := range [][]string{have, add} {
+		for _, v := range list {
+			for _, t := range strings.Split(v, ",") {
+				if t = strings.TrimSpace(t); t != "" && !seen[strings.ToLower(t)] {
+					seen[strings.ToLower(t)] = true
+					out = append(out, t)
+				}
+			}
+		}
+	}
+	return []string{strings.Join(out, ", ")}
+}
+
+// writeResponse sends a policy's (or on-error's) response.
+func writeResponse(w http.ResponseWriter, r *engine.Response) {
+	h := w.Header()
+	for k, v := range r.Headers {
+		if hopHeaders[k] {
+			continue
+		}
+		if _, set := h[k]; set && k != "Content-Type" {
+			continue // recorded response headers win
+		}
+		h[k] = v
+	}
+	body, err := r.Body.Bytes()
+	if err != nil {
+		body = nil
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	status := r.StatusCode
+	if status < 100 || status > 999 {
+		status = http.StatusInternalServerError
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	writeResponse(w, engine.ErrorResponse(status, msg))
+}
+
+func dialErrText(err error) string {
+	// coder/websocket and net/http quote the URL, which may hold tokens.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, "?"); i >= 0 {
+		if j := strings.IndexAny(msg[i:], "\" "); j >= 0 {
+			msg = msg[:i] + "?..." + msg[i+j:]
+		} else {
+			msg = msg[:i] + "?..."
+		}
+	}
+	return msg
+}
+
+// Hop-by-hop headers are never forwarded (RFC 9110 7.6.1).
+var hopHeaders = map[string]bool{
+	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true,
+	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Content-Length": true,
+}
