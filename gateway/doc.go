@@ -20,6 +20,12 @@
 //	               session_types.go's limits and stats; sessions.go tracks
 //	               live sessions for shutdown and drain.
 //	metrics.go     Prometheus metrics; admin.go the admin endpoints.
+//	pathnorm.go    request path normalisation (RFC 3986) before routing.
+//	headers.go     hop-by-hop stripping, X-Forwarded-*, outbound header
+//	               checks, allowed-hosts.
+//	slowbody.go    HTTP request body deadline and the cap on bodies in
+//	               flight (408/413/400).
+//	mask.go        secret masking of structured log fields.
 //
 // A gateway feature that acts on every request belongs on exchange; one
 // that only one protocol has, in its path's file.
