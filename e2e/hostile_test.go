@@ -716,3 +716,26 @@ func TestHostileBOM(t *testing.T) {
 		t.Fatalf("errors %q, want one at 1:71", errs)
 	}
 }
+
+// Defect 8, the other direction: a backend refusing an upgrade with
+// headers it names in Connection does not pass them to the client.
+func TestHostileBackendHopHeaders(t *testing.T) {
+	be := hostileBackend(t, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil || line == "\r\n" {
+				break
+			}
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nConnection: keep-alive, X-Internal\r\nX-Internal: backend-only\r\nX-Public: yes\r\nContent-Length: 2\r\n\r\nno")
+	})
+	dir := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(dir, "ws", "api.xml"), `<api name="ws" type="websocket" path="/ws" service-url="ws://`+be+`/"/>`)
+	addr := hostileGateway(t, dir)
+	resp := rawRoundTrip(t, addr, "GET /ws/x HTTP/1.1\r\nHost: gw\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	if resp.status != 403 || resp.header.Get("X-Public") != "yes" || resp.header.Get("X-Internal") != "" {
+		t.Fatalf("status %d, headers %v", resp.status, resp.header)
+	}
+}

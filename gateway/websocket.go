@@ -120,6 +120,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			// The backend answered but refused the upgrade: pass its answer on.
 			br := engine.NewResponse(resp.StatusCode)
+			stripConnectionListed(resp.Header) // hop-by-hop the backend named
 			for k, v := range resp.Header {
 				if !hopHeaders[k] && !wsHandshakeHeaders[k] {
 					br.Headers[k] = v
