@@ -146,7 +146,8 @@ func (c *Compiler) block(nodes []*Node, sec Section, scope string, parent Block,
 		if len(c.errs) > before || step == nil {
 			continue
 		}
-		cs := &Compiled{Step: step, Name: n.Name, Path: c.pathPrefix + n.Path, Pos: n.Pos, Scope: scope, Section: sec}
+		cs := &Compiled{Step: step, Name: n.Name, Path: c.pathPrefix + n.Path, Pos: n.Pos, Scope: scope, Section: sec,
+			Branches: p.allBranches()}
 		if a := n.Attr("id"); a != nil {
 			cs.ID = a.Value
 		}

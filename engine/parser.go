@@ -21,7 +21,8 @@ type Parser struct {
 	usedChild map[*Node]bool
 	usedText  bool
 	subs      []*Parser
-	element   bool // not a policy: "id" is not implied
+	element   bool     // not a policy: "id" is not implied
+	branches  []Branch // nested blocks compiled through Block, for Compiled.Branches
 }
 
 // Element reads n, an element that is not a policy (api.xml's <api>), with
@@ -336,7 +337,23 @@ func (p *Parser) Block(nodes []*Node) Block {
 	for _, n := range nodes {
 		p.Skip(n)
 	}
-	return p.c.block(nodes, p.section, p.scope, nil, false)
+	b := p.c.block(nodes, p.section, p.scope, nil, false)
+	br := Branch{Name: p.n.Name, Path: p.c.pathPrefix + p.n.Path, Pos: p.n.Pos, Steps: b}
+	if a := p.n.Attr("condition"); a != nil {
+		br.Condition = a.Value
+	}
+	p.branches = append(p.branches, br)
+	return b
+}
+
+// allBranches lists the nested blocks compiled by p and its child parsers,
+// in document order.
+func (p *Parser) allBranches() []Branch {
+	out := p.branches
+	for _, sub := range p.subs {
+		out = append(out, sub.allBranches()...)
+	}
+	return out
 }
 
 func (p *Parser) finish() {

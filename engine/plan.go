@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -58,6 +60,20 @@ type Compiled struct {
 	Pos     Pos
 	Scope   string // global | api
 	Section Section
+	// Branches are the nested blocks the step runs (choose's when and
+	// otherwise, retry's body), for tools that draw the plan; the step
+	// itself holds what it runs.
+	Branches []Branch
+}
+
+// Branch is a nested block of a step: the element that holds it (when,
+// otherwise, retry, ...) and the steps compiled from its children.
+type Branch struct {
+	Name      string // element name: when, otherwise, retry
+	Path      string
+	Pos       Pos
+	Condition string // the condition attribute as written (when), or ""
+	Steps     Block
 }
 
 // Block is a sequence of steps; XML order is execution order.
@@ -83,8 +99,16 @@ func (b Block) Run(ctx context.Context, s *State) error {
 func (s *State) traceStep(ctx context.Context, c *Compiled) error {
 	i := s.trace.begin(c)
 	t0 := time.Now()
+	s.trace.Steps[i].Start = t0.Sub(s.start)
+	var end func(error)
+	if s.stepHook != nil {
+		ctx, end = s.stepHook(ctx, c)
+	}
 	err := c.Step.Run(ctx, s)
 	s.trace.end(i, time.Since(t0), err, s.stopped)
+	if end != nil {
+		end(err)
+	}
 	if err != nil {
 		return wrapStep(c, err)
 	}
@@ -215,6 +239,40 @@ func publicMessage(pe *PolicyError) string {
 // Trace records each executed step when enabled for a request.
 type Trace struct {
 	Steps []TraceStep
+
+	secrets []string // values masked in every note (State.AddTraceSecret)
+}
+
+// addSecret masks v from now on and in every note already taken. Longer
+// values come first, so a value containing another is masked whole.
+func (t *Trace) addSecret(v string) {
+	if slices.Contains(t.secrets, v) {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(t.secrets, v, func(a, b string) int { return len(b) - len(a) })
+	t.secrets = slices.Insert(t.secrets, i, v)
+	for i := range t.Steps {
+		st := &t.Steps[i]
+		for j, n := range st.Notes {
+			st.Notes[j] = strings.ReplaceAll(n, v, "REDACTED")
+		}
+		for j := range st.Vars {
+			st.Vars[j].Value = strings.ReplaceAll(st.Vars[j].Value, v, "REDACTED")
+		}
+		for j := range st.Callouts {
+			c := &st.Callouts[j]
+			c.URL = strings.ReplaceAll(c.URL, v, "REDACTED")
+			c.Error = strings.ReplaceAll(c.Error, v, "REDACTED")
+		}
+	}
+}
+
+// mask replaces every secret value in n with REDACTED.
+func (t *Trace) mask(n string) string {
+	for _, v := range t.secrets {
+		n = strings.ReplaceAll(n, v, "REDACTED")
+	}
+	return n
 }
 
 // TraceStep is one executed step.
@@ -223,14 +281,45 @@ type TraceStep struct {
 	Policy   string
 	ID       string
 	Section  string
+	Pos      Pos           // where the step is written
+	Start    time.Duration // since the request arrived
 	Duration time.Duration
 	Outcome  string // ok | stopped | error: ...
 	Notes    []string
+	// Vars are the variables the step set, Callouts its HTTP call-outs and
+	// Branch the branch it took (when[2], otherwise), as recorded with
+	// TraceVar, TraceCallout and TraceBranch (each also adds a note).
+	Vars     []TraceVar
+	Callouts []TraceCallout
+	Branch   string
+}
+
+// TraceVar is a variable a traced step set; Value is its printed form, or
+// "(secret)" when the value came from a secret named value.
+type TraceVar struct {
+	Name, Value string
+}
+
+// TraceCallout is one HTTP call a traced step made. URL has its secret
+// query values redacted; Status is 0 when no answer came (see Error).
+type TraceCallout struct {
+	Method   string
+	URL      string
+	Status   int
+	Duration time.Duration
+	Error    string
 }
 
 func (t *Trace) begin(c *Compiled) int {
-	t.Steps = append(t.Steps, TraceStep{Path: c.Path, Policy: c.Name, ID: c.ID, Section: c.Section.String()})
+	t.Steps = append(t.Steps, TraceStep{Path: c.Path, Policy: c.Name, ID: c.ID, Section: c.Section.String(), Pos: c.Pos})
 	return len(t.Steps) - 1
+}
+
+func (t *Trace) current() *TraceStep {
+	if len(t.Steps) == 0 {
+		t.Steps = append(t.Steps, TraceStep{})
+	}
+	return &t.Steps[len(t.Steps)-1]
 }
 
 func (t *Trace) end(i int, d time.Duration, err error, stopped bool) {
@@ -247,9 +336,6 @@ func (t *Trace) end(i int, d time.Duration, err error, stopped bool) {
 }
 
 func (t *Trace) note(n string) {
-	if len(t.Steps) == 0 {
-		t.Steps = append(t.Steps, TraceStep{})
-	}
-	st := &t.Steps[len(t.Steps)-1]
-	st.Notes = append(st.Notes, n)
+	st := t.current()
+	st.Notes = append(st.Notes, t.mask(n))
 }

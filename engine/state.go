@@ -8,6 +8,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,8 +29,10 @@ type State struct {
 	start   time.Time
 	stopped bool
 	trace   *Trace
-	atEnd   []func(context.Context, *State)
-	cleanup []func()
+	// stepHook, when set, wraps each traced step (OpenTelemetry spans).
+	stepHook StepHook
+	atEnd    []func(context.Context, *State)
+	cleanup  []func()
 
 	// BackendURL, when set (set-backend-service), replaces the API's
 	// service-url as the base the request path is appended to.
@@ -105,6 +108,7 @@ func (s *State) Release() {
 	s.origURL = Url{}
 	s.stopped = false
 	s.trace = nil
+	s.stepHook = nil
 	s.atEnd = s.atEnd[:0]
 	s.cleanup = s.cleanup[:0]
 	s.BackendURL = ""
@@ -259,6 +263,55 @@ func (s *State) EnableTrace() *Trace {
 // Trace returns the trace, or nil when tracing is off.
 func (s *State) Trace() *Trace { return s.trace }
 
+// StepHook wraps one traced step: it gets the step's context and returns
+// the context the step runs with and a function called with the step's
+// error when it ends. The gateway uses it for a span per policy step.
+type StepHook func(ctx context.Context, c *Compiled) (context.Context, func(error))
+
+// SetStepHook sets the hook called around each step while tracing is on.
+func (s *State) SetStepHook(h StepHook) { s.stepHook = h }
+
+// TraceVar records that the step being traced set a variable (value is
+// its printed form, or "(secret)"), and adds a note.
+func (s *State) TraceVar(name, value string) {
+	if s.trace == nil {
+		return
+	}
+	value = s.trace.mask(value)
+	st := s.trace.current()
+	st.Vars = append(st.Vars, TraceVar{Name: name, Value: value})
+	st.Notes = append(st.Notes, name+" = "+value)
+}
+
+// TraceCallout records an HTTP call made by the step being traced (the URL
+// must already be redacted), and adds a note.
+func (s *State) TraceCallout(c TraceCallout) {
+	if s.trace == nil {
+		return
+	}
+	c.URL, c.Error = s.trace.mask(c.URL), s.trace.mask(c.Error)
+	st := s.trace.current()
+	st.Callouts = append(st.Callouts, c)
+	n := c.Method + " " + c.URL + " -> "
+	if c.Error != "" {
+		n += "failed (" + c.Error + ")"
+	} else {
+		n += fmt.Sprint(c.Status)
+	}
+	st.Notes = append(st.Notes, n+" in "+c.Duration.Round(time.Microsecond).String())
+}
+
+// TraceBranch records the branch the step being traced took, and adds a
+// note.
+func (s *State) TraceBranch(label string) {
+	if s.trace == nil {
+		return
+	}
+	st := s.trace.current()
+	st.Branch = label
+	st.Notes = append(st.Notes, label+" taken")
+}
+
 // Tracef adds a note to the step being traced. It costs a nil check when
 // tracing is off; guard expensive arguments with `if s.Trace() != nil`.
 func (s *State) Tracef(format string, args ...any) {
@@ -266,6 +319,32 @@ func (s *State) Tracef(format string, args ...any) {
 		return
 	}
 	s.trace.note(fmt.Sprintf(format, args...))
+}
+
+// minTraceSecret: shorter values are not masked (they would garble every
+// note and protect nothing).
+const minTraceSecret = 4
+
+// AddTraceSecret marks v as secret for the rest of this request's trace:
+// v, and v as urlEncode (query escaping) and path escaping would write it,
+// are replaced with REDACTED in every note already taken and every note to
+// come. Secrets from the request (credentials) and secret named values are
+// masked elsewhere; this is for values a policy learns at run time, such as
+// a token from a send-request response (set-variable secret="true").
+// Without tracing it does nothing.
+func (s *State) AddTraceSecret(v string) {
+	if s.trace == nil || len(v) < minTraceSecret {
+		return
+	}
+	forms := []string{v}
+	for _, e := range []string{url.QueryEscape(v), url.PathEscape(v)} {
+		if e != v {
+			forms = append(forms, e)
+		}
+	}
+	for _, f := range forms {
+		s.trace.addSecret(f)
+	}
 }
 
 // run evaluates one program against this request.
@@ -329,7 +408,8 @@ func (s *State) Fork() *State {
 	b.BackendURL = s.BackendURL
 	b.Forward = s.Forward
 	if s.trace != nil {
-		b.trace = &Trace{}
+		b.trace = &Trace{secrets: slices.Clone(s.trace.secrets)}
+		b.stepHook = s.stepHook
 	}
 	return b
 }
@@ -362,6 +442,9 @@ func (s *State) Join(b *State) {
 	}
 	if s.trace != nil && b.trace != nil {
 		s.trace.Steps = append(s.trace.Steps, b.trace.Steps...)
+		for _, v := range b.trace.secrets {
+			s.trace.addSecret(v)
+		}
 	}
 	if b.stopped && !s.stopped {
 		s.ctx.Response = b.ctx.Response

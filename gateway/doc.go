@@ -26,6 +26,14 @@
 //	slowbody.go    HTTP request body deadline and the cap on bodies in
 //	               flight (408/413/400).
 //	mask.go        secret masking of structured log fields.
+//	tracing.go     trace tokens (Tollgate-Trace-Token) and the ring of
+//	               recent request traces, masked like the logs.
+//	telemetry.go   OpenTelemetry: spans per request, backend, call-out and
+//	               (when traced) policy step; W3C trace context propagation.
+//
+// The web console (package gateway/console) is built on the exported API
+// (Current, LastReload, Traces, MintTraceToken, ...) and mounted on the
+// admin listener by the command.
 //
 // A gateway feature that acts on every request belongs on exchange; one
 // that only one protocol has, in its path's file.

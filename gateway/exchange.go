@@ -52,11 +52,22 @@ func (x *exchange) begin(r *http.Request, scheme string) {
 	h := r.Header.Clone()
 	stripConnectionListed(h) // hop-by-hop: never forwarded, never seen by policies
 	st.SetRequest(r.Method, scheme, r.Host, r.URL, h, x.ip)
-	st.SetRequestID(x.s.newID())
 	st.SetDeployment(x.s.opt.Deployment)
 	st.SetExprBytes(api.Limits.MaxExprBytes)
-	if api.Limits.Trace {
+	if tr := tracedBy(r); tr != nil { // a valid trace token (tracing.go)
+		st.SetRequestID(tr.id)
 		st.EnableTrace()
+	} else {
+		st.SetRequestID(x.s.newID())
+		if api.Limits.Trace {
+			st.EnableTrace()
+		}
+	}
+	if tel := x.s.tel; tel != nil { // OpenTelemetry (telemetry.go)
+		tel.requestSpan(r, st.Context().RequestId)
+		if st.Trace() != nil && tel.stepSpans(r) {
+			st.SetStepHook(tel.stepHook)
+		}
 	}
 	x.st = st
 }
@@ -165,14 +176,20 @@ type traceStep struct {
 }
 
 // logTrace writes the request's step trace (api.xml trace="true") as one
-// log line. Notes already have secret query values redacted, and the
-// logger masks secret named values.
+// log line, and keeps it in the ring of recent traces (so does a request
+// traced by a trace token, which is not logged). Notes already have secret
+// query values redacted, and the logger masks secret named values.
 func (x *exchange) logTrace() {
 	st := x.st
 	tr := st.Trace()
 	if tr == nil {
 		return
 	}
+	if !x.api.Limits.Trace {
+		x.s.recordTrace(x.api, st, "token")
+		return
+	}
+	x.s.recordTrace(x.api, st, "api")
 	steps := make([]traceStep, len(tr.Steps))
 	for i, t := range tr.Steps {
 		steps[i] = traceStep{Path: t.Path, Policy: t.Policy, ID: t.ID, Section: t.Section,

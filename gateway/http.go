@@ -27,7 +27,7 @@ type proxyKey struct{}
 
 func (p *httpProxy) init(s *Server) {
 	p.rp = &httputil.ReverseProxy{
-		Transport:      s.transport,
+		Transport:      s.tel.WrapTransport(s.transport),
 		Rewrite:        rewrite,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   proxyError,

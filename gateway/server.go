@@ -33,6 +33,8 @@ type Options struct {
 	// MaxPendingBodies bounds the HTTP request bodies arriving at once; one
 	// more expires the oldest (408). Default DefaultMaxPendingBodies.
 	MaxPendingBodies int
+	// Telemetry, when set, traces requests with OpenTelemetry (telemetry.go).
+	Telemetry *Telemetry
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -62,6 +64,10 @@ type Server struct {
 	idSeq    atomic.Uint64
 
 	mask atomic.Pointer[secretMask] // the current snapshot's secret values
+
+	tokens *traceTokens // trace tokens (tracing.go)
+	traces traceRing    // recent traces
+	tel    *Telemetry   // nil: OpenTelemetry off
 }
 
 // apiRuntime is per-API state that must survive reloads.
@@ -101,7 +107,10 @@ func New(opt Options) (*Server, error) {
 		transport: opt.Transport,
 		dialer:    newBackendDialer(wsDial),
 		idPrefix:  hex.EncodeToString(b[:]),
+		tokens:    newTraceTokens(),
+		tel:       opt.Telemetry,
 	}
+	s.tel.bind(s)
 	// Every log line goes through the secret mask: a secret named value
 	// must never be printed, wherever it ends up (a service-url, a header
 	// set by a policy, an error message quoting a URL).
@@ -168,6 +177,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusMisdirectedRequest, "Host "+strconv.Quote(r.Host)+" is not served here.")
 		return
 	}
+	if _, ok := r.Header[TraceTokenHeader]; ok {
+		r = s.traceRequested(w, r, api)
+	}
+	if s.tel != nil {
+		var end func()
+		w, r, end = s.tel.startRequest(w, r, api)
+		defer end()
+	}
 	if api.Type == "websocket" {
 		s.serveWebSocket(w, r, api)
 		return
@@ -210,7 +227,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // Secret masking for logs.
 
 // credentialHeaders carry credentials; their values never reach a log.
-var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Ocp-Apim-Subscription-Key", "X-Api-Key"}
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Ocp-Apim-Subscription-Key", "X-Api-Key",
+	TraceTokenHeader}
 
 // requestCredentials lists the request's credential values to mask: each
 // credential header's value and its parts (the token after "Bearer", each

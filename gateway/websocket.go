@@ -113,8 +113,16 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		dialTimeout = st.Forward.Timeout
 	}
 	dctx, dcancel := context.WithTimeout(sess.ctx, dialTimeout)
-	backend, resp, err := s.dialer.dial(dctx, x.target, dialHeaders(st.Context().Request.Headers, r), offeredSubprotocols(r))
+	hdr := dialHeaders(st.Context().Request.Headers, r)
+	var endDial func(*http.Response, error)
+	if s.tel != nil {
+		endDial = s.tel.startDial(r.Context(), x.target, hdr)
+	}
+	backend, resp, err := s.dialer.dial(dctx, x.target, hdr, offeredSubprotocols(r))
 	dcancel()
+	if endDial != nil {
+		endDial(resp, err)
+	}
 	backendHost := x.target.Host
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {

@@ -172,26 +172,43 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 	t0 := time.Now()
 	res, err := sr.k.client.Do(req)
 	if err != nil {
-		return nil, calloutError(target, cctx, err)
+		err = calloutError(target, cctx, err)
+		traceCallout(s, method, target, 0, t0, err)
+		return nil, err
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(res.Body, sr.maxBytes+1))
 	if err != nil {
-		return nil, calloutError(target, cctx, err)
+		err = calloutError(target, cctx, err)
+		traceCallout(s, method, target, res.StatusCode, t0, err)
+		return nil, err
 	}
 	if int64(len(data)) > sr.maxBytes {
-		return nil, engine.NewPolicyError(engine.ReasonResponseTooLarge, 502,
+		err := engine.NewPolicyError(engine.ReasonResponseTooLarge, 502,
 			fmt.Sprintf("response from %s is larger than %d bytes", engine.RedactURL(target), sr.maxBytes), nil)
+		traceCallout(s, method, target, res.StatusCode, t0, err)
+		return nil, err
 	}
-	if s.Trace() != nil {
-		s.Tracef("%s %s -> %d in %s", method, engine.RedactURL(target), res.StatusCode, time.Since(t0).Round(time.Microsecond))
-	}
+	traceCallout(s, method, target, res.StatusCode, t0, nil)
 	return &engine.Response{
 		StatusCode:   res.StatusCode,
 		StatusReason: http.StatusText(res.StatusCode),
 		Headers:      engine.Headers(res.Header),
 		Body:         engine.NewBody(data),
 	}, nil
+}
+
+// traceCallout records a call-out in the step trace (when tracing is on),
+// with the URL's secret query values redacted.
+func traceCallout(s *engine.State, method, target string, status int, t0 time.Time, err error) {
+	if s.Trace() == nil {
+		return
+	}
+	c := engine.TraceCallout{Method: method, URL: engine.RedactURL(target), Status: status, Duration: time.Since(t0)}
+	if err != nil {
+		c.Error = err.Error()
+	}
+	s.TraceCallout(c)
 }
 
 func calloutError(target string, ctx context.Context, err error) error {

@@ -353,3 +353,44 @@ func TestRedisLazyStartsWhileDown(t *testing.T) {
 		t.Fatal("limit not enforced after recovery")
 	}
 }
+
+// Two replicas (two clients of one server) taking the same values: each
+// value goes to exactly one of them.
+func TestRedisReplicasShareCacheTake(t *testing.T) {
+	srv := redistest.Start(t)
+	a := newTestRedis(t, srv, RedisOptions{Timeout: 2 * time.Second})
+	b := newTestRedis(t, srv, RedisOptions{Timeout: 2 * time.Second})
+	ctx := context.Background()
+	const values = 50
+	for i := range values {
+		if err := a.CacheSet(ctx, "once-"+strconv.Itoa(i), []byte(strconv.Itoa(i)), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got [2]atomic.Int64
+	var wg sync.WaitGroup
+	for r, s := range []Store{a, b, a, b} {
+		wg.Go(func() {
+			for i := range values {
+				v, ok, err := s.CacheTake(ctx, "once-"+strconv.Itoa(i))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ok {
+					if string(v) != strconv.Itoa(i) {
+						t.Errorf("took %q under once-%d", v, i)
+					}
+					got[r%2].Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := got[0].Load() + got[1].Load(); n != values {
+		t.Fatalf("%d values taken in all (a %d, b %d), want each of %d exactly once", n, got[0].Load(), got[1].Load(), values)
+	}
+	if _, ok, err := b.CacheGet(ctx, "once-0"); err != nil || ok {
+		t.Fatalf("a taken value is still readable: ok=%v err=%v", ok, err)
+	}
+}

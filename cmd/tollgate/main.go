@@ -27,6 +27,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway"
+	"tollgate/gateway/console"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -77,6 +78,7 @@ func envDefault(name, def string) string {
 
 type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
+	adminToken                                      string
 	tlsCert, tlsKey                                 string
 	drain, storeTimeout, headerTimeout              time.Duration
 	maxPendingBodies                                int
@@ -92,7 +94,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	str(&f.apis, "apis", "apis", "folder of API definitions")
 	str(&f.listen, "listen", ":8080", "address for API traffic")
-	str(&f.admin, "admin", "127.0.0.1:9090", "address for /healthz, /readyz, /metrics, /status/reload (empty: off)")
+	str(&f.admin, "admin", "127.0.0.1:9090", "address for the console (/console), /healthz, /readyz, /metrics, /status/reload (empty: off)")
+	str(&f.adminToken, "admin-token", "", "token the admin listener requires (needed when --admin is not a loopback address; prefer the env variable)")
 	str(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	str(&f.logFormat, "log-format", "console", "console or json")
 	str(&f.redis, "redis", "", "redis://host:port/db to share limits and caches across replicas (empty: in memory)")
@@ -125,6 +128,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if f.admin != "" && f.adminToken == "" && !console.IsLoopback(f.admin) {
+		return nil, fmt.Errorf("--admin %s is not a loopback address: set --admin-token (or TOLLGATE_ADMIN_TOKEN) too", f.admin)
 	}
 	if f.storeTimeout <= 0 {
 		return nil, fmt.Errorf("--store-timeout must be positive, not %s", storeTimeout)
@@ -205,7 +211,28 @@ func serve(args []string, stderr io.Writer) int {
 	// Policies log too (trace, store failures): their logger masks secret
 	// named values like the gateway's own, once the server exists.
 	mask := &gateway.SecretMask{}
+	// OpenTelemetry, when the OTEL_* environment asks for it: spans for
+	// requests, backends and call-outs (the send-request client's
+	// transport is wrapped so call-outs carry the trace context).
+	tel, err := gateway.NewTelemetry(context.Background(), os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "tollgate serve:", err)
+		return 2
+	}
+	if tel != nil {
+		log.Info("OpenTelemetry tracing on (OTLP)")
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tel.Shutdown(ctx); err != nil {
+				log.Warn("OpenTelemetry: spans still queued were dropped", zap.Error(err))
+			}
+		}()
+	}
+	callouts := policies.DefaultHTTPClient()
+	callouts.Transport = tel.WrapTransport(callouts.Transport)
 	reg := policies.Registry(policies.Deps{
+		HTTPClient:   callouts,
 		Store:        st,
 		Log:          mask.Wrap(log).Named("policy"),
 		OnStoreError: func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
@@ -214,6 +241,7 @@ func serve(args []string, stderr io.Writer) int {
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
 		Deployment:       &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
 		MaxPendingBodies: f.maxPendingBodies,
+		Telemetry:        tel,
 	})
 	if err != nil {
 		var el engine.ErrorList
@@ -262,7 +290,9 @@ func serve(args []string, stderr io.Writer) int {
 			log.Error("cannot listen (admin)", zap.String("admin", f.admin), zap.Error(err))
 			return 1
 		}
-		adminSrv = &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		h, closeConsole := adminHandler(srv, f.adminToken, ln.Addr(), f.tlsCert != "", log)
+		defer closeConsole()
+		adminSrv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { errc <- adminSrv.Serve(aln) }()
 		log.Info("admin", zap.String("listen", aln.Addr().String()))
 	}

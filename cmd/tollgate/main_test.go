@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -97,6 +99,32 @@ func TestUsageExitCodes(t *testing.T) {
 		var out, errb bytes.Buffer
 		if code := run(tc.args, &out, &errb); code != tc.code {
 			t.Errorf("tollgate %v: exit %d, want %d", tc.args, code, tc.code)
+		}
+	}
+}
+
+// The admin listener bound beyond loopback needs a token (flag or env).
+func TestAdminTokenRequiredOffLoopback(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  string
+		ok   bool
+	}{
+		{[]string{"--admin", "127.0.0.1:0"}, "", true},
+		{[]string{"--admin", "localhost:0"}, "", true},
+		{[]string{"--admin", ""}, "", true},
+		{[]string{"--admin", "0.0.0.0:9090"}, "", false},
+		{[]string{"--admin", ":9090"}, "", false},
+		{[]string{"--admin", ":9090", "--admin-token", "t0ken"}, "", true},
+		{[]string{"--admin", ":9090"}, "t0ken", true},
+	} {
+		t.Setenv("TOLLGATE_ADMIN_TOKEN", c.env)
+		if c.env == "" {
+			os.Unsetenv("TOLLGATE_ADMIN_TOKEN")
+		}
+		_, err := parseServe(c.args, io.Discard)
+		if (err == nil) != c.ok {
+			t.Errorf("serve %v (env %q): err %v, want ok=%v", c.args, c.env, err, c.ok)
 		}
 	}
 }
