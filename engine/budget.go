@@ -17,9 +17,9 @@ import (
 // and maps charge their length. Strings are where bytes hide: 5000 strings
 // of 1 MB are 5000 elements and 5 GB. So every operation that builds a
 // string of a size the expression controls (+ on strings, join, repeat,
-// replace, upper, lower, trim, toJSON, string) is routed through the State
-// (the budget patch below), which charges its size in bytes BEFORE
-// building it, and fails the evaluation once the API's max-expression-bytes
+// replace, upper, lower, trim, toJSON, string, split, fromJSON, toBase64)
+// is routed through the State (the budget patch below), which charges its
+// size in bytes BEFORE building it, and fails the evaluation once the API's max-expression-bytes
 // (default DefaultExprBytes) is spent.
 //
 // A running expression is also interrupted when its policy's time is up
@@ -128,6 +128,22 @@ func (s *State) bindBudget() {
 		return strings.ReplaceAll(x, old, repl)
 	}
 	s.env.Charge = func(x string) string { b.charge(len(x)); return x }
+	s.env.FromJSON = func(x string) any {
+		b.charge(2 * len(x)) // the parsed value is about as large again
+		var v any
+		if err := json.Unmarshal([]byte(x), &v); err != nil {
+			panic(err)
+		}
+		return v
+	}
+	s.env.Split = func(x, sep string) []string {
+		n := len(x)
+		if sep != "" {
+			n = strings.Count(x, sep) + 1
+		}
+		b.charge(16 * n) // a string header per part; the parts share x
+		return strings.Split(x, sep)
+	}
 	s.env.ToJSON = func(v any) string {
 		b.charge(estimateSize(v, b))
 		out, err := json.MarshalIndent(v, "", "  ")
@@ -270,6 +286,14 @@ func patchBuiltin(node *ast.Node, name string, args []ast.Node, same func() ast.
 			if len(args) == 3 {
 				ast.Patch(node, call("$replace", args...))
 			}
+		case "fromJSON":
+			if len(args) == 1 {
+				ast.Patch(node, call("$fromJSON", args...))
+			}
+		case "split":
+			if len(args) == 2 {
+				ast.Patch(node, call("$split", args...))
+			}
 		case "toJSON":
 			if len(args) == 1 {
 				ast.Patch(node, call("$toJSON", args...))
@@ -278,7 +302,7 @@ func patchBuiltin(node *ast.Node, name string, args []ast.Node, same func() ast.
 			if len(args) == 1 {
 				ast.Patch(node, call("$string", args...))
 			}
-		case "upper", "lower", "trim", "trimPrefix", "trimSuffix":
+		case "upper", "lower", "trim", "trimPrefix", "trimSuffix", "toBase64", "fromBase64":
 			ast.Patch(node, call("$charge", same()))
 		}
 	}

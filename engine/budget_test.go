@@ -23,7 +23,11 @@ func TestExprBudget(t *testing.T) {
 		{"string of references", `len(string(map(1..100, repeat("z", 100000))))`, 0, "max-expression-bytes"},
 		{"replace that grows", `len(replace(repeat("a", 1000000), "a", "aaaaaaaaaaaaaaaaaaaaaa"))`, 0, "max-expression-bytes"},
 		{"upper in a loop", `len(map(1..100, upper(repeat("q", 1000000))))`, 0, "max-expression-bytes"},
+		{"split into many parts", `len(map(1..100, len(split(repeat("ab", 500000), ""))))`, 0, "max-expression-bytes"},
+		{"fromJSON of big documents", `len(map(1..100, fromJSON(toJSON(repeat("j", 500000)))))`, 0, "max-expression-bytes"},
+		{"toBase64 in a loop", `len(map(1..100, toBase64(repeat("q", 1000000))))`, 0, "max-expression-bytes"},
 		{"small work passes", `len(join(map(1..100, repeat("x", 100)), ","))`, 0, ""},
+		{"split, fromJSON and toBase64 still work", `split("a,b", ",")[1] + fromJSON("{\"k\": \"v\"}").k + toBase64("x")`, 0, ""},
 		{"within a raised limit", `len(join(map(1..50, repeat("x", 1000000)), ""))`, 128 << 20, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
