@@ -238,6 +238,12 @@ func (budgetPatch) Visit(node *ast.Node) {
 		if seq, ok := n.Node.(*ast.SequenceNode); ok && len(seq.Nodes) == 2 && isTick(seq.Nodes[0]) {
 			return // patched already
 		}
+		if constantTime(n.Node) {
+			// #, # * 2, #.Name > 3: an iteration costs a few instructions,
+			// and iterations are bounded by expr's element budget; a tick
+			// would more than double the loop's cost for nothing.
+			return
+		}
 		n.Node = &ast.SequenceNode{Nodes: []ast.Node{tickCall(), n.Node}}
 	case *ast.BinaryNode:
 		if n.Operator != "+" {
@@ -306,6 +312,39 @@ func patchBuiltin(node *ast.Node, name string, args []ast.Node, same func() ast.
 			ast.Patch(node, call("$charge", same()))
 		}
 	}
+}
+
+// constantTime reports whether n certainly runs in constant time: constants,
+// the loop element, variables, member access, and arithmetic, comparison
+// and logic on numbers and booleans (not on strings: comparing two 1 MB
+// strings is not constant time). Anything else (a call, a nested loop,
+// contains, matches, in) gets a deadline check per iteration.
+func constantTime(n ast.Node) bool {
+	switch x := n.(type) {
+	case *ast.PointerNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NilNode,
+		*ast.StringNode, *ast.ConstantNode, *ast.IdentifierNode:
+		return true
+	case *ast.MemberNode:
+		return constantTime(x.Node) && constantTime(x.Property)
+	case *ast.UnaryNode:
+		return constantTime(x.Node)
+	case *ast.BinaryNode:
+		switch x.Operator {
+		case "+", "-", "*", "/", "%", "**", "^", "==", "!=", "<", ">", "<=", ">=", "and", "or", "&&", "||":
+			return scalar(x.Left) && scalar(x.Right) && constantTime(x.Left) && constantTime(x.Right)
+		}
+	}
+	return false
+}
+
+// scalar: a number or a boolean, statically.
+func scalar(n ast.Node) bool {
+	switch nodeKind(n) {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
 }
 
 func nodeKind(n ast.Node) reflect.Kind {

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+
 	"errors"
+	"github.com/expr-lang/expr/ast"
 	"strings"
 	"testing"
 	"time"
@@ -47,21 +49,60 @@ func TestExprBudget(t *testing.T) {
 }
 
 func TestExprInterruptedByContext(t *testing.T) {
-	// Each iteration scans a 1 MB string: minutes of CPU without the
-	// interrupt, no allocation to stop it.
-	p := compileTestProgram(t, `len(filter(map(1..200000, repeat("a", 1000000)), # contains "b")) + len(filter(1..250000, indexOf(repeat("c", 1000000), "d") > 0))`)
-	st := AcquireState(&Api{Name: "a"})
-	defer st.Release()
-	st.SetExprBytes(1 << 40)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	st.budget.done = ctx.Done()
-	_, err := st.eval(p)
-	var pe *PolicyError
-	if !errors.As(err, &pe) || pe.Reason != ReasonTimeout || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("got %v, want a Timeout", err)
+	// Each iteration scans or compares 1 MB strings: minutes of CPU
+	// without the interrupt, and no allocation to stop it.
+	for _, src := range []string{
+		`len(filter(map(1..200000, repeat("a", 1000000)), # contains "b"))`,
+		`len(filter(1..250000, indexOf(repeat("c", 1000000), "d") > 0))`,
+		`let s = repeat("e", 1000000); let u = repeat("e", 1000000); len(filter(1..250000, s == u))`,
+		`let s = repeat("e", 1000000); let u = repeat("e", 1000000); len(filter(1..250, count(1..1000, s == u) > 999))`,
+	} {
+		p := compileTestProgram(t, src)
+		st := AcquireState(&Api{Name: "a"})
+		st.SetExprBytes(1 << 40)
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		st.budget.done = ctx.Done()
+		_, err := st.eval(p)
+		cancel()
+		st.Release()
+		var pe *PolicyError
+		if !errors.As(err, &pe) || pe.Reason != ReasonTimeout || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%s: got %v, want a Timeout", src, err)
+		}
 	}
 }
+
+// Loop bodies that certainly take constant time get no deadline check
+// (it would double a tight loop's cost); all others do.
+func TestConstantTimeBodies(t *testing.T) {
+	for src, want := range map[string]bool{
+		`map(1..3, #)`:                          true,
+		`map(1..3, # * 2 + 1)`:                  true,
+		`filter(1..3, # > 1 && # < 3)`:          true,
+		`filter(["a"], # == "a")`:               false, // strings may be long
+		`map(1..3, len(map(1..3, #)))`:          false, // a nested loop
+		`filter(["a"], # contains "a")`:         false,
+		`map(1..3, indexOf("abc", "c"))`:        false,
+		`map(1..3, context.Request.Method)`:     true,
+		`all(1..3, context.Variables["x"] > 1)`: false, // unknown types
+	} {
+		p := compileTestProgram(t, src)
+		node := p.prog.Node()
+		got := true
+		ast.Walk(&node, visitFunc(func(n *ast.Node) {
+			if c, ok := (*n).(*ast.CallNode); ok && isTick(c) {
+				got = false
+			}
+		}))
+		if got != want {
+			t.Errorf("%s: constant time %v, want %v", src, got, want)
+		}
+	}
+}
+
+type visitFunc func(*ast.Node)
+
+func (f visitFunc) Visit(n *ast.Node) { f(n) }
 
 func compileTestProgram(t testing.TB, src string) *program {
 	t.Helper()
