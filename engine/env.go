@@ -31,6 +31,19 @@ type Env struct {
 	// C#'s context.Tracing and context.Trace(message) (lang.go).
 	Tracing func() bool           `expr:"$tracing"`
 	Trace   func(msg string) bool `expr:"$trace"`
+	// Budgeted operations, bound to the State (budget.go): the budget
+	// patch routes string building and loop bodies through them.
+	Tick     func() bool                      `expr:"$tick"`
+	Concat   func(a, b string) string         `expr:"$concat"`
+	Add      func(a, b any) any               `expr:"$add"`
+	Join     func(arr any, sep string) string `expr:"$join"`
+	Repeat   func(s string, n int) string     `expr:"$repeat"`
+	Replace  func(s, old, new string) string  `expr:"$replace"`
+	Charge   func(s string) string            `expr:"$charge"`
+	ToJSON   func(v any) string               `expr:"$toJSON"`
+	String   func(v any) string               `expr:"$string"`
+	FromJSON func(s string) any               `expr:"$fromJSON"`
+	Split    func(s, sep string) []string     `expr:"$split"`
 }
 
 // Context mirrors APIM's `context` object. See the README for each member.

@@ -142,6 +142,9 @@ func build(node ast.Node) (fnode, bool) {
 	case *ast.MemberNode:
 		return buildMember(n)
 	case *ast.CallNode:
+		if b, ok := asPlus(n); ok {
+			return buildBinary(b)
+		}
 		return buildCall(n)
 	case *ast.UnaryNode:
 		if (n.Operator == "!" || n.Operator == "not") && n.Type() == boolType {
@@ -435,6 +438,9 @@ func buildBinary(n *ast.BinaryNode) (fnode, bool) {
 // every + of the VM is a string concatenation. Anything else (numbers
 // adding up, a pointer the VM would follow, a type error) is left to the VM.
 func concatParts(n ast.Node, parts *[]fnode) bool {
+	if b, ok := asPlus(n); ok {
+		n = b
+	}
 	if b, ok := n.(*ast.BinaryNode); ok && b.Operator == "+" {
 		if !concatType(b.Type()) || !concatType(b.Left.Type()) || !concatType(b.Right.Type()) {
 			return false // numbers, or mixed types
@@ -508,6 +514,9 @@ func concat(parts []fnode) fnode {
 				}
 			}
 			return "", true
+		}
+		if int64(size) > st.budget.max() {
+			return "", false // the VM reports the budget error
 		}
 		var b strings.Builder
 		b.Grow(size)
@@ -620,4 +629,21 @@ func buildCSharp(name string, args []fnode, n *ast.CallNode) (fnode, bool) {
 		}}, true
 	}
 	return fnode{}, false
+}
+
+// asPlus reads the budget patch's $concat(a, b) and $add(a, b) as the
+// a + b they replaced (budget.go), so simple concatenations keep their
+// fast path.
+func asPlus(n ast.Node) (*ast.BinaryNode, bool) {
+	c, ok := n.(*ast.CallNode)
+	if !ok || len(c.Arguments) != 2 {
+		return nil, false
+	}
+	id, ok := c.Callee.(*ast.IdentifierNode)
+	if !ok || (id.Value != "$concat" && id.Value != "$add") {
+		return nil, false
+	}
+	b := &ast.BinaryNode{Operator: "+", Left: c.Arguments[0], Right: c.Arguments[1]}
+	b.SetType(c.Type())
+	return b, true
 }

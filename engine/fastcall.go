@@ -51,6 +51,7 @@ func fastCallOptions() []expr.Option {
 			return asVariables(p[0]).ContainsKey(p[1].(string)), nil
 		}, new(func(Variables, string) bool)),
 		expr.Patch(fastCalls{}),
+		expr.Patch(budgetPatch{}), // budget.go
 	}
 }
 

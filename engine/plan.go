@@ -129,6 +129,10 @@ type Plan struct {
 	// HasBackend reports whether the backend section was written (an empty
 	// written section forwards nothing, as in APIM).
 	HasBackend bool
+	// Secrets are the secret named values the plan was compiled with:
+	// context.LastError.Message and error bodies are masked with them,
+	// since an on-error may send the message to the client.
+	Secrets []string
 }
 
 // Section returns the block for a section.
@@ -159,6 +163,7 @@ func (p *Plan) block(sec Section) *Block {
 // failure handled through on-error. Details of a failure are in
 // s.LastError() and FailureOf.
 func (p *Plan) Run(ctx context.Context, sec Section, s *State) bool {
+	s.budget.done = ctx.Done() // a running expression stops when ctx does
 	err := p.Section(sec).Run(ctx, s)
 	if err == nil {
 		return s.stopped
@@ -170,6 +175,7 @@ func (p *Plan) Run(ctx context.Context, sec Section, s *State) bool {
 // Fail runs on-error for a failure outside the policy steps (the gateway
 // uses it for backend connection failures), as if sec had failed.
 func (p *Plan) Fail(ctx context.Context, sec Section, s *State, pe *PolicyError) {
+	s.budget.done = ctx.Done()
 	p.fail(ctx, sec, s, pe)
 }
 
@@ -189,7 +195,7 @@ func (p *Plan) fail(ctx context.Context, sec Section, s *State, err error) {
 		}
 		resp = pe.Response
 		if resp == nil {
-			resp = ErrorResponse(statusOr(pe.Status, 500), publicMessage(pe))
+			resp = ErrorResponse(statusOr(pe.Status, 500), Mask(publicMessage(pe), p.Secrets))
 		}
 	} else {
 		resp = ErrorResponse(500, "Internal server error")
@@ -199,6 +205,7 @@ func (p *Plan) fail(ctx context.Context, sec Section, s *State, err error) {
 	} else if errors.Is(err, context.DeadlineExceeded) && le.Reason != ReasonTimeout {
 		le.Reason = ReasonTimeout
 	}
+	le.Message = Mask(le.Message, p.Secrets)
 	s.ctx.LastError = le
 	s.ctx.Response = resp
 	s.stopped = false
@@ -207,7 +214,7 @@ func (p *Plan) fail(ctx context.Context, sec Section, s *State, err error) {
 			// on-error itself failed: answer with a plain 500 and keep the
 			// original error as LastError (the gateway logs both).
 			s.ctx.Response = ErrorResponse(500, "Internal server error")
-			le.Message += "; on-error failed too: " + oerr.Error()
+			le.Message += "; on-error failed too: " + Mask(oerr.Error(), p.Secrets)
 		}
 	}
 	s.stopped = true

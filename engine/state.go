@@ -53,6 +53,9 @@ type State struct {
 	// goes through.
 	BackendProxy *url.URL
 
+	// budget bounds each expression evaluation (budget.go).
+	budget exprBudget
+
 	// bytes counts the payload bytes the request moves; see CountBytes.
 	bytes *ByteCount
 
@@ -95,6 +98,7 @@ var statePool = sync.Pool{New: func() any {
 	s.env.Context = &s.ctx
 	s.vm.MemoryBudget = MaxExprMemory // the VM keeps it across runs
 	s.bindFast()
+	s.bindBudget()
 	return s
 }}
 
@@ -132,6 +136,7 @@ func (s *State) Release() {
 	s.BackendCertificate = nil
 	s.BackendProxy = nil
 	s.bytes = nil // OnDone functions may still hold it
+	s.budget = exprBudget{}
 	clear(s.respHeaders)
 	s.forkVars = nil
 	clear(s.private)
@@ -376,6 +381,7 @@ func (s *State) run(p *program) (out any, err error) {
 			out, err = nil, exprFailure(p, fmt.Errorf("panic: %v", r))
 		}
 	}()
+	s.budget.used = 0
 	if p.interp != nil {
 		out, err = p.interp.Run(&s.env)
 	} else {
@@ -405,6 +411,7 @@ func (s *State) run(p *program) (out any, err error) {
 func (s *State) Fork() *State {
 	b := AcquireState(s.ctx.Api)
 	b.start = s.start
+	b.budget = exprBudget{limit: s.budget.limit, done: s.budget.done}
 	b.ctx.Timestamp = s.ctx.Timestamp
 	b.ctx.Deployment = s.ctx.Deployment
 	b.ctx.LastError = s.ctx.LastError

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -273,7 +274,13 @@ func exprFailure(p *program, err error) error {
 		msg = fe.Message // without expr's multi-line source snippet
 	}
 	msg = fastName.ReplaceAllString(msg, "")
-	if p.csharp && nilFetch.MatchString(msg) {
+	if errors.Is(err, errExprTimeout) {
+		return &PolicyError{Reason: ReasonTimeout, Message: fmt.Sprintf("expression %s failed: %s", p.src, errExprTimeout.Error()),
+			cause: context.DeadlineExceeded}
+	}
+	if errors.Is(err, errExprBytes) {
+		msg = errExprBytes.Error()
+	} else if p.csharp && nilFetch.MatchString(msg) {
 		msg = "Object reference not set to an instance of an object."
 	}
 	return &PolicyError{Reason: ReasonExpression, Message: fmt.Sprintf("expression %s failed: %s", p.src, msg), cause: err}

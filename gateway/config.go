@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -72,7 +73,10 @@ type Limits struct {
 	PolicyTimeout    time.Duration // policy-timeout (s), default 30: one section run
 	Timeout          time.Duration // timeout (s), default 300: HTTP backend call
 	MaxBodySize      int64         // max-body-size (bytes), default 4 MiB: bodies policies read
+	BodyTimeout      time.Duration // body-timeout (s), default 60: the whole request body must arrive (HTTP APIs)
+	MaxExprBytes     int64         // max-expression-bytes, default 16 MiB: what one expression evaluation may build
 	AllowedOrigins   []string      // allowed-origins: host patterns for browser Origin ("*": any); default same host only
+	AllowedHosts     []string      // allowed-hosts: host name patterns the Host header must match; default any
 	// MaxMessageRate (max-messages-per-second) and MessageBurst
 	// (message-burst): per-connection client message rate limit; 0: none.
 	MaxMessageRate float64
@@ -97,6 +101,8 @@ var DefaultLimits = Limits{
 	PolicyTimeout:    30 * time.Second,
 	Timeout:          300 * time.Second,
 	MaxBodySize:      4 << 20,
+	BodyTimeout:      DefaultBodyTimeout,
+	MaxExprBytes:     engine.DefaultExprBytes,
 	DrainAfter:       30 * time.Second,
 	DrainWindow:      60 * time.Second,
 }
@@ -278,6 +284,8 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	if global == nil {
 		global = &engine.Plan{}
 	}
+	secrets := nv.Secrets()
+	global.Secrets = secrets
 	// Products (products.go) sit between the global and the API scopes.
 	products := loadProducts(dir, comp, global, over, common, &errs, &snap.Notices)
 	snap.Products = products
@@ -368,7 +376,11 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			}
 			ah.Write([]byte("policy"))
 			proot.WriteCanonical(ah)
-			return comp.Compile(proot, "api", global)
+			plan := comp.Compile(proot, "api", global)
+			if plan != nil {
+				plan.Secrets = secrets
+			}
+			return plan
 		}
 		var api *API
 		defPos := engine.Pos{File: apiFile, Line: 1, Col: 1}
@@ -422,6 +434,9 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	snap.Hash = hex.EncodeToString(h.Sum(nil))[:16]
 	errs = errs.Sort()
 	if len(errs) > 0 {
+		// A secret used in an api.xml attribute or an expression may be
+		// quoted by an error; check, /status/reload and the log print them.
+		engine.MaskErrors(errs, secrets)
 		return nil, errs
 	}
 	return snap, nil
@@ -447,7 +462,7 @@ func isDirEntry(dir string, e fs.DirEntry) bool {
 
 // readIf reads a file that may be absent.
 func readIf(path string, errs *engine.ErrorList) ([]byte, bool) {
-	data, err := os.ReadFile(path)
+	data, err := engine.ReadConfigFile(path) // regular files only, bounded, never blocks
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false
 	}
@@ -552,6 +567,8 @@ func readAPI(p *engine.Parser) *API {
 	seconds("policy-timeout", &l.PolicyTimeout, 1)
 	seconds("timeout", &l.Timeout, 1)
 	count("max-body-size", &l.MaxBodySize, 0)
+	seconds("body-timeout", &l.BodyTimeout, 1)
+	count("max-expression-bytes", &l.MaxExprBytes, 1024)
 	seconds("drain-after", &l.DrainAfter, 0)
 	seconds("drain-window", &l.DrainWindow, 0)
 	if v := p.LitStr("max-messages-per-second", ""); p.Has("max-messages-per-second") {
@@ -585,6 +602,15 @@ func readAPI(p *engine.Parser) *API {
 	for _, o := range strings.Split(p.LitStr("allowed-origins", ""), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			l.AllowedOrigins = append(l.AllowedOrigins, o)
+		}
+	}
+	for _, h := range strings.Split(p.LitStr("allowed-hosts", ""), ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		} else if _, err := path.Match(h, ""); err != nil {
+			p.ErrorAt(valuePos("allowed-hosts"), "allowed-hosts: %q is not a valid pattern", h)
+		} else {
+			l.AllowedHosts = append(l.AllowedHosts, h)
 		}
 	}
 	return api

@@ -22,6 +22,12 @@
 //	wsproxy/       the WebSocket handshakes and the frame relay (its own
 //	               package; see its doc.go).
 //	metrics.go     Prometheus metrics; admin.go the admin endpoints.
+//	pathnorm.go    request path normalisation (RFC 3986) before routing.
+//	headers.go     hop-by-hop stripping, X-Forwarded-*, outbound header
+//	               checks, allowed-hosts.
+//	slowbody.go    HTTP request body deadline and the cap on bodies in
+//	               flight (408/413/400).
+//	mask.go        secret masking of structured log fields.
 //	tracing.go     trace tokens (Tollgate-Trace-Token) and the ring of
 //	               recent request traces, masked like the logs.
 //	telemetry.go   OpenTelemetry: spans per request, backend, call-out and

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,10 +28,11 @@ type exchange struct {
 	rt     *apiRuntime
 	st     *engine.State // nil once closed or detached
 	start  time.Time
-	ip     string   // the client's address
-	target *url.URL // the backend URL, once backendURL chose it
-	m      reqMatch // the operation's parameters and the subscription (operations.go)
-	be     *Backend // the backend entity, when a policy named one (backends.go)
+	ip     string       // the client's address
+	target *url.URL     // the backend URL, once backendURL chose it
+	m      reqMatch     // the operation's parameters and the subscription (operations.go)
+	be     *Backend     // the backend entity, when a policy named one (backends.go)
+	body   *requestBody // an HTTP request's body, while it arrives (slowbody.go); nil without one
 
 	// What a WebSocket session keeps once the State is back in its pool.
 	requestID string
@@ -52,9 +54,12 @@ func (x *exchange) begin(r *http.Request, scheme string) {
 	ctx := st.Context()
 	ctx.Operation, ctx.Product = api.Operation, api.Product // api is the view of the operation and product
 	x.m.fill(st)
-	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), x.ip)
+	h := r.Header.Clone()
+	stripConnectionListed(h) // hop-by-hop: never forwarded, never seen by policies
+	st.SetRequest(r.Method, scheme, r.Host, r.URL, h, x.ip)
 	ctx.Request.MatchedParameters = x.m.params
 	st.SetDeployment(x.s.opt.Deployment)
+	st.SetExprBytes(api.Limits.MaxExprBytes)
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		st.SetClientCertificate(r.TLS.PeerCertificates) // validate-client-certificate, context.Request.Certificate
 	}
@@ -261,6 +266,21 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	if api.Path != "/" {
 		rest = strings.TrimPrefix(reqPath, api.Path)
 	}
+	if rest != "" {
+		// The routed path is normalised already; a path a policy rewrote
+		// (rewrite-uri) is normalised here, so it cannot climb out of the
+		// service URL's path either.
+		norm, err := normalizePath((&url.URL{Path: rest}).EscapedPath())
+		if err != nil && !strings.HasPrefix(rest, "/") {
+			norm, err = normalizePath((&url.URL{Path: "/" + rest}).EscapedPath())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the backend path %q: %w", rest, err)
+		}
+		if rest, err = url.PathUnescape(norm); err != nil {
+			return nil, err
+		}
+	}
 	if rest != "" && rest != "/" || (rest == "/" && !strings.HasSuffix(base.Path, "/")) {
 		base.Path = joinPath(base.Path, rest)
 		base.RawPath = ""
@@ -362,20 +382,6 @@ func writeResponse(w http.ResponseWriter, r *engine.Response) {
 
 func writeJSONError(w http.ResponseWriter, status int, msg string) {
 	writeResponse(w, engine.ErrorResponse(status, msg))
-}
-
-func addForwarded(h http.Header, r *http.Request) {
-	ip := clientIP(r)
-	if prior := h["X-Forwarded-For"]; len(prior) > 0 {
-		ip = strings.Join(prior, ", ") + ", " + ip
-	}
-	h.Set("X-Forwarded-For", ip)
-	h.Set("X-Forwarded-Host", r.Host)
-	proto := "http"
-	if r.TLS != nil {
-		proto = "https"
-	}
-	h.Set("X-Forwarded-Proto", proto)
 }
 
 func dialErrText(err error) string {

@@ -49,12 +49,19 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	ctx := r.Context()
 	defer x.close(ctx)
 	maxBody := api.Limits.MaxBodySize
+	body := s.pending.guardBody(w, r, api.Limits.BodyTimeout) // slowbody.go
+	defer body.done()
+	x.body = body
 	orig := r.Body
 	st.Context().Request.Body = engine.NewLazyBody(func() ([]byte, error) {
 		if orig == nil || orig == http.NoBody {
 			return nil, nil
 		}
-		return readLimited(orig, maxBody, "the request body")
+		data, err := readLimited(orig, maxBody, "the request body")
+		if errors.Is(err, errBodyTooLarge) && body != nil {
+			body.tooLarge.Store(true)
+		}
+		return data, err
 	})
 	status := 0
 	defer func() {
@@ -62,8 +69,17 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 		s.metrics.RequestDuration.WithLabelValues(api.Name).Observe(time.Since(x.start).Seconds())
 	}()
 	if x.inboundAndBackend(ctx) {
+		if body.failed(w) { // a policy could not read the body: the client's fault
+			status = http.StatusBadRequest
+			return
+		}
 		status = st.Response().StatusCode
 		x.respond(w)
+		return
+	}
+	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
+		status = http.StatusBadRequest
+		writeJSONError(w, status, "Bad request: "+err.Error()+".")
 		return
 	}
 	if err := x.backendURL(ctx, false); err != nil {
@@ -113,7 +129,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 	if host := req.Headers.GetValueOrDefault("Host", ""); host != "" && host != pr.In.Host {
 		pr.Out.Host = host // a policy changed Host
 	}
-	addForwarded(h, pr.In)
+	pr.SetXForwarded()
 	backendCredentials(x.be, h)
 	if b := req.Body; b != nil && b.Loaded() {
 		data, _ := b.Bytes()
@@ -174,10 +190,12 @@ func readLimited(r io.Reader, max int64, what string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", what, max)
+		return nil, fmt.Errorf("%s is larger than %d bytes: %w", what, max, errBodyTooLarge)
 	}
 	return data, nil
 }
+
+var errBodyTooLarge = errors.New("max-body-size exceeded")
 
 type backendStatusError struct{ code int }
 
@@ -188,6 +206,9 @@ func (e *backendStatusError) Error() string {
 // proxyError answers for a failed backend call through on-error.
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	x := r.Context().Value(proxyKey{}).(*exchange)
+	if x.body.failed(w) { // the client's body, not the backend, failed
+		return
+	}
 	status, reason := http.StatusBadGateway, engine.ReasonBackendConnection
 	msg := "the backend " + x.target.Host + " failed: " + dialErrText(err)
 	var bse *backendStatusError

@@ -71,7 +71,7 @@ func TestOperationsServe(t *testing.T) {
 		id                 string
 		backendPath        string
 	}{
-		{"operation scope", "GET", "/api/users/a%2Fb", 200, "global,api,operation", "global,api,operation", "get-user|Get user|GET|/users/{id}", "a/b", "/svc/users/a/b"},
+		{"operation scope", "GET", "/api/users/a%40b", 200, "global,api,operation", "global,api,operation", "get-user|Get user|GET|/users/{id}", "a@b", "/svc/users/a%40b"},
 		{"no operation policy", "GET", "/api/users", 200, "global,api", "global,api", "", "", "/svc/users"},
 		{"wildcard", "GET", "/api/files/x/y.txt", 200, "global,api", "global,api", "", "", "/svc/files/x/y.txt"},
 	} {

@@ -32,6 +32,9 @@ type Options struct {
 	Deployment *engine.Deployment
 	Getenv     func(string) string
 	Transport  *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
+	// MaxPendingBodies bounds the HTTP request bodies arriving at once; one
+	// more expires the oldest (408). Default DefaultMaxPendingBodies.
+	MaxPendingBodies int
 	// Telemetry, when set, traces requests with OpenTelemetry (telemetry.go).
 	Telemetry *Telemetry
 	// Subscriptions are the subscriptions created at run time (tollgate
@@ -76,6 +79,7 @@ type Server struct {
 	dialer    *wsproxy.Dialer // WebSocket backends, over transport's dialer
 	relayer   wsproxy.Relayer // the WebSocket data path
 	proxy     httpProxy
+	pending   pendingBodies // HTTP request bodies still arriving (slowbody.go)
 
 	idPrefix string
 	idSeq    atomic.Uint64
@@ -144,6 +148,7 @@ func New(opt Options) (*Server, error) {
 	s.log = opt.Log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		return &maskCore{Core: c, secrets: s.secretValues}
 	}))
+	s.pending.max = opt.MaxPendingBodies
 	s.baseCtx, s.shutdown = context.WithCancelCause(context.Background())
 	s.sessions.init()
 	s.proxy.init(s)
@@ -171,6 +176,22 @@ func (s *Server) newID() string {
 
 // ServeHTTP routes a request to its API by longest path prefix.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Route, check and forward the normalised path, never the raw one
+	// (pathnorm.go): a dot segment must not lead past another API's policy.
+	u, err := normalizeRequestURL(r.URL)
+	if err != nil {
+		w.Header().Set("Connection", "close")
+		writeJSONError(w, http.StatusBadRequest, "Bad request path: "+err.Error()+".")
+		return
+	}
+	r.URL = u
+	if len(r.TransferEncoding) > 0 {
+		// RFC 9112 6.3: a request with both Content-Length and
+		// Transfer-Encoding must be answered and the connection closed.
+		// net/http drops Content-Length before the handler could see it,
+		// so every chunked request closes its connection after the answer.
+		w.Header().Set("Connection", "close")
+	}
 	snap := s.current.Load()
 	api := snap.Route(r.URL.Path)
 	if api == nil {
@@ -180,6 +201,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
 		w.Header().Set("Connection", "close")
 		writeJSONError(w, http.StatusServiceUnavailable, "The gateway is shutting down.")
+		return
+	}
+	if !hostAllowed(r, api.Limits.AllowedHosts) {
+		// allowed-hosts: a DNS-rebinding page reaches us under its own name.
+		writeJSONError(w, http.StatusMisdirectedRequest, "Host "+strconv.Quote(r.Host)+" is not served here.")
 		return
 	}
 	if _, ok := r.Header[TraceTokenHeader]; ok {
@@ -285,19 +311,8 @@ func requestCredentials(req *engine.Request) []string {
 	return out
 }
 
-// minMasked: shorter values are not masked (a one-letter "secret" would
-// garble every log line and protects nothing).
-const minMasked = 4
-
 // maskAll replaces every occurrence of each secret in s with REDACTED.
-func maskAll(s string, secrets []string) string {
-	for _, v := range secrets {
-		if len(v) >= minMasked && strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, "REDACTED")
-		}
-	}
-	return s
-}
+func maskAll(s string, secrets []string) string { return engine.Mask(s, secrets) }
 
 type secretMask struct {
 	snap *Snapshot
@@ -341,43 +356,6 @@ func (c *maskCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 		e.Message = maskAll(e.Message, secrets)
 	}
 	return c.Core.Write(e, c.mask(fields))
-}
-
-func (c *maskCore) mask(fields []zapcore.Field) []zapcore.Field {
-	secrets := c.secrets()
-	if len(secrets) == 0 {
-		return fields
-	}
-	var out []zapcore.Field
-	for i, f := range fields {
-		var text string
-		switch f.Type {
-		case zapcore.StringType:
-			text = f.String
-		case zapcore.ErrorType:
-			if err, ok := f.Interface.(error); ok && err != nil {
-				text = err.Error()
-			}
-		case zapcore.StringerType:
-			if st, ok := f.Interface.(interface{ String() string }); ok && st != nil {
-				text = st.String()
-			}
-		default:
-			continue
-		}
-		masked := maskAll(text, secrets)
-		if masked == text && f.Type == zapcore.StringType {
-			continue
-		}
-		if out == nil {
-			out = append([]zapcore.Field(nil), fields...)
-		}
-		out[i] = zap.String(f.Key, masked)
-	}
-	if out == nil {
-		return fields
-	}
-	return out
 }
 
 // SecretMask masks the served configuration's secret named values in the

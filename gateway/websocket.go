@@ -99,6 +99,11 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		return
 	}
 
+	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "Bad request: "+err.Error()+".")
+		outcome("bad_request", http.StatusBadRequest, st)
+		return
+	}
 	if err := x.backendURL(ctx, true); err != nil {
 		x.backendFailed(ctx, backendPickError(err))
 		x.respond(w)
@@ -141,6 +146,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			// The backend answered but refused the upgrade: pass its answer on.
 			br := engine.NewResponse(resp.StatusCode)
+			stripConnectionListed(resp.Header) // hop-by-hop the backend named
 			for k, v := range resp.Header {
 				if !hopHeaders[k] && !wsHandshakeHeaders[k] {
 					br.Headers[k] = v
@@ -271,6 +277,9 @@ func originAllowed(r *http.Request, patterns []string) bool {
 	if err != nil {
 		return false
 	}
+	// The gateway's own host: with allowed-hosts set, r.Host was checked
+	// against it already, so a DNS-rebinding page (Origin and Host both its
+	// own name) is refused before this.
 	if strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
@@ -303,7 +312,7 @@ func dialHeaders(h engine.Headers, r *http.Request) http.Header {
 		}
 		out[k] = v
 	}
-	addForwarded(out, r)
+	setXForwarded(out, r)
 	return out
 }
 

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -91,7 +92,8 @@ type serveFlags struct {
 	loggers                                         string
 	subscriptionKeys, overrides, namedValues        string
 	subscriptionsFailOpen                           bool
-	drain, storeTimeout                             time.Duration
+	drain, storeTimeout, headerTimeout              time.Duration
+	maxPendingBodies                                int
 	watch                                           bool
 	wsDataPath                                      string
 	relayer                                         wsproxy.Relayer
@@ -119,9 +121,11 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.overrides, "apiops-config", "", "APIOps publisher configuration file (configuration.prod.yaml) applied over the apis folder")
 	str(&f.namedValues, "named-values", "", "JSON file {\"name\": \"value\"} with the values of APIOps named values that are not in the folder (secrets)")
 	str(&f.subscriptionKeys, "subscription-keys", "", "JSON file with the keys of the apis folder's subscriptions (subscriptions/NAME/)")
-	var drain, storeTimeout, watch, subsFailOpen string
+	var drain, storeTimeout, watch, subsFailOpen, headerTimeout, maxPending string
 	str(&subsFailOpen, "subscriptions-fail-open", "false", "when the subscription store fails: true serves a request with a key without its subscription, false answers 503")
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
+	str(&headerTimeout, "header-timeout", "10s", "how long a client may take to send a request's headers")
+	str(&maxPending, "max-pending-bodies", "256", "HTTP request bodies arriving at once; one more expires the oldest (408)")
 	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
 	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
@@ -137,6 +141,12 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.storeTimeout, err = time.ParseDuration(storeTimeout); err != nil {
 		return nil, fmt.Errorf("--store-timeout: %w", err)
+	}
+	if f.headerTimeout, err = time.ParseDuration(headerTimeout); err != nil || f.headerTimeout <= 0 {
+		return nil, fmt.Errorf("--header-timeout must be a positive duration, not %q", headerTimeout)
+	}
+	if f.maxPendingBodies, err = strconv.Atoi(maxPending); err != nil || f.maxPendingBodies < 1 {
+		return nil, fmt.Errorf("--max-pending-bodies must be a whole number of at least 1, not %q", maxPending)
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
@@ -304,9 +314,10 @@ func serve(args []string, stderr io.Writer) int {
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
 		Subscriptions: subs, SubscriptionKeys: f.subscriptionKeys, SubscriptionsFailOpen: f.subscriptionsFailOpen,
 		Overrides: f.overrides, NamedValuesFile: f.namedValues, Store: st,
-		Deployment: &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
-		Telemetry:  tel,
-		Relayer:    f.relayer,
+		Deployment:       &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
+		Telemetry:        tel,
+		MaxPendingBodies: f.maxPendingBodies,
+		Relayer:          f.relayer,
 	})
 	if err != nil {
 		var el engine.ErrorList
@@ -330,7 +341,7 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("cannot listen", zap.String("listen", f.listen), zap.Error(err))
 		return 1
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: f.headerTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: zap.NewStdLog(log.Named("http"))}
 	errc := make(chan error, 2)
 	if f.tlsCert != "" {
@@ -458,12 +469,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	for _, a := range snap.APIs {
 		// A secret named value may sit in a query parameter RedactURL does
 		// not know (?x-key={{key}}): mask it too.
-		u := engine.RedactURL(a.ServiceURL.String())
-		for _, v := range secrets {
-			if len(v) >= 4 {
-				u = strings.ReplaceAll(u, v, "REDACTED")
-			}
-		}
+		u := engine.Mask(engine.RedactURL(a.ServiceURL.String()), secrets)
 		fmt.Fprintf(stdout, "ok  %-20s %-9s %-20s -> %s\n", a.Name, a.Type, a.Path, u)
 	}
 	return 0

@@ -68,6 +68,26 @@ func TestCheckNeverPrintsSecrets(t *testing.T) {
 	}
 }
 
+// A secret used where a load error quotes it (an api.xml attribute, an
+// expression) never shows in check's problem lines: they quote the source
+// as written ({{key}}), and engine.MaskErrors masks what gets through.
+func TestCheckErrorsNeverPrintSecrets(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TOLLGATE_TEST_KEY", "SECRET5key")
+	testutil.WriteFile(t, filepath.Join(dir, "named-values.xml"), `<named-values>
+  <named-value name="key" secret="true" env="TOLLGATE_TEST_KEY"/>
+</named-values>`)
+	testutil.WriteFile(t, filepath.Join(dir, "a", "api.xml"), `<api name="a" type="http" path="/a" service-url="http://h/" max-body-size="{{key}}"/>`)
+	testutil.WriteFile(t, filepath.Join(dir, "a", "policy.xml"), `<policies><inbound><set-variable name="x" value="@({{key}} + 1)"/></inbound></policies>`)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", dir}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if strings.Contains(out.String()+errb.String(), "SECRET") || strings.Count(out.String(), "\n") != 2 {
+		t.Errorf("tollgate check printed a secret (or not the two problems):\n%s%s", out.String(), errb.String())
+	}
+}
+
 func TestUsageExitCodes(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

@@ -134,8 +134,14 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 		return nil, nil, ctxErr(ctx, err)
 	}
 
-	br := bufio.NewReaderSize(conn, 1024)
+	// The response head is bounded (as net/http's transport bounds it): a
+	// backend sending endless header lines gets a 502, not our memory.
+	head := &headLimit{r: conn, left: maxBackendHandshakeHead}
+	br := bufio.NewReaderSize(head, 1024)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
+	if head.left <= 0 && err != nil {
+		err = errHandshakeHeadTooLarge
+	}
 	if err != nil {
 		return nil, nil, ctxErr(ctx, fmt.Errorf("reading the backend's handshake response: %w", err))
 	}
@@ -186,4 +192,30 @@ func ctxErr(ctx context.Context, err error) error {
 		return fmt.Errorf("%w (%v)", cerr, err)
 	}
 	return err
+}
+
+// maxBackendHandshakeHead bounds a backend's handshake response: status
+// line and headers (net/http's server takes 1 MiB of request headers).
+const maxBackendHandshakeHead = 1 << 20
+
+var errHandshakeHeadTooLarge = fmt.Errorf("the handshake response's headers exceed %d bytes", maxBackendHandshakeHead)
+
+// headLimit reads at most left bytes, then fails. Only the handshake
+// response is read through it: what the backend sent after its head is
+// taken from the bufio.Reader's buffer, then the relay reads conn itself.
+type headLimit struct {
+	r    io.Reader
+	left int64
+}
+
+func (h *headLimit) Read(p []byte) (int, error) {
+	if h.left <= 0 {
+		return 0, errHandshakeHeadTooLarge
+	}
+	if int64(len(p)) > h.left {
+		p = p[:h.left]
+	}
+	n, err := h.r.Read(p)
+	h.left -= int64(n)
+	return n, err
 }
