@@ -163,10 +163,18 @@ func (v *validateContent) Run(_ context.Context, s *engine.State) error {
 	if err != nil {
 		return err
 	}
-	if ct == "" && len(data) == 0 {
-		return v.finish(s, &val) // no body
-	}
 	spec := opSpec(s)
+	if len(data) == 0 {
+		// No body: nothing to validate, unless the request needs one.
+		if !v.response && spec != nil && spec.Op.RequestBody != nil && spec.Op.RequestBody.Value != nil && spec.Op.RequestBody.Value.Required {
+			if r := v.rule(ct); r != nil && ct != "" && spec.Op.RequestBody.Value.Content.Get(ct) != nil {
+				d := "Body of the request does not conform to the definition " + definitionName(spec.Op.RequestBody.Value.Content.Get(ct).Schema, r.ref, spec, what) +
+					", which is associated with the content type " + ct + ".\n\nThe request body is required."
+				val.add(r.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
+			}
+		}
+		return v.finish(s, &val)
+	}
 	if spec == nil {
 		val.add(v.unspecified, noSchema())
 		return v.finish(s, &val)
