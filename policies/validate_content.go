@@ -43,7 +43,7 @@ type validateContent struct {
 }
 
 type typeMap struct {
-	from string     // exact content type ("" : use when)
+	from string      // exact content type ("" : use when)
 	when engine.Bool // condition
 	to   string
 }
