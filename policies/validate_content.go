@@ -83,14 +83,17 @@ func (k *kit) parseValidateContent(p *engine.Parser) engine.Step {
 					continue
 				}
 				m := typeMap{to: strings.ToLower(tp.RequiredLitStr("to"))}
-				switch {
-				case tp.Has("from") && tp.Has("when"):
-					tp.Errorf("<type> takes from or when, not both")
-				case tp.Has("from"):
+				hasFrom, hasWhen := tp.Has("from"), tp.Has("when")
+				if hasFrom {
 					m.from = strings.ToLower(tp.LitStr("from", ""))
-				case tp.Has("when"):
+				}
+				if hasWhen {
 					m.when = tp.Bool("when", false)
-				default:
+				}
+				switch {
+				case hasFrom && hasWhen:
+					tp.ErrorAt(tp.Attr("when").Pos, "<type> takes from or when, not both")
+				case !hasFrom && !hasWhen:
 					tp.Errorf("<type> needs the attribute from or when")
 				}
 				v.maps = append(v.maps, m)
@@ -99,15 +102,16 @@ func (k *kit) parseValidateContent(p *engine.Parser) engine.Step {
 			r := contentRule{typ: strings.ToLower(cp.LitStr("type", "")), act: litAction(cp, "action", true, actIgnore)}
 			switch as := cp.RequiredLitStr("validate-as", "json", "xml", "soap"); as {
 			case "xml", "soap":
-				cp.Errorf("validate-as=%q is not available in tollgate (it has no XML schema validator); only \"json\" is", as)
+				cp.ErrorAt(cp.Attr("validate-as").ValuePos, "validate-as=%q is not available in tollgate (it has no XML schema validator); only \"json\" is", as)
 			}
-			if cp.Has("schema-id") {
-				cp.Errorf("schema-id names an APIM schema resource, which tollgate does not have: omit it to use the API specification's schema, or point schema-ref at one of its components (\"#/components/schemas/Name\")")
+			if a := cp.Attr("schema-id"); a != nil {
+				cp.LitStr("schema-id", "")
+				cp.ErrorAt(a.Pos, "schema-id names an APIM schema resource, which tollgate does not have: omit it to use the API specification's schema, or point schema-ref at one of its components (\"#/components/schemas/Name\")")
 			}
-			if cp.Has("schema-ref") {
+			if a := cp.Attr("schema-ref"); a != nil {
 				r.ref = cp.LitStr("schema-ref", "")
 				if !strings.HasPrefix(r.ref, "#/components/schemas/") {
-					cp.Errorf("schema-ref must be a local reference such as \"#/components/schemas/address\" (not %q)", r.ref)
+					cp.ErrorAt(a.ValuePos, "schema-ref must be a local reference such as \"#/components/schemas/address\" (not %q)", r.ref)
 				}
 			}
 			if cp.Has("allow-additional-properties") {

@@ -103,9 +103,9 @@ func (v *validateHeaders) Run(_ context.Context, s *engine.State) error {
 // actionStr reads a required action attribute that may be an expression.
 func actionStr(p *engine.Parser, name string) engine.Str {
 	st := p.RequiredStr(name)
-	if st.IsConst() && p.Has(name) {
+	if a := p.Attr(name); a != nil && st.IsConst() {
 		if _, ok := parseAction(st.Const()); !ok {
-			p.Errorf("%s must be one of ignore, detect, prevent (not %q)", name, st.Const())
+			p.ErrorAt(a.ValuePos, "attribute %q must be one of ignore, detect, prevent, not %q", name, st.Const())
 		}
 	}
 	return st
