@@ -172,7 +172,7 @@ func readLimited(r io.Reader, max int64, what string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", what, max)
+		return nil, fmt.Errorf("%s is larger than %d bytes: %w", what, max, engine.ErrBodyTooLarge)
 	}
 	return data, nil
 }

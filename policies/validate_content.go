@@ -3,6 +3,7 @@ package policies
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"mime"
 	"strconv"
 	"strings"
@@ -149,18 +150,28 @@ func (v *validateContent) Run(_ context.Context, s *engine.State) error {
 		}
 	}
 	var data []byte
+	long := "" // the body's length for the messages
 	if size < 0 || size <= v.maxSize {
 		b, err := body.Bytes()
-		if err != nil {
+		switch {
+		case errors.Is(err, engine.ErrBodyTooLarge):
+			// No Content-Length, and larger than the gateway reads at all.
+			size, long = v.maxSize+1, "more than the gateway's max-body-size"
+		case err != nil:
 			return err
+		default:
+			data, size = b, int64(len(b))
 		}
-		data, size = b, int64(len(b))
 	}
 	if size > v.maxSize {
-		d := entity + "'s body is " + strconv.FormatInt(size, 10) + " bytes long and it exceeds the configured limit of " + strconv.FormatInt(v.maxSize, 10) + " bytes."
+		if long == "" {
+			long = strconv.FormatInt(size, 10)
+		}
+		limit := strconv.FormatInt(v.maxSize, 10)
+		d := entity + "'s body is " + long + " bytes long and it exceeds the configured limit of " + limit + " bytes."
 		val.add(v.sizeExceeded, validationError{Type: typ, ValidationRule: "SizeLimit", Details: d,
-			public: pub(entity + "'s body is " + strconv.FormatInt(size, 10) + " bytes long and it exceeds the limit of " + strconv.FormatInt(v.maxSize, 10) + " bytes.")})
-		return v.finish(s, &val) // the body is not read, so not validated
+			public: pub(entity + "'s body is " + long + " bytes long and it exceeds the limit of " + limit + " bytes.")})
+		return v.finish(s, &val) // the body is not read (or not whole), so not validated
 	}
 
 	ct, err := v.contentType(s, headers.GetValueOrDefault("Content-Type", ""))
