@@ -26,6 +26,9 @@ import (
 // Validates the request's header, query and path parameters against the
 // operation's OpenAPI parameters (the path item's too). A section's
 // actions override the policy's; a parameter element overrides both.
+// Headers that describe the message (Content-Type, Content-Length,
+// hop-by-hop headers: see messageHeaders) are never "unspecified"; the
+// body is validate-content's.
 type validateParameters struct {
 	validator
 	specified, unspecified engine.Str
@@ -171,7 +174,7 @@ func (v *validateParameters) Run(_ context.Context, s *engine.State) error {
 	}
 	for _, name := range sortedKeys(req.Headers) {
 		cn := textproto.CanonicalMIMEHeaderKey(name)
-		if declared[inHeader][cn] == nil {
+		if declared[inHeader][cn] == nil && !messageHeaders[cn] {
 			d := "Unspecified header " + name + " is not allowed."
 			val.add(actionFor(inHeader, cn, acts[inHeader][1]), validationError{Name: name, Type: "RequestHeader", ValidationRule: "Unspecified", Details: d, public: d})
 		}

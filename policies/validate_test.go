@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -124,4 +125,40 @@ func rules(errs []map[string]any) []string {
 
 func outboundDoc(policy string) string {
 	return "<policies><inbound/><backend/><outbound>" + policy + "</outbound><on-error/></policies>"
+}
+
+// TestValidateConcurrent runs the validation policies from many goroutines
+// on one plan and one specification (shared by every request at run time);
+// go test -race checks they share nothing mutable.
+func TestValidateConcurrent(t *testing.T) {
+	plan := compile(t, testDeps(), `<policies><inbound>
+  <validate-parameters specified-parameter-action="detect" unspecified-parameter-action="detect" errors-variable-name="p" />
+  <validate-content unspecified-content-type-action="detect" max-size="1024" size-exceeded-action="detect" errors-variable-name="b">
+    <content validate-as="json" action="detect" allow-additional-properties="false" />
+  </validate-content>
+</inbound><backend/><outbound>
+  <validate-status-code unspecified-status-code-action="detect" />
+  <validate-headers specified-header-action="detect" unspecified-header-action="detect" />
+</outbound><on-error/></policies>`)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				s := withOp(t, httpRequest("GET", "http://gw/pets?limit=5&x="+strconv.Itoa(i), "Authorization", "Bearer "+strconv.Itoa(g)), "GET", "/pets")
+				withBody(s, `{"name":"Rex","extra":1}`, "Content-Type", "application/json")
+				if plan.Run(context.Background(), engine.Inbound, s) {
+					t.Errorf("detect stopped: %+v", s.LastError())
+				}
+				s.SetResponse(response(200+i%2, `[]`, "X-Rate-Limit", "x"))
+				if plan.Run(context.Background(), engine.Outbound, s) {
+					t.Errorf("detect stopped: %+v", s.LastError())
+				}
+				if len(s.Variables()["p"].([]any)) != 1 {
+					t.Errorf("parameter errors %v", s.Variables()["p"])
+				}
+				s.Release()
+			}
+		})
+	}
+	wg.Wait()
 }
