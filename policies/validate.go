@@ -211,15 +211,15 @@ var errParse = errors.New("cannot parse")
 
 // coerce turns a parameter's or header's text into the JSON value its
 // schema describes (integer, number, boolean, array, object as text).
-func coerce(sch *openapi3.Schema, vals []string, explode bool) (any, error) {
+func coerce(sch *openapi3.Schema, vals []string) (any, error) {
 	if sch == nil {
 		return vals[0], nil
 	}
 	switch {
 	case sch.Type.Is("array"):
-		parts := vals
-		if len(vals) == 1 && !explode || len(vals) == 1 && strings.Contains(vals[0], ",") {
-			parts = strings.Split(vals[0], ",")
+		parts := vals // repeated parameters (form, explode)
+		if len(vals) == 1 {
+			parts = strings.Split(vals[0], ",") // one comma-separated value
 		}
 		out := make([]any, len(parts))
 		for i, p := range parts {
@@ -227,7 +227,7 @@ func coerce(sch *openapi3.Schema, vals []string, explode bool) (any, error) {
 			if sch.Items != nil {
 				item = sch.Items.Value
 			}
-			v, err := coerce(item, []string{strings.TrimSpace(p)}, false)
+			v, err := coerce(item, []string{strings.TrimSpace(p)})
 			if err != nil {
 				return nil, err
 			}

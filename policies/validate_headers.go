@@ -163,11 +163,7 @@ func checkParam(val *validation, a action, p *openapi3.Parameter, vals []string,
 		val.add(a, validationError{Name: name, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: publicFor(response, d)})
 		return
 	}
-	explode := p.Explode == nil || *p.Explode
-	if p.In == openapi3.ParameterInHeader || p.In == openapi3.ParameterInPath || p.In == "" {
-		explode = false
-	}
-	v, err := coerce(sch, vals, explode)
+	v, err := coerce(sch, vals)
 	if err != nil {
 		d := "Value of the " + kind + " " + name + " cannot be parsed according to the definition. \n\n" + err.Error()
 		pub := "Value of the " + kind + " " + name + " couldn't be parsed according to the definition. \n\n" + err.Error()

@@ -60,7 +60,7 @@ func TestValidateHeaders(t *testing.T) {
 func TestValidateStatusCode(t *testing.T) {
 	// APIM's example, as written.
 	doc := compile(t, testDeps(), outboundDoc(`<validate-status-code unspecified-status-code-action="prevent" errors-variable-name="responseStatusCodeValidation" />`))
-	override := compile(t, testDeps(), outboundDoc(`<validate-status-code unspecified-status-code-action="prevent" errors-variable-name="v">
+	override := compile(t, testDeps(), outboundDoc(`<validate-status-code unspecified-status-code-action="@(&quot;prevent&quot;)" errors-variable-name="v">
     <status-code code="500" action="detect" />
     <status-code code="200" action="prevent" />
 </validate-status-code>`))

@@ -18,14 +18,14 @@ import (
 // element overrides the action for one code, and only for an unspecified one.
 type validateStatusCode struct {
 	validator
-	unspecified action
+	unspecified engine.Str // an action; expressions allowed
 	codes       map[int]action
 }
 
 func (k *kit) parseValidateStatusCode(p *engine.Parser) engine.Step {
 	v := &validateStatusCode{
 		validator:   validator{k: k, policy: "validate-status-code", varName: p.LitStr("errors-variable-name", ""), response: true},
-		unspecified: litAction(p, "unspecified-status-code-action", true, actIgnore),
+		unspecified: actionStr(p, "unspecified-status-code-action"),
 		codes:       map[int]action{},
 	}
 	for _, n := range p.Children() {
@@ -45,15 +45,19 @@ func (k *kit) parseValidateStatusCode(p *engine.Parser) engine.Step {
 }
 
 func (v *validateStatusCode) Run(_ context.Context, s *engine.State) error {
+	unspecified, err := evalAction(s, v.unspecified)
+	if err != nil {
+		return err
+	}
 	var val validation
 	spec := opSpec(s)
 	if spec == nil {
-		val.add(v.unspecified, noSchema())
+		val.add(unspecified, noSchema())
 		return v.finish(s, &val)
 	}
 	code := s.Response().StatusCode
 	if specResponse(spec, code) == nil {
-		a := v.unspecified
+		a := unspecified
 		if o, ok := v.codes[code]; ok {
 			a = o
 		}
