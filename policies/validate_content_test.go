@@ -26,6 +26,9 @@ func TestValidateContentRequest(t *testing.T) {
 	schemaRef := compile(t, testDeps(), `<validate-content unspecified-content-type-action="prevent" max-size="1000" size-exceeded-action="prevent" errors-variable-name="v">
     <content type="application/json" validate-as="json" schema-ref="#/components/schemas/address" action="prevent" />
 </validate-content>`)
+	missingRef := compile(t, testDeps(), `<validate-content unspecified-content-type-action="prevent" max-size="1000" size-exceeded-action="prevent" errors-variable-name="v">
+    <content type="application/json" validate-as="json" schema-ref="#/components/schemas/Nope" action="prevent" />
+</validate-content>`)
 	allowMore := compile(t, testDeps(), `<validate-content unspecified-content-type-action="prevent" max-size="1000" size-exceeded-action="prevent" errors-variable-name="v">
     <content validate-as="json" action="prevent" allow-additional-properties="true" />
 </validate-content>`)
@@ -93,6 +96,10 @@ func TestValidateContentRequest(t *testing.T) {
 		{"schema-ref: the named component is used", schemaRef, "v", "POST", "/pets", `{"name":"Rex"}`, []string{"Content-Type", "application/json"},
 			outcome{stopped: true, status: 400, reason: ReasonBadRequest, details: "definition address, which is associated with the content type application/json.\n\nproperty \"street\" is missing"},
 			[]string{"RequestBody/application/json/IncorrectMessage/prevent"}, ""},
+		{"schema-ref: a component the specification does not have", missingRef, "v", "POST", "/pets", `{"name":"Rex"}`, []string{"Content-Type", "application/json"},
+			outcome{stopped: true, status: 400, reason: ReasonBadRequest, message: internalError,
+				details: "API's schema does not contain definition Nope, which is associated with the content type application/json."},
+			[]string{"RequestBody/application/json/MissingDefinition/prevent"}, ""},
 		{"strict schema: additional property is prevented", prevent, "v", "PUT", "/pets/{petId}", `{"name":"Rex","color":"red"}`, []string{"Content-Type", "application/json"},
 			outcome{stopped: true, status: 400, reason: ReasonBadRequest, details: "definition StrictPet"},
 			[]string{"RequestBody/application/json/IncorrectMessage/prevent"}, ""},
@@ -196,4 +203,18 @@ func coalesce(a, b string) string {
 	return b
 }
 
-var _ = strconv.Itoa
+// BenchmarkValidateContent validates a small JSON body (APIM's example
+// policy, allow-additional-properties="false": the schema copy is cached).
+func BenchmarkValidateContent(b *testing.B) {
+	plan := compile(b, testDeps(), docValidateContentJSON)
+	body := `{"id":7,"name":"Rex","tag":"dog","owner":{"name":"Ann"}}`
+	b.ReportAllocs()
+	for b.Loop() {
+		s := withOp(b, httpRequest("POST", "http://gw/pets"), "POST", "/pets")
+		withBody(s, body, "Content-Type", "application/json", "Content-Length", strconv.Itoa(len(body)))
+		if plan.Run(b.Context(), engine.Inbound, s) {
+			b.Fatal(s.LastError())
+		}
+		s.Release()
+	}
+}
