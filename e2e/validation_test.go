@@ -157,7 +157,7 @@ func TestValidationPolicies(t *testing.T) {
 			"The value of the header X-Client does not conform to the definition.\n\nmaximum string length is 8", false, "RequestHeader"},
 		{"path parameter", "GET", "/pets/0", "", nil, 400, "The value of the path parameter petId does not conform to the definition.\n\nnumber must be at least 1", false, "PathParameter"},
 		{"body missing required property", "POST", "/pets", `{"id":1}`, nil, 400,
-			"Body of the request does not conform to the definition Pet, which is associated with the content type application/json.\n\nproperty \"name\" is missing Path 'name'.", false, "IncorrectMessage"},
+			"Body of the request does not conform to the definition Pet, which is associated with the content type application/json.\n\nproperty \"name\" is missing Path 'name'. Line: 1, Position: 1", false, "IncorrectMessage"},
 		{"body additional property", "POST", "/pets", `{"name":"Rex","color":"red"}`, nil, 400, "", false, "property \\\"color\\\" is unsupported"},
 		{"invalid JSON", "POST", "/pets", `{"name":`, nil, 400, "", false, "The body is not valid JSON"},
 		{"deeply nested JSON", "POST", "/pets", strings.Repeat(`{"a":`, 200) + "1" + strings.Repeat("}", 200), nil, 400, "", false, "RequestBody"},

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -241,7 +242,7 @@ func (v *validateContent) Run(_ context.Context, s *engine.State) error {
 		opt = openapi3.VisitAsResponse()
 	}
 	if err := sch.VisitJSON(doc, opt); err != nil {
-		d := conform + schemaMessage(err)
+		d := conform + schemaMessage(err) + lineAndPosition(data, err)
 		val.add(rule.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
 	}
 	return v.finish(s, &val)
@@ -387,6 +388,12 @@ func jsonProblem(data []byte, err error) string {
 	if off < 0 {
 		return msg
 	}
+	return msg + linePos(data, off)
+}
+
+// linePos is APIM's " Line: n, Position: m" for a byte offset (the
+// position counts the bytes of the line up to the offset).
+func linePos(data []byte, off int64) string {
 	line, pos := 1, 0
 	for i := int64(0); i < off && i < int64(len(data)); i++ {
 		if data[i] == '\n' {
@@ -395,5 +402,72 @@ func jsonProblem(data []byte, err error) string {
 			pos++
 		}
 	}
-	return msg + " Line: " + strconv.Itoa(line) + ", Position: " + strconv.Itoa(pos)
+	return " Line: " + strconv.Itoa(line) + ", Position: " + strconv.Itoa(pos)
+}
+
+// lineAndPosition places a schema error in the body: just after the first
+// token of the value it is about (for a missing property, its object).
+func lineAndPosition(data []byte, err error) string {
+	var se *openapi3.SchemaError
+	if !errors.As(err, &se) {
+		return ""
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	off, ok := seek(dec, se.JSONPointer())
+	if !ok {
+		return ""
+	}
+	return linePos(data, off)
+}
+
+// seek reads the value at dec's position down to path and returns the
+// offset just after that value's first token (or after the first token of
+// the deepest value on the path that exists).
+func seek(dec *json.Decoder, path []string) (int64, bool) {
+	tok, err := dec.Token()
+	if err != nil {
+		return 0, false
+	}
+	at := dec.InputOffset()
+	d, isDelim := tok.(json.Delim)
+	if len(path) == 0 || !isDelim || d == '}' || d == ']' {
+		return at, true
+	}
+	for i := 0; dec.More(); i++ {
+		if d == '{' {
+			k, err := dec.Token()
+			if err != nil {
+				return 0, false
+			}
+			if ks, _ := k.(string); ks == path[0] {
+				return seek(dec, path[1:])
+			}
+		} else if strconv.Itoa(i) == path[0] {
+			return seek(dec, path[1:])
+		}
+		if !skipValue(dec) {
+			return 0, false
+		}
+	}
+	return at, true
+}
+
+// skipValue reads one whole value.
+func skipValue(dec *json.Decoder) bool {
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return true
+		}
+	}
 }

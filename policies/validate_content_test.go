@@ -60,7 +60,7 @@ func TestValidateContentRequest(t *testing.T) {
 		{"doc: additional property is detected (allow-additional-properties=false)", doc, "requestBodyValidation", "POST", "/pets", `{"name":"Rex","color":"red"}`, []string{"Content-Type", "application/json"},
 			outcome{}, []string{"RequestBody/application/json/IncorrectMessage/detect"}, "property \"color\" is unsupported"},
 		{"doc: additional property in a nested $ref", doc, "requestBodyValidation", "POST", "/pets", `{"name":"Rex","owner":{"name":"Ann","age":3}}`, []string{"Content-Type", "application/json"},
-			outcome{}, []string{"RequestBody/application/json/IncorrectMessage/detect"}, "Path 'owner'"},
+			outcome{}, []string{"RequestBody/application/json/IncorrectMessage/detect"}, "Path 'owner'. Line: 1, Position: 23"},
 		{"doc: hal+json is mapped to application/json", doc, "requestBodyValidation", "POST", "/pets", `{"name":""}`, []string{"Content-Type", "application/hal+json"},
 			outcome{}, []string{"RequestBody/application/json/IncorrectMessage/detect"}, "minimum string length is 1"},
 		{"doc: missing content type is mapped to application/json", doc, "requestBodyValidation", "POST", "/pets", `{"name":7}`, nil,
@@ -86,7 +86,7 @@ func TestValidateContentRequest(t *testing.T) {
 
 		{"prevent: bad body is blocked with APIM's message", prevent, "v", "POST", "/pets", `{"id":"seven","name":"Rex"}`, []string{"Content-Type", "application/json"},
 			outcome{stopped: true, status: 400, reason: ReasonBadRequest,
-				message: "Body of the request does not conform to the definition Pet, which is associated with the content type application/json.\n\nvalue must be an integer Path 'id'.",
+				message: "Body of the request does not conform to the definition Pet, which is associated with the content type application/json.\n\nvalue must be an integer Path 'id'. Line: 1, Position: 13",
 				details: "Body of the request does not conform to the definition Pet"},
 			[]string{"RequestBody/application/json/IncorrectMessage/prevent"}, ""},
 		{"prevent: unspecified content type only detected", prevent, "v", "POST", "/pets", `x`, []string{"Content-Type", "application/octet-stream"},
