@@ -151,7 +151,7 @@ func TestValidationPolicies(t *testing.T) {
 		{"valid", "POST", "/pets?dryRun=true", `{"name":"Rex"}`, []string{"X-Client", "cli"}, 201, "", true, ""},
 		{"valid get", "GET", "/pets/7", "", nil, 200, "", true, ""},
 		{"query parameter type", "POST", "/pets?dryRun=maybe", `{"name":"Rex"}`, nil, 400,
-			"Value of the query parameter dryRun couldn't be parsed according to the definition. \n\ncannot parse: \"maybe\" is not a boolean", false, "QueryParameter"},
+			"Value of the query parameter dryRun couldn't be parsed according to the definition. \n\ncannot parse: the value is not a boolean", false, "QueryParameter"},
 		{"unspecified query parameter", "POST", "/pets?debug=1", `{"name":"Rex"}`, nil, 400, "Unspecified query parameter debug is not allowed.", false, "Unspecified query parameter debug"},
 		{"header too long", "POST", "/pets", `{"name":"Rex"}`, []string{"X-Client", "a-very-long-client"}, 400,
 			"The value of the header X-Client does not conform to the definition.\n\nmaximum string length is 8", false, "RequestHeader"},

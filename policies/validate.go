@@ -210,7 +210,8 @@ func specResponse(spec *engine.OperationSpec, status int) *openapi3.Response {
 var errParse = errors.New("cannot parse")
 
 // coerce turns a parameter's or header's text into the JSON value its
-// schema describes (integer, number, boolean, array, object as text).
+// schema describes (integer, number, boolean, array, object as text). Its
+// errors never quote the value: a header may carry a credential.
 func coerce(sch *openapi3.Schema, vals []string) (any, error) {
 	if sch == nil {
 		return vals[0], nil
@@ -237,19 +238,19 @@ func coerce(sch *openapi3.Schema, vals []string) (any, error) {
 	case sch.Type.Is("integer"):
 		n, err := strconv.ParseInt(strings.TrimSpace(vals[0]), 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %q is not an integer", errParse, vals[0])
+			return nil, fmt.Errorf("%w: the value is not an integer", errParse)
 		}
 		return float64(n), nil
 	case sch.Type.Is("number"):
 		f, err := strconv.ParseFloat(strings.TrimSpace(vals[0]), 64)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %q is not a number", errParse, vals[0])
+			return nil, fmt.Errorf("%w: the value is not a number", errParse)
 		}
 		return f, nil
 	case sch.Type.Is("boolean"):
 		b, err := strconv.ParseBool(strings.TrimSpace(vals[0]))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %q is not a boolean", errParse, vals[0])
+			return nil, fmt.Errorf("%w: the value is not a boolean", errParse)
 		}
 		return b, nil
 	}

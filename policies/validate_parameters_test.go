@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"strings"
 	"testing"
 
 	"tollgate/engine"
@@ -41,7 +42,7 @@ func TestValidateParameters(t *testing.T) {
 			outcome{}, nil, ""},
 		{"doc: query value cannot be parsed", doc, "requestParametersValidation", "/pets", "http://gw/pets?limit=ten", []string{"Authorization", bearer}, nil,
 			outcome{stopped: true, status: 400, reason: ReasonBadRequest,
-				message: "Value of the query parameter limit couldn't be parsed according to the definition. \n\ncannot parse: \"ten\" is not an integer",
+				message: "Value of the query parameter limit couldn't be parsed according to the definition. \n\ncannot parse: the value is not an integer",
 				details: "Value of the query parameter limit cannot be parsed according to the definition."},
 			[]string{"QueryParameter/limit/IncorrectMessage/prevent"}, ""},
 		{"doc: query value does not conform", doc, "requestParametersValidation", "/pets", "http://gw/pets?limit=500", []string{"Authorization", bearer}, nil,
@@ -93,5 +94,29 @@ func TestValidateParameters(t *testing.T) {
 	defer s.Release()
 	if !runInbound(exprActions, s) || s.LastError() == nil || s.LastError().Source != "validate-parameters" {
 		t.Errorf("a bad expression action did not fail: %+v", s.LastError())
+	}
+}
+
+// TestValidateParametersNoValueInErrors: an invalid header or parameter
+// may be a credential, so no error text (client message, LastError,
+// errors variable) quotes its value.
+func TestValidateParametersNoValueInErrors(t *testing.T) {
+	plan := compile(t, testDeps(), docValidateParameters)
+	for _, v := range []string{"Basic s3cr3t", "s3cr3t", "Bearer"} {
+		s := withOp(t, httpRequest("GET", "http://gw/pets?limit=s3cr3t&tags=s3cr3t", "Authorization", v, "X-Trace", "s3cr3t"), "GET", "/pets")
+		o := runValidate(t, plan, engine.Inbound, s, "requestParametersValidation")
+		if !o.stopped || len(o.errors) < 2 {
+			t.Fatalf("%q: not refused: %+v", v, o)
+		}
+		texts := []string{o.message, o.details}
+		for _, e := range o.errors {
+			texts = append(texts, e["Details"].(string))
+		}
+		for _, x := range texts {
+			if strings.Contains(x, "s3cr3t") {
+				t.Errorf("%q: an error quotes the value: %q", v, x)
+			}
+		}
+		s.Release()
 	}
 }
