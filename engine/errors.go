@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 )
 
 // Reasons, as APIM names them where it has a name.
@@ -19,6 +20,11 @@ const (
 	ReasonStoreUnavailable  = "StoreUnavailable"
 	ReasonCanceled          = "RequestCanceled"
 )
+
+// ErrBodyTooLarge is wrapped by a lazy body's load error when the body is
+// larger than the gateway lets a policy read (limits' max-body-size), so a
+// policy can tell that from a failed read.
+var ErrBodyTooLarge = errors.New("body too large")
 
 // PolicyError is how a policy fails. Status and Response say what the
 // client gets unless on-error changes it.

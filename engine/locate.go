@@ -308,7 +308,7 @@ func members(t reflect.Type) []string {
 	var out []string
 	if t.Kind() == reflect.Struct {
 		for i := 0; i < t.NumField(); i++ {
-			if f := t.Field(i); f.IsExported() {
+			if f := t.Field(i); f.IsExported() && f.Tag.Get("expr") != "-" {
 				out = append(out, f.Name)
 			}
 		}

@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
 
 // The APIM resource model as expressions see it: context.Operation,
 // context.Product, context.Subscription and context.User. The gateway fills
@@ -16,6 +20,20 @@ type Operation struct {
 	Name        string
 	Method      string
 	UrlTemplate string
+	// Spec is the operation's OpenAPI description when it came from the
+	// API's specification (nil otherwise). The validation policies read
+	// it; expressions cannot see it.
+	Spec *OperationSpec `expr:"-"`
+}
+
+// OperationSpec is an operation's place in the API's OpenAPI document, as
+// the gateway loaded it (a Swagger 2.0 document converted to OpenAPI 3).
+// It is shared by every request and must never be changed.
+type OperationSpec struct {
+	Doc  *openapi3.T         // the whole document (components, $refs resolved)
+	Path string              // the paths key, e.g. "/pets/{petId}"
+	Item *openapi3.PathItem  // the path item (its parameters apply too)
+	Op   *openapi3.Operation // the operation itself
 }
 
 // Product is context.Product: the product of the request's subscription

@@ -195,7 +195,9 @@ func readLimited(r io.Reader, max int64, what string) ([]byte, error) {
 	return data, nil
 }
 
-var errBodyTooLarge = errors.New("max-body-size exceeded")
+// errBodyTooLarge is engine.ErrBodyTooLarge: validate-content tells a body
+// over max-body-size (APIM's SizeLimit error) from a failed read by it.
+var errBodyTooLarge = engine.ErrBodyTooLarge
 
 type backendStatusError struct{ code int }
 

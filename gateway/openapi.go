@@ -27,6 +27,7 @@ var specFiles = []string{"specification.json", "specification.yaml", "specificat
 type specOp struct {
 	id, name, method, template string
 	pos                        engine.Pos
+	spec                       *engine.OperationSpec // from a specification: its OpenAPI data
 }
 
 // parseSpec reads an OpenAPI 2 or 3 document (JSON or YAML): it is
@@ -66,11 +67,13 @@ func parseSpec(file string, data []byte, errs *engine.ErrorList) []specOp {
 			version, vnode = k.Value+" "+doc.Content[i+1].Value, doc.Content[i+1]
 		}
 	}
+	var loaded *openapi3.T
 	switch {
 	case strings.HasPrefix(version, "openapi 3."):
 		loader := openapi3.NewLoader()
 		loader.IncludeOrigin = true // validation errors then say where they are
 		d, err := loader.LoadFromData(data)
+		loaded = d
 		if err == nil {
 			err = d.Validate(context.Background(), openapi3.DisableExamplesValidation(), openapi3.DisableSchemaDefaultsValidation())
 		}
@@ -91,6 +94,7 @@ func parseSpec(file string, data []byte, errs *engine.ErrorList) []specOp {
 		if err == nil {
 			var d3 *openapi3.T
 			if d3, err = openapi2conv.ToV3(&d2); err == nil {
+				loaded = d3
 				err = d3.Validate(context.Background(), openapi3.DisableExamplesValidation(), openapi3.DisableSchemaDefaultsValidation())
 			}
 		}
@@ -131,11 +135,29 @@ func parseSpec(file string, data []byte, errs *engine.ErrorList) []specOp {
 			if op.name == "" {
 				op.name = op.id
 			}
+			op.spec = opSpec(loaded, tpl.Value, m)
 			out = append(out, op)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].pos.Line < out[j].pos.Line })
 	return out
+}
+
+// opSpec finds an operation in the loaded document, for the validation
+// policies (nil if kin-openapi did not keep it).
+func opSpec(d *openapi3.T, path, method string) *engine.OperationSpec {
+	if d == nil || d.Paths == nil {
+		return nil
+	}
+	item := d.Paths.Value(path)
+	if item == nil {
+		return nil
+	}
+	op := item.GetOperation(method)
+	if op == nil {
+		return nil
+	}
+	return &engine.OperationSpec{Doc: d, Path: path, Item: item, Op: op}
 }
 
 func isSpecMethod(m string) bool {

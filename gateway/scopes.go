@@ -122,7 +122,7 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 				errs.Add(d.pos, "", "%s", err.Error())
 				continue
 			}
-			op := &Operation{Info: &engine.Operation{Id: d.id, Name: d.name, Method: d.method, UrlTemplate: d.template}, tpl: tpl, pos: d.pos}
+			op := &Operation{Info: &engine.Operation{Id: d.id, Name: d.name, Method: d.method, UrlTemplate: d.template, Spec: d.spec}, tpl: tpl, pos: d.pos}
 			if err := api.router.add(op); err != nil {
 				errs.Add(d.pos, "", "%s", err.Error())
 				continue

@@ -138,5 +138,10 @@ func Registry(d Deps) engine.Registry {
 		"azure-openai-token-limit":       {Sections: engine.Inbound, Parse: k.parseLLMTokenLimit},
 		"llm-emit-token-metric":          {Sections: engine.Inbound, Parse: k.parseLLMEmitTokenMetric},
 		"azure-openai-emit-token-metric": {Sections: engine.Inbound, Parse: k.parseLLMEmitTokenMetric},
+
+		"validate-content":     {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseValidateContent},
+		"validate-parameters":  {Sections: engine.Inbound, Parse: k.parseValidateParameters},
+		"validate-headers":     {Sections: engine.Outbound | engine.OnError, Parse: k.parseValidateHeaders},
+		"validate-status-code": {Sections: engine.Outbound | engine.OnError, Parse: k.parseValidateStatusCode},
 	})
 }
