@@ -22,6 +22,7 @@ import (
 	"tollgate/gateway"
 	"tollgate/policies"
 	"tollgate/samples/signalr-chat/chatsvc"
+	"tollgate/store"
 )
 
 // The repo's real apis folder: the tests exercise exactly what ships.
@@ -45,12 +46,17 @@ type stack struct {
 	gw      *gateway.Server
 	gwSrv   *httptest.Server
 	logs    *observer.ObservedLogs
+	log     *zap.Logger
+	env     map[string]string // the gateways' environment
+	apis    string            // the gateways' apis folder
 	secrets *secretLog
 }
 
 type stackOptions struct {
 	appKey string            // the App's access key (default serviceKey)
 	env    map[string]string // extra gateway environment
+	store  store.Store       // the gateway's store (default: a fresh in-memory one)
+	apis   string            // the apis folder (default apisDir)
 }
 
 // newStack starts the App, the Service and the gateway; everything stops
@@ -60,7 +66,10 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.appKey == "" {
 		o.appKey = serviceKey
 	}
-	s := &stack{t: t, secrets: &secretLog{}}
+	s := &stack{t: t, secrets: &secretLog{}, apis: o.apis}
+	if s.apis == "" {
+		s.apis = apisDir
+	}
 
 	// ServiceURL empty: the Service derives the token audience from Host.
 	s.svc = chatsvc.NewService(chatsvc.Config{AccessKey: serviceKey})
@@ -69,39 +78,52 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		AccessKey: o.appKey, ServiceURL: s.svcSrv.URL,
 	}), s.secrets))
 
-	env := map[string]string{
+	s.env = map[string]string{
 		"SIGNALR_APP_URL":     s.appSrv.URL,
 		"SIGNALR_SERVICE_URL": "ws://" + strings.TrimPrefix(s.svcSrv.URL, "http://") + "/client/",
 	}
 	for k, v := range o.env {
-		env[k] = v
+		s.env[k] = v
 	}
 	core, logs := observer.New(zapcore.DebugLevel)
 	s.logs = logs
-	log := zap.New(core)
-	gw, err := gateway.New(gateway.Options{
-		Dir:      apisDir,
-		Registry: policies.Registry(policies.Deps{Log: log.Named("policy")}),
-		Log:      log,
-		Getenv:   func(k string) string { return env[k] },
-	})
-	if err != nil {
-		t.Fatalf("gateway.New(%s): %v", apisDir, err)
-	}
-	s.gw = gw
-	s.gwSrv = httptest.NewServer(gw)
-
+	s.log = zap.New(core)
+	// Registered before any gateway's: cleanups run last-in first-out, so the
+	// gateways stop first and the log check sees all their lines.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = gw.Shutdown(ctx)
-		s.gwSrv.Close()
 		_ = s.svc.Shutdown(ctx)
 		s.svcSrv.Close()
 		s.appSrv.Close()
 		s.assertNoSecretsLogged()
 	})
+	s.gw, s.gwSrv = s.newGateway(o.store)
 	return s
+}
+
+// newGateway starts a gateway serving ../apis in front of the stack's App
+// and Service, with st as its store (nil: a fresh in-memory one). Every
+// gateway of a stack logs to s.logs. It stops at the end of the test.
+func (s *stack) newGateway(st store.Store) (*gateway.Server, *httptest.Server) {
+	s.t.Helper()
+	gw, err := gateway.New(gateway.Options{
+		Dir:      s.apis,
+		Registry: policies.Registry(policies.Deps{Store: st, Log: s.log.Named("policy")}),
+		Log:      s.log,
+		Getenv:   func(k string) string { return s.env[k] },
+	})
+	if err != nil {
+		s.t.Fatalf("gateway.New(%s): %v", s.apis, err)
+	}
+	srv := httptest.NewServer(gw)
+	s.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = gw.Shutdown(ctx)
+		srv.Close()
+	})
+	return gw, srv
 }
 
 // wsURL is the gateway's WebSocket URL for path.

@@ -6,6 +6,8 @@ import (
 	"maps"
 
 	"github.com/expr-lang/expr"
+
+	"tollgate/engine/csharp"
 )
 
 // Policy is one entry of the registry: where the element may appear and how
@@ -27,12 +29,20 @@ type Compiler struct {
 	Registry  Registry
 	Named     *NamedValues
 	Fragments map[string]*Node // include-fragment: fragment id -> <fragment> root
-	opts      []expr.Option
-	errs      ErrorList
-	bad       map[Pos]bool
-	depth     int
+	// Backends are the names of the backend entities, for
+	// set-backend-service backend-id; nil: none are known.
+	Backends map[string]bool
+	opts     []expr.Option
+	errs     ErrorList
+	bad      map[Pos]bool
+	depth    int
 	// pathPrefix is prepended to step paths while a fragment is compiled.
 	pathPrefix string
+	// cs compiles C# expressions (lang.go).
+	cs *csharp.Front
+	// Explain, when set, is told how each expression was compiled
+	// (tollgate check --explain).
+	Explain func(Explanation)
 }
 
 // MaxExprNodes bounds the size of one expression (expr's node limit).
@@ -43,6 +53,8 @@ func NewCompiler(reg Registry, nv *NamedValues) *Compiler {
 	c := &Compiler{Registry: reg, Named: nv}
 	c.opts = append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxExprNodes)}, helperOptions()...)
 	c.opts = append(c.opts, fastCallOptions()...)
+	c.cs = newCSharp()
+	c.opts = append(c.opts, c.cs.Options()...)
 	return c
 }
 
@@ -146,7 +158,8 @@ func (c *Compiler) block(nodes []*Node, sec Section, scope string, parent Block,
 		if len(c.errs) > before || step == nil {
 			continue
 		}
-		cs := &Compiled{Step: step, Name: n.Name, Path: c.pathPrefix + n.Path, Pos: n.Pos, Scope: scope, Section: sec}
+		cs := &Compiled{Step: step, Name: n.Name, Path: c.pathPrefix + n.Path, Pos: n.Pos, Scope: scope, Section: sec,
+			Branches: p.allBranches()}
 		if a := n.Attr("id"); a != nil {
 			cs.ID = a.Value
 		}

@@ -16,11 +16,15 @@
 //	         parser.go      Parser: the API a policy's Parse uses to read its
 //	                        attributes (Str, Int, RequiredStr...), text and
 //	                        children; whatever it does not read is reported.
-//	         expr.go        compiles @(...) and @{...} values on expr-lang
-//	                        against the typed environment (env.go, funcs.go),
-//	                        with fast paths for common shapes (fast.go,
-//	                        fastcall.go); value.go holds the Str/Int/Bool/Value
-//	                        results policies keep.
+//	         expr.go        compiles @(...) and @{...} values (scan.go finds
+//	                        where they end) and checks their result type;
+//	         lang.go        decides each expression's language: APIM's C#
+//	                        (package csharp: parsed, type-checked, lowered to
+//	                        expr or run by its interpreter) or expr-lang,
+//	                        both against the typed environment (env.go,
+//	                        funcs.go), with fast paths for common shapes
+//	                        (fast.go, fastcall.go); value.go holds the
+//	                        Str/Int/Bool/Value results policies keep.
 //	plan     plan.go        Plan: four Blocks of Compiled Steps, immutable and
 //	                        shared by every request of an API.
 //	run      state.go       State: one request or handshake (pooled). The gateway

@@ -27,6 +27,23 @@ type Env struct {
 	ReqHasQuery  func(name string) bool        `expr:"$reqHasQuery"`
 	VarGet       func(name, def any) any       `expr:"$varGet"`
 	VarHas       func(name string) bool        `expr:"$varHas"`
+
+	// C#'s context.Tracing and context.Trace(message) (lang.go).
+	Tracing func() bool           `expr:"$tracing"`
+	Trace   func(msg string) bool `expr:"$trace"`
+	// Budgeted operations, bound to the State (budget.go): the budget
+	// patch routes string building and loop bodies through them.
+	Tick     func() bool                      `expr:"$tick"`
+	Concat   func(a, b string) string         `expr:"$concat"`
+	Add      func(a, b any) any               `expr:"$add"`
+	Join     func(arr any, sep string) string `expr:"$join"`
+	Repeat   func(s string, n int) string     `expr:"$repeat"`
+	Replace  func(s, old, new string) string  `expr:"$replace"`
+	Charge   func(s string) string            `expr:"$charge"`
+	ToJSON   func(v any) string               `expr:"$toJSON"`
+	String   func(v any) string               `expr:"$string"`
+	FromJSON func(s string) any               `expr:"$fromJSON"`
+	Split    func(s, sep string) []string     `expr:"$split"`
 }
 
 // Context mirrors APIM's `context` object. See the README for each member.
@@ -36,10 +53,15 @@ type Context struct {
 	Variables  Variables
 	Api        *Api
 	Deployment *Deployment
-	LastError  *LastError
-	RequestId  string
-	Timestamp  time.Time
-	Elapsed    time.Duration
+	// Operation, Product, Subscription and User: see resources.go.
+	Operation    *Operation
+	Product      *Product
+	Subscription *Subscription
+	User         *User
+	LastError    *LastError
+	RequestId    string
+	Timestamp    time.Time
+	Elapsed      time.Duration
 }
 
 // Request is the incoming request (for WebSocket APIs, the upgrade request).
@@ -52,8 +74,11 @@ type Request struct {
 	Headers     Headers
 	IpAddress   string
 	Body        *Body
-	// MatchedParameters holds path parameters; reserved, empty for now.
+	// MatchedParameters holds the matched operation's URL template
+	// parameters ({id}, {*rest}), unescaped; nil without an operation.
 	MatchedParameters map[string]string
+	// Certificate is the client certificate presented over TLS, or nil.
+	Certificate *Certificate
 }
 
 // Url is a parsed URL, as APIM's IUrl.

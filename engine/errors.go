@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 )
 
 // Reasons, as APIM names them where it has a name.
@@ -20,6 +21,11 @@ const (
 	ReasonCanceled          = "RequestCanceled"
 )
 
+// ErrBodyTooLarge is wrapped by a lazy body's load error when the body is
+// larger than the gateway lets a policy read (limits' max-body-size), so a
+// policy can tell that from a failed read.
+var ErrBodyTooLarge = errors.New("body too large")
+
 // PolicyError is how a policy fails. Status and Response say what the
 // client gets unless on-error changes it.
 type PolicyError struct {
@@ -27,7 +33,10 @@ type PolicyError struct {
 	Message  string
 	Status   int       // default response status (500 when 0)
 	Response *Response // full default response; overrides Status when set
-	cause    error
+	// Source, when set, is context.LastError.Source for a failure outside
+	// the policy steps (APIM's "configuration" for OperationNotFound).
+	Source string
+	cause  error
 }
 
 func (e *PolicyError) Error() string { return e.Reason + ": " + e.Message }

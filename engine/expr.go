@@ -3,14 +3,11 @@ package engine
 import (
 	"reflect"
 	"strings"
-
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/vm"
 )
 
 // Expression compiling: the @(...) and @{...} values a Parser meets are
-// compiled here against the typed environment (env.go) and checked for the
-// type their attribute needs.
+// compiled here, in their language (lang.go: C# or expr), against the
+// typed environment (env.go) and checked for the type their attribute needs.
 
 type kind int
 
@@ -26,15 +23,15 @@ const (
 // still has {{names}}, so secrets never appear in errors).
 func (p *Parser) compile(v string, vs *valueSrc, want kind) *program {
 	pos := vs.pos(0)
-	prog, ok := p.compileExpr(v, vs, pos)
+	ce, ok := p.compileExpr(v, vs, pos)
 	if !ok {
 		p.c.poison(vs.loc.pos)
 		return failed
 	}
-	return p.checkKind(prog, vs, pos, want)
+	return p.checkKind(ce, vs, pos, want)
 }
 
-func (p *Parser) compileExpr(v string, vs *valueSrc, pos Pos) (*vm.Program, bool) {
+func (p *Parser) compileExpr(v string, vs *valueSrc, pos Pos) (*compiledExpr, bool) {
 	end := exprEnd(v)
 	if end != len(v) {
 		if end < 0 {
@@ -45,33 +42,25 @@ func (p *Parser) compileExpr(v string, vs *valueSrc, pos Pos) (*vm.Program, bool
 		return nil, false
 	}
 	src := v[2 : len(v)-1]
-	if v[1] == '{' {
-		src = blockToExpr(src)
-	}
 	if strings.TrimSpace(src) == "" {
 		p.ErrorAt(pos, "empty expression")
 		return nil, false
 	}
-	prog, err := expr.Compile(src, p.c.opts...)
-	if err != nil {
-		p.ErrorAt(exprErrPos(vs, 2, src, err), "cannot compile expression: %s", vs.redact(vs.subst, exprMessage(src, err)))
-		return nil, false
-	}
-	return prog, true
+	return p.compileText(src, v[1] == '{', vs)
 }
 
-func (p *Parser) checkKind(prog *vm.Program, vs *valueSrc, pos Pos, want kind) *program {
+func (p *Parser) checkKind(ce *compiledExpr, vs *valueSrc, pos Pos, want kind) *program {
 	raw := vs.raw
-	t := prog.Node().Type()
-	if t != nil && t.Kind() != reflect.Interface {
+	k := ce.kind()
+	if k != reflect.Invalid && k != reflect.Interface {
 		ok := true
 		switch want {
 		case kindString:
-			ok = t.Kind() == reflect.String
+			ok = k == reflect.String
 		case kindBool:
-			ok = t.Kind() == reflect.Bool
+			ok = k == reflect.Bool
 		case kindNumber:
-			switch t.Kind() {
+			switch k {
 			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 				reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
 			default:
@@ -79,25 +68,31 @@ func (p *Parser) checkKind(prog *vm.Program, vs *valueSrc, pos Pos, want kind) *
 			}
 		}
 		if !ok {
-			p.ErrorAt(pos, "expression yields %s, but this value must be %s", typeName(t), [...]string{"any", "a string", "a bool", "a number"}[want])
+			p.ErrorAt(pos, "expression yields %s, but this value must be %s", ce.typeName(), [...]string{"any", "a string", "a bool", "a number"}[want])
 			p.c.poison(vs.loc.pos)
 			return failed
 		}
 	}
 	pr := &program{
-		prog:    prog,
-		src:     strings.TrimSpace(raw),
-		elapsed: strings.Contains(prog.Source().String(), "Elapsed"),
-		secret:  vs.secret(),
+		prog:   ce.prog,
+		interp: ce.interp,
+		src:    strings.TrimSpace(raw),
+		secret: vs.secret(),
+		csharp: ce.cs != nil,
 	}
-	if !pr.elapsed { // context.Elapsed is set by run: leave those to the VM
-		pr.fast = buildFast(prog.Node())
+	if ce.prog != nil {
+		pr.elapsed = strings.Contains(ce.prog.Source().String(), "Elapsed")
+		if !pr.elapsed { // context.Elapsed is set by run: leave those to the VM
+			pr.fast = buildFast(ce.prog.Node())
+		}
+	} else {
+		pr.elapsed = strings.Contains(raw, "Elapsed")
 	}
 	return pr
 }
 
 // exprEnd returns the length of the @(...) or @{...} expression at the start
-// of s (brackets inside string literals do not count), or -1.
+// of s (brackets inside string literals and comments do not count), or -1.
 func exprEnd(s string) int {
 	if len(s) < 2 || s[0] != '@' || (s[1] != '(' && s[1] != '{') {
 		return -1
@@ -108,14 +103,15 @@ func exprEnd(s string) int {
 	}
 	depth := 0
 	for i := 1; i < len(s); i++ {
+		if end, ok := skipLiteral(s, i); ok {
+			if end < 0 {
+				return -1
+			}
+			i = end - 1
+			continue
+		}
 		c := s[i]
 		switch {
-		case c == '"' || c == '\'' || c == '`':
-			for i++; i < len(s) && s[i] != c; i++ {
-				if s[i] == '\\' && c != '`' {
-					i++
-				}
-			}
 		case c == open:
 			depth++
 		case c == closer:

@@ -142,6 +142,9 @@ func build(node ast.Node) (fnode, bool) {
 	case *ast.MemberNode:
 		return buildMember(n)
 	case *ast.CallNode:
+		if b, ok := asPlus(n); ok {
+			return buildBinary(b)
+		}
 		return buildCall(n)
 	case *ast.UnaryNode:
 		if (n.Operator == "!" || n.Operator == "not") && n.Type() == boolType {
@@ -323,6 +326,8 @@ func buildCall(n *ast.CallNode) (fnode, bool) {
 	}
 	name, def := strArg(0), strArg(1)
 	switch id.Value {
+	case "$csCastString", "$csCat":
+		return buildCSharp(id.Value, args, n)
 	case "$reqHeader", "$reqQuery":
 		if len(args) != 2 || name == nil || def == nil || n.Type() != stringType {
 			break
@@ -433,6 +438,9 @@ func buildBinary(n *ast.BinaryNode) (fnode, bool) {
 // every + of the VM is a string concatenation. Anything else (numbers
 // adding up, a pointer the VM would follow, a type error) is left to the VM.
 func concatParts(n ast.Node, parts *[]fnode) bool {
+	if b, ok := asPlus(n); ok {
+		n = b
+	}
 	if b, ok := n.(*ast.BinaryNode); ok && b.Operator == "+" {
 		if !concatType(b.Type()) || !concatType(b.Left.Type()) || !concatType(b.Right.Type()) {
 			return false // numbers, or mixed types
@@ -506,6 +514,9 @@ func concat(parts []fnode) fnode {
 				}
 			}
 			return "", true
+		}
+		if int64(size) > st.budget.max() {
+			return "", false // the VM reports the budget error
 		}
 		var b strings.Builder
 		b.Grow(size)
@@ -593,4 +604,46 @@ func isPointer(v any) bool {
 		return false
 	}
 	return reflect.TypeOf(v).Kind() == reflect.Pointer
+}
+
+// buildCSharp gives fast paths to the conversions lowered C# calls most
+// ($csCastString, $csCat): a string is answered directly, anything else
+// goes to the VM, which converts it or fails as .NET would.
+func buildCSharp(name string, args []fnode, n *ast.CallNode) (fnode, bool) {
+	if len(args) != 1 || n.Type() != stringType {
+		return fnode{}, false
+	}
+	if args[0].kind == reflect.String && name == "$csCat" {
+		return args[0], true // a string already; null (the VM's case) gives ok=false
+	}
+	if args[0].kind != reflect.Interface {
+		return fnode{}, false
+	}
+	a := args[0].a
+	switch name {
+	case "$csCastString", "$csCat":
+		return fnode{kind: reflect.String, s: func(st *State) (string, bool) {
+			v, ok := a(st)
+			s, isStr := v.(string)
+			return s, ok && isStr
+		}}, true
+	}
+	return fnode{}, false
+}
+
+// asPlus reads the budget patch's $concat(a, b) and $add(a, b) as the
+// a + b they replaced (budget.go), so simple concatenations keep their
+// fast path.
+func asPlus(n ast.Node) (*ast.BinaryNode, bool) {
+	c, ok := n.(*ast.CallNode)
+	if !ok || len(c.Arguments) != 2 {
+		return nil, false
+	}
+	id, ok := c.Callee.(*ast.IdentifierNode)
+	if !ok || (id.Value != "$concat" && id.Value != "$add") {
+		return nil, false
+	}
+	b := &ast.BinaryNode{Operator: "+", Left: c.Arguments[0], Right: c.Arguments[1]}
+	b.SetType(c.Type())
+	return b, true
 }

@@ -51,6 +51,7 @@ func fastCallOptions() []expr.Option {
 			return asVariables(p[0]).ContainsKey(p[1].(string)), nil
 		}, new(func(Variables, string) bool)),
 		expr.Patch(fastCalls{}),
+		expr.Patch(budgetPatch{}), // budget.go
 	}
 }
 
@@ -158,4 +159,6 @@ func (s *State) bindFast() {
 	s.env.ReqHasQuery = func(name string) bool { return query().ContainsKey(name) }
 	s.env.VarGet = func(name, def any) any { return s.ctx.Variables.GetValueOrDefault(name.(string), def) }
 	s.env.VarHas = func(name string) bool { return s.ctx.Variables.ContainsKey(name) }
+	s.env.Tracing = func() bool { return s.trace != nil }
+	s.env.Trace = func(msg string) bool { s.Tracef("%s", msg); return true }
 }

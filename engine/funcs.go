@@ -169,6 +169,7 @@ func NewJwt(header map[string]any, claims jwt.MapClaims) *Jwt {
 // BasicAuth is a parsed "Basic" Authorization value, as APIM's AsBasic().
 type BasicAuth struct {
 	Username string
+	UserId   string // APIM's name for Username (BasicAuthCredentials.UserId)
 	Password string
 }
 
@@ -186,5 +187,5 @@ func ParseBasic(s string) *BasicAuth {
 	if !ok {
 		return nil
 	}
-	return &BasicAuth{Username: u, Password: p}
+	return &BasicAuth{Username: u, UserId: u, Password: p}
 }

@@ -296,7 +296,7 @@ func exprMessage(src string, err error) string {
 // envTypes are the named types an expression can reach, for hints.
 var envTypes = func() map[string]reflect.Type {
 	m := map[string]reflect.Type{}
-	for _, v := range []any{Context{}, Request{}, Url{}, Headers{}, Query{}, Variables{}, Response{}, Body{}, Api{}, Deployment{}, LastError{}, Jwt{}, BasicAuth{}} {
+	for _, v := range []any{Context{}, Request{}, Url{}, Headers{}, Query{}, Variables{}, Response{}, Body{}, Api{}, Deployment{}, LastError{}, Jwt{}, BasicAuth{}, Operation{}, Product{}, Subscription{}, User{}, Group{}, UserIdentity{}} {
 		t := reflect.TypeOf(v)
 		m[t.Name()] = t
 	}
@@ -308,7 +308,7 @@ func members(t reflect.Type) []string {
 	var out []string
 	if t.Kind() == reflect.Struct {
 		for i := 0; i < t.NumField(); i++ {
-			if f := t.Field(i); f.IsExported() {
+			if f := t.Field(i); f.IsExported() && f.Tag.Get("expr") != "-" {
 				out = append(out, f.Name)
 			}
 		}

@@ -162,3 +162,12 @@ func (nv *NamedValues) Fingerprint() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Add adds v; it reports false (and adds nothing) when the name is taken.
+func (nv *NamedValues) Add(v NamedValue) bool {
+	if _, dup := nv.values[v.Name]; dup {
+		return false
+	}
+	nv.values[v.Name] = v
+	return true
+}

@@ -21,7 +21,8 @@ type Parser struct {
 	usedChild map[*Node]bool
 	usedText  bool
 	subs      []*Parser
-	element   bool // not a policy: "id" is not implied
+	element   bool     // not a policy: "id" is not implied
+	branches  []Branch // nested blocks compiled through Block, for Compiled.Branches
 }
 
 // Element reads n, an element that is not a policy (api.xml's <api>), with
@@ -43,8 +44,12 @@ func (p *Parser) Node() *Node { return p.n }
 // Section returns the section the element stands in.
 func (p *Parser) Section() Section { return p.section }
 
-// Scope returns the document's scope (global | api).
+// Scope returns the document's scope (global | product | api | operation).
 func (p *Parser) Scope() string { return p.scope }
+
+// HasBackend reports whether a backend entity called name exists
+// (set-backend-service backend-id).
+func (p *Parser) HasBackend(name string) bool { return p.c.Backends[name] }
 
 // Path returns the element path.
 func (p *Parser) Path() string { return p.n.Path }
@@ -336,7 +341,23 @@ func (p *Parser) Block(nodes []*Node) Block {
 	for _, n := range nodes {
 		p.Skip(n)
 	}
-	return p.c.block(nodes, p.section, p.scope, nil, false)
+	b := p.c.block(nodes, p.section, p.scope, nil, false)
+	br := Branch{Name: p.n.Name, Path: p.c.pathPrefix + p.n.Path, Pos: p.n.Pos, Steps: b}
+	if a := p.n.Attr("condition"); a != nil {
+		br.Condition = a.Value
+	}
+	p.branches = append(p.branches, br)
+	return b
+}
+
+// allBranches lists the nested blocks compiled by p and its child parsers,
+// in document order.
+func (p *Parser) allBranches() []Branch {
+	out := p.branches
+	for _, sub := range p.subs {
+		out = append(out, sub.allBranches()...)
+	}
+	return out
 }
 
 func (p *Parser) finish() {

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -58,6 +60,20 @@ type Compiled struct {
 	Pos     Pos
 	Scope   string // global | api
 	Section Section
+	// Branches are the nested blocks the step runs (choose's when and
+	// otherwise, retry's body), for tools that draw the plan; the step
+	// itself holds what it runs.
+	Branches []Branch
+}
+
+// Branch is a nested block of a step: the element that holds it (when,
+// otherwise, retry, ...) and the steps compiled from its children.
+type Branch struct {
+	Name      string // element name: when, otherwise, retry
+	Path      string
+	Pos       Pos
+	Condition string // the condition attribute as written (when), or ""
+	Steps     Block
 }
 
 // Block is a sequence of steps; XML order is execution order.
@@ -83,8 +99,16 @@ func (b Block) Run(ctx context.Context, s *State) error {
 func (s *State) traceStep(ctx context.Context, c *Compiled) error {
 	i := s.trace.begin(c)
 	t0 := time.Now()
+	s.trace.Steps[i].Start = t0.Sub(s.start)
+	var end func(error)
+	if s.stepHook != nil {
+		ctx, end = s.stepHook(ctx, c)
+	}
 	err := c.Step.Run(ctx, s)
 	s.trace.end(i, time.Since(t0), err, s.stopped)
+	if end != nil {
+		end(err)
+	}
 	if err != nil {
 		return wrapStep(c, err)
 	}
@@ -105,6 +129,10 @@ type Plan struct {
 	// HasBackend reports whether the backend section was written (an empty
 	// written section forwards nothing, as in APIM).
 	HasBackend bool
+	// Secrets are the secret named values the plan was compiled with:
+	// context.LastError.Message and error bodies are masked with them,
+	// since an on-error may send the message to the client.
+	Secrets []string
 }
 
 // Section returns the block for a section.
@@ -135,6 +163,7 @@ func (p *Plan) block(sec Section) *Block {
 // failure handled through on-error. Details of a failure are in
 // s.LastError() and FailureOf.
 func (p *Plan) Run(ctx context.Context, sec Section, s *State) bool {
+	s.budget.done = ctx.Done() // a running expression stops when ctx does
 	err := p.Section(sec).Run(ctx, s)
 	if err == nil {
 		return s.stopped
@@ -146,6 +175,7 @@ func (p *Plan) Run(ctx context.Context, sec Section, s *State) bool {
 // Fail runs on-error for a failure outside the policy steps (the gateway
 // uses it for backend connection failures), as if sec had failed.
 func (p *Plan) Fail(ctx context.Context, sec Section, s *State, pe *PolicyError) {
+	s.budget.done = ctx.Done()
 	p.fail(ctx, sec, s, pe)
 }
 
@@ -160,9 +190,12 @@ func (p *Plan) fail(ctx context.Context, sec Section, s *State, err error) {
 	resp := (*Response)(nil)
 	if errors.As(err, &pe) {
 		le.Reason, le.Message = pe.Reason, pe.Message
+		if pe.Source != "" {
+			le.Source = pe.Source
+		}
 		resp = pe.Response
 		if resp == nil {
-			resp = ErrorResponse(statusOr(pe.Status, 500), publicMessage(pe))
+			resp = ErrorResponse(statusOr(pe.Status, 500), Mask(publicMessage(pe), p.Secrets))
 		}
 	} else {
 		resp = ErrorResponse(500, "Internal server error")
@@ -172,6 +205,7 @@ func (p *Plan) fail(ctx context.Context, sec Section, s *State, err error) {
 	} else if errors.Is(err, context.DeadlineExceeded) && le.Reason != ReasonTimeout {
 		le.Reason = ReasonTimeout
 	}
+	le.Message = Mask(le.Message, p.Secrets)
 	s.ctx.LastError = le
 	s.ctx.Response = resp
 	s.stopped = false
@@ -180,7 +214,7 @@ func (p *Plan) fail(ctx context.Context, sec Section, s *State, err error) {
 			// on-error itself failed: answer with a plain 500 and keep the
 			// original error as LastError (the gateway logs both).
 			s.ctx.Response = ErrorResponse(500, "Internal server error")
-			le.Message += "; on-error failed too: " + oerr.Error()
+			le.Message += "; on-error failed too: " + Mask(oerr.Error(), p.Secrets)
 		}
 	}
 	s.stopped = true
@@ -208,6 +242,40 @@ func publicMessage(pe *PolicyError) string {
 // Trace records each executed step when enabled for a request.
 type Trace struct {
 	Steps []TraceStep
+
+	secrets []string // values masked in every note (State.AddTraceSecret)
+}
+
+// addSecret masks v from now on and in every note already taken. Longer
+// values come first, so a value containing another is masked whole.
+func (t *Trace) addSecret(v string) {
+	if slices.Contains(t.secrets, v) {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(t.secrets, v, func(a, b string) int { return len(b) - len(a) })
+	t.secrets = slices.Insert(t.secrets, i, v)
+	for i := range t.Steps {
+		st := &t.Steps[i]
+		for j, n := range st.Notes {
+			st.Notes[j] = strings.ReplaceAll(n, v, "REDACTED")
+		}
+		for j := range st.Vars {
+			st.Vars[j].Value = strings.ReplaceAll(st.Vars[j].Value, v, "REDACTED")
+		}
+		for j := range st.Callouts {
+			c := &st.Callouts[j]
+			c.URL = strings.ReplaceAll(c.URL, v, "REDACTED")
+			c.Error = strings.ReplaceAll(c.Error, v, "REDACTED")
+		}
+	}
+}
+
+// mask replaces every secret value in n with REDACTED.
+func (t *Trace) mask(n string) string {
+	for _, v := range t.secrets {
+		n = strings.ReplaceAll(n, v, "REDACTED")
+	}
+	return n
 }
 
 // TraceStep is one executed step.
@@ -216,14 +284,45 @@ type TraceStep struct {
 	Policy   string
 	ID       string
 	Section  string
+	Pos      Pos           // where the step is written
+	Start    time.Duration // since the request arrived
 	Duration time.Duration
 	Outcome  string // ok | stopped | error: ...
 	Notes    []string
+	// Vars are the variables the step set, Callouts its HTTP call-outs and
+	// Branch the branch it took (when[2], otherwise), as recorded with
+	// TraceVar, TraceCallout and TraceBranch (each also adds a note).
+	Vars     []TraceVar
+	Callouts []TraceCallout
+	Branch   string
+}
+
+// TraceVar is a variable a traced step set; Value is its printed form, or
+// "(secret)" when the value came from a secret named value.
+type TraceVar struct {
+	Name, Value string
+}
+
+// TraceCallout is one HTTP call a traced step made. URL has its secret
+// query values redacted; Status is 0 when no answer came (see Error).
+type TraceCallout struct {
+	Method   string
+	URL      string
+	Status   int
+	Duration time.Duration
+	Error    string
 }
 
 func (t *Trace) begin(c *Compiled) int {
-	t.Steps = append(t.Steps, TraceStep{Path: c.Path, Policy: c.Name, ID: c.ID, Section: c.Section.String()})
+	t.Steps = append(t.Steps, TraceStep{Path: c.Path, Policy: c.Name, ID: c.ID, Section: c.Section.String(), Pos: c.Pos})
 	return len(t.Steps) - 1
+}
+
+func (t *Trace) current() *TraceStep {
+	if len(t.Steps) == 0 {
+		t.Steps = append(t.Steps, TraceStep{})
+	}
+	return &t.Steps[len(t.Steps)-1]
 }
 
 func (t *Trace) end(i int, d time.Duration, err error, stopped bool) {
@@ -240,9 +339,6 @@ func (t *Trace) end(i int, d time.Duration, err error, stopped bool) {
 }
 
 func (t *Trace) note(n string) {
-	if len(t.Steps) == 0 {
-		t.Steps = append(t.Steps, TraceStep{})
-	}
-	st := &t.Steps[len(t.Steps)-1]
-	st.Notes = append(st.Notes, n)
+	st := t.current()
+	st.Notes = append(st.Notes, t.mask(n))
 }

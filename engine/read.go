@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"unicode"
@@ -75,7 +74,7 @@ type tagInfo struct {
 
 // ReadFile reads a policy (or any tollgate XML) file.
 func ReadFile(path string) (*Node, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadConfigFile(path)
 	if err != nil {
 		return nil, &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("cannot read: %s", errText(err))}
 	}
@@ -86,33 +85,42 @@ func ReadFile(path string) (*Node, error) {
 // '"', '\”, '<', '>' and '&' inside @(...) and @{...} expressions, in
 // attribute values and in text, as APIM's rawxml format does.
 func Read(file string, data []byte) (*Node, error) {
+	n, _, err := read(file, data)
+	return n, err
+}
+
+// read is Read, also returning the line index it used (for tests).
+func read(file string, data []byte) (*Node, *lineIndex, error) {
+	// A UTF-8 byte order mark may open a document, as XML allows (editors
+	// on Windows write one). It is not part of line 1's columns.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	lx := lexer{src: data, file: file}
 	if err := lx.run(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	lines := newLineIndex(file, lx.out.Bytes())
 
 	// encoding/xml gives located syntax errors (etree does not). It does
 	// not insist on one root element, so that is checked here too.
 	if err := checkSyntax(lines, lx.out.Bytes()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	doc := etree.NewDocument()
 	doc.ReadSettings.PreserveDuplicateAttrs = true
 	if err := doc.ReadFromBytes(lx.out.Bytes()); err != nil {
-		return nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "malformed XML: " + errText(err)}
+		return nil, nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "malformed XML: " + errText(err)}
 	}
 	root := doc.Root()
 	if root == nil {
-		return nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "empty document: no root element"}
+		return nil, nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "empty document: no root element"}
 	}
 	b := builder{tags: lx.tags, lines: lines, src: lx.out.Bytes()}
 	n, err := b.build(root, "", 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return n, nil
+	return n, lines, nil
 }
 
 // checkSyntax runs encoding/xml over the lexed source and reports the first
@@ -282,6 +290,7 @@ func firstNonSpace(src []byte, off int) int {
 // attributes so every element keeps its line and column.
 type lexer struct {
 	src  []byte
+	str  string // src as a string, for skipLiteral (made once)
 	i    int
 	out  bytes.Buffer
 	tags []tagInfo
@@ -432,7 +441,7 @@ func (lx *lexer) startTag() error {
 }
 
 // expr copies one @(...) or @{...} expression, escaping what XML forbids.
-// Brackets inside string literals do not count.
+// Brackets inside string literals and comments do not count.
 func (lx *lexer) expr() error {
 	start := lx.i
 	open := lx.src[lx.i+1]
@@ -444,26 +453,26 @@ func (lx *lexer) expr() error {
 	lx.out.WriteByte(open)
 	lx.i += 2
 	depth := 1
+	if lx.str == "" {
+		lx.str = string(lx.src)
+	}
+	src := lx.str
 	for lx.i < len(lx.src) {
+		if end, ok := skipLiteral(src, lx.i); ok {
+			if end < 0 {
+				what := "a string literal"
+				if strings.HasPrefix(src[lx.i:], "/*") {
+					what = "a /* comment"
+				}
+				return lx.errAt(start, "unterminated expression: %s in this %q is never closed", what, "@"+string(open))
+			}
+			for ; lx.i < end; lx.i++ {
+				lx.escaped(lx.src[lx.i])
+			}
+			continue
+		}
 		c := lx.src[lx.i]
 		switch {
-		case c == '"' || c == '\'' || c == '`':
-			lx.escaped(c)
-			lx.i++
-			for lx.i < len(lx.src) && lx.src[lx.i] != c {
-				if lx.src[lx.i] == '\\' && c != '`' && lx.i+1 < len(lx.src) {
-					lx.escaped(lx.src[lx.i])
-					lx.i++
-				}
-				lx.escaped(lx.src[lx.i])
-				lx.i++
-			}
-			if lx.i >= len(lx.src) {
-				return lx.errAt(start, "unterminated expression: a string literal in this %q is never closed", "@"+string(open))
-			}
-			lx.escaped(c)
-			lx.i++
-			continue
 		case c == open:
 			depth++
 		case c == closer:
@@ -520,19 +529,34 @@ func isEntityRef(b []byte) bool {
 }
 
 // lineIndex turns byte offsets into line:col, counting columns in runes.
+// A lookup costs a binary search plus, on a line with multi-byte runes,
+// the runes since the previous lookup on that line (lookups come in
+// increasing order): loading is linear even when the whole document is
+// one line of 40,000 elements.
 type lineIndex struct {
 	file   string
 	src    []byte
 	starts []int
+	ascii  []bool // per line: no multi-byte rune (column = byte offset)
+	// The previous lookup on a non-ASCII line.
+	lastLine, lastOff, lastCol int
+	scanned                    int // bytes counted through, for TestLineIndexLinear
 }
 
 func newLineIndex(file string, src []byte) *lineIndex {
-	li := &lineIndex{file: file, src: src, starts: []int{0}}
+	li := &lineIndex{file: file, src: src, starts: []int{0}, lastLine: -1}
+	ascii := true
 	for i, c := range src {
+		if c >= 0x80 {
+			ascii = false
+		}
 		if c == '\n' {
 			li.starts = append(li.starts, i+1)
+			li.ascii = append(li.ascii, ascii)
+			ascii = true
 		}
 	}
+	li.ascii = append(li.ascii, ascii)
 	return li
 }
 
@@ -552,7 +576,18 @@ func (li *lineIndex) pos(off int) Pos {
 			hi = mid
 		}
 	}
-	return Pos{File: li.file, Line: lo + 1, Col: utf8.RuneCount(li.src[li.starts[lo]:off]) + 1}
+	start := li.starts[lo]
+	if li.ascii[lo] {
+		return Pos{File: li.file, Line: lo + 1, Col: off - start + 1}
+	}
+	from, col := start, 1
+	if li.lastLine == lo && li.lastOff <= off {
+		from, col = li.lastOff, li.lastCol
+	}
+	col += utf8.RuneCount(li.src[from:off])
+	li.scanned += off - from
+	li.lastLine, li.lastOff, li.lastCol = lo, off, col
+	return Pos{File: li.file, Line: lo + 1, Col: col}
 }
 
 func errText(err error) string {

@@ -51,3 +51,35 @@ func TestReadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestReadCSharpLiterals: inside @{...} and @(...), C#'s comments and
+// literals are skipped as such: an apostrophe in a comment, a verbatim
+// string ending in a backslash, a quote in an interpolation hole.
+func TestReadCSharpLiterals(t *testing.T) {
+	for _, tc := range []struct{ name, value string }{
+		{"apostrophe in // comment", "@{\n // it's the token\n return \"a\"; }"},
+		{"apostrophe in /* */ comment", "@{ /* don't ) } */ return \"a\"; }"},
+		{"verbatim string ending in a backslash", `@(@"c:\dir\" + "x")`},
+		{"verbatim string with a doubled quote", `@(@"say ""hi"")" + "x")`},
+		{"quotes in an interpolation hole", `@($"{context.Variables["a"]}) and }}")`},
+		{"char literals", `@('(' + "" + ')')`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := "<policies><inbound><set-variable name=\"v\" value=\"" + tc.value + "\"/><x>" + tc.value + "</x></inbound></policies>"
+			n, err := Read("p.xml", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := n.Children[0]
+			if got := in.Children[0].Attr("value").Value; got != tc.value {
+				t.Errorf("attribute = %q, want %q", got, tc.value)
+			}
+			if got := in.Children[1].Text; got != tc.value {
+				t.Errorf("text = %q, want %q", got, tc.value)
+			}
+			if end := exprEnd(tc.value); end != len(tc.value) {
+				t.Errorf("exprEnd = %d, want %d", end, len(tc.value))
+			}
+		})
+	}
+}

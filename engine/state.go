@@ -2,12 +2,14 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"maps"
 	"net/http"
 	"net/textproto"
 	"net/url"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,16 +30,31 @@ type State struct {
 	start   time.Time
 	stopped bool
 	trace   *Trace
-	atEnd   []func(context.Context, *State)
-	cleanup []func()
+	// stepHook, when set, wraps each traced step (OpenTelemetry spans).
+	stepHook StepHook
+	atEnd    []func(context.Context, *State)
+	cleanup  []func()
 
 	// BackendURL, when set (set-backend-service), replaces the API's
 	// service-url as the base the request path is appended to.
 	BackendURL string
+	// BackendID, when set (set-backend-service backend-id), names the
+	// gateway's backend entity to send the request to (BackendURL is then
+	// empty).
+	BackendID string
 	// Forward holds the backend section's forward-request settings.
 	Forward ForwardSettings
 	// Connect holds messages to send once a WebSocket session is set up.
 	Connect []ConnectMessage
+	// BackendCertificate, when set (authentication-certificate), is the
+	// client certificate the gateway presents to an HTTP backend.
+	BackendCertificate *tls.Certificate
+	// BackendProxy, when set (proxy), is the HTTP proxy the backend call
+	// goes through.
+	BackendProxy *url.URL
+
+	// budget bounds each expression evaluation (budget.go).
+	budget exprBudget
 
 	// bytes counts the payload bytes the request moves; see CountBytes.
 	bytes *ByteCount
@@ -49,6 +66,13 @@ type State struct {
 	// forkVars is, in a State made by Fork, the variables as the branch
 	// started with them: Join sets in the parent only what changed.
 	forkVars Variables
+
+	// private holds what a policy hands to a later one; see SetPrivate.
+	private map[any]any
+
+	// observers see the response body as it is sent; see ObserveResponseBody.
+	observers  []func([]byte)
+	onResponse []func(*State) // see OnBackendResponse
 }
 
 // ForwardSettings are forward-request's attributes.
@@ -74,6 +98,7 @@ var statePool = sync.Pool{New: func() any {
 	s.env.Context = &s.ctx
 	s.vm.MemoryBudget = MaxExprMemory // the VM keeps it across runs
 	s.bindFast()
+	s.bindBudget()
 	return s
 }}
 
@@ -101,14 +126,22 @@ func (s *State) Release() {
 	s.origURL = Url{}
 	s.stopped = false
 	s.trace = nil
+	s.stepHook = nil
 	s.atEnd = s.atEnd[:0]
 	s.cleanup = s.cleanup[:0]
 	s.BackendURL = ""
+	s.BackendID = ""
 	s.Forward = ForwardSettings{}
 	s.Connect = s.Connect[:0]
+	s.BackendCertificate = nil
+	s.BackendProxy = nil
 	s.bytes = nil // OnDone functions may still hold it
+	s.budget = exprBudget{}
 	clear(s.respHeaders)
 	s.forkVars = nil
+	clear(s.private)
+	s.observers = s.observers[:0]
+	s.onResponse = s.onResponse[:0]
 	statePool.Put(s)
 }
 
@@ -254,6 +287,55 @@ func (s *State) EnableTrace() *Trace {
 // Trace returns the trace, or nil when tracing is off.
 func (s *State) Trace() *Trace { return s.trace }
 
+// StepHook wraps one traced step: it gets the step's context and returns
+// the context the step runs with and a function called with the step's
+// error when it ends. The gateway uses it for a span per policy step.
+type StepHook func(ctx context.Context, c *Compiled) (context.Context, func(error))
+
+// SetStepHook sets the hook called around each step while tracing is on.
+func (s *State) SetStepHook(h StepHook) { s.stepHook = h }
+
+// TraceVar records that the step being traced set a variable (value is
+// its printed form, or "(secret)"), and adds a note.
+func (s *State) TraceVar(name, value string) {
+	if s.trace == nil {
+		return
+	}
+	value = s.trace.mask(value)
+	st := s.trace.current()
+	st.Vars = append(st.Vars, TraceVar{Name: name, Value: value})
+	st.Notes = append(st.Notes, name+" = "+value)
+}
+
+// TraceCallout records an HTTP call made by the step being traced (the URL
+// must already be redacted), and adds a note.
+func (s *State) TraceCallout(c TraceCallout) {
+	if s.trace == nil {
+		return
+	}
+	c.URL, c.Error = s.trace.mask(c.URL), s.trace.mask(c.Error)
+	st := s.trace.current()
+	st.Callouts = append(st.Callouts, c)
+	n := c.Method + " " + c.URL + " -> "
+	if c.Error != "" {
+		n += "failed (" + c.Error + ")"
+	} else {
+		n += fmt.Sprint(c.Status)
+	}
+	st.Notes = append(st.Notes, n+" in "+c.Duration.Round(time.Microsecond).String())
+}
+
+// TraceBranch records the branch the step being traced took, and adds a
+// note.
+func (s *State) TraceBranch(label string) {
+	if s.trace == nil {
+		return
+	}
+	st := s.trace.current()
+	st.Branch = label
+	st.Notes = append(st.Notes, label+" taken")
+}
+
 // Tracef adds a note to the step being traced. It costs a nil check when
 // tracing is off; guard expensive arguments with `if s.Trace() != nil`.
 func (s *State) Tracef(format string, args ...any) {
@@ -261,6 +343,32 @@ func (s *State) Tracef(format string, args ...any) {
 		return
 	}
 	s.trace.note(fmt.Sprintf(format, args...))
+}
+
+// minTraceSecret: shorter values are not masked (they would garble every
+// note and protect nothing).
+const minTraceSecret = 4
+
+// AddTraceSecret marks v as secret for the rest of this request's trace:
+// v, and v as urlEncode (query escaping) and path escaping would write it,
+// are replaced with REDACTED in every note already taken and every note to
+// come. Secrets from the request (credentials) and secret named values are
+// masked elsewhere; this is for values a policy learns at run time, such as
+// a token from a send-request response (set-variable secret="true").
+// Without tracing it does nothing.
+func (s *State) AddTraceSecret(v string) {
+	if s.trace == nil || len(v) < minTraceSecret {
+		return
+	}
+	forms := []string{v}
+	for _, e := range []string{url.QueryEscape(v), url.PathEscape(v)} {
+		if e != v {
+			forms = append(forms, e)
+		}
+	}
+	for _, f := range forms {
+		s.trace.addSecret(f)
+	}
 }
 
 // run evaluates one program against this request.
@@ -273,7 +381,12 @@ func (s *State) run(p *program) (out any, err error) {
 			out, err = nil, exprFailure(p, fmt.Errorf("panic: %v", r))
 		}
 	}()
-	out, err = s.vm.Run(p.prog, &s.env)
+	s.budget.used = 0
+	if p.interp != nil {
+		out, err = p.interp.Run(&s.env)
+	} else {
+		out, err = s.vm.Run(p.prog, &s.env)
+	}
 	if err != nil {
 		return nil, exprFailure(p, err)
 	}
@@ -298,11 +411,14 @@ func (s *State) run(p *program) (out any, err error) {
 func (s *State) Fork() *State {
 	b := AcquireState(s.ctx.Api)
 	b.start = s.start
+	b.budget = exprBudget{limit: s.budget.limit, done: s.budget.done}
 	b.ctx.Timestamp = s.ctx.Timestamp
 	b.ctx.Deployment = s.ctx.Deployment
 	b.ctx.LastError = s.ctx.LastError
 	b.ctx.RequestId = s.ctx.RequestId
 	b.ctx.Elapsed = s.ctx.Elapsed
+	b.ctx.Operation, b.ctx.Product = s.ctx.Operation, s.ctx.Product // immutable, shared
+	b.ctx.Subscription, b.ctx.User = s.ctx.Subscription, s.ctx.User
 	if s.ctx.Request != nil {
 		b.req = *s.ctx.Request
 		b.req.Headers = Headers(http.Header(s.ctx.Request.Headers).Clone())
@@ -320,9 +436,11 @@ func (s *State) Fork() *State {
 	}
 	b.forkVars = maps.Clone(b.ctx.Variables)
 	b.BackendURL = s.BackendURL
+	b.BackendID = s.BackendID
 	b.Forward = s.Forward
 	if s.trace != nil {
-		b.trace = &Trace{}
+		b.trace = &Trace{secrets: slices.Clone(s.trace.secrets)}
+		b.stepHook = s.stepHook
 	}
 	return b
 }
@@ -355,6 +473,9 @@ func (s *State) Join(b *State) {
 	}
 	if s.trace != nil && b.trace != nil {
 		s.trace.Steps = append(s.trace.Steps, b.trace.Steps...)
+		for _, v := range b.trace.secrets {
+			s.trace.addSecret(v)
+		}
 	}
 	if b.stopped && !s.stopped {
 		s.ctx.Response = b.ctx.Response

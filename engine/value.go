@@ -1,24 +1,30 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strconv"
 	"time"
 
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
+
+	"tollgate/engine/csharp"
 )
 
 // program is one compiled expression.
 type program struct {
 	prog    *vm.Program
-	src     string   // as written (named values not substituted), for messages
-	elapsed bool     // reads context.Elapsed
-	secret  bool     // built from a secret named value: never trace its result
-	fast    fastProg // direct closures for simple shapes (fast.go); zero: VM only
+	interp  *csharp.Program // a C# program the interpreter runs (prog is nil)
+	src     string          // as written (named values not substituted), for messages
+	elapsed bool            // reads context.Elapsed
+	secret  bool            // built from a secret named value: never trace its result
+	csharp  bool            // a C# program: run-time errors speak .NET
+	fast    fastProg        // direct closures for simple shapes (fast.go); zero: VM only
 }
 
 // failed stands for an expression that did not compile. It is never run:
@@ -242,7 +248,7 @@ func try[T any](st *State, f func(*State) (T, bool)) (v T, ok bool) {
 
 // eval runs p; the failed placeholder (never in a loaded plan) is an error.
 func (st *State) eval(p *program) (any, error) {
-	if p.prog == nil {
+	if p.prog == nil && p.interp == nil {
 		return nil, exprFailure(p, errors.New("the expression did not compile"))
 	}
 	return st.run(p)
@@ -258,6 +264,9 @@ const (
 	MaxExprString = 1 << 20
 )
 
+// nilFetch is expr's message for a member of a null value.
+var nilFetch = regexp.MustCompile(`^(panic: )?(cannot (fetch|get) \S+ from|runtime error: invalid memory address or nil pointer dereference)`)
+
 func exprFailure(p *program, err error) error {
 	msg := err.Error()
 	var fe *file.Error
@@ -265,5 +274,14 @@ func exprFailure(p *program, err error) error {
 		msg = fe.Message // without expr's multi-line source snippet
 	}
 	msg = fastName.ReplaceAllString(msg, "")
+	if errors.Is(err, errExprTimeout) {
+		return &PolicyError{Reason: ReasonTimeout, Message: fmt.Sprintf("expression %s failed: %s", p.src, errExprTimeout.Error()),
+			cause: context.DeadlineExceeded}
+	}
+	if errors.Is(err, errExprBytes) {
+		msg = errExprBytes.Error()
+	} else if p.csharp && nilFetch.MatchString(msg) {
+		msg = "Object reference not set to an instance of an object."
+	}
 	return &PolicyError{Reason: ReasonExpression, Message: fmt.Sprintf("expression %s failed: %s", p.src, msg), cause: err}
 }

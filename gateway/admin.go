@@ -6,7 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// AdminHandler serves /healthz, /readyz, /metrics and /status/reload.
+// AdminHandler serves /healthz, /readyz, /metrics, /status/reload and
+// /subscriptions (admin_subscriptions.go).
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -25,6 +26,7 @@ func (s *Server) AdminHandler() http.Handler {
 	mux.HandleFunc("GET /status/sessions", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]int{"open": s.sessions.count()})
 	})
+	s.adminSubscriptions(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{Registry: s.metrics.Registry}))
 	return mux
 }

@@ -7,15 +7,20 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
 )
 
 // API is one served API: its definition (api.xml) and compiled plan.
@@ -36,6 +41,26 @@ type API struct {
 	// the global policy, named values, fragments). A reload that changes it
 	// counts as a change of this API.
 	Hash string
+
+	// The resource model (operations.go, scopes.go): the API's operations
+	// and how each request finds its plan. An API value in views is the
+	// API as served for one operation and product: the same API with the
+	// plan of that scope and the Operation and Product it fills in.
+	Operations []*Operation
+	router     *opRouter
+	views      []*API // by product index (scopes.go); views[0]: no product
+	// openProduct is the views index of the first open (no key needed)
+	// published product that contains the API; 0 for none.
+	openProduct int
+	Operation   *engine.Operation
+	Product     *engine.Product
+	// Subscription says whether and how requests present a key.
+	Subscription SubscriptionSettings
+	// opDecls are the operations declared in api.xml's <operations>.
+	opDecls []specOp
+	opErrs  engine.ErrorList // problems of <operations>
+	// backends are the configuration's backend entities (backends.go).
+	backends map[string]*Backend
 }
 
 // Limits are the per-API limits, all with documented defaults (README).
@@ -48,7 +73,10 @@ type Limits struct {
 	PolicyTimeout    time.Duration // policy-timeout (s), default 30: one section run
 	Timeout          time.Duration // timeout (s), default 300: HTTP backend call
 	MaxBodySize      int64         // max-body-size (bytes), default 4 MiB: bodies policies read
+	BodyTimeout      time.Duration // body-timeout (s), default 60: the whole request body must arrive (HTTP APIs)
+	MaxExprBytes     int64         // max-expression-bytes, default 16 MiB: what one expression evaluation may build
 	AllowedOrigins   []string      // allowed-origins: host patterns for browser Origin ("*": any); default same host only
+	AllowedHosts     []string      // allowed-hosts: host name patterns the Host header must match; default any
 	// MaxMessageRate (max-messages-per-second) and MessageBurst
 	// (message-burst): per-connection client message rate limit; 0: none.
 	MaxMessageRate float64
@@ -65,14 +93,16 @@ type Limits struct {
 
 // DefaultLimits are the limits when api.xml says nothing.
 var DefaultLimits = Limits{
-	MaxMessageSize:   DefaultMaxMessageSize,
-	IdleTimeout:      DefaultIdleTimeout,
+	MaxMessageSize:   wsproxy.DefaultMaxMessageSize,
+	IdleTimeout:      wsproxy.DefaultIdleTimeout,
 	HandshakeTimeout: 10 * time.Second,
-	PingInterval:     DefaultPingInterval,
+	PingInterval:     wsproxy.DefaultPingInterval,
 	MaxConnections:   10000,
 	PolicyTimeout:    30 * time.Second,
 	Timeout:          300 * time.Second,
 	MaxBodySize:      4 << 20,
+	BodyTimeout:      DefaultBodyTimeout,
+	MaxExprBytes:     engine.DefaultExprBytes,
 	DrainAfter:       30 * time.Second,
 	DrainWindow:      60 * time.Second,
 }
@@ -82,6 +112,23 @@ type Snapshot struct {
 	APIs  []*API // sorted by path length, longest first
 	Hash  string // of the parsed content: equal hashes mean nothing changed
 	Named *engine.NamedValues
+	// Products (products.go), and the subscriptions of the folder
+	// (subscriptions.go).
+	Products      []*Product
+	subscriptions *fileSubscriptions
+	// Notices are things the folder holds that tollgate does not use
+	// (Azure-only settings), "file:line:col: ignored: ...": reported once
+	// per load, never silently dropped.
+	Notices []string
+}
+
+// reservedFolders hold resources, not APIs.
+var reservedFolders = map[string]bool{"fragments": true, "products": true, "subscriptions": true, "apis": true,
+	"named values": true, "policy fragments": true, "backends": true, "version sets": true}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
 
 // Route returns the API whose path is the longest prefix of path (on a
@@ -113,6 +160,21 @@ type LoadOptions struct {
 	// from it as it is instead of being compiled again, so a reload after
 	// one edit compiles one API. Plans are immutable, so sharing is safe.
 	Previous *Snapshot
+	// SubscriptionKeys is the keys file of the folder's subscriptions
+	// (subscriptions.go); "" when there is none.
+	SubscriptionKeys string
+	// Overrides is an APIOps publisher configuration file
+	// (configuration.prod.yaml) applied over the folder (apiops.go).
+	Overrides string
+	// NamedValuesFile is a JSON file {"name": "value"} with the values of
+	// APIOps named values that are not in the folder (secrets).
+	NamedValuesFile string
+	// Transport is the base of the transports of backends with their own
+	// TLS settings (default: a clone of http.DefaultTransport).
+	Transport *http.Transport
+	// Explain, when set, is told how each expression was compiled: its
+	// language (C# or expr) and the program (tollgate check --explain).
+	Explain func(engine.Explanation)
 }
 
 // Load reads an apis folder into a Snapshot:
@@ -156,6 +218,14 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			common.Write([]byte(s))
 		}
 	}
+	over := loadOverrides(opt.Overrides, &errs, &snap.Notices)
+	loadAPIOpsNamedValues(dir, nv, over, opt.NamedValuesFile, getenv, &errs, &snap.Notices)
+	if len(over.raw["namedValues"]) > 0 || dirExists(filepath.Join(dir, "named values")) {
+		for _, s := range nvFingerprint(nv) {
+			common.Write([]byte(s))
+		}
+	}
+	apiopsNoticeFolders(dir, &snap.Notices)
 	snap.Named = nv
 
 	frags := map[string]*engine.Node{}
@@ -185,8 +255,23 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		}
 	}
 
+	loadAPIOpsFragments(dir, frags, func(name string, root *engine.Node) {
+		common.Write([]byte("fragment\x00" + name))
+		root.WriteCanonical(common)
+		frags[name] = root
+	}, &errs)
+	base := opt.Transport
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport)
+	}
+	backends := loadBackends(dir, nv, base, over, common, &errs, &snap.Notices)
 	comp := engine.NewCompiler(reg, nv)
 	comp.Fragments = frags
+	comp.Backends = map[string]bool{}
+	for name := range backends {
+		comp.Backends[name] = true
+	}
+	comp.Explain = opt.Explain
 	var global *engine.Plan
 	if data, ok := readIf(filepath.Join(dir, "policy.xml"), &errs); ok {
 		if root, err := engine.Read(filepath.Join(dir, "policy.xml"), data); err != nil {
@@ -198,6 +283,16 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	}
 	if global == nil {
 		global = &engine.Plan{}
+	}
+	secrets := nv.Secrets()
+	global.Secrets = secrets
+	// Products (products.go) sit between the global and the API scopes.
+	products := loadProducts(dir, comp, global, over, common, &errs, &snap.Notices)
+	snap.Products = products
+	subs, subsPrint := loadSubscriptions(dir, opt.SubscriptionKeys, &errs, &snap.Notices)
+	snap.subscriptions = subs
+	for _, f := range subsPrint {
+		h.Write([]byte(f)) // the snapshot changes with them; no API does
 	}
 	commonSum := common.Sum(nil)
 
@@ -213,27 +308,37 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			reusable[a.Dir] = a
 		}
 	}
+	var sources []apiSource
 	for _, e := range ents {
-		if !isDirEntry(dir, e) || e.Name() == "fragments" || strings.HasPrefix(e.Name(), ".") {
+		if !isDirEntry(dir, e) || reservedFolders[e.Name()] || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		apiDir := filepath.Join(dir, e.Name())
 		apiFile := filepath.Join(apiDir, "api.xml")
 		data, ok := readIf(apiFile, &errs)
 		if !ok {
-			continue // a folder without api.xml is not an API (e.g. notes)
+			continue // a folder without api.xml is not an API (e.g. notes, APIOps folders)
 		}
+		sources = append(sources, apiSource{dir: apiDir, file: apiFile, data: data})
+	}
+	sources = append(sources, apiopsAPISources(dir, over, &errs, &snap.Notices)...)
+	for _, src := range sources {
+		apiDir, apiFile, data := src.dir, src.file, src.data
 		ah := sha256.New() // canonical: parsed content only
 		ah.Write(commonSum)
 		sh := sha256.New() // the files' bytes: reuse an unchanged API as is
 		sh.Write(commonSum)
 		sh.Write(data)
+		sh.Write(src.extra)
 		// The policy is read once: its bytes are hashed here and compiled
 		// below; a read problem is reported where the policy is used.
 		policyFile := filepath.Join(apiDir, "policy.xml")
 		var perrs engine.ErrorList
 		pdata, hasPolicy := readIf(policyFile, &perrs)
 		sh.Write(pdata)
+		// The specification and operation policies are part of the API.
+		extras := readAPIExtras(apiDir, &perrs)
+		extras.hash(sh)
 		srcHash := hex.EncodeToString(sh.Sum(nil))
 		if old := reusable[apiDir]; old != nil {
 			if len(perrs) == 0 && srcHash == old.srcHash && names[old.Name] == "" && paths[old.Path] == "" {
@@ -243,29 +348,52 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 				continue
 			}
 		}
-		root, err := engine.Read(apiFile, data)
-		if err != nil {
-			errs.Append(err)
-			continue
+		var root *engine.Node
+		if !src.json {
+			var err error
+			if root, err = engine.Read(apiFile, data); err != nil {
+				errs.Append(err)
+				continue
+			}
+			root.WriteCanonical(ah)
+		} else {
+			ah.Write(data)
+			ah.Write(src.extra)
 		}
-		root.WriteCanonical(ah)
 		// compilePolicy compiles the API's policy over the global one
 		// (the global one itself when there is none) and hashes it.
+		var proot *engine.Node
 		compilePolicy := func() *engine.Plan {
 			errs = append(errs, perrs...)
 			if !hasPolicy {
 				return global
 			}
-			proot, err := engine.Read(policyFile, pdata)
+			var err error
+			proot, err = engine.Read(policyFile, pdata)
 			if err != nil {
 				errs.Append(err)
 				return global
 			}
 			ah.Write([]byte("policy"))
 			proot.WriteCanonical(ah)
-			return comp.Compile(proot, "api", global)
+			plan := comp.Compile(proot, "api", global)
+			if plan != nil {
+				plan.Secrets = secrets
+			}
+			return plan
 		}
-		api := parseAPI(root, comp)
+		var api *API
+		defPos := engine.Pos{File: apiFile, Line: 1, Col: 1}
+		if src.json {
+			before := len(errs)
+			api = parseAPIInformation(dir, src, over, nv, &errs, &snap.Notices)
+			if api == nil && len(errs) == before {
+				continue // a revision that is not the current one
+			}
+		} else {
+			api = parseAPI(root, comp)
+			defPos = root.Pos
+		}
 		if api == nil {
 			// Still compile the policy, so one run reports every problem
 			// (as a compiler does) rather than hiding the policy's behind
@@ -274,21 +402,27 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			continue
 		}
 		api.Dir = apiDir
+		api.backends = backends
 		if prev, dup := names[api.Name]; dup {
-			errs.Add(root.Pos, "", "API name %q is already used by %s", api.Name, prev)
+			errs.Add(defPos, "", "API name %q is already used by %s", api.Name, prev)
 			continue
 		}
 		if prev, dup := paths[api.Path]; dup {
-			errs.Add(root.Pos, "", "API path %q is already used by %s", api.Path, prev)
+			errs.Add(defPos, "", "API path %q is already used by %s", api.Path, prev)
 			continue
 		}
 		names[api.Name], paths[api.Path] = apiFile, apiFile
 		api.Plan = compilePolicy()
+		extras.hash(ah)
 		api.Hash = hex.EncodeToString(ah.Sum(nil))
 		api.srcHash = srcHash
+		// Last: the views copy the API as it is now.
+		buildScopes(api, proot, extras, scopeInputs{comp: comp, global: global, products: products}, &errs)
 		h.Write([]byte(api.Hash))
 		snap.APIs = append(snap.APIs, api)
 	}
+	fillProductApis(dir, products, snap.APIs, &errs)
+	checkSubscriptionScopes(dir, snap, &errs)
 	errs = append(errs, comp.Errors()...)
 	sort.Slice(snap.APIs, func(i, j int) bool {
 		if len(snap.APIs[i].Path) != len(snap.APIs[j].Path) {
@@ -300,6 +434,9 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	snap.Hash = hex.EncodeToString(h.Sum(nil))[:16]
 	errs = errs.Sort()
 	if len(errs) > 0 {
+		// A secret used in an api.xml attribute or an expression may be
+		// quoted by an error; check, /status/reload and the log print them.
+		engine.MaskErrors(errs, secrets)
 		return nil, errs
 	}
 	return snap, nil
@@ -325,7 +462,7 @@ func isDirEntry(dir string, e fs.DirEntry) bool {
 
 // readIf reads a file that may be absent.
 func readIf(path string, errs *engine.ErrorList) ([]byte, bool) {
-	data, err := os.ReadFile(path)
+	data, err := engine.ReadConfigFile(path) // regular files only, bounded, never blocks
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false
 	}
@@ -363,7 +500,15 @@ func parseAPI(root *engine.Node, comp *engine.Compiler) *API {
 
 func readAPI(p *engine.Parser) *API {
 	valuePos := func(name string) engine.Pos { return p.Node().Attr(name).ValuePos }
-	api := &API{Limits: DefaultLimits}
+	api := &API{Limits: DefaultLimits, Subscription: defaultSubscriptionSettings}
+	for _, c := range p.Children() {
+		if c.Name == "operations" { // operations.go
+			p.Skip(c)
+			// reported with the operations' other problems (buildScopes),
+			// so one run shows them all
+			api.opDecls = append(api.opDecls, parseOperationsElement(c, &api.opErrs)...)
+		}
+	}
 	api.Name = p.RequiredLitStr("name")
 	api.Type = p.RequiredLitStr("type", "websocket", "http")
 	api.Path = p.RequiredLitStr("path")
@@ -422,6 +567,8 @@ func readAPI(p *engine.Parser) *API {
 	seconds("policy-timeout", &l.PolicyTimeout, 1)
 	seconds("timeout", &l.Timeout, 1)
 	count("max-body-size", &l.MaxBodySize, 0)
+	seconds("body-timeout", &l.BodyTimeout, 1)
+	count("max-expression-bytes", &l.MaxExprBytes, 1024)
 	seconds("drain-after", &l.DrainAfter, 0)
 	seconds("drain-window", &l.DrainWindow, 0)
 	if v := p.LitStr("max-messages-per-second", ""); p.Has("max-messages-per-second") {
@@ -438,9 +585,32 @@ func readAPI(p *engine.Parser) *API {
 	}
 	l.Trace = p.LitBool("trace", l.Trace)
 	l.DrainOnChange = p.LitBool("drain-on-change", l.DrainOnChange)
+	// Subscriptions (subscriptions.go).
+	api.Subscription.Required = p.LitBool("subscription-required", false)
+	if v := p.LitStr("subscription-key-header", api.Subscription.Header); v != api.Subscription.Header {
+		if !httpguts.ValidHeaderFieldName(v) {
+			p.ErrorAt(valuePos("subscription-key-header"), "subscription-key-header %q is not a valid header name", v)
+		}
+		api.Subscription.Header = v
+	}
+	if v := p.LitStr("subscription-key-query", api.Subscription.Query); p.Has("subscription-key-query") {
+		if v == "" {
+			p.ErrorAt(valuePos("subscription-key-query"), "subscription-key-query must not be empty")
+		}
+		api.Subscription.Query = v
+	}
 	for _, o := range strings.Split(p.LitStr("allowed-origins", ""), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			l.AllowedOrigins = append(l.AllowedOrigins, o)
+		}
+	}
+	for _, h := range strings.Split(p.LitStr("allowed-hosts", ""), ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		} else if _, err := path.Match(h, ""); err != nil {
+			p.ErrorAt(valuePos("allowed-hosts"), "allowed-hosts: %q is not a valid pattern", h)
+		} else {
+			l.AllowedHosts = append(l.AllowedHosts, h)
 		}
 	}
 	return api

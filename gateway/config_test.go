@@ -125,7 +125,8 @@ func TestConfigDefaults(t *testing.T) {
 	writeFile(t, dir, "b/api.xml", `<api name="b" type="websocket" path="/b" service-url="wss://h/"
   max-message-size="10" idle-timeout="11" handshake-timeout="12" ping-interval="13" max-connections="0"
   policy-timeout="14" timeout="15" max-body-size="16" allowed-origins="x.example, *.y.example"
-  drain-on-change="true" drain-after="0" drain-window="17"/>`)
+  drain-on-change="true" drain-after="0" drain-window="17" body-timeout="18" max-expression-bytes="2048"
+  allowed-hosts="gw.example, *.gw.example"/>`)
 	snap, errs := load(t, dir)
 	if len(errs) > 0 {
 		t.Fatal(strings.Join(errs, "\n"))
@@ -140,7 +141,8 @@ func TestConfigDefaults(t *testing.T) {
 	want := gateway.Limits{MaxMessageSize: 10, IdleTimeout: 11 * time.Second, HandshakeTimeout: 12 * time.Second,
 		PingInterval: 13 * time.Second, MaxConnections: 0, PolicyTimeout: 14 * time.Second, Timeout: 15 * time.Second,
 		MaxBodySize: 16, AllowedOrigins: []string{"x.example", "*.y.example"}, DrainOnChange: true, DrainAfter: 0,
-		DrainWindow: 17 * time.Second}
+		DrainWindow: 17 * time.Second, BodyTimeout: 18 * time.Second, MaxExprBytes: 2048,
+		AllowedHosts: []string{"gw.example", "*.gw.example"}}
 	if !equalLimits(b.Limits, want) {
 		t.Errorf("b: %+v, want %+v", b.Limits, want)
 	}

@@ -15,11 +15,39 @@
 //	http.go        the REST path: inbound, backend, httputil.ReverseProxy,
 //	               outbound on the backend's response.
 //	websocket.go   the WebSocket path: inbound, backend, dial the backend
-//	               (wshandshake.go), upgrade the client, then the session.
-//	relay.go       the session's data path: frames both ways (Relay), with
-//	               session_types.go's limits and stats; sessions.go tracks
-//	               live sessions for shutdown and drain.
+//	               and upgrade the client (package wsproxy), then hand the
+//	               session to the data path (wsproxy.Relayer) and account
+//	               for it when it ends; sessions.go tracks live sessions
+//	               for shutdown and drain.
+//	wsproxy/       the WebSocket handshakes and the frame relay (its own
+//	               package; see its doc.go).
 //	metrics.go     Prometheus metrics; admin.go the admin endpoints.
+//	pathnorm.go    request path normalisation (RFC 3986) before routing.
+//	headers.go     hop-by-hop stripping, X-Forwarded-*, outbound header
+//	               checks, allowed-hosts.
+//	slowbody.go    HTTP request body deadline and the cap on bodies in
+//	               flight (408/413/400).
+//	mask.go        secret masking of structured log fields.
+//	tracing.go     trace tokens (Tollgate-Trace-Token) and the ring of
+//	               recent request traces, masked like the logs.
+//	telemetry.go   OpenTelemetry: spans per request, backend, call-out and
+//	               (when traced) policy step; W3C trace context propagation.
+//
+// The web console (package gateway/console) is built on the exported API
+// (Current, LastReload, Traces, MintTraceToken, ...) and mounted on the
+// admin listener by the command.
+//
+// The APIM resource model (docs/resource-model.md):
+//
+//	operations.go  an API's operations, URL template matching, the 404
+//	               OperationNotFound; openapi.go reads OpenAPI 2/3 files.
+//	scopes.go      global -> product -> API -> operation plans, compiled per
+//	               product into the API views a request picks from.
+//	products.go    products/NAME (productInformation.json, apis.json, policy).
+//	subscriptions.go  keys, the check before any policy, folder subscriptions;
+//	               admin_subscriptions.go the admin API of `tollgate subscription`.
+//	backends.go    backend entities: credentials, TLS, circuit breaker, pools.
+//	apiops.go      the APIOps extractor layout and configuration overrides.
 //
 // A gateway feature that acts on every request belongs on exchange; one
 // that only one protocol has, in its path's file.

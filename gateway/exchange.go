@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,8 +28,11 @@ type exchange struct {
 	rt     *apiRuntime
 	st     *engine.State // nil once closed or detached
 	start  time.Time
-	ip     string   // the client's address
-	target *url.URL // the backend URL, once backendURL chose it
+	ip     string       // the client's address
+	target *url.URL     // the backend URL, once backendURL chose it
+	m      reqMatch     // the operation's parameters and the subscription (operations.go)
+	be     *Backend     // the backend entity, when a policy named one (backends.go)
+	body   *requestBody // an HTTP request's body, while it arrives (slowbody.go); nil without one
 
 	// What a WebSocket session keeps once the State is back in its pool.
 	requestID string
@@ -47,11 +51,32 @@ func (s *Server) newExchange(r *http.Request, api *API, start time.Time) *exchan
 func (x *exchange) begin(r *http.Request, scheme string) {
 	api := x.api
 	st := engine.AcquireState(api.Info)
-	st.SetRequest(r.Method, scheme, r.Host, r.URL, r.Header.Clone(), x.ip)
-	st.SetRequestID(x.s.newID())
+	ctx := st.Context()
+	ctx.Operation, ctx.Product = api.Operation, api.Product // api is the view of the operation and product
+	x.m.fill(st)
+	h := r.Header.Clone()
+	stripConnectionListed(h) // hop-by-hop: never forwarded, never seen by policies
+	st.SetRequest(r.Method, scheme, r.Host, r.URL, h, x.ip)
+	ctx.Request.MatchedParameters = x.m.params
 	st.SetDeployment(x.s.opt.Deployment)
-	if api.Limits.Trace {
+	st.SetExprBytes(api.Limits.MaxExprBytes)
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		st.SetClientCertificate(r.TLS.PeerCertificates) // validate-client-certificate, context.Request.Certificate
+	}
+	if tr := tracedBy(r); tr != nil { // a valid trace token (tracing.go)
+		st.SetRequestID(tr.id)
 		st.EnableTrace()
+	} else {
+		st.SetRequestID(x.s.newID())
+		if api.Limits.Trace {
+			st.EnableTrace()
+		}
+	}
+	if tel := x.s.tel; tel != nil { // OpenTelemetry (telemetry.go)
+		tel.requestSpan(r, st.Context().RequestId)
+		if st.Trace() != nil && tel.stepSpans(r) {
+			st.SetStepHook(tel.stepHook)
+		}
 	}
 	x.st = st
 }
@@ -128,7 +153,11 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 func (x *exchange) policyFailed(le *engine.LastError) {
 	s, api, st := x.s, x.api, x.st
 	s.metrics.PolicyErrors.WithLabelValues(api.Name, le.Reason).Inc()
-	msg := maskAll(le.Message, requestCredentials(st.Context().Request))
+	creds := requestCredentials(st.Context().Request)
+	if sub := st.Context().Subscription; sub != nil {
+		creds = append(creds, sub.Key) // under an API's own key header or query name
+	}
+	msg := maskAll(le.Message, creds)
 	s.log.Warn("policy failed",
 		zap.String("api", api.Name), zap.String("request_id", st.Context().RequestId),
 		zap.String("reason", le.Reason), zap.String("source", le.Source), zap.String("section", le.Section),
@@ -160,18 +189,29 @@ type traceStep struct {
 }
 
 // logTrace writes the request's step trace (api.xml trace="true") as one
-// log line. Notes already have secret query values redacted, and the
-// logger masks secret named values.
+// log line, and keeps it in the ring of recent traces (so does a request
+// traced by a trace token, which is not logged). Notes already have secret
+// query values redacted, and the logger masks secret named values.
 func (x *exchange) logTrace() {
 	st := x.st
 	tr := st.Trace()
 	if tr == nil {
 		return
 	}
+	if !x.api.Limits.Trace {
+		x.s.recordTrace(x.api, st, "token")
+		return
+	}
+	x.s.recordTrace(x.api, st, "api")
 	steps := make([]traceStep, len(tr.Steps))
 	for i, t := range tr.Steps {
 		steps[i] = traceStep{Path: t.Path, Policy: t.Policy, ID: t.ID, Section: t.Section,
 			Duration: t.Duration.String(), Outcome: t.Outcome, Notes: t.Notes}
+		if sub := st.Context().Subscription; sub != nil { // a key under an API's own query name
+			for j, n := range steps[i].Notes {
+				steps[i].Notes[j] = maskAll(n, []string{sub.Key})
+			}
+		}
 	}
 	status := 0
 	if r := st.Context().Response; r != nil {
@@ -186,7 +226,14 @@ func (x *exchange) logTrace() {
 // base URL's query comes first, verbatim; then every request query parameter
 // (as policies left them) that the base does not set, verbatim too, so
 // opaque values (SignalR's asrs_request_id, tokens) pass byte for byte.
-func (x *exchange) backendURL(ws bool) error {
+func (x *exchange) backendURL(ctx context.Context, ws bool) error {
+	// A backend entity (set-backend-service backend-id) is resolved first:
+	// a pool's member, a breaker's verdict (backends.go).
+	be, err := x.s.pickBackend(ctx, x.api, x.st)
+	if err != nil {
+		return err
+	}
+	x.be = be
 	u, err := x.buildBackendURL(ws)
 	x.target = u
 	return err
@@ -218,6 +265,21 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	rest := reqPath
 	if api.Path != "/" {
 		rest = strings.TrimPrefix(reqPath, api.Path)
+	}
+	if rest != "" {
+		// The routed path is normalised already; a path a policy rewrote
+		// (rewrite-uri) is normalised here, so it cannot climb out of the
+		// service URL's path either.
+		norm, err := normalizePath((&url.URL{Path: rest}).EscapedPath())
+		if err != nil && !strings.HasPrefix(rest, "/") {
+			norm, err = normalizePath((&url.URL{Path: "/" + rest}).EscapedPath())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the backend path %q: %w", rest, err)
+		}
+		if rest, err = url.PathUnescape(norm); err != nil {
+			return nil, err
+		}
 	}
 	if rest != "" && rest != "/" || (rest == "/" && !strings.HasSuffix(base.Path, "/")) {
 		base.Path = joinPath(base.Path, rest)
@@ -320,20 +382,6 @@ func writeResponse(w http.ResponseWriter, r *engine.Response) {
 
 func writeJSONError(w http.ResponseWriter, status int, msg string) {
 	writeResponse(w, engine.ErrorResponse(status, msg))
-}
-
-func addForwarded(h http.Header, r *http.Request) {
-	ip := clientIP(r)
-	if prior := h["X-Forwarded-For"]; len(prior) > 0 {
-		ip = strings.Join(prior, ", ") + ", " + ip
-	}
-	h.Set("X-Forwarded-For", ip)
-	h.Set("X-Forwarded-Host", r.Host)
-	proto := "http"
-	if r.TLS != nil {
-		proto = "https"
-	}
-	h.Set("X-Forwarded-Proto", proto)
 }
 
 func dialErrText(err error) string {

@@ -27,7 +27,7 @@ type proxyKey struct{}
 
 func (p *httpProxy) init(s *Server) {
 	p.rp = &httputil.ReverseProxy{
-		Transport:      s.transport,
+		Transport:      s.tel.WrapTransport(backendTransport{newCertTransport(s.transport)}), // backend entities, authentication-certificate and proxy, telemetry
 		Rewrite:        rewrite,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   proxyError,
@@ -37,8 +37,9 @@ func (p *httpProxy) init(s *Server) {
 
 // serveHTTPAPI runs inbound and backend, forwards, then runs outbound on the
 // backend's response.
-func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) {
+func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, m reqMatch) {
 	x := s.newExchange(r, api, time.Now())
+	x.m = m
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -48,12 +49,19 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 	ctx := r.Context()
 	defer x.close(ctx)
 	maxBody := api.Limits.MaxBodySize
+	body := s.pending.guardBody(w, r, api.Limits.BodyTimeout) // slowbody.go
+	defer body.done()
+	x.body = body
 	orig := r.Body
 	st.Context().Request.Body = engine.NewLazyBody(func() ([]byte, error) {
 		if orig == nil || orig == http.NoBody {
 			return nil, nil
 		}
-		return readLimited(orig, maxBody, "the request body")
+		data, err := readLimited(orig, maxBody, "the request body")
+		if errors.Is(err, errBodyTooLarge) && body != nil {
+			body.tooLarge.Store(true)
+		}
+		return data, err
 	})
 	status := 0
 	defer func() {
@@ -61,12 +69,21 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API) 
 		s.metrics.RequestDuration.WithLabelValues(api.Name).Observe(time.Since(x.start).Seconds())
 	}()
 	if x.inboundAndBackend(ctx) {
+		if body.failed(w) { // a policy could not read the body: the client's fault
+			status = http.StatusBadRequest
+			return
+		}
 		status = st.Response().StatusCode
 		x.respond(w)
 		return
 	}
-	if err := x.backendURL(false); err != nil {
-		x.backendFailed(ctx, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
+	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
+		status = http.StatusBadRequest
+		writeJSONError(w, status, "Bad request: "+err.Error()+".")
+		return
+	}
+	if err := x.backendURL(ctx, false); err != nil {
+		x.backendFailed(ctx, backendPickError(err))
 		status = st.Response().StatusCode
 		x.respond(w)
 		return
@@ -112,7 +129,8 @@ func rewrite(pr *httputil.ProxyRequest) {
 	if host := req.Headers.GetValueOrDefault("Host", ""); host != "" && host != pr.In.Host {
 		pr.Out.Host = host // a policy changed Host
 	}
-	addForwarded(h, pr.In)
+	pr.SetXForwarded()
+	backendCredentials(x.be, h)
 	if b := req.Body; b != nil && b.Loaded() {
 		data, _ := b.Bytes()
 		pr.Out.Body = io.NopCloser(bytes.NewReader(data))
@@ -124,6 +142,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 func modifyResponse(resp *http.Response) error {
 	x := resp.Request.Context().Value(proxyKey{}).(*exchange)
 	st, api := x.st, x.api
+	x.s.backendOutcome(resp.Request.Context(), x.be, resp.StatusCode, resp.Header.Get("Retry-After"))
 	if st.Forward.FailOnErrorStatusCode && resp.StatusCode >= 400 {
 		resp.Body.Close()
 		return &backendStatusError{code: resp.StatusCode}
@@ -138,6 +157,7 @@ func modifyResponse(resp *http.Response) error {
 		}),
 	}
 	st.SetResponse(er)
+	st.BackendResponded() // llm-token-limit's tokens-consumed-* before outbound
 	x.run(resp.Request.Context(), engine.Outbound)
 	final := st.Response()
 	resp.StatusCode = final.StatusCode
@@ -158,6 +178,7 @@ func modifyResponse(resp *http.Response) error {
 		resp.Header.Del("Transfer-Encoding")
 		resp.TransferEncoding = nil
 	}
+	resp.Body = st.WrapResponseBody(resp.Body) // policies that count what is sent (llm-token-limit)
 	return nil
 }
 
@@ -169,10 +190,14 @@ func readLimited(r io.Reader, max int64, what string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", what, max)
+		return nil, fmt.Errorf("%s is larger than %d bytes: %w", what, max, errBodyTooLarge)
 	}
 	return data, nil
 }
+
+// errBodyTooLarge is engine.ErrBodyTooLarge: validate-content tells a body
+// over max-body-size (APIM's SizeLimit error) from a failed read by it.
+var errBodyTooLarge = engine.ErrBodyTooLarge
 
 type backendStatusError struct{ code int }
 
@@ -183,9 +208,15 @@ func (e *backendStatusError) Error() string {
 // proxyError answers for a failed backend call through on-error.
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	x := r.Context().Value(proxyKey{}).(*exchange)
+	if x.body.failed(w) { // the client's body, not the backend, failed
+		return
+	}
 	status, reason := http.StatusBadGateway, engine.ReasonBackendConnection
 	msg := "the backend " + x.target.Host + " failed: " + dialErrText(err)
 	var bse *backendStatusError
+	if !errors.As(err, &bse) && !errors.Is(err, context.Canceled) {
+		x.s.backendOutcome(r.Context(), x.be, 0, "") // no answer (an error status was counted with its status)
+	}
 	switch {
 	case errors.As(err, &bse):
 		reason = "BackendErrorStatusCode"
@@ -243,3 +274,23 @@ func (r *statusRecorder) Flush() {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// backendTransport sends a request with its backend entity's own transport
+// when it has one (TLS settings), else with the shared one.
+type backendTransport struct{ base http.RoundTripper }
+
+func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if x, ok := r.Context().Value(proxyKey{}).(*exchange); ok && x.be != nil && x.be.transport != nil {
+		return x.be.transport.RoundTrip(r)
+	}
+	return t.base.RoundTrip(r)
+}
+
+// backendPickError is how a backend that cannot be used fails: 503 when
+// its circuit breaker is open (as APIM), 502 otherwise.
+func backendPickError(err error) *engine.PolicyError {
+	if errors.Is(err, errBackendUnavailable) {
+		return engine.NewPolicyError("BackendUnavailable", http.StatusServiceUnavailable, err.Error(), err)
+	}
+	return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err)
+}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"tollgate/gateway/wsproxy"
 )
 
 // Metrics are the gateway's Prometheus metrics, on their own registry.
@@ -27,7 +29,13 @@ type Metrics struct {
 	ReloadEventToSwap prometheus.Histogram
 	ConfigInfo        *prometheus.GaugeVec // hash
 	StoreErrors       *prometheus.CounterVec
-	Drained           *prometheus.CounterVec // api
+	// Backend entities (backends.go).
+	BackendRequests *prometheus.CounterVec
+	BackendBreaker  *prometheus.GaugeVec
+	BackendTrips    *prometheus.CounterVec
+	Drained         *prometheus.CounterVec // api
+
+	custom policyCounters // emit-metric and other policy counters (policy_metrics.go)
 }
 
 // NewMetrics registers every metric on a new registry (plus Go and process
@@ -74,6 +82,8 @@ func NewMetrics() *Metrics {
 		Drained: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_websocket_drained_total",
 			Help: "Sessions closed with 1012 because their API changed (drain-on-change)."}, []string{"api"}),
 	}
+	m.BackendRequests, m.BackendBreaker, m.BackendTrips = newBackendMetrics()
+	r.MustRegister(m.BackendRequests, m.BackendBreaker, m.BackendTrips)
 	r.MustRegister(m.ActiveConns, m.Handshakes, m.HandshakeDuration, m.PolicyDuration, m.Messages, m.Bytes,
 		m.PolicyErrors, m.Closes, m.Requests, m.RequestDuration, m.Reloads, m.LastReloadSuccess, m.ReloadEventToSwap, m.ConfigInfo,
 		m.StoreErrors, m.Drained)
@@ -137,23 +147,20 @@ func (m *Metrics) forAPI(name string) *apiMetrics {
 		m:        m,
 		name:     name,
 		active:   m.ActiveConns.WithLabelValues(name),
-		msgsIn:   m.Messages.WithLabelValues(name, ClientToBackend.String()),
-		msgsOut:  m.Messages.WithLabelValues(name, BackendToClient.String()),
-		bytesIn:  m.Bytes.WithLabelValues(name, ClientToBackend.String()),
-		bytesOut: m.Bytes.WithLabelValues(name, BackendToClient.String()),
+		msgsIn:   m.Messages.WithLabelValues(name, wsproxy.ClientToBackend.String()),
+		msgsOut:  m.Messages.WithLabelValues(name, wsproxy.BackendToClient.String()),
+		bytesIn:  m.Bytes.WithLabelValues(name, wsproxy.ClientToBackend.String()),
+		bytesOut: m.Bytes.WithLabelValues(name, wsproxy.BackendToClient.String()),
 		inbound:  m.PolicyDuration.WithLabelValues(name, "inbound"),
 		backend:  m.PolicyDuration.WithLabelValues(name, "backend"),
 		outbound: m.PolicyDuration.WithLabelValues(name, "outbound"),
 	}
 }
 
-// OnMessage implements PumpObserver.
-func (a *apiMetrics) OnMessage(dir Direction, n int) { a.OnMessages(dir, 1, int64(n)) }
-
-// OnMessages counts msgs messages of bytes bytes in all (Relay calls it
-// once per write: the metrics need no per-message sizes).
-func (a *apiMetrics) OnMessages(dir Direction, msgs, bytes int64) {
-	if dir == ClientToBackend {
+// OnMessages implements wsproxy.Observer: msgs messages of bytes bytes in
+// all (the relay calls it once per write).
+func (a *apiMetrics) OnMessages(dir wsproxy.Direction, msgs, bytes int64) {
+	if dir == wsproxy.ClientToBackend {
 		a.msgsIn.Add(float64(msgs))
 		a.bytesIn.Add(float64(bytes))
 	} else {

@@ -7,6 +7,8 @@ import (
 	"github.com/coder/websocket"
 
 	"go.uber.org/zap"
+
+	"tollgate/gateway/wsproxy"
 )
 
 // Reload results.
@@ -65,7 +67,8 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 	s.sessions.setOnAdd(s.lateSession) // from the first (startup) reload on
 	t0 := time.Now()
 	old := s.current.Load()
-	snap, errs := Load(s.opt.Dir, s.opt.Registry, LoadOptions{Getenv: s.opt.Getenv, Previous: old})
+	snap, errs := Load(s.opt.Dir, s.opt.Registry, LoadOptions{Getenv: s.opt.Getenv, Previous: old, SubscriptionKeys: s.opt.SubscriptionKeys,
+		Overrides: s.opt.Overrides, NamedValuesFile: s.opt.NamedValuesFile, Transport: s.transport})
 	st := &ReloadStatus{Time: t0, Trigger: trigger}
 	if old != nil {
 		st.PreviousHash = old.Hash
@@ -120,6 +123,7 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 			fields = append(fields, zap.Int("events", st.Events), zap.Duration("event_to_swap", st.eventToSwap))
 		}
 		s.log.Info("configuration loaded", fields...)
+		logNotices(s.log, old, snap)
 		if old != nil {
 			s.drainChanged(snap)
 		}
@@ -202,7 +206,7 @@ func (s *Server) scheduleDrain(sess *session, delay time.Duration) {
 		if sess.ctx.Err() == nil {
 			s.metrics.Drained.WithLabelValues(sess.api).Inc()
 		}
-		sess.cancel(&CloseCause{Code: websocket.StatusServiceRestart, Reason: "service restart: configuration changed"})
+		sess.cancel(&wsproxy.CloseCause{Code: websocket.StatusServiceRestart, Reason: "service restart: configuration changed"})
 	})
 }
 
@@ -227,4 +231,21 @@ func (s *Server) drainTarget(sess *session) *API {
 		return nil
 	}
 	return cur
+}
+
+// logNotices reports what the new configuration holds that tollgate
+// ignores (Azure-only settings), once: the ones the old one had too were
+// reported already.
+func logNotices(log *zap.Logger, old, snap *Snapshot) {
+	seen := map[string]bool{}
+	if old != nil {
+		for _, n := range old.Notices {
+			seen[n] = true
+		}
+	}
+	for _, n := range snap.Notices {
+		if !seen[n] {
+			log.Warn("ignored", zap.String("what", n))
+		}
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"tollgate/gateway/wsproxy"
 	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
@@ -664,7 +665,7 @@ func TestReloadDrainOnChange(t *testing.T) {
 		e.mustEcho(name, s)
 	}
 	waitForCond(t, "drained metric", func() bool { return e.metric(`tollgate_websocket_drained_total{api="a"}`) == 3 })
-	if n := e.metric(`tollgate_websocket_closes_total{api="a",closed_by="` + ClosedByGateway + `",code="1012"}`); n != 3 {
+	if n := e.metric(`tollgate_websocket_closes_total{api="a",closed_by="` + wsproxy.ClosedByGateway + `",code="1012"}`); n != 3 {
 		t.Errorf("closes_total{closed_by=gateway,code=1012} = %v, want 3", n)
 	}
 	// New sessions of a run the new plan and are not drained again.
@@ -754,6 +755,15 @@ func TestReloadUnderLoad(t *testing.T) {
 			d := e.waitHello("/chat", "hello "+version, t0)
 			e.wantHello("/game", "hello "+version)
 			st := e.srv.LastReload()
+			if st.Result == ReloadUnchanged && st.ConfigHash == e.srv.Current().Hash {
+				// A late event of the same write (a loaded machine spreads
+				// them over more than one debounce window) reloaded the
+				// same files again after the swap: the swap itself is no
+				// longer the last status, so it has no timing to check.
+				t.Logf("reload %d: swapped, then reloaded unchanged by a late event", i)
+				live = version
+				continue
+			}
 			if st.Result != ReloadSuccess || st.ConfigHash != e.srv.Current().Hash {
 				t.Fatalf("reload %d: %+v", i, st)
 			}
@@ -858,7 +868,7 @@ func TestReloadDrainLateSession(t *testing.T) {
 	defer e.srv.sessions.remove(current)
 	select {
 	case <-late.ctx.Done():
-		var cc *CloseCause
+		var cc *wsproxy.CloseCause
 		if !errors.As(context.Cause(late.ctx), &cc) || cc.Code != websocket.StatusServiceRestart {
 			t.Fatalf("cause %v", context.Cause(late.ctx))
 		}

@@ -19,6 +19,8 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
+	"tollgate/store"
 )
 
 // Options configure a Server.
@@ -30,6 +32,29 @@ type Options struct {
 	Deployment *engine.Deployment
 	Getenv     func(string) string
 	Transport  *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
+	// MaxPendingBodies bounds the HTTP request bodies arriving at once; one
+	// more expires the oldest (408). Default DefaultMaxPendingBodies.
+	MaxPendingBodies int
+	// Telemetry, when set, traces requests with OpenTelemetry (telemetry.go).
+	Telemetry *Telemetry
+	// Subscriptions are the subscriptions created at run time (tollgate
+	// subscription create); the folder's come from Dir and
+	// SubscriptionKeys. Default: in memory.
+	Subscriptions store.Subscriptions
+	// SubscriptionKeys is the keys file of the folder's subscriptions.
+	SubscriptionKeys string
+	// SubscriptionsFailOpen: when the subscription store fails, a request
+	// that presents a key is served without a subscription instead of 503.
+	SubscriptionsFailOpen bool
+	// Overrides (an APIOps configuration.*.yaml) and NamedValuesFile: see
+	// LoadOptions.
+	Overrides, NamedValuesFile string
+	// Store keeps the backends' circuit breaker state (the limits' store:
+	// Redis shares it across replicas). Default: in memory.
+	Store store.Store
+	// Relayer runs the WebSocket data path (default: wsproxy.Default(), the
+	// epoll event loop on Linux).
+	Relayer wsproxy.Relayer
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -51,13 +76,19 @@ type Server struct {
 	lastReload atomic.Pointer[ReloadStatus]
 
 	transport *http.Transport
-	dialer    *backendDialer // WebSocket backends, over transport's dialer
+	dialer    *wsproxy.Dialer // WebSocket backends, over transport's dialer
+	relayer   wsproxy.Relayer // the WebSocket data path
 	proxy     httpProxy
+	pending   pendingBodies // HTTP request bodies still arriving (slowbody.go)
 
 	idPrefix string
 	idSeq    atomic.Uint64
 
 	mask atomic.Pointer[secretMask] // the current snapshot's secret values
+
+	tokens *traceTokens // trace tokens (tracing.go)
+	traces traceRing    // recent traces
+	tel    *Telemetry   // nil: OpenTelemetry off
 }
 
 // apiRuntime is per-API state that must survive reloads.
@@ -74,6 +105,12 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.Metrics == nil {
 		opt.Metrics = NewMetrics()
+	}
+	if opt.Subscriptions == nil {
+		opt.Subscriptions = store.NewMemorySubscriptions()
+	}
+	if opt.Store == nil {
+		opt.Store = store.NewMemory()
 	}
 	wsDial := opt.Transport // a caller's transport dials WebSocket backends too
 	if opt.Transport == nil {
@@ -95,8 +132,15 @@ func New(opt Options) (*Server, error) {
 	s := &Server{
 		opt: opt, log: opt.Log, metrics: opt.Metrics,
 		transport: opt.Transport,
-		dialer:    newBackendDialer(wsDial),
+		dialer:    wsproxy.NewDialer(wsDial),
+		relayer:   opt.Relayer,
 		idPrefix:  hex.EncodeToString(b[:]),
+		tokens:    newTraceTokens(),
+		tel:       opt.Telemetry,
+	}
+	s.tel.bind(s)
+	if s.relayer == nil {
+		s.relayer = wsproxy.Default()
 	}
 	// Every log line goes through the secret mask: a secret named value
 	// must never be printed, wherever it ends up (a service-url, a header
@@ -104,6 +148,7 @@ func New(opt Options) (*Server, error) {
 	s.log = opt.Log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		return &maskCore{Core: c, secrets: s.secretValues}
 	}))
+	s.pending.max = opt.MaxPendingBodies
 	s.baseCtx, s.shutdown = context.WithCancelCause(context.Background())
 	s.sessions.init()
 	s.proxy.init(s)
@@ -131,6 +176,22 @@ func (s *Server) newID() string {
 
 // ServeHTTP routes a request to its API by longest path prefix.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Route, check and forward the normalised path, never the raw one
+	// (pathnorm.go): a dot segment must not lead past another API's policy.
+	u, err := normalizeRequestURL(r.URL)
+	if err != nil {
+		w.Header().Set("Connection", "close")
+		writeJSONError(w, http.StatusBadRequest, "Bad request path: "+err.Error()+".")
+		return
+	}
+	r.URL = u
+	if len(r.TransferEncoding) > 0 {
+		// RFC 9112 6.3: a request with both Content-Length and
+		// Transfer-Encoding must be answered and the connection closed.
+		// net/http drops Content-Length before the handler could see it,
+		// so every chunked request closes its connection after the answer.
+		w.Header().Set("Connection", "close")
+	}
 	snap := s.current.Load()
 	api := snap.Route(r.URL.Path)
 	if api == nil {
@@ -142,11 +203,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusServiceUnavailable, "The gateway is shutting down.")
 		return
 	}
-	if api.Type == "websocket" {
-		s.serveWebSocket(w, r, api)
+	if !hostAllowed(r, api.Limits.AllowedHosts) {
+		// allowed-hosts: a DNS-rebinding page reaches us under its own name.
+		writeJSONError(w, http.StatusMisdirectedRequest, "Host "+strconv.Quote(r.Host)+" is not served here.")
 		return
 	}
-	s.serveHTTPAPI(w, r, api)
+	if _, ok := r.Header[TraceTokenHeader]; ok {
+		r = s.traceRequested(w, r, api)
+	}
+	if s.tel != nil {
+		var end func()
+		w, r, end = s.tel.startRequest(w, r, api)
+		defer end()
+	}
+	// The resource model's own steps, before any policy (operations.go,
+	// subscriptions.go): the operation, then the subscription key.
+	op, params, ok := api.matchOperation(r.Method, r.URL.EscapedPath())
+	if !ok {
+		s.refuse(w, r, api.viewFor(nil, 0), operationNotFound(r.Method, r.URL.Path))
+		return
+	}
+	prod, sub, pe := s.checkSubscription(r.Context(), snap, api, r)
+	if pe != nil {
+		s.refuse(w, r, api.viewFor(op, 0), pe)
+		return
+	}
+	m := reqMatch{params: params, sub: sub}
+	view := api.viewFor(op, prod)
+	if api.Type == "websocket" {
+		s.serveWebSocket(w, r, view, m)
+		return
+	}
+	s.serveHTTPAPI(w, r, view, m)
 }
 
 // clientIP is the address the request came from.
@@ -184,7 +272,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // Secret masking for logs.
 
 // credentialHeaders carry credentials; their values never reach a log.
-var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Ocp-Apim-Subscription-Key", "X-Api-Key"}
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Ocp-Apim-Subscription-Key", "X-Api-Key",
+	TraceTokenHeader}
 
 // requestCredentials lists the request's credential values to mask: each
 // credential header's value and its parts (the token after "Bearer", each
@@ -222,19 +311,8 @@ func requestCredentials(req *engine.Request) []string {
 	return out
 }
 
-// minMasked: shorter values are not masked (a one-letter "secret" would
-// garble every log line and protects nothing).
-const minMasked = 4
-
 // maskAll replaces every occurrence of each secret in s with REDACTED.
-func maskAll(s string, secrets []string) string {
-	for _, v := range secrets {
-		if len(v) >= minMasked && strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, "REDACTED")
-		}
-	}
-	return s
-}
+func maskAll(s string, secrets []string) string { return engine.Mask(s, secrets) }
 
 type secretMask struct {
 	snap *Snapshot
@@ -278,43 +356,6 @@ func (c *maskCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 		e.Message = maskAll(e.Message, secrets)
 	}
 	return c.Core.Write(e, c.mask(fields))
-}
-
-func (c *maskCore) mask(fields []zapcore.Field) []zapcore.Field {
-	secrets := c.secrets()
-	if len(secrets) == 0 {
-		return fields
-	}
-	var out []zapcore.Field
-	for i, f := range fields {
-		var text string
-		switch f.Type {
-		case zapcore.StringType:
-			text = f.String
-		case zapcore.ErrorType:
-			if err, ok := f.Interface.(error); ok && err != nil {
-				text = err.Error()
-			}
-		case zapcore.StringerType:
-			if st, ok := f.Interface.(interface{ String() string }); ok && st != nil {
-				text = st.String()
-			}
-		default:
-			continue
-		}
-		masked := maskAll(text, secrets)
-		if masked == text && f.Type == zapcore.StringType {
-			continue
-		}
-		if out == nil {
-			out = append([]zapcore.Field(nil), fields...)
-		}
-		out[i] = zap.String(f.Key, masked)
-	}
-	if out == nil {
-		return fields
-	}
-	return out
 }
 
 // SecretMask masks the served configuration's secret named values in the

@@ -3,20 +3,7 @@ package gateway
 import (
 	"context"
 	"sync"
-
-	"github.com/coder/websocket"
 )
-
-// CloseCause is the cause given when the gateway itself ends a session
-// (drain-on-change cancels a session's context with Code 1012): Relay sends
-// both sides a close frame with this code and reason, waits (bounded) for
-// their replies, and reports ClosedBy "gateway" with this code.
-type CloseCause struct {
-	Code   websocket.StatusCode
-	Reason string
-}
-
-func (c *CloseCause) Error() string { return "closed by the gateway: " + c.Reason }
 
 // session is one live proxied WebSocket connection.
 type session struct {

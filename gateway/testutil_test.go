@@ -101,6 +101,7 @@ func startGateway(t testing.TB, dir string, opts ...gwOption) *testGateway {
 	g := &testGateway{t: t, dir: dir, srv: srv, ts: ts, logs: logs, url: ts.URL, ws: "ws" + strings.TrimPrefix(ts.URL, "http")}
 	t.Cleanup(func() {
 		noSecretsLogged(t, logs)
+		noSecretsServed(t, srv)
 	})
 	t.Cleanup(ts.Close)
 	t.Cleanup(func() {
@@ -124,16 +125,40 @@ func (g *testGateway) adminURL() string {
 
 // noSecretsLogged fails if "SECRET" appears in any message or field of any
 // log line. Tests never put that word in anything but secrets.
+// Each line is checked as the test sees it and as the JSON encoder writes
+// it (structured fields such as the policy trace's steps included).
 func noSecretsLogged(t testing.TB, logs *observer.ObservedLogs) {
 	t.Helper()
+	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 	for _, e := range logs.All() {
 		line := e.Message + " " + e.LoggerName
 		for k, v := range e.ContextMap() {
 			line += fmt.Sprintf(" %s=%v", k, v)
 		}
-		if strings.Contains(line, "SECRET") {
-			t.Errorf("a secret was logged: %s", line)
+		if buf, err := enc.EncodeEntry(e.Entry, e.Context); err == nil {
+			line += " " + buf.String()
+			buf.Free()
 		}
+		noSecretIn(t, "a log line", line)
+	}
+}
+
+// noSecretsServed fails if an admin endpoint shows SECRET.
+func noSecretsServed(t testing.TB, srv *gateway.Server) {
+	t.Helper()
+	for _, path := range []string{"/status/reload", "/status/sessions", "/readyz"} {
+		rec := httptest.NewRecorder()
+		srv.AdminHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		noSecretIn(t, path, rec.Body.String())
+	}
+}
+
+// noSecretIn fails if text (a log line, a response body, an admin
+// answer, check's output) holds SECRET.
+func noSecretIn(t testing.TB, where, text string) {
+	t.Helper()
+	if strings.Contains(text, "SECRET") {
+		t.Errorf("a secret reached %s: %s", where, text)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -101,13 +102,49 @@ func WatchWith(ctx context.Context, s *Server, dir string, log *zap.Logger, opt 
 	return w, nil
 }
 
-// Close stops watching and waits for a reload in progress to finish.
+// watchInto reports whether the watcher descends into the folder named
+// child of the folder at rel (its path below the apis folder, as names):
+// only where the loader reads, in either layout. The apis folder's own
+// sub-folders always (API folders, fragments, APIOps collections); below
+// them an API's operations/OP/ folders (tollgate's layout) and the
+// APIOps collections' NAME/ folders with apis/NAME/operations/OP/. So a
+// link into a huge tree (/usr) adds one watch, not thousands.
+func watchInto(rel []string, child string) bool {
+	switch len(rel) {
+	case 0:
+		return true
+	case 1:
+		return apiopsFolders[rel[0]] || child == "operations"
+	case 2:
+		if rel[0] == "apis" {
+			return child == "operations"
+		}
+		return rel[1] == "operations" && !apiopsFolders[rel[0]]
+	case 3:
+		return rel[0] == "apis" && rel[2] == "operations"
+	}
+	return false
+}
+
+// watchCloseWait bounds how long Close waits for a reload in progress.
+const watchCloseWait = 5 * time.Second
+
+// Close stops watching and waits for a reload in progress to finish, for
+// at most a few seconds: shutdown must never hang on a reload (files are
+// read without blocking, so one should never be stuck; this is the belt
+// to those braces).
 func (w *Watcher) Close() error {
+	var err error
 	w.closeMu.Do(func() {
 		w.stop()
-		<-w.done
+		select {
+		case <-w.done:
+		case <-time.After(watchCloseWait):
+			err = errors.New("the watcher's reload did not finish in " + watchCloseWait.String())
+			w.log.Warn("closing the watcher without waiting for its reload", zap.Error(err))
+		}
 	})
-	return nil
+	return err
 }
 
 // Folders returns the real folders being watched (for tests and logs).
@@ -198,9 +235,9 @@ func (w *Watcher) sync() error {
 	if err != nil {
 		return err
 	}
-	var walk func(real string, depth int)
-	walk = func(real string, depth int) {
-		if want[real] || depth > 32 {
+	var walk func(real string, rel []string)
+	walk = func(real string, rel []string) {
+		if want[real] {
 			return
 		}
 		want[real] = true
@@ -209,23 +246,24 @@ func (w *Watcher) sync() error {
 			return
 		}
 		for _, e := range ents {
-			if strings.HasPrefix(e.Name(), ".") {
+			if strings.HasPrefix(e.Name(), ".") || !watchInto(rel, e.Name()) {
 				continue // .git, editor folders, ConfigMap ..data (reached through its links)
 			}
 			p := filepath.Join(real, e.Name())
+			sub := append(slices.Clip(rel), e.Name())
 			switch {
 			case e.IsDir():
-				walk(p, depth+1)
+				walk(p, sub)
 			case e.Type()&os.ModeSymlink != 0:
 				if st, err := os.Stat(p); err == nil && st.IsDir() {
 					if t, err := filepath.EvalSymlinks(p); err == nil {
-						walk(t, depth+1)
+						walk(t, sub)
 					}
 				}
 			}
 		}
 	}
-	walk(root, 0)
+	walk(root, nil)
 
 	parent := ""
 	if lst, err := os.Lstat(w.dir); err == nil && lst.Mode()&os.ModeSymlink != 0 {

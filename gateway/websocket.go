@@ -15,13 +15,15 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
 )
 
 // serveWebSocket runs one onHandshake: policies first, then the backend
 // dial, and only then the client's upgrade, so a client is never upgraded
 // to a dead end. Then it proxies frames until either side closes.
-func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API) {
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API, m reqMatch) {
 	x := s.newExchange(r, api, time.Now())
+	x.m = m
 	rt := x.rt
 	outcome := func(o string, status int, st *engine.State, extra ...zap.Field) {
 		d := time.Since(x.start)
@@ -48,7 +50,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	}
 	// A malformed upgrade is refused before any policy runs or any backend
 	// is dialed for it.
-	key, err := checkClientHandshake(r)
+	key, err := wsproxy.CheckRequest(r)
 	if err != nil {
 		if r.Header.Get("Sec-WebSocket-Version") != "13" {
 			w.Header().Set("Sec-WebSocket-Version", "13")
@@ -97,8 +99,13 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		return
 	}
 
-	if err := x.backendURL(true); err != nil {
-		x.backendFailed(ctx, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err))
+	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "Bad request: "+err.Error()+".")
+		outcome("bad_request", http.StatusBadRequest, st)
+		return
+	}
+	if err := x.backendURL(ctx, true); err != nil {
+		x.backendFailed(ctx, backendPickError(err))
 		x.respond(w)
 		outcome("backend_error", st.Response().StatusCode, st)
 		return
@@ -107,14 +114,39 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	if st.Forward.Set {
 		dialTimeout = st.Forward.Timeout
 	}
-	dctx, dcancel := context.WithTimeout(sess.ctx, dialTimeout)
-	backend, resp, err := s.dialer.dial(dctx, x.target, dialHeaders(st.Context().Request.Headers, r), offeredSubprotocols(r))
+	dctx, dcancel := context.WithTimeout(wsproxy.WithProxy(wsproxy.WithClientCertificate(sess.ctx, st.BackendCertificate), st.BackendProxy), dialTimeout)
+	dialer, hdr := s.dialer, dialHeaders(st.Context().Request.Headers, r)
+	if x.be != nil {
+		backendCredentials(x.be, hdr)
+		if x.be.dialer != nil {
+			dialer = x.be.dialer // its own TLS settings
+		}
+	}
+	var endDial func(*http.Response, error)
+	if s.tel != nil {
+		endDial = s.tel.startDial(r.Context(), x.target, hdr)
+	}
+	backend, resp, err := dialer.Dial(dctx, x.target, hdr, wsproxy.OfferedSubprotocols(r))
 	dcancel()
+	if endDial != nil {
+		endDial(resp, err)
+	}
+	if x.be != nil {
+		code, retry := http.StatusSwitchingProtocols, ""
+		if err != nil {
+			code = 0
+			if resp != nil {
+				code, retry = resp.StatusCode, resp.Header.Get("Retry-After")
+			}
+		}
+		s.backendOutcome(ctx, x.be, code, retry)
+	}
 	backendHost := x.target.Host
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			// The backend answered but refused the upgrade: pass its answer on.
 			br := engine.NewResponse(resp.StatusCode)
+			stripConnectionListed(resp.Header) // hop-by-hop the backend named
 			for k, v := range resp.Header {
 				if !hopHeaders[k] && !wsHandshakeHeaders[k] {
 					br.Headers[k] = v
@@ -142,7 +174,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	}
 
 	applyResponseHeaders(w.Header(), st) // on the 101
-	client, err := upgradeClient(w, key, backend.Subprotocol(), w.Header())
+	client, err := wsproxy.Upgrade(w, key, backend.Subprotocol(), w.Header())
 	if err != nil {
 		backend.CloseWith(websocket.StatusGoingAway, "client handshake failed")
 		outcome("bad_request", http.StatusBadRequest, st, zap.String("backend", backendHost), zap.Error(err))
@@ -169,22 +201,28 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 
 	sessionStarted = true // runSession gives the slot and the session back
 	rt.metrics.active.Inc()
-	// The session runs in a fresh goroutine and the handler returns: net/http's
+	// The relayer owns both legs from here and the handler returns: net/http's
 	// connection goroutine, its (grown) stack and buffers are released for the
 	// whole session. Nothing below may use r or w.
-	go x.runSession(sess, client, backend)
+	x.runSession(sess, client, backend)
 }
 
-// runSession relays one upgraded connection and accounts for it when it ends.
-func (x *exchange) runSession(sess *session, client, backend *WSConn) {
+// runSession hands one upgraded connection to the relayer, which owns both
+// legs from here, and accounts for it when it ends. It returns at once.
+func (x *exchange) runSession(sess *session, client, backend *wsproxy.Conn) {
 	api, rt := x.api, x.rt
-	stats := Relay(sess.ctx, client, backend, PumpLimits{
+	x.s.relayer.Start(sess.ctx, client, backend, wsproxy.Limits{
 		MaxMessageSize: api.Limits.MaxMessageSize,
 		IdleTimeout:    api.Limits.IdleTimeout,
 		PingInterval:   api.Limits.PingInterval,
 		MaxMessageRate: api.Limits.MaxMessageRate,
 		MessageBurst:   int(api.Limits.MessageBurst),
-	}, rt.metrics)
+	}, rt.metrics, func(stats wsproxy.Stats) { x.sessionEnded(sess, stats) })
+}
+
+// sessionEnded accounts for a session the relayer has finished.
+func (x *exchange) sessionEnded(sess *session, stats wsproxy.Stats) {
+	rt := x.rt
 	rt.active.Add(-1)
 	rt.metrics.active.Dec()
 	if x.bytes != nil {
@@ -202,7 +240,7 @@ func (x *exchange) runSession(sess *session, client, backend *WSConn) {
 	x.s.sessions.remove(sess)
 }
 
-func (x *exchange) logSessionClosed(ce *zapcore.CheckedEntry, stats PumpStats) {
+func (x *exchange) logSessionClosed(ce *zapcore.CheckedEntry, stats wsproxy.Stats) {
 	fields := []zap.Field{
 		zap.String("api", x.api.Name), zap.String("request_id", x.requestID), zap.String("client_ip", x.ip),
 		zap.String("backend", x.target.Host), zap.String("closed_by", stats.ClosedBy),
@@ -211,7 +249,7 @@ func (x *exchange) logSessionClosed(ce *zapcore.CheckedEntry, stats PumpStats) {
 		zap.Int64("msgs_in", stats.ClientToBackendMsgs), zap.Int64("msgs_out", stats.BackendToClientMsgs),
 		zap.Int64("bytes_in", stats.ClientToBackendBytes), zap.Int64("bytes_out", stats.BackendToClientBytes),
 	}
-	if stats.Err != nil && stats.ClosedBy == ClosedByError {
+	if stats.Err != nil && stats.ClosedBy == wsproxy.ClosedByError {
 		fields = append(fields, zap.String("error", stats.Err.Error()))
 	}
 	ce.Write(fields...)
@@ -223,14 +261,7 @@ func isUpgrade(r *http.Request) bool {
 }
 
 func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h[name] {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
+	return wsproxy.HeaderHasToken(h, name, token)
 }
 
 // originAllowed applies the browser Origin check: requests without Origin
@@ -246,6 +277,9 @@ func originAllowed(r *http.Request, patterns []string) bool {
 	if err != nil {
 		return false
 	}
+	// The gateway's own host: with allowed-hosts set, r.Host was checked
+	// against it already, so a DNS-rebinding page (Origin and Host both its
+	// own name) is refused before this.
 	if strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
@@ -278,21 +312,7 @@ func dialHeaders(h engine.Headers, r *http.Request) http.Header {
 		}
 		out[k] = v
 	}
-	addForwarded(out, r)
-	return out
-}
-
-// offeredSubprotocols lists the client's Sec-WebSocket-Protocol offer, which
-// is passed on to the backend; the client then gets the backend's choice.
-func offeredSubprotocols(r *http.Request) []string {
-	var out []string
-	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-	}
+	setXForwarded(out, r)
 	return out
 }
 

@@ -42,6 +42,35 @@ const benchPolicy = `<policies>
 <on-error/>
 </policies>`
 
+// benchPolicyCSharp is benchPolicy as an APIM user writes it: C# with
+// casts and typed GetValueOrDefault<T>.
+const benchPolicyCSharp = `<policies>
+<inbound>
+  <set-variable name="user" value="@(context.Request.Headers.GetValueOrDefault("X-User", "anonymous"))"/>
+  <set-variable name="hub" value="@(context.Request.Url.Query.GetValueOrDefault("hub", "chat"))"/>
+  <set-variable name="client" value="@($"{context.Request.IpAddress}/{context.Request.Headers.GetValueOrDefault("User-Agent", "-")}")"/>
+  <choose>
+    <when condition="@(context.Request.Headers.GetValueOrDefault("X-Mode", "").Equals("beta"))">
+      <set-variable name="tier" value="beta"/>
+    </when>
+    <when condition="@((string)context.Variables["hub"] == "admin")">
+      <set-variable name="tier" value="admin"/>
+    </when>
+    <otherwise>
+      <set-variable name="tier" value="standard"/>
+    </otherwise>
+  </choose>
+  <check-header name="Authorization" failed-check-httpcode="401" failed-check-error-message="Unauthorized" ignore-case="false"/>
+  <set-header name="X-Forwarded-User" exists-action="override"><value>@(context.Variables.GetValueOrDefault<string>("user", ""))</value></set-header>
+  <set-query-parameter name="tier" exists-action="override"><value>@((string)context.Variables["tier"])</value></set-query-parameter>
+  <rate-limit-by-key calls="2000000000" renewal-period="60" counter-key="@(context.Request.IpAddress)"/>
+  <set-backend-service base-url="@{ var hub = context.Variables.GetValueOrDefault<string>("hub", ""); return "ws://127.0.0.1:5001/client/?hub=" + hub; }"/>
+</inbound>
+<backend><forward-request/></backend>
+<outbound/>
+<on-error/>
+</policies>`
+
 type benchRequest struct {
 	u      *url.URL
 	header http.Header
@@ -65,10 +94,18 @@ var benchAPI = &engine.Api{Name: "chat", Type: "websocket", Path: "/chat", Servi
 // pooled State per handshake.
 //
 //	go test -run x -bench Inbound -benchmem -count 5 ./policies/
-func BenchmarkInboundPlan(b *testing.B) {
+func BenchmarkInboundPlan(b *testing.B) { benchInbound(b, benchPolicy) }
+
+// BenchmarkInboundPlanCSharp is the same plan written in APIM's C#
+// (benchPolicyCSharp): its expressions are lowered to expr.
+//
+//	go test -run x -bench 'InboundPlan' -benchmem -count 5 ./policies/
+func BenchmarkInboundPlanCSharp(b *testing.B) { benchInbound(b, benchPolicyCSharp) }
+
+func benchInbound(b *testing.B, policy string) {
 	st := store.NewMemory()
 	defer st.Close()
-	plan := compile(b, Deps{Store: st}, benchPolicy)
+	plan := compile(b, Deps{Store: st}, policy)
 	r := newBenchRequest()
 	ctx := context.Background()
 

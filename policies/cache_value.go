@@ -13,7 +13,7 @@ import (
 	"tollgate/engine"
 )
 
-// <cache-lookup-value key="@(…)" variable-name="v" default-value="…" caching-type="prefer-external"/>
+// <cache-lookup-value key="@(…)" variable-name="v" default-value="…" caching-type="prefer-external" remove="false"/>
 // <cache-store-value key="@(…)" value="@(…)" duration="seconds" caching-type="prefer-external"/>
 // <cache-remove-value key="@(…)" caching-type="prefer-external"/>
 //
@@ -24,7 +24,10 @@ import (
 // "the configured store".
 //
 // A lookup miss leaves the variable unset unless default-value is given
-// (APIM). cache-store-value stores the value JSON-encoded with a type tag,
+// (APIM). remove="true" (tollgate's own) takes the value: lookup and removal
+// are one atomic store operation (Store.CacheTake), so of concurrent lookups
+// of one value, on every replica sharing the store, exactly one hits —
+// single-use tokens. cache-store-value stores the value JSON-encoded with a type tag,
 // so a lookup gives back the same kind: a string stays a string, an int an
 // int, a float a float, a bool a bool, a map a map (numbers inside maps and
 // lists come back as float64, as from Body.AsJSON()), a time a time, a
@@ -41,6 +44,7 @@ type cacheLookup struct {
 	key      engine.Str
 	variable string
 	def      *engine.Value
+	remove   bool // take: read and remove atomically
 }
 
 type cacheStore struct {
@@ -79,7 +83,8 @@ func parseCacheKey(p *engine.Parser) engine.Str {
 }
 
 func (k *kit) parseCacheLookupValue(p *engine.Parser) engine.Step {
-	c := &cacheLookup{cacheBase: k.newCacheBase(p), key: parseCacheKey(p), variable: p.RequiredLitStr("variable-name")}
+	c := &cacheLookup{cacheBase: k.newCacheBase(p), key: parseCacheKey(p), variable: p.RequiredLitStr("variable-name"),
+		remove: p.LitBool("remove", false)}
 	if p.Has("default-value") {
 		v := p.Value("default-value")
 		c.def = &v
@@ -109,7 +114,11 @@ func (c *cacheLookup) Run(ctx context.Context, s *engine.State) error {
 	if err != nil {
 		return err
 	}
-	data, ok, err := c.k.store.CacheGet(ctx, cacheKeyPrefix+key)
+	get := c.k.store.CacheGet
+	if c.remove {
+		get = c.k.store.CacheTake
+	}
+	data, ok, err := get(ctx, cacheKeyPrefix+key)
 	var v any
 	if err != nil {
 		c.failed("lookup", key, err)

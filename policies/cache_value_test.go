@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -88,6 +89,60 @@ func TestCacheMissDefaultRemove(t *testing.T) {
 	}
 }
 
+// remove="true": a single-use value. The first lookup takes it, the next
+// one misses; of many concurrent requests exactly one gets it; a plain
+// lookup leaves the value in place.
+func TestCacheLookupRemove(t *testing.T) {
+	d := testDeps()
+	put := compile(t, d, `<cache-store-value key="@("once-" + context.Request.Url.Query.GetValueOrDefault("k", ""))" value="@({"backend": "ws://svc/?id=1"})" duration="60"/>`)
+	take := compile(t, d, `
+<cache-lookup-value key="@("once-" + context.Request.Url.Query.GetValueOrDefault("k", ""))" variable-name="v" remove="true"/>
+<set-variable name="hit" value="@(context.Variables.ContainsKey("v"))"/>`)
+	peek := compile(t, d, `<cache-lookup-value key="@("once-" + context.Request.Url.Query.GetValueOrDefault("k", ""))" variable-name="v"/>`)
+	run := func(plan *engine.Plan, url string) map[string]any {
+		s := request(url)
+		defer s.Release()
+		if runInbound(plan, s) {
+			t.Fatalf("%+v", s.LastError())
+		}
+		return maps.Clone(s.Variables())
+	}
+	run(put, "ws://gw/chat?k=a")
+	if v := run(peek, "ws://gw/chat?k=a"); v["v"] == nil {
+		t.Fatalf("plain lookup missed: %v", v)
+	}
+	v := run(take, "ws://gw/chat?k=a")
+	if !reflect.DeepEqual(v["v"], map[string]any{"backend": "ws://svc/?id=1"}) || v["hit"] != true {
+		t.Fatalf("first take: %v", v)
+	}
+	if v := run(take, "ws://gw/chat?k=a"); v["hit"] != false {
+		t.Fatalf("second take: %v, want a miss", v)
+	}
+	if v := run(peek, "ws://gw/chat?k=a"); v["v"] != nil {
+		t.Fatalf("the taken value is still there: %v", v)
+	}
+
+	run(put, "ws://gw/chat?k=b")
+	var hits atomic.Int64
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			s := request("ws://gw/chat?k=b")
+			defer s.Release()
+			if runInbound(take, s) {
+				t.Errorf("%+v", s.LastError())
+			}
+			if s.Variables()["hit"] == true {
+				hits.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("%d concurrent takes hit, want exactly 1", n)
+	}
+}
+
 func TestCacheTTLAndRecompile(t *testing.T) {
 	var now atomic.Int64
 	now.Store(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
@@ -136,6 +191,10 @@ func (f *cacheDownStore) CacheDelete(context.Context, string) error {
 	f.calls.Add(1)
 	return errCacheDown
 }
+func (f *cacheDownStore) CacheTake(context.Context, string) ([]byte, bool, error) {
+	f.calls.Add(1)
+	return nil, false, errCacheDown
+}
 
 func TestCacheStoreFailureIsAMiss(t *testing.T) {
 	fs := &cacheDownStore{}
@@ -152,6 +211,7 @@ func TestCacheStoreFailureIsAMiss(t *testing.T) {
 	plan := compile(t, d, `
 <cache-lookup-value key="k" variable-name="v"/>
 <cache-lookup-value key="k" variable-name="w" default-value="fallback"/>
+<cache-lookup-value key="k" variable-name="t" remove="true" default-value="taken-fallback"/>
 <cache-store-value key="k" value="x" duration="5"/>
 <cache-remove-value key="k"/>
 <set-variable name="after" value="ok"/>`)
@@ -161,10 +221,10 @@ func TestCacheStoreFailureIsAMiss(t *testing.T) {
 		t.Fatalf("a store failure failed the request: %+v", s.LastError())
 	}
 	v := s.Variables()
-	if _, ok := v["v"]; ok || v["w"] != "fallback" || v["after"] != "ok" {
+	if _, ok := v["v"]; ok || v["w"] != "fallback" || v["t"] != "taken-fallback" || v["after"] != "ok" {
 		t.Errorf("variables = %v", v)
 	}
-	if got := strings.Join(reported, ","); got != "cache-lookup-value,cache-lookup-value,cache-store-value,cache-remove-value" || fs.calls.Load() != 4 {
+	if got := strings.Join(reported, ","); got != "cache-lookup-value,cache-lookup-value,cache-lookup-value,cache-store-value,cache-remove-value" || fs.calls.Load() != 5 {
 		t.Errorf("reported %q, calls %d", got, fs.calls.Load())
 	}
 }

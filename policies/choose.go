@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"strconv"
 
 	"tollgate/engine"
 )
@@ -51,10 +52,12 @@ func (c *choose) Run(ctx context.Context, s *engine.State) error {
 			return err
 		}
 		if ok {
-			s.Tracef("when[%d] taken", i+1)
+			if s.Trace() != nil {
+				s.TraceBranch("when[" + strconv.Itoa(i+1) + "]")
+			}
 			return c.whens[i].body.Run(ctx, s)
 		}
 	}
-	s.Tracef("otherwise")
+	s.TraceBranch("otherwise")
 	return c.otherwise.Run(ctx, s)
 }

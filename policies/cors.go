@@ -53,7 +53,7 @@ func (k *kit) parseCors(p *engine.Parser) engine.Step {
 		switch n.Name {
 		case "allowed-origins":
 			sawOrigins = true
-			for _, v := range corsList(cp, "origin") {
+			for _, v := range splitOrigins(corsList(cp, "origin")) {
 				if v.text == "*" {
 					c.anyOrigin = true
 					if c.credentials {
@@ -147,6 +147,21 @@ func corsList(p *engine.Parser, name string) []corsItem {
 	}
 	if len(out) == 0 && len(p.Children()) == 0 {
 		p.Errorf("<%s> needs at least one <%s>", p.Node().Name, name)
+	}
+	return out
+}
+
+// splitOrigins splits each <origin> on commas: one element may list
+// several origins, as a named value holding a list does
+// (<origin>{{page-origins}}</origin>). Empty parts are dropped.
+func splitOrigins(items []corsItem) []corsItem {
+	var out []corsItem
+	for _, it := range items {
+		for _, part := range strings.Split(it.text, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, corsItem{part, it.pos})
+			}
+		}
 	}
 	return out
 }

@@ -23,6 +23,12 @@ func TestCors(t *testing.T) {
   <allowed-origins><origin>https://app.example.com</origin></allowed-origins>
   <allowed-headers><header>Content-Type</header></allowed-headers>
 </cors>`)
+	// One <origin> may list several (as a named value holding a list does).
+	commaList := compile(t, testDeps(), `<cors allow-credentials="true">
+  <allowed-origins><origin> https://app.example.com, http://localhost:3000 ,</origin></allowed-origins>
+  <allowed-methods><method>POST</method></allowed-methods>
+  <allowed-headers><header>X-Requested-With</header></allowed-headers>
+</cors>`)
 	defaults := compile(t, testDeps(), `<cors>
   <allowed-origins><origin>https://app.example.com:443/</origin></allowed-origins>
   <allowed-headers><header>Content-Type</header></allowed-headers>
@@ -61,6 +67,12 @@ func TestCors(t *testing.T) {
 		{"default methods: POST", defaults, "OPTIONS", []string{"Origin", "https://app.example.com", "Access-Control-Request-Method", "POST"},
 			want{true, 200, map[string]string{"Access-Control-Allow-Origin": "https://app.example.com", "Access-Control-Allow-Methods": "GET, POST"}}},
 		{"default methods: no PUT", defaults, "OPTIONS", []string{"Origin", "https://app.example.com", "Access-Control-Request-Method", "PUT"},
+			want{true, 200, map[string]string{"Access-Control-Allow-Origin": ""}}},
+		{"comma list: first origin", commaList, "OPTIONS", []string{"Origin", "https://app.example.com", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "x-requested-with"},
+			want{true, 200, map[string]string{"Access-Control-Allow-Origin": "https://app.example.com", "Access-Control-Allow-Credentials": "true"}}},
+		{"comma list: second origin", commaList, "POST", []string{"Origin", "http://localhost:3000"},
+			want{false, 0, map[string]string{"Access-Control-Allow-Origin": "http://localhost:3000", "Access-Control-Allow-Credentials": "true"}}},
+		{"comma list: other origin", commaList, "OPTIONS", []string{"Origin", "http://localhost:3001", "Access-Control-Request-Method", "POST"},
 			want{true, 200, map[string]string{"Access-Control-Allow-Origin": ""}}},
 		{"plain OPTIONS is not a preflight", listed, "OPTIONS", []string{"Origin", "https://app.example.com"},
 			want{false, 0, map[string]string{"Access-Control-Allow-Origin": ""}}},
@@ -118,6 +130,8 @@ func TestCorsLoadErrors(t *testing.T) {
 		{`<cors><allowed-origins><origin>*</origin></allowed-origins></cors>`, `<cors> needs <allowed-headers>`},
 		{`<cors><allowed-origins/><allowed-headers><header>a</header></allowed-headers></cors>`, `<allowed-origins> needs at least one <origin>`},
 		{`<cors><allowed-origins><origin>app.example.com</origin></allowed-origins><allowed-headers><header>a</header></allowed-headers></cors>`,
+			`origin "app.example.com" must be "*" or scheme://host[:port]`},
+		{`<cors><allowed-origins><origin>https://ok.example, app.example.com</origin></allowed-origins><allowed-headers><header>a</header></allowed-headers></cors>`,
 			`origin "app.example.com" must be "*" or scheme://host[:port]`},
 		{`<cors><allowed-origins><origin>https://a.example/path</origin></allowed-origins><allowed-headers><header>a</header></allowed-headers></cors>`, `must be "*" or scheme://host[:port]`},
 		{`<cors><allowed-origins><origin>*</origin></allowed-origins><allowed-methods><method>GET POST</method></allowed-methods><allowed-headers><header>a</header></allowed-headers></cors>`, `"GET POST" is not an HTTP method`},

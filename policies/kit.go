@@ -1,7 +1,10 @@
 package policies
 
 import (
+	"crypto/x509"
 	"net/http"
+	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -10,7 +13,9 @@ import (
 
 // kit is what every policy shares, built once per Registry from Deps and
 // kept across config snapshots: the store, the HTTP client, the logger,
-// the lease keeper of limit-concurrency and the key cache of validate-jwt.
+// the lease keeper of limit-concurrency, the key cache of validate-jwt,
+// send-one-way-request's queue, the response cache, the token providers,
+// the client certificates, metrics and log sinks.
 // Every parse function is a method on it, so a new policy has one shape:
 //
 //	func (k *kit) parseMyPolicy(p *engine.Parser) engine.Step
@@ -23,8 +28,20 @@ type kit struct {
 	log             *zap.Logger
 	onStoreError    func(policy string, err error)
 
-	leases *leaseKeeper // renews limit-concurrency's leases
-	jwks   *jwksCache   // validate-jwt's keys, fetched once per URL
+	leases         *leaseKeeper   // renews limit-concurrency's leases
+	oneWay         *oneWaySender  // send-one-way-request's bounded queue
+	entraAuthority string         // validate-azure-ad-token's identity provider
+	clientCAs      *x509.CertPool // validate-client-certificate's roots (nil: the system's)
+	clientCerts    *atomic.Bool   // set when a policy needs client certificates
+	crls           *crlCache      // validate-revocation's lists
+	now            func() time.Time
+	certificates   []NamedCertificate        // authentication-certificate's
+	metrics        Metrics                   // emit-metric's counters (nil: none)
+	loggers        *Loggers                  // log-to-eventhub's sinks
+	tokens         map[string]*tokenProvider // authentication-managed-identity, by client-id
+	lru            *responseLRU              // cache-lookup/cache-store's internal cache
+	callouts       calloutClients            // send-request's clients with a certificate or proxy
+	jwks           *jwksCache                // validate-jwt's keys, fetched once per URL
 }
 
 // newKit fills in Deps' defaults and builds the shared pieces.
@@ -49,6 +66,21 @@ func newKit(d Deps) *kit {
 		k.store = store.NewMemory()
 	}
 	k.leases = newLeaseKeeper(k)
+	k.lru = newResponseLRU(d.ResponseCacheBytes)
+	k.clientCAs, k.clientCerts, k.now = d.ClientCAs, d.ClientCertificates, time.Now
+	k.crls = newCRLCache(k.client, func() time.Time { return k.now() })
+	k.certificates = d.Certificates
+	k.metrics = d.Metrics
+	k.loggers = d.Loggers
+	k.entraAuthority = d.EntraAuthority
+	if k.entraAuthority == "" {
+		k.entraAuthority = defaultEntraAuthority
+	}
+	k.tokens = map[string]*tokenProvider{}
+	for id, ident := range d.Identities {
+		k.tokens[id] = newTokenProvider(ident, k.client, k.log)
+	}
+	k.oneWay = newOneWaySender(k.client, k.log, d.OneWayQueue, d.OnOneWayDropped)
 	k.jwks = newJwksCache(func() *http.Client { return k.client })
 	return k
 }

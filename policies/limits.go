@@ -88,23 +88,51 @@ func stableID(p *engine.Parser) string {
 	return p.Scope() + "|" + p.Path()
 }
 
-// apiKeys caches the per-API store key of a rate-limit or quota: the plan
-// may be shared by many APIs (a global policy spliced in with <base/>).
+// apiKeys caches the store key of a rate-limit or quota. As in APIM it
+// counts per subscription: a request with a subscription counts under the
+// subscription's id, one without under the API's name (the plan may be
+// shared by many APIs: a global policy spliced in with <base/>). An element
+// in an operation's or a product's policy also counts per operation or
+// product, since the same element path exists in each of them.
 type apiKeys struct {
 	prefix string
-	m      sync.Map // API name -> prefix + name
+	scope  string   // the element's policy scope (engine.Parser.Scope)
+	m      sync.Map // counterOwner -> the store key
+}
+
+// counterOwner is what a counter is kept for.
+type counterOwner struct {
+	api, sub, op, product string
 }
 
 func (k *apiKeys) get(s *engine.State) string {
-	name := ""
-	if api := s.Context().Api; api != nil {
-		name = api.Name
+	var o counterOwner
+	c := s.Context()
+	if c.Subscription != nil {
+		o.sub = c.Subscription.Id
+	} else if c.Api != nil {
+		o.api = c.Api.Name
 	}
-	if v, ok := k.m.Load(name); ok {
+	if c.Operation != nil && k.scope == "operation" {
+		o.op = c.Operation.Id
+	}
+	if c.Product != nil && k.scope == "product" {
+		o.product = c.Product.Id
+	}
+	if v, ok := k.m.Load(o); ok {
 		return v.(string)
 	}
-	key := k.prefix + name
-	k.m.Store(name, key)
+	key := k.prefix + o.api
+	if o.sub != "" {
+		key = k.prefix + "sub=" + o.sub
+	}
+	if o.op != "" {
+		key += "|op=" + o.op
+	}
+	if o.product != "" {
+		key += "|product=" + o.product
+	}
+	k.m.Store(o, key)
 	return key
 }
 

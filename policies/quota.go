@@ -22,9 +22,9 @@ import (
 // takes expressions. Windows start at first-period-start + k*renewal-period
 // (default 0001-01-01T00:00:00Z, so a daily quota renews at 00:00 UTC).
 //
-// APIM counts quota per subscription; tollgate counts <quota> per API, keyed
-// like <rate-limit> (scope, id or element path, API name: stable across
-// reloads). <quota-by-key> has one counter per key value across scopes and
+// <quota> counts per subscription as in APIM (per API for a request without
+// one), keyed like <rate-limit> (scope, id or element path, subscription id
+// or API name: stable across reloads). <quota-by-key> has one counter per key value across scopes and
 // APIs (store keys "qk:c:" and "qk:b:" + key).
 //
 // Calls are counted in inbound, or, with increment-condition, at the end of
@@ -64,6 +64,7 @@ func (k *kit) parseQuota(p *engine.Parser) engine.Step {
 	id := stableID(p)
 	q.apiKeys[0].prefix = "q|c|" + id + "|"
 	q.apiKeys[1].prefix = "q|b|" + id + "|"
+	q.apiKeys[0].scope, q.apiKeys[1].scope = p.Scope(), p.Scope()
 	q.start = alignStart(q.start, q.period)
 	return q
 }

@@ -15,13 +15,15 @@ import (
 //	retry-after-variable-name="" remaining-calls-header-name=""
 //	remaining-calls-variable-name="" total-calls-header-name="" fail-open="true"/>
 //
-// APIM counts rate-limit per subscription; tollgate has no subscriptions, so
-// a <rate-limit> counts per API: its store key is built from the scope, the
-// element's id (or, without one, its element path such as
-// inbound/rate-limit[1]) and the API's name. Nothing in the key depends on a
-// config snapshot, so counters survive reloads as long as the element keeps
-// its place (give it an id to keep the counter while moving it). A global
-// <rate-limit> spliced in with <base/> still counts each API separately.
+// As in APIM a <rate-limit> counts per subscription (docs/resource-model.md);
+// a request without a subscription counts per API. Its store key is built
+// from the scope, the element's id (or, without one, its element path such
+// as inbound/rate-limit[1]) and the subscription's id or the API's name
+// (plus the operation or product for an element in an operation's or a
+// product's policy). Nothing in the key depends on a config snapshot, so
+// counters survive reloads as long as the element keeps its place (give it
+// an id to keep the counter while moving it). Without a subscription, a
+// global <rate-limit> spliced in with <base/> counts each API separately.
 // APIM's <api>/<operation> children are not supported (load error).
 //
 // <rate-limit-by-key calls="10" renewal-period="60" counter-key="@(context.Request.IpAddress)"
@@ -76,6 +78,7 @@ func (k *kit) parseRateLimit(p *engine.Parser) engine.Step {
 	}
 	r.out = parseRateOutputs(p)
 	r.apiKeys.prefix = "rl|" + stableID(p) + "|"
+	r.apiKeys.scope = p.Scope()
 	rejectAPIChildren(p)
 	return r
 }

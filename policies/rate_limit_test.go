@@ -308,7 +308,10 @@ func (f failingStore) CacheSet(context.Context, string, []byte, time.Duration) e
 	return f.err("set")
 }
 func (f failingStore) CacheDelete(context.Context, string) error { return f.err("delete") }
-func (failingStore) Close() error                                { return nil }
+func (f failingStore) CacheTake(context.Context, string) ([]byte, bool, error) {
+	return nil, false, f.err("take")
+}
+func (failingStore) Close() error { return nil }
 
 // blockingStore hangs on every call, as a stalled Redis does, until its own
 // per-call deadline ends it: the store, not the policy, bounds its calls.

@@ -16,7 +16,9 @@
 package policies
 
 import (
+	"crypto/x509"
 	"net/http"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 
@@ -39,13 +41,48 @@ type Deps struct {
 	Log *zap.Logger
 	// OnStoreError is told about store failures (for metrics); may be nil.
 	OnStoreError func(policy string, err error)
+	// Identities stand in for Azure managed identities in
+	// authentication-managed-identity, keyed by its client-id ("" is the
+	// system-assigned identity).
+	Identities map[string]Identity
+	// EntraAuthority is the Microsoft Entra ID host validate-azure-ad-token
+	// gets keys from (default https://login.microsoftonline.com; tests and
+	// sovereign clouds change it).
+	EntraAuthority string
+	// ClientCAs are the roots validate-client-certificate trusts (nil: the
+	// system's).
+	ClientCAs *x509.CertPool
+	// ClientCertificates, when set, is set to true as soon as a policy
+	// that reads client certificates is loaded: the TLS listener then asks
+	// clients for one.
+	ClientCertificates *atomic.Bool
+	// Metrics receives emit-metric's counters (the gateway's Prometheus
+	// registry: *gateway.Metrics). Without it emit-metric is a load error.
+	Metrics Metrics
+	// Loggers are log-to-eventhub's sinks (LoadLoggers); nil: none, and
+	// log-to-eventhub is a load error.
+	Loggers *Loggers
+	// Certificates are the client certificates authentication-certificate
+	// finds by certificate-id (the name) or thumbprint.
+	Certificates []NamedCertificate
+	// ResponseCacheBytes caps the internal response cache of cache-lookup
+	// and cache-store (bytes of cached responses; default 64 MiB).
+	ResponseCacheBytes int64
+	// OneWayQueue is how many send-one-way-request calls may wait to be
+	// sent (default 1024); beyond it they are dropped.
+	OneWayQueue int
+	// OnOneWayDropped is told about each dropped one-way request (for
+	// metrics); may be nil.
+	OnOneWayDropped func()
 }
 
 // Registry returns every policy element tollgate knows, keyed by element
 // name. It is a plain map: no init(), no global state.
 func Registry(d Deps) engine.Registry {
 	k := newKit(d)
-	return engine.Registry{
+	// Elements that need Azure are load errors naming the alternative:
+	// the table is in azure_only.go.
+	return addAzureOnly(engine.Registry{
 		"set-variable":        {Sections: engine.AllSections, Parse: k.parseSetVariable},
 		"choose":              {Sections: engine.AllSections, Parse: k.parseChoose},
 		"set-header":          {Sections: engine.AllSections, Parse: k.parseSetHeader},
@@ -75,5 +112,36 @@ func Registry(d Deps) engine.Registry {
 		"rewrite-uri":         {Sections: engine.Inbound, Parse: k.parseRewriteURI},
 		"mock-response":       {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseMockResponse},
 		"set-method":          {Sections: engine.Inbound | engine.Backend | engine.OnError, Parse: k.parseSetMethod},
-	}
+
+		"find-and-replace":      {Sections: engine.AllSections, Parse: k.parseFindAndReplace},
+		"json-to-xml":           {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseJSONToXML},
+		"xml-to-json":           {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseXMLToJSON},
+		"jsonp":                 {Sections: engine.Outbound, Parse: k.parseJsonp},
+		"cross-domain":          {Sections: engine.Inbound, Parse: k.parseCrossDomain},
+		"redirect-content-urls": {Sections: engine.Inbound | engine.Outbound, Parse: k.parseRedirectContentURLs},
+
+		"send-one-way-request": {Sections: engine.AllSections, Parse: k.parseSendOneWayRequest},
+		"cache-lookup":         {Sections: engine.Inbound, Parse: k.parseCacheLookup},
+		"cache-store":          {Sections: engine.Outbound, Parse: k.parseCacheStore},
+
+		"authentication-basic":            {Sections: engine.Inbound, Parse: k.parseAuthenticationBasic},
+		"authentication-managed-identity": {Sections: engine.Inbound, Parse: k.parseManagedIdentity},
+		"validate-azure-ad-token":         {Sections: engine.Inbound, Parse: k.parseValidateAzureADToken},
+		"validate-client-certificate":     {Sections: engine.Inbound, Parse: k.parseValidateClientCertificate},
+		"authentication-certificate":      {Sections: engine.Inbound, Parse: k.parseAuthenticationCertificate},
+
+		"emit-metric":     {Sections: engine.AllSections, Parse: k.parseEmitMetric},
+		"log-to-eventhub": {Sections: engine.AllSections, Parse: k.parseLogToEventhub},
+		"proxy":           {Sections: engine.Inbound, Parse: k.parseProxy},
+
+		"llm-token-limit":                {Sections: engine.Inbound, Parse: k.parseLLMTokenLimit},
+		"azure-openai-token-limit":       {Sections: engine.Inbound, Parse: k.parseLLMTokenLimit},
+		"llm-emit-token-metric":          {Sections: engine.Inbound, Parse: k.parseLLMEmitTokenMetric},
+		"azure-openai-emit-token-metric": {Sections: engine.Inbound, Parse: k.parseLLMEmitTokenMetric},
+
+		"validate-content":     {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseValidateContent},
+		"validate-parameters":  {Sections: engine.Inbound, Parse: k.parseValidateParameters},
+		"validate-headers":     {Sections: engine.Outbound | engine.OnError, Parse: k.parseValidateHeaders},
+		"validate-status-code": {Sections: engine.Outbound | engine.OnError, Parse: k.parseValidateStatusCode},
+	})
 }

@@ -3,10 +3,12 @@ package policies
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -28,6 +30,9 @@ import (
 // is true: then the variable is set to nil.
 type sendRequest struct {
 	k         *kit
+	cert      *tls.Certificate // <authentication-certificate> inside
+	proxy     *url.URL         // <proxy> inside
+	identity  *managedIdentity // <authentication-managed-identity> inside
 	copyMode  bool
 	variable  string
 	timeout   engine.Int
@@ -49,6 +54,13 @@ func (k *kit) parseSendRequest(p *engine.Parser) engine.Step {
 		method:    engine.ConstStr(http.MethodGet),
 		maxBytes:  k.maxCalloutBytes,
 	}
+	sr.parseChildren(p)
+	return sr
+}
+
+// parseChildren reads the request's description (shared with
+// send-one-way-request).
+func (sr *sendRequest) parseChildren(p *engine.Parser) {
 	for _, n := range p.Children() {
 		c := p.Child(n)
 		switch n.Name {
@@ -72,16 +84,23 @@ func (k *kit) parseSendRequest(p *engine.Parser) engine.Step {
 		case "set-body":
 			b := c.TextStr()
 			sr.body = &b
-		case "authentication-certificate", "authentication-managed-identity", "proxy":
-			c.Errorf("<%s> is not supported by tollgate", n.Name)
+		case "authentication-certificate":
+			sr.cert = sr.k.parseAuthenticationCertificate(c).(*authenticationCertificate).cert
+		case "authentication-managed-identity":
+			mi := sr.k.parseManagedIdentity(c).(*managedIdentity)
+			if mi.variable != "" {
+				c.ErrorAt(c.Node().Attr("output-token-variable-name").Pos, "output-token-variable-name does not apply inside <%s>: the token goes in the call's Authorization header", p.Node().Name)
+			}
+			sr.identity = mi
+		case "proxy":
+			sr.proxy = sr.k.parseProxy(c).(*proxyPolicy).u
 		default:
-			c.Errorf("unexpected element <%s> inside <send-request> (want set-url, set-method, set-header, set-body)", n.Name)
+			c.Errorf("unexpected element <%s> inside <%s> (want set-url, set-method, set-header, set-body)", n.Name, p.Node().Name)
 		}
 	}
 	if sr.url == nil && !sr.copyMode {
-		p.Errorf("<send-request> needs <set-url> (unless mode=\"copy\")")
+		p.Errorf("<%s> needs <set-url> (unless mode=\"copy\")", p.Node().Name)
 	}
-	return sr
 }
 
 func (sr *sendRequest) Run(ctx context.Context, s *engine.State) error {
@@ -102,7 +121,53 @@ func (sr *sendRequest) Run(ctx context.Context, s *engine.State) error {
 	return nil
 }
 
-func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Response, error) {
+// authorize sets the call's Authorization from its
+// <authentication-managed-identity> (nothing when ignore-error let a
+// failure through).
+func (sr *sendRequest) authorize(ctx context.Context, s *engine.State, h engine.Headers) error {
+	if sr.identity == nil {
+		return nil
+	}
+	tok, err := sr.identity.token(ctx, s)
+	if err != nil || tok == "" {
+		return err
+	}
+	h["Authorization"] = []string{"Bearer " + tok}
+	return nil
+}
+
+// outgoing is a callout evaluated against a request, ready to send.
+type outgoing struct {
+	method, target string
+	header         engine.Headers
+	body           []byte
+
+	// send-one-way-request's: the client to send with, and the token to
+	// add before sending (fetched by the worker).
+	client    *http.Client
+	authorize func(context.Context) error
+}
+
+// newRequest builds the http.Request (the body is buffered, so it can be
+// sent from another goroutine after the State is gone).
+func (o *outgoing) newRequest(ctx context.Context) (*http.Request, error) {
+	var rdr io.Reader
+	if o.body != nil {
+		rdr = bytes.NewReader(o.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, o.method, o.target, rdr)
+	if err != nil {
+		return nil, engine.NewPolicyError(engine.ReasonCallout, 502, "cannot build request to "+engine.RedactURL(o.target)+": "+err.Error(), err)
+	}
+	req.Header = http.Header(o.header)
+	if host := o.header.GetValueOrDefault("Host", ""); host != "" {
+		req.Host = host
+	}
+	return req, nil
+}
+
+// prepare evaluates the method, URL, headers and body for this request.
+func (sr *sendRequest) prepare(s *engine.State) (*outgoing, error) {
 	cur := s.Context().Request
 	method, err := sr.method.Eval(s)
 	if err != nil {
@@ -150,48 +215,68 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 		}
 		applyHeader(h, name, action, vals)
 	}
+	return &outgoing{method: method, target: target, header: h, body: body}, nil
+}
 
+func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Response, error) {
+	out, err := sr.prepare(s)
+	if err != nil {
+		return nil, err
+	}
+	method, target := out.method, out.target
 	timeout, err := sr.timeout.Seconds(s)
 	if err != nil {
 		return nil, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var rdr io.Reader
-	if body != nil {
-		rdr = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(cctx, method, target, rdr)
+	req, err := out.newRequest(cctx)
 	if err != nil {
-		return nil, engine.NewPolicyError(engine.ReasonCallout, 502, "cannot build request to "+engine.RedactURL(target)+": "+err.Error(), err)
-	}
-	req.Header = http.Header(h)
-	if host := h.GetValueOrDefault("Host", ""); host != "" {
-		req.Host = host
+		return nil, err
 	}
 	t0 := time.Now()
-	res, err := sr.k.client.Do(req)
+	if err := sr.authorize(cctx, s, out.header); err != nil {
+		return nil, err
+	}
+	res, err := sr.k.calloutClient(sr.cert, sr.proxy).Do(req)
 	if err != nil {
-		return nil, calloutError(target, cctx, err)
+		err = calloutError(target, cctx, err)
+		traceCallout(s, method, target, 0, t0, err)
+		return nil, err
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(res.Body, sr.maxBytes+1))
 	if err != nil {
-		return nil, calloutError(target, cctx, err)
+		err = calloutError(target, cctx, err)
+		traceCallout(s, method, target, res.StatusCode, t0, err)
+		return nil, err
 	}
 	if int64(len(data)) > sr.maxBytes {
-		return nil, engine.NewPolicyError(engine.ReasonResponseTooLarge, 502,
+		err := engine.NewPolicyError(engine.ReasonResponseTooLarge, 502,
 			fmt.Sprintf("response from %s is larger than %d bytes", engine.RedactURL(target), sr.maxBytes), nil)
+		traceCallout(s, method, target, res.StatusCode, t0, err)
+		return nil, err
 	}
-	if s.Trace() != nil {
-		s.Tracef("%s %s -> %d in %s", method, engine.RedactURL(target), res.StatusCode, time.Since(t0).Round(time.Microsecond))
-	}
+	traceCallout(s, method, target, res.StatusCode, t0, nil)
 	return &engine.Response{
 		StatusCode:   res.StatusCode,
 		StatusReason: http.StatusText(res.StatusCode),
 		Headers:      engine.Headers(res.Header),
 		Body:         engine.NewBody(data),
 	}, nil
+}
+
+// traceCallout records a call-out in the step trace (when tracing is on),
+// with the URL's secret query values redacted.
+func traceCallout(s *engine.State, method, target string, status int, t0 time.Time, err error) {
+	if s.Trace() == nil {
+		return
+	}
+	c := engine.TraceCallout{Method: method, URL: engine.RedactURL(target), Status: status, Duration: time.Since(t0)}
+	if err != nil {
+		c.Error = err.Error()
+	}
+	s.TraceCallout(c)
 }
 
 func calloutError(target string, ctx context.Context, err error) error {

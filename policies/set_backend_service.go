@@ -9,18 +9,37 @@ import (
 )
 
 // <set-backend-service base-url="ws://host:port/path?query"/>
+// <set-backend-service backend-id="NAME"/>
 // Replaces the API's service-url for this request. The rest of the request
 // path is appended; the base URL's query comes first, then the request's
-// parameters that it does not already set.
+// parameters that it does not already set. backend-id names a backend
+// entity (docs/resource-model.md: URL, credentials, TLS, circuit breaker,
+// pool), which the gateway resolves when it forwards.
 type setBackendService struct {
-	baseURL engine.Str
+	baseURL   engine.Str
+	backendID string
 }
 
 func (k *kit) parseSetBackendService(p *engine.Parser) engine.Step {
+	for _, a := range []string{"dapr-app-id", "dapr-method", "dapr-namespace"} {
+		if p.Has(a) {
+			for _, b := range []string{"dapr-app-id", "dapr-method", "dapr-namespace", "backend-id"} {
+				p.Attr(b)
+			}
+			p.ErrorAt(p.Node().Attr(a).Pos, "set-backend-service with Dapr is not available in a self-hosted gateway (it needs Azure's Dapr integration): "+
+				"point base-url at the Dapr sidecar's service invocation API, http://localhost:3500/v1.0/invoke/APP-ID/method/")
+			return nil
+		}
+	}
 	if p.Has("backend-id") {
-		p.Attr("backend-id")
-		p.ErrorAt(p.Node().Attr("backend-id").Pos, "backend-id is not supported: give base-url")
-		return nil
+		if p.Has("base-url") {
+			p.ErrorAt(p.Node().Attr("base-url").Pos, "give base-url or backend-id, not both")
+		}
+		id := p.RequiredLitStr("backend-id")
+		if !p.HasBackend(id) {
+			p.ErrorAt(p.Node().Attr("backend-id").ValuePos, "backend-id %q names no backend (backends/NAME/backendInformation.json)", id)
+		}
+		return &setBackendService{backendID: id}
 	}
 	b := &setBackendService{baseURL: p.RequiredStr("base-url")}
 	if b.baseURL.IsConst() && p.Has("base-url") {
@@ -49,6 +68,13 @@ func checkBackendURL(s string) error {
 }
 
 func (b *setBackendService) Run(_ context.Context, s *engine.State) error {
+	if b.backendID != "" {
+		s.BackendID, s.BackendURL = b.backendID, ""
+		if s.Trace() != nil {
+			s.Tracef("backend %s", b.backendID)
+		}
+		return nil
+	}
 	v, err := b.baseURL.Eval(s)
 	if err != nil {
 		return err
@@ -58,7 +84,7 @@ func (b *setBackendService) Run(_ context.Context, s *engine.State) error {
 			return engine.NewPolicyError(engine.ReasonExpression, 500, err.Error(), nil)
 		}
 	}
-	s.BackendURL = v
+	s.BackendURL, s.BackendID = v, ""
 	if s.Trace() != nil {
 		s.Tracef("backend %s", engine.RedactURL(v))
 	}

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -58,5 +59,52 @@ func TestTrace(t *testing.T) {
 			}
 		}
 		s.Release()
+	}
+}
+
+// set-variable secret="true": a token learned at run time is "(secret)" in
+// its own note and REDACTED (raw, query- or path-escaped) in every note of
+// the request, before and after, in wait branches too.
+func TestSetVariableSecretMasksTrace(t *testing.T) {
+	const tok = "tok/en+with=chars.and-more"
+	plan := compile(t, testDeps(), `
+<set-variable name="early" value="@("seen: " + context.Request.Headers.GetValueOrDefault("X-Tok", ""))"/>
+<set-variable name="token" value="@(context.Request.Headers.GetValueOrDefault("X-Tok", ""))" secret="true"/>
+<set-variable name="url" value="@("ws://svc/client/?hub=chat&id=" + urlEncode(context.Variables["token"]) + "&x=1")"/>
+<set-backend-service base-url="@("ws://svc/client/" + context.Variables["token"] + "?id=" + urlEncode(context.Variables["token"]))"/>
+<wait for="all">
+  <choose><when condition="@(true)">
+    <set-variable name="other" value="branch-secret-value" secret="true"/>
+    <set-variable name="echo" value="@("other " + context.Variables["other"])"/>
+  </when></choose>
+</wait>
+<set-variable name="after" value="@(context.Variables["other"] + " / short ab")"/>
+<set-variable name="n" value="@(12345)" secret="true"/>
+<set-variable name="shortsecret" value="ab" secret="true"/>`)
+	s := request("ws://gw/chat", "X-Tok", tok)
+	defer s.Release()
+	s.EnableTrace()
+	if runInbound(plan, s) {
+		t.Fatalf("%+v", s.LastError())
+	}
+	var notes []string
+	for _, st := range s.Trace().Steps {
+		notes = append(notes, st.Notes...)
+	}
+	all := strings.Join(notes, "\n")
+	for _, leak := range []string{tok, url.QueryEscape(tok), url.PathEscape(tok), "branch-secret-value", "12345"} {
+		if strings.Contains(all, leak) {
+			t.Errorf("the trace holds %q:\n%s", leak, all)
+		}
+	}
+	for _, want := range []string{"early = seen: REDACTED", "token = (secret)", "url = ws://svc/client/?hub=chat&id=REDACTED&x=1",
+		"backend ws://svc/client/REDACTED?id=REDACTED",
+		"other = (secret)", "echo = other REDACTED", "after = REDACTED / short ab", "n = (secret)", "shortsecret = (secret)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no note %q in:\n%s", want, all)
+		}
+	}
+	if s.Variables()["token"] != tok {
+		t.Errorf("the variable itself must keep its value: %v", s.Variables()["token"])
 	}
 }

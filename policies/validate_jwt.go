@@ -75,6 +75,7 @@ type validateJwt struct {
 	audiences []engine.Str
 	issuers   []engine.Str
 	claims    []requiredClaim
+	appIDs    []engine.Str // validate-azure-ad-token's client-application-ids (azp or appid)
 	parser    *jwt.Parser
 }
 
@@ -118,40 +119,7 @@ func (k *kit) parseValidateJwt(p *engine.Parser) engine.Step {
 		p.Errorf("attribute %q must not be empty", "output-token-variable-name")
 	}
 
-	// The token's source: exactly one of three.
-	var given []string
-	for _, a := range []string{"header-name", "query-parameter-name", "token-value"} {
-		if p.Has(a) {
-			given = append(given, a)
-		}
-	}
-	switch len(given) {
-	case 0:
-		p.Errorf("<validate-jwt> needs one of the attributes \"header-name\", \"query-parameter-name\" or \"token-value\" (where the token is)")
-	case 1:
-	default:
-		p.Errorf("<validate-jwt> takes only one of %s: the token comes from one place", quoteList(given))
-	}
-	scheme := p.LitStr("require-scheme", "Bearer")
-	if p.Has("require-scheme") && strings.TrimSpace(scheme) == "" {
-		p.Errorf("attribute %q must not be empty", "require-scheme")
-	}
-	if p.Has("header-name") {
-		v.from = jwtFromHeader
-		v.header = p.RequiredLitStr("header-name")
-		// As APIM: require-scheme applies to the Authorization header only.
-		if strings.EqualFold(v.header, "Authorization") {
-			v.scheme = scheme
-		}
-	}
-	if p.Has("query-parameter-name") {
-		v.from = jwtFromQuery
-		v.query = p.RequiredLitStr("query-parameter-name")
-	}
-	if p.Has("token-value") {
-		v.from = jwtFromValue
-		v.value = p.RequiredStr("token-value")
-	}
+	v.parseSource(p, "", p.LitStr("require-scheme", "Bearer"))
 
 	keysGiven := false
 	for _, n := range p.Children() {
@@ -205,6 +173,52 @@ func (k *kit) parseValidateJwt(p *engine.Parser) engine.Step {
 		p.Errorf("<validate-jwt> needs signing keys to check tokens with: <issuer-signing-keys>, <openid-config url> or <jwks url>")
 	}
 	return v
+}
+
+// parseSource reads where the token is: exactly one of header-name,
+// query-parameter-name and token-value (defHeader, when not "", is the
+// header used when none is given). scheme applies to the Authorization
+// header only, as in APIM.
+func (v *validateJwt) parseSource(p *engine.Parser, defHeader, scheme string) {
+	var given []string
+	for _, a := range []string{"header-name", "query-parameter-name", "token-value"} {
+		if p.Has(a) {
+			given = append(given, a)
+		}
+	}
+	name := "<" + p.Node().Name + ">"
+	switch len(given) {
+	case 0:
+		if defHeader != "" {
+			v.from, v.header = jwtFromHeader, defHeader
+			if strings.EqualFold(defHeader, "Authorization") {
+				v.scheme = scheme
+			}
+			return
+		}
+		p.Errorf("%s needs one of the attributes \"header-name\", \"query-parameter-name\" or \"token-value\" (where the token is)", name)
+	case 1:
+	default:
+		p.Errorf("%s takes only one of %s: the token comes from one place", name, quoteList(given))
+	}
+	if p.Has("require-scheme") && strings.TrimSpace(scheme) == "" {
+		p.Errorf("attribute %q must not be empty", "require-scheme")
+	}
+	if p.Has("header-name") {
+		v.from = jwtFromHeader
+		v.header = p.RequiredLitStr("header-name")
+		if strings.EqualFold(v.header, "Authorization") {
+			v.scheme = scheme
+		}
+	}
+	if p.Has("query-parameter-name") {
+		v.from = jwtFromQuery
+		v.query = p.RequiredLitStr("query-parameter-name")
+	}
+	if p.Has("token-value") {
+		v.from = jwtFromValue
+		v.value = p.RequiredStr("token-value")
+	}
 }
 
 // parseInlineKey reads <key id="kid">base64</key> (a symmetric key, as
@@ -465,6 +479,21 @@ func (v *validateJwt) validate(ctx context.Context, s *engine.State) (*engine.Jw
 		}
 		if iss == "" || !ok {
 			return nil, failf(ReasonTokenIssuerNotAllowed, "Invalid JWT issuer.")
+		}
+	}
+	if len(v.appIDs) > 0 {
+		var apps []string
+		for _, c := range []string{"azp", "appid"} {
+			if a, _ := claims[c].(string); a != "" {
+				apps = append(apps, a)
+			}
+		}
+		ok, err := anyMatch(s, v.appIDs, apps)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, failf(ReasonTokenClaimValueNotAllowed, "Invalid client application: the token's azp/appid is not an allowed client application ID.")
 		}
 	}
 	if err := v.checkClaims(s, claims); err != nil {

@@ -37,7 +37,8 @@ sleep 0.2
 alive
 echo
 echo "  Chat page:  http://127.0.0.1:5000   (open it in two browser tabs)"
-echo "  Gateway:    ws://127.0.0.1:8080/chat   admin: http://127.0.0.1:9090/metrics"
+echo "  Gateway:    http://127.0.0.1:8080/chat (negotiate, then ws://127.0.0.1:8080/chat?id=...)   admin: http://127.0.0.1:9090/metrics"
+echo "  Console:    http://127.0.0.1:9090/console/  (the Test tab of signalr-chat connects through the gateway)"
 echo "  Ctrl-C stops both."
 echo
 # Returns as soon as either program exits; the EXIT trap stops the other.

@@ -397,6 +397,64 @@ func runContract(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("CacheTake", func(t *testing.T) {
+		s := newStore(t)
+		ctx := ctxT(t)
+		key := t.Name()
+		if _, ok, err := s.CacheTake(ctx, key); err != nil || ok {
+			t.Fatalf("take missing: ok=%v err=%v", ok, err)
+		}
+		if err := s.CacheSet(ctx, key, []byte("once\x00only"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := s.CacheTake(ctx, key)
+		if err != nil || !ok || !bytes.Equal(got, []byte("once\x00only")) {
+			t.Fatalf("take: %q ok=%v err=%v", got, ok, err)
+		}
+		if _, ok, err := s.CacheTake(ctx, key); err != nil || ok {
+			t.Fatalf("second take: ok=%v err=%v, want a miss", ok, err)
+		}
+		if _, ok, _ := s.CacheGet(ctx, key); ok {
+			t.Fatal("value survived CacheTake")
+		}
+		if err := s.CacheSet(ctx, key, []byte{}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := s.CacheTake(ctx, key); err != nil || !ok || len(got) != 0 {
+			t.Fatalf("take empty value: %q ok=%v err=%v", got, ok, err)
+		}
+		if err := s.CacheSet(ctx, key, []byte("x"), 200*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(400 * time.Millisecond)
+		if _, ok, _ := s.CacheTake(ctx, key); ok {
+			t.Fatal("took a value after its ttl")
+		}
+
+		// Many concurrent takers of one value: exactly one gets it.
+		for round := range 20 {
+			k := fmt.Sprintf("%s-%d", key, round)
+			if err := s.CacheSet(ctx, k, []byte("v"), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			var wins atomic.Int64
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Go(func() {
+					if _, ok, err := s.CacheTake(ctx, k); err != nil {
+						t.Error(err)
+					} else if ok {
+						wins.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			if n := wins.Load(); n != 1 {
+				t.Fatalf("round %d: %d takers got the value, want exactly 1", round, n)
+			}
+		}
+	})
+
 	t.Run("InvalidArguments", func(t *testing.T) {
 		s := newStore(t)
 		ctx := ctxT(t)

@@ -323,6 +323,24 @@ func (m *Memory) CacheGet(ctx context.Context, key string) ([]byte, bool, error)
 	return append([]byte{}, e.val...), true, nil
 }
 
+// CacheTake returns the value stored under key, if not expired, and removes
+// it under the shard lock, so concurrent takes cannot both get it.
+func (m *Memory) CacheTake(ctx context.Context, key string) ([]byte, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, memUnavailable("cache take", key, err)
+	}
+	now := m.now().UnixMicro()
+	s := m.shard(key)
+	s.mu.Lock()
+	e, ok := s.cache[key]
+	delete(s.cache, key)
+	s.mu.Unlock()
+	if !ok || e.exp <= now {
+		return nil, false, nil
+	}
+	return e.val, true, nil // removed: nobody else holds e.val
+}
+
 // CacheSet stores a copy of value under key for ttl (>= 1ms).
 func (m *Memory) CacheSet(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	if err := ctx.Err(); err != nil {

@@ -331,7 +331,11 @@ func TestRedisLazyStartsWhileDown(t *testing.T) {
 		t.Fatalf("RateLimit while down = %v, want ErrUnavailable", err)
 	}
 	srv.Start()
-	deadline := time.Now().Add(10 * time.Second)
+	// The recovery loop has its own deadline: ctx above bounds the calls
+	// made while Redis is down, and a loaded machine may need more of it.
+	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		d, err := r.RateLimit(ctx, "lazy", 2, time.Minute, 1)
 		if err == nil {
@@ -351,5 +355,46 @@ func TestRedisLazyStartsWhileDown(t *testing.T) {
 	}
 	if d, _ := r.RateLimit(ctx, "lazy", 2, time.Minute, 1); d.Allowed {
 		t.Fatal("limit not enforced after recovery")
+	}
+}
+
+// Two replicas (two clients of one server) taking the same values: each
+// value goes to exactly one of them.
+func TestRedisReplicasShareCacheTake(t *testing.T) {
+	srv := redistest.Start(t)
+	a := newTestRedis(t, srv, RedisOptions{Timeout: 2 * time.Second})
+	b := newTestRedis(t, srv, RedisOptions{Timeout: 2 * time.Second})
+	ctx := context.Background()
+	const values = 50
+	for i := range values {
+		if err := a.CacheSet(ctx, "once-"+strconv.Itoa(i), []byte(strconv.Itoa(i)), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got [2]atomic.Int64
+	var wg sync.WaitGroup
+	for r, s := range []Store{a, b, a, b} {
+		wg.Go(func() {
+			for i := range values {
+				v, ok, err := s.CacheTake(ctx, "once-"+strconv.Itoa(i))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ok {
+					if string(v) != strconv.Itoa(i) {
+						t.Errorf("took %q under once-%d", v, i)
+					}
+					got[r%2].Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := got[0].Load() + got[1].Load(); n != values {
+		t.Fatalf("%d values taken in all (a %d, b %d), want each of %d exactly once", n, got[0].Load(), got[1].Load(), values)
+	}
+	if _, ok, err := b.CacheGet(ctx, "once-0"); err != nil || ok {
+		t.Fatalf("a taken value is still readable: ok=%v err=%v", ok, err)
 	}
 }

@@ -53,6 +53,11 @@ type Store interface {
 	CacheGet(ctx context.Context, key string) (value []byte, ok bool, err error)
 	CacheSet(ctx context.Context, key string, value []byte, ttl time.Duration) error
 	CacheDelete(ctx context.Context, key string) error
+	// CacheTake returns the value under key and removes it in one atomic
+	// step: of any number of concurrent takes of one stored value (on every
+	// replica sharing the store) exactly one gets it, the others miss.
+	// Single-use tokens are built on it (cache-lookup-value remove="true").
+	CacheTake(ctx context.Context, key string) (value []byte, ok bool, err error)
 
 	Close() error
 }

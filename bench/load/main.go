@@ -43,6 +43,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"tollgate/bench/internal/wsclient"
 )
 
 type config struct {
@@ -175,8 +177,8 @@ func (c *config) srcIP(i int) net.IP {
 }
 
 // openConns opens n connections, par at a time.
-func openConns(c *config, n, par int, e *errs) []*wsConn {
-	conns := make([]*wsConn, n)
+func openConns(c *config, n, par int, e *errs) []*wsclient.Conn {
+	conns := make([]*wsclient.Conn, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(par, n) {
@@ -188,7 +190,7 @@ func openConns(c *config, n, par int, e *errs) []*wsConn {
 				if i >= n {
 					return
 				}
-				ws, err := dialWS(c.addr, c.srcIP(i), c.path, c.hdr, 10*time.Second)
+				ws, err := wsclient.Dial(c.addr, c.srcIP(i), c.path, c.hdr, 10*time.Second)
 				if err != nil {
 					e.add(err)
 					continue
@@ -207,7 +209,7 @@ func openConns(c *config, n, par int, e *errs) []*wsConn {
 	return out
 }
 
-func closeAll(conns []*wsConn) {
+func closeAll(conns []*wsclient.Conn) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 200)
 	for _, ws := range conns {
@@ -215,7 +217,7 @@ func closeAll(conns []*wsConn) {
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			ws.closeGracefully(2 * time.Second)
+			ws.CloseGracefully(2 * time.Second)
 			<-sem
 		}()
 	}
@@ -247,11 +249,11 @@ func pingpong(c *config) Result {
 				if s.After(deadline) {
 					break
 				}
-				if err := ws.writeMsg(opBinary, msg); err != nil {
+				if err := ws.WriteMsg(wsclient.OpBinary, msg); err != nil {
 					e.add(err)
 					break
 				}
-				if _, m, err := ws.readMsg(buf); err != nil || m != len(msg) {
+				if _, m, err := ws.ReadMsg(buf); err != nil || m != len(msg) {
 					e.add(fmt.Errorf("read: %v (%d bytes)", err, m))
 					break
 				}
@@ -312,7 +314,7 @@ func stream(c *config) Result {
 				case <-done:
 					return
 				}
-				if err := ws.writeMsg(opBinary, msg); err != nil {
+				if err := ws.WriteMsg(wsclient.OpBinary, msg); err != nil {
 					if !stop.Load() {
 						e.add(err)
 					}
@@ -324,7 +326,7 @@ func stream(c *config) Result {
 			defer wg.Done()
 			buf := make([]byte, c.size)
 			for n := int64(0); n < perConn; n++ {
-				if _, m, err := ws.readMsg(buf); err != nil || m != c.size {
+				if _, m, err := ws.ReadMsg(buf); err != nil || m != c.size {
 					if !stop.Load() {
 						e.add(fmt.Errorf("read: %v (%d bytes)", err, m))
 					}
@@ -351,11 +353,11 @@ func stream(c *config) Result {
 	close(done)
 	// Unblock everybody: messages in flight are not drained.
 	for _, ws := range conns {
-		_ = ws.c.SetDeadline(time.Now())
+		_ = ws.NetConn().SetDeadline(time.Now())
 	}
 	wg.Wait()
 	for _, ws := range conns {
-		_ = ws.c.Close()
+		_ = ws.NetConn().Close()
 	}
 	r := Result{Size: c.size, Seconds: secs, Msgs: n, CPUs: cpu}
 	r.MsgsPerS = float64(n) / secs
@@ -383,7 +385,7 @@ func handshakes(c *config) Result {
 					break
 				}
 				s := time.Now()
-				ws, err := dialWS(c.addr, c.srcIP(i), c.path, c.hdr, 10*time.Second)
+				ws, err := wsclient.Dial(c.addr, c.srcIP(i), c.path, c.hdr, 10*time.Second)
 				if err != nil {
 					done.Add(-1)
 					e.add(err)
@@ -393,7 +395,7 @@ func handshakes(c *config) Result {
 					continue
 				}
 				samples = append(samples, int64(time.Since(s)))
-				ws.closeGracefully(5 * time.Second)
+				ws.CloseGracefully(5 * time.Second)
 			}
 			lat[w] = samples
 		}()

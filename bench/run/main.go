@@ -27,6 +27,8 @@ import (
 	"syscall"
 	"text/template"
 	"time"
+
+	"tollgate/gateway/wsproxy"
 )
 
 type opts struct {
@@ -43,6 +45,8 @@ type opts struct {
 	srcIPs                              int
 	idleNote                            string
 	probe                               bool
+	dataPath                            string // tollgate --ws-data-path
+	compareGoroutines                   bool
 }
 
 // Result mirrors bench/load's JSON.
@@ -113,6 +117,8 @@ func main() {
 	flag.StringVar(&o.profDir, "prof-dir", "bench/results/prof", "where -pprof writes profiles")
 	flag.StringVar(&o.only, "only", "", "comma-separated scenario keys to run (default all: idle pp1 pp50 st64 st16k hs rget r4k r64k rpost)")
 	flag.BoolVar(&o.probe, "probe", false, "also run bench/rawrelay (a design probe: raw frame-aware relay) as a third, informational column")
+	flag.StringVar(&o.dataPath, "ws-data-path", "auto", "tollgate's WebSocket data path (--ws-data-path: auto, "+strings.Join(wsproxy.Relayers(), ", ")+")")
+	flag.BoolVar(&o.compareGoroutines, "compare-goroutines", false, "also run a second tollgate with --ws-data-path=goroutines as an informational column")
 	flag.IntVar(&o.srcIPs, "src-ips", 8, "client source addresses 127.0.0.1..N (ephemeral ports)")
 	flag.Parse()
 	if *quick {
@@ -269,11 +275,11 @@ func run(o *opts) int {
 	tgLog := filepath.Join(tmp, "tollgate.log")
 	tgEnv := []string{"BENCH_ECHO_URL=ws://" + echoAddr + "/", "BENCH_REST_URL=http://" + restAddr + "/"}
 	tgArgs := []string{bin("tollgate"), "serve", "--apis", o.apis, "--listen", tgAddr, "--admin", "",
-		"--log-level", "warn", "--watch=false"}
+		"--log-level", "warn", "--watch=false", "--ws-data-path", o.dataPath}
 	profAddr := ""
 	if o.pprof {
 		profAddr = freePort()
-		tgArgs = []string{bin("bench-tollgate-prof"), "--apis", o.apis, "--listen", tgAddr, "--pprof", profAddr}
+		tgArgs = []string{bin("bench-tollgate-prof"), "--apis", o.apis, "--listen", tgAddr, "--pprof", profAddr, "--ws-data-path", o.dataPath}
 		_ = os.MkdirAll(o.profDir, 0o755)
 	}
 	tg := start("tollgate", tgEnv, tgLog, tgArgs...)
@@ -298,6 +304,14 @@ func run(o *opts) int {
 	}
 	if profAddr != "" {
 		targets[0].prof = "http://" + profAddr
+	}
+	if o.compareGoroutines {
+		gAddr := freePort()
+		gLog := filepath.Join(tmp, "tollgate-goroutines.log")
+		g := start("tollgate-goroutines", tgEnv, gLog, bin("tollgate"), "serve", "--apis", o.apis, "--listen", gAddr, "--admin", "",
+			"--log-level", "warn", "--watch=false", "--ws-data-path", "goroutines")
+		waitPort("tollgate-goroutines", gAddr, gLog)
+		targets = append(targets, target{name: "tollgate-goroutines", addr: gAddr, pids: func() []int { return []int{g.Process.Pid} }})
 	}
 	if o.probe {
 		rrAddr := freePort()

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"tollgate/gateway/wsproxy"
 )
 
 // row is one line of the results table.
@@ -106,14 +108,18 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 	}
 	fmt.Fprintf(&b, "Run %s with `%s` (scale %.2g: %s per scenario and target, %d idle connections).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), cmd, o.scale, d, idleN)
-	fmt.Fprintf(&b, "Machine: %s, %d cores, kernel %s. %s. %s. tollgate: GOMAXPROCS unset (%d), one process; nginx: worker_processes %s (CPU and memory summed over master and workers). Echo backend and load client run on the same cores.\n\n",
-		cpuModel(), runtime.NumCPU(), kernel(), goVersion(), nginxVersion(o.nginxBin), runtime.NumCPU(), o.workers)
+	fmt.Fprintf(&b, "Machine: %s, %d cores, kernel %s. %s. %s. tollgate: GOMAXPROCS unset (%d), one process, WebSocket data path %s; nginx: worker_processes %s (CPU and memory summed over master and workers). Echo backend and load client run on the same cores.\n\n",
+		cpuModel(), runtime.NumCPU(), kernel(), goVersion(), nginxVersion(o.nginxBin), runtime.NumCPU(), dataPathName(o.dataPath), o.workers)
 	if o.idleNote != "" {
 		b.WriteString(o.idleNote + "\n\n")
 	}
 	b.WriteString("| scenario | figure | tollgate | nginx | better | winner |")
 	for _, t := range extra {
-		b.WriteString(" " + t.label + " |")
+		l := t.label
+		if l == "" {
+			l = t.name
+		}
+		b.WriteString(" " + l + " |")
 	}
 	b.WriteString("\n|---|---|---:|---:|---|---|" + strings.Repeat("---:|", len(extra)) + "\n")
 	wins, losses := 0, 0
@@ -213,4 +219,12 @@ func goVersion() string { return "tollgate built with " + runtime.Version() }
 func nginxVersion(bin string) string {
 	out, _ := exec.Command(bin, "-v").CombinedOutput()
 	return strings.TrimSpace(string(out))
+}
+
+// dataPathName is tollgate's --ws-data-path as the report shows it.
+func dataPathName(p string) string {
+	if p == "" || p == "auto" {
+		return "`" + wsproxy.Relayers()[0] + "` (auto)"
+	}
+	return "`" + p + "`"
 }

@@ -23,6 +23,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway"
+	"tollgate/gateway/wsproxy"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -32,7 +33,12 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "API traffic address")
 	pp := flag.String("pprof", "127.0.0.1:6060", "pprof address")
 	mutex := flag.Int("mutex-fraction", 0, "runtime.SetMutexProfileFraction")
+	dataPath := flag.String("ws-data-path", "auto", "WebSocket data path (as tollgate serve --ws-data-path)")
 	flag.Parse()
+	relayer, err := wsproxy.NewRelayer(*dataPath)
+	if err != nil {
+		fatal(err)
+	}
 	runtime.SetMutexProfileFraction(*mutex)
 
 	cfg := zap.NewProductionConfig()
@@ -47,6 +53,7 @@ func main() {
 	srv, err := gateway.New(gateway.Options{
 		Dir: *apis, Registry: reg, Log: log, Metrics: metrics,
 		Deployment: &engine.Deployment{GatewayId: "bench", ServiceName: "tollgate"},
+		Relayer:    relayer,
 	})
 	if err != nil {
 		fatal(err)

@@ -1,7 +1,8 @@
 // Command tollgate is a self-hosted API gateway with APIM-style policies.
 //
 //	tollgate serve [--apis DIR] [--listen ADDR] [--admin ADDR] ...
-//	tollgate check [DIR]
+//	tollgate check [--explain] [--subscription-keys FILE] [DIR]
+//	tollgate subscription create|list|regenerate|suspend|activate ...
 //	tollgate version
 package main
 
@@ -16,7 +17,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,6 +29,8 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway"
+	"tollgate/gateway/console"
+	"tollgate/gateway/wsproxy"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -46,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "subscription":
+		return subscription(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tollgate", version)
 		return 0
@@ -61,7 +68,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   tollgate serve [flags]   serve every API in the apis folder (see tollgate serve -h)
-  tollgate check [DIR]     validate an apis folder; prints file:line:col: message per problem
+  tollgate check [--explain] [--subscription-keys FILE] [DIR]
+                           validate an apis folder; prints file:line:col: message per problem;
+                           --explain also prints, per expression, its language (C# or expr) and program
+  tollgate subscription create|list|regenerate|suspend|activate
+                           manage a running gateway's subscriptions through its admin API
   tollgate version
 `)
 }
@@ -76,9 +87,16 @@ func envDefault(name, def string) string {
 
 type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
-	tlsCert, tlsKey                                 string
-	drain, storeTimeout                             time.Duration
+	adminToken                                      string
+	tlsCert, tlsKey, tlsClientCA, certificates      string
+	loggers                                         string
+	subscriptionKeys, overrides, namedValues        string
+	subscriptionsFailOpen                           bool
+	drain, storeTimeout, headerTimeout              time.Duration
+	maxPendingBodies                                int
 	watch                                           bool
+	wsDataPath                                      string
+	relayer                                         wsproxy.Relayer
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -90,16 +108,27 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	str(&f.apis, "apis", "apis", "folder of API definitions")
 	str(&f.listen, "listen", ":8080", "address for API traffic")
-	str(&f.admin, "admin", "127.0.0.1:9090", "address for /healthz, /readyz, /metrics, /status/reload (empty: off)")
+	str(&f.admin, "admin", "127.0.0.1:9090", "address for the console (/console), /healthz, /readyz, /metrics, /status/reload (empty: off)")
+	str(&f.adminToken, "admin-token", "", "token the admin listener requires (needed when --admin is not a loopback address; prefer the env variable)")
 	str(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	str(&f.logFormat, "log-format", "console", "console or json")
 	str(&f.redis, "redis", "", "redis://host:port/db to share limits and caches across replicas (empty: in memory)")
 	str(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve https/wss on --listen; reloaded when the file changes")
 	str(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
-	var drain, storeTimeout, watch string
+	str(&f.tlsClientCA, "tls-client-ca", "", "PEM roots validate-client-certificate trusts (empty: the system's)")
+	str(&f.loggers, "loggers", "", "loggers file: the sinks log-to-eventhub's logger-id names (file, stdout, http)")
+	str(&f.certificates, "certificates", "", "folder of NAME.pem files (certificate and key) for authentication-certificate")
+	str(&f.overrides, "apiops-config", "", "APIOps publisher configuration file (configuration.prod.yaml) applied over the apis folder")
+	str(&f.namedValues, "named-values", "", "JSON file {\"name\": \"value\"} with the values of APIOps named values that are not in the folder (secrets)")
+	str(&f.subscriptionKeys, "subscription-keys", "", "JSON file with the keys of the apis folder's subscriptions (subscriptions/NAME/)")
+	var drain, storeTimeout, watch, subsFailOpen, headerTimeout, maxPending string
+	str(&subsFailOpen, "subscriptions-fail-open", "false", "when the subscription store fails: true serves a request with a key without its subscription, false answers 503")
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
+	str(&headerTimeout, "header-timeout", "10s", "how long a client may take to send a request's headers")
+	str(&maxPending, "max-pending-bodies", "256", "HTTP request bodies arriving at once; one more expires the oldest (408)")
 	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
+	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -113,14 +142,33 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	if f.storeTimeout, err = time.ParseDuration(storeTimeout); err != nil {
 		return nil, fmt.Errorf("--store-timeout: %w", err)
 	}
+	if f.headerTimeout, err = time.ParseDuration(headerTimeout); err != nil || f.headerTimeout <= 0 {
+		return nil, fmt.Errorf("--header-timeout must be a positive duration, not %q", headerTimeout)
+	}
+	if f.maxPendingBodies, err = strconv.Atoi(maxPending); err != nil || f.maxPendingBodies < 1 {
+		return nil, fmt.Errorf("--max-pending-bodies must be a whole number of at least 1, not %q", maxPending)
+	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if f.admin != "" && f.adminToken == "" && !console.IsLoopback(f.admin) {
+		return nil, fmt.Errorf("--admin %s is not a loopback address: set --admin-token (or TOLLGATE_ADMIN_TOKEN) too", f.admin)
+	}
+	if f.relayer, err = wsproxy.NewRelayer(f.wsDataPath); err != nil {
+		return nil, fmt.Errorf("--ws-data-path: %w", err)
 	}
 	if f.storeTimeout <= 0 {
 		return nil, fmt.Errorf("--store-timeout must be positive, not %s", storeTimeout)
 	}
 	if f.drain <= 0 {
 		return nil, fmt.Errorf("--drain-timeout must be positive, not %s", drain)
+	}
+	switch subsFailOpen {
+	case "true", "1", "yes":
+		f.subscriptionsFailOpen = true
+	case "false", "0", "no":
+	default:
+		return nil, fmt.Errorf("--subscriptions-fail-open must be true or false, not %q", subsFailOpen)
 	}
 	switch watch {
 	case "true", "1", "yes":
@@ -171,6 +219,7 @@ func serve(args []string, stderr io.Writer) int {
 
 	metrics := gateway.NewMetrics()
 	var st store.Store = store.NewMemory()
+	var subs store.Subscriptions = store.NewMemorySubscriptions()
 	if f.redis != "" {
 		redis.SetLogger(redisLog{log.Named("redis").Sugar()})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -183,6 +232,7 @@ func serve(args []string, stderr io.Writer) int {
 			return 1
 		}
 		st = rs
+		subs = store.NewRedisSubscriptions(rs) // replicas share subscriptions too
 		if perr := rs.Ping(context.Background()); perr != nil {
 			log.Warn("redis does not answer yet: limit policies fail open (or closed, with fail-open=\"false\") until it does",
 				zap.String("redis", engine.RedactURL(f.redis)), zap.Error(perr))
@@ -195,14 +245,79 @@ func serve(args []string, stderr io.Writer) int {
 	// Policies log too (trace, store failures): their logger masks secret
 	// named values like the gateway's own, once the server exists.
 	mask := &gateway.SecretMask{}
+	clientCAs, err := loadClientCAs(f.tlsClientCA)
+	if err != nil {
+		log.Error("cannot use --tls-client-ca", zap.Error(err))
+		return 1
+	}
+	var backendCerts []policies.NamedCertificate
+	if f.certificates != "" {
+		if backendCerts, err = policies.LoadCertificateDir(f.certificates); err != nil {
+			log.Error("cannot use --certificates", zap.Error(err))
+			return 1
+		}
+	}
+	wantClientCerts := &atomic.Bool{}
+	oneWayDropped, err := metrics.Counter("tollgate_send_one_way_dropped_total", "send-one-way-request calls dropped because the queue was full.", nil)
+	if err != nil {
+		log.Error("metrics", zap.Error(err))
+		return 1
+	}
+	var loggers *policies.Loggers
+	if f.loggers != "" {
+		if loggers, err = policies.LoadLoggers(f.loggers, metrics, log.Named("logger")); err != nil {
+			var el engine.ErrorList
+			if errors.As(err, &el) {
+				for _, e := range el {
+					fmt.Fprintln(stderr, e.Error())
+				}
+			}
+			log.Error("cannot use --loggers", zap.Error(err))
+			return 1
+		}
+		defer loggers.Close() // after the server has drained: flushes what is buffered
+	}
+	// OpenTelemetry, when the OTEL_* environment asks for it: spans for
+	// requests, backends and call-outs (the send-request client's
+	// transport is wrapped so call-outs carry the trace context).
+	tel, err := gateway.NewTelemetry(context.Background(), os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "tollgate serve:", err)
+		return 2
+	}
+	if tel != nil {
+		log.Info("OpenTelemetry tracing on (OTLP)")
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tel.Shutdown(ctx); err != nil {
+				log.Warn("OpenTelemetry: spans still queued were dropped", zap.Error(err))
+			}
+		}()
+	}
+	callouts := policies.DefaultHTTPClient()
+	callouts.Transport = tel.WrapTransport(callouts.Transport)
 	reg := policies.Registry(policies.Deps{
-		Store:        st,
-		Log:          mask.Wrap(log).Named("policy"),
-		OnStoreError: func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
+		HTTPClient:         callouts,
+		Loggers:            loggers,
+		Metrics:            metrics,
+		OnOneWayDropped:    func() { oneWayDropped(1) },
+		Certificates:       backendCerts,
+		ClientCAs:          clientCAs,
+		ClientCertificates: wantClientCerts,
+		Store:              st,
+		Log:                mask.Wrap(log).Named("policy"),
+		OnStoreError:       func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
+		Identities:         identitiesFromEnv(),
 	})
 	srv, err := gateway.New(gateway.Options{
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
-		Deployment: &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
+		Subscriptions: subs, SubscriptionKeys: f.subscriptionKeys, SubscriptionsFailOpen: f.subscriptionsFailOpen,
+		Overrides: f.overrides, NamedValuesFile: f.namedValues, Store: st,
+		Deployment:       &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
+		Telemetry:        tel,
+		MaxPendingBodies: f.maxPendingBodies,
+		Relayer:          f.relayer,
 	})
 	if err != nil {
 		var el engine.ErrorList
@@ -226,7 +341,7 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("cannot listen", zap.String("listen", f.listen), zap.Error(err))
 		return 1
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: f.headerTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: zap.NewStdLog(log.Named("http"))}
 	errc := make(chan error, 2)
 	if f.tlsCert != "" {
@@ -237,12 +352,13 @@ func serve(args []string, stderr io.Writer) int {
 			log.Error("cannot serve TLS", zap.Error(err))
 			return 1
 		}
-		httpSrv.TLSConfig = certs.tlsConfig()
+		httpSrv.TLSConfig = certs.tlsConfig(wantClientCerts)
 		ln = tls.NewListener(ln, httpSrv.TLSConfig)
 		log.Info("serving TLS", zap.String("cert", f.tlsCert))
 	}
 	go func() { errc <- httpSrv.Serve(ln) }()
-	log.Info("serving", zap.String("listen", ln.Addr().String()), zap.String("apis", f.apis), zap.String("version", version))
+	log.Info("serving", zap.String("listen", ln.Addr().String()), zap.String("apis", f.apis), zap.String("version", version),
+		zap.String("ws_data_path", f.relayer.Name()))
 
 	var adminSrv *http.Server
 	if f.admin != "" {
@@ -251,7 +367,9 @@ func serve(args []string, stderr io.Writer) int {
 			log.Error("cannot listen (admin)", zap.String("admin", f.admin), zap.Error(err))
 			return 1
 		}
-		adminSrv = &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		h, closeConsole := adminHandler(srv, f.adminToken, ln.Addr(), f.tlsCert != "", log)
+		defer closeConsole()
+		adminSrv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { errc <- adminSrv.Serve(aln) }()
 		log.Info("admin", zap.String("listen", aln.Addr().String()))
 	}
@@ -303,16 +421,40 @@ type redisLog struct{ l *zap.SugaredLogger }
 func (r redisLog) Printf(_ context.Context, format string, v ...any) { r.l.Warnf(format, v...) }
 
 func check(args []string, stdout, stderr io.Writer) int {
-	dir := "apis"
-	if len(args) > 1 {
-		fmt.Fprintln(stderr, "usage: tollgate check [DIR]")
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	explain := fs.Bool("explain", false, "also print, per expression, its language (C# or expr) and the program it runs")
+	keys := fs.String("subscription-keys", envDefault("subscription-keys", ""), "JSON file with the keys of the folder's subscriptions")
+	overrides := fs.String("apiops-config", envDefault("apiops-config", ""), "APIOps publisher configuration file applied over the folder")
+	values := fs.String("named-values", envDefault("named-values", ""), "JSON file with the values of APIOps named values that are not in the folder")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
-	if len(args) == 1 {
-		dir = args[0]
+	dir := "apis"
+	if fs.NArg() > 1 {
+		fmt.Fprintln(stderr, "usage: tollgate check [--explain] [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [DIR]")
+		return 2
 	}
-	reg := policies.Registry(policies.Deps{Store: store.NewMemory()})
-	snap, errs := gateway.Load(dir, reg, gateway.LoadOptions{})
+	if fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	}
+	var loggers *policies.Loggers
+	if path := os.Getenv("TOLLGATE_LOGGERS"); path != "" {
+		var err error
+		if loggers, err = policies.CheckLoggers(path); err != nil {
+			fmt.Fprintln(stdout, err.Error())
+			return 1
+		}
+	}
+	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: identitiesFromEnv(), Metrics: gateway.NewMetrics(), Loggers: loggers})
+	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values}
+	if *explain {
+		lo.Explain = func(e engine.Explanation) { fmt.Fprint(stdout, e.String()) }
+	}
+	snap, errs := gateway.Load(dir, reg, lo)
 	if len(errs) > 0 {
 		for _, e := range errs {
 			fmt.Fprintln(stdout, e.Error())
@@ -321,15 +463,13 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	secrets := snap.Named.Secrets()
+	for _, n := range snap.Notices {
+		fmt.Fprintln(stdout, n)
+	}
 	for _, a := range snap.APIs {
 		// A secret named value may sit in a query parameter RedactURL does
 		// not know (?x-key={{key}}): mask it too.
-		u := engine.RedactURL(a.ServiceURL.String())
-		for _, v := range secrets {
-			if len(v) >= 4 {
-				u = strings.ReplaceAll(u, v, "REDACTED")
-			}
-		}
+		u := engine.Mask(engine.RedactURL(a.ServiceURL.String()), secrets)
 		fmt.Fprintf(stdout, "ok  %-20s %-9s %-20s -> %s\n", a.Name, a.Type, a.Path, u)
 	}
 	return 0

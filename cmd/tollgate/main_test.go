@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -66,6 +68,26 @@ func TestCheckNeverPrintsSecrets(t *testing.T) {
 	}
 }
 
+// A secret used where a load error quotes it (an api.xml attribute, an
+// expression) never shows in check's problem lines: they quote the source
+// as written ({{key}}), and engine.MaskErrors masks what gets through.
+func TestCheckErrorsNeverPrintSecrets(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TOLLGATE_TEST_KEY", "SECRET5key")
+	testutil.WriteFile(t, filepath.Join(dir, "named-values.xml"), `<named-values>
+  <named-value name="key" secret="true" env="TOLLGATE_TEST_KEY"/>
+</named-values>`)
+	testutil.WriteFile(t, filepath.Join(dir, "a", "api.xml"), `<api name="a" type="http" path="/a" service-url="http://h/" max-body-size="{{key}}"/>`)
+	testutil.WriteFile(t, filepath.Join(dir, "a", "policy.xml"), `<policies><inbound><set-variable name="x" value="@({{key}} + 1)"/></inbound></policies>`)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", dir}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if strings.Contains(out.String()+errb.String(), "SECRET") || strings.Count(out.String(), "\n") != 2 {
+		t.Errorf("tollgate check printed a secret (or not the two problems):\n%s%s", out.String(), errb.String())
+	}
+}
+
 func TestUsageExitCodes(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -78,5 +100,91 @@ func TestUsageExitCodes(t *testing.T) {
 		if code := run(tc.args, &out, &errb); code != tc.code {
 			t.Errorf("tollgate %v: exit %d, want %d", tc.args, code, tc.code)
 		}
+	}
+}
+
+// The admin listener bound beyond loopback needs a token (flag or env).
+func TestAdminTokenRequiredOffLoopback(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  string
+		ok   bool
+	}{
+		{[]string{"--admin", "127.0.0.1:0"}, "", true},
+		{[]string{"--admin", "localhost:0"}, "", true},
+		{[]string{"--admin", ""}, "", true},
+		{[]string{"--admin", "0.0.0.0:9090"}, "", false},
+		{[]string{"--admin", ":9090"}, "", false},
+		{[]string{"--admin", ":9090", "--admin-token", "t0ken"}, "", true},
+		{[]string{"--admin", ":9090"}, "t0ken", true},
+	} {
+		t.Setenv("TOLLGATE_ADMIN_TOKEN", c.env)
+		if c.env == "" {
+			os.Unsetenv("TOLLGATE_ADMIN_TOKEN")
+		}
+		_, err := parseServe(c.args, io.Discard)
+		if (err == nil) != c.ok {
+			t.Errorf("serve %v (env %q): err %v, want ok=%v", c.args, c.env, err, c.ok)
+		}
+	}
+}
+
+// TestCheckAPIOpsFolder: check reads the APIOps layout, prints what it
+// ignores, and never prints the secret named value or a subscription key.
+func TestCheckAPIOpsFolder(t *testing.T) {
+	t.Setenv("TOLLGATE_NAMED_VALUE_BACKEND_KEY", "SECRET-backend")
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	testutil.WriteFile(t, keys, `{"gold-sub": {"primaryKey": "SECRET-gold-key"}}`)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", "--subscription-keys", keys, "../../gateway/testdata/apiops"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{"ignored: gateways (Azure only)", "ok  orders-api", "/orders/v2", "ok  chat", "websocket", "ok  users-api"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String()+errb.String(), "SECRET") {
+		t.Errorf("check printed a secret:\n%s", out.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"check", "../../gateway/testdata/apiops"}, &out, &errb); code != 1 || !strings.Contains(out.String(), `subscription "gold-sub" has no keys`) {
+		t.Errorf("without the keys file: exit %d\n%s", code, out.String())
+	}
+}
+
+// TestCheckExplain: --explain prints each expression's language and
+// program, and still never a secret.
+func TestCheckExplain(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TOLLGATE_TEST_KEY", "SECRET5")
+	testutil.WriteFile(t, filepath.Join(dir, "named-values.xml"), `<named-values>
+  <named-value name="key" secret="true" env="TOLLGATE_TEST_KEY"/>
+</named-values>`)
+	testutil.WriteFile(t, filepath.Join(dir, "a", "api.xml"), `<api name="a" type="http" path="/a" service-url="http://h/"/>`)
+	testutil.WriteFile(t, filepath.Join(dir, "a", "policy.xml"), `<policies><inbound>
+<set-variable name="half" value="@(7 / 2)"/>
+<set-variable name="upper" value="@(upper(context.Request.Method))"/>
+<set-variable name="loop" value="@{ int i = 0; while (i < 3) { i++; } return i; }"/>
+<set-header name="X-Key" exists-action="override"><value>@("k=" + "{{key}}")</value></set-header>
+</inbound></policies>`)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", "--explain", dir}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{
+		"a/policy.xml:2:34: inbound/set-variable[1]: C# -> int\n  @(7 / 2)\n  lowered: $csIntOp(\"/\", 7, 2)\n",
+		"inbound/set-variable[2]: expr -> string\n  @(upper(context.Request.Method))\n  program: upper(context.Request.Method)\n",
+		"inbound/set-variable[3]: C# -> int\n", "  interpreted: while loop\n",
+		"@(\"k=\" + \"{{key}}\")",
+		"ok  a",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "SECRET5") {
+		t.Errorf("a secret in the output:\n%s", out.String())
 	}
 }

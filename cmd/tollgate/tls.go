@@ -2,9 +2,11 @@ package main
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -75,11 +77,39 @@ func (r *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 
 // tlsConfig is the listener's TLS configuration: TLS 1.2 and later, and
 // HTTP/1.1 only, since WebSocket upgrades ride on HTTP/1.1 (tollgate does
-// not implement RFC 8441's WebSockets over HTTP/2).
-func (r *certReloader) tlsConfig() *tls.Config {
-	return &tls.Config{
+// not implement RFC 8441's WebSockets over HTTP/2). Once clientCerts is
+// true (a validate-client-certificate policy was loaded) new connections
+// ask the client for a certificate, without requiring or verifying one:
+// the policy decides.
+func (r *certReloader) tlsConfig(clientCerts *atomic.Bool) *tls.Config {
+	base := &tls.Config{
 		MinVersion:     tls.VersionTLS12,
 		GetCertificate: r.GetCertificate,
 		NextProtos:     []string{"http/1.1"},
 	}
+	withCerts := base.Clone()
+	withCerts.ClientAuth = tls.RequestClientCert
+	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		if clientCerts != nil && clientCerts.Load() {
+			return withCerts, nil
+		}
+		return nil, nil
+	}
+	return base
+}
+
+// loadClientCAs reads the PEM roots for client certificates (nil: none given).
+func loadClientCAs(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }

@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -169,5 +170,19 @@ func TestServeTLS(t *testing.T) {
 func TestServeTLSFlags(t *testing.T) {
 	if code := run([]string{"serve", "--apis", t.TempDir(), "--tls-cert", "x.crt"}, io.Discard, io.Discard); code != 2 {
 		t.Fatalf("--tls-cert without --tls-key: exit %d, want 2", code)
+	}
+}
+
+// The listener asks for client certificates only once a policy wants them.
+func TestTLSConfigRequestsClientCertsOnDemand(t *testing.T) {
+	want := &atomic.Bool{}
+	cfg := (&certReloader{}).tlsConfig(want)
+	if c, err := cfg.GetConfigForClient(&tls.ClientHelloInfo{}); err != nil || c != nil {
+		t.Fatalf("before: %v %v", c, err)
+	}
+	want.Store(true)
+	c, err := cfg.GetConfigForClient(&tls.ClientHelloInfo{})
+	if err != nil || c == nil || c.ClientAuth != tls.RequestClientCert || c.MinVersion != tls.VersionTLS12 {
+		t.Fatalf("after: %+v %v", c, err)
 	}
 }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -124,9 +124,10 @@ export async function startChat(extraArgs = []) {
 }
 
 // startGateway starts tollgate on free ports (or opts.port) serving the
-// repo's apis folder, with the SignalR named values pointing at chat (a
-// startChat result), and resolves to { url, adminURL, logs, stop() }.
-// opts.env adds environment variables (e.g. SIGNALR_PAGE_ORIGINS).
+// repo's apis folder (or opts.apis), with the SignalR named values pointing
+// at chat (a startChat result), and resolves to { url, adminURL, logs,
+// stop() }. opts.env adds environment variables (e.g. SIGNALR_PAGE_ORIGINS),
+// opts.args serve flags (e.g. ["--redis", url]).
 export async function startGateway(chat, opts = {}) {
   const bin = tollgateBinary();
   const port = opts.port ?? await freePort();
@@ -140,9 +141,9 @@ export async function startGateway(chat, opts = {}) {
     ...opts.env,
   };
   const { proc, logs, stop } = spawnChild(bin, [
-    "serve", "--apis", join(repoRoot, "apis"),
+    "serve", "--apis", opts.apis ?? join(repoRoot, "apis"),
     "--listen", `127.0.0.1:${port}`, "--admin", `127.0.0.1:${adminPort}`,
-    "--watch=false", "--drain-timeout", "5s",
+    "--watch=false", "--drain-timeout", "5s", ...(opts.args ?? []),
   ], env);
   try {
     await waitHealthy(`${adminURL}/readyz`, proc, logs);
@@ -151,6 +152,43 @@ export async function startGateway(chat, opts = {}) {
     throw err;
   }
   return { url, adminURL, logs, stop, proc };
+}
+
+// startRedis starts a throw-away redis-server (no persistence) on a free
+// loopback port and resolves to { url, stop() }. A missing redis-server is
+// an error, never a skip.
+export async function startRedis() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "redis-e2e-"));
+  let child;
+  try {
+    child = spawnChild("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "",
+      "--appendonly", "no", "--daemonize", "no", "--dir", dir]);
+  } catch (err) {
+    throw new Error(`cannot start redis-server (${err.message}): install it (apt-get install -y redis-server)`);
+  }
+  const spawnError = new Promise((_, reject) => child.proc.once("error", (err) => reject(
+    new Error(`cannot start redis-server (${err.message}): install it (apt-get install -y redis-server)`))));
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    if (await Promise.race([redisPing(port), spawnError])) break;
+    if (child.proc.exitCode !== null || Date.now() > deadline) {
+      await child.stop();
+      throw new Error(`redis-server on port ${port} did not answer PING:\n${child.logs.join("")}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: `redis://127.0.0.1:${port}/0`, stop: child.stop };
+}
+
+function redisPing(port) {
+  return new Promise((resolvePing) => {
+    const sock = connect(port, "127.0.0.1");
+    let got = "";
+    sock.on("connect", () => sock.write("PING\r\n"));
+    sock.on("data", (d) => { got += d; if (got.includes("\r\n")) { sock.destroy(); resolvePing(got.startsWith("+PONG")); } });
+    sock.on("error", () => resolvePing(false));
+  });
 }
 
 // metric reads one sample's value from the gateway's /metrics (0 if absent).

@@ -1,0 +1,241 @@
+package csharp
+
+// Expr is an expression node. Every node records its byte offset in the
+// source; the binder fills T (its static type) and the binding fields.
+type Expr interface {
+	pos() int
+	typ() *Type
+}
+
+type node struct {
+	Off int
+	T   *Type
+}
+
+func (n *node) pos() int   { return n.Off }
+func (n *node) typ() *Type { return n.T }
+
+// TypeRef is a written type: string, int, JObject, IEnumerable<object>, byte[].
+type TypeRef struct {
+	Off   int
+	Name  string // dotted name as written, e.g. "System.String"
+	Args  []*TypeRef
+	Array int // number of [] suffixes
+	Null  bool
+}
+
+type (
+	// Lit is a literal; V is string, int, int64, float64, bool, nil, or a
+	// one-rune string for a char.
+	Lit struct {
+		node
+		V    any
+		Kind tokKind // tkString, tkChar, tkInt, tkReal, tkKeyword (true/false/null)
+	}
+	// Interp is $"..."; Parts alternate literals and holes.
+	Interp struct {
+		node
+		Lits    []string // len(Holes)+1
+		Holes   []Expr
+		Formats []string
+	}
+	// Name is an identifier: a local, `context`, or a type name.
+	Name struct {
+		node
+		Name string
+		// binding
+		local  *local
+		static *Type // when the name is a type (string.Join, JObject.Parse)
+	}
+	// Member is X.Name or X?.Name.
+	Member struct {
+		node
+		X        Expr
+		Name     string
+		NameOff  int
+		Cond     bool // ?.
+		TypeArgs []*TypeRef
+		// binding
+		field  *goField
+		prop   *builtin // a .NET property (String.Length, JObject.Count)
+		static *Type    // a type reached through a namespace (System.Text.Encoding)
+		absent bool     // a context member that is always null (context.User)
+		fn     *ctxFunc // a context property backed by an environment func (context.Tracing)
+	}
+	// Call is F(args); F is a Member (method), or a Name (rare).
+	Call struct {
+		node
+		F    Expr
+		Args []*Arg
+		// binding
+		method *builtin
+		goM    *goMethod
+		fn     *ctxFunc // context.Trace(message)
+	}
+	// Arg is one argument: name: value, out var x, out x.
+	Arg struct {
+		Off    int
+		Name   string
+		X      Expr
+		Out    bool
+		OutVar *TypeRef // out var x / out string x: declared type (Name "var")
+		OutNew string   // the declared local's name
+		outLoc *local
+	}
+	// Index is X[i] or X?[i].
+	Index struct {
+		node
+		X    Expr
+		I    Expr
+		Cond bool
+		kind indexKind
+	}
+	Unary struct {
+		node
+		Op string
+		X  Expr
+	}
+	Binary struct {
+		node
+		Op   string
+		L, R Expr
+	}
+	Cond struct {
+		node
+		C, A, B Expr
+	}
+	Cast struct {
+		node
+		To *TypeRef
+		X  Expr
+	}
+	// IsAs is `x is T`, `x is T name`, `x as T`.
+	IsAs struct {
+		node
+		Op   string
+		X    Expr
+		To   *TypeRef
+		Bind string // x is T name
+		loc  *local
+		to   *Type
+	}
+	Lambda struct {
+		node
+		Params []string
+		Body   Expr // expression body
+		Block  *Block
+		locals []*local
+	}
+	NewExpr struct {
+		node
+		Type  *TypeRef // nil: new[] { ... } or new { a = 1 }
+		Args  []*Arg
+		Init  []Expr   // collection initializer / array elements
+		Props []string // anonymous object property names
+		Vals  []Expr   // anonymous object values
+		ctor  *builtin
+	}
+	// Assign is an assignment used as an expression (x = 1, x += 2, x++).
+	Assign struct {
+		node
+		Op     string // =, +=, -=, ..., ++, --
+		Target Expr
+		X      Expr // nil for ++ and --
+		Post   bool
+	}
+	// TypeOf is default(T) or typeof(T).
+	TypeOf struct {
+		node
+		Op string
+		To *TypeRef
+	}
+)
+
+// Stmt is a statement.
+type Stmt interface{ spos() int }
+
+type snode struct{ Off int }
+
+func (s *snode) spos() int { return s.Off }
+
+type (
+	Block struct {
+		snode
+		List []Stmt
+	}
+	// Decl is var x = e; or T x = e, y = f;
+	Decl struct {
+		snode
+		Type  *TypeRef
+		Names []string
+		Offs  []int
+		Inits []Expr
+		locs  []*local
+	}
+	ExprStmt struct {
+		snode
+		X Expr
+	}
+	Return struct {
+		snode
+		X Expr
+	}
+	If struct {
+		snode
+		C    Expr
+		Then Stmt
+		Else Stmt
+	}
+	Foreach struct {
+		snode
+		Type *TypeRef
+		Var  string
+		In   Expr
+		Body Stmt
+		loc  *local
+	}
+	While struct {
+		snode
+		C    Expr
+		Body Stmt
+		Do   bool
+	}
+	For struct {
+		snode
+		Init []Stmt
+		C    Expr
+		Post []Expr
+		Body Stmt
+	}
+	Try struct {
+		snode
+		Body    *Block
+		Catches []*Catch
+		Finally *Block
+	}
+	Catch struct {
+		Off  int
+		Type *TypeRef
+		Var  string
+		Body *Block
+		loc  *local
+	}
+	Throw struct {
+		snode
+		X Expr
+	}
+	Break    struct{ snode }
+	Continue struct{ snode }
+	Empty    struct{ snode }
+)
+
+type indexKind int
+
+const (
+	ixGoMap indexKind = iota + 1
+	ixGoSlice
+	ixString
+	ixJToken
+	ixArray
+	ixDynamic
+)

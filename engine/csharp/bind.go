@@ -1,0 +1,1649 @@
+package csharp
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// local is a declared variable (var, typed, foreach, out var, lambda
+// parameter, catch variable).
+type local struct {
+	name     string
+	t        *Type
+	slot     int
+	assigned int // assignments after the declaration
+}
+
+type scope struct {
+	parent *scope
+	vars   map[string]*local
+}
+
+func (s *scope) lookup(n string) *local {
+	for ; s != nil; s = s.parent {
+		if l, ok := s.vars[n]; ok {
+			return l
+		}
+	}
+	return nil
+}
+
+func (s *scope) names() []string {
+	var out []string
+	for ; s != nil; s = s.parent {
+		for n := range s.vars {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+type binder struct {
+	m      *Model
+	sc     *scope
+	locals []*local
+	rets   []*Type
+	interp bool // something only the interpreter can run
+	why    string
+}
+
+func (b *binder) errf(off int, format string, args ...any) error {
+	return &SyntaxError{Off: off, Msg: fmt.Sprintf(format, args...), Bound: true}
+}
+
+func (b *binder) needInterp(why string) {
+	if !b.interp {
+		b.interp, b.why = true, why
+	}
+}
+
+func (b *binder) push() { b.sc = &scope{parent: b.sc, vars: map[string]*local{}} }
+func (b *binder) pop()  { b.sc = b.sc.parent }
+
+func (b *binder) declare(name string, off int, t *Type) (*local, error) {
+	if b.sc.lookup(name) != nil {
+		return nil, b.errf(off, "a local variable named '%s' cannot be declared in this scope because it would give a different meaning to '%s'", name, name)
+	}
+	if name == "context" {
+		return nil, b.errf(off, "a local variable named 'context' would hide the policy context")
+	}
+	l := &local{name: name, t: t, slot: len(b.locals)}
+	b.locals = append(b.locals, l)
+	b.sc.vars[name] = l
+	return l, nil
+}
+
+// ---- statements
+
+func (b *binder) block(bl *Block) error {
+	b.push()
+	defer b.pop()
+	for _, s := range bl.List {
+		if err := b.stmt(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *binder) stmt(s Stmt) error {
+	switch s := s.(type) {
+	case *Block:
+		return b.block(s)
+	case *Empty:
+		return nil
+	case *Decl:
+		var t *Type
+		if s.Type.Name != "var" {
+			var ok bool
+			if t, ok = b.m.lookupTypeRef(s.Type); !ok {
+				err := b.unknownType(s.Type).(*SyntaxError)
+				if s.Type.Name == "let" {
+					err.Bound = false // expr's let x = ...: not C#
+				}
+				return err
+			}
+		}
+		for i, n := range s.Names {
+			lt := t
+			if init := s.Inits[i]; init != nil {
+				it, err := b.expr(init)
+				if err != nil {
+					return err
+				}
+				if lt == nil {
+					if it.K == KNull {
+						return b.errf(s.Offs[i], "cannot assign <null> to an implicitly-typed variable")
+					}
+					if it.K == KVoid {
+						return b.errf(init.pos(), "cannot assign void to an implicitly-typed variable")
+					}
+					lt = it
+				} else if err := b.convertible(init, it, lt); err != nil {
+					return err
+				}
+			}
+			l, err := b.declare(n, s.Offs[i], lt)
+			if err != nil {
+				return err
+			}
+			s.locs = append(s.locs, l)
+		}
+		return nil
+	case *ExprStmt:
+		b.listAdd(s)
+		b.builderAppend(s)
+		_, err := b.expr(s.X)
+		return err
+	case *Return:
+		t, err := b.expr(s.X)
+		if err != nil {
+			return err
+		}
+		if t.K == KVoid {
+			return b.errf(s.X.pos(), "cannot return void")
+		}
+		b.rets = append(b.rets, t)
+		return nil
+	case *If:
+		if err := b.cond(s.C); err != nil {
+			return err
+		}
+		if err := b.scoped(s.Then); err != nil {
+			return err
+		}
+		if s.Else != nil {
+			return b.scoped(s.Else)
+		}
+		return nil
+	case *Foreach:
+		it, err := b.expr(s.In)
+		if err != nil {
+			return err
+		}
+		var elem *Type
+		switch it.K {
+		case KArray:
+			elem = it.Elem
+		case KJArray:
+			elem = tJToken
+		case KJObject:
+			elem = tJProp
+		case KString:
+			elem = tChar
+		case KObject:
+			elem = tObject
+		case KGo:
+			switch it.Go.Kind() {
+			case reflect.Map:
+				vt := b.m.goType(it.Go.Elem())
+				elem = &Type{K: KKeyValue, Name: "KeyValuePair<string, " + vt.Name + ">", Elem: vt}
+			case reflect.Slice:
+				elem = b.m.goType(it.Go.Elem())
+			}
+		case KBytes:
+			elem = tInt
+		}
+		if elem == nil {
+			return b.errf(s.In.pos(), "foreach statement cannot operate on variables of type '%s' because it has no GetEnumerator", typeName(it))
+		}
+		vt := elem
+		if s.Type.Name != "var" {
+			t, ok := b.m.lookupTypeRef(s.Type)
+			if !ok {
+				return b.unknownType(s.Type)
+			}
+			vt = t
+		}
+		b.push()
+		defer b.pop()
+		if s.loc, err = b.declare(s.Var, s.Off, vt); err != nil {
+			return err
+		}
+		return b.scoped(s.Body)
+	case *While:
+		b.needInterp("while loop")
+		if err := b.cond(s.C); err != nil {
+			return err
+		}
+		return b.scoped(s.Body)
+	case *For:
+		b.needInterp("for loop")
+		b.push()
+		defer b.pop()
+		for _, st := range s.Init {
+			if err := b.stmt(st); err != nil {
+				return err
+			}
+		}
+		if s.C != nil {
+			if err := b.cond(s.C); err != nil {
+				return err
+			}
+		}
+		for _, p := range s.Post {
+			if _, err := b.expr(p); err != nil {
+				return err
+			}
+		}
+		return b.scoped(s.Body)
+	case *Try:
+		b.needInterp("try/catch")
+		if err := b.block(s.Body); err != nil {
+			return err
+		}
+		for _, c := range s.Catches {
+			b.push()
+			if c.Var != "" {
+				l, err := b.declare(c.Var, c.Off, exceptionType)
+				if err != nil {
+					return err
+				}
+				c.loc = l
+			}
+			err := b.block(c.Body)
+			b.pop()
+			if err != nil {
+				return err
+			}
+		}
+		if s.Finally != nil {
+			return b.block(s.Finally)
+		}
+		return nil
+	case *Throw:
+		b.needInterp("throw")
+		if s.X != nil {
+			_, err := b.expr(s.X)
+			return err
+		}
+		return nil
+	case *Break, *Continue:
+		b.needInterp("break/continue")
+		return nil
+	}
+	return b.errf(s.spos(), "statement not supported")
+}
+
+// builderAppend rewrites sb.Append(a).Append(b)... and AppendLine on a
+// local StringBuilder into sb = sb + a + b: a StringBuilder is a string.
+func (b *binder) builderAppend(s *ExprStmt) {
+	var parts []Expr
+	x := s.X
+	for {
+		c, ok := x.(*Call)
+		if !ok {
+			return
+		}
+		m, ok := c.F.(*Member)
+		if !ok || m.Cond || (m.Name != "Append" && m.Name != "AppendLine") || len(c.Args) > 1 {
+			return
+		}
+		var part Expr = &Lit{node: node{Off: c.Off}, V: "", Kind: tkString}
+		if len(c.Args) == 1 {
+			if c.Args[0].Out || c.Args[0].Name != "" {
+				return
+			}
+			part = c.Args[0].X
+		}
+		if m.Name == "AppendLine" {
+			part = &Binary{node: node{Off: c.Off}, Op: "+", L: &Binary{node: node{Off: c.Off}, Op: "+",
+				L: &Lit{node: node{Off: c.Off}, V: "", Kind: tkString}, R: part}, R: &Lit{node: node{Off: c.Off}, V: "\n", Kind: tkString}}
+		}
+		parts = append([]Expr{part}, parts...)
+		x = m.X
+		if nm, ok := x.(*Name); ok {
+			l := b.sc.lookup(nm.Name)
+			if l == nil || l.t.K != KBuilder {
+				return
+			}
+			var sum Expr = &Name{node: node{Off: nm.Off}, Name: nm.Name}
+			for _, p := range parts {
+				sum = &Binary{node: node{Off: p.pos()}, Op: "+", L: sum, R: p}
+			}
+			s.X = &Assign{node: node{Off: nm.Off}, Op: "=", Target: &Name{node: node{Off: nm.Off}, Name: nm.Name}, X: sum}
+			return
+		}
+	}
+}
+
+// listAdd rewrites list.Add(x) on a local list into list = list.Concat(new[] {x}):
+// lists are values here, so adding is assigning a longer one.
+func (b *binder) listAdd(s *ExprStmt) {
+	c, ok := s.X.(*Call)
+	if !ok || len(c.Args) != 1 || c.Args[0].Out || c.Args[0].Name != "" {
+		return
+	}
+	m, ok := c.F.(*Member)
+	if !ok || m.Name != "Add" || m.Cond {
+		return
+	}
+	nm, ok := m.X.(*Name)
+	if !ok {
+		return
+	}
+	l := b.sc.lookup(nm.Name)
+	if l == nil || l.t.K != KArray {
+		return
+	}
+	target := &Name{node: node{Off: nm.Off}, Name: nm.Name}
+	recv := &Name{node: node{Off: nm.Off}, Name: nm.Name}
+	one := &NewExpr{node: node{Off: c.Args[0].Off}, Init: []Expr{c.Args[0].X}}
+	concat := &Call{node: node{Off: c.Off}, F: &Member{node: node{Off: m.Off}, X: recv, Name: "Concat", NameOff: m.NameOff},
+		Args: []*Arg{{Off: c.Args[0].Off, X: one}}}
+	s.X = &Assign{node: node{Off: c.Off}, Op: "=", Target: target, X: concat}
+}
+
+func (b *binder) scoped(s Stmt) error {
+	b.push()
+	defer b.pop()
+	return b.stmt(s)
+}
+
+func (b *binder) cond(e Expr) error {
+	t, err := b.expr(e)
+	if err != nil {
+		return err
+	}
+	if t.K != KBool {
+		return b.errf(e.pos(), "cannot implicitly convert type '%s' to 'bool'", typeName(t))
+	}
+	return nil
+}
+
+// exceptionType is a catch variable: Message is all a policy reads.
+var exceptionType = &Type{K: KAnon, Name: "Exception"}
+
+// ---- expressions
+
+func (b *binder) expr(e Expr) (*Type, error) {
+	t, err := b.expr0(e)
+	if err != nil {
+		return nil, err
+	}
+	if conditional(e) {
+		t = nullableOf(t) // x?.Member is null when x is
+	}
+	setType(e, t)
+	return t, nil
+}
+
+func conditional(e Expr) bool {
+	switch n := e.(type) {
+	case *Member:
+		return n.Cond
+	case *Index:
+		return n.Cond
+	case *Call:
+		if m, ok := n.F.(*Member); ok {
+			return m.Cond
+		}
+	}
+	return false
+}
+
+func setType(e Expr, t *Type) {
+	switch n := e.(type) {
+	case *Lit:
+		n.T = t
+	case *Interp:
+		n.T = t
+	case *Name:
+		n.T = t
+	case *Member:
+		n.T = t
+	case *Call:
+		n.T = t
+	case *Index:
+		n.T = t
+	case *Unary:
+		n.T = t
+	case *Binary:
+		n.T = t
+	case *Cond:
+		n.T = t
+	case *Cast:
+		n.T = t
+	case *IsAs:
+		n.T = t
+	case *Lambda:
+		n.T = t
+	case *NewExpr:
+		n.T = t
+	case *Assign:
+		n.T = t
+	case *TypeOf:
+		n.T = t
+	}
+}
+
+func litType(l *Lit) *Type {
+	switch l.V.(type) {
+	case string:
+		if l.Kind == tkChar {
+			return tChar
+		}
+		return tString
+	case int:
+		return tInt
+	case int64:
+		return tLong
+	case float64:
+		return tDouble
+	case bool:
+		return tBool
+	}
+	return tNull
+}
+
+var namespaces = map[string]bool{"System": true, "Newtonsoft": true}
+
+func (b *binder) expr0(e Expr) (*Type, error) {
+	switch n := e.(type) {
+	case *Lit:
+		return litType(n), nil
+	case *Interp:
+		for _, h := range n.Holes {
+			t, err := b.expr(h)
+			if err != nil {
+				return nil, err
+			}
+			if t.K == KVoid {
+				return nil, b.errf(h.pos(), "cannot use a void expression in an interpolated string")
+			}
+		}
+		return tString, nil
+	case *Name:
+		if l := b.sc.lookup(n.Name); l != nil {
+			n.local = l
+			return l.t, nil
+		}
+		if n.Name == "context" {
+			return b.m.ctxT, nil
+		}
+		if st := staticFor(n.Name); st != "" {
+			n.static = staticType(st)
+			return n.static, nil
+		}
+		if namespaces[n.Name] {
+			n.static = &Type{K: KNamespace, Name: n.Name}
+			return n.static, nil
+		}
+		cands := append(b.sc.names(), "context")
+		return nil, b.errf(n.Off, "the name '%s' does not exist in the current context%s", n.Name, hint(n.Name, cands))
+	case *Member:
+		return b.member(n)
+	case *Call:
+		return b.call(n)
+	case *Index:
+		return b.index(n)
+	case *Unary:
+		t, err := b.expr(n.X)
+		if err != nil {
+			return nil, err
+		}
+		switch n.Op {
+		case "!":
+			if t.K == KBool {
+				return tBool, nil
+			}
+		case "-", "+":
+			if t.numeric() {
+				return t, nil
+			}
+		case "~":
+			if t.K == KInt {
+				return t, nil
+			}
+		}
+		return nil, b.errf(n.Off, "operator '%s' cannot be applied to operand of type '%s'", n.Op, typeName(t))
+	case *Binary:
+		return b.binary(n)
+	case *Cond:
+		if err := b.cond(n.C); err != nil {
+			return nil, err
+		}
+		ta, err := b.expr(n.A)
+		if err != nil {
+			return nil, err
+		}
+		tb, err := b.expr(n.B)
+		if err != nil {
+			return nil, err
+		}
+		if t := unify(ta, tb); t != nil {
+			return t, nil
+		}
+		return nil, b.errf(n.Off, "type of conditional expression cannot be determined because there is no implicit conversion between '%s' and '%s'", typeName(ta), typeName(tb))
+	case *Cast:
+		to, ok := b.m.lookupTypeRef(n.To)
+		if !ok {
+			return nil, b.unknownType(n.To)
+		}
+		from, err := b.expr(n.X)
+		if err != nil {
+			return nil, err
+		}
+		if !explicitOK(from, to) {
+			return nil, b.errf(n.Off, "cannot convert type '%s' to '%s'", typeName(from), typeName(to))
+		}
+		return to, nil
+	case *IsAs:
+		to, ok := b.m.lookupTypeRef(n.To)
+		if !ok {
+			return nil, b.unknownType(n.To)
+		}
+		if _, err := b.expr(n.X); err != nil {
+			return nil, err
+		}
+		n.to = to
+		if n.Op == "as" {
+			if !to.isRef() {
+				return nil, b.errf(n.Off, "the as operator must be used with a reference type or nullable type ('%s' is a non-nullable value type)", to.Name)
+			}
+			return to, nil
+		}
+		if n.Bind != "" {
+			b.needInterp("pattern variable (x is T name)")
+			l, err := b.declare(n.Bind, n.Off, to)
+			if err != nil {
+				return nil, err
+			}
+			n.loc = l
+		}
+		return tBool, nil
+	case *Lambda:
+		return nil, b.errf(n.Off, "a lambda expression is only allowed as the argument of a LINQ method (Where, Select, Any...)")
+	case *NewExpr:
+		return b.newExpr(n)
+	case *Assign:
+		return b.assign(n)
+	case *TypeOf:
+		to, ok := b.m.lookupTypeRef(n.To)
+		if !ok {
+			return nil, b.unknownType(n.To)
+		}
+		if n.Op == "typeof" {
+			return nil, b.errf(n.Off, "typeof is not supported in policy expressions")
+		}
+		return to, nil
+	}
+	return nil, b.errf(e.pos(), "expression not supported")
+}
+
+func (b *binder) unknownType(tr *TypeRef) error {
+	return b.errf(tr.Off, "the type or namespace name '%s' could not be found or is not allowed in policy expressions%s", tr.Name, hint(tr.Name, knownTypeNames))
+}
+
+// staticFor maps a name used as a type qualifier to its table key.
+func staticFor(n string) string {
+	switch n {
+	case "string", "String":
+		return "string"
+	case "int", "Int32":
+		return "int"
+	case "long", "Int64":
+		return "long"
+	case "double", "Double", "decimal", "Decimal":
+		return "double"
+	case "bool", "Boolean":
+		return "bool"
+	case "DateTimeOffset":
+		return "DateTime"
+	}
+	if statics[n] != nil || staticProps[n] != nil {
+		return n
+	}
+	switch n {
+	case "Encoding", "StringComparison", "StringSplitOptions", "Formatting", "JObject", "JArray", "JToken", "JProperty", "JsonConvert", "Guid", "DateTime", "TimeSpan", "Math", "Convert", "Uri", "WebUtility", "Regex", "Random", "BitConverter":
+		return n
+	}
+	return ""
+}
+
+func unify(a, b *Type) *Type {
+	switch {
+	case a == b:
+		return a
+	case a.K == KNull && b.isRef():
+		return b
+	case b.K == KNull && a.isRef():
+		return a
+	case assignable(a, b):
+		return b
+	case assignable(b, a):
+		return a
+	}
+	return nil
+}
+
+func explicitOK(from, to *Type) bool {
+	switch {
+	case assignable(from, to), from.K == KObject:
+		return true
+	case from.numeric() && to.numeric(), from.K == KChar && to.K == KInt, from.K == KInt && to.K == KChar:
+		return true
+	case from.K == KJToken || from.K == KJObject || from.K == KJArray:
+		switch to.K {
+		case KString, KInt, KDouble, KBool, KJObject, KJArray, KJToken, KDateTime, KGuid:
+			return true
+		}
+	case to.K == KJToken:
+		switch from.K {
+		case KString, KInt, KDouble, KBool:
+			return true
+		}
+	case from.K == KArray && to.K == KArray:
+		return true
+	}
+	return false
+}
+
+// convertible checks an implicit conversion of e (of type from) to to.
+func (b *binder) convertible(e Expr, from, to *Type) error {
+	if assignable(from, to) {
+		return nil
+	}
+	if to.K == KJToken && (from.K == KString || from.numeric() || from.K == KBool) {
+		return nil // JToken's implicit conversions from primitives
+	}
+	if to.K == KDouble && from.K == KInt {
+		return nil
+	}
+	extra := ""
+	if explicitOK(from, to) {
+		extra = ". An explicit conversion exists (are you missing a cast?)"
+	}
+	return b.errf(e.pos(), "cannot implicitly convert type '%s' to '%s'%s", typeName(from), typeName(to), extra)
+}
+
+func (b *binder) binary(n *Binary) (*Type, error) {
+	l, err := b.expr(n.L)
+	if err != nil {
+		return nil, err
+	}
+	r, err := b.expr(n.R)
+	if err != nil {
+		return nil, err
+	}
+	bad := func() (*Type, error) {
+		return nil, b.errf(n.Off, "operator '%s' cannot be applied to operands of type '%s' and '%s'", n.Op, typeName(l), typeName(r))
+	}
+	switch n.Op {
+	case "+":
+		if l.K == KString || r.K == KString {
+			if l.K == KVoid || r.K == KVoid {
+				return bad()
+			}
+			return tString, nil
+		}
+		if l.K == KDateTime && r.K == KTimeSpan || l.K == KTimeSpan && r.K == KTimeSpan {
+			return l, nil
+		}
+		fallthrough
+	case "-", "*", "/", "%":
+		if n.Op == "-" && l.K == KDateTime && r.K == KDateTime {
+			return tTimeSpan, nil
+		}
+		if n.Op == "-" && l.K == KDateTime && r.K == KTimeSpan {
+			return tDateTime, nil
+		}
+		if l.numeric() && r.numeric() {
+			if l.K == KDouble || r.K == KDouble {
+				return tDouble, nil
+			}
+			if l == tLong || r == tLong {
+				return tLong, nil
+			}
+			return tInt, nil
+		}
+		if l.K == KChar && r.K == KInt || l.K == KInt && r.K == KChar {
+			return tInt, nil
+		}
+		return bad()
+	case "&&", "||":
+		if l.K == KBool && r.K == KBool {
+			return tBool, nil
+		}
+		return bad()
+	case "&", "|", "^":
+		if l.K == KBool && r.K == KBool || l.K == KInt && r.K == KInt {
+			return l, nil
+		}
+		return bad()
+	case "<<", ">>":
+		if l.K == KInt && r.K == KInt {
+			return l, nil
+		}
+		return bad()
+	case "==", "!=":
+		if unify(l, r) != nil || l.K == KObject || r.K == KObject || l.numeric() && r.numeric() ||
+			(l.K == KJToken && r.K != KVoid) || (r.K == KJToken && l.K != KVoid) {
+			return tBool, nil
+		}
+		return bad()
+	case "<", ">", "<=", ">=":
+		if l.numeric() && r.numeric() || l.K == r.K && (l.K == KDateTime || l.K == KTimeSpan || l.K == KChar) {
+			return tBool, nil
+		}
+		return bad()
+	case "??":
+		if !l.isRef() {
+			return nil, b.errf(n.Off, "operator '??' cannot be applied to operands of type '%s' and '%s'", typeName(l), typeName(r))
+		}
+		if t := unify(l, r); t != nil {
+			return t, nil
+		}
+		if r.K == KNull || l.K == KObject {
+			return l, nil
+		}
+		return bad()
+	}
+	return bad()
+}
+
+func (b *binder) assign(n *Assign) (*Type, error) {
+	var tt *Type
+	switch t := n.Target.(type) {
+	case *Name:
+		l := b.sc.lookup(t.Name)
+		if l == nil {
+			if _, err := b.expr(t); err != nil {
+				return nil, err
+			}
+			return nil, b.errf(t.Off, "cannot assign to '%s'", t.Name)
+		}
+		t.local = l
+		t.T = l.t
+		l.assigned++
+		tt = l.t
+	case *Index:
+		xt, err := b.expr(t.X)
+		if err != nil {
+			return nil, err
+		}
+		if xt.K != KJObject && xt.K != KJToken && xt.K != KJArray {
+			return nil, b.errf(t.Off, "property or indexer of '%s' cannot be assigned to: it is read only", typeName(xt))
+		}
+		if _, err := b.expr(t.I); err != nil {
+			return nil, err
+		}
+		t.kind = ixJToken
+		t.T = tJToken
+		tt = tJToken
+		if n.Op != "=" {
+			return nil, b.errf(n.Off, "only '=' can assign to a JSON property")
+		}
+	default:
+		if _, err := b.expr(n.Target); err != nil {
+			return nil, err
+		}
+		return nil, b.errf(n.Off, "property '%s' cannot be assigned to: it is read only", describe(n.Target))
+	}
+	switch n.Op {
+	case "++", "--":
+		if !tt.numeric() {
+			return nil, b.errf(n.Off, "operator '%s' cannot be applied to operand of type '%s'", n.Op, typeName(tt))
+		}
+		return tt, nil
+	}
+	vt, err := b.expr(n.X)
+	if err != nil {
+		return nil, err
+	}
+	switch n.Op {
+	case "=":
+		if tt.K == KJToken && n.Target.(*Index) != nil {
+			return tt, nil
+		}
+		return tt, b.convertible(n.X, vt, tt)
+	case "+=":
+		if tt.K == KString || tt.numeric() && vt.numeric() {
+			return tt, nil
+		}
+	case "-=", "*=", "/=", "%=":
+		if tt.numeric() && vt.numeric() {
+			return tt, nil
+		}
+	case "??=":
+		if tt.isRef() {
+			return tt, b.convertible(n.X, vt, tt)
+		}
+	case "&=", "|=", "^=":
+		if tt.K == vt.K && (tt.K == KBool || tt.K == KInt) {
+			return tt, nil
+		}
+	}
+	return nil, b.errf(n.Off, "operator '%s' cannot be applied to operands of type '%s' and '%s'", n.Op, typeName(tt), typeName(vt))
+}
+
+func describe(e Expr) string {
+	if m, ok := e.(*Member); ok {
+		return m.Name
+	}
+	return "this"
+}
+
+func (b *binder) member(n *Member) (*Type, error) {
+	xt, err := b.expr(n.X)
+	if err != nil {
+		return nil, err
+	}
+	switch xt.K {
+	case KNamespace:
+		full := xt.Name + "." + n.Name
+		if st := staticFor(n.Name); st != "" {
+			n.static = staticType(st)
+			return n.static, nil
+		}
+		n.static = &Type{K: KNamespace, Name: full}
+		return n.static, nil
+	case KStatic:
+		if p := staticProps[xt.Name][n.Name]; p != nil {
+			n.prop = p
+			return p.result, nil
+		}
+		if _, ok := statics[xt.Name][n.Name]; ok {
+			return nil, b.errf(n.NameOff, "'%s.%s' is a method: call it with ()", xt.Name, n.Name)
+		}
+		var cands []string
+		for k := range staticProps[xt.Name] {
+			cands = append(cands, k)
+		}
+		for k := range statics[xt.Name] {
+			cands = append(cands, k)
+		}
+		return nil, b.errf(n.NameOff, "'%s' does not contain a definition for '%s' (or it is not allowed in policy expressions)%s", xt.Name, n.Name, hint(n.Name, cands))
+	case KGo:
+		if f, ok := b.m.field(xt, n.Name); ok {
+			n.field = f
+			return f.t, nil
+		}
+		if cf, ok := b.m.funcs[n.Name]; ok && cf.Property && xt == b.m.ctxT {
+			n.fn = cf
+			return cf.out, nil
+		}
+		if rt, ok := b.m.Absent[n.Name]; ok && xt == b.m.ctxT {
+			n.absent = true
+			return b.m.goType(rt), nil
+		}
+	case KAnon:
+		if xt == exceptionType && n.Name == "Message" {
+			return tString, nil
+		}
+	}
+	if p := props[xt.K][n.Name]; p != nil {
+		n.prop = p
+		if xt.K == KKeyValue && n.Name == "Value" {
+			return xt.Elem, nil
+		}
+		return p.result, nil
+	}
+	if xt.K == KArray && (n.Name == "Length" || n.Name == "Count") {
+		n.prop = arrayLen
+		return tInt, nil
+	}
+	if _, ok := methods[xt.K][n.Name]; ok {
+		return nil, b.errf(n.NameOff, "'%s' is a method: call it with ()", n.Name)
+	}
+	if xt.K == KObject {
+		return nil, b.errf(n.NameOff, "'object' does not contain a definition for '%s': cast the value first, e.g. ((IResponse)context.Variables[\"name\"]).%s", n.Name, n.Name)
+	}
+	return nil, b.errf(n.NameOff, "'%s' does not contain a definition for '%s'%s", typeName(xt), n.Name, b.m.memberHint(n.Name, xt))
+}
+
+var arrayLen *builtin // set by registerBuiltins
+
+func (b *binder) index(n *Index) (*Type, error) {
+	xt, err := b.expr(n.X)
+	if err != nil {
+		return nil, err
+	}
+	it, err := b.expr(n.I)
+	if err != nil {
+		return nil, err
+	}
+	switch xt.K {
+	case KGo:
+		switch xt.Go.Kind() {
+		case reflect.Map:
+			if it.K != KString {
+				return nil, b.errf(n.I.pos(), "cannot convert from '%s' to 'string'", typeName(it))
+			}
+			n.kind = ixGoMap
+			return b.m.goType(xt.Go.Elem()), nil
+		case reflect.Slice:
+			if it.K != KInt {
+				return nil, b.errf(n.I.pos(), "cannot convert from '%s' to 'int'", typeName(it))
+			}
+			n.kind = ixGoSlice
+			return b.m.goType(xt.Go.Elem()), nil
+		}
+	case KString:
+		if it.K == KInt {
+			n.kind = ixString
+			return tChar, nil
+		}
+	case KJObject, KJToken, KJArray:
+		if it.K == KString || it.K == KInt || it.K == KObject {
+			n.kind = ixJToken
+			return tJToken, nil
+		}
+	case KArray:
+		if it.K == KInt {
+			n.kind = ixArray
+			return xt.Elem, nil
+		}
+	case KBytes:
+		if it.K == KInt {
+			n.kind = ixArray
+			return tInt, nil
+		}
+	case KDict:
+		n.kind = ixDynamic
+		return tObject, nil
+	case KRegexMatch:
+		n.kind = ixDynamic
+		return tMatch, nil
+	case KForm:
+		if it.K == KString {
+			n.kind = ixDynamic
+			return tFormList, nil
+		}
+	case KFormList:
+		if it.K == KInt {
+			n.kind = ixArray
+			return tString, nil
+		}
+	}
+	return nil, b.errf(n.Off, "cannot apply indexing with [] to an expression of type '%s'", typeName(xt))
+}
+
+func (b *binder) newExpr(n *NewExpr) (*Type, error) {
+	if n.Type == nil {
+		if n.Props != nil {
+			for _, v := range n.Vals {
+				if _, err := b.expr(v); err != nil {
+					return nil, err
+				}
+			}
+			return tAnon, nil
+		}
+		var et *Type
+		for _, x := range n.Init {
+			t, err := b.expr(x)
+			if err != nil {
+				return nil, err
+			}
+			if et == nil || t.K == KNull {
+				if et == nil {
+					et = t
+				}
+			} else if u := unify(et, t); u != nil {
+				et = u
+			} else {
+				return nil, b.errf(x.pos(), "no best type found for implicitly-typed array")
+			}
+		}
+		if et == nil {
+			return nil, b.errf(n.Off, "no best type found for implicitly-typed array")
+		}
+		return arrayOf(et), nil
+	}
+	t, ok := b.m.lookupTypeRef(n.Type)
+	name := strings.TrimPrefix(n.Type.Name, "Newtonsoft.Json.Linq.")
+	if n.Type.Array > 0 || (ok && (t.K == KArray || t.K == KDict)) {
+		for _, x := range n.Init {
+			if _, err := b.expr(x); err != nil {
+				return nil, err
+			}
+		}
+		for _, a := range n.Args {
+			if _, err := b.expr(a.X); err != nil {
+				return nil, err
+			}
+		}
+		if !ok {
+			return nil, b.unknownType(n.Type)
+		}
+		if t.K == KDict && len(n.Init) > 0 {
+			return nil, b.errf(n.Off, "dictionary initializers are not supported: use new JObject(...) or Add")
+		}
+		return t, nil
+	}
+	if name == "DateTimeOffset" {
+		name = "DateTime"
+	}
+	ctors := statics[name]["new"]
+	if ctors == nil {
+		if !ok {
+			return nil, b.unknownType(n.Type)
+		}
+		return nil, b.errf(n.Off, "'%s' cannot be created with new in policy expressions", n.Type.Name)
+	}
+	args := n.Args
+	if len(n.Init) > 0 { // new JArray { a, b } / new JObject { new JProperty... }
+		for _, x := range n.Init {
+			args = append(args, &Arg{Off: x.pos(), X: x})
+		}
+	}
+	at, err := b.args(args)
+	if err != nil {
+		return nil, err
+	}
+	bi, err := b.overload(n.Off, name, ctors, args, at)
+	if err != nil {
+		return nil, err
+	}
+	n.ctor = bi
+	n.Args = args
+	n.Init = nil
+	if name == "JProperty" {
+		return tJProp, nil
+	}
+	return bi.result, nil
+}
+
+func (b *binder) args(args []*Arg) ([]*Type, error) {
+	var out []*Type
+	for _, a := range args {
+		if a.Out {
+			return nil, b.errf(a.Off, "out arguments are only allowed with TryGetValue, TryParse and TryParseJwt")
+		}
+		if _, ok := a.X.(*Lambda); ok {
+			return nil, b.errf(a.X.pos(), "a lambda expression is only allowed as the argument of a LINQ method (Where, Select, Any...)")
+		}
+		t, err := b.expr(a.X)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// overload picks the builtin whose parameters accept the arguments.
+func (b *binder) overload(off int, name string, cands []*builtin, args []*Arg, at []*Type) (*builtin, error) {
+	var arity []*builtin
+	for _, c := range cands {
+		if len(c.params) == len(at) || c.vararg && len(at) >= len(c.params)-1 {
+			arity = append(arity, c)
+		}
+	}
+	if len(arity) == 0 {
+		return nil, b.errf(off, "no overload for method '%s' takes %d arguments", name, len(at))
+	}
+	var firstErr error
+	for _, c := range arity {
+		ok := true
+		for i, t := range at {
+			var p *Type
+			if c.vararg && i >= len(c.params)-1 {
+				last := c.params[len(c.params)-1]
+				if len(at) == len(c.params) && (t.K == KArray || t.K == KJArray) {
+					p = last
+				} else {
+					p = last.Elem
+				}
+			} else {
+				p = c.params[i]
+			}
+			if err := b.paramOK(args[i].X, t, p); err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return c, nil
+		}
+	}
+	return nil, firstErr
+}
+
+func (b *binder) paramOK(e Expr, t, p *Type) error {
+	if p.K == KObject || assignable(t, p) || p.K == KDouble && t.K == KInt {
+		return nil
+	}
+	if p.K == KChar && t.K == KString {
+		return b.errf(e.pos(), "cannot convert from 'string' to 'char' (a char is written in single quotes: '/')")
+	}
+	if p.K == KArray && p.Elem.K == KObject && (t.K == KArray || t.K == KJArray) {
+		return nil
+	}
+	return b.errf(e.pos(), "cannot convert from '%s' to '%s'", typeName(t), typeName(p))
+}
+
+// linqMethods are the LINQ operators policies use.
+var linqMethods = map[string]bool{"Where": true, "Select": true, "Any": true, "All": true, "First": true, "FirstOrDefault": true,
+	"Last": true, "LastOrDefault": true, "Single": true, "SingleOrDefault": true, "Count": true, "ToArray": true, "ToList": true,
+	"Contains": true, "OrderBy": true, "OrderByDescending": true, "Sum": true, "Max": true, "Min": true, "Distinct": true,
+	"Skip": true, "Take": true, "Concat": true, "Reverse": true}
+
+func (b *binder) call(n *Call) (*Type, error) {
+	m, ok := n.F.(*Member)
+	if !ok {
+		if nm, isName := n.F.(*Name); isName {
+			return nil, b.errf(nm.Off, "the name '%s' does not exist in the current context (C# has no free functions: call a method on a value or a type, e.g. string.Join)", nm.Name)
+		}
+		return nil, b.errf(n.Off, "method name expected")
+	}
+	xt, err := b.expr(m.X)
+	if err != nil {
+		return nil, err
+	}
+	name := m.Name
+	// out-argument methods: interpreter only
+	if name == "TryGetValue" || name == "TryParse" || name == "TryParseJwt" {
+		return b.tryCall(n, m, xt)
+	}
+	if xt.K == KStatic {
+		key := name
+		if len(m.TypeArgs) == 1 && xt.Name == "JsonConvert" && name == "DeserializeObject" {
+			key = "DeserializeObject<" + m.TypeArgs[0].Name + ">"
+		}
+		cands := statics[xt.Name][key]
+		if cands == nil {
+			var names []string
+			for k := range statics[xt.Name] {
+				names = append(names, k)
+			}
+			return nil, b.errf(m.NameOff, "'%s' does not contain a definition for '%s' (or it is not allowed in policy expressions)%s", xt.Name, name, hint(name, names))
+		}
+		at, err := b.args(n.Args)
+		if err != nil {
+			return nil, err
+		}
+		bi, err := b.overload(m.NameOff, name, cands, n.Args, at)
+		if err != nil {
+			return nil, err
+		}
+		n.method = bi
+		if (xt.Name == "Math") && (name == "Max" || name == "Min" || name == "Abs") {
+			allInt := true
+			for _, t := range at {
+				allInt = allInt && t.K == KInt
+			}
+			if allInt {
+				return tInt, nil
+			}
+		}
+		return bi.result, nil
+	}
+	if xt.K == KNamespace {
+		return nil, b.errf(m.Off, "the type or namespace name '%s' could not be found", xt.Name+"."+name)
+	}
+	if xt.K == KVoid {
+		return nil, b.errf(m.Off, "cannot call a method on void")
+	}
+	if cf, ok := b.m.funcs[name]; ok && !cf.Property && xt == b.m.ctxT {
+		at, err := b.args(n.Args)
+		if err != nil {
+			return nil, err
+		}
+		if len(at) != len(cf.ins) {
+			return nil, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", name, len(at))
+		}
+		for i, t := range at {
+			if err := b.paramOK(n.Args[i].X, t, cf.ins[i]); err != nil {
+				return nil, err
+			}
+		}
+		n.fn = cf
+		return cf.out, nil
+	}
+	// LINQ
+	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || (xt.K == KGo && xt.Go.Kind() == reflect.Slice)) {
+		return b.linq(n, m, xt)
+	}
+	// generic model members
+	if xt.K == KGo {
+		if name == "As" && hasMethod(xt.Go, "AsString") {
+			return b.bodyAs(n, m)
+		}
+		if name == "AsFormUrlEncodedContent" && hasMethod(xt.Go, "AsString") {
+			for _, a := range n.Args {
+				if a.Name != "preserveContent" {
+					return nil, b.errf(a.Off, "AsFormUrlEncodedContent takes only preserveContent: bool")
+				}
+				if _, err := b.expr(a.X); err != nil {
+					return nil, err
+				}
+			}
+			n.method = byKey["Body.AsFormUrlEncodedContent"]
+			return tForm, nil
+		}
+		if name == "GetValueOrDefault" && len(m.TypeArgs) == 1 {
+			to, ok := b.m.lookupTypeRef(m.TypeArgs[0])
+			if !ok {
+				return nil, b.unknownType(m.TypeArgs[0])
+			}
+			if _, ok := b.m.goMethod(xt, name); !ok {
+				return nil, b.errf(m.NameOff, "'%s' does not contain a definition for 'GetValueOrDefault'", xt.Name)
+			}
+			at, err := b.args(n.Args)
+			if err != nil {
+				return nil, err
+			}
+			if len(at) < 1 || len(at) > 2 || at[0].K != KString {
+				return nil, b.errf(n.Off, "GetValueOrDefault<%s> takes a name and an optional default value", to.Name)
+			}
+			if len(at) == 2 {
+				if err := b.convertible(n.Args[1].X, at[1], to); err != nil {
+					return nil, err
+				}
+			}
+			gm, _ := b.m.goMethod(xt, name)
+			n.goM = gm
+			m.T = to
+			return to, nil
+		}
+		if _, has := b.m.goMethod(xt, name); !has && xt.Go.Kind() == reflect.Map && xt.Go.Key().Kind() == reflect.String &&
+			(name == "GetValueOrDefault" || name == "ContainsKey") && m.TypeArgs == nil {
+			// a model map without the method (Jwt.Claims): IReadOnlyDictionary's
+			at, err := b.args(n.Args)
+			if err != nil {
+				return nil, err
+			}
+			want := 2
+			if name == "ContainsKey" {
+				want = 1
+			}
+			if len(at) != want && !(name == "GetValueOrDefault" && len(at) == 1) {
+				return nil, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", name, len(at))
+			}
+			if at[0].K != KString {
+				return nil, b.errf(n.Args[0].X.pos(), "cannot convert from '%s' to 'string'", typeName(at[0]))
+			}
+			if name == "ContainsKey" {
+				n.method = byKey["dict.ContainsKey"]
+				return tBool, nil
+			}
+			n.method = byKey[fmt.Sprintf("dict.GetValueOrDefault/%d", len(at))]
+			if len(at) == 2 && at[1].K != KString && at[1].K != KNull {
+				return nil, b.errf(n.Args[1].X.pos(), "cannot convert from '%s' to 'string'", typeName(at[1]))
+			}
+			return tString, nil
+		}
+		if gm, ok := b.m.goMethod(xt, name); ok {
+			at, err := b.args(n.Args)
+			if err != nil {
+				return nil, err
+			}
+			if name == "GetValueOrDefault" && len(at) == 1 && len(gm.ins) == 2 {
+				// one-argument form: the default is the parameter's zero value
+			} else if len(at) != len(gm.ins) {
+				return nil, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", name, len(at))
+			}
+			for i, t := range at {
+				if err := b.paramOK(n.Args[i].X, t, gm.ins[i]); err != nil {
+					return nil, err
+				}
+			}
+			n.goM = gm
+			return gm.t, nil
+		}
+	}
+	if xt.K == KString && (name == "AsJwt" || name == "AsBasic") {
+		fn, ok := b.m.Funcs[name]
+		if !ok {
+			return nil, b.errf(m.NameOff, "'%s' is not available", name)
+		}
+		if len(n.Args) != 0 {
+			return nil, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", name, len(n.Args))
+		}
+		n.method = extMethod(name, fn)
+		return b.m.goType(reflect.TypeOf(fn).Out(0)), nil
+	}
+	if name == "Value" && len(m.TypeArgs) == 1 && (xt.K == KJToken || xt.K == KJObject || xt.K == KJArray) {
+		to, ok := b.m.lookupTypeRef(m.TypeArgs[0])
+		if !ok {
+			return nil, b.unknownType(m.TypeArgs[0])
+		}
+		at, err := b.args(n.Args)
+		if err != nil {
+			return nil, err
+		}
+		bi := byKey[fmt.Sprintf("JToken.Value<%s>/%d", to.Name, len(at))]
+		if bi == nil || len(at) > 1 {
+			return nil, b.errf(m.NameOff, "Value<%s> takes no argument or a property name, and T must be string, int, long, double, bool or JToken", m.TypeArgs[0].Name)
+		}
+		if len(at) == 1 && at[0].K != KString && at[0].K != KInt {
+			return nil, b.errf(n.Args[0].Off, "cannot convert from '%s' to 'object'", typeName(at[0]))
+		}
+		n.method = bi
+		return to, nil
+	}
+	cands := methods[xt.K][name]
+	if cands == nil {
+		if xt.K == KObject {
+			return nil, b.errf(m.NameOff, "'object' does not contain a definition for '%s': cast the value first, e.g. ((string)context.Variables[\"name\"]).%s(...)", name, name)
+		}
+		return nil, b.errf(m.NameOff, "'%s' does not contain a definition for '%s'%s", typeName(xt), name, b.m.memberHint(name, xt))
+	}
+	at, err := b.args(n.Args)
+	if err != nil {
+		return nil, err
+	}
+	bi, err := b.overload(m.NameOff, name, cands, n.Args, at)
+	if err != nil {
+		return nil, err
+	}
+	n.method = bi
+	return bi.result, nil
+}
+
+// extMethod is a string extension method the engine implements (AsJwt).
+// Lowered, it calls the engine's expr function; it is not in byKey.
+func extMethod(name string, fn any) *builtin {
+	key := "ext." + name
+	rv := reflect.ValueOf(fn)
+	bi := &builtin{key: key, run: func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		out := rv.Call([]reflect.Value{reflect.ValueOf(s)})[0]
+		if out.IsNil() {
+			return nil, nil
+		}
+		return out.Interface(), nil
+	}, expr: func(a []string) string { return strings.ToLower(name[:1]) + name[1:] + "(" + a[0] + ")" }}
+	return bi
+}
+
+// bodyAs binds Body.As<T>(preserveContent: true).
+func (b *binder) bodyAs(n *Call, m *Member) (*Type, error) {
+	if len(m.TypeArgs) != 1 {
+		return nil, b.errf(m.NameOff, "As needs a type argument: As<string>(), As<JObject>(), As<JArray>()")
+	}
+	to, ok := b.m.lookupTypeRef(m.TypeArgs[0])
+	if !ok {
+		return nil, b.unknownType(m.TypeArgs[0])
+	}
+	switch to.K {
+	case KString, KJObject, KJArray, KJToken, KBytes:
+	default:
+		if m.TypeArgs[0].Name != "XDocument" {
+			return nil, b.errf(m.TypeArgs[0].Off, "As<%s> is not supported: use As<string>, As<JObject>, As<JArray>, As<JToken> or As<byte[]>", m.TypeArgs[0].Name)
+		}
+		return nil, b.errf(m.TypeArgs[0].Off, "As<XDocument> is not supported yet")
+	}
+	for _, a := range n.Args {
+		if a.Name != "preserveContent" {
+			return nil, b.errf(a.Off, "As<T> takes only preserveContent: bool")
+		}
+		t, err := b.expr(a.X)
+		if err != nil {
+			return nil, err
+		}
+		if t.K != KBool {
+			return nil, b.errf(a.X.pos(), "cannot convert from '%s' to 'bool'", typeName(t))
+		}
+	}
+	n.method = bodyAsBuiltin(to)
+	return to, nil
+}
+
+func bodyAsBuiltin(to *Type) *builtin {
+	// one builtin per kind, registered by registerBuiltins: binding never
+	// writes the shared tables
+	switch to.K {
+	case KString:
+		to = tString
+	case KJObject:
+		to = tJObject
+	case KJArray:
+		to = tJArray
+	case KBytes:
+		to = tBytes
+	default:
+		to = tJToken
+	}
+	key := "Body.As<" + to.Name + ">"
+	if bi, ok := byKey[key]; ok {
+		return bi
+	}
+	return reg(&builtin{key: key, result: to, run: func(a []any) (any, error) {
+		if a[0] == nil || isNilPtr(a[0]) {
+			return nil, errNull
+		}
+		bs, ok := a[0].(interface{ AsString() (string, error) })
+		if !ok {
+			return nil, castErr(a[0], "IMessageBody")
+		}
+		s, err := bs.AsString()
+		if err != nil {
+			return nil, err
+		}
+		switch to.K {
+		case KString:
+			return s, nil
+		case KBytes:
+			return []byte(s), nil
+		}
+		if strings.TrimSpace(s) == "" {
+			return nil, nil
+		}
+		v, err := ParseJSON(s)
+		if err != nil {
+			return nil, exc("JsonReaderException", "%s", err.Error())
+		}
+		return jtokenConvert(v, to)
+	}})
+}
+
+// tryCall binds TryGetValue(name, out v), int.TryParse(s, out n), TryParseJwt(out jwt).
+func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
+	b.needInterp("out argument")
+	var want []bool // which args are out
+	var outT *Type
+	switch {
+	case m.Name == "TryGetValue" && xt.K == KGo && xt.Go.Kind() == reflect.Map:
+		want = []bool{false, true}
+		outT = b.m.goType(xt.Go.Elem())
+	case m.Name == "TryGetValue" && xt.K == KJObject:
+		want = []bool{false, true}
+		outT = tJToken
+	case m.Name == "TryParse" && xt.K == KStatic && (xt.Name == "int" || xt.Name == "long" || xt.Name == "double" || xt.Name == "bool" || xt.Name == "Guid" || xt.Name == "DateTime"):
+		want = []bool{false, true}
+		outT = map[string]*Type{"int": tInt, "long": tLong, "double": tDouble, "bool": tBool, "Guid": tGuid, "DateTime": tDateTime}[xt.Name]
+	case m.Name == "TryParseJwt" && xt.K == KString:
+		want = []bool{true}
+		fn, ok := b.m.Funcs["AsJwt"]
+		if !ok {
+			return nil, b.errf(m.NameOff, "TryParseJwt is not available")
+		}
+		outT = b.m.goType(reflect.TypeOf(fn).Out(0))
+	default:
+		return nil, b.errf(m.NameOff, "'%s' does not contain a definition for '%s'", typeName(xt), m.Name)
+	}
+	if len(n.Args) != len(want) {
+		return nil, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", m.Name, len(n.Args))
+	}
+	for i, a := range n.Args {
+		if a.Out != want[i] {
+			if want[i] {
+				return nil, b.errf(a.Off, "argument %d must be passed with the 'out' keyword", i+1)
+			}
+			return nil, b.errf(a.Off, "argument %d may not be passed with the 'out' keyword", i+1)
+		}
+		if !a.Out {
+			t, err := b.expr(a.X)
+			if err != nil {
+				return nil, err
+			}
+			if t.K != KString {
+				return nil, b.errf(a.X.pos(), "cannot convert from '%s' to 'string'", typeName(t))
+			}
+			continue
+		}
+		if a.OutVar != nil {
+			t := outT
+			if a.OutVar.Name != "var" {
+				dt, ok := b.m.lookupTypeRef(a.OutVar)
+				if !ok {
+					return nil, b.unknownType(a.OutVar)
+				}
+				if !assignable(outT, dt) {
+					return nil, b.errf(a.Off, "cannot convert from 'out %s' to 'out %s'", typeName(dt), typeName(outT))
+				}
+				t = dt
+			}
+			l, err := b.declare(a.OutNew, a.X.pos(), t)
+			if err != nil {
+				return nil, err
+			}
+			a.outLoc = l
+			a.X.(*Name).local = l
+			a.X.(*Name).T = t
+			continue
+		}
+		nm, ok := a.X.(*Name)
+		if !ok {
+			return nil, b.errf(a.Off, "an out argument must be a local variable")
+		}
+		l := b.sc.lookup(nm.Name)
+		if l == nil {
+			return nil, b.errf(nm.Off, "the name '%s' does not exist in the current context", nm.Name)
+		}
+		nm.local, nm.T = l, l.t
+		l.assigned++
+		a.outLoc = l
+	}
+	n.method = byKey["try."+m.Name]
+	return tBool, nil
+}
+
+// linq binds a LINQ call; lambda arguments get their parameter typed as the element.
+func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
+	elem := tObject
+	switch xt.K {
+	case KArray:
+		elem = xt.Elem
+	case KJArray:
+		elem = tJToken
+	case KGo:
+		elem = b.m.goType(xt.Go.Elem())
+	}
+	name := m.Name
+	var lt []*Type
+	for _, a := range n.Args {
+		if l, ok := a.X.(*Lambda); ok {
+			if len(l.Params) != 1 {
+				return nil, b.errf(l.Off, "the lambda of %s takes one parameter", name)
+			}
+			if l.Block != nil {
+				return nil, b.errf(l.Off, "a lambda with a statement body is not supported: write an expression lambda")
+			}
+			b.push()
+			pl, err := b.declare(l.Params[0], l.Off, elem)
+			if err != nil {
+				b.pop()
+				return nil, err
+			}
+			l.locals = []*local{pl}
+			t, err := b.expr(l.Body)
+			b.pop()
+			if err != nil {
+				return nil, err
+			}
+			l.T = t
+			lt = append(lt, t)
+			continue
+		}
+		t, err := b.expr(a.X)
+		if err != nil {
+			return nil, err
+		}
+		lt = append(lt, t)
+	}
+	isLambda := func(i int) bool {
+		if i >= len(n.Args) {
+			return false
+		}
+		_, ok := n.Args[i].X.(*Lambda)
+		return ok
+	}
+	argc := len(n.Args)
+	pred := func() error {
+		if argc == 1 && (!isLambda(0) || lt[0].K != KBool) {
+			return b.errf(n.Args[0].Off, "the argument of %s must be a lambda returning bool (x => ...)", name)
+		}
+		if argc > 1 {
+			return b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", name, argc)
+		}
+		return nil
+	}
+	n.method = linqBuiltin(name)
+	switch name {
+	case "Where":
+		if argc != 1 {
+			return nil, b.errf(m.NameOff, "no overload for method 'Where' takes %d arguments", argc)
+		}
+		if err := pred(); err != nil {
+			return nil, err
+		}
+		return arrayOf(elem), nil
+	case "Select":
+		if argc != 1 || !isLambda(0) {
+			return nil, b.errf(m.NameOff, "Select takes one lambda (x => ...)")
+		}
+		return arrayOf(lt[0]), nil
+	case "OrderBy", "OrderByDescending":
+		if argc != 1 || !isLambda(0) {
+			return nil, b.errf(m.NameOff, "%s takes one lambda (x => ...)", name)
+		}
+		return arrayOf(elem), nil
+	case "Any", "All", "Count", "First", "FirstOrDefault", "Last", "LastOrDefault", "Single", "SingleOrDefault":
+		if name == "All" && argc != 1 {
+			return nil, b.errf(m.NameOff, "no overload for method 'All' takes %d arguments", argc)
+		}
+		if err := pred(); err != nil {
+			return nil, err
+		}
+		switch name {
+		case "Any", "All":
+			return tBool, nil
+		case "Count":
+			return tInt, nil
+		}
+		return elem, nil
+	case "ToArray", "ToList", "Distinct", "Reverse":
+		if argc != 0 {
+			return nil, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", name, argc)
+		}
+		return arrayOf(elem), nil
+	case "Skip", "Take":
+		if argc != 1 || lt[0].K != KInt {
+			return nil, b.errf(m.NameOff, "%s takes a count", name)
+		}
+		return arrayOf(elem), nil
+	case "Contains":
+		if argc != 1 || isLambda(0) {
+			return nil, b.errf(m.NameOff, "Contains takes a value")
+		}
+		return tBool, nil
+	case "Concat":
+		if argc != 1 || isLambda(0) {
+			return nil, b.errf(m.NameOff, "Concat takes a sequence")
+		}
+		return arrayOf(elem), nil
+	case "Sum", "Max", "Min":
+		if argc == 1 && !isLambda(0) || argc > 1 {
+			return nil, b.errf(m.NameOff, "%s takes an optional lambda", name)
+		}
+		rt := elem
+		if argc == 1 {
+			rt = lt[0]
+		}
+		if !rt.numeric() && name == "Sum" {
+			return nil, b.errf(m.NameOff, "Sum needs numbers, not %s", typeName(rt))
+		}
+		return rt, nil
+	}
+	return nil, b.errf(m.NameOff, "LINQ method %s is not supported", name)
+}

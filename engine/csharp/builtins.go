@@ -1,0 +1,1701 @@
+package csharp
+
+import (
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"fmt"
+	"hash"
+	"math"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// builtin is one allowed .NET member: its signature for the binder, its
+// run-time implementation (shared by the lowered program and the
+// interpreter), and optionally a direct expr lowering.
+type builtin struct {
+	key    string // unique name, the first argument of $csCall
+	params []*Type
+	result *Type
+	run    func(a []any) (any, error)
+	expr   func(a []string) string
+	// native is an expr form that is right when the receiver is not
+	// null (expr's error for a null receiver is not .NET's).
+	native func(a []string) string
+	vararg bool // the last parameter is params T[]
+}
+
+type table map[string][]*builtin
+
+var (
+	methods     = map[Kind]table{}
+	props       = map[Kind]map[string]*builtin{}
+	statics     = map[string]table{}
+	staticProps = map[string]map[string]*builtin{}
+	byKey       = map[string]*builtin{}
+)
+
+func reg(b *builtin) *builtin {
+	if _, dup := byKey[b.key]; dup {
+		panic("duplicate builtin " + b.key)
+	}
+	byKey[b.key] = b
+	return b
+}
+
+func method(k Kind, name string, params []*Type, result *Type, run func(a []any) (any, error), ex func(a []string) string) {
+	if methods[k] == nil {
+		methods[k] = table{}
+	}
+	names := make([]string, len(params))
+	for i, p := range params {
+		names[i] = p.Name
+	}
+	key := fmt.Sprintf("%s.%s(%s)", kindNames[k], name, strings.Join(names, ","))
+	methods[k][name] = append(methods[k][name], reg(&builtin{key: key, params: params, result: result, run: run, expr: ex}))
+}
+
+func prop(k Kind, name string, result *Type, run func(a []any) (any, error), ex func(a []string) string) {
+	if props[k] == nil {
+		props[k] = map[string]*builtin{}
+	}
+	props[k][name] = reg(&builtin{key: fmt.Sprintf("%d.%s", k, name), result: result, run: run, expr: ex})
+}
+
+func static(typ, name string, params []*Type, result *Type, run func(a []any) (any, error), ex func(a []string) string) *builtin {
+	if statics[typ] == nil {
+		statics[typ] = table{}
+	}
+	b := reg(&builtin{key: fmt.Sprintf("%s.%s/%d", typ, name, len(params)), params: params, result: result, run: run, expr: ex})
+	statics[typ][name] = append(statics[typ][name], b)
+	return b
+}
+
+func staticProp(typ, name string, result *Type, run func(a []any) (any, error), ex func(a []string) string) {
+	if staticProps[typ] == nil {
+		staticProps[typ] = map[string]*builtin{}
+	}
+	staticProps[typ][name] = reg(&builtin{key: typ + "." + name, result: result, run: run, expr: ex})
+}
+
+func ts(t ...*Type) []*Type { return t }
+
+func str(v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		if v == nil {
+			return "", errNull
+		}
+		return "", castErr(v, "System.String")
+	}
+	return s, nil
+}
+
+func argNull(name string) error {
+	return exc("ArgumentNullException", "Value cannot be null. (Parameter '%s')", name)
+}
+
+func s1(f func(s string) (any, error)) func(a []any) (any, error) {
+	return func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return f(s)
+	}
+}
+
+func s2(f func(s, t string) (any, error)) func(a []any) (any, error) {
+	return func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		if a[1] == nil {
+			return nil, argNull("value")
+		}
+		t, err := str(a[1])
+		if err != nil {
+			return nil, err
+		}
+		return f(s, t)
+	}
+}
+
+// utf16Index converts a byte offset in s to .NET's UTF-16 index.
+func utf16Index(s string, byteOff int) int {
+	if byteOff < 0 {
+		return -1
+	}
+	n := 0
+	for _, r := range s[:byteOff] {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// utf16Slice is s.Substring(start, length) in UTF-16 units.
+func utf16Slice(s string, start, length int) (string, error) {
+	u := utf16.Encode([]rune(s))
+	if start < 0 || start > len(u) {
+		return "", exc("ArgumentOutOfRangeException", "startIndex cannot be larger than length of string. (Parameter 'startIndex')")
+	}
+	if length < 0 || start+length > len(u) {
+		return "", exc("ArgumentOutOfRangeException", "Index and length must refer to a location within the string. (Parameter 'length')")
+	}
+	return string(utf16.Decode(u[start : start+length])), nil
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+func ignoreCase(v any) bool {
+	c, _ := v.(int)
+	return c == 1 || c == 3 || c == 5 // CurrentCultureIgnoreCase, InvariantCultureIgnoreCase, OrdinalIgnoreCase
+}
+
+func toInt(v any) int {
+	switch x := v.(type) {
+	case int:
+		return x
+	case int64:
+		return int(x)
+	case float64:
+		return int(x)
+	}
+	return 0
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return 0
+}
+
+// padLeft is PadLeft(width, c), bounded like every string the program builds.
+func padLeft(s string, width int, c string) (any, error) {
+	if width > MaxString {
+		return nil, errString
+	}
+	if n := width - utf16Len(s); n > 0 {
+		s = strings.Repeat(c, n) + s
+	}
+	return s, nil
+}
+
+// pad aligns s in a field of width |align| (right-aligned when positive).
+func pad(s string, align int) (string, error) {
+	if align > MaxString || -align > MaxString {
+		return "", errString
+	}
+	n := utf8.RuneCountInString(s)
+	switch {
+	case align > n:
+		return strings.Repeat(" ", align-n) + s, nil
+	case -align > n:
+		return s + strings.Repeat(" ", -align-n), nil
+	}
+	return s, nil
+}
+
+func splitSeps(a []any) []string {
+	var seps []string
+	for _, x := range a {
+		switch y := x.(type) {
+		case string:
+			seps = append(seps, y)
+		case []any:
+			for _, z := range y {
+				if s, ok := z.(string); ok {
+					seps = append(seps, s)
+				}
+			}
+		}
+	}
+	return seps
+}
+
+func splitAny(s string, seps []string, removeEmpty bool) []any {
+	var out []any
+	if len(seps) == 0 {
+		seps = []string{" "}
+	}
+	for {
+		best, bl := -1, 0
+		for _, sep := range seps {
+			if sep == "" {
+				continue
+			}
+			if i := strings.Index(s, sep); i >= 0 && (best < 0 || i < best) {
+				best, bl = i, len(sep)
+			}
+		}
+		if best < 0 {
+			break
+		}
+		if !removeEmpty || best > 0 {
+			out = append(out, s[:best])
+		}
+		s = s[best+bl:]
+	}
+	if !removeEmpty || s != "" {
+		out = append(out, s)
+	}
+	if out == nil {
+		out = []any{}
+	}
+	return out
+}
+
+func joinNET(sep string, v any) (any, error) {
+	it, err := items(v)
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]string, len(it))
+	n := 0
+	for i, x := range it {
+		parts[i] = catStr(x)
+		if n += len(parts[i]) + len(sep); n > MaxString {
+			return nil, errString
+		}
+	}
+	return strings.Join(parts, sep), nil
+}
+
+// formatNET is string.Format with {0}, {1,5} and {0:format} items.
+func formatNET(f string, args []any) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		switch {
+		case c == '{' && i+1 < len(f) && f[i+1] == '{':
+			b.WriteByte('{')
+			i++
+		case c == '}' && i+1 < len(f) && f[i+1] == '}':
+			b.WriteByte('}')
+			i++
+		case c == '{':
+			end := strings.IndexByte(f[i:], '}')
+			if end < 0 {
+				return "", exc("FormatException", "Input string was not in a correct format.")
+			}
+			item := f[i+1 : i+end]
+			i += end
+			spec := ""
+			if k := strings.IndexByte(item, ':'); k >= 0 {
+				item, spec = item[:k], item[k+1:]
+			}
+			align := 0
+			if k := strings.IndexByte(item, ','); k >= 0 {
+				align, _ = strconv.Atoi(strings.TrimSpace(item[k+1:]))
+				item = item[:k]
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(item))
+			if err != nil || n < 0 || n >= len(args) {
+				return "", exc("FormatException", "Index (zero based) must be greater than or equal to zero and less than the size of the argument list.")
+			}
+			s, err := formatValue(args[n], spec)
+			if err != nil {
+				return "", err
+			}
+			padded, err := pad(s, align)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(padded)
+		case c == '}':
+			return "", exc("FormatException", "Input string was not in a correct format.")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+// formatValue is x.ToString(format) for the types policies format.
+func formatValue(v any, spec string) (string, error) {
+	if spec == "" {
+		return catStr(v), nil
+	}
+	switch x := v.(type) {
+	case time.Time:
+		return formatDate(x, spec), nil
+	case time.Duration:
+		return formatTimeSpan(x), nil
+	case int, int64, float64:
+		return formatNumber(toFloat(x), spec)
+	case Guid:
+		return x.format(spec), nil
+	}
+	return catStr(v), nil
+}
+
+func formatNumber(f float64, spec string) (string, error) {
+	kind := strings.ToUpper(spec[:1])
+	prec := -1
+	if len(spec) > 1 {
+		p, err := strconv.Atoi(spec[1:])
+		if err != nil {
+			return customNumber(f, spec), nil
+		}
+		prec = p
+	}
+	switch kind {
+	case "D":
+		s := strconv.FormatInt(int64(f), 10)
+		neg := strings.HasPrefix(s, "-")
+		s = strings.TrimPrefix(s, "-")
+		if prec > 100 {
+			return "", exc("FormatException", "Format specifier was invalid.")
+		}
+		if len(s) < prec {
+			s = strings.Repeat("0", prec-len(s)) + s
+		}
+		if neg {
+			s = "-" + s
+		}
+		return s, nil
+	case "X":
+		s := strconv.FormatInt(int64(f), 16)
+		if prec > 100 {
+			return "", exc("FormatException", "Format specifier was invalid.")
+		}
+		if len(s) < prec {
+			s = strings.Repeat("0", prec-len(s)) + s
+		}
+		if spec[0] == 'X' {
+			s = strings.ToUpper(s)
+		}
+		return s, nil
+	case "F", "N":
+		if prec < 0 {
+			prec = 2
+		}
+		s := strconv.FormatFloat(f, 'f', prec, 64)
+		if kind == "N" {
+			s = groupThousands(s)
+		}
+		return s, nil
+	case "G", "R":
+		return formatDouble(f), nil
+	case "P":
+		if prec < 0 {
+			prec = 2
+		}
+		return strconv.FormatFloat(f*100, 'f', prec, 64) + " %", nil
+	}
+	return customNumber(f, spec), nil
+}
+
+func groupThousands(s string) string {
+	intPart, frac, _ := strings.Cut(s, ".")
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = strings.TrimPrefix(intPart, "-")
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	out := b.String()
+	if neg {
+		out = "-" + out
+	}
+	if frac != "" {
+		out += "." + frac
+	}
+	return out
+}
+
+// customNumber handles "0000" and "0.00" patterns.
+func customNumber(f float64, spec string) string {
+	intSpec, fracSpec, _ := strings.Cut(spec, ".")
+	s := strconv.FormatFloat(math.Abs(f), 'f', len(fracSpec), 64)
+	ip, fp, _ := strings.Cut(s, ".")
+	minInt := strings.Count(intSpec, "0")
+	for len(ip) < minInt {
+		ip = "0" + ip
+	}
+	if ip == "0" && minInt == 0 {
+		ip = ""
+	}
+	out := ip
+	if fp != "" {
+		out += "." + fp
+	}
+	if f < 0 {
+		out = "-" + out
+	}
+	return out
+}
+
+// Guid is a System.Guid value.
+type Guid [16]byte
+
+func (g Guid) String() string { return g.format("D") }
+
+func (g Guid) format(spec string) string {
+	s := uuid.UUID(g).String()
+	switch spec {
+	case "N", "n":
+		return strings.ReplaceAll(s, "-", "")
+	case "B", "b":
+		return "{" + s + "}"
+	case "P", "p":
+		return "(" + s + ")"
+	}
+	return s
+}
+
+func hashOf(name string) func() hash.Hash {
+	switch name {
+	case "SHA256":
+		return sha256.New
+	case "SHA1":
+		return sha1.New
+	case "SHA512":
+		return sha512.New
+	case "MD5":
+		return md5.New
+	}
+	return nil
+}
+
+// hasher is a HashAlgorithm instance (new HMACSHA256(key), SHA256.Create()).
+type hasher struct {
+	name string
+	key  []byte
+	hmac bool
+}
+
+func (h *hasher) compute(b []byte) []byte {
+	var hh hash.Hash
+	if h.hmac {
+		hh = hmac.New(hashOf(h.name), h.key)
+	} else {
+		hh = hashOf(h.name)()
+	}
+	hh.Write(b)
+	return hh.Sum(nil)
+}
+
+func bytesArg(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case []byte:
+		return x, nil
+	case nil:
+		return nil, argNull("buffer")
+	}
+	return nil, castErr(v, "System.Byte[]")
+}
+
+// kindNames name receivers in builtin keys.
+var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "char", KInt: "int", KDouble: "double",
+	KBool: "bool", KGo: "model", KJToken: "JToken", KJObject: "JObject", KJArray: "JArray", KArray: "array",
+	KBytes: "byte[]", KDateTime: "DateTime", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison",
+	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
+	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder"}
+
+var builtinsOnce sync.Once
+
+// loadBuiltins fills the member tables once; they are read-only afterwards.
+func loadBuiltins() { builtinsOnce.Do(registerBuiltins) }
+
+func registerBuiltins() {
+	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
+		it, err := items(a[0])
+		return len(it), err
+	}, expr: func(a []string) string { return "len(" + a[0] + ")" }})
+	for n := range linqMethods {
+		reg(&builtin{key: "linq." + n})
+	}
+	for _, t := range []*Type{tString, tJObject, tJArray, tJToken, tBytes} {
+		bodyAsBuiltin(t)
+	}
+	S, I, B, O, C := tString, tInt, tBool, tObject, tCompare
+	// ---- string instance members
+	prop(KString, "Length", I, s1(func(s string) (any, error) { return utf16Len(s), nil }), nil)
+	method(KString, "ToString", ts(), S, s1(func(s string) (any, error) { return s, nil }), func(a []string) string { return a[0] })
+	method(KString, "ToLower", ts(), S, s1(func(s string) (any, error) { return strings.ToLower(s), nil }), func(a []string) string { return "lower(" + a[0] + ")" })
+	method(KString, "ToUpper", ts(), S, s1(func(s string) (any, error) { return strings.ToUpper(s), nil }), func(a []string) string { return "upper(" + a[0] + ")" })
+	method(KString, "ToLowerInvariant", ts(), S, s1(func(s string) (any, error) { return strings.ToLower(s), nil }), func(a []string) string { return "lower(" + a[0] + ")" })
+	method(KString, "ToUpperInvariant", ts(), S, s1(func(s string) (any, error) { return strings.ToUpper(s), nil }), func(a []string) string { return "upper(" + a[0] + ")" })
+	method(KString, "Trim", ts(), S, s1(func(s string) (any, error) { return strings.TrimSpace(s), nil }), nil)
+	method(KString, "TrimStart", ts(), S, s1(func(s string) (any, error) { return strings.TrimLeft(s, " \t\r\n"), nil }), nil)
+	method(KString, "TrimEnd", ts(), S, s1(func(s string) (any, error) { return strings.TrimRight(s, " \t\r\n"), nil }), nil)
+	for _, n := range []string{"Trim", "TrimStart", "TrimEnd"} {
+		n := n
+		method(KString, n, ts(tChar), S, s2(func(s, c string) (any, error) {
+			switch n {
+			case "TrimStart":
+				return strings.TrimLeft(s, c), nil
+			case "TrimEnd":
+				return strings.TrimRight(s, c), nil
+			}
+			return strings.Trim(s, c), nil
+		}), nil)
+	}
+	method(KString, "Contains", ts(S), B, s2(func(s, t string) (any, error) { return strings.Contains(s, t), nil }), nil)
+	method(KString, "Contains", ts(S, C), B, func(a []any) (any, error) {
+		s, _ := a[0].(string)
+		t, _ := a[1].(string)
+		if ignoreCase(a[2]) {
+			return strings.Contains(strings.ToLower(s), strings.ToLower(t)), nil
+		}
+		return strings.Contains(s, t), nil
+	}, nil)
+	method(KString, "StartsWith", ts(S), B, s2(func(s, t string) (any, error) { return strings.HasPrefix(s, t), nil }), nil)
+	method(KString, "EndsWith", ts(S), B, s2(func(s, t string) (any, error) { return strings.HasSuffix(s, t), nil }), nil)
+	for _, n := range []string{"StartsWith", "EndsWith", "Equals"} {
+		n := n
+		method(KString, n, ts(S, C), B, func(a []any) (any, error) {
+			s, err := str(a[0])
+			if err != nil {
+				return nil, err
+			}
+			t, _ := a[1].(string)
+			if a[1] == nil && n != "Equals" {
+				return nil, argNull("value")
+			}
+			if ignoreCase(a[2]) {
+				s, t = strings.ToLower(s), strings.ToLower(t)
+			}
+			switch n {
+			case "StartsWith":
+				return strings.HasPrefix(s, t), nil
+			case "EndsWith":
+				return strings.HasSuffix(s, t), nil
+			}
+			return a[1] != nil && s == t, nil
+		}, nil)
+	}
+	method(KString, "Equals", ts(O), B, func(a []any) (any, error) {
+		if a[0] == nil {
+			return nil, errNull
+		}
+		return equalNET(a[0], a[1]), nil
+	}, nil)
+	methods[KString]["Equals"][len(methods[KString]["Equals"])-1].native = func(a []string) string { return "(" + a[0] + " == " + a[1] + ")" }
+	method(KString, "IndexOf", ts(S), I, s2(func(s, t string) (any, error) { return utf16Index(s, strings.Index(s, t)), nil }), nil)
+	method(KString, "IndexOf", ts(S, C), I, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		t, _ := a[1].(string)
+		if ignoreCase(a[2]) {
+			s, t = strings.ToLower(s), strings.ToLower(t)
+		}
+		return utf16Index(s, strings.Index(s, t)), nil
+	}, nil)
+	method(KString, "LastIndexOf", ts(S), I, s2(func(s, t string) (any, error) { return utf16Index(s, strings.LastIndex(s, t)), nil }), nil)
+	method(KString, "Substring", ts(I), S, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		n := toInt(a[1])
+		return utf16Slice(s, n, utf16Len(s)-n)
+	}, nil)
+	method(KString, "Substring", ts(I, I), S, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return utf16Slice(s, toInt(a[1]), toInt(a[2]))
+	}, nil)
+	method(KString, "Replace", ts(S, S), S, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		old, _ := a[1].(string)
+		if old == "" {
+			return nil, exc("ArgumentException", "String cannot be of zero length. (Parameter 'oldValue')")
+		}
+		nw, _ := a[2].(string)
+		if len(nw) > len(old) && len(s)+strings.Count(s, old)*(len(nw)-len(old)) > MaxString {
+			return nil, errString
+		}
+		return strings.ReplaceAll(s, old, nw), nil
+	}, nil)
+	method(KString, "Split", ts(arrayOf(tChar)), tStrings, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return splitAny(s, splitSeps(a[1:]), false), nil
+	}, nil)
+	methods[KString]["Split"][0].vararg = true
+	splitOpt := func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		opt := toInt(a[2])
+		return splitAny(s, splitSeps(a[1:2]), opt&1 == 1), nil
+	}
+	method(KString, "Split", ts(tChar, I), tStrings, splitOpt, nil)
+	method(KString, "Split", ts(arrayOf(tChar), I), tStrings, splitOpt, nil)
+	method(KString, "Split", ts(tStrings, I), tStrings, splitOpt, nil)
+	method(KString, "PadLeft", ts(I), S, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return padLeft(s, toInt(a[1]), " ")
+	}, nil)
+	method(KString, "PadLeft", ts(I, tChar), S, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		c, _ := a[2].(string)
+		return padLeft(s, toInt(a[1]), c)
+	}, nil)
+	method(KString, "ToCharArray", ts(), arrayOf(tChar), func(a []any) (any, error) { return items(a[0]) }, nil)
+	for name, op := range map[string]string{"Contains": "contains", "StartsWith": "startsWith", "EndsWith": "endsWith"} {
+		op := op
+		methods[KString][name][0].native = func(a []string) string { return "(" + a[0] + " " + op + " " + a[1] + ")" }
+	}
+	methods[KString]["Trim"][0].native = func(a []string) string { return "trim(" + a[0] + ")" }
+	// ---- ToString on everything else
+	for _, k := range []Kind{KInt, KDouble, KBool, KChar, KObject, KJToken, KJObject, KJArray, KJProperty, KGo, KDateTime, KTimeSpan, KGuid, KArray, KUri, KAnon} {
+		method(k, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
+		method(k, "Equals", ts(O), B, func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, errNull
+			}
+			return equalNET(a[0], a[1]), nil
+		}, nil)
+	}
+	for _, k := range []Kind{KInt, KDouble, KDateTime, KTimeSpan, KGuid} {
+		method(k, "ToString", ts(S), S, func(a []any) (any, error) {
+			f, _ := a[1].(string)
+			return formatValue(a[0], f)
+		}, nil)
+	}
+	// ---- string statics
+	static("string", "IsNullOrEmpty", ts(S), B, func(a []any) (any, error) { return a[0] == nil || a[0] == "", nil }, nil)
+	static("string", "IsNullOrWhiteSpace", ts(S), B, func(a []any) (any, error) {
+		s, _ := a[0].(string)
+		return strings.TrimSpace(s) == "", nil
+	}, nil)
+	static("string", "Join", ts(S, tObjects), S, func(a []any) (any, error) {
+		sep, _ := a[0].(string)
+		return joinNET(sep, a[1])
+	}, nil)
+	statics["string"]["Join"][0].vararg = true
+	static("string", "Concat", ts(tObjects), S, func(a []any) (any, error) { return joinNET("", a[0]) }, nil)
+	statics["string"]["Concat"][0].vararg = true
+	static("string", "Format", ts(S, tObjects), S, func(a []any) (any, error) {
+		f, err := str(a[0])
+		if err != nil {
+			return nil, argNull("format")
+		}
+		args, _ := a[1].([]any)
+		return formatNET(f, args)
+	}, nil)
+	statics["string"]["Format"][0].vararg = true
+	static("string", "Equals", ts(S, S), B, func(a []any) (any, error) { return a[0] == a[1], nil }, nil)
+	static("string", "Equals", ts(S, S, C), B, func(a []any) (any, error) {
+		s, _ := a[0].(string)
+		t, _ := a[1].(string)
+		if ignoreCase(a[2]) {
+			return strings.EqualFold(s, t), nil
+		}
+		return a[0] == a[1], nil
+	}, nil)
+	static("string", "Compare", ts(S, S), I, func(a []any) (any, error) { return compareNET(a[0], a[1]) }, nil)
+	staticProp("string", "Empty", S, func([]any) (any, error) { return "", nil }, func([]string) string { return `""` })
+	for i, n := range []string{"CurrentCulture", "CurrentCultureIgnoreCase", "InvariantCulture", "InvariantCultureIgnoreCase", "Ordinal", "OrdinalIgnoreCase"} {
+		i := i
+		staticProp("StringComparison", n, C, func([]any) (any, error) { return i, nil }, func([]string) string { return strconv.Itoa(i) })
+	}
+	staticProp("StringSplitOptions", "None", I, func([]any) (any, error) { return 0, nil }, func([]string) string { return "0" })
+	staticProp("StringSplitOptions", "RemoveEmptyEntries", I, func([]any) (any, error) { return 1, nil }, func([]string) string { return "1" })
+
+	// ---- parsing numbers and bools
+	for _, typ := range []string{"int", "long"} {
+		static(typ, "Parse", ts(S), I, func(a []any) (any, error) {
+			s, err := str(a[0])
+			if err != nil {
+				return nil, argNull("s")
+			}
+			n, perr := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+			if perr != nil || (typ == "int" && (n > math.MaxInt32 || n < math.MinInt32)) {
+				return nil, formatErr(s)
+			}
+			return int(n), nil
+		}, nil)
+		staticProp(typ, "MaxValue", I, func([]any) (any, error) {
+			if typ == "int" {
+				return math.MaxInt32, nil
+			}
+			return math.MaxInt64, nil
+		}, nil)
+	}
+	static("double", "Parse", ts(S), tDouble, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, argNull("s")
+		}
+		f, perr := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if perr != nil {
+			return nil, formatErr(s)
+		}
+		return f, nil
+	}, nil)
+	static("bool", "Parse", ts(S), B, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, argNull("value")
+		}
+		return parseBoolNET(s)
+	}, nil)
+
+	// ---- Convert, Encoding
+	static("Convert", "ToBase64String", ts(tBytes), S, func(a []any) (any, error) {
+		b, err := bytesArg(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return base64.StdEncoding.EncodeToString(b), nil
+	}, nil)
+	static("Convert", "FromBase64String", ts(S), tBytes, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, argNull("s")
+		}
+		b, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+		if derr != nil {
+			return nil, exc("FormatException", "The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding characters, or an illegal character among the padding characters.")
+		}
+		return b, nil
+	}, nil)
+	static("Convert", "ToInt32", ts(O), I, func(a []any) (any, error) {
+		switch x := a[0].(type) {
+		case string:
+			n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 32)
+			if err != nil {
+				return nil, formatErr(x)
+			}
+			return int(n), nil
+		case nil:
+			return 0, nil
+		case bool:
+			if x {
+				return 1, nil
+			}
+			return 0, nil
+		case float64:
+			return int(math.RoundToEven(x)), nil
+		}
+		return toInt(a[0]), nil
+	}, nil)
+	statics["Convert"]["ToInt64"] = statics["Convert"]["ToInt32"]
+	static("Convert", "ToString", ts(O), S, func(a []any) (any, error) { return catStr(a[0]), nil }, nil)
+	static("Convert", "ToBoolean", ts(O), B, func(a []any) (any, error) {
+		if s, ok := a[0].(string); ok {
+			return parseBoolNET(s)
+		}
+		return jtokenConvert(a[0], tBool)
+	}, nil)
+	for _, enc := range []string{"UTF8", "ASCII", "Unicode", "Default"} {
+		enc := enc
+		staticProp("Encoding", enc, tEncoding, func([]any) (any, error) { return enc, nil }, func([]string) string { return strconv.Quote(enc) })
+	}
+	method(KEncoding, "GetBytes", ts(S), tBytes, func(a []any) (any, error) {
+		s, err := str(a[1])
+		if err != nil {
+			return nil, argNull("s")
+		}
+		if a[0] == "Unicode" {
+			u := utf16.Encode([]rune(s))
+			b := make([]byte, 0, 2*len(u))
+			for _, c := range u {
+				b = append(b, byte(c), byte(c>>8))
+			}
+			return b, nil
+		}
+		return []byte(s), nil
+	}, nil)
+	method(KEncoding, "GetString", ts(tBytes), S, func(a []any) (any, error) {
+		b, err := bytesArg(a[1])
+		if err != nil {
+			return nil, err
+		}
+		if a[0] == "Unicode" {
+			u := make([]uint16, len(b)/2)
+			for i := range u {
+				u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+			}
+			return string(utf16.Decode(u)), nil
+		}
+		return strings.ToValidUTF8(string(b), "\uFFFD"), nil
+	}, nil)
+	prop(KBytes, "Length", I, func(a []any) (any, error) {
+		b, err := bytesArg(a[0])
+		return len(b), err
+	}, nil)
+
+	// ---- Math
+	D := tDouble
+	for _, n := range []string{"Max", "Min"} {
+		n := n
+		static("Math", n, ts(D, D), D, func(a []any) (any, error) {
+			x, y := a[0], a[1]
+			c, _ := compareNET(x, y)
+			if (n == "Max") == (c >= 0) {
+				return x, nil
+			}
+			return y, nil
+		}, nil)
+	}
+	static("Math", "Abs", ts(D), D, func(a []any) (any, error) {
+		if i, ok := a[0].(int); ok {
+			if i < 0 {
+				return -i, nil
+			}
+			return i, nil
+		}
+		return math.Abs(toFloat(a[0])), nil
+	}, nil)
+	static("Math", "Round", ts(D), D, func(a []any) (any, error) { return math.RoundToEven(toFloat(a[0])), nil }, nil)
+	static("Math", "Round", ts(D, I), D, func(a []any) (any, error) {
+		p := math.Pow(10, float64(toInt(a[1])))
+		return math.RoundToEven(toFloat(a[0])*p) / p, nil
+	}, nil)
+	static("Math", "Floor", ts(D), D, func(a []any) (any, error) { return math.Floor(toFloat(a[0])), nil }, nil)
+	static("Math", "Ceiling", ts(D), D, func(a []any) (any, error) { return math.Ceil(toFloat(a[0])), nil }, nil)
+	static("Math", "Pow", ts(D, D), D, func(a []any) (any, error) { return math.Pow(toFloat(a[0]), toFloat(a[1])), nil }, nil)
+	static("Math", "Sqrt", ts(D), D, func(a []any) (any, error) { return math.Sqrt(toFloat(a[0])), nil }, nil)
+
+	// ---- Guid
+	static("Guid", "NewGuid", ts(), tGuid, func([]any) (any, error) { return Guid(uuid.New()), nil }, nil)
+	static("Guid", "Parse", ts(S), tGuid, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, argNull("input")
+		}
+		u, perr := uuid.Parse(strings.Trim(s, "{}()"))
+		if perr != nil {
+			return nil, exc("FormatException", "Unrecognized Guid format.")
+		}
+		return Guid(u), nil
+	}, nil)
+	method(KGuid, "ToByteArray", ts(), tBytes, func(a []any) (any, error) {
+		g := a[0].(Guid)
+		b := g[:]
+		// .NET's byte order: the first three groups little-endian
+		out := []byte{b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6]}
+		return append(out, b[8:]...), nil
+	}, nil)
+
+	// ---- DateTime, TimeSpan
+	newDate := func(a []any) (any, error) {
+		p := make([]int, 6)
+		for i := range a {
+			p[i] = toInt(a[i])
+		}
+		if p[1] < 1 || p[1] > 12 || p[2] < 1 || p[2] > 31 || p[0] < 1 || p[0] > 9999 {
+			return nil, exc("ArgumentOutOfRangeException", "Year, Month, and Day parameters describe an un-representable DateTime.")
+		}
+		return time.Date(p[0], time.Month(p[1]), p[2], p[3], p[4], p[5], 0, time.UTC), nil
+	}
+	static("DateTime", "new", ts(I, I, I), tDateTime, newDate, nil)
+	static("DateTime", "new", ts(I, I, I, I, I, I), tDateTime, newDate, nil)
+	staticProp("DateTime", "UtcNow", tDateTime, func([]any) (any, error) { return time.Now().UTC(), nil }, nil)
+	staticProp("DateTime", "Now", tDateTime, func([]any) (any, error) { return time.Now().UTC(), nil }, nil)
+	staticProp("DateTime", "Today", tDateTime, func([]any) (any, error) { return time.Now().UTC().Truncate(24 * time.Hour), nil }, nil)
+	staticProp("DateTime", "MinValue", tDateTime, func([]any) (any, error) { return time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), nil }, nil)
+	static("DateTime", "Parse", ts(S), tDateTime, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, argNull("s")
+		}
+		return parseDate(s)
+	}, nil)
+	for _, u := range []struct {
+		n string
+		d time.Duration
+	}{{"AddSeconds", time.Second}, {"AddMinutes", time.Minute}, {"AddHours", time.Hour}, {"AddDays", 24 * time.Hour}, {"AddMilliseconds", time.Millisecond}} {
+		u := u
+		method(KDateTime, u.n, ts(D), tDateTime, func(a []any) (any, error) {
+			return a[0].(time.Time).Add(time.Duration(toFloat(a[1]) * float64(u.d))), nil
+		}, nil)
+	}
+	method(KDateTime, "Add", ts(tTimeSpan), tDateTime, func(a []any) (any, error) {
+		return a[0].(time.Time).Add(a[1].(time.Duration)), nil
+	}, nil)
+	method(KDateTime, "ToUniversalTime", ts(), tDateTime, func(a []any) (any, error) { return a[0].(time.Time).UTC(), nil }, nil)
+	method(KDateTime, "ToUnixTimeSeconds", ts(), I, func(a []any) (any, error) { return int(a[0].(time.Time).Unix()), nil }, nil)
+	method(KDateTime, "ToUnixTimeMilliseconds", ts(), I, func(a []any) (any, error) { return int(a[0].(time.Time).UnixMilli()), nil }, nil)
+	for _, p := range []string{"Year", "Month", "Day", "Hour", "Minute", "Second", "Ticks"} {
+		p := p
+		prop(KDateTime, p, I, func(a []any) (any, error) {
+			t := a[0].(time.Time)
+			switch p {
+			case "Year":
+				return t.Year(), nil
+			case "Month":
+				return int(t.Month()), nil
+			case "Day":
+				return t.Day(), nil
+			case "Hour":
+				return t.Hour(), nil
+			case "Minute":
+				return t.Minute(), nil
+			case "Second":
+				return t.Second(), nil
+			}
+			return int(t.Sub(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC))/100) + 0, nil
+		}, nil)
+	}
+	for _, u := range []struct {
+		n string
+		d time.Duration
+	}{{"FromSeconds", time.Second}, {"FromMinutes", time.Minute}, {"FromHours", time.Hour}, {"FromDays", 24 * time.Hour}, {"FromMilliseconds", time.Millisecond}} {
+		u := u
+		static("TimeSpan", u.n, ts(D), tTimeSpan, func(a []any) (any, error) { return time.Duration(toFloat(a[0]) * float64(u.d)), nil }, nil)
+	}
+	for _, p := range []struct {
+		n string
+		d time.Duration
+	}{{"TotalSeconds", time.Second}, {"TotalMinutes", time.Minute}, {"TotalHours", time.Hour}, {"TotalDays", 24 * time.Hour}, {"TotalMilliseconds", time.Millisecond}} {
+		p := p
+		prop(KTimeSpan, p.n, D, func(a []any) (any, error) { return float64(a[0].(time.Duration)) / float64(p.d), nil }, nil)
+	}
+
+	// ---- Uri, WebUtility
+	static("Uri", "EscapeDataString", ts(S), S, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, argNull("stringToEscape")
+		}
+		return strings.ReplaceAll(url.QueryEscape(s), "+", "%20"), nil
+	}, nil)
+	static("Uri", "UnescapeDataString", ts(S), S, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, argNull("stringToUnescape")
+		}
+		u, uerr := url.PathUnescape(s)
+		if uerr != nil {
+			return s, nil
+		}
+		return u, nil
+	}, nil)
+	static("WebUtility", "UrlEncode", ts(S), S, func(a []any) (any, error) {
+		s, _ := a[0].(string)
+		return url.QueryEscape(s), nil
+	}, nil)
+	static("WebUtility", "UrlDecode", ts(S), S, func(a []any) (any, error) {
+		s, _ := a[0].(string)
+		u, err := url.QueryUnescape(s)
+		if err != nil {
+			return s, nil
+		}
+		return u, nil
+	}, nil)
+	static("WebUtility", "HtmlEncode", ts(S), S, func(a []any) (any, error) {
+		s, _ := a[0].(string)
+		return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s), nil
+	}, nil)
+
+	// ---- Regex (Go's RE2 syntax is close to .NET's for common patterns; named groups (?<n>) are accepted)
+	static("Regex", "IsMatch", ts(S, S), B, func(a []any) (any, error) {
+		re, s, err := regexArgs(a)
+		if err != nil {
+			return nil, err
+		}
+		return re.MatchString(s), nil
+	}, nil)
+	static("Regex", "Replace", ts(S, S, S), S, func(a []any) (any, error) {
+		re, s, err := regexArgs(a)
+		if err != nil {
+			return nil, err
+		}
+		r, _ := a[2].(string)
+		if len(s)+len(re.FindAllStringIndex(s, -1))*len(r) > MaxString {
+			return nil, errString
+		}
+		return re.ReplaceAllString(s, dotnetReplacement(r)), nil
+	}, nil)
+	static("Regex", "Match", ts(S, S), tMatch, func(a []any) (any, error) {
+		re, s, err := regexArgs(a)
+		if err != nil {
+			return nil, err
+		}
+		return newMatch(re, s), nil
+	}, nil)
+	static("Regex", "Matches", ts(S, S), arrayOf(tMatch), func(a []any) (any, error) {
+		re, s, err := regexArgs(a)
+		if err != nil {
+			return nil, err
+		}
+		out := []any{}
+		for _, idx := range re.FindAllStringSubmatchIndex(s, MaxItems) {
+			m := &Match{Success: true, Value: s[idx[0]:idx[1]], groups: map[string]string{}}
+			for i, n := range re.SubexpNames() {
+				g := ""
+				if idx[2*i] >= 0 {
+					g = s[idx[2*i]:idx[2*i+1]]
+				}
+				m.groups[strconv.Itoa(i)] = g
+				if n != "" {
+					m.groups[n] = g
+				}
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}, nil)
+	static("Regex", "Split", ts(S, S), tStrings, func(a []any) (any, error) {
+		re, s, err := regexArgs(a)
+		if err != nil {
+			return nil, err
+		}
+		parts := re.Split(s, -1)
+		out := make([]any, len(parts))
+		for i, p := range parts {
+			out[i] = p
+		}
+		return out, nil
+	}, nil)
+	prop(KRegexMatch, "Success", B, func(a []any) (any, error) { return a[0].(*Match).Success, nil }, nil)
+	prop(KRegexMatch, "Value", S, func(a []any) (any, error) { return a[0].(*Match).Value, nil }, nil)
+	prop(KRegexMatch, "Groups", tMatch, func(a []any) (any, error) { return a[0], nil }, nil)
+	// token.Value<T>() and token.Value<T>(key)
+	for _, t := range []*Type{tString, tInt, tLong, tDouble, tBool, tJToken} {
+		t := t
+		reg(&builtin{key: "JToken.Value<" + t.Name + ">/0", result: t, run: func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, errNull
+			}
+			return jtokenConvert(a[0], t)
+		}})
+		reg(&builtin{key: "JToken.Value<" + t.Name + ">/1", result: t, run: func(a []any) (any, error) {
+			v, err := indexValue(a[0], a[1], ixJToken)
+			if err != nil || v == nil {
+				return nil, err
+			}
+			return jtokenConvert(v, t)
+		}})
+	}
+
+	// ---- hashing
+	for _, h := range []string{"HMACSHA256", "HMACSHA1", "HMACSHA512", "HMACMD5"} {
+		name := strings.TrimPrefix(h, "HMAC")
+		statics[h] = table{"new": {reg(&builtin{key: h + ".new", params: ts(tBytes), result: tHash, run: func(a []any) (any, error) {
+			k, err := bytesArg(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return &hasher{name: name, key: k, hmac: true}, nil
+		}})}}
+	}
+	for _, h := range []string{"SHA256", "SHA1", "SHA512", "MD5"} {
+		h := h
+		static(h, "Create", ts(), tHash, func([]any) (any, error) { return &hasher{name: h}, nil }, nil)
+		static(h, "HashData", ts(tBytes), tBytes, func(a []any) (any, error) {
+			b, err := bytesArg(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return (&hasher{name: h}).compute(b), nil
+		}, nil)
+	}
+	method(KHash, "ComputeHash", ts(tBytes), tBytes, func(a []any) (any, error) {
+		b, err := bytesArg(a[1])
+		if err != nil {
+			return nil, err
+		}
+		return a[0].(*hasher).compute(b), nil
+	}, nil)
+	static("BitConverter", "ToString", ts(tBytes), S, func(a []any) (any, error) {
+		b, err := bytesArg(a[0])
+		if err != nil {
+			return nil, err
+		}
+		parts := make([]string, len(b))
+		for i, c := range b {
+			parts[i] = fmt.Sprintf("%02X", c)
+		}
+		return strings.Join(parts, "-"), nil
+	}, nil)
+
+	// ---- JSON
+	parse := func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, argNull("json")
+		}
+		return ParseJSON(s)
+	}
+	static("JObject", "Parse", ts(S), tJObject, func(a []any) (any, error) {
+		v, err := parse(a)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := v.(*JObject); !ok {
+			return nil, exc("JsonReaderException", "Error reading JObject from JsonReader. Current JsonReader item is not an object.")
+		}
+		return v, nil
+	}, nil)
+	static("JArray", "Parse", ts(S), tJArray, func(a []any) (any, error) {
+		v, err := parse(a)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := v.(*JArray); !ok {
+			return nil, exc("JsonReaderException", "Error reading JArray from JsonReader. Current JsonReader item is not an array.")
+		}
+		return v, nil
+	}, nil)
+	static("JToken", "Parse", ts(S), tJToken, parse, nil)
+	static("JToken", "FromObject", ts(O), tJToken, func(a []any) (any, error) { return toJToken(a[0]), nil }, nil)
+	static("JObject", "FromObject", ts(O), tJObject, func(a []any) (any, error) { return toJToken(a[0]), nil }, nil)
+	static("JsonConvert", "SerializeObject", ts(O), S, func(a []any) (any, error) { return jsonTextErr(toJToken(a[0]), false) }, nil)
+	static("JsonConvert", "DeserializeObject", ts(S), O, parse, nil)
+	static("JsonConvert", "DeserializeObject<JObject>", ts(S), tJObject, parse, nil)
+	for _, k := range []Kind{KJToken, KJObject, KJArray} {
+		method(k, "ToString", ts(I), S, func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, errNull
+			}
+			return jsonTextErr(a[0], toInt(a[1]) == 1) // Formatting.None = 0, Indented = 1
+		}, nil)
+		method(k, "SelectToken", ts(S), tJToken, func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, errNull
+			}
+			p, _ := a[1].(string)
+			return selectToken(a[0], p)
+		}, nil)
+		prop(k, "Count", I, func(a []any) (any, error) {
+			switch x := a[0].(type) {
+			case *JObject:
+				return len(x.Keys), nil
+			case *JArray:
+				return len(x.Items), nil
+			case nil:
+				return nil, errNull
+			}
+			return nil, exc("InvalidOperationException", "Cannot access child value on Newtonsoft.Json.Linq.JValue.")
+		}, nil)
+		prop(k, "Type", S, func(a []any) (any, error) { return jtype(a[0]), nil }, nil)
+	}
+	staticProp("Formatting", "None", I, func([]any) (any, error) { return 0, nil }, func([]string) string { return "0" })
+	staticProp("Formatting", "Indented", I, func([]any) (any, error) { return 1, nil }, func([]string) string { return "1" })
+	method(KJObject, "Add", ts(S, O), tVoid, func(a []any) (any, error) {
+		o, ok := a[0].(*JObject)
+		if !ok {
+			return nil, errNull
+		}
+		k, _ := a[1].(string)
+		if _, dup := o.M[k]; dup {
+			return nil, exc("ArgumentException", "Can not add property %s to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.", k)
+		}
+		o.Set(k, toJToken(a[2]))
+		return nil, nil
+	}, nil)
+	method(KJObject, "Remove", ts(S), B, func(a []any) (any, error) {
+		o, ok := a[0].(*JObject)
+		if !ok {
+			return nil, errNull
+		}
+		k, _ := a[1].(string)
+		return o.Remove(k), nil
+	}, nil)
+	method(KJObject, "ContainsKey", ts(S), B, func(a []any) (any, error) {
+		o, ok := a[0].(*JObject)
+		if !ok {
+			return nil, errNull
+		}
+		_, has := o.M[a[1].(string)]
+		return has, nil
+	}, nil)
+	method(KJObject, "Property", ts(S), tJProp, func(a []any) (any, error) {
+		o, ok := a[0].(*JObject)
+		if !ok {
+			return nil, errNull
+		}
+		k, _ := a[1].(string)
+		if v, has := o.M[k]; has {
+			return &JProperty{Name: k, Value: v, parent: o}, nil
+		}
+		return nil, nil
+	}, nil)
+	method(KJProperty, "Remove", ts(), tVoid, func(a []any) (any, error) {
+		p, ok := a[0].(*JProperty)
+		if !ok {
+			return nil, errNull
+		}
+		if p.parent == nil {
+			return nil, exc("InvalidOperationException", "The parent is missing.")
+		}
+		p.parent.Remove(p.Name)
+		p.parent = nil
+		return nil, nil
+	}, nil)
+	prop(KKeyValue, "Key", S, func(a []any) (any, error) { return a[0].(*JProperty).Name, nil }, nil)
+	prop(KKeyValue, "Value", O, func(a []any) (any, error) { return a[0].(*JProperty).Value, nil }, nil)
+	prop(KJProperty, "Name", S, func(a []any) (any, error) { return a[0].(*JProperty).Name, nil }, nil)
+	prop(KJProperty, "Value", tJToken, func(a []any) (any, error) { return a[0].(*JProperty).Value, nil }, nil)
+	method(KJArray, "Add", ts(O), tVoid, func(a []any) (any, error) {
+		arr, ok := a[0].(*JArray)
+		if !ok {
+			return nil, errNull
+		}
+		arr.Items = append(arr.Items, toJToken(a[1]))
+		return nil, nil
+	}, nil)
+	static("JProperty", "new", ts(S, O), O, func(a []any) (any, error) {
+		k, _ := a[0].(string)
+		return &JProperty{Name: k, Value: toJToken(a[1])}, nil
+	}, nil)
+	static("JObject", "new", ts(tObjects), tJObject, func(a []any) (any, error) {
+		o := NewJObject()
+		args, _ := a[0].([]any)
+		for _, x := range args {
+			switch p := x.(type) {
+			case *JProperty:
+				o.Set(p.Name, p.Value)
+			case *JObject:
+				for _, k := range p.Keys {
+					o.Set(k, p.M[k])
+				}
+			case []any:
+				for _, y := range p {
+					if q, ok := y.(*JProperty); ok {
+						o.Set(q.Name, q.Value)
+					}
+				}
+			case nil:
+			default:
+				return nil, exc("ArgumentException", "Can not add %s to Newtonsoft.Json.Linq.JObject.", netName(x))
+			}
+		}
+		return o, nil
+	}, nil)
+	statics["JObject"]["new"][0].vararg = true
+	static("JArray", "new", ts(tObjects), tJArray, func(a []any) (any, error) {
+		arr := &JArray{}
+		args, _ := a[0].([]any)
+		for _, x := range args {
+			if y, ok := x.([]any); ok {
+				for _, z := range y {
+					arr.Items = append(arr.Items, toJToken(z))
+				}
+				continue
+			}
+			arr.Items = append(arr.Items, toJToken(x))
+		}
+		return arr, nil
+	}, nil)
+	statics["JArray"]["new"][0].vararg = true
+	for _, e := range []string{"Exception", "InvalidOperationException", "ArgumentException", "FormatException", "NotSupportedException"} {
+		e := e
+		static(e, "new", ts(S), exceptionType, func(a []any) (any, error) {
+			msg, _ := a[0].(string)
+			return &Exception{Type: e, Msg: msg}, nil
+		}, nil)
+		static(e, "new", ts(), exceptionType, func(a []any) (any, error) {
+			return &Exception{Type: e, Msg: fmt.Sprintf("Exception of type 'System.%s' was thrown.", e)}, nil
+		}, nil)
+	}
+	// GetValueOrDefault and ContainsKey of a model map that lacks them
+	// (Jwt.Claims: IReadOnlyDictionary<string, string[]>): values joined with ","
+	dictGet := func(a []any) (any, error) {
+		if a[0] == nil || isNilPtr(a[0]) {
+			return nil, errNull
+		}
+		rv := reflect.ValueOf(a[0])
+		k, _ := a[1].(string)
+		v := rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key()))
+		if !v.IsValid() {
+			if len(a) > 2 {
+				return a[2], nil
+			}
+			return nil, nil
+		}
+		switch x := v.Interface().(type) {
+		case string:
+			return x, nil
+		case nil:
+			return nil, nil
+		}
+		if it, err := items(v.Interface()); err == nil && v.Kind() != reflect.String {
+			parts := make([]string, len(it))
+			for i, e := range it {
+				parts[i] = catStr(e)
+			}
+			return strings.Join(parts, ","), nil
+		}
+		return catStr(v.Interface()), nil
+	}
+	reg(&builtin{key: "dict.GetValueOrDefault/1", result: S, run: dictGet})
+	reg(&builtin{key: "dict.GetValueOrDefault/2", result: S, run: dictGet})
+	reg(&builtin{key: "dict.ContainsKey", result: B, run: func(a []any) (any, error) {
+		if a[0] == nil || isNilPtr(a[0]) {
+			return nil, errNull
+		}
+		rv := reflect.ValueOf(a[0])
+		k, _ := a[1].(string)
+		return rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key())).IsValid(), nil
+	}})
+	// byte[].Encrypt/Decrypt(alg, key, iv): AES (Rijndael with a 16-byte block), CBC, PKCS7, as .NET's defaults
+	for _, dir := range []string{"Encrypt", "Decrypt"} {
+		dir := dir
+		method(KBytes, dir, ts(S, tBytes, tBytes), tBytes, func(a []any) (any, error) {
+			in, err := bytesArg(a[0])
+			if err != nil {
+				return nil, err
+			}
+			alg, _ := a[1].(string)
+			key, err := bytesArg(a[2])
+			if err != nil {
+				return nil, err
+			}
+			iv, err := bytesArg(a[3])
+			if err != nil {
+				return nil, err
+			}
+			return aesCBC(dir == "Encrypt", alg, in, key, iv)
+		}, nil)
+	}
+	// StringBuilder: a string; sb.Append(x) as a statement is rewritten by
+	// the binder into sb = sb + x (see builderAppend)
+	static("StringBuilder", "new", ts(), tBuilder, func([]any) (any, error) { return "", nil }, func([]string) string { return `""` })
+	static("StringBuilder", "new", ts(S), tBuilder, func(a []any) (any, error) { return catStr(a[0]), nil },
+		func(a []string) string { return "$csCat(" + a[0] + ")" })
+	method(KBuilder, "ToString", ts(), S, func(a []any) (any, error) { return catStr(a[0]), nil }, func(a []string) string { return a[0] })
+	prop(KBuilder, "Length", I, func(a []any) (any, error) { return utf16Len(catStr(a[0])), nil }, nil)
+	// Body.AsFormUrlEncodedContent()
+	reg(&builtin{key: "Body.AsFormUrlEncodedContent", result: tForm, run: func(a []any) (any, error) {
+		if a[0] == nil || isNilPtr(a[0]) {
+			return nil, errNull
+		}
+		bs, ok := a[0].(interface{ AsString() (string, error) })
+		if !ok {
+			return nil, castErr(a[0], "IMessageBody")
+		}
+		s, err := bs.AsString()
+		if err != nil {
+			return nil, err
+		}
+		return parseForm(s), nil
+	}})
+	method(KForm, "ToFormUrlEncodedContent", ts(), S, func(a []any) (any, error) {
+		f, ok := a[0].(*Form)
+		if !ok {
+			return nil, errNull
+		}
+		return f.encode(), nil
+	}, nil)
+	method(KForm, "ContainsKey", ts(S), B, func(a []any) (any, error) {
+		f, ok := a[0].(*Form)
+		if !ok {
+			return nil, errNull
+		}
+		_, has := f.m[catStr(a[1])]
+		return has, nil
+	}, nil)
+	method(KForm, "Remove", ts(S), B, func(a []any) (any, error) {
+		f, ok := a[0].(*Form)
+		if !ok {
+			return nil, errNull
+		}
+		return f.remove(catStr(a[1])), nil
+	}, nil)
+	prop(KForm, "Count", I, func(a []any) (any, error) { return len(a[0].(*Form).keys), nil }, nil)
+	method(KFormList, "Add", ts(S), tVoid, func(a []any) (any, error) {
+		l, ok := a[0].(*FormList)
+		if !ok {
+			return nil, errNull
+		}
+		s, _ := a[1].(string)
+		l.Items = append(l.Items, s)
+		return nil, nil
+	}, nil)
+	prop(KFormList, "Count", I, func(a []any) (any, error) { return len(a[0].(*FormList).Items), nil }, nil)
+	static("Random", "new", ts(), tRandom, func([]any) (any, error) { return &randomT{}, nil }, nil)
+	method(KRandom, "Next", ts(I, I), I, func(a []any) (any, error) {
+		lo, hi := toInt(a[1]), toInt(a[2])
+		if hi <= lo {
+			return lo, nil
+		}
+		return lo + randIntn(hi-lo), nil
+	}, nil)
+	method(KRandom, "Next", ts(I), I, func(a []any) (any, error) {
+		hi := toInt(a[1])
+		if hi <= 0 {
+			return 0, nil
+		}
+		return randIntn(hi), nil
+	}, nil)
+	static("Uri", "new", ts(S), tUri, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, argNull("uriString")
+		}
+		u, perr := url.Parse(s)
+		if perr != nil || u.Scheme == "" || u.Host == "" {
+			return nil, exc("UriFormatException", "Invalid URI: The format of the URI could not be determined.")
+		}
+		return u, nil
+	}, nil)
+	static("Uri", "new", ts(tUri, S), tUri, func(a []any) (any, error) {
+		base, ok := a[0].(*url.URL)
+		if !ok {
+			return nil, argNull("baseUri")
+		}
+		rel, _ := a[1].(string)
+		r, err := url.Parse(rel)
+		if err != nil {
+			return nil, exc("UriFormatException", "Invalid URI: The format of the URI could not be determined.")
+		}
+		return base.ResolveReference(r), nil
+	}, nil)
+	for _, p := range []string{"Host", "AbsolutePath", "Query", "Scheme", "AbsoluteUri", "PathAndQuery"} {
+		p := p
+		prop(KUri, p, S, func(a []any) (any, error) {
+			u := a[0].(*url.URL)
+			switch p {
+			case "Host":
+				return u.Hostname(), nil
+			case "AbsolutePath":
+				if u.EscapedPath() == "" {
+					return "/", nil
+				}
+				return u.EscapedPath(), nil
+			case "Query":
+				if u.RawQuery == "" {
+					return "", nil
+				}
+				return "?" + u.RawQuery, nil
+			case "Scheme":
+				return u.Scheme, nil
+			case "PathAndQuery":
+				q := ""
+				if u.RawQuery != "" {
+					q = "?" + u.RawQuery
+				}
+				return u.EscapedPath() + q, nil
+			}
+			return u.String(), nil
+		}, nil)
+	}
+}
+
+func regexArgs(a []any) (*regexp.Regexp, string, error) {
+	s, err := str(a[0])
+	if err != nil {
+		return nil, "", argNull("input")
+	}
+	pat, err := str(a[1])
+	if err != nil {
+		return nil, "", argNull("pattern")
+	}
+	re, err := compileRegex(pat)
+	return re, s, err
+}
+
+var regexCache = newLRU(256)
+
+// compileRegex accepts .NET syntax where RE2 differs only in spelling: (?<name>...) groups.
+func compileRegex(pat string) (*regexp.Regexp, error) {
+	if re := regexCache.get(pat); re != nil {
+		return re, nil
+	}
+	re, err := regexp.Compile(strings.ReplaceAll(pat, "(?<", "(?P<"))
+	if err != nil {
+		return nil, exc("RegexParseException", "Invalid pattern '%s': %v", pat, err)
+	}
+	regexCache.put(pat, re)
+	return re, nil
+}
+
+func dotnetReplacement(r string) string {
+	// .NET: $1, ${name}; Go: ${1}, ${name}
+	return regexp.MustCompile(`\$(\d+)`).ReplaceAllString(r, "$${$1}")
+}
+
+// Match is a Regex match.
+type Match struct {
+	Success bool
+	Value   string
+	groups  map[string]string
+}
+
+func newMatch(re *regexp.Regexp, s string) *Match {
+	m := re.FindStringSubmatch(s)
+	if m == nil {
+		return &Match{groups: map[string]string{}}
+	}
+	out := &Match{Success: true, Value: m[0], groups: map[string]string{}}
+	for i, n := range re.SubexpNames() {
+		out.groups[strconv.Itoa(i)] = m[i]
+		if n != "" {
+			out.groups[n] = m[i]
+		}
+	}
+	return out
+}
+
+func (m *Match) group(k any) string {
+	switch x := k.(type) {
+	case string:
+		return m.groups[x]
+	case int:
+		return m.groups[strconv.Itoa(x)]
+	}
+	return ""
+}
+
+func parseDate(s string) (any, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02", time.RFC1123, "1/2/2006 3:04:05 PM", "1/2/2006"} {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			return t, nil
+		}
+	}
+	return nil, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)
+}
+
+// formatDate implements .NET's standard ("o", "s", "u", "r", "d") and
+// custom (yyyy-MM-ddTHH:mm:ss.fffZ) date format strings.
+func formatDate(t time.Time, f string) string {
+	switch f {
+	case "o", "O":
+		return t.Format("2006-01-02T15:04:05.0000000Z07:00")
+	case "s":
+		return t.Format("2006-01-02T15:04:05")
+	case "u":
+		return t.UTC().Format("2006-01-02 15:04:05Z")
+	case "r", "R":
+		return t.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")
+	case "d":
+		return t.Format("1/2/2006")
+	case "D":
+		return t.Format("Monday, January 2, 2006")
+	case "t":
+		return t.Format("3:04 PM")
+	case "T":
+		return t.Format("3:04:05 PM")
+	case "g":
+		return t.Format("1/2/2006 3:04 PM")
+	case "G":
+		return t.Format("1/2/2006 3:04:05 PM")
+	}
+	var b strings.Builder
+	for i := 0; i < len(f); {
+		c := f[i]
+		n := 1
+		for i+n < len(f) && f[i+n] == c {
+			n++
+		}
+		switch c {
+		case 'y':
+			if n <= 2 {
+				fmt.Fprintf(&b, "%02d", t.Year()%100)
+			} else {
+				fmt.Fprintf(&b, "%0*d", n, t.Year())
+			}
+		case 'M':
+			switch n {
+			case 1:
+				fmt.Fprintf(&b, "%d", t.Month())
+			case 2:
+				fmt.Fprintf(&b, "%02d", t.Month())
+			case 3:
+				b.WriteString(t.Month().String()[:3])
+			default:
+				b.WriteString(t.Month().String())
+			}
+		case 'd':
+			switch n {
+			case 1:
+				fmt.Fprintf(&b, "%d", t.Day())
+			case 2:
+				fmt.Fprintf(&b, "%02d", t.Day())
+			case 3:
+				b.WriteString(t.Weekday().String()[:3])
+			default:
+				b.WriteString(t.Weekday().String())
+			}
+		case 'H':
+			fmt.Fprintf(&b, "%0*d", min(n, 2), t.Hour())
+		case 'h':
+			h := t.Hour() % 12
+			if h == 0 {
+				h = 12
+			}
+			fmt.Fprintf(&b, "%0*d", min(n, 2), h)
+		case 'm':
+			fmt.Fprintf(&b, "%0*d", min(n, 2), t.Minute())
+		case 's':
+			fmt.Fprintf(&b, "%0*d", min(n, 2), t.Second())
+		case 'f', 'F':
+			frac := fmt.Sprintf("%09d", t.Nanosecond())
+			if n > 7 {
+				n = 7
+			}
+			b.WriteString(frac[:n])
+		case 't':
+			if t.Hour() < 12 {
+				b.WriteString("AM"[:min(n, 2)])
+			} else {
+				b.WriteString("PM"[:min(n, 2)])
+			}
+		case 'K', 'z':
+			if t.Location() == time.UTC && c == 'K' {
+				b.WriteByte('Z')
+			} else {
+				b.WriteString(t.Format("-07:00"))
+			}
+		case '\'', '"':
+			end := strings.IndexByte(f[i+1:], c)
+			if end < 0 {
+				end = len(f) - i - 1
+			}
+			b.WriteString(f[i+1 : i+1+end])
+			n = end + 2
+		case '\\':
+			if i+1 < len(f) {
+				b.WriteByte(f[i+1])
+			}
+			n = 2
+		default:
+			b.WriteString(f[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}

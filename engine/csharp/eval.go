@@ -1,0 +1,1356 @@
+package csharp
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Bounds for the interpreter, as expr's memory budget bounds lowered programs.
+const (
+	// MaxSteps bounds the statements and loop iterations one run may take.
+	MaxSteps = 100000
+	// MaxString bounds a string the interpreter builds, in bytes.
+	MaxString = 1 << 20
+	// MaxItems bounds a list built by adding to it (list.Add, Concat):
+	// each addition copies the list, so this also bounds the time.
+	MaxItems = 10000
+)
+
+type ctl int
+
+const (
+	ctlNone ctl = iota
+	ctlReturn
+	ctlBreak
+	ctlContinue
+)
+
+type frame struct {
+	m     *Model
+	env   reflect.Value // the environment struct (for context funcs)
+	ctx   any
+	vars  []any
+	steps int
+}
+
+func (f *frame) step() error {
+	f.steps++
+	if f.steps > MaxSteps {
+		return exc("InvalidOperationException", "the expression ran more than %d steps (is a loop endless?)", MaxSteps)
+	}
+	return nil
+}
+
+func (f *frame) exec(s Stmt) (ctl, any, error) {
+	if err := f.step(); err != nil {
+		return 0, nil, err
+	}
+	switch s := s.(type) {
+	case *Block:
+		for _, st := range s.List {
+			c, v, err := f.exec(st)
+			if err != nil || c != ctlNone {
+				return c, v, err
+			}
+		}
+		return ctlNone, nil, nil
+	case *Empty:
+		return ctlNone, nil, nil
+	case *Decl:
+		for i, l := range s.locs {
+			var v any
+			if s.Inits[i] != nil {
+				x, err := f.evalAs(s.Inits[i], l.t)
+				if err != nil {
+					return 0, nil, err
+				}
+				v = x
+			} else {
+				v = zeroOf(l.t)
+			}
+			f.vars[l.slot] = v
+		}
+		return ctlNone, nil, nil
+	case *ExprStmt:
+		_, err := f.eval(s.X)
+		return ctlNone, nil, err
+	case *Return:
+		v, err := f.eval(s.X)
+		return ctlReturn, v, err
+	case *If:
+		c, err := f.eval(s.C)
+		if err != nil {
+			return 0, nil, err
+		}
+		if c == true {
+			return f.exec(s.Then)
+		}
+		if s.Else != nil {
+			return f.exec(s.Else)
+		}
+		return ctlNone, nil, nil
+	case *Foreach:
+		seq, err := f.eval(s.In)
+		if err != nil {
+			return 0, nil, err
+		}
+		if seq == nil {
+			return 0, nil, errNull
+		}
+		it, err := items(seq)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, x := range it {
+			if s.loc.t.K != KObject && s.loc.t != s.In.typ().Elem {
+				if x, err = f.m.castTo(x, s.loc.t); err != nil {
+					return 0, nil, err
+				}
+			}
+			f.vars[s.loc.slot] = x
+			c, v, err := f.exec(s.Body)
+			if err != nil || c == ctlReturn {
+				return c, v, err
+			}
+			if c == ctlBreak {
+				break
+			}
+		}
+		return ctlNone, nil, nil
+	case *While:
+		for first := true; ; first = false {
+			if err := f.step(); err != nil {
+				return 0, nil, err
+			}
+			if !(s.Do && first) {
+				c, err := f.eval(s.C)
+				if err != nil {
+					return 0, nil, err
+				}
+				if c != true {
+					return ctlNone, nil, nil
+				}
+			}
+			c, v, err := f.exec(s.Body)
+			if err != nil || c == ctlReturn {
+				return c, v, err
+			}
+			if c == ctlBreak {
+				return ctlNone, nil, nil
+			}
+		}
+	case *For:
+		for _, st := range s.Init {
+			if _, _, err := f.exec(st); err != nil {
+				return 0, nil, err
+			}
+		}
+		for {
+			if err := f.step(); err != nil {
+				return 0, nil, err
+			}
+			if s.C != nil {
+				c, err := f.eval(s.C)
+				if err != nil {
+					return 0, nil, err
+				}
+				if c != true {
+					return ctlNone, nil, nil
+				}
+			}
+			c, v, err := f.exec(s.Body)
+			if err != nil || c == ctlReturn {
+				return c, v, err
+			}
+			if c == ctlBreak {
+				return ctlNone, nil, nil
+			}
+			for _, p := range s.Post {
+				if _, err := f.eval(p); err != nil {
+					return 0, nil, err
+				}
+			}
+		}
+	case *Try:
+		c, v, err := f.exec(s.Body)
+		if err != nil && !errors.Is(err, errBudget) {
+			for _, cl := range s.Catches {
+				if !catches(cl, err) {
+					continue
+				}
+				if cl.loc != nil {
+					f.vars[cl.loc.slot] = err
+				}
+				c, v, err = f.exec(cl.Body)
+				break
+			}
+		}
+		if s.Finally != nil {
+			fc, fv, ferr := f.exec(s.Finally)
+			if ferr != nil || fc != ctlNone {
+				return fc, fv, ferr
+			}
+		}
+		return c, v, err
+	case *Throw:
+		if s.X == nil {
+			return 0, nil, exc("Exception", "Exception of type 'System.Exception' was thrown.")
+		}
+		v, err := f.eval(s.X)
+		if err != nil {
+			return 0, nil, err
+		}
+		if e, ok := v.(error); ok {
+			return 0, nil, e
+		}
+		return 0, nil, errNull
+	case *Break:
+		return ctlBreak, nil, nil
+	case *Continue:
+		return ctlContinue, nil, nil
+	}
+	return 0, nil, fmt.Errorf("statement %T not supported", s)
+}
+
+// errBudget is exceeding the interpreter's bounds: catch clauses do not see it.
+var errBudget = errors.New("budget")
+
+func catches(c *Catch, err error) bool {
+	if c.Type == nil {
+		return true
+	}
+	name := strings.TrimPrefix(c.Type.Name, "System.")
+	if name == "Exception" {
+		return true
+	}
+	var e *Exception
+	if errors.As(err, &e) {
+		return e.Type == name || name == "FormatException" && e.Type == "FormatException"
+	}
+	return false
+}
+
+func zeroOf(t *Type) any {
+	if t.Nullable {
+		return nil
+	}
+	switch t.K {
+	case KInt, KChar:
+		if t.K == KChar {
+			return "\x00"
+		}
+		return 0
+	case KDouble:
+		return 0.0
+	case KBool:
+		return false
+	case KDateTime:
+		return time.Time{}
+	case KTimeSpan:
+		return time.Duration(0)
+	}
+	return nil
+}
+
+// evalAs evaluates e and converts it implicitly to t (int to double).
+func (f *frame) evalAs(e Expr, t *Type) (any, error) {
+	v, err := f.eval(e)
+	if err != nil {
+		return nil, err
+	}
+	if t.K == KDouble {
+		if i, ok := v.(int); ok {
+			return float64(i), nil
+		}
+	}
+	if t.K == KJToken {
+		return toJToken(v), nil
+	}
+	return v, nil
+}
+
+func (f *frame) eval(e Expr) (any, error) {
+	switch n := e.(type) {
+	case *Lit:
+		if i, ok := n.V.(int64); ok {
+			return int(i), nil
+		}
+		return n.V, nil
+	case *Interp:
+		var b strings.Builder
+		for i, h := range n.Holes {
+			b.WriteString(n.Lits[i])
+			v, err := f.eval(h)
+			if err != nil {
+				return nil, err
+			}
+			s, err := formatHole(v, n.Formats[i])
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(s)
+			if b.Len() > MaxString {
+				return nil, errString
+			}
+		}
+		b.WriteString(n.Lits[len(n.Lits)-1])
+		return b.String(), nil
+	case *Name:
+		if n.local != nil {
+			return f.vars[n.local.slot], nil
+		}
+		if n.static != nil {
+			return nil, nil
+		}
+		return f.ctx, nil
+	case *Member:
+		return f.member(n)
+	case *Call:
+		return f.call(n)
+	case *Index:
+		return f.index(n)
+	case *Unary:
+		v, err := f.eval(n.X)
+		if err != nil {
+			return nil, err
+		}
+		switch n.Op {
+		case "!":
+			return !v.(bool), nil
+		case "-":
+			if i, ok := v.(int); ok {
+				return -i, nil
+			}
+			return -toFloat(v), nil
+		case "~":
+			return ^toInt(v), nil
+		}
+		return v, nil
+	case *Binary:
+		return f.binary(n)
+	case *Cond:
+		c, err := f.eval(n.C)
+		if err != nil {
+			return nil, err
+		}
+		if c == true {
+			return f.evalAs(n.A, n.T)
+		}
+		return f.evalAs(n.B, n.T)
+	case *Cast:
+		v, err := f.eval(n.X)
+		if err != nil {
+			return nil, err
+		}
+		return convert(f.m, v, n.X.typ(), n.T)
+	case *IsAs:
+		v, err := f.eval(n.X)
+		if err != nil {
+			return nil, err
+		}
+		ok := isType(f.m, v, n.T0())
+		if n.Op == "as" {
+			if ok {
+				return v, nil
+			}
+			return nil, nil
+		}
+		if ok && n.loc != nil {
+			f.vars[n.loc.slot] = v
+		}
+		return ok, nil
+	case *NewExpr:
+		return f.newExpr(n)
+	case *Assign:
+		return f.assign(n)
+	case *TypeOf:
+		return zeroOf(n.T), nil
+	}
+	return nil, fmt.Errorf("expression %T not supported", e)
+}
+
+var errString = exc("OutOfMemoryException", "the expression built a string of more than %d bytes", MaxString)
+
+// T0 is the type tested by is/as.
+func (n *IsAs) T0() *Type {
+	if n.Op == "as" {
+		return n.T
+	}
+	return n.to
+}
+
+func isType(m *Model, v any, t *Type) bool {
+	if v == nil || t == nil {
+		return false
+	}
+	if t.K == KObject {
+		return true
+	}
+	_, err := m.castTo(v, t)
+	return err == nil
+}
+
+func formatHole(v any, format string) (string, error) {
+	align := 0
+	if strings.HasPrefix(format, ",") {
+		a, spec, _ := strings.Cut(format[1:], ":")
+		align, _ = strconv.Atoi(strings.TrimSpace(a))
+		format = spec
+	}
+	s, err := formatValue(v, format)
+	if err != nil {
+		return "", err
+	}
+	return pad(s, align)
+}
+
+// convert is a cast from static type from to static type to.
+func convert(m *Model, v any, from, to *Type) (any, error) {
+	switch from.K {
+	case KJToken, KJObject, KJArray:
+		return jtokenConvert(v, to)
+	case KInt, KDouble, KChar:
+		switch to.K {
+		case KInt:
+			if s, ok := v.(string); ok {
+				r, _ := utf8.DecodeRuneInString(s)
+				return int(r), nil
+			}
+			f := toFloat(v)
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return math.MinInt64, nil
+			}
+			if _, isF := v.(float64); isF {
+				return int(f), nil
+			}
+			return toInt(v), nil
+		case KDouble:
+			return toFloat(v), nil
+		case KChar:
+			if s, ok := v.(string); ok {
+				return s, nil
+			}
+			return string(rune(toInt(v))), nil
+		}
+	}
+	if to.K == KJToken && from.K != KObject {
+		return toJToken(v), nil
+	}
+	return m.castTo(v, to)
+}
+
+func (f *frame) member(n *Member) (any, error) {
+	if n.static != nil {
+		return nil, nil
+	}
+	if n.prop != nil && isStaticRecv(n.X) {
+		return n.prop.run(nil)
+	}
+	if n.absent {
+		return nil, nil
+	}
+	if n.fn != nil {
+		return f.callFunc(n.fn, nil)
+	}
+	x, err := f.eval(n.X)
+	if err != nil {
+		return nil, err
+	}
+	if x == nil || isNilPtr(x) {
+		if n.Cond {
+			return nil, nil
+		}
+		return nil, errNull
+	}
+	if n.field != nil {
+		rv := reflect.ValueOf(x)
+		if rv.Kind() == reflect.Pointer {
+			rv = rv.Elem()
+		}
+		return rv.FieldByIndex(n.field.index).Interface(), nil
+	}
+	if n.prop != nil {
+		return n.prop.run([]any{x})
+	}
+	if e, ok := x.(error); ok && n.Name == "Message" {
+		return e.Error(), nil
+	}
+	return nil, fmt.Errorf("member %s not bound", n.Name)
+}
+
+func isStaticRecv(e Expr) bool {
+	t := e.typ()
+	return t != nil && (t.K == KStatic || t.K == KNamespace)
+}
+
+func (f *frame) index(n *Index) (any, error) {
+	x, err := f.eval(n.X)
+	if err != nil {
+		return nil, err
+	}
+	if x == nil || isNilPtr(x) {
+		if n.Cond {
+			return nil, nil
+		}
+		return nil, errNull
+	}
+	i, err := f.eval(n.I)
+	if err != nil {
+		return nil, err
+	}
+	return indexValue(x, i, n.kind)
+}
+
+func indexValue(x, i any, kind indexKind) (any, error) {
+	switch kind {
+	case ixGoMap:
+		rv := reflect.ValueOf(x)
+		v := rv.MapIndex(reflect.ValueOf(i).Convert(rv.Type().Key()))
+		if !v.IsValid() {
+			return nil, nil // tollgate: a missing key reads as null (APIM throws KeyNotFoundException)
+		}
+		return v.Interface(), nil
+	case ixString:
+		s := x.(string)
+		u := []rune(s)
+		k := toInt(i)
+		if k < 0 || k >= len(u) {
+			return nil, exc("IndexOutOfRangeException", "Index was outside the bounds of the array.")
+		}
+		return string(u[k]), nil
+	case ixJToken:
+		switch t := x.(type) {
+		case *JObject:
+			k, ok := i.(string)
+			if !ok {
+				return nil, exc("ArgumentException", "Accessed JObject values with invalid key value: %s. Object property name expected.", catStr(i))
+			}
+			return t.M[k], nil
+		case *JArray:
+			k, ok := i.(int)
+			if !ok {
+				return nil, exc("ArgumentException", "Accessed JArray values with invalid key value: %q. Int32 array index expected.", catStr(i))
+			}
+			if k < 0 || k >= len(t.Items) {
+				return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')")
+			}
+			return t.Items[k], nil
+		}
+		return nil, exc("InvalidOperationException", "Cannot access child value on Newtonsoft.Json.Linq.JValue.")
+	case ixArray, ixGoSlice:
+		it, err := items(x)
+		if b, ok := x.([]byte); ok {
+			it, err = nil, nil
+			k := toInt(i)
+			if k < 0 || k >= len(b) {
+				return nil, exc("IndexOutOfRangeException", "Index was outside the bounds of the array.")
+			}
+			return int(b[k]), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		k := toInt(i)
+		if k < 0 || k >= len(it) {
+			return nil, exc("IndexOutOfRangeException", "Index was outside the bounds of the array.")
+		}
+		return it[k], nil
+	case ixDynamic:
+		switch t := x.(type) {
+		case *JObject:
+			return t.M[catStr(i)], nil
+		case *Form:
+			return t.get(catStr(i)), nil
+		case *Match:
+			g := t.group(i)
+			return &Match{Success: t.Success && g != "", Value: g, groups: map[string]string{}}, nil
+		}
+	}
+	return nil, fmt.Errorf("cannot index %T", x)
+}
+
+func (f *frame) binary(n *Binary) (any, error) {
+	switch n.Op {
+	case "&&", "||":
+		l, err := f.eval(n.L)
+		if err != nil {
+			return nil, err
+		}
+		if (n.Op == "&&") != (l == true) {
+			return l, nil
+		}
+		return f.eval(n.R)
+	case "??":
+		l, err := f.eval(n.L)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil && !isNilPtr(l) {
+			return l, nil
+		}
+		return f.evalAs(n.R, n.T)
+	}
+	l, err := f.eval(n.L)
+	if err != nil {
+		return nil, err
+	}
+	r, err := f.eval(n.R)
+	if err != nil {
+		return nil, err
+	}
+	return binop(n.Op, l, r, n.L.typ(), n.R.typ(), n.T)
+}
+
+// binop applies a binary operator with C# semantics.
+func binop(op string, l, r any, lt, rt, t *Type) (any, error) {
+	switch op {
+	case "==":
+		return equalNET(l, r), nil
+	case "!=":
+		return !equalNET(l, r), nil
+	}
+	if t.K == KString && op == "+" {
+		s := catStr(l) + catStr(r)
+		if len(s) > MaxString {
+			return nil, errString
+		}
+		return s, nil
+	}
+	if lt.K == KDateTime || rt.K == KDateTime || lt.K == KTimeSpan {
+		switch op {
+		case "+":
+			if tt, ok := l.(time.Time); ok {
+				return tt.Add(r.(time.Duration)), nil
+			}
+			return l.(time.Duration) + r.(time.Duration), nil
+		case "-":
+			if rr, ok := r.(time.Time); ok {
+				return l.(time.Time).Sub(rr), nil
+			}
+			if tt, ok := l.(time.Time); ok {
+				return tt.Add(-r.(time.Duration)), nil
+			}
+			return l.(time.Duration) - r.(time.Duration), nil
+		}
+		c, err := compareNET(l, r)
+		if err != nil {
+			return nil, err
+		}
+		return cmpResult(op, c), nil
+	}
+	if l == nil || r == nil {
+		if op == "<" || op == ">" || op == "<=" || op == ">=" {
+			return false, nil
+		}
+		return nil, nil // lifted arithmetic on null
+	}
+	if lt.K == KChar {
+		l = charCode(l)
+	}
+	if rt.K == KChar {
+		r = charCode(r)
+	}
+	switch op {
+	case "<", ">", "<=", ">=":
+		c, err := compareNET(l, r)
+		if err != nil {
+			return nil, err
+		}
+		return cmpResult(op, c), nil
+	case "&", "|", "^":
+		if lb, ok := l.(bool); ok {
+			rb := r.(bool)
+			switch op {
+			case "&":
+				return lb && rb, nil
+			case "|":
+				return lb || rb, nil
+			}
+			return lb != rb, nil
+		}
+		a, b := toInt(l), toInt(r)
+		switch op {
+		case "&":
+			return a & b, nil
+		case "|":
+			return a | b, nil
+		}
+		return a ^ b, nil
+	case "<<":
+		return toInt(l) << (uint(toInt(r)) & 63), nil
+	case ">>":
+		return toInt(l) >> (uint(toInt(r)) & 63), nil
+	}
+	if t.K == KDouble {
+		a, b := toFloat(l), toFloat(r)
+		switch op {
+		case "+":
+			return a + b, nil
+		case "-":
+			return a - b, nil
+		case "*":
+			return a * b, nil
+		case "/":
+			return a / b, nil
+		case "%":
+			return math.Mod(a, b), nil
+		}
+	}
+	a, b := toInt(l), toInt(r)
+	switch op {
+	case "+":
+		return a + b, nil
+	case "-":
+		return a - b, nil
+	case "*":
+		return a * b, nil
+	case "/":
+		if b == 0 {
+			return nil, exc("DivideByZeroException", "%s", errDivide.Error())
+		}
+		return a / b, nil
+	case "%":
+		if b == 0 {
+			return nil, exc("DivideByZeroException", "%s", errDivide.Error())
+		}
+		return a % b, nil
+	}
+	return nil, fmt.Errorf("operator %s not supported", op)
+}
+
+func charCode(v any) any {
+	if s, ok := v.(string); ok {
+		r, _ := utf8.DecodeRuneInString(s)
+		return int(r)
+	}
+	return v
+}
+
+func cmpResult(op string, c int) bool {
+	switch op {
+	case "<":
+		return c < 0
+	case ">":
+		return c > 0
+	case "<=":
+		return c <= 0
+	}
+	return c >= 0
+}
+
+func (f *frame) args(n *Call) ([]any, error) {
+	out := make([]any, 0, len(n.Args)+1)
+	for _, a := range n.Args {
+		v, err := f.eval(a.X)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// packVarargs folds trailing arguments into the params array.
+func packVarargs(bi *builtin, args []any, types []*Type, base int) []any {
+	if !bi.vararg {
+		return args
+	}
+	np := len(bi.params) + base
+	if len(args) == np {
+		last := args[np-1]
+		if t := types[len(types)-1]; t != nil && (t.K == KArray || t.K == KJArray) {
+			if it, err := items(last); err == nil {
+				return append(args[:np-1:np-1], it)
+			}
+		}
+	}
+	rest := append([]any(nil), args[np-1:]...)
+	if rest == nil {
+		rest = []any{}
+	}
+	return append(args[:np-1:np-1], rest)
+}
+
+func argTypes(n *Call) []*Type {
+	out := make([]*Type, len(n.Args))
+	for i, a := range n.Args {
+		out[i] = a.X.typ()
+	}
+	return out
+}
+
+func (f *frame) call(n *Call) (any, error) {
+	m := n.F.(*Member)
+	if n.method != nil && strings.HasPrefix(n.method.key, "try.") || m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseJwt" {
+		return f.tryCall(n, m)
+	}
+	if n.method != nil && strings.HasPrefix(n.method.key, "linq.") {
+		return f.linq(n, m)
+	}
+	if n.fn != nil {
+		args, err := f.args(n)
+		if err != nil {
+			return nil, err
+		}
+		return f.callFunc(n.fn, args)
+	}
+	static := isStaticRecv(m.X)
+	var recv any
+	if !static {
+		var err error
+		if recv, err = f.eval(m.X); err != nil {
+			return nil, err
+		}
+		if recv == nil || isNilPtr(recv) {
+			if m.Cond {
+				return nil, nil
+			}
+			if n.method == nil || !strings.Contains(n.method.key, ".Equals(") {
+				return nil, errNull
+			}
+		}
+	}
+	args, err := f.args(n)
+	if err != nil {
+		return nil, err
+	}
+	if n.goM != nil {
+		return f.goCall(n, recv, args)
+	}
+	bi := n.method
+	all := args
+	base := 0
+	if !static {
+		all = append([]any{recv}, args...)
+		base = 1
+	}
+	for i, a := range n.Args {
+		if i < len(bi.params) && bi.params[i].K == KDouble {
+			if x, ok := all[i+base].(int); ok && a.X.typ().K == KInt && !strings.HasPrefix(bi.key, "Math.M") && bi.key != "Math.Abs/1" {
+				all[i+base] = float64(x)
+			}
+		}
+	}
+	all = packVarargs(bi, all, argTypes(n), base)
+	v, err := bi.run(all)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := v.(string); ok && len(s) > MaxString {
+		return nil, errString
+	}
+	return v, nil
+}
+
+// callFunc calls a context member the environment implements.
+func (f *frame) callFunc(cf *ctxFunc, args []any) (any, error) {
+	if !f.env.IsValid() {
+		return nil, exc("InvalidOperationException", "context.%s is not available here", cf.name)
+	}
+	fv := f.env.FieldByIndex(cf.index)
+	if fv.IsNil() {
+		return nil, exc("InvalidOperationException", "context.%s is not available here", cf.name)
+	}
+	in := make([]reflect.Value, len(args))
+	for i, a := range args {
+		if a == nil {
+			in[i] = reflect.Zero(fv.Type().In(i))
+			continue
+		}
+		in[i] = reflect.ValueOf(a)
+	}
+	out := fv.Call(in)[0].Interface()
+	if cf.Void {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func (f *frame) goCall(n *Call, recv any, args []any) (any, error) {
+	gm := n.goM
+	rv := reflect.ValueOf(recv)
+	mv := rv.MethodByName(gm.name)
+	mt := mv.Type()
+	in := make([]reflect.Value, mt.NumIn())
+	if len(args) < len(in) && n.F.(*Member).TypeArgs != nil { // GetValueOrDefault<T>(name): default(T)
+		args = append(args, zeroOf(n.T))
+	}
+	for i := range in {
+		pt := mt.In(i)
+		if i >= len(args) || args[i] == nil {
+			in[i] = reflect.Zero(pt)
+			continue
+		}
+		av := reflect.ValueOf(args[i])
+		if !av.Type().AssignableTo(pt) {
+			if av.Type().ConvertibleTo(pt) {
+				av = av.Convert(pt)
+			} else {
+				return nil, castErr(args[i], pt.String())
+			}
+		}
+		in[i] = av
+	}
+	out := mv.Call(in)
+	if len(out) == 0 {
+		return nil, nil
+	}
+	if len(out) == 2 && !out[1].IsNil() {
+		return nil, out[1].Interface().(error)
+	}
+	v := out[0].Interface()
+	if n.F.(*Member).TypeArgs != nil { // GetValueOrDefault<T>
+		return f.m.castTo(v, n.T)
+	}
+	return v, nil
+}
+
+func (f *frame) tryCall(n *Call, m *Member) (any, error) {
+	var recv any
+	if !isStaticRecv(m.X) {
+		var err error
+		if recv, err = f.eval(m.X); err != nil {
+			return nil, err
+		}
+		if recv == nil || isNilPtr(recv) {
+			return nil, errNull
+		}
+	}
+	var in any
+	for _, a := range n.Args {
+		if !a.Out {
+			v, err := f.eval(a.X)
+			if err != nil {
+				return nil, err
+			}
+			in = v
+		}
+	}
+	var out any
+	ok := false
+	switch m.Name {
+	case "TryGetValue":
+		switch x := recv.(type) {
+		case *JObject:
+			out, ok = x.M[catStr(in)]
+		default:
+			rv := reflect.ValueOf(recv)
+			if in != nil {
+				v := rv.MapIndex(reflect.ValueOf(in).Convert(rv.Type().Key()))
+				if v.IsValid() {
+					out, ok = v.Interface(), true
+				}
+			}
+		}
+	case "TryParseJwt":
+		s := recv.(string)
+		res, _ := extMethod("AsJwt", f.m.Funcs["AsJwt"]).run([]any{s})
+		out, ok = res, res != nil
+	case "TryParse":
+		s, isStr := in.(string)
+		if isStr {
+			typ := m.X.typ().Name
+			bi := statics[typ]["Parse"]
+			if bi != nil {
+				v, err := bi[0].run([]any{s})
+				if err == nil {
+					out, ok = v, true
+				}
+			}
+		}
+		if !ok {
+			out = zeroOf(n.Args[1].outLoc.t)
+		}
+	}
+	for _, a := range n.Args {
+		if a.Out {
+			if out == nil {
+				out = zeroOf(a.outLoc.t)
+			}
+			f.vars[a.outLoc.slot] = out
+		}
+	}
+	return ok, nil
+}
+
+func (f *frame) newExpr(n *NewExpr) (any, error) {
+	if n.Props != nil {
+		o := NewJObject()
+		for i, p := range n.Props {
+			v, err := f.eval(n.Vals[i])
+			if err != nil {
+				return nil, err
+			}
+			o.Set(p, toJToken(v))
+		}
+		return o, nil
+	}
+	if n.ctor == nil {
+		out := []any{}
+		for _, x := range n.Init {
+			v, err := f.eval(x)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		if n.T.K == KDict {
+			return NewJObject(), nil
+		}
+		if n.T.K == KBytes {
+			b := make([]byte, len(out))
+			for i, x := range out {
+				b[i] = byte(toInt(x))
+			}
+			return b, nil
+		}
+		return out, nil
+	}
+	args, err := f.args(&Call{Args: n.Args})
+	if err != nil {
+		return nil, err
+	}
+	args = packVarargs(n.ctor, args, argTypesOf(n.Args), 0)
+	return n.ctor.run(args)
+}
+
+func argTypesOf(args []*Arg) []*Type {
+	out := make([]*Type, len(args))
+	for i, a := range args {
+		out[i] = a.X.typ()
+	}
+	return out
+}
+
+func (f *frame) assign(n *Assign) (any, error) {
+	switch t := n.Target.(type) {
+	case *Index:
+		x, err := f.eval(t.X)
+		if err != nil {
+			return nil, err
+		}
+		k, err := f.eval(t.I)
+		if err != nil {
+			return nil, err
+		}
+		v, err := f.eval(n.X)
+		if err != nil {
+			return nil, err
+		}
+		return jset(x, k, v)
+	case *Name:
+		l := t.local
+		old := f.vars[l.slot]
+		var v any
+		switch n.Op {
+		case "++", "--":
+			op := "+"
+			if n.Op == "--" {
+				op = "-"
+			}
+			nv, err := binop(op, old, 1, l.t, tInt, l.t)
+			if err != nil {
+				return nil, err
+			}
+			f.vars[l.slot] = nv
+			if n.Post {
+				return old, nil
+			}
+			return nv, nil
+		case "=":
+			x, err := f.evalAs(n.X, l.t)
+			if err != nil {
+				return nil, err
+			}
+			v = x
+		case "??=":
+			if old != nil {
+				return old, nil
+			}
+			x, err := f.evalAs(n.X, l.t)
+			if err != nil {
+				return nil, err
+			}
+			v = x
+		default:
+			x, err := f.eval(n.X)
+			if err != nil {
+				return nil, err
+			}
+			if v, err = binop(strings.TrimSuffix(n.Op, "="), old, x, l.t, n.X.typ(), l.t); err != nil {
+				return nil, err
+			}
+			if l.t.K == KInt {
+				v = toInt(v)
+			}
+		}
+		f.vars[l.slot] = v
+		return v, nil
+	}
+	return nil, fmt.Errorf("cannot assign")
+}
+
+// jset is token[key] = value.
+func jset(x, k, v any) (any, error) {
+	switch t := x.(type) {
+	case *JObject:
+		s, ok := k.(string)
+		if !ok {
+			return nil, exc("ArgumentException", "Set JObject values with invalid key value: %s. Object property name expected.", catStr(k))
+		}
+		t.Set(s, toJToken(v))
+		return v, nil
+	case *JArray:
+		i, ok := k.(int)
+		if !ok || i < 0 || i >= len(t.Items) {
+			return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')")
+		}
+		t.Items[i] = toJToken(v)
+		return v, nil
+	case nil:
+		return nil, errNull
+	}
+	return nil, exc("InvalidOperationException", "Cannot set child value on Newtonsoft.Json.Linq.JValue.")
+}
+
+// ---- LINQ
+
+func linqBuiltin(name string) *builtin { return byKey["linq."+name] }
+
+func (f *frame) lambda(l *Lambda) func(any) (any, error) {
+	return func(x any) (any, error) {
+		if err := f.step(); err != nil {
+			return nil, err
+		}
+		f.vars[l.locals[0].slot] = x
+		return f.eval(l.Body)
+	}
+}
+
+func (f *frame) linq(n *Call, m *Member) (any, error) {
+	recv, err := f.eval(m.X)
+	if err != nil {
+		return nil, err
+	}
+	seq, err := items(recv)
+	if err != nil {
+		return nil, err
+	}
+	var fn func(any) (any, error)
+	var arg any
+	if len(n.Args) == 1 {
+		if l, ok := n.Args[0].X.(*Lambda); ok {
+			fn = f.lambda(l)
+		} else if arg, err = f.eval(n.Args[0].X); err != nil {
+			return nil, err
+		}
+	}
+	return linqRun(m.Name, seq, fn, arg)
+}
+
+// linqRun implements the LINQ operators over a materialized sequence.
+func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, error) {
+	test := func(x any) (bool, error) {
+		if fn == nil {
+			return true, nil
+		}
+		v, err := fn(x)
+		return v == true, err
+	}
+	switch name {
+	case "Where":
+		out := []any{}
+		for _, x := range seq {
+			ok, err := test(x)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, x)
+			}
+		}
+		return out, nil
+	case "Select":
+		out := make([]any, len(seq))
+		for i, x := range seq {
+			v, err := fn(x)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	case "Any", "All", "Count":
+		c := 0
+		for _, x := range seq {
+			ok, err := test(x)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				c++
+				if name == "Any" {
+					return true, nil
+				}
+			} else if name == "All" {
+				return false, nil
+			}
+		}
+		switch name {
+		case "Any":
+			return false, nil
+		case "All":
+			return true, nil
+		}
+		return c, nil
+	case "First", "FirstOrDefault", "Last", "LastOrDefault", "Single", "SingleOrDefault":
+		var found []any
+		for _, x := range seq {
+			ok, err := test(x)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				found = append(found, x)
+			}
+		}
+		if len(found) == 0 {
+			if strings.HasSuffix(name, "OrDefault") {
+				return nil, nil
+			}
+			return nil, exc("InvalidOperationException", "Sequence contains no matching element")
+		}
+		switch {
+		case strings.HasPrefix(name, "Last"):
+			return found[len(found)-1], nil
+		case strings.HasPrefix(name, "Single") && len(found) > 1:
+			return nil, exc("InvalidOperationException", "Sequence contains more than one matching element")
+		}
+		return found[0], nil
+	case "ToArray", "ToList":
+		return append([]any{}, seq...), nil
+	case "Reverse":
+		out := make([]any, len(seq))
+		for i, x := range seq {
+			out[len(seq)-1-i] = x
+		}
+		return out, nil
+	case "Distinct":
+		out := []any{}
+		for _, x := range seq {
+			dup := false
+			for _, y := range out {
+				if equalNET(x, y) {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				out = append(out, x)
+			}
+		}
+		return out, nil
+	case "Contains":
+		for _, x := range seq {
+			if equalNET(x, arg) {
+				return true, nil
+			}
+		}
+		return false, nil
+	case "Skip", "Take":
+		k := min(max(toInt(arg), 0), len(seq))
+		if name == "Skip" {
+			return append([]any{}, seq[k:]...), nil
+		}
+		return append([]any{}, seq[:k]...), nil
+	case "Concat":
+		more, err := items(arg)
+		if err != nil {
+			return nil, err
+		}
+		if len(seq)+len(more) > MaxItems {
+			return nil, exc("OutOfMemoryException", "the expression built a list of more than %d items", MaxItems)
+		}
+		return append(append([]any{}, seq...), more...), nil
+	case "OrderBy", "OrderByDescending":
+		keys := make([]any, len(seq))
+		for i, x := range seq {
+			k, err := fn(x)
+			if err != nil {
+				return nil, err
+			}
+			keys[i] = k
+		}
+		idx := make([]int, len(seq))
+		for i := range idx {
+			idx[i] = i
+		}
+		var cerr error
+		sort.SliceStable(idx, func(a, b int) bool {
+			c, err := compareNET(keys[idx[a]], keys[idx[b]])
+			if err != nil {
+				cerr = err
+			}
+			if name == "OrderByDescending" {
+				return c > 0
+			}
+			return c < 0
+		})
+		if cerr != nil {
+			return nil, cerr
+		}
+		out := make([]any, len(seq))
+		for i, j := range idx {
+			out[i] = seq[j]
+		}
+		return out, nil
+	case "Sum", "Max", "Min":
+		var acc any
+		for _, x := range seq {
+			v := x
+			if fn != nil {
+				var err error
+				if v, err = fn(x); err != nil {
+					return nil, err
+				}
+			}
+			if acc == nil {
+				acc = v
+				continue
+			}
+			switch name {
+			case "Sum":
+				if _, ok := acc.(float64); ok {
+					acc = toFloat(acc) + toFloat(v)
+				} else if _, ok := v.(float64); ok {
+					acc = toFloat(acc) + toFloat(v)
+				} else {
+					acc = toInt(acc) + toInt(v)
+				}
+			default:
+				c, err := compareNET(v, acc)
+				if err != nil {
+					return nil, err
+				}
+				if (name == "Max") == (c > 0) && c != 0 {
+					acc = v
+				}
+			}
+		}
+		if acc == nil {
+			if name == "Sum" {
+				return 0, nil
+			}
+			return nil, exc("InvalidOperationException", "Sequence contains no elements")
+		}
+		return acc, nil
+	}
+	return nil, fmt.Errorf("LINQ %s not supported", name)
+}

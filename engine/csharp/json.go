@@ -1,0 +1,393 @@
+package csharp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// JObject is Newtonsoft's JObject: properties in insertion order.
+type JObject struct {
+	Keys []string
+	M    map[string]any
+}
+
+// JArray is Newtonsoft's JArray.
+type JArray struct{ Items []any }
+
+// JProperty is new JProperty(name, value), before it is added to an object.
+type JProperty struct {
+	Name   string
+	Value  any
+	parent *JObject // the object it was read from (Remove takes it out)
+}
+
+// NewJObject returns an empty object.
+func NewJObject() *JObject { return &JObject{M: map[string]any{}} }
+
+// Set adds or replaces a property (a replaced one keeps its place).
+func (o *JObject) Set(k string, v any) {
+	if _, ok := o.M[k]; !ok {
+		o.Keys = append(o.Keys, k)
+	}
+	o.M[k] = v
+}
+
+// Remove deletes a property; it reports whether it was there.
+func (o *JObject) Remove(k string) bool {
+	if _, ok := o.M[k]; !ok {
+		return false
+	}
+	delete(o.M, k)
+	for i, kk := range o.Keys {
+		if kk == k {
+			o.Keys = append(o.Keys[:i:i], o.Keys[i+1:]...)
+			break
+		}
+	}
+	return true
+}
+
+// String is Newtonsoft's ToString(): indented with two spaces.
+func (o *JObject) String() string { return jsonText(o, true) }
+
+// String is Newtonsoft's ToString(): indented with two spaces.
+func (a *JArray) String() string { return jsonText(a, true) }
+
+// maxJSONDepth bounds nesting when parsing.
+const maxJSONDepth = 256
+
+// ParseJSON parses text keeping key order; integers become int, other
+// numbers float64 (as Newtonsoft: long and double).
+func ParseJSON(text string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	v, err := parseValue(dec, 0)
+	if err != nil {
+		return nil, jsonReaderErr(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("Additional text encountered after finished reading JSON content.")
+	}
+	return v, nil
+}
+
+func jsonReaderErr(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errors.New("Unexpected end of content while loading JObject.")
+	}
+	return fmt.Errorf("Unexpected character encountered while parsing value: %v", err)
+}
+
+func parseValue(dec *json.Decoder, depth int) (any, error) {
+	if depth > maxJSONDepth {
+		return nil, errors.New("JSON nests too deeply")
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			o := NewJObject()
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				k, _ := kt.(string)
+				v, err := parseValue(dec, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				o.Set(k, v)
+			}
+			_, err := dec.Token()
+			return o, err
+		case '[':
+			a := &JArray{}
+			for dec.More() {
+				v, err := parseValue(dec, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				a.Items = append(a.Items, v)
+			}
+			_, err := dec.Token()
+			return a, err
+		}
+		return nil, fmt.Errorf("unexpected %v", t)
+	case json.Number:
+		if i, err := strconv.ParseInt(string(t), 10, 64); err == nil {
+			return int(i), nil
+		}
+		f, err := strconv.ParseFloat(string(t), 64)
+		return f, err
+	}
+	return tok, nil
+}
+
+// jsonText writes v as Newtonsoft does (indented: Formatting.Indented).
+// Text longer than MaxString is cut there (a String() has no error to
+// give); jsonTextErr says so instead.
+func jsonText(v any, indent bool) string {
+	s, _ := jsonTextErr(v, indent)
+	return s
+}
+
+// errTooBig stops writeJSON once the text passes MaxString: objects may
+// hold the same big string many times.
+type errTooBig struct{}
+
+func jsonTextErr(v any, indent bool) (s string, err error) {
+	var b bytes.Buffer
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(errTooBig); !ok {
+				panic(r)
+			}
+			s, err = b.String()[:MaxString], errString
+		}
+	}()
+	writeJSON(&b, v, indent, 0)
+	return b.String(), nil
+}
+
+func writeJSON(b *bytes.Buffer, v any, indent bool, level int) {
+	if b.Len() > MaxString {
+		panic(errTooBig{})
+	}
+	nl := func(l int) {
+		if indent {
+			b.WriteByte('\n')
+			for i := 0; i < l; i++ {
+				b.WriteString("  ")
+			}
+		}
+	}
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case *JObject:
+		if len(x.Keys) == 0 {
+			b.WriteString("{}")
+			return
+		}
+		b.WriteByte('{')
+		for i, k := range x.Keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			nl(level + 1)
+			writeJSONString(b, k)
+			b.WriteByte(':')
+			if indent {
+				b.WriteByte(' ')
+			}
+			writeJSON(b, x.M[k], indent, level+1)
+		}
+		nl(level)
+		b.WriteByte('}')
+	case *JArray:
+		writeJSONList(b, x.Items, indent, level, nl)
+	case []any:
+		writeJSONList(b, x, indent, level, nl)
+	case []string:
+		items := make([]any, len(x))
+		for i, s := range x {
+			items[i] = s
+		}
+		writeJSONList(b, items, indent, level, nl)
+	case *JProperty:
+		writeJSONString(b, x.Name)
+		b.WriteByte(':')
+		if indent {
+			b.WriteByte(' ')
+		}
+		writeJSON(b, x.Value, indent, level)
+	case string:
+		writeJSONString(b, x)
+	case bool:
+		if x {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	case int:
+		b.WriteString(strconv.Itoa(x))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case float64:
+		b.WriteString(jsonFloat(x))
+	case map[string]any:
+		o := NewJObject()
+		for _, k := range sortedKeys(x) {
+			o.Set(k, x[k])
+		}
+		writeJSON(b, o, indent, level)
+	default:
+		writeJSONString(b, toStringNET(v))
+	}
+}
+
+func writeJSONList(b *bytes.Buffer, items []any, indent bool, level int, nl func(int)) {
+	if len(items) == 0 {
+		b.WriteString("[]")
+		return
+	}
+	b.WriteByte('[')
+	for i, e := range items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		nl(level + 1)
+		writeJSON(b, e, indent, level+1)
+	}
+	nl(level)
+	b.WriteByte(']')
+}
+
+// jsonFloat writes a double as Newtonsoft does: shortest round-trip form,
+// with ".0" on whole numbers.
+func jsonFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return `"NaN"`
+	case math.IsInf(f, 1):
+		return `"Infinity"`
+	case math.IsInf(f, -1):
+		return `"-Infinity"`
+	}
+	s := strconv.FormatFloat(f, 'G', -1, 64)
+	if !strings.ContainsAny(s, ".E") {
+		s += ".0"
+	}
+	return s
+}
+
+// writeJSONString escapes as Newtonsoft's default: quotes, backslash and
+// control characters only.
+func writeJSONString(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r < 0x20 || r == 0x85 || r == 0x2028 || r == 0x2029:
+			fmt.Fprintf(b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	b.WriteByte('"')
+}
+
+// toJToken converts a value for storing in a JObject/JArray (JToken.FromObject).
+func toJToken(v any) any {
+	switch x := v.(type) {
+	case nil, string, bool, int, float64, *JObject, *JArray:
+		return v
+	case int64:
+		return int(x)
+	case []any:
+		return &JArray{Items: append([]any(nil), x...)}
+	case []string:
+		a := &JArray{}
+		for _, s := range x {
+			a.Items = append(a.Items, s)
+		}
+		return a
+	case map[string]any:
+		o := NewJObject()
+		for _, k := range sortedKeys(x) {
+			o.Set(k, toJToken(x[k]))
+		}
+		return o
+	case *Form:
+		o := NewJObject()
+		for _, k := range x.keys {
+			o.Set(k, toJToken(x.m[k]))
+		}
+		return o
+	case *FormList:
+		a := &JArray{}
+		for _, s := range x.Items {
+			a.Items = append(a.Items, s)
+		}
+		return a
+	}
+	return toStringNET(v)
+}
+
+// selectToken follows a JSONPath subset: a.b, a['b'], a[0], $.a.
+func selectToken(t any, path string) (any, error) {
+	p := strings.TrimPrefix(strings.TrimSpace(path), "$")
+	cur := t
+	for p != "" {
+		switch {
+		case p[0] == '.':
+			p = p[1:]
+		case p[0] == '[':
+			end := strings.IndexByte(p, ']')
+			if end < 0 {
+				return nil, fmt.Errorf("Unexpected end while parsing path.")
+			}
+			inner := strings.TrimSpace(p[1:end])
+			p = p[end+1:]
+			if len(inner) >= 2 && (inner[0] == '\'' || inner[0] == '"') {
+				cur = jget(cur, inner[1:len(inner)-1])
+				continue
+			}
+			i, err := strconv.Atoi(inner)
+			if err != nil {
+				return nil, fmt.Errorf("Unexpected character while parsing path indexer: %s", inner)
+			}
+			a, ok := cur.(*JArray)
+			if !ok || i < 0 || i >= len(a.Items) {
+				cur = nil
+				continue
+			}
+			cur = a.Items[i]
+		default:
+			end := strings.IndexAny(p, ".[")
+			if end < 0 {
+				end = len(p)
+			}
+			cur = jget(cur, p[:end])
+			p = p[end:]
+		}
+		if cur == nil {
+			return nil, nil
+		}
+	}
+	return cur, nil
+}
+
+func jget(t any, k string) any {
+	if o, ok := t.(*JObject); ok {
+		return o.M[k]
+	}
+	return nil
+}

@@ -1,0 +1,1146 @@
+package csharp
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Limits that keep a hostile text from exhausting the parser.
+const (
+	maxDepth  = 200
+	maxTokens = 20000
+)
+
+type parser struct {
+	toks  []token
+	i     int
+	depth int
+}
+
+// ParseExpr parses the inside of @(...); base is its offset in the value.
+func parseExpr(src string, base int) (Expr, error) {
+	p, err := newParser(src, base)
+	if err != nil {
+		return nil, err
+	}
+	e, err := p.expr()
+	if err != nil {
+		return nil, err
+	}
+	if t := p.peek(); t.Kind != tkEOF {
+		return nil, p.errAt(t, "unexpected %s after the end of the expression", desc(t))
+	}
+	return e, nil
+}
+
+// parseBlock parses the inside of @{...} as a statement list.
+func parseBlock(src string, base int) (*Block, error) {
+	p, err := newParser(src, base)
+	if err != nil {
+		return nil, err
+	}
+	b := &Block{snode: snode{Off: base}}
+	for p.peek().Kind != tkEOF {
+		s, err := p.stmt()
+		if err != nil {
+			return nil, err
+		}
+		b.List = append(b.List, s)
+	}
+	return b, nil
+}
+
+func newParser(src string, base int) (*parser, error) {
+	toks, err := lex(src, base)
+	if err != nil {
+		return nil, err
+	}
+	if len(toks) > maxTokens {
+		return nil, &SyntaxError{Off: base, Msg: fmt.Sprintf("expression too long (more than %d tokens)", maxTokens)}
+	}
+	return &parser{toks: toks}, nil
+}
+
+func (p *parser) peek() token { return p.toks[p.i] }
+func (p *parser) peekN(n int) token {
+	if p.i+n < len(p.toks) {
+		return p.toks[p.i+n]
+	}
+	return p.toks[len(p.toks)-1]
+}
+func (p *parser) advance() token {
+	t := p.toks[p.i]
+	if t.Kind != tkEOF {
+		p.i++
+	}
+	return t
+}
+func (p *parser) is(text string) bool {
+	t := p.peek()
+	return (t.Kind == tkOp || t.Kind == tkKeyword) && t.Text == text
+}
+func (p *parser) accept(text string) bool {
+	if p.is(text) {
+		p.i++
+		return true
+	}
+	return false
+}
+func (p *parser) expect(text string) (token, error) {
+	if p.is(text) {
+		return p.advance(), nil
+	}
+	t := p.peek()
+	return t, p.errAt(t, "%q expected, found %s", text, desc(t))
+}
+
+func (p *parser) errAt(t token, format string, args ...any) error {
+	return &SyntaxError{Off: t.Off, Msg: fmt.Sprintf(format, args...)}
+}
+
+func desc(t token) string {
+	switch t.Kind {
+	case tkEOF:
+		return "the end of the expression"
+	case tkString, tkInterp:
+		return "a string"
+	case tkChar:
+		return "a character"
+	case tkInt, tkReal:
+		return "the number " + t.Text
+	}
+	return fmt.Sprintf("%q", t.Text)
+}
+
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxDepth {
+		return p.errAt(p.peek(), "expression nests too deeply")
+	}
+	return nil
+}
+
+// ---- statements
+
+func (p *parser) stmt() (Stmt, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	t := p.peek()
+	off := t.Off
+	if t.Kind == tkKeyword {
+		switch t.Text {
+		case "return":
+			p.advance()
+			if p.accept(";") {
+				return nil, p.errAt(t, "a policy expression must return a value")
+			}
+			x, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			return &Return{snode{off}, x}, p.semi()
+		case "if":
+			p.advance()
+			if _, err := p.expect("("); err != nil {
+				return nil, err
+			}
+			c, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := p.expect(")"); err != nil {
+				return nil, err
+			}
+			then, err := p.embedded()
+			if err != nil {
+				return nil, err
+			}
+			s := &If{snode: snode{off}, C: c, Then: then}
+			if p.accept("else") {
+				if s.Else, err = p.embedded(); err != nil {
+					return nil, err
+				}
+			}
+			return s, nil
+		case "foreach":
+			p.advance()
+			if _, err := p.expect("("); err != nil {
+				return nil, err
+			}
+			tr, err := p.typeRef()
+			if err != nil {
+				return nil, err
+			}
+			nt := p.advance()
+			if nt.Kind != tkIdent {
+				return nil, p.errAt(nt, "identifier expected in foreach, found %s", desc(nt))
+			}
+			if _, err := p.expect("in"); err != nil {
+				return nil, err
+			}
+			in, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := p.expect(")"); err != nil {
+				return nil, err
+			}
+			body, err := p.embedded()
+			if err != nil {
+				return nil, err
+			}
+			return &Foreach{snode: snode{off}, Type: tr, Var: nt.Text, In: in, Body: body}, nil
+		case "while":
+			p.advance()
+			if _, err := p.expect("("); err != nil {
+				return nil, err
+			}
+			c, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := p.expect(")"); err != nil {
+				return nil, err
+			}
+			body, err := p.embedded()
+			if err != nil {
+				return nil, err
+			}
+			return &While{snode: snode{off}, C: c, Body: body}, nil
+		case "do":
+			p.advance()
+			body, err := p.embedded()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := p.expect("while"); err != nil {
+				return nil, err
+			}
+			if _, err := p.expect("("); err != nil {
+				return nil, err
+			}
+			c, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := p.expect(")"); err != nil {
+				return nil, err
+			}
+			return &While{snode: snode{off}, C: c, Body: body, Do: true}, p.semi()
+		case "for":
+			return p.forStmt()
+		case "try":
+			return p.tryStmt()
+		case "throw":
+			p.advance()
+			var x Expr
+			if !p.is(";") {
+				var err error
+				if x, err = p.expr(); err != nil {
+					return nil, err
+				}
+			}
+			return &Throw{snode{off}, x}, p.semi()
+		case "break":
+			p.advance()
+			return &Break{snode{off}}, p.semi()
+		case "continue":
+			p.advance()
+			return &Continue{snode{off}}, p.semi()
+		case "else":
+			return nil, p.errAt(t, "'else' without 'if'")
+		}
+	}
+	if p.is("{") {
+		return p.block()
+	}
+	if p.accept(";") {
+		return &Empty{snode{off}}, nil
+	}
+	if d, ok, err := p.tryDecl(); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return d, p.semi()
+	}
+	x, err := p.expr()
+	if err != nil {
+		return nil, err
+	}
+	switch x.(type) {
+	case *Assign, *Call, *NewExpr:
+	default:
+		return nil, &SyntaxError{Off: x.pos(), Msg: "only assignment, call, increment, decrement and new object expressions can be used as a statement"}
+	}
+	return &ExprStmt{snode{off}, x}, p.semi()
+}
+
+// embedded is the body of if/else/foreach/while: a declaration is not allowed there.
+func (p *parser) embedded() (Stmt, error) {
+	if d, ok, err := p.tryDecl(); ok && err == nil {
+		return nil, &SyntaxError{Off: d.Off, Msg: "embedded statement cannot be a declaration: put it in { }"}
+	}
+	return p.stmt()
+}
+
+func (p *parser) semi() error {
+	if p.accept(";") {
+		return nil
+	}
+	t := p.peek()
+	return p.errAt(t, "';' expected, found %s", desc(t))
+}
+
+func (p *parser) block() (*Block, error) {
+	t, err := p.expect("{")
+	if err != nil {
+		return nil, err
+	}
+	b := &Block{snode: snode{t.Off}}
+	for !p.is("}") {
+		if p.peek().Kind == tkEOF {
+			return nil, p.errAt(t, "'}' expected: this block is not closed")
+		}
+		s, err := p.stmt()
+		if err != nil {
+			return nil, err
+		}
+		b.List = append(b.List, s)
+	}
+	p.advance()
+	return b, nil
+}
+
+// tryDecl parses `T name = e, name2 = e2` when the tokens are one.
+func (p *parser) tryDecl() (*Decl, bool, error) {
+	save := p.i
+	t := p.peek()
+	if t.Kind != tkIdent && !(t.Kind == tkKeyword && t.Text == "var") {
+		return nil, false, nil
+	}
+	tr, err := p.typeRef()
+	if err != nil || p.peek().Kind != tkIdent {
+		p.i = save
+		return nil, false, nil
+	}
+	if n := p.peekN(1); !(n.Kind == tkOp && (n.Text == "=" || n.Text == ";" || n.Text == ",")) {
+		p.i = save
+		return nil, false, nil
+	}
+	d := &Decl{snode: snode{t.Off}, Type: tr}
+	for {
+		nt := p.advance()
+		if nt.Kind != tkIdent {
+			return nil, true, p.errAt(nt, "identifier expected, found %s", desc(nt))
+		}
+		d.Names = append(d.Names, nt.Text)
+		d.Offs = append(d.Offs, nt.Off)
+		var init Expr
+		if p.accept("=") {
+			if init, err = p.expr(); err != nil {
+				return nil, true, err
+			}
+		} else if tr.Name == "var" {
+			return nil, true, p.errAt(nt, "implicitly-typed variables must be initialized")
+		}
+		d.Inits = append(d.Inits, init)
+		if !p.accept(",") {
+			return d, true, nil
+		}
+	}
+}
+
+func (p *parser) forStmt() (Stmt, error) {
+	t := p.advance()
+	if _, err := p.expect("("); err != nil {
+		return nil, err
+	}
+	s := &For{snode: snode{t.Off}}
+	if !p.is(";") {
+		if d, ok, err := p.tryDecl(); ok || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			s.Init = append(s.Init, d)
+		} else {
+			for {
+				x, err := p.expr()
+				if err != nil {
+					return nil, err
+				}
+				s.Init = append(s.Init, &ExprStmt{snode{x.pos()}, x})
+				if !p.accept(",") {
+					break
+				}
+			}
+		}
+	}
+	if err := p.semi(); err != nil {
+		return nil, err
+	}
+	if !p.is(";") {
+		c, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		s.C = c
+	}
+	if err := p.semi(); err != nil {
+		return nil, err
+	}
+	for !p.is(")") {
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		s.Post = append(s.Post, x)
+		if !p.accept(",") {
+			break
+		}
+	}
+	if _, err := p.expect(")"); err != nil {
+		return nil, err
+	}
+	body, err := p.embedded()
+	if err != nil {
+		return nil, err
+	}
+	s.Body = body
+	return s, nil
+}
+
+func (p *parser) tryStmt() (Stmt, error) {
+	t := p.advance()
+	body, err := p.block()
+	if err != nil {
+		return nil, err
+	}
+	s := &Try{snode: snode{t.Off}, Body: body}
+	for p.is("catch") {
+		ct := p.advance()
+		c := &Catch{Off: ct.Off}
+		if p.accept("(") {
+			if c.Type, err = p.typeRef(); err != nil {
+				return nil, err
+			}
+			if p.peek().Kind == tkIdent {
+				c.Var = p.advance().Text
+			}
+			if _, err := p.expect(")"); err != nil {
+				return nil, err
+			}
+		}
+		if p.is("when") {
+			return nil, p.errAt(p.peek(), "exception filters (catch ... when) are not supported")
+		}
+		if c.Body, err = p.block(); err != nil {
+			return nil, err
+		}
+		s.Catches = append(s.Catches, c)
+	}
+	if p.accept("finally") {
+		if s.Finally, err = p.block(); err != nil {
+			return nil, err
+		}
+	}
+	if len(s.Catches) == 0 && s.Finally == nil {
+		return nil, p.errAt(t, "expected catch or finally")
+	}
+	return s, nil
+}
+
+// ---- types
+
+// typeRef parses a type: Name(.Name)*[<T,...>][[]...][?]
+func (p *parser) typeRef() (*TypeRef, error) {
+	t := p.advance()
+	if t.Kind != tkIdent && !(t.Kind == tkKeyword && t.Text == "var") {
+		return nil, p.errAt(t, "type expected, found %s", desc(t))
+	}
+	tr := &TypeRef{Off: t.Off, Name: t.Text}
+	for p.is(".") && p.peekN(1).Kind == tkIdent {
+		p.advance()
+		tr.Name += "." + p.advance().Text
+	}
+	if p.is("<") {
+		save := p.i
+		args, ok := p.typeArgs()
+		if !ok {
+			p.i = save
+		} else {
+			tr.Args = args
+		}
+	}
+	for p.is("[") && p.peekN(1).Kind == tkOp && p.peekN(1).Text == "]" {
+		p.i += 2
+		tr.Array++
+	}
+	if p.is("?") {
+		n := p.peekN(1)
+		if n.Kind == tkIdent || (n.Kind == tkOp && (n.Text == ")" || n.Text == ">" || n.Text == ",")) {
+			p.advance()
+			tr.Null = true
+		}
+	}
+	return tr, nil
+}
+
+// typeArgs parses <T, U> after a name; ok is false when the tokens are not type arguments.
+func (p *parser) typeArgs() ([]*TypeRef, bool) {
+	if !p.accept("<") {
+		return nil, false
+	}
+	var args []*TypeRef
+	for {
+		if p.peek().Kind != tkIdent {
+			return nil, false
+		}
+		tr, err := p.typeRef()
+		if err != nil {
+			return nil, false
+		}
+		args = append(args, tr)
+		if p.accept(",") {
+			continue
+		}
+		if p.accept(">") {
+			return args, true
+		}
+		if p.is(">>") { // List<List<int>>: split the token
+			p.toks[p.i].Text = ">"
+			p.toks[p.i].Off++
+			return args, true
+		}
+		return nil, false
+	}
+}
+
+// ---- expressions
+
+func (p *parser) expr() (Expr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	return p.assignment()
+}
+
+func (p *parser) assignment() (Expr, error) {
+	// lambda: x => ..., (x, y) => ..., () => ...
+	if l, ok, err := p.tryLambda(); ok || err != nil {
+		return l, err
+	}
+	lhs, err := p.conditional()
+	if err != nil {
+		return nil, err
+	}
+	t := p.peek()
+	if t.Kind == tkOp {
+		switch t.Text {
+		case "=", "+=", "-=", "*=", "/=", "%=", "??=", "&=", "|=", "^=":
+			p.advance()
+			rhs, err := p.assignment()
+			if err != nil {
+				return nil, err
+			}
+			switch lhs.(type) {
+			case *Name, *Index, *Member:
+			default:
+				return nil, &SyntaxError{Off: t.Off, Msg: "the left-hand side of an assignment must be a variable, property or indexer"}
+			}
+			return &Assign{node: node{Off: lhs.pos()}, Op: t.Text, Target: lhs, X: rhs}, nil
+		}
+	}
+	return lhs, nil
+}
+
+func (p *parser) tryLambda() (Expr, bool, error) {
+	t := p.peek()
+	var params []string
+	switch {
+	case t.Kind == tkIdent && p.peekN(1).Kind == tkOp && p.peekN(1).Text == "=>":
+		params = []string{t.Text}
+		p.i += 2
+	case t.Kind == tkOp && t.Text == "(":
+		j := p.i + 1
+		for {
+			n := p.toks[j]
+			if n.Kind == tkOp && n.Text == ")" {
+				break
+			}
+			if n.Kind != tkIdent {
+				return nil, false, nil
+			}
+			// (string x) typed parameter: take the last identifier
+			if p.toks[j+1].Kind == tkIdent {
+				j++
+				n = p.toks[j]
+			}
+			params = append(params, n.Text)
+			j++
+			if p.toks[j].Kind == tkOp && p.toks[j].Text == "," {
+				j++
+				continue
+			}
+			if !(p.toks[j].Kind == tkOp && p.toks[j].Text == ")") {
+				return nil, false, nil
+			}
+		}
+		if !(p.toks[j+1].Kind == tkOp && p.toks[j+1].Text == "=>") {
+			return nil, false, nil
+		}
+		p.i = j + 2
+	default:
+		return nil, false, nil
+	}
+	l := &Lambda{node: node{Off: t.Off}, Params: params}
+	if p.is("{") {
+		b, err := p.block()
+		if err != nil {
+			return nil, true, err
+		}
+		l.Block = b
+		return l, true, nil
+	}
+	body, err := p.expr()
+	if err != nil {
+		return nil, true, err
+	}
+	l.Body = body
+	return l, true, nil
+}
+
+func (p *parser) conditional() (Expr, error) {
+	c, err := p.binary(0)
+	if err != nil {
+		return nil, err
+	}
+	if p.is("??") {
+		t := p.advance()
+		r, err := p.conditional() // right-associative, binds tighter than ?:
+		if err != nil {
+			return nil, err
+		}
+		// a ?? b ? x : y parses as (a ?? b) ? x : y only when written so; keep simple
+		c = &Binary{node: node{Off: t.Off}, Op: "??", L: c, R: r}
+		if _, ok := r.(*Cond); ok {
+			// (a ?? b) ? x : y is how C# reads it
+			rc := r.(*Cond)
+			c = &Cond{node: node{Off: rc.Off}, C: &Binary{node: node{Off: t.Off}, Op: "??", L: c.(*Binary).L, R: rc.C}, A: rc.A, B: rc.B}
+		}
+		return c, nil
+	}
+	if p.is("?") {
+		q := p.advance()
+		a, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expect(":"); err != nil {
+			return nil, err
+		}
+		b, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		return &Cond{node: node{Off: q.Off}, C: c, A: a, B: b}, nil
+	}
+	return c, nil
+}
+
+var binPrec = map[string]int{
+	"||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6,
+	"<": 7, ">": 7, "<=": 7, ">=": 7, "is": 7, "as": 7,
+	"<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "%": 10,
+}
+
+func (p *parser) binary(min int) (Expr, error) {
+	l, err := p.unary()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		t := p.peek()
+		if t.Kind != tkOp && !(t.Kind == tkKeyword && (t.Text == "is" || t.Text == "as")) {
+			return l, nil
+		}
+		op := t.Text
+		if op == ">" && p.peekN(1).Kind == tkOp && p.peekN(1).Text == ">" && p.peekN(1).Off == t.Off+1 {
+			op = ">>"
+		}
+		prec, ok := binPrec[op]
+		if !ok || prec <= min {
+			return l, nil
+		}
+		p.advance()
+		if op == ">>" {
+			p.advance()
+		}
+		if op == "is" || op == "as" {
+			neg := false
+			if op == "is" && p.peek().Kind == tkIdent && p.peek().Text == "not" {
+				p.advance()
+				neg = true
+			}
+			if op == "is" && p.is("null") {
+				p.advance()
+				var e Expr = &Binary{node: node{Off: t.Off}, Op: "==", L: l, R: &Lit{node: node{Off: t.Off}, Kind: tkKeyword}}
+				if neg {
+					e.(*Binary).Op = "!="
+				}
+				l = e
+				continue
+			}
+			tr, err := p.typeRef()
+			if err != nil {
+				return nil, err
+			}
+			ia := &IsAs{node: node{Off: t.Off}, Op: op, X: l, To: tr}
+			if op == "is" && p.peek().Kind == tkIdent && !neg {
+				ia.Bind = p.advance().Text
+			}
+			l = ia
+			if neg {
+				l = &Unary{node: node{Off: t.Off}, Op: "!", X: ia}
+			}
+			continue
+		}
+		r, err := p.binary(prec)
+		if err != nil {
+			return nil, err
+		}
+		l = &Binary{node: node{Off: t.Off}, Op: op, L: l, R: r}
+	}
+}
+
+var predefined = map[string]bool{
+	"string": true, "int": true, "long": true, "bool": true, "double": true, "object": true, "char": true,
+	"byte": true, "decimal": true, "float": true, "short": true, "uint": true, "ulong": true, "dynamic": true,
+}
+
+func (p *parser) unary() (Expr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	t := p.peek()
+	if t.Kind == tkOp {
+		switch t.Text {
+		case "!", "-", "+", "~":
+			p.advance()
+			x, err := p.unary()
+			if err != nil {
+				return nil, err
+			}
+			if l, ok := x.(*Lit); ok && t.Text == "-" {
+				switch v := l.V.(type) {
+				case int:
+					l.V, l.Off = -v, t.Off
+					return l, nil
+				case int64:
+					l.V, l.Off = -v, t.Off
+					return l, nil
+				case float64:
+					l.V, l.Off = -v, t.Off
+					return l, nil
+				}
+			}
+			return &Unary{node: node{Off: t.Off}, Op: t.Text, X: x}, nil
+		case "++", "--":
+			p.advance()
+			x, err := p.unary()
+			if err != nil {
+				return nil, err
+			}
+			return &Assign{node: node{Off: t.Off}, Op: t.Text, Target: x}, nil
+		case "(":
+			if c, ok, err := p.tryCast(); ok || err != nil {
+				return c, err
+			}
+		}
+	}
+	return p.postfix()
+}
+
+// tryCast parses (T)x when the tokens are a cast (Roslyn's rule: a
+// predefined type, or a name followed by something that starts an operand).
+func (p *parser) tryCast() (Expr, bool, error) {
+	save := p.i
+	open := p.advance()
+	if p.peek().Kind != tkIdent {
+		p.i = save
+		return nil, false, nil
+	}
+	tr, err := p.typeRef()
+	if err != nil || !p.is(")") {
+		p.i = save
+		return nil, false, nil
+	}
+	p.advance()
+	n := p.peek()
+	isCast := predefined[tr.Name] && n.Kind != tkOp
+	if !isCast {
+		switch n.Kind {
+		case tkIdent, tkInt, tkReal, tkString, tkInterp, tkChar:
+			isCast = true
+		case tkKeyword:
+			isCast = n.Text != "is" && n.Text != "as" && n.Text != "in"
+		case tkOp:
+			isCast = n.Text == "(" || n.Text == "!" || n.Text == "~"
+		}
+		if predefined[tr.Name] && n.Kind == tkOp && (n.Text == "-" || n.Text == "+") {
+			isCast = true
+		}
+	}
+	if !isCast {
+		p.i = save
+		return nil, false, nil
+	}
+	x, err := p.unary()
+	if err != nil {
+		return nil, true, err
+	}
+	return &Cast{node: node{Off: open.Off}, To: tr, X: x}, true, nil
+}
+
+func (p *parser) postfix() (Expr, error) {
+	x, err := p.primary()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		t := p.peek()
+		if t.Kind != tkOp {
+			return x, nil
+		}
+		switch t.Text {
+		case ".", "?.":
+			p.advance()
+			if p.is("[") && t.Text == "?." {
+				p.advance()
+				i, err := p.expr()
+				if err != nil {
+					return nil, err
+				}
+				if _, err := p.expect("]"); err != nil {
+					return nil, err
+				}
+				x = &Index{node: node{Off: t.Off}, X: x, I: i, Cond: true}
+				continue
+			}
+			nt := p.advance()
+			if nt.Kind != tkIdent {
+				return nil, p.errAt(nt, "identifier expected after %q, found %s", t.Text, desc(nt))
+			}
+			m := &Member{node: node{Off: nt.Off}, X: x, Name: nt.Text, NameOff: nt.Off, Cond: t.Text == "?."}
+			if p.is("<") {
+				save := p.i
+				if args, ok := p.typeArgs(); ok && p.is("(") {
+					m.TypeArgs = args
+				} else {
+					p.i = save
+				}
+			}
+			x = m
+		case "(":
+			p.advance()
+			args, err := p.args(")")
+			if err != nil {
+				return nil, err
+			}
+			x = &Call{node: node{Off: t.Off}, F: x, Args: args}
+		case "[":
+			p.advance()
+			i, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			if p.is(",") {
+				return nil, p.errAt(p.peek(), "multi-dimensional indexers are not supported")
+			}
+			if _, err := p.expect("]"); err != nil {
+				return nil, err
+			}
+			x = &Index{node: node{Off: t.Off}, X: x, I: i}
+		case "?":
+			// x?[i]: a '[' cannot start an operand, so this is no conditional operator
+			if n := p.peekN(1); !(n.Kind == tkOp && n.Text == "[") {
+				return x, nil
+			}
+			p.i += 2
+			i, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := p.expect("]"); err != nil {
+				return nil, err
+			}
+			x = &Index{node: node{Off: t.Off}, X: x, I: i, Cond: true}
+		case "++", "--":
+			p.advance()
+			x = &Assign{node: node{Off: x.pos()}, Op: t.Text, Target: x, Post: true}
+		case "!":
+			// null-forgiving x! : ignored
+			n := p.peekN(1)
+			if n.Kind == tkOp && (n.Text == "." || n.Text == ")" || n.Text == ";" || n.Text == "[") {
+				p.advance()
+				continue
+			}
+			return x, nil
+		default:
+			return x, nil
+		}
+	}
+}
+
+// args parses call arguments up to close.
+func (p *parser) args(close string) ([]*Arg, error) {
+	var args []*Arg
+	if p.accept(close) {
+		return nil, nil
+	}
+	for {
+		t := p.peek()
+		a := &Arg{Off: t.Off}
+		if t.Kind == tkIdent && p.peekN(1).Kind == tkOp && p.peekN(1).Text == ":" {
+			a.Name = t.Text
+			p.i += 2
+		}
+		if p.accept("out") || p.accept("ref") {
+			a.Out = true
+			if p.peek().Kind == tkIdent && p.peekN(1).Kind == tkIdent || p.is("var") {
+				tr, err := p.typeRef()
+				if err != nil {
+					return nil, err
+				}
+				nt := p.advance()
+				if nt.Kind != tkIdent {
+					return nil, p.errAt(nt, "identifier expected, found %s", desc(nt))
+				}
+				a.OutVar, a.OutNew = tr, nt.Text
+				a.X = &Name{node: node{Off: nt.Off}, Name: nt.Text}
+			} else {
+				x, err := p.unary()
+				if err != nil {
+					return nil, err
+				}
+				a.X = x
+			}
+		} else {
+			x, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			a.X = x
+		}
+		args = append(args, a)
+		if p.accept(",") {
+			continue
+		}
+		if _, err := p.expect(close); err != nil {
+			return nil, err
+		}
+		return args, nil
+	}
+}
+
+func (p *parser) primary() (Expr, error) {
+	t := p.advance()
+	switch t.Kind {
+	case tkInt:
+		return intLit(t)
+	case tkReal:
+		v, err := strconv.ParseFloat(t.Text, 64)
+		if err != nil {
+			return nil, p.errAt(t, "invalid number %s", t.Text)
+		}
+		return &Lit{node: node{Off: t.Off}, V: v, Kind: tkReal}, nil
+	case tkString:
+		return &Lit{node: node{Off: t.Off}, V: t.Text, Kind: tkString}, nil
+	case tkChar:
+		return &Lit{node: node{Off: t.Off}, V: t.Text, Kind: tkChar}, nil
+	case tkInterp:
+		return p.interp(t)
+	case tkIdent:
+		return &Name{node: node{Off: t.Off}, Name: t.Text}, nil
+	case tkKeyword:
+		switch t.Text {
+		case "true", "false":
+			return &Lit{node: node{Off: t.Off}, V: t.Text == "true", Kind: tkKeyword}, nil
+		case "null":
+			return &Lit{node: node{Off: t.Off}, Kind: tkKeyword}, nil
+		case "new":
+			return p.newExpr(t)
+		case "typeof", "default":
+			if _, err := p.expect("("); err != nil {
+				return nil, err
+			}
+			tr, err := p.typeRef()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := p.expect(")"); err != nil {
+				return nil, err
+			}
+			return &TypeOf{node: node{Off: t.Off}, Op: t.Text, To: tr}, nil
+		}
+	case tkOp:
+		if t.Text == "(" {
+			x, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := p.expect(")"); err != nil {
+				return nil, err
+			}
+			return x, nil
+		}
+	case tkEOF:
+		return nil, p.errAt(t, "expression expected, found the end of the text")
+	}
+	return nil, p.errAt(t, "invalid expression term %s", desc(t))
+}
+
+func intLit(t token) (Expr, error) {
+	text := t.Text
+	base := 10
+	if strings.HasPrefix(text, "0x") || strings.HasPrefix(text, "0X") {
+		text, base = text[2:], 16
+	}
+	u, err := strconv.ParseUint(text, base, 64)
+	if err != nil || u > 1<<63-1 {
+		return nil, &SyntaxError{Off: t.Off, Msg: fmt.Sprintf("integral constant %s is too large", t.Text)}
+	}
+	if strings.Contains(t.Suf, "l") || u > 1<<31-1 {
+		return &Lit{node: node{Off: t.Off}, V: int64(u), Kind: tkInt}, nil
+	}
+	return &Lit{node: node{Off: t.Off}, V: int(u), Kind: tkInt}, nil
+}
+
+func (p *parser) interp(t token) (Expr, error) {
+	e := &Interp{node: node{Off: t.Off}}
+	lit := ""
+	for _, part := range t.Parts {
+		if !part.IsHole {
+			lit += part.Lit
+			continue
+		}
+		sub, err := newParser(part.Expr, part.ExprOff)
+		if err != nil {
+			return nil, err
+		}
+		x, err := sub.expr()
+		if err != nil {
+			return nil, err
+		}
+		if n := sub.peek(); n.Kind != tkEOF {
+			return nil, sub.errAt(n, "unexpected %s in an interpolation hole (a ternary must be in parentheses)", desc(n))
+		}
+		e.Lits = append(e.Lits, lit)
+		lit = ""
+		e.Holes = append(e.Holes, x)
+		e.Formats = append(e.Formats, part.Format)
+	}
+	e.Lits = append(e.Lits, lit)
+	return e, nil
+}
+
+func (p *parser) newExpr(t token) (Expr, error) {
+	n := &NewExpr{node: node{Off: t.Off}}
+	if p.is("[") { // new[] { a, b }
+		p.advance()
+		if _, err := p.expect("]"); err != nil {
+			return nil, err
+		}
+		init, err := p.initList()
+		if err != nil {
+			return nil, err
+		}
+		n.Init = init
+		if n.Init == nil {
+			n.Init = []Expr{}
+		}
+		return n, nil
+	}
+	if p.is("{") { // anonymous object new { a = 1, b }
+		p.advance()
+		for !p.accept("}") {
+			nt := p.peek()
+			x, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			name := ""
+			switch v := x.(type) {
+			case *Assign:
+				if nm, ok := v.Target.(*Name); ok && v.Op == "=" {
+					name, x = nm.Name, v.X
+				}
+			case *Name:
+				name = v.Name
+			case *Member:
+				name = v.Name
+			}
+			if name == "" {
+				return nil, p.errAt(nt, "invalid anonymous type member declarator")
+			}
+			n.Props = append(n.Props, name)
+			n.Vals = append(n.Vals, x)
+			if !p.accept(",") {
+				if _, err := p.expect("}"); err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+		return n, nil
+	}
+	tr, err := p.typeRef()
+	if err != nil {
+		return nil, err
+	}
+	n.Type = tr
+	if p.is("[") && tr.Array == 0 { // new string[n] — sized arrays
+		return nil, p.errAt(p.peek(), "sized array creation is not supported: use new T[] { ... }")
+	}
+	if p.accept("(") {
+		if n.Args, err = p.args(")"); err != nil {
+			return nil, err
+		}
+	} else if !p.is("{") {
+		return nil, p.errAt(p.peek(), "'(' or '{' expected after new %s", tr.Name)
+	}
+	if p.is("{") {
+		init, err := p.initList()
+		if err != nil {
+			return nil, err
+		}
+		n.Init = init
+	}
+	return n, nil
+}
+
+// initList parses { a, b, c } (collection or array initializer).
+func (p *parser) initList() ([]Expr, error) {
+	if _, err := p.expect("{"); err != nil {
+		return nil, err
+	}
+	var out []Expr
+	for !p.accept("}") {
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+		if !p.accept(",") {
+			if _, err := p.expect("}"); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,550 @@
+package csharp
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Run-time errors carry .NET's exception messages: they become
+// context.LastError.Message.
+var (
+	errNull   = errors.New("Object reference not set to an instance of an object.")
+	errDivide = errors.New("Attempted to divide by zero.")
+)
+
+// Exception is a .NET exception raised at run time (throw, or a failing
+// member); Type is its .NET name for catch clauses.
+type Exception struct {
+	Type string
+	Msg  string
+}
+
+func (e *Exception) Error() string { return e.Msg }
+
+func exc(typ, format string, args ...any) error {
+	return &Exception{Type: typ, Msg: fmt.Sprintf(format, args...)}
+}
+
+// netName is the .NET type name of a run-time value, for cast messages.
+func netName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "System.String"
+	case int:
+		return "System.Int64"
+	case int64:
+		return "System.Int64"
+	case float64:
+		return "System.Double"
+	case bool:
+		return "System.Boolean"
+	case *JObject:
+		return "Newtonsoft.Json.Linq.JObject"
+	case *JArray:
+		return "Newtonsoft.Json.Linq.JArray"
+	case time.Time:
+		return "System.DateTime"
+	case time.Duration:
+		return "System.TimeSpan"
+	case []byte:
+		return "System.Byte[]"
+	case []any:
+		return "System.Object[]"
+	case []string:
+		return "System.String[]"
+	}
+	t := reflect.TypeOf(v)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+func castErr(v any, to string) error {
+	return exc("InvalidCastException", "Unable to cast object of type '%s' to type '%s'.", netName(v), to)
+}
+
+// toStringNET is .NET's ToString() of a non-null value.
+func toStringNET(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return formatDouble(x)
+	case time.Time:
+		return x.Format("1/2/2006 3:04:05 PM")
+	case time.Duration:
+		return formatTimeSpan(x)
+	case []byte:
+		return "System.Byte[]"
+	case []any:
+		return "System.Object[]"
+	case []string:
+		return "System.String[]"
+	case *JProperty:
+		return jsonText(x, true)
+	case *Form:
+		return "System.Collections.Generic.Dictionary`2[System.String,System.Collections.Generic.IList`1[System.String]]"
+	case fmt.Stringer:
+		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return ""
+		}
+		return x.String()
+	}
+	return netName(v)
+}
+
+func formatDouble(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "∞"
+	case math.IsInf(f, -1):
+		return "-∞"
+	}
+	return strconv.FormatFloat(f, 'G', -1, 64)
+}
+
+func formatTimeSpan(d time.Duration) string {
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	days := d / (24 * time.Hour)
+	d -= days * 24 * time.Hour
+	h, m, s := d/time.Hour, (d%time.Hour)/time.Minute, (d%time.Minute)/time.Second
+	frac := d % time.Second
+	out := ""
+	if neg {
+		out = "-"
+	}
+	if days > 0 {
+		out += fmt.Sprintf("%d.", days)
+	}
+	out += fmt.Sprintf("%02d:%02d:%02d", h, m, s)
+	if frac > 0 {
+		out += fmt.Sprintf(".%07d", frac/100)
+	}
+	return out
+}
+
+// catStr is a string concatenation's operand: null is "".
+func catStr(v any) string {
+	if v == nil {
+		return ""
+	}
+	return toStringNET(v)
+}
+
+// callToString is x.ToString(): null is a NullReferenceException.
+func callToString(v any) (string, error) {
+	if v == nil || isNilPtr(v) {
+		return "", errNull
+	}
+	switch v.(type) {
+	case *JObject, *JArray:
+		return jsonTextErr(v, true)
+	}
+	return toStringNET(v), nil
+}
+
+func isNilPtr(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+// castTo converts v to a static type, as a C# cast does at run time.
+func (m *Model) castTo(v any, t *Type) (any, error) {
+	if v == nil && t.Nullable {
+		return nil, nil // (int?)null
+	}
+	switch t.K {
+	case KObject:
+		return v, nil
+	case KString:
+		switch x := v.(type) {
+		case nil, string:
+			return v, nil
+		case *JObject, *JArray:
+			return nil, exc("ArgumentException", "Can not convert %s to String.", jtype(x))
+		}
+		return nil, castErr(v, "System.String")
+	case KChar:
+		if s, ok := v.(string); ok && utf8.RuneCountInString(s) == 1 {
+			return s, nil
+		}
+		return nil, castErr(v, "System.Char")
+	case KInt:
+		switch x := v.(type) {
+		case int:
+			return x, nil
+		case int64:
+			return int(x), nil
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, castErr(v, "System.Int32")
+			}
+			return int(x), nil
+		case string:
+			if utf8.RuneCountInString(x) == 1 { // (int)'c'
+				r, _ := utf8.DecodeRuneInString(x)
+				return int(r), nil
+			}
+		}
+		if v == nil {
+			return nil, errNull
+		}
+		return nil, castErr(v, "System.Int32")
+	case KDouble:
+		switch x := v.(type) {
+		case int:
+			return float64(x), nil
+		case int64:
+			return float64(x), nil
+		case float64:
+			return x, nil
+		}
+		if v == nil {
+			return nil, errNull
+		}
+		return nil, castErr(v, "System.Double")
+	case KBool:
+		if b, ok := v.(bool); ok {
+			return b, nil
+		}
+		if v == nil {
+			return nil, errNull
+		}
+		return nil, castErr(v, "System.Boolean")
+	case KJObject:
+		switch v.(type) {
+		case nil, *JObject:
+			return v, nil
+		}
+		return nil, castErr(v, "Newtonsoft.Json.Linq.JObject")
+	case KJArray:
+		switch v.(type) {
+		case nil, *JArray:
+			return v, nil
+		}
+		return nil, castErr(v, "Newtonsoft.Json.Linq.JArray")
+	case KJToken:
+		switch v.(type) {
+		case nil, *JObject, *JArray, string, int, float64, bool:
+			return v, nil
+		}
+		return nil, castErr(v, "Newtonsoft.Json.Linq.JToken")
+	case KArray:
+		switch x := v.(type) {
+		case nil, []any:
+			return v, nil
+		case *JArray:
+			return x.Items, nil
+		}
+		rv := reflect.ValueOf(v)
+		if rv.Kind() == reflect.Slice {
+			out := make([]any, rv.Len())
+			for i := range out {
+				out[i] = rv.Index(i).Interface()
+			}
+			return out, nil
+		}
+		return nil, castErr(v, "System.Collections.Generic.IEnumerable`1[System.Object]")
+	case KBytes:
+		if _, ok := v.([]byte); ok || v == nil {
+			return v, nil
+		}
+		return nil, castErr(v, "System.Byte[]")
+	case KDateTime:
+		if _, ok := v.(time.Time); ok {
+			return v, nil
+		}
+		return nil, castErr(v, "System.DateTime")
+	case KTimeSpan:
+		if _, ok := v.(time.Duration); ok {
+			return v, nil
+		}
+		return nil, castErr(v, "System.TimeSpan")
+	case KGo:
+		if v == nil || reflect.TypeOf(v) == t.Go {
+			return v, nil
+		}
+		return nil, castErr(v, t.Name)
+	}
+	return v, nil
+}
+
+// jtokenConvert is an explicit conversion from JToken ((string)token, (int)token).
+func jtokenConvert(v any, t *Type) (any, error) {
+	switch t.K {
+	case KString:
+		switch x := v.(type) {
+		case nil, string:
+			return v, nil
+		case *JObject, *JArray:
+			return nil, exc("ArgumentException", "Can not convert %s to String.", jtype(x))
+		}
+		return toStringNET(v), nil
+	case KInt:
+		switch x := v.(type) {
+		case int:
+			return x, nil
+		case float64:
+			return int(math.Round(x)), nil
+		case string:
+			n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+			if err != nil {
+				return nil, formatErr(x)
+			}
+			return int(n), nil
+		case bool:
+			if x {
+				return 1, nil
+			}
+			return 0, nil
+		case nil:
+			return nil, exc("ArgumentNullException", "Value cannot be null.")
+		}
+		return nil, exc("ArgumentException", "Can not convert %s to Int64.", jtype(v))
+	case KDouble:
+		switch x := v.(type) {
+		case int:
+			return float64(x), nil
+		case float64:
+			return x, nil
+		case string:
+			f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+			if err != nil {
+				return nil, formatErr(x)
+			}
+			return f, nil
+		}
+		return nil, exc("ArgumentException", "Can not convert %s to Double.", jtype(v))
+	case KBool:
+		switch x := v.(type) {
+		case bool:
+			return x, nil
+		case string:
+			b, err := parseBoolNET(x)
+			return b, err
+		case int:
+			return x != 0, nil
+		}
+		return nil, exc("ArgumentException", "Can not convert %s to Boolean.", jtype(v))
+	case KJObject, KJArray, KJToken, KObject:
+		return (&Model{}).castTo(v, t)
+	}
+	return nil, exc("ArgumentException", "Can not convert %s to %s.", jtype(v), t.Name)
+}
+
+func jtype(v any) string {
+	switch v.(type) {
+	case *JObject:
+		return "Object"
+	case *JArray:
+		return "Array"
+	case string:
+		return "String"
+	case int:
+		return "Integer"
+	case float64:
+		return "Float"
+	case bool:
+		return "Boolean"
+	case nil:
+		return "Null"
+	}
+	return "Object"
+}
+
+func formatErr(s string) error {
+	return exc("FormatException", "The input string '%s' was not in a correct format.", s)
+}
+
+func parseBoolNET(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, exc("FormatException", "String '%s' was not recognized as a valid Boolean.", s)
+}
+
+// equalNET is == between values of compatible static types (value
+// equality for strings, numbers and bools; identity for the rest).
+func equalNET(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil || isNilPtr(b)
+	case int:
+		switch y := b.(type) {
+		case int:
+			return x == y
+		case float64:
+			return float64(x) == y
+		}
+		return false
+	case float64:
+		switch y := b.(type) {
+		case int:
+			return x == float64(y)
+		case float64:
+			return x == y
+		}
+		return false
+	case string, bool, time.Time, time.Duration:
+		return a == b
+	}
+	if b == nil {
+		return isNilPtr(a)
+	}
+	ra, rb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if ra.Type() != rb.Type() {
+		return false
+	}
+	if ra.Comparable() {
+		return a == b
+	}
+	switch ra.Kind() {
+	case reflect.Map, reflect.Slice, reflect.Pointer:
+		return ra.Pointer() == rb.Pointer()
+	}
+	return false
+}
+
+// items returns a sequence's elements (arrays, lists, JArray, strings as chars).
+func items(v any) ([]any, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, exc("ArgumentNullException", "Value cannot be null. (Parameter 'source')")
+	case []any:
+		return x, nil
+	case *JArray:
+		return x.Items, nil
+	case *FormList:
+		out := make([]any, len(x.Items))
+		for i, s := range x.Items {
+			out[i] = s
+		}
+		return out, nil
+	case *JObject:
+		out := make([]any, len(x.Keys))
+		for i, k := range x.Keys {
+			out[i] = &JProperty{Name: k, Value: x.M[k], parent: x}
+		}
+		return out, nil
+	case string:
+		var out []any
+		for _, r := range x {
+			out = append(out, string(r))
+		}
+		return out, nil
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = rv.Index(i).Interface()
+		}
+		return out, nil
+	case reflect.Map:
+		keys := rv.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+		out := make([]any, len(keys))
+		for i, k := range keys {
+			out[i] = &JProperty{Name: fmt.Sprint(k.Interface()), Value: rv.MapIndex(k).Interface()}
+		}
+		return out, nil
+	}
+	return nil, exc("InvalidCastException", "%s is not enumerable", netName(v))
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// compareNET orders two values of the same static kind.
+func compareNET(a, b any) (int, error) {
+	switch x := a.(type) {
+	case int:
+		switch y := b.(type) {
+		case int:
+			return cmpInt(x, y), nil
+		case float64:
+			return cmpF(float64(x), y), nil
+		}
+	case float64:
+		switch y := b.(type) {
+		case int:
+			return cmpF(x, float64(y)), nil
+		case float64:
+			return cmpF(x, y), nil
+		}
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y), nil
+		}
+	case time.Time:
+		if y, ok := b.(time.Time); ok {
+			return x.Compare(y), nil
+		}
+	case time.Duration:
+		if y, ok := b.(time.Duration); ok {
+			return cmpInt(int(x), int(y)), nil
+		}
+	case nil:
+		if b == nil {
+			return 0, nil
+		}
+		return -1, nil
+	}
+	return 0, exc("ArgumentException", "At least one object must implement IComparable.")
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpF(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

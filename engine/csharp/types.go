@@ -1,0 +1,273 @@
+package csharp
+
+import (
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Kind is a static type's family.
+type Kind int
+
+const (
+	KObject Kind = iota // object, dynamic: known at run time only
+	KString
+	KChar
+	KInt // int and long (64-bit at run time)
+	KDouble
+	KBool
+	KNull
+	KVoid
+	KGo      // a member of the context model (a reflect type)
+	KJToken  // Newtonsoft JToken (JValue included)
+	KJObject // Newtonsoft JObject
+	KJArray  // Newtonsoft JArray
+	KArray   // T[], List<T>, IEnumerable<T>: Elem
+	KBytes   // byte[]
+	KDateTime
+	KTimeSpan
+	KGuid
+	KStatic    // a type used as a value's qualifier: string.Join, Math.Max
+	KNamespace // System, System.Text
+	KComparison
+	KEncoding
+	KUri
+	KRegexMatch
+	KHash // HMACSHA256, SHA256, MD5 instances
+	KRandom
+	KAnon      // anonymous object (new { a = 1 }): a map at run time
+	KDict      // Dictionary<string, object>
+	KJProperty // Newtonsoft JProperty
+	KForm      // Body.AsFormUrlEncodedContent(): IDictionary<string, IList<string>>
+	KFormList  // one form field's values: IList<string>
+	KKeyValue  // KeyValuePair<string, Elem>: an entry of a model map in foreach
+	KBuilder   // StringBuilder: a string at run time, Append re-assigns the local
+)
+
+// Type is a static type.
+type Type struct {
+	K    Kind
+	Name string       // C# name, for messages
+	Go   reflect.Type // KGo
+	Elem *Type        // KArray
+	// Nullable marks int?, bool?...: a value type that may be null.
+	Nullable bool
+}
+
+// nullableOf is t? for value types (t itself for reference types).
+func nullableOf(t *Type) *Type {
+	if t.isRef() {
+		return t
+	}
+	n := *t
+	n.Name += "?"
+	n.Nullable = true
+	return &n
+}
+
+func (t *Type) String() string { return t.Name }
+
+var (
+	tObject   = &Type{K: KObject, Name: "object"}
+	tString   = &Type{K: KString, Name: "string"}
+	tChar     = &Type{K: KChar, Name: "char"}
+	tInt      = &Type{K: KInt, Name: "int"}
+	tLong     = &Type{K: KInt, Name: "long"}
+	tDouble   = &Type{K: KDouble, Name: "double"}
+	tBool     = &Type{K: KBool, Name: "bool"}
+	tNull     = &Type{K: KNull, Name: "<null>"}
+	tVoid     = &Type{K: KVoid, Name: "void"}
+	tJToken   = &Type{K: KJToken, Name: "JToken"}
+	tJObject  = &Type{K: KJObject, Name: "JObject"}
+	tJArray   = &Type{K: KJArray, Name: "JArray"}
+	tBytes    = &Type{K: KBytes, Name: "byte[]"}
+	tDateTime = &Type{K: KDateTime, Name: "DateTime"}
+	tTimeSpan = &Type{K: KTimeSpan, Name: "TimeSpan"}
+	tGuid     = &Type{K: KGuid, Name: "Guid"}
+	tCompare  = &Type{K: KComparison, Name: "StringComparison"}
+	tEncoding = &Type{K: KEncoding, Name: "Encoding"}
+	tUri      = &Type{K: KUri, Name: "Uri"}
+	tMatch    = &Type{K: KRegexMatch, Name: "Match"}
+	tHash     = &Type{K: KHash, Name: "HashAlgorithm"}
+	tRandom   = &Type{K: KRandom, Name: "Random"}
+	tAnon     = &Type{K: KAnon, Name: "anonymous type"}
+	tDict     = &Type{K: KDict, Name: "Dictionary<string, object>"}
+	tJProp    = &Type{K: KJProperty, Name: "JProperty"}
+	tForm     = &Type{K: KForm, Name: "IDictionary<string, IList<string>>"}
+	tFormList = &Type{K: KFormList, Name: "IList<string>"}
+	tBuilder  = &Type{K: KBuilder, Name: "StringBuilder"}
+	tStrings  = arrayOf(tString)
+	tObjects  = arrayOf(tObject)
+)
+
+func arrayOf(t *Type) *Type { return &Type{K: KArray, Name: t.Name + "[]", Elem: t} }
+
+func staticType(name string) *Type { return &Type{K: KStatic, Name: name} }
+
+// isRef reports whether null converts to t.
+func (t *Type) isRef() bool {
+	if t.Nullable {
+		return true
+	}
+	switch t.K {
+	case KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan, KGuid, KComparison:
+		return false
+	}
+	return true
+}
+
+func (t *Type) numeric() bool { return t.K == KInt || t.K == KDouble }
+
+// assignable reports whether a value of type from may be used where to is expected.
+func assignable(from, to *Type) bool {
+	switch {
+	case to.K == KObject, from == to:
+		return true
+	case from.K == KNull:
+		return to.isRef()
+	case from.K == KObject:
+		return false
+	case to.K == from.K && to.K != KGo && to.K != KArray:
+		return to.Nullable || !from.Nullable
+	case to.K == KDouble && from.K == KInt:
+		return true
+	case to.K == KBuilder && from.K == KString: // sb = sb + x, written by the binder
+		return true
+	case to.K == KJToken && (from.K == KJObject || from.K == KJArray):
+		return true
+	case to.K == KArray && from.K == KArray:
+		return to.Elem.K == KObject || assignable(from.Elem, to.Elem)
+	case to.K == KArray && from.K == KJArray:
+		return to.Elem.K == KObject || to.Elem.K == KJToken
+	case to.K == KGo && from.K == KGo:
+		return from.Go == to.Go
+	}
+	return false
+}
+
+// goType maps a context model reflect type to a static type.
+func (m *Model) goType(rt reflect.Type) *Type {
+	if t, ok := m.byGo[rt]; ok {
+		return t
+	}
+	switch rt {
+	case reflect.TypeOf(time.Time{}):
+		return tDateTime
+	case reflect.TypeOf(time.Duration(0)):
+		return tTimeSpan
+	}
+	switch rt.Kind() {
+	case reflect.String:
+		return tString
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Int16, reflect.Int8, reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		return tInt
+	case reflect.Float64, reflect.Float32:
+		return tDouble
+	case reflect.Bool:
+		return tBool
+	case reflect.Interface:
+		return tObject
+	case reflect.Slice:
+		if rt.Elem().Kind() == reflect.Uint8 {
+			return tBytes
+		}
+		return arrayOf(m.goType(rt.Elem()))
+	}
+	name := rt.String()
+	if rt.Kind() == reflect.Pointer {
+		name = rt.Elem().Name()
+	} else if rt.Name() != "" {
+		name = rt.Name()
+	}
+	t := &Type{K: KGo, Name: name, Go: rt}
+	m.byGo[rt] = t
+	return t
+}
+
+// typeName gives a .NET-looking name for messages.
+func typeName(t *Type) string {
+	if t == nil {
+		return "?"
+	}
+	return t.Name
+}
+
+// lookupTypeRef resolves a written type.
+func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
+	name := strings.TrimPrefix(tr.Name, "System.")
+	name = strings.TrimPrefix(name, "Collections.Generic.")
+	name = strings.TrimPrefix(name, "Newtonsoft.Json.Linq.")
+	var t *Type
+	switch name {
+	case "string", "String":
+		t = tString
+	case "int", "Int32", "long", "Int64", "short", "Int16", "uint", "ulong", "UInt32", "UInt64":
+		t = tInt
+		if name == "long" || name == "Int64" {
+			t = tLong
+		}
+	case "double", "Double", "decimal", "Decimal", "float", "Single":
+		t = tDouble
+	case "bool", "Boolean":
+		t = tBool
+	case "char", "Char":
+		t = tChar
+	case "object", "Object", "dynamic", "var":
+		t = tObject
+	case "byte", "Byte":
+		t = tInt
+	case "JToken", "JValue":
+		t = tJToken
+	case "JObject":
+		t = tJObject
+	case "JProperty":
+		t = tJProp
+	case "JArray":
+		t = tJArray
+	case "DateTime", "DateTimeOffset":
+		t = tDateTime
+	case "TimeSpan":
+		t = tTimeSpan
+	case "Guid":
+		t = tGuid
+	case "Uri":
+		t = tUri
+	case "StringBuilder", "Text.StringBuilder":
+		t = tBuilder
+	case "IEnumerable", "List", "IList", "ICollection", "IReadOnlyList", "IReadOnlyCollection":
+		elem := tObject
+		if len(tr.Args) == 1 {
+			e, ok := m.lookupTypeRef(tr.Args[0])
+			if !ok {
+				return nil, false
+			}
+			elem = e
+		}
+		t = arrayOf(elem)
+		t.Name = name + "<" + elem.Name + ">"
+	case "Dictionary", "IDictionary", "IReadOnlyDictionary":
+		t = tDict
+	default:
+		gt, ok := m.Types[name]
+		if !ok {
+			return nil, false
+		}
+		t = m.goType(gt)
+	}
+	if tr.Null {
+		t = nullableOf(t)
+	}
+	for i := 0; i < tr.Array; i++ {
+		if t.K == KInt && (tr.Name == "byte" || tr.Name == "Byte") {
+			t = tBytes
+			continue
+		}
+		t = arrayOf(t)
+	}
+	return t, true
+}
+
+// knownTypeNames are the type names a did-you-mean hint may offer.
+var knownTypeNames = []string{"string", "int", "long", "bool", "double", "object", "char", "JObject", "JArray", "JToken",
+	"DateTime", "TimeSpan", "Guid", "Uri", "IEnumerable", "List", "Dictionary", "Math", "Convert", "Encoding",
+	"JsonConvert", "Regex", "WebUtility", "String", "Int32", "Int64", "Boolean", "Random", "HMACSHA256", "SHA256", "MD5"}

@@ -1,0 +1,333 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// csRegistry has one policy, <x>, whose text is an expression of any type;
+// running it stores the result in the variable "out".
+func csRegistry() Registry {
+	return Registry{"x": {Sections: Inbound | Outbound, Parse: func(p *Parser) Step {
+		v := p.TextValue()
+		return StepFunc(func(ctx context.Context, st *State) error {
+			r, err := v.Eval(st)
+			if err != nil {
+				return err
+			}
+			st.Variables()["out"] = r
+			return nil
+		})
+	}}}
+}
+
+// csCompile compiles one expression (text of <x>) and says how.
+func csCompile(t testing.TB, text string) (*Plan, Explanation, ErrorList) {
+	t.Helper()
+	c := NewCompiler(csRegistry(), nil)
+	var ex Explanation
+	c.Explain = func(e Explanation) { ex = e }
+	root, err := Read("cs.xml", []byte("<policies><inbound><x>"+text+"</x></inbound></policies>"))
+	if err != nil {
+		var el ErrorList
+		el.Append(err)
+		return nil, ex, el
+	}
+	plan := c.Compile(root, "api", nil)
+	return plan, ex, c.Errors()
+}
+
+func csState() *State {
+	s := AcquireState(&Api{Name: "echo", Path: "/echo", ServiceUrl: "http://backend"})
+	u, _ := url.Parse("https://gw.example:8443/echo/resource?param1=value1&param2=2&x=a&x=b")
+	s.SetRequest("POST", "https", u.Host, u, http.Header{
+		"Authorization": {"Basic " + "dXNlcjpwYXNz"}, "Content-Type": {"application/json"},
+		"User-Agent": {"Mozilla/5.0 (Windows NT 10.0; Win64; x64)"}, "X-Multi": {"a", "b"},
+	}, "10.0.0.7")
+	s.SetRequestID("5b8a0e6c-7d7b-4d7e-9a8a-0a6e2c1d3f4e")
+	s.ctx.Request.Body = NewBody([]byte(`{"name":"Ada","age":36,"tags":["x","y"],"address":{"city":"London"},"ok":true,"ratio":0.5}`))
+	v := s.Variables()
+	v["s"], v["n"], v["b"], v["f"] = "hello", 42, true, 2.5
+	v["resp"] = &Response{StatusCode: 200, StatusReason: "OK", Headers: Headers{"Content-Type": {"application/json"}},
+		Body: NewBody([]byte(`{"url":"https://svc/client/?hub=chat","accessToken":"tok","n":[1,2,3]}`))}
+	v["list"] = []any{"a", "b", "c"}
+	return s
+}
+
+func csRun(t testing.TB, text string, set func(*State)) (any, error, Explanation) {
+	t.Helper()
+	plan, ex, errs := csCompile(t, text)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("load errors:\n%v", errs), ex
+	}
+	s := csState()
+	defer s.Release()
+	if set != nil {
+		set(s)
+	}
+	if plan.Run(context.Background(), Inbound, s) {
+		le := s.LastError()
+		return nil, fmt.Errorf("%s: %s", le.Reason, le.Message), ex
+	}
+	return s.Variables()["out"], nil, ex
+}
+
+func show(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return x
+	case fmt.Stringer:
+		return x.String()
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+// TestCSharpValues: C# expressions give .NET's results, lowered to expr
+// where they can be, interpreted where they cannot.
+func TestCSharpValues(t *testing.T) {
+	for _, tc := range []struct {
+		src, want string
+		interp    bool // runs on the interpreter
+	}{
+		// variables and casts
+		{`@((string)context.Variables["s"])`, "hello", false},
+		{`@((int)context.Variables["n"] + 1)`, "43", false},
+		{`@((bool)context.Variables["b"] ? "yes" : "no")`, "yes", false},
+		{`@(context.Variables.GetValueOrDefault<string>("missing", "dflt"))`, "dflt", false},
+		{`@(context.Variables.GetValueOrDefault<int>("n", 0) * 2)`, "84", false},
+		{`@(context.Variables.GetValueOrDefault("missing", "d"))`, "d", false},
+		{`@(context.Variables.ContainsKey("s"))`, "true", false},
+		{`@(((IResponse)context.Variables["resp"]).StatusCode)`, "200", false},
+		{`@(((IResponse)context.Variables["resp"]).Body.As<JObject>()["url"].ToString())`, "https://svc/client/?hub=chat", false},
+		{`@((string)((IResponse)context.Variables["resp"]).Body.As<JObject>()["accessToken"])`, "tok", false},
+		{`@(((IEnumerable<object>)context.Variables["list"]).Count())`, "3", false},
+		{`@(string.Join(",", (IEnumerable<object>)context.Variables["list"]))`, "a,b,c", false},
+		{`@((int?)context.Variables["missing"] ?? 7)`, "7", false},
+		{`@(context.Variables.GetValueOrDefault<int?>("missing") == null)`, "true", false},
+		{`@{ var names = new List<string>(); foreach (var h in context.Request.Headers) { if (h.Key.StartsWith("X-")) { names.Add(h.Key + "=" + string.Join("|", h.Value)); } } return string.Join(";", names); }`, "X-Multi=a|b", false},
+		{`@{ int n = 0; foreach (var h in context.Request.Headers) { n += h.Value.Length; } return n; }`, "5", false},
+		{`@{ var sb = new StringBuilder(); foreach (var t in new[] {"a", "b"}) { sb.Append(t).Append(","); } sb.AppendLine("end"); return sb.ToString() + sb.Length; }`, "a,b,end\n8", false},
+		// arithmetic is C#'s
+		{`@(7 / 2)`, "3", false},
+		{`@(7.0 / 2)`, "3.5", false},
+		{`@(7 % 3)`, "1", false},
+		{`@(1 + "x")`, "1x", false},
+		{`@("a" + null + 'c')`, "ac", false},
+		{`@(true.ToString())`, "True", false},
+		{`@(((double)7) / 2)`, "3.5", false},
+		// strings
+		{`@($"{context.Request.Method} {context.Request.Url.Path}")`, "POST /echo/resource", false},
+		{`@($"n={(int)context.Variables["n"]:D5}")`, "n=00042", false},
+		{`@($"[{"ab",4}|{"ab",-4}]" + "7".PadLeft(3, '0') + string.Format("{0,3}", 1))`, "[  ab|ab  ]007  1", false},
+		{`@(@"c:\temp\""x""")`, `c:\temp\"x"`, false},
+		{`@("a,b,,c".Split(',').Length)`, "4", false},
+		{`@("a,b,,c".Split(new[] {','}, StringSplitOptions.RemoveEmptyEntries).Length)`, "3", false},
+		{`@("Hello".Replace("l", "L").ToUpper().ToLower().Substring(1, 3))`, "ell", false},
+		{`@("Hello".Contains("ell") && "Hello".StartsWith("He") && "Hello".EndsWith("lo"))`, "true", false},
+		{`@("Hello".IndexOf("l"))`, "2", false},
+		{`@("  x ".Trim())`, "x", false},
+		{`@("ABC".Equals("abc", StringComparison.OrdinalIgnoreCase))`, "true", false},
+		{`@(string.Format("{0}-{1}", "a", 2))`, "a-2", false},
+		{`@(string.IsNullOrEmpty((string)context.Variables["missing"]))`, "true", false},
+		{`@(String.Empty.Length)`, "0", false},
+		{`@(context.Request.Headers.GetValueOrDefault("User-Agent", "").Contains("Windows"))`, "true", false},
+		{`@(context.Request.Headers.GetValueOrDefault("X-Multi", ""))`, "a,b", false},
+		// ternary, ??, ?.
+		{`@((string)context.Variables["missing"] ?? "fallback")`, "fallback", false},
+		{`@(context.Response?.StatusCode)`, "null", false},
+		{`@(context.LastError?.Message ?? "none")`, "none", false},
+		{`@(context.User == null ? "anonymous" : context.User.Email)`, "anonymous", false},
+		// context
+		{`@(context.Request.Url.Host + ":" + context.Request.Url.Port)`, "gw.example:8443", false},
+		{`@(context.Request.Url.Query.GetValueOrDefault("param1", ""))`, "value1", false},
+		{`@(context.Request.Url.QueryString)`, "?param1=value1&param2=2&x=a&x=b", false},
+		{`@(context.Request.Url.ToString())`, "https://gw.example:8443/echo/resource?param1=value1&param2=2&x=a&x=b", false},
+		{`@(context.Request.IpAddress)`, "10.0.0.7", false},
+		{`@(context.Api.Name)`, "echo", false},
+		{`@(context.RequestId.Length)`, "36", false},
+		{`@(context.Request.Headers.GetValueOrDefault("Authorization", "").AsBasic().UserId)`, "user", false},
+		// JSON
+		{`@(context.Request.Body.As<JObject>(preserveContent: true)["address"]["city"].ToString())`, "London", false},
+		{`@(context.Request.Body.As<JObject>().Value<string>("name"))`, "Ada", false},
+		{`@((int)context.Request.Body.As<JObject>()["age"] + 1)`, "37", false},
+		{`@(context.Request.Body.As<JObject>().SelectToken("tags[1]").ToString())`, "y", false},
+		{`@(context.Request.Body.As<JObject>()["tags"].ToString())`, "[\n  \"x\",\n  \"y\"\n]", false},
+		{`@(new JObject(new JProperty("a", 1), new JProperty("b", "x")).ToString())`, "{\n  \"a\": 1,\n  \"b\": \"x\"\n}", false},
+		{`@(JsonConvert.SerializeObject(new { id = 1, name = "n" }))`, `{"id":1,"name":"n"}`, false},
+		{`@(JObject.Parse("{\"z\":1,\"a\":[true,null,1.5]}").ToString(Formatting.None))`, `{"z":1,"a":[true,null,1.5]}`, false},
+		{`@(context.Request.Body.As<string>(preserveContent: true).Length > 10)`, "true", false},
+		// .NET statics
+		{`@(Convert.ToBase64String(Encoding.UTF8.GetBytes("user:pass")))`, "dXNlcjpwYXNz", false},
+		{`@(Encoding.UTF8.GetString(Convert.FromBase64String("dXNlcjpwYXNz")))`, "user:pass", false},
+		{`@(int.Parse("12") + long.Parse("30"))`, "42", false},
+		{`@(Math.Max(3, 9))`, "9", false},
+		{`@(Math.Round(2.345, 2))`, "2.35", false},
+		{`@(Guid.Parse("5b8a0e6c-7d7b-4d7e-9a8a-0a6e2c1d3f4e").ToString("N"))`, "5b8a0e6c7d7b4d7e9a8a0a6e2c1d3f4e", false},
+		{`@(Uri.EscapeDataString("a b&c"))`, "a%20b%26c", false},
+		{`@(WebUtility.UrlEncode("a b"))`, "a+b", false},
+		{`@(Regex.IsMatch("abc123", @"^[a-z]+(?<num>\d+)$"))`, "true", false},
+		{`@(Regex.Match("abc123", @"(?<num>\d+)").Groups["num"].Value)`, "123", false},
+		{`@(TimeSpan.FromMinutes(90).TotalHours)`, "1.5", false},
+		{`@(string.Join("+", Regex.Matches("a1b22c333", @"(?<n>\d+)").Select(m => m.Groups["n"].Value)) + "/" + Regex.Split("a1b22c", @"\d+").Length)`, "1+22+333/3", false},
+		{`@(new DateTime(2020, 1, 2).AddDays(1).ToString("yyyy-MM-ddTHH:mm:ss"))`, "2020-01-03T00:00:00", false},
+		{`@(BitConverter.ToString(SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes("abc"))).Replace("-", "").Substring(0, 8))`, "BA7816BF", false},
+		{`@(Convert.ToBase64String(new HMACSHA256(Encoding.UTF8.GetBytes("key")).ComputeHash(Encoding.UTF8.GetBytes("msg"))))`, "LZPLwb4We8sWN6SiPL/wGnh48MUO6DOVTqUiG7G4xig=", false},
+		{`@(Convert.ToBase64String(Encoding.UTF8.GetBytes("secret").Encrypt("Aes", Convert.FromBase64String("AAECAwQFBgcICQoLDA0ODw=="), Convert.FromBase64String("Dw4NDAsKCQgHBgUEAwIBAA=="))))`, "PR8eRna33MoKObxtNfNvng==", false},
+		{`@(Encoding.UTF8.GetString(Convert.FromBase64String("PR8eRna33MoKObxtNfNvng==").Decrypt("Aes", Convert.FromBase64String("AAECAwQFBgcICQoLDA0ODw=="), Convert.FromBase64String("Dw4NDAsKCQgHBgUEAwIBAA=="))))`, "secret", false},
+		{`@("Bearer JWT".Replace("JWT", "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.").AsJwt()?.Claims.GetValueOrDefault("roles", "none"))`, "a,b", false},
+		{`@("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".AsJwt().Claims.GetValueOrDefault("missing", "none") + "/" + "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".AsJwt().Subject)`, "none/alice", false},
+		{`@{ Jwt jwt; if ("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".TryParseJwt(out jwt)) { return jwt.Claims.ContainsKey("sub"); } return false; }`, "true", true},
+		// LINQ
+		{`@(((JArray)context.Request.Body.As<JObject>()["tags"]).Select(t => t.ToString()).Where(s => s != "x").First())`, "y", false},
+		{`@(((IEnumerable<object>)context.Variables["list"]).Any(x => (string)x == "b"))`, "true", false},
+		{`@(new[] {3, 1, 2}.Max())`, "3", false},
+		// statement blocks
+		{`@{ var t = (string)context.Variables["s"]; return "Bearer " + t; }`, "Bearer hello", false},
+		{`@{
+			// a comment with an apostrophe: it's fine
+			string v = context.Request.Headers.GetValueOrDefault("X-None", "");
+			/* and a block comment's too */
+			if (v == "") { v = "empty"; } else { v = "full"; }
+			return v;
+		}`, "empty", false},
+		{`@{ int sum = 0; foreach (var x in new[] {1, 2, 3}) { sum += x; } return sum; }`, "6", false},
+		{`@{ var parts = new List<string>(); foreach (var x in new[] {"a", "b"}) { if (x == "b") { return x + "!"; } } return "none"; }`, "b!", true},
+		{`@{ int i = 0; while (i < 5) { i++; } return i; }`, "5", true},
+		{`@{ try { return int.Parse("x"); } catch (FormatException e) { return e.Message; } }`, "The input string 'x' was not in a correct format.", true},
+		{`@{ if (context.Variables.TryGetValue("s", out var v)) { return "has " + v; } return "no"; }`, "has hello", true},
+		{`@{ int n; if (int.TryParse("17", out n)) { return n * 2; } return 0; }`, "34", true},
+		{`@{ try { throw new InvalidOperationException("x"); } catch (InvalidOperationException e) { return e.Message + "!"; } }`, "x!", true},
+		{`@{ var s = "ab"; s = s + s; s = s + s; return s; }`, "abababab", false},
+		{`@{ var o = new JObject(); o["a"] = 1; o.Add("b", "x"); o.Remove("a"); return o.ToString(Formatting.None); }`, `{"b":"x"}`, false},
+	} {
+		v, err, ex := csRun(t, tc.src, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if got := show(v); got != tc.want && tc.want != "" {
+			t.Errorf("%s:\n got %q\nwant %q\n(%s)", tc.src, got, tc.want, ex)
+		}
+		if ex.Lang != "C#" {
+			t.Errorf("%s: compiled as %s", tc.src, ex.Lang)
+		}
+		if (ex.Interp != "") != tc.interp {
+			t.Errorf("%s: interpreted=%v (%q), want %v\n%s", tc.src, ex.Interp != "", ex.Interp, tc.interp, ex)
+		}
+	}
+}
+
+// TestCSharpRuntimeFailures: a cast that fails, a null member, a bad
+// Parse... become ExpressionValueEvaluationFailure with .NET's message,
+// never a panic; loops and strings stay bounded.
+func TestCSharpRuntimeFailures(t *testing.T) {
+	noBody := func(s *State) { s.Variables()["resp"] = &Response{StatusCode: 200} }
+	for _, tc := range []struct{ src, msg string }{
+		{`@((string)context.Variables["n"])`, "Unable to cast object of type 'System.Int64' to type 'System.String'."},
+		{`@((int)context.Variables["s"])`, "Unable to cast object of type 'System.String' to type 'System.Int32'."},
+		{`@(((IResponse)context.Variables["s"]).StatusCode)`, "Unable to cast object of type 'System.String' to type 'IResponse'."},
+		{`@((JObject)context.Variables["s"])`, "Unable to cast object of type 'System.String' to type 'Newtonsoft.Json.Linq.JObject'."},
+		{`@((int)context.Variables["missing"])`, "Object reference not set to an instance of an object."},
+		{`@(context.Response.StatusCode)`, "Object reference not set to an instance of an object."},
+		{`@(((IResponse)context.Variables["resp"]).Body.As<JObject>()["x"])`, "Object reference not set to an instance of an object."},
+		{`@(((string)context.Variables["missing"]).Length)`, "Object reference not set to an instance of an object."},
+		{`@(int.Parse("12x"))`, "The input string '12x' was not in a correct format."},
+		{`@(context.Request.Method.Substring(10))`, "startIndex cannot be larger than length of string."},
+		{`@(JObject.Parse("[1]"))`, "Current JsonReader item is not an object."},
+		{`@(JObject.Parse("{"))`, "Unexpected end of content"},
+		{`@(1 / (context.Request.Method.Length - 4))`, "Attempted to divide by zero."},
+		{`@(Convert.FromBase64String("!!"))`, "The input is not a valid Base-64 string"},
+		{`@(((IEnumerable<object>)context.Variables["list"]).First(x => (string)x == "z"))`, "Sequence contains no matching element"},
+		{`@(context.Request.Body.As<JObject>()["tags"]["x"])`, "Accessed JArray values with invalid key value"},
+		{`@{ int i = 0; while (true) { i++; } return i; }`, "more than 100000 steps"},
+		{`@{ string s = "x"; while (true) { s = s + s; } return s; }`, "a string of more than"},
+		{`@{ string s = "x"; foreach (var i in new[] {1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25}) { s = s + s; } return s; }`, "a string of more than"},
+		{`@{ throw new Exception("boom"); }`, "boom"},
+		{`@("x".PadLeft(100000000))`, "a string of more than"},
+		{`@{ var s = "x".PadLeft(1000000); var l = new List<string>(); for (int i = 0; i < 100; i++) { l.Add(s); } return string.Join(",", l); }`, "a string of more than"},
+		{`@{ var s = "x".PadLeft(1000000); var o = new JObject(); for (int i = 0; i < 100; i++) { o["k" + i] = s; } return o.ToString(); }`, "a string of more than"},
+		{`@{ var s = "x".PadLeft(1000000); var o = new JObject(); for (int i = 0; i < 100; i++) { o["k" + i] = s; } return JsonConvert.SerializeObject(o); }`, "a string of more than"},
+		{`@("ab".PadLeft(1000, 'a').Replace("a", "x".PadLeft(100000)))`, "a string of more than"},
+		{`@(string.Format("{0,100000000}", 1))`, "a string of more than"},
+		{`@($"{1,-100000000}")`, "a string of more than"},
+		{`@(((int)context.Variables["n"]).ToString("D1000000"))`, "Format specifier was invalid."},
+		{`@{ var l = new List<string>(); while (true) { l.Add("x"); } return l.Count; }`, "a list of more than 10000 items"},
+		{`@{ try { return (string)context.Variables["n"]; } catch (FormatException) { return "not this"; } }`, "Unable to cast"},
+	} {
+		v, err, ex := csRun(t, tc.src, noBody)
+		if err == nil {
+			t.Errorf("%s: gave %.80q, want a failure with %q", tc.src, show(v), tc.msg)
+			continue
+		}
+		if !strings.Contains(err.Error(), ReasonExpression) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v\nwant %s with %q\n%s", tc.src, err, ReasonExpression, tc.msg, ex)
+		}
+	}
+}
+
+// TestLanguageRule: a text that is C# (parses and type-checks) is C#, with
+// C#'s meaning; anything else that compiles as expr is expr.
+func TestLanguageRule(t *testing.T) {
+	for _, tc := range []struct{ src, lang, want string }{
+		{`@(7 / 2)`, "C#", "3"},
+		{`@(7.0 / 2)`, "C#", "3.5"},
+		{`@('a')`, "C#", "a"},
+		{`@('abc')`, "expr", "abc"},
+		{`@("n=" + 1)`, "C#", "n=1"},
+		{`@(context.Request.Method == "POST")`, "C#", "true"},
+		{`@(upper(context.Request.Method))`, "expr", "POST"},
+		{`@(context.Variables["resp"].StatusCode)`, "expr", "200"},
+		{`@(context.Variables["resp"].Body.AsJSON().accessToken)`, "expr", "tok"},
+		{`@{ let a = 1; let b = 2; return a + b; }`, "expr", "3"},
+		{`@(len(context.Request.Method) > 3 ? "long" : "short")`, "expr", "long"},
+		{`@(context.Request.Method.Length > 3 ? "long" : "short")`, "C#", "long"},
+		{"@(`raw`)", "expr", "raw"},
+		{`@(1 in [1, 2])`, "expr", "true"},
+	} {
+		v, err, ex := csRun(t, tc.src, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if ex.Lang != tc.lang || show(v) != tc.want {
+			t.Errorf("%s: %s gave %q, want %s giving %q", tc.src, ex.Lang, show(v), tc.lang, tc.want)
+		}
+	}
+}
+
+// TestCSharpTrace: context.Trace(message) writes to the request's trace,
+// lowered or interpreted, and context.Tracing says whether there is one.
+func TestCSharpTrace(t *testing.T) {
+	for _, src := range []string{
+		`@{ context.Trace("hello " + context.Request.Method); return context.Tracing; }`,
+		`@{ int i = 0; while (i < 1) { context.Trace("hello " + context.Request.Method); i++; } return context.Tracing; }`,
+	} {
+		for _, on := range []bool{false, true} {
+			plan, ex, errs := csCompile(t, src)
+			if len(errs) > 0 {
+				t.Fatalf("%s: %v", src, errs)
+			}
+			s := csState()
+			var tr *Trace
+			if on {
+				tr = s.EnableTrace()
+			}
+			if plan.Run(context.Background(), Inbound, s) {
+				t.Fatalf("%s: %+v", src, s.LastError())
+			}
+			if got := s.Variables()["out"]; got != on {
+				t.Errorf("%s: Tracing = %v with tracing %v\n%s", src, got, on, ex)
+			}
+			if on && (len(tr.Steps) != 1 || strings.Join(tr.Steps[0].Notes, "|") != "hello POST") {
+				t.Errorf("%s: trace %+v", src, tr.Steps)
+			}
+			s.Release()
+		}
+	}
+}

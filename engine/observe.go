@@ -1,0 +1,53 @@
+package engine
+
+import "io"
+
+// ObserveResponseBody registers f to see the response body's bytes as they
+// go to the client, after outbound, without the gateway buffering them (a
+// streamed answer stays streamed). Policies that count what a backend
+// answers (llm-token-limit's tokens) use it with AtEnd, which runs once the
+// body has been sent. f runs on the request's goroutine; a chunk is only
+// valid during the call.
+func (s *State) ObserveResponseBody(f func(chunk []byte)) {
+	s.observers = append(s.observers, f)
+}
+
+// WrapResponseBody returns rc, reporting its bytes to the observers (rc
+// itself when there are none). The gateway calls it on the body it sends.
+func (s *State) WrapResponseBody(rc io.ReadCloser) io.ReadCloser {
+	if len(s.observers) == 0 || rc == nil {
+		return rc
+	}
+	return &observedBody{ReadCloser: rc, fs: append([]func([]byte){}, s.observers...)}
+}
+
+type observedBody struct {
+	io.ReadCloser
+	fs []func([]byte)
+}
+
+func (b *observedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		for _, f := range b.fs {
+			f(p[:n])
+		}
+	}
+	return n, err
+}
+
+// OnBackendResponse registers f to run when the backend's response has
+// arrived, before the outbound section (HTTP APIs): a policy from inbound
+// that reports on the response in outbound's variables and headers
+// (llm-token-limit's tokens-consumed-*) uses it.
+func (s *State) OnBackendResponse(f func(*State)) {
+	s.onResponse = append(s.onResponse, f)
+}
+
+// BackendResponded runs the OnBackendResponse functions; the gateway calls
+// it once context.Response is the backend's.
+func (s *State) BackendResponded() {
+	for _, f := range s.onResponse {
+		f(s)
+	}
+}

@@ -1,0 +1,508 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v4"
+
+	"tollgate/engine"
+)
+
+// The APIOps extractor layout (Azure/apiops), read as the extractor writes
+// it, next to (or instead of) tollgate's own layout:
+//
+//	DIR/policy.xml                                   global policy (both layouts)
+//	DIR/apis/NAME/apiInformation.json                {"properties": {"path", "serviceUrl", "type", ...}}
+//	DIR/apis/NAME/specification.(json|yaml)          OpenAPI 2/3: the operations
+//	DIR/apis/NAME/policy.xml                         API policy
+//	DIR/apis/NAME/operations/OP/policy.xml           operation policy
+//	DIR/named values/NAME/namedValueInformation.json {"properties": {"displayName", "value", "secret"}}
+//	DIR/policy fragments/NAME/policy.xml             <fragment>…</fragment>
+//	DIR/backends/NAME/backendInformation.json        named backends
+//	DIR/products/NAME/…                              products (products.go)
+//	DIR/subscriptions/NAME/…                         subscriptions (subscriptions.go)
+//	DIR/version sets/NAME/versionSetInformation.json version schemes of versioned APIs
+//
+// and the publisher's configuration.*.yaml overrides (LoadOptions.Overrides).
+// What makes no sense off Azure is reported once per load as a notice,
+// never silently dropped. docs/resource-model.md describes every field.
+
+// apiopsFolders are the extractor's top-level folders tollgate reads.
+var apiopsFolders = map[string]bool{"apis": true, "named values": true, "policy fragments": true,
+	"backends": true, "products": true, "subscriptions": true, "version sets": true}
+
+// apiopsIgnoredFolders are the extractor's folders of Azure-only resources.
+var apiopsIgnoredFolders = []string{"gateways", "groups", "loggers", "diagnostics", "tags", "workspaces",
+	"authorization servers", "identity providers", "certificates", "schemas", "global schemas"}
+
+// overrides is a publisher configuration file (configuration.prod.yaml):
+// per resource kind, per name, properties that replace the extracted ones.
+type overrides struct {
+	file string
+	// kind ("apis", "backends", "products", "namedValues") -> name -> property -> JSON value
+	props map[string]map[string]map[string]json.RawMessage
+	// raw per kind and name, hashed into what it changes
+	raw map[string]map[string][]byte
+}
+
+// overrideKinds are the sections of a configuration file tollgate applies.
+var overrideKinds = map[string]bool{"apis": true, "backends": true, "products": true, "namedValues": true}
+
+// loadOverrides reads a publisher configuration file.
+func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overrides {
+	o := &overrides{file: file, props: map[string]map[string]map[string]json.RawMessage{}, raw: map[string]map[string][]byte{}}
+	if file == "" {
+		return o
+	}
+	data, ok := readIf(file, errs)
+	if !ok {
+		errs.Add(engine.Pos{File: file}, "", "the configuration overrides file does not exist")
+		return o
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		errs.Add(yamlErrPos(file, err), "", "invalid YAML: %s", yamlErrText(err))
+		return o
+	}
+	doc := &root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		doc = doc.Content[0]
+	}
+	at := func(n *yaml.Node) engine.Pos {
+		return engine.Pos{File: file, Line: max(n.Line, 1), Col: max(n.Column, 1)}
+	}
+	if doc.Kind != yaml.MappingNode {
+		if doc.Kind != 0 {
+			errs.Add(at(doc), "", "a configuration file is a mapping (apimServiceName, namedValues, apis, backends, products, ...)")
+		}
+		return o
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		k, v := doc.Content[i], doc.Content[i+1]
+		switch {
+		case k.Value == "apimServiceName":
+		case overrideKinds[k.Value]:
+			if v.Kind != yaml.SequenceNode {
+				errs.Add(at(v), "", "%s must be a list of {name, properties}", k.Value)
+				continue
+			}
+			o.props[k.Value] = map[string]map[string]json.RawMessage{}
+			o.raw[k.Value] = map[string][]byte{}
+			for _, item := range v.Content {
+				name := mapGet(item, "name")
+				if name == nil || name.Value == "" {
+					errs.Add(at(item), "", "every entry of %s needs a name", k.Value)
+					continue
+				}
+				props := map[string]json.RawMessage{}
+				if pn := mapGet(item, "properties"); pn != nil {
+					var m map[string]any
+					if err := pn.Decode(&m); err != nil {
+						errs.Add(at(pn), "", "properties of %s %q: %s", k.Value, name.Value, err.Error())
+						continue
+					}
+					for pk, pv := range m {
+						b, err := json.Marshal(pv)
+						if err != nil {
+							errs.Add(at(pn), "", "properties of %s %q: %s", k.Value, name.Value, err.Error())
+							continue
+						}
+						props[pk] = b
+					}
+				}
+				for j := 0; j+1 < len(item.Content); j += 2 {
+					if f := item.Content[j].Value; f != "name" && f != "properties" {
+						*notes = append(*notes, at(item.Content[j]).String()+": ignored: "+k.Value+" "+name.Value+" "+f+" (Azure only)")
+					}
+				}
+				o.props[k.Value][name.Value] = props
+				b, _ := json.Marshal(props)
+				o.raw[k.Value][name.Value] = b
+			}
+		default:
+			*notes = append(*notes, at(k).String()+": ignored: "+k.Value+" (Azure only)")
+		}
+	}
+	return o
+}
+
+// merge returns props with the overrides of kind/name applied.
+func (o *overrides) merge(kind, name string, props map[string]json.RawMessage) map[string]json.RawMessage {
+	over := o.props[kind][name]
+	if len(over) == 0 {
+		return props
+	}
+	out := make(map[string]json.RawMessage, len(props)+len(over))
+	for k, v := range props {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
+}
+
+// resourceInfo is the shape of every *Information.json the extractor writes.
+type resourceInfo struct {
+	Properties map[string]json.RawMessage `json:"properties"`
+}
+
+// apiopsNoticeFolders reports the extractor's folders tollgate ignores.
+func apiopsNoticeFolders(dir string, notes *[]string) {
+	for _, f := range apiopsIgnoredFolders {
+		if st, err := os.Stat(filepath.Join(dir, f)); err == nil && st.IsDir() {
+			*notes = append(*notes, filepath.Join(dir, f)+": ignored: "+f+" (Azure only)")
+		}
+	}
+}
+
+// namedValueEnv is the environment variable a secret APIOps named value is
+// read from: TOLLGATE_NAMED_VALUE_ and the name in capitals, every other
+// character an underscore.
+func namedValueEnv(name string) string {
+	var b strings.Builder
+	b.WriteString("TOLLGATE_NAMED_VALUE_")
+	for _, c := range strings.ToUpper(name) {
+		if (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') {
+			b.WriteRune(c)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// loadAPIOpsNamedValues adds "named values/NAME/namedValueInformation.json"
+// to nv. A secret value is not in git: it comes from the overrides, the
+// values file or the environment (namedValueEnv), and a missing one is an
+// error naming where it was looked for.
+func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, valuesFile string, getenv func(string) string, errs *engine.ErrorList, notes *[]string) {
+	base := filepath.Join(dir, "named values")
+	ents, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	var values map[string]string
+	if valuesFile != "" {
+		if data, ok := readIf(valuesFile, errs); !ok {
+			errs.Add(engine.Pos{File: valuesFile}, "", "the named values file does not exist")
+		} else {
+			decodeJSONFile(valuesFile, data, &values, errs)
+		}
+	}
+	for _, e := range ents {
+		if !isDirEntry(base, e) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		file := filepath.Join(base, e.Name(), "namedValueInformation.json")
+		data, ok := readIf(file, errs)
+		if !ok {
+			errs.Add(engine.Pos{File: filepath.Join(base, e.Name())}, "", "a named value folder needs namedValueInformation.json")
+			continue
+		}
+		var info resourceInfo
+		if !decodeJSONFile(file, data, &info, errs) {
+			continue
+		}
+		props := o.merge("namedValues", e.Name(), info.Properties)
+		// {{name}} refers to the display name, as in APIM.
+		v := engine.NamedValue{Name: e.Name(), Pos: engine.Pos{File: file, Line: 1, Col: 1}}
+		var hasValue bool
+		for _, k := range sortedKeys(props) {
+			raw := props[k]
+			var bad bool
+			switch k {
+			case "displayName":
+				bad = json.Unmarshal(raw, &v.Name) != nil
+			case "secret":
+				bad = json.Unmarshal(raw, &v.Secret) != nil
+			case "value":
+				hasValue = !bytes.Equal(raw, []byte("null"))
+				bad = hasValue && json.Unmarshal(raw, &v.Value) != nil
+			case "tags":
+			case "keyVault":
+				*notes = append(*notes, jsonKeyPos(file, data, k).String()+": ignored: named value "+e.Name()+" keyVault (Azure only): its value comes from "+namedValueEnv(e.Name())+" or the named values file")
+			default:
+				*notes = append(*notes, jsonKeyPos(file, data, k).String()+": ignored: named value property "+k+" (Azure only)")
+			}
+			if bad { // the value itself is never quoted: it may be a secret
+				errs.Add(jsonKeyPos(file, data, k), "", "named value property %s has a value of the wrong type", k)
+			}
+		}
+		if x, ok := values[v.Name]; ok {
+			v.Value, hasValue = x, true
+		} else if x, ok := values[e.Name()]; ok {
+			v.Value, hasValue = x, true
+		}
+		if x := getenv(namedValueEnv(e.Name())); x != "" {
+			v.Value, hasValue = x, true
+		}
+		if !hasValue {
+			where := "set " + namedValueEnv(e.Name())
+			if valuesFile != "" {
+				where += " or give " + v.Name + " in " + valuesFile
+			} else {
+				where += " or give it in a named values file (--named-values)"
+			}
+			kind := "named value"
+			if v.Secret {
+				kind = "secret named value"
+			}
+			errs.Add(v.Pos, "", "%s %q has no value in the folder: %s", kind, v.Name, where)
+			continue
+		}
+		if !nv.Add(v) {
+			errs.Add(v.Pos, "", "named value %q is defined twice", v.Name)
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// loadAPIOpsFragments reads "policy fragments/NAME/policy.xml".
+func loadAPIOpsFragments(dir string, frags map[string]*engine.Node, add func(name string, root *engine.Node), errs *engine.ErrorList) {
+	base := filepath.Join(dir, "policy fragments")
+	ents, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !isDirEntry(base, e) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		p := filepath.Join(base, e.Name(), "policy.xml")
+		data, ok := readIf(p, errs)
+		if !ok {
+			errs.Add(engine.Pos{File: filepath.Join(base, e.Name())}, "", "a policy fragment folder needs policy.xml")
+			continue
+		}
+		root, err := engine.Read(p, data)
+		if err != nil {
+			errs.Append(err)
+			continue
+		}
+		if root.Name != "fragment" {
+			errs.Add(root.Pos, "", "a fragment file's root element must be <fragment>, not <%s>", root.Name)
+			continue
+		}
+		if frags[e.Name()] != nil {
+			errs.Add(root.Pos, "", "fragment %q is defined twice (fragments/ and policy fragments/)", e.Name())
+			continue
+		}
+		add(e.Name(), root)
+	}
+}
+
+// apiSource is one API definition to load: api.xml (tollgate layout) or
+// apiInformation.json (APIOps layout).
+type apiSource struct {
+	dir, file string
+	data      []byte
+	extra     []byte // overrides applied to it (hashed with it)
+	json      bool
+}
+
+// apiopsAPISources lists DIR/apis/NAME/apiInformation.json. A revision that
+// is not the current one is skipped with a notice.
+// apiFolderEntries are what tollgate reads in an APIOps API folder.
+var apiFolderEntries = map[string]bool{"apiInformation.json": true, "specification.json": true, "specification.yaml": true,
+	"specification.yml": true, "policy.xml": true, "operations": true}
+
+func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[]string) []apiSource {
+	base := filepath.Join(dir, "apis")
+	ents, err := os.ReadDir(base)
+	if err != nil {
+		return nil
+	}
+	var out []apiSource
+	for _, e := range ents {
+		if !isDirEntry(base, e) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		apiDir := filepath.Join(base, e.Name())
+		file := filepath.Join(apiDir, "apiInformation.json")
+		data, ok := readIf(file, errs)
+		if !ok {
+			continue
+		}
+		out = append(out, apiSource{dir: apiDir, file: file, data: data, json: true, extra: o.raw["apis"][apiName(e.Name())]})
+		// What else the extractor wrote for the API (diagnostics, tags,
+		// schemas, releases) is Azure's.
+		if sub, err := os.ReadDir(apiDir); err == nil {
+			for _, f := range sub {
+				if !apiFolderEntries[f.Name()] && !strings.HasPrefix(f.Name(), ".") {
+					*notes = append(*notes, filepath.Join(apiDir, f.Name())+": ignored: "+f.Name()+" of API "+apiName(e.Name())+" (Azure only)")
+				}
+			}
+		}
+	}
+	return out
+}
+
+// apiName is an extracted API folder's name without its revision suffix
+// ("echo-api;rev=2" -> "echo-api").
+func apiName(folder string) string {
+	name, _, _ := strings.Cut(folder, ";rev=")
+	return name
+}
+
+// apiInfoProps: the apiInformation.json properties tollgate uses, and the
+// descriptive ones it accepts without a notice.
+var apiInfoUsed = map[string]bool{"path": true, "serviceUrl": true, "type": true, "apiType": true,
+	"protocols": true, "subscriptionRequired": true, "subscriptionKeyParameterNames": true, "isCurrent": true,
+	"apiRevision": true, "apiVersion": true, "apiVersionSetId": true, "displayName": true, "description": true,
+	"apiRevisionDescription": true, "apiVersionDescription": true, "contact": true, "license": true,
+	"termsOfServiceUrl": true, "isOnline": true, "format": true, "value": true}
+
+var versionSetID = regexp.MustCompile(`(?:^|/)apiVersionSets/([^/]+)$`)
+
+// parseAPIInformation builds an API from apiInformation.json (with its
+// overrides). It returns nil, and reports why, when it cannot, and nil
+// without an error for a revision that is not current.
+func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.NamedValues, errs *engine.ErrorList, notes *[]string) *API {
+	var info resourceInfo
+	if !decodeJSONFile(src.file, src.data, &info, errs) {
+		return nil
+	}
+	folder := filepath.Base(src.dir)
+	name := apiName(folder)
+	props := o.merge("apis", name, info.Properties)
+	at := func(k string) engine.Pos { return jsonKeyPos(src.file, src.data, k) }
+	str := func(k string) string {
+		var s string
+		if raw, ok := props[k]; ok && !bytes.Equal(raw, []byte("null")) && json.Unmarshal(raw, &s) != nil {
+			errs.Add(at(k), "", "%s must be a string, not %s", k, string(raw))
+		}
+		v, err := nv.Substitute(s)
+		if err != nil {
+			errs.Add(at(k), "", "%s", err.Error())
+		}
+		return v
+	}
+	if raw, ok := props["isCurrent"]; ok {
+		var cur bool
+		if json.Unmarshal(raw, &cur) == nil && !cur {
+			*notes = append(*notes, at("isCurrent").String()+": ignored: revision "+str("apiRevision")+" of API "+name+" (not the current revision)")
+			return nil
+		}
+	}
+	for _, k := range sortedKeys(props) {
+		if !apiInfoUsed[k] {
+			*notes = append(*notes, at(k).String()+": ignored: API property "+k+" (Azure only)")
+		}
+	}
+	before := len(*errs)
+	api := &API{Name: name, Limits: DefaultLimits, Subscription: defaultSubscriptionSettings}
+	api.Subscription.Required = true // APIM's default
+	api.Type = str("type")
+	if t := str("apiType"); api.Type == "" {
+		api.Type = t
+	}
+	switch api.Type {
+	case "", "http":
+		api.Type = "http"
+	case "websocket":
+	default:
+		errs.Add(at("type"), "", "API type %q is not supported (http or websocket)", api.Type)
+	}
+	if !validAPIName(name) {
+		errs.Add(engine.Pos{File: src.file, Line: 1, Col: 1}, "", "API name %q (its folder): use letters, digits, '-', '_' and '.'", name)
+	}
+	p := "/" + strings.Trim(str("path"), "/")
+	if v := str("apiVersion"); v != "" {
+		scheme := "Segment"
+		if id := versionSetID.FindStringSubmatch(str("apiVersionSetId")); id != nil {
+			scheme = versionScheme(dir, id[1], errs)
+		}
+		if scheme != "Segment" {
+			errs.Add(at("apiVersion"), "", "API %q: version scheme %s is not supported (Segment is: the version is a path segment)", name, scheme)
+		}
+		p = strings.TrimSuffix(p, "/") + "/" + v
+	}
+	api.Path = p
+	if strings.ContainsAny(api.Path, "?#* ") {
+		errs.Add(at("path"), "", "path must be a URL path, not %q", api.Path)
+	}
+	svc := str("serviceUrl")
+	if api.Type != "http" && api.Type != "websocket" {
+		// the type is reported; its URL cannot be judged
+	} else if svc == "" {
+		errs.Add(at("serviceUrl"), "", "API %q has no serviceUrl (give it here or in the configuration overrides)", name)
+	} else if u, err := url.Parse(svc); err != nil || u.Host == "" {
+		errs.Add(at("serviceUrl"), "", "serviceUrl %q must be an absolute URL", svc)
+	} else {
+		switch {
+		case api.Type == "websocket" && (u.Scheme == "ws" || u.Scheme == "wss"):
+		case api.Type == "websocket" && (u.Scheme == "http" || u.Scheme == "https"):
+			u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
+		case api.Type == "http" && (u.Scheme == "http" || u.Scheme == "https"):
+		default:
+			errs.Add(at("serviceUrl"), "", "serviceUrl %q does not fit an API of type %s", svc, api.Type)
+		}
+		api.ServiceURL = u
+	}
+	if raw, ok := props["subscriptionRequired"]; ok && json.Unmarshal(raw, &api.Subscription.Required) != nil {
+		errs.Add(at("subscriptionRequired"), "", "subscriptionRequired must be true or false, not %s", string(raw))
+	}
+	if raw, ok := props["subscriptionKeyParameterNames"]; ok && !bytes.Equal(raw, []byte("null")) {
+		var names struct{ Header, Query string }
+		if json.Unmarshal(raw, &names) != nil {
+			errs.Add(at("subscriptionKeyParameterNames"), "", "subscriptionKeyParameterNames must be {\"header\": ..., \"query\": ...}")
+		}
+		if names.Header != "" {
+			api.Subscription.Header = names.Header
+		}
+		if names.Query != "" {
+			api.Subscription.Query = names.Query
+		}
+	}
+	if raw, ok := props["protocols"]; ok {
+		var protos []string
+		if json.Unmarshal(raw, &protos) != nil {
+			errs.Add(at("protocols"), "", "protocols must be a list of strings")
+		} else if len(protos) > 0 {
+			*notes = append(*notes, at("protocols").String()+": ignored: protocols "+strings.Join(protos, ",")+" of API "+name+" (tollgate serves the scheme of its listener)")
+		}
+	}
+	if len(*errs) > before {
+		return nil
+	}
+	api.Info = &engine.Api{Name: api.Name, Type: api.Type, Path: api.Path, ServiceUrl: engine.RedactURL(api.ServiceURL.String())}
+	return api
+}
+
+// versionScheme reads "version sets/ID/versionSetInformation.json".
+func versionScheme(dir, id string, errs *engine.ErrorList) string {
+	file := filepath.Join(dir, "version sets", id, "versionSetInformation.json")
+	data, ok := readIf(file, errs)
+	if !ok {
+		errs.Add(engine.Pos{File: file}, "", "version set %q is missing", id)
+		return "Segment"
+	}
+	var info struct {
+		Properties struct {
+			VersioningScheme string `json:"versioningScheme"`
+		} `json:"properties"`
+	}
+	if !decodeJSONFile(file, data, &info, errs) {
+		return "Segment"
+	}
+	if info.Properties.VersioningScheme == "" {
+		return "Segment"
+	}
+	return info.Properties.VersioningScheme
+}

@@ -1,0 +1,228 @@
+package gateway_test
+
+import (
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"go.uber.org/zap"
+
+	"tollgate/gateway"
+	"tollgate/store"
+)
+
+// copyTree copies testdata/NAME into a temporary folder (tests edit it).
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+const backendKeySecret = "backend-key-SECRET-77"
+
+// TestAPIOpsFolder serves testdata/apiops, a folder in the APIOps extractor
+// layout: APIs with OpenAPI 3 and Swagger 2 specifications, a revision that
+// is not current, a versioned API, operation policies, named values (one
+// secret, from the environment), a policy fragment, a product with a
+// policy, two backends (credentials; TLS validation off), a subscription,
+// and Azure-only parts. The publisher's configuration file points the
+// service URLs at the test's backends.
+func TestAPIOpsFolder(t *testing.T) {
+	primary := newRESTBackend(t, nil)
+	users := newRESTBackend(t, nil)
+	var secondarySeen atomic.Pointer[http.Request]
+	secondary := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secondarySeen.Store(r.Clone(r.Context()))
+		w.Write([]byte("secondary"))
+	}))
+	t.Cleanup(secondary.Close)
+	wsb := newWSBackend(t)
+
+	dir := copyTree(t, filepath.Join("testdata", "apiops"))
+	conf := filepath.Join(t.TempDir(), "configuration.test.yaml")
+	writeFile(t, filepath.Dir(conf), filepath.Base(conf), `apimServiceName: apim-test
+namedValues:
+  - name: tenant
+    properties:
+      value: contoso
+apis:
+  - name: users-api
+    properties:
+      serviceUrl: `+users.url+`/svc
+  - name: orders-api
+    properties:
+      serviceUrl: `+primary.url+`/orders-svc
+  - name: chat
+    properties:
+      serviceUrl: `+wsb.url+`
+backends:
+  - name: primary
+    properties:
+      url: `+primary.url+`/api
+  - name: secondary
+    properties:
+      url: `+secondary.URL+`
+diagnostics:
+  - name: applicationinsights
+`)
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	writeFile(t, filepath.Dir(keys), "keys.json", `{"gold-sub": {"primaryKey": "gold-key-SECRET-1"}}`)
+	g := startGateway(t, dir, func(o *gateway.Options) {
+		o.Overrides, o.SubscriptionKeys = conf, keys
+		o.Getenv = func(k string) string {
+			if k == "TOLLGATE_NAMED_VALUE_BACKEND_KEY" {
+				return backendKeySecret
+			}
+			return ""
+		}
+		o.Store = store.NewMemory()
+	})
+
+	t.Run("operation with a fragment, named values and a backend entity", func(t *testing.T) {
+		resp, _ := get(t, g.url+"/users/users/42", nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		seen := primary.last.Load()
+		for _, c := range [][2]string{
+			{seen.path, "/api/users/42"},
+			{seen.rawQuery, "code=" + backendKeySecret},
+			{seen.header.Get("X-Backend-Key"), backendKeySecret},
+			{seen.header.Get("X-Tenant"), "contoso"}, // the override's value
+			{seen.header.Get("X-User-Id"), "42"},
+			{strings.Join(seen.header.Values("X-Scopes"), ","), "global,api,operation"},
+		} {
+			if c[0] != c[1] {
+				t.Errorf("got %q, want %q", c[0], c[1])
+			}
+		}
+	})
+	t.Run("operation without a policy goes to the API's serviceUrl", func(t *testing.T) {
+		resp, _ := get(t, g.url+"/users/users", nil)
+		if resp.StatusCode != 200 || users.last.Load().path != "/svc/users" {
+			t.Fatalf("status %d, users backend saw %+v", resp.StatusCode, users.last.Load())
+		}
+		if resp, _ := get(t, g.url+"/users/nothing", nil); resp.StatusCode != 404 {
+			t.Errorf("an undeclared operation: %d", resp.StatusCode)
+		}
+	})
+	t.Run("versioned API through a product, custom key names, TLS backend", func(t *testing.T) {
+		if resp, _ := get(t, g.url+"/orders/v2/orders/7", nil); resp.StatusCode != 401 {
+			t.Fatalf("no key: %d", resp.StatusCode)
+		}
+		resp, body := get(t, g.url+"/orders/v2/orders/7", http.Header{"X-Orders-Key": {"gold-key-SECRET-1"}})
+		if resp.StatusCode != 200 || body != "secondary" {
+			t.Fatalf("with the key: %d %q", resp.StatusCode, body)
+		}
+		r := secondarySeen.Load()
+		if r.URL.Path != "/orders/7" || r.Header.Get("Authorization") != "Basic dXNlcjpwYXNz" ||
+			strings.Join(r.Header.Values("X-Scopes"), ",") != "global,product" {
+			t.Errorf("secondary saw %s %q %q", r.URL.Path, r.Header.Get("Authorization"), r.Header.Values("X-Scopes"))
+		}
+		if resp, _ := get(t, g.url+"/orders/v2/orders/7?orders-key=gold-key-SECRET-1", nil); resp.StatusCode != 200 {
+			t.Errorf("key in the API's query parameter: %d", resp.StatusCode)
+		}
+	})
+	t.Run("websocket API", func(t *testing.T) {
+		c := dial(t, g.ws+"/chat", nil)
+		defer c.CloseNow()
+		mustWrite(t, c, "hi")
+		if got := mustRead(t, c); got != "hi" {
+			t.Errorf("echo %q", got)
+		}
+	})
+	t.Run("Azure-only parts are reported, never dropped silently", func(t *testing.T) {
+		notes := strings.Join(g.srv.Current().Notices, "\n")
+		for _, want := range []string{
+			"gateways: ignored: gateways (Azure only)",
+			"ignored: revision 1 of API orders-api (not the current revision)",
+			"ignored: protocols https of API users-api",
+			"ignored: API property authenticationSettings (Azure only)",
+			"ignored: subscription property allowTracing (Azure only)",
+			"ignored: diagnostics (Azure only)",
+			"ignored: diagnostics of API users-api (Azure only)",
+		} {
+			if !strings.Contains(notes, want) {
+				t.Errorf("notices lack %q:\n%s", want, notes)
+			}
+		}
+		if logged := g.logsNamed("ignored"); len(logged) != len(g.srv.Current().Notices) {
+			t.Errorf("%d notices logged, want each once (%d)", len(logged), len(g.srv.Current().Notices))
+		}
+	})
+	t.Run("hot reload", func(t *testing.T) {
+		op := filepath.Join(dir, "apis", "users-api", "operations", "getUser", "policy.xml")
+		data, _ := os.ReadFile(op)
+		writeFile(t, filepath.Dir(op), "policy.xml", strings.Replace(string(data), `<value>@(context.Request.MatchedParameters["id"])</value>`, `<value>v2</value>`, 1))
+		if st := g.srv.Reload("test"); st.Result != gateway.ReloadSuccess {
+			t.Fatalf("reload: %+v", st)
+		}
+		get(t, g.url+"/users/users/42", nil)
+		if got := primary.last.Load().header.Get("X-User-Id"); got != "v2" {
+			t.Errorf("after the edit X-User-Id = %q", got)
+		}
+		// A broken file keeps the running configuration.
+		writeFile(t, filepath.Join(dir, "apis", "users-api"), "apiInformation.json", `{"properties": {"path": "users",}}`)
+		st := g.srv.Reload("test")
+		if st.Result == gateway.ReloadSuccess || !slices.ContainsFunc(st.Errors, func(e string) bool {
+			return strings.Contains(e, "apiInformation.json:1:33: invalid JSON")
+		}) {
+			t.Fatalf("broken reload: %+v", st)
+		}
+		if resp, _ := get(t, g.url+"/users/users/42", nil); resp.StatusCode != 200 {
+			t.Errorf("after a broken reload: %d", resp.StatusCode)
+		}
+	})
+}
+
+// TestAPIOpsWatch: the watcher reloads a change deep in the APIOps layout
+// (an operation policy under apis/NAME/operations/OP/).
+func TestAPIOpsWatch(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/users/apiInformation.json", `{"properties": {"path": "u", "serviceUrl": "`+rb.url+`", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/users/specification.json", `{"openapi": "3.0.1", "info": {"title": "t", "version": "1"},
+ "paths": {"/a": {"get": {"operationId": "a", "responses": {"200": {"description": "ok"}}}}}}`)
+	policy := func(v string) string {
+		return `<policies><inbound><base/><set-header name="X-V" exists-action="override"><value>` + v + `</value></set-header></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`
+	}
+	writeFile(t, dir, "apis/users/operations/a/policy.xml", policy("one"))
+	g := startGateway(t, dir)
+	w, err := gateway.Watch(testCtx(t), g.srv, dir, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	get(t, g.url+"/u/a", nil)
+	if got := rb.last.Load().header.Get("X-V"); got != "one" {
+		t.Fatalf("X-V %q", got)
+	}
+	writeFile(t, dir, "apis/users/operations/a/policy.xml", policy("two"))
+	waitFor(t, "the edit to be served", func() bool {
+		get(t, g.url+"/u/a", nil)
+		return rb.last.Load().header.Get("X-V") == "two"
+	})
+}

@@ -1,0 +1,528 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"golang.org/x/net/http/httpguts"
+
+	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
+)
+
+// Backends are APIM's backend entities (backends/NAME/backendInformation.json),
+// used with <set-backend-service backend-id="NAME"/>: a URL with its
+// credentials and TLS settings, an optional circuit breaker, or a pool of
+// other backends (round robin, weights, priority groups). The breaker's
+// counters and trip live in the limits store, so replicas sharing Redis
+// share the breaker. docs/resource-model.md describes every field.
+type Backend struct {
+	Name string
+	url  *url.URL // with credentials.query merged in; nil for a pool
+	// credentials
+	header http.Header
+	// TLS: a backend that turns certificate validation off gets its own
+	// transport and WebSocket dialer.
+	transport *http.Transport
+	dialer    *wsproxy.Dialer
+	breaker   *breakerRule
+	pool      [][]poolMember // priority groups, lowest priority value first
+	rr        []atomic.Uint64
+}
+
+type poolMember struct {
+	b      *Backend
+	weight int
+}
+
+// breakerRule is APIM's circuitBreaker.rules[0].
+type breakerRule struct {
+	count            int64
+	percentage       int64
+	interval         time.Duration
+	ranges           [][2]int // status code ranges that count as failures
+	connFailures     bool     // errorReasons: connection failures and timeouts count
+	trip             time.Duration
+	acceptRetryAfter bool
+}
+
+// backendInformation is the part of backendInformation.json tollgate reads.
+var backendProps = map[string]bool{"url": true, "protocol": true, "description": true, "title": true,
+	"credentials": true, "tls": true, "circuitBreaker": true, "pool": true, "type": true, "resourceId": true, "properties": true}
+
+// loadBackends reads DIR/backends/NAME/backendInformation.json.
+func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over *overrides, common hash.Hash, errs *engine.ErrorList, notes *[]string) map[string]*Backend {
+	bdir := filepath.Join(dir, "backends")
+	ents, err := os.ReadDir(bdir)
+	if err != nil {
+		return nil
+	}
+	out := map[string]*Backend{}
+	poolRefs := map[*Backend][]json.RawMessage{}
+	files := map[*Backend]struct {
+		file string
+		data []byte
+	}{}
+	for _, e := range ents {
+		if !isDirEntry(bdir, e) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		name := e.Name()
+		file := filepath.Join(bdir, name, "backendInformation.json")
+		data, ok := readIf(file, errs)
+		if !ok {
+			errs.Add(engine.Pos{File: filepath.Join(bdir, name)}, "", "a backend folder needs backendInformation.json")
+			continue
+		}
+		common.Write([]byte("backend\x00" + name + "\x00"))
+		common.Write(data)
+		common.Write(over.raw["backends"][name])
+		var info resourceInfo
+		if !decodeJSONFile(file, data, &info, errs) {
+			continue
+		}
+		props := over.merge("backends", name, info.Properties)
+		at := func(k string) engine.Pos { return jsonKeyPos(file, data, k) }
+		b := &Backend{Name: name}
+		before := len(*errs)
+		for _, k := range sortedKeys(props) {
+			if !backendProps[k] {
+				*notes = append(*notes, at(k).String()+": ignored: backend property "+k+" (Azure only)")
+			}
+		}
+		if raw, ok := props["pool"]; ok && !bytes.Equal(raw, []byte("null")) {
+			var p struct {
+				Services []json.RawMessage `json:"services"`
+			}
+			if json.Unmarshal(raw, &p) != nil || len(p.Services) == 0 {
+				errs.Add(at("pool"), "", "pool must be {\"services\": [{\"id\": \"/backends/NAME\", \"priority\": 1, \"weight\": 1}, ...]}")
+			}
+			poolRefs[b] = p.Services
+		} else {
+			var raw string
+			if r, ok := props["url"]; !ok || json.Unmarshal(r, &raw) != nil || raw == "" {
+				errs.Add(at("url"), "", "backend %q needs a url (or a pool)", name)
+			} else if v, err := nv.Substitute(raw); err != nil {
+				errs.Add(at("url"), "", "%s", err.Error())
+			} else if u, err := url.Parse(v); err != nil || u.Host == "" || !(u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "ws" || u.Scheme == "wss") {
+				errs.Add(at("url"), "", "backend url %q must be an absolute http(s):// or ws(s):// URL", raw)
+			} else {
+				b.url = u
+			}
+		}
+		if raw, ok := props["credentials"]; ok && !bytes.Equal(raw, []byte("null")) {
+			parseCredentials(b, raw, nv, at("credentials"), errs, notes)
+		}
+		if raw, ok := props["tls"]; ok && !bytes.Equal(raw, []byte("null")) {
+			var t struct {
+				Chain *bool `json:"validateCertificateChain"`
+				Name  *bool `json:"validateCertificateName"`
+			}
+			if json.Unmarshal(raw, &t) != nil {
+				errs.Add(at("tls"), "", "tls must be {\"validateCertificateChain\": bool, \"validateCertificateName\": bool}")
+			} else if (t.Chain != nil && !*t.Chain) || (t.Name != nil && !*t.Name) {
+				tr := base.Clone()
+				if tr.TLSClientConfig == nil {
+					tr.TLSClientConfig = &tls.Config{}
+				}
+				tr.TLSClientConfig.InsecureSkipVerify = true // #nosec: the backend's documented choice
+				b.transport, b.dialer = tr, wsproxy.NewDialer(tr)
+			}
+		}
+		if raw, ok := props["circuitBreaker"]; ok && !bytes.Equal(raw, []byte("null")) {
+			b.breaker = parseBreaker(raw, at("circuitBreaker"), errs)
+		}
+		if len(*errs) > before {
+			continue
+		}
+		out[name] = b
+		files[b] = struct {
+			file string
+			data []byte
+		}{file, data}
+	}
+	// Pools refer to other backends: resolved once all are read.
+	for b, refs := range poolRefs {
+		f := files[b]
+		if f.file == "" {
+			continue
+		}
+		groups := map[int][]poolMember{}
+		for _, r := range refs {
+			var m struct {
+				ID       string `json:"id"`
+				Priority *int   `json:"priority"`
+				Weight   *int   `json:"weight"`
+			}
+			if json.Unmarshal(r, &m) != nil {
+				errs.Add(jsonKeyPos(f.file, f.data, "pool"), "", "backend %q: a pool service is {\"id\", \"priority\", \"weight\"}", b.Name)
+				continue
+			}
+			id := m.ID[strings.LastIndexByte(m.ID, '/')+1:]
+			mb := out[id]
+			switch {
+			case mb == nil:
+				errs.Add(jsonKeyPos(f.file, f.data, "pool"), "", "backend %q: pool member %q is no backend", b.Name, m.ID)
+				continue
+			case mb.url == nil:
+				errs.Add(jsonKeyPos(f.file, f.data, "pool"), "", "backend %q: pool member %q is a pool itself", b.Name, id)
+				continue
+			}
+			prio, weight := 0, 1
+			if m.Priority != nil {
+				prio = *m.Priority
+			}
+			if m.Weight != nil {
+				weight = *m.Weight
+			}
+			if weight < 1 || prio < 0 {
+				errs.Add(jsonKeyPos(f.file, f.data, "pool"), "", "backend %q: pool member %q needs a weight of at least 1 and a priority of at least 0", b.Name, id)
+				continue
+			}
+			groups[prio] = append(groups[prio], poolMember{b: mb, weight: weight})
+		}
+		prios := make([]int, 0, len(groups))
+		for p := range groups {
+			prios = append(prios, p)
+		}
+		sort.Ints(prios)
+		for _, p := range prios {
+			b.pool = append(b.pool, groups[p])
+		}
+		b.rr = make([]atomic.Uint64, len(b.pool))
+		if len(b.pool) == 0 {
+			delete(out, b.Name)
+		}
+	}
+	return out
+}
+
+// parseCredentials reads credentials: {"header": {"name": ["value"]},
+// "query": {"name": ["value"]}, "authorization": {"scheme", "parameter"}};
+// values may use {{named values}}.
+func parseCredentials(b *Backend, raw json.RawMessage, nv *engine.NamedValues, at engine.Pos, errs *engine.ErrorList, notes *[]string) {
+	var c struct {
+		Header        map[string][]string `json:"header"`
+		Query         map[string][]string `json:"query"`
+		Authorization *struct {
+			Scheme    string `json:"scheme"`
+			Parameter string `json:"parameter"`
+		} `json:"authorization"`
+		Certificate    []string `json:"certificate"`
+		CertificateIds []string `json:"certificateIds"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		errs.Add(at, "", "credentials: %s", err.Error())
+		return
+	}
+	sub := func(v string) string {
+		s, err := nv.Substitute(v)
+		if err != nil {
+			errs.Add(at, "", "credentials: %s", err.Error())
+		}
+		return s
+	}
+	b.header = http.Header{}
+	for k, vs := range c.Header {
+		if !httpguts.ValidHeaderFieldName(k) {
+			errs.Add(at, "", "credentials: %q is not a header name", k)
+			continue
+		}
+		for _, v := range vs {
+			b.header.Add(k, sub(v))
+		}
+	}
+	if c.Authorization != nil {
+		b.header.Set("Authorization", strings.TrimSpace(c.Authorization.Scheme+" "+sub(c.Authorization.Parameter)))
+	}
+	if len(c.Query) > 0 && b.url != nil {
+		q := b.url.Query()
+		for k, vs := range c.Query {
+			for _, v := range vs {
+				q.Add(k, sub(v))
+			}
+		}
+		b.url.RawQuery = q.Encode()
+	}
+	if len(c.Certificate) > 0 || len(c.CertificateIds) > 0 {
+		*notes = append(*notes, at.String()+": ignored: backend "+b.Name+" client certificates (Azure Key Vault/APIM certificates)")
+	}
+}
+
+var isoDuration = regexp.MustCompile(`^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
+
+// parseISODuration reads the ISO 8601 durations APIM uses (PT1M, PT30S, P1DT2H).
+func parseISODuration(s string) (time.Duration, error) {
+	m := isoDuration.FindStringSubmatch(s)
+	if m == nil || s == "P" || s == "PT" {
+		return 0, fmt.Errorf("%q is not an ISO 8601 duration like PT1M", s)
+	}
+	var d time.Duration
+	for i, unit := range []time.Duration{24 * time.Hour, time.Hour, time.Minute} {
+		if m[i+1] != "" {
+			n, _ := strconv.Atoi(m[i+1])
+			d += time.Duration(n) * unit
+		}
+	}
+	if m[4] != "" {
+		f, _ := strconv.ParseFloat(m[4], 64)
+		d += time.Duration(f * float64(time.Second))
+	}
+	return d, nil
+}
+
+// parseBreaker reads circuitBreaker: {"rules": [{"failureCondition": {"count",
+// "percentage", "interval", "statusCodeRanges": [{"min", "max"}],
+// "errorReasons"}, "tripDuration", "acceptRetryAfter"}]}.
+func parseBreaker(raw json.RawMessage, at engine.Pos, errs *engine.ErrorList) *breakerRule {
+	var cb struct {
+		Rules []struct {
+			Name             string `json:"name"`
+			FailureCondition struct {
+				Count            int64    `json:"count"`
+				Percentage       int64    `json:"percentage"`
+				Interval         string   `json:"interval"`
+				ErrorReasons     []string `json:"errorReasons"`
+				StatusCodeRanges []struct {
+					Min int `json:"min"`
+					Max int `json:"max"`
+				} `json:"statusCodeRanges"`
+			} `json:"failureCondition"`
+			TripDuration     string `json:"tripDuration"`
+			AcceptRetryAfter bool   `json:"acceptRetryAfter"`
+		} `json:"rules"`
+	}
+	if err := json.Unmarshal(raw, &cb); err != nil {
+		errs.Add(at, "", "circuitBreaker: %s", err.Error())
+		return nil
+	}
+	if len(cb.Rules) != 1 {
+		errs.Add(at, "", "circuitBreaker needs exactly one rule (as in APIM), not %d", len(cb.Rules))
+		return nil
+	}
+	r := cb.Rules[0]
+	fc := r.FailureCondition
+	rule := &breakerRule{count: fc.Count, percentage: fc.Percentage, acceptRetryAfter: r.AcceptRetryAfter}
+	var err error
+	if rule.interval, err = parseISODuration(fc.Interval); err != nil || rule.interval <= 0 {
+		errs.Add(at, "", "circuitBreaker interval: %v", orMsg(err, "must be positive"))
+	}
+	if rule.trip, err = parseISODuration(r.TripDuration); err != nil || rule.trip <= 0 {
+		errs.Add(at, "", "circuitBreaker tripDuration: %v", orMsg(err, "must be positive"))
+	}
+	if (fc.Count <= 0) == (fc.Percentage <= 0) {
+		errs.Add(at, "", "circuitBreaker failureCondition needs a count or a percentage (one of them)")
+	}
+	if fc.Percentage > 100 {
+		errs.Add(at, "", "circuitBreaker percentage must be 1-100")
+	}
+	for _, sr := range fc.StatusCodeRanges {
+		if sr.Min < 100 || sr.Max > 599 || sr.Min > sr.Max {
+			errs.Add(at, "", "circuitBreaker status code range %d-%d is not within 100-599", sr.Min, sr.Max)
+		}
+		rule.ranges = append(rule.ranges, [2]int{sr.Min, sr.Max})
+	}
+	for _, reason := range fc.ErrorReasons {
+		rule.connFailures = rule.connFailures || reason != ""
+	}
+	if len(rule.ranges) == 0 && !rule.connFailures {
+		errs.Add(at, "", "circuitBreaker failureCondition needs statusCodeRanges or errorReasons")
+	}
+	return rule
+}
+
+func orMsg(err error, msg string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return msg
+}
+
+// errBackendUnavailable: every backend the request could go to is tripped.
+var errBackendUnavailable = errors.New("backend unavailable: its circuit breaker is open")
+
+// pickBackend resolves the request's backend entity (set-backend-service
+// backend-id) to one backend with a URL: a pool's member by priority group,
+// weight and round robin, skipping members whose breaker is open. It sets
+// st.BackendURL to that backend's URL and returns it (nil when the request
+// names no backend entity).
+func (s *Server) pickBackend(ctx context.Context, api *API, st *engine.State) (*Backend, error) {
+	if st.BackendID == "" {
+		return nil, nil
+	}
+	b := api.backends[st.BackendID]
+	if b == nil {
+		return nil, fmt.Errorf("backend %q is not in the served configuration", st.BackendID)
+	}
+	var chosen *Backend
+	if b.url != nil {
+		if s.breakerOpen(ctx, b) {
+			return nil, errBackendUnavailable
+		}
+		chosen = b
+	} else {
+		for g, group := range b.pool {
+			total := 0
+			for _, m := range group {
+				total += m.weight
+			}
+			n := int(b.rr[g].Add(1)-1) % total
+			start := 0
+			for i, m := range group {
+				if n < m.weight {
+					start = i
+					break
+				}
+				n -= m.weight
+			}
+			for i := range group {
+				m := group[(start+i)%len(group)]
+				if !s.breakerOpen(ctx, m.b) {
+					chosen = m.b
+					break
+				}
+			}
+			if chosen != nil {
+				break
+			}
+		}
+		if chosen == nil {
+			return nil, errBackendUnavailable
+		}
+	}
+	st.BackendURL = chosen.url.String()
+	return chosen, nil
+}
+
+// store keys of a breaker: failures, calls, and the trip (a cached value
+// holding until when it is open).
+func breakerKeys(name string) (fails, calls, open string) {
+	return "cb|" + name + "|f", "cb|" + name + "|c", "cb|" + name + "|open"
+}
+
+// breakerOpen reports whether b's breaker is open now. A store that fails
+// keeps the breaker closed (traffic flows; the failure is counted).
+func (s *Server) breakerOpen(ctx context.Context, b *Backend) bool {
+	if b.breaker == nil {
+		return false
+	}
+	_, _, openKey := breakerKeys(b.Name)
+	v, ok, err := s.opt.Store.CacheGet(ctx, openKey)
+	if err != nil {
+		s.metrics.StoreErrors.WithLabelValues("circuit-breaker").Inc()
+		return false
+	}
+	open := false
+	if ok {
+		until, _ := strconv.ParseInt(string(v), 10, 64)
+		open = time.Now().UnixMilli() < until
+	}
+	s.metrics.BackendBreaker.WithLabelValues(b.Name).Set(map[bool]float64{true: 1, false: 0}[open])
+	return open
+}
+
+// backendOutcome counts one call to b (status 0: it failed to answer) and
+// trips its breaker when the rule says so.
+func (s *Server) backendOutcome(ctx context.Context, b *Backend, status int, retryAfter string) {
+	if b == nil {
+		return
+	}
+	result := "failure"
+	if status > 0 {
+		result = strconv.Itoa(status/100) + "xx"
+	}
+	s.metrics.BackendRequests.WithLabelValues(b.Name, result).Inc()
+	r := b.breaker
+	if r == nil {
+		return
+	}
+	failed := status == 0 && r.connFailures
+	for _, rg := range r.ranges {
+		failed = failed || (status >= rg[0] && status <= rg[1])
+	}
+	ctx = context.WithoutCancel(ctx)
+	failKey, callKey, openKey := breakerKeys(b.Name)
+	trip := false
+	if r.percentage > 0 {
+		calls, err := s.opt.Store.RateLimit(ctx, callKey, math.MaxInt32, r.interval, 1)
+		if err != nil {
+			s.metrics.StoreErrors.WithLabelValues("circuit-breaker").Inc()
+			return
+		}
+		n := int64(1)
+		if !failed {
+			n = 0
+		}
+		fails, err := s.opt.Store.RateLimit(ctx, failKey, math.MaxInt32, r.interval, n)
+		if err != nil {
+			s.metrics.StoreErrors.WithLabelValues("circuit-breaker").Inc()
+			return
+		}
+		total, nf := math.MaxInt32-calls.Remaining, math.MaxInt32-fails.Remaining
+		trip = failed && nf*100 >= r.percentage*total
+	} else if failed {
+		d, err := s.opt.Store.RateLimit(ctx, failKey, r.count, r.interval, 1)
+		if err != nil {
+			s.metrics.StoreErrors.WithLabelValues("circuit-breaker").Inc()
+			return
+		}
+		trip = !d.Allowed || d.Remaining == 0
+	}
+	if !trip {
+		return
+	}
+	dur := r.trip
+	if r.acceptRetryAfter && retryAfter != "" {
+		if secs, err := strconv.Atoi(strings.TrimSpace(retryAfter)); err == nil && secs > 0 {
+			dur = time.Duration(secs) * time.Second
+		} else if t, err := http.ParseTime(retryAfter); err == nil && time.Until(t) > 0 {
+			dur = time.Until(t)
+		}
+	}
+	until := time.Now().Add(dur).UnixMilli()
+	if err := s.opt.Store.CacheSet(ctx, openKey, []byte(strconv.FormatInt(until, 10)), dur); err != nil {
+		s.metrics.StoreErrors.WithLabelValues("circuit-breaker").Inc()
+		return
+	}
+	s.metrics.BackendTrips.WithLabelValues(b.Name).Inc()
+	s.metrics.BackendBreaker.WithLabelValues(b.Name).Set(1)
+	s.log.Warn("circuit breaker open", zap.String("backend", b.Name), zap.Duration("for", dur), zap.Int("status", status))
+}
+
+// backendMetrics are registered with the others (metrics.go).
+func newBackendMetrics() (*prometheus.CounterVec, *prometheus.GaugeVec, *prometheus.CounterVec) {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_backend_requests_total",
+			Help: "Calls to backend entities by result: 2xx..5xx, failure (no answer)."}, []string{"backend", "result"}),
+		prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tollgate_backend_circuit_open",
+			Help: "1 while the backend's circuit breaker is open (as this replica last saw it)."}, []string{"backend"}),
+		prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_backend_circuit_trips_total",
+			Help: "Times this replica tripped the backend's circuit breaker."}, []string{"backend"})
+}
+
+// backendCredentials sets b's credential headers on h.
+func backendCredentials(b *Backend, h http.Header) {
+	if b == nil {
+		return
+	}
+	for k, v := range b.header {
+		h[k] = v
+	}
+}

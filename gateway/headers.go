@@ -1,0 +1,75 @@
+package gateway
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"path"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+
+	"tollgate/engine"
+)
+
+// stripConnectionListed removes from h the headers the client named in
+// its Connection header: they are hop-by-hop (RFC 9110 7.6.1) and must not
+// be forwarded. It runs on the copy policies see, before they run, so a
+// client cannot use Connection to strip a header a policy sets.
+func stripConnectionListed(h http.Header) {
+	for _, v := range h["Connection"] {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				delete(h, http.CanonicalHeaderKey(name))
+			}
+		}
+	}
+}
+
+// setXForwarded sets X-Forwarded-For/-Host/-Proto on out for the client
+// request in, as net/http/httputil does for the REST proxy.
+func setXForwarded(out http.Header, in *http.Request) {
+	pr := &httputil.ProxyRequest{In: in, Out: &http.Request{Header: out}}
+	pr.SetXForwarded()
+}
+
+// checkOutboundHeaders refuses headers that cannot be sent: a value with a
+// CR, LF, NUL or other control character (a policy copying decoded client
+// data, "%0d%0a", into a header) or a name that is no token. The client's
+// data made them, so the answer is 400; nothing is sent to the backend.
+func checkOutboundHeaders(h engine.Headers) error {
+	for k, vs := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("the header name %q is not a valid token", k)
+		}
+		for _, v := range vs {
+			for i := 0; i < len(v); i++ {
+				if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
+					return fmt.Errorf("the header %s holds a control character", k)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// hostAllowed applies an API's allowed-hosts: the request's Host (its name,
+// without the port) must match one of the patterns (path.Match syntax,
+// case-insensitive). No patterns: any Host.
+func hostAllowed(r *http.Request, patterns []string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, p := range patterns {
+		if ok, _ := path.Match(strings.ToLower(p), host); ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,378 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"tollgate/engine"
+)
+
+// Operations: an HTTP API's operations (method + URL template) come from its
+// OpenAPI specification or an <operations> element in api.xml. A request is
+// matched to one operation as APIM does; a request that matches none gets
+// APIM's 404 (LastError.Source "configuration", Reason "OperationNotFound"),
+// after the API's on-error ran. An API without operations matches every
+// request, as before operations existed. docs/resource-model.md describes
+// the rules.
+
+// Operation is one API operation: its identity for context.Operation, its
+// URL template and its policy.
+type Operation struct {
+	Info *engine.Operation
+	tpl  urlTemplate
+	pos  engine.Pos
+	// policyFile is operations/ID/policy.xml in the API folder ("" without one).
+	policyFile string
+	// views are the API as served for this operation, one per product
+	// index (see API.views): the operation's plan over the API's.
+	views []*API
+}
+
+// ReasonOperationNotFound is APIM's LastError.Reason for a request that
+// matches no operation of its API.
+const ReasonOperationNotFound = "OperationNotFound"
+
+// urlTemplate is a parsed APIM URL template: "/users/{id}",
+// "/files/{*rest}", "/items/{id}.json". A query part ("?q={q}") is kept in
+// the text for context.Operation.UrlTemplate but takes no part in matching.
+type urlTemplate struct {
+	raw  string
+	segs []tplSeg
+	wild string // the {*name} that ends the template, "" without one
+}
+
+// tplSeg is one path segment: a literal, or a parameter with an optional
+// literal prefix and suffix ("v{version}", "{id}.json").
+type tplSeg struct {
+	lit            string
+	param          string
+	prefix, suffix string
+}
+
+func (s tplSeg) key() string {
+	if s.param == "" {
+		return s.lit
+	}
+	return s.prefix + "{}" + s.suffix
+}
+
+// parseTemplate parses an operation's URL template.
+func parseTemplate(raw string) (urlTemplate, error) {
+	t := urlTemplate{raw: raw}
+	p, _, _ := strings.Cut(raw, "?")
+	if !strings.HasPrefix(p, "/") {
+		return t, fmt.Errorf("URL template %q must start with '/'", raw)
+	}
+	p = strings.TrimSuffix(p[1:], "/")
+	if p == "" {
+		return t, nil
+	}
+	seen := map[string]bool{}
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		open := strings.IndexByte(part, '{')
+		if open < 0 {
+			if strings.ContainsAny(part, "}") {
+				return t, fmt.Errorf("URL template %q: segment %q has '}' without '{'", raw, part)
+			}
+			lit, err := url.PathUnescape(part)
+			if err != nil {
+				return t, fmt.Errorf("URL template %q: segment %q: %v", raw, part, err)
+			}
+			t.segs = append(t.segs, tplSeg{lit: lit})
+			continue
+		}
+		end := strings.IndexByte(part, '}')
+		if end < open || strings.Count(part, "{") != 1 || strings.Count(part, "}") != 1 {
+			return t, fmt.Errorf("URL template %q: segment %q must hold one {parameter}", raw, part)
+		}
+		name := part[open+1 : end]
+		if strings.HasPrefix(name, "*") {
+			name = name[1:]
+			if i != len(parts)-1 || open != 0 || end != len(part)-1 {
+				return t, fmt.Errorf("URL template %q: {*%s} must be the whole last segment", raw, name)
+			}
+			if name == "" || seen[name] {
+				return t, fmt.Errorf("URL template %q: bad or repeated parameter name %q", raw, name)
+			}
+			t.wild = name
+			continue
+		}
+		if name == "" || strings.ContainsAny(name, " {}*") || seen[name] {
+			return t, fmt.Errorf("URL template %q: bad or repeated parameter name %q", raw, name)
+		}
+		seen[name] = true
+		t.segs = append(t.segs, tplSeg{param: name, prefix: part[:open], suffix: part[end+1:]})
+	}
+	return t, nil
+}
+
+// opRouter matches a request path (relative to the API's path) and method
+// to an operation: a tree of segments walked depth first, literal segments
+// before parameters (longer fixed text first) before a trailing {*rest}, so
+// the most specific template wins, as in APIM. Matching allocates only the
+// MatchedParameters map.
+type opRouter struct {
+	root opNode
+	n    int
+}
+
+type opNode struct {
+	lit    map[string]*opNode
+	params []*paramEdge
+	wild   *wildEdge
+	ops    map[string]*Operation // method ("*": any) -> operation
+}
+
+type paramEdge struct {
+	prefix, suffix string
+	node           *opNode
+}
+
+type wildEdge struct {
+	ops map[string]*Operation
+}
+
+// add registers op; it fails when an operation with the same method and an
+// equivalent template is already there.
+func (r *opRouter) add(op *Operation) error {
+	n := &r.root
+	for _, s := range op.tpl.segs {
+		if s.param == "" {
+			if n.lit == nil {
+				n.lit = map[string]*opNode{}
+			}
+			next := n.lit[s.lit]
+			if next == nil {
+				next = &opNode{}
+				n.lit[s.lit] = next
+			}
+			n = next
+			continue
+		}
+		var edge *paramEdge
+		for _, e := range n.params {
+			if e.prefix == s.prefix && e.suffix == s.suffix {
+				edge = e
+				break
+			}
+		}
+		if edge == nil {
+			edge = &paramEdge{prefix: s.prefix, suffix: s.suffix, node: &opNode{}}
+			n.params = append(n.params, edge)
+			sort.SliceStable(n.params, func(i, j int) bool {
+				return len(n.params[i].prefix)+len(n.params[i].suffix) > len(n.params[j].prefix)+len(n.params[j].suffix)
+			})
+		}
+		n = edge.node
+	}
+	ops := &n.ops
+	if op.tpl.wild != "" {
+		if n.wild == nil {
+			n.wild = &wildEdge{}
+		}
+		ops = &n.wild.ops
+	}
+	if *ops == nil {
+		*ops = map[string]*Operation{}
+	}
+	if prev := (*ops)[op.Info.Method]; prev != nil {
+		return fmt.Errorf("operation %q (%s %s) has the same method and URL template as %q", op.Info.Id, op.Info.Method, op.tpl.raw, prev.Info.Id)
+	}
+	(*ops)[op.Info.Method] = op
+	r.n++
+	return nil
+}
+
+// maxParams bounds the parameters one match collects.
+const maxParams = 32
+
+// match finds the operation for method and the escaped path relative to
+// the API ("/users/42"). It returns the operation and its parameters
+// (unescaped), or nil.
+func (r *opRouter) match(method, rel string) (*Operation, map[string]string) {
+	rel = strings.TrimPrefix(rel, "/")
+	if rel != "" && strings.HasSuffix(rel, "/") {
+		rel = rel[:len(rel)-1] // a trailing slash is not a segment
+	}
+	m := matcher{method: method} // vals is allocated at the first parameter
+	op := m.walk(&r.root, rel, rel == "")
+	if op == nil {
+		return nil, nil
+	}
+	if len(m.vals) == 0 {
+		return op, nil
+	}
+	// The values are in template order: the operation's own template
+	// names them (two templates may name one position differently).
+	params := make(map[string]string, len(m.vals))
+	i := 0
+	for _, s := range op.tpl.segs {
+		if s.param != "" && i < len(m.vals) {
+			params[s.param] = m.vals[i]
+			i++
+		}
+	}
+	if op.tpl.wild != "" && i < len(m.vals) {
+		params[op.tpl.wild] = m.vals[i]
+	}
+	return op, params
+}
+
+type matcher struct {
+	method string
+	vals   []string
+}
+
+// walk matches rest (the path left, without its leading '/') from n. done
+// says the whole path is consumed.
+func (m *matcher) walk(n *opNode, rest string, done bool) *Operation {
+	if done {
+		if op := pick(n.ops, m.method); op != nil {
+			return op
+		}
+		if n.wild != nil { // "{*rest}" matches an empty rest too
+			if op := pick(n.wild.ops, m.method); op != nil {
+				m.vals = append(m.vals, "")
+				return op
+			}
+		}
+		return nil
+	}
+	seg, after, more := strings.Cut(rest, "/")
+	if seg == "" && more {
+		return nil // "//": an empty segment never matches
+	}
+	useg := seg
+	if strings.IndexByte(seg, '%') >= 0 {
+		u, err := url.PathUnescape(seg)
+		if err != nil {
+			return nil
+		}
+		useg = u
+	}
+	if next := n.lit[useg]; next != nil {
+		if op := m.walk(next, after, !more); op != nil {
+			return op
+		}
+	}
+	if len(m.vals) < maxParams {
+		if m.vals == nil && len(n.params) > 0 {
+			m.vals = make([]string, 0, 4)
+		}
+		for _, e := range n.params {
+			if len(useg) <= len(e.prefix)+len(e.suffix) || !strings.HasPrefix(useg, e.prefix) || !strings.HasSuffix(useg, e.suffix) {
+				continue
+			}
+			m.vals = append(m.vals, useg[len(e.prefix):len(useg)-len(e.suffix)])
+			if op := m.walk(e.node, after, !more); op != nil {
+				return op
+			}
+			m.vals = m.vals[:len(m.vals)-1]
+		}
+	}
+	if n.wild != nil && len(m.vals) < maxParams {
+		if op := pick(n.wild.ops, m.method); op != nil {
+			v := rest
+			if strings.IndexByte(v, '%') >= 0 {
+				if u, err := url.PathUnescape(v); err == nil {
+					v = u
+				}
+			}
+			m.vals = append(m.vals, v)
+			return op
+		}
+	}
+	return nil
+}
+
+func pick(ops map[string]*Operation, method string) *Operation {
+	if op := ops[method]; op != nil {
+		return op
+	}
+	return ops["*"]
+}
+
+// opMethods are the methods an operation may have ("*": any method).
+var opMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions, http.MethodTrace, "*"}
+
+// operationNotFound is APIM's answer for a request that matches no
+// operation: 404 {"statusCode":404,"message":"Resource not found"}, through
+// the API's on-error with LastError.Source "configuration".
+func operationNotFound(method, path string) *engine.PolicyError {
+	_, _ = method, path
+	pe := engine.NewPolicyError(ReasonOperationNotFound, http.StatusNotFound,
+		"Unable to match incoming request to an operation.", nil)
+	pe.Source = "configuration"
+	pe.Response = engine.ErrorResponse(http.StatusNotFound, "Resource not found")
+	return pe
+}
+
+// relPath is the request's escaped path relative to the API's path.
+func (a *API) relPath(escaped string) string {
+	if a.Path == "/" {
+		return escaped
+	}
+	return strings.TrimPrefix(escaped, a.Path)
+}
+
+// reqMatch is what routing found for a request beyond its API: the
+// operation's parameters and the subscription (subscriptions.go).
+type reqMatch struct {
+	params map[string]string
+	sub    *subscriptionMatch
+}
+
+// matchOperation finds the request's operation: nil when the API has
+// operations and none matches.
+func (a *API) matchOperation(method, escapedPath string) (*Operation, map[string]string, bool) {
+	if a.router == nil {
+		if len(a.Operations) == 1 && a.Operations[0].Info == onHandshake {
+			return a.Operations[0], nil, true
+		}
+		return nil, nil, true // no operations: every request is the API's
+	}
+	op, params := a.router.match(method, a.relPath(escapedPath))
+	return op, params, op != nil
+}
+
+// viewFor is the API as served for op (nil: none) through product index
+// prod (0: no product).
+func (a *API) viewFor(op *Operation, prod int) *API {
+	views := a.views
+	if op != nil {
+		views = op.views
+	}
+	if prod < len(views) && views[prod] != nil {
+		return views[prod]
+	}
+	if len(views) > 0 && views[0] != nil {
+		return views[0]
+	}
+	return a // an API made without Load (tests)
+}
+
+// refuse answers a request the gateway's own steps refused (no operation,
+// no valid subscription key) as APIM does: through view's on-error, with
+// pe as context.LastError, before any other policy ran.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, view *API, pe *engine.PolicyError) {
+	x := s.newExchange(r, view, time.Now())
+	scheme := "http"
+	switch {
+	case view.Type == "websocket":
+		scheme = wsScheme(r)
+	case r.TLS != nil:
+		scheme = "https"
+	}
+	x.begin(r, scheme)
+	defer x.close(r.Context())
+	view.Plan.Fail(r.Context(), engine.Inbound, x.st, pe)
+	s.metrics.Requests.WithLabelValues(view.Name, strconv.Itoa(x.st.Response().StatusCode)).Inc()
+	x.respond(w)
+}

@@ -1,0 +1,203 @@
+package gateway
+
+import (
+	"fmt"
+	"maps"
+	"testing"
+
+	"tollgate/engine"
+)
+
+func newTestRouter(t testing.TB, ops ...[3]string) *opRouter {
+	t.Helper()
+	r := &opRouter{}
+	for _, o := range ops {
+		tpl, err := parseTemplate(o[2])
+		if err != nil {
+			t.Fatalf("parseTemplate(%q): %v", o[2], err)
+		}
+		if err := r.add(&Operation{Info: &engine.Operation{Id: o[0], Method: o[1], UrlTemplate: o[2]}, tpl: tpl}); err != nil {
+			t.Fatalf("add %v: %v", o, err)
+		}
+	}
+	return r
+}
+
+func TestOperationMatching(t *testing.T) {
+	r := newTestRouter(t,
+		[3]string{"list-users", "GET", "/users"},
+		[3]string{"create-user", "POST", "/users"},
+		[3]string{"get-user", "GET", "/users/{id}"},
+		[3]string{"me", "GET", "/users/me"},
+		[3]string{"delete-user", "DELETE", "/users/{id}"},
+		[3]string{"user-json", "GET", "/users/{id}.json"},
+		[3]string{"user-orders", "GET", "/users/{userId}/orders/{orderId}"}, // another name at {id}'s place
+		[3]string{"files", "GET", "/files/{*path}"},
+		[3]string{"root", "GET", "/"},
+		[3]string{"version", "GET", "/v{version}/status"},
+		[3]string{"search", "GET", "/search?q={q}"},
+		[3]string{"any", "*", "/any"},
+	)
+	tests := []struct {
+		method, path string
+		op           string // "" = no match
+		params       map[string]string
+	}{
+		{"GET", "/users", "list-users", nil},
+		{"GET", "/users/", "list-users", nil}, // trailing slash ignored
+		{"POST", "/users", "create-user", nil},
+		{"PUT", "/users", "", nil}, // path known, method not: APIM's 404
+		{"GET", "/users/42", "get-user", map[string]string{"id": "42"}},
+		{"GET", "/users/42/", "get-user", map[string]string{"id": "42"}},
+		{"DELETE", "/users/42", "delete-user", map[string]string{"id": "42"}},
+		{"GET", "/users/me", "me", nil},                                       // literal before parameter
+		{"DELETE", "/users/me", "delete-user", map[string]string{"id": "me"}}, // falls back to the parameter for another method
+		{"GET", "/users/42.json", "user-json", map[string]string{"id": "42"}}, // fixed text wins over a bare parameter
+		{"GET", "/users/a%2Fb", "get-user", map[string]string{"id": "a/b"}},   // an encoded slash stays in its segment
+		{"GET", "/users/caf%C3%A9", "get-user", map[string]string{"id": "café"}},
+		{"GET", "/users/%zz", "", nil}, // bad escape
+		{"GET", "/users/7/orders/9", "user-orders", map[string]string{"userId": "7", "orderId": "9"}},
+		{"GET", "/users/7/orders", "", nil},
+		{"GET", "/users//orders/9", "", nil}, // empty segment
+		{"GET", "/files/a/b/c.txt", "files", map[string]string{"path": "a/b/c.txt"}},
+		{"GET", "/files/", "files", map[string]string{"path": ""}},
+		{"GET", "/files", "files", map[string]string{"path": ""}},
+		{"GET", "/files/x%20y", "files", map[string]string{"path": "x y"}},
+		{"GET", "/", "root", nil},
+		{"GET", "", "root", nil},
+		{"GET", "/v2/status", "version", map[string]string{"version": "2"}},
+		{"GET", "/v/status", "", nil}, // a parameter is never empty
+		{"GET", "/search", "search", nil},
+		{"PATCH", "/any", "any", nil},
+		{"GET", "/USERS", "", nil}, // literals are case-sensitive
+		{"GET", "/nothing", "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			op, params := r.match(tc.method, tc.path)
+			got := ""
+			if op != nil {
+				got = op.Info.Id
+			}
+			if got != tc.op {
+				t.Fatalf("matched %q, want %q", got, tc.op)
+			}
+			if !maps.Equal(params, tc.params) {
+				t.Fatalf("params %v, want %v", params, tc.params)
+			}
+		})
+	}
+}
+
+func TestOperationTemplateErrors(t *testing.T) {
+	for _, tc := range []struct{ tpl, want string }{
+		{"users", "must start with '/'"},
+		{"/users/{id", "must hold one {parameter}"},
+		{"/users/{a}{b}", "must hold one {parameter}"},
+		{"/users/{}", "bad or repeated parameter name"},
+		{"/a/{id}/b/{id}", "bad or repeated parameter name"},
+		{"/files/{*rest}/x", "must be the whole last segment"},
+		{"/users/x}", "has '}' without '{'"},
+	} {
+		if _, err := parseTemplate(tc.tpl); err == nil || !contains(err.Error(), tc.want) {
+			t.Errorf("parseTemplate(%q) = %v, want an error with %q", tc.tpl, err, tc.want)
+		}
+	}
+	r := newTestRouter(t, [3]string{"a", "GET", "/users/{id}"})
+	for _, tc := range []struct{ method, tpl, want string }{
+		{"GET", "/users/{id}", "same method and URL template"},
+	} {
+		tpl, _ := parseTemplate(tc.tpl)
+		err := r.add(&Operation{Info: &engine.Operation{Id: "b", Method: tc.method}, tpl: tpl})
+		if err == nil || !contains(err.Error(), tc.want) {
+			t.Errorf("add %s %s = %v, want %q", tc.method, tc.tpl, err, tc.want)
+		}
+	}
+}
+
+func contains(s, sub string) bool {
+	return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0)
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+func FuzzURLTemplate(f *testing.F) {
+	for _, s := range []string{"/users/{id}", "/files/{*rest}", "/v{v}/x", "/{a}.{b}", "/a//b", "/%zz", "/{*}"} {
+		f.Add(s, "/users/1")
+	}
+	f.Fuzz(func(t *testing.T, tpl, path string) {
+		parsed, err := parseTemplate(tpl)
+		if err != nil {
+			return
+		}
+		r := &opRouter{}
+		if err := r.add(&Operation{Info: &engine.Operation{Id: "x", Method: "GET", UrlTemplate: tpl}, tpl: parsed}); err != nil {
+			return
+		}
+		r.match("GET", path) // must not panic
+	})
+}
+
+// BenchmarkOperationMatch500 matches against an API of 500 operations
+// (100 resources x GET list, GET/PUT/DELETE item, GET sub-item).
+func BenchmarkOperationMatch500(b *testing.B) {
+	var ops [][3]string
+	for i := 0; i < 100; i++ {
+		res := fmt.Sprintf("/resource%d", i)
+		ops = append(ops,
+			[3]string{fmt.Sprintf("list%d", i), "GET", res},
+			[3]string{fmt.Sprintf("get%d", i), "GET", res + "/{id}"},
+			[3]string{fmt.Sprintf("put%d", i), "PUT", res + "/{id}"},
+			[3]string{fmt.Sprintf("del%d", i), "DELETE", res + "/{id}"},
+			[3]string{fmt.Sprintf("sub%d", i), "GET", res + "/{id}/items/{itemId}"},
+		)
+	}
+	r := newTestRouter(b, ops...)
+	if r.n != 500 {
+		b.Fatalf("%d operations", r.n)
+	}
+	for _, c := range []struct{ name, method, path string }{
+		{"literal", "GET", "/resource77"},
+		{"param", "PUT", "/resource77/12345"},
+		{"two-params", "GET", "/resource99/abc/items/def"},
+		{"miss", "GET", "/resource77/1/nope"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r.match(c.method, c.path)
+			}
+		})
+	}
+}
+
+func FuzzParseSpec(f *testing.F) {
+	f.Add("specification.yaml", []byte("openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /a/{id}:\n    get:\n      operationId: x\n      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n      responses: {'200': {description: ok}}\n"))
+	f.Add("specification.json", []byte(`{"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {"responses": {"200": {"description": "ok"}}}}}}`))
+	f.Add("specification.json", []byte(`{"openapi": "3.0.0",`))
+	f.Add("specification.yaml", []byte("openapi: [\n"))
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		if name != "specification.json" {
+			name = "specification.yaml"
+		}
+		var errs engine.ErrorList
+		ops := parseSpec(name, data, &errs)
+		for _, e := range errs {
+			if e.Pos.File != name || e.Pos.Line < 1 {
+				t.Fatalf("error without file:line: %v", e)
+			}
+		}
+		for _, op := range ops {
+			if op.id == "" || op.method == "" {
+				t.Fatalf("operation without id or method: %+v", op)
+			}
+		}
+	})
+}

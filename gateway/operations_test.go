@@ -1,0 +1,299 @@
+package gateway_test
+
+import (
+	"flag"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"tollgate/gateway"
+	"tollgate/policies"
+	"tollgate/store"
+)
+
+// scopeAPI writes an http API "users" with operations, and a policy at the
+// global, API and operation scopes that each add their name to X-Scopes
+// around <base/>, so the order shows how the scopes nest.
+func scopeAPI(t *testing.T, backend string) string {
+	dir := t.TempDir()
+	writeFile(t, dir, "policy.xml", `<policies>
+  <inbound><set-header name="X-Scopes" exists-action="append"><value>global</value></set-header></inbound>
+  <backend><forward-request/></backend>
+  <outbound><set-header name="X-Out" exists-action="append"><value>global</value></set-header></outbound>
+  <on-error>
+    <choose>
+      <when condition="@(context.LastError.Source == &quot;configuration&quot; &amp;&amp; context.LastError.Reason == &quot;OperationNotFound&quot;)">
+        <return-response>
+          <set-status code="405" reason="Method not allowed"/>
+          <set-body>@(context.LastError.Message)</set-body>
+        </return-response>
+      </when>
+    </choose>
+  </on-error>
+</policies>`)
+	writeFile(t, dir, "users/api.xml", `<api name="users" type="http" path="/api" service-url="`+backend+`/svc">
+  <operations>
+    <operation id="get-user" name="Get user" method="GET" url-template="/users/{id}"/>
+    <operation id="list-users" method="GET" url-template="/users"/>
+    <operation id="files" method="GET" url-template="/files/{*path}"/>
+  </operations>
+</api>`)
+	writeFile(t, dir, "users/policy.xml", `<policies>
+  <inbound><base/><set-header name="X-Scopes" exists-action="append"><value>api</value></set-header></inbound>
+  <backend><base/></backend>
+  <outbound><set-header name="X-Out" exists-action="append"><value>api</value></set-header><base/></outbound>
+  <on-error><base/></on-error>
+</policies>`)
+	writeFile(t, dir, "users/operations/get-user/policy.xml", `<policies>
+  <inbound>
+    <base/>
+    <set-header name="X-Scopes" exists-action="append"><value>operation</value></set-header>
+    <set-header name="X-Op" exists-action="override"><value>@(context.Operation.Id + "|" + context.Operation.Name + "|" + context.Operation.Method + "|" + context.Operation.UrlTemplate)</value></set-header>
+    <set-header name="X-Id" exists-action="override"><value>@(context.Request.MatchedParameters["id"])</value></set-header>
+  </inbound>
+  <backend><base/></backend>
+  <outbound><set-header name="X-Out" exists-action="append"><value>operation</value></set-header><base/></outbound>
+  <on-error><base/></on-error>
+</policies>`)
+	return dir
+}
+
+func TestOperationsServe(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	g := startGateway(t, scopeAPI(t, rb.url))
+	for _, tc := range []struct {
+		name, method, path string
+		status             int
+		scopes, out, op    string
+		id                 string
+		backendPath        string
+	}{
+		{"operation scope", "GET", "/api/users/a%40b", 200, "global,api,operation", "global,api,operation", "get-user|Get user|GET|/users/{id}", "a@b", "/svc/users/a%40b"},
+		{"no operation policy", "GET", "/api/users", 200, "global,api", "global,api", "", "", "/svc/users"},
+		{"wildcard", "GET", "/api/files/x/y.txt", 200, "global,api", "global,api", "", "", "/svc/files/x/y.txt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequestWithContext(testCtx(t), tc.method, g.url+tc.path, nil)
+			resp, _ := do(t, req)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			seen := rb.last.Load()
+			if got := strings.Join(seen.header.Values("X-Scopes"), ","); got != tc.scopes {
+				t.Errorf("inbound scopes %q, want %q", got, tc.scopes)
+			}
+			if got := seen.header.Get("X-Op"); got != tc.op {
+				t.Errorf("context.Operation %q, want %q", got, tc.op)
+			}
+			if got := seen.header.Get("X-Id"); got != tc.id {
+				t.Errorf("MatchedParameters[id] %q, want %q", got, tc.id)
+			}
+			// outbound: operation first, then its <base/> (api), whose <base/> is global
+			if got := strings.Join(resp.Header.Values("X-Out"), ","); got != reverse(tc.out) {
+				t.Errorf("outbound order %q, want %q", got, reverse(tc.out))
+			}
+		})
+	}
+	t.Run("no operation: on-error turns APIM's 404 into 405", func(t *testing.T) {
+		before := rb.calls.Load()
+		req, _ := http.NewRequestWithContext(testCtx(t), http.MethodDelete, g.url+"/api/users/1", nil)
+		resp, body := do(t, req)
+		if resp.StatusCode != 405 || body != "Unable to match incoming request to an operation." {
+			t.Fatalf("got %d %q", resp.StatusCode, body)
+		}
+		if rb.calls.Load() != before {
+			t.Fatal("the backend was called")
+		}
+	})
+}
+
+func reverse(csv string) string {
+	p := strings.Split(csv, ",")
+	for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
+		p[i], p[j] = p[j], p[i]
+	}
+	return strings.Join(p, ",")
+}
+
+// TestOperationNotFound: without an on-error that handles it, APIM's 404.
+func TestOperationNotFound(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	writeFile(t, dir, "users/api.xml", `<api name="users" type="http" path="/api" service-url="`+rb.url+`">
+  <operations><operation id="get-user" method="GET" url-template="/users/{id}"/></operations>
+</api>`)
+	g := startGateway(t, dir)
+	for _, path := range []string{"/api/users", "/api/users/1/x", "/api"} {
+		resp, body := get(t, g.url+path, nil)
+		code, msg := jsonError(t, body)
+		if resp.StatusCode != 404 || code != 404 || msg != "Resource not found" {
+			t.Errorf("GET %s: %d %q", path, resp.StatusCode, body)
+		}
+	}
+	req, _ := http.NewRequestWithContext(testCtx(t), http.MethodPost, g.url+"/api/users/1", nil)
+	if resp, _ := do(t, req); resp.StatusCode != 404 {
+		t.Errorf("POST on a GET operation: %d, want APIM's 404", resp.StatusCode)
+	}
+	if resp, _ := get(t, g.url+"/api/users/1", nil); resp.StatusCode != 200 {
+		t.Errorf("GET /api/users/1: %d", resp.StatusCode)
+	}
+	if rb.calls.Load() != 1 {
+		t.Errorf("backend calls %d, want 1", rb.calls.Load())
+	}
+}
+
+// TestOperationsFromSpecification: OpenAPI 3 (YAML) and Swagger 2 (JSON)
+// documents declare the operations.
+func TestOperationsFromSpecification(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	writeFile(t, dir, "v3/api.xml", `<api name="v3" type="http" path="/v3" service-url="`+rb.url+`"/>`)
+	writeFile(t, dir, "v3/specification.yaml", `openapi: 3.0.1
+info: {title: Pets, version: "1.0"}
+paths:
+  /pets/{petId}:
+    get:
+      operationId: showPetById
+      summary: Info for a specific pet
+      parameters:
+        - {name: petId, in: path, required: true, schema: {type: string}}
+      responses:
+        "200": {description: ok}
+  /pets:
+    post:
+      responses:
+        "201": {description: created}
+`)
+	writeFile(t, dir, "v3/operations/showPetById/policy.xml", `<policies><inbound><base/>
+  <return-response><set-status code="200"/><set-body>@(context.Operation.Name + ":" + context.Request.MatchedParameters["petId"])</set-body></return-response>
+</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	writeFile(t, dir, "v2/api.xml", `<api name="v2" type="http" path="/v2" service-url="`+rb.url+`"/>`)
+	writeFile(t, dir, "v2/specification.json", `{"swagger": "2.0", "info": {"title": "t", "version": "1"},
+ "paths": {"/orders/{id}": {"delete": {"operationId": "cancel", "parameters": [{"name": "id", "in": "path", "required": true, "type": "string"}], "responses": {"204": {"description": "gone"}}}}}}`)
+	writeFile(t, dir, "v2/operations/cancel/policy.xml", `<policies><inbound><base/>
+  <return-response><set-status code="202"/><set-body>@(context.Operation.Id + " " + context.Operation.Method + " " + context.Operation.UrlTemplate)</set-body></return-response>
+</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	g := startGateway(t, dir)
+	if resp, body := get(t, g.url+"/v3/pets/rex", nil); resp.StatusCode != 200 || body != "Info for a specific pet:rex" {
+		t.Errorf("v3 GET: %d %q", resp.StatusCode, body)
+	}
+	req, _ := http.NewRequestWithContext(testCtx(t), http.MethodPost, g.url+"/v3/pets", nil)
+	if resp, _ := do(t, req); resp.StatusCode != 200 || rb.last.Load().path != "/pets" {
+		t.Errorf("v3 POST (derived operation id): %d", resp.StatusCode)
+	}
+	req, _ = http.NewRequestWithContext(testCtx(t), http.MethodDelete, g.url+"/v2/orders/7", nil)
+	if resp, body := do(t, req); resp.StatusCode != 202 || body != "cancel DELETE /orders/{id}" {
+		t.Errorf("v2 DELETE: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, g.url+"/v2/orders/7", nil); resp.StatusCode != 404 {
+		t.Errorf("v2 GET (not an operation): %d", resp.StatusCode)
+	}
+}
+
+// TestWebSocketOnHandshakeScope: a WebSocket API's single operation
+// onHandshake has its own scope.
+func TestWebSocketOnHandshakeScope(t *testing.T) {
+	b := newWSBackend(t)
+	dir := t.TempDir()
+	writeAPI(t, dir, "chat", `type="websocket" path="/chat" service-url="`+b.url+`"`, "")
+	writeFile(t, dir, "chat/operations/onHandshake/policy.xml", `<policies><inbound><base/>
+  <set-header name="X-Op" exists-action="override"><value>@(context.Operation.Id + " " + context.Operation.Method)</value></set-header>
+</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	g := startGateway(t, dir)
+	c := dial(t, g.ws+"/chat", nil)
+	defer c.CloseNow()
+	if got := b.lastRequest().Header.Get("X-Op"); got != "onHandshake GET" {
+		t.Fatalf("X-Op %q", got)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestResourceLoadErrors loads each folder under testdata/resource-errors
+// and compares its problems (paths relative to it) with NAME.golden.
+func TestResourceLoadErrors(t *testing.T) {
+	root := filepath.Join("testdata", "resource-errors")
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		t.Fatal("no cases")
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(root, name)
+			keys := filepath.Join(root, name+".keys.json") // the subscription keys file, if the case has one
+			if _, err := os.Stat(keys); err != nil {
+				keys = ""
+			}
+			snap, lerrs := gateway.Load(dir, policies.Registry(policies.Deps{Store: store.NewMemory()}),
+				gateway.LoadOptions{Getenv: func(string) string { return "" }, SubscriptionKeys: keys})
+			var errs []string
+			for _, e := range lerrs {
+				errs = append(errs, e.Error())
+			}
+			if snap != nil {
+				t.Fatal("a broken folder loaded")
+			}
+			got := strings.ReplaceAll(strings.Join(errs, "\n")+"\n", dir+string(filepath.Separator), "")
+			got = strings.ReplaceAll(got, root+string(filepath.Separator), "")
+			golden := filepath.Join(root, name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestScopeOrderThroughProduct: global -> product -> API -> operation, each
+// splicing its parent at <base/>, inbound and outbound.
+func TestScopeOrderThroughProduct(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := scopeAPI(t, rb.url)
+	writeFile(t, dir, "users/api.xml", `<api name="users" type="http" path="/api" service-url="`+rb.url+`/svc" subscription-required="true">
+  <operations><operation id="get-user" method="GET" url-template="/users/{id}"/></operations>
+</api>`)
+	writeFile(t, dir, "products/p/productInformation.json", `{"properties": {"displayName": "P"}}`)
+	writeFile(t, dir, "products/p/apis.json", `[{"name": "users"}]`)
+	writeFile(t, dir, "products/p/policy.xml", `<policies>
+  <inbound><base/><set-header name="X-Scopes" exists-action="append"><value>product</value></set-header></inbound>
+  <backend><base/></backend>
+  <outbound><set-header name="X-Out" exists-action="append"><value>product</value></set-header><base/></outbound>
+  <on-error><base/></on-error>
+</policies>`)
+	subs := store.NewMemorySubscriptions()
+	if err := subs.Put(testCtx(t), &store.Subscription{ID: "s", Scope: "/products/p", State: "active", PrimaryKeyHash: gateway.HashKey("scope-key-SECRET")}); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, dir, withSubscriptions("", subs))
+	resp, _ := get(t, g.url+"/api/users/1", http.Header{"Ocp-Apim-Subscription-Key": {"scope-key-SECRET"}})
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if got := strings.Join(rb.last.Load().header.Values("X-Scopes"), ","); got != "global,product,api,operation" {
+		t.Errorf("inbound %q", got)
+	}
+	if got := strings.Join(resp.Header.Values("X-Out"), ","); got != "operation,api,product,global" {
+		t.Errorf("outbound %q", got)
+	}
+}

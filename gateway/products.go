@@ -1,0 +1,188 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"hash"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"tollgate/engine"
+)
+
+// Product groups APIs for subscriptions and carries a policy, the scope
+// between global and API (scopes.go). Products are read from
+// DIR/products/NAME/ in the APIOps layout, whichever layout the APIs use:
+//
+//	productInformation.json  {"properties": {"displayName": ..., "subscriptionRequired": true, "state": "published", ...}}
+//	apis.json                [{"name": "API-NAME"}, ...]
+//	policy.xml               optional product policy (<base/> is the global policy)
+type Product struct {
+	Name string
+	Info *engine.Product
+	// SubscriptionRequired: false makes an open product: its APIs are
+	// served without a key, through its policy.
+	SubscriptionRequired bool
+	Published            bool
+	plan                 *engine.Plan
+	apis                 map[string]bool
+	index                int // in Snapshot.Products; its views are at index+1
+}
+
+func (p *Product) has(api string) bool { return p.apis[api] }
+
+// productInformation is productInformation.json (APIOps: the ARM
+// resource's properties).
+type productInformation struct {
+	Properties map[string]json.RawMessage `json:"properties"`
+}
+
+// productProps are the properties tollgate uses; the others are reported as
+// ignored.
+var productProps = map[string]bool{"displayName": true, "description": true, "subscriptionRequired": true,
+	"approvalRequired": true, "subscriptionsLimit": true, "state": true, "terms": true}
+
+// loadProducts reads DIR/products; each product's files go into common
+// (every API's hash) since they shape the APIs they contain.
+func loadProducts(dir string, comp *engine.Compiler, global *engine.Plan, over *overrides, common hash.Hash, errs *engine.ErrorList, notes *[]string) []*Product {
+	pdir := filepath.Join(dir, "products")
+	ents, err := os.ReadDir(pdir)
+	if err != nil {
+		return nil
+	}
+	var out []*Product
+	for _, e := range ents {
+		if !isDirEntry(pdir, e) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		name := e.Name()
+		base := filepath.Join(pdir, name)
+		infoFile := filepath.Join(base, "productInformation.json")
+		data, ok := readIf(infoFile, errs)
+		if !ok {
+			errs.Add(engine.Pos{File: base}, "", "a product folder needs productInformation.json")
+			continue
+		}
+		common.Write([]byte("product\x00" + name + "\x00"))
+		common.Write(data)
+		var info productInformation
+		if !decodeJSONFile(infoFile, data, &info, errs) {
+			continue
+		}
+		p := &Product{Name: name, SubscriptionRequired: true, Published: true, apis: map[string]bool{}}
+		pi := &engine.Product{Id: name, Name: name, State: "published", SubscriptionRequired: true}
+		common.Write(over.raw["products"][name])
+		props := over.merge("products", name, info.Properties)
+		keys := make([]string, 0, len(props))
+		for k := range props {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			raw := props[k]
+			at := jsonKeyPos(infoFile, data, k)
+			var bad bool
+			switch k {
+			case "displayName":
+				bad = json.Unmarshal(raw, &pi.Name) != nil
+			case "subscriptionRequired":
+				bad = json.Unmarshal(raw, &pi.SubscriptionRequired) != nil
+			case "approvalRequired":
+				bad = json.Unmarshal(raw, &pi.ApprovalRequired) != nil
+			case "subscriptionsLimit":
+				bad = !bytes.Equal(raw, []byte("null")) && json.Unmarshal(raw, &pi.SubscriptionsLimit) != nil
+			case "state":
+				bad = json.Unmarshal(raw, &pi.State) != nil || (pi.State != "published" && pi.State != "notPublished")
+			case "description", "terms":
+			default:
+				*notes = append(*notes, at.String()+": ignored: product property "+k+" (Azure only)")
+			}
+			if bad {
+				errs.Add(at, "", "product property %s has a bad value %s", k, string(raw))
+			}
+		}
+		p.SubscriptionRequired = pi.SubscriptionRequired
+		p.Published = pi.State == "published"
+		if apisFile := filepath.Join(base, "apis.json"); true {
+			if adata, ok := readIf(apisFile, errs); ok {
+				common.Write(adata)
+				var list []struct {
+					Name string `json:"name"`
+				}
+				if decodeJSONFile(apisFile, adata, &list, errs) {
+					for _, a := range list {
+						p.apis[a.Name] = true
+					}
+				}
+			}
+		}
+		p.plan = global
+		policyFile := filepath.Join(base, "policy.xml")
+		if pdata, ok := readIf(policyFile, errs); ok {
+			if root, err := engine.Read(policyFile, pdata); err != nil {
+				errs.Append(err)
+			} else {
+				root.WriteCanonical(common)
+				p.plan = comp.Compile(root, "product", global)
+			}
+		}
+		for _, f := range []string{"groups.json", "tags.json"} {
+			if _, err := os.Stat(filepath.Join(base, f)); err == nil {
+				*notes = append(*notes, filepath.Join(base, f)+": ignored: product "+strings.TrimSuffix(f, ".json")+" (Azure only)")
+			}
+		}
+		p.Info = pi
+		p.index = len(out)
+		out = append(out, p)
+	}
+	// Apis of Info in a stable order, once every product is known, is
+	// filled by the loader (fillProductApis) when the APIs are.
+	return out
+}
+
+// fillProductApis sets each product's Info.Apis from the loaded APIs and
+// reports the names of apis.json that are no API.
+func fillProductApis(dir string, products []*Product, apis []*API, errs *engine.ErrorList) {
+	byName := map[string]*API{}
+	for _, a := range apis {
+		byName[a.Name] = a
+	}
+	for _, p := range products {
+		names := make([]string, 0, len(p.apis))
+		for n := range p.apis {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			a := byName[n]
+			if a == nil {
+				errs.Add(engine.Pos{File: filepath.Join(dir, "products", p.Name, "apis.json"), Line: 1, Col: 1}, "",
+					"product %q lists API %q, which does not exist", p.Name, n)
+				continue
+			}
+			p.Info.Apis = append(p.Info.Apis, a.Info)
+		}
+	}
+}
+
+// jsonKeyPos finds where "key": first appears in a JSON file (for
+// reporting a property), or the file's start.
+func jsonKeyPos(file string, data []byte, key string) engine.Pos {
+	i := bytes.Index(data, []byte(`"`+key+`"`))
+	if i < 0 {
+		return engine.Pos{File: file, Line: 1, Col: 1}
+	}
+	return offsetPos(file, data, int64(i)+1) // offsetPos takes the offset after the byte
+}
+
+// product returns the product called name, or nil.
+func (s *Snapshot) product(name string) *Product {
+	for _, p := range s.Products {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}

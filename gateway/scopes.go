@@ -1,0 +1,256 @@
+package gateway
+
+import (
+	"hash"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"tollgate/engine"
+)
+
+// Policy scopes nest as in APIM: global, product, API, operation. Each
+// scope's document splices its parent's section at <base/>. The product
+// scope depends on the request (the product of its subscription), so an API
+// is compiled once per product that contains it: API.views[i] is the API
+// as served through product i (views[0]: through no product), and
+// Operation.views[i] the same for one operation. A request picks its view
+// with two slice indexings; nothing is compiled per request.
+
+// apiExtras are the API folder's files besides api.xml and policy.xml:
+// the OpenAPI specification and the operation policies.
+type apiExtras struct {
+	specFile string
+	spec     []byte
+	// opPolicies: operation id -> operations/ID/policy.xml
+	opPolicies map[string]srcFile
+}
+
+type srcFile struct {
+	path string
+	data []byte
+}
+
+// readAPIExtras reads an API folder's specification and operation policies.
+func readAPIExtras(apiDir string, errs *engine.ErrorList) apiExtras {
+	var x apiExtras
+	for _, name := range specFiles {
+		p := filepath.Join(apiDir, name)
+		if data, ok := readIf(p, errs); ok {
+			if x.specFile != "" {
+				errs.Add(engine.Pos{File: p}, "", "an API has one specification; %s is there too", filepath.Base(x.specFile))
+				continue
+			}
+			x.specFile, x.spec = p, data
+		}
+	}
+	opsDir := filepath.Join(apiDir, "operations")
+	ents, err := os.ReadDir(opsDir)
+	if err != nil {
+		return x
+	}
+	for _, e := range ents {
+		if !isDirEntry(opsDir, e) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		p := filepath.Join(opsDir, e.Name(), "policy.xml")
+		if data, ok := readIf(p, errs); ok {
+			if x.opPolicies == nil {
+				x.opPolicies = map[string]srcFile{}
+			}
+			x.opPolicies[e.Name()] = srcFile{path: p, data: data}
+		}
+	}
+	return x
+}
+
+// hash adds the extras' bytes to h.
+func (x apiExtras) hash(h hash.Hash) {
+	h.Write([]byte(x.specFile))
+	h.Write(x.spec)
+	for _, id := range x.opIDs() {
+		h.Write([]byte(id))
+		h.Write(x.opPolicies[id].data)
+	}
+}
+
+func (x apiExtras) opIDs() []string {
+	ids := make([]string, 0, len(x.opPolicies))
+	for id := range x.opPolicies {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// scopeInputs are what every API's scopes are compiled with.
+type scopeInputs struct {
+	comp     *engine.Compiler
+	global   *engine.Plan
+	products []*Product
+}
+
+// onHandshake is the single operation of every WebSocket API, as in APIM.
+var onHandshake = &engine.Operation{Id: "onHandshake", Name: "onHandshake", Method: "GET", UrlTemplate: "/"}
+
+// buildScopes reads the API's operations and compiles its product and
+// operation scopes. api.Plan is the API policy over the global one.
+func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs *engine.ErrorList) {
+	decls := api.opDecls
+	*errs = append(*errs, api.opErrs...)
+	if x.specFile != "" {
+		decls = append(decls, parseSpec(x.specFile, x.spec, errs)...)
+	}
+	api.router = nil
+	if api.Type == "websocket" {
+		for _, d := range decls {
+			errs.Add(d.pos, "", "a WebSocket API has the single operation onHandshake; it cannot declare operations")
+		}
+		api.Operations = []*Operation{{Info: onHandshake}}
+	} else if len(decls) > 0 {
+		api.router = &opRouter{}
+		ids := map[string]bool{}
+		for _, d := range decls {
+			if ids[d.id] {
+				errs.Add(d.pos, "", "operation id %q is already used in this API", d.id)
+				continue
+			}
+			ids[d.id] = true
+			tpl, err := parseTemplate(d.template)
+			if err != nil {
+				errs.Add(d.pos, "", "%s", err.Error())
+				continue
+			}
+			op := &Operation{Info: &engine.Operation{Id: d.id, Name: d.name, Method: d.method, UrlTemplate: d.template, Spec: d.spec}, tpl: tpl, pos: d.pos}
+			if err := api.router.add(op); err != nil {
+				errs.Add(d.pos, "", "%s", err.Error())
+				continue
+			}
+			api.Operations = append(api.Operations, op)
+		}
+	}
+	known := map[string]*Operation{}
+	for _, op := range api.Operations {
+		known[op.Info.Id] = op
+	}
+	opRoots := map[*Operation]*engine.Node{}
+	for _, id := range x.opIDs() {
+		f := x.opPolicies[id]
+		op := known[id]
+		if op == nil {
+			errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "API %q has no operation %q for this policy", api.Name, id)
+			continue
+		}
+		op.policyFile = f.path
+		root, err := engine.Read(f.path, f.data)
+		if err != nil {
+			errs.Append(err)
+			continue
+		}
+		opRoots[op] = root
+	}
+
+	// One view per product containing the API, plus views[0] (no product).
+	api.views = make([]*API, len(in.products)+1)
+	api.openProduct = 0
+	api.views[0] = api.view(api.Plan, nil, nil)
+	before := len(in.comp.Errors())
+	for i, p := range in.products {
+		if !p.has(api.Name) {
+			continue
+		}
+		plan := p.plan
+		if proot != nil && len(in.comp.Errors()) == before { // report a broken API policy once
+			plan = in.comp.Compile(proot, "api", p.plan)
+		}
+		api.views[i+1] = api.view(plan, nil, p.Info)
+		if !p.SubscriptionRequired && p.Published && api.openProduct == 0 {
+			api.openProduct = i + 1
+		}
+	}
+	for _, op := range api.Operations {
+		op.views = make([]*API, len(api.views))
+		root := opRoots[op]
+		start := len(in.comp.Errors())
+		for i, v := range api.views {
+			if v == nil {
+				continue
+			}
+			plan := v.Plan
+			if root != nil && (i == 0 || len(in.comp.Errors()) == start) {
+				plan = in.comp.Compile(root, "operation", v.Plan)
+			}
+			op.views[i] = v.view(plan, op.Info, v.Product)
+		}
+	}
+}
+
+// view returns the API as served with plan, for op and product.
+func (a *API) view(plan *engine.Plan, op *engine.Operation, prod *engine.Product) *API {
+	v := *a
+	v.Plan, v.Operation, v.Product = plan, op, prod
+	return &v
+}
+
+// parseOperationsElement reads api.xml's <operations>:
+//
+//	<operations>
+//	  <operation id="get-user" name="Get user" method="GET" url-template="/users/{id}"/>
+//	</operations>
+func parseOperationsElement(n *engine.Node, errs *engine.ErrorList) []specOp {
+	for _, a := range n.Attrs {
+		errs.Add(a.Pos, "", "<operations> has no attributes")
+	}
+	var out []specOp
+	for _, c := range n.Children {
+		if c.Name != "operation" {
+			errs.Add(c.Pos, "", "unexpected element <%s> inside <operations> (expected <operation>)", c.Name)
+			continue
+		}
+		op := specOp{pos: c.Pos}
+		for _, a := range c.Attrs {
+			switch a.Name {
+			case "id":
+				op.id = a.Value
+			case "name":
+				op.name = a.Value
+			case "method":
+				op.method = strings.ToUpper(a.Value)
+				if !isOpMethod(op.method) {
+					errs.Add(a.ValuePos, "", "method %q is not an HTTP method (or * for any)", a.Value)
+				}
+			case "url-template":
+				op.template = a.Value
+			default:
+				errs.Add(a.Pos, "", "<operation> has no attribute %q (known: id, name, method, url-template)", a.Name)
+			}
+		}
+		for _, c2 := range c.Children {
+			errs.Add(c2.Pos, "", "unexpected element <%s> inside <operation> (its policy goes in operations/ID/policy.xml)", c2.Name)
+		}
+		if op.method == "" || op.template == "" {
+			errs.Add(c.Pos, "", "<operation> needs the attributes \"method\" and \"url-template\"")
+			continue
+		}
+		if op.id == "" {
+			op.id = derivedOpID(op.method, op.template)
+		} else if !validAPIName(op.id) {
+			errs.Add(c.Pos, "", "operation id %q: use letters, digits, '-', '_' and '.'", op.id)
+		}
+		if op.name == "" {
+			op.name = op.id
+		}
+		out = append(out, op)
+	}
+	return out
+}
+
+func isOpMethod(m string) bool {
+	for _, x := range opMethods {
+		if m == x {
+			return true
+		}
+	}
+	return false
+}

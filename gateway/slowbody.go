@@ -1,0 +1,147 @@
+package gateway
+
+import (
+	"container/list"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Request bodies on HTTP APIs. A client that announces a body and then
+// stalls (or drips it) would hold a connection, a goroutine and a file
+// descriptor forever. Two bounds stop it:
+//
+//   - body-timeout (api.xml, default 60 s): the whole body must have
+//     arrived this long after the request started. A body still missing
+//     then is answered 408 and the connection is closed.
+//   - Options.MaxPendingBodies (--max-pending-bodies, default 256): at most
+//     this many request bodies are in flight at once. One more makes the
+//     oldest one still arriving expire right away (408, closed), so stalled
+//     bodies cannot pile up to the file-descriptor limit and starve fresh
+//     requests; a stalled body is always the oldest in the end.
+//
+// Request headers are bounded by the http.Server's ReadHeaderTimeout
+// (--header-timeout).
+
+// DefaultMaxPendingBodies is Options.MaxPendingBodies when it is 0.
+const DefaultMaxPendingBodies = 256
+
+// DefaultBodyTimeout is body-timeout when api.xml does not set it.
+const DefaultBodyTimeout = 60 * time.Second
+
+// pendingBodies lists the request bodies still arriving, oldest first.
+type pendingBodies struct {
+	mu   sync.Mutex
+	max  int
+	list list.List // of *requestBody
+}
+
+// requestBody wraps an HTTP API request's body: it enforces the body's
+// deadline and remembers why reading it failed, so the gateway answers 408
+// (too slow) or 413 (too large) rather than a generic 500 or 502.
+type requestBody struct {
+	io.ReadCloser
+	rc        *http.ResponseController
+	pending   *pendingBodies
+	elem      *list.Element // in pending while the body is arriving
+	timedOut  atomic.Bool
+	tooLarge  atomic.Bool // a policy read more than max-body-size
+	malformed atomic.Bool // e.g. bad chunked encoding
+}
+
+// guardBody starts the body's deadline and registers it as pending. It
+// returns nil for a request without a body.
+func (p *pendingBodies) guardBody(w http.ResponseWriter, r *http.Request, timeout time.Duration) *requestBody {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return nil
+	}
+	rb := &requestBody{ReadCloser: r.Body, rc: http.NewResponseController(w), pending: p}
+	if timeout > 0 {
+		_ = rb.rc.SetReadDeadline(time.Now().Add(timeout))
+	}
+	p.mu.Lock()
+	rb.elem = p.list.PushBack(rb)
+	max := p.max
+	if max <= 0 {
+		max = DefaultMaxPendingBodies
+	}
+	if p.list.Len() > max {
+		oldest := p.list.Remove(p.list.Front()).(*requestBody)
+		oldest.elem = nil
+		// A deadline in the past fails its pending read now.
+		_ = oldest.rc.SetReadDeadline(time.Unix(1, 0))
+	}
+	p.mu.Unlock()
+	r.Body = rb
+	return rb
+}
+
+func (rb *requestBody) Read(b []byte) (int, error) {
+	n, err := rb.ReadCloser.Read(b)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			rb.timedOut.Store(true)
+			rb.release(false)
+		} else if err == io.EOF {
+			rb.release(true)
+		} else if !errors.Is(err, errBodyTooLarge) {
+			rb.malformed.Store(true)
+		}
+	}
+	return n, err
+}
+
+// release takes the body off the pending list; with clear, it also lifts
+// the read deadline (the connection may serve further requests, and
+// net/http reads from it in the background to notice a client leaving).
+func (rb *requestBody) release(clear bool) {
+	rb.pending.mu.Lock()
+	if rb.elem != nil {
+		rb.pending.list.Remove(rb.elem)
+		rb.elem = nil
+	} else {
+		clear = clear && !rb.timedOut.Load()
+	}
+	if clear {
+		_ = rb.rc.SetReadDeadline(time.Time{})
+	}
+	rb.pending.mu.Unlock()
+}
+
+// done is called when the handler ends: the body no longer counts, and a
+// deadline still set is lifted unless the body expired (the connection is
+// closed then).
+func (rb *requestBody) done() {
+	if rb == nil {
+		return
+	}
+	rb.release(!rb.timedOut.Load())
+}
+
+// failed answers for a body that could not be read (the client's fault:
+// 408 too slow, 413 too large, 400 malformed) and reports whether it did.
+// The connection is closed: what is left of the body cannot be trusted.
+func (rb *requestBody) failed(w http.ResponseWriter) bool {
+	var status int
+	var msg string
+	switch {
+	case rb == nil:
+		return false
+	case rb.timedOut.Load():
+		status, msg = http.StatusRequestTimeout, "The request body did not arrive in time."
+	case rb.tooLarge.Load():
+		status, msg = http.StatusRequestEntityTooLarge, "The request body is larger than this API accepts."
+	case rb.malformed.Load():
+		status, msg = http.StatusBadRequest, "The request body is malformed."
+	default:
+		return false
+	}
+	w.Header().Set("Connection", "close")
+	writeJSONError(w, status, msg)
+	return true
+}

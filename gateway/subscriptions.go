@@ -1,0 +1,341 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"tollgate/engine"
+	"tollgate/store"
+)
+
+// Subscriptions (docs/resource-model.md): a client sends its key in the
+// API's header (Ocp-Apim-Subscription-Key) or, without it, its query
+// parameter (subscription-key). The key is checked before any policy runs,
+// for a WebSocket API before the upgrade; a missing or invalid key is
+// APIM's 401 through the API's on-error. Subscriptions come from the
+// folder (subscriptions/NAME/subscriptionInformation.json, keys from a keys
+// file) and from the subscription store (tollgate subscription create).
+// Keys are only ever held as SHA-256 hashes, compared in constant time.
+
+// SubscriptionSettings say whether an API needs a subscription key and
+// where clients send it (APIM's subscriptionRequired and
+// subscriptionKeyParameterNames).
+type SubscriptionSettings struct {
+	Required bool
+	Header   string // default Ocp-Apim-Subscription-Key
+	Query    string // default subscription-key
+}
+
+var defaultSubscriptionSettings = SubscriptionSettings{Header: "Ocp-Apim-Subscription-Key", Query: "subscription-key"}
+
+// APIM's predefined errors of its subscription step.
+const (
+	ReasonSubscriptionKeyNotFound = "SubscriptionKeyNotFound"
+	ReasonSubscriptionKeyInvalid  = "SubscriptionKeyInvalid"
+	msgKeyMissing                 = "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."
+	msgKeyInvalid                 = "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."
+)
+
+// HashKey is how a subscription key is stored: SHA-256, hex. Keys are
+// random 32-byte values, so an unsalted hash cannot be reversed by search.
+func HashKey(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(h[:])
+}
+
+// subscriptionMatch is the subscription a request presented a key of.
+type subscriptionMatch struct {
+	sub  *engine.Subscription
+	user *engine.User
+}
+
+// fill sets context.Subscription and context.User.
+func (m reqMatch) fill(st *engine.State) {
+	if m.sub != nil {
+		ctx := st.Context()
+		ctx.Subscription, ctx.User = m.sub.sub, m.sub.user
+	}
+}
+
+// fileSubscriptions are the folder's subscriptions, by key hash.
+type fileSubscriptions struct {
+	byHash map[string]*store.Subscription
+	all    []*store.Subscription // by folder name, with or without keys
+}
+
+// subscriptionKeys is the keys file: subscription name -> its keys, in
+// plain text or as SHA-256 hashes (hex).
+type subscriptionKeys map[string]struct {
+	PrimaryKey         string `json:"primaryKey"`
+	SecondaryKey       string `json:"secondaryKey"`
+	PrimaryKeySha256   string `json:"primaryKeySha256"`
+	SecondaryKeySha256 string `json:"secondaryKeySha256"`
+}
+
+var subscriptionProps = map[string]bool{"displayName": true, "scope": true, "ownerId": true, "state": true}
+
+var subscriptionStates = map[string]bool{"active": true, "suspended": true, "cancelled": true, "expired": true, "submitted": true, "rejected": true}
+
+// loadSubscriptions reads DIR/subscriptions/NAME/subscriptionInformation.json
+// (APIOps: {"properties": {"displayName", "scope", "ownerId", "state"}}) and
+// takes their keys from keysFile. Nothing of it is hashed into the
+// snapshot's hash as bytes: only hashes of keys are kept.
+func loadSubscriptions(dir, keysFile string, errs *engine.ErrorList, notes *[]string) (*fileSubscriptions, []string) {
+	sdir := filepath.Join(dir, "subscriptions")
+	ents, err := os.ReadDir(sdir)
+	if err != nil {
+		return nil, nil
+	}
+	var keys subscriptionKeys
+	var keysData []byte
+	if keysFile != "" {
+		if data, ok := readIf(keysFile, errs); !ok {
+			errs.Add(engine.Pos{File: keysFile}, "", "the subscription keys file does not exist")
+		} else {
+			keysData = data
+			decodeJSONFile(keysFile, data, &keys, errs)
+		}
+	}
+	keyAt := func(name string) engine.Pos { return jsonKeyPos(keysFile, keysData, name) }
+	fs := &fileSubscriptions{byHash: map[string]*store.Subscription{}}
+	var fingerprint []string
+	for _, e := range ents {
+		if !isDirEntry(sdir, e) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		name := e.Name()
+		file := filepath.Join(sdir, name, "subscriptionInformation.json")
+		data, ok := readIf(file, errs)
+		if !ok {
+			errs.Add(engine.Pos{File: filepath.Join(sdir, name)}, "", "a subscription folder needs subscriptionInformation.json")
+			continue
+		}
+		var info struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		}
+		if !decodeJSONFile(file, data, &info, errs) {
+			continue
+		}
+		sub := &store.Subscription{ID: name, State: "active"}
+		str := func(k string, dst *string) {
+			if raw, ok := info.Properties[k]; ok && json.Unmarshal(raw, dst) != nil {
+				errs.Add(jsonKeyPos(file, data, k), "", "subscription property %s must be a string", k)
+			}
+		}
+		str("displayName", &sub.DisplayName)
+		str("scope", &sub.Scope)
+		str("ownerId", &sub.Owner)
+		str("state", &sub.State)
+		for k := range info.Properties {
+			switch {
+			case k == "primaryKey" || k == "secondaryKey":
+				errs.Add(jsonKeyPos(file, data, k), "", "keys do not belong in the configuration folder: put %s's keys in the subscription keys file (--subscription-keys)", name)
+			case !subscriptionProps[k]:
+				*notes = append(*notes, jsonKeyPos(file, data, k).String()+": ignored: subscription property "+k+" (Azure only)")
+			}
+		}
+		sub.Scope = normalizeScope(sub.Scope)
+		if sub.Scope != "" {
+			fs.all = append(fs.all, sub)
+		} else {
+			errs.Add(jsonKeyPos(file, data, "scope"), "", "subscription %q needs a scope: /apis, /apis/NAME or /products/NAME", name)
+		}
+		if !subscriptionStates[sub.State] {
+			errs.Add(jsonKeyPos(file, data, "state"), "", "subscription state %q is not one of active, suspended, cancelled, expired, submitted, rejected", sub.State)
+		}
+		k, ok := keys[name]
+		switch {
+		case keysFile == "":
+			errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q has no keys: give a subscription keys file (--subscription-keys)", name)
+			continue
+		case !ok:
+			errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q has no entry in the subscription keys file %s", name, keysFile)
+			continue
+		}
+		sub.PrimaryKeyHash = keyHashOf(k.PrimaryKey, k.PrimaryKeySha256)
+		sub.SecondaryKeyHash = keyHashOf(k.SecondaryKey, k.SecondaryKeySha256)
+		if sub.PrimaryKeyHash == "" && sub.SecondaryKeyHash == "" {
+			errs.Add(keyAt(name), "", "subscription %q has neither a primary nor a secondary key in the keys file", name)
+			continue
+		}
+		for _, h := range []string{sub.PrimaryKeyHash, sub.SecondaryKeyHash} {
+			if h == "" {
+				continue
+			}
+			if other := fs.byHash[h]; other != nil {
+				errs.Add(keyAt(name), "", "subscriptions %q and %q share a key", other.ID, name)
+			}
+			fs.byHash[h] = sub
+		}
+		fingerprint = append(fingerprint, name+"\x00"+sub.Scope+"\x00"+sub.Owner+"\x00"+sub.State+"\x00"+sub.PrimaryKeyHash+"\x00"+sub.SecondaryKeyHash)
+	}
+	sort.Strings(fingerprint)
+	return fs, fingerprint
+}
+
+func keyHashOf(plain, hashed string) string {
+	if plain != "" {
+		return HashKey(plain)
+	}
+	return strings.ToLower(hashed)
+}
+
+// normalizeScope turns an ARM scope (".../products/starter") or a short
+// one into "/apis", "/apis/NAME" or "/products/NAME"; "" when it is none.
+func normalizeScope(s string) string {
+	parts := strings.Split(strings.Trim(s, "/"), "/")
+	n := len(parts)
+	switch {
+	case n >= 1 && parts[n-1] == "apis":
+		return "/apis"
+	case n >= 2 && (parts[n-2] == "apis" || parts[n-2] == "products") && parts[n-1] != "":
+		return "/" + parts[n-2] + "/" + parts[n-1]
+	}
+	return ""
+}
+
+// presentedKey is the request's subscription key: the API's header first,
+// then its query parameter (as APIM).
+func presentedKey(r *http.Request, set SubscriptionSettings) string {
+	if v := r.Header.Get(set.Header); v != "" {
+		return v
+	}
+	if set.Query != "" && strings.Contains(r.URL.RawQuery, set.Query) { // parse only when it may be there
+		return r.URL.Query().Get(set.Query)
+	}
+	return ""
+}
+
+// checkSubscription finds the request's subscription and product. It
+// returns the views index (0: no product), what goes into the context, or
+// the error to answer with.
+func (s *Server) checkSubscription(ctx context.Context, snap *Snapshot, api *API, r *http.Request) (int, *subscriptionMatch, *engine.PolicyError) {
+	key := presentedKey(r, api.Subscription)
+	if key == "" {
+		switch {
+		case !api.Subscription.Required:
+			return 0, nil, nil
+		case api.openProduct > 0:
+			return api.openProduct, nil, nil
+		}
+		return 0, nil, subscriptionError(ReasonSubscriptionKeyNotFound, msgKeyMissing)
+	}
+	sub, err := s.lookupSubscription(ctx, snap, key)
+	if err != nil {
+		s.metrics.StoreErrors.WithLabelValues("subscriptions").Inc()
+		s.log.Warn("the subscription store failed", zap.String("api", api.Name), zap.Bool("fail_open", s.opt.SubscriptionsFailOpen), zap.Error(err))
+		if s.opt.SubscriptionsFailOpen {
+			return 0, nil, nil
+		}
+		pe := engine.NewPolicyError(engine.ReasonStoreUnavailable, http.StatusServiceUnavailable, "the subscription store is unavailable", err)
+		pe.Source = "authorization"
+		return 0, nil, pe
+	}
+	prod, ok := subscriptionCovers(snap, api, sub)
+	if !ok {
+		if !api.Subscription.Required {
+			return 0, nil, nil // an API open to all ignores a key it cannot use
+		}
+		return 0, nil, subscriptionError(ReasonSubscriptionKeyInvalid, msgKeyInvalid)
+	}
+	m := &subscriptionMatch{sub: &engine.Subscription{Id: sub.ID, Name: sub.DisplayName, Key: key,
+		CreatedDate: sub.CreatedDate, StartDate: sub.StartDate, EndDate: sub.EndDate}}
+	if m.sub.Name == "" {
+		m.sub.Name = sub.ID
+	}
+	if sub.Owner != "" {
+		id := sub.Owner
+		if i := strings.LastIndexByte(id, '/'); i >= 0 {
+			id = id[i+1:]
+		}
+		m.user = &engine.User{Id: id}
+	}
+	return prod, m, nil
+}
+
+// lookupSubscription finds the subscription of key: the folder's first,
+// then the store's. nil when there is none.
+func (s *Server) lookupSubscription(ctx context.Context, snap *Snapshot, key string) (*store.Subscription, error) {
+	h := HashKey(key)
+	if fs := snap.subscriptions; fs != nil {
+		if sub := fs.byHash[h]; sub != nil && sameHash(sub, h) {
+			return sub, nil
+		}
+	}
+	if s.opt.Subscriptions == nil {
+		return nil, nil
+	}
+	sub, err := s.opt.Subscriptions.Lookup(ctx, h)
+	if err != nil || sub == nil || !sameHash(sub, h) {
+		return nil, err
+	}
+	return sub, nil
+}
+
+// sameHash confirms, in constant time, that one of sub's key hashes is h.
+func sameHash(sub *store.Subscription, h string) bool {
+	a := subtle.ConstantTimeCompare([]byte(sub.PrimaryKeyHash), []byte(h))
+	b := subtle.ConstantTimeCompare([]byte(sub.SecondaryKeyHash), []byte(h))
+	return a|b == 1
+}
+
+// subscriptionCovers says whether sub may call api now, and through which
+// product (views index).
+func subscriptionCovers(snap *Snapshot, api *API, sub *store.Subscription) (int, bool) {
+	if sub == nil || sub.State != "active" {
+		return 0, false
+	}
+	now := time.Now()
+	if (sub.StartDate != nil && now.Before(*sub.StartDate)) || (sub.EndDate != nil && !now.Before(*sub.EndDate)) {
+		return 0, false
+	}
+	switch {
+	case sub.Scope == "/apis":
+		return 0, true
+	case strings.HasPrefix(sub.Scope, "/apis/"):
+		return 0, sub.Scope[len("/apis/"):] == api.Name
+	case strings.HasPrefix(sub.Scope, "/products/"):
+		name := sub.Scope[len("/products/"):]
+		for _, p := range snap.Products {
+			if p.Name == name {
+				return p.index + 1, p.Published && p.has(api.Name)
+			}
+		}
+	}
+	return 0, false
+}
+
+func subscriptionError(reason, msg string) *engine.PolicyError {
+	pe := engine.NewPolicyError(reason, http.StatusUnauthorized, msg, nil)
+	pe.Source = "authorization"
+	pe.Response = engine.ErrorResponse(http.StatusUnauthorized, msg)
+	return pe
+}
+
+// checkSubscriptionScopes reports folder subscriptions whose scope names no
+// API or product.
+func checkSubscriptionScopes(dir string, snap *Snapshot, errs *engine.ErrorList) {
+	if snap.subscriptions == nil {
+		return
+	}
+	for _, sub := range snap.subscriptions.all {
+		file := filepath.Join(dir, "subscriptions", sub.ID, "subscriptionInformation.json")
+		switch {
+		case strings.HasPrefix(sub.Scope, "/apis/") && snap.API(sub.Scope[len("/apis/"):]) == nil:
+			errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q: scope %s names no API", sub.ID, sub.Scope)
+		case strings.HasPrefix(sub.Scope, "/products/") && snap.product(sub.Scope[len("/products/"):]) == nil:
+			errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q: scope %s names no product", sub.ID, sub.Scope)
+		}
+	}
+}

@@ -1,0 +1,411 @@
+//go:build linux
+
+package wsproxy
+
+// The epoll event loops of EventLoop (see doc.go, "The event loop").
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// EventLoop is the Linux relay: every session's two sockets are registered
+// with one of a few epoll instances (one per GOMAXPROCS, at most 8), each
+// served by one goroutine. No goroutine is parked per session, a session's
+// state is one struct, and a read buffer is only held while a read's bytes
+// are being forwarded (plus, for a destination that cannot take them yet,
+// a pooled buffer until it can).
+//
+// Connections without a socket file descriptor of their own (TLS legs,
+// in-memory pipes) are relayed by Goroutines instead.
+type EventLoop struct{}
+
+// Name implements Relayer.
+func (EventLoop) Name() string { return "eventloop" }
+
+// Start implements Relayer.
+func (EventLoop) Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done func(Stats)) {
+	cfd, bfd, err := -1, -1, eventLoopAvailable()
+	if err == nil {
+		cfd, bfd, err = detachPair(client.conn, backend.conn)
+	}
+	if err != nil {
+		// Not plain sockets (TLS, pipes), or the dup failed: the goroutine
+		// relay handles them with the same rules.
+		Goroutines{}.Start(ctx, client, backend, lim, obs, done)
+		return
+	}
+	p := pickPoller()
+	lim = lim.withDefaults()
+	s := &loopSession{p: p, ctx: ctx, lim: lim, obs: obs, done: done}
+	s.side[ClientToBackend] = loopSide{s: s, fd: int32(cfd), x: ClientToBackend}
+	s.side[BackendToClient] = loopSide{s: s, fd: int32(bfd), x: BackendToClient, mask: true}
+	s.pendClient, s.pendBackend = client.pending, backend.pending
+	client.pending, backend.pending = nil, nil
+	loopSessions.Add(1)
+	loopStarts.Add(1)
+	s.signal(sigStart)
+}
+
+// loopSessions counts the sessions started on the event loops and not
+// finished yet (tests check that none is left).
+var loopSessions atomic.Int64
+
+// loopStarts counts the sessions the event loops took (tests check that the
+// loop, not its goroutine fallback, ran them).
+var loopStarts atomic.Int64
+
+// detachPair takes the socket file descriptors out of two net.Conns: each
+// is duplicated and the net.Conn closed, which removes it from Go's own
+// poller (otherwise every readiness change would also wake the runtime).
+// Both or neither are detached.
+func detachPair(a, b net.Conn) (int, int, error) {
+	ra, ok1 := rawSocket(a)
+	rb, ok2 := rawSocket(b)
+	if !ok1 || !ok2 {
+		return -1, -1, errors.ErrUnsupported
+	}
+	fa, err := dupFD(ra)
+	if err != nil {
+		return -1, -1, err
+	}
+	fb, err := dupFD(rb)
+	if err != nil {
+		_ = unix.Close(fa)
+		return -1, -1, err
+	}
+	_ = a.Close()
+	_ = b.Close()
+	return fa, fb, nil
+}
+
+func rawSocket(c net.Conn) (syscall.RawConn, bool) {
+	switch c := c.(type) {
+	case *net.TCPConn:
+		rc, err := c.SyscallConn()
+		return rc, err == nil
+	case *net.UnixConn:
+		rc, err := c.SyscallConn()
+		return rc, err == nil
+	}
+	return nil, false
+}
+
+func dupFD(rc syscall.RawConn) (int, error) {
+	nfd := -1
+	var derr error
+	err := rc.Control(func(fd uintptr) {
+		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	})
+	if err == nil {
+		err = derr
+	}
+	if err != nil {
+		return -1, err
+	}
+	return nfd, nil
+}
+
+// ---------------------------------------------------------------------------
+// Pollers.
+
+const (
+	// outSize is the capacity of a side's pending-output buffer: one read's
+	// worth of relayed bytes (plus a carried partial frame) and the
+	// gateway's own control frames, which is all that can be queued while
+	// reading toward that side is paused.
+	outSize = relayBufSize + carrySize + 1024
+	// carrySize holds the longest partial frame a leg carries between reads:
+	// a control frame (14-byte header + 125 bytes).
+	carrySize = 14 + 125
+)
+
+var (
+	outPool   = sync.Pool{New: func() any { return new([outSize]byte) }}
+	carryPool = sync.Pool{New: func() any { return new([carrySize]byte) }}
+)
+
+type poller struct {
+	epfd int
+	evfd int // eventfd: wakes epoll_wait when sessions have signals
+	// The epoll instance is itself registered with Go's poller: the loop
+	// goroutine waits for it there like any goroutine waits for a socket,
+	// so no thread blocks in epoll_wait (see "The event loop" in doc.go).
+	epFile *os.File
+	epRaw  syscall.RawConn
+	wait   func(fd uintptr) bool // p.poll, made once (no allocation per call)
+	events []unix.EpollEvent
+	more   bool // the batch may have left readiness that will not signal again
+
+	mu    sync.Mutex
+	queue []*loopSession // sessions with signals, guarded by mu
+	woken bool           // guarded by mu: evfd was written and not read yet
+
+	// Owned by the loop goroutine.
+	now   int64       // monoNow after the last epoll_wait
+	sides []*loopSide // by file descriptor
+	buf   []byte      // the read buffer: carried bytes + one read
+	drain [8192]byte  // where unregister drops unread input
+	work  []*loopSession
+}
+
+var (
+	pollersOnce sync.Once
+	pollers     []*poller
+	pollerErr   error
+	nextPoller  atomic.Uint32
+)
+
+func startPollers() {
+	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
+	for range n {
+		p, err := newPoller()
+		if err != nil {
+			pollerErr = err
+			return
+		}
+		pollers = append(pollers, p)
+		go p.run()
+	}
+}
+
+// pickPoller returns the next poller, round robin.
+func pickPoller() *poller {
+	pollersOnce.Do(startPollers)
+	return pollers[int(nextPoller.Add(1))%len(pollers)]
+}
+
+// eventLoopAvailable starts the pollers and reports whether they run.
+func eventLoopAvailable() error {
+	pollersOnce.Do(startPollers)
+	if len(pollers) == 0 {
+		return pollerErr
+	}
+	return nil
+}
+
+func newPoller() (*poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		_ = unix.Close(epfd)
+		return nil, os.NewSyscallError("eventfd", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		_ = unix.Close(epfd)
+		_ = unix.Close(evfd)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		_ = unix.Close(epfd)
+		_ = unix.Close(evfd)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	f := os.NewFile(uintptr(epfd), "epoll") // non-blocking: pollable by Go's poller
+	rc, err := f.SyscallConn()
+	if err != nil {
+		_ = f.Close()
+		_ = unix.Close(evfd)
+		return nil, err
+	}
+	return &poller{epfd: epfd, evfd: evfd, epFile: f, epRaw: rc, buf: make([]byte, carrySize+relayBufSize)}, nil
+}
+
+func (p *poller) run() {
+	p.events = make([]unix.EpollEvent, 256)
+	p.wait = p.poll
+	// The loop runs inside RawRead's callback: poll returns false to park
+	// the goroutine until the epoll fd is readable again, and is called
+	// again then. (Returning from RawRead and calling it again would reset
+	// the readiness noted while events were being handled.)
+	err := p.epRaw.Read(p.wait)
+	panic(err) // RawRead only returns on an error, which a valid epoll fd does not have
+}
+
+// poll takes the ready events without blocking and handles them, until
+// nothing is ready or everything read was drained; it returns false to
+// park until the epoll fd signals new readiness.
+//
+// Skipping the last epoll_wait (the one that would find nothing) is safe
+// when every socket read in the batch came back short (drained: new data
+// will signal again), the batch did not fill the events array, and no
+// socket had events enabled (epoll_ctl MOD does not signal a socket that a
+// previous epoll_wait left on the ready list); p.more records otherwise.
+func (p *poller) poll(fd uintptr) bool {
+	for {
+		n, err := unix.EpollWait(int(fd), p.events, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			panic(os.NewSyscallError("epoll_wait", err)) // cannot happen with valid arguments
+		}
+		if n == 0 {
+			return false
+		}
+		p.now = monoNow()
+		p.more = n == len(p.events)
+		tasks := false
+		for i := range n {
+			ev := &p.events[i]
+			fd := int(ev.Fd)
+			if fd == p.evfd {
+				tasks = true
+				continue
+			}
+			if fd >= len(p.sides) {
+				continue
+			}
+			if sd := p.sides[fd]; sd != nil {
+				sd.s.onEvent(sd.x, ev.Events)
+			}
+		}
+		if tasks {
+			p.runTasks()
+		}
+		if !p.more {
+			return false
+		}
+	}
+}
+
+// enqueue schedules s for runTasks (s has new signals).
+func (p *poller) enqueue(s *loopSession) {
+	p.mu.Lock()
+	p.queue = append(p.queue, s)
+	wake := !p.woken
+	p.woken = true
+	p.mu.Unlock()
+	if wake {
+		var one = [8]byte{1}
+		for {
+			_, err := unix.Write(p.evfd, one[:])
+			if err != unix.EINTR {
+				break
+			}
+		}
+	}
+}
+
+func (p *poller) runTasks() {
+	var b [8]byte
+	_, _ = unix.Read(p.evfd, b[:])
+	p.mu.Lock()
+	p.work, p.queue = p.queue, p.work[:0]
+	p.woken = false
+	p.mu.Unlock()
+	for i, s := range p.work {
+		s.onSignals(s.sig.Swap(0))
+		p.work[i] = nil
+	}
+}
+
+// register adds fd to the poller for sd.
+func (p *poller) register(sd *loopSide) error {
+	fd := int(sd.fd)
+	for fd >= len(p.sides) {
+		p.sides = append(p.sides, make([]*loopSide, max(len(p.sides), 64))...)
+	}
+	p.sides[fd] = sd
+	p.more = true
+	sd.events = unix.EPOLLIN
+	ev := unix.EpollEvent{Events: sd.events, Fd: sd.fd}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		p.sides[fd] = nil
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	return nil
+}
+
+// setEvents changes the events sd is polled for.
+func (p *poller) setEvents(sd *loopSide, events uint32) {
+	if sd.events == events {
+		return
+	}
+	if events&^sd.events != 0 {
+		p.more = true
+	}
+	sd.events = events
+	ev := unix.EpollEvent{Events: events, Fd: sd.fd}
+	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(sd.fd), &ev)
+}
+
+// unregister removes sd's fd from the poller and closes it. Bytes the
+// peer sent that were not read yet (data after its close frame, or frames
+// that crossed ours) are read and dropped first, a bounded number of
+// reads: closing a socket with unread input makes the kernel send a reset,
+// which can make the peer lose the frames sent to it last (our close
+// frame or the close reply we relayed).
+func (p *poller) unregister(sd *loopSide) {
+	fd := int(sd.fd)
+	if fd < len(p.sides) && p.sides[fd] == sd {
+		p.sides[fd] = nil
+		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	}
+	for range 4 {
+		// Not p.buf: unregister may run while p.buf's bytes are relayed.
+		if n, err := sysRead(fd, p.drain[:]); n <= 0 || err != nil {
+			break
+		}
+	}
+	_ = unix.Close(fd)
+}
+
+// sysRead reads into b, retrying on EINTR; n == 0 with no error is EOF.
+func sysRead(fd int, b []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if n < 0 {
+			n = 0
+		}
+		return n, err
+	}
+}
+
+// sysWrite writes as much of b as the socket takes now; EAGAIN is not an
+// error (n < len(b) says the rest is pending).
+func sysWrite(fd int, b []byte) (int, error) {
+	total := 0
+	for total < len(b) {
+		n, err := unix.Write(fd, b[total:])
+		if n > 0 {
+			total += n
+		}
+		switch err {
+		case nil:
+			continue
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return total, nil
+		}
+		return total, os.NewSyscallError("write", err)
+	}
+	return total, nil
+}
+
+// signals a session gets from other goroutines.
+const (
+	sigStart uint32 = 1 << iota // Start handed it over
+	sigTick                     // its timer fired
+	sigCtx                      // its ctx is done
+)
+
+// after is time.Duration arithmetic on the mono clock.
+func after(now int64, d time.Duration) int64 { return now + int64(d) }

@@ -1,0 +1,701 @@
+//go:build linux
+
+package wsproxy
+
+// A session on the event loop: the same verdicts, close handshakes, timers
+// and keepalive as the goroutine relay (session.go), driven by readiness
+// events and signals on one loop goroutine, so nothing here takes a lock.
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/sys/unix"
+)
+
+// loopSide is one side of a loop session: its socket and what is pending
+// toward it.
+type loopSide struct {
+	s      *loopSession
+	fd     int32
+	x      Direction // the direction that reads this side
+	mask   bool      // frames the gateway builds for this side are masked
+	events uint32    // what fd is polled for
+
+	dead      bool // fd closed without (or after) the handshake
+	broken    bool // a write failed: nothing more is written
+	closeSent bool // a close frame was queued or written to it
+	closeRecv bool // a close frame was read from it
+	dropAfter bool // close the connection once out is flushed (protocol error)
+	linger    bool // the session is over; reading (and dropping) until EOF
+
+	// Bytes that the socket did not take yet (out[outOff:outLen]); while
+	// there are any, the other side is not read.
+	out            *[outSize]byte
+	outOff, outLen int32
+	outSince       int64 // mono time the oldest pending bytes were queued
+
+	// A close the verdict asks for, waiting for the relayed frame toward
+	// this side to end (qSet).
+	qSet    bool
+	qCode   websocket.StatusCode
+	qReason string
+
+	pingOut uint64 // payload of the gateway's unanswered ping, 0 if none
+	pingAt  int64  // mono time it was sent
+}
+
+func (sd *loopSide) pending() bool { return sd.out != nil }
+
+type loopSession struct {
+	p    *poller
+	ctx  context.Context
+	lim  Limits
+	obs  Observer
+	done func(Stats)
+
+	sig       atomic.Uint32 // signals not handled yet (sig* bits)
+	timer     *time.Timer
+	timerAt   int64 // mono time the timer fires, 0 if not armed
+	stopCtx   func() bool
+	started   bool
+	finished  bool
+	lingering int8 // sides in a lingering close
+
+	side [2]loopSide // by the direction that reads it
+	leg  [2]loopLeg  // by direction
+
+	lastActivity int64 // mono time of the last data seen
+	nextPing     int64 // mono time of the next ping round
+	closeBy      int64 // once final: when the close handshakes are given up
+
+	final       bool
+	verdict     relayVerdict
+	weak        *relayVerdict
+	weakPending bool // a weak report waits for the end of the current event
+
+	pendClient, pendBackend []byte // read past the handshakes, relayed first
+}
+
+// signal records sig for s and makes sure the loop will look at it. It may
+// be called from any goroutine.
+func (s *loopSession) signal(sig uint32) {
+	if s.sig.Or(sig) == 0 {
+		s.p.enqueue(s)
+	}
+}
+
+// onSignals runs on the loop.
+func (s *loopSession) onSignals(sig uint32) {
+	if s.finished {
+		if sig&sigTick != 0 && s.lingering > 0 {
+			s.endLinger()
+		}
+		return
+	}
+	if sig&sigStart != 0 && !s.started {
+		s.begin()
+	}
+	if s.finished {
+		return
+	}
+	if sig&sigCtx != 0 && !s.final {
+		s.onShutdown()
+	}
+	if sig&sigTick != 0 && !s.finished {
+		s.onTick()
+	}
+	s.afterEvent()
+}
+
+// begin registers both sockets, relays the bytes read past the handshakes
+// and starts the timer and the ctx watch.
+func (s *loopSession) begin() {
+	s.started = true
+	now := s.p.now
+	if now == 0 {
+		s.p.now = monoNow()
+		now = s.p.now
+	}
+	s.lastActivity = now
+	s.nextPing = after(now, s.lim.PingInterval)
+	if s.lim.MaxMessageRate > 0 {
+		l := &s.leg[ClientToBackend]
+		l.rate = s.lim.MaxMessageRate / 1e9
+		l.burst = float64(s.lim.MessageBurst)
+		l.tokens, l.last = l.burst, now
+	}
+	for x := range s.side {
+		if err := s.p.register(&s.side[x]); err != nil {
+			s.decide(failed(Direction(x), ClosedByError, websocket.StatusInternalError, "internal error", err))
+			s.finish()
+			return
+		}
+	}
+	s.stopCtx = context.AfterFunc(s.ctx, func() { s.signal(sigCtx) })
+	s.armTimer()
+	for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
+		p := s.pendClient
+		if x == BackendToClient {
+			p = s.pendBackend
+		}
+		for len(p) > 0 && !s.finished && !s.side[x].dead {
+			n := copy(s.p.buf[carrySize:], p)
+			p = p[n:]
+			s.input(x, n)
+		}
+	}
+	s.pendClient, s.pendBackend = nil, nil
+}
+
+// onEvent handles readiness of side x.
+func (s *loopSession) onEvent(x Direction, events uint32) {
+	sd := &s.side[x]
+	if sd.linger {
+		s.lingerRead(sd)
+		return
+	}
+	if events&unix.EPOLLOUT != 0 && sd.pending() {
+		s.writable(x)
+	}
+	if !sd.dead && !s.finished {
+		switch {
+		case events&unix.EPOLLIN != 0:
+			s.readable(x)
+		case events&(unix.EPOLLERR|unix.EPOLLHUP) != 0:
+			// Reported even while reading x is paused: the connection
+			// failed (what it still held is lost, as with a reset).
+			err := error(io.EOF)
+			if v, _ := unix.GetsockoptInt(int(sd.fd), unix.SOL_SOCKET, unix.SO_ERROR); v != 0 {
+				err = &net.OpError{Op: "read", Net: "tcp", Err: unix.Errno(v)}
+			}
+			s.readFailed(x, err)
+		}
+	}
+	s.afterEvent()
+}
+
+// afterEvent settles what the event left to do: a weak report (a failed
+// write) becomes the verdict unless reading that side says better.
+func (s *loopSession) afterEvent() {
+	if s.weakPending && !s.finished {
+		s.weakPending = false
+		for x := range s.side {
+			sd := &s.side[x]
+			if sd.broken && !sd.dead && !s.final {
+				s.readable(Direction(x)) // a close frame or EOF is the better explanation
+			}
+		}
+		if !s.final && s.weak != nil {
+			s.decide(*s.weak)
+		}
+	}
+	if !s.finished {
+		s.checkFinished()
+	}
+}
+
+// readable reads once from side x and relays what it got.
+func (s *loopSession) readable(x Direction) {
+	sd := &s.side[x]
+	n, err := sysRead(int(sd.fd), s.p.buf[carrySize:])
+	if err == unix.EAGAIN {
+		return
+	}
+	if n == len(s.p.buf)-carrySize {
+		s.p.more = true // there may be more: read again before parking
+	}
+	if n > 0 {
+		s.input(x, n)
+	}
+	if n == 0 && err == nil {
+		err = io.EOF
+	} else if n > 0 {
+		err = nil
+	}
+	if err != nil && !sd.dead && !s.finished {
+		if err != io.EOF {
+			err = &net.OpError{Op: "read", Net: "tcp", Err: err}
+		}
+		s.readFailed(x, err)
+	}
+}
+
+// input relays the n bytes read from side x into the poller's buffer (at
+// carrySize), after the partial frame carried from the previous read; a
+// partial frame at the end is carried to the next one.
+func (s *loopSession) input(x Direction, n int) {
+	l := &s.leg[x]
+	start := carrySize
+	if l.carry != nil {
+		start -= copy(s.p.buf[carrySize-int(l.ncarry):], l.carry[:l.ncarry])
+		carryPool.Put(l.carry)
+		l.carry, l.ncarry = nil, 0
+	}
+	b := s.p.buf[start : carrySize+n]
+	c := l.process(s, x, b)
+	if c < 0 || s.side[x].dead || s.finished {
+		return
+	}
+	if c < len(b) {
+		l.keepCarry(b[c:])
+	}
+	s.updateEvents()
+}
+
+// readFailed handles a read error or EOF of side x.
+func (s *loopSession) readFailed(x Direction, err error) {
+	if !s.final {
+		if s.report(vanished(x, err), false) {
+			return
+		}
+	}
+	s.kill(x)
+}
+
+// writable flushes side x's pending output.
+func (s *loopSession) writable(x Direction) {
+	sd := &s.side[x]
+	if sd.dead || sd.out == nil {
+		return
+	}
+	n, err := sysWrite(int(sd.fd), sd.out[sd.outOff:sd.outLen])
+	sd.outOff += int32(n)
+	if err != nil {
+		s.writeFailed(x, err)
+		return
+	}
+	if sd.outOff < sd.outLen {
+		return
+	}
+	s.releaseOut(sd)
+	if sd.dropAfter {
+		s.kill(x)
+		return
+	}
+	s.updateEvents()
+	s.checkFinished()
+}
+
+func (s *loopSession) releaseOut(sd *loopSide) {
+	if sd.out != nil {
+		outPool.Put(sd.out)
+		sd.out, sd.outOff, sd.outLen = nil, 0, 0
+	}
+}
+
+// send writes p (relayed bytes or a gateway frame) to side x, queuing what
+// the socket does not take now. It reports an error only when the
+// connection failed (the caller reports it).
+func (s *loopSession) send(x Direction, p []byte) error {
+	sd := &s.side[x]
+	if sd.dead {
+		return net.ErrClosed
+	}
+	if sd.out == nil {
+		n, err := sysWrite(int(sd.fd), p)
+		if err != nil {
+			return err
+		}
+		if n == len(p) {
+			return nil
+		}
+		p = p[n:]
+		sd.out = outPool.Get().(*[outSize]byte)
+		sd.outSince = s.p.now
+		if d := s.lim.WriteTimeout; d > 0 {
+			s.armBy(after(s.p.now, d))
+		}
+		s.updateEvents()
+	}
+	if int(sd.outLen)+len(p) > outSize && sd.outOff > 0 {
+		sd.outLen = int32(copy(sd.out[:], sd.out[sd.outOff:sd.outLen]))
+		sd.outOff = 0
+	}
+	if int(sd.outLen)+len(p) > outSize {
+		// Cannot happen: reading toward x is paused while out is in use.
+		return errors.New("internal error: pending output overflow")
+	}
+	sd.outLen += int32(copy(sd.out[sd.outLen:], p))
+	return nil
+}
+
+// updateEvents polls each side for what it can do now: reading unless the
+// other side cannot take more (its leg is not draining), writing while
+// output is pending.
+func (s *loopSession) updateEvents() {
+	for x := range s.side {
+		sd := &s.side[x]
+		if sd.dead {
+			continue
+		}
+		var ev uint32
+		if !s.leg[x].stopped && (s.leg[x].closing || !s.side[x^1].pending() || s.side[x^1].dead) {
+			ev |= unix.EPOLLIN
+		}
+		if sd.pending() {
+			ev |= unix.EPOLLOUT
+		}
+		s.p.setEvents(sd, ev)
+	}
+}
+
+// writeFailed handles a failed write to side x: the connection is most
+// likely closing, and reading it may say how (see "Verdicts").
+func (s *loopSession) writeFailed(x Direction, err error) {
+	sd := &s.side[x]
+	sd.broken = true
+	s.releaseOut(sd)
+	if s.final {
+		s.kill(x)
+		return
+	}
+	s.report(sideError(x, "disconnected", &net.OpError{Op: "write", Net: "tcp", Err: err}), true)
+	s.weakPending = true
+}
+
+// report is the verdict funnel (see relaySession.report).
+func (s *loopSession) report(v relayVerdict, weak bool) bool {
+	if s.final {
+		return false
+	}
+	if weak {
+		if s.weak == nil {
+			s.weak = &v
+		}
+		return false
+	}
+	s.decide(v)
+	return true
+}
+
+// decide makes v the verdict and starts the close handshakes it asks for.
+func (s *loopSession) decide(v relayVerdict) {
+	s.final, s.verdict = true, v
+	s.closeBy = after(s.p.now, closeWait)
+	s.armBy(s.closeBy)
+	for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
+		switch a := s.verdict.action(x); a.kind {
+		case actDrop:
+			s.kill(x)
+		case actClose:
+			s.sendClose(x, a.code, a.reason)
+		case actCloseDrop:
+			s.side[x].dropAfter = true
+			s.sendClose(x, a.code, a.reason)
+			if sd := &s.side[x]; !sd.pending() && !sd.qSet {
+				s.kill(x)
+			}
+		}
+	}
+	s.updateEvents()
+	s.checkFinished()
+}
+
+// sendClose writes a gateway-built close frame to side x, unless it already
+// got one; while a relayed frame toward x is in progress, it waits for its
+// end (or closeWait).
+func (s *loopSession) sendClose(x Direction, code websocket.StatusCode, reason string) {
+	sd := &s.side[x]
+	if sd.dead || sd.closeSent {
+		return
+	}
+	if sd.broken {
+		s.kill(x)
+		return
+	}
+	if s.leg[x^1].midFrame() {
+		sd.qSet, sd.qCode, sd.qReason = true, code, reason
+		return
+	}
+	var buf [2 + 4 + 125]byte
+	sd.closeSent = true
+	if err := s.send(x, closeFrame(buf[:0], code, reason, sd.mask)); err != nil {
+		sd.broken = true
+		s.kill(x)
+		return
+	}
+	if sd.dropAfter && !sd.pending() {
+		s.kill(x)
+	}
+}
+
+// sendQueued sends the close queued for side x, if any, now that the
+// relayed frame toward it has ended.
+func (s *loopSession) sendQueued(x Direction) {
+	sd := &s.side[x]
+	if sd.qSet {
+		sd.qSet = false
+		s.sendClose(x, sd.qCode, sd.qReason)
+		sd.qReason = ""
+	}
+}
+
+// kill closes side x without handshake. If the other side waits for x's
+// close reply to be relayed, it gets its fallback close instead.
+func (s *loopSession) kill(x Direction) {
+	sd := &s.side[x]
+	if sd.dead {
+		return
+	}
+	sd.dead = true
+	s.releaseOut(sd)
+	s.p.unregister(sd)
+	if s.final {
+		if a := s.verdict.action(x ^ 1); a.kind == actRelay {
+			s.sendClose(x^1, a.code, a.reason)
+		}
+	}
+	s.checkFinished()
+}
+
+// checkFinished ends the session once both close handshakes are through
+// (or their sides are gone).
+func (s *loopSession) checkFinished() {
+	if s.finished || !s.final {
+		return
+	}
+	through := func(sd *loopSide) bool {
+		return sd.dead || sd.closeSent && sd.closeRecv && !sd.pending()
+	}
+	if through(&s.side[0]) && through(&s.side[1]) {
+		s.finish()
+	}
+}
+
+// finish closes what is left and reports the session's Stats.
+func (s *loopSession) finish() {
+	if s.finished {
+		return
+	}
+	s.finished = true
+	for x := range s.side {
+		sd := &s.side[x]
+		if !sd.dead {
+			sd.dead = true
+			s.releaseOut(sd)
+			if sd.closeSent && sd.closeRecv && unix.Shutdown(int(sd.fd), unix.SHUT_WR) == nil {
+				// Lingering close: the peer gets our FIN after the last
+				// frame, and what it still sends is read and dropped until
+				// it closes too (or lingerTime), so that closing never
+				// resets a connection whose last frames the peer has not
+				// read yet.
+				sd.linger = true
+				s.lingering++
+				s.p.setEvents(sd, unix.EPOLLIN)
+			} else {
+				s.p.unregister(sd)
+			}
+		}
+		if l := &s.leg[x]; l.carry != nil {
+			carryPool.Put(l.carry)
+			l.carry = nil
+		}
+	}
+	if s.lingering > 0 {
+		s.timerAt = 0
+		s.armBy(after(s.p.now, lingerTime))
+	} else if s.timer != nil {
+		s.timer.Stop()
+	}
+	if s.stopCtx != nil {
+		s.stopCtx()
+	}
+	if !s.final { // cannot happen: the session ends on a verdict
+		s.final = true
+		s.verdict = relayVerdict{by: ClosedByError, code: websocket.StatusInternalError, reason: "internal error"}
+	}
+	c, b := &s.leg[ClientToBackend], &s.leg[BackendToClient]
+	st := s.verdict.stats(c.msgs, b.msgs, c.bytes, b.bytes)
+	done := s.done
+	s.done, s.obs, s.ctx = nil, nil, nil
+	if s.lingering == 0 {
+		loopSessions.Add(-1)
+	}
+	go done(st)
+}
+
+// lingerTime bounds a lingering close (see finish).
+const lingerTime = 2 * time.Second
+
+// lingerRead drops what a lingering side sent; at its EOF (or an error) the
+// socket is closed.
+func (s *loopSession) lingerRead(sd *loopSide) {
+	for range 16 {
+		n, err := sysRead(int(sd.fd), s.p.drain[:])
+		if err == unix.EAGAIN {
+			return
+		}
+		if n <= 0 || err != nil {
+			s.unlinger(sd)
+			return
+		}
+		if n < len(s.p.drain) {
+			return // drained
+		}
+	}
+	s.p.more = true
+}
+
+func (s *loopSession) unlinger(sd *loopSide) {
+	if !sd.linger {
+		return
+	}
+	sd.linger = false
+	s.p.unregister(sd)
+	if s.lingering--; s.lingering == 0 {
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+		loopSessions.Add(-1)
+	}
+}
+
+// endLinger closes the sockets still lingering after lingerTime.
+func (s *loopSession) endLinger() {
+	for x := range s.side {
+		s.unlinger(&s.side[x])
+	}
+}
+
+// onShutdown: ctx is done (see relaySession.onShutdown).
+func (s *loopSession) onShutdown() {
+	a := closeAction{kind: actClose, code: websocket.StatusGoingAway, reason: "going away"}
+	by := ClosedByShutdown
+	cause := context.Cause(s.ctx)
+	var cc *CloseCause
+	if errors.As(cause, &cc) {
+		a = closeAction{kind: actClose, code: cc.Code, reason: cc.Reason}
+		by = ClosedByGateway
+	}
+	s.report(relayVerdict{by: by, code: a.code, reason: a.reason, err: cause, client: a, backend: a}, false)
+}
+
+// ---------------------------------------------------------------------------
+// Timer: idle timeout, pings, pong deadlines, write timeouts, closeWait.
+
+// armBy makes sure the timer fires no later than at (mono time).
+func (s *loopSession) armBy(at int64) {
+	if s.timerAt != 0 && s.timerAt <= at {
+		return
+	}
+	d := time.Duration(max(at-s.p.now, 0))
+	s.timerAt = at
+	if s.timer == nil {
+		s.timer = time.AfterFunc(d, func() { s.signal(sigTick) })
+		return
+	}
+	s.timer.Reset(d)
+}
+
+// armTimer arms the timer for the next deadline.
+func (s *loopSession) armTimer() {
+	s.timerAt = 0
+	if at, ok := s.nextDeadline(); ok {
+		s.armBy(at)
+	}
+}
+
+func (s *loopSession) nextDeadline() (int64, bool) {
+	var at int64
+	ok := false
+	take := func(t int64) {
+		if !ok || t < at {
+			at, ok = t, true
+		}
+	}
+	if s.final {
+		take(s.closeBy)
+		return at, ok
+	}
+	if s.lim.IdleTimeout > 0 {
+		take(after(s.lastActivity, s.lim.IdleTimeout))
+	}
+	if s.lim.PingInterval > 0 {
+		take(s.nextPing)
+	}
+	for x := range s.side {
+		sd := &s.side[x]
+		if sd.pingOut != 0 {
+			take(after(sd.pingAt, s.lim.PingTimeout))
+		}
+		if sd.pending() && s.lim.WriteTimeout > 0 {
+			take(after(sd.outSince, s.lim.WriteTimeout))
+		}
+	}
+	return at, ok
+}
+
+func (s *loopSession) onTick() {
+	now := monoNow()
+	s.p.now = now
+	s.timerAt = 0
+	if s.final {
+		if now >= s.closeBy {
+			s.finish() // the close handshakes had their time
+			return
+		}
+		s.armTimer()
+		return
+	}
+	if s.lim.IdleTimeout > 0 && now-s.lastActivity >= int64(s.lim.IdleTimeout) {
+		a := closeAction{kind: actClose, code: websocket.StatusGoingAway, reason: "idle timeout"}
+		s.report(relayVerdict{by: ClosedByIdle, code: a.code, reason: a.reason, client: a, backend: a}, false)
+		return
+	}
+	if d := s.lim.WriteTimeout; d > 0 {
+		for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
+			if sd := &s.side[x]; sd.pending() && now-sd.outSince >= int64(d) {
+				s.report(sideError(x, "write timeout", errWriteTimeout), false)
+				return
+			}
+		}
+	}
+	if s.lim.PingInterval > 0 {
+		overdue := func(sd *loopSide) bool {
+			return sd.pingOut != 0 && now-sd.pingAt >= int64(s.lim.PingTimeout)
+		}
+		if v, dead := deadVerdict(overdue(&s.side[0]), overdue(&s.side[1])); dead {
+			s.report(v, false)
+			return
+		}
+		if now >= s.nextPing {
+			if v, dead := s.pingBoth(now); dead {
+				s.report(v, false)
+				return
+			}
+			s.nextPing = after(now, s.lim.PingInterval)
+		}
+	}
+	s.armTimer()
+}
+
+// pingBoth sends the gateway's ping to each side that has none outstanding
+// and can take it now: nothing pending toward it, no relayed frame toward
+// it in progress, and its reading not paused (its pong could not be read).
+func (s *loopSession) pingBoth(now int64) (relayVerdict, bool) {
+	for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
+		sd := &s.side[x]
+		if sd.pingOut != 0 || sd.dead || sd.broken || sd.closeSent || sd.pending() ||
+			s.leg[x^1].midFrame() || s.side[x^1].pending() {
+			continue
+		}
+		payload := rand.Uint64() | 1
+		var p [8]byte
+		binary.BigEndian.PutUint64(p[:], payload)
+		var buf [2 + 4 + 8]byte
+		sd.pingAt, sd.pingOut = now, payload
+		if err := s.send(x, appendFrame(buf[:0], opPing, p[:], sd.mask)); err != nil {
+			sd.pingOut = 0
+			s.writeFailed(x, err)
+		}
+	}
+	return relayVerdict{}, false
+}

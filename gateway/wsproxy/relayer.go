@@ -1,0 +1,68 @@
+package wsproxy
+
+import (
+	"context"
+	"fmt"
+)
+
+// A Relayer runs proxied sessions. Start hands it both legs of an upgraded
+// connection; from then on the Relayer owns them: it forwards frames both
+// ways until the session ends (a close, a limit, a timeout, ctx done; see
+// the close-code table in doc.go), closes both connections, and then calls
+// done with the session's Stats, from a goroutine of its own (done may
+// block, log and take locks). Start itself returns at once.
+//
+// ctx is the gateway's shutdown context for the session (not the request's):
+// when it is done, both sides get 1001 "going away", or the code and reason
+// of a *CloseCause it was cancelled with.
+//
+// Two implementations behave the same, frame for frame and code for code
+// (the relay tests run against both): Goroutines, two goroutines per
+// session doing blocking I/O, on every platform; and on Linux EventLoop, an
+// epoll event loop that holds no goroutine per session.
+type Relayer interface {
+	Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done func(Stats))
+	// Name is "goroutines" or "eventloop".
+	Name() string
+}
+
+// Goroutines is the goroutine relay: per session, one goroutine per
+// direction reads one side with blocking I/O and writes the other.
+type Goroutines struct{}
+
+// Start implements Relayer.
+func (Goroutines) Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done func(Stats)) {
+	go func() { done(relayGoroutines(ctx, client, backend, lim, obs)) }()
+}
+
+// Name implements Relayer.
+func (Goroutines) Name() string { return "goroutines" }
+
+// Relay runs one session on r (Default() if nil) and returns its Stats once
+// it has ended and both connections are closed.
+func Relay(ctx context.Context, r Relayer, client, backend *Conn, lim Limits, obs Observer) Stats {
+	if r == nil {
+		r = Default()
+	}
+	ch := make(chan Stats, 1)
+	r.Start(ctx, client, backend, lim, obs, func(st Stats) { ch <- st })
+	return <-ch
+}
+
+// Relayers lists the data paths available on this platform, the default
+// first.
+func Relayers() []string { return relayerNames }
+
+// NewRelayer returns the relayer named name ("" or "auto": the default).
+func NewRelayer(name string) (Relayer, error) {
+	switch name {
+	case "", "auto":
+		return Default(), nil
+	case "goroutines":
+		return Goroutines{}, nil
+	}
+	if r := platformRelayer(name); r != nil {
+		return r, nil
+	}
+	return nil, fmt.Errorf("unknown WebSocket data path %q (available: %v)", name, relayerNames)
+}

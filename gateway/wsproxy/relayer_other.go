@@ -1,0 +1,19 @@
+//go:build !linux
+
+package wsproxy
+
+import "sync/atomic"
+
+var relayerNames = []string{"goroutines"}
+
+// Default is the platform's relayer: the goroutine relay (the event loop is
+// Linux only).
+func Default() Relayer { return Goroutines{} }
+
+func platformRelayer(string) Relayer { return nil }
+
+// loopStarts: no event loop here.
+var loopStarts atomic.Int64
+
+// loopSessions: no event loop here.
+var loopSessions atomic.Int64

@@ -1,0 +1,174 @@
+package policies
+
+import (
+	"context"
+	"crypto/sha1"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"tollgate/engine"
+)
+
+// <authentication-certificate certificate-id="backend-client" />
+// <authentication-certificate thumbprint="CA06F56B258B7A0D4F2B05470939478651151984" />
+// <authentication-certificate body="{{backend-client-pem}}" />
+// <authentication-certificate certificate-file="certs/client.pem" key-file="certs/client.key" />   (tollgate)
+//
+// The HTTP backend call presents this client certificate. Certificates are
+// read at load: by name or thumbprint from the gateway's certificate
+// folder (Deps.Certificates, --certificates), from PEM text (a named value)
+// in body, or from PEM files next to the policy.
+type authenticationCertificate struct {
+	cert *tls.Certificate
+}
+
+// NamedCertificate is a client certificate (with its key) the gateway
+// holds, found by name (APIM's certificate-id) or thumbprint.
+type NamedCertificate struct {
+	Name string
+	Cert tls.Certificate
+}
+
+// Thumbprint is the SHA-1 of the leaf's DER bytes in upper-case hex, as
+// APIM shows certificates.
+func certThumbprint(c *tls.Certificate) string {
+	if len(c.Certificate) == 0 {
+		return ""
+	}
+	sum := sha1.Sum(c.Certificate[0])
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+func (k *kit) parseAuthenticationCertificate(p *engine.Parser) engine.Step {
+	a := &authenticationCertificate{}
+	var given []string
+	for _, n := range []string{"thumbprint", "certificate-id", "body", "certificate-file"} {
+		if p.Has(n) {
+			given = append(given, n)
+		}
+	}
+	if len(given) != 1 {
+		p.Errorf("<authentication-certificate> takes exactly one of \"thumbprint\", \"certificate-id\", \"body\" or \"certificate-file\" (given: %s)", quoteList(given))
+	}
+	if p.Has("password") {
+		p.LitStr("password", "")
+		p.ErrorAt(p.Node().Attr("password").Pos, "password-protected (PFX) certificates are not supported: give the certificate and its key as PEM")
+	}
+	lit := func(name string) (string, engine.Pos) {
+		v := p.Str(name, "")
+		if !v.IsConst() {
+			p.ErrorAt(p.Node().Attr(name).ValuePos, "%s must be written out or a {{named value}}: the certificate is read at load, not per request", name)
+			return "", engine.Pos{}
+		}
+		return strings.TrimSpace(v.Const()), p.Node().Attr(name).ValuePos
+	}
+	switch {
+	case p.Has("thumbprint"):
+		tp, pos := lit("thumbprint")
+		tp = strings.ToUpper(strings.ReplaceAll(tp, " ", ""))
+		for i := range k.certificates {
+			if certThumbprint(&k.certificates[i].Cert) == tp {
+				a.cert = &k.certificates[i].Cert
+			}
+		}
+		if a.cert == nil && tp != "" {
+			p.ErrorAt(pos, "no certificate with thumbprint %s in the gateway's certificates (--certificates)", tp)
+		}
+	case p.Has("certificate-id"):
+		id, pos := lit("certificate-id")
+		for i := range k.certificates {
+			if k.certificates[i].Name == id {
+				a.cert = &k.certificates[i].Cert
+			}
+		}
+		if a.cert == nil && id != "" {
+			p.ErrorAt(pos, "no certificate named %q in the gateway's certificates (--certificates: NAME.pem files holding a certificate and its key)", id)
+		}
+	case p.Has("body"):
+		body, pos := lit("body")
+		if body != "" {
+			c, err := tls.X509KeyPair([]byte(body), []byte(body))
+			if err != nil {
+				p.ErrorAt(pos, "body must be PEM holding the certificate (chain) and its private key: %s", pemErr(err))
+			} else {
+				a.cert = &c
+			}
+		}
+	case p.Has("certificate-file"):
+		cf := p.RequiredLitStr("certificate-file")
+		kf := p.RequiredLitStr("key-file")
+		if cf != "" && kf != "" {
+			base := filepath.Dir(p.Node().Pos.File)
+			rel := func(f string) string {
+				if filepath.IsAbs(f) {
+					return f
+				}
+				return filepath.Join(base, f)
+			}
+			c, err := loadKeyPair(rel(cf), rel(kf))
+			if err != nil {
+				p.ErrorAt(p.Node().Attr("certificate-file").ValuePos, "%v", err)
+			} else {
+				a.cert = c
+			}
+		}
+	}
+	if p.Has("key-file") && !p.Has("certificate-file") {
+		p.LitStr("key-file", "")
+		p.ErrorAt(p.Node().Attr("key-file").Pos, "key-file goes with certificate-file")
+	}
+	return a
+}
+
+// pemErr keeps a parse error short and free of key material.
+func pemErr(err error) string {
+	msg := err.Error()
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return msg
+}
+
+func loadKeyPair(certFile, keyFile string) (*tls.Certificate, error) {
+	c, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the client certificate: %s", pemErr(err))
+	}
+	return &c, nil
+}
+
+// LoadCertificateDir reads every NAME.pem in dir (a certificate chain and
+// its private key in one file) as the certificate named NAME.
+func LoadCertificateDir(dir string) ([]NamedCertificate, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.pem"))
+	if err != nil {
+		return nil, err
+	}
+	var out []NamedCertificate
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		c, err := tls.X509KeyPair(data, data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s", f, pemErr(err))
+		}
+		out = append(out, NamedCertificate{Name: strings.TrimSuffix(filepath.Base(f), ".pem"), Cert: c})
+	}
+	return out, nil
+}
+
+func (a *authenticationCertificate) Run(_ context.Context, s *engine.State) error {
+	if a.cert != nil {
+		s.BackendCertificate = a.cert
+		if s.Trace() != nil {
+			s.Tracef("client certificate %s", certThumbprint(a.cert))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package policies
+
+import (
+	"context"
+
+	"tollgate/engine"
+)
+
+// Policy elements that only mean something inside Azure. A self-hosted
+// tollgate cannot honour them, so each is a load error at the element that
+// says so and names what to use instead; the rest of the file is still
+// checked (attributes and children are not reported again).
+var azureOnly = map[string]string{
+	"invoke-dapr-binding": "it needs Azure's Dapr integration; call the Dapr sidecar's bindings API with send-request " +
+		"(POST http://localhost:3500/v1.0/bindings/NAME with {\"operation\":\"create\",\"data\":…})",
+	"publish-to-dapr": "it needs Azure's Dapr integration; publish through the Dapr sidecar with send-request " +
+		"(POST http://localhost:3500/v1.0/publish/PUBSUB/TOPIC)",
+	"send-service-bus-message": "it needs Azure's Service Bus integration; call Service Bus's REST API with send-request " +
+		"(POST https://NAMESPACE.servicebus.windows.net/QUEUE/messages) and authentication-managed-identity " +
+		"resource=\"https://servicebus.azure.net\"",
+	"set-graphql-resolver":     "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
+	"http-data-source":         "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
+	"cosmosdb-data-source":     "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
+	"sql-data-source":          "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
+	"publish-event":            "GraphQL subscriptions need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
+	"validate-graphql-request": "GraphQL validation needs APIM's GraphQL schema support; validate in the GraphQL backend",
+	"azure-openai-semantic-cache-lookup": "semantic caching needs Azure embeddings and Azure Managed Redis; cache exact prompts with " +
+		"cache-lookup-value / cache-store-value keyed by a hash of the request body",
+	"azure-openai-semantic-cache-store": "semantic caching needs Azure embeddings and Azure Managed Redis; cache exact prompts with " +
+		"cache-lookup-value / cache-store-value keyed by a hash of the request body",
+	"llm-semantic-cache-lookup": "semantic caching needs Azure embeddings and Azure Managed Redis; cache exact prompts with " +
+		"cache-lookup-value / cache-store-value keyed by a hash of the request body",
+	"llm-semantic-cache-store": "semantic caching needs Azure embeddings and Azure Managed Redis; cache exact prompts with " +
+		"cache-lookup-value / cache-store-value keyed by a hash of the request body",
+	"llm-content-safety": "it needs Azure: it calls Azure AI Content Safety; call a moderation endpoint with send-request and " +
+		"return-response when it flags the prompt",
+	"get-authorization-context": "it needs APIM's credential manager, which holds the OAuth tokens; get tokens with send-request to the " +
+		"provider's token endpoint (cached with cache-store-value) or authentication-managed-identity",
+	"xsl-transform": "tollgate has no XSLT processor; reshape XML with xml-to-json and set-body template=\"liquid\"",
+}
+
+// azureOnlyPolicy returns the Parse of an Azure-only element.
+func azureOnlyPolicy(alternative string) func(*engine.Parser) engine.Step {
+	return func(p *engine.Parser) engine.Step {
+		n := p.Node()
+		for _, a := range n.Attrs {
+			p.Attr(a.Name) // not reported one by one
+		}
+		p.RawInner() // nor are its children or text
+		p.Errorf("<%s> is not available in a self-hosted gateway: %s", n.Name, alternative)
+		return engine.StepFunc(func(context.Context, *engine.State) error { return nil })
+	}
+}
+
+// addAzureOnly puts every Azure-only element in reg.
+func addAzureOnly(reg engine.Registry) engine.Registry {
+	for name, alt := range azureOnly {
+		if _, ok := reg[name]; !ok {
+			reg[name] = engine.Policy{Sections: engine.AllSections, Parse: azureOnlyPolicy(alt)}
+		}
+	}
+	return reg
+}

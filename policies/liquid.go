@@ -1,0 +1,331 @@
+package policies
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/osteele/liquid"
+
+	"tollgate/engine"
+)
+
+// set-body template="liquid": Liquid (github.com/osteele/liquid) in APIM's
+// "C# mode": filters are written in PascalCase (AtLeast, UrlEncode) and
+// Date takes a .NET format string. The template binds `body` (the JSON or
+// XML body of the message being changed, or its text) and `context`
+// (Request, Response, Variables, Api, RequestId).
+
+// apimLiquidFilters maps APIM's PascalCase filter names to Liquid's. Date,
+// AtLeast, AtMost, Currency and H are registered under their APIM names.
+var apimLiquidFilters = map[string]string{
+	"Abs": "abs", "Append": "append", "Capitalize": "capitalize", "Compact": "compact",
+	"Default": "default", "DividedBy": "divided_by", "Downcase": "downcase", "Escape": "escape",
+	"First": "first", "Join": "join", "Last": "last", "Lstrip": "lstrip", "Map": "map",
+	"Minus": "minus", "Modulo": "modulo", "NewlineToBr": "newline_to_br", "Plus": "plus",
+	"Prepend": "prepend", "Remove": "remove", "RemoveFirst": "remove_first", "Replace": "replace",
+	"ReplaceFirst": "replace_first", "Round": "round", "Rstrip": "rstrip", "Size": "size",
+	"Slice": "slice", "Sort": "sort", "Split": "split", "Strip": "strip", "StripHtml": "strip_html",
+	"StripNewlines": "strip_newlines", "Times": "times", "Truncate": "truncate",
+	"TruncateWords": "truncatewords", "Uniq": "uniq", "Upcase": "upcase", "UrlDecode": "url_decode",
+	"UrlEncode": "url_encode",
+}
+
+var (
+	liquidMarkup = regexp.MustCompile(`(?s)\{\{.*?\}\}|\{%.*?%\}`)
+	liquidFilter = regexp.MustCompile(`\|\s*([A-Za-z]+)`)
+)
+
+// pascalFilters rewrites `| AtLeast` to Liquid's `| at_least` inside
+// {{ }} and {% %} only; text outside markup is left alone.
+func pascalFilters(src string) string {
+	return liquidMarkup.ReplaceAllStringFunc(src, func(m string) string {
+		return liquidFilter.ReplaceAllStringFunc(m, func(f string) string {
+			name := strings.TrimLeft(f[1:], " \t\r\n")
+			if std, ok := apimLiquidFilters[name]; ok {
+				return f[:len(f)-len(name)] + std
+			}
+			return f
+		})
+	})
+}
+
+// liquidEngine is built once: its filter table is read-only afterwards.
+var liquidEngine = sync.OnceValue(func() *liquid.Engine {
+	e := liquid.NewEngine()
+	e.RegisterFilter("Date", liquidDate)
+	e.RegisterFilter("AtLeast", math.Max)
+	e.RegisterFilter("AtMost", math.Min)
+	e.RegisterFilter("H", html.EscapeString)
+	e.RegisterFilter("Currency", func(v float64) string { return "$" + strconv.FormatFloat(v, 'f', 2, 64) })
+	return e
+})
+
+// liquidTemplate is a parsed template.
+type liquidTemplate struct {
+	t      *liquid.Template
+	xsiNil string // "blank" or "null"
+}
+
+// parseLiquid parses src (the element's content, surrounding whitespace
+// dropped); a syntax error is reported where its markup stands in the file.
+func parseLiquid(p *engine.Parser, raw, xsiNil string) *liquidTemplate {
+	src := strings.TrimSpace(raw)
+	lead := strings.Index(raw, src)
+	rewritten := pascalFilters(src)
+	t, err := liquidEngine().ParseString(rewritten)
+	if err != nil {
+		msg := err.Error()
+		if c := err.Cause(); c != nil {
+			msg = c.Error()
+		}
+		p.ErrorAt(p.Node().InnerPos(lead+markupOffset(src, rewritten, err.Error())), "invalid Liquid template: %s", msg)
+		return nil
+	}
+	return &liquidTemplate{t: t, xsiNil: xsiNil}
+}
+
+// markupOffset finds where, in src, the markup a Liquid error quotes
+// ("… in {{ a | }}") stands; 0 when it cannot tell. The library's own line
+// numbers are not reliable.
+func markupOffset(src, rewritten, msg string) int {
+	i := strings.LastIndex(msg, " in {")
+	if i < 0 {
+		return 0
+	}
+	at := strings.Index(rewritten, msg[i+4:])
+	if at < 0 {
+		return 0
+	}
+	orig := liquidMarkup.FindAllStringIndex(src, -1)
+	for k, m := range liquidMarkup.FindAllStringIndex(rewritten, -1) {
+		if m[0] == at && k < len(orig) {
+			return orig[k][0]
+		}
+	}
+	return 0
+}
+
+// render runs the template over the message's body and the context.
+func (lt *liquidTemplate) render(s *engine.State, response bool) ([]byte, error) {
+	m := messageOf(s, response)
+	var body any
+	if m.body != nil {
+		data, err := m.read(response)
+		if err != nil {
+			return nil, err
+		}
+		body = liquidBody(data, m.contentType(), lt.xsiNil)
+	}
+	out, serr := lt.t.Render(liquid.Bindings{"body": body, "context": liquidContext(s)})
+	if serr != nil {
+		return nil, engine.NewPolicyError(engine.ReasonExpression, 500, "Liquid template failed: "+serr.Error(), serr)
+	}
+	return out, nil
+}
+
+// liquidBody binds a JSON body as objects, an XML body as its direct
+// conversion (names as written, soap:Body), anything else as text.
+func liquidBody(data []byte, ct, xsiNil string) any {
+	switch {
+	case isJSONType(ct):
+		var v any
+		if json.Unmarshal(data, &v) == nil {
+			return v
+		}
+	case isXMLType(ct):
+		if j, err := xmlToJSON(data, xmlToJSONOptions{JavaScriptFriendly: true, RawNames: true, XsiNil: xsiNil}); err == nil {
+			var v any
+			if json.Unmarshal(j, &v) == nil {
+				return v
+			}
+		}
+	}
+	return string(data)
+}
+
+func liquidURL(u *engine.Url) map[string]any {
+	if u == nil {
+		return nil
+	}
+	q := make(map[string]any, len(u.Query))
+	for k, v := range u.Query {
+		q[k] = strings.Join(v, ",")
+	}
+	str := u.String()
+	return map[string]any{
+		"Scheme": u.Scheme, "Host": u.Host, "Port": u.Port, "Path": u.Path,
+		"Query": q, "QueryString": u.QueryString, "ToString": str, "ToUri": str,
+	}
+}
+
+func liquidHeaders(h engine.Headers) map[string]any {
+	out := make(map[string]any, len(h))
+	for k, v := range h {
+		out[k] = strings.Join(v, ",")
+	}
+	return out
+}
+
+// liquidContext is APIM's Liquid `context` (see the set-body reference).
+func liquidContext(s *engine.State) map[string]any {
+	c := s.Context()
+	req := c.Request
+	r := map[string]any{
+		"Method": req.Method, "OriginalMethod": req.Method, "Url": liquidURL(req.Url),
+		"OriginalUrl": liquidURL(req.OriginalUrl), "IpAddress": req.IpAddress,
+		"Headers": liquidHeaders(req.Headers), "MatchedParameters": req.MatchedParameters,
+		"HasBody": req.Body != nil,
+	}
+	out := map[string]any{"Request": r, "Variables": map[string]any(c.Variables), "RequestId": c.RequestId}
+	if c.Response != nil {
+		out["Response"] = map[string]any{"StatusCode": c.Response.StatusCode, "StatusReason": c.Response.StatusReason,
+			"Headers": liquidHeaders(c.Response.Headers)}
+	}
+	if c.Api != nil {
+		out["Api"] = map[string]any{"Name": c.Api.Name, "Path": c.Api.Path, "ServiceUrl": c.Api.ServiceUrl}
+	}
+	return out
+}
+
+// liquidDate is APIM's Date filter: a date (a time, or text in ISO 8601 or
+// RFC 1123) formatted with a .NET custom format string.
+func liquidDate(v any, format string) (string, error) {
+	var t time.Time
+	switch x := v.(type) {
+	case time.Time:
+		t = x
+	case string:
+		var err error
+		for _, l := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02", time.RFC1123, time.RFC1123Z} {
+			if t, err = time.Parse(l, x); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return "", fmt.Errorf("Date: %q is not a date", x)
+		}
+	default:
+		return "", fmt.Errorf("Date: %v is not a date", v)
+	}
+	return formatDotNet(t, format), nil
+}
+
+// formatDotNet formats t with a .NET custom date and time format string
+// (yyyy MM dd HH mm ss fff tt zzz K …, 'literal', \c).
+func formatDotNet(t time.Time, f string) string {
+	var b strings.Builder
+	for i := 0; i < len(f); {
+		c := f[i]
+		n := 1
+		for i+n < len(f) && f[i+n] == c {
+			n++
+		}
+		pad := func(v, w int) { fmt.Fprintf(&b, "%0*d", w, v) }
+		switch c {
+		case 'y':
+			switch {
+			case n == 1:
+				b.WriteString(strconv.Itoa(t.Year() % 100))
+			case n == 2:
+				pad(t.Year()%100, 2)
+			default:
+				pad(t.Year(), n)
+			}
+		case 'M':
+			switch n {
+			case 1:
+				b.WriteString(strconv.Itoa(int(t.Month())))
+			case 2:
+				pad(int(t.Month()), 2)
+			case 3:
+				b.WriteString(t.Month().String()[:3])
+			default:
+				b.WriteString(t.Month().String())
+			}
+		case 'd':
+			switch n {
+			case 1:
+				b.WriteString(strconv.Itoa(t.Day()))
+			case 2:
+				pad(t.Day(), 2)
+			case 3:
+				b.WriteString(t.Weekday().String()[:3])
+			default:
+				b.WriteString(t.Weekday().String())
+			}
+		case 'H':
+			pad(t.Hour(), min(n, 2))
+		case 'h':
+			h := t.Hour() % 12
+			if h == 0 {
+				h = 12
+			}
+			pad(h, min(n, 2))
+		case 'm':
+			pad(t.Minute(), min(n, 2))
+		case 's':
+			pad(t.Second(), min(n, 2))
+		case 'f', 'F':
+			w := min(n, 7)
+			frac := fmt.Sprintf("%09d", t.Nanosecond())[:w]
+			if c == 'F' {
+				frac = strings.TrimRight(frac, "0")
+			}
+			b.WriteString(frac)
+		case 't':
+			ampm := "AM"
+			if t.Hour() >= 12 {
+				ampm = "PM"
+			}
+			b.WriteString(ampm[:min(n, 2)])
+		case 'z':
+			_, off := t.Zone()
+			sign := '+'
+			if off < 0 {
+				sign, off = '-', -off
+			}
+			b.WriteRune(sign)
+			switch n {
+			case 1:
+				b.WriteString(strconv.Itoa(off / 3600))
+			case 2:
+				pad(off/3600, 2)
+			default:
+				pad(off/3600, 2)
+				b.WriteByte(':')
+				pad(off%3600/60, 2)
+			}
+		case 'K':
+			if _, off := t.Zone(); off == 0 {
+				b.WriteByte('Z')
+			} else {
+				b.WriteString(t.Format("-07:00"))
+			}
+			n = 1
+		case '\'', '"':
+			end := strings.IndexByte(f[i+1:], c)
+			if end < 0 {
+				b.WriteString(f[i+1:])
+				return b.String()
+			}
+			b.WriteString(f[i+1 : i+1+end])
+			n = end + 2
+		case '\\':
+			if i+1 < len(f) {
+				b.WriteByte(f[i+1])
+			}
+			n = 2
+		default:
+			b.WriteString(f[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
