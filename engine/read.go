@@ -458,7 +458,7 @@ func (lx *lexer) expr() error {
 	}
 	src := lx.str
 	for lx.i < len(lx.src) {
-		if end, ok := skipLiteral(src, lx.i); ok {
+		if end, ok := skipLiteralRaw(src, lx.i); ok {
 			if end < 0 {
 				what := "a string literal"
 				if strings.HasPrefix(src[lx.i:], "/*") {

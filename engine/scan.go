@@ -94,3 +94,29 @@ func skipInterp(s string, j int, verbatim bool) int {
 	}
 	return -1
 }
+
+// skipLiteralRaw is skipLiteral for raw XML text, where an attribute's
+// string literals may be written with entities (&quot;http://h/&quot;, as
+// XML-escaped APIM policies are): such a literal is skipped whole, so a //
+// or a bracket inside it is not read as a comment or as code.
+func skipLiteralRaw(s string, i int) (end int, ok bool) {
+	for _, q := range [...]string{"&quot;", "&apos;"} {
+		if !strings.HasPrefix(s[i:], q) {
+			continue
+		}
+		for j := i + len(q); j < len(s); j++ {
+			switch {
+			case s[j] == '\\':
+				if strings.HasPrefix(s[j+1:], q) {
+					j += len(q) // an escaped quote, \&quot;
+				} else {
+					j++
+				}
+			case strings.HasPrefix(s[j:], q):
+				return j + len(q), true
+			}
+		}
+		return -1, true
+	}
+	return skipLiteral(s, i)
+}
