@@ -287,12 +287,21 @@ func TestHostileStalledBody(t *testing.T) {
 	addr := hostileGateway(t, bodyAPIs(t, echoLenBackend(t), `body-timeout="1" max-body-size="100"`))
 	for _, p := range []string{"/stream/x", "/read/x"} {
 		t.Run(p, func(t *testing.T) {
-			resp := rawRoundTripClose(t, addr, "POST "+p+" HTTP/1.1\r\nHost: gw\r\nContent-Length: 1000000\r\n\r\nabc")
+			resp := rawRoundTripClose(t, addr, "POST "+p+" HTTP/1.1\r\nHost: gw\r\nContent-Length: 50\r\n\r\nabc")
 			if resp.status != http.StatusRequestTimeout || !resp.closed {
 				t.Fatalf("status %d, closed %v (body %q); want 408 and closed", resp.status, resp.closed, resp.body)
 			}
 		})
 	}
+	// A body that announces more than max-body-size is refused before a
+	// byte of it is read, when a policy would read it: 413, not the 408 of
+	// waiting for the rest.
+	t.Run("declared too large", func(t *testing.T) {
+		resp := rawRoundTripClose(t, addr, "POST /read/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 1000000\r\n\r\nabc")
+		if resp.status != http.StatusRequestEntityTooLarge {
+			t.Fatalf("status %d (body %q); want 413", resp.status, resp.body)
+		}
+	})
 }
 
 // Defect 4: stalled bodies cannot pile up: with max-pending-bodies=2 a
