@@ -15,7 +15,8 @@ import (
 func TestDocsSelfContained(t *testing.T) {
 	root := ".."
 	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
-	outside := regexp.MustCompile(`shared/reference|\.\./shared|steering repo`)
+	// Spelt in pieces so that this file is not itself a pointer outside.
+	outside := regexp.MustCompile(`shared/` + `reference|\.\./` + `shared|steering repo`)
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
