@@ -164,4 +164,3 @@ func TestTraceLegacyForm(t *testing.T) {
 		})
 	}
 }
-

@@ -135,9 +135,9 @@ type (
 		Vals  []Expr   // anonymous object values
 		// Dictionary (or JObject) initializer: { {k, v}, ... } (DictAdd,
 		// duplicates throw as Add does) or { [k] = v, ... } (DictIndex).
-		DictKeys, DictVals   []Expr
-		DictAdd, DictIndex   bool
-		ctor  *builtin
+		DictKeys, DictVals []Expr
+		DictAdd, DictIndex bool
+		ctor               *builtin
 	}
 	// Assign is an assignment used as an expression (x = 1, x += 2, x++).
 	Assign struct {
