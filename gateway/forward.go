@@ -52,6 +52,9 @@ func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
 	out.Close = false
 	out.Body, out.ContentLength, out.GetBody = http.NoBody, 0, nil
 	rewrite(&httputil.ProxyRequest{In: in, Out: out}) // as the ReverseProxy: URL, headers, X-Forwarded-*, credentials, body
+	if out.ContentLength == 0 {
+		out.Body, out.GetBody = http.NoBody, nil // no body: not "unknown length" (chunked)
+	}
 	if _, ok := out.Header["User-Agent"]; !ok {
 		out.Header.Set("User-Agent", "") // no Go default, as httputil.ReverseProxy
 	}

@@ -71,7 +71,7 @@ func TestRetryForwardRequestREST(t *testing.T) {
 			"POST", "b", 200, "ok POST b", 2},
 		{"fail-on-error-status-code goes to on-error, not retried", 5, 500,
 			`<retry condition="@(true)" count="3" interval="0"><forward-request fail-on-error-status-code="true"/></retry>`,
-			"GET", "", 500, "", 1},
+			"GET", "", 502, "", 1}, // as without retry: BackendErrorStatusCode, 502
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			be := newFlakyREST(t, tc.fails, tc.failStatus)
