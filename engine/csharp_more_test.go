@@ -143,3 +143,46 @@ func TestCSharpCertificate(t *testing.T) {
 		t.Error("a nil certificate verifies")
 	}
 }
+
+// XDocument and XElement basics, as APIM policies use them.
+func TestCSharpXML(t *testing.T) {
+	const doc = `<order id="42" xmlns:a="urn:a"><customer>Ada</customer><items><item sku="x">2</item><item sku="y">3</item></items><note>a <b>bold</b> word</note></order>`
+	set := func(s *State) {
+		s.Variables()["xml"] = doc
+		s.Variables()["xresp"] = &Response{StatusCode: 200, Body: NewBody([]byte(doc))}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@(XDocument.Parse((string)context.Variables["xml"]).Root.Element("customer").Value)`, "Ada"},
+		{`@(XDocument.Parse((string)context.Variables["xml"]).Root.Attribute("id").Value)`, "42"},
+		{`@(XDocument.Parse((string)context.Variables["xml"]).Root.Name)`, "order"},
+		{`@(XDocument.Parse((string)context.Variables["xml"]).Element("order").Element("items").Elements("item").Count())`, "2"},
+		{`@(string.Join(",", XElement.Parse((string)context.Variables["xml"]).Descendants("item").Select(i => i.Attribute("sku").Value + "=" + i.Value)))`, "x=2,y=3"},
+		{`@(XElement.Parse((string)context.Variables["xml"]).Element("note").Value)`, "a bold word"},
+		{`@(XElement.Parse((string)context.Variables["xml"]).Element("missing") == null)`, "true"},
+		{`@(XElement.Parse((string)context.Variables["xml"]).Attribute("missing") == null)`, "true"},
+		{`@(XElement.Parse("<a><b c=\"1\">t</b></a>").ToString())`, "<a>\n  <b c=\"1\">t</b>\n</a>"},
+		{`@(XDocument.Parse("<?xml version=\"1.0\"?><a/>").ToString())`, "<a/>"},
+		{`@(XElement.Parse("<a c=\"x&amp;amp;y\"/>").Attribute("c").ToString())`, `c="x&amp;y"`},
+		{`@{ var total = 0; foreach (var i in XDocument.Parse((string)context.Variables["xml"]).Root.Element("items").Elements()) { total += int.Parse(i.Value); } return total; }`, "5"},
+		{`@(((IResponse)context.Variables["xresp"]).Body.As<XDocument>(preserveContent: true).Root.Element("customer").Value)`, "Ada"},
+		{`@{ XDocument d = XDocument.Parse((string)context.Variables["xml"]); XElement c = d.Root.Element("customer"); return c.Value; }`, "Ada"},
+	} {
+		v, err, ex := csRun(t, tc.src, set)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if got := show(v); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q\n(%s)", tc.src, got, tc.want, ex)
+		}
+	}
+	for _, tc := range []struct{ src, msg string }{
+		{`@(XDocument.Parse("<a>").Root.Name)`, "The XML is not well-formed"},
+		{`@(XDocument.Parse("").Root.Name)`, "Root element is missing."},
+		{`@(XElement.Parse("<a/>").Element("b").Value)`, "Object reference not set to an instance of an object."},
+	} {
+		if _, err, _ := csRun(t, tc.src, nil); err == nil || !strings.Contains(err.Error(), ReasonExpression) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %s with %q", tc.src, err, ReasonExpression, tc.msg)
+		}
+	}
+}

@@ -1409,12 +1409,9 @@ func (b *binder) bodyAs(n *Call, m *Member) (*Type, error) {
 		return nil, b.unknownType(m.TypeArgs[0])
 	}
 	switch to.K {
-	case KString, KJObject, KJArray, KJToken, KBytes:
+	case KString, KJObject, KJArray, KJToken, KBytes, KXDoc:
 	default:
-		if m.TypeArgs[0].Name != "XDocument" {
-			return nil, b.errf(m.TypeArgs[0].Off, "As<%s> is not supported: use As<string>, As<JObject>, As<JArray>, As<JToken> or As<byte[]>", m.TypeArgs[0].Name)
-		}
-		return nil, b.errf(m.TypeArgs[0].Off, "As<XDocument> is not supported yet")
+		return nil, b.errf(m.TypeArgs[0].Off, "As<%s> is not supported: use As<string>, As<JObject>, As<JArray>, As<JToken>, As<XDocument> or As<byte[]>", m.TypeArgs[0].Name)
 	}
 	for _, a := range n.Args {
 		if a.Name != "preserveContent" {
@@ -1444,6 +1441,8 @@ func bodyAsBuiltin(to *Type) *builtin {
 		to = tJArray
 	case KBytes:
 		to = tBytes
+	case KXDoc:
+		to = tXDoc
 	default:
 		to = tJToken
 	}
@@ -1468,6 +1467,12 @@ func bodyAsBuiltin(to *Type) *builtin {
 			return s, nil
 		case KBytes:
 			return []byte(s), nil
+		case KXDoc:
+			r, err := parseXML(s)
+			if err != nil {
+				return nil, err
+			}
+			return &XDoc{r}, nil
 		}
 		if strings.TrimSpace(s) == "" {
 			return nil, nil
