@@ -159,6 +159,7 @@ func TestCSharpXML(t *testing.T) {
 		{`@(string.Join(",", XElement.Parse((string)context.Variables["xml"]).Descendants("item").Select(i => i.Attribute("sku").Value + "=" + i.Value)))`, "x=2,y=3"},
 		{`@(XElement.Parse((string)context.Variables["xml"]).Element("note").Value)`, "a bold word"},
 		{`@(XElement.Parse((string)context.Variables["xml"]).Element("missing") == null)`, "true"},
+		{`@(XElement.Parse("<a:x xmlns:a=\"urn:a\"><a:item>1</a:item></a:x>").Element("item").Value + XElement.Parse("<a:x xmlns:a=\"urn:a\"><a:item>2</a:item></a:x>").Descendants("item").First().Name)`, "1item"},
 		{`@(XElement.Parse((string)context.Variables["xml"]).Attribute("missing") == null)`, "true"},
 		{`@(XElement.Parse("<a><b c=\"1\">t</b></a>").ToString())`, "<a>\n  <b c=\"1\">t</b>\n</a>"},
 		{`@(XDocument.Parse("<?xml version=\"1.0\"?><a/>").ToString())`, "<a/>"},
