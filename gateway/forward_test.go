@@ -107,15 +107,26 @@ func TestRetryForwardRequestREST(t *testing.T) {
 	}
 }
 
-// A backend that does not answer at all is BackendConnectionFailure through
-// on-error (forward-request fails, as in APIM), not a hang.
+// A backend that does not answer (connection refused, or accepts and never
+// answers) is a forward-request failure through on-error, as in APIM: not
+// retried, and never a hang.
 func TestRetryForwardRequestDeadBackend(t *testing.T) {
-	g := startGateway(t, restAPI(t, "http://"+closedPort(t), "",
-		`<policies><inbound/><backend><retry condition="@(true)" count="3" interval="0"><forward-request/></retry></backend><outbound/>
+	for _, tc := range []struct {
+		name, backend, timeout, reason string
+		status                         int
+	}{
+		{"connection refused", "http://" + closedPort(t), "", "BackendConnectionFailure/forward-request", http.StatusBadGateway},
+		{"never answers", "http://" + silentListener(t), ` timeout="1"`, "Timeout/forward-request", http.StatusGatewayTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := startGateway(t, restAPI(t, tc.backend, "",
+				`<policies><inbound/><backend><retry condition="@(true)" count="3" interval="0"><forward-request`+tc.timeout+`/></retry></backend><outbound/>
 <on-error><set-header name="X-Reason" exists-action="override"><value>@(context.LastError.Reason + "/" + context.LastError.Source)</value></set-header></on-error></policies>`))
-	resp, _ := get(t, g.url+"/orders/1", nil)
-	if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("X-Reason") != "BackendConnectionFailure/forward-request" {
-		t.Errorf("got %d %q", resp.StatusCode, resp.Header.Get("X-Reason"))
+			resp, _ := get(t, g.url+"/orders/1", nil)
+			if resp.StatusCode != tc.status || resp.Header.Get("X-Reason") != tc.reason {
+				t.Errorf("got %d %q, want %d %q", resp.StatusCode, resp.Header.Get("X-Reason"), tc.status, tc.reason)
+			}
+		})
 	}
 }
 
