@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -26,6 +27,9 @@ func TestCSharpInitializers(t *testing.T) {
 		{`@(new JObject { ["k" + 1] = context.Request.Method }.ToString())`, "{\n  \"k1\": \"POST\"\n}", false},
 		{`@(new Dictionary<string, string> { { "a", "b" }, }["a"])`, "b", false},
 		{`@{ try { var d = new Dictionary<string, string> { { "a", "b" }, { "a", "c" } }; return "no"; } catch (ArgumentException e) { return e.Message; } }`,
+			"An item with the same key has already been added. Key: a", true},
+		{`@{ var d = new Dictionary<string, string>(); d.Add("a", "b"); d.Add("c", "d"); d.Remove("a"); return d.Count + (d.ContainsKey("c") ? " has c" : "") + (d.ContainsKey("a") ? " has a" : ""); }`, "1 has c", false},
+		{`@{ try { var d = new Dictionary<string, string> { ["a"] = "b" }; d.Add("a", "c"); return "no"; } catch (ArgumentException e) { return e.Message; } }`,
 			"An item with the same key has already been added. Key: a", true},
 		{`@{ var n = 0; while (n < 1) { n++; } var o = new JObject { ["n"] = n }; return o.ToString(Formatting.None); }`, `{"n":1}`, true},
 	} {
@@ -185,5 +189,24 @@ func TestCSharpXML(t *testing.T) {
 		if _, err, _ := csRun(t, tc.src, nil); err == nil || !strings.Contains(err.Error(), ReasonExpression) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: %v, want %s with %q", tc.src, err, ReasonExpression, tc.msg)
 		}
+	}
+}
+
+// A lowered new Dictionary is a new object on every run: two requests never
+// share one (the second Add would throw).
+func TestCSharpDictionaryPerRun(t *testing.T) {
+	plan, ex, errs := csCompile(t, `@{ var d = new Dictionary<string, string>(); d.Add("a", (string)context.Variables["s"]); return d.Count; }`)
+	if len(errs) > 0 || ex.Interp != "" {
+		t.Fatalf("%v (interpreted: %q)", errs, ex.Interp)
+	}
+	for i := 0; i < 2; i++ {
+		s := csState()
+		if plan.Run(context.Background(), Inbound, s) {
+			t.Fatalf("run %d: %+v", i, s.LastError())
+		}
+		if got := show(s.Variables()["out"]); got != "1" {
+			t.Errorf("run %d: %s", i, got)
+		}
+		s.Release()
 	}
 }

@@ -530,6 +530,7 @@ func loadBuiltins() { builtinsOnce.Do(registerBuiltins) }
 
 func registerBuiltins() {
 	registerXML()
+	registerDict()
 	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
 		it, err := items(a[0])
 		return len(it), err

@@ -1006,6 +1006,9 @@ func (lw *lowerer) newExpr(n *NewExpr, en env) (string, error) {
 		return fmt.Sprintf("$csDict(%t, [%s], [%s])", n.DictAdd, strings.Join(keys, ", "), strings.Join(vals, ", ")), nil
 	}
 	if n.ctor == nil {
+		if n.T.K == KDict && len(n.Init) == 0 {
+			return "$csDict(false, [], [])", nil // an empty dictionary: a JObject
+		}
 		if n.T.K != KArray {
 			return "", cannot("new %s", n.T.Name)
 		}
