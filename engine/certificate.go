@@ -19,6 +19,10 @@ type Certificate struct {
 	NotBefore    time.Time
 	NotAfter     time.Time
 	DnsNames     []string // subject alternative DNS names
+	// SubjectName and IssuerName are .NET's X500DistinguishedName: .Name
+	// is the same text as Subject and Issuer.
+	SubjectName DistinguishedName
+	IssuerName  DistinguishedName
 
 	cert  *x509.Certificate
 	chain []*x509.Certificate // intermediates the client sent after it
@@ -39,9 +43,48 @@ func NewCertificate(chain []*x509.Certificate) *Certificate {
 		NotBefore:    c.NotBefore,
 		NotAfter:     c.NotAfter,
 		DnsNames:     c.DNSNames,
+		SubjectName:  DistinguishedName{Name: c.Subject.String()},
+		IssuerName:   DistinguishedName{Name: c.Issuer.String()},
 		cert:         c,
 		chain:        chain[1:],
 	}
+}
+
+// DistinguishedName is .NET's X500DistinguishedName (Name only).
+type DistinguishedName struct {
+	Name string
+}
+
+// String is the name.
+func (d DistinguishedName) String() string { return d.Name }
+
+// Verify is X509Certificate2.Verify(): whether the certificate chains, with
+// the intermediates the client sent, to a root the gateway's system trust
+// store holds, and is valid now (any extended key usage). tollgate checks
+// no revocation here (no CRL or OCSP fetch): Verify is VerifyNoRevocation;
+// validate-client-certificate checks CRLs.
+func (c *Certificate) Verify() bool {
+	if c == nil {
+		return false
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		return false
+	}
+	return c.verifyWith(roots, time.Now())
+}
+
+// VerifyNoRevocation is APIM's Verify without the revocation check.
+func (c *Certificate) VerifyNoRevocation() bool { return c.Verify() }
+
+func (c *Certificate) verifyWith(roots *x509.CertPool, now time.Time) bool {
+	inter := x509.NewCertPool()
+	for _, ic := range c.chain {
+		inter.AddCert(ic)
+	}
+	_, err := c.cert.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	return err == nil
 }
 
 // X509 returns the parsed leaf certificate.

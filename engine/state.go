@@ -44,6 +44,9 @@ type State struct {
 	BackendID string
 	// Forward holds the backend section's forward-request settings.
 	Forward ForwardSettings
+	// forwarder sends the request from inside the backend section; see
+	// SetForwarder.
+	forwarder Forwarder
 	// Connect holds messages to send once a WebSocket session is set up.
 	Connect []ConnectMessage
 	// BackendCertificate, when set (authentication-certificate), is the
@@ -83,7 +86,29 @@ type ForwardSettings struct {
 	FailOnErrorStatusCode bool
 	BufferResponse        bool
 	Skip                  bool // an empty backend section: nothing is forwarded
+	// Sent: a forward-request inside retry sent the request from the
+	// backend section, and Response is the backend's answer (for a
+	// WebSocket API, a 101 or the backend's refusal): the gateway does not
+	// forward again.
+	Sent bool
 }
+
+// Forwarder sends the request to the backend now, from inside the backend
+// section: a forward-request inside retry calls it once per attempt. It
+// sets the State's Response to the backend's answer (an error status is an
+// answer, so retry's condition can test it) and returns a *PolicyError
+// when no answer came (connection failure, timeout). The gateway provides
+// it; each call replaces the previous attempt's answer.
+type Forwarder interface {
+	Forward(ctx context.Context, s *State) error
+}
+
+// SetForwarder installs the gateway's Forwarder for this request.
+func (s *State) SetForwarder(f Forwarder) { s.forwarder = f }
+
+// Forwarder returns the Forwarder SetForwarder installed, or nil (a plan
+// run without a gateway, a wait branch).
+func (s *State) Forwarder() Forwarder { return s.forwarder }
 
 // ConnectMessage is a WebSocket message a policy sends right after the
 // backend connects, before any client frame is relayed.
@@ -132,6 +157,7 @@ func (s *State) Release() {
 	s.BackendURL = ""
 	s.BackendID = ""
 	s.Forward = ForwardSettings{}
+	s.forwarder = nil
 	s.Connect = s.Connect[:0]
 	s.BackendCertificate = nil
 	s.BackendProxy = nil

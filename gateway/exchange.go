@@ -10,9 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coder/websocket"
 	"go.uber.org/zap"
 
 	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
 )
 
 // exchange is one request through the gateway: a REST call or a WebSocket
@@ -33,6 +35,13 @@ type exchange struct {
 	m      reqMatch     // the operation's parameters and the subscription (operations.go)
 	be     *Backend     // the backend entity, when a policy named one (backends.go)
 	body   *requestBody // an HTTP request's body, while it arrives (slowbody.go); nil without one
+
+	// For forward-request inside retry, which sends from the backend
+	// section (forward.go): the client's request while it is served, the
+	// WebSocket session, and the backend connection the last attempt made.
+	in   *http.Request
+	sess *session
+	ws   *wsproxy.Conn
 
 	// What a WebSocket session keeps once the State is back in its pool.
 	requestID string
@@ -92,6 +101,11 @@ func (x *exchange) inboundAndBackend(ctx context.Context) bool {
 // trace line, the policies' OnDone functions, and the State back to its
 // pool. It does nothing after close or detach.
 func (x *exchange) close(ctx context.Context) {
+	if x.ws != nil { // dialed by a forward-request inside retry, then not used
+		x.ws.CloseWith(websocket.StatusGoingAway, "")
+		x.ws = nil
+	}
+	x.in = nil
 	if x.st == nil {
 		return
 	}
@@ -106,6 +120,7 @@ func (x *exchange) close(ctx context.Context) {
 // functions (limit-concurrency's lease), the byte counts and the request id
 // for the WebSocket session that lives on: it runs x.done when it ends.
 func (x *exchange) detach(ctx context.Context) {
+	x.in = nil
 	x.st.Finish(ctx)
 	x.logTrace()
 	x.requestID = x.st.Context().RequestId

@@ -52,6 +52,8 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	body := s.pending.guardBody(w, r, api.Limits.BodyTimeout) // slowbody.go
 	defer body.done()
 	x.body = body
+	x.in = r
+	st.SetForwarder(x) // forward-request inside retry sends from the backend section (forward.go)
 	orig := r.Body
 	st.Context().Request.Body = engine.NewLazyBody(func() ([]byte, error) {
 		if orig == nil || orig == http.NoBody {
@@ -75,6 +77,23 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 		}
 		status = st.Response().StatusCode
 		x.respond(w)
+		return
+	}
+	if st.Forward.Sent {
+		// forward-request inside retry sent the request from the backend
+		// section (forward.go): outbound runs on the last attempt's answer.
+		st.BackendResponded()
+		x.run(ctx, engine.Outbound)
+		status = st.Response().StatusCode
+		x.respond(w)
+		if bc := st.ByteCount(); bc != nil {
+			if data, err := st.Context().Request.Body.Bytes(); err == nil {
+				bc.In.Add(int64(len(data)))
+			}
+			if data, err := st.Response().Body.Bytes(); err == nil {
+				bc.Out.Add(int64(len(data)))
+			}
+		}
 		return
 	}
 	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
@@ -226,11 +245,18 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	if x.body.failed(w) { // the client's body, not the backend, failed
 		return
 	}
+	x.backendFailed(r.Context(), x.backendCallError(r.Context(), err))
+	x.respond(w)
+}
+
+// backendCallError is the policy error for an HTTP backend call that got
+// no usable answer, counted for the backend entity's breaker.
+func (x *exchange) backendCallError(ctx context.Context, err error) *engine.PolicyError {
 	status, reason := http.StatusBadGateway, engine.ReasonBackendConnection
 	msg := "the backend " + x.target.Host + " failed: " + dialErrText(err)
 	var bse *backendStatusError
 	if !errors.As(err, &bse) && !errors.Is(err, context.Canceled) {
-		x.s.backendOutcome(r.Context(), x.be, 0, "") // no answer (an error status was counted with its status)
+		x.s.backendOutcome(ctx, x.be, 0, "") // no answer (an error status was counted with its status)
 	}
 	switch {
 	case errors.As(err, &bse):
@@ -243,8 +269,7 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		// The client went away; nobody reads the answer.
 		status, reason = 499, engine.ReasonCanceled
 	}
-	x.backendFailed(r.Context(), engine.NewPolicyError(reason, status, msg, err))
-	x.respond(w)
+	return engine.NewPolicyError(reason, status, msg, err)
 }
 
 type statusRecorder struct {

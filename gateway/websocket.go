@@ -89,6 +89,8 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	st := x.st
 	ctx := r.Context()
 	defer x.close(ctx) // unless detached for the session
+	x.in, x.sess = r, sess
+	st.SetForwarder(x) // forward-request inside retry dials from the backend section (forward.go)
 	if x.inboundAndBackend(ctx) {
 		x.respond(w)
 		o := "rejected"
@@ -99,79 +101,45 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		return
 	}
 
-	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "Bad request: "+err.Error()+".")
-		outcome("bad_request", http.StatusBadRequest, st)
-		return
-	}
-	if err := x.backendURL(ctx, true); err != nil {
-		x.backendFailed(ctx, backendPickError(err))
-		x.respond(w)
-		outcome("backend_error", st.Response().StatusCode, st)
-		return
-	}
-	dialTimeout := api.Limits.HandshakeTimeout
-	if st.Forward.Set {
-		dialTimeout = st.Forward.Timeout
-	}
-	dctx, dcancel := context.WithTimeout(wsproxy.WithProxy(wsproxy.WithClientCertificate(sess.ctx, st.BackendCertificate), st.BackendProxy), dialTimeout)
-	dialer, hdr := s.dialer, dialHeaders(st.Context().Request.Headers, r)
-	if x.be != nil {
-		backendCredentials(x.be, hdr)
-		if x.be.dialer != nil {
-			dialer = x.be.dialer // its own TLS settings
-		}
-	}
-	var endDial func(*http.Response, error)
-	if s.tel != nil {
-		endDial = s.tel.startDial(r.Context(), x.target, hdr)
-	}
-	backend, resp, err := dialer.Dial(dctx, x.target, hdr, wsproxy.OfferedSubprotocols(r))
-	dcancel()
-	if endDial != nil {
-		endDial(resp, err)
-	}
-	if x.be != nil {
-		code, retry := http.StatusSwitchingProtocols, ""
-		if err != nil {
-			code = 0
-			if resp != nil {
-				code, retry = resp.StatusCode, resp.Header.Get("Retry-After")
-			}
-		}
-		s.backendOutcome(ctx, x.be, code, retry)
-	}
-	backendHost := x.target.Host
-	if err != nil {
-		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			// The backend answered but refused the upgrade: pass its answer on.
-			br := engine.NewResponse(resp.StatusCode)
-			stripConnectionListed(resp.Header) // hop-by-hop the backend named
-			for k, v := range resp.Header {
-				if !hopHeaders[k] && !wsHandshakeHeaders[k] {
-					br.Headers[k] = v
-				}
-			}
-			if resp.Body != nil {
-				b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-				br.Body = engine.NewBody(b)
-			}
+	var backend *wsproxy.Conn
+	if st.Forward.Sent {
+		// forward-request inside retry dialed from the backend section.
+		backend, x.ws = x.ws, nil
+		if backend == nil { // the last attempt was refused: pass the backend's answer on
 			applyResponseHeaders(w.Header(), st)
-			writeResponse(w, br)
-			outcome("backend_rejected", resp.StatusCode, st, zap.String("backend", backendHost))
+			writeResponse(w, st.Response())
+			outcome("backend_rejected", st.Response().StatusCode, st, zap.String("backend", x.target.Host))
 			return
 		}
-		status, reason := http.StatusBadGateway, engine.ReasonBackendConnection
-		msg := "cannot connect to the backend " + backendHost + ": " + dialErrText(err)
-		if errors.Is(err, context.DeadlineExceeded) {
-			status, reason = http.StatusGatewayTimeout, engine.ReasonTimeout
-			msg = "the backend " + backendHost + " did not complete the WebSocket handshake within " + dialTimeout.String()
+	} else {
+		if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
+			writeJSONError(w, http.StatusBadRequest, "Bad request: "+err.Error()+".")
+			outcome("bad_request", http.StatusBadRequest, st)
+			return
 		}
-		x.backendFailed(ctx, engine.NewPolicyError(reason, status, msg, err))
-		x.respond(w)
-		outcome("backend_error", st.Response().StatusCode, st, zap.String("backend", backendHost))
-		return
+		if err := x.backendURL(ctx, true); err != nil {
+			x.backendFailed(ctx, backendPickError(err))
+			x.respond(w)
+			outcome("backend_error", st.Response().StatusCode, st)
+			return
+		}
+		dialTimeout := x.dialTimeout()
+		conn, resp, err := x.dialBackend(dialTimeout)
+		if err != nil {
+			if br := backendRefusal(resp); br != nil {
+				applyResponseHeaders(w.Header(), st)
+				writeResponse(w, br)
+				outcome("backend_rejected", resp.StatusCode, st, zap.String("backend", x.target.Host))
+				return
+			}
+			x.backendFailed(ctx, x.dialError(err, dialTimeout))
+			x.respond(w)
+			outcome("backend_error", st.Response().StatusCode, st, zap.String("backend", x.target.Host))
+			return
+		}
+		backend = conn
 	}
+	backendHost := x.target.Host
 
 	applyResponseHeaders(w.Header(), st) // on the 101
 	client, err := wsproxy.Upgrade(w, key, backend.Subprotocol(), w.Header())
@@ -205,6 +173,81 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	// connection goroutine, its (grown) stack and buffers are released for the
 	// whole session. Nothing below may use r or w.
 	x.runSession(sess, client, backend)
+}
+
+// dialTimeout bounds the backend's WebSocket handshake: the API's
+// handshake-timeout, or forward-request's timeout.
+func (x *exchange) dialTimeout() time.Duration {
+	if x.st.Forward.Set {
+		return x.st.Forward.Timeout
+	}
+	return x.api.Limits.HandshakeTimeout
+}
+
+// dialBackend makes the WebSocket handshake with the backend at x.target,
+// counting the outcome for the backend entity's breaker.
+func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Response, error) {
+	s, st, r := x.s, x.st, x.in
+	dctx, dcancel := context.WithTimeout(wsproxy.WithProxy(wsproxy.WithClientCertificate(x.sess.ctx, st.BackendCertificate), st.BackendProxy), timeout)
+	defer dcancel()
+	dialer, hdr := s.dialer, dialHeaders(st.Context().Request.Headers, r)
+	if x.be != nil {
+		backendCredentials(x.be, hdr)
+		if x.be.dialer != nil {
+			dialer = x.be.dialer // its own TLS settings
+		}
+	}
+	var endDial func(*http.Response, error)
+	if s.tel != nil {
+		endDial = s.tel.startDial(r.Context(), x.target, hdr)
+	}
+	backend, resp, err := dialer.Dial(dctx, x.target, hdr, wsproxy.OfferedSubprotocols(r))
+	if endDial != nil {
+		endDial(resp, err)
+	}
+	if x.be != nil {
+		code, retry := http.StatusSwitchingProtocols, ""
+		if err != nil {
+			code = 0
+			if resp != nil {
+				code, retry = resp.StatusCode, resp.Header.Get("Retry-After")
+			}
+		}
+		s.backendOutcome(r.Context(), x.be, code, retry)
+	}
+	return backend, resp, err
+}
+
+// backendRefusal is the answer of a backend that refused the upgrade, as
+// the client gets it; nil when the backend did not answer.
+func backendRefusal(resp *http.Response) *engine.Response {
+	if resp == nil || resp.StatusCode == http.StatusSwitchingProtocols {
+		return nil
+	}
+	br := engine.NewResponse(resp.StatusCode)
+	stripConnectionListed(resp.Header) // hop-by-hop the backend named
+	for k, v := range resp.Header {
+		if !hopHeaders[k] && !wsHandshakeHeaders[k] {
+			br.Headers[k] = v
+		}
+	}
+	if resp.Body != nil {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		br.Body = engine.NewBody(b)
+	}
+	return br
+}
+
+// dialError is the policy error for a backend handshake that got no answer.
+func (x *exchange) dialError(err error, timeout time.Duration) *engine.PolicyError {
+	host := x.target.Host
+	status, reason := http.StatusBadGateway, engine.ReasonBackendConnection
+	msg := "cannot connect to the backend " + host + ": " + dialErrText(err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		status, reason = http.StatusGatewayTimeout, engine.ReasonTimeout
+		msg = "the backend " + host + " did not complete the WebSocket handshake within " + timeout.String()
+	}
+	return engine.NewPolicyError(reason, status, msg, err)
 }
 
 // runSession hands one upgraded connection to the relayer, which owns both

@@ -29,6 +29,8 @@ func TestAPIMDocPolicies(t *testing.T) {
 		switch {
 		case strings.HasSuffix(f, ".outbound.xml"):
 			src = "<policies><inbound/><backend/><outbound>" + src + "</outbound><on-error/></policies>"
+		case strings.HasSuffix(f, ".backend.xml"):
+			src = "<policies><inbound/><backend>" + src + "</backend><outbound/><on-error/></policies>"
 		case strings.HasPrefix(strings.TrimSpace(src), "<inbound>"):
 			src = "<policies>" + src + "<backend/><outbound/><on-error/></policies>"
 		}

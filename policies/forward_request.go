@@ -13,8 +13,14 @@ import (
 //
 // Records how the gateway forwards the request (HTTP APIs). For WebSocket
 // APIs, timeout bounds the backend's handshake.
+//
+// Inside <retry> (APIM's way to retry the backend call), it sends the
+// request at once, through the gateway's engine.Forwarder, once per
+// attempt: context.Response is then the backend's answer for retry's
+// condition, and the gateway does not forward again after the section.
 type forwardRequest struct {
 	settings engine.ForwardSettings
+	send     bool // inside retry: send now
 }
 
 func (k *kit) parseForwardRequest(p *engine.Parser) engine.Step {
@@ -28,7 +34,18 @@ func (k *kit) parseForwardRequest(p *engine.Parser) engine.Step {
 	return &forwardRequest{settings: f}
 }
 
-func (f *forwardRequest) Run(_ context.Context, s *engine.State) error {
+func (f *forwardRequest) Run(ctx context.Context, s *engine.State) error {
 	s.Forward = f.settings
+	if !f.send {
+		return nil
+	}
+	fw := s.Forwarder()
+	if fw == nil {
+		return engine.NewPolicyError(engine.ReasonBackendConnection, 500, "forward-request inside retry cannot send the request here (no backend call in this context)", nil)
+	}
+	if err := fw.Forward(ctx, s); err != nil {
+		return err
+	}
+	s.Forward.Sent = true
 	return nil
 }

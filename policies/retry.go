@@ -40,10 +40,12 @@ import (
 // exhausted, keeping the last run's results (tollgate; APIM would be cut
 // off by its own timeout).
 //
-// tollgate differences: interval may be 0 (retry at once); <wait> and
-// <forward-request> inside are load errors (APIM forbids wait; tollgate
-// forwards once, after the backend section, so a retried forward-request
-// would retry nothing).
+// <forward-request> inside (backend section) sends the backend call on each
+// run, as in APIM: condition then sees the backend's answer in
+// context.Response (see forwardRequest).
+//
+// tollgate differences: interval may be 0 (retry at once); <wait> inside
+// is a load error (APIM forbids it).
 type retry struct {
 	cond      engine.Bool
 	count     engine.Int
@@ -80,7 +82,9 @@ func (k *kit) parseRetry(p *engine.Parser) engine.Step {
 		case "wait":
 			p.ErrorAt(c.Pos, "<wait> is not allowed inside <retry> (as in APIM)")
 		case "forward-request":
-			p.ErrorAt(c.Pos, "<forward-request> inside <retry> is not supported: tollgate forwards once, after the backend section; retry a send-request instead")
+			if f, ok := c.Step.(*forwardRequest); ok {
+				f.send = true // re-sent on each run
+			}
 		}
 	})
 	return r

@@ -176,3 +176,87 @@ func TestRetryStopsOnReturnResponse(t *testing.T) {
 		t.Errorf("stopped=%v status=%d vars=%v", s.Stopped(), s.Response().StatusCode, s.Variables())
 	}
 }
+
+// fakeForwarder answers each attempt with the next status of a list, or
+// fails (no answer) where the list says 0.
+type fakeForwarder struct {
+	statuses []int
+	calls    int
+}
+
+func (f *fakeForwarder) Forward(_ context.Context, s *engine.State) error {
+	code := f.statuses[min(f.calls, len(f.statuses)-1)]
+	f.calls++
+	if code == 0 {
+		return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, "no answer", nil)
+	}
+	s.SetResponse(engine.NewResponse(code))
+	return nil
+}
+
+// forward-request inside retry sends the backend call on every run (APIM's
+// way to retry a backend): condition sees each answer, the last one stays.
+func TestRetryForwardRequest(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		backend   string // inside <backend>
+		statuses  []int
+		calls     int
+		status    int    // context.Response.StatusCode after the section
+		stopped   bool   // the section failed (to on-error)
+		wantError string // in LastError.Message
+	}{
+		{"fails twice then answers", `<retry condition="@(context.Response.StatusCode == 500)" count="5" interval="0"><forward-request/></retry>`,
+			[]int{500, 500, 200}, 3, 200, false, ""},
+		{"count exhausted keeps the last answer", `<retry condition="@(context.Response.StatusCode >= 500)" count="2" interval="0"><forward-request timeout="5"/></retry>`,
+			[]int{503}, 3, 503, false, ""},
+		{"first answer good", `<retry condition="@(context.Response.StatusCode == 500)" count="3" interval="0"><forward-request/></retry>`,
+			[]int{200}, 1, 200, false, ""},
+		{"inside choose inside retry", `<retry condition="@(context.Response.StatusCode != 200)" count="3" interval="0"><choose><when condition="@(true)"><forward-request/></when></choose></retry>`,
+			[]int{404, 200}, 2, 200, false, ""},
+		{"C# condition", `<retry condition="@(((int)context.Response.StatusCode) == 500)" count="3" interval="0"><forward-request/></retry>`,
+			[]int{500, 201}, 2, 201, false, ""},
+		{"no answer is an error, not retried", `<retry condition="@(true)" count="3" interval="0"><forward-request/></retry>`,
+			[]int{0, 200}, 1, 502, true, "no answer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := compile(t, testDeps(), `<policies><inbound/><backend>`+tc.backend+`</backend><outbound/><on-error/></policies>`)
+			s := request("http://gw/x")
+			defer s.Release()
+			fw := &fakeForwarder{statuses: tc.statuses}
+			s.SetForwarder(fw)
+			stopped := plan.Run(context.Background(), engine.Backend, s)
+			if stopped != tc.stopped || fw.calls != tc.calls {
+				t.Fatalf("stopped %v after %d calls, want %v after %d (%+v)", stopped, fw.calls, tc.stopped, tc.calls, s.LastError())
+			}
+			if got := s.Response().StatusCode; got != tc.status {
+				t.Errorf("status %d, want %d", got, tc.status)
+			}
+			if tc.wantError != "" {
+				if le := s.LastError(); le == nil || !strings.Contains(le.Message, tc.wantError) || le.Source != "forward-request" {
+					t.Errorf("LastError = %+v, want %q from forward-request", le, tc.wantError)
+				}
+			} else if !s.Forward.Sent {
+				t.Error("Forward.Sent is false: the gateway would forward again")
+			}
+		})
+	}
+
+	// Outside retry, forward-request only records settings: nothing is sent.
+	plan := compile(t, testDeps(), `<policies><inbound/><backend><forward-request timeout="7"/></backend><outbound/><on-error/></policies>`)
+	s := request("http://gw/x")
+	fw := &fakeForwarder{statuses: []int{200}}
+	s.SetForwarder(fw)
+	if plan.Run(context.Background(), engine.Backend, s) || fw.calls != 0 || s.Forward.Sent || s.Forward.Timeout != 7*time.Second {
+		t.Errorf("outside retry: %d calls, %+v", fw.calls, s.Forward)
+	}
+	s.Release()
+
+	// Without a gateway (no Forwarder), it fails clearly instead of pretending.
+	plan = compile(t, testDeps(), `<policies><inbound/><backend><retry condition="@(false)" count="1" interval="0"><forward-request/></retry></backend><outbound/><on-error/></policies>`)
+	s = request("http://gw/x")
+	defer s.Release()
+	if !plan.Run(context.Background(), engine.Backend, s) || !strings.Contains(s.LastError().Message, "cannot send the request here") {
+		t.Errorf("no forwarder: %+v", s.LastError())
+	}
+}

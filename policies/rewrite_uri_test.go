@@ -121,8 +121,6 @@ func TestMorePoliciesLoadErrors(t *testing.T) {
 		{"retry bad first-fast-retry", `<retry condition="true" count="1" interval="1" first-fast-retry="yes"/>`, `attribute "first-fast-retry" must be true or false`},
 		{"wait inside retry", `<retry condition="true" count="1" interval="1"><wait><send-request response-variable-name="r"><set-url>http://x/</set-url></send-request></wait></retry>`,
 			`1:67: inbound/retry[1]: <wait> is not allowed inside <retry>`},
-		{"forward-request inside retry", `<policies><inbound/><backend><retry condition="true" count="1" interval="1"><forward-request/></retry></backend><outbound/><on-error/></policies>`,
-			`<forward-request> inside <retry> is not supported`},
 		{"wait bad for", `<wait for="some"/>`, `1:31: inbound/wait[1]: attribute "for" must be one of all, any, not "some"`},
 		{"wait forbidden child", `<wait><set-variable name="a" value="b"/></wait>`, `1:26: inbound/wait[1]: <set-variable> is not allowed inside <wait>`},
 		{"wait forbidden in branch", `<wait><choose><when condition="true"><set-header name="a" exists-action="delete"/></when></choose></wait>`,

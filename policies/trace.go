@@ -24,6 +24,11 @@ import (
 // verbose (APIM). A message or metadata value built from a secret named
 // value is logged and traced as "(secret)" (tollgate; APIM shows it).
 // Sections: all four.
+//
+// The legacy form APIM documented first, <trace source="name">text or
+// @(…)</trace>, is taken too: the element's own text is the message (no
+// <message> or <metadata> child then). A <trace> with both text and a
+// <message> is a load error, as is one with neither.
 type trace struct {
 	k        *kit
 	source   string
@@ -64,8 +69,13 @@ func (k *kit) parseTrace(p *engine.Parser) engine.Step {
 			c.Errorf("unexpected element <%s> inside <trace> (want message, metadata)", n.Name)
 		}
 	}
-	if !haveMsg {
-		p.Errorf("<trace> needs a <message>")
+	switch {
+	case p.HasText() && (haveMsg || len(t.meta) > 0):
+		p.Errorf("<trace> has both text and child elements: write the message either as its text (legacy form) or in <message>, not both")
+	case p.HasText():
+		t.message = p.TextStr() // legacy form: <trace source="…">message</trace>
+	case !haveMsg:
+		p.Errorf("<trace> needs a <message> (or, in the legacy form, the message as its text)")
 	}
 	return t
 }

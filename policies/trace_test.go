@@ -1,7 +1,9 @@
 package policies
 
 import (
+	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,5 +108,59 @@ func TestSetVariableSecretMasksTrace(t *testing.T) {
 	}
 	if s.Variables()["token"] != tok {
 		t.Errorf("the variable itself must keep its value: %v", s.Variables()["token"])
+	}
+}
+
+// The legacy form of trace (APIM's first documented form): the message is
+// the element's text. Both forms load and run side by side, and a <trace>
+// that mixes them, or has no message at all, is a load error.
+func TestTraceLegacyForm(t *testing.T) {
+	for _, tc := range []struct {
+		name, xml, note, msg string
+	}{
+		// APIM's legacy documentation example, as written.
+		{"doc example", `<set-variable name="clientConnectionID" value="c-42"/>
+<trace source="PetStore API">
+    @((string)context.Variables["clientConnectionID"])
+</trace>`, "[PetStore API] verbose: c-42", "c-42"},
+		{"literal text with severity", `<trace source="s" severity="error">plain text</trace>`, "[s] error: plain text", "plain text"},
+		{"expr-lang expression", `<trace source="s">@("user " + context.Request.Headers.GetValueOrDefault("X-User", "?"))</trace>`, "[s] verbose: user bob", "user bob"},
+		{"secret", `<trace source="s">@("key {{secret}}")</trace>`, "[s] verbose: (secret)", "(secret)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			core, logs := observer.New(zapcore.DebugLevel)
+			d := testDeps()
+			d.Log = zap.New(core)
+			plan := compile(t, d, tc.xml+`<trace source="new"><message>new form</message></trace>`)
+			s := request("ws://gw/chat", "X-User", "bob")
+			s.EnableTrace()
+			defer s.Release()
+			if runInbound(plan, s) {
+				t.Fatalf("%+v", s.LastError())
+			}
+			var notes []string
+			for _, st := range s.Trace().Steps {
+				notes = append(notes, st.Notes...)
+			}
+			if !slices.Contains(notes, tc.note) || !slices.Contains(notes, "[new] verbose: new form") {
+				t.Errorf("trace notes = %q, want %q and the new form's", notes, tc.note)
+			}
+			if len(logs.FilterMessage(tc.msg).All()) != 1 {
+				t.Errorf("logs = %v, want one %q", logs.All(), tc.msg)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, xml, want string }{
+		{"text and message", `<trace source="s">text<message>m</message></trace>`, "both text and child elements"},
+		{"text and metadata", `<trace source="s">text<metadata name="a" value="b"/></trace>`, "both text and child elements"},
+		{"neither", `<trace source="s"></trace>`, "needs a <message>"},
+		{"no source", `<trace>text</trace>`, `"source"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errs := compileErrs(testDeps(), "<policies><inbound>"+tc.xml+"</inbound><backend/><outbound/><on-error/></policies>")
+			if len(errs) == 0 || !strings.Contains(fmt.Sprint(errs), tc.want) {
+				t.Errorf("errors = %v, want one containing %q", errs, tc.want)
+			}
+		})
 	}
 }

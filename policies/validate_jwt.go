@@ -49,6 +49,7 @@ const (
 //	<openid-config url="https://idp/.well-known/openid-configuration" timeout="10"/>
 //	<jwks url="https://idp/keys" timeout="10"/>                      (tollgate)
 //	<issuer-signing-keys><key id="kid">base64</key><key format="pem">…</key><key n="…" e="…"/></issuer-signing-keys>
+//	<decryption-keys><key id="kid">base64 or @(…)</key></decryption-keys>            (JWE; keys may be expressions)
 //	<audiences><audience>…</audience></audiences>
 //	<issuers><issuer>…</issuer></issuers>
 //	<required-claims><claim name="roles" match="all|any" separator=","><value>…</value></claim></required-claims>
@@ -71,12 +72,23 @@ type validateJwt struct {
 	output        string
 
 	inline    []sigKey
+	exprKeys  []exprKey // <issuer-signing-keys><key>@(…)</key>: evaluated per request
+	decrypt   []sigKey  // <decryption-keys>: symmetric keys ([]byte)
+	exprDec   []exprKey // <decryption-keys><key>@(…)</key>
 	sources   []jwtSource
 	audiences []engine.Str
 	issuers   []engine.Str
 	claims    []requiredClaim
 	appIDs    []engine.Str // validate-azure-ad-token's client-application-ids (azp or appid)
 	parser    *jwt.Parser
+}
+
+// exprKey is a <key> whose text is an expression: the key is decoded from
+// its value on each request (as a written-out key would be at load).
+type exprKey struct {
+	kid  string
+	pem  bool
+	text engine.Str
 }
 
 type jwtSource struct {
@@ -141,7 +153,9 @@ func (k *kit) parseValidateJwt(p *engine.Parser) engine.Step {
 					continue // reported as unexpected
 				}
 				keysGiven = true
-				if k, ok := parseInlineKey(c.Child(kn)); ok {
+				if k, ek, ok := parseInlineKey(c.Child(kn), false); ek != nil {
+					v.exprKeys = append(v.exprKeys, *ek)
+				} else if ok {
 					v.inline = append(v.inline, k)
 				}
 			}
@@ -164,9 +178,18 @@ func (k *kit) parseValidateJwt(p *engine.Parser) engine.Step {
 				v.claims = append(v.claims, rc)
 			}
 		case "decryption-keys":
-			c.Errorf("<decryption-keys> is not supported by tollgate (encrypted tokens)")
+			for _, kn := range c.Children() {
+				if kn.Name != "key" {
+					continue // reported as unexpected
+				}
+				if k, ek, ok := parseInlineKey(c.Child(kn), true); ek != nil {
+					v.exprDec = append(v.exprDec, *ek)
+				} else if ok {
+					v.decrypt = append(v.decrypt, k)
+				}
+			}
 		default:
-			c.Errorf("unexpected element <%s> inside <validate-jwt> (want openid-config, jwks, issuer-signing-keys, audiences, issuers, required-claims)", n.Name)
+			c.Errorf("unexpected element <%s> inside <validate-jwt> (want openid-config, jwks, issuer-signing-keys, decryption-keys, audiences, issuers, required-claims)", n.Name)
 		}
 	}
 	if v.requireSigned && !keysGiven {
@@ -224,63 +247,101 @@ func (v *validateJwt) parseSource(p *engine.Parser, defHeader, scheme string) {
 // parseInlineKey reads <key id="kid">base64</key> (a symmetric key, as
 // APIM), <key n="…" e="…"/> (an RSA public key, as APIM) or tollgate's
 // <key format="pem">-----BEGIN PUBLIC KEY-----…</key> (RSA or EC public key
-// or certificate).
-func parseInlineKey(p *engine.Parser) (sigKey, bool) {
+// or certificate). A key whose text is an expression (APIM allows
+// expressions there) is returned as an exprKey, decoded on each request.
+// Decryption keys (decrypt) are symmetric: base64 only.
+func parseInlineKey(p *engine.Parser, decrypt bool) (sigKey, *exprKey, bool) {
 	k := sigKey{kid: p.LitStr("id", "")}
-	format := p.LitStr("format", "base64", "base64", "pem")
+	format := "base64"
+	if !decrypt {
+		format = p.LitStr("format", "base64", "base64", "pem")
+	}
 	if p.Has("certificate-id") {
 		p.Attr("certificate-id")
 		p.Errorf("<key certificate-id> is not supported by tollgate: give the certificate inline with format=\"pem\"")
-		return k, false
+		return k, nil, false
 	}
-	if p.Has("n") || p.Has("e") {
+	if !decrypt && (p.Has("n") || p.Has("e")) {
 		n, e := p.RequiredLitStr("n"), p.RequiredLitStr("e")
 		if p.HasText() {
 			p.TextStr()
 			p.Errorf("<key n e> takes no text")
-			return k, false
+			return k, nil, false
 		}
 		if n == "" || e == "" {
-			return k, false
+			return k, nil, false
 		}
 		pub, err := rsaFromNE(n, e)
 		if err != nil {
 			p.Errorf("bad RSA key: %v", err)
-			return k, false
+			return k, nil, false
 		}
 		k.key = pub
-		return k, true
+		return k, nil, true
 	}
 	t := p.TextStr()
 	if !t.IsConst() {
-		p.Errorf("a signing key must be written out (or a {{named value}}), not an expression")
-		return k, false
+		return k, &exprKey{kid: k.kid, pem: format == "pem", text: t}, true
 	}
 	text := strings.TrimSpace(t.Const())
 	if text == "" {
 		p.Errorf("<key> is empty")
-		return k, false
+		return k, nil, false
 	}
-	if format == "pem" {
+	key, err := decodeKeyText(text, format == "pem")
+	if err != nil {
+		p.Errorf("%v", err)
+		return k, nil, false
+	}
+	k.key = key
+	return k, nil, true
+}
+
+// decodeKeyText decodes a <key>'s text: a base64 symmetric key or, with
+// pem, a PEM public key. Its errors never quote the key.
+func decodeKeyText(text string, isPEM bool) (any, error) {
+	if isPEM {
 		pub, err := parsePEMKey(text)
 		if err != nil {
-			p.Errorf("bad PEM key: %v", err)
-			return k, false
+			return nil, fmt.Errorf("bad PEM key: %w", err)
 		}
-		k.key = pub
-		return k, true
+		return pub, nil
 	}
 	b, err := decodeB64Any(strings.Join(strings.Fields(text), ""))
 	if err != nil {
-		p.Errorf("a symmetric <key> must be base64 (as APIM); for a PEM public key write format=\"pem\"")
-		return k, false
+		return nil, errors.New("a symmetric <key> must be base64 (as APIM); for a PEM public key write format=\"pem\"")
 	}
 	if len(b) < 16 {
-		p.Errorf("the symmetric key is %d bytes long: use at least 16 (128 bits)", len(b))
-		return k, false
+		return nil, fmt.Errorf("the symmetric key is %d bytes long: use at least 16 (128 bits)", len(b))
 	}
-	k.key = b
-	return k, true
+	return b, nil
+}
+
+// evalKeys decodes the keys given by expressions for this request. A key
+// expression that gives "" (a variable not set) adds no key; one whose
+// value is not a key fails the policy (ExpressionValueEvaluationFailure),
+// with a message that does not quote the value.
+func evalKeys(s *engine.State, eks []exprKey, what string) ([]sigKey, error) {
+	if len(eks) == 0 {
+		return nil, nil
+	}
+	out := make([]sigKey, 0, len(eks))
+	for i, ek := range eks {
+		text, err := ek.text.Eval(s)
+		if err != nil {
+			return nil, err
+		}
+		if text = strings.TrimSpace(text); text == "" {
+			continue
+		}
+		key, err := decodeKeyText(text, ek.pem)
+		if err != nil {
+			return nil, engine.NewPolicyError(engine.ReasonExpression, http.StatusInternalServerError,
+				fmt.Sprintf("validate-jwt: %s <key> %d did not give a usable key: %v", what, i+1, err), nil)
+		}
+		out = append(out, sigKey{kid: ek.kid, key: key})
+	}
+	return out, nil
 }
 
 func parsePEMKey(text string) (any, error) {
@@ -427,8 +488,17 @@ func (v *validateJwt) validate(ctx context.Context, s *engine.State) (*engine.Jw
 	if err != nil {
 		return nil, err
 	}
+	if strings.Count(raw, ".") == 4 { // an encrypted token (JWE compact)
+		if raw, err = v.decryptToken(s, raw); err != nil {
+			return nil, err
+		}
+	}
+	dyn, err := evalKeys(s, v.exprKeys, "issuer-signing-keys")
+	if err != nil {
+		return nil, err
+	}
 	claims := jwt.MapClaims{}
-	tok, err := v.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) { return v.keysFor(ctx, t) })
+	tok, err := v.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) { return v.keysFor(ctx, t, dyn) })
 	if err != nil {
 		var f *jwtFail
 		switch {
@@ -586,7 +656,7 @@ func claimValues(v any, sep string) []string {
 }
 
 // keysFor returns the keys that may have signed t.
-func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token) (any, error) {
+func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token, dyn []sigKey) (any, error) {
 	alg, _ := t.Header["alg"].(string)
 	if alg == "none" {
 		if v.requireSigned {
@@ -598,9 +668,9 @@ func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token) (any, error) {
 		return nil, failf(ReasonJwtInvalid, "Invalid JWT: algorithm %q is not accepted.", alg)
 	}
 	kid, _ := t.Header["kid"].(string)
-	keys, err := v.candidates(ctx, alg, kid, false)
+	keys, err := v.candidates(ctx, alg, kid, false, dyn)
 	if err == nil && len(keys) == 0 && len(v.sources) > 0 {
-		keys, err = v.candidates(ctx, alg, kid, true) // maybe rotated: refetch (rate-limited)
+		keys, err = v.candidates(ctx, alg, kid, true, dyn) // maybe rotated: refetch (rate-limited)
 	}
 	if len(keys) == 0 {
 		if err != nil {
@@ -614,9 +684,10 @@ func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token) (any, error) {
 	return jwt.VerificationKeySet{Keys: keys}, nil
 }
 
-func (v *validateJwt) candidates(ctx context.Context, alg, kid string, refresh bool) ([]jwt.VerificationKey, error) {
+func (v *validateJwt) candidates(ctx context.Context, alg, kid string, refresh bool, dyn []sigKey) ([]jwt.VerificationKey, error) {
 	var out []jwt.VerificationKey
 	out = pickKeys(out, v.inline, alg, kid)
+	out = pickKeys(out, dyn, alg, kid)
 	var ferr error
 	for _, src := range v.sources {
 		ks, err := src.src.get(ctx, src.timeout, refresh)

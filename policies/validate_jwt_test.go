@@ -344,7 +344,9 @@ func TestValidateJwtLoadErrors(t *testing.T) {
 		{`<validate-jwt header-name="Authorization" failed-validation-httpcode="99">` + keys + `</validate-jwt>`, `between 100 and 599`},
 		{`<validate-jwt header-name="Authorization" header="x">` + keys + `</validate-jwt>`, `has no attribute "header"`},
 		{`<validate-jwt header-name="Authorization">` + keys + `<required-claims><claim match="some"><value>x</value></claim></required-claims></validate-jwt>`, `"match" must be one of all, any`},
-		{`<validate-jwt header-name="Authorization">` + keys + `<decryption-keys/></validate-jwt>`, `not supported`},
+		{`<validate-jwt header-name="Authorization">` + keys + `<decryption-keys><key>not base64!</key></decryption-keys></validate-jwt>`, `decryption-keys[1]/key[1]: a symmetric <key> must be base64`},
+		{`<validate-jwt header-name="Authorization">` + keys + `<decryption-keys><key certificate-id="c"/></decryption-keys></validate-jwt>`, `certificate-id> is not supported`},
+		{`<validate-jwt header-name="Authorization"><issuer-signing-keys><key>@(1 + 2)</key></issuer-signing-keys></validate-jwt>`, `must be a string`},
 	} {
 		_, errs := jwtCompileErrs(nil, tc.src)
 		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {

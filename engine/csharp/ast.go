@@ -133,7 +133,11 @@ type (
 		Init  []Expr   // collection initializer / array elements
 		Props []string // anonymous object property names
 		Vals  []Expr   // anonymous object values
-		ctor  *builtin
+		// Dictionary (or JObject) initializer: { {k, v}, ... } (DictAdd,
+		// duplicates throw as Add does) or { [k] = v, ... } (DictIndex).
+		DictKeys, DictVals []Expr
+		DictAdd, DictIndex bool
+		ctor               *builtin
 	}
 	// Assign is an assignment used as an expression (x = 1, x += 2, x++).
 	Assign struct {

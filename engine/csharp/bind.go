@@ -993,6 +993,9 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 	}
 	t, ok := b.m.lookupTypeRef(n.Type)
 	name := strings.TrimPrefix(n.Type.Name, "Newtonsoft.Json.Linq.")
+	if len(n.DictKeys) > 0 {
+		return b.dictInit(n, t, ok, name)
+	}
 	if n.Type.Array > 0 || (ok && (t.K == KArray || t.K == KDict)) {
 		for _, x := range n.Init {
 			if _, err := b.expr(x); err != nil {
@@ -1008,7 +1011,7 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 			return nil, b.unknownType(n.Type)
 		}
 		if t.K == KDict && len(n.Init) > 0 {
-			return nil, b.errf(n.Off, "dictionary initializers are not supported: use new JObject(...) or Add")
+			return nil, b.errf(n.Off, "a dictionary initializer is written { { key, value }, ... } or { [key] = value, ... }")
 		}
 		return t, nil
 	}
@@ -1043,6 +1046,47 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 		return tJProp, nil
 	}
 	return bi.result, nil
+}
+
+// dictInit binds new Dictionary<string, T> { {k, v}, ... } and
+// new JObject { [k] = v, ... }: both are JObjects at run time (as every
+// Dictionary is here), keys are strings.
+func (b *binder) dictInit(n *NewExpr, t *Type, ok bool, name string) (*Type, error) {
+	if !ok {
+		return nil, b.unknownType(n.Type)
+	}
+	var res *Type
+	switch {
+	case t.K == KDict:
+		res = t
+	case name == "JObject" && n.DictIndex:
+		res = tJObject
+	case name == "JObject":
+		return nil, b.errf(n.Off, "use new JObject { [\"key\"] = value } or new JObject(new JProperty(...)) to initialize a JObject")
+	default:
+		return nil, b.errf(n.Off, "cannot initialize type '%s' with a collection initializer because it is not a dictionary", n.Type.Name)
+	}
+	for _, a := range n.Args {
+		if _, err := b.expr(a.X); err != nil {
+			return nil, err
+		}
+	}
+	if len(n.Args) > 0 {
+		return nil, b.errf(n.Off, "a dictionary with an initializer takes no constructor arguments in policy expressions")
+	}
+	for i, k := range n.DictKeys {
+		kt, err := b.expr(k)
+		if err != nil {
+			return nil, err
+		}
+		if kt.K != KString && kt.K != KNull {
+			return nil, b.errf(k.pos(), "cannot convert from '%s' to 'string': dictionary keys are strings in policy expressions", typeName(kt))
+		}
+		if _, err := b.expr(n.DictVals[i]); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (b *binder) args(args []*Arg) ([]*Type, error) {
@@ -1365,12 +1409,9 @@ func (b *binder) bodyAs(n *Call, m *Member) (*Type, error) {
 		return nil, b.unknownType(m.TypeArgs[0])
 	}
 	switch to.K {
-	case KString, KJObject, KJArray, KJToken, KBytes:
+	case KString, KJObject, KJArray, KJToken, KBytes, KXDoc:
 	default:
-		if m.TypeArgs[0].Name != "XDocument" {
-			return nil, b.errf(m.TypeArgs[0].Off, "As<%s> is not supported: use As<string>, As<JObject>, As<JArray>, As<JToken> or As<byte[]>", m.TypeArgs[0].Name)
-		}
-		return nil, b.errf(m.TypeArgs[0].Off, "As<XDocument> is not supported yet")
+		return nil, b.errf(m.TypeArgs[0].Off, "As<%s> is not supported: use As<string>, As<JObject>, As<JArray>, As<JToken>, As<XDocument> or As<byte[]>", m.TypeArgs[0].Name)
 	}
 	for _, a := range n.Args {
 		if a.Name != "preserveContent" {
@@ -1400,6 +1441,8 @@ func bodyAsBuiltin(to *Type) *builtin {
 		to = tJArray
 	case KBytes:
 		to = tBytes
+	case KXDoc:
+		to = tXDoc
 	default:
 		to = tJToken
 	}
@@ -1424,6 +1467,12 @@ func bodyAsBuiltin(to *Type) *builtin {
 			return s, nil
 		case KBytes:
 			return []byte(s), nil
+		case KXDoc:
+			r, err := parseXML(s)
+			if err != nil {
+				return nil, err
+			}
+			return &XDoc{r}, nil
 		}
 		if strings.TrimSpace(s) == "" {
 			return nil, nil

@@ -520,7 +520,8 @@ var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "ch
 	KBool: "bool", KGo: "model", KJToken: "JToken", KJObject: "JObject", KJArray: "JArray", KArray: "array",
 	KBytes: "byte[]", KDateTime: "DateTime", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison",
 	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
-	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder"}
+	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder",
+	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute"}
 
 var builtinsOnce sync.Once
 
@@ -528,6 +529,8 @@ var builtinsOnce sync.Once
 func loadBuiltins() { builtinsOnce.Do(registerBuiltins) }
 
 func registerBuiltins() {
+	registerXML()
+	registerDict()
 	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
 		it, err := items(a[0])
 		return len(it), err
@@ -535,7 +538,7 @@ func registerBuiltins() {
 	for n := range linqMethods {
 		reg(&builtin{key: "linq." + n})
 	}
-	for _, t := range []*Type{tString, tJObject, tJArray, tJToken, tBytes} {
+	for _, t := range []*Type{tString, tJObject, tJArray, tJToken, tBytes, tXDoc} {
 		bodyAsBuiltin(t)
 	}
 	S, I, B, O, C := tString, tInt, tBool, tObject, tCompare

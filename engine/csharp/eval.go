@@ -992,6 +992,19 @@ func (f *frame) newExpr(n *NewExpr) (any, error) {
 		}
 		return o, nil
 	}
+	if len(n.DictKeys) > 0 {
+		keys, vals := make([]any, len(n.DictKeys)), make([]any, len(n.DictKeys))
+		for i, k := range n.DictKeys {
+			var err error
+			if keys[i], err = f.eval(k); err != nil {
+				return nil, err
+			}
+			if vals[i], err = f.eval(n.DictVals[i]); err != nil {
+				return nil, err
+			}
+		}
+		return buildDict(n.DictAdd, keys, vals)
+	}
 	if n.ctor == nil {
 		out := []any{}
 		for _, x := range n.Init {

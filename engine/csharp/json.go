@@ -39,6 +39,24 @@ func (o *JObject) Set(k string, v any) {
 	o.M[k] = v
 }
 
+// buildDict is a dictionary (or JObject) initializer: add (the { k, v }
+// form) throws on a duplicate key as Dictionary.Add does; the [k] = v form
+// replaces, as the indexer does. A null key throws, as .NET does.
+func buildDict(add bool, keys, vals []any) (any, error) {
+	o := NewJObject()
+	for i, k := range keys {
+		ks, ok := k.(string)
+		if !ok {
+			return nil, argNull("key")
+		}
+		if _, dup := o.M[ks]; dup && add {
+			return nil, exc("ArgumentException", "An item with the same key has already been added. Key: %s", ks)
+		}
+		o.Set(ks, toJToken(vals[i]))
+	}
+	return o, nil
+}
+
 // Remove deletes a property; it reports whether it was there.
 func (o *JObject) Remove(k string) bool {
 	if _, ok := o.M[k]; !ok {

@@ -225,6 +225,10 @@ func walkExpr(e Expr, f func(Expr)) {
 		for _, x := range n.Vals {
 			walkExpr(x, f)
 		}
+		for i, x := range n.DictKeys {
+			walkExpr(x, f)
+			walkExpr(n.DictVals[i], f)
+		}
 	case *Assign:
 		walkExpr(n.Target, f)
 		walkExpr(n.X, f)
@@ -985,7 +989,26 @@ func (lw *lowerer) newExpr(n *NewExpr, en env) (string, error) {
 		}
 		return fmt.Sprintf("$csAnon([%s], [%s])", strings.Join(keys, ", "), strings.Join(vals, ", ")), nil
 	}
+	if len(n.DictKeys) > 0 {
+		var keys, vals []string
+		for i, k := range n.DictKeys {
+			kv, err := lw.expr(k, en)
+			if err != nil {
+				return "", err
+			}
+			v, err := lw.expr(n.DictVals[i], en)
+			if err != nil {
+				return "", err
+			}
+			keys = append(keys, kv)
+			vals = append(vals, v)
+		}
+		return fmt.Sprintf("$csDict(%t, [%s], [%s])", n.DictAdd, strings.Join(keys, ", "), strings.Join(vals, ", ")), nil
+	}
 	if n.ctor == nil {
+		if n.T.K == KDict && len(n.Init) == 0 {
+			return "$csDict(false, [], [])", nil // an empty dictionary: a JObject
+		}
 		if n.T.K != KArray {
 			return "", cannot("new %s", n.T.Name)
 		}

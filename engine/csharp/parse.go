@@ -1114,13 +1114,71 @@ func (p *parser) newExpr(t token) (Expr, error) {
 		return nil, p.errAt(p.peek(), "'(' or '{' expected after new %s", tr.Name)
 	}
 	if p.is("{") {
-		init, err := p.initList()
-		if err != nil {
+		if err := p.objectInit(n); err != nil {
 			return nil, err
 		}
-		n.Init = init
 	}
 	return n, nil
+}
+
+// objectInit parses the initializer after new T(...): a collection
+// initializer { a, b }, or a dictionary's: { { k, v }, ... } (Add) or
+// { [k] = v, ... } (the indexer). The forms do not mix.
+func (p *parser) objectInit(n *NewExpr) error {
+	if !p.is("{") {
+		return nil
+	}
+	if next := p.peekN(1); next.Kind != tkOp || next.Text != "{" && next.Text != "[" {
+		init, err := p.initList()
+		n.Init = init
+		return err
+	}
+	p.advance()
+	for !p.accept("}") {
+		t := p.peek()
+		var k, v Expr
+		switch {
+		case p.is("{"):
+			pair, err := p.initList()
+			if err != nil {
+				return err
+			}
+			if len(pair) != 2 {
+				return p.errAt(t, "a dictionary initializer element needs a key and a value: { key, value }")
+			}
+			k, v = pair[0], pair[1]
+			n.DictAdd = true
+		case p.accept("["):
+			var err error
+			if k, err = p.expr(); err != nil {
+				return err
+			}
+			if _, err := p.expect("]"); err != nil {
+				return err
+			}
+			if _, err := p.expect("="); err != nil {
+				return err
+			}
+			if v, err = p.expr(); err != nil {
+				return err
+			}
+			n.DictIndex = true
+		default:
+			return p.errAt(t, "'{' or '[' expected in a dictionary initializer")
+		}
+		if n.DictAdd && n.DictIndex {
+			return p.errAt(t, "a dictionary initializer uses either { key, value } or [key] = value, not both")
+		}
+		n.DictKeys = append(n.DictKeys, k)
+		n.DictVals = append(n.DictVals, v)
+		if !p.accept(",") {
+			if _, err := p.expect("}"); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return nil
 }
 
 // initList parses { a, b, c } (collection or array initializer).

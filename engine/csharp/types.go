@@ -42,6 +42,9 @@ const (
 	KFormList  // one form field's values: IList<string>
 	KKeyValue  // KeyValuePair<string, Elem>: an entry of a model map in foreach
 	KBuilder   // StringBuilder: a string at run time, Append re-assigns the local
+	KXDoc      // XDocument (xml.go)
+	KXElem     // XElement
+	KXAttr     // XAttribute
 )
 
 // Type is a static type.
@@ -93,6 +96,9 @@ var (
 	tAnon     = &Type{K: KAnon, Name: "anonymous type"}
 	tDict     = &Type{K: KDict, Name: "Dictionary<string, object>"}
 	tJProp    = &Type{K: KJProperty, Name: "JProperty"}
+	tXDoc     = &Type{K: KXDoc, Name: "XDocument"}
+	tXElem    = &Type{K: KXElem, Name: "XElement"}
+	tXAttr    = &Type{K: KXAttr, Name: "XAttribute"}
 	tForm     = &Type{K: KForm, Name: "IDictionary<string, IList<string>>"}
 	tFormList = &Type{K: KFormList, Name: "IList<string>"}
 	tBuilder  = &Type{K: KBuilder, Name: "StringBuilder"}
@@ -247,6 +253,12 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t.Name = name + "<" + elem.Name + ">"
 	case "Dictionary", "IDictionary", "IReadOnlyDictionary":
 		t = tDict
+	case "XDocument", "Xml.Linq.XDocument":
+		t = tXDoc
+	case "XElement", "Xml.Linq.XElement":
+		t = tXElem
+	case "XAttribute", "Xml.Linq.XAttribute":
+		t = tXAttr
 	default:
 		gt, ok := m.Types[name]
 		if !ok {

@@ -1,0 +1,67 @@
+package csharp
+
+// Dictionary<string, T> members. A dictionary is a JObject at run time
+// (values as JTokens), so these mirror JObject's with .NET's Dictionary
+// semantics: Add throws on a duplicate key, a null key throws.
+func registerDict() {
+	S, I, B, O := tString, tInt, tBool, tObject
+	dict := func(v any) (*JObject, error) {
+		o, ok := v.(*JObject)
+		if !ok || o == nil {
+			return nil, errNull
+		}
+		return o, nil
+	}
+	key := func(v any) (string, error) {
+		k, ok := v.(string)
+		if !ok {
+			return "", argNull("key")
+		}
+		return k, nil
+	}
+	method(KDict, "Add", ts(S, O), tVoid, func(a []any) (any, error) {
+		o, err := dict(a[0])
+		if err != nil {
+			return nil, err
+		}
+		k, err := key(a[1])
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := o.M[k]; dup {
+			return nil, exc("ArgumentException", "An item with the same key has already been added. Key: %s", k)
+		}
+		o.Set(k, toJToken(a[2]))
+		return nil, nil
+	}, nil)
+	method(KDict, "ContainsKey", ts(S), B, func(a []any) (any, error) {
+		o, err := dict(a[0])
+		if err != nil {
+			return nil, err
+		}
+		k, err := key(a[1])
+		if err != nil {
+			return nil, err
+		}
+		_, has := o.M[k]
+		return has, nil
+	}, nil)
+	method(KDict, "Remove", ts(S), B, func(a []any) (any, error) {
+		o, err := dict(a[0])
+		if err != nil {
+			return nil, err
+		}
+		k, err := key(a[1])
+		if err != nil {
+			return nil, err
+		}
+		return o.Remove(k), nil
+	}, nil)
+	prop(KDict, "Count", I, func(a []any) (any, error) {
+		o, err := dict(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return len(o.Keys), nil
+	}, nil)
+}

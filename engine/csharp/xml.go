@@ -1,0 +1,233 @@
+package csharp
+
+import (
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// XML as System.Xml.Linq has it, the basics policies use: XDocument.Parse,
+// XElement.Parse, Root, Element(s), Descendants, Attribute, Value, Name and
+// ToString(). Values are XDoc, XElem and XAttr at run time.
+
+// XDoc is an XDocument.
+type XDoc struct{ root *etree.Element }
+
+// XElem is an XElement.
+type XElem struct{ e *etree.Element }
+
+// XAttr is an XAttribute.
+type XAttr struct{ Name, Value string }
+
+// String is XDocument.ToString(): the root indented by two spaces, no
+// declaration.
+func (d *XDoc) String() string { return xmlText(d.root) }
+
+// String is XElement.ToString(): indented by two spaces.
+func (x *XElem) String() string { return xmlText(x.e) }
+
+// String is XAttribute.ToString(): name="value".
+func (a *XAttr) String() string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;")
+	return a.Name + `="` + r.Replace(a.Value) + `"`
+}
+
+func xmlText(e *etree.Element) string {
+	if e == nil {
+		return ""
+	}
+	d := etree.NewDocument()
+	d.SetRoot(e.Copy())
+	d.Indent(2)
+	s, _ := d.WriteToString()
+	return strings.TrimRight(s, "\n")
+}
+
+// parseXML reads a document as .NET's XDocument.Parse does (one root
+// element, well-formed), or fails with an XmlException.
+func parseXML(v any) (*etree.Element, error) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, argNull("text")
+	}
+	d := etree.NewDocument()
+	if err := d.ReadFromString(s); err != nil {
+		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "etree: "), "XML syntax error on ")
+		return nil, exc("XmlException", "The XML is not well-formed: %s", msg)
+	}
+	if d.Root() == nil {
+		return nil, exc("XmlException", "Root element is missing.")
+	}
+	return d.Root(), nil
+}
+
+// xmlValue is XElement.Value: the text of the element and all its
+// descendants, in document order.
+func xmlValue(e *etree.Element, b *strings.Builder) {
+	for _, c := range e.Child {
+		switch t := c.(type) {
+		case *etree.CharData:
+			b.WriteString(t.Data)
+		case *etree.Element:
+			xmlValue(t, b)
+		}
+	}
+}
+
+func xmlDescendants(e *etree.Element, name string, out []any) []any {
+	for _, c := range e.ChildElements() {
+		if name == "" || c.Tag == name {
+			out = append(out, &XElem{c})
+		}
+		out = xmlDescendants(c, name, out)
+	}
+	return out
+}
+
+// xmlNode is the element a receiver stands for: an XDocument's root or
+// the XElement itself (nil for null).
+func xmlNode(v any) *etree.Element {
+	switch x := v.(type) {
+	case *XDoc:
+		if x != nil {
+			return x.root
+		}
+	case *XElem:
+		if x != nil {
+			return x.e
+		}
+	}
+	return nil
+}
+
+func registerXML() {
+	S := tString
+	static("XDocument", "Parse", ts(S), tXDoc, func(a []any) (any, error) {
+		r, err := parseXML(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return &XDoc{r}, nil
+	}, nil)
+	static("XElement", "Parse", ts(S), tXElem, func(a []any) (any, error) {
+		r, err := parseXML(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return &XElem{r}, nil
+	}, nil)
+	prop(KXDoc, "Root", tXElem, func(a []any) (any, error) {
+		d, ok := a[0].(*XDoc)
+		if !ok || d == nil {
+			return nil, errNull
+		}
+		return &XElem{d.root}, nil
+	}, nil)
+	for _, k := range []Kind{KXDoc, KXElem} {
+		isDoc := k == KXDoc
+		// Element(name): the first child element with that name, or null.
+		// On an XDocument the only child is the root.
+		method(k, "Element", ts(S), tXElem, func(a []any) (any, error) {
+			e := xmlNode(a[0])
+			if e == nil {
+				return nil, errNull
+			}
+			name, _ := a[1].(string)
+			if isDoc {
+				if e.Tag == name {
+					return &XElem{e}, nil
+				}
+				return nil, nil
+			}
+			if c := e.SelectElement(name); c != nil {
+				return &XElem{c}, nil
+			}
+			return nil, nil
+		}, nil)
+		elements := func(a []any) (any, error) {
+			e := xmlNode(a[0])
+			if e == nil {
+				return nil, errNull
+			}
+			name := ""
+			if len(a) > 1 {
+				name, _ = a[1].(string)
+			}
+			out := []any{}
+			if isDoc {
+				if name == "" || e.Tag == name {
+					out = append(out, &XElem{e})
+				}
+				return out, nil
+			}
+			for _, c := range e.ChildElements() {
+				if name == "" || c.Tag == name {
+					out = append(out, &XElem{c})
+				}
+			}
+			return out, nil
+		}
+		method(k, "Elements", ts(), arrayOf(tXElem), elements, nil)
+		method(k, "Elements", ts(S), arrayOf(tXElem), elements, nil)
+		descendants := func(a []any) (any, error) {
+			e := xmlNode(a[0])
+			if e == nil {
+				return nil, errNull
+			}
+			name := ""
+			if len(a) > 1 {
+				name, _ = a[1].(string)
+			}
+			out := []any{}
+			if isDoc && (name == "" || e.Tag == name) {
+				out = append(out, &XElem{e})
+			}
+			return xmlDescendants(e, name, out), nil
+		}
+		method(k, "Descendants", ts(), arrayOf(tXElem), descendants, nil)
+		method(k, "Descendants", ts(S), arrayOf(tXElem), descendants, nil)
+	}
+	method(KXElem, "Attribute", ts(S), tXAttr, func(a []any) (any, error) {
+		e := xmlNode(a[0])
+		if e == nil {
+			return nil, errNull
+		}
+		name, _ := a[1].(string)
+		if at := e.SelectAttr(name); at != nil {
+			return &XAttr{Name: at.FullKey(), Value: at.Value}, nil
+		}
+		return nil, nil
+	}, nil)
+	prop(KXElem, "Value", S, func(a []any) (any, error) {
+		e := xmlNode(a[0])
+		if e == nil {
+			return nil, errNull
+		}
+		var b strings.Builder
+		xmlValue(e, &b)
+		return b.String(), nil
+	}, nil)
+	prop(KXElem, "Name", S, func(a []any) (any, error) {
+		e := xmlNode(a[0])
+		if e == nil {
+			return nil, errNull
+		}
+		return e.Tag, nil
+	}, nil)
+	for _, p := range []string{"Name", "Value"} {
+		p := p
+		prop(KXAttr, p, S, func(a []any) (any, error) {
+			at, ok := a[0].(*XAttr)
+			if !ok || at == nil {
+				return nil, errNull
+			}
+			if p == "Name" {
+				return at.Name, nil
+			}
+			return at.Value, nil
+		}, nil)
+	}
+	for _, k := range []Kind{KXDoc, KXElem, KXAttr} {
+		method(k, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
+	}
+}

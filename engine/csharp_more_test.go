@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Dictionary and JObject initializers, lowered to expr and on the
+// interpreter, with .NET's results and failures.
+func TestCSharpInitializers(t *testing.T) {
+	for _, tc := range []struct {
+		src, want string
+		interp    bool
+	}{
+		{`@{ var d = new Dictionary<string, string> { { "a", "b" }, { "c", "d" } }; return d["c"]; }`, "d", false},
+		{`@(new Dictionary<string, string> { { "a", "b" }, { "c", (string)context.Variables["s"] } }["c"])`, "hello", false},
+		{`@{ var d = new Dictionary<string, object> { ["a"] = 1, ["a"] = 2 }; return d["a"].ToString(); }`, "2", false},
+		{`@(new JObject { ["name"] = "Ada", ["age"] = 36 }.ToString(Formatting.None))`, `{"name":"Ada","age":36}`, false},
+		{`@(new JObject { ["k" + 1] = context.Request.Method }.ToString())`, "{\n  \"k1\": \"POST\"\n}", false},
+		{`@(new Dictionary<string, string> { { "a", "b" }, }["a"])`, "b", false},
+		{`@{ try { var d = new Dictionary<string, string> { { "a", "b" }, { "a", "c" } }; return "no"; } catch (ArgumentException e) { return e.Message; } }`,
+			"An item with the same key has already been added. Key: a", true},
+		{`@{ var d = new Dictionary<string, string>(); d.Add("a", "b"); d.Add("c", "d"); d.Remove("a"); return d.Count + (d.ContainsKey("c") ? " has c" : "") + (d.ContainsKey("a") ? " has a" : ""); }`, "1 has c", false},
+		{`@{ try { var d = new Dictionary<string, string> { ["a"] = "b" }; d.Add("a", "c"); return "no"; } catch (ArgumentException e) { return e.Message; } }`,
+			"An item with the same key has already been added. Key: a", true},
+		{`@{ var n = 0; while (n < 1) { n++; } var o = new JObject { ["n"] = n }; return o.ToString(Formatting.None); }`, `{"n":1}`, true},
+	} {
+		v, err, ex := csRun(t, tc.src, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if got := show(v); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q\n(%s)", tc.src, got, tc.want, ex)
+		}
+		if ex.Lang != "C#" {
+			t.Errorf("%s: compiled as %s", tc.src, ex.Lang)
+		}
+		if (ex.Interp != "") != tc.interp {
+			t.Errorf("%s: interpreted=%v (%q), want %v", tc.src, ex.Interp != "", ex.Interp, tc.interp)
+		}
+	}
+	// A duplicate Add key fails the expression with .NET's message when lowered too.
+	if _, err, _ := csRun(t, `@(new Dictionary<string, string> { { "a", "b" }, { "a", "c" } }["a"])`, nil); err == nil ||
+		!strings.Contains(err.Error(), "An item with the same key has already been added. Key: a") || !strings.Contains(err.Error(), ReasonExpression) {
+		t.Errorf("duplicate key: %v", err)
+	}
+	if _, err, _ := csRun(t, `@(new Dictionary<string, string> { { (string)context.Variables["missing"], "b" } }.Count)`, nil); err == nil {
+		t.Error("a null key was accepted")
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@(new Dictionary<string, string> { { "a", "b" }, ["c"] = "d" })`, "either { key, value } or [key] = value"},
+		{`@(new Dictionary<string, string> { { "a" } })`, "needs a key and a value"},
+		{`@(new Dictionary<string, string> { { 1, "b" } })`, "dictionary keys are strings"},
+		{`@(new JObject { { "a", "b" } })`, `new JObject { ["key"] = value }`},
+		{`@(new Uri("http://x") { ["a"] = "b" })`, "not a dictionary"},
+	} {
+		_, _, errs := csCompile(t, tc.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {
+			t.Errorf("%s: errors %v, want %q", tc.src, errs, tc.want)
+		}
+	}
+}
+
+// testCert makes a CA and a leaf it signed (valid from notBefore for a day).
+func testCert(t *testing.T, notBefore time.Time) (ca, leaf *x509.Certificate) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA", Organization: []string{"Contoso"}},
+		NotBefore: notBefore, NotAfter: notBefore.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, caTpl, caTpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ = x509.ParseCertificate(der)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(0xBEEF), Subject: pkix.Name{CommonName: "client-1"},
+		NotBefore: notBefore, NotAfter: notBefore.Add(24 * time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err = x509.CreateCertificate(rand.Reader, tpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ = x509.ParseCertificate(der)
+	return ca, leaf
+}
+
+// context.Request.Certificate in C#: X509Certificate2's basics, and
+// APIM's documented client-certificate checks as written.
+func TestCSharpCertificate(t *testing.T) {
+	ca, leaf := testCert(t, time.Now().Add(-time.Hour))
+	withCert := func(s *State) { s.SetClientCertificate([]*x509.Certificate{leaf}) }
+	for _, tc := range []struct {
+		src, want string
+		set       func(*State)
+	}{
+		{`@(context.Request.Certificate.Subject)`, "CN=client-1", withCert},
+		{`@(context.Request.Certificate.SubjectName.Name)`, "CN=client-1", withCert},
+		{`@(context.Request.Certificate.Issuer)`, "CN=Test CA,O=Contoso", withCert},
+		{`@(context.Request.Certificate.IssuerName.Name)`, "CN=Test CA,O=Contoso", withCert},
+		{`@(context.Request.Certificate.SerialNumber)`, "BEEF", withCert},
+		{`@(context.Request.Certificate.Thumbprint.Length)`, "40", withCert},
+		{`@(context.Request.Certificate.NotAfter > context.Request.Certificate.NotBefore)`, "true", withCert},
+		{`@(context.Request.Certificate.NotAfter > DateTime.UtcNow)`, "true", withCert},
+		// Not in the system trust store: Verify is false.
+		{`@(context.Request.Certificate.Verify())`, "false", withCert},
+		{`@(context.Request.Certificate.VerifyNoRevocation())`, "false", withCert},
+		{`@(context.Request.Certificate == null)`, "true", nil},
+		// APIM's "client certificate authentication" checks, as written.
+		{`@(context.Request.Certificate == null || !context.Request.Certificate.Verify() || context.Request.Certificate.Issuer != "trusted-issuer" || context.Request.Certificate.SubjectName.Name != "expected-subject-name")`, "true", withCert},
+		{`@(context.Request.Certificate == null || context.Request.Certificate.Thumbprint != "DESIRED-THUMBPRINT-IN-UPPER-CASE")`, "true", withCert},
+		{`@(context.Request.Certificate == null || !context.Request.Certificate.Verify() || context.Request.Certificate.Issuer != "trusted-issuer" || context.Request.Certificate.SubjectName.Name != "expected-subject-name")`, "true", nil},
+	} {
+		v, err, ex := csRun(t, tc.src, tc.set)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if got := show(v); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q\n(%s)", tc.src, got, tc.want, ex)
+		}
+	}
+
+	// Verify's chain check, with the CA trusted.
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	c := NewCertificate([]*x509.Certificate{leaf})
+	if !c.verifyWith(roots, time.Now()) {
+		t.Error("a leaf of a trusted CA does not verify")
+	}
+	if c.verifyWith(roots, time.Now().Add(48*time.Hour)) {
+		t.Error("an expired certificate verifies")
+	}
+	if c.verifyWith(x509.NewCertPool(), time.Now()) {
+		t.Error("a certificate of an untrusted CA verifies")
+	}
+	var none *Certificate
+	if none.Verify() {
+		t.Error("a nil certificate verifies")
+	}
+}
+
+// XDocument and XElement basics, as APIM policies use them.
+func TestCSharpXML(t *testing.T) {
+	const doc = `<order id="42" xmlns:a="urn:a"><customer>Ada</customer><items><item sku="x">2</item><item sku="y">3</item></items><note>a <b>bold</b> word</note></order>`
+	set := func(s *State) {
+		s.Variables()["xml"] = doc
+		s.Variables()["xresp"] = &Response{StatusCode: 200, Body: NewBody([]byte(doc))}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@(XDocument.Parse((string)context.Variables["xml"]).Root.Element("customer").Value)`, "Ada"},
+		{`@(XDocument.Parse((string)context.Variables["xml"]).Root.Attribute("id").Value)`, "42"},
+		{`@(XDocument.Parse((string)context.Variables["xml"]).Root.Name)`, "order"},
+		{`@(XDocument.Parse((string)context.Variables["xml"]).Element("order").Element("items").Elements("item").Count())`, "2"},
+		{`@(string.Join(",", XElement.Parse((string)context.Variables["xml"]).Descendants("item").Select(i => i.Attribute("sku").Value + "=" + i.Value)))`, "x=2,y=3"},
+		{`@(XElement.Parse((string)context.Variables["xml"]).Element("note").Value)`, "a bold word"},
+		{`@(XElement.Parse((string)context.Variables["xml"]).Element("missing") == null)`, "true"},
+		{`@(XElement.Parse("<a:x xmlns:a=\"urn:a\"><a:item>1</a:item></a:x>").Element("item").Value + XElement.Parse("<a:x xmlns:a=\"urn:a\"><a:item>2</a:item></a:x>").Descendants("item").First().Name)`, "1item"},
+		{`@(XElement.Parse((string)context.Variables["xml"]).Attribute("missing") == null)`, "true"},
+		{`@(XElement.Parse("<a><b c=\"1\">t</b></a>").ToString())`, "<a>\n  <b c=\"1\">t</b>\n</a>"},
+		{`@(XDocument.Parse("<?xml version=\"1.0\"?><a/>").ToString())`, "<a/>"},
+		{`@(XElement.Parse("<a c=\"x&amp;amp;y\"/>").Attribute("c").ToString())`, `c="x&amp;y"`},
+		{`@{ var total = 0; foreach (var i in XDocument.Parse((string)context.Variables["xml"]).Root.Element("items").Elements()) { total += int.Parse(i.Value); } return total; }`, "5"},
+		{`@(((IResponse)context.Variables["xresp"]).Body.As<XDocument>(preserveContent: true).Root.Element("customer").Value)`, "Ada"},
+		{`@{ XDocument d = XDocument.Parse((string)context.Variables["xml"]); XElement c = d.Root.Element("customer"); return c.Value; }`, "Ada"},
+	} {
+		v, err, ex := csRun(t, tc.src, set)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if got := show(v); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q\n(%s)", tc.src, got, tc.want, ex)
+		}
+	}
+	for _, tc := range []struct{ src, msg string }{
+		{`@(XDocument.Parse("<a>").Root.Name)`, "The XML is not well-formed"},
+		{`@(XDocument.Parse("").Root.Name)`, "Root element is missing."},
+		{`@(XElement.Parse("<a/>").Element("b").Value)`, "Object reference not set to an instance of an object."},
+	} {
+		if _, err, _ := csRun(t, tc.src, nil); err == nil || !strings.Contains(err.Error(), ReasonExpression) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %s with %q", tc.src, err, ReasonExpression, tc.msg)
+		}
+	}
+}
+
+// A lowered new Dictionary is a new object on every run: two requests never
+// share one (the second Add would throw).
+func TestCSharpDictionaryPerRun(t *testing.T) {
+	plan, ex, errs := csCompile(t, `@{ var d = new Dictionary<string, string>(); d.Add("a", (string)context.Variables["s"]); return d.Count; }`)
+	if len(errs) > 0 || ex.Interp != "" {
+		t.Fatalf("%v (interpreted: %q)", errs, ex.Interp)
+	}
+	for i := 0; i < 2; i++ {
+		s := csState()
+		if plan.Run(context.Background(), Inbound, s) {
+			t.Fatalf("run %d: %+v", i, s.LastError())
+		}
+		if got := show(s.Variables()["out"]); got != "1" {
+			t.Errorf("run %d: %s", i, got)
+		}
+		s.Release()
+	}
+}

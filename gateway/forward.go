@@ -1,0 +1,113 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"net/http/httputil"
+
+	"github.com/coder/websocket"
+
+	"tollgate/engine"
+)
+
+// Forward implements engine.Forwarder: a forward-request inside retry
+// sends the request from the backend section, once per attempt, and the
+// backend's answer becomes context.Response for retry's condition. After
+// the section the gateway uses the last attempt instead of forwarding
+// (serveHTTPAPI, serveWebSocket). Each attempt picks the backend again
+// (a pool's next member, a breaker's verdict) and is bounded by
+// forward-request's timeout within the section's policy-timeout.
+func (x *exchange) Forward(ctx context.Context, st *engine.State) error {
+	if x.in == nil {
+		return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusInternalServerError, "forward-request: the request is no longer being served", nil)
+	}
+	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
+		return engine.NewPolicyError("BadRequest", http.StatusBadRequest, "Bad request: "+err.Error()+".", err)
+	}
+	if err := x.backendURL(ctx, x.api.Type == "websocket"); err != nil {
+		return backendPickError(err)
+	}
+	if x.api.Type == "websocket" {
+		return x.forwardWS(st)
+	}
+	return x.forwardHTTP(ctx, st)
+}
+
+// forwardHTTP sends one attempt of an HTTP API's backend call and reads the
+// whole answer (retry's condition, and then outbound, may read its body).
+func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
+	req := st.Context().Request
+	// Each attempt sends the same bytes: the body is read whole, once (a
+	// body that cannot be read is the client's fault: serveHTTPAPI answers).
+	if b := req.Body; b != nil {
+		if _, err := b.Bytes(); err != nil {
+			return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadRequest, "cannot read the request body: "+err.Error(), err)
+		}
+	}
+	fctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, x), st.Forward.Timeout)
+	defer cancel()
+	in := x.in.WithContext(fctx)
+	out := in.Clone(fctx)
+	out.RequestURI = ""
+	out.Close = false
+	out.Body, out.ContentLength, out.GetBody = http.NoBody, 0, nil
+	rewrite(&httputil.ProxyRequest{In: in, Out: out}) // as the ReverseProxy: URL, headers, X-Forwarded-*, credentials, body
+	if out.ContentLength == 0 {
+		out.Body, out.GetBody = http.NoBody, nil // no body: not "unknown length" (chunked)
+	}
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header.Set("User-Agent", "") // no Go default, as httputil.ReverseProxy
+	}
+	resp, err := x.s.proxy.rp.Transport.RoundTrip(out)
+	if err != nil {
+		return x.backendCallError(fctx, err)
+	}
+	defer resp.Body.Close()
+	x.s.backendOutcome(fctx, x.be, resp.StatusCode, resp.Header.Get("Retry-After"))
+	if st.Forward.FailOnErrorStatusCode && resp.StatusCode >= 400 {
+		return x.backendCallError(fctx, &backendStatusError{code: resp.StatusCode})
+	}
+	data, err := readLimited(resp.Body, x.api.Limits.MaxBodySize, "the backend response")
+	if err != nil {
+		return x.backendCallError(fctx, err)
+	}
+	stripConnectionListed(resp.Header)
+	h := engine.Headers(resp.Header)
+	for k := range h {
+		if hopHeaders[k] {
+			delete(h, k)
+		}
+	}
+	st.SetResponse(&engine.Response{
+		StatusCode: resp.StatusCode, StatusReason: http.StatusText(resp.StatusCode),
+		Headers: h, Body: engine.NewBody(data),
+	})
+	st.Tracef("forward-request: the backend answered %d", resp.StatusCode)
+	return nil
+}
+
+// forwardWS makes one attempt at a WebSocket API's backend handshake. A
+// backend that refuses the upgrade is an answer (its status is
+// context.Response); one that does not answer is an error. A connection
+// an earlier attempt made is closed first.
+func (x *exchange) forwardWS(st *engine.State) error {
+	if x.ws != nil {
+		x.ws.CloseWith(websocket.StatusGoingAway, "")
+		x.ws = nil
+	}
+	timeout := x.dialTimeout()
+	conn, resp, err := x.dialBackend(timeout)
+	if err != nil {
+		br := backendRefusal(resp)
+		if br == nil {
+			return x.dialError(err, timeout)
+		}
+		st.SetResponse(br)
+		st.Tracef("forward-request: the backend refused the upgrade with %d", br.StatusCode)
+		return nil
+	}
+	x.ws = conn
+	st.SetResponse(engine.NewResponse(http.StatusSwitchingProtocols))
+	st.Tracef("forward-request: the backend accepted the upgrade")
+	return nil
+}
