@@ -67,7 +67,7 @@ func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
 	if st.Forward.FailOnErrorStatusCode && resp.StatusCode >= 400 {
 		return x.backendCallError(fctx, &backendStatusError{code: resp.StatusCode})
 	}
-	data, err := readLimited(resp.Body, x.api.Limits.MaxBodySize, "the backend response")
+	data, err := readLimited(resp.Body, -1, x.api.Limits.MaxBodySize, "the backend response")
 	if err != nil {
 		return x.backendCallError(fctx, err)
 	}
