@@ -8,6 +8,7 @@ import (
 	"github.com/expr-lang/expr"
 
 	"tollgate/engine/csharp"
+	"tollgate/internal/editdist"
 )
 
 // Policy is one entry of the registry: where the element may appear and how
@@ -207,7 +208,7 @@ func (c *Compiler) suggest(name string) string {
 func nearest(name string, cands iter.Seq[string]) string {
 	best, bestD := "", 3
 	for k := range cands {
-		if d := editDistance(name, k); d < bestD || (d == bestD && k < best) {
+		if d := editdist.Distance(name, k); d < bestD || (d == bestD && k < best) {
 			best, bestD = k, d
 		}
 	}
@@ -224,27 +225,4 @@ func (c *Compiler) noText(n *Node) {
 	if n.Text != "" {
 		c.Errorf(n.TextPos, n.Path, "unexpected text in <%s>", n.Name)
 	}
-}
-
-func editDistance(a, b string) int {
-	if a == b {
-		return 0
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

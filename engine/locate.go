@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr/file"
+
+	"tollgate/internal/editdist"
 )
 
 // Mapping a place inside a value back to the file.
@@ -368,7 +370,7 @@ func closest(name string, cands []string) string {
 	}
 	ln := strings.ToLower(name)
 	for _, c := range cands {
-		d := editDistance(ln, strings.ToLower(c))
+		d := editdist.Distance(ln, strings.ToLower(c))
 		if strings.HasPrefix(strings.ToLower(c), ln) && len(ln) >= 4 {
 			d = min(d, 1)
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"tollgate/internal/editdist"
 )
 
 // Model describes what expressions see: the environment struct whose
@@ -190,7 +192,7 @@ func nearest(name string, cands []string) string {
 		if strings.EqualFold(c, name) && c != name || len(name) >= 4 && strings.HasPrefix(c, name) {
 			return c
 		}
-		if d := editDistance(name, c); d < bestD || (d == bestD && c < best) {
+		if d := editdist.Distance(name, c); d < bestD || (d == bestD && c < best) {
 			best, bestD = c, d
 		}
 	}
@@ -216,27 +218,4 @@ func (m *Model) memberHint(name string, t *Type) string {
 	names = slices.DeleteFunc(names, func(n string) bool { return n == "Equals" || n == "ToString" })
 	sort.Strings(names)
 	return " (it has: " + strings.Join(names, ", ") + ")"
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
