@@ -53,25 +53,7 @@ func BenchmarkHandshake(b *testing.B) {
 	dir := b.TempDir()
 	policy := strings.ReplaceAll(handshakeBenchPolicy, "BACKEND", "ws://"+backend+"/")
 	writeAPI(b, dir, "bench-echo", `type="websocket" path="/echo" service-url="ws://`+backend+`/"`, policy)
-	log := zap.NewNop()
-	srv, err := gateway.New(gateway.Options{
-		Dir:      dir,
-		Registry: policies.Registry(policies.Deps{Store: store.NewMemory(), Log: log}),
-		Log:      log,
-		Metrics:  gateway.NewMetrics(),
-		Getenv:   func(string) string { return "" },
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	b.Cleanup(func() { _ = hs.Close() })
-	addr := ln.Addr().String()
+	addr := serveBench(b, benchGateway(b, dir))
 
 	run := func() error {
 		c, err := net.Dial("tcp", addr)
@@ -213,4 +195,34 @@ func serveRawBackend(c net.Conn) {
 			return
 		}
 	}
+}
+
+// benchGateway is the gateway of the benchmarks, set up as `tollgate serve`
+// sets it up (real policies and metrics, memory store, no logging).
+func benchGateway(b *testing.B, dir string) *gateway.Server {
+	log := zap.NewNop()
+	srv, err := gateway.New(gateway.Options{
+		Dir:      dir,
+		Registry: policies.Registry(policies.Deps{Store: store.NewMemory(), Log: log}),
+		Log:      log,
+		Metrics:  gateway.NewMetrics(),
+		Getenv:   func(string) string { return "" },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv
+}
+
+// serveBench serves h on a loopback port with a net/http server, as
+// `tollgate serve` does, until the benchmark ends; it returns the address.
+func serveBench(b *testing.B, h http.Handler) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	b.Cleanup(func() { _ = hs.Close() })
+	return ln.Addr().String()
 }

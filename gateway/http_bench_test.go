@@ -12,13 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"go.uber.org/zap"
-
-	"tollgate/gateway"
-	"tollgate/policies"
-	"tollgate/store"
 )
 
 // restBenchPolicy is bench/apis/rest/policy.xml: the WebSocket benchmark's
@@ -38,18 +31,7 @@ func BenchmarkRESTRequest(b *testing.B) {
 	dir := b.TempDir()
 	policy := strings.ReplaceAll(restBenchPolicy, "BACKEND", "http://"+backend+"/")
 	writeAPI(b, dir, "bench-rest", `type="http" path="/rest" service-url="http://`+backend+`/"`, policy)
-	log := zap.NewNop()
-	srv, err := gateway.New(gateway.Options{
-		Dir:      dir,
-		Registry: policies.Registry(policies.Deps{Store: store.NewMemory(), Log: log}),
-		Log:      log,
-		Metrics:  gateway.NewMetrics(),
-		Getenv:   func(string) string { return "" },
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchREST(b, srv)
+	benchREST(b, benchGateway(b, dir))
 }
 
 func BenchmarkRESTBare(b *testing.B) {
@@ -65,17 +47,11 @@ func BenchmarkRESTBare(b *testing.B) {
 }
 
 func benchREST(b *testing.B, h http.Handler) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	b.Cleanup(func() { _ = hs.Close() })
+	addr := serveBench(b, h)
 	req := []byte("GET /rest/0?mode=echo HTTP/1.1\r\nHost: bench\r\nX-Tenant: acme\r\n\r\n")
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		c, err := net.Dial("tcp", ln.Addr().String())
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			b.Error(err)
 			return
