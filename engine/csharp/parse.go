@@ -144,14 +144,8 @@ func (p *parser) stmt() (Stmt, error) {
 			return &Return{snode{off}, x}, p.semi()
 		case "if":
 			p.advance()
-			if _, err := p.expect("("); err != nil {
-				return nil, err
-			}
-			c, err := p.expr()
+			c, err := p.parenExpr()
 			if err != nil {
-				return nil, err
-			}
-			if _, err := p.expect(")"); err != nil {
 				return nil, err
 			}
 			then, err := p.embedded()
@@ -195,14 +189,8 @@ func (p *parser) stmt() (Stmt, error) {
 			return &Foreach{snode: snode{off}, Type: tr, Var: nt.Text, In: in, Body: body}, nil
 		case "while":
 			p.advance()
-			if _, err := p.expect("("); err != nil {
-				return nil, err
-			}
-			c, err := p.expr()
+			c, err := p.parenExpr()
 			if err != nil {
-				return nil, err
-			}
-			if _, err := p.expect(")"); err != nil {
 				return nil, err
 			}
 			body, err := p.embedded()
@@ -219,14 +207,8 @@ func (p *parser) stmt() (Stmt, error) {
 			if _, err := p.expect("while"); err != nil {
 				return nil, err
 			}
-			if _, err := p.expect("("); err != nil {
-				return nil, err
-			}
-			c, err := p.expr()
+			c, err := p.parenExpr()
 			if err != nil {
-				return nil, err
-			}
-			if _, err := p.expect(")"); err != nil {
 				return nil, err
 			}
 			return &While{snode: snode{off}, C: c, Body: body, Do: true}, p.semi()
@@ -1201,4 +1183,20 @@ func (p *parser) initList() ([]Expr, error) {
 		}
 	}
 	return out, nil
+}
+
+// parenExpr reads "(" expression ")", as if, while, switch and the like
+// write their condition.
+func (p *parser) parenExpr() (Expr, error) {
+	if _, err := p.expect("("); err != nil {
+		return nil, err
+	}
+	e, err := p.expr()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.expect(")"); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
