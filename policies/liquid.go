@@ -14,6 +14,7 @@ import (
 	"github.com/osteele/liquid"
 
 	"tollgate/engine"
+	"tollgate/engine/csharp"
 )
 
 // set-body template="liquid": Liquid (github.com/osteele/liquid) in APIM's
@@ -214,118 +215,5 @@ func liquidDate(v any, format string) (string, error) {
 	default:
 		return "", fmt.Errorf("Date: %v is not a date", v)
 	}
-	return formatDotNet(t, format), nil
-}
-
-// formatDotNet formats t with a .NET custom date and time format string
-// (yyyy MM dd HH mm ss fff tt zzz K …, 'literal', \c).
-func formatDotNet(t time.Time, f string) string {
-	var b strings.Builder
-	for i := 0; i < len(f); {
-		c := f[i]
-		n := 1
-		for i+n < len(f) && f[i+n] == c {
-			n++
-		}
-		pad := func(v, w int) { fmt.Fprintf(&b, "%0*d", w, v) }
-		switch c {
-		case 'y':
-			switch {
-			case n == 1:
-				b.WriteString(strconv.Itoa(t.Year() % 100))
-			case n == 2:
-				pad(t.Year()%100, 2)
-			default:
-				pad(t.Year(), n)
-			}
-		case 'M':
-			switch n {
-			case 1:
-				b.WriteString(strconv.Itoa(int(t.Month())))
-			case 2:
-				pad(int(t.Month()), 2)
-			case 3:
-				b.WriteString(t.Month().String()[:3])
-			default:
-				b.WriteString(t.Month().String())
-			}
-		case 'd':
-			switch n {
-			case 1:
-				b.WriteString(strconv.Itoa(t.Day()))
-			case 2:
-				pad(t.Day(), 2)
-			case 3:
-				b.WriteString(t.Weekday().String()[:3])
-			default:
-				b.WriteString(t.Weekday().String())
-			}
-		case 'H':
-			pad(t.Hour(), min(n, 2))
-		case 'h':
-			h := t.Hour() % 12
-			if h == 0 {
-				h = 12
-			}
-			pad(h, min(n, 2))
-		case 'm':
-			pad(t.Minute(), min(n, 2))
-		case 's':
-			pad(t.Second(), min(n, 2))
-		case 'f', 'F':
-			w := min(n, 7)
-			frac := fmt.Sprintf("%09d", t.Nanosecond())[:w]
-			if c == 'F' {
-				frac = strings.TrimRight(frac, "0")
-			}
-			b.WriteString(frac)
-		case 't':
-			ampm := "AM"
-			if t.Hour() >= 12 {
-				ampm = "PM"
-			}
-			b.WriteString(ampm[:min(n, 2)])
-		case 'z':
-			_, off := t.Zone()
-			sign := '+'
-			if off < 0 {
-				sign, off = '-', -off
-			}
-			b.WriteRune(sign)
-			switch n {
-			case 1:
-				b.WriteString(strconv.Itoa(off / 3600))
-			case 2:
-				pad(off/3600, 2)
-			default:
-				pad(off/3600, 2)
-				b.WriteByte(':')
-				pad(off%3600/60, 2)
-			}
-		case 'K':
-			if _, off := t.Zone(); off == 0 {
-				b.WriteByte('Z')
-			} else {
-				b.WriteString(t.Format("-07:00"))
-			}
-			n = 1
-		case '\'', '"':
-			end := strings.IndexByte(f[i+1:], c)
-			if end < 0 {
-				b.WriteString(f[i+1:])
-				return b.String()
-			}
-			b.WriteString(f[i+1 : i+1+end])
-			n = end + 2
-		case '\\':
-			if i+1 < len(f) {
-				b.WriteByte(f[i+1])
-			}
-			n = 2
-		default:
-			b.WriteString(f[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
+	return csharp.FormatDateTime(t, format), nil
 }

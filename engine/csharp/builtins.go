@@ -344,7 +344,7 @@ func formatValue(v any, spec string) (string, error) {
 	}
 	switch x := v.(type) {
 	case time.Time:
-		return formatDate(x, spec), nil
+		return FormatDateTime(x, spec), nil
 	case time.Duration:
 		return formatTimeSpan(x), nil
 	case int, int64, float64:
@@ -1592,9 +1592,11 @@ func parseDate(s string) (any, error) {
 	return nil, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)
 }
 
-// formatDate implements .NET's standard ("o", "s", "u", "r", "d") and
-// custom (yyyy-MM-ddTHH:mm:ss.fffZ) date format strings.
-func formatDate(t time.Time, f string) string {
+// FormatDateTime formats t as .NET's DateTime.ToString(format) does: the
+// standard formats ("o", "s", "u", "r", "d", …) and custom ones
+// (yyyy-MM-ddTHH:mm:ss.fffZ). The C# ToString and Liquid's Date filter both
+// use it.
+func FormatDateTime(t time.Time, f string) string {
 	switch f {
 	case "o", "O":
 		return t.Format("2006-01-02T15:04:05.0000000Z07:00")
@@ -1617,6 +1619,12 @@ func formatDate(t time.Time, f string) string {
 	case "G":
 		return t.Format("1/2/2006 3:04:05 PM")
 	}
+	return formatCustomDate(t, f)
+}
+
+// formatCustomDate formats t with a .NET custom date and time format string
+// (yyyy MM dd HH mm ss fff tt zzz K …, 'literal', \c).
+func formatCustomDate(t time.Time, f string) string {
 	var b strings.Builder
 	for i := 0; i < len(f); {
 		c := f[i]
@@ -1624,19 +1632,23 @@ func formatDate(t time.Time, f string) string {
 		for i+n < len(f) && f[i+n] == c {
 			n++
 		}
+		pad := func(v, w int) { fmt.Fprintf(&b, "%0*d", w, v) }
 		switch c {
 		case 'y':
-			if n <= 2 {
-				fmt.Fprintf(&b, "%02d", t.Year()%100)
-			} else {
-				fmt.Fprintf(&b, "%0*d", n, t.Year())
+			switch {
+			case n == 1:
+				b.WriteString(strconv.Itoa(t.Year() % 100))
+			case n == 2:
+				pad(t.Year()%100, 2)
+			default:
+				pad(t.Year(), n)
 			}
 		case 'M':
 			switch n {
 			case 1:
-				fmt.Fprintf(&b, "%d", t.Month())
+				b.WriteString(strconv.Itoa(int(t.Month())))
 			case 2:
-				fmt.Fprintf(&b, "%02d", t.Month())
+				pad(int(t.Month()), 2)
 			case 3:
 				b.WriteString(t.Month().String()[:3])
 			default:
@@ -1645,48 +1657,68 @@ func formatDate(t time.Time, f string) string {
 		case 'd':
 			switch n {
 			case 1:
-				fmt.Fprintf(&b, "%d", t.Day())
+				b.WriteString(strconv.Itoa(t.Day()))
 			case 2:
-				fmt.Fprintf(&b, "%02d", t.Day())
+				pad(t.Day(), 2)
 			case 3:
 				b.WriteString(t.Weekday().String()[:3])
 			default:
 				b.WriteString(t.Weekday().String())
 			}
 		case 'H':
-			fmt.Fprintf(&b, "%0*d", min(n, 2), t.Hour())
+			pad(t.Hour(), min(n, 2))
 		case 'h':
 			h := t.Hour() % 12
 			if h == 0 {
 				h = 12
 			}
-			fmt.Fprintf(&b, "%0*d", min(n, 2), h)
+			pad(h, min(n, 2))
 		case 'm':
-			fmt.Fprintf(&b, "%0*d", min(n, 2), t.Minute())
+			pad(t.Minute(), min(n, 2))
 		case 's':
-			fmt.Fprintf(&b, "%0*d", min(n, 2), t.Second())
+			pad(t.Second(), min(n, 2))
 		case 'f', 'F':
-			frac := fmt.Sprintf("%09d", t.Nanosecond())
-			if n > 7 {
-				n = 7
+			w := min(n, 7)
+			frac := fmt.Sprintf("%09d", t.Nanosecond())[:w]
+			if c == 'F' {
+				frac = strings.TrimRight(frac, "0")
 			}
-			b.WriteString(frac[:n])
+			b.WriteString(frac)
 		case 't':
-			if t.Hour() < 12 {
-				b.WriteString("AM"[:min(n, 2)])
-			} else {
-				b.WriteString("PM"[:min(n, 2)])
+			ampm := "AM"
+			if t.Hour() >= 12 {
+				ampm = "PM"
 			}
-		case 'K', 'z':
-			if t.Location() == time.UTC && c == 'K' {
+			b.WriteString(ampm[:min(n, 2)])
+		case 'z':
+			_, off := t.Zone()
+			sign := '+'
+			if off < 0 {
+				sign, off = '-', -off
+			}
+			b.WriteRune(sign)
+			switch n {
+			case 1:
+				b.WriteString(strconv.Itoa(off / 3600))
+			case 2:
+				pad(off/3600, 2)
+			default:
+				pad(off/3600, 2)
+				b.WriteByte(':')
+				pad(off%3600/60, 2)
+			}
+		case 'K':
+			if _, off := t.Zone(); off == 0 {
 				b.WriteByte('Z')
 			} else {
 				b.WriteString(t.Format("-07:00"))
 			}
+			n = 1
 		case '\'', '"':
 			end := strings.IndexByte(f[i+1:], c)
 			if end < 0 {
-				end = len(f) - i - 1
+				b.WriteString(f[i+1:])
+				return b.String()
 			}
 			b.WriteString(f[i+1 : i+1+end])
 			n = end + 2
