@@ -48,6 +48,33 @@ func (f *frame) step() error {
 	return nil
 }
 
+// iteration runs one turn of a while, do or for loop: the statement
+// budget, the condition (none when c is nil), the body. more is false when
+// the loop is over (condition false, break, return or an error); the loop
+// then returns c, v and err.
+func (f *frame) iteration(cond Expr, body Stmt) (more bool, c ctl, v any, err error) {
+	if err := f.step(); err != nil {
+		return false, 0, nil, err
+	}
+	if cond != nil {
+		ok, err := f.eval(cond)
+		if err != nil {
+			return false, 0, nil, err
+		}
+		if ok != true {
+			return false, ctlNone, nil, nil
+		}
+	}
+	c, v, err = f.exec(body)
+	if err != nil || c == ctlReturn {
+		return false, c, v, err
+	}
+	if c == ctlBreak {
+		return false, ctlNone, nil, nil
+	}
+	return true, 0, nil, nil
+}
+
 func (f *frame) exec(s Stmt) (ctl, any, error) {
 	if err := f.step(); err != nil {
 		return 0, nil, err
@@ -126,24 +153,12 @@ func (f *frame) exec(s Stmt) (ctl, any, error) {
 		return ctlNone, nil, nil
 	case *While:
 		for first := true; ; first = false {
-			if err := f.step(); err != nil {
-				return 0, nil, err
+			cond := s.C
+			if s.Do && first {
+				cond = nil // a do-while runs its body once before asking
 			}
-			if !(s.Do && first) {
-				c, err := f.eval(s.C)
-				if err != nil {
-					return 0, nil, err
-				}
-				if c != true {
-					return ctlNone, nil, nil
-				}
-			}
-			c, v, err := f.exec(s.Body)
-			if err != nil || c == ctlReturn {
+			if more, c, v, err := f.iteration(cond, s.Body); !more {
 				return c, v, err
-			}
-			if c == ctlBreak {
-				return ctlNone, nil, nil
 			}
 		}
 	case *For:
@@ -153,24 +168,8 @@ func (f *frame) exec(s Stmt) (ctl, any, error) {
 			}
 		}
 		for {
-			if err := f.step(); err != nil {
-				return 0, nil, err
-			}
-			if s.C != nil {
-				c, err := f.eval(s.C)
-				if err != nil {
-					return 0, nil, err
-				}
-				if c != true {
-					return ctlNone, nil, nil
-				}
-			}
-			c, v, err := f.exec(s.Body)
-			if err != nil || c == ctlReturn {
+			if more, c, v, err := f.iteration(s.C, s.Body); !more {
 				return c, v, err
-			}
-			if c == ctlBreak {
-				return ctlNone, nil, nil
 			}
 			for _, p := range s.Post {
 				if _, err := f.eval(p); err != nil {
