@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -104,27 +106,12 @@ func writeExtraHeaders(b *bytes.Buffer, h http.Header) {
 	}
 	out := make(http.Header, len(h))
 	for k, v := range h {
-		if !Forwardable(k) || !validHeaderName(k) {
+		if !Forwardable(k) || !httpguts.ValidHeaderFieldName(k) {
 			continue
 		}
 		out[k] = v
 	}
 	_ = out.Write(b)
-}
-
-// validHeaderName reports whether k is an RFC 9110 token.
-func validHeaderName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
 }
 
 // HeaderHasToken reports whether a comma-separated list in header name of h
