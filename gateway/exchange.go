@@ -62,11 +62,10 @@ func (x *exchange) begin(r *http.Request, scheme string) {
 	st := engine.AcquireState(api.Info)
 	ctx := st.Context()
 	ctx.Operation, ctx.Product = api.Operation, api.Product // api is the view of the operation and product
-	x.m.fill(st)
 	h := r.Header.Clone()
 	stripConnectionListed(h) // hop-by-hop: never forwarded, never seen by policies
 	st.SetRequest(r.Method, scheme, r.Host, r.URL, h, x.ip)
-	ctx.Request.MatchedParameters = x.m.params
+	x.m.fill(st)
 	st.SetDeployment(x.s.opt.Deployment)
 	st.SetExprBytes(api.Limits.MaxExprBytes)
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {

@@ -60,10 +60,12 @@ type subscriptionMatch struct {
 	user *engine.User
 }
 
-// fill sets context.Subscription and context.User.
+// fill sets what the gateway matched before any policy: the operation's
+// context.Request.MatchedParameters, context.Subscription and context.User.
 func (m reqMatch) fill(st *engine.State) {
+	ctx := st.Context()
+	ctx.Request.MatchedParameters = m.params
 	if m.sub != nil {
-		ctx := st.Context()
 		ctx.Subscription, ctx.User = m.sub.sub, m.sub.user
 	}
 }
