@@ -2,11 +2,11 @@ package e2e
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"tollgate/gateway"
+	"tollgate/gateway/h1/h1test"
 )
 
 // serveGateway starts gateway.New(o) on an httptest server and returns its
@@ -18,12 +18,11 @@ func serveGateway(tb testing.TB, o gateway.Options) string {
 	if err != nil {
 		tb.Fatalf("gateway.New(%s): %v", o.Dir, err)
 	}
-	srv := httptest.NewServer(gw)
+	srv := h1test.NewServer(gw)
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = gw.Shutdown(ctx)
-		srv.CloseClientConnections()
 		srv.Close()
 	})
 	return srv.URL

@@ -28,6 +28,7 @@ import (
 	"go.uber.org/zap"
 
 	"tollgate/gateway"
+	"tollgate/gateway/h1/h1test"
 	"tollgate/internal/testutil"
 	"tollgate/policies"
 )
@@ -338,9 +339,15 @@ func TestHostileStalledBodiesCapped(t *testing.T) {
 // Defect 8: the client's body faults are the client's: a body over
 // max-body-size that a policy reads is 413, a malformed chunked body 400,
 // both closing the connection; a request with both Content-Length and
-// Transfer-Encoding is answered and the connection closed (RFC 9112 6.3).
+// Transfer-Encoding ends the connection after its answer (RFC 9112 §6.1):
+// tollgate's own server refuses it with 400, net/http's drops the
+// Content-Length and answers (the RFC allows either).
 func TestHostileBadBodies(t *testing.T) {
 	addr := hostileGateway(t, bodyAPIs(t, echoLenBackend(t), `max-body-size="10"`))
+	clte := 400
+	if h1test.Front() == "nethttp" {
+		clte = 200
+	}
 	for _, tc := range []struct {
 		name, req string
 		status    int
@@ -350,7 +357,7 @@ func TestHostileBadBodies(t *testing.T) {
 		{"small enough", "POST /read/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 5\r\n\r\nhello", 200, false},
 		{"malformed chunked, streamed", "POST /stream/x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400, true},
 		{"malformed chunked, read by a policy", "POST /read/x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400, true},
-		{"Content-Length and Transfer-Encoding", "POST /stream/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 200, true},
+		{"Content-Length and Transfer-Encoding", "POST /stream/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", clte, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := rawRoundTripClose(t, addr, tc.req)

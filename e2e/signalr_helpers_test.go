@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"tollgate/gateway"
+	"tollgate/gateway/h1/h1test"
 	"tollgate/policies"
 	"tollgate/samples/signalr-chat/chatsvc"
 	"tollgate/store"
@@ -44,7 +45,7 @@ type stack struct {
 	svcSrv  *httptest.Server
 	appSrv  *httptest.Server
 	gw      *gateway.Server
-	gwSrv   *httptest.Server
+	gwSrv   *h1test.Server
 	logs    *observer.ObservedLogs
 	log     *zap.Logger
 	env     map[string]string // the gateways' environment
@@ -105,7 +106,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 // newGateway starts a gateway serving ../apis in front of the stack's App
 // and Service, with st as its store (nil: a fresh in-memory one). Every
 // gateway of a stack logs to s.logs. It stops at the end of the test.
-func (s *stack) newGateway(st store.Store) (*gateway.Server, *httptest.Server) {
+func (s *stack) newGateway(st store.Store) (*gateway.Server, *h1test.Server) {
 	s.t.Helper()
 	gw, err := gateway.New(gateway.Options{
 		Dir:      s.apis,
@@ -116,7 +117,7 @@ func (s *stack) newGateway(st store.Store) (*gateway.Server, *httptest.Server) {
 	if err != nil {
 		s.t.Fatalf("gateway.New(%s): %v", s.apis, err)
 	}
-	srv := httptest.NewServer(gw)
+	srv := h1test.NewServer(gw)
 	s.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

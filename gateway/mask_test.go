@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"tollgate/gateway"
+	"tollgate/gateway/h1/h1test"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -32,7 +32,7 @@ func TestPolicyLogsMaskSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	mask.Bind(srv)
-	ts := httptest.NewServer(srv)
+	ts := h1test.NewServer(srv)
 	defer ts.Close()
 	resp, _ := get(t, ts.URL+"/orders", nil)
 	if resp.StatusCode != 200 {

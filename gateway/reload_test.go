@@ -27,6 +27,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"tollgate/gateway/h1/h1test"
 	"tollgate/gateway/wsproxy"
 	"tollgate/internal/testutil"
 	"tollgate/policies"
@@ -47,7 +48,7 @@ type hrEnv struct {
 	t       testing.TB
 	dir     string
 	srv     *Server
-	gw      *httptest.Server
+	gw      *h1test.Server
 	ws      string // ws://127.0.0.1:port
 	admin   *httptest.Server
 	logs    *observer.ObservedLogs
@@ -101,7 +102,7 @@ func (e *hrEnv) start(watch bool) *hrEnv {
 		e.t.Fatalf("New: %v", err)
 	}
 	e.srv = srv
-	e.gw = httptest.NewServer(srv)
+	e.gw = h1test.NewServer(srv)
 	e.ws = "ws" + strings.TrimPrefix(e.gw.URL, "http")
 	e.admin = httptest.NewServer(srv.AdminHandler())
 	e.t.Cleanup(func() {

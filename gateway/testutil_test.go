@@ -30,6 +30,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"tollgate/gateway"
+	"tollgate/gateway/h1/h1test"
 	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
@@ -66,7 +67,7 @@ type testGateway struct {
 	t    testing.TB
 	dir  string
 	srv  *gateway.Server
-	ts   *httptest.Server
+	ts   *h1test.Server
 	logs *observer.ObservedLogs
 	url  string // http://127.0.0.1:port
 	ws   string // ws://127.0.0.1:port
@@ -97,7 +98,7 @@ func startGateway(t testing.TB, dir string, opts ...gwOption) *testGateway {
 	if err != nil {
 		t.Fatalf("gateway.New: %v", err)
 	}
-	ts := httptest.NewServer(srv)
+	ts := h1test.NewServer(srv)
 	g := &testGateway{t: t, dir: dir, srv: srv, ts: ts, logs: logs, url: ts.URL, ws: "ws" + strings.TrimPrefix(ts.URL, "http")}
 	t.Cleanup(func() {
 		noSecretsLogged(t, logs)

@@ -1,0 +1,358 @@
+package h1
+
+import (
+	"bufio"
+	"errors"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// statusError is a request the server refuses before any handler runs: the
+// status it answers with, and why (sent in the body; never echoes input).
+type statusError struct {
+	code int
+	msg  string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+func bad(msg string) error { return &statusError{http.StatusBadRequest, msg} }
+
+var (
+	errHeadTooLarge = &statusError{http.StatusRequestHeaderFieldsTooLarge, "request header fields too large"}
+	errBareCR       = bad("bare CR in the request head")
+)
+
+// readHead reads one request head (request line and header fields, up to
+// and including the empty line) into buf, which it returns grown as needed;
+// max bounds its size. A few empty lines before the request line are
+// skipped, as RFC 9112 §2.2 allows; more are an error.
+func readHead(br *bufio.Reader, buf []byte, max int) ([]byte, error) {
+	buf = buf[:0]
+	cur := 0 // bytes of the current line so far
+	skipped := 0
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(buf)+len(line) > max {
+			return buf, errHeadTooLarge
+		}
+		buf = append(buf, line...)
+		cur += len(line)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			if len(buf) == 0 {
+				return buf, err // the connection ended between requests
+			}
+			return buf, errTruncated{err}
+		}
+		if cur == 1 || (cur == 2 && buf[len(buf)-2] == '\r') { // an empty line
+			if len(buf) > cur {
+				return buf, nil // the end of the head
+			}
+			if skipped++; skipped > maxLeadingEmptyLines {
+				return buf, bad("too many empty lines before the request line")
+			}
+			buf = buf[:0]
+		}
+		cur = 0
+	}
+}
+
+const maxLeadingEmptyLines = 4
+
+// errTruncated is a connection that ended or failed inside a request head.
+type errTruncated struct{ err error }
+
+func (e errTruncated) Error() string { return "request head truncated: " + e.err.Error() }
+func (e errTruncated) Unwrap() error { return e.err }
+
+// request is what parseHead makes of a head: the *http.Request without its
+// Body and context, and the framing the server needs.
+type request struct {
+	rv         http.Request // copied by WithContext: the conn keeps one request and reuses it
+	length     int64        // body length; -1 when chunked
+	chunked    bool
+	close      bool // the client asked for, or HTTP/1.0 implies, the connection's end
+	expect100  bool
+	upgradeish bool // Connection: upgrade (a WebSocket handshake)
+}
+
+// parseHead parses a complete head (as readHead returns it). The whole head
+// becomes one string; the method, target and every header value are
+// substrings of it, so a request costs a handful of allocations however
+// many fields it has.
+//
+// It is strict where leniency lets two parsers disagree (request smuggling):
+// a field name with whitespace before the colon, obs-fold, a bare CR, a
+// control byte in a value, Content-Length with Transfer-Encoding, differing
+// Content-Length values, any transfer coding but a lone "chunked", a missing
+// or repeated Host in HTTP/1.1: all are refused (RFC 9112 §3, §5, §6).
+func parseHead(head []byte, req *request) error {
+	s := string(head)
+	// Request line.
+	i := strings.IndexByte(s, '\n')
+	line := trimCR(s[:i])
+	s = s[i+1:]
+	if strings.IndexByte(line, '\r') >= 0 {
+		return errBareCR
+	}
+	method, rest, ok1 := strings.Cut(line, " ")
+	target, proto, ok2 := strings.Cut(rest, " ")
+	if !ok1 || !ok2 || method == "" || target == "" {
+		return bad("malformed request line")
+	}
+	if !validMethod(method) {
+		return bad("invalid method")
+	}
+	var major, minor int
+	switch proto {
+	case "HTTP/1.1":
+		major, minor = 1, 1
+	case "HTTP/1.0":
+		major, minor = 1, 0
+	default:
+		if strings.HasPrefix(proto, "HTTP/") && len(proto) == 8 && proto[6] == '.' &&
+			proto[5] >= '0' && proto[5] <= '9' && proto[7] >= '0' && proto[7] <= '9' {
+			return &statusError{http.StatusHTTPVersionNotSupported, "HTTP version not supported"}
+		}
+		return bad("malformed HTTP version")
+	}
+	for k := 0; k < len(target); k++ {
+		if c := target[k]; c <= ' ' || c == 0x7f {
+			return bad("invalid request target")
+		}
+	}
+
+	// Header fields: count them first, so that the values share one slice.
+	n := strings.Count(s, "\n") - 1
+	h := make(http.Header, n)
+	vals := make([]string, n)
+	var (
+		host    string
+		hosts   int
+		cl      string
+		haveCL  bool
+		te      []string
+		connHdr []string
+		expect  string
+		vi      int
+	)
+	for {
+		i := strings.IndexByte(s, '\n')
+		line := trimCR(s[:i])
+		s = s[i+1:]
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			return bad("obsolete line folding")
+		}
+		colon := strings.IndexByte(line, ':')
+		if colon <= 0 {
+			return bad("malformed header field")
+		}
+		name := line[:colon]
+		if !httpguts.ValidHeaderFieldName(name) {
+			return bad("invalid header field name")
+		}
+		v := trimOWS(line[colon+1:])
+		for k := 0; k < len(v); k++ {
+			if c := v[k]; (c < ' ' && c != '\t') || c == 0x7f {
+				return bad("invalid header field value")
+			}
+		}
+		key := canonicalKey(name)
+		switch key {
+		case "Host":
+			host = v
+			hosts++
+		case "Content-Length":
+			if haveCL && v != cl {
+				return bad("conflicting Content-Length")
+			}
+			cl, haveCL = v, true
+			if _, ok := h[key]; ok {
+				continue // identical repeats count once (RFC 9110 §8.6)
+			}
+		case "Transfer-Encoding":
+			te = append(te, v)
+		case "Connection":
+			connHdr = append(connHdr, v)
+		case "Expect":
+			expect = v
+		}
+		if old, ok := h[key]; ok {
+			h[key] = append(old, v)
+			continue
+		}
+		vals[vi] = v
+		h[key] = vals[vi : vi+1 : vi+1]
+		vi++
+	}
+
+	*req = request{}
+	req.rv = http.Request{
+		Method:     method,
+		Proto:      proto,
+		ProtoMajor: major,
+		ProtoMinor: minor,
+		Header:     h,
+		RequestURI: target,
+	}
+	r := &req.rv
+
+	// Target and host.
+	if method == http.MethodConnect {
+		return &statusError{http.StatusMethodNotAllowed, "CONNECT is not supported"}
+	}
+	var err error
+	if target == "*" {
+		if method != http.MethodOptions {
+			return bad("asterisk-form target is for OPTIONS")
+		}
+		r.URL = &url.URL{Path: "*"}
+	} else if r.URL, err = url.ParseRequestURI(target); err != nil {
+		return bad("invalid request target")
+	}
+	if hosts > 1 {
+		return bad("more than one Host")
+	}
+	if hosts == 0 && minor == 1 {
+		return bad("missing Host")
+	}
+	if !httpguts.ValidHostHeader(host) {
+		return bad("invalid Host")
+	}
+	r.Host = host
+	if r.URL.Host != "" { // absolute-form: its authority wins (RFC 9112 §3.2.2)
+		r.Host = r.URL.Host
+	}
+
+	// Connection options.
+	keepAlive := false
+	for _, v := range connHdr {
+		for opt := range strings.SplitSeq(v, ",") {
+			opt = trimOWS(opt)
+			switch {
+			case strings.EqualFold(opt, "close"):
+				req.close = true
+			case strings.EqualFold(opt, "keep-alive"):
+				keepAlive = true
+			case strings.EqualFold(opt, "upgrade"):
+				req.upgradeish = true
+			}
+		}
+	}
+	if minor == 0 && !keepAlive {
+		req.close = true // HTTP/1.0 closes unless it asked otherwise
+	}
+	r.Close = req.close
+
+	// Framing (RFC 9112 §6).
+	if len(te) > 0 {
+		if haveCL {
+			return bad("both Transfer-Encoding and Content-Length")
+		}
+		if minor == 0 {
+			return bad("Transfer-Encoding in an HTTP/1.0 request")
+		}
+		if len(te) != 1 || !strings.EqualFold(te[0], "chunked") {
+			return &statusError{http.StatusNotImplemented, "unsupported transfer coding"}
+		}
+		req.chunked = true
+		req.length = -1
+		r.TransferEncoding = []string{"chunked"}
+		delete(h, "Transfer-Encoding")
+	} else if haveCL {
+		n, ok := parseLength(cl)
+		if !ok {
+			return bad("invalid Content-Length")
+		}
+		req.length = n
+	}
+	r.ContentLength = req.length
+	if expect != "" {
+		if !strings.EqualFold(expect, "100-continue") {
+			return &statusError{http.StatusExpectationFailed, "unsupported expectation"}
+		}
+		req.expect100 = minor == 1 && req.length != 0
+	}
+	return nil
+}
+
+// parseLength parses a Content-Length value: decimal digits only, no sign,
+// at most 18 digits (no overflow).
+func parseLength(s string) (int64, bool) {
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+func trimCR(s string) string {
+	if n := len(s); n > 0 && s[n-1] == '\r' {
+		return s[:n-1]
+	}
+	return s
+}
+
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func validMethod(m string) bool {
+	for i := 0; i < len(m); i++ {
+		if !httpguts.IsTokenRune(rune(m[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalKey returns name in canonical form without allocating when it
+// already is (the usual case: clients send canonical names, or lower case
+// ones that are common headers, which textproto interns).
+func canonicalKey(name string) string {
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			return textproto.CanonicalMIMEHeaderKey(name)
+		}
+		upper = c == '-'
+	}
+	return name
+}
+
+var errChunk = errors.New("malformed chunked encoding")
+
+func validFieldName(s string) bool { return httpguts.ValidHeaderFieldName(s) }
+
+func validFieldValue(v string) bool {
+	for k := 0; k < len(v); k++ {
+		if c := v[k]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

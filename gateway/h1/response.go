@@ -1,0 +1,376 @@
+package h1
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// response is the http.ResponseWriter for one request. Like net/http's, it
+// holds the head back until the handler writes more than a small buffer,
+// flushes, or returns, so a short response gets a Content-Length; a longer
+// one without a declared length is sent chunked (HTTP/1.1) or ends with the
+// connection (HTTP/1.0).
+type response struct {
+	c         *conn
+	req       *http.Request
+	reqBody   *body // nil when the request has no body
+	header    http.Header
+	status    int
+	method    string
+	wrote     bool // the status is fixed (WriteHeader called or implied)
+	headSent  bool
+	chunked   bool
+	noBody    bool  // HEAD, 204, 304: writes are eaten or refused
+	declared  int64 // Content-Length the handler set; -1 if none
+	written   int64
+	pending   []byte // body bytes held back before the head is sent
+	closeConn bool
+	hijacked  bool
+	trailers  []string // trailer names announced in the Trailer header
+}
+
+// holdBack is how much body the writer keeps before sending the head (as
+// net/http's 2 KiB chunking buffer).
+const holdBack = 2048
+
+func (w *response) Header() http.Header { return w.header }
+
+func (w *response) WriteHeader(code int) {
+	if w.hijacked || w.wrote {
+		return
+	}
+	if code < 100 || code > 999 {
+		panic("invalid WriteHeader code " + strconv.Itoa(code))
+	}
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		w.writeInformational(code)
+		return
+	}
+	w.wrote = true
+	w.status = code
+	if w.method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified {
+		w.noBody = true
+	}
+	w.declared = -1
+	if v := w.header["Content-Length"]; len(v) > 0 {
+		if n, ok := parseLength(strings.TrimSpace(v[0])); ok {
+			w.declared = n
+		} else {
+			delete(w.header, "Content-Length")
+		}
+	}
+}
+
+// writeInformational sends a 1xx (103 Early Hints, say) with the headers
+// set so far, as net/http does.
+func (w *response) writeInformational(code int) {
+	c := w.c
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if code == http.StatusContinue {
+		if c.sent100 {
+			return
+		}
+		c.sent100 = true
+	}
+	bw := c.bw
+	writeStatusLine(bw, w.req.ProtoAtLeast(1, 1), code)
+	writeFields(bw, w.header, nil)
+	bw.WriteString("\r\n")
+	_ = bw.Flush()
+}
+
+func (w *response) Write(p []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if w.noBody {
+		if w.method == http.MethodHead {
+			return len(p), nil
+		}
+		return 0, http.ErrBodyNotAllowed
+	}
+	if w.declared >= 0 && w.written+int64(len(p)) > w.declared {
+		return 0, http.ErrContentLength
+	}
+	w.written += int64(len(p))
+	if !w.headSent {
+		if w.declared < 0 && len(w.pending)+len(p) <= holdBack {
+			w.pending = append(w.pending, p...)
+			return len(p), nil
+		}
+		if err := w.sendHead(false); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), w.writeBody(p)
+}
+
+func (w *response) writeBody(p []byte) error {
+	bw := w.c.bw
+	if w.chunked {
+		var hex [16]byte
+		bw.Write(strconv.AppendInt(hex[:0], int64(len(p)), 16))
+		bw.WriteString("\r\n")
+		bw.Write(p)
+		_, err := bw.WriteString("\r\n")
+		return err
+	}
+	_, err := bw.Write(p)
+	return err
+}
+
+// sendHead writes the status line and fields, choosing the framing: the
+// declared length, else (final) the held-back bytes' length, else chunked
+// (or close-delimited for HTTP/1.0), then writes the held-back bytes.
+func (w *response) sendHead(final bool) error {
+	c := w.c
+	c.wmu.Lock()
+	w.headSent = true
+	c.sent100 = true // too late for 100 Continue
+	c.wmu.Unlock()
+	h := w.header
+	http11 := w.req.ProtoAtLeast(1, 1)
+	if _, ok := h["Content-Type"]; !ok && !w.noBody && len(w.pending) > 0 {
+		h["Content-Type"] = []string{http.DetectContentType(w.pending)}
+	}
+	delete(h, "Transfer-Encoding") // the framing is the server's
+	if len(h["Trailer"]) > 0 {
+		for _, v := range h["Trailer"] {
+			for k := range strings.SplitSeq(v, ",") {
+				if k = strings.TrimSpace(k); k != "" {
+					w.trailers = append(w.trailers, http.CanonicalHeaderKey(k))
+				}
+			}
+		}
+	}
+	if !w.noBody {
+		switch {
+		case w.declared >= 0 && len(w.trailers) == 0:
+		case final && len(w.trailers) == 0 && !hasTrailerPrefix(h):
+			w.declared = int64(len(w.pending))
+			h["Content-Length"] = []string{strconv.Itoa(len(w.pending))}
+		case http11:
+			w.chunked = true
+			delete(h, "Content-Length")
+			w.declared = -1
+		default:
+			w.closeConn = true
+		}
+	}
+	if v := h["Connection"]; len(v) > 0 {
+		for _, s := range v {
+			if strings.Contains(strings.ToLower(s), "close") {
+				w.closeConn = true
+			}
+		}
+	}
+	if c.srv.draining() || w.req.Close {
+		w.closeConn = true
+	}
+	bw := c.bw
+	writeStatusLine(bw, http11, w.status)
+	writeFields(bw, h, w)
+	if _, ok := h["Date"]; !ok {
+		bw.WriteString("Date: ")
+		bw.Write(httpDate())
+		bw.WriteString("\r\n")
+	}
+	if w.chunked {
+		bw.WriteString("Transfer-Encoding: chunked\r\n")
+	}
+	if w.closeConn {
+		if _, ok := h["Connection"]; !ok {
+			bw.WriteString("Connection: close\r\n")
+		}
+	} else if !http11 {
+		bw.WriteString("Connection: keep-alive\r\n")
+	}
+	_, err := bw.WriteString("\r\n")
+	if len(w.pending) > 0 && !w.noBody {
+		p := w.pending
+		w.pending = w.pending[:0]
+		if err := w.writeBody(p); err != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// hasTrailerPrefix reports whether h has a field named with
+// http.TrailerPrefix (a trailer not announced before the head).
+func hasTrailerPrefix(h http.Header) bool {
+	for k := range h {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// finish completes the response after the handler returned.
+func (w *response) finish() error {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.headSent {
+		if err := w.sendHead(true); err != nil {
+			return err
+		}
+	}
+	bw := w.c.bw
+	if w.chunked {
+		bw.WriteString("0\r\n")
+		for _, k := range w.trailers {
+			writeField(bw, k, w.header[k])
+		}
+		for k, vv := range w.header {
+			if strings.HasPrefix(k, http.TrailerPrefix) {
+				writeField(bw, strings.TrimPrefix(k, http.TrailerPrefix), vv)
+			}
+		}
+		bw.WriteString("\r\n")
+	} else if w.declared >= 0 && w.written < w.declared && !w.noBody {
+		w.closeConn = true // the client waits for bytes that will not come
+	}
+	return bw.Flush()
+}
+
+// Flush sends the head and everything written so far.
+func (w *response) Flush() {
+	_ = w.FlushError()
+}
+
+// FlushError is Flush with its error (http.ResponseController uses it).
+func (w *response) FlushError() error {
+	if w.hijacked {
+		return http.ErrHijacked
+	}
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.headSent {
+		if err := w.sendHead(false); err != nil {
+			return err
+		}
+	}
+	return w.c.bw.Flush()
+}
+
+// Hijack hands the connection over (WebSocket upgrades). Bytes the client
+// sent after its request stay in the returned reader.
+func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	if w.headSent {
+		return nil, nil, errHijackAfterWrite
+	}
+	w.hijacked = true
+	c := w.c
+	c.hijacked = true
+	_ = c.rwc.SetDeadline(time.Time{})
+	return c.rwc, bufio.NewReadWriter(c.br, c.bw), nil
+}
+
+// SetReadDeadline and SetWriteDeadline serve http.ResponseController.
+func (w *response) SetReadDeadline(t time.Time) error  { return w.c.rwc.SetReadDeadline(t) }
+func (w *response) SetWriteDeadline(t time.Time) error { return w.c.rwc.SetWriteDeadline(t) }
+
+// EnableFullDuplex is a no-op: the body can always be read while the
+// response is written.
+func (w *response) EnableFullDuplex() error { return nil }
+
+type hijackError string
+
+func (e hijackError) Error() string { return string(e) }
+
+const errHijackAfterWrite = hijackError("h1: Hijack after the response started")
+
+// writeStatusLine writes "HTTP/1.x CODE Reason\r\n".
+func writeStatusLine(bw *bufio.Writer, http11 bool, code int) {
+	if http11 {
+		bw.WriteString("HTTP/1.1 ")
+	} else {
+		bw.WriteString("HTTP/1.0 ")
+	}
+	var b [3]byte
+	bw.Write(strconv.AppendInt(b[:0], int64(code), 10))
+	bw.WriteByte(' ')
+	text := http.StatusText(code)
+	if text == "" {
+		text = "status code " + strconv.Itoa(code)
+	}
+	bw.WriteString(text)
+	bw.WriteString("\r\n")
+}
+
+// writeFields writes h's fields except the trailers (when w is not nil)
+// and the ones the server writes itself. Names that are not tokens are
+// skipped and CR/LF in values become spaces, as net/http does, so a handler
+// cannot split the response.
+func writeFields(bw *bufio.Writer, h http.Header, w *response) {
+	for k, vv := range h {
+		if w != nil {
+			if k == "Transfer-Encoding" || strings.HasPrefix(k, http.TrailerPrefix) {
+				continue
+			}
+			if k == "Content-Length" && w.status == http.StatusNoContent {
+				continue // RFC 9110 §8.6: never on a 204
+			}
+		}
+		writeField(bw, k, vv)
+	}
+}
+
+func writeField(bw *bufio.Writer, k string, vv []string) {
+	if !httpguts.ValidHeaderFieldName(k) {
+		return
+	}
+	for _, v := range vv {
+		bw.WriteString(k)
+		bw.WriteString(": ")
+		if strings.ContainsAny(v, "\r\n") {
+			v = strings.Map(func(r rune) rune {
+				if r == '\r' || r == '\n' {
+					return ' '
+				}
+				return r
+			}, v)
+		}
+		bw.WriteString(strings.TrimSpace(v))
+		bw.WriteString("\r\n")
+	}
+}
+
+// httpDate is the Date field's value, formatted once a second.
+func httpDate() []byte {
+	now := time.Now()
+	sec := now.Unix()
+	if d := dateCache.Load(); d != nil && d.sec == sec {
+		return d.b
+	}
+	d := &cachedDate{sec: sec, b: now.UTC().AppendFormat(make([]byte, 0, 29), http.TimeFormat)}
+	dateCache.Store(d)
+	return d.b
+}
+
+type cachedDate struct {
+	sec int64
+	b   []byte
+}
+
+var dateCache atomic.Pointer[cachedDate]

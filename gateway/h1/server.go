@@ -1,0 +1,489 @@
+package h1
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Server serves HTTP/1.1 (and 1.0) on accepted connections with its own
+// request parser, one goroutine per connection, and no goroutine or channel
+// between the connection and the handler. Over TLS, connections that
+// negotiate h2 by ALPN are handed to a net/http server running the same
+// handler, so HTTP/2 keeps working.
+//
+// It implements the parts of net/http's server contract the gateway uses:
+// http.Request and http.ResponseWriter with Flusher, Hijacker and the
+// http.ResponseController deadlines; 1xx responses, trailers, 100-continue,
+// keep-alive and pipelined requests (answered in order), graceful Shutdown.
+// What it does not do, on purpose: HTTP/2 cleartext (h2c), CONNECT, and
+// cancelling a request's context when the client goes away mid-request
+// (the context ends when the handler returns; backend calls end at their
+// own timeouts).
+type Server struct {
+	Handler http.Handler
+	// ReadHeaderTimeout bounds reading a request head (default 10s);
+	// IdleTimeout the wait for the next request on a kept-alive
+	// connection (default 2m); MaxHeaderBytes the head's size (default
+	// 1 MiB, as net/http).
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+	// TLSConfig, when set, makes Serve speak TLS on every connection.
+	TLSConfig *tls.Config
+	ErrorLog  *log.Logger
+
+	mu          sync.Mutex
+	listeners   []net.Listener
+	conns       map[*conn]struct{}
+	shutdown    atomic.Bool
+	noKeepAlive atomic.Bool
+	h2          *http.Server
+	h2ln        *connListener
+}
+
+// ErrServerClosed is returned by Serve after Shutdown or Close.
+var ErrServerClosed = http.ErrServerClosed
+
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultIdleTimeout       = 2 * time.Minute
+	defaultMaxHeaderBytes    = 1 << 20
+	// maxDrain is how much of a body the handler did not read the server
+	// reads to keep the connection (as net/http's 256 KiB).
+	maxDrain = 256 << 10
+	// lingerTimeout bounds reading what a client still sends after the
+	// server decided to close, so that the close does not reset the
+	// response away (RFC 9112 §9.6).
+	lingerTimeout = 500 * time.Millisecond
+)
+
+func (s *Server) readHeaderTimeout() time.Duration {
+	if s.ReadHeaderTimeout > 0 {
+		return s.ReadHeaderTimeout
+	}
+	return defaultReadHeaderTimeout
+}
+
+func (s *Server) idleTimeout() time.Duration {
+	if s.IdleTimeout > 0 {
+		return s.IdleTimeout
+	}
+	return defaultIdleTimeout
+}
+
+func (s *Server) maxHeaderBytes() int {
+	if s.MaxHeaderBytes > 0 {
+		return s.MaxHeaderBytes
+	}
+	return defaultMaxHeaderBytes
+}
+
+func (s *Server) draining() bool { return s.shutdown.Load() || s.noKeepAlive.Load() }
+
+func (s *Server) logf(format string, args ...any) {
+	if s.ErrorLog != nil {
+		s.ErrorLog.Printf(format, args...)
+	} else {
+		log.Printf(format, args...)
+	}
+}
+
+// Serve accepts connections on ln until it fails or the server shuts down.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.shutdown.Load() {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	if s.conns == nil {
+		s.conns = map[*conn]struct{}{}
+	}
+	s.listeners = append(s.listeners, ln)
+	var tlsConf *tls.Config
+	if s.TLSConfig != nil {
+		tlsConf = s.TLSConfig.Clone()
+		if len(tlsConf.NextProtos) == 0 {
+			tlsConf.NextProtos = []string{"h2", "http/1.1"}
+		}
+		if s.h2 == nil && slices.Contains(tlsConf.NextProtos, "h2") {
+			s.h2ln = newConnListener(ln.Addr())
+			s.h2 = &http.Server{Handler: s.Handler, TLSConfig: tlsConf, ReadHeaderTimeout: s.readHeaderTimeout(),
+				IdleTimeout: s.idleTimeout(), MaxHeaderBytes: s.maxHeaderBytes(), ErrorLog: s.ErrorLog}
+			go func() { _ = s.h2.Serve(s.h2ln) }()
+		}
+	}
+	s.mu.Unlock()
+
+	var delay time.Duration
+	for {
+		rw, err := ln.Accept()
+		if err != nil {
+			if s.shutdown.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+				errors.Is(err, syscall.ECONNABORTED) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.logf("h1: accept error: %v; retrying in %v", err, delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := &conn{srv: s, rwc: rw}
+		if !s.track(c) {
+			_ = rw.Close()
+			return ErrServerClosed
+		}
+		go c.serve(tlsConf)
+	}
+}
+
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown.Load() {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// SetKeepAlivesEnabled(false) ends every connection after its current
+// request and closes the idle ones (as net/http's).
+func (s *Server) SetKeepAlivesEnabled(v bool) {
+	s.noKeepAlive.Store(!v)
+	if !v {
+		s.closeIdle()
+	}
+	s.mu.Lock()
+	h2 := s.h2
+	s.mu.Unlock()
+	if h2 != nil {
+		h2.SetKeepAlivesEnabled(v)
+	}
+}
+
+// closeIdle closes the connections waiting for a request and reports
+// whether none is left.
+func (s *Server) closeIdle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.state.CompareAndSwap(stateIdle, stateClosing) {
+			_ = c.rwc.Close()
+			delete(s.conns, c)
+		}
+	}
+	return len(s.conns) == 0
+}
+
+func (s *Server) closeListeners() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ln := range s.listeners {
+		_ = ln.Close()
+	}
+	s.listeners = nil
+	if s.h2ln != nil {
+		_ = s.h2ln.Close()
+	}
+}
+
+// Shutdown stops accepting, closes idle connections, and waits for active
+// requests to finish (their connections then close) or ctx to end.
+// Hijacked connections (WebSocket sessions) are the caller's.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdown.Store(true)
+	s.closeListeners()
+	s.mu.Lock()
+	h2 := s.h2
+	s.mu.Unlock()
+	var h2err error
+	var wg sync.WaitGroup
+	if h2 != nil {
+		wg.Go(func() { h2err = h2.Shutdown(ctx) })
+	}
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	var err error
+	for !s.closeIdle() {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-t.C:
+			continue
+		}
+		break
+	}
+	wg.Wait()
+	if err == nil {
+		err = h2err
+	}
+	return err
+}
+
+// Close closes the listeners and every connection at once.
+func (s *Server) Close() error {
+	s.shutdown.Store(true)
+	s.closeListeners()
+	s.mu.Lock()
+	for c := range s.conns {
+		_ = c.rwc.Close()
+	}
+	clear(s.conns)
+	h2 := s.h2
+	s.mu.Unlock()
+	if h2 != nil {
+		return h2.Close()
+	}
+	return nil
+}
+
+const (
+	stateIdle int32 = iota
+	stateActive
+	stateClosing
+)
+
+// conn is one accepted connection.
+type conn struct {
+	srv      *Server
+	rwc      net.Conn
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	remote   string
+	tls      *tls.ConnectionState
+	head     []byte
+	pend     []byte
+	state    atomic.Int32
+	wmu      sync.Mutex // sent100 and the response's headSent, across a body-reading goroutine
+	sent100  bool
+	hijacked bool
+	req      request // parsed into, then copied into the handler's *http.Request
+}
+
+var (
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
+)
+
+func (c *conn) serve(tlsConf *tls.Config) {
+	s := c.srv
+	defer func() {
+		if v := recover(); v != nil && v != http.ErrAbortHandler {
+			buf := make([]byte, 64<<10)
+			buf = buf[:runtime.Stack(buf, false)]
+			s.logf("h1: panic serving %v: %v\n%s", c.rwc.RemoteAddr(), v, buf)
+		}
+		if !c.hijacked {
+			_ = c.rwc.Close()
+			if c.br != nil {
+				c.br.Reset(nil)
+				readerPool.Put(c.br)
+				c.bw.Reset(nil)
+				writerPool.Put(c.bw)
+			}
+		}
+		s.untrack(c)
+	}()
+	c.state.Store(stateActive)
+	if tlsConf != nil {
+		tc := tls.Server(c.rwc, tlsConf)
+		_ = tc.SetDeadline(time.Now().Add(s.readHeaderTimeout()))
+		if err := tc.Handshake(); err != nil {
+			if !errors.Is(err, io.EOF) {
+				s.logf("h1: TLS handshake error from %v: %v", c.rwc.RemoteAddr(), err)
+			}
+			return
+		}
+		_ = tc.SetDeadline(time.Time{})
+		st := tc.ConnectionState()
+		if st.NegotiatedProtocol == "h2" {
+			s.untrack(c)
+			if s.h2ln.hand(tc) {
+				c.hijacked = true // the h2 server owns it now
+			}
+			return
+		}
+		c.rwc, c.tls = tc, &st
+	}
+	c.remote = c.rwc.RemoteAddr().String()
+	c.br = readerPool.Get().(*bufio.Reader)
+	c.br.Reset(c.rwc)
+	c.bw = writerPool.Get().(*bufio.Writer)
+	c.bw.Reset(c.rwc)
+	c.pend = make([]byte, 0, holdBack)
+	for {
+		if !c.state.CompareAndSwap(stateActive, stateIdle) || s.draining() {
+			return
+		}
+		if c.br.Buffered() == 0 {
+			_ = c.rwc.SetReadDeadline(time.Now().Add(s.idleTimeout()))
+			if _, err := c.br.Peek(1); err != nil {
+				return
+			}
+		}
+		if !c.state.CompareAndSwap(stateIdle, stateActive) {
+			return // Shutdown closed it
+		}
+		if !c.serveOne() {
+			return
+		}
+	}
+}
+
+// serveOne reads and answers one request; it reports whether the
+// connection can carry another.
+func (c *conn) serveOne() bool {
+	s := c.srv
+	_ = c.rwc.SetReadDeadline(time.Now().Add(s.readHeaderTimeout()))
+	head, err := readHead(c.br, c.head, s.maxHeaderBytes())
+	c.head = head[:0]
+	if err != nil {
+		var se *statusError
+		if errors.As(err, &se) {
+			c.refuse(se)
+		}
+		return false
+	}
+	req := &c.req
+	if err := parseHead(head, req); err != nil {
+		var se *statusError
+		if errors.As(err, &se) {
+			c.refuse(se)
+		}
+		return false
+	}
+	_ = c.rwc.SetReadDeadline(time.Time{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req.rv.RemoteAddr = c.remote
+	req.rv.TLS = c.tls
+	r := req.rv.WithContext(ctx)
+	var b *body
+	if req.length != 0 {
+		b = &body{c: c, br: c.br, req: r, remaining: req.length, chunked: req.chunked, expect100: req.expect100}
+		if req.chunked {
+			b.remaining = 0
+		}
+		r.Body = b
+	} else {
+		r.Body = http.NoBody
+	}
+	c.sent100 = false
+	w := &response{c: c, req: r, reqBody: b, header: make(http.Header, 8), method: r.Method, pending: c.pend[:0]}
+	s.Handler.ServeHTTP(w, r)
+	if w.hijacked {
+		return false
+	}
+	if err := w.finish(); err != nil {
+		return false
+	}
+	keep := !w.closeConn && !req.close && !s.draining()
+	if b != nil && keep && !b.drain(maxDrain, c.pend[:cap(c.pend)]) {
+		keep = false
+	}
+	if !keep {
+		c.linger()
+	}
+	return keep
+}
+
+// refuse answers a request the server will not pass to the handler and
+// closes the connection.
+func (c *conn) refuse(e *statusError) {
+	text := strconv.Itoa(e.code) + " " + http.StatusText(e.code) + ": " + e.msg
+	bw := c.bw
+	_ = c.rwc.SetWriteDeadline(time.Now().Add(time.Second))
+	writeStatusLine(bw, true, e.code)
+	bw.WriteString("Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ")
+	bw.WriteString(strconv.Itoa(len(text)))
+	bw.WriteString("\r\n\r\n")
+	bw.WriteString(text)
+	_ = bw.Flush()
+	c.linger()
+}
+
+// linger half-closes the connection and reads (and drops) what the client
+// still sends for a moment, so the close that follows does not turn into a
+// reset that destroys the response in the client's buffers.
+func (c *conn) linger() {
+	cw, ok := c.rwc.(interface{ CloseWrite() error }) // *net.TCPConn, *tls.Conn
+	if !ok {
+		return
+	}
+	_ = cw.CloseWrite()
+	_ = c.rwc.SetReadDeadline(time.Now().Add(lingerTimeout))
+	_, _ = io.CopyN(io.Discard, c.br, maxDrain)
+}
+
+// sendContinue writes "100 Continue" unless the response already started.
+func (c *conn) sendContinue() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.sent100 {
+		return nil
+	}
+	c.sent100 = true
+	_, err := c.rwc.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
+	return err
+}
+
+// connListener hands TLS connections that chose h2 to the net/http server.
+type connListener struct {
+	addr net.Addr
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func newConnListener(addr net.Addr) *connListener {
+	return &connListener{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *connListener) hand(c net.Conn) bool {
+	select {
+	case l.ch <- c:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+func (l *connListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *connListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *connListener) Addr() net.Addr { return l.addr }
