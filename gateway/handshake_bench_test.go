@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"tollgate/gateway"
+	"tollgate/gateway/h1/h1test"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -217,12 +218,7 @@ func benchGateway(b *testing.B, dir string) *gateway.Server {
 // serveBench serves h on a loopback port with a net/http server, as
 // `tollgate serve` does, until the benchmark ends; it returns the address.
 func serveBench(b *testing.B, h http.Handler) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	b.Cleanup(func() { _ = hs.Close() })
-	return ln.Addr().String()
+	ts := h1test.NewServer(h) // the front server TOLLGATE_TEST_FRONT picks
+	b.Cleanup(ts.Close)
+	return ts.Listener.Addr().String()
 }

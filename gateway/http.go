@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -32,8 +33,25 @@ func (p *httpProxy) init(s *Server) {
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   proxyError,
 		ErrorLog:       zap.NewStdLog(s.log.Named("reverseproxy")),
+		BufferPool:     &copyBuffers,
 	}
 }
+
+// copyBuffers lends ReverseProxy its 32 KiB response copy buffers. Without
+// a pool it allocates one per request: three quarters of the bytes the REST
+// path allocated (BenchmarkRESTRequest's memory profile).
+var copyBuffers bufferPool
+
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if v, _ := b.p.Get().(*[]byte); v != nil {
+		return *v
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
 
 // serveHTTPAPI runs inbound and backend, forwards, then runs outbound on the
 // backend's response.

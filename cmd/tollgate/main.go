@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"os"
@@ -30,6 +31,7 @@ import (
 	"tollgate/engine"
 	"tollgate/gateway"
 	"tollgate/gateway/console"
+	"tollgate/gateway/h1"
 	"tollgate/gateway/wsproxy"
 	"tollgate/policies"
 	"tollgate/store"
@@ -97,6 +99,7 @@ type serveFlags struct {
 	watch                                           bool
 	wsDataPath                                      string
 	relayer                                         wsproxy.Relayer
+	httpServer                                      string
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -128,6 +131,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&maxPending, "max-pending-bodies", "256", "HTTP request bodies arriving at once; one more expires the oldest (408)")
 	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
+	str(&f.httpServer, "http-server", "tollgate", "front HTTP server: tollgate (its own HTTP/1.1 server; h2 over TLS goes to net/http) or nethttp (Go's net/http for everything)")
 	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -153,6 +157,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.admin != "" && f.adminToken == "" && !console.IsLoopback(f.admin) {
 		return nil, fmt.Errorf("--admin %s is not a loopback address: set --admin-token (or TOLLGATE_ADMIN_TOKEN) too", f.admin)
+	}
+	if f.httpServer != "tollgate" && f.httpServer != "nethttp" {
+		return nil, fmt.Errorf("--http-server must be tollgate or nethttp, not %q", f.httpServer)
 	}
 	if f.relayer, err = wsproxy.NewRelayer(f.wsDataPath); err != nil {
 		return nil, fmt.Errorf("--ws-data-path: %w", err)
@@ -341,9 +348,8 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("cannot listen", zap.String("listen", f.listen), zap.Error(err))
 		return 1
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: f.headerTimeout, IdleTimeout: 2 * time.Minute,
-		ErrorLog: zap.NewStdLog(log.Named("http"))}
 	errc := make(chan error, 2)
+	var tlsConf *tls.Config
 	if f.tlsCert != "" {
 		certs, err := newCertReloader(f.tlsCert, f.tlsKey, func(err error) {
 			log.Error("cannot load the rotated TLS certificate; still serving the previous one", zap.Error(err))
@@ -352,13 +358,16 @@ func serve(args []string, stderr io.Writer) int {
 			log.Error("cannot serve TLS", zap.Error(err))
 			return 1
 		}
-		httpSrv.TLSConfig = certs.tlsConfig(wantClientCerts)
-		ln = tls.NewListener(ln, httpSrv.TLSConfig)
+		tlsConf = certs.tlsConfig(wantClientCerts)
 		log.Info("serving TLS", zap.String("cert", f.tlsCert))
+	}
+	httpSrv := frontServer(f, srv, tlsConf, zap.NewStdLog(log.Named("http")))
+	if f.httpServer == "nethttp" && tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
 	}
 	go func() { errc <- httpSrv.Serve(ln) }()
 	log.Info("serving", zap.String("listen", ln.Addr().String()), zap.String("apis", f.apis), zap.String("version", version),
-		zap.String("ws_data_path", f.relayer.Name()))
+		zap.String("ws_data_path", f.relayer.Name()), zap.String("http_server", f.httpServer))
 
 	var adminSrv *http.Server
 	if f.admin != "" {
@@ -413,6 +422,19 @@ func serve(args []string, stderr io.Writer) int {
 			return 0
 		}
 	}
+}
+
+// frontServer is the server clients talk to: tollgate's own HTTP/1.1
+// server (gateway/h1), or net/http's with --http-server=nethttp. Both serve
+// the gateway's handler, over TLS when tlsConf is set (net/http's through
+// the listener the caller wraps).
+func frontServer(f *serveFlags, h http.Handler, tlsConf *tls.Config, errLog *stdlog.Logger) h1.Front {
+	if f.httpServer == "nethttp" {
+		return &http.Server{Handler: h, ReadHeaderTimeout: f.headerTimeout, IdleTimeout: 2 * time.Minute,
+			ErrorLog: errLog, TLSConfig: tlsConf}
+	}
+	return &h1.Server{Handler: h, ReadHeaderTimeout: f.headerTimeout, IdleTimeout: 2 * time.Minute,
+		ErrorLog: errLog, TLSConfig: tlsConf}
 }
 
 // redisLog sends go-redis's own messages (reconnects, pool errors) to zap.

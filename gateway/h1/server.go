@@ -487,3 +487,17 @@ func (l *connListener) Close() error {
 }
 
 func (l *connListener) Addr() net.Addr { return l.addr }
+
+// Front is what the binary needs of a front server; *Server and
+// *http.Server both are one (--http-server picks).
+type Front interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+	SetKeepAlivesEnabled(bool)
+	Close() error
+}
+
+var (
+	_ Front = (*Server)(nil)
+	_ Front = (*http.Server)(nil)
+)
