@@ -1,0 +1,95 @@
+package h1
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+	"testing"
+)
+
+// FuzzParseHead: any bytes either parse into a request whose framing is
+// unambiguous or are refused with a status; never a panic. An accepted
+// head is also one net/http's parser accepts with the same method, target
+// and body framing (h1 is stricter, never looser).
+func FuzzParseHead(f *testing.F) {
+	for _, s := range []string{
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"POST /x?q=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"GET http://b/x HTTP/1.1\r\nHost: a\r\n\r\n",
+		"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+		"GET / HTTP/1.1\nHost: a\n\n",
+		"\r\nGET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n  2\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		head, err := readHead(bufio.NewReaderSize(bytes.NewReader(data), 64), nil, 4096)
+		if err != nil {
+			return
+		}
+		var req request
+		if err := parseHead(head, &req); err != nil {
+			if _, ok := err.(*statusError); !ok {
+				t.Fatalf("error without a status: %v", err)
+			}
+			return
+		}
+		r := &req.rv
+		if req.chunked != (req.length == -1) || req.length < -1 {
+			t.Fatalf("framing: chunked=%v length=%d", req.chunked, req.length)
+		}
+		if _, ok := r.Header["Transfer-Encoding"]; ok {
+			t.Fatal("Transfer-Encoding left in the header")
+		}
+		if req.chunked && len(r.Header["Content-Length"]) > 0 {
+			t.Fatal("chunked with a Content-Length")
+		}
+		// net/http reads the same head the same way.
+		nr, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
+		if err != nil {
+			if strings.HasPrefix(string(head), "\r\n") || strings.HasPrefix(string(head), "\n") {
+				return // net/http does not skip leading empty lines
+			}
+			t.Fatalf("h1 accepted what net/http refuses (%v): %q", err, head)
+		}
+		if nr.Method != r.Method || nr.RequestURI != r.RequestURI || nr.ContentLength != r.ContentLength || nr.Host != r.Host {
+			t.Fatalf("h1 and net/http disagree: %s %s len=%d host=%q vs %s %s len=%d host=%q on %q",
+				r.Method, r.RequestURI, r.ContentLength, r.Host, nr.Method, nr.RequestURI, nr.ContentLength, nr.Host, head)
+		}
+	})
+}
+
+// FuzzChunked: h1's chunked reader never accepts what net/http's refuses,
+// and when both accept they read the same bytes.
+func FuzzChunked(f *testing.F) {
+	for _, s := range []string{
+		"5\r\nhello\r\n0\r\n\r\n",
+		"5;ext=1\r\nhello\r\n0\r\nX-T: 1\r\n\r\n",
+		"a\r\n0123456789\r\n3\r\nabc\r\n0\r\n\r\n",
+		"5\nhello\n0\n\n",
+		"fffffffffffffffff\r\n",
+		"0x5\r\nhello\r\n0\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := &body{br: bufio.NewReaderSize(bytes.NewReader(data), 16), chunked: true, req: &http.Request{}}
+		got, err := io.ReadAll(b)
+		if err != nil {
+			return
+		}
+		want, err := io.ReadAll(httputil.NewChunkedReader(bytes.NewReader(data)))
+		if err != nil {
+			t.Fatalf("h1 accepted a chunked body net/http refuses (%v): %q", err, data)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("h1 read %q, net/http %q, from %q", got, want, data)
+		}
+	})
+}
