@@ -47,6 +47,7 @@ type opts struct {
 	probe                               bool
 	dataPath                            string // tollgate --ws-data-path
 	compareGoroutines                   bool
+	compareNetHTTP                      bool
 }
 
 // Result mirrors bench/load's JSON.
@@ -118,6 +119,7 @@ func main() {
 	flag.StringVar(&o.only, "only", "", "comma-separated scenario keys to run (default all: idle pp1 pp50 st64 st16k hs rget r4k r64k rpost)")
 	flag.BoolVar(&o.probe, "probe", false, "also run bench/rawrelay (a design probe: raw frame-aware relay) as a third, informational column")
 	flag.StringVar(&o.dataPath, "ws-data-path", "auto", "tollgate's WebSocket data path (--ws-data-path: auto, "+strings.Join(wsproxy.Relayers(), ", ")+")")
+	flag.BoolVar(&o.compareNetHTTP, "compare-nethttp", false, "also run a second tollgate with --http-server=nethttp (Go's net/http in front) as an informational column")
 	flag.BoolVar(&o.compareGoroutines, "compare-goroutines", false, "also run a second tollgate with --ws-data-path=goroutines as an informational column")
 	flag.IntVar(&o.srcIPs, "src-ips", 8, "client source addresses 127.0.0.1..N (ephemeral ports)")
 	flag.Parse()
@@ -312,6 +314,14 @@ func run(o *opts) int {
 			"--log-level", "warn", "--watch=false", "--ws-data-path", "goroutines")
 		waitPort("tollgate-goroutines", gAddr, gLog)
 		targets = append(targets, target{name: "tollgate-goroutines", addr: gAddr, pids: func() []int { return []int{g.Process.Pid} }})
+	}
+	if o.compareNetHTTP {
+		nAddr := freePort()
+		nLog := filepath.Join(tmp, "tollgate-nethttp.log")
+		n := start("tollgate-nethttp", tgEnv, nLog, bin("tollgate"), "serve", "--apis", o.apis, "--listen", nAddr, "--admin", "",
+			"--log-level", "warn", "--watch=false", "--ws-data-path", o.dataPath, "--http-server", "nethttp")
+		waitPort("tollgate-nethttp", nAddr, nLog)
+		targets = append(targets, target{name: "tollgate-nethttp", addr: nAddr, pids: func() []int { return []int{n.Process.Pid} }})
 	}
 	if o.probe {
 		rrAddr := freePort()
