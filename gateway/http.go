@@ -85,8 +85,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	})
 	status := 0
 	defer func() {
-		s.metrics.Requests.WithLabelValues(api.Name, strconv.Itoa(status)).Inc()
-		s.metrics.RequestDuration.WithLabelValues(api.Name).Observe(time.Since(x.start).Seconds())
+		x.rt.metrics.request(status, time.Since(x.start).Seconds())
 	}()
 	if x.inboundAndBackend(ctx) {
 		if body.failed(w) { // a policy could not read the body: the client's fault

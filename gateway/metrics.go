@@ -3,6 +3,7 @@ package gateway
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -106,6 +107,27 @@ type apiMetrics struct {
 
 	handshakes sync.Map // outcome -> *handshakeSeries
 	closes     sync.Map // closeKey -> prometheus.Counter
+
+	requests        [500]atomic.Pointer[prometheus.Counter] // by HTTP status - 100
+	requestDuration prometheus.Observer
+}
+
+// request counts one HTTP API request answered with status that took
+// seconds, without a label lookup once the status has been seen.
+func (a *apiMetrics) request(status int, seconds float64) {
+	a.requestDuration.Observe(seconds)
+	if status < 100 || status > 599 {
+		a.m.Requests.WithLabelValues(a.name, strconv.Itoa(status)).Inc()
+		return
+	}
+	slot := &a.requests[status-100]
+	c := slot.Load()
+	if c == nil {
+		v := a.m.Requests.WithLabelValues(a.name, strconv.Itoa(status))
+		slot.CompareAndSwap(nil, &v)
+		c = slot.Load()
+	}
+	(*c).Inc()
 }
 
 type handshakeSeries struct {
@@ -154,6 +176,8 @@ func (m *Metrics) forAPI(name string) *apiMetrics {
 		inbound:  m.PolicyDuration.WithLabelValues(name, "inbound"),
 		backend:  m.PolicyDuration.WithLabelValues(name, "backend"),
 		outbound: m.PolicyDuration.WithLabelValues(name, "outbound"),
+
+		requestDuration: m.RequestDuration.WithLabelValues(name),
 	}
 }
 
