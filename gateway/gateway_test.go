@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -425,6 +426,11 @@ func TestAdminEndpoints(t *testing.T) {
 	writeAPI(t, dir, "chat", fmt.Sprintf(`type="websocket" path="/chat" service-url=%q`, be.url), "")
 	writeAPI(t, dir, "broken", fmt.Sprintf(`type="websocket" path="/broken" service-url=%q`, be.url),
 		`<policies><inbound><set-variable name="v" value="@(context.Variables["missing"].Field)"/></inbound></policies>`)
+	rest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	t.Cleanup(rest.Close)
+	writeAPI(t, dir, "rest", fmt.Sprintf(`type="http" path="/rest" service-url=%q`, rest.URL), "")
+	writeAPI(t, dir, "teapot", fmt.Sprintf(`type="http" path="/teapot" service-url=%q`, rest.URL),
+		`<policies><inbound><return-response><set-status code="418" reason="Teapot"/></return-response></inbound></policies>`)
 	g := startGateway(t, dir)
 	for _, p := range []string{"/healthz", "/readyz"} {
 		if resp, body := get(t, g.adminURL()+p, nil); resp.StatusCode != 200 {
