@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,7 +41,11 @@ type exprBudget struct {
 	limit int64 // bytes; 0: DefaultExprBytes
 	used  int64
 	ticks uint32
-	done  <-chan struct{} // the running section's context; nil: none
+	// ctx is the running section's context (nil: none). Its Done channel
+	// is asked for only when an evaluation has looped long enough to be
+	// checked, so a section that never loops never makes the gateway
+	// build its timer (see gateway's sectionCtx).
+	ctx context.Context
 }
 
 // SetExprBytes sets the byte budget of each expression evaluation (the
@@ -63,16 +68,16 @@ func (b *exprBudget) charge(n int) {
 }
 
 func (b *exprBudget) tick() {
-	if b.done == nil {
+	if b.ctx == nil {
 		return
 	}
-	// Looking at the channel on every loop iteration would cost more than
+	// Looking at the context on every loop iteration would cost more than
 	// many iterations do: every 64th is soon enough.
 	if b.ticks++; b.ticks&63 != 0 {
 		return
 	}
 	select {
-	case <-b.done:
+	case <-b.ctx.Done():
 		panic(errExprTimeout)
 	default:
 	}
