@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"net/http"
-	"net/http/httputil"
 
 	"github.com/coder/websocket"
 
@@ -46,19 +45,12 @@ func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
 	}
 	fctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, x), st.Forward.Timeout)
 	defer cancel()
-	in := x.in.WithContext(fctx)
-	out := in.Clone(fctx)
-	out.RequestURI = ""
-	out.Close = false
-	out.Body, out.ContentLength, out.GetBody = http.NoBody, 0, nil
-	rewrite(&httputil.ProxyRequest{In: in, Out: out}) // as the ReverseProxy: URL, headers, X-Forwarded-*, credentials, body
-	if out.ContentLength == 0 {
-		out.Body, out.GetBody = http.NoBody, nil // no body: not "unknown length" (chunked)
+	out := outRequest(fctx, x.in, x)           // as the proxy: URL, headers, X-Forwarded-*, credentials, the body read above
+	if req.Body == nil || !req.Body.Loaded() { // no body: not the client's stream
+
+		out.Body, out.ContentLength, out.GetBody = nil, 0, nil
 	}
-	if _, ok := out.Header["User-Agent"]; !ok {
-		out.Header.Set("User-Agent", "") // no Go default, as httputil.ReverseProxy
-	}
-	resp, err := x.s.proxy.rp.Transport.RoundTrip(out)
+	resp, err := x.s.proxy.transport.RoundTrip(out)
 	if err != nil {
 		return x.backendCallError(fctx, err)
 	}

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httputil"
+	"net/http/httptrace"
+	"net/textproto"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,29 +19,31 @@ import (
 	"tollgate/engine"
 )
 
-// httpProxy forwards HTTP API requests with one shared ReverseProxy; the
-// per-request data travels in the request context.
+// httpProxy forwards HTTP API requests to their backends: the part of
+// httputil.ReverseProxy the gateway uses (hop-by-hop headers, 1xx and
+// trailers relayed, streaming answers flushed as they come, a copy error
+// aborting the client's connection), without its per-request copies of the
+// request and its headers: the outbound request is built once from what
+// the policies left (outRequest). The per-request data travels in the
+// request context (proxyKey), where the transports find it.
 type httpProxy struct {
-	rp *httputil.ReverseProxy
+	transport http.RoundTripper
+	log       *zap.Logger
 }
 
-// proxyKey carries the *exchange to the ReverseProxy hooks.
+// proxyKey carries the *exchange to the transports (certTransport,
+// backendTransport, telemetry).
 type proxyKey struct{}
 
 func (p *httpProxy) init(s *Server) {
-	p.rp = &httputil.ReverseProxy{
-		Transport:      s.tel.WrapTransport(backendTransport{newCertTransport(s.transport)}), // backend entities, authentication-certificate and proxy, telemetry
-		Rewrite:        rewrite,
-		ModifyResponse: modifyResponse,
-		ErrorHandler:   proxyError,
-		ErrorLog:       zap.NewStdLog(s.log.Named("reverseproxy")),
-		BufferPool:     &copyBuffers,
-	}
+	p.transport = s.tel.WrapTransport(backendTransport{newCertTransport(s.transport)}) // backend entities, authentication-certificate and proxy, telemetry
+	p.log = s.log.Named("proxy")
 }
 
-// copyBuffers lends ReverseProxy its 32 KiB response copy buffers. Without
-// a pool it allocates one per request: three quarters of the bytes the REST
-// path allocated (BenchmarkRESTRequest's memory profile).
+// copyBuffers lends the response copy its 32 KiB buffers. Allocating one
+// per request (as httputil.ReverseProxy does without a BufferPool) was three
+// quarters of the bytes the REST path allocated (BenchmarkRESTRequest's
+// memory profile).
 var copyBuffers bufferPool
 
 type bufferPool struct{ p sync.Pool }
@@ -130,14 +134,13 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	}
 	pctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, x), timeout)
 	defer cancel()
-	rec := &statusRecorder{ResponseWriter: w}
 	var in *countingReader
 	if bc := st.ByteCount(); bc != nil && r.Body != nil && r.Body != http.NoBody {
 		in = &countingReader{ReadCloser: r.Body}
 		r.Body = in
 	}
-	s.proxy.rp.ServeHTTP(rec, r.WithContext(pctx))
-	status = rec.status
+	var sent int64
+	status, sent = s.proxy.serve(w, r, pctx, x)
 	if bc := st.ByteCount(); bc != nil {
 		if b := st.Context().Request.Body; b != nil && b.Loaded() {
 			data, _ := b.Bytes() // a policy read (or replaced) it: that is what was sent
@@ -145,33 +148,169 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 		} else if in != nil {
 			bc.In.Add(in.n)
 		}
-		bc.Out.Add(rec.n)
+		bc.Out.Add(sent)
 	}
 }
 
-func rewrite(pr *httputil.ProxyRequest) {
-	x := pr.In.Context().Value(proxyKey{}).(*exchange)
+// outRequest is the request sent to the backend for the client's request
+// in: the policies' method, headers (hop-by-hop ones dropped) and body, the
+// backend URL, X-Forwarded-*, the backend entity's credentials, and no
+// default User-Agent (as httputil.ReverseProxy).
+func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Request {
 	req := x.st.Context().Request
-	pr.Out.URL = x.target
-	pr.Out.Method = req.Method
-	h := make(http.Header, len(req.Headers)+3)
+	h := make(http.Header, len(req.Headers)+4)
 	for k, v := range req.Headers {
 		if !hopHeaders[k] && k != "Host" {
 			h[k] = v
 		}
 	}
-	pr.Out.Header = h
-	pr.Out.Host = ""
-	if host := req.Headers.GetValueOrDefault("Host", ""); host != "" && host != pr.In.Host {
-		pr.Out.Host = host // a policy changed Host
+	host := ""
+	if hv := req.Headers.GetValueOrDefault("Host", ""); hv != "" && hv != in.Host {
+		host = hv // a policy changed Host
 	}
-	pr.SetXForwarded()
+	setXForwarded(h, in)
 	backendCredentials(x.be, h)
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = noUserAgent
+	}
+	out := http.Request{
+		Method: req.Method, URL: x.target, Host: host, Header: h,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Body: in.Body, ContentLength: in.ContentLength, Trailer: in.Trailer,
+	}
 	if b := req.Body; b != nil && b.Loaded() {
 		data, _ := b.Bytes()
-		pr.Out.Body = io.NopCloser(bytes.NewReader(data))
-		pr.Out.ContentLength = int64(len(data))
-		pr.Out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+		out.Body = io.NopCloser(bytes.NewReader(data))
+		out.ContentLength = int64(len(data))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	}
+	if out.ContentLength == 0 {
+		out.Body = nil // no body, not one of unknown length (chunked)
+	}
+	return out.WithContext(ctx)
+}
+
+// noUserAgent keeps Go's transports from sending their default User-Agent.
+var noUserAgent = []string{""}
+
+// responseHopHeaders are removed from a backend's answer (RFC 9110 §7.6.1,
+// the list httputil.ReverseProxy uses).
+var responseHopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// serve sends in to its backend under ctx and relays the answer (after
+// outbound) to w. It returns the status sent and the body bytes written.
+func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.Context, x *exchange) (int, int64) {
+	// 1xx answers (103 Early Hints) are relayed as they come.
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
+		h := w.Header()
+		for k, vv := range header {
+			h[k] = vv
+		}
+		w.WriteHeader(code)
+		clear(h)
+		return nil
+	}}
+	out := outRequest(httptrace.WithClientTrace(ctx, trace), in, x)
+	if out.Body != nil {
+		defer out.Body.Close()
+	}
+	res, err := p.transport.RoundTrip(out)
+	if err != nil {
+		return x.proxyFailed(w, ctx, err), 0
+	}
+	stripConnectionListed(res.Header)
+	for _, k := range responseHopHeaders {
+		delete(res.Header, k)
+	}
+	if err := modifyResponse(res); err != nil {
+		res.Body.Close()
+		return x.proxyFailed(w, ctx, err), 0
+	}
+	dst := w.Header()
+	for k, vv := range res.Header {
+		if len(dst[k]) > 0 {
+			dst[k] = append(dst[k], vv...)
+		} else {
+			dst[k] = vv
+		}
+	}
+	if len(res.Trailer) > 0 {
+		keys := make([]string, 0, len(res.Trailer))
+		for k := range res.Trailer {
+			keys = append(keys, k)
+		}
+		dst.Add("Trailer", strings.Join(keys, ", "))
+	}
+	announced := len(res.Trailer)
+	w.WriteHeader(res.StatusCode)
+	n, err := copyResponse(w, res.Body, flushEach(res))
+	if err != nil {
+		res.Body.Close()
+		if !errors.Is(err, errClientWrite) {
+			// The backend's body broke off after the head went out: the
+			// client must see a truncated answer, not a complete one.
+			p.log.Debug("the backend's body broke off", zap.String("api", x.api.Name), zap.Error(err))
+			panic(http.ErrAbortHandler)
+		}
+		return res.StatusCode, n
+	}
+	res.Body.Close() // before reading the trailers, which come after the body
+	if len(res.Trailer) > 0 {
+		if len(res.Trailer) == announced {
+			for k, vv := range res.Trailer {
+				dst[k] = vv
+			}
+		} else {
+			for k, vv := range res.Trailer {
+				dst[http.TrailerPrefix+k] = vv
+			}
+		}
+	}
+	return res.StatusCode, n
+}
+
+// flushEach: answers of unknown length and event streams are flushed after
+// every read, as httputil.ReverseProxy does, so that they stream.
+func flushEach(res *http.Response) bool {
+	if res.ContentLength == -1 {
+		return true
+	}
+	ct := res.Header.Get("Content-Type")
+	return len(ct) >= 17 && strings.EqualFold(ct[:17], "text/event-stream")
+}
+
+// errClientWrite marks a failed write to the client (the client went
+// away), as opposed to a failed read from the backend.
+var errClientWrite = errors.New("writing to the client failed")
+
+// copyResponse copies the body to w with a pooled buffer.
+func copyResponse(w http.ResponseWriter, body io.Reader, flush bool) (int64, error) {
+	buf := copyBuffers.Get()
+	defer copyBuffers.Put(buf)
+	var fl http.Flusher
+	if flush {
+		fl, _ = w.(http.Flusher)
+	}
+	var n int64
+	for {
+		nr, rerr := body.Read(buf)
+		if nr > 0 {
+			nw, werr := w.Write(buf[:nr])
+			n += int64(nw)
+			if werr != nil {
+				return n, errClientWrite
+			}
+			if fl != nil {
+				fl.Flush()
+			}
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
 	}
 }
 
@@ -256,14 +395,16 @@ func (e *backendStatusError) Error() string {
 	return "the backend answered " + strconv.Itoa(e.code) + " (fail-on-error-status-code)"
 }
 
-// proxyError answers for a failed backend call through on-error.
-func proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	x := r.Context().Value(proxyKey{}).(*exchange)
-	if x.body.failed(w) { // the client's body, not the backend, failed
-		return
+// proxyFailed answers for a failed backend call through on-error, and
+// returns the status sent.
+func (x *exchange) proxyFailed(w http.ResponseWriter, ctx context.Context, err error) int {
+	rec := &statusRecorder{ResponseWriter: w}
+	if x.body.failed(rec) { // the client's body, not the backend, failed
+		return rec.status
 	}
-	x.backendFailed(r.Context(), x.backendCallError(r.Context(), err))
-	x.respond(w)
+	x.backendFailed(ctx, x.backendCallError(ctx, err))
+	x.respond(rec)
+	return rec.status
 }
 
 // backendCallError is the policy error for an HTTP backend call that got

@@ -1,0 +1,154 @@
+package gateway_test
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHTTPProxySemantics: what the REST proxy does with hop-by-hop fields,
+// 1xx answers, trailers, streams and a body that breaks off, on the path
+// a request takes through the gateway (the front server TOLLGATE_TEST_FRONT
+// picks, the default backend client).
+func TestHTTPProxySemantics(t *testing.T) {
+	proceed := make(chan struct{})
+	rb := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/early":
+			w.Header().Set("Link", "</a.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			io.WriteString(w, "final")
+		case "/trailers":
+			w.Header().Set("Trailer", "X-Sum")
+			io.WriteString(w, "body")
+			w.Header().Set("X-Sum", "42")
+		case "/late-trailer":
+			io.WriteString(w, "body")
+			w.(http.Flusher).Flush()
+			w.Header().Set(http.TrailerPrefix+"X-Late", "yes")
+		case "/sse":
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, "data: 1\n\n")
+			w.(http.Flusher).Flush()
+			select {
+			case <-proceed:
+			case <-time.After(testTimeout):
+			}
+			io.WriteString(w, "data: 2\n\n")
+		case "/hop":
+			w.Header().Set("Connection", "X-Drop")
+			w.Header().Set("X-Drop", "1")
+			w.Header().Set("Keep-Alive", "timeout=5")
+			w.Header().Set("X-Keep", "1")
+			io.WriteString(w, "ok")
+		case "/broken":
+			w.Header().Set("Content-Length", "10000")
+			io.WriteString(w, strings.Repeat("x", 5000)) // past any holding back: the head goes out
+			w.(http.Flusher).Flush()
+			conn, _, _ := http.NewResponseController(w).Hijack()
+			conn.Close()
+		default:
+			io.WriteString(w, "ok")
+		}
+	})
+	g := startGateway(t, restAPI(t, rb.url, "", ""))
+	addr := strings.TrimPrefix(g.url, "http://")
+
+	t.Run("request hop-by-hop fields and X-Forwarded", func(t *testing.T) {
+		raw(t, addr, "GET /orders/x HTTP/1.1\r\nHost: shop.example\r\nConnection: X-Secret\r\nX-Secret: s\r\nTe: trailers\r\nUpgrade: foo\r\nX-Keep: 1\r\n\r\n")
+		h := rb.last.Load().header
+		for _, k := range []string{"X-Secret", "Upgrade", "Connection"} {
+			if h.Get(k) != "" {
+				t.Errorf("%s reached the backend: %q", k, h.Get(k))
+			}
+		}
+		if h.Get("X-Keep") != "1" || h.Get("X-Forwarded-For") != "127.0.0.1" || h.Get("X-Forwarded-Host") != "shop.example" ||
+			h.Get("X-Forwarded-Proto") != "http" || h.Get("User-Agent") != "" {
+			t.Errorf("backend saw %v", h)
+		}
+	})
+	t.Run("response hop-by-hop fields", func(t *testing.T) {
+		resp, body := get(t, g.url+"/orders/hop", nil)
+		if body != "ok" || resp.Header.Get("X-Drop") != "" || resp.Header.Get("Keep-Alive") != "" || resp.Header.Get("X-Keep") != "1" {
+			t.Errorf("client saw %v %q", resp.Header, body)
+		}
+	})
+	t.Run("103 then 200", func(t *testing.T) {
+		out := raw(t, addr, "GET /orders/early HTTP/1.1\r\nHost: a\r\n\r\n")
+		i103, i200 := strings.Index(out, "HTTP/1.1 103 "), strings.Index(out, "HTTP/1.1 200 ")
+		if i103 < 0 || i200 < i103 || !strings.Contains(out[i103:i200], "Link: </a.css>; rel=preload") || !strings.HasSuffix(out, "final") {
+			t.Errorf("got %q", out)
+		}
+	})
+	for _, tc := range []struct{ path, key, want string }{
+		{"/orders/trailers", "X-Sum", "42"},
+		{"/orders/late-trailer", "X-Late", "yes"},
+	} {
+		t.Run("trailer "+tc.key, func(t *testing.T) {
+			resp, err := http.Get(g.url + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != "body" || resp.Trailer.Get(tc.key) != tc.want {
+				t.Errorf("got %q trailer %v", b, resp.Trailer)
+			}
+		})
+	}
+	t.Run("event stream flows as it comes", func(t *testing.T) {
+		resp, err := http.Get(g.url + "/orders/sse")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		br := bufio.NewReader(resp.Body)
+		if line, err := br.ReadString('\n'); err != nil || line != "data: 1\n" {
+			t.Fatalf("the first event did not stream through: %q %v", line, err)
+		}
+		close(proceed)
+		rest, _ := io.ReadAll(br)
+		if string(rest) != "\ndata: 2\n\n" {
+			t.Errorf("rest %q", rest)
+		}
+	})
+	t.Run("a body that breaks off is not passed off as complete", func(t *testing.T) {
+		resp, err := http.Get(g.url + "/orders/broken")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			t.Errorf("read %q with no error: a truncated answer looked complete", b)
+		}
+	})
+}
+
+// raw sends req on a new connection and returns everything the gateway
+// sends until it has been quiet for a moment.
+func raw(t *testing.T, addr, req string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		n, err := c.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			return b.String()
+		}
+	}
+}
