@@ -2,6 +2,7 @@ package h1
 
 import (
 	"bufio"
+	"bytes"
 	"net"
 	"net/http"
 	"strconv"
@@ -284,6 +285,30 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c.hijacked = true
 	_ = c.rwc.SetDeadline(time.Time{})
 	return c.rwc, bufio.NewReadWriter(c.br, c.bw), nil
+}
+
+// HijackRaw hands the connection over with a copy of the bytes the client
+// sent after its request, and keeps the server's read and write buffers,
+// which go back to their pool: what a WebSocket upgrade needs, without the
+// bufio.ReadWriter (and its 8 KiB of buffers lost per handshake) that
+// Hijack must return.
+func (w *response) HijackRaw() (net.Conn, []byte, error) {
+	if w.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	if w.headSent {
+		return nil, nil, errHijackAfterWrite
+	}
+	c := w.c
+	var pending []byte
+	if n := c.br.Buffered(); n > 0 {
+		p, _ := c.br.Peek(n)
+		pending = bytes.Clone(p)
+	}
+	w.hijacked = true
+	c.hijacked, c.rawHijack = true, true
+	_ = c.rwc.SetDeadline(time.Time{})
+	return c.rwc, pending, nil
 }
 
 // SetReadDeadline and SetWriteDeadline serve http.ResponseController.

@@ -269,19 +269,20 @@ const (
 
 // conn is one accepted connection.
 type conn struct {
-	srv      *Server
-	rwc      net.Conn
-	br       *bufio.Reader
-	bw       *bufio.Writer
-	remote   string
-	tls      *tls.ConnectionState
-	head     []byte
-	pend     []byte
-	state    atomic.Int32
-	wmu      sync.Mutex // sent100 and the response's headSent, across a body-reading goroutine
-	sent100  bool
-	hijacked bool
-	req      request // parsed into, then copied into the handler's *http.Request
+	srv       *Server
+	rwc       net.Conn
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	remote    string
+	tls       *tls.ConnectionState
+	head      []byte
+	pend      []byte
+	state     atomic.Int32
+	wmu       sync.Mutex // sent100 and the response's headSent, across a body-reading goroutine
+	sent100   bool
+	hijacked  bool
+	rawHijack bool    // HijackRaw: the buffers are still the server's
+	req       request // parsed into, then copied into the handler's *http.Request
 }
 
 var (
@@ -299,12 +300,12 @@ func (c *conn) serve(tlsConf *tls.Config) {
 		}
 		if !c.hijacked {
 			_ = c.rwc.Close()
-			if c.br != nil {
-				c.br.Reset(nil)
-				readerPool.Put(c.br)
-				c.bw.Reset(nil)
-				writerPool.Put(c.bw)
-			}
+		}
+		if c.br != nil && (!c.hijacked || c.rawHijack) {
+			c.br.Reset(nil)
+			readerPool.Put(c.br)
+			c.bw.Reset(nil)
+			writerPool.Put(c.bw)
 		}
 		s.untrack(c)
 	}()

@@ -417,6 +417,40 @@ func TestHijack(t *testing.T) {
 	}
 }
 
+// TestHijackRaw: h1's HijackRaw hands over the connection and a copy of
+// the early bytes; the connection stays open after the handler returns
+// and the server's buffers are reused.
+func TestHijackRaw(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, early, err := w.(interface {
+			HijackRaw() (net.Conn, []byte, error)
+		}).HijackRaw()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		go func() { // outlives the handler
+			defer conn.Close()
+			time.Sleep(50 * time.Millisecond)
+			fmt.Fprintf(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\nearly=%s", early)
+		}()
+	})
+	addr := serve(t, "h1", h)
+	for range 3 { // the buffers of one go to the next
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\nFRAME")
+		b, _ := io.ReadAll(c)
+		c.Close()
+		if !strings.HasSuffix(string(b), "\r\n\r\nearly=FRAME") {
+			t.Fatalf("got %q", b)
+		}
+	}
+}
+
 // TestShutdown: an idle connection is closed, an active request finishes
 // (its connection closing after it), and Serve returns ErrServerClosed.
 func TestShutdown(t *testing.T) {
