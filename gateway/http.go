@@ -27,7 +27,7 @@ type proxyKey struct{}
 
 func (p *httpProxy) init(s *Server) {
 	p.rp = &httputil.ReverseProxy{
-		Transport:      s.tel.WrapTransport(backendTransport{newCertTransport(s.transport)}), // backend entities, authentication-certificate and proxy, telemetry
+		Transport:      s.tel.WrapTransport(backendTransport{newCertTransport(s.rest, s.transport)}), // backend entities, authentication-certificate and proxy, telemetry
 		Rewrite:        rewrite,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   proxyError,

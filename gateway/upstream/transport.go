@@ -25,9 +25,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"strconv"
-	"net/textproto"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -390,8 +390,8 @@ var aLongTimeAgo = time.Unix(1, 0)
 type roundTrip struct {
 	stopFn  func() bool // unregisters the context's AfterFunc; nil without one
 	stopped bool
-	fired   bool  // the AfterFunc ran: the connection's deadline is spent
-	reuse   bool  // the response allows another request on the connection
+	fired   bool // the AfterFunc ran: the connection's deadline is spent
+	reuse   bool // the response allows another request on the connection
 	wdone   chan error
 	ctxErr  func() error
 	settled bool
