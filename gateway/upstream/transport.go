@@ -383,6 +383,12 @@ func (c *conn) close() {
 	c.p.release()
 }
 
+// roundTrip.state values.
+const (
+	headRead    = 1
+	writeFailed = 2
+)
+
 // aLongTimeAgo is a deadline in the past: I/O fails at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
@@ -393,6 +399,7 @@ type roundTrip struct {
 	fired   bool // the AfterFunc ran: the connection's deadline is spent
 	reuse   bool // the response allows another request on the connection
 	wdone   chan error
+	state   atomic.Int32 // with wdone: headRead or writeFailed, whichever came first
 	ctxErr  func() error
 	settled bool
 }
@@ -459,14 +466,12 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) 
 	}
 	// Nothing read yet: an error here may be a connection closed while idle.
 	if _, err := c.br.Peek(1); err != nil {
-		if rt.wdone != nil {
-			select {
-			case werr := <-rt.wdone: // the body's own failure says more
+		if rt.wdone != nil && !rt.state.CompareAndSwap(0, headRead) {
+			// The body's write failed and closed the connection: its
+			// error says why.
+			if werr := <-rt.wdone; werr != nil {
 				rt.wdone = nil
-				if werr != nil && !isStale(werr) {
-					err = werr
-				}
-			default:
+				err = werr
 			}
 		}
 		return nil, isStale(err), rt.fail(c, err)
@@ -496,6 +501,11 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) 
 				return nil, false, rt.fail(c, err)
 			}
 		}
+	}
+	if rt.wdone != nil && !rt.state.CompareAndSwap(0, headRead) && rt.state.Load() == writeFailed {
+		werr := <-rt.wdone
+		rt.wdone = nil
+		return nil, false, rt.fail(c, werr)
 	}
 	resp = hd.resp
 	rt.reuse = hd.reuse

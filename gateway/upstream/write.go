@@ -194,6 +194,9 @@ func (o *outgoing) write(nc net.Conn, rt *roundTrip) error {
 	rt.wdone = ch
 	go func() {
 		err := writeBody(nc, body, cl, trailer)
+		if err != nil && rt.state.CompareAndSwap(0, writeFailed) {
+			nc.Close() // no answer yet: the waiting read ends too
+		}
 		body.Close()
 		ch <- err
 	}()
