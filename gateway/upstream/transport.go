@@ -86,7 +86,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := req.Context()
 	for attempt := 0; ; attempt++ {
-		c, err := p.get(ctx, attempt > 0)
+		c, err := p.get(ctx, attempt > 0, !out.replayable)
 		if err != nil {
 			out.closeBody()
 			return nil, err
@@ -185,8 +185,10 @@ type pool struct {
 // or nil for a free slot to dial in.
 type waiter struct{ ch chan *conn }
 
-// get returns an idle connection (unless fresh) or a new one.
-func (p *pool) get(ctx context.Context, fresh bool) (*conn, error) {
+// get returns an idle connection (unless fresh) or a new one. probe
+// checks an idle one first (alive): for a request that cannot be sent
+// again, a connection the backend closed while idle must not be used.
+func (p *pool) get(ctx context.Context, fresh, probe bool) (*conn, error) {
 	p.mu.Lock()
 	if !fresh {
 		for len(p.idle) > 0 {
@@ -197,7 +199,8 @@ func (p *pool) get(ctx context.Context, fresh bool) (*conn, error) {
 			if c.timer != nil {
 				c.timer.Stop()
 			}
-			if p.t.IdleConnTimeout > 0 && time.Since(c.idleAt) >= p.t.IdleConnTimeout {
+			if (p.t.IdleConnTimeout > 0 && time.Since(c.idleAt) >= p.t.IdleConnTimeout) ||
+				(probe && (c.br.Buffered() > 0 || !alive(c.nc))) {
 				p.mu.Unlock()
 				c.close()
 				p.mu.Lock()

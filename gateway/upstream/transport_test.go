@@ -386,11 +386,11 @@ func TestStaleRetry(t *testing.T) {
 			r, _ := http.NewRequest("POST", "http://"+addr+"/b", bytes.NewReader(bytes.Repeat([]byte("p"), 100<<10)))
 			return r
 		}, true},
-		{"POST without GetBody", func(addr string) *http.Request {
+		{"POST without GetBody: the stale connection is found before sending", func(addr string) *http.Request {
 			r, _ := http.NewRequest("POST", "http://"+addr+"/b", io.NopCloser(strings.NewReader("payload")))
 			r.ContentLength = 7
 			return r
-		}, false},
+		}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			closed := make(chan struct{}, 1)
@@ -419,7 +419,10 @@ func TestStaleRetry(t *testing.T) {
 			}
 			data, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if string(data) != "ok" || be.dials.Load() != 2 {
+			mu.Lock()
+			n := len(got)
+			mu.Unlock()
+			if string(data) != "ok" || be.dials.Load() != 2 || n != 2 {
 				t.Fatalf("body %q after %d dials", data, be.dials.Load())
 			}
 			mu.Lock()
@@ -437,6 +440,54 @@ func bodyOf(r *http.Request) []byte {
 	}
 	data, _ := io.ReadAll(r.Body)
 	return data
+}
+
+// TestNoReplayWithoutGetBody: a reused connection that the backend closes
+// after reading the request looks stale; a request whose body cannot be
+// made again is not sent twice, one without a body is.
+func TestNoReplayWithoutGetBody(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		body     io.Reader
+		requests int32
+	}{{"POST without GetBody", io.NopCloser(strings.NewReader("payload")), 2}, {"GET", nil, 3}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var requests atomic.Int32
+			be := startBackend(t, func(c net.Conn, br *bufio.Reader) {
+				for {
+					if _, err := readRequest(br); err != nil {
+						return
+					}
+					if requests.Add(1) > 1 {
+						return // read, then closed without an answer
+					}
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				}
+			})
+			tr := &upstream.Transport{}
+			t.Cleanup(tr.CloseIdleConnections)
+			resp, err := get(t, tr, context.Background(), "GET", be.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.ReadAll(resp.Body)
+			resp.Body.Close()
+			method := "GET"
+			if tc.body != nil {
+				method = "POST"
+			}
+			r, _ := http.NewRequest(method, "http://"+be.addr+"/b", tc.body)
+			if tc.body != nil {
+				r.ContentLength = 7
+			}
+			if _, err := tr.RoundTrip(r); err == nil {
+				t.Fatal("no error")
+			}
+			if n := requests.Load(); n != tc.requests {
+				t.Fatalf("backend got %d requests, want %d", n, tc.requests)
+			}
+		})
+	}
 }
 
 // TestNoRetryAfterResponseBytes: a reused connection that fails after
