@@ -186,7 +186,7 @@ func clipQuote(b []byte) string { return "\"" + clip(b) + "\"" }
 type body struct {
 	bodyReader
 	c       *conn
-	rt      *roundTrip
+	rt      roundTrip
 	mu      sync.Mutex
 	err     error // sticky: io.EOF at the end, errBodyClosed after Close
 	closing atomic.Bool

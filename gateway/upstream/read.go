@@ -163,6 +163,7 @@ var statusLines = func() (s [600]string) {
 // line folded onto the previous one (obs-fold) is refused (RFC 9112 5).
 func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int) (http.Header, error) {
 	h := make(http.Header, hint)
+	var vals []string
 	for {
 		line, err := readLine(br, budget, tooLarge)
 		if err != nil {
@@ -186,7 +187,17 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int) (http.H
 			return nil, protoErr("bad value in header " + strconv.Quote(clip(line[:i])))
 		}
 		key := canonicalKey(line[:i])
-		h[key] = append(h[key], string(v))
+		sv := string(v)
+		if old, ok := h[key]; ok {
+			h[key] = append(old, sv)
+			continue
+		}
+		// One backing array for the values of several fields.
+		if len(vals) == cap(vals) {
+			vals = make([]string, 0, 8)
+		}
+		vals = append(vals, sv)
+		h[key] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 }
 

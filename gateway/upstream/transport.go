@@ -459,7 +459,10 @@ func (rt *roundTrip) fail(c *conn, err error) error {
 // reports an error before any response byte that a stale pooled
 // connection explains (EOF, reset, broken pipe).
 func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) (resp *http.Response, stale bool, err error) {
-	rt := &roundTrip{ctxErr: ctx.Err}
+	// One allocation for the round trip's state and the response body.
+	b := &body{c: c}
+	rt := &b.rt
+	rt.ctxErr = ctx.Err
 	if ctx.Done() != nil {
 		nc := c.nc
 		rt.stopFn = context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
@@ -517,10 +520,8 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) 
 		rt.done(c, rt.reuse)
 		return resp, false, nil
 	}
-	resp.Body = &body{
-		bodyReader: bodyReader{br: c.br, framing: hd.framing, n: hd.length, resp: resp},
-		c:          c, rt: rt,
-	}
+	b.bodyReader = bodyReader{br: c.br, framing: hd.framing, n: hd.length, resp: resp}
+	resp.Body = b
 	return resp, false, nil
 }
 
