@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
 	"strconv"
@@ -730,5 +733,75 @@ func TestEarlyAnswer(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 413 {
 		t.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+// TestTLS: an https backend, verified with the configured roots, offered
+// http/1.1 by ALPN, its connection reused.
+func TestTLS(t *testing.T) {
+	var conns atomic.Int32
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.TLS.NegotiatedProtocol+" "+r.Host)
+	}))
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(ts.Certificate())
+	tr := &upstream.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	t.Cleanup(tr.CloseIdleConnections)
+	for i := 0; i < 3; i++ {
+		req, _ := http.NewRequest("GET", ts.URL+"/", nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := "http/1.1 " + strings.TrimPrefix(ts.URL, "https://"); string(data) != want {
+			t.Fatalf("got %q, want %q", data, want)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d connections, want 1", n)
+	}
+	// Without the roots, the certificate is refused.
+	req, _ := http.NewRequest("GET", ts.URL+"/", nil)
+	if _, err := (&upstream.Transport{}).RoundTrip(req); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("error %v, want a certificate error", err)
+	}
+}
+
+// TestRequestTrailers: a streamed body's declared trailers follow its last
+// chunk.
+func TestRequestTrailers(t *testing.T) {
+	got := make(chan http.Header, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		got <- r.Trailer
+	}))
+	t.Cleanup(ts.Close)
+	tr := &upstream.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", ts.URL+"/", pr)
+	req.ContentLength = -1
+	req.Trailer = http.Header{"X-Digest": nil}
+	go func() {
+		io.WriteString(pw, "data")
+		req.Trailer.Set("X-Digest", "abc")
+		pw.Close()
+	}()
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := <-got; h.Get("X-Digest") != "abc" {
+		t.Fatalf("trailers %v", h)
 	}
 }
