@@ -805,3 +805,39 @@ func TestRequestTrailers(t *testing.T) {
 		t.Fatalf("trailers %v", h)
 	}
 }
+
+// TestCloseDuringRead: Close from another goroutine ends a Read blocked
+// on a stalled backend, and the connection is closed.
+func TestCloseDuringRead(t *testing.T) {
+	gone := make(chan struct{})
+	be := startBackend(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := readRequest(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart")
+		if _, err := br.ReadByte(); err == io.EOF {
+			close(gone)
+		}
+	})
+	tr := &upstream.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	resp, err := get(t, tr, context.Background(), "GET", be.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan error, 1)
+	go func() {
+		_, err := io.ReadAll(resp.Body)
+		read <- err
+	}()
+	<-waitRead(resp)
+	resp.Body.Close()
+	if err := <-read; err == nil {
+		t.Fatal("the blocked read ended without an error")
+	}
+	<-gone
+}
+
+// waitRead gives the reading goroutine a moment to block in Read; the
+// test holds either way (Close before Read ends the body too).
+func waitRead(*http.Response) <-chan time.Time { return time.After(20 * time.Millisecond) }
