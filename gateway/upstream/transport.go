@@ -435,7 +435,19 @@ func (rt *roundTrip) done(c *conn, reuse bool) {
 				reuse = false
 			}
 		default:
-			reuse = false // the backend answered before taking the whole body
+			if !reuse {
+				break
+			}
+			// Most likely the writer is just finishing; if not, the
+			// backend answered before taking the whole body.
+			t := time.NewTimer(10 * time.Millisecond)
+			select {
+			case err := <-rt.wdone:
+				reuse = err == nil
+			case <-t.C:
+				reuse = false
+			}
+			t.Stop()
 		}
 	}
 	if reuse && !c.closed.Load() {

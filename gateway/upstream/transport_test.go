@@ -841,3 +841,23 @@ func TestCloseDuringRead(t *testing.T) {
 // waitRead gives the reading goroutine a moment to block in Read; the
 // test holds either way (Close before Read ends the body too).
 func waitRead(*http.Response) <-chan time.Time { return time.After(20 * time.Millisecond) }
+
+// TestLargeBodyReuse: a body written by the writer goroutine leaves the
+// connection reusable once the backend took it all and answered.
+func TestLargeBodyReuse(t *testing.T) {
+	be := startBackend(t, answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false))
+	tr := &upstream.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	for i := 0; i < 5; i++ {
+		req, _ := http.NewRequest("POST", "http://"+be.addr+"/", bytes.NewReader(make([]byte, 300<<10)))
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if n := be.dials.Load(); n != 1 {
+		t.Fatalf("%d dials, want 1", n)
+	}
+}
