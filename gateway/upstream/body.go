@@ -187,6 +187,7 @@ type body struct {
 	bodyReader
 	c       *conn
 	rt      roundTrip
+	hd      head
 	mu      sync.Mutex
 	err     error // sticky: io.EOF at the end, errBodyClosed after Close
 	closing atomic.Bool

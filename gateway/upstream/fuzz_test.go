@@ -34,10 +34,10 @@ func FuzzReadResponse(f *testing.F) {
 		req := &http.Request{Method: method}
 		br := bufio.NewReaderSize(bytes.NewReader(data), 4096)
 		budget := MaxHeadBytes
-		var hd *head
+		hd := &head{}
 		var err error
 		for n := 0; ; n++ {
-			hd, err = readHead(br, req, &budget)
+			err = readHead(br, req, &budget, hd)
 			if err != nil {
 				return
 			}

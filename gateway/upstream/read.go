@@ -88,25 +88,25 @@ func readLine(br *bufio.Reader, budget *int, tooLarge error) ([]byte, error) {
 }
 
 // readHead reads one response head (a 1xx one included) for req.
-func readHead(br *bufio.Reader, req *http.Request, budget *int) (*head, error) {
+func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head) error {
 	line, err := readLine(br, budget, ErrHeadTooLarge)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp := &http.Response{Request: req, ProtoMajor: 1}
 	if err := parseStatusLine(line, resp); err != nil {
-		return nil, err
+		return err
 	}
 	h, err := readFields(br, budget, ErrHeadTooLarge, 8)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp.Header = h
-	hd := &head{resp: resp}
+	*hd = head{resp: resp}
 	if resp.StatusCode < 200 {
-		return hd, nil
+		return nil
 	}
-	return hd, frame(hd, req)
+	return frame(hd, req)
 }
 
 // parseStatusLine parses "HTTP/1.x NNN reason".

@@ -495,9 +495,9 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) 
 		return nil, isStale(err), rt.fail(c, err)
 	}
 	budget := MaxHeadBytes
-	var hd *head
+	hd := &b.hd
 	for n1xx := 0; ; n1xx++ {
-		hd, err = readHead(c.br, req, &budget)
+		err = readHead(c.br, req, &budget, hd)
 		if err != nil {
 			return nil, false, rt.fail(c, err)
 		}

@@ -20,11 +20,11 @@ import (
 // written by a goroutine while the response is read.
 const smallBody = 64 << 10
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+var outPool = sync.Pool{New: func() any { return &outgoing{buf: make([]byte, 0, 2048)} }}
 
 // outgoing is a request ready to write: its head (and small body) in buf.
 type outgoing struct {
-	buf        *[]byte
+	buf        []byte
 	body       io.ReadCloser // written after the head; nil when none or in buf
 	cl         int64         // -1: chunked
 	trailer    http.Header
@@ -59,8 +59,8 @@ func prepare(req *http.Request) (*outgoing, error) {
 	if host == "" || !httpguts.ValidHostHeader(host) {
 		return nil, errors.New("upstream: invalid Host " + strconv.Quote(clip([]byte(host))))
 	}
-	o := &outgoing{buf: bufPool.Get().(*[]byte)}
-	b := (*o.buf)[:0]
+	o := outPool.Get().(*outgoing)
+	b := o.buf[:0]
 	b = append(b, method...)
 	b = append(b, ' ')
 	b = append(b, uri...)
@@ -119,7 +119,7 @@ func prepare(req *http.Request) (*outgoing, error) {
 			_, err := io.ReadFull(body, b[n:])
 			body.Close()
 			if err != nil {
-				*o.buf = b
+				o.buf = b
 				o.free()
 				return nil, fmt.Errorf("upstream: reading the request body: %w", err)
 			}
@@ -146,7 +146,7 @@ func prepare(req *http.Request) (*outgoing, error) {
 		}
 		b = append(b, "\r\n"...)
 	}
-	*o.buf = b
+	o.buf = b
 	o.body, o.cl, o.streamed = body, cl, body != nil
 	return o, nil
 }
@@ -160,16 +160,15 @@ func grow(b []byte, n int) []byte {
 	return nb
 }
 
-// free returns the buffer to the pool (a large one is dropped).
+// free returns o to the pool (with a large buffer dropped). o is not
+// used after.
 func (o *outgoing) free() {
-	if o.buf == nil {
-		return
+	buf := o.buf[:0]
+	if cap(buf) > 32<<10 {
+		buf = make([]byte, 0, 2048)
 	}
-	if cap(*o.buf) <= 32<<10 {
-		*o.buf = (*o.buf)[:0]
-		bufPool.Put(o.buf)
-	}
-	o.buf = nil
+	*o = outgoing{buf: buf}
+	outPool.Put(o)
 }
 
 func (o *outgoing) closeBody() {
@@ -182,7 +181,7 @@ func (o *outgoing) closeBody() {
 // write sends the head (and a small body) in one write; a large or
 // streamed body goes on in a goroutine whose result arrives on rt.wdone.
 func (o *outgoing) write(nc net.Conn, rt *roundTrip) error {
-	if _, err := nc.Write(*o.buf); err != nil {
+	if _, err := nc.Write(o.buf); err != nil {
 		return err
 	}
 	if o.body == nil {
