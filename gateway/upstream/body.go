@@ -189,8 +189,8 @@ type body struct {
 	rt      roundTrip
 	hd      head
 	mu      sync.Mutex
-	err     error // sticky: io.EOF at the end, errBodyClosed after Close
-	closing atomic.Bool
+	err     error       // sticky: io.EOF at the end, errBodyClosed after Close
+	closing atomic.Bool // a Close from another goroutine or the body's end came first
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -203,7 +203,9 @@ func (b *body) Read(p []byte) (int, error) {
 	if err != nil {
 		if err == io.EOF {
 			b.err = io.EOF
-			b.rt.done(b.c, b.rt.reuse && !b.closing.Load())
+			// closing decides between this and a concurrent Close
+			// closing the connection: only one of them uses it.
+			b.rt.done(b.c, b.rt.reuse && b.closing.CompareAndSwap(false, true))
 		} else {
 			err = b.rt.fail(b.c, err)
 			b.err = err
@@ -217,8 +219,9 @@ func (b *body) Read(p []byte) (int, error) {
 // another goroutine is interrupted by closing the connection.
 func (b *body) Close() error {
 	if !b.mu.TryLock() {
-		b.closing.Store(true)
-		b.c.nc.Close()
+		if b.closing.CompareAndSwap(false, true) {
+			b.c.nc.Close() // ends the Read; it closes the connection
+		}
 		b.mu.Lock()
 	}
 	defer b.mu.Unlock()
