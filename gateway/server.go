@@ -32,7 +32,11 @@ type Options struct {
 	Metrics    *Metrics
 	Deployment *engine.Deployment
 	Getenv     func(string) string
-	Transport  *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
+	// Transport, when set, sends every REST backend request and dials
+	// WebSocket backends. Default: REST requests go over
+	// BackendTransport's client, and a tuned http.Transport serves the
+	// rest (client certificates, proxies, backend entities' TLS settings).
+	Transport *http.Transport
 	// BackendTransport picks the client of REST backends when Transport
 	// is nil: "upstream" (the default: gateway/upstream, synchronous
 	// pooled HTTP/1.1) or "nethttp" (net/http's Transport). A caller's
