@@ -142,6 +142,8 @@ func parseStatusLine(line []byte, resp *http.Response) error {
 	}
 	if text := http.StatusText(code); string(reason) == text && code < len(statusLines) && statusLines[code] != "" {
 		resp.Status = statusLines[code]
+	} else if len(line) == 12 {
+		resp.Status = string(line[9:12]) // no reason, as net/http
 	} else {
 		resp.Status = string(line[9:12]) + " " + string(reason)
 	}

@@ -145,6 +145,7 @@ func TestResponses(t *testing.T) {
 		resp       string
 		closeAfter bool
 		status     int
+		statusText string // Response.Status, when set
 		body       string
 		header     http.Header // must be present
 		noHeader   []string    // must be absent
@@ -153,7 +154,7 @@ func TestResponses(t *testing.T) {
 		err        string // from RoundTrip or the body's read
 		reuse      bool
 	}{
-		{name: "keep-alive", resp: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n\r\nhi", status: 200, body: "hi", cl: 2,
+		{name: "keep-alive", resp: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n\r\nhi", status: 200, statusText: "200 OK", body: "hi", cl: 2,
 			header: http.Header{"X-A": {"1"}, "Content-Length": {"2"}}, reuse: true},
 		{name: "connection close", resp: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi", closeAfter: true,
 			status: 200, body: "hi", cl: 2},
@@ -191,6 +192,8 @@ func TestResponses(t *testing.T) {
 		{name: "bare CR in a value", resp: "HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n", err: "bad value"},
 		{name: "101", resp: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", err: "101"},
 		{name: "too many 1xx", resp: strings.Repeat("HTTP/1.1 103 Early Hints\r\n\r\n", 10), err: "too many 1xx"},
+		{name: "no reason phrase", resp: "HTTP/1.1 299\r\nContent-Length: 0\r\n\r\n", status: 299, statusText: "299", reuse: true},
+		{name: "unknown code and reason", resp: "HTTP/1.1 299 Fine Anyway\r\nContent-Length: 0\r\n\r\n", status: 299, statusText: "299 Fine Anyway", reuse: true},
 		{name: "HTTP/2 status line", resp: "HTTP/2 200 OK\r\n\r\n", err: "bad status line"},
 		{name: "two-digit status", resp: "HTTP/1.1 20 OK\r\n\r\n", err: "bad status"},
 		{name: "no response", resp: "", closeAfter: true, err: "EOF"},
@@ -209,6 +212,9 @@ func TestResponses(t *testing.T) {
 			if err == nil {
 				if resp.StatusCode != tc.status {
 					t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+				}
+				if tc.statusText != "" && resp.Status != tc.statusText {
+					t.Errorf("Status %q, want %q", resp.Status, tc.statusText)
 				}
 				if resp.ContentLength != tc.cl {
 					t.Errorf("ContentLength %d, want %d", resp.ContentLength, tc.cl)
