@@ -5,8 +5,49 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
+
+	"tollgate/gateway/upstream"
 )
+
+// The REST backend clients Options.BackendTransport names.
+const (
+	BackendUpstream = "upstream" // gateway/upstream: synchronous, pooled HTTP/1.1
+	BackendNetHTTP  = "nethttp"  // net/http's Transport
+)
+
+// idleRoundTripper is a backend client with a connection pool.
+type idleRoundTripper interface {
+	http.RoundTripper
+	CloseIdleConnections()
+}
+
+// newUpstream is the default REST client, with tr's pool sizes and TLS
+// settings.
+func newUpstream(tr *http.Transport) *upstream.Transport {
+	return &upstream.Transport{
+		DialContext:         tr.DialContext,
+		TLSClientConfig:     tr.TLSClientConfig,
+		TLSHandshakeTimeout: tr.TLSHandshakeTimeout,
+		MaxIdleConnsPerHost: tr.MaxIdleConnsPerHost,
+		MaxIdleConns:        tr.MaxIdleConns,
+		MaxConnsPerHost:     tr.MaxConnsPerHost,
+		IdleConnTimeout:     tr.IdleConnTimeout,
+	}
+}
+
+// envProxySet: the environment names an outbound proxy for backends
+// (HTTP_PROXY, HTTPS_PROXY), which net/http's Transport honours and
+// upstream does not: then every request asks net/http's proxy rules.
+func envProxySet() bool {
+	for _, k := range []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"} {
+		if os.Getenv(k) != "" {
+			return true
+		}
+	}
+	return false
+}
 
 // certTransport sends each backend request over base, or, when a policy
 // chose a client certificate (authentication-certificate) or an outbound
@@ -14,11 +55,16 @@ import (
 // certificate and goes through that proxy. TLS client authentication
 // happens at the handshake and proxying decides where connections go, so
 // connections are per (certificate, proxy): one transport (and connection
-// pool) per distinct pair, at most maxCertTransports of them.
+// pool) per distinct pair, at most maxCertTransports of them. Those are
+// clones of tmpl (net/http's Transport: upstream has no proxies), as are
+// requests the environment's HTTP_PROXY/HTTPS_PROXY send to a proxy when
+// base is not tmpl.
 type certTransport struct {
-	base *http.Transport
-	mu   sync.Mutex
-	by   map[transportKey]*http.Transport
+	base     idleRoundTripper
+	tmpl     *http.Transport
+	envProxy bool // base is not tmpl and the environment names a proxy
+	mu       sync.Mutex
+	by       map[transportKey]*http.Transport
 }
 
 type transportKey struct {
@@ -28,13 +74,22 @@ type transportKey struct {
 
 const maxCertTransports = 64
 
-func newCertTransport(base *http.Transport) *certTransport {
-	return &certTransport{base: base, by: map[transportKey]*http.Transport{}}
+func newCertTransport(base idleRoundTripper, tmpl *http.Transport) *certTransport {
+	c := &certTransport{base: base, tmpl: tmpl, by: map[transportKey]*http.Transport{}}
+	if base != idleRoundTripper(tmpl) && tmpl.Proxy != nil && envProxySet() {
+		c.envProxy = true
+	}
+	return c
 }
 
 func (c *certTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	x, _ := req.Context().Value(proxyKey{}).(*exchange)
 	if x == nil || x.st == nil || (x.st.BackendCertificate == nil && x.st.BackendProxy == nil) {
+		if c.envProxy {
+			if u, err := c.tmpl.Proxy(req); err != nil || u != nil {
+				return c.tmpl.RoundTrip(req)
+			}
+		}
 		return c.base.RoundTrip(req)
 	}
 	return c.transportFor(x.st.BackendCertificate, x.st.BackendProxy).RoundTrip(req)
@@ -59,11 +114,11 @@ func (c *certTransport) transportFor(cert *tls.Certificate, proxy *url.URL) *htt
 			delete(c.by, k)
 		}
 	}
-	t := c.base.Clone()
+	t := c.tmpl.Clone()
 	if cert != nil {
 		cfg := &tls.Config{}
-		if c.base.TLSClientConfig != nil {
-			cfg = c.base.TLSClientConfig.Clone()
+		if c.tmpl.TLSClientConfig != nil {
+			cfg = c.tmpl.TLSClientConfig.Clone()
 		}
 		cfg.Certificates = []tls.Certificate{*cert}
 		t.TLSClientConfig = cfg
@@ -78,6 +133,9 @@ func (c *certTransport) transportFor(cert *tls.Certificate, proxy *url.URL) *htt
 // CloseIdleConnections closes every pool's idle connections.
 func (c *certTransport) CloseIdleConnections() {
 	c.base.CloseIdleConnections()
+	if c.base != idleRoundTripper(c.tmpl) {
+		c.tmpl.CloseIdleConnections()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, t := range c.by {

@@ -200,15 +200,19 @@ func serveRawBackend(c net.Conn) {
 
 // benchGateway is the gateway of the benchmarks, set up as `tollgate serve`
 // sets it up (real policies and metrics, memory store, no logging).
-func benchGateway(b *testing.B, dir string) *gateway.Server {
+func benchGateway(b *testing.B, dir string, opts ...func(*gateway.Options)) *gateway.Server {
 	log := zap.NewNop()
-	srv, err := gateway.New(gateway.Options{
+	opt := gateway.Options{
 		Dir:      dir,
 		Registry: policies.Registry(policies.Deps{Store: store.NewMemory(), Log: log}),
 		Log:      log,
 		Metrics:  gateway.NewMetrics(),
 		Getenv:   func(string) string { return "" },
-	})
+	}
+	for _, o := range opts {
+		o(&opt)
+	}
+	srv, err := gateway.New(opt)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -36,7 +36,7 @@ type httpProxy struct {
 type proxyKey struct{}
 
 func (p *httpProxy) init(s *Server) {
-	p.transport = s.tel.WrapTransport(backendTransport{newCertTransport(s.transport)}) // backend entities, authentication-certificate and proxy, telemetry
+	p.transport = s.tel.WrapTransport(backendTransport{newCertTransport(s.rest, s.transport)}) // backend entities, authentication-certificate and proxy, telemetry
 	p.log = s.log.Named("proxy")
 }
 

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"tollgate/gateway"
 )
 
 // restBenchPolicy is bench/apis/rest/policy.xml: the WebSocket benchmark's
@@ -25,13 +27,18 @@ var restBenchPolicy = strings.ReplaceAll(handshakeBenchPolicy,
 // response relayed back. Client and backend are minimal raw HTTP/1.1 peers,
 // so allocs/op move with the gateway's share. BenchmarkRESTBare is the same
 // request through a bare httputil.ReverseProxy: the difference is what
-// tollgate adds to Go's own proxy.
+// tollgate adds to Go's own proxy. The sub-benchmarks are the backend
+// clients (Options.BackendTransport): gateway/upstream and net/http's.
 func BenchmarkRESTRequest(b *testing.B) {
-	backend := startRawHTTPBackend(b)
-	dir := b.TempDir()
-	policy := strings.ReplaceAll(restBenchPolicy, "BACKEND", "http://"+backend+"/")
-	writeAPI(b, dir, "bench-rest", `type="http" path="/rest" service-url="http://`+backend+`/"`, policy)
-	benchREST(b, benchGateway(b, dir))
+	for _, bt := range []string{gateway.BackendUpstream, gateway.BackendNetHTTP} {
+		b.Run(bt, func(b *testing.B) {
+			backend := startRawHTTPBackend(b)
+			dir := b.TempDir()
+			policy := strings.ReplaceAll(restBenchPolicy, "BACKEND", "http://"+backend+"/")
+			writeAPI(b, dir, "bench-rest", `type="http" path="/rest" service-url="http://`+backend+`/"`, policy)
+			benchREST(b, benchGateway(b, dir, func(o *gateway.Options) { o.BackendTransport = bt }))
+		})
+	}
 }
 
 func BenchmarkRESTBare(b *testing.B) {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -31,7 +32,18 @@ type Options struct {
 	Metrics    *Metrics
 	Deployment *engine.Deployment
 	Getenv     func(string) string
-	Transport  *http.Transport // for REST backends and WebSocket dials (default: a tuned clone)
+	// Transport, when set, sends every REST backend request and dials
+	// WebSocket backends. Default: REST requests go over
+	// BackendTransport's client, and a tuned http.Transport serves the
+	// rest (client certificates, proxies, backend entities' TLS settings).
+	Transport *http.Transport
+	// BackendTransport picks the client of REST backends when Transport
+	// is nil: "upstream" (the default: gateway/upstream, synchronous
+	// pooled HTTP/1.1) or "nethttp" (net/http's Transport). A caller's
+	// Transport is used as it is. Requests with a client certificate or
+	// an outbound proxy (policies), or for which HTTP_PROXY/HTTPS_PROXY
+	// name a proxy, always go over net/http.
+	BackendTransport string
 	// MaxPendingBodies bounds the HTTP request bodies arriving at once; one
 	// more expires the oldest (408). Default DefaultMaxPendingBodies.
 	MaxPendingBodies int
@@ -76,8 +88,9 @@ type Server struct {
 	lastReload atomic.Pointer[ReloadStatus]
 
 	transport *http.Transport
-	dialer    *wsproxy.Dialer // WebSocket backends, over transport's dialer
-	relayer   wsproxy.Relayer // the WebSocket data path
+	rest      idleRoundTripper // REST backends' default client (backend_transport.go)
+	dialer    *wsproxy.Dialer  // WebSocket backends, over transport's dialer
+	relayer   wsproxy.Relayer  // the WebSocket data path
 	proxy     httpProxy
 	pending   pendingBodies // HTTP request bodies still arriving (slowbody.go)
 
@@ -113,12 +126,22 @@ func New(opt Options) (*Server, error) {
 		opt.Store = store.NewMemory()
 	}
 	wsDial := opt.Transport // a caller's transport dials WebSocket backends too
+	var rest idleRoundTripper = opt.Transport
+	switch opt.BackendTransport {
+	case "", BackendUpstream, BackendNetHTTP:
+	default:
+		return nil, fmt.Errorf("backend transport %q: want %q or %q", opt.BackendTransport, BackendUpstream, BackendNetHTTP)
+	}
 	if opt.Transport == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 256
 		tr.MaxIdleConns = 1024
 		tr.ForceAttemptHTTP2 = false
 		opt.Transport = tr
+		rest = tr
+		if opt.BackendTransport != BackendNetHTTP {
+			rest = newUpstream(tr)
+		}
 		// WebSocket legs need no TCP keepalive: the relay pings both sides
 		// and closes a dead one. Skipping it saves four setsockopt calls
 		// per backend connection.
@@ -132,6 +155,7 @@ func New(opt Options) (*Server, error) {
 	s := &Server{
 		opt: opt, log: opt.Log, metrics: opt.Metrics,
 		transport: opt.Transport,
+		rest:      rest,
 		dialer:    wsproxy.NewDialer(wsDial),
 		relayer:   opt.Relayer,
 		idPrefix:  hex.EncodeToString(b[:]),

@@ -1,0 +1,268 @@
+package upstream
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// drainLimit is how much of an unread body Close reads to keep the
+// connection; a longer rest closes it instead.
+const (
+	drainLimit   = 64 << 10
+	drainTimeout = 50 * time.Millisecond
+)
+
+var errBodyClosed = errors.New("upstream: read on a closed response body")
+
+// bodyReader reads a response body off the connection's buffered reader:
+// Content-Length, chunked or until close. It knows nothing of
+// connections (the fuzz target uses it alone).
+type bodyReader struct {
+	br      *bufio.Reader
+	framing framing
+	n       int64 // bodyLength: bytes left; bodyChunked: bytes left in this chunk
+	state   uint8 // bodyChunked: chunkSize, chunkData, chunkCRLF
+	resp    *http.Response
+}
+
+const (
+	chunkSize = iota
+	chunkData
+	chunkCRLF
+)
+
+func (b *bodyReader) read(p []byte) (int, error) {
+	switch b.framing {
+	case bodyLength:
+		if b.n == 0 {
+			return 0, io.EOF
+		}
+		if int64(len(p)) > b.n {
+			p = p[:b.n]
+		}
+		n, err := b.br.Read(p)
+		b.n -= int64(n)
+		if err == io.EOF {
+			return n, io.ErrUnexpectedEOF
+		}
+		if err == nil && b.n == 0 {
+			err = io.EOF
+		}
+		return n, err
+	case bodyChunked:
+		return b.readChunked(p)
+	case bodyClose:
+		return b.br.Read(p)
+	}
+	return 0, io.EOF
+}
+
+// readChunked reads chunked data (RFC 9112 7.1): hex sizes, chunk
+// extensions skipped, CRLF after each chunk's data, then the trailer
+// section into resp.Trailer.
+func (b *bodyReader) readChunked(p []byte) (int, error) {
+	for {
+		switch b.state {
+		case chunkSize:
+			budget := maxChunkLine
+			line, err := readLine(b.br, &budget, protoErr("chunk-size line too long"))
+			if err != nil {
+				return 0, unexpected(err)
+			}
+			size, err := parseChunkSize(line)
+			if err != nil {
+				return 0, err
+			}
+			if size == 0 {
+				if err := b.readTrailers(); err != nil {
+					return 0, err
+				}
+				b.framing = bodyNone
+				return 0, io.EOF
+			}
+			b.n, b.state = size, chunkData
+		case chunkData:
+			if len(p) == 0 {
+				return 0, nil
+			}
+			if int64(len(p)) > b.n {
+				p = p[:b.n]
+			}
+			n, err := b.br.Read(p)
+			b.n -= int64(n)
+			if b.n == 0 {
+				b.state = chunkCRLF
+			}
+			if err != nil {
+				return n, unexpected(err)
+			}
+			return n, nil
+		case chunkCRLF:
+			c1, err := b.br.ReadByte()
+			if err != nil {
+				return 0, unexpected(err)
+			}
+			c2, err := b.br.ReadByte()
+			if err != nil {
+				return 0, unexpected(err)
+			}
+			if c1 != '\r' || c2 != '\n' {
+				return 0, protoErr("no CRLF after chunk data")
+			}
+			b.state = chunkSize
+		}
+	}
+}
+
+// parseChunkSize parses "hex[ws][;ext]" (RFC 9112 7.1.1).
+func parseChunkSize(line []byte) (int64, error) {
+	var n int64
+	i := 0
+	for ; i < len(line); i++ {
+		c := line[i]
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			goto rest
+		}
+		if i >= 15 {
+			return 0, protoErr("chunk size too large")
+		}
+		n = n<<4 | int64(d)
+	}
+rest:
+	if i == 0 {
+		return 0, protoErr("bad chunk size " + clipQuote(line))
+	}
+	ext := trimOWS(line[i:])
+	if len(ext) > 0 && (ext[0] != ';' || !validValue(ext)) {
+		return 0, protoErr("bad chunk size " + clipQuote(line))
+	}
+	return n, nil
+}
+
+// readTrailers reads the trailer section after the last chunk.
+func (b *bodyReader) readTrailers() error {
+	budget := maxTrailerBytes
+	h, err := readFields(b.br, &budget, protoErr("trailer section too large"), 0)
+	if err != nil {
+		return unexpected(err)
+	}
+	for k, v := range h {
+		if forbiddenTrailer(k) {
+			continue
+		}
+		if b.resp.Trailer == nil {
+			b.resp.Trailer = make(http.Header, len(h))
+		}
+		b.resp.Trailer[k] = append(b.resp.Trailer[k], v...)
+	}
+	return nil
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func clipQuote(b []byte) string { return "\"" + clip(b) + "\"" }
+
+// body is a Response.Body on a pooled connection. At its end (or at an
+// early Close, after a bounded drain) the connection goes back to the
+// pool when it can carry another request, else it is closed.
+type body struct {
+	bodyReader
+	c       *conn
+	rt      roundTrip
+	hd      head
+	mu      sync.Mutex
+	err     error       // sticky: io.EOF at the end, errBodyClosed after Close
+	closing atomic.Bool // a Close from another goroutine or the body's end came first
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return 0, b.err
+	}
+	n, err := b.read(p)
+	if err != nil {
+		if err == io.EOF {
+			b.err = io.EOF
+			// closing decides between this and a concurrent Close
+			// closing the connection: only one of them uses it.
+			b.rt.done(b.c, b.rt.reuse && b.closing.CompareAndSwap(false, true))
+		} else {
+			err = b.rt.fail(b.c, err)
+			b.err = err
+		}
+	}
+	return n, err
+}
+
+// Close ends the body. Unread, a short rest is drained so that the
+// connection can be reused; a long one closes it. A Read blocked in
+// another goroutine is interrupted by closing the connection.
+func (b *body) Close() error {
+	if !b.mu.TryLock() {
+		if b.closing.CompareAndSwap(false, true) {
+			b.c.nc.Close() // ends the Read; it closes the connection
+		}
+		b.mu.Lock()
+	}
+	defer b.mu.Unlock()
+	if b.err != nil {
+		if b.err == io.EOF {
+			b.err = errBodyClosed
+		}
+		return nil
+	}
+	b.err = errBodyClosed
+	if !b.rt.reuse || b.closing.Load() || !b.drainable() || !b.rt.stop() {
+		b.rt.done(b.c, false)
+		return nil
+	}
+	// The request's context can no longer interrupt the drain: bound it.
+	_ = b.c.nc.SetReadDeadline(time.Now().Add(drainTimeout))
+	var scratch [4096]byte
+	total := 0
+	for total <= drainLimit {
+		n, err := b.read(scratch[:])
+		total += n
+		if err == io.EOF {
+			_ = b.c.nc.SetReadDeadline(time.Time{})
+			b.rt.done(b.c, true)
+			return nil
+		}
+		if err != nil {
+			break
+		}
+	}
+	b.rt.done(b.c, false)
+	return nil
+}
+
+// drainable: what is left is short enough to read at Close.
+func (b *body) drainable() bool {
+	switch b.framing {
+	case bodyLength:
+		return b.n <= drainLimit
+	case bodyChunked:
+		return true // bounded by drainLimit as it is read
+	}
+	return false
+}

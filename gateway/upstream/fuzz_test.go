@@ -1,0 +1,82 @@
+package upstream
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+)
+
+// FuzzReadResponse feeds the response parser (head, framing, body, 1xx,
+// trailers) arbitrary bytes: it must not panic, must stay within its
+// bounds, and a body it accepts must have the length it announced.
+func FuzzReadResponse(f *testing.F) {
+	for _, s := range []string{
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+		"HTTP/1.1 200 OK\r\nTrailer: X-T\r\nTransfer-Encoding: chunked\r\n\r\n2;a=b\r\nhi\r\n0\r\nX-T: 1\r\n\r\n",
+		"HTTP/1.0 200 OK\r\n\r\nuntil close",
+		"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi",
+		"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n",
+		"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
+	} {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, isHead bool) {
+		method := http.MethodGet
+		if isHead {
+			method = http.MethodHead
+		}
+		req := &http.Request{Method: method}
+		br := bufio.NewReaderSize(bytes.NewReader(data), 4096)
+		budget := MaxHeadBytes
+		hd := &head{}
+		var err error
+		for n := 0; ; n++ {
+			err = readHead(br, req, &budget, hd)
+			if err != nil {
+				return
+			}
+			if hd.resp.StatusCode >= 200 || n > max1xx {
+				break
+			}
+		}
+		if budget < 0 {
+			t.Fatalf("head over its bound: %d", budget)
+		}
+		resp := hd.resp
+		if resp.StatusCode < 100 || resp.StatusCode > 599 || resp.Header == nil {
+			t.Fatalf("bad response %+v", resp)
+		}
+		if _, ok := resp.Header["Transfer-Encoding"]; ok && hd.framing == bodyChunked {
+			t.Fatal("Transfer-Encoding left in the header")
+		}
+		if hd.framing == bodyNone {
+			return
+		}
+		b := &bodyReader{br: br, framing: hd.framing, n: hd.length, resp: resp}
+		var got int64
+		buf := make([]byte, 512)
+		for {
+			n, err := b.read(buf)
+			got += int64(n)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				var pe *ProtocolError
+				if !errors.As(err, &pe) && err != io.ErrUnexpectedEOF {
+					t.Fatalf("unexpected error kind %T %v", err, err)
+				}
+				return
+			}
+		}
+		if hd.framing == bodyLength && got != resp.ContentLength {
+			t.Fatalf("read %d bytes of a %d-byte body", got, resp.ContentLength)
+		}
+	})
+}

@@ -1,0 +1,454 @@
+package upstream
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// Limits of the response parser.
+const (
+	// MaxHeadBytes bounds a response head (status line and header fields,
+	// all 1xx heads before it included), as the WebSocket dial's.
+	MaxHeadBytes = 1 << 20
+	// maxTrailerBytes bounds a chunked body's trailer section.
+	maxTrailerBytes = 64 << 10
+	// max1xx bounds the informational responses before the final one.
+	max1xx = 5
+	// maxChunkLine bounds a chunk-size line (size and extensions).
+	maxChunkLine = 4096
+)
+
+// ProtocolError is a response that breaks HTTP/1.1's syntax or framing
+// rules. The connection it came on is closed.
+type ProtocolError struct{ Msg string }
+
+func (e *ProtocolError) Error() string { return "upstream: malformed response: " + e.Msg }
+
+func protoErr(msg string) error { return &ProtocolError{Msg: msg} }
+
+// ErrHeadTooLarge is a response head over MaxHeadBytes.
+var ErrHeadTooLarge = errors.New("upstream: the response head is larger than 1 MiB")
+
+// framing is how a response body is delimited (RFC 9112 6.3).
+type framing uint8
+
+const (
+	bodyNone    framing = iota // HEAD, 1xx, 204, 304
+	bodyLength                 // Content-Length
+	bodyChunked                // Transfer-Encoding: chunked
+	bodyClose                  // until the backend closes
+)
+
+// head is a parsed response head.
+type head struct {
+	resp    *http.Response
+	framing framing
+	length  int64 // bodyLength: the body's length
+	reuse   bool  // the connection may carry another request after the body
+}
+
+// readLine reads one line ending in LF (a CR before it is dropped),
+// counting its bytes against *budget.
+func readLine(br *bufio.Reader, budget *int, tooLarge error) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		buf := append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull {
+			if len(buf) > *budget {
+				return nil, tooLarge
+			}
+			line, err = br.ReadSlice('\n')
+			buf = append(buf, line...)
+		}
+		line = buf
+	}
+	*budget -= len(line)
+	if *budget < 0 {
+		return nil, tooLarge
+	}
+	if err != nil {
+		if err == io.EOF && len(line) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, nil
+}
+
+// readHead reads one response head (a 1xx one included) for req.
+func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head) error {
+	line, err := readLine(br, budget, ErrHeadTooLarge)
+	if err != nil {
+		return err
+	}
+	resp := &http.Response{Request: req, ProtoMajor: 1}
+	if err := parseStatusLine(line, resp); err != nil {
+		return err
+	}
+	h, err := readFields(br, budget, ErrHeadTooLarge, 8)
+	if err != nil {
+		return err
+	}
+	resp.Header = h
+	*hd = head{resp: resp}
+	if resp.StatusCode < 200 {
+		return nil
+	}
+	return frame(hd, req)
+}
+
+// parseStatusLine parses "HTTP/1.x NNN reason".
+func parseStatusLine(line []byte, resp *http.Response) error {
+	if len(line) < 12 || string(line[:7]) != "HTTP/1." || (line[7] != '0' && line[7] != '1') || line[8] != ' ' {
+		return protoErr("bad status line " + strconv.Quote(clip(line)))
+	}
+	code := 0
+	for _, c := range line[9:12] {
+		if c < '0' || c > '9' {
+			return protoErr("bad status code in " + strconv.Quote(clip(line)))
+		}
+		code = code*10 + int(c-'0')
+	}
+	if code < 100 || code > 599 {
+		return protoErr("bad status code in " + strconv.Quote(clip(line)))
+	}
+	var reason []byte
+	if len(line) > 12 {
+		if line[12] != ' ' {
+			return protoErr("bad status line " + strconv.Quote(clip(line)))
+		}
+		reason = line[13:]
+		if !validValue(reason) {
+			return protoErr("bad reason phrase in the status line")
+		}
+	}
+	resp.StatusCode = code
+	if line[7] == '1' {
+		resp.Proto, resp.ProtoMinor = "HTTP/1.1", 1
+	} else {
+		resp.Proto, resp.ProtoMinor = "HTTP/1.0", 0
+	}
+	if text := http.StatusText(code); string(reason) == text && code < len(statusLines) && statusLines[code] != "" {
+		resp.Status = statusLines[code]
+	} else if len(line) == 12 {
+		resp.Status = string(line[9:12]) // no reason, as net/http
+	} else {
+		resp.Status = string(line[9:12]) + " " + string(reason)
+	}
+	return nil
+}
+
+// statusLines are "200 OK" and the others, made once.
+var statusLines = func() (s [600]string) {
+	for code := range s {
+		if t := http.StatusText(code); t != "" {
+			s[code] = strconv.Itoa(code) + " " + t
+		}
+	}
+	return s
+}()
+
+// readFields reads header fields up to the empty line: names are tokens
+// followed directly by ':', values hold no control characters, and a
+// line folded onto the previous one (obs-fold) is refused (RFC 9112 5).
+func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int) (http.Header, error) {
+	h := make(http.Header, hint)
+	var vals []string
+	for {
+		line, err := readLine(br, budget, tooLarge)
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		if len(line) == 0 {
+			return h, nil
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			return nil, protoErr("folded header line (obs-fold)")
+		}
+		i := bytes.IndexByte(line, ':')
+		if i <= 0 || !validName(line[:i]) {
+			return nil, protoErr("bad header line " + strconv.Quote(clip(line)))
+		}
+		v := trimOWS(line[i+1:])
+		if !validValue(v) {
+			return nil, protoErr("bad value in header " + strconv.Quote(clip(line[:i])))
+		}
+		key := canonicalKey(line[:i])
+		sv := string(v)
+		if old, ok := h[key]; ok {
+			h[key] = append(old, sv)
+			continue
+		}
+		// One backing array for the values of several fields.
+		if len(vals) == cap(vals) {
+			vals = make([]string, 0, 8)
+		}
+		vals = append(vals, sv)
+		h[key] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+}
+
+// frame decides how the response body is delimited (RFC 9112 6.3) and
+// whether the connection can be reused after it.
+func frame(hd *head, req *http.Request) error {
+	resp, h := hd.resp, hd.resp.Header
+	keepAlive := resp.ProtoMinor == 1
+	if v, ok := h["Connection"]; ok {
+		if hasToken(v, "close") {
+			keepAlive = false
+		} else if resp.ProtoMinor == 0 && hasToken(v, "keep-alive") {
+			keepAlive = true
+		}
+	}
+	if req.Close {
+		keepAlive = false
+	}
+	code := resp.StatusCode
+	hasBody := req.Method != http.MethodHead && code != http.StatusNoContent && code != http.StatusNotModified
+	te, hasTE := h["Transfer-Encoding"]
+	cl, hasCL := h["Content-Length"]
+	switch {
+	case hasTE:
+		if resp.ProtoMinor == 0 {
+			return protoErr("Transfer-Encoding in an HTTP/1.0 response")
+		}
+		if !onlyChunked(te) {
+			return protoErr("unsupported Transfer-Encoding " + strconv.Quote(clip([]byte(strings.Join(te, ", ")))))
+		}
+		delete(h, "Transfer-Encoding")
+		if hasCL {
+			// RFC 9112 6.3: chunked wins, and the connection is not
+			// reused (a smuggling attempt, or a broken backend).
+			delete(h, "Content-Length")
+			keepAlive = false
+		}
+		resp.ContentLength = -1
+		if hasBody {
+			hd.framing = bodyChunked
+			resp.TransferEncoding = []string{"chunked"}
+			if err := declaredTrailers(resp); err != nil {
+				return err
+			}
+		} else if req.Method != http.MethodHead {
+			resp.ContentLength = 0
+		}
+	case hasCL:
+		n, err := contentLength(cl)
+		if err != nil {
+			return err
+		}
+		if len(cl) > 1 || len(cl[0]) != len(strconv.FormatInt(n, 10)) {
+			h["Content-Length"] = []string{strconv.FormatInt(n, 10)}
+		}
+		switch {
+		case hasBody:
+			hd.framing, hd.length, resp.ContentLength = bodyLength, n, n
+		case req.Method == http.MethodHead:
+			resp.ContentLength = n
+		}
+	default:
+		if hasBody {
+			hd.framing = bodyClose
+			keepAlive = false
+			resp.ContentLength = -1
+		} else if req.Method == http.MethodHead {
+			resp.ContentLength = -1
+		}
+	}
+	resp.Close = !keepAlive
+	hd.reuse = keepAlive
+	return nil
+}
+
+// contentLength is the value of the Content-Length fields: a decimal
+// number, repeated identically or not at all (RFC 9110 8.6).
+func contentLength(vals []string) (int64, error) {
+	n := int64(-1)
+	for _, v := range vals {
+		for part := range strings.SplitSeq(v, ",") {
+			part = strings.Trim(part, " \t")
+			m, ok := parseDecimal(part)
+			if !ok {
+				return 0, protoErr("bad Content-Length " + strconv.Quote(clip([]byte(v))))
+			}
+			if n >= 0 && m != n {
+				return 0, protoErr("differing Content-Length values")
+			}
+			n = m
+		}
+	}
+	return n, nil
+}
+
+func parseDecimal(s string) (int64, bool) {
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// onlyChunked reports whether the Transfer-Encoding list is "chunked"
+// alone: the only coding a proxy can undo without decoding content.
+func onlyChunked(te []string) bool {
+	n := 0
+	for _, v := range te {
+		for part := range strings.SplitSeq(v, ",") {
+			part = strings.Trim(part, " \t")
+			if part == "" {
+				continue
+			}
+			if !strings.EqualFold(part, "chunked") {
+				return false
+			}
+			n++
+		}
+	}
+	return n == 1
+}
+
+// declaredTrailers moves the Trailer field's names into resp.Trailer (with
+// nil values, filled at the body's end), as net/http does: ReverseProxy
+// announces them to its client.
+func declaredTrailers(resp *http.Response) error {
+	vals, ok := resp.Header["Trailer"]
+	if !ok {
+		return nil
+	}
+	delete(resp.Header, "Trailer")
+	for _, v := range vals {
+		for name := range strings.SplitSeq(v, ",") {
+			name = strings.Trim(name, " \t")
+			if name == "" {
+				continue
+			}
+			if !httpguts.ValidHeaderFieldName(name) {
+				return protoErr("bad Trailer name " + strconv.Quote(clip([]byte(name))))
+			}
+			key := textproto.CanonicalMIMEHeaderKey(name)
+			if forbiddenTrailer(key) {
+				continue
+			}
+			if resp.Trailer == nil {
+				resp.Trailer = make(http.Header)
+			}
+			resp.Trailer[key] = nil
+		}
+	}
+	return nil
+}
+
+// forbiddenTrailer names the fields a trailer must not carry: framing.
+func forbiddenTrailer(key string) bool {
+	switch key {
+	case "Transfer-Encoding", "Content-Length", "Trailer", "Host":
+		return true
+	}
+	return false
+}
+
+func hasToken(vals []string, tok string) bool {
+	for _, v := range vals {
+		for part := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.Trim(part, " \t"), tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// validName: a header field name is a token (RFC 9110 5.1).
+func validName(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c >= 0x80 || !httpguts.IsTokenRune(rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// validValue: no control characters but HTAB (no CR, LF or NUL).
+func validValue(b []byte) bool {
+	for _, c := range b {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func validValueString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalKey is textproto's canonical form of a header name, without
+// an allocation for the common ones.
+func canonicalKey(name []byte) string {
+	if k, ok := commonKeys[string(name)]; ok {
+		return k
+	}
+	return textproto.CanonicalMIMEHeaderKey(string(name))
+}
+
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"Accept-Ranges", "Age", "Cache-Control", "Connection", "Content-Encoding",
+		"Content-Language", "Content-Length", "Content-Type", "Date", "Etag", "Expires", "Keep-Alive",
+		"Last-Modified", "Location", "Server", "Set-Cookie", "Trailer", "Transfer-Encoding", "Vary",
+		"Via", "Www-Authenticate", "Retry-After", "Access-Control-Allow-Origin", "X-Request-Id",
+		"Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "Link", "Traceparent"} {
+		m[k] = k
+		m[strings.ToLower(k)] = k
+	}
+	m["ETag"] = "Etag"
+	return m
+}()
+
+// clip shortens what an error quotes from a hostile response.
+func clip(b []byte) string {
+	if len(b) > 64 {
+		return string(b[:64]) + "..."
+	}
+	return string(b)
+}

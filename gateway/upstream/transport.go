@@ -1,0 +1,549 @@
+// Package upstream is the gateway's HTTP/1.1 client for REST backends: an
+// http.RoundTripper that writes each request and reads its response head
+// on the caller's goroutine, over pooled keep-alive connections.
+//
+// net/http's Transport runs two goroutines per connection and passes every
+// request and response between them over channels; on a small machine
+// those hand-offs (a futex wake each) cost more than the HTTP itself. Here
+// a round trip is: take an idle connection (or dial), one write of the
+// head and a small body, read the response head. The body is read by
+// whoever reads Response.Body, and at its end the connection goes back to
+// the pool. Large and streamed request bodies are the exception: they are
+// written by a goroutine while the response is read, so that a backend
+// that answers early or echoes as it reads cannot deadlock the exchange.
+//
+// HTTP/1.1 only: no HTTP/2, no forward proxies or CONNECT, no transparent
+// decompression (a proxy relays what the backend sent).
+package upstream
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// DefaultMaxIdleConnsPerHost is MaxIdleConnsPerHost's default, as net/http's.
+const DefaultMaxIdleConnsPerHost = 2
+
+// Transport is an HTTP/1.1 RoundTripper with a connection pool per backend
+// (scheme and host:port). Its fields must not change once it is used.
+type Transport struct {
+	// DialContext dials TCP (default: a net.Dialer with a 30s timeout and
+	// 30s keep-alive).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// TLSClientConfig is cloned for https backends; ServerName defaults
+	// to the URL's host and NextProtos is http/1.1.
+	TLSClientConfig *tls.Config
+	// TLSHandshakeTimeout bounds a TLS handshake (0: the request's
+	// context alone).
+	TLSHandshakeTimeout time.Duration
+	// MaxIdleConnsPerHost bounds the idle connections kept per backend
+	// (0: DefaultMaxIdleConnsPerHost; negative: none).
+	MaxIdleConnsPerHost int
+	// MaxIdleConns bounds the idle connections over all backends (0: no
+	// limit).
+	MaxIdleConns int
+	// MaxConnsPerHost bounds the connections per backend, idle, busy and
+	// dialing; a request over it waits for one, as long as its context
+	// lets it (0: no limit).
+	MaxConnsPerHost int
+	// IdleConnTimeout closes a connection idle this long (0: never).
+	IdleConnTimeout time.Duration
+
+	pools sync.Map // poolKey -> *pool
+	idle  atomic.Int64
+}
+
+type poolKey struct{ scheme, host string }
+
+var defaultDialer = &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+
+// RoundTrip sends req and reads the response head. The response body is
+// read from the connection as the caller reads it.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	out, err := prepare(req)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	defer out.free()
+	p, err := t.pool(req.URL)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	ctx := req.Context()
+	for attempt := 0; ; attempt++ {
+		c, err := p.get(ctx, attempt > 0, !out.replayable)
+		if err != nil {
+			out.closeBody()
+			return nil, err
+		}
+		resp, stale, err := c.roundTrip(ctx, req, out)
+		if err == nil {
+			return resp, nil
+		}
+		// A reused connection the backend had closed while idle: nothing
+		// came back, so nothing was done. Once more, on a new connection.
+		if !stale || !c.reused || attempt > 0 || !out.replayable || ctx.Err() != nil {
+			out.closeBody()
+			return nil, err
+		}
+		if out.streamed {
+			b, gerr := req.GetBody()
+			if gerr != nil {
+				return nil, err
+			}
+			out.body = b
+		}
+	}
+}
+
+// CloseIdleConnections closes every idle connection.
+func (t *Transport) CloseIdleConnections() {
+	t.pools.Range(func(_, v any) bool {
+		v.(*pool).closeIdle()
+		return true
+	})
+}
+
+func (t *Transport) pool(u *url.URL) (*pool, error) {
+	if u == nil {
+		return nil, errors.New("upstream: the request has no URL")
+	}
+	key := poolKey{u.Scheme, u.Host}
+	if p, ok := t.pools.Load(key); ok {
+		return p.(*pool), nil
+	}
+	if key.scheme != "http" && key.scheme != "https" {
+		return nil, errors.New("upstream: unsupported URL scheme " + strconv.Quote(key.scheme))
+	}
+	if u.Host == "" {
+		return nil, errors.New("upstream: the request URL has no host")
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if key.scheme == "https" {
+			port = "443"
+		}
+	}
+	p := &pool{t: t, key: key, addr: net.JoinHostPort(u.Hostname(), port)}
+	if key.scheme == "https" {
+		cfg := &tls.Config{}
+		if t.TLSClientConfig != nil {
+			cfg = t.TLSClientConfig.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		p.tls = cfg
+	}
+	v, _ := t.pools.LoadOrStore(key, p)
+	return v.(*pool), nil
+}
+
+func (t *Transport) maxIdlePerHost() int {
+	switch n := t.MaxIdleConnsPerHost; {
+	case n == 0:
+		return DefaultMaxIdleConnsPerHost
+	case n < 0:
+		return 0
+	default:
+		return n
+	}
+}
+
+// pool holds one backend's connections: the idle ones (reused last in,
+// first out: the warmest) and the count of all, for MaxConnsPerHost.
+type pool struct {
+	t    *Transport
+	key  poolKey
+	addr string
+	tls  *tls.Config
+
+	mu      sync.Mutex
+	idle    []*conn
+	n       int       // open and dialing connections
+	waiters []*waiter // requests waiting for a connection (MaxConnsPerHost)
+}
+
+// waiter is a request waiting for a connection: it receives an idle one,
+// or nil for a free slot to dial in.
+type waiter struct{ ch chan *conn }
+
+// get returns an idle connection (unless fresh) or a new one. probe
+// checks an idle one first (alive): for a request that cannot be sent
+// again, a connection the backend closed while idle must not be used.
+func (p *pool) get(ctx context.Context, fresh, probe bool) (*conn, error) {
+	p.mu.Lock()
+	if !fresh {
+		for len(p.idle) > 0 {
+			c := p.idle[len(p.idle)-1]
+			p.idle = p.idle[:len(p.idle)-1]
+			p.t.idle.Add(-1)
+			c.idle = false
+			if c.timer != nil {
+				c.timer.Stop()
+			}
+			if (p.t.IdleConnTimeout > 0 && time.Since(c.idleAt) >= p.t.IdleConnTimeout) ||
+				(probe && (c.br.Buffered() > 0 || !alive(c.nc))) {
+				p.mu.Unlock()
+				c.close()
+				p.mu.Lock()
+				continue
+			}
+			p.mu.Unlock()
+			c.reused = true
+			return c, nil
+		}
+	}
+	if max := p.t.MaxConnsPerHost; max > 0 && p.n >= max {
+		w := &waiter{ch: make(chan *conn, 1)}
+		p.waiters = append(p.waiters, w)
+		p.mu.Unlock()
+		select {
+		case c := <-w.ch:
+			if c == nil {
+				return p.dial(ctx)
+			}
+			if fresh {
+				c.nc.Close() // its slot is ours: dial in it
+				return p.dial(ctx)
+			}
+			c.reused = true
+			return c, nil
+		case <-ctx.Done():
+			p.mu.Lock()
+			for i, o := range p.waiters {
+				if o == w {
+					p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+					p.mu.Unlock()
+					return nil, ctx.Err()
+				}
+			}
+			p.mu.Unlock()
+			// Served as we gave up: pass it on.
+			if c := <-w.ch; c != nil {
+				p.put(c)
+			} else {
+				p.release()
+			}
+			return nil, ctx.Err()
+		}
+	}
+	p.n++
+	p.mu.Unlock()
+	return p.dial(ctx)
+}
+
+// dial opens a connection in a slot already counted in p.n.
+func (p *pool) dial(ctx context.Context) (*conn, error) {
+	dial := p.t.DialContext
+	if dial == nil {
+		dial = defaultDialer.DialContext
+	}
+	nc, err := dial(ctx, "tcp", p.addr)
+	if err != nil {
+		p.release()
+		return nil, err
+	}
+	if p.tls != nil {
+		tc := tls.Client(nc, p.tls)
+		hctx := ctx
+		if d := p.t.TLSHandshakeTimeout; d > 0 {
+			var cancel context.CancelFunc
+			hctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
+		if err := tc.HandshakeContext(hctx); err != nil {
+			nc.Close()
+			p.release()
+			return nil, err
+		}
+		nc = tc
+	}
+	return &conn{p: p, nc: nc, br: bufio.NewReaderSize(nc, 4096)}, nil
+}
+
+// release frees a connection's slot: a waiter dials in it.
+func (p *pool) release() {
+	p.mu.Lock()
+	if len(p.waiters) > 0 {
+		w := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		p.mu.Unlock()
+		w.ch <- nil
+		return
+	}
+	p.n--
+	p.mu.Unlock()
+}
+
+// put makes c idle, hands it to a waiter, or closes it when the pool is
+// full.
+func (p *pool) put(c *conn) {
+	p.mu.Lock()
+	if len(p.waiters) > 0 {
+		w := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		p.mu.Unlock()
+		w.ch <- c
+		return
+	}
+	t := p.t
+	if len(p.idle) >= t.maxIdlePerHost() || (t.MaxIdleConns > 0 && t.idle.Load() >= int64(t.MaxIdleConns)) {
+		p.mu.Unlock()
+		c.close()
+		return
+	}
+	c.idle = true
+	c.reused = false
+	c.idleAt = time.Now()
+	p.idle = append(p.idle, c)
+	t.idle.Add(1)
+	if d := t.IdleConnTimeout; d > 0 {
+		if c.timer == nil {
+			c.timer = time.AfterFunc(d, c.idleExpired)
+		} else {
+			c.timer.Reset(d)
+		}
+	}
+	p.mu.Unlock()
+}
+
+func (p *pool) closeIdle() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.t.idle.Add(-int64(len(idle)))
+	for _, c := range idle {
+		c.idle = false
+		if c.timer != nil {
+			c.timer.Stop()
+		}
+	}
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.close()
+	}
+}
+
+// conn is one backend connection, owned by one request at a time or idle
+// in its pool.
+type conn struct {
+	p      *pool
+	nc     net.Conn
+	br     *bufio.Reader
+	reused bool // taken from the pool (a stale one is retried)
+	closed atomic.Bool
+
+	// Guarded by p.mu:
+	idle   bool
+	idleAt time.Time
+	timer  *time.Timer
+}
+
+// idleExpired closes c if it is still idle past IdleConnTimeout.
+func (c *conn) idleExpired() {
+	p := c.p
+	p.mu.Lock()
+	if !c.idle || time.Since(c.idleAt) < p.t.IdleConnTimeout {
+		p.mu.Unlock()
+		return
+	}
+	for i, o := range p.idle {
+		if o == c {
+			p.idle = append(p.idle[:i], p.idle[i+1:]...)
+			p.t.idle.Add(-1)
+			break
+		}
+	}
+	c.idle = false
+	p.mu.Unlock()
+	c.close()
+}
+
+// close closes the connection and frees its slot, once.
+func (c *conn) close() {
+	if c.closed.Swap(true) {
+		return
+	}
+	c.nc.Close()
+	c.p.release()
+}
+
+// roundTrip.state values.
+const (
+	headRead    = 1
+	writeFailed = 2
+)
+
+// aLongTimeAgo is a deadline in the past: I/O fails at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// roundTrip is one request's use of a connection.
+type roundTrip struct {
+	stopFn  func() bool // unregisters the context's AfterFunc; nil without one
+	stopped bool
+	fired   bool // the AfterFunc ran: the connection's deadline is spent
+	reuse   bool // the response allows another request on the connection
+	wdone   chan error
+	state   atomic.Int32 // with wdone: headRead or writeFailed, whichever came first
+	ctxErr  func() error
+	settled bool
+}
+
+// stop unregisters the cancellation; false when it already fired (the
+// connection then has a deadline in the past and cannot be pooled).
+func (rt *roundTrip) stop() bool {
+	if rt.stopFn != nil && !rt.stopped {
+		rt.stopped = true
+		rt.fired = !rt.stopFn()
+	}
+	return !rt.fired
+}
+
+// done ends the exchange: c goes back to the pool when reuse allows it and
+// nothing spoilt it (a fired cancellation, a request body still being
+// written), else it is closed.
+func (rt *roundTrip) done(c *conn, reuse bool) {
+	if rt.settled {
+		return
+	}
+	rt.settled = true
+	if !rt.stop() {
+		reuse = false
+	}
+	if rt.wdone != nil {
+		select {
+		case err := <-rt.wdone:
+			if err != nil {
+				reuse = false
+			}
+		default:
+			if !reuse {
+				break
+			}
+			// Most likely the writer is just finishing; if not, the
+			// backend answered before taking the whole body.
+			t := time.NewTimer(10 * time.Millisecond)
+			select {
+			case err := <-rt.wdone:
+				reuse = err == nil
+			case <-t.C:
+				reuse = false
+			}
+			t.Stop()
+		}
+	}
+	if reuse && !c.closed.Load() {
+		c.p.put(c)
+	} else {
+		c.close()
+	}
+}
+
+// fail ends the exchange on an I/O or protocol error: the connection is
+// closed. A cancelled context is the error then.
+func (rt *roundTrip) fail(c *conn, err error) error {
+	rt.done(c, false)
+	if e := rt.ctxErr(); e != nil {
+		return e
+	}
+	return err
+}
+
+// roundTrip writes the request and reads the response head on c. stale
+// reports an error before any response byte that a stale pooled
+// connection explains (EOF, reset, broken pipe).
+func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) (resp *http.Response, stale bool, err error) {
+	// One allocation for the round trip's state and the response body.
+	b := &body{c: c}
+	rt := &b.rt
+	rt.ctxErr = ctx.Err
+	if ctx.Done() != nil {
+		nc := c.nc
+		rt.stopFn = context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
+	}
+	if err := out.write(c.nc, rt); err != nil {
+		return nil, isStale(err), rt.fail(c, err)
+	}
+	// Nothing read yet: an error here may be a connection closed while idle.
+	if _, err := c.br.Peek(1); err != nil {
+		if rt.wdone != nil && !rt.state.CompareAndSwap(0, headRead) {
+			// The body's write failed and closed the connection: its
+			// error says why.
+			if werr := <-rt.wdone; werr != nil {
+				rt.wdone = nil
+				err = werr
+			}
+		}
+		return nil, isStale(err), rt.fail(c, err)
+	}
+	budget := MaxHeadBytes
+	hd := &b.hd
+	for n1xx := 0; ; n1xx++ {
+		err = readHead(c.br, req, &budget, hd)
+		if err != nil {
+			return nil, false, rt.fail(c, err)
+		}
+		code := hd.resp.StatusCode
+		if code >= 200 {
+			break
+		}
+		if code == http.StatusSwitchingProtocols {
+			return nil, false, rt.fail(c, protoErr("101 Switching Protocols to a request that asked for no upgrade"))
+		}
+		if n1xx >= max1xx {
+			return nil, false, rt.fail(c, protoErr("too many 1xx responses"))
+		}
+		if code == http.StatusContinue {
+			continue
+		}
+		if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.Got1xxResponse != nil {
+			if err := trace.Got1xxResponse(code, textproto.MIMEHeader(hd.resp.Header)); err != nil {
+				return nil, false, rt.fail(c, err)
+			}
+		}
+	}
+	if rt.wdone != nil && !rt.state.CompareAndSwap(0, headRead) && rt.state.Load() == writeFailed {
+		werr := <-rt.wdone
+		rt.wdone = nil
+		return nil, false, rt.fail(c, werr)
+	}
+	resp = hd.resp
+	rt.reuse = hd.reuse
+	if hd.framing == bodyNone {
+		resp.Body = http.NoBody
+		rt.done(c, rt.reuse)
+		return resp, false, nil
+	}
+	b.bodyReader = bodyReader{br: c.br, framing: hd.framing, n: hd.length, resp: resp}
+	resp.Body = b
+	return resp, false, nil
+}
+
+// isStale: the error a connection the backend closed shows.
+func isStale(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}

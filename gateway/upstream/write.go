@@ -1,0 +1,263 @@
+package upstream
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// smallBody is the largest request body of known length written with the
+// head in one write; a larger one, or one of unknown length (chunked), is
+// written by a goroutine while the response is read.
+const smallBody = 64 << 10
+
+var outPool = sync.Pool{New: func() any { return &outgoing{buf: make([]byte, 0, 2048)} }}
+
+// outgoing is a request ready to write: its head (and small body) in buf.
+type outgoing struct {
+	buf        []byte
+	body       io.ReadCloser // written after the head; nil when none or in buf
+	cl         int64         // -1: chunked
+	trailer    http.Header
+	replayable bool // no body, or GetBody can make it again
+	streamed   bool // the body is written after the head, from body
+}
+
+// prepare validates req and lays out its head: a header name or value
+// that could end a line or a field (CR, LF, NUL, a non-token name) is an
+// error, so that nothing a policy set can smuggle a request.
+func prepare(req *http.Request) (*outgoing, error) {
+	if req.URL == nil {
+		return nil, errors.New("upstream: the request has no URL")
+	}
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	if !validName([]byte(method)) {
+		return nil, errors.New("upstream: invalid method " + strconv.Quote(clip([]byte(method))))
+	}
+	uri := req.URL.RequestURI()
+	for i := 0; i < len(uri); i++ {
+		if c := uri[i]; c <= ' ' || c == 0x7f {
+			return nil, errors.New("upstream: invalid request target")
+		}
+	}
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	if host == "" || !httpguts.ValidHostHeader(host) {
+		return nil, errors.New("upstream: invalid Host " + strconv.Quote(clip([]byte(host))))
+	}
+	o := outPool.Get().(*outgoing)
+	b := o.buf[:0]
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = append(b, uri...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, host...)
+	b = append(b, "\r\n"...)
+	for k, vv := range req.Header {
+		switch k {
+		case "Host", "Content-Length", "Transfer-Encoding", "Trailer":
+			continue
+		}
+		if !httpguts.ValidHeaderFieldName(k) {
+			o.free()
+			return nil, errors.New("upstream: invalid header name " + strconv.Quote(clip([]byte(k))))
+		}
+		for _, v := range vv {
+			if !validValueString(v) {
+				o.free()
+				return nil, errors.New("upstream: invalid value in header " + strconv.Quote(k))
+			}
+			if v == "" && k == "User-Agent" {
+				continue // ReverseProxy's way of saying "none"
+			}
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	if req.Close && req.Header["Connection"] == nil {
+		b = append(b, "Connection: close\r\n"...)
+	}
+	body := req.Body
+	cl := req.ContentLength
+	if body == http.NoBody || cl == 0 {
+		if body != nil {
+			body.Close()
+		}
+		body, cl = nil, 0
+	}
+	o.replayable = body == nil || req.GetBody != nil
+	switch {
+	case body == nil:
+		switch method {
+		case http.MethodPost, http.MethodPut, http.MethodPatch:
+			b = append(b, "Content-Length: 0\r\n"...)
+		}
+		b = append(b, "\r\n"...)
+	case cl > 0:
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, cl, 10)
+		b = append(b, "\r\n\r\n"...)
+		if cl <= smallBody {
+			n := len(b)
+			b = grow(b, int(cl))
+			_, err := io.ReadFull(body, b[n:])
+			body.Close()
+			if err != nil {
+				o.buf = b
+				o.free()
+				return nil, fmt.Errorf("upstream: reading the request body: %w", err)
+			}
+			body = nil
+		}
+	default: // unknown length
+		cl = -1
+		b = append(b, "Transfer-Encoding: chunked\r\n"...)
+		if len(req.Trailer) > 0 {
+			keys := make([]string, 0, len(req.Trailer))
+			for k := range req.Trailer {
+				if !httpguts.ValidHeaderFieldName(k) {
+					o.free()
+					body.Close()
+					return nil, errors.New("upstream: invalid trailer name " + strconv.Quote(clip([]byte(k))))
+				}
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			b = append(b, "Trailer: "...)
+			b = append(b, strings.Join(keys, ", ")...)
+			b = append(b, "\r\n"...)
+			o.trailer = req.Trailer
+		}
+		b = append(b, "\r\n"...)
+	}
+	o.buf = b
+	o.body, o.cl, o.streamed = body, cl, body != nil
+	return o, nil
+}
+
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b[:len(b)+n]
+	}
+	nb := make([]byte, len(b)+n)
+	copy(nb, b)
+	return nb
+}
+
+// free returns o to the pool (with a large buffer dropped). o is not
+// used after.
+func (o *outgoing) free() {
+	buf := o.buf[:0]
+	if cap(buf) > 32<<10 {
+		buf = make([]byte, 0, 2048)
+	}
+	*o = outgoing{buf: buf}
+	outPool.Put(o)
+}
+
+func (o *outgoing) closeBody() {
+	if o.body != nil {
+		o.body.Close()
+		o.body = nil
+	}
+}
+
+// write sends the head (and a small body) in one write; a large or
+// streamed body goes on in a goroutine whose result arrives on rt.wdone.
+func (o *outgoing) write(nc net.Conn, rt *roundTrip) error {
+	if _, err := nc.Write(o.buf); err != nil {
+		return err
+	}
+	if o.body == nil {
+		return nil
+	}
+	body, cl, trailer := o.body, o.cl, o.trailer
+	o.body = nil
+	ch := make(chan error, 1)
+	rt.wdone = ch
+	go func() {
+		err := writeBody(nc, body, cl, trailer)
+		if err != nil && rt.state.CompareAndSwap(0, writeFailed) {
+			nc.Close() // no answer yet: the waiting read ends too
+		}
+		body.Close()
+		ch <- err
+	}()
+	return nil
+}
+
+// errBodyWrite wraps a failure to read the request body.
+type bodyReadError struct{ err error }
+
+func (e *bodyReadError) Error() string { return "upstream: reading the request body: " + e.err.Error() }
+func (e *bodyReadError) Unwrap() error { return e.err }
+
+func writeBody(nc net.Conn, body io.Reader, cl int64, trailer http.Header) error {
+	if cl > 0 {
+		n, err := io.Copy(nc, io.LimitReader(readErrors{body}, cl))
+		if err == nil && n < cl {
+			err = &bodyReadError{io.ErrUnexpectedEOF}
+		}
+		return err
+	}
+	bw := bufio.NewWriterSize(nc, 32<<10)
+	buf := make([]byte, 32<<10)
+	for {
+		n, rerr := body.Read(buf)
+		if n > 0 {
+			bw.WriteString(strconv.FormatInt(int64(n), 16))
+			bw.WriteString("\r\n")
+			bw.Write(buf[:n])
+			bw.WriteString("\r\n")
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return &bodyReadError{rerr}
+		}
+	}
+	bw.WriteString("0\r\n")
+	for k, vv := range trailer {
+		if !httpguts.ValidHeaderFieldName(k) {
+			continue
+		}
+		for _, v := range vv {
+			if validValueString(v) {
+				bw.WriteString(k + ": " + v + "\r\n")
+			}
+		}
+	}
+	bw.WriteString("\r\n")
+	return bw.Flush()
+}
+
+// readErrors marks the body's own read errors apart from the connection's.
+type readErrors struct{ r io.Reader }
+
+func (r readErrors) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &bodyReadError{err}
+	}
+	return n, err
+}
