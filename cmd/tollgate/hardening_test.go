@@ -21,6 +21,7 @@ func TestServeHardeningFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--header-timeout", "0s"}, {"--header-timeout", "soon"},
 		{"--max-pending-bodies", "0"}, {"--max-pending-bodies", "many"},
+		{"--http-server", "apache"}, {"--backend-transport", "h2"},
 	} {
 		if code := run(append([]string{"serve", "--apis", t.TempDir()}, args...), io.Discard, io.Discard); code != 2 {
 			t.Errorf("serve %v: exit %d, want 2", args, code)
@@ -31,7 +32,17 @@ func TestServeHardeningFlags(t *testing.T) {
 // --header-timeout closes a connection whose request head never ends
 // (slowloris), and --max-pending-bodies reaches the gateway: with 1, a
 // second stalled body expires the first (408) long before body-timeout.
+// Both front servers (--http-server) and backend clients run it.
 func TestServeSlowClients(t *testing.T) {
+	for _, args := range [][]string{
+		{"--http-server", "tollgate", "--backend-transport", "upstream"},
+		{"--http-server", "nethttp", "--backend-transport", "nethttp"},
+	} {
+		t.Run(args[1]+"+"+args[3], func(t *testing.T) { serveSlowClients(t, args) })
+	}
+}
+
+func serveSlowClients(t *testing.T, extra []string) {
 	sig := make(chan os.Signal, 16)
 	signal.Notify(sig, syscall.SIGTERM)
 	defer signal.Stop(sig)
@@ -42,8 +53,8 @@ func TestServeSlowClients(t *testing.T) {
 	listen := testutil.FreeAddr(t)
 	done := make(chan int, 1)
 	go func() {
-		done <- run([]string{"serve", "--apis", dir, "--listen", listen, "--admin", "", "--watch=false", "--log-level", "error",
-			"--header-timeout", "1s", "--max-pending-bodies", "1"}, io.Discard, io.Discard)
+		done <- run(append([]string{"serve", "--apis", dir, "--listen", listen, "--admin", "", "--watch=false", "--log-level", "error",
+			"--header-timeout", "1s", "--max-pending-bodies", "1"}, extra...), io.Discard, io.Discard)
 	}()
 	dial := func() net.Conn {
 		t.Helper()

@@ -99,7 +99,7 @@ type serveFlags struct {
 	watch                                           bool
 	wsDataPath                                      string
 	relayer                                         wsproxy.Relayer
-	httpServer                                      string
+	httpServer, backendTransport                    string
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -131,6 +131,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&maxPending, "max-pending-bodies", "256", "HTTP request bodies arriving at once; one more expires the oldest (408)")
 	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
+	str(&f.backendTransport, "backend-transport", gateway.BackendUpstream, "REST backend client: upstream (synchronous, pooled HTTP/1.1) or nethttp (Go's http.Transport)")
 	str(&f.httpServer, "http-server", "tollgate", "front HTTP server: tollgate (its own HTTP/1.1 server; h2 over TLS goes to net/http) or nethttp (Go's net/http for everything)")
 	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
 	if err := fs.Parse(args); err != nil {
@@ -157,6 +158,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.admin != "" && f.adminToken == "" && !console.IsLoopback(f.admin) {
 		return nil, fmt.Errorf("--admin %s is not a loopback address: set --admin-token (or TOLLGATE_ADMIN_TOKEN) too", f.admin)
+	}
+	if f.backendTransport != gateway.BackendUpstream && f.backendTransport != gateway.BackendNetHTTP {
+		return nil, fmt.Errorf("--backend-transport must be %s or %s, not %q", gateway.BackendUpstream, gateway.BackendNetHTTP, f.backendTransport)
 	}
 	if f.httpServer != "tollgate" && f.httpServer != "nethttp" {
 		return nil, fmt.Errorf("--http-server must be tollgate or nethttp, not %q", f.httpServer)
@@ -325,6 +329,7 @@ func serve(args []string, stderr io.Writer) int {
 		Telemetry:        tel,
 		MaxPendingBodies: f.maxPendingBodies,
 		Relayer:          f.relayer,
+		BackendTransport: f.backendTransport,
 	})
 	if err != nil {
 		var el engine.ErrorList
