@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"tollgate/gateway"
+	"tollgate/gateway/h1/h1test"
 	"tollgate/internal/testutil"
 	"tollgate/policies"
 )
@@ -66,16 +67,14 @@ func TestClientCertificatesOverTLS(t *testing.T) {
 	if !want.Load() {
 		t.Fatal("loading validate-client-certificate did not ask for client certificates")
 	}
-	srv := httptest.NewUnstartedServer(gw)
 	withCerts := &tls.Config{Certificates: []tls.Certificate{serverCert.TLS()}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert.TLS()}, MinVersion: tls.VersionTLS12,
+	srv := h1test.NewTLSServer(gw, &tls.Config{Certificates: []tls.Certificate{serverCert.TLS()}, MinVersion: tls.VersionTLS12,
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
 			if want.Load() {
 				return withCerts, nil
 			}
 			return nil, nil
-		}}
-	srv.StartTLS()
+		}})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
