@@ -301,18 +301,10 @@ func parse101(b []byte) (*http.Response, bool) {
 	if !ok || (line[7] != '0' && line[7] != '1') || (len(line) > 12 && line[12] != ' ') {
 		return nil, false
 	}
-	status := "101"
-	if len(line) > 12 {
-		if reason := strings.TrimSpace(line[13:]); reason != "" {
-			if !validValue(reason) {
-				return nil, false
-			}
-			status = "101 " + reason
-			if reason == "Switching Protocols" {
-				status = "101 Switching Protocols"
-			}
-		}
+	if !validValue(line) {
+		return nil, false
 	}
+	status := line[9:] // as net/http has it: "101 Reason"
 	proto, minor := "HTTP/1.1", 1
 	if line[7] == '0' {
 		proto, minor = "HTTP/1.0", 0
