@@ -290,7 +290,7 @@ func headEnd(b []byte, from int) int {
 // parse101 parses a plain "HTTP/1.x 101" response head (CRLF line ends,
 // "Name: value" lines with valid names and values, no folded lines) with a
 // few allocations: the head as one string that the values slice, the map,
-// the values' slices and the response. ok is false for anything else,
+// one array for the values and the response. ok is false for anything else,
 // which net/http then parses.
 func parse101(b []byte) (*http.Response, bool) {
 	if len(b) < 16 || string(b[:7]) != "HTTP/1." || string(b[8:12]) != " 101" {
@@ -309,7 +309,9 @@ func parse101(b []byte) (*http.Response, bool) {
 	if line[7] == '0' {
 		proto, minor = "HTTP/1.0", 0
 	}
-	h := make(http.Header, strings.Count(rest, "\n"))
+	n := strings.Count(rest, "\n")
+	h := make(http.Header, n)
+	vals := make([]string, 0, n) // one backing array for every value
 	for {
 		line, rest, ok = strings.Cut(rest, "\r\n")
 		if !ok {
@@ -327,7 +329,12 @@ func parse101(b []byte) (*http.Response, bool) {
 			return nil, false
 		}
 		k := canonicalHandshakeKey(name)
-		h[k] = append(h[k], value)
+		if have := h[k]; have != nil {
+			h[k] = append(have, value) // a repeated name (rare): its own slice
+			continue
+		}
+		vals = append(vals, value)
+		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	if rest != "" {
 		return nil, false
