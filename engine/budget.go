@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,7 +41,7 @@ type exprBudget struct {
 	limit int64 // bytes; 0: DefaultExprBytes
 	used  int64
 	ticks uint32
-	done  <-chan struct{} // the running section's context; nil: none
+	ctx   context.Context // the running section's; nil: none
 }
 
 // SetExprBytes sets the byte budget of each expression evaluation (the
@@ -63,18 +64,18 @@ func (b *exprBudget) charge(n int) {
 }
 
 func (b *exprBudget) tick() {
-	if b.done == nil {
+	if b.ctx == nil {
 		return
 	}
-	// Looking at the channel on every loop iteration would cost more than
-	// many iterations do: every 64th is soon enough.
+	// Looking at the context on every loop iteration would cost more than
+	// many iterations do: every 64th is soon enough. Err, not Done: a
+	// context may put off making its channel (and timer) until someone
+	// waits on it, and an expression never does.
 	if b.ticks++; b.ticks&63 != 0 {
 		return
 	}
-	select {
-	case <-b.done:
+	if b.ctx.Err() != nil {
 		panic(errExprTimeout)
-	default:
 	}
 }
 

@@ -143,10 +143,10 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 	if len(api.Plan.Section(sec)) == 0 {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, api.Limits.PolicyTimeout)
+	sctx := newSectionCtx(ctx, api.Limits.PolicyTimeout) // no timer unless a policy waits
 	t0 := time.Now()
-	stopped := api.Plan.Run(ctx, sec, st)
-	cancel()
+	stopped := api.Plan.Run(sctx, sec, st)
+	sctx.cancel()
 	obs := x.rt.metrics.inbound
 	switch sec {
 	case engine.Backend:
