@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -121,5 +122,94 @@ func TestAppendExtraHeadersMatchesHeaderWrite(t *testing.T) {
 	}
 	if got := appendAccept(nil, "dGhlIHNhbXBsZSBub25jZQ=="); string(got) != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" { // RFC 6455 1.3
 		t.Fatalf("accept %q", got)
+	}
+}
+
+// A backend answering over a raw socket in hostile ways: the head read
+// stays bounded, a head that dribbles in byte by byte still works (and
+// what follows it is relayed first), a cut-off head is an error.
+func TestDialBackendHostileHeads(t *testing.T) {
+	ok101 := func(key string) string {
+		return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + acceptKey(key) + "\r\n\r\n"
+	}
+	frame := string(appendFrame(nil, opText, []byte("early"), false))
+	for _, tc := range []struct {
+		name        string
+		write       func(c net.Conn, key string)
+		wantErr     string // "" for a connection
+		wantPending string
+	}{
+		{"endless header lines", func(c net.Conn, key string) {
+			_, _ = io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\n")
+			line := []byte("X-Filler: " + strings.Repeat("f", 1000) + "\r\n")
+			for i := 0; i < 2000; i++ { // 2 MB, never the empty line
+				if _, err := c.Write(line); err != nil {
+					return
+				}
+			}
+		}, "exceed", ""},
+		{"byte by byte, a frame glued on", func(c net.Conn, key string) {
+			for _, b := range []byte(ok101(key) + frame) {
+				if _, err := c.Write([]byte{b}); err != nil {
+					return
+				}
+			}
+		}, "", frame},
+		{"cut off", func(c net.Conn, key string) {
+			_, _ = io.WriteString(c, ok101(key)[:40])
+		}, "reading the backend's handshake response", ""},
+		{"folded header line (left to net/http)", func(c net.Conn, key string) {
+			h := ok101(key)
+			_, _ = io.WriteString(c, h[:len(h)-2]+"X-Folded: a\r\n b\r\n\r\n")
+		}, "", ""},
+		{"bare LF line ends (left to net/http)", func(c net.Conn, key string) {
+			_, _ = io.WriteString(c, strings.ReplaceAll(ok101(key), "\r\n", "\n"))
+		}, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				br := bufio.NewReader(c)
+				key := ""
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if k, ok := strings.CutPrefix(line, "Sec-WebSocket-Key: "); ok {
+						key = strings.TrimSpace(k)
+					}
+					if line == "\r\n" {
+						break
+					}
+				}
+				if c, ok := c.(*net.TCPConn); ok {
+					_ = c.SetNoDelay(true)
+				}
+				tc.write(c, key)
+			}()
+			c, _, err := dialTest(t, nil, "ws://"+ln.Addr().String()+"/")
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("dial: %v, want an error about %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("dial: %v", err)
+			}
+			if string(c.pending) != tc.wantPending {
+				t.Fatalf("pending %q, want %q", c.pending, tc.wantPending)
+			}
+		})
 	}
 }
