@@ -212,7 +212,7 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 // appendRequestURI appends u.RequestURI() to dst without building it as a
 // string first when u is a plain path and query.
 func appendRequestURI(dst []byte, u *url.URL) []byte {
-	if u.Opaque != "" || u.RawPath != "" || u.ForceQuery || u.Path == "" || strings.ContainsAny(u.Path, "?#%") || !isPlainPath(u.Path) {
+	if u.Opaque != "" || u.RawPath != "" || u.ForceQuery || u.Path == "" || !isPlainPath(u.Path) {
 		return append(dst, u.RequestURI()...)
 	}
 	dst = append(dst, u.Path...)
@@ -229,7 +229,7 @@ func isPlainPath(p string) bool {
 		c := p[i]
 		switch {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("-._~/!$&'()*+,;=:@", c) >= 0:
+		case strings.IndexByte("-._~/$&+,;=:@", c) >= 0: // what url's path escaping leaves as it is
 		default:
 			return false
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -211,5 +212,29 @@ func TestDialBackendHostileHeads(t *testing.T) {
 				t.Fatalf("pending %q, want %q", c.pending, tc.wantPending)
 			}
 		})
+	}
+}
+
+// appendRequestURI writes what url.URL.RequestURI returns.
+func TestAppendRequestURI(t *testing.T) {
+	for _, raw := range []string{
+		"ws://b/", "ws://b", "ws://b/chat?x=1&y=%2F", "ws://b/a/b;c=d/$&+,:@=~._-", "ws://b/it's(1)*!",
+		"ws://b/sp%20ace", "ws://b/%2Fslash", "ws://b/q?", "ws://b/h\u00e9", "ws://b/caf%C3%A9?z", "ws://b/a?b#c",
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(appendRequestURI(nil, u)); got != u.RequestURI() {
+			t.Errorf("%s: %q, want %q", raw, got, u.RequestURI())
+		}
+	}
+	// A path set by hand (as the backend URL is built) with characters
+	// that need escaping.
+	for _, p := range []string{"/a b", "/100%", "/x?y", "/é", "/a#b", "/(x)"} {
+		u := &url.URL{Scheme: "ws", Host: "b", Path: p, RawQuery: "k=v"}
+		if got := string(appendRequestURI(nil, u)); got != u.RequestURI() {
+			t.Errorf("path %q: %q, want %q", p, got, u.RequestURI())
+		}
 	}
 }
