@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,7 +40,7 @@ type exprBudget struct {
 	limit int64 // bytes; 0: DefaultExprBytes
 	used  int64
 	ticks uint32
-	ctx   context.Context // the running section's; nil: none
+	done  <-chan struct{} // the running section's context; nil: none
 }
 
 // SetExprBytes sets the byte budget of each expression evaluation (the
@@ -64,18 +63,18 @@ func (b *exprBudget) charge(n int) {
 }
 
 func (b *exprBudget) tick() {
-	if b.ctx == nil {
+	if b.done == nil {
 		return
 	}
-	// Looking at the context on every loop iteration would cost more than
-	// many iterations do: every 64th is soon enough. Err, not Done: a
-	// context may put off making its channel (and timer) until someone
-	// waits on it, and an expression never does.
+	// Looking at the channel on every loop iteration would cost more than
+	// many iterations do: every 64th is soon enough.
 	if b.ticks++; b.ticks&63 != 0 {
 		return
 	}
-	if b.ctx.Err() != nil {
+	select {
+	case <-b.done:
 		panic(errExprTimeout)
+	default:
 	}
 }
 

@@ -61,7 +61,7 @@ func TestExprInterruptedByContext(t *testing.T) {
 		st := AcquireState(&Api{Name: "a"})
 		st.SetExprBytes(1 << 40)
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		st.budget.ctx = ctx
+		st.budget.done = ctx.Done()
 		_, err := st.eval(p)
 		cancel()
 		st.Release()

@@ -163,7 +163,7 @@ func (p *Plan) block(sec Section) *Block {
 // failure handled through on-error. Details of a failure are in
 // s.LastError() and FailureOf.
 func (p *Plan) Run(ctx context.Context, sec Section, s *State) bool {
-	s.budget.ctx = ctx // a running expression stops when ctx ends
+	s.budget.done = ctx.Done() // a running expression stops when ctx does
 	err := p.Section(sec).Run(ctx, s)
 	if err == nil {
 		return s.stopped
@@ -175,7 +175,7 @@ func (p *Plan) Run(ctx context.Context, sec Section, s *State) bool {
 // Fail runs on-error for a failure outside the policy steps (the gateway
 // uses it for backend connection failures), as if sec had failed.
 func (p *Plan) Fail(ctx context.Context, sec Section, s *State, pe *PolicyError) {
-	s.budget.ctx = ctx
+	s.budget.done = ctx.Done()
 	p.fail(ctx, sec, s, pe)
 }
 

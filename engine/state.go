@@ -437,7 +437,7 @@ func (s *State) run(p *program) (out any, err error) {
 func (s *State) Fork() *State {
 	b := AcquireState(s.ctx.Api)
 	b.start = s.start
-	b.budget = exprBudget{limit: s.budget.limit, ctx: s.budget.ctx}
+	b.budget = exprBudget{limit: s.budget.limit, done: s.budget.done}
 	b.ctx.Timestamp = s.ctx.Timestamp
 	b.ctx.Deployment = s.ctx.Deployment
 	b.ctx.LastError = s.ctx.LastError

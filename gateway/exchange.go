@@ -143,10 +143,10 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 	if len(api.Plan.Section(sec)) == 0 {
 		return false
 	}
-	sctx := newSectionCtx(ctx, api.Limits.PolicyTimeout) // no timer unless a policy waits
+	ctx, cancel := context.WithTimeout(ctx, api.Limits.PolicyTimeout)
 	t0 := time.Now()
-	stopped := api.Plan.Run(sctx, sec, st)
-	sctx.cancel()
+	stopped := api.Plan.Run(ctx, sec, st)
+	cancel()
 	obs := x.rt.metrics.inbound
 	switch sec {
 	case engine.Backend:
