@@ -18,7 +18,9 @@ import (
 // client cannot use Connection to strip a header a policy sets.
 func stripConnectionListed(h http.Header) {
 	for _, v := range h["Connection"] {
-		for _, name := range strings.Split(v, ",") {
+		for v != "" {
+			var name string
+			name, v, _ = strings.Cut(v, ",")
 			if name = strings.TrimSpace(name); name != "" {
 				delete(h, http.CanonicalHeaderKey(name))
 			}

@@ -45,3 +45,29 @@ func TestSetXForwardedMatchesHTTPUtil(t *testing.T) {
 		})
 	}
 }
+
+// Headers the client named in Connection are removed, however the list is
+// spelled.
+func TestStripConnectionListed(t *testing.T) {
+	for _, tc := range []struct {
+		conn []string
+		want []string // headers left besides Connection
+	}{
+		{[]string{"Upgrade"}, []string{"X-A", "X-B", "X-Keep"}},
+		{[]string{"x-a, X-B"}, []string{"X-Keep", "Upgrade"}},
+		{[]string{" ,x-a,, ", "keep-alive , x-b"}, []string{"X-Keep", "Upgrade"}},
+		{[]string{""}, []string{"X-A", "X-B", "X-Keep", "Upgrade"}},
+	} {
+		h := http.Header{"Connection": tc.conn, "X-A": {"1"}, "X-B": {"2"}, "X-Keep": {"3"}, "Upgrade": {"websocket"}}
+		stripConnectionListed(h)
+		delete(h, "Connection")
+		if len(h) != len(tc.want) {
+			t.Errorf("Connection %q: left %v, want %v", tc.conn, h, tc.want)
+		}
+		for _, k := range tc.want {
+			if h[k] == nil {
+				t.Errorf("Connection %q: %s removed", tc.conn, k)
+			}
+		}
+	}
+}
