@@ -304,10 +304,19 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 		reqQuery = strings.TrimPrefix(u.QueryString, "?")
 	}
 	if reqQuery != "" {
-		have := base.Query()
+		if base.RawQuery == "" && !strings.Contains(reqQuery, "&&") && reqQuery[0] != '&' && reqQuery[len(reqQuery)-1] != '&' {
+			base.RawQuery = reqQuery // nothing to drop: no empty parts, no base parameters
+			return &base, nil
+		}
+		var have url.Values
+		if base.RawQuery != "" {
+			have = base.Query()
+		}
 		var b strings.Builder
 		b.WriteString(base.RawQuery)
-		for _, part := range strings.Split(reqQuery, "&") {
+		for rest := reqQuery; rest != ""; {
+			var part string
+			part, rest, _ = strings.Cut(rest, "&")
 			if part == "" {
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -42,6 +43,35 @@ const handshakeBenchPolicy = `<policies>
   <backend><forward-request timeout="10"/></backend>
 </policies>`
 
+// handshakeCalloutPolicy is bench/apis/echo-callout/policy.xml: APIM's
+// token-introspection example (send-request-verify-token) as its documentation
+// writes it (its Body.As<JObject>() consumes the body, so it is read once),
+// pointed at a local HTTP server, then a header from the response's status
+// and the backend. One send-request per handshake.
+const handshakeCalloutPolicy = `<policies>
+  <inbound>
+    <set-variable name="token" value="@(context.Request.Headers.GetValueOrDefault(&quot;Authorization&quot;,&quot;scheme param&quot;).Split(' ').Last())"/>
+    <send-request mode="new" response-variable-name="tokenstate" timeout="20" ignore-error="true">
+      <set-url>CALLOUT/introspection</set-url>
+      <set-method>POST</set-method>
+      <set-header name="Authorization" exists-action="override"><value>basic dXNlcm5hbWU6cGFzc3dvcmQ=</value></set-header>
+      <set-header name="Content-Type" exists-action="override"><value>application/x-www-form-urlencoded</value></set-header>
+      <set-body>@($"token={(string)context.Variables["token"]}")</set-body>
+    </send-request>
+    <choose>
+      <when condition="@((bool)((IResponse)context.Variables[&quot;tokenstate&quot;]).Body.As&lt;JObject&gt;()[&quot;active&quot;] == false)">
+        <return-response>
+          <set-status code="401" reason="Unauthorized"/>
+          <set-header name="WWW-Authenticate" exists-action="override"><value>Bearer error="invalid_token"</value></set-header>
+        </return-response>
+      </when>
+    </choose>
+    <set-header name="X-Token-Checked" exists-action="override"><value>@(((IResponse)context.Variables[&quot;tokenstate&quot;]).StatusCode.ToString())</value></set-header>
+    <set-backend-service base-url="BACKEND"/>
+  </inbound>
+  <backend><forward-request timeout="10"/></backend>
+</policies>`
+
 // BenchmarkHandshake measures one whole proxied connection life as the
 // side-by-side benchmark's "hs" scenario does: TCP connect to the gateway,
 // upgrade (5-step policy, backend dial and handshake), a 1000 close from the
@@ -55,7 +85,27 @@ func BenchmarkHandshake(b *testing.B) {
 	policy := strings.ReplaceAll(handshakeBenchPolicy, "BACKEND", "ws://"+backend+"/")
 	writeAPI(b, dir, "bench-echo", `type="websocket" path="/echo" service-url="ws://`+backend+`/"`, policy)
 	addr := serveBench(b, benchGateway(b, dir))
+	benchHandshakes(b, addr, "/echo?mode=echo")
+}
 
+// BenchmarkHandshakeCallout is BenchmarkHandshake with a policy that makes
+// one send-request call-out per handshake (handshakeCalloutPolicy) to a
+// minimal keep-alive HTTP/1.1 server in the same process.
+func BenchmarkHandshakeCallout(b *testing.B) {
+	backend := startRawBackend(b)
+	callout := startRawHTTP(b, `{"active":true,"tenant":"acme"}`)
+	dir := b.TempDir()
+	policy := strings.ReplaceAll(handshakeCalloutPolicy, "BACKEND", "ws://"+backend+"/")
+	policy = strings.ReplaceAll(policy, "CALLOUT", "http://"+callout)
+	writeAPI(b, dir, "bench-callout", `type="websocket" path="/echo" service-url="ws://`+backend+`/"`, policy)
+	addr := serveBench(b, benchGateway(b, dir))
+	benchHandshakes(b, addr, "/echo")
+}
+
+// benchHandshakes runs the handshake loop of BenchmarkHandshake against the
+// gateway at addr: connect, upgrade at path, close 1000, wait for the
+// answer, hang up.
+func benchHandshakes(b *testing.B, addr, path string) {
 	run := func() error {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -63,9 +113,9 @@ func BenchmarkHandshake(b *testing.B) {
 		}
 		defer c.Close()
 		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		req := "GET /echo?mode=echo HTTP/1.1\r\nHost: " + addr +
+		req := "GET " + path + " HTTP/1.1\r\nHost: " + addr +
 			"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
-			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Tenant: acme\r\n\r\n"
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Tenant: acme\r\nAuthorization: Bearer t0k3n\r\n\r\n"
 		if _, err := io.WriteString(c, req); err != nil {
 			return err
 		}
@@ -126,6 +176,53 @@ func readUntil(c net.Conn, buf, end []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// startRawHTTP serves a minimal keep-alive HTTP/1.1 endpoint answering
+// every request (its body, by Content-Length, is read and dropped) with 200
+// and body as JSON.
+func startRawHTTP(b *testing.B, body string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = ln.Close() })
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReaderSize(c, 4096)
+				for {
+					n := 0
+					for {
+						line, err := br.ReadSlice('\n')
+						if err != nil {
+							return
+						}
+						if len(line) <= 2 {
+							break
+						}
+						if k, v, ok := bytes.Cut(line, []byte(":")); ok && strings.EqualFold(string(k), "Content-Length") {
+							n, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+						}
+					}
+					if _, err := br.Discard(n); err != nil {
+						return
+					}
+					if _, err := c.Write(resp); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
 
 // startRawBackend serves a minimal WebSocket endpoint: it accepts the

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"path"
 	"strings"
 
@@ -19,7 +18,9 @@ import (
 // client cannot use Connection to strip a header a policy sets.
 func stripConnectionListed(h http.Header) {
 	for _, v := range h["Connection"] {
-		for _, name := range strings.Split(v, ",") {
+		for v != "" {
+			var name string
+			name, v, _ = strings.Cut(v, ",")
 			if name = strings.TrimSpace(name); name != "" {
 				delete(h, http.CanonicalHeaderKey(name))
 			}
@@ -28,10 +29,26 @@ func stripConnectionListed(h http.Header) {
 }
 
 // setXForwarded sets X-Forwarded-For/-Host/-Proto on out for the client
-// request in, as net/http/httputil does for the REST proxy.
+// request in, as net/http/httputil's ProxyRequest.SetXForwarded does, with
+// one allocation for the three values.
 func setXForwarded(out http.Header, in *http.Request) {
-	pr := &httputil.ProxyRequest{In: in, Out: &http.Request{Header: out}}
-	pr.SetXForwarded()
+	vals := make([]string, 3)
+	if clientIP, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
+		if prior := out["X-Forwarded-For"]; len(prior) > 0 {
+			clientIP = strings.Join(prior, ", ") + ", " + clientIP
+		}
+		vals[0] = clientIP
+		out["X-Forwarded-For"] = vals[0:1:1]
+	} else {
+		delete(out, "X-Forwarded-For")
+	}
+	vals[1] = in.Host
+	out["X-Forwarded-Host"] = vals[1:2:2]
+	vals[2] = "http"
+	if in.TLS != nil {
+		vals[2] = "https"
+	}
+	out["X-Forwarded-Proto"] = vals[2:3:3]
 }
 
 // checkOutboundHeaders refuses headers that cannot be sent: a value with a

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -190,7 +191,10 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 	s, st, r := x.s, x.st, x.in
 	dctx, dcancel := context.WithTimeout(wsproxy.WithProxy(wsproxy.WithClientCertificate(x.sess.ctx, st.BackendCertificate), st.BackendProxy), timeout)
 	defer dcancel()
-	dialer, hdr := s.dialer, dialHeaders(st.Context().Request.Headers, r)
+	hdr := dialHeaderPool.Get().(http.Header)
+	defer func() { clear(hdr); dialHeaderPool.Put(hdr) }() // Dial keeps nothing of it
+	dialer := s.dialer
+	dialHeaders(hdr, st.Context().Request.Headers, r)
 	if x.be != nil {
 		backendCredentials(x.be, hdr)
 		if x.be.dialer != nil {
@@ -344,11 +348,10 @@ func wsScheme(r *http.Request) string {
 	return "ws"
 }
 
-// dialHeaders is what the backend handshake carries: the (policy-changed)
-// request headers, minus hop-by-hop and handshake headers, plus the
-// X-Forwarded-* headers.
-func dialHeaders(h engine.Headers, r *http.Request) http.Header {
-	out := make(http.Header, len(h)+3)
+// dialHeaders fills out (empty) with what the backend handshake carries:
+// the (policy-changed) request headers, minus hop-by-hop and handshake
+// headers, plus the X-Forwarded-* headers.
+func dialHeaders(out http.Header, h engine.Headers, r *http.Request) {
 	for k, v := range h {
 		if hopHeaders[k] || wsHandshakeHeaders[k] {
 			continue
@@ -356,8 +359,12 @@ func dialHeaders(h engine.Headers, r *http.Request) http.Header {
 		out[k] = v
 	}
 	setXForwarded(out, r)
-	return out
 }
+
+// dialHeaderPool holds the maps dialHeaders fills: the map only lives
+// while the backend request head is written, and a cleared map keeps its
+// room.
+var dialHeaderPool = sync.Pool{New: func() any { return make(http.Header, 16) }}
 
 // wsHandshakeHeaders are the WebSocket handshake's own headers: the
 // gateway makes its own handshake with the backend.

@@ -228,7 +228,12 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 	if err != nil {
 		return nil, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
+	// The call's own deadline, unless the section's (policy-timeout)
+	// comes first anyway: a timer and a context less per call-out.
+	cctx, cancel := ctx, context.CancelFunc(func() {})
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > timeout {
+		cctx, cancel = context.WithTimeout(ctx, timeout)
+	}
 	defer cancel()
 	req, err := out.newRequest(cctx)
 	if err != nil {
@@ -245,7 +250,7 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 		return nil, err
 	}
 	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, sr.maxBytes+1))
+	data, err := readBody(res, sr.maxBytes)
 	if err != nil {
 		err = calloutError(target, cctx, err)
 		traceCallout(s, method, target, res.StatusCode, t0, err)
@@ -264,6 +269,20 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 		Headers:      engine.Headers(res.Header),
 		Body:         engine.NewBody(data),
 	}, nil
+}
+
+// readBody reads a call-out's response body, up to max+1 bytes (more
+// than max is an error for the caller): into one buffer of the announced
+// length when there is one.
+func readBody(res *http.Response, max int64) ([]byte, error) {
+	if n := res.ContentLength; n >= 0 && n <= max {
+		data := make([]byte, n)
+		if _, err := io.ReadFull(res.Body, data); err != nil {
+			return nil, err
+		}
+		return data, nil
+	}
+	return io.ReadAll(io.LimitReader(res.Body, max+1))
 }
 
 // traceCallout records a call-out in the step trace (when tracing is on),

@@ -76,6 +76,9 @@ type scenario struct {
 	title string
 	args  []string
 	rest  bool // an HTTP API scenario (bench/load -scenario rest)
+	// policyOnly: a scenario only tollgate can run (a policy nginx has no
+	// equivalent for); nginx's column shows "-" and it counts for no one.
+	policyOnly bool
 }
 
 type target struct {
@@ -116,7 +119,7 @@ func main() {
 	flag.IntVar(&o.clkTck, "clk-tck", 100, "clock ticks per second (getconf CLK_TCK)")
 	flag.BoolVar(&o.pprof, "pprof", false, "run bench-tollgate-prof instead of tollgate and save CPU/heap/goroutine profiles")
 	flag.StringVar(&o.profDir, "prof-dir", "bench/results/prof", "where -pprof writes profiles")
-	flag.StringVar(&o.only, "only", "", "comma-separated scenario keys to run (default all: idle pp1 pp50 st64 st16k hs rget r4k r64k rpost)")
+	flag.StringVar(&o.only, "only", "", "comma-separated scenario keys to run (default all: idle pp1 pp50 st64 st16k hs hsco rget r4k r64k rpost)")
 	flag.BoolVar(&o.probe, "probe", false, "also run bench/rawrelay (a design probe: raw frame-aware relay) as a third, informational column")
 	flag.StringVar(&o.dataPath, "ws-data-path", "auto", "tollgate's WebSocket data path (--ws-data-path: auto, "+strings.Join(wsproxy.Relayers(), ", ")+")")
 	flag.BoolVar(&o.compareNetHTTP, "compare-nethttp", false, "also run a second tollgate with --http-server=nethttp (Go's net/http in front) as an informational column")
@@ -353,16 +356,18 @@ func run(o *opts) int {
 	scenarios := []scenario{
 		// idle first: both proxies are fresh, so the memory growth is the
 		// connections', not leftovers of earlier scenarios.
-		{"idle", fmt.Sprintf("%d idle connections", idleN), []string{"-scenario", "idle", "-conns", strconv.Itoa(idleN)}, false},
-		{"pp1", "pingpong 64 B, 1 conn", []string{"-scenario", "pingpong", "-conns", "1", "-size", "64", "-duration", ds}, false},
-		{"pp50", "pingpong 64 B, 50 conns", []string{"-scenario", "pingpong", "-conns", "50", "-size", "64", "-duration", ds}, false},
-		{"st64", "stream 64 B, 50 conns", []string{"-scenario", "stream", "-conns", "50", "-size", "64", "-window", "256", "-duration", ds}, false},
-		{"st16k", "stream 16 KiB, 10 conns", []string{"-scenario", "stream", "-conns", "10", "-size", "16384", "-window", "32", "-duration", ds}, false},
-		{"hs", "handshakes, concurrency 20", []string{"-scenario", "handshake", "-conns", "20", "-duration", ds}, false},
-		{"rget", "REST GET, 3 B response, 50 conns", restArgs(ds, "GET", "/rest/0?mode=echo", 0), true},
-		{"r4k", "REST GET, 4 KiB response, 50 conns", restArgs(ds, "GET", "/rest/4k?mode=echo", 0), true},
-		{"r64k", "REST GET, 64 KiB response, 50 conns", restArgs(ds, "GET", "/rest/64k?mode=echo", 0), true},
-		{"rpost", "REST POST 16 KiB read by a policy, 50 conns", restArgs(ds, "POST", "/rest-read/0", 16<<10), true},
+		{"idle", fmt.Sprintf("%d idle connections", idleN), []string{"-scenario", "idle", "-conns", strconv.Itoa(idleN)}, false, false},
+		{"pp1", "pingpong 64 B, 1 conn", []string{"-scenario", "pingpong", "-conns", "1", "-size", "64", "-duration", ds}, false, false},
+		{"pp50", "pingpong 64 B, 50 conns", []string{"-scenario", "pingpong", "-conns", "50", "-size", "64", "-duration", ds}, false, false},
+		{"st64", "stream 64 B, 50 conns", []string{"-scenario", "stream", "-conns", "50", "-size", "64", "-window", "256", "-duration", ds}, false, false},
+		{"st16k", "stream 16 KiB, 10 conns", []string{"-scenario", "stream", "-conns", "10", "-size", "16384", "-window", "32", "-duration", ds}, false, false},
+		{"hs", "handshakes, concurrency 20", []string{"-scenario", "handshake", "-conns", "20", "-duration", ds}, false, false},
+		{"hsco", "handshakes with a send-request call-out, concurrency 20", []string{"-scenario", "handshake", "-conns", "20",
+			"-path", "/echo-callout", "-header", "X-Tenant: acme|Authorization: Bearer t0k3n", "-duration", ds}, false, true},
+		{"rget", "REST GET, 3 B response, 50 conns", restArgs(ds, "GET", "/rest/0?mode=echo", 0), true, false},
+		{"r4k", "REST GET, 4 KiB response, 50 conns", restArgs(ds, "GET", "/rest/4k?mode=echo", 0), true, false},
+		{"r64k", "REST GET, 64 KiB response, 50 conns", restArgs(ds, "GET", "/rest/64k?mode=echo", 0), true, false},
+		{"rpost", "REST POST 16 KiB read by a policy, 50 conns", restArgs(ds, "POST", "/rest-read/0", 16<<10), true, false},
 	}
 	if o.only != "" {
 		keep := map[string]bool{}
@@ -387,6 +392,9 @@ func run(o *opts) int {
 		results[sc.key] = map[string]Result{}
 		for _, t := range order {
 			if t.restOnly && !sc.rest {
+				continue
+			}
+			if sc.policyOnly && !strings.HasPrefix(t.name, "tollgate") {
 				continue
 			}
 			r := runLoad(o, bin("bench-load"), sc, t)

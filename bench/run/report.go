@@ -54,7 +54,7 @@ func rowsFor(sc scenario) []row {
 				return r.CPUs / (float64(r.Msgs) * float64(r.Size) / 1e9)
 			}},
 		}
-	case "hs":
+	case "hs", "hsco":
 		return []row{
 			{"handshakes/s", "hs/s", true, 0, func(r Result) float64 { return r.HSPerS }},
 			{"handshake p50", "µs", false, 0, p50},
@@ -126,8 +126,22 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 	var notes []string
 	for _, sc := range scenarios {
 		tg, ng := res[sc.key]["tollgate"], res[sc.key]["nginx"]
+		_, ran := res[sc.key]["nginx"]
 		for _, rw := range rowsFor(sc) {
 			a, n := rw.get(tg), rw.get(ng)
+			if !ran { // a policy-only scenario: nothing to compare with
+				fmt.Fprintf(&b, "| %s | %s (%s) | %s | - | %s | - (nginx runs no policy) |", sc.title, rw.metric, rw.unit,
+					num(a, rw.digits), map[bool]string{true: "higher", false: "lower"}[rw.higher])
+				for _, x := range extra {
+					if r, ok := res[sc.key][x.name]; ok {
+						fmt.Fprintf(&b, " %s |", num(rw.get(r), rw.digits))
+					} else {
+						b.WriteString(" - |")
+					}
+				}
+				b.WriteString("\n")
+				continue
+			}
 			better := "lower"
 			if rw.higher {
 				better = "higher"

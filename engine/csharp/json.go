@@ -84,6 +84,15 @@ const maxJSONDepth = 256
 // ParseJSON parses text keeping key order; integers become int, other
 // numbers float64 (as Newtonsoft: long and double).
 func ParseJSON(text string) (any, error) {
+	if v, ok := parseJSONFast(text); ok {
+		return v, nil
+	}
+	return parseJSONDecoder(text)
+}
+
+// parseJSONDecoder is ParseJSON on encoding/json's Decoder: the path for
+// what parseJSONFast leaves, and the one that words the errors.
+func parseJSONDecoder(text string) (any, error) {
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
 	v, err := parseValue(dec, 0)

@@ -6,7 +6,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/textproto"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -17,11 +20,24 @@ const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 // handshakeWriteTimeout bounds writing the 101 to the client.
 const handshakeWriteTimeout = 10 * time.Second
 
+// acceptLen is the length of a Sec-WebSocket-Accept value: a SHA-1 in
+// base64.
+const acceptLen = 28
+
+// appendAccept appends the Sec-WebSocket-Accept value for key to dst,
+// without allocating (keys are 24 bytes; a longer one costs one buffer).
+func appendAccept(dst []byte, key string) []byte {
+	var in [64]byte
+	b := append(append(in[:0], key...), wsGUID...)
+	sum := sha1.Sum(b)
+	var out [acceptLen]byte
+	base64.StdEncoding.Encode(out[:], sum[:])
+	return append(dst, out[:]...)
+}
+
 func acceptKey(key string) string {
-	h := sha1.New()
-	h.Write([]byte(key))
-	h.Write([]byte(wsGUID))
-	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+	var b [acceptLen]byte
+	return string(appendAccept(b[:0], key))
 }
 
 // errHandshake describes a client handshake the gateway refuses (400).
@@ -41,15 +57,21 @@ func CheckRequest(r *http.Request) (string, error) {
 	if !HeaderHasToken(r.Header, "Upgrade", "websocket") {
 		return "", &errHandshake{"Upgrade header does not contain websocket"}
 	}
-	if v := r.Header.Values("Sec-WebSocket-Version"); len(v) != 1 || strings.TrimSpace(v[0]) != "13" {
+	// Canonical keys (net/http canonicalised the request's): Values would
+	// canonicalise "Sec-WebSocket-…" into a new string on every call.
+	if v := r.Header["Sec-Websocket-Version"]; len(v) != 1 || strings.TrimSpace(v[0]) != "13" {
 		return "", &errHandshake{fmt.Sprintf("unsupported Sec-WebSocket-Version %q (only 13 is supported)", strings.Join(v, ", "))}
 	}
-	keys := r.Header.Values("Sec-WebSocket-Key")
+	keys := r.Header["Sec-Websocket-Key"]
 	if len(keys) != 1 {
 		return "", &errHandshake{"exactly one Sec-WebSocket-Key is required"}
 	}
 	key := strings.TrimSpace(keys[0])
-	if b, err := base64.StdEncoding.DecodeString(key); err != nil || len(b) != 16 {
+	var kb [18]byte // 16 bytes, and room to see a longer key
+	if len(key) != 24 {
+		return "", &errHandshake{"Sec-WebSocket-Key must be 16 bytes in base64"}
+	}
+	if n, err := base64.StdEncoding.Decode(kb[:], []byte(key)); err != nil || n != 16 {
 		return "", &errHandshake{"Sec-WebSocket-Key must be 16 bytes in base64"}
 	}
 	return key, nil
@@ -74,22 +96,22 @@ func Upgrade(w http.ResponseWriter, key, subprotocol string, extra http.Header) 
 		pending = bytes.Clone(p)
 	}
 
-	var b bytes.Buffer
-	b.Grow(256)
-	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
-	b.WriteString(acceptKey(key))
-	b.WriteString("\r\n")
+	// The whole 101 in one write, built in a pooled buffer.
+	bp := getHeadBuf()
+	defer putHeadBuf(bp)
+	b := append((*bp)[:0], "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	b = appendAccept(b, key)
+	b = append(b, "\r\n"...)
 	if subprotocol != "" {
-		b.WriteString("Sec-WebSocket-Protocol: ")
-		b.WriteString(subprotocol)
-		b.WriteString("\r\n")
+		b = append(append(append(b, "Sec-WebSocket-Protocol: "...), subprotocol...), "\r\n"...)
 	}
-	writeExtraHeaders(&b, extra)
-	b.WriteString("\r\n")
+	b = appendExtraHeaders(b, extra)
+	b = append(b, "\r\n"...)
+	*bp = b
 	// net/http may have left its read/write deadlines on the conn.
 	_ = conn.SetDeadline(time.Time{})
 	_ = conn.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
-	if _, err := conn.Write(b.Bytes()); err != nil {
+	if _, err := conn.Write(b); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("writing the 101: %w", err)
 	}
@@ -97,28 +119,80 @@ func Upgrade(w http.ResponseWriter, key, subprotocol string, extra http.Header) 
 	return &Conn{conn: conn, pending: pending, subprotocol: subprotocol}, nil
 }
 
-// writeExtraHeaders writes h, minus the headers the handshake writes itself
-// and hop-by-hop ones, as header lines (values with newlines sanitized by
-// http.Header.Write; invalid names skipped).
-func writeExtraHeaders(b *bytes.Buffer, h http.Header) {
+// appendExtraHeaders appends h, minus the headers the handshake writes
+// itself and hop-by-hop ones, as header lines to dst, in sorted order, as
+// http.Header.Write writes them (newlines in values become spaces, values
+// are trimmed; invalid names are skipped). It allocates nothing for up to
+// 16 headers.
+func appendExtraHeaders(dst []byte, h http.Header) []byte {
 	if len(h) == 0 {
-		return
+		return dst
 	}
-	out := make(http.Header, len(h))
-	for k, v := range h {
+	keys := make([]string, 0, 16)
+	for k := range h {
 		if !Forwardable(k) || !httpguts.ValidHeaderFieldName(k) {
 			continue
 		}
-		out[k] = v
+		keys = append(keys, k)
 	}
-	_ = out.Write(b)
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range h[k] {
+			dst = append(append(dst, k...), ": "...)
+			dst = appendHeaderValue(dst, v)
+			dst = append(dst, "\r\n"...)
+		}
+	}
+	return dst
+}
+
+// appendHeaderValue appends v with CR and LF replaced by spaces and
+// surrounding ASCII space and tab trimmed (http.Header.Write's rules).
+func appendHeaderValue(dst []byte, v string) []byte {
+	v = textproto.TrimString(v)
+	start := len(dst)
+	dst = append(dst, v...)
+	for i := start; i < len(dst); i++ {
+		if dst[i] == '\r' || dst[i] == '\n' {
+			dst[i] = ' '
+		}
+	}
+	// Header.Write replaces newlines before trimming: a value ending in
+	// "x\r\n " loses the spaces those became too.
+	for len(dst) > start && (dst[len(dst)-1] == ' ' || dst[len(dst)-1] == '\t') {
+		dst = dst[:len(dst)-1]
+	}
+	i := start
+	for i < len(dst) && (dst[i] == ' ' || dst[i] == '\t') {
+		i++
+	}
+	if i > start {
+		dst = append(dst[:start], dst[i:]...)
+	}
+	return dst
+}
+
+// headBufs holds the buffers handshake heads are built and read in.
+var headBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+func getHeadBuf() *[]byte { return headBufs.Get().(*[]byte) }
+
+// putHeadBuf returns a buffer to the pool unless it grew past 16 KiB (a
+// huge head should not pin its memory).
+func putHeadBuf(b *[]byte) {
+	if cap(*b) <= 16<<10 {
+		*b = (*b)[:0]
+		headBufs.Put(b)
+	}
 }
 
 // HeaderHasToken reports whether a comma-separated list in header name of h
 // holds token (case-insensitive), as Connection: keep-alive, Upgrade does.
 func HeaderHasToken(h http.Header, name, token string) bool {
 	for _, v := range h[name] {
-		for _, t := range strings.Split(v, ",") {
+		for v != "" {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
 			if strings.EqualFold(strings.TrimSpace(t), token) {
 				return true
 			}
@@ -148,8 +222,10 @@ var handshakeHeaders = map[string]bool{
 // choice.
 func OfferedSubprotocols(r *http.Request) []string {
 	var out []string
-	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
-		for _, p := range strings.Split(v, ",") {
+	for _, v := range r.Header["Sec-Websocket-Protocol"] {
+		for v != "" {
+			var p string
+			p, v, _ = strings.Cut(v, ",")
 			if p = strings.TrimSpace(p); p != "" {
 				out = append(out, p)
 			}

@@ -12,11 +12,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Dialer dials WebSocket backends.
@@ -111,46 +114,70 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 		conn = tc
 	}
 
+	// The key, and the accept it calls for (no allocation for either).
 	var kb [16]byte
 	_, _ = rand.Read(kb[:])
-	key := base64.StdEncoding.EncodeToString(kb[:])
-	var b bytes.Buffer
-	b.Grow(512)
-	b.WriteString("GET ")
-	b.WriteString(u.RequestURI())
-	b.WriteString(" HTTP/1.1\r\nHost: ")
-	b.WriteString(u.Host)
-	b.WriteString("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ")
-	b.WriteString(key)
-	b.WriteString("\r\n")
+	var key [24]byte
+	base64.StdEncoding.Encode(key[:], kb[:])
+	var want [acceptLen]byte
+	appendAccept(want[:0], string(key[:]))
+
+	// The request head in one write, built in a pooled buffer that then
+	// takes the response head.
+	bp := getHeadBuf()
+	defer putHeadBuf(bp)
+	b := append((*bp)[:0], "GET "...)
+	b = appendRequestURI(b, u)
+	b = append(append(b, " HTTP/1.1\r\nHost: "...), u.Host...)
+	b = append(b, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "...)
+	b = append(append(b, key[:]...), "\r\n"...)
 	if len(subprotocols) > 0 {
-		b.WriteString("Sec-WebSocket-Protocol: ")
-		b.WriteString(strings.Join(subprotocols, ", "))
-		b.WriteString("\r\n")
+		b = append(b, "Sec-WebSocket-Protocol: "...)
+		for i, p := range subprotocols {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, p...)
+		}
+		b = append(b, "\r\n"...)
 	}
-	writeExtraHeaders(&b, header)
-	b.WriteString("\r\n")
-	if _, err := conn.Write(b.Bytes()); err != nil {
+	b = appendExtraHeaders(b, header)
+	b = append(b, "\r\n"...)
+	*bp = b
+	if _, err := conn.Write(b); err != nil {
 		return nil, nil, ctxErr(ctx, err)
 	}
 
-	// The response head is bounded (as net/http's transport bounds it): a
-	// backend sending endless header lines gets a 502, not our memory.
-	head := &headLimit{r: conn, left: maxBackendHandshakeHead}
-	br := bufio.NewReaderSize(head, 1024)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
-	if head.left <= 0 && err != nil {
-		err = errHandshakeHeadTooLarge
-	}
-	if err != nil {
+	// The response head is read into the same buffer, bounded (as
+	// net/http's transport bounds it): a backend sending endless header
+	// lines gets a 502, not our memory.
+	head, rest, err := readHead(conn, (*bp)[:0], maxBackendHandshakeHead)
+	*bp = head[:0]
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return nil, nil, ctxErr(ctx, fmt.Errorf("reading the backend's handshake response: %w", err))
 	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		return nil, resp, &errBackendHandshake{fmt.Sprintf("the backend refused the WebSocket upgrade: %s", resp.Status)}
+	resp, ok101 := parse101(head[:len(head)-len(rest)])
+	if !ok101 {
+		// Anything but a plain 101 head (a refusal, a folded line, a
+		// truncated head): net/http parses it, the body of a refusal
+		// included.
+		br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(head), &headLimit{r: conn, left: maxBackendHandshakeHead - int64(len(head))}), 1024)
+		resp, err = http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
+		if err != nil {
+			return nil, nil, ctxErr(ctx, fmt.Errorf("reading the backend's handshake response: %w", err))
+		}
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+			return nil, resp, &errBackendHandshake{fmt.Sprintf("the backend refused the WebSocket upgrade: %s", resp.Status)}
+		}
+		resp.Body = http.NoBody
+		// What the backend sent after its head.
+		rest = nil
+		if n := br.Buffered(); n > 0 {
+			rest, _ = br.Peek(n)
+		}
 	}
-	resp.Body = http.NoBody
 	fail := func(msg string) (*Conn, *http.Response, error) {
 		return nil, resp, &errBackendHandshake{"invalid WebSocket handshake response from the backend: " + msg}
 	}
@@ -159,12 +186,15 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 		return fail("Upgrade is not websocket")
 	case !HeaderHasToken(resp.Header, "Connection", "upgrade"):
 		return fail("Connection is not upgrade")
-	case resp.Header.Get("Sec-WebSocket-Accept") != acceptKey(key):
+	case len(resp.Header["Sec-Websocket-Accept"]) == 0 || resp.Header["Sec-Websocket-Accept"][0] != string(want[:]):
 		return fail("wrong Sec-WebSocket-Accept")
-	case strings.TrimSpace(strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), "")) != "":
+	case strings.TrimSpace(strings.Join(resp.Header["Sec-Websocket-Extensions"], "")) != "":
 		return fail("it negotiated an extension that was not offered")
 	}
-	sp := strings.TrimSpace(resp.Header.Get("Sec-WebSocket-Protocol"))
+	var sp string
+	if v := resp.Header["Sec-Websocket-Protocol"]; len(v) > 0 {
+		sp = strings.TrimSpace(v[0])
+	}
 	if sp != "" && !slices.Contains(subprotocols, sp) {
 		return fail(fmt.Sprintf("it chose subprotocol %q, which was not offered", sp))
 	}
@@ -172,12 +202,167 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 	stop()
 	_ = conn.SetDeadline(time.Time{})
 	var pending []byte
-	if n := br.Buffered(); n > 0 {
-		p, _ := br.Peek(n)
-		pending = bytes.Clone(p)
+	if len(rest) > 0 {
+		pending = bytes.Clone(rest)
 	}
 	ok = true
 	return &Conn{conn: conn, pending: pending, mask: true, subprotocol: sp}, resp, nil
+}
+
+// appendRequestURI appends u.RequestURI() to dst without building it as a
+// string first when u is a plain path and query.
+func appendRequestURI(dst []byte, u *url.URL) []byte {
+	if u.Opaque != "" || u.RawPath != "" || u.ForceQuery || u.Path == "" || !isPlainPath(u.Path) {
+		return append(dst, u.RequestURI()...)
+	}
+	dst = append(dst, u.Path...)
+	if u.RawQuery != "" {
+		dst = append(append(dst, '?'), u.RawQuery...)
+	}
+	return dst
+}
+
+// isPlainPath reports whether p needs no escaping in a request line
+// (url.URL.EscapedPath would return it as it is).
+func isPlainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-._~/$&+,;=:@", c) >= 0: // what url's path escaping leaves as it is
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// readHead reads from r into buf until it holds a whole response head
+// (status line and header lines up to an empty line; CRLF or bare LF), at
+// most limit bytes of it. It returns buf grown with what was read, and rest:
+// the bytes read past the head (a suffix of the returned buffer). Without
+// a whole head it returns what it read and the read error (EOF included),
+// or errHandshakeHeadTooLarge.
+func readHead(r io.Reader, buf []byte, limit int) (all, rest []byte, err error) {
+	scanned := 0 // buf[:scanned] holds no end of head
+	for {
+		if end := headEnd(buf, scanned); end >= 0 {
+			return buf, buf[end:], nil
+		}
+		if len(buf) >= limit {
+			return buf, nil, errHandshakeHeadTooLarge
+		}
+		scanned = max(len(buf)-3, 0)
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(max(cap(buf), 512), limit-len(buf)))
+		}
+		n, rerr := r.Read(buf[len(buf):min(cap(buf), limit)])
+		buf = buf[:len(buf)+n]
+		if rerr != nil {
+			if end := headEnd(buf, scanned); end >= 0 {
+				return buf, buf[end:], nil
+			}
+			if rerr == io.EOF && len(buf) > 0 {
+				rerr = io.ErrUnexpectedEOF
+			}
+			return buf, nil, rerr
+		}
+	}
+}
+
+// headEnd is the index just past the empty line that ends the head in b
+// ("\n\n" or "\n\r\n"), searching from from; -1 if there is none yet.
+func headEnd(b []byte, from int) int {
+	for i := from; i < len(b); i++ {
+		if b[i] != '\n' {
+			continue
+		}
+		switch {
+		case i+1 < len(b) && b[i+1] == '\n':
+			return i + 2
+		case i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n':
+			return i + 3
+		}
+	}
+	return -1
+}
+
+// parse101 parses a plain "HTTP/1.x 101" response head (CRLF line ends,
+// "Name: value" lines with valid names and values, no folded lines) with a
+// few allocations: the head as one string that the values slice, the map,
+// one array for the values and the response. ok is false for anything else,
+// which net/http then parses.
+func parse101(b []byte) (*http.Response, bool) {
+	if len(b) < 16 || string(b[:7]) != "HTTP/1." || string(b[8:12]) != " 101" {
+		return nil, false
+	}
+	head := string(b)
+	line, rest, ok := strings.Cut(head, "\r\n")
+	if !ok || (line[7] != '0' && line[7] != '1') || (len(line) > 12 && line[12] != ' ') {
+		return nil, false
+	}
+	if !validValue(line) {
+		return nil, false
+	}
+	status := line[9:] // as net/http has it: "101 Reason"
+	proto, minor := "HTTP/1.1", 1
+	if line[7] == '0' {
+		proto, minor = "HTTP/1.0", 0
+	}
+	n := strings.Count(rest, "\n")
+	h := make(http.Header, n)
+	vals := make([]string, 0, n) // one backing array for every value
+	for {
+		line, rest, ok = strings.Cut(rest, "\r\n")
+		if !ok {
+			return nil, false
+		}
+		if line == "" {
+			break
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || !httpguts.ValidHeaderFieldName(name) {
+			return nil, false
+		}
+		value = textproto.TrimString(value)
+		if !validValue(value) {
+			return nil, false
+		}
+		k := canonicalHandshakeKey(name)
+		if have := h[k]; have != nil {
+			h[k] = append(have, value) // a repeated name (rare): its own slice
+			continue
+		}
+		vals = append(vals, value)
+		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	if rest != "" {
+		return nil, false
+	}
+	return &http.Response{Status: status, StatusCode: http.StatusSwitchingProtocols, Proto: proto, ProtoMajor: 1,
+		ProtoMinor: minor, Header: h, Body: http.NoBody}, true
+}
+
+// validValue is httpguts.ValidHeaderFieldValue: no control bytes but tab.
+func validValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalHandshakeKey is textproto.CanonicalMIMEHeaderKey(name), without
+// allocating for the headers a 101 usually carries.
+func canonicalHandshakeKey(name string) string {
+	for _, k := range [...]string{"Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol",
+		"Sec-Websocket-Extensions", "Date", "Server"} {
+		if len(k) == len(name) && strings.EqualFold(k, name) {
+			return k
+		}
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
 }
 
 // ctxErr reports a handshake I/O error as ctx's error when ctx is done or
