@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"tollgate/engine"
+	"tollgate/gateway/wsproxy"
 )
 
 // OpenTelemetry tracing, off by default. With it on, every handshake and
@@ -296,6 +297,16 @@ func (w *spanWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		w.hijacked = true
 	}
 	return c, brw, err
+}
+
+// HijackRaw is Hijack for wsproxy.Hijack: the front server's raw hand-over
+// when it has one.
+func (w *spanWriter) HijackRaw() (net.Conn, []byte, error) {
+	c, pending, err := wsproxy.Hijack(w.ResponseWriter)
+	if err == nil {
+		w.hijacked = true
+	}
+	return c, pending, err
 }
 
 func (w *spanWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/http"
 	"net/textproto"
 	"slices"
@@ -83,17 +84,10 @@ func CheckRequest(r *http.Request) (string, error) {
 // headers (the policy-recorded response headers). Bytes the client sent
 // after its request are relayed first.
 func Upgrade(w http.ResponseWriter, key, subprotocol string, extra http.Header) (*Conn, error) {
-	conn, brw, err := http.NewResponseController(w).Hijack()
+	conn, pending, err := Hijack(w)
 	if err != nil {
 		http.Error(w, "WebSocket upgrade impossible on this connection", http.StatusInternalServerError)
 		return nil, fmt.Errorf("hijack: %w", err)
-	}
-	// Bytes the client sent after its request (its first frames) are in
-	// net/http's reader; take them and drop the bufio.ReadWriter.
-	var pending []byte
-	if n := brw.Reader.Buffered(); n > 0 {
-		p, _ := brw.Reader.Peek(n)
-		pending = bytes.Clone(p)
 	}
 
 	// The whole 101 in one write, built in a pooled buffer.
@@ -117,6 +111,34 @@ func Upgrade(w http.ResponseWriter, key, subprotocol string, extra http.Header) 
 	}
 	_ = conn.SetWriteDeadline(time.Time{})
 	return &Conn{conn: conn, pending: pending, subprotocol: subprotocol}, nil
+}
+
+// RawHijacker is a ResponseWriter that hands over its connection with a
+// copy of the bytes read past the request, without the bufio.ReadWriter
+// http.Hijacker must return (gateway/h1's writer: its buffers then go back
+// to its pool instead of being lost to every upgrade).
+type RawHijacker interface {
+	HijackRaw() (net.Conn, []byte, error)
+}
+
+// Hijack takes w's connection and the bytes the client sent after its
+// request (its first frames): with HijackRaw when w has it, else with
+// http.ResponseController's Hijack, copying what its reader holds and
+// dropping the bufio.ReadWriter.
+func Hijack(w http.ResponseWriter) (net.Conn, []byte, error) {
+	if rh, ok := w.(RawHijacker); ok {
+		return rh.HijackRaw()
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	var pending []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		p, _ := brw.Reader.Peek(n)
+		pending = bytes.Clone(p)
+	}
+	return conn, pending, nil
 }
 
 // appendExtraHeaders appends h, minus the headers the handshake writes
