@@ -151,7 +151,7 @@ func (l *relayLeg) writeFailed(err error) {
 	l.unlock()
 	x := l.dst.x
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		l.s.report(sideError(x, "write timeout", errWriteTimeout), false)
+		l.s.report(stalled(x), false)
 		return
 	}
 	l.s.report(sideError(x, "disconnected", err), true)

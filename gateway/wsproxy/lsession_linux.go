@@ -655,7 +655,7 @@ func (s *loopSession) onTick() {
 	if d := s.lim.WriteTimeout; d > 0 {
 		for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
 			if sd := &s.side[x]; sd.pending() && now-sd.outSince >= int64(d) {
-				s.report(sideError(x, "write timeout", errWriteTimeout), false)
+				s.report(stalled(x), false)
 				return
 			}
 		}
