@@ -146,7 +146,9 @@
 // # The event loop
 //
 // The above describes the goroutine relay (Goroutines: session.go, leg.go,
-// write.go). On Linux, EventLoop (loop_linux.go, lsession_linux.go,
+// write.go). Both relays parse frames with the same frameScanner (scan.go),
+// which stops only where the relay must act (end of the read, pong, close,
+// protocol error, limit, verdict). On Linux, EventLoop (loop_linux.go, lsession_linux.go,
 // lleg_linux.go) applies the same rules, frame for frame and code for code,
 // without a goroutine per session: both sockets of a session are
 // registered, level-triggered, with one of a few epoll instances, each
