@@ -155,6 +155,26 @@ func (s *relaySession) closeBoth(v *relayVerdict) {
 	s.checkFinished()
 }
 
+// stalled is the verdict for side x not taking relayed data: a write to it
+// made no progress for WriteTimeout (it stopped reading, or reads slower
+// than the other side sends for that long). x is dropped: its receive
+// window is full, so a close frame could only queue behind the data it does
+// not read. The other side gets a close: the backend 1011 "client not
+// reading" (the gateway cannot go on with the session), the client 1014
+// "backend not reading" (like every backend failure). ClosedBy error,
+// CloseCode the code sent.
+func stalled(x Direction) relayVerdict {
+	code := websocket.StatusBadGateway
+	if x == ClientToBackend {
+		code = websocket.StatusInternalError
+	}
+	reason := x.side() + " not reading"
+	v := relayVerdict{by: ClosedByError, code: code, reason: reason, err: errWriteTimeout}
+	v.set(x, closeAction{kind: actDrop})
+	v.set(x^1, closeAction{kind: actClose, code: code, reason: reason})
+	return v
+}
+
 func deadVerdict(cdead, bdead bool) (relayVerdict, bool) {
 	switch {
 	case cdead && bdead:

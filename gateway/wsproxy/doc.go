@@ -105,7 +105,8 @@
 //	                                         |                         | backend: 1001 "client message too big" |        |
 //	client over MaxMessageRate               | 1008 "message rate exceeded" | backend: 1001 "client message rate exceeded" | limit | 1008
 //	X does not answer a ping in PingTimeout  | connection closed       | 1014 / 1001 "<X> ping timeout"      | error     | 1014/1001
-//	writing to X takes longer than WriteTimeout | connection closed    | 1014 / 1001 "<X> write timeout"     | error     | 1014/1001
+//	X takes no relayed data for WriteTimeout | connection closed      | client: 1014 "backend not reading"  | error     | 1014/1011
+//	(X stopped reading)                      |                         | backend: 1011 "client not reading"  |           |
 //	writing to X fails                       | connection closed       | 1014 / 1001 "<X> disconnected"      | error     | 1014/1001
 //	no data message for IdleTimeout          | 1001 "idle timeout"     | 1001 "idle timeout"                 | idle      | 1001
 //	ctx done (gateway shutdown)              | 1001 "going away"       | 1001 "going away"                   | shutdown  | 1001
@@ -118,7 +119,12 @@
 // 1006 and 1015 can never be sent in a close frame; one that carries them
 // (or any invalid code) is a protocol error. 1014 (Bad Gateway) is used
 // rather than 1011 for backend failures so that clients and logs can tell
-// "backend broke" from "gateway broke".
+// "backend broke" from "gateway broke". A client that stops reading is the
+// exception on the client side: it has not gone away (1001 would say it
+// had), the gateway gave up on it, so the backend gets 1011 (the session
+// cannot go on); the stalled side itself is dropped without a close frame,
+// which could only queue behind the data it does not read (see stalled in
+// close.go).
 //
 // # Keepalive and idle
 //
@@ -140,7 +146,9 @@
 // # The event loop
 //
 // The above describes the goroutine relay (Goroutines: session.go, leg.go,
-// write.go). On Linux, EventLoop (loop_linux.go, lsession_linux.go,
+// write.go). Both relays parse frames with the same frameScanner (scan.go),
+// which stops only where the relay must act (end of the read, pong, close,
+// protocol error, limit, verdict). On Linux, EventLoop (loop_linux.go, lsession_linux.go,
 // lleg_linux.go) applies the same rules, frame for frame and code for code,
 // without a goroutine per session: both sockets of a session are
 // registered, level-triggered, with one of a few epoll instances, each

@@ -2,36 +2,17 @@
 
 package wsproxy
 
-// One direction of a loop session: the frame parser and forwarder, the
-// same rules as relayLeg (leg.go) with non-blocking writes: bytes the
-// destination does not take now are queued on it (loopSide.out) and this
-// leg's source is not read until they are gone.
-
-import (
-	"encoding/binary"
-	"fmt"
-
-	"github.com/coder/websocket"
-)
+// One direction of a loop session: the shared frame parser (scan.go) and
+// the forwarder, the same rules as relayLeg (leg.go) with non-blocking
+// writes: bytes the destination does not take now are queued on it
+// (loopSide.out) and this leg's source is not read until they are gone.
 
 type loopLeg struct {
-	// Parser state.
-	remain  int64 // payload bytes of the current data frame not seen yet
-	msgLen  int64 // payload bytes of the current message so far
-	fin     bool  // the current data frame ends its message
-	inMsg   bool  // a fragmented data message is in progress
-	closing bool  // the leg saw the verdict: it forwards no more data
-	stopped bool  // the source broke the protocol: it is not read any more
+	frameScanner // parser state
+
+	stopped bool // the source broke the protocol: it is not read any more
 	ncarry  uint8
 	carry   *[carrySize]byte // a partial frame carried to the next read (pooled)
-
-	// Message rate limit (client to backend only): a token bucket.
-	rate, tokens, burst float64
-	last                int64
-
-	// Messages completed by bytes not written yet, and the totals.
-	batchMsgs, batchBytes int64
-	msgs, bytes           int64
 }
 
 // midFrame reports whether a relayed data frame toward the destination is
@@ -51,23 +32,16 @@ func (l *loopLeg) flush(s *loopSession, x Direction, p []byte) bool {
 	if len(p) > 0 {
 		if dst.dead || dst.broken || dst.closeSent {
 			// The session is decided: nothing more goes to dst.
-			l.batchMsgs, l.batchBytes = 0, 0
+			l.forget()
 			return true
 		}
 		if err := s.send(x^1, p); err != nil {
-			l.batchMsgs, l.batchBytes = 0, 0
+			l.forget()
 			s.writeFailed(x^1, err)
 			return false
 		}
 	}
-	if l.batchMsgs > 0 {
-		l.msgs += l.batchMsgs
-		l.bytes += l.batchBytes
-		if s.obs != nil {
-			s.obs.OnMessages(x, l.batchMsgs, l.batchBytes)
-		}
-		l.batchMsgs, l.batchBytes = 0, 0
-	}
+	l.commit(s.obs)
 	return true
 }
 
@@ -79,100 +53,52 @@ func (l *loopLeg) process(s *loopSession, x Direction, b []byte) int {
 		return l.drainFrom(s, x, b, 0)
 	}
 	i, seg := 0, 0 // seg: start of the bytes to forward not written yet
-	for i < len(b) {
-		if l.remain > 0 {
-			n := int(min(l.remain, int64(len(b)-i)))
-			i += n
-			l.remain -= int64(n)
-			s.lastActivity = s.p.now
-			if l.remain == 0 && l.fin {
-				l.completed()
+	for {
+		ev, at, h, err := l.scan(b, i, s.p.now)
+		switch ev {
+		case scanEnd:
+			if !l.flush(s, x, b[seg:at]) {
+				return l.drainFrom(s, x, b, at)
 			}
-			continue
-		}
-		// At a frame boundary.
-		if s.final {
-			l.flush(s, x, b[seg:i])
-			return l.drainFrom(s, x, b, i)
-		}
-		h, err := parseHeader(b[i:])
-		if err == nil && h.size > 0 {
-			err = checkMask(x, &h)
-		}
-		if err != nil {
-			l.flush(s, x, b[seg:i])
+			if l.remain == 0 {
+				s.sendQueued(x ^ 1) // a close waited for the frame to end
+			}
+			return at
+		case scanHalt:
+			l.flush(s, x, b[seg:at])
+			return l.drainFrom(s, x, b, at)
+		case scanError:
+			l.flush(s, x, b[seg:at])
 			l.protocolError(s, x, err)
 			return -1
+		case scanRate, scanSize:
+			// The frames before it are forwarded, the frame is skipped
+			// (x's close reply follows it).
+			l.flush(s, x, b[seg:at])
+			s.report(overLimit(x, ev, &s.lim), false)
+			l.remain = h.length
+			l.closing = true
+			return l.drainFrom(s, x, b, at+h.size)
 		}
-		if h.size == 0 {
-			break // incomplete header: carried over
-		}
-		if h.op >= opClose {
-			end := i + h.size + int(h.length)
-			if end > len(b) {
-				break // incomplete control frame: carried over
+		end := at + h.size + int(h.length)
+		payload := b[at+h.size : end]
+		if ev == scanClose {
+			if !l.onClose(s, x, b, seg, at, end, &h, payload) {
+				return -1
 			}
-			payload := b[i+h.size : end]
-			switch h.op {
-			case opPong:
-				if l.ourPong(&s.side[x], &h, payload) {
-					// The answer to the gateway's ping: swallowed.
-					if !l.flush(s, x, b[seg:i]) {
-						return l.drainFrom(s, x, b, end)
-					}
-					seg = end
-				}
-			case opClose:
-				if !l.onClose(s, x, b, seg, i, end, &h, payload) {
-					return -1
-				}
-				l.closing = true
-				return len(b) // nothing may follow a close frame
+			l.closing = true
+			return len(b) // nothing may follow a close frame
+		}
+		// A pong: the answer to the gateway's ping is swallowed.
+		if src := &s.side[x]; pongMatches(&h, payload, src.pingOut) {
+			src.pingOut = 0
+			if !l.flush(s, x, b[seg:at]) {
+				return l.drainFrom(s, x, b, end)
 			}
-			i = end
-			continue
+			seg = end
 		}
-		// Data frame.
-		switch {
-		case h.op == opCont && !l.inMsg:
-			err = errContinuation
-		case h.op != opCont && l.inMsg:
-			err = errNewMessage
-		}
-		if err != nil {
-			l.flush(s, x, b[seg:i])
-			l.protocolError(s, x, err)
-			return -1
-		}
-		if h.op != opCont {
-			l.msgLen = 0
-			if l.rate > 0 && !l.takeToken(s.p.now) {
-				return l.overLimit(s, x, b, seg, i, &h, websocket.StatusPolicyViolation, "message rate exceeded",
-					fmt.Errorf("%s sent more than %g messages per second (burst %d)", x.side(), s.lim.MaxMessageRate, s.lim.MessageBurst))
-			}
-		}
-		// Compared before adding: msgLen + length can wrap around int64.
-		if max := s.lim.MaxMessageSize; max > 0 && h.length > max-l.msgLen {
-			return l.overLimit(s, x, b, seg, i, &h, websocket.StatusMessageTooBig, "message too big",
-				fmt.Errorf("%s sent a message over %d bytes", x.side(), max))
-		}
-		l.msgLen += h.length
-		s.lastActivity = s.p.now
-		l.inMsg = !h.fin
-		l.fin = h.fin
-		l.remain = h.length
-		i += h.size
-		if h.length == 0 && h.fin {
-			l.completed()
-		}
+		i = end
 	}
-	if !l.flush(s, x, b[seg:i]) {
-		return l.drainFrom(s, x, b, i)
-	}
-	if l.remain == 0 {
-		s.sendQueued(x ^ 1) // a close waited for the frame to end
-	}
-	return i
 }
 
 // drainFrom switches the leg to draining (the session is decided, or dst
@@ -180,7 +106,7 @@ func (l *loopLeg) process(s *loopSession, x Direction, b []byte) int {
 func (l *loopLeg) drainFrom(s *loopSession, x Direction, b []byte, i int) int {
 	wasMid := l.midFrame()
 	l.closing = true
-	l.batchMsgs, l.batchBytes = 0, 0 // nothing more is forwarded
+	l.forget() // nothing more is forwarded
 	if !wasMid {
 		s.sendQueued(x ^ 1)
 	} else if dst := &s.side[x^1]; dst.qSet {
@@ -197,67 +123,13 @@ func (l *loopLeg) drainFrom(s *loopSession, x Direction, b []byte, i int) int {
 	return i + c
 }
 
-// completed records the end of a message; it is committed (counted) when
-// the write holding its last byte is done.
-func (l *loopLeg) completed() {
-	l.batchMsgs++
-	l.batchBytes += l.msgLen
-	l.msgLen = 0
-}
-
-// ourPong reports whether a pong from src answers the gateway's ping.
-func (l *loopLeg) ourPong(src *loopSide, h *frameHeader, payload []byte) bool {
-	want := src.pingOut
-	if want == 0 || len(payload) != 8 {
-		return false
-	}
-	var p [8]byte
-	copy(p[:], payload)
-	if h.masked {
-		maskBytes(p[:], h.key)
-	}
-	if binary.BigEndian.Uint64(p[:]) != want {
-		return false
-	}
-	src.pingOut = 0
-	return true
-}
-
-// takeToken refills the message bucket and takes one token, reporting
-// false when the client is over MaxMessageRate.
-func (l *loopLeg) takeToken(now int64) bool {
-	l.tokens = min(l.burst, l.tokens+float64(now-l.last)*l.rate)
-	l.last = now
-	if l.tokens < 1 {
-		return false
-	}
-	l.tokens--
-	return true
-}
-
 // protocolError reports side x breaking the protocol: it gets 1002 and is
 // dropped, like a side that vanished.
 func (l *loopLeg) protocolError(s *loopSession, x Direction, err error) {
 	l.stopped = true
-	v := vanished(x, fmt.Errorf("%s protocol error: %w", x.side(), err))
-	v.set(x, closeAction{kind: actCloseDrop, code: websocket.StatusProtocolError, reason: "protocol error"})
-	if !s.report(v, false) {
+	if !s.report(protocolVerdict(x, err), false) {
 		s.kill(x)
 	}
-}
-
-// overLimit ends the session for the data frame at b[i:] (see
-// relayLeg.overLimit).
-func (l *loopLeg) overLimit(s *loopSession, x Direction, b []byte, seg, i int, h *frameHeader, code websocket.StatusCode, what string, err error) int {
-	l.flush(s, x, b[seg:i])
-	reason := x.side() + " " + what
-	v := relayVerdict{by: ClosedByLimit, code: code, reason: reason, err: err}
-	v.set(x, closeAction{kind: actClose, code: code, reason: what})
-	v.set(x^1, closeAction{kind: actClose, code: x.failCode(), reason: reason})
-	s.report(v, false)
-	l.remain = h.length
-	l.closing = true
-	return l.drainFrom(s, x, b, i+h.size)
 }
 
 // onClose handles a close frame b[i:end] from side x in normal mode (see
@@ -269,13 +141,10 @@ func (l *loopLeg) onClose(s *loopSession, x Direction, b []byte, seg, i, end int
 		l.protocolError(s, x, errClosePayload)
 		return false
 	}
-	v := relayVerdict{by: x.side(), code: code, reason: reason}
-	v.set(x, closeAction{kind: actRelay, code: code, reason: reason})
-	v.set(x^1, closeAction{kind: actNone})
 	s.side[x].closeRecv = true
 	l.flush(s, x, b[seg:i]) // a failure is weak: this close is the better explanation
 	l.closing = true
-	if !s.report(v, false) {
+	if !s.report(closedVerdict(x, code, reason), false) {
 		// Another verdict came first: this close is the answer to it.
 		l.closeReply(s, x, b[i:end])
 		return true
@@ -323,43 +192,13 @@ func (l *loopLeg) drain(s *loopSession, x Direction, b []byte) int {
 	if s.side[x].closeRecv {
 		return len(b) // nothing may follow x's close frame: dropped unparsed
 	}
-	i := 0
-	for i < len(b) {
-		if l.remain > 0 {
-			n := int(min(l.remain, int64(len(b)-i)))
-			i += n
-			l.remain -= int64(n)
-			continue
-		}
-		h, err := parseHeader(b[i:])
-		if err == nil && h.size > 0 {
-			err = checkMask(x, &h)
-		}
-		if err != nil {
-			return -1
-		}
-		if h.size == 0 {
-			break
-		}
-		if h.op >= opClose {
-			end := i + h.size + int(h.length)
-			if end > len(b) {
-				break
-			}
-			if h.op == opClose {
-				if _, _, valid := decodeClose(&h, b[i+h.size:end]); !valid {
-					return -1
-				}
-				if !s.side[x].closeRecv {
-					l.closeReply(s, x, b[i:end])
-				}
-				return len(b) // nothing may follow a close
-			}
-			i = end
-			continue
-		}
-		l.remain = h.length
-		i += h.size
+	ev, at, h := l.skip(b, 0)
+	switch ev {
+	case scanEnd:
+		return at
+	case scanClose:
+		l.closeReply(s, x, b[at:at+h.size+int(h.length)])
+		return len(b) // nothing may follow a close
 	}
-	return i
+	return -1
 }

@@ -246,7 +246,7 @@ func (p *poller) run() {
 // previous epoll_wait left on the ready list); p.more records otherwise.
 func (p *poller) poll(fd uintptr) bool {
 	for {
-		n, err := unix.EpollWait(int(fd), p.events, 0)
+		n, err := epollPoll(int(fd), p.events)
 		if err == unix.EINTR {
 			continue
 		}
@@ -292,7 +292,7 @@ func (p *poller) enqueue(s *loopSession) {
 	if wake {
 		var one = [8]byte{1}
 		for {
-			_, err := unix.Write(p.evfd, one[:])
+			_, err := rawWrite(p.evfd, one[:])
 			if err != unix.EINTR {
 				break
 			}
@@ -302,7 +302,7 @@ func (p *poller) enqueue(s *loopSession) {
 
 func (p *poller) runTasks() {
 	var b [8]byte
-	_, _ = unix.Read(p.evfd, b[:])
+	_, _ = rawRead(p.evfd, b[:])
 	p.mu.Lock()
 	p.work, p.queue = p.queue, p.work[:0]
 	p.woken = false
@@ -323,7 +323,7 @@ func (p *poller) register(sd *loopSide) error {
 	p.more = true
 	sd.events = unix.EPOLLIN
 	ev := unix.EpollEvent{Events: sd.events, Fd: sd.fd}
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if err := epollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		p.sides[fd] = nil
 		return os.NewSyscallError("epoll_ctl", err)
 	}
@@ -340,7 +340,7 @@ func (p *poller) setEvents(sd *loopSide, events uint32) {
 	}
 	sd.events = events
 	ev := unix.EpollEvent{Events: events, Fd: sd.fd}
-	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(sd.fd), &ev)
+	_ = epollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(sd.fd), &ev)
 }
 
 // unregister removes sd's fd from the poller and closes it. Bytes the
@@ -353,7 +353,7 @@ func (p *poller) unregister(sd *loopSide) {
 	fd := int(sd.fd)
 	if fd < len(p.sides) && p.sides[fd] == sd {
 		p.sides[fd] = nil
-		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+		_ = epollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 	}
 	for range 4 {
 		// Not p.buf: unregister may run while p.buf's bytes are relayed.
@@ -367,7 +367,7 @@ func (p *poller) unregister(sd *loopSide) {
 // sysRead reads into b, retrying on EINTR; n == 0 with no error is EOF.
 func sysRead(fd int, b []byte) (int, error) {
 	for {
-		n, err := unix.Read(fd, b)
+		n, err := rawRead(fd, b)
 		if err == unix.EINTR {
 			continue
 		}
@@ -383,7 +383,7 @@ func sysRead(fd int, b []byte) (int, error) {
 func sysWrite(fd int, b []byte) (int, error) {
 	total := 0
 	for total < len(b) {
-		n, err := unix.Write(fd, b[total:])
+		n, err := rawWrite(fd, b[total:])
 		if n > 0 {
 			total += n
 		}

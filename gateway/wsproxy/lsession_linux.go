@@ -77,6 +77,7 @@ type loopSession struct {
 	closeBy      int64 // once final: when the close handshakes are given up
 
 	final       bool
+	halt        atomic.Bool // final, for the frame scanners
 	verdict     relayVerdict
 	weak        *relayVerdict
 	weakPending bool // a weak report waits for the end of the current event
@@ -126,12 +127,8 @@ func (s *loopSession) begin() {
 	}
 	s.lastActivity = now
 	s.nextPing = after(now, s.lim.PingInterval)
-	if s.lim.MaxMessageRate > 0 {
-		l := &s.leg[ClientToBackend]
-		l.rate = s.lim.MaxMessageRate / 1e9
-		l.burst = float64(s.lim.MessageBurst)
-		l.tokens, l.last = l.burst, now
-	}
+	s.leg[ClientToBackend].init(ClientToBackend, &s.lim, &s.halt, now)
+	s.leg[BackendToClient].init(BackendToClient, &s.lim, &s.halt, now)
 	for x := range s.side {
 		if err := s.p.register(&s.side[x]); err != nil {
 			s.decide(failed(Direction(x), ClosedByError, websocket.StatusInternalError, "internal error", err))
@@ -241,6 +238,10 @@ func (s *loopSession) input(x Direction, n int) {
 	}
 	b := s.p.buf[start : carrySize+n]
 	c := l.process(s, x, b)
+	if l.data {
+		l.data = false
+		s.lastActivity = s.p.now
+	}
 	if c < 0 || s.side[x].dead || s.finished {
 		return
 	}
@@ -379,6 +380,7 @@ func (s *loopSession) report(v relayVerdict, weak bool) bool {
 // decide makes v the verdict and starts the close handshakes it asks for.
 func (s *loopSession) decide(v relayVerdict) {
 	s.final, s.verdict = true, v
+	s.halt.Store(true)
 	s.closeBy = after(s.p.now, closeWait)
 	s.armBy(s.closeBy)
 	for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
@@ -653,7 +655,7 @@ func (s *loopSession) onTick() {
 	if d := s.lim.WriteTimeout; d > 0 {
 		for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
 			if sd := &s.side[x]; sd.pending() && now-sd.outSince >= int64(d) {
-				s.report(sideError(x, "write timeout", errWriteTimeout), false)
+				s.report(stalled(x), false)
 				return
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -758,8 +759,8 @@ func TestRelayWriteTimeout(t *testing.T) {
 			for c.Write(context.Background(), websocket.MessageBinary, data) == nil {
 			}
 		}()
-		wantSeen(t, "client", readUntilClose(t, c), websocket.StatusBadGateway, "backend write timeout")
-		wantStats(t, h.nextStats(), ClosedByError, websocket.StatusBadGateway, "backend write timeout")
+		wantSeen(t, "client", readUntilClose(t, c), websocket.StatusBadGateway, "backend not reading")
+		wantStats(t, h.nextStats(), ClosedByError, websocket.StatusBadGateway, "backend not reading")
 	})
 }
 
@@ -926,28 +927,88 @@ func (h *relayHarness) restartBackend() int {
 	return len(held)
 }
 
-// TestRelaySlowClient: a client that stops reading while the backend
-// streams. The relay stops reading the backend once the client's socket
-// and the relay's pending output (at most one read) are full, so the
-// backend is held back by TCP flow control and the gateway's memory stays
-// bounded; after WriteTimeout the client is dropped and the backend gets
-// 1001 "client write timeout" (ClosedBy error).
+// TestRelaySlowClient: a client (a raw socket, after its handshake)
+// that stops reading while the backend streams. The relay stops reading
+// the backend once the client's socket and the relay's pending output (at
+// most one read) are full, so the backend is held back by TCP flow control
+// and the gateway's memory stays bounded; once a write to the client has
+// made no progress for WriteTimeout (at most 1.125 x WriteTimeout on the
+// goroutine relay, whose write deadline is coarse) the client is dropped
+// and the backend gets 1011 "client not reading" (ClosedBy error).
 func TestRelaySlowClient(t *testing.T) {
 	forEachRelayer(t, func(t *testing.T) {
 		const wt = 500 * time.Millisecond
 		h := newRelayHarness(t, Limits{PingInterval: -1, WriteTimeout: wt}, nil)
-		_, id := h.dial("flood") // never reads
+		start := time.Now()
+		c, id := h.dialRaw("flood")
+		defer c.Close()
+		// From here on the client reads nothing.
 		got := h.backendSaw(id)
-		wantSeen(t, "backend", got, websocket.StatusGoingAway, "client write timeout")
-		wantStats(t, h.nextStats(), ClosedByError, websocket.StatusGoingAway, "client write timeout")
+		took := time.Since(start)
+		wantSeen(t, "backend", got, websocket.StatusInternalError, "client not reading")
+		st := h.nextStats()
+		wantStats(t, st, ClosedByError, websocket.StatusInternalError, "client not reading")
+		if !errors.Is(st.Err, errWriteTimeout) {
+			t.Errorf("stats: err %v, want the write timeout", st.Err)
+		}
+		// The limit plus slack for filling the socket buffers and for a
+		// loaded machine (the bound this checks is "ends", not "fast").
+		if limit := wt + wt/8 + 5*time.Second; took > limit {
+			t.Errorf("the session ended %v after the client stopped reading, want at most %v", took, limit)
+		}
 		// Without flow control the backend would have written gigabytes in
 		// WriteTimeout; with it, only what the sockets' buffers and one
 		// pending read hold.
 		if got.sent > 64<<20 {
 			t.Errorf("the backend wrote %d MiB to a client that does not read", got.sent>>20)
 		}
-		t.Logf("the backend wrote %d KiB before the session ended", got.sent>>10)
+		// The client was dropped: reading again, it finds the backlog the
+		// relay had written, then the end of the connection (no close
+		// frame could reach it behind the backlog).
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		n, err := io.Copy(io.Discard, c)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Errorf("the client's connection stayed open after the session ended (%d bytes read)", n)
+		}
+		t.Logf("the backend wrote %d KiB before the session ended after %v; the client had %d KiB waiting", got.sent>>10, took, n>>10)
 	})
+}
+
+// dialRaw opens a client connection through the proxy with a raw socket:
+// it writes the upgrade request, reads the 101 and returns the connection
+// with nothing read past the 101's header (the relay's first frames may
+// follow it); mode selects the backend as in dial.
+func (h *relayHarness) dialRaw(mode string) (net.Conn, string) {
+	h.t.Helper()
+	h.mu.Lock()
+	h.nextID++
+	id := strconv.Itoa(h.nextID)
+	h.mu.Unlock()
+	c, err := net.Dial("tcp", strings.TrimPrefix(h.proxy.URL, "http://"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	req := "GET /?mode=" + mode + "&id=" + id + " HTTP/1.1\r\nHost: gw\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := io.WriteString(c, req); err != nil {
+		h.t.Fatal(err)
+	}
+	// Byte by byte: nothing past the header is consumed.
+	var head []byte
+	b := make([]byte, 1)
+	for !bytes.HasSuffix(head, []byte("\r\n\r\n")) {
+		if _, err := c.Read(b); err != nil {
+			h.t.Fatalf("reading the 101: %v (got %q)", err, head)
+		}
+		head = append(head, b[0])
+	}
+	if !bytes.HasPrefix(head, []byte("HTTP/1.1 101 ")) {
+		h.t.Fatalf("upgrade refused: %q", head)
+	}
+	_ = c.SetDeadline(time.Time{})
+	return c, id
 }
 
 // TestRelayBackendRestart: many sessions whose backend connections all drop

@@ -47,14 +47,12 @@ func relayGoroutines(ctx context.Context, client, backend *Conn, lim Limits, obs
 	s := &relaySession{ctx: ctx, lim: lim, obs: obs, start: time.Now()}
 	s.client = relayConn{conn: client.conn, x: ClientToBackend, mask: false}
 	s.backend = relayConn{conn: backend.conn, x: BackendToClient, mask: true}
-	s.c2b = relayLeg{s: s, dir: ClientToBackend, src: &s.client, dst: &s.backend, pending: client.pending}
-	s.b2c = relayLeg{s: s, dir: BackendToClient, src: &s.backend, dst: &s.client, pending: backend.pending}
+	s.c2b = relayLeg{s: s, src: &s.client, dst: &s.backend, pending: client.pending}
+	s.b2c = relayLeg{s: s, src: &s.backend, dst: &s.client, pending: backend.pending}
 	client.pending, backend.pending = nil, nil
-	if lim.MaxMessageRate > 0 {
-		s.c2b.rate = lim.MaxMessageRate / 1e9
-		s.c2b.burst = float64(lim.MessageBurst)
-		s.c2b.tokens, s.c2b.last = s.c2b.burst, monoNow()
-	}
+	now := monoNow()
+	s.c2b.init(ClientToBackend, &s.lim, &s.closing, now)
+	s.b2c.init(BackendToClient, &s.lim, &s.closing, now)
 
 	stopShutdown := context.AfterFunc(ctx, s.onShutdown)
 	s.startTicker()

@@ -37,9 +37,12 @@ type Limits struct {
 	// considered dead (default PingInterval).
 	PingTimeout time.Duration
 	// WriteTimeout bounds each write of (part of) a message to a side
-	// (default 30s); the side is considered dead when it is exceeded. The
-	// deadline is coarse (see doc.go, "Timeouts"): a blocked write fails
-	// after between WriteTimeout and 1.125 x WriteTimeout.
+	// (default 30s). A side that takes no relayed data for that long is
+	// not reading: it is dropped, and the other side gets 1011 "client not
+	// reading" (the backend) or 1014 "backend not reading" (the client).
+	// On the goroutine relay the deadline is coarse (see doc.go,
+	// "Timeouts"): a blocked write fails after between WriteTimeout and
+	// 1.125 x WriteTimeout.
 	WriteTimeout time.Duration
 	// MaxMessageRate limits the messages a client may send per second on
 	// one connection (0: unlimited), as a token bucket holding MessageBurst
