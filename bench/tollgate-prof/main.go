@@ -23,6 +23,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway"
+	"tollgate/gateway/h1"
 	"tollgate/gateway/wsproxy"
 	"tollgate/policies"
 	"tollgate/store"
@@ -34,6 +35,7 @@ func main() {
 	pp := flag.String("pprof", "127.0.0.1:6060", "pprof address")
 	mutex := flag.Int("mutex-fraction", 0, "runtime.SetMutexProfileFraction")
 	dataPath := flag.String("ws-data-path", "auto", "WebSocket data path (as tollgate serve --ws-data-path)")
+	front := flag.String("http-server", "tollgate", "front server (as tollgate serve --http-server): tollgate or nethttp")
 	flag.Parse()
 	relayer, err := wsproxy.NewRelayer(*dataPath)
 	if err != nil {
@@ -72,14 +74,17 @@ func main() {
 		fatal(err)
 	}
 	go func() { _ = http.Serve(pln, mux) }()
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	var hs h1.Front = &h1.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	if *front == "nethttp" {
+		hs = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	}
 	go func() {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 		<-sig
 		_ = hs.Close()
 	}()
-	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		fatal(err)
 	}
 }
