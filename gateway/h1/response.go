@@ -284,6 +284,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c := w.c
 	c.hijacked = true
 	_ = c.rwc.SetDeadline(time.Time{})
+	c.bw.Reset(c.rwc) // the hijacker's writes carry no deadline of ours
 	return c.rwc, bufio.NewReadWriter(c.br, c.bw), nil
 }
 

@@ -41,6 +41,12 @@ type Server struct {
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 	MaxHeaderBytes    int
+	// WriteTimeout bounds each write to the client (default 30s; negative:
+	// none): a client that stops reading its answer ends its connection
+	// then, instead of holding a goroutine and a backend connection for as
+	// long as it likes. It is a progress deadline, renewed for every write,
+	// so a long stream to a client that keeps reading is never cut.
+	WriteTimeout time.Duration
 	// TLSConfig, when set, makes Serve speak TLS on every connection.
 	TLSConfig *tls.Config
 	ErrorLog  *log.Logger
@@ -61,6 +67,7 @@ const (
 	defaultReadHeaderTimeout = 10 * time.Second
 	defaultIdleTimeout       = 2 * time.Minute
 	defaultMaxHeaderBytes    = 1 << 20
+	defaultWriteTimeout      = 30 * time.Second
 	// maxDrain is how much of a body the handler did not read the server
 	// reads to keep the connection (as net/http's 256 KiB).
 	maxDrain = 256 << 10
@@ -82,6 +89,16 @@ func (s *Server) idleTimeout() time.Duration {
 		return s.IdleTimeout
 	}
 	return defaultIdleTimeout
+}
+
+func (s *Server) writeTimeout() time.Duration {
+	switch {
+	case s.WriteTimeout > 0:
+		return s.WriteTimeout
+	case s.WriteTimeout < 0:
+		return 0
+	}
+	return defaultWriteTimeout
 }
 
 func (s *Server) maxHeaderBytes() int {
@@ -283,6 +300,21 @@ type conn struct {
 	hijacked  bool
 	rawHijack bool    // HijackRaw: the buffers are still the server's
 	req       request // parsed into, then copied into the handler's *http.Request
+	w         progressWriter
+}
+
+// progressWriter writes to the connection with a deadline renewed for
+// every write (Server.WriteTimeout).
+type progressWriter struct {
+	c       net.Conn
+	timeout time.Duration
+}
+
+func (w *progressWriter) Write(p []byte) (int, error) {
+	if w.timeout > 0 {
+		_ = w.c.SetWriteDeadline(time.Now().Add(w.timeout))
+	}
+	return w.c.Write(p)
 }
 
 var (
@@ -334,7 +366,8 @@ func (c *conn) serve(tlsConf *tls.Config) {
 	c.br = readerPool.Get().(*bufio.Reader)
 	c.br.Reset(c.rwc)
 	c.bw = writerPool.Get().(*bufio.Writer)
-	c.bw.Reset(c.rwc)
+	c.w = progressWriter{c: c.rwc, timeout: s.writeTimeout()}
+	c.bw.Reset(&c.w)
 	c.pend = make([]byte, 0, holdBack)
 	for {
 		if !c.state.CompareAndSwap(stateActive, stateIdle) || s.draining() {
@@ -417,7 +450,7 @@ func (c *conn) serveOne() bool {
 func (c *conn) refuse(e *statusError) {
 	text := strconv.Itoa(e.code) + " " + http.StatusText(e.code) + ": " + e.msg
 	bw := c.bw
-	_ = c.rwc.SetWriteDeadline(time.Now().Add(time.Second))
+	c.w.timeout = time.Second // an error answer is small: a client that will not take it is dropped soon
 	writeStatusLine(bw, true, e.code)
 	bw.WriteString("Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ")
 	bw.WriteString(strconv.Itoa(len(text)))
@@ -448,7 +481,7 @@ func (c *conn) sendContinue() error {
 		return nil
 	}
 	c.sent100 = true
-	_, err := c.rwc.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
+	_, err := c.w.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
 	return err
 }
 

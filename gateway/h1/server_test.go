@@ -451,6 +451,45 @@ func TestHijackRaw(t *testing.T) {
 	}
 }
 
+// TestSlowReader: a client that stops reading its answer is dropped once
+// a write has made no progress for WriteTimeout: the handler's write fails
+// and the connection closes, where it would otherwise hold both forever.
+func TestSlowReader(t *testing.T) {
+	werr := make(chan error, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := make([]byte, 64<<10)
+		for i := 0; i < 4096; i++ { // 256 MiB, far past the socket buffers
+			if _, err := w.Write(chunk); err != nil {
+				werr <- err
+				return
+			}
+		}
+		werr <- nil
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: h, WriteTimeout: 300 * time.Millisecond}
+	go func() { _ = s.Serve(ln) }()
+	defer s.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n") // and never read
+	select {
+	case err := <-werr:
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("the handler's write ended with %v; want a timeout", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler is still writing to a client that does not read")
+	}
+}
+
 // TestShutdown: an idle connection is closed, an active request finishes
 // (its connection closing after it), and Serve returns ErrServerClosed.
 func TestShutdown(t *testing.T) {
