@@ -208,7 +208,14 @@ func run(o *opts) int {
 	writeFile(filepath.Join(apis, "soak", "api.xml"), fmt.Sprintf(apiXML, echoAddr))
 	writeFile(filepath.Join(apis, "soak", "policy.xml"), policyXML(0))
 	tgAddr, adminAddr := freePort(), freePort()
-	tg := start("tollgate", filepath.Join(tmp, "tollgate.log"), nil, bin("tollgate"), "serve", "--apis", apis,
+	tgLog := filepath.Join(tmp, "tollgate.log")
+	defer func() { // what tollgate said, when it said anything
+		if b, err := os.ReadFile(tgLog); err == nil && len(b) > 0 {
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			logf("tollgate's log (last %d of %d lines):\n%s", min(len(lines), 40), len(lines), strings.Join(lines[max(0, len(lines)-40):], "\n"))
+		}
+	}()
+	tg := start("tollgate", tgLog, nil, bin("tollgate"), "serve", "--apis", apis,
 		"--listen", tgAddr, "--admin", adminAddr, "--log-level", "warn", "--watch=true", "--ws-data-path", o.dataPath)
 	waitPort("tollgate", tgAddr)
 	pid := tg.Process.Pid
@@ -335,7 +342,7 @@ func pingpong(addr string, id uint64, c *counters, done <-chan struct{}) {
 		_, n, err := ws.ReadMsg(in)
 		if err != nil {
 			c.lost.Add(1) // sent on an open connection, never echoed
-			c.fail(err)
+			c.fail(closeErr(ws, err))
 			return
 		}
 		if n != len(msg) || !bytes.Equal(in[16:n], msg[16:]) {
@@ -387,7 +394,7 @@ func stream(addr string, id uint64, c *counters, done <-chan struct{}) {
 		_, n, err := ws.ReadMsg(in)
 		if err != nil {
 			c.lost.Add(int64(sent.Load() - i))
-			c.fail(err)
+			c.fail(closeErr(ws, err))
 			_ = ws.NetConn().Close()
 			<-writerDone
 			return
@@ -586,6 +593,14 @@ func procStatus(pid int, key string) int {
 
 func rssKiB(pid int) int  { return procStatus(pid, "VmRSS") }
 func threads(pid int) int { return procStatus(pid, "Threads") }
+
+// closeErr adds the peer's close code and reason to a close.
+func closeErr(ws *wsclient.Conn, err error) error {
+	if errors.Is(err, wsclient.ErrClosed) {
+		return fmt.Errorf("%w: %d %q", err, ws.CloseCode(), ws.CloseReason())
+	}
+	return err
+}
 
 func fdCount(pid int) int {
 	ents, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")

@@ -294,6 +294,7 @@ type conn struct {
 	tls       *tls.ConnectionState
 	head      []byte
 	pend      []byte
+	pendp     *[]byte // pend's pool entry
 	state     atomic.Int32
 	wmu       sync.Mutex // sent100 and the response's headSent, across a body-reading goroutine
 	sent100   bool
@@ -301,6 +302,8 @@ type conn struct {
 	rawHijack bool    // HijackRaw: the buffers are still the server's
 	req       request // parsed into, then copied into the handler's *http.Request
 	w         progressWriter
+	idle      *idleRead // plain TCP: idle waits without buffers (waitIdle)
+	rd        connReader
 }
 
 // progressWriter writes to the connection with a deadline renewed for
@@ -320,6 +323,7 @@ func (w *progressWriter) Write(p []byte) (int, error) {
 var (
 	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
 	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
+	pendPool   = sync.Pool{New: func() any { b := make([]byte, 0, holdBack); return &b }}
 )
 
 func (c *conn) serve(tlsConf *tls.Config) {
@@ -333,11 +337,8 @@ func (c *conn) serve(tlsConf *tls.Config) {
 		if !c.hijacked {
 			_ = c.rwc.Close()
 		}
-		if c.br != nil && (!c.hijacked || c.rawHijack) {
-			c.br.Reset(nil)
-			readerPool.Put(c.br)
-			c.bw.Reset(nil)
-			writerPool.Put(c.bw)
+		if !c.hijacked || c.rawHijack {
+			c.release()
 		}
 		s.untrack(c)
 	}()
@@ -363,19 +364,17 @@ func (c *conn) serve(tlsConf *tls.Config) {
 		c.rwc, c.tls = tc, &st
 	}
 	c.remote = c.rwc.RemoteAddr().String()
-	c.br = readerPool.Get().(*bufio.Reader)
-	c.br.Reset(c.rwc)
-	c.bw = writerPool.Get().(*bufio.Writer)
 	c.w = progressWriter{c: c.rwc, timeout: s.writeTimeout()}
-	c.bw.Reset(&c.w)
-	c.pend = make([]byte, 0, holdBack)
+	c.rd = connReader{c: c.rwc}
+	c.idle = newIdleReader(c.rwc)
+	c.acquire()
 	for {
 		if !c.state.CompareAndSwap(stateActive, stateIdle) || s.draining() {
 			return
 		}
 		if c.br.Buffered() == 0 {
 			_ = c.rwc.SetReadDeadline(time.Now().Add(s.idleTimeout()))
-			if _, err := c.br.Peek(1); err != nil {
+			if !c.waitIdle() {
 				return
 			}
 		}
@@ -387,6 +386,75 @@ func (c *conn) serve(tlsConf *tls.Config) {
 		}
 	}
 }
+
+// acquire takes the connection's buffers from their pools.
+func (c *conn) acquire() {
+	c.br = readerPool.Get().(*bufio.Reader)
+	c.br.Reset(&c.rd)
+	c.bw = writerPool.Get().(*bufio.Writer)
+	c.bw.Reset(&c.w)
+	c.pendp = pendPool.Get().(*[]byte)
+	c.pend = (*c.pendp)[:0]
+}
+
+// release puts them back.
+func (c *conn) release() {
+	if c.br == nil {
+		return
+	}
+	c.br.Reset(nil)
+	readerPool.Put(c.br)
+	c.bw.Reset(nil)
+	writerPool.Put(c.bw)
+	*c.pendp = c.pend[:0] // it may have grown
+	pendPool.Put(c.pendp)
+	c.br, c.bw, c.pend, c.pendp = nil, nil, nil, nil
+}
+
+// waitIdle waits for the next request's first bytes. On a plain TCP
+// connection (idle_unix.go) the connection's buffers go back to their pools
+// while it waits, so an idle keep-alive connection holds none of its 10 KiB
+// of read, write and hold-back buffers; elsewhere (TLS) it peeks one byte
+// through the read buffer.
+func (c *conn) waitIdle() bool {
+	if c.idle == nil || len(c.rd.pre) > 0 {
+		_, err := c.br.Peek(1)
+		return err == nil
+	}
+	c.release()
+	bp := prePool.Get().(*[]byte)
+	n, err := c.idle.read(*bp)
+	if err != nil || n == 0 {
+		prePool.Put(bp)
+		return false // the deadline, the end of the connection, or an error
+	}
+	c.rd.pre, c.rd.preBuf = (*bp)[:n], bp
+	c.acquire()
+	return true
+}
+
+// connReader is what the read buffer reads from: first the bytes waitIdle
+// read while the connection had no buffer, then the connection.
+type connReader struct {
+	c      net.Conn
+	pre    []byte
+	preBuf *[]byte
+}
+
+func (r *connReader) Read(p []byte) (int, error) {
+	if len(r.pre) > 0 {
+		n := copy(p, r.pre)
+		r.pre = r.pre[n:]
+		if len(r.pre) == 0 {
+			prePool.Put(r.preBuf)
+			r.pre, r.preBuf = nil, nil
+		}
+		return n, nil
+	}
+	return r.c.Read(p)
+}
+
+var prePool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
 
 // serveOne reads and answers one request; it reports whether the
 // connection can carry another.

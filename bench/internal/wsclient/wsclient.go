@@ -41,7 +41,8 @@ type Conn struct {
 	// closeSent: our close frame is out, so a close frame from the peer is
 	// its answer and must not be answered again.
 	closeSent bool
-	closeCode int // the code of the peer's close frame (1005: none)
+	closeCode   int    // the code of the peer's close frame (1005: none)
+	closeReason string // and its reason
 }
 
 // ErrClosed: the peer sent a close frame.
@@ -187,9 +188,10 @@ func (w *Conn) ReadMsg(buf []byte) (op byte, n int, err error) {
 					return 0, n, err
 				}
 			case OpClose:
-				w.closeCode = 1005
+				w.closeCode, w.closeReason = 1005, ""
 				if plen >= 2 {
 					w.closeCode = int(binary.BigEndian.Uint16(ctl[:2]))
+					w.closeReason = string(ctl[2:plen])
 				}
 				if !w.closeSent {
 					w.closeSent = true
@@ -247,3 +249,6 @@ func (w *Conn) NetConn() net.Conn { return w.c }
 
 // CloseCode is the code of the close frame ReadMsg got (0 before one).
 func (w *Conn) CloseCode() int { return w.closeCode }
+
+// CloseReason is the reason in the peer's close frame.
+func (w *Conn) CloseReason() string { return w.closeReason }
