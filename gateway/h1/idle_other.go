@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !linux
 
 package h1
 
@@ -7,10 +7,10 @@ import (
 	"net"
 )
 
-// idleRead: no buffer-free idle wait here; waitIdle peeks through the read
+// idleWait: no buffer-free idle wait here; waitIdle peeks through the read
 // buffer.
-type idleRead struct{}
+type idleWait struct{}
 
-func newIdleReader(net.Conn) *idleRead { return nil }
+func newIdleWaiter(net.Conn) *idleWait { return nil }
 
-func (*idleRead) read([]byte) (int, error) { return 0, errors.ErrUnsupported }
+func (*idleWait) wait() error { return errors.ErrUnsupported }

@@ -306,7 +306,6 @@ func (w *response) HijackRaw() (net.Conn, []byte, error) {
 		p, _ := c.br.Peek(n)
 		pending = bytes.Clone(p)
 	}
-	pending = append(pending, c.rd.pre...) // none in practice: one fill takes them all
 	w.hijacked = true
 	c.hijacked, c.rawHijack = true, true
 	_ = c.rwc.SetDeadline(time.Time{})

@@ -302,8 +302,7 @@ type conn struct {
 	rawHijack bool    // HijackRaw: the buffers are still the server's
 	req       request // parsed into, then copied into the handler's *http.Request
 	w         progressWriter
-	idle      *idleRead // plain TCP: idle waits without buffers (waitIdle)
-	rd        connReader
+	idle      *idleWait // plain TCP: idle waits without buffers (waitIdle)
 }
 
 // progressWriter writes to the connection with a deadline renewed for
@@ -365,8 +364,7 @@ func (c *conn) serve(tlsConf *tls.Config) {
 	}
 	c.remote = c.rwc.RemoteAddr().String()
 	c.w = progressWriter{c: c.rwc, timeout: s.writeTimeout()}
-	c.rd = connReader{c: c.rwc}
-	c.idle = newIdleReader(c.rwc)
+	c.idle = newIdleWaiter(c.rwc)
 	c.acquire()
 	for {
 		if !c.state.CompareAndSwap(stateActive, stateIdle) || s.draining() {
@@ -390,7 +388,7 @@ func (c *conn) serve(tlsConf *tls.Config) {
 // acquire takes the connection's buffers from their pools.
 func (c *conn) acquire() {
 	c.br = readerPool.Get().(*bufio.Reader)
-	c.br.Reset(&c.rd)
+	c.br.Reset(c.rwc)
 	c.bw = writerPool.Get().(*bufio.Writer)
 	c.bw.Reset(&c.w)
 	c.pendp = pendPool.Get().(*[]byte)
@@ -412,49 +410,22 @@ func (c *conn) release() {
 }
 
 // waitIdle waits for the next request's first bytes. On a plain TCP
-// connection (idle_unix.go) the connection's buffers go back to their pools
-// while it waits, so an idle keep-alive connection holds none of its 10 KiB
-// of read, write and hold-back buffers; elsewhere (TLS) it peeks one byte
-// through the read buffer.
+// connection (idle_linux.go) the connection's buffers go back to their
+// pools while it waits, so an idle keep-alive connection holds none of its
+// 10 KiB of read, write and hold-back buffers; elsewhere (TLS) it peeks one
+// byte through the read buffer.
 func (c *conn) waitIdle() bool {
-	if c.idle == nil || len(c.rd.pre) > 0 {
-		_, err := c.br.Peek(1)
-		return err == nil
-	}
-	c.release()
-	bp := prePool.Get().(*[]byte)
-	n, err := c.idle.read(*bp)
-	if err != nil || n == 0 {
-		prePool.Put(bp)
-		return false // the deadline, the end of the connection, or an error
-	}
-	c.rd.pre, c.rd.preBuf = (*bp)[:n], bp
-	c.acquire()
-	return true
-}
-
-// connReader is what the read buffer reads from: first the bytes waitIdle
-// read while the connection had no buffer, then the connection.
-type connReader struct {
-	c      net.Conn
-	pre    []byte
-	preBuf *[]byte
-}
-
-func (r *connReader) Read(p []byte) (int, error) {
-	if len(r.pre) > 0 {
-		n := copy(p, r.pre)
-		r.pre = r.pre[n:]
-		if len(r.pre) == 0 {
-			prePool.Put(r.preBuf)
-			r.pre, r.preBuf = nil, nil
+	if c.idle != nil {
+		c.release()
+		err := c.idle.wait()
+		c.acquire()
+		if err != nil {
+			return false // the idle deadline, or the connection closed
 		}
-		return n, nil
 	}
-	return r.c.Read(p)
+	_, err := c.br.Peek(1) // a request, or the end of the connection
+	return err == nil
 }
-
-var prePool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
 
 // serveOne reads and answers one request; it reports whether the
 // connection can carry another.
@@ -504,6 +475,7 @@ func (c *conn) serveOne() bool {
 		return false
 	}
 	keep := !w.closeConn && !req.close && !s.draining()
+	c.req = request{} // the request's header map and strings are not kept while idle
 	if b != nil && keep && !b.drain(maxDrain, c.pend[:cap(c.pend)]) {
 		keep = false
 	}

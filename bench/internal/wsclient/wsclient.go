@@ -19,6 +19,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -37,10 +38,11 @@ type Conn struct {
 	c    net.Conn
 	br   *bufio.Reader
 	wbuf []byte
+	wmu  sync.Mutex // WriteMsg's frames and wbuf
 	mask [4]byte
 	// closeSent: our close frame is out, so a close frame from the peer is
 	// its answer and must not be answered again.
-	closeSent bool
+	closeSent   bool
 	closeCode   int    // the code of the peer's close frame (1005: none)
 	closeReason string // and its reason
 }
@@ -104,6 +106,11 @@ func handshake(c net.Conn, host, path, hdr string, timeout time.Duration) (*Conn
 
 // WriteMsg sends p as one masked frame with a single write call.
 func (w *Conn) WriteMsg(op byte, p []byte) error {
+	// ReadMsg answers pings and closes from the reading goroutine while
+	// another may be writing data: one frame at a time on the wire, and one
+	// user of wbuf.
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
 	n := len(p)
 	need := 14 + n
 	if cap(w.wbuf) < need {
