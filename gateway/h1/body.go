@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"tollgate/gateway/internal/wire"
 )
 
 // body is a request body read from the connection's reader: a known length
@@ -157,51 +159,15 @@ func (b *body) readLine(max int) ([]byte, error) {
 	return line[:len(line)-2], nil
 }
 
-// readChunkSize parses chunk-size [ chunk-ext ]: hex digits with no sign,
-// prefix or leading whitespace, at most 15 of them; extensions are checked
-// for control bytes and ignored.
+// readChunkSize reads and parses a chunk-size line (wire.ParseChunkSize).
 func (b *body) readChunkSize() (int64, error) {
 	line, err := b.readLine(maxChunkLine)
 	if err != nil {
 		return 0, err
 	}
-	var n int64
-	i := 0
-	for ; i < len(line); i++ {
-		c := line[i]
-		var d byte
-		switch {
-		case '0' <= c && c <= '9':
-			d = c - '0'
-		case 'a' <= c && c <= 'f':
-			d = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			d = c - 'A' + 10
-		default:
-			goto ext
-		}
-		if i >= 15 {
-			return 0, errChunk
-		}
-		n = n<<4 | int64(d)
-	}
-ext:
-	if i == 0 {
+	n, ok := wire.ParseChunkSize(line)
+	if !ok {
 		return 0, errChunk
-	}
-	rest := line[i:]
-	for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
-		rest = rest[1:]
-	}
-	if len(rest) > 0 {
-		if rest[0] != ';' {
-			return 0, errChunk
-		}
-		for _, c := range rest {
-			if (c < ' ' && c != '\t') || c == 0x7f {
-				return 0, errChunk
-			}
-		}
 	}
 	return n, nil
 }
@@ -228,8 +194,8 @@ func (b *body) readTrailer() error {
 			return errChunk
 		}
 		name := string(line[:colon])
-		v := trimOWS(string(line[colon+1:]))
-		if !validFieldName(name) || !validFieldValue(v) {
+		v := wire.TrimOWS(string(line[colon+1:]))
+		if !validFieldName(name) || !wire.ValidFieldValue(v) {
 			return errChunk
 		}
 		key := canonicalKey(name)

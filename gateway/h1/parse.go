@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
+
+	"tollgate/gateway/internal/wire"
 )
 
 // statusError is a request the server refuses before any handler runs: the
@@ -161,11 +163,9 @@ func parseHead(head []byte, req *request) error {
 		if !httpguts.ValidHeaderFieldName(name) {
 			return bad("invalid header field name")
 		}
-		v := trimOWS(line[colon+1:])
-		for k := 0; k < len(v); k++ {
-			if c := v[k]; (c < ' ' && c != '\t') || c == 0x7f {
-				return bad("invalid header field value")
-			}
+		v := wire.TrimOWS(line[colon+1:])
+		if !wire.ValidFieldValue(v) {
+			return bad("invalid header field value")
 		}
 		key := canonicalKey(name)
 		switch key {
@@ -238,7 +238,7 @@ func parseHead(head []byte, req *request) error {
 	keepAlive := false
 	for _, v := range connHdr {
 		for opt := range strings.SplitSeq(v, ",") {
-			opt = trimOWS(opt)
+			opt = wire.TrimOWS(opt)
 			switch {
 			case strings.EqualFold(opt, "close"):
 				req.close = true
@@ -270,7 +270,7 @@ func parseHead(head []byte, req *request) error {
 		r.TransferEncoding = []string{"chunked"}
 		delete(h, "Transfer-Encoding")
 	} else if haveCL {
-		n, ok := parseLength(cl)
+		n, ok := wire.ParseLength(cl)
 		if !ok {
 			return bad("invalid Content-Length")
 		}
@@ -286,36 +286,9 @@ func parseHead(head []byte, req *request) error {
 	return nil
 }
 
-// parseLength parses a Content-Length value: decimal digits only, no sign,
-// at most 18 digits (no overflow).
-func parseLength(s string) (int64, bool) {
-	if s == "" || len(s) > 18 {
-		return 0, false
-	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
-}
-
 func trimCR(s string) string {
 	if n := len(s); n > 0 && s[n-1] == '\r' {
 		return s[:n-1]
-	}
-	return s
-}
-
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
 	}
 	return s
 }
@@ -347,12 +320,3 @@ func canonicalKey(name string) string {
 var errChunk = errors.New("malformed chunked encoding")
 
 func validFieldName(s string) bool { return httpguts.ValidHeaderFieldName(s) }
-
-func validFieldValue(v string) bool {
-	for k := 0; k < len(v); k++ {
-		if c := v[k]; (c < ' ' && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"tollgate/gateway/internal/wire"
 )
 
 // response is the http.ResponseWriter for one request. Like net/http's, it
@@ -61,7 +63,7 @@ func (w *response) WriteHeader(code int) {
 	}
 	w.declared = -1
 	if v := w.header["Content-Length"]; len(v) > 0 {
-		if n, ok := parseLength(strings.TrimSpace(v[0])); ok {
+		if n, ok := wire.ParseLength(strings.TrimSpace(v[0])); ok {
 			w.declared = n
 		} else {
 			delete(w.header, "Content-Length")

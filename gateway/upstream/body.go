@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"tollgate/gateway/internal/wire"
 )
 
 // drainLimit is how much of an unread body Close reads to keep the
@@ -119,37 +121,20 @@ func (b *bodyReader) readChunked(p []byte) (int, error) {
 	}
 }
 
-// parseChunkSize parses "hex[ws][;ext]" (RFC 9112 7.1.1).
+// parseChunkSize parses "hex[ws][;ext]" (wire.ParseChunkSize, RFC 9112 7.1.1).
 func parseChunkSize(line []byte) (int64, error) {
-	var n int64
-	i := 0
-	for ; i < len(line); i++ {
-		c := line[i]
-		var d byte
-		switch {
-		case c >= '0' && c <= '9':
-			d = c - '0'
-		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			d = c - 'A' + 10
-		default:
-			goto rest
-		}
-		if i >= 15 {
+	n, ok := wire.ParseChunkSize(line)
+	if !ok {
+		if _, short := wire.ParseChunkSize(line[:min(len(line), 15)]); short && len(line) > 15 && isHex(line[15]) {
 			return 0, protoErr("chunk size too large")
 		}
-		n = n<<4 | int64(d)
-	}
-rest:
-	if i == 0 {
-		return 0, protoErr("bad chunk size " + clipQuote(line))
-	}
-	ext := trimOWS(line[i:])
-	if len(ext) > 0 && (ext[0] != ';' || !validValue(ext)) {
 		return 0, protoErr("bad chunk size " + clipQuote(line))
 	}
 	return n, nil
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // readTrailers reads the trailer section after the last chunk.

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
+
+	"tollgate/gateway/internal/wire"
 )
 
 // Limits of the response parser.
@@ -130,7 +132,7 @@ func parseStatusLine(line []byte, resp *http.Response) error {
 			return protoErr("bad status line " + strconv.Quote(clip(line)))
 		}
 		reason = line[13:]
-		if !validValue(reason) {
+		if !wire.ValidFieldValue(reason) {
 			return protoErr("bad reason phrase in the status line")
 		}
 	}
@@ -184,8 +186,8 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int) (http.H
 		if i <= 0 || !validName(line[:i]) {
 			return nil, protoErr("bad header line " + strconv.Quote(clip(line)))
 		}
-		v := trimOWS(line[i+1:])
-		if !validValue(v) {
+		v := wire.TrimOWS(line[i+1:])
+		if !wire.ValidFieldValue(v) {
 			return nil, protoErr("bad value in header " + strconv.Quote(clip(line[:i])))
 		}
 		key := canonicalKey(line[:i])
@@ -282,7 +284,7 @@ func contentLength(vals []string) (int64, error) {
 	for _, v := range vals {
 		for part := range strings.SplitSeq(v, ",") {
 			part = strings.Trim(part, " \t")
-			m, ok := parseDecimal(part)
+			m, ok := wire.ParseLength(part)
 			if !ok {
 				return 0, protoErr("bad Content-Length " + strconv.Quote(clip([]byte(v))))
 			}
@@ -293,21 +295,6 @@ func contentLength(vals []string) (int64, error) {
 		}
 	}
 	return n, nil
-}
-
-func parseDecimal(s string) (int64, bool) {
-	if s == "" || len(s) > 18 {
-		return 0, false
-	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
 }
 
 // onlyChunked reports whether the Transfer-Encoding list is "chunked"
@@ -380,16 +367,6 @@ func hasToken(vals []string, tok string) bool {
 	return false
 }
 
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
 // validName: a header field name is a token (RFC 9110 5.1).
 func validName(b []byte) bool {
 	if len(b) == 0 {
@@ -397,25 +374,6 @@ func validName(b []byte) bool {
 	}
 	for _, c := range b {
 		if c >= 0x80 || !httpguts.IsTokenRune(rune(c)) {
-			return false
-		}
-	}
-	return true
-}
-
-// validValue: no control characters but HTAB (no CR, LF or NUL).
-func validValue(b []byte) bool {
-	for _, c := range b {
-		if (c < ' ' && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-func validValueString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
 			return false
 		}
 	}

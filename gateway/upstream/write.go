@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"golang.org/x/net/http/httpguts"
+
+	"tollgate/gateway/internal/wire"
 )
 
 // smallBody is the largest request body of known length written with the
@@ -77,7 +79,7 @@ func prepare(req *http.Request) (*outgoing, error) {
 			return nil, errors.New("upstream: invalid header name " + strconv.Quote(clip([]byte(k))))
 		}
 		for _, v := range vv {
-			if !validValueString(v) {
+			if !wire.ValidFieldValue(v) {
 				o.free()
 				return nil, errors.New("upstream: invalid value in header " + strconv.Quote(k))
 			}
@@ -242,7 +244,7 @@ func writeBody(nc net.Conn, body io.Reader, cl int64, trailer http.Header) error
 			continue
 		}
 		for _, v := range vv {
-			if validValueString(v) {
+			if wire.ValidFieldValue(v) {
 				bw.WriteString(k + ": " + v + "\r\n")
 			}
 		}

@@ -1,0 +1,82 @@
+// Package wire holds the HTTP/1.1 syntax rules (RFC 9110, RFC 9112) that
+// tollgate's front server (gateway/h1) and its backend client
+// (gateway/upstream) both apply, so that a request and a response are held
+// to the same strict reading: lengths, chunk sizes, field values,
+// whitespace. Each works on a string or a byte slice without converting.
+package wire
+
+// TrimOWS removes optional whitespace (SP, HTAB) around s (RFC 9110 §5.6.3).
+func TrimOWS[T ~string | ~[]byte](s T) T {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// ValidFieldValue reports whether s holds no control byte but HTAB: no CR,
+// LF, NUL or DEL (RFC 9110 §5.5), which is what lets a value split a
+// message.
+func ValidFieldValue[T ~string | ~[]byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseLength parses a Content-Length value: 1 to 18 decimal digits, no
+// sign, no whitespace, no list (so it cannot overflow).
+func ParseLength[T ~string | ~[]byte](s T) (int64, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// ParseChunkSize parses a chunk-size line without its CRLF: 1 to 15 hex
+// digits (no sign, prefix or leading whitespace), then optionally
+// whitespace and ";" with extensions, which are checked for control bytes
+// and otherwise ignored (RFC 9112 §7.1.1).
+func ParseChunkSize[T ~string | ~[]byte](line T) (int64, bool) {
+	var n int64
+	i := 0
+	for ; i < len(line); i++ {
+		c := line[i]
+		var d byte
+		switch {
+		case '0' <= c && c <= '9':
+			d = c - '0'
+		case 'a' <= c && c <= 'f':
+			d = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			goto ext
+		}
+		if i >= 15 {
+			return 0, false
+		}
+		n = n<<4 | int64(d)
+	}
+ext:
+	if i == 0 {
+		return 0, false
+	}
+	rest := TrimOWS(line[i:])
+	if len(rest) > 0 && (rest[0] != ';' || !ValidFieldValue(rest)) {
+		return 0, false
+	}
+	return n, true
+}

@@ -1,0 +1,57 @@
+package wire
+
+import "testing"
+
+func TestParseLength(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		n  int64
+		ok bool
+	}{
+		{"0", 0, true}, {"5", 5, true}, {"000123", 123, true}, {"999999999999999999", 999999999999999999, true},
+		{"", 0, false}, {"+5", 0, false}, {"-1", 0, false}, {" 5", 0, false}, {"5 ", 0, false}, {"5, 5", 0, false},
+		{"0x10", 0, false}, {"1000000000000000000", 0, false},
+	} {
+		n, ok := ParseLength(tc.in)
+		nb, okb := ParseLength([]byte(tc.in))
+		if n != tc.n || ok != tc.ok || n != nb || ok != okb {
+			t.Errorf("ParseLength(%q) = %d %v (bytes: %d %v); want %d %v", tc.in, n, ok, nb, okb, tc.n, tc.ok)
+		}
+	}
+}
+
+func TestParseChunkSize(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		n  int64
+		ok bool
+	}{
+		{"0", 0, true}, {"5", 5, true}, {"fF", 255, true}, {"5;name=v", 5, true}, {"5 ;name=\"v\"", 5, true},
+		{"5 ", 5, true}, {"fffffffffffffff", 0xfffffffffffffff, true},
+		{"", 0, false}, {" 5", 0, false}, {"0x5", 0, false}, {"+5", 0, false}, {"5 x", 0, false},
+		{"ffffffffffffffff", 0, false}, {"5;a\x00b", 0, false}, {"5;a\rb", 0, false}, {"g", 0, false},
+	} {
+		n, ok := ParseChunkSize(tc.in)
+		nb, okb := ParseChunkSize([]byte(tc.in))
+		if n != tc.n || ok != tc.ok || n != nb || ok != okb {
+			t.Errorf("ParseChunkSize(%q) = %d %v (bytes: %d %v); want %d %v", tc.in, n, ok, nb, okb, tc.n, tc.ok)
+		}
+	}
+}
+
+func TestFieldValues(t *testing.T) {
+	for _, tc := range []struct {
+		in, trimmed string
+		valid       bool
+	}{
+		{" a b\t", "a b", true}, {"\t\t", "", true}, {"", "", true}, {"é", "é", true},
+		{"a\rb", "a\rb", false}, {"a\nb", "a\nb", false}, {"a\x00", "a\x00", false}, {"a\x7f", "a\x7f", false},
+	} {
+		if got := TrimOWS(tc.in); got != tc.trimmed || string(TrimOWS([]byte(tc.in))) != tc.trimmed {
+			t.Errorf("TrimOWS(%q) = %q; want %q", tc.in, got, tc.trimmed)
+		}
+		if got := ValidFieldValue(tc.in); got != tc.valid || ValidFieldValue([]byte(tc.in)) != tc.valid {
+			t.Errorf("ValidFieldValue(%q) = %v; want %v", tc.in, got, tc.valid)
+		}
+	}
+}
