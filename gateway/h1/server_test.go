@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -601,57 +600,5 @@ func TestPanic(t *testing.T) {
 				t.Fatalf("after the panic: %+v", r)
 			}
 		})
-	}
-}
-
-// TestIdleConnectionsHoldNoBuffers: keep-alive connections waiting for
-// their next request hold none of their read, write and hold-back buffers
-// (10 KiB each while a request is served), and still serve the request
-// that comes.
-func TestIdleConnectionsHoldNoBuffers(t *testing.T) {
-	const n = 1000
-	addr := serve(t, "h1", echoLen)
-	conns := make([]net.Conn, 0, n)
-	brs := make([]*bufio.Reader, 0, n)
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
-	before := heap()
-	for range n {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-		conns = append(conns, c)
-		br := bufio.NewReaderSize(c, 64) // the client's own buffers stay small
-		brs = append(brs, br)
-		io.WriteString(c, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
-		if r := readResp(t, br, "GET"); r.status != 200 {
-			t.Fatalf("status %d", r.status)
-		}
-	}
-	time.Sleep(200 * time.Millisecond) // every server goroutine back in its idle wait
-	per := (int64(heap()) - int64(before)) / n
-	t.Logf("%d bytes of heap per idle connection (client side included)", per)
-	// Per connection that leaves the client's conn and reader and the
-	// server's conn state (~1.5 KiB with the race detector's bookkeeping);
-	// with the buffers it would be over 10 KiB.
-	if per > 4<<10 {
-		t.Errorf("%d idle keep-alive connections hold %d bytes of heap each; want under 4 KiB", n, per)
-	}
-	for i, c := range conns[:10] {
-		io.WriteString(c, "GET /y HTTP/1.1\r\nHost: b\r\n\r\n")
-		if r := readResp(t, brs[i], "GET"); r.status != 200 || r.body != "got 0 host=b" {
-			t.Fatalf("the next request: %+v", r)
-		}
 	}
 }
