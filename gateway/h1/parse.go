@@ -77,12 +77,11 @@ func (e errTruncated) Unwrap() error { return e.err }
 // request is what parseHead makes of a head: the *http.Request without its
 // Body and context, and the framing the server needs.
 type request struct {
-	rv         http.Request // copied by WithContext: the conn keeps one request and reuses it
-	length     int64        // body length; -1 when chunked
-	chunked    bool
-	close      bool // the client asked for, or HTTP/1.0 implies, the connection's end
-	expect100  bool
-	upgradeish bool // Connection: upgrade (a WebSocket handshake)
+	rv        http.Request // copied by WithContext: the conn keeps one request and reuses it
+	length    int64        // body length; -1 when chunked
+	chunked   bool
+	close     bool // the client asked for, or HTTP/1.0 implies, the connection's end
+	expect100 bool
 }
 
 // parseHead parses a complete head (as readHead returns it). The whole head
@@ -244,8 +243,6 @@ func parseHead(head []byte, req *request) error {
 				req.close = true
 			case strings.EqualFold(opt, "keep-alive"):
 				keepAlive = true
-			case strings.EqualFold(opt, "upgrade"):
-				req.upgradeish = true
 			}
 		}
 	}

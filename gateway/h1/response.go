@@ -23,7 +23,6 @@ import (
 type response struct {
 	c         *conn
 	req       *http.Request
-	reqBody   *body // nil when the request has no body
 	header    http.Header
 	status    int
 	method    string
