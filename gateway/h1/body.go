@@ -198,7 +198,7 @@ func (b *body) readTrailer() error {
 		if !validFieldName(name) || !wire.ValidFieldValue(v) {
 			return errChunk
 		}
-		key := canonicalKey(name)
+		key := wire.CanonicalKey(name)
 		switch key {
 		case "Content-Length", "Transfer-Encoding", "Host", "Trailer":
 			continue // framing and routing fields are not taken from a trailer (RFC 9110 §6.5.1)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"strings"
 
@@ -166,7 +165,7 @@ func parseHead(head []byte, req *request) error {
 		if !wire.ValidFieldValue(v) {
 			return bad("invalid header field value")
 		}
-		key := canonicalKey(name)
+		key := wire.CanonicalKey(name)
 		switch key {
 		case "Host":
 			host = v
@@ -297,21 +296,6 @@ func validMethod(m string) bool {
 		}
 	}
 	return true
-}
-
-// canonicalKey returns name in canonical form without allocating when it
-// already is (the usual case: clients send canonical names, or lower case
-// ones that are common headers, which textproto interns).
-func canonicalKey(name string) string {
-	upper := true
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
-			return textproto.CanonicalMIMEHeaderKey(name)
-		}
-		upper = c == '-'
-	}
-	return name
 }
 
 var errChunk = errors.New("malformed chunked encoding")

@@ -190,7 +190,7 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int) (http.H
 		if !wire.ValidFieldValue(v) {
 			return nil, protoErr("bad value in header " + strconv.Quote(clip(line[:i])))
 		}
-		key := canonicalKey(line[:i])
+		key := wire.CanonicalKeyBytes(line[:i])
 		sv := string(v)
 		if old, ok := h[key]; ok {
 			h[key] = append(old, sv)
@@ -379,29 +379,6 @@ func validName(b []byte) bool {
 	}
 	return true
 }
-
-// canonicalKey is textproto's canonical form of a header name, without
-// an allocation for the common ones.
-func canonicalKey(name []byte) string {
-	if k, ok := commonKeys[string(name)]; ok {
-		return k
-	}
-	return textproto.CanonicalMIMEHeaderKey(string(name))
-}
-
-var commonKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{"Accept-Ranges", "Age", "Cache-Control", "Connection", "Content-Encoding",
-		"Content-Language", "Content-Length", "Content-Type", "Date", "Etag", "Expires", "Keep-Alive",
-		"Last-Modified", "Location", "Server", "Set-Cookie", "Trailer", "Transfer-Encoding", "Vary",
-		"Via", "Www-Authenticate", "Retry-After", "Access-Control-Allow-Origin", "X-Request-Id",
-		"Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "Link", "Traceparent"} {
-		m[k] = k
-		m[strings.ToLower(k)] = k
-	}
-	m["ETag"] = "Etag"
-	return m
-}()
 
 // clip shortens what an error quotes from a hostile response.
 func clip(b []byte) string {

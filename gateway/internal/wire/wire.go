@@ -5,6 +5,11 @@
 // whitespace. Each works on a string or a byte slice without converting.
 package wire
 
+import (
+	"net/textproto"
+	"strings"
+)
+
 // TrimOWS removes optional whitespace (SP, HTAB) around s (RFC 9110 §5.6.3).
 func TrimOWS[T ~string | ~[]byte](s T) T {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
@@ -80,3 +85,60 @@ ext:
 	}
 	return n, true
 }
+
+// CanonicalKey is textproto's canonical form of a header name without an
+// allocation when name is canonical already (a substring of a parsed head
+// stays one) or a common name in another case.
+func CanonicalKey(name string) string {
+	if isCanonical(name) {
+		return name
+	}
+	if k, ok := commonKeys[name]; ok {
+		return k
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
+}
+
+// CanonicalKeyBytes is CanonicalKey for a name read into a buffer: common
+// names cost no allocation, others one string.
+func CanonicalKeyBytes(name []byte) string {
+	if k, ok := commonKeys[string(name)]; ok {
+		return k
+	}
+	if isCanonical(name) {
+		return string(name)
+	}
+	return textproto.CanonicalMIMEHeaderKey(string(name))
+}
+
+// isCanonical reports whether name is in canonical form already: each
+// letter after the start or a '-' upper case, the others lower case.
+func isCanonical[T ~string | ~[]byte](name T) bool {
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			return false
+		}
+		upper = c == '-'
+	}
+	return true
+}
+
+// commonKeys maps the header names seen most, canonical and lower case, to
+// their canonical form.
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"Accept", "Accept-Encoding", "Accept-Language", "Accept-Ranges", "Age",
+		"Authorization", "Cache-Control", "Connection", "Content-Encoding", "Content-Language",
+		"Content-Length", "Content-Type", "Cookie", "Date", "Etag", "Expires", "Host", "If-None-Match",
+		"Keep-Alive", "Last-Modified", "Location", "Origin", "Referer", "Server", "Set-Cookie", "Trailer",
+		"Transfer-Encoding", "Upgrade", "User-Agent", "Vary", "Via", "Www-Authenticate", "Retry-After",
+		"Access-Control-Allow-Origin", "X-Request-Id", "X-Forwarded-For", "Strict-Transport-Security",
+		"X-Content-Type-Options", "X-Frame-Options", "Link", "Traceparent"} {
+		m[k] = k
+		m[strings.ToLower(k)] = k
+	}
+	m["ETag"] = "Etag"
+	return m
+}()

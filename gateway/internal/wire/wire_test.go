@@ -55,3 +55,18 @@ func TestFieldValues(t *testing.T) {
 		}
 	}
 }
+
+func TestCanonicalKey(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"Content-Type", "Content-Type"}, {"content-type", "Content-Type"}, {"CONTENT-TYPE", "Content-Type"},
+		{"x-tenant-id", "X-Tenant-Id"}, {"X-Tenant-Id", "X-Tenant-Id"}, {"etag", "Etag"}, {"ETag", "Etag"},
+		{"x", "X"}, {"a-", "A-"},
+	} {
+		if got := CanonicalKey(tc.in); got != tc.want {
+			t.Errorf("CanonicalKey(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+		if got := CanonicalKeyBytes([]byte(tc.in)); got != tc.want {
+			t.Errorf("CanonicalKeyBytes(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
