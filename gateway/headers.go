@@ -28,6 +28,19 @@ func stripConnectionListed(h http.Header) {
 	}
 }
 
+// forwardHeaders copies the headers policies left (h) into out for a
+// backend request, minus hop-by-hop ones and those in skip, and sets
+// X-Forwarded-* for the client request r: the REST forwarder and the
+// WebSocket dial both send this.
+func forwardHeaders(out http.Header, h engine.Headers, r *http.Request, skip map[string]bool) {
+	for k, v := range h {
+		if !hopHeaders[k] && !skip[k] {
+			out[k] = v
+		}
+	}
+	setXForwarded(out, r)
+}
+
 // setXForwarded sets X-Forwarded-For/-Host/-Proto on out for the client
 // request in, as net/http/httputil's ProxyRequest.SetXForwarded does, with
 // one allocation for the three values.

@@ -159,16 +159,11 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Request {
 	req := x.st.Context().Request
 	h := make(http.Header, len(req.Headers)+4)
-	for k, v := range req.Headers {
-		if !hopHeaders[k] && k != "Host" {
-			h[k] = v
-		}
-	}
+	forwardHeaders(h, req.Headers, in, hostHeader)
 	host := ""
 	if hv := req.Headers.GetValueOrDefault("Host", ""); hv != "" && hv != in.Host {
 		host = hv // a policy changed Host
 	}
-	setXForwarded(h, in)
 	backendCredentials(x.be, h)
 	if _, ok := h["User-Agent"]; !ok {
 		h["User-Agent"] = noUserAgent
@@ -189,6 +184,9 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 	}
 	return out.WithContext(ctx)
 }
+
+// hostHeader: a REST request's Host is sent as Request.Host, not a field.
+var hostHeader = map[string]bool{"Host": true}
 
 // noUserAgent keeps Go's transports from sending their default User-Agent.
 var noUserAgent = []string{""}

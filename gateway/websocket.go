@@ -352,13 +352,7 @@ func wsScheme(r *http.Request) string {
 // the (policy-changed) request headers, minus hop-by-hop and handshake
 // headers, plus the X-Forwarded-* headers.
 func dialHeaders(out http.Header, h engine.Headers, r *http.Request) {
-	for k, v := range h {
-		if hopHeaders[k] || wsHandshakeHeaders[k] {
-			continue
-		}
-		out[k] = v
-	}
-	setXForwarded(out, r)
+	forwardHeaders(out, h, r, wsHandshakeHeaders)
 }
 
 // dialHeaderPool holds the maps dialHeaders fills: the map only lives
