@@ -63,13 +63,8 @@ func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
 	if err != nil {
 		return x.backendCallError(fctx, err)
 	}
-	stripConnectionListed(resp.Header)
+	stripHopByHop(resp.Header, false) // the body was read whole: its length is the gateway's to set
 	h := engine.Headers(resp.Header)
-	for k := range h {
-		if hopHeaders[k] {
-			delete(h, k)
-		}
-	}
 	st.SetResponse(&engine.Response{
 		StatusCode: resp.StatusCode, StatusReason: http.StatusText(resp.StatusCode),
 		Headers: h, Body: engine.NewBody(data),

@@ -28,6 +28,18 @@ func stripConnectionListed(h http.Header) {
 	}
 }
 
+// stripHopByHop removes from a backend's answer the headers it named in
+// Connection and the hop-by-hop ones (RFC 9110 §7.6.1), Content-Length too
+// unless keepLength (the body is relayed as it came).
+func stripHopByHop(h http.Header, keepLength bool) {
+	stripConnectionListed(h)
+	for k := range h {
+		if hopHeaders[k] && !(keepLength && k == "Content-Length") {
+			delete(h, k)
+		}
+	}
+}
+
 // forwardHeaders copies the headers policies left (h) into out for a
 // backend request, minus hop-by-hop ones and those in skip, and sets
 // X-Forwarded-* for the client request r: the REST forwarder and the

@@ -191,11 +191,6 @@ var hostHeader = map[string]bool{"Host": true}
 // noUserAgent keeps Go's transports from sending their default User-Agent.
 var noUserAgent = []string{""}
 
-// responseHopHeaders are removed from a backend's answer (RFC 9110 §7.6.1,
-// the list httputil.ReverseProxy uses).
-var responseHopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
-
 // serve sends in to its backend under ctx and relays the answer (after
 // outbound) to w. It returns the status sent and the body bytes written.
 func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.Context, x *exchange) (int, int64) {
@@ -217,10 +212,7 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 	if err != nil {
 		return x.proxyFailed(w, ctx, err), 0
 	}
-	stripConnectionListed(res.Header)
-	for _, k := range responseHopHeaders {
-		delete(res.Header, k)
-	}
+	stripHopByHop(res.Header, true) // the body is relayed as it comes: its Content-Length stands
 	if err := modifyResponse(res); err != nil {
 		res.Body.Close()
 		return x.proxyFailed(w, ctx, err), 0
