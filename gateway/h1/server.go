@@ -58,6 +58,12 @@ type Server struct {
 	noKeepAlive atomic.Bool
 	h2          *http.Server
 	h2ln        *connListener
+
+	// Connection goroutines are reused (see worker): handoff passes an
+	// accepted connection to an idle one, quit ends the idle ones.
+	handoff     chan job
+	quit        chan struct{}
+	idleWorkers atomic.Int32
 }
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.
@@ -127,6 +133,8 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	if s.conns == nil {
 		s.conns = map[*conn]struct{}{}
+		s.handoff = make(chan job)
+		s.quit = make(chan struct{})
 	}
 	s.listeners = append(s.listeners, ln)
 	var tlsConf *tls.Config
@@ -167,7 +175,86 @@ func (s *Server) Serve(ln net.Listener) error {
 			_ = rw.Close()
 			return ErrServerClosed
 		}
-		go c.serve(tlsConf)
+		s.dispatch(job{c, tlsConf})
+	}
+}
+
+// job is an accepted connection for a worker.
+type job struct {
+	c   *conn
+	tls *tls.Config
+}
+
+const (
+	// maxIdleWorkers bounds the goroutines kept waiting for a connection,
+	// workerIdle how long each waits.
+	maxIdleWorkers = 128
+	workerIdle     = 10 * time.Second
+)
+
+// dispatch gives c to an idle worker, or to a new one.
+func (s *Server) dispatch(j job) {
+	select {
+	case s.handoff <- j:
+	default:
+		go s.worker(j)
+	}
+}
+
+// worker serves connections one after another. A goroutine starts with a
+// 2 KiB stack, and serving a request through the gateway's handler (routing,
+// the policy engine, the backend call) grows it by copying, several times;
+// for a WebSocket handshake, which is a connection's whole life on this
+// server, that was 8% of the gateway's CPU per handshake. A worker that
+// waits for the next connection instead of exiting keeps the stack it grew
+// (until the garbage collector shrinks an idle one). At most maxIdleWorkers
+// wait, each for workerIdle, so a burst of connections leaves no crowd of
+// goroutines behind.
+func (s *Server) worker(j job) {
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		j.c.serve(j.tls)
+		j = job{}
+		if s.shutdown.Load() {
+			return
+		}
+		if s.idleWorkers.Add(1) > maxIdleWorkers {
+			s.idleWorkers.Add(-1)
+			return
+		}
+		if t == nil {
+			t = time.NewTimer(workerIdle)
+		} else {
+			t.Reset(workerIdle)
+		}
+		select {
+		case j = <-s.handoff:
+			s.idleWorkers.Add(-1)
+		case <-t.C:
+			s.idleWorkers.Add(-1)
+			return
+		case <-s.quit:
+			s.idleWorkers.Add(-1)
+			return
+		}
+	}
+}
+
+// stopWorkers ends the idle workers (once).
+func (s *Server) stopWorkers() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.quit != nil {
+		select {
+		case <-s.quit:
+		default:
+			close(s.quit)
+		}
 	}
 }
 
@@ -234,6 +321,7 @@ func (s *Server) closeListeners() {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdown.Store(true)
 	s.closeListeners()
+	s.stopWorkers()
 	s.mu.Lock()
 	h2 := s.h2
 	s.mu.Unlock()
@@ -265,6 +353,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.shutdown.Store(true)
 	s.closeListeners()
+	s.stopWorkers()
 	s.mu.Lock()
 	for c := range s.conns {
 		_ = c.rwc.Close()

@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -600,5 +603,101 @@ func TestPanic(t *testing.T) {
 				t.Fatalf("after the panic: %+v", r)
 			}
 		})
+	}
+}
+
+// goid is the calling goroutine's id, from its stack header.
+func goid() string {
+	var buf [64]byte
+	n := runtime.Stack(buf[:], false)
+	f := strings.Fields(string(buf[:n]))
+	return f[1]
+}
+
+// TestWorkerReuse: connections that come one after another are served by
+// one goroutine (a worker keeps the stack it grew), a panicking handler
+// does not end the worker's reuse, no two connections at once share a
+// worker, and Shutdown ends the idle workers.
+func TestWorkerReuse(t *testing.T) {
+	var mu sync.Mutex
+	ids := map[string]int{}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ids[goid()]++
+		mu.Unlock()
+		if r.URL.Path == "/panic" {
+			panic("boom")
+		}
+		io.WriteString(w, "ok "+r.URL.Path)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: h, ErrorLog: log.New(io.Discard, "", 0)}
+	go func() { _ = s.Serve(ln) }()
+	addr := ln.Addr().String()
+	for i := range 20 {
+		path := "/" + strconv.Itoa(i)
+		if i == 5 {
+			path = "/panic"
+		}
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+		b, _ := io.ReadAll(c) // the server closes after the answer (or the panic)
+		c.Close()
+		if path != "/panic" && !strings.HasSuffix(string(b), "ok "+path) {
+			t.Fatalf("connection %d: %q", i, b)
+		}
+		// Wait until the worker is idle again, so the next connection can
+		// only be served by a reused goroutine if reuse works.
+		for deadline := time.Now().Add(5 * time.Second); s.idleWorkers.Load() == 0; {
+			if time.Now().After(deadline) {
+				t.Fatal("no worker went idle")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	mu.Lock()
+	if len(ids) != 1 {
+		t.Errorf("20 connections one after another were served by %d goroutines, want 1: %v", len(ids), ids)
+	}
+	clear(ids)
+	mu.Unlock()
+
+	// Two connections open at once: two workers.
+	var conns []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+		readResp(t, bufio.NewReader(c), "GET")
+		conns = append(conns, c)
+	}
+	mu.Lock()
+	if len(ids) != 2 {
+		t.Errorf("two open connections were served by %d goroutines, want 2", len(ids))
+	}
+	mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); s.idleWorkers.Load() != 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d workers still idle after Shutdown", s.idleWorkers.Load())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
