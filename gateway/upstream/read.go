@@ -165,9 +165,21 @@ var statusLines = func() (s [600]string) {
 // readFields reads header fields up to the empty line: names are tokens
 // followed directly by ':', values hold no control characters, and a
 // line folded onto the previous one (obs-fold) is refused (RFC 9112 5).
+//
+// The values are copied into one buffer and become substrings of one
+// string, so a head costs the same few allocations however many fields it
+// has (a string per value was 4 of the 74 allocations of a proxied REST
+// request, BenchmarkRESTRequest).
 func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int) (http.Header, error) {
-	h := make(http.Header, hint)
-	var vals []string
+	type field struct {
+		key        string
+		start, end int
+	}
+	var (
+		fieldsArr [16]field
+		rawArr    [512]byte
+	)
+	fields, raw := fieldsArr[:0], rawArr[:0]
 	for {
 		line, err := readLine(br, budget, tooLarge)
 		if err != nil {
@@ -177,7 +189,7 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int) (http.H
 			return nil, err
 		}
 		if len(line) == 0 {
-			return h, nil
+			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			return nil, protoErr("folded header line (obs-fold)")
@@ -190,19 +202,24 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int) (http.H
 		if !wire.ValidFieldValue(v) {
 			return nil, protoErr("bad value in header " + strconv.Quote(clip(line[:i])))
 		}
+		// The key first: line is only valid until the next read.
 		key := wire.CanonicalKeyBytes(line[:i])
-		sv := string(v)
-		if old, ok := h[key]; ok {
-			h[key] = append(old, sv)
+		fields = append(fields, field{key, len(raw), len(raw) + len(v)})
+		raw = append(raw, v...)
+	}
+	h := make(http.Header, max(hint, len(fields)))
+	all := string(raw)
+	vals := make([]string, len(fields))
+	for i, f := range fields {
+		sv := all[f.start:f.end]
+		if old, ok := h[f.key]; ok {
+			h[f.key] = append(old, sv)
 			continue
 		}
-		// One backing array for the values of several fields.
-		if len(vals) == cap(vals) {
-			vals = make([]string, 0, 8)
-		}
-		vals = append(vals, sv)
-		h[key] = vals[len(vals)-1 : len(vals) : len(vals)]
+		vals[i] = sv
+		h[f.key] = vals[i : i+1 : i+1]
 	}
+	return h, nil
 }
 
 // frame decides how the response body is delimited (RFC 9112 6.3) and
