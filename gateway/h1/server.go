@@ -2,6 +2,7 @@ package h1
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -394,15 +395,25 @@ type conn struct {
 }
 
 // progressWriter writes to the connection with a deadline renewed for
-// every write (Server.WriteTimeout).
+// every write (Server.WriteTimeout). Renewing means moving a runtime timer,
+// so a write only moves it when it has drawn nearer than 7/8 of the
+// timeout: a write that makes no progress still fails between 7/8 of the
+// timeout and the timeout after the last one that did, and a connection
+// answering thousands of requests a second moves its timer a few times a
+// minute instead of on every answer.
 type progressWriter struct {
 	c       net.Conn
 	timeout time.Duration
+	armed   time.Time // the write deadline this writer set last; zero: none
 }
 
 func (w *progressWriter) Write(p []byte) (int, error) {
 	if w.timeout > 0 {
-		_ = w.c.SetWriteDeadline(time.Now().Add(w.timeout))
+		now := time.Now()
+		if w.armed.Sub(now) < w.timeout-w.timeout/8 {
+			w.armed = now.Add(w.timeout)
+			_ = w.c.SetWriteDeadline(w.armed)
+		}
 	}
 	return w.c.Write(p)
 }
@@ -506,11 +517,35 @@ func (c *conn) waitIdle() bool {
 	return err == nil
 }
 
+// headBuffered reports whether a whole request head is already in br's
+// buffer, so that reading it cannot wait on the client and needs no
+// deadline (a keep-alive client's request usually arrives in one segment).
+// A buffer that starts with an empty line does not count: the empty lines
+// a client may send before a request must not pass for a head's end.
+func headBuffered(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Buffered())
+	if len(b) == 0 || b[0] == '\r' || b[0] == '\n' {
+		return false
+	}
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return false
+		}
+		b = b[i+1:]
+		if len(b) > 0 && b[0] == '\n' || len(b) > 1 && b[0] == '\r' && b[1] == '\n' {
+			return true
+		}
+	}
+}
+
 // serveOne reads and answers one request; it reports whether the
 // connection can carry another.
 func (c *conn) serveOne() bool {
 	s := c.srv
-	_ = c.rwc.SetReadDeadline(time.Now().Add(s.readHeaderTimeout()))
+	if !headBuffered(c.br) {
+		_ = c.rwc.SetReadDeadline(time.Now().Add(s.readHeaderTimeout()))
+	}
 	head, err := readHead(c.br, c.head, s.maxHeaderBytes())
 	c.head = head[:0]
 	if err != nil {
@@ -528,7 +563,6 @@ func (c *conn) serveOne() bool {
 		}
 		return false
 	}
-	_ = c.rwc.SetReadDeadline(time.Time{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req.rv.RemoteAddr = c.remote
@@ -536,6 +570,11 @@ func (c *conn) serveOne() bool {
 	r := req.rv.WithContext(ctx)
 	var b *body
 	if req.length != 0 {
+		// The handler reads the body without the head's deadline. (A
+		// request without one keeps it: nothing reads the connection
+		// until the next request's wait sets its own, and a hijack clears
+		// it.)
+		_ = c.rwc.SetReadDeadline(time.Time{})
 		b = &body{c: c, br: c.br, req: r, remaining: req.length, chunked: req.chunked, expect100: req.expect100}
 		if req.chunked {
 			b.remaining = 0

@@ -701,3 +701,82 @@ func TestWorkerReuse(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestHeadBuffered: which buffered bytes hold a whole request head (and so
+// need no read deadline to be parsed).
+func TestHeadBuffered(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"", false},
+		{"GET / HTTP/1.1\r\nHost: a\r\n\r\n", true},
+		{"GET / HTTP/1.1\nHost: a\n\n", true},
+		{"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\n", true},
+		{"GET / HTTP/1.1\r\nHost: a\r\n", false},
+		{"GET / HTTP/1.1\r\nHost: a\r\n\r", false},
+		{"GET / HTTP/1.1\r\n", false},
+		{"\r\n\r\nGET / HTTP/1.1\r\n", false}, // empty lines before a request are no head's end
+		{"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", false},
+		{"\n\n", false},
+	} {
+		br := bufio.NewReaderSize(strings.NewReader(tc.in), 4096)
+		_, _ = br.Peek(1)
+		if got := headBuffered(br); got != tc.want {
+			t.Errorf("headBuffered(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestHeaderTimeout: a client that sends part of a head and stops is cut
+// at ReadHeaderTimeout, not at the (much longer) idle timeout, on a new
+// connection and on a kept-alive one, with or without empty lines first;
+// one that sends its head whole is answered.
+func TestHeaderTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name, first, partial string
+	}{
+		{"new connection", "", "GET /x HTTP/1.1\r\nHost: a\r\n"},
+		{"after a request", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", "GET /y HTTP/1.1\r\n"},
+		{"empty lines first", "", "\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n"},
+		{"after a request, empty lines first", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", "\r\n\r\nGET /y HTTP/1.1\r\n"},
+	} {
+		for _, front := range fronts {
+			t.Run(front+"/"+tc.name, func(t *testing.T) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var f Front
+				if front == "h1" {
+					f = &Server{Handler: echoLen, ReadHeaderTimeout: 300 * time.Millisecond, IdleTimeout: time.Minute}
+				} else {
+					f = &http.Server{Handler: echoLen, ReadHeaderTimeout: 300 * time.Millisecond, IdleTimeout: time.Minute}
+				}
+				go func() { _ = f.Serve(ln) }()
+				defer f.Close()
+				c, err := net.Dial("tcp", ln.Addr().String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+				br := bufio.NewReader(c)
+				if tc.first != "" {
+					io.WriteString(c, tc.first)
+					if r := readResp(t, br, "GET"); r.status != 200 {
+						t.Fatalf("first request: %+v", r)
+					}
+				}
+				io.WriteString(c, tc.partial)
+				// The server must give up long before the idle timeout
+				// (a minute) and the client's own deadline (20 s).
+				_, err = io.ReadAll(br)
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					t.Fatal("the server kept a connection whose head never ended")
+				}
+			})
+		}
+	}
+}
