@@ -47,6 +47,7 @@ type opts struct {
 	probe                               bool
 	dataPath                            string // tollgate --ws-data-path
 	compareGoroutines                   bool
+	tgEnv                               string // -tollgate-env: extra environment of tollgate's own column
 	compareNetHTTP                      bool
 }
 
@@ -124,6 +125,7 @@ func main() {
 	flag.StringVar(&o.dataPath, "ws-data-path", "auto", "tollgate's WebSocket data path (--ws-data-path: auto, "+strings.Join(wsproxy.Relayers(), ", ")+")")
 	flag.BoolVar(&o.compareNetHTTP, "compare-nethttp", false, "also run a second tollgate with --http-server=nethttp (Go's net/http in front) as an informational column")
 	flag.BoolVar(&o.compareGoroutines, "compare-goroutines", false, "also run a second tollgate with --ws-data-path=goroutines as an informational column")
+	flag.StringVar(&o.tgEnv, "tollgate-env", "", "comma-separated NAME=VALUE pairs added to the environment of tollgate's column only (experiments: GOMAXPROCS=1,GOGC=200); the results header names them")
 	flag.IntVar(&o.srcIPs, "src-ips", 8, "client source addresses 127.0.0.1..N (ephemeral ports)")
 	flag.Parse()
 	if *quick {
@@ -279,6 +281,7 @@ func run(o *opts) int {
 
 	tgLog := filepath.Join(tmp, "tollgate.log")
 	tgEnv := []string{"BENCH_ECHO_URL=ws://" + echoAddr + "/", "BENCH_REST_URL=http://" + restAddr + "/"}
+	extraEnv := tgExtraEnv(o.tgEnv)
 	tgArgs := []string{bin("tollgate"), "serve", "--apis", o.apis, "--listen", tgAddr, "--admin", "",
 		"--log-level", "warn", "--watch=false", "--ws-data-path", o.dataPath}
 	profAddr := ""
@@ -287,7 +290,7 @@ func run(o *opts) int {
 		tgArgs = []string{bin("bench-tollgate-prof"), "--apis", o.apis, "--listen", tgAddr, "--pprof", profAddr, "--ws-data-path", o.dataPath}
 		_ = os.MkdirAll(o.profDir, 0o755)
 	}
-	tg := start("tollgate", tgEnv, tgLog, tgArgs...)
+	tg := start("tollgate", append(extraEnv, tgEnv...), tgLog, tgArgs...)
 	waitPort("tollgate", tgAddr, tgLog)
 
 	conf := filepath.Join(tmp, "nginx.conf")
@@ -522,4 +525,19 @@ func brief(r Result) string {
 		s += fmt.Sprintf(" errors=%d (%s)", r.Errors, r.FirstError)
 	}
 	return s
+}
+
+// tgExtraEnv splits -tollgate-env into NAME=VALUE pairs.
+func tgExtraEnv(s string) []string {
+	var env []string
+	for _, kv := range strings.Split(s, ",") {
+		if kv = strings.TrimSpace(kv); kv != "" {
+			if !strings.Contains(kv, "=") {
+				fmt.Fprintf(os.Stderr, "bench: -tollgate-env: %q is not NAME=VALUE\n", kv)
+				os.Exit(2)
+			}
+			env = append(env, kv)
+		}
+	}
+	return env
 }

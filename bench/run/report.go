@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,8 +109,12 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 	}
 	fmt.Fprintf(&b, "Run %s with `%s` (scale %.2g: %s per scenario and target, %d idle connections).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), cmd, o.scale, d, idleN)
-	fmt.Fprintf(&b, "Machine: %s, %d cores, kernel %s. %s. %s. tollgate: GOMAXPROCS unset (%d), one process, WebSocket data path %s; nginx: worker_processes %s (CPU and memory summed over master and workers). Echo backend and load client run on the same cores.\n\n",
-		cpuModel(), runtime.NumCPU(), kernel(), goVersion(), nginxVersion(o.nginxBin), runtime.NumCPU(), dataPathName(o.dataPath), o.workers)
+	tgRuntime := fmt.Sprintf("GOMAXPROCS unset (%d)", runtime.NumCPU())
+	if env := tgExtraEnv(o.tgEnv); len(env) > 0 {
+		tgRuntime = "environment " + strings.Join(env, " ") + " (-tollgate-env; GOMAXPROCS unset means " + strconv.Itoa(runtime.NumCPU()) + ")"
+	}
+	fmt.Fprintf(&b, "Machine: %s, %d cores, kernel %s. %s. %s. tollgate: %s, one process, WebSocket data path %s; nginx: worker_processes %s (CPU and memory summed over master and workers). Echo backend and load client run on the same cores.\n\n",
+		cpuModel(), runtime.NumCPU(), kernel(), goVersion(), nginxVersion(o.nginxBin), tgRuntime, dataPathName(o.dataPath), o.workers)
 	if o.idleNote != "" {
 		b.WriteString(o.idleNote + "\n\n")
 	}
