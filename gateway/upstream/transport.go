@@ -179,6 +179,13 @@ type pool struct {
 	idle    []*conn
 	n       int       // open and dialing connections
 	waiters []*waiter // requests waiting for a connection (MaxConnsPerHost)
+	// sweep closes the connections idle past IdleConnTimeout; it is armed
+	// while the pool holds idle ones (swept), for when the oldest expires.
+	// One timer per pool, not one moved per request: a connection that
+	// goes back and forth between requests and the pool costs no timer
+	// operation, and one taken from the pool is checked for expiry there.
+	sweep *time.Timer
+	swept bool
 }
 
 // waiter is a request waiting for a connection: it receives an idle one,
@@ -196,9 +203,6 @@ func (p *pool) get(ctx context.Context, fresh, probe bool) (*conn, error) {
 			p.idle = p.idle[:len(p.idle)-1]
 			p.t.idle.Add(-1)
 			c.idle = false
-			if c.timer != nil {
-				c.timer.Stop()
-			}
 			if (p.t.IdleConnTimeout > 0 && time.Since(c.idleAt) >= p.t.IdleConnTimeout) ||
 				(probe && (c.br.Buffered() > 0 || !alive(c.nc))) {
 				p.mu.Unlock()
@@ -315,14 +319,42 @@ func (p *pool) put(c *conn) {
 	c.idleAt = time.Now()
 	p.idle = append(p.idle, c)
 	t.idle.Add(1)
-	if d := t.IdleConnTimeout; d > 0 {
-		if c.timer == nil {
-			c.timer = time.AfterFunc(d, c.idleExpired)
+	if d := t.IdleConnTimeout; d > 0 && !p.swept {
+		p.swept = true
+		if p.sweep == nil {
+			p.sweep = time.AfterFunc(d, p.sweepIdle)
 		} else {
-			c.timer.Reset(d)
+			p.sweep.Reset(d)
 		}
 	}
 	p.mu.Unlock()
+}
+
+// sweepIdle closes the connections idle past IdleConnTimeout (the oldest
+// are first in p.idle) and re-arms for the oldest of the others.
+func (p *pool) sweepIdle() {
+	d := p.t.IdleConnTimeout
+	p.mu.Lock()
+	now := time.Now()
+	n := 0
+	for n < len(p.idle) && now.Sub(p.idle[n].idleAt) >= d {
+		p.idle[n].idle = false
+		n++
+	}
+	expired := make([]*conn, n)
+	copy(expired, p.idle[:n])
+	rest := copy(p.idle, p.idle[n:])
+	clear(p.idle[rest:])
+	p.idle = p.idle[:rest]
+	p.t.idle.Add(-int64(n))
+	p.swept = len(p.idle) > 0
+	if p.swept {
+		p.sweep.Reset(p.idle[0].idleAt.Add(d).Sub(now))
+	}
+	p.mu.Unlock()
+	for _, c := range expired {
+		c.close()
+	}
 }
 
 func (p *pool) closeIdle() {
@@ -332,9 +364,6 @@ func (p *pool) closeIdle() {
 	p.t.idle.Add(-int64(len(idle)))
 	for _, c := range idle {
 		c.idle = false
-		if c.timer != nil {
-			c.timer.Stop()
-		}
 	}
 	p.mu.Unlock()
 	for _, c := range idle {
@@ -354,27 +383,6 @@ type conn struct {
 	// Guarded by p.mu:
 	idle   bool
 	idleAt time.Time
-	timer  *time.Timer
-}
-
-// idleExpired closes c if it is still idle past IdleConnTimeout.
-func (c *conn) idleExpired() {
-	p := c.p
-	p.mu.Lock()
-	if !c.idle || time.Since(c.idleAt) < p.t.IdleConnTimeout {
-		p.mu.Unlock()
-		return
-	}
-	for i, o := range p.idle {
-		if o == c {
-			p.idle = append(p.idle[:i], p.idle[i+1:]...)
-			p.t.idle.Add(-1)
-			break
-		}
-	}
-	c.idle = false
-	p.mu.Unlock()
-	c.close()
 }
 
 // close closes the connection and frees its slot, once.

@@ -623,6 +623,71 @@ func TestIdleTimeout(t *testing.T) {
 	<-gone // the transport closed the idle connection
 }
 
+// TestIdleSweep: a connection that keeps being reused is never closed for
+// idleness, however many times it goes back to the pool; idle connections
+// put back at different times are all closed once each has been idle for
+// IdleConnTimeout, and the pool then dials again.
+func TestIdleSweep(t *testing.T) {
+	var closed atomic.Int32
+	release := make(chan struct{})
+	be := startBackend(t, func(c net.Conn, br *bufio.Reader) {
+		defer closed.Add(1)
+		for {
+			req, err := readRequest(br)
+			if err != nil {
+				return
+			}
+			if strings.Contains(req.line, "slow") {
+				<-release
+			}
+			if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
+				return
+			}
+		}
+	})
+	tr := &upstream.Transport{IdleConnTimeout: 80 * time.Millisecond}
+	t.Cleanup(tr.CloseIdleConnections)
+	do := func(path string) {
+		req, _ := http.NewRequest("GET", "http://"+be.addr+path, nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	for range 20 { // 200 ms of reuse, longer than the idle timeout
+		do("/fast")
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := be.dials.Load(); n != 1 {
+		t.Fatalf("a connection reused every 10 ms was dialled %d times, want 1", n)
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal(what)
+			}
+		}
+	}
+	waitFor("the idle connection stayed open", func() bool { return closed.Load() == 1 })
+	// Three connections at once, back in the pool at different times.
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() { do("/slow") })
+	}
+	waitFor("three requests at once did not dial three connections", func() bool { return be.dials.Load() == 4 })
+	close(release)
+	wg.Wait()
+	waitFor("idle connections stayed open", func() bool { return closed.Load() == 4 })
+	do("/fast")
+	if n := be.dials.Load(); n != 5 {
+		t.Fatalf("after the sweep, %d dials in all, want 5 (a new one)", n)
+	}
+}
+
 // TestRequestWriting: what the backend receives.
 func TestRequestWriting(t *testing.T) {
 	big := strings.Repeat("b", 200<<10)
