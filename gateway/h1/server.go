@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"tollgate/gateway/internal/rawio"
 )
 
 // Server serves HTTP/1.1 (and 1.0) on accepted connections with its own
@@ -378,6 +380,7 @@ const (
 type conn struct {
 	srv       *Server
 	rwc       net.Conn
+	io        net.Conn // rwc's reads and writes (rawio), or the TLS connection
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	remote    string
@@ -441,8 +444,12 @@ func (c *conn) serve(tlsConf *tls.Config) {
 		s.untrack(c)
 	}()
 	c.state.Store(stateActive)
+	// Reads and writes go through rawio (raw system calls) and TLS over
+	// it; c.rwc stays the connection itself for a hijacker (the WebSocket
+	// event loop takes a *net.TCPConn's descriptor).
+	c.io = rawio.Wrap(c.rwc)
 	if tlsConf != nil {
-		tc := tls.Server(c.rwc, tlsConf)
+		tc := tls.Server(c.io, tlsConf)
 		_ = tc.SetDeadline(time.Now().Add(s.readHeaderTimeout()))
 		if err := tc.Handshake(); err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -459,10 +466,10 @@ func (c *conn) serve(tlsConf *tls.Config) {
 			}
 			return
 		}
-		c.rwc, c.tls = tc, &st
+		c.rwc, c.io, c.tls = tc, tc, &st
 	}
 	c.remote = c.rwc.RemoteAddr().String()
-	c.w = progressWriter{c: c.rwc, timeout: s.writeTimeout()}
+	c.w = progressWriter{c: c.io, timeout: s.writeTimeout()}
 	c.acquire()
 	for {
 		if !c.state.CompareAndSwap(stateActive, stateIdle) || s.draining() {
@@ -486,7 +493,7 @@ func (c *conn) serve(tlsConf *tls.Config) {
 // acquire takes the connection's buffers from their pools.
 func (c *conn) acquire() {
 	c.br = readerPool.Get().(*bufio.Reader)
-	c.br.Reset(c.rwc)
+	c.br.Reset(c.io)
 	c.bw = writerPool.Get().(*bufio.Writer)
 	c.bw.Reset(&c.w)
 	c.pendp = pendPool.Get().(*[]byte)

@@ -32,6 +32,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"tollgate/gateway/internal/rawio"
 )
 
 // DefaultMaxIdleConnsPerHost is MaxIdleConnsPerHost's default, as net/http's.
@@ -265,6 +267,7 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 		p.release()
 		return nil, err
 	}
+	nc = rawio.Wrap(nc) // reads and writes by raw system calls (gateway/internal/rawio)
 	if p.tls != nil {
 		tc := tls.Client(nc, p.tls)
 		hctx := ctx

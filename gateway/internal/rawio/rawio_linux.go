@@ -1,0 +1,143 @@
+//go:build linux
+
+package rawio
+
+import (
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Wrap returns c with raw-syscall Read and Write when c is a plain TCP
+// connection, else c itself.
+func Wrap(c net.Conn) net.Conn {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return c
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return c
+	}
+	w := &Conn{TCPConn: tc, rc: rc}
+	w.readFn, w.writeFn = w.read, w.write
+	return w
+}
+
+// Conn is a *net.TCPConn whose Read and Write use raw system calls.
+type Conn struct {
+	*net.TCPConn
+	rc syscall.RawConn
+
+	// A Read's state, for readFn (made once: a closure per call would be
+	// an allocation per call). rmu keeps concurrent Reads apart, as the
+	// connection's own read lock does.
+	rmu    sync.Mutex
+	rp     []byte
+	rn     int
+	rerr   error
+	readFn func(uintptr) bool
+
+	wmu     sync.Mutex
+	wp      []byte
+	wn      int
+	werr    error
+	writeFn func(uintptr) bool
+}
+
+// Read implements net.Conn.
+func (c *Conn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.rmu.Lock()
+	c.rp, c.rn, c.rerr = p, 0, nil
+	err := c.rc.Read(c.readFn)
+	n, rerr := c.rn, c.rerr
+	c.rp, c.rerr = nil, nil
+	c.rmu.Unlock()
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return n, c.opError("read", err)
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (c *Conn) read(fd uintptr) bool {
+	for {
+		n, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&c.rp[0])), uintptr(len(c.rp)))
+		switch e {
+		case 0:
+			c.rn = int(n)
+			return true
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false // the poller waits, then calls again
+		default:
+			c.rerr = os.NewSyscallError("read", e)
+			return true
+		}
+	}
+}
+
+// Write implements net.Conn: all of p, or an error.
+func (c *Conn) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.wmu.Lock()
+	c.wp, c.wn, c.werr = p, 0, nil
+	err := c.rc.Write(c.writeFn)
+	n, werr := c.wn, c.werr
+	c.wp, c.werr = nil, nil
+	c.wmu.Unlock()
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		return n, c.opError("write", err)
+	}
+	return n, nil
+}
+
+func (c *Conn) write(fd uintptr) bool {
+	for c.wn < len(c.wp) {
+		rest := c.wp[c.wn:]
+		n, _, e := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
+		switch e {
+		case 0:
+			c.wn += int(n)
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return false
+		default:
+			c.werr = os.NewSyscallError("write", e)
+			return true
+		}
+	}
+	return true
+}
+
+// opError reports err as net.Conn's Read and Write do: an *net.OpError
+// with the operation and addresses, net.ErrClosed for a closed
+// connection, os.ErrDeadlineExceeded for a deadline.
+func (c *Conn) opError(op string, err error) error {
+	if oe, ok := err.(*net.OpError); ok { // from the RawConn: "raw-read", "raw-write"
+		err = oe.Err
+	}
+	if err.Error() == net.ErrClosed.Error() {
+		err = net.ErrClosed // the poller's own value, which net maps to this one
+	}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+}

@@ -1,0 +1,154 @@
+package rawio_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"tollgate/gateway/internal/rawio"
+)
+
+// pair returns a wrapped client connection and the server's end.
+func pair(t *testing.T) (net.Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); s.Close() })
+	return rawio.Wrap(c), s
+}
+
+// TestConn: what net.Conn promises, through raw system calls: bytes both
+// ways (a write larger than the socket buffers included, which has to
+// wait for the poller), EOF, deadlines, a closed connection, concurrent
+// reads and writes.
+func TestConn(t *testing.T) {
+	t.Run("wrapped", func(t *testing.T) {
+		c, _ := pair(t)
+		if _, ok := c.(*rawio.Conn); !ok && runtime.GOOS == "linux" {
+			t.Fatalf("a TCP connection was not wrapped: %T", c)
+		}
+		p1, p2 := net.Pipe()
+		defer p1.Close()
+		defer p2.Close()
+		if rawio.Wrap(p1) != p1 {
+			t.Fatal("a pipe was wrapped")
+		}
+	})
+	t.Run("both ways, large", func(t *testing.T) {
+		c, s := pair(t)
+		big := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB: more than the socket buffers
+		var got []byte
+		var wg sync.WaitGroup
+		wg.Go(func() { got, _ = io.ReadAll(s) })
+		if n, err := c.Write(big); n != len(big) || err != nil {
+			t.Fatalf("Write: %d, %v", n, err)
+		}
+		c.(interface{ CloseWrite() error }).CloseWrite()
+		wg.Wait()
+		if !bytes.Equal(got, big) {
+			t.Fatalf("the peer got %d bytes, want %d", len(got), len(big))
+		}
+		go func() { s.Write(big); s.Close() }()
+		back, err := io.ReadAll(c)
+		if err != nil || !bytes.Equal(back, big) {
+			t.Fatalf("ReadAll: %d bytes, %v", len(back), err)
+		}
+		if n, err := c.Read(make([]byte, 8)); n != 0 || err != io.EOF {
+			t.Fatalf("after the end: %d, %v; want 0, EOF", n, err)
+		}
+	})
+	t.Run("read deadline", func(t *testing.T) {
+		c, _ := pair(t)
+		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		_, err := c.Read(make([]byte, 8))
+		var ne net.Error
+		if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("got %v, want a timeout", err)
+		}
+		var oe *net.OpError
+		if !errors.As(err, &oe) || oe.Op != "read" {
+			t.Fatalf("got %#v, want a read *net.OpError", err)
+		}
+	})
+	t.Run("write deadline", func(t *testing.T) {
+		c, _ := pair(t) // the peer never reads
+		c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+		big := make([]byte, 64<<20)
+		n, err := c.Write(big)
+		if !errors.Is(err, os.ErrDeadlineExceeded) || n >= len(big) {
+			t.Fatalf("got %d, %v; want a short write and a timeout", n, err)
+		}
+	})
+	t.Run("closed", func(t *testing.T) {
+		c, _ := pair(t)
+		c.Close()
+		if _, err := c.Read(make([]byte, 8)); !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Read after Close: %v, want net.ErrClosed", err)
+		}
+		if _, err := c.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Write after Close: %v, want net.ErrClosed", err)
+		}
+	})
+	t.Run("closed while reading", func(t *testing.T) {
+		c, _ := pair(t)
+		done := make(chan error, 1)
+		go func() { _, err := c.Read(make([]byte, 8)); done <- err }()
+		time.Sleep(10 * time.Millisecond)
+		c.Close()
+		if err := <-done; !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("got %v, want net.ErrClosed", err)
+		}
+	})
+	t.Run("reset by the peer", func(t *testing.T) {
+		c, s := pair(t)
+		s.(*net.TCPConn).SetLinger(0)
+		s.Close()
+		time.Sleep(10 * time.Millisecond)
+		_, err := c.Read(make([]byte, 8))
+		if err == nil || !strings.Contains(err.Error(), "connection reset") {
+			t.Fatalf("got %v, want a reset", err)
+		}
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		c, s := pair(t)
+		go io.Copy(s, s) // echo
+		var wg sync.WaitGroup
+		const n = 1000
+		wg.Go(func() {
+			for range n {
+				if _, err := c.Write([]byte("0123456789")); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+		got := 0
+		buf := make([]byte, 100)
+		for got < n*10 {
+			k, err := c.Read(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += k
+		}
+		wg.Wait()
+	})
+}
