@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -125,6 +126,47 @@ func TestAdminTokenRequiredOffLoopback(t *testing.T) {
 		_, err := parseServe(c.args, io.Discard)
 		if (err == nil) != c.ok {
 			t.Errorf("serve %v (env %q): err %v, want ok=%v", c.args, c.env, err, c.ok)
+		}
+	}
+}
+
+// TestGCPercent: --gc-percent's values, and who wins between its default,
+// an explicit value (flag or TOLLGATE_GC_PERCENT) and the runtime's GOGC.
+func TestGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, c := range []struct {
+		args      []string
+		gogc, env string // "" unset
+		err       bool
+		want      int // the GC percent in force after setGC
+	}{
+		{nil, "", "", false, 200},
+		{[]string{"--gc-percent", "400"}, "", "", false, 400},
+		{[]string{"--gc-percent", "off"}, "", "", false, -1},
+		{nil, "", "150", false, 150},
+		{nil, "50", "", false, 100}, // GOGC set: the default gives way (100 is what the test set)
+		{[]string{"--gc-percent", "300"}, "50", "", false, 300},
+		{[]string{"--gc-percent", "5"}, "", "", true, 0},
+		{[]string{"--gc-percent", "lots"}, "", "", true, 0},
+	} {
+		for name, v := range map[string]string{"GOGC": c.gogc, "TOLLGATE_GC_PERCENT": c.env} {
+			t.Setenv(name, v)
+			if v == "" {
+				os.Unsetenv(name)
+			}
+		}
+		debug.SetGCPercent(100)
+		f, err := parseServe(c.args, io.Discard)
+		if (err != nil) != c.err {
+			t.Errorf("serve %v: err %v, want error %v", c.args, err, c.err)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		setGC(f)
+		if got := debug.SetGCPercent(100); got != c.want {
+			t.Errorf("serve %v (GOGC %q, TOLLGATE_GC_PERCENT %q): GC percent %d, want %d", c.args, c.gogc, c.env, got, c.want)
 		}
 	}
 }
