@@ -87,7 +87,8 @@ type target struct {
 	addr     string
 	pids     func() []int
 	prof     string // pprof base URL (tollgate with -pprof)
-	restOnly bool   // takes part in the REST scenarios only (the bare ReverseProxy)
+	restOnly bool   // takes part in the REST scenarios only (the bare ReverseProxy, rawhttp)
+	wsOnly   bool   // takes part in the WebSocket scenarios only (rawrelay)
 	label    string // column heading of an informational column
 }
 
@@ -121,7 +122,7 @@ func main() {
 	flag.BoolVar(&o.pprof, "pprof", false, "run bench-tollgate-prof instead of tollgate and save CPU/heap/goroutine profiles")
 	flag.StringVar(&o.profDir, "prof-dir", "bench/results/prof", "where -pprof writes profiles")
 	flag.StringVar(&o.only, "only", "", "comma-separated scenario keys to run (default all: idle pp1 pp50 st64 st16k hs hsco rget r4k r64k rpost)")
-	flag.BoolVar(&o.probe, "probe", false, "also run bench/rawrelay (a design probe: raw frame-aware relay) as a third, informational column")
+	flag.BoolVar(&o.probe, "probe", false, "also run the design probes as informational columns: bench/rawrelay (raw frame-aware WebSocket relay) and bench/rawhttp (event-loop HTTP/1.1 proxy, REST scenarios)")
 	flag.StringVar(&o.dataPath, "ws-data-path", "auto", "tollgate's WebSocket data path (--ws-data-path: auto, "+strings.Join(wsproxy.Relayers(), ", ")+")")
 	flag.BoolVar(&o.compareNetHTTP, "compare-nethttp", false, "also run a second tollgate with --http-server=nethttp (Go's net/http in front) as an informational column")
 	flag.BoolVar(&o.compareGoroutines, "compare-goroutines", false, "also run a second tollgate with --ws-data-path=goroutines as an informational column")
@@ -334,8 +335,20 @@ func run(o *opts) int {
 		rrLog := filepath.Join(tmp, "rawrelay.log")
 		rr := start("rawrelay", nil, rrLog, bin("bench-rawrelay"), "-listen", rrAddr, "-backend", echoAddr)
 		waitPort("rawrelay", rrAddr, rrLog)
-		targets = append(targets, target{name: "rawrelay", addr: rrAddr, label: "rawrelay (probe)",
+		targets = append(targets, target{name: "rawrelay", addr: rrAddr, label: "rawrelay (probe)", wsOnly: true,
 			pids: func() []int { return []int{rr.Process.Pid} }})
+		rhAddr := freePort()
+		rhLog := filepath.Join(tmp, "rawhttp.log")
+		rh := start("rawhttp", nil, rhLog, bin("bench-rawhttp"), "-listen", rhAddr, "-backend", restAddr)
+		waitPort("rawhttp", rhAddr, rhLog)
+		targets = append(targets, target{name: "rawhttp", addr: rhAddr, label: "rawhttp (probe)", restOnly: true,
+			pids: func() []int { return []int{rh.Process.Pid} }})
+		rgAddr := freePort()
+		rgLog := filepath.Join(tmp, "rawhttp-goroutines.log")
+		rg := start("rawhttp-goroutines", nil, rgLog, bin("bench-rawhttp"), "-listen", rgAddr, "-backend", restAddr, "-goroutines")
+		waitPort("rawhttp-goroutines", rgAddr, rgLog)
+		targets = append(targets, target{name: "rawhttp-goroutines", addr: rgAddr, label: "rawhttp -goroutines (probe)", restOnly: true,
+			pids: func() []int { return []int{rg.Process.Pid} }})
 	}
 	targets = append(targets, target{name: "bare", addr: bareAddr, restOnly: true, label: "bare httputil.ReverseProxy (reference)",
 		pids: func() []int { return []int{bare.Process.Pid} }})
@@ -394,7 +407,7 @@ func run(o *opts) int {
 		}
 		results[sc.key] = map[string]Result{}
 		for _, t := range order {
-			if t.restOnly && !sc.rest {
+			if t.restOnly && !sc.rest || t.wsOnly && sc.rest {
 				continue
 			}
 			if sc.policyOnly && !strings.HasPrefix(t.name, "tollgate") {
