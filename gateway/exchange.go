@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -260,7 +258,7 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	reqPath := st.Context().Request.Url.Path // rewrite-uri may have changed it
 	var base url.URL
 	if st.BackendURL != "" {
-		u, err := parseBackendURL(st.BackendURL)
+		u, err := engine.ParseURL(st.BackendURL) // parsed once per distinct string
 		if err != nil {
 			return nil, err
 		}
@@ -432,30 +430,3 @@ var hopHeaders = map[string]bool{
 	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
 	"Content-Length": true,
 }
-
-// parseBackendURL parses a base URL set-backend-service computed. A policy
-// usually computes the same few per request (a route's URL), so the parsed
-// ones are kept, up to maxParsedURLs different strings; the *url.URL is
-// shared and must be copied before it is changed (buildBackendURL does).
-func parseBackendURL(s string) (*url.URL, error) {
-	if u, ok := parsedURLs.Load(s); ok {
-		return u.(*url.URL), nil
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return nil, err
-	}
-	if parsedURLCount.Load() < maxParsedURLs {
-		if _, loaded := parsedURLs.LoadOrStore(s, u); !loaded {
-			parsedURLCount.Add(1)
-		}
-	}
-	return u, nil
-}
-
-const maxParsedURLs = 1024
-
-var (
-	parsedURLs     sync.Map // string -> *url.URL
-	parsedURLCount atomic.Int64
-)
