@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -47,6 +48,19 @@ type exchange struct {
 	requestID string
 	bytes     *engine.ByteCount
 	done      func() // the policies' OnDone functions
+
+	// Held here rather than allocated one by one (BenchmarkRESTRequest):
+	// the inbound, backend and outbound sections' contexts (each used
+	// once: ctxUsed), the REST backend call's context, the URL target
+	// points to, the body of a request without one, and the backend's
+	// answer as outbound sees it. None is ever reused for another request:
+	// the exchange is not pooled, so what a policy keeps stays its own.
+	ctxs        [3]sectionCtx
+	ctxUsed     engine.Section
+	call        sectionCtx
+	targetURL   url.URL
+	noBody      engine.Body
+	backendResp engine.Response
 }
 
 // newExchange starts the exchange for r, routed to api; begin gives it its
@@ -143,7 +157,7 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 	if len(api.Plan.Section(sec)) == 0 {
 		return false
 	}
-	sctx := newSectionCtx(ctx, api.Limits.PolicyTimeout)
+	sctx := x.sectionCtx(ctx, sec)
 	t0 := time.Now()
 	stopped := api.Plan.Run(sctx, sec, st)
 	sctx.release()
@@ -159,6 +173,31 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 		x.policyFailed(le)
 	}
 	return stopped
+}
+
+// sectionCtx returns the context section sec runs under: the exchange's
+// own for the section the first time, a new one after that (a section
+// run twice must not revive the context the first run released).
+func (x *exchange) sectionCtx(parent context.Context, sec engine.Section) *sectionCtx {
+	timeout := x.api.Limits.PolicyTimeout
+	i := bits.TrailingZeros8(uint8(sec))
+	if i >= len(x.ctxs) || x.ctxUsed&sec != 0 {
+		return newSectionCtx(parent, timeout)
+	}
+	x.ctxUsed |= sec
+	c := &x.ctxs[i]
+	c.init(parent, timeout)
+	return c
+}
+
+// callCtx returns the context of the REST backend call, once per
+// exchange: the route's timeout, the exchange under proxyKey, and 1xx
+// answers relayed to w (sectionctx.go). release it when the call is over.
+func (x *exchange) callCtx(parent context.Context, timeout time.Duration, w http.ResponseWriter) *sectionCtx {
+	c := &x.call
+	c.init(parent, timeout)
+	c.x, c.w = x, w
+	return c
 }
 
 // policyFailed logs and counts a policy failure once. The message may quote
@@ -266,6 +305,7 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	} else {
 		base = *api.ServiceURL
 	}
+
 	switch {
 	case ws && base.Scheme == "http":
 		base.Scheme = "ws"
@@ -306,7 +346,7 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	if reqQuery != "" {
 		if base.RawQuery == "" && !strings.Contains(reqQuery, "&&") && reqQuery[0] != '&' && reqQuery[len(reqQuery)-1] != '&' {
 			base.RawQuery = reqQuery // nothing to drop: no empty parts, no base parameters
-			return &base, nil
+			return x.newTarget(base), nil
 		}
 		var have url.Values
 		if base.RawQuery != "" {
@@ -331,7 +371,19 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 		}
 		base.RawQuery = b.String()
 	}
-	return &base, nil
+	return x.newTarget(base), nil
+}
+
+// newTarget returns u as a URL of its own: the exchange's for its first
+// backend URL (no allocation per request), a new one for the next (a
+// forward-request inside retry: an earlier attempt's URL is never changed).
+func (x *exchange) newTarget(u url.URL) *url.URL {
+	t := &x.targetURL
+	if x.target != nil {
+		t = new(url.URL)
+	}
+	*t = u
+	return t
 }
 
 func joinPath(a, b string) string {

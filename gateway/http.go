@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptrace"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,14 +46,18 @@ var copyBuffers bufferPool
 
 type bufferPool struct{ p sync.Pool }
 
-func (b *bufferPool) Get() []byte {
+// Get returns a buffer and the pointer to give back to Put: the pool holds
+// *[]byte, and putting back the pointer it gave (not a new one to a slice
+// header) costs no allocation per request.
+func (b *bufferPool) Get() (*[]byte, []byte) {
 	if v, _ := b.p.Get().(*[]byte); v != nil {
-		return *v
+		return v, *v
 	}
-	return make([]byte, 32<<10)
+	buf := make([]byte, 32<<10)
+	return &buf, buf
 }
 
-func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
+func (b *bufferPool) Put(p *[]byte) { b.p.Put(p) }
 
 // serveHTTPAPI runs inbound and backend, forwards, then runs outbound on the
 // backend's response.
@@ -76,17 +78,17 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	x.body = body
 	x.in = r
 	st.SetForwarder(x) // forward-request inside retry sends from the backend section (forward.go)
-	orig := r.Body
-	st.Context().Request.Body = engine.NewLazyBody(func() ([]byte, error) {
-		if orig == nil || orig == http.NoBody {
-			return nil, nil
-		}
-		data, err := readLimited(orig, r.ContentLength, maxBody, "the request body")
-		if errors.Is(err, errBodyTooLarge) && body != nil {
-			body.tooLarge.Store(true)
-		}
-		return data, err
-	})
+	if orig := r.Body; orig == nil || orig == http.NoBody {
+		st.Context().Request.Body = &x.noBody // nothing to read: an empty body, no closure to build
+	} else {
+		st.Context().Request.Body = engine.NewLazyBody(func() ([]byte, error) {
+			data, err := readLimited(orig, r.ContentLength, maxBody, "the request body")
+			if errors.Is(err, errBodyTooLarge) && body != nil {
+				body.tooLarge.Store(true)
+			}
+			return data, err
+		})
+	}
 	status := 0
 	defer func() {
 		x.rt.metrics.request(status, time.Since(x.start).Seconds())
@@ -132,8 +134,8 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	if st.Forward.Set {
 		timeout = st.Forward.Timeout
 	}
-	pctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, x), timeout)
-	defer cancel()
+	pctx := x.callCtx(ctx, timeout, w) // the exchange under proxyKey, 1xx relayed to w
+	defer pctx.release()
 	var in *countingReader
 	if bc := st.ByteCount(); bc != nil && r.Body != nil && r.Body != http.NoBody {
 		in = &countingReader{ReadCloser: r.Body}
@@ -175,6 +177,10 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 	}
 	if b := req.Body; b != nil && b.Loaded() {
 		data, _ := b.Bytes()
+		if len(data) == 0 {
+			out.Body, out.ContentLength = nil, 0 // an empty body: nothing to send or send again
+			return out.WithContext(ctx)
+		}
 		out.Body = io.NopCloser(bytes.NewReader(data))
 		out.ContentLength = int64(len(data))
 		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
@@ -194,17 +200,9 @@ var noUserAgent = []string{""}
 // serve sends in to its backend under ctx and relays the answer (after
 // outbound) to w. It returns the status sent and the body bytes written.
 func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.Context, x *exchange) (int, int64) {
-	// 1xx answers (103 Early Hints) are relayed as they come.
-	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
-		h := w.Header()
-		for k, vv := range header {
-			h[k] = vv
-		}
-		w.WriteHeader(code)
-		clear(h)
-		return nil
-	}}
-	out := outRequest(httptrace.WithClientTrace(ctx, trace), in, x)
+	// 1xx answers (103 Early Hints) are relayed as they come: ctx (callCtx)
+	// holds the httptrace hooks that do it.
+	out := outRequest(ctx, in, x)
 	if out.Body != nil {
 		defer out.Body.Close()
 	}
@@ -276,8 +274,8 @@ var errClientWrite = errors.New("writing to the client failed")
 
 // copyResponse copies the body to w with a pooled buffer.
 func copyResponse(w http.ResponseWriter, body io.Reader, flush bool) (int64, error) {
-	buf := copyBuffers.Get()
-	defer copyBuffers.Put(buf)
+	bp, buf := copyBuffers.Get()
+	defer copyBuffers.Put(bp)
 	var fl http.Flusher
 	if flush {
 		fl, _ = w.(http.Flusher)
@@ -314,7 +312,11 @@ func modifyResponse(resp *http.Response) error {
 	}
 	maxBody := api.Limits.MaxBodySize
 	orig := resp.Body
-	er := &engine.Response{
+	er := &x.backendResp // the exchange's: one allocation less per request
+	if er.Body != nil {
+		er = new(engine.Response) // a second answer: the first stays as policies may have kept it
+	}
+	*er = engine.Response{
 		StatusCode: resp.StatusCode, StatusReason: http.StatusText(resp.StatusCode),
 		Headers: engine.Headers(resp.Header),
 		Body: engine.NewLazyBody(func() ([]byte, error) {
