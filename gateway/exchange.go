@@ -52,15 +52,18 @@ type exchange struct {
 	// Held here rather than allocated one by one (BenchmarkRESTRequest):
 	// the inbound, backend and outbound sections' contexts (each used
 	// once: ctxUsed), the REST backend call's context, the URL target
-	// points to, the body of a request without one, and the backend's
-	// answer as outbound sees it. None is ever reused for another request:
-	// the exchange is not pooled, so what a policy keeps stays its own.
-	ctxs        [3]sectionCtx
-	ctxUsed     engine.Section
-	call        sectionCtx
-	targetURL   url.URL
-	noBody      engine.Body
-	backendResp engine.Response
+	// points to, the request's body as policies see it, and the backend's
+	// answer as outbound sees it, with its body. None is ever reused for
+	// another request: the exchange is not pooled, so what a policy keeps
+	// stays its own.
+	ctxs            [3]sectionCtx
+	ctxUsed         engine.Section
+	call            sectionCtx
+	targetURL       url.URL
+	reqBody         engine.Body
+	reqSrc, respSrc limitedBody
+	respBody        engine.Body
+	backendResp     engine.Response
 }
 
 // newExchange starts the exchange for r, routed to api; begin gives it its

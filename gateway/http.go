@@ -78,17 +78,13 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	x.body = body
 	x.in = r
 	st.SetForwarder(x) // forward-request inside retry sends from the backend section (forward.go)
-	if orig := r.Body; orig == nil || orig == http.NoBody {
-		st.Context().Request.Body = &x.noBody // nothing to read: an empty body, no closure to build
-	} else {
-		st.Context().Request.Body = engine.NewLazyBody(func() ([]byte, error) {
-			data, err := readLimited(orig, r.ContentLength, maxBody, "the request body")
-			if errors.Is(err, errBodyTooLarge) && body != nil {
-				body.tooLarge.Store(true)
-			}
-			return data, err
-		})
+	// The request body as policies see it: the exchange's own, read on
+	// first use; a request without one gets an empty body.
+	if orig := r.Body; orig != nil && orig != http.NoBody {
+		x.reqSrc = limitedBody{r: orig, size: r.ContentLength, max: maxBody, what: "the request body", req: body}
+		engine.InitLazyBody(&x.reqBody, &x.reqSrc)
 	}
+	st.Context().Request.Body = &x.reqBody
 	status := 0
 	defer func() {
 		x.rt.metrics.request(status, time.Since(x.start).Seconds())
@@ -312,16 +308,18 @@ func modifyResponse(resp *http.Response) error {
 	}
 	maxBody := api.Limits.MaxBodySize
 	orig := resp.Body
-	er := &x.backendResp // the exchange's: one allocation less per request
+	// The backend's answer as outbound sees it, its body read on first
+	// use: the exchange's own (a second answer, which serve never gives,
+	// would get new ones: policies may have kept the first).
+	er, eb, src := &x.backendResp, &x.respBody, &x.respSrc
 	if er.Body != nil {
-		er = new(engine.Response) // a second answer: the first stays as policies may have kept it
+		er, eb, src = new(engine.Response), new(engine.Body), new(limitedBody)
 	}
+	*src = limitedBody{r: orig, size: -1, max: maxBody, what: "the backend response"}
+	engine.InitLazyBody(eb, src)
 	*er = engine.Response{
 		StatusCode: resp.StatusCode, StatusReason: http.StatusText(resp.StatusCode),
-		Headers: engine.Headers(resp.Header),
-		Body: engine.NewLazyBody(func() ([]byte, error) {
-			return readLimited(orig, -1, maxBody, "the backend response")
-		}),
+		Headers: engine.Headers(resp.Header), Body: eb,
 	}
 	st.SetResponse(er)
 	st.BackendResponded() // llm-token-limit's tokens-consumed-* before outbound
@@ -347,6 +345,24 @@ func modifyResponse(resp *http.Response) error {
 	}
 	resp.Body = st.WrapResponseBody(resp.Body) // policies that count what is sent (llm-token-limit)
 	return nil
+}
+
+// limitedBody is a body policies read through readLimited (the source of
+// an engine.Body): the request's (req notes one over max-body-size) or the
+// backend's answer's.
+type limitedBody struct {
+	r         io.Reader
+	size, max int64
+	what      string
+	req       *requestBody
+}
+
+func (l *limitedBody) ReadBody() ([]byte, error) {
+	data, err := readLimited(l.r, l.size, l.max, l.what)
+	if errors.Is(err, errBodyTooLarge) && l.req != nil {
+		l.req.tooLarge.Store(true)
+	}
+	return data, err
 }
 
 // readLimited reads r for a policy (a request or response body): at most
