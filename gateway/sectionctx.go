@@ -34,7 +34,7 @@ type sectionCtx struct {
 	parent   context.Context
 	deadline time.Time
 	mu       sync.Mutex
-	real     atomic.Pointer[context.Context]
+	real     atomic.Value // the context.Context built (a *timerCtx: storing it allocates nothing)
 	cancel   context.CancelFunc
 	released bool
 
@@ -56,22 +56,28 @@ func (c *sectionCtx) init(parent context.Context, timeout time.Duration) {
 	c.parent, c.deadline = parent, time.Now().Add(timeout)
 }
 
+// built returns the real context, or nil before materialize built it.
+func (c *sectionCtx) built() context.Context {
+	r, _ := c.real.Load().(context.Context)
+	return r
+}
+
 // materialize builds the real context once.
 func (c *sectionCtx) materialize() context.Context {
-	if r := c.real.Load(); r != nil {
-		return *r
+	if r := c.built(); r != nil {
+		return r
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r := c.real.Load(); r != nil {
-		return *r
+	if r := c.built(); r != nil {
+		return r
 	}
 	ctx, cancel := context.WithDeadline(c.parent, c.deadline)
 	if c.released {
 		cancel()
 	}
 	c.cancel = cancel
-	c.real.Store(&ctx)
+	c.real.Store(ctx)
 	return ctx
 }
 
@@ -85,8 +91,8 @@ func (c *sectionCtx) Deadline() (time.Time, bool) {
 func (c *sectionCtx) Done() <-chan struct{} { return c.materialize().Done() }
 
 func (c *sectionCtx) Err() error {
-	if r := c.real.Load(); r != nil {
-		return (*r).Err()
+	if r := c.built(); r != nil {
+		return r.Err()
 	}
 	if err := c.parent.Err(); err != nil {
 		return err
@@ -117,8 +123,8 @@ func (c *sectionCtx) Value(key any) any {
 			}
 		}
 	}
-	if r := c.real.Load(); r != nil {
-		return (*r).Value(key)
+	if r := c.built(); r != nil {
+		return r.Value(key)
 	}
 	return c.parent.Value(key)
 }
