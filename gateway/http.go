@@ -68,7 +68,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	x.begin(r, scheme)
+	x.beginWith(r, scheme, r.Header) // the header map is the policies' (beginWith)
 	st := x.st
 	ctx := r.Context()
 	defer x.close(ctx)
