@@ -49,13 +49,24 @@ type exchange struct {
 	bytes     *engine.ByteCount
 	done      func() // the policies' OnDone functions
 
-	// Held here rather than allocated one by one (BenchmarkRESTRequest):
-	// the inbound, backend and outbound sections' contexts (each used
-	// once: ctxUsed), the REST backend call's context, the URL target
-	// points to, the request's body as policies see it, and the backend's
-	// answer as outbound sees it, with its body. None is ever reused for
-	// another request: the exchange is not pooled, so what a policy keeps
-	// stays its own.
+	rest *restParts // a REST request's (newRESTExchange); nil for a WebSocket handshake
+}
+
+// newExchange starts the exchange for r, routed to api; begin gives it its
+// policy State once the request passed the gateway's own checks.
+func (s *Server) newExchange(r *http.Request, api *API, start time.Time) *exchange {
+	return &exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}
+}
+
+// restParts is what a REST request's exchange holds rather than allocate
+// one by one (BenchmarkRESTRequest): the inbound, backend and outbound
+// sections' contexts (each used once: ctxUsed), the backend call's
+// context, the URL target points to, the request's body as policies see
+// it, and the backend's answer as outbound sees it, with its body. None is
+// ever reused for another request: the exchange is not pooled, so what a
+// policy keeps stays its own. A WebSocket exchange, which lives as long as
+// its session, does without them (a kilobyte per session).
+type restParts struct {
 	ctxs            [3]sectionCtx
 	ctxUsed         engine.Section
 	call            sectionCtx
@@ -66,10 +77,15 @@ type exchange struct {
 	backendResp     engine.Response
 }
 
-// newExchange starts the exchange for r, routed to api; begin gives it its
-// policy State once the request passed the gateway's own checks.
-func (s *Server) newExchange(r *http.Request, api *API, start time.Time) *exchange {
-	return &exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}
+// newRESTExchange is newExchange for a REST request: the exchange and its
+// restParts in one allocation.
+func (s *Server) newRESTExchange(r *http.Request, api *API, start time.Time) *exchange {
+	rx := &struct {
+		exchange
+		parts restParts
+	}{exchange: exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}}
+	rx.rest = &rx.parts
+	return &rx.exchange
 }
 
 // begin acquires the policy State for r as the client sent it. The
@@ -92,7 +108,7 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	st := engine.AcquireState(api.Info)
 	ctx := st.Context()
 	ctx.Operation, ctx.Product = api.Operation, api.Product // api is the view of the operation and product
-	stripConnectionListed(h) // hop-by-hop: never forwarded, never seen by policies
+	stripConnectionListed(h)                                // hop-by-hop: never forwarded, never seen by policies
 	st.SetRequest(r.Method, scheme, r.Host, r.URL, h, x.ip)
 	x.m.fill(st)
 	st.SetDeployment(x.s.opt.Deployment)
@@ -195,12 +211,13 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 // run twice must not revive the context the first run released).
 func (x *exchange) sectionCtx(parent context.Context, sec engine.Section) *sectionCtx {
 	timeout := x.api.Limits.PolicyTimeout
+	rp := x.rest
 	i := bits.TrailingZeros8(uint8(sec))
-	if i >= len(x.ctxs) || x.ctxUsed&sec != 0 {
+	if rp == nil || i >= len(rp.ctxs) || rp.ctxUsed&sec != 0 {
 		return newSectionCtx(parent, timeout)
 	}
-	x.ctxUsed |= sec
-	c := &x.ctxs[i]
+	rp.ctxUsed |= sec
+	c := &rp.ctxs[i]
 	c.init(parent, timeout)
 	return c
 }
@@ -209,7 +226,7 @@ func (x *exchange) sectionCtx(parent context.Context, sec engine.Section) *secti
 // exchange: the route's timeout, the exchange under proxyKey, and 1xx
 // answers relayed to w (sectionctx.go). release it when the call is over.
 func (x *exchange) callCtx(parent context.Context, timeout time.Duration, w http.ResponseWriter) *sectionCtx {
-	c := &x.call
+	c := &x.rest.call
 	c.init(parent, timeout)
 	c.x, c.w = x, w
 	return c
@@ -393,8 +410,10 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 // backend URL (no allocation per request), a new one for the next (a
 // forward-request inside retry: an earlier attempt's URL is never changed).
 func (x *exchange) newTarget(u url.URL) *url.URL {
-	t := &x.targetURL
-	if x.target != nil {
+	var t *url.URL
+	if x.rest != nil && x.target == nil {
+		t = &x.rest.targetURL
+	} else {
 		t = new(url.URL)
 	}
 	*t = u

@@ -62,7 +62,7 @@ func (b *bufferPool) Put(p *[]byte) { b.p.Put(p) }
 // serveHTTPAPI runs inbound and backend, forwards, then runs outbound on the
 // backend's response.
 func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, m reqMatch) {
-	x := s.newExchange(r, api, time.Now())
+	x := s.newRESTExchange(r, api, time.Now())
 	x.m = m
 	scheme := "http"
 	if r.TLS != nil {
@@ -81,10 +81,10 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	// The request body as policies see it: the exchange's own, read on
 	// first use; a request without one gets an empty body.
 	if orig := r.Body; orig != nil && orig != http.NoBody {
-		x.reqSrc = limitedBody{r: orig, size: r.ContentLength, max: maxBody, what: "the request body", req: body}
-		engine.InitLazyBody(&x.reqBody, &x.reqSrc)
+		x.rest.reqSrc = limitedBody{r: orig, size: r.ContentLength, max: maxBody, what: "the request body", req: body}
+		engine.InitLazyBody(&x.rest.reqBody, &x.rest.reqSrc)
 	}
-	st.Context().Request.Body = &x.reqBody
+	st.Context().Request.Body = &x.rest.reqBody
 	status := 0
 	defer func() {
 		x.rt.metrics.request(status, time.Since(x.start).Seconds())
@@ -311,7 +311,7 @@ func modifyResponse(resp *http.Response) error {
 	// The backend's answer as outbound sees it, its body read on first
 	// use: the exchange's own (a second answer, which serve never gives,
 	// would get new ones: policies may have kept the first).
-	er, eb, src := &x.backendResp, &x.respBody, &x.respSrc
+	er, eb, src := &x.rest.backendResp, &x.rest.respBody, &x.rest.respSrc
 	if er.Body != nil {
 		er, eb, src = new(engine.Response), new(engine.Body), new(limitedBody)
 	}

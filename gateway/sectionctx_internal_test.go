@@ -126,7 +126,7 @@ func TestClientTraceKey(t *testing.T) {
 		Got1xxResponse: func(code int, _ textproto.MIMEHeader) error { parentSaw = code; return nil },
 	})
 	rec := httptest.NewRecorder()
-	x := &exchange{api: &API{}}
+	x := &exchange{api: &API{}, rest: &restParts{}}
 	c := x.callCtx(parent, time.Hour, rec)
 	defer c.release()
 	tr := httptrace.ContextClientTrace(c)
@@ -150,7 +150,7 @@ func TestClientTraceKey(t *testing.T) {
 // TestExchangeSectionCtx: a section run a second time gets a new context,
 // so one kept from the first run stays released.
 func TestExchangeSectionCtx(t *testing.T) {
-	x := &exchange{api: &API{Limits: Limits{PolicyTimeout: time.Hour}}}
+	x := &exchange{api: &API{Limits: Limits{PolicyTimeout: time.Hour}}, rest: &restParts{}}
 	first := x.sectionCtx(context.Background(), engine.Inbound)
 	first.release()
 	second := x.sectionCtx(context.Background(), engine.Inbound)
@@ -160,7 +160,7 @@ func TestExchangeSectionCtx(t *testing.T) {
 	if !errors.Is(first.Err(), context.Canceled) || second.Err() != nil {
 		t.Errorf("first %v, second %v", first.Err(), second.Err())
 	}
-	if x.sectionCtx(context.Background(), engine.Outbound) != &x.ctxs[2] {
+	if x.sectionCtx(context.Background(), engine.Outbound) != &x.rest.ctxs[2] {
 		t.Error("outbound does not use the exchange's own context")
 	}
 }
