@@ -325,8 +325,10 @@ func modifyResponse(resp *http.Response) error {
 	st.BackendResponded() // llm-token-limit's tokens-consumed-* before outbound
 	x.run(resp.Request.Context(), engine.Outbound)
 	final := st.Response()
-	resp.StatusCode = final.StatusCode
-	resp.Status = strconv.Itoa(final.StatusCode) + " " + final.StatusReason
+	if final.StatusCode != resp.StatusCode || final.StatusReason != http.StatusText(resp.StatusCode) {
+		resp.StatusCode = final.StatusCode // a policy changed it (only the code is sent on: WriteHeader)
+		resp.Status = strconv.Itoa(final.StatusCode) + " " + final.StatusReason
+	}
 	resp.Header = http.Header(final.Headers)
 	applyResponseHeaders(resp.Header, st)
 	if final.Body != er.Body || er.Body.Loaded() {
