@@ -108,8 +108,9 @@ func (u *Url) String() string {
 	return b.String()
 }
 
-// fill sets out from u (SetRequest fills the State's own Url in place).
-func (out *Url) fill(u *url.URL, scheme, host string) {
+// fill sets out from u (SetRequest fills the State's own Url in place);
+// requestURI, when it ends with "?" and u's query, gives QueryString.
+func (out *Url) fill(u *url.URL, scheme, host, requestURI string) {
 	*out = Url{Scheme: scheme, Path: u.Path}
 	h, p := host, ""
 	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
@@ -124,7 +125,11 @@ func (out *Url) fill(u *url.URL, scheme, host string) {
 		out.Port = 80
 	}
 	if u.RawQuery != "" {
-		out.QueryString = "?" + u.RawQuery
+		if n := len(requestURI) - len(u.RawQuery); n > 0 && requestURI[n-1] == '?' && requestURI[n:] == u.RawQuery {
+			out.QueryString = requestURI[n-1:] // no new string
+		} else {
+			out.QueryString = "?" + u.RawQuery
+		}
 		out.Query = parseQuery(u.RawQuery)
 	}
 	// No query: Query stays nil (reads of a nil map find nothing; MutableQuery makes one).

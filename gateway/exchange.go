@@ -109,7 +109,7 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	ctx := st.Context()
 	ctx.Operation, ctx.Product = api.Operation, api.Product // api is the view of the operation and product
 	stripConnectionListed(h)                                // hop-by-hop: never forwarded, never seen by policies
-	st.SetRequest(r.Method, scheme, r.Host, r.URL, h, x.ip)
+	st.SetRequestURI(r.Method, scheme, r.Host, r.URL, r.RequestURI, h, x.ip)
 	x.m.fill(st)
 	st.SetDeployment(x.s.opt.Deployment)
 	st.SetExprBytes(api.Limits.MaxExprBytes)
