@@ -108,7 +108,8 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	st := engine.AcquireState(api.Info)
 	ctx := st.Context()
 	ctx.Operation, ctx.Product = api.Operation, api.Product // api is the view of the operation and product
-	stripConnectionListed(h)                                // hop-by-hop: never forwarded, never seen by policies
+	// Hop-by-hop headers the client named: never forwarded, never seen by policies.
+	stripConnectionListed(h)
 	st.SetRequestURI(r.Method, scheme, r.Host, r.URL, r.RequestURI, h, x.ip)
 	x.m.fill(st)
 	st.SetDeployment(x.s.opt.Deployment)
@@ -337,7 +338,6 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	} else {
 		base = *api.ServiceURL
 	}
-
 	switch {
 	case ws && base.Scheme == "http":
 		base.Scheme = "ws"
