@@ -23,13 +23,15 @@ import (
 // The backend call runs under one too (callCtx), with the route's timeout:
 // it also answers proxyKey with its exchange, and httptrace's client-trace
 // key with the hooks that relay 1xx answers, built when a transport asks.
-// A backend call then costs one context instead of a WithValue, a
-// WithTimeout and an httptrace.WithClientTrace (3 of them allocations
-// before any backend answered 1xx).
+// A backend call then costs one context instead of a WithTimeout over a
+// WithValue, wrapped by httptrace.WithClientTrace: four allocations less
+// (the two value contexts, the ClientTrace and its hook). The deadline's
+// own context is still built: the backend client asks for Done.
 //
-// The exchange holds its section contexts (exchange.ctxs): no allocation
-// for them either. Each is used for one section only and never reset, so a
-// context a policy kept past its section (a goroutine) stays released.
+// A REST exchange holds its section contexts (restParts.ctxs): no
+// allocation for them either. Each is used for one section only and never
+// reset, so a context a policy kept past its section (a goroutine) stays
+// released.
 type sectionCtx struct {
 	parent   context.Context
 	deadline time.Time
