@@ -108,8 +108,9 @@ func (u *Url) String() string {
 	return b.String()
 }
 
-// fill sets out from u (SetRequest fills the State's own Url in place).
-func (out *Url) fill(u *url.URL, scheme, host string) {
+// fill sets out from u (SetRequest fills the State's own Url in place);
+// requestURI, when it ends with "?" and u's query, gives QueryString.
+func (out *Url) fill(u *url.URL, scheme, host, requestURI string) {
 	*out = Url{Scheme: scheme, Path: u.Path}
 	h, p := host, ""
 	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
@@ -124,7 +125,11 @@ func (out *Url) fill(u *url.URL, scheme, host string) {
 		out.Port = 80
 	}
 	if u.RawQuery != "" {
-		out.QueryString = "?" + u.RawQuery
+		if n := len(requestURI) - len(u.RawQuery); n > 0 && requestURI[n-1] == '?' && requestURI[n:] == u.RawQuery {
+			out.QueryString = requestURI[n-1:] // no new string
+		} else {
+			out.QueryString = "?" + u.RawQuery
+		}
 		out.Query = parseQuery(u.RawQuery)
 	}
 	// No query: Query stays nil (reads of a nil map find nothing; MutableQuery makes one).
@@ -281,6 +286,7 @@ func NewResponse(status int) *Response {
 type Body struct {
 	data   []byte
 	load   func() ([]byte, error) // lazy source, read once on first access
+	src    BodySource             // or this one (InitLazyBody)
 	once   sync.Once
 	loaded atomic.Bool
 	err    error
@@ -295,13 +301,30 @@ func NewBody(b []byte) *Body { return &Body{data: b} }
 // NewLazyBody reads the body on first access only.
 func NewLazyBody(load func() ([]byte, error)) *Body { return &Body{load: load} }
 
+// BodySource is where a lazy body made by InitLazyBody reads its bytes.
+type BodySource interface {
+	ReadBody() ([]byte, error)
+}
+
+// InitLazyBody makes b, a zero Body, read src on first access only: a lazy
+// body held in a longer-lived struct (the gateway's exchange), without the
+// closure and the allocation NewLazyBody costs per request.
+func InitLazyBody(b *Body, src BodySource) { b.src = src }
+
 // Bytes returns the body's bytes (reading it first if it is lazy).
 func (b *Body) Bytes() ([]byte, error) {
 	if b == nil {
 		return nil, nil
 	}
-	if b.load != nil {
-		b.once.Do(func() { b.data, b.err = b.load(); b.loaded.Store(true) })
+	if b.load != nil || b.src != nil {
+		b.once.Do(func() {
+			if b.src != nil {
+				b.data, b.err = b.src.ReadBody()
+			} else {
+				b.data, b.err = b.load()
+			}
+			b.loaded.Store(true)
+		})
 	}
 	return b.data, b.err
 }
@@ -312,7 +335,7 @@ func (b *Body) Loaded() bool {
 	if b == nil {
 		return false
 	}
-	return b.load == nil || b.loaded.Load()
+	return b.load == nil && b.src == nil || b.loaded.Load()
 }
 
 // AsString returns the body as text (APIM: Body.As<string>()).

@@ -52,3 +52,33 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+// SetRequestURI gives the Url SetRequest gives, whatever the request
+// target: one that ends with the query lends it, any other is ignored.
+func TestSetRequestURI(t *testing.T) {
+	for _, tc := range []struct{ target, uri string }{
+		{"/a?b=1", "/a?b=1"},
+		{"/a?b=1&c=%20", "/a?b=1&c=%20"},
+		{"/a?b=1", ""},
+		{"/a?b=1", "/a?x=1"},       // the query was changed after parsing
+		{"/a?b=1", "b=1"},          // no "?" before it
+		{"/a", "/a?"},              // an empty query
+		{"/a?=1", "/a?=1"},         // odd but valid
+		{"/a?b=1", "/other/a?b=1"}, // only the suffix matters
+		{"/a?b=1#f", "/a?b=1#f"},   // a fragment stays in the query, as url.ParseRequestURI leaves it
+	} {
+		u, err := url.ParseRequestURI(tc.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, got := AcquireState(&Api{}), AcquireState(&Api{})
+		want.SetRequest("GET", "https", "h:8443", u, nil, "")
+		got.SetRequestURI("GET", "https", "h:8443", u, tc.uri, nil, "")
+		if !reflect.DeepEqual(*got.Context().Request.Url, *want.Context().Request.Url) ||
+			!reflect.DeepEqual(*got.Context().Request.OriginalUrl, *want.Context().Request.OriginalUrl) {
+			t.Errorf("%q with %q: %+v; want %+v", tc.target, tc.uri, *got.Context().Request.Url, *want.Context().Request.Url)
+		}
+		want.Release()
+		got.Release()
+	}
+}

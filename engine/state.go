@@ -174,10 +174,17 @@ func (s *State) Release() {
 // SetRequest fills context.Request from an incoming HTTP request's parts.
 // The header map is used as is (not copied): inbound set-header changes it.
 func (s *State) SetRequest(method, scheme, host string, u *url.URL, h http.Header, ip string) {
+	s.SetRequestURI(method, scheme, host, u, "", h, ip)
+}
+
+// SetRequestURI is SetRequest with the request target as the client sent
+// it (http.Request.RequestURI): when it ends with u's query, QueryString
+// is that part of it rather than a new string.
+func (s *State) SetRequestURI(method, scheme, host string, u *url.URL, requestURI string, h http.Header, ip string) {
 	s.req.Method = method
 	s.req.Headers = Headers(h)
 	s.req.IpAddress = ip
-	s.url.fill(u, scheme, host)
+	s.url.fill(u, scheme, host, requestURI)
 	s.url.sharedQuery = true // OriginalUrl shares the parsed query until a policy changes it
 	s.req.Url = &s.url
 	s.origURL = s.url

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -49,6 +48,8 @@ type exchange struct {
 	requestID string
 	bytes     *engine.ByteCount
 	done      func() // the policies' OnDone functions
+
+	rest *restParts // a REST request's (newRESTExchange); nil for a WebSocket handshake
 }
 
 // newExchange starts the exchange for r, routed to api; begin gives it its
@@ -57,16 +58,59 @@ func (s *Server) newExchange(r *http.Request, api *API, start time.Time) *exchan
 	return &exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}
 }
 
+// restParts is what a REST request's exchange holds rather than allocate
+// one by one (BenchmarkRESTRequest): the inbound, backend and outbound
+// sections' contexts (each used once: ctxUsed), the backend call's
+// context, the URL target points to, the request's body as policies see
+// it, and the backend's answer as outbound sees it, with its body. None is
+// ever reused for another request: the exchange is not pooled, so what a
+// policy keeps stays its own. A WebSocket exchange, which lives as long as
+// its session, does without them (a kilobyte per session).
+type restParts struct {
+	ctxs            [3]sectionCtx
+	ctxUsed         engine.Section
+	call            sectionCtx
+	targetURL       url.URL
+	reqBody         engine.Body
+	reqSrc, respSrc limitedBody
+	respBody        engine.Body
+	backendResp     engine.Response
+}
+
+// newRESTExchange is newExchange for a REST request: the exchange and its
+// restParts in one allocation.
+func (s *Server) newRESTExchange(r *http.Request, api *API, start time.Time) *exchange {
+	rx := &struct {
+		exchange
+		parts restParts
+	}{exchange: exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}}
+	rx.rest = &rx.parts
+	return &rx.exchange
+}
+
 // begin acquires the policy State for r as the client sent it. The
 // exchange keeps no reference to r: a WebSocket session outlives it.
 func (x *exchange) begin(r *http.Request, scheme string) {
+	x.beginWith(r, scheme, r.Header.Clone())
+}
+
+// beginWith is begin with h, the header map the policies get: a copy of
+// r's, or, for a REST request (serveHTTPAPI), r's own, three allocations
+// less per request. Nothing reads a REST request's header map once the
+// policies have it: the gateway's own checks ran before, outRequest builds
+// the backend's headers from the policies', and the front server (gateway/h1
+// or net/http) reads none after parsing. A front server that reused a
+// header map for its next request would make that unsafe (a policy may
+// keep the map past its request). A WebSocket handshake needs the
+// client's headers as sent: begin copies them.
+func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	api := x.api
 	st := engine.AcquireState(api.Info)
 	ctx := st.Context()
 	ctx.Operation, ctx.Product = api.Operation, api.Product // api is the view of the operation and product
-	h := r.Header.Clone()
-	stripConnectionListed(h) // hop-by-hop: never forwarded, never seen by policies
-	st.SetRequest(r.Method, scheme, r.Host, r.URL, h, x.ip)
+	// Hop-by-hop headers the client named: never forwarded, never seen by policies.
+	stripConnectionListed(h)
+	st.SetRequestURI(r.Method, scheme, r.Host, r.URL, r.RequestURI, h, x.ip)
 	x.m.fill(st)
 	st.SetDeployment(x.s.opt.Deployment)
 	st.SetExprBytes(api.Limits.MaxExprBytes)
@@ -145,7 +189,7 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 	if len(api.Plan.Section(sec)) == 0 {
 		return false
 	}
-	sctx := newSectionCtx(ctx, api.Limits.PolicyTimeout)
+	sctx := x.sectionCtx(ctx, sec)
 	t0 := time.Now()
 	stopped := api.Plan.Run(sctx, sec, st)
 	sctx.release()
@@ -161,6 +205,32 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 		x.policyFailed(le)
 	}
 	return stopped
+}
+
+// sectionCtx returns the context section sec runs under: the exchange's
+// own for the section the first time, a new one after that (a section
+// run twice must not revive the context the first run released).
+func (x *exchange) sectionCtx(parent context.Context, sec engine.Section) *sectionCtx {
+	timeout := x.api.Limits.PolicyTimeout
+	rp := x.rest
+	i := bits.TrailingZeros8(uint8(sec))
+	if rp == nil || i >= len(rp.ctxs) || rp.ctxUsed&sec != 0 {
+		return newSectionCtx(parent, timeout)
+	}
+	rp.ctxUsed |= sec
+	c := &rp.ctxs[i]
+	c.init(parent, timeout)
+	return c
+}
+
+// callCtx returns the context of the REST backend call, once per
+// exchange: the route's timeout, the exchange under proxyKey, and 1xx
+// answers relayed to w (sectionctx.go). release it when the call is over.
+func (x *exchange) callCtx(parent context.Context, timeout time.Duration, w http.ResponseWriter) *sectionCtx {
+	c := &x.rest.call
+	c.init(parent, timeout)
+	c.x, c.w = x, w
+	return c
 }
 
 // policyFailed logs and counts a policy failure once. The message may quote
@@ -260,7 +330,7 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	reqPath := st.Context().Request.Url.Path // rewrite-uri may have changed it
 	var base url.URL
 	if st.BackendURL != "" {
-		u, err := parseBackendURL(st.BackendURL)
+		u, err := engine.ParseURL(st.BackendURL) // parsed once per distinct string
 		if err != nil {
 			return nil, err
 		}
@@ -308,7 +378,7 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	if reqQuery != "" {
 		if base.RawQuery == "" && !strings.Contains(reqQuery, "&&") && reqQuery[0] != '&' && reqQuery[len(reqQuery)-1] != '&' {
 			base.RawQuery = reqQuery // nothing to drop: no empty parts, no base parameters
-			return &base, nil
+			return x.newTarget(base), nil
 		}
 		var have url.Values
 		if base.RawQuery != "" {
@@ -333,7 +403,21 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 		}
 		base.RawQuery = b.String()
 	}
-	return &base, nil
+	return x.newTarget(base), nil
+}
+
+// newTarget returns u as a URL of its own: the exchange's for its first
+// backend URL (no allocation per request), a new one for the next (a
+// forward-request inside retry: an earlier attempt's URL is never changed).
+func (x *exchange) newTarget(u url.URL) *url.URL {
+	var t *url.URL
+	if x.rest != nil && x.target == nil {
+		t = &x.rest.targetURL
+	} else {
+		t = new(url.URL)
+	}
+	*t = u
+	return t
 }
 
 func joinPath(a, b string) string {
@@ -432,30 +516,3 @@ var hopHeaders = map[string]bool{
 	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
 	"Content-Length": true,
 }
-
-// parseBackendURL parses a base URL set-backend-service computed. A policy
-// usually computes the same few per request (a route's URL), so the parsed
-// ones are kept, up to maxParsedURLs different strings; the *url.URL is
-// shared and must be copied before it is changed (buildBackendURL does).
-func parseBackendURL(s string) (*url.URL, error) {
-	if u, ok := parsedURLs.Load(s); ok {
-		return u.(*url.URL), nil
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return nil, err
-	}
-	if parsedURLCount.Load() < maxParsedURLs {
-		if _, loaded := parsedURLs.LoadOrStore(s, u); !loaded {
-			parsedURLCount.Add(1)
-		}
-	}
-	return u, nil
-}
-
-const maxParsedURLs = 1024
-
-var (
-	parsedURLs     sync.Map // string -> *url.URL
-	parsedURLCount atomic.Int64
-)

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptrace"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,25 +46,29 @@ var copyBuffers bufferPool
 
 type bufferPool struct{ p sync.Pool }
 
-func (b *bufferPool) Get() []byte {
+// Get returns a buffer and the pointer to give back to Put: the pool holds
+// *[]byte, and putting back the pointer it gave (not a new one to a slice
+// header) costs no allocation per request.
+func (b *bufferPool) Get() (*[]byte, []byte) {
 	if v, _ := b.p.Get().(*[]byte); v != nil {
-		return *v
+		return v, *v
 	}
-	return make([]byte, 32<<10)
+	buf := make([]byte, 32<<10)
+	return &buf, buf
 }
 
-func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
+func (b *bufferPool) Put(p *[]byte) { b.p.Put(p) }
 
 // serveHTTPAPI runs inbound and backend, forwards, then runs outbound on the
 // backend's response.
 func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, m reqMatch) {
-	x := s.newExchange(r, api, time.Now())
+	x := s.newRESTExchange(r, api, time.Now())
 	x.m = m
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	x.begin(r, scheme)
+	x.beginWith(r, scheme, r.Header) // the header map is the policies' (beginWith)
 	st := x.st
 	ctx := r.Context()
 	defer x.close(ctx)
@@ -76,17 +78,13 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	x.body = body
 	x.in = r
 	st.SetForwarder(x) // forward-request inside retry sends from the backend section (forward.go)
-	orig := r.Body
-	st.Context().Request.Body = engine.NewLazyBody(func() ([]byte, error) {
-		if orig == nil || orig == http.NoBody {
-			return nil, nil
-		}
-		data, err := readLimited(orig, r.ContentLength, maxBody, "the request body")
-		if errors.Is(err, errBodyTooLarge) && body != nil {
-			body.tooLarge.Store(true)
-		}
-		return data, err
-	})
+	// The request body as policies see it: the exchange's own, read on
+	// first use; a request without one gets an empty body.
+	if orig := r.Body; orig != nil && orig != http.NoBody {
+		x.rest.reqSrc = limitedBody{r: orig, size: r.ContentLength, max: maxBody, what: "the request body", req: body}
+		engine.InitLazyBody(&x.rest.reqBody, &x.rest.reqSrc)
+	}
+	st.Context().Request.Body = &x.rest.reqBody
 	status := 0
 	defer func() {
 		x.rt.metrics.request(status, time.Since(x.start).Seconds())
@@ -132,8 +130,8 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	if st.Forward.Set {
 		timeout = st.Forward.Timeout
 	}
-	pctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, x), timeout)
-	defer cancel()
+	pctx := x.callCtx(ctx, timeout, w) // the exchange under proxyKey, 1xx relayed to w
+	defer pctx.release()
 	var in *countingReader
 	if bc := st.ByteCount(); bc != nil && r.Body != nil && r.Body != http.NoBody {
 		in = &countingReader{ReadCloser: r.Body}
@@ -175,6 +173,10 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 	}
 	if b := req.Body; b != nil && b.Loaded() {
 		data, _ := b.Bytes()
+		if len(data) == 0 {
+			out.Body, out.ContentLength = nil, 0 // an empty body: nothing to send or send again
+			return out.WithContext(ctx)
+		}
 		out.Body = io.NopCloser(bytes.NewReader(data))
 		out.ContentLength = int64(len(data))
 		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
@@ -194,17 +196,9 @@ var noUserAgent = []string{""}
 // serve sends in to its backend under ctx and relays the answer (after
 // outbound) to w. It returns the status sent and the body bytes written.
 func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.Context, x *exchange) (int, int64) {
-	// 1xx answers (103 Early Hints) are relayed as they come.
-	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
-		h := w.Header()
-		for k, vv := range header {
-			h[k] = vv
-		}
-		w.WriteHeader(code)
-		clear(h)
-		return nil
-	}}
-	out := outRequest(httptrace.WithClientTrace(ctx, trace), in, x)
+	// 1xx answers (103 Early Hints) are relayed as they come: ctx (callCtx)
+	// holds the httptrace hooks that do it.
+	out := outRequest(ctx, in, x)
 	if out.Body != nil {
 		defer out.Body.Close()
 	}
@@ -276,8 +270,8 @@ var errClientWrite = errors.New("writing to the client failed")
 
 // copyResponse copies the body to w with a pooled buffer.
 func copyResponse(w http.ResponseWriter, body io.Reader, flush bool) (int64, error) {
-	buf := copyBuffers.Get()
-	defer copyBuffers.Put(buf)
+	bp, buf := copyBuffers.Get()
+	defer copyBuffers.Put(bp)
 	var fl http.Flusher
 	if flush {
 		fl, _ = w.(http.Flusher)
@@ -314,19 +308,27 @@ func modifyResponse(resp *http.Response) error {
 	}
 	maxBody := api.Limits.MaxBodySize
 	orig := resp.Body
-	er := &engine.Response{
+	// The backend's answer as outbound sees it, its body read on first
+	// use: the exchange's own (a second answer, which serve never gives,
+	// would get new ones: policies may have kept the first).
+	er, eb, src := &x.rest.backendResp, &x.rest.respBody, &x.rest.respSrc
+	if er.Body != nil {
+		er, eb, src = new(engine.Response), new(engine.Body), new(limitedBody)
+	}
+	*src = limitedBody{r: orig, size: -1, max: maxBody, what: "the backend response"}
+	engine.InitLazyBody(eb, src)
+	*er = engine.Response{
 		StatusCode: resp.StatusCode, StatusReason: http.StatusText(resp.StatusCode),
-		Headers: engine.Headers(resp.Header),
-		Body: engine.NewLazyBody(func() ([]byte, error) {
-			return readLimited(orig, -1, maxBody, "the backend response")
-		}),
+		Headers: engine.Headers(resp.Header), Body: eb,
 	}
 	st.SetResponse(er)
 	st.BackendResponded() // llm-token-limit's tokens-consumed-* before outbound
 	x.run(resp.Request.Context(), engine.Outbound)
 	final := st.Response()
-	resp.StatusCode = final.StatusCode
-	resp.Status = strconv.Itoa(final.StatusCode) + " " + final.StatusReason
+	if final.StatusCode != resp.StatusCode || final.StatusReason != http.StatusText(resp.StatusCode) {
+		resp.StatusCode = final.StatusCode // a policy changed it (only the code is sent on: WriteHeader)
+		resp.Status = strconv.Itoa(final.StatusCode) + " " + final.StatusReason
+	}
 	resp.Header = http.Header(final.Headers)
 	applyResponseHeaders(resp.Header, st)
 	if final.Body != er.Body || er.Body.Loaded() {
@@ -345,6 +347,24 @@ func modifyResponse(resp *http.Response) error {
 	}
 	resp.Body = st.WrapResponseBody(resp.Body) // policies that count what is sent (llm-token-limit)
 	return nil
+}
+
+// limitedBody is a body policies read through readLimited (the source of
+// an engine.Body): the request's (req notes one over max-body-size) or the
+// backend's answer's.
+type limitedBody struct {
+	r         io.Reader
+	size, max int64
+	what      string
+	req       *requestBody
+}
+
+func (l *limitedBody) ReadBody() ([]byte, error) {
+	data, err := readLimited(l.r, l.size, l.max, l.what)
+	if errors.Is(err, errBodyTooLarge) && l.req != nil {
+		l.req.tooLarge.Store(true)
+	}
+	return data, err
 }
 
 // readLimited reads r for a policy (a request or response body): at most

@@ -28,6 +28,18 @@ func normalizePath(escaped string) (string, error) {
 	if escaped == "" || escaped[0] != '/' {
 		return "", errPathNotAbsolute
 	}
+	if isNormalPath(escaped) {
+		return escaped, nil // the usual path: nothing to change, nothing to build
+	}
+	return normalizePathFull(escaped)
+}
+
+// normalizePathFull is normalizePath without the shortcut for a path that
+// is normal already.
+func normalizePathFull(escaped string) (string, error) {
+	if escaped == "" || escaped[0] != '/' {
+		return "", errPathNotAbsolute
+	}
 	segs := make([]string, 0, strings.Count(escaped, "/"))
 	trailing := false // the result ends with "/"
 	for rest := escaped[1:]; ; {
@@ -67,6 +79,26 @@ func normalizePath(escaped string) (string, error) {
 		b.WriteByte('/')
 	}
 	return b.String(), nil
+}
+
+// isNormalPath reports whether normalizePath would return escaped
+// unchanged: every segment but the last is non-empty, no segment starts
+// with "." (dot segments, "..;x"), and none holds a "%", a "\\" or a
+// control character (escapes to decode or refuse). It errs on the side of
+// false: normalizePath then does the full work.
+func isNormalPath(escaped string) bool {
+	for i := 1; i < len(escaped); i++ {
+		c := escaped[i]
+		switch {
+		case c == '%' || c == '\\' || c < 0x20 || c == 0x7f:
+			return false
+		case c == '.' && escaped[i-1] == '/':
+			return false
+		case c == '/' && escaped[i-1] == '/':
+			return false
+		}
+	}
+	return true
 }
 
 var (

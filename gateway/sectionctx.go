@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,35 +19,67 @@ import (
 // variable steps never does, and a REST request then costs no timer for
 // its inbound and outbound sections (BenchmarkRESTRequest: 5 allocations
 // and a timer-heap insertion and removal less per section).
+//
+// The backend call runs under one too (callCtx), with the route's timeout:
+// it also answers proxyKey with its exchange, and httptrace's client-trace
+// key with the hooks that relay 1xx answers, built when a transport asks.
+// A backend call then costs one context instead of a WithTimeout over a
+// WithValue, wrapped by httptrace.WithClientTrace: four allocations less
+// (the two value contexts, the ClientTrace and its hook). The deadline's
+// own context is still built: the backend client asks for Done.
+//
+// A REST exchange holds its section contexts (restParts.ctxs): no
+// allocation for them either. Each is used for one section only and never
+// reset, so a context a policy kept past its section (a goroutine) stays
+// released.
 type sectionCtx struct {
 	parent   context.Context
 	deadline time.Time
 	mu       sync.Mutex
-	real     atomic.Pointer[context.Context]
+	real     atomic.Value // the context.Context built (a *timerCtx: storing it allocates nothing)
 	cancel   context.CancelFunc
 	released bool
+
+	// A backend call's context: the exchange for proxyKey, and the client
+	// to relay 1xx answers to (nil: none) with the trace built for it.
+	x     *exchange
+	w     http.ResponseWriter
+	trace *httptrace.ClientTrace
 }
 
 func newSectionCtx(parent context.Context, timeout time.Duration) *sectionCtx {
-	return &sectionCtx{parent: parent, deadline: time.Now().Add(timeout)}
+	c := new(sectionCtx)
+	c.init(parent, timeout)
+	return c
+}
+
+// init sets up a zero sectionCtx in place.
+func (c *sectionCtx) init(parent context.Context, timeout time.Duration) {
+	c.parent, c.deadline = parent, time.Now().Add(timeout)
+}
+
+// built returns the real context, or nil before materialize built it.
+func (c *sectionCtx) built() context.Context {
+	r, _ := c.real.Load().(context.Context)
+	return r
 }
 
 // materialize builds the real context once.
 func (c *sectionCtx) materialize() context.Context {
-	if r := c.real.Load(); r != nil {
-		return *r
+	if r := c.built(); r != nil {
+		return r
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r := c.real.Load(); r != nil {
-		return *r
+	if r := c.built(); r != nil {
+		return r
 	}
 	ctx, cancel := context.WithDeadline(c.parent, c.deadline)
 	if c.released {
 		cancel()
 	}
 	c.cancel = cancel
-	c.real.Store(&ctx)
+	c.real.Store(ctx)
 	return ctx
 }
 
@@ -58,8 +93,8 @@ func (c *sectionCtx) Deadline() (time.Time, bool) {
 func (c *sectionCtx) Done() <-chan struct{} { return c.materialize().Done() }
 
 func (c *sectionCtx) Err() error {
-	if r := c.real.Load(); r != nil {
-		return (*r).Err()
+	if r := c.built(); r != nil {
+		return r.Err()
 	}
 	if err := c.parent.Err(); err != nil {
 		return err
@@ -80,8 +115,18 @@ func (c *sectionCtx) Err() error {
 // derived from this one find its cancellation, as from any WithDeadline),
 // else in the parent.
 func (c *sectionCtx) Value(key any) any {
-	if r := c.real.Load(); r != nil {
-		return (*r).Value(key)
+	if c.x != nil {
+		switch key {
+		case proxyKey{}:
+			return c.x
+		case clientTraceKey:
+			if c.w != nil {
+				return c.clientTrace()
+			}
+		}
+	}
+	if r := c.built(); r != nil {
+		return r.Value(key)
 	}
 	return c.parent.Value(key)
 }
@@ -96,4 +141,52 @@ func (c *sectionCtx) release() {
 	if cancel != nil {
 		cancel()
 	}
+}
+
+// clientTrace is the backend call's httptrace hooks: 1xx answers (103
+// Early Hints) are relayed to the client as they come. Built on first use:
+// a transport looks for them on a 1xx answer (gateway/upstream) or per
+// request (net/http's). Hooks a caller put in the parent run too.
+func (c *sectionCtx) clientTrace() *httptrace.ClientTrace {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.trace == nil {
+		w := c.w
+		t := &httptrace.ClientTrace{Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
+			h := w.Header()
+			for k, vv := range header {
+				h[k] = vv
+			}
+			w.WriteHeader(code)
+			clear(h)
+			return nil
+		}}
+		if httptrace.ContextClientTrace(c.parent) != nil {
+			httptrace.WithClientTrace(c.parent, t) // composes the parent's hooks into t
+		}
+		c.trace = t
+	}
+	return c.trace
+}
+
+// clientTraceKey is the key httptrace keeps a ClientTrace under in a
+// context (unexported in net/http/httptrace), learned by asking
+// ContextClientTrace to look in a context that notes the key it is asked
+// for. With it, a backend call's context answers for the trace itself
+// instead of wrapping itself in a WithValue per request
+// (TestClientTraceKey checks it).
+var clientTraceKey = func() any {
+	var spy keySpy
+	httptrace.ContextClientTrace(&spy)
+	return spy.key
+}()
+
+type keySpy struct {
+	context.Context
+	key any
+}
+
+func (s *keySpy) Value(key any) any {
+	s.key = key
+	return nil
 }

@@ -3,8 +3,14 @@ package gateway
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"testing"
 	"time"
+
+	"tollgate/engine"
 )
 
 type ctxKey struct{}
@@ -101,5 +107,60 @@ func TestSectionCtx(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestClientTraceKey: the key learned from httptrace is the one it keeps a
+// trace under, so transports find the 1xx hooks in a backend call's
+// context, and hooks a caller set in the parent still run.
+func TestClientTraceKey(t *testing.T) {
+	if clientTraceKey == nil {
+		t.Fatal("httptrace asked for no key")
+	}
+	mine := &httptrace.ClientTrace{}
+	if httptrace.ContextClientTrace(httptrace.WithClientTrace(context.Background(), mine)) != mine {
+		t.Fatal("httptrace does not find its own trace")
+	}
+	var parentSaw int
+	parent := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, _ textproto.MIMEHeader) error { parentSaw = code; return nil },
+	})
+	rec := httptest.NewRecorder()
+	x := &exchange{api: &API{}, rest: &restParts{}}
+	c := x.callCtx(parent, time.Hour, rec)
+	defer c.release()
+	tr := httptrace.ContextClientTrace(c)
+	if tr == nil || tr.Got1xxResponse == nil {
+		t.Fatal("no 1xx hook in a backend call's context")
+	}
+	if err := tr.Got1xxResponse(http.StatusEarlyHints, textproto.MIMEHeader{"Link": {"</a.css>; rel=preload"}}); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Code != http.StatusEarlyHints || parentSaw != http.StatusEarlyHints {
+		t.Errorf("relayed %d, the parent's hook saw %d", rec.Code, parentSaw)
+	}
+	if c.Value(proxyKey{}) != x {
+		t.Error("the exchange is not under proxyKey")
+	}
+	if len(rec.Header()) != 0 {
+		t.Errorf("the 1xx headers stayed on the final answer: %v", rec.Header())
+	}
+}
+
+// TestExchangeSectionCtx: a section run a second time gets a new context,
+// so one kept from the first run stays released.
+func TestExchangeSectionCtx(t *testing.T) {
+	x := &exchange{api: &API{Limits: Limits{PolicyTimeout: time.Hour}}, rest: &restParts{}}
+	first := x.sectionCtx(context.Background(), engine.Inbound)
+	first.release()
+	second := x.sectionCtx(context.Background(), engine.Inbound)
+	if second == first {
+		t.Fatal("the released context was handed out again")
+	}
+	if !errors.Is(first.Err(), context.Canceled) || second.Err() != nil {
+		t.Errorf("first %v, second %v", first.Err(), second.Err())
+	}
+	if x.sectionCtx(context.Background(), engine.Outbound) != &x.rest.ctxs[2] {
+		t.Error("outbound does not use the exchange's own context")
 	}
 }

@@ -195,7 +195,10 @@ func (s *Server) runtime(name string) *apiRuntime {
 }
 
 func (s *Server) newID() string {
-	return s.idPrefix + "-" + strconv.FormatUint(s.idSeq.Add(1), 36)
+	var buf [48]byte // the id built on the stack: one allocation, the string
+	b := append(buf[:0], s.idPrefix...)
+	b = append(b, '-')
+	return string(strconv.AppendUint(b, s.idSeq.Add(1), 36))
 }
 
 // ServeHTTP routes a request to its API by longest path prefix.

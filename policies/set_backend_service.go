@@ -3,7 +3,6 @@ package policies
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"tollgate/engine"
 )
@@ -52,7 +51,7 @@ func (k *kit) parseSetBackendService(p *engine.Parser) engine.Step {
 
 // checkBackendURL accepts absolute ws, wss, http and https URLs.
 func checkBackendURL(s string) error {
-	u, err := url.Parse(s)
+	u, err := engine.ParseURL(s) // parsed once per distinct string, for the gateway too
 	if err != nil {
 		return fmt.Errorf("base-url %q is not a URL: %s", s, err.Error())
 	}
