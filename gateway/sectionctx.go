@@ -190,3 +190,18 @@ func (s *keySpy) Value(key any) any {
 	s.key = key
 	return nil
 }
+
+// DeadlineOnly reports the deadline when nothing but it can end the
+// context before release: the parent cannot be cancelled (Done is nil:
+// the front server's request context, gateway/h1) and the section is not
+// released yet. The backend client (gateway/upstream) then sets it on
+// its connection instead of building and watching the real context: a
+// timer and the allocations of WithDeadline and AfterFunc less per call.
+// Release comes after the call is over (its body relayed), so it needs no
+// watching either.
+func (c *sectionCtx) DeadlineOnly() (time.Time, bool) {
+	if c.parent.Done() != nil || c.built() != nil {
+		return time.Time{}, false
+	}
+	return c.Deadline()
+}

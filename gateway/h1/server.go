@@ -32,9 +32,12 @@ import (
 // http.ResponseController deadlines; 1xx responses, trailers, 100-continue,
 // keep-alive and pipelined requests (answered in order), graceful Shutdown.
 // What it does not do, on purpose: HTTP/2 cleartext (h2c), CONNECT, and
-// cancelling a request's context when the client goes away mid-request
-// (the context ends when the handler returns; backend calls end at their
-// own timeouts).
+// cancelling a request's context: it is context.Background(), so that a
+// backend call under it can be bounded by its own deadline alone, which
+// the backend client sets on the connection instead of watching a context
+// (gateway/upstream: a timer and about ten allocations less per request).
+// Backend calls and policies end at their own deadlines; a handler that
+// starts work outliving the request must give it a context of its own.
 type Server struct {
 	Handler http.Handler
 	// ReadHeaderTimeout bounds reading a request head (default 10s);
@@ -570,8 +573,7 @@ func (c *conn) serveOne() bool {
 		}
 		return false
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := context.Background() // never cancelled: see Server
 	req.rv.RemoteAddr = c.remote
 	req.rv.TLS = c.tls
 	r := req.rv.WithContext(ctx)

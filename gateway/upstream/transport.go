@@ -205,6 +205,10 @@ func (p *pool) get(ctx context.Context, fresh, probe bool) (*conn, error) {
 			p.idle = p.idle[:len(p.idle)-1]
 			p.t.idle.Add(-1)
 			c.idle = false
+			if probe && c.deadline {
+				_ = c.nc.SetDeadline(time.Time{}) // a past deadline would fail the probe's read
+				c.deadline = false
+			}
 			if (p.t.IdleConnTimeout > 0 && time.Since(c.idleAt) >= p.t.IdleConnTimeout) ||
 				(probe && (c.br.Buffered() > 0 || !alive(c.nc))) {
 				p.mu.Unlock()
@@ -386,6 +390,11 @@ type conn struct {
 	// Guarded by p.mu:
 	idle   bool
 	idleAt time.Time
+
+	// deadline: a request set the connection's deadline (DeadlineOnly);
+	// the next one sets its own or clears it, and the pool's liveness
+	// probe clears it first. Owned by whoever holds the connection.
+	deadline bool
 }
 
 // close closes the connection and frees its slot, once.
@@ -395,6 +404,23 @@ func (c *conn) close() {
 	}
 	c.nc.Close()
 	c.p.release()
+}
+
+// DeadlineOnly is what a request's context may implement to say that only
+// its deadline can end it while the request is in flight (no parent can
+// cancel it, nothing else will): the transport then bounds the exchange
+// with the connection's deadline instead of watching the context
+// (context.AfterFunc, and whatever the context must build to offer Done).
+// ok false: watch the context as usual.
+type DeadlineOnly interface {
+	DeadlineOnly() (deadline time.Time, ok bool)
+}
+
+func deadlineOnly(ctx context.Context) (time.Time, bool) {
+	if d, ok := ctx.(DeadlineOnly); ok {
+		return d.DeadlineOnly()
+	}
+	return time.Time{}, false
 }
 
 // roundTrip.state values.
@@ -486,9 +512,21 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) 
 	b := &body{c: c}
 	rt := &b.rt
 	rt.ctxErr = ctx.Err
-	if ctx.Done() != nil {
-		nc := c.nc
-		rt.stopFn = context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
+	if d, ok := deadlineOnly(ctx); ok {
+		// Only the deadline can end ctx: the connection's own deadline
+		// does what watching ctx would, without a timer or an
+		// allocation; an I/O error past it is then reported as ctx's.
+		_ = c.nc.SetDeadline(d)
+		c.deadline = true
+	} else {
+		if c.deadline {
+			_ = c.nc.SetDeadline(time.Time{}) // a previous request's
+			c.deadline = false
+		}
+		if ctx.Done() != nil {
+			nc := c.nc
+			rt.stopFn = context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
+		}
 	}
 	if err := out.write(c.nc, rt); err != nil {
 		return nil, isStale(err), rt.fail(c, err)

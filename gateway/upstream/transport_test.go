@@ -605,6 +605,107 @@ func TestCancel(t *testing.T) {
 	}
 }
 
+// deadlineCtx is a context only its deadline ends, which says so
+// (upstream.DeadlineOnly), as the gateway's backend-call context does.
+type deadlineCtx struct {
+	context.Context
+	d time.Time
+}
+
+func (c deadlineCtx) Deadline() (time.Time, bool)     { return c.d, true }
+func (c deadlineCtx) DeadlineOnly() (time.Time, bool) { return c.d, true }
+func (c deadlineCtx) Err() error {
+	if !time.Now().Before(c.d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// TestDeadlineOnly: a DeadlineOnly context's deadline bounds the exchange
+// through the connection (head not answered, body stalled: the context's
+// error), and what it leaves on a pooled connection never reaches the
+// next request (one without a deadline, one with a later one, or one that
+// must probe the connection first).
+func TestDeadlineOnly(t *testing.T) {
+	var mode atomic.Value // what the backend does with the next request
+	mode.Store("ok")
+	be := startBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			if _, err := readRequest(br); err != nil {
+				return
+			}
+			switch mode.Load().(string) {
+			case "silent":
+				io.Copy(io.Discard, br) // never answers
+				return
+			case "stall":
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+				io.Copy(io.Discard, br)
+				return
+			case "slow":
+				time.Sleep(150 * time.Millisecond)
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	tr := &upstream.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	do := func(ctx context.Context, method string) (string, error) {
+		t.Helper()
+		var body io.Reader
+		if method == "POST" {
+			body = struct{ io.Reader }{strings.NewReader("x")} // no GetBody: the pool probes first
+		}
+		req, _ := http.NewRequestWithContext(ctx, method, "http://"+be.addr+"/p", body)
+		if body != nil {
+			req.ContentLength = 1
+		}
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
+	}
+	soon := func(d time.Duration) context.Context { return deadlineCtx{context.Background(), time.Now().Add(d)} }
+
+	// A deadline that passes once the exchange is over stays on the
+	// pooled connection; the next request must not inherit it.
+	for _, tc := range []struct {
+		name   string
+		ctx    context.Context
+		method string
+	}{
+		{"no deadline", context.Background(), "GET"},
+		{"a later deadline", soon(5 * time.Second), "GET"},
+		{"probed first", context.Background(), "POST"},
+		{"a deadline, probed first", soon(5 * time.Second), "POST"},
+	} {
+		mode.Store("ok")
+		if got, err := do(soon(30*time.Millisecond), "GET"); got != "ok" || err != nil {
+			t.Fatalf("%s: the request before: %q, %v", tc.name, got, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		mode.Store("slow")
+		if got, err := do(tc.ctx, tc.method); got != "ok" || err != nil {
+			t.Fatalf("%s, after an expired deadline on the pooled connection: %q, %v", tc.name, got, err)
+		}
+	}
+	if n := be.dials.Load(); n != 1 {
+		t.Fatalf("%d dials, want 1: every request reused the connection", n)
+	}
+
+	// The deadline ends an exchange that does not end by itself.
+	for _, m := range []string{"silent", "stall"} {
+		mode.Store(m)
+		_, err := do(soon(100*time.Millisecond), "GET")
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%s backend: error %v, want context.DeadlineExceeded", m, err)
+		}
+	}
+}
+
 // TestIdleTimeout: an idle connection is closed after IdleConnTimeout.
 func TestIdleTimeout(t *testing.T) {
 	gone := make(chan struct{})
