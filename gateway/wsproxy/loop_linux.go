@@ -96,6 +96,9 @@ func rawSocket(c net.Conn) (syscall.RawConn, bool) {
 	case *net.UnixConn:
 		rc, err := c.SyscallConn()
 		return rc, err == nil
+	case *sockConn:
+		rc, err := c.SyscallConn()
+		return rc, err == nil
 	}
 	return nil, false
 }

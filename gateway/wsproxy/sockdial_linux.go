@@ -1,0 +1,243 @@
+//go:build linux
+
+package wsproxy
+
+// The direct dial on Linux: a backend connection opened on a raw socket
+// instead of net.Dialer (see "Handshake cost" in docs/websocket-data-path.md).
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// dialDirect connects to host:port (addr is the two joined) the way a
+// net.Dialer with KeepAlive -1 would, with fewer system calls: socket
+// (non-blocking, close-on-exec), TCP_NODELAY, connect; the socket is then
+// registered with Go's poller through an os.File to wait for the connect
+// and carry the handshake's I/O, and the connect's outcome is read with a
+// second connect (EISCONN or 0: connected, EALREADY: still in progress, or
+// the failure), not with getsockopt(SO_ERROR) plus getpeername; no
+// getsockname or getpeername for addresses nobody reads. A host that is not
+// a literal IP address (or has a zone) goes to fallback, which resolves it.
+func dialDirect(ctx context.Context, fallback func(context.Context, string, string) (net.Conn, error), host, addr string) (net.Conn, error) {
+	ip, err := netip.ParseAddr(host)
+	if err != nil || ip.Zone() != "" {
+		return fallback(ctx, "tcp", addr)
+	}
+	_, ps, _ := net.SplitHostPort(addr)
+	port, err := strconv.ParseUint(ps, 10, 16)
+	if err != nil {
+		return fallback(ctx, "tcp", addr)
+	}
+	ap := netip.AddrPortFrom(ip.Unmap(), uint16(port))
+	raddr := net.TCPAddrFromAddrPort(ap)
+	fail := func(err error) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(mapCtxErr(err))
+	}
+	var sa sockaddr
+	family := sa.set(ap)
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fail(os.NewSyscallError("socket", err))
+	}
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
+		_ = unix.Close(fd)
+		return fail(os.NewSyscallError("setsockopt", err))
+	}
+	connected := false
+	switch err := sa.connect(fd); err {
+	case nil:
+		connected = true
+	case unix.EINPROGRESS, unix.EINTR:
+	default:
+		_ = unix.Close(fd)
+		return fail(os.NewSyscallError("connect", err))
+	}
+	f := os.NewFile(uintptr(fd), "") // non-blocking: registered with Go's poller
+	c := &sockConn{f: f, raddr: raddr}
+	if connected {
+		return c, nil
+	}
+	// Wait for the connect, bounded as net.Dialer bounds it: by ctx, and
+	// by the dial timeout tollgate's net.Dialer has (30 s).
+	dl := time.Now().Add(directDialTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
+	}
+	_ = f.SetWriteDeadline(dl)
+	stop := context.AfterFunc(ctx, func() { _ = f.SetWriteDeadline(time.Unix(1, 0)) })
+	rc, err := f.SyscallConn()
+	var cerr error
+	if err == nil {
+		err = rc.Write(func(fd uintptr) bool {
+			switch e := sa.connect(int(fd)); e {
+			case nil, unix.EISCONN:
+				return true
+			case unix.EALREADY, unix.EINPROGRESS, unix.EINTR:
+				return false
+			default:
+				cerr = e
+				return true
+			}
+		})
+	}
+	stopped := stop()
+	_ = f.SetWriteDeadline(time.Time{})
+	if err == nil && cerr != nil {
+		err = os.NewSyscallError("connect", cerr)
+	}
+	if err != nil {
+		_ = f.Close()
+		if cx := ctx.Err(); cx != nil || !stopped {
+			err = mapCtxErr(cx)
+		}
+		return fail(err)
+	}
+	return c, nil
+}
+
+// errCanceled is net's error for a dial whose context was cancelled.
+var errCanceled = errors.New("operation was canceled")
+
+// mapCtxErr words a context's end as net.Dialer does: "i/o timeout" for a
+// deadline (os.ErrDeadlineExceeded, a net.Error whose Timeout is true),
+// "operation was canceled" for a cancellation.
+func mapCtxErr(err error) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return os.ErrDeadlineExceeded
+	case errors.Is(err, context.Canceled), err == nil:
+		return errCanceled
+	}
+	return err
+}
+
+// sockaddr is a raw socket address for connect(2), built without
+// allocating (unix.Connect takes a Sockaddr interface).
+type sockaddr struct {
+	v4  unix.RawSockaddrInet4
+	v6  unix.RawSockaddrInet6
+	is6 bool
+}
+
+func (s *sockaddr) set(ap netip.AddrPort) int {
+	p := ap.Port()
+	port := [2]byte{byte(p >> 8), byte(p)}
+	if ap.Addr().Is4() {
+		s.v4.Family = unix.AF_INET
+		s.v4.Port = *(*uint16)(unsafe.Pointer(&port))
+		s.v4.Addr = ap.Addr().As4()
+		return unix.AF_INET
+	}
+	s.is6 = true
+	s.v6.Family = unix.AF_INET6
+	s.v6.Port = *(*uint16)(unsafe.Pointer(&port))
+	s.v6.Addr = ap.Addr().As16()
+	return unix.AF_INET6
+}
+
+// connect is connect(2) on a non-blocking socket (it does not block).
+func (s *sockaddr) connect(fd int) error {
+	p, n := unsafe.Pointer(&s.v4), unsafe.Sizeof(s.v4)
+	if s.is6 {
+		p, n = unsafe.Pointer(&s.v6), unsafe.Sizeof(s.v6)
+	}
+	_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), n)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// sockConn is a backend connection opened by dialDirect: a net.Conn over
+// the socket's os.File, with net's error wording (*net.OpError holding an
+// *os.SyscallError; net.ErrClosed once closed).
+type sockConn struct {
+	f     *os.File
+	raddr *net.TCPAddr
+}
+
+func (c *sockConn) Read(b []byte) (int, error) {
+	n, err := c.f.Read(b)
+	if err != nil {
+		err = c.opErr("read", err)
+	}
+	return n, err
+}
+
+func (c *sockConn) Write(b []byte) (int, error) {
+	n, err := c.f.Write(b)
+	if err != nil {
+		err = c.opErr("write", err)
+	}
+	return n, err
+}
+
+func (c *sockConn) opErr(op string, err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, os.ErrClosed):
+		err = net.ErrClosed
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = os.ErrDeadlineExceeded
+	default:
+		var errno unix.Errno
+		if errors.As(err, &errno) {
+			err = os.NewSyscallError(op, errno)
+		}
+	}
+	return &net.OpError{Op: op, Net: "tcp", Addr: c.raddr, Err: err}
+}
+
+func (c *sockConn) Close() error {
+	if err := c.f.Close(); err != nil {
+		return c.opErr("close", err)
+	}
+	return nil
+}
+
+// LocalAddr asks the kernel (nothing on the handshake's path reads it).
+func (c *sockConn) LocalAddr() net.Addr {
+	rc, err := c.f.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	var sa unix.Sockaddr
+	_ = rc.Control(func(fd uintptr) { sa, _ = unix.Getsockname(int(fd)) })
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: sa.Addr[:], Port: sa.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: sa.Addr[:], Port: sa.Port}
+	}
+	return nil
+}
+
+func (c *sockConn) RemoteAddr() net.Addr               { return c.raddr }
+func (c *sockConn) SetDeadline(t time.Time) error      { return c.f.SetDeadline(t) }
+func (c *sockConn) SetReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }
+func (c *sockConn) SetWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline(t) }
+
+// SyscallConn gives the event loop the socket (see detachPair).
+func (c *sockConn) SyscallConn() (syscall.RawConn, error) {
+	return c.f.SyscallConn()
+}
