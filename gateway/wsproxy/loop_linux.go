@@ -53,7 +53,11 @@ func (EventLoop) Start(ctx context.Context, client, backend *Conn, lim Limits, o
 	client.pending, backend.pending = nil, nil
 	loopSessions.Add(1)
 	loopStarts.Add(1)
-	s.signal(sigStart)
+	if len(s.pendClient) == 0 && len(s.pendBackend) == 0 {
+		s.startHere()
+		return
+	}
+	s.signal(sigStart) // the loop relays the pending bytes first (begin)
 }
 
 // loopSessions counts the sessions started on the event loops and not
@@ -82,6 +86,10 @@ func detachPair(a, b net.Conn) (int, int, error) {
 	if err != nil {
 		_ = unix.Close(fa)
 		return -1, -1, err
+	}
+	if fa >= maxLoopFD || fb >= maxLoopFD {
+		_, _ = unix.Close(fa), unix.Close(fb)
+		return -1, -1, errors.ErrUnsupported
 	}
 	_ = a.Close()
 	_ = b.Close()
@@ -153,11 +161,15 @@ type poller struct {
 	queue []*loopSession // sessions with signals, guarded by mu
 	woken bool           // guarded by mu: evfd was written and not read yet
 
+	// sides are the registered sides by file descriptor. Sessions started
+	// on the loop (begin) and on the goroutine of Start (startHere) add to
+	// it; only the loop reads it and removes from it.
+	sides sideTable
+
 	// Owned by the loop goroutine.
-	now   int64       // monoNow after the last epoll_wait
-	sides []*loopSide // by file descriptor
-	buf   []byte      // the read buffer: carried bytes + one read
-	drain [8192]byte  // where unregister drops unread input
+	now   int64      // monoNow after the last epoll_wait
+	buf   []byte     // the read buffer: carried bytes + one read
+	drain [8192]byte // where unregister drops unread input
 	work  []*loopSession
 }
 
@@ -269,10 +281,13 @@ func (p *poller) poll(fd uintptr) bool {
 				tasks = true
 				continue
 			}
-			if fd >= len(p.sides) {
-				continue
-			}
-			if sd := p.sides[fd]; sd != nil {
+			if sd := p.sides.get(fd); sd != nil {
+				if sd.s.sig.Load()&sigHold != 0 {
+					// startHere is still registering the session: it
+					// hands it to the loop (sigPoll) when it is done.
+					sd.s.signal(sigPoll)
+					continue
+				}
 				sd.s.onEvent(sd.x, ev.Events)
 			}
 		}
@@ -316,21 +331,65 @@ func (p *poller) runTasks() {
 	}
 }
 
-// register adds fd to the poller for sd.
+// register adds fd to the poller for sd, polled for reading. It runs on
+// the loop, or (startHere) on another goroutine before the loop knows the
+// session; the epoll_ctl ADD of a socket that is ready already makes the
+// epoll fd readable, so the loop hears of it either way.
 func (p *poller) register(sd *loopSide) error {
 	fd := int(sd.fd)
-	for fd >= len(p.sides) {
-		p.sides = append(p.sides, make([]*loopSide, max(len(p.sides), 64))...)
+	if !p.sides.set(fd, sd) {
+		return os.NewSyscallError("epoll_ctl", unix.ERANGE)
 	}
-	p.sides[fd] = sd
-	p.more = true
 	sd.events = unix.EPOLLIN
 	ev := unix.EpollEvent{Events: sd.events, Fd: sd.fd}
 	if err := epollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		p.sides[fd] = nil
+		p.sides.set(fd, nil)
 		return os.NewSyscallError("epoll_ctl", err)
 	}
 	return nil
+}
+
+// sideTable maps file descriptors (below maxLoopFD) to sides, in chunks
+// allocated as descriptors grow; entries are read and written atomically.
+type sideTable struct {
+	chunks [maxLoopFD / sideChunk]atomic.Pointer[[sideChunk]atomic.Pointer[loopSide]]
+}
+
+const (
+	sideChunk = 1024
+	// maxLoopFD bounds the descriptors the event loop takes; a session
+	// with a higher one (a process allowed over a million open files) is
+	// relayed by Goroutines.
+	maxLoopFD = 1 << 20
+)
+
+func (t *sideTable) get(fd int) *loopSide {
+	if fd < 0 || fd >= maxLoopFD {
+		return nil
+	}
+	c := t.chunks[fd/sideChunk].Load()
+	if c == nil {
+		return nil
+	}
+	return c[fd%sideChunk].Load()
+}
+
+// set stores sd for fd (nil: removes it); false if fd is out of range.
+func (t *sideTable) set(fd int, sd *loopSide) bool {
+	if fd < 0 || fd >= maxLoopFD {
+		return false
+	}
+	cp := &t.chunks[fd/sideChunk]
+	c := cp.Load()
+	if c == nil {
+		if sd == nil {
+			return true
+		}
+		cp.CompareAndSwap(nil, new([sideChunk]atomic.Pointer[loopSide]))
+		c = cp.Load()
+	}
+	c[fd%sideChunk].Store(sd)
+	return true
 }
 
 // setEvents changes the events sd is polled for.
@@ -354,8 +413,8 @@ func (p *poller) setEvents(sd *loopSide, events uint32) {
 // frame or the close reply we relayed).
 func (p *poller) unregister(sd *loopSide) {
 	fd := int(sd.fd)
-	if fd < len(p.sides) && p.sides[fd] == sd {
-		p.sides[fd] = nil
+	if p.sides.get(fd) == sd {
+		p.sides.set(fd, nil)
 		_ = epollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 	}
 	for range 4 {
@@ -408,6 +467,11 @@ const (
 	sigStart uint32 = 1 << iota // Start handed it over
 	sigTick                     // its timer fired
 	sigCtx                      // its ctx is done
+	sigPoll                     // it had readiness while held: poll again
+	// sigHold: startHere is setting the session up; signals are recorded
+	// but not queued, and the loop leaves its events alone, until
+	// startHere clears it and queues what came in meanwhile.
+	sigHold
 )
 
 // after is time.Duration arithmetic on the mono clock.

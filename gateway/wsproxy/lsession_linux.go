@@ -66,6 +66,7 @@ type loopSession struct {
 	timerAt   int64 // mono time the timer fires, 0 if not armed
 	stopCtx   func() bool
 	started   bool
+	startErr  error // startHere could not register a side: the loop fails the session
 	finished  bool
 	lingering int8 // sides in a lingering close
 
@@ -101,8 +102,16 @@ func (s *loopSession) onSignals(sig uint32) {
 		}
 		return
 	}
+	if sig&sigPoll != 0 {
+		s.p.more = true // events came while startHere held the session: take them again
+	}
 	if sig&sigStart != 0 && !s.started {
 		s.begin()
+	}
+	if sig&sigStart != 0 && s.startErr != nil && !s.final {
+		err := s.startErr
+		s.decide(failed(ClientToBackend, ClosedByError, websocket.StatusInternalError, "internal error", err))
+		s.finish()
 	}
 	if s.finished {
 		return
@@ -119,16 +128,12 @@ func (s *loopSession) onSignals(sig uint32) {
 // begin registers both sockets, relays the bytes read past the handshakes
 // and starts the timer and the ctx watch.
 func (s *loopSession) begin() {
-	s.started = true
 	now := s.p.now
 	if now == 0 {
 		s.p.now = monoNow()
 		now = s.p.now
 	}
-	s.lastActivity = now
-	s.nextPing = after(now, s.lim.PingInterval)
-	s.leg[ClientToBackend].init(ClientToBackend, &s.lim, &s.halt, now)
-	s.leg[BackendToClient].init(BackendToClient, &s.lim, &s.halt, now)
+	s.setup(now)
 	for x := range s.side {
 		if err := s.p.register(&s.side[x]); err != nil {
 			s.decide(failed(Direction(x), ClosedByError, websocket.StatusInternalError, "internal error", err))
@@ -136,6 +141,7 @@ func (s *loopSession) begin() {
 			return
 		}
 	}
+	s.p.more = true // poll again before parking: the sockets may be ready already
 	s.stopCtx = context.AfterFunc(s.ctx, func() { s.signal(sigCtx) })
 	s.armTimer()
 	for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
@@ -150,6 +156,44 @@ func (s *loopSession) begin() {
 		}
 	}
 	s.pendClient, s.pendBackend = nil, nil
+}
+
+// setup initialises the session's clocks and legs at mono time now.
+func (s *loopSession) setup(now int64) {
+	s.started = true
+	s.lastActivity = now
+	s.nextPing = after(now, s.lim.PingInterval)
+	s.leg[ClientToBackend].init(ClientToBackend, &s.lim, &s.halt, now)
+	s.leg[BackendToClient].init(BackendToClient, &s.lim, &s.halt, now)
+}
+
+// startHere is begin for a session with no bytes read past the handshakes,
+// run by Start on its own goroutine: the sides are registered with the
+// poller's epoll directly, so starting a session costs the loop no wakeup
+// (an eventfd write, an epoll_wait and an eventfd read before). While
+// sigHold is set the loop does not touch the session (its readiness and
+// signals are recorded as sigPoll and the like); clearing it hands the
+// session over, queueing it on the loop if anything came in meanwhile.
+func (s *loopSession) startHere() {
+	s.sig.Store(sigHold)
+	now := monoNow()
+	s.setup(now)
+	for x := range s.side {
+		if err := s.p.register(&s.side[x]); err != nil {
+			s.startErr = err
+			s.sig.Or(sigStart) // the loop fails the session
+			break
+		}
+	}
+	if s.startErr == nil {
+		s.stopCtx = context.AfterFunc(s.ctx, func() { s.signal(sigCtx) })
+		if at, ok := s.nextDeadline(); ok {
+			s.armFrom(now, at)
+		}
+	}
+	if old := s.sig.And(^sigHold); old&^sigHold != 0 {
+		s.p.enqueue(s)
+	}
 }
 
 // onEvent handles readiness of side x.
@@ -584,11 +628,14 @@ func (s *loopSession) onShutdown() {
 // Timer: idle timeout, pings, pong deadlines, write timeouts, closeWait.
 
 // armBy makes sure the timer fires no later than at (mono time).
-func (s *loopSession) armBy(at int64) {
+func (s *loopSession) armBy(at int64) { s.armFrom(s.p.now, at) }
+
+// armFrom is armBy with the mono time now.
+func (s *loopSession) armFrom(now, at int64) {
 	if s.timerAt != 0 && s.timerAt <= at {
 		return
 	}
-	d := time.Duration(max(at-s.p.now, 0))
+	d := time.Duration(max(at-now, 0))
 	s.timerAt = at
 	if s.timer == nil {
 		s.timer = time.AfterFunc(d, func() { s.signal(sigTick) })

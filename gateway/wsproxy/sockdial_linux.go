@@ -109,8 +109,14 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 	return c, nil
 }
 
-// errCanceled is net's error for a dial whose context was cancelled.
-var errCanceled = errors.New("operation was canceled")
+// errCanceled is net's error for a dial whose context was cancelled: its
+// text, and errors.Is(err, context.Canceled).
+var errCanceled error = canceledError{}
+
+type canceledError struct{}
+
+func (canceledError) Error() string        { return "operation was canceled" }
+func (canceledError) Is(target error) bool { return target == context.Canceled }
 
 // mapCtxErr words a context's end as net.Dialer does: "i/o timeout" for a
 // deadline (os.ErrDeadlineExceeded, a net.Error whose Timeout is true),

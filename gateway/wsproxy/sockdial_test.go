@@ -1,0 +1,170 @@
+package wsproxy
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/url"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestDirectDialErrors: the direct dialer (a raw socket on Linux) fails as
+// net.Dialer does, error text included, so the gateway's status codes and
+// messages (502 for a refused or unreachable backend, 504 with
+// context.DeadlineExceeded for a timeout) stay what they were.
+func TestDirectDialErrors(t *testing.T) {
+	// A port nothing listens on.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := ln.Addr().String()
+	_ = ln.Close()
+
+	// A listener whose accept queue is full: further connects get no
+	// answer (their SYNs are dropped) and time out.
+	fullAddr := fullListener(t)
+
+	cases := []struct {
+		name    string
+		addr    string
+		timeout time.Duration
+		cancel  bool
+		want    error
+	}{
+		{"refused", closedAddr, 5 * time.Second, false, syscall.ECONNREFUSED},
+		{"timeout", fullAddr, 200 * time.Millisecond, false, context.DeadlineExceeded},
+		{"cancelled", fullAddr, 5 * time.Second, true, context.Canceled},
+		// A TCP connect to a multicast address: ENETUNREACH at once.
+		{"unreachable", "224.0.0.1:80", 5 * time.Second, false, syscall.ENETUNREACH},
+	}
+	netDialer := &Dialer{dialContext: (&net.Dialer{Timeout: directDialTimeout, KeepAlive: -1}).DialContext}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u := &url.URL{Scheme: "ws", Host: tc.addr, Path: "/"}
+			dial := func(d *Dialer) error {
+				ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
+				defer cancel()
+				if tc.cancel {
+					time.AfterFunc(100*time.Millisecond, cancel)
+				}
+				c, _, err := d.Dial(ctx, u, nil, nil)
+				if err == nil {
+					_ = c.Close()
+					return errors.New("dial succeeded")
+				}
+				return err
+			}
+			want := dial(netDialer)
+			got := dial(NewDirectDialer(nil))
+			if !errors.Is(want, tc.want) {
+				t.Fatalf("net.Dialer: %v, want %v (test setup)", want, tc.want)
+			}
+			if !errors.Is(got, tc.want) {
+				t.Errorf("direct dial: %v, want %v", got, tc.want)
+			}
+			if got.Error() != want.Error() {
+				t.Errorf("direct dial error %q, net.Dialer's %q", got, want)
+			}
+			var ne net.Error
+			if errors.As(want, &ne) && ne.Timeout() {
+				if !errors.As(got, &ne) || !ne.Timeout() {
+					t.Errorf("direct dial error %v is not a timeout", got)
+				}
+			}
+		})
+	}
+}
+
+// fullListener listens on a loopback port with a backlog of 0 and fills its
+// accept queue, never accepting.
+func fullListener(t *testing.T) string {
+	t.Helper()
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error { return nil }}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	rc, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = rc.Control(func(fd uintptr) { _ = syscall.Listen(int(fd), 0) })
+	addr := ln.Addr().String()
+	// Fill the queue until a connect hangs.
+	for i := 0; i < 64; i++ {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			return addr
+		}
+		t.Cleanup(func() { _ = c.Close() })
+	}
+	t.Fatal("the backlog never filled up")
+	return ""
+}
+
+// TestDirectDialConn: a directly dialed backend carries the handshake and
+// the relay, and its addresses are the connection's.
+func TestDirectDialConn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	host, _, _ := net.SplitHostPort(ln.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := dialDirect(ctx, (&net.Dialer{}).DialContext, host, ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	peer := <-accepted
+	if peer == nil {
+		t.Fatal("no accept")
+	}
+	defer peer.Close()
+	if c.RemoteAddr().String() != ln.Addr().String() {
+		t.Errorf("RemoteAddr %v, want %v", c.RemoteAddr(), ln.Addr())
+	}
+	if c.LocalAddr().String() != peer.RemoteAddr().String() {
+		t.Errorf("LocalAddr %v, want %v", c.LocalAddr(), peer.RemoteAddr())
+	}
+	if _, err := c.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	var b [4]byte
+	if _, err := peer.Read(b[:]); err != nil || string(b[:]) != "ping" {
+		t.Fatalf("peer read %q, %v", b, err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := c.Read(b[:]); !errors.Is(err, context.DeadlineExceeded) && !isTimeout(err) {
+		t.Errorf("read past the deadline: %v, want a timeout", err)
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	_ = peer.Close()
+	if _, err := c.Read(b[:]); err == nil || err.Error() != "EOF" {
+		t.Errorf("read after the peer closed: %v, want EOF", err)
+	}
+	_ = c.Close()
+	if _, err := c.Write(b[:]); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("write after Close: %v, want net.ErrClosed", err)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
