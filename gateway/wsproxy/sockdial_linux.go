@@ -58,7 +58,19 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 		return fail(os.NewSyscallError("setsockopt", err))
 	}
 	connected := false
-	switch err := sa.connect(fd); err {
+	err = sa.connect(fd)
+	if err == unix.EINPROGRESS {
+		// To a local backend the TCP handshake has usually completed
+		// by now (loopback delivers the SYN, SYN-ACK and ACK within the
+		// connect call): asking again spares the wait's deadline timer
+		// and context hook. A remote backend answers EALREADY.
+		if e := sa.connect(fd); e == nil || e == unix.EISCONN {
+			err = nil
+		} else if e != unix.EALREADY && e != unix.EINPROGRESS && e != unix.EINTR {
+			err = e
+		}
+	}
+	switch err {
 	case nil:
 		connected = true
 	case unix.EINPROGRESS, unix.EINTR:
@@ -94,14 +106,17 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 			}
 		})
 	}
-	stopped := stop()
+	stop()
 	_ = f.SetWriteDeadline(time.Time{})
 	if err == nil && cerr != nil {
 		err = os.NewSyscallError("connect", cerr)
 	}
 	if err != nil {
 		_ = f.Close()
-		if cx := ctx.Err(); cx != nil || !stopped {
+		// As net.Dialer: ctx's end if it is over (errTimeout or
+		// errCanceled), else the poller's os.ErrDeadlineExceeded (the
+		// deadline taken from ctx can fire a hair before ctx's own timer).
+		if cx := ctx.Err(); cx != nil {
 			err = mapCtxErr(cx)
 		}
 		return fail(err)
@@ -118,14 +133,25 @@ type canceledError struct{}
 func (canceledError) Error() string        { return "operation was canceled" }
 func (canceledError) Is(target error) bool { return target == context.Canceled }
 
-// mapCtxErr words a context's end as net.Dialer does: "i/o timeout" for a
-// deadline (os.ErrDeadlineExceeded, a net.Error whose Timeout is true),
-// "operation was canceled" for a cancellation.
+// errTimeout is net's error for a dial that timed out: "i/o timeout", a
+// net.Error whose Timeout is true, and errors.Is(err,
+// context.DeadlineExceeded).
+var errTimeout error = timeoutError{}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string        { return "i/o timeout" }
+func (timeoutError) Timeout() bool        { return true }
+func (timeoutError) Temporary() bool      { return true }
+func (timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// mapCtxErr words a context's end as net.Dialer does: errTimeout for a
+// deadline, errCanceled for a cancellation.
 func mapCtxErr(err error) error {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
-		return os.ErrDeadlineExceeded
-	case errors.Is(err, context.Canceled), err == nil:
+	switch err {
+	case context.DeadlineExceeded:
+		return errTimeout
+	case context.Canceled:
 		return errCanceled
 	}
 	return err
