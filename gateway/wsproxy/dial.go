@@ -119,7 +119,8 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 	if dl, has := ctx.Deadline(); has {
 		_ = conn.SetDeadline(dl)
 	}
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	raw := conn // (TLS below wraps conn; its deadlines are raw's)
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
 	if useTLS {

@@ -73,16 +73,14 @@ var loopStarts atomic.Int64
 // poller (otherwise every readiness change would also wake the runtime).
 // Both or neither are detached.
 func detachPair(a, b net.Conn) (int, int, error) {
-	ra, ok1 := rawSocket(a)
-	rb, ok2 := rawSocket(b)
-	if !ok1 || !ok2 {
+	if !detachable(a) || !detachable(b) {
 		return -1, -1, errors.ErrUnsupported
 	}
-	fa, err := dupFD(ra)
+	fa, err := dupConn(a)
 	if err != nil {
 		return -1, -1, err
 	}
-	fb, err := dupFD(rb)
+	fb, err := dupConn(b)
 	if err != nil {
 		_ = unix.Close(fa)
 		return -1, -1, err
@@ -96,35 +94,54 @@ func detachPair(a, b net.Conn) (int, int, error) {
 	return fa, fb, nil
 }
 
-func rawSocket(c net.Conn) (syscall.RawConn, bool) {
-	switch c := c.(type) {
-	case *net.TCPConn:
-		rc, err := c.SyscallConn()
-		return rc, err == nil
-	case *net.UnixConn:
-		rc, err := c.SyscallConn()
-		return rc, err == nil
-	case *sockConn:
-		rc, err := c.SyscallConn()
-		return rc, err == nil
+// detachable: c is a socket of its own (not TLS, not a pipe).
+func detachable(c net.Conn) bool {
+	switch c.(type) {
+	case *net.TCPConn, *net.UnixConn, *sockConn:
+		return true
 	}
-	return nil, false
+	return false
 }
 
-func dupFD(rc syscall.RawConn) (int, error) {
-	nfd := -1
-	var derr error
-	err := rc.Control(func(fd uintptr) {
-		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
-	})
-	if err == nil {
-		err = derr
+// dupConn duplicates c's socket descriptor (close-on-exec), without
+// allocating beyond net's RawConn.
+func dupConn(c net.Conn) (int, error) {
+	if sc, ok := c.(*sockConn); ok {
+		// Ours: the descriptor is open until sc is closed, and the
+		// handshake that used it is over.
+		return unix.FcntlInt(uintptr(sc.fd), unix.F_DUPFD_CLOEXEC, 0)
 	}
+	rc, err := c.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	d := dupperPool.Get().(*dupper)
+	d.nfd, d.err = -1, nil
+	if err := rc.Control(d.fn); err != nil {
+		d.err = err
+	}
+	nfd, err := d.nfd, d.err
+	d.err = nil
+	dupperPool.Put(d)
 	if err != nil {
 		return -1, err
 	}
 	return nfd, nil
 }
+
+// dupper is rc.Control's callback for dupConn, bound once (a closure per
+// call would be two allocations).
+type dupper struct {
+	nfd int
+	err error
+	fn  func(fd uintptr)
+}
+
+var dupperPool = sync.Pool{New: func() any {
+	d := new(dupper)
+	d.fn = func(fd uintptr) { d.nfd, d.err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }
+	return d
+}}
 
 // ---------------------------------------------------------------------------
 // Pollers.

@@ -79,7 +79,7 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 		return fail(os.NewSyscallError("connect", err))
 	}
 	f := os.NewFile(uintptr(fd), "") // non-blocking: registered with Go's poller
-	c := &sockConn{f: f, raddr: raddr}
+	c := &sockConn{f: f, fd: fd, raddr: raddr}
 	if connected {
 		return c, nil
 	}
@@ -199,6 +199,7 @@ func (s *sockaddr) connect(fd int) error {
 // *os.SyscallError; net.ErrClosed once closed).
 type sockConn struct {
 	f     *os.File
+	fd    int // f's descriptor (for detachPair)
 	raddr *net.TCPAddr
 }
 
