@@ -182,6 +182,11 @@ type poller struct {
 	// on the loop (begin) and on the goroutine of Start (startHere) add to
 	// it; only the loop reads it and removes from it.
 	sides sideTable
+	// gen numbers registrations; an event carries its side's (in the
+	// epoll data next to the fd), so an event epoll_wait returned for a
+	// socket closed since, whose descriptor startHere has already reused
+	// for a new session, is not taken for the new one's.
+	gen atomic.Int32
 
 	// Owned by the loop goroutine.
 	now   int64      // monoNow after the last epoll_wait
@@ -298,7 +303,7 @@ func (p *poller) poll(fd uintptr) bool {
 				tasks = true
 				continue
 			}
-			if sd := p.sides.get(fd); sd != nil {
+			if sd := p.sides.get(fd); sd != nil && sd.gen == ev.Pad {
 				if sd.s.sig.Load()&sigHold != 0 {
 					// startHere is still registering the session: it
 					// hands it to the loop (sigPoll) when it is done.
@@ -354,11 +359,12 @@ func (p *poller) runTasks() {
 // epoll fd readable, so the loop hears of it either way.
 func (p *poller) register(sd *loopSide) error {
 	fd := int(sd.fd)
+	sd.events = unix.EPOLLIN
+	sd.gen = p.gen.Add(1) // before sd is published: the loop reads it unlocked
 	if !p.sides.set(fd, sd) {
 		return os.NewSyscallError("epoll_ctl", unix.ERANGE)
 	}
-	sd.events = unix.EPOLLIN
-	ev := unix.EpollEvent{Events: sd.events, Fd: sd.fd}
+	ev := unix.EpollEvent{Events: sd.events, Fd: sd.fd, Pad: sd.gen}
 	if err := epollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		p.sides.set(fd, nil)
 		return os.NewSyscallError("epoll_ctl", err)
@@ -418,7 +424,7 @@ func (p *poller) setEvents(sd *loopSide, events uint32) {
 		p.more = true
 	}
 	sd.events = events
-	ev := unix.EpollEvent{Events: events, Fd: sd.fd}
+	ev := unix.EpollEvent{Events: events, Fd: sd.fd, Pad: sd.gen}
 	_ = epollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(sd.fd), &ev)
 }
 
@@ -428,13 +434,22 @@ func (p *poller) setEvents(sd *loopSide, events uint32) {
 // reads: closing a socket with unread input makes the kernel send a reset,
 // which can make the peer lose the frames sent to it last (our close
 // frame or the close reply we relayed).
+//
+// No EPOLL_CTL_DEL: closing the descriptor removes it from the epoll set
+// (the loop holds the only descriptor for the socket: detachPair closed
+// the net.Conn's).
 func (p *poller) unregister(sd *loopSide) {
+	p.unregisterAt(sd, false)
+}
+
+// unregisterAt is unregister; eof: the peer's EOF was read, there is
+// nothing to drop.
+func (p *poller) unregisterAt(sd *loopSide, eof bool) {
 	fd := int(sd.fd)
 	if p.sides.get(fd) == sd {
 		p.sides.set(fd, nil)
-		_ = epollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 	}
-	for range 4 {
+	for i := 0; i < 4 && !eof; i++ {
 		// Not p.buf: unregister may run while p.buf's bytes are relayed.
 		if n, err := sysRead(fd, p.drain[:]); n <= 0 || err != nil {
 			break

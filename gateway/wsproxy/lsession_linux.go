@@ -25,6 +25,7 @@ import (
 type loopSide struct {
 	s      *loopSession
 	fd     int32
+	gen    int32     // the poller's registration number (see poller.gen)
 	x      Direction // the direction that reads this side
 	mask   bool      // frames the gateway builds for this side are masked
 	events uint32    // what fd is polled for
@@ -580,7 +581,7 @@ func (s *loopSession) lingerRead(sd *loopSide) {
 			return
 		}
 		if n <= 0 || err != nil {
-			s.unlinger(sd)
+			s.unlinger(sd, n == 0 && err == nil)
 			return
 		}
 		if n < len(s.p.drain) {
@@ -590,12 +591,12 @@ func (s *loopSession) lingerRead(sd *loopSide) {
 	s.p.more = true
 }
 
-func (s *loopSession) unlinger(sd *loopSide) {
+func (s *loopSession) unlinger(sd *loopSide, eof bool) {
 	if !sd.linger {
 		return
 	}
 	sd.linger = false
-	s.p.unregister(sd)
+	s.p.unregisterAt(sd, eof)
 	if s.lingering--; s.lingering == 0 {
 		if s.timer != nil {
 			s.timer.Stop()
@@ -607,7 +608,7 @@ func (s *loopSession) unlinger(sd *loopSide) {
 // endLinger closes the sockets still lingering after lingerTime.
 func (s *loopSession) endLinger() {
 	for x := range s.side {
-		s.unlinger(&s.side[x])
+		s.unlinger(&s.side[x], false)
 	}
 }
 
