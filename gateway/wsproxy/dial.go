@@ -66,6 +66,15 @@ func NewDialer(tr *http.Transport) *Dialer {
 // as the net.Dialer tollgate's transport uses.
 const directDialTimeout = 30 * time.Second
 
+// ctxBound is a connection whose I/O waits on the handshake's ctx itself
+// while ctxBound is true (a raw socket, see sockConn on Linux): Dial sets
+// no deadline and no ctx hook on it, and calls handshakeDone once the
+// handshake succeeded.
+type ctxBound interface {
+	ctxBound() bool
+	handshakeDone()
+}
+
 // errBackendHandshake is a backend handshake that did not succeed: a
 // refusal (StatusCode != 101, Response set) or an invalid 101.
 type errBackendHandshake struct {
@@ -115,12 +124,18 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 			_ = conn.Close()
 		}
 	}()
-	// The handshake's I/O is bounded by ctx: its deadline, and cancellation.
-	if dl, has := ctx.Deadline(); has {
-		_ = conn.SetDeadline(dl)
+	// The handshake's I/O is bounded by ctx: its deadline, and cancellation
+	// (a raw socket's I/O waits on ctx itself).
+	cb, bound := conn.(ctxBound)
+	bound = bound && cb.ctxBound()
+	stop := func() bool { return false }
+	if !bound {
+		if dl, has := ctx.Deadline(); has {
+			_ = conn.SetDeadline(dl)
+		}
+		raw := conn // (TLS below wraps conn; its deadlines are raw's)
+		stop = context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 	}
-	raw := conn // (TLS below wraps conn; its deadlines are raw's)
-	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
 	if useTLS {
@@ -228,8 +243,12 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 		return fail(fmt.Sprintf("it chose subprotocol %q, which was not offered", sp))
 	}
 
-	stop()
-	_ = conn.SetDeadline(time.Time{})
+	if bound {
+		cb.handshakeDone()
+	} else {
+		stop()
+		_ = conn.SetDeadline(time.Time{})
+	}
 	var pending []byte
 	if len(rest) > 0 {
 		pending = bytes.Clone(rest)

@@ -35,8 +35,9 @@ func (EventLoop) Name() string { return "eventloop" }
 // Start implements Relayer.
 func (EventLoop) Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done func(Stats)) {
 	cfd, bfd, err := -1, -1, eventLoopAvailable()
+	var bp *poller // the poller a raw backend socket is registered with already
 	if err == nil {
-		cfd, bfd, err = detachPair(client.conn, backend.conn)
+		cfd, bfd, bp, err = detachPair(client.conn, backend.conn)
 	}
 	if err != nil {
 		// Not plain sockets (TLS, pipes), or the dup failed: the goroutine
@@ -44,11 +45,14 @@ func (EventLoop) Start(ctx context.Context, client, backend *Conn, lim Limits, o
 		Goroutines{}.Start(ctx, client, backend, lim, obs, done)
 		return
 	}
-	p := pickPoller()
+	p := bp
+	if p == nil {
+		p = pickPoller()
+	}
 	lim = lim.withDefaults()
 	s := &loopSession{p: p, ctx: ctx, lim: lim, obs: obs, done: done}
 	s.side[ClientToBackend] = loopSide{s: s, fd: int32(cfd), x: ClientToBackend}
-	s.side[BackendToClient] = loopSide{s: s, fd: int32(bfd), x: BackendToClient, mask: true}
+	s.side[BackendToClient] = loopSide{s: s, fd: int32(bfd), x: BackendToClient, mask: true, inEpoll: bp != nil}
 	s.pendClient, s.pendBackend = client.pending, backend.pending
 	client.pending, backend.pending = nil, nil
 	loopSessions.Add(1)
@@ -71,27 +75,39 @@ var loopStarts atomic.Int64
 // detachPair takes the socket file descriptors out of two net.Conns: each
 // is duplicated and the net.Conn closed, which removes it from Go's own
 // poller (otherwise every readiness change would also wake the runtime).
-// Both or neither are detached.
-func detachPair(a, b net.Conn) (int, int, error) {
+// A backend dialed on a raw socket (sockConn) is taken as it is, with the
+// poller it is registered with (bp, nil if none). Both or neither are
+// detached.
+func detachPair(a, b net.Conn) (fa, fb int, bp *poller, err error) {
 	if !detachable(a) || !detachable(b) {
-		return -1, -1, errors.ErrUnsupported
+		return -1, -1, nil, errors.ErrUnsupported
 	}
-	fa, err := dupConn(a)
+	fa, err = dupConn(a)
 	if err != nil {
-		return -1, -1, err
+		return -1, -1, nil, err
 	}
-	fb, err := dupConn(b)
+	if fa >= maxLoopFD {
+		_ = unix.Close(fa)
+		return -1, -1, nil, errors.ErrUnsupported
+	}
+	if sc, ok := b.(*sockConn); ok && sc.fd < maxLoopFD {
+		if fd, p, ok := sc.handOver(); ok {
+			_ = a.Close()
+			return fa, fd, p, nil
+		}
+	}
+	fb, err = dupConn(b)
 	if err != nil {
 		_ = unix.Close(fa)
-		return -1, -1, err
+		return -1, -1, nil, err
 	}
-	if fa >= maxLoopFD || fb >= maxLoopFD {
+	if fb >= maxLoopFD {
 		_, _ = unix.Close(fa), unix.Close(fb)
-		return -1, -1, errors.ErrUnsupported
+		return -1, -1, nil, errors.ErrUnsupported
 	}
 	_ = a.Close()
 	_ = b.Close()
-	return fa, fb, nil
+	return fa, fb, nil, nil
 }
 
 // detachable: c is a socket of its own (not TLS, not a pipe).
@@ -304,6 +320,13 @@ func (p *poller) poll(fd uintptr) bool {
 				continue
 			}
 			if sd := p.sides.get(fd); sd != nil && sd.gen == ev.Pad {
+				if sd.wake != nil { // a handshake waiting on a raw socket
+					select {
+					case sd.wake <- struct{}{}:
+					default:
+					}
+					continue
+				}
 				if sd.s.sig.Load()&sigHold != 0 {
 					// startHere is still registering the session: it
 					// hands it to the loop (sigPoll) when it is done.
@@ -364,7 +387,32 @@ func (p *poller) register(sd *loopSide) error {
 	if !p.sides.set(fd, sd) {
 		return os.NewSyscallError("epoll_ctl", unix.ERANGE)
 	}
+	op := unix.EPOLL_CTL_ADD
+	if sd.inEpoll {
+		// A raw backend socket its handshake waited on: from its
+		// edge-triggered wait registration to the session's.
+		op = unix.EPOLL_CTL_MOD
+	}
 	ev := unix.EpollEvent{Events: sd.events, Fd: sd.fd, Pad: sd.gen}
+	if err := epollCtl(p.epfd, op, fd, &ev); err != nil {
+		p.sides.set(fd, nil)
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	sd.inEpoll = true
+	return nil
+}
+
+// registerWaiter registers w (a sockConn's wait entry: fd and wake)
+// edge-triggered for reading and writing: each readiness change sends on
+// w.wake (never blocking; one pending wakeup is enough).
+func (p *poller) registerWaiter(w *loopSide) error {
+	fd := int(w.fd)
+	w.events = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
+	w.gen = p.gen.Add(1)
+	if !p.sides.set(fd, w) {
+		return os.NewSyscallError("epoll_ctl", unix.ERANGE)
+	}
+	ev := unix.EpollEvent{Events: w.events, Fd: w.fd, Pad: w.gen}
 	if err := epollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		p.sides.set(fd, nil)
 		return os.NewSyscallError("epoll_ctl", err)

@@ -23,9 +23,14 @@ import (
 // loopSide is one side of a loop session: its socket and what is pending
 // toward it.
 type loopSide struct {
-	s      *loopSession
-	fd     int32
-	gen    int32     // the poller's registration number (see poller.gen)
+	s   *loopSession
+	fd  int32
+	gen int32 // the poller's registration number (see poller.gen)
+	// inEpoll: fd is in the epoll set (register modifies its entry).
+	inEpoll bool
+	// wake is set on the entry of a sockConn waiting for its handshake's
+	// I/O (registerWaiter): the loop only wakes it.
+	wake   chan struct{}
 	x      Direction // the direction that reads this side
 	mask   bool      // frames the gateway builds for this side are masked
 	events uint32    // what fd is polled for

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -78,8 +79,14 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 		_ = unix.Close(fd)
 		return fail(os.NewSyscallError("connect", err))
 	}
+	if connected && eventLoopAvailable() == nil {
+		// The handshake's I/O is made on the raw socket, waiting (if it
+		// must) on the event loop's epoll, which the relay then keeps.
+		return &sockConn{fd: fd, raddr: raddr, hs: ctx}, nil
+	}
 	f := os.NewFile(uintptr(fd), "") // non-blocking: registered with Go's poller
 	c := &sockConn{f: f, fd: fd, raddr: raddr}
+	c.once.Do(func() {}) // f is its file already
 	if connected {
 		return c, nil
 	}
@@ -194,29 +201,160 @@ func (s *sockaddr) connect(fd int) error {
 	return nil
 }
 
-// sockConn is a backend connection opened by dialDirect: a net.Conn over
-// the socket's os.File, with net's error wording (*net.OpError holding an
-// *os.SyscallError; net.ErrClosed once closed).
+// sockConn is a backend connection opened by dialDirect, with net's error
+// wording (*net.OpError holding an *os.SyscallError; net.ErrClosed once
+// closed).
+//
+// A socket whose connect completed at once starts raw: while the handshake
+// runs (hs set), Read and Write are made on the non-blocking socket
+// itself, and a read or write that would block waits for the socket on an
+// event loop's epoll (registered edge-triggered, the loop wakes the
+// goroutine through wake), or for hs to end. Dial clears hs when the
+// handshake succeeded; EventLoop.Start then takes the socket as it is,
+// registration included (no dup, no close, no re-registration). Anything
+// else (the goroutine relay, a deadline) moves it to Go's poller first
+// through an os.File (file). A socket whose connect had to wait is in
+// Go's poller from the start.
 type sockConn struct {
-	f     *os.File
-	fd    int // f's descriptor (for detachPair)
+	fd    int
 	raddr *net.TCPAddr
+
+	hs   context.Context // the handshake's, while raw I/O may wait
+	p    *poller         // the poller it is registered with for waits (nil: none)
+	w    *loopSide       // its entry there
+	wake chan struct{}
+
+	once     sync.Once
+	f        *os.File // Go's poller (set by once)
+	detached bool     // handed to the event loop, which closes it
 }
 
-func (c *sockConn) Read(b []byte) (int, error) {
-	n, err := c.f.Read(b)
-	if err != nil {
-		err = c.opErr("read", err)
+// handOver gives the event loop c's socket, if it is still raw: its
+// descriptor, and the poller it is registered with (nil if none). Start
+// calls it on the goroutine that dialed, before anyone else uses c.
+func (c *sockConn) handOver() (fd int, p *poller, ok bool) {
+	if c.hs != nil || c.f != nil || c.detached {
+		return -1, nil, false
 	}
-	return n, err
+	c.detached = true
+	fd, p = c.fd, c.p
+	c.p, c.w = nil, nil // the session's side replaces the waiter's entry
+	return fd, p, true
+}
+
+// file moves c to Go's poller, once.
+func (c *sockConn) file() *os.File {
+	c.once.Do(func() {
+		if c.hs != nil {
+			c.hs = nil // from now on deadlines bound the I/O
+		}
+		c.unwait(true)
+		c.f = os.NewFile(uintptr(c.fd), "")
+	})
+	return c.f
+}
+
+// waitLoop waits until the socket may have become readable or writable, or
+// the handshake's ctx ends (os.ErrDeadlineExceeded: Dial words it).
+func (c *sockConn) waitLoop() error {
+	if c.p == nil {
+		p := pickPoller()
+		c.wake = make(chan struct{}, 1)
+		w := &loopSide{fd: int32(c.fd), wake: c.wake}
+		if err := p.registerWaiter(w); err != nil {
+			return err
+		}
+		c.p, c.w = p, w
+	}
+	select {
+	case <-c.wake:
+		return nil
+	case <-c.hs.Done():
+		return os.ErrDeadlineExceeded
+	}
+}
+
+// unwait takes c's socket off the poller it waited on; del: with an
+// EPOLL_CTL_DEL (the socket stays open).
+func (c *sockConn) unwait(del bool) {
+	if c.p == nil {
+		return
+	}
+	if c.p.sides.get(c.fd) == c.w {
+		c.p.sides.set(c.fd, nil)
+	}
+	if del {
+		_ = epollCtl(c.p.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	}
+	c.p, c.w = nil, nil
+}
+
+// ctxBound implements ctxBound: raw I/O waits on hs.
+func (c *sockConn) ctxBound() bool { return c.hs != nil }
+
+// handshakeDone implements ctxBound: the handshake succeeded, hs no longer
+// bounds anything.
+func (c *sockConn) handshakeDone() { c.hs = nil }
+
+func (c *sockConn) Read(b []byte) (int, error) {
+	if c.hs == nil {
+		n, err := c.file().Read(b)
+		if err != nil {
+			err = c.opErr("read", err)
+		}
+		return n, err
+	}
+	if c.detached {
+		return 0, c.opErr("read", net.ErrClosed)
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := sysRead(c.fd, b)
+		switch {
+		case err == nil && n > 0:
+			return n, nil
+		case err == nil:
+			return 0, io.EOF
+		case err == unix.EAGAIN:
+			if err := c.waitLoop(); err != nil {
+				return 0, c.opErr("read", err)
+			}
+		default:
+			return 0, c.opErr("read", err)
+		}
+	}
 }
 
 func (c *sockConn) Write(b []byte) (int, error) {
-	n, err := c.f.Write(b)
-	if err != nil {
-		err = c.opErr("write", err)
+	if c.hs == nil {
+		n, err := c.file().Write(b)
+		if err != nil {
+			err = c.opErr("write", err)
+		}
+		return n, err
 	}
-	return n, err
+	if c.detached {
+		return 0, c.opErr("write", net.ErrClosed)
+	}
+	total := 0
+	for total < len(b) {
+		n, err := rawWrite(c.fd, b[total:])
+		if n > 0 {
+			total += n
+		}
+		switch err {
+		case nil, unix.EINTR:
+		case unix.EAGAIN:
+			if err := c.waitLoop(); err != nil {
+				return total, c.opErr("write", err)
+			}
+		default:
+			return total, c.opErr("write", err)
+		}
+	}
+	return total, nil
 }
 
 func (c *sockConn) opErr(op string, err error) error {
@@ -242,7 +380,18 @@ func (c *sockConn) opErr(op string, err error) error {
 }
 
 func (c *sockConn) Close() error {
-	if err := c.f.Close(); err != nil {
+	switch {
+	case c.detached:
+		return nil
+	case c.hs != nil:
+		c.detached = true // closed: nothing more to hand over
+		c.unwait(false)   // close takes it out of the epoll set
+		if err := unix.Close(c.fd); err != nil {
+			return c.opErr("close", err)
+		}
+		return nil
+	}
+	if err := c.file().Close(); err != nil {
 		return c.opErr("close", err)
 	}
 	return nil
@@ -250,12 +399,7 @@ func (c *sockConn) Close() error {
 
 // LocalAddr asks the kernel (nothing on the handshake's path reads it).
 func (c *sockConn) LocalAddr() net.Addr {
-	rc, err := c.f.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	var sa unix.Sockaddr
-	_ = rc.Control(func(fd uintptr) { sa, _ = unix.Getsockname(int(fd)) })
+	sa, _ := unix.Getsockname(c.fd)
 	switch sa := sa.(type) {
 	case *unix.SockaddrInet4:
 		return &net.TCPAddr{IP: sa.Addr[:], Port: sa.Port}
@@ -266,11 +410,11 @@ func (c *sockConn) LocalAddr() net.Addr {
 }
 
 func (c *sockConn) RemoteAddr() net.Addr               { return c.raddr }
-func (c *sockConn) SetDeadline(t time.Time) error      { return c.f.SetDeadline(t) }
-func (c *sockConn) SetReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }
-func (c *sockConn) SetWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline(t) }
+func (c *sockConn) SetDeadline(t time.Time) error      { return c.file().SetDeadline(t) }
+func (c *sockConn) SetReadDeadline(t time.Time) error  { return c.file().SetReadDeadline(t) }
+func (c *sockConn) SetWriteDeadline(t time.Time) error { return c.file().SetWriteDeadline(t) }
 
-// SyscallConn gives the event loop the socket (see detachPair).
+// SyscallConn moves c to Go's poller and returns its RawConn.
 func (c *sockConn) SyscallConn() (syscall.RawConn, error) {
-	return c.f.SyscallConn()
+	return c.file().SyscallConn()
 }

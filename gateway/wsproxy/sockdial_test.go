@@ -3,6 +3,7 @@ package wsproxy
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -118,61 +119,139 @@ func fullListener(t *testing.T) string {
 	return ""
 }
 
-// TestDirectDialConn: a directly dialed backend carries the handshake and
-// the relay, and its addresses are the connection's.
+// TestDirectDialConn: a directly dialed backend carries the handshake (on
+// Linux on the raw socket, waiting on the event loop's epoll and the
+// handshake's ctx) and then, as a net.Conn, deadlines, EOF and Close.
 func TestDirectDialConn(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		closeHS bool // Close during the handshake
+	}{{"handshake then conn", false}, {"closed during the handshake", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			accepted := make(chan net.Conn, 1)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					close(accepted)
+					return
+				}
+				accepted <- c
+			}()
+			host, _, _ := net.SplitHostPort(ln.Addr().String())
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c, err := dialDirect(ctx, (&net.Dialer{}).DialContext, host, ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			peer := <-accepted
+			if peer == nil {
+				t.Fatal("no accept")
+			}
+			defer peer.Close()
+			if c.RemoteAddr().String() != ln.Addr().String() {
+				t.Errorf("RemoteAddr %v, want %v", c.RemoteAddr(), ln.Addr())
+			}
+			if c.LocalAddr().String() != peer.RemoteAddr().String() {
+				t.Errorf("LocalAddr %v, want %v", c.LocalAddr(), peer.RemoteAddr())
+			}
+			// The handshake: a request, an answer that comes later (the
+			// read waits for it).
+			if _, err := c.Write([]byte("ping")); err != nil {
+				t.Fatal(err)
+			}
+			var b [4]byte
+			if _, err := io.ReadFull(peer, b[:]); err != nil || string(b[:]) != "ping" {
+				t.Fatalf("peer read %q, %v", b, err)
+			}
+			time.AfterFunc(20*time.Millisecond, func() { _, _ = peer.Write([]byte("pong")) })
+			if _, err := io.ReadFull(c, b[:]); err != nil || string(b[:]) != "pong" {
+				t.Fatalf("read %q, %v", b, err)
+			}
+			if tc.closeHS {
+				_ = c.Close()
+				if _, err := c.Read(b[:]); !errors.Is(err, net.ErrClosed) {
+					t.Errorf("read after Close: %v, want net.ErrClosed", err)
+				}
+				if _, err := c.Write(b[:]); !errors.Is(err, net.ErrClosed) {
+					t.Errorf("write after Close: %v, want net.ErrClosed", err)
+				}
+				_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if n, err := peer.Read(b[:]); n != 0 || err != io.EOF {
+					t.Errorf("peer read after Close: %d, %v, want EOF", n, err)
+				}
+				return
+			}
+			if cb, ok := c.(ctxBound); ok {
+				cb.handshakeDone()
+			}
+			_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			if _, err := c.Read(b[:]); !isTimeout(err) {
+				t.Errorf("read past the deadline: %v, want a timeout", err)
+			}
+			_ = c.SetReadDeadline(time.Time{})
+			_ = peer.Close()
+			if _, err := c.Read(b[:]); err != io.EOF {
+				t.Errorf("read after the peer closed: %v, want EOF", err)
+			}
+			_ = c.Close()
+			if _, err := c.Write(b[:]); !errors.Is(err, net.ErrClosed) {
+				t.Errorf("write after Close: %v, want net.ErrClosed", err)
+			}
+		})
+	}
+}
+
+// TestDirectDialHandshakeBounded: a backend that accepts and never answers
+// the upgrade: the direct dial's handshake ends with ctx (its deadline, or
+// its cancellation) as with net.Dialer, promptly.
+func TestDirectDialHandshakeBounded(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
 	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(io.Discard, c); _ = c.Close() }()
 		}
-		accepted <- c
 	}()
-	host, _, _ := net.SplitHostPort(ln.Addr().String())
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := dialDirect(ctx, (&net.Dialer{}).DialContext, host, ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	peer := <-accepted
-	if peer == nil {
-		t.Fatal("no accept")
-	}
-	defer peer.Close()
-	if c.RemoteAddr().String() != ln.Addr().String() {
-		t.Errorf("RemoteAddr %v, want %v", c.RemoteAddr(), ln.Addr())
-	}
-	if c.LocalAddr().String() != peer.RemoteAddr().String() {
-		t.Errorf("LocalAddr %v, want %v", c.LocalAddr(), peer.RemoteAddr())
-	}
-	if _, err := c.Write([]byte("ping")); err != nil {
-		t.Fatal(err)
-	}
-	var b [4]byte
-	if _, err := peer.Read(b[:]); err != nil || string(b[:]) != "ping" {
-		t.Fatalf("peer read %q, %v", b, err)
-	}
-	_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-	if _, err := c.Read(b[:]); !errors.Is(err, context.DeadlineExceeded) && !isTimeout(err) {
-		t.Errorf("read past the deadline: %v, want a timeout", err)
-	}
-	_ = c.SetReadDeadline(time.Time{})
-	_ = peer.Close()
-	if _, err := c.Read(b[:]); err == nil || err.Error() != "EOF" {
-		t.Errorf("read after the peer closed: %v, want EOF", err)
-	}
-	_ = c.Close()
-	if _, err := c.Write(b[:]); !errors.Is(err, net.ErrClosed) {
-		t.Errorf("write after Close: %v, want net.ErrClosed", err)
+	u := &url.URL{Scheme: "ws", Host: ln.Addr().String(), Path: "/"}
+	for _, tc := range []struct {
+		name string
+		want error
+	}{{"deadline", context.DeadlineExceeded}, {"cancel", context.Canceled}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			if tc.want == context.Canceled {
+				ctx, cancel = context.WithCancel(context.Background())
+				defer cancel()
+				time.AfterFunc(100*time.Millisecond, cancel)
+			}
+			start := time.Now()
+			c, _, err := NewDirectDialer(nil).Dial(ctx, u, nil, nil)
+			if err == nil {
+				_ = c.Close()
+				t.Fatal("dial succeeded")
+			}
+			if !errors.Is(err, tc.want) {
+				t.Errorf("dial: %v, want %v", err, tc.want)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("dial took %v", d)
+			}
+		})
 	}
 }
 
