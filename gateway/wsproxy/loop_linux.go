@@ -398,7 +398,6 @@ func (p *poller) register(sd *loopSide) error {
 		p.sides.set(fd, nil)
 		return os.NewSyscallError("epoll_ctl", err)
 	}
-	sd.inEpoll = true
 	return nil
 }
 

@@ -26,7 +26,8 @@ type loopSide struct {
 	s   *loopSession
 	fd  int32
 	gen int32 // the poller's registration number (see poller.gen)
-	// inEpoll: fd is in the epoll set (register modifies its entry).
+	// inEpoll: fd is in the epoll set already, registered for its
+	// handshake's waits (registerWaiter): register modifies its entry.
 	inEpoll bool
 	// wake is set on the entry of a sockConn waiting for its handshake's
 	// I/O (registerWaiter): the loop only wakes it.
