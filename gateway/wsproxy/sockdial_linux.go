@@ -41,9 +41,8 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 		return fallback(ctx, "tcp", addr)
 	}
 	ap := netip.AddrPortFrom(ip.Unmap(), uint16(port))
-	raddr := net.TCPAddrFromAddrPort(ap)
 	fail := func(err error) (net.Conn, error) {
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(mapCtxErr(err))
@@ -82,10 +81,10 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 	if connected && eventLoopAvailable() == nil {
 		// The handshake's I/O is made on the raw socket, waiting (if it
 		// must) on the event loop's epoll, which the relay then keeps.
-		return &sockConn{fd: fd, raddr: raddr, hs: ctx}, nil
+		return &sockConn{fd: fd, raddr: ap, hs: ctx}, nil
 	}
 	f := os.NewFile(uintptr(fd), "") // non-blocking: registered with Go's poller
-	c := &sockConn{f: f, fd: fd, raddr: raddr}
+	c := &sockConn{f: f, fd: fd, raddr: ap}
 	c.once.Do(func() {}) // f is its file already
 	if connected {
 		return c, nil
@@ -217,11 +216,12 @@ func (s *sockaddr) connect(fd int) error {
 // Go's poller from the start.
 type sockConn struct {
 	fd    int
-	raddr *net.TCPAddr
+	raddr netip.AddrPort // (a *net.TCPAddr is built when asked for)
 
 	hs   context.Context // the handshake's, while raw I/O may wait
 	p    *poller         // the poller it is registered with for waits (nil: none)
-	w    *loopSide       // its entry there
+	w    *loopSide       // its entry there (&wl)
+	wl   loopSide        // the entry, allocated with c
 	wake chan struct{}
 
 	once     sync.Once
@@ -260,7 +260,8 @@ func (c *sockConn) waitLoop() error {
 	if c.p == nil {
 		p := pickPoller()
 		c.wake = make(chan struct{}, 1)
-		w := &loopSide{fd: int32(c.fd), wake: c.wake}
+		w := &c.wl
+		*w = loopSide{fd: int32(c.fd), wake: c.wake}
 		if err := p.registerWaiter(w); err != nil {
 			return err
 		}
@@ -376,7 +377,7 @@ func (c *sockConn) opErr(op string, err error) error {
 			err = os.NewSyscallError(op, errno)
 		}
 	}
-	return &net.OpError{Op: op, Net: "tcp", Addr: c.raddr, Err: err}
+	return &net.OpError{Op: op, Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.raddr), Err: err}
 }
 
 func (c *sockConn) Close() error {
@@ -409,7 +410,7 @@ func (c *sockConn) LocalAddr() net.Addr {
 	return nil
 }
 
-func (c *sockConn) RemoteAddr() net.Addr               { return c.raddr }
+func (c *sockConn) RemoteAddr() net.Addr               { return net.TCPAddrFromAddrPort(c.raddr) }
 func (c *sockConn) SetDeadline(t time.Time) error      { return c.file().SetDeadline(t) }
 func (c *sockConn) SetReadDeadline(t time.Time) error  { return c.file().SetReadDeadline(t) }
 func (c *sockConn) SetWriteDeadline(t time.Time) error { return c.file().SetWriteDeadline(t) }
