@@ -195,8 +195,10 @@ type poller struct {
 	woken bool           // guarded by mu: evfd was written and not read yet
 
 	// sides are the registered sides by file descriptor. Sessions started
-	// on the loop (begin) and on the goroutine of Start (startHere) add to
-	// it; only the loop reads it and removes from it.
+	// on the loop (begin) and on the goroutine of Start (startHere), and
+	// handshakes waiting on a raw socket (registerWaiter), add to it; the
+	// loop looks events up in it and removes the sides it closes; a raw
+	// socket's handshake removes its own wait entry when it gives up.
 	sides sideTable
 	// gen numbers registrations; an event carries its side's (in the
 	// epoll data next to the fd), so an event epoll_wait returned for a
@@ -484,7 +486,10 @@ func (p *poller) setEvents(sd *loopSide, events uint32) {
 //
 // No EPOLL_CTL_DEL: closing the descriptor removes it from the epoll set
 // (the loop holds the only descriptor for the socket: detachPair closed
-// the net.Conn's).
+// the net.Conn's). A child process forked meanwhile holds the socket until
+// its exec closes it (close-on-exec), and the entry lasts that long: its
+// events carry a registration number no side has any more (gen) and are
+// ignored.
 func (p *poller) unregister(sd *loopSide) {
 	p.unregisterAt(sd, false)
 }

@@ -116,8 +116,11 @@ func (s *loopSession) onSignals(sig uint32) {
 		s.begin()
 	}
 	if sig&sigStart != 0 && s.startErr != nil && !s.final {
-		err := s.startErr
-		s.decide(failed(ClientToBackend, ClosedByError, websocket.StatusInternalError, "internal error", err))
+		x := ClientToBackend // the side startHere could not register
+		if s.p.sides.get(int(s.side[x].fd)) == &s.side[x] {
+			x = BackendToClient
+		}
+		s.decide(failed(x, ClosedByError, websocket.StatusInternalError, "internal error", s.startErr))
 		s.finish()
 	}
 	if s.finished {

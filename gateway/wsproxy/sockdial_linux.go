@@ -78,7 +78,7 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 		_ = unix.Close(fd)
 		return fail(os.NewSyscallError("connect", err))
 	}
-	if connected && eventLoopAvailable() == nil {
+	if connected && fd < maxLoopFD && eventLoopAvailable() == nil {
 		// The handshake's I/O is made on the raw socket, waiting (if it
 		// must) on the event loop's epoll, which the relay then keeps.
 		return &sockConn{fd: fd, raddr: ap, hs: ctx}, nil
