@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,6 +116,11 @@ func TestWebSocketBackendFailures(t *testing.T) {
 	}{
 		{name: "backend down", backend: func(t *testing.T) string { return "ws://" + closedPort(t) + "/" }, status: 502, json: true},
 		{name: "handshake hangs", backend: func(t *testing.T) string { return "ws://" + silentListener(t) + "/" }, status: 504, json: true},
+		// A TCP connect to a multicast address fails at once (ENETUNREACH).
+		{name: "backend unreachable", backend: func(t *testing.T) string { return "ws://224.0.0.1:80/" }, status: 502, json: true},
+		// The connect gets no answer: the direct dial waits on Go's poller.
+		{name: "connect hangs", backend: func(t *testing.T) string { return "ws://" + fullBacklog(t) + "/" }, status: 504, json: true},
+		{name: "backend hangs up mid-handshake", backend: func(t *testing.T) string { return "ws://" + hangUpListener(t) + "/" }, status: 502, json: true},
 		{name: "backend refuses with 401", backend: refusing, status: 401, check: func(t *testing.T, resp *http.Response, body string) {
 			if resp.Header.Get("WWW-Authenticate") != "Bearer" || !strings.Contains(body, "no token") {
 				t.Errorf("the backend's answer was not passed on: %v %q", resp.Header, body)
@@ -152,6 +159,55 @@ func TestWebSocketBackendFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fullBacklog listens on a loopback port with a backlog of 0 and fills
+// its accept queue without accepting: further connects get no answer.
+func fullBacklog(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	rc, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = rc.Control(func(fd uintptr) { _ = syscall.Listen(int(fd), 0) })
+	addr := ln.Addr().String()
+	for range 64 {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			return addr
+		}
+		t.Cleanup(func() { _ = c.Close() })
+	}
+	t.Fatal("the backlog never filled up")
+	return ""
+}
+
+// hangUpListener accepts, reads the upgrade request's first bytes and
+// closes the connection without an answer.
+func hangUpListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			var b [16]byte
+			_, _ = c.Read(b[:])
+			_ = c.Close()
+		}
+	}()
+	return ln.Addr().String()
 }
 
 func TestWebSocketMaxMessageSize(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -125,7 +124,10 @@ func New(opt Options) (*Server, error) {
 	if opt.Store == nil {
 		opt.Store = store.NewMemory()
 	}
-	wsDial := opt.Transport // a caller's transport dials WebSocket backends too
+	var wsDialer *wsproxy.Dialer
+	if opt.Transport != nil {
+		wsDialer = wsproxy.NewDialer(opt.Transport) // a caller's transport dials WebSocket backends too
+	}
 	var rest idleRoundTripper = opt.Transport
 	switch opt.BackendTransport {
 	case "", BackendUpstream, BackendNetHTTP:
@@ -143,12 +145,10 @@ func New(opt Options) (*Server, error) {
 			rest = newUpstream(tr)
 		}
 		// WebSocket legs need no TCP keepalive: the relay pings both sides
-		// and closes a dead one. Skipping it saves four setsockopt calls
-		// per backend connection.
-		wsDial = &http.Transport{
-			DialContext:     (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: -1}).DialContext,
-			TLSClientConfig: tr.TLSClientConfig,
-		}
+		// and closes a dead one. The direct dialer skips it (four
+		// setsockopt calls per backend connection) and, on Linux, most of
+		// net.Dialer's other system calls.
+		wsDialer = wsproxy.NewDirectDialer(tr.TLSClientConfig)
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
@@ -156,7 +156,7 @@ func New(opt Options) (*Server, error) {
 		opt: opt, log: opt.Log, metrics: opt.Metrics,
 		transport: opt.Transport,
 		rest:      rest,
-		dialer:    wsproxy.NewDialer(wsDial),
+		dialer:    wsDialer,
 		relayer:   opt.Relayer,
 		idPrefix:  hex.EncodeToString(b[:]),
 		tokens:    newTraceTokens(),

@@ -29,6 +29,24 @@ type Dialer struct {
 	dialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// tlsConfig is the base TLS configuration for wss (may be nil).
 	tlsConfig *tls.Config
+	// direct: plain ws backends without a proxy are dialed by dialDirect
+	// (dialContext is its fallback for host names).
+	direct bool
+}
+
+// NewDirectDialer returns a Dialer that opens backend connections itself,
+// without TCP keepalive (the relay pings both sides and closes a dead
+// one): on Linux, a ws backend at a literal IP address, not reached through
+// a proxy, is dialed on a raw socket with fewer system calls than
+// net.Dialer makes (see dialDirect); anything else (host names, wss, a
+// proxy, other platforms) with a net.Dialer{Timeout: 30s, KeepAlive: -1}.
+// tlsConfig is the base TLS configuration for wss (may be nil).
+func NewDirectDialer(tlsConfig *tls.Config) *Dialer {
+	return &Dialer{
+		dialContext: (&net.Dialer{Timeout: directDialTimeout, KeepAlive: -1}).DialContext,
+		tlsConfig:   tlsConfig,
+		direct:      true,
+	}
 }
 
 func NewDialer(tr *http.Transport) *Dialer {
@@ -42,6 +60,19 @@ func NewDialer(tr *http.Transport) *Dialer {
 		d.dialContext = nd.DialContext
 	}
 	return d
+}
+
+// directDialTimeout bounds a direct dial's connect (ctx may end it sooner),
+// as the net.Dialer tollgate's transport uses.
+const directDialTimeout = 30 * time.Second
+
+// ctxBound is a connection whose I/O waits on the handshake's ctx itself
+// while ctxBound is true (a raw socket, see sockConn on Linux): Dial sets
+// no deadline and no ctx hook on it, and calls handshakeDone once the
+// handshake succeeded.
+type ctxBound interface {
+	ctxBound() bool
+	handshakeDone()
 }
 
 // errBackendHandshake is a backend handshake that did not succeed: a
@@ -77,7 +108,13 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 		}
 		addr = net.JoinHostPort(host, port)
 	}
-	conn, err := dialVia(ctx, d.dialContext, addr) // through the proxy policy's proxy, if any
+	var conn net.Conn
+	var err error
+	if d.direct && !useTLS && ctx.Value(proxyKeyCtx{}) == nil {
+		conn, err = dialDirect(ctx, d.dialContext, host, addr)
+	} else {
+		conn, err = dialVia(ctx, d.dialContext, addr) // through the proxy policy's proxy, if any
+	}
 	if err != nil {
 		return nil, nil, ctxErr(ctx, err)
 	}
@@ -87,11 +124,18 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 			_ = conn.Close()
 		}
 	}()
-	// The handshake's I/O is bounded by ctx: its deadline, and cancellation.
-	if dl, has := ctx.Deadline(); has {
-		_ = conn.SetDeadline(dl)
+	// The handshake's I/O is bounded by ctx: its deadline, and cancellation
+	// (a raw socket's I/O waits on ctx itself).
+	cb, bound := conn.(ctxBound)
+	bound = bound && cb.ctxBound()
+	stop := func() bool { return false }
+	if !bound {
+		if dl, has := ctx.Deadline(); has {
+			_ = conn.SetDeadline(dl)
+		}
+		raw := conn // (TLS below wraps conn; its deadlines are raw's)
+		stop = context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 	}
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
 	if useTLS {
@@ -199,8 +243,12 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 		return fail(fmt.Sprintf("it chose subprotocol %q, which was not offered", sp))
 	}
 
-	stop()
-	_ = conn.SetDeadline(time.Time{})
+	if bound {
+		cb.handshakeDone()
+	} else {
+		stop()
+		_ = conn.SetDeadline(time.Time{})
+	}
 	var pending []byte
 	if len(rest) > 0 {
 		pending = bytes.Clone(rest)

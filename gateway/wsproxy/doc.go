@@ -161,8 +161,10 @@
 // across a partial frame, the loop knows whether a relayed frame toward a
 // side is in progress (loopLeg.midFrame): the gateway's pings skip that
 // side and its closes wait for the frame's end. Timers and ctx only signal
-// the loop (an atomic bit set, an eventfd write); a session's state is only
-// touched by its loop goroutine. A weak report (a failed write) waits for
+// the loop (an atomic bit set, an eventfd write); once Start has handed a
+// session over (it registers both sockets itself, holding the loop off the
+// session until it is set up: startHere), its state is only touched by its
+// loop goroutine. A weak report (a failed write) waits for
 // the end of the current event, and one read of the failed side, before it
 // becomes the verdict. Legs without a socket of their own (TLS, pipes) are
 // handed to the goroutine relay. See docs/websocket-data-path.md.
@@ -180,8 +182,13 @@
 //
 // Client side (Dialer.Dial): plain TCP (or TLS for wss, certificate and host
 // name verified) via the server's dialer, the GET upgrade request written by
-// hand with the forwarded headers, the response read with a small
-// bufio.Reader and http.ReadResponse. A refusal (any status but 101) is
+// hand with the forwarded headers, the response read into a pooled buffer
+// (http.ReadResponse for anything but a plain 101). The gateway's dialer
+// (NewDirectDialer) opens a ws backend at a literal IP address on a raw
+// socket on Linux (sockdial_linux.go): when the connect completes at once
+// (a local backend), the handshake's I/O is made on the socket itself,
+// waiting on an event loop's epoll, and EventLoop.Start takes the socket
+// with that registration. A refusal (any status but 101) is
 // returned with its status, headers and first KiB of body so the gateway can
 // pass it on to the client; a 101 is checked (Upgrade, Connection,
 // Sec-WebSocket-Accept, subprotocol among those offered, no extension). Bytes

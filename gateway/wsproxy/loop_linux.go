@@ -35,8 +35,9 @@ func (EventLoop) Name() string { return "eventloop" }
 // Start implements Relayer.
 func (EventLoop) Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done func(Stats)) {
 	cfd, bfd, err := -1, -1, eventLoopAvailable()
+	var bp *poller // the poller a raw backend socket is registered with already
 	if err == nil {
-		cfd, bfd, err = detachPair(client.conn, backend.conn)
+		cfd, bfd, bp, err = detachPair(client.conn, backend.conn)
 	}
 	if err != nil {
 		// Not plain sockets (TLS, pipes), or the dup failed: the goroutine
@@ -44,16 +45,23 @@ func (EventLoop) Start(ctx context.Context, client, backend *Conn, lim Limits, o
 		Goroutines{}.Start(ctx, client, backend, lim, obs, done)
 		return
 	}
-	p := pickPoller()
+	p := bp
+	if p == nil {
+		p = pickPoller()
+	}
 	lim = lim.withDefaults()
 	s := &loopSession{p: p, ctx: ctx, lim: lim, obs: obs, done: done}
 	s.side[ClientToBackend] = loopSide{s: s, fd: int32(cfd), x: ClientToBackend}
-	s.side[BackendToClient] = loopSide{s: s, fd: int32(bfd), x: BackendToClient, mask: true}
+	s.side[BackendToClient] = loopSide{s: s, fd: int32(bfd), x: BackendToClient, mask: true, inEpoll: bp != nil}
 	s.pendClient, s.pendBackend = client.pending, backend.pending
 	client.pending, backend.pending = nil, nil
 	loopSessions.Add(1)
 	loopStarts.Add(1)
-	s.signal(sigStart)
+	if len(s.pendClient) == 0 && len(s.pendBackend) == 0 {
+		s.startHere()
+		return
+	}
+	s.signal(sigStart) // the loop relays the pending bytes first (begin)
 }
 
 // loopSessions counts the sessions started on the event loops and not
@@ -67,53 +75,89 @@ var loopStarts atomic.Int64
 // detachPair takes the socket file descriptors out of two net.Conns: each
 // is duplicated and the net.Conn closed, which removes it from Go's own
 // poller (otherwise every readiness change would also wake the runtime).
-// Both or neither are detached.
-func detachPair(a, b net.Conn) (int, int, error) {
-	ra, ok1 := rawSocket(a)
-	rb, ok2 := rawSocket(b)
-	if !ok1 || !ok2 {
-		return -1, -1, errors.ErrUnsupported
+// A backend dialed on a raw socket (sockConn) is taken as it is, with the
+// poller it is registered with (bp, nil if none). Both or neither are
+// detached.
+func detachPair(a, b net.Conn) (fa, fb int, bp *poller, err error) {
+	if !detachable(a) || !detachable(b) {
+		return -1, -1, nil, errors.ErrUnsupported
 	}
-	fa, err := dupFD(ra)
+	fa, err = dupConn(a)
 	if err != nil {
-		return -1, -1, err
+		return -1, -1, nil, err
 	}
-	fb, err := dupFD(rb)
+	if fa >= maxLoopFD {
+		_ = unix.Close(fa)
+		return -1, -1, nil, errors.ErrUnsupported
+	}
+	if sc, ok := b.(*sockConn); ok && sc.fd < maxLoopFD {
+		if fd, p, ok := sc.handOver(); ok {
+			_ = a.Close()
+			return fa, fd, p, nil
+		}
+	}
+	fb, err = dupConn(b)
 	if err != nil {
 		_ = unix.Close(fa)
-		return -1, -1, err
+		return -1, -1, nil, err
+	}
+	if fb >= maxLoopFD {
+		_, _ = unix.Close(fa), unix.Close(fb)
+		return -1, -1, nil, errors.ErrUnsupported
 	}
 	_ = a.Close()
 	_ = b.Close()
-	return fa, fb, nil
+	return fa, fb, nil, nil
 }
 
-func rawSocket(c net.Conn) (syscall.RawConn, bool) {
-	switch c := c.(type) {
-	case *net.TCPConn:
-		rc, err := c.SyscallConn()
-		return rc, err == nil
-	case *net.UnixConn:
-		rc, err := c.SyscallConn()
-		return rc, err == nil
+// detachable: c is a socket of its own (not TLS, not a pipe).
+func detachable(c net.Conn) bool {
+	switch c.(type) {
+	case *net.TCPConn, *net.UnixConn, *sockConn:
+		return true
 	}
-	return nil, false
+	return false
 }
 
-func dupFD(rc syscall.RawConn) (int, error) {
-	nfd := -1
-	var derr error
-	err := rc.Control(func(fd uintptr) {
-		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
-	})
-	if err == nil {
-		err = derr
+// dupConn duplicates c's socket descriptor (close-on-exec), without
+// allocating beyond net's RawConn.
+func dupConn(c net.Conn) (int, error) {
+	if sc, ok := c.(*sockConn); ok {
+		// Ours: the descriptor is open until sc is closed, and the
+		// handshake that used it is over.
+		return unix.FcntlInt(uintptr(sc.fd), unix.F_DUPFD_CLOEXEC, 0)
 	}
+	rc, err := c.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	d := dupperPool.Get().(*dupper)
+	d.nfd, d.err = -1, nil
+	if err := rc.Control(d.fn); err != nil {
+		d.err = err
+	}
+	nfd, err := d.nfd, d.err
+	d.err = nil
+	dupperPool.Put(d)
 	if err != nil {
 		return -1, err
 	}
 	return nfd, nil
 }
+
+// dupper is rc.Control's callback for dupConn, bound once (a closure per
+// call would be two allocations).
+type dupper struct {
+	nfd int
+	err error
+	fn  func(fd uintptr)
+}
+
+var dupperPool = sync.Pool{New: func() any {
+	d := new(dupper)
+	d.fn = func(fd uintptr) { d.nfd, d.err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }
+	return d
+}}
 
 // ---------------------------------------------------------------------------
 // Pollers.
@@ -150,11 +194,22 @@ type poller struct {
 	queue []*loopSession // sessions with signals, guarded by mu
 	woken bool           // guarded by mu: evfd was written and not read yet
 
+	// sides are the registered sides by file descriptor. Sessions started
+	// on the loop (begin) and on the goroutine of Start (startHere), and
+	// handshakes waiting on a raw socket (registerWaiter), add to it; the
+	// loop looks events up in it and removes the sides it closes; a raw
+	// socket's handshake removes its own wait entry when it gives up.
+	sides sideTable
+	// gen numbers registrations; an event carries its side's (in the
+	// epoll data next to the fd), so an event epoll_wait returned for a
+	// socket closed since, whose descriptor startHere has already reused
+	// for a new session, is not taken for the new one's.
+	gen atomic.Int32
+
 	// Owned by the loop goroutine.
-	now   int64       // monoNow after the last epoll_wait
-	sides []*loopSide // by file descriptor
-	buf   []byte      // the read buffer: carried bytes + one read
-	drain [8192]byte  // where unregister drops unread input
+	now   int64      // monoNow after the last epoll_wait
+	buf   []byte     // the read buffer: carried bytes + one read
+	drain [8192]byte // where unregister drops unread input
 	work  []*loopSession
 }
 
@@ -266,10 +321,20 @@ func (p *poller) poll(fd uintptr) bool {
 				tasks = true
 				continue
 			}
-			if fd >= len(p.sides) {
-				continue
-			}
-			if sd := p.sides[fd]; sd != nil {
+			if sd := p.sides.get(fd); sd != nil && sd.gen == ev.Pad {
+				if sd.wake != nil { // a handshake waiting on a raw socket
+					select {
+					case sd.wake <- struct{}{}:
+					default:
+					}
+					continue
+				}
+				if sd.s.sig.Load()&sigHold != 0 {
+					// startHere is still registering the session: it
+					// hands it to the loop (sigPoll) when it is done.
+					sd.s.signal(sigPoll)
+					continue
+				}
 				sd.s.onEvent(sd.x, ev.Events)
 			}
 		}
@@ -313,21 +378,90 @@ func (p *poller) runTasks() {
 	}
 }
 
-// register adds fd to the poller for sd.
+// register adds fd to the poller for sd, polled for reading. It runs on
+// the loop, or (startHere) on another goroutine before the loop knows the
+// session; the epoll_ctl ADD of a socket that is ready already makes the
+// epoll fd readable, so the loop hears of it either way.
 func (p *poller) register(sd *loopSide) error {
 	fd := int(sd.fd)
-	for fd >= len(p.sides) {
-		p.sides = append(p.sides, make([]*loopSide, max(len(p.sides), 64))...)
-	}
-	p.sides[fd] = sd
-	p.more = true
 	sd.events = unix.EPOLLIN
-	ev := unix.EpollEvent{Events: sd.events, Fd: sd.fd}
-	if err := epollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		p.sides[fd] = nil
+	sd.gen = p.gen.Add(1) // before sd is published: the loop reads it unlocked
+	if !p.sides.set(fd, sd) {
+		return os.NewSyscallError("epoll_ctl", unix.ERANGE)
+	}
+	op := unix.EPOLL_CTL_ADD
+	if sd.inEpoll {
+		// A raw backend socket its handshake waited on: from its
+		// edge-triggered wait registration to the session's.
+		op = unix.EPOLL_CTL_MOD
+	}
+	ev := unix.EpollEvent{Events: sd.events, Fd: sd.fd, Pad: sd.gen}
+	if err := epollCtl(p.epfd, op, fd, &ev); err != nil {
+		p.sides.set(fd, nil)
 		return os.NewSyscallError("epoll_ctl", err)
 	}
 	return nil
+}
+
+// registerWaiter registers w (a sockConn's wait entry: fd and wake)
+// edge-triggered for reading and writing: each readiness change sends on
+// w.wake (never blocking; one pending wakeup is enough).
+func (p *poller) registerWaiter(w *loopSide) error {
+	fd := int(w.fd)
+	w.events = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
+	w.gen = p.gen.Add(1)
+	if !p.sides.set(fd, w) {
+		return os.NewSyscallError("epoll_ctl", unix.ERANGE)
+	}
+	ev := unix.EpollEvent{Events: w.events, Fd: w.fd, Pad: w.gen}
+	if err := epollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		p.sides.set(fd, nil)
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	return nil
+}
+
+// sideTable maps file descriptors (below maxLoopFD) to sides, in chunks
+// allocated as descriptors grow; entries are read and written atomically.
+type sideTable struct {
+	chunks [maxLoopFD / sideChunk]atomic.Pointer[[sideChunk]atomic.Pointer[loopSide]]
+}
+
+const (
+	sideChunk = 1024
+	// maxLoopFD bounds the descriptors the event loop takes; a session
+	// with a higher one (a process allowed over a million open files) is
+	// relayed by Goroutines.
+	maxLoopFD = 1 << 20
+)
+
+func (t *sideTable) get(fd int) *loopSide {
+	if fd < 0 || fd >= maxLoopFD {
+		return nil
+	}
+	c := t.chunks[fd/sideChunk].Load()
+	if c == nil {
+		return nil
+	}
+	return c[fd%sideChunk].Load()
+}
+
+// set stores sd for fd (nil: removes it); false if fd is out of range.
+func (t *sideTable) set(fd int, sd *loopSide) bool {
+	if fd < 0 || fd >= maxLoopFD {
+		return false
+	}
+	cp := &t.chunks[fd/sideChunk]
+	c := cp.Load()
+	if c == nil {
+		if sd == nil {
+			return true
+		}
+		cp.CompareAndSwap(nil, new([sideChunk]atomic.Pointer[loopSide]))
+		c = cp.Load()
+	}
+	c[fd%sideChunk].Store(sd)
+	return true
 }
 
 // setEvents changes the events sd is polled for.
@@ -339,7 +473,7 @@ func (p *poller) setEvents(sd *loopSide, events uint32) {
 		p.more = true
 	}
 	sd.events = events
-	ev := unix.EpollEvent{Events: events, Fd: sd.fd}
+	ev := unix.EpollEvent{Events: events, Fd: sd.fd, Pad: sd.gen}
 	_ = epollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(sd.fd), &ev)
 }
 
@@ -349,13 +483,25 @@ func (p *poller) setEvents(sd *loopSide, events uint32) {
 // reads: closing a socket with unread input makes the kernel send a reset,
 // which can make the peer lose the frames sent to it last (our close
 // frame or the close reply we relayed).
+//
+// No EPOLL_CTL_DEL: closing the descriptor removes it from the epoll set
+// (the loop holds the only descriptor for the socket: detachPair closed
+// the net.Conn's). A child process forked meanwhile holds the socket until
+// its exec closes it (close-on-exec), and the entry lasts that long: its
+// events carry a registration number no side has any more (gen) and are
+// ignored.
 func (p *poller) unregister(sd *loopSide) {
+	p.unregisterAt(sd, false)
+}
+
+// unregisterAt is unregister; eof: the peer's EOF was read, there is
+// nothing to drop.
+func (p *poller) unregisterAt(sd *loopSide, eof bool) {
 	fd := int(sd.fd)
-	if fd < len(p.sides) && p.sides[fd] == sd {
-		p.sides[fd] = nil
-		_ = epollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	if p.sides.get(fd) == sd {
+		p.sides.set(fd, nil)
 	}
-	for range 4 {
+	for i := 0; i < 4 && !eof; i++ {
 		// Not p.buf: unregister may run while p.buf's bytes are relayed.
 		if n, err := sysRead(fd, p.drain[:]); n <= 0 || err != nil {
 			break
@@ -405,6 +551,11 @@ const (
 	sigStart uint32 = 1 << iota // Start handed it over
 	sigTick                     // its timer fired
 	sigCtx                      // its ctx is done
+	sigPoll                     // it had readiness while held: poll again
+	// sigHold: startHere is setting the session up; signals are recorded
+	// but not queued, and the loop leaves its events alone, until
+	// startHere clears it and queues what came in meanwhile.
+	sigHold
 )
 
 // after is time.Duration arithmetic on the mono clock.

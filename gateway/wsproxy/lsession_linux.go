@@ -23,8 +23,15 @@ import (
 // loopSide is one side of a loop session: its socket and what is pending
 // toward it.
 type loopSide struct {
-	s      *loopSession
-	fd     int32
+	s   *loopSession
+	fd  int32
+	gen int32 // the poller's registration number (see poller.gen)
+	// inEpoll: fd is in the epoll set already, registered for its
+	// handshake's waits (registerWaiter): register modifies its entry.
+	inEpoll bool
+	// wake is set on the entry of a sockConn waiting for its handshake's
+	// I/O (registerWaiter): the loop only wakes it.
+	wake   chan struct{}
 	x      Direction // the direction that reads this side
 	mask   bool      // frames the gateway builds for this side are masked
 	events uint32    // what fd is polled for
@@ -66,6 +73,7 @@ type loopSession struct {
 	timerAt   int64 // mono time the timer fires, 0 if not armed
 	stopCtx   func() bool
 	started   bool
+	startErr  error // startHere could not register a side: the loop fails the session
 	finished  bool
 	lingering int8 // sides in a lingering close
 
@@ -101,8 +109,19 @@ func (s *loopSession) onSignals(sig uint32) {
 		}
 		return
 	}
+	if sig&sigPoll != 0 {
+		s.p.more = true // events came while startHere held the session: take them again
+	}
 	if sig&sigStart != 0 && !s.started {
 		s.begin()
+	}
+	if sig&sigStart != 0 && s.startErr != nil && !s.final {
+		x := ClientToBackend // the side startHere could not register
+		if s.p.sides.get(int(s.side[x].fd)) == &s.side[x] {
+			x = BackendToClient
+		}
+		s.decide(failed(x, ClosedByError, websocket.StatusInternalError, "internal error", s.startErr))
+		s.finish()
 	}
 	if s.finished {
 		return
@@ -119,16 +138,12 @@ func (s *loopSession) onSignals(sig uint32) {
 // begin registers both sockets, relays the bytes read past the handshakes
 // and starts the timer and the ctx watch.
 func (s *loopSession) begin() {
-	s.started = true
 	now := s.p.now
 	if now == 0 {
 		s.p.now = monoNow()
 		now = s.p.now
 	}
-	s.lastActivity = now
-	s.nextPing = after(now, s.lim.PingInterval)
-	s.leg[ClientToBackend].init(ClientToBackend, &s.lim, &s.halt, now)
-	s.leg[BackendToClient].init(BackendToClient, &s.lim, &s.halt, now)
+	s.setup(now)
 	for x := range s.side {
 		if err := s.p.register(&s.side[x]); err != nil {
 			s.decide(failed(Direction(x), ClosedByError, websocket.StatusInternalError, "internal error", err))
@@ -136,6 +151,7 @@ func (s *loopSession) begin() {
 			return
 		}
 	}
+	s.p.more = true // poll again before parking: the sockets may be ready already
 	s.stopCtx = context.AfterFunc(s.ctx, func() { s.signal(sigCtx) })
 	s.armTimer()
 	for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
@@ -150,6 +166,44 @@ func (s *loopSession) begin() {
 		}
 	}
 	s.pendClient, s.pendBackend = nil, nil
+}
+
+// setup initialises the session's clocks and legs at mono time now.
+func (s *loopSession) setup(now int64) {
+	s.started = true
+	s.lastActivity = now
+	s.nextPing = after(now, s.lim.PingInterval)
+	s.leg[ClientToBackend].init(ClientToBackend, &s.lim, &s.halt, now)
+	s.leg[BackendToClient].init(BackendToClient, &s.lim, &s.halt, now)
+}
+
+// startHere is begin for a session with no bytes read past the handshakes,
+// run by Start on its own goroutine: the sides are registered with the
+// poller's epoll directly, so starting a session costs the loop no wakeup
+// (an eventfd write, an epoll_wait and an eventfd read before). While
+// sigHold is set the loop does not touch the session (its readiness and
+// signals are recorded as sigPoll and the like); clearing it hands the
+// session over, queueing it on the loop if anything came in meanwhile.
+func (s *loopSession) startHere() {
+	s.sig.Store(sigHold)
+	now := monoNow()
+	s.setup(now)
+	for x := range s.side {
+		if err := s.p.register(&s.side[x]); err != nil {
+			s.startErr = err
+			s.sig.Or(sigStart) // the loop fails the session
+			break
+		}
+	}
+	if s.startErr == nil {
+		s.stopCtx = context.AfterFunc(s.ctx, func() { s.signal(sigCtx) })
+		if at, ok := s.nextDeadline(); ok {
+			s.armFrom(now, at)
+		}
+	}
+	if old := s.sig.And(^sigHold); old&^sigHold != 0 {
+		s.p.enqueue(s)
+	}
 }
 
 // onEvent handles readiness of side x.
@@ -536,7 +590,7 @@ func (s *loopSession) lingerRead(sd *loopSide) {
 			return
 		}
 		if n <= 0 || err != nil {
-			s.unlinger(sd)
+			s.unlinger(sd, n == 0 && err == nil)
 			return
 		}
 		if n < len(s.p.drain) {
@@ -546,12 +600,12 @@ func (s *loopSession) lingerRead(sd *loopSide) {
 	s.p.more = true
 }
 
-func (s *loopSession) unlinger(sd *loopSide) {
+func (s *loopSession) unlinger(sd *loopSide, eof bool) {
 	if !sd.linger {
 		return
 	}
 	sd.linger = false
-	s.p.unregister(sd)
+	s.p.unregisterAt(sd, eof)
 	if s.lingering--; s.lingering == 0 {
 		if s.timer != nil {
 			s.timer.Stop()
@@ -563,7 +617,7 @@ func (s *loopSession) unlinger(sd *loopSide) {
 // endLinger closes the sockets still lingering after lingerTime.
 func (s *loopSession) endLinger() {
 	for x := range s.side {
-		s.unlinger(&s.side[x])
+		s.unlinger(&s.side[x], false)
 	}
 }
 
@@ -584,11 +638,14 @@ func (s *loopSession) onShutdown() {
 // Timer: idle timeout, pings, pong deadlines, write timeouts, closeWait.
 
 // armBy makes sure the timer fires no later than at (mono time).
-func (s *loopSession) armBy(at int64) {
+func (s *loopSession) armBy(at int64) { s.armFrom(s.p.now, at) }
+
+// armFrom is armBy with the mono time now.
+func (s *loopSession) armFrom(now, at int64) {
 	if s.timerAt != 0 && s.timerAt <= at {
 		return
 	}
-	d := time.Duration(max(at-s.p.now, 0))
+	d := time.Duration(max(at-now, 0))
 	s.timerAt = at
 	if s.timer == nil {
 		s.timer = time.AfterFunc(d, func() { s.signal(sigTick) })

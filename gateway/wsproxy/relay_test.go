@@ -214,7 +214,7 @@ func (h *relayHarness) serveProxy(w http.ResponseWriter, r *http.Request) {
 	dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	u, _ := url.Parse("ws" + strings.TrimPrefix(h.backend.URL, "http") + "/?" + r.URL.RawQuery)
-	backend, resp, err := NewDialer(nil).Dial(dctx, u, nil, OfferedSubprotocols(r))
+	backend, resp, err := NewDirectDialer(nil).Dial(dctx, u, nil, OfferedSubprotocols(r))
 	if err != nil {
 		status := http.StatusBadGateway
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {

@@ -25,7 +25,7 @@ import (
 func proxyTo(t *testing.T, backendURL string, d *Dialer, extra http.Header) *httptest.Server {
 	t.Helper()
 	if d == nil {
-		d = NewDialer(nil)
+		d = NewDirectDialer(nil)
 	}
 	stats := make(chan Stats, 16)
 	relayer := relayerOrDefault(t)
@@ -199,7 +199,7 @@ func dialTest(t *testing.T, d *Dialer, rawURL string, subprotocols ...string) (*
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if d == nil {
-		d = NewDialer(nil)
+		d = NewDirectDialer(nil)
 	}
 	c, resp, err := d.Dial(ctx, u, http.Header{"X-Forwarded-For": {"192.0.2.1"}}, subprotocols)
 	if c != nil {

@@ -1,0 +1,421 @@
+//go:build linux
+
+package wsproxy
+
+// The direct dial on Linux: a backend connection opened on a raw socket
+// instead of net.Dialer (see "Handshake cost" in docs/websocket-data-path.md).
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// dialDirect connects to host:port (addr is the two joined) the way a
+// net.Dialer with KeepAlive -1 would, with fewer system calls: socket
+// (non-blocking, close-on-exec), TCP_NODELAY, connect; the socket is then
+// registered with Go's poller through an os.File to wait for the connect
+// and carry the handshake's I/O, and the connect's outcome is read with a
+// second connect (EISCONN or 0: connected, EALREADY: still in progress, or
+// the failure), not with getsockopt(SO_ERROR) plus getpeername; no
+// getsockname or getpeername for addresses nobody reads. A host that is not
+// a literal IP address (or has a zone) goes to fallback, which resolves it.
+func dialDirect(ctx context.Context, fallback func(context.Context, string, string) (net.Conn, error), host, addr string) (net.Conn, error) {
+	ip, err := netip.ParseAddr(host)
+	if err != nil || ip.Zone() != "" {
+		return fallback(ctx, "tcp", addr)
+	}
+	_, ps, _ := net.SplitHostPort(addr)
+	port, err := strconv.ParseUint(ps, 10, 16)
+	if err != nil {
+		return fallback(ctx, "tcp", addr)
+	}
+	ap := netip.AddrPortFrom(ip.Unmap(), uint16(port))
+	fail := func(err error) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(mapCtxErr(err))
+	}
+	var sa sockaddr
+	family := sa.set(ap)
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fail(os.NewSyscallError("socket", err))
+	}
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
+		_ = unix.Close(fd)
+		return fail(os.NewSyscallError("setsockopt", err))
+	}
+	connected := false
+	err = sa.connect(fd)
+	if err == unix.EINPROGRESS {
+		// To a local backend the TCP handshake has usually completed
+		// by now (loopback delivers the SYN, SYN-ACK and ACK within the
+		// connect call): asking again spares the wait's deadline timer
+		// and context hook. A remote backend answers EALREADY.
+		if e := sa.connect(fd); e == nil || e == unix.EISCONN {
+			err = nil
+		} else if e != unix.EALREADY && e != unix.EINPROGRESS && e != unix.EINTR {
+			err = e
+		}
+	}
+	switch err {
+	case nil:
+		connected = true
+	case unix.EINPROGRESS, unix.EINTR:
+	default:
+		_ = unix.Close(fd)
+		return fail(os.NewSyscallError("connect", err))
+	}
+	if connected && fd < maxLoopFD && eventLoopAvailable() == nil {
+		// The handshake's I/O is made on the raw socket, waiting (if it
+		// must) on the event loop's epoll, which the relay then keeps.
+		return &sockConn{fd: fd, raddr: ap, hs: ctx}, nil
+	}
+	f := os.NewFile(uintptr(fd), "") // non-blocking: registered with Go's poller
+	c := &sockConn{f: f, fd: fd, raddr: ap}
+	c.once.Do(func() {}) // f is its file already
+	if connected {
+		return c, nil
+	}
+	// Wait for the connect, bounded as net.Dialer bounds it: by ctx, and
+	// by the dial timeout tollgate's net.Dialer has (30 s).
+	dl := time.Now().Add(directDialTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
+	}
+	_ = f.SetWriteDeadline(dl)
+	stop := context.AfterFunc(ctx, func() { _ = f.SetWriteDeadline(time.Unix(1, 0)) })
+	rc, err := f.SyscallConn()
+	var cerr error
+	if err == nil {
+		err = rc.Write(func(fd uintptr) bool {
+			switch e := sa.connect(int(fd)); e {
+			case nil, unix.EISCONN:
+				return true
+			case unix.EALREADY, unix.EINPROGRESS, unix.EINTR:
+				return false
+			default:
+				cerr = e
+				return true
+			}
+		})
+	}
+	stop()
+	_ = f.SetWriteDeadline(time.Time{})
+	if err == nil && cerr != nil {
+		err = os.NewSyscallError("connect", cerr)
+	}
+	if err != nil {
+		_ = f.Close()
+		// As net.Dialer: ctx's end if it is over (errTimeout or
+		// errCanceled), else the poller's os.ErrDeadlineExceeded (the
+		// deadline taken from ctx can fire a hair before ctx's own timer).
+		if cx := ctx.Err(); cx != nil {
+			err = mapCtxErr(cx)
+		}
+		return fail(err)
+	}
+	return c, nil
+}
+
+// errCanceled is net's error for a dial whose context was cancelled: its
+// text, and errors.Is(err, context.Canceled).
+var errCanceled error = canceledError{}
+
+type canceledError struct{}
+
+func (canceledError) Error() string        { return "operation was canceled" }
+func (canceledError) Is(target error) bool { return target == context.Canceled }
+
+// errTimeout is net's error for a dial that timed out: "i/o timeout", a
+// net.Error whose Timeout is true, and errors.Is(err,
+// context.DeadlineExceeded).
+var errTimeout error = timeoutError{}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string        { return "i/o timeout" }
+func (timeoutError) Timeout() bool        { return true }
+func (timeoutError) Temporary() bool      { return true }
+func (timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// mapCtxErr words a context's end as net.Dialer does: errTimeout for a
+// deadline, errCanceled for a cancellation.
+func mapCtxErr(err error) error {
+	switch err {
+	case context.DeadlineExceeded:
+		return errTimeout
+	case context.Canceled:
+		return errCanceled
+	}
+	return err
+}
+
+// sockaddr is a raw socket address for connect(2), built without
+// allocating (unix.Connect takes a Sockaddr interface).
+type sockaddr struct {
+	v4  unix.RawSockaddrInet4
+	v6  unix.RawSockaddrInet6
+	is6 bool
+}
+
+func (s *sockaddr) set(ap netip.AddrPort) int {
+	p := ap.Port()
+	port := [2]byte{byte(p >> 8), byte(p)}
+	if ap.Addr().Is4() {
+		s.v4.Family = unix.AF_INET
+		s.v4.Port = *(*uint16)(unsafe.Pointer(&port))
+		s.v4.Addr = ap.Addr().As4()
+		return unix.AF_INET
+	}
+	s.is6 = true
+	s.v6.Family = unix.AF_INET6
+	s.v6.Port = *(*uint16)(unsafe.Pointer(&port))
+	s.v6.Addr = ap.Addr().As16()
+	return unix.AF_INET6
+}
+
+// connect is connect(2) on a non-blocking socket (it does not block).
+func (s *sockaddr) connect(fd int) error {
+	p, n := unsafe.Pointer(&s.v4), unsafe.Sizeof(s.v4)
+	if s.is6 {
+		p, n = unsafe.Pointer(&s.v6), unsafe.Sizeof(s.v6)
+	}
+	_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), n)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// sockConn is a backend connection opened by dialDirect, with net's error
+// wording (*net.OpError holding an *os.SyscallError; net.ErrClosed once
+// closed).
+//
+// A socket whose connect completed at once starts raw: while the handshake
+// runs (hs set), Read and Write are made on the non-blocking socket
+// itself, and a read or write that would block waits for the socket on an
+// event loop's epoll (registered edge-triggered, the loop wakes the
+// goroutine through wake), or for hs to end. Dial clears hs when the
+// handshake succeeded; EventLoop.Start then takes the socket as it is,
+// registration included (no dup, no close, no re-registration). Anything
+// else (the goroutine relay, a deadline) moves it to Go's poller first
+// through an os.File (file). A socket whose connect had to wait is in
+// Go's poller from the start.
+type sockConn struct {
+	fd    int
+	raddr netip.AddrPort // (a *net.TCPAddr is built when asked for)
+
+	hs   context.Context // the handshake's, while raw I/O may wait
+	p    *poller         // the poller it is registered with for waits (nil: none)
+	w    *loopSide       // its entry there (&wl)
+	wl   loopSide        // the entry, allocated with c
+	wake chan struct{}
+
+	once     sync.Once
+	f        *os.File // Go's poller (set by once)
+	detached bool     // handed to the event loop, which closes it
+}
+
+// handOver gives the event loop c's socket, if it is still raw: its
+// descriptor, and the poller it is registered with (nil if none). Start
+// calls it on the goroutine that dialed, before anyone else uses c.
+func (c *sockConn) handOver() (fd int, p *poller, ok bool) {
+	if c.hs != nil || c.f != nil || c.detached {
+		return -1, nil, false
+	}
+	c.detached = true
+	fd, p = c.fd, c.p
+	c.p, c.w = nil, nil // the session's side replaces the waiter's entry
+	return fd, p, true
+}
+
+// file moves c to Go's poller, once.
+func (c *sockConn) file() *os.File {
+	c.once.Do(func() {
+		if c.hs != nil {
+			c.hs = nil // from now on deadlines bound the I/O
+		}
+		c.unwait(true)
+		c.f = os.NewFile(uintptr(c.fd), "")
+	})
+	return c.f
+}
+
+// waitLoop waits until the socket may have become readable or writable, or
+// the handshake's ctx ends (os.ErrDeadlineExceeded: Dial words it).
+func (c *sockConn) waitLoop() error {
+	if c.p == nil {
+		p := pickPoller()
+		c.wake = make(chan struct{}, 1)
+		w := &c.wl
+		*w = loopSide{fd: int32(c.fd), wake: c.wake}
+		if err := p.registerWaiter(w); err != nil {
+			return err
+		}
+		c.p, c.w = p, w
+	}
+	select {
+	case <-c.wake:
+		return nil
+	case <-c.hs.Done():
+		return os.ErrDeadlineExceeded
+	}
+}
+
+// unwait takes c's socket off the poller it waited on; del: with an
+// EPOLL_CTL_DEL (the socket stays open).
+func (c *sockConn) unwait(del bool) {
+	if c.p == nil {
+		return
+	}
+	if c.p.sides.get(c.fd) == c.w {
+		c.p.sides.set(c.fd, nil)
+	}
+	if del {
+		_ = epollCtl(c.p.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	}
+	c.p, c.w = nil, nil
+}
+
+// ctxBound implements ctxBound: raw I/O waits on hs.
+func (c *sockConn) ctxBound() bool { return c.hs != nil }
+
+// handshakeDone implements ctxBound: the handshake succeeded, hs no longer
+// bounds anything.
+func (c *sockConn) handshakeDone() { c.hs = nil }
+
+func (c *sockConn) Read(b []byte) (int, error) {
+	if c.hs == nil {
+		n, err := c.file().Read(b)
+		if err != nil {
+			err = c.opErr("read", err)
+		}
+		return n, err
+	}
+	if c.detached {
+		return 0, c.opErr("read", net.ErrClosed)
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := sysRead(c.fd, b)
+		switch {
+		case err == nil && n > 0:
+			return n, nil
+		case err == nil:
+			return 0, io.EOF
+		case err == unix.EAGAIN:
+			if err := c.waitLoop(); err != nil {
+				return 0, c.opErr("read", err)
+			}
+		default:
+			return 0, c.opErr("read", err)
+		}
+	}
+}
+
+func (c *sockConn) Write(b []byte) (int, error) {
+	if c.hs == nil {
+		n, err := c.file().Write(b)
+		if err != nil {
+			err = c.opErr("write", err)
+		}
+		return n, err
+	}
+	if c.detached {
+		return 0, c.opErr("write", net.ErrClosed)
+	}
+	total := 0
+	for total < len(b) {
+		n, err := rawWrite(c.fd, b[total:])
+		if n > 0 {
+			total += n
+		}
+		switch err {
+		case nil, unix.EINTR:
+		case unix.EAGAIN:
+			if err := c.waitLoop(); err != nil {
+				return total, c.opErr("write", err)
+			}
+		default:
+			return total, c.opErr("write", err)
+		}
+	}
+	return total, nil
+}
+
+func (c *sockConn) opErr(op string, err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, os.ErrClosed):
+		err = net.ErrClosed
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = os.ErrDeadlineExceeded
+	default:
+		var errno unix.Errno
+		if errors.As(err, &errno) {
+			err = os.NewSyscallError(op, errno)
+		}
+	}
+	return &net.OpError{Op: op, Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.raddr), Err: err}
+}
+
+func (c *sockConn) Close() error {
+	switch {
+	case c.detached:
+		return nil
+	case c.hs != nil:
+		c.detached = true // closed: nothing more to hand over
+		c.unwait(false)   // close takes it out of the epoll set
+		if err := unix.Close(c.fd); err != nil {
+			return c.opErr("close", err)
+		}
+		return nil
+	}
+	if err := c.file().Close(); err != nil {
+		return c.opErr("close", err)
+	}
+	return nil
+}
+
+// LocalAddr asks the kernel (nothing on the handshake's path reads it).
+func (c *sockConn) LocalAddr() net.Addr {
+	sa, _ := unix.Getsockname(c.fd)
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: sa.Addr[:], Port: sa.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: sa.Addr[:], Port: sa.Port}
+	}
+	return nil
+}
+
+func (c *sockConn) RemoteAddr() net.Addr               { return net.TCPAddrFromAddrPort(c.raddr) }
+func (c *sockConn) SetDeadline(t time.Time) error      { return c.file().SetDeadline(t) }
+func (c *sockConn) SetReadDeadline(t time.Time) error  { return c.file().SetReadDeadline(t) }
+func (c *sockConn) SetWriteDeadline(t time.Time) error { return c.file().SetWriteDeadline(t) }
+
+// SyscallConn moves c to Go's poller and returns its RawConn.
+func (c *sockConn) SyscallConn() (syscall.RawConn, error) {
+	return c.file().SyscallConn()
+}
