@@ -50,3 +50,44 @@ func TestInitLazyBody(t *testing.T) {
 		t.Fatalf("a zero Body: %q, %v, loaded %v", data, err, zero.Loaded())
 	}
 }
+
+// TestAsString: the text of a body as given, loaded lazily, empty, or
+// failed, read as often as wanted without copying the bytes.
+func TestAsString(t *testing.T) {
+	big := make([]byte, 16<<10)
+	for i := range big {
+		big[i] = 'a' + byte(i%26)
+	}
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name string
+		body *Body
+		want string
+		err  error
+	}{
+		{"bytes", NewBody([]byte("héllo")), "héllo", nil},
+		{"16 KiB", NewBody(big), string(big), nil},
+		{"lazy", NewLazyBody(func() ([]byte, error) { return []byte("lazy"), nil }), "lazy", nil},
+		{"empty", NewBody(nil), "", nil},
+		{"nil body", nil, "", nil},
+		{"failed", NewLazyBody(func() ([]byte, error) { return nil, boom }), "", boom},
+	} {
+		for range 2 {
+			got, err := tc.body.AsString()
+			if got != tc.want || !errors.Is(err, tc.err) {
+				t.Fatalf("%s: %q, %v; want %q, %v", tc.name, clipString(got), err, clipString(tc.want), tc.err)
+			}
+		}
+	}
+	b := NewBody(big)
+	if n := testing.AllocsPerRun(100, func() { _, _ = b.AsString() }); n != 0 {
+		t.Fatalf("AsString of a 16 KiB body: %v allocations per call, want 0", n)
+	}
+}
+
+func clipString(s string) string {
+	if len(s) > 20 {
+		return s[:20] + "…"
+	}
+	return s
+}
