@@ -8,7 +8,7 @@ import (
 )
 
 // Fast paths for the helper methods of the map types (Headers, Query,
-// Variables). expr calls a method through reflection, which costs several
+// Variables) and of Body (AsString, AsJSON: a policy reading a body). expr calls a method through reflection, which costs several
 // allocations per call; GetValueOrDefault is in nearly every policy. The
 // fastCalls patch rewrites, after type checking, x.GetValueOrDefault(a, b)
 // and x.ContainsKey(a) on those types into calls of typed functions that do
@@ -28,6 +28,8 @@ var fastMethods = []fastMethod{
 	{reflect.TypeOf(Query{}), "ContainsKey", "$Query.ContainsKey"},
 	{reflect.TypeOf(Variables{}), "GetValueOrDefault", "$Variables.GetValueOrDefault"},
 	{reflect.TypeOf(Variables{}), "ContainsKey", "$Variables.ContainsKey"},
+	{reflect.TypeOf((*Body)(nil)), "AsString", "$Body.AsString"},
+	{reflect.TypeOf((*Body)(nil)), "AsJSON", "$Body.AsJSON"},
 }
 
 func fastCallOptions() []expr.Option {
@@ -50,6 +52,14 @@ func fastCallOptions() []expr.Option {
 		expr.Function("$Variables.ContainsKey", func(p ...any) (any, error) {
 			return asVariables(p[0]).ContainsKey(p[1].(string)), nil
 		}, new(func(Variables, string) bool)),
+		// A body read fails as the method does: the error ends the
+		// expression.
+		expr.Function("$Body.AsString", func(p ...any) (any, error) {
+			return asBody(p[0]).AsString()
+		}, new(func(*Body) string)),
+		expr.Function("$Body.AsJSON", func(p ...any) (any, error) {
+			return asBody(p[0]).AsJSON()
+		}, new(func(*Body) any)),
 		expr.Patch(fastCalls{}),
 		expr.Patch(budgetPatch{}), // budget.go
 	}
@@ -93,6 +103,7 @@ func (fastCalls) Visit(node *ast.Node) {
 func asHeaders(v any) Headers     { h, _ := v.(Headers); return h }
 func asQuery(v any) Query         { q, _ := v.(Query); return q }
 func asVariables(v any) Variables { x, _ := v.(Variables); return x }
+func asBody(v any) *Body          { b, _ := v.(*Body); return b }
 
 // boundFast names the Env function for a call on context.Request.Headers,
 // context.Request.Url.Query or context.Variables, or "".

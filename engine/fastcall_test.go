@@ -16,7 +16,8 @@ func TestFastCalls(t *testing.T) {
 	defer s.Release()
 	s.SetRequest("GET", "ws", "gw", u, http.Header{"X-Multi": {"a", "b"}, "X-One": {"1"}, "X-Empty": {}}, "10.0.0.1")
 	s.Variables()["n"] = 7
-	s.SetResponse(&Response{StatusCode: 200}) // nil Headers map
+	s.SetResponse(&Response{StatusCode: 200}) // nil Headers map and Body
+	s.Context().Request.Body = NewBody([]byte(`{"n":"héllo"}`))
 	c := NewCompiler(nil, nil)
 	for _, tc := range []struct {
 		src  string
@@ -41,6 +42,10 @@ func TestFastCalls(t *testing.T) {
 		{`context.Response.Headers.ContainsKey("a")`, false},
 		{`context.Response?.Headers?.GetValueOrDefault("a", "opt")`, "opt"},
 		{`context.LastError?.Message ?? "none"`, "none"},
+		{`len(context.Request.Body.AsString())`, 13},
+		{`context.Request.Body.AsString() + "!"`, `{"n":"héllo"}!`},
+		{`context.Request.Body.AsJSON().n`, "héllo"},
+		{`context.Response.Body.AsString() == ""`, true}, // a nil body reads as empty
 	} {
 		prog, err := expr.Compile(tc.src, c.opts...)
 		if err != nil {
@@ -50,6 +55,32 @@ func TestFastCalls(t *testing.T) {
 		got, err := s.eval(&program{prog: prog, src: tc.src})
 		if err != nil || got != tc.want {
 			t.Errorf("%s = %#v, %v; want %#v", tc.src, got, err, tc.want)
+		}
+	}
+	// The body's methods are called directly, not through reflection.
+	for _, src := range []string{`context.Request.Body.AsString()`, `context.Response.Body.AsJSON()`} {
+		prog, err := expr.Compile(src, c.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := prog.Disassemble(); !strings.Contains(d, "$Body.") {
+			t.Errorf("%s is not rewritten:\n%s", src, d)
+		}
+	}
+	// A body that cannot be read, or is not JSON, fails the expression as
+	// the method call did.
+	for _, body := range []*Body{
+		NewLazyBody(func() ([]byte, error) { return nil, ErrBodyTooLarge }),
+		NewBody([]byte("not json")),
+	} {
+		s.Context().Request.Body = body
+		src := `context.Request.Body.AsJSON()`
+		prog, err := expr.Compile(src, c.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.eval(&program{prog: prog, src: src}); err == nil {
+			t.Errorf("%s on a bad body = %#v, want an error", src, got)
 		}
 	}
 	// Misuse is still a load error that names the method as written.
