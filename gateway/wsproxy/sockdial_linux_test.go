@@ -13,21 +13,7 @@ import (
 // socket; a host name (resolved by net) and a zoned address go to
 // net.Dialer.
 func TestDirectDialPaths(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	_, port, _ := net.SplitHostPort(silentBackend(t))
 	for _, tc := range []struct {
 		host string
 		raw  bool

@@ -212,21 +212,7 @@ func TestDirectDialConn(t *testing.T) {
 // the upgrade: the direct dial's handshake ends with ctx (its deadline, or
 // its cancellation) as with net.Dialer, promptly.
 func TestDirectDialHandshakeBounded(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _, _ = io.Copy(io.Discard, c); _ = c.Close() }()
-		}
-	}()
-	u := &url.URL{Scheme: "ws", Host: ln.Addr().String(), Path: "/"}
+	u := &url.URL{Scheme: "ws", Host: silentBackend(t), Path: "/"}
 	for _, tc := range []struct {
 		name string
 		want error

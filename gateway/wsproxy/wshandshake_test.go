@@ -264,25 +264,33 @@ func TestDialBackendRejectsBad101(t *testing.T) {
 	}
 }
 
-func TestDialBackendTimeout(t *testing.T) {
+// silentBackend listens on loopback and accepts connections it never
+// answers: it reads what they send until they close. It returns the
+// address; the listener closes with the test.
+func silentBackend(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			defer c.Close() // never answers
+			go func() { _, _ = io.Copy(io.Discard, c); _ = c.Close() }()
 		}
 	}()
-	u, _ := url.Parse("ws://" + ln.Addr().String())
+	return ln.Addr().String()
+}
+
+func TestDialBackendTimeout(t *testing.T) {
+	u, _ := url.Parse("ws://" + silentBackend(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	_, _, err = NewDialer(nil).Dial(ctx, u, nil, nil)
+	_, _, err := NewDialer(nil).Dial(ctx, u, nil, nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
 	}
