@@ -331,24 +331,20 @@ func run(o *opts) int {
 		targets = append(targets, target{name: "tollgate-nethttp", addr: nAddr, pids: func() []int { return []int{n.Process.Pid} }})
 	}
 	if o.probe {
-		rrAddr := freePort()
-		rrLog := filepath.Join(tmp, "rawrelay.log")
-		rr := start("rawrelay", nil, rrLog, bin("bench-rawrelay"), "-listen", rrAddr, "-backend", echoAddr)
-		waitPort("rawrelay", rrAddr, rrLog)
-		targets = append(targets, target{name: "rawrelay", addr: rrAddr, label: "rawrelay (probe)", wsOnly: true,
-			pids: func() []int { return []int{rr.Process.Pid} }})
-		rhAddr := freePort()
-		rhLog := filepath.Join(tmp, "rawhttp.log")
-		rh := start("rawhttp", nil, rhLog, bin("bench-rawhttp"), "-listen", rhAddr, "-backend", restAddr)
-		waitPort("rawhttp", rhAddr, rhLog)
-		targets = append(targets, target{name: "rawhttp", addr: rhAddr, label: "rawhttp (probe)", restOnly: true,
-			pids: func() []int { return []int{rh.Process.Pid} }})
-		rgAddr := freePort()
-		rgLog := filepath.Join(tmp, "rawhttp-goroutines.log")
-		rg := start("rawhttp-goroutines", nil, rgLog, bin("bench-rawhttp"), "-listen", rgAddr, "-backend", restAddr, "-goroutines")
-		waitPort("rawhttp-goroutines", rgAddr, rgLog)
-		targets = append(targets, target{name: "rawhttp-goroutines", addr: rgAddr, label: "rawhttp -goroutines (probe)", restOnly: true,
-			pids: func() []int { return []int{rg.Process.Pid} }})
+		// probe starts a design probe (bench/rawrelay, bench/rawhttp) as an
+		// informational column: t's addr and pids are filled in.
+		probe := func(t target, prog string, args ...string) {
+			t.addr = freePort()
+			log := filepath.Join(tmp, t.name+".log")
+			c := start(t.name, nil, log, append([]string{bin(prog), "-listen", t.addr}, args...)...)
+			waitPort(t.name, t.addr, log)
+			t.pids = func() []int { return []int{c.Process.Pid} }
+			targets = append(targets, t)
+		}
+		probe(target{name: "rawrelay", label: "rawrelay (probe)", wsOnly: true}, "bench-rawrelay", "-backend", echoAddr)
+		probe(target{name: "rawhttp", label: "rawhttp (probe)", restOnly: true}, "bench-rawhttp", "-backend", restAddr)
+		probe(target{name: "rawhttp-goroutines", label: "rawhttp -goroutines (probe)", restOnly: true},
+			"bench-rawhttp", "-backend", restAddr, "-goroutines")
 	}
 	targets = append(targets, target{name: "bare", addr: bareAddr, restOnly: true, label: "bare httputil.ReverseProxy (reference)",
 		pids: func() []int { return []int{bare.Process.Pid} }})
