@@ -129,6 +129,18 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 	b.WriteString("\n|---|---|---:|---:|---|---|" + strings.Repeat("---:|", len(extra)) + "\n")
 	wins, losses := 0, 0
 	var notes []string
+	// extraCells ends a row with the informational columns ("-" where a
+	// target did not run the scenario).
+	extraCells := func(sc scenario, rw row) {
+		for _, x := range extra {
+			if r, ok := res[sc.key][x.name]; ok {
+				fmt.Fprintf(&b, " %s |", num(rw.get(r), rw.digits))
+			} else {
+				b.WriteString(" - |")
+			}
+		}
+		b.WriteString("\n")
+	}
 	for _, sc := range scenarios {
 		tg, ng := res[sc.key]["tollgate"], res[sc.key]["nginx"]
 		_, ran := res[sc.key]["nginx"]
@@ -137,14 +149,7 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 			if !ran { // a policy-only scenario: nothing to compare with
 				fmt.Fprintf(&b, "| %s | %s (%s) | %s | - | %s | - (nginx runs no policy) |", sc.title, rw.metric, rw.unit,
 					num(a, rw.digits), map[bool]string{true: "higher", false: "lower"}[rw.higher])
-				for _, x := range extra {
-					if r, ok := res[sc.key][x.name]; ok {
-						fmt.Fprintf(&b, " %s |", num(rw.get(r), rw.digits))
-					} else {
-						b.WriteString(" - |")
-					}
-				}
-				b.WriteString("\n")
+				extraCells(sc, rw)
 				continue
 			}
 			better := "lower"
@@ -164,14 +169,7 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 			}
 			fmt.Fprintf(&b, "| %s | %s (%s) | %s | %s | %s | %s |", sc.title, rw.metric, rw.unit,
 				num(a, rw.digits), num(n, rw.digits), better, winner)
-			for _, x := range extra {
-				if r, ok := res[sc.key][x.name]; ok {
-					fmt.Fprintf(&b, " %s |", num(rw.get(r), rw.digits))
-				} else {
-					b.WriteString(" - |")
-				}
-			}
-			b.WriteString("\n")
+			extraCells(sc, rw)
 		}
 		for _, t := range names {
 			if r := res[sc.key][t]; r.Errors != 0 {
