@@ -126,21 +126,13 @@ func (b *body) readChunked(p []byte) (int, error) {
 	return n, err
 }
 
-// readCRLF reads the CRLF that ends a chunk's data: exactly CRLF, since a
-// parser that accepts a bare LF here disagrees with one that does not.
+// readCRLF reads the CRLF that ends a chunk's data (wire.ReadChunkEnd).
 func (b *body) readCRLF() error {
-	c1, err := b.br.ReadByte()
-	if err != nil {
-		return eofIsUnexpected(err)
+	ok, err := wire.ReadChunkEnd(b.br)
+	if err == nil && !ok {
+		err = errChunk
 	}
-	c2, err := b.br.ReadByte()
-	if err != nil {
-		return eofIsUnexpected(err)
-	}
-	if c1 != '\r' || c2 != '\n' {
-		return errChunk
-	}
-	return nil
+	return err
 }
 
 // readLine reads one CRLF-terminated line of at most max bytes (CRLF

@@ -105,15 +105,11 @@ func (b *bodyReader) readChunked(p []byte) (int, error) {
 			}
 			return n, nil
 		case chunkCRLF:
-			c1, err := b.br.ReadByte()
+			ok, err := wire.ReadChunkEnd(b.br)
 			if err != nil {
-				return 0, unexpected(err)
+				return 0, err
 			}
-			c2, err := b.br.ReadByte()
-			if err != nil {
-				return 0, unexpected(err)
-			}
-			if c1 != '\r' || c2 != '\n' {
+			if !ok {
 				return 0, protoErr("no CRLF after chunk data")
 			}
 			b.state = chunkSize

@@ -6,6 +6,8 @@
 package wire
 
 import (
+	"bufio"
+	"io"
 	"net/textproto"
 	"strings"
 )
@@ -84,6 +86,24 @@ ext:
 		return 0, false
 	}
 	return n, true
+}
+
+// ReadChunkEnd reads the CRLF that ends a chunk's data (RFC 9112 §7.1):
+// exactly CR then LF, since a reader that took a bare LF here would frame
+// the stream differently from one that did not. ok is false for any other
+// two bytes; an end of input is io.ErrUnexpectedEOF.
+func ReadChunkEnd(br *bufio.Reader) (ok bool, err error) {
+	c1, err := br.ReadByte()
+	if err == nil {
+		var c2 byte
+		if c2, err = br.ReadByte(); err == nil {
+			return c1 == '\r' && c2 == '\n', nil
+		}
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return false, err
 }
 
 // CanonicalKey is textproto's canonical form of a header name without an

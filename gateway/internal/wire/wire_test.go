@@ -1,6 +1,11 @@
 package wire
 
-import "testing"
+import (
+	"bufio"
+	"io"
+	"strings"
+	"testing"
+)
 
 func TestParseLength(t *testing.T) {
 	for _, tc := range []struct {
@@ -67,6 +72,29 @@ func TestCanonicalKey(t *testing.T) {
 		}
 		if got := CanonicalKeyBytes([]byte(tc.in)); got != tc.want {
 			t.Errorf("CanonicalKeyBytes(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestReadChunkEnd(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		ok   bool
+		err  error
+		rest string
+	}{
+		{"\r\n5\r\n", true, nil, "5\r\n"},
+		{"\n5\r\n", false, nil, "\r\n"}, // a bare LF is no chunk end
+		{"\r\r\n", false, nil, "\n"},
+		{"ab", false, nil, ""},
+		{"\r", false, io.ErrUnexpectedEOF, ""},
+		{"", false, io.ErrUnexpectedEOF, ""},
+	} {
+		br := bufio.NewReader(strings.NewReader(tc.in))
+		ok, err := ReadChunkEnd(br)
+		rest, _ := io.ReadAll(br)
+		if ok != tc.ok || err != tc.err || (tc.ok && string(rest) != tc.rest) {
+			t.Errorf("ReadChunkEnd(%q) = %v, %v (rest %q); want %v, %v (rest %q)", tc.in, ok, err, rest, tc.ok, tc.err, tc.rest)
 		}
 	}
 }
