@@ -25,8 +25,10 @@ import (
 // key with the hooks that relay 1xx answers, built when a transport asks.
 // A backend call then costs one context instead of a WithTimeout over a
 // WithValue, wrapped by httptrace.WithClientTrace: four allocations less
-// (the two value contexts, the ClientTrace and its hook). The deadline's
-// own context is still built: the backend client asks for Done.
+// (the two value contexts, the ClientTrace and its hook). Behind h1, whose
+// request context cannot be cancelled, the deadline's own context is not
+// built either: the backend client asks DeadlineOnly and sets the deadline
+// on its connection.
 //
 // A REST exchange holds its section contexts (restParts.ctxs): no
 // allocation for them either. Each is used for one section only and never
@@ -193,8 +195,9 @@ func (s *keySpy) Value(key any) any {
 
 // DeadlineOnly reports the deadline when nothing but it can end the
 // context before release: the parent cannot be cancelled (Done is nil:
-// the front server's request context, gateway/h1) and the section is not
-// released yet. The backend client (gateway/upstream) then sets it on
+// the front server's request context, gateway/h1) and nobody built the
+// real context yet (if someone did, its watchers rely on it: the backend
+// client then watches it too). The backend client (gateway/upstream) then sets it on
 // its connection instead of building and watching the real context: a
 // timer and the allocations of WithDeadline and AfterFunc less per call.
 // Release comes after the call is over (its body relayed), so it needs no
