@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +18,7 @@ import (
 
 	"tollgate/gateway"
 	"tollgate/gateway/h1/h1test"
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -179,50 +179,9 @@ func readUntil(c net.Conn, buf, end []byte) (int, error) {
 }
 
 // startRawHTTP serves a minimal keep-alive HTTP/1.1 endpoint answering
-// every request (its body, by Content-Length, is read and dropped) with 200
-// and body as JSON.
+// every request with 200 and body as JSON (testutil.RawHTTPBackend).
 func startRawHTTP(b *testing.B, body string) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = ln.Close() })
-	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-		strconv.Itoa(len(body)) + "\r\n\r\n" + body)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReaderSize(c, 4096)
-				for {
-					n := 0
-					for {
-						line, err := br.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(line) <= 2 {
-							break
-						}
-						if k, v, ok := bytes.Cut(line, []byte(":")); ok && strings.EqualFold(string(k), "Content-Length") {
-							n, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
-						}
-					}
-					if _, err := br.Discard(n); err != nil {
-						return
-					}
-					if _, err := c.Write(resp); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return testutil.RawHTTPBackend(b, "application/json", body)
 }
 
 // startRawBackend serves a minimal WebSocket endpoint: it accepts the

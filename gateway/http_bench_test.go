@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"tollgate/gateway"
+	"tollgate/internal/testutil"
 )
 
 // restBenchPolicy is bench/apis/rest/policy.xml: the WebSocket benchmark's
@@ -106,47 +107,8 @@ func restRoundTrip(c net.Conn, br *bufio.Reader, req []byte) error {
 }
 
 // startRawHTTPBackend answers every request with 200 "ok\n" on keep-alive
-// connections, reading requests with a bufio.Reader and no net/http, so
-// that the backend's share of a benchmark stays small.
+// connections (testutil.RawHTTPBackend: no net/http, so that the backend's
+// share of a benchmark stays small).
 func startRawHTTPBackend(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n")
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					length := 0
-					for {
-						line, err := br.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(line) <= 2 {
-							break
-						}
-						if k, v, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
-							length, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
-						}
-					}
-					if _, err := br.Discard(length); err != nil { // io.CopyN would allocate a LimitReader per request
-						return
-					}
-					if _, err := c.Write(resp); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return testutil.RawHTTPBackend(b, "text/plain", "ok\n")
 }

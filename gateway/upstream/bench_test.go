@@ -1,13 +1,11 @@
 package upstream_test
 
 import (
-	"bufio"
-	"io"
-	"net"
 	"net/http"
 	"testing"
 
 	"tollgate/gateway/upstream"
+	"tollgate/internal/testutil"
 )
 
 // BenchmarkRoundTrip is one keep-alive GET and its 3-byte body against a
@@ -35,40 +33,10 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer ln.Close()
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						defer c.Close()
-						br := bufio.NewReader(c)
-						for {
-							for {
-								line, err := br.ReadSlice('\n')
-								if err != nil {
-									return
-								}
-								if len(line) <= 2 {
-									break
-								}
-							}
-							if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n"); err != nil {
-								return
-							}
-						}
-					}()
-				}
-			}()
+			addr := testutil.RawHTTPBackend(b, "text/plain", "ok\n")
 			rt := tc.rt()
 			defer rt.CloseIdleConnections()
-			url := "http://" + ln.Addr().String() + "/x"
+			url := "http://" + addr + "/x"
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				buf := make([]byte, 64)

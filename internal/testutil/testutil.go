@@ -1,6 +1,7 @@
 // Package testutil holds the few test helpers that tests in several
 // packages (gateway, e2e, cmd/tollgate, store) share: writing files of an
-// apis folder, free loopback ports and a coder/websocket echo.
+// apis folder, free loopback ports, a coder/websocket echo and a raw HTTP
+// backend for benchmarks (rawhttp.go).
 package testutil
 
 import (

@@ -1,0 +1,62 @@
+package testutil
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"strconv"
+	"testing"
+)
+
+// RawHTTPBackend serves a minimal keep-alive HTTP/1.1 endpoint on loopback
+// that answers every request (its body, by Content-Length, read and
+// dropped) with 200 and body as contentType, and returns its address. It
+// reads requests with a bufio.Reader and no net/http, and allocates nothing
+// per request, so that a benchmark's backend takes as little as possible of
+// what it measures. The listener closes with tb.
+func RawHTTPBackend(tb testing.TB, contentType, body string) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = ln.Close() })
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: " + contentType + "\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serveRawHTTP(c, resp)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func serveRawHTTP(c net.Conn, resp []byte) {
+	defer c.Close()
+	br := bufio.NewReaderSize(c, 4096)
+	for {
+		length := 0
+		for {
+			line, err := br.ReadSlice('\n')
+			if err != nil {
+				return
+			}
+			if len(line) <= 2 {
+				break
+			}
+			if k, v, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
+				length, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+			}
+		}
+		if _, err := br.Discard(length); err != nil { // io.CopyN would allocate a LimitReader per request
+			return
+		}
+		if _, err := c.Write(resp); err != nil {
+			return
+		}
+	}
+}
