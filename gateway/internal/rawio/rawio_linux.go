@@ -24,9 +24,7 @@ func Wrap(c net.Conn) net.Conn {
 	if err != nil {
 		return c
 	}
-	w := &Conn{TCPConn: tc, rc: rc}
-	w.readFn, w.writeFn = w.read, w.write
-	return w
+	return &Conn{TCPConn: tc, rc: rc}
 }
 
 // Conn is a *net.TCPConn whose Read and Write use raw system calls.
@@ -34,9 +32,11 @@ type Conn struct {
 	*net.TCPConn
 	rc syscall.RawConn
 
-	// A Read's state, for readFn (made once: a closure per call would be
-	// an allocation per call). rmu keeps concurrent Reads apart, as the
-	// connection's own read lock does.
+	// A Read's state, for readFn (made on the first Read, once: a closure
+	// per call would be an allocation per call; a connection that is only
+	// read, as a WebSocket upgrade's before the hijack, never makes
+	// writeFn). rmu keeps concurrent Reads apart, as the connection's own
+	// read lock does.
 	rmu    sync.Mutex
 	rp     []byte
 	rn     int
@@ -56,6 +56,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	c.rmu.Lock()
+	if c.readFn == nil {
+		c.readFn = c.read
+	}
 	c.rp, c.rn, c.rerr = p, 0, nil
 	err := c.rc.Read(c.readFn)
 	n, rerr := c.rn, c.rerr
@@ -97,6 +100,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	c.wmu.Lock()
+	if c.writeFn == nil {
+		c.writeFn = c.write
+	}
 	c.wp, c.wn, c.werr = p, 0, nil
 	err := c.rc.Write(c.writeFn)
 	n, werr := c.wn, c.werr
