@@ -20,7 +20,12 @@ import (
 // either. Against the event-loop probe, it measures what the goroutine
 // model costs; against tollgate's column, what the gateway's own work
 // (routing, policies, headers, metrics) costs.
-func serveGoroutines(listen, backend string) error {
+//
+// With -loops the same front server runs its connections on epoll event
+// loops instead (h1.Server.EventLoop), the backend client then using each
+// loop's own connections: the pieces tollgate's event-loop front is made
+// of, with nothing between them.
+func serveGoroutines(listen, backend string, loops bool) error {
 	tr := &upstream.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second}
 	bufs := sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -50,5 +55,5 @@ func serveGoroutines(listen, backend string) error {
 	if err != nil {
 		return err
 	}
-	return (&h1.Server{Handler: h}).Serve(ln)
+	return (&h1.Server{Handler: h, EventLoop: loops}).Serve(ln)
 }

@@ -44,9 +44,10 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:8083", "address (IPv4)")
 	backend := flag.String("backend", "127.0.0.1:9002", "backend host:port (IPv4)")
 	goroutines := flag.Bool("goroutines", false, "serve with tollgate's h1 server and upstream client (a goroutine per connection) instead of event loops")
+	loops := flag.Bool("loops", false, "serve with tollgate's h1 server on its event loops (h1.Server.EventLoop) and upstream client")
 	flag.Parse()
-	if *goroutines {
-		fail(serveGoroutines(*listen, *backend))
+	if *goroutines || *loops {
+		fail(serveGoroutines(*listen, *backend, *loops))
 	}
 	la, err := sockaddr(*listen)
 	if err != nil {

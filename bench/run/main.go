@@ -345,6 +345,8 @@ func run(o *opts) int {
 		probe(target{name: "rawhttp", label: "rawhttp (probe)", restOnly: true}, "bench-rawhttp", "-backend", restAddr)
 		probe(target{name: "rawhttp-goroutines", label: "rawhttp -goroutines (probe)", restOnly: true},
 			"bench-rawhttp", "-backend", restAddr, "-goroutines")
+		probe(target{name: "rawhttp-loops", label: "rawhttp -loops (probe)", restOnly: true},
+			"bench-rawhttp", "-backend", restAddr, "-loops")
 	}
 	targets = append(targets, target{name: "bare", addr: bareAddr, restOnly: true, label: "bare httputil.ReverseProxy (reference)",
 		pids: func() []int { return []int{bare.Process.Pid} }})

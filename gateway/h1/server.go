@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"tollgate/gateway/internal/evloop"
 	"tollgate/gateway/internal/rawio"
 )
 
@@ -56,6 +57,10 @@ type Server struct {
 	// TLSConfig, when set, makes Serve speak TLS on every connection.
 	TLSConfig *tls.Config
 	ErrorLog  *log.Logger
+	// EventLoop serves cleartext connections on epoll event loops (Linux;
+	// see loop.go) instead of a goroutine each. TLS listeners and other
+	// platforms are served by goroutines whatever it says.
+	EventLoop bool
 
 	mu          sync.Mutex
 	listeners   []net.Listener
@@ -70,6 +75,10 @@ type Server struct {
 	handoff     chan job
 	quit        chan struct{}
 	idleWorkers atomic.Int32
+
+	// The event loops (loop.go), made by the first Serve that uses them.
+	loops     *evloop.Group
+	loopsDone chan struct{} // closed when Shutdown or Close has stopped them
 }
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.
@@ -143,6 +152,11 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.quit = make(chan struct{})
 	}
 	s.listeners = append(s.listeners, ln)
+	if s.EventLoop && s.TLSConfig == nil && evloop.Available() {
+		if fd, ok := loopListener(ln); ok {
+			return s.serveLoop(fd) // unlocks s.mu
+		}
+	}
 	var tlsConf *tls.Config
 	if s.TLSConfig != nil {
 		tlsConf = s.TLSConfig.Clone()
@@ -316,6 +330,9 @@ func (s *Server) closeListeners() {
 		_ = ln.Close()
 	}
 	s.listeners = nil
+	if s.loops != nil {
+		s.loops.CloseListeners()
+	}
 	if s.h2ln != nil {
 		_ = s.h2ln.Close()
 	}
@@ -352,6 +369,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err == nil {
 		err = h2err
 	}
+	s.stopLoops()
 	return err
 }
 
@@ -367,6 +385,7 @@ func (s *Server) Close() error {
 	clear(s.conns)
 	h2 := s.h2
 	s.mu.Unlock()
+	s.stopLoops()
 	if h2 != nil {
 		return h2.Close()
 	}
@@ -398,6 +417,7 @@ type conn struct {
 	rawHijack bool    // HijackRaw: the buffers are still the server's
 	req       request // parsed into, then copied into the handler's *http.Request
 	w         progressWriter
+	ctx       context.Context // the requests' context: on an event loop, the task's (loop.go); else nil
 }
 
 // progressWriter writes to the connection with a deadline renewed for
@@ -573,7 +593,10 @@ func (c *conn) serveOne() bool {
 		}
 		return false
 	}
-	ctx := context.Background() // never cancelled: see Server
+	ctx := c.ctx // never cancelled: see Server
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	req.rv.RemoteAddr = c.remote
 	req.rv.TLS = c.tls
 	r := req.rv.WithContext(ctx)

@@ -18,11 +18,17 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"tollgate/gateway/internal/evloop"
 )
 
-// fronts are the two server paths the binary can run; every table here
-// runs against both.
-var fronts = []string{"h1", "nethttp"}
+// fronts are the server paths the binary can run; every table here runs
+// against each: h1 on a goroutine per connection, h1 on the event loops
+// (loop.go), and net/http's server.
+var fronts = []string{"h1", "loop", "nethttp"}
+
+// ours reports whether front is tollgate's own server (either way).
+func ours(front string) bool { return front != "nethttp" }
 
 // serve starts front on a loopback socket with h and returns its address.
 func serve(t testing.TB, front string, h http.Handler) string {
@@ -32,8 +38,8 @@ func serve(t testing.TB, front string, h http.Handler) string {
 		t.Fatal(err)
 	}
 	var f Front
-	if front == "h1" {
-		f = &Server{Handler: h, ReadHeaderTimeout: 2 * time.Second, MaxHeaderBytes: 8 << 10}
+	if ours(front) {
+		f = &Server{Handler: h, ReadHeaderTimeout: 2 * time.Second, MaxHeaderBytes: 8 << 10, EventLoop: front == "loop"}
 	} else {
 		f = &http.Server{Handler: h, ReadHeaderTimeout: 2 * time.Second, MaxHeaderBytes: 8 << 10}
 	}
@@ -160,7 +166,11 @@ func TestSmuggling(t *testing.T) {
 	} {
 		for _, front := range fronts {
 			t.Run(front+"/"+tc.name, func(t *testing.T) {
-				want, ok := tc.status[front]
+				key := front
+				if ours(front) {
+					key = "h1"
+				}
+				want, ok := tc.status[key]
 				if !ok {
 					want = tc.status[""]
 				}
@@ -382,8 +392,8 @@ func TestExpectContinue(t *testing.T) {
 			// whatever follows is not known to be a request: h1 closes.
 			// net/http keeps the connection.
 			r := roundTrip(t, serve(t, front, reject), "POST /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
-			if r.status != 401 || r.closed != (front == "h1") {
-				t.Fatalf("got %d closed=%v; want 401 and closed=%v", r.status, r.closed, front == "h1")
+			if r.status != 401 || r.closed != ours(front) {
+				t.Fatalf("got %d closed=%v; want 401 and closed=%v", r.status, r.closed, ours(front))
 			}
 		})
 	}
@@ -458,6 +468,12 @@ func TestHijackRaw(t *testing.T) {
 // a write has made no progress for WriteTimeout: the handler's write fails
 // and the connection closes, where it would otherwise hold both forever.
 func TestSlowReader(t *testing.T) {
+	for _, loop := range []bool{false, true} {
+		t.Run(map[bool]string{false: "h1", true: "loop"}[loop], func(t *testing.T) { testSlowReader(t, loop) })
+	}
+}
+
+func testSlowReader(t *testing.T, loop bool) {
 	werr := make(chan error, 1)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		chunk := make([]byte, 64<<10)
@@ -473,7 +489,7 @@ func TestSlowReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Handler: h, WriteTimeout: 300 * time.Millisecond}
+	s := &Server{Handler: h, WriteTimeout: 300 * time.Millisecond, EventLoop: loop}
 	go func() { _ = s.Serve(ln) }()
 	defer s.Close()
 	c, err := net.Dial("tcp", ln.Addr().String())
@@ -496,10 +512,17 @@ func TestSlowReader(t *testing.T) {
 // TestShutdown: an idle connection is closed, an active request finishes
 // (its connection closing after it), and Serve returns ErrServerClosed.
 func TestShutdown(t *testing.T) {
+	for _, loop := range []bool{false, true} {
+		t.Run(map[bool]string{false: "h1", true: "loop"}[loop], func(t *testing.T) { testShutdown(t, loop) })
+	}
+}
+
+func testShutdown(t *testing.T, loop bool) {
 	release := make(chan struct{})
 	var started atomic.Bool
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
+			evloop.Release(r.Context()) // it blocks below: off the loop (nothing without one)
 			started.Store(true)
 			<-release
 		}
@@ -509,7 +532,7 @@ func TestShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Handler: h}
+	s := &Server{Handler: h, EventLoop: loop}
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
 	idle, _ := net.Dial("tcp", ln.Addr().String())
@@ -748,8 +771,8 @@ func TestHeaderTimeout(t *testing.T) {
 					t.Fatal(err)
 				}
 				var f Front
-				if front == "h1" {
-					f = &Server{Handler: echoLen, ReadHeaderTimeout: 300 * time.Millisecond, IdleTimeout: time.Minute}
+				if ours(front) {
+					f = &Server{Handler: echoLen, ReadHeaderTimeout: 300 * time.Millisecond, IdleTimeout: time.Minute, EventLoop: front == "loop"}
 				} else {
 					f = &http.Server{Handler: echoLen, ReadHeaderTimeout: 300 * time.Millisecond, IdleTimeout: time.Minute}
 				}

@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"tollgate/gateway/internal/evloop"
 	"tollgate/gateway/internal/rawio"
 )
 
@@ -68,7 +69,10 @@ type Transport struct {
 	idle  atomic.Int64
 }
 
-type poolKey struct{ scheme, host string }
+type poolKey struct {
+	scheme, host string
+	loop         *evloop.Loop // the event loop whose connections these are (loop.go); nil: shared
+}
 
 var defaultDialer = &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 
@@ -81,12 +85,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	defer out.free()
-	p, err := t.pool(req.URL)
+	ctx := req.Context()
+	p, err := t.pool(req.URL, t.loopOf(ctx))
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
-	ctx := req.Context()
 	for attempt := 0; ; attempt++ {
 		c, err := p.get(ctx, attempt > 0, !out.replayable)
 		if err != nil {
@@ -121,11 +125,11 @@ func (t *Transport) CloseIdleConnections() {
 	})
 }
 
-func (t *Transport) pool(u *url.URL) (*pool, error) {
+func (t *Transport) pool(u *url.URL, loop *evloop.Loop) (*pool, error) {
 	if u == nil {
 		return nil, errors.New("upstream: the request has no URL")
 	}
-	key := poolKey{u.Scheme, u.Host}
+	key := poolKey{u.Scheme, u.Host, loop}
 	if p, ok := t.pools.Load(key); ok {
 		return p.(*pool), nil
 	}
@@ -210,7 +214,7 @@ func (p *pool) get(ctx context.Context, fresh, probe bool) (*conn, error) {
 				c.deadline = false
 			}
 			if (p.t.IdleConnTimeout > 0 && time.Since(c.idleAt) >= p.t.IdleConnTimeout) ||
-				(probe && (c.br.Buffered() > 0 || !alive(c.nc))) {
+				(probe && (c.br.Buffered() > 0 || !c.alive())) {
 				p.mu.Unlock()
 				c.close()
 				p.mu.Lock()
@@ -218,6 +222,9 @@ func (p *pool) get(ctx context.Context, fresh, probe bool) (*conn, error) {
 			}
 			p.mu.Unlock()
 			c.reused = true
+			if lc := loopConn(c.nc); lc != nil {
+				lc.Bind(ctx) // this request's task uses it now
+			}
 			return c, nil
 		}
 	}
@@ -262,16 +269,24 @@ func (p *pool) get(ctx context.Context, fresh, probe bool) (*conn, error) {
 
 // dial opens a connection in a slot already counted in p.n.
 func (p *pool) dial(ctx context.Context) (*conn, error) {
-	dial := p.t.DialContext
-	if dial == nil {
-		dial = defaultDialer.DialContext
+	var nc net.Conn
+	var err error
+	if p.key.loop != nil {
+		nc, err = loopDial(ctx, p.addr)
+	} else {
+		dial := p.t.DialContext
+		if dial == nil {
+			dial = defaultDialer.DialContext
+		}
+		nc, err = dial(ctx, "tcp", p.addr)
+		if err == nil {
+			nc = rawio.Wrap(nc) // reads and writes by raw system calls (gateway/internal/rawio)
+		}
 	}
-	nc, err := dial(ctx, "tcp", p.addr)
 	if err != nil {
 		p.release()
 		return nil, err
 	}
-	nc = rawio.Wrap(nc) // reads and writes by raw system calls (gateway/internal/rawio)
 	if p.tls != nil {
 		tc := tls.Client(nc, p.tls)
 		hctx := ctx
@@ -395,6 +410,14 @@ type conn struct {
 	// the next one sets its own or clears it, and the pool's liveness
 	// probe clears it first. Owned by whoever holds the connection.
 	deadline bool
+}
+
+// alive probes an idle connection (see alive in probe_unix.go).
+func (c *conn) alive() bool {
+	if lc := loopConn(c.nc); lc != nil {
+		return lc.Alive()
+	}
+	return alive(c.nc)
 }
 
 // close closes the connection and frees its slot, once.

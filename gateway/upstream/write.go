@@ -191,6 +191,13 @@ func (o *outgoing) write(nc net.Conn, rt *roundTrip) error {
 	}
 	body, cl, trailer := o.body, o.cl, o.trailer
 	o.body = nil
+	if loopConn(nc) != nil {
+		// On an event loop the connection is only the task's: the body is
+		// written here, before the answer is read (loop.go).
+		err := writeBody(nc, body, cl, trailer)
+		body.Close()
+		return err
+	}
 	ch := make(chan error, 1)
 	rt.wdone = ch
 	go func() {

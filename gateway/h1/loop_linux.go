@@ -1,0 +1,77 @@
+//go:build linux
+
+package h1
+
+import (
+	"context"
+	"net"
+
+	"golang.org/x/sys/unix"
+
+	"tollgate/gateway/internal/evloop"
+)
+
+// loopListener takes a TCP listener's socket for the event loops: a
+// duplicate of its descriptor, the listener itself closed so that Go's
+// poller is not woken for every connection nobody accepts through it.
+func loopListener(ln net.Listener) (int, bool) {
+	tl, ok := ln.(*net.TCPListener)
+	if !ok {
+		return -1, false
+	}
+	rc, err := tl.SyscallConn()
+	if err != nil {
+		return -1, false
+	}
+	fd := -1
+	if cerr := rc.Control(func(f uintptr) { fd, err = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); cerr != nil || err != nil {
+		return -1, false
+	}
+	_ = tl.Close()
+	return fd, true
+}
+
+// serveLoop serves the listening socket fd on the server's event loops
+// until Shutdown or Close. It is called with s.mu held and unlocks it.
+func (s *Server) serveLoop(fd int) error {
+	if s.loops == nil {
+		g, err := evloop.NewGroup(0)
+		if err != nil {
+			s.mu.Unlock()
+			_ = unix.Close(fd)
+			return err
+		}
+		s.loops, s.loopsDone = g, make(chan struct{})
+	}
+	g, done := s.loops, s.loopsDone
+	s.mu.Unlock()
+	if err := g.Listen(fd, s.serveLoopConn); err != nil {
+		_ = unix.Close(fd)
+		return err
+	}
+	<-done
+	return ErrServerClosed
+}
+
+// serveLoopConn serves one connection in its loop task: the same code as
+// a goroutine's (conn.serve), on a connection whose waits suspend the task.
+func (s *Server) serveLoopConn(ctx context.Context, ec *evloop.Conn) {
+	c := &conn{srv: s, rwc: ec, ctx: ctx}
+	if !s.track(c) {
+		_ = ec.Close()
+		return
+	}
+	c.serve(nil)
+}
+
+// stopLoops ends the event loops once no connection is left to them.
+func (s *Server) stopLoops() {
+	s.mu.Lock()
+	g, done := s.loops, s.loopsDone
+	s.loops = nil
+	s.mu.Unlock()
+	if g != nil {
+		g.Stop()
+		close(done)
+	}
+}

@@ -1,0 +1,373 @@
+//go:build linux
+
+package evloop
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Conn is a TCP connection on a loop (see the package's rules). It is a
+// net.Conn; its reads and writes suspend its task instead of blocking.
+type Conn struct {
+	l    *Loop
+	fd   int
+	task *Task
+	keyA atomic.Uint64 // epoll data while registered
+
+	rev, wev atomic.Uint32 // readiness events seen, per direction
+	rdl, wdl atomic.Int64  // deadlines, unix nanoseconds (0: none)
+	waiter   atomic.Pointer[Task]
+	closed   atomic.Bool
+
+	// The task's own: the read sequence a short read saw (the socket was
+	// drained then; until an event, the next read waits without a system
+	// call).
+	drained bool
+	rseen   uint32
+
+	rsa          unix.Sockaddr
+	laddr, raddr net.Addr
+}
+
+// Bind makes the task ctx carries the user of c (a pooled connection taken
+// by another request of the same loop).
+func (c *Conn) Bind(ctx context.Context) {
+	if t := TaskFrom(ctx); t != nil {
+		c.task = t
+	}
+}
+
+// Loop is the loop c is registered with.
+func (c *Conn) Loop() *Loop { return c.l }
+
+// Read implements net.Conn.
+func (c *Conn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		if c.closed.Load() {
+			return 0, net.ErrClosed
+		}
+		seq := c.rev.Load()
+		if !c.drained || c.rseen != seq {
+			n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+			switch {
+			case e == 0 && n > 0:
+				c.drained = int(n) < len(p)
+				c.rseen = seq
+				return int(n), nil
+			case e == 0:
+				return 0, io.EOF
+			case e == unix.EINTR:
+				continue
+			case e != unix.EAGAIN:
+				return 0, c.opError("read", e)
+			}
+		}
+		if err := c.wait(dirRead, seq); err != nil {
+			return 0, err
+		}
+		c.drained = false
+	}
+}
+
+// Write implements net.Conn.
+func (c *Conn) Write(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		if c.closed.Load() {
+			return done, net.ErrClosed
+		}
+		seq := c.wev.Load()
+		b := p[done:]
+		n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		switch {
+		case e == 0:
+			done += int(n)
+		case e == unix.EINTR:
+		case e == unix.EAGAIN:
+			if err := c.wait(dirWrite, seq); err != nil {
+				return done, err
+			}
+		default:
+			return done, c.opError("write", e)
+		}
+	}
+	return done, nil
+}
+
+// wait suspends c's task until c is ready in dir (an event newer than
+// seq), its deadline passes or it is closed.
+func (c *Conn) wait(dir uint8, seq uint32) error {
+	t := c.task
+	if t == nil {
+		return errNoTask
+	}
+	dl := c.rdl.Load()
+	if dir == dirWrite {
+		dl = c.wdl.Load()
+	}
+	if dl != 0 && dl <= nanotime() {
+		return os.ErrDeadlineExceeded
+	}
+	t.wc, t.wdir, t.wseq, t.wdl = c, dir, seq, dl
+	t.suspend()
+	t.wc = nil
+	switch t.reason {
+	case wokeReady:
+		return nil
+	case wokeTimeout:
+		return os.ErrDeadlineExceeded
+	case wokeMisuse:
+		return errMisuse
+	}
+	return net.ErrClosed
+}
+
+// errNoTask: a Conn read or written outside any task.
+var errNoTask = errors.New("evloop: connection used outside its task")
+
+func (c *Conn) opError(op string, e syscall.Errno) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError(op, e)}
+}
+
+// Close implements net.Conn; it may be called from any goroutine. A task
+// waiting on c wakes with net.ErrClosed.
+func (c *Conn) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	key := c.keyA.Load()
+	_ = unix.Close(c.fd) // leaves the epoll instance with it
+	if key != 0 {
+		c.l.slots.release(key)
+	}
+	if c.waiter.Load() != nil {
+		c.l.post(post{kind: postClosed, c: c})
+	}
+	return nil
+}
+
+// CloseWrite shuts the sending side down (a half-close).
+func (c *Conn) CloseWrite() error {
+	if c.closed.Load() {
+		return net.ErrClosed
+	}
+	return unix.Shutdown(c.fd, unix.SHUT_WR)
+}
+
+// Detach takes c's descriptor out of the loop and hands it to the caller,
+// who owns it from now on; c is closed without closing it. It must be
+// called by c's task.
+func (c *Conn) Detach() (int, error) {
+	if c.closed.Swap(true) {
+		return -1, net.ErrClosed
+	}
+	if key := c.keyA.Load(); key != 0 {
+		_ = unix.EpollCtl(c.l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+		c.l.slots.release(key)
+	}
+	return c.fd, nil
+}
+
+// Alive reports whether an idle connection is still open and has nothing
+// unasked to read (a backend connection taken from a pool): one recvfrom
+// with MSG_PEEK.
+func (c *Conn) Alive() bool {
+	if c.closed.Load() {
+		return false
+	}
+	var b [1]byte
+	n, _, err := unix.Recvfrom(c.fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	if err == unix.EAGAIN || err == unix.EINTR {
+		return true
+	}
+	_ = n
+	return false // EOF, data nobody asked for, or an error
+}
+
+// LocalAddr implements net.Conn.
+func (c *Conn) LocalAddr() net.Addr {
+	if c.laddr == nil {
+		sa, err := unix.Getsockname(c.fd)
+		if err != nil {
+			return &net.TCPAddr{}
+		}
+		c.laddr = tcpAddr(sa)
+	}
+	return c.laddr
+}
+
+// RemoteAddr implements net.Conn.
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.raddr == nil {
+		sa := c.rsa
+		if sa == nil {
+			var err error
+			if sa, err = unix.Getpeername(c.fd); err != nil {
+				return &net.TCPAddr{}
+			}
+		}
+		c.raddr = tcpAddr(sa)
+	}
+	return c.raddr
+}
+
+func tcpAddr(sa unix.Sockaddr) *net.TCPAddr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: append(net.IP(nil), a.Addr[:]...), Port: a.Port}
+	case *unix.SockaddrInet6:
+		ip := append(net.IP(nil), a.Addr[:]...)
+		zone := ""
+		if a.ZoneId != 0 {
+			if ifi, err := net.InterfaceByIndex(int(a.ZoneId)); err == nil {
+				zone = ifi.Name
+			}
+		}
+		return &net.TCPAddr{IP: ip, Port: a.Port, Zone: zone}
+	}
+	return &net.TCPAddr{}
+}
+
+// SetDeadline implements net.Conn.
+func (c *Conn) SetDeadline(t time.Time) error {
+	_ = c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline implements net.Conn; from another goroutine, it also
+// moves the deadline of a read waiting now.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.setDeadline(&c.rdl, t) }
+
+// SetWriteDeadline implements net.Conn (as SetReadDeadline).
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.setDeadline(&c.wdl, t) }
+
+func (c *Conn) setDeadline(d *atomic.Int64, t time.Time) error {
+	if c.closed.Load() {
+		return net.ErrClosed
+	}
+	var v int64
+	if !t.IsZero() {
+		v = t.UnixNano()
+		if v <= 0 {
+			v = 1 // a time before 1970: already past
+		}
+	}
+	d.Store(v)
+	if c.waiter.Load() != nil {
+		c.l.post(post{kind: postDeadline, c: c})
+	}
+	return nil
+}
+
+// errNotLiteral: Dial takes an IP address and port, not a name.
+var errNotLiteral = errors.New("evloop: not an IP address and port")
+
+// IsNotLiteral reports whether Dial failed because addr needs resolving.
+func IsNotLiteral(err error) bool { return errors.Is(err, errNotLiteral) }
+
+// Dial connects to addr (an IP address and port) from the task ctx
+// carries, with a non-blocking connect its task waits for; the
+// connection is registered with the task's loop. keepAlive > 0 turns TCP
+// keep-alive on with that idle time (as net.Dialer's KeepAlive).
+func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*Conn, error) {
+	t := TaskFrom(ctx)
+	if t == nil {
+		return nil, errNoTask
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, errNotLiteral
+	}
+	var sa unix.Sockaddr
+	family := unix.AF_INET
+	if ip := ap.Addr().Unmap(); ip.Is4() {
+		sa = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}
+	} else {
+		family = unix.AF_INET6
+		sa6 := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}
+		if z := ip.Zone(); z != "" {
+			if ifi, err := net.InterfaceByName(z); err == nil {
+				sa6.ZoneId = uint32(ifi.Index)
+			}
+		}
+		sa = sa6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: os.NewSyscallError("socket", err)}
+	}
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if keepAlive > 0 {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
+		secs := int(max(keepAlive/time.Second, 1))
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, secs)
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, secs)
+	}
+	c := &Conn{l: t.l, fd: fd, task: t, rsa: sa}
+	fail := func(err error) (*Conn, error) {
+		_ = c.Close()
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
+	}
+	err = unix.Connect(fd, sa)
+	switch {
+	case err == nil:
+		return c, nil
+	case err != unix.EINPROGRESS && err != unix.EINTR:
+		return fail(os.NewSyscallError("connect", err))
+	}
+	if dl, ok := ctx.Deadline(); ok && (timeout <= 0 || time.Until(dl) < timeout) {
+		timeout = time.Until(dl)
+	}
+	if timeout > 0 {
+		c.wdl.Store(time.Now().Add(timeout).UnixNano())
+	}
+	for {
+		seq := c.wev.Load()
+		if err := c.wait(dirWrite, seq); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return fail(errDialTimeout)
+			}
+			return fail(err)
+		}
+		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil {
+			return fail(os.NewSyscallError("getsockopt", err))
+		}
+		switch syscall.Errno(soerr) {
+		case 0, syscall.EISCONN:
+			c.wdl.Store(0)
+			return c, nil
+		case syscall.EINPROGRESS, syscall.EALREADY, syscall.EINTR:
+			continue
+		default:
+			return fail(os.NewSyscallError("connect", syscall.Errno(soerr)))
+		}
+	}
+}
+
+// errDialTimeout is a dial that did not complete in time: a net.Error
+// whose Timeout is true, as net.Dialer's.
+var errDialTimeout error = dialTimeout{}
+
+type dialTimeout struct{}
+
+func (dialTimeout) Error() string   { return "i/o timeout" }
+func (dialTimeout) Timeout() bool   { return true }
+func (dialTimeout) Temporary() bool { return true }
+func (dialTimeout) Is(err error) bool {
+	return err == os.ErrDeadlineExceeded || err == context.DeadlineExceeded
+}

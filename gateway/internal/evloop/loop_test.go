@@ -1,0 +1,346 @@
+//go:build linux
+
+package evloop
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// listen starts a group of n loops serving h on a loopback port and
+// returns its address.
+func listen(t *testing.T, n int, h Handler) (*Group, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	fd := dupListener(t, ln)
+	g, err := NewGroup(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Listen(fd, h); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Stop)
+	return g, addr
+}
+
+func dupListener(t *testing.T, ln net.Listener) int {
+	t.Helper()
+	rc, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := -1
+	var derr error
+	_ = rc.Control(func(f uintptr) { fd, derr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) })
+	if derr != nil {
+		t.Fatal(derr)
+	}
+	ln.Close()
+	return fd
+}
+
+// echo answers each line with the same line.
+func echo(ctx context.Context, c *Conn) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if _, err := c.Write([]byte(line)); err != nil {
+			return
+		}
+	}
+}
+
+func TestEcho(t *testing.T) {
+	for _, loops := range []int{1, 2} {
+		_, addr := listen(t, loops, echo)
+		var wg sync.WaitGroup
+		for i := range 50 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for j := range 100 {
+					msg := strings.Repeat("x", i*j%700) + "\n"
+					if _, err := c.Write([]byte(msg)); err != nil {
+						t.Error(err)
+						return
+					}
+					got, err := br.ReadString('\n')
+					if err != nil || got != msg {
+						t.Errorf("conn %d msg %d: %q, %v", i, j, got, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
+
+// A large write to a client that reads slowly: the task waits for the
+// socket to drain (EPOLLOUT), other connections go on.
+func TestLargeWrite(t *testing.T) {
+	const size = 8 << 20
+	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+		defer c.Close()
+		buf := make([]byte, size)
+		for i := range buf {
+			buf[i] = byte(i)
+		}
+		n, err := c.Write(buf)
+		if n != size || err != nil {
+			t.Errorf("write: %d, %v", n, err)
+		}
+	})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Another connection is served meanwhile.
+	var n int64
+	time.Sleep(50 * time.Millisecond)
+	n, err = io.Copy(io.Discard, c)
+	if n != size || err != nil {
+		t.Fatalf("read %d, %v", n, err)
+	}
+}
+
+func TestReadDeadline(t *testing.T) {
+	errs := make(chan error, 1)
+	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		_, err := c.Read(make([]byte, 10))
+		errs <- err
+	})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	select {
+	case err := <-errs:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("got %v, want a deadline error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the deadline did not end the read")
+	}
+}
+
+// A deadline moved into the past by another goroutine ends a read waiting
+// now (the gateway's pending-body limit does this).
+func TestForeignDeadlineAndClose(t *testing.T) {
+	for _, how := range []string{"deadline", "close"} {
+		conns := make(chan *Conn, 1)
+		errs := make(chan error, 1)
+		_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+			defer c.Close()
+			conns <- c
+			_, err := c.Read(make([]byte, 10))
+			errs <- err
+		})
+		cl, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		c := <-conns
+		time.Sleep(20 * time.Millisecond) // let it wait
+		want := os.ErrDeadlineExceeded
+		if how == "deadline" {
+			_ = c.SetReadDeadline(time.Unix(1, 0))
+		} else {
+			_ = c.Close()
+			want = net.ErrClosed
+		}
+		select {
+		case err := <-errs:
+			if !errors.Is(err, want) {
+				t.Fatalf("%s: got %v, want %v", how, err, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s did not end the read", how)
+		}
+	}
+}
+
+// A released task may block: the loop goes on serving other connections
+// meanwhile, and the task's next wait brings it back onto the loop.
+func TestRelease(t *testing.T) {
+	gate := make(chan struct{})
+	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if line == "block\n" {
+				Release(ctx)
+				if !TaskFrom(ctx).Released() {
+					t.Error("not released")
+				}
+				<-gate // blocks this goroutine, not the loop
+			}
+			if _, err := c.Write([]byte(line)); err != nil {
+				return
+			}
+		}
+	})
+	dial := func() (net.Conn, *bufio.Reader) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c, bufio.NewReader(c)
+	}
+	a, ar := dial()
+	b, br := dial()
+	a.Write([]byte("block\n"))
+	for range 3 {
+		b.Write([]byte("hello\n"))
+		if got, err := br.ReadString('\n'); got != "hello\n" {
+			t.Fatalf("the loop stalled behind a released task: %q, %v", got, err)
+		}
+	}
+	close(gate)
+	if got, _ := ar.ReadString('\n'); got != "block\n" {
+		t.Fatalf("released task: %q", got)
+	}
+	// Back on the loop: it serves again, and so does the other.
+	for _, p := range []struct {
+		c  net.Conn
+		br *bufio.Reader
+	}{{a, ar}, {b, br}} {
+		p.c.Write([]byte("again\n"))
+		if got, _ := p.br.ReadString('\n'); got != "again\n" {
+			t.Fatalf("after rejoining: %q", got)
+		}
+	}
+}
+
+// Dial connects from a task to a listener, and fails fast on a closed port.
+func TestDial(t *testing.T) {
+	back, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	go func() {
+		for {
+			c, err := back.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(c, c); c.Close() }()
+		}
+	}()
+	closed, _ := net.Listen("tcp4", "127.0.0.1:0")
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	results := make(chan string, 3)
+	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+		defer c.Close()
+		bc, err := Dial(ctx, back.Addr().String(), time.Second, 30*time.Second)
+		if err != nil {
+			results <- "dial: " + err.Error()
+			return
+		}
+		defer bc.Close()
+		bc.Write([]byte("ping"))
+		buf := make([]byte, 4)
+		_, err = io.ReadFull(bc, buf)
+		results <- string(buf) + errString(err)
+		_, err = Dial(ctx, closedAddr, time.Second, 0)
+		results <- errString(err)
+		_, err = Dial(ctx, "localhost:80", time.Second, 0)
+		results <- errString(err)
+	})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := <-results; got != "ping" {
+		t.Fatalf("round trip: %q", got)
+	}
+	if got := <-results; !strings.Contains(got, "connection refused") {
+		t.Fatalf("closed port: %q", got)
+	}
+	if got := <-results; got != errNotLiteral.Error() {
+		t.Fatalf("a name: %q", got)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// Stop wakes every waiting task with net.ErrClosed.
+func TestStop(t *testing.T) {
+	errs := make(chan error, 10)
+	g, addr := listen(t, 2, func(ctx context.Context, c *Conn) {
+		defer c.Close()
+		_, err := c.Read(make([]byte, 1))
+		errs <- err
+	})
+	for range 10 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	time.Sleep(50 * time.Millisecond)
+	g.Stop()
+	for range 10 {
+		select {
+		case err := <-errs:
+			if !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("got %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a task was not woken")
+		}
+	}
+	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		// The listening socket is closed once every loop dropped it.
+		time.Sleep(50 * time.Millisecond)
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			t.Fatal("still accepting after Stop")
+		}
+	}
+}

@@ -1,0 +1,57 @@
+//go:build !linux
+
+package evloop
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+)
+
+// Available reports whether event loops run on this platform.
+func Available() bool { return false }
+
+// Release does nothing where there are no event loops.
+func Release(context.Context) {}
+
+// Group is a set of event loops (none on this platform).
+type Group struct{}
+
+// CloseListeners does nothing.
+func (*Group) CloseListeners() {}
+
+// Stop does nothing.
+func (*Group) Stop() {}
+
+// Task is a coroutine on a loop (none on this platform).
+type Task struct{}
+
+// Loop is an event loop (none on this platform).
+type Loop struct{}
+
+// Conn is a connection on a loop (none on this platform).
+type Conn struct{ net.Conn }
+
+// TaskFrom returns nil: there are no tasks on this platform.
+func TaskFrom(context.Context) *Task { return nil }
+
+// Loop returns nil.
+func (*Task) Loop() *Loop { return nil }
+
+// Release does nothing.
+func (*Task) Release() {}
+
+// Bind does nothing.
+func (*Conn) Bind(context.Context) {}
+
+// Alive reports true.
+func (*Conn) Alive() bool { return true }
+
+// Dial fails: there are no loops on this platform.
+func Dial(context.Context, string, time.Duration, time.Duration) (*Conn, error) {
+	return nil, errors.ErrUnsupported
+}
+
+// IsNotLiteral reports false.
+func IsNotLiteral(error) bool { return false }
