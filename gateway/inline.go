@@ -1,0 +1,150 @@
+package gateway
+
+import (
+	"tollgate/engine"
+	"tollgate/store"
+)
+
+// Which REST requests may run on an event loop thread. A front that serves
+// connections from an event loop (each connection's requests in a
+// coroutine that suspends on socket I/O) must not run a request whose path
+// blocks its goroutine in any other way: one blocked request would stall
+// every connection of the loop. API.RunsInline says, per API and once per
+// snapshot, whether a REST request to it never blocks; a request to any
+// other API goes to an ordinary goroutine (the net/http path of today).
+//
+// What the gateway does for a REST request, audited for blocking (the
+// backend call itself is the front's: it brings its own backend client):
+//
+//   - routing, path normalisation, allowed-hosts, the operation match
+//     (server.go, pathnorm.go, headers.go, operations.go): CPU only;
+//   - the subscription key (subscriptions.go): the folder's subscriptions
+//     are a map in the snapshot; a key not there is looked up in
+//     Options.Subscriptions, which is a map (store.MemorySubscriptions)
+//     or Redis: with Redis every API may block, since any request may
+//     present a key (LoadOptions.LocalSubscriptions);
+//   - the product and operation views (scopes.go, products.go): picked by
+//     two slice indexings; their plans are checked below;
+//   - the policies of every scope and section, on-error included (a
+//     refused request runs on-error too): engine.Plan.MayBlock;
+//   - backend entities (backends.go), reached through set-backend-service
+//     backend-id: a circuit breaker reads and counts in Options.Store
+//     (Redis may block: LoadOptions.LocalStore), and a backend with its
+//     own TLS settings is called over net/http's Transport, which parks
+//     the goroutine; an API whose plans set a backend service may block
+//     when the configuration has such a backend;
+//   - the request body (slowbody.go): guardBody sets a read deadline and
+//     takes a short mutex; it starts no goroutine and waits for none. Body
+//     reads are the connection's own I/O;
+//   - trace tokens and the trace ring (tracing.go): an HMAC and a short
+//     mutex; the "policy trace" log line is a log line;
+//   - OpenTelemetry (telemetry.go): spans end into the SDK's batch
+//     processor, which drops rather than waits when its queue is full;
+//   - metrics (metrics.go): Prometheus counters and histograms;
+//   - the end of the exchange (exchange.go close): the policies' AtEnd
+//     and OnDone work, which belongs to the steps and is covered by
+//     their classification (quota's bandwidth count, limit-concurrency's
+//     release).
+//
+// A WebSocket API never runs inline: its handshake dials the backend and
+// hands the connection to the data path.
+
+// RunsInline reports whether a REST request to a may run on an event loop
+// thread: a is not a WebSocket API, no plan a request to it may run (every
+// product and operation view, every section) may block, and neither may
+// the gateway's own steps for it with the configured stores. Computed when
+// the snapshot is built; false for an API of a snapshot loaded without the
+// server's stores (tollgate check).
+func (a *API) RunsInline() bool { return a.inline }
+
+// inlineStores are what a snapshot's inline verdicts were computed with.
+type inlineStores struct {
+	subscriptions, store bool // in process (LoadOptions)
+}
+
+// runsInline works out RunsInline for a freshly built API (after
+// buildScopes: its views are there).
+func runsInline(a *API, stores inlineStores) bool {
+	if a.Type == "websocket" || !stores.subscriptions {
+		return false
+	}
+	blockingBackend := false
+	for _, b := range a.backends {
+		if b.transport != nil || (b.breaker != nil && !stores.store) {
+			blockingBackend = true
+		}
+	}
+	for _, v := range a.allViews() {
+		if v.Plan == nil || v.Plan.MayBlock(engine.AllSections) {
+			return false
+		}
+		if blockingBackend && planUses(v.Plan, "set-backend-service") {
+			return false
+		}
+	}
+	return true
+}
+
+// allViews lists every API value a request to a may be served with: a
+// itself, its product views and its operations' views.
+func (a *API) allViews() []*API {
+	out := []*API{a}
+	for _, v := range a.views {
+		if v != nil {
+			out = append(out, v)
+		}
+	}
+	for _, op := range a.Operations {
+		for _, v := range op.views {
+			if v != nil {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// setInline records the verdict on a and every view of it (the views are
+// copies made by buildScopes, before the verdict was known).
+func (a *API) setInline(stores inlineStores) {
+	in := runsInline(a, stores)
+	for _, v := range a.allViews() {
+		v.inline, v.inlineStores = in, stores
+	}
+}
+
+// planUses reports whether a step called name stands anywhere in p.
+func planUses(p *engine.Plan, name string) bool {
+	for _, sec := range []engine.Section{engine.Inbound, engine.Backend, engine.Outbound, engine.OnError} {
+		if blockUses(p.Section(sec), name) {
+			return true
+		}
+	}
+	return false
+}
+
+func blockUses(b engine.Block, name string) bool {
+	for _, c := range b {
+		if c.Name == name {
+			return true
+		}
+		for _, br := range c.Branches {
+			if blockUses(br.Steps, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// localSubscriptions: the subscription store answers in process.
+func (s *Server) localSubscriptions() bool {
+	_, ok := s.opt.Subscriptions.(*store.MemorySubscriptions)
+	return ok
+}
+
+// localStore: the limits store (circuit breakers) answers in process.
+func (s *Server) localStore() bool {
+	_, ok := s.opt.Store.(*store.Memory)
+	return ok
+}
