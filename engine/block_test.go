@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -109,6 +110,9 @@ func TestPlanMayBlock(t *testing.T) {
 			if got := plan.MayBlock(AllSections); got != (tc.want != 0) {
 				t.Errorf("MayBlock(AllSections) = %v, want %v", got, !got)
 			}
+			if got := plan.BlockingSteps(AllSections); (len(got) > 0) != (tc.want != 0) {
+				t.Errorf("BlockingSteps = %d steps, want some: %v", len(got), tc.want != 0)
+			}
 			// A plan built by hand from the same blocks answers the same.
 			hand := &Plan{Inbound: plan.Inbound, Backend: plan.Backend, Outbound: plan.Outbound, OnError: plan.OnError}
 			if got := hand.MayBlock(AllSections); got != (tc.want != 0) {
@@ -127,5 +131,26 @@ func TestHandBuiltPlanMayBlock(t *testing.T) {
 	p := &Plan{OnError: Block{{Step: StepFunc(func(context.Context, *State) error { return nil })}}}
 	if !p.MayBlock(OnError) || p.MayBlock(Inbound) {
 		t.Errorf("MayBlock(on-error), MayBlock(inbound) = %v, %v; want true, false", p.MayBlock(OnError), p.MayBlock(Inbound))
+	}
+}
+
+// BlockingSteps names the innermost steps that block, in document order,
+// and not the inline steps that hold them.
+func TestBlockingSteps(t *testing.T) {
+	plan := compileBlock(t, `<policies>
+  <inbound><cpu/><box><cpu/><io/><box><custom/></box></box><io/></inbound>
+  <outbound><cpu/></outbound>
+  <on-error><io/></on-error>
+</policies>`, nil)
+	var got []string
+	for _, c := range plan.BlockingSteps(AllSections) {
+		got = append(got, c.Path)
+	}
+	want := []string{"inbound/box[1]/io[1]", "inbound/box[1]/box[1]/custom[1]", "inbound/io[1]", "on-error/io[1]"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("BlockingSteps = %q, want %q", got, want)
+	}
+	if got := plan.BlockingSteps(Outbound); len(got) != 0 {
+		t.Errorf("BlockingSteps(outbound) = %v, want none", got)
 	}
 }

@@ -201,6 +201,34 @@ func (p *Plan) MayBlock(secs Section) bool {
 	return p.classify()&secs != 0
 }
 
+// BlockingSteps lists, in document order, the steps of the sections in
+// secs that make them block: a step that does not opt in to NonBlocking
+// (not the steps it holds), and inside one that does, the nested steps
+// that may block. Empty exactly when MayBlock(secs) is false. For tools
+// that say why a plan may block (load time, not per request).
+func (p *Plan) BlockingSteps(secs Section) []*Compiled {
+	var out []*Compiled
+	for _, sn := range sectionNames {
+		if secs&sn.s != 0 {
+			out = p.Section(sn.s).blockingSteps(out)
+		}
+	}
+	return out
+}
+
+func (b Block) blockingSteps(out []*Compiled) []*Compiled {
+	for _, c := range b {
+		if nb, ok := c.Step.(NonBlocking); !ok || !nb.NeverBlocks() {
+			out = append(out, c)
+			continue
+		}
+		for _, br := range c.Branches {
+			out = br.Steps.blockingSteps(out)
+		}
+	}
+	return out
+}
+
 // classify returns the sections of p that may block.
 func (p *Plan) classify() Section {
 	var out Section

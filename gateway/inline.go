@@ -1,6 +1,10 @@
 package gateway
 
 import (
+	"fmt"
+	"sort"
+	"strings"
+
 	"tollgate/engine"
 	"tollgate/store"
 )
@@ -62,27 +66,75 @@ type inlineStores struct {
 	subscriptions, store bool // in process (LoadOptions)
 }
 
+// InlineBlockers says why a REST request to a may block (why RunsInline
+// is false), one reason a line: the policy steps that may block, as
+// "file:line:col: path: <name> may block (scope scope)", and what the
+// gateway itself may wait on. Empty when a runs inline. Worked out on each
+// call, with the stores a's snapshot was loaded with: for tools (tollgate
+// check, the admin API), not for the request path.
+func (a *API) InlineBlockers() []string { return inlineBlockers(a, a.inlineStores, true) }
+
 // runsInline works out RunsInline for a freshly built API (after
 // buildScopes: its views are there).
 func runsInline(a *API, stores inlineStores) bool {
-	if a.Type == "websocket" || !stores.subscriptions {
-		return false
-	}
-	blockingBackend := false
-	for _, b := range a.backends {
-		if b.transport != nil || (b.breaker != nil && !stores.store) {
-			blockingBackend = true
+	return len(inlineBlockers(a, stores, false)) == 0
+}
+
+// inlineBlockers lists the reasons a may block; with all false it stops at
+// the first one.
+func inlineBlockers(a *API, stores inlineStores, all bool) []string {
+	var out []string
+	if a.Type == "websocket" {
+		out = append(out, "a WebSocket API: its handshake dials the backend and hands the connection to the data path")
+		if !all {
+			return out
 		}
 	}
+	if !stores.subscriptions {
+		out = append(out, "the subscription store is not in process (Redis): a key not in the folder is looked up over the network")
+		if !all {
+			return out
+		}
+	}
+	var slow []string // backend entities that may block, sorted
+	for name, b := range a.backends {
+		switch {
+		case b.transport != nil:
+			slow = append(slow, fmt.Sprintf("backend %q is called over net/http's transport (its own TLS settings)", name))
+		case b.breaker != nil && !stores.store:
+			slow = append(slow, fmt.Sprintf("backend %q keeps its circuit breaker in a shared store (Redis)", name))
+		}
+	}
+	sort.Strings(slow)
+	seen := map[engine.Pos]bool{}
 	for _, v := range a.allViews() {
-		if v.Plan == nil || v.Plan.MayBlock(engine.AllSections) {
-			return false
+		if v.Plan == nil || !v.Plan.MayBlock(engine.AllSections) && len(slow) == 0 {
+			continue // MayBlock is worked out at compile time: most views stop here
 		}
-		if blockingBackend && planUses(v.Plan, "set-backend-service") {
-			return false
+		for _, c := range v.Plan.BlockingSteps(engine.AllSections) {
+			if !seen[c.Pos] {
+				seen[c.Pos] = true
+				out = append(out, fmt.Sprintf("%s: %s: <%s> may block (%s scope)", c.Pos, c.Path, c.Name, c.Scope))
+				if !all {
+					return out
+				}
+			}
+		}
+		if len(slow) == 0 {
+			continue
+		}
+		for _, c := range planSteps(v.Plan, "set-backend-service") {
+			if !seen[c.Pos] {
+				seen[c.Pos] = true
+				out = append(out, fmt.Sprintf("%s: %s: <set-backend-service> may pick a backend that blocks: %s",
+					c.Pos, c.Path, strings.Join(slow, "; ")))
+				if !all {
+					return out
+				}
+			}
 		}
 	}
-	return true
+	return out
 }
 
 // allViews lists every API value a request to a may be served with: a
@@ -113,28 +165,25 @@ func (a *API) setInline(stores inlineStores) {
 	}
 }
 
-// planUses reports whether a step called name stands anywhere in p.
-func planUses(p *engine.Plan, name string) bool {
+// planSteps lists the steps called name anywhere in p.
+func planSteps(p *engine.Plan, name string) []*engine.Compiled {
+	var out []*engine.Compiled
 	for _, sec := range []engine.Section{engine.Inbound, engine.Backend, engine.Outbound, engine.OnError} {
-		if blockUses(p.Section(sec), name) {
-			return true
-		}
+		out = blockSteps(p.Section(sec), name, out)
 	}
-	return false
+	return out
 }
 
-func blockUses(b engine.Block, name string) bool {
+func blockSteps(b engine.Block, name string, out []*engine.Compiled) []*engine.Compiled {
 	for _, c := range b {
 		if c.Name == name {
-			return true
+			out = append(out, c)
 		}
 		for _, br := range c.Branches {
-			if blockUses(br.Steps, name) {
-				return true
-			}
+			out = blockSteps(br.Steps, name, out)
 		}
 	}
-	return false
+	return out
 }
 
 // localSubscriptions: the subscription store answers in process.

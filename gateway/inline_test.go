@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,101 +44,102 @@ func TestRunsInline(t *testing.T) {
 		opt    gateway.LoadOptions
 		redis  bool // the policies' store is Redis
 		inline bool
+		why    string // in InlineBlockers when not inline
 	}{
 		{"five steps", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, fiveSteps)
-		}, local, false, true},
+		}, local, false, true, ""},
 		{"no policy", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, "")
-		}, local, false, true},
+		}, local, false, true, ""},
 		{"websocket", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="websocket" path="/a" service-url="ws://127.0.0.1:1"`, fiveSteps)
-		}, local, false, false},
+		}, local, false, false, `a WebSocket API`},
 		{"send-request", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, in(sendRequest))
-		}, local, false, false},
+		}, local, false, false, `a/policy.xml:1:`},
 		{"choose holding send-request", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`,
 				in(`<choose><when condition="@(context.Request.Method == &quot;POST&quot;)">`+sendRequest+`</when></choose>`))
-		}, local, false, false},
+		}, local, false, false, `inbound/choose[1]/when[1]/send-request[1]: <send-request> may block (api scope)`},
 		{"send-request in on-error", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`,
 				`<policies><inbound><base/></inbound><backend><base/></backend><outbound><base/></outbound><on-error>`+sendRequest+`</on-error></policies>`)
-		}, local, false, false},
+		}, local, false, false, `on-error/send-request[1]`},
 		{"global scope", func(t *testing.T, dir string) {
 			writeFile(t, dir, "policy.xml", `<policies><inbound><wait for="all">`+sendRequest+`</wait></inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, fiveSteps)
-		}, local, false, false},
+		}, local, false, false, `<wait> may block (global scope)`},
 		{"product scope", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, fiveSteps)
 			writeFile(t, dir, "products/p/productInformation.json", `{"properties": {"displayName": "P", "subscriptionRequired": true, "state": "published"}}`)
 			writeFile(t, dir, "products/p/apis.json", `[{"name": "a"}]`)
 			writeFile(t, dir, "products/p/policy.xml", in(`<limit-concurrency counter-key="p" max-count="10"/>`))
-		}, local, false, false},
+		}, local, false, false, `<limit-concurrency> may block (product scope)`},
 		{"a product of other APIs", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, fiveSteps)
 			writeAPI(t, dir, "b", `type="http" path="/b" service-url="`+backend+`"`, "")
 			writeFile(t, dir, "products/p/productInformation.json", `{"properties": {"displayName": "P", "subscriptionRequired": true, "state": "published"}}`)
 			writeFile(t, dir, "products/p/apis.json", `[{"name": "b"}]`)
 			writeFile(t, dir, "products/p/policy.xml", in(`<limit-concurrency counter-key="p" max-count="10"/>`))
-		}, local, false, true},
+		}, local, false, true, ""},
 		{"product with an inline policy", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, fiveSteps)
 			writeFile(t, dir, "products/p/productInformation.json", `{"properties": {"displayName": "P", "subscriptionRequired": true, "state": "published"}}`)
 			writeFile(t, dir, "products/p/apis.json", `[{"name": "a"}]`)
 			writeFile(t, dir, "products/p/policy.xml", in(`<rate-limit calls="7" renewal-period="60"/>`))
-		}, local, false, true},
+		}, local, false, true, ""},
 		{"operation scope", func(t *testing.T, dir string) {
 			writeFile(t, dir, "a/api.xml", `<api name="a" type="http" path="/a" service-url="`+backend+`">
   <operations><operation id="get" method="GET" url-template="/x"/><operation id="post" method="POST" url-template="/x"/></operations>
 </api>`)
 			writeFile(t, dir, "a/policy.xml", fiveSteps)
 			writeFile(t, dir, "a/operations/post/policy.xml", in(`<retry condition="@(false)" count="3" interval="1"><set-variable name="x" value="1"/></retry>`))
-		}, local, false, false},
+		}, local, false, false, `operations/post/policy.xml:1:`},
 		{"operation scope, inline", func(t *testing.T, dir string) {
 			writeFile(t, dir, "a/api.xml", `<api name="a" type="http" path="/a" service-url="`+backend+`">
   <operations><operation id="get" method="GET" url-template="/x"/></operations>
 </api>`)
 			writeFile(t, dir, "a/operations/get/policy.xml", in(`<retry condition="@(false)" count="3" interval="0"><set-variable name="x" value="1"/></retry>`))
-		}, local, false, true},
+		}, local, false, true, ""},
 		{"rate-limit, memory", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, in(`<rate-limit calls="20" renewal-period="90"/>`))
-		}, local, false, true},
+		}, local, false, true, ""},
 		{"rate-limit, redis", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, in(`<rate-limit calls="20" renewal-period="90"/>`))
-		}, local, true, false},
+		}, local, true, false, `<rate-limit> may block`},
 		{"cache-lookup external", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`,
 				`<policies><inbound><base/><cache-lookup vary-by-developer="false" vary-by-developer-groups="false" caching-type="external"/></inbound><backend><base/></backend><outbound><base/><cache-store duration="10"/></outbound><on-error><base/></on-error></policies>`)
-		}, local, true, false},
+		}, local, true, false, `<cache-lookup> may block`},
 		{"subscriptions in Redis", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, fiveSteps)
-		}, remoteSubs, false, false},
+		}, remoteSubs, false, false, `subscription store is not in process`},
 		{"breaker in Redis", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, in(`<set-backend-service backend-id="be"/>`))
 			writeFile(t, dir, "backends/be/backendInformation.json", breaker)
-		}, remoteStore, false, false},
+		}, remoteStore, false, false, `backend "be" keeps its circuit breaker in a shared store`},
 		{"breaker in memory", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, in(`<set-backend-service backend-id="be"/>`))
 			writeFile(t, dir, "backends/be/backendInformation.json", breaker)
-		}, local, false, true},
+		}, local, false, true, ""},
 		{"breaker in Redis, not used", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, fiveSteps)
 			writeFile(t, dir, "backends/be/backendInformation.json", breaker)
-		}, remoteStore, false, true},
+		}, remoteStore, false, true, ""},
 		{"backend over net/http", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`,
 				in(`<choose><when condition="@(true)"><set-backend-service backend-id="plain"/></when></choose>`))
 			writeFile(t, dir, "backends/plain/backendInformation.json", plain)
 			writeFile(t, dir, "backends/tls/backendInformation.json", insecure)
-		}, local, false, false},
+		}, local, false, false, `inbound/choose[1]/when[1]/set-backend-service[1]: <set-backend-service> may pick a backend that blocks: backend "tls" is called over net/http`},
 		{"plain backend entity", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, in(`<set-backend-service backend-id="plain"/>`))
 			writeFile(t, dir, "backends/plain/backendInformation.json", plain)
-		}, remoteStore, false, true},
+		}, remoteStore, false, true, ""},
 		{"stores unknown", func(t *testing.T, dir string) {
 			writeAPI(t, dir, "a", `type="http" path="/a" service-url="`+backend+`"`, fiveSteps)
-		}, gateway.LoadOptions{}, false, false},
+		}, gateway.LoadOptions{}, false, false, `subscription store is not in process`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -155,6 +157,13 @@ func TestRunsInline(t *testing.T) {
 			a := snap.API("a")
 			if got := a.RunsInline(); got != tc.inline {
 				t.Errorf("RunsInline = %v, want %v", got, tc.inline)
+			}
+			why := strings.Join(a.InlineBlockers(), "\n")
+			if tc.inline != (why == "") {
+				t.Errorf("InlineBlockers = %q with RunsInline %v", why, tc.inline)
+			}
+			if !strings.Contains(why, tc.why) {
+				t.Errorf("InlineBlockers = %q, want it to say %q", why, tc.why)
 			}
 		})
 	}
