@@ -19,7 +19,10 @@ import "tollgate/store"
 //   - send-request: an HTTP call-out (and its token fetch, DNS);
 //   - wait: waits for the goroutines of its children;
 //   - limit-concurrency: a lease from the store, renewed by another
-//     goroutine and released at the end of the request;
+//     goroutine (leaseKeeper) and released at the end of the request.
+//     With store.Memory none of that waits today (Acquire refuses at
+//     once, the keeper's mutex is held briefly), but it stays "may block"
+//     until the keeper is audited for running on an event loop;
 //   - authentication-managed-identity: fetches a token on a cache miss;
 //   - authentication-certificate and proxy: the step only records a
 //     setting, but a backend call with a client certificate or an
