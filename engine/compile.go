@@ -122,6 +122,9 @@ func (c *Compiler) Compile(root *Node, scope string, parent *Plan) *Plan {
 			plan.HasBackend = true
 		}
 	}
+	// Classified last: a step may change one it holds while it is parsed
+	// (retry makes a forward-request inside it send the call).
+	plan.blocking, plan.classified = plan.classify(), true
 	return plan
 }
 

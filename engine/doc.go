@@ -26,7 +26,12 @@
 //	                        (fast.go, fastcall.go); value.go holds the
 //	                        Str/Int/Bool/Value results policies keep.
 //	plan     plan.go        Plan: four Blocks of Compiled Steps, immutable and
-//	                        shared by every request of an API.
+//	                        shared by every request of an API. Plan.MayBlock
+//	                        says, from what Compile worked out, whether a
+//	                        section may block its goroutine: a step opts in
+//	                        to "never blocks" with NonBlocking, the default
+//	                        is "may block" (a server runs only plans that
+//	                        never block on an event loop thread).
 //	run      state.go       State: one request or handshake (pooled). The gateway
 //	                        calls Plan.Run per section; a failure becomes
 //	                        context.LastError and runs on-error (errors.go).

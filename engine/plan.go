@@ -45,6 +45,53 @@ type Step interface {
 	Run(ctx context.Context, s *State) error
 }
 
+// NonBlocking is how a Step says that running it never blocks the calling
+// goroutine: no network call-out (an HTTP call, a store or cache that is
+// not in process, a key or token fetch, DNS), no sleep or backoff, no wait
+// on another goroutine (a queue, a channel, a condition variable,
+// singleflight), no file I/O beyond a log line. Evaluating expressions is
+// CPU work and never blocks; neither does a read of the request or
+// response body (engine.Body), which is the connection's own I/O: the
+// server that runs the plan suspends on it as on any other socket read.
+//
+// The default is "may block": a Step that does not implement NonBlocking,
+// or whose NeverBlocks returns false, may block. A step decides at parse
+// time, from its configuration and what it was built with (an in-memory
+// store never blocks, Redis may), and answers the same every time; the
+// steps nested in its Branches are checked on their own (Compiled.MayBlock).
+// Plan.MayBlock tells a server whether a section may run on an event loop
+// thread, where one blocked request would stall every connection of the
+// loop.
+type NonBlocking interface {
+	NeverBlocks() bool
+}
+
+// MayBlock reports whether running c may block the calling goroutine: its
+// step does not opt in through NonBlocking, or one of the steps nested in
+// its Branches may block.
+func (c *Compiled) MayBlock() bool {
+	nb, ok := c.Step.(NonBlocking)
+	if !ok || !nb.NeverBlocks() {
+		return true
+	}
+	for _, br := range c.Branches {
+		if br.Steps.MayBlock() {
+			return true
+		}
+	}
+	return false
+}
+
+// MayBlock reports whether any step of b may block (Compiled.MayBlock).
+func (b Block) MayBlock() bool {
+	for _, c := range b {
+		if c.MayBlock() {
+			return true
+		}
+	}
+	return false
+}
+
 // StepFunc adapts a function to Step.
 type StepFunc func(ctx context.Context, s *State) error
 
@@ -133,6 +180,64 @@ type Plan struct {
 	// context.LastError.Message and error bodies are masked with them,
 	// since an on-error may send the message to the client.
 	Secrets []string
+
+	// blocking holds the sections that may block (MayBlock), computed once
+	// when Compile finishes; classified says it was. A Plan built by hand
+	// is classified by walking its blocks on each MayBlock call.
+	blocking   Section
+	classified bool
+}
+
+// MayBlock reports whether running any of the sections in secs (a mask:
+// AllSections for the whole plan) may block the calling goroutine: a step
+// in it, at any depth, does not declare itself NonBlocking. A failure in
+// inbound, backend or outbound runs on-error, so a caller asking whether a
+// request may block asks for AllSections. No per-request cost: a compiled
+// plan answers from what Compile worked out.
+func (p *Plan) MayBlock(secs Section) bool {
+	if p.classified {
+		return p.blocking&secs != 0
+	}
+	return p.classify()&secs != 0
+}
+
+// BlockingSteps lists, in document order, the steps of the sections in
+// secs that make them block: a step that does not opt in to NonBlocking
+// (not the steps it holds), and inside one that does, the nested steps
+// that may block. Empty exactly when MayBlock(secs) is false. For tools
+// that say why a plan may block (load time, not per request).
+func (p *Plan) BlockingSteps(secs Section) []*Compiled {
+	var out []*Compiled
+	for _, sn := range sectionNames {
+		if secs&sn.s != 0 {
+			out = p.Section(sn.s).blockingSteps(out)
+		}
+	}
+	return out
+}
+
+func (b Block) blockingSteps(out []*Compiled) []*Compiled {
+	for _, c := range b {
+		if nb, ok := c.Step.(NonBlocking); !ok || !nb.NeverBlocks() {
+			out = append(out, c)
+			continue
+		}
+		for _, br := range c.Branches {
+			out = br.Steps.blockingSteps(out)
+		}
+	}
+	return out
+}
+
+// classify returns the sections of p that may block.
+func (p *Plan) classify() Section {
+	var out Section
+	for _, sn := range sectionNames {
+		if p.Section(sn.s).MayBlock() {
+			out |= sn.s
+		}
+	}
+	return out
 }
 
 // Section returns the block for a section.

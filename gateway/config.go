@@ -61,6 +61,10 @@ type API struct {
 	opErrs  engine.ErrorList // problems of <operations>
 	// backends are the configuration's backend entities (backends.go).
 	backends map[string]*Backend
+	// inline: a REST request to the API never blocks its goroutine
+	// (RunsInline, inline.go), as worked out with inlineStores.
+	inline       bool
+	inlineStores inlineStores
 }
 
 // Limits are the per-API limits, all with documented defaults (README).
@@ -175,6 +179,12 @@ type LoadOptions struct {
 	// Explain, when set, is told how each expression was compiled: its
 	// language (C# or expr) and the program (tollgate check --explain).
 	Explain func(engine.Explanation)
+	// LocalSubscriptions and LocalStore say that the server's subscription
+	// store (Options.Subscriptions) and limits store (Options.Store, the
+	// backends' circuit breakers) answer in process, never over the
+	// network: API.RunsInline needs both to say true. false: they may
+	// block (Redis), or they are unknown.
+	LocalSubscriptions, LocalStore bool
 }
 
 // Load reads an apis folder into a Snapshot:
@@ -308,6 +318,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			reusable[a.Dir] = a
 		}
 	}
+	stores := inlineStores{subscriptions: opt.LocalSubscriptions, store: opt.LocalStore}
 	var sources []apiSource
 	for _, e := range ents {
 		if !isDirEntry(dir, e) || reservedFolders[e.Name()] || strings.HasPrefix(e.Name(), ".") {
@@ -341,7 +352,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		extras.hash(sh)
 		srcHash := hex.EncodeToString(sh.Sum(nil))
 		if old := reusable[apiDir]; old != nil {
-			if len(perrs) == 0 && srcHash == old.srcHash && names[old.Name] == "" && paths[old.Path] == "" {
+			if len(perrs) == 0 && srcHash == old.srcHash && names[old.Name] == "" && paths[old.Path] == "" && old.inlineStores == stores {
 				names[old.Name], paths[old.Path] = apiFile, apiFile
 				h.Write([]byte(old.Hash))
 				snap.APIs = append(snap.APIs, old)
@@ -418,6 +429,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		api.srcHash = srcHash
 		// Last: the views copy the API as it is now.
 		buildScopes(api, proot, extras, scopeInputs{comp: comp, global: global, products: products}, &errs)
+		api.setInline(stores)
 		h.Write([]byte(api.Hash))
 		snap.APIs = append(snap.APIs, api)
 	}

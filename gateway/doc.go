@@ -32,6 +32,9 @@
 //	               recent request traces, masked like the logs.
 //	telemetry.go   OpenTelemetry: spans per request, backend, call-out and
 //	               (when traced) policy step; W3C trace context propagation.
+//	inline.go      API.RunsInline: whether a REST request to an API never
+//	               blocks its goroutine (an event-loop front may run it on
+//	               its loop), with the audit of the request path.
 //
 // The web console (package gateway/console) is built on the exported API
 // (Current, LastReload, Traces, MintTraceToken, ...) and mounted on the

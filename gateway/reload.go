@@ -68,7 +68,8 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 	t0 := time.Now()
 	old := s.current.Load()
 	snap, errs := Load(s.opt.Dir, s.opt.Registry, LoadOptions{Getenv: s.opt.Getenv, Previous: old, SubscriptionKeys: s.opt.SubscriptionKeys,
-		Overrides: s.opt.Overrides, NamedValuesFile: s.opt.NamedValuesFile, Transport: s.transport})
+		Overrides: s.opt.Overrides, NamedValuesFile: s.opt.NamedValuesFile, Transport: s.transport,
+		LocalSubscriptions: s.localSubscriptions(), LocalStore: s.localStore()})
 	st := &ReloadStatus{Time: t0, Trigger: trigger}
 	if old != nil {
 		st.PreviousHash = old.Hash
