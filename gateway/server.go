@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
+	"tollgate/gateway/upstream"
 	"tollgate/gateway/wsproxy"
 	"tollgate/store"
 )
@@ -78,6 +79,12 @@ type Server struct {
 	current  atomic.Pointer[Snapshot]
 	sessions sessionSet
 	runtimes sync.Map // API name -> *apiRuntime: outlives snapshots; read on every request
+
+	// onLoop: a REST request of an API that RunsInline may stay on the
+	// front's event loop (h1.Server.EventLoop): the backend client is
+	// tollgate's own, dialing by itself, with no proxy from the
+	// environment (loop.go).
+	onLoop bool
 
 	baseCtx  context.Context // sessions live under it; cancelled at shutdown
 	shutdown context.CancelCauseFunc
@@ -142,7 +149,9 @@ func New(opt Options) (*Server, error) {
 		opt.Transport = tr
 		rest = tr
 		if opt.BackendTransport != BackendNetHTTP {
-			rest = newUpstream(tr)
+			up := newUpstream(tr)
+			up.DialContext = nil // upstream's own dialer has net/http's settings, and dials on an event loop (upstream/loop.go)
+			rest = up
 		}
 		// WebSocket legs need no TCP keepalive: the relay pings both sides
 		// and closes a dead one. The direct dialer skips it (four
@@ -173,6 +182,9 @@ func New(opt Options) (*Server, error) {
 		return &maskCore{Core: c, secrets: s.secretValues}
 	}))
 	s.pending.max = opt.MaxPendingBodies
+	if up, ok := rest.(*upstream.Transport); ok && up.DialContext == nil && !envProxySet() {
+		s.onLoop = true
+	}
 	s.baseCtx, s.shutdown = context.WithCancelCause(context.Background())
 	s.sessions.init()
 	s.proxy.init(s)
@@ -225,6 +237,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "No API matches "+strconv.Quote(r.URL.Path)+".")
 		return
 	}
+	s.leaveLoopUnless(r, api)
 	if s.draining.Load() {
 		w.Header().Set("Connection", "close")
 		writeJSONError(w, http.StatusServiceUnavailable, "The gateway is shutting down.")

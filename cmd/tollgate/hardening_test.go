@@ -36,6 +36,7 @@ func TestServeHardeningFlags(t *testing.T) {
 func TestServeSlowClients(t *testing.T) {
 	for _, args := range [][]string{
 		{"--http-server", "tollgate", "--backend-transport", "upstream"},
+		{"--http-server", "loop", "--backend-transport", "upstream"},
 		{"--http-server", "nethttp", "--backend-transport", "nethttp"},
 	} {
 		t.Run(args[1]+"+"+args[3], func(t *testing.T) { serveSlowClients(t, args) })

@@ -136,7 +136,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
 	str(&f.backendTransport, "backend-transport", gateway.BackendUpstream, "REST backend client: upstream (synchronous, pooled HTTP/1.1) or nethttp (Go's http.Transport)")
-	str(&f.httpServer, "http-server", "tollgate", "front HTTP server: tollgate (its own HTTP/1.1 server; h2 over TLS goes to net/http) or nethttp (Go's net/http for everything)")
+	str(&f.httpServer, "http-server", "tollgate", "front HTTP server: tollgate (its own HTTP/1.1 server; h2 over TLS goes to net/http), loop (the same on epoll event loops: Linux, cleartext listeners; see docs/http-server.md) or nethttp (Go's net/http for everything)")
 	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -171,8 +171,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	if f.backendTransport != gateway.BackendUpstream && f.backendTransport != gateway.BackendNetHTTP {
 		return nil, fmt.Errorf("--backend-transport must be %s or %s, not %q", gateway.BackendUpstream, gateway.BackendNetHTTP, f.backendTransport)
 	}
-	if f.httpServer != "tollgate" && f.httpServer != "nethttp" {
-		return nil, fmt.Errorf("--http-server must be tollgate or nethttp, not %q", f.httpServer)
+	if f.httpServer != "tollgate" && f.httpServer != "loop" && f.httpServer != "nethttp" {
+		return nil, fmt.Errorf("--http-server must be tollgate, loop or nethttp, not %q", f.httpServer)
 	}
 	if f.relayer, err = wsproxy.NewRelayer(f.wsDataPath); err != nil {
 		return nil, fmt.Errorf("--ws-data-path: %w", err)
@@ -461,7 +461,8 @@ func serve(args []string, stderr io.Writer) int {
 }
 
 // frontServer is the server clients talk to: tollgate's own HTTP/1.1
-// server (gateway/h1), or net/http's with --http-server=nethttp. Both serve
+// server (gateway/h1; on its event loops with --http-server=loop), or
+// net/http's with --http-server=nethttp. All serve
 // the gateway's handler, over TLS when tlsConf is set (net/http's through
 // the listener the caller wraps).
 func frontServer(f *serveFlags, h http.Handler, tlsConf *tls.Config, errLog *stdlog.Logger) h1.Front {
@@ -470,7 +471,7 @@ func frontServer(f *serveFlags, h http.Handler, tlsConf *tls.Config, errLog *std
 			ErrorLog: errLog, TLSConfig: tlsConf}
 	}
 	return &h1.Server{Handler: h, ReadHeaderTimeout: f.headerTimeout, IdleTimeout: 2 * time.Minute,
-		ErrorLog: errLog, TLSConfig: tlsConf}
+		ErrorLog: errLog, TLSConfig: tlsConf, EventLoop: f.httpServer == "loop"}
 }
 
 // redisLog sends go-redis's own messages (reconnects, pool errors) to zap.

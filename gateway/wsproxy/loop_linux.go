@@ -116,12 +116,16 @@ func detachable(c net.Conn) bool {
 	case *net.TCPConn, *net.UnixConn, *sockConn:
 		return true
 	}
-	return false
+	_, ok := c.(detacher)
+	return ok
 }
 
 // dupConn duplicates c's socket descriptor (close-on-exec), without
 // allocating beyond net's RawConn.
 func dupConn(c net.Conn) (int, error) {
+	if d, ok := c.(detacher); ok {
+		return d.Detach() // the front's event loop lets go of it: no copy to make, none to close
+	}
 	if sc, ok := c.(*sockConn); ok {
 		// Ours: the descriptor is open until sc is closed, and the
 		// handshake that used it is over.

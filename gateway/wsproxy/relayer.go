@@ -3,6 +3,8 @@ package wsproxy
 import (
 	"context"
 	"fmt"
+	"net"
+	"os"
 )
 
 // A Relayer runs proxied sessions. Start hands it both legs of an upgraded
@@ -32,6 +34,7 @@ type Goroutines struct{}
 
 // Start implements Relayer.
 func (Goroutines) Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done func(Stats)) {
+	client.conn, backend.conn = goConn(client.conn), goConn(backend.conn)
 	go func() { done(relayGoroutines(ctx, client, backend, lim, obs)) }()
 }
 
@@ -65,4 +68,31 @@ func NewRelayer(name string) (Relayer, error) {
 		return r, nil
 	}
 	return nil, fmt.Errorf("unknown WebSocket data path %q (available: %v)", name, relayerNames)
+}
+
+// detacher is a connection that hands its socket descriptor over: one
+// accepted by the h1 front's event loops (gateway/internal/evloop), whose
+// reads and writes are only for the task that served its handshake.
+type detacher interface{ Detach() (int, error) }
+
+// goConn returns c as a connection any goroutine may use: a detacher's
+// descriptor becomes a *net.TCPConn in Go's own poller; anything else is
+// returned as it is. A detacher that cannot be taken over is returned
+// closed (the relay then ends at once).
+func goConn(c net.Conn) net.Conn {
+	d, ok := c.(detacher)
+	if !ok {
+		return c
+	}
+	fd, err := d.Detach()
+	if err != nil {
+		return c
+	}
+	f := os.NewFile(uintptr(fd), "")
+	nc, err := net.FileConn(f)
+	_ = f.Close()
+	if err != nil {
+		return c
+	}
+	return nc
 }

@@ -17,13 +17,15 @@ import (
 	"tollgate/gateway/h1"
 )
 
-// Env is the variable that picks the front server ("nethttp" or "h1").
+// Env is the variable that picks the front server ("nethttp", "loop" or
+// "h1").
 const Env = "TOLLGATE_TEST_FRONT"
 
 // Front reports which front server tests use.
 func Front() string {
-	if os.Getenv(Env) == "nethttp" {
-		return "nethttp"
+	switch v := os.Getenv(Env); v {
+	case "nethttp", "loop":
+		return v
 	}
 	return "h1"
 }
@@ -61,7 +63,7 @@ func start(h http.Handler, cfg *tls.Config) *Server {
 		s.close = func() { _ = hs.Close() }
 		return s
 	}
-	hs := &h1.Server{Handler: h, TLSConfig: cfg}
+	hs := &h1.Server{Handler: h, TLSConfig: cfg, EventLoop: Front() == "loop"}
 	go func() { _ = hs.Serve(ln) }()
 	s.close = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
