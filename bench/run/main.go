@@ -49,6 +49,7 @@ type opts struct {
 	compareGoroutines                   bool
 	tgEnv                               string // -tollgate-env: extra environment of tollgate's own column
 	compareNetHTTP                      bool
+	compareLoop                         bool
 }
 
 // Result mirrors bench/load's JSON.
@@ -124,6 +125,7 @@ func main() {
 	flag.StringVar(&o.only, "only", "", "comma-separated scenario keys to run (default all: idle pp1 pp50 st64 st16k hs hsco rget r4k r64k rpost)")
 	flag.BoolVar(&o.probe, "probe", false, "also run the design probes as informational columns: bench/rawrelay (raw frame-aware WebSocket relay) and bench/rawhttp (event-loop HTTP/1.1 proxy, REST scenarios)")
 	flag.StringVar(&o.dataPath, "ws-data-path", "auto", "tollgate's WebSocket data path (--ws-data-path: auto, "+strings.Join(wsproxy.Relayers(), ", ")+")")
+	flag.BoolVar(&o.compareLoop, "compare-loop", false, "also run a second tollgate with --http-server=loop (its front server on epoll event loops) as an informational column")
 	flag.BoolVar(&o.compareNetHTTP, "compare-nethttp", false, "also run a second tollgate with --http-server=nethttp (Go's net/http in front) as an informational column")
 	flag.BoolVar(&o.compareGoroutines, "compare-goroutines", false, "also run a second tollgate with --ws-data-path=goroutines as an informational column")
 	flag.StringVar(&o.tgEnv, "tollgate-env", "", "comma-separated NAME=VALUE pairs added to the environment of tollgate's column only (experiments: GOMAXPROCS=1,GOGC=200); the results header names them")
@@ -321,6 +323,15 @@ func run(o *opts) int {
 			"--log-level", "warn", "--watch=false", "--ws-data-path", "goroutines")
 		waitPort("tollgate-goroutines", gAddr, gLog)
 		targets = append(targets, target{name: "tollgate-goroutines", addr: gAddr, pids: func() []int { return []int{g.Process.Pid} }})
+	}
+	if o.compareLoop {
+		lAddr := freePort()
+		lLog := filepath.Join(tmp, "tollgate-loop.log")
+		l := start("tollgate-loop", tgEnv, lLog, bin("tollgate"), "serve", "--apis", o.apis, "--listen", lAddr, "--admin", "",
+			"--log-level", "warn", "--watch=false", "--ws-data-path", o.dataPath, "--http-server", "loop")
+		waitPort("tollgate-loop", lAddr, lLog)
+		targets = append(targets, target{name: "tollgate-loop", addr: lAddr, label: "tollgate --http-server=loop",
+			pids: func() []int { return []int{l.Process.Pid} }})
 	}
 	if o.compareNetHTTP {
 		nAddr := freePort()

@@ -22,6 +22,7 @@ func TestServeHardeningFlags(t *testing.T) {
 		{"--header-timeout", "0s"}, {"--header-timeout", "soon"},
 		{"--max-pending-bodies", "0"}, {"--max-pending-bodies", "many"},
 		{"--http-server", "apache"}, {"--backend-transport", "h2"},
+		{"--event-loops", "-1"}, {"--event-loops", "many"}, {"--event-loops", "65"},
 	} {
 		if code := run(append([]string{"serve", "--apis", t.TempDir()}, args...), io.Discard, io.Discard); code != 2 {
 			t.Errorf("serve %v: exit %d, want 2", args, code)
@@ -36,7 +37,7 @@ func TestServeHardeningFlags(t *testing.T) {
 func TestServeSlowClients(t *testing.T) {
 	for _, args := range [][]string{
 		{"--http-server", "tollgate", "--backend-transport", "upstream"},
-		{"--http-server", "loop", "--backend-transport", "upstream"},
+		{"--http-server", "loop", "--backend-transport", "upstream", "--event-loops", "1"},
 		{"--http-server", "nethttp", "--backend-transport", "nethttp"},
 	} {
 		t.Run(args[1]+"+"+args[3], func(t *testing.T) { serveSlowClients(t, args) })

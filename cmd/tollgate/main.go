@@ -97,6 +97,7 @@ type serveFlags struct {
 	subscriptionsFailOpen                           bool
 	drain, storeTimeout, headerTimeout              time.Duration
 	maxPendingBodies                                int
+	eventLoops                                      int // --event-loops (0: GOMAXPROCS)
 	watch                                           bool
 	wsDataPath                                      string
 	relayer                                         wsproxy.Relayer
@@ -127,7 +128,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.overrides, "apiops-config", "", "APIOps publisher configuration file (configuration.prod.yaml) applied over the apis folder")
 	str(&f.namedValues, "named-values", "", "JSON file {\"name\": \"value\"} with the values of APIOps named values that are not in the folder (secrets)")
 	str(&f.subscriptionKeys, "subscription-keys", "", "JSON file with the keys of the apis folder's subscriptions (subscriptions/NAME/)")
-	var drain, storeTimeout, watch, subsFailOpen, headerTimeout, maxPending, gcPercent string
+	var drain, storeTimeout, watch, subsFailOpen, headerTimeout, maxPending, gcPercent, eventLoops string
 	str(&gcPercent, "gc-percent", "200", "Go garbage collector target: a collection starts when the heap has grown by this percent of what the last one left (off: never); higher costs less CPU per request and more memory. Default 200, unless the GOGC variable is set")
 	str(&subsFailOpen, "subscriptions-fail-open", "false", "when the subscription store fails: true serves a request with a key without its subscription, false answers 503")
 	str(&drain, "drain-timeout", "30s", "how long shutdown waits for open connections")
@@ -137,6 +138,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
 	str(&f.backendTransport, "backend-transport", gateway.BackendUpstream, "REST backend client: upstream (synchronous, pooled HTTP/1.1) or nethttp (Go's http.Transport)")
 	str(&f.httpServer, "http-server", "tollgate", "front HTTP server: tollgate (its own HTTP/1.1 server; h2 over TLS goes to net/http), loop (the same on epoll event loops: Linux, cleartext listeners; see docs/http-server.md) or nethttp (Go's net/http for everything)")
+	str(&eventLoops, "event-loops", "0", "with --http-server=loop: how many event loops serve connections (0: one per GOMAXPROCS, at most 8)")
 	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -158,6 +160,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.headerTimeout, err = time.ParseDuration(headerTimeout); err != nil || f.headerTimeout <= 0 {
 		return nil, fmt.Errorf("--header-timeout must be a positive duration, not %q", headerTimeout)
+	}
+	if f.eventLoops, err = strconv.Atoi(eventLoops); err != nil || f.eventLoops < 0 || f.eventLoops > 64 {
+		return nil, fmt.Errorf("--event-loops must be a whole number from 0 to 64, not %q", eventLoops)
 	}
 	if f.maxPendingBodies, err = strconv.Atoi(maxPending); err != nil || f.maxPendingBodies < 1 {
 		return nil, fmt.Errorf("--max-pending-bodies must be a whole number of at least 1, not %q", maxPending)
@@ -471,7 +476,7 @@ func frontServer(f *serveFlags, h http.Handler, tlsConf *tls.Config, errLog *std
 			ErrorLog: errLog, TLSConfig: tlsConf}
 	}
 	return &h1.Server{Handler: h, ReadHeaderTimeout: f.headerTimeout, IdleTimeout: 2 * time.Minute,
-		ErrorLog: errLog, TLSConfig: tlsConf, EventLoop: f.httpServer == "loop"}
+		ErrorLog: errLog, TLSConfig: tlsConf, EventLoop: f.httpServer == "loop", Loops: f.eventLoops}
 }
 
 // redisLog sends go-redis's own messages (reconnects, pool errors) to zap.

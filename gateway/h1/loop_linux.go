@@ -35,7 +35,7 @@ func loopListener(ln net.Listener) (int, bool) {
 // until Shutdown or Close. It is called with s.mu held and unlocks it.
 func (s *Server) serveLoop(fd int) error {
 	if s.loops == nil {
-		g, err := evloop.NewGroup(0)
+		g, err := evloop.NewGroup(s.Loops)
 		if err != nil {
 			s.mu.Unlock()
 			_ = unix.Close(fd)

@@ -61,6 +61,8 @@ type Server struct {
 	// see loop.go) instead of a goroutine each. TLS listeners and other
 	// platforms are served by goroutines whatever it says.
 	EventLoop bool
+	// Loops is the number of event loops (0: GOMAXPROCS, at most 8).
+	Loops int
 
 	mu          sync.Mutex
 	listeners   []net.Listener
