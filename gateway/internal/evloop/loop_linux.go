@@ -602,6 +602,7 @@ type Task struct {
 	state    uint8
 	reason   uint8
 	released bool
+	releases int
 
 	// The wait it is suspended in.
 	wc   *Conn
@@ -658,12 +659,14 @@ func (t *Task) Release() {
 		return
 	}
 	t.released = true
+	t.releases++
 	l := t.l
 	go l.run(l.gen.Add(1))
 }
 
-// Released reports whether the task runs released (for tests).
-func (t *Task) Released() bool { return t.released }
+// Releases counts the task's releases (for tests: a request that had to
+// leave its loop). Only the task itself may call it.
+func (t *Task) Releases() int { return t.releases }
 
 // suspend yields to the loop until the wait set in t is over.
 func (t *Task) suspend() {

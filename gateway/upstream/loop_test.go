@@ -1,0 +1,168 @@
+//go:build linux
+
+package upstream_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tollgate/gateway/h1"
+	"tollgate/gateway/internal/evloop"
+	"tollgate/gateway/upstream"
+)
+
+// loopFront serves h on h1's event loops (one loop, so every request
+// shares one loop's pool) and returns its address.
+func loopFront(t *testing.T, h http.HandlerFunc) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &h1.Server{Handler: h, EventLoop: true, Loops: 1}
+	go func() { _ = s.Serve(ln) }()
+	t.Cleanup(func() { _ = s.Close() })
+	return ln.Addr().String()
+}
+
+// proxyTo is a handler that sends the request on to target with tr from
+// the request's task, and answers with the status and body it got, or
+// 502 and the error.
+func proxyTo(tr *upstream.Transport, target string, released *atomic.Bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if evloop.TaskFrom(r.Context()) == nil {
+			http.Error(w, "not on a loop", 500)
+			return
+		}
+		out, _ := http.NewRequestWithContext(r.Context(), r.Method, target+r.URL.Path, r.Body)
+		out.ContentLength = r.ContentLength
+		if r.ContentLength == 0 {
+			out.Body = nil
+		}
+		before := evloop.TaskFrom(r.Context()).Releases()
+		res, err := tr.RoundTrip(out)
+		if released != nil {
+			released.Store(evloop.TaskFrom(r.Context()).Releases() > before)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		w.WriteHeader(res.StatusCode)
+		_, _ = io.Copy(w, res.Body)
+	}
+}
+
+func loopGet(t *testing.T, c net.Conn, br *bufio.Reader, method, path, body string) (int, string) {
+	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, "%s %s HTTP/1.1\r\nHost: gw\r\nContent-Length: %d\r\n\r\n%s", method, path, len(body), body)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	return res.StatusCode, string(b)
+}
+
+// Requests from loop tasks share the loop's pool: one backend connection
+// serves every request of every client connection one after another; a
+// body too large to go with the head (written by the task itself, not a
+// goroutine) arrives whole.
+func TestLoopPool(t *testing.T) {
+	be := startBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			n, _ := io.Copy(io.Discard, req.Body)
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(fmt.Sprint(n)), fmt.Sprint(n))
+		}
+	})
+	tr := &upstream.Transport{MaxIdleConnsPerHost: 4}
+	t.Cleanup(tr.CloseIdleConnections) // before the backend waits for its connections to end
+	addr := loopFront(t, proxyTo(tr, "http://"+be.addr, nil))
+	big := strings.Repeat("x", 200<<10)
+	for i := range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(c)
+		for j := range 5 {
+			body, want := "", "0"
+			if j == 4 {
+				body, want = big, fmt.Sprint(len(big))
+			}
+			if code, got := loopGet(t, c, br, "POST", "/x", body); code != 200 || got != want {
+				t.Fatalf("conn %d request %d: %d %q", i, j, code, got)
+			}
+		}
+		c.Close()
+	}
+	if n := be.dials.Load(); n != 1 {
+		t.Fatalf("the backend saw %d connections; want 1 (the loop's pooled one)", n)
+	}
+}
+
+// What a loop task's backend call may meet: a TLS backend (the handshake
+// over the loop connection), a closed port, a name to resolve (the task is
+// released for it), a backend that closed its idle connection.
+func TestLoopBackends(t *testing.T) {
+	tlsBack := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "tls ok") }))
+	defer tlsBack.Close()
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close") // each answer closes: the next request must dial again
+		io.WriteString(w, "plain ok")
+	}))
+	defer plain.Close()
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	closedURL := "http://" + closed.Addr().String()
+	closed.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(plain.URL, "http://"))
+
+	for _, tc := range []struct {
+		name, target string
+		tr           *upstream.Transport
+		code         int
+		body         string
+		released     bool
+	}{
+		{"TLS", tlsBack.URL, &upstream.Transport{TLSClientConfig: tlsBack.Client().Transport.(*http.Transport).TLSClientConfig}, 200, "tls ok", false},
+		{"closed port", closedURL, &upstream.Transport{}, 502, "connection refused", false},
+		{"a name", "http://localhost:" + port, &upstream.Transport{}, 200, "plain ok", true},
+		{"connection closed by the backend", plain.URL, &upstream.Transport{}, 200, "plain ok", false},
+		{"a dialer of the caller's", plain.URL, &upstream.Transport{DialContext: (&net.Dialer{}).DialContext}, 200, "plain ok", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var released atomic.Bool
+			addr := loopFront(t, proxyTo(tc.tr, tc.target, &released))
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			for range 3 {
+				code, got := loopGet(t, c, br, "GET", "/", "")
+				if code != tc.code || !strings.Contains(got, tc.body) {
+					t.Fatalf("got %d %q; want %d and %q", code, got, tc.code, tc.body)
+				}
+				if released.Load() != tc.released {
+					t.Fatalf("released %v; want %v", released.Load(), tc.released)
+				}
+			}
+		})
+	}
+}
