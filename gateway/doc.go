@@ -35,6 +35,8 @@
 //	inline.go      API.RunsInline: whether a REST request to an API never
 //	               blocks its goroutine (an event-loop front may run it on
 //	               its loop), with the audit of the request path.
+//	loop.go        leaveLoopUnless: on h1's event-loop front, a request
+//	               that may block releases its loop task first.
 //
 // The web console (package gateway/console) is built on the exported API
 // (Current, LastReload, Traces, MintTraceToken, ...) and mounted on the

@@ -23,7 +23,8 @@ import (
 )
 
 // Server serves HTTP/1.1 (and 1.0) on accepted connections with its own
-// request parser, one goroutine per connection, and no goroutine or channel
+// request parser, one goroutine per connection (or, with EventLoop, a
+// coroutine on an epoll event loop: loop.go), and no goroutine or channel
 // between the connection and the handler. Over TLS, connections that
 // negotiate h2 by ALPN are handed to a net/http server running the same
 // handler, so HTTP/2 keeps working.
@@ -33,7 +34,8 @@ import (
 // http.ResponseController deadlines; 1xx responses, trailers, 100-continue,
 // keep-alive and pipelined requests (answered in order), graceful Shutdown.
 // What it does not do, on purpose: HTTP/2 cleartext (h2c), CONNECT, and
-// cancelling a request's context: it is context.Background(), so that a
+// cancelling a request's context: it is context.Background() (on an event
+// loop, a context carrying the connection's task: evloop.TaskFrom), so that a
 // backend call under it can be bounded by its own deadline alone, which
 // the backend client sets on the connection instead of watching a context
 // (gateway/upstream: a timer and about ten allocations less per request).
