@@ -316,30 +316,25 @@ func run(o *opts) int {
 	if profAddr != "" {
 		targets[0].prof = "http://" + profAddr
 	}
+	// second starts another tollgate with extra flags as an informational
+	// column (its name is also its log's).
+	second := func(name, label string, extra ...string) {
+		addr := freePort()
+		log := filepath.Join(tmp, name+".log")
+		args := append([]string{bin("tollgate"), "serve", "--apis", o.apis, "--listen", addr, "--admin", "",
+			"--log-level", "warn", "--watch=false"}, extra...)
+		c := start(name, tgEnv, log, args...)
+		waitPort(name, addr, log)
+		targets = append(targets, target{name: name, addr: addr, label: label, pids: func() []int { return []int{c.Process.Pid} }})
+	}
 	if o.compareGoroutines {
-		gAddr := freePort()
-		gLog := filepath.Join(tmp, "tollgate-goroutines.log")
-		g := start("tollgate-goroutines", tgEnv, gLog, bin("tollgate"), "serve", "--apis", o.apis, "--listen", gAddr, "--admin", "",
-			"--log-level", "warn", "--watch=false", "--ws-data-path", "goroutines")
-		waitPort("tollgate-goroutines", gAddr, gLog)
-		targets = append(targets, target{name: "tollgate-goroutines", addr: gAddr, pids: func() []int { return []int{g.Process.Pid} }})
+		second("tollgate-goroutines", "", "--ws-data-path", "goroutines")
 	}
 	if o.compareLoop {
-		lAddr := freePort()
-		lLog := filepath.Join(tmp, "tollgate-loop.log")
-		l := start("tollgate-loop", tgEnv, lLog, bin("tollgate"), "serve", "--apis", o.apis, "--listen", lAddr, "--admin", "",
-			"--log-level", "warn", "--watch=false", "--ws-data-path", o.dataPath, "--http-server", "loop")
-		waitPort("tollgate-loop", lAddr, lLog)
-		targets = append(targets, target{name: "tollgate-loop", addr: lAddr, label: "tollgate --http-server=loop",
-			pids: func() []int { return []int{l.Process.Pid} }})
+		second("tollgate-loop", "tollgate --http-server=loop", "--ws-data-path", o.dataPath, "--http-server", "loop")
 	}
 	if o.compareNetHTTP {
-		nAddr := freePort()
-		nLog := filepath.Join(tmp, "tollgate-nethttp.log")
-		n := start("tollgate-nethttp", tgEnv, nLog, bin("tollgate"), "serve", "--apis", o.apis, "--listen", nAddr, "--admin", "",
-			"--log-level", "warn", "--watch=false", "--ws-data-path", o.dataPath, "--http-server", "nethttp")
-		waitPort("tollgate-nethttp", nAddr, nLog)
-		targets = append(targets, target{name: "tollgate-nethttp", addr: nAddr, pids: func() []int { return []int{n.Process.Pid} }})
+		second("tollgate-nethttp", "", "--ws-data-path", o.dataPath, "--http-server", "nethttp")
 	}
 	if o.probe {
 		// probe starts a design probe (bench/rawrelay, bench/rawhttp) as an
