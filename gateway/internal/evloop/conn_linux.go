@@ -29,6 +29,12 @@ type Conn struct {
 	rdl, wdl atomic.Int64  // deadlines, unix nanoseconds (0: none)
 	waiter   atomic.Pointer[Task]
 	closed   atomic.Bool
+	// hup: an event said the peer closed or reset (EPOLLRDHUP, EPOLLHUP,
+	// EPOLLERR). Edge-triggered, that news comes once, possibly with the
+	// last data: from then on a short read no longer means that a read
+	// would find nothing (the end of the stream or the error is still to
+	// be read), so reads always make the system call.
+	hup atomic.Bool
 
 	// The task's own: the read sequence a short read saw (the socket was
 	// drained then; until an event, the next read waits without a system
@@ -61,7 +67,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return 0, net.ErrClosed
 		}
 		seq := c.rev.Load()
-		if !c.drained || c.rseen != seq {
+		if !c.drained || c.rseen != seq || c.hup.Load() {
 			n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 			switch {
 			case e == 0 && n > 0:

@@ -369,6 +369,9 @@ func (l *Loop) event(ev *unix.EpollEvent) {
 	e := ev.Events
 	in := e&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0
 	out := e&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0
+	if e&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		c.hup.Store(true) // before rev moves: a reader that sees the new rev sees it too
+	}
 	if in {
 		c.rev.Add(1)
 	}

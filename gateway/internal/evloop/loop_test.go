@@ -346,3 +346,37 @@ func TestStop(t *testing.T) {
 		}
 	}
 }
+
+// Data and the peer's FIN (or RST) reported by one event: the read that
+// takes the data comes back short, and the end of the stream must still
+// be read, not waited for (edge-triggered, no event will say it again).
+func TestDataThenClose(t *testing.T) {
+	for _, reset := range []bool{false, true} {
+		results := make(chan error, 100)
+		_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+			defer c.Close()
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			buf := make([]byte, 64)
+			var err error
+			for err == nil {
+				_, err = c.Read(buf) // the first waits: the client writes after a pause
+			}
+			results <- err
+		})
+		for range 50 {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Millisecond) // the task waits on the socket now
+			c.Write([]byte("ab"))
+			if reset {
+				_ = c.(*net.TCPConn).SetLinger(0)
+			}
+			c.Close()
+			if err := <-results; errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("reset=%v: the end of the stream was waited for, not read", reset)
+			}
+		}
+	}
+}

@@ -1,0 +1,98 @@
+//go:build linux
+
+package h1
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Hostile clients on the event-loop front: connections reset in the middle
+// of a head, right after a whole request (before its answer is read), with
+// nothing sent, or half-closed after a request. None may be left behind
+// (the server tracks each until its task ends), and the loops go on
+// serving.
+func TestLoopHostileClients(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 256<<10)
+	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		io.WriteString(w, big) // larger than the socket buffers: the write must wait
+	}), EventLoop: true, ReadHeaderTimeout: 2 * time.Second}
+	go func() { _ = s.Serve(ln) }()
+	defer s.Close()
+	addr := ln.Addr().String()
+	sends := []string{
+		"GET /x HTTP/1.1\r\nHost: a\r\nX-Partial", // reset in the middle of a head
+		"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",      // reset before the answer is read
+		"",                                        // reset with nothing sent
+		"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\nab", // reset in the middle of a body
+	}
+	var wg sync.WaitGroup
+	for i := range 400 {
+		wg.Go(func() {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if msg := sends[i%len(sends)]; msg != "" {
+				io.WriteString(c, msg)
+			}
+			if i%8 == 1 {
+				time.Sleep(5 * time.Millisecond) // let the answer start
+			}
+			_ = c.(*net.TCPConn).SetLinger(0) // close sends RST
+			c.Close()
+		})
+	}
+	// Half-closed after a request: the answer still goes out whole.
+	hc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(hc, "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	_ = hc.(*net.TCPConn).CloseWrite()
+	res, err := http.ReadResponse(bufio.NewReader(hc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(res.Body); len(b) != len(big) {
+		t.Fatalf("half-closed client got %d bytes", len(b))
+	}
+	hc.Close()
+	wg.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still tracked after every client went away", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Still serving.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+	res, err = http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("after the hostile clients: %v %v", res, err)
+	}
+}
