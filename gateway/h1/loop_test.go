@@ -96,3 +96,69 @@ func TestLoopHostileClients(t *testing.T) {
 		t.Fatalf("after the hostile clients: %v %v", res, err)
 	}
 }
+
+// Many kept-alive connections on the loops, each answered once, then all
+// closed by their clients at once: every one is let go (none tracked), and
+// the loops serve a new one.
+func TestLoopManyConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: echoLen, EventLoop: true}
+	go func() { _ = s.Serve(ln) }()
+	defer s.Close()
+	addr := ln.Addr().String()
+	const n = 2000
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("conn %d: %v", i, err)
+		}
+		conns = append(conns, c)
+		io.WriteString(c, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc")
+	}
+	for i, c := range conns {
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("conn %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		if !strings.HasPrefix(string(b), "got 3") {
+			t.Fatalf("conn %d: %q", i, b)
+		}
+	}
+	s.mu.Lock()
+	open := len(s.conns)
+	s.mu.Unlock()
+	if open != n {
+		t.Fatalf("%d connections tracked while %d are kept alive", open, n)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		open = len(s.conns)
+		s.mu.Unlock()
+		if open == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still tracked after their clients closed them", open)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if r := roundTrip(t, addr, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"); r.status != 200 {
+		t.Fatalf("after: %+v", r)
+	}
+}
