@@ -569,6 +569,12 @@ func testShutdown(t *testing.T, loop bool) {
 // TestTLS: HTTP/1.1 over TLS is served by h1, and a client that offers h2
 // gets HTTP/2 from the net/http server h1 hands the connection to.
 func TestTLS(t *testing.T) {
+	for _, loop := range []bool{false, true} { // a TLS listener is served by goroutines either way
+		t.Run(map[bool]string{false: "h1", true: "loop"}[loop], func(t *testing.T) { testTLS(t, loop) })
+	}
+}
+
+func testTLS(t *testing.T, loop bool) {
 	cert := httptest.NewTLSServer(http.NotFoundHandler()) // for its test certificate
 	cfg := &tls.Config{Certificates: cert.TLS.Certificates}
 	pool := cert.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
@@ -579,7 +585,7 @@ func TestTLS(t *testing.T) {
 	}
 	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%s tls=%v", r.Proto, r.TLS != nil)
-	}), TLSConfig: cfg}
+	}), TLSConfig: cfg, EventLoop: loop}
 	go func() { _ = s.Serve(ln) }()
 	defer s.Close()
 	url := "https://" + ln.Addr().String() + "/"
