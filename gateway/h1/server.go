@@ -320,7 +320,7 @@ func (s *Server) closeIdle() bool {
 	defer s.mu.Unlock()
 	for c := range s.conns {
 		if c.state.CompareAndSwap(stateIdle, stateClosing) {
-			_ = c.rwc.Close()
+			abort(c.rwc)
 			delete(s.conns, c)
 		}
 	}
@@ -384,7 +384,7 @@ func (s *Server) Close() error {
 	s.stopWorkers()
 	s.mu.Lock()
 	for c := range s.conns {
-		_ = c.rwc.Close()
+		abort(c.rwc)
 	}
 	clear(s.conns)
 	h2 := s.h2
@@ -394,6 +394,17 @@ func (s *Server) Close() error {
 		return h2.Close()
 	}
 	return nil
+}
+
+// abort ends a connection its serving goroutine or loop task may be using
+// right now: an event-loop connection is shut down (its task closes it:
+// evloop.Conn.Abort), any other closed.
+func abort(c net.Conn) {
+	if a, ok := c.(interface{ Abort() error }); ok {
+		_ = a.Abort()
+		return
+	}
+	_ = c.Close()
 }
 
 const (

@@ -149,8 +149,10 @@ func (c *Conn) opError(op string, e syscall.Errno) error {
 	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError(op, e)}
 }
 
-// Close implements net.Conn; it may be called from any goroutine. A task
-// waiting on c wakes with net.ErrClosed.
+// Close implements net.Conn. It closes the descriptor at once, so it is
+// for c's task, or for a connection no task uses (an idle one in a pool):
+// another goroutine ending a connection a task may be using calls Abort.
+// A task waiting on c wakes with net.ErrClosed.
 func (c *Conn) Close() error {
 	if c.closed.Swap(true) {
 		return nil
@@ -164,6 +166,19 @@ func (c *Conn) Close() error {
 		c.l.post(post{kind: postClosed, c: c})
 	}
 	return nil
+}
+
+// Abort ends c from any goroutine while its task may be using it: the
+// socket is shut down both ways, so a task waiting on it wakes (the
+// shutdown is an event) and its reads and writes fail or end, but the
+// descriptor stays open until the task closes c. Closing it here could
+// let a connection accepted meanwhile get the same number under the task,
+// which would then read and write another client's connection.
+func (c *Conn) Abort() error {
+	if c.closed.Load() {
+		return nil
+	}
+	return unix.Shutdown(c.fd, unix.SHUT_RDWR)
 }
 
 // CloseWrite shuts the sending side down (a half-close).

@@ -155,9 +155,9 @@ func TestReadDeadline(t *testing.T) {
 }
 
 // A deadline moved into the past by another goroutine ends a read waiting
-// now (the gateway's pending-body limit does this).
+// now (the gateway's pending-body limit does this); so do Close and Abort.
 func TestForeignDeadlineAndClose(t *testing.T) {
-	for _, how := range []string{"deadline", "close"} {
+	for _, how := range []string{"deadline", "close", "abort"} {
 		conns := make(chan *Conn, 1)
 		errs := make(chan error, 1)
 		_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
@@ -174,11 +174,15 @@ func TestForeignDeadlineAndClose(t *testing.T) {
 		c := <-conns
 		time.Sleep(20 * time.Millisecond) // let it wait
 		want := os.ErrDeadlineExceeded
-		if how == "deadline" {
+		switch how {
+		case "deadline":
 			_ = c.SetReadDeadline(time.Unix(1, 0))
-		} else {
+		case "close":
 			_ = c.Close()
 			want = net.ErrClosed
+		case "abort":
+			_ = c.Abort() // the socket is shut down, the descriptor left to the task
+			want = io.EOF
 		}
 		select {
 		case err := <-errs:
