@@ -148,6 +148,7 @@ type Loop struct {
 	sleeping atomic.Bool // the owner is (about to be) in epoll_wait: posters write evfd
 
 	slots slotTable
+	polls atomic.Int64 // rounds of poll (tests: a loop that spins)
 
 	// The owner's state: only the goroutine holding the current
 	// generation touches it.
@@ -161,6 +162,7 @@ type Loop struct {
 	waiting   map[*Task]struct{} // tasks suspended on a connection (Stop wakes them)
 	live      int                // tasks not done
 	listening []*listener
+	paused    []pausedListener // out of the epoll instance for a while (accept ran out of descriptors)
 	stopping  bool
 }
 
@@ -391,6 +393,7 @@ func (l *Loop) event(ev *unix.EpollEvent) {
 // poll takes posted work, fires due deadlines, and waits for events
 // (without blocking when there is work queued).
 func (l *Loop) poll() {
+	l.polls.Add(1)
 	l.takePosted()
 	now := nanotime()
 	for l.timers.len() > 0 && l.timers.min() <= now {
@@ -403,12 +406,18 @@ func (l *Loop) poll() {
 	if l.stopping && l.live == 0 {
 		return
 	}
+	var due int64 // the soonest deadline or accept pause's end; 0: none
+	if len(l.paused) > 0 {
+		due = l.resumeAccept(now)
+	}
+	if l.timers.len() > 0 && (due == 0 || l.timers.min() < due) {
+		due = l.timers.min()
+	}
 	timeout := -1
 	if l.runh < len(l.runq) {
 		timeout = 0
-	} else if l.timers.len() > 0 {
-		d := l.timers.min() - now
-		timeout = int((d + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+	} else if due != 0 {
+		timeout = int((due - now + int64(time.Millisecond) - 1) / int64(time.Millisecond))
 	}
 	n := epollPoll(l.epfd, l.events)
 	if n > 0 || timeout == 0 {
@@ -426,11 +435,9 @@ func (l *Loop) poll() {
 	// Park until the epoll instance has events or the next deadline. The
 	// park's deadline moves only when a sooner one is due: waking early
 	// for a deadline that moved later costs one idle round.
-	if l.timers.len() > 0 {
-		if dl := l.timers.min(); l.armed == 0 || dl < l.armed {
-			l.armed = dl
-			_ = l.epf.SetReadDeadline(time.Unix(0, dl))
-		}
+	if due != 0 && (l.armed == 0 || due < l.armed) {
+		l.armed = due
+		_ = l.epf.SetReadDeadline(time.Unix(0, due))
 	}
 	_ = l.ep.Read(func(fd uintptr) bool {
 		n = epollPoll(int(fd), l.events)
@@ -547,10 +554,12 @@ func (l *Loop) accept(i int) {
 		nfd, sa, err := unix.Accept4(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		if err != nil {
 			if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) || errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.ENOMEM) {
-				// Out of descriptors: the listening socket stays readable
-				// and the level-triggered registration would spin; the
-				// loop sleeps a little instead (as net/http backs off).
-				time.Sleep(5 * time.Millisecond)
+				// Out of descriptors (or memory): the listening socket
+				// stays readable, and its level-triggered registration
+				// would wake the loop at once, again and again. It leaves
+				// the epoll instance for a while (as net/http's accept
+				// loop backs off), and the connections the loop has go on.
+				l.pauseAccept(i, ln)
 			}
 			return // EAGAIN, ECONNABORTED, ...
 		}
@@ -563,6 +572,54 @@ func (l *Loop) accept(i int) {
 		l.live++
 		l.runq = append(l.runq, t)
 	}
+}
+
+// acceptPause is how long a loop stops accepting on a listening socket
+// after running out of descriptors.
+const acceptPause = 100 * time.Millisecond
+
+// pausedListener is a listening socket out of the loop's epoll instance
+// until a time.
+type pausedListener struct {
+	i     int
+	ln    *listener
+	until int64
+}
+
+func (l *Loop) pauseAccept(i int, ln *listener) {
+	for _, p := range l.paused {
+		if p.i == i {
+			return
+		}
+	}
+	if unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.fd, nil) != nil {
+		return
+	}
+	l.paused = append(l.paused, pausedListener{i: i, ln: ln, until: nanotime() + int64(acceptPause)})
+}
+
+// resumeAccept puts back the listening sockets whose pause is over, and
+// returns the time the next one's ends (0: none paused).
+func (l *Loop) resumeAccept(now int64) int64 {
+	next := int64(0)
+	kept := l.paused[:0]
+	for _, p := range l.paused {
+		if p.until > now && !l.stopping {
+			kept = append(kept, p)
+			if next == 0 || p.until < next {
+				next = p.until
+			}
+			continue
+		}
+		if l.stopping || p.i < len(l.listening) && l.listening[p.i] == nil {
+			continue // dropped meanwhile
+		}
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE}
+		setKey(&ev, listenKey|uint64(p.i))
+		_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, p.ln.fd, &ev)
+	}
+	l.paused = kept
+	return next
 }
 
 // task returns an idle task of the loop's, or a new one.

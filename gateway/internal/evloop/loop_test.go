@@ -384,3 +384,98 @@ func TestDataThenClose(t *testing.T) {
 		}
 	}
 }
+
+// Out of descriptors: accept fails, the listening socket leaves the loop
+// for a while instead of waking it again and again, the connections the
+// loop has are still served, and once descriptors are free again new
+// connections are accepted.
+func TestAcceptOutOfDescriptors(t *testing.T) {
+	g, addr := listen(t, 1, echo)
+	served, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer served.Close()
+	sbr := bufio.NewReader(served)
+	roundTrip := func(what string) {
+		t.Helper()
+		_ = served.SetDeadline(time.Now().Add(5 * time.Second))
+		served.Write([]byte(what + "\n"))
+		if got, err := sbr.ReadString('\n'); got != what+"\n" {
+			t.Fatalf("%s: %q, %v", what, got, err)
+		}
+	}
+	roundTrip("before")
+
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	// Client sockets made first, connected once the limit leaves no
+	// descriptor free: the kernel completes them in the backlog, and the
+	// loop's accept fails.
+	ta, _ := net.ResolveTCPAddr("tcp4", addr)
+	sa := &unix.SockaddrInet4{Port: ta.Port, Addr: [4]byte(ta.IP.To4())}
+	var clients []int
+	defer func() {
+		for _, fd := range clients {
+			unix.Close(fd)
+		}
+	}()
+	for range 4 {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, fd)
+	}
+	open := 0
+	for fd := range 65536 {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			open = fd + 1
+		}
+	}
+	low := lim
+	low.Cur = uint64(open)
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	restored := false
+	restore := func() {
+		if !restored {
+			restored = true
+			_ = unix.Setrlimit(unix.RLIMIT_NOFILE, &lim)
+		}
+	}
+	defer restore()
+	for { // fill the holes below the limit
+		fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			break
+		}
+		clients = append(clients, fd) // closed at the end with the clients
+	}
+	for _, fd := range clients[:4] {
+		if err := unix.Connect(fd, sa); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // the loop meets EMFILE and pauses accepting
+	before := g.loops[0].polls.Load()
+	time.Sleep(50 * time.Millisecond)
+	if n := g.loops[0].polls.Load() - before; n > 20 {
+		t.Fatalf("the loop went round %d times in 50 ms with nothing to do: it spins on the listening socket", n)
+	}
+	roundTrip("while out of descriptors")
+	restore()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.Write([]byte("after\n"))
+	if got, err := bufio.NewReader(c).ReadString('\n'); got != "after\n" {
+		t.Fatalf("a new connection once descriptors are free: %q, %v", got, err)
+	}
+}
