@@ -71,19 +71,7 @@ func TestLoopHostileClients(t *testing.T) {
 	}
 	hc.Close()
 	wg.Wait()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s.mu.Lock()
-		n := len(s.conns)
-		s.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections still tracked after every client went away", n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntracked(t, s, "every client went away")
 	// Still serving.
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -145,20 +133,26 @@ func TestLoopManyConnections(t *testing.T) {
 		c.Close()
 	}
 	conns = nil
+	waitUntracked(t, s, "their clients closed them")
+	if r := roundTrip(t, addr, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"); r.status != 200 {
+		t.Fatalf("after: %+v", r)
+	}
+}
+
+// waitUntracked waits (at most 10 s) until s tracks no connection.
+func waitUntracked(t *testing.T, s *Server, after string) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		s.mu.Lock()
-		open = len(s.conns)
+		n := len(s.conns)
 		s.mu.Unlock()
-		if open == 0 {
-			break
+		if n == 0 {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d connections still tracked after their clients closed them", open)
+			t.Fatalf("%d connections still tracked after %s", n, after)
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-	if r := roundTrip(t, addr, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"); r.status != 200 {
-		t.Fatalf("after: %+v", r)
 	}
 }

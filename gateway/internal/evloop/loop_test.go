@@ -131,37 +131,18 @@ func TestLargeWrite(t *testing.T) {
 	}
 }
 
-func TestReadDeadline(t *testing.T) {
-	errs := make(chan error, 1)
-	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
-		defer c.Close()
-		_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-		_, err := c.Read(make([]byte, 10))
-		errs <- err
-	})
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	select {
-	case err := <-errs:
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("got %v, want a deadline error", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the deadline did not end the read")
-	}
-}
-
-// A deadline moved into the past by another goroutine ends a read waiting
-// now (the gateway's pending-body limit does this); so do Close and Abort.
-func TestForeignDeadlineAndClose(t *testing.T) {
-	for _, how := range []string{"deadline", "close", "abort"} {
+// A read waiting ends at its deadline; so it does when another goroutine
+// moves the deadline into the past (the gateway's pending-body limit does
+// this), closes the connection or aborts it.
+func TestReadDeadlineCloseAbort(t *testing.T) {
+	for _, how := range []string{"own deadline", "deadline", "close", "abort"} {
 		conns := make(chan *Conn, 1)
 		errs := make(chan error, 1)
 		_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
 			defer c.Close()
+			if how == "own deadline" {
+				_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			}
 			conns <- c
 			_, err := c.Read(make([]byte, 10))
 			errs <- err
@@ -175,6 +156,7 @@ func TestForeignDeadlineAndClose(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // let it wait
 		want := os.ErrDeadlineExceeded
 		switch how {
+		case "own deadline":
 		case "deadline":
 			_ = c.SetReadDeadline(time.Unix(1, 0))
 		case "close":
