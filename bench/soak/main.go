@@ -51,6 +51,7 @@ import (
 
 type opts struct {
 	bin, out, dataPath string
+	httpServer         string
 	duration           time.Duration
 	reloadEvery        time.Duration
 	sample             time.Duration
@@ -64,6 +65,7 @@ func main() {
 	flag.StringVar(&o.bin, "bin", "bin", "folder with tollgate and bench-echo")
 	flag.StringVar(&o.out, "out", "", "also write the report here")
 	flag.StringVar(&o.dataPath, "ws-data-path", "auto", "tollgate --ws-data-path")
+	flag.StringVar(&o.httpServer, "http-server", "tollgate", "tollgate --http-server (tollgate, loop or nethttp)")
 	d := 10 * time.Minute
 	if v := os.Getenv("SOAK_DURATION"); v != "" {
 		var err error
@@ -216,7 +218,8 @@ func run(o *opts) int {
 		}
 	}()
 	tg := start("tollgate", tgLog, nil, bin("tollgate"), "serve", "--apis", apis,
-		"--listen", tgAddr, "--admin", adminAddr, "--log-level", "warn", "--watch=true", "--ws-data-path", o.dataPath)
+		"--listen", tgAddr, "--admin", adminAddr, "--log-level", "warn", "--watch=true", "--ws-data-path", o.dataPath,
+		"--http-server", o.httpServer)
 	waitPort("tollgate", tgAddr)
 	pid := tg.Process.Pid
 	logf("tollgate (pid %d, --ws-data-path %s) on %s, echo on %s; mixed load for %s", pid, o.dataPath, tgAddr, echoAddr, o.duration)
@@ -613,8 +616,8 @@ func fdCount(pid int) int {
 func writeReport(o *opts, c *counters, samples []sample, rr restartResult, total time.Duration) (string, bool) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# tollgate soak run\n\n")
-	fmt.Fprintf(&b, "%s, `--ws-data-path %s`: %s of mixed load (%d pingpong and %d streaming connections, %d handshake workers, a policy reload every %s), then a backend restart under %d idle connections. Total %s.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), o.dataPath, o.duration, o.pingpong, o.stream, o.handshakers, o.reloadEvery, o.restartConns, total.Round(time.Second))
+	fmt.Fprintf(&b, "%s, `--ws-data-path %s --http-server %s`: %s of mixed load (%d pingpong and %d streaming connections, %d handshake workers, a policy reload every %s), then a backend restart under %d idle connections. Total %s.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), o.dataPath, o.httpServer, o.duration, o.pingpong, o.stream, o.handshakers, o.reloadEvery, o.restartConns, total.Round(time.Second))
 	ok := true
 	check := func(name string, v int64, pass bool) {
 		mark := "ok"
