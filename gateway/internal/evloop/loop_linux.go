@@ -720,9 +720,17 @@ func (t *Task) Release() {
 	}
 	t.released = true
 	t.releases++
+	totalReleases.Add(1)
 	l := t.l
 	go l.run(l.gen.Add(1))
 }
+
+// totalReleases counts every task's releases (TotalReleases).
+var totalReleases atomic.Int64
+
+// TotalReleases is how many times tasks released their loops, all loops
+// together (tests: whether a request left its loop).
+func TotalReleases() int64 { return totalReleases.Load() }
 
 // Releases counts the task's releases (for tests: a request that had to
 // leave its loop). Only the task itself may call it.

@@ -55,3 +55,6 @@ func Dial(context.Context, string, time.Duration, time.Duration) (*Conn, error) 
 
 // IsNotLiteral reports false.
 func IsNotLiteral(error) bool { return false }
+
+// TotalReleases is 0: there are no tasks on this platform.
+func TotalReleases() int64 { return 0 }
