@@ -140,3 +140,47 @@ func TestLoopWebSocketHandshakes(t *testing.T) {
 		}
 	}
 }
+
+// A WebSocket handshake that stays on the loop waits for its backend by
+// suspending its task: while a backend takes the connection and never
+// answers the upgrade, a REST request served by the same loop is answered.
+func TestLoopWebSocketHandshakeWaitsOffTheLoop(t *testing.T) {
+	silent := silentListener(t)
+	fast := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "fast") })
+	dir := t.TempDir()
+	writeAPI(t, dir, "silent", fmt.Sprintf(`type="websocket" path="/silent" service-url="ws://%s/" handshake-timeout="30"`, silent), "")
+	writeAPI(t, dir, "rest", fmt.Sprintf(`type="http" path="/rest" service-url=%q`, fast.URL), "")
+	srv, err := gateway.New(gateway.Options{Dir: dir, Registry: policies.Registry(policies.Deps{Store: store.NewMemory()}),
+		Log: zaptest.NewLogger(t), Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !srv.Current().API("silent").HandshakeInline() {
+		t.Fatal("the WebSocket API is not classified as this test needs")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := &h1.Server{Handler: srv, EventLoop: true, Loops: 1}
+	go func() { _ = front.Serve(ln) }()
+	t.Cleanup(func() { _ = front.Close() })
+	hs, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	fmt.Fprintf(hs, "GET /silent/x HTTP/1.1\r\nHost: gw\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	time.Sleep(50 * time.Millisecond) // the handshake is waiting for the silent backend
+	client := &http.Client{Timeout: 5 * time.Second}
+	res, err := client.Get("http://" + ln.Addr().String() + "/rest/y")
+	if err != nil {
+		t.Fatalf("a REST request waited for another connection's WebSocket dial: %v", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(b) != "fast" {
+		t.Fatalf("rest: %d %q", res.StatusCode, b)
+	}
+}

@@ -700,6 +700,13 @@ func TaskFrom(ctx context.Context) *Task {
 	return t
 }
 
+// WithTask returns ctx carrying t (TaskFrom), for work the task does
+// under a context that does not derive from its connection's (the
+// gateway's WebSocket dial, under the session's context).
+func WithTask(ctx context.Context, t *Task) context.Context {
+	return context.WithValue(ctx, taskKey{}, t)
+}
+
 // Loop is the loop t runs on.
 func (t *Task) Loop() *Loop { return t.l }
 
