@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"tollgate/gateway"
+	"tollgate/gateway/h1/h1test"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -103,8 +104,15 @@ func TestBackendTransports(t *testing.T) {
 					t.Fatalf("status %d", resp.StatusCode)
 				}
 			}
-			if n := conns.Load(); n != before {
-				t.Errorf("%d new backend connections for 5 sequential requests, want none", n-before)
+			// On the loop front each loop keeps its own backend pool: the
+			// client's connection may be served by a loop whose pool had
+			// none yet (one dial), never more.
+			allowed := int32(0)
+			if h1test.Front() == "loop" {
+				allowed = 1
+			}
+			if n := conns.Load(); n-before > allowed {
+				t.Errorf("%d new backend connections for 5 sequential requests, want at most %d", n-before, allowed)
 			}
 		})
 	}

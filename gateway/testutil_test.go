@@ -406,13 +406,7 @@ func jsonError(t testing.TB, body string) (int, string) {
 // closedPort returns an address nothing listens on.
 func closedPort(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return reservedClosedPort(t)
 }
 
 // silentListener accepts TCP connections and never answers.

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"tollgate/gateway/h1"
 	"tollgate/gateway/internal/evloop"
 	"tollgate/gateway/upstream"
@@ -47,10 +49,13 @@ func proxyTo(tr *upstream.Transport, target string, released *atomic.Bool) http.
 		if r.ContentLength == 0 {
 			out.Body = nil
 		}
-		before := evloop.TaskFrom(r.Context()).Releases()
+		task := evloop.TaskFrom(r.Context())
+		before := task.Releases()
 		res, err := tr.RoundTrip(out)
 		if released != nil {
-			released.Store(evloop.TaskFrom(r.Context()).Releases() > before)
+			// Released by this call, or still released from the last one
+			// (nothing since made the task wait on a loop connection).
+			released.Store(task.Releases() > before || task.Released())
 		}
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
@@ -127,9 +132,7 @@ func TestLoopBackends(t *testing.T) {
 		io.WriteString(w, "plain ok")
 	}))
 	defer plain.Close()
-	closed, _ := net.Listen("tcp", "127.0.0.1:0")
-	closedURL := "http://" + closed.Addr().String()
-	closed.Close()
+	closedURL := "http://" + reservedClosedPort(t)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(plain.URL, "http://"))
 
 	for _, tc := range []struct {
@@ -165,4 +168,24 @@ func TestLoopBackends(t *testing.T) {
 			}
 		})
 	}
+}
+
+// reservedClosedPort returns a loopback address nothing listens on, kept
+// so until the test ends: a socket bound to the port, never listening (a
+// port freed by closing a listener could go to the next listener the test
+// opens).
+func reservedClosedPort(t *testing.T) string {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
 }

@@ -739,6 +739,10 @@ var totalReleases atomic.Int64
 // together (tests: whether a request left its loop).
 func TotalReleases() int64 { return totalReleases.Load() }
 
+// Released reports whether the task runs released now (it has not waited
+// on a connection since). Only the task itself may call it.
+func (t *Task) Released() bool { return t.released }
+
 // Releases counts the task's releases (for tests: a request that had to
 // leave its loop). Only the task itself may call it.
 func (t *Task) Releases() int { return t.releases }

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -252,9 +253,18 @@ func TestDial(t *testing.T) {
 			go func() { io.Copy(c, c); c.Close() }()
 		}
 	}()
-	closed, _ := net.Listen("tcp4", "127.0.0.1:0")
-	closedAddr := closed.Addr().String()
-	closed.Close()
+	// A port bound and never listened on: connections are refused, and no
+	// listener of this test can be given it.
+	rfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(rfd)
+	if err := unix.Bind(rfd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	rsa, _ := unix.Getsockname(rfd)
+	closedAddr := fmt.Sprintf("127.0.0.1:%d", rsa.(*unix.SockaddrInet4).Port)
 	results := make(chan string, 3)
 	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
 		defer c.Close()
