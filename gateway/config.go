@@ -64,7 +64,6 @@ type API struct {
 	// inline: a REST request to the API never blocks its goroutine
 	// (RunsInline, inline.go), as worked out with inlineStores.
 	inline       bool
-	hsInline     bool // HandshakeInline: a WebSocket handshake to it never blocks but for its dial
 	inlineStores inlineStores
 }
 

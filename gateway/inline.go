@@ -72,25 +72,19 @@ type inlineStores struct {
 // gateway itself may wait on. Empty when a runs inline. Worked out on each
 // call, with the stores a's snapshot was loaded with: for tools (tollgate
 // check, the admin API), not for the request path.
-func (a *API) InlineBlockers() []string { return inlineBlockers(a, a.inlineStores, true, false) }
-
-// HandshakeInline reports whether a WebSocket handshake to a may run on
-// an event loop thread: RunsInline's rules for everything but the API's
-// type (the backend dial and the hand-over to the data path are the
-// front's and the dialer's business: gateway/loop.go).
-func (a *API) HandshakeInline() bool { return a.hsInline }
+func (a *API) InlineBlockers() []string { return inlineBlockers(a, a.inlineStores, true) }
 
 // runsInline works out RunsInline for a freshly built API (after
-// buildScopes: its views are there); with handshake, HandshakeInline.
-func runsInline(a *API, stores inlineStores, handshake bool) bool {
-	return len(inlineBlockers(a, stores, false, handshake)) == 0
+// buildScopes: its views are there).
+func runsInline(a *API, stores inlineStores) bool {
+	return len(inlineBlockers(a, stores, false)) == 0
 }
 
 // inlineBlockers lists the reasons a may block; with all false it stops at
-// the first one. With handshake, a WebSocket API's type is no reason.
-func inlineBlockers(a *API, stores inlineStores, all, handshake bool) []string {
+// the first one.
+func inlineBlockers(a *API, stores inlineStores, all bool) []string {
 	var out []string
-	if a.Type == "websocket" && !handshake {
+	if a.Type == "websocket" {
 		out = append(out, "a WebSocket API: its handshake dials the backend and hands the connection to the data path")
 		if !all {
 			return out
@@ -165,10 +159,9 @@ func (a *API) allViews() []*API {
 // setInline records the verdict on a and every view of it (the views are
 // copies made by buildScopes, before the verdict was known).
 func (a *API) setInline(stores inlineStores) {
-	in := runsInline(a, stores, false)
-	hs := a.Type == "websocket" && runsInline(a, stores, true)
+	in := runsInline(a, stores)
 	for _, v := range a.allViews() {
-		v.inline, v.hsInline, v.inlineStores = in, hs, stores
+		v.inline, v.inlineStores = in, stores
 	}
 }
 

@@ -85,9 +85,6 @@ type Server struct {
 	// tollgate's own, dialing by itself, with no proxy from the
 	// environment (loop.go).
 	onLoop bool
-	// wsOnLoop: a WebSocket handshake whose policies never block may stay
-	// on the loop: its dialer is the direct one (wsproxy.NewDirectDialer).
-	wsOnLoop bool
 
 	baseCtx  context.Context // sessions live under it; cancelled at shutdown
 	shutdown context.CancelCauseFunc
@@ -144,7 +141,6 @@ func New(opt Options) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("backend transport %q: want %q or %q", opt.BackendTransport, BackendUpstream, BackendNetHTTP)
 	}
-	directWS := false // wsDialer is the direct one
 	if opt.Transport == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 256
@@ -162,7 +158,6 @@ func New(opt Options) (*Server, error) {
 		// setsockopt calls per backend connection) and, on Linux, most of
 		// net.Dialer's other system calls.
 		wsDialer = wsproxy.NewDirectDialer(tr.TLSClientConfig)
-		directWS = true
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
@@ -190,7 +185,6 @@ func New(opt Options) (*Server, error) {
 	if up, ok := rest.(*upstream.Transport); ok && up.DialContext == nil && !envProxySet() {
 		s.onLoop = true
 	}
-	s.wsOnLoop = directWS
 	s.baseCtx, s.shutdown = context.WithCancelCause(context.Background())
 	s.sessions.init()
 	s.proxy.init(s)

@@ -16,7 +16,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
-	"tollgate/gateway/internal/evloop"
 	"tollgate/gateway/wsproxy"
 )
 
@@ -190,13 +189,7 @@ func (x *exchange) dialTimeout() time.Duration {
 // counting the outcome for the backend entity's breaker.
 func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Response, error) {
 	s, st, r := x.s, x.st, x.in
-	base := x.sess.ctx
-	if t := evloop.TaskFrom(r.Context()); t != nil {
-		// On the loop front the dial is the handshake task's: the dialer
-		// waits by suspending it, or releases it (wsproxy.Dialer).
-		base = evloop.WithTask(base, t)
-	}
-	dctx, dcancel := context.WithTimeout(wsproxy.WithProxy(wsproxy.WithClientCertificate(base, st.BackendCertificate), st.BackendProxy), timeout)
+	dctx, dcancel := context.WithTimeout(wsproxy.WithProxy(wsproxy.WithClientCertificate(x.sess.ctx, st.BackendCertificate), st.BackendProxy), timeout)
 	defer dcancel()
 	hdr := dialHeaderPool.Get().(http.Header)
 	defer func() { clear(hdr); dialHeaderPool.Put(hdr) }() // Dial keeps nothing of it

@@ -20,8 +20,6 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
-
-	"tollgate/gateway/internal/evloop"
 )
 
 // Dialer dials WebSocket backends.
@@ -62,24 +60,6 @@ func NewDialer(tr *http.Transport) *Dialer {
 		d.dialContext = nd.DialContext
 	}
 	return d
-}
-
-// dialFromLoop dials for a handshake served by a task of the h1 front's
-// event loops (gateway/internal/evloop) that has not left its loop: a
-// backend at an IP address with a non-blocking connect the task waits for,
-// on a connection of the task's loop (the relay takes its descriptor as it
-// is, see detacher); a host name with the task released first (resolving
-// may block) and the direct dial.
-func (d *Dialer) dialFromLoop(ctx context.Context, host, addr string) (net.Conn, error) {
-	c, err := evloop.Dial(ctx, addr, directDialTimeout, 0)
-	if err == nil {
-		return c, nil
-	}
-	if !evloop.IsNotLiteral(err) {
-		return nil, err
-	}
-	evloop.Release(ctx)
-	return dialDirect(ctx, d.dialContext, host, addr)
 }
 
 // directDialTimeout bounds a direct dial's connect (ctx may end it sooner),
@@ -130,13 +110,9 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 	}
 	var conn net.Conn
 	var err error
-	switch direct := d.direct && !useTLS && ctx.Value(proxyKeyCtx{}) == nil; {
-	case direct && evloop.TaskFrom(ctx) != nil:
-		conn, err = d.dialFromLoop(ctx, host, addr)
-	case direct:
+	if d.direct && !useTLS && ctx.Value(proxyKeyCtx{}) == nil {
 		conn, err = dialDirect(ctx, d.dialContext, host, addr)
-	default:
-		evloop.Release(ctx)                           // a dial, a proxy, TLS: all may block (nothing without a loop task)
+	} else {
 		conn, err = dialVia(ctx, d.dialContext, addr) // through the proxy policy's proxy, if any
 	}
 	if err != nil {

@@ -700,13 +700,6 @@ func TaskFrom(ctx context.Context) *Task {
 	return t
 }
 
-// WithTask returns ctx carrying t (TaskFrom), for work the task does
-// under a context that does not derive from its connection's (the
-// gateway's WebSocket dial, under the session's context).
-func WithTask(ctx context.Context, t *Task) context.Context {
-	return context.WithValue(ctx, taskKey{}, t)
-}
-
 // Loop is the loop t runs on.
 func (t *Task) Loop() *Loop { return t.l }
 
@@ -727,17 +720,9 @@ func (t *Task) Release() {
 	}
 	t.released = true
 	t.releases++
-	totalReleases.Add(1)
 	l := t.l
 	go l.run(l.gen.Add(1))
 }
-
-// totalReleases counts every task's releases (TotalReleases).
-var totalReleases atomic.Int64
-
-// TotalReleases is how many times tasks released their loops, all loops
-// together (tests: whether a request left its loop).
-func TotalReleases() int64 { return totalReleases.Load() }
 
 // Released reports whether the task runs released now (it has not waited
 // on a connection since). Only the task itself may call it.

@@ -55,9 +55,3 @@ func Dial(context.Context, string, time.Duration, time.Duration) (*Conn, error) 
 
 // IsNotLiteral reports false.
 func IsNotLiteral(error) bool { return false }
-
-// TotalReleases is 0: there are no tasks on this platform.
-func TotalReleases() int64 { return 0 }
-
-// WithTask returns ctx: there are no tasks on this platform.
-func WithTask(ctx context.Context, _ *Task) context.Context { return ctx }
