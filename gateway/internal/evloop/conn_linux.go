@@ -23,7 +23,7 @@ type Conn struct {
 	l    *Loop
 	fd   int
 	task *Task
-	keyA atomic.Uint64 // epoll data while registered
+	key  atomic.Uint64 // epoll data while registered (0: not registered)
 
 	rev, wev atomic.Uint32 // readiness events seen, per direction
 	rdl, wdl atomic.Int64  // deadlines, unix nanoseconds (0: none)
@@ -157,7 +157,7 @@ func (c *Conn) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
-	key := c.keyA.Load()
+	key := c.key.Load()
 	_ = unix.Close(c.fd) // leaves the epoll instance with it
 	if key != 0 {
 		c.l.slots.release(key)
@@ -196,7 +196,7 @@ func (c *Conn) Detach() (int, error) {
 	if c.closed.Swap(true) {
 		return -1, net.ErrClosed
 	}
-	if key := c.keyA.Load(); key != 0 {
+	if key := c.key.Load(); key != 0 {
 		_ = unix.EpollCtl(c.l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
 		c.l.slots.release(key)
 	}

@@ -159,8 +159,7 @@ type Loop struct {
 	runh      int
 	timers    timerHeap
 	free      []*Task
-	waiting   map[*Task]struct{} // tasks suspended on a connection (Stop wakes them)
-	live      int                // tasks not done
+	live      int // tasks not done
 	listening []*listener
 	paused    []pausedListener // out of the epoll instance for a while (accept ran out of descriptors)
 	stopping  bool
@@ -198,8 +197,7 @@ func newLoop(g *Group, id int) (*Loop, error) {
 		_, _ = epf.Close(), unix.Close(evfd)
 		return nil, err
 	}
-	return &Loop{g: g, id: id, epfd: epfd, evfd: evfd, ep: ep, epf: epf, events: make([]unix.EpollEvent, 128),
-		waiting: map[*Task]struct{}{}}, nil
+	return &Loop{g: g, id: id, epfd: epfd, evfd: evfd, ep: ep, epf: epf, events: make([]unix.EpollEvent, 128)}, nil
 }
 
 // post kinds.
@@ -301,7 +299,7 @@ func (l *Loop) register(t *Task) {
 		l.ready(t)
 		return
 	}
-	if c.keyA.Load() == 0 && !c.closed.Load() {
+	if c.key.Load() == 0 && !c.closed.Load() {
 		if err := l.add(c); err != nil {
 			t.reason = wokeClosed
 			l.ready(t)
@@ -323,7 +321,6 @@ func (l *Loop) register(t *Task) {
 		l.ready(t)
 		return
 	}
-	l.waiting[t] = struct{}{}
 	if t.wdl != 0 {
 		l.timers.push(t)
 	}
@@ -331,7 +328,6 @@ func (l *Loop) register(t *Task) {
 
 // ready queues t to be resumed.
 func (l *Loop) ready(t *Task) {
-	delete(l.waiting, t)
 	if t.hidx >= 0 {
 		l.timers.remove(t)
 	}
@@ -347,7 +343,7 @@ func (l *Loop) add(c *Conn) error {
 		l.slots.release(key)
 		return err
 	}
-	c.keyA.Store(key)
+	c.key.Store(key)
 	return nil
 }
 
@@ -499,12 +495,14 @@ func (l *Loop) takePosted() {
 		case postStop:
 			l.unlisten()
 			l.stopping = true
-			for t := range l.waiting {
-				if t.wc.waiter.CompareAndSwap(t, nil) {
+			// A task waits only on a connection registered with the loop:
+			// the slot table knows them all.
+			l.slots.each(func(c *Conn) {
+				if t := c.waiter.Load(); t != nil && c.waiter.CompareAndSwap(t, nil) {
 					t.reason = wokeClosed
 					l.ready(t)
 				}
-			}
+			})
 		}
 	}
 	l.spare = ps[:0]
@@ -799,10 +797,23 @@ func (s *slotTable) get(key uint64) *Conn {
 		return nil
 	}
 	c := ch[i&1023].c.Load()
-	if c == nil || c.keyA.Load() != key {
+	if c == nil || c.key.Load() != key {
 		return nil
 	}
 	return c
+}
+
+// each calls f for every registered connection (f must not register or
+// release one).
+func (s *slotTable) each(f func(*Conn)) {
+	s.mu.Lock()
+	n := s.n
+	s.mu.Unlock()
+	for i := uint32(0); i < n; i++ {
+		if c := s.chunks[i>>10][i&1023].c.Load(); c != nil {
+			f(c)
+		}
+	}
 }
 
 func (s *slotTable) release(key uint64) {
