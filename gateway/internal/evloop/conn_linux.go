@@ -12,9 +12,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"tollgate/gateway/internal/rawio"
 )
 
 // Conn is a TCP connection on a loop (see the package's rules). It is a
@@ -68,12 +69,12 @@ func (c *Conn) Read(p []byte) (int, error) {
 		}
 		seq := c.rev.Load()
 		if !c.drained || c.rseen != seq || c.hup.Load() {
-			n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+			n, e := rawio.ReadFD(c.fd, p)
 			switch {
 			case e == 0 && n > 0:
-				c.drained = int(n) < len(p)
+				c.drained = n < len(p)
 				c.rseen = seq
-				return int(n), nil
+				return n, nil
 			case e == 0:
 				return 0, io.EOF
 			case e == unix.EINTR:
@@ -97,11 +98,10 @@ func (c *Conn) Write(p []byte) (int, error) {
 			return done, net.ErrClosed
 		}
 		seq := c.wev.Load()
-		b := p[done:]
-		n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		n, e := rawio.WriteFD(c.fd, p[done:])
 		switch {
 		case e == 0:
-			done += int(n)
+			done += n
 		case e == unix.EINTR:
 		case e == unix.EAGAIN:
 			if err := c.wait(dirWrite, seq); err != nil {

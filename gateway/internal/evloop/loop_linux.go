@@ -13,9 +13,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"tollgate/gateway/internal/rawio"
 )
 
 // Available reports whether event loops run on this platform.
@@ -450,11 +451,11 @@ func (l *Loop) poll() {
 // epollPoll is epoll_wait with a zero timeout (it never blocks); 0 on an
 // error (EINTR).
 func epollPoll(epfd int, events []unix.EpollEvent) int {
-	n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	n, e := rawio.EpollPoll(epfd, events)
 	if e != 0 {
 		return 0
 	}
-	return int(n)
+	return n
 }
 
 // takePosted handles what other goroutines posted.
