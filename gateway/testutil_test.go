@@ -406,7 +406,7 @@ func jsonError(t testing.TB, body string) (int, string) {
 // closedPort returns an address nothing listens on.
 func closedPort(t testing.TB) string {
 	t.Helper()
-	return reservedClosedPort(t)
+	return testutil.ClosedPort(t)
 }
 
 // silentListener accepts TCP connections and never answers.

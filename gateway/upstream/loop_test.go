@@ -14,11 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"tollgate/gateway/h1"
 	"tollgate/gateway/internal/evloop"
 	"tollgate/gateway/upstream"
+	"tollgate/internal/testutil"
 )
 
 // loopFront serves h on h1's event loops (one loop, so every request
@@ -132,7 +131,7 @@ func TestLoopBackends(t *testing.T) {
 		io.WriteString(w, "plain ok")
 	}))
 	defer plain.Close()
-	closedURL := "http://" + reservedClosedPort(t)
+	closedURL := "http://" + testutil.ClosedPort(t)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(plain.URL, "http://"))
 
 	for _, tc := range []struct {
@@ -168,24 +167,4 @@ func TestLoopBackends(t *testing.T) {
 			}
 		})
 	}
-}
-
-// reservedClosedPort returns a loopback address nothing listens on, kept
-// so until the test ends: a socket bound to the port, never listening (a
-// port freed by closing a listener could go to the next listener the test
-// opens).
-func reservedClosedPort(t *testing.T) string {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
 }

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"tollgate/internal/testutil"
 )
 
 // listen starts a group of n loops serving h on a loopback port and
@@ -253,18 +254,7 @@ func TestDial(t *testing.T) {
 			go func() { io.Copy(c, c); c.Close() }()
 		}
 	}()
-	// A port bound and never listened on: connections are refused, and no
-	// listener of this test can be given it.
-	rfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(rfd)
-	if err := unix.Bind(rfd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	rsa, _ := unix.Getsockname(rfd)
-	closedAddr := fmt.Sprintf("127.0.0.1:%d", rsa.(*unix.SockaddrInet4).Port)
+	closedAddr := testutil.ClosedPort(t)
 	results := make(chan string, 3)
 	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
 		defer c.Close()
