@@ -30,6 +30,14 @@ var fronts = []string{"h1", "loop", "nethttp"}
 // ours reports whether front is tollgate's own server (either way).
 func ours(front string) bool { return front != "nethttp" }
 
+// bothOurs runs test against h1 on goroutines and on its event loops
+// (a TLS listener stays on goroutines either way).
+func bothOurs(t *testing.T, test func(t *testing.T, loop bool)) {
+	for _, loop := range []bool{false, true} {
+		t.Run(map[bool]string{false: "h1", true: "loop"}[loop], func(t *testing.T) { test(t, loop) })
+	}
+}
+
 // serve starts front on a loopback socket with h and returns its address.
 func serve(t testing.TB, front string, h http.Handler) string {
 	t.Helper()
@@ -467,11 +475,7 @@ func TestHijackRaw(t *testing.T) {
 // TestSlowReader: a client that stops reading its answer is dropped once
 // a write has made no progress for WriteTimeout: the handler's write fails
 // and the connection closes, where it would otherwise hold both forever.
-func TestSlowReader(t *testing.T) {
-	for _, loop := range []bool{false, true} {
-		t.Run(map[bool]string{false: "h1", true: "loop"}[loop], func(t *testing.T) { testSlowReader(t, loop) })
-	}
-}
+func TestSlowReader(t *testing.T) { bothOurs(t, testSlowReader) }
 
 func testSlowReader(t *testing.T, loop bool) {
 	werr := make(chan error, 1)
@@ -511,11 +515,7 @@ func testSlowReader(t *testing.T, loop bool) {
 
 // TestShutdown: an idle connection is closed, an active request finishes
 // (its connection closing after it), and Serve returns ErrServerClosed.
-func TestShutdown(t *testing.T) {
-	for _, loop := range []bool{false, true} {
-		t.Run(map[bool]string{false: "h1", true: "loop"}[loop], func(t *testing.T) { testShutdown(t, loop) })
-	}
-}
+func TestShutdown(t *testing.T) { bothOurs(t, testShutdown) }
 
 func testShutdown(t *testing.T, loop bool) {
 	release := make(chan struct{})
@@ -568,11 +568,7 @@ func testShutdown(t *testing.T, loop bool) {
 
 // TestTLS: HTTP/1.1 over TLS is served by h1, and a client that offers h2
 // gets HTTP/2 from the net/http server h1 hands the connection to.
-func TestTLS(t *testing.T) {
-	for _, loop := range []bool{false, true} { // a TLS listener is served by goroutines either way
-		t.Run(map[bool]string{false: "h1", true: "loop"}[loop], func(t *testing.T) { testTLS(t, loop) })
-	}
-}
+func TestTLS(t *testing.T) { bothOurs(t, testTLS) }
 
 func testTLS(t *testing.T, loop bool) {
 	cert := httptest.NewTLSServer(http.NotFoundHandler()) // for its test certificate
