@@ -26,7 +26,6 @@ func Available() bool { return true }
 // listening sockets given to Listen.
 type Group struct {
 	loops []*Loop
-	next  atomic.Uint32
 
 	mu        sync.Mutex
 	listeners []*listener
@@ -39,10 +38,12 @@ func NewGroup(n int) (*Group, error) {
 		n = min(runtime.GOMAXPROCS(0), 8)
 	}
 	g := &Group{}
-	for i := range n {
-		l, err := newLoop(g, i)
+	for range n {
+		l, err := newLoop(g)
 		if err != nil {
-			g.Stop()
+			for _, l := range g.loops {
+				l.shutdown() // not running yet: nothing posted would be read
+			}
 			return nil, err
 		}
 		g.loops = append(g.loops, l)
@@ -51,14 +52,6 @@ func NewGroup(n int) (*Group, error) {
 		go l.run(l.gen.Load())
 	}
 	return g, nil
-}
-
-// Loops is the group's loops.
-func (g *Group) Loops() []*Loop { return g.loops }
-
-// Pick returns a loop, round robin.
-func (g *Group) Pick() *Loop {
-	return g.loops[int(g.next.Add(1))%len(g.loops)]
 }
 
 // Handler serves one connection in its task; ctx carries the task
@@ -166,7 +159,7 @@ type Loop struct {
 	stopping  bool
 }
 
-func newLoop(g *Group, id int) (*Loop, error) {
+func newLoop(g *Group) (*Loop, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -198,7 +191,7 @@ func newLoop(g *Group, id int) (*Loop, error) {
 		_, _ = epf.Close(), unix.Close(evfd)
 		return nil, err
 	}
-	return &Loop{g: g, id: id, epfd: epfd, evfd: evfd, ep: ep, epf: epf, events: make([]unix.EpollEvent, 128)}, nil
+	return &Loop{g: g, epfd: epfd, evfd: evfd, ep: ep, epf: epf, events: make([]unix.EpollEvent, 128)}, nil
 }
 
 // post kinds.
@@ -208,7 +201,6 @@ const (
 	postDeadline            // a waiter's deadline moved
 	postUnlisten
 	postStop
-	postStart // run t (Loop.Go)
 )
 
 type post struct {
@@ -226,14 +218,6 @@ func (l *Loop) post(p post) {
 		var one = [8]byte{1}
 		_, _ = unix.Write(l.evfd, one[:])
 	}
-}
-
-// Go runs f in a new task on l, from any goroutine; ctx passed to f
-// carries the task.
-func (l *Loop) Go(f func(ctx context.Context)) {
-	t := newTask(l)
-	t.work = func() { f(t.ctx) }
-	l.post(post{kind: postStart, t: t})
 }
 
 // run is the owner's loop, for as long as gen is current.
@@ -469,9 +453,6 @@ func (l *Loop) takePosted() {
 		switch p.kind {
 		case postRejoin:
 			l.settle(p.t)
-		case postStart:
-			l.live++
-			l.runq = append(l.runq, p.t)
 		case postClosed:
 			if t := p.c.waiter.Load(); t != nil && t.wc == p.c && p.c.waiter.CompareAndSwap(t, nil) {
 				t.reason = wokeClosed
