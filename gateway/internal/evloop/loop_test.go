@@ -461,3 +461,49 @@ func TestAcceptOutOfDescriptors(t *testing.T) {
 		t.Fatalf("a new connection once descriptors are free: %q, %v", got, err)
 	}
 }
+
+// A burst of connections is spread over the loops: the first loop to wake
+// used to take all of it (measured 50 and 0, 48 and 2, 43 and 7 with two
+// loops), leaving one saturated and the others idle.
+func TestAcceptSpreadsConnections(t *testing.T) {
+	for _, loops := range []int{2, 3} {
+		var mu sync.Mutex
+		served := map[*Loop]int{}
+		g, addr := listen(t, loops, func(ctx context.Context, c *Conn) {
+			mu.Lock()
+			served[c.l]++
+			mu.Unlock()
+			echo(ctx, c)
+		})
+		const n = 60
+		conns := make([]net.Conn, n)
+		for i := range conns {
+			c, err := net.Dial("tcp4", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			conns[i] = c
+		}
+		for _, c := range conns { // every connection's task has started
+			br := bufio.NewReader(c)
+			if _, err := c.Write([]byte("hi\n")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := br.ReadString('\n'); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mu.Lock()
+		share := n / loops
+		for _, l := range g.loops {
+			if got := served[l]; got < share-2 || got > share+2 {
+				t.Errorf("%d loops: one loop serves %d of %d connections, want %d±2 (all: %v)", loops, got, n, share, served)
+			}
+		}
+		mu.Unlock()
+		if got := g.live.Load(); got != n {
+			t.Errorf("%d loops: the group counts %d live connections, want %d", loops, got, n)
+		}
+	}
+}
