@@ -35,7 +35,7 @@ func main() {
 	pp := flag.String("pprof", "127.0.0.1:6060", "pprof address")
 	mutex := flag.Int("mutex-fraction", 0, "runtime.SetMutexProfileFraction")
 	dataPath := flag.String("ws-data-path", "auto", "WebSocket data path (as tollgate serve --ws-data-path)")
-	front := flag.String("http-server", "tollgate", "front server (as tollgate serve --http-server): tollgate or nethttp")
+	front := flag.String("http-server", envOr("TOLLGATE_HTTP_SERVER", "tollgate"), "front server (as tollgate serve --http-server): tollgate, loop or nethttp")
 	flag.Parse()
 	relayer, err := wsproxy.NewRelayer(*dataPath)
 	if err != nil {
@@ -74,7 +74,7 @@ func main() {
 		fatal(err)
 	}
 	go func() { _ = http.Serve(pln, mux) }()
-	var hs h1.Front = &h1.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	var hs h1.Front = &h1.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, EventLoop: *front == "loop"}
 	if *front == "nethttp" {
 		hs = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	}
@@ -87,6 +87,13 @@ func main() {
 	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		fatal(err)
 	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 func fatal(err error) {
