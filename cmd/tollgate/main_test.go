@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"testing"
+	"time"
 
 	"tollgate/internal/testutil"
 )
@@ -156,7 +159,7 @@ func TestGCPercent(t *testing.T) {
 			}
 		}
 		debug.SetGCPercent(100)
-		f, err := parseServe(c.args, io.Discard)
+		f, err := parseServe(append([]string{"--gc-heap-floor", "0"}, c.args...), io.Discard) // the floor's tuning: TestGCHeapFloor
 		if (err != nil) != c.err {
 			t.Errorf("serve %v: err %v, want error %v", c.args, err, c.err)
 			continue
@@ -168,6 +171,66 @@ func TestGCPercent(t *testing.T) {
 		if got := debug.SetGCPercent(100); got != c.want {
 			t.Errorf("serve %v (GOGC %q, TOLLGATE_GC_PERCENT %q): GC percent %d, want %d", c.args, c.gogc, c.env, got, c.want)
 		}
+	}
+}
+
+// TestGCHeapFloor: --gc-heap-floor keeps the collector's heap goal at the
+// floor or above while little is live, leaves a live heap above it to
+// --gc-percent alone (not floor added to it), and 0 gives the configured
+// percent back.
+func TestGCHeapFloor(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer gcFloor.set(0, 100)
+	t.Setenv("GOGC", "")
+	os.Unsetenv("GOGC")
+	goal := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	// settle runs collections until the goal is in [lo, hi] MiB (the
+	// tuning runs after a cycle, in the finalizer goroutine).
+	settle := func(what string, lo, hi uint64) {
+		t.Helper()
+		var g uint64
+		for range 200 {
+			runtime.GC()
+			time.Sleep(5 * time.Millisecond)
+			if g = goal(); g >= lo<<20 && g <= hi<<20 {
+				return
+			}
+		}
+		t.Errorf("%s: heap goal %d MiB, want %d-%d MiB", what, g>>20, lo, hi)
+	}
+	f, err := parseServe(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.gcFloor != 32 || f.gcPercent != 200 {
+		t.Fatalf("defaults: floor %d MiB, percent %d; want 32 and 200", f.gcFloor, f.gcPercent)
+	}
+	if f, err = parseServe([]string{"--gc-heap-floor", "64"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	setGC(f)
+	settle("a floor of 64 MiB, little live", 64, 80)
+
+	live := make([]byte, 100<<20) // live, never written: never resident
+	if f, err = parseServe([]string{"--gc-heap-floor", "32"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	setGC(f)
+	settle("a floor of 32 MiB under 100 MiB live", 280, 320) // 200%: 300 MiB, not (100+32)*3
+	runtime.KeepAlive(live)
+	live = nil
+
+	if f, err = parseServe([]string{"--gc-heap-floor", "0"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	setGC(f)
+	settle("no floor", 4, 24) // 200% of the test's few MiB (Go's minimum: 8 MiB)
+	if p := debug.SetGCPercent(200); p != 200 {
+		t.Errorf("no floor: GC percent %d, want the configured 200", p)
 	}
 }
 
