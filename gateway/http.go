@@ -211,14 +211,20 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 		res.Body.Close()
 		return x.proxyFailed(w, ctx, err), 0
 	}
-	dst := w.Header()
-	for k, vv := range res.Header {
-		if len(dst[k]) > 0 {
-			dst[k] = append(dst[k], vv...)
-		} else {
-			dst[k] = vv
+	// h1 takes the backend's header map as the response's own (the fields
+	// set so far go in front, as below), one map and its copy less per
+	// request; net/http's ResponseWriter gets the fields copied.
+	if a, ok := w.(headerAdopter); !ok || !a.AdoptHeader(res.Header) {
+		dst := w.Header()
+		for k, vv := range res.Header {
+			if len(dst[k]) > 0 {
+				dst[k] = append(dst[k], vv...)
+			} else {
+				dst[k] = vv
+			}
 		}
 	}
+	dst := w.Header()
 	if len(res.Trailer) > 0 {
 		keys := make([]string, 0, len(res.Trailer))
 		for k := range res.Trailer {
@@ -252,6 +258,11 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 		}
 	}
 	return res.StatusCode, n
+}
+
+// headerAdopter is gateway/h1's response: see its AdoptHeader.
+type headerAdopter interface {
+	AdoptHeader(http.Header) bool
 }
 
 // flushEach: answers of unknown length and event streams are flushed after

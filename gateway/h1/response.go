@@ -42,7 +42,33 @@ type response struct {
 // net/http's 2 KiB chunking buffer).
 const holdBack = 2048
 
-func (w *response) Header() http.Header { return w.header }
+func (w *response) Header() http.Header {
+	if w.header == nil {
+		w.header = make(http.Header, 8)
+	}
+	return w.header
+}
+
+// AdoptHeader makes h the response's header map, with the fields set so
+// far in front of h's of the same name, unless the head is already fixed.
+// A proxy relays its backend's header map this way instead of copying it
+// field by field into a map of the response's own (gateway/http.go). It
+// reports whether h was taken; the caller then changes the response's
+// fields through Header only.
+func (w *response) AdoptHeader(h http.Header) bool {
+	if w.wrote || w.hijacked || h == nil {
+		return false
+	}
+	for k, vv := range w.header {
+		if len(h[k]) > 0 {
+			h[k] = append(vv[:len(vv):len(vv)], h[k]...)
+		} else {
+			h[k] = vv
+		}
+	}
+	w.header = h
+	return true
+}
 
 func (w *response) WriteHeader(code int) {
 	if w.hijacked || w.wrote {
@@ -144,7 +170,7 @@ func (w *response) sendHead(final bool) error {
 	w.headSent = true
 	c.sent100 = true // too late for 100 Continue
 	c.wmu.Unlock()
-	h := w.header
+	h := w.Header()
 	http11 := w.req.ProtoAtLeast(1, 1)
 	if _, ok := h["Content-Type"]; !ok && !w.noBody && len(w.pending) > 0 {
 		h["Content-Type"] = []string{http.DetectContentType(w.pending)}

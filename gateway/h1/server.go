@@ -631,7 +631,7 @@ func (c *conn) serveOne() bool {
 		r.Body = http.NoBody
 	}
 	c.sent100 = false
-	w := &response{c: c, req: r, header: make(http.Header, 8), method: r.Method, pending: c.pend[:0]}
+	w := &response{c: c, req: r, method: r.Method, pending: c.pend[:0]} // header: made by Header, or a proxy's adopted (AdoptHeader)
 	s.Handler.ServeHTTP(w, r)
 	if w.hijacked {
 		return false
