@@ -462,8 +462,8 @@ type roundTrip struct {
 	fired   bool // the AfterFunc ran: the connection's deadline is spent
 	reuse   bool // the response allows another request on the connection
 	wdone   chan error
-	state   atomic.Int32 // with wdone: headRead or writeFailed, whichever came first
-	ctxErr  func() error
+	state   atomic.Int32    // with wdone: headRead or writeFailed, whichever came first
+	ctx     context.Context // the call's: its error explains an I/O error (fail)
 	settled bool
 }
 
@@ -521,7 +521,7 @@ func (rt *roundTrip) done(c *conn, reuse bool) {
 // closed. A cancelled context is the error then.
 func (rt *roundTrip) fail(c *conn, err error) error {
 	rt.done(c, false)
-	if e := rt.ctxErr(); e != nil {
+	if e := rt.ctx.Err(); e != nil {
 		return e
 	}
 	return err
@@ -534,7 +534,7 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) 
 	// One allocation for the round trip's state and the response body.
 	b := &body{c: c}
 	rt := &b.rt
-	rt.ctxErr = ctx.Err
+	rt.ctx = ctx // not ctx.Err: a method value of an interface is an allocation
 	if d, ok := deadlineOnly(ctx); ok {
 		// Only the deadline can end ctx: the connection's own deadline
 		// does what watching ctx would, without a timer or an
