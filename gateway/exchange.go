@@ -189,8 +189,8 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 	if len(api.Plan.Section(sec)) == 0 {
 		return false
 	}
-	sctx := x.sectionCtx(ctx, sec)
-	t0 := time.Now()
+	t0 := time.Now() // the section's start: its duration and its timeout's
+	sctx := x.sectionCtx(ctx, sec, t0)
 	stopped := api.Plan.Run(sctx, sec, st)
 	sctx.release()
 	obs := x.rt.metrics.inbound
@@ -210,16 +210,18 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 // sectionCtx returns the context section sec runs under: the exchange's
 // own for the section the first time, a new one after that (a section
 // run twice must not revive the context the first run released).
-func (x *exchange) sectionCtx(parent context.Context, sec engine.Section) *sectionCtx {
+func (x *exchange) sectionCtx(parent context.Context, sec engine.Section, now time.Time) *sectionCtx {
 	timeout := x.api.Limits.PolicyTimeout
 	rp := x.rest
 	i := bits.TrailingZeros8(uint8(sec))
 	if rp == nil || i >= len(rp.ctxs) || rp.ctxUsed&sec != 0 {
-		return newSectionCtx(parent, timeout)
+		c := new(sectionCtx)
+		c.initAt(parent, now, timeout)
+		return c
 	}
 	rp.ctxUsed |= sec
 	c := &rp.ctxs[i]
-	c.init(parent, timeout)
+	c.initAt(parent, now, timeout)
 	return c
 }
 

@@ -57,7 +57,13 @@ func newSectionCtx(parent context.Context, timeout time.Duration) *sectionCtx {
 
 // init sets up a zero sectionCtx in place.
 func (c *sectionCtx) init(parent context.Context, timeout time.Duration) {
-	c.parent, c.deadline = parent, time.Now().Add(timeout)
+	c.initAt(parent, time.Now(), timeout)
+}
+
+// initAt is init with the time it starts from (a caller that has just
+// read the clock: one read less per section).
+func (c *sectionCtx) initAt(parent context.Context, now time.Time, timeout time.Duration) {
+	c.parent, c.deadline = parent, now.Add(timeout)
 }
 
 // built returns the real context, or nil before materialize built it.

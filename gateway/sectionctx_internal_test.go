@@ -151,16 +151,16 @@ func TestClientTraceKey(t *testing.T) {
 // so one kept from the first run stays released.
 func TestExchangeSectionCtx(t *testing.T) {
 	x := &exchange{api: &API{Limits: Limits{PolicyTimeout: time.Hour}}, rest: &restParts{}}
-	first := x.sectionCtx(context.Background(), engine.Inbound)
+	first := x.sectionCtx(context.Background(), engine.Inbound, time.Now())
 	first.release()
-	second := x.sectionCtx(context.Background(), engine.Inbound)
+	second := x.sectionCtx(context.Background(), engine.Inbound, time.Now())
 	if second == first {
 		t.Fatal("the released context was handed out again")
 	}
 	if !errors.Is(first.Err(), context.Canceled) || second.Err() != nil {
 		t.Errorf("first %v, second %v", first.Err(), second.Err())
 	}
-	if x.sectionCtx(context.Background(), engine.Outbound) != &x.rest.ctxs[2] {
+	if x.sectionCtx(context.Background(), engine.Outbound, time.Now()) != &x.rest.ctxs[2] {
 		t.Error("outbound does not use the exchange's own context")
 	}
 }
