@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -30,6 +31,9 @@ type Conn struct {
 	rdl, wdl atomic.Int64  // deadlines, unix nanoseconds (0: none)
 	waiter   atomic.Pointer[Task]
 	closed   atomic.Bool
+	// fdMu: Abort (any goroutine) shuts the socket down only while Close
+	// has not closed its number, which a new connection may get at once.
+	fdMu sync.Mutex
 	// hup: an event said the peer closed or reset (EPOLLRDHUP, EPOLLHUP,
 	// EPOLLERR). Edge-triggered, that news comes once, possibly with the
 	// last data: from then on a short read no longer means that a read
@@ -154,11 +158,14 @@ func (c *Conn) opError(op string, e syscall.Errno) error {
 // another goroutine ending a connection a task may be using calls Abort.
 // A task waiting on c wakes with net.ErrClosed.
 func (c *Conn) Close() error {
+	c.fdMu.Lock()
 	if c.closed.Swap(true) {
+		c.fdMu.Unlock()
 		return nil
 	}
 	key := c.key.Load()
 	_ = unix.Close(c.fd) // leaves the epoll instance with it
+	c.fdMu.Unlock()
 	if key != 0 {
 		c.l.slots.release(key)
 	}
@@ -175,6 +182,8 @@ func (c *Conn) Close() error {
 // let a connection accepted meanwhile get the same number under the task,
 // which would then read and write another client's connection.
 func (c *Conn) Abort() error {
+	c.fdMu.Lock()
+	defer c.fdMu.Unlock()
 	if c.closed.Load() {
 		return nil
 	}
@@ -193,6 +202,8 @@ func (c *Conn) CloseWrite() error {
 // who owns it from now on; c is closed without closing it. It must be
 // called by c's task.
 func (c *Conn) Detach() (int, error) {
+	c.fdMu.Lock()
+	defer c.fdMu.Unlock() // an Abort after this finds c closed: the descriptor is the caller's now
 	if c.closed.Swap(true) {
 		return -1, net.ErrClosed
 	}

@@ -86,18 +86,26 @@ type Handler func(ctx context.Context, c *Conn)
 func (g *Group) Listen(fd int, h Handler) error {
 	ln := &listener{fd: fd, h: h}
 	ln.refs.Store(int32(len(g.loops)))
+	// Registered under g.mu: Stop (which takes it first) cannot end a loop
+	// and close its epoll instance halfway through, and every loop that
+	// drops the socket in unlisten has it.
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.stopped {
-		g.mu.Unlock()
 		return net.ErrClosed
 	}
 	g.listeners = append(g.listeners, ln)
 	idx := len(g.listeners) - 1
-	g.mu.Unlock()
-	for _, l := range g.loops {
+	for i, l := range g.loops {
 		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE}
 		setKey(&ev, listenKey|uint64(idx))
 		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+			// The caller closes fd: no loop may keep it (a closed number
+			// is soon another socket's).
+			for _, l := range g.loops[:i] {
+				_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+			}
+			g.listeners[idx] = nil
 			return err
 		}
 	}
@@ -161,6 +169,7 @@ type Loop struct {
 
 	mu       sync.Mutex
 	posted   []post
+	down     bool        // under mu: shutdown closed evfd (a post must not write its old number)
 	sleeping atomic.Bool // the owner is (about to be) in epoll_wait: posters write evfd
 
 	slots slotTable
@@ -237,9 +246,12 @@ type post struct {
 // post hands work to the loop's owner from any goroutine.
 func (l *Loop) post(p post) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.posted = append(l.posted, p)
-	l.mu.Unlock()
-	if l.sleeping.Swap(false) {
+	// The write is under mu: a loop woken meanwhile by something else could
+	// otherwise shut down and close evfd first, and the write land on a
+	// connection that got its number.
+	if l.sleeping.Swap(false) && !l.down {
 		var one = [8]byte{1}
 		_, _ = unix.Write(l.evfd, one[:])
 	}
@@ -534,8 +546,8 @@ func (l *Loop) unlisten() {
 	lns := l.g.listeners
 	l.g.mu.Unlock()
 	for i, ln := range lns {
-		if i < len(l.listening) && l.listening[i] == nil {
-			continue
+		if ln == nil || i < len(l.listening) && l.listening[i] == nil {
+			continue // a Listen that failed, or dropped already
 		}
 		for len(l.listening) <= i {
 			l.listening = append(l.listening, ln)
@@ -552,6 +564,9 @@ func (l *Loop) shutdown() {
 		t.stop()
 	}
 	l.free = nil
+	l.mu.Lock()
+	l.down = true
+	l.mu.Unlock()
 	_ = l.epf.Close()
 	_ = unix.Close(l.evfd)
 }
