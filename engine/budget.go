@@ -282,6 +282,10 @@ func (budgetPatch) Visit(node *ast.Node) {
 func patchBuiltin(node *ast.Node, name string, args []ast.Node, same func() ast.Node) {
 	{
 		switch name {
+		case "len":
+			if len(args) == 1 && isString(args[0]) {
+				ast.Patch(node, call("$strlen", args...))
+			}
 		case "join":
 			if len(args) == 1 {
 				args = append(args, &ast.StringNode{Value: ""})

@@ -127,6 +127,10 @@ func TestCSharpValues(t *testing.T) {
 		{`@($"[{"ab",4}|{"ab",-4}]" + "7".PadLeft(3, '0') + string.Format("{0,3}", 1))`, "[  ab|ab  ]007  1", false},
 		{`@(@"c:\temp\""x""")`, `c:\temp\"x"`, false},
 		{`@("a,b,,c".Split(',').Length)`, "4", false},
+		// String.Length counts UTF-16 units: the emoji is two; ASCII runs
+		// are counted by their bytes (ascii.Prefix), the rest decoded.
+		{`@("héllo😀".Length)`, "7", false},
+		{`@("abcdefghijklmnopqrstuvwxyz0123456789😀é".Length)`, "39", false},
 		{`@("a,b,,c".Split(new[] {','}, StringSplitOptions.RemoveEmptyEntries).Length)`, "3", false},
 		{`@("Hello".Replace("l", "L").ToUpper().ToLower().Substring(1, 3))`, "ell", false},
 		{`@("Hello".Contains("ell") && "Hello".StartsWith("He") && "Hello".EndsWith("lo"))`, "true", false},

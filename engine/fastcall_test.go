@@ -95,3 +95,55 @@ func TestFastCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestStrLen: len of a string goes to $strlen, which counts as expr's
+// builtin does (one per rune, one per invalid byte); len of anything else
+// stays the builtin.
+func TestStrLen(t *testing.T) {
+	s := AcquireState(&Api{Name: "f"})
+	defer s.Release()
+	c := NewCompiler(nil, nil)
+	for _, str := range []string{
+		"", "a", strings.Repeat("x", 16), strings.Repeat("x", 17),
+		strings.Repeat(`{"k":"v"}`, 2000),
+		strings.Repeat("a", 40) + "héllo wörld" + strings.Repeat("b", 40),
+		"日本語のテキスト", "\xff\xfe" + strings.Repeat("z", 20), strings.Repeat("y", 31) + "\xed\xa0\x80",
+	} {
+		s.Context().Request.Body = NewBody([]byte(str))
+		src := `len(context.Request.Body.AsString())`
+		prog, err := expr.Compile(src, c.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := prog.Disassemble(); !strings.Contains(d, "$strlen") {
+			t.Fatalf("%s is not rewritten:\n%s", src, d)
+		}
+		want, err := expr.Eval(`len(s)`, map[string]any{"s": str}) // expr's own builtin
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.eval(&program{prog: prog, src: src}); err != nil || got != want {
+			t.Errorf("len(%.30q) = %#v, %v; want %#v", str, got, err, want)
+		}
+	}
+	s.Variables()["n"] = 1
+	for _, tc := range []struct {
+		src  string
+		want int
+	}{
+		{`len([1, 2, 3])`, 3},
+		{`len({"a": 1})`, 1},
+		{`len(context.Variables)`, 1},
+	} {
+		prog, err := expr.Compile(tc.src, c.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(prog.Disassemble(), "$strlen") {
+			t.Errorf("%s is rewritten to $strlen", tc.src)
+		}
+		if got, err := s.eval(&program{prog: prog, src: tc.src}); err != nil || got != tc.want {
+			t.Errorf("%s = %#v, %v; want %d", tc.src, got, err, tc.want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"tollgate/internal/ascii"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -160,8 +161,8 @@ func utf16Slice(s string, start, length int) (string, error) {
 }
 
 func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
+	n := ascii.Prefix(s) // one UTF-16 unit per ASCII byte, counted fast
+	for _, r := range s[n:] {
 		n += utf16.RuneLen(r)
 	}
 	return n
