@@ -9,8 +9,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -505,5 +508,82 @@ func TestAcceptSpreadsConnections(t *testing.T) {
 		if got := g.live.Load(); got != n {
 			t.Errorf("%d loops: the group counts %d live connections, want %d", loops, got, n)
 		}
+	}
+}
+
+// A loop that always has events never parks; it yields its processor now
+// and then, so that goroutines queued behind it (here a sleeping test
+// goroutine's timer, on the only processor) are not held until sysmon
+// preempts the loop 10 ms later. Two tasks of one loop play ping-pong over
+// loopback, so every poll finds the other's event ready.
+func TestBusyLoopYields(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var stop atomic.Bool
+	var rounds atomic.Int64
+	ready := make(chan error, 1)
+	var self atomic.Value // the group's own address, for the near end to dial
+	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+		defer c.Close()
+		buf := make([]byte, 64)
+		n, err := c.Read(buf)
+		if err != nil {
+			return
+		}
+		if string(buf[:n]) != "go" {
+			// The far end of the ping-pong: echo each byte.
+			for {
+				if _, err := c.Write(buf[:n]); err != nil {
+					return
+				}
+				if n, err = c.Read(buf); err != nil {
+					return
+				}
+			}
+		}
+		// The near end: dial this same loop and play until stopped.
+		pc, err := Dial(ctx, self.Load().(string), time.Second, 0)
+		ready <- err
+		if err != nil {
+			return
+		}
+		defer pc.Close()
+		for !stop.Load() {
+			if _, err := pc.Write([]byte("x")); err != nil {
+				return
+			}
+			if _, err := pc.Read(buf); err != nil {
+				return
+			}
+			rounds.Add(1)
+		}
+	})
+	self.Store(addr)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("go")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ready; err != nil {
+		t.Fatal(err)
+	}
+	var late []time.Duration
+	for range 21 {
+		t0 := time.Now()
+		time.Sleep(time.Millisecond)
+		late = append(late, time.Since(t0)-time.Millisecond)
+	}
+	stop.Store(true)
+	slices.Sort(late)
+	before := rounds.Load()
+	if before == 0 {
+		t.Fatal("the ping-pong made no progress")
+	}
+	// Without the yield every sleep ends when sysmon preempts the loop:
+	// 19 ms late, measured.
+	if med := late[len(late)/2]; med > 3*time.Millisecond {
+		t.Fatalf("a 1 ms sleep ended %v late (median of %d; all: %v) while the loop was busy (%d round trips)", med, len(late), late, before)
 	}
 }
