@@ -50,6 +50,7 @@ type opts struct {
 	tgEnv                               string // -tollgate-env: extra environment of tollgate's own column
 	compareNetHTTP                      bool
 	compareLoop                         bool
+	rounds                              int
 }
 
 // Result mirrors bench/load's JSON.
@@ -130,7 +131,11 @@ func main() {
 	flag.BoolVar(&o.compareGoroutines, "compare-goroutines", false, "also run a second tollgate with --ws-data-path=goroutines as an informational column")
 	flag.StringVar(&o.tgEnv, "tollgate-env", "", "comma-separated NAME=VALUE pairs added to the environment of tollgate's column only (experiments: GOMAXPROCS=1,GOGC=200); the results header names them")
 	flag.IntVar(&o.srcIPs, "src-ips", 8, "client source addresses 127.0.0.1..N (ephemeral ports)")
+	flag.IntVar(&o.rounds, "rounds", 1, "run every scenario but idle this many times, the targets in a rotated order each round; the table shows each target's median round by proxy CPU per unit of work, the raw figures every round")
 	flag.Parse()
+	if o.rounds < 1 || o.rounds > 20 {
+		fatalf("-rounds must be from 1 to 20, not %d", o.rounds)
+	}
 	if *quick {
 		o.scale = 0.1
 	}
@@ -403,26 +408,37 @@ func run(o *opts) int {
 		scenarios = sel
 	}
 
-	results := map[string]map[string]Result{}
+	rounds := map[string]map[string][]Result{}
 	for i, sc := range scenarios {
-		order := append([]target(nil), targets...)
-		if i%2 == 1 { // alternate who goes first
-			order[0], order[1] = order[1], order[0]
+		rounds[sc.key] = map[string][]Result{}
+		n := o.rounds
+		if sc.key == "idle" {
+			n = 1
 		}
-		results[sc.key] = map[string]Result{}
-		for _, t := range order {
-			if t.restOnly && !sc.rest || t.wsOnly && sc.rest {
-				continue
+		for r := range n {
+			order := append([]target(nil), targets...)
+			if (i+r)%2 == 1 { // alternate who goes first
+				order[0], order[1] = order[1], order[0]
 			}
-			if sc.policyOnly && !strings.HasPrefix(t.name, "tollgate") {
-				continue
+			if r > 0 { // and, from round to round, where the others go
+				k := 2 + r%max(len(order)-2, 1)
+				order = append(order[:2:2], append(order[k:], order[2:k]...)...)
 			}
-			r := runLoad(o, bin("bench-load"), sc, t)
-			results[sc.key][t.name] = r
-			logf("%-28s %-8s %s", sc.title, t.name, brief(r))
-			time.Sleep(time.Second) // let closes and TIME_WAIT settle
+			for _, t := range order {
+				if t.restOnly && !sc.rest || t.wsOnly && sc.rest {
+					continue
+				}
+				if sc.policyOnly && !strings.HasPrefix(t.name, "tollgate") {
+					continue
+				}
+				res := runLoad(o, bin("bench-load"), sc, t)
+				rounds[sc.key][t.name] = append(rounds[sc.key][t.name], res)
+				logf("%-28s %-8s %s", sc.title, t.name, brief(res))
+				time.Sleep(time.Second) // let closes and TIME_WAIT settle
+			}
 		}
 	}
+	results := medians(scenarios, rounds)
 	for _, t := range targets {
 		for _, p := range t.pids() {
 			if _, err := os.Stat(fmt.Sprintf("/proc/%d", p)); err != nil {
@@ -430,7 +446,7 @@ func run(o *opts) int {
 			}
 		}
 	}
-	md := report(o, scenarios, results, d, idleN, targets)
+	md := report(o, scenarios, results, rounds, d, idleN, targets)
 	fmt.Print(md)
 	if o.out != "" {
 		_ = os.MkdirAll(filepath.Dir(o.out), 0o755)

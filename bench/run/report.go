@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,7 +89,34 @@ func rowsFor(sc scenario) []row {
 	return nil
 }
 
-func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d time.Duration, idleN int, targets []target) string {
+// medians picks each target's median round of each scenario, ordered by
+// the scenario's last figure (proxy CPU per unit of work); a round with
+// errors is picked over the others, so that the table shows them.
+func medians(scenarios []scenario, rounds map[string]map[string][]Result) map[string]map[string]Result {
+	res := map[string]map[string]Result{}
+	for _, sc := range scenarios {
+		rows := rowsFor(sc)
+		cost := rows[len(rows)-1].get
+		res[sc.key] = map[string]Result{}
+		for name, rs := range rounds[sc.key] {
+			res[sc.key][name] = median(rs, cost)
+		}
+	}
+	return res
+}
+
+func median(rs []Result, cost func(Result) float64) Result {
+	for _, r := range rs {
+		if r.Errors != 0 {
+			return r
+		}
+	}
+	sorted := append([]Result(nil), rs...)
+	slices.SortStableFunc(sorted, func(a, b Result) int { return cmp.Compare(cost(a), cost(b)) })
+	return sorted[(len(sorted)-1)/2]
+}
+
+func report(o *opts, scenarios []scenario, res map[string]map[string]Result, rounds map[string]map[string][]Result, d time.Duration, idleN int, targets []target) string {
 	names := make([]string, len(targets))
 	for i, t := range targets {
 		names[i] = t.name
@@ -109,6 +138,9 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 	}
 	fmt.Fprintf(&b, "Run %s with `%s` (scale %.2g: %s per scenario and target, %d idle connections).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), cmd, o.scale, d, idleN)
+	if o.rounds > 1 {
+		fmt.Fprintf(&b, "Every scenario but idle ran %d rounds, the targets in a rotated order each round; each figure below is from the target's median round by its proxy CPU per unit of work (marked in the raw figures, which list every round).\n\n", o.rounds)
+	}
 	tgRuntime := fmt.Sprintf("GOMAXPROCS unset (%d)", runtime.NumCPU())
 	if env := tgExtraEnv(o.tgEnv); len(env) > 0 {
 		tgRuntime = "environment " + strings.Join(env, " ") + " (-tollgate-env; GOMAXPROCS unset means " + strconv.Itoa(runtime.NumCPU()) + ")"
@@ -185,15 +217,21 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, d t
 	b.WriteString("| scenario | target | seconds | messages | handshakes | CPU-s | RSS before → after (kB) |\n|---|---|---:|---:|---:|---:|---|\n")
 	for _, sc := range scenarios {
 		for _, t := range names {
-			r, ok := res[sc.key][t]
-			if !ok {
-				continue
+			rs := rounds[sc.key][t]
+			for i, r := range rs {
+				rss := ""
+				if r.RSSAfter != 0 {
+					rss = fmt.Sprintf("%d → %d", r.RSSBefore, r.RSSAfter)
+				}
+				label := t
+				if len(rs) > 1 {
+					label = fmt.Sprintf("%s, round %d", t, i+1)
+					if r == res[sc.key][t] {
+						label += " (median)"
+					}
+				}
+				fmt.Fprintf(&b, "| %s | %s | %.1f | %d | %d | %.2f | %s |\n", sc.title, label, r.Seconds, r.Msgs, r.Handshakes, r.CPUs, rss)
 			}
-			rss := ""
-			if r.RSSAfter != 0 {
-				rss = fmt.Sprintf("%d → %d", r.RSSBefore, r.RSSAfter)
-			}
-			fmt.Fprintf(&b, "| %s | %s | %.1f | %d | %d | %.2f | %s |\n", sc.title, t, r.Seconds, r.Msgs, r.Handshakes, r.CPUs, rss)
 		}
 	}
 	return b.String()
