@@ -127,8 +127,15 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, rou
 	cmd := "go tool task bench"
 	if len(os.Args) > 1 {
 		var extra []string
+		skip := false
 		for _, a := range os.Args[1:] {
-			if a != "-bin" && !strings.HasPrefix(a, "-clk-tck") && !strings.HasPrefix(a, "/") && a != "100" {
+			switch {
+			case skip: // the value of a flag the task adds
+				skip = false
+			case a == "-bin" || a == "-clk-tck" || a == "--bin" || a == "--clk-tck":
+				skip = true
+			case strings.HasPrefix(strings.TrimLeft(a, "-"), "bin=") || strings.HasPrefix(strings.TrimLeft(a, "-"), "clk-tck="):
+			default:
 				extra = append(extra, a)
 			}
 		}
