@@ -212,6 +212,8 @@ type poller struct {
 
 	// Owned by the loop goroutine.
 	now   int64      // monoNow after the last epoll_wait
+	ran   int64      // monoNow when the loop last parked or yielded (see poll)
+	left  int64      // monoNow when poll last returned to wait
 	buf   []byte     // the read buffer: carried bytes + one read
 	drain [8192]byte // where unregister drops unread input
 	work  []*loopSession
@@ -304,6 +306,9 @@ func (p *poller) run() {
 // socket had events enabled (epoll_ctl MOD does not signal a socket that a
 // previous epoll_wait left on the ready list); p.more records otherwise.
 func (p *poller) poll(fd uintptr) bool {
+	if now := monoNow(); now-p.left > parkedGap {
+		p.ran = now // it parked (or may have): nothing waited behind it
+	}
 	for {
 		n, err := epollPoll(int(fd), p.events)
 		if err == unix.EINTR {
@@ -313,9 +318,20 @@ func (p *poller) poll(fd uintptr) bool {
 			panic(os.NewSyscallError("epoll_wait", err)) // cannot happen with valid arguments
 		}
 		if n == 0 {
+			p.left = monoNow()
 			return false
 		}
 		p.now = monoNow()
+		if p.now-p.ran > yieldAfter {
+			// RawRead calls poll again at once, without parking, when
+			// Go's poller noted the epoll fd ready while the loop worked
+			// (another processor's netpoll saw new events): a busy loop
+			// may then never park, and goroutines queued behind it on
+			// its processor (a handshake its poll woke, timers) wait
+			// until sysmon preempts it, 10-20 ms later.
+			p.ran = p.now
+			runtime.Gosched()
+		}
 		p.more = n == len(p.events)
 		tasks := false
 		for i := range n {
@@ -346,10 +362,20 @@ func (p *poller) poll(fd uintptr) bool {
 			p.runTasks()
 		}
 		if !p.more {
+			p.left = monoNow()
 			return false
 		}
 	}
 }
+
+// yieldAfter: a loop that has not parked for this long yields its
+// processor (see poll). parkedGap: a return to poll later than this after
+// it left to wait counts as a park (RawRead's wait does not say whether it
+// parked; one that did not comes back within a microsecond or two).
+const (
+	yieldAfter = int64(250 * time.Microsecond)
+	parkedGap  = int64(20 * time.Microsecond)
+)
 
 // enqueue schedules s for runTasks (s has new signals).
 func (p *poller) enqueue(s *loopSession) {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,4 +77,58 @@ func TestLoopStartRegisterFails(t *testing.T) {
 		t.Fatal("the session did not end")
 	}
 	checkNoRelayLeaks(t)
+}
+
+// TestPollerYields: RawRead calls poll again at once when Go's poller has
+// noted the epoll fd ready meanwhile (another processor's netpoll saw new
+// events while the loop worked), so a busy loop may never park. poll then
+// yields its processor every yieldAfter, so that goroutines queued behind
+// it (here a sleeping goroutine's timer, on the only processor) do not
+// wait for sysmon's preemption. The test plays RawRead: it calls poll back
+// to back, with an always-ready descriptor in the epoll set.
+func TestPollerYields(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p, err := newPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p.evfd)
+	defer p.epFile.Close()
+	p.events = make([]unix.EpollEvent, 8)
+	var pipe [2]int
+	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(pipe[0])
+	defer unix.Close(pipe[1])
+	if _, err := unix.Write(pipe[1], []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(pipe[0])} // level-triggered: ready every time
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, pipe[0], &ev); err != nil {
+		t.Fatal(err)
+	}
+	var late []time.Duration
+	for range 9 {
+		done := make(chan time.Duration, 1)
+		go func() {
+			t0 := time.Now()
+			time.Sleep(time.Millisecond)
+			done <- time.Since(t0) - time.Millisecond
+		}()
+		for got := false; !got; {
+			p.poll(uintptr(p.epfd))
+			select {
+			case d := <-done:
+				late, got = append(late, d), true
+			default:
+			}
+		}
+	}
+	slices.Sort(late)
+	// Without the yield a sleep ends when sysmon preempts the loop: 10-20
+	// ms late.
+	if med := late[len(late)/2]; med > 3*time.Millisecond {
+		t.Fatalf("a 1 ms sleep ended %v late (median of %d; all: %v) beside a busy poller", med, len(late), late)
+	}
 }
