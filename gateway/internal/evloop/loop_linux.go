@@ -430,7 +430,7 @@ func (l *Loop) poll() {
 		// runtime then never gets the processor back from it: goroutines
 		// queued behind it (another loop's owner readied on the same
 		// processor, a released task, a timer's) wait until sysmon
-		// preempts it, 10 ms later. Measured: a p99 of 9-20 ms for the
+		// preempts it, 10-20 ms later. Measured: a p99 of 9-20 ms for the
 		// REST GET on the loop front, 6 ms with the yield.
 		l.ran = now
 		runtime.Gosched()
