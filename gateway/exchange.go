@@ -215,13 +215,11 @@ func (x *exchange) sectionCtx(parent context.Context, sec engine.Section, now ti
 	rp := x.rest
 	i := bits.TrailingZeros8(uint8(sec))
 	if rp == nil || i >= len(rp.ctxs) || rp.ctxUsed&sec != 0 {
-		c := new(sectionCtx)
-		c.initAt(parent, now, timeout)
-		return c
+		return newSectionCtx(parent, now, timeout)
 	}
 	rp.ctxUsed |= sec
 	c := &rp.ctxs[i]
-	c.initAt(parent, now, timeout)
+	c.init(parent, now, timeout)
 	return c
 }
 
@@ -230,7 +228,7 @@ func (x *exchange) sectionCtx(parent context.Context, sec engine.Section, now ti
 // answers relayed to w (sectionctx.go). release it when the call is over.
 func (x *exchange) callCtx(parent context.Context, timeout time.Duration, w http.ResponseWriter) *sectionCtx {
 	c := &x.rest.call
-	c.init(parent, timeout)
+	c.init(parent, time.Now(), timeout)
 	c.x, c.w = x, w
 	return c
 }

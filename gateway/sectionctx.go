@@ -49,20 +49,15 @@ type sectionCtx struct {
 	trace *httptrace.ClientTrace
 }
 
-func newSectionCtx(parent context.Context, timeout time.Duration) *sectionCtx {
+func newSectionCtx(parent context.Context, now time.Time, timeout time.Duration) *sectionCtx {
 	c := new(sectionCtx)
-	c.init(parent, timeout)
+	c.init(parent, now, timeout)
 	return c
 }
 
-// init sets up a zero sectionCtx in place.
-func (c *sectionCtx) init(parent context.Context, timeout time.Duration) {
-	c.initAt(parent, time.Now(), timeout)
-}
-
-// initAt is init with the time it starts from (a caller that has just
-// read the clock: one read less per section).
-func (c *sectionCtx) initAt(parent context.Context, now time.Time, timeout time.Duration) {
+// init sets up a zero sectionCtx in place, its timeout running from now
+// (the caller's clock read, which also times the section).
+func (c *sectionCtx) init(parent context.Context, now time.Time, timeout time.Duration) {
 	c.parent, c.deadline = parent, now.Add(timeout)
 }
 

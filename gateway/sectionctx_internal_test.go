@@ -24,7 +24,7 @@ func TestSectionCtx(t *testing.T) {
 		run  func(t *testing.T) error
 	}{
 		{"unused: nothing built, no error", func(t *testing.T) error {
-			c := newSectionCtx(parent, time.Hour)
+			c := newSectionCtx(parent, time.Now(), time.Hour)
 			if c.Err() != nil || c.Value(ctxKey{}) != "v" || c.real.Load() != nil {
 				return errors.New("a fresh section context is not its parent with a deadline")
 			}
@@ -38,7 +38,7 @@ func TestSectionCtx(t *testing.T) {
 			return nil
 		}},
 		{"expired before Done: DeadlineExceeded either way", func(t *testing.T) error {
-			c := newSectionCtx(parent, time.Millisecond)
+			c := newSectionCtx(parent, time.Now(), time.Millisecond)
 			time.Sleep(5 * time.Millisecond)
 			if !errors.Is(c.Err(), context.DeadlineExceeded) {
 				return errors.New("Err before Done")
@@ -54,7 +54,7 @@ func TestSectionCtx(t *testing.T) {
 			return nil
 		}},
 		{"a derived context ends with the section", func(t *testing.T) error {
-			c := newSectionCtx(parent, time.Hour)
+			c := newSectionCtx(parent, time.Now(), time.Hour)
 			child, cancel := context.WithTimeout(c, time.Hour)
 			defer cancel()
 			if child.Value(ctxKey{}) != "v" {
@@ -70,7 +70,7 @@ func TestSectionCtx(t *testing.T) {
 		}},
 		{"the parent's cancellation reaches it", func(t *testing.T) error {
 			p, cancel := context.WithCancel(parent)
-			c := newSectionCtx(p, time.Hour)
+			c := newSectionCtx(p, time.Now(), time.Hour)
 			done := c.Done()
 			cancel()
 			select {
@@ -81,7 +81,7 @@ func TestSectionCtx(t *testing.T) {
 			return nil
 		}},
 		{"built after release: already cancelled", func(t *testing.T) error {
-			c := newSectionCtx(parent, time.Hour)
+			c := newSectionCtx(parent, time.Now(), time.Hour)
 			c.release()
 			select {
 			case <-c.Done():
@@ -91,7 +91,7 @@ func TestSectionCtx(t *testing.T) {
 			return nil
 		}},
 		{"AfterFunc runs at the deadline", func(t *testing.T) error {
-			c := newSectionCtx(parent, 10*time.Millisecond)
+			c := newSectionCtx(parent, time.Now(), 10*time.Millisecond)
 			fired := make(chan struct{})
 			context.AfterFunc(c, func() { close(fired) })
 			select {
