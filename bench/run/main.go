@@ -438,7 +438,6 @@ func run(o *opts) int {
 			}
 		}
 	}
-	results := medians(scenarios, rounds)
 	for _, t := range targets {
 		for _, p := range t.pids() {
 			if _, err := os.Stat(fmt.Sprintf("/proc/%d", p)); err != nil {
@@ -446,7 +445,7 @@ func run(o *opts) int {
 			}
 		}
 	}
-	md := report(o, scenarios, results, rounds, d, idleN, targets)
+	md := report(o, scenarios, rounds, d, idleN, targets)
 	fmt.Print(md)
 	if o.out != "" {
 		_ = os.MkdirAll(filepath.Dir(o.out), 0o755)

@@ -89,34 +89,44 @@ func rowsFor(sc scenario) []row {
 	return nil
 }
 
-// medians picks each target's median round of each scenario, ordered by
-// the scenario's last figure (proxy CPU per unit of work); a round with
-// errors is picked over the others, so that the table shows them.
-func medians(scenarios []scenario, rounds map[string]map[string][]Result) map[string]map[string]Result {
-	res := map[string]map[string]Result{}
+// medians picks each target's median round of each scenario (its index in
+// rounds), ordered by the scenario's last figure (proxy CPU per unit of
+// work); a round with errors is picked over the others, so that the table
+// shows them.
+func medians(scenarios []scenario, rounds map[string]map[string][]Result) map[string]map[string]int {
+	pick := map[string]map[string]int{}
 	for _, sc := range scenarios {
 		rows := rowsFor(sc)
 		cost := rows[len(rows)-1].get
-		res[sc.key] = map[string]Result{}
+		pick[sc.key] = map[string]int{}
 		for name, rs := range rounds[sc.key] {
-			res[sc.key][name] = median(rs, cost)
+			pick[sc.key][name] = median(rs, cost)
 		}
 	}
-	return res
+	return pick
 }
 
-func median(rs []Result, cost func(Result) float64) Result {
-	for _, r := range rs {
-		if r.Errors != 0 {
-			return r
+func median(rs []Result, cost func(Result) float64) int {
+	if i := slices.IndexFunc(rs, func(r Result) bool { return r.Errors != 0 }); i >= 0 {
+		return i
+	}
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(cost(rs[a]), cost(rs[b])) })
+	return order[(len(order)-1)/2]
+}
+
+func report(o *opts, scenarios []scenario, rounds map[string]map[string][]Result, d time.Duration, idleN int, targets []target) string {
+	pick := medians(scenarios, rounds)
+	res := map[string]map[string]Result{} // each target's median round
+	for key, byTarget := range rounds {
+		res[key] = map[string]Result{}
+		for name, rs := range byTarget {
+			res[key][name] = rs[pick[key][name]]
 		}
 	}
-	sorted := append([]Result(nil), rs...)
-	slices.SortStableFunc(sorted, func(a, b Result) int { return cmp.Compare(cost(a), cost(b)) })
-	return sorted[(len(sorted)-1)/2]
-}
-
-func report(o *opts, scenarios []scenario, res map[string]map[string]Result, rounds map[string]map[string][]Result, d time.Duration, idleN int, targets []target) string {
 	names := make([]string, len(targets))
 	for i, t := range targets {
 		names[i] = t.name
@@ -233,7 +243,7 @@ func report(o *opts, scenarios []scenario, res map[string]map[string]Result, rou
 				label := t
 				if len(rs) > 1 {
 					label = fmt.Sprintf("%s, round %d", t, i+1)
-					if r == res[sc.key][t] {
+					if i == pick[sc.key][t] {
 						label += " (median)"
 					}
 				}

@@ -23,7 +23,7 @@ func TestMedian(t *testing.T) {
 		{"even: the lower middle", rs(4, 1, 3, 2), 2},
 		{"a round with errors wins", withErr, 3},
 	} {
-		if got := median(c.in, cpu); got.CPUs != c.want {
+		if got := c.in[median(c.in, cpu)]; got.CPUs != c.want {
 			t.Errorf("%s: median %v, want %v", c.name, got.CPUs, c.want)
 		}
 	}
@@ -37,7 +37,7 @@ func TestMediansByCPUPerUnit(t *testing.T) {
 		{CPUs: 30, Msgs: 1000, MsgsPerS: 2}, // 30
 		{CPUs: 10, Msgs: 500, MsgsPerS: 3},  // 20: the median
 	}}}
-	if got := medians(sc, rounds)["rget"]["tollgate"]; got.MsgsPerS != 3 {
+	if got := rounds["rget"]["tollgate"][medians(sc, rounds)["rget"]["tollgate"]]; got.MsgsPerS != 3 {
 		t.Errorf("picked %+v", got)
 	}
 }
