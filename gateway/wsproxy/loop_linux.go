@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"tollgate/gateway/internal/rawio"
 )
 
 // EventLoop is the Linux relay: every session's two sockets are registered
@@ -537,7 +539,7 @@ func (p *poller) unregisterAt(sd *loopSide, eof bool) {
 			break
 		}
 	}
-	_ = unix.Close(fd)
+	_ = rawio.Close(fd)
 }
 
 // sysRead reads into b, retrying on EINTR; n == 0 with no error is EOF.

@@ -18,6 +18,8 @@ import (
 
 	"github.com/coder/websocket"
 	"golang.org/x/sys/unix"
+
+	"tollgate/gateway/internal/rawio"
 )
 
 // loopSide is one side of a loop session: its socket and what is pending
@@ -224,7 +226,7 @@ func (s *loopSession) onEvent(x Direction, events uint32) {
 			// Reported even while reading x is paused: the connection
 			// failed (what it still held is lost, as with a reset).
 			err := error(io.EOF)
-			if v, _ := unix.GetsockoptInt(int(sd.fd), unix.SOL_SOCKET, unix.SO_ERROR); v != 0 {
+			if v, _ := rawio.GetsockoptInt(int(sd.fd), unix.SOL_SOCKET, unix.SO_ERROR); v != 0 {
 				err = &net.OpError{Op: "read", Net: "tcp", Err: unix.Errno(v)}
 			}
 			s.readFailed(x, err)
@@ -537,7 +539,7 @@ func (s *loopSession) finish() {
 		if !sd.dead {
 			sd.dead = true
 			s.releaseOut(sd)
-			if sd.closeSent && sd.closeRecv && unix.Shutdown(int(sd.fd), unix.SHUT_WR) == nil {
+			if sd.closeSent && sd.closeRecv && rawio.Shutdown(int(sd.fd), unix.SHUT_WR) == 0 {
 				// Lingering close: the peer gets our FIN after the last
 				// frame, and what it still sends is read and dropped until
 				// it closes too (or lingerTime), so that closing never

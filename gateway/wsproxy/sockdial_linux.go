@@ -19,6 +19,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"tollgate/gateway/internal/rawio"
 )
 
 // dialDirect connects to host:port (addr is the two joined) the way a
@@ -49,13 +51,13 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 	}
 	var sa sockaddr
 	family := sa.set(ap)
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fail(os.NewSyscallError("socket", err))
+	fd, e := rawio.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if e != 0 {
+		return fail(os.NewSyscallError("socket", e))
 	}
-	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
-		_ = unix.Close(fd)
-		return fail(os.NewSyscallError("setsockopt", err))
+	if e := rawio.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); e != 0 {
+		_ = rawio.Close(fd)
+		return fail(os.NewSyscallError("setsockopt", e))
 	}
 	connected := false
 	err = sa.connect(fd)
@@ -75,7 +77,7 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 		connected = true
 	case unix.EINPROGRESS, unix.EINTR:
 	default:
-		_ = unix.Close(fd)
+		_ = rawio.Close(fd)
 		return fail(os.NewSyscallError("connect", err))
 	}
 	if connected && fd < maxLoopFD && eventLoopAvailable() == nil {
@@ -387,8 +389,8 @@ func (c *sockConn) Close() error {
 	case c.hs != nil:
 		c.detached = true // closed: nothing more to hand over
 		c.unwait(false)   // close takes it out of the epoll set
-		if err := unix.Close(c.fd); err != nil {
-			return c.opErr("close", err)
+		if e := rawio.Close(c.fd); e != 0 {
+			return c.opErr("close", e)
 		}
 		return nil
 	}

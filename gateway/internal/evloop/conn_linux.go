@@ -164,7 +164,7 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	key := c.key.Load()
-	_ = unix.Close(c.fd) // leaves the epoll instance with it
+	_ = rawio.Close(c.fd) // leaves the epoll instance with it
 	c.fdMu.Unlock()
 	if key != 0 {
 		c.l.slots.release(key)
@@ -187,7 +187,7 @@ func (c *Conn) Abort() error {
 	if c.closed.Load() {
 		return nil
 	}
-	return unix.Shutdown(c.fd, unix.SHUT_RDWR)
+	return rawio.Err(rawio.Shutdown(c.fd, unix.SHUT_RDWR))
 }
 
 // CloseWrite shuts the sending side down (a half-close).
@@ -195,7 +195,7 @@ func (c *Conn) CloseWrite() error {
 	if c.closed.Load() {
 		return net.ErrClosed
 	}
-	return unix.Shutdown(c.fd, unix.SHUT_WR)
+	return rawio.Err(rawio.Shutdown(c.fd, unix.SHUT_WR))
 }
 
 // Detach takes c's descriptor out of the loop and hands it to the caller,
@@ -208,7 +208,7 @@ func (c *Conn) Detach() (int, error) {
 		return -1, net.ErrClosed
 	}
 	if key := c.key.Load(); key != 0 {
-		_ = unix.EpollCtl(c.l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+		_ = rawio.EpollCtl(c.l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
 		c.l.slots.release(key)
 	}
 	return c.fd, nil
@@ -338,28 +338,28 @@ func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*
 		}
 		sa = sa6
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: os.NewSyscallError("socket", err)}
+	fd, e := rawio.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if e != 0 {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: os.NewSyscallError("socket", e)}
 	}
-	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	_ = rawio.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	if keepAlive > 0 {
-		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
+		_ = rawio.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
 		secs := int(max(keepAlive/time.Second, 1))
-		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, secs)
-		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, secs)
+		_ = rawio.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, secs)
+		_ = rawio.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, secs)
 	}
 	c := &Conn{l: t.l, fd: fd, task: t, rsa: sa}
 	fail := func(err error) (*Conn, error) {
 		_ = c.Close()
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
 	}
-	err = unix.Connect(fd, sa)
-	switch {
-	case err == nil:
+	switch e := rawio.Connect(fd, sa); e {
+	case 0:
 		return c, nil
-	case err != unix.EINPROGRESS && err != unix.EINTR:
-		return fail(os.NewSyscallError("connect", err))
+	case unix.EINPROGRESS, unix.EINTR:
+	default:
+		return fail(os.NewSyscallError("connect", e))
 	}
 	if dl, ok := ctx.Deadline(); ok && (timeout <= 0 || time.Until(dl) < timeout) {
 		timeout = time.Until(dl)
@@ -375,9 +375,9 @@ func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*
 			}
 			return fail(err)
 		}
-		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-		if err != nil {
-			return fail(os.NewSyscallError("getsockopt", err))
+		soerr, e := rawio.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if e != 0 {
+			return fail(os.NewSyscallError("getsockopt", e))
 		}
 		switch syscall.Errno(soerr) {
 		case 0, syscall.EISCONN:

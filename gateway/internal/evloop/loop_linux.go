@@ -254,7 +254,7 @@ func (l *Loop) post(p post) {
 	// connection that got its number.
 	if l.sleeping.Swap(false) && !l.down {
 		var one = [8]byte{1}
-		_, _ = unix.Write(l.evfd, one[:])
+		_, _ = rawio.WriteFD(l.evfd, one[:])
 	}
 }
 
@@ -372,9 +372,9 @@ func (l *Loop) add(c *Conn) error {
 	key := l.slots.alloc(c)
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET}
 	setKey(&ev, key)
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+	if e := rawio.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); e != 0 {
 		l.slots.release(key)
-		return err
+		return e
 	}
 	c.key.Store(key)
 	return nil
@@ -387,7 +387,7 @@ func (l *Loop) event(ev *unix.EpollEvent) {
 		switch {
 		case key == wakeKey:
 			var b [8]byte
-			_, _ = unix.Read(l.evfd, b[:])
+			_, _ = rawio.ReadFD(l.evfd, b[:])
 		case key&listenKey == listenKey:
 			l.accept(int(key &^ listenKey))
 		}
@@ -599,9 +599,9 @@ func (l *Loop) accept(i int) {
 		return
 	}
 	for range 64 {
-		nfd, sa, err := unix.Accept4(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-		if err != nil {
-			if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) || errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.ENOMEM) {
+		nfd, sa, err := rawio.Accept4(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		if err != 0 {
+			if err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOBUFS || err == unix.ENOMEM {
 				// Out of descriptors (or memory): the listening socket
 				// stays readable, and its level-triggered registration
 				// would wake the loop at once, again and again. It leaves
@@ -611,7 +611,7 @@ func (l *Loop) accept(i int) {
 			}
 			return // EAGAIN, ECONNABORTED, ...
 		}
-		_ = unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) // as Go's net package
+		_ = rawio.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) // as Go's net package
 		// Every loop's epoll instance holds the listening socket, and the
 		// first loop to run takes a whole burst of connections: measured
 		// with 50 keep-alive clients and two loops, 50 and 0, 48 and 2,

@@ -45,3 +45,117 @@ func EpollCtl(epfd, op, fd int, ev *unix.EpollEvent) unix.Errno {
 	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(ev)), 0, 0)
 	return e
 }
+
+// The socket calls of a connection's setting up and ending (accept4,
+// socket, setsockopt, getsockopt, shutdown, close, and eventfd's read and
+// write): made with RawSyscall too. None of them blocks on a non-blocking
+// socket without SO_LINGER (the only kind tollgate makes), but shutdown and
+// close on loopback run the peer's side of the FIN inline, and accept4 and
+// close take locks: tens of microseconds. Through syscall.Syscall, a
+// handshake's half dozen of them woke sysmon out of its deep sleep
+// whenever the process had been idle a moment (entersyscall's
+// notewakeup), after which it polled every 20 µs for a millisecond or
+// more; under the handshake benchmark sysmon took a tenth of tollgate's
+// CPU, and a call that outlasted its 20 µs tick had its processor handed
+// off to another thread (startm, a futex wake).
+
+// Close is close(2). It is not retried on EINTR: Linux has closed the
+// descriptor whatever it returns.
+func Close(fd int) unix.Errno {
+	_, _, e := unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
+	return e
+}
+
+// Shutdown is shutdown(2).
+func Shutdown(fd, how int) unix.Errno {
+	_, _, e := unix.RawSyscall(unix.SYS_SHUTDOWN, uintptr(fd), uintptr(how), 0)
+	return e
+}
+
+// Socket is socket(2); typ must include SOCK_NONBLOCK for the socket's
+// later calls to be safe here.
+func Socket(domain, typ, proto int) (int, unix.Errno) {
+	fd, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(domain), uintptr(typ), uintptr(proto))
+	if e != 0 {
+		return -1, e
+	}
+	return int(fd), 0
+}
+
+// SetsockoptInt is setsockopt(2) with an int value.
+func SetsockoptInt(fd, level, opt, value int) unix.Errno {
+	v := int32(value)
+	_, _, e := unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&v)), 4, 0)
+	return e
+}
+
+// GetsockoptInt is getsockopt(2) of an int value.
+func GetsockoptInt(fd, level, opt int) (int, unix.Errno) {
+	var v int32
+	l := uint32(4)
+	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&l)), 0)
+	return int(v), e
+}
+
+// Accept4 is accept4(2) on a non-blocking listening socket. The peer's
+// address is decoded here: x/sys/unix's Accept4 asks the listening socket
+// for its protocol (getsockopt SO_PROTOCOL, one more system call per
+// connection) to tell an L2TP socket from a TCP one. A family other than
+// AF_INET and AF_INET6 gives a nil address.
+func Accept4(fd, flags int) (int, unix.Sockaddr, unix.Errno) {
+	var rsa unix.RawSockaddrAny
+	l := uint32(unix.SizeofSockaddrAny)
+	nfd, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)), uintptr(flags), 0, 0)
+	if e != 0 {
+		return -1, nil, e
+	}
+	return int(nfd), Sockaddr(&rsa), 0
+}
+
+// Sockaddr decodes an AF_INET or AF_INET6 address (nil for another
+// family).
+func Sockaddr(rsa *unix.RawSockaddrAny) unix.Sockaddr {
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		p := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		port := (*[2]byte)(unsafe.Pointer(&p.Port))
+		return &unix.SockaddrInet4{Port: int(port[0])<<8 | int(port[1]), Addr: p.Addr}
+	case unix.AF_INET6:
+		p := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		port := (*[2]byte)(unsafe.Pointer(&p.Port))
+		return &unix.SockaddrInet6{Port: int(port[0])<<8 | int(port[1]), ZoneId: p.Scope_id, Addr: p.Addr}
+	}
+	return nil
+}
+
+// Connect is connect(2) to an AF_INET or AF_INET6 address on a
+// non-blocking socket (EINPROGRESS: the handshake goes on).
+func Connect(fd int, sa unix.Sockaddr) unix.Errno {
+	var p unsafe.Pointer
+	var n uintptr
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		r := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: a.Addr}
+		port := (*[2]byte)(unsafe.Pointer(&r.Port))
+		port[0], port[1] = byte(a.Port>>8), byte(a.Port)
+		p, n = unsafe.Pointer(&r), unsafe.Sizeof(r)
+		_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), n)
+		return e
+	case *unix.SockaddrInet6:
+		r := unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: a.Addr, Scope_id: a.ZoneId}
+		port := (*[2]byte)(unsafe.Pointer(&r.Port))
+		port[0], port[1] = byte(a.Port>>8), byte(a.Port)
+		p, n = unsafe.Pointer(&r), unsafe.Sizeof(r)
+		_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), n)
+		return e
+	}
+	return unix.EAFNOSUPPORT
+}
+
+// Err is e as an error: nil for 0.
+func Err(e unix.Errno) error {
+	if e == 0 {
+		return nil
+	}
+	return e
+}
