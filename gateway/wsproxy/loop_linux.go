@@ -410,13 +410,22 @@ func (p *poller) runTasks() {
 	}
 }
 
+// readEvents polls a side for reading. EPOLLRDHUP says the peer's FIN has
+// come: a short read then no longer means the socket is drained (a read
+// would find the EOF at once), and no new readiness will come for it, so
+// the side is read again before the loop parks (see readable). Without it,
+// data and a FIN that came together left the EOF unread until something
+// else woke the loop (a backend that wrote its last frame and closed, a
+// lingering close: measured, the timer's 2 s).
+const readEvents = unix.EPOLLIN | unix.EPOLLRDHUP
+
 // register adds fd to the poller for sd, polled for reading. It runs on
 // the loop, or (startHere) on another goroutine before the loop knows the
 // session; the epoll_ctl ADD of a socket that is ready already makes the
 // epoll fd readable, so the loop hears of it either way.
 func (p *poller) register(sd *loopSide) error {
 	fd := int(sd.fd)
-	sd.events = unix.EPOLLIN
+	sd.events = readEvents
 	sd.gen = p.gen.Add(1) // before sd is published: the loop reads it unlocked
 	if !p.sides.set(fd, sd) {
 		return os.NewSyscallError("epoll_ctl", unix.ERANGE)

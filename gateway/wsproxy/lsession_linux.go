@@ -211,8 +211,9 @@ func (s *loopSession) startHere() {
 // onEvent handles readiness of side x.
 func (s *loopSession) onEvent(x Direction, events uint32) {
 	sd := &s.side[x]
+	hup := events&unix.EPOLLRDHUP != 0
 	if sd.linger {
-		s.lingerRead(sd)
+		s.lingerRead(sd, hup)
 		return
 	}
 	if events&unix.EPOLLOUT != 0 && sd.pending() {
@@ -222,6 +223,16 @@ func (s *loopSession) onEvent(x Direction, events uint32) {
 		switch {
 		case events&unix.EPOLLIN != 0:
 			s.readable(x)
+			if hup {
+				// The peer's FIN came with (or before) what was just read:
+				// the next read finds the EOF, and nothing will signal it.
+				switch {
+				case sd.linger: // what was read ended the session
+					s.lingerRead(sd, true)
+				case !sd.dead && !s.finished && sd.events&unix.EPOLLIN != 0:
+					s.readable(x)
+				}
+			}
 		case events&(unix.EPOLLERR|unix.EPOLLHUP) != 0:
 			// Reported even while reading x is paused: the connection
 			// failed (what it still held is lost, as with a reset).
@@ -395,7 +406,7 @@ func (s *loopSession) updateEvents() {
 		}
 		var ev uint32
 		if !s.leg[x].stopped && (s.leg[x].closing || !s.side[x^1].pending() || s.side[x^1].dead) {
-			ev |= unix.EPOLLIN
+			ev |= readEvents
 		}
 		if sd.pending() {
 			ev |= unix.EPOLLOUT
@@ -547,7 +558,7 @@ func (s *loopSession) finish() {
 				// read yet.
 				sd.linger = true
 				s.lingering++
-				s.p.setEvents(sd, unix.EPOLLIN)
+				s.p.setEvents(sd, readEvents)
 			} else {
 				s.p.unregister(sd)
 			}
@@ -585,7 +596,7 @@ const lingerTime = 2 * time.Second
 
 // lingerRead drops what a lingering side sent; at its EOF (or an error) the
 // socket is closed.
-func (s *loopSession) lingerRead(sd *loopSide) {
+func (s *loopSession) lingerRead(sd *loopSide, hup bool) {
 	for range 16 {
 		n, err := sysRead(int(sd.fd), s.p.drain[:])
 		if err == unix.EAGAIN {
@@ -595,8 +606,8 @@ func (s *loopSession) lingerRead(sd *loopSide) {
 			s.unlinger(sd, n == 0 && err == nil)
 			return
 		}
-		if n < len(s.p.drain) {
-			return // drained
+		if n < len(s.p.drain) && !hup {
+			return // drained (after the peer's FIN, the EOF is next: read on)
 		}
 	}
 	s.p.more = true

@@ -132,3 +132,77 @@ func TestPollerYields(t *testing.T) {
 		t.Fatalf("a 1 ms sleep ended %v late (median of %d; all: %v) beside a busy poller", med, len(late), late)
 	}
 }
+
+// tcpPair returns the two ends of a loopback TCP connection: the peer's,
+// and the one handed to the relay.
+func tcpPair(t *testing.T) (peer, conn net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peer, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	conn, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return peer, conn
+}
+
+// TestLoopFINWithLastFrame: a backend whose last frame and FIN arrive
+// together (it wrote and closed at once) gets its verdict at once: the
+// client receives the frame, then the close for a vanished backend. The
+// short read of the frame does not mean the socket is drained (the EOF is
+// next) and no new readiness comes for it; before, the EOF waited for
+// anything else to wake the loop (here nothing: no pings).
+func TestLoopFINWithLastFrame(t *testing.T) {
+	if err := eventLoopAvailable(); err != nil {
+		t.Fatal(err)
+	}
+	clientPeer, cc := tcpPair(t)
+	backendPeer, bc := tcpPair(t)
+	// Both are in the socket before the loop first looks at it.
+	if _, err := backendPeer.Write([]byte{0x81, 0x02, 'h', 'i'}); err != nil {
+		t.Fatal(err)
+	}
+	if err := backendPeer.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	stats := make(chan Stats, 1)
+	EventLoop{}.Start(context.Background(), &Conn{conn: cc}, &Conn{conn: bc, mask: true}, Limits{}, nil, func(st Stats) { stats <- st })
+
+	_ = clientPeer.SetReadDeadline(time.Now().Add(2 * time.Second))
+	var h [4]byte
+	if _, err := io.ReadFull(clientPeer, h[:]); err != nil || string(h[:]) != "\x81\x02hi" {
+		t.Fatalf("client got % x, %v; want the backend's frame", h, err)
+	}
+	if _, err := io.ReadFull(clientPeer, h[:]); err != nil {
+		t.Fatalf("no close after the backend's EOF within 2 s: %v", err)
+	}
+	if h[0] != 0x88 || binary.BigEndian.Uint16(h[2:]) != uint16(BackendToClient.failCode()) {
+		t.Errorf("client got % x, want a close %d", h, BackendToClient.failCode())
+	}
+	if _, err := io.ReadFull(clientPeer, make([]byte, h[1])[:int(h[1])-2]); err != nil { // the reason
+		t.Fatal(err)
+	}
+	// The client answers the close (masked, its code echoed).
+	if _, err := clientPeer.Write([]byte{0x88, 0x82, 0, 0, 0, 0, h[2], h[3]}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case st := <-stats:
+		if st.ClosedBy != ClosedByBackend {
+			t.Errorf("stats %+v", st)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session did not end")
+	}
+	_ = clientPeer.Close()
+	checkNoRelayLeaks(t)
+}
