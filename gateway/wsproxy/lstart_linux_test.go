@@ -133,6 +133,90 @@ func TestPollerYields(t *testing.T) {
 	}
 }
 
+// TestLoopCloseOrder: after a close handshake the event loop closes the
+// client's connection first (the gateway is the server there: FIN at
+// once, then what the client sends is dropped until its EOF), and waits
+// for the backend to close its own (the gateway is the backend's client,
+// RFC 6455 7.1.1): the backend sees no FIN from the gateway until it has
+// closed, or until lingerTime has passed.
+func TestLoopCloseOrder(t *testing.T) {
+	if err := eventLoopAvailable(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name          string
+		backendCloses bool
+	}{
+		{"backend closes", true},
+		{"backend waits", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clientPeer, cc := tcpPair(t)
+			backendPeer, bc := tcpPair(t)
+			stats := make(chan Stats, 1)
+			EventLoop{}.Start(context.Background(), &Conn{conn: cc}, &Conn{conn: bc, mask: true}, Limits{}, nil, func(st Stats) { stats <- st })
+
+			// The client starts the close handshake (a masked close 1000).
+			mask := [4]byte{1, 2, 3, 4}
+			closeFrame := []byte{0x88, 0x82, mask[0], mask[1], mask[2], mask[3], 0x03 ^ mask[0], 0xe8 ^ mask[1]}
+			if _, err := clientPeer.Write(closeFrame); err != nil {
+				t.Fatal(err)
+			}
+			var h [8]byte
+			_ = backendPeer.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.ReadFull(backendPeer, h[:8]); err != nil || h[0] != 0x88 || h[1] != 0x82 {
+				t.Fatalf("backend got % x, %v; want the masked close", h, err)
+			}
+			if _, err := backendPeer.Write([]byte{0x88, 0x02, 0x03, 0xe8}); err != nil {
+				t.Fatal(err)
+			}
+
+			// The client gets the backend's close, then the gateway's FIN.
+			_ = clientPeer.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.ReadFull(clientPeer, h[:4]); err != nil || h[0] != 0x88 || binary.BigEndian.Uint16(h[2:4]) != 1000 {
+				t.Fatalf("client got % x, %v; want close 1000", h[:4], err)
+			}
+			_ = clientPeer.SetReadDeadline(time.Now().Add(time.Second))
+			if n, err := clientPeer.Read(h[:]); n != 0 || err != io.EOF {
+				t.Fatalf("client read %d, %v after the close; want EOF at once", n, err)
+			}
+			_ = clientPeer.Close()
+			select {
+			case st := <-stats:
+				if st.ClosedBy != ClosedByClient || st.CloseCode != websocket.StatusNormalClosure {
+					t.Errorf("stats %+v", st)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the session did not end")
+			}
+
+			// The backend: no FIN from the gateway while it has not closed.
+			_ = backendPeer.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			if n, err := backendPeer.Read(h[:]); !os.IsTimeout(err) {
+				t.Fatalf("backend read %d, %v before closing; want nothing (the gateway waits for the backend's FIN)", n, err)
+			}
+			if tc.backendCloses {
+				t0 := time.Now()
+				_ = backendPeer.Close()
+				checkNoRelayLeaks(t)
+				if waited := time.Since(t0); waited > lingerTime/2 {
+					t.Errorf("the session's sockets were released %v after the backend closed", waited)
+				}
+			} else {
+				t0 := time.Now()
+				_ = backendPeer.SetReadDeadline(time.Now().Add(lingerTime + 5*time.Second))
+				if n, err := backendPeer.Read(h[:]); n != 0 || err != io.EOF {
+					t.Fatalf("backend read %d, %v; want the gateway's FIN after lingerTime", n, err)
+				}
+				if waited := time.Since(t0); waited < lingerTime-time.Second {
+					t.Errorf("the gateway closed after %v of waiting, want about %v", waited, lingerTime)
+				}
+			}
+			checkNoRelayLeaks(t)
+		})
+	}
+}
+
 // tcpPair returns the two ends of a loopback TCP connection: the peer's,
 // and the one handed to the relay.
 func tcpPair(t *testing.T) (peer, conn net.Conn) {

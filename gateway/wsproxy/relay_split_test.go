@@ -381,6 +381,8 @@ func (p *relayPeer) readLoop() {
 				_ = p.conn.Close()
 			} else if !p.sentClose.Load() {
 				go p.replyClose(f.payload)
+			} else if p.x == BackendToClient {
+				go p.serverClose()
 			}
 		}
 	}
@@ -395,6 +397,19 @@ func (p *relayPeer) replyClose(payload []byte) {
 	f := tFrame{op: opClose, fin: true, payload: payload, mask: p.mask, key: [4]byte{1, 2, 3, 4}}
 	_ = p.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	_, _ = p.conn.Write(f.encode())
+	if p.x == BackendToClient {
+		_ = p.conn.Close() // both close frames are through: see serverClose
+	}
+}
+
+// serverClose: the backend peer ends its TCP connection once both close
+// frames are through (and its script is written), as a WebSocket server
+// does (RFC 6455 7.1.1: the server closes first). The client peer waits
+// for the relay's FIN; the event loop waits for the backend's.
+func (p *relayPeer) serverClose() {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	_ = p.conn.Close()
 }
 
 // send writes chunks in order, sleeping delay between them. It stops at
