@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 
@@ -193,7 +194,7 @@ func estimateSize(v any, b *exprBudget) int {
 	n := 0
 	var walk func(v reflect.Value, depth int)
 	walk = func(v reflect.Value, depth int) {
-		if n > 1<<40 || depth > 100 {
+		if n > min(1<<40, math.MaxInt/2) || depth > 100 { // 1 TiB; half the range of a 32-bit int
 			return
 		}
 		switch v.Kind() {

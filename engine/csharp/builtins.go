@@ -762,7 +762,7 @@ func registerBuiltins() {
 			if typ == "int" {
 				return math.MaxInt32, nil
 			}
-			return math.MaxInt64, nil
+			return math.MaxInt, nil // long.MaxValue where int is 64 bits
 		}, nil)
 	}
 	static("double", "Parse", ts(S), tDouble, func(a []any) (any, error) {

@@ -424,7 +424,7 @@ func convert(m *Model, v any, from, to *Type) (any, error) {
 			}
 			f := toFloat(v)
 			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return math.MinInt64, nil
+				return math.MinInt, nil // math.MinInt64 where int is 64 bits
 			}
 			if _, isF := v.(float64); isF {
 				return int(f), nil
