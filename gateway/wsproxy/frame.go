@@ -170,3 +170,7 @@ func decodeClose(h *frameHeader, payload []byte) (websocket.StatusCode, string, 
 	}
 	return parseClose(p[:n])
 }
+
+// carrySize holds the longest partial frame the event loop's legs carry
+// between reads: a control frame (14-byte header + 125 bytes).
+const carrySize = 14 + 125

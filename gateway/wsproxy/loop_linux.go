@@ -174,9 +174,6 @@ const (
 	// gateway's own control frames, which is all that can be queued while
 	// reading toward that side is paused.
 	outSize = relayBufSize + carrySize + 1024
-	// carrySize holds the longest partial frame a leg carries between reads:
-	// a control frame (14-byte header + 125 bytes).
-	carrySize = 14 + 125
 )
 
 var (

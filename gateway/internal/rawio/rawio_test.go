@@ -42,7 +42,7 @@ func pair(t *testing.T) (net.Conn, net.Conn) {
 func TestConn(t *testing.T) {
 	t.Run("wrapped", func(t *testing.T) {
 		c, _ := pair(t)
-		if _, ok := c.(*rawio.Conn); !ok && runtime.GOOS == "linux" {
+		if _, plain := c.(*net.TCPConn); plain && runtime.GOOS == "linux" {
 			t.Fatalf("a TCP connection was not wrapped: %T", c)
 		}
 		p1, p2 := net.Pipe()
