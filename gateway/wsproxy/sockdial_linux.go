@@ -16,7 +16,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -49,8 +48,8 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 	if err := ctx.Err(); err != nil {
 		return fail(mapCtxErr(err))
 	}
-	var sa sockaddr
-	family := sa.set(ap)
+	var sa rawio.Addr
+	family := sa.Set(ap, 0)
 	fd, e := rawio.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if e != 0 {
 		return fail(os.NewSyscallError("socket", e))
@@ -60,13 +59,13 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 		return fail(os.NewSyscallError("setsockopt", e))
 	}
 	connected := false
-	err = sa.connect(fd)
+	err = rawio.Err(sa.Connect(fd))
 	if err == unix.EINPROGRESS {
 		// To a local backend the TCP handshake has usually completed
 		// by now (loopback delivers the SYN, SYN-ACK and ACK within the
 		// connect call): asking again spares the wait's deadline timer
 		// and context hook. A remote backend answers EALREADY.
-		if e := sa.connect(fd); e == nil || e == unix.EISCONN {
+		if e := sa.Connect(fd); e == 0 || e == unix.EISCONN {
 			err = nil
 		} else if e != unix.EALREADY && e != unix.EINPROGRESS && e != unix.EINTR {
 			err = e
@@ -103,8 +102,8 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 	var cerr error
 	if err == nil {
 		err = rc.Write(func(fd uintptr) bool {
-			switch e := sa.connect(int(fd)); e {
-			case nil, unix.EISCONN:
+			switch e := sa.Connect(int(fd)); e {
+			case 0, unix.EISCONN:
 				return true
 			case unix.EALREADY, unix.EINPROGRESS, unix.EINTR:
 				return false
@@ -163,43 +162,6 @@ func mapCtxErr(err error) error {
 		return errCanceled
 	}
 	return err
-}
-
-// sockaddr is a raw socket address for connect(2), built without
-// allocating (unix.Connect takes a Sockaddr interface).
-type sockaddr struct {
-	v4  unix.RawSockaddrInet4
-	v6  unix.RawSockaddrInet6
-	is6 bool
-}
-
-func (s *sockaddr) set(ap netip.AddrPort) int {
-	p := ap.Port()
-	port := [2]byte{byte(p >> 8), byte(p)}
-	if ap.Addr().Is4() {
-		s.v4.Family = unix.AF_INET
-		s.v4.Port = *(*uint16)(unsafe.Pointer(&port))
-		s.v4.Addr = ap.Addr().As4()
-		return unix.AF_INET
-	}
-	s.is6 = true
-	s.v6.Family = unix.AF_INET6
-	s.v6.Port = *(*uint16)(unsafe.Pointer(&port))
-	s.v6.Addr = ap.Addr().As16()
-	return unix.AF_INET6
-}
-
-// connect is connect(2) on a non-blocking socket (it does not block).
-func (s *sockaddr) connect(fd int) error {
-	p, n := unsafe.Pointer(&s.v4), unsafe.Sizeof(s.v4)
-	if s.is6 {
-		p, n = unsafe.Pointer(&s.v6), unsafe.Sizeof(s.v6)
-	}
-	_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), n)
-	if e != 0 {
-		return e
-	}
-	return nil
 }
 
 // sockConn is a backend connection opened by dialDirect, with net's error

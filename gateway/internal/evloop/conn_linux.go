@@ -324,19 +324,20 @@ func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*
 	if err != nil {
 		return nil, errNotLiteral
 	}
-	var sa unix.Sockaddr
-	family := unix.AF_INET
-	if ip := ap.Addr().Unmap(); ip.Is4() {
+	ip := ap.Addr().Unmap()
+	var zone uint32
+	if z := ip.Zone(); z != "" {
+		if ifi, err := net.InterfaceByName(z); err == nil {
+			zone = uint32(ifi.Index)
+		}
+	}
+	var ra rawio.Addr // connect's
+	family := ra.Set(ap, zone)
+	var sa unix.Sockaddr // RemoteAddr's
+	if family == unix.AF_INET {
 		sa = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}
 	} else {
-		family = unix.AF_INET6
-		sa6 := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}
-		if z := ip.Zone(); z != "" {
-			if ifi, err := net.InterfaceByName(z); err == nil {
-				sa6.ZoneId = uint32(ifi.Index)
-			}
-		}
-		sa = sa6
+		sa = &unix.SockaddrInet6{Port: int(ap.Port()), ZoneId: zone, Addr: ip.As16()}
 	}
 	fd, e := rawio.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if e != 0 {
@@ -354,7 +355,7 @@ func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*
 		_ = c.Close()
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
 	}
-	switch e := rawio.Connect(fd, sa); e {
+	switch e := ra.Connect(fd); e {
 	case 0:
 		return c, nil
 	case unix.EINPROGRESS, unix.EINTR:

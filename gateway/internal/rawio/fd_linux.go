@@ -3,6 +3,7 @@
 package rawio
 
 import (
+	"net/netip"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -128,28 +129,45 @@ func Sockaddr(rsa *unix.RawSockaddrAny) unix.Sockaddr {
 	return nil
 }
 
-// Connect is connect(2) to an AF_INET or AF_INET6 address on a
-// non-blocking socket (EINPROGRESS: the handshake goes on).
-func Connect(fd int, sa unix.Sockaddr) unix.Errno {
-	var p unsafe.Pointer
-	var n uintptr
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		r := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: a.Addr}
-		port := (*[2]byte)(unsafe.Pointer(&r.Port))
-		port[0], port[1] = byte(a.Port>>8), byte(a.Port)
-		p, n = unsafe.Pointer(&r), unsafe.Sizeof(r)
-		_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), n)
-		return e
-	case *unix.SockaddrInet6:
-		r := unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: a.Addr, Scope_id: a.ZoneId}
-		port := (*[2]byte)(unsafe.Pointer(&r.Port))
-		port[0], port[1] = byte(a.Port>>8), byte(a.Port)
-		p, n = unsafe.Pointer(&r), unsafe.Sizeof(r)
-		_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), n)
-		return e
+// Addr is a raw socket address for connect(2), built without allocating
+// (x/sys/unix's Connect takes a Sockaddr interface and goes through
+// syscall.Syscall).
+type Addr struct {
+	v4  unix.RawSockaddrInet4
+	v6  unix.RawSockaddrInet6
+	is6 bool
+}
+
+// Set makes a the address ap (an IPv4-mapped IPv6 address as IPv4; zone:
+// the IPv6 scope id, 0 for none) and returns its family.
+func (a *Addr) Set(ap netip.AddrPort, zone uint32) int {
+	ip := ap.Addr().Unmap()
+	port := [2]byte{byte(ap.Port() >> 8), byte(ap.Port())}
+	if ip.Is4() {
+		*a = Addr{}
+		a.v4.Family = unix.AF_INET
+		a.v4.Port = *(*uint16)(unsafe.Pointer(&port))
+		a.v4.Addr = ip.As4()
+		return unix.AF_INET
 	}
-	return unix.EAFNOSUPPORT
+	*a = Addr{is6: true}
+	a.v6.Family = unix.AF_INET6
+	a.v6.Port = *(*uint16)(unsafe.Pointer(&port))
+	a.v6.Addr = ip.As16()
+	a.v6.Scope_id = zone
+	return unix.AF_INET6
+}
+
+// Connect is connect(2) to a on a non-blocking socket (EINPROGRESS: the
+// handshake goes on; asked again, EISCONN or 0: connected, EALREADY: not
+// yet, or the failure).
+func (a *Addr) Connect(fd int) unix.Errno {
+	p, n := unsafe.Pointer(&a.v4), unsafe.Sizeof(a.v4)
+	if a.is6 {
+		p, n = unsafe.Pointer(&a.v6), unsafe.Sizeof(a.v6)
+	}
+	_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), n)
+	return e
 }
 
 // Err is e as an error: nil for 0.
