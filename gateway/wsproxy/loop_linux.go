@@ -303,7 +303,10 @@ func (p *poller) run() {
 // when every socket read in the batch came back short (drained: new data
 // will signal again), the batch did not fill the events array, and no
 // socket had events enabled (epoll_ctl MOD does not signal a socket that a
-// previous epoll_wait left on the ready list); p.more records otherwise.
+// previous epoll_wait left on the ready list); p.more records otherwise. A
+// short read does not mean drained when the peer's FIN came with the bytes
+// (no new readiness follows it): onEvent reads such a side once more (see
+// readEvents).
 func (p *poller) poll(fd uintptr) bool {
 	if now := monoNow(); now-p.left > parkedGap {
 		p.ran = now // it parked (or may have): nothing waited behind it

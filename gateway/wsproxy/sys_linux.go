@@ -11,20 +11,6 @@ import (
 	"tollgate/gateway/internal/rawio"
 )
 
-// errno turns a raw system call's error number into an error (nil for 0);
-// the common ones do not allocate.
-func errno(e unix.Errno) error {
-	switch e {
-	case 0:
-		return nil
-	case unix.EAGAIN:
-		return unix.EAGAIN
-	case unix.EINTR:
-		return unix.EINTR
-	}
-	return e
-}
-
 // rawRead is read(2) on a non-blocking descriptor.
 func rawRead(fd int, b []byte) (int, error) {
 	if len(b) == 0 {
@@ -32,7 +18,7 @@ func rawRead(fd int, b []byte) (int, error) {
 	}
 	n, e := rawio.ReadFD(fd, b)
 	if e != 0 {
-		return -1, errno(e)
+		return -1, rawio.Err(e)
 	}
 	return n, nil
 }
@@ -44,7 +30,7 @@ func rawWrite(fd int, b []byte) (int, error) {
 	}
 	n, e := rawio.WriteFD(fd, b)
 	if e != 0 {
-		return -1, errno(e)
+		return -1, rawio.Err(e)
 	}
 	return n, nil
 }
@@ -54,12 +40,12 @@ func rawWrite(fd int, b []byte) (int, error) {
 func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
 	n, e := rawio.EpollPoll(epfd, events)
 	if e != 0 {
-		return 0, errno(e)
+		return 0, rawio.Err(e)
 	}
 	return n, nil
 }
 
 // epollCtl is epoll_ctl(2).
 func epollCtl(epfd, op, fd int, ev *unix.EpollEvent) error {
-	return errno(rawio.EpollCtl(epfd, op, fd, ev))
+	return rawio.Err(rawio.EpollCtl(epfd, op, fd, ev))
 }

@@ -170,7 +170,8 @@ func (a *Addr) Connect(fd int) unix.Errno {
 	return e
 }
 
-// Err is e as an error: nil for 0.
+// Err is e as an error: nil for 0. It does not allocate (an Errno below
+// 256 fits the runtime's preallocated interface values).
 func Err(e unix.Errno) error {
 	if e == 0 {
 		return nil

@@ -150,6 +150,10 @@ func TestConnectRefused(t *testing.T) {
 	if rawio.Err(0) != nil || rawio.Err(unix.EPIPE) != unix.EPIPE {
 		t.Fatal("Err: 0 must be nil and an errno itself")
 	}
+	var sink error
+	if n := testing.AllocsPerRun(100, func() { sink = rawio.Err(unix.ECONNRESET) }); n != 0 || sink == nil {
+		t.Fatalf("Err allocated %v times", n) // the relay turns every EAGAIN into an error
+	}
 }
 
 // TestSockaddr decodes raw addresses as the kernel writes them (port in
