@@ -34,6 +34,15 @@ type Group struct {
 	// live is the loops' connections together (Loop.conns summed):
 	// accept balances the loops on it.
 	live atomic.Int64
+
+	// The watchdog (watch.go): watching is set while it checks the
+	// loops, wake rouses it from its sleep, ended counts loops shut
+	// down (the last one closes quit).
+	watching atomic.Bool
+	wake     chan struct{}
+	quit     chan struct{}
+	ended    atomic.Int32
+	forced   atomic.Int64 // tasks the watchdog released
 }
 
 // fairShare reports whether l holds no more than its share of the group's
@@ -59,7 +68,7 @@ func NewGroup(n int) (*Group, error) {
 	if n <= 0 {
 		n = min(runtime.GOMAXPROCS(0), 8)
 	}
-	g := &Group{}
+	g := &Group{wake: make(chan struct{}, 1), quit: make(chan struct{})}
 	for range n {
 		l, err := newLoop(g)
 		if err != nil {
@@ -71,8 +80,10 @@ func NewGroup(n int) (*Group, error) {
 		g.loops = append(g.loops, l)
 	}
 	for _, l := range g.loops {
-		go l.run(l.gen.Load())
+		go l.run()
 	}
+	g.watching.Store(true)
+	go g.watchdog()
 	return g, nil
 }
 
@@ -153,9 +164,10 @@ const (
 )
 
 // Loop is one epoll instance and the goroutine that owns it. The owner
-// role moves to a new goroutine when a task releases it (Release): the old
-// one is left inside that task's coroutine switch and returns when the
-// task suspends next.
+// role moves to a new goroutine when a task releases it (Release, or the
+// watchdog for a task that holds the loop too long): the old one is left
+// inside that task's coroutine switch and returns when the task suspends
+// next.
 type Loop struct {
 	g     *Group
 	id    int
@@ -166,7 +178,14 @@ type Loop struct {
 	armed int64 // the park's deadline set last (epf's read deadline); 0: none
 	ran   int64 // when the owner last parked or yielded (see poll)
 
-	gen atomic.Uint64 // the owner's generation; Release starts the next
+	// running is the number of the owner's last resume of a task, shifted
+	// left by one, with the low bit set while that task runs. Whoever
+	// clears the bit of a running task first (the owner when the task
+	// suspends; Release; the watchdog) decides: the owner goes on, or the
+	// loop passes to a new goroutine. cur is the task of that resume.
+	running atomic.Uint64
+	cur     *Task
+	resumes uint64 // the owner's
 
 	mu       sync.Mutex
 	posted   []post
@@ -177,8 +196,8 @@ type Loop struct {
 	polls atomic.Int64 // rounds of poll (tests: a loop that spins)
 	conns atomic.Int64 // connections accepted by or handed to the loop and not done
 
-	// The owner's state: only the goroutine holding the current
-	// generation touches it.
+	// The owner's state: only the goroutine that owns the loop touches
+	// it (cur and resumes too).
 	spare     []post
 	events    []unix.EpollEvent
 	evn, evi  int
@@ -258,14 +277,15 @@ func (l *Loop) post(p post) {
 	}
 }
 
-// run is the owner's loop, for as long as gen is current.
-func (l *Loop) run(gen uint64) {
+// run is the owner's loop, for as long as the calling goroutine owns the
+// loop.
+func (l *Loop) run() {
 	for {
 		if l.runh < len(l.runq) {
 			t := l.runq[l.runh]
 			l.runq[l.runh] = nil
 			l.runh++
-			if !l.resume(t, gen) {
+			if !l.resume(t) {
 				return
 			}
 			continue
@@ -286,11 +306,19 @@ func (l *Loop) run(gen uint64) {
 }
 
 // resume runs t until it suspends or ends. It reports whether the calling
-// goroutine still owns the loop (t did not release it).
-func (l *Loop) resume(t *Task, gen uint64) bool {
+// goroutine still owns the loop (t was not released while it ran).
+func (l *Loop) resume(t *Task) bool {
+	l.resumes++
+	run := l.resumes<<1 | 1
+	t.run = run
+	l.cur = t
+	l.running.Store(run)
+	if !l.g.watching.Load() {
+		l.g.rouse()
+	}
 	t.next()
-	if l.gen.Load() != gen {
-		// t released the loop while it ran: the new owner settles it.
+	if !l.running.CompareAndSwap(run, run&^1) {
+		// t was released while it ran: the new owner settles it.
 		l.post(post{kind: postRejoin, t: t})
 		return false
 	}
@@ -300,7 +328,7 @@ func (l *Loop) resume(t *Task, gen uint64) bool {
 
 // settle files a task that suspended or ended.
 func (l *Loop) settle(t *Task) {
-	t.released = false
+	t.released.Store(false)
 	if t.state == taskDone {
 		l.live--
 		l.conns.Add(-1)
@@ -585,6 +613,9 @@ func (l *Loop) shutdown() {
 	l.mu.Unlock()
 	_ = l.epf.Close()
 	_ = unix.Close(l.evfd)
+	if int(l.g.ended.Add(1)) == len(l.g.loops) {
+		close(l.g.quit)
+	}
 }
 
 // accept takes the connections waiting on listener i.
@@ -745,8 +776,10 @@ type Task struct {
 
 	state    uint8
 	reason   uint8
-	released bool
-	releases int
+	released atomic.Bool  // by Release or the watchdog; cleared when the loop takes it back
+	releases atomic.Int32 // for tests
+	forced   atomic.Int32 // releases by the watchdog
+	run      uint64       // the loop's running word while this task runs (see Loop.running)
 
 	// The wait it is suspended in.
 	wc   *Conn
@@ -799,22 +832,31 @@ func Release(ctx context.Context) {
 
 // Release: see the package function.
 func (t *Task) Release() {
-	if t.released {
+	if t.released.Load() {
 		return
 	}
-	t.released = true
-	t.releases++
 	l := t.l
-	go l.run(l.gen.Add(1))
+	if !l.running.CompareAndSwap(t.run, t.run&^1) {
+		return // the watchdog was first (and marked t released)
+	}
+	t.released.Store(true)
+	t.releases.Add(1)
+	go l.run()
 }
 
 // Released reports whether the task runs released now (it has not waited
-// on a connection since). Only the task itself may call it.
-func (t *Task) Released() bool { return t.released }
+// on a connection since), by Release or by the watchdog. Only the task
+// itself may call it.
+func (t *Task) Released() bool { return t.released.Load() }
 
 // Releases counts the task's releases (for tests: a request that had to
 // leave its loop). Only the task itself may call it.
-func (t *Task) Releases() int { return t.releases }
+func (t *Task) Releases() int { return int(t.releases.Load()) }
+
+// Forced counts the task's releases by the watchdog, for holding its loop
+// longer than holdLimit (a request that blocked or worked long on the
+// loop: the gateway counts them per API).
+func (t *Task) Forced() int { return int(t.forced.Load()) }
 
 // suspend yields to the loop until the wait set in t is over.
 func (t *Task) suspend() {

@@ -587,3 +587,120 @@ func TestBusyLoopYields(t *testing.T) {
 		t.Fatalf("a 1 ms sleep ended %v late (median of %d; all: %v) while the loop was busy (%d round trips)", med, len(late), late, before)
 	}
 }
+
+// A task that holds its loop without releasing it (blocked on something
+// that is not a Conn, or busy on the CPU) is released by the watchdog:
+// the loop's other connections are served meanwhile, and the task, once
+// it waits on its connection again, is back on the loop.
+func TestWatchdogReleasesHeldTask(t *testing.T) {
+	blocked := func(stop <-chan struct{}) { <-stop }
+	for _, tc := range []struct {
+		name  string
+		hold  func(stop <-chan struct{})
+		slept bool // the watchdog asleep (idle loops) when the task starts holding
+	}{
+		{"blocked", blocked, false},
+		{"blocked after the watchdog slept", blocked, true},
+		{"busy", func(stop <-chan struct{}) {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for i := 0; i < 1000; i++ {
+					runtime.KeepAlive(i)
+				}
+			}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stop := make(chan struct{})
+			var once sync.Once
+			end := func() { once.Do(func() { close(stop) }) }
+			t.Cleanup(end)
+			released := make(chan bool, 1)
+			g, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if line == "hold\n" {
+						tc.hold(stop)
+						task := TaskFrom(ctx)
+						released <- task.Released()
+						n := task.Releases()
+						Release(ctx) // released already: does nothing
+						if task.Releases() != n {
+							t.Error("Release after the watchdog's released again")
+						}
+					}
+					if _, err := c.Write([]byte(line)); err != nil {
+						return
+					}
+				}
+			})
+			dial := func() (net.Conn, *bufio.Reader) {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { c.Close() })
+				return c, bufio.NewReader(c)
+			}
+			a, ar := dial()
+			b, br := dial()
+			// b's task starts (and waits on b) before a's holds the loop.
+			b.Write([]byte("first\n"))
+			if got, err := br.ReadString('\n'); got != "first\n" {
+				t.Fatalf("first: %q, %v", got, err)
+			}
+			if tc.slept {
+				// With no task to watch the watchdog sleeps, not waking
+				// the process with a timer; the next resume rouses it.
+				deadline := time.Now().Add(5 * time.Second)
+				for g.watching.Load() {
+					if time.Now().After(deadline) {
+						t.Fatal("the watchdog still watches idle loops")
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			a.Write([]byte("hold\n"))
+			time.Sleep(20 * time.Millisecond) // a's task holds the loop now
+			for range 3 {
+				b.SetReadDeadline(time.Now().Add(2 * time.Second))
+				t0 := time.Now()
+				b.Write([]byte("hello\n"))
+				if got, err := br.ReadString('\n'); got != "hello\n" {
+					t.Fatalf("the loop stalled behind a task holding it: %q, %v", got, err)
+				}
+				if d := time.Since(t0); d > time.Second {
+					t.Fatalf("answered after %v", d)
+				}
+			}
+			end()
+			if got, _ := ar.ReadString('\n'); got != "hold\n" {
+				t.Fatalf("held task: %q", got)
+			}
+			if !<-released {
+				t.Error("the task does not know it was released")
+			}
+			if n := g.ForcedReleases(); n != 1 {
+				t.Errorf("ForcedReleases = %d, want 1", n)
+			}
+			for _, p := range []struct {
+				c  net.Conn
+				br *bufio.Reader
+			}{{a, ar}, {b, br}} {
+				p.c.Write([]byte("again\n"))
+				if got, _ := p.br.ReadString('\n'); got != "again\n" {
+					t.Fatalf("after rejoining: %q", got)
+				}
+			}
+		})
+	}
+}

@@ -42,6 +42,9 @@ func (*Task) Loop() *Loop { return nil }
 // Release does nothing.
 func (*Task) Release() {}
 
+// Forced returns 0.
+func (*Task) Forced() int { return 0 }
+
 // Bind does nothing.
 func (*Conn) Bind(context.Context) {}
 
