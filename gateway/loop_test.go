@@ -3,6 +3,7 @@
 package gateway_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -11,8 +12,13 @@ import (
 	"testing"
 	"time"
 
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
+	"tollgate/engine"
 	"tollgate/gateway"
 	"tollgate/gateway/h1"
 	"tollgate/policies"
@@ -86,5 +92,114 @@ func TestLoopReleasesBlockingRequests(t *testing.T) {
 	once.Do(func() { close(release) })
 	if got := <-calloutDone; got != "200 fast /x" {
 		t.Fatalf("callout: %s", got)
+	}
+}
+
+// holdStep is a policy that says it never blocks and then blocks until
+// it takes a token from release: what a misclassified policy does on a
+// loop.
+type holdStep struct {
+	started chan<- struct{}
+	release <-chan struct{}
+}
+
+func (h holdStep) Run(ctx context.Context, s *engine.State) error {
+	h.started <- struct{}{}
+	<-h.release
+	return nil
+}
+
+func (holdStep) NeverBlocks() bool { return true }
+
+// A request that holds its loop although its API was classified as never
+// blocking (a misclassified policy, or long CPU work) is moved off the
+// loop by the loops' watchdog: a request to another API on the same loop
+// is answered meanwhile. The gateway counts it for its API and logs the
+// first one.
+func TestLoopWatchdogMovesHeldRequest(t *testing.T) {
+	started, release := make(chan struct{}, 4), make(chan struct{}, 4)
+	t.Cleanup(func() { close(release) })
+	reg := policies.Registry(policies.Deps{Store: store.NewMemory()})
+	reg["test-hold"] = engine.Policy{Sections: engine.AllSections, Parse: func(p *engine.Parser) engine.Step {
+		return holdStep{started: started, release: release}
+	}}
+	fast := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "fast "+r.URL.Path) })
+	dir := t.TempDir()
+	writeAPI(t, dir, "held", fmt.Sprintf(`type="http" path="/held" service-url=%q`, fast.URL), `<policies><inbound><test-hold /></inbound></policies>`)
+	writeAPI(t, dir, "inline", fmt.Sprintf(`type="http" path="/inline" service-url=%q`, fast.URL), `<policies><inbound>
+  <set-header name="X-A" exists-action="override"><value>1</value></set-header>
+</inbound></policies>`)
+	core, logs := observer.New(zapcore.WarnLevel)
+	metrics := gateway.NewMetrics()
+	srv, err := gateway.New(gateway.Options{Dir: dir, Registry: reg, Metrics: metrics,
+		Log: zap.New(zapcore.NewTee(core, zaptest.NewLogger(t).Core())), Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !srv.Current().API("held").RunsInline() || !srv.Current().API("inline").RunsInline() {
+		t.Fatal("the APIs are not classified as this test needs")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := &h1.Server{Handler: srv, EventLoop: true, Loops: 1} // one loop: both requests share it
+	go func() { _ = front.Serve(ln) }()
+	t.Cleanup(func() { _ = front.Close() })
+	base := "http://" + ln.Addr().String()
+	client := &http.Client{Timeout: 5 * time.Second}
+	get := func(path string) string {
+		res, err := client.Get(base + path)
+		if err != nil {
+			return err.Error()
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return fmt.Sprint(res.StatusCode, " ", string(b))
+	}
+
+	heldDone := make(chan string, 1)
+	go func() { heldDone <- get("/held/x") }()
+	<-started // the request holds its loop from here on
+	if got := get("/inline/y"); got != "200 fast /y" {
+		t.Fatalf("a request behind one that holds the loop: %s", got)
+	}
+	release <- struct{}{}
+	if got := <-heldDone; got != "200 fast /x" {
+		t.Fatalf("held: %s", got)
+	}
+	// Counted when the handler returns, which may be after the answer
+	// went out (a flushed body).
+	held := func(want float64) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+			n := promtest.ToFloat64(metrics.LoopHeld.WithLabelValues("held"))
+			if n == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf(`tollgate_event_loop_held_total{api="held"} = %v, want %v`, n, want)
+			}
+		}
+	}
+	held(1)
+	if n := promtest.ToFloat64(metrics.LoopHeld.WithLabelValues("inline")); n != 0 {
+		t.Errorf(`tollgate_event_loop_held_total{api="inline"} = %v, want 0`, n)
+	}
+	// A second one is counted, not logged again. It goes on a new
+	// connection: on the first one, a request already read when the
+	// released task was done with the last would run off the loop.
+	client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}
+	go func() { heldDone <- get("/held/z") }()
+	<-started
+	time.Sleep(50 * time.Millisecond)
+	release <- struct{}{}
+	if got := <-heldDone; got != "200 fast /z" {
+		t.Fatalf("held again: %s", got)
+	}
+	held(2)
+	warned := logs.FilterMessageSnippet("held its event loop").All()
+	if len(warned) != 1 || warned[0].ContextMap()["api"] != "held" {
+		t.Errorf("warnings: %v", warned)
 	}
 }

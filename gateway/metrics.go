@@ -35,6 +35,7 @@ type Metrics struct {
 	BackendBreaker  *prometheus.GaugeVec
 	BackendTrips    *prometheus.CounterVec
 	Drained         *prometheus.CounterVec // api
+	LoopHeld        *prometheus.CounterVec // api: requests moved off their event loop by its watchdog (loop.go)
 
 	custom policyCounters // emit-metric and other policy counters (policy_metrics.go)
 }
@@ -82,12 +83,14 @@ func NewMetrics() *Metrics {
 			Help: "Failed store calls (limits, caches) by policy."}, []string{"policy"}),
 		Drained: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_websocket_drained_total",
 			Help: "Sessions closed with 1012 because their API changed (drain-on-change)."}, []string{"api"}),
+		LoopHeld: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_event_loop_held_total",
+			Help: "REST requests the event-loop front moved off their loop for holding it over 2 ms (a policy that blocks although classified as never blocking, or long CPU work)."}, []string{"api"}),
 	}
 	m.BackendRequests, m.BackendBreaker, m.BackendTrips = newBackendMetrics()
 	r.MustRegister(m.BackendRequests, m.BackendBreaker, m.BackendTrips)
 	r.MustRegister(m.ActiveConns, m.Handshakes, m.HandshakeDuration, m.PolicyDuration, m.Messages, m.Bytes,
 		m.PolicyErrors, m.Closes, m.Requests, m.RequestDuration, m.Reloads, m.LastReloadSuccess, m.ReloadEventToSwap, m.ConfigInfo,
-		m.StoreErrors, m.Drained)
+		m.StoreErrors, m.Drained, m.LoopHeld)
 	return m
 }
 

@@ -112,8 +112,9 @@ type Server struct {
 
 // apiRuntime is per-API state that must survive reloads.
 type apiRuntime struct {
-	active  atomic.Int64
-	metrics *apiMetrics
+	active     atomic.Int64
+	metrics    *apiMetrics
+	heldLogged atomic.Bool // a request of the API held its event loop (heldLoop) and was logged
 }
 
 // New loads the configuration and returns a Server ready to serve it.
@@ -237,7 +238,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "No API matches "+strconv.Quote(r.URL.Path)+".")
 		return
 	}
-	s.leaveLoopUnless(r, api)
+	if t := s.leaveLoopUnless(r, api); t != nil {
+		defer s.heldLoop(t, t.Forced(), api)
+	}
 	if s.draining.Load() {
 		w.Header().Set("Connection", "close")
 		writeJSONError(w, http.StatusServiceUnavailable, "The gateway is shutting down.")
