@@ -168,3 +168,79 @@ func TestLoopBackends(t *testing.T) {
 		})
 	}
 }
+
+// A backend that answers before it has taken a large request body: a
+// refusal (300 or more) or its close stops the body's write from the loop
+// task and the answer is passed on, as the goroutine path's concurrent
+// reader does; a 2xx answer does not stop the body (a backend that streams
+// its answer while it reads). Before, the task wrote on until the backend
+// closed (a 502 instead of its 413) or its timeout.
+func TestLoopEarlyAnswer(t *testing.T) {
+	const size = 16 << 20 // more than the sockets' buffers take
+	readHead := func(br *bufio.Reader) *http.Request {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return nil
+		}
+		return req
+	}
+	for _, tc := range []struct {
+		name  string
+		serve func(c net.Conn, br *bufio.Reader)
+		code  int
+		body  string
+	}{
+		{"refused, closed", func(c net.Conn, br *bufio.Reader) {
+			if readHead(br) != nil {
+				io.WriteString(c, "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 7\r\n\r\ntoo big")
+			}
+		}, 413, "too big"},
+		{"refused, kept open and not read", func(c net.Conn, br *bufio.Reader) {
+			if readHead(br) != nil {
+				io.WriteString(c, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\n\r\nwho?")
+				time.Sleep(2 * time.Second) // neither reads nor closes
+			}
+		}, 401, "who?"},
+		{"closed without an answer", func(c net.Conn, br *bufio.Reader) {
+			readHead(br)
+		}, 502, ""},
+		{"accepted first, then read", func(c net.Conn, br *bufio.Reader) {
+			req := readHead(br)
+			if req == nil {
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+			n, _ := io.Copy(io.Discard, req.Body)
+			s := fmt.Sprint(n)
+			fmt.Fprintf(c, "%x\r\n%s\r\n0\r\n\r\n", len(s), s)
+		}, 200, fmt.Sprint(size)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := startBackend(t, tc.serve)
+			tr := &upstream.Transport{}
+			t.Cleanup(tr.CloseIdleConnections)
+			addr := loopFront(t, proxyTo(tr, "http://"+be.addr, nil))
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			// The body is written while the answer is read: the gateway
+			// answers before it has read it all.
+			go func() {
+				fmt.Fprintf(c, "POST /x HTTP/1.1\r\nHost: gw\r\nContent-Length: %d\r\n\r\n", size)
+				_, _ = c.Write(make([]byte, size))
+			}()
+			res, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != tc.code || !strings.Contains(string(b), tc.body) {
+				t.Fatalf("got %d %q; want %d and %q", res.StatusCode, b, tc.code, tc.body)
+			}
+		})
+	}
+}

@@ -450,6 +450,7 @@ func deadlineOnly(ctx context.Context) (time.Time, bool) {
 const (
 	headRead    = 1
 	writeFailed = 2
+	writeCut    = 3 // on a loop: the body's write stopped or failed before the answer was read; the answer decides
 )
 
 // aLongTimeAgo is a deadline in the past: I/O fails at once.

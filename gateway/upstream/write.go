@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"tollgate/gateway/internal/evloop"
 	"tollgate/gateway/internal/wire"
 )
 
@@ -191,12 +192,31 @@ func (o *outgoing) write(nc net.Conn, rt *roundTrip) error {
 	}
 	body, cl, trailer := o.body, o.cl, o.trailer
 	o.body = nil
-	if loopConn(nc) != nil {
+	if lc := loopConn(nc); lc != nil {
 		// On an event loop the connection is only the task's: the body is
-		// written here, before the answer is read (loop.go).
-		err := writeBody(nc, body, cl, trailer)
+		// written here, before the answer is read (loop.go). A backend
+		// that answers (or closes) before it takes the whole body is
+		// heard the way the goroutine below lets the reader hear it: the
+		// write stops when the backend has something to say, or fails,
+		// and the answer, if one came, is read as usual; the connection
+		// is not reused.
+		if nc != net.Conn(lc) {
+			// TLS: its records cannot stop halfway.
+			err := writeBody(nc, body, cl, trailer)
+			body.Close()
+			return err
+		}
+		err := writeBody(&untilAnswer{c: lc}, body, cl, trailer)
 		body.Close()
-		return err
+		var be *bodyReadError
+		if err == nil || errors.As(err, &be) {
+			return err // done, or the client's body failed
+		}
+		ch := make(chan error, 1)
+		ch <- err
+		rt.wdone = ch
+		rt.state.Store(writeCut)
+		return nil
 	}
 	ch := make(chan error, 1)
 	rt.wdone = ch
@@ -211,13 +231,50 @@ func (o *outgoing) write(nc net.Conn, rt *roundTrip) error {
 	return nil
 }
 
+// untilAnswer writes a request body to a loop connection until the
+// backend refuses it: where a write would wait and the backend has
+// already answered with a status of 300 or more, or closed, the body is
+// cut short (the goroutine path's reader would have returned that answer
+// while the body was still being written). A 1xx or 2xx answer (100
+// Continue; a backend that streams its answer while it reads) does not
+// stop the body.
+type untilAnswer struct {
+	c        *evloop.Conn
+	accepted bool // the backend answered with a 1xx or 2xx: write on
+}
+
+func (w *untilAnswer) Write(p []byte) (int, error) {
+	if w.accepted {
+		return w.c.Write(p)
+	}
+	n, err := w.c.WriteUnlessReadable(p)
+	if err != evloop.ErrReadable {
+		return n, err
+	}
+	var head [12]byte // "HTTP/1.1 200"
+	m, perr := w.c.Peek(head[:])
+	if perr == nil && m == len(head) && (head[9] == '1' || head[9] == '2') {
+		w.accepted = true
+		k, err := w.c.Write(p[n:])
+		return n + k, err
+	}
+	// A refusal, the end of the stream, an error, or a head too short to
+	// tell yet: a backend that sent its first bytes and no more before
+	// the status is taken for one that will not read on.
+	return n, errBodyCut
+}
+
+// errBodyCut: the body's write stopped because the backend answered or
+// closed first. It is the call's error only when no answer can be read.
+var errBodyCut = errors.New("upstream: the backend answered or closed before it took the whole request body")
+
 // errBodyWrite wraps a failure to read the request body.
 type bodyReadError struct{ err error }
 
 func (e *bodyReadError) Error() string { return "upstream: reading the request body: " + e.err.Error() }
 func (e *bodyReadError) Unwrap() error { return e.err }
 
-func writeBody(nc net.Conn, body io.Reader, cl int64, trailer http.Header) error {
+func writeBody(nc io.Writer, body io.Reader, cl int64, trailer http.Header) error {
 	if cl > 0 {
 		n, err := io.Copy(nc, io.LimitReader(readErrors{body}, cl))
 		if err == nil && n < cl {

@@ -87,7 +87,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 				return 0, c.opError("read", e)
 			}
 		}
-		if err := c.wait(dirRead, seq); err != nil {
+		if err := c.wait(dirRead, seq, 0); err != nil {
 			return 0, err
 		}
 		c.drained = false
@@ -108,7 +108,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 			done += n
 		case e == unix.EINTR:
 		case e == unix.EAGAIN:
-			if err := c.wait(dirWrite, seq); err != nil {
+			if err := c.wait(dirWrite, 0, seq); err != nil {
 				return done, err
 			}
 		default:
@@ -118,21 +118,76 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return done, nil
 }
 
-// wait suspends c's task until c is ready in dir (an event newer than
-// seq), its deadline passes or it is closed.
-func (c *Conn) wait(dir uint8, seq uint32) error {
+// ErrReadable: WriteUnlessReadable stopped because the peer sent
+// something or closed.
+var ErrReadable = errors.New("evloop: the peer sent data or closed before the write was taken")
+
+// WriteUnlessReadable is Write, except that where the write would wait it
+// stops with ErrReadable once the connection has something to read, data
+// or its end: a backend that answers a request (or closes) before it has
+// taken the whole body, as net/http's transport hears by reading while
+// another goroutine writes.
+func (c *Conn) WriteUnlessReadable(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		if c.closed.Load() {
+			return done, net.ErrClosed
+		}
+		rseq, wseq := c.rev.Load(), c.wev.Load()
+		n, e := rawio.WriteFD(c.fd, p[done:])
+		switch {
+		case e == 0:
+			done += n
+		case e == unix.EINTR:
+		case e == unix.EAGAIN:
+			if c.readable() {
+				return done, ErrReadable
+			}
+			if err := c.wait(dirRead|dirWrite, rseq, wseq); err != nil {
+				return done, err
+			}
+		default:
+			return done, c.opError("write", e)
+		}
+	}
+	return done, nil
+}
+
+// readable reports whether a read would not wait: data, the end of the
+// stream, or an error (a recvfrom with MSG_PEEK).
+func (c *Conn) readable() bool {
+	var b [1]byte
+	_, err := c.Peek(b[:])
+	return err != unix.EAGAIN && err != unix.EINTR
+}
+
+// Peek copies what the connection has to read into p without taking it
+// and without waiting: 0 and nil at the end of the stream, EAGAIN when
+// there is nothing yet.
+func (c *Conn) Peek(p []byte) (int, error) {
+	n, _, err := unix.Recvfrom(c.fd, p, unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// wait suspends c's task until c is ready in dir (a read event newer than
+// rseq, a write event newer than wseq), its deadline passes (the write
+// deadline when dir has dirWrite) or it is closed.
+func (c *Conn) wait(dir uint8, rseq, wseq uint32) error {
 	t := c.task
 	if t == nil {
 		return errNoTask
 	}
 	dl := c.rdl.Load()
-	if dir == dirWrite {
+	if dir&dirWrite != 0 {
 		dl = c.wdl.Load()
 	}
 	if dl != 0 && dl <= nanotime() {
 		return os.ErrDeadlineExceeded
 	}
-	t.wc, t.wdir, t.wseq, t.wdl = c, dir, seq, dl
+	t.wc, t.wdir, t.rseq, t.wseq, t.wdl = c, dir, rseq, wseq, dl
 	t.suspend()
 	t.wc = nil
 	switch t.reason {
@@ -370,7 +425,7 @@ func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*
 	}
 	for {
 		seq := c.wev.Load()
-		if err := c.wait(dirWrite, seq); err != nil {
+		if err := c.wait(dirWrite, 0, seq); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				return fail(errDialTimeout)
 			}

@@ -373,11 +373,8 @@ func (l *Loop) register(t *Task) {
 		l.ready(t)
 		return
 	}
-	seq := &c.rev
-	if t.wdir == dirWrite {
-		seq = &c.wev
-	}
-	if seq.Load() != t.wseq && c.waiter.CompareAndSwap(t, nil) {
+	if (t.wdir&dirRead != 0 && c.rev.Load() != t.rseq || t.wdir&dirWrite != 0 && c.wev.Load() != t.wseq) &&
+		c.waiter.CompareAndSwap(t, nil) {
 		t.reason = wokeReady // an event came since its system call found nothing
 		l.ready(t)
 		return
@@ -438,7 +435,7 @@ func (l *Loop) event(ev *unix.EpollEvent) {
 		c.wev.Add(1)
 	}
 	t := c.waiter.Load()
-	if t == nil || !(in && t.wdir == dirRead || out && t.wdir == dirWrite) {
+	if t == nil || !(in && t.wdir&dirRead != 0 || out && t.wdir&dirWrite != 0) {
 		return
 	}
 	if c.waiter.CompareAndSwap(t, nil) {
@@ -552,7 +549,7 @@ func (l *Loop) takePosted() {
 		case postDeadline:
 			if t := p.c.waiter.Load(); t != nil && t.wc == p.c {
 				dl := p.c.rdl.Load()
-				if t.wdir == dirWrite {
+				if t.wdir&dirWrite != 0 {
 					dl = p.c.wdl.Load()
 				}
 				if t.hidx >= 0 {
@@ -759,9 +756,10 @@ const (
 	wokeMisuse
 )
 
+// What a wait is for (bits).
 const (
-	dirRead uint8 = iota
-	dirWrite
+	dirRead  uint8 = 1 << iota
+	dirWrite       // dirRead|dirWrite: either (WriteUnlessReadable)
 )
 
 // Task is a coroutine on a loop: it runs a connection's code and suspends
@@ -784,6 +782,7 @@ type Task struct {
 	// The wait it is suspended in.
 	wc   *Conn
 	wdir uint8
+	rseq uint32 // the read and write event counts its system call saw
 	wseq uint32
 	wdl  int64
 	hidx int // in the loop's timer heap; -1 when not

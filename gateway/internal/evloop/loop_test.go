@@ -704,3 +704,61 @@ func TestWatchdogReleasesHeldTask(t *testing.T) {
 		})
 	}
 }
+
+// WriteUnlessReadable writes like Write while the peer takes the bytes,
+// and stops with ErrReadable where it would wait once the peer has sent
+// something (it waits for either direction).
+func TestWriteUnlessReadable(t *testing.T) {
+	const size = 32 << 20 // more than the sockets' buffers take
+	for _, tc := range []struct {
+		name string
+		peer func(c net.Conn)
+		want error
+	}{
+		{"read", func(c net.Conn) { io.Copy(io.Discard, c) }, nil},
+		{"answered", func(c net.Conn) {
+			time.Sleep(50 * time.Millisecond) // the write waits by now
+			c.Write([]byte("no"))
+		}, ErrReadable},
+		{"closed", func(c net.Conn) {
+			time.Sleep(50 * time.Millisecond)
+			c.(*net.TCPConn).CloseWrite()
+		}, ErrReadable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			type result struct {
+				n    int
+				err  error
+				peek string
+			}
+			done := make(chan result, 1)
+			_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+				defer c.Close()
+				n, err := c.WriteUnlessReadable(make([]byte, size))
+				var b [8]byte
+				m, _ := c.Peek(b[:])
+				done <- result{n, err, string(b[:m])}
+			})
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			go tc.peer(c)
+			select {
+			case r := <-done:
+				if r.err != tc.want {
+					t.Fatalf("err %v; want %v", r.err, tc.want)
+				}
+				if tc.want == nil && r.n != size || tc.want != nil && (r.n == 0 || r.n >= size) {
+					t.Fatalf("wrote %d of %d", r.n, size)
+				}
+				if tc.name == "answered" && r.peek != "no" {
+					t.Fatalf("peeked %q", r.peek)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the write still waits")
+			}
+		})
+	}
+}

@@ -56,5 +56,14 @@ func Dial(context.Context, string, time.Duration, time.Duration) (*Conn, error) 
 	return nil, errors.ErrUnsupported
 }
 
+// ErrReadable is never returned on this platform.
+var ErrReadable = errors.New("evloop: the peer sent data or closed before the write was taken")
+
+// WriteUnlessReadable is Write.
+func (c *Conn) WriteUnlessReadable(p []byte) (int, error) { return c.Write(p) }
+
+// Peek is not supported on this platform.
+func (c *Conn) Peek([]byte) (int, error) { return 0, errors.ErrUnsupported }
+
 // IsNotLiteral reports false.
 func IsNotLiteral(error) bool { return false }
