@@ -49,7 +49,7 @@ type opts struct {
 	compareGoroutines                   bool
 	tgEnv                               string // -tollgate-env: extra environment of tollgate's own column
 	compareNetHTTP                      bool
-	compareLoop                         bool
+	compareFrontGoroutines              bool
 	rounds                              int
 }
 
@@ -126,7 +126,7 @@ func main() {
 	flag.StringVar(&o.only, "only", "", "comma-separated scenario keys to run (default all: idle pp1 pp50 st64 st16k hs hsco rget r4k r64k rpost)")
 	flag.BoolVar(&o.probe, "probe", false, "also run the design probes as informational columns: bench/rawrelay (raw frame-aware WebSocket relay) and bench/rawhttp (event-loop HTTP/1.1 proxy, REST scenarios)")
 	flag.StringVar(&o.dataPath, "ws-data-path", "auto", "tollgate's WebSocket data path (--ws-data-path: auto, "+strings.Join(wsproxy.Relayers(), ", ")+")")
-	flag.BoolVar(&o.compareLoop, "compare-loop", false, "also run a second tollgate with --http-server=loop (its front server on epoll event loops) as an informational column")
+	flag.BoolVar(&o.compareFrontGoroutines, "compare-front-goroutines", false, "also run a second tollgate with --http-server=tollgate (its front server with a goroutine per connection instead of the default event loops) as an informational column")
 	flag.BoolVar(&o.compareNetHTTP, "compare-nethttp", false, "also run a second tollgate with --http-server=nethttp (Go's net/http in front) as an informational column")
 	flag.BoolVar(&o.compareGoroutines, "compare-goroutines", false, "also run a second tollgate with --ws-data-path=goroutines as an informational column")
 	flag.StringVar(&o.tgEnv, "tollgate-env", "", "comma-separated NAME=VALUE pairs added to the environment of tollgate's column only (experiments: GOMAXPROCS=1,GOGC=200); the results header names them")
@@ -335,8 +335,8 @@ func run(o *opts) int {
 	if o.compareGoroutines {
 		second("tollgate-goroutines", "", "--ws-data-path", "goroutines")
 	}
-	if o.compareLoop {
-		second("tollgate-loop", "tollgate --http-server=loop", "--ws-data-path", o.dataPath, "--http-server", "loop")
+	if o.compareFrontGoroutines {
+		second("tollgate-front-goroutines", "tollgate --http-server=tollgate", "--ws-data-path", o.dataPath, "--http-server", "tollgate")
 	}
 	if o.compareNetHTTP {
 		second("tollgate-nethttp", "", "--ws-data-path", o.dataPath, "--http-server", "nethttp")

@@ -65,7 +65,7 @@ func main() {
 	flag.StringVar(&o.bin, "bin", "bin", "folder with tollgate and bench-echo")
 	flag.StringVar(&o.out, "out", "", "also write the report here")
 	flag.StringVar(&o.dataPath, "ws-data-path", "auto", "tollgate --ws-data-path")
-	flag.StringVar(&o.httpServer, "http-server", "tollgate", "tollgate --http-server (tollgate, loop or nethttp)")
+	flag.StringVar(&o.httpServer, "http-server", "loop", "tollgate --http-server (loop, tollgate or nethttp)")
 	d := 10 * time.Minute
 	if v := os.Getenv("SOAK_DURATION"); v != "" {
 		var err error

@@ -35,7 +35,7 @@ func main() {
 	pp := flag.String("pprof", "127.0.0.1:6060", "pprof address")
 	mutex := flag.Int("mutex-fraction", 0, "runtime.SetMutexProfileFraction")
 	dataPath := flag.String("ws-data-path", "auto", "WebSocket data path (as tollgate serve --ws-data-path)")
-	front := flag.String("http-server", envOr("TOLLGATE_HTTP_SERVER", "tollgate"), "front server (as tollgate serve --http-server): tollgate, loop or nethttp")
+	front := flag.String("http-server", envOr("TOLLGATE_HTTP_SERVER", "loop"), "front server (as tollgate serve --http-server): loop, tollgate or nethttp")
 	flag.Parse()
 	relayer, err := wsproxy.NewRelayer(*dataPath)
 	if err != nil {

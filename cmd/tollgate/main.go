@@ -139,8 +139,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
 	str(&f.backendTransport, "backend-transport", gateway.BackendUpstream, "REST backend client: upstream (synchronous, pooled HTTP/1.1) or nethttp (Go's http.Transport)")
-	str(&f.httpServer, "http-server", "tollgate", "front HTTP server: tollgate (its own HTTP/1.1 server; h2 over TLS goes to net/http), loop (the same on epoll event loops: Linux, cleartext listeners; see docs/http-server.md) or nethttp (Go's net/http for everything)")
-	str(&eventLoops, "event-loops", "0", "with --http-server=loop: how many event loops serve connections (0: one per GOMAXPROCS, at most 8)")
+	str(&f.httpServer, "http-server", "loop", "front HTTP server: loop (tollgate's own HTTP/1.1 server on epoll event loops: Linux, cleartext listeners, else a goroutine per connection; h2 over TLS goes to net/http), tollgate (the same server with a goroutine per connection everywhere) or nethttp (Go's net/http for everything); see docs/http-server.md")
+	str(&eventLoops, "event-loops", "0", "with --http-server=loop (the default): how many event loops serve connections (0: one per GOMAXPROCS, at most 8)")
 	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

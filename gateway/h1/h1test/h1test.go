@@ -1,9 +1,10 @@
 // Package h1test starts a gateway front server on a loopback socket for
 // tests, like net/http/httptest, choosing the server path the way the
-// binary does: tollgate's own HTTP/1.1 server (gateway/h1) by default, or
-// net/http's when TOLLGATE_TEST_FRONT=nethttp. The test task runs the
-// gateway and end-to-end packages once with each, so every REST and
-// WebSocket test covers both server paths.
+// binary does: tollgate's own HTTP/1.1 server (gateway/h1) on its event
+// loops by default, with a goroutine per connection when
+// TOLLGATE_TEST_FRONT=h1, or net/http's when TOLLGATE_TEST_FRONT=nethttp.
+// The test task runs the gateway and end-to-end packages once with each,
+// so every REST and WebSocket test covers every server path.
 package h1test
 
 import (
@@ -17,17 +18,17 @@ import (
 	"tollgate/gateway/h1"
 )
 
-// Env is the variable that picks the front server ("nethttp", "loop" or
-// "h1").
+// Env is the variable that picks the front server ("loop", the default;
+// "h1" or "nethttp").
 const Env = "TOLLGATE_TEST_FRONT"
 
 // Front reports which front server tests use.
 func Front() string {
 	switch v := os.Getenv(Env); v {
-	case "nethttp", "loop":
+	case "nethttp", "h1":
 		return v
 	}
-	return "h1"
+	return "loop"
 }
 
 // Server is a running front server.
