@@ -35,7 +35,7 @@ type Group struct {
 	// accept balances the loops on it.
 	live atomic.Int64
 
-	// The watchdog (watch.go): watching is set while it checks the
+	// The watchdog (watch_linux.go): watching is set while it checks the
 	// loops, wake rouses it from its sleep, ended counts loops shut
 	// down (the last one closes quit).
 	watching atomic.Bool
