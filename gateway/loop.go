@@ -30,19 +30,38 @@ func (s *Server) leaveLoopUnless(r *http.Request, api *API) *evloop.Task {
 	return nil
 }
 
-// heldLoop counts a request that ran on its loop and that the loops'
+// heldLoop counts a request that ran on its loop, and one the loops'
 // watchdog moved off it for holding the loop too long (forced is the
-// task's count before the request): a policy that blocks although it
-// was classified as never blocking, or long work on the CPU. The first
-// one of an API is logged.
+// task's count before the request). Either the request kept the loop (a
+// policy that blocks although it was classified as never blocking, long
+// work on the CPU) or the loop's thread did not run for that long (a busy
+// machine's scheduler, a garbage collection assist): a few requests in
+// ten thousand on a saturated machine, whatever their policy. So an API
+// is logged, once, only when its moved requests are at least
+// heldWarnMin and one in heldWarnRatio of its requests on a loop.
 func (s *Server) heldLoop(t *evloop.Task, forced int, api *API) {
+	rt := s.runtime(api.Name)
+	onLoop := rt.onLoop.Add(1)
 	if t.Forced() == forced {
 		return
 	}
-	rt := s.runtime(api.Name)
 	rt.metrics.m.LoopHeld.WithLabelValues(api.Name).Inc()
-	if rt.heldLogged.CompareAndSwap(false, true) {
-		s.log.Warn("a request held its event loop too long and was moved off it; if this repeats, a policy of the API blocks or works long on the CPU (tollgate_event_loop_held_total counts them; see docs/http-server.md)",
-			zap.String("api", api.Name))
+	held := rt.held.Add(1)
+	if heldWarn(held, onLoop) && rt.heldLogged.CompareAndSwap(false, true) {
+		s.log.Warn("requests hold their event loop too long and are moved off it: a policy of the API blocks or works long on the CPU (tollgate_event_loop_held_total counts them; see docs/http-server.md)",
+			zap.String("api", api.Name), zap.Int64("moved", held), zap.Int64("requests_on_loop", onLoop))
 	}
+}
+
+// When heldLoop logs an API: at least this many requests moved off their
+// loop, and at least one in this many of its requests on a loop.
+const (
+	heldWarnMin   = 20
+	heldWarnRatio = 100
+)
+
+// heldWarn reports whether held moved requests of onLoop call for the
+// warning.
+func heldWarn(held, onLoop int64) bool {
+	return held >= heldWarnMin && held*heldWarnRatio >= onLoop
 }

@@ -84,7 +84,7 @@ func NewMetrics() *Metrics {
 		Drained: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_websocket_drained_total",
 			Help: "Sessions closed with 1012 because their API changed (drain-on-change)."}, []string{"api"}),
 		LoopHeld: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_event_loop_held_total",
-			Help: "REST requests the event-loop front moved off their loop for holding it over 2 ms (a policy that blocks although classified as never blocking, or long CPU work)."}, []string{"api"}),
+			Help: "REST requests the event-loop front moved off their loop after 2 ms on it (a policy that blocks or works long on the CPU; a few in ten thousand on a saturated machine whatever the policy)."}, []string{"api"}),
 	}
 	m.BackendRequests, m.BackendBreaker, m.BackendTrips = newBackendMetrics()
 	r.MustRegister(m.BackendRequests, m.BackendBreaker, m.BackendTrips)

@@ -114,7 +114,9 @@ type Server struct {
 type apiRuntime struct {
 	active     atomic.Int64
 	metrics    *apiMetrics
-	heldLogged atomic.Bool // a request of the API held its event loop (heldLoop) and was logged
+	onLoop     atomic.Int64 // REST requests run on an event loop (heldLoop)
+	held       atomic.Int64 // those moved off it for holding it
+	heldLogged atomic.Bool  // the API was logged for them
 }
 
 // New loads the configuration and returns a Server ready to serve it.
