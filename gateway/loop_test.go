@@ -183,7 +183,10 @@ func TestLoopWatchdogMovesHeldRequest(t *testing.T) {
 		}
 	}
 	held(1)
-	if n := promtest.ToFloat64(metrics.LoopHeld.WithLabelValues("inline")); n != 0 {
+	// Counted for the API that held the loop, not the one served beside
+	// it (whose one request the watchdog may move only if the machine
+	// did not run the loop for milliseconds: at most that one).
+	if n := promtest.ToFloat64(metrics.LoopHeld.WithLabelValues("inline")); n > 1 {
 		t.Errorf(`tollgate_event_loop_held_total{api="inline"} = %v, want 0`, n)
 	}
 	// One moved request could be the machine's doing (a thread not run
