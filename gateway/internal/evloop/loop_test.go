@@ -689,7 +689,9 @@ func TestWatchdogReleasesHeldTask(t *testing.T) {
 			if !<-released {
 				t.Error("the task does not know it was released")
 			}
-			if n := g.ForcedReleases(); n != 1 {
+			// At least the held one (b's, on a machine that did not run
+			// the loop for milliseconds, may be moved too).
+			if n := g.ForcedReleases(); n < 1 {
 				t.Errorf("ForcedReleases = %d, want 1", n)
 			}
 			for _, p := range []struct {
