@@ -3,6 +3,8 @@
 package gateway_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -211,5 +213,66 @@ func TestLoopWatchdogMovesHeldRequest(t *testing.T) {
 	warned := logs.FilterMessageSnippet("event loop").All()
 	if len(warned) != 1 || warned[0].ContextMap()["api"] != "held" {
 		t.Errorf("warnings: %v", warned)
+	}
+}
+
+// A backend that sends its whole answer before it reads a large request
+// body, through the event-loop front: the client's connection leaves the
+// loop for the large body (h1), so the backend client writes the body
+// from a goroutine while it reads the answer, and both arrive whole. On
+// the loop the task wrote the body first and both sides waited for each
+// other until the call's timeout (8 MiB each way; 1 MiB fit in the
+// sockets' buffers).
+func TestLoopAnswerBeforeLargeBody(t *testing.T) {
+	const size = 8 << 20
+	bln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bln.Close() })
+	go func() {
+		for {
+			c, err := bln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", size)
+				c.Write(make([]byte, size))
+				io.Copy(io.Discard, req.Body)
+			}()
+		}
+	}()
+	dir := t.TempDir()
+	writeAPI(t, dir, "up", fmt.Sprintf(`type="http" path="/up" service-url="http://%s"`, bln.Addr()), `<policies><inbound>
+  <set-header name="X-A" exists-action="override"><value>1</value></set-header>
+</inbound></policies>`)
+	srv, err := gateway.New(gateway.Options{Dir: dir, Registry: policies.Registry(policies.Deps{Store: store.NewMemory()}),
+		Log: zaptest.NewLogger(t), Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := &h1.Server{Handler: srv, EventLoop: true, Loops: 1}
+	go func() { _ = front.Serve(ln) }()
+	t.Cleanup(func() { _ = front.Close() })
+	client := &http.Client{Timeout: 20 * time.Second}
+	res, err := client.Post("http://"+ln.Addr().String()+"/up/x", "application/octet-stream", bytes.NewReader(make([]byte, size)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || n != size || err != nil {
+		t.Fatalf("%d, %d bytes, %v", res.StatusCode, n, err)
 	}
 }

@@ -5,10 +5,13 @@ package h1
 import (
 	"context"
 	"net"
+	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"tollgate/gateway/internal/evloop"
+	"tollgate/gateway/internal/rawio"
 )
 
 // loopListener takes a TCP listener's socket for the event loops: a
@@ -74,4 +77,53 @@ func (s *Server) stopLoops() {
 		g.Stop()
 		close(done)
 	}
+}
+
+// loopBodyMax is the largest request body a connection on an event loop
+// keeps the loop for: the backend client sends a body this size with its
+// head (upstream's smallBody). A larger or chunked one takes a writer
+// beside the reader of the answer, as on the goroutine front, so that a
+// backend that answers (or streams its answer) before it has read the
+// body is heard; a loop task cannot read its client from another
+// goroutine, so the connection leaves the loop (leaveLoop).
+const loopBodyMax = 64 << 10
+
+// leaveLoop moves the connection off its event loop for good: its task is
+// released (it goes on as an ordinary goroutine), its socket leaves the
+// loop's epoll instance and becomes a connection of Go's poller (a
+// descriptor copied, the loop's closed), and its requests from now on
+// carry no task, as on the goroutine front: the backend client then uses
+// its shared pools and writes a large body from a goroutine of its own.
+// What the read buffer holds is kept. It reports false when the
+// connection cannot go on (the server is closing, or the copy failed).
+func (c *conn) leaveLoop() bool {
+	ec, ok := c.rwc.(*evloop.Conn)
+	task := evloop.TaskFrom(c.ctx)
+	if !ok || task == nil {
+		c.ctx = nil
+		return true
+	}
+	task.Release()
+	s := c.srv
+	// Under s.mu: Close aborts every tracked connection through c.rwc,
+	// which must not be the loop's (detached, so an Abort would do
+	// nothing) once the socket is the new one's.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown.Load() {
+		return false
+	}
+	fd, err := ec.Detach()
+	if err != nil {
+		return false
+	}
+	f := os.NewFile(uintptr(fd), "")
+	nc, err := net.FileConn(f) // a copy of the descriptor, in Go's poller
+	_ = f.Close()
+	if err != nil {
+		return false
+	}
+	c.rwc, c.io, c.ctx = nc, rawio.Wrap(nc), nil
+	c.w.c, c.w.armed = c.io, time.Time{} // the new socket has no write deadline yet
+	return true
 }

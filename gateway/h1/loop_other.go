@@ -9,3 +9,12 @@ func loopListener(net.Listener) (int, bool) { return -1, false }
 func (s *Server) serveLoop(int) error { panic("h1: no event loops on this platform") }
 
 func (s *Server) stopLoops() {}
+
+// loopBodyMax: see loop_linux.go (no loops here: never used).
+const loopBodyMax = 64 << 10
+
+// leaveLoop: no loops on this platform.
+func (c *conn) leaveLoop() bool {
+	c.ctx = nil
+	return true
+}

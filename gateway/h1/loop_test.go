@@ -4,6 +4,7 @@ package h1
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"tollgate/gateway/internal/evloop"
 )
 
 // Hostile clients on the event-loop front: connections reset in the middle
@@ -155,4 +158,72 @@ func waitUntracked(t *testing.T, s *Server, after string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// A request whose body is too large to go with the head to the backend
+// (over 64 KiB, or chunked) takes its connection off the event loop: its
+// handler runs with no task (the backend client then writes the body from
+// a goroutine while it reads the answer, as on the goroutine front), the
+// bytes already read stay (a pipelined request behind it included), and
+// the connection's later requests run off the loop too. A small body
+// stays on the loop.
+func TestLoopLargeBodyLeavesLoop(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := io.Copy(io.Discard, r.Body)
+		where := "loop"
+		if evloop.TaskFrom(r.Context()) == nil {
+			where = "goroutine"
+		}
+		fmt.Fprintf(w, "%s %d %v", where, n, err)
+	}), EventLoop: true, Loops: 1}
+	go func() { _ = s.Serve(ln) }()
+	defer s.Close()
+	for _, tc := range []struct {
+		name string
+		reqs []string // sent one after another on one connection
+		want []string
+	}{
+		{"small body", []string{post(1000), post(64 << 10)}, []string{"loop 1000 <nil>", "loop 65536 <nil>"}},
+		{"large body", []string{post(1000), post(64<<10 + 1), post(10), "GET / HTTP/1.1\r\nHost: a\r\n\r\n"},
+			[]string{"loop 1000 <nil>", "goroutine 65537 <nil>", "goroutine 10 <nil>", "goroutine 0 <nil>"}},
+		{"chunked", []string{"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
+			[]string{"goroutine 5 <nil>"}},
+		{"pipelined behind a large body", []string{post(100<<10) + post(7)},
+			[]string{"goroutine 102400 <nil>", "goroutine 7 <nil>"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			br := bufio.NewReader(c)
+			var got []string
+			for _, req := range tc.reqs {
+				io.WriteString(c, req)
+				for range strings.Count(req, " HTTP/1.1\r\n") { // the requests req holds
+					res, err := http.ReadResponse(br, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, _ := io.ReadAll(res.Body)
+					res.Body.Close()
+					got = append(got, string(b))
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// post is a POST with a body of n bytes.
+func post(n int) string {
+	return fmt.Sprintf("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s", n, strings.Repeat("x", n))
 }

@@ -531,12 +531,17 @@ func (c *conn) serve(tlsConf *tls.Config) {
 // acquire takes the connection's buffers from their pools.
 func (c *conn) acquire() {
 	c.br = readerPool.Get().(*bufio.Reader)
-	c.br.Reset(c.io)
+	c.br.Reset(connReader{c}) // through c.io, which leaveLoop may replace under the buffer
 	c.bw = writerPool.Get().(*bufio.Writer)
 	c.bw.Reset(&c.w)
 	c.pendp = pendPool.Get().(*[]byte)
 	c.pend = (*c.pendp)[:0]
 }
+
+// connReader reads c.io, whatever it is at the time.
+type connReader struct{ c *conn }
+
+func (r connReader) Read(p []byte) (int, error) { return r.c.io.Read(p) }
 
 // release puts them back.
 func (c *conn) release() {
@@ -607,6 +612,13 @@ func (c *conn) serveOne() bool {
 			c.refuse(se)
 		}
 		return false
+	}
+	if c.ctx != nil && (req.chunked || req.length > loopBodyMax) {
+		// A body too large to go with the head: the connection leaves its
+		// event loop for a goroutine (leaveLoop).
+		if !c.leaveLoop() {
+			return false
+		}
 	}
 	ctx := c.ctx // never cancelled: see Server
 	if ctx == nil {
