@@ -60,14 +60,7 @@ func TestLoopReleasesBlockingRequests(t *testing.T) {
 	if !srv.Current().API("inline").RunsInline() || srv.Current().API("callout").RunsInline() {
 		t.Fatal("the APIs are not classified as this test needs")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	front := &h1.Server{Handler: srv, EventLoop: true, Loops: 1} // one loop: both requests share it
-	go func() { _ = front.Serve(ln) }()
-	t.Cleanup(func() { _ = front.Close() })
-	base := "http://" + ln.Addr().String()
+	base := serveOnOneLoop(t, srv) // both requests share the loop
 	client := &http.Client{Timeout: 10 * time.Second}
 
 	calloutDone := make(chan string, 1)
@@ -141,14 +134,7 @@ func TestLoopWatchdogMovesHeldRequest(t *testing.T) {
 	if !srv.Current().API("held").RunsInline() || !srv.Current().API("inline").RunsInline() {
 		t.Fatal("the APIs are not classified as this test needs")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	front := &h1.Server{Handler: srv, EventLoop: true, Loops: 1} // one loop: both requests share it
-	go func() { _ = front.Serve(ln) }()
-	t.Cleanup(func() { _ = front.Close() })
-	base := "http://" + ln.Addr().String()
+	base := serveOnOneLoop(t, srv) // both requests share the loop
 	client := &http.Client{Timeout: 5 * time.Second}
 	get := func(path string) string {
 		res, err := client.Get(base + path)
@@ -271,15 +257,9 @@ func TestLoopAnswerBeforeLargeBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	front := &h1.Server{Handler: srv, EventLoop: true, Loops: 1}
-	go func() { _ = front.Serve(ln) }()
-	t.Cleanup(func() { _ = front.Close() })
+	base := serveOnOneLoop(t, srv)
 	client := &http.Client{Timeout: 20 * time.Second}
-	res, err := client.Post("http://"+ln.Addr().String()+"/up/x", "application/octet-stream", bytes.NewReader(make([]byte, size)))
+	res, err := client.Post(base+"/up/x", "application/octet-stream", bytes.NewReader(make([]byte, size)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,4 +268,18 @@ func TestLoopAnswerBeforeLargeBody(t *testing.T) {
 	if res.StatusCode != 200 || n != size || err != nil {
 		t.Fatalf("%d, %d bytes, %v", res.StatusCode, n, err)
 	}
+}
+
+// serveOnOneLoop serves srv on h1's event-loop front with one loop and
+// returns its base URL.
+func serveOnOneLoop(t *testing.T, srv *gateway.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := &h1.Server{Handler: srv, EventLoop: true, Loops: 1}
+	go func() { _ = front.Serve(ln) }()
+	t.Cleanup(func() { _ = front.Close() })
+	return "http://" + ln.Addr().String()
 }

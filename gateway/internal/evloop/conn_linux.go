@@ -95,28 +95,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 }
 
 // Write implements net.Conn.
-func (c *Conn) Write(p []byte) (int, error) {
-	done := 0
-	for done < len(p) {
-		if c.closed.Load() {
-			return done, net.ErrClosed
-		}
-		seq := c.wev.Load()
-		n, e := rawio.WriteFD(c.fd, p[done:])
-		switch {
-		case e == 0:
-			done += n
-		case e == unix.EINTR:
-		case e == unix.EAGAIN:
-			if err := c.wait(dirWrite, 0, seq); err != nil {
-				return done, err
-			}
-		default:
-			return done, c.opError("write", e)
-		}
-	}
-	return done, nil
-}
+func (c *Conn) Write(p []byte) (int, error) { return c.write(p, false) }
 
 // ErrReadable: WriteUnlessReadable stopped because the peer sent
 // something or closed.
@@ -127,7 +106,12 @@ var ErrReadable = errors.New("evloop: the peer sent data or closed before the wr
 // or its end: a backend that answers a request (or closes) before it has
 // taken the whole body, as net/http's transport hears by reading while
 // another goroutine writes.
-func (c *Conn) WriteUnlessReadable(p []byte) (int, error) {
+func (c *Conn) WriteUnlessReadable(p []byte) (int, error) { return c.write(p, true) }
+
+// write writes all of p, waiting where the socket takes no more: for it to
+// take more, or (untilReadable) for either that or something to read,
+// which ends the write with ErrReadable.
+func (c *Conn) write(p []byte, untilReadable bool) (int, error) {
 	done := 0
 	for done < len(p) {
 		if c.closed.Load() {
@@ -140,10 +124,14 @@ func (c *Conn) WriteUnlessReadable(p []byte) (int, error) {
 			done += n
 		case e == unix.EINTR:
 		case e == unix.EAGAIN:
-			if c.readable() {
-				return done, ErrReadable
+			dir := dirWrite
+			if untilReadable {
+				if c.readable() {
+					return done, ErrReadable
+				}
+				dir |= dirRead
 			}
-			if err := c.wait(dirRead|dirWrite, rseq, wseq); err != nil {
+			if err := c.wait(dir, rseq, wseq); err != nil {
 				return done, err
 			}
 		default:

@@ -59,6 +59,33 @@ func dupListener(t *testing.T, ln net.Listener) int {
 	return fd
 }
 
+// dialLines connects to addr (closed when the test ends) and returns the
+// connection and a reader of its lines.
+func dialLines(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, bufio.NewReader(c)
+}
+
+// echoesAgain checks that both connections are served again (their tasks
+// back on the loop after a release).
+func echoesAgain(t *testing.T, a net.Conn, ar *bufio.Reader, b net.Conn, br *bufio.Reader) {
+	t.Helper()
+	for _, p := range []struct {
+		c  net.Conn
+		br *bufio.Reader
+	}{{a, ar}, {b, br}} {
+		p.c.Write([]byte("again\n"))
+		if got, _ := p.br.ReadString('\n'); got != "again\n" {
+			t.Fatalf("after rejoining: %q", got)
+		}
+	}
+}
+
 // echo answers each line with the same line.
 func echo(ctx context.Context, c *Conn) {
 	defer c.Close()
@@ -208,16 +235,8 @@ func TestRelease(t *testing.T) {
 			}
 		}
 	})
-	dial := func() (net.Conn, *bufio.Reader) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c, bufio.NewReader(c)
-	}
-	a, ar := dial()
-	b, br := dial()
+	a, ar := dialLines(t, addr)
+	b, br := dialLines(t, addr)
 	a.Write([]byte("block\n"))
 	for range 3 {
 		b.Write([]byte("hello\n"))
@@ -230,15 +249,7 @@ func TestRelease(t *testing.T) {
 		t.Fatalf("released task: %q", got)
 	}
 	// Back on the loop: it serves again, and so does the other.
-	for _, p := range []struct {
-		c  net.Conn
-		br *bufio.Reader
-	}{{a, ar}, {b, br}} {
-		p.c.Write([]byte("again\n"))
-		if got, _ := p.br.ReadString('\n'); got != "again\n" {
-			t.Fatalf("after rejoining: %q", got)
-		}
-	}
+	echoesAgain(t, a, ar, b, br)
 }
 
 // Dial connects from a task to a listener, and fails fast on a closed port.
@@ -643,16 +654,8 @@ func TestWatchdogReleasesHeldTask(t *testing.T) {
 					}
 				}
 			})
-			dial := func() (net.Conn, *bufio.Reader) {
-				c, err := net.Dial("tcp", addr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { c.Close() })
-				return c, bufio.NewReader(c)
-			}
-			a, ar := dial()
-			b, br := dial()
+			a, ar := dialLines(t, addr)
+			b, br := dialLines(t, addr)
 			// b's task starts (and waits on b) before a's holds the loop.
 			b.Write([]byte("first\n"))
 			if got, err := br.ReadString('\n'); got != "first\n" {
@@ -694,15 +697,7 @@ func TestWatchdogReleasesHeldTask(t *testing.T) {
 			if n := g.ForcedReleases(); n < 1 {
 				t.Errorf("ForcedReleases = %d, want 1", n)
 			}
-			for _, p := range []struct {
-				c  net.Conn
-				br *bufio.Reader
-			}{{a, ar}, {b, br}} {
-				p.c.Write([]byte("again\n"))
-				if got, _ := p.br.ReadString('\n'); got != "again\n" {
-					t.Fatalf("after rejoining: %q", got)
-				}
-			}
+			echoesAgain(t, a, ar, b, br)
 		})
 	}
 }
