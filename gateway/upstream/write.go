@@ -194,12 +194,14 @@ func (o *outgoing) write(nc net.Conn, rt *roundTrip) error {
 	o.body = nil
 	if lc := loopConn(nc); lc != nil {
 		// On an event loop the connection is only the task's: the body is
-		// written here, before the answer is read (loop.go). A backend
-		// that answers (or closes) before it takes the whole body is
-		// heard the way the goroutine below lets the reader hear it: the
-		// write stops when the backend has something to say, or fails,
-		// and the answer, if one came, is read as usual; the connection
-		// is not reused.
+		// written here, before the answer is read (loop.go). (A client's
+		// body this large took its connection off the loop first, h1's
+		// leaveLoop: this is a body the gateway made.) A backend that
+		// refuses the body before taking it is heard as the goroutine
+		// below lets the reader hear it: the write stops where it would
+		// wait once the backend has answered 300 or more or closed
+		// (untilAnswer), or fails, and the answer, if one came, is read as
+		// usual; the connection is not reused.
 		if nc != net.Conn(lc) {
 			// TLS: its records cannot stop halfway.
 			err := writeBody(nc, body, cl, trailer)
