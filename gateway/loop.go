@@ -30,7 +30,7 @@ func (s *Server) leaveLoopUnless(r *http.Request, api *API) *evloop.Task {
 	return nil
 }
 
-// heldLoop counts a request that ran on its loop, and one the loops'
+// heldLoop counts a request that ran on its loop and that the loops'
 // watchdog moved off it for holding the loop too long (forced is the
 // task's count before the request). Either the request kept the loop (a
 // policy that blocks although it was classified as never blocking, long
@@ -38,18 +38,22 @@ func (s *Server) leaveLoopUnless(r *http.Request, api *API) *evloop.Task {
 // machine's scheduler, a garbage collection assist): a few requests in
 // ten thousand on a saturated machine, whatever their policy. So an API
 // is logged, once, only when its moved requests are at least
-// heldWarnMin and one in heldWarnRatio of its requests on a loop.
+// heldWarnMin and one in heldWarnRatio of its requests. A request that
+// was not moved costs one atomic load here: the API's request count is
+// read from its duration histogram only when one was.
 func (s *Server) heldLoop(t *evloop.Task, forced int, api *API) {
-	rt := s.runtime(api.Name)
-	onLoop := rt.onLoop.Add(1)
 	if t.Forced() == forced {
 		return
 	}
+	rt := s.runtime(api.Name)
 	rt.metrics.m.LoopHeld.WithLabelValues(api.Name).Inc()
 	held := rt.held.Add(1)
-	if heldWarn(held, onLoop) && rt.heldLogged.CompareAndSwap(false, true) {
+	if rt.heldLogged.Load() {
+		return
+	}
+	if n := rt.metrics.requestCount(); heldWarn(held, n) && rt.heldLogged.CompareAndSwap(false, true) {
 		s.log.Warn("requests hold their event loop too long and are moved off it: a policy of the API blocks or works long on the CPU (tollgate_event_loop_held_total counts them; see docs/http-server.md)",
-			zap.String("api", api.Name), zap.Int64("moved", held), zap.Int64("requests_on_loop", onLoop))
+			zap.String("api", api.Name), zap.Int64("moved", held), zap.Int64("requests", n))
 	}
 }
 

@@ -23,3 +23,18 @@ func TestHeldWarn(t *testing.T) {
 		}
 	}
 }
+
+// The warning's denominator is the API's request count, read from its
+// duration histogram only when a request was moved.
+func TestRequestCount(t *testing.T) {
+	a := NewMetrics().forAPI("a")
+	if n := a.requestCount(); n != 0 {
+		t.Fatalf("requestCount = %d before any request", n)
+	}
+	for _, code := range []int{200, 404, 200} {
+		a.request(code, 0.001)
+	}
+	if n := a.requestCount(); n != 3 {
+		t.Fatalf("requestCount = %d, want 3", n)
+	}
+}

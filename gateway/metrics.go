@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
 
 	"tollgate/gateway/wsproxy"
 )
@@ -113,6 +114,16 @@ type apiMetrics struct {
 
 	requests        [500]atomic.Pointer[prometheus.Counter] // by HTTP status - 100
 	requestDuration prometheus.Observer
+}
+
+// requestCount is how many HTTP API requests were counted (the duration
+// histogram's samples; 0 if it cannot be read). Not for a hot path.
+func (a *apiMetrics) requestCount() int64 {
+	var m dto.Metric
+	if h, ok := a.requestDuration.(prometheus.Metric); ok && h.Write(&m) == nil && m.Histogram != nil {
+		return int64(m.Histogram.GetSampleCount())
+	}
+	return 0
 }
 
 // request counts one HTTP API request answered with status that took

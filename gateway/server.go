@@ -114,8 +114,7 @@ type Server struct {
 type apiRuntime struct {
 	active     atomic.Int64
 	metrics    *apiMetrics
-	onLoop     atomic.Int64 // REST requests run on an event loop (heldLoop)
-	held       atomic.Int64 // those moved off it for holding it
+	held       atomic.Int64 // REST requests moved off their event loop for holding it (heldLoop)
 	heldLogged atomic.Bool  // the API was logged for them
 }
 
