@@ -58,14 +58,14 @@ func (s *Server) heldLoop(t *evloop.Task, forced int, api *API) {
 }
 
 // When heldLoop logs an API: at least this many requests moved off their
-// loop, and at least one in this many of its requests on a loop.
+// loop, and at least one in this many of its requests.
 const (
 	heldWarnMin   = 20
 	heldWarnRatio = 100
 )
 
-// heldWarn reports whether held moved requests of onLoop call for the
-// warning.
-func heldWarn(held, onLoop int64) bool {
-	return held >= heldWarnMin && held*heldWarnRatio >= onLoop
+// heldWarn reports whether held moved requests of an API's requests call
+// for the warning.
+func heldWarn(held, requests int64) bool {
+	return held >= heldWarnMin && held*heldWarnRatio >= requests
 }

@@ -79,15 +79,6 @@ func (s *Server) stopLoops() {
 	}
 }
 
-// loopBodyMax is the largest request body a connection on an event loop
-// keeps the loop for: the backend client sends a body this size with its
-// head (upstream's smallBody). A larger or chunked one takes a writer
-// beside the reader of the answer, as on the goroutine front, so that a
-// backend that answers (or streams its answer) before it has read the
-// body is heard; a loop task cannot read its client from another
-// goroutine, so the connection leaves the loop (leaveLoop).
-const loopBodyMax = 64 << 10
-
 // leaveLoop moves the connection off its event loop for good: its task is
 // released (it goes on as an ordinary goroutine), its socket leaves the
 // loop's epoll instance and becomes a connection of Go's poller (a

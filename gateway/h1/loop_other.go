@@ -10,9 +10,6 @@ func (s *Server) serveLoop(int) error { panic("h1: no event loops on this platfo
 
 func (s *Server) stopLoops() {}
 
-// loopBodyMax: see loop_linux.go (no loops here: never used).
-const loopBodyMax = 64 << 10
-
 // leaveLoop: no loops on this platform.
 func (c *conn) leaveLoop() bool {
 	c.ctx = nil

@@ -20,6 +20,7 @@ import (
 
 	"tollgate/gateway/internal/evloop"
 	"tollgate/gateway/internal/rawio"
+	"tollgate/gateway/internal/wire"
 )
 
 // Server serves HTTP/1.1 (and 1.0) on accepted connections with its own
@@ -613,9 +614,12 @@ func (c *conn) serveOne() bool {
 		}
 		return false
 	}
-	if c.ctx != nil && (req.chunked || req.length > loopBodyMax) {
-		// A body too large to go with the head: the connection leaves its
-		// event loop for a goroutine (leaveLoop).
+	if c.ctx != nil && (req.chunked || req.length > wire.SmallBody) {
+		// A body the backend client writes from a goroutine beside the
+		// reader of the answer (wire.SmallBody), so that a backend that
+		// answers (or streams its answer) before it has read the body is
+		// heard: a loop task cannot read its client from that goroutine,
+		// so the connection leaves its event loop (leaveLoop).
 		if !c.leaveLoop() {
 			return false
 		}

@@ -18,11 +18,6 @@ import (
 	"tollgate/gateway/internal/wire"
 )
 
-// smallBody is the largest request body of known length written with the
-// head in one write; a larger one, or one of unknown length (chunked), is
-// written by a goroutine while the response is read.
-const smallBody = 64 << 10
-
 var outPool = sync.Pool{New: func() any { return &outgoing{buf: make([]byte, 0, 2048)} }}
 
 // outgoing is a request ready to write: its head (and small body) in buf.
@@ -116,7 +111,7 @@ func prepare(req *http.Request) (*outgoing, error) {
 		b = append(b, "Content-Length: "...)
 		b = strconv.AppendInt(b, cl, 10)
 		b = append(b, "\r\n\r\n"...)
-		if cl <= smallBody {
+		if cl <= wire.SmallBody {
 			n := len(b)
 			b = grow(b, int(cl))
 			_, err := io.ReadFull(body, b[n:])
@@ -202,17 +197,15 @@ func (o *outgoing) write(nc net.Conn, rt *roundTrip) error {
 		// wait once the backend has answered 300 or more or closed
 		// (untilAnswer), or fails, and the answer, if one came, is read as
 		// usual; the connection is not reused.
-		if nc != net.Conn(lc) {
-			// TLS: its records cannot stop halfway.
-			err := writeBody(nc, body, cl, trailer)
-			body.Close()
-			return err
+		var w io.Writer = nc // TLS: its records cannot stop halfway
+		if nc == net.Conn(lc) {
+			w = &untilAnswer{c: lc}
 		}
-		err := writeBody(&untilAnswer{c: lc}, body, cl, trailer)
+		err := writeBody(w, body, cl, trailer)
 		body.Close()
 		var be *bodyReadError
-		if err == nil || errors.As(err, &be) {
-			return err // done, or the client's body failed
+		if err == nil || errors.As(err, &be) || w == io.Writer(nc) {
+			return err // done, the client's body failed, or TLS
 		}
 		ch := make(chan error, 1)
 		ch <- err

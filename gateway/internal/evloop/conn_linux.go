@@ -261,16 +261,7 @@ func (c *Conn) Detach() (int, error) {
 // unasked to read (a backend connection taken from a pool): one recvfrom
 // with MSG_PEEK.
 func (c *Conn) Alive() bool {
-	if c.closed.Load() {
-		return false
-	}
-	var b [1]byte
-	n, _, err := unix.Recvfrom(c.fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-	if err == unix.EAGAIN || err == unix.EINTR {
-		return true
-	}
-	_ = n
-	return false // EOF, data nobody asked for, or an error
+	return !c.closed.Load() && !c.readable() // not EOF, data nobody asked for, or an error
 }
 
 // LocalAddr implements net.Conn.

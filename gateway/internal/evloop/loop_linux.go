@@ -838,6 +838,12 @@ func (t *Task) Release() {
 	if !l.running.CompareAndSwap(t.run, t.run&^1) {
 		return // the watchdog was first (and marked t released)
 	}
+	l.handOver(t)
+}
+
+// handOver passes the loop to a new goroutine for t, whose running bit
+// its caller (Release, the watchdog) has just cleared: t goes on released.
+func (l *Loop) handOver(t *Task) {
 	t.released.Store(true)
 	t.releases.Add(1)
 	go l.run()

@@ -87,16 +87,25 @@ func echoesAgain(t *testing.T, a net.Conn, ar *bufio.Reader, b net.Conn, br *buf
 }
 
 // echo answers each line with the same line.
-func echo(ctx context.Context, c *Conn) {
-	defer c.Close()
-	br := bufio.NewReader(c)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return
-		}
-		if _, err := c.Write([]byte(line)); err != nil {
-			return
+func echo(ctx context.Context, c *Conn) { echoWith(nil)(ctx, c) }
+
+// echoWith is echo that first calls before (if any) with each line, in
+// the connection's task.
+func echoWith(before func(ctx context.Context, line string)) Handler {
+	return func(ctx context.Context, c *Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if before != nil {
+				before(ctx, line)
+			}
+			if _, err := c.Write([]byte(line)); err != nil {
+				return
+			}
 		}
 	}
 }
@@ -213,28 +222,17 @@ func TestReadDeadlineCloseAbort(t *testing.T) {
 // meanwhile, and the task's next wait brings it back onto the loop.
 func TestRelease(t *testing.T) {
 	gate := make(chan struct{})
-	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
-		defer c.Close()
-		br := bufio.NewReader(c)
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
+	_, addr := listen(t, 1, echoWith(func(ctx context.Context, line string) {
+		if line == "block\n" {
+			n := TaskFrom(ctx).Releases()
+			Release(ctx)
+			Release(ctx) // a second one, while released, does nothing
+			if TaskFrom(ctx).Releases() != n+1 {
+				t.Error("not released once")
 			}
-			if line == "block\n" {
-				n := TaskFrom(ctx).Releases()
-				Release(ctx)
-				Release(ctx) // a second one, while released, does nothing
-				if TaskFrom(ctx).Releases() != n+1 {
-					t.Error("not released once")
-				}
-				<-gate // blocks this goroutine, not the loop
-			}
-			if _, err := c.Write([]byte(line)); err != nil {
-				return
-			}
+			<-gate // blocks this goroutine, not the loop
 		}
-	})
+	}))
 	a, ar := dialLines(t, addr)
 	b, br := dialLines(t, addr)
 	a.Write([]byte("block\n"))
@@ -631,29 +629,18 @@ func TestWatchdogReleasesHeldTask(t *testing.T) {
 			end := func() { once.Do(func() { close(stop) }) }
 			t.Cleanup(end)
 			released := make(chan bool, 1)
-			g, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if line == "hold\n" {
-						tc.hold(stop)
-						task := TaskFrom(ctx)
-						released <- task.Released()
-						n := task.Releases()
-						Release(ctx) // released already: does nothing
-						if task.Releases() != n {
-							t.Error("Release after the watchdog's released again")
-						}
-					}
-					if _, err := c.Write([]byte(line)); err != nil {
-						return
+			g, addr := listen(t, 1, echoWith(func(ctx context.Context, line string) {
+				if line == "hold\n" {
+					tc.hold(stop)
+					task := TaskFrom(ctx)
+					released <- task.Released()
+					n := task.Releases()
+					Release(ctx) // released already: does nothing
+					if task.Releases() != n {
+						t.Error("Release after the watchdog's released again")
 					}
 				}
-			})
+			}))
 			a, ar := dialLines(t, addr)
 			b, br := dialLines(t, addr)
 			// b's task starts (and waits on b) before a's holds the loop.

@@ -57,12 +57,9 @@ func (g *Group) watchdog() {
 				// parked in the task's coroutine switch, finds the
 				// bit cleared when the task suspends, and leaves the
 				// task to the new owner.
-				t := l.cur
-				t.released.Store(true)
-				t.releases.Add(1)
-				t.forced.Add(1)
+				l.cur.forced.Add(1)
 				g.forced.Add(1)
-				go l.run()
+				l.handOver(l.cur)
 				quiet = false
 			}
 			seen[i] = run

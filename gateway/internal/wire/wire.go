@@ -162,3 +162,11 @@ var commonKeys = func() map[string]string {
 	m["ETag"] = "Etag"
 	return m
 }()
+
+// SmallBody is the largest request body of known length the backend
+// client (gateway/upstream) writes with the head in one write; a larger
+// one, or one of unknown length (chunked), is written by a goroutine while
+// the response is read. The front server (gateway/h1) takes a connection
+// off its event loop for a body past it, since a loop task cannot read its
+// client from that goroutine.
+const SmallBody = 64 << 10
