@@ -175,8 +175,9 @@ type Loop struct {
 	evfd  int
 	ep    syscall.RawConn // epfd in Go's poller: an owner with nothing to do parks there
 	epf   *os.File
-	armed int64 // the park's deadline set last (epf's read deadline); 0: none
-	ran   int64 // when the owner last parked or yielded (see poll)
+	wait  func(fd uintptr) bool // l.waitEvents, made once: no allocation per park
+	armed int64                 // the park's deadline set last (epf's read deadline); 0: none
+	ran   int64                 // when the owner last parked or yielded (see poll)
 
 	// running is the number of the owner's last resume of a task, shifted
 	// left by one, with the low bit set while that task runs. Whoever
@@ -243,7 +244,16 @@ func newLoop(g *Group) (*Loop, error) {
 		_, _ = epf.Close(), unix.Close(evfd)
 		return nil, err
 	}
-	return &Loop{g: g, epfd: epfd, evfd: evfd, ep: ep, epf: epf, events: make([]unix.EpollEvent, 128)}, nil
+	l := &Loop{g: g, epfd: epfd, evfd: evfd, ep: ep, epf: epf, events: make([]unix.EpollEvent, 128)}
+	l.wait = l.waitEvents
+	return l, nil
+}
+
+// waitEvents is the callback of the owner's park in Go's poller: it polls
+// the epoll instance and reports whether it found events (l.evn).
+func (l *Loop) waitEvents(fd uintptr) bool {
+	l.evn = epollPoll(int(fd), l.events)
+	return l.evn > 0
 }
 
 // post kinds.
@@ -503,10 +513,9 @@ func (l *Loop) poll() {
 		l.armed = due
 		_ = l.epf.SetReadDeadline(time.Unix(0, due))
 	}
-	_ = l.ep.Read(func(fd uintptr) bool {
-		n = epollPoll(int(fd), l.events)
-		return n > 0
-	})
+	l.evn = 0
+	_ = l.ep.Read(l.wait)
+	n = l.evn
 	if l.armed != 0 && l.armed <= nanotime() {
 		l.armed = 0
 		_ = l.epf.SetReadDeadline(time.Time{})
