@@ -389,8 +389,8 @@ func (p *poller) enqueue(s *loopSession) {
 	if wake {
 		var one = [8]byte{1}
 		for {
-			_, err := rawWrite(p.evfd, one[:])
-			if err != unix.EINTR {
+			_, e := rawio.WriteFD(p.evfd, one[:]) // an eventfd: write(2)
+			if e != unix.EINTR {
 				break
 			}
 		}
@@ -399,7 +399,7 @@ func (p *poller) enqueue(s *loopSession) {
 
 func (p *poller) runTasks() {
 	var b [8]byte
-	_, _ = rawRead(p.evfd, b[:])
+	_, _ = rawio.ReadFD(p.evfd, b[:]) // an eventfd: read(2)
 	p.mu.Lock()
 	p.work, p.queue = p.queue, p.work[:0]
 	p.woken = false

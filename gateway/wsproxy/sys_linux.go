@@ -11,24 +11,24 @@ import (
 	"tollgate/gateway/internal/rawio"
 )
 
-// rawRead is read(2) on a non-blocking descriptor.
+// rawRead is read(2) on a non-blocking socket (rawio.Recv).
 func rawRead(fd int, b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	n, e := rawio.ReadFD(fd, b)
+	n, e := rawio.Recv(fd, b)
 	if e != 0 {
 		return -1, rawio.Err(e)
 	}
 	return n, nil
 }
 
-// rawWrite is write(2) on a non-blocking descriptor.
+// rawWrite is write(2) on a non-blocking socket (rawio.Send).
 func rawWrite(fd int, b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	n, e := rawio.WriteFD(fd, b)
+	n, e := rawio.Send(fd, b)
 	if e != 0 {
 		return -1, rawio.Err(e)
 	}

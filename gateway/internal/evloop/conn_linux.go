@@ -73,7 +73,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		}
 		seq := c.rev.Load()
 		if !c.drained || c.rseen != seq || c.hup.Load() {
-			n, e := rawio.ReadFD(c.fd, p)
+			n, e := rawio.Recv(c.fd, p)
 			switch {
 			case e == 0 && n > 0:
 				c.drained = n < len(p)
@@ -118,7 +118,7 @@ func (c *Conn) write(p []byte, untilReadable bool) (int, error) {
 			return done, net.ErrClosed
 		}
 		rseq, wseq := c.rev.Load(), c.wev.Load()
-		n, e := rawio.WriteFD(c.fd, p[done:])
+		n, e := rawio.Send(c.fd, p[done:])
 		switch {
 		case e == 0:
 			done += n

@@ -11,7 +11,8 @@ import (
 
 // The system calls on the event loops' hot paths (gateway/wsproxy's relay,
 // gateway/internal/evloop's front) and on Conn's: read and write on
-// non-blocking sockets, epoll_wait with a zero timeout, epoll_ctl. None can
+// non-blocking sockets (Recv and Send), epoll_wait with a zero timeout,
+// epoll_ctl. None can
 // block, so they are made with RawSyscall, without telling the scheduler:
 // syscall.Syscall's entersyscall and exitsyscall cost a few atomic
 // operations each, and when the whole process was idle (the usual state
@@ -21,16 +22,37 @@ import (
 // tenth of tollgate's CPU per message. Each returns the raw error number
 // (0: none), so that a caller's EAGAIN costs no allocation.
 
-// ReadFD is read(2) on a non-blocking descriptor. (SliceData, not &b[0]:
-// without the bounds check these are small enough to be inlined.)
+// ReadFD is read(2) on a non-blocking descriptor: an eventfd (a socket's
+// is Recv). (SliceData, not &b[0]: without the bounds check these are
+// small enough to be inlined.)
 func ReadFD(fd int, b []byte) (int, unix.Errno) {
 	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
 	return int(n), e
 }
 
-// WriteFD is write(2) on a non-blocking descriptor; b must not be empty.
+// WriteFD is write(2) on a non-blocking descriptor: an eventfd (a
+// socket's is Send); b must not be empty.
 func WriteFD(fd int, b []byte) (int, unix.Errno) {
 	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	return int(n), e
+}
+
+// Recv is read(2) on a non-blocking socket, made as recvfrom(2) with no
+// flags and no address: the same bytes and errors, without the file layer
+// read(2) passes through first (vfs_read, the position lock's lookup,
+// sock_read_iter). Send is write(2) the same way, as sendto(2) with
+// MSG_NOSIGNAL: a peer that reset the connection gets EPIPE back without a
+// SIGPIPE raised first (which Go's runtime then ignores for a socket,
+// after a signal's round trip). See BenchmarkSocketCalls; b must not be
+// empty.
+func Recv(fd int, b []byte) (int, unix.Errno) {
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), 0, 0, 0)
+	return int(n), e
+}
+
+// Send is write(2) on a non-blocking socket, as sendto(2) (see Recv).
+func Send(fd int, b []byte) (int, unix.Errno) {
+	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), unix.MSG_NOSIGNAL, 0, 0)
 	return int(n), e
 }
 

@@ -16,7 +16,9 @@ import (
 // gateway/wsproxy, a call to x/sys/unix's socket wrappers (which go
 // through syscall.Syscall, entersyscall, and wake sysmon) is allowed only
 // in the functions listed here, which set a loop up or down, or serve the
-// goroutine front's path (a descriptor copied out of Go's poller).
+// goroutine front's path (a descriptor copied out of Go's poller). A
+// socket is read and written with rawio.Recv and rawio.Send; ReadFD and
+// WriteFD only touch the loops' eventfds.
 func TestEventLoopsMakeRawCalls(t *testing.T) {
 	wrappers := map[string]bool{
 		"Accept4": true, "Socket": true, "Connect": true, "Close": true, "Shutdown": true,
@@ -67,9 +69,24 @@ func TestEventLoopsMakeRawCalls(t *testing.T) {
 						t.Errorf("%s: %s calls unix.%s (syscall.Syscall): use rawio's raw call, or list %s here if it is not on a connection's path",
 							fset.Position(call.Pos()), fn.Name.Name, sel.Sel.Name, fn.Name.Name)
 					}
+					if pkg, isID := sel.X.(*ast.Ident); isID && pkg.Name == "rawio" &&
+						(sel.Sel.Name == "ReadFD" || sel.Sel.Name == "WriteFD") && !eventfdArg(call) {
+						t.Errorf("%s: %s calls rawio.%s on a socket: use rawio.Recv or rawio.Send (read and write are for the loops' eventfds)",
+							fset.Position(call.Pos()), fn.Name.Name, sel.Sel.Name)
+					}
 					return true
 				})
 			}
 		}
 	}
+}
+
+// eventfdArg reports whether call's first argument is a loop's eventfd
+// (a field named evfd).
+func eventfdArg(call *ast.CallExpr) bool {
+	if len(call.Args) == 0 {
+		return false
+	}
+	sel, ok := call.Args[0].(*ast.SelectorExpr)
+	return ok && sel.Sel.Name == "evfd"
 }

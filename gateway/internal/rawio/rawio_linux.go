@@ -77,7 +77,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 
 func (c *Conn) read(fd uintptr) bool {
 	for {
-		n, e := ReadFD(int(fd), c.rp)
+		n, e := Recv(int(fd), c.rp)
 		switch e {
 		case 0:
 			c.rn = n
@@ -119,7 +119,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 func (c *Conn) write(fd uintptr) bool {
 	for c.wn < len(c.wp) {
 		rest := c.wp[c.wn:]
-		n, e := WriteFD(int(fd), rest)
+		n, e := Send(int(fd), rest)
 		switch e {
 		case 0:
 			c.wn += n
