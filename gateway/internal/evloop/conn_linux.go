@@ -346,9 +346,10 @@ var errNotLiteral = errors.New("evloop: not an IP address and port")
 func IsNotLiteral(err error) bool { return errors.Is(err, errNotLiteral) }
 
 // Dial connects to addr (an IP address and port) from the task ctx
-// carries, with a non-blocking connect its task waits for; the
-// connection is registered with the task's loop. keepAlive > 0 turns TCP
-// keep-alive on with that idle time (as net.Dialer's KeepAlive).
+// carries, with a non-blocking connect its task waits for (until timeout,
+// ctx's deadline or ctx's end); the connection is registered with the
+// task's loop. keepAlive > 0 turns TCP keep-alive on with that idle time
+// (as net.Dialer's KeepAlive).
 func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*Conn, error) {
 	t := TaskFrom(ctx)
 	if t == nil {
@@ -389,7 +390,21 @@ func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*
 		_ = c.Close()
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
 	}
-	switch e := ra.Connect(fd); e {
+	e = ra.Connect(fd)
+	if e == unix.EINPROGRESS {
+		// To a local peer the TCP handshake has usually completed by now
+		// (loopback delivers the SYN, SYN-ACK and ACK within the connect
+		// call): asking again spares the wait, its epoll registration and
+		// its wake-up. A remote peer answers EALREADY.
+		switch e2 := ra.Connect(fd); e2 {
+		case 0, unix.EISCONN:
+			e = 0
+		case unix.EALREADY, unix.EINPROGRESS, unix.EINTR:
+		default:
+			e = e2
+		}
+	}
+	switch e {
 	case 0:
 		return c, nil
 	case unix.EINPROGRESS, unix.EINTR:
@@ -402,9 +417,15 @@ func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*
 	if timeout > 0 {
 		c.wdl.Store(time.Now().Add(timeout).UnixNano())
 	}
+	// ctx's end stops the wait too (a shutdown cancelling a dial).
+	stop := context.AfterFunc(ctx, func() { _ = c.SetWriteDeadline(time.Unix(1, 0)) })
+	defer stop()
 	for {
 		seq := c.wev.Load()
 		if err := c.wait(dirWrite, 0, seq); err != nil {
+			if err := ctx.Err(); err != nil {
+				return fail(err)
+			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				return fail(errDialTimeout)
 			}

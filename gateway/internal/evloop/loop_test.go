@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -267,7 +268,7 @@ func TestDial(t *testing.T) {
 		}
 	}()
 	closedAddr := testutil.ClosedPort(t)
-	results := make(chan string, 3)
+	results := make(chan string, 4)
 	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
 		defer c.Close()
 		bc, err := Dial(ctx, back.Addr().String(), time.Second, 30*time.Second)
@@ -280,6 +281,22 @@ func TestDial(t *testing.T) {
 		buf := make([]byte, 4)
 		_, err = io.ReadFull(bc, buf)
 		results <- string(buf) + errString(err)
+		// A loopback connect is usually complete once connect returns:
+		// Dial asks again instead of waiting (no epoll registration).
+		// Usually, not always (a softirq deferred on a busy machine).
+		direct := 0
+		for range 10 {
+			dc, err := Dial(ctx, back.Addr().String(), time.Second, 0)
+			if err != nil {
+				results <- "dial: " + err.Error()
+				return
+			}
+			if dc.key.Load() == 0 {
+				direct++
+			}
+			dc.Close()
+		}
+		results <- fmt.Sprint(direct > 0)
 		_, err = Dial(ctx, closedAddr, time.Second, 0)
 		results <- errString(err)
 		_, err = Dial(ctx, "localhost:80", time.Second, 0)
@@ -292,6 +309,9 @@ func TestDial(t *testing.T) {
 	defer c.Close()
 	if got := <-results; got != "ping" {
 		t.Fatalf("round trip: %q", got)
+	}
+	if got := <-results; got != "true" {
+		t.Fatalf("10 loopback dials all waited for their connect: %s", got)
 	}
 	if got := <-results; !strings.Contains(got, "connection refused") {
 		t.Fatalf("closed port: %q", got)
@@ -781,5 +801,53 @@ func TestParkAllocatesNothing(t *testing.T) {
 	roundTrip() // the task and its registration
 	if n := testing.AllocsPerRun(200, roundTrip); n >= 1 {
 		t.Errorf("%.1f allocations per message and park, want none", n)
+	}
+}
+
+// A dial whose connect waits (a peer whose accept queue is full drops the
+// SYN) ends when its ctx does, not at its timeout.
+func TestDialCancel(t *testing.T) {
+	lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(lfd)
+	if err := unix.Bind(lfd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(lfd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := unix.Getsockname(lfd)
+	full := net.JoinHostPort("127.0.0.1", fmt.Sprint(sa.(*unix.SockaddrInet4).Port))
+	// Fill the accept queue (never accepted): the next SYN is dropped.
+	for range 2 {
+		c, err := net.DialTimeout("tcp4", full, 500*time.Millisecond)
+		if err != nil {
+			break
+		}
+		defer c.Close()
+	}
+	results := make(chan string, 1)
+	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+		defer c.Close()
+		dctx, cancel := context.WithCancel(ctx)
+		time.AfterFunc(100*time.Millisecond, cancel)
+		start := time.Now()
+		_, err := Dial(dctx, full, 20*time.Second, 0)
+		results <- fmt.Sprintf("%v after %v", err, time.Since(start).Round(100*time.Millisecond))
+	})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	select {
+	case got := <-results:
+		if !strings.Contains(got, context.Canceled.Error()) {
+			t.Fatalf("dial: %s, want it cancelled", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the dial did not end with its ctx")
 	}
 }
