@@ -59,18 +59,9 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 		return fail(os.NewSyscallError("setsockopt", e))
 	}
 	connected := false
-	err = rawio.Err(sa.Connect(fd))
-	if err == unix.EINPROGRESS {
-		// To a local backend the TCP handshake has usually completed
-		// by now (loopback delivers the SYN, SYN-ACK and ACK within the
-		// connect call): asking again spares the wait's deadline timer
-		// and context hook. A remote backend answers EALREADY.
-		if e := sa.Connect(fd); e == 0 || e == unix.EISCONN {
-			err = nil
-		} else if e != unix.EALREADY && e != unix.EINPROGRESS && e != unix.EINTR {
-			err = e
-		}
-	}
+	// A local backend is usually connected here: no wait's deadline timer
+	// or context hook.
+	err = rawio.Err(sa.Start(fd))
 	switch err {
 	case nil:
 		connected = true

@@ -390,21 +390,7 @@ func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*
 		_ = c.Close()
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
 	}
-	e = ra.Connect(fd)
-	if e == unix.EINPROGRESS {
-		// To a local peer the TCP handshake has usually completed by now
-		// (loopback delivers the SYN, SYN-ACK and ACK within the connect
-		// call): asking again spares the wait, its epoll registration and
-		// its wake-up. A remote peer answers EALREADY.
-		switch e2 := ra.Connect(fd); e2 {
-		case 0, unix.EISCONN:
-			e = 0
-		case unix.EALREADY, unix.EINPROGRESS, unix.EINTR:
-		default:
-			e = e2
-		}
-	}
-	switch e {
+	switch e := ra.Start(fd); e { // a loopback connect is usually done here
 	case 0:
 		return c, nil
 	case unix.EINPROGRESS, unix.EINTR:

@@ -192,6 +192,29 @@ func (a *Addr) Connect(fd int) unix.Errno {
 	return e
 }
 
+// Start connects a non-blocking socket to a as far as it can without
+// waiting: connect(2), and when that answers EINPROGRESS, connect again at
+// once. To a local peer the TCP handshake has usually completed by then
+// (loopback delivers the SYN, SYN-ACK and ACK within the first call), and
+// the caller is spared the wait for writability, its registration and its
+// wake-up. It returns 0 (connected), EINPROGRESS or EINTR (the handshake
+// goes on: wait for writability, then ask with Connect or SO_ERROR), or
+// the failure.
+func (a *Addr) Start(fd int) unix.Errno {
+	e := a.Connect(fd)
+	if e != unix.EINPROGRESS {
+		return e
+	}
+	switch e2 := a.Connect(fd); e2 {
+	case 0, unix.EISCONN:
+		return 0
+	case unix.EALREADY, unix.EINPROGRESS, unix.EINTR:
+		return unix.EINPROGRESS
+	default:
+		return e2
+	}
+}
+
 // Err is e as an error: nil for 0. It does not allocate (an Errno below
 // 256 fits the runtime's preallocated interface values).
 func Err(e unix.Errno) error {
