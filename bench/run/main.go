@@ -51,6 +51,7 @@ type opts struct {
 	compareNetHTTP                      bool
 	compareFrontGoroutines              bool
 	rounds                              int
+	ab                                  string // -ab: a second tollgate binary, run side by side with bin/tollgate
 }
 
 // Result mirrors bench/load's JSON.
@@ -132,7 +133,22 @@ func main() {
 	flag.StringVar(&o.tgEnv, "tollgate-env", "", "comma-separated NAME=VALUE pairs added to the environment of tollgate's column only (experiments: GOMAXPROCS=1,GOGC=200); the results header names them")
 	flag.IntVar(&o.srcIPs, "src-ips", 8, "client source addresses 127.0.0.1..N (ephemeral ports)")
 	flag.IntVar(&o.rounds, "rounds", 1, "run every scenario but idle this many times, the targets in a rotated order each round; the table shows each target's median round by proxy CPU per unit of work, the raw figures every round")
+	flag.StringVar(&o.ab, "ab", "", "a second tollgate binary (another build, B): serve it side by side with bin/tollgate (A) under the same load at the same time, each with half the connections, and report B's figures against A's round by round (at least 3 rounds; -rounds sets more); nginx and the other columns take no part; the report goes to bench/results/ab-latest.md unless -out says otherwise")
 	flag.Parse()
+	if o.ab != "" {
+		outSet := false
+		flag.Visit(func(f *flag.Flag) { outSet = outSet || f.Name == "out" })
+		if !outSet {
+			o.out = "bench/results/ab-latest.md"
+		}
+		o.rounds = max(o.rounds, 3)
+		if _, err := os.Stat(o.ab); err != nil {
+			fatalf("-ab: %v", err)
+		}
+		if o.pprof {
+			fatalf("-ab and -pprof do not go together: profile one build at a time")
+		}
+	}
 	if o.rounds < 1 || o.rounds > 20 {
 		fatalf("-rounds must be from 1 to 20, not %d", o.rounds)
 	}
@@ -408,6 +424,9 @@ func run(o *opts) int {
 		scenarios = sel
 	}
 
+	if o.ab != "" {
+		return runAB(o, scenarios, targets[0], tgArgs, append(extraEnv, tgEnv...), tmp, d)
+	}
 	rounds := map[string]map[string][]Result{}
 	for i, sc := range scenarios {
 		rounds[sc.key] = map[string][]Result{}
@@ -446,6 +465,11 @@ func run(o *opts) int {
 		}
 	}
 	md := report(o, scenarios, rounds, d, idleN, targets)
+	return writeReport(o, md)
+}
+
+// writeReport prints md and writes it to -out (if any); the exit code.
+func writeReport(o *opts, md string) int {
 	fmt.Print(md)
 	if o.out != "" {
 		_ = os.MkdirAll(filepath.Dir(o.out), 0o755)

@@ -134,27 +134,8 @@ func report(o *opts, scenarios []scenario, rounds map[string]map[string][]Result
 	extra := targets[2:] // informational columns (the -probe design probe, the bare ReverseProxy)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# tollgate vs nginx: WebSocket and REST proxy benchmark\n\n")
-	cmd := "go tool task bench"
-	if len(os.Args) > 1 {
-		var extra []string
-		skip := false
-		for _, a := range os.Args[1:] {
-			switch {
-			case skip: // the value of a flag the task adds
-				skip = false
-			case a == "-bin" || a == "-clk-tck" || a == "--bin" || a == "--clk-tck":
-				skip = true
-			case strings.HasPrefix(strings.TrimLeft(a, "-"), "bin=") || strings.HasPrefix(strings.TrimLeft(a, "-"), "clk-tck="):
-			default:
-				extra = append(extra, a)
-			}
-		}
-		if len(extra) > 0 {
-			cmd += " -- " + strings.Join(extra, " ")
-		}
-	}
 	fmt.Fprintf(&b, "Run %s with `%s` (scale %.2g: %s per scenario and target, %d idle connections).\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), cmd, o.scale, d, idleN)
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), taskCommand(os.Args[1:]), o.scale, d, idleN)
 	if o.rounds > 1 {
 		fmt.Fprintf(&b, "Every scenario but idle ran %d rounds, the targets in a rotated order each round; each figure below is from the target's median round by its proxy CPU per unit of work (marked in the raw figures, which list every round).\n\n", o.rounds)
 	}
@@ -252,6 +233,29 @@ func report(o *opts, scenarios []scenario, rounds map[string]map[string][]Result
 		}
 	}
 	return b.String()
+}
+
+// taskCommand is the task command that ran bench-run with args: the flags
+// the task adds itself (-bin, -clk-tck) left out.
+func taskCommand(args []string) string {
+	cmd := "go tool task bench"
+	var extra []string
+	skip := false
+	for _, a := range args {
+		switch {
+		case skip: // the value of a flag the task adds
+			skip = false
+		case a == "-bin" || a == "-clk-tck" || a == "--bin" || a == "--clk-tck":
+			skip = true
+		case strings.HasPrefix(strings.TrimLeft(a, "-"), "bin=") || strings.HasPrefix(strings.TrimLeft(a, "-"), "clk-tck="):
+		default:
+			extra = append(extra, a)
+		}
+	}
+	if len(extra) > 0 {
+		cmd += " -- " + strings.Join(extra, " ")
+	}
+	return cmd
 }
 
 func ratio(win, lose float64, higher bool) string {
