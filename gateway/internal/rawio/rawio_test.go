@@ -18,21 +18,29 @@ import (
 // pair returns a wrapped client connection and the server's end.
 func pair(t *testing.T) (net.Conn, net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	c, s := connPair(t)
+	return rawio.Wrap(c), s
+}
+
+// connPair returns both ends of a loopback TCP connection (closed when the
+// test ends).
+func connPair(tb testing.TB) (net.Conn, net.Conn) {
+	tb.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer ln.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
+	c, err := net.Dial("tcp4", ln.Addr().String())
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	s, err := ln.Accept()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close(); s.Close() })
-	return rawio.Wrap(c), s
+	tb.Cleanup(func() { c.Close(); s.Close() })
+	return c, s
 }
 
 // TestConn: what net.Conn promises, through raw system calls: bytes both

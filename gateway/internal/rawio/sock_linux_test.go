@@ -16,22 +16,10 @@ import (
 )
 
 // tcpPair returns the descriptors of a connected loopback TCP pair
-// (non-blocking, closed when the test ends).
+// (copies of connPair's, non-blocking, closed when the test ends).
 func tcpPair(tb testing.TB) (int, int) {
 	tb.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	c, err := net.Dial("tcp4", ln.Addr().String())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s, err := ln.Accept()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	c, s := connPair(tb)
 	fds := make([]int, 2)
 	for i, nc := range []net.Conn{c, s} {
 		rc, err := nc.(*net.TCPConn).SyscallConn()
