@@ -57,22 +57,17 @@ func runAB(o *opts, scenarios []scenario, a target, args, env []string, tmp stri
 
 // abRound runs sc against a and b at the same time, each loaded by its
 // own bench-load with half of sc's connections (at least one), and
-// returns their results. first says which load starts first.
+// returns their results; bFirst starts b's load first.
 func abRound(o *opts, loadBin string, sc scenario, a, b target, bFirst bool) (ra, rb Result) {
 	half := sc
 	half.args = halfConns(sc.args)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	run := func(t target, r *Result) {
-		defer wg.Done()
-		*r = runLoad(o, loadBin, half, t)
-	}
+	ts, rs := [2]target{a, b}, [2]*Result{&ra, &rb}
 	if bFirst {
-		go run(b, &rb)
-		go run(a, &ra)
-	} else {
-		go run(a, &ra)
-		go run(b, &rb)
+		ts[0], ts[1], rs[0], rs[1] = ts[1], ts[0], rs[1], rs[0]
+	}
+	var wg sync.WaitGroup
+	for i := range ts {
+		wg.Go(func() { *rs[i] = runLoad(o, loadBin, half, ts[i]) })
 	}
 	wg.Wait()
 	return ra, rb
@@ -90,7 +85,8 @@ func halfConns(args []string) []string {
 	return out
 }
 
-// abReport is the markdown report of an -ab run: for each scenario, every
+// abReport is the markdown report of an -ab run (rounds holds every one of
+// scenarios): for each scenario, every
 // round's cost per unit of work (the scenario's last figure) for A and B
 // and their ratio, then the median ratio and its range, and each build's
 // median throughput and p99.
@@ -102,10 +98,7 @@ func abReport(o *opts, scenarios []scenario, rounds map[string][2][]Result, d ti
 		cpuModel(), runtime.NumCPU(), kernel())
 	b.WriteString("| scenario | figure | A (median) | B (median) | B/A, median of the rounds | B/A, lowest and highest round |\n|---|---|---:|---:|---:|---|\n")
 	for _, sc := range scenarios {
-		rs, ok := rounds[sc.key]
-		if !ok {
-			continue
-		}
+		rs := rounds[sc.key]
 		rows := rowsFor(sc)
 		for i, rw := range rows {
 			if i != 0 && i != len(rows)-1 && !strings.Contains(rw.metric, "p99") {
@@ -120,10 +113,7 @@ func abReport(o *opts, scenarios []scenario, rounds map[string][2][]Result, d ti
 	}
 	b.WriteString("\nB/A below 1 is B lower than A (better for a cost or a latency, worse for a throughput). A difference is a finding when the lowest and highest rounds agree on its side of 1, and a hint when only the median does.\n\nEvery round (cost per unit of work; errors, if any, after it):\n\n| scenario | round | A | B | B/A |\n|---|---:|---:|---:|---:|\n")
 	for _, sc := range scenarios {
-		rs, ok := rounds[sc.key]
-		if !ok {
-			continue
-		}
+		rs := rounds[sc.key]
 		rows := rowsFor(sc)
 		cost := rows[len(rows)-1]
 		for r := range rs[0] {

@@ -92,16 +92,8 @@ func TestSocketCalls(t *testing.T) {
 				t.Fatal(e)
 			}
 			var b [8]byte
-			for deadline := time.Now().Add(5 * time.Second); ; {
-				n, e := rawio.ReadFD(nfd, b[:])
-				if e == unix.EAGAIN && time.Now().Before(deadline) {
-					time.Sleep(time.Millisecond)
-					continue
-				}
-				if n != 0 || e != 0 {
-					t.Fatalf("read after the peer's shutdown: %d, %v; want EOF", n, e)
-				}
-				break
+			if n, e := readPolling(rawio.ReadFD, nfd, b[:]); n != 0 || e != 0 {
+				t.Fatalf("read after the peer's shutdown: %d, %v; want EOF", n, e)
 			}
 			if e := rawio.Close(nfd); e != 0 {
 				t.Fatal(e)

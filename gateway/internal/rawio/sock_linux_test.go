@@ -49,27 +49,33 @@ func unixPair(tb testing.TB) (int, int) {
 	return fds[0], fds[1]
 }
 
+// readPolling calls read on fd until it returns anything but EAGAIN, or
+// for 5 s (then EAGAIN).
+func readPolling(read func(int, []byte) (int, unix.Errno), fd int, b []byte) (int, unix.Errno) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, e := read(fd, b)
+		if e != unix.EAGAIN || time.Now().After(deadline) {
+			return n, e
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // recvAll reads want bytes from fd, polling past EAGAIN.
 func recvAll(tb testing.TB, fd, want int) []byte {
 	tb.Helper()
 	got := make([]byte, 0, want)
 	buf := make([]byte, want)
-	deadline := time.Now().Add(5 * time.Second)
 	for len(got) < want {
-		n, e := rawio.Recv(fd, buf[:want-len(got)])
+		n, e := readPolling(rawio.Recv, fd, buf[:want-len(got)])
 		switch {
-		case e == unix.EAGAIN:
-			if time.Now().After(deadline) {
-				tb.Fatalf("got %d of %d bytes", len(got), want)
-			}
-			time.Sleep(time.Millisecond)
 		case e != 0:
-			tb.Fatal(e)
+			tb.Fatalf("recv: %v after %d of %d bytes", e, len(got), want)
 		case n == 0:
 			tb.Fatalf("EOF after %d of %d bytes", len(got), want)
-		default:
-			got = append(got, buf[:n]...)
 		}
+		got = append(got, buf[:n]...)
 	}
 	return got
 }
@@ -101,17 +107,8 @@ func TestSendRecv(t *testing.T) {
 			if e := rawio.Shutdown(a, unix.SHUT_WR); e != 0 {
 				t.Fatal(e)
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				n, e := rawio.Recv(b, buf[:])
-				if e == unix.EAGAIN && time.Now().Before(deadline) {
-					time.Sleep(time.Millisecond)
-					continue
-				}
-				if n != 0 || e != 0 {
-					t.Fatalf("recv after the peer's half-close: %d, %v, want 0 (EOF)", n, e)
-				}
-				break
+			if n, e := readPolling(rawio.Recv, b, buf[:]); n != 0 || e != 0 {
+				t.Fatalf("recv after the peer's half-close: %d, %v, want 0 (EOF)", n, e)
 			}
 		})
 	}
