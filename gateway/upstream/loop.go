@@ -26,7 +26,7 @@ func (t *Transport) loopOf(ctx context.Context) *evloop.Loop {
 	if task == nil {
 		return nil
 	}
-	if t.DialContext != nil || t.MaxConnsPerHost > 0 {
+	if t.DialContext != nil || t.MaxConnsPerHost > 0 || t.OffLoop {
 		task.Release()
 		return nil
 	}

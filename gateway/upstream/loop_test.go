@@ -151,7 +151,9 @@ func TestLoopPool(t *testing.T) {
 
 // What a loop task's backend call may meet: a TLS backend (the handshake
 // over the loop connection), a closed port, a name to resolve (the task is
-// released for it), a backend that closed its idle connection.
+// released for it), a backend that closed its idle connection; and a
+// transport that dials its own way or stays off the loops (OffLoop: the
+// task is released for every call).
 func TestLoopBackends(t *testing.T) {
 	tlsBack := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "tls ok") }))
 	defer tlsBack.Close()
@@ -175,6 +177,7 @@ func TestLoopBackends(t *testing.T) {
 		{"a name", "http://localhost:" + port, &upstream.Transport{}, 200, "plain ok", true},
 		{"connection closed by the backend", plain.URL, &upstream.Transport{}, 200, "plain ok", false},
 		{"a dialer of the caller's", plain.URL, &upstream.Transport{DialContext: (&net.Dialer{}).DialContext}, 200, "plain ok", true},
+		{"off the loop", plain.URL, &upstream.Transport{OffLoop: true}, 200, "plain ok", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var released atomic.Bool

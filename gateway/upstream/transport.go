@@ -64,6 +64,13 @@ type Transport struct {
 	MaxConnsPerHost int
 	// IdleConnTimeout closes a connection idle this long (0: never).
 	IdleConnTimeout time.Duration
+	// OffLoop keeps every request off the event loops: a request made
+	// from a loop task (its context carries one) releases the task and
+	// uses the shared pools, as with DialContext set. For a client whose
+	// caller must stay released for what it does after the call (the
+	// gateway's send-request client: the policies after a call-out may
+	// block), since a wait on a loop's connection takes the task back.
+	OffLoop bool
 
 	pools sync.Map // poolKey -> *pool
 	idle  atomic.Int64
