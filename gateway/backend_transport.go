@@ -3,12 +3,14 @@ package gateway
 import (
 	"crypto/sha256"
 	"crypto/tls"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"sync"
 
 	"tollgate/gateway/upstream"
+	"tollgate/policies"
 )
 
 // The REST backend clients Options.BackendTransport names.
@@ -35,6 +37,57 @@ func newUpstream(tr *http.Transport) *upstream.Transport {
 		MaxConnsPerHost:     tr.MaxConnsPerHost,
 		IdleConnTimeout:     tr.IdleConnTimeout,
 	}
+}
+
+// NewCalloutClient is an HTTP client for send-request call-outs
+// (policies.Deps.HTTPClient) on the named client, kind being
+// Options.BackendTransport's value: policies.DefaultHTTPClient's settings
+// (no redirects followed, its pool sizes and timeouts), sent with
+// gateway/upstream (BackendUpstream or "") or net/http's Transport
+// (BackendNetHTTP). upstream does a call-out on the caller's goroutine
+// with no goroutine per connection, as for REST backends; it stays off
+// the event loops (upstream.Transport.OffLoop), so a request that was
+// released for its call-out stays released. Requests that the
+// environment's HTTP_PROXY/HTTPS_PROXY send to a proxy go over net/http,
+// as REST backend calls do (upstream has no proxies).
+func NewCalloutClient(kind string) (*http.Client, error) {
+	c := policies.DefaultHTTPClient()
+	switch kind {
+	case BackendNetHTTP:
+		return c, nil
+	case "", BackendUpstream:
+	default:
+		return nil, fmt.Errorf("backend transport %q: want %q or %q", kind, BackendUpstream, BackendNetHTTP)
+	}
+	tmpl := c.Transport.(*http.Transport)
+	up := newUpstream(tmpl)
+	up.DialContext = nil // upstream's own dialer: net/http's settings
+	up.OffLoop = true
+	c.Transport = &calloutTransport{up: up, tmpl: tmpl, envProxy: tmpl.Proxy != nil && envProxySet()}
+	return c, nil
+}
+
+// calloutTransport is NewCalloutClient's transport: up, or tmpl for a
+// request the environment's proxy settings send to a proxy.
+type calloutTransport struct {
+	up       *upstream.Transport
+	tmpl     *http.Transport
+	envProxy bool
+}
+
+func (c *calloutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if c.envProxy {
+		if u, err := c.tmpl.Proxy(req); err != nil || u != nil {
+			return c.tmpl.RoundTrip(req)
+		}
+	}
+	return c.up.RoundTrip(req)
+}
+
+// CloseIdleConnections closes both clients' idle connections.
+func (c *calloutTransport) CloseIdleConnections() {
+	c.up.CloseIdleConnections()
+	c.tmpl.CloseIdleConnections()
 }
 
 // envProxySet: the environment names an outbound proxy for backends

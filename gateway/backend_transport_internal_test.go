@@ -60,3 +60,52 @@ func TestEnvProxyRequests(t *testing.T) {
 		t.Fatalf("proxy saw %q", proxied)
 	}
 }
+
+// TestCalloutEnvProxy: NewCalloutClient's transport, like the REST one,
+// sends a request the environment's proxy settings send to a proxy over
+// net/http, and the others over upstream. (The settings are faked:
+// net/http reads the environment once per process.)
+func TestCalloutEnvProxy(t *testing.T) {
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "via proxy "+r.RequestURI)
+	}))
+	t.Cleanup(proxy.Close)
+	direct := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "direct "+r.RequestURI)
+	}))
+	t.Cleanup(direct.Close)
+	pu, _ := url.Parse(proxy.URL)
+	c, err := NewCalloutClient(BackendUpstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := c.Transport.(*calloutTransport)
+	if !ct.up.OffLoop {
+		t.Fatal("the call-out client's upstream transport may use the event loops")
+	}
+	ct.envProxy = true
+	ct.tmpl.Proxy = func(r *http.Request) (*url.URL, error) {
+		if r.URL.Host == "proxied.example" {
+			return pu, nil
+		}
+		return nil, nil
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	for _, tc := range []struct{ url, want string }{
+		{"http://proxied.example/a", "via proxy http://proxied.example/a"},
+		{direct.URL + "/b", "direct /b"},
+	} {
+		res, err := c.Get(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if string(data) != tc.want {
+			t.Errorf("%s: %q, want %q", tc.url, data, tc.want)
+		}
+	}
+	if _, err := NewCalloutClient("quic"); err == nil {
+		t.Error("an unknown client was accepted")
+	}
+}

@@ -90,16 +90,30 @@ func BenchmarkHandshake(b *testing.B) {
 
 // BenchmarkHandshakeCallout is BenchmarkHandshake with a policy that makes
 // one send-request call-out per handshake (handshakeCalloutPolicy) to a
-// minimal keep-alive HTTP/1.1 server in the same process.
+// minimal keep-alive HTTP/1.1 server in the same process. The
+// sub-benchmarks are the call-out clients (gateway.NewCalloutClient, as
+// `tollgate serve --backend-transport` picks them): gateway/upstream and
+// net/http's.
 func BenchmarkHandshakeCallout(b *testing.B) {
-	backend := startRawBackend(b)
-	callout := startRawHTTP(b, `{"active":true,"tenant":"acme"}`)
-	dir := b.TempDir()
-	policy := strings.ReplaceAll(handshakeCalloutPolicy, "BACKEND", "ws://"+backend+"/")
-	policy = strings.ReplaceAll(policy, "CALLOUT", "http://"+callout)
-	writeAPI(b, dir, "bench-callout", `type="websocket" path="/echo" service-url="ws://`+backend+`/"`, policy)
-	addr := serveBench(b, benchGateway(b, dir))
-	benchHandshakes(b, addr, "/echo")
+	for _, kind := range []string{gateway.BackendUpstream, gateway.BackendNetHTTP} {
+		b.Run(kind, func(b *testing.B) {
+			backend := startRawBackend(b)
+			callout := startRawHTTP(b, `{"active":true,"tenant":"acme"}`)
+			dir := b.TempDir()
+			policy := strings.ReplaceAll(handshakeCalloutPolicy, "BACKEND", "ws://"+backend+"/")
+			policy = strings.ReplaceAll(policy, "CALLOUT", "http://"+callout)
+			writeAPI(b, dir, "bench-callout", `type="websocket" path="/echo" service-url="ws://`+backend+`/"`, policy)
+			client, err := gateway.NewCalloutClient(kind)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(client.CloseIdleConnections)
+			addr := serveBench(b, benchGateway(b, dir, func(o *gateway.Options) {
+				o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), Log: o.Log, HTTPClient: client})
+			}))
+			benchHandshakes(b, addr, "/echo")
+		})
+	}
 }
 
 // benchHandshakes runs the handshake loop of BenchmarkHandshake against the

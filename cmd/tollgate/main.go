@@ -138,7 +138,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&maxPending, "max-pending-bodies", "256", "HTTP request bodies arriving at once; one more expires the oldest (408)")
 	str(&storeTimeout, "store-timeout", store.DefaultRedisTimeout.String(), "bound on one limit/cache store call (Redis)")
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
-	str(&f.backendTransport, "backend-transport", gateway.BackendUpstream, "REST backend client: upstream (synchronous, pooled HTTP/1.1) or nethttp (Go's http.Transport)")
+	str(&f.backendTransport, "backend-transport", gateway.BackendUpstream, "client of REST backends and send-request call-outs: upstream (synchronous, pooled HTTP/1.1) or nethttp (Go's http.Transport)")
 	str(&f.httpServer, "http-server", "loop", "front HTTP server: loop (tollgate's own HTTP/1.1 server on epoll event loops: Linux, cleartext listeners, else a goroutine per connection; h2 over TLS goes to net/http), tollgate (the same server with a goroutine per connection everywhere) or nethttp (Go's net/http for everything); see docs/http-server.md")
 	str(&eventLoops, "event-loops", "0", "with --http-server=loop (the default): how many event loops serve connections (0: one per GOMAXPROCS, at most 8)")
 	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
@@ -349,7 +349,11 @@ func serve(args []string, stderr io.Writer) int {
 			}
 		}()
 	}
-	callouts := policies.DefaultHTTPClient()
+	callouts, err := gateway.NewCalloutClient(f.backendTransport) // send-request's client: --backend-transport's too
+	if err != nil {
+		fmt.Fprintln(stderr, "tollgate serve:", err)
+		return 2
+	}
 	callouts.Transport = tel.WrapTransport(callouts.Transport)
 	reg := policies.Registry(policies.Deps{
 		HTTPClient:         callouts,

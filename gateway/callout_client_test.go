@@ -1,0 +1,131 @@
+//go:build linux
+
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"tollgate/engine"
+	"tollgate/gateway"
+	"tollgate/gateway/internal/evloop"
+	"tollgate/policies"
+	"tollgate/store"
+)
+
+// releasedStep records, for each request it runs in, whether the
+// request's event-loop task is still released (or there is none): what
+// the policies after a call-out may count on.
+type releasedStep struct{ released chan<- bool }
+
+func (r releasedStep) Run(ctx context.Context, s *engine.State) error {
+	t := evloop.TaskFrom(ctx)
+	r.released <- t == nil || t.Released()
+	return nil
+}
+
+// send-request through gateway.NewCalloutClient, on both clients, from a
+// request served on the event-loop front: the call-out's answer reaches
+// the policy (status, a header, the body), call-outs reuse one pooled
+// connection, a call-out past its timeout is a 504, and the request is
+// still released after its call-out. With upstream on the loop's own pool
+// (without OffLoop), the call-out's wait for its answer took the task
+// back onto the loop, and a policy after it that blocks would have
+// stalled the loop's other connections.
+func TestCalloutClient(t *testing.T) {
+	for _, kind := range []string{gateway.BackendUpstream, gateway.BackendNetHTTP} {
+		t.Run(kind, func(t *testing.T) {
+			var mu sync.Mutex
+			conns := map[string]bool{}
+			callout := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				conns[r.RemoteAddr] = true
+				mu.Unlock()
+				body, _ := io.ReadAll(r.Body) // then the server notices the caller's close (the context)
+				if r.URL.Path == "/slow" {
+					select {
+					case <-time.After(3 * time.Second):
+					case <-r.Context().Done():
+					}
+					return
+				}
+				time.Sleep(20 * time.Millisecond) // the caller waits for the answer
+				w.Header().Set("X-Callout", "yes")
+				w.WriteHeader(201)
+				fmt.Fprintf(w, "%s %s", r.Method, body)
+			}))
+			t.Cleanup(callout.Close)
+			backend := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprintf(w, "%s|%s|%s", r.Header.Get("X-Status"), r.Header.Get("X-Header"), r.Header.Get("X-Body"))
+			})
+
+			client, err := gateway.NewCalloutClient(kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(client.CloseIdleConnections)
+			released := make(chan bool, 16)
+			reg := policies.Registry(policies.Deps{Store: store.NewMemory(), HTTPClient: client})
+			reg["test-released"] = engine.Policy{Sections: engine.AllSections, Parse: func(p *engine.Parser) engine.Step {
+				return releasedStep{released: released}
+			}}
+			dir := t.TempDir()
+			writeAPI(t, dir, "callout", fmt.Sprintf(`type="http" path="/callout" service-url=%q`, backend.URL), fmt.Sprintf(`<policies><inbound>
+  <send-request mode="new" response-variable-name="r" timeout="1" ignore-error="false">
+    <set-url>@("%s" + context.Request.Url.Path.Substring(8))</set-url>
+    <set-method>POST</set-method>
+    <set-body>token=t0k3n</set-body>
+  </send-request>
+  <test-released />
+  <set-header name="X-Status" exists-action="override"><value>@(((IResponse)context.Variables["r"]).StatusCode.ToString())</value></set-header>
+  <set-header name="X-Header" exists-action="override"><value>@(((IResponse)context.Variables["r"]).Headers.GetValueOrDefault("X-Callout", "none"))</value></set-header>
+  <set-header name="X-Body" exists-action="override"><value>@(((IResponse)context.Variables["r"]).Body.As<string>())</value></set-header>
+</inbound></policies>`, callout.URL))
+			srv, err := gateway.New(gateway.Options{Dir: dir, Registry: reg, Log: zaptest.NewLogger(t), Getenv: func(string) string { return "" }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := serveOnOneLoop(t, srv)
+			get := func(path string) (int, string) {
+				t.Helper()
+				res, err := (&http.Client{Timeout: 10 * time.Second}).Get(base + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				return res.StatusCode, string(b)
+			}
+			for i := range 3 {
+				if code, body := get("/callout/token"); code != 200 || body != "201|yes|POST token=t0k3n" {
+					t.Fatalf("request %d: %d %q", i, code, body)
+				}
+				if !<-released {
+					t.Fatalf("request %d: back on its loop after the call-out", i)
+				}
+			}
+			mu.Lock()
+			n := len(conns)
+			mu.Unlock()
+			if n != 1 {
+				t.Errorf("the call-out server saw %d connections for 3 call-outs; want 1", n)
+			}
+
+			start := time.Now()
+			if code, _ := get("/callout/slow"); code != 504 {
+				t.Errorf("a call-out past its timeout: %d, want 504", code)
+			}
+			if d := time.Since(start); d > 2500*time.Millisecond {
+				t.Errorf("a call-out with timeout=1 took %v", d)
+			}
+		})
+	}
+}
