@@ -320,7 +320,7 @@ func (l *Loop) run() {
 func (l *Loop) resume(t *Task) bool {
 	l.resumes++
 	run := l.resumes<<1 | 1
-	t.run = run
+	t.run.Store(run)
 	l.cur = t
 	l.running.Store(run)
 	if !l.g.watching.Load() {
@@ -783,10 +783,10 @@ type Task struct {
 
 	state    uint8
 	reason   uint8
-	released atomic.Bool  // by Release or the watchdog; cleared when the loop takes it back
-	releases atomic.Int32 // for tests
-	forced   atomic.Int32 // releases by the watchdog
-	run      uint64       // the loop's running word while this task runs (see Loop.running)
+	released atomic.Bool   // by Release or the watchdog; cleared when the loop takes it back
+	releases atomic.Int32  // for tests
+	forced   atomic.Int32  // releases by the watchdog
+	run      atomic.Uint64 // the loop's running word while this task runs (see Loop.running); read by a Release from another goroutine
 
 	// The wait it is suspended in.
 	wc   *Conn
@@ -830,8 +830,11 @@ func (t *Task) Loop() *Loop { return t.l }
 
 // Release lets the task ctx carries (if any) block on anything: the loop
 // passes to a new goroutine, and the task goes on as an ordinary goroutine
-// until it next waits on a Conn, where the loop takes it back. It must be
-// called from the task itself.
+// until it next waits on a Conn, where the loop takes it back. It is
+// meant to be called from the task itself; from another goroutine (one a
+// policy started with the request's context, as wait's branches), it
+// releases the task if the task runs on its loop right then, as the
+// watchdog would, and otherwise does nothing.
 func Release(ctx context.Context) {
 	if t := TaskFrom(ctx); t != nil {
 		t.Release()
@@ -843,8 +846,8 @@ func (t *Task) Release() {
 	if t.released.Load() {
 		return
 	}
-	l := t.l
-	if !l.running.CompareAndSwap(t.run, t.run&^1) {
+	l, run := t.l, t.run.Load()
+	if !l.running.CompareAndSwap(run, run&^1) {
 		return // the watchdog was first (and marked t released)
 	}
 	l.handOver(t)

@@ -251,6 +251,55 @@ func TestRelease(t *testing.T) {
 	echoesAgain(t, a, ar, b, br)
 }
 
+// A goroutine the task started with its context (a policy's, as wait's
+// branches, which may make backend calls that release it) may release the
+// task at any moment: while the task runs on its loop it is released, as
+// the watchdog would, and otherwise nothing happens. The connection is
+// served throughout, and the race detector sees no unsynchronised access
+// (the task's run word was a plain field the loop writes on every resume).
+func TestReleaseFromAnotherGoroutine(t *testing.T) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	t.Cleanup(func() { close(stop) })
+	_, addr := listen(t, 1, echoWith(func(ctx context.Context, line string) {
+		if line != "start\n" {
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				Release(ctx)
+				runtime.Gosched()
+			}
+		}()
+	}))
+	a, ar := dialLines(t, addr)
+	b, br := dialLines(t, addr)
+	a.Write([]byte("start\n"))
+	if got, _ := ar.ReadString('\n'); got != "start\n" {
+		t.Fatalf("start: %q", got)
+	}
+	for i := range 200 {
+		for _, p := range []struct {
+			c  net.Conn
+			br *bufio.Reader
+		}{{a, ar}, {b, br}} {
+			line := fmt.Sprintf("line %d\n", i)
+			p.c.Write([]byte(line))
+			if got, err := p.br.ReadString('\n'); got != line {
+				t.Fatalf("%q: %q, %v", line, got, err)
+			}
+		}
+	}
+}
+
 // Dial connects from a task to a listener, and fails fast on a closed port.
 func TestDial(t *testing.T) {
 	back, err := net.Listen("tcp4", "127.0.0.1:0")
