@@ -6,8 +6,9 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"tollgate/internal/lazyctx"
 )
 
 // sectionCtx is the context a policy section runs under: its parent plus
@@ -35,17 +36,13 @@ import (
 // reset, so a context a policy kept past its section (a goroutine) stays
 // released.
 type sectionCtx struct {
-	parent   context.Context
-	deadline time.Time
-	mu       sync.Mutex
-	real     atomic.Value // the context.Context built (a *timerCtx: storing it allocates nothing)
-	cancel   context.CancelFunc
-	released bool
+	lazyctx.Ctx // parent and deadline; Done, Err, Deadline, DeadlineOnly, Release
 
 	// A backend call's context: the exchange for proxyKey, and the client
 	// to relay 1xx answers to (nil: none) with the trace built for it.
 	x     *exchange
 	w     http.ResponseWriter
+	tmu   sync.Mutex
 	trace *httptrace.ClientTrace
 }
 
@@ -58,65 +55,10 @@ func newSectionCtx(parent context.Context, now time.Time, timeout time.Duration)
 // init sets up a zero sectionCtx in place, its timeout running from now
 // (the caller's clock read, which also times the section).
 func (c *sectionCtx) init(parent context.Context, now time.Time, timeout time.Duration) {
-	c.parent, c.deadline = parent, now.Add(timeout)
+	c.Init(parent, now.Add(timeout))
 }
 
-// built returns the real context, or nil before materialize built it.
-func (c *sectionCtx) built() context.Context {
-	r, _ := c.real.Load().(context.Context)
-	return r
-}
-
-// materialize builds the real context once.
-func (c *sectionCtx) materialize() context.Context {
-	if r := c.built(); r != nil {
-		return r
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if r := c.built(); r != nil {
-		return r
-	}
-	ctx, cancel := context.WithDeadline(c.parent, c.deadline)
-	if c.released {
-		cancel()
-	}
-	c.cancel = cancel
-	c.real.Store(ctx)
-	return ctx
-}
-
-func (c *sectionCtx) Deadline() (time.Time, bool) {
-	if d, ok := c.parent.Deadline(); ok && d.Before(c.deadline) {
-		return d, true
-	}
-	return c.deadline, true
-}
-
-func (c *sectionCtx) Done() <-chan struct{} { return c.materialize().Done() }
-
-func (c *sectionCtx) Err() error {
-	if r := c.built(); r != nil {
-		return r.Err()
-	}
-	if err := c.parent.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	released := c.released
-	c.mu.Unlock()
-	if released {
-		return context.Canceled
-	}
-	if !time.Now().Before(c.deadline) {
-		return context.DeadlineExceeded
-	}
-	return nil
-}
-
-// Value looks in the real context once it exists (so that contexts
-// derived from this one find its cancellation, as from any WithDeadline),
-// else in the parent.
+// Value answers a backend call's own keys, then as lazyctx.Ctx does.
 func (c *sectionCtx) Value(key any) any {
 	if c.x != nil {
 		switch key {
@@ -128,31 +70,19 @@ func (c *sectionCtx) Value(key any) any {
 			}
 		}
 	}
-	if r := c.built(); r != nil {
-		return r.Value(key)
-	}
-	return c.parent.Value(key)
+	return c.Ctx.Value(key)
 }
 
-// release ends the section: the context is cancelled (and its timer
-// stopped) if it was built; if it is built later, it starts cancelled.
-func (c *sectionCtx) release() {
-	c.mu.Lock()
-	c.released = true
-	cancel := c.cancel
-	c.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
-}
+// release ends the section (lazyctx.Ctx.Release).
+func (c *sectionCtx) release() { c.Release() }
 
 // clientTrace is the backend call's httptrace hooks: 1xx answers (103
 // Early Hints) are relayed to the client as they come. Built on first use:
 // a transport looks for them on a 1xx answer (gateway/upstream) or per
 // request (net/http's). Hooks a caller put in the parent run too.
 func (c *sectionCtx) clientTrace() *httptrace.ClientTrace {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.tmu.Lock()
+	defer c.tmu.Unlock()
 	if c.trace == nil {
 		w := c.w
 		t := &httptrace.ClientTrace{Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
@@ -164,8 +94,8 @@ func (c *sectionCtx) clientTrace() *httptrace.ClientTrace {
 			clear(h)
 			return nil
 		}}
-		if httptrace.ContextClientTrace(c.parent) != nil {
-			httptrace.WithClientTrace(c.parent, t) // composes the parent's hooks into t
+		if httptrace.ContextClientTrace(c.Parent()) != nil {
+			httptrace.WithClientTrace(c.Parent(), t) // composes the parent's hooks into t
 		}
 		c.trace = t
 	}
@@ -192,20 +122,4 @@ type keySpy struct {
 func (s *keySpy) Value(key any) any {
 	s.key = key
 	return nil
-}
-
-// DeadlineOnly reports the deadline when nothing but it can end the
-// context before release: the parent cannot be cancelled (Done is nil:
-// the front server's request context, gateway/h1) and nobody built the
-// real context yet (if someone did, its watchers rely on it: the backend
-// client then watches it too). The backend client (gateway/upstream) then sets it on
-// its connection instead of building and watching the real context: a
-// timer and the allocations of WithDeadline and AfterFunc less per call.
-// Release comes after the call is over (its body relayed), so it needs no
-// watching either.
-func (c *sectionCtx) DeadlineOnly() (time.Time, bool) {
-	if c.parent.Done() != nil || c.built() != nil {
-		return time.Time{}, false
-	}
-	return c.Deadline()
 }

@@ -25,14 +25,14 @@ func TestSectionCtx(t *testing.T) {
 	}{
 		{"unused: nothing built, no error", func(t *testing.T) error {
 			c := newSectionCtx(parent, time.Now(), time.Hour)
-			if c.Err() != nil || c.Value(ctxKey{}) != "v" || c.real.Load() != nil {
+			if c.Err() != nil || c.Value(ctxKey{}) != "v" || c.Built() != nil {
 				return errors.New("a fresh section context is not its parent with a deadline")
 			}
 			if d, ok := c.Deadline(); !ok || time.Until(d) < 59*time.Minute {
 				return errors.New("wrong deadline")
 			}
 			c.release()
-			if c.real.Load() != nil || !errors.Is(c.Err(), context.Canceled) {
+			if c.Built() != nil || !errors.Is(c.Err(), context.Canceled) {
 				return errors.New("release built a context or left it uncancelled")
 			}
 			return nil

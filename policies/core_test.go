@@ -1,11 +1,14 @@
 package policies
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSetVariableAndChoose(t *testing.T) {
@@ -224,6 +227,42 @@ func TestSendRequestFailures(t *testing.T) {
 				t.Errorf("stopped=%v status=%d lastError=%+v", stopped, s.Response().StatusCode, s.LastError())
 			}
 		})
+	}
+}
+
+// rtFunc is an http.RoundTripper made of a function.
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A call-out's own timeout is a lazily built context: when nothing but
+// its deadline can end it (here the request's context is Background, as
+// behind the front server), it says so to the client (DeadlineOnly, which
+// gateway/upstream sets on its connection instead of building a timer and
+// watching the context), and it ends with the call.
+func TestSendRequestDeadlineOnly(t *testing.T) {
+	var seen context.Context
+	d := testDeps()
+	d.HTTPClient = &http.Client{Transport: rtFunc(func(r *http.Request) (*http.Response, error) {
+		seen = r.Context()
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("ok")), ContentLength: 2, Request: r}, nil
+	})}
+	plan := compile(t, d, `<send-request response-variable-name="r" timeout="5"><set-url>http://callout.example/x</set-url></send-request>`)
+	s := request("ws://gw/chat")
+	defer s.Release()
+	start := time.Now()
+	if runInbound(plan, s) {
+		t.Fatalf("stopped: %+v", s.LastError())
+	}
+	do, ok := seen.(interface{ DeadlineOnly() (time.Time, bool) })
+	if !ok {
+		t.Fatalf("the call's context (%T) cannot say that only its deadline ends it", seen)
+	}
+	if dl, ok := do.DeadlineOnly(); !ok || dl.Before(start.Add(5*time.Second)) || dl.After(time.Now().Add(5*time.Second)) {
+		t.Errorf("DeadlineOnly: %v %v, want the call's 5 s", dl, ok)
+	}
+	if !errors.Is(seen.Err(), context.Canceled) {
+		t.Errorf("the call's context after the call: %v, want Canceled", seen.Err())
 	}
 }
 

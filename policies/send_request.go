@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tollgate/engine"
+	"tollgate/internal/lazyctx"
 )
 
 // <send-request mode="new|copy" response-variable-name="r" timeout="60" ignore-error="false">
@@ -229,12 +230,16 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 		return nil, err
 	}
 	// The call's own deadline, unless the section's (policy-timeout)
-	// comes first anyway: a timer and a context less per call-out.
-	cctx, cancel := ctx, context.CancelFunc(func() {})
+	// comes first anyway. Built lazily: behind the front server, whose
+	// request context cannot be cancelled, the backend client sets the
+	// deadline on its connection (lazyctx.Ctx.DeadlineOnly) and no timer,
+	// channel or registration with the section's context is made.
+	cctx := ctx
 	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > timeout {
-		cctx, cancel = context.WithTimeout(ctx, timeout)
+		lc := lazyctx.New(ctx, time.Now().Add(timeout))
+		defer lc.Release()
+		cctx = lc
 	}
-	defer cancel()
 	req, err := out.newRequest(cctx)
 	if err != nil {
 		return nil, err
