@@ -3,11 +3,14 @@
 package gateway_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,6 +128,88 @@ func TestCalloutClient(t *testing.T) {
 			}
 			if d := time.Since(start); d > 2500*time.Millisecond {
 				t.Errorf("a call-out with timeout=1 took %v", d)
+			}
+		})
+	}
+}
+
+// A hostile or broken call-out server, on a raw socket, against the
+// call-out client serve uses: every answer that is not a well-formed
+// HTTP/1.1 response is a failed call (SendRequestFailure, a 502 unless
+// ignore-error), in bounded time and memory, and a malformed answer never
+// leaves a connection for the next call. What the REST client's strict
+// parser refuses, it refuses for call-outs too (docs/backend-transport.md).
+func TestCalloutClientHostileServer(t *testing.T) {
+	endless := "HTTP/1.1 200 OK\r\nX-Pad: " + strings.Repeat("a", 2<<20) // a head that never ends, over the 1 MiB bound
+	for _, tc := range []struct {
+		name, answer string
+		want         string // the on-error reason, or the body the policy saw
+	}{
+		{"well-formed", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "ok"},
+		{"garbage status line", "HTTP/9 what\r\n\r\n", "SendRequestFailure"},
+		{"no answer, closed", "", "SendRequestFailure"},
+		{"two lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok!", "SendRequestFailure"},
+		{"folded header line", "HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\nContent-Length: 2\r\n\r\nok", "SendRequestFailure"},
+		{"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n", "SendRequestFailure"},
+		{"closed inside the body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", "SendRequestFailure"},
+		{"endless head", endless, "SendRequestFailure"},
+		{"length and chunked: chunked wins", "HTTP/1.1 200 OK\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", "ok"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ln.Close() })
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go func() {
+						defer c.Close()
+						br := bufio.NewReader(c)
+						if _, err := http.ReadRequest(br); err != nil {
+							return
+						}
+						io.WriteString(c, tc.answer)
+					}()
+				}
+			}()
+			backend := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Header.Get("X-Seen")) })
+			client, err := gateway.NewCalloutClient(gateway.BackendUpstream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(client.CloseIdleConnections)
+			dir := t.TempDir()
+			writeAPI(t, dir, "callout", fmt.Sprintf(`type="http" path="/callout" service-url=%q`, backend.URL), fmt.Sprintf(`<policies><inbound>
+  <send-request mode="new" response-variable-name="r" timeout="5" ignore-error="false">
+    <set-url>http://%s/x</set-url>
+    <set-method>GET</set-method>
+  </send-request>
+  <set-header name="X-Seen" exists-action="override"><value>@(((IResponse)context.Variables["r"]).Body.As<string>())</value></set-header>
+</inbound>
+<on-error><return-response><set-status code="502"/><set-body>@(context.LastError.Reason)</set-body></return-response></on-error></policies>`, ln.Addr()))
+			g := startGateway(t, dir, func(o *gateway.Options) {
+				o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), HTTPClient: client})
+			})
+			hc := &http.Client{Timeout: 10 * time.Second}
+			for i := range 2 { // the second call must not meet what the first left
+				start := time.Now()
+				res, err := hc.Get(g.url + "/callout/y")
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if string(b) != tc.want {
+					t.Fatalf("call %d: %d %q, want %q", i, res.StatusCode, b, tc.want)
+				}
+				if d := time.Since(start); d > 3*time.Second {
+					t.Errorf("call %d took %v", i, d)
+				}
 			}
 		})
 	}
