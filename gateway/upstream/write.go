@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,12 +45,6 @@ func prepare(req *http.Request) (*outgoing, error) {
 	if !validName([]byte(method)) {
 		return nil, errors.New("upstream: invalid method " + strconv.Quote(clip([]byte(method))))
 	}
-	uri := req.URL.RequestURI()
-	for i := 0; i < len(uri); i++ {
-		if c := uri[i]; c <= ' ' || c == 0x7f {
-			return nil, errors.New("upstream: invalid request target")
-		}
-	}
 	host := req.Host
 	if host == "" {
 		host = req.URL.Host
@@ -61,7 +56,14 @@ func prepare(req *http.Request) (*outgoing, error) {
 	b := o.buf[:0]
 	b = append(b, method...)
 	b = append(b, ' ')
-	b = append(b, uri...)
+	n := len(b)
+	b = appendRequestURI(b, req.URL)
+	for _, c := range b[n:] {
+		if c <= ' ' || c == 0x7f {
+			o.free()
+			return nil, errors.New("upstream: invalid request target")
+		}
+	}
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, host...)
 	b = append(b, "\r\n"...)
@@ -321,4 +323,25 @@ func (r readErrors) Read(p []byte) (int, error) {
 		err = &bodyReadError{err}
 	}
 	return n, err
+}
+
+// appendRequestURI appends u.RequestURI() to b without building the
+// string (its query is a concatenation: an allocation per request).
+func appendRequestURI(b []byte, u *url.URL) []byte {
+	if u.Opaque != "" {
+		if strings.HasPrefix(u.Opaque, "//") {
+			b = append(b, u.Scheme...)
+			b = append(b, ':')
+		}
+		b = append(b, u.Opaque...)
+	} else if p := u.EscapedPath(); p != "" {
+		b = append(b, p...)
+	} else {
+		b = append(b, '/')
+	}
+	if u.ForceQuery || u.RawQuery != "" {
+		b = append(b, '?')
+		b = append(b, u.RawQuery...)
+	}
+	return b
 }
