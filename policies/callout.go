@@ -3,6 +3,7 @@ package policies
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -40,4 +41,56 @@ func errWithoutURL(err error) string {
 		return ue.Unwrap().Error()
 	}
 	return err.Error()
+}
+
+// followsNoRedirects reports whether c.Do would hand a request to its
+// transport and return the answer as it is: no cookie jar, no timeout of
+// its own, and a CheckRedirect that stops at the first answer
+// (DefaultHTTPClient's, and gateway.NewCalloutClient's). It asks
+// CheckRedirect once, with an empty request; one that panics on it counts
+// as following.
+func followsNoRedirects(c *http.Client) (ok bool) {
+	if c.Jar != nil || c.Timeout != 0 || c.CheckRedirect == nil {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return c.CheckRedirect(&http.Request{URL: &url.URL{}, Header: http.Header{}}, nil) == http.ErrUseLastResponse
+}
+
+// calloutDo sends req with c. With direct (followsNoRedirects(c)) it goes
+// straight to c's transport, without what Do does to be able to follow
+// redirects (a copy of the request's headers, the chain of requests): Do's
+// result for such a client, its errors wrapped in *url.Error as Do wraps
+// them, so errWithoutURL words them alike.
+func calloutDo(c *http.Client, direct bool, req *http.Request) (*http.Response, error) {
+	if !direct {
+		return c.Do(req)
+	}
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	res, err := rt.RoundTrip(req)
+	if err == nil && res == nil {
+		err = fmt.Errorf("http: RoundTripper %T returned a nil *Response with a nil error", rt)
+	}
+	if err != nil {
+		if res != nil && res.Body != nil {
+			res.Body.Close()
+		}
+		method := req.Method
+		if method == "" {
+			method = http.MethodGet
+		}
+		u := *req.URL
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "***")
+		}
+		return nil, &url.Error{Op: method[:1] + strings.ToLower(method[1:]), URL: u.String(), Err: err}
+	}
+	return res, nil
 }

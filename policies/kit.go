@@ -24,6 +24,7 @@ import (
 type kit struct {
 	store           store.Store
 	client          *http.Client
+	direct          bool // client follows no redirects and keeps no cookies or timeout: send-request skips Do (calloutDo)
 	maxCalloutBytes int64
 	log             *zap.Logger
 	onStoreError    func(policy string, err error)
@@ -56,6 +57,7 @@ func newKit(d Deps) *kit {
 	if k.client == nil {
 		k.client = DefaultHTTPClient()
 	}
+	k.direct = followsNoRedirects(k.client)
 	if k.maxCalloutBytes <= 0 {
 		k.maxCalloutBytes = 1 << 20
 	}

@@ -248,7 +248,7 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 	if err := sr.authorize(cctx, s, out.header); err != nil {
 		return nil, err
 	}
-	res, err := sr.k.calloutClient(sr.cert, sr.proxy).Do(req)
+	res, err := calloutDo(sr.k.calloutClient(sr.cert, sr.proxy), sr.k.direct, req)
 	if err != nil {
 		err = calloutError(target, cctx, err)
 		traceCallout(s, method, target, 0, t0, err)
