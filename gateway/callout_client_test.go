@@ -156,27 +156,13 @@ func TestCalloutClientHostileServer(t *testing.T) {
 		{"length and chunked: chunked wins", "HTTP/1.1 200 OK\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", "ok"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ln.Close() })
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						defer c.Close()
-						br := bufio.NewReader(c)
-						if _, err := http.ReadRequest(br); err != nil {
-							return
-						}
-						io.WriteString(c, tc.answer)
-					}()
+			addr := serveTCP(t, func(c net.Conn) {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+					return
 				}
-			}()
+				io.WriteString(c, tc.answer)
+			})
 			backend := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Header.Get("X-Seen")) })
 			client, err := gateway.NewCalloutClient(gateway.BackendUpstream)
 			if err != nil {
@@ -191,7 +177,7 @@ func TestCalloutClientHostileServer(t *testing.T) {
   </send-request>
   <set-header name="X-Seen" exists-action="override"><value>@(((IResponse)context.Variables["r"]).Body.As<string>())</value></set-header>
 </inbound>
-<on-error><return-response><set-status code="502"/><set-body>@(context.LastError.Reason)</set-body></return-response></on-error></policies>`, ln.Addr()))
+<on-error><return-response><set-status code="502"/><set-body>@(context.LastError.Reason)</set-body></return-response></on-error></policies>`, addr))
 			g := startGateway(t, dir, func(o *gateway.Options) {
 				o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), HTTPClient: client})
 			})

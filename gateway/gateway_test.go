@@ -191,23 +191,11 @@ func fullBacklog(t *testing.T) string {
 // closes the connection without an answer.
 func hangUpListener(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			var b [16]byte
-			_, _ = c.Read(b[:])
-			_ = c.Close()
-		}
-	}()
-	return ln.Addr().String()
+	return serveTCP(t, func(c net.Conn) {
+		var b [16]byte
+		_, _ = c.Read(b[:])
+		_ = c.Close()
+	})
 }
 
 func TestWebSocketMaxMessageSize(t *testing.T) {

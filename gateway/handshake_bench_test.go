@@ -201,21 +201,7 @@ func startRawHTTP(b *testing.B, body string) string {
 // startRawBackend serves a minimal WebSocket endpoint: it accepts the
 // upgrade and answers a close frame with the same close, then hangs up.
 func startRawBackend(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serveRawBackend(c)
-		}
-	}()
-	return ln.Addr().String()
+	return serveTCP(b, serveRawBackend)
 }
 
 func serveRawBackend(c net.Conn) {

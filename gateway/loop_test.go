@@ -219,37 +219,24 @@ func TestLoopWatchdogMovesHeldRequest(t *testing.T) {
 // sockets' buffers).
 func TestLoopAnswerBeforeLargeBody(t *testing.T) {
 	const size = 8 << 20
-	bln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bln.Close() })
-	go func() {
-		for {
-			c, err := bln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				req, err := http.ReadRequest(br)
-				if err != nil {
-					return
-				}
-				// All of the answer but its last byte, then the body, then
-				// that byte: the answer ends only once the body is in (a
-				// gateway done with the answer first would close the
-				// client's connection with its upload unread).
-				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", size)
-				c.Write(make([]byte, size-1))
-				io.Copy(io.Discard, req.Body)
-				c.Write([]byte{0})
-			}()
+	baddr := serveTCP(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
 		}
-	}()
+		// All of the answer but its last byte, then the body, then that
+		// byte: the answer ends only once the body is in (a gateway done
+		// with the answer first would close the client's connection with
+		// its upload unread).
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", size)
+		c.Write(make([]byte, size-1))
+		io.Copy(io.Discard, req.Body)
+		c.Write([]byte{0})
+	})
 	dir := t.TempDir()
-	writeAPI(t, dir, "up", fmt.Sprintf(`type="http" path="/up" service-url="http://%s"`, bln.Addr()), `<policies><inbound>
+	writeAPI(t, dir, "up", fmt.Sprintf(`type="http" path="/up" service-url="http://%s"`, baddr), `<policies><inbound>
   <set-header name="X-A" exists-action="override"><value>1</value></set-header>
 </inbound></policies>`)
 	srv, err := gateway.New(gateway.Options{Dir: dir, Registry: policies.Registry(policies.Deps{Store: store.NewMemory()}),
