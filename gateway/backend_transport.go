@@ -63,7 +63,7 @@ func NewCalloutClient(kind string) (*http.Client, error) {
 	up := newUpstream(tmpl)
 	up.DialContext = nil // upstream's own dialer: net/http's settings
 	up.OffLoop = true
-	c.Transport = &calloutTransport{up: up, tmpl: tmpl, envProxy: tmpl.Proxy != nil && envProxySet()}
+	c.Transport = &calloutTransport{up: up, tmpl: tmpl, envProxy: envProxies(tmpl)}
 	return c, nil
 }
 
@@ -76,10 +76,8 @@ type calloutTransport struct {
 }
 
 func (c *calloutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if c.envProxy {
-		if u, err := c.tmpl.Proxy(req); err != nil || u != nil {
-			return c.tmpl.RoundTrip(req)
-		}
+	if c.envProxy && proxied(c.tmpl, req) {
+		return c.tmpl.RoundTrip(req)
 	}
 	return c.up.RoundTrip(req)
 }
@@ -88,6 +86,18 @@ func (c *calloutTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 func (c *calloutTransport) CloseIdleConnections() {
 	c.up.CloseIdleConnections()
 	c.tmpl.CloseIdleConnections()
+}
+
+// envProxies: tmpl asks the environment's proxy settings and they name a
+// proxy (envProxySet), so each request must ask tmpl where it goes
+// (proxied) before it may take upstream.
+func envProxies(tmpl *http.Transport) bool { return tmpl.Proxy != nil && envProxySet() }
+
+// proxied: tmpl's proxy rules send req to a proxy (or cannot tell: an
+// error, which tmpl then reports), so it goes over tmpl.
+func proxied(tmpl *http.Transport, req *http.Request) bool {
+	u, err := tmpl.Proxy(req)
+	return err != nil || u != nil
 }
 
 // envProxySet: the environment names an outbound proxy for backends
@@ -129,7 +139,7 @@ const maxCertTransports = 64
 
 func newCertTransport(base idleRoundTripper, tmpl *http.Transport) *certTransport {
 	c := &certTransport{base: base, tmpl: tmpl, by: map[transportKey]*http.Transport{}}
-	if base != idleRoundTripper(tmpl) && tmpl.Proxy != nil && envProxySet() {
+	if base != idleRoundTripper(tmpl) && envProxies(tmpl) {
 		c.envProxy = true
 	}
 	return c
@@ -138,10 +148,8 @@ func newCertTransport(base idleRoundTripper, tmpl *http.Transport) *certTranspor
 func (c *certTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	x, _ := req.Context().Value(proxyKey{}).(*exchange)
 	if x == nil || x.st == nil || (x.st.BackendCertificate == nil && x.st.BackendProxy == nil) {
-		if c.envProxy {
-			if u, err := c.tmpl.Proxy(req); err != nil || u != nil {
-				return c.tmpl.RoundTrip(req)
-			}
+		if c.envProxy && proxied(c.tmpl, req) {
+			return c.tmpl.RoundTrip(req)
 		}
 		return c.base.RoundTrip(req)
 	}

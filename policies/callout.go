@@ -65,7 +65,7 @@ func followsNoRedirects(c *http.Client) (ok bool) {
 // straight to c's transport, without what Do does to be able to follow
 // redirects (a copy of the request's headers, the chain of requests): Do's
 // result for such a client, its errors wrapped in *url.Error as Do wraps
-// them, so errWithoutURL words them alike.
+// them (the URL's password masked), so errWithoutURL words them alike.
 func calloutDo(c *http.Client, direct bool, req *http.Request) (*http.Response, error) {
 	if !direct {
 		return c.Do(req)
@@ -86,11 +86,7 @@ func calloutDo(c *http.Client, direct bool, req *http.Request) (*http.Response, 
 		if method == "" {
 			method = http.MethodGet
 		}
-		u := *req.URL
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "***")
-		}
-		return nil, &url.Error{Op: method[:1] + strings.ToLower(method[1:]), URL: u.String(), Err: err}
+		return nil, &url.Error{Op: method[:1] + strings.ToLower(method[1:]), URL: req.URL.Redacted(), Err: err}
 	}
 	return res, nil
 }

@@ -12,8 +12,8 @@ import (
 // The system calls on the event loops' hot paths (gateway/wsproxy's relay,
 // gateway/internal/evloop's front) and on Conn's: read and write on
 // non-blocking sockets (Recv and Send), epoll_wait with a zero timeout,
-// epoll_ctl. None can
-// block, so they are made with RawSyscall, without telling the scheduler:
+// epoll_ctl. None can block, so they are made with RawSyscall, without
+// telling the scheduler:
 // syscall.Syscall's entersyscall and exitsyscall cost a few atomic
 // operations each, and when the whole process was idle (the usual state
 // between two messages of a quiet connection) entersyscall also wakes
