@@ -277,6 +277,13 @@ func (c *Console) testWS(w http.ResponseWriter, r *http.Request) {
 
 	var closedByClient sync.Once
 	clientClosed := make(chan struct{})
+	// The page's close (set before clientClosed is closed) and the outcome
+	// of its close handshake: nil when the gateway answered with the same
+	// code. The library may read that answer itself, inside Close, while
+	// the reader below is between two reads: the reader then finds the
+	// connection closed, not a close frame, and takes the outcome from here.
+	var asked websocket.CloseError
+	closeDone := make(chan error, 1)
 	// gateway -> page
 	done := make(chan struct{})
 	go func() {
@@ -291,9 +298,12 @@ func (c *Console) testWS(w http.ResponseWriter, r *http.Request) {
 				default:
 				}
 				var ce websocket.CloseError
-				if errors.As(err, &ce) {
+				switch {
+				case errors.As(err, &ce):
 					e.Reason = ce.Reason
-				} else if e.Code == -1 {
+				case e.By == "client" && <-closeDone == nil:
+					e.Code, e.Reason = int(asked.Code), asked.Reason // answered in kind
+				case e.Code == -1:
 					e.Code, e.Error = 1006, "connection lost: "+err.Error()
 				}
 				_ = p.send(context.Background(), e)
@@ -341,8 +351,11 @@ func (c *Console) testWS(w http.ResponseWriter, r *http.Request) {
 			if code == 0 {
 				code = websocket.StatusNormalClosure
 			}
-			closedByClient.Do(func() { close(clientClosed) })
-			go func() { _ = gw.Close(code, m.Reason) }()
+			closedByClient.Do(func() {
+				asked = websocket.CloseError{Code: code, Reason: m.Reason}
+				close(clientClosed)
+				go func() { closeDone <- gw.Close(code, m.Reason) }()
+			})
 		}
 	}
 	cancel()
