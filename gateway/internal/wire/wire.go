@@ -145,8 +145,8 @@ func isCanonical[T ~string | ~[]byte](name T) bool {
 	return true
 }
 
-// commonKeys maps the header names seen most, canonical and lower case, to
-// their canonical form.
+// commonKeys maps the header names seen most, canonical, lower case and as
+// usually written, to their canonical form.
 var commonKeys = func() map[string]string {
 	m := map[string]string{}
 	for _, k := range []string{"Accept", "Accept-Encoding", "Accept-Language", "Accept-Ranges", "Age",
@@ -159,7 +159,15 @@ var commonKeys = func() map[string]string {
 		m[k] = k
 		m[strings.ToLower(k)] = k
 	}
-	m["ETag"] = "Etag"
+	// Names as they are usually written, whose canonical form differs by
+	// more than case at a word's start: every WebSocket handshake carries
+	// two or three of the first ones.
+	for _, k := range []string{"Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol",
+		"Sec-WebSocket-Extensions", "Sec-WebSocket-Accept", "ETag", "WWW-Authenticate", "X-Request-ID",
+		"X-Correlation-ID", "Content-MD5", "DNT", "X-XSS-Protection"} {
+		m[k] = textproto.CanonicalMIMEHeaderKey(k)
+		m[strings.ToLower(k)] = m[k]
+	}
 	return m
 }()
 

@@ -66,12 +66,27 @@ func TestCanonicalKey(t *testing.T) {
 		{"Content-Type", "Content-Type"}, {"content-type", "Content-Type"}, {"CONTENT-TYPE", "Content-Type"},
 		{"x-tenant-id", "X-Tenant-Id"}, {"X-Tenant-Id", "X-Tenant-Id"}, {"etag", "Etag"}, {"ETag", "Etag"},
 		{"x", "X"}, {"a-", "A-"},
+		{"Sec-WebSocket-Key", "Sec-Websocket-Key"}, {"sec-websocket-version", "Sec-Websocket-Version"},
+		{"Sec-WebSocket-Protocol", "Sec-Websocket-Protocol"}, {"WWW-Authenticate", "Www-Authenticate"},
+		{"X-Request-ID", "X-Request-Id"}, {"DNT", "Dnt"}, {"Sec-WebSocket-Keys", "Sec-Websocket-Keys"},
 	} {
 		if got := CanonicalKey(tc.in); got != tc.want {
 			t.Errorf("CanonicalKey(%q) = %q; want %q", tc.in, got, tc.want)
 		}
 		if got := CanonicalKeyBytes([]byte(tc.in)); got != tc.want {
 			t.Errorf("CanonicalKeyBytes(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestCanonicalKeyCommonNoAlloc: the names a WebSocket handshake and most
+// requests carry, as clients write them, cost no allocation.
+func TestCanonicalKeyCommonNoAlloc(t *testing.T) {
+	for _, name := range []string{"Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol",
+		"Sec-WebSocket-Extensions", "Sec-WebSocket-Accept", "sec-websocket-key", "Host", "user-agent", "ETag"} {
+		b := []byte(name)
+		if n := testing.AllocsPerRun(100, func() { _ = CanonicalKey(name); _ = CanonicalKeyBytes(b) }); n != 0 {
+			t.Errorf("%q: %v allocations; want 0", name, n)
 		}
 	}
 }
