@@ -136,7 +136,7 @@ func isHex(c byte) bool {
 // readTrailers reads the trailer section after the last chunk.
 func (b *bodyReader) readTrailers() error {
 	budget := maxTrailerBytes
-	h, err := readFields(b.br, &budget, protoErr("trailer section too large"), 0)
+	h, err := readFields(b.br, &budget, protoErr("trailer section too large"), 0, nil)
 	if err != nil {
 		return unexpected(err)
 	}
@@ -169,6 +169,7 @@ type body struct {
 	c       *conn
 	rt      roundTrip
 	hd      head
+	final   finalSlot // the response, when it is a final one (readHead)
 	mu      sync.Mutex
 	err     error       // sticky: io.EOF at the end, errBodyClosed after Close
 	closing atomic.Bool // a Close from another goroutine or the body's end came first

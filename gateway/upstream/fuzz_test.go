@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"testing"
 )
 
@@ -35,14 +36,36 @@ func FuzzReadResponse(f *testing.F) {
 		br := bufio.NewReaderSize(bytes.NewReader(data), 4096)
 		budget := MaxHeadBytes
 		hd := &head{}
+		var slot finalSlot
 		var err error
 		for n := 0; ; n++ {
-			err = readHead(br, req, &budget, hd)
+			err = readHead(br, req, &budget, hd, &slot)
 			if err != nil {
 				return
 			}
 			if hd.resp.StatusCode >= 200 || n > max1xx {
 				break
+			}
+		}
+		if hd.resp.StatusCode >= 200 {
+			// The final head read into the body's room is the head read
+			// into an allocation of its own.
+			if hd.resp != &slot.resp {
+				t.Fatal("final head not read into its slot")
+			}
+			br2 := bufio.NewReaderSize(bytes.NewReader(data), 4096)
+			budget2, hd2 := MaxHeadBytes, &head{}
+			for {
+				if err := readHead(br2, req, &budget2, hd2, nil); err != nil {
+					t.Fatalf("second read: %v", err)
+				}
+				if hd2.resp.StatusCode >= 200 {
+					break
+				}
+			}
+			if hd2.resp.StatusCode != hd.resp.StatusCode || hd2.resp.Status != hd.resp.Status ||
+				!reflect.DeepEqual(hd2.resp.Header, hd.resp.Header) || hd2.framing != hd.framing || hd2.length != hd.length || hd2.reuse != hd.reuse {
+				t.Fatalf("slot %+v, own %+v", hd.resp, hd2.resp)
 			}
 		}
 		if budget < 0 {

@@ -89,17 +89,36 @@ func readLine(br *bufio.Reader, budget *int, tooLarge error) ([]byte, error) {
 	return line, nil
 }
 
-// readHead reads one response head (a 1xx one included) for req.
-func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head) error {
+// finalSlot is room for a round trip's final response and the values of
+// its first fields, inside the allocation its body makes anyway.
+type finalSlot struct {
+	resp http.Response
+	vals [8]string
+}
+
+// readHead reads one response head (a 1xx one included) for req. A final
+// head (2xx and above) goes into into: the round trip's body makes room for
+// it and for the values of its first fields (finalSlot), so the response
+// costs no allocations of its own; a 1xx head gets its own, as callbacks
+// may keep its header.
+func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *finalSlot) error {
 	line, err := readLine(br, budget, ErrHeadTooLarge)
 	if err != nil {
 		return err
 	}
-	resp := &http.Response{Request: req, ProtoMajor: 1}
-	if err := parseStatusLine(line, resp); err != nil {
+	status := http.Response{Request: req, ProtoMajor: 1}
+	if err := parseStatusLine(line, &status); err != nil {
 		return err
 	}
-	h, err := readFields(br, budget, ErrHeadTooLarge, 8)
+	var resp *http.Response
+	var vbuf []string
+	if status.StatusCode >= 200 && into != nil {
+		resp, vbuf = &into.resp, into.vals[:0]
+	} else {
+		resp = new(http.Response)
+	}
+	*resp = status
+	h, err := readFields(br, budget, ErrHeadTooLarge, 8, vbuf)
 	if err != nil {
 		return err
 	}
@@ -170,7 +189,9 @@ var statusLines = func() (s [600]string) {
 // string, so a head costs the same few allocations however many fields it
 // has (a string per value was 4 of the 74 allocations of a proxied REST
 // request, BenchmarkRESTRequest).
-func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int) (http.Header, error) {
+// vbuf, when it has room for every field, holds the values' slice headers
+// instead of a new array.
+func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []string) (http.Header, error) {
 	type field struct {
 		key        string
 		start, end int
@@ -209,7 +230,12 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int) (http.H
 	}
 	h := make(http.Header, max(hint, len(fields)))
 	all := string(raw)
-	vals := make([]string, len(fields))
+	var vals []string
+	if len(fields) <= cap(vbuf) {
+		vals = vbuf[:len(fields)]
+	} else {
+		vals = make([]string, len(fields))
+	}
 	for i, f := range fields {
 		sv := all[f.start:f.end]
 		if old, ok := h[f.key]; ok {

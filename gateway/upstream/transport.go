@@ -577,7 +577,7 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) 
 	budget := MaxHeadBytes
 	hd := &b.hd
 	for n1xx := 0; ; n1xx++ {
-		err = readHead(c.br, req, &budget, hd)
+		err = readHead(c.br, req, &budget, hd, &b.final)
 		if err != nil {
 			return nil, false, rt.fail(c, err)
 		}
