@@ -62,7 +62,8 @@ func (s *Server) newExchange(r *http.Request, api *API, start time.Time) *exchan
 // one by one (BenchmarkRESTRequest): the inbound, backend and outbound
 // sections' contexts (each used once: ctxUsed), the backend call's
 // context, the URL target points to, the request's body as policies see
-// it, and the backend's answer as outbound sees it, with its body. None is
+// it, the backend's answer as outbound sees it, with its body, and the
+// backend request's X-Forwarded-* values. None is
 // ever reused for another request: the exchange is not pooled, so what a
 // policy keeps stays its own. A WebSocket exchange, which lives as long as
 // its session, does without them (a kilobyte per session).
@@ -75,6 +76,8 @@ type restParts struct {
 	reqSrc, respSrc limitedBody
 	respBody        engine.Body
 	backendResp     engine.Response
+	xf              [3]string // the first backend request's X-Forwarded-* values (setXForwarded)
+	xfUsed          bool
 }
 
 // newRESTExchange is newExchange for a REST request: the exchange and its

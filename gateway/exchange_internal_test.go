@@ -62,3 +62,30 @@ func TestBuildBackendURLQuery(t *testing.T) {
 		}
 	}
 }
+
+// A REST exchange's first backend request takes its X-Forwarded-* values
+// from the exchange's own room (no allocation); a second one (forward-request
+// inside retry) gets room of its own, as the transport may still be reading
+// the first. Both carry the same values.
+func TestOutRequestXForwardedRoom(t *testing.T) {
+	api := &API{Name: "r", Path: "/r"}
+	api.Info = &engine.Api{Name: api.Name}
+	st := engine.AcquireState(api.Info)
+	defer st.Release()
+	st.SetRequest(http.MethodGet, "http", "gw.example", &url.URL{Path: "/r/x"}, http.Header{"X-Forwarded-For": {"203.0.113.9"}}, "192.0.2.1")
+	in := &http.Request{Method: http.MethodGet, Host: "gw.example", RemoteAddr: "192.0.2.1:5555", Header: http.Header{}}
+	x := &exchange{api: api, st: st, rest: &restParts{}, target: &url.URL{Scheme: "http", Host: "b", Path: "/x"}}
+	want := http.Header{"X-Forwarded-For": {"203.0.113.9, 192.0.2.1"}, "X-Forwarded-Host": {"gw.example"}, "X-Forwarded-Proto": {"http"}}
+	for i := range 2 {
+		out := outRequest(t.Context(), in, x)
+		for k, v := range want {
+			if got := out.Header[k]; len(got) != 1 || got[0] != v[0] {
+				t.Fatalf("request %d: %s %q, want %q", i, k, got, v)
+			}
+		}
+		inRoom := &out.Header["X-Forwarded-Host"][0] == &x.rest.xf[1]
+		if inRoom != (i == 0) {
+			t.Errorf("request %d: values in the exchange's room: %v, want %v", i, inRoom, i == 0)
+		}
+	}
+}

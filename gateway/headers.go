@@ -43,21 +43,26 @@ func stripHopByHop(h http.Header, keepLength bool) {
 // forwardHeaders copies the headers policies left (h) into out for a
 // backend request, minus hop-by-hop ones and those in skip, and sets
 // X-Forwarded-* for the client request r: the REST forwarder and the
-// WebSocket dial both send this.
-func forwardHeaders(out http.Header, h engine.Headers, r *http.Request, skip map[string]bool) {
+// WebSocket dial both send this. xf is room for the three X-Forwarded-*
+// values that lives as long as out (setXForwarded).
+func forwardHeaders(out http.Header, h engine.Headers, r *http.Request, skip map[string]bool, xf *[3]string) {
 	for k, v := range h {
 		if !hopHeaders[k] && !skip[k] {
 			out[k] = v
 		}
 	}
-	setXForwarded(out, r)
+	setXForwarded(out, r, xf)
 }
 
 // setXForwarded sets X-Forwarded-For/-Host/-Proto on out for the client
-// request in, as net/http/httputil's ProxyRequest.SetXForwarded does, with
-// one allocation for the three values.
-func setXForwarded(out http.Header, in *http.Request) {
-	vals := make([]string, 3)
+// request in, as net/http/httputil's ProxyRequest.SetXForwarded does. The
+// three values are slices of room, which must live as long as out: the REST
+// exchange's and the pooled dial map's own, so no allocation; nil: one.
+func setXForwarded(out http.Header, in *http.Request, room *[3]string) {
+	if room == nil {
+		room = new([3]string)
+	}
+	vals := room[:]
 	if clientIP, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
 		if prior := out["X-Forwarded-For"]; len(prior) > 0 {
 			clientIP = strings.Join(prior, ", ") + ", " + clientIP

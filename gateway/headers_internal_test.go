@@ -38,9 +38,15 @@ func TestSetXForwardedMatchesHTTPUtil(t *testing.T) {
 			want := mk()
 			(&httputil.ProxyRequest{In: in, Out: &http.Request{Header: want}}).SetXForwarded()
 			got := mk()
-			setXForwarded(got, in)
+			setXForwarded(got, in, nil)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("got %v, want %v", got, want)
+			}
+			var room [3]string
+			got = mk()
+			setXForwarded(got, in, &room)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("with room: got %v, want %v", got, want)
 			}
 		})
 	}

@@ -157,7 +157,15 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Request {
 	req := x.st.Context().Request
 	h := make(http.Header, len(req.Headers)+4)
-	forwardHeaders(h, req.Headers, in, hostHeader)
+	// The exchange's room for the X-Forwarded-* values serves its first
+	// backend request; another (forward-request inside retry) gets its own,
+	// as the transport may still read the one before (net/http writes a
+	// request from a goroutine of its own).
+	var xf *[3]string
+	if !x.rest.xfUsed {
+		xf, x.rest.xfUsed = &x.rest.xf, true
+	}
+	forwardHeaders(h, req.Headers, in, hostHeader, xf)
 	host := ""
 	if hv := req.Headers.GetValueOrDefault("Host", ""); hv != "" && hv != in.Host {
 		host = hv // a policy changed Host

@@ -191,10 +191,11 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 	s, st, r := x.s, x.st, x.in
 	dctx, dcancel := context.WithTimeout(wsproxy.WithProxy(wsproxy.WithClientCertificate(x.sess.ctx, st.BackendCertificate), st.BackendProxy), timeout)
 	defer dcancel()
-	hdr := dialHeaderPool.Get().(http.Header)
-	defer func() { clear(hdr); dialHeaderPool.Put(hdr) }() // Dial keeps nothing of it
+	dh := dialHeaderPool.Get().(*dialHeader)
+	defer func() { clear(dh.h); dh.xf = [3]string{}; dialHeaderPool.Put(dh) }() // Dial keeps nothing of it
+	hdr := dh.h
 	dialer := s.dialer
-	dialHeaders(hdr, st.Context().Request.Headers, r)
+	dialHeaders(dh, st.Context().Request.Headers, r)
 	if x.be != nil {
 		backendCredentials(x.be, hdr)
 		if x.be.dialer != nil {
@@ -351,14 +352,20 @@ func wsScheme(r *http.Request) string {
 // dialHeaders fills out (empty) with what the backend handshake carries:
 // the (policy-changed) request headers, minus hop-by-hop and handshake
 // headers, plus the X-Forwarded-* headers.
-func dialHeaders(out http.Header, h engine.Headers, r *http.Request) {
-	forwardHeaders(out, h, r, wsHandshakeHeaders)
+func dialHeaders(out *dialHeader, h engine.Headers, r *http.Request) {
+	forwardHeaders(out.h, h, r, wsHandshakeHeaders, &out.xf)
 }
 
-// dialHeaderPool holds the maps dialHeaders fills: the map only lives
-// while the backend request head is written, and a cleared map keeps its
-// room.
-var dialHeaderPool = sync.Pool{New: func() any { return make(http.Header, 16) }}
+// dialHeader is a backend handshake's header map and the room of its
+// X-Forwarded-* values.
+type dialHeader struct {
+	h  http.Header
+	xf [3]string
+}
+
+// dialHeaderPool holds what dialHeaders fills: it only lives while the
+// backend request head is written, and a cleared map keeps its room.
+var dialHeaderPool = sync.Pool{New: func() any { return &dialHeader{h: make(http.Header, 16)} }}
 
 // wsHandshakeHeaders are the WebSocket handshake's own headers: the
 // gateway makes its own handshake with the backend.
