@@ -359,7 +359,13 @@ func parse101(b []byte) (*http.Response, bool) {
 	}
 	n := strings.Count(rest, "\n")
 	h := make(http.Header, n)
-	vals := make([]string, 0, n) // one backing array for every value
+	// The response and one backing array for every value in one allocation
+	// (room for eight; a 101 usually carries three to five).
+	r := new(response101)
+	vals := r.vals[:0]
+	if n > len(r.vals) {
+		vals = make([]string, 0, n)
+	}
 	for {
 		line, rest, ok = strings.Cut(rest, "\r\n")
 		if !ok {
@@ -387,8 +393,15 @@ func parse101(b []byte) (*http.Response, bool) {
 	if rest != "" {
 		return nil, false
 	}
-	return &http.Response{Status: status, StatusCode: http.StatusSwitchingProtocols, Proto: proto, ProtoMajor: 1,
-		ProtoMinor: minor, Header: h, Body: http.NoBody}, true
+	r.resp = http.Response{Status: status, StatusCode: http.StatusSwitchingProtocols, Proto: proto, ProtoMajor: 1,
+		ProtoMinor: minor, Header: h, Body: http.NoBody}
+	return &r.resp, true
+}
+
+// response101 is a parsed 101 and the values of its first fields.
+type response101 struct {
+	resp http.Response
+	vals [8]string
 }
 
 // validValue is httpguts.ValidHeaderFieldValue: no control bytes but tab.

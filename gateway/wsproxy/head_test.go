@@ -26,6 +26,8 @@ func TestParse101MatchesNetHTTP(t *testing.T) {
 		{"HTTP/1.0 101 Whatever Reason\r\nSec-Websocket-Protocol: chat\r\n\r\n", true},
 		{"HTTP/1.1 101 \r\nServer: x\r\n\r\n", true},
 		{"HTTP/1.1 101 Switching Protocols\r\n\r\n", true},
+		{"HTTP/1.1 101 X\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\n\r\n", true},                  // eight fields: the room
+		{"HTTP/1.1 101 X\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\nA: 10\r\n\r\n", true}, // more
 		{"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false},
 		{"HTTP/1.1 1010 X\r\n\r\n", false},
 		{"HTTP/2.0 101 X\r\n\r\n", false},
@@ -55,6 +57,20 @@ func TestParse101MatchesNetHTTP(t *testing.T) {
 			t.Errorf("%q:\n got %q %d %s %v\nwant %q %d %s %v", tc.head, resp.Status, resp.StatusCode, resp.Proto, resp.Header,
 				want.Status, want.StatusCode, want.Proto, want.Header)
 		}
+	}
+}
+
+// A usual 101 costs four allocations: the head's string, the header map
+// and its group, and the response with room for its values.
+func TestParse101Allocs(t *testing.T) {
+	head := []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\nDate: x\r\n\r\n")
+	if n := testing.AllocsPerRun(100, func() {
+		if _, ok := parse101(head); !ok {
+			t.Fatal("not parsed")
+		}
+	}); n > 4 {
+		t.Errorf("%v allocations; want at most 4", n)
 	}
 }
 
