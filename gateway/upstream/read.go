@@ -97,10 +97,10 @@ type finalSlot struct {
 }
 
 // readHead reads one response head (a 1xx one included) for req. A final
-// head (2xx and above) goes into into: the round trip's body makes room for
-// it and for the values of its first fields (finalSlot), so the response
-// costs no allocations of its own; a 1xx head gets its own, as callbacks
-// may keep its header.
+// head (2xx and above) is read into the room `into` gives, when there is
+// one: the round trip's body holds it (finalSlot), so the response and its
+// values' array cost no allocations of their own. A 1xx head gets its own,
+// as a trace callback may keep its header.
 func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *finalSlot) error {
 	line, err := readLine(br, budget, ErrHeadTooLarge)
 	if err != nil {
