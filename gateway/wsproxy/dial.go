@@ -357,7 +357,7 @@ func parse101(b []byte) (*http.Response, bool) {
 	if line[7] == '0' {
 		proto, minor = "HTTP/1.0", 0
 	}
-	n := strings.Count(rest, "\n")
+	n := max(strings.Count(rest, "\n")-1, 0) // the fields' lines, not the empty one
 	h := make(http.Header, n)
 	// The response and one backing array for every value in one allocation
 	// (room for eight; a 101 usually carries three to five).

@@ -61,7 +61,8 @@ func TestParse101MatchesNetHTTP(t *testing.T) {
 }
 
 // A usual 101 costs four allocations: the head's string, the header map
-// and its group, and the response with room for its values.
+// and its group, and the response with room for its values (eight fields
+// fit).
 func TestParse101Allocs(t *testing.T) {
 	head := []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\nDate: x\r\n\r\n")
@@ -71,6 +72,10 @@ func TestParse101Allocs(t *testing.T) {
 		}
 	}); n > 4 {
 		t.Errorf("%v allocations; want at most 4", n)
+	}
+	eight := []byte("HTTP/1.1 101 X\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\n\r\n")
+	if n := testing.AllocsPerRun(100, func() { parse101(eight) }); n > 4 {
+		t.Errorf("eight fields: %v allocations; want at most 4 (they fit the response's room)", n)
 	}
 }
 
@@ -264,6 +269,15 @@ func TestAppendRequestURI(t *testing.T) {
 		u := &url.URL{Scheme: "ws", Host: "b", Path: p, RawQuery: "k=v"}
 		if got := string(appendRequestURI(nil, u)); got != u.RequestURI() {
 			t.Errorf("path %q: %q, want %q", p, got, u.RequestURI())
+		}
+	}
+}
+
+// parse101 refuses a head without its empty line, however short.
+func TestParse101Truncated(t *testing.T) {
+	for _, head := range []string{"HTTP/1.1 101 Switching Protocols\r\n", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"} {
+		if _, ok := parse101([]byte(head)); ok {
+			t.Errorf("%q: taken", head)
 		}
 	}
 }
