@@ -20,6 +20,7 @@ import (
 	"tollgate/engine"
 	"tollgate/gateway"
 	"tollgate/gateway/internal/evloop"
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -156,7 +157,7 @@ func TestCalloutClientHostileServer(t *testing.T) {
 		{"length and chunked: chunked wins", "HTTP/1.1 200 OK\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", "ok"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			addr := serveTCP(t, func(c net.Conn) {
+			addr := testutil.ServeTCP(t, func(c net.Conn) {
 				defer c.Close()
 				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
 					return

@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"tollgate/gateway"
+	"tollgate/internal/testutil"
 )
 
 // wsAPI writes a websocket API "chat" at /chat pointing at backend.
@@ -191,7 +192,7 @@ func fullBacklog(t *testing.T) string {
 // closes the connection without an answer.
 func hangUpListener(t *testing.T) string {
 	t.Helper()
-	return serveTCP(t, func(c net.Conn) {
+	return testutil.ServeTCP(t, func(c net.Conn) {
 		var b [16]byte
 		_, _ = c.Read(b[:])
 		_ = c.Close()

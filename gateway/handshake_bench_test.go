@@ -201,7 +201,7 @@ func startRawHTTP(b *testing.B, body string) string {
 // startRawBackend serves a minimal WebSocket endpoint: it accepts the
 // upgrade and answers a close frame with the same close, then hangs up.
 func startRawBackend(b *testing.B) string {
-	return serveTCP(b, serveRawBackend)
+	return testutil.ServeTCP(b, serveRawBackend)
 }
 
 func serveRawBackend(c net.Conn) {

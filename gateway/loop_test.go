@@ -23,6 +23,7 @@ import (
 	"tollgate/engine"
 	"tollgate/gateway"
 	"tollgate/gateway/h1"
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -219,7 +220,7 @@ func TestLoopWatchdogMovesHeldRequest(t *testing.T) {
 // sockets' buffers).
 func TestLoopAnswerBeforeLargeBody(t *testing.T) {
 	const size = 8 << 20
-	baddr := serveTCP(t, func(c net.Conn) {
+	baddr := testutil.ServeTCP(t, func(c net.Conn) {
 		defer c.Close()
 		br := bufio.NewReader(c)
 		req, err := http.ReadRequest(br)

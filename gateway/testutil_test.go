@@ -409,28 +409,6 @@ func closedPort(t testing.TB) string {
 	return testutil.ClosedPort(t)
 }
 
-// serveTCP listens on loopback and runs serve for each connection it
-// accepts, in a goroutine of its own; the listener closes with the test.
-// It returns the address.
-func serveTCP(t testing.TB, serve func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serve(c)
-		}
-	}()
-	return ln.Addr().String()
-}
-
 // silentListener accepts TCP connections and never answers.
 func silentListener(t testing.TB) string {
 	t.Helper()

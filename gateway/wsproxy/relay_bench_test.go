@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"tollgate/internal/testutil"
 )
 
 // BenchmarkRelayPingPong measures one 64-byte round trip client -> relay ->
@@ -276,24 +278,11 @@ func BenchmarkRelayRawPingPong50(b *testing.B) {
 	forEachRelayerB(b, func(b *testing.B) {
 		r := relayerFor(b)
 		const conns = 50
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ln.Close()
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go rawEcho(c)
-			}
-		}()
+		echo := testutil.ServeTCP(b, rawEcho)
 		clients := make([]net.Conn, conns)
 		stats := make(chan Stats, conns)
 		for i := range clients {
-			bconn, err := net.Dial("tcp", ln.Addr().String())
+			bconn, err := net.Dial("tcp", echo)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"tollgate/internal/testutil"
 )
 
 // proxyTo serves a minimal gateway in front of backendURL: Dialer +
@@ -269,21 +271,7 @@ func TestDialBackendRejectsBad101(t *testing.T) {
 // address; the listener closes with the test.
 func silentBackend(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _, _ = io.Copy(io.Discard, c); _ = c.Close() }()
-		}
-	}()
-	return ln.Addr().String()
+	return testutil.ServeTCP(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c); _ = c.Close() })
 }
 
 func TestDialBackendTimeout(t *testing.T) {

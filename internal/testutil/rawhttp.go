@@ -16,23 +16,9 @@ import (
 // what it measures. The listener closes with tb.
 func RawHTTPBackend(tb testing.TB, contentType, body string) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = ln.Close() })
 	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: " + contentType + "\r\nContent-Length: " +
 		strconv.Itoa(len(body)) + "\r\n\r\n" + body)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serveRawHTTP(c, resp)
-		}
-	}()
-	return ln.Addr().String()
+	return ServeTCP(tb, func(c net.Conn) { serveRawHTTP(c, resp) })
 }
 
 func serveRawHTTP(c net.Conn, resp []byte) {

@@ -1,7 +1,8 @@
 // Package testutil holds the few test helpers that tests in several
 // packages (gateway, e2e, cmd/tollgate, store) share: writing files of an
-// apis folder, free loopback ports, a coder/websocket echo and a raw HTTP
-// backend for benchmarks (rawhttp.go).
+// apis folder, free loopback ports, a coder/websocket echo, a raw HTTP
+// backend for benchmarks (rawhttp.go) and a loopback server that hands
+// each connection to a function (ServeTCP).
 package testutil
 
 import (
