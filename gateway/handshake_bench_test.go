@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/metrics"
 	"strings"
 	"syscall"
 	"testing"
@@ -79,6 +80,8 @@ const handshakeCalloutPolicy = `<policies>
 // serve` (net/http server, Warn-level logger, real metrics). Client and
 // backend are minimal raw RFC 6455 peers, so allocs/op and cpu-ns/op (whole
 // process: gateway, client and backend) move with the gateway's share.
+// goroutines/op counts the goroutines the process started per handshake:
+// one is the raw backend's for its connection, the others the gateway's.
 func BenchmarkHandshake(b *testing.B) {
 	backend := startRawBackend(b)
 	dir := b.TempDir()
@@ -156,7 +159,7 @@ func benchHandshakes(b *testing.B, addr, path string) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0, g0 := processCPU(), goroutinesCreated()
 	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -167,6 +170,14 @@ func benchHandshakes(b *testing.B, addr, path string) {
 		}
 	})
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(goroutinesCreated()-g0)/float64(b.N), "goroutines/op")
+}
+
+// goroutinesCreated is how many goroutines the process has started so far.
+func goroutinesCreated() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 // processCPU is the process's user+system CPU time so far, in ns.
