@@ -1,8 +1,11 @@
 package gateway
 
 import (
+	"math"
+	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +21,15 @@ func TestParseISODuration(t *testing.T) {
 		{"PT1M", time.Minute, true}, {"PT30S", 30 * time.Second, true}, {"PT1H", time.Hour, true},
 		{"P1DT2H", 26 * time.Hour, true}, {"PT0.5S", 500 * time.Millisecond, true}, {"PT1H30M", 90 * time.Minute, true},
 		{"P", 0, false}, {"PT", 0, false}, {"1m", 0, false}, {"PT-1S", 0, false}, {"", 0, false},
+		{"PT0.3S", 300 * time.Millisecond, true}, {"PT1.000000001S", time.Second + 1, true},
+		{"PT1.0000000019S", time.Second + 1, true}, // finer than a nanosecond: dropped
+		// The longest a time.Duration holds is 106751 days 23:47:16.854775807.
+		{"P106751D", 106751 * 24 * time.Hour, true},
+		{"P106751DT23H47M16.854775807S", math.MaxInt64, true},
+		{"P106751DT23H47M16.854775808S", 0, false}, {"P106751DT23H48M", 0, false},
+		{"PT9223372036.854775807S", math.MaxInt64, true}, {"PT9223372037S", 0, false},
+		{"P106752D", 0, false}, {"P107000D", 0, false}, // wrapped to a negative before
+		{"P99999999999999999999D", 0, false}, {"PT2562047788015216H", 0, false},
 	} {
 		got, err := parseISODuration(tc.in)
 		if (err == nil) != tc.ok || got != tc.want {
@@ -39,13 +51,41 @@ func TestNormalizeScope(t *testing.T) {
 	}
 }
 
+// FuzzISODuration: a duration parses to its exact value in nanoseconds
+// (worked out with big integers) when that fits a time.Duration, and is an
+// error when it does not: never a value that wrapped around.
 func FuzzISODuration(f *testing.F) {
-	for _, s := range []string{"PT1M", "P1DT2H3M4.5S", "PT", "P99999999999999999999D"} {
+	for _, s := range []string{"PT1M", "P1DT2H3M4.5S", "PT", "P99999999999999999999D", "P106751DT23H47M16.854775807S"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if d, err := parseISODuration(s); err == nil && d < 0 && len(s) < 20 {
-			t.Fatalf("%q parsed to a negative %v", s, d)
+		d, err := parseISODuration(s)
+		m := isoDuration.FindStringSubmatch(s)
+		if m == nil || s == "P" || s == "PT" {
+			if err == nil {
+				t.Fatalf("%q parsed to %v", s, d)
+			}
+			return
+		}
+		exact := new(big.Int)
+		whole, frac, _ := strings.Cut(m[4], ".")
+		if frac != "" {
+			frac = (frac + "00000000")[:9]
+		}
+		for i, unit := range []int64{int64(24 * time.Hour), int64(time.Hour), int64(time.Minute), int64(time.Second), 1} {
+			digits := []string{m[1], m[2], m[3], whole, frac}[i]
+			if digits == "" {
+				continue
+			}
+			n, _ := new(big.Int).SetString(digits, 10)
+			exact.Add(exact, n.Mul(n, big.NewInt(unit)))
+		}
+		if exact.IsInt64() {
+			if err != nil || int64(d) != exact.Int64() {
+				t.Fatalf("%q = %v, %v; want %v", s, d, err, time.Duration(exact.Int64()))
+			}
+		} else if err == nil {
+			t.Fatalf("%q = %v, want an error (%s ns does not fit)", s, d, exact)
 		}
 	})
 }

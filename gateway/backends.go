@@ -269,22 +269,37 @@ func parseCredentials(b *Backend, raw json.RawMessage, nv *engine.NamedValues, a
 
 var isoDuration = regexp.MustCompile(`^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
 
-// parseISODuration reads the ISO 8601 durations APIM uses (PT1M, PT30S, P1DT2H).
+// parseISODuration reads the ISO 8601 durations APIM uses (PT1M, PT30S,
+// P1DT2H), to the nanosecond (finer fractions of a second are dropped). One
+// longer than a time.Duration holds (106,751 days and a bit) is an error:
+// multiplied out it would wrap around to a negative or a wrong positive
+// value.
 func parseISODuration(s string) (time.Duration, error) {
 	m := isoDuration.FindStringSubmatch(s)
 	if m == nil || s == "P" || s == "PT" {
 		return 0, fmt.Errorf("%q is not an ISO 8601 duration like PT1M", s)
 	}
 	var d time.Duration
-	for i, unit := range []time.Duration{24 * time.Hour, time.Hour, time.Minute} {
-		if m[i+1] != "" {
-			n, _ := strconv.Atoi(m[i+1])
-			d += time.Duration(n) * unit
+	// add adds n units to d, or reports that the sum does not fit.
+	add := func(digits string, unit time.Duration) bool {
+		n, err := strconv.ParseInt(digits, 10, 64)
+		if err != nil || n > int64(math.MaxInt64-d)/int64(unit) {
+			return false
 		}
+		d += time.Duration(n) * unit
+		return true
 	}
-	if m[4] != "" {
-		f, _ := strconv.ParseFloat(m[4], 64)
-		d += time.Duration(f * float64(time.Second))
+	whole, frac, _ := strings.Cut(m[4], ".")
+	if frac != "" {
+		frac = (frac + "00000000")[:9] // nanoseconds
+	}
+	for _, p := range [...]struct {
+		digits string
+		unit   time.Duration
+	}{{m[1], 24 * time.Hour}, {m[2], time.Hour}, {m[3], time.Minute}, {whole, time.Second}, {frac, 1}} {
+		if p.digits != "" && !add(p.digits, p.unit) {
+			return 0, fmt.Errorf("%q is longer than a duration can be (about 292 years)", s)
+		}
 	}
 	return d, nil
 }
