@@ -110,6 +110,31 @@ func TestCircuitBreakerHonoursRetryAfter(t *testing.T) {
 	waitFor(t, "the breaker to close after Retry-After", func() bool { return statusOf(t, g.url+"/b/x") == 200 })
 }
 
+// TestCircuitBreakerRetryAfterTooLong: a Retry-After longer than a
+// time.Duration holds keeps the breaker open; multiplied out unchecked,
+// 9223372037 s wrapped around to a negative duration (no trip at all) and
+// 18446744074 s to a third of a second.
+func TestCircuitBreakerRetryAfterTooLong(t *testing.T) {
+	for _, ra := range []string{"9223372037", "18446744074"} {
+		t.Run(ra, func(t *testing.T) {
+			t.Parallel()
+			f := newFlaky(t)
+			g := startGateway(t, backendFolder(t, "svc", map[string]string{"svc": breakerJSON(f.url, 1, "PT1S", true)}))
+			f.retryAfter.Store(ra)
+			f.fail.Store(503)
+			if got := statusOf(t, g.url+"/b/x"); got != 503 {
+				t.Fatalf("the failure: %d", got)
+			}
+			f.fail.Store(0)
+			before := f.calls.Load()
+			time.Sleep(1500 * time.Millisecond) // past a wrapped third of a second and the 1 s tripDuration
+			if got := statusOf(t, g.url+"/b/x"); got != 503 || f.calls.Load() != before {
+				t.Fatalf("the breaker closed: %d (backend calls %d -> %d)", got, before, f.calls.Load())
+			}
+		})
+	}
+}
+
 func TestBackendPool(t *testing.T) {
 	a, b, c := newFlaky(t), newFlaky(t), newFlaky(t)
 	pool := `{"properties": {"type": "Pool", "pool": {"services": [

@@ -567,7 +567,8 @@ func readAPI(p *engine.Parser) *API {
 		}
 	}
 	seconds := func(name string, dst *time.Duration, min int64) {
-		if n := p.LitInt(name, -1, min, math.MaxInt64); n >= 0 {
+		// At most what a time.Duration holds: more would wrap around.
+		if n := p.LitInt(name, -1, min, math.MaxInt64/int64(time.Second)); n >= 0 {
 			*dst = time.Duration(n) * time.Second
 		}
 	}

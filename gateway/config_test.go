@@ -48,10 +48,12 @@ func TestConfigErrors(t *testing.T) {
 		{"bad numbers", "<api name=\"a\" " + ok + "\n     max-message-size=\"big\" idle-timeout=\"0\" max-connections=\"-1\" handshake-timeout=\"1.5\"/>",
 			[]string{
 				`2:24: attribute "max-message-size" must be a whole number, not "big"`,
-				`2:43: attribute "idle-timeout" must be at least 1, not 0`,
+				`2:43: attribute "idle-timeout" must be between 1 and 9223372036, not 0`,
 				`2:63: attribute "max-connections" must be at least 0, not -1`,
 				`2:86: attribute "handshake-timeout" must be a whole number, not "1.5"`,
 			}},
+		{"seconds past what a duration holds", "<api name=\"a\" " + ok + "\n     idle-timeout=\"9223372037\" drain-window=\"9223372036\"/>",
+			[]string{`2:20: attribute "idle-timeout" must be between 1 and 9223372036, not 9223372037`}},
 		{"bad bool", "<api name=\"a\" " + ok + " drain-on-change=\"maybe\"/>",
 			[]string{`attribute "drain-on-change" must be true or false, not "maybe"`}},
 		{"bad message rate", "<api name=\"a\" " + ok + "\n     max-messages-per-second=\"0\"/>",

@@ -450,7 +450,10 @@ func (c *Console) traceToken(w http.ResponseWriter, r *http.Request) {
 	}
 	ttl := 10 * time.Minute
 	if req.TTL != 0 {
-		ttl = time.Duration(req.TTL) * time.Second
+		ttl = -1 // out of range: MintTraceToken says what the range is
+		if req.TTL > 0 && req.TTL <= int(gateway.MaxTraceTokenTTL/time.Second) {
+			ttl = time.Duration(req.TTL) * time.Second
+		}
 	}
 	tok, exp, err := c.srv.MintTraceToken(r.PathValue("name"), ttl)
 	if err != nil {

@@ -427,6 +427,21 @@ func TestCrossOriginRefused(t *testing.T) {
 	if resp.StatusCode != 200 || tok.Token == "" || tok.Header != gateway.TraceTokenHeader {
 		t.Errorf("trace-token: %d %+v", resp.StatusCode, tok)
 	}
+	// A lifetime out of range is refused, however many seconds it names:
+	// 18446744074 s in nanoseconds wraps around to a third of a second.
+	for _, ttl := range []string{"-5", "3601", "9223372037", "18446744074"} {
+		req, _ = http.NewRequest("POST", e.admin.URL+"/console/api/apis/chat/trace-token", strings.NewReader(`{"ttl_seconds":`+ttl+`}`))
+		req.Header.Set("Origin", e.admin.URL)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "between 1s and 1h0m0s") {
+			t.Errorf("trace-token for %s s: %d %s", ttl, resp.StatusCode, body)
+		}
+	}
 }
 
 func TestConsolePage(t *testing.T) {
