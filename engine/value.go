@@ -176,6 +176,9 @@ func (n Int) Eval(st *State) (int64, error) {
 		if x != math.Trunc(x) || math.IsInf(x, 0) || math.IsNaN(x) {
 			return 0, exprFailure(n.p, fmt.Errorf("result %v is not a whole number", x))
 		}
+		if x >= 0x1p63 || x < -0x1p63 { // int64(x) would not say what x was
+			return 0, exprFailure(n.p, fmt.Errorf("result %v is out of range [%d, %d]", x, n.min, n.max))
+		}
 		r = int64(x)
 	case string:
 		p, perr := strconv.ParseInt(x, 10, 64)

@@ -292,3 +292,22 @@ func TestCacheOAuthSnippet(t *testing.T) {
 		t.Errorf("token endpoint called %d times, want 1", n)
 	}
 }
+
+// TestCacheStoreDurationOutOfRange: a computed duration out of range fails
+// the policy with its own value in the message, whether it is a whole
+// number too large for the range or a number past what an int64 holds
+// (converted unchecked, 1e19 read as -9223372036854775808).
+func TestCacheStoreDurationOutOfRange(t *testing.T) {
+	for _, tc := range []struct{ expr, want string }{
+		{"@(2147483648)", "result 2147483648 is out of range [1, 2147483647]"},
+		{"@(1e19)", "result 1e+19 is out of range [1, 2147483647]"},
+		{"@(-1e19)", "result -1e+19 is out of range [1, 2147483647]"},
+	} {
+		plan := compile(t, testDeps(), `<cache-store-value key="k" value="v" duration="`+tc.expr+`"/>`)
+		s := request("ws://gw/chat")
+		if !runInbound(plan, s) || s.LastError() == nil || !strings.Contains(s.LastError().Message, tc.want) {
+			t.Errorf("duration %s: %+v, want an error saying %q", tc.expr, s.LastError(), tc.want)
+		}
+		s.Release()
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -165,7 +166,7 @@ func (tp *tokenProvider) store(e *cachedToken, v string, lifetime time.Duration)
 	now := tp.now()
 	e.value = v
 	e.usableTo = now.Add(lifetime - min(expirySlack, lifetime/10))
-	e.refreshAt = now.Add(lifetime * 8 / 10)
+	e.refreshAt = now.Add(lifetime - lifetime/5) // 80%, without lifetime*8 overflowing
 }
 
 func (tp *tokenProvider) refresh(resource string, e *cachedToken) {
@@ -228,5 +229,8 @@ func (tp *tokenProvider) fetch(ctx context.Context, resource string) (string, ti
 	if err != nil || secs <= 0 {
 		secs = 300 // no usable expires_in: keep it for 5 minutes
 	}
-	return body.AccessToken, time.Duration(secs) * time.Second, nil
+	// Up to what a Duration holds: multiplied out unchecked, a longer
+	// lifetime would wrap around (to a token never usable, fetched again
+	// for every request, or one kept for a wrong time).
+	return body.AccessToken, time.Duration(min(secs, math.MaxInt64/int64(time.Second))) * time.Second, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -146,6 +147,32 @@ func TestTokenProviderConcurrentMissesShareOneFetch(t *testing.T) {
 	wg.Wait()
 	if f.calls.Load() != 1 {
 		t.Fatalf("%d fetches", f.calls.Load())
+	}
+}
+
+// TestManagedIdentityLongLifetime: a token whose expires_in is decades or
+// more is cached and not refreshed at once. Multiplied out unchecked,
+// 9223372037 s wrapped around to a negative lifetime (fetched again for
+// every request), and 80% of 2000000000 s overflowed into a refresh time
+// in the past (a background refresh after every request).
+func TestManagedIdentityLongLifetime(t *testing.T) {
+	for _, ttl := range []int{2000000000, 9223372037} {
+		t.Run(strconv.Itoa(ttl), func(t *testing.T) {
+			f := newFakeTokenEndpoint(t, ttl)
+			plan := compile(t, identityDeps(f), `<authentication-managed-identity resource="r"/>`)
+			for range 3 {
+				s := request("http://gw/chat")
+				runInbound(plan, s)
+				if got := s.Context().Request.Headers.GetValueOrDefault("Authorization", ""); got != "Bearer tok-1" {
+					t.Fatalf("Authorization = %q (%+v)", got, s.Context().LastError)
+				}
+				s.Release()
+			}
+			time.Sleep(50 * time.Millisecond) // a background refresh, had one started, has called by now
+			if n := f.calls.Load(); n != 1 {
+				t.Fatalf("token endpoint called %d times, want 1 (cached)", n)
+			}
+		})
 	}
 }
 
