@@ -180,6 +180,15 @@ func TestCSharpValues(t *testing.T) {
 		{`@(TimeSpan.FromMinutes(90).TotalHours)`, "1.5", false},
 		{`@(string.Join("+", Regex.Matches("a1b22c333", @"(?<n>\d+)").Select(m => m.Groups["n"].Value)) + "/" + Regex.Split("a1b22c", @"\d+").Length)`, "1+22+333/3", false},
 		{`@(new DateTime(2020, 1, 2).AddDays(1).ToString("yyyy-MM-ddTHH:mm:ss"))`, "2020-01-03T00:00:00", false},
+		// .NET's DateTime range (0001-9999) is wider than a Duration's 292
+		// years: nothing on the way is multiplied into one.
+		{`@(new DateTime(2020, 1, 1).Ticks)`, "637134336000000000", false},
+		{`@(new DateTime(2020, 1, 2).AddDays(1000000).ToString("yyyy-MM-dd"))`, "4757-11-29", false},
+		{`@(new DateTime(2020, 1, 1).AddMilliseconds(1.5).Ticks - new DateTime(2020, 1, 1).Ticks)`, "15000", false},
+		{`@((new DateTime(2020, 1, 1) - new DateTime(1900, 1, 1)).TotalDays)`, "43829", false},
+		{`@((new DateTime(2020, 1, 1) - TimeSpan.FromDays(1)).ToString("yyyy-MM-dd"))`, "2019-12-31", false},
+		{`@((TimeSpan.FromDays(100) - TimeSpan.FromDays(40)).TotalDays)`, "60", false},
+		{`@{ var d = TimeSpan.FromHours(1) + TimeSpan.FromMinutes(30); return d.TotalMinutes; }`, "90", false},
 		{`@(BitConverter.ToString(SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes("abc"))).Replace("-", "").Substring(0, 8))`, "BA7816BF", false},
 		{`@(Convert.ToBase64String(new HMACSHA256(Encoding.UTF8.GetBytes("key")).ComputeHash(Encoding.UTF8.GetBytes("msg"))))`, "LZPLwb4We8sWN6SiPL/wGnh48MUO6DOVTqUiG7G4xig=", false},
 		{`@(Convert.ToBase64String(Encoding.UTF8.GetBytes("secret").Encrypt("Aes", Convert.FromBase64String("AAECAwQFBgcICQoLDA0ODw=="), Convert.FromBase64String("Dw4NDAsKCQgHBgUEAwIBAA=="))))`, "PR8eRna33MoKObxtNfNvng==", false},
@@ -263,6 +272,17 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		{`@(((int)context.Variables["n"]).ToString("D1000000"))`, "Format specifier was invalid."},
 		{`@{ var l = new List<string>(); while (true) { l.Add("x"); } return l.Count; }`, "a list of more than 10000 items"},
 		{`@{ try { return (string)context.Variables["n"]; } catch (FormatException) { return "not this"; } }`, "Unable to cast"},
+		// Out of .NET's DateTime range, or of a TimeSpan's (±292 years
+		// here, see docs/expressions-csharp.md): .NET's exceptions, never a
+		// value that wrapped around.
+		{`@(new DateTime(9999, 12, 31).AddDays(2))`, "The added or subtracted value results in an un-representable DateTime."},
+		{`@(new DateTime(1, 1, 1).AddSeconds(-1))`, "The added or subtracted value results in an un-representable DateTime."},
+		{`@(new DateTime(9999, 12, 30) + TimeSpan.FromDays(3))`, "The added or subtracted value results in an un-representable DateTime."},
+		{`@(new DateTime(2020, 1, 1).AddDays(1e7))`, "Value to add was out of range."},
+		{`@(TimeSpan.FromDays(1000000))`, "TimeSpan overflowed because the duration is too long."},
+		{`@(TimeSpan.FromDays(100000) + TimeSpan.FromDays(100000))`, "TimeSpan overflowed because the duration is too long."},
+		{`@{ var d = TimeSpan.FromDays(-100000) - TimeSpan.FromDays(100000); return d; }`, "TimeSpan overflowed because the duration is too long."},
+		{`@(new DateTime(2020, 1, 1) - new DateTime(1, 1, 1))`, "TimeSpan overflowed because the duration is too long."},
 	} {
 		v, err, ex := csRun(t, tc.src, noBody)
 		if err == nil {

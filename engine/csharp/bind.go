@@ -689,6 +689,9 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 		if n.Op == "-" && l.K == KDateTime && r.K == KTimeSpan {
 			return tDateTime, nil
 		}
+		if n.Op == "-" && l.K == KTimeSpan && r.K == KTimeSpan {
+			return tTimeSpan, nil
+		}
 		if l.numeric() && r.numeric() {
 			if l.K == KDouble || r.K == KDouble {
 				return tDouble, nil

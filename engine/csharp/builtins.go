@@ -952,11 +952,11 @@ func registerBuiltins() {
 	}{{"AddSeconds", time.Second}, {"AddMinutes", time.Minute}, {"AddHours", time.Hour}, {"AddDays", 24 * time.Hour}, {"AddMilliseconds", time.Millisecond}} {
 		u := u
 		method(KDateTime, u.n, ts(D), tDateTime, func(a []any) (any, error) {
-			return a[0].(time.Time).Add(time.Duration(toFloat(a[1]) * float64(u.d))), nil
+			return addUnits(a[0].(time.Time), toFloat(a[1]), int64(u.d/100))
 		}, nil)
 	}
 	method(KDateTime, "Add", ts(tTimeSpan), tDateTime, func(a []any) (any, error) {
-		return a[0].(time.Time).Add(a[1].(time.Duration)), nil
+		return addSpan(a[0].(time.Time), a[1].(time.Duration))
 	}, nil)
 	method(KDateTime, "ToUniversalTime", ts(), tDateTime, func(a []any) (any, error) { return a[0].(time.Time).UTC(), nil }, nil)
 	method(KDateTime, "ToUnixTimeSeconds", ts(), I, func(a []any) (any, error) { return int(a[0].(time.Time).Unix()), nil }, nil)
@@ -979,7 +979,7 @@ func registerBuiltins() {
 			case "Second":
 				return t.Second(), nil
 			}
-			return int(t.Sub(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC))/100) + 0, nil
+			return int(ticksOf(t)), nil
 		}, nil)
 	}
 	for _, u := range []struct {
@@ -987,7 +987,7 @@ func registerBuiltins() {
 		d time.Duration
 	}{{"FromSeconds", time.Second}, {"FromMinutes", time.Minute}, {"FromHours", time.Hour}, {"FromDays", 24 * time.Hour}, {"FromMilliseconds", time.Millisecond}} {
 		u := u
-		static("TimeSpan", u.n, ts(D), tTimeSpan, func(a []any) (any, error) { return time.Duration(toFloat(a[0]) * float64(u.d)), nil }, nil)
+		static("TimeSpan", u.n, ts(D), tTimeSpan, func(a []any) (any, error) { return spanOf(toFloat(a[0]), int64(u.d/100)) }, nil)
 	}
 	for _, p := range []struct {
 		n string

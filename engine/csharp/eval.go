@@ -626,17 +626,17 @@ func binop(op string, l, r any, lt, rt, t *Type) (any, error) {
 		switch op {
 		case "+":
 			if tt, ok := l.(time.Time); ok {
-				return tt.Add(r.(time.Duration)), nil
+				return addSpan(tt, r.(time.Duration))
 			}
-			return l.(time.Duration) + r.(time.Duration), nil
+			return sumSpans(l.(time.Duration), r.(time.Duration), false)
 		case "-":
 			if rr, ok := r.(time.Time); ok {
-				return l.(time.Time).Sub(rr), nil
+				return diffDates(l.(time.Time), rr)
 			}
 			if tt, ok := l.(time.Time); ok {
-				return tt.Add(-r.(time.Duration)), nil
+				return timeOp("-", tt, r.(time.Duration))
 			}
-			return l.(time.Duration) - r.(time.Duration), nil
+			return sumSpans(l.(time.Duration), r.(time.Duration), true)
 		}
 		c, err := compareNET(l, r)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/expr-lang/expr"
 )
@@ -337,6 +338,30 @@ func (f *Front) Options() []expr.Option {
 		expr.Function("$csIntOp", func(p ...any) (any, error) {
 			return binop(p[0].(string), p[1], p[2], tInt, tInt, tInt)
 		}, new(func(string, int, int) int)),
+		expr.Function("$csDateDiff", func(p ...any) (any, error) {
+			a, ok1 := p[0].(time.Time)
+			b, ok2 := p[1].(time.Time)
+			if !ok1 || !ok2 {
+				return nil, errNull
+			}
+			return diffDates(a, b)
+		}, new(func(time.Time, time.Time) time.Duration)),
+		expr.Function("$csDateAdd", func(p ...any) (any, error) {
+			t, ok1 := p[1].(time.Time)
+			d, ok2 := p[2].(time.Duration)
+			if !ok1 || !ok2 {
+				return nil, errNull
+			}
+			return timeOp(p[0].(string), t, d)
+		}, new(func(string, time.Time, time.Duration) time.Time)),
+		expr.Function("$csSpanAdd", func(p ...any) (any, error) {
+			a, ok1 := p[1].(time.Duration)
+			b, ok2 := p[2].(time.Duration)
+			if !ok1 || !ok2 {
+				return nil, errNull
+			}
+			return sumSpans(a, b, p[0].(string) == "-")
+		}, new(func(string, time.Duration, time.Duration) time.Duration)),
 		expr.Function("$csFloatMod", func(p ...any) (any, error) { return math.Mod(toFloat(p[0]), toFloat(p[1])), nil },
 			new(func(float64, float64) float64)),
 		expr.Function("$csTrunc", func(p ...any) (any, error) { return convert(m, p[0], tDouble, tInt) }, new(func(float64) int)),

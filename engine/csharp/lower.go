@@ -970,6 +970,18 @@ func (lw *lowerer) binary(n *Binary, en env) (string, error) {
 	default:
 		return "", cannot("operator %s", n.Op)
 	}
+	if (n.Op == "+" || n.Op == "-") && (lt.K == KDateTime || lt.K == KTimeSpan) {
+		// .NET's ranges and exceptions (datetime.go), not expr's wrapping.
+		switch {
+		case lt.Nullable || rt.Nullable:
+			return "", cannot("nullable DateTime arithmetic")
+		case lt.K == KDateTime && rt.K == KDateTime:
+			return fmt.Sprintf("$csDateDiff(%s, %s)", l, r), nil
+		case lt.K == KDateTime:
+			return fmt.Sprintf("$csDateAdd(%s, %s, %s)", quote(n.Op), l, r), nil
+		}
+		return fmt.Sprintf("$csSpanAdd(%s, %s, %s)", quote(n.Op), l, r), nil
+	}
 	if n.Op == "??" && n.T.K == KDouble && rt.K == KInt {
 		r = "float(" + r + ")"
 	}

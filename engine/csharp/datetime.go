@@ -1,0 +1,115 @@
+package csharp
+
+import (
+	"math"
+	"time"
+)
+
+// DateTime and TimeSpan arithmetic with .NET's ranges and exceptions. A
+// DateTime is a time.Time kept within .NET's range (0001-01-01 to
+// 9999-12-31); a TimeSpan is a time.Duration, which holds ±292 years where
+// .NET's holds ±29,227: one longer is an OverflowException here (see
+// docs/expressions-csharp.md). Nothing is multiplied out into a Duration
+// unchecked, so nothing wraps around.
+
+const (
+	ticksPerSecond = 10_000_000
+	maxTicks       = 3_155_378_975_999_999_999 // DateTime.MaxValue.Ticks
+	// unixTo0001 is the seconds from 0001-01-01 to the Unix epoch.
+	unixTo0001 = 62_135_596_800
+)
+
+var (
+	netMinDate = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	netMaxDate = time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC)
+)
+
+func errDateArithmetic() error {
+	return exc("ArgumentOutOfRangeException", "The added or subtracted value results in an un-representable DateTime. (Parameter 'value')")
+}
+
+func errTimeSpanTooLong() error {
+	return exc("OverflowException", "TimeSpan overflowed because the duration is too long.")
+}
+
+// ticksOf is DateTime.Ticks: 100-nanosecond units since 0001-01-01.
+func ticksOf(t time.Time) int64 {
+	return (t.Unix()+unixTo0001)*ticksPerSecond + int64(t.Nanosecond()/100)
+}
+
+// inNetRange is t, or .NET's exception when t is outside DateTime's range.
+func inNetRange(t time.Time) (time.Time, error) {
+	if t.Before(netMinDate) || t.After(netMaxDate) {
+		return time.Time{}, errDateArithmetic()
+	}
+	return t, nil
+}
+
+// addTicks is DateTime.AddTicks: n ticks later, through Unix seconds so
+// that no Duration overflows on the way.
+func addTicks(t time.Time, n int64) (time.Time, error) {
+	secs, rem := n/ticksPerSecond, n%ticksPerSecond
+	return inNetRange(time.Unix(t.Unix()+secs, int64(t.Nanosecond())+rem*100).In(t.Location()))
+}
+
+// addUnits is AddSeconds ... AddDays(value) as .NET computes it: the whole
+// units and the fraction apart, truncated to ticks.
+func addUnits(t time.Time, v float64, ticksPerUnit int64) (time.Time, error) {
+	if math.IsNaN(v) || math.Abs(v) > float64(maxTicks/ticksPerUnit) {
+		return time.Time{}, exc("ArgumentOutOfRangeException", "Value to add was out of range. (Parameter 'value')")
+	}
+	whole := math.Trunc(v)
+	return addTicks(t, int64(whole)*ticksPerUnit+int64((v-whole)*float64(ticksPerUnit)))
+}
+
+// addSpan is DateTime + TimeSpan (DateTime.Add).
+func addSpan(t time.Time, d time.Duration) (time.Time, error) {
+	return inNetRange(t.Add(d))
+}
+
+// timeOp is DateTime + TimeSpan or DateTime - TimeSpan (op "+" or "-").
+func timeOp(op string, t time.Time, d time.Duration) (time.Time, error) {
+	if op == "-" {
+		var err error
+		if d, err = sumSpans(0, d, true); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return addSpan(t, d)
+}
+
+// spanOf is TimeSpan.FromSeconds ... FromDays(value): truncated to ticks.
+func spanOf(v float64, ticksPerUnit int64) (time.Duration, error) {
+	if math.IsNaN(v) {
+		return 0, exc("ArgumentException", "TimeSpan does not accept floating point Not-a-Number values.")
+	}
+	ns := math.Trunc(v*float64(ticksPerUnit)) * 100
+	if ns >= 0x1p63 || ns <= -0x1p63 {
+		return 0, errTimeSpanTooLong()
+	}
+	return time.Duration(ns), nil
+}
+
+// sumSpans is TimeSpan + TimeSpan (neg: TimeSpan - TimeSpan).
+func sumSpans(a, b time.Duration, neg bool) (time.Duration, error) {
+	if neg {
+		if b == math.MinInt64 {
+			return 0, errTimeSpanTooLong()
+		}
+		b = -b
+	}
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, errTimeSpanTooLong()
+	}
+	return s, nil
+}
+
+// diffDates is DateTime - DateTime.
+func diffDates(a, b time.Time) (time.Duration, error) {
+	d := a.Sub(b) // saturates at the ends of a Duration's range
+	if d == math.MaxInt64 || d == math.MinInt64 {
+		return 0, errTimeSpanTooLong()
+	}
+	return d, nil
+}
