@@ -189,6 +189,10 @@ func TestCSharpValues(t *testing.T) {
 		{`@((new DateTime(2020, 1, 1) - TimeSpan.FromDays(1)).ToString("yyyy-MM-dd"))`, "2019-12-31", false},
 		{`@((TimeSpan.FromDays(100) - TimeSpan.FromDays(40)).TotalDays)`, "60", false},
 		{`@{ var d = TimeSpan.FromHours(1) + TimeSpan.FromMinutes(30); return d.TotalMinutes; }`, "90", false},
+		{`@(Convert.ToInt64("5000000000"))`, "5000000000", false},
+		{`@(Convert.ToInt32(2.5) + Convert.ToInt32(3.5))`, "6", false}, // to even
+		{`@(Convert.ToInt32(-2147483648.5))`, "-2147483648", false},
+		{`@(Convert.ToInt64(3000000000.0))`, "3000000000", false},
 		{`@(BitConverter.ToString(SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes("abc"))).Replace("-", "").Substring(0, 8))`, "BA7816BF", false},
 		{`@(Convert.ToBase64String(new HMACSHA256(Encoding.UTF8.GetBytes("key")).ComputeHash(Encoding.UTF8.GetBytes("msg"))))`, "LZPLwb4We8sWN6SiPL/wGnh48MUO6DOVTqUiG7G4xig=", false},
 		{`@(Convert.ToBase64String(Encoding.UTF8.GetBytes("secret").Encrypt("Aes", Convert.FromBase64String("AAECAwQFBgcICQoLDA0ODw=="), Convert.FromBase64String("Dw4NDAsKCQgHBgUEAwIBAA=="))))`, "PR8eRna33MoKObxtNfNvng==", false},
@@ -275,6 +279,14 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		// Out of .NET's DateTime range, or of a TimeSpan's (±292 years
 		// here, see docs/expressions-csharp.md): .NET's exceptions, never a
 		// value that wrapped around.
+		// Numbers past the target's range: .NET's OverflowException.
+		{`@(Convert.ToInt32("5000000000"))`, "Value was either too large or too small for an Int32."},
+		{`@(Convert.ToInt32(2147483647.5))`, "Value was either too large or too small for an Int32."},
+		{`@(Convert.ToInt32(1e30))`, "Value was either too large or too small for an Int32."},
+		{`@(Convert.ToInt64(1e30))`, "Value was either too large or too small for an Int64."},
+		{`@(Convert.ToInt32(long.Parse("5000000000")))`, "Value was either too large or too small for an Int32."},
+		{`@(int.Parse("5000000000"))`, "Value was either too large or too small for an Int32."},
+		{`@(long.Parse("99999999999999999999"))`, "Value was either too large or too small for an Int64."},
 		{`@(new DateTime(9999, 12, 31).AddDays(2))`, "The added or subtracted value results in an un-representable DateTime."},
 		{`@(new DateTime(1, 1, 1).AddSeconds(-1))`, "The added or subtracted value results in an un-representable DateTime."},
 		{`@(new DateTime(9999, 12, 30) + TimeSpan.FromDays(3))`, "The added or subtracted value results in an un-representable DateTime."},

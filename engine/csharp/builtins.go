@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"hash"
 	"math"
@@ -752,8 +753,15 @@ func registerBuiltins() {
 			if err != nil {
 				return nil, argNull("s")
 			}
-			n, perr := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-			if perr != nil || (typ == "int" && (n > math.MaxInt32 || n < math.MinInt32)) {
+			bits, netType := 64, "Int64"
+			if typ == "int" {
+				bits, netType = 32, "Int32"
+			}
+			n, perr := strconv.ParseInt(strings.TrimSpace(s), 10, bits)
+			if errors.Is(perr, strconv.ErrRange) {
+				return nil, overflowErr(netType)
+			}
+			if perr != nil {
 				return nil, formatErr(s)
 			}
 			return int(n), nil
@@ -803,27 +811,45 @@ func registerBuiltins() {
 		}
 		return b, nil
 	}, nil)
-	static("Convert", "ToInt32", ts(O), I, func(a []any) (any, error) {
-		switch x := a[0].(type) {
-		case string:
-			n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 32)
-			if err != nil {
-				return nil, formatErr(x)
+	// Convert.ToInt32 and ToInt64 check the range as .NET does: a value
+	// past it is an OverflowException, never a wrapped number.
+	for _, c := range []struct {
+		name, netType string
+		bits          int
+	}{{"ToInt32", "Int32", 32}, {"ToInt64", "Int64", 64}} {
+		lim := math.Ldexp(1, c.bits-1)
+		static("Convert", c.name, ts(O), I, func(a []any) (any, error) {
+			switch x := a[0].(type) {
+			case string:
+				n, err := strconv.ParseInt(strings.TrimSpace(x), 10, c.bits)
+				if errors.Is(err, strconv.ErrRange) {
+					return nil, overflowErr(c.netType)
+				}
+				if err != nil {
+					return nil, formatErr(x)
+				}
+				return int(n), nil
+			case nil:
+				return 0, nil
+			case bool:
+				if x {
+					return 1, nil
+				}
+				return 0, nil
+			case float64:
+				r := math.RoundToEven(x)
+				if math.IsNaN(r) || r >= lim || r < -lim {
+					return nil, overflowErr(c.netType)
+				}
+				return int(r), nil
 			}
-			return int(n), nil
-		case nil:
-			return 0, nil
-		case bool:
-			if x {
-				return 1, nil
+			n := toInt(a[0])
+			if c.bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
+				return nil, overflowErr(c.netType)
 			}
-			return 0, nil
-		case float64:
-			return int(math.RoundToEven(x)), nil
-		}
-		return toInt(a[0]), nil
-	}, nil)
-	statics["Convert"]["ToInt64"] = statics["Convert"]["ToInt32"]
+			return n, nil
+		}, nil)
+	}
 	static("Convert", "ToString", ts(O), S, func(a []any) (any, error) { return catStr(a[0]), nil }, nil)
 	static("Convert", "ToBoolean", ts(O), B, func(a []any) (any, error) {
 		if s, ok := a[0].(string); ok {

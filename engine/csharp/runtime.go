@@ -378,6 +378,11 @@ func jtype(v any) string {
 	return "Object"
 }
 
+// overflowErr is .NET's OverflowException for a number past netType's range.
+func overflowErr(netType string) error {
+	return exc("OverflowException", "Value was either too large or too small for an %s.", netType)
+}
+
 func formatErr(s string) error {
 	return exc("FormatException", "The input string '%s' was not in a correct format.", s)
 }
