@@ -193,6 +193,10 @@ func TestCSharpValues(t *testing.T) {
 		{`@(Convert.ToInt32(2.5) + Convert.ToInt32(3.5))`, "6", false}, // to even
 		{`@(Convert.ToInt32(-2147483648.5))`, "-2147483648", false},
 		{`@(Convert.ToInt64(3000000000.0))`, "3000000000", false},
+		// Json.NET's (int)/(long) on a JToken is Convert.ToInt64: to even.
+		{`@((int)JObject.Parse("{\"a\": 2.5}")["a"])`, "2", false},
+		{`@((int)JObject.Parse("{\"a\": 3.5}")["a"])`, "4", false},
+		{`@((long)JObject.Parse("{\"a\": -2.5}")["a"])`, "-2", false},
 		{`@(BitConverter.ToString(SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes("abc"))).Replace("-", "").Substring(0, 8))`, "BA7816BF", false},
 		{`@(Convert.ToBase64String(new HMACSHA256(Encoding.UTF8.GetBytes("key")).ComputeHash(Encoding.UTF8.GetBytes("msg"))))`, "LZPLwb4We8sWN6SiPL/wGnh48MUO6DOVTqUiG7G4xig=", false},
 		{`@(Convert.ToBase64String(Encoding.UTF8.GetBytes("secret").Encrypt("Aes", Convert.FromBase64String("AAECAwQFBgcICQoLDA0ODw=="), Convert.FromBase64String("Dw4NDAsKCQgHBgUEAwIBAA=="))))`, "PR8eRna33MoKObxtNfNvng==", false},
@@ -287,6 +291,8 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		{`@(Convert.ToInt32(long.Parse("5000000000")))`, "Value was either too large or too small for an Int32."},
 		{`@(int.Parse("5000000000"))`, "Value was either too large or too small for an Int32."},
 		{`@(long.Parse("99999999999999999999"))`, "Value was either too large or too small for an Int64."},
+		{`@((long)JObject.Parse("{\"a\": 1e30}")["a"])`, "Value was either too large or too small for an Int64."},
+		{`@((int)JObject.Parse("{\"a\": \"99999999999999999999\"}")["a"])`, "Value was either too large or too small for an Int64."},
 		{`@(new DateTime(9999, 12, 31).AddDays(2))`, "The added or subtracted value results in an un-representable DateTime."},
 		{`@(new DateTime(1, 1, 1).AddSeconds(-1))`, "The added or subtracted value results in an un-representable DateTime."},
 		{`@(new DateTime(9999, 12, 30) + TimeSpan.FromDays(3))`, "The added or subtracted value results in an un-representable DateTime."},

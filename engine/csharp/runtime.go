@@ -311,9 +311,18 @@ func jtokenConvert(v any, t *Type) (any, error) {
 		case int:
 			return x, nil
 		case float64:
-			return int(math.Round(x)), nil
+			// Convert.ToInt64, as Json.NET's explicit conversion calls it:
+			// to even, and past the range an OverflowException.
+			r := math.RoundToEven(x)
+			if math.IsNaN(r) || r >= 0x1p63 || r < -0x1p63 {
+				return nil, overflowErr("Int64")
+			}
+			return int(r), nil
 		case string:
 			n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+			if errors.Is(err, strconv.ErrRange) {
+				return nil, overflowErr("Int64")
+			}
 			if err != nil {
 				return nil, formatErr(x)
 			}
