@@ -21,12 +21,12 @@ type fakeTokenEndpoint struct {
 	*httptest.Server
 	calls  atomic.Int64
 	fail   atomic.Bool
-	ttl    int
+	ttl    int64
 	mu     sync.Mutex
 	scopes []string
 }
 
-func newFakeTokenEndpoint(t *testing.T, ttl int) *fakeTokenEndpoint {
+func newFakeTokenEndpoint(t *testing.T, ttl int64) *fakeTokenEndpoint {
 	f := &fakeTokenEndpoint{ttl: ttl}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
@@ -156,8 +156,8 @@ func TestTokenProviderConcurrentMissesShareOneFetch(t *testing.T) {
 // every request), and 80% of 2000000000 s overflowed into a refresh time
 // in the past (a background refresh after every request).
 func TestManagedIdentityLongLifetime(t *testing.T) {
-	for _, ttl := range []int{2000000000, 9223372037} {
-		t.Run(strconv.Itoa(ttl), func(t *testing.T) {
+	for _, ttl := range []int64{2000000000, 9223372037} {
+		t.Run(strconv.FormatInt(ttl, 10), func(t *testing.T) {
 			f := newFakeTokenEndpoint(t, ttl)
 			plan := compile(t, identityDeps(f), `<authentication-managed-identity resource="r"/>`)
 			for range 3 {
