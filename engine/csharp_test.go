@@ -190,6 +190,11 @@ func TestCSharpValues(t *testing.T) {
 		{`@((TimeSpan.FromDays(100) - TimeSpan.FromDays(40)).TotalDays)`, "60", false},
 		{`@{ var d = TimeSpan.FromHours(1) + TimeSpan.FromMinutes(30); return d.TotalMinutes; }`, "90", false},
 		{`@(Convert.ToInt64("5000000000"))`, "5000000000", false},
+		// double.ToString() and Json.NET's numbers: fixed-point from 1E-05
+		// (exclusive) up to 1E+15 (exclusive), as .NET writes them.
+		{`@(1234567.0.ToString() + " " + 100000000000000.0 + " " + 1e15 + " " + 0.0001 + " " + 1e-5 + " " + (-1500000.5))`, "1234567 100000000000000 1E+15 0.0001 1E-05 -1500000.5", false},
+		{`@(123456789012345678.0.ToString())`, "1.2345678901234568E+17", false},
+		{`@(JObject.Parse("{\"a\": 1234567.0, \"b\": 1e21, \"c\": 1e-5, \"d\": 0.5}").ToString(Formatting.None))`, `{"a":1234567.0,"b":1E+21,"c":1E-05,"d":0.5}`, false},
 		{`@(Convert.ToInt32(2.5) + Convert.ToInt32(3.5))`, "6", false}, // to even
 		{`@(Convert.ToInt32(-2147483648.5))`, "-2147483648", false},
 		{`@(Convert.ToInt64(3000000000.0))`, "3000000000", false},

@@ -293,7 +293,7 @@ func jsonFloat(f float64) string {
 	case math.IsInf(f, -1):
 		return `"-Infinity"`
 	}
-	s := strconv.FormatFloat(f, 'G', -1, 64)
+	s := formatDouble(f) // ToString("R"): 1234567, not 1.234567E+06
 	if !strings.ContainsAny(s, ".E") {
 		s += ".0"
 	}

@@ -123,7 +123,20 @@ func formatDouble(f float64) string {
 	case math.IsInf(f, -1):
 		return "-∞"
 	}
-	return strconv.FormatFloat(f, 'G', -1, 64)
+	// .NET's double.ToString(): the shortest digits that read back as f,
+	// in fixed-point notation unless the exponent is -5 or below, or 15 and
+	// up (1234567 and 100000000000000, not Go's 1.234567E+06; 1E+15,
+	// 1E-05), the exponent with a sign and at least two digits.
+	e := strconv.FormatFloat(f, 'E', -1, 64)
+	mant, exp, _ := strings.Cut(e, "E")
+	n, _ := strconv.Atoi(exp)
+	if n < -4 || n >= 15 {
+		if len(exp) == 2 { // "+5": Go writes at least two digits already, but be sure
+			exp = exp[:1] + "0" + exp[1:]
+		}
+		return mant + "E" + exp
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 func formatTimeSpan(d time.Duration) string {
