@@ -194,6 +194,7 @@ func TestCSharpValues(t *testing.T) {
 		// (exclusive) up to 1E+15 (exclusive), as .NET writes them.
 		{`@(1234567.0.ToString() + " " + 100000000000000.0 + " " + 1e15 + " " + 0.0001 + " " + 1e-5 + " " + (-1500000.5))`, "1234567 100000000000000 1E+15 0.0001 1E-05 -1500000.5", false},
 		{`@(123456789012345678.0.ToString())`, "1.2345678901234568E+17", false},
+		{`@(Math.Round(2.345, 2) + Math.Round(2.5) + Math.Round(1e307, 2) / 1e307)`, "5.35", false},
 		{`@(JObject.Parse("{\"a\": 1234567.0, \"b\": 1e21, \"c\": 1e-5, \"d\": 0.5}").ToString(Formatting.None))`, `{"a":1234567.0,"b":1E+21,"c":1E-05,"d":0.5}`, false},
 		{`@(Convert.ToInt32(2.5) + Convert.ToInt32(3.5))`, "6", false}, // to even
 		{`@(Convert.ToInt32(-2147483648.5))`, "-2147483648", false},
@@ -298,6 +299,8 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		{`@(long.Parse("99999999999999999999"))`, "Value was either too large or too small for an Int64."},
 		{`@((long)JObject.Parse("{\"a\": 1e30}")["a"])`, "Value was either too large or too small for an Int64."},
 		{`@((int)JObject.Parse("{\"a\": \"99999999999999999999\"}")["a"])`, "Value was either too large or too small for an Int64."},
+		{`@(Math.Round(1.5, 16))`, "Rounding digits must be between 0 and 15, inclusive."},
+		{`@(Math.Round(1.5, -1))`, "Rounding digits must be between 0 and 15, inclusive."},
 		{`@(new DateTime(9999, 12, 31).AddDays(2))`, "The added or subtracted value results in an un-representable DateTime."},
 		{`@(new DateTime(1, 1, 1).AddSeconds(-1))`, "The added or subtracted value results in an un-representable DateTime."},
 		{`@(new DateTime(9999, 12, 30) + TimeSpan.FromDays(3))`, "The added or subtracted value results in an un-representable DateTime."},

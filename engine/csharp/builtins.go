@@ -919,8 +919,17 @@ func registerBuiltins() {
 	}, nil)
 	static("Math", "Round", ts(D), D, func(a []any) (any, error) { return math.RoundToEven(toFloat(a[0])), nil }, nil)
 	static("Math", "Round", ts(D, I), D, func(a []any) (any, error) {
-		p := math.Pow(10, float64(toInt(a[1])))
-		return math.RoundToEven(toFloat(a[0])*p) / p, nil
+		// As .NET: 0 to 15 digits, and a value of 1E+16 or more is whole
+		// already (scaled, it could overflow to infinity).
+		digits, v := toInt(a[1]), toFloat(a[0])
+		if digits < 0 || digits > 15 {
+			return nil, exc("ArgumentOutOfRangeException", "Rounding digits must be between 0 and 15, inclusive. (Parameter 'digits')")
+		}
+		if math.Abs(v) >= 1e16 {
+			return v, nil
+		}
+		p := math.Pow(10, float64(digits))
+		return math.RoundToEven(v*p) / p, nil
 	}, nil)
 	static("Math", "Floor", ts(D), D, func(a []any) (any, error) { return math.Floor(toFloat(a[0])), nil }, nil)
 	static("Math", "Ceiling", ts(D), D, func(a []any) (any, error) { return math.Ceil(toFloat(a[0])), nil }, nil)
