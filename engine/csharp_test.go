@@ -190,6 +190,13 @@ func TestCSharpValues(t *testing.T) {
 		{`@((TimeSpan.FromDays(100) - TimeSpan.FromDays(40)).TotalDays)`, "60", false},
 		{`@{ var d = TimeSpan.FromHours(1) + TimeSpan.FromMinutes(30); return d.TotalMinutes; }`, "90", false},
 		{`@(Convert.ToInt64("5000000000"))`, "5000000000", false},
+		// More of String, and .NET's culture-sensitive order for strings
+		// (string.Compare, CompareTo, OrderBy, Max): "apple" < "Apple" <
+		// "Banana", where an ordinal comparison puts every capital first.
+		{`@("x".PadRight(3, '.') + "x".PadRight(2) + "|" + "abc".Insert(1, "X") + "abcabc".Remove(3) + "abcabc".Remove(1, 2) + new string('-', 3))`, "x..x |aXbcabcaabc---", false},
+		{`@(string.Join(",", new[] {"cherry", "Banana", "apple", "Apple"}.OrderBy(x => x)))`, "apple,Apple,Banana,cherry", true},
+		{`@(string.Join(",", new[] {string.Compare("a", "B"), "a".CompareTo("B"), string.Compare("a", "A", true), string.Compare("a", "B", StringComparison.Ordinal), string.Compare("a", "A", StringComparison.OrdinalIgnoreCase), string.Compare(null, "a")}))`, "-1,-1,0,1,0,-1", false},
+		{`@(new[] {"b", "A", "a", "B"}.Max())`, "B", false},
 		// double.ToString() and Json.NET's numbers: fixed-point from 1E-05
 		// (exclusive) up to 1E+15 (exclusive), as .NET writes them.
 		{`@(1234567.0.ToString() + " " + 100000000000000.0 + " " + 1e15 + " " + 0.0001 + " " + 1e-5 + " " + (-1500000.5))`, "1234567 100000000000000 1E+15 0.0001 1E-05 -1500000.5", false},
@@ -299,6 +306,13 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		{`@(long.Parse("99999999999999999999"))`, "Value was either too large or too small for an Int64."},
 		{`@((long)JObject.Parse("{\"a\": 1e30}")["a"])`, "Value was either too large or too small for an Int64."},
 		{`@((int)JObject.Parse("{\"a\": \"99999999999999999999\"}")["a"])`, "Value was either too large or too small for an Int64."},
+		{`@("x".PadLeft(-1))`, "Non-negative number required. (Parameter 'totalWidth')"},
+		{`@("x".PadRight(-1))`, "Non-negative number required. (Parameter 'totalWidth')"},
+		{`@("abc".Remove(3))`, "startIndex must be less than length of string."},
+		{`@("abc".Remove(1, 3))`, "Index and count must refer to a location within the string."},
+		{`@("abc".Insert(4, "x"))`, "Specified argument was out of the range of valid values. (Parameter 'startIndex')"},
+		{`@(new string('x', -1))`, "Non-negative number required. (Parameter 'count')"},
+		{`@(new string('x', 100000000))`, "a string of more than"},
 		{`@(Math.Round(1.5, 16))`, "Rounding digits must be between 0 and 15, inclusive."},
 		{`@(Math.Round(1.5, -1))`, "Rounding digits must be between 0 and 15, inclusive."},
 		{`@(new DateTime(9999, 12, 31).AddDays(2))`, "The added or subtracted value results in an un-representable DateTime."},

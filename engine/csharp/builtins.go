@@ -200,6 +200,9 @@ func toFloat(v any) float64 {
 
 // padLeft is PadLeft(width, c), bounded like every string the program builds.
 func padLeft(s string, width int, c string) (any, error) {
+	if width < 0 {
+		return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'totalWidth')")
+	}
 	if width > MaxString {
 		return nil, errString
 	}
@@ -207,6 +210,34 @@ func padLeft(s string, width int, c string) (any, error) {
 		s = strings.Repeat(c, n) + s
 	}
 	return s, nil
+}
+
+// padRight is PadRight(width, c), bounded as padLeft is.
+func padRight(s string, width int, c string) (any, error) {
+	if width < 0 {
+		return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'totalWidth')")
+	}
+	if width > MaxString {
+		return nil, errString
+	}
+	if n := width - utf16Len(s); n > 0 {
+		s += strings.Repeat(c, n)
+	}
+	return s, nil
+}
+
+// nullsFirst is string.Compare's order with null: null before every
+// string, two nulls equal; f compares two strings.
+func nullsFirst(a, b any, f func() int) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	return f()
 }
 
 // pad aligns s in a field of width |align| (right-aligned when positive).
@@ -684,6 +715,84 @@ func registerBuiltins() {
 		c, _ := a[2].(string)
 		return padLeft(s, toInt(a[1]), c)
 	}, nil)
+	method(KString, "PadRight", ts(I), S, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return padRight(s, toInt(a[1]), " ")
+	}, nil)
+	method(KString, "PadRight", ts(I, tChar), S, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		c, _ := a[2].(string)
+		return padRight(s, toInt(a[1]), c)
+	}, nil)
+	method(KString, "Insert", ts(I, S), S, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		v, ok := a[2].(string)
+		if !ok {
+			return nil, argNull("value")
+		}
+		at := toInt(a[1])
+		if at < 0 || at > utf16Len(s) {
+			return nil, exc("ArgumentOutOfRangeException", "Specified argument was out of the range of valid values. (Parameter 'startIndex')")
+		}
+		head, _ := utf16Slice(s, 0, at)
+		tail, _ := utf16Slice(s, at, utf16Len(s)-at)
+		if len(s)+len(v) > MaxString {
+			return nil, errString
+		}
+		return head + v + tail, nil
+	}, nil)
+	method(KString, "Remove", ts(I), S, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		at := toInt(a[1])
+		switch {
+		case at < 0:
+			return nil, exc("ArgumentOutOfRangeException", "StartIndex cannot be less than zero. (Parameter 'startIndex')")
+		case at >= utf16Len(s):
+			return nil, exc("ArgumentOutOfRangeException", "startIndex must be less than length of string. (Parameter 'startIndex')")
+		}
+		return utf16Slice(s, 0, at)
+	}, nil)
+	method(KString, "Remove", ts(I, I), S, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		at, n := toInt(a[1]), toInt(a[2])
+		switch {
+		case at < 0:
+			return nil, exc("ArgumentOutOfRangeException", "StartIndex cannot be less than zero. (Parameter 'startIndex')")
+		case n < 0:
+			return nil, exc("ArgumentOutOfRangeException", "Count cannot be less than zero. (Parameter 'count')")
+		case at > utf16Len(s)-n:
+			return nil, exc("ArgumentOutOfRangeException", "Index and count must refer to a location within the string. (Parameter 'count')")
+		}
+		head, _ := utf16Slice(s, 0, at)
+		tail, _ := utf16Slice(s, at+n, utf16Len(s)-at-n)
+		return head + tail, nil
+	}, nil)
+	method(KString, "CompareTo", ts(S), I, func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		t, ok := a[1].(string)
+		if !ok {
+			return 1, nil // every string is greater than null
+		}
+		return cultureCompare(s, t, false), nil
+	}, nil)
 	method(KString, "ToCharArray", ts(), arrayOf(tChar), func(a []any) (any, error) { return items(a[0]) }, nil)
 	for name, op := range map[string]string{"Contains": "contains", "StartsWith": "startsWith", "EndsWith": "endsWith"} {
 		op := op
@@ -737,7 +846,40 @@ func registerBuiltins() {
 		}
 		return a[0] == a[1], nil
 	}, nil)
-	static("string", "Compare", ts(S, S), I, func(a []any) (any, error) { return compareNET(a[0], a[1]) }, nil)
+	static("string", "Compare", ts(S, S), I, func(a []any) (any, error) {
+		x, _ := a[0].(string)
+		y, _ := a[1].(string)
+		return nullsFirst(a[0], a[1], func() int { return cultureCompare(x, y, false) }), nil
+	}, nil)
+	// string.Compare(a, b, ignoreCase) and (a, b, StringComparison): one
+	// builtin per arity, the third argument told apart when it runs.
+	static("string", "Compare", ts(S, S, O), I, func(a []any) (any, error) {
+		x, _ := a[0].(string)
+		y, _ := a[1].(string)
+		c := 0
+		switch v := a[2].(type) {
+		case bool:
+			if v {
+				c = 3 // InvariantCultureIgnoreCase
+			}
+		case int:
+			c = v
+		default:
+			return nil, exc("ArgumentException", "The string comparison type passed in is currently not supported. (Parameter 'comparisonType')")
+		}
+		return nullsFirst(a[0], a[1], func() int { return compareWith(x, y, c) }), nil
+	}, nil)
+	static("string", "new", ts(tChar, I), S, func(a []any) (any, error) {
+		n := toInt(a[1])
+		if n < 0 {
+			return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'count')")
+		}
+		c, _ := a[0].(string)
+		if n*len(c) > MaxString {
+			return nil, errString
+		}
+		return strings.Repeat(c, n), nil
+	}, nil)
 	staticProp("string", "Empty", S, func([]any) (any, error) { return "", nil }, func([]string) string { return `""` })
 	for i, n := range []string{"CurrentCulture", "CurrentCultureIgnoreCase", "InvariantCulture", "InvariantCultureIgnoreCase", "Ordinal", "OrdinalIgnoreCase"} {
 		i := i

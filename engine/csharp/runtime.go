@@ -8,8 +8,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 )
 
 // Run-time errors carry .NET's exception messages: they become
@@ -400,6 +404,42 @@ func jtype(v any) string {
 	return "Object"
 }
 
+// collators hold Unicode's root collation (CLDR, as ICU applies it for
+// .NET's invariant culture), case-sensitive and not; a Collator is not safe
+// for concurrent use, so each comparison takes one.
+var collators = [2]sync.Pool{
+	{New: func() any { return collate.New(language.Und) }},
+	{New: func() any { return collate.New(language.Und, collate.IgnoreCase) }},
+}
+
+// cultureCompare is .NET's culture-sensitive string comparison
+// (string.Compare, CompareTo, the default comparer of OrderBy, Min and
+// Max): "apple" < "Banana" < "cherry", "a" < "A", where an ordinal
+// comparison puts every capital first. It returns -1, 0 or 1.
+func cultureCompare(a, b string, ignoreCase bool) int {
+	i := 0
+	if ignoreCase {
+		i = 1
+	}
+	c := collators[i].Get().(*collate.Collator)
+	r := c.CompareString(a, b)
+	collators[i].Put(c)
+	return r
+}
+
+// compareWith is string.Compare(a, b, comparison) for a StringComparison
+// value (0-5: CurrentCulture, CurrentCultureIgnoreCase, InvariantCulture,
+// InvariantCultureIgnoreCase, Ordinal, OrdinalIgnoreCase).
+func compareWith(a, b string, comparison int) int {
+	switch comparison {
+	case 4:
+		return strings.Compare(a, b)
+	case 5:
+		return strings.Compare(strings.ToUpper(a), strings.ToUpper(b))
+	}
+	return cultureCompare(a, b, comparison%2 == 1)
+}
+
 // overflowErr is .NET's OverflowException for a number past netType's range.
 func overflowErr(netType string) error {
 	return exc("OverflowException", "Value was either too large or too small for an %s.", netType)
@@ -537,7 +577,7 @@ func compareNET(a, b any) (int, error) {
 		}
 	case string:
 		if y, ok := b.(string); ok {
-			return strings.Compare(x, y), nil
+			return cultureCompare(x, y, false), nil
 		}
 	case time.Time:
 		if y, ok := b.(time.Time); ok {
