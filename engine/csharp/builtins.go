@@ -198,30 +198,22 @@ func toFloat(v any) float64 {
 	return 0
 }
 
-// padLeft is PadLeft(width, c), bounded like every string the program builds.
-func padLeft(s string, width int, c string) (any, error) {
+// padTo is PadLeft(width, c) (right: PadRight), bounded like every string
+// the program builds.
+func padTo(s string, width int, c string, right bool) (any, error) {
 	if width < 0 {
 		return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'totalWidth')")
 	}
 	if width > MaxString {
 		return nil, errString
 	}
-	if n := width - utf16Len(s); n > 0 {
-		s = strings.Repeat(c, n) + s
-	}
-	return s, nil
-}
-
-// padRight is PadRight(width, c), bounded as padLeft is.
-func padRight(s string, width int, c string) (any, error) {
-	if width < 0 {
-		return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'totalWidth')")
-	}
-	if width > MaxString {
-		return nil, errString
-	}
-	if n := width - utf16Len(s); n > 0 {
+	n := width - utf16Len(s)
+	switch {
+	case n <= 0:
+	case right:
 		s += strings.Repeat(c, n)
+	default:
+		s = strings.Repeat(c, n) + s
 	}
 	return s, nil
 }
@@ -700,36 +692,23 @@ func registerBuiltins() {
 	method(KString, "Split", ts(tChar, I), tStrings, splitOpt, nil)
 	method(KString, "Split", ts(arrayOf(tChar), I), tStrings, splitOpt, nil)
 	method(KString, "Split", ts(tStrings, I), tStrings, splitOpt, nil)
-	method(KString, "PadLeft", ts(I), S, func(a []any) (any, error) {
-		s, err := str(a[0])
-		if err != nil {
-			return nil, err
+	for _, name := range []string{"PadLeft", "PadRight"} {
+		right := name == "PadRight"
+		// PadLeft(width) and PadLeft(width, c), the same for PadRight.
+		pad := func(a []any) (any, error) {
+			s, err := str(a[0])
+			if err != nil {
+				return nil, err
+			}
+			c := " "
+			if len(a) > 2 {
+				c, _ = a[2].(string)
+			}
+			return padTo(s, toInt(a[1]), c, right)
 		}
-		return padLeft(s, toInt(a[1]), " ")
-	}, nil)
-	method(KString, "PadLeft", ts(I, tChar), S, func(a []any) (any, error) {
-		s, err := str(a[0])
-		if err != nil {
-			return nil, err
-		}
-		c, _ := a[2].(string)
-		return padLeft(s, toInt(a[1]), c)
-	}, nil)
-	method(KString, "PadRight", ts(I), S, func(a []any) (any, error) {
-		s, err := str(a[0])
-		if err != nil {
-			return nil, err
-		}
-		return padRight(s, toInt(a[1]), " ")
-	}, nil)
-	method(KString, "PadRight", ts(I, tChar), S, func(a []any) (any, error) {
-		s, err := str(a[0])
-		if err != nil {
-			return nil, err
-		}
-		c, _ := a[2].(string)
-		return padRight(s, toInt(a[1]), c)
-	}, nil)
+		method(KString, name, ts(I), S, pad, nil)
+		method(KString, name, ts(I, tChar), S, pad, nil)
+	}
 	method(KString, "Insert", ts(I, S), S, func(a []any) (any, error) {
 		s, err := str(a[0])
 		if err != nil {
