@@ -197,6 +197,10 @@ func TestCSharpValues(t *testing.T) {
 		{`@(string.Join(",", new[] {"cherry", "Banana", "apple", "Apple"}.OrderBy(x => x)))`, "apple,Apple,Banana,cherry", true},
 		{`@(string.Join(",", new[] {string.Compare("a", "B"), "a".CompareTo("B"), string.Compare("a", "A", true), string.Compare("a", "B", StringComparison.Ordinal), string.Compare("a", "A", StringComparison.OrdinalIgnoreCase), string.Compare(null, "a")}))`, "-1,-1,0,1,0,-1", false},
 		{`@(new[] {"b", "A", "a", "B"}.Max())`, "B", false},
+		{`@(new[] {1, 2, 3, 4}.Average() + new[] {"a", "bbb"}.Average(x => x.Length))`, "4.5", false},
+		// AddMonths keeps the day, or takes the month's last one: never
+		// rolled over into the next month as Go's AddDate would.
+		{`@(new DateTime(2020, 1, 31).AddMonths(1).ToString("yyyy-MM-dd") + " " + new DateTime(2020, 2, 29).AddYears(1).ToString("yyyy-MM-dd") + " " + new DateTime(2020, 3, 31, 5, 6, 7).AddMonths(-25).ToString("yyyy-MM-dd HH:mm:ss") + " " + new DateTime(2020, 3, 4).DayOfYear)`, "2020-02-29 2021-02-28 2018-02-28 05:06:07 64", false},
 		// double.ToString() and Json.NET's numbers: fixed-point from 1E-05
 		// (exclusive) up to 1E+15 (exclusive), as .NET writes them.
 		{`@(1234567.0.ToString() + " " + 100000000000000.0 + " " + 1e15 + " " + 0.0001 + " " + 1e-5 + " " + (-1500000.5))`, "1234567 100000000000000 1E+15 0.0001 1E-05 -1500000.5", false},
@@ -313,6 +317,10 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		{`@("abc".Insert(4, "x"))`, "Specified argument was out of the range of valid values. (Parameter 'startIndex')"},
 		{`@(new string('x', -1))`, "Non-negative number required. (Parameter 'count')"},
 		{`@(new string('x', 100000000))`, "a string of more than"},
+		{`@(new[] {1}.Where(x => x > 5).Average())`, "Sequence contains no elements"},
+		{`@(new DateTime(9999, 12, 1).AddMonths(1))`, "The added or subtracted value results in an un-representable DateTime."},
+		{`@(new DateTime(2020, 1, 1).AddMonths(200000))`, "Months value must be between +/-120000."},
+		{`@(new DateTime(2020, 1, 1).AddYears(10001))`, "un-representable DateTime"},
 		{`@(Math.Round(1.5, 16))`, "Rounding digits must be between 0 and 15, inclusive."},
 		{`@(Math.Round(1.5, -1))`, "Rounding digits must be between 0 and 15, inclusive."},
 		{`@(new DateTime(9999, 12, 31).AddDays(2))`, "The added or subtracted value results in an un-representable DateTime."},

@@ -1168,7 +1168,7 @@ func (b *binder) paramOK(e Expr, t, p *Type) error {
 var linqMethods = map[string]bool{"Where": true, "Select": true, "Any": true, "All": true, "First": true, "FirstOrDefault": true,
 	"Last": true, "LastOrDefault": true, "Single": true, "SingleOrDefault": true, "Count": true, "ToArray": true, "ToList": true,
 	"Contains": true, "OrderBy": true, "OrderByDescending": true, "Sum": true, "Max": true, "Min": true, "Distinct": true,
-	"Skip": true, "Take": true, "Concat": true, "Reverse": true}
+	"Skip": true, "Take": true, "Concat": true, "Reverse": true, "Average": true}
 
 func (b *binder) call(n *Call) (*Type, error) {
 	m, ok := n.F.(*Member)
@@ -1696,6 +1696,18 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 			return nil, b.errf(m.NameOff, "Sum needs numbers, not %s", typeName(rt))
 		}
 		return rt, nil
+	case "Average":
+		if argc == 1 && !isLambda(0) || argc > 1 {
+			return nil, b.errf(m.NameOff, "Average takes an optional lambda")
+		}
+		rt := elem
+		if argc == 1 {
+			rt = lt[0]
+		}
+		if !rt.numeric() {
+			return nil, b.errf(m.NameOff, "Average needs numbers, not %s", typeName(rt))
+		}
+		return tDouble, nil
 	}
 	return nil, b.errf(m.NameOff, "LINQ method %s is not supported", name)
 }

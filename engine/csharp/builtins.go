@@ -1114,6 +1114,17 @@ func registerBuiltins() {
 	method(KDateTime, "Add", ts(tTimeSpan), tDateTime, func(a []any) (any, error) {
 		return addSpan(a[0].(time.Time), a[1].(time.Duration))
 	}, nil)
+	method(KDateTime, "AddMonths", ts(I), tDateTime, func(a []any) (any, error) {
+		return addMonths(a[0].(time.Time), toInt(a[1]), 120000)
+	}, nil)
+	method(KDateTime, "AddYears", ts(I), tDateTime, func(a []any) (any, error) {
+		n := toInt(a[1])
+		if n < -10000 || n > 10000 {
+			return nil, exc("ArgumentOutOfRangeException", "The added or subtracted value results in an un-representable DateTime. (Parameter 'years')")
+		}
+		return addMonths(a[0].(time.Time), n*12, 120000)
+	}, nil)
+	prop(KDateTime, "DayOfYear", I, func(a []any) (any, error) { return a[0].(time.Time).YearDay(), nil }, nil)
 	method(KDateTime, "ToUniversalTime", ts(), tDateTime, func(a []any) (any, error) { return a[0].(time.Time).UTC(), nil }, nil)
 	method(KDateTime, "ToUnixTimeSeconds", ts(), I, func(a []any) (any, error) { return int(a[0].(time.Time).Unix()), nil }, nil)
 	method(KDateTime, "ToUnixTimeMilliseconds", ts(), I, func(a []any) (any, error) { return int(a[0].(time.Time).UnixMilli()), nil }, nil)

@@ -62,6 +62,27 @@ func addUnits(t time.Time, v float64, ticksPerUnit int64) (time.Time, error) {
 	return addTicks(t, int64(whole)*ticksPerUnit+int64((v-whole)*float64(ticksPerUnit)))
 }
 
+// addMonths is DateTime.AddMonths(n) (AddYears is 12n months): the same
+// day of the month, or the month's last day when it is shorter (January
+// 31 and a month is February 29 in 2020), where Go's AddDate would roll
+// over into March.
+func addMonths(t time.Time, n, limit int) (time.Time, error) {
+	if n < -limit || n > limit {
+		return time.Time{}, exc("ArgumentOutOfRangeException", "Months value must be between +/-120000. (Parameter 'months')")
+	}
+	y, m, d := t.Date()
+	total := y*12 + int(m) - 1 + n
+	ny, nm := total/12, time.Month(total%12+1)
+	if total < 0 {
+		return time.Time{}, errDateArithmetic()
+	}
+	if last := time.Date(ny, nm+1, 0, 0, 0, 0, 0, time.UTC).Day(); d > last {
+		d = last
+	}
+	hh, mm, ss := t.Clock()
+	return inNetRange(time.Date(ny, nm, d, hh, mm, ss, t.Nanosecond(), t.Location()))
+}
+
 // addSpan is DateTime + TimeSpan (DateTime.Add).
 func addSpan(t time.Time, d time.Duration) (time.Time, error) {
 	return inNetRange(t.Add(d))

@@ -1323,6 +1323,15 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 			out[i] = seq[j]
 		}
 		return out, nil
+	case "Average":
+		if len(seq) == 0 {
+			return nil, exc("InvalidOperationException", "Sequence contains no elements")
+		}
+		sum, err := linqRun("Sum", seq, fn, arg)
+		if err != nil {
+			return nil, err
+		}
+		return toFloat(sum) / float64(len(seq)), nil
 	case "Sum", "Max", "Min":
 		var acc any
 		for _, x := range seq {

@@ -917,7 +917,7 @@ func (lw *lowerer) linq(n *Call, m *Member, en env) (string, error) {
 		return helper(m.Name, seq), nil
 	case "ToArray", "ToList", "Distinct", "Reverse":
 		return helper(m.Name, seq), nil
-	case "Sum", "Max", "Min":
+	case "Sum", "Max", "Min", "Average":
 		if pred != "" {
 			seq = fmt.Sprintf("map(%s, %s)", seq, pred)
 		}
