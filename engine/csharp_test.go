@@ -198,6 +198,7 @@ func TestCSharpValues(t *testing.T) {
 		{`@(string.Join(",", new[] {string.Compare("a", "B"), "a".CompareTo("B"), string.Compare("a", "A", true), string.Compare("a", "B", StringComparison.Ordinal), string.Compare("a", "A", StringComparison.OrdinalIgnoreCase), string.Compare(null, "a")}))`, "-1,-1,0,1,0,-1", false},
 		{`@(new[] {"b", "A", "a", "B"}.Max())`, "B", false},
 		{`@(new[] {1, 2, 3, 4}.Average() + new[] {"a", "bbb"}.Average(x => x.Length))`, "4.5", false},
+		{`@(string.Join(",", JObject.Parse("{\"a\": 1, \"b\": 2}").Properties().Select(p => p.Name + "=" + p.Value)) + " " + JArray.Parse("[1,2]").First + JArray.Parse("[1,2]").Last + " " + JObject.Parse("{\"a\": {\"x\": 1}}")["a"].First + " " + JObject.Parse("{}").HasValues + JArray.Parse("[0]").HasValues + " " + (JArray.Parse("[]").First == null))`, "a=1,b=2 12 \"x\": 1 FalseTrue True", false},
 		// AddMonths keeps the day, or takes the month's last one: never
 		// rolled over into the next month as Go's AddDate would.
 		{`@(new DateTime(2020, 1, 31).AddMonths(1).ToString("yyyy-MM-dd") + " " + new DateTime(2020, 2, 29).AddYears(1).ToString("yyyy-MM-dd") + " " + new DateTime(2020, 3, 31, 5, 6, 7).AddMonths(-25).ToString("yyyy-MM-dd HH:mm:ss") + " " + new DateTime(2020, 3, 4).DayOfYear)`, "2020-02-29 2021-02-28 2018-02-28 05:06:07 64", false},
@@ -318,6 +319,7 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		{`@(new string('x', -1))`, "Non-negative number required. (Parameter 'count')"},
 		{`@(new string('x', 100000000))`, "a string of more than"},
 		{`@(new[] {1}.Where(x => x > 5).Average())`, "Sequence contains no elements"},
+		{`@(JObject.Parse("{\"a\": 1}")["a"].First)`, "Cannot access child value on Newtonsoft.Json.Linq.JValue."},
 		{`@(new DateTime(9999, 12, 1).AddMonths(1))`, "The added or subtracted value results in an un-representable DateTime."},
 		{`@(new DateTime(2020, 1, 1).AddMonths(200000))`, "Months value must be between +/-120000."},
 		{`@(new DateTime(2020, 1, 1).AddYears(10001))`, "un-representable DateTime"},

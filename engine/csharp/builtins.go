@@ -1382,7 +1382,58 @@ func registerBuiltins() {
 			return nil, exc("InvalidOperationException", "Cannot access child value on Newtonsoft.Json.Linq.JValue.")
 		}, nil)
 		prop(k, "Type", S, func(a []any) (any, error) { return jtype(a[0]), nil }, nil)
+		prop(k, "HasValues", B, func(a []any) (any, error) {
+			switch x := a[0].(type) {
+			case *JObject:
+				return len(x.Keys) > 0, nil
+			case *JArray:
+				return len(x.Items) > 0, nil
+			case nil:
+				return nil, errNull
+			}
+			return false, nil
+		}, nil)
+		// First and Last: an array's first or last item, an object's first
+		// or last property (null when empty), as Json.NET's JToken has them.
+		for _, end := range []string{"First", "Last"} {
+			last := end == "Last"
+			prop(k, end, tJToken, func(a []any) (any, error) {
+				switch x := a[0].(type) {
+				case *JObject:
+					if len(x.Keys) == 0 {
+						return nil, nil
+					}
+					key := x.Keys[0]
+					if last {
+						key = x.Keys[len(x.Keys)-1]
+					}
+					return &JProperty{Name: key, Value: x.M[key], parent: x}, nil
+				case *JArray:
+					if len(x.Items) == 0 {
+						return nil, nil
+					}
+					if last {
+						return x.Items[len(x.Items)-1], nil
+					}
+					return x.Items[0], nil
+				case nil:
+					return nil, errNull
+				}
+				return nil, exc("InvalidOperationException", "Cannot access child value on Newtonsoft.Json.Linq.JValue.")
+			}, nil)
+		}
 	}
+	method(KJObject, "Properties", ts(), arrayOf(tJProp), func(a []any) (any, error) {
+		o, ok := a[0].(*JObject)
+		if !ok {
+			return nil, errNull
+		}
+		out := make([]any, len(o.Keys))
+		for i, key := range o.Keys {
+			out[i] = &JProperty{Name: key, Value: o.M[key], parent: o}
+		}
+		return out, nil
+	}, nil)
 	staticProp("Formatting", "None", I, func([]any) (any, error) { return 0, nil }, func([]string) string { return "0" })
 	staticProp("Formatting", "Indented", I, func([]any) (any, error) { return 1, nil }, func([]string) string { return "1" })
 	method(KJObject, "Add", ts(S, O), tVoid, func(a []any) (any, error) {
