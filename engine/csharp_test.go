@@ -198,6 +198,8 @@ func TestCSharpValues(t *testing.T) {
 		{`@(string.Join(",", new[] {string.Compare("a", "B"), "a".CompareTo("B"), string.Compare("a", "A", true), string.Compare("a", "B", StringComparison.Ordinal), string.Compare("a", "A", StringComparison.OrdinalIgnoreCase), string.Compare(null, "a")}))`, "-1,-1,0,1,0,-1", false},
 		{`@(new[] {"b", "A", "a", "B"}.Max())`, "B", false},
 		{`@(new[] {1, 2, 3, 4}.Average() + new[] {"a", "bbb"}.Average(x => x.Length))`, "4.5", false},
+		{`@(char.IsDigit('5') + " " + char.IsLetter('é') + " " + char.IsUpper('a') + " " + char.IsWhiteSpace(' ') + " " + char.IsLetterOrDigit('_') + " " + char.IsDigit("x5"[1]))`, "True True False True False True", false},
+		{`@(int.MinValue + " " + long.MinValue + " " + new Uri("https://h:8443/p").Port + " " + new Uri("https://h/p").Port + " " + new Uri("http://h/p").Port)`, "-2147483648 -9223372036854775808 8443 443 80", false},
 		{`@(string.Join(",", JObject.Parse("{\"a\": 1, \"b\": 2}").Properties().Select(p => p.Name + "=" + p.Value)) + " " + JArray.Parse("[1,2]").First + JArray.Parse("[1,2]").Last + " " + JObject.Parse("{\"a\": {\"x\": 1}}")["a"].First + " " + JObject.Parse("{}").HasValues + JArray.Parse("[0]").HasValues + " " + (JArray.Parse("[]").First == null))`, "a=1,b=2 12 \"x\": 1 FalseTrue True", false},
 		// AddMonths keeps the day, or takes the month's last one: never
 		// rolled over into the next month as Go's AddDate would.

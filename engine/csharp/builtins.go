@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 	"tollgate/internal/ascii"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -893,6 +894,24 @@ func registerBuiltins() {
 			}
 			return math.MaxInt, nil // long.MaxValue where int is 64 bits
 		}, nil)
+		staticProp(typ, "MinValue", I, func([]any) (any, error) {
+			if typ == "int" {
+				return math.MinInt32, nil
+			}
+			return math.MinInt, nil
+		}, nil)
+	}
+	// char.IsDigit ... IsWhiteSpace: Unicode's categories, as .NET's.
+	for name, is := range map[string]func(rune) bool{
+		"IsDigit": unicode.IsDigit, "IsLetter": unicode.IsLetter, "IsUpper": unicode.IsUpper, "IsLower": unicode.IsLower,
+		"IsWhiteSpace": unicode.IsSpace, "IsPunctuation": unicode.IsPunct,
+		"IsLetterOrDigit": func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) },
+	} {
+		static("char", name, ts(tChar), B, func(a []any) (any, error) {
+			c, _ := a[0].(string)
+			r, _ := utf8.DecodeRuneInString(c)
+			return c != "" && is(r), nil
+		}, nil)
 	}
 	static("double", "Parse", ts(S), tDouble, func(a []any) (any, error) {
 		s, err := str(a[0])
@@ -1705,6 +1724,20 @@ func registerBuiltins() {
 			return nil, exc("UriFormatException", "Invalid URI: The format of the URI could not be determined.")
 		}
 		return base.ResolveReference(r), nil
+	}, nil)
+	prop(KUri, "Port", I, func(a []any) (any, error) {
+		u := a[0].(*url.URL)
+		if p := u.Port(); p != "" {
+			n, _ := strconv.Atoi(p)
+			return n, nil
+		}
+		switch u.Scheme { // the scheme's default port, as .NET's Uri gives it
+		case "http", "ws":
+			return 80, nil
+		case "https", "wss":
+			return 443, nil
+		}
+		return -1, nil
 	}, nil)
 	for _, p := range []string{"Host", "AbsolutePath", "Query", "Scheme", "AbsoluteUri", "PathAndQuery"} {
 		p := p
