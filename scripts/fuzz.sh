@@ -12,12 +12,33 @@ if [ -z "$targets" ]; then
 	echo "fuzz: no fuzz targets found" >&2
 	exit 1
 fi
+# inputs counts the files of a corpus directory (0 when there is none).
+inputs() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
 n=0
+raced=0
 while read -r pkg names; do
+	dir=$(go list -f '{{.Dir}}' "$pkg")
 	for name in $names; do
 		echo "== $pkg $name ($fuzztime)"
-		go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg"
+		corpus="$dir/testdata/fuzz/$name"
+		before=$(inputs "$corpus")
+		log=$(mktemp)
+		if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" 2>&1 | tee "$log"; then
+			:
+		elif grep -q '^    context deadline exceeded$' "$log" && [ "$(inputs "$corpus")" = "$before" ]; then
+			# Go 1.26's fuzz coordinator can report its own -fuzztime
+			# deadline as a failure when a worker is mid-input as time runs
+			# out (fixed in Go 1.27). No input failed: nothing was written
+			# to the corpus. A real finding always writes its input.
+			echo "fuzz: $name: the -fuzztime deadline race of Go's fuzz coordinator, no failing input"
+			raced=$((raced + 1))
+		else
+			rm -f "$log"
+			echo "fuzz: $name failed; its input is in $corpus" >&2
+			exit 1
+		fi
+		rm -f "$log"
 		n=$((n + 1))
 	done
 done <<< "$targets"
-echo "fuzz: $n targets, $fuzztime each"
+echo "fuzz: $n targets, $fuzztime each ($raced ended on the coordinator's deadline race)"
