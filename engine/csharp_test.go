@@ -198,6 +198,9 @@ func TestCSharpValues(t *testing.T) {
 		{`@(string.Join(",", new[] {string.Compare("a", "B"), "a".CompareTo("B"), string.Compare("a", "A", true), string.Compare("a", "B", StringComparison.Ordinal), string.Compare("a", "A", StringComparison.OrdinalIgnoreCase), string.Compare(null, "a")}))`, "-1,-1,0,1,0,-1", false},
 		{`@(new[] {"b", "A", "a", "B"}.Max())`, "B", false},
 		{`@(new[] {1, 2, 3, 4}.Average() + new[] {"a", "bbb"}.Average(x => x.Length))`, "4.5", false},
+		// XElement's and XAttribute's explicit conversions read the value
+		// as XmlConvert does.
+		{`@((string)XDocument.Parse("<a><b>t</b></a>").Root.Element("b") + ((int)XDocument.Parse("<a><b> 42 </b></a>").Root.Element("b") + 1) + ((double)XElement.Parse("<b>2.5</b>") * 2) + (bool)XElement.Parse("<b>1</b>") + (int)XElement.Parse("<a x=\"7\"/>").Attribute("x") + XElement.Parse("<a><b>1</b><b>2</b></a>").Elements().Select(e => (int)e).Sum() + ((string)XElement.Parse("<a/>").Element("missing") == null))`, "t435True73True", false},
 		{`@(char.IsDigit('5') + " " + char.IsLetter('é') + " " + char.IsUpper('a') + " " + char.IsWhiteSpace(' ') + " " + char.IsLetterOrDigit('_') + " " + char.IsDigit("x5"[1]))`, "True True False True False True", false},
 		{`@(int.MinValue + " " + long.MinValue + " " + new Uri("https://h:8443/p").Port + " " + new Uri("https://h/p").Port + " " + new Uri("http://h/p").Port)`, "-2147483648 -9223372036854775808 8443 443 80", false},
 		{`@(string.Join(",", JObject.Parse("{\"a\": 1, \"b\": 2}").Properties().Select(p => p.Name + "=" + p.Value)) + " " + JArray.Parse("[1,2]").First + JArray.Parse("[1,2]").Last + " " + JObject.Parse("{\"a\": {\"x\": 1}}")["a"].First + " " + JObject.Parse("{}").HasValues + JArray.Parse("[0]").HasValues + " " + (JArray.Parse("[]").First == null))`, "a=1,b=2 12 \"x\": 1 FalseTrue True", false},
@@ -321,6 +324,8 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		{`@(new string('x', -1))`, "Non-negative number required. (Parameter 'count')"},
 		{`@(new string('x', 100000000))`, "a string of more than"},
 		{`@(new[] {1}.Where(x => x > 5).Average())`, "Sequence contains no elements"},
+		{`@((int)XElement.Parse("<b>x</b>"))`, "The string 'x' is not a valid Int64 value."},
+		{`@((bool)XElement.Parse("<b>yes</b>"))`, "The string 'yes' is not a valid Boolean value."},
 		{`@(JObject.Parse("{\"a\": 1}")["a"].First)`, "Cannot access child value on Newtonsoft.Json.Linq.JValue."},
 		{`@(new DateTime(9999, 12, 1).AddMonths(1))`, "The added or subtracted value results in an un-representable DateTime."},
 		{`@(new DateTime(2020, 1, 1).AddMonths(200000))`, "Months value must be between +/-120000."},

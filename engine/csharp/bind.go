@@ -636,6 +636,11 @@ func explicitOK(from, to *Type) bool {
 		}
 	case from.K == KArray && to.K == KArray:
 		return true
+	case from.K == KXElem || from.K == KXAttr: // XElement's and XAttribute's explicit conversions
+		switch to.K {
+		case KString, KInt, KDouble, KBool:
+			return true
+		}
 	}
 	return false
 }

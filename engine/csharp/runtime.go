@@ -196,6 +196,10 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 	if v == nil && t.Nullable {
 		return nil, nil // (int?)null
 	}
+	switch v.(type) {
+	case *XElem, *XAttr:
+		return xmlConvert(v, t)
+	}
 	switch t.K {
 	case KObject:
 		return v, nil

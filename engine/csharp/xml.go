@@ -1,6 +1,8 @@
 package csharp
 
 import (
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -230,4 +232,61 @@ func registerXML() {
 	for _, k := range []Kind{KXDoc, KXElem, KXAttr} {
 		method(k, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
 	}
+}
+
+// xmlConvert is XElement's and XAttribute's explicit conversions ((string),
+// (int), (double), (bool) of an element or attribute): its value, read as
+// XmlConvert reads it (surrounding whitespace trimmed; "1" and "0" are
+// booleans, "INF" and "NaN" doubles), or XmlConvert's FormatException.
+func xmlConvert(v any, t *Type) (any, error) {
+	var s string
+	switch x := v.(type) {
+	case *XElem:
+		if x.e == nil {
+			return nil, errNull
+		}
+		var b strings.Builder
+		xmlValue(x.e, &b)
+		s = b.String()
+	case *XAttr:
+		s = x.Value
+	}
+	if t.K == KString {
+		return s, nil
+	}
+	trimmed := strings.Trim(s, " \t\n\r")
+	bad := func(netType string) error {
+		return exc("FormatException", "The string '%s' is not a valid %s value.", s, netType)
+	}
+	switch t.K {
+	case KInt:
+		n, err := strconv.ParseInt(trimmed, 10, 64)
+		if err != nil {
+			return nil, bad("Int64")
+		}
+		return int(n), nil
+	case KDouble:
+		switch trimmed {
+		case "INF":
+			return math.Inf(1), nil
+		case "-INF":
+			return math.Inf(-1), nil
+		case "NaN":
+			return math.NaN(), nil
+		}
+		f, err := strconv.ParseFloat(trimmed, 64)
+		if err != nil || strings.ContainsAny(trimmed, "xXpP_") || strings.EqualFold(trimmed, "inf") || strings.EqualFold(trimmed, "infinity") {
+			return nil, bad("Double")
+		}
+		return f, nil
+	case KBool:
+		switch trimmed {
+		case "true", "1":
+			return true, nil
+		case "false", "0":
+			return false, nil
+		}
+		return nil, bad("Boolean")
+	}
+	return nil, castErr(v, t.Name)
 }
