@@ -198,6 +198,8 @@ func TestCSharpValues(t *testing.T) {
 		{`@(string.Join(",", new[] {string.Compare("a", "B"), "a".CompareTo("B"), string.Compare("a", "A", true), string.Compare("a", "B", StringComparison.Ordinal), string.Compare("a", "A", StringComparison.OrdinalIgnoreCase), string.Compare(null, "a")}))`, "-1,-1,0,1,0,-1", false},
 		{`@(new[] {"b", "A", "a", "B"}.Max())`, "B", false},
 		{`@(new[] {1, 2, 3, 4}.Average() + new[] {"a", "bbb"}.Average(x => x.Length))`, "4.5", false},
+		// A string is a sequence of chars for LINQ.
+		{`@("aBc".Any(c => char.IsUpper(c)) + " " + "banana".Count(c => c == 'a') + " " + new string("abc".Reverse().ToArray()) + " " + string.Join("-", "abc".Select(c => c.ToString().ToUpper())) + " " + "hello".Distinct().Count() + " " + "abc".Contains("b"))`, "True 3 cba A-B-C 4 True", false},
 		// XElement's and XAttribute's explicit conversions read the value
 		// as XmlConvert does.
 		{`@((string)XDocument.Parse("<a><b>t</b></a>").Root.Element("b") + ((int)XDocument.Parse("<a><b> 42 </b></a>").Root.Element("b") + 1) + ((double)XElement.Parse("<b>2.5</b>") * 2) + (bool)XElement.Parse("<b>1</b>") + (int)XElement.Parse("<a x=\"7\"/>").Attribute("x") + XElement.Parse("<a><b>1</b><b>2</b></a>").Elements().Select(e => (int)e).Sum() + ((string)XElement.Parse("<a/>").Element("missing") == null))`, "t435True73True", false},

@@ -1248,7 +1248,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 		return cf.out, nil
 	}
 	// LINQ
-	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || (xt.K == KGo && xt.Go.Kind() == reflect.Slice)) {
+	// A string's own methods (Contains) come before LINQ's on its chars.
+	stringSeq := xt.K == KString && len(methods[KString][name]) == 0
+	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || stringSeq || (xt.K == KGo && xt.Go.Kind() == reflect.Slice)) {
 		return b.linq(n, m, xt)
 	}
 	// generic model members
@@ -1583,6 +1585,8 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		elem = xt.Elem
 	case KJArray:
 		elem = tJToken
+	case KString: // a string is a sequence of chars
+		elem = tChar
 	case KGo:
 		elem = b.m.goType(xt.Go.Elem())
 	}

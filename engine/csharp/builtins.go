@@ -849,6 +849,18 @@ func registerBuiltins() {
 		}
 		return nullsFirst(a[0], a[1], func() int { return compareWith(x, y, c) }), nil
 	}, nil)
+	static("string", "new", ts(arrayOf(tChar)), S, func(a []any) (any, error) {
+		cs, err := items(a[0])
+		if err != nil {
+			return nil, err
+		}
+		var b strings.Builder
+		for _, c := range cs {
+			s, _ := c.(string)
+			b.WriteString(s)
+		}
+		return b.String(), nil
+	}, nil)
 	static("string", "new", ts(tChar, I), S, func(a []any) (any, error) {
 		n := toInt(a[1])
 		if n < 0 {
