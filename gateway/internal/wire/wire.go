@@ -53,9 +53,11 @@ func ParseLength[T ~string | ~[]byte](s T) (int64, bool) {
 }
 
 // ParseChunkSize parses a chunk-size line without its CRLF: 1 to 15 hex
-// digits (no sign, prefix or leading whitespace), then optionally
-// whitespace and ";" with extensions, which are checked for control bytes
-// and otherwise ignored (RFC 9112 §7.1.1).
+// digits (no sign, prefix or leading whitespace), then either trailing
+// whitespace or ";" with extensions, which are checked for control bytes
+// and otherwise ignored (RFC 9112 §7.1.1). Whitespace before the ";" (the
+// grammar's BWS) is refused, as net/http refuses it: two readers that
+// disagree on a chunk line could frame the body differently.
 func ParseChunkSize[T ~string | ~[]byte](line T) (int64, bool) {
 	var n int64
 	i := 0
@@ -81,9 +83,15 @@ ext:
 	if i == 0 {
 		return 0, false
 	}
-	rest := TrimOWS(line[i:])
-	if len(rest) > 0 && (rest[0] != ';' || !ValidFieldValue(rest)) {
-		return 0, false
+	rest := line[i:]
+	if len(rest) > 0 && rest[0] == ';' {
+		if !ValidFieldValue(rest) {
+			return 0, false
+		}
+		return n, true
+	}
+	if len(TrimOWS(rest)) > 0 {
+		return 0, false // anything but trailing whitespace
 	}
 	return n, true
 }

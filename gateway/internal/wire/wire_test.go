@@ -31,8 +31,9 @@ func TestParseChunkSize(t *testing.T) {
 		n  int64
 		ok bool
 	}{
-		{"0", 0, true}, {"5", 5, true}, {"fF", 255, true}, {"5;name=v", 5, true}, {"5 ;name=\"v\"", 5, true},
-		{"5 ", 5, true}, {"fffffffffffffff", 0xfffffffffffffff, true},
+		{"0", 0, true}, {"5", 5, true}, {"fF", 255, true}, {"5;name=v", 5, true}, {"5;name=\"v\" ", 5, true},
+		{"5 ", 5, true}, {"5\t", 5, true}, {"fffffffffffffff", 0xfffffffffffffff, true},
+		{"5 ;name=v", 0, false}, {"5\t;", 0, false}, // whitespace before the extension: net/http refuses it
 		{"", 0, false}, {" 5", 0, false}, {"0x5", 0, false}, {"+5", 0, false}, {"5 x", 0, false},
 		{"ffffffffffffffff", 0, false}, {"5;a\x00b", 0, false}, {"5;a\rb", 0, false}, {"g", 0, false},
 	} {
