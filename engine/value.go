@@ -199,6 +199,15 @@ func (n Int) inRange(r int64) (int64, error) {
 	return r, nil
 }
 
+// SecondsDuration is n seconds as a Duration, held at the longest one a
+// Duration holds (about 292 years) where multiplying out would wrap around:
+// for counts of seconds from outside (a backend's Retry-After, a token's
+// expires_in).
+func SecondsDuration(n int64) time.Duration {
+	const most = math.MaxInt64 / int64(time.Second)
+	return time.Duration(max(min(n, most), -most)) * time.Second
+}
+
 // Seconds evaluates an Int counted in seconds as a Duration.
 func (n Int) Seconds(st *State) (time.Duration, error) {
 	v, err := n.Eval(st)

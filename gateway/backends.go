@@ -507,9 +507,7 @@ func (s *Server) backendOutcome(ctx context.Context, b *Backend, status int, ret
 	dur := r.trip
 	if r.acceptRetryAfter && retryAfter != "" {
 		if secs, err := strconv.ParseInt(strings.TrimSpace(retryAfter), 10, 64); err == nil && secs > 0 {
-			// As long as the backend asks, up to what a Duration holds
-			// (multiplied out unchecked, a longer one would wrap around).
-			dur = time.Duration(min(secs, math.MaxInt64/int64(time.Second))) * time.Second
+			dur = engine.SecondsDuration(secs) // as long as the backend asks, up to what a Duration holds
 		} else if t, err := http.ParseTime(retryAfter); err == nil && time.Until(t) > 0 {
 			dur = time.Until(t)
 		}

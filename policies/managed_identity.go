@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -232,5 +231,5 @@ func (tp *tokenProvider) fetch(ctx context.Context, resource string) (string, ti
 	// Up to what a Duration holds: multiplied out unchecked, a longer
 	// lifetime would wrap around (to a token never usable, fetched again
 	// for every request, or one kept for a wrong time).
-	return body.AccessToken, time.Duration(min(secs, math.MaxInt64/int64(time.Second))) * time.Second, nil
+	return body.AccessToken, engine.SecondsDuration(secs), nil
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"hash"
 	"math"
@@ -887,18 +886,10 @@ func registerBuiltins() {
 			if err != nil {
 				return nil, argNull("s")
 			}
-			bits, netType := 64, "Int64"
 			if typ == "int" {
-				bits, netType = 32, "Int32"
+				return parseIntNET(s, 32)
 			}
-			n, perr := strconv.ParseInt(strings.TrimSpace(s), 10, bits)
-			if errors.Is(perr, strconv.ErrRange) {
-				return nil, overflowErr(netType)
-			}
-			if perr != nil {
-				return nil, formatErr(s)
-			}
-			return int(n), nil
+			return parseIntNET(s, 64)
 		}, nil)
 		staticProp(typ, "MaxValue", I, func([]any) (any, error) {
 			if typ == "int" {
@@ -965,22 +956,11 @@ func registerBuiltins() {
 	}, nil)
 	// Convert.ToInt32 and ToInt64 check the range as .NET does: a value
 	// past it is an OverflowException, never a wrapped number.
-	for _, c := range []struct {
-		name, netType string
-		bits          int
-	}{{"ToInt32", "Int32", 32}, {"ToInt64", "Int64", 64}} {
-		lim := math.Ldexp(1, c.bits-1)
-		static("Convert", c.name, ts(O), I, func(a []any) (any, error) {
+	for name, bits := range map[string]int{"ToInt32": 32, "ToInt64": 64} {
+		static("Convert", name, ts(O), I, func(a []any) (any, error) {
 			switch x := a[0].(type) {
 			case string:
-				n, err := strconv.ParseInt(strings.TrimSpace(x), 10, c.bits)
-				if errors.Is(err, strconv.ErrRange) {
-					return nil, overflowErr(c.netType)
-				}
-				if err != nil {
-					return nil, formatErr(x)
-				}
-				return int(n), nil
+				return parseIntNET(x, bits)
 			case nil:
 				return 0, nil
 			case bool:
@@ -989,15 +969,11 @@ func registerBuiltins() {
 				}
 				return 0, nil
 			case float64:
-				r := math.RoundToEven(x)
-				if math.IsNaN(r) || r >= lim || r < -lim {
-					return nil, overflowErr(c.netType)
-				}
-				return int(r), nil
+				return roundToIntNET(x, bits)
 			}
 			n := toInt(a[0])
-			if c.bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
-				return nil, overflowErr(c.netType)
+			if bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
+				return nil, overflowErr(bits)
 			}
 			return n, nil
 		}, nil)

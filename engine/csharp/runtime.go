@@ -130,15 +130,12 @@ func formatDouble(f float64) string {
 	// .NET's double.ToString(): the shortest digits that read back as f,
 	// in fixed-point notation unless the exponent is -5 or below, or 15 and
 	// up (1234567 and 100000000000000, not Go's 1.234567E+06; 1E+15,
-	// 1E-05), the exponent with a sign and at least two digits.
+	// 1E-05). Go's 'E' writes the exponent as .NET does: a sign and at
+	// least two digits.
 	e := strconv.FormatFloat(f, 'E', -1, 64)
-	mant, exp, _ := strings.Cut(e, "E")
-	n, _ := strconv.Atoi(exp)
-	if n < -4 || n >= 15 {
-		if len(exp) == 2 { // "+5": Go writes at least two digits already, but be sure
-			exp = exp[:1] + "0" + exp[1:]
-		}
-		return mant + "E" + exp
+	_, exp, _ := strings.Cut(e, "E")
+	if n, _ := strconv.Atoi(exp); n < -4 || n >= 15 {
+		return e
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
@@ -332,22 +329,9 @@ func jtokenConvert(v any, t *Type) (any, error) {
 		case int:
 			return x, nil
 		case float64:
-			// Convert.ToInt64, as Json.NET's explicit conversion calls it:
-			// to even, and past the range an OverflowException.
-			r := math.RoundToEven(x)
-			if math.IsNaN(r) || r >= 0x1p63 || r < -0x1p63 {
-				return nil, overflowErr("Int64")
-			}
-			return int(r), nil
+			return roundToIntNET(x, 64) // Convert.ToInt64, as Json.NET's explicit conversion calls it
 		case string:
-			n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-			if errors.Is(err, strconv.ErrRange) {
-				return nil, overflowErr("Int64")
-			}
-			if err != nil {
-				return nil, formatErr(x)
-			}
-			return int(n), nil
+			return parseIntNET(x, 64)
 		case bool:
 			if x {
 				return 1, nil
@@ -444,9 +428,40 @@ func compareWith(a, b string, comparison int) int {
 	return cultureCompare(a, b, comparison%2 == 1)
 }
 
-// overflowErr is .NET's OverflowException for a number past netType's range.
-func overflowErr(netType string) error {
+// overflowErr is .NET's OverflowException for a number past the range of
+// Int32 (bits 32) or Int64.
+func overflowErr(bits int) error {
+	netType := "Int64"
+	if bits == 32 {
+		netType = "Int32"
+	}
 	return exc("OverflowException", "Value was either too large or too small for an %s.", netType)
+}
+
+// parseIntNET reads a whole number as int.Parse, long.Parse and
+// Convert.ToInt32/ToInt64 do (bits 32 or 64): surrounding whitespace
+// trimmed; past the range an OverflowException, anything else not a number
+// a FormatException.
+func parseIntNET(s string, bits int) (int, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, bits)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, overflowErr(bits)
+	}
+	if err != nil {
+		return 0, formatErr(s)
+	}
+	return int(n), nil
+}
+
+// roundToIntNET is Convert.ToInt32/ToInt64 of a double (bits 32 or 64):
+// rounded to even; past the range (NaN included) an OverflowException.
+func roundToIntNET(x float64, bits int) (int, error) {
+	lim := math.Ldexp(1, bits-1)
+	r := math.RoundToEven(x)
+	if math.IsNaN(r) || r >= lim || r < -lim {
+		return 0, overflowErr(bits)
+	}
+	return int(r), nil
 }
 
 func formatErr(s string) error {

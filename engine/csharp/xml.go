@@ -65,6 +65,13 @@ func parseXML(v any) (*etree.Element, error) {
 
 // xmlValue is XElement.Value: the text of the element and all its
 // descendants, in document order.
+// elemText is XElement.Value: the text of e and all its descendants.
+func elemText(e *etree.Element) string {
+	var b strings.Builder
+	xmlValue(e, &b)
+	return b.String()
+}
+
 func xmlValue(e *etree.Element, b *strings.Builder) {
 	for _, c := range e.Child {
 		switch t := c.(type) {
@@ -205,9 +212,7 @@ func registerXML() {
 		if e == nil {
 			return nil, errNull
 		}
-		var b strings.Builder
-		xmlValue(e, &b)
-		return b.String(), nil
+		return elemText(e), nil
 	}, nil)
 	prop(KXElem, "Name", S, func(a []any) (any, error) {
 		e := xmlNode(a[0])
@@ -245,9 +250,7 @@ func xmlConvert(v any, t *Type) (any, error) {
 		if x.e == nil {
 			return nil, errNull
 		}
-		var b strings.Builder
-		xmlValue(x.e, &b)
-		s = b.String()
+		s = elemText(x.e)
 	case *XAttr:
 		s = x.Value
 	}
