@@ -63,6 +63,11 @@ func docState() *State {
 	resp := func(body string) *Response {
 		return &Response{StatusCode: 200, Headers: Headers{}, Body: NewBody([]byte(body))}
 	}
+	// A request with a subscription key to the Starter product, whose
+	// subscription belongs to user 1 (as APIM fills them from the key).
+	s.ctx.Subscription = &Subscription{Id: "starter-sub", Name: "Starter subscription", Key: "0123456789abcdef"}
+	s.ctx.Product = &Product{Id: "starter", Name: "Starter", State: "published", SubscriptionRequired: true}
+	s.ctx.User = &User{Id: "1", Email: "admin@contoso.example"}
 	v := s.Variables()
 	v["maxAge"], v["token"], v["fromDate"] = "120", "abc", "2024-01-01"
 	v["enduserid"], v["clientversion"] = "alice", "v2"

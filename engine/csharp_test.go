@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // csRegistry has one policy, <x>, whose text is an expression of any type;
@@ -269,6 +270,75 @@ func TestCSharpValues(t *testing.T) {
 	}
 }
 
+// TestCSharpNullableAndResources: Nullable<T>'s members (HasValue, Value,
+// GetValueOrDefault) on int?, DateTime?..., and context.Subscription,
+// Product, User and Operation as the gateway fills them (StartDate and
+// EndDate are DateTime?). Each text runs lowered and, inside a try block,
+// on the interpreter: both give the same.
+func TestCSharpNullableAndResources(t *testing.T) {
+	start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	fill := func(s *State) {
+		s.ctx.Subscription = &Subscription{Id: "sub-1", Name: "Contoso dev", Key: "k3y", CreatedDate: start, StartDate: &start}
+		s.ctx.Product = &Product{Id: "starter", Name: "Starter", State: "published", SubscriptionRequired: true}
+		s.ctx.User = &User{Id: "1", Email: "ada@contoso.example", Groups: []*Group{{Id: "developers", Name: "Developers"}, {Id: "administrators", Name: "Administrators"}}}
+		s.ctx.Operation = &Operation{Id: "get-pet", Name: "Get pet", Method: "GET", UrlTemplate: "/pets/{petId}"}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`((int?)context.Variables["n"]).HasValue`, "true"},
+		{`((int?)context.Variables["missing"]).HasValue`, "false"},
+		{`((int?)context.Variables["n"]).Value + 1`, "43"},
+		{`((int?)context.Variables["missing"]).GetValueOrDefault()`, "0"},
+		{`((int?)context.Variables["missing"]).GetValueOrDefault(7)`, "7"},
+		{`((int?)context.Variables["n"]).GetValueOrDefault(7)`, "42"},
+		{`((bool?)context.Variables["missing"]).GetValueOrDefault()`, "false"},
+		{`((DateTime?)context.Variables["missing"]).GetValueOrDefault().Year`, "1"},
+		{`DateTime.MaxValue.ToString("o")`, "9999-12-31T23:59:59.9999999Z"},
+		{`context.Subscription.Id + "|" + context.Subscription.Name + "|" + context.Subscription.Key`, "sub-1|Contoso dev|k3y"},
+		{`context.Subscription.StartDate.HasValue && !context.Subscription.EndDate.HasValue`, "true"},
+		{`context.Subscription.StartDate.Value.ToString("yyyy-MM-dd")`, "2024-03-01"},
+		{`context.Subscription.StartDate?.Month`, "3"},
+		{`context.Subscription.EndDate?.Year ?? 0`, "0"},
+		{`context.Subscription.EndDate.GetValueOrDefault(DateTime.MaxValue).Year`, "9999"},
+		{`context.Subscription.EndDate == null || context.Subscription.EndDate > DateTime.UtcNow`, "true"},
+		{`context.Subscription.CreatedDate.Year`, "2024"},
+		{`context.Product.Name.Equals("Starter")`, "true"},
+		{`context.Product.SubscriptionRequired`, "true"},
+		{`context.User.Groups.Select(g => g.Name).Contains("Administrators")`, "true"},
+		{`context.User.Groups.Any(g => g.Id == "guests")`, "false"},
+		{`context.User.Email`, "ada@contoso.example"},
+		{`context.Operation.Method + " " + context.Operation.UrlTemplate`, "GET /pets/{petId}"},
+	} {
+		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
+			v, err, ex := csRun(t, src, fill)
+			if err != nil {
+				t.Errorf("%s: %v", src, err)
+				continue
+			}
+			if ex.Lang != "C#" {
+				t.Errorf("%s: compiled as %s", src, ex.Lang)
+			}
+			if got := show(v); got != tc.want {
+				t.Errorf("%s:\n got %q\nwant %q\n(%s)", src, got, tc.want, ex)
+			}
+		}
+	}
+	// Value of a null T? is .NET's InvalidOperationException, on both paths.
+	for _, src := range []string{
+		`@(context.Subscription.EndDate.Value)`,
+		`@(((int?)context.Variables["missing"]).Value)`,
+		`@{ try { return ((int?)context.Variables["missing"]).Value; } finally { } }`,
+	} {
+		_, err, _ := csRun(t, src, fill)
+		if err == nil || !strings.Contains(err.Error(), "Nullable object must have a value.") {
+			t.Errorf("%s: %v, want InvalidOperationException", src, err)
+		}
+	}
+	_, err, _ := csRun(t, `@{ try { return ((int?)context.Variables["missing"]).Value; } catch (InvalidOperationException e) { return e.Message; } }`, fill)
+	if err != nil {
+		t.Errorf("InvalidOperationException not caught: %v", err)
+	}
+}
+
 // TestCSharpRuntimeFailures: a cast that fails, a null member, a bad
 // Parse... become ExpressionValueEvaluationFailure with .NET's message,
 // never a panic; loops and strings stay bounded.
@@ -281,6 +351,8 @@ func TestCSharpRuntimeFailures(t *testing.T) {
 		{`@((JObject)context.Variables["s"])`, "Unable to cast object of type 'System.String' to type 'Newtonsoft.Json.Linq.JObject'."},
 		{`@((int)context.Variables["missing"])`, "Object reference not set to an instance of an object."},
 		{`@(context.Response.StatusCode)`, "Object reference not set to an instance of an object."},
+		{`@(context.Product.Name)`, "Object reference not set to an instance of an object."},
+		{`@(context.Subscription.EndDate.HasValue)`, "Object reference not set to an instance of an object."},
 		{`@(((IResponse)context.Variables["resp"]).Body.As<JObject>()["x"])`, "Object reference not set to an instance of an object."},
 		{`@(((string)context.Variables["missing"]).Length)`, "Object reference not set to an instance of an object."},
 		{`@(int.Parse("12x"))`, "The input string '12x' was not in a correct format."},

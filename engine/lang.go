@@ -65,25 +65,6 @@ func (ce *compiledExpr) typeName() string {
 	return typeName(ce.prog.Node().Type())
 }
 
-// userStub, productStub... are context.User, Product, Subscription and
-// Operation: they exist (as in APIM) and are null until the gateway has a
-// resource model.
-type (
-	userStub struct {
-		Id, Email, FirstName, LastName, Note string
-		Groups                               []string
-	}
-	productStub struct {
-		Id, Name string
-	}
-	subscriptionStub struct {
-		Id, Key, Name, PrimaryKey, SecondaryKey string
-	}
-	operationStub struct {
-		Id, Method, Name, UrlTemplate string
-	}
-)
-
 func newCSharp() *csharp.Front {
 	f, err := csharp.New(csharp.Model{
 		Env: reflect.TypeOf(Env{}),
@@ -97,12 +78,6 @@ func newCSharp() *csharp.Front {
 			"IApi":         reflect.TypeOf(&Api{}),
 			"IDeployment":  reflect.TypeOf(&Deployment{}),
 			"ILastError":   reflect.TypeOf(&LastError{}),
-		},
-		Absent: map[string]reflect.Type{
-			"User":         reflect.TypeOf(&userStub{}),
-			"Product":      reflect.TypeOf(&productStub{}),
-			"Subscription": reflect.TypeOf(&subscriptionStub{}),
-			"Operation":    reflect.TypeOf(&operationStub{}),
 		},
 		Funcs: map[string]any{"AsJwt": ParseJwt, "AsBasic": ParseBasic},
 		ContextFuncs: map[string]csharp.ContextFunc{

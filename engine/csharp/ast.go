@@ -59,7 +59,6 @@ type (
 		field  *goField
 		prop   *builtin // a .NET property (String.Length, JObject.Count)
 		static *Type    // a type reached through a namespace (System.Text.Encoding)
-		absent bool     // a context member that is always null (context.User)
 		fn     *ctxFunc // a context property backed by an environment func (context.Tracing)
 	}
 	// Call is F(args); F is a Member (method), or a Name (rare).

@@ -872,14 +872,13 @@ func (b *binder) member(n *Member) (*Type, error) {
 			n.fn = cf
 			return cf.out, nil
 		}
-		if rt, ok := b.m.Absent[n.Name]; ok && xt == b.m.ctxT {
-			n.absent = true
-			return b.m.goType(rt), nil
-		}
 	case KAnon:
 		if xt == exceptionType && n.Name == "Message" {
 			return tString, nil
 		}
+	}
+	if t, ok := b.nullableMember(n, xt); ok {
+		return t, nil
 	}
 	if p := props[xt.K][n.Name]; p != nil {
 		n.prop = p
@@ -1246,6 +1245,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 		}
 		n.fn = cf
 		return cf.out, nil
+	}
+	if t, ok, err := b.nullableCall(n, m, xt); ok {
+		return t, err
 	}
 	// LINQ
 	// A string's own methods (Contains) come before LINQ's on its chars.

@@ -556,6 +556,7 @@ func loadBuiltins() { builtinsOnce.Do(registerBuiltins) }
 func registerBuiltins() {
 	registerXML()
 	registerDict()
+	registerNullable()
 	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
 		it, err := items(a[0])
 		return len(it), err
@@ -1102,6 +1103,7 @@ func registerBuiltins() {
 	staticProp("DateTime", "Now", tDateTime, func([]any) (any, error) { return time.Now().UTC(), nil }, nil)
 	staticProp("DateTime", "Today", tDateTime, func([]any) (any, error) { return time.Now().UTC().Truncate(24 * time.Hour), nil }, nil)
 	staticProp("DateTime", "MinValue", tDateTime, func([]any) (any, error) { return time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), nil }, nil)
+	staticProp("DateTime", "MaxValue", tDateTime, func([]any) (any, error) { return time.Date(9999, 12, 31, 23, 59, 59, 999999900, time.UTC), nil }, nil)
 	static("DateTime", "Parse", ts(S), tDateTime, func(a []any) (any, error) {
 		s, err := str(a[0])
 		if err != nil {

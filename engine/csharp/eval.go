@@ -452,15 +452,15 @@ func (f *frame) member(n *Member) (any, error) {
 	if n.prop != nil && isStaticRecv(n.X) {
 		return n.prop.run(nil)
 	}
-	if n.absent {
-		return nil, nil
-	}
 	if n.fn != nil {
 		return f.callFunc(n.fn, nil)
 	}
 	x, err := f.eval(n.X)
 	if err != nil {
 		return nil, err
+	}
+	if n.prop != nil && strings.HasPrefix(n.prop.key, "Nullable.") {
+		return n.prop.run([]any{x}) // HasValue and Value read a null T?
 	}
 	if x == nil || isNilPtr(x) {
 		if n.Cond {
@@ -473,7 +473,11 @@ func (f *frame) member(n *Member) (any, error) {
 		if rv.Kind() == reflect.Pointer {
 			rv = rv.Elem()
 		}
-		return rv.FieldByIndex(n.field.index).Interface(), nil
+		v := rv.FieldByIndex(n.field.index).Interface()
+		if p, ok := v.(*time.Time); ok { // a DateTime?
+			return derefTime.run([]any{p})
+		}
+		return v, nil
 	}
 	if n.prop != nil {
 		return n.prop.run([]any{x})
@@ -811,7 +815,7 @@ func (f *frame) call(n *Call) (any, error) {
 			if m.Cond {
 				return nil, nil
 			}
-			if n.method == nil || !strings.Contains(n.method.key, ".Equals(") {
+			if n.method == nil || !strings.Contains(n.method.key, ".Equals(") && !strings.HasPrefix(n.method.key, "Nullable.") {
 				return nil, errNull
 			}
 		}

@@ -769,9 +769,6 @@ func (lw *lowerer) member(n *Member, en env) (string, error) {
 	if n.prop != nil && isStaticRecv(n.X) {
 		return lw.callBuiltin(n.prop, nil, nil, 0), nil
 	}
-	if n.absent {
-		return "nil", nil
-	}
 	if n.fn != nil {
 		return n.fn.Field + "()", nil
 	}
@@ -779,17 +776,21 @@ func (lw *lowerer) member(n *Member, en env) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if x == "nil" { // a member of an absent context member (context.User.Email)
+	if x == "nil" { // a member of a null constant
 		if n.Cond {
 			return "nil", nil
 		}
 		return "$csNullRef()", nil
 	}
 	if n.field != nil {
+		read := x + "." + n.Name
 		if n.Cond {
-			return x + "?." + n.Name, nil
+			read = x + "?." + n.Name
 		}
-		return x + "." + n.Name, nil
+		if n.field.t.K == KDateTime && n.field.t.Nullable { // a *time.Time
+			return lw.callBuiltin(derefTime, []string{read}, nil, 0), nil
+		}
+		return read, nil
 	}
 	if n.prop != nil {
 		if n.Cond {

@@ -28,9 +28,6 @@ type Model struct {
 	// ContextFuncs are context members the environment implements as func
 	// fields (context.Tracing, context.Trace(message)).
 	ContextFuncs map[string]ContextFunc
-	// Absent are context members APIM has that the model does not fill
-	// yet (User, Product...): they are null, with these types.
-	Absent map[string]reflect.Type
 
 	byGo    map[reflect.Type]*Type
 	ctxT    *Type

@@ -161,6 +161,8 @@ func (m *Model) goType(rt reflect.Type) *Type {
 		return tDateTime
 	case reflect.TypeOf(time.Duration(0)):
 		return tTimeSpan
+	case reflect.TypeOf((*time.Time)(nil)):
+		return nullableOf(tDateTime) // read through derefTime
 	}
 	switch rt.Kind() {
 	case reflect.String:

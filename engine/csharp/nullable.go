@@ -1,0 +1,110 @@
+package csharp
+
+import (
+	"time"
+)
+
+// Nullable<T>: the members of a value type that may be null (int?,
+// DateTime?...): HasValue, Value and GetValueOrDefault. At run time such a
+// value is null or the value itself; a model field of type *time.Time
+// (context.Subscription.EndDate) is a DateTime? and is read through
+// derefTime.
+
+var (
+	nullableHasValue, nullableValue, nullableOr, derefTime *builtin
+	nullableZero                                           = map[Kind]*builtin{}
+)
+
+// nullableKinds are the value types whose T? has Nullable<T>'s members.
+var nullableKinds = []Kind{KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan}
+
+func registerNullable() {
+	nullableHasValue = reg(&builtin{key: "Nullable.HasValue", result: tBool,
+		run:  func(a []any) (any, error) { return a[0] != nil, nil },
+		expr: func(a []string) string { return "(" + a[0] + " != nil)" }})
+	nullableValue = reg(&builtin{key: "Nullable.Value", run: func(a []any) (any, error) {
+		if a[0] == nil {
+			return nil, exc("InvalidOperationException", "Nullable object must have a value.")
+		}
+		return a[0], nil
+	}})
+	nullableOr = reg(&builtin{key: "Nullable.GetValueOrDefault(T)", run: func(a []any) (any, error) {
+		if a[0] == nil {
+			return a[1], nil
+		}
+		return a[0], nil
+	}})
+	for _, k := range nullableKinds {
+		zero := zeroOf(&Type{K: k})
+		nullableZero[k] = reg(&builtin{key: "Nullable.GetValueOrDefault()/" + kindNames[k], run: func(a []any) (any, error) {
+			if a[0] == nil {
+				return zero, nil
+			}
+			return a[0], nil
+		}})
+	}
+	derefTime = reg(&builtin{key: "Nullable.deref(DateTime)", run: func(a []any) (any, error) {
+		if p, _ := a[0].(*time.Time); p != nil {
+			return *p, nil
+		}
+		return nil, nil
+	}})
+}
+
+// nullableValueType reports whether t is T? for a value type T with
+// Nullable<T>'s members, and gives T.
+func nullableValueType(t *Type) (*Type, bool) {
+	if !t.Nullable {
+		return nil, false
+	}
+	for _, k := range nullableKinds {
+		if t.K == k {
+			u := *t
+			u.Nullable = false
+			u.Name = t.Name[:len(t.Name)-1] // "int?" -> "int"
+			return &u, true
+		}
+	}
+	return nil, false
+}
+
+// nullableMember binds HasValue and Value on a T? (not through ?.).
+func (b *binder) nullableMember(n *Member, xt *Type) (*Type, bool) {
+	under, ok := nullableValueType(xt)
+	if !ok || n.Cond {
+		return nil, false
+	}
+	switch n.Name {
+	case "HasValue":
+		n.prop = nullableHasValue
+		return tBool, true
+	case "Value":
+		n.prop = nullableValue
+		return under, true
+	}
+	return nil, false
+}
+
+// nullableCall binds GetValueOrDefault() and GetValueOrDefault(T) on a T?.
+func (b *binder) nullableCall(n *Call, m *Member, xt *Type) (*Type, bool, error) {
+	under, ok := nullableValueType(xt)
+	if !ok || m.Cond || m.Name != "GetValueOrDefault" || len(m.TypeArgs) != 0 {
+		return nil, false, nil
+	}
+	at, err := b.args(n.Args)
+	if err != nil {
+		return nil, true, err
+	}
+	switch len(at) {
+	case 0:
+		n.method = nullableZero[under.K]
+	case 1:
+		if err := b.paramOK(n.Args[0].X, at[0], under); err != nil {
+			return nil, true, err
+		}
+		n.method = nullableOr
+	default:
+		return nil, true, b.errf(m.NameOff, "no overload for method 'GetValueOrDefault' takes %d arguments", len(at))
+	}
+	return under, true, nil
+}
