@@ -61,11 +61,32 @@ var defaultDimensions = map[string]func(s *engine.State) string{
 		return ""
 	},
 	"backend id": func(s *engine.State) string { return s.BackendURL },
-	// tollgate has no operations, products, users or subscriptions.
-	"operation id":    func(*engine.State) string { return "" },
-	"product id":      func(*engine.State) string { return "" },
-	"user id":         func(*engine.State) string { return "" },
-	"subscription id": func(*engine.State) string { return "" },
+	// The resource model's: empty when the request has none (an API
+	// without operations, a request without a subscription).
+	"operation id": func(s *engine.State) string {
+		if o := s.Context().Operation; o != nil {
+			return o.Id
+		}
+		return ""
+	},
+	"product id": func(s *engine.State) string {
+		if p := s.Context().Product; p != nil {
+			return p.Id
+		}
+		return ""
+	},
+	"user id": func(s *engine.State) string {
+		if u := s.Context().User; u != nil {
+			return u.Id
+		}
+		return ""
+	},
+	"subscription id": func(s *engine.State) string {
+		if sub := s.Context().Subscription; sub != nil {
+			return sub.Id
+		}
+		return ""
+	},
 }
 
 // toFloat reads a metric value: a number, or text holding one.

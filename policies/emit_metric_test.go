@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"tollgate/engine"
 )
 
 // fakeMetrics records counters as "name{v1,v2} = total".
@@ -62,6 +64,41 @@ func TestEmitMetricDocExample(t *testing.T) {
 		t.Fatalf("values %v", m.vals)
 	}
 	if v := m.vals["request{my-metrics,,10.9.9.9,test}"]; v != 7.5 {
+		t.Fatalf("values %v", m.vals)
+	}
+}
+
+// The default dimensions of the resource model take the request's
+// operation, product, user and subscription, and are empty without them.
+func TestEmitMetricResourceDimensions(t *testing.T) {
+	m := &fakeMetrics{}
+	d := testDeps()
+	d.Metrics = m
+	plan := compile(t, d, `<emit-metric name="calls" namespace="ns">
+    <dimension name="Operation ID" />
+    <dimension name="Product ID" />
+    <dimension name="User ID" />
+    <dimension name="Subscription ID" />
+</emit-metric>`)
+	for _, with := range []bool{true, false} {
+		s := request("http://gw/chat")
+		if with {
+			c := s.Context()
+			c.Operation = &engine.Operation{Id: "get-pet"}
+			c.Product = &engine.Product{Id: "starter"}
+			c.User = &engine.User{Id: "1"}
+			c.Subscription = &engine.Subscription{Id: "sub-1"}
+		}
+		runInbound(plan, s)
+		if le := s.LastError(); le != nil {
+			t.Fatal(le)
+		}
+		s.Release()
+	}
+	if got := strings.Join(m.labels["calls"], ","); got != "namespace,operation_id,product_id,user_id,subscription_id" {
+		t.Fatalf("labels %s", got)
+	}
+	if m.vals["calls{ns,get-pet,starter,1,sub-1}"] != 1 || m.vals["calls{ns,,,,}"] != 1 {
 		t.Fatalf("values %v", m.vals)
 	}
 }
