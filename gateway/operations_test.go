@@ -193,6 +193,42 @@ paths:
 	}
 }
 
+// TestRewriteURIFromOperation: rewrite-uri's {placeholders} take the
+// matched operation's path parameters (as APIM fills them from the
+// operation's URL template), then query parameters; a query parameter a
+// placeholder used is matched and not copied again.
+func TestRewriteURIFromOperation(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	writeFile(t, dir, "shop/api.xml", `<api name="shop" type="http" path="/shop" service-url="`+rb.url+`/api"/>`)
+	writeFile(t, dir, "shop/specification.yaml", `openapi: 3.0.1
+info: {title: Shop, version: "1.0"}
+paths:
+  /stores/{storenumber}/orders/{ordernumber}:
+    get:
+      operationId: getOrder
+      parameters:
+        - {name: storenumber, in: path, required: true, schema: {type: string}}
+        - {name: ordernumber, in: path, required: true, schema: {type: string}}
+      responses:
+        "200": {description: ok}
+`)
+	writeFile(t, dir, "shop/operations/getOrder/policy.xml", `<policies><inbound><base/>
+  <rewrite-uri template="/v2/US/hardware/{storenumber}/{ordernumber}?City={city}" />
+</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	g := startGateway(t, dir)
+	for _, tc := range []struct{ path, wantPath, wantQuery string }{
+		{"/shop/stores/42/orders/a%20b?city=Oslo&page=2", "/api/v2/US/hardware/42/a b", "City=Oslo&page=2"},
+		{"/shop/stores/7/orders/9", "/api/v2/US/hardware/7/9", ""},
+	} {
+		resp, _ := get(t, g.url+tc.path, nil)
+		last := rb.last.Load()
+		if resp.StatusCode != 200 || last.path != tc.wantPath || last.rawQuery != tc.wantQuery {
+			t.Errorf("%s: %d, backend got %q ? %q, want %q ? %q", tc.path, resp.StatusCode, last.path, last.rawQuery, tc.wantPath, tc.wantQuery)
+		}
+	}
+}
+
 // TestWebSocketOnHandshakeScope: a WebSocket API's single operation
 // onHandshake has its own scope.
 func TestWebSocketOnHandshakeScope(t *testing.T) {

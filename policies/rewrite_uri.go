@@ -16,10 +16,9 @@ import (
 // as the gateway sees it: /orders + /new/path), and context.Request.Url's
 // Query and QueryString become the new query. Inbound only.
 //
-// APIM fills {name} from the operation's URL template; tollgate has no
-// operations, so {name} takes the current request's path parameter of that
-// name (context.Request.MatchedParameters, empty today) or else its query
-// parameter. A query parameter used by a placeholder is "matched". A
+// {name} takes the request's path parameter of that name, as the matched
+// operation's URL template gave it (context.Request.MatchedParameters, as
+// APIM fills it), or else its query parameter. A query parameter used by a placeholder is "matched". A
 // placeholder with no value is an error (400, reason
 // TemplateParameterNotFound) in the path; in the query, the parameter is
 // left out. Values are substituted as they are (decoded) and encoded when
