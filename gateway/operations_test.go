@@ -229,6 +229,57 @@ paths:
 	}
 }
 
+// TestMockResponseFromSpecification: mock-response answers with the
+// matched operation's example, or a sample of its schema, as APIM does;
+// the backend is never called.
+func TestMockResponseFromSpecification(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	writeFile(t, dir, "pets/api.xml", `<api name="pets" type="http" path="/pets" service-url="`+rb.url+`"/>`)
+	writeFile(t, dir, "pets/policy.xml", `<policies><inbound><base/><mock-response/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	writeFile(t, dir, "pets/specification.yaml", `openapi: 3.0.1
+info: {title: Pets, version: "1.0"}
+paths:
+  /pets/{petId}:
+    get:
+      operationId: showPetById
+      parameters:
+        - {name: petId, in: path, required: true, schema: {type: string}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  id: {type: integer}
+                  name: {type: string}
+  /pets:
+    get:
+      operationId: listPets
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              example: [{id: 1, name: Rex}]
+`)
+	g := startGateway(t, dir)
+	for _, tc := range []struct{ path, want string }{
+		{"/pets/pets/7", "{\n  \"id\": 0,\n  \"name\": \"string\"\n}"},
+		{"/pets/pets", "[\n  {\n    \"id\": 1,\n    \"name\": \"Rex\"\n  }\n]"},
+	} {
+		resp, body := get(t, g.url+tc.path, nil)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || body != tc.want {
+			t.Errorf("%s: %d %q %q, want %q", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), body, tc.want)
+		}
+	}
+	if n := rb.calls.Load(); n != 0 {
+		t.Errorf("the backend was called %d times", n)
+	}
+}
+
 // TestWebSocketOnHandshakeScope: a WebSocket API's single operation
 // onHandshake has its own scope.
 func TestWebSocketOnHandshakeScope(t *testing.T) {
