@@ -42,6 +42,7 @@ type responseCacheLookup struct {
 	allowPrivate   engine.Bool
 	headers        []string // canonical
 	params         []string
+	byDeveloper    bool // vary-by-developer: one entry per subscription owner
 }
 
 type responseCacheStore struct {
@@ -63,13 +64,13 @@ type cacheMarkKey struct{}
 var downstreamTypes = []string{"none", "private", "public"}
 
 func (k *kit) parseCacheLookup(p *engine.Parser) engine.Step {
-	for _, a := range []string{"vary-by-developer", "vary-by-developer-groups"} {
-		if p.LitBool(a, false) {
-			p.ErrorAt(p.Node().Attr(a).ValuePos, "attribute %q cannot be true: tollgate has no developer accounts or groups (vary by a header such as Authorization instead)", a)
-		}
+	byDev := p.LitBool("vary-by-developer", false)
+	if p.LitBool("vary-by-developer-groups", false) && !byDev {
+		p.ErrorAt(p.Node().Attr("vary-by-developer-groups").ValuePos, "attribute \"vary-by-developer-groups\" cannot be true alone: tollgate does not load the groups developers belong to, so it cannot tell them apart; set vary-by-developer=\"true\" too (a cache per developer is finer than one per group)")
 	}
 	c := &responseCacheLookup{
 		k:              k,
+		byDeveloper:    byDev,
 		downstream:     choiceAttr(p, "downstream-caching-type", false, "none", downstreamTypes...),
 		mustRevalidate: p.Bool("must-revalidate", true),
 		allowPrivate:   p.Bool("allow-private-response-caching", false),
@@ -129,7 +130,8 @@ func (k *kit) parseCacheStore(p *engine.Parser) engine.Step {
 }
 
 // key is the cache key of this request: API, path, the named query
-// parameters and headers, hashed (it may carry an Authorization header).
+// parameters and headers, and with vary-by-developer the developer (the
+// subscription's owner), hashed (it may carry an Authorization header).
 func (c *responseCacheLookup) key(s *engine.State) string {
 	ctx := s.Context()
 	req := ctx.Request
@@ -154,6 +156,15 @@ func (c *responseCacheLookup) key(s *engine.State) string {
 	for _, name := range c.headers {
 		v, ok := req.Headers[name]
 		w(name, strconv.FormatBool(ok), strings.Join(v, ","))
+	}
+	if c.byDeveloper {
+		// The developer is the owner of the request's subscription;
+		// requests without one share the anonymous entry.
+		if u := ctx.User; u != nil {
+			w("developer", u.Id)
+		} else {
+			w("anonymous")
+		}
 	}
 	return "rc:" + base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }

@@ -20,6 +20,7 @@ type cacheRig struct {
 	calls   int
 	status  int
 	respHdr http.Header
+	user    string // the subscription owner's id ("": no subscription)
 }
 
 func newCacheRig(t *testing.T, d Deps, inbound, outbound string) *cacheRig {
@@ -38,6 +39,9 @@ func (r *cacheRig) do(method, rawURL string, hdr ...string) (string, string, boo
 	s := engine.AcquireState(&engine.Api{Name: "orders", Type: "http", Path: "/orders", ServiceUrl: "http://backend/"})
 	defer s.Release()
 	s.SetRequest(method, u.Scheme, u.Host, u, h, "10.0.0.1")
+	if r.user != "" {
+		s.Context().User = &engine.User{Id: r.user}
+	}
 	called := false
 	if !r.plan.Run(context.Background(), engine.Inbound, s) {
 		r.calls++
@@ -222,9 +226,44 @@ func TestResponseLRU(t *testing.T) {
 	}
 }
 
+// vary-by-developer keeps one entry per developer (the subscription's
+// owner), and one for requests without a subscription; with groups too it
+// is the same (a developer's entry is finer than a group's).
+func TestResponseCacheVaryByDeveloper(t *testing.T) {
+	for _, attrs := range []string{`vary-by-developer="true" vary-by-developer-groups="false"`, `vary-by-developer="true" vary-by-developer-groups="true"`} {
+		r := newCacheRig(t, testDeps(), `<cache-lookup `+attrs+` caching-type="internal"/>`, `<cache-store duration="60"/>`)
+		for i, c := range []struct {
+			user, body string
+			called     bool
+		}{
+			{"ada", "response 1", true},
+			{"ada", "response 1", false},
+			{"bob", "response 2", true},
+			{"", "response 3", true},
+			{"", "response 3", false},
+			{"bob", "response 2", false},
+		} {
+			r.user = c.user
+			body, _, called := r.do(http.MethodGet, "http://gw/orders/1")
+			if body != c.body || called != c.called {
+				t.Errorf("%s: %d (%q): %q called %v, want %q %v", attrs, i, c.user, body, called, c.body, c.called)
+			}
+		}
+	}
+	// Without it, developers share the entry.
+	r := newCacheRig(t, testDeps(), `<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" caching-type="internal"/>`, `<cache-store duration="60"/>`)
+	for _, u := range []string{"ada", "bob"} {
+		r.user = u
+		if body, _, _ := r.do(http.MethodGet, "http://gw/orders/1"); body != "response 1" {
+			t.Errorf("%s: %q", u, body)
+		}
+	}
+}
+
 func TestResponseCacheLoadErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
-		{`<cache-lookup vary-by-developer="true"/>`, `no developer accounts`},
+		{`<cache-lookup vary-by-developer-groups="true"/>`, `cannot be true alone`},
+		{`<cache-lookup vary-by-developer="false" vary-by-developer-groups="true"/>`, `set vary-by-developer="true" too`},
 		{`<cache-lookup caching-type="external"/>`, `needs an external cache`},
 		{`<cache-lookup caching-type="shared"/>`, `caching-type`},
 		{`<cache-lookup downstream-caching-type="everyone"/>`, `must be one of none, private, public`},
