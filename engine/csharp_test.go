@@ -339,6 +339,40 @@ func TestCSharpNullableAndResources(t *testing.T) {
 	}
 }
 
+// TestCSharpModelMaps: the context's maps are IReadOnlyDictionary in
+// APIM: Count, Keys, Values and LINQ over their KeyValuePairs, on both
+// paths. (Before, such a text failed C#'s check and was taken as expr,
+// where .Count read a header named Count.)
+func TestCSharpModelMaps(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`context.Request.Headers.Count`, "4"},
+		{`context.Request.Url.Query.Count`, "3"},
+		{`context.Variables.Count`, "6"},
+		{`string.Join(",", context.Request.Headers.Keys)`, "Authorization,Content-Type,User-Agent,X-Multi"},
+		{`string.Join(",", context.Request.Url.Query.Keys)`, "param1,param2,x"},
+		{`context.Request.Headers.Values.Count()`, "4"},
+		{`string.Join(";", context.Request.Headers.Where(h => h.Key.StartsWith("X-")).Select(h => h.Key + "=" + string.Join("|", h.Value)))`, "X-Multi=a|b"},
+		{`context.Request.Headers.Any(h => h.Key == "Authorization")`, "true"},
+		{`context.Request.Headers.Count()`, "4"},
+		{`context.Request.Headers.First().Key`, "Authorization"},
+		{`context.Variables.Keys.Contains("resp")`, "true"},
+	} {
+		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
+			v, err, ex := csRun(t, src, nil)
+			if err != nil {
+				t.Errorf("%s: %v", src, err)
+				continue
+			}
+			if ex.Lang != "C#" {
+				t.Errorf("%s: compiled as %s", src, ex.Lang)
+			}
+			if got := show(v); got != tc.want {
+				t.Errorf("%s: got %q, want %q\n%s", src, got, tc.want, ex)
+			}
+		}
+	}
+}
+
 // TestCSharpRuntimeFailures: a cast that fails, a null member, a bad
 // Parse... become ExpressionValueEvaluationFailure with .NET's message,
 // never a panic; loops and strings stay bounded.

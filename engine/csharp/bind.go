@@ -177,8 +177,7 @@ func (b *binder) stmt(s Stmt) error {
 		case KGo:
 			switch it.Go.Kind() {
 			case reflect.Map:
-				vt := b.m.goType(it.Go.Elem())
-				elem = &Type{K: KKeyValue, Name: "KeyValuePair<string, " + vt.Name + ">", Elem: vt}
+				elem = b.keyValueOf(it)
 			case reflect.Slice:
 				elem = b.m.goType(it.Go.Elem())
 			}
@@ -868,6 +867,9 @@ func (b *binder) member(n *Member) (*Type, error) {
 			n.field = f
 			return f.t, nil
 		}
+		if t, ok := b.modelMapMember(n, xt); ok {
+			return t, nil
+		}
 		if cf, ok := b.m.funcs[n.Name]; ok && cf.Property && xt == b.m.ctxT {
 			n.fn = cf
 			return cf.out, nil
@@ -1252,7 +1254,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 	// LINQ
 	// A string's own methods (Contains) come before LINQ's on its chars.
 	stringSeq := xt.K == KString && len(methods[KString][name]) == 0
-	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || stringSeq || (xt.K == KGo && xt.Go.Kind() == reflect.Slice)) {
+	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || stringSeq || (xt.K == KGo && (xt.Go.Kind() == reflect.Slice || xt.Go.Kind() == reflect.Map))) {
 		return b.linq(n, m, xt)
 	}
 	// generic model members
@@ -1591,6 +1593,9 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		elem = tChar
 	case KGo:
 		elem = b.m.goType(xt.Go.Elem())
+		if isModelMap(xt) {
+			elem = b.keyValueOf(xt)
+		}
 	}
 	name := m.Name
 	var lt []*Type

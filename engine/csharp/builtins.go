@@ -557,6 +557,7 @@ func registerBuiltins() {
 	registerXML()
 	registerDict()
 	registerNullable()
+	registerModelMaps()
 	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
 		it, err := items(a[0])
 		return len(it), err
