@@ -374,10 +374,24 @@ func (b *Body) AsJSON() (any, error) {
 
 // Api describes the API being served.
 type Api struct {
+	Id         string // APIM's API id: the API's name
 	Name       string
 	Type       string // websocket | http
 	Path       string
 	ServiceUrl string
+	Version    string // the API version (APIOps apiVersion), "" without one
+	Revision   string // "1" unless APIOps apiRevision says
+	// IsCurrentRevision is always true: tollgate serves an API's current
+	// revision only.
+	IsCurrentRevision             bool
+	SubscriptionKeyParameterNames *SubscriptionKeyParameterNames
+}
+
+// SubscriptionKeyParameterNames are the header and query parameter a
+// request's subscription key is read from.
+type SubscriptionKeyParameterNames struct {
+	Header string
+	Query  string
 }
 
 // Deployment describes this gateway.

@@ -298,7 +298,7 @@ func exprMessage(src string, err error) string {
 // envTypes are the named types an expression can reach, for hints.
 var envTypes = func() map[string]reflect.Type {
 	m := map[string]reflect.Type{}
-	for _, v := range []any{Context{}, Request{}, Url{}, Headers{}, Query{}, Variables{}, Response{}, Body{}, Api{}, Deployment{}, LastError{}, Jwt{}, BasicAuth{}, Operation{}, Product{}, Subscription{}, User{}, Group{}, UserIdentity{}} {
+	for _, v := range []any{Context{}, Request{}, Url{}, Headers{}, Query{}, Variables{}, Response{}, Body{}, Api{}, SubscriptionKeyParameterNames{}, Deployment{}, LastError{}, Jwt{}, BasicAuth{}, Operation{}, Product{}, Subscription{}, User{}, Group{}, UserIdentity{}} {
 		t := reflect.TypeOf(v)
 		m[t.Name()] = t
 	}

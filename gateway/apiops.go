@@ -481,7 +481,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	if len(*errs) > before {
 		return nil
 	}
-	api.Info = &engine.Api{Name: api.Name, Type: api.Type, Path: api.Path, ServiceUrl: engine.RedactURL(api.ServiceURL.String())}
+	api.Info = apiInfo(api, str("apiVersion"), str("apiRevision"))
 	return api
 }
 

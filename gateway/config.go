@@ -506,8 +506,22 @@ func parseAPI(root *engine.Node, comp *engine.Compiler) *API {
 	if !ok {
 		return nil
 	}
-	api.Info = &engine.Api{Name: api.Name, Type: api.Type, Path: api.Path, ServiceUrl: engine.RedactURL(api.ServiceURL.String())}
+	api.Info = apiInfo(api, "", "")
 	return api
+}
+
+// apiInfo is context.Api for an API: version and revision as APIOps gives
+// them ("" and "1" without).
+func apiInfo(api *API, version, revision string) *engine.Api {
+	if revision == "" {
+		revision = "1"
+	}
+	return &engine.Api{
+		Id: api.Name, Name: api.Name, Type: api.Type, Path: api.Path,
+		ServiceUrl: engine.RedactURL(api.ServiceURL.String()),
+		Version:    version, Revision: revision, IsCurrentRevision: true,
+		SubscriptionKeyParameterNames: &engine.SubscriptionKeyParameterNames{Header: api.Subscription.Header, Query: api.Subscription.Query},
+	}
 }
 
 func readAPI(p *engine.Parser) *API {
