@@ -373,6 +373,75 @@ func TestCSharpModelMaps(t *testing.T) {
 	}
 }
 
+// TestCSharpMoreDotNet: DayOfWeek, Enumerable.Range/Repeat,
+// Convert.ToDouble, TimeSpan.Parse, the char overloads of Contains,
+// StartsWith and EndsWith, List.IndexOf, a Dictionary's indexer, Keys,
+// Values and TryGetValue, and As<string>(true) with preserveContent
+// positional: lowered and interpreted alike.
+func TestCSharpMoreDotNet(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`new DateTime(2024, 3, 2).DayOfWeek.ToString()`, "Saturday"},
+		{`"d=" + new DateTime(2024, 3, 2).DayOfWeek`, "d=Saturday"},
+		{`$"{new DateTime(2024, 3, 2).DayOfWeek}"`, "Saturday"},
+		{`new DateTime(2024, 3, 2).DayOfWeek == DayOfWeek.Saturday`, "true"},
+		{`(int)new DateTime(2024, 3, 3).DayOfWeek`, "0"},
+		{`(DayOfWeek)5 == DayOfWeek.Friday`, "true"},
+		{`string.Join(",", Enumerable.Range(3, 4))`, "3,4,5,6"},
+		{`Enumerable.Range(1, 10).Where(i => i % 2 == 0).Sum()`, "30"},
+		{`string.Join("", Enumerable.Repeat("ab", 3))`, "ababab"},
+		{`Convert.ToDouble("1.5") * 2`, "3"},
+		{`Convert.ToDouble(3) / 2`, "1.5"},
+		{`TimeSpan.Parse("01:30:00").TotalMinutes`, "90"},
+		{`TimeSpan.Parse("1.02:03:04.5").TotalSeconds`, "93784.5"},
+		{`TimeSpan.Parse(" -00:00:01 ").TotalSeconds`, "-1"},
+		{`TimeSpan.Parse("2").TotalHours`, "48"},
+		{`"a,b".Contains(',') && "abc".StartsWith('a') && "abc".EndsWith('c') && !"abc".Contains('z')`, "true"},
+		{`new List<string> {"a", "b"}.IndexOf("b")`, "1"},
+		{`new[] {1, 2, 3}.ToList().IndexOf(7)`, "-1"},
+		{`context.Request.Body.As<string>(true).Length > 0`, "true"},
+		{`0.0 % 0 >= 0 || 0.0 % 0 < 1 || 0.0 % 0 == 0.0 % 0`, "false"}, // NaN orders with nothing (FuzzCSharpDifferential)
+	} {
+		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
+			v, err, ex := csRun(t, src, nil)
+			if err != nil {
+				t.Errorf("%s: %v", src, err)
+				continue
+			}
+			if ex.Lang != "C#" {
+				t.Errorf("%s: compiled as %s", src, ex.Lang)
+			}
+			if got := show(v); got != tc.want {
+				t.Errorf("%s: got %q, want %q\n%s", src, got, tc.want, ex)
+			}
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@{ var d = new Dictionary<string, string>(); d["a"] = "1"; d["a"] = "2"; d["b"] = "3"; return string.Join(",", d.Keys) + "=" + string.Join(",", d.Values) + "/" + d.Count; }`, "a,b=2,3/2"},
+		{`@{ var d = new Dictionary<string, object>(); d["a"] = 1; object v; return d.TryGetValue("a", out v) ? v.ToString() : "none"; }`, "1"},
+		{`@{ var d = new Dictionary<string, object>(); return d.TryGetValue("x", out var v) ? "has" : "none"; }`, "none"},
+	} {
+		v, err, ex := csRun(t, tc.src, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+		} else if got := show(v); got != tc.want {
+			t.Errorf("%s: got %q, want %q\n%s", tc.src, got, tc.want, ex)
+		}
+	}
+	for _, tc := range []struct{ src, msg string }{
+		{`@(TimeSpan.Parse("24:00:00"))`, "numeric components is out of range"},
+		{`@(TimeSpan.Parse("1:x"))`, "String '1:x' was not recognized as a valid TimeSpan."},
+		{`@(Enumerable.Range(0, 1000000).Count())`, "a sequence of more than 100000 items"},
+		{`@(Enumerable.Range(1, -1).Count())`, "Parameter 'count'"},
+		{`@(Convert.ToDouble("abc"))`, "The input string 'abc' was not in a correct format."},
+		{`@{ var d = new Dictionary<string, string>(); d[(string)context.Variables["missing"]] = "x"; return d.Count; }`, "Value cannot be null. (Parameter 'key')"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.msg)
+		}
+	}
+}
+
 // TestCSharpRuntimeFailures: a cast that fails, a null member, a bad
 // Parse... become ExpressionValueEvaluationFailure with .NET's message,
 // never a panic; loops and strings stay bounded.

@@ -595,7 +595,7 @@ func staticFor(n string) string {
 		return n
 	}
 	switch n {
-	case "Encoding", "StringComparison", "StringSplitOptions", "Formatting", "JObject", "JArray", "JToken", "JProperty", "JsonConvert", "Guid", "DateTime", "TimeSpan", "Math", "Convert", "Uri", "WebUtility", "Regex", "Random", "BitConverter":
+	case "Encoding", "StringComparison", "StringSplitOptions", "Formatting", "JObject", "JArray", "JToken", "JProperty", "JsonConvert", "Guid", "DateTime", "TimeSpan", "Math", "Convert", "Uri", "WebUtility", "Regex", "Random", "BitConverter", "DayOfWeek", "Enumerable":
 		return n
 	}
 	return ""
@@ -621,7 +621,8 @@ func explicitOK(from, to *Type) bool {
 	switch {
 	case assignable(from, to), from.K == KObject:
 		return true
-	case from.numeric() && to.numeric(), from.K == KChar && to.K == KInt, from.K == KInt && to.K == KChar:
+	case from.numeric() && to.numeric(), from.K == KChar && to.K == KInt, from.K == KInt && to.K == KChar,
+		from.K == KDayOfWeek && to.K == KInt, from.K == KInt && to.K == KDayOfWeek:
 		return true
 	case from.K == KJToken || from.K == KJObject || from.K == KJArray:
 		switch to.K {
@@ -770,17 +771,25 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 		if err != nil {
 			return nil, err
 		}
-		if xt.K != KJObject && xt.K != KJToken && xt.K != KJArray {
+		if xt.K != KJObject && xt.K != KJToken && xt.K != KJArray && xt.K != KDict {
 			return nil, b.errf(t.Off, "property or indexer of '%s' cannot be assigned to: it is read only", typeName(xt))
 		}
-		if _, err := b.expr(t.I); err != nil {
+		it, err := b.expr(t.I)
+		if err != nil {
 			return nil, err
 		}
 		t.kind = ixJToken
 		t.T = tJToken
 		tt = tJToken
+		if xt.K == KDict { // d[key] = value: Dictionary's indexer
+			if it.K != KString && it.K != KNull {
+				return nil, b.errf(t.I.pos(), "cannot convert from '%s' to 'string'", typeName(it))
+			}
+			t.kind = ixDynamic
+			t.T, tt = tObject, tObject
+		}
 		if n.Op != "=" {
-			return nil, b.errf(n.Off, "only '=' can assign to a JSON property")
+			return nil, b.errf(n.Off, "only '=' can assign to a JSON property or a dictionary entry")
 		}
 	default:
 		if _, err := b.expr(n.Target); err != nil {
@@ -1264,7 +1273,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 		}
 		if name == "AsFormUrlEncodedContent" && hasMethod(xt.Go, "AsString") {
 			for _, a := range n.Args {
-				if a.Name != "preserveContent" {
+				if a.Name != "preserveContent" && a.Name != "" || len(n.Args) > 1 {
 					return nil, b.errf(a.Off, "AsFormUrlEncodedContent takes only preserveContent: bool")
 				}
 				if _, err := b.expr(a.X); err != nil {
@@ -1428,7 +1437,7 @@ func (b *binder) bodyAs(n *Call, m *Member) (*Type, error) {
 		return nil, b.errf(m.TypeArgs[0].Off, "As<%s> is not supported: use As<string>, As<JObject>, As<JArray>, As<JToken>, As<XDocument> or As<byte[]>", m.TypeArgs[0].Name)
 	}
 	for _, a := range n.Args {
-		if a.Name != "preserveContent" {
+		if a.Name != "preserveContent" && a.Name != "" || len(n.Args) > 1 {
 			return nil, b.errf(a.Off, "As<T> takes only preserveContent: bool")
 		}
 		t, err := b.expr(a.X)
@@ -1511,6 +1520,9 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 	case m.Name == "TryGetValue" && xt.K == KJObject:
 		want = []bool{false, true}
 		outT = tJToken
+	case m.Name == "TryGetValue" && xt.K == KDict:
+		want = []bool{false, true}
+		outT = tObject
 	case m.Name == "TryParse" && xt.K == KStatic && (xt.Name == "int" || xt.Name == "long" || xt.Name == "double" || xt.Name == "bool" || xt.Name == "Guid" || xt.Name == "DateTime"):
 		want = []bool{false, true}
 		outT = map[string]*Type{"int": tInt, "long": tLong, "double": tDouble, "bool": tBool, "Guid": tGuid, "DateTime": tDateTime}[xt.Name]

@@ -2,7 +2,10 @@ package csharp
 
 // Dictionary<string, T> members. A dictionary is a JObject at run time
 // (values as JTokens), so these mirror JObject's with .NET's Dictionary
-// semantics: Add throws on a duplicate key, a null key throws.
+// semantics: Add throws on a duplicate key, the indexer replaces, a null
+// key throws; Keys and Values come in insertion order.
+var dictSet *builtin
+
 func registerDict() {
 	S, I, B, O := tString, tInt, tBool, tObject
 	dict := func(v any) (*JObject, error) {
@@ -56,6 +59,40 @@ func registerDict() {
 			return nil, err
 		}
 		return o.Remove(k), nil
+	}, nil)
+	dictSet = reg(&builtin{key: "Dictionary.set", run: func(a []any) (any, error) {
+		o, err := dict(a[0])
+		if err != nil {
+			return nil, err
+		}
+		k, err := key(a[1])
+		if err != nil {
+			return nil, err
+		}
+		o.Set(k, toJToken(a[2]))
+		return a[2], nil
+	}})
+	prop(KDict, "Keys", tStrings, func(a []any) (any, error) {
+		o, err := dict(a[0])
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(o.Keys))
+		for i, k := range o.Keys {
+			out[i] = k
+		}
+		return out, nil
+	}, nil)
+	prop(KDict, "Values", tObjects, func(a []any) (any, error) {
+		o, err := dict(a[0])
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(o.Keys))
+		for i, k := range o.Keys {
+			out[i] = o.M[k]
+		}
+		return out, nil
 	}, nil)
 	prop(KDict, "Count", I, func(a []any) (any, error) {
 		o, err := dict(a[0])

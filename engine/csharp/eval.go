@@ -662,6 +662,9 @@ func binop(op string, l, r any, lt, rt, t *Type) (any, error) {
 	}
 	switch op {
 	case "<", ">", "<=", ">=":
+		if isNaN(l) || isNaN(r) {
+			return false, nil // every ordering with NaN is false in C#
+		}
 		c, err := compareNET(l, r)
 		if err != nil {
 			return nil, err
@@ -1060,6 +1063,9 @@ func (f *frame) assign(n *Assign) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if t.X.typ().K == KDict {
+			return dictSet.run([]any{x, k, v})
+		}
 		return jset(x, k, v)
 	case *Name:
 		l := t.local
@@ -1378,4 +1384,9 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 		return acc, nil
 	}
 	return nil, fmt.Errorf("LINQ %s not supported", name)
+}
+
+func isNaN(v any) bool {
+	f, ok := v.(float64)
+	return ok && math.IsNaN(f)
 }

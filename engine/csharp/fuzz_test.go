@@ -139,6 +139,10 @@ func FuzzCSharpDifferential(f *testing.F) {
 		`Math.Round(2.5) + Math.Floor(-1.5)`,
 		`(1.0 / 3).ToString()`,
 		`string.Join(",", new[] {1, 2, 3}.Select(x => x * 2))`,
+		`new DateTime(2024, 3, 2).DayOfWeek == DayOfWeek.Saturday`,
+		`string.Join(",", Enumerable.Range(3, 4).Where(i => i > 4))`,
+		`TimeSpan.Parse("1.02:03:04.5").TotalSeconds + Convert.ToDouble("1.5")`,
+		`new List<string> {"a", "b"}.IndexOf("b") + ("a,b".Contains(',') ? 1 : 0)`,
 	} {
 		f.Add(s)
 	}

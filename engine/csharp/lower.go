@@ -307,6 +307,9 @@ func (lw *lowerer) stmts(list []Stmt, en env, tail func(env) (string, error)) (s
 				lw.n++
 				tmp := fmt.Sprintf("$_%d", lw.n)
 				r, err := lw.stmts(rest, en, tail)
+				if ix.X.typ().K == KDict {
+					return fmt.Sprintf("let %s = %s; %s", tmp, lw.callBuiltin(dictSet, []string{x, k, v}, nil, 0), r), err
+				}
 				return fmt.Sprintf("let %s = $csJSet(%s, %s, %s); %s", tmp, x, k, v, r), err
 			}
 			if nm, ok := a.Target.(*Name); ok {

@@ -208,6 +208,17 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 			return nil, exc("ArgumentException", "Can not convert %s to String.", jtype(x))
 		}
 		return nil, castErr(v, "System.String")
+	case KDayOfWeek:
+		switch x := v.(type) {
+		case dayOfWeek:
+			return x, nil
+		case int:
+			return dayOfWeek(x), nil
+		}
+		if v == nil {
+			return nil, errNull
+		}
+		return nil, castErr(v, "System.DayOfWeek")
 	case KChar:
 		if s, ok := v.(string); ok && utf8.RuneCountInString(s) == 1 {
 			return s, nil
@@ -217,6 +228,8 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 		switch x := v.(type) {
 		case int:
 			return x, nil
+		case dayOfWeek:
+			return int(x), nil
 		case int64:
 			return int(x), nil
 		case float64:

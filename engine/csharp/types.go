@@ -45,6 +45,7 @@ const (
 	KXDoc      // XDocument (xml.go)
 	KXElem     // XElement
 	KXAttr     // XAttribute
+	KDayOfWeek // System.DayOfWeek (dayOfWeek at run time)
 )
 
 // Type is a static type.
@@ -71,39 +72,40 @@ func nullableOf(t *Type) *Type {
 func (t *Type) String() string { return t.Name }
 
 var (
-	tObject   = &Type{K: KObject, Name: "object"}
-	tString   = &Type{K: KString, Name: "string"}
-	tChar     = &Type{K: KChar, Name: "char"}
-	tInt      = &Type{K: KInt, Name: "int"}
-	tLong     = &Type{K: KInt, Name: "long"}
-	tDouble   = &Type{K: KDouble, Name: "double"}
-	tBool     = &Type{K: KBool, Name: "bool"}
-	tNull     = &Type{K: KNull, Name: "<null>"}
-	tVoid     = &Type{K: KVoid, Name: "void"}
-	tJToken   = &Type{K: KJToken, Name: "JToken"}
-	tJObject  = &Type{K: KJObject, Name: "JObject"}
-	tJArray   = &Type{K: KJArray, Name: "JArray"}
-	tBytes    = &Type{K: KBytes, Name: "byte[]"}
-	tDateTime = &Type{K: KDateTime, Name: "DateTime"}
-	tTimeSpan = &Type{K: KTimeSpan, Name: "TimeSpan"}
-	tGuid     = &Type{K: KGuid, Name: "Guid"}
-	tCompare  = &Type{K: KComparison, Name: "StringComparison"}
-	tEncoding = &Type{K: KEncoding, Name: "Encoding"}
-	tUri      = &Type{K: KUri, Name: "Uri"}
-	tMatch    = &Type{K: KRegexMatch, Name: "Match"}
-	tHash     = &Type{K: KHash, Name: "HashAlgorithm"}
-	tRandom   = &Type{K: KRandom, Name: "Random"}
-	tAnon     = &Type{K: KAnon, Name: "anonymous type"}
-	tDict     = &Type{K: KDict, Name: "Dictionary<string, object>"}
-	tJProp    = &Type{K: KJProperty, Name: "JProperty"}
-	tXDoc     = &Type{K: KXDoc, Name: "XDocument"}
-	tXElem    = &Type{K: KXElem, Name: "XElement"}
-	tXAttr    = &Type{K: KXAttr, Name: "XAttribute"}
-	tForm     = &Type{K: KForm, Name: "IDictionary<string, IList<string>>"}
-	tFormList = &Type{K: KFormList, Name: "IList<string>"}
-	tBuilder  = &Type{K: KBuilder, Name: "StringBuilder"}
-	tStrings  = arrayOf(tString)
-	tObjects  = arrayOf(tObject)
+	tObject    = &Type{K: KObject, Name: "object"}
+	tString    = &Type{K: KString, Name: "string"}
+	tChar      = &Type{K: KChar, Name: "char"}
+	tInt       = &Type{K: KInt, Name: "int"}
+	tLong      = &Type{K: KInt, Name: "long"}
+	tDouble    = &Type{K: KDouble, Name: "double"}
+	tBool      = &Type{K: KBool, Name: "bool"}
+	tNull      = &Type{K: KNull, Name: "<null>"}
+	tVoid      = &Type{K: KVoid, Name: "void"}
+	tJToken    = &Type{K: KJToken, Name: "JToken"}
+	tJObject   = &Type{K: KJObject, Name: "JObject"}
+	tJArray    = &Type{K: KJArray, Name: "JArray"}
+	tBytes     = &Type{K: KBytes, Name: "byte[]"}
+	tDateTime  = &Type{K: KDateTime, Name: "DateTime"}
+	tTimeSpan  = &Type{K: KTimeSpan, Name: "TimeSpan"}
+	tGuid      = &Type{K: KGuid, Name: "Guid"}
+	tCompare   = &Type{K: KComparison, Name: "StringComparison"}
+	tEncoding  = &Type{K: KEncoding, Name: "Encoding"}
+	tUri       = &Type{K: KUri, Name: "Uri"}
+	tMatch     = &Type{K: KRegexMatch, Name: "Match"}
+	tHash      = &Type{K: KHash, Name: "HashAlgorithm"}
+	tRandom    = &Type{K: KRandom, Name: "Random"}
+	tAnon      = &Type{K: KAnon, Name: "anonymous type"}
+	tDict      = &Type{K: KDict, Name: "Dictionary<string, object>"}
+	tJProp     = &Type{K: KJProperty, Name: "JProperty"}
+	tXDoc      = &Type{K: KXDoc, Name: "XDocument"}
+	tXElem     = &Type{K: KXElem, Name: "XElement"}
+	tXAttr     = &Type{K: KXAttr, Name: "XAttribute"}
+	tForm      = &Type{K: KForm, Name: "IDictionary<string, IList<string>>"}
+	tFormList  = &Type{K: KFormList, Name: "IList<string>"}
+	tBuilder   = &Type{K: KBuilder, Name: "StringBuilder"}
+	tDayOfWeek = &Type{K: KDayOfWeek, Name: "DayOfWeek"}
+	tStrings   = arrayOf(tString)
+	tObjects   = arrayOf(tObject)
 )
 
 func arrayOf(t *Type) *Type { return &Type{K: KArray, Name: t.Name + "[]", Elem: t} }
@@ -116,7 +118,7 @@ func (t *Type) isRef() bool {
 		return true
 	}
 	switch t.K {
-	case KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan, KGuid, KComparison:
+	case KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan, KGuid, KComparison, KDayOfWeek:
 		return false
 	}
 	return true
@@ -238,6 +240,8 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tTimeSpan
 	case "Guid":
 		t = tGuid
+	case "DayOfWeek":
+		t = tDayOfWeek
 	case "Uri":
 		t = tUri
 	case "StringBuilder", "Text.StringBuilder":
@@ -283,5 +287,5 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 
 // knownTypeNames are the type names a did-you-mean hint may offer.
 var knownTypeNames = []string{"string", "int", "long", "bool", "double", "object", "char", "JObject", "JArray", "JToken",
-	"DateTime", "TimeSpan", "Guid", "Uri", "IEnumerable", "List", "Dictionary", "Math", "Convert", "Encoding",
+	"DateTime", "TimeSpan", "DayOfWeek", "Guid", "Uri", "IEnumerable", "List", "Dictionary", "Math", "Convert", "Encoding",
 	"JsonConvert", "Regex", "WebUtility", "String", "Int32", "Int64", "Boolean", "Random", "HMACSHA256", "SHA256", "MD5"}

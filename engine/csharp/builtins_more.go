@@ -1,0 +1,208 @@
+package csharp
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// More of .NET that APIM policies use: DayOfWeek, Enumerable.Range and
+// Repeat, Convert.ToDouble, TimeSpan.Parse, string's char overloads of
+// Contains, StartsWith and EndsWith, and List's IndexOf.
+
+// dayOfWeek is System.DayOfWeek at run time (Sunday = 0).
+type dayOfWeek int
+
+var dayNames = [...]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
+
+func (d dayOfWeek) String() string {
+	if d >= 0 && int(d) < len(dayNames) {
+		return dayNames[d]
+	}
+	return strconv.Itoa(int(d))
+}
+
+// maxRange bounds Enumerable.Range and Repeat, which are lazy in .NET and
+// made whole here.
+const maxRange = 100000
+
+func registerMore() {
+	S, I, B, C, D := tString, tInt, tBool, tChar, tDouble
+	prop(KDateTime, "DayOfWeek", tDayOfWeek, func(a []any) (any, error) {
+		t, ok := a[0].(time.Time)
+		if !ok {
+			return nil, errNull
+		}
+		return dayOfWeek(t.Weekday()), nil
+	}, nil)
+	for i, name := range dayNames {
+		d := dayOfWeek(i)
+		staticProp("DayOfWeek", name, tDayOfWeek, func([]any) (any, error) { return d, nil }, nil)
+	}
+	method(KDayOfWeek, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
+	method(KDayOfWeek, "Equals", ts(tObject), B, func(a []any) (any, error) { return a[0] == a[1], nil }, nil)
+
+	static("Enumerable", "Range", ts(I, I), arrayOf(I), func(a []any) (any, error) {
+		start, count := toInt(a[0]), toInt(a[1])
+		if count < 0 || int64(start)+int64(count)-1 > math.MaxInt32 {
+			return nil, exc("ArgumentOutOfRangeException", "Specified argument was out of the range of valid values. (Parameter 'count')")
+		}
+		if count > maxRange {
+			return nil, exc("InvalidOperationException", "a sequence of more than %d items (Enumerable.Range is made whole in tollgate)", maxRange)
+		}
+		out := make([]any, count)
+		for i := range out {
+			out[i] = start + i
+		}
+		return out, nil
+	}, nil)
+	static("Enumerable", "Repeat", ts(tObject, I), tObjects, func(a []any) (any, error) {
+		count := toInt(a[1])
+		if count < 0 {
+			return nil, exc("ArgumentOutOfRangeException", "Specified argument was out of the range of valid values. (Parameter 'count')")
+		}
+		if count > maxRange {
+			return nil, exc("InvalidOperationException", "a sequence of more than %d items (Enumerable.Repeat is made whole in tollgate)", maxRange)
+		}
+		out := make([]any, count)
+		for i := range out {
+			out[i] = a[0]
+		}
+		return out, nil
+	}, nil)
+
+	static("Convert", "ToDouble", ts(tObject), D, func(a []any) (any, error) {
+		switch x := a[0].(type) {
+		case nil:
+			return 0.0, nil
+		case string:
+			f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+			if err != nil {
+				if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+					return nil, exc("OverflowException", "Value was either too large or too small for a Double.")
+				}
+				return nil, formatErr(x)
+			}
+			return f, nil
+		case bool:
+			if x {
+				return 1.0, nil
+			}
+			return 0.0, nil
+		}
+		return toFloat(a[0]), nil
+	}, nil)
+
+	static("TimeSpan", "Parse", ts(S), tTimeSpan, func(a []any) (any, error) {
+		s, ok := a[0].(string)
+		if !ok {
+			return nil, argNull("input")
+		}
+		return parseTimeSpan(s)
+	}, nil)
+
+	for name, f := range map[string]func(s, t string) bool{"Contains": strings.Contains, "StartsWith": strings.HasPrefix, "EndsWith": strings.HasSuffix} {
+		method(KString, name, ts(C), B, s2(func(s, t string) (any, error) { return f(s, t), nil }), nil)
+	}
+
+	method(KArray, "IndexOf", ts(tObject), I, func(a []any) (any, error) {
+		it, err := items(a[0])
+		if err != nil {
+			return nil, errNull
+		}
+		for i, x := range it {
+			if equalNET(x, a[1]) {
+				return i, nil
+			}
+		}
+		return -1, nil
+	}, nil)
+}
+
+// parseTimeSpan is TimeSpan.Parse for the invariant culture:
+// [ws][-]{ d | [d.]hh:mm[:ss[.fffffff]] }[ws].
+func parseTimeSpan(in string) (time.Duration, error) {
+	bad := func() (time.Duration, error) {
+		return 0, exc("FormatException", "String '%s' was not recognized as a valid TimeSpan.", in)
+	}
+	over := func() (time.Duration, error) {
+		return 0, exc("OverflowException", "The TimeSpan string '%s' could not be parsed because at least one of the numeric components is out of range or contains too many digits.", in)
+	}
+	s := strings.TrimSpace(in)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	num := func(p string, max int64) (int64, bool, bool) { // value, ok, in range
+		if p == "" || len(p) > 10 {
+			return 0, false, true
+		}
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return 0, false, true
+			}
+		}
+		v, _ := strconv.ParseInt(p, 10, 64)
+		return v, true, v <= max
+	}
+	var days, h, m, sec, frac int64
+	if !strings.Contains(s, ":") {
+		d, ok, in := num(s, 10675199)
+		if !ok {
+			return bad()
+		}
+		if !in {
+			return over()
+		}
+		days = d
+	} else {
+		if i := strings.IndexByte(s, '.'); i >= 0 && i < strings.IndexByte(s, ':') {
+			d, ok, in := num(s[:i], 10675199)
+			if !ok {
+				return bad()
+			}
+			if !in {
+				return over()
+			}
+			days, s = d, s[i+1:]
+		}
+		parts := strings.Split(s, ":")
+		if len(parts) < 2 || len(parts) > 3 {
+			return bad()
+		}
+		if len(parts) == 3 {
+			if i := strings.IndexByte(parts[2], '.'); i >= 0 {
+				f := parts[2][i+1:]
+				if f == "" || len(f) > 7 {
+					return bad()
+				}
+				v, ok, _ := num(f, math.MaxInt64)
+				if !ok {
+					return bad()
+				}
+				frac = v * int64(math.Pow10(7-len(f)))
+				parts[2] = parts[2][:i]
+			}
+		}
+		limits := []int64{23, 59, 59}
+		vals := []*int64{&h, &m, &sec}
+		for i, p := range parts {
+			v, ok, in := num(p, limits[i])
+			if !ok {
+				return bad()
+			}
+			if !in {
+				return over()
+			}
+			*vals[i] = v
+		}
+	}
+	ticks := ((days*24+h)*60+m)*60*10_000_000 + sec*10_000_000 + frac
+	if ticks > math.MaxInt64/100 {
+		return 0, errTimeSpanTooLong()
+	}
+	d := time.Duration(ticks * 100)
+	if neg {
+		d = -d
+	}
+	return d, nil
+}
