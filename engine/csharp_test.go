@@ -307,6 +307,15 @@ func TestCSharpNullableAndResources(t *testing.T) {
 		{`context.User.Groups.Any(g => g.Id == "guests")`, "false"},
 		{`context.User.Email`, "ada@contoso.example"},
 		{`context.Operation.Method + " " + context.Operation.UrlTemplate`, "GET /pets/{petId}"},
+		{`context.Product.SubscriptionLimit.HasValue`, "false"},
+		// a JWT's dates are DateTime? (null when absent), with Algorithm and Type
+		{`"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZGEiLCJleHAiOjE3MDAwMDAwMDB9.c2ln".AsJwt().ExpirationTime.Value.Year`, "2023"},
+		{`"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZGEiLCJleHAiOjE3MDAwMDAwMDB9.c2ln".AsJwt().NotBefore == null && "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZGEiLCJleHAiOjE3MDAwMDAwMDB9.c2ln".AsJwt().ExpirationTime < DateTime.UtcNow`, "true"},
+		{`"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZGEiLCJleHAiOjE3MDAwMDAwMDB9.c2ln".AsJwt().Algorithm + "/" + "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZGEiLCJleHAiOjE3MDAwMDAwMDB9.c2ln".AsJwt().Type`, "HS256/JWT"},
+		{`"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZGEiLCJleHAiOjE3MDAwMDAwMDB9.c2ln".TryParseJwt(out var j) ? j.Subject : "none"`, "ada"},
+		// APIM's TryParseBasic
+		{`"Basic Zm9vOmJhcg==".TryParseBasic(out var c) ? c.UserId + ":" + c.Password : "none"`, "foo:bar"},
+		{`"Bearer x".TryParseBasic(out BasicAuthCredentials c) ? "yes" : "no"`, "no"},
 	} {
 		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
 			v, err, ex := csRun(t, src, fill)

@@ -97,15 +97,19 @@ func NewGUID() string {
 // Jwt is a parsed (NOT validated) token, as APIM's AsJwt(). Use the
 // validate-jwt policy to check signatures.
 type Jwt struct {
-	Header         map[string]any
-	Claims         map[string]any
-	Subject        string
-	Issuer         string
-	Id             string
-	Audiences      []string
-	ExpirationTime time.Time // zero when absent
-	NotBefore      time.Time
-	IssuedAt       time.Time
+	Header    map[string]any
+	Claims    map[string]any
+	Subject   string
+	Issuer    string
+	Id        string
+	Audiences []string
+	// ExpirationTime, NotBefore and IssuedAt are zero when absent (C# sees
+	// them as DateTime?, null then, as APIM's).
+	ExpirationTime time.Time `csharp:"nullable"`
+	NotBefore      time.Time `csharp:"nullable"`
+	IssuedAt       time.Time `csharp:"nullable"`
+	Algorithm      string    // the header's alg
+	Type           string    // the header's typ
 }
 
 // Claim returns a claim as text ("" when absent), joining arrays with ",".
@@ -146,6 +150,8 @@ func ParseJwt(s string) *Jwt {
 // (asJwt and validate-jwt's output-token-variable-name share it).
 func NewJwt(header map[string]any, claims jwt.MapClaims) *Jwt {
 	j := &Jwt{Header: header, Claims: claims}
+	j.Algorithm, _ = header["alg"].(string)
+	j.Type, _ = header["typ"].(string)
 	j.Subject, _ = claims.GetSubject()
 	j.Issuer, _ = claims.GetIssuer()
 	if id, ok := claims["jti"].(string); ok {

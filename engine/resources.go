@@ -44,7 +44,8 @@ type Product struct {
 	State                string // published | notPublished
 	SubscriptionRequired bool
 	ApprovalRequired     bool
-	SubscriptionsLimit   int // 0: unlimited
+	SubscriptionsLimit   int  // 0: unlimited (APIOps' subscriptionsLimit)
+	SubscriptionLimit    *int // APIM's IProduct.SubscriptionLimit: the same, nil when unlimited
 	Apis                 []*Api
 	Groups               []*Group
 }

@@ -93,6 +93,9 @@ func loadProducts(dir string, comp *engine.Compiler, global *engine.Plan, over *
 				bad = json.Unmarshal(raw, &pi.ApprovalRequired) != nil
 			case "subscriptionsLimit":
 				bad = !bytes.Equal(raw, []byte("null")) && json.Unmarshal(raw, &pi.SubscriptionsLimit) != nil
+				if !bad && pi.SubscriptionsLimit > 0 {
+					pi.SubscriptionLimit = &pi.SubscriptionsLimit
+				}
 			case "state":
 				bad = json.Unmarshal(raw, &pi.State) != nil || (pi.State != "published" && pi.State != "notPublished")
 			case "description", "terms":

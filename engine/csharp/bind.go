@@ -1111,7 +1111,7 @@ func (b *binder) args(args []*Arg) ([]*Type, error) {
 	var out []*Type
 	for _, a := range args {
 		if a.Out {
-			return nil, b.errf(a.Off, "out arguments are only allowed with TryGetValue, TryParse and TryParseJwt")
+			return nil, b.errf(a.Off, "out arguments are only allowed with TryGetValue, TryParse, TryParseJwt and TryParseBasic")
 		}
 		if _, ok := a.X.(*Lambda); ok {
 			return nil, b.errf(a.X.pos(), "a lambda expression is only allowed as the argument of a LINQ method (Where, Select, Any...)")
@@ -1199,7 +1199,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 	}
 	name := m.Name
 	// out-argument methods: interpreter only
-	if name == "TryGetValue" || name == "TryParse" || name == "TryParseJwt" {
+	if name == "TryGetValue" || name == "TryParse" || name == "TryParseJwt" || name == "TryParseBasic" {
 		return b.tryCall(n, m, xt)
 	}
 	if xt.K == KStatic {
@@ -1508,7 +1508,8 @@ func bodyAsBuiltin(to *Type) *builtin {
 	}})
 }
 
-// tryCall binds TryGetValue(name, out v), int.TryParse(s, out n), TryParseJwt(out jwt).
+// tryCall binds TryGetValue(name, out v), int.TryParse(s, out n), TryParseJwt(out jwt),
+// TryParseBasic(out credentials).
 func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 	b.needInterp("out argument")
 	var want []bool // which args are out
@@ -1526,11 +1527,11 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 	case m.Name == "TryParse" && xt.K == KStatic && (xt.Name == "int" || xt.Name == "long" || xt.Name == "double" || xt.Name == "bool" || xt.Name == "Guid" || xt.Name == "DateTime"):
 		want = []bool{false, true}
 		outT = map[string]*Type{"int": tInt, "long": tLong, "double": tDouble, "bool": tBool, "Guid": tGuid, "DateTime": tDateTime}[xt.Name]
-	case m.Name == "TryParseJwt" && xt.K == KString:
+	case (m.Name == "TryParseJwt" || m.Name == "TryParseBasic") && xt.K == KString:
 		want = []bool{true}
-		fn, ok := b.m.Funcs["AsJwt"]
+		fn, ok := b.m.Funcs["As"+strings.TrimPrefix(m.Name, "TryParse")]
 		if !ok {
-			return nil, b.errf(m.NameOff, "TryParseJwt is not available")
+			return nil, b.errf(m.NameOff, "%s is not available", m.Name)
 		}
 		outT = b.m.goType(reflect.TypeOf(fn).Out(0))
 	default:

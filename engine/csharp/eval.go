@@ -474,8 +474,8 @@ func (f *frame) member(n *Member) (any, error) {
 			rv = rv.Elem()
 		}
 		v := rv.FieldByIndex(n.field.index).Interface()
-		if p, ok := v.(*time.Time); ok { // a DateTime?
-			return derefTime.run([]any{p})
+		if n.field.read != nil { // a T?
+			return n.field.read.run([]any{v})
 		}
 		return v, nil
 	}
@@ -794,7 +794,7 @@ func argTypes(n *Call) []*Type {
 
 func (f *frame) call(n *Call) (any, error) {
 	m := n.F.(*Member)
-	if n.method != nil && strings.HasPrefix(n.method.key, "try.") || m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseJwt" {
+	if n.method != nil && strings.HasPrefix(n.method.key, "try.") || m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" {
 		return f.tryCall(n, m)
 	}
 	if n.method != nil && strings.HasPrefix(n.method.key, "linq.") {
@@ -955,9 +955,10 @@ func (f *frame) tryCall(n *Call, m *Member) (any, error) {
 				}
 			}
 		}
-	case "TryParseJwt":
+	case "TryParseJwt", "TryParseBasic":
 		s := recv.(string)
-		res, _ := extMethod("AsJwt", f.m.Funcs["AsJwt"]).run([]any{s})
+		as := "As" + strings.TrimPrefix(m.Name, "TryParse")
+		res, _ := extMethod(as, f.m.Funcs[as]).run([]any{s})
 		out, ok = res, res != nil
 	case "TryParse":
 		s, isStr := in.(string)

@@ -790,8 +790,8 @@ func (lw *lowerer) member(n *Member, en env) (string, error) {
 		if n.Cond {
 			read = x + "?." + n.Name
 		}
-		if n.field.t.K == KDateTime && n.field.t.Nullable { // a *time.Time
-			return lw.callBuiltin(derefTime, []string{read}, nil, 0), nil
+		if n.field.read != nil { // a T?
+			return lw.callBuiltin(n.field.read, []string{read}, nil, 0), nil
 		}
 		return read, nil
 	}
@@ -809,7 +809,7 @@ func (lw *lowerer) member(n *Member, en env) (string, error) {
 
 func (lw *lowerer) call(n *Call, en env) (string, error) {
 	m := n.F.(*Member)
-	if m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseJwt" {
+	if m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" {
 		return "", cannot("out argument")
 	}
 	if n.method != nil && strings.HasPrefix(n.method.key, "linq.") {

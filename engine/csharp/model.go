@@ -97,6 +97,7 @@ func (m *Model) init() error {
 type goField struct {
 	index []int
 	t     *Type
+	read  *builtin // derefValue or zeroNull: how a T? field is read; nil for the rest
 }
 
 // goMethod is a bound method of a model type.
@@ -120,7 +121,14 @@ func (m *Model) field(t *Type, name string) (*goField, bool) {
 	if !ok || !f.IsExported() {
 		return nil, false
 	}
-	return &goField{index: f.Index, t: m.goType(f.Type)}, true
+	gf := &goField{index: f.Index, t: m.goType(f.Type)}
+	switch {
+	case f.Type.Kind() == reflect.Pointer && gf.t.Nullable:
+		gf.read = derefValue
+	case f.Tag.Get("csharp") == "nullable" && gf.t.K == KDateTime:
+		gf.t, gf.read = nullableOf(gf.t), zeroNull
+	}
+	return gf, true
 }
 
 func (m *Model) goMethod(t *Type, name string) (*goMethod, bool) {

@@ -1,18 +1,20 @@
 package csharp
 
 import (
+	"reflect"
 	"time"
 )
 
 // Nullable<T>: the members of a value type that may be null (int?,
 // DateTime?...): HasValue, Value and GetValueOrDefault. At run time such a
-// value is null or the value itself; a model field of type *time.Time
-// (context.Subscription.EndDate) is a DateTime? and is read through
-// derefTime.
+// value is null or the value itself. A model field of a pointer to a value
+// type (*time.Time: context.Subscription.EndDate, *int) is a T? read
+// through derefValue; a time.Time field tagged csharp:"nullable" (a JWT's
+// ExpirationTime, zero when absent) is a DateTime? read through zeroNull.
 
 var (
-	nullableHasValue, nullableValue, nullableOr, derefTime *builtin
-	nullableZero                                           = map[Kind]*builtin{}
+	nullableHasValue, nullableValue, nullableOr, derefValue, zeroNull *builtin
+	nullableZero                                                      = map[Kind]*builtin{}
 )
 
 // nullableKinds are the value types whose T? has Nullable<T>'s members.
@@ -43,11 +45,27 @@ func registerNullable() {
 			return a[0], nil
 		}})
 	}
-	derefTime = reg(&builtin{key: "Nullable.deref(DateTime)", run: func(a []any) (any, error) {
-		if p, _ := a[0].(*time.Time); p != nil {
-			return *p, nil
+	derefValue = reg(&builtin{key: "Nullable.deref", run: func(a []any) (any, error) {
+		rv := reflect.ValueOf(a[0])
+		if rv.Kind() != reflect.Pointer || rv.IsNil() {
+			return nil, nil
 		}
-		return nil, nil
+		switch e := rv.Elem(); e.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Int32, reflect.Int16, reflect.Int8:
+			return int(e.Int()), nil
+		case reflect.Uint8, reflect.Uint16, reflect.Uint32:
+			return int(e.Uint()), nil
+		case reflect.Float32, reflect.Float64:
+			return e.Float(), nil
+		default:
+			return e.Interface(), nil
+		}
+	}})
+	zeroNull = reg(&builtin{key: "Nullable.zeroNull", run: func(a []any) (any, error) {
+		if t, ok := a[0].(time.Time); ok && t.IsZero() {
+			return nil, nil
+		}
+		return a[0], nil
 	}})
 }
 

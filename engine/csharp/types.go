@@ -163,8 +163,9 @@ func (m *Model) goType(rt reflect.Type) *Type {
 		return tDateTime
 	case reflect.TypeOf(time.Duration(0)):
 		return tTimeSpan
-	case reflect.TypeOf((*time.Time)(nil)):
-		return nullableOf(tDateTime) // read through derefTime
+	}
+	if rt.Kind() == reflect.Pointer && isValueElem(rt.Elem()) {
+		return nullableOf(m.goType(rt.Elem())) // *int, *time.Time...: T?, read through derefValue
 	}
 	switch rt.Kind() {
 	case reflect.String:
@@ -289,3 +290,17 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 var knownTypeNames = []string{"string", "int", "long", "bool", "double", "object", "char", "JObject", "JArray", "JToken",
 	"DateTime", "TimeSpan", "DayOfWeek", "Guid", "Uri", "IEnumerable", "List", "Dictionary", "Math", "Convert", "Encoding",
 	"JsonConvert", "Regex", "WebUtility", "String", "Int32", "Int64", "Boolean", "Random", "HMACSHA256", "SHA256", "MD5"}
+
+// isValueElem reports whether a pointer to rt is a nullable value type in
+// C# (DateTime?, int?...) rather than a model object.
+func isValueElem(rt reflect.Type) bool {
+	if rt == reflect.TypeOf(time.Time{}) || rt == reflect.TypeOf(time.Duration(0)) {
+		return true
+	}
+	switch rt.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Int16, reflect.Int8, reflect.Uint8, reflect.Uint16, reflect.Uint32,
+		reflect.Float64, reflect.Float32, reflect.Bool:
+		return true
+	}
+	return false
+}
