@@ -409,6 +409,16 @@ func TestCSharpMoreDotNet(t *testing.T) {
 		{`new[] {1, 2, 3}.ToList().IndexOf(7)`, "-1"},
 		{`context.Request.Body.As<string>(true).Length > 0`, "true"},
 		{`0.0 % 0 >= 0 || 0.0 % 0 < 1 || 0.0 % 0 == 0.0 % 0`, "false"}, // NaN orders with nothing (FuzzCSharpDifferential)
+		// System.Net.IPAddress
+		{`IPAddress.Parse("10.0.0.7").GetAddressBytes()[0]`, "10"},
+		{`IPAddress.Parse(context.Request.IpAddress).ToString()`, "10.0.0.7"},
+		{`IPAddress.Parse("::ffff:10.1.2.3").MapToIPv4().ToString() + " " + IPAddress.Parse("10.1.2.3").MapToIPv6()`, "10.1.2.3 ::ffff:10.1.2.3"},
+		{`IPAddress.Parse("10.1.2.3").AddressFamily == AddressFamily.InterNetwork && IPAddress.Parse("::1").AddressFamily.ToString() == "InterNetworkV6"`, "true"},
+		{`IPAddress.IsLoopback(IPAddress.Parse("::1")) && IPAddress.Parse("127.0.0.1").Equals(IPAddress.Loopback)`, "true"},
+		{`IPAddress.Parse("2001:DB8::1").Equals(IPAddress.Parse("2001:db8::1"))`, "true"},
+		{`IPAddress.TryParse("300.1.1.1", out var ip) ? "yes" : "no"`, "no"},
+		{`IPAddress.TryParse("10.0.0.1", out IPAddress ip) ? ip.ToString() : "no"`, "10.0.0.1"},
+		{`new IPAddress(new byte[] {10, 0, 0, 1}).ToString()`, "10.0.0.1"},
 	} {
 		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
 			v, err, ex := csRun(t, src, nil)
@@ -442,6 +452,25 @@ func TestCSharpMoreDotNet(t *testing.T) {
 		{`@(Enumerable.Range(0, 1000000).Count())`, "a sequence of more than 100000 items"},
 		{`@(Enumerable.Range(1, -1).Count())`, "Parameter 'count'"},
 		{`@(Convert.ToDouble("abc"))`, "The input string 'abc' was not in a correct format."},
+		{`@(IPAddress.Parse("10.0.0.256"))`, "An invalid IP address was specified."},
+		{`@(new IPAddress(new byte[] {1, 2, 3}))`, "An invalid IP address was specified."},
+		{`@{
+			// a CIDR match, as policies write them (here 10.0.0.7 in 10.0.0.0/8 and not in 10.1.0.0/16)
+			var ip = IPAddress.Parse(context.Request.IpAddress).GetAddressBytes();
+			var results = new List<string>();
+			foreach (var cidr in new[] {"10.0.0.0/8", "10.1.0.0/16"}) {
+				var net = IPAddress.Parse(cidr.Split('/')[0]).GetAddressBytes();
+				int bits = int.Parse(cidr.Split('/')[1]);
+				bool ok = true;
+				for (int i = 0; i < 4; i++) {
+					int m = bits >= 8 ? 255 : bits <= 0 ? 0 : (255 << (8 - bits)) & 255;
+					if ((ip[i] & m) != (net[i] & m)) { ok = false; }
+					bits -= 8;
+				}
+				results.Add(ok.ToString());
+			}
+			throw new Exception(string.Join(",", results));
+		}`, "True,False"},
 		{`@{ var d = new Dictionary<string, string>(); d[(string)context.Variables["missing"]] = "x"; return d.Count; }`, "Value cannot be null. (Parameter 'key')"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)

@@ -46,6 +46,7 @@ const (
 	KXElem     // XElement
 	KXAttr     // XAttribute
 	KDayOfWeek // System.DayOfWeek (dayOfWeek at run time)
+	KIPAddress // System.Net.IPAddress (netip.Addr at run time)
 )
 
 // Type is a static type.
@@ -104,6 +105,7 @@ var (
 	tFormList  = &Type{K: KFormList, Name: "IList<string>"}
 	tBuilder   = &Type{K: KBuilder, Name: "StringBuilder"}
 	tDayOfWeek = &Type{K: KDayOfWeek, Name: "DayOfWeek"}
+	tIPAddress = &Type{K: KIPAddress, Name: "IPAddress"}
 	tStrings   = arrayOf(tString)
 	tObjects   = arrayOf(tObject)
 )
@@ -243,6 +245,8 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tGuid
 	case "DayOfWeek":
 		t = tDayOfWeek
+	case "IPAddress", "Net.IPAddress":
+		t = tIPAddress
 	case "Uri":
 		t = tUri
 	case "StringBuilder", "Text.StringBuilder":
@@ -288,7 +292,7 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 
 // knownTypeNames are the type names a did-you-mean hint may offer.
 var knownTypeNames = []string{"string", "int", "long", "bool", "double", "object", "char", "JObject", "JArray", "JToken",
-	"DateTime", "TimeSpan", "DayOfWeek", "Guid", "Uri", "IEnumerable", "List", "Dictionary", "Math", "Convert", "Encoding",
+	"DateTime", "TimeSpan", "DayOfWeek", "IPAddress", "Guid", "Uri", "IEnumerable", "List", "Dictionary", "Math", "Convert", "Encoding",
 	"JsonConvert", "Regex", "WebUtility", "String", "Int32", "Int64", "Boolean", "Random", "HMACSHA256", "SHA256", "MD5"}
 
 // isValueElem reports whether a pointer to rt is a nullable value type in
