@@ -480,6 +480,58 @@ func TestCSharpMoreDotNet(t *testing.T) {
 	}
 }
 
+// TestCSharpLocalFunctions: local functions in statement blocks (a CIDR
+// helper, as one of the policy samples writes it), hoisted, recursive,
+// closing over the block's locals; bounded in depth; checked at load.
+func TestCSharpLocalFunctions(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`@{
+    bool InRange(string ip, string cidr) {
+        var parts = cidr.Split('/');
+        var bits = int.Parse(parts[1]);
+        var a = IPAddress.Parse(ip).GetAddressBytes();
+        var n = IPAddress.Parse(parts[0]).GetAddressBytes();
+        for (int i = 0; i < 4; i++) {
+            int m = bits >= 8 ? 255 : bits <= 0 ? 0 : (255 << (8 - bits)) & 255;
+            if ((a[i] & m) != (n[i] & m)) return false;
+            bits -= 8;
+        }
+        return true;
+    }
+    return InRange(context.Request.IpAddress, "10.0.0.0/8") + "," + InRange(context.Request.IpAddress, "10.1.0.0/16");
+}`, "True,False"},
+		{`@{ int Fact(int n) => n <= 1 ? 1 : n * Fact(n - 1); return Fact(10); }`, "3628800"},
+		{`@{ return Twice("ab"); string Twice(string s) { return s + s; } }`, "abab"},
+		{`@{ var prefix = "x-"; string P(string s) => prefix + s; return P("a") + P("b"); }`, "x-ax-b"},
+		{`@{ int Fib(int n) { if (n < 2) { return n; } var a = Fib(n - 1); var b = Fib(n - 2); return a + b; } return Fib(15); }`, "610"},
+		{`@{ static string Up(string s) => s.ToUpper(); return Up("a"); }`, "A"},
+	} {
+		v, err, ex := csRun(t, tc.src, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+		} else if got := show(v); got != tc.want || ex.Lang != "C#" {
+			t.Errorf("%s: got %q (%s), want %q", tc.src, got, ex.Lang, tc.want)
+		}
+	}
+	for _, tc := range []struct{ src, msg string }{
+		{`@{ int F(int n) { if (n > 0) { return 1; } } return F(1); }`, "'F': not all code paths return a value"},
+		{`@{ int F(int n) => "s"; return F(1); }`, "cannot implicitly convert type 'string' to 'int'"},
+		{`@{ int F(int n) => n; return F("a"); }`, "cannot implicitly convert type 'string' to 'int'"},
+		{`@{ int F(int n) => n; return F(1, 2); }`, "no overload for method 'F' takes 2 arguments"},
+		{`@{ int F(int n) => n; int F(int m) => m; return F(1); }`, "a local function named 'F' is already defined"},
+		{`@{ int F(int n) => n; return G(1); }`, "the name 'G' does not exist"},
+	} {
+		_, _, errs := csCompile(t, tc.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.msg) {
+			t.Errorf("%s: %v, want a load error with %q", tc.src, errs, tc.msg)
+		}
+	}
+	_, err, _ := csRun(t, `@{ int Loop(int n) => Loop(n + 1); return Loop(0); }`, nil)
+	if err == nil || !strings.Contains(err.Error(), "Insufficient stack") {
+		t.Errorf("endless recursion: %v", err)
+	}
+}
+
 // TestCSharpRuntimeFailures: a cast that fails, a null member, a bad
 // Parse... become ExpressionValueEvaluationFailure with .NET's message,
 // never a panic; loops and strings stay bounded.

@@ -70,6 +70,7 @@ type (
 		method *builtin
 		goM    *goMethod
 		fn     *ctxFunc // context.Trace(message)
+		local  *localFn // a local function
 	}
 	// Arg is one argument: name: value, out var x, out x.
 	Arg struct {
@@ -230,7 +231,26 @@ type (
 	Break    struct{ snode }
 	Continue struct{ snode }
 	Empty    struct{ snode }
+	// LocalFunc is a local function: T Name(T1 a, T2 b) { ... } or
+	// T Name(...) => expr;
+	LocalFunc struct {
+		snode
+		Ret      *TypeRef
+		Name     string
+		NameOff  int
+		Params   []*Param
+		Body     *Block
+		ExprBody Expr
+		fn       *localFn
+	}
 )
+
+// Param is a local function's parameter.
+type Param struct {
+	Type *TypeRef
+	Name string
+	Off  int
+}
 
 type indexKind int
 

@@ -18,6 +18,7 @@ type local struct {
 type scope struct {
 	parent *scope
 	vars   map[string]*local
+	funcs  map[string]*localFn // local functions, hoisted
 }
 
 func (s *scope) lookup(n string) *local {
@@ -79,6 +80,9 @@ func (b *binder) declare(name string, off int, t *Type) (*local, error) {
 func (b *binder) block(bl *Block) error {
 	b.push()
 	defer b.pop()
+	if err := b.declareFuncs(bl); err != nil {
+		return err
+	}
 	for _, s := range bl.List {
 		if err := b.stmt(s); err != nil {
 			return err
@@ -93,6 +97,8 @@ func (b *binder) stmt(s Stmt) error {
 		return b.block(s)
 	case *Empty:
 		return nil
+	case *LocalFunc:
+		return b.localFunc(s)
 	case *Decl:
 		var t *Type
 		if s.Type.Name != "var" {
@@ -1189,6 +1195,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 	m, ok := n.F.(*Member)
 	if !ok {
 		if nm, isName := n.F.(*Name); isName {
+			if t, ok, err := b.callLocal(n, nm); ok {
+				return t, err
+			}
 			return nil, b.errf(nm.Off, "the name '%s' does not exist in the current context (C# has no free functions: call a method on a value or a type, e.g. string.Join)", nm.Name)
 		}
 		return nil, b.errf(n.Off, "method name expected")

@@ -38,6 +38,7 @@ type frame struct {
 	ctx   any
 	vars  []any
 	steps int
+	depth int // local function calls in progress
 }
 
 func (f *frame) step() error {
@@ -111,6 +112,8 @@ func (f *frame) exec(s Stmt) (ctl, any, error) {
 	case *Return:
 		v, err := f.eval(s.X)
 		return ctlReturn, v, err
+	case *LocalFunc:
+		return ctlNone, nil, nil // runs when called
 	case *If:
 		c, err := f.eval(s.C)
 		if err != nil {
@@ -793,6 +796,9 @@ func argTypes(n *Call) []*Type {
 }
 
 func (f *frame) call(n *Call) (any, error) {
+	if n.local != nil {
+		return f.callLocal(n)
+	}
 	m := n.F.(*Member)
 	if n.method != nil && strings.HasPrefix(n.method.key, "try.") || m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" {
 		return f.tryCall(n, m)

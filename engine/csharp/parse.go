@@ -242,6 +242,9 @@ func (p *parser) stmt() (Stmt, error) {
 	if p.accept(";") {
 		return &Empty{snode{off}}, nil
 	}
+	if lf, ok, err := p.tryLocalFunc(); ok || err != nil {
+		return lf, err
+	}
 	if d, ok, err := p.tryDecl(); ok || err != nil {
 		if err != nil {
 			return nil, err
@@ -294,6 +297,55 @@ func (p *parser) block() (*Block, error) {
 	}
 	p.advance()
 	return b, nil
+}
+
+// tryLocalFunc parses a local function, `[static] T Name(T1 a, ...) { ... }`
+// or `... => expr;`, when the tokens are one.
+func (p *parser) tryLocalFunc() (*LocalFunc, bool, error) {
+	save := p.i
+	t := p.peek()
+	if t.Kind == tkIdent && t.Text == "static" {
+		p.advance()
+	}
+	if k := p.peek(); k.Kind != tkIdent {
+		p.i = save
+		return nil, false, nil
+	}
+	ret, err := p.typeRef()
+	if err != nil || p.peek().Kind != tkIdent || p.peekN(1).Kind != tkOp || p.peekN(1).Text != "(" {
+		p.i = save
+		return nil, false, nil
+	}
+	nt := p.advance()
+	p.advance() // (
+	lf := &LocalFunc{snode: snode{t.Off}, Ret: ret, Name: nt.Text, NameOff: nt.Off}
+	for !p.accept(")") {
+		if len(lf.Params) > 0 {
+			if _, err := p.expect(","); err != nil {
+				return nil, true, err
+			}
+		}
+		pt, err := p.typeRef()
+		if err != nil {
+			return nil, true, err
+		}
+		pn := p.advance()
+		if pn.Kind != tkIdent {
+			return nil, true, p.errAt(pn, "parameter name expected, found %s", desc(pn))
+		}
+		lf.Params = append(lf.Params, &Param{Type: pt, Name: pn.Text, Off: pn.Off})
+	}
+	if p.accept("=>") {
+		if lf.ExprBody, err = p.expr(); err != nil {
+			return nil, true, err
+		}
+		return lf, true, p.semi()
+	}
+	if !p.is("{") {
+		return nil, true, p.errAt(p.peek(), "'{' or '=>' expected after the local function %s's parameters, found %s", lf.Name, desc(p.peek()))
+	}
+	lf.Body, err = p.block()
+	return lf, true, err
 }
 
 // tryDecl parses `T name = e, name2 = e2` when the tokens are one.
