@@ -532,6 +532,71 @@ func TestCSharpLocalFunctions(t *testing.T) {
 	}
 }
 
+// TestCSharpFromPolicySamples: constructs the published APIM policy
+// samples use that did not load before: fully qualified type names,
+// Array's statics and ExpressionSyntaxExtensions' (extension methods
+// called as statics), DateTimeOffset from a DateTime and from Unix time,
+// DateTime from ticks, Replace(char, char), Convert.ToByte,
+// JToken.ToObject<T>(), LINQ over a form field, const locals, typed
+// hash algorithm locals, void local functions, context.Api.ServiceUrl
+// as an IUrl, a seeded Random and string.GetHashCode.
+func TestCSharpFromPolicySamples(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`Array.Exists(new[] {"a", "sendEmail"}, element => element == "sendEmail")`, "true"},
+		{`Array.IndexOf(new[] {"a", "b"}, "b")`, "1"},
+		{`string.Join(",", Array.FindAll(new[] {1, 2, 3, 4}, x => x % 2 == 0))`, "2,4"},
+		{`ExpressionSyntaxExtensions.TryParseBasic("Basic Zm9vOmJhcg==", out var c) ? c.UserId : "no"`, "foo"},
+		{`ExpressionSyntaxExtensions.AsBasic("Basic Zm9vOmJhcg==").Password`, "bar"},
+		{`new System.Random().Next(1, 2)`, "1"},
+		{`new System.Security.Cryptography.HMACSHA256(Encoding.UTF8.GetBytes("k")).ComputeHash(Encoding.UTF8.GetBytes("m")).Length`, "32"},
+		{`new DateTimeOffset(new DateTime(2020, 1, 2)).ToUnixTimeSeconds()`, "1577923200"},
+		{`new DateTime(637134336000000000).ToString("yyyy-MM-dd")`, "2020-01-01"},
+		{`DateTimeOffset.FromUnixTimeMilliseconds(1700000000123).ToString("o")`, "2023-11-14T22:13:20.1230000Z"},
+		{`DateTimeOffset.FromUnixTimeSeconds(1700000000).ToUnixTimeMilliseconds()`, "1700000000000"},
+		{`"a+b/c".Replace('+', '-').Replace('/', '_')`, "a-b_c"},
+		{`Convert.ToByte(int.Parse("200")) + Convert.ToByte("7")`, "207"},
+		{`JObject.Parse("{\"u\":{\"t\":42}}").SelectToken("u.t").ToObject<int>() + 1`, "43"},
+		{`context.Request.Body.AsFormUrlEncodedContent(true)["a"].Single()`, "1"},
+		{`context.Api.ServiceUrl.Host + ":" + context.Api.ServiceUrl.Port + context.Api.ServiceUrl.Path`, "backend:80"},
+		{`context.Api.ServiceUrl + "/x"`, "http://backend/x"},
+		{`new Random(42).Next(1000) == new Random(42).Next(1000)`, "true"},
+		{`"abc".GetHashCode() == "abc".GetHashCode() && "abc".GetHashCode() != "abd".GetHashCode()`, "true"},
+	} {
+		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
+			v, err, ex := csRun(t, src, func(s *State) { s.Context().Request.Body = NewBody([]byte("a=1&b=2")) })
+			if err != nil {
+				t.Errorf("%s: %v", src, err)
+				continue
+			}
+			if got := show(v); got != tc.want || ex.Lang != "C#" {
+				t.Errorf("%s: got %q (%s), want %q\n%s", src, got, ex.Lang, tc.want, ex)
+			}
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@{ HMACSHA256 hmac = new HMACSHA256(Encoding.UTF8.GetBytes("k")); const uint Life = 60 * 20; return hmac.ComputeHash(Encoding.UTF8.GetBytes("m")).Length + Life; }`, "1232"},
+		{`@{ var o = new JObject(); void Put(string k, string v) { if (v == null) { return; } o[k] = v; } Put("a", "1"); Put("b", null); return o.ToString(Formatting.None); }`, `{"a":"1"}`},
+	} {
+		v, err, _ := csRun(t, tc.src, nil)
+		if err != nil || show(v) != tc.want {
+			t.Errorf("%s: %v %v, want %q", tc.src, show(v), err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ src, msg string }{
+		{`@{ const int X = 1; X = 2; return X; }`, "'X' is a const"},
+		{`@{ const int X; return 1; }`, "a const field requires a value"},
+		{`@{ void F() { return 1; } F(); return 2; }`, "a void local function cannot return a value"},
+		{`@{ return; }`, "a policy expression must return a value"},
+		{`@(new DateTime(-1))`, "Ticks must be between"},
+		{`@(Convert.ToByte(256))`, "too large or too small for an unsigned byte"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.msg)
+		}
+	}
+}
+
 // TestCSharpRuntimeFailures: a cast that fails, a null member, a bad
 // Parse... become ExpressionValueEvaluationFailure with .NET's message,
 // never a panic; loops and strings stay bounded.

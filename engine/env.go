@@ -378,7 +378,7 @@ type Api struct {
 	Name       string
 	Type       string // websocket | http
 	Path       string
-	ServiceUrl string
+	ServiceUrl string `csharp:"url"` // an IUrl in C#, as APIM's
 	Version    string // the API version (APIOps apiVersion), "" without one
 	Revision   string // "1" unless APIOps apiRevision says
 	// IsCurrentRevision is always true: tollgate serves an API's current

@@ -73,7 +73,21 @@ func helperOptions() []expr.Option {
 		}, new(func(string, int) string)),
 		expr.Function("asBasic", func(p ...any) (any, error) { return ParseBasic(p[0].(string)), nil },
 			new(func(string) *BasicAuth)),
+		// asUrl reads a URL as an IUrl: C#'s view of context.Api.ServiceUrl.
+		expr.Function("asUrl", func(p ...any) (any, error) { return ParseUrl(p[0].(string)), nil },
+			new(func(string) *Url)),
 	}
+}
+
+// ParseUrl is an absolute URL as an IUrl (nil when it is not one).
+func ParseUrl(s string) *Url {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	out := &Url{}
+	out.fill(u, u.Scheme, u.Host, "")
+	return out
 }
 
 // helperNames are the helper functions' names, for "did you mean" hints.

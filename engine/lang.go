@@ -80,7 +80,7 @@ func newCSharp() *csharp.Front {
 			"IDeployment":          reflect.TypeOf(&Deployment{}),
 			"ILastError":           reflect.TypeOf(&LastError{}),
 		},
-		Funcs: map[string]any{"AsJwt": ParseJwt, "AsBasic": ParseBasic},
+		Funcs: map[string]any{"AsJwt": ParseJwt, "AsBasic": ParseBasic, "AsUrl": ParseUrl},
 		ContextFuncs: map[string]csharp.ContextFunc{
 			"Tracing": {Field: "$tracing", Property: true},
 			"Trace":   {Field: "$trace", Void: true},

@@ -170,6 +170,7 @@ type (
 	// Decl is var x = e; or T x = e, y = f;
 	Decl struct {
 		snode
+		Const bool // const T x = e;
 		Type  *TypeRef
 		Names []string
 		Offs  []int

@@ -12,7 +12,8 @@ type local struct {
 	name     string
 	t        *Type
 	slot     int
-	assigned int // assignments after the declaration
+	assigned int  // assignments after the declaration
+	konst    bool // const: never assigned again
 }
 
 type scope struct {
@@ -45,6 +46,7 @@ type binder struct {
 	sc     *scope
 	locals []*local
 	rets   []*Type
+	inVoid bool // binding a void local function's body
 	interp bool // something only the interpreter can run
 	why    string
 }
@@ -134,6 +136,7 @@ func (b *binder) stmt(s Stmt) error {
 			if err != nil {
 				return err
 			}
+			l.konst = s.Const
 			s.locs = append(s.locs, l)
 		}
 		return nil
@@ -143,6 +146,15 @@ func (b *binder) stmt(s Stmt) error {
 		_, err := b.expr(s.X)
 		return err
 	case *Return:
+		if s.X == nil {
+			if !b.inVoid {
+				return b.errf(s.Off, "a policy expression must return a value")
+			}
+			return nil
+		}
+		if b.inVoid {
+			return b.errf(s.X.pos(), "a void local function cannot return a value")
+		}
 		t, err := b.expr(s.X)
 		if err != nil {
 			return err
@@ -601,7 +613,7 @@ func staticFor(n string) string {
 		return n
 	}
 	switch n {
-	case "Encoding", "StringComparison", "StringSplitOptions", "Formatting", "JObject", "JArray", "JToken", "JProperty", "JsonConvert", "Guid", "DateTime", "TimeSpan", "Math", "Convert", "Uri", "WebUtility", "Regex", "Random", "BitConverter", "DayOfWeek", "Enumerable", "IPAddress", "AddressFamily":
+	case "Encoding", "StringComparison", "StringSplitOptions", "Formatting", "JObject", "JArray", "JToken", "JProperty", "JsonConvert", "Guid", "DateTime", "TimeSpan", "Math", "Convert", "Uri", "WebUtility", "Regex", "Random", "BitConverter", "DayOfWeek", "Enumerable", "IPAddress", "AddressFamily", "Array", "ExpressionSyntaxExtensions":
 		return n
 	}
 	return ""
@@ -767,6 +779,9 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 				return nil, err
 			}
 			return nil, b.errf(t.Off, "cannot assign to '%s'", t.Name)
+		}
+		if l.konst {
+			return nil, b.errf(t.Off, "the left-hand side of an assignment must be a variable: '%s' is a const", t.Name)
 		}
 		t.local = l
 		t.T = l.t
@@ -1016,7 +1031,7 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 		return arrayOf(et), nil
 	}
 	t, ok := b.m.lookupTypeRef(n.Type)
-	name := strings.TrimPrefix(n.Type.Name, "Newtonsoft.Json.Linq.")
+	name := shortTypeName(n.Type.Name)
 	if len(n.DictKeys) > 0 {
 		return b.dictInit(n, t, ok, name)
 	}
@@ -1207,6 +1222,12 @@ func (b *binder) call(n *Call) (*Type, error) {
 		return nil, err
 	}
 	name := m.Name
+	if xt.K == KStatic && (xt.Name == "Array" || xt.Name == "ExpressionSyntaxExtensions") {
+		if r := staticAsInstance(n, m, xt.Name); r != nil {
+			*n = *r // the tree holds the instance call from now on
+			return b.call(n)
+		}
+	}
 	// out-argument methods: interpreter only
 	if name == "TryGetValue" || name == "TryParse" || name == "TryParseJwt" || name == "TryParseBasic" {
 		return b.tryCall(n, m, xt)
@@ -1272,7 +1293,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 	// LINQ
 	// A string's own methods (Contains) come before LINQ's on its chars.
 	stringSeq := xt.K == KString && len(methods[KString][name]) == 0
-	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || stringSeq || (xt.K == KGo && (xt.Go.Kind() == reflect.Slice || xt.Go.Kind() == reflect.Map))) {
+	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || xt.K == KFormList || stringSeq || (xt.K == KGo && (xt.Go.Kind() == reflect.Slice || xt.Go.Kind() == reflect.Map))) {
 		return b.linq(n, m, xt)
 	}
 	// generic model members
@@ -1374,7 +1395,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 		n.method = extMethod(name, fn)
 		return b.m.goType(reflect.TypeOf(fn).Out(0)), nil
 	}
-	if name == "Value" && len(m.TypeArgs) == 1 && (xt.K == KJToken || xt.K == KJObject || xt.K == KJArray) {
+	if (name == "Value" || name == "ToObject") && len(m.TypeArgs) == 1 && (xt.K == KJToken || xt.K == KJObject || xt.K == KJArray) {
 		to, ok := b.m.lookupTypeRef(m.TypeArgs[0])
 		if !ok {
 			return nil, b.unknownType(m.TypeArgs[0])
@@ -1382,6 +1403,16 @@ func (b *binder) call(n *Call) (*Type, error) {
 		at, err := b.args(n.Args)
 		if err != nil {
 			return nil, err
+		}
+		if name == "ToObject" { // ToObject<T>(): the token itself as T, as Value<T>()
+			if len(at) != 0 {
+				return nil, b.errf(m.NameOff, "ToObject<%s> takes no argument here", m.TypeArgs[0].Name)
+			}
+			if bi := byKey[fmt.Sprintf("JToken.Value<%s>/0", to.Name)]; bi != nil {
+				n.method = bi
+				return to, nil
+			}
+			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool or JToken", m.TypeArgs[0].Name)
 		}
 		bi := byKey[fmt.Sprintf("JToken.Value<%s>/%d", to.Name, len(at))]
 		if bi == nil || len(at) > 1 {
@@ -1613,6 +1644,8 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		elem = tJToken
 	case KString: // a string is a sequence of chars
 		elem = tChar
+	case KFormList: // a form field's values
+		elem = tString
 	case KGo:
 		elem = b.m.goType(xt.Go.Elem())
 		if isModelMap(xt) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"math/rand/v2"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -1681,19 +1682,38 @@ func registerBuiltins() {
 	}, nil)
 	prop(KFormList, "Count", I, func(a []any) (any, error) { return len(a[0].(*FormList).Items), nil }, nil)
 	static("Random", "new", ts(), tRandom, func([]any) (any, error) { return &randomT{}, nil }, nil)
+	static("Random", "new", ts(I), tRandom, func(a []any) (any, error) {
+		seed := uint64(toInt(a[0]))
+		return &randomT{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}, nil
+	}, nil)
 	method(KRandom, "Next", ts(I, I), I, func(a []any) (any, error) {
 		lo, hi := toInt(a[1]), toInt(a[2])
 		if hi <= lo {
 			return lo, nil
 		}
-		return lo + randIntn(hi-lo), nil
+		x, _ := a[0].(*randomT)
+		return lo + x.intn(hi-lo), nil
 	}, nil)
 	method(KRandom, "Next", ts(I), I, func(a []any) (any, error) {
 		hi := toInt(a[1])
 		if hi <= 0 {
 			return 0, nil
 		}
-		return randIntn(hi), nil
+		x, _ := a[0].(*randomT)
+		return x.intn(hi), nil
+	}, nil)
+	// string.GetHashCode: FNV-1a over the UTF-16 text, stable (.NET's is
+	// randomized per process, so no policy can rely on its value).
+	method(KString, "GetHashCode", ts(), I, func(a []any) (any, error) {
+		s, ok := a[0].(string)
+		if !ok {
+			return nil, errNull
+		}
+		h := uint32(2166136261)
+		for _, u := range utf16.Encode([]rune(s)) {
+			h = (h ^ uint32(u)) * 16777619
+		}
+		return int(int32(h)), nil
 	}, nil)
 	static("Uri", "new", ts(S), tUri, func(a []any) (any, error) {
 		s, err := str(a[0])

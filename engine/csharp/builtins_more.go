@@ -106,6 +106,66 @@ func registerMore() {
 		method(KString, name, ts(C), B, s2(func(s, t string) (any, error) { return f(s, t), nil }), nil)
 	}
 
+	// DateTime from ticks; DateTimeOffset (a DateTime here) from a DateTime
+	// and from Unix time.
+	static("DateTime", "new", ts(tLong), tDateTime, func(a []any) (any, error) {
+		n := int64(toInt(a[0]))
+		if n < 0 || n > maxTicks {
+			return nil, exc("ArgumentOutOfRangeException", "Ticks must be between DateTime.MinValue.Ticks and DateTime.MaxValue.Ticks. (Parameter 'ticks')")
+		}
+		return addTicks(netMinDate, n)
+	}, nil)
+	// new DateTimeOffset(dateTime): an overload of the same arity, so a key of its own
+	statics["DateTime"]["new"] = append(statics["DateTime"]["new"], reg(&builtin{key: "DateTime.new(DateTime)", params: ts(tDateTime), result: tDateTime,
+		run: func(a []any) (any, error) { return a[0], nil }}))
+	for name, unit := range map[string]int64{"FromUnixTimeSeconds": 1000, "FromUnixTimeMilliseconds": 1} {
+		unit := unit
+		static("DateTime", name, ts(tLong), tDateTime, func(a []any) (any, error) {
+			ms := int64(toInt(a[0]))
+			const minMs, maxMs = -62135596800000, 253402300799999
+			if ms < minMs/unit || ms > maxMs/unit {
+				return nil, exc("ArgumentOutOfRangeException", "Valid values are between %d and %d, inclusive. (Parameter '%s')", minMs/unit, maxMs/unit, map[int64]string{1: "milliseconds", 1000: "seconds"}[unit])
+			}
+			return time.UnixMilli(ms * unit).UTC(), nil
+		}, nil)
+	}
+
+	method(KString, "Replace", ts(C, C), S, func(a []any) (any, error) {
+		s, ok := a[0].(string)
+		if !ok {
+			return nil, errNull
+		}
+		from, _ := a[1].(string)
+		to, _ := a[2].(string)
+		return strings.ReplaceAll(s, from, to), nil
+	}, nil)
+
+	static("Convert", "ToByte", ts(tObject), I, func(a []any) (any, error) {
+		var n int
+		switch x := a[0].(type) {
+		case nil:
+			return 0, nil
+		case string:
+			v, err := parseIntNET(x, 32)
+			if err != nil {
+				return nil, err
+			}
+			n = toInt(v)
+		case float64:
+			v, err := roundToIntNET(x, 32)
+			if err != nil {
+				return nil, err
+			}
+			n = toInt(v)
+		default:
+			n = toInt(a[0])
+		}
+		if n < 0 || n > 255 {
+			return nil, exc("OverflowException", "Value was either too large or too small for an unsigned byte.")
+		}
+		return n, nil
+	}, nil)
+
 	method(KArray, "IndexOf", ts(tObject), I, func(a []any) (any, error) {
 		it, err := items(a[0])
 		if err != nil {
@@ -205,4 +265,26 @@ func parseTimeSpan(in string) (time.Duration, error) {
 		d = -d
 	}
 	return d, nil
+}
+
+// staticAsInstance rewrites a static call that is an instance call in
+// other words: Array.Exists(a, p) is a.Any(p), Array.IndexOf(a, v) is
+// a.IndexOf(v), and ExpressionSyntaxExtensions.AsJwt(s) (APIM's extension
+// methods called as statics) is s.AsJwt(). nil when n is none of them.
+func staticAsInstance(n *Call, m *Member, typ string) *Call {
+	if len(n.Args) == 0 || n.Args[0].Out || n.Args[0].Name != "" {
+		return nil
+	}
+	as := map[string]map[string]string{
+		"Array":                      {"Exists": "Any", "TrueForAll": "All", "Find": "FirstOrDefault", "FindLast": "LastOrDefault", "IndexOf": "IndexOf"},
+		"ExpressionSyntaxExtensions": {"AsJwt": "AsJwt", "TryParseJwt": "TryParseJwt", "AsBasic": "AsBasic", "TryParseBasic": "TryParseBasic"},
+	}[typ][m.Name]
+	if as == "" {
+		if typ == "Array" && m.Name == "FindAll" && len(n.Args) == 2 { // a.Where(p).ToArray()
+			where := &Call{node: n.node, F: &Member{node: m.node, X: n.Args[0].X, Name: "Where", NameOff: m.NameOff}, Args: n.Args[1:]}
+			return &Call{node: n.node, F: &Member{node: m.node, X: where, Name: "ToArray", NameOff: m.NameOff}}
+		}
+		return nil
+	}
+	return &Call{node: n.node, F: &Member{node: m.node, X: n.Args[0].X, Name: as, NameOff: m.NameOff}, Args: n.Args[1:]}
 }

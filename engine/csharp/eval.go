@@ -110,6 +110,9 @@ func (f *frame) exec(s Stmt) (ctl, any, error) {
 		_, err := f.eval(s.X)
 		return ctlNone, nil, err
 	case *Return:
+		if s.X == nil { // return; in a void local function
+			return ctlReturn, nil, nil
+		}
 		v, err := f.eval(s.X)
 		return ctlReturn, v, err
 	case *LocalFunc:

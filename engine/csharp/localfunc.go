@@ -32,10 +32,10 @@ func (b *binder) declareFuncs(bl *Block) error {
 			return b.errf(lf.NameOff, "a local function named '%s' is already defined in this scope", lf.Name)
 		}
 		ret, ok := b.m.lookupTypeRef(lf.Ret)
+		if lf.Ret.Name == "void" {
+			ret, ok = tVoid, true
+		}
 		if !ok {
-			if lf.Ret.Name == "void" {
-				return b.errf(lf.Ret.Off, "a local function must return a value here (void local functions are not supported)")
-			}
 			return b.unknownType(lf.Ret)
 		}
 		lf.fn = &localFn{decl: lf, ret: ret}
@@ -76,9 +76,20 @@ func (b *binder) localFunc(lf *LocalFunc) error {
 		}
 		fn.params = append(fn.params, l)
 	}
-	outer := b.rets
-	b.rets = nil
-	defer func() { b.rets = outer }()
+	outer, outerVoid := b.rets, b.inVoid
+	b.rets, b.inVoid = nil, fn.ret.K == KVoid
+	defer func() { b.rets, b.inVoid = outer, outerVoid }()
+	if fn.ret.K == KVoid {
+		if lf.ExprBody != nil {
+			if _, err := b.expr(lf.ExprBody); err != nil {
+				return err
+			}
+		} else if err := b.block(lf.Body); err != nil {
+			return err
+		}
+		fn.hi = len(b.locals)
+		return nil
+	}
 	if lf.ExprBody != nil {
 		t, err := b.expr(lf.ExprBody)
 		if err != nil {
@@ -159,11 +170,18 @@ func (f *frame) callLocal(n *Call) (any, error) {
 		f.vars[p.slot] = args[i]
 	}
 	if fn.decl.ExprBody != nil {
+		if fn.ret.K == KVoid {
+			_, err := f.eval(fn.decl.ExprBody)
+			return nil, err
+		}
 		return f.evalAs(fn.decl.ExprBody, fn.ret)
 	}
 	c, v, err := f.exec(fn.decl.Body)
 	if err != nil {
 		return nil, err
+	}
+	if fn.ret.K == KVoid {
+		return nil, nil
 	}
 	if c != ctlReturn {
 		return nil, exc("InvalidOperationException", "'%s' ended without a value", fn.decl.Name)

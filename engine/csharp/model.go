@@ -97,7 +97,7 @@ func (m *Model) init() error {
 type goField struct {
 	index []int
 	t     *Type
-	read  *builtin // derefValue or zeroNull: how a T? field is read; nil for the rest
+	read  *builtin // derefValue, zeroNull or AsUrl: how the field is read; nil for the rest
 }
 
 // goMethod is a bound method of a model type.
@@ -127,6 +127,10 @@ func (m *Model) field(t *Type, name string) (*goField, bool) {
 		gf.read = derefValue
 	case f.Tag.Get("csharp") == "nullable" && gf.t.K == KDateTime:
 		gf.t, gf.read = nullableOf(gf.t), zeroNull
+	case f.Tag.Get("csharp") == "url" && f.Type.Kind() == reflect.String && m.Funcs["AsUrl"] != nil:
+		// a URL kept as text, read as an IUrl (context.Api.ServiceUrl)
+		fn := m.Funcs["AsUrl"]
+		gf.t, gf.read = m.goType(reflect.TypeOf(fn).Out(0)), extMethod("AsUrl", fn)
 	}
 	return gf, true
 }

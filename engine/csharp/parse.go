@@ -135,7 +135,7 @@ func (p *parser) stmt() (Stmt, error) {
 		case "return":
 			p.advance()
 			if p.accept(";") {
-				return nil, p.errAt(t, "a policy expression must return a value")
+				return &Return{snode{off}, nil}, nil // only in a void local function (the binder says so elsewhere)
 			}
 			x, err := p.expr()
 			if err != nil {
@@ -352,7 +352,13 @@ func (p *parser) tryLocalFunc() (*LocalFunc, bool, error) {
 func (p *parser) tryDecl() (*Decl, bool, error) {
 	save := p.i
 	t := p.peek()
-	if t.Kind != tkIdent && !(t.Kind == tkKeyword && t.Text == "var") {
+	isConst := false
+	if t.Kind == tkIdent && t.Text == "const" && p.peekN(1).Kind == tkIdent { // const T name = e: a local that is not assigned again
+		p.advance()
+		isConst = true
+	}
+	if k := p.peek(); k.Kind != tkIdent && !(k.Kind == tkKeyword && k.Text == "var") {
+		p.i = save
 		return nil, false, nil
 	}
 	tr, err := p.typeRef()
@@ -364,7 +370,7 @@ func (p *parser) tryDecl() (*Decl, bool, error) {
 		p.i = save
 		return nil, false, nil
 	}
-	d := &Decl{snode: snode{t.Off}, Type: tr}
+	d := &Decl{snode: snode{t.Off}, Type: tr, Const: isConst}
 	for {
 		nt := p.advance()
 		if nt.Kind != tkIdent {
@@ -379,6 +385,8 @@ func (p *parser) tryDecl() (*Decl, bool, error) {
 			}
 		} else if tr.Name == "var" {
 			return nil, true, p.errAt(nt, "implicitly-typed variables must be initialized")
+		} else if isConst {
+			return nil, true, p.errAt(nt, "a const field requires a value to be provided")
 		}
 		d.Inits = append(d.Inits, init)
 		if !p.accept(",") {

@@ -207,11 +207,14 @@ func typeName(t *Type) string {
 
 // lookupTypeRef resolves a written type.
 func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
-	name := strings.TrimPrefix(tr.Name, "System.")
-	name = strings.TrimPrefix(name, "Collections.Generic.")
-	name = strings.TrimPrefix(name, "Newtonsoft.Json.Linq.")
+	name := shortTypeName(tr.Name)
 	var t *Type
 	switch name {
+	case "HMACSHA256", "HMACSHA1", "HMACSHA384", "HMACSHA512", "HMACMD5", "HMAC", "KeyedHashAlgorithm",
+		"SHA256", "SHA1", "SHA384", "SHA512", "MD5", "HashAlgorithm":
+		t = tHash
+	case "Random":
+		t = tRandom
 	case "string", "String":
 		t = tString
 	case "int", "Int32", "long", "Int64", "short", "Int16", "uint", "ulong", "UInt32", "UInt64":
@@ -307,4 +310,15 @@ func isValueElem(rt reflect.Type) bool {
 		return true
 	}
 	return false
+}
+
+// shortTypeName drops the namespaces of a type name written in full
+// (System.Security.Cryptography.HMACSHA256, System.Random): the names it
+// leaves are unique among the types expressions may use.
+func shortTypeName(name string) string {
+	for _, ns := range []string{"System.", "Security.Cryptography.", "Collections.Generic.", "Newtonsoft.Json.Linq.",
+		"Newtonsoft.Json.", "Text.RegularExpressions.", "Net.", "Linq.", "Globalization."} {
+		name = strings.TrimPrefix(name, ns)
+	}
+	return name
 }

@@ -6,9 +6,17 @@ import (
 	"sync"
 )
 
-type randomT struct{}
+// randomT is System.Random: the process's generator, or with a seed
+// (new Random(seed)) one of its own that repeats its sequence (not .NET's
+// sequence for that seed).
+type randomT struct{ r *rand.Rand }
 
-func randIntn(n int) int { return rand.IntN(n) }
+func (x *randomT) intn(n int) int {
+	if x != nil && x.r != nil {
+		return x.r.IntN(n)
+	}
+	return rand.IntN(n)
+}
 
 // lru is a small bounded cache of compiled regular expressions.
 type lru struct {
