@@ -561,6 +561,12 @@ func TestCSharpFromPolicySamples(t *testing.T) {
 		{`context.Api.ServiceUrl + "/x"`, "http://backend/x"},
 		{`new Random(42).Next(1000) == new Random(42).Next(1000)`, "true"},
 		{`"abc".GetHashCode() == "abc".GetHashCode() && "abc".GetHashCode() != "abd".GetHashCode()`, "true"},
+		{`new System.Security.Cryptography.HMACSHA256 { Key = Convert.FromBase64String("c2VjcmV0") }.ComputeHash(Encoding.UTF8.GetBytes("m")).Length`, "32"},
+		{`BitConverter.ToInt32(new byte[] {1, 0, 0, 0, 255}, 0) + BitConverter.ToInt32(new byte[] {255, 255, 255, 255}, 0)`, "0"},
+		// a JWT's claims are string[] (APIM's IReadOnlyDictionary<string, string[]>)
+		{`"eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".AsJwt().Claims["roles"].Length`, "2"},
+		{`Array.Exists("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".AsJwt().Claims["roles"], e => e == "b")`, "true"},
+		{`"eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".AsJwt().Claims["sub"][0]`, "alice"},
 	} {
 		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
 			v, err, ex := csRun(t, src, func(s *State) { s.Context().Request.Body = NewBody([]byte("a=1&b=2")) })
@@ -589,6 +595,7 @@ func TestCSharpFromPolicySamples(t *testing.T) {
 		{`@{ return; }`, "a policy expression must return a value"},
 		{`@(new DateTime(-1))`, "Ticks must be between"},
 		{`@(Convert.ToByte(256))`, "too large or too small for an unsigned byte"},
+		{`@(BitConverter.ToInt32(new byte[] {1, 0, 0}, 0))`, "Destination array is not long enough"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {

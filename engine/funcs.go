@@ -112,7 +112,7 @@ func NewGUID() string {
 // validate-jwt policy to check signatures.
 type Jwt struct {
 	Header    map[string]any
-	Claims    map[string]any
+	Claims    map[string]any `csharp:"claims"` // string[] values in C#, as APIM's
 	Subject   string
 	Issuer    string
 	Id        string

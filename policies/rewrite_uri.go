@@ -29,7 +29,8 @@ import (
 // template; false drops them.
 //
 // template may be an expression (@(…)): its result is used as it is, with
-// no {placeholder} substitution. A template must start with "/".
+// no {placeholder} substitution. A template without a leading "/" is taken
+// as if it had one (as APIM does); a full URL is refused.
 type rewriteURI struct {
 	template engine.Str
 	copyRest engine.Bool
@@ -67,13 +68,26 @@ func (k *kit) parseRewriteURI(p *engine.Parser) engine.Step {
 	return r
 }
 
-func parseURITemplate(s string) (*uriTemplate, error) {
+// relativeTemplate gives a template without a leading "/" one (APIM
+// takes "v2/items" as "/v2/items", and its published samples write them
+// so); a full URL is refused, as set-backend-service is where it goes.
+func relativeTemplate(s string) (string, error) {
+	if strings.Contains(s, "://") {
+		return "", fmt.Errorf("the template is a path and query (%q is a URL: set the backend with set-backend-service)", s)
+	}
 	if !strings.HasPrefix(s, "/") {
-		return nil, fmt.Errorf("the template must start with \"/\", not %q", s)
+		s = "/" + s
+	}
+	return s, nil
+}
+
+func parseURITemplate(s string) (*uriTemplate, error) {
+	s, err := relativeTemplate(s)
+	if err != nil {
+		return nil, err
 	}
 	pathPart, query, _ := strings.Cut(s, "?")
 	t := &uriTemplate{}
-	var err error
 	if t.path, err = parsePlaceholders(pathPart, url.PathUnescape); err != nil {
 		return nil, err
 	}
@@ -142,8 +156,8 @@ func (r *rewriteURI) Run(_ context.Context, s *engine.State) error {
 		if err != nil {
 			return err
 		}
-		if !strings.HasPrefix(raw, "/") {
-			return engine.NewPolicyError(engine.ReasonExpression, 500, fmt.Sprintf("rewrite-uri: the template must start with \"/\", not %q", raw), nil)
+		if raw, err = relativeTemplate(raw); err != nil {
+			return engine.NewPolicyError(engine.ReasonExpression, 500, "rewrite-uri: "+err.Error(), nil)
 		}
 		pathPart, query, _ := strings.Cut(raw, "?")
 		t = &uriTemplate{path: []tmplPart{{lit: pathPart}}}

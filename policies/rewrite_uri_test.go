@@ -28,6 +28,8 @@ func TestRewriteURI(t *testing.T) {
 		wantReason          string
 	}{
 		{"literal", `<rewrite-uri template="/v2/items"/>`, "http://gw/orders/x?a=1&b=2", "/orders/v2/items", "?a=1&b=2", ""},
+		{"relative, as APIM's samples write it", `<rewrite-uri template="v2/items/{id}"/>`, "http://gw/orders/x?id=7", "/orders/v2/items/7", "", ""},
+		{"relative expression", `<rewrite-uri template="@("v2/" + "y")"/>`, "http://gw/orders/x", "/orders/v2/y", "", ""},
 		{"literal no copy", `<rewrite-uri template="/v2/items?fixed=1" copy-unmatched-params="false"/>`, "http://gw/orders/x?a=1", "/orders/v2/items", "?fixed=1", ""},
 		{"placeholders", `<rewrite-uri template="/items/{id}/{kind}?q={q}&amp;lit=x"/>`, "http://gw/orders?id=42&kind=book&q=go%20lang&other=1",
 			"/orders/items/42/book", "?lit=x&other=1&q=go+lang", ""},
@@ -136,7 +138,7 @@ func TestMorePoliciesLoadErrors(t *testing.T) {
 		{"trace bad severity", `<trace source="s" severity="debug"><message>m</message></trace>`, `attribute "severity" must be one of verbose, information, error, not "debug"`},
 		{"trace needs message", `<trace source="s"/>`, `<trace> needs a <message>`},
 		{"trace bad child", `<trace source="s"><message>m</message><note/></trace>`, `unexpected element <note> inside <trace>`},
-		{"rewrite-uri relative", `<rewrite-uri template="v2/x"/>`, `1:43: inbound/rewrite-uri[1]: attribute "template": the template must start with "/"`},
+		{"rewrite-uri URL", `<rewrite-uri template="https://other/v2/x"/>`, `1:43: inbound/rewrite-uri[1]: attribute "template": the template is a path and query`},
 		{"rewrite-uri bad placeholder", `<rewrite-uri template="/x/{id"/>`, `unterminated "{"`},
 		{"rewrite-uri in outbound", `<policies><inbound/><backend/><outbound><rewrite-uri template="/x"/></outbound><on-error/></policies>`, `<rewrite-uri> is not allowed in outbound`},
 		{"mock status", `<mock-response status-code="99"/>`, `attribute "status-code" must be between 100 and 599, not 99`},

@@ -1057,6 +1057,13 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 	if name == "DateTimeOffset" {
 		name = "DateTime"
 	}
+	if strings.HasPrefix(name, "HMAC") && len(n.Args) == 0 && len(n.Init) == 1 { // new HMACSHA256 { Key = key }: the key constructor
+		if a, ok := n.Init[0].(*Assign); ok && a.Op == "=" {
+			if nm, ok := a.Target.(*Name); ok && nm.Name == "Key" {
+				n.Args, n.Init = []*Arg{{Off: a.X.pos(), X: a.X}}, nil
+			}
+		}
+	}
 	ctors := statics[name]["new"]
 	if ctors == nil {
 		if !ok {

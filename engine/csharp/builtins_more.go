@@ -166,6 +166,20 @@ func registerMore() {
 		return n, nil
 	}, nil)
 
+	static("BitConverter", "ToInt32", ts(tBytes, I), I, func(a []any) (any, error) {
+		b, ok := a[0].([]byte)
+		if !ok {
+			return nil, argNull("value")
+		}
+		i := toInt(a[1])
+		if i < 0 || i >= len(b) {
+			return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'startIndex')")
+		}
+		if i > len(b)-4 {
+			return nil, exc("ArgumentException", "Destination array is not long enough to copy all the items in the collection. Check array index and length. (Parameter 'value')")
+		}
+		return int(int32(uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16 | uint32(b[i+3])<<24)), nil // little-endian, as on x64
+	}, nil)
 	method(KArray, "IndexOf", ts(tObject), I, func(a []any) (any, error) {
 		it, err := items(a[0])
 		if err != nil {
