@@ -604,6 +604,37 @@ func TestCSharpFromPolicySamples(t *testing.T) {
 	}
 }
 
+// TestCSharpXNamespace: reading a SOAP answer by namespace, as a
+// published policy sample does: XNamespace ns = "uri"; ns + "local" is an
+// XName matched by namespace and local name; Elements and Descendants
+// also run over a sequence of elements. A bare name still matches the
+// local name in any namespace.
+func TestCSharpXNamespace(t *testing.T) {
+	soap := `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><SessionResponse xmlns="http://tempuri.org/"><SessionResult>tok-1</SessionResult></SessionResponse><x:SessionResult xmlns:x="urn:other" x:kind="k">no</x:SessionResult></soap:Body></soap:Envelope>`
+	body := func(s *State) { s.Context().Request.Body = NewBody([]byte(soap)) }
+	for _, tc := range []struct{ src, want string }{
+		{`XNamespace soapNS = "http://schemas.xmlsoap.org/soap/envelope/"; XNamespace responseNS = "http://tempuri.org/";
+			var element = context.Request.Body.As<XDocument>(preserveContent: true)
+				.Elements(soapNS + "Envelope").Elements(soapNS + "Body")
+				.Elements(responseNS + "SessionResponse").Elements(responseNS + "SessionResult").FirstOrDefault();
+			return element.Value;`, "tok-1"},
+		{`XNamespace ns = "urn:other"; return context.Request.Body.As<XDocument>().Descendants(ns + "SessionResult").Single().Value;`, "no"},
+		{`XNamespace ns = "urn:other"; return context.Request.Body.As<XDocument>().Descendants(ns + "SessionResult").Single().Attribute(ns + "kind").Value;`, "k"},
+		{`XNamespace ns = "urn:none"; return context.Request.Body.As<XDocument>().Descendants(ns + "SessionResult").Count();`, "0"},
+		{`return context.Request.Body.As<XDocument>().Descendants("SessionResult").Count();`, "2"},
+		{`XNamespace ns = "http://tempuri.org/"; return (ns + "a") + "|" + ns.NamespaceName + "|" + (XNamespace.None + "b");`, "{http://tempuri.org/}a|http://tempuri.org/|b"},
+	} {
+		for _, src := range []string{"@{ " + tc.src + " }", "@{ try { " + tc.src + " } finally { } }"} {
+			v, err, ex := csRun(t, src, body)
+			if err != nil {
+				t.Errorf("%s: %v", src, err)
+			} else if got := show(v); got != tc.want || ex.Lang != "C#" {
+				t.Errorf("%s: got %q (%s), want %q\n%s", src, got, ex.Lang, tc.want, ex)
+			}
+		}
+	}
+}
+
 // TestCSharpRuntimeFailures: a cast that fails, a null member, a bad
 // Parse... become ExpressionValueEvaluationFailure with .NET's message,
 // never a panic; loops and strings stay bounded.

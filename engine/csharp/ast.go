@@ -97,8 +97,9 @@ type (
 	}
 	Binary struct {
 		node
-		Op   string
-		L, R Expr
+		Op    string
+		L, R  Expr
+		xname bool // XNamespace + string: an XName
 	}
 	Cond struct {
 		node

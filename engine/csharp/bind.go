@@ -613,7 +613,7 @@ func staticFor(n string) string {
 		return n
 	}
 	switch n {
-	case "Encoding", "StringComparison", "StringSplitOptions", "Formatting", "JObject", "JArray", "JToken", "JProperty", "JsonConvert", "Guid", "DateTime", "TimeSpan", "Math", "Convert", "Uri", "WebUtility", "Regex", "Random", "BitConverter", "DayOfWeek", "Enumerable", "IPAddress", "AddressFamily", "Array", "ExpressionSyntaxExtensions":
+	case "Encoding", "StringComparison", "StringSplitOptions", "Formatting", "JObject", "JArray", "JToken", "JProperty", "JsonConvert", "Guid", "DateTime", "TimeSpan", "Math", "Convert", "Uri", "WebUtility", "Regex", "Random", "BitConverter", "DayOfWeek", "Enumerable", "IPAddress", "AddressFamily", "Array", "ExpressionSyntaxExtensions", "XNamespace":
 		return n
 	}
 	return ""
@@ -695,6 +695,10 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 	}
 	switch n.Op {
 	case "+":
+		if l.K == KXNamespace && r.K == KString { // ns + "local": an XName
+			n.xname = true
+			return tString, nil
+		}
 		if l.K == KString || r.K == KString {
 			if l.K == KVoid || r.K == KVoid {
 				return bad()

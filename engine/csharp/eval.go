@@ -586,6 +586,17 @@ func indexValue(x, i any, kind indexKind) (any, error) {
 }
 
 func (f *frame) binary(n *Binary) (any, error) {
+	if n.xname {
+		l, err := f.eval(n.L)
+		if err != nil {
+			return nil, err
+		}
+		r, err := f.eval(n.R)
+		if err != nil {
+			return nil, err
+		}
+		return xnameJoin.run([]any{l, r})
+	}
 	switch n.Op {
 	case "&&", "||":
 		l, err := f.eval(n.L)

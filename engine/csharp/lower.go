@@ -941,6 +941,9 @@ func (lw *lowerer) binary(n *Binary, en env) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if n.xname {
+		return lw.callBuiltin(xnameJoin, []string{l, r}, nil, 0), nil
+	}
 	lt, rt := n.L.typ(), n.R.typ()
 	if (lt.K == KChar || rt.K == KChar) && n.T.K != KString && n.T.K != KBool {
 		return "", cannot("char arithmetic")

@@ -35,18 +35,19 @@ const (
 	KRegexMatch
 	KHash // HMACSHA256, SHA256, MD5 instances
 	KRandom
-	KAnon      // anonymous object (new { a = 1 }): a map at run time
-	KDict      // Dictionary<string, object>
-	KJProperty // Newtonsoft JProperty
-	KForm      // Body.AsFormUrlEncodedContent(): IDictionary<string, IList<string>>
-	KFormList  // one form field's values: IList<string>
-	KKeyValue  // KeyValuePair<string, Elem>: an entry of a model map in foreach
-	KBuilder   // StringBuilder: a string at run time, Append re-assigns the local
-	KXDoc      // XDocument (xml.go)
-	KXElem     // XElement
-	KXAttr     // XAttribute
-	KDayOfWeek // System.DayOfWeek (dayOfWeek at run time)
-	KIPAddress // System.Net.IPAddress (netip.Addr at run time)
+	KAnon       // anonymous object (new { a = 1 }): a map at run time
+	KDict       // Dictionary<string, object>
+	KJProperty  // Newtonsoft JProperty
+	KForm       // Body.AsFormUrlEncodedContent(): IDictionary<string, IList<string>>
+	KFormList   // one form field's values: IList<string>
+	KKeyValue   // KeyValuePair<string, Elem>: an entry of a model map in foreach
+	KBuilder    // StringBuilder: a string at run time, Append re-assigns the local
+	KXDoc       // XDocument (xml.go)
+	KXElem      // XElement
+	KXAttr      // XAttribute
+	KDayOfWeek  // System.DayOfWeek (dayOfWeek at run time)
+	KIPAddress  // System.Net.IPAddress (netip.Addr at run time)
+	KXNamespace // System.Xml.Linq.XNamespace (its URI, a string, at run time)
 )
 
 // Type is a static type.
@@ -106,6 +107,7 @@ var (
 	tBuilder   = &Type{K: KBuilder, Name: "StringBuilder"}
 	tDayOfWeek = &Type{K: KDayOfWeek, Name: "DayOfWeek"}
 	tIPAddress = &Type{K: KIPAddress, Name: "IPAddress"}
+	tXNS       = &Type{K: KXNamespace, Name: "XNamespace"}
 	tStrings   = arrayOf(tString)
 	tObjects   = arrayOf(tObject)
 )
@@ -142,6 +144,8 @@ func assignable(from, to *Type) bool {
 	case to.K == KDouble && from.K == KInt:
 		return true
 	case to.K == KBuilder && from.K == KString: // sb = sb + x, written by the binder
+		return true
+	case to.K == KXNamespace && from.K == KString: // XNamespace ns = "uri"
 		return true
 	case to.K == KJToken && (from.K == KJObject || from.K == KJArray):
 		return true
@@ -271,6 +275,10 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tXDoc
 	case "XElement", "Xml.Linq.XElement":
 		t = tXElem
+	case "XNamespace", "Xml.Linq.XNamespace":
+		t = tXNS
+	case "XName", "Xml.Linq.XName":
+		t = tString // an XName is "{uri}local" text here
 	case "XAttribute", "Xml.Linq.XAttribute":
 		t = tXAttr
 	default:

@@ -83,9 +83,27 @@ func xmlValue(e *etree.Element, b *strings.Builder) {
 	}
 }
 
+// xmlMatch reports whether e has the name: "" matches every element, an
+// XName "{uri}local" the element of that namespace and local name, and a
+// bare name the local name in any namespace (see docs/expressions-csharp.md).
+func xmlMatch(e *etree.Element, name string) bool {
+	if name == "" {
+		return true
+	}
+	if strings.HasPrefix(name, "{") {
+		if i := strings.IndexByte(name, '}'); i > 0 {
+			return e.Tag == name[i+1:] && e.NamespaceURI() == name[1:i]
+		}
+	}
+	return e.Tag == name
+}
+
+// xnameJoin is XNamespace + local: "{uri}local" ("local" for no namespace).
+var xnameJoin *builtin
+
 func xmlDescendants(e *etree.Element, name string, out []any) []any {
 	for _, c := range e.ChildElements() {
-		if name == "" || c.Tag == name {
+		if xmlMatch(c, name) {
 			out = append(out, &XElem{c})
 		}
 		out = xmlDescendants(c, name, out)
@@ -111,6 +129,61 @@ func xmlNode(v any) *etree.Element {
 
 func registerXML() {
 	S := tString
+	xnameJoin = reg(&builtin{key: "XName.join", run: func(a []any) (any, error) {
+		ns, _ := a[0].(string)
+		local, ok := a[1].(string)
+		if !ok || local == "" {
+			return nil, exc("ArgumentException", "The empty string '' is not a valid local name.")
+		}
+		if ns == "" {
+			return local, nil
+		}
+		return "{" + ns + "}" + local, nil
+	}})
+	staticProp("XNamespace", "None", tXNS, func([]any) (any, error) { return "", nil }, func([]string) string { return `""` })
+	staticProp("XNamespace", "Xmlns", tXNS, func([]any) (any, error) { return "http://www.w3.org/2000/xmlns/", nil }, nil)
+	static("XNamespace", "Get", ts(S), tXNS, func(a []any) (any, error) {
+		s, ok := a[0].(string)
+		if !ok {
+			return nil, argNull("namespaceName")
+		}
+		return s, nil
+	}, nil)
+	prop(KXNamespace, "NamespaceName", S, func(a []any) (any, error) { return a[0], nil }, nil)
+	method(KXNamespace, "ToString", ts(), S, func(a []any) (any, error) { return a[0], nil }, nil)
+	// Elements and Descendants of a sequence of elements (System.Xml.Linq's
+	// Extensions): each element's, in order.
+	seqOf := func(pick func(e *etree.Element, name string, out []any) []any) func(a []any) (any, error) {
+		return func(a []any) (any, error) {
+			it, err := items(a[0])
+			if err != nil {
+				return nil, err
+			}
+			name := ""
+			if len(a) > 1 {
+				name, _ = a[1].(string)
+			}
+			out := []any{}
+			for _, x := range it {
+				if e := xmlNode(x); e != nil {
+					out = pick(e, name, out)
+				}
+			}
+			return out, nil
+		}
+	}
+	children := func(e *etree.Element, name string, out []any) []any {
+		for _, c := range e.ChildElements() {
+			if xmlMatch(c, name) {
+				out = append(out, &XElem{c})
+			}
+		}
+		return out
+	}
+	method(KArray, "Elements", ts(), arrayOf(tXElem), seqOf(children), nil)
+	method(KArray, "Elements", ts(S), arrayOf(tXElem), seqOf(children), nil)
+	method(KArray, "Descendants", ts(), arrayOf(tXElem), seqOf(xmlDescendants), nil)
+	method(KArray, "Descendants", ts(S), arrayOf(tXElem), seqOf(xmlDescendants), nil)
 	static("XDocument", "Parse", ts(S), tXDoc, func(a []any) (any, error) {
 		r, err := parseXML(a[0])
 		if err != nil {
@@ -143,13 +216,15 @@ func registerXML() {
 			}
 			name, _ := a[1].(string)
 			if isDoc {
-				if e.Tag == name {
+				if xmlMatch(e, name) && name != "" {
 					return &XElem{e}, nil
 				}
 				return nil, nil
 			}
-			if c := e.SelectElement(name); c != nil {
-				return &XElem{c}, nil
+			for _, c := range e.ChildElements() {
+				if xmlMatch(c, name) && name != "" {
+					return &XElem{c}, nil
+				}
 			}
 			return nil, nil
 		}, nil)
@@ -164,13 +239,13 @@ func registerXML() {
 			}
 			out := []any{}
 			if isDoc {
-				if name == "" || e.Tag == name {
+				if xmlMatch(e, name) {
 					out = append(out, &XElem{e})
 				}
 				return out, nil
 			}
 			for _, c := range e.ChildElements() {
-				if name == "" || c.Tag == name {
+				if xmlMatch(c, name) {
 					out = append(out, &XElem{c})
 				}
 			}
@@ -188,7 +263,7 @@ func registerXML() {
 				name, _ = a[1].(string)
 			}
 			out := []any{}
-			if isDoc && (name == "" || e.Tag == name) {
+			if isDoc && xmlMatch(e, name) {
 				out = append(out, &XElem{e})
 			}
 			return xmlDescendants(e, name, out), nil
@@ -202,6 +277,16 @@ func registerXML() {
 			return nil, errNull
 		}
 		name, _ := a[1].(string)
+		if strings.HasPrefix(name, "{") { // an XName with a namespace
+			if i := strings.IndexByte(name, '}'); i > 0 {
+				for _, at := range e.Attr {
+					if at.Key == name[i+1:] && at.NamespaceURI() == name[1:i] {
+						return &XAttr{Name: at.FullKey(), Value: at.Value}, nil
+					}
+				}
+			}
+			return nil, nil
+		}
 		if at := e.SelectAttr(name); at != nil {
 			return &XAttr{Name: at.FullKey(), Value: at.Value}, nil
 		}
