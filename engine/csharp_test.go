@@ -635,6 +635,47 @@ func TestCSharpXNamespace(t *testing.T) {
 	}
 }
 
+// TestCSharpSelectTokens: JSONPath beyond dotted paths (wildcards,
+// recursive descent, filters, unions, slices) in SelectTokens and
+// SelectToken, as Newtonsoft reads them; the tokens are the document's own.
+func TestCSharpSelectTokens(t *testing.T) {
+	doc := `JObject.Parse("{\"store\":{\"book\":[{\"title\":\"A\",\"price\":8.95},{\"title\":\"B\",\"price\":12.99},{\"title\":\"C\",\"price\":8.99}],\"bicycle\":{\"color\":\"red\",\"price\":19.95}}}")`
+	for _, tc := range []struct{ src, want string }{
+		{`string.Join(",", ` + doc + `.SelectTokens("$.store.book[*].title"))`, "A,B,C"},
+		{`string.Join(",", ` + doc + `.SelectTokens("store.book[?(@.price < 10)].title"))`, "A,C"},
+		{`` + doc + `.SelectTokens("$..price").Count()`, "4"},
+		{`(string)` + doc + `.SelectToken("$.store.book[?(@.title == 'B')].title")`, "B"},
+		{`string.Join(",", ` + doc + `.SelectTokens("$.store.book[0,2].title"))`, "A,C"},
+		{`string.Join(",", ` + doc + `.SelectTokens("$.store.book[-1:].title"))`, "C"},
+		{`` + doc + `.SelectTokens("store.missing").Count()`, "0"},
+		{`` + doc + `.SelectToken("store.book[?(@.price > 100)]") == null`, "true"},
+		{`(string)` + doc + `.SelectToken("store.bicycle.color")`, "red"},
+	} {
+		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
+			v, err, _ := csRun(t, src, nil)
+			if err != nil {
+				t.Errorf("%s: %v", src, err)
+			} else if got := show(v); got != tc.want {
+				t.Errorf("%s: got %q, want %q", src, got, tc.want)
+			}
+		}
+	}
+	// the tokens are the document's: changing one changes the document
+	v, err, _ := csRun(t, `@{ var o = `+doc+`; foreach (var p in o.SelectTokens("$.store.book[*]")) { ((JObject)p)["seen"] = true; } return o.SelectTokens("$..seen").Count(); }`, nil)
+	if err != nil || show(v) != "3" {
+		t.Errorf("tokens are copies: %v %v", show(v), err)
+	}
+	for _, tc := range []struct{ src, msg string }{
+		{`@(` + doc + `.SelectToken("$..title"))`, "Path returned multiple tokens."},
+		{`@(` + doc + `.SelectTokens("$.store.book[?(@.price <"))`, "Unexpected character while parsing path"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.msg)
+		}
+	}
+}
+
 // TestCSharpRuntimeFailures: a cast that fails, a null member, a bad
 // Parse... become ExpressionValueEvaluationFailure with .NET's message,
 // never a panic; loops and strings stay bounded.

@@ -1381,7 +1381,14 @@ func registerBuiltins() {
 				return nil, errNull
 			}
 			p, _ := a[1].(string)
-			return selectToken(a[0], p)
+			return selectOne(a[0], p)
+		}, nil)
+		method(k, "SelectTokens", ts(S), arrayOf(tJToken), func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, errNull
+			}
+			p, _ := a[1].(string)
+			return selectTokens(a[0], p)
 		}, nil)
 		prop(k, "Count", I, func(a []any) (any, error) {
 			switch x := a[0].(type) {

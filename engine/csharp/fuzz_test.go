@@ -62,6 +62,7 @@ func FuzzCSharp(f *testing.F) {
 		`new JObject { ["a"] = 1, ["b"] = "x" }.ToString()`,
 		`XDocument.Parse("<a x=\"1\"><b>t</b></a>").Root.Element("b").Value`,
 		`XElement.Parse("<a><b/><b/></a>").Elements("b").Count()`,
+		`JObject.Parse("{\"a\":[{\"b\":1},{\"b\":2}]}").SelectTokens("$.a[?(@.b > 1)].b").Count()`,
 		`XNamespace n = "urn:x"; return XDocument.Parse("<a xmlns=\"urn:x\"><b/></a>").Elements(n + "a").Elements(n + "b").Count();`,
 		`var t = (string)context.Variables["t"]; return "Bearer " + t;`,
 		`int s = 0; foreach (var x in new[] {1, 2}) { s += x; } return s;`,

@@ -1,0 +1,129 @@
+package csharp
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/theory/jsonpath"
+	"github.com/theory/jsonpath/spec"
+)
+
+// JSONPath beyond SelectToken's dotted paths: wildcards ([*], .*),
+// recursive descent (..name), unions, slices and filters
+// ([?(@.price < 10)]), for SelectToken (one match, or null) and
+// SelectTokens (every match, in document order), on RFC 9535 JSONPath
+// (github.com/theory/jsonpath), which Newtonsoft's dialect shares for
+// these. The tokens returned are the document's own, so a policy that
+// changes one changes the document, as in Newtonsoft.
+
+// simplePath reports whether a path is one SelectToken's own walk reads:
+// names and indexes only.
+func simplePath(p string) bool {
+	return !strings.ContainsAny(p, "*?,:()") && !strings.Contains(p, "..")
+}
+
+var (
+	pathCache   sync.Map // string -> *jsonpath.Path
+	pathCached  int
+	pathCacheMu sync.Mutex
+	pathParser  = jsonpath.NewParser()
+)
+
+const maxCachedPaths = 512
+
+func compilePath(p string) (*jsonpath.Path, error) {
+	if v, ok := pathCache.Load(p); ok {
+		return v.(*jsonpath.Path), nil
+	}
+	q := strings.TrimSpace(p)
+	switch {
+	case strings.HasPrefix(q, "$"):
+	case strings.HasPrefix(q, "["):
+		q = "$" + q
+	default:
+		q = "$." + q
+	}
+	jp, err := pathParser.Parse(q)
+	if err != nil {
+		return nil, exc("JsonException", "Unexpected character while parsing path: %s", p)
+	}
+	pathCacheMu.Lock()
+	if pathCached < maxCachedPaths {
+		pathCache.Store(p, jp)
+		pathCached++
+	}
+	pathCacheMu.Unlock()
+	return jp, nil
+}
+
+// plainJSON is a token as the JSONPath library reads it: maps, slices and
+// leaves.
+func plainJSON(t any) any {
+	switch x := t.(type) {
+	case *JObject:
+		m := make(map[string]any, len(x.Keys))
+		for _, k := range x.Keys {
+			m[k] = plainJSON(x.M[k])
+		}
+		return m
+	case *JArray:
+		s := make([]any, len(x.Items))
+		for i, e := range x.Items {
+			s[i] = plainJSON(e)
+		}
+		return s
+	}
+	return t
+}
+
+// selectTokens is every token path selects in t, the document's own.
+func selectTokens(t any, path string) ([]any, error) {
+	if simplePath(path) {
+		v, err := selectToken(t, path)
+		if err != nil || v == nil {
+			return []any{}, err
+		}
+		return []any{v}, nil
+	}
+	jp, err := compilePath(path)
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, ln := range jp.SelectLocated(plainJSON(t)) {
+		cur := t
+		for _, sel := range ln.Path {
+			switch s := sel.(type) {
+			case spec.Name:
+				cur = jget(cur, string(s))
+			case spec.Index:
+				if a, ok := cur.(*JArray); ok && int(s) >= 0 && int(s) < len(a.Items) {
+					cur = a.Items[s]
+				} else {
+					cur = nil
+				}
+			}
+		}
+		out = append(out, cur)
+	}
+	return out, nil
+}
+
+// selectOne is SelectToken: null for no match, Newtonsoft's exception for
+// more than one.
+func selectOne(t any, path string) (any, error) {
+	if simplePath(path) {
+		return selectToken(t, path)
+	}
+	all, err := selectTokens(t, path)
+	if err != nil {
+		return nil, err
+	}
+	switch len(all) {
+	case 0:
+		return nil, nil
+	case 1:
+		return all[0], nil
+	}
+	return nil, exc("JsonException", "Path returned multiple tokens.")
+}
