@@ -582,6 +582,8 @@ func TestCSharpFromPolicySamples(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{`@{ HMACSHA256 hmac = new HMACSHA256(Encoding.UTF8.GetBytes("k")); const uint Life = 60 * 20; return hmac.ComputeHash(Encoding.UTF8.GetBytes("m")).Length + Life; }`, "1232"},
 		{`@{ var o = new JObject(); void Put(string k, string v) { if (v == null) { return; } o[k] = v; } Put("a", "1"); Put("b", null); return o.ToString(Formatting.None); }`, `{"a":"1"}`},
+		{`@{ var sb = new StringBuilder(); sb.Append("hello world"); sb.Replace("world", "there"); sb.Insert(0, ">"); sb.Remove(1, 1); sb.AppendFormat("[{0}]", 7); return sb.ToString(); }`, ">ello there[7]"},
+		{`@{ var sb = new StringBuilder("x"); sb.Clear(); sb.Append("y"); sb.Replace('y', 'z'); return sb.ToString() + sb.Length; }`, "z1"},
 	} {
 		v, err, _ := csRun(t, tc.src, nil)
 		if err != nil || show(v) != tc.want {

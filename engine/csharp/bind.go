@@ -143,6 +143,7 @@ func (b *binder) stmt(s Stmt) error {
 	case *ExprStmt:
 		b.listAdd(s)
 		b.builderAppend(s)
+		b.builderEdit(s)
 		_, err := b.expr(s.X)
 		return err
 	case *Return:
@@ -323,6 +324,53 @@ func (b *binder) builderAppend(s *ExprStmt) {
 			return
 		}
 	}
+}
+
+// builderEdit rewrites the other changes to a local StringBuilder, as
+// statements: sb.Clear() into sb = "", sb.Insert(i, s), sb.Replace(a, b)
+// and sb.Remove(i, n) into sb = sb.Insert(i, s)..., and
+// sb.AppendFormat(f, args) into sb = sb + string.Format(f, args).
+func (b *binder) builderEdit(s *ExprStmt) {
+	c, ok := s.X.(*Call)
+	if !ok {
+		return
+	}
+	m, ok := c.F.(*Member)
+	if !ok || m.Cond {
+		return
+	}
+	nm, ok := m.X.(*Name)
+	if !ok {
+		return
+	}
+	if l := b.sc.lookup(nm.Name); l == nil || l.t.K != KBuilder {
+		return
+	}
+	for _, a := range c.Args {
+		if a.Out || a.Name != "" {
+			return
+		}
+	}
+	self := func() Expr { return &Name{node: node{Off: nm.Off}, Name: nm.Name} }
+	var val Expr
+	switch m.Name {
+	case "Clear":
+		if len(c.Args) != 0 {
+			return
+		}
+		val = &Lit{node: node{Off: c.Off}, V: "", Kind: tkString}
+	case "Insert", "Replace", "Remove":
+		val = &Call{node: c.node, F: &Member{node: m.node, X: self(), Name: m.Name, NameOff: m.NameOff}, Args: c.Args}
+	case "AppendFormat":
+		if len(c.Args) == 0 {
+			return
+		}
+		format := &Call{node: c.node, F: &Member{node: m.node, X: &Name{node: node{Off: m.NameOff}, Name: "string"}, Name: "Format", NameOff: m.NameOff}, Args: c.Args}
+		val = &Binary{node: node{Off: c.Off}, Op: "+", L: self(), R: format}
+	default:
+		return
+	}
+	s.X = &Assign{node: node{Off: nm.Off}, Op: "=", Target: self(), X: val}
 }
 
 // listAdd rewrites list.Add(x) on a local list into list = list.Concat(new[] {x}):

@@ -1640,6 +1640,14 @@ func registerBuiltins() {
 		func(a []string) string { return "$csCat(" + a[0] + ")" })
 	method(KBuilder, "ToString", ts(), S, func(a []any) (any, error) { return catStr(a[0]), nil }, func(a []string) string { return a[0] })
 	prop(KBuilder, "Length", I, func(a []any) (any, error) { return utf16Len(catStr(a[0])), nil }, nil)
+	// Insert, Replace and Remove read the builder as the string it is
+	// (builderEdit assigns the result back).
+	for _, name := range []string{"Insert", "Replace", "Remove"} {
+		for _, bi := range methods[KString][name] {
+			bi := bi
+			method(KBuilder, name, bi.params, tBuilder, bi.run, nil)
+		}
+	}
 	// Body.AsFormUrlEncodedContent()
 	reg(&builtin{key: "Body.AsFormUrlEncodedContent", result: tForm, run: func(a []any) (any, error) {
 		if a[0] == nil || isNilPtr(a[0]) {
