@@ -270,6 +270,36 @@ func TestCSharpValues(t *testing.T) {
 	}
 }
 
+// csBothPaths runs an expression text as @(text), lowered where it can
+// be, and inside a try block, which always runs on the interpreter: both
+// must be C# and give want. csBothBlocks does the same for statements.
+func csBothPaths(t *testing.T, text, want string, set func(*State)) {
+	t.Helper()
+	for _, src := range []string{"@(" + text + ")", "@{ try { return " + text + "; } finally { } }"} {
+		csWant(t, src, want, set)
+	}
+}
+
+func csBothBlocks(t *testing.T, stmts, want string, set func(*State)) {
+	t.Helper()
+	for _, src := range []string{"@{ " + stmts + " }", "@{ try { " + stmts + " } finally { } }"} {
+		csWant(t, src, want, set)
+	}
+}
+
+func csWant(t *testing.T, src, want string, set func(*State)) {
+	t.Helper()
+	v, err, ex := csRun(t, src, set)
+	switch {
+	case err != nil:
+		t.Errorf("%s: %v", src, err)
+	case ex.Lang != "C#":
+		t.Errorf("%s: compiled as %s", src, ex.Lang)
+	case show(v) != want:
+		t.Errorf("%s:\n got %q\nwant %q\n(%s)", src, show(v), want, ex)
+	}
+}
+
 // TestCSharpNullableAndResources: Nullable<T>'s members (HasValue, Value,
 // GetValueOrDefault) on int?, DateTime?..., and context.Subscription,
 // Product, User and Operation as the gateway fills them (StartDate and
@@ -317,19 +347,7 @@ func TestCSharpNullableAndResources(t *testing.T) {
 		{`"Basic Zm9vOmJhcg==".TryParseBasic(out var c) ? c.UserId + ":" + c.Password : "none"`, "foo:bar"},
 		{`"Bearer x".TryParseBasic(out BasicAuthCredentials c) ? "yes" : "no"`, "no"},
 	} {
-		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
-			v, err, ex := csRun(t, src, fill)
-			if err != nil {
-				t.Errorf("%s: %v", src, err)
-				continue
-			}
-			if ex.Lang != "C#" {
-				t.Errorf("%s: compiled as %s", src, ex.Lang)
-			}
-			if got := show(v); got != tc.want {
-				t.Errorf("%s:\n got %q\nwant %q\n(%s)", src, got, tc.want, ex)
-			}
-		}
+		csBothPaths(t, tc.src, tc.want, fill)
 	}
 	// Value of a null T? is .NET's InvalidOperationException, on both paths.
 	for _, src := range []string{
@@ -366,19 +384,7 @@ func TestCSharpModelMaps(t *testing.T) {
 		{`context.Request.Headers.First().Key`, "Authorization"},
 		{`context.Variables.Keys.Contains("resp")`, "true"},
 	} {
-		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
-			v, err, ex := csRun(t, src, nil)
-			if err != nil {
-				t.Errorf("%s: %v", src, err)
-				continue
-			}
-			if ex.Lang != "C#" {
-				t.Errorf("%s: compiled as %s", src, ex.Lang)
-			}
-			if got := show(v); got != tc.want {
-				t.Errorf("%s: got %q, want %q\n%s", src, got, tc.want, ex)
-			}
-		}
+		csBothPaths(t, tc.src, tc.want, nil)
 	}
 }
 
@@ -420,19 +426,7 @@ func TestCSharpMoreDotNet(t *testing.T) {
 		{`IPAddress.TryParse("10.0.0.1", out IPAddress ip) ? ip.ToString() : "no"`, "10.0.0.1"},
 		{`new IPAddress(new byte[] {10, 0, 0, 1}).ToString()`, "10.0.0.1"},
 	} {
-		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
-			v, err, ex := csRun(t, src, nil)
-			if err != nil {
-				t.Errorf("%s: %v", src, err)
-				continue
-			}
-			if ex.Lang != "C#" {
-				t.Errorf("%s: compiled as %s", src, ex.Lang)
-			}
-			if got := show(v); got != tc.want {
-				t.Errorf("%s: got %q, want %q\n%s", src, got, tc.want, ex)
-			}
-		}
+		csBothPaths(t, tc.src, tc.want, nil)
 	}
 	for _, tc := range []struct{ src, want string }{
 		{`@{ var d = new Dictionary<string, string>(); d["a"] = "1"; d["a"] = "2"; d["b"] = "3"; return string.Join(",", d.Keys) + "=" + string.Join(",", d.Values) + "/" + d.Count; }`, "a,b=2,3/2"},
@@ -568,16 +562,7 @@ func TestCSharpFromPolicySamples(t *testing.T) {
 		{`Array.Exists("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".AsJwt().Claims["roles"], e => e == "b")`, "true"},
 		{`"eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".AsJwt().Claims["sub"][0]`, "alice"},
 	} {
-		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
-			v, err, ex := csRun(t, src, func(s *State) { s.Context().Request.Body = NewBody([]byte("a=1&b=2")) })
-			if err != nil {
-				t.Errorf("%s: %v", src, err)
-				continue
-			}
-			if got := show(v); got != tc.want || ex.Lang != "C#" {
-				t.Errorf("%s: got %q (%s), want %q\n%s", src, got, ex.Lang, tc.want, ex)
-			}
-		}
+		csBothPaths(t, tc.src, tc.want, func(s *State) { s.Context().Request.Body = NewBody([]byte("a=1&b=2")) })
 	}
 	for _, tc := range []struct{ src, want string }{
 		{`@{ HMACSHA256 hmac = new HMACSHA256(Encoding.UTF8.GetBytes("k")); const uint Life = 60 * 20; return hmac.ComputeHash(Encoding.UTF8.GetBytes("m")).Length + Life; }`, "1232"},
@@ -626,14 +611,7 @@ func TestCSharpXNamespace(t *testing.T) {
 		{`return context.Request.Body.As<XDocument>().Descendants("SessionResult").Count();`, "2"},
 		{`XNamespace ns = "http://tempuri.org/"; return (ns + "a") + "|" + ns.NamespaceName + "|" + (XNamespace.None + "b");`, "{http://tempuri.org/}a|http://tempuri.org/|b"},
 	} {
-		for _, src := range []string{"@{ " + tc.src + " }", "@{ try { " + tc.src + " } finally { } }"} {
-			v, err, ex := csRun(t, src, body)
-			if err != nil {
-				t.Errorf("%s: %v", src, err)
-			} else if got := show(v); got != tc.want || ex.Lang != "C#" {
-				t.Errorf("%s: got %q (%s), want %q\n%s", src, got, ex.Lang, tc.want, ex)
-			}
-		}
+		csBothBlocks(t, tc.src, tc.want, body)
 	}
 }
 
@@ -653,14 +631,7 @@ func TestCSharpSelectTokens(t *testing.T) {
 		{`` + doc + `.SelectToken("store.book[?(@.price > 100)]") == null`, "true"},
 		{`(string)` + doc + `.SelectToken("store.bicycle.color")`, "red"},
 	} {
-		for _, src := range []string{"@(" + tc.src + ")", "@{ try { return " + tc.src + "; } finally { } }"} {
-			v, err, _ := csRun(t, src, nil)
-			if err != nil {
-				t.Errorf("%s: %v", src, err)
-			} else if got := show(v); got != tc.want {
-				t.Errorf("%s: got %q, want %q", src, got, tc.want)
-			}
-		}
+		csBothPaths(t, tc.src, tc.want, nil)
 	}
 	// the tokens are the document's: changing one changes the document
 	v, err, _ := csRun(t, `@{ var o = `+doc+`; foreach (var p in o.SelectTokens("$.store.book[*]")) { ((JObject)p)["seen"] = true; } return o.SelectTokens("$..seen").Count(); }`, nil)
