@@ -415,6 +415,14 @@ func TestCSharpMoreDotNet(t *testing.T) {
 		{`new[] {1, 2, 3}.ToList().IndexOf(7)`, "-1"},
 		{`context.Request.Body.As<string>(true).Length > 0`, "true"},
 		{`0.0 % 0 >= 0 || 0.0 % 0 < 1 || 0.0 % 0 == 0.0 % 0`, "false"}, // NaN orders with nothing (FuzzCSharpDifferential)
+		// more of System.Linq.Enumerable; ...OrDefault gives default(T)
+		{`string.Join(",", new[] {"a b", "c"}.SelectMany(x => x.Split(' ')))`, "a,b,c"},
+		{`string.Join(",", new[] {1, 2, 3, 2}.Except(new[] {2})) + "|" + string.Join(",", new[] {1, 2, 3, 2}.Intersect(new[] {2, 5})) + "|" + string.Join(",", new[] {1, 2, 1}.Union(new[] {2, 3}))`, "1,3|2|1,2,3"},
+		{`new[] {1, 2, 3}.ElementAt(1) + new[] {1, 2, 3}.ElementAtOrDefault(7)`, "2"},
+		{`string.Join(",", new[] {1, 2, 3}.TakeWhile(x => x < 3)) + "|" + string.Join(",", new[] {1, 2, 3}.SkipWhile(x => x < 2))`, "1,2|2,3"},
+		{`new string[] {}.DefaultIfEmpty("z").First() + new[] {"a"}.DefaultIfEmpty("z").First()`, "za"},
+		{`new[] {1, 2}.FirstOrDefault(x => x > 5)`, "0"},
+		{`new[] {"a"}.FirstOrDefault(x => x == "b") == null`, "true"},
 		// System.Net.IPAddress
 		{`IPAddress.Parse("10.0.0.7").GetAddressBytes()[0]`, "10"},
 		{`IPAddress.Parse(context.Request.IpAddress).ToString()`, "10.0.0.7"},

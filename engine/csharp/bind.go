@@ -1263,7 +1263,9 @@ func (b *binder) paramOK(e Expr, t, p *Type) error {
 var linqMethods = map[string]bool{"Where": true, "Select": true, "Any": true, "All": true, "First": true, "FirstOrDefault": true,
 	"Last": true, "LastOrDefault": true, "Single": true, "SingleOrDefault": true, "Count": true, "ToArray": true, "ToList": true,
 	"Contains": true, "OrderBy": true, "OrderByDescending": true, "Sum": true, "Max": true, "Min": true, "Distinct": true,
-	"Skip": true, "Take": true, "Concat": true, "Reverse": true, "Average": true}
+	"Skip": true, "Take": true, "Concat": true, "Reverse": true, "Average": true,
+	"Except": true, "Intersect": true, "Union": true, "ElementAt": true, "ElementAtOrDefault": true, "DefaultIfEmpty": true,
+	"TakeWhile": true, "SkipWhile": true, "SelectMany": true}
 
 func (b *binder) call(n *Call) (*Type, error) {
 	m, ok := n.F.(*Member)
@@ -1809,11 +1811,42 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 			return nil, b.errf(m.NameOff, "Contains takes a value")
 		}
 		return tBool, nil
-	case "Concat":
+	case "Concat", "Except", "Intersect", "Union":
 		if argc != 1 || isLambda(0) {
-			return nil, b.errf(m.NameOff, "Concat takes a sequence")
+			return nil, b.errf(m.NameOff, "%s takes a sequence", name)
 		}
 		return arrayOf(elem), nil
+	case "ElementAt", "ElementAtOrDefault":
+		if argc != 1 || lt[0].K != KInt {
+			return nil, b.errf(m.NameOff, "%s takes an index", name)
+		}
+		return elem, nil
+	case "DefaultIfEmpty":
+		if argc > 1 || argc == 1 && isLambda(0) {
+			return nil, b.errf(m.NameOff, "DefaultIfEmpty takes an optional default value")
+		}
+		return arrayOf(elem), nil
+	case "TakeWhile", "SkipWhile":
+		if argc != 1 {
+			return nil, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", name, argc)
+		}
+		if err := pred(); err != nil {
+			return nil, err
+		}
+		b.needInterp("LINQ " + name)
+		return arrayOf(elem), nil
+	case "SelectMany":
+		if argc != 1 || !isLambda(0) || lt[0].K != KArray && lt[0].K != KJArray && lt[0].K != KString {
+			return nil, b.errf(m.NameOff, "SelectMany takes one lambda giving a sequence (x => x.Items)")
+		}
+		b.needInterp("LINQ SelectMany")
+		switch lt[0].K {
+		case KJArray:
+			return arrayOf(tJToken), nil
+		case KString:
+			return arrayOf(tChar), nil
+		}
+		return arrayOf(lt[0].Elem), nil
 	case "Sum", "Max", "Min":
 		if argc == 1 && !isLambda(0) || argc > 1 {
 			return nil, b.errf(m.NameOff, "%s takes an optional lambda", name)

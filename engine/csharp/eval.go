@@ -1195,7 +1195,11 @@ func (f *frame) linq(n *Call, m *Member) (any, error) {
 			return nil, err
 		}
 	}
-	return linqRun(m.Name, seq, fn, arg)
+	v, err := linqRun(m.Name, seq, fn, arg)
+	if err == nil && v == nil && strings.HasSuffix(m.Name, "OrDefault") {
+		return zeroOf(n.T), nil // default(T): 0 for an int, null for a reference
+	}
+	return v, err
 }
 
 // linqRun implements the LINQ operators over a materialized sequence.
@@ -1313,6 +1317,95 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 			return append([]any{}, seq[k:]...), nil
 		}
 		return append([]any{}, seq[:k]...), nil
+	case "Except", "Intersect", "Union":
+		other, err := items(arg)
+		if err != nil {
+			return nil, err
+		}
+		has := func(list []any, x any) bool {
+			for _, y := range list {
+				if equalNET(x, y) {
+					return true
+				}
+			}
+			return false
+		}
+		out := []any{}
+		add := func(x any) {
+			if !has(out, x) { // set operators give distinct items, in first-seen order
+				out = append(out, x)
+			}
+		}
+		for _, x := range seq {
+			switch name {
+			case "Except":
+				if !has(other, x) {
+					add(x)
+				}
+			case "Intersect":
+				if has(other, x) {
+					add(x)
+				}
+			default:
+				add(x)
+			}
+		}
+		if name == "Union" {
+			if len(seq)+len(other) > MaxItems {
+				return nil, exc("OutOfMemoryException", "the expression built a list of more than %d items", MaxItems)
+			}
+			for _, x := range other {
+				add(x)
+			}
+		}
+		return out, nil
+	case "ElementAt", "ElementAtOrDefault":
+		i := toInt(arg)
+		if i < 0 || i >= len(seq) {
+			if name == "ElementAtOrDefault" {
+				return nil, nil
+			}
+			return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')")
+		}
+		return seq[i], nil
+	case "DefaultIfEmpty":
+		if len(seq) == 0 {
+			return []any{arg}, nil
+		}
+		return append([]any{}, seq...), nil
+	case "TakeWhile", "SkipWhile":
+		k := 0
+		for k < len(seq) {
+			ok, err := test(seq[k])
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				break
+			}
+			k++
+		}
+		if name == "TakeWhile" {
+			return append([]any{}, seq[:k]...), nil
+		}
+		return append([]any{}, seq[k:]...), nil
+	case "SelectMany":
+		out := []any{}
+		for _, x := range seq {
+			v, err := fn(x)
+			if err != nil {
+				return nil, err
+			}
+			more, err := items(v)
+			if err != nil {
+				return nil, err
+			}
+			if len(out)+len(more) > MaxItems {
+				return nil, exc("OutOfMemoryException", "the expression built a list of more than %d items", MaxItems)
+			}
+			out = append(out, more...)
+		}
+		return out, nil
 	case "Concat":
 		more, err := items(arg)
 		if err != nil {

@@ -918,7 +918,7 @@ func (lw *lowerer) linq(n *Call, m *Member, en env) (string, error) {
 		if pred != "" {
 			seq = fmt.Sprintf("filter(%s, %s)", seq, pred)
 		}
-		return helper(m.Name, seq), nil
+		return orDefault(m.Name, n.T, helper(m.Name, seq))
 	case "ToArray", "ToList", "Distinct", "Reverse":
 		return helper(m.Name, seq), nil
 	case "Sum", "Max", "Min", "Average":
@@ -926,10 +926,28 @@ func (lw *lowerer) linq(n *Call, m *Member, en env) (string, error) {
 			seq = fmt.Sprintf("map(%s, %s)", seq, pred)
 		}
 		return helper(m.Name, seq), nil
-	case "Contains", "Skip", "Take", "Concat":
+	case "Contains", "Skip", "Take", "Concat", "Except", "Intersect", "Union", "ElementAt", "ElementAtOrDefault":
+		return orDefault(m.Name, n.T, fmt.Sprintf("$csLinq(%s, %s, %s)", quote(m.Name), seq, arg))
+	case "DefaultIfEmpty":
+		if arg == "" {
+			arg = "nil"
+		}
 		return fmt.Sprintf("$csLinq(%s, %s, %s)", quote(m.Name), seq, arg), nil
 	}
 	return "", cannot("LINQ %s", m.Name)
+}
+
+// orDefault gives default(T) where an ...OrDefault operator found
+// nothing: 0 for an int, as in .NET; null for a reference type.
+func orDefault(name string, t *Type, call string) (string, error) {
+	if !strings.HasSuffix(name, "OrDefault") || t.isRef() {
+		return call, nil
+	}
+	z := zeroLit(t)
+	if z == "nil" {
+		return "", cannot("%s of %s", name, typeName(t))
+	}
+	return "(" + call + " ?? " + z + ")", nil
 }
 
 func (lw *lowerer) binary(n *Binary, en env) (string, error) {
