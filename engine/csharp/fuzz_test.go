@@ -148,6 +148,7 @@ func FuzzCSharpDifferential(f *testing.F) {
 		`string.Join(",", Enumerable.Range(3, 4).Where(i => i > 4))`,
 		`TimeSpan.Parse("1.02:03:04.5").TotalSeconds + Convert.ToDouble("1.5")`,
 		`new List<string> {"a", "b"}.IndexOf("b") + ("a,b".Contains(',') ? 1 : 0)`,
+		`new[] {1, 2, 3}.ElementAtOrDefault(5) + new[] {4}.FirstOrDefault(x => x > 9) + string.Join(",", new[] {1, 2}.Union(new[] {3})).Length`,
 	} {
 		f.Add(s)
 	}
