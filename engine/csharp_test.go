@@ -423,6 +423,10 @@ func TestCSharpMoreDotNet(t *testing.T) {
 		{`new string[] {}.DefaultIfEmpty("z").First() + new[] {"a"}.DefaultIfEmpty("z").First()`, "za"},
 		{`new[] {1, 2}.FirstOrDefault(x => x > 5)`, "0"},
 		{`new[] {"a"}.FirstOrDefault(x => x == "b") == null`, "true"},
+		{`new[] {1, 2, 3}.Aggregate((a, b) => a + b) + new[] {"a", "bb"}.Aggregate(0, (n, s) => n + s.Length)`, "9"},
+		{`new[] {"a", "b", "c"}.Aggregate((a, b) => a + "," + b)`, "a,b,c"},
+		{`JsonConvert.SerializeObject(new[] {"a", "bb"}.ToDictionary(x => x, x => x.Length))`, `{"a":1,"bb":2}`},
+		{`string.Join(",", context.Request.Headers.ToDictionary(h => h.Key.ToLower(), h => h.Value.Length).Keys)`, "authorization,content-type,user-agent,x-multi"},
 		// System.Net.IPAddress
 		{`IPAddress.Parse("10.0.0.7").GetAddressBytes()[0]`, "10"},
 		{`IPAddress.Parse(context.Request.IpAddress).ToString()`, "10.0.0.7"},
@@ -454,6 +458,8 @@ func TestCSharpMoreDotNet(t *testing.T) {
 		{`@(Enumerable.Range(0, 1000000).Count())`, "a sequence of more than 100000 items"},
 		{`@(Enumerable.Range(1, -1).Count())`, "Parameter 'count'"},
 		{`@(Convert.ToDouble("abc"))`, "The input string 'abc' was not in a correct format."},
+		{`@(new int[] {}.Aggregate((a, b) => a + b))`, "Sequence contains no elements"},
+		{`@(new[] {"a", "a"}.ToDictionary(x => x).Count)`, "An item with the same key has already been added. Key: a"},
 		{`@(IPAddress.Parse("10.0.0.256"))`, "An invalid IP address was specified."},
 		{`@(new IPAddress(new byte[] {1, 2, 3}))`, "An invalid IP address was specified."},
 		{`@{

@@ -1265,7 +1265,7 @@ var linqMethods = map[string]bool{"Where": true, "Select": true, "Any": true, "A
 	"Contains": true, "OrderBy": true, "OrderByDescending": true, "Sum": true, "Max": true, "Min": true, "Distinct": true,
 	"Skip": true, "Take": true, "Concat": true, "Reverse": true, "Average": true,
 	"Except": true, "Intersect": true, "Union": true, "ElementAt": true, "ElementAtOrDefault": true, "DefaultIfEmpty": true,
-	"TakeWhile": true, "SkipWhile": true, "SelectMany": true}
+	"TakeWhile": true, "SkipWhile": true, "SelectMany": true, "ToDictionary": true, "Aggregate": true}
 
 func (b *binder) call(n *Call) (*Type, error) {
 	m, ok := n.F.(*Member)
@@ -1714,6 +1714,9 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		}
 	}
 	name := m.Name
+	if name == "Aggregate" {
+		return b.aggregate(n, m, elem)
+	}
 	var lt []*Type
 	for _, a := range n.Args {
 		if l, ok := a.X.(*Lambda); ok {
@@ -1835,6 +1838,15 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		}
 		b.needInterp("LINQ " + name)
 		return arrayOf(elem), nil
+	case "ToDictionary":
+		if argc < 1 || argc > 2 || !isLambda(0) || argc == 2 && !isLambda(1) {
+			return nil, b.errf(m.NameOff, "ToDictionary takes a key lambda and an optional value lambda (x => key, x => value)")
+		}
+		if lt[0].K != KString {
+			return nil, b.errf(n.Args[0].Off, "the keys of a dictionary are strings here, not %s", typeName(lt[0]))
+		}
+		b.needInterp("LINQ ToDictionary")
+		return tDict, nil
 	case "SelectMany":
 		if argc != 1 || !isLambda(0) || lt[0].K != KArray && lt[0].K != KJArray && lt[0].K != KString {
 			return nil, b.errf(m.NameOff, "SelectMany takes one lambda giving a sequence (x => x.Items)")

@@ -1186,6 +1186,9 @@ func (f *frame) linq(n *Call, m *Member) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.Name == "Aggregate" || m.Name == "ToDictionary" {
+		return f.linqTwo(n, m, seq)
+	}
 	var fn func(any) (any, error)
 	var arg any
 	if len(n.Args) == 1 {

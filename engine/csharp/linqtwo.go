@@ -1,0 +1,114 @@
+package csharp
+
+import "fmt"
+
+// aggregate binds seq.Aggregate((acc, x) => ...) and
+// seq.Aggregate(seed, (acc, x) => ...): a lambda of two parameters, the
+// accumulator (the element's type, or the seed's) and the element.
+func (b *binder) aggregate(n *Call, m *Member, elem *Type) (*Type, error) {
+	var seedT *Type
+	args := n.Args
+	if len(args) == 2 {
+		t, err := b.expr(args[0].X)
+		if err != nil {
+			return nil, err
+		}
+		seedT, args = t, args[1:]
+	}
+	if len(args) != 1 {
+		return nil, b.errf(m.NameOff, "Aggregate takes a lambda (acc, x) => ..., and optionally a seed before it")
+	}
+	l, ok := args[0].X.(*Lambda)
+	if !ok || len(l.Params) != 2 || l.Block != nil {
+		return nil, b.errf(args[0].Off, "the argument of Aggregate must be an expression lambda of two parameters ((acc, x) => ...)")
+	}
+	accT := elem
+	if seedT != nil {
+		accT = seedT
+	}
+	b.push()
+	defer b.pop()
+	pa, err := b.declare(l.Params[0], l.Off, accT)
+	if err != nil {
+		return nil, err
+	}
+	px, err := b.declare(l.Params[1], l.Off, elem)
+	if err != nil {
+		return nil, err
+	}
+	l.locals = []*local{pa, px}
+	t, err := b.expr(l.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.convertible(l.Body, t, accT); err != nil {
+		return nil, err
+	}
+	l.T = accT
+	n.method = linqBuiltin("Aggregate")
+	b.needInterp("LINQ Aggregate")
+	return accT, nil
+}
+
+// linqTwo runs Aggregate and ToDictionary, whose lambdas are not the
+// one-parameter kind linqRun takes.
+func (f *frame) linqTwo(n *Call, m *Member, seq []any) (any, error) {
+	switch m.Name {
+	case "Aggregate":
+		args := n.Args
+		var acc any
+		start := 0
+		if len(args) == 2 {
+			v, err := f.eval(args[0].X)
+			if err != nil {
+				return nil, err
+			}
+			acc, args = v, args[1:]
+		} else {
+			if len(seq) == 0 {
+				return nil, exc("InvalidOperationException", "Sequence contains no elements")
+			}
+			acc, start = seq[0], 1
+		}
+		l := args[0].X.(*Lambda)
+		for _, x := range seq[start:] {
+			if err := f.step(); err != nil {
+				return nil, err
+			}
+			f.vars[l.locals[0].slot], f.vars[l.locals[1].slot] = acc, x
+			v, err := f.evalAs(l.Body, l.T)
+			if err != nil {
+				return nil, err
+			}
+			acc = v
+		}
+		return acc, nil
+	case "ToDictionary":
+		out := NewJObject()
+		key := f.lambda(n.Args[0].X.(*Lambda))
+		val := func(x any) (any, error) { return x, nil }
+		if len(n.Args) == 2 {
+			val = f.lambda(n.Args[1].X.(*Lambda))
+		}
+		for _, x := range seq {
+			k, err := key(x)
+			if err != nil {
+				return nil, err
+			}
+			ks, ok := k.(string)
+			if !ok {
+				return nil, argNull("key")
+			}
+			if _, dup := out.M[ks]; dup {
+				return nil, exc("ArgumentException", "An item with the same key has already been added. Key: %s", ks)
+			}
+			v, err := val(x)
+			if err != nil {
+				return nil, err
+			}
+			out.Set(ks, toJToken(v))
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("LINQ %s not bound", m.Name)
+}
