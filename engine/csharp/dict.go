@@ -15,19 +15,20 @@ func registerDict() {
 		}
 		return o, nil
 	}
-	key := func(v any) (string, error) {
-		k, ok := v.(string)
-		if !ok {
-			return "", argNull("key")
-		}
-		return k, nil
-	}
-	method(KDict, "Add", ts(S, O), tVoid, func(a []any) (any, error) {
+	// entry is the dictionary and the key of a call d.M(key, ...).
+	entry := func(a []any) (*JObject, string, error) {
 		o, err := dict(a[0])
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		k, err := key(a[1])
+		k, ok := a[1].(string)
+		if !ok {
+			return nil, "", argNull("key")
+		}
+		return o, k, nil
+	}
+	method(KDict, "Add", ts(S, O), tVoid, func(a []any) (any, error) {
+		o, k, err := entry(a)
 		if err != nil {
 			return nil, err
 		}
@@ -38,11 +39,7 @@ func registerDict() {
 		return nil, nil
 	}, nil)
 	method(KDict, "ContainsKey", ts(S), B, func(a []any) (any, error) {
-		o, err := dict(a[0])
-		if err != nil {
-			return nil, err
-		}
-		k, err := key(a[1])
+		o, k, err := entry(a)
 		if err != nil {
 			return nil, err
 		}
@@ -50,22 +47,14 @@ func registerDict() {
 		return has, nil
 	}, nil)
 	method(KDict, "Remove", ts(S), B, func(a []any) (any, error) {
-		o, err := dict(a[0])
-		if err != nil {
-			return nil, err
-		}
-		k, err := key(a[1])
+		o, k, err := entry(a)
 		if err != nil {
 			return nil, err
 		}
 		return o.Remove(k), nil
 	}, nil)
 	dictSet = reg(&builtin{key: "Dictionary.set", run: func(a []any) (any, error) {
-		o, err := dict(a[0])
-		if err != nil {
-			return nil, err
-		}
-		k, err := key(a[1])
+		o, k, err := entry(a)
 		if err != nil {
 			return nil, err
 		}

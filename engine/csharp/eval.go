@@ -586,17 +586,6 @@ func indexValue(x, i any, kind indexKind) (any, error) {
 }
 
 func (f *frame) binary(n *Binary) (any, error) {
-	if n.xname {
-		l, err := f.eval(n.L)
-		if err != nil {
-			return nil, err
-		}
-		r, err := f.eval(n.R)
-		if err != nil {
-			return nil, err
-		}
-		return xnameJoin.run([]any{l, r})
-	}
 	switch n.Op {
 	case "&&", "||":
 		l, err := f.eval(n.L)
@@ -624,6 +613,9 @@ func (f *frame) binary(n *Binary) (any, error) {
 	r, err := f.eval(n.R)
 	if err != nil {
 		return nil, err
+	}
+	if n.xname { // XNamespace + "local"
+		return xnameJoin.run([]any{l, r})
 	}
 	return binop(n.Op, l, r, n.L.typ(), n.R.typ(), n.T)
 }
