@@ -426,6 +426,8 @@ func TestCSharpMoreDotNet(t *testing.T) {
 		{`new[] {1, 2, 3}.Aggregate((a, b) => a + b) + new[] {"a", "bb"}.Aggregate(0, (n, s) => n + s.Length)`, "9"},
 		{`new[] {"a", "b", "c"}.Aggregate((a, b) => a + "," + b)`, "a,b,c"},
 		{`JsonConvert.SerializeObject(new[] {"a", "bb"}.ToDictionary(x => x, x => x.Length))`, `{"a":1,"bb":2}`},
+		{`string.Join(",", new[] {"a", "b"}.Select((x, i) => x + i)) + "|" + string.Join(",", new[] {"a", "b", "c"}.Where((x, i) => i != 1))`, "a0,b1|a,c"},
+		{`string.Join(",", new[] {"a", "b", "c"}.Zip(new[] {"1", "2"}, (x, y) => x + y))`, "a1,b2"},
 		{`string.Join(",", context.Request.Headers.ToDictionary(h => h.Key.ToLower(), h => h.Value.Length).Keys)`, "authorization,content-type,user-agent,x-multi"},
 		// System.Net.IPAddress
 		{`IPAddress.Parse("10.0.0.7").GetAddressBytes()[0]`, "10"},

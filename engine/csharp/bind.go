@@ -1265,7 +1265,7 @@ var linqMethods = map[string]bool{"Where": true, "Select": true, "Any": true, "A
 	"Contains": true, "OrderBy": true, "OrderByDescending": true, "Sum": true, "Max": true, "Min": true, "Distinct": true,
 	"Skip": true, "Take": true, "Concat": true, "Reverse": true, "Average": true,
 	"Except": true, "Intersect": true, "Union": true, "ElementAt": true, "ElementAtOrDefault": true, "DefaultIfEmpty": true,
-	"TakeWhile": true, "SkipWhile": true, "SelectMany": true, "ToDictionary": true, "Aggregate": true}
+	"TakeWhile": true, "SkipWhile": true, "SelectMany": true, "ToDictionary": true, "Aggregate": true, "Zip": true}
 
 func (b *binder) call(n *Call) (*Type, error) {
 	m, ok := n.F.(*Member)
@@ -1716,6 +1716,9 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 	name := m.Name
 	if name == "Aggregate" {
 		return b.aggregate(n, m, elem)
+	}
+	if t, ok, err := b.linqIndexed(n, m, elem); ok {
+		return t, err
 	}
 	var lt []*Type
 	for _, a := range n.Args {

@@ -1178,7 +1178,7 @@ func (f *frame) linq(n *Call, m *Member) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.Name == "Aggregate" || m.Name == "ToDictionary" {
+	if m.Name == "Aggregate" || m.Name == "ToDictionary" || m.Name == "Zip" || twoParamLambda(n) {
 		return f.linqTwo(n, m, seq)
 	}
 	var fn func(any) (any, error)
@@ -1498,4 +1498,14 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 func isNaN(v any) bool {
 	f, ok := v.(float64)
 	return ok && math.IsNaN(f)
+}
+
+// twoParamLambda reports whether a LINQ call's lambda takes two parameters
+// (Select((x, i) => ...)).
+func twoParamLambda(n *Call) bool {
+	if len(n.Args) != 1 {
+		return false
+	}
+	l, ok := n.Args[0].X.(*Lambda)
+	return ok && len(l.locals) == 2
 }

@@ -50,10 +50,114 @@ func (b *binder) aggregate(n *Call, m *Member, elem *Type) (*Type, error) {
 	return accT, nil
 }
 
-// linqTwo runs Aggregate and ToDictionary, whose lambdas are not the
-// one-parameter kind linqRun takes.
+// linqIndexed binds the overloads whose lambda takes two parameters:
+// Select((x, i) => ...) and Where((x, i) => ...) with the index, and
+// first.Zip(second, (a, b) => ...). ok is false for the others.
+func (b *binder) linqIndexed(n *Call, m *Member, elem *Type) (*Type, bool, error) {
+	var second *Type
+	args := n.Args
+	switch m.Name {
+	case "Select", "Where":
+		if len(args) != 1 {
+			return nil, false, nil
+		}
+		if l, ok := args[0].X.(*Lambda); !ok || len(l.Params) != 2 {
+			return nil, false, nil
+		}
+		second = tInt
+	case "Zip":
+		if len(args) != 2 {
+			return nil, true, b.errf(m.NameOff, "Zip takes a sequence and a lambda (a, b) => ...")
+		}
+		st, err := b.expr(args[0].X)
+		if err != nil {
+			return nil, true, err
+		}
+		switch st.K {
+		case KArray:
+			second = st.Elem
+		case KJArray:
+			second = tJToken
+		default:
+			return nil, true, b.errf(args[0].Off, "Zip takes a sequence, not %s", typeName(st))
+		}
+		args = args[1:]
+	default:
+		return nil, false, nil
+	}
+	l, ok := args[0].X.(*Lambda)
+	if !ok || len(l.Params) != 2 || l.Block != nil {
+		return nil, true, b.errf(args[0].Off, "the argument of %s must be an expression lambda of two parameters", m.Name)
+	}
+	b.push()
+	defer b.pop()
+	p1, err := b.declare(l.Params[0], l.Off, elem)
+	if err != nil {
+		return nil, true, err
+	}
+	p2, err := b.declare(l.Params[1], l.Off, second)
+	if err != nil {
+		return nil, true, err
+	}
+	l.locals = []*local{p1, p2}
+	t, err := b.expr(l.Body)
+	if err != nil {
+		return nil, true, err
+	}
+	l.T = t
+	n.method = linqBuiltin(m.Name)
+	b.needInterp("LINQ " + m.Name + " with two parameters")
+	if m.Name == "Where" {
+		if t.K != KBool {
+			return nil, true, b.errf(l.Off, "the lambda of Where must return bool")
+		}
+		return arrayOf(elem), true, nil
+	}
+	return arrayOf(t), true, nil
+}
+
+// linqTwo runs Aggregate, ToDictionary, Zip and the indexed Select and
+// Where, whose lambdas are not the one-parameter kind linqRun takes.
 func (f *frame) linqTwo(n *Call, m *Member, seq []any) (any, error) {
 	switch m.Name {
+	case "Select", "Where", "Zip":
+		l := n.Args[len(n.Args)-1].X.(*Lambda)
+		var other []any
+		if m.Name == "Zip" {
+			v, err := f.eval(n.Args[0].X)
+			if err != nil {
+				return nil, err
+			}
+			if other, err = items(v); err != nil {
+				return nil, err
+			}
+		}
+		out := []any{}
+		for i, x := range seq {
+			if m.Name == "Zip" && i >= len(other) {
+				break
+			}
+			if err := f.step(); err != nil {
+				return nil, err
+			}
+			f.vars[l.locals[0].slot] = x
+			if m.Name == "Zip" {
+				f.vars[l.locals[1].slot] = other[i]
+			} else {
+				f.vars[l.locals[1].slot] = i
+			}
+			v, err := f.eval(l.Body)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case m.Name != "Where":
+				out = append(out, v)
+			case v == true:
+				out = append(out, x)
+			}
+		}
+		return out, nil
 	case "Aggregate":
 		args := n.Args
 		var acc any
