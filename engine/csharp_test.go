@@ -428,6 +428,8 @@ func TestCSharpMoreDotNet(t *testing.T) {
 		{`JsonConvert.SerializeObject(new[] {"a", "bb"}.ToDictionary(x => x, x => x.Length))`, `{"a":1,"bb":2}`},
 		{`string.Join(",", new[] {"a", "b"}.Select((x, i) => x + i)) + "|" + string.Join(",", new[] {"a", "b", "c"}.Where((x, i) => i != 1))`, "a0,b1|a,c"},
 		{`string.Join(",", new[] {"a", "b", "c"}.Zip(new[] {"1", "2"}, (x, y) => x + y))`, "a1,b2"},
+		{`string.Join(";", new[] {"a", "bb", "cc", "d"}.GroupBy(x => x.Length).Select(g => g.Key + "=" + string.Join(",", g)))`, "1=a,d;2=bb,cc"},
+		{`JsonConvert.SerializeObject(new[] {"a", "bb", "cc"}.GroupBy(x => x.Length).Select(g => new { g.Key, Count = g.Count() }))`, `[{"Key":1,"Count":1},{"Key":2,"Count":2}]`},
 		{`string.Join(",", context.Request.Headers.ToDictionary(h => h.Key.ToLower(), h => h.Value.Length).Keys)`, "authorization,content-type,user-agent,x-multi"},
 		// System.Net.IPAddress
 		{`IPAddress.Parse("10.0.0.7").GetAddressBytes()[0]`, "10"},
@@ -585,6 +587,7 @@ func TestCSharpFromPolicySamples(t *testing.T) {
 		{`@{ var o = new JObject(); void Put(string k, string v) { if (v == null) { return; } o[k] = v; } Put("a", "1"); Put("b", null); return o.ToString(Formatting.None); }`, `{"a":"1"}`},
 		{`@{ var sb = new StringBuilder(); sb.Append("hello world"); sb.Replace("world", "there"); sb.Insert(0, ">"); sb.Remove(1, 1); sb.AppendFormat("[{0}]", 7); return sb.ToString(); }`, ">ello there[7]"},
 		{`@{ var sb = new StringBuilder("x"); sb.Clear(); sb.Append("y"); sb.Replace('y', 'z'); return sb.ToString() + sb.Length; }`, "z1"},
+		{`@{ var n = 0; foreach (var g in new[] {"a", "bb", "c"}.GroupBy(x => x.Length)) { IEnumerable<string> items = g; foreach (var s in items) { n += s.Length * g.Key; } } return n; }`, "6"},
 	} {
 		v, err, _ := csRun(t, tc.src, nil)
 		if err != nil || show(v) != tc.want {

@@ -202,6 +202,8 @@ func (b *binder) stmt(s Stmt) error {
 			}
 		case KBytes:
 			elem = tInt
+		case KGrouping:
+			elem = it.Elem
 		}
 		if elem == nil {
 			return b.errf(s.In.pos(), "foreach statement cannot operate on variables of type '%s' because it has no GetEnumerator", typeName(it))
@@ -964,6 +966,10 @@ func (b *binder) member(n *Member) (*Type, error) {
 	if t, ok := b.nullableMember(n, xt); ok {
 		return t, nil
 	}
+	if xt.K == KGrouping && n.Name == "Key" {
+		n.prop = groupingKey
+		return xt.Key, nil
+	}
 	if p := props[xt.K][n.Name]; p != nil {
 		n.prop = p
 		if xt.K == KKeyValue && n.Name == "Value" {
@@ -1265,7 +1271,7 @@ var linqMethods = map[string]bool{"Where": true, "Select": true, "Any": true, "A
 	"Contains": true, "OrderBy": true, "OrderByDescending": true, "Sum": true, "Max": true, "Min": true, "Distinct": true,
 	"Skip": true, "Take": true, "Concat": true, "Reverse": true, "Average": true,
 	"Except": true, "Intersect": true, "Union": true, "ElementAt": true, "ElementAtOrDefault": true, "DefaultIfEmpty": true,
-	"TakeWhile": true, "SkipWhile": true, "SelectMany": true, "ToDictionary": true, "Aggregate": true, "Zip": true}
+	"TakeWhile": true, "SkipWhile": true, "SelectMany": true, "ToDictionary": true, "Aggregate": true, "Zip": true, "GroupBy": true}
 
 func (b *binder) call(n *Call) (*Type, error) {
 	m, ok := n.F.(*Member)
@@ -1354,7 +1360,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 	// LINQ
 	// A string's own methods (Contains) come before LINQ's on its chars.
 	stringSeq := xt.K == KString && len(methods[KString][name]) == 0
-	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || xt.K == KFormList || stringSeq || (xt.K == KGo && (xt.Go.Kind() == reflect.Slice || xt.Go.Kind() == reflect.Map))) {
+	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || xt.K == KFormList || xt.K == KGrouping || stringSeq || (xt.K == KGo && (xt.Go.Kind() == reflect.Slice || xt.Go.Kind() == reflect.Map))) {
 		return b.linq(n, m, xt)
 	}
 	// generic model members
@@ -1707,6 +1713,8 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		elem = tChar
 	case KFormList: // a form field's values
 		elem = tString
+	case KGrouping: // a GroupBy group's items
+		elem = xt.Elem
 	case KGo:
 		elem = b.m.goType(xt.Go.Elem())
 		if isModelMap(xt) {
@@ -1841,6 +1849,12 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		}
 		b.needInterp("LINQ " + name)
 		return arrayOf(elem), nil
+	case "GroupBy":
+		if argc != 1 || !isLambda(0) {
+			return nil, b.errf(m.NameOff, "GroupBy takes a key lambda (x => key)")
+		}
+		b.needInterp("LINQ GroupBy")
+		return arrayOf(&Type{K: KGrouping, Name: "IGrouping<" + lt[0].Name + ", " + elem.Name + ">", Elem: elem, Key: lt[0]}), nil
 	case "ToDictionary":
 		if argc < 1 || argc > 2 || !isLambda(0) || argc == 2 && !isLambda(1) {
 			return nil, b.errf(m.NameOff, "ToDictionary takes a key lambda and an optional value lambda (x => key, x => value)")

@@ -544,7 +544,7 @@ func bytesArg(v any) ([]byte, error) {
 // kindNames name receivers in builtin keys.
 var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "char", KInt: "int", KDouble: "double",
 	KBool: "bool", KGo: "model", KJToken: "JToken", KJObject: "JObject", KJArray: "JArray", KArray: "array",
-	KBytes: "byte[]", KDateTime: "DateTime", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison", KDayOfWeek: "DayOfWeek", KIPAddress: "IPAddress", KXNamespace: "XNamespace",
+	KBytes: "byte[]", KDateTime: "DateTime", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison", KDayOfWeek: "DayOfWeek", KIPAddress: "IPAddress", KXNamespace: "XNamespace", KGrouping: "IGrouping",
 	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
 	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder",
 	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute"}

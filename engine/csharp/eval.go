@@ -780,7 +780,7 @@ func packVarargs(bi *builtin, args []any, types []*Type, base int) []any {
 	np := len(bi.params) + base
 	if len(args) == np {
 		last := args[np-1]
-		if t := types[len(types)-1]; t != nil && (t.K == KArray || t.K == KJArray) {
+		if t := types[len(types)-1]; t != nil && (t.K == KArray || t.K == KJArray || t.K == KGrouping) {
 			if it, err := items(last); err == nil {
 				return append(args[:np-1:np-1], it)
 			}
@@ -1312,6 +1312,8 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 			return append([]any{}, seq[k:]...), nil
 		}
 		return append([]any{}, seq[:k]...), nil
+	case "GroupBy":
+		return groupBy(seq, fn)
 	case "Except", "Intersect", "Union":
 		other, err := items(arg)
 		if err != nil {

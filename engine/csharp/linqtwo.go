@@ -216,3 +216,46 @@ func (f *frame) linqTwo(n *Call, m *Member, seq []any) (any, error) {
 	}
 	return nil, fmt.Errorf("LINQ %s not bound", m.Name)
 }
+
+// grouping is an IGrouping from GroupBy: its key and its items, in the
+// order they came.
+type grouping struct {
+	Key   any
+	Items []any
+}
+
+var groupingKey = reg(&builtin{key: "IGrouping.Key", run: func(a []any) (any, error) {
+	g, ok := a[0].(*grouping)
+	if !ok || g == nil {
+		return nil, errNull
+	}
+	return g.Key, nil
+}})
+
+// groupBy is GroupBy: groups in the order their first item came.
+func groupBy(seq []any, key func(any) (any, error)) (any, error) {
+	var groups []*grouping
+	for _, x := range seq {
+		k, err := key(x)
+		if err != nil {
+			return nil, err
+		}
+		var g *grouping
+		for _, h := range groups {
+			if equalNET(h.Key, k) {
+				g = h
+				break
+			}
+		}
+		if g == nil {
+			g = &grouping{Key: k}
+			groups = append(groups, g)
+		}
+		g.Items = append(g.Items, x)
+	}
+	out := make([]any, len(groups))
+	for i, g := range groups {
+		out[i] = g
+	}
+	return out, nil
+}

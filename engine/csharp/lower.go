@@ -557,7 +557,7 @@ func (lw *lowerer) callBuiltin(bi *builtin, all []string, types []*Type, base in
 	}
 	if bi.vararg {
 		np := len(bi.params) + base
-		if !(len(all) == np && types != nil && (types[len(types)-1].K == KArray || types[len(types)-1].K == KJArray)) {
+		if !(len(all) == np && types != nil && (types[len(types)-1].K == KArray || types[len(types)-1].K == KJArray || types[len(types)-1].K == KGrouping)) {
 			rest := "[" + strings.Join(all[np-1:], ", ") + "]"
 			all = append(all[:np-1:np-1], rest)
 		}

@@ -542,6 +542,8 @@ func items(v any) ([]any, error) {
 		return x, nil
 	case *JArray:
 		return x.Items, nil
+	case *grouping:
+		return x.Items, nil
 	case *FormList:
 		out := make([]any, len(x.Items))
 		for i, s := range x.Items {

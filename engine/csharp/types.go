@@ -48,6 +48,7 @@ const (
 	KDayOfWeek  // System.DayOfWeek (dayOfWeek at run time)
 	KIPAddress  // System.Net.IPAddress (netip.Addr at run time)
 	KXNamespace // System.Xml.Linq.XNamespace (its URI, a string, at run time)
+	KGrouping   // IGrouping<Key, Elem> from GroupBy (*grouping at run time)
 )
 
 // Type is a static type.
@@ -55,7 +56,8 @@ type Type struct {
 	K    Kind
 	Name string       // C# name, for messages
 	Go   reflect.Type // KGo
-	Elem *Type        // KArray
+	Elem *Type        // KArray, KGrouping
+	Key  *Type        // KGrouping: the key's type
 	// Nullable marks int?, bool?...: a value type that may be null.
 	Nullable bool
 }
@@ -150,6 +152,8 @@ func assignable(from, to *Type) bool {
 	case to.K == KJToken && (from.K == KJObject || from.K == KJArray):
 		return true
 	case to.K == KArray && from.K == KArray:
+		return to.Elem.K == KObject || assignable(from.Elem, to.Elem)
+	case to.K == KArray && from.K == KGrouping: // a group is a sequence of its items
 		return to.Elem.K == KObject || assignable(from.Elem, to.Elem)
 	case to.K == KArray && from.K == KJArray:
 		return to.Elem.K == KObject || to.Elem.K == KJToken
