@@ -63,6 +63,8 @@ func FuzzCSharp(f *testing.F) {
 		`XDocument.Parse("<a x=\"1\"><b>t</b></a>").Root.Element("b").Value`,
 		`XElement.Parse("<a><b/><b/></a>").Elements("b").Count()`,
 		`JObject.Parse("{\"a\":[{\"b\":1},{\"b\":2}]}").SelectTokens("$.a[?(@.b > 1)].b").Count()`,
+		`string.Join(";", new[] {"a", "bb", "c"}.GroupBy(x => x.Length).Select(g => g.Key + string.Join(",", g))) + new[] {1, 2}.Aggregate((a, b) => a * b)`,
+		`string.Join(",", new[] {"a", "b"}.Zip(new[] {"c"}, (x, y) => x + y).Select((x, i) => x + i))`,
 		`XNamespace n = "urn:x"; return XDocument.Parse("<a xmlns=\"urn:x\"><b/></a>").Elements(n + "a").Elements(n + "b").Count();`,
 		`var t = (string)context.Variables["t"]; return "Bearer " + t;`,
 		`int s = 0; foreach (var x in new[] {1, 2}) { s += x; } return s;`,
