@@ -430,6 +430,7 @@ func TestCSharpMoreDotNet(t *testing.T) {
 		{`string.Join(",", new[] {"a", "b", "c"}.Zip(new[] {"1", "2"}, (x, y) => x + y))`, "a1,b2"},
 		{`string.Join(";", new[] {"a", "bb", "cc", "d"}.GroupBy(x => x.Length).Select(g => g.Key + "=" + string.Join(",", g)))`, "1=a,d;2=bb,cc"},
 		{`JsonConvert.SerializeObject(new[] {"a", "bb", "cc"}.GroupBy(x => x.Length).Select(g => new { g.Key, Count = g.Count() }))`, `[{"Key":1,"Count":1},{"Key":2,"Count":2}]`},
+		{`string.Join(",", new[] {"bb", "a", "ab", "b"}.OrderBy(x => x.Length).ThenBy(x => x)) + "|" + string.Join(",", new[] {"bb", "a", "ab", "b"}.OrderByDescending(x => x.Length).ThenByDescending(x => x))`, "a,b,ab,bb|bb,ab,b,a"},
 		{`string.Join(",", context.Request.Headers.ToDictionary(h => h.Key.ToLower(), h => h.Value.Length).Keys)`, "authorization,content-type,user-agent,x-multi"},
 		// System.Net.IPAddress
 		{`IPAddress.Parse("10.0.0.7").GetAddressBytes()[0]`, "10"},

@@ -1271,7 +1271,8 @@ var linqMethods = map[string]bool{"Where": true, "Select": true, "Any": true, "A
 	"Contains": true, "OrderBy": true, "OrderByDescending": true, "Sum": true, "Max": true, "Min": true, "Distinct": true,
 	"Skip": true, "Take": true, "Concat": true, "Reverse": true, "Average": true,
 	"Except": true, "Intersect": true, "Union": true, "ElementAt": true, "ElementAtOrDefault": true, "DefaultIfEmpty": true,
-	"TakeWhile": true, "SkipWhile": true, "SelectMany": true, "ToDictionary": true, "Aggregate": true, "Zip": true, "GroupBy": true}
+	"TakeWhile": true, "SkipWhile": true, "SelectMany": true, "ToDictionary": true, "Aggregate": true, "Zip": true, "GroupBy": true,
+	"ThenBy": true, "ThenByDescending": true}
 
 func (b *binder) call(n *Call) (*Type, error) {
 	m, ok := n.F.(*Member)
@@ -1846,6 +1847,15 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		}
 		if err := pred(); err != nil {
 			return nil, err
+		}
+		b.needInterp("LINQ " + name)
+		return arrayOf(elem), nil
+	case "ThenBy", "ThenByDescending":
+		if argc != 1 || !isLambda(0) {
+			return nil, b.errf(m.NameOff, "%s takes one lambda (x => ...)", name)
+		}
+		if inner, ok := m.X.(*Call); !ok || !isOrdering(inner) {
+			return nil, b.errf(m.NameOff, "%s follows OrderBy, OrderByDescending or another ThenBy", name)
 		}
 		b.needInterp("LINQ " + name)
 		return arrayOf(elem), nil

@@ -1170,6 +1170,9 @@ func (f *frame) lambda(l *Lambda) func(any) (any, error) {
 }
 
 func (f *frame) linq(n *Call, m *Member) (any, error) {
+	if m.Name == "ThenBy" || m.Name == "ThenByDescending" {
+		return f.thenBy(n) // the whole ordering chain, from its source
+	}
 	recv, err := f.eval(m.X)
 	if err != nil {
 		return nil, err

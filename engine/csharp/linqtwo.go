@@ -1,6 +1,10 @@
 package csharp
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
 
 // aggregate binds seq.Aggregate((acc, x) => ...) and
 // seq.Aggregate(seed, (acc, x) => ...): a lambda of two parameters, the
@@ -256,6 +260,81 @@ func groupBy(seq []any, key func(any) (any, error)) (any, error) {
 	out := make([]any, len(groups))
 	for i, g := range groups {
 		out[i] = g
+	}
+	return out, nil
+}
+
+// isOrdering reports whether c is OrderBy, OrderByDescending, ThenBy or
+// ThenByDescending: what a ThenBy may follow.
+func isOrdering(c *Call) bool {
+	m, ok := c.F.(*Member)
+	if !ok || c.method == nil || !strings.HasPrefix(c.method.key, "linq.") {
+		return false
+	}
+	switch m.Name {
+	case "OrderBy", "OrderByDescending", "ThenBy", "ThenByDescending":
+		return true
+	}
+	return false
+}
+
+// thenBy runs an OrderBy(...).ThenBy(...)... chain as one stable sort on
+// the keys in order, as .NET orders it.
+func (f *frame) thenBy(n *Call) (any, error) {
+	type level struct {
+		key  func(any) (any, error)
+		desc bool
+	}
+	var levels []level
+	cur := n
+	for {
+		m := cur.F.(*Member)
+		levels = append([]level{{f.lambda(cur.Args[0].X.(*Lambda)), strings.HasSuffix(m.Name, "Descending")}}, levels...)
+		if strings.HasPrefix(m.Name, "OrderBy") {
+			break
+		}
+		cur = m.X.(*Call)
+	}
+	src, err := f.eval(cur.F.(*Member).X)
+	if err != nil {
+		return nil, err
+	}
+	seq, err := items(src)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([][]any, len(seq))
+	for i, x := range seq {
+		keys[i] = make([]any, len(levels))
+		for j, l := range levels {
+			if keys[i][j], err = l.key(x); err != nil {
+				return nil, err
+			}
+		}
+	}
+	idx := make([]int, len(seq))
+	for i := range idx {
+		idx[i] = i
+	}
+	var cerr error
+	sort.SliceStable(idx, func(a, b int) bool {
+		for j, l := range levels {
+			c, err := compareNET(keys[idx[a]][j], keys[idx[b]][j])
+			if err != nil {
+				cerr = err
+			}
+			if c != 0 {
+				return c < 0 != l.desc
+			}
+		}
+		return false
+	})
+	if cerr != nil {
+		return nil, cerr
+	}
+	out := make([]any, len(seq))
+	for i, j := range idx {
+		out[i] = seq[j]
 	}
 	return out, nil
 }
