@@ -635,6 +635,35 @@ func TestCSharpXNamespace(t *testing.T) {
 	}
 }
 
+// TestCSharpXMLBuild: building and changing XML as System.Xml.Linq does,
+// a SOAP envelope with its prefixes included.
+func TestCSharpXMLBuild(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`return new XElement("a", new XAttribute("x", 1), new XElement("b", "t"), new XElement("c")).ToString();`, "<a x=\"1\">\n  <b>t</b>\n  <c/>\n</a>"},
+		{`XNamespace soap = "http://schemas.xmlsoap.org/soap/envelope/"; XNamespace t = "http://tempuri.org/";
+			var env = new XElement(soap + "Envelope", new XAttribute(XNamespace.Xmlns + "soap", soap),
+				new XElement(soap + "Body", new XElement(t + "Send", new XElement(t + "message", "hi"))));
+			return env.ToString();`, "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">\n  <soap:Body>\n    <Send xmlns=\"http://tempuri.org/\">\n      <message>hi</message>\n    </Send>\n  </soap:Body>\n</soap:Envelope>"},
+		{`var e = new XElement("r"); e.Add(new XElement("c", 1)); e.SetAttributeValue("k", "v"); e.SetElementValue("d", true); e.Element("c").SetValue(2); return e.ToString();`, "<r k=\"v\">\n  <c>2</c>\n  <d>true</d>\n</r>"},
+		{`var e = XElement.Parse("<r><a/><b/></r>"); e.Element("a").Remove(); e.SetElementValue("b", null); return e.ToString();`, "<r/>"},
+		{`return new XDocument(new XElement("root", new XElement("x", "1"))).Root.Element("x").Value;`, "1"},
+		{`XNamespace t = "urn:t"; var e = new XElement(t + "a", new XElement(t + "b", "v")); return e.Element(t + "b").Value;`, "v"},
+		{`return new XElement("a", new[] {new XElement("b"), new XElement("c")}).Elements().Count();`, "2"},
+	} {
+		csBothBlocks(t, tc.src, tc.want, nil)
+	}
+	for _, tc := range []struct{ src, msg string }{
+		{`@(new XElement("a", new XAttribute("x", 1), new XAttribute("x", 2)))`, "Duplicate attribute."},
+		{`@{ var e = new XElement("a"); e.Remove(); return 1; }`, "The parent is missing."},
+		{`@(new XElement("a b"))`, "cannot be included in a name"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.msg)
+		}
+	}
+}
+
 // TestCSharpSelectTokens: JSONPath beyond dotted paths (wildcards,
 // recursive descent, filters, unions, slices) in SelectTokens and
 // SelectToken, as Newtonsoft reads them; the tokens are the document's own.

@@ -556,6 +556,7 @@ func loadBuiltins() { builtinsOnce.Do(registerBuiltins) }
 
 func registerBuiltins() {
 	registerXML()
+	registerXMLBuild()
 	registerDict()
 	registerNullable()
 	registerModelMaps()

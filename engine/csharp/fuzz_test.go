@@ -62,6 +62,7 @@ func FuzzCSharp(f *testing.F) {
 		`new JObject { ["a"] = 1, ["b"] = "x" }.ToString()`,
 		`XDocument.Parse("<a x=\"1\"><b>t</b></a>").Root.Element("b").Value`,
 		`XElement.Parse("<a><b/><b/></a>").Elements("b").Count()`,
+		`XNamespace s = "urn:s"; var e = new XElement(s + "a", new XAttribute(XNamespace.Xmlns + "p", s), new XElement(s + "b", 1)); e.SetAttributeValue("k", "v"); return e.ToString();`,
 		`JObject.Parse("{\"a\":[{\"b\":1},{\"b\":2}]}").SelectTokens("$.a[?(@.b > 1)].b").Count()`,
 		`string.Join(";", new[] {"a", "bb", "c"}.GroupBy(x => x.Length).Select(g => g.Key + string.Join(",", g))) + new[] {1, 2}.Aggregate((a, b) => a * b)`,
 		`string.Join(",", new[] {"a", "b"}.Zip(new[] {"c"}, (x, y) => x + y).Select((x, i) => x + i))`,

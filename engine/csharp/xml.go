@@ -39,7 +39,9 @@ func xmlText(e *etree.Element) string {
 		return ""
 	}
 	d := etree.NewDocument()
-	d.SetRoot(e.Copy())
+	c := e.Copy()
+	resolveNamespaces(c, nil) // built elements' namespaces become prefixes or xmlns
+	d.SetRoot(c)
 	d.Indent(2)
 	s, _ := d.WriteToString()
 	return strings.TrimRight(s, "\n")
@@ -92,10 +94,19 @@ func xmlMatch(e *etree.Element, name string) bool {
 	}
 	if strings.HasPrefix(name, "{") {
 		if i := strings.IndexByte(name, '}'); i > 0 {
-			return e.Tag == name[i+1:] && e.NamespaceURI() == name[1:i]
+			return e.Tag == name[i+1:] && elemNS(e) == name[1:i]
 		}
 	}
 	return e.Tag == name
+}
+
+// elemNS is an element's namespace URI: a built element keeps it in its
+// Space as "{uri}" (see xmlbuild.go), a parsed one has it from xmlns.
+func elemNS(e *etree.Element) string {
+	if strings.HasPrefix(e.Space, "{") {
+		return e.Space[1 : len(e.Space)-1]
+	}
+	return e.NamespaceURI()
 }
 
 // xnameJoin is XNamespace + local: "{uri}local" ("local" for no namespace).
