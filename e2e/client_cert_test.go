@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/coder/websocket"
 	"go.uber.org/zap"
+	"software.sslmate.com/src/go-pkcs12"
 
 	"tollgate/gateway"
 	"tollgate/gateway/h1/h1test"
@@ -126,12 +128,20 @@ func TestBackendClientCertificate(t *testing.T) {
 	backendURL := "https://localhost:" + backend.Listener.Addr().(*net.TCPAddr).AddrPort().String()[len("127.0.0.1:"):]
 
 	certPEM, keyPEM := gwCert.PEM(t)
+	pfx, err := pkcs12.Modern.Encode(gwCert.Key, gwCert.Cert, nil, "kv-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	certDir := filepath.Join(t.TempDir(), "certs")
 	testutil.WriteFile(t, filepath.Join(certDir, "backend-client.pem"), string(certPEM)+string(keyPEM))
 	for _, api := range []struct{ name, inbound string }{
 		{"with", `<authentication-certificate certificate-id="backend-client"/>`},
 		{"without", ``},
+		// APIM's example: the certificate a byte[] at run time (here a PFX
+		// a set-variable decodes, as from a Key Vault secret)
+		{"runtime", `<set-variable name="byteCertificate" value="@(Convert.FromBase64String(&quot;` + base64.StdEncoding.EncodeToString(pfx) + `&quot;))"/>
+			<authentication-certificate body="@(context.Variables.GetValueOrDefault<byte[]>(&quot;byteCertificate&quot;))" password="kv-pw"/>`},
 	} {
 		testutil.WriteFile(t, filepath.Join(dir, api.name, "api.xml"), fmt.Sprintf(`<api name=%q type="http" path="/%s" service-url=%q/>`, api.name, api.name, backendURL))
 		testutil.WriteFile(t, filepath.Join(dir, api.name, "policy.xml"), "<policies><inbound>"+api.inbound+"</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>")
@@ -157,6 +167,8 @@ func TestBackendClientCertificate(t *testing.T) {
 		{"/with/x", 200, "hello the-gateway"},
 		{"/without/x", 502, ""},
 		{"/with/y", 200, "hello the-gateway"},
+		{"/runtime/x", 200, "hello the-gateway"},
+		{"/runtime/y", 200, "hello the-gateway"},
 	} {
 		resp, err := http.Get(gw + c.path)
 		if err != nil {

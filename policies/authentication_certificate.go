@@ -1,14 +1,20 @@
 package policies
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+
+	"software.sslmate.com/src/go-pkcs12"
 
 	"tollgate/engine"
 )
@@ -24,6 +30,72 @@ import (
 // in body, or from PEM files next to the policy.
 type authenticationCertificate struct {
 	cert *tls.Certificate
+	// body and password when body is an expression (APIM's Key Vault
+	// example: the certificate as a byte[] at run time, PFX or PEM).
+	body     *engine.Value
+	password engine.Str
+	certs    certCache
+}
+
+// certCache holds the certificates read from run-time bodies, by the
+// SHA-256 of body and password: a PFX's key derivation is slow, and one
+// *tls.Certificate per content keeps one backend connection pool for it.
+type certCache struct {
+	mu sync.Mutex
+	by map[[32]byte]*tls.Certificate
+}
+
+// maxRuntimeCerts bounds certCache (as the backend's pools are, 64).
+const maxRuntimeCerts = 64
+
+func (c *certCache) get(data []byte, password string) (*tls.Certificate, error) {
+	h := sha256.New()
+	h.Write(data)
+	h.Write([]byte{0})
+	h.Write([]byte(password))
+	var k [32]byte
+	h.Sum(k[:0])
+	c.mu.Lock()
+	cert := c.by[k]
+	c.mu.Unlock()
+	if cert != nil {
+		return cert, nil
+	}
+	cert, err := readClientCert(data, password)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.by == nil {
+		c.by = map[[32]byte]*tls.Certificate{}
+	}
+	if len(c.by) < maxRuntimeCerts {
+		c.by[k] = cert
+	}
+	c.mu.Unlock()
+	return cert, nil
+}
+
+// readClientCert reads a certificate and its private key: PEM text (the
+// chain and the key), or PKCS#12 (PFX) bytes with their password, as Key
+// Vault exports them.
+func readClientCert(data []byte, password string) (*tls.Certificate, error) {
+	if bytes.Contains(data, []byte("-----BEGIN")) {
+		c, err := tls.X509KeyPair(data, data)
+		if err != nil {
+			return nil, fmt.Errorf("the certificate is PEM but does not load: %s", pemErr(err))
+		}
+		return &c, nil
+	}
+	key, leaf, chain, err := pkcs12.DecodeChain(data, password)
+	if err != nil {
+		return nil, fmt.Errorf("the certificate is neither PEM nor a PFX that opens with the password given: %s", pemErr(err))
+	}
+	c := &tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf}
+	for _, ca := range chain {
+		c.Certificate = append(c.Certificate, ca.Raw)
+	}
+	return c, nil
 }
 
 // NamedCertificate is a client certificate (with its key) the gateway
@@ -55,8 +127,16 @@ func (k *kit) parseAuthenticationCertificate(p *engine.Parser) engine.Step {
 		p.Errorf("<authentication-certificate> takes exactly one of \"thumbprint\", \"certificate-id\", \"body\" or \"certificate-file\" (given: %s)", quoteList(given))
 	}
 	if p.Has("password") {
-		p.LitStr("password", "")
-		p.ErrorAt(p.Node().Attr("password").Pos, "password-protected (PFX) certificates are not supported: give the certificate and its key as PEM")
+		if a.password = p.Str("password", ""); !p.Has("body") {
+			p.ErrorAt(p.Node().Attr("password").Pos, "password goes with body (a PFX certificate)")
+		}
+	}
+	if p.Has("body") {
+		if b := p.Str("body", ""); !b.IsConst() { // a run-time certificate: byte[] (PFX or PEM) or text
+			v := p.Value("body")
+			a.body = &v
+			return a
+		}
 	}
 	lit := func(name string) (string, engine.Pos) {
 		v := p.Str(name, "")
@@ -90,7 +170,17 @@ func (k *kit) parseAuthenticationCertificate(p *engine.Parser) engine.Step {
 		}
 	case p.Has("body"):
 		body, pos := lit("body")
-		if body != "" {
+		if body != "" && p.Has("password") { // a PFX written out: base64, as APIM's byte[] would be
+			pfx, err := base64.StdEncoding.DecodeString(body)
+			pw := a.password
+			if err != nil || !pw.IsConst() {
+				p.ErrorAt(pos, "body with a password is a PFX certificate in base64, and the password is written out or a {{named value}}")
+			} else if c, err := readClientCert(pfx, pw.Const()); err != nil {
+				p.ErrorAt(pos, "%v", err)
+			} else {
+				a.cert = c
+			}
+		} else if body != "" {
 			c, err := tls.X509KeyPair([]byte(body), []byte(body))
 			if err != nil {
 				p.ErrorAt(pos, "body must be PEM holding the certificate (chain) and its private key: %s", pemErr(err))
@@ -164,10 +254,39 @@ func LoadCertificateDir(dir string) ([]NamedCertificate, error) {
 }
 
 func (a *authenticationCertificate) Run(_ context.Context, s *engine.State) error {
-	if a.cert != nil {
-		s.BackendCertificate = a.cert
+	cert := a.cert
+	if a.body != nil {
+		v, err := a.body.Eval(s)
+		if err != nil {
+			return err
+		}
+		var data []byte
+		switch x := v.(type) {
+		case []byte:
+			data = x
+		case string: // PEM text, or a PFX in base64
+			if data = []byte(x); !strings.Contains(x, "-----BEGIN") {
+				if d, err := base64.StdEncoding.DecodeString(strings.TrimSpace(x)); err == nil {
+					data = d
+				}
+			}
+		case nil:
+			return engine.NewPolicyError(engine.ReasonExpression, 500, "authentication-certificate: the body expression gave null", nil)
+		default:
+			return engine.NewPolicyError(engine.ReasonExpression, 500, fmt.Sprintf("authentication-certificate: the body expression gave a %T, not a byte[] or text", v), nil)
+		}
+		password, err := a.password.Eval(s)
+		if err != nil {
+			return err
+		}
+		if cert, err = a.certs.get(data, password); err != nil {
+			return engine.NewPolicyError(engine.ReasonExpression, 500, "authentication-certificate: "+err.Error(), nil)
+		}
+	}
+	if cert != nil {
+		s.BackendCertificate = cert
 		if s.Trace() != nil {
-			s.Tracef("client certificate %s", certThumbprint(a.cert))
+			s.Tracef("client certificate %s", certThumbprint(cert))
 		}
 	}
 	return nil
