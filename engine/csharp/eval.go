@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -1416,37 +1415,15 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 		}
 		return append(append([]any{}, seq...), more...), nil
 	case "OrderBy", "OrderByDescending":
-		keys := make([]any, len(seq))
+		keys := make([][]any, len(seq))
 		for i, x := range seq {
 			k, err := fn(x)
 			if err != nil {
 				return nil, err
 			}
-			keys[i] = k
+			keys[i] = []any{k}
 		}
-		idx := make([]int, len(seq))
-		for i := range idx {
-			idx[i] = i
-		}
-		var cerr error
-		sort.SliceStable(idx, func(a, b int) bool {
-			c, err := compareNET(keys[idx[a]], keys[idx[b]])
-			if err != nil {
-				cerr = err
-			}
-			if name == "OrderByDescending" {
-				return c > 0
-			}
-			return c < 0
-		})
-		if cerr != nil {
-			return nil, cerr
-		}
-		out := make([]any, len(seq))
-		for i, j := range idx {
-			out[i] = seq[j]
-		}
-		return out, nil
+		return sortByKeys(seq, keys, []bool{name == "OrderByDescending"})
 	case "Average":
 		if len(seq) == 0 {
 			return nil, exc("InvalidOperationException", "Sequence contains no elements")

@@ -304,6 +304,10 @@ func (f *frame) thenBy(n *Call) (any, error) {
 		return nil, err
 	}
 	keys := make([][]any, len(seq))
+	desc := make([]bool, len(levels))
+	for j, l := range levels {
+		desc[j] = l.desc
+	}
 	for i, x := range seq {
 		keys[i] = make([]any, len(levels))
 		for j, l := range levels {
@@ -312,19 +316,26 @@ func (f *frame) thenBy(n *Call) (any, error) {
 			}
 		}
 	}
+	return sortByKeys(seq, keys, desc)
+}
+
+// sortByKeys is seq in the order of its keys (keys[i] for seq[i], compared
+// level by level, desc[j] for a descending level), stable as .NET's
+// OrderBy is.
+func sortByKeys(seq []any, keys [][]any, desc []bool) ([]any, error) {
 	idx := make([]int, len(seq))
 	for i := range idx {
 		idx[i] = i
 	}
 	var cerr error
 	sort.SliceStable(idx, func(a, b int) bool {
-		for j, l := range levels {
+		for j := range desc {
 			c, err := compareNET(keys[idx[a]][j], keys[idx[b]][j])
 			if err != nil {
 				cerr = err
 			}
 			if c != 0 {
-				return c < 0 != l.desc
+				return c < 0 != desc[j]
 			}
 		}
 		return false
