@@ -2,8 +2,8 @@ package engine
 
 import (
 	"net/url"
-	"sync"
-	"sync/atomic"
+
+	"tollgate/internal/boundcache"
 )
 
 // ParseURL is url.Parse for the URLs policies compute per request
@@ -13,24 +13,16 @@ import (
 // strings are kept; an error is never kept. The *url.URL is shared: a
 // caller copies it before changing it.
 func ParseURL(s string) (*url.URL, error) {
-	if u, ok := parsedURLs.Load(s); ok {
-		return u.(*url.URL), nil
+	if u, ok := parsedURLs.Get(s); ok {
+		return u, nil
 	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return nil, err
 	}
-	if parsedURLCount.Load() < maxParsedURLs {
-		if _, loaded := parsedURLs.LoadOrStore(s, u); !loaded {
-			parsedURLCount.Add(1)
-		}
-	}
-	return u, nil
+	return parsedURLs.Put(s, u), nil
 }
 
 const maxParsedURLs = 1024
 
-var (
-	parsedURLs     sync.Map // string -> *url.URL
-	parsedURLCount atomic.Int64
-)
+var parsedURLs = boundcache.New[string, *url.URL](maxParsedURLs)

@@ -21,7 +21,7 @@ func TestParseURL(t *testing.T) {
 	if _, err := ParseURL("http://bad host/"); err == nil {
 		t.Fatal("a bad URL parsed")
 	}
-	if _, ok := parsedURLs.Load("http://bad host/"); ok {
+	if _, ok := parsedURLs.Get("http://bad host/"); ok {
 		t.Error("a bad URL was kept")
 	}
 }

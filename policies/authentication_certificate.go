@@ -12,11 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"software.sslmate.com/src/go-pkcs12"
 
 	"tollgate/engine"
+	"tollgate/internal/boundcache"
 )
 
 // <authentication-certificate certificate-id="backend-client" />
@@ -34,46 +34,31 @@ type authenticationCertificate struct {
 	// example: the certificate as a byte[] at run time, PFX or PEM).
 	body     *engine.Value
 	password engine.Str
-	certs    certCache
+	// certs: the certificates read from run-time bodies, by the SHA-256 of
+	// body and password: a PFX's key derivation is slow, and one
+	// *tls.Certificate per content keeps one backend connection pool for
+	// it. At most maxRuntimeCerts, as the backend keeps at most 64 pools.
+	certs *boundcache.Map[[32]byte, *tls.Certificate]
 }
 
-// certCache holds the certificates read from run-time bodies, by the
-// SHA-256 of body and password: a PFX's key derivation is slow, and one
-// *tls.Certificate per content keeps one backend connection pool for it.
-type certCache struct {
-	mu sync.Mutex
-	by map[[32]byte]*tls.Certificate
-}
-
-// maxRuntimeCerts bounds certCache (as the backend's pools are, 64).
 const maxRuntimeCerts = 64
 
-func (c *certCache) get(data []byte, password string) (*tls.Certificate, error) {
+// runtimeCert is the certificate a run-time body holds, read once.
+func (a *authenticationCertificate) runtimeCert(data []byte, password string) (*tls.Certificate, error) {
 	h := sha256.New()
 	h.Write(data)
 	h.Write([]byte{0})
 	h.Write([]byte(password))
 	var k [32]byte
 	h.Sum(k[:0])
-	c.mu.Lock()
-	cert := c.by[k]
-	c.mu.Unlock()
-	if cert != nil {
-		return cert, nil
+	if c, ok := a.certs.Get(k); ok {
+		return c, nil
 	}
-	cert, err := readClientCert(data, password)
+	c, err := readClientCert(data, password)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	if c.by == nil {
-		c.by = map[[32]byte]*tls.Certificate{}
-	}
-	if len(c.by) < maxRuntimeCerts {
-		c.by[k] = cert
-	}
-	c.mu.Unlock()
-	return cert, nil
+	return a.certs.Put(k, c), nil
 }
 
 // readClientCert reads a certificate and its private key: PEM text (the
@@ -134,7 +119,7 @@ func (k *kit) parseAuthenticationCertificate(p *engine.Parser) engine.Step {
 	if p.Has("body") {
 		if b := p.Str("body", ""); !b.IsConst() { // a run-time certificate: byte[] (PFX or PEM) or text
 			v := p.Value("body")
-			a.body = &v
+			a.body, a.certs = &v, boundcache.New[[32]byte, *tls.Certificate](maxRuntimeCerts)
 			return a
 		}
 	}
@@ -279,7 +264,7 @@ func (a *authenticationCertificate) Run(_ context.Context, s *engine.State) erro
 		if err != nil {
 			return err
 		}
-		if cert, err = a.certs.get(data, password); err != nil {
+		if cert, err = a.runtimeCert(data, password); err != nil {
 			return engine.NewPolicyError(engine.ReasonExpression, 500, "authentication-certificate: "+err.Error(), nil)
 		}
 	}

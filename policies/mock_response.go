@@ -8,11 +8,11 @@ import (
 	"mime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"tollgate/engine"
+	"tollgate/internal/boundcache"
 )
 
 // <mock-response status-code="200" content-type="application/json">optional body</mock-response>
@@ -31,9 +31,9 @@ type mockResponse struct {
 	status      engine.Int
 	contentType *engine.Str
 	body        *engine.Str
-	samples     sync.Map // mockKey -> *mockBody: a description's answer, worked out once
-	nSamples    int64    // entries in samples (bounded: the status and type may be expressions)
-	mu          sync.Mutex
+	// samples: a description's answer, worked out once per operation,
+	// status and type (bounded: the status and type may be expressions)
+	samples *boundcache.Map[mockKey, *mockBody]
 }
 
 type mockKey struct {
@@ -53,7 +53,7 @@ type mockBody struct {
 const maxMockSamples = 1024
 
 func (k *kit) parseMockResponse(p *engine.Parser) engine.Step {
-	m := &mockResponse{status: p.Int("status-code", 200, 100, 599)}
+	m := &mockResponse{status: p.Int("status-code", 200, 100, 599), samples: boundcache.New[mockKey, *mockBody](maxMockSamples)}
 	if p.Has("content-type") {
 		ct := p.Str("content-type", "")
 		if ct.IsConst() {
@@ -112,18 +112,10 @@ func (m *mockResponse) Run(_ context.Context, s *engine.State) error {
 // once per operation, status and media type (nil: nothing there).
 func (m *mockResponse) fromSpec(spec *engine.OperationSpec, code int, ct string) *mockBody {
 	k := mockKey{spec, code, ct}
-	if v, ok := m.samples.Load(k); ok {
-		return v.(*mockBody)
+	if mb, ok := m.samples.Get(k); ok {
+		return mb
 	}
-	mb := mockFromSpec(spec, code, ct)
-	m.mu.Lock()
-	if m.nSamples < maxMockSamples {
-		if _, loaded := m.samples.LoadOrStore(k, mb); !loaded {
-			m.nSamples++
-		}
-	}
-	m.mu.Unlock()
-	return mb
+	return m.samples.Put(k, mockFromSpec(spec, code, ct))
 }
 
 // mockFromSpec finds the response for code (exact, else its range) and in

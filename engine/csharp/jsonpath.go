@@ -2,10 +2,11 @@ package csharp
 
 import (
 	"strings"
-	"sync"
 
 	"github.com/theory/jsonpath"
 	"github.com/theory/jsonpath/spec"
+
+	"tollgate/internal/boundcache"
 )
 
 // JSONPath beyond SelectToken's dotted paths: wildcards ([*], .*),
@@ -23,17 +24,13 @@ func simplePath(p string) bool {
 }
 
 var (
-	pathCache   sync.Map // string -> *jsonpath.Path
-	pathCached  int
-	pathCacheMu sync.Mutex
-	pathParser  = jsonpath.NewParser()
+	paths      = boundcache.New[string, *jsonpath.Path](512) // compiled once per path text
+	pathParser = jsonpath.NewParser()
 )
 
-const maxCachedPaths = 512
-
 func compilePath(p string) (*jsonpath.Path, error) {
-	if v, ok := pathCache.Load(p); ok {
-		return v.(*jsonpath.Path), nil
+	if jp, ok := paths.Get(p); ok {
+		return jp, nil
 	}
 	q := strings.TrimSpace(p)
 	switch {
@@ -47,13 +44,7 @@ func compilePath(p string) (*jsonpath.Path, error) {
 	if err != nil {
 		return nil, exc("JsonException", "Unexpected character while parsing path: %s", p)
 	}
-	pathCacheMu.Lock()
-	if pathCached < maxCachedPaths {
-		pathCache.Store(p, jp)
-		pathCached++
-	}
-	pathCacheMu.Unlock()
-	return jp, nil
+	return paths.Put(p, jp), nil
 }
 
 // plainJSON is a token as the JSONPath library reads it: maps, slices and
