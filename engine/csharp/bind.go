@@ -181,30 +181,7 @@ func (b *binder) stmt(s Stmt) error {
 		if err != nil {
 			return err
 		}
-		var elem *Type
-		switch it.K {
-		case KArray:
-			elem = it.Elem
-		case KJArray:
-			elem = tJToken
-		case KJObject:
-			elem = tJProp
-		case KString:
-			elem = tChar
-		case KObject:
-			elem = tObject
-		case KGo:
-			switch it.Go.Kind() {
-			case reflect.Map:
-				elem = b.keyValueOf(it)
-			case reflect.Slice:
-				elem = b.m.goType(it.Go.Elem())
-			}
-		case KBytes:
-			elem = tInt
-		case KGrouping:
-			elem = it.Elem
-		}
+		elem := b.seqElem(it)
 		if elem == nil {
 			return b.errf(s.In.pos(), "foreach statement cannot operate on variables of type '%s' because it has no GetEnumerator", typeName(it))
 		}
@@ -990,6 +967,33 @@ func (b *binder) member(n *Member) (*Type, error) {
 	return nil, b.errf(n.NameOff, "'%s' does not contain a definition for '%s'%s", typeName(xt), n.Name, b.m.memberHint(n.Name, xt))
 }
 
+// seqElem is the type of the items foreach gives over a value of type t
+// (and LINQ runs over), or nil when t is not a sequence.
+func (b *binder) seqElem(t *Type) *Type {
+	switch t.K {
+	case KArray, KGrouping:
+		return t.Elem
+	case KJArray:
+		return tJToken
+	case KJObject:
+		return tJProp
+	case KString: // a string is a sequence of chars
+		return tChar
+	case KObject:
+		return tObject
+	case KBytes:
+		return tInt
+	case KGo:
+		switch t.Go.Kind() {
+		case reflect.Map:
+			return b.keyValueOf(t)
+		case reflect.Slice:
+			return b.m.goType(t.Go.Elem())
+		}
+	}
+	return nil
+}
+
 var arrayLen *builtin // set by registerBuiltins
 
 func (b *binder) index(n *Index) (*Type, error) {
@@ -1704,23 +1708,9 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 
 // linq binds a LINQ call; lambda arguments get their parameter typed as the element.
 func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
-	elem := tObject
-	switch xt.K {
-	case KArray:
-		elem = xt.Elem
-	case KJArray:
-		elem = tJToken
-	case KString: // a string is a sequence of chars
-		elem = tChar
-	case KFormList: // a form field's values
+	elem := b.seqElem(xt)
+	if xt.K == KFormList { // a form field's values (LINQ only)
 		elem = tString
-	case KGrouping: // a GroupBy group's items
-		elem = xt.Elem
-	case KGo:
-		elem = b.m.goType(xt.Go.Elem())
-		if isModelMap(xt) {
-			elem = b.keyValueOf(xt)
-		}
 	}
 	name := m.Name
 	if name == "Aggregate" {
@@ -1738,19 +1728,10 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 			if l.Block != nil {
 				return nil, b.errf(l.Off, "a lambda with a statement body is not supported: write an expression lambda")
 			}
-			b.push()
-			pl, err := b.declare(l.Params[0], l.Off, elem)
-			if err != nil {
-				b.pop()
-				return nil, err
-			}
-			l.locals = []*local{pl}
-			t, err := b.expr(l.Body)
-			b.pop()
+			t, err := b.bindLambda(l, elem)
 			if err != nil {
 				return nil, err
 			}
-			l.T = t
 			lt = append(lt, t)
 			continue
 		}

@@ -6,6 +6,27 @@ import (
 	"strings"
 )
 
+// bindLambda binds an expression lambda whose parameters have the types
+// given (one local each, in a scope of their own) and gives its body's type.
+func (b *binder) bindLambda(l *Lambda, params ...*Type) (*Type, error) {
+	b.push()
+	defer b.pop()
+	l.locals = make([]*local, len(params))
+	for i, pt := range params {
+		pl, err := b.declare(l.Params[i], l.Off, pt)
+		if err != nil {
+			return nil, err
+		}
+		l.locals[i] = pl
+	}
+	t, err := b.expr(l.Body)
+	if err != nil {
+		return nil, err
+	}
+	l.T = t
+	return t, nil
+}
+
 // aggregate binds seq.Aggregate((acc, x) => ...) and
 // seq.Aggregate(seed, (acc, x) => ...): a lambda of two parameters, the
 // accumulator (the element's type, or the seed's) and the element.
@@ -30,18 +51,7 @@ func (b *binder) aggregate(n *Call, m *Member, elem *Type) (*Type, error) {
 	if seedT != nil {
 		accT = seedT
 	}
-	b.push()
-	defer b.pop()
-	pa, err := b.declare(l.Params[0], l.Off, accT)
-	if err != nil {
-		return nil, err
-	}
-	px, err := b.declare(l.Params[1], l.Off, elem)
-	if err != nil {
-		return nil, err
-	}
-	l.locals = []*local{pa, px}
-	t, err := b.expr(l.Body)
+	t, err := b.bindLambda(l, accT, elem)
 	if err != nil {
 		return nil, err
 	}
@@ -93,22 +103,10 @@ func (b *binder) linqIndexed(n *Call, m *Member, elem *Type) (*Type, bool, error
 	if !ok || len(l.Params) != 2 || l.Block != nil {
 		return nil, true, b.errf(args[0].Off, "the argument of %s must be an expression lambda of two parameters", m.Name)
 	}
-	b.push()
-	defer b.pop()
-	p1, err := b.declare(l.Params[0], l.Off, elem)
+	t, err := b.bindLambda(l, elem, second)
 	if err != nil {
 		return nil, true, err
 	}
-	p2, err := b.declare(l.Params[1], l.Off, second)
-	if err != nil {
-		return nil, true, err
-	}
-	l.locals = []*local{p1, p2}
-	t, err := b.expr(l.Body)
-	if err != nil {
-		return nil, true, err
-	}
-	l.T = t
 	n.method = linqBuiltin(m.Name)
 	b.needInterp("LINQ " + m.Name + " with two parameters")
 	if m.Name == "Where" {

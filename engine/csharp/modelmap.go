@@ -1,9 +1,7 @@
 package csharp
 
 import (
-	"fmt"
 	"reflect"
-	"sort"
 )
 
 // The model's maps (context.Request.Headers, context.Variables,
@@ -15,7 +13,32 @@ import (
 
 var mapCount, mapKeys, mapValues *builtin
 
+// claimsView reads a JWT's claims (a field tagged csharp:"claims") as
+// APIM's IReadOnlyDictionary<string, string[]>: every value a string[].
+var claimsView *builtin
+
 func registerModelMaps() {
+	claimsView = reg(&builtin{key: "model.claims", run: func(a []any) (any, error) {
+		m, ok := a[0].(map[string]any)
+		if !ok || m == nil {
+			return map[string][]string(nil), nil
+		}
+		out := make(map[string][]string, len(m))
+		for k, v := range m {
+			switch x := v.(type) {
+			case nil:
+			case []any:
+				vals := make([]string, 0, len(x))
+				for _, e := range x {
+					vals = append(vals, catStr(e))
+				}
+				out[k] = vals
+			default:
+				out[k] = []string{catStr(x)}
+			}
+		}
+		return out, nil
+	}})
 	mapCount = reg(&builtin{key: "map.Count", result: tInt, run: func(a []any) (any, error) {
 		rv := reflect.ValueOf(a[0])
 		if rv.Kind() != reflect.Map {
@@ -33,24 +56,20 @@ func registerModelMaps() {
 	}})
 }
 
+// mapEntries are a model map's keys and values in the order foreach gives
+// its pairs (items: ordinal order of the keys).
 func mapEntries(v any) (keys, vals []any, err error) {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Map {
+	if reflect.ValueOf(v).Kind() != reflect.Map {
 		return nil, nil, errNull
 	}
-	ks := rv.MapKeys()
-	names := make([]string, len(ks))
-	for i, k := range ks {
-		names[i] = fmt.Sprint(k.Interface())
+	pairs, err := items(v)
+	if err != nil {
+		return nil, nil, err
 	}
-	order := make([]int, len(ks))
-	for i := range order {
-		order[i] = i
-	}
-	sort.Slice(order, func(i, j int) bool { return names[order[i]] < names[order[j]] })
-	keys, vals = make([]any, len(ks)), make([]any, len(ks))
-	for i, o := range order {
-		keys[i], vals[i] = names[o], rv.MapIndex(ks[o]).Interface()
+	keys, vals = make([]any, len(pairs)), make([]any, len(pairs))
+	for i, p := range pairs {
+		kv := p.(*JProperty)
+		keys[i], vals[i] = kv.Name, kv.Value
 	}
 	return keys, vals, nil
 }

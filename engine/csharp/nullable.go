@@ -13,8 +13,8 @@ import (
 // ExpirationTime, zero when absent) is a DateTime? read through zeroNull.
 
 var (
-	nullableHasValue, nullableValue, nullableOr, derefValue, zeroNull, claimsView *builtin
-	nullableZero                                                                  = map[Kind]*builtin{}
+	nullableHasValue, nullableValue, nullableOr, derefValue, zeroNull *builtin
+	nullableZero                                                      = map[Kind]*builtin{}
 )
 
 // nullableKinds are the value types whose T? has Nullable<T>'s members.
@@ -60,27 +60,6 @@ func registerNullable() {
 		default:
 			return e.Interface(), nil
 		}
-	}})
-	claimsView = reg(&builtin{key: "model.claims", run: func(a []any) (any, error) {
-		m, ok := a[0].(map[string]any)
-		if !ok || m == nil {
-			return map[string][]string(nil), nil
-		}
-		out := make(map[string][]string, len(m))
-		for k, v := range m {
-			switch x := v.(type) {
-			case nil:
-			case []any:
-				vals := make([]string, 0, len(x))
-				for _, e := range x {
-					vals = append(vals, catStr(e))
-				}
-				out[k] = vals
-			default:
-				out[k] = []string{catStr(x)}
-			}
-		}
-		return out, nil
 	}})
 	zeroNull = reg(&builtin{key: "Nullable.zeroNull", run: func(a []any) (any, error) {
 		if t, ok := a[0].(time.Time); ok && t.IsZero() {

@@ -122,6 +122,16 @@ func xmlDescendants(e *etree.Element, name string, out []any) []any {
 	return out
 }
 
+// optName is the name argument of Elements(name) and Descendants(name),
+// "" (every element) without one.
+func optName(a []any) string {
+	if len(a) > 1 {
+		name, _ := a[1].(string)
+		return name
+	}
+	return ""
+}
+
 // xmlNode is the element a receiver stands for: an XDocument's root or
 // the XElement itself (nil for null).
 func xmlNode(v any) *etree.Element {
@@ -170,10 +180,7 @@ func registerXML() {
 			if err != nil {
 				return nil, err
 			}
-			name := ""
-			if len(a) > 1 {
-				name, _ = a[1].(string)
-			}
+			name := optName(a)
 			out := []any{}
 			for _, x := range it {
 				if e := xmlNode(x); e != nil {
@@ -244,10 +251,7 @@ func registerXML() {
 			if e == nil {
 				return nil, errNull
 			}
-			name := ""
-			if len(a) > 1 {
-				name, _ = a[1].(string)
-			}
+			name := optName(a)
 			out := []any{}
 			if isDoc {
 				if xmlMatch(e, name) {
@@ -269,10 +273,7 @@ func registerXML() {
 			if e == nil {
 				return nil, errNull
 			}
-			name := ""
-			if len(a) > 1 {
-				name, _ = a[1].(string)
-			}
+			name := optName(a)
 			out := []any{}
 			if isDoc && xmlMatch(e, name) {
 				out = append(out, &XElem{e})

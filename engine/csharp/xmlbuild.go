@@ -78,14 +78,10 @@ func addContent(e *etree.Element, v any) error {
 		}
 		at := e.CreateAttr(local, x.Value)
 		at.Space = space
-	case []any:
-		for _, c := range x {
-			if err := addContent(e, c); err != nil {
-				return err
-			}
-		}
+	case string:
+		e.CreateText(x)
 	default:
-		if it, err := items(v); err == nil && !isText(v) {
+		if it, err := items(v); err == nil { // a sequence of content
 			for _, c := range it {
 				if err := addContent(e, c); err != nil {
 					return err
@@ -93,19 +89,23 @@ func addContent(e *etree.Element, v any) error {
 			}
 			return nil
 		}
-		e.CreateText(xmlText2(v))
+		e.CreateText(xmlValueText(v))
 	}
 	return nil
 }
 
-func isText(v any) bool {
-	_, ok := v.(string)
-	return ok
+// setText replaces what e holds with the text of v (SetValue,
+// SetElementValue).
+func setText(e *etree.Element, v any) {
+	for _, c := range append([]etree.Token{}, e.Child...) {
+		e.RemoveChild(c)
+	}
+	e.CreateText(xmlValueText(v))
 }
 
-// xmlText2 is a value as XElement writes its text: XmlConvert's forms
+// xmlValueText is a value as XElement writes its text: XmlConvert's forms
 // (true, not True).
-func xmlText2(v any) string {
+func xmlValueText(v any) string {
 	switch x := v.(type) {
 	case bool:
 		if x {
@@ -194,7 +194,7 @@ func registerXMLBuild() {
 		if a[1] == nil {
 			return nil, argNull("value")
 		}
-		return &XAttr{Name: name, Value: xmlText2(a[1])}, nil
+		return &XAttr{Name: name, Value: xmlValueText(a[1])}, nil
 	}, nil)
 	d := static("XDocument", "new", ts(tObjects), tXDoc, func(a []any) (any, error) {
 		it, _ := items(a[0])
@@ -233,10 +233,7 @@ func registerXMLBuild() {
 		if a[1] == nil {
 			return nil, argNull("value")
 		}
-		for _, c := range append([]etree.Token{}, e.Child...) {
-			e.RemoveChild(c)
-		}
-		e.CreateText(xmlText2(a[1]))
+		setText(e, a[1])
 		return nil, nil
 	}, nil)
 	method(KXElem, "SetAttributeValue", ts(S, O), tVoid, func(a []any) (any, error) {
@@ -249,7 +246,7 @@ func registerXMLBuild() {
 			e.RemoveAttr(at.FullKey())
 		}
 		if a[2] != nil {
-			e.CreateAttr(name, xmlText2(a[2]))
+			e.CreateAttr(name, xmlValueText(a[2]))
 		}
 		return nil, nil
 	}, nil)
@@ -274,13 +271,10 @@ func registerXMLBuild() {
 			if err != nil {
 				return nil, err
 			}
-			n.CreateText(xmlText2(a[2]))
+			n.CreateText(xmlValueText(a[2]))
 			e.AddChild(n)
 		case a[2] != nil:
-			for _, t := range append([]etree.Token{}, c.Child...) {
-				c.RemoveChild(t)
-			}
-			c.CreateText(xmlText2(a[2]))
+			setText(c, a[2])
 		}
 		return nil, nil
 	}, nil)
