@@ -119,13 +119,25 @@ func (c *Compiler) Compile(root *Node, scope string, parent *Plan) *Plan {
 		}
 		*plan.block(which) = c.block(sec.Children, which, scope, parentBlock, true)
 		if which == Backend {
-			plan.HasBackend = true
+			plan.ForwardsNothing = writtenEmpty(sec, parent)
 		}
 	}
 	// Classified last: a step may change one it holds while it is parsed
 	// (retry makes a forward-request inside it send the call).
 	plan.blocking, plan.classified = plan.classify(), true
 	return plan
+}
+
+// writtenEmpty reports whether a written backend section forwards
+// nothing: no element in it, or only <base/> over a parent scope whose
+// own backend section forwards nothing.
+func writtenEmpty(sec *Node, parent *Plan) bool {
+	for _, n := range sec.Children {
+		if n.Name != "base" || parent == nil || !parent.ForwardsNothing {
+			return false
+		}
+	}
+	return true
 }
 
 // block compiles a list of policy elements.

@@ -141,3 +141,45 @@ func TestCompileFakeRegistryErrors(t *testing.T) {
 		})
 	}
 }
+
+// ForwardsNothing: a backend section written empty (comments aside), or
+// only a <base/> over a parent scope's empty one, forwards nothing, as in
+// APIM; a left-out section inherits the parent's verdict, and a section
+// with a policy in it, or a <base/> with no parent, forwards.
+func TestForwardsNothing(t *testing.T) {
+	empty, errs := compileFake(t, `<policies><backend/></policies>`, nil, nil)
+	full, errs2 := compileFake(t, `<policies><backend><note text="x"/></backend></policies>`, nil, nil)
+	if len(errs)+len(errs2) > 0 {
+		t.Fatal(errs, errs2)
+	}
+	tests := []struct {
+		name   string
+		src    string
+		parent *Plan
+		want   bool
+	}{
+		{"no backend section", `<policies><inbound/></policies>`, nil, false},
+		{"empty element", `<policies><backend/></policies>`, nil, true},
+		{"empty with a comment", `<policies><backend>
+  <!-- nothing -->
+</backend></policies>`, nil, true},
+		{"a policy in it", `<policies><backend><note text="x"/></backend></policies>`, nil, false},
+		{"base with no parent", `<policies><backend><base/></backend></policies>`, nil, false},
+		{"base over an empty parent", `<policies><backend><base/></backend></policies>`, empty, true},
+		{"base over a full parent", `<policies><backend><base/></backend></policies>`, full, false},
+		{"base and a policy over an empty parent", `<policies><backend><base/><note text="x"/></backend></policies>`, empty, false},
+		{"left out under an empty parent", `<policies><inbound/></policies>`, empty, true},
+		{"empty under a full parent", `<policies><backend/></policies>`, full, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, errs := compileFake(t, tc.src, tc.parent, nil)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			if p.ForwardsNothing != tc.want {
+				t.Errorf("ForwardsNothing = %v, want %v", p.ForwardsNothing, tc.want)
+			}
+		})
+	}
+}

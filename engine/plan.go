@@ -173,9 +173,12 @@ func wrapStep(c *Compiled, err error) error {
 // Plan is one API's compiled policy: immutable, shared by every request.
 type Plan struct {
 	Inbound, Backend, Outbound, OnError Block
-	// HasBackend reports whether the backend section was written (an empty
-	// written section forwards nothing, as in APIM).
-	HasBackend bool
+	// ForwardsNothing: the backend section is written empty (<backend/>,
+	// or only a <base/> of a parent scope's empty one). As in APIM, the
+	// gateway then forwards nothing: outbound runs on a 200 with an empty
+	// body. A section left out, or one with any policy in it, forwards
+	// (docs/policies.md, forward-request).
+	ForwardsNothing bool
 	// Secrets are the secret named values the plan was compiled with:
 	// context.LastError.Message and error bodies are masked with them,
 	// since an on-error may send the message to the client.

@@ -115,6 +115,16 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 		}
 		return
 	}
+	if api.Plan.ForwardsNothing {
+		// The backend section is written empty (<backend/>): as in APIM,
+		// nothing is forwarded, and outbound runs on a 200 with an empty
+		// body (what publish-to-dapr's example relies on).
+		st.SetResponse(engine.NewResponse(http.StatusOK))
+		x.run(ctx, engine.Outbound)
+		status = st.Response().StatusCode
+		x.respond(w)
+		return
+	}
 	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
 		status = http.StatusBadRequest
 		writeJSONError(w, status, "Bad request: "+err.Error()+".")

@@ -116,6 +116,30 @@ func TestHTTPPolicies(t *testing.T) {
 			want: want{status: 418, body: "short", header: [2]string{"X-Short", "circuit"}, backendHits: 0},
 		},
 		{
+			name: "an empty backend section forwards nothing: outbound runs on a 200 with an empty body (APIM)",
+			policy: `<policies><inbound/><backend/><outbound>
+  <set-header name="X-Out" exists-action="override"><value>@(context.Response.StatusCode.ToString() + "/" + context.Response.Body.As<string>().Length.ToString())</value></set-header>
+</outbound></policies>`,
+			want: want{status: 200, body: "", header: [2]string{"X-Out", "200/0"}, backendHits: 0},
+		},
+		{
+			name: "a backend section with only a comment forwards nothing",
+			policy: `<policies><backend>
+    <!-- nothing is forwarded -->
+  </backend></policies>`,
+			want: want{status: 200, body: "", backendHits: 0},
+		},
+		{
+			name:   "a backend section of a base with nothing above it forwards",
+			policy: `<policies><backend><base/></backend></policies>`,
+			want:   want{status: 200, body: "backend body", backendHits: 1},
+		},
+		{
+			name:   "a backend section with any policy in it forwards (tollgate: no forward-request needed)",
+			policy: `<policies><backend><set-variable name="x" value="1"/></backend></policies>`,
+			want:   want{status: 200, body: "backend body", backendHits: 1},
+		},
+		{
 			name: "backend down is 502",
 			down: true,
 			want: want{status: 502, bodyHas: `"statusCode":502`},

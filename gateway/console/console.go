@@ -292,9 +292,9 @@ type planView struct {
 	Type     string            `json:"type"`
 	Hash     string            `json:"hash"`
 	Sections map[string][]Node `json:"sections"`
-	// HasBackend: the backend section was written (else the request is
-	// forwarded without one).
-	HasBackend bool `json:"has_backend"`
+	// ForwardsNothing: a REST API's backend section is written empty, so
+	// the gateway forwards nothing (engine.Plan.ForwardsNothing).
+	ForwardsNothing bool `json:"forwards_nothing"`
 }
 
 // callouts are the policies that call out over the network.
@@ -327,7 +327,7 @@ func (c *Console) plan(w http.ResponseWriter, r *http.Request) {
 		}
 		return out
 	}
-	v := planView{API: a.Name, Type: a.Type, Hash: a.Hash, HasBackend: a.Plan.HasBackend, Sections: map[string][]Node{}}
+	v := planView{API: a.Name, Type: a.Type, Hash: a.Hash, ForwardsNothing: a.Plan.ForwardsNothing && a.Type != "websocket", Sections: map[string][]Node{}}
 	for _, sec := range []engine.Section{engine.Inbound, engine.Backend, engine.Outbound, engine.OnError} {
 		v.Sections[sec.String()] = nodes(a.Plan.Section(sec))
 	}

@@ -246,7 +246,7 @@ async function drawPolicy(name) {
     const nodes = plan.sections[sec] || [];
     svg.append(s("text", { x: x + widths[i] / 2, y: 18, "text-anchor": "middle", class: "sec" }, sec));
     if (sec === "backend" && !nodes.length) {
-      svg.append(s("text", { x: x + widths[i] / 2, y: 52, "text-anchor": "middle", class: "small" }, plan.has_backend ? "(empty: nothing forwarded)" : "(forward to the backend)"));
+      svg.append(s("text", { x: x + widths[i] / 2, y: 52, "text-anchor": "middle", class: "small" }, plan.forwards_nothing ? "(empty: nothing forwarded)" : "(forward to the backend)"));
     } else if (!nodes.length) {
       svg.append(s("text", { x: x + widths[i] / 2, y: 52, "text-anchor": "middle", class: "small" }, "(nothing)"));
     }
