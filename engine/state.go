@@ -38,6 +38,9 @@ type State struct {
 	// BackendURL, when set (set-backend-service), replaces the API's
 	// service-url as the base the request path is appended to.
 	BackendURL string
+	// BackendFixedPath: BackendURL is the whole target path (Dapr's
+	// service invocation), the request path is not appended to it.
+	BackendFixedPath bool
 	// BackendID, when set (set-backend-service backend-id), names the
 	// gateway's backend entity to send the request to (BackendURL is then
 	// empty).
@@ -155,6 +158,7 @@ func (s *State) Release() {
 	s.atEnd = s.atEnd[:0]
 	s.cleanup = s.cleanup[:0]
 	s.BackendURL = ""
+	s.BackendFixedPath = false
 	s.BackendID = ""
 	s.Forward = ForwardSettings{}
 	s.forwarder = nil
@@ -469,6 +473,7 @@ func (s *State) Fork() *State {
 	}
 	b.forkVars = maps.Clone(b.ctx.Variables)
 	b.BackendURL = s.BackendURL
+	b.BackendFixedPath = s.BackendFixedPath
 	b.BackendID = s.BackendID
 	b.Forward = s.Forward
 	if s.trace != nil {

@@ -355,6 +355,9 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	if api.Path != "/" {
 		rest = strings.TrimPrefix(reqPath, api.Path)
 	}
+	if st.BackendFixedPath && st.BackendURL != "" {
+		rest = "" // Dapr's service invocation: the URL names the method
+	}
 	if rest != "" {
 		// The routed path is normalised already; a path a policy rewrote
 		// (rewrite-uri) is normalised here, so it cannot climb out of the

@@ -11,10 +11,6 @@ import (
 // says so and names what to use instead; the rest of the file is still
 // checked (attributes and children are not reported again).
 var azureOnly = map[string]string{
-	"invoke-dapr-binding": "it needs Azure's Dapr integration; call the Dapr sidecar's bindings API with send-request " +
-		"(POST http://localhost:3500/v1.0/bindings/NAME with {\"operation\":\"create\",\"data\":…})",
-	"publish-to-dapr": "it needs Azure's Dapr integration; publish through the Dapr sidecar with send-request " +
-		"(POST http://localhost:3500/v1.0/publish/PUBSUB/TOPIC)",
 	"send-service-bus-message": "it needs Azure's Service Bus integration; call Service Bus's REST API with send-request " +
 		"(POST https://NAMESPACE.servicebus.windows.net/QUEUE/messages) and authentication-managed-identity " +
 		"resource=\"https://servicebus.azure.net\"",

@@ -17,6 +17,8 @@ import "tollgate/store"
 //
 // May block, so never opted in:
 //   - send-request: an HTTP call-out (and its token fetch, DNS);
+//   - publish-to-dapr, invoke-dapr-binding: an HTTP call to the Dapr
+//     sidecar;
 //   - wait: waits for the goroutines of its children;
 //   - limit-concurrency: a lease from the store, renewed by another
 //     goroutine (leaseKeeper) and released at the end of the request.

@@ -171,6 +171,8 @@ func TestNeverOptIn(t *testing.T) {
 		"authentication-certificate":      &authenticationCertificate{},
 		"authentication-managed-identity": &managedIdentity{},
 		"send-request":                    &sendRequest{},
+		"publish-to-dapr":                 &publishToDapr{},
+		"invoke-dapr-binding":             &invokeDaprBinding{},
 		"wait":                            &waitPolicy{},
 		"limit-concurrency":               &limitConcurrency{},
 		"proxy":                           &proxyPolicy{},

@@ -3,6 +3,7 @@ package policies
 import (
 	"crypto/x509"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,7 @@ type kit struct {
 	lru            *responseLRU              // cache-lookup/cache-store's internal cache
 	callouts       calloutClients            // send-request's clients with a certificate or proxy
 	jwks           *jwksCache                // validate-jwt's keys, fetched once per URL
+	daprURL        string                    // the Dapr sidecar's HTTP API, no trailing slash
 }
 
 // newKit fills in Deps' defaults and builds the shared pieces.
@@ -84,6 +86,10 @@ func newKit(d Deps) *kit {
 	}
 	k.oneWay = newOneWaySender(k.client, k.log, d.OneWayQueue, d.OnOneWayDropped)
 	k.jwks = newJwksCache(func() *http.Client { return k.client })
+	k.daprURL = strings.TrimRight(d.DaprURL, "/")
+	if k.daprURL == "" {
+		k.daprURL = DefaultDaprURL
+	}
 	return k
 }
 

@@ -74,6 +74,10 @@ type Deps struct {
 	// OnOneWayDropped is told about each dropped one-way request (for
 	// metrics); may be nil.
 	OnOneWayDropped func()
+	// DaprURL is the Dapr sidecar's HTTP API that publish-to-dapr,
+	// invoke-dapr-binding and set-backend-service's Dapr form call
+	// (default DefaultDaprURL).
+	DaprURL string
 }
 
 // Registry returns every policy element tollgate knows, keyed by element
@@ -143,5 +147,8 @@ func Registry(d Deps) engine.Registry {
 		"validate-parameters":  {Sections: engine.Inbound, Parse: k.parseValidateParameters},
 		"validate-headers":     {Sections: engine.Outbound | engine.OnError, Parse: k.parseValidateHeaders},
 		"validate-status-code": {Sections: engine.Outbound | engine.OnError, Parse: k.parseValidateStatusCode},
+
+		"publish-to-dapr":     {Sections: engine.Inbound, Parse: k.parsePublishToDapr},
+		"invoke-dapr-binding": {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseInvokeDaprBinding},
 	})
 }

@@ -9,25 +9,31 @@ import (
 
 // <set-backend-service base-url="ws://host:port/path?query"/>
 // <set-backend-service backend-id="NAME"/>
+// <set-backend-service backend-id="dapr" dapr-app-id="APP" dapr-method="METHOD" dapr-namespace="NS"/>
 // Replaces the API's service-url for this request. The rest of the request
 // path is appended; the base URL's query comes first, then the request's
 // parameters that it does not already set. backend-id names a backend
 // entity (docs/resource-model.md: URL, credentials, TLS, circuit breaker,
-// pool), which the gateway resolves when it forwards.
+// pool), which the gateway resolves when it forwards. The Dapr form sends
+// the request to the Dapr sidecar's service invocation API (dapr.go): that
+// URL is the whole path, the request's query still follows.
 type setBackendService struct {
 	baseURL   engine.Str
 	backendID string
+	dapr      *daprTarget // backend-id="dapr" dapr-app-id=… (dapr.go)
+}
+
+// daprTarget is set-backend-service's Dapr form: the request goes to the
+// sidecar's service invocation API for that app and method.
+type daprTarget struct {
+	base                  string
+	appID, method, nspace engine.Str
 }
 
 func (k *kit) parseSetBackendService(p *engine.Parser) engine.Step {
 	for _, a := range []string{"dapr-app-id", "dapr-method", "dapr-namespace"} {
 		if p.Has(a) {
-			for _, b := range []string{"dapr-app-id", "dapr-method", "dapr-namespace", "backend-id"} {
-				p.Attr(b)
-			}
-			p.ErrorAt(p.Node().Attr(a).Pos, "set-backend-service with Dapr is not available in a self-hosted gateway (it needs Azure's Dapr integration): "+
-				"point base-url at the Dapr sidecar's service invocation API, http://localhost:3500/v1.0/invoke/APP-ID/method/")
-			return nil
+			return k.parseSetBackendDapr(p)
 		}
 	}
 	if p.Has("backend-id") {
@@ -66,7 +72,49 @@ func checkBackendURL(s string) error {
 	return nil
 }
 
+// <set-backend-service backend-id="dapr" dapr-app-id="echo" dapr-method="back" dapr-namespace="ns"/>
+func (k *kit) parseSetBackendDapr(p *engine.Parser) engine.Step {
+	if p.Has("base-url") {
+		p.Attr("base-url")
+		p.ErrorAt(p.Node().Attr("base-url").Pos, "give base-url or the Dapr attributes (dapr-app-id, dapr-method), not both")
+	}
+	if id := p.RequiredLitStr("backend-id"); id != "dapr" && p.Has("backend-id") {
+		p.ErrorAt(p.Node().Attr("backend-id").ValuePos, "with dapr-app-id, backend-id must be \"dapr\", not %q", id)
+	}
+	d := &daprTarget{base: k.daprURL, appID: p.RequiredStr("dapr-app-id"), method: p.RequiredStr("dapr-method"), nspace: p.Str("dapr-namespace", "")}
+	if d.appID.IsConst() && d.method.IsConst() && d.nspace.IsConst() && p.Has("dapr-app-id") && p.Has("dapr-method") {
+		if _, err := daprInvokeURL(d.base, d.appID.Const(), d.nspace.Const(), d.method.Const()); err != nil {
+			p.Errorf("%s", err.Error())
+		}
+	}
+	return &setBackendService{dapr: d}
+}
+
 func (b *setBackendService) Run(_ context.Context, s *engine.State) error {
+	s.BackendFixedPath = false
+	if d := b.dapr; d != nil {
+		app, err := d.appID.Eval(s)
+		if err != nil {
+			return err
+		}
+		method, err := d.method.Eval(s)
+		if err != nil {
+			return err
+		}
+		ns, err := d.nspace.Eval(s)
+		if err != nil {
+			return err
+		}
+		u, err := daprInvokeURL(d.base, app, ns, method)
+		if err != nil {
+			return daprPathError("set-backend-service", err)
+		}
+		s.BackendURL, s.BackendID, s.BackendFixedPath = u, "", true
+		if s.Trace() != nil {
+			s.Tracef("backend %s (Dapr)", engine.RedactURL(u))
+		}
+		return nil
+	}
 	if b.backendID != "" {
 		s.BackendID, s.BackendURL = b.backendID, ""
 		if s.Trace() != nil {

@@ -16,6 +16,7 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -88,12 +89,22 @@ func envDefault(name, def string) string {
 	return def
 }
 
+// daprDefault is where the Dapr sidecar listens: DAPR_HTTP_PORT, which
+// Dapr sets in the containers of its pods, else Dapr's default port.
+func daprDefault(getenv func(string) string) string {
+	if p := getenv("DAPR_HTTP_PORT"); p != "" {
+		return "http://localhost:" + p
+	}
+	return policies.DefaultDaprURL
+}
+
 type serveFlags struct {
 	apis, listen, admin, logLevel, logFormat, redis string
 	adminToken                                      string
 	tlsCert, tlsKey, tlsClientCA, certificates      string
 	loggers                                         string
 	subscriptionKeys, overrides, namedValues        string
+	daprURL                                         string
 	subscriptionsFailOpen                           bool
 	drain, storeTimeout, headerTimeout              time.Duration
 	maxPendingBodies                                int
@@ -129,6 +140,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.overrides, "apiops-config", "", "APIOps publisher configuration file (configuration.prod.yaml) applied over the apis folder")
 	str(&f.namedValues, "named-values", "", "JSON file {\"name\": \"value\"} with the values of APIOps named values that are not in the folder (secrets)")
 	str(&f.subscriptionKeys, "subscription-keys", "", "JSON file with the keys of the apis folder's subscriptions (subscriptions/NAME/)")
+	str(&f.daprURL, "dapr-url", daprDefault(os.Getenv), "the Dapr sidecar's HTTP API, which publish-to-dapr, invoke-dapr-binding and set-backend-service backend-id=\"dapr\" call (default: http://localhost:$DAPR_HTTP_PORT, else "+policies.DefaultDaprURL+")")
 	var drain, storeTimeout, watch, subsFailOpen, headerTimeout, maxPending, gcPercent, gcFloor, eventLoops string
 	str(&gcPercent, "gc-percent", "200", "Go garbage collector target: a collection starts when the heap has grown by this percent of what the last one left (off: never); higher costs less CPU per request and more memory. Default 200, unless the GOGC variable is set")
 	str(&gcFloor, "gc-heap-floor", "32", "MiB the heap may reach before a garbage collection, however little is live (above it, --gc-percent alone paces the collector): fewer collections per request under load, for up to that much memory held; 0: none")
@@ -154,6 +166,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.gcFloor, err = strconv.Atoi(gcFloor); err != nil || f.gcFloor < 0 || f.gcFloor > 4096 {
 		return nil, fmt.Errorf("--gc-heap-floor must be a whole number of MiB from 0 to 4096, not %q", gcFloor)
+	}
+	if u, perr := url.Parse(f.daprURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+		return nil, fmt.Errorf("--dapr-url must be an http:// or https:// URL such as %s, not %q", policies.DefaultDaprURL, f.daprURL)
 	}
 	_, f.gcSet = os.LookupEnv("TOLLGATE_GC_PERCENT")
 	fs.Visit(func(fl *flag.Flag) { f.gcSet = f.gcSet || fl.Name == "gc-percent" })
@@ -367,6 +382,7 @@ func serve(args []string, stderr io.Writer) int {
 		Log:                mask.Wrap(log).Named("policy"),
 		OnStoreError:       func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
 		Identities:         identitiesFromEnv(),
+		DaprURL:            f.daprURL,
 	})
 	srv, err := gateway.New(gateway.Options{
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,

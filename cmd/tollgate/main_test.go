@@ -293,3 +293,37 @@ func TestCheckExplain(t *testing.T) {
 		t.Errorf("a secret in the output:\n%s", out.String())
 	}
 }
+
+// --dapr-url: DAPR_HTTP_PORT (which Dapr sets in its pods) moves the
+// default; the flag and TOLLGATE_DAPR_URL win; anything but an http(s)
+// URL is refused.
+func TestDaprURL(t *testing.T) {
+	for _, c := range []struct {
+		args      []string
+		port, env string
+		want      string // "" : refused
+	}{
+		{nil, "", "", "http://localhost:3500"},
+		{nil, "3601", "", "http://localhost:3601"},
+		{nil, "3601", "http://dapr:3500", "http://dapr:3500"},
+		{[]string{"--dapr-url", "https://127.0.0.1:3500/"}, "3601", "", "https://127.0.0.1:3500/"},
+		{[]string{"--dapr-url", "localhost:3500"}, "", "", ""},
+		{[]string{"--dapr-url", "http://u:p@localhost:3500"}, "", "", ""},
+		{[]string{"--dapr-url", "http://localhost:3500/?x=1"}, "", "", ""},
+	} {
+		t.Setenv("DAPR_HTTP_PORT", c.port)
+		t.Setenv("TOLLGATE_DAPR_URL", c.env)
+		if c.env == "" {
+			os.Unsetenv("TOLLGATE_DAPR_URL")
+		}
+		f, err := parseServe(c.args, io.Discard)
+		switch {
+		case c.want == "" && err == nil:
+			t.Errorf("serve %v: accepted %q", c.args, f.daprURL)
+		case c.want != "" && err != nil:
+			t.Errorf("serve %v (port %q, env %q): %v", c.args, c.port, c.env, err)
+		case c.want != "" && f.daprURL != c.want:
+			t.Errorf("serve %v (port %q, env %q): dapr URL %q, want %q", c.args, c.port, c.env, f.daprURL, c.want)
+		}
+	}
+}

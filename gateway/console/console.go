@@ -298,7 +298,7 @@ type planView struct {
 }
 
 // callouts are the policies that call out over the network.
-var callouts = map[string]bool{"send-request": true, "send-one-way-request": true, "validate-jwt": true}
+var callouts = map[string]bool{"send-request": true, "send-one-way-request": true, "validate-jwt": true, "publish-to-dapr": true, "invoke-dapr-binding": true}
 
 func (c *Console) plan(w http.ResponseWriter, r *http.Request) {
 	a := c.srv.Current().API(r.PathValue("name"))
