@@ -376,7 +376,7 @@ func (b *Body) AsJSON() (any, error) {
 type Api struct {
 	Id         string // APIM's API id: the API's name
 	Name       string
-	Type       string // websocket | http
+	Type       string // websocket | http | graphql
 	Path       string
 	ServiceUrl string `csharp:"url"` // an IUrl in C#, as APIM's
 	Version    string // the API version (APIOps apiVersion), "" without one
@@ -385,6 +385,24 @@ type Api struct {
 	// revision only.
 	IsCurrentRevision             bool
 	SubscriptionKeyParameterNames *SubscriptionKeyParameterNames
+
+	// graphQL is a GraphQL API's parsed schema (the gateway's; policies
+	// such as validate-graphql-request read it). Unexported: expressions
+	// do not see it.
+	graphQL any
+}
+
+// SetGraphQLSchema records a GraphQL API's parsed schema (set once, when
+// the API is loaded, before any request sees the Api).
+func SetGraphQLSchema(a *Api, schema any) { a.graphQL = schema }
+
+// GraphQLSchema is the schema SetGraphQLSchema recorded (nil for an API
+// that is not a GraphQL API).
+func GraphQLSchema(a *Api) any {
+	if a == nil {
+		return nil
+	}
+	return a.graphQL
 }
 
 // SubscriptionKeyParameterNames are the header and query parameter a

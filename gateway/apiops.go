@@ -21,6 +21,7 @@ import (
 //	DIR/policy.xml                                   global policy (both layouts)
 //	DIR/apis/NAME/apiInformation.json                {"properties": {"path", "serviceUrl", "type", ...}}
 //	DIR/apis/NAME/specification.(json|yaml)          OpenAPI 2/3: the operations
+//	DIR/apis/NAME/specification.graphql              a GraphQL API's schema (type graphql)
 //	DIR/apis/NAME/policy.xml                         API policy
 //	DIR/apis/NAME/operations/OP/policy.xml           operation policy
 //	DIR/named values/NAME/namedValueInformation.json {"properties": {"displayName", "value", "secret"}}
@@ -320,7 +321,7 @@ type apiSource struct {
 // is not the current one is skipped with a notice.
 // apiFolderEntries are what tollgate reads in an APIOps API folder.
 var apiFolderEntries = map[string]bool{"apiInformation.json": true, "specification.json": true, "specification.yaml": true,
-	"specification.yml": true, "policy.xml": true, "operations": true}
+	"specification.yml": true, "specification.graphql": true, "policy.xml": true, "operations": true}
 
 func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[]string) []apiSource {
 	base := filepath.Join(dir, "apis")
@@ -415,9 +416,9 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	switch api.Type {
 	case "", "http":
 		api.Type = "http"
-	case "websocket":
+	case "websocket", "graphql":
 	default:
-		errs.Add(at("type"), "", "API type %q is not supported (http or websocket)", api.Type)
+		errs.Add(at("type"), "", "API type %q is not supported (http, websocket or graphql)", api.Type)
 	}
 	if !validAPIName(name) {
 		errs.Add(engine.Pos{File: src.file, Line: 1, Col: 1}, "", "API name %q (its folder): use letters, digits, '-', '_' and '.'", name)
@@ -438,7 +439,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		errs.Add(at("path"), "", "path must be a URL path, not %q", api.Path)
 	}
 	svc := str("serviceUrl")
-	if api.Type != "http" && api.Type != "websocket" {
+	if api.Type != "http" && api.Type != "websocket" && api.Type != "graphql" {
 		// the type is reported; its URL cannot be judged
 	} else if svc == "" {
 		errs.Add(at("serviceUrl"), "", "API %q has no serviceUrl (give it here or in the configuration overrides)", name)
@@ -449,7 +450,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		case api.Type == "websocket" && (u.Scheme == "ws" || u.Scheme == "wss"):
 		case api.Type == "websocket" && (u.Scheme == "http" || u.Scheme == "https"):
 			u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
-		case api.Type == "http" && (u.Scheme == "http" || u.Scheme == "https"):
+		case (api.Type == "http" || api.Type == "graphql") && (u.Scheme == "http" || u.Scheme == "https"):
 		default:
 			errs.Add(at("serviceUrl"), "", "serviceUrl %q does not fit an API of type %s", svc, api.Type)
 		}

@@ -27,7 +27,7 @@ import (
 // It is immutable once loaded and shared by every request of a snapshot.
 type API struct {
 	Name       string
-	Type       string // websocket | http
+	Type       string // websocket | http | graphql (an http API with a schema: graphql.go)
 	Path       string // URL prefix, "/chat"
 	ServiceURL *url.URL
 	Limits     Limits
@@ -414,6 +414,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		}
 		api.Dir = apiDir
 		api.backends = backends
+		loadGraphQLSchema(api, extras.graphql, defPos, &errs)
 		if prev, dup := names[api.Name]; dup {
 			errs.Add(defPos, "", "API name %q is already used by %s", api.Name, prev)
 			continue
@@ -536,7 +537,7 @@ func readAPI(p *engine.Parser) *API {
 		}
 	}
 	api.Name = p.RequiredLitStr("name")
-	api.Type = p.RequiredLitStr("type", "websocket", "http")
+	api.Type = p.RequiredLitStr("type", "websocket", "http", "graphql")
 	api.Path = p.RequiredLitStr("path")
 	svc := p.RequiredLitStr("service-url")
 	if api.Name != "" && !validAPIName(api.Name) {
@@ -558,7 +559,7 @@ func readAPI(p *engine.Parser) *API {
 			case api.Type == "websocket" && (u.Scheme == "ws" || u.Scheme == "wss"):
 			case api.Type == "websocket" && (u.Scheme == "http" || u.Scheme == "https"):
 				u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
-			case api.Type == "http" && (u.Scheme == "http" || u.Scheme == "https"):
+			case (api.Type == "http" || api.Type == "graphql") && (u.Scheme == "http" || u.Scheme == "https"):
 			default:
 				ok = false
 			}

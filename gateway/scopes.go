@@ -25,6 +25,8 @@ type apiExtras struct {
 	spec     []byte
 	// opPolicies: operation id -> operations/ID/policy.xml
 	opPolicies map[string]srcFile
+	// graphql: a GraphQL API's schema (graphql.go)
+	graphql srcFile
 }
 
 type srcFile struct {
@@ -43,6 +45,16 @@ func readAPIExtras(apiDir string, errs *engine.ErrorList) apiExtras {
 				continue
 			}
 			x.specFile, x.spec = p, data
+		}
+	}
+	for _, name := range graphqlSchemaFiles {
+		p := filepath.Join(apiDir, name)
+		if data, ok := readIf(p, errs); ok {
+			if x.graphql.path != "" {
+				errs.Add(engine.Pos{File: p}, "", "a GraphQL API has one schema; %s is there too", filepath.Base(x.graphql.path))
+				continue
+			}
+			x.graphql = srcFile{path: p, data: data}
 		}
 	}
 	opsDir := filepath.Join(apiDir, "operations")
@@ -69,6 +81,8 @@ func readAPIExtras(apiDir string, errs *engine.ErrorList) apiExtras {
 func (x apiExtras) hash(h hash.Hash) {
 	h.Write([]byte(x.specFile))
 	h.Write(x.spec)
+	h.Write([]byte(x.graphql.path))
+	h.Write(x.graphql.data)
 	for _, id := range x.opIDs() {
 		h.Write([]byte(id))
 		h.Write(x.opPolicies[id].data)

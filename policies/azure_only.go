@@ -14,12 +14,11 @@ var azureOnly = map[string]string{
 	"send-service-bus-message": "it needs Azure's Service Bus integration; call Service Bus's REST API with send-request " +
 		"(POST https://NAMESPACE.servicebus.windows.net/QUEUE/messages) and authentication-managed-identity " +
 		"resource=\"https://servicebus.azure.net\"",
-	"set-graphql-resolver":     "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
-	"http-data-source":         "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
-	"cosmosdb-data-source":     "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
-	"sql-data-source":          "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
-	"publish-event":            "GraphQL subscriptions need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
-	"validate-graphql-request": "GraphQL validation needs APIM's GraphQL schema support; validate in the GraphQL backend",
+	"set-graphql-resolver": "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
+	"http-data-source":     "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
+	"cosmosdb-data-source": "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
+	"sql-data-source":      "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
+	"publish-event":        "GraphQL subscriptions need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
 	"azure-openai-semantic-cache-lookup": "semantic caching needs Azure embeddings and Azure Managed Redis; cache exact prompts with " +
 		"cache-lookup-value / cache-store-value keyed by a hash of the request body",
 	"azure-openai-semantic-cache-store": "semantic caching needs Azure embeddings and Azure Managed Redis; cache exact prompts with " +

@@ -69,6 +69,11 @@ func (*xmlToJSONStep) NeverBlocks() bool       { return true }
 func (*authenticationBasic) NeverBlocks() bool { return true }
 func (*sendMessage) NeverBlocks() bool         { return true }
 
+// validate-graphql-request reads the request body and parses and
+// validates the query against the schema (CPU, bounded by max-size and
+// its token limit).
+func (*validateGraphQL) NeverBlocks() bool { return true }
+
 // set-backend-service only records the backend; the gateway decides
 // whether the backend entity it names may block (a circuit breaker in a
 // shared store, its own TLS transport).

@@ -76,6 +76,12 @@ func TestPlanMayBlock(t *testing.T) {
     <value>f6dc69a089844cf6b2019bae6d36fac8</value>
 </check-header>`), false},
 		{"cors", memory, in(`<cors><allowed-origins><origin>http://contoso.com</origin></allowed-origins><allowed-methods><method>GET</method></allowed-methods><allowed-headers><header>*</header></allowed-headers></cors>`), false},
+		{"validate-graphql-request (docs, example 1)", memory, in(`<validate-graphql-request error-variable-name="name" max-size="102400" max-depth="4">
+    <authorize>
+        <rule path="/__*" action="reject" />
+        <rule path="/Missions/name" action="@(context.Request.Headers.Count > 2 ? &quot;remove&quot; : &quot;allow&quot;)" />
+    </authorize>
+</validate-graphql-request>`), false},
 		{"ip-filter", memory, in(`<ip-filter action="allow">
     <address>13.66.201.169</address>
     <address-range from="13.66.140.128" to="13.66.140.143" />

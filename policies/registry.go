@@ -143,10 +143,11 @@ func Registry(d Deps) engine.Registry {
 		"llm-emit-token-metric":          {Sections: engine.Inbound, Parse: k.parseLLMEmitTokenMetric},
 		"azure-openai-emit-token-metric": {Sections: engine.Inbound, Parse: k.parseLLMEmitTokenMetric},
 
-		"validate-content":     {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseValidateContent},
-		"validate-parameters":  {Sections: engine.Inbound, Parse: k.parseValidateParameters},
-		"validate-headers":     {Sections: engine.Outbound | engine.OnError, Parse: k.parseValidateHeaders},
-		"validate-status-code": {Sections: engine.Outbound | engine.OnError, Parse: k.parseValidateStatusCode},
+		"validate-content":         {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseValidateContent},
+		"validate-parameters":      {Sections: engine.Inbound, Parse: k.parseValidateParameters},
+		"validate-headers":         {Sections: engine.Outbound | engine.OnError, Parse: k.parseValidateHeaders},
+		"validate-status-code":     {Sections: engine.Outbound | engine.OnError, Parse: k.parseValidateStatusCode},
+		"validate-graphql-request": {Sections: engine.Inbound, Parse: k.parseValidateGraphQL},
 
 		"publish-to-dapr":     {Sections: engine.Inbound, Parse: k.parsePublishToDapr},
 		"invoke-dapr-binding": {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseInvokeDaprBinding},

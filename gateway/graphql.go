@@ -1,0 +1,73 @@
+package gateway
+
+import (
+	"errors"
+	"path/filepath"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"tollgate/engine"
+)
+
+// GraphQL pass-through APIs (type="graphql" in api.xml, "type": "graphql"
+// in APIOps' apiInformation.json): served as HTTP APIs (requests are
+// forwarded to the service URL as they come), with the schema of the
+// folder's schema.graphql (or APIOps' specification.graphql) parsed at
+// load, for validate-graphql-request (docs/policies-validation.md).
+
+// graphqlSchemaFiles are the names a GraphQL API's schema may have in its
+// folder.
+var graphqlSchemaFiles = []string{"schema.graphql", "specification.graphql"}
+
+// maxSchemaBytes bounds a schema file.
+const maxSchemaBytes = 8 << 20
+
+// loadGraphQLSchema parses a GraphQL API's schema into api.Info (where
+// policies find it); a schema problem is reported at its line and column.
+func loadGraphQLSchema(api *API, f srcFile, defPos engine.Pos, errs *engine.ErrorList) {
+	if api.Type != "graphql" {
+		if f.path != "" {
+			errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "%s is a GraphQL schema, read for an API of type graphql only (API %q is %s)",
+				filepath.Base(f.path), api.Name, api.Type)
+		}
+		return
+	}
+	if f.path == "" {
+		errs.Add(defPos, "", "API %q is of type graphql: its folder needs its schema, schema.graphql (APIOps: specification.graphql)", api.Name)
+		return
+	}
+	if len(f.data) > maxSchemaBytes {
+		errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "the GraphQL schema is larger than %d bytes", maxSchemaBytes)
+		return
+	}
+	schema, err := gqlparser.LoadSchema(&ast.Source{Name: f.path, Input: string(f.data)})
+	if err != nil {
+		addGraphQLErrors(f.path, err, errs)
+		return
+	}
+	if api.Info != nil {
+		engine.SetGraphQLSchema(api.Info, schema)
+	}
+}
+
+func addGraphQLErrors(file string, err error, errs *engine.ErrorList) {
+	var list gqlerror.List
+	var one *gqlerror.Error
+	switch {
+	case errors.As(err, &list):
+	case errors.As(err, &one):
+		list = gqlerror.List{one}
+	default:
+		errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "GraphQL schema: %s", err.Error())
+		return
+	}
+	for _, e := range list {
+		pos := engine.Pos{File: file, Line: 1, Col: 1}
+		if len(e.Locations) > 0 {
+			pos.Line, pos.Col = e.Locations[0].Line, e.Locations[0].Column
+		}
+		errs.Add(pos, "", "GraphQL schema: %s", e.Message)
+	}
+}
