@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v4"
+	"golang.org/x/net/http/httpguts"
 
 	"tollgate/engine"
 )
@@ -424,14 +426,16 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		errs.Add(engine.Pos{File: src.file, Line: 1, Col: 1}, "", "API name %q (its folder): use letters, digits, '-', '_' and '.'", name)
 	}
 	p := "/" + strings.Trim(str("path"), "/")
-	if v := str("apiVersion"); v != "" {
-		scheme := "Segment"
-		if id := versionSetID.FindStringSubmatch(str("apiVersionSetId")); id != nil {
-			scheme = versionScheme(dir, id[1], errs)
-		}
-		if scheme != "Segment" {
-			errs.Add(at("apiVersion"), "", "API %q: version scheme %s is not supported (Segment is: the version is a path segment)", name, scheme)
-		}
+	scheme, vname := "Segment", ""
+	if id := versionSetID.FindStringSubmatch(str("apiVersionSetId")); id != nil {
+		scheme, vname = versionSet(dir, id[1], errs)
+	}
+	switch v := str("apiVersion"); {
+	case scheme == "Query" || scheme == "Header":
+		// The versions share the path; the router picks by the version
+		// (versions.go). No apiVersion: the Original.
+		api.Versioning = APIVersioning{Scheme: strings.ToLower(scheme), Name: vname, ID: v}
+	case v != "":
 		p = strings.TrimSuffix(p, "/") + "/" + v
 	}
 	api.Path = p
@@ -486,24 +490,46 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	return api
 }
 
-// versionScheme reads "version sets/ID/versionSetInformation.json".
-func versionScheme(dir, id string, errs *engine.ErrorList) string {
+// versionSet reads "version sets/ID/versionSetInformation.json": its
+// scheme (Segment, Query or Header) and the query parameter or header.
+func versionSet(dir, id string, errs *engine.ErrorList) (scheme, name string) {
 	file := filepath.Join(dir, "version sets", id, "versionSetInformation.json")
 	data, ok := readIf(file, errs)
 	if !ok {
 		errs.Add(engine.Pos{File: file}, "", "version set %q is missing", id)
-		return "Segment"
+		return "Segment", ""
 	}
 	var info struct {
 		Properties struct {
-			VersioningScheme string `json:"versioningScheme"`
+			VersioningScheme  string  `json:"versioningScheme"`
+			VersionQueryName  *string `json:"versionQueryName"`
+			VersionHeaderName *string `json:"versionHeaderName"`
 		} `json:"properties"`
 	}
 	if !decodeJSONFile(file, data, &info, errs) {
-		return "Segment"
+		return "Segment", ""
 	}
-	if info.Properties.VersioningScheme == "" {
-		return "Segment"
+	pr := info.Properties
+	switch pr.VersioningScheme {
+	case "", "Segment":
+		return "Segment", ""
+	case "Query":
+		name = "api-version"
+		if pr.VersionQueryName != nil && *pr.VersionQueryName != "" {
+			name = *pr.VersionQueryName
+		}
+	case "Header":
+		name = "Api-Version"
+		if pr.VersionHeaderName != nil && *pr.VersionHeaderName != "" {
+			name = *pr.VersionHeaderName
+		}
+		if !httpguts.ValidHeaderFieldName(name) {
+			errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "version set %q: versionHeaderName %q is not a valid header name", id, name)
+		}
+		name = http.CanonicalHeaderKey(name)
+	default:
+		errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "version set %q: versioningScheme %q is not Segment, Query or Header", id, pr.VersioningScheme)
+		return "Segment", ""
 	}
-	return info.Properties.VersioningScheme
+	return pr.VersioningScheme, name
 }

@@ -34,6 +34,8 @@ type API struct {
 	Plan       *engine.Plan
 	Info       *engine.Api
 	Dir        string
+	// Versioning: a version chosen by query parameter or header (versions.go).
+	Versioning APIVersioning
 	// srcHash covers the bytes of its files (and the shared parts): an API
 	// whose files did not change is reused as compiled.
 	srcHash string
@@ -120,6 +122,9 @@ type Snapshot struct {
 	// (subscriptions.go).
 	Products      []*Product
 	subscriptions *fileSubscriptions
+	// versions are the paths whose APIs are told apart by a version in
+	// the query or a header (versions.go).
+	versions map[string]*versionGroup
 	// Notices are things the folder holds that tollgate does not use
 	// (Azure-only settings), "file:line:col: ignored: ...": reported once
 	// per load, never silently dropped.
@@ -312,6 +317,8 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	}
 	names := map[string]string{}
 	paths := map[string]string{}
+	versionedPath := map[string]bool{} // every API at the path has a version scheme
+	apiFiles := map[*API]string{}
 	reusable := map[string]*API{} // by Dir
 	if opt.Previous != nil {
 		for _, a := range opt.Previous.APIs {
@@ -354,6 +361,8 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		if old := reusable[apiDir]; old != nil {
 			if len(perrs) == 0 && srcHash == old.srcHash && names[old.Name] == "" && paths[old.Path] == "" && old.inlineStores == stores {
 				names[old.Name], paths[old.Path] = apiFile, apiFile
+				versionedPath[old.Path] = old.Versioning.Scheme != ""
+				apiFiles[old] = apiFile
 				h.Write([]byte(old.Hash))
 				snap.APIs = append(snap.APIs, old)
 				continue
@@ -419,11 +428,16 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			errs.Add(defPos, "", "API name %q is already used by %s", api.Name, prev)
 			continue
 		}
-		if prev, dup := paths[api.Path]; dup {
+		if prev, dup := paths[api.Path]; dup && (api.Versioning.Scheme == "" || !versionedPath[api.Path]) {
+			// Versions chosen by query or header share their path (versions.go).
 			errs.Add(defPos, "", "API path %q is already used by %s", api.Path, prev)
 			continue
 		}
+		if _, dup := paths[api.Path]; !dup {
+			versionedPath[api.Path] = api.Versioning.Scheme != ""
+		}
 		names[api.Name], paths[api.Path] = apiFile, apiFile
+		apiFiles[api] = apiFile
 		api.Plan = compilePolicy()
 		extras.hash(ah)
 		api.Hash = hex.EncodeToString(ah.Sum(nil))
@@ -434,6 +448,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		h.Write([]byte(api.Hash))
 		snap.APIs = append(snap.APIs, api)
 	}
+	snap.versions = groupVersions(snap.APIs, apiFiles, &errs)
 	fillProductApis(dir, products, snap.APIs, &errs)
 	checkSubscriptionScopes(dir, snap, &errs)
 	errs = append(errs, comp.Errors()...)
@@ -507,7 +522,7 @@ func parseAPI(root *engine.Node, comp *engine.Compiler) *API {
 	if !ok {
 		return nil
 	}
-	api.Info = apiInfo(api, "", "")
+	api.Info = apiInfo(api, api.Versioning.ID, "")
 	return api
 }
 
@@ -539,6 +554,7 @@ func readAPI(p *engine.Parser) *API {
 	api.Name = p.RequiredLitStr("name")
 	api.Type = p.RequiredLitStr("type", "websocket", "http", "graphql")
 	api.Path = p.RequiredLitStr("path")
+	parseVersioning(p, api)
 	svc := p.RequiredLitStr("service-url")
 	if api.Name != "" && !validAPIName(api.Name) {
 		p.ErrorAt(valuePos("name"), "API name %q: use letters, digits, '-', '_' and '.'", api.Name)

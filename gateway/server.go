@@ -239,6 +239,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "No API matches "+strconv.Quote(r.URL.Path)+".")
 		return
 	}
+	if g := snap.versions[api.Path]; g != nil {
+		// The path's versions are told apart by a query parameter or a
+		// header (versions.go).
+		v := ""
+		if api, v = g.pick(r); api == nil {
+			versionRefused(w, g, r.URL.Path, v)
+			return
+		}
+	}
 	if t := s.leaveLoopUnless(r, api); t != nil {
 		defer s.heldLoop(t, t.Forced(), api)
 	}
