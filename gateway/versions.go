@@ -53,8 +53,8 @@ func (g *versionGroup) pick(r *http.Request) (*API, string) {
 	return g.byID[v], v
 }
 
-// queryValue is the first value of name in a raw query ("" when absent or
-// not decodable).
+// queryValue is the first value of name in a raw query ("" when absent).
+// A value that does not decode is returned as it is: it names no version.
 func queryValue(raw, name string) string {
 	for raw != "" {
 		var part string
@@ -68,9 +68,12 @@ func queryValue(raw, name string) string {
 }
 
 func unescapeQuery(s string) string {
+	if !strings.ContainsAny(s, "%+") {
+		return s
+	}
 	u, err := url.QueryUnescape(s)
 	if err != nil {
-		return ""
+		return s
 	}
 	return u
 }
