@@ -52,6 +52,10 @@ type exchange struct {
 	rest *restParts // a REST request's (newRESTExchange); nil for a WebSocket handshake
 }
 
+// isWS reports whether the exchange is a WebSocket handshake (of a
+// WebSocket API, or a GraphQL API's subscriptions): it has no REST parts.
+func (x *exchange) isWS() bool { return x.rest == nil }
+
 // newExchange starts the exchange for r, routed to api; begin gives it its
 // policy State once the request passed the gateway's own checks.
 func (s *Server) newExchange(r *http.Request, api *API, start time.Time) *exchange {

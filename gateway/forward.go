@@ -23,10 +23,10 @@ func (x *exchange) Forward(ctx context.Context, st *engine.State) error {
 	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
 		return engine.NewPolicyError("BadRequest", http.StatusBadRequest, "Bad request: "+err.Error()+".", err)
 	}
-	if err := x.backendURL(ctx, x.api.Type == "websocket"); err != nil {
+	if err := x.backendURL(ctx, x.isWS()); err != nil {
 		return backendPickError(err)
 	}
-	if x.api.Type == "websocket" {
+	if x.isWS() {
 		return x.forwardWS(st)
 	}
 	return x.forwardHTTP(ctx, st)

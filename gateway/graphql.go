@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"net/http"
 	"path/filepath"
 
 	"github.com/vektah/gqlparser/v2"
@@ -16,6 +17,14 @@ import (
 // forwarded to the service URL as they come), with the schema of the
 // folder's schema.graphql (or APIOps' specification.graphql) parsed at
 // load, for validate-graphql-request (docs/policies-validation.md).
+
+// servesWebSocket reports whether r goes to the WebSocket data path: every
+// request of a WebSocket API, and a GraphQL API's WebSocket upgrades (its
+// subscriptions, graphql-transport-ws or graphql-ws), relayed to the
+// service URL's ws(s):// twin as a WebSocket API's are.
+func (a *API) servesWebSocket(r *http.Request) bool {
+	return a.Type == "websocket" || (a.Type == "graphql" && isUpgrade(r))
+}
 
 // graphqlSchemaFiles are the names a GraphQL API's schema may have in its
 // folder.

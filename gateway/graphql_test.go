@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/coder/websocket"
 )
 
 const graphqlSchema = `type Query {
@@ -145,4 +148,62 @@ func TestGraphQLAPIOps(t *testing.T) {
 	if _, errs := load(t, dir); len(errs) != 1 || !strings.Contains(errs[0], "specification.graphql:1:13: GraphQL schema:") {
 		t.Errorf("errors %v", errs)
 	}
+}
+
+// A GraphQL API's subscriptions: a WebSocket upgrade to its path is
+// relayed to the service URL's ws:// twin, subprotocol included, while
+// its queries stay HTTP; validate-graphql-request checks the queries and
+// lets the handshake (which carries no query) through.
+func TestGraphQLSubscriptionsOverWebSocket(t *testing.T) {
+	var handshakes atomic.Int64
+	backend := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"data":{"users":[]}}`)
+			return
+		}
+		handshakes.Add(1)
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"graphql-transport-ws"}, InsecureSkipVerify: true})
+		if err != nil {
+			return
+		}
+		echo(c, nil)
+	})
+	dir := t.TempDir()
+	writeAPI(t, dir, "space", fmt.Sprintf(`type="graphql" path="/graphql" service-url=%q`, backend.URL),
+		`<policies><inbound><validate-graphql-request max-size="10000"><authorize><rule path="/__*" action="reject"/></authorize></validate-graphql-request></inbound></policies>`)
+	writeFile(t, dir, "space/schema.graphql", graphqlSchema)
+	g := startGateway(t, dir)
+
+	c := dial(t, g.ws+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if c.Subprotocol() != "graphql-transport-ws" {
+		t.Fatalf("subprotocol %q", c.Subprotocol())
+	}
+	mustWrite(t, c, `{"type":"connection_init"}`)
+	if got := mustRead(t, c); got != `{"type":"connection_init"}` {
+		t.Fatalf("echo %q", got)
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+	if handshakes.Load() != 1 {
+		t.Errorf("%d backend handshakes", handshakes.Load())
+	}
+
+	// The same path's queries are still HTTP, and still validated.
+	resp, body := do(t, mustPost(t, g.url+"/graphql", `{"query":"{ users { id } }"}`))
+	if resp.StatusCode != 200 || body != `{"data":{"users":[]}}` {
+		t.Errorf("query: %d %s", resp.StatusCode, body)
+	}
+	resp, body = do(t, mustPost(t, g.url+"/graphql", `{"query":"{ __schema { types { name } } }"}`))
+	if resp.StatusCode != 400 || !strings.Contains(body, "denied") {
+		t.Errorf("introspection: %d %s", resp.StatusCode, body)
+	}
+}
+
+func mustPost(t *testing.T, url, body string) *http.Request {
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return req.WithContext(testCtx(t))
 }

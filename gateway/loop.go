@@ -23,7 +23,7 @@ func (s *Server) leaveLoopUnless(r *http.Request, api *API) *evloop.Task {
 	if t == nil {
 		return nil
 	}
-	if s.onLoop && api.Type != "websocket" && api.RunsInline() {
+	if s.onLoop && !api.servesWebSocket(r) && api.RunsInline() {
 		return t
 	}
 	t.Release()

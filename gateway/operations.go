@@ -365,7 +365,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, view *API, pe *e
 	x := s.newExchange(r, view, time.Now())
 	scheme := "http"
 	switch {
-	case view.Type == "websocket":
+	case view.servesWebSocket(r):
 		scheme = wsScheme(r)
 	case r.TLS != nil:
 		scheme = "https"

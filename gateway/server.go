@@ -283,7 +283,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	m := reqMatch{params: params, sub: sub}
 	view := api.viewFor(op, prod)
-	if api.Type == "websocket" {
+	if api.servesWebSocket(r) {
 		s.serveWebSocket(w, r, view, m)
 		return
 	}

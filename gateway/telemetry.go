@@ -147,7 +147,7 @@ func (t *Telemetry) maskURL(u string) string {
 func (t *Telemetry) startRequest(w http.ResponseWriter, r *http.Request, api *API) (http.ResponseWriter, *http.Request, func()) {
 	ctx := t.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	name := r.Method + " " + api.Path
-	if api.Type == "websocket" {
+	if api.servesWebSocket(r) {
 		name = "WebSocket " + api.Path
 	}
 	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(

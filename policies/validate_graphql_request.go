@@ -163,6 +163,12 @@ func (v *validateGraphQL) Run(_ context.Context, s *engine.State) error {
 		return engine.NewPolicyError(engine.ReasonExpression, 500,
 			fmt.Sprintf("validate-graphql-request: API %q is not a GraphQL API (type graphql, with its schema)", name), nil)
 	}
+	if isWebSocketHandshake(s.Context().Request) {
+		// A subscriptions socket's handshake carries no query; the
+		// operations sent over the socket are the backend's to check.
+		s.Tracef("a WebSocket handshake: nothing to validate")
+		return nil
+	}
 	maxSize, err := v.maxSize.Eval(s)
 	if err != nil {
 		return err
@@ -216,6 +222,13 @@ func (v *validateGraphQL) Run(_ context.Context, s *engine.State) error {
 		return nil
 	}
 	return g.rewrite(doc, op, req, get)
+}
+
+// isWebSocketHandshake reports whether r is a WebSocket handshake (a
+// GraphQL API's subscriptions): the gateway gives those the ws or wss
+// scheme, as APIM's context.Request.Url does.
+func isWebSocketHandshake(r *engine.Request) bool {
+	return r != nil && r.Url != nil && (r.Url.Scheme == "ws" || r.Url.Scheme == "wss")
 }
 
 // gqlRun is one request's validation.

@@ -326,3 +326,19 @@ func FuzzValidateGraphQL(f *testing.F) {
 		}
 	})
 }
+
+// A subscriptions socket's handshake (ws scheme) has no query to check:
+// the policy lets it through; the same request over http is refused.
+func TestValidateGraphQLWebSocketHandshake(t *testing.T) {
+	plan := compile(t, testDeps(), `<validate-graphql-request max-size="1000"/>`)
+	for _, tc := range []struct {
+		url     string
+		stopped bool
+	}{{"ws://gw/graphql", false}, {"wss://gw/graphql", false}, {"http://gw/graphql", true}} {
+		s := gqlState(t, http.MethodGet, tc.url, "", "")
+		if got := runInbound(plan, s); got != tc.stopped {
+			t.Errorf("%s: stopped = %v, want %v", tc.url, got, tc.stopped)
+		}
+		s.Release()
+	}
+}
