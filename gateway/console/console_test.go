@@ -581,3 +581,36 @@ func TestTestWebSocketSubprotocol(t *testing.T) {
 		t.Errorf("handshake: %+v", hs)
 	}
 }
+
+// The plan says when an HTTP API's backend section forwards nothing (it
+// is written empty, as in APIM); a left-out section, or a WebSocket
+// API's, forwards.
+func TestPlanForwardsNothing(t *testing.T) {
+	ws, hu := backends(t)
+	dir := t.TempDir()
+	write(t, dir, "empty/api.xml", `<api name="empty" type="http" path="/empty" service-url="`+hu+`"/>`)
+	write(t, dir, "empty/policy.xml", `<policies><inbound/><backend/></policies>`)
+	write(t, dir, "left/api.xml", `<api name="left" type="http" path="/left" service-url="`+hu+`"/>`)
+	write(t, dir, "left/policy.xml", `<policies><inbound/></policies>`)
+	write(t, dir, "sock/api.xml", `<api name="sock" type="websocket" path="/sock" service-url="`+ws+`"/>`)
+	write(t, dir, "sock/policy.xml", `<policies><inbound/><backend/></policies>`)
+	e := start(t, dir, "")
+	for api, want := range map[string]bool{"empty": true, "left": false, "sock": false} {
+		var plan struct {
+			ForwardsNothing bool `json:"forwards_nothing"`
+		}
+		if code := getJSON(t, e.admin.URL+"/console/api/apis/"+api+"/plan", &plan); code != 200 || plan.ForwardsNothing != want {
+			t.Errorf("%s: %d, forwards_nothing %v, want %v", api, code, plan.ForwardsNothing, want)
+		}
+	}
+	// Served: the empty section's API answers 200 without its backend.
+	resp, err := http.Get(e.gw.URL + "/empty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(body) != 0 {
+		t.Errorf("/empty: %d %q", resp.StatusCode, body)
+	}
+}
