@@ -1043,6 +1043,12 @@ func (p *parser) primary() (Expr, error) {
 	case tkEOF:
 		return nil, p.errAt(t, "expression expected, found the end of the text")
 	}
+	if t.Kind == tkOp && t.Text == ">" && p.i > 1 {
+		if prev := p.toks[p.i-2]; prev.Kind == tkOp && prev.Text == "<" && prev.Off+1 == t.Off {
+			// VB's inequality, as APIM's validate-graphql-request example 2 writes it.
+			return nil, p.errAt(t, "\"<>\" is not C#: write != for \"not equal\"")
+		}
+	}
 	return nil, p.errAt(t, "invalid expression term %s", desc(t))
 }
 
