@@ -76,10 +76,18 @@ func (c *jwksCache) source(url string, discovery bool) *keySource {
 	s := c.sources[k]
 	if s == nil {
 		s = &keySource{c: c, url: url, discovery: discovery}
-		c.sources[k] = s
+		if len(c.sources) < maxKeySources {
+			c.sources[k] = s
+		}
+		// Past the bound (URLs from expressions that keep changing) the
+		// source serves one request: its keys are fetched for it and
+		// not kept.
 	}
 	return s
 }
+
+// maxKeySources bounds the URLs whose keys the cache keeps.
+const maxKeySources = 1024
 
 type keySource struct {
 	c         *jwksCache

@@ -94,6 +94,10 @@ type exprKey struct {
 type jwtSource struct {
 	src     *keySource
 	timeout time.Duration
+	// url, for a source whose URL is an expression (src is nil): the
+	// source is looked up per request (jwksCache.source, bounded).
+	url       *engine.Str
+	discovery bool
 }
 
 type requiredClaim struct {
@@ -138,15 +142,21 @@ func (k *kit) parseValidateJwt(p *engine.Parser) engine.Step {
 		c := p.Child(n)
 		switch n.Name {
 		case "openid-config", "jwks":
-			u := c.RequiredLitStr("url")
-			if u != "" {
+			us := c.RequiredStr("url")
+			t := time.Duration(c.LitInt("timeout", int64(defaultJwksTimeout/time.Second), 1, 60)) * time.Second
+			keysGiven = true
+			discovery := n.Name == "openid-config"
+			if !us.IsConst() {
+				v.sources = append(v.sources, jwtSource{url: &us, discovery: discovery, timeout: t})
+				continue
+			}
+			u := us.Const()
+			if u != "" && n.Attr("url") != nil {
 				if err := checkHTTPURL(u); err != nil {
 					c.ErrorAt(n.Attr("url").ValuePos, "%s", err.Error())
 				}
 			}
-			t := time.Duration(c.LitInt("timeout", int64(defaultJwksTimeout/time.Second), 1, 60)) * time.Second
-			keysGiven = true
-			v.sources = append(v.sources, jwtSource{src: v.cache.source(u, n.Name == "openid-config"), timeout: t})
+			v.sources = append(v.sources, jwtSource{src: v.cache.source(u, discovery), timeout: t})
 		case "issuer-signing-keys":
 			for _, kn := range c.Children() {
 				if kn.Name != "key" {
@@ -497,8 +507,12 @@ func (v *validateJwt) validate(ctx context.Context, s *engine.State) (*engine.Jw
 	if err != nil {
 		return nil, err
 	}
+	srcs, err := v.requestSources(s)
+	if err != nil {
+		return nil, err
+	}
 	claims := jwt.MapClaims{}
-	tok, err := v.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) { return v.keysFor(ctx, t, dyn) })
+	tok, err := v.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) { return v.keysFor(ctx, t, dyn, srcs) })
 	if err != nil {
 		var f *jwtFail
 		switch {
@@ -655,8 +669,40 @@ func claimValues(v any, sep string) []string {
 	return out
 }
 
+// requestSources are the key sources for this request: those whose URL
+// is an expression looked up by the URL it gives now.
+func (v *validateJwt) requestSources(s *engine.State) ([]jwtSource, error) {
+	dynamic := false
+	for _, src := range v.sources {
+		dynamic = dynamic || src.src == nil
+	}
+	if !dynamic {
+		return v.sources, nil
+	}
+	out := make([]jwtSource, len(v.sources))
+	for i, src := range v.sources {
+		out[i] = src
+		if src.src != nil {
+			continue
+		}
+		u, err := src.url.Eval(s)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkHTTPURL(u); err != nil {
+			what := "jwks"
+			if src.discovery {
+				what = "openid-config"
+			}
+			return nil, engine.NewPolicyError(engine.ReasonExpression, 500, "validate-jwt: <"+what+" url>: "+err.Error(), nil)
+		}
+		out[i].src = v.cache.source(u, src.discovery)
+	}
+	return out, nil
+}
+
 // keysFor returns the keys that may have signed t.
-func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token, dyn []sigKey) (any, error) {
+func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token, dyn []sigKey, srcs []jwtSource) (any, error) {
 	alg, _ := t.Header["alg"].(string)
 	if alg == "none" {
 		if v.requireSigned {
@@ -668,9 +714,9 @@ func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token, dyn []sigKey) (
 		return nil, failf(ReasonJwtInvalid, "Invalid JWT: algorithm %q is not accepted.", alg)
 	}
 	kid, _ := t.Header["kid"].(string)
-	keys, err := v.candidates(ctx, alg, kid, false, dyn)
-	if err == nil && len(keys) == 0 && len(v.sources) > 0 {
-		keys, err = v.candidates(ctx, alg, kid, true, dyn) // maybe rotated: refetch (rate-limited)
+	keys, err := v.candidates(ctx, alg, kid, false, dyn, srcs)
+	if err == nil && len(keys) == 0 && len(srcs) > 0 {
+		keys, err = v.candidates(ctx, alg, kid, true, dyn, srcs) // maybe rotated: refetch (rate-limited)
 	}
 	if len(keys) == 0 {
 		if err != nil {
@@ -684,12 +730,12 @@ func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token, dyn []sigKey) (
 	return jwt.VerificationKeySet{Keys: keys}, nil
 }
 
-func (v *validateJwt) candidates(ctx context.Context, alg, kid string, refresh bool, dyn []sigKey) ([]jwt.VerificationKey, error) {
+func (v *validateJwt) candidates(ctx context.Context, alg, kid string, refresh bool, dyn []sigKey, srcs []jwtSource) ([]jwt.VerificationKey, error) {
 	var out []jwt.VerificationKey
 	out = pickKeys(out, v.inline, alg, kid)
 	out = pickKeys(out, dyn, alg, kid)
 	var ferr error
-	for _, src := range v.sources {
+	for _, src := range srcs {
 		ks, err := src.src.get(ctx, src.timeout, refresh)
 		if err != nil {
 			ferr = failf(ReasonJwksUnavailable, "Signing keys unavailable: %v.", err)

@@ -626,3 +626,51 @@ func TestValidateJwtRequestCanceled(t *testing.T) {
 		t.Errorf("a 10 s fetch held a canceled request for %s", d)
 	}
 }
+
+// <openid-config url="@(…)">, as multi-tenant policies write it (the URL
+// from a variable): the keys come from the URL the expression gives for
+// each request, each URL's fetched once; a URL that is not http(s) is an
+// expression failure.
+func TestValidateJwtOpenIDConfigFromExpression(t *testing.T) {
+	jwtKeys(t)
+	a, b := newJwksServer(t), newJwksServer(t)
+	a.set(rsaJWK("ka", jwtRSA))
+	b.set(rsaJWK("kb", jwtRSA2))
+	cache, _ := newTestJwksCache()
+	plan := jwtCompile(t, cache, `<set-variable name="oidc_config_url" value="@(context.Request.Headers.GetValueOrDefault(&quot;X-Idp&quot;, &quot;&quot;) + &quot;/.well-known/openid-configuration&quot;)"/>
+<validate-jwt header-name="Authorization" failed-validation-httpcode="401" failed-validation-error-message="Unauthorized" require-scheme="Bearer" output-token-variable-name="jwtToken">
+    <openid-config url="@((string)context.Variables["oidc_config_url"])" />
+</validate-jwt>`)
+	c := jwtClaims(nil)
+	ta, tb := jwtSign(t, "RS256", jwtRSA, "ka", c), jwtSign(t, "RS256", jwtRSA2, "kb", c)
+	for _, tc := range []struct {
+		idp, token, want string
+	}{
+		{a.URL, ta, ""}, {b.URL, tb, ""}, {a.URL, tb, "TokenSignatureKeyNotFound"}, {a.URL, ta, ""}, {b.URL, tb, ""},
+		{"ftp://idp", ta, engine.ReasonExpression},
+	} {
+		s := request("ws://gw/chat", "Authorization", "Bearer "+tc.token, "X-Idp", tc.idp)
+		if got := jwtRun(t, plan, s); got != tc.want {
+			t.Errorf("idp %s: %q, want %q", tc.idp, got, tc.want)
+		}
+		s.Release()
+	}
+	if a.fetches.Load() != 1 || b.fetches.Load() != 1 {
+		t.Errorf("fetches: %d and %d, want 1 each", a.fetches.Load(), b.fetches.Load())
+	}
+}
+
+// The cache keeps the keys of at most maxKeySources URLs: past that, a
+// new URL's source is not kept.
+func TestJwksCacheBound(t *testing.T) {
+	c, _ := newTestJwksCache()
+	for i := 0; i < maxKeySources+10; i++ {
+		c.source(fmt.Sprintf("https://idp%d/keys", i), false)
+	}
+	if n := len(c.sources); n != maxKeySources {
+		t.Errorf("%d sources kept, want %d", n, maxKeySources)
+	}
+	if c.source("https://idp1/keys", false) != c.source("https://idp1/keys", false) {
+		t.Error("a kept source is not shared")
+	}
+}
