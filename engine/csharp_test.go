@@ -649,6 +649,13 @@ func TestCSharpXMLBuild(t *testing.T) {
 		{`return new XDocument(new XElement("root", new XElement("x", "1"))).Root.Element("x").Value;`, "1"},
 		{`XNamespace t = "urn:t"; var e = new XElement(t + "a", new XElement(t + "b", "v")); return e.Element(t + "b").Value;`, "v"},
 		{`return new XElement("a", new[] {new XElement("b"), new XElement("c")}).Elements().Count();`, "2"},
+		// XText, XCData and XComment: text escaped, a CDATA section, a comment; Value leaves the comment out.
+		{`return new XElement("a", new XText("x < y"), new XCData("<b>"), new XComment(" note ")).ToString();`, "<a>x &lt; y<![CDATA[<b>]]><!-- note --></a>"},
+		{`return new XElement("a", new XText("x < y"), new XCData("<b>"), new XComment(" note ")).Value;`, "x < y<b>"},
+		{`return new XCData("a]]>b").ToString();`, "<![CDATA[a]]]]><![CDATA[>b]]>"},
+		{`var e = new XElement("a", new XCData("a]]>b")); return XElement.Parse(e.ToString()).Value;`, "a]]>b"},
+		{`XText t = new XText("1 & 2"); XComment c = new XComment("c"); return t.Value + "|" + t.ToString() + "|" + c.ToString() + "|" + c.Value;`, "1 & 2|1 &amp; 2|<!--c-->|c"},
+		{`var e = new XElement("a"); e.Add(new XComment("x")); e.Add(new XElement("b")); return e.Elements().Count() + "/" + e.Value.Length;`, "1/0"},
 	} {
 		csBothBlocks(t, tc.src, tc.want, nil)
 	}
@@ -656,6 +663,8 @@ func TestCSharpXMLBuild(t *testing.T) {
 		{`@(new XElement("a", new XAttribute("x", 1), new XAttribute("x", 2)))`, "Duplicate attribute."},
 		{`@{ var e = new XElement("a"); e.Remove(); return 1; }`, "The parent is missing."},
 		{`@(new XElement("a b"))`, "cannot be included in a name"},
+		{`@(new XComment("a--b"))`, "An XML comment cannot contain '--'"},
+		{`@(new XText(null))`, "Value cannot be null"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {

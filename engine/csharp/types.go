@@ -49,6 +49,7 @@ const (
 	KIPAddress  // System.Net.IPAddress (netip.Addr at run time)
 	KXNamespace // System.Xml.Linq.XNamespace (its URI, a string, at run time)
 	KGrouping   // IGrouping<Key, Elem> from GroupBy (*grouping at run time)
+	KXNode      // XText, XCData, XComment (*XNode at run time)
 )
 
 // Type is a static type.
@@ -104,6 +105,9 @@ var (
 	tXDoc      = &Type{K: KXDoc, Name: "XDocument"}
 	tXElem     = &Type{K: KXElem, Name: "XElement"}
 	tXAttr     = &Type{K: KXAttr, Name: "XAttribute"}
+	tXText     = &Type{K: KXNode, Name: "XText"}
+	tXCData    = &Type{K: KXNode, Name: "XCData"}
+	tXComment  = &Type{K: KXNode, Name: "XComment"}
 	tForm      = &Type{K: KForm, Name: "IDictionary<string, IList<string>>"}
 	tFormList  = &Type{K: KFormList, Name: "IList<string>"}
 	tBuilder   = &Type{K: KBuilder, Name: "StringBuilder"}
@@ -285,6 +289,12 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tString // an XName is "{uri}local" text here
 	case "XAttribute", "Xml.Linq.XAttribute":
 		t = tXAttr
+	case "XText", "Xml.Linq.XText":
+		t = tXText
+	case "XCData", "Xml.Linq.XCData":
+		t = tXCData
+	case "XComment", "Xml.Linq.XComment":
+		t = tXComment
 	default:
 		gt, ok := m.Types[name]
 		if !ok {

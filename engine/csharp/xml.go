@@ -21,6 +21,28 @@ type XElem struct{ e *etree.Element }
 // XAttr is an XAttribute.
 type XAttr struct{ Name, Value string }
 
+// XNode is an XText, XCData or XComment: content other than elements.
+type XNode struct {
+	Kind  string // "XText", "XCData", "XComment"
+	Value string
+}
+
+// String is the node as XElement writes it: escaped text, a CDATA
+// section, a comment.
+func (n *XNode) String() string {
+	switch n.Kind {
+	case "XCData":
+		var b strings.Builder
+		for _, sec := range cdataSections(n.Value) {
+			b.WriteString("<![CDATA[" + sec + "]]>")
+		}
+		return b.String()
+	case "XComment":
+		return "<!--" + n.Value + "-->"
+	}
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(n.Value)
+}
+
 // String is XDocument.ToString(): the root indented by two spaces, no
 // declaration.
 func (d *XDoc) String() string { return xmlText(d.root) }
@@ -42,9 +64,42 @@ func xmlText(e *etree.Element) string {
 	c := e.Copy()
 	resolveNamespaces(c, nil) // built elements' namespaces become prefixes or xmlns
 	d.SetRoot(c)
-	d.Indent(2)
+	indentNET(c, 1)
 	s, _ := d.WriteToString()
 	return strings.TrimRight(s, "\n")
+}
+
+// indentNET indents e's content by two spaces a level as .NET's
+// XmlWriter does: an element holding text (or CDATA) is mixed content,
+// written as it is with everything inside it; elsewhere whitespace-only
+// text goes and each child starts a line.
+func indentNET(e *etree.Element, depth int) {
+	for _, c := range e.Child {
+		if cd, ok := c.(*etree.CharData); ok && !cd.IsWhitespace() {
+			return // mixed content
+		}
+	}
+	var kept []etree.Token
+	for _, c := range e.Child {
+		if _, ok := c.(*etree.CharData); !ok {
+			kept = append(kept, c)
+		}
+	}
+	for _, c := range append([]etree.Token(nil), e.Child...) {
+		e.RemoveChild(c)
+	}
+	if len(kept) == 0 {
+		return
+	}
+	pad := "\n" + strings.Repeat("  ", depth)
+	for _, c := range kept {
+		e.CreateText(pad)
+		e.AddChild(c)
+		if ce, ok := c.(*etree.Element); ok {
+			indentNET(ce, depth+1)
+		}
+	}
+	e.CreateText("\n" + strings.Repeat("  ", depth-1))
 }
 
 // parseXML reads a document as .NET's XDocument.Parse does (one root
@@ -331,7 +386,14 @@ func registerXML() {
 			return at.Value, nil
 		}, nil)
 	}
-	for _, k := range []Kind{KXDoc, KXElem, KXAttr} {
+	prop(KXNode, "Value", S, func(a []any) (any, error) {
+		n, ok := a[0].(*XNode)
+		if !ok || n == nil {
+			return nil, errNull
+		}
+		return n.Value, nil
+	}, nil)
+	for _, k := range []Kind{KXDoc, KXElem, KXAttr, KXNode} {
 		method(k, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
 	}
 }

@@ -78,6 +78,20 @@ func addContent(e *etree.Element, v any) error {
 		}
 		at := e.CreateAttr(local, x.Value)
 		at.Space = space
+	case *XNode:
+		if x == nil {
+			return nil
+		}
+		switch x.Kind {
+		case "XCData":
+			for _, sec := range cdataSections(x.Value) {
+				e.CreateCData(sec)
+			}
+		case "XComment":
+			e.CreateComment(x.Value)
+		default:
+			e.CreateText(x.Value)
+		}
 	case string:
 		e.CreateText(x)
 	default:
@@ -92,6 +106,21 @@ func addContent(e *etree.Element, v any) error {
 		e.CreateText(xmlValueText(v))
 	}
 	return nil
+}
+
+// cdataSections splits a CDATA value as .NET writes it: "]]>" cannot
+// stand in one section, so "a]]>b" is "a]]" and ">b".
+func cdataSections(v string) []string {
+	parts := strings.Split(v, "]]>")
+	for i := range parts {
+		if i > 0 {
+			parts[i] = ">" + parts[i]
+		}
+		if i < len(parts)-1 {
+			parts[i] += "]]"
+		}
+	}
+	return parts
 }
 
 // setText replaces what e holds with the text of v (SetValue,
@@ -196,6 +225,19 @@ func registerXMLBuild() {
 		}
 		return &XAttr{Name: name, Value: xmlValueText(a[1])}, nil
 	}, nil)
+	for _, t := range []*Type{tXText, tXCData, tXComment} {
+		kind := t.Name
+		static(kind, "new", ts(S), t, func(a []any) (any, error) {
+			s, ok := a[0].(string)
+			if !ok {
+				return nil, argNull("value")
+			}
+			if kind == "XComment" && (strings.Contains(s, "--") || strings.HasSuffix(s, "-")) {
+				return nil, exc("ArgumentException", "An XML comment cannot contain '--', and '-' cannot be the last character.")
+			}
+			return &XNode{Kind: kind, Value: s}, nil
+		}, nil)
+	}
 	d := static("XDocument", "new", ts(tObjects), tXDoc, func(a []any) (any, error) {
 		it, _ := items(a[0])
 		var root *etree.Element
