@@ -430,6 +430,11 @@ func TestCSharpMoreDotNet(t *testing.T) {
 		{`string.Join(",", new[] {"a", "b", "c"}.Zip(new[] {"1", "2"}, (x, y) => x + y))`, "a1,b2"},
 		{`string.Join(";", new[] {"a", "bb", "cc", "d"}.GroupBy(x => x.Length).Select(g => g.Key + "=" + string.Join(",", g)))`, "1=a,d;2=bb,cc"},
 		{`JsonConvert.SerializeObject(new[] {"a", "bb", "cc"}.GroupBy(x => x.Length).Select(g => new { g.Key, Count = g.Count() }))`, `[{"Key":1,"Count":1},{"Key":2,"Count":2}]`},
+		// GroupBy's selector overloads: element, result, both.
+		{`string.Join(";", new[] {"a", "bb", "cc", "d"}.GroupBy(x => x.Length, x => x.ToUpper()).Select(g => g.Key + "=" + string.Join(",", g)))`, "1=A,D;2=BB,CC"},
+		{`string.Join(";", new[] {"a", "bb", "cc", "d"}.GroupBy(x => x.Length, (k, items) => k + ":" + items.Count()))`, "1:2;2:2"},
+		{`string.Join(";", new[] {"a", "bb", "cc", "d"}.GroupBy(x => x.Length, x => x.Length * 10, (k, tens) => k + ":" + tens.Sum()))`, "1:20;2:40"},
+		{`JsonConvert.SerializeObject(((JArray)JObject.Parse("{\"o\":[{\"c\":\"x\",\"n\":1},{\"c\":\"y\",\"n\":2},{\"c\":\"x\",\"n\":3}]}")["o"]).GroupBy(o => (string)o["c"], (c, os) => new { c, total = os.Sum(o => (int)o["n"]) }))`, `[{"c":"x","total":4},{"c":"y","total":2}]`},
 		{`string.Join(",", new[] {"bb", "a", "ab", "b"}.OrderBy(x => x.Length).ThenBy(x => x)) + "|" + string.Join(",", new[] {"bb", "a", "ab", "b"}.OrderByDescending(x => x.Length).ThenByDescending(x => x))`, "a,b,ab,bb|bb,ab,b,a"},
 		{`string.Join(",", context.Request.Headers.ToDictionary(h => h.Key.ToLower(), h => h.Value.Length).Keys)`, "authorization,content-type,user-agent,x-multi"},
 		// System.Net.IPAddress

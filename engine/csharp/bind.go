@@ -1716,6 +1716,9 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 	if name == "Aggregate" {
 		return b.aggregate(n, m, elem)
 	}
+	if name == "GroupBy" && len(n.Args) > 1 {
+		return b.groupBySelectors(n, m, elem)
+	}
 	if t, ok, err := b.linqIndexed(n, m, elem); ok {
 		return t, err
 	}

@@ -1180,6 +1180,9 @@ func (f *frame) linq(n *Call, m *Member) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.Name == "GroupBy" && len(n.Args) > 1 {
+		return f.groupBySelected(n, seq)
+	}
 	if m.Name == "Aggregate" || m.Name == "ToDictionary" || m.Name == "Zip" || twoParamLambda(n) {
 		return f.linqTwo(n, m, seq)
 	}

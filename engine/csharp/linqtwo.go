@@ -64,6 +64,95 @@ func (b *binder) aggregate(n *Call, m *Member, elem *Type) (*Type, error) {
 	return accT, nil
 }
 
+// groupBySelectors binds GroupBy's overloads with selectors:
+// GroupBy(x => key, x => element), GroupBy(x => key, (key, items) =>
+// result) and GroupBy(x => key, x => element, (key, items) => result).
+func (b *binder) groupBySelectors(n *Call, m *Member, elem *Type) (*Type, error) {
+	lambda := func(i, params int) (*Lambda, error) {
+		l, ok := n.Args[i].X.(*Lambda)
+		if !ok || len(l.Params) != params || l.Block != nil {
+			return nil, b.errf(n.Args[i].Off, "GroupBy takes a key lambda (x => key), then an element lambda (x => element) and/or a result lambda ((key, items) => result)")
+		}
+		return l, nil
+	}
+	if len(n.Args) > 3 {
+		return nil, b.errf(m.NameOff, "no overload for method 'GroupBy' takes %d arguments", len(n.Args))
+	}
+	kl, err := lambda(0, 1)
+	if err != nil {
+		return nil, err
+	}
+	kt, err := b.bindLambda(kl, elem)
+	if err != nil {
+		return nil, err
+	}
+	et := elem
+	next := 1
+	if l, ok := n.Args[1].X.(*Lambda); ok && len(l.Params) == 1 {
+		if et, err = b.bindLambda(l, elem); err != nil {
+			return nil, err
+		}
+		next = 2
+	}
+	n.method = linqBuiltin("GroupBy")
+	b.needInterp("LINQ GroupBy with selectors")
+	if next == len(n.Args) {
+		return arrayOf(&Type{K: KGrouping, Name: "IGrouping<" + kt.Name + ", " + et.Name + ">", Elem: et, Key: kt}), nil
+	}
+	rl, err := lambda(next, 2)
+	if err != nil {
+		return nil, err
+	}
+	if next+1 != len(n.Args) {
+		return nil, b.errf(m.NameOff, "no overload for method 'GroupBy' takes %d arguments", len(n.Args))
+	}
+	rt, err := b.bindLambda(rl, kt, arrayOf(et))
+	if err != nil {
+		return nil, err
+	}
+	return arrayOf(rt), nil
+}
+
+// groupBySelected runs GroupBy with selectors (groupBySelectors): the
+// groups of groupBy, their items mapped by the element lambda, then each
+// group mapped by the result lambda.
+func (f *frame) groupBySelected(n *Call, seq []any) (any, error) {
+	groups, err := groupBy(seq, f.lambda(n.Args[0].X.(*Lambda)))
+	if err != nil {
+		return nil, err
+	}
+	gs := groups.([]any)
+	next := 1
+	if l := n.Args[1].X.(*Lambda); len(l.Params) == 1 {
+		sel := f.lambda(l)
+		for _, g := range gs {
+			g := g.(*grouping)
+			for i, x := range g.Items {
+				if g.Items[i], err = sel(x); err != nil {
+					return nil, err
+				}
+			}
+		}
+		next = 2
+	}
+	if next == len(n.Args) {
+		return gs, nil
+	}
+	rl := n.Args[next].X.(*Lambda)
+	out := make([]any, len(gs))
+	for i, g := range gs {
+		if err := f.step(); err != nil {
+			return nil, err
+		}
+		g := g.(*grouping)
+		f.vars[rl.locals[0].slot], f.vars[rl.locals[1].slot] = g.Key, g.Items
+		if out[i], err = f.eval(rl.Body); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // linqIndexed binds the overloads whose lambda takes two parameters:
 // Select((x, i) => ...) and Where((x, i) => ...) with the index, and
 // first.Zip(second, (a, b) => ...). ok is false for the others.
