@@ -691,6 +691,13 @@ func TestCSharpSelectTokens(t *testing.T) {
 		{`string.Join(",", ` + doc + `.SelectTokens("$.store.book[0,2].title"))`, "A,C"},
 		{`string.Join(",", ` + doc + `.SelectTokens("$.store.book[-1:].title"))`, "C"},
 		{`` + doc + `.SelectTokens("store.missing").Count()`, "0"},
+		// Newtonsoft's regular expression filters: =~ /regex/flags, matching anywhere in the value.
+		{`string.Join(",", ` + doc + `.SelectTokens("$.store.book[?(@.title =~ /^[AC]$/)].title"))`, "A,C"},
+		{`string.Join(",", ` + doc + `.SelectTokens("$.store.book[?(@.title =~ /b/i)].price"))`, "12.99"},
+		{`string.Join(",", ` + doc + `.SelectTokens("$.store.book[?(@.title=~/\\w/ && @.price > 8.96)].title"))`, "B,C"},
+		{`` + doc + `.SelectTokens("$..[?(@.color =~ /r.d/)]").Count()`, "1"},
+		{`string.Join(",", JObject.Parse("{\"a\":[{\"u\":\"http://x/y\"},{\"u\":\"it's\"}]}").SelectTokens("a[?(@.u =~ /x\\/y/)].u"))`, "http://x/y"},
+		{`string.Join(",", JObject.Parse("{\"a\":[{\"u\":\"http://x/y\"},{\"u\":\"it's\"}]}").SelectTokens("a[?(@.u =~ /'s$/)].u"))`, "it's"},
 		{`` + doc + `.SelectToken("store.book[?(@.price > 100)]") == null`, "true"},
 		{`(string)` + doc + `.SelectToken("store.bicycle.color")`, "red"},
 	} {
@@ -704,6 +711,10 @@ func TestCSharpSelectTokens(t *testing.T) {
 	for _, tc := range []struct{ src, msg string }{
 		{`@(` + doc + `.SelectToken("$..title"))`, "Path returned multiple tokens."},
 		{`@(` + doc + `.SelectTokens("$.store.book[?(@.price <"))`, "Unexpected character while parsing path"},
+		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ /a/x)]"))`, "Unexpected character while parsing path"},
+		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ a)]"))`, "Unexpected character while parsing path"},
+		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ /a)]"))`, "Unexpected character while parsing path"},
+		{`@(` + doc + `.SelectTokens("$.store.book[?(1 =~ /a/)]"))`, "Unexpected character while parsing path"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {

@@ -40,11 +40,124 @@ func compilePath(p string) (*jsonpath.Path, error) {
 	default:
 		q = "$." + q
 	}
+	if strings.Contains(q, "=~") {
+		var ok bool
+		if q, ok = regexFilters(q); !ok {
+			return nil, exc("JsonException", "Unexpected character while parsing path: %s", p)
+		}
+	}
 	jp, err := pathParser.Parse(q)
 	if err != nil {
 		return nil, exc("JsonException", "Unexpected character while parsing path: %s", p)
 	}
 	return paths.Put(p, jp), nil
+}
+
+// regexFilters rewrites Newtonsoft's regular expression tests in filters,
+// @.name =~ /regex/flags (true when the regex matches anywhere in the
+// value, as Regex.IsMatch), into RFC 9535's search(@.name, 'regex'); the
+// flags i, m and s become the regex's own (?i) (?m) (?s).
+func regexFilters(q string) (string, bool) {
+	var b strings.Builder
+	for {
+		at := indexOutsideQuotes(q, "=~")
+		if at < 0 {
+			b.WriteString(q)
+			return b.String(), true
+		}
+		// The operand before: a path (@.a.b, @['a b'][0], $.x), its
+		// brackets and their quotes whole.
+		end := at
+		for end > 0 && q[end-1] == ' ' {
+			end--
+		}
+		start := end
+		for start > 0 {
+			c := q[start-1]
+			if c == ']' {
+				depth := 0
+				i := start - 1
+				for ; i >= 0; i-- {
+					if q[i] == ']' {
+						depth++
+					} else if q[i] == '[' {
+						if depth--; depth == 0 {
+							break
+						}
+					}
+				}
+				if i < 0 {
+					return "", false
+				}
+				start = i
+				continue
+			}
+			if c == ' ' || c == '(' || c == '&' || c == '|' || c == '!' || c == ',' {
+				break
+			}
+			start--
+		}
+		lhs := q[start:end]
+		if lhs == "" || (lhs[0] != '@' && lhs[0] != '$') {
+			return "", false
+		}
+		// The regex after: /…/ with \/ for a slash, then its flags.
+		rest := strings.TrimLeft(q[at+2:], " ")
+		if !strings.HasPrefix(rest, "/") {
+			return "", false
+		}
+		var re strings.Builder
+		i := 1
+		for ; i < len(rest) && rest[i] != '/'; i++ {
+			if rest[i] == '\\' && i+1 < len(rest) && rest[i+1] == '/' {
+				i++
+			}
+			re.WriteByte(rest[i])
+		}
+		if i >= len(rest) {
+			return "", false
+		}
+		i++
+		flags := ""
+		for ; i < len(rest) && rest[i] >= 'a' && rest[i] <= 'z'; i++ {
+			switch rest[i] {
+			case 'i', 'm', 's':
+				flags += string(rest[i])
+			default:
+				return "", false
+			}
+		}
+		pattern := re.String()
+		if flags != "" {
+			pattern = "(?" + flags + ")" + pattern
+		}
+		lit := strings.NewReplacer("\\", "\\\\", "'", "\\'").Replace(pattern)
+		b.WriteString(q[:start])
+		b.WriteString("search(" + lhs + ", '" + lit + "')")
+		q = rest[i:]
+	}
+}
+
+// indexOutsideQuotes is the index of sub in s outside '…' and "…"
+// literals, or -1.
+func indexOutsideQuotes(s, sub string) int {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case strings.HasPrefix(s[i:], sub):
+			return i
+		}
+	}
+	return -1
 }
 
 // plainJSON is a token as the JSONPath library reads it: maps, slices and
