@@ -31,27 +31,43 @@ var azureOnly = map[string]string{
 		"return-response when it flags the prompt",
 	"get-authorization-context": "it needs APIM's credential manager, which holds the OAuth tokens; get tokens with send-request to the " +
 		"provider's token endpoint (cached with cache-store-value) or authentication-managed-identity",
-	"xsl-transform": "tollgate has no XSLT processor; reshape XML with xml-to-json and set-body template=\"liquid\"",
 }
 
-// azureOnlyPolicy returns the Parse of an Azure-only element.
-func azureOnlyPolicy(alternative string) func(*engine.Parser) engine.Step {
+// notInTollgate are APIM policies a self-hosted gateway could run but
+// tollgate does not (yet): a load error naming what to do instead, as for
+// the Azure-only ones.
+var notInTollgate = map[string]string{
+	"xsl-transform": "tollgate has no XSLT processor; reshape XML with xml-to-json and set-body template=\"liquid\", " +
+		"or C# expressions on XDocument (docs/expressions-csharp.md)",
+	"validate-odata-request": "tollgate has no OData parser; let the OData service validate its system query options " +
+		"($filter, $select, …), and check OData-Version with check-header or validate-headers",
+}
+
+// azureOnlyPolicy returns the Parse of an element tollgate refuses at
+// load: why, and what to use instead.
+func azureOnlyPolicy(why, alternative string) func(*engine.Parser) engine.Step {
 	return func(p *engine.Parser) engine.Step {
 		n := p.Node()
 		for _, a := range n.Attrs {
 			p.Attr(a.Name) // not reported one by one
 		}
 		p.RawInner() // nor are its children or text
-		p.Errorf("<%s> is not available in a self-hosted gateway: %s", n.Name, alternative)
+		p.Errorf("<%s> %s: %s", n.Name, why, alternative)
 		return engine.StepFunc(func(context.Context, *engine.State) error { return nil })
 	}
 }
 
-// addAzureOnly puts every Azure-only element in reg.
+// addAzureOnly puts every Azure-only element, and every APIM element
+// tollgate does not run, in reg.
 func addAzureOnly(reg engine.Registry) engine.Registry {
 	for name, alt := range azureOnly {
 		if _, ok := reg[name]; !ok {
-			reg[name] = engine.Policy{Sections: engine.AllSections, Parse: azureOnlyPolicy(alt)}
+			reg[name] = engine.Policy{Sections: engine.AllSections, Parse: azureOnlyPolicy("is not available in a self-hosted gateway", alt)}
+		}
+	}
+	for name, alt := range notInTollgate {
+		if _, ok := reg[name]; !ok {
+			reg[name] = engine.Policy{Sections: engine.AllSections, Parse: azureOnlyPolicy("is not implemented by tollgate", alt)}
 		}
 	}
 	return reg
