@@ -547,7 +547,7 @@ var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "ch
 	KBytes: "byte[]", KDateTime: "DateTime", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison", KDayOfWeek: "DayOfWeek", KIPAddress: "IPAddress", KXNamespace: "XNamespace", KGrouping: "IGrouping",
 	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
 	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder",
-	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute", KXNode: "XNode"}
+	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute", KXNode: "XNode", KX509: "X509Certificate2", KRSA: "RSA"}
 
 var builtinsOnce sync.Once
 
@@ -557,6 +557,7 @@ func loadBuiltins() { builtinsOnce.Do(registerBuiltins) }
 func registerBuiltins() {
 	registerXML()
 	registerXMLBuild()
+	registerX509()
 	registerDict()
 	registerNullable()
 	registerModelMaps()

@@ -50,6 +50,8 @@ const (
 	KXNamespace // System.Xml.Linq.XNamespace (its URI, a string, at run time)
 	KGrouping   // IGrouping<Key, Elem> from GroupBy (*grouping at run time)
 	KXNode      // XText, XCData, XComment (*XNode at run time)
+	KX509       // X509Certificate2 made in an expression (*X509Cert, x509.go)
+	KRSA        // System.Security.Cryptography.RSA (*RSAKey)
 )
 
 // Type is a static type.
@@ -289,6 +291,10 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tString // an XName is "{uri}local" text here
 	case "XAttribute", "Xml.Linq.XAttribute":
 		t = tXAttr
+	case "X509Certificate2", "X509Certificate":
+		t = tX509
+	case "RSA":
+		t = tRSA
 	case "XText", "Xml.Linq.XText":
 		t = tXText
 	case "XCData", "Xml.Linq.XCData":
@@ -318,7 +324,7 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 // knownTypeNames are the type names a did-you-mean hint may offer.
 var knownTypeNames = []string{"string", "int", "long", "bool", "double", "object", "char", "JObject", "JArray", "JToken",
 	"DateTime", "TimeSpan", "DayOfWeek", "IPAddress", "Guid", "Uri", "IEnumerable", "List", "Dictionary", "Math", "Convert", "Encoding",
-	"JsonConvert", "Regex", "WebUtility", "String", "Int32", "Int64", "Boolean", "Random", "HMACSHA256", "SHA256", "MD5"}
+	"JsonConvert", "Regex", "WebUtility", "String", "Int32", "Int64", "Boolean", "Random", "HMACSHA256", "SHA256", "MD5", "X509Certificate2", "RSA"}
 
 // isValueElem reports whether a pointer to rt is a nullable value type in
 // C# (DateTime?, int?...) rather than a model object.
@@ -338,7 +344,7 @@ func isValueElem(rt reflect.Type) bool {
 // (System.Security.Cryptography.HMACSHA256, System.Random): the names it
 // leaves are unique among the types expressions may use.
 func shortTypeName(name string) string {
-	for _, ns := range []string{"System.", "Security.Cryptography.", "Collections.Generic.", "Newtonsoft.Json.Linq.",
+	for _, ns := range []string{"System.", "Security.Cryptography.", "X509Certificates.", "Collections.Generic.", "Newtonsoft.Json.Linq.",
 		"Newtonsoft.Json.", "Text.RegularExpressions.", "Net.", "Linq.", "Globalization."} {
 		name = strings.TrimPrefix(name, ns)
 	}

@@ -1,0 +1,322 @@
+package csharp
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"strings"
+
+	"software.sslmate.com/src/go-pkcs12"
+)
+
+// Certificates and RSA keys, as policies that sign with a certificate use
+// them: new X509Certificate2(bytes) and (bytes, password) (a PFX/PKCS #12
+// with its key, or a DER or PEM certificate), its Subject, Issuer,
+// Thumbprint, SerialNumber, NotBefore, NotAfter, HasPrivateKey,
+// GetRSAPrivateKey() and GetRSAPublicKey(); RSA.Create() with
+// ImportFromPem(pem), SignData(data, HashAlgorithmName.SHA256,
+// RSASignaturePadding.Pkcs1) and VerifyData(data, signature, hash,
+// padding), KeySize.
+
+// X509Cert is an X509Certificate2 made in an expression.
+type X509Cert struct {
+	c   *x509.Certificate
+	key crypto.PrivateKey // nil without one
+}
+
+// String is X509Certificate2.ToString(): its subject.
+func (x *X509Cert) String() string { return "[Subject]\n  " + x.c.Subject.String() }
+
+// RSAKey is an RSA key (System.Security.Cryptography.RSA): a private key,
+// or a public key only.
+type RSAKey struct {
+	priv *rsa.PrivateKey
+	pub  *rsa.PublicKey
+}
+
+// String is RSA.ToString(): its .NET type name.
+func (k *RSAKey) String() string { return "System.Security.Cryptography.RSAImplementation+RSAOpenSsl" }
+
+var (
+	tX509 = &Type{K: KX509, Name: "X509Certificate2"}
+	tRSA  = &Type{K: KRSA, Name: "RSA"}
+)
+
+// maxCertBytes bounds what new X509Certificate2 reads.
+const maxCertBytes = 1 << 20
+
+func cryptoErr(msg string) error { return exc("CryptographicException", "%s", msg) }
+
+// newX509 reads a certificate as .NET's constructor does: PKCS #12 (with
+// its private key), DER or PEM.
+func newX509(data []byte, password string) (*X509Cert, error) {
+	if len(data) == 0 {
+		return nil, exc("ArgumentException", "Array may not be empty or null.")
+	}
+	if len(data) > maxCertBytes {
+		return nil, cryptoErr("The certificate data is too large.")
+	}
+	if c, err := x509.ParseCertificate(data); err == nil {
+		return &X509Cert{c: c}, nil
+	}
+	if b, _ := pem.Decode(data); b != nil && b.Type == "CERTIFICATE" {
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, cryptoErr("Cannot find the requested object.")
+		}
+		return &X509Cert{c: c}, nil
+	}
+	key, c, _, err := pkcs12.DecodeChain(data, password)
+	if err != nil {
+		if strings.Contains(err.Error(), "password") {
+			return nil, cryptoErr("The specified network password is not correct.")
+		}
+		return nil, cryptoErr("Cannot find the requested object.")
+	}
+	return &X509Cert{c: c, key: key}, nil
+}
+
+// rsaHash is a HashAlgorithmName's hash.
+func rsaHash(name any) (crypto.Hash, error) {
+	switch name {
+	case "SHA256":
+		return crypto.SHA256, nil
+	case "SHA384":
+		return crypto.SHA384, nil
+	case "SHA512":
+		return crypto.SHA512, nil
+	case "SHA1":
+		return crypto.SHA1, nil
+	}
+	return 0, cryptoErr("'" + catStr(name) + "' is not a known hash algorithm.")
+}
+
+func digest(h crypto.Hash, data []byte) []byte {
+	switch h {
+	case crypto.SHA384:
+		s := sha512.Sum384(data)
+		return s[:]
+	case crypto.SHA512:
+		s := sha512.Sum512(data)
+		return s[:]
+	case crypto.SHA1:
+		s := sha1.Sum(data)
+		return s[:]
+	}
+	s := sha256.Sum256(data)
+	return s[:]
+}
+
+func rsaArg(v any) (*RSAKey, error) {
+	k, ok := v.(*RSAKey)
+	if !ok || k == nil {
+		return nil, errNull
+	}
+	return k, nil
+}
+
+func registerX509() {
+	S, B := tString, tBool
+	for _, params := range [][]*Type{ts(tBytes), ts(tBytes, S)} {
+		static("X509Certificate2", "new", params, tX509, func(a []any) (any, error) {
+			data, err := bytesArg(a[0])
+			if err != nil {
+				return nil, err
+			}
+			pw := ""
+			if len(a) > 1 {
+				pw, _ = a[1].(string)
+			}
+			return newX509(data, pw)
+		}, nil)
+	}
+	cert := func(v any) (*X509Cert, error) {
+		x, ok := v.(*X509Cert)
+		if !ok || x == nil {
+			return nil, errNull
+		}
+		return x, nil
+	}
+	for name, get := range map[string]func(*X509Cert) any{
+		"Subject":      func(x *X509Cert) any { return x.c.Subject.String() },
+		"Issuer":       func(x *X509Cert) any { return x.c.Issuer.String() },
+		"SerialNumber": func(x *X509Cert) any { return strings.ToUpper(x.c.SerialNumber.Text(16)) },
+		"Thumbprint": func(x *X509Cert) any {
+			s := sha1.Sum(x.c.Raw)
+			return strings.ToUpper(hex.EncodeToString(s[:]))
+		},
+	} {
+		prop(KX509, name, S, func(a []any) (any, error) {
+			x, err := cert(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return get(x), nil
+		}, nil)
+	}
+	prop(KX509, "NotBefore", tDateTime, func(a []any) (any, error) {
+		x, err := cert(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return x.c.NotBefore.UTC(), nil
+	}, nil)
+	prop(KX509, "NotAfter", tDateTime, func(a []any) (any, error) {
+		x, err := cert(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return x.c.NotAfter.UTC(), nil
+	}, nil)
+	prop(KX509, "HasPrivateKey", B, func(a []any) (any, error) {
+		x, err := cert(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return x.key != nil, nil
+	}, nil)
+	prop(KX509, "RawData", tBytes, func(a []any) (any, error) {
+		x, err := cert(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return append([]byte(nil), x.c.Raw...), nil
+	}, nil)
+	method(KX509, "GetRSAPrivateKey", ts(), tRSA, func(a []any) (any, error) {
+		x, err := cert(a[0])
+		if err != nil {
+			return nil, err
+		}
+		if k, ok := x.key.(*rsa.PrivateKey); ok {
+			return &RSAKey{priv: k, pub: &k.PublicKey}, nil
+		}
+		return nil, nil
+	}, nil)
+	method(KX509, "GetRSAPublicKey", ts(), tRSA, func(a []any) (any, error) {
+		x, err := cert(a[0])
+		if err != nil {
+			return nil, err
+		}
+		if k, ok := x.c.PublicKey.(*rsa.PublicKey); ok {
+			return &RSAKey{pub: k}, nil
+		}
+		return nil, nil
+	}, nil)
+	method(KX509, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
+
+	// RSA
+	static("RSA", "Create", ts(), tRSA, func([]any) (any, error) { return &RSAKey{}, nil }, nil)
+	method(KRSA, "ImportFromPem", ts(S), tVoid, func(a []any) (any, error) {
+		k, err := rsaArg(a[0])
+		if err != nil {
+			return nil, err
+		}
+		text, _ := a[1].(string)
+		b, _ := pem.Decode([]byte(text))
+		if b == nil {
+			return nil, exc("ArgumentException", "No supported key formats were found. Check that the input represents the contents of a PEM-encoded key file, not the path to such a file.")
+		}
+		var key any
+		switch b.Type {
+		case "PRIVATE KEY":
+			key, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+		case "RSA PRIVATE KEY":
+			key, err = x509.ParsePKCS1PrivateKey(b.Bytes)
+		case "PUBLIC KEY":
+			key, err = x509.ParsePKIXPublicKey(b.Bytes)
+		case "RSA PUBLIC KEY":
+			key, err = x509.ParsePKCS1PublicKey(b.Bytes)
+		default:
+			err = errNull
+		}
+		switch x := key.(type) {
+		case *rsa.PrivateKey:
+			if err == nil {
+				k.priv, k.pub = x, &x.PublicKey
+				return nil, nil
+			}
+		case *rsa.PublicKey:
+			if err == nil {
+				k.priv, k.pub = nil, x
+				return nil, nil
+			}
+		}
+		return nil, cryptoErr("ASN1 corrupted data.")
+	}, nil)
+	prop(KRSA, "KeySize", tInt, func(a []any) (any, error) {
+		k, err := rsaArg(a[0])
+		if err != nil {
+			return nil, err
+		}
+		if k.pub == nil {
+			return 2048, nil // RSA.Create()'s key before one is made or imported
+		}
+		return k.pub.N.BitLen(), nil
+	}, nil)
+	method(KRSA, "SignData", ts(tBytes, S, S), tBytes, func(a []any) (any, error) {
+		k, err := rsaArg(a[0])
+		if err != nil {
+			return nil, err
+		}
+		data, err := bytesArg(a[1])
+		if err != nil {
+			return nil, err
+		}
+		h, err := rsaHash(a[2])
+		if err != nil {
+			return nil, err
+		}
+		if k.priv == nil {
+			return nil, cryptoErr("The key does not have a private key to sign with.")
+		}
+		switch a[3] {
+		case "Pkcs1":
+			return rsa.SignPKCS1v15(rand.Reader, k.priv, h, digest(h, data))
+		case "Pss":
+			return rsa.SignPSS(rand.Reader, k.priv, h, digest(h, data), &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+		}
+		return nil, cryptoErr("Unknown padding mode.")
+	}, nil)
+	method(KRSA, "VerifyData", ts(tBytes, tBytes, S, S), B, func(a []any) (any, error) {
+		k, err := rsaArg(a[0])
+		if err != nil {
+			return nil, err
+		}
+		data, err := bytesArg(a[1])
+		if err != nil {
+			return nil, err
+		}
+		sig, err := bytesArg(a[2])
+		if err != nil {
+			return nil, err
+		}
+		h, err := rsaHash(a[3])
+		if err != nil {
+			return nil, err
+		}
+		if k.pub == nil {
+			return false, nil
+		}
+		switch a[4] {
+		case "Pkcs1":
+			return rsa.VerifyPKCS1v15(k.pub, h, digest(h, data), sig) == nil, nil
+		case "Pss":
+			return rsa.VerifyPSS(k.pub, h, digest(h, data), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil, nil
+		}
+		return nil, cryptoErr("Unknown padding mode.")
+	}, nil)
+	for _, h := range []string{"SHA256", "SHA384", "SHA512", "SHA1"} {
+		h := h
+		staticProp("HashAlgorithmName", h, S, func([]any) (any, error) { return h, nil }, nil)
+	}
+	for _, p := range []string{"Pkcs1", "Pss"} {
+		p := p
+		staticProp("RSASignaturePadding", p, S, func([]any) (any, error) { return p, nil }, nil)
+	}
+}

@@ -1,0 +1,111 @@
+package engine
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"software.sslmate.com/src/go-pkcs12"
+)
+
+// signingCert is a self-signed RSA certificate with its key, as PFX
+// (password "pw"), DER and the key as PKCS #8 PEM.
+func signingCert(t *testing.T) (key *rsa.PrivateKey, pfx, der, keyPEM string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(0x2a), Subject: pkix.Name{CommonName: "tollgate signer"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	raw, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(raw)
+	p, err := pkcs12.Modern.Encode(key, c, nil, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k8, _ := x509.MarshalPKCS8PrivateKey(key)
+	return key, base64.StdEncoding.EncodeToString(p), base64.StdEncoding.EncodeToString(raw),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: k8}))
+}
+
+// TestCSharpX509AndRSA: a certificate from a named value (PFX with its
+// key, or DER), its members, and RSA signatures a backend can check:
+// the pattern of policies that sign a JWT for their backend.
+func TestCSharpX509AndRSA(t *testing.T) {
+	key, pfx, der, keyPEM := signingCert(t)
+	vars := func(s *State) {
+		s.Variables()["pfx"], s.Variables()["der"], s.Variables()["pem"] = pfx, der, keyPEM
+	}
+	const load = `var cert = new X509Certificate2(Convert.FromBase64String((string)context.Variables["pfx"]), "pw"); `
+	for _, tc := range []struct{ src, want string }{
+		{load + `return cert.HasPrivateKey + "|" + cert.Subject + "|" + cert.Thumbprint.Length + "|" + cert.SerialNumber + "|" + (cert.NotAfter > DateTime.UtcNow);`, "True|CN=tollgate signer|40|2A|True"},
+		{`var cert = new X509Certificate2(Convert.FromBase64String((string)context.Variables["der"])); return cert.HasPrivateKey + "|" + (cert.GetRSAPrivateKey() == null) + "|" + cert.GetRSAPublicKey().KeySize;`, "False|True|2048"},
+		{load + `var data = Encoding.UTF8.GetBytes("payload"); var sig = cert.GetRSAPrivateKey().SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+			return cert.GetRSAPublicKey().VerifyData(data, sig, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1) + "|" + cert.GetRSAPublicKey().VerifyData(Encoding.UTF8.GetBytes("other"), sig, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);`, "True|False"},
+		{load + `var data = Encoding.UTF8.GetBytes("payload"); var sig = cert.GetRSAPrivateKey().SignData(data, HashAlgorithmName.SHA512, RSASignaturePadding.Pss);
+			return cert.GetRSAPublicKey().VerifyData(data, sig, HashAlgorithmName.SHA512, RSASignaturePadding.Pss);`, "true"},
+		{`RSA rsa = RSA.Create(); rsa.ImportFromPem((string)context.Variables["pem"]); return rsa.KeySize;`, "2048"},
+		{`X509Certificate2 c = new System.Security.Cryptography.X509Certificates.X509Certificate2(Convert.FromBase64String((string)context.Variables["der"])); return c.Subject;`, "CN=tollgate signer"},
+	} {
+		csBothBlocks(t, tc.src, tc.want, vars)
+	}
+
+	// A JWT signed RS256 in the policy checks with the certificate's key.
+	v, err, _ := csRun(t, `@{
+		var cert = new X509Certificate2(Convert.FromBase64String((string)context.Variables["pfx"]), "pw");
+		string b64(byte[] b) => Convert.ToBase64String(b).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+		var header = b64(Encoding.UTF8.GetBytes("{\"alg\":\"RS256\",\"typ\":\"JWT\"}"));
+		var payload = b64(Encoding.UTF8.GetBytes(new JObject(new JProperty("sub", "gateway"), new JProperty("exp", 4102444800)).ToString(Formatting.None)));
+		var sig = cert.GetRSAPrivateKey().SignData(Encoding.ASCII.GetBytes(header + "." + payload), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+		return header + "." + payload + "." + b64(sig);
+	}`, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.Parse(show(v), func(*jwt.Token) (any, error) { return &key.PublicKey, nil }, jwt.WithValidMethods([]string{"RS256"}))
+	if err != nil || !tok.Valid {
+		t.Fatalf("token %q: %v", show(v), err)
+	}
+	if sub, _ := tok.Claims.GetSubject(); sub != "gateway" {
+		t.Errorf("sub %q", sub)
+	}
+	// A signature made with the imported PEM key checks in Go.
+	v, err, _ = csRun(t, `@{ var rsa = RSA.Create(); rsa.ImportFromPem((string)context.Variables["pem"]);
+		return Convert.ToBase64String(rsa.SignData(Encoding.UTF8.GetBytes("x"), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)); }`, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := base64.StdEncoding.DecodeString(show(v))
+	d := sha256.Sum256([]byte("x"))
+	if err := rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, d[:], sig); err != nil {
+		t.Errorf("PEM key signature: %v", err)
+	}
+
+	for _, tc := range []struct{ src, msg string }{
+		{`@(new X509Certificate2(Convert.FromBase64String((string)context.Variables["pfx"]), "wrong").Subject)`, "The specified network password is not correct."},
+		{`@(new X509Certificate2(Encoding.UTF8.GetBytes("not a certificate")).Subject)`, "Cannot find the requested object."},
+		{`@(new X509Certificate2(new byte[] {}).Subject)`, "Array may not be empty or null."},
+		{`@(new X509Certificate2(Convert.FromBase64String((string)context.Variables["der"])).GetRSAPrivateKey().SignData(new byte[] {1}, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).Length)`, "Object reference not set"},
+		{`@{ var r = RSA.Create(); r.ImportFromPem("nope"); return 1; }`, "No supported key formats were found"},
+		{`@(RSA.Create().SignData(new byte[] {1}, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).Length)`, "does not have a private key"},
+	} {
+		_, err, _ := csRun(t, tc.src, vars)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.msg)
+		}
+	}
+}
