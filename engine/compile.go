@@ -33,10 +33,13 @@ type Compiler struct {
 	// Backends are the names of the backend entities, for
 	// set-backend-service backend-id; nil: none are known.
 	Backends map[string]bool
-	opts     []expr.Option
-	errs     ErrorList
-	bad      map[Pos]bool
-	depth    int
+	// Schemas are the folder's schema resources (APIM's global schemas),
+	// for validate-content schema-id; nil: none.
+	Schemas map[string]SchemaDoc
+	opts    []expr.Option
+	errs    ErrorList
+	bad     map[Pos]bool
+	depth   int
 	// pathPrefix is prepended to step paths while a fragment is compiled.
 	pathPrefix string
 	// cs compiles C# expressions (lang.go).

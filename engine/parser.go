@@ -47,6 +47,20 @@ func (p *Parser) Section() Section { return p.section }
 // Scope returns the document's scope (global | product | api | operation).
 func (p *Parser) Scope() string { return p.scope }
 
+// SchemaDoc is a schema resource: its type ("json" or "xml"), its
+// document, and the file it came from (for errors).
+type SchemaDoc struct {
+	Type string
+	Doc  []byte
+	File string
+}
+
+// GlobalSchema is the schema resource called id.
+func (p *Parser) GlobalSchema(id string) (SchemaDoc, bool) {
+	d, ok := p.c.Schemas[id]
+	return d, ok
+}
+
 // HasBackend reports whether a backend entity called name exists
 // (set-backend-service backend-id).
 func (p *Parser) HasBackend(name string) bool { return p.c.Backends[name] }

@@ -39,11 +39,11 @@ import (
 
 // apiopsFolders are the extractor's top-level folders tollgate reads.
 var apiopsFolders = map[string]bool{"apis": true, "named values": true, "policy fragments": true,
-	"backends": true, "products": true, "subscriptions": true, "version sets": true}
+	"backends": true, "products": true, "subscriptions": true, "version sets": true, "schemas": true, "global schemas": true}
 
 // apiopsIgnoredFolders are the extractor's folders of Azure-only resources.
 var apiopsIgnoredFolders = []string{"gateways", "groups", "loggers", "diagnostics", "tags", "workspaces",
-	"authorization servers", "identity providers", "certificates", "schemas", "global schemas"}
+	"authorization servers", "identity providers", "certificates"}
 
 // overrides is a publisher configuration file (configuration.prod.yaml):
 // per resource kind, per name, properties that replace the extracted ones.

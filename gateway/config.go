@@ -133,7 +133,7 @@ type Snapshot struct {
 
 // reservedFolders hold resources, not APIs.
 var reservedFolders = map[string]bool{"fragments": true, "products": true, "subscriptions": true, "apis": true,
-	"named values": true, "policy fragments": true, "backends": true, "version sets": true}
+	"named values": true, "policy fragments": true, "backends": true, "version sets": true, "schemas": true, "global schemas": true}
 
 func dirExists(p string) bool {
 	st, err := os.Stat(p)
@@ -282,6 +282,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	backends := loadBackends(dir, nv, base, over, common, &errs, &snap.Notices)
 	comp := engine.NewCompiler(reg, nv)
 	comp.Fragments = frags
+	comp.Schemas = loadSchemas(dir, common, &errs)
 	comp.Backends = map[string]bool{}
 	for name := range backends {
 		comp.Backends[name] = true

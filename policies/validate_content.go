@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"tollgate/engine"
 )
@@ -31,9 +32,9 @@ import (
 // operation's response for its status. The size is checked first, from
 // Content-Length when there is one, so a body over max-size is never read.
 // Only JSON is validated (validate-as="json"): XML and SOAP need XML schema
-// validation, which tollgate does not have, and schema-id names an APIM
-// schema resource, which tollgate does not have either: both are load
-// errors. schema-ref alone points into the API's own specification.
+// validation, which tollgate does not have (a load error). schema-id names
+// a schema resource of the folder (validate_content_schema.go); schema-ref
+// alone points into the API's own specification.
 type validateContent struct {
 	validator
 	unspecified, sizeExceeded action
@@ -55,6 +56,10 @@ type contentRule struct {
 	ref        string // schema-ref ("" : the specification's schema)
 	act        action
 	additional *bool // allow-additional-properties (nil: as the schema says)
+	// schemaID, with global: the schema resource schema-id names
+	// (validate_content_schema.go), compiled at load.
+	schemaID string
+	global   *jsonschema.Schema
 }
 
 type overrideKey struct {
@@ -106,19 +111,22 @@ func (k *kit) parseValidateContent(p *engine.Parser) engine.Step {
 			case "xml", "soap":
 				cp.ErrorAt(cp.Attr("validate-as").ValuePos, "validate-as=%q is not available in tollgate (it has no XML schema validator); only \"json\" is", as)
 			}
-			if a := cp.Attr("schema-id"); a != nil {
-				cp.LitStr("schema-id", "")
-				cp.ErrorAt(a.Pos, "schema-id names an APIM schema resource, which tollgate does not have: omit it to use the API specification's schema, or point schema-ref at one of its components (\"#/components/schemas/Name\")")
-			}
-			if a := cp.Attr("schema-ref"); a != nil {
-				r.ref = cp.LitStr("schema-ref", "")
-				if !strings.HasPrefix(r.ref, "#/components/schemas/") {
-					cp.ErrorAt(a.ValuePos, "schema-ref must be a local reference such as \"#/components/schemas/address\" (not %q)", r.ref)
-				}
-			}
 			if cp.Has("allow-additional-properties") {
 				b := cp.LitBool("allow-additional-properties", false)
 				r.additional = &b
+			}
+			if a := cp.Attr("schema-ref"); a != nil {
+				r.ref = cp.LitStr("schema-ref", "")
+				switch {
+				case cp.Has("schema-id") && !strings.HasPrefix(r.ref, "#/"):
+					cp.ErrorAt(a.ValuePos, "schema-ref must be a local reference into the schema, such as \"#/components/schemas/address\" (not %q)", r.ref)
+				case !cp.Has("schema-id") && !strings.HasPrefix(r.ref, "#/components/schemas/"):
+					cp.ErrorAt(a.ValuePos, "schema-ref must be a local reference such as \"#/components/schemas/address\" (not %q)", r.ref)
+				}
+			}
+			if a := cp.Attr("schema-id"); a != nil {
+				r.schemaID = cp.RequiredLitStr("schema-id")
+				r.global = compileGlobalSchema(cp, a, r.schemaID, r.ref, r.additional)
 			}
 			v.contents = append(v.contents, r)
 		default:
@@ -178,6 +186,11 @@ func (v *validateContent) Run(_ context.Context, s *engine.State) error {
 	ct, err := v.contentType(s, headers.GetValueOrDefault("Content-Type", ""))
 	if err != nil {
 		return err
+	}
+	if r := v.rule(ct); r != nil && r.global != nil && ct != "" {
+		// schema-id: the schema resource, whatever the specification says.
+		v.validateGlobal(r, data, ct, typ, what, &val, pub)
+		return v.finish(s, &val)
 	}
 	spec := opSpec(s)
 	if len(data) == 0 {
