@@ -3,6 +3,8 @@ package gateway_test
 import (
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,67 +19,15 @@ import (
 // the client's view. The empty backend section of the publish and binding
 // examples forwards nothing, so the API's own backend is never called.
 func TestDaprExamplesServed(t *testing.T) {
-	const publish = `<policies>
-     <inbound>
-        <base />
-        <publish-to-dapr
-           pubsub-name="orders"
-               topic="new"
-               response-variable-name="dapr-response">
-            @(context.Request.Body.As<string>())
-        </publish-to-dapr>
-    </inbound>
-    <backend>
-    </backend>
-    <outbound>
-        <base />
-    </outbound>
-    <on-error>
-        <base />
-        <return-response response-variable-name="pubsub-response" />
-    </on-error>
-</policies>`
-	const binding = `<policies>
-     <inbound>
-        <base />
-        <invoke-dapr-binding
-                      name="external-system"
-                      operation="create"
-                      response-variable-name="bind-response">
-            <metadata>
-                <item key="source">api-management</item>
-                <item key="client-ip">@(context.Request.IpAddress )</item>
-            </metadata>
-            <data>
-                @(context.Request.Body.As<string>() )
-            </data>
-        </invoke-dapr-binding>
-    </inbound>
-    <backend>
-    </backend>
-    <outbound>
-        <base />
-    </outbound>
-    <on-error>
-        <base />
-        <return-response response-variable-name="bind-response" />
-    </on-error>
-</policies>`
-	const invoke = `<policies>
-    <inbound>
-        <base />
-        <set-backend-service backend-id="dapr" dapr-app-id="echo" dapr-method="back" dapr-namespace="echo-app" />
-    </inbound>
-    <backend>
-        <forward-request />
-    </backend>
-    <outbound>
-        <base />
-    </outbound>
-    <on-error>
-        <base />
-    </on-error>
-</policies>`
+	// APIM's examples, as its reference writes them (policies' test data).
+	doc := func(name string) string {
+		data, err := os.ReadFile(filepath.Join("..", "policies", "testdata", "apim-docs", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	publish, binding, invoke := doc("publish-to-dapr.xml"), doc("invoke-dapr-binding.xml"), doc("set-backend-service-dapr.xml")
 	tests := []struct {
 		name         string
 		policy       string

@@ -212,8 +212,7 @@ func (k *kit) parsePublishToDapr(p *engine.Parser) engine.Step {
 		p.ErrorAt(p.Node().Attr("topic").ValuePos, "without pubsub-name, topic must be PUBSUB-NAME/TOPIC-NAME, not %q", pd.topic.Const())
 	}
 	for _, n := range p.Children() {
-		p.Skip(n)
-		p.ErrorAt(n.Pos, "unexpected element <%s> inside <publish-to-dapr> (its content is the message)", n.Name)
+		unexpectedChild(p, n, "its content is the message")
 	}
 	pd.content = pd.parseContent(p)
 	return pd
@@ -273,8 +272,7 @@ func (k *kit) parseInvokeDaprBinding(p *engine.Parser) engine.Step {
 	seenMeta, seenData := false, false
 	for _, n := range p.Children() {
 		if n.Name != "metadata" && n.Name != "data" {
-			p.Skip(n)
-			p.ErrorAt(n.Pos, "unexpected element <%s> inside <invoke-dapr-binding> (want metadata, data)", n.Name)
+			unexpectedChild(p, n, "want metadata, data")
 			continue
 		}
 		c := p.Child(n)
@@ -287,8 +285,7 @@ func (k *kit) parseInvokeDaprBinding(p *engine.Parser) engine.Step {
 			keys := map[string]bool{}
 			for _, in := range c.Children() {
 				if in.Name != "item" {
-					c.Skip(in)
-					c.ErrorAt(in.Pos, "unexpected element <%s> inside <metadata> (want item)", in.Name)
+					unexpectedChild(c, in, "want item")
 					continue
 				}
 				ic := c.Child(in)

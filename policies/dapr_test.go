@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -80,27 +82,8 @@ func TestDaprCalls(t *testing.T) {
 		want    want
 	}{
 		{
-			name: "publish-to-dapr: APIM's example",
-			policy: `<policies>
-     <inbound>
-        <base />
-        <publish-to-dapr
-           pubsub-name="orders"
-               topic="new"
-               response-variable-name="dapr-response">
-            @(context.Request.Body.As<string>())
-        </publish-to-dapr>
-    </inbound>
-    <backend>
-    </backend>
-    <outbound>
-        <base />
-    </outbound>
-    <on-error>
-        <base />
-        <return-response response-variable-name="pubsub-response" />
-    </on-error>
-</policies>`,
+			name:    "publish-to-dapr: APIM's example",
+			policy:  apimDoc(t, "publish-to-dapr.xml"),
 			body:    `{"order":42}`,
 			varName: "dapr-response",
 			want:    want{path: "/v1.0/publish/orders/new", body: `{"order":42}`, varStatus: 204},
@@ -163,33 +146,8 @@ func TestDaprCalls(t *testing.T) {
 			want:   want{path: "/v1.0/publish/orders/t", body: "x", stopped: true, status: 504, reason: engine.ReasonTimeout},
 		},
 		{
-			name: "invoke-dapr-binding: APIM's example",
-			policy: `<policies>
-     <inbound>
-        <base />
-        <invoke-dapr-binding
-                      name="external-system"
-                      operation="create"
-                      response-variable-name="bind-response">
-            <metadata>
-                <item key="source">api-management</item>
-                <item key="client-ip">@(context.Request.IpAddress )</item>
-            </metadata>
-            <data>
-                @(context.Request.Body.As<string>() )
-            </data>
-        </invoke-dapr-binding>
-    </inbound>
-    <backend>
-    </backend>
-    <outbound>
-        <base />
-    </outbound>
-    <on-error>
-        <base />
-        <return-response response-variable-name="bind-response" />
-    </on-error>
-</policies>`,
+			name:    "invoke-dapr-binding: APIM's example",
+			policy:  apimDoc(t, "invoke-dapr-binding.xml"),
 			body:    `order 42`,
 			answer:  refuse(200, `{"ok":true}`),
 			varName: "bind-response",
@@ -315,6 +273,17 @@ func TestSetBackendServiceDapr(t *testing.T) {
 	if s.BackendURL != "http://other/" || s.BackendFixedPath {
 		t.Errorf("backend %q fixed %v, want http://other/ and not fixed", s.BackendURL, s.BackendFixedPath)
 	}
+}
+
+// apimDoc is a policy of APIM's documentation, as written
+// (testdata/apim-docs).
+func apimDoc(t testing.TB, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "apim-docs", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
 
 // closedAddr is a local address nothing listens on.

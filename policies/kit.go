@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"tollgate/engine"
 	"tollgate/store"
 )
 
@@ -100,4 +101,12 @@ func (k *kit) storeFailed(policy, msg string, err error, fields ...zap.Field) {
 	if k.onStoreError != nil {
 		k.onStoreError(policy, err)
 	}
+}
+
+// unexpectedChild reports a child element p does not take, skipped so
+// that its own attributes and text are not reported again; want says
+// what p takes ("want item").
+func unexpectedChild(p *engine.Parser, n *engine.Node, want string) {
+	p.Skip(n)
+	p.ErrorAt(n.Pos, "unexpected element <%s> inside <%s> (%s)", n.Name, p.Node().Name, want)
 }

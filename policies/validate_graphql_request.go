@@ -77,8 +77,7 @@ func (k *kit) parseValidateGraphQL(p *engine.Parser) engine.Step {
 	seen := false
 	for _, n := range p.Children() {
 		if n.Name != "authorize" {
-			p.Skip(n)
-			p.ErrorAt(n.Pos, "unexpected element <%s> inside <validate-graphql-request> (want authorize)", n.Name)
+			unexpectedChild(p, n, "want authorize")
 			continue
 		}
 		c := p.Child(n)
@@ -88,8 +87,7 @@ func (k *kit) parseValidateGraphQL(p *engine.Parser) engine.Step {
 		seen = true
 		for _, rn := range c.Children() {
 			if rn.Name != "rule" {
-				c.Skip(rn)
-				c.ErrorAt(rn.Pos, "unexpected element <%s> inside <authorize> (want rule)", rn.Name)
+				unexpectedChild(c, rn, "want rule")
 				continue
 			}
 			rc := c.Child(rn)

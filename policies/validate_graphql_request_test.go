@@ -51,15 +51,6 @@ type User {
 }
 `
 
-// APIM's example 1, as its reference writes it (quotes inside the
-// attribute's expression included).
-const gqlExample1 = `<validate-graphql-request error-variable-name="name" max-size="102400" max-depth="4"> 
-    <authorize>
-        <rule path="/__*" action="reject" /> 
-        <rule path="/Missions/name" action="@(context.Request.Headers.Count > 2 ? "remove" : "allow")" />
-    </authorize>
-</validate-graphql-request> `
-
 func gqlSchema(t testing.TB) *ast.Schema {
 	t.Helper()
 	s, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphql", Input: gqlTestSchema})
@@ -96,6 +87,9 @@ func gqlBody(query string, extra ...string) string {
 }
 
 func TestValidateGraphQLRequest(t *testing.T) {
+	// APIM's example 1, as its reference writes it (quotes inside the
+	// attribute's expression included).
+	gqlExample1 := apimDoc(t, "validate-graphql-request.xml")
 	const jsonCT = "application/json"
 	type want struct {
 		rejected  bool

@@ -113,6 +113,28 @@ func digest(h crypto.Hash, data []byte) []byte {
 	return s[:]
 }
 
+// rsaArgs reads SignData's and VerifyData's arguments: the key, n byte
+// arrays, the HashAlgorithmName and the RSASignaturePadding.
+func rsaArgs(a []any, n int) (k *RSAKey, bufs [][]byte, h crypto.Hash, pad string, err error) {
+	if k, err = rsaArg(a[0]); err != nil {
+		return
+	}
+	for _, v := range a[1 : 1+n] {
+		b, err := bytesArg(v)
+		if err != nil {
+			return nil, nil, 0, "", err
+		}
+		bufs = append(bufs, b)
+	}
+	if h, err = rsaHash(a[1+n]); err != nil {
+		return
+	}
+	if pad, _ = a[2+n].(string); pad != "Pkcs1" && pad != "Pss" {
+		err = cryptoErr("Unknown padding mode.")
+	}
+	return
+}
+
 func rsaArg(v any) (*RSAKey, error) {
 	k, ok := v.(*RSAKey)
 	if !ok || k == nil {
@@ -143,16 +165,25 @@ func registerX509() {
 		}
 		return x, nil
 	}
-	for name, get := range map[string]func(*X509Cert) any{
-		"Subject":      func(x *X509Cert) any { return x.c.Subject.String() },
-		"Issuer":       func(x *X509Cert) any { return x.c.Issuer.String() },
-		"SerialNumber": func(x *X509Cert) any { return strings.ToUpper(x.c.SerialNumber.Text(16)) },
-		"Thumbprint": func(x *X509Cert) any {
+	for _, p := range []struct {
+		name string
+		t    *Type
+		get  func(*X509Cert) any
+	}{
+		{"Subject", S, func(x *X509Cert) any { return x.c.Subject.String() }},
+		{"Issuer", S, func(x *X509Cert) any { return x.c.Issuer.String() }},
+		{"SerialNumber", S, func(x *X509Cert) any { return strings.ToUpper(x.c.SerialNumber.Text(16)) }},
+		{"Thumbprint", S, func(x *X509Cert) any {
 			s := sha1.Sum(x.c.Raw)
 			return strings.ToUpper(hex.EncodeToString(s[:]))
-		},
+		}},
+		{"NotBefore", tDateTime, func(x *X509Cert) any { return x.c.NotBefore.UTC() }},
+		{"NotAfter", tDateTime, func(x *X509Cert) any { return x.c.NotAfter.UTC() }},
+		{"HasPrivateKey", B, func(x *X509Cert) any { return x.key != nil }},
+		{"RawData", tBytes, func(x *X509Cert) any { return append([]byte(nil), x.c.Raw...) }},
 	} {
-		prop(KX509, name, S, func(a []any) (any, error) {
+		get := p.get
+		prop(KX509, p.name, p.t, func(a []any) (any, error) {
 			x, err := cert(a[0])
 			if err != nil {
 				return nil, err
@@ -160,34 +191,6 @@ func registerX509() {
 			return get(x), nil
 		}, nil)
 	}
-	prop(KX509, "NotBefore", tDateTime, func(a []any) (any, error) {
-		x, err := cert(a[0])
-		if err != nil {
-			return nil, err
-		}
-		return x.c.NotBefore.UTC(), nil
-	}, nil)
-	prop(KX509, "NotAfter", tDateTime, func(a []any) (any, error) {
-		x, err := cert(a[0])
-		if err != nil {
-			return nil, err
-		}
-		return x.c.NotAfter.UTC(), nil
-	}, nil)
-	prop(KX509, "HasPrivateKey", B, func(a []any) (any, error) {
-		x, err := cert(a[0])
-		if err != nil {
-			return nil, err
-		}
-		return x.key != nil, nil
-	}, nil)
-	prop(KX509, "RawData", tBytes, func(a []any) (any, error) {
-		x, err := cert(a[0])
-		if err != nil {
-			return nil, err
-		}
-		return append([]byte(nil), x.c.Raw...), nil
-	}, nil)
 	method(KX509, "GetRSAPrivateKey", ts(), tRSA, func(a []any) (any, error) {
 		x, err := cert(a[0])
 		if err != nil {
@@ -260,56 +263,27 @@ func registerX509() {
 		return k.pub.N.BitLen(), nil
 	}, nil)
 	method(KRSA, "SignData", ts(tBytes, S, S), tBytes, func(a []any) (any, error) {
-		k, err := rsaArg(a[0])
-		if err != nil {
-			return nil, err
-		}
-		data, err := bytesArg(a[1])
-		if err != nil {
-			return nil, err
-		}
-		h, err := rsaHash(a[2])
+		k, bufs, h, pad, err := rsaArgs(a, 1)
 		if err != nil {
 			return nil, err
 		}
 		if k.priv == nil {
 			return nil, cryptoErr("The key does not have a private key to sign with.")
 		}
-		switch a[3] {
-		case "Pkcs1":
-			return rsa.SignPKCS1v15(rand.Reader, k.priv, h, digest(h, data))
-		case "Pss":
-			return rsa.SignPSS(rand.Reader, k.priv, h, digest(h, data), &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+		if pad == "Pss" {
+			return rsa.SignPSS(rand.Reader, k.priv, h, digest(h, bufs[0]), &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
 		}
-		return nil, cryptoErr("Unknown padding mode.")
+		return rsa.SignPKCS1v15(rand.Reader, k.priv, h, digest(h, bufs[0]))
 	}, nil)
 	method(KRSA, "VerifyData", ts(tBytes, tBytes, S, S), B, func(a []any) (any, error) {
-		k, err := rsaArg(a[0])
-		if err != nil {
-			return nil, err
+		k, bufs, h, pad, err := rsaArgs(a, 2)
+		if err != nil || k.pub == nil {
+			return false, err
 		}
-		data, err := bytesArg(a[1])
-		if err != nil {
-			return nil, err
+		if pad == "Pss" {
+			return rsa.VerifyPSS(k.pub, h, digest(h, bufs[0]), bufs[1], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil, nil
 		}
-		sig, err := bytesArg(a[2])
-		if err != nil {
-			return nil, err
-		}
-		h, err := rsaHash(a[3])
-		if err != nil {
-			return nil, err
-		}
-		if k.pub == nil {
-			return false, nil
-		}
-		switch a[4] {
-		case "Pkcs1":
-			return rsa.VerifyPKCS1v15(k.pub, h, digest(h, data), sig) == nil, nil
-		case "Pss":
-			return rsa.VerifyPSS(k.pub, h, digest(h, data), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil, nil
-		}
-		return nil, cryptoErr("Unknown padding mode.")
+		return rsa.VerifyPKCS1v15(k.pub, h, digest(h, bufs[0]), bufs[1]) == nil, nil
 	}, nil)
 	for _, h := range []string{"SHA256", "SHA384", "SHA512", "SHA1"} {
 		h := h
