@@ -661,6 +661,11 @@ func TestCSharpXMLBuild(t *testing.T) {
 		{`var e = new XElement("a", new XCData("a]]>b")); return XElement.Parse(e.ToString()).Value;`, "a]]>b"},
 		{`XText t = new XText("1 & 2"); XComment c = new XComment("c"); return t.Value + "|" + t.ToString() + "|" + c.ToString() + "|" + c.Value;`, "1 & 2|1 &amp; 2|<!--c-->|c"},
 		{`var e = new XElement("a"); e.Add(new XComment("x")); e.Add(new XElement("b")); return e.Elements().Count() + "/" + e.Value.Length;`, "1/0"},
+		// ReplaceWith, AddFirst, RemoveNodes, RemoveAll, Parent.
+		{`var d = XDocument.Parse("<r><a>1</a><b/></r>"); d.Root.Element("a").ReplaceWith(new XElement("x", "2"), new XElement("y")); return d.Root.ToString();`, "<r>\n  <x>2</x>\n  <y/>\n  <b/>\n</r>"},
+		{`var e = XElement.Parse("<r k=\"v\"><a/></r>"); e.AddFirst(new XElement("first"), new XAttribute("n", 1)); return e.ToString();`, "<r k=\"v\" n=\"1\">\n  <first/>\n  <a/>\n</r>"},
+		{`var e = XElement.Parse("<r k=\"v\"><a/>t</r>"); e.RemoveNodes(); var f = XElement.Parse("<r k=\"v\"><a/></r>"); f.RemoveAll(); return e.ToString() + "|" + f.ToString();`, "<r k=\"v\"/>|<r/>"},
+		{`var d = XDocument.Parse("<r><a><b/></a></r>"); var b = d.Root.Element("a").Element("b"); return b.Parent.Name + "|" + (d.Root.Parent == null);`, "a|True"},
 	} {
 		csBothBlocks(t, tc.src, tc.want, nil)
 	}
@@ -669,6 +674,8 @@ func TestCSharpXMLBuild(t *testing.T) {
 		{`@{ var e = new XElement("a"); e.Remove(); return 1; }`, "The parent is missing."},
 		{`@(new XElement("a b"))`, "cannot be included in a name"},
 		{`@(new XComment("a--b"))`, "An XML comment cannot contain '--'"},
+		{`@{ var e = XElement.Parse("<r/>"); e.ReplaceWith(new XElement("x")); return 1; }`, "The parent is missing."},
+		{`@{ var e = XElement.Parse("<r><a/></r>"); e.Element("a").ReplaceWith(new XAttribute("x", 1)); return 1; }`, "An attribute cannot be added to content."},
 		{`@(new XText(null))`, "Value cannot be null"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)

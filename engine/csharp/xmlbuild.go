@@ -108,6 +108,38 @@ func addContent(e *etree.Element, v any) error {
 	return nil
 }
 
+// isDocElement reports whether e is an etree document's own element (the
+// parent of a parsed root), which .NET has as the XDocument, not an element.
+func isDocElement(e *etree.Element) bool { return e.Tag == "" && e.Parent() == nil }
+
+// insertContent puts content (as XElement's constructor takes it) into
+// parent at index at; attributes go on parent with attrs, else they are
+// .NET's ArgumentException (ReplaceWith's content is nodes).
+func insertContent(parent *etree.Element, at int, v any, attrs bool) error {
+	tmp := etree.NewElement("tmp")
+	if err := addContent(tmp, v); err != nil {
+		return err
+	}
+	if len(tmp.Attr) > 0 {
+		if !attrs {
+			return exc("ArgumentException", "An attribute cannot be added to content.")
+		}
+		for _, at := range tmp.Attr {
+			for _, have := range parent.Attr {
+				if have.Space == at.Space && have.Key == at.Key {
+					return exc("InvalidOperationException", "Duplicate attribute.")
+				}
+			}
+			parent.CreateAttr(at.Key, at.Value).Space = at.Space
+		}
+	}
+	for i, c := range append([]etree.Token(nil), tmp.Child...) {
+		tmp.RemoveChild(c)
+		parent.InsertChildAt(at+i, c)
+	}
+	return nil
+}
+
 // cdataSections splits a CDATA value as .NET writes it: "]]>" cannot
 // stand in one section, so "a]]>b" is "a]]" and ">b".
 func cdataSections(v string) []string {
@@ -267,6 +299,67 @@ func registerXMLBuild() {
 		return nil, addContent(e, a[1])
 	}, nil)
 	methods[KXElem]["Add"][0].vararg = true
+	// AddFirst, ReplaceWith: content put where the element's first child,
+	// or the element itself, stands.
+	method(KXElem, "AddFirst", ts(tObjects), tVoid, func(a []any) (any, error) {
+		e := xmlNode(a[0])
+		if e == nil {
+			return nil, errNull
+		}
+		return nil, insertContent(e, 0, a[1], true)
+	}, nil)
+	methods[KXElem]["AddFirst"][0].vararg = true
+	method(KXElem, "ReplaceWith", ts(tObjects), tVoid, func(a []any) (any, error) {
+		e := xmlNode(a[0])
+		if e == nil {
+			return nil, errNull
+		}
+		p := e.Parent()
+		if p == nil || isDocElement(p) {
+			// A root (of XElement.Parse, or a document's: tollgate
+			// replaces no document's root) has no element to go into.
+			return nil, exc("InvalidOperationException", "The parent is missing.")
+		}
+		at := e.Index()
+		if err := insertContent(p, at, a[1], false); err != nil {
+			return nil, err
+		}
+		p.RemoveChild(e)
+		return nil, nil
+	}, nil)
+	methods[KXElem]["ReplaceWith"][0].vararg = true
+	method(KXElem, "RemoveNodes", ts(), tVoid, func(a []any) (any, error) {
+		e := xmlNode(a[0])
+		if e == nil {
+			return nil, errNull
+		}
+		for _, c := range append([]etree.Token(nil), e.Child...) {
+			e.RemoveChild(c)
+		}
+		return nil, nil
+	}, nil)
+	method(KXElem, "RemoveAll", ts(), tVoid, func(a []any) (any, error) {
+		e := xmlNode(a[0])
+		if e == nil {
+			return nil, errNull
+		}
+		for _, c := range append([]etree.Token(nil), e.Child...) {
+			e.RemoveChild(c)
+		}
+		e.Attr = nil
+		return nil, nil
+	}, nil)
+	prop(KXElem, "Parent", tXElem, func(a []any) (any, error) {
+		e := xmlNode(a[0])
+		if e == nil {
+			return nil, errNull
+		}
+		p := e.Parent()
+		if p == nil || isDocElement(p) {
+			return nil, nil // the root's parent is its document: null, as in .NET
+		}
+		return &XElem{p}, nil
+	}, nil)
 	method(KXElem, "SetValue", ts(O), tVoid, func(a []any) (any, error) {
 		e := xmlNode(a[0])
 		if e == nil {
