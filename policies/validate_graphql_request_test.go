@@ -169,6 +169,14 @@ func TestValidateGraphQLRequest(t *testing.T) {
 			ct: jsonCT, body: gqlBody(`{ missions { id } }`), want: want{unchanged: true}},
 		{name: "ignore falls through to the next rule", policy: `<validate-graphql-request max-size="1000"><authorize><rule path="/Missions/id" action="ignore"/><rule path="/Missions/*" action="reject"/></authorize></validate-graphql-request>`,
 			ct: jsonCT, body: gqlBody(`{ missions { id } }`), want: want{rejected: true, errHas: "rule /Missions/*"}},
+		{name: "9,000 fields of one name: refused before validation compares them in pairs", policy: `<validate-graphql-request max-size="102400"/>`,
+			ct: jsonCT, body: gqlBody(`{ users { ` + strings.Repeat("id ", 9000) + `} }`), want: want{rejected: true, errHas: "too many fields of the same names"}},
+		{name: "sixteen same-named fields whose sub-selections merge to 4,000", policy: `<validate-graphql-request max-size="102400"/>`,
+			ct: jsonCT, body: gqlBody(`{ ` + strings.Repeat("users { "+strings.Repeat("id ", 250)+"} ", 16) + `}`), want: want{rejected: true, errHas: "too many fields of the same names"}},
+		{name: "fragments spread in fragments, counted without blowing up", policy: `<validate-graphql-request max-size="102400" max-depth="20"/>`,
+			ct: jsonCT, body: gqlBody(`query { users { ...A ...A } } fragment A on User { ...B ...B ...B ...B ...B ...B ...B ...B } ` +
+				`fragment B on User { ...C ...C ...C ...C ...C ...C ...C ...C } fragment C on User { ...D ...D ...D ...D ...D ...D ...D ...D } fragment D on User { id name }`),
+			want: want{rejected: true, errHas: "too many fields of the same names"}},
 		{name: "aliases keep their path", policy: `<validate-graphql-request max-size="1000"><authorize><rule path="/User/name" action="reject"/></authorize></validate-graphql-request>`,
 			ct: jsonCT, body: gqlBody(`{ people: users { who: name } }`), want: want{rejected: true, errHas: `"path":["people","who"]`}},
 	}
