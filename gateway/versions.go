@@ -81,10 +81,7 @@ func unescapeQuery(s string) string {
 // versionRefused answers a request to a versioned path that names no
 // version it has.
 func versionRefused(w http.ResponseWriter, g *versionGroup, path, v string) {
-	what := "query parameter " + g.name
-	if g.scheme == "header" {
-		what = "header " + g.name
-	}
+	what := APIVersioning{Scheme: g.scheme, Name: g.name}.describe()
 	if v == "" {
 		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("The API at %q needs its version in the %s.", path, what))
 		return

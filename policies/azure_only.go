@@ -43,9 +43,9 @@ var notInTollgate = map[string]string{
 		"($filter, $select, …), and check OData-Version with check-header or validate-headers",
 }
 
-// azureOnlyPolicy returns the Parse of an element tollgate refuses at
-// load: why, and what to use instead.
-func azureOnlyPolicy(why, alternative string) func(*engine.Parser) engine.Step {
+// refusedPolicy returns the Parse of an element tollgate refuses at
+// load (Azure-only, or not implemented): why, and what to use instead.
+func refusedPolicy(why, alternative string) func(*engine.Parser) engine.Step {
 	return func(p *engine.Parser) engine.Step {
 		n := p.Node()
 		for _, a := range n.Attrs {
@@ -62,12 +62,12 @@ func azureOnlyPolicy(why, alternative string) func(*engine.Parser) engine.Step {
 func addAzureOnly(reg engine.Registry) engine.Registry {
 	for name, alt := range azureOnly {
 		if _, ok := reg[name]; !ok {
-			reg[name] = engine.Policy{Sections: engine.AllSections, Parse: azureOnlyPolicy("is not available in a self-hosted gateway", alt)}
+			reg[name] = engine.Policy{Sections: engine.AllSections, Parse: refusedPolicy("is not available in a self-hosted gateway", alt)}
 		}
 	}
 	for name, alt := range notInTollgate {
 		if _, ok := reg[name]; !ok {
-			reg[name] = engine.Policy{Sections: engine.AllSections, Parse: azureOnlyPolicy("is not implemented by tollgate", alt)}
+			reg[name] = engine.Policy{Sections: engine.AllSections, Parse: refusedPolicy("is not implemented by tollgate", alt)}
 		}
 	}
 	return reg

@@ -182,7 +182,7 @@ func TestNeverOptIn(t *testing.T) {
 		"wait":                            &waitPolicy{},
 		"limit-concurrency":               &limitConcurrency{},
 		"proxy":                           &proxyPolicy{},
-		"an Azure-only element":           engine.StepFunc(nil), // what azureOnlyPolicy returns
+		"an Azure-only element":           engine.StepFunc(nil), // what refusedPolicy returns
 	} {
 		if _, ok := step.(engine.NonBlocking); ok {
 			t.Errorf("%s implements engine.NonBlocking", name)
