@@ -109,3 +109,62 @@ func TestCSharpX509AndRSA(t *testing.T) {
 		}
 	}
 }
+
+// TestCSharpUsingAndSizedArrays: `using` statements and declarations (as
+// hashing snippets write them; Dispose is nothing here) and new T[n].
+func TestCSharpUsingAndSizedArrays(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`using (var sha256 = SHA256.Create())
+    {
+        var hash = sha256.ComputeHash(Encoding.UTF8.GetBytes("abc"));
+        return BitConverter.ToString(hash).Replace("-", "").ToLower();
+    }`, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+		{`using var h = new HMACSHA256(Encoding.UTF8.GetBytes("key")); return Convert.ToBase64String(h.ComputeHash(Encoding.UTF8.GetBytes("m"))).Length.ToString();`, "44"},
+		{`using (var a = SHA256.Create()) using (var b = SHA1.Create()) { return a.ComputeHash(new byte[] {1}).Length + "/" + b.ComputeHash(new byte[] {1}).Length; }`, "32/20"},
+		{`var s = new string[3]; s[1] = "x"; return (s[0] == null) + "|" + s[1] + "|" + s.Length;`, "True|x|3"},
+		{`var n = new int[4]; n[2] = 7; return n.Sum() + "/" + n.Length;`, "7/4"},
+		{`var b = new byte[16]; return Convert.ToBase64String(b);`, "AAAAAAAAAAAAAAAAAAAAAA=="},
+		{`var c = new string[2] { "a", "b" }; return string.Join(",", c);`, "a,b"},
+		{`return string.Join(",", new bool[2]) + "|" + new double[1][0];`, "False,False|0"},
+	} {
+		csBothBlocks(t, tc.src, tc.want, nil)
+	}
+	for _, tc := range []struct{ src, msg string }{
+		{`@{ var n = -1; var a = new int[n]; return a.Length; }`, "Arithmetic operation resulted in an overflow."},
+		{`@(new string[1000000].Length)`, "more than 100000 items"},
+		{`@{ using SHA256.Create(); return 1; }`, "a declaration or '(' expected after 'using'"},
+		{`@{ var a = new int[2]; a[2] = 1; return a.Length; }`, "Index was outside the bounds of the array."},
+		{`@{ var a = new int[2]; a[0] = "x"; return a.Length; }`, "cannot implicitly convert type 'string' to 'int'"},
+		{`@{ var a = new int[2]; a[0] += 1; return a.Length; }`, "only '=' can assign to an array element"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.msg)
+		}
+	}
+}
+
+// TestCSharpDeployment: context.Deployment's Gateway and Certificates (by
+// thumbprint), as a policy that accepts the certificates uploaded to the
+// service writes it.
+func TestCSharpDeployment(t *testing.T) {
+	_, _, der, _ := signingCert(t)
+	raw, _ := base64.StdEncoding.DecodeString(der)
+	leaf, err := x509.ParseCertificate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := NewCertificate([]*x509.Certificate{leaf})
+	set := func(s *State) {
+		s.SetDeployment(&Deployment{GatewayId: "gw-1", ServiceName: "tollgate", Gateway: &GatewayInfo{Id: "gw-1", InstanceId: "host-a"},
+			Certificates: map[string]*Certificate{cert.Thumbprint: cert}})
+		s.Variables()["tp"] = cert.Thumbprint
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`return context.Deployment.Gateway.Id + "|" + context.Deployment.Gateway.IsManaged + "|" + context.Deployment.Certificates.Count;`, "gw-1|False|1"},
+		{`return context.Deployment.Certificates.Any(c => c.Value.Thumbprint == (string)context.Variables["tp"]).ToString();`, "True"},
+		{`return context.Deployment.Certificates[(string)context.Variables["tp"]].Subject;`, "CN=tollgate signer"},
+	} {
+		csBothBlocks(t, tc.src, tc.want, set)
+	}
+}

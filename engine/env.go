@@ -417,6 +417,19 @@ type Deployment struct {
 	GatewayId   string
 	Region      string
 	ServiceName string
+	// Gateway is the gateway itself (APIM's self-hosted gateways: not
+	// managed).
+	Gateway *GatewayInfo
+	// Certificates are the certificates uploaded to the service: here the
+	// --certificates folder's, by thumbprint (upper-case hex SHA-1).
+	Certificates map[string]*Certificate
+}
+
+// GatewayInfo is context.Deployment.Gateway.
+type GatewayInfo struct {
+	Id         string
+	InstanceId string
+	IsManaged  bool
 }
 
 // LastError is set when a policy fails and on-error runs.

@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -87,6 +88,27 @@ func envDefault(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// deployment is context.Deployment: this gateway (a self-hosted one, not
+// managed) and the certificates of --certificates by thumbprint.
+func deployment(host string, certs []policies.NamedCertificate) *engine.Deployment {
+	d := &engine.Deployment{GatewayId: host, ServiceName: "tollgate",
+		Gateway: &engine.GatewayInfo{Id: host, InstanceId: host}, Certificates: map[string]*engine.Certificate{}}
+	for _, nc := range certs {
+		if nc.Cert.Leaf == nil && len(nc.Cert.Certificate) > 0 {
+			leaf, err := x509.ParseCertificate(nc.Cert.Certificate[0])
+			if err != nil {
+				continue
+			}
+			nc.Cert.Leaf = leaf
+		}
+		if nc.Cert.Leaf != nil {
+			c := engine.NewCertificate([]*x509.Certificate{nc.Cert.Leaf})
+			d.Certificates[c.Thumbprint] = c
+		}
+	}
+	return d
 }
 
 // daprDefault is where the Dapr sidecar listens: DAPR_HTTP_PORT, which
@@ -388,7 +410,7 @@ func serve(args []string, stderr io.Writer) int {
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
 		Subscriptions: subs, SubscriptionKeys: f.subscriptionKeys, SubscriptionsFailOpen: f.subscriptionsFailOpen,
 		Overrides: f.overrides, NamedValuesFile: f.namedValues, Store: st,
-		Deployment:       &engine.Deployment{GatewayId: host, ServiceName: "tollgate"},
+		Deployment:       deployment(host, backendCerts),
 		Telemetry:        tel,
 		MaxPendingBodies: f.maxPendingBodies,
 		Relayer:          f.relayer,

@@ -138,7 +138,10 @@ type (
 		// duplicates throw as Add does) or { [k] = v, ... } (DictIndex).
 		DictKeys, DictVals []Expr
 		DictAdd, DictIndex bool
-		ctor               *builtin
+		// Sized: new T[n], the size in Args[0] (an array of n default
+		// values, sizedArray).
+		Sized bool
+		ctor  *builtin
 	}
 	// Assign is an assignment used as an expression (x = 1, x += 2, x++).
 	Assign struct {

@@ -823,6 +823,9 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 		if err != nil {
 			return nil, err
 		}
+		if xt.K == KArray || xt.K == KBytes { // a[i] = v (arrays made with new T[n] or new[] {...})
+			return b.arrayAssign(n, t, xt)
+		}
 		if xt.K != KJObject && xt.K != KJToken && xt.K != KJArray && xt.K != KDict {
 			return nil, b.errf(t.Off, "property or indexer of '%s' cannot be assigned to: it is read only", typeName(xt))
 		}
@@ -1096,6 +1099,9 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 	name := shortTypeName(n.Type.Name)
 	if len(n.DictKeys) > 0 {
 		return b.dictInit(n, t, ok, name)
+	}
+	if n.Sized {
+		return b.sizedArray(n, t, ok)
 	}
 	if n.Type.Array > 0 || (ok && (t.K == KArray || t.K == KDict)) {
 		for _, x := range n.Init {

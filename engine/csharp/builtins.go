@@ -558,6 +558,7 @@ func registerBuiltins() {
 	registerXML()
 	registerXMLBuild()
 	registerX509()
+	registerSizedArrays()
 	registerDict()
 	registerNullable()
 	registerModelMaps()

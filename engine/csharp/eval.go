@@ -1075,8 +1075,11 @@ func (f *frame) assign(n *Assign) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t.X.typ().K == KDict {
+		switch t.X.typ().K {
+		case KDict:
 			return dictSet.run([]any{x, k, v})
+		case KArray, KBytes:
+			return arraySet.run([]any{x, k, v})
 		}
 		return jset(x, k, v)
 	case *Name:

@@ -436,3 +436,128 @@ func sortByKeys(seq []any, keys [][]any, desc []bool) ([]any, error) {
 	}
 	return out, nil
 }
+
+// maxSizedArray bounds new T[n], as Enumerable.Range's count is bounded.
+const maxSizedArray = 100000
+
+// sizedArray binds new T[n]: an array of n default values (null, 0,
+// false, '\0'), byte[] included.
+func (b *binder) sizedArray(n *NewExpr, t *Type, ok bool) (*Type, error) {
+	if !ok {
+		return nil, b.unknownType(n.Type)
+	}
+	st, err := b.expr(n.Args[0].X)
+	if err != nil {
+		return nil, err
+	}
+	if st.K != KInt {
+		return nil, b.errf(n.Args[0].Off, "cannot implicitly convert type '%s' to 'int'", typeName(st))
+	}
+	key := "Array.sized"
+	switch {
+	case t.K == KBytes:
+		key = "Array.sizedBytes"
+	case t.K == KArray && t.Elem != nil:
+		switch zero := zeroOf(t.Elem); zero.(type) {
+		case int:
+			key = "Array.sizedInt"
+		case float64:
+			key = "Array.sizedDouble"
+		case bool:
+			key = "Array.sizedBool"
+		case string:
+			key = "Array.sizedChar"
+		case nil:
+		default:
+			return nil, b.errf(n.Off, "new %s[n] is not supported: use new %s[] { ... }", typeName(t.Elem), typeName(t.Elem))
+		}
+	}
+	n.ctor = byKey[key]
+	return t, nil
+}
+
+func registerSizedArrays() {
+	size := func(v any) (int, error) {
+		n := toInt(v)
+		if n < 0 {
+			return 0, exc("OverflowException", "Arithmetic operation resulted in an overflow.")
+		}
+		if n > maxSizedArray {
+			return 0, exc("InvalidOperationException", "An array of more than %d items is not made in a policy expression.", maxSizedArray)
+		}
+		return n, nil
+	}
+	for key, zero := range map[string]any{"Array.sized": nil, "Array.sizedInt": 0, "Array.sizedDouble": 0.0, "Array.sizedBool": false, "Array.sizedChar": "\x00"} {
+		zero := zero
+		reg(&builtin{key: key, params: ts(tInt), result: arrayOf(tObject), run: func(a []any) (any, error) {
+			n, err := size(a[0])
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, n)
+			for i := range out {
+				out[i] = zero
+			}
+			return out, nil
+		}})
+	}
+	reg(&builtin{key: "Array.sizedBytes", params: ts(tInt), result: tBytes, run: func(a []any) (any, error) {
+		n, err := size(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return make([]byte, n), nil
+	}})
+}
+
+// arraySet is a[i] = v on an array (byte[] included): .NET's
+// IndexOutOfRangeException outside it.
+var arraySet = reg(&builtin{key: "Array.set", run: func(a []any) (any, error) {
+	i := toInt(a[1])
+	switch x := a[0].(type) {
+	case []any:
+		if i < 0 || i >= len(x) {
+			return nil, exc("IndexOutOfRangeException", "Index was outside the bounds of the array.")
+		}
+		x[i] = a[2]
+		return a[2], nil
+	case []byte:
+		if i < 0 || i >= len(x) {
+			return nil, exc("IndexOutOfRangeException", "Index was outside the bounds of the array.")
+		}
+		x[i] = byte(toInt(a[2]))
+		return a[2], nil
+	case nil:
+		return nil, errNull
+	}
+	return nil, castErr(a[0], "System.Array")
+}})
+
+// arrayAssign binds a[i] = v on an array: an int index, a value of the
+// element's type, "=" only.
+func (b *binder) arrayAssign(n *Assign, t *Index, xt *Type) (*Type, error) {
+	it, err := b.expr(t.I)
+	if err != nil {
+		return nil, err
+	}
+	if it.K != KInt {
+		return nil, b.errf(t.I.pos(), "cannot implicitly convert type '%s' to 'int'", typeName(it))
+	}
+	elem := tInt // byte[]: a byte is an int here
+	if xt.K == KArray {
+		elem = xt.Elem
+	}
+	if n.Op != "=" {
+		return nil, b.errf(n.Off, "only '=' can assign to an array element here")
+	}
+	vt, err := b.expr(n.X)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.convertible(n.X, vt, elem); err != nil {
+		return nil, err
+	}
+	t.T = elem
+	n.T = elem
+	return elem, nil
+}

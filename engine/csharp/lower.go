@@ -307,8 +307,11 @@ func (lw *lowerer) stmts(list []Stmt, en env, tail func(env) (string, error)) (s
 				lw.n++
 				tmp := fmt.Sprintf("$_%d", lw.n)
 				r, err := lw.stmts(rest, en, tail)
-				if ix.X.typ().K == KDict {
+				switch ix.X.typ().K {
+				case KDict:
 					return fmt.Sprintf("let %s = %s; %s", tmp, lw.callBuiltin(dictSet, []string{x, k, v}, nil, 0), r), err
+				case KArray, KBytes:
+					return fmt.Sprintf("let %s = %s; %s", tmp, lw.callBuiltin(arraySet, []string{x, k, v}, nil, 0), r), err
 				}
 				return fmt.Sprintf("let %s = $csJSet(%s, %s, %s); %s", tmp, x, k, v, r), err
 			}

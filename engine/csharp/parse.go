@@ -242,6 +242,9 @@ func (p *parser) stmt() (Stmt, error) {
 	if p.accept(";") {
 		return &Empty{snode{off}}, nil
 	}
+	if t.Kind == tkIdent && t.Text == "using" {
+		return p.usingStmt()
+	}
 	if lf, ok, err := p.tryLocalFunc(); ok || err != nil {
 		return lf, err
 	}
@@ -261,6 +264,50 @@ func (p *parser) stmt() (Stmt, error) {
 		return nil, &SyntaxError{Off: x.pos(), Msg: "only assignment, call, increment, decrement and new object expressions can be used as a statement"}
 	}
 	return &ExprStmt{snode{off}, x}, p.semi()
+}
+
+// usingStmt parses `using (var x = e) statement` and the declaration
+// `using var x = e;`. Nothing a policy makes holds a resource to release
+// (a hash object, a certificate), so Dispose is nothing: the first is the
+// block { var x = e; statement }, the second the declaration itself.
+func (p *parser) usingStmt() (Stmt, error) {
+	off := p.advance().Off
+	if !p.accept("(") {
+		d, ok, err := p.tryDecl()
+		switch {
+		case err != nil:
+			return nil, err
+		case !ok:
+			t := p.peek()
+			return nil, p.errAt(t, "a declaration or '(' expected after 'using', found %s", desc(t))
+		}
+		return d, p.semi()
+	}
+	var first Stmt
+	if d, ok, err := p.tryDecl(); err != nil {
+		return nil, err
+	} else if ok {
+		first = d
+	} else {
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		first = &ExprStmt{snode{x.pos()}, x}
+		if _, call := x.(*Call); !call {
+			if _, isNew := x.(*NewExpr); !isNew {
+				first = &Empty{snode{x.pos()}} // using (someLocal): nothing to run
+			}
+		}
+	}
+	if _, err := p.expect(")"); err != nil {
+		return nil, err
+	}
+	body, err := p.embedded()
+	if err != nil {
+		return nil, err
+	}
+	return &Block{snode: snode{off}, List: []Stmt{first, body}}, nil
 }
 
 // embedded is the body of if/else/foreach/while: a declaration is not allowed there.
@@ -1151,8 +1198,25 @@ func (p *parser) newExpr(t token) (Expr, error) {
 		return nil, err
 	}
 	n.Type = tr
-	if p.is("[") && tr.Array == 0 { // new string[n] — sized arrays
-		return nil, p.errAt(p.peek(), "sized array creation is not supported: use new T[] { ... }")
+	if p.is("[") && tr.Array == 0 { // new string[n]: a sized array
+		p.advance()
+		size, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expect("]"); err != nil {
+			return nil, err
+		}
+		at := *tr
+		at.Array = 1
+		n.Type = &at
+		if p.is("{") { // new string[2] { "a", "b" }: the elements say it
+			init, err := p.initList()
+			n.Init = init
+			return n, err
+		}
+		n.Args, n.Sized = []*Arg{{Off: size.pos(), X: size}}, true
+		return n, nil
 	}
 	if p.accept("(") {
 		if n.Args, err = p.args(")"); err != nil {
