@@ -168,3 +168,24 @@ func TestCSharpDeployment(t *testing.T) {
 		csBothBlocks(t, tc.src, tc.want, set)
 	}
 }
+
+// TestCSharpRegexOptionsAndDates: RegexOptions on Regex's statics (alone
+// and combined with |), DateTime.Subtract, and the DateTimeKind
+// constructor, as community snippets write them.
+func TestCSharpRegexOptionsAndDates(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`return Regex.IsMatch("/API/Users", "^/api/(users|orders)", RegexOptions.IgnoreCase).ToString();`, "True"},
+		{`return Regex.IsMatch("/API/Users", "^/api/(users|orders)").ToString();`, "False"},
+		{`return Regex.Replace("A1\na2", "^a", "x", RegexOptions.IgnoreCase | RegexOptions.Multiline);`, "x1\nx2"},
+		{`return Regex.Match("a\nb", "a.b", RegexOptions.Singleline).Success + "|" + Regex.Match("a\nb", "a.b").Success;`, "True|False"},
+		{`return string.Join(",", Regex.Split("aXbxc", "x", RegexOptions.IgnoreCase)) + "|" + Regex.Matches("aAa", "a", RegexOptions.IgnoreCase | RegexOptions.Compiled).Count();`, "a,b,c|3"},
+		{`return new DateTime(2024, 3, 1).Subtract(new DateTime(2024, 2, 1)).TotalDays + "|" + new DateTime(2024, 3, 1).Subtract(TimeSpan.FromDays(1)).ToString("yyyy-MM-dd");`, "29|2024-02-29"},
+		{`return ((long)(new DateTime(2024, 1, 1, 0, 0, 10, DateTimeKind.Utc) - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalSeconds).ToString();`, "1704067210"},
+	} {
+		csBothBlocks(t, tc.src, tc.want, nil)
+	}
+	_, err, _ := csRun(t, `@(Regex.IsMatch("a", "a", RegexOptions.RightToLeft))`, nil)
+	if err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("RightToLeft: %v", err)
+	}
+}

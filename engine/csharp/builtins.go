@@ -1106,6 +1106,13 @@ func registerBuiltins() {
 	}
 	static("DateTime", "new", ts(I, I, I), tDateTime, newDate, nil)
 	static("DateTime", "new", ts(I, I, I, I, I, I), tDateTime, newDate, nil)
+	// With a DateTimeKind: every DateTime here is UTC, whatever the kind
+	// says (docs/expressions-csharp.md, differences).
+	static("DateTime", "new", ts(I, I, I, I, I, I, I), tDateTime, func(a []any) (any, error) { return newDate(a[:6]) }, nil)
+	for i, k := range []string{"Unspecified", "Utc", "Local"} {
+		v := i
+		staticProp("DateTimeKind", k, I, func([]any) (any, error) { return v, nil }, nil)
+	}
 	staticProp("DateTime", "UtcNow", tDateTime, func([]any) (any, error) { return time.Now().UTC(), nil }, nil)
 	staticProp("DateTime", "Now", tDateTime, func([]any) (any, error) { return time.Now().UTC(), nil }, nil)
 	staticProp("DateTime", "Today", tDateTime, func([]any) (any, error) { return time.Now().UTC().Truncate(24 * time.Hour), nil }, nil)
@@ -1129,6 +1136,12 @@ func registerBuiltins() {
 	}
 	method(KDateTime, "Add", ts(tTimeSpan), tDateTime, func(a []any) (any, error) {
 		return addSpan(a[0].(time.Time), a[1].(time.Duration))
+	}, nil)
+	method(KDateTime, "Subtract", ts(tTimeSpan), tDateTime, func(a []any) (any, error) {
+		return addSpan(a[0].(time.Time), -a[1].(time.Duration))
+	}, nil)
+	method(KDateTime, "Subtract", ts(tDateTime), tTimeSpan, func(a []any) (any, error) {
+		return a[0].(time.Time).Sub(a[1].(time.Time)), nil
 	}, nil)
 	method(KDateTime, "AddMonths", ts(I), tDateTime, func(a []any) (any, error) {
 		return addMonths(a[0].(time.Time), toInt(a[1]), 120000)
@@ -1276,6 +1289,7 @@ func registerBuiltins() {
 		}
 		return out, nil
 	}, nil)
+	registerRegexOptions()
 	prop(KRegexMatch, "Success", B, func(a []any) (any, error) { return a[0].(*Match).Success, nil }, nil)
 	prop(KRegexMatch, "Value", S, func(a []any) (any, error) { return a[0].(*Match).Value, nil }, nil)
 	prop(KRegexMatch, "Groups", tMatch, func(a []any) (any, error) { return a[0], nil }, nil)
@@ -1815,6 +1829,66 @@ func regexArgs(a []any) (*regexp.Regexp, string, error) {
 }
 
 var regexCache = newLRU(256)
+
+// regexOptions are System.Text.RegularExpressions.RegexOptions, ints here
+// so that they combine with |.
+var regexOptions = []struct {
+	name string
+	v    int
+}{{"None", 0}, {"IgnoreCase", 1}, {"Multiline", 2}, {"ExplicitCapture", 4}, {"Compiled", 8}, {"Singleline", 16},
+	{"IgnorePatternWhitespace", 32}, {"RightToLeft", 64}, {"ECMAScript", 256}, {"CultureInvariant", 512}}
+
+// regexFlags is the RE2 prefix for RegexOptions: IgnoreCase (?i),
+// Multiline (?m), Singleline (?s); Compiled, CultureInvariant and
+// ExplicitCapture change nothing a policy sees; the others RE2 cannot do.
+func regexFlags(opts int) (string, error) {
+	if opts&(32|64|256) != 0 {
+		return "", exc("NotSupportedException", "RegexOptions.IgnorePatternWhitespace, RightToLeft and ECMAScript are not supported in policy expressions.")
+	}
+	flags := ""
+	if opts&1 != 0 {
+		flags += "i"
+	}
+	if opts&2 != 0 {
+		flags += "m"
+	}
+	if opts&16 != 0 {
+		flags += "s"
+	}
+	if flags == "" {
+		return "", nil
+	}
+	return "(?" + flags + ")", nil
+}
+
+// registerRegexOptions adds RegexOptions and, for each static Regex
+// method taking (input, pattern, ...), its overload with a trailing
+// RegexOptions.
+func registerRegexOptions() {
+	for _, o := range regexOptions {
+		v := o.v
+		staticProp("RegexOptions", o.name, tInt, func([]any) (any, error) { return v, nil }, nil)
+	}
+	for _, name := range []string{"IsMatch", "Replace", "Match", "Matches", "Split"} {
+		for _, b := range append([]*builtin(nil), statics["Regex"][name]...) {
+			if len(b.params) < 2 || b.params[0] != tString || b.params[1] != tString {
+				continue
+			}
+			orig := b
+			static("Regex", name, append(append([]*Type(nil), b.params...), tInt), b.result, func(a []any) (any, error) {
+				prefix, err := regexFlags(toInt(a[len(a)-1]))
+				if err != nil {
+					return nil, err
+				}
+				args := append([]any(nil), a[:len(a)-1]...)
+				if p, ok := args[1].(string); ok {
+					args[1] = prefix + p
+				}
+				return orig.run(args)
+			}, nil)
+		}
+	}
+}
 
 // compileRegex accepts .NET syntax where RE2 differs only in spelling: (?<name>...) groups.
 func compileRegex(pat string) (*regexp.Regexp, error) {
