@@ -181,6 +181,8 @@ func TestCSharpRegexOptionsAndDates(t *testing.T) {
 		{`return string.Join(",", Regex.Split("aXbxc", "x", RegexOptions.IgnoreCase)) + "|" + Regex.Matches("aAa", "a", RegexOptions.IgnoreCase | RegexOptions.Compiled).Count();`, "a,b,c|3"},
 		{`return new DateTime(2024, 3, 1).Subtract(new DateTime(2024, 2, 1)).TotalDays + "|" + new DateTime(2024, 3, 1).Subtract(TimeSpan.FromDays(1)).ToString("yyyy-MM-dd");`, "29|2024-02-29"},
 		{`return ((long)(new DateTime(2024, 1, 1, 0, 0, 10, DateTimeKind.Utc) - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalSeconds).ToString();`, "1704067210"},
+		// A static method named where a lambda goes (a method group).
+		{`return "1,2,3".Split(',').Select(int.Parse).Sum().ToString() + "|" + string.Join(",", new[] {"a", "B"}.Select(Uri.EscapeDataString)) + "|" + new[] {"", "x"}.Count(string.IsNullOrEmpty);`, "6|a,B|1"},
 	} {
 		csBothBlocks(t, tc.src, tc.want, nil)
 	}

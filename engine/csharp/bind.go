@@ -1730,6 +1730,7 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 	}
 	var lt []*Type
 	for _, a := range n.Args {
+		b.methodGroup(a)
 		if l, ok := a.X.(*Lambda); ok {
 			if len(l.Params) != 1 {
 				return nil, b.errf(l.Off, "the lambda of %s takes one parameter", name)

@@ -561,3 +561,30 @@ func (b *binder) arrayAssign(n *Assign, t *Index, xt *Type) (*Type, error) {
 	n.T = elem
 	return elem, nil
 }
+
+// methodGroup turns a static method named as a LINQ argument
+// (.Select(int.Parse)) into the lambda it stands for (x => int.Parse(x)).
+func (b *binder) methodGroup(a *Arg) {
+	m, ok := a.X.(*Member)
+	if !ok {
+		return
+	}
+	q, ok := m.X.(*Name)
+	if !ok || b.sc.lookup(q.Name) != nil {
+		return
+	}
+	st := staticFor(q.Name)
+	if st == "" {
+		st = q.Name
+	}
+	one := false
+	for _, bi := range statics[st][m.Name] {
+		one = one || len(bi.params) == 1
+	}
+	if !one {
+		return
+	}
+	const param = "__methodGroupArg"
+	a.X = &Lambda{node: node{Off: m.Off}, Params: []string{param},
+		Body: &Call{node: node{Off: m.Off}, F: m, Args: []*Arg{{Off: m.Off, X: &Name{node: node{Off: m.Off}, Name: param}}}}}
+}
