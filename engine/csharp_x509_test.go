@@ -191,3 +191,20 @@ func TestCSharpRegexOptionsAndDates(t *testing.T) {
 		t.Errorf("RightToLeft: %v", err)
 	}
 }
+
+// TestCSharpJSONMore: the rest of Json.NET's JToken API that community
+// snippets use: Children, DeepClone, GetValue, Merge, JTokenType, LINQ on
+// a JToken, DeserializeObject<JArray>, SerializeObject with a Formatting.
+func TestCSharpJSONMore(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`return JObject.Parse("{\"value\":[{\"id\":1},{\"id\":2}]}")["value"].Children().Count() + "|" + JObject.Parse("{\"a\":1,\"b\":2}").Children<JProperty>().Count();`, "2|2"},
+		{`var o = JObject.Parse("{\"a\":{\"b\":1}}"); var c = (JObject)o.DeepClone(); c["a"]["b"] = 2; return o.ToString(Formatting.None) + c.ToString(Formatting.None);`, `{"a":{"b":1}}{"a":{"b":2}}`},
+		{`return JObject.Parse("{\"a\":\"x\"}").GetValue("a").ToString() + "|" + (JObject.Parse("{}").GetValue("a") == null);`, "x|True"},
+		{`var o = JObject.Parse("{\"a\":1,\"l\":[1],\"n\":{\"x\":1},\"k\":\"keep\"}"); o.Merge(JObject.Parse("{\"a\":2,\"l\":[2],\"n\":{\"y\":2},\"k\":null,\"z\":true}")); return o.ToString(Formatting.None);`, `{"a":2,"l":[1,2],"n":{"x":1,"y":2},"k":"keep","z":true}`},
+		{`return (JToken.Parse("[1]").Type == JTokenType.Array) + "|" + (JObject.Parse("{\"a\":\"s\"}")["a"].Type == JTokenType.String);`, "True|True"},
+		{`JObject o = JObject.Parse("{\"items\":[{\"p\":2},{\"p\":5}]}"); return o["items"].Sum(i => (int)i["p"]) + "|" + o["items"].Select(i => (int)i["p"]).Max();`, "7|5"},
+		{`return JsonConvert.DeserializeObject<JArray>("[1,2]").Count + "|" + JsonConvert.SerializeObject(JObject.Parse("{\"a\":1}"), Formatting.Indented).Length;`, "2|12"},
+	} {
+		csBothBlocks(t, tc.src, tc.want, nil)
+	}
+}

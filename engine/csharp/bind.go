@@ -976,7 +976,7 @@ func (b *binder) seqElem(t *Type) *Type {
 	switch t.K {
 	case KArray, KGrouping:
 		return t.Elem
-	case KJArray:
+	case KJArray, KJToken:
 		return tJToken
 	case KJObject:
 		return tJProp
@@ -1371,7 +1371,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 	// LINQ
 	// A string's own methods (Contains) come before LINQ's on its chars.
 	stringSeq := xt.K == KString && len(methods[KString][name]) == 0
-	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || xt.K == KFormList || xt.K == KGrouping || stringSeq || (xt.K == KGo && (xt.Go.Kind() == reflect.Slice || xt.Go.Kind() == reflect.Map))) {
+	// A JToken is a sequence too (Json.NET's JToken is IEnumerable<JToken>):
+	// an array's items, an object's properties.
+	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || xt.K == KJToken || xt.K == KFormList || xt.K == KGrouping || stringSeq || (xt.K == KGo && (xt.Go.Kind() == reflect.Slice || xt.Go.Kind() == reflect.Map))) {
 		return b.linq(n, m, xt)
 	}
 	// generic model members

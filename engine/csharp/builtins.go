@@ -1813,6 +1813,7 @@ func registerBuiltins() {
 			return u.String(), nil
 		}, nil)
 	}
+	registerJSONMore() // after the JSON statics it builds on
 }
 
 func regexArgs(a []any) (*regexp.Regexp, string, error) {

@@ -1,0 +1,125 @@
+package csharp
+
+// More of Newtonsoft's JToken API, as community snippets use it:
+// Children(), DeepClone(), GetValue(name), Merge(other), JTokenType,
+// JsonConvert.DeserializeObject<JArray|JToken> and SerializeObject with a
+// Formatting.
+
+// jclone is JToken.DeepClone(): objects and arrays copied all the way
+// down; values are immutable.
+func jclone(v any) any {
+	switch x := v.(type) {
+	case *JObject:
+		o := &JObject{Keys: append([]string(nil), x.Keys...), M: make(map[string]any, len(x.M))}
+		for k, e := range x.M {
+			o.M[k] = jclone(e)
+		}
+		return o
+	case *JArray:
+		a := &JArray{Items: make([]any, len(x.Items))}
+		for i, e := range x.Items {
+			a.Items[i] = jclone(e)
+		}
+		return a
+	case *JProperty:
+		return &JProperty{Name: x.Name, Value: jclone(x.Value)}
+	}
+	return v
+}
+
+// jmerge is JObject.Merge(other) with Json.NET's defaults: objects merge
+// property by property, arrays are concatenated, a null in other changes
+// nothing, anything else replaces.
+func jmerge(dst *JObject, src *JObject) {
+	for _, k := range src.Keys {
+		v := src.M[k]
+		if v == nil {
+			continue
+		}
+		cur, ok := dst.M[k]
+		switch sv := v.(type) {
+		case *JObject:
+			if co, isObj := cur.(*JObject); ok && isObj {
+				jmerge(co, sv)
+				continue
+			}
+		case *JArray:
+			if ca, isArr := cur.(*JArray); ok && isArr {
+				for _, e := range sv.Items {
+					ca.Items = append(ca.Items, jclone(e))
+				}
+				continue
+			}
+		}
+		dst.Set(k, jclone(v))
+	}
+}
+
+// jchildren is JToken.Children(): an object's properties, an array's items.
+func jchildren(v any) ([]any, error) {
+	switch x := v.(type) {
+	case *JObject:
+		out := make([]any, len(x.Keys))
+		for i, k := range x.Keys {
+			out[i] = &JProperty{Name: k, Value: x.M[k], parent: x}
+		}
+		return out, nil
+	case *JArray:
+		return append([]any(nil), x.Items...), nil
+	case *JProperty:
+		return []any{x.Value}, nil
+	case nil:
+		return nil, errNull
+	}
+	return []any{}, nil // a value has no children
+}
+
+func registerJSONMore() {
+	for _, k := range []Kind{KJToken, KJObject, KJArray} {
+		method(k, "Children", ts(), arrayOf(tJToken), func(a []any) (any, error) { return jchildren(a[0]) }, nil)
+		method(k, "DeepClone", ts(), tJToken, func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, errNull
+			}
+			return jclone(a[0]), nil
+		}, nil)
+	}
+	method(KJObject, "GetValue", ts(tString), tJToken, func(a []any) (any, error) {
+		o, ok := a[0].(*JObject)
+		if !ok {
+			return nil, errNull
+		}
+		k, _ := a[1].(string)
+		return o.M[k], nil
+	}, nil)
+	method(KJObject, "Merge", ts(tObject), tVoid, func(a []any) (any, error) {
+		o, ok := a[0].(*JObject)
+		if !ok {
+			return nil, errNull
+		}
+		if src, ok := toJToken(a[1]).(*JObject); ok {
+			jmerge(o, src)
+		}
+		return nil, nil
+	}, nil)
+	for _, t := range []string{"None", "Object", "Array", "Constructor", "Property", "Comment", "Integer", "Float", "String",
+		"Boolean", "Null", "Undefined", "Date", "Raw", "Bytes", "Guid", "Uri", "TimeSpan"} {
+		v := t
+		staticProp("JTokenType", t, tString, func([]any) (any, error) { return v, nil }, nil)
+	}
+	parse := statics["JToken"]["Parse"][0].run
+	static("JsonConvert", "DeserializeObject<JToken>", ts(tString), tJToken, parse, nil)
+	static("JsonConvert", "DeserializeObject<JArray>", ts(tString), tJArray, func(a []any) (any, error) {
+		v, err := parse(a)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := v.(*JArray); !ok {
+			return nil, exc("JsonSerializationException", "Cannot deserialize the current JSON object into type 'JArray'.")
+		}
+		return v, nil
+	}, nil)
+	static("JsonConvert", "SerializeObject", ts(tObject, tInt), tString, func(a []any) (any, error) {
+		return jsonTextErr(toJToken(a[0]), toInt(a[1]) == 1) // Formatting.None = 0, Indented = 1
+	}, nil)
+}
