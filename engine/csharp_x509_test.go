@@ -208,3 +208,31 @@ func TestCSharpJSONMore(t *testing.T) {
 		csBothBlocks(t, tc.src, tc.want, nil)
 	}
 }
+
+// TestCSharpMoreCommunity: a fourth batch of community snippets: HashSet,
+// IndexOf(char), Parse with a culture, DateTime.Date and ParseExact,
+// BitConverter.GetBytes.
+func TestCSharpMoreCommunity(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`var allowed = new HashSet<string> { "a", "b" }; return allowed.Contains("b") + "|" + new HashSet<string>(new[] { "x" }).Contains("y");`, "True|False"},
+		{`return "abca".IndexOf('c') + "|" + "abca".LastIndexOf('a');`, "2|3"},
+		{`return (double.Parse("1.5", System.Globalization.CultureInfo.InvariantCulture) * 2) + "|" + int.Parse("7", CultureInfo.InvariantCulture);`, "3|7"},
+		{`return new DateTime(2024, 5, 6, 13, 14, 15).Date.ToString("o");`, "2024-05-06T00:00:00.0000000Z"},
+		{`return DateTime.ParseExact("20240102", "yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture).Day.ToString();`, "2"},
+		{`return DateTime.ParseExact("02/01/2024 13:05:09", "dd/MM/yyyy HH:mm:ss", CultureInfo.InvariantCulture).ToString("s");`, "2024-01-02T13:05:09"},
+		{`return DateTime.ParseExact("2024-01-02T03:04:05.123Z", "yyyy-MM-ddTHH:mm:ss.fffK", null).Millisecond.ToString();`, "123"},
+		{`return DateTime.ParseExact("Tue, 02 Jan 2024 03:04:05 GMT", "r", null).Hour.ToString();`, "3"},
+		{`return BitConverter.ToString(BitConverter.GetBytes(258)) + "|" + BitConverter.GetBytes(true)[0];`, "02-01-00-00|1"},
+	} {
+		csBothBlocks(t, tc.src, tc.want, nil)
+	}
+	for _, tc := range []struct{ src, msg string }{
+		{`@(DateTime.ParseExact("2024", "yyyyMMdd", null).Day)`, "was not recognized as a valid DateTime"},
+		{`@(DateTime.ParseExact("2024 Jan", "yyyy 'Jan'", null).Day)`, "is not supported by DateTime.ParseExact"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.msg)
+		}
+	}
+}

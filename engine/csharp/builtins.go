@@ -651,6 +651,9 @@ func registerBuiltins() {
 		return utf16Index(s, strings.Index(s, t)), nil
 	}, nil)
 	method(KString, "LastIndexOf", ts(S), I, s2(func(s, t string) (any, error) { return utf16Index(s, strings.LastIndex(s, t)), nil }), nil)
+	// A char is a one-character string at run time: the same search.
+	method(KString, "IndexOf", ts(tChar), I, s2(func(s, t string) (any, error) { return utf16Index(s, strings.Index(s, t)), nil }), nil)
+	method(KString, "LastIndexOf", ts(tChar), I, s2(func(s, t string) (any, error) { return utf16Index(s, strings.LastIndex(s, t)), nil }), nil)
 	method(KString, "Substring", ts(I), S, func(a []any) (any, error) {
 		s, err := str(a[0])
 		if err != nil {
@@ -1157,7 +1160,7 @@ func registerBuiltins() {
 	method(KDateTime, "ToUniversalTime", ts(), tDateTime, func(a []any) (any, error) { return a[0].(time.Time).UTC(), nil }, nil)
 	method(KDateTime, "ToUnixTimeSeconds", ts(), I, func(a []any) (any, error) { return int(a[0].(time.Time).Unix()), nil }, nil)
 	method(KDateTime, "ToUnixTimeMilliseconds", ts(), I, func(a []any) (any, error) { return int(a[0].(time.Time).UnixMilli()), nil }, nil)
-	for _, p := range []string{"Year", "Month", "Day", "Hour", "Minute", "Second", "Ticks"} {
+	for _, p := range []string{"Year", "Month", "Day", "Hour", "Minute", "Second", "Millisecond", "Ticks"} {
 		p := p
 		prop(KDateTime, p, I, func(a []any) (any, error) {
 			t := a[0].(time.Time)
@@ -1174,6 +1177,8 @@ func registerBuiltins() {
 				return t.Minute(), nil
 			case "Second":
 				return t.Second(), nil
+			case "Millisecond":
+				return t.Nanosecond() / int(time.Millisecond), nil
 			}
 			return int(ticksOf(t)), nil
 		}, nil)
@@ -1814,6 +1819,7 @@ func registerBuiltins() {
 		}, nil)
 	}
 	registerJSONMore() // after the JSON statics it builds on
+	registerMoreDotNet()
 }
 
 func regexArgs(a []any) (*regexp.Regexp, string, error) {

@@ -268,7 +268,7 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tUri
 	case "StringBuilder", "Text.StringBuilder":
 		t = tBuilder
-	case "IEnumerable", "List", "IList", "ICollection", "IReadOnlyList", "IReadOnlyCollection":
+	case "IEnumerable", "List", "IList", "ICollection", "IReadOnlyList", "IReadOnlyCollection", "HashSet", "ISet", "IReadOnlySet":
 		elem := tObject
 		if len(tr.Args) == 1 {
 			e, ok := m.lookupTypeRef(tr.Args[0])

@@ -1,0 +1,33 @@
+package csharp
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzNetLayout: a .NET format ParseExact accepts, made of date and time
+// specifiers and ASCII separators (what policies write), reads back what
+// FormatDateTime writes with it.
+func FuzzNetLayout(f *testing.F) {
+	for _, s := range []string{"yyyyMMdd", "dd/MM/yyyy HH:mm:ss", "yyyy-MM-ddTHH:mm:ss.fffK", "r", "o", "s", "MMM d, yyyy h:mm tt", "'at' HH\\h"} {
+		f.Add(s)
+	}
+	at := time.Date(2024, 3, 9, 14, 5, 7, 123000000, time.UTC)
+	f.Fuzz(func(t *testing.T, format string) {
+		for i := 0; i < len(format); i++ {
+			c := format[i]
+			if c >= 0x80 || c < 0x20 || (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') && strings.IndexByte("yMdHhmsfFtzKT", c) < 0 {
+				return
+			}
+		}
+		layout, ok := netLayout(format)
+		if !ok || len(format) > 64 {
+			return
+		}
+		text := FormatDateTime(at, format)
+		if _, err := time.Parse(layout, text); err != nil {
+			t.Fatalf("format %q: layout %q does not read %q: %v", format, layout, text, err)
+		}
+	})
+}
