@@ -1,6 +1,7 @@
 package csharp
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 	"strings"
@@ -301,4 +302,47 @@ func staticAsInstance(n *Call, m *Member, typ string) *Call {
 		return nil
 	}
 	return &Call{node: n.node, F: &Member{node: m.node, X: n.Args[0].X, Name: as, NameOff: m.NameOff}, Args: n.Args[1:]}
+}
+
+// registerMoreDotNet: small .NET members community snippets use.
+func registerMoreDotNet() {
+	registerParseExact()
+	// CultureInfo: every format and parse here is culture-invariant, so a
+	// provider changes nothing.
+	for _, c := range []string{"InvariantCulture", "CurrentCulture", "InvariantUICulture"} {
+		name := c
+		staticProp("CultureInfo", c, tObject, func([]any) (any, error) { return name, nil }, nil)
+	}
+	for _, typ := range []string{"int", "long", "double", "DateTime", "Guid"} {
+		for _, b := range append([]*builtin(nil), statics[typ]["Parse"]...) {
+			if len(b.params) != 1 {
+				continue
+			}
+			orig := b
+			static(typ, "Parse", ts(tString, tObject), b.result, func(a []any) (any, error) { return orig.run(a[:1]) }, nil)
+		}
+	}
+	prop(KDateTime, "Date", tDateTime, func(a []any) (any, error) {
+		t := a[0].(time.Time)
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location()), nil
+	}, nil)
+	// BitConverter.GetBytes overloads share an arity: keyed by type.
+	getBytes := func(t *Type, run func(a []any) (any, error)) {
+		if statics["BitConverter"] == nil {
+			statics["BitConverter"] = table{}
+		}
+		b := reg(&builtin{key: "BitConverter.GetBytes(" + t.Name + ")", params: ts(t), result: tBytes, run: run})
+		statics["BitConverter"]["GetBytes"] = append(statics["BitConverter"]["GetBytes"], b)
+	}
+	getBytes(tInt, func(a []any) (any, error) {
+		return binary.LittleEndian.AppendUint32(nil, uint32(int32(toInt(a[0])))), nil
+	})
+	// (No long overload: an integer here is an int to the overloads, so
+	// GetBytes(someLong) would silently give 4 bytes, not .NET's 8.)
+	getBytes(tBool, func(a []any) (any, error) {
+		if a[0] == true {
+			return []byte{1}, nil
+		}
+		return []byte{0}, nil
+	})
 }

@@ -1,0 +1,146 @@
+package csharp
+
+import (
+	"strings"
+	"time"
+)
+
+// netLayout turns a .NET date and time format (standard "o", "s", "u",
+// "r", or custom: yyyy MM dd HH mm ss fff tt zzz K, 'literal', \c) into a
+// Go layout for DateTime.ParseExact; ok is false for what Go cannot read.
+func netLayout(f string) (string, bool) {
+	switch f {
+	case "o", "O":
+		return "2006-01-02T15:04:05.9999999Z07:00", true
+	case "s":
+		return "2006-01-02T15:04:05", true
+	case "u":
+		return "2006-01-02 15:04:05Z", true
+	case "r", "R":
+		return "Mon, 02 Jan 2006 15:04:05 GMT", true
+	case "d":
+		return "1/2/2006", true
+	case "D":
+		return "Monday, January 2, 2006", true
+	case "t":
+		return "3:04 PM", true
+	case "T":
+		return "3:04:05 PM", true
+	case "g":
+		return "1/2/2006 3:04 PM", true
+	case "G":
+		return "1/2/2006 3:04:05 PM", true
+	}
+	if len(f) == 1 && (f[0] >= 'a' && f[0] <= 'z' || f[0] >= 'A' && f[0] <= 'Z') {
+		return "", false // another standard format (f, F, M, Y, …)
+	}
+	var b strings.Builder
+	prevVariable := false // the last token was a number of 1 or 2 digits (M, d, H, h, m, s) or a fraction
+	lastSpec := byte(0)   // the last token's specifier
+	for i := 0; i < len(f); {
+		c := f[i]
+		n := 1
+		for i+n < len(f) && f[i+n] == c {
+			n++
+		}
+		numeric := strings.IndexByte("yMdHhmsfF", c) >= 0 && !(c == 'M' && n >= 3) && !(c == 'd' && n >= 3)
+		if prevVariable && numeric {
+			return "", false // two numbers with nothing between: which digits are whose is a guess
+		}
+		wasVariable, wasSpec := prevVariable, lastSpec
+		lastSpec = c
+		prevVariable = n == 1 && strings.IndexByte("MdHhms", c) >= 0 || c == 'f' || c == 'F' // a fraction reads every digit after it
+		if (c == '\'' || c == '"') && i+1 < len(f) && f[i+1] == c {
+			prevVariable, lastSpec = wasVariable, wasSpec // '' : an empty literal
+		}
+		tok, ok := "", true
+		switch c {
+		case 'y':
+			tok, ok = map[int]string{2: "06", 4: "2006"}[n]
+		case 'M':
+			tok, ok = map[int]string{1: "1", 2: "01", 3: "Jan", 4: "January"}[n]
+		case 'd':
+			tok, ok = map[int]string{1: "2", 2: "02", 3: "Mon", 4: "Monday"}[n]
+		case 'H':
+			tok, ok = map[int]string{1: "15", 2: "15"}[n]
+		case 'h':
+			tok, ok = map[int]string{1: "3", 2: "03"}[n]
+		case 'm':
+			tok, ok = map[int]string{1: "4", 2: "04"}[n]
+		case 's':
+			tok, ok = map[int]string{1: "5", 2: "05"}[n]
+		case 'f', 'F':
+			// Go reads fractions after a separator it has just written.
+			if prev := b.String(); !strings.HasSuffix(prev, ".") && !strings.HasSuffix(prev, ",") {
+				return "", false
+			}
+			tok = strings.Repeat("0", n)
+			if c == 'F' {
+				tok = strings.Repeat("9", n)
+			}
+		case 't':
+			tok, ok = map[int]string{2: "PM"}[n]
+		case 'z':
+			tok, ok = map[int]string{2: "-07", 3: "-07:00"}[n]
+		case 'K':
+			tok, ok = "Z07:00", n == 1
+		case '\'', '"':
+			end := strings.IndexByte(f[i+1:], c)
+			if end < 0 {
+				return "", false
+			}
+			lit := f[i+1 : i+1+end]
+			for k := 0; k < len(lit); k++ {
+				if c := lit[k]; c >= '0' && c <= '9' || c == '_' || (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') && c != 'T' {
+					return "", false // could read as a layout element
+				}
+			}
+			b.WriteString(lit)
+			i += end + 2
+			// An empty literal separates nothing: prevVariable stands.
+			continue
+		case '\\':
+			if i+1 >= len(f) || f[i+1] >= '0' && f[i+1] <= '9' || f[i+1] == '_' || (f[i+1] >= 'a' && f[i+1] <= 'z' || f[i+1] >= 'A' && f[i+1] <= 'Z') && f[i+1] != 'T' {
+				return "", false
+			}
+			b.WriteByte(f[i+1])
+			i += 2
+			continue
+		default:
+			// Other characters are literal in .NET; in a Go layout digits
+			// and the first letters of Jan, Mon, MST, PM, pm and Z07 are not.
+			if (c >= '0' && c <= '9') || c == '_' || (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') && c != 'T' {
+				return "", false // letters next to Go's layout words (Jan, Mon, PM, MST…) read as them: only T is taken
+			}
+			// After seconds, Go reads ".0…"/".9…" as a fraction: a dot or
+			// comma there must start one (fff).
+			if (c == '.' || c == ',') && wasSpec == 's' && (i+n >= len(f) || f[i+n] != 'f' && f[i+n] != 'F') {
+				return "", false
+			}
+			tok = f[i : i+n] // the bytes as they are (a multi-byte character stays whole)
+		}
+		if !ok {
+			return "", false
+		}
+		b.WriteString(tok)
+		i += n
+	}
+	return b.String(), true
+}
+
+func registerParseExact() {
+	parse := func(a []any) (any, error) {
+		s, _ := a[0].(string)
+		f, _ := a[1].(string)
+		layout, ok := netLayout(f)
+		if !ok {
+			return nil, exc("FormatException", "The format '%s' is not supported by DateTime.ParseExact in policy expressions.", f)
+		}
+		t, err := time.Parse(layout, s)
+		if err != nil {
+			return nil, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)
+		}
+		return t.UTC(), nil
+	}
+	static("DateTime", "ParseExact", ts(tString, tString, tObject), tDateTime, parse, nil)
+}
