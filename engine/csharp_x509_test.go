@@ -236,3 +236,15 @@ func TestCSharpMoreCommunity(t *testing.T) {
 		}
 	}
 }
+
+// TestCSharpXMLBodyAsElement: Body.As<XElement>() (the root) and
+// Name.LocalName, a fifth batch of community snippets.
+func TestCSharpXMLBodyAsElement(t *testing.T) {
+	body := func(s *State) { s.Context().Request.Body = NewBody([]byte(`<order id="7"><item/><item/></order>`)) }
+	for _, tc := range []struct{ src, want string }{
+		{`return context.Request.Body.As<XElement>(preserveContent: true).Descendants().Count() + "|" + context.Request.Body.As<XElement>(true).Attribute("id").Value;`, "2|7"},
+		{`return context.Request.Body.As<XDocument>(preserveContent: true).Root.Name.LocalName + "|" + (context.Request.Body.As<XElement>().Name == "order");`, "order|True"},
+	} {
+		csBothBlocks(t, tc.src, tc.want, body)
+	}
+}

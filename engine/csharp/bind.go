@@ -950,6 +950,12 @@ func (b *binder) member(n *Member) (*Type, error) {
 		n.prop = groupingKey
 		return xt.Key, nil
 	}
+	if xt == tXName { // an element's or attribute's Name: "{uri}local" text
+		if p := xnameProps[n.Name]; p != nil {
+			n.prop = p
+			return p.result, nil
+		}
+	}
 	if p := props[xt.K][n.Name]; p != nil {
 		n.prop = p
 		if xt.K == KKeyValue && n.Name == "Value" {
@@ -1552,9 +1558,9 @@ func (b *binder) bodyAs(n *Call, m *Member) (*Type, error) {
 		return nil, b.unknownType(m.TypeArgs[0])
 	}
 	switch to.K {
-	case KString, KJObject, KJArray, KJToken, KBytes, KXDoc:
+	case KString, KJObject, KJArray, KJToken, KBytes, KXDoc, KXElem:
 	default:
-		return nil, b.errf(m.TypeArgs[0].Off, "As<%s> is not supported: use As<string>, As<JObject>, As<JArray>, As<JToken>, As<XDocument> or As<byte[]>", m.TypeArgs[0].Name)
+		return nil, b.errf(m.TypeArgs[0].Off, "As<%s> is not supported: use As<string>, As<JObject>, As<JArray>, As<JToken>, As<XDocument>, As<XElement> or As<byte[]>", m.TypeArgs[0].Name)
 	}
 	for _, a := range n.Args {
 		if a.Name != "preserveContent" && a.Name != "" || len(n.Args) > 1 {
@@ -1586,6 +1592,8 @@ func bodyAsBuiltin(to *Type) *builtin {
 		to = tBytes
 	case KXDoc:
 		to = tXDoc
+	case KXElem:
+		to = tXElem
 	default:
 		to = tJToken
 	}
@@ -1610,10 +1618,13 @@ func bodyAsBuiltin(to *Type) *builtin {
 			return s, nil
 		case KBytes:
 			return []byte(s), nil
-		case KXDoc:
+		case KXDoc, KXElem:
 			r, err := parseXML(s)
 			if err != nil {
 				return nil, err
+			}
+			if to.K == KXElem { // As<XElement>: the document's root element
+				return &XElem{r}, nil
 			}
 			return &XDoc{r}, nil
 		}

@@ -571,7 +571,7 @@ func registerBuiltins() {
 	for n := range linqMethods {
 		reg(&builtin{key: "linq." + n})
 	}
-	for _, t := range []*Type{tString, tJObject, tJArray, tJToken, tBytes, tXDoc} {
+	for _, t := range []*Type{tString, tJObject, tJArray, tJToken, tBytes, tXDoc, tXElem} {
 		bodyAsBuiltin(t)
 	}
 	S, I, B, O, C := tString, tInt, tBool, tObject, tCompare

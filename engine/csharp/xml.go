@@ -366,7 +366,7 @@ func registerXML() {
 		}
 		return elemText(e), nil
 	}, nil)
-	prop(KXElem, "Name", S, func(a []any) (any, error) {
+	prop(KXElem, "Name", tXName, func(a []any) (any, error) {
 		e := xmlNode(a[0])
 		if e == nil {
 			return nil, errNull
@@ -451,4 +451,20 @@ func xmlConvert(v any, t *Type) (any, error) {
 		return nil, bad("Boolean")
 	}
 	return nil, castErr(v, t.Name)
+}
+
+// tXName is XName: an element's Name (its local name here) is a string
+// everywhere, with LocalName.
+var tXName = &Type{K: KString, Name: "XName"}
+
+// xnameProps are XName's members, bound where the type is tXName.
+var xnameProps = map[string]*builtin{
+	"LocalName": reg(&builtin{key: "XName.LocalName", result: tString, run: func(a []any) (any, error) {
+		s, ok := a[0].(string)
+		if !ok {
+			return nil, errNull
+		}
+		_, local := splitXName(s)
+		return local, nil
+	}}),
 }
