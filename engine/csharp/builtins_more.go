@@ -2,6 +2,7 @@ package csharp
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"math"
 	"strconv"
 	"strings"
@@ -307,6 +308,7 @@ func staticAsInstance(n *Call, m *Member, typ string) *Call {
 // registerMoreDotNet: small .NET members community snippets use.
 func registerMoreDotNet() {
 	registerParseExact()
+	registerSixthBatch()
 	// CultureInfo: every format and parse here is culture-invariant, so a
 	// provider changes nothing.
 	for _, c := range []string{"InvariantCulture", "CurrentCulture", "InvariantUICulture"} {
@@ -345,4 +347,90 @@ func registerMoreDotNet() {
 		}
 		return []byte{0}, nil
 	})
+}
+
+// registerSixthBatch: members a sixth batch of community snippets used
+// (char case, Convert.ToChar and ToHexString, Math.Truncate and logs,
+// decimal.Round, double.IsNaN, Guid.Empty, new TimeSpan, DateTime.Compare).
+func registerSixthBatch() {
+	S, I, D, B, C := tString, tInt, tDouble, tBool, tChar
+	for name, f := range map[string]func(string) string{"ToUpper": strings.ToUpper, "ToLower": strings.ToLower,
+		"ToUpperInvariant": strings.ToUpper, "ToLowerInvariant": strings.ToLower} {
+		f := f
+		static("char", name, ts(C), C, func(a []any) (any, error) {
+			s, _ := a[0].(string)
+			return f(s), nil
+		}, nil)
+	}
+	static("Convert", "ToChar", ts(I), C, func(a []any) (any, error) {
+		n := toInt(a[0])
+		if n < 0 || n > 0xFFFF {
+			return nil, exc("OverflowException", "Value was either too large or too small for a character.")
+		}
+		return string(rune(n)), nil
+	}, nil)
+	static("Convert", "ToHexString", ts(tBytes), S, func(a []any) (any, error) {
+		b, err := bytesArg(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return strings.ToUpper(hex.EncodeToString(b)), nil
+	}, nil)
+	static("Convert", "FromHexString", ts(S), tBytes, func(a []any) (any, error) {
+		s, _ := a[0].(string)
+		b, err := hex.DecodeString(s)
+		if err != nil {
+			return nil, exc("FormatException", "The input is not a valid hex string as it contains a non-hex character, or its length is odd.")
+		}
+		return b, nil
+	}, nil)
+	for name, f := range map[string]func(float64) float64{"Truncate": math.Trunc, "Log10": math.Log10, "Exp": math.Exp, "Log": math.Log} {
+		f := f
+		static("Math", name, ts(D), D, func(a []any) (any, error) { return f(toFloat(a[0])), nil }, nil)
+	}
+	static("Math", "Sign", ts(D), I, func(a []any) (any, error) {
+		switch v := toFloat(a[0]); {
+		case v > 0:
+			return 1, nil
+		case v < 0:
+			return -1, nil
+		}
+		return 0, nil
+	}, nil)
+	for _, r := range statics["Math"]["Round"] {
+		orig := r
+		static("double", "Round", orig.params, orig.result, orig.run, nil) // decimal.Round (decimal is double here)
+	}
+	for name, f := range map[string]func(float64) bool{"IsNaN": math.IsNaN, "IsInfinity": func(v float64) bool { return math.IsInf(v, 0) },
+		"IsPositiveInfinity": func(v float64) bool { return math.IsInf(v, 1) }, "IsNegativeInfinity": func(v float64) bool { return math.IsInf(v, -1) }} {
+		f := f
+		static("double", name, ts(D), B, func(a []any) (any, error) { return f(toFloat(a[0])), nil }, nil)
+	}
+	staticProp("Guid", "Empty", tGuid, func([]any) (any, error) { return Guid{}, nil }, nil)
+	span := func(a []any) (any, error) {
+		var d, h, m, s int
+		switch len(a) {
+		case 3:
+			h, m, s = toInt(a[0]), toInt(a[1]), toInt(a[2])
+		case 4:
+			d, h, m, s = toInt(a[0]), toInt(a[1]), toInt(a[2]), toInt(a[3])
+		}
+		total := ((int64(d)*24+int64(h))*60+int64(m))*60 + int64(s)
+		if total > math.MaxInt64/int64(time.Second) || total < math.MinInt64/int64(time.Second) {
+			return nil, exc("ArgumentOutOfRangeException", "TimeSpan overflowed because the duration is too long.")
+		}
+		return time.Duration(total) * time.Second, nil
+	}
+	static("TimeSpan", "new", ts(I, I, I), tTimeSpan, span, nil)
+	static("TimeSpan", "new", ts(I, I, I, I), tTimeSpan, span, nil)
+	static("DateTime", "Compare", ts(tDateTime, tDateTime), I, func(a []any) (any, error) {
+		x, y := a[0].(time.Time), a[1].(time.Time)
+		switch {
+		case x.Before(y):
+			return -1, nil
+		case x.After(y):
+			return 1, nil
+		}
+		return 0, nil
+	}, nil)
 }
