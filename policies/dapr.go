@@ -9,10 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"tollgate/engine"
-	"tollgate/internal/lazyctx"
 )
 
 // The Dapr integration of APIM's self-hosted gateway: the gateway talks to
@@ -110,25 +108,14 @@ func (dc *daprCall) send(ctx context.Context, s *engine.State, path string, body
 	if err != nil {
 		return err
 	}
-	target := dc.k.daprURL + path
-	cctx := ctx
-	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > timeout {
-		lc := lazyctx.New(ctx, time.Now().Add(timeout))
-		defer lc.Release()
-		cctx = lc
-	}
-	out := &outgoing{method: http.MethodPost, target: target, header: engine.Headers{}, body: body}
+	out := &outgoing{method: http.MethodPost, target: dc.k.daprURL + path, header: engine.Headers{}, body: body}
 	if contentType != "" {
 		out.header["Content-Type"] = []string{contentType}
 	}
-	req, err := out.newRequest(cctx)
+	c := calloutCall{client: dc.k.client, direct: dc.k.direct, out: out, timeout: timeout, max: dc.k.maxCalloutBytes,
+		failed: dc.failed, tooLarge: dc.tooLarge}
+	resp, err := c.do(ctx, s)
 	if err != nil {
-		return err
-	}
-	t0 := time.Now()
-	resp, err := dc.roundTrip(cctx, req)
-	if err != nil {
-		traceCallout(s, http.MethodPost, target, 0, t0, err)
 		if dc.variable != "" {
 			s.Variables()[dc.variable] = nil
 		}
@@ -138,7 +125,6 @@ func (dc *daprCall) send(ctx context.Context, s *engine.State, path string, body
 		}
 		return err
 	}
-	traceCallout(s, http.MethodPost, target, resp.StatusCode, t0, nil)
 	if dc.variable != "" {
 		s.Variables()[dc.variable] = resp
 	}
@@ -149,26 +135,18 @@ func (dc *daprCall) send(ctx context.Context, s *engine.State, path string, body
 	return nil
 }
 
-// roundTrip makes the call and reads the answer (at most the kit's
-// call-out size).
-func (dc *daprCall) roundTrip(ctx context.Context, req *http.Request) (*engine.Response, error) {
-	res, err := calloutDo(dc.k.client, dc.k.direct, req)
-	if err == nil {
-		defer res.Body.Close()
-		var data []byte
-		if data, err = readBody(res, dc.k.maxCalloutBytes); err == nil {
-			if int64(len(data)) > dc.k.maxCalloutBytes {
-				return nil, engine.NewPolicyError(engine.ReasonResponseTooLarge, 502,
-					fmt.Sprintf("%s: the Dapr sidecar's answer is larger than %d bytes", dc.policy, dc.k.maxCalloutBytes), nil)
-			}
-			return &engine.Response{StatusCode: res.StatusCode, StatusReason: http.StatusText(res.StatusCode),
-				Headers: engine.Headers(res.Header), Body: engine.NewBody(data)}, nil
-		}
-	}
+// failed words a call the sidecar did not answer (calloutCall.failed).
+func (dc *daprCall) failed(_ string, ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return nil, engine.NewPolicyError(engine.ReasonTimeout, 504, dc.policy+": the Dapr sidecar did not answer in time", err)
+		return engine.NewPolicyError(engine.ReasonTimeout, 504, dc.policy+": the Dapr sidecar did not answer in time", err)
 	}
-	return nil, engine.NewPolicyError(ReasonDapr, 502, dc.policy+": the Dapr sidecar at "+engine.RedactURL(dc.k.daprURL)+" failed: "+errWithoutURL(err), err)
+	return engine.NewPolicyError(ReasonDapr, 502, dc.policy+": the Dapr sidecar at "+engine.RedactURL(dc.k.daprURL)+" failed: "+errWithoutURL(err), err)
+}
+
+// tooLarge words an answer over the call-out size (calloutCall.tooLarge).
+func (dc *daprCall) tooLarge(_ string, max int64) error {
+	return engine.NewPolicyError(engine.ReasonResponseTooLarge, 502,
+		fmt.Sprintf("%s: the Dapr sidecar's answer is larger than %d bytes", dc.policy, max), nil)
 }
 
 // daprSegments escapes v segment by segment; a name must not be empty, and

@@ -122,21 +122,6 @@ func (sr *sendRequest) Run(ctx context.Context, s *engine.State) error {
 	return nil
 }
 
-// authorize sets the call's Authorization from its
-// <authentication-managed-identity> (nothing when ignore-error let a
-// failure through).
-func (sr *sendRequest) authorize(ctx context.Context, s *engine.State, h engine.Headers) error {
-	if sr.identity == nil {
-		return nil
-	}
-	tok, err := sr.identity.token(ctx, s)
-	if err != nil || tok == "" {
-		return err
-	}
-	h["Authorization"] = []string{"Bearer " + tok}
-	return nil
-}
-
 // outgoing is a callout evaluated against a request, ready to send.
 type outgoing struct {
 	method, target string
@@ -224,46 +209,75 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 	if err != nil {
 		return nil, err
 	}
-	method, target := out.method, out.target
 	timeout, err := sr.timeout.Seconds(s)
 	if err != nil {
 		return nil, err
 	}
+	c := calloutCall{client: sr.k.calloutClient(sr.cert, sr.proxy), direct: sr.k.direct, out: out, timeout: timeout,
+		max: sr.maxBytes, identity: sr.identity, failed: calloutError, tooLarge: responseTooLarge}
+	return c.do(ctx, s)
+}
+
+// calloutCall is one HTTP call-out that waits for its answer: send-request's,
+// and the Dapr policies' call to their sidecar (dapr.go). failed and
+// tooLarge word its errors for the policy (plain functions, so a call
+// builds no closure).
+type calloutCall struct {
+	client   *http.Client
+	direct   bool // followsNoRedirects(client)
+	out      *outgoing
+	timeout  time.Duration
+	max      int64            // the answer's body, at most
+	identity *managedIdentity // <authentication-managed-identity> inside: the Authorization (nil: none)
+	failed   func(target string, ctx context.Context, err error) error
+	tooLarge func(target string, max int64) error
+}
+
+// do sends the call within its timeout (or the section's, when sooner),
+// reads the answer and records the call in the step trace.
+func (c *calloutCall) do(ctx context.Context, s *engine.State) (*engine.Response, error) {
+	method, target := c.out.method, c.out.target
 	// The call's own deadline, unless the section's (policy-timeout)
 	// comes first anyway. Built lazily: behind the front server, whose
 	// request context cannot be cancelled, the backend client sets the
 	// deadline on its connection (lazyctx.Ctx.DeadlineOnly) and no timer,
 	// channel or registration with the section's context is made.
 	cctx := ctx
-	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > timeout {
-		lc := lazyctx.New(ctx, time.Now().Add(timeout))
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > c.timeout {
+		lc := lazyctx.New(ctx, time.Now().Add(c.timeout))
 		defer lc.Release()
 		cctx = lc
 	}
-	req, err := out.newRequest(cctx)
+	req, err := c.out.newRequest(cctx)
 	if err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
-	if err := sr.authorize(cctx, s, out.header); err != nil {
-		return nil, err
+	if c.identity != nil {
+		// nothing when ignore-error let a failure through
+		tok, err := c.identity.token(cctx, s)
+		if err != nil {
+			return nil, err
+		}
+		if tok != "" {
+			c.out.header["Authorization"] = []string{"Bearer " + tok}
+		}
 	}
-	res, err := calloutDo(sr.k.calloutClient(sr.cert, sr.proxy), sr.k.direct, req)
+	res, err := calloutDo(c.client, c.direct, req)
 	if err != nil {
-		err = calloutError(target, cctx, err)
+		err = c.failed(target, cctx, err)
 		traceCallout(s, method, target, 0, t0, err)
 		return nil, err
 	}
 	defer res.Body.Close()
-	data, err := readBody(res, sr.maxBytes)
+	data, err := readBody(res, c.max)
 	if err != nil {
-		err = calloutError(target, cctx, err)
+		err = c.failed(target, cctx, err)
 		traceCallout(s, method, target, res.StatusCode, t0, err)
 		return nil, err
 	}
-	if int64(len(data)) > sr.maxBytes {
-		err := engine.NewPolicyError(engine.ReasonResponseTooLarge, 502,
-			fmt.Sprintf("response from %s is larger than %d bytes", engine.RedactURL(target), sr.maxBytes), nil)
+	if int64(len(data)) > c.max {
+		err := c.tooLarge(target, c.max)
 		traceCallout(s, method, target, res.StatusCode, t0, err)
 		return nil, err
 	}
@@ -274,6 +288,12 @@ func (sr *sendRequest) call(ctx context.Context, s *engine.State) (*engine.Respo
 		Headers:      engine.Headers(res.Header),
 		Body:         engine.NewBody(data),
 	}, nil
+}
+
+// responseTooLarge is send-request's error for an answer over its size.
+func responseTooLarge(target string, max int64) error {
+	return engine.NewPolicyError(engine.ReasonResponseTooLarge, 502,
+		fmt.Sprintf("response from %s is larger than %d bytes", engine.RedactURL(target), max), nil)
 }
 
 // readBody reads a call-out's response body, up to max+1 bytes (more
