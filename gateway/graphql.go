@@ -1,15 +1,14 @@
 package gateway
 
 import (
-	"errors"
 	"net/http"
 	"path/filepath"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"tollgate/engine"
+	"tollgate/policies"
 )
 
 // GraphQL pass-through APIs (type="graphql" in api.xml, "type": "graphql"
@@ -62,17 +61,7 @@ func loadGraphQLSchema(api *API, f srcFile, defPos engine.Pos, errs *engine.Erro
 }
 
 func addGraphQLErrors(file string, err error, errs *engine.ErrorList) {
-	var list gqlerror.List
-	var one *gqlerror.Error
-	switch {
-	case errors.As(err, &list):
-	case errors.As(err, &one):
-		list = gqlerror.List{one}
-	default:
-		errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "GraphQL schema: %s", err.Error())
-		return
-	}
-	for _, e := range list {
+	for _, e := range policies.GraphQLErrors(err) {
 		pos := engine.Pos{File: file, Line: 1, Col: 1}
 		if len(e.Locations) > 0 {
 			pos.Line, pos.Col = e.Locations[0].Line, e.Locations[0].Column

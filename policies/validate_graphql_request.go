@@ -188,7 +188,7 @@ func (v *validateGraphQL) Run(_ context.Context, s *engine.State) error {
 	}
 	doc, perr := parser.ParseQueryWithTokenLimit(&ast.Source{Input: req.Query}, maxGraphQLTokens)
 	if perr != nil {
-		return g.requestError(asGQLErrors(perr)...)
+		return g.requestError(GraphQLErrors(perr)...)
 	}
 	if e := checkBreadth(doc); e != nil {
 		return g.requestError(e)
@@ -213,7 +213,7 @@ func (v *validateGraphQL) Run(_ context.Context, s *engine.State) error {
 		}
 	}
 	if _, err := gqlvalidator.VariableValues(schema, op, vars); err != nil {
-		return g.requestError(asGQLErrors(err)...)
+		return g.requestError(GraphQLErrors(err)...)
 	}
 	if d := selectionDepth(op.SelectionSet, map[string]int{}); int64(d) > maxDepth {
 		return g.requestError(gqlerror.Errorf("The query's depth, %d, is more than max-depth, %d.", d, maxDepth))
@@ -386,7 +386,9 @@ func firstValue(q engine.Query, name string) string {
 	return ""
 }
 
-func asGQLErrors(err error) gqlerror.List {
+// GraphQLErrors is a gqlparser error as its list of errors (one, when it
+// is no gqlerror: its text, no location).
+func GraphQLErrors(err error) gqlerror.List {
 	var list gqlerror.List
 	var one *gqlerror.Error
 	switch {
