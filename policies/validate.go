@@ -271,7 +271,7 @@ func schemaMessage(err error) string {
 	if errors.As(err, &me) && len(me) > 0 {
 		return schemaMessage(me[0])
 	}
-	return strings.Join(strings.Fields(err.Error()), " ")
+	return oneLine(err)
 }
 
 // sortedKeys lists a map's keys in order (stable error lists).

@@ -75,6 +75,8 @@ func compileGlobalSchema(p *engine.Parser, a *engine.Attr, id, ref string, addit
 	return sch
 }
 
+// oneLine is an error's text on one line, its runs of spaces and line
+// breaks made one space.
 func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 // setAdditional sets additionalProperties on every object schema of a
