@@ -155,7 +155,13 @@ func TestCSharpValues(t *testing.T) {
 		{`@(context.Request.Url.ToString())`, "https://gw.example:8443/echo/resource?param1=value1&param2=2&x=a&x=b", false},
 		{`@(context.Request.IpAddress)`, "10.0.0.7", false},
 		{`@(context.Api.Name)`, "echo", false},
-		{`@(context.RequestId.Length)`, "36", false},
+		// context.RequestId is a System.Guid, as in APIM
+		{`@(context.RequestId.ToString().Length)`, "36", false},
+		{`@(context.RequestId.ToString("N"))`, "5b8a0e6c7d7b4d7e9a8a0a6e2c1d3f4e", false},
+		{`@(context.RequestId)`, "5b8a0e6c-7d7b-4d7e-9a8a-0a6e2c1d3f4e", false},
+		{`@("req-" + context.RequestId)`, "req-5b8a0e6c-7d7b-4d7e-9a8a-0a6e2c1d3f4e", false},
+		{`@(context.RequestId != Guid.Empty)`, "true", false},
+		{`@(context.RequestId.ToString("B").ToUpper())`, "{5B8A0E6C-7D7B-4D7E-9A8A-0A6E2C1D3F4E}", false},
 		{`@(context.Request.Headers.GetValueOrDefault("Authorization", "").AsBasic().UserId)`, "user", false},
 		// JSON
 		{`@(context.Request.Body.As<JObject>(preserveContent: true)["address"]["city"].ToString())`, "London", false},

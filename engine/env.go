@@ -60,7 +60,7 @@ type Context struct {
 	Subscription *Subscription
 	User         *User
 	LastError    *LastError
-	RequestId    string
+	RequestId    string `csharp:"guid"` // a System.Guid in C#, as APIM's
 	Timestamp    time.Time
 	Elapsed      time.Duration
 }

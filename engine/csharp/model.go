@@ -97,7 +97,7 @@ func (m *Model) init() error {
 type goField struct {
 	index []int
 	t     *Type
-	read  *builtin // derefValue, zeroNull or AsUrl: how the field is read; nil for the rest
+	read  *builtin // derefValue, zeroNull, guidView or AsUrl: how the field is read; nil for the rest
 }
 
 // goMethod is a bound method of a model type.
@@ -130,6 +130,9 @@ func (m *Model) field(t *Type, name string) (*goField, bool) {
 	case f.Tag.Get("csharp") == "claims" && f.Type == reflect.TypeOf(map[string]any{}):
 		// a JWT's claims: IReadOnlyDictionary<string, string[]> in APIM
 		gf.t, gf.read = m.goType(reflect.TypeOf(map[string][]string{})), claimsView
+	case f.Tag.Get("csharp") == "guid" && f.Type.Kind() == reflect.String:
+		// a Guid kept as text (context.RequestId): a System.Guid in C#
+		gf.t, gf.read = tGuid, guidView
 	case f.Tag.Get("csharp") == "url" && f.Type.Kind() == reflect.String && m.Funcs["AsUrl"] != nil:
 		// a URL kept as text, read as an IUrl (context.Api.ServiceUrl)
 		fn := m.Funcs["AsUrl"]

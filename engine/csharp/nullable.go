@@ -3,6 +3,8 @@ package csharp
 import (
 	"reflect"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Nullable<T>: the members of a value type that may be null (int?,
@@ -13,8 +15,8 @@ import (
 // ExpirationTime, zero when absent) is a DateTime? read through zeroNull.
 
 var (
-	nullableHasValue, nullableValue, nullableOr, derefValue, zeroNull *builtin
-	nullableZero                                                      = map[Kind]*builtin{}
+	nullableHasValue, nullableValue, nullableOr, derefValue, zeroNull, guidView *builtin
+	nullableZero                                                                = map[Kind]*builtin{}
 )
 
 // nullableKinds are the value types whose T? has Nullable<T>'s members.
@@ -60,6 +62,14 @@ func registerNullable() {
 		default:
 			return e.Interface(), nil
 		}
+	}})
+	guidView = reg(&builtin{key: "model.guid", run: func(a []any) (any, error) {
+		s, _ := a[0].(string)
+		u, err := uuid.Parse(s)
+		if err != nil {
+			return Guid{}, nil // not a GUID (a request id tollgate did not make): Guid.Empty
+		}
+		return Guid(u), nil
 	}})
 	zeroNull = reg(&builtin{key: "Nullable.zeroNull", run: func(a []any) (any, error) {
 		if t, ok := a[0].(time.Time); ok && t.IsZero() {
