@@ -215,6 +215,8 @@ func TestCSharpValues(t *testing.T) {
 		{`@(string.Join(",", JObject.Parse("{\"a\": 1, \"b\": 2}").Properties().Select(p => p.Name + "=" + p.Value)) + " " + JArray.Parse("[1,2]").First + JArray.Parse("[1,2]").Last + " " + JObject.Parse("{\"a\": {\"x\": 1}}")["a"].First + " " + JObject.Parse("{}").HasValues + JArray.Parse("[0]").HasValues + " " + (JArray.Parse("[]").First == null))`, "a=1,b=2 12 \"x\": 1 FalseTrue True", false},
 		// AddMonths keeps the day, or takes the month's last one: never
 		// rolled over into the next month as Go's AddDate would.
+		{`@(DateTime.UtcNow.Kind == DateTimeKind.Utc && DateTime.SpecifyKind(new DateTime(2020, 1, 2), DateTimeKind.Utc).Kind != DateTimeKind.Local)`, "true", false},
+		{`@(DateTime.SpecifyKind(DateTime.Parse("2020-01-02T03:04:05"), DateTimeKind.Utc).ToString("o"))`, "2020-01-02T03:04:05.0000000Z", false},
 		{`@(new DateTime(2020, 1, 31).AddMonths(1).ToString("yyyy-MM-dd") + " " + new DateTime(2020, 2, 29).AddYears(1).ToString("yyyy-MM-dd") + " " + new DateTime(2020, 3, 31, 5, 6, 7).AddMonths(-25).ToString("yyyy-MM-dd HH:mm:ss") + " " + new DateTime(2020, 3, 4).DayOfYear)`, "2020-02-29 2021-02-28 2018-02-28 05:06:07 64", false},
 		// double.ToString() and Json.NET's numbers: fixed-point from 1E-05
 		// (exclusive) up to 1E+15 (exclusive), as .NET writes them.

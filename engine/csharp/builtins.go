@@ -1156,6 +1156,9 @@ func registerBuiltins() {
 		}
 		return addMonths(a[0].(time.Time), n*12, 120000)
 	}, nil)
+	// Kind is always Utc: every DateTime here is UTC (docs/expressions-csharp.md, differences).
+	prop(KDateTime, "Kind", I, func([]any) (any, error) { return 1, nil }, nil)
+	static("DateTime", "SpecifyKind", ts(tDateTime, I), tDateTime, func(a []any) (any, error) { return a[0], nil }, nil)
 	prop(KDateTime, "DayOfYear", I, func(a []any) (any, error) { return a[0].(time.Time).YearDay(), nil }, nil)
 	method(KDateTime, "ToUniversalTime", ts(), tDateTime, func(a []any) (any, error) { return a[0].(time.Time).UTC(), nil }, nil)
 	method(KDateTime, "ToUnixTimeSeconds", ts(), I, func(a []any) (any, error) { return int(a[0].(time.Time).Unix()), nil }, nil)
