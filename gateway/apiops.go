@@ -24,6 +24,7 @@ import (
 //	DIR/apis/NAME/apiInformation.json                {"properties": {"path", "serviceUrl", "type", ...}}
 //	DIR/apis/NAME/specification.(json|yaml)          OpenAPI 2/3: the operations
 //	DIR/apis/NAME/specification.graphql              a GraphQL API's schema (type graphql)
+//	DIR/apis/NAME/specification.wsdl                 a SOAP API's WSDL 1.1: the operations (type soap)
 //	DIR/apis/NAME/policy.xml                         API policy
 //	DIR/apis/NAME/operations/OP/policy.xml           operation policy
 //	DIR/named values/NAME/namedValueInformation.json {"properties": {"displayName", "value", "secret"}}
@@ -323,7 +324,7 @@ type apiSource struct {
 // is not the current one is skipped with a notice.
 // apiFolderEntries are what tollgate reads in an APIOps API folder.
 var apiFolderEntries = map[string]bool{"apiInformation.json": true, "specification.json": true, "specification.yaml": true,
-	"specification.yml": true, "specification.graphql": true, "policy.xml": true, "operations": true}
+	"specification.yml": true, "specification.graphql": true, "specification.wsdl": true, "policy.xml": true, "operations": true}
 
 func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[]string) []apiSource {
 	base := filepath.Join(dir, "apis")
@@ -418,9 +419,9 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	switch api.Type {
 	case "", "http":
 		api.Type = "http"
-	case "websocket", "graphql":
+	case "websocket", "graphql", "soap":
 	default:
-		errs.Add(at("type"), "", "API type %q is not supported (http, websocket or graphql)", api.Type)
+		errs.Add(at("type"), "", "API type %q is not supported (http, soap, websocket or graphql)", api.Type)
 	}
 	if !validAPIName(name) {
 		errs.Add(engine.Pos{File: src.file, Line: 1, Col: 1}, "", "API name %q (its folder): use letters, digits, '-', '_' and '.'", name)
@@ -443,7 +444,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		errs.Add(at("path"), "", "path must be a URL path, not %q", api.Path)
 	}
 	svc := str("serviceUrl")
-	if api.Type != "http" && api.Type != "websocket" && api.Type != "graphql" {
+	if api.Type != "http" && api.Type != "websocket" && api.Type != "graphql" && api.Type != "soap" {
 		// the type is reported; its URL cannot be judged
 	} else if svc == "" {
 		errs.Add(at("serviceUrl"), "", "API %q has no serviceUrl (give it here or in the configuration overrides)", name)
@@ -454,7 +455,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		case api.Type == "websocket" && (u.Scheme == "ws" || u.Scheme == "wss"):
 		case api.Type == "websocket" && (u.Scheme == "http" || u.Scheme == "https"):
 			u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
-		case (api.Type == "http" || api.Type == "graphql") && (u.Scheme == "http" || u.Scheme == "https"):
+		case api.Type != "websocket" && (u.Scheme == "http" || u.Scheme == "https"):
 		default:
 			errs.Add(at("serviceUrl"), "", "serviceUrl %q does not fit an API of type %s", svc, api.Type)
 		}

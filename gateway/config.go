@@ -27,7 +27,7 @@ import (
 // It is immutable once loaded and shared by every request of a snapshot.
 type API struct {
 	Name       string
-	Type       string // websocket | http | graphql (an http API with a schema: graphql.go)
+	Type       string // websocket | http | graphql (an http API with a schema: graphql.go) | soap (soap.go)
 	Path       string // URL prefix, "/chat"
 	ServiceURL *url.URL
 	Limits     Limits
@@ -50,7 +50,8 @@ type API struct {
 	// plan of that scope and the Operation and Product it fills in.
 	Operations []*Operation
 	router     *opRouter
-	views      []*API // by product index (scopes.go); views[0]: no product
+	soap       *soapRouter // a SOAP API's operations, by SOAP action (soap.go)
+	views      []*API      // by product index (scopes.go); views[0]: no product
 	// openProduct is the views index of the first open (no key needed)
 	// published product that contains the API; 0 for none.
 	openProduct int
@@ -553,7 +554,7 @@ func readAPI(p *engine.Parser) *API {
 		}
 	}
 	api.Name = p.RequiredLitStr("name")
-	api.Type = p.RequiredLitStr("type", "websocket", "http", "graphql")
+	api.Type = p.RequiredLitStr("type", "websocket", "http", "graphql", "soap")
 	api.Path = p.RequiredLitStr("path")
 	parseVersioning(p, api)
 	svc := p.RequiredLitStr("service-url")
@@ -576,7 +577,7 @@ func readAPI(p *engine.Parser) *API {
 			case api.Type == "websocket" && (u.Scheme == "ws" || u.Scheme == "wss"):
 			case api.Type == "websocket" && (u.Scheme == "http" || u.Scheme == "https"):
 				u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
-			case (api.Type == "http" || api.Type == "graphql") && (u.Scheme == "http" || u.Scheme == "https"):
+			case api.Type != "websocket" && (u.Scheme == "http" || u.Scheme == "https"):
 			default:
 				ok = false
 			}

@@ -331,7 +331,11 @@ type reqMatch struct {
 
 // matchOperation finds the request's operation: nil when the API has
 // operations and none matches.
-func (a *API) matchOperation(method, escapedPath string) (*Operation, map[string]string, bool) {
+func (a *API) matchOperation(method, escapedPath string, h http.Header) (*Operation, map[string]string, bool) {
+	if a.soap != nil {
+		op := a.soap.match(method, a.relPath(escapedPath), h)
+		return op, nil, op != nil
+	}
 	if a.router == nil {
 		if len(a.Operations) == 1 && a.Operations[0].Info == onHandshake {
 			return a.Operations[0], nil, true

@@ -27,6 +27,8 @@ type apiExtras struct {
 	opPolicies map[string]srcFile
 	// graphql: a GraphQL API's schema (graphql.go)
 	graphql srcFile
+	// wsdl: a SOAP API's WSDL (soap.go)
+	wsdl srcFile
 }
 
 type srcFile struct {
@@ -57,6 +59,12 @@ func readAPIExtras(apiDir string, errs *engine.ErrorList) apiExtras {
 			x.graphql = srcFile{path: p, data: data}
 		}
 	}
+	for _, name := range wsdlFiles {
+		p := filepath.Join(apiDir, name)
+		if data, ok := readIf(p, errs); ok {
+			x.wsdl = srcFile{path: p, data: data}
+		}
+	}
 	opsDir := filepath.Join(apiDir, "operations")
 	ents, err := os.ReadDir(opsDir)
 	if err != nil {
@@ -83,6 +91,8 @@ func (x apiExtras) hash(h hash.Hash) {
 	h.Write(x.spec)
 	h.Write([]byte(x.graphql.path))
 	h.Write(x.graphql.data)
+	h.Write([]byte(x.wsdl.path))
+	h.Write(x.wsdl.data)
 	for _, id := range x.opIDs() {
 		h.Write([]byte(id))
 		h.Write(x.opPolicies[id].data)
@@ -114,16 +124,31 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 	decls := api.opDecls
 	*errs = append(*errs, api.opErrs...)
 	if x.specFile != "" {
-		decls = append(decls, parseSpec(x.specFile, x.spec, errs)...)
+		if api.Type == "soap" {
+			errs.Add(engine.Pos{File: x.specFile, Line: 1, Col: 1}, "", "a SOAP API's operations come from its WSDL (specification.wsdl), not an OpenAPI specification")
+		} else {
+			decls = append(decls, parseSpec(x.specFile, x.spec, errs)...)
+		}
 	}
-	api.router = nil
+	if x.wsdl.path != "" {
+		if api.Type != "soap" {
+			errs.Add(engine.Pos{File: x.wsdl.path, Line: 1, Col: 1}, "", "a WSDL describes a SOAP API: give the API type \"soap\" (it is %q)", api.Type)
+		} else {
+			decls = append(decls, parseWSDL(x.wsdl.path, x.wsdl.data, errs)...)
+		}
+	}
+	api.router, api.soap = nil, nil
 	if api.Type == "websocket" {
 		for _, d := range decls {
 			errs.Add(d.pos, "", "a WebSocket API has the single operation onHandshake; it cannot declare operations")
 		}
 		api.Operations = []*Operation{{Info: onHandshake}}
 	} else if len(decls) > 0 {
-		api.router = &opRouter{}
+		if api.Type == "soap" {
+			api.soap = &soapRouter{}
+		} else {
+			api.router = &opRouter{}
+		}
 		ids := map[string]bool{}
 		for _, d := range decls {
 			if ids[d.id] {
@@ -131,18 +156,30 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 				continue
 			}
 			ids[d.id] = true
+			op := &Operation{Info: &engine.Operation{Id: d.id, Name: d.name, Method: d.method, UrlTemplate: d.template, Spec: d.spec}, pos: d.pos}
+			if api.soap != nil {
+				if err := api.soap.add(op); err != nil {
+					errs.Add(d.pos, "", "%s", err.Error())
+					continue
+				}
+				api.Operations = append(api.Operations, op)
+				continue
+			}
 			tpl, err := parseTemplate(d.template)
 			if err != nil {
 				errs.Add(d.pos, "", "%s", err.Error())
 				continue
 			}
-			op := &Operation{Info: &engine.Operation{Id: d.id, Name: d.name, Method: d.method, UrlTemplate: d.template, Spec: d.spec}, tpl: tpl, pos: d.pos}
+			op.tpl = tpl
 			if err := api.router.add(op); err != nil {
 				errs.Add(d.pos, "", "%s", err.Error())
 				continue
 			}
 			api.Operations = append(api.Operations, op)
 		}
+	} else if api.Type == "soap" && x.wsdl.path == "" {
+		errs.Add(engine.Pos{File: filepath.Join(api.Dir, "specification.wsdl"), Line: 1, Col: 1}, "",
+			"SOAP API %q has no operations: give it its WSDL (specification.wsdl) or <operations> in api.xml", api.Name)
 	}
 	known := map[string]*Operation{}
 	for _, op := range api.Operations {
@@ -153,7 +190,7 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 		f := x.opPolicies[id]
 		op := known[id]
 		if op == nil {
-			errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "API %q has no operation %q for this policy", api.Name, id)
+			errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "API %q has no operation %q for this policy%s", api.Name, id, operationList(api.Operations))
 			continue
 		}
 		op.policyFile = f.path
@@ -267,4 +304,21 @@ func isOpMethod(m string) bool {
 		}
 	}
 	return false
+}
+
+// operationList names an API's operations for an error (" (its
+// operations: a, b)"), at most 20 of them.
+func operationList(ops []*Operation) string {
+	if len(ops) == 0 {
+		return " (it has no operations)"
+	}
+	names := make([]string, 0, len(ops))
+	for i, op := range ops {
+		if i == 20 {
+			names = append(names, "…")
+			break
+		}
+		names = append(names, op.Info.Id)
+	}
+	return " (its operations: " + strings.Join(names, ", ") + ")"
 }

@@ -271,7 +271,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The resource model's own steps, before any policy (operations.go,
 	// subscriptions.go): the operation, then the subscription key.
-	op, params, ok := api.matchOperation(r.Method, r.URL.EscapedPath())
+	op, params, ok := api.matchOperation(r.Method, r.URL.EscapedPath(), r.Header)
 	if !ok {
 		s.refuse(w, r, api.viewFor(nil, 0), operationNotFound(r.Method, r.URL.Path))
 		return

@@ -1,0 +1,159 @@
+package gateway_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+)
+
+const soapAdd = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><Add xmlns="http://tempuri.org/"><a>2</a><b>3</b></Add></s:Body></s:Envelope>`
+
+// A SOAP pass-through API from APIOps: its WSDL's operations are matched
+// by SOAP action (1.1 header or 1.2 Content-Type parameter), each runs
+// its own policy, the envelope reaches the service URL as it came, and a
+// request no operation takes gets APIM's 404.
+func TestSOAPPassThroughAPIOps(t *testing.T) {
+	rb := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		fmt.Fprint(w, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><AddResponse xmlns="http://tempuri.org/"><AddResult>5</AddResult></AddResponse></s:Body></s:Envelope>`)
+	})
+	wsdl, err := os.ReadFile("testdata/soap/calculator.wsdl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/calc/apiInformation.json", fmt.Sprintf(`{"properties": {"displayName": "Calculator", "path": "calc", "serviceUrl": %q, "type": "soap", "apiType": "soap", "subscriptionRequired": false, "protocols": ["https"]}}`, rb.url+"/Calculator.svc"))
+	writeFile(t, dir, "apis/calc/specification.wsdl", string(wsdl))
+	writeFile(t, dir, "apis/calc/policy.xml", `<policies><inbound><base/>
+  <set-header name="X-Operation" exists-action="override"><value>@(context.Operation.Id + " " + context.Operation.Method + " " + context.Operation.UrlTemplate)</value></set-header>
+</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	writeFile(t, dir, "apis/calc/operations/Subtract/policy.xml", `<policies><inbound><base/>
+  <return-response><set-status code="200" reason="OK"/><set-body>subtract is answered by the gateway</set-body></return-response>
+</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	g := startGateway(t, dir)
+
+	post := func(path string, h http.Header) (*http.Response, string) {
+		req, _ := http.NewRequest("POST", g.url+path, strings.NewReader(soapAdd))
+		for k, v := range h {
+			req.Header[k] = v
+		}
+		return do(t, req.WithContext(testCtx(t)))
+	}
+	// SOAP 1.1: the SOAPAction header names Add.
+	resp, body := post("/calc", http.Header{"Content-Type": {"text/xml; charset=utf-8"}, "Soapaction": {`"http://tempuri.org/ICalculator/Add"`}})
+	if resp.StatusCode != 200 || !strings.Contains(body, "<AddResult>5</AddResult>") {
+		t.Fatalf("Add: status %d body %s", resp.StatusCode, body)
+	}
+	seen := rb.last.Load()
+	if seen.method != "POST" || seen.path != "/Calculator.svc" || string(seen.body) != soapAdd ||
+		seen.header.Get("X-Operation") != "Add POST /?soapAction=http://tempuri.org/ICalculator/Add" ||
+		seen.header.Get("Soapaction") != `"http://tempuri.org/ICalculator/Add"` {
+		t.Errorf("the backend got %s %s %q, X-Operation %q, SOAPAction %q", seen.method, seen.path, seen.body, seen.header.Get("X-Operation"), seen.header.Get("Soapaction"))
+	}
+	// SOAP 1.2: the action is a Content-Type parameter; Subtract's own
+	// policy answers.
+	calls := rb.calls.Load()
+	resp, body = post("/calc/", http.Header{"Content-Type": {`application/soap+xml; charset=utf-8; action="http://tempuri.org/ICalculator/Subtract"`}})
+	if resp.StatusCode != 200 || body != "subtract is answered by the gateway" || rb.calls.Load() != calls {
+		t.Errorf("Subtract: status %d body %q (backend calls %d → %d)", resp.StatusCode, body, calls, rb.calls.Load())
+	}
+	// No operation: 404 Resource not found, the backend untouched.
+	for _, tc := range []struct {
+		name, method, path string
+		h                  http.Header
+	}{
+		{"an unknown action", "POST", "/calc", http.Header{"Soapaction": {`"http://tempuri.org/ICalculator/Divide"`}}},
+		{"no action", "POST", "/calc", http.Header{"Content-Type": {"text/xml"}}},
+		{"a GET", "GET", "/calc", http.Header{"Soapaction": {`"http://tempuri.org/ICalculator/Add"`}}},
+		{"a path below the API's", "POST", "/calc/Calculator.svc", http.Header{"Soapaction": {`"http://tempuri.org/ICalculator/Add"`}}},
+	} {
+		req, _ := http.NewRequest(tc.method, g.url+tc.path, strings.NewReader(soapAdd))
+		for k, v := range tc.h {
+			req.Header[k] = v
+		}
+		resp, body := do(t, req.WithContext(testCtx(t)))
+		if resp.StatusCode != 404 || body != `{"statusCode":404,"message":"Resource not found"}` {
+			t.Errorf("%s: status %d body %s", tc.name, resp.StatusCode, body)
+		}
+	}
+	if rb.calls.Load() != calls {
+		t.Errorf("the backend was called for requests no operation takes")
+	}
+}
+
+// tollgate's own layout: type="soap" in api.xml with the WSDL beside it,
+// and APIM's wildcard SOAP action declared in <operations>.
+func TestSOAPWildcardAction(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	wsdl, err := os.ReadFile("testdata/soap/calculator.wsdl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "calc/api.xml", fmt.Sprintf(`<api name="calc" type="soap" path="/calc" service-url=%q>
+  <operations>
+    <operation id="any-action" name="Any SOAP action" method="POST" url-template="/soapAction={any}"/>
+  </operations>
+</api>`, rb.url))
+	writeFile(t, dir, "calc/specification.wsdl", string(wsdl))
+	writeFile(t, dir, "calc/policy.xml", `<policies><inbound>
+  <set-header name="X-Operation" exists-action="override"><value>@(context.Operation.Id)</value></set-header>
+</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	g := startGateway(t, dir)
+	for action, want := range map[string]string{
+		`"http://tempuri.org/ICalculator/Add"`:    "Add",
+		`"http://tempuri.org/ICalculator/Divide"`: "any-action",
+		`""`: "any-action",
+	} {
+		req, _ := http.NewRequest("POST", g.url+"/calc", strings.NewReader(soapAdd))
+		req.Header.Set("SOAPAction", action)
+		resp, body := do(t, req.WithContext(testCtx(t)))
+		if resp.StatusCode != 200 || body != "backend body" {
+			t.Fatalf("%s: status %d body %s", action, resp.StatusCode, body)
+		}
+		if got := rb.last.Load().header.Get("X-Operation"); got != want {
+			t.Errorf("SOAPAction %s: operation %q, want %q", action, got, want)
+		}
+	}
+}
+
+func TestSOAPLoadErrors(t *testing.T) {
+	wsdl, err := os.ReadFile("testdata/soap/calculator.wsdl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, typ, file, content, ops string
+		want                          string
+	}{
+		{"a WSDL for an http API", "http", "specification.wsdl", string(wsdl), "",
+			`specification.wsdl:1:1: a WSDL describes a SOAP API: give the API type "soap" (it is "http")`},
+		{"a SOAP API without operations", "soap", "", "", "", `SOAP API "calc" has no operations: give it its WSDL (specification.wsdl) or <operations> in api.xml`},
+		{"an OpenAPI specification for a SOAP API", "soap", "specification.json", `{"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {}}`,
+			`<operations><operation id="x" method="POST" url-template="/?soapAction=urn:x"/></operations>`,
+			"specification.json:1:1: a SOAP API's operations come from its WSDL (specification.wsdl), not an OpenAPI specification"},
+		{"a REST template in a SOAP API", "soap", "specification.wsdl", string(wsdl), `<operations><operation id="x" method="POST" url-template="/orders"/></operations>`,
+			`a SOAP operation's URL template is /?soapAction=ACTION, or /soapAction={any} for the wildcard action, not "/orders"`},
+		{"an action twice", "soap", "specification.wsdl", string(wsdl), `<operations><operation id="x" method="POST" url-template="/?soapAction=http://tempuri.org/ICalculator/Add"/></operations>`,
+			`operations "x" and "Add" have the same SOAP action "http://tempuri.org/ICalculator/Add"`},
+		{"a policy folder named as APIM named the operation", "soap", "operations/5f0a1b2c3d/policy.xml", "<policies/>", `<operations><operation id="Add" method="POST" url-template="/?soapAction=urn:add"/><operation id="Sub" method="POST" url-template="/?soapAction=urn:sub"/></operations>`,
+			`operations/5f0a1b2c3d/policy.xml:1:1: API "calc" has no operation "5f0a1b2c3d" for this policy (its operations: Add, Sub)`},
+		{"a broken WSDL", "soap", "specification.wsdl", "<definitions xmlns=\"http://schemas.xmlsoap.org/wsdl/\">\n<binding>", "",
+			"specification.wsdl:2:9: invalid WSDL: unexpected EOF"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "calc/api.xml", fmt.Sprintf(`<api name="calc" type=%q path="/calc" service-url="http://127.0.0.1:1/">%s</api>`, tc.typ, tc.ops))
+			if tc.file != "" {
+				writeFile(t, dir, "calc/"+tc.file, tc.content)
+			}
+			_, errs := load(t, dir)
+			if len(errs) != 1 || !strings.Contains(errs[0], tc.want) {
+				t.Fatalf("errors %v, want one with %q", errs, tc.want)
+			}
+		})
+	}
+}
