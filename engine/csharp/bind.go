@@ -681,6 +681,8 @@ func explicitOK(from, to *Type) bool {
 		}
 	case from.K == KArray && to.K == KArray:
 		return true
+	case xmlRelated(from, to): // (XElement)node
+		return true
 	case from.K == KXElem || from.K == KXAttr: // XElement's and XAttribute's explicit conversions
 		switch to.K {
 		case KString, KInt, KDouble, KBool:
@@ -724,7 +726,7 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 	case "+":
 		if l.K == KXNamespace && r.K == KString { // ns + "local": an XName
 			n.xname = true
-			return tString, nil
+			return tXName, nil
 		}
 		if l.K == KString || r.K == KString {
 			if l.K == KVoid || r.K == KVoid {
@@ -951,7 +953,7 @@ func (b *binder) member(n *Member) (*Type, error) {
 		return xt.Key, nil
 	}
 	if xt == tXName { // an element's or attribute's Name: "{uri}local" text
-		if p := xnameProps[n.Name]; p != nil {
+		if p := xnameMember(n); p != nil {
 			n.prop = p
 			return p.result, nil
 		}
@@ -1372,6 +1374,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 		return cf.out, nil
 	}
 	if t, ok, err := b.nullableCall(n, m, xt); ok {
+		return t, err
+	}
+	if t, ok, err := b.xmlGeneric(n, m, xt); ok { // OfType<T>(), Cast<T>(), InDocumentOrder()
 		return t, err
 	}
 	// LINQ

@@ -193,9 +193,8 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 	if v == nil && t.Nullable {
 		return nil, nil // (int?)null
 	}
-	switch v.(type) {
-	case *XElem, *XAttr:
-		return xmlConvert(v, t)
+	if r, ok, err := xmlCast(v, t); ok { // System.Xml.Linq's classes (xml_linq.go)
+		return r, err
 	}
 	switch t.K {
 	case KObject:
@@ -494,6 +493,9 @@ func parseBoolNET(s string) (bool, error) {
 // equalNET is == between values of compatible static types (value
 // equality for strings, numbers and bools; identity for the rest).
 func equalNET(a, b any) bool {
+	if same, ok := xmlSame(a, b); ok { // the same XML node (xml_linq.go)
+		return same
+	}
 	switch x := a.(type) {
 	case nil:
 		return b == nil || isNilPtr(b)

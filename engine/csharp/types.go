@@ -52,6 +52,13 @@ const (
 	KXNode      // XText, XCData, XComment (*XNode at run time)
 	KX509       // X509Certificate2 made in an expression (*X509Cert, x509.go)
 	KRSA        // System.Security.Cryptography.RSA (*RSAKey)
+	KXObject    // System.Xml.Linq's XObject, XNode, XContainer, ... (xml_linq.go)
+	KXNodeBase
+	KXContainer
+	KXPI
+	KXDocType
+	KXDecl
+	KXComparer
 )
 
 // Type is a static type.
@@ -154,6 +161,8 @@ func assignable(from, to *Type) bool {
 	case to.K == KBuilder && from.K == KString: // sb = sb + x, written by the binder
 		return true
 	case to.K == KXNamespace && from.K == KString: // XNamespace ns = "uri"
+		return true
+	case xmlUpcast(from, to): // XElement to XNode...
 		return true
 	case to.K == KJToken && (from.K == KJObject || from.K == KJArray):
 		return true
@@ -301,6 +310,11 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tXCData
 	case "XComment", "Xml.Linq.XComment":
 		t = tXComment
+	case "XObject", "XNode", "XContainer", "XProcessingInstruction", "XDocumentType", "XDeclaration", "XNodeEqualityComparer",
+		"XNodeDocumentOrderComparer", "XmlNodeType", "SaveOptions", "LoadOptions", "Xml.XmlNodeType":
+		t = xmlTypes[name]
+	case "Xml.Linq.XObject", "Xml.Linq.XNode", "Xml.Linq.XContainer", "Xml.Linq.XProcessingInstruction", "Xml.Linq.XDocumentType", "Xml.Linq.XDeclaration":
+		t = xmlTypes[strings.TrimPrefix(name, "Xml.Linq.")]
 	default:
 		gt, ok := m.Types[name]
 		if !ok {

@@ -1,6 +1,7 @@
 package csharp
 
 import (
+	"encoding/xml"
 	"math"
 	"strconv"
 	"strings"
@@ -8,74 +9,364 @@ import (
 	"github.com/beevik/etree"
 )
 
-// XML as System.Xml.Linq has it, the basics policies use: XDocument.Parse,
-// XElement.Parse, Root, Element(s), Descendants, Attribute, Value, Name and
-// ToString(). Values are XDoc, XElem and XAttr at run time.
+// XML as System.Xml.Linq has it. Values are views onto an etree tree: an
+// XDoc is a document, an XElem an element, an XNode any other node (text,
+// CDATA, comment, processing instruction, document type) and an XAttr an
+// attribute, so what a member changes through one view the others see, as
+// with .NET's objects. A document is an etree document's own element (its
+// Tag is "" and it has no parent) holding the root and the nodes around it;
+// its XML declaration is a ProcInst "xml" in it (etree reads it so), which
+// no listing shows, as .NET keeps it apart in XDocument.Declaration. An
+// element .NET has as empty-but-not-IsEmpty (`<a></a>`, content "") holds
+// an empty CharData, which no listing shows either.
 
-// XDoc is an XDocument.
-type XDoc struct{ root *etree.Element }
+// XDoc is an XDocument: d is the document's own element, or (as
+// Body.As<XDocument> makes it) its root, whose parent that is.
+type XDoc struct{ d *etree.Element }
 
 // XElem is an XElement.
 type XElem struct{ e *etree.Element }
 
-// XAttr is an XAttribute.
-type XAttr struct{ Name, Value string }
-
-// XNode is an XText, XCData or XComment: content other than elements.
-type XNode struct {
-	Kind  string // "XText", "XCData", "XComment"
-	Value string
+// XAttr is an XAttribute: on element e (nil when the attribute is on no
+// element) as Space and Key there; Name ("{uri}local" or "local") and
+// Value are what it had when last read, and all it is while on none.
+type XAttr struct {
+	Name, Value string
+	e           *etree.Element
+	space, key  string
 }
 
-// String is the node as XElement writes it: escaped text, a CDATA
-// section, a comment.
-func (n *XNode) String() string {
-	switch n.Kind {
-	case "XCData":
-		var b strings.Builder
-		for _, sec := range cdataSections(n.Value) {
-			b.WriteString("<![CDATA[" + sec + "]]>")
-		}
-		return b.String()
-	case "XComment":
-		return "<!--" + n.Value + "-->"
+// XNode is an XText, XCData, XComment, XProcessingInstruction or
+// XDocumentType: an etree CharData, Comment, ProcInst or Directive.
+type XNode struct{ t etree.Token }
+
+// XDecl is an XDeclaration: each field a string or nil.
+type XDecl struct{ version, encoding, standalone any }
+
+// doc is the document's own element (nil for an empty XDoc).
+func (x *XDoc) doc() *etree.Element {
+	if x == nil || x.d == nil {
+		return nil
 	}
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(n.Value)
+	if isDocElement(x.d) {
+		return x.d
+	}
+	if p := x.d.Parent(); p != nil && isDocElement(p) {
+		x.d = p
+		return p
+	}
+	c := &etree.NewDocument().Element // a root on no document: give it one
+	c.AddChild(x.d)
+	x.d = c
+	return c
 }
 
-// String is XDocument.ToString(): the root indented by two spaces, no
-// declaration.
-func (d *XDoc) String() string { return xmlText(d.root) }
+// rootElem is the document's root element, or nil.
+func (x *XDoc) rootElem() *etree.Element {
+	d := x.doc()
+	if d == nil {
+		return nil
+	}
+	for _, c := range d.Child {
+		if e, ok := c.(*etree.Element); ok {
+			return e
+		}
+	}
+	return nil
+}
+
+// isDocElement reports whether e is a document's own element (the parent
+// of its root), which .NET has as the XDocument, not an element.
+func isDocElement(e *etree.Element) bool { return e != nil && e.Tag == "" && e.Parent() == nil }
+
+// newDocElement is an empty document.
+func newDocElement() *etree.Element { return &etree.NewDocument().Element }
+
+// find is the attribute in its element, or nil when it is on none.
+func (a *XAttr) find() *etree.Attr {
+	if a == nil || a.e == nil {
+		return nil
+	}
+	for i := range a.e.Attr {
+		if at := &a.e.Attr[i]; at.Space == a.space && at.Key == a.key {
+			return at
+		}
+	}
+	a.e = nil // removed from its element by other means
+	return nil
+}
+
+// newXAttrView is the attribute at of element e.
+func newXAttrView(e *etree.Element, at *etree.Attr) *XAttr {
+	return &XAttr{Name: attrXName(at), Value: at.Value, e: e, space: at.Space, key: at.Key}
+}
+
+// attrXName is an attribute's name as an XName: "{uri}local" in a
+// namespace, "local" in none.
+func attrXName(at *etree.Attr) string {
+	switch {
+	case at.Space == "xmlns":
+		return "{" + xmlnsURI + "}" + at.Key
+	case strings.HasPrefix(at.Space, "{"):
+		return at.Space + at.Key
+	case at.Space == "xml":
+		return "{http://www.w3.org/XML/1998/namespace}" + at.Key
+	case at.Space != "":
+		if uri := at.NamespaceURI(); uri != "" {
+			return "{" + uri + "}" + at.Key
+		}
+	}
+	return at.Key
+}
+
+// value is the attribute's value now.
+func (a *XAttr) value() string {
+	if at := a.find(); at != nil {
+		a.Value = at.Value
+	}
+	return a.Value
+}
+
+// localName is the attribute's Name here: its local name (see
+// docs/expressions-csharp.md), "xmlns" for a default namespace declaration.
+func (a *XAttr) localName() string {
+	if a.e != nil && a.find() != nil {
+		return a.key
+	}
+	_, local := splitXName(a.Name)
+	return local
+}
+
+// nodeKind is the .NET class of a node: XText, XCData, XComment,
+// XProcessingInstruction, XDocumentType.
+func (n *XNode) nodeKind() string {
+	switch t := n.t.(type) {
+	case *etree.CharData:
+		if t.IsCData() {
+			return "XCData"
+		}
+		return "XText"
+	case *etree.Comment:
+		return "XComment"
+	case *etree.ProcInst:
+		return "XProcessingInstruction"
+	case *etree.Directive:
+		return "XDocumentType"
+	}
+	return "XNode"
+}
+
+// value is XText's, XCData's and XComment's Value (a processing
+// instruction's Data, a document type's text otherwise).
+func (n *XNode) value() string {
+	switch t := n.t.(type) {
+	case *etree.CharData:
+		return t.Data
+	case *etree.Comment:
+		return t.Data
+	case *etree.ProcInst:
+		return t.Inst
+	case *etree.Directive:
+		return t.Data
+	}
+	return ""
+}
+
+// String is the node as .NET writes it: escaped text, a CDATA section, a
+// comment, a processing instruction, a document type.
+func (n *XNode) String() string { return tokenText(n.t, true) }
+
+// String is XDocument.ToString(): its nodes, the root indented by two
+// spaces, without the declaration.
+func (x *XDoc) String() string { return docText(x.doc(), true) }
 
 // String is XElement.ToString(): indented by two spaces.
-func (x *XElem) String() string { return xmlText(x.e) }
+func (x *XElem) String() string { return xmlText(x.e, true) }
 
 // String is XAttribute.ToString(): name="value".
 func (a *XAttr) String() string {
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;")
-	return a.Name + `="` + r.Replace(a.Value) + `"`
+	name := a.Name
+	if at := a.find(); at != nil {
+		name = at.FullKey()
+		if strings.HasPrefix(at.Space, "{") {
+			name = at.Key
+		}
+	} else if uri, local := splitXName(a.Name); uri == xmlnsURI {
+		name = "xmlns:" + local
+	} else if uri != "" {
+		name = local
+	}
+	return name + `="` + r.Replace(a.value()) + `"`
 }
 
-func xmlText(e *etree.Element) string {
+// String is XDeclaration.ToString(): <?xml version="1.0" encoding="utf-8"?>.
+func (d *XDecl) String() string {
+	var b strings.Builder
+	b.WriteString("<?xml")
+	for _, f := range []struct {
+		n string
+		v any
+	}{{"version", d.version}, {"encoding", d.encoding}, {"standalone", d.standalone}} {
+		if s, ok := f.v.(string); ok {
+			b.WriteString(" " + f.n + `="` + s + `"`)
+		}
+	}
+	b.WriteString("?>")
+	return b.String()
+}
+
+// declText is the ProcInst text of a declaration.
+func (d *XDecl) declText() string {
+	s := d.String()
+	return strings.TrimSpace(s[len("<?xml") : len(s)-2])
+}
+
+// parseDecl reads an XML declaration's pseudo-attributes.
+func parseDecl(inst string) *XDecl {
+	d := &XDecl{}
+	for _, f := range []string{"version", "encoding", "standalone"} {
+		i := strings.Index(inst, f)
+		if i < 0 {
+			continue
+		}
+		rest := strings.TrimLeft(inst[i+len(f):], " \t\r\n")
+		if !strings.HasPrefix(rest, "=") {
+			continue
+		}
+		rest = strings.TrimLeft(rest[1:], " \t\r\n")
+		if rest == "" || (rest[0] != '"' && rest[0] != '\'') {
+			continue
+		}
+		if j := strings.IndexByte(rest[1:], rest[0]); j >= 0 {
+			v := rest[1 : 1+j]
+			switch f {
+			case "version":
+				d.version = v
+			case "encoding":
+				d.encoding = v
+			default:
+				d.standalone = v
+			}
+		}
+	}
+	return d
+}
+
+// xmlText writes element e as .NET does, indented or not
+// (SaveOptions.DisableFormatting).
+func xmlText(e *etree.Element, indent bool) string {
 	if e == nil {
 		return ""
 	}
 	d := etree.NewDocument()
 	c := e.Copy()
-	resolveNamespaces(c, nil) // built elements' namespaces become prefixes or xmlns
+	resolveNamespaces(c, inScope(e.Parent())) // built elements' namespaces become prefixes or xmlns
+	splitCData(c)
 	d.SetRoot(c)
-	indentNET(c, 1)
+	if indent {
+		indentNET(c, 1)
+	}
 	s, _ := d.WriteToString()
 	return strings.TrimRight(s, "\n")
 }
 
+// inScope is the namespaces declared on e and its ancestors (URI to
+// prefix), for writing one of its descendants alone.
+func inScope(e *etree.Element) map[string]string {
+	var chain []*etree.Element
+	for p := e; p != nil && !isDocElement(p); p = p.Parent() {
+		chain = append(chain, p)
+	}
+	if len(chain) == 0 {
+		return nil
+	}
+	scope := map[string]string{}
+	for i := len(chain) - 1; i >= 0; i-- {
+		for _, a := range chain[i].Attr {
+			switch {
+			case a.Space == "xmlns":
+				scope[a.Value] = a.Key
+			case a.Space == "" && a.Key == "xmlns":
+				scope[a.Value] = ""
+			}
+		}
+	}
+	return scope
+}
+
+// docText writes a document's nodes (not its declaration), each on a line
+// when indented.
+func docText(d *etree.Element, indent bool) string {
+	if d == nil {
+		return ""
+	}
+	var parts []string
+	for _, c := range d.Child {
+		if !visibleToken(c) {
+			continue
+		}
+		parts = append(parts, tokenText(c, indent))
+	}
+	if indent {
+		return strings.Join(parts, "\n")
+	}
+	return strings.Join(parts, "")
+}
+
+// tokenText writes one node as .NET's ToString does.
+func tokenText(t etree.Token, indent bool) string {
+	switch x := t.(type) {
+	case *etree.Element:
+		return xmlText(x, indent)
+	case *etree.CharData:
+		if x.IsCData() {
+			var b strings.Builder
+			for _, sec := range cdataSections(x.Data) {
+				b.WriteString("<![CDATA[" + sec + "]]>")
+			}
+			return b.String()
+		}
+		return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(x.Data)
+	case *etree.Comment:
+		return "<!--" + x.Data + "-->"
+	case *etree.ProcInst:
+		if x.Inst == "" {
+			return "<?" + x.Target + "?>"
+		}
+		return "<?" + x.Target + " " + x.Inst + "?>"
+	case *etree.Directive:
+		return parseDoctype(x.Data).String()
+	}
+	return ""
+}
+
+// splitCData writes a CDATA value holding "]]>" as .NET does: in sections.
+func splitCData(e *etree.Element) {
+	for i := 0; i < len(e.Child); i++ {
+		switch c := e.Child[i].(type) {
+		case *etree.Element:
+			splitCData(c)
+		case *etree.CharData:
+			if c.IsCData() && strings.Contains(c.Data, "]]>") {
+				secs := cdataSections(c.Data)
+				e.RemoveChildAt(i)
+				for j, s := range secs {
+					e.InsertChildAt(i+j, etree.NewCData(s))
+				}
+				i += len(secs) - 1
+			}
+		}
+	}
+}
+
 // indentNET indents e's content by two spaces a level as .NET's
 // XmlWriter does: an element holding text (or CDATA) is mixed content,
-// written as it is with everything inside it; elsewhere whitespace-only
-// text goes and each child starts a line.
+// written as it is with everything inside it; elsewhere each child starts a
+// line.
 func indentNET(e *etree.Element, depth int) {
 	for _, c := range e.Child {
-		if cd, ok := c.(*etree.CharData); ok && !cd.IsWhitespace() {
+		if cd, ok := c.(*etree.CharData); ok && cd.Data != "" {
 			return // mixed content
 		}
 	}
@@ -85,11 +376,11 @@ func indentNET(e *etree.Element, depth int) {
 			kept = append(kept, c)
 		}
 	}
+	if len(kept) == 0 {
+		return // empty, or <a></a>
+	}
 	for _, c := range append([]etree.Token(nil), e.Child...) {
 		e.RemoveChild(c)
-	}
-	if len(kept) == 0 {
-		return
 	}
 	pad := "\n" + strings.Repeat("  ", depth)
 	for _, c := range kept {
@@ -102,14 +393,24 @@ func indentNET(e *etree.Element, depth int) {
 	e.CreateText("\n" + strings.Repeat("  ", depth-1))
 }
 
+// Load options, as System.Xml.Linq.LoadOptions.
+const (
+	loadPreserveWhitespace = 1
+)
+
 // parseXML reads a document as .NET's XDocument.Parse does (one root
-// element, well-formed), or fails with an XmlException.
-func parseXML(v any) (*etree.Element, error) {
+// element, well-formed), or fails with an XmlException; the root is in its
+// document. Whitespace-only text goes, as .NET drops insignificant
+// whitespace, unless preserve (LoadOptions.PreserveWhitespace) or
+// xml:space="preserve" keeps it. A DTD is read but none of its entities
+// expanded: a reference to one is an XmlException.
+func parseXML(v any, opts ...int) (*etree.Element, error) {
 	s, ok := v.(string)
 	if !ok {
 		return nil, argNull("text")
 	}
 	d := etree.NewDocument()
+	d.ReadSettings.PreserveCData = true
 	if err := d.ReadFromString(s); err != nil {
 		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "etree: "), "XML syntax error on ")
 		return nil, exc("XmlException", "The XML is not well-formed: %s", msg)
@@ -117,12 +418,89 @@ func parseXML(v any) (*etree.Element, error) {
 	if d.Root() == nil {
 		return nil, exc("XmlException", "Root element is missing.")
 	}
+	preserve := len(opts) > 0 && opts[0]&loadPreserveWhitespace != 0
+	doc := &d.Element
+	for _, c := range append([]etree.Token(nil), doc.Child...) {
+		if cd, ok := c.(*etree.CharData); ok && !cd.IsCData() && (!preserve || isSpace(cd.Data)) {
+			doc.RemoveChild(c) // text around the root: whitespace, which a document holds none of
+		}
+	}
+	stripSpace(d.Root(), preserve)
+	markNotEmpty(d.Root(), s)
 	return d.Root(), nil
 }
 
-// xmlValue is XElement.Value: the text of the element and all its
-// descendants, in document order.
-// elemText is XElement.Value: the text of e and all its descendants.
+func isSpace(s string) bool { return strings.Trim(s, " \t\r\n") == "" }
+
+// stripSpace drops e's whitespace-only text, unless preserve or
+// xml:space="preserve".
+func stripSpace(e *etree.Element, preserve bool) {
+	if sp := e.SelectAttr("xml:space"); sp != nil {
+		preserve = sp.Value == "preserve"
+	}
+	for _, c := range append([]etree.Token(nil), e.Child...) {
+		switch x := c.(type) {
+		case *etree.CharData:
+			if !preserve && !x.IsCData() && isSpace(x.Data) {
+				e.RemoveChild(c)
+			}
+		case *etree.Element:
+			stripSpace(x, preserve)
+		}
+	}
+}
+
+// markNotEmpty gives each element written <a></a> (or holding only
+// whitespace that went) an empty text, which .NET has as content "" (not
+// IsEmpty, written <a></a>); <a/> stays without.
+func markNotEmpty(root *etree.Element, src string) {
+	var empties []*etree.Element
+	var walk func(e *etree.Element)
+	found := false
+	walk = func(e *etree.Element) {
+		empties = append(empties, e)
+		if len(e.Child) == 0 {
+			found = true
+		}
+		for _, c := range e.ChildElements() {
+			walk(c)
+		}
+	}
+	walk(root)
+	if !found {
+		return
+	}
+	// The i-th start tag is the i-th element in document order; <a/> gives
+	// its end without reading further.
+	dec := xml.NewDecoder(strings.NewReader(src))
+	dec.Strict = false
+	var stack []int
+	n := 0
+	for {
+		before := dec.InputOffset()
+		tok, err := dec.RawToken()
+		if err != nil {
+			return
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			stack = append(stack, n)
+			n++
+		case xml.EndElement:
+			if len(stack) == 0 {
+				return
+			}
+			i := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if dec.InputOffset() != before && i < len(empties) && len(empties[i].Child) == 0 {
+				empties[i].CreateText("")
+			}
+		}
+	}
+}
+
+// elemText is XElement.Value: the text of e and all its descendants, in
+// document order.
 func elemText(e *etree.Element) string {
 	var b strings.Builder
 	xmlValue(e, &b)
@@ -193,7 +571,7 @@ func xmlNode(v any) *etree.Element {
 	switch x := v.(type) {
 	case *XDoc:
 		if x != nil {
-			return x.root
+			return x.rootElem()
 		}
 	case *XElem:
 		if x != nil {
@@ -203,199 +581,18 @@ func xmlNode(v any) *etree.Element {
 	return nil
 }
 
-func registerXML() {
-	S := tString
-	xnameJoin = reg(&builtin{key: "XName.join", run: func(a []any) (any, error) {
-		ns, _ := a[0].(string)
-		local, ok := a[1].(string)
-		if !ok || local == "" {
-			return nil, exc("ArgumentException", "The empty string '' is not a valid local name.")
-		}
-		if ns == "" {
-			return local, nil
-		}
-		return "{" + ns + "}" + local, nil
-	}})
-	staticProp("XNamespace", "None", tXNS, func([]any) (any, error) { return "", nil }, func([]string) string { return `""` })
-	staticProp("XNamespace", "Xmlns", tXNS, func([]any) (any, error) { return "http://www.w3.org/2000/xmlns/", nil }, nil)
-	static("XNamespace", "Get", ts(S), tXNS, func(a []any) (any, error) {
-		s, ok := a[0].(string)
-		if !ok {
-			return nil, argNull("namespaceName")
-		}
-		return s, nil
-	}, nil)
-	prop(KXNamespace, "NamespaceName", S, func(a []any) (any, error) { return a[0], nil }, nil)
-	method(KXNamespace, "ToString", ts(), S, func(a []any) (any, error) { return a[0], nil }, nil)
-	// Elements and Descendants of a sequence of elements (System.Xml.Linq's
-	// Extensions): each element's, in order.
-	seqOf := func(pick func(e *etree.Element, name string, out []any) []any) func(a []any) (any, error) {
-		return func(a []any) (any, error) {
-			it, err := items(a[0])
-			if err != nil {
-				return nil, err
-			}
-			name := optName(a)
-			out := []any{}
-			for _, x := range it {
-				if e := xmlNode(x); e != nil {
-					out = pick(e, name, out)
-				}
-			}
-			return out, nil
+// xmlContainer is the etree element holding an XContainer's nodes: an
+// element, or a document's own element.
+func xmlContainer(v any) *etree.Element {
+	switch x := v.(type) {
+	case *XDoc:
+		return x.doc()
+	case *XElem:
+		if x != nil {
+			return x.e
 		}
 	}
-	children := func(e *etree.Element, name string, out []any) []any {
-		for _, c := range e.ChildElements() {
-			if xmlMatch(c, name) {
-				out = append(out, &XElem{c})
-			}
-		}
-		return out
-	}
-	method(KArray, "Elements", ts(), arrayOf(tXElem), seqOf(children), nil)
-	method(KArray, "Elements", ts(S), arrayOf(tXElem), seqOf(children), nil)
-	method(KArray, "Descendants", ts(), arrayOf(tXElem), seqOf(xmlDescendants), nil)
-	method(KArray, "Descendants", ts(S), arrayOf(tXElem), seqOf(xmlDescendants), nil)
-	static("XDocument", "Parse", ts(S), tXDoc, func(a []any) (any, error) {
-		r, err := parseXML(a[0])
-		if err != nil {
-			return nil, err
-		}
-		return &XDoc{r}, nil
-	}, nil)
-	static("XElement", "Parse", ts(S), tXElem, func(a []any) (any, error) {
-		r, err := parseXML(a[0])
-		if err != nil {
-			return nil, err
-		}
-		return &XElem{r}, nil
-	}, nil)
-	prop(KXDoc, "Root", tXElem, func(a []any) (any, error) {
-		d, ok := a[0].(*XDoc)
-		if !ok || d == nil {
-			return nil, errNull
-		}
-		return &XElem{d.root}, nil
-	}, nil)
-	for _, k := range []Kind{KXDoc, KXElem} {
-		isDoc := k == KXDoc
-		// Element(name): the first child element with that name, or null.
-		// On an XDocument the only child is the root.
-		method(k, "Element", ts(S), tXElem, func(a []any) (any, error) {
-			e := xmlNode(a[0])
-			if e == nil {
-				return nil, errNull
-			}
-			name, _ := a[1].(string)
-			if isDoc {
-				if xmlMatch(e, name) && name != "" {
-					return &XElem{e}, nil
-				}
-				return nil, nil
-			}
-			for _, c := range e.ChildElements() {
-				if xmlMatch(c, name) && name != "" {
-					return &XElem{c}, nil
-				}
-			}
-			return nil, nil
-		}, nil)
-		elements := func(a []any) (any, error) {
-			e := xmlNode(a[0])
-			if e == nil {
-				return nil, errNull
-			}
-			name := optName(a)
-			out := []any{}
-			if isDoc {
-				if xmlMatch(e, name) {
-					out = append(out, &XElem{e})
-				}
-				return out, nil
-			}
-			for _, c := range e.ChildElements() {
-				if xmlMatch(c, name) {
-					out = append(out, &XElem{c})
-				}
-			}
-			return out, nil
-		}
-		method(k, "Elements", ts(), arrayOf(tXElem), elements, nil)
-		method(k, "Elements", ts(S), arrayOf(tXElem), elements, nil)
-		descendants := func(a []any) (any, error) {
-			e := xmlNode(a[0])
-			if e == nil {
-				return nil, errNull
-			}
-			name := optName(a)
-			out := []any{}
-			if isDoc && xmlMatch(e, name) {
-				out = append(out, &XElem{e})
-			}
-			return xmlDescendants(e, name, out), nil
-		}
-		method(k, "Descendants", ts(), arrayOf(tXElem), descendants, nil)
-		method(k, "Descendants", ts(S), arrayOf(tXElem), descendants, nil)
-	}
-	method(KXElem, "Attribute", ts(S), tXAttr, func(a []any) (any, error) {
-		e := xmlNode(a[0])
-		if e == nil {
-			return nil, errNull
-		}
-		name, _ := a[1].(string)
-		if strings.HasPrefix(name, "{") { // an XName with a namespace
-			if i := strings.IndexByte(name, '}'); i > 0 {
-				for _, at := range e.Attr {
-					if at.Key == name[i+1:] && at.NamespaceURI() == name[1:i] {
-						return &XAttr{Name: at.FullKey(), Value: at.Value}, nil
-					}
-				}
-			}
-			return nil, nil
-		}
-		if at := e.SelectAttr(name); at != nil {
-			return &XAttr{Name: at.FullKey(), Value: at.Value}, nil
-		}
-		return nil, nil
-	}, nil)
-	prop(KXElem, "Value", S, func(a []any) (any, error) {
-		e := xmlNode(a[0])
-		if e == nil {
-			return nil, errNull
-		}
-		return elemText(e), nil
-	}, nil)
-	prop(KXElem, "Name", tXName, func(a []any) (any, error) {
-		e := xmlNode(a[0])
-		if e == nil {
-			return nil, errNull
-		}
-		return e.Tag, nil
-	}, nil)
-	for _, p := range []string{"Name", "Value"} {
-		p := p
-		prop(KXAttr, p, S, func(a []any) (any, error) {
-			at, ok := a[0].(*XAttr)
-			if !ok || at == nil {
-				return nil, errNull
-			}
-			if p == "Name" {
-				return at.Name, nil
-			}
-			return at.Value, nil
-		}, nil)
-	}
-	prop(KXNode, "Value", S, func(a []any) (any, error) {
-		n, ok := a[0].(*XNode)
-		if !ok || n == nil {
-			return nil, errNull
-		}
-		return n.Value, nil
-	}, nil)
-	for _, k := range []Kind{KXDoc, KXElem, KXAttr, KXNode} {
-		method(k, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
-	}
+	return nil
 }
 
 // xmlConvert is XElement's and XAttribute's explicit conversions ((string),
@@ -411,7 +608,7 @@ func xmlConvert(v any, t *Type) (any, error) {
 		}
 		s = elemText(x.e)
 	case *XAttr:
-		s = x.Value
+		s = x.value()
 	}
 	if t.K == KString {
 		return s, nil
@@ -450,7 +647,7 @@ func xmlConvert(v any, t *Type) (any, error) {
 		}
 		return nil, bad("Boolean")
 	}
-	return nil, castErr(v, t.Name)
+	return nil, exc("InvalidCastException", "Unable to cast object of type '%s' to type '%s'.", xmlNetName(v), t.Name)
 }
 
 // tXName is XName: an element's Name (its local name here) is a string
@@ -467,4 +664,86 @@ var xnameProps = map[string]*builtin{
 		_, local := splitXName(s)
 		return local, nil
 	}}),
+	"NamespaceName": reg(&builtin{key: "XName.NamespaceName", result: tString, run: func(a []any) (any, error) {
+		s, ok := a[0].(string)
+		if !ok {
+			return nil, errNull
+		}
+		uri, _ := splitXName(s)
+		return uri, nil
+	}}),
+	"Namespace": reg(&builtin{key: "XName.Namespace", result: tXNS, run: func(a []any) (any, error) {
+		s, ok := a[0].(string)
+		if !ok {
+			return nil, errNull
+		}
+		uri, _ := splitXName(s)
+		return uri, nil
+	}}),
+}
+
+// doctype is a document type declaration's parts: nil for what it has not.
+type doctype struct {
+	name                       string
+	publicID, systemID, subset any
+}
+
+// parseDoctype reads "DOCTYPE name PUBLIC "p" "s" [subset]".
+func parseDoctype(data string) *doctype {
+	s := strings.TrimSpace(strings.TrimPrefix(data, "DOCTYPE"))
+	d := &doctype{}
+	i := strings.IndexAny(s, " \t\r\n[")
+	if i < 0 {
+		d.name = s
+		return d
+	}
+	d.name, s = s[:i], strings.TrimSpace(s[i:])
+	quoted := func() any {
+		s = strings.TrimSpace(s)
+		if s == "" || (s[0] != '"' && s[0] != '\'') {
+			return nil
+		}
+		j := strings.IndexByte(s[1:], s[0])
+		if j < 0 {
+			return nil
+		}
+		v := s[1 : 1+j]
+		s = s[2+j:]
+		return v
+	}
+	switch {
+	case strings.HasPrefix(s, "PUBLIC"):
+		s = s[len("PUBLIC"):]
+		d.publicID = quoted()
+		d.systemID = quoted()
+	case strings.HasPrefix(s, "SYSTEM"):
+		s = s[len("SYSTEM"):]
+		d.systemID = quoted()
+	}
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		d.subset = s[1 : len(s)-1]
+	}
+	return d
+}
+
+// String writes the document type as .NET's XmlWriter does.
+func (d *doctype) String() string {
+	s := "<!DOCTYPE " + d.name
+	if p, ok := d.publicID.(string); ok {
+		sys, _ := d.systemID.(string)
+		s += ` PUBLIC "` + p + `" "` + sys + `"`
+	} else if sys, ok := d.systemID.(string); ok {
+		s += ` SYSTEM "` + sys + `"`
+	}
+	if sub, ok := d.subset.(string); ok && sub != "" {
+		s += "[" + sub + "]"
+	}
+	return s + ">"
+}
+
+// data is the directive text of a document type.
+func (d *doctype) data() string {
+	s := d.String()
+	return s[2 : len(s)-1]
 }
