@@ -1322,6 +1322,10 @@ func (b *binder) call(n *Call) (*Type, error) {
 		key := name
 		if len(m.TypeArgs) == 1 && xt.Name == "JsonConvert" && name == "DeserializeObject" {
 			key = "DeserializeObject<" + m.TypeArgs[0].Name + ">"
+			// List<T>, T[], IEnumerable<T>... of a primitive T: one overload per element type
+			if t, ok := b.m.lookupTypeRef(m.TypeArgs[0]); ok && t.K == KArray && t.Elem != nil {
+				key = "DeserializeObject<" + t.Elem.Name + "[]>"
+			}
 		}
 		cands := statics[xt.Name][key]
 		if cands == nil {

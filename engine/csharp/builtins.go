@@ -1823,6 +1823,7 @@ func registerBuiltins() {
 	}
 	registerJSONMore() // after the JSON statics it builds on
 	registerMoreDotNet()
+	registerSnippetGaps()
 }
 
 func regexArgs(a []any) (*regexp.Regexp, string, error) {

@@ -302,7 +302,8 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tXAttr
 	case "X509Certificate2", "X509Certificate":
 		t = tX509
-	case "RSA":
+	case "RSA", "RSACng", "RSACryptoServiceProvider", "RSAOpenSsl", "AsymmetricAlgorithm":
+		// APIM runs on Windows, where GetRSAPrivateKey() is an RSACng: "as RSACng" keeps the key
 		t = tRSA
 	case "XText", "Xml.Linq.XText":
 		t = tXText
