@@ -1,0 +1,83 @@
+package xpath
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// Parse: what XML allows loads, what a gateway must refuse is an error
+// with its line and column.
+func TestParseDocuments(t *testing.T) {
+	tests := []struct {
+		name, src string
+		value     string // the root's string-value
+		err       string
+	}{
+		{"a UTF-8 byte order mark", "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"utf-8\"?><d>x</d>", "x", ""},
+		{"CDATA joins the text", "<d>a<![CDATA[<b>]]>c</d>", "a<b>c", ""},
+		{"a DTD", `<!DOCTYPE d [<!ENTITY e "boom">]><d>&e;</d>`, "", "DTDs are not allowed"},
+		{"an unknown entity", `<d>&e;</d>`, "", "invalid character entity &e;"},
+		{"two roots", `<a/><b/>`, "", "a second root element <b>"},
+		{"text outside", `<a/>x`, "", "text outside the root element"},
+		{"an unclosed element", `<a><b></a>`, "", "unexpected end element </a>"},
+		{"an undeclared prefix", `<p:a/>`, "", `undeclared namespace prefix "p"`},
+		{"an attribute twice", `<a x="1" x="2"/>`, "", "attribute x given twice"},
+		{"the same attribute through two prefixes", `<a xmlns:p="u" xmlns:q="u" p:x="1" q:x="2"/>`, "", "attribute q:x given twice"},
+		{"too deep", strings.Repeat("<a>", MaxDepth+1) + strings.Repeat("</a>", MaxDepth+1), "", "elements nested deeper than 512"},
+		{"no root", `<?xml version="1.0"?>`, "", "no root element"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root, err := Parse([]byte(tc.src))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				if tc.err == "DTDs are not allowed" && !errors.Is(err, ErrDTD) {
+					t.Errorf("%v is not ErrDTD", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := root.StringValue(); got != tc.value {
+				t.Errorf("string-value %q, want %q", got, tc.value)
+			}
+		})
+	}
+}
+
+// Context.Charge sees the nodes every step visits, predicates' steps
+// included, and its error ends the evaluation.
+func TestCharge(t *testing.T) {
+	doc := mustParse(t, `<d><a>1</a><a>2</a><b>1</b><b>3</b></d>`)
+	env := newTestEnv()
+	e, err := Compile(`count(//a[. = //b])`, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := env.context(doc)
+	visits := 0
+	c.Charge = func(n int) error { visits += n; return nil }
+	v, err := e.Eval(c)
+	if err != nil || v != 1.0 {
+		t.Fatalf("got %v, %v", v, err)
+	}
+	if visits < 10 { // //a, then //b once for each a
+		t.Errorf("charged %d nodes", visits)
+	}
+	stop := errors.New("budget spent")
+	c.Charge = func(n int) error {
+		visits -= n
+		if visits < 0 {
+			return stop
+		}
+		return nil
+	}
+	visits = 5
+	if _, err := e.Eval(c); !errors.Is(err, stop) {
+		t.Errorf("with a budget of 5: %v", err)
+	}
+}
