@@ -1,0 +1,1 @@
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:output omit-xml-declaration="yes" method="xml" indent="yes" /><!-- Copy all nodes directly--><xsl:template match="node()| @*|*"><xsl:copy><xsl:apply-templates select="@* | node()|*" /></xsl:copy></xsl:template></xsl:stylesheet>

@@ -1,0 +1,1 @@
+<html xsl:version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns="http://www.w3.org/TR/xhtml1/strict"><head><title>Expense Report Summary</title></head><body><p>Total Amount: <xsl:value-of select="expense-report/total"/></p></body></html>

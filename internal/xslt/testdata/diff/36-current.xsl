@@ -1,0 +1,4 @@
+<?xml version="1.0"?>
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:template match="/"><r><xsl:for-each select="//book"><b t="{title}"><xsl:value-of select="count(//book[author=current()/author])"/></b></xsl:for-each></r></xsl:template>
+</xsl:stylesheet>

@@ -1,0 +1,4 @@
+<?xml version="1.0"?>
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:template match="/"><r><xsl:value-of select="system-property('xsl:version') &gt;= 1"/><xsl:value-of select="string-length(system-property('xsl:vendor')) &gt; 0"/></r></xsl:template>
+</xsl:stylesheet>

@@ -1,0 +1,4 @@
+<?xml version="1.0"?>
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:output method="text"/><xsl:template name="replace"><xsl:param name="s"/><xsl:param name="from"/><xsl:param name="to"/><xsl:choose><xsl:when test="contains($s, $from)"><xsl:value-of select="substring-before($s, $from)"/><xsl:value-of select="$to"/><xsl:call-template name="replace"><xsl:with-param name="s" select="substring-after($s, $from)"/><xsl:with-param name="from" select="$from"/><xsl:with-param name="to" select="$to"/></xsl:call-template></xsl:when><xsl:otherwise><xsl:value-of select="$s"/></xsl:otherwise></xsl:choose></xsl:template><xsl:template match="/"><xsl:for-each select="//line"><xsl:call-template name="replace"><xsl:with-param name="s" select="."/><xsl:with-param name="from" select="'&amp;'"/><xsl:with-param name="to" select="' and '"/></xsl:call-template><xsl:text>&#10;</xsl:text></xsl:for-each></xsl:template>
+</xsl:stylesheet>
