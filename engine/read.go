@@ -26,8 +26,9 @@ type Node struct {
 	Text     string // character data directly inside, trimmed (expressions kept raw)
 	TextPos  Pos    // first non-space character of Text
 
-	li      *lineIndex // the lexed source (nil: not from Read)
-	textOff int        // byte offset just after the start tag in li.src
+	li       *lineIndex // the lexed source (nil: not from Read)
+	textOff  int        // byte offset just after the start tag in li.src
+	startOff int        // byte offset of the start tag's '<' in li.src
 }
 
 // Attr is one attribute with the place of its name and of its value.
@@ -244,7 +245,7 @@ func (b *builder) build(e *etree.Element, path string, depth int) (*Node, error)
 	trimmed := strings.TrimSpace(raw)
 	n.Text = unraw.Replace(trimmed)
 	n.TextPos = b.lines.pos(firstNonSpace(b.src, ti.textStart))
-	n.li, n.textOff = b.lines, ti.textStart
+	n.li, n.textOff, n.startOff = b.lines, ti.textStart, ti.start
 
 	counts := map[string]int{}
 	for _, c := range e.ChildElements() {

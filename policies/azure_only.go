@@ -37,8 +37,6 @@ var azureOnly = map[string]string{
 // tollgate does not (yet): a load error naming what to do instead, as for
 // the Azure-only ones.
 var notInTollgate = map[string]string{
-	"xsl-transform": "tollgate has no XSLT processor; reshape XML with xml-to-json and set-body template=\"liquid\", " +
-		"or C# expressions on XDocument (docs/expressions-csharp.md)",
 	"validate-odata-request": "tollgate has no OData parser; let the OData service validate its system query options " +
 		"($filter, $select, …), and check OData-Version with check-header or validate-headers",
 }

@@ -30,6 +30,10 @@ import "tollgate/store"
 //     setting, but a backend call with a client certificate or an
 //     outbound proxy goes over net/http's transport, which parks the
 //     goroutine (gateway.Options.BackendTransport);
+//   - xsl-transform: CPU only, but a transformation may run for up to its
+//     step limit (xsltLimits), far longer than an expression; on a
+//     goroutine of its own it never stalls an event loop's other
+//     connections;
 //   - the Azure-only elements (azure_only.go).
 //
 // May block depending on configuration (NeverBlocks below decides):

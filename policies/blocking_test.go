@@ -90,6 +90,8 @@ func TestPlanMayBlock(t *testing.T) {
 		{"find-and-replace", memory, out(`<find-and-replace from="notebook" to="laptop" />`), false},
 		{"json-to-xml", memory, out(`<json-to-xml apply="always" consider-accept-header="false" parse-date="false" />`), false},
 		{"xml-to-json", memory, out(`<xml-to-json kind="direct" apply="always" consider-accept-header="false" />`), false},
+		{"xsl-transform (docs)", memory, doc("xsl-transform-response.xml"), true},
+		{"xsl-transform", memory, in(`<xsl-transform><parameter name="p">@(context.Request.Method)</parameter><xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:param name="p"/><xsl:template match="/"><m><xsl:value-of select="$p"/></m></xsl:template></xsl:stylesheet></xsl-transform>`), true},
 		{"jsonp", memory, out(`<jsonp callback-parameter-name="cb" />`), false},
 		{"redirect-content-urls", memory, out(`<redirect-content-urls />`), false},
 		{"cross-domain", memory, in(`<cross-domain><cross-domain-policy><allow-http-request-headers-from domain="*" headers="*" /></cross-domain-policy></cross-domain>`), false},

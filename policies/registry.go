@@ -120,6 +120,7 @@ func Registry(d Deps) engine.Registry {
 		"find-and-replace":      {Sections: engine.AllSections, Parse: k.parseFindAndReplace},
 		"json-to-xml":           {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseJSONToXML},
 		"xml-to-json":           {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseXMLToJSON},
+		"xsl-transform":         {Sections: engine.Inbound | engine.Outbound, Parse: k.parseXSLTransform},
 		"jsonp":                 {Sections: engine.Outbound, Parse: k.parseJsonp},
 		"cross-domain":          {Sections: engine.Inbound, Parse: k.parseCrossDomain},
 		"redirect-content-urls": {Sections: engine.Inbound | engine.Outbound, Parse: k.parseRedirectContentURLs},
