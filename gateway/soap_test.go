@@ -157,3 +157,65 @@ func TestSOAPLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// A SOAP API with APIM's xsl-transform both ways, as SOAP-to-XML teams
+// use it: the response envelope is unwrapped to its payload, and the
+// request gets a parameter from a header.
+func TestSOAPWithXSLTransform(t *testing.T) {
+	rb := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		fmt.Fprint(w, `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><AddResponse xmlns="http://tempuri.org/"><AddResult>5</AddResult></AddResponse></s:Body></s:Envelope>`)
+	})
+	wsdl, err := os.ReadFile("testdata/soap/calculator.wsdl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "calc/api.xml", fmt.Sprintf(`<api name="calc" type="soap" path="/calc" service-url=%q/>`, rb.url))
+	writeFile(t, dir, "calc/specification.wsdl", string(wsdl))
+	writeFile(t, dir, "calc/policy.xml", `<policies>
+  <inbound>
+    <xsl-transform>
+      <parameter name="caller">@(context.Request.Headers.GetValueOrDefault("X-Caller", "anonymous"))</parameter>
+      <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+        <xsl:output omit-xml-declaration="yes"/>
+        <xsl:param name="caller"/>
+        <xsl:template match="@* | node()"><xsl:copy><xsl:apply-templates select="@* | node()"/></xsl:copy></xsl:template>
+        <xsl:template match="/*"><xsl:copy><xsl:attribute name="caller"><xsl:value-of select="$caller"/></xsl:attribute><xsl:apply-templates select="@* | node()"/></xsl:copy></xsl:template>
+      </xsl:stylesheet>
+    </xsl-transform>
+  </inbound>
+  <backend><forward-request/></backend>
+  <outbound>
+    <xsl-transform>
+      <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://tempuri.org/" exclude-result-prefixes="s t">
+        <xsl:output method="xml" omit-xml-declaration="yes"/>
+        <xsl:template match="/"><sum><xsl:value-of select="s:Envelope/s:Body/t:AddResponse/t:AddResult"/></sum></xsl:template>
+      </xsl:stylesheet>
+    </xsl-transform>
+    <set-header name="Content-Type" exists-action="override"><value>application/xml</value></set-header>
+  </outbound>
+  <on-error/>
+</policies>`)
+	g := startGateway(t, dir)
+	req, _ := http.NewRequest("POST", g.url+"/calc", strings.NewReader(soapAdd))
+	req.Header.Set("SOAPAction", `"http://tempuri.org/ICalculator/Add"`)
+	req.Header.Set("X-Caller", "billing")
+	resp, body := do(t, req.WithContext(testCtx(t)))
+	if resp.StatusCode != 200 || body != "<sum>5</sum>" || resp.Header.Get("Content-Type") != "application/xml" {
+		t.Fatalf("status %d, Content-Type %q, body %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	want := strings.Replace(soapAdd, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">`, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" caller="billing">`, 1)
+	if got := string(rb.last.Load().body); got != want {
+		t.Errorf("the backend got\n%s\nwant\n%s", got, want)
+	}
+
+	// A body that is not XML: the policy fails, 500, the backend is not called.
+	calls := rb.calls.Load()
+	req, _ = http.NewRequest("POST", g.url+"/calc", strings.NewReader(`{"a": 2}`))
+	req.Header.Set("SOAPAction", `"http://tempuri.org/ICalculator/Add"`)
+	resp, body = do(t, req.WithContext(testCtx(t)))
+	if resp.StatusCode != 500 || rb.calls.Load() != calls {
+		t.Errorf("not XML: status %d body %s, backend calls %d → %d", resp.StatusCode, body, calls, rb.calls.Load())
+	}
+}
