@@ -57,11 +57,13 @@ func (k *kit) parseManagedIdentity(p *engine.Parser) engine.Step {
 	m.tp = k.tokens[id]
 	if m.tp == nil {
 		pos := p.Node().Pos
-		what := "the system-assigned identity (no client-id)"
 		if a := p.Node().Attr("client-id"); a != nil {
-			pos, what = a.ValuePos, fmt.Sprintf("client-id %q", id)
+			p.ErrorAt(a.ValuePos, "no identity is configured for client-id %q: tollgate gets tokens with the OAuth2 client-credentials grant; "+
+				"give the client in the --identities file (see docs/policies-credentials.md)", id)
+		} else {
+			p.ErrorAt(pos, "no identity is configured for the system-assigned identity (no client-id): tollgate gets tokens with the OAuth2 client-credentials grant; "+
+				"set TOLLGATE_IDENTITY_TOKEN_URL, _CLIENT_ID and _CLIENT_SECRET (see docs/policies-credentials.md)")
 		}
-		p.ErrorAt(pos, "no identity is configured for %s: tollgate gets tokens with the OAuth2 client-credentials grant; set TOLLGATE_IDENTITY_TOKEN_URL, _CLIENT_ID and _CLIENT_SECRET (see docs/policies-credentials.md)", what)
 	}
 	return m
 }

@@ -126,6 +126,7 @@ type serveFlags struct {
 	tlsCert, tlsKey, tlsClientCA, certificates      string
 	loggers                                         string
 	subscriptionKeys, overrides, namedValues        string
+	identities                                      string // --identities
 	daprURL                                         string
 	subscriptionsFailOpen                           bool
 	drain, storeTimeout, headerTimeout              time.Duration
@@ -161,6 +162,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.certificates, "certificates", "", "folder of NAME.pem files (certificate and key) for authentication-certificate")
 	str(&f.overrides, "apiops-config", "", "APIOps publisher configuration file (configuration.prod.yaml) applied over the apis folder")
 	str(&f.namedValues, "named-values", "", "JSON file {\"name\": \"value\"} with the values of APIOps named values that are not in the folder (secrets)")
+	str(&f.identities, "identities", "", "JSON file {\"CLIENT-ID\": {\"tokenUrl\", \"clientId\", \"clientSecret\"}}: the OAuth2 clients behind authentication-managed-identity client-id=\"…\" (secrets)")
 	str(&f.subscriptionKeys, "subscription-keys", "", "JSON file with the keys of the apis folder's subscriptions (subscriptions/NAME/)")
 	str(&f.daprURL, "dapr-url", daprDefault(os.Getenv), "the Dapr sidecar's HTTP API, which publish-to-dapr, invoke-dapr-binding and set-backend-service backend-id=\"dapr\" call (default: http://localhost:$DAPR_HTTP_PORT, else "+policies.DefaultDaprURL+")")
 	var drain, storeTimeout, watch, subsFailOpen, headerTimeout, maxPending, gcPercent, gcFloor, eventLoops string
@@ -392,6 +394,11 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	callouts.Transport = tel.WrapTransport(callouts.Transport)
+	ids, err := identities(f.identities)
+	if err != nil {
+		fmt.Fprintln(stderr, "tollgate serve:", err)
+		return 2
+	}
 	reg := policies.Registry(policies.Deps{
 		HTTPClient:         callouts,
 		Loggers:            loggers,
@@ -403,7 +410,7 @@ func serve(args []string, stderr io.Writer) int {
 		Store:              st,
 		Log:                mask.Wrap(log).Named("policy"),
 		OnStoreError:       func(policy string, err error) { metrics.StoreErrors.WithLabelValues(policy).Inc() },
-		Identities:         identitiesFromEnv(),
+		Identities:         ids,
 		DaprURL:            f.daprURL,
 	})
 	srv, err := gateway.New(gateway.Options{
@@ -540,6 +547,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	keys := fs.String("subscription-keys", envDefault("subscription-keys", ""), "JSON file with the keys of the folder's subscriptions")
 	overrides := fs.String("apiops-config", envDefault("apiops-config", ""), "APIOps publisher configuration file applied over the folder")
 	values := fs.String("named-values", envDefault("named-values", ""), "JSON file with the values of APIOps named values that are not in the folder")
+	idFile := fs.String("identities", envDefault("identities", ""), "JSON file with the OAuth2 clients behind authentication-managed-identity client-id")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -548,7 +556,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	}
 	dir := "apis"
 	if fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "usage: tollgate check [--explain] [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [DIR]")
+		fmt.Fprintln(stderr, "usage: tollgate check [--explain] [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [--identities FILE] [DIR]")
 		return 2
 	}
 	if fs.NArg() == 1 {
@@ -562,7 +570,12 @@ func check(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: identitiesFromEnv(), Metrics: gateway.NewMetrics(), Loggers: loggers})
+	ids, err := identities(*idFile)
+	if err != nil {
+		fmt.Fprintln(stdout, err.Error())
+		return 1
+	}
+	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: ids, Metrics: gateway.NewMetrics(), Loggers: loggers})
 	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values}
 	if *explain {
 		lo.Explain = func(e engine.Explanation) { fmt.Fprint(stdout, e.String()) }
