@@ -812,6 +812,16 @@ func (c *compiler) expr(cc *cctx, n *sNode, attr, src string) (*xexpr, error) {
 	return &xexpr{e: e, scope: cc.scope, vars: en.usedVars}, nil
 }
 
+// requiredExpr compiles the expression of attribute attr, which n must
+// have.
+func (c *compiler) requiredExpr(cc *cctx, n *sNode, attr string) (*xexpr, error) {
+	src, ok := n.attr(attr)
+	if !ok {
+		return nil, errAt(n, "xsl:%s must have a %s attribute", n.local, attr)
+	}
+	return c.expr(cc, n, attr, src)
+}
+
 func (c *compiler) exprNoVars(cc *cctx, n *sNode, attr, src string) (*xexpr, error) {
 	en := &env{c: c, n: n, fcp: cc.fcp, global: -1}
 	e, err := xpath.Compile(src, en)

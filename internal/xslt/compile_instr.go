@@ -266,11 +266,7 @@ func (c *compiler) compileInstr(cc *cctx, n *sNode) (instr, error) {
 		if err := c.checkAttrs(n, attrsOf("select"), cc.fcp); err != nil {
 			return nil, err
 		}
-		s, ok := n.attr("select")
-		if !ok {
-			return nil, errAt(n, "xsl:for-each must have a select attribute")
-		}
-		x, err := c.expr(cc, n, "select", s)
+		x, err := c.requiredExpr(cc, n, "select")
 		if err != nil {
 			return nil, err
 		}
@@ -291,11 +287,7 @@ func (c *compiler) compileInstr(cc *cctx, n *sNode) (instr, error) {
 		if err := c.checkAttrs(n, attrsOf("select", "disable-output-escaping"), cc.fcp); err != nil {
 			return nil, err
 		}
-		s, ok := n.attr("select")
-		if !ok {
-			return nil, errAt(n, "xsl:value-of must have a select attribute")
-		}
-		x, err := c.expr(cc, n, "select", s)
+		x, err := c.requiredExpr(cc, n, "select")
 		if err != nil {
 			return nil, err
 		}
@@ -348,11 +340,7 @@ func (c *compiler) compileInstr(cc *cctx, n *sNode) (instr, error) {
 		if err := c.checkAttrs(n, attrsOf("select"), cc.fcp); err != nil {
 			return nil, err
 		}
-		s, ok := n.attr("select")
-		if !ok {
-			return nil, errAt(n, "xsl:copy-of must have a select attribute")
-		}
-		x, err := c.expr(cc, n, "select", s)
+		x, err := c.requiredExpr(cc, n, "select")
 		if err != nil {
 			return nil, err
 		}
@@ -435,11 +423,7 @@ func (c *compiler) compileInstr(cc *cctx, n *sNode) (instr, error) {
 		if err := c.checkAttrs(n, attrsOf("test"), cc.fcp); err != nil {
 			return nil, err
 		}
-		t, ok := n.attr("test")
-		if !ok {
-			return nil, errAt(n, "xsl:if must have a test attribute")
-		}
-		x, err := c.expr(cc, n, "test", t)
+		x, err := c.requiredExpr(cc, n, "test")
 		if err != nil {
 			return nil, err
 		}
@@ -459,11 +443,7 @@ func (c *compiler) compileInstr(cc *cctx, n *sNode) (instr, error) {
 				if in.otherwise != nil {
 					return nil, errAt(ch, "xsl:when may not follow xsl:otherwise")
 				}
-				t, ok := ch.attr("test")
-				if !ok {
-					return nil, errAt(ch, "xsl:when must have a test attribute")
-				}
-				x, err := c.expr(cc, ch, "test", t)
+				x, err := c.requiredExpr(cc, ch, "test")
 				if err != nil {
 					return nil, err
 				}

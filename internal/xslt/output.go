@@ -383,70 +383,61 @@ func (w *writer) charRef(r rune) {
 }
 
 func (w *writer) escapeText(s string) {
-	last := 0
-	for i, r := range s {
-		var rep string
+	w.escape(s, func(_ int, r rune) string {
 		switch r {
 		case '<':
-			rep = "&lt;"
+			return "&lt;"
 		case '>':
-			rep = "&gt;"
+			return "&gt;"
 		case '&':
-			rep = "&amp;"
+			return "&amp;"
 		case '\r':
-			rep = "&#xD;"
-		default:
-			if r < 0x80 || w.enc.canEncode(r) {
-				continue
-			}
+			return "&#xD;"
 		}
-		w.buf.WriteString(s[last:i])
-		if rep != "" {
-			w.buf.WriteString(rep)
-		} else {
-			w.charRef(r)
-		}
-		last = i + utf8.RuneLen(r)
-	}
-	w.buf.WriteString(s[last:])
+		return ""
+	})
 }
 
 func (w *writer) escapeAttr(s string, html bool) {
-	last := 0
-	for i, r := range s {
-		var rep string
+	w.escape(s, func(i int, r rune) string {
 		switch r {
 		case '<':
-			if html {
-				continue
+			if !html {
+				return "&lt;"
 			}
-			rep = "&lt;"
 		case '>':
-			if html {
-				continue
+			if !html {
+				return "&gt;"
 			}
-			rep = "&gt;"
 		case '&':
-			if html && i+1 < len(s) && s[i+1] == '{' {
-				continue
+			if !html || i+1 >= len(s) || s[i+1] != '{' { // html keeps &{ (a script macro)
+				return "&amp;"
 			}
-			rep = "&amp;"
 		case '"':
-			rep = "&quot;"
+			return "&quot;"
 		case '\t':
-			rep = "&#x9;"
+			return "&#x9;"
 		case '\n':
-			rep = "&#xA;"
+			return "&#xA;"
 		case '\r':
-			rep = "&#xD;"
-		default:
-			if r < 0x80 || w.enc.canEncode(r) {
-				continue
-			}
+			return "&#xD;"
+		}
+		return ""
+	})
+}
+
+// escape writes s with each rune that rep replaces replaced, and each
+// other one the output encoding lacks as a character reference.
+func (w *writer) escape(s string, rep func(i int, r rune) string) {
+	last := 0
+	for i, r := range s {
+		x := rep(i, r)
+		if x == "" && (r < 0x80 || w.enc.canEncode(r)) {
+			continue
 		}
 		w.buf.WriteString(s[last:i])
-		if rep != "" {
-			w.buf.WriteString(rep)
+		if x != "" {
+			w.buf.WriteString(x)
 		} else {
 			w.charRef(r)
 		}
