@@ -20,7 +20,8 @@ import (
 // response body (outbound). The stylesheet is compiled when the policy
 // loads (internal/xslt); each <parameter> sets the top-level xsl:param of
 // that name, as a string (a parameter the stylesheet does not declare is
-// ignored, as .NET's XsltArgumentList ignores it). A body that is not well-formed XML, or a
+// ignored, as .NET's XsltArgumentList ignores it). An empty body is left
+// alone. A body that is not well-formed XML, or a
 // transformation that fails (xsl:message terminate="yes", a limit), is an
 // error: on-error runs, and without it the answer is 500.
 type xslTransform struct {
@@ -116,6 +117,12 @@ func (x *xslTransform) Run(ctx context.Context, s *engine.State) error {
 	data, err := m.read(x.response)
 	if err != nil {
 		return err
+	}
+	if len(data) == 0 {
+		// No body (a GET, a WebSocket handshake, a 204): nothing to
+		// transform, rather than a "root element is missing" failure.
+		s.Tracef("no body: not transformed")
+		return nil
 	}
 	out, err := x.sheet.Transform(ctx, data, opts)
 	if err != nil {

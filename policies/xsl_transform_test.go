@@ -87,6 +87,16 @@ func TestXSLTransformErrors(t *testing.T) {
 		{"endless recursion", `<xsl:template match="/"><xsl:call-template name="r"/></xsl:template><xsl:template name="r"><xsl:call-template name="r"/></xsl:template>`, `<a/>`,
 			"template recursion deeper than"},
 	}
+	// An empty body (a GET, a WebSocket handshake) is left alone.
+	plan := compile(t, testDeps(), `<xsl-transform><xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:template match="/"><x/></xsl:template></xsl:stylesheet></xsl-transform>`)
+	s := request("http://gw/chat")
+	if runInbound(plan, s) || s.Context().LastError != nil {
+		t.Fatalf("an empty body: %+v", s.Context().LastError)
+	}
+	if got, _ := s.Context().Request.Body.AsString(); got != "" {
+		t.Errorf("an empty body became %q", got)
+	}
+	s.Release()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := compile(t, testDeps(), `<policies><inbound><xsl-transform><xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">`+
