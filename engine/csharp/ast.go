@@ -113,12 +113,13 @@ type (
 	// IsAs is `x is T`, `x is T name`, `x as T`.
 	IsAs struct {
 		node
-		Op   string
-		X    Expr
-		To   *TypeRef
-		Bind string // x is T name
-		loc  *local
-		to   *Type
+		Op    string
+		X     Expr
+		To    *TypeRef
+		Bind  string // x is T name
+		loc   *local
+		to    *Type
+		never bool // is: a JSON or XML value is never a string, number or bool (an explicit conversion is not a type)
 	}
 	Lambda struct {
 		node

@@ -578,10 +578,12 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 		if !ok {
 			return nil, b.unknownType(n.To)
 		}
-		if _, err := b.expr(n.X); err != nil {
+		xt, err := b.expr(n.X)
+		if err != nil {
 			return nil, err
 		}
 		n.to = to
+		n.never = n.Op == "is" && primitiveKind(to.K) && xt != nil && objectKind(xt.K)
 		if n.Op == "as" {
 			if !to.isRef() {
 				return nil, b.errf(n.Off, "the as operator must be used with a reference type or nullable type ('%s' is a non-nullable value type)", to.Name)
@@ -1925,4 +1927,20 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		return tDouble, nil
 	}
 	return nil, b.errf(m.NameOff, "LINQ method %s is not supported", name)
+}
+
+// primitiveKind: string, char, the numbers and bool.
+func primitiveKind(k Kind) bool {
+	return k == KString || k == KChar || k == KInt || k == KDouble || k == KBool
+}
+
+// objectKind: Json.NET's and System.Xml.Linq's classes, whose explicit
+// conversions ((string)token, (int)element) make a cast to a primitive
+// work although the value is never of that type ("x is string" is false).
+func objectKind(k Kind) bool {
+	switch k {
+	case KJToken, KJObject, KJArray, KJProperty, KXDoc, KXElem, KXAttr, KXNode, KXObject, KXNodeBase, KXContainer, KXPI, KXDocType, KXDecl:
+		return true
+	}
+	return false
 }

@@ -359,7 +359,7 @@ func (f *frame) eval(e Expr) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		ok := isType(f.m, v, n.T0())
+		ok := !n.never && isType(f.m, v, n.T0())
 		if n.Op == "as" {
 			if ok {
 				return v, nil

@@ -750,6 +750,10 @@ func (lw *lowerer) expr(e Expr, en env) (string, error) {
 		if n.Op == "as" {
 			return fmt.Sprintf("$csAs(%s, %s)", x, quote(lw.f.typeKey(n.T))), nil
 		}
+		if n.never {
+			lw.n++
+			return fmt.Sprintf("(let $t%d = %s; false)", lw.n, x), nil
+		}
 		return fmt.Sprintf("$csIs(%s, %s)", x, quote(lw.f.typeKey(n.to))), nil
 	case *NewExpr:
 		return lw.newExpr(n, en)

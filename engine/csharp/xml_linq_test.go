@@ -65,6 +65,9 @@ func TestXMLLinq(t *testing.T) {
 		{`var e = XElement.Parse("<a><b><c/></b></a>"); return e.Element("b").ElementsAfterSelf().Count() + "," + e.Element("b").NodesBeforeSelf().Count() + e.Element("b").Element("c").AncestorsAndSelf().Count();`, "0,03"},
 		{`var e = XElement.Parse("<a>text</a>"); e.ReplaceNodes(new XElement("n")); e.ReplaceAttributes(new XAttribute("q", 1)); return e.ToString();`, "<a q=\"1\">\n  <n/>\n</a>"},
 
+		// "is" tests the value's type: explicit conversions do not count
+		{`var e = XElement.Parse("<a>1</a>"); object o = e; return (e is string) + "," + (e is int) + "," + (o is XElement) + "," + (o is XNode) + "," + ((string)e is string);`, "False,False,True,True,True"},
+		{`JToken t = JToken.Parse("\"s\""); return (t is string) + "," + (t is JToken) + "," + ((string)t is string);`, "False,True,True"},
 		// XNode.NextNode's example: the nodes from Child2 on
 		{`XElement xmlTree = new XElement("Root", new XElement("Child1", 1), "Some Text", new XElement("Child2", 2, new XElement("GrandChild", "GrandChild Content")), new XComment("a comment"), "More Text");
 			var types = new List<string>(); XNode node = xmlTree.Element("Child2");
