@@ -66,3 +66,49 @@ func TestCSharpSnippetCertificate(t *testing.T) {
 		}
 	}
 }
+
+// TestCSharpSnippetGapsSecondPass: the Snippets/ folder and the remaining
+// examples of the same repository; expected values are .NET's.
+func TestCSharpSnippetGapsSecondPass(t *testing.T) {
+	// "Add correlation id to inbound request": a COMB Guid built with
+	// Array.Copy, (byte) casts in an unchecked block and new Guid(byte[]).
+	const comb = `var guidBinary = new byte[16];
+		Array.Copy(Guid.Parse("00010203-0405-0607-0809-0a0b0c0d0e0f").ToByteArray(), 0, guidBinary, 0, 10);
+		long time = 0x0123456789ABCDEF;
+		byte[] bytes = new byte[8];
+		unchecked { bytes[7] = (byte)(time >> 56); bytes[6] = (byte)(time >> 48); bytes[5] = (byte)(time >> 40); bytes[4] = (byte)(time >> 32);
+			bytes[3] = (byte)(time >> 24); bytes[2] = (byte)(time >> 16); bytes[1] = (byte)(time >> 8); bytes[0] = (byte)(time); }
+		Array.Copy(bytes, 0, guidBinary, 8, 6);
+		return new Guid(guidBinary).ToString();`
+	csBothBlocks(t, comb, "00010203-0405-0607-efcd-ab8967450000", nil)
+	for _, tc := range []struct{ stmts, want string }{
+		{`int x = 300; long y = -1; return (byte)x + "," + (byte)y + "," + (Byte)(x * 2) + "," + (System.Byte)(y - 1);`, "44,255,88,254"},
+		{`int n = 0; unchecked { n += 2; } return unchecked(n * 3);`, "6"},
+		{`var a = new int[] { 1, 2, 3, 4 }; Array.Copy(a, 0, a, 1, 3); return string.Join(",", a);`, "1,1,2,3"},
+		{`var a = new byte[] { 1, 200 }; var b = new int[3]; Array.Copy(a, b, 2); return string.Join(",", b);`, "1,200,0"},
+		{`var s = new[] { "a", "b", "c" }; var d = new string[2]; Array.Copy(s, 1, d, 0, 2); return string.Join("|", d);`, "b|c"},
+		{`try { Array.Copy(new byte[4], 0, new byte[16], 0, 10); return "copied"; } catch (ArgumentException e) { return e.Message; }`,
+			"Source array was not long enough. Check the source index, length, and the array's lower bounds. (Parameter 'sourceArray')"},
+		{`try { Array.Copy(new byte[4], 0, new byte[2], 1, 2); return "copied"; } catch (ArgumentException e) { return e.Message; }`,
+			"Destination array was not long enough. Check the destination index, length, and the array's lower bounds. (Parameter 'destinationArray')"},
+		{`try { Array.Copy(new byte[4], 0, new byte[4], 0, -1); return "copied"; } catch (ArgumentOutOfRangeException e) { return e.Message; }`,
+			"Non-negative number required. (Parameter 'length')"},
+		{`try { Array.Copy(new int[] { 1 }, new byte[1], 1); return "copied"; } catch (ArrayTypeMismatchException e) { return e.Message; }`,
+			"Source array type cannot be assigned to destination array type."},
+		{`try { return new Guid(new byte[3]).ToString(); } catch (ArgumentException e) { return e.Message; }`,
+			"Byte array for Guid must be exactly 16 bytes long. (Parameter 'b')"},
+	} {
+		csBothBlocks(t, tc.stmts, tc.want, nil)
+	}
+	for _, tc := range []struct{ src, want string }{
+		// "Pre-authorize requests based on HTTP method with validate-jwt":
+		// Contains(value, StringComparer.OrdinalIgnoreCase)
+		{`new [] {"post", "put"}.Contains("PUT", StringComparer.OrdinalIgnoreCase)`, "true"},
+		{`new [] {"post", "put"}.Contains("PUT", System.StringComparer.Ordinal)`, "false"},
+		{`new List<string> { "a" }.Contains("A", StringComparer.InvariantCultureIgnoreCase)`, "true"},
+		{`new [] {"post", "put"}.Contains("patch", StringComparer.OrdinalIgnoreCase)`, "false"},
+		{`new Guid("00010203-0405-0607-0809-0a0b0c0d0e0f").ToByteArray()[0]`, "3"},
+	} {
+		csBothPaths(t, tc.src, tc.want, nil)
+	}
+}

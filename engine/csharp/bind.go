@@ -572,6 +572,18 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 		if !explicitOK(from, to) {
 			return nil, b.errf(n.Off, "cannot convert type '%s' to '%s'", typeName(from), typeName(to))
 		}
+		if from.K == KInt && n.To.Array == 0 && !n.To.Null {
+			switch shortTypeName(n.To.Name) {
+			case "byte", "Byte":
+				// (byte)x keeps x's low 8 bits, as C#'s unchecked conversion
+				// (bytes[0] = (byte)(ticks >> 8)); a byte is an int here
+				mask := &Lit{node: node{Off: n.Off, T: from}, V: 0xFF, Kind: tkInt}
+				if from == tLong {
+					mask.V = int64(0xFF)
+				}
+				n.X = &Binary{node: node{Off: n.Off, T: from}, Op: "&", L: n.X, R: mask}
+			}
+		}
 		return to, nil
 	case *IsAs:
 		to, ok := b.m.lookupTypeRef(n.To)
@@ -1304,6 +1316,10 @@ func (b *binder) call(n *Call) (*Type, error) {
 			return nil, b.errf(nm.Off, "the name '%s' does not exist in the current context (C# has no free functions: call a method on a value or a type, e.g. string.Join)", nm.Name)
 		}
 		return nil, b.errf(n.Off, "method name expected")
+	}
+	if r := containsWithComparer(n, m); r != nil {
+		*n = *r // the tree holds the Any call from now on
+		return b.call(n)
 	}
 	xt, err := b.expr(m.X)
 	if err != nil {

@@ -245,6 +245,11 @@ func (p *parser) stmt() (Stmt, error) {
 	if t.Kind == tkIdent && t.Text == "using" {
 		return p.usingStmt()
 	}
+	if t.Kind == tkIdent && t.Text == "unchecked" && p.peekN(1).Kind == tkOp && p.peekN(1).Text == "{" {
+		// unchecked { ... }: C#'s default context, so the block itself
+		p.advance()
+		return p.block()
+	}
 	if lf, ok, err := p.tryLocalFunc(); ok || err != nil {
 		return lf, err
 	}
@@ -1054,6 +1059,11 @@ func (p *parser) primary() (Expr, error) {
 	case tkInterp:
 		return p.interp(t)
 	case tkIdent:
+		if t.Text == "unchecked" && p.is("(") {
+			// unchecked(x): C#'s default context, so x itself (int and long
+			// are 64-bit here; narrowing casts wrap in either case)
+			return p.parenExpr()
+		}
 		return &Name{node: node{Off: t.Off}, Name: t.Text}, nil
 	case tkKeyword:
 		switch t.Text {

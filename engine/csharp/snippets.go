@@ -12,6 +12,7 @@ import (
 )
 
 func registerSnippetGaps() {
+	registerArrayCopyGuid()
 	cert := func(v any) (*X509Cert, error) {
 		x, ok := v.(*X509Cert)
 		if !ok || x == nil {
@@ -166,4 +167,129 @@ func netTypeName(t *Type) string {
 		return "System.Boolean"
 	}
 	return t.Name
+}
+
+// stringComparers are the StringComparer properties, each comparing as the
+// StringComparison of the same name.
+var stringComparers = map[string]bool{"Ordinal": true, "OrdinalIgnoreCase": true, "InvariantCulture": true,
+	"InvariantCultureIgnoreCase": true, "CurrentCulture": true, "CurrentCultureIgnoreCase": true}
+
+// containsWithComparer rewrites seq.Contains(value, StringComparer.X) as
+// seq.Any(e => string.Equals(e, value, StringComparison.X)): Enumerable's
+// Contains with a comparer calls comparer.Equals(element, value) on each
+// element until one is true. nil when n is not such a call (the comparer
+// must be written StringComparer.X).
+func containsWithComparer(n *Call, m *Member) *Call {
+	if m.Name != "Contains" || len(n.Args) != 2 || n.Args[0].Name != "" || n.Args[1].Name != "" || n.Args[0].Out || n.Args[1].Out {
+		return nil
+	}
+	cm, ok := n.Args[1].X.(*Member)
+	if !ok || !stringComparers[cm.Name] || cm.Cond {
+		return nil
+	}
+	if tn, ok := cm.X.(*Name); !ok || tn.Name != "StringComparer" {
+		if mm, ok := cm.X.(*Member); !ok || mm.Name != "StringComparer" {
+			return nil
+		} else if sn, ok := mm.X.(*Name); !ok || sn.Name != "System" {
+			return nil
+		}
+	}
+	off := cm.Off
+	param := "__snipCmpElem"
+	cmp := &Member{node: node{Off: off}, X: &Name{node: node{Off: off}, Name: "StringComparison"}, Name: cm.Name, NameOff: cm.NameOff}
+	eq := &Call{node: node{Off: n.Off}, F: &Member{node: node{Off: n.Off}, X: &Name{node: node{Off: n.Off}, Name: "string"}, Name: "Equals", NameOff: m.NameOff},
+		Args: []*Arg{{Off: off, X: &Name{node: node{Off: off}, Name: param}}, {Off: n.Args[0].Off, X: n.Args[0].X}, {Off: off, X: cmp}}}
+	lam := &Lambda{node: node{Off: n.Args[0].Off}, Params: []string{param}, Body: eq}
+	return &Call{node: n.node, F: &Member{node: m.node, X: m.X, Name: "Any", NameOff: m.NameOff, Cond: m.Cond}, Args: []*Arg{{Off: n.Args[0].Off, X: lam}}}
+}
+
+func registerArrayCopyGuid() {
+	// Array.Copy(source, sourceIndex, destination, destinationIndex, length)
+	// and Array.Copy(source, destination, length): .NET's checks and
+	// messages; overlapping ranges of one array copy as if through a buffer.
+	copyRun := func(src, dst any, si, di, n int) (any, error) {
+		if src == nil {
+			return nil, argNull("sourceArray")
+		}
+		if dst == nil {
+			return nil, argNull("destinationArray")
+		}
+		if n < 0 {
+			return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'length')")
+		}
+		if si < 0 {
+			return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'sourceIndex')")
+		}
+		if di < 0 {
+			return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'destinationIndex')")
+		}
+		slen, dlen := copyLen(src), copyLen(dst)
+		if slen < 0 || dlen < 0 {
+			return nil, exc("ArrayTypeMismatchException", "Source array type cannot be assigned to destination array type.")
+		}
+		if si+n > slen {
+			return nil, exc("ArgumentException", "Source array was not long enough. Check the source index, length, and the array's lower bounds. (Parameter 'sourceArray')")
+		}
+		if di+n > dlen {
+			return nil, exc("ArgumentException", "Destination array was not long enough. Check the destination index, length, and the array's lower bounds. (Parameter 'destinationArray')")
+		}
+		switch d := dst.(type) {
+		case []byte:
+			s, ok := src.([]byte)
+			if !ok { // int[] to byte[] narrows: .NET refuses it
+				return nil, exc("ArrayTypeMismatchException", "Source array type cannot be assigned to destination array type.")
+			}
+			copy(d[di:di+n], s[si:si+n])
+		case []any:
+			switch s := src.(type) {
+			case []any:
+				copy(d[di:di+n], s[si:si+n])
+			case []byte: // byte[] to int[] (or object[]) widens, as .NET allows
+				for i := 0; i < n; i++ {
+					d[di+i] = int(s[si+i])
+				}
+			}
+		}
+		return nil, nil
+	}
+	// one overload per arity (the table's rule): the arrays are checked when
+	// the copy runs
+	static("Array", "Copy", ts(tObject, tInt, tObject, tInt, tInt), tVoid, func(a []any) (any, error) {
+		return copyRun(a[0], a[2], toInt(a[1]), toInt(a[3]), toInt(a[4]))
+	}, nil)
+	static("Array", "Copy", ts(tObject, tObject, tInt), tVoid, func(a []any) (any, error) {
+		return copyRun(a[0], a[1], 0, 0, toInt(a[2]))
+	}, nil)
+
+	// new Guid(byte[]): the bytes in ToByteArray's order (the first three
+	// groups little-endian); new Guid(string): Guid.Parse's formats.
+	parse := statics["Guid"]["Parse"][0]
+	static("Guid", "new", ts(tObject), tGuid, func(a []any) (any, error) {
+		switch b := a[0].(type) {
+		case nil:
+			return nil, argNull("b")
+		case string:
+			return parse.run(a)
+		case []byte:
+			if len(b) != 16 {
+				return nil, exc("ArgumentException", "Byte array for Guid must be exactly 16 bytes long. (Parameter 'b')")
+			}
+			var g Guid
+			copy(g[:], []byte{b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6]})
+			copy(g[8:], b[8:])
+			return g, nil
+		}
+		return nil, castErr(a[0], "System.Byte[]")
+	}, nil)
+}
+
+// copyLen is the length of a byte[] or another array, -1 for anything else.
+func copyLen(v any) int {
+	switch x := v.(type) {
+	case []byte:
+		return len(x)
+	case []any:
+		return len(x)
+	}
+	return -1
 }
