@@ -84,6 +84,7 @@ func TestCSharpSnippetGapsSecondPass(t *testing.T) {
 	for _, tc := range []struct{ stmts, want string }{
 		{`int x = 300; long y = -1; return (byte)x + "," + (byte)y + "," + (Byte)(x * 2) + "," + (System.Byte)(y - 1);`, "44,255,88,254"},
 		{`int n = 0; unchecked { n += 2; } return unchecked(n * 3);`, "6"},
+		{`var b = new byte[] { 1, 200, 0 }; return string.Join(",", b) + "|" + string.Join("-", Encoding.UTF8.GetBytes("AB"));`, "1,200,0|65-66"},
 		{`var a = new int[] { 1, 2, 3, 4 }; Array.Copy(a, 0, a, 1, 3); return string.Join(",", a);`, "1,1,2,3"},
 		{`var a = new byte[] { 1, 200 }; var b = new int[3]; Array.Copy(a, b, 2); return string.Join(",", b);`, "1,200,0"},
 		{`var s = new[] { "a", "b", "c" }; var d = new string[2]; Array.Copy(s, 1, d, 0, 2); return string.Join("|", d);`, "b|c"},

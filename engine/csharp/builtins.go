@@ -302,6 +302,17 @@ func joinNET(sep string, v any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(it) == 1 {
+		// Join(sep, byte[]) and Concat(byte[]) are the generic
+		// overloads over IEnumerable<byte> in C# (a byte[] is no
+		// object[]): the numbers, not "System.Byte[]".
+		if b, ok := it[0].([]byte); ok {
+			it = make([]any, len(b))
+			for i, x := range b {
+				it[i] = int(x)
+			}
+		}
+	}
 	parts := make([]string, len(it))
 	n := 0
 	for i, x := range it {
