@@ -157,6 +157,9 @@ func (w *response) writeBody(p []byte) error {
 		_, err := bw.WriteString("\r\n")
 		return err
 	}
+	if len(p) > bw.Available() && bw.Buffered() > 0 {
+		return w.c.flushWith(p)
+	}
 	_, err := bw.Write(p)
 	return err
 }

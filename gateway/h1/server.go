@@ -447,6 +447,16 @@ type progressWriter struct {
 	c       net.Conn
 	timeout time.Duration
 	armed   time.Time // the write deadline this writer set last; zero: none
+	// tail: bytes the next Write sends after its own, in the same system
+	// call where the connection can (twoWriter): set by flushWith for the
+	// one Write its Flush makes.
+	tail []byte
+}
+
+// twoWriter is a connection that writes two buffers in one system call
+// (evloop.Conn and rawio.Conn: sendmsg with two buffers).
+type twoWriter interface {
+	WriteTwo(a, b []byte) (int, error)
 }
 
 func (w *progressWriter) Write(p []byte) (int, error) {
@@ -457,7 +467,32 @@ func (w *progressWriter) Write(p []byte) (int, error) {
 			_ = w.c.SetWriteDeadline(w.armed)
 		}
 	}
+	if t := w.tail; t != nil {
+		w.tail = nil
+		if tw, ok := w.c.(twoWriter); ok {
+			n, err := tw.WriteTwo(p, t)
+			return min(n, len(p)), err
+		}
+		n, err := w.c.Write(p)
+		if err != nil {
+			return n, err
+		}
+		_, err = w.c.Write(t)
+		return n, err
+	}
 	return w.c.Write(p)
+}
+
+// flushWith flushes bw (which must hold something) and writes p after
+// its bytes, in one system call where the connection can: a response
+// head, held in bw, and a body write too large to join it there, which
+// bufio would send in two writes (the buffer filled and flushed, then the
+// rest), each a segment and a wake-up of the client.
+func (c *conn) flushWith(p []byte) error {
+	c.w.tail = p
+	err := c.bw.Flush()
+	c.w.tail = nil
+	return err
 }
 
 var (

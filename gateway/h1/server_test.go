@@ -812,3 +812,116 @@ func TestHeaderTimeout(t *testing.T) {
 		}
 	}
 }
+
+// countingConn counts the writes that reach its connection; like the raw
+// connections (rawio, evloop), it writes two buffers in one call.
+type countingConn struct {
+	net.Conn
+	writes atomic.Int32
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+func (c *countingConn) WriteTwo(a, b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(append(append([]byte{}, a...), b...))
+}
+
+type countingListener struct {
+	net.Listener
+	conns chan *countingConn
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	cc := &countingConn{Conn: c}
+	l.conns <- cc
+	return cc, nil
+}
+
+// A response with a Content-Length goes out in one write however its head
+// and body compare with the writer's 4 KiB buffer: a body that does not
+// fit beside the head is written with it (WriteTwo), not after a first
+// write of the filled buffer. Bodies written in pieces arrive whole on
+// every front.
+func TestResponseOneWrite(t *testing.T) {
+	sizes := []int{0, 100, 3800, 3900, 4096, 5000, 32 << 10, 200 << 10}
+	body := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = 'a' + byte(i%26)
+		}
+		return b
+	}
+	handler := func(pieces int) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+			b := body(n)
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+			step := max(len(b)/pieces, 1)
+			for len(b) > 0 {
+				k := min(step, len(b))
+				w.Write(b[:k])
+				b = b[k:]
+			}
+		})
+	}
+	get := func(t *testing.T, c net.Conn, br *bufio.Reader, n int) {
+		t.Helper()
+		fmt.Fprintf(c, "GET /?n=%d HTTP/1.1\r\nHost: x\r\n\r\n", n)
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(res.Body)
+		if err != nil || string(got) != string(body(n)) {
+			t.Fatalf("n=%d: got %d bytes (%v)", n, len(got), err)
+		}
+	}
+	t.Run("writes", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl := &countingListener{Listener: ln, conns: make(chan *countingConn, 1)}
+		s := &Server{Handler: handler(1)}
+		go func() { _ = s.Serve(cl) }()
+		t.Cleanup(func() { _ = s.Close() })
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		sc := <-cl.conns
+		br := bufio.NewReader(c)
+		for _, n := range sizes {
+			before := sc.writes.Load()
+			get(t, c, br, n)
+			if got := sc.writes.Load() - before; got != 1 {
+				t.Errorf("n=%d: %d writes, want 1", n, got)
+			}
+		}
+	})
+	for _, front := range fronts {
+		t.Run(front, func(t *testing.T) {
+			for _, pieces := range []int{1, 3} {
+				addr := serve(t, front, handler(pieces))
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				br := bufio.NewReader(c)
+				for _, n := range sizes {
+					get(t, c, br, n)
+				}
+				c.Close()
+			}
+		})
+	}
+}

@@ -141,6 +141,41 @@ func (c *Conn) write(p []byte, untilReadable bool) (int, error) {
 	return done, nil
 }
 
+// WriteTwo writes all of a and then all of b, as Write(a) and Write(b)
+// would, but in one system call when the socket takes both (rawio.Send2).
+// a must not be empty.
+func (c *Conn) WriteTwo(a, b []byte) (int, error) {
+	done := 0
+	for len(a) > 0 {
+		if c.closed.Load() {
+			return done, net.ErrClosed
+		}
+		rseq, wseq := c.rev.Load(), c.wev.Load()
+		n, e := rawio.Send2(c.fd, a, b)
+		switch {
+		case e == 0:
+			done += n
+			if n < len(a) {
+				a = a[n:]
+			} else {
+				b, a = b[n-len(a):], nil
+			}
+		case e == unix.EINTR:
+		case e == unix.EAGAIN:
+			if err := c.wait(dirWrite, rseq, wseq); err != nil {
+				return done, err
+			}
+		default:
+			return done, c.opError("write", e)
+		}
+	}
+	if len(b) == 0 {
+		return done, nil
+	}
+	n, err := c.write(b, false)
+	return done + n, err
+}
+
 // readable reports whether a read would not wait: data, the end of the
 // stream, or an error (a recvfrom with MSG_PEEK).
 func (c *Conn) readable() bool {

@@ -4,6 +4,7 @@ package evloop
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -898,5 +899,40 @@ func TestDialCancel(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the dial did not end with its ctx")
+	}
+}
+
+// WriteTwo sends a then b whole, whatever the socket takes at a time: a
+// head and a small body in one call, and pairs larger than the socket's
+// buffers, whose sends come back short (in a, across the boundary, in b)
+// and wait.
+func TestWriteTwo(t *testing.T) {
+	pattern := func(n int, seed byte) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = seed + byte(i*7)
+		}
+		return b
+	}
+	cases := [][2]int{{100, 4096}, {4000, 0}, {1, 8 << 20}, {6 << 20, 3 << 20}, {3 << 20, 1}}
+	for _, sz := range cases {
+		a, b := pattern(sz[0], 1), pattern(sz[1], 2)
+		_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+			defer c.Close()
+			n, err := c.WriteTwo(a, b)
+			if n != len(a)+len(b) || err != nil {
+				t.Errorf("WriteTwo(%d, %d): %d, %v", len(a), len(b), n, err)
+			}
+		})
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond) // let the socket's buffers fill
+		got, err := io.ReadAll(c)
+		c.Close()
+		if err != nil || !bytes.Equal(got, append(append([]byte{}, a...), b...)) {
+			t.Fatalf("WriteTwo(%d, %d): the peer got %d bytes (%v)", len(a), len(b), len(got), err)
+		}
 	}
 }

@@ -56,6 +56,26 @@ func Send(fd int, b []byte) (int, unix.Errno) {
 	return int(n), e
 }
 
+// Send2 is Send of a followed by b in one system call (sendmsg(2) with two
+// buffers and MSG_NOSIGNAL): a response's head, still in its writer's
+// buffer, and a body too large to join it there go out as one segment
+// and one wake-up of the reader, not two. It returns how much of a and
+// then b was taken, which may be less than both (a full socket buffer);
+// b may be empty, a must not be.
+func Send2(fd int, a, b []byte) (int, unix.Errno) {
+	var iov [2]unix.Iovec
+	iov[0].Base, iov[1].Base = unsafe.SliceData(a), unsafe.SliceData(b)
+	iov[0].SetLen(len(a))
+	iov[1].SetLen(len(b))
+	msg := unix.Msghdr{Iov: &iov[0]}
+	msg.SetIovlen(2)
+	if len(b) == 0 {
+		msg.SetIovlen(1)
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), unix.MSG_NOSIGNAL)
+	return int(n), e
+}
+
 // EpollPoll is epoll_wait(2) with a zero timeout (it never blocks), as
 // epoll_pwait with no signal mask, which every architecture has.
 func EpollPoll(epfd int, events []unix.EpollEvent) (int, unix.Errno) {

@@ -42,11 +42,12 @@ type Conn struct {
 	rerr   error
 	readFn func(uintptr) bool
 
-	wmu     sync.Mutex
-	wp      []byte
-	wn      int
-	werr    error
-	writeFn func(uintptr) bool
+	wmu      sync.Mutex
+	wp, wq   []byte // wq: WriteTwo's second buffer
+	wn       int
+	werr     error
+	writeFn  func(uintptr) bool
+	write2Fn func(uintptr) bool
 }
 
 // Read implements net.Conn.
@@ -120,6 +121,53 @@ func (c *Conn) write(fd uintptr) bool {
 	for c.wn < len(c.wp) {
 		rest := c.wp[c.wn:]
 		n, e := Send(int(fd), rest)
+		switch e {
+		case 0:
+			c.wn += n
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return false
+		default:
+			c.werr = os.NewSyscallError("write", e)
+			return true
+		}
+	}
+	return true
+}
+
+// WriteTwo writes all of a and then all of b, as Write(a) and Write(b)
+// would, but in one system call when the socket takes both (Send2).
+func (c *Conn) WriteTwo(a, b []byte) (int, error) {
+	if len(a) == 0 {
+		return c.Write(b)
+	}
+	c.wmu.Lock()
+	if c.write2Fn == nil {
+		c.write2Fn = c.write2
+	}
+	c.wp, c.wq, c.wn, c.werr = a, b, 0, nil
+	err := c.rc.Write(c.write2Fn)
+	n, werr := c.wn, c.werr
+	c.wp, c.wq, c.werr = nil, nil, nil
+	c.wmu.Unlock()
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		return n, c.opError("write", err)
+	}
+	return n, nil
+}
+
+func (c *Conn) write2(fd uintptr) bool {
+	for c.wn < len(c.wp)+len(c.wq) {
+		var n int
+		var e unix.Errno
+		if c.wn < len(c.wp) {
+			n, e = Send2(int(fd), c.wp[c.wn:], c.wq)
+		} else {
+			n, e = Send(int(fd), c.wq[c.wn-len(c.wp):])
+		}
 		switch e {
 		case 0:
 			c.wn += n

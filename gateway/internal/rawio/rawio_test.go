@@ -83,6 +83,36 @@ func TestConn(t *testing.T) {
 			t.Fatalf("after the end: %d, %v; want 0, EOF", n, err)
 		}
 	})
+	t.Run("two buffers", func(t *testing.T) {
+		// WriteTwo: a head and a body in one call, and pairs larger than
+		// the socket buffers, whose sends come back short anywhere (in the
+		// first buffer, across the boundary, in the second) and wait.
+		type twoWriter interface {
+			WriteTwo(a, b []byte) (int, error)
+		}
+		if c, _ := pair(t); runtime.GOOS != "linux" {
+			t.Skip("no WriteTwo here")
+		} else if _, ok := c.(twoWriter); !ok {
+			t.Fatalf("%T has no WriteTwo", c)
+		}
+		for _, sz := range [][2]int{{100, 4096}, {4000, 0}, {1, 8 << 20}, {6 << 20, 3 << 20}, {3 << 20, 1}} {
+			c, s := pair(t)
+			a := bytes.Repeat([]byte("0123456789abcdef"), sz[0]/16+1)[:sz[0]]
+			b := bytes.Repeat([]byte("fedcba9876543210"), sz[1]/16+1)[:sz[1]]
+			var got []byte
+			var wg sync.WaitGroup
+			wg.Go(func() { time.Sleep(10 * time.Millisecond); got, _ = io.ReadAll(s) })
+			n, err := c.(twoWriter).WriteTwo(a, b)
+			if n != len(a)+len(b) || err != nil {
+				t.Fatalf("WriteTwo(%d, %d): %d, %v", len(a), len(b), n, err)
+			}
+			c.(interface{ CloseWrite() error }).CloseWrite()
+			wg.Wait()
+			if !bytes.Equal(got, append(append([]byte{}, a...), b...)) {
+				t.Fatalf("WriteTwo(%d, %d): the peer got %d bytes", len(a), len(b), len(got))
+			}
+		}
+	})
 	t.Run("read deadline", func(t *testing.T) {
 		c, _ := pair(t)
 		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
