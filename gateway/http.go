@@ -252,7 +252,7 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 	}
 	announced := len(res.Trailer)
 	w.WriteHeader(res.StatusCode)
-	n, err := copyResponse(w, res.Body, flushEach(res))
+	n, err := copyResponse(w, res.Body, flushEach(res), res.ContentLength)
 	if err != nil {
 		res.Body.Close()
 		if !errors.Is(err, errClientWrite) {
@@ -297,17 +297,31 @@ func flushEach(res *http.Response) bool {
 // away), as opposed to a failed read from the backend.
 var errClientWrite = errors.New("writing to the client failed")
 
-// copyResponse copies the body to w with a pooled buffer.
-func copyResponse(w http.ResponseWriter, body io.Reader, flush bool) (int64, error) {
+// copyResponse copies the body to w with a pooled buffer. A body whose
+// declared length (size; -1: unknown) fits the buffer and that is not
+// flushed as it comes is read whole before it is written: one write of it
+// (with the head, which h1 still holds) instead of one per piece the
+// backend's reads return (the first of which shares the backend's head's
+// read), each a segment and a wake-up of the client. h1 holds a small
+// answer's bytes until the handler returns anyway.
+func copyResponse(w http.ResponseWriter, body io.Reader, flush bool, size int64) (int64, error) {
 	bp, buf := copyBuffers.Get()
 	defer copyBuffers.Put(bp)
 	var fl http.Flusher
 	if flush {
 		fl, _ = w.(http.Flusher)
 	}
+	whole := !flush && size > 0 && size <= int64(len(buf))
 	var n int64
 	for {
-		nr, rerr := body.Read(buf)
+		var nr int
+		var rerr error
+		if whole {
+			whole = false
+			nr, rerr = readFill(body, buf[:size])
+		} else {
+			nr, rerr = body.Read(buf)
+		}
 		if nr > 0 {
 			nw, werr := w.Write(buf[:nr])
 			n += int64(nw)
@@ -325,6 +339,20 @@ func copyResponse(w http.ResponseWriter, body io.Reader, flush bool) (int64, err
 			return n, rerr
 		}
 	}
+}
+
+// readFill reads r until p is full or a read fails, and returns that
+// read's error as it is (io.EOF included, unlike io.ReadFull).
+func readFill(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func modifyResponse(resp *http.Response) error {

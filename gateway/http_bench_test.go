@@ -41,6 +41,17 @@ func BenchmarkRESTRequest(b *testing.B) {
 	}
 }
 
+// BenchmarkRESTRequest4K is BenchmarkRESTRequest's upstream case with a
+// 4 KiB answer, as the side-by-side benchmark's "r4k" scenario: the
+// answer's head and body no longer fit h1's 4 KiB write buffer together.
+func BenchmarkRESTRequest4K(b *testing.B) {
+	backend := testutil.RawHTTPBackend(b, "application/octet-stream", strings.Repeat("x", 4<<10))
+	dir := b.TempDir()
+	policy := strings.ReplaceAll(restBenchPolicy, "BACKEND", "http://"+backend+"/")
+	writeAPI(b, dir, "bench-rest", `type="http" path="/rest" service-url="http://`+backend+`/"`, policy)
+	benchREST(b, benchGateway(b, dir))
+}
+
 // restReadPolicy is bench/apis/rest-read/policy.xml: a policy that reads
 // the whole request body and passes its length on as a header.
 const restReadPolicy = `<policies>
