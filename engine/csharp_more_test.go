@@ -166,7 +166,7 @@ func TestCSharpXML(t *testing.T) {
 		{`@(XElement.Parse("<a:x xmlns:a=\"urn:a\"><a:item>1</a:item></a:x>").Element("item").Value + XElement.Parse("<a:x xmlns:a=\"urn:a\"><a:item>2</a:item></a:x>").Descendants("item").First().Name)`, "1item"},
 		{`@(XElement.Parse((string)context.Variables["xml"]).Attribute("missing") == null)`, "true"},
 		{`@(XElement.Parse("<a><b c=\"1\">t</b></a>").ToString())`, "<a>\n  <b c=\"1\">t</b>\n</a>"},
-		{`@(XDocument.Parse("<?xml version=\"1.0\"?><a/>").ToString())`, "<a/>"},
+		{`@(XDocument.Parse("<?xml version=\"1.0\"?><a/>").ToString())`, "<a />"},
 		{`@(XElement.Parse("<a c=\"x&amp;amp;y\"/>").Attribute("c").ToString())`, `c="x&amp;y"`},
 		{`@{ var total = 0; foreach (var i in XDocument.Parse((string)context.Variables["xml"]).Root.Element("items").Elements()) { total += int.Parse(i.Value); } return total; }`, "5"},
 		{`@(((IResponse)context.Variables["xresp"]).Body.As<XDocument>(preserveContent: true).Root.Element("customer").Value)`, "Ada"},

@@ -652,13 +652,13 @@ func TestCSharpXNamespace(t *testing.T) {
 // a SOAP envelope with its prefixes included.
 func TestCSharpXMLBuild(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
-		{`return new XElement("a", new XAttribute("x", 1), new XElement("b", "t"), new XElement("c")).ToString();`, "<a x=\"1\">\n  <b>t</b>\n  <c/>\n</a>"},
+		{`return new XElement("a", new XAttribute("x", 1), new XElement("b", "t"), new XElement("c")).ToString();`, "<a x=\"1\">\n  <b>t</b>\n  <c />\n</a>"},
 		{`XNamespace soap = "http://schemas.xmlsoap.org/soap/envelope/"; XNamespace t = "http://tempuri.org/";
 			var env = new XElement(soap + "Envelope", new XAttribute(XNamespace.Xmlns + "soap", soap),
 				new XElement(soap + "Body", new XElement(t + "Send", new XElement(t + "message", "hi"))));
 			return env.ToString();`, "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">\n  <soap:Body>\n    <Send xmlns=\"http://tempuri.org/\">\n      <message>hi</message>\n    </Send>\n  </soap:Body>\n</soap:Envelope>"},
 		{`var e = new XElement("r"); e.Add(new XElement("c", 1)); e.SetAttributeValue("k", "v"); e.SetElementValue("d", true); e.Element("c").SetValue(2); return e.ToString();`, "<r k=\"v\">\n  <c>2</c>\n  <d>true</d>\n</r>"},
-		{`var e = XElement.Parse("<r><a/><b/></r>"); e.Element("a").Remove(); e.SetElementValue("b", null); return e.ToString();`, "<r/>"},
+		{`var e = XElement.Parse("<r><a/><b/></r>"); e.Element("a").Remove(); e.SetElementValue("b", null); return e.ToString();`, "<r />"},
 		{`return new XDocument(new XElement("root", new XElement("x", "1"))).Root.Element("x").Value;`, "1"},
 		{`XNamespace t = "urn:t"; var e = new XElement(t + "a", new XElement(t + "b", "v")); return e.Element(t + "b").Value;`, "v"},
 		{`return new XElement("a", new[] {new XElement("b"), new XElement("c")}).Elements().Count();`, "2"},
@@ -670,9 +670,9 @@ func TestCSharpXMLBuild(t *testing.T) {
 		{`XText t = new XText("1 & 2"); XComment c = new XComment("c"); return t.Value + "|" + t.ToString() + "|" + c.ToString() + "|" + c.Value;`, "1 & 2|1 &amp; 2|<!--c-->|c"},
 		{`var e = new XElement("a"); e.Add(new XComment("x")); e.Add(new XElement("b")); return e.Elements().Count() + "/" + e.Value.Length;`, "1/0"},
 		// ReplaceWith, AddFirst, RemoveNodes, RemoveAll, Parent.
-		{`var d = XDocument.Parse("<r><a>1</a><b/></r>"); d.Root.Element("a").ReplaceWith(new XElement("x", "2"), new XElement("y")); return d.Root.ToString();`, "<r>\n  <x>2</x>\n  <y/>\n  <b/>\n</r>"},
-		{`var e = XElement.Parse("<r k=\"v\"><a/></r>"); e.AddFirst(new XElement("first"), new XAttribute("n", 1)); return e.ToString();`, "<r k=\"v\" n=\"1\">\n  <first/>\n  <a/>\n</r>"},
-		{`var e = XElement.Parse("<r k=\"v\"><a/>t</r>"); e.RemoveNodes(); var f = XElement.Parse("<r k=\"v\"><a/></r>"); f.RemoveAll(); return e.ToString() + "|" + f.ToString();`, "<r k=\"v\"/>|<r/>"},
+		{`var d = XDocument.Parse("<r><a>1</a><b/></r>"); d.Root.Element("a").ReplaceWith(new XElement("x", "2"), new XElement("y")); return d.Root.ToString();`, "<r>\n  <x>2</x>\n  <y />\n  <b />\n</r>"},
+		{`var e = XElement.Parse("<r k=\"v\"><a/></r>"); e.AddFirst(new XElement("first"), new XAttribute("n", 1)); return e.ToString();`, "<r k=\"v\" n=\"1\">\n  <first />\n  <a />\n</r>"},
+		{`var e = XElement.Parse("<r k=\"v\"><a/>t</r>"); e.RemoveNodes(); var f = XElement.Parse("<r k=\"v\"><a/></r>"); f.RemoveAll(); return e.ToString() + "|" + f.ToString();`, "<r k=\"v\" />|<r />"},
 		{`var d = XDocument.Parse("<r><a><b/></a></r>"); var b = d.Root.Element("a").Element("b"); return b.Parent.Name + "|" + (d.Root.Parent == null);`, "a|True"},
 	} {
 		csBothBlocks(t, tc.src, tc.want, nil)

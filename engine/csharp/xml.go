@@ -267,8 +267,57 @@ func xmlText(e *etree.Element, indent bool) string {
 	if indent {
 		indentNET(c, 1)
 	}
+	// As .NET's XmlWriter escapes: &, < and > in text (quotes stay), &, <,
+	// " and tab/newline/return in attribute values ('>' is escaped by .NET
+	// there too, and not here: the one difference).
+	d.WriteSettings.CanonicalText = true
+	d.WriteSettings.CanonicalAttrVal = true
 	s, _ := d.WriteToString()
-	return strings.TrimRight(s, "\n")
+	return netSelfClose(strings.TrimRight(s, "\n"))
+}
+
+// netSelfClose writes empty elements as .NET does, "<a />" where etree
+// writes "<a/>". A "/>" outside a tag can only stand in a comment, a CDATA
+// section or a processing instruction (text and attribute values escape
+// '>'), which are skipped.
+func netSelfClose(s string) string {
+	if !strings.Contains(s, "/>") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		switch {
+		case strings.HasPrefix(s[i:], "<!--"):
+			j := skipPast(s, i, "-->")
+			b.WriteString(s[i:j])
+			i = j
+		case strings.HasPrefix(s[i:], "<![CDATA["):
+			j := skipPast(s, i, "]]>")
+			b.WriteString(s[i:j])
+			i = j
+		case strings.HasPrefix(s[i:], "<?"):
+			j := skipPast(s, i, "?>")
+			b.WriteString(s[i:j])
+			i = j
+		case strings.HasPrefix(s[i:], "/>") && i > 0 && s[i-1] != ' ':
+			b.WriteString(" />")
+			i += 2
+		default:
+			b.WriteByte(s[i])
+			i++
+		}
+	}
+	return b.String()
+}
+
+// skipPast is the index just after the first end at or after i (len(s)
+// when there is none).
+func skipPast(s string, i int, end string) int {
+	if j := strings.Index(s[i:], end); j >= 0 {
+		return i + j + len(end)
+	}
+	return len(s)
 }
 
 // inScope is the namespaces declared on e and its ancestors (URI to

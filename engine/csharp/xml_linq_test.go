@@ -52,19 +52,22 @@ func TestXMLLinq(t *testing.T) {
 		// the policy of the brief
 		{`var d = XDocument.Parse("<a><b>x</b><!--c--></a>"); return d.Root.Nodes().Count().ToString();`, "2"},
 		{`var d = XDocument.Parse("<a><b>x</b></a>"); return d.Root.Nodes().OfType<XElement>().First().Name.LocalName;`, "b"},
-		{`var d = new XDocument(new XDeclaration("1.0", "utf-8", null), new XElement("a")); return d.Declaration.ToString() + d.ToString();`, `<?xml version="1.0" encoding="utf-8"?><a/>`},
+		{`var d = new XDocument(new XDeclaration("1.0", "utf-8", null), new XElement("a")); return d.Declaration.ToString() + d.ToString();`, `<?xml version="1.0" encoding="utf-8"?><a />`},
 		{`var e = XElement.Parse("<a><b/></a>"); return XNode.DeepEquals(e, XElement.Parse("<a><b/></a>")).ToString();`, "True"},
 		{`var e = XElement.Parse("<a><b/></a>"); return e.FirstNode.NodeType == XmlNodeType.Element ? "el" : "no";`, "el"},
-		{`var e = XElement.Parse("<a><b/><c/></a>"); return e.Element("b").NextNode.ToString() + e.LastNode.ToString() + e.Element("c").PreviousNode.ToString();`, "<c/><c/><b/>"},
-		{`var e = XElement.Parse("<a><b/><c/></a>"); e.Element("b").AddAfterSelf(new XElement("z")); e.Element("b").AddBeforeSelf(new XComment("hi")); return e.ToString(SaveOptions.DisableFormatting);`, "<a><!--hi--><b/><z/><c/></a>"},
+		{`var e = XElement.Parse("<a><b/><c/></a>"); return e.Element("b").NextNode.ToString() + e.LastNode.ToString() + e.Element("c").PreviousNode.ToString();`, "<c /><c /><b />"},
+		{`var e = XElement.Parse("<a><b/><c/></a>"); e.Element("b").AddAfterSelf(new XElement("z")); e.Element("b").AddBeforeSelf(new XComment("hi")); return e.ToString(SaveOptions.DisableFormatting);`, "<a><!--hi--><b /><z /><c /></a>"},
 		{`var e = XElement.Parse("<a x='1'><b/></a>"); return e.Attributes().Count().ToString() + e.HasElements + e.IsEmpty + e.Element("b").IsEmpty + e.FirstAttribute.Name;`, "1TrueFalseTruex"},
 		{`var e = XElement.Parse("<a><b>1</b><b>2</b></a>"); return e.Elements("b").Select(x => (int)x).Sum().ToString();`, "3"},
 		{`var e = XElement.Parse("<a><b>1</b></a>"); e.SetElementValue("c", "2"); e.SetAttributeValue("k", "v"); return e.ToString(SaveOptions.DisableFormatting);`, `<a k="v"><b>1</b><c>2</c></a>`},
 		{`var e = XElement.Parse("<a><?pi data?></a>"); var p = (XProcessingInstruction)e.FirstNode; return p.Target + p.Data;`, "pidata"},
 		{`var e = XElement.Parse("<a><b><c/></b></a>"); return e.Descendants().Count() + "," + e.DescendantNodes().Count() + "," + e.Element("b").Element("c").Ancestors().Count() + "," + e.DescendantsAndSelf().Count();`, "2,2,2,3"},
 		{`var e = XElement.Parse("<a><b><c/></b></a>"); return e.Element("b").ElementsAfterSelf().Count() + "," + e.Element("b").NodesBeforeSelf().Count() + e.Element("b").Element("c").AncestorsAndSelf().Count();`, "0,03"},
-		{`var e = XElement.Parse("<a>text</a>"); e.ReplaceNodes(new XElement("n")); e.ReplaceAttributes(new XAttribute("q", 1)); return e.ToString();`, "<a q=\"1\">\n  <n/>\n</a>"},
+		{`var e = XElement.Parse("<a>text</a>"); e.ReplaceNodes(new XElement("n")); e.ReplaceAttributes(new XAttribute("q", 1)); return e.ToString();`, "<a q=\"1\">\n  <n />\n</a>"},
 
+		// written as .NET's XmlWriter writes: "<a />", quotes in text as they are
+		{`return new XElement("a", new XAttribute("t", "O'Brien & \"x\""), "it's \"q\" > p", new XElement("e"), new XComment("x/>"), new XCData("y/>")).ToString(SaveOptions.DisableFormatting);`,
+			`<a t="O'Brien &amp; &quot;x&quot;">it's "q" &gt; p<e /><!--x/>--><![CDATA[y/>]]></a>`},
 		// "is" tests the value's type: explicit conversions do not count
 		{`var e = XElement.Parse("<a>1</a>"); object o = e; return (e is string) + "," + (e is int) + "," + (o is XElement) + "," + (o is XNode) + "," + ((string)e is string);`, "False,False,True,True,True"},
 		{`JToken t = JToken.Parse("\"s\""); return (t is string) + "," + (t is JToken) + "," + ((string)t is string);`, "False,True,True"},
@@ -91,12 +94,12 @@ func TestXMLLinq(t *testing.T) {
 		// XElement.ReplaceAttributes's example
 		{`XElement root = new XElement("Root", new XAttribute("Att1", 1), new XAttribute("Att2", 2), new XAttribute("Att3", 3));
 			root.ReplaceAttributes(new XAttribute("NewAtt1", 10), new XAttribute("NewAtt2", 20), new XAttribute("NewAtt3", 30));
-			return root.ToString();`, `<Root NewAtt1="10" NewAtt2="20" NewAtt3="30"/>`},
+			return root.ToString();`, `<Root NewAtt1="10" NewAtt2="20" NewAtt3="30" />`},
 		// XDocument.Declaration's example
 		{`XDocument doc = new XDocument(new XDeclaration("1.0", "utf-8", "yes"), new XElement("Root", "content")); return doc.Declaration.ToString();`, `<?xml version="1.0" encoding="utf-8" standalone="yes"?>`},
-		{`var d = XDocument.Parse("<?xml version=\"1.0\" encoding=\"utf-8\"?><a/>"); return d.Declaration.Version + d.Declaration.Encoding + (d.Declaration.Standalone == null) + d.ToString();`, "1.0utf-8True<a/>"},
+		{`var d = XDocument.Parse("<?xml version=\"1.0\" encoding=\"utf-8\"?><a/>"); return d.Declaration.Version + d.Declaration.Encoding + (d.Declaration.Standalone == null) + d.ToString();`, "1.0utf-8True<a />"},
 		{`return (XDocument.Parse("<a/>").Declaration == null).ToString();`, "True"},
-		{`var d = new XDocument(new XComment("c"), new XElement("a", new XElement("b"))); return d.ToString() + "|" + d.ToString(SaveOptions.DisableFormatting) + "|" + d.Nodes().Count() + d.DescendantNodes().Count();`, "<!--c-->\n<a>\n  <b/>\n</a>|<!--c--><a><b/></a>|23"},
+		{`var d = new XDocument(new XComment("c"), new XElement("a", new XElement("b"))); return d.ToString() + "|" + d.ToString(SaveOptions.DisableFormatting) + "|" + d.Nodes().Count() + d.DescendantNodes().Count();`, "<!--c-->\n<a>\n  <b />\n</a>|<!--c--><a><b /></a>|23"},
 
 		// nulls
 		{`return (XElement.Parse("<a/>").FirstNode == null) + "," + (XElement.Parse("<a/>").LastNode == null) + "," + (XElement.Parse("<a><b/></a>").Element("b").NextNode == null) + "," + (XElement.Parse("<a><b/></a>").Element("b").PreviousNode == null);`, "True,True,True,True"},
@@ -121,7 +124,7 @@ func TestXMLLinq(t *testing.T) {
 		{`return XElement.Parse("<a xml:space='preserve'> <b/> </a>").Nodes().Count().ToString();`, "3"},
 		{`return XElement.Parse("<a> <b/> x </a>").Nodes().Count().ToString();`, "2"},
 		// <a></a> is not IsEmpty and is written so; <a/> is
-		{`return XElement.Parse("<a></a>").IsEmpty + "," + XElement.Parse("<a/>").IsEmpty + "," + XElement.Parse("<a> </a>").IsEmpty + "," + XElement.Parse("<r><a></a><b/></r>").ToString(SaveOptions.DisableFormatting) + "," + XElement.Parse("<a></a>").Nodes().Count();`, "False,True,False,<r><a></a><b/></r>,0"},
+		{`return XElement.Parse("<a></a>").IsEmpty + "," + XElement.Parse("<a/>").IsEmpty + "," + XElement.Parse("<a> </a>").IsEmpty + "," + XElement.Parse("<r><a></a><b/></r>").ToString(SaveOptions.DisableFormatting) + "," + XElement.Parse("<a></a>").Nodes().Count();`, "False,True,False,<r><a></a><b /></r>,0"},
 		{`return new XElement("a", "").ToString() + new XElement("b", "").IsEmpty + new XElement("c").IsEmpty;`, "<a></a>FalseTrue"},
 		{`return new XElement("a", "x", "y").Nodes().Count() + "," + new XElement("a", new XText("x"), new XText("y")).Nodes().Count();`, "1,2"},
 
@@ -129,17 +132,17 @@ func TestXMLLinq(t *testing.T) {
 		{`var e = XElement.Parse("<a><b/>t<c/><!--m--></a>"); var c = e.Element("c"); return c.NodesBeforeSelf().Count() + "," + c.NodesAfterSelf().Count() + "," + c.ElementsBeforeSelf().Count() + "," + c.ElementsBeforeSelf("b").Count() + "," + c.ElementsBeforeSelf("x").Count();`, "2,1,1,1,0"},
 		{`var e = XElement.Parse("<a><b/><c/></a>"); var b = e.Element("b"); var c = e.Element("c"); return b.IsBefore(c) + "," + b.IsAfter(c) + "," + XNode.CompareDocumentOrder(c, b) + "," + XNode.CompareDocumentOrder(e, b) + "," + b.IsAfter(null);`, "True,False,1,-1,True"},
 		{`var e = XElement.Parse("<a><b><c/></b></a>"); var c = e.Descendants("c").First(); return string.Join(",", c.Ancestors().Select(x => x.Name)) + "|" + c.Ancestors("a").Count() + "|" + string.Join(",", c.AncestorsAndSelf().Select(x => x.Name));`, "b,a|1|c,b,a"},
-		{`var e = XElement.Parse("<a><b/><c/></a>"); e.Element("b").Remove(); e.FirstNode.ReplaceWith(new XText("t"), new XElement("d")); return e.ToString(SaveOptions.DisableFormatting);`, "<a>t<d/></a>"},
-		{`var e = XElement.Parse("<a>x<b/></a>"); e.FirstNode.Remove(); return e.ToString();`, "<a>\n  <b/>\n</a>"},
-		{`var e = XElement.Parse("<a><b/></a>"); e.AddFirst(new XComment("c")); e.Add("t"); return e.ToString(SaveOptions.DisableFormatting);`, "<a><!--c--><b/>t</a>"},
-		{`var e = XElement.Parse("<a><b/><c>1</c></a>"); e.RemoveNodes(); return e.ToString() + e.IsEmpty;`, "<a/>True"},
+		{`var e = XElement.Parse("<a><b/><c/></a>"); e.Element("b").Remove(); e.FirstNode.ReplaceWith(new XText("t"), new XElement("d")); return e.ToString(SaveOptions.DisableFormatting);`, "<a>t<d /></a>"},
+		{`var e = XElement.Parse("<a>x<b/></a>"); e.FirstNode.Remove(); return e.ToString();`, "<a>\n  <b />\n</a>"},
+		{`var e = XElement.Parse("<a><b/></a>"); e.AddFirst(new XComment("c")); e.Add("t"); return e.ToString(SaveOptions.DisableFormatting);`, "<a><!--c--><b />t</a>"},
+		{`var e = XElement.Parse("<a><b/><c>1</c></a>"); e.RemoveNodes(); return e.ToString() + e.IsEmpty;`, "<a />True"},
 
 		// XElement members
 		{`var e = XElement.Parse("<a x='1' y='2' z='3'/>"); return e.FirstAttribute.NextAttribute.Name + e.LastAttribute.PreviousAttribute.Value + e.LastAttribute.Name + e.Attributes("y").Count() + e.Attributes("q").Count() + e.HasAttributes;`, "y2z10True"},
-		{`var e = XElement.Parse("<a x='1' y='2'/>"); e.Attribute("x").Remove(); e.Attribute("y").SetValue(5); var n = new XAttribute("k", "v"); e.Add(n); n.SetValue("w"); return e.ToString() + "," + (n.Parent == e);`, `<a y="5" k="w"/>,True`},
-		{`var e = XElement.Parse("<a x='1' y='2'><b/></a>"); e.RemoveAttributes(); var f = XElement.Parse("<a x='1'>t</a>"); f.ReplaceAll(new XElement("n"), new XAttribute("q", 2)); return e.ToString(SaveOptions.DisableFormatting) + f.ToString(SaveOptions.DisableFormatting);`, `<a><b/></a><a q="2"><n/></a>`},
+		{`var e = XElement.Parse("<a x='1' y='2'/>"); e.Attribute("x").Remove(); e.Attribute("y").SetValue(5); var n = new XAttribute("k", "v"); e.Add(n); n.SetValue("w"); return e.ToString() + "," + (n.Parent == e);`, `<a y="5" k="w" />,True`},
+		{`var e = XElement.Parse("<a x='1' y='2'><b/></a>"); e.RemoveAttributes(); var f = XElement.Parse("<a x='1'>t</a>"); f.ReplaceAll(new XElement("n"), new XAttribute("q", 2)); return e.ToString(SaveOptions.DisableFormatting) + f.ToString(SaveOptions.DisableFormatting);`, `<a><b /></a><a q="2"><n /></a>`},
 		{`var e = XElement.Parse("<a xmlns='urn:d' xmlns:p='urn:p'><p:b/></a>"); var b = e.Elements().First(); return b.GetDefaultNamespace().NamespaceName + "," + b.GetNamespaceOfPrefix("p") + "," + b.GetPrefixOfNamespace("urn:p") + "," + (b.GetNamespaceOfPrefix("q") == null) + "," + b.Name.NamespaceName + "," + b.Name.LocalName + "," + e.Attributes().Count(e2 => e2.IsNamespaceDeclaration);`, "urn:d,urn:p,p,True,urn:p,b,2"},
-		{`var e = XElement.Parse("<a><b/><c/></a>"); return e.Element("c").ToString() + XElement.Parse("<a><b/></a>").Element("b").HasElements;`, "<c/>False"},
+		{`var e = XElement.Parse("<a><b/><c/></a>"); return e.Element("c").ToString() + XElement.Parse("<a><b/></a>").Element("b").HasElements;`, "<c />False"},
 		{`var e = new XElement("a", new XElement("b")); var f = new XElement(e); f.Add(new XElement("c")); return e.Elements().Count() + "," + f.Elements().Count();`, "1,2"},
 
 		// XAttribute and XName
@@ -150,17 +153,17 @@ func TestXMLLinq(t *testing.T) {
 		// XText, XCData, XComment, XProcessingInstruction, XDocumentType
 		{`var pi = new XProcessingInstruction("xml-stylesheet", "href='a.xsl'"); return pi.ToString() + pi.NodeType + new XCData("c").NodeType + new XComment("m").Value;`, "<?xml-stylesheet href='a.xsl'?>ProcessingInstructionCDATAm"},
 		{`var d = XDocument.Parse("<!DOCTYPE note SYSTEM \"Note.dtd\"><note/>"); return d.DocumentType.Name + "," + d.DocumentType.SystemId + "," + (d.DocumentType.PublicId == null) + "," + d.DocumentType.NodeType + "," + d.Nodes().Count() + "," + d.DocumentType.ToString();`, `note,Note.dtd,True,DocumentType,2,<!DOCTYPE note SYSTEM "Note.dtd">`},
-		{`return new XDocumentType("html", null, null, null).ToString() + new XDocument(new XDocumentType("a", "-//P", "s.dtd", null), new XElement("a")).ToString();`, "<!DOCTYPE html><!DOCTYPE a PUBLIC \"-//P\" \"s.dtd\">\n<a/>"},
+		{`return new XDocumentType("html", null, null, null).ToString() + new XDocument(new XDocumentType("a", "-//P", "s.dtd", null), new XElement("a")).ToString();`, "<!DOCTYPE html><!DOCTYPE a PUBLIC \"-//P\" \"s.dtd\">\n<a />"},
 
 		// XDocument
 		{`var d = XDocument.Parse("<a><b/></a>"); d.Root.Add(new XElement("c")); return d.Descendants().Count() + "," + d.Elements().Count() + "," + d.Element("a").Name + "," + d.Root.Document.Root.Name + "," + d.NodeType;`, "3,1,a,a,Document"},
-		{`var d = new XDocument(); d.Add(new XElement("r")); d.Root.Add(new XElement("x")); return d.ToString(SaveOptions.DisableFormatting) + (d.FirstNode == d.Root);`, "<r><x/></r>True"},
+		{`var d = new XDocument(); d.Add(new XElement("r")); d.Root.Add(new XElement("x")); return d.ToString(SaveOptions.DisableFormatting) + (d.FirstNode == d.Root);`, "<r><x /></r>True"},
 		{`var d = XDocument.Parse("<a/>"); d.Root.Remove(); return (d.Root == null).ToString();`, "True"},
 
 		// Extensions on sequences
 		{`var e = XElement.Parse("<a><b k='1'>x<c/></b><b k='2'>y</b></a>"); var bs = e.Elements("b"); return bs.Nodes().Count() + "," + bs.DescendantNodes().Count() + "," + bs.Attributes().Count() + "," + bs.Attributes("k").Count() + "," + bs.DescendantNodesAndSelf().Count() + "," + bs.DescendantsAndSelf().Count() + "," + e.Descendants("c").Ancestors().Count() + "," + e.Descendants("c").AncestorsAndSelf("b").Count();`, "3,3,2,2,5,3,2,1"},
 		{`var e = XElement.Parse("<a><b/><c/><d/></a>"); return string.Join(",", new[] { e.Element("d"), e.Element("b"), e.Element("c") }.InDocumentOrder().Select(x => x.Name));`, "b,c,d"},
-		{`var e = XElement.Parse("<a x='1' y='2'><b/><c/><b/></a>"); e.Elements("b").Remove(); e.Attributes().Remove(); return e.ToString();`, "<a>\n  <c/>\n</a>"},
+		{`var e = XElement.Parse("<a x='1' y='2'><b/><c/><b/></a>"); e.Elements("b").Remove(); e.Attributes().Remove(); return e.ToString();`, "<a>\n  <c />\n</a>"},
 		{`return XNode.EqualityComparer.Equals(XElement.Parse("<a>1</a>"), XElement.Parse("<a>1</a>")) + "," + (XNode.EqualityComparer.GetHashCode(XElement.Parse("<a>1</a>")) == new XNodeEqualityComparer().GetHashCode(new XElement("a", 1))) + "," + XNode.DocumentOrderComparer.Compare(XElement.Parse("<a/>"), null);`, "True,True,1"},
 		{`return XElement.EmptySequence.Count() + XAttribute.EmptySequence.Count();`, "0"},
 	} {
