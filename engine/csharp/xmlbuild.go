@@ -563,13 +563,7 @@ func registerXMLBuild() {
 		if e == nil {
 			return nil, errNull
 		}
-		// the content is read before the nodes go: it may be made of them
-		snap, err := snapshotContent(a[1])
-		if err != nil {
-			return nil, err
-		}
-		removeVisible(e)
-		return nil, addContent(e, snap)
+		return nil, replaceContent(e, a[1], removeVisible)
 	})
 	// XNode's: content put after or before the node, in its stead, or the
 	// node taken away.
@@ -669,25 +663,14 @@ func registerXMLBuild() {
 		if e == nil {
 			return nil, errNull
 		}
-		snap, err := snapshotContent(a[1])
-		if err != nil {
-			return nil, err
-		}
-		clearNodes(e)
-		e.Attr = nil
-		return nil, addContent(e, snap)
+		return nil, replaceContent(e, a[1], func(e *etree.Element) { clearNodes(e); e.Attr = nil })
 	})
 	xmeth(KXElem, "ReplaceAttributes", ts(tObjects), tVoid, func(a []any) (any, error) {
 		e := xmlNode(a[0])
 		if e == nil {
 			return nil, errNull
 		}
-		snap, err := snapshotContent(a[1])
-		if err != nil {
-			return nil, err
-		}
-		e.Attr = nil
-		return nil, addContent(e, snap)
+		return nil, replaceContent(e, a[1], func(e *etree.Element) { e.Attr = nil })
 	})
 	xmeth(KXElem, "SetValue", ts(O), tVoid, func(a []any) (any, error) {
 		e := xmlNode(a[0])
@@ -809,4 +792,16 @@ func snapshotContent(v any) (any, error) {
 		return out, nil
 	}
 	return v, nil
+}
+
+// replaceContent is ReplaceNodes, ReplaceAll and ReplaceAttributes: the
+// content is read before clear takes away what it replaces (it may be made
+// of those nodes), then added.
+func replaceContent(e *etree.Element, content any, clear func(*etree.Element)) error {
+	snap, err := snapshotContent(content)
+	if err != nil {
+		return err
+	}
+	clear(e)
+	return addContent(e, snap)
 }
