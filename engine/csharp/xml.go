@@ -268,20 +268,22 @@ func xmlText(e *etree.Element, indent bool) string {
 		indentNET(c, 1)
 	}
 	// As .NET's XmlWriter escapes: &, < and > in text (quotes stay), &, <,
-	// " and tab/newline/return in attribute values ('>' is escaped by .NET
-	// there too, and not here: the one difference).
+	// ", tab, newline and return in attribute values (and '>', by
+	// netSelfClose).
 	d.WriteSettings.CanonicalText = true
 	d.WriteSettings.CanonicalAttrVal = true
 	s, _ := d.WriteToString()
 	return netSelfClose(strings.TrimRight(s, "\n"))
 }
 
-// netSelfClose writes empty elements as .NET does, "<a />" where etree
-// writes "<a/>". A "/>" outside a tag can only stand in a comment, a CDATA
-// section or a processing instruction (text and attribute values escape
-// '>'), which are skipped.
+// netSelfClose finishes etree's output as .NET's XmlWriter writes tags:
+// empty elements "<a />" where etree writes "<a/>", and '>' in an
+// attribute value as "&gt;" (etree's CanonicalAttrVal leaves it). Text
+// escapes '<' and '>' and values escape '"', so each '<' starts a tag, a
+// comment, a CDATA section or a processing instruction (the last three
+// are copied as they are) and quotes inside a tag delimit values.
 func netSelfClose(s string) string {
-	if !strings.Contains(s, "/>") {
+	if !strings.Contains(s, "/>") && !strings.Contains(s, "=\"") {
 		return s
 	}
 	var b strings.Builder
@@ -289,26 +291,52 @@ func netSelfClose(s string) string {
 	for i := 0; i < len(s); {
 		switch {
 		case strings.HasPrefix(s[i:], "<!--"):
-			j := skipPast(s, i, "-->")
+			j := skipPast(s, i+4, "-->")
 			b.WriteString(s[i:j])
 			i = j
 		case strings.HasPrefix(s[i:], "<![CDATA["):
-			j := skipPast(s, i, "]]>")
+			j := skipPast(s, i+9, "]]>")
 			b.WriteString(s[i:j])
 			i = j
 		case strings.HasPrefix(s[i:], "<?"):
-			j := skipPast(s, i, "?>")
+			j := skipPast(s, i+2, "?>")
 			b.WriteString(s[i:j])
 			i = j
-		case strings.HasPrefix(s[i:], "/>") && i > 0 && s[i-1] != ' ':
-			b.WriteString(" />")
-			i += 2
+		case s[i] == '<':
+			i = netTag(&b, s, i)
 		default:
 			b.WriteByte(s[i])
 			i++
 		}
 	}
 	return b.String()
+}
+
+// netTag writes the tag that starts at s[i] and returns where it ends.
+func netTag(b *strings.Builder, s string, i int) int {
+	b.WriteByte('<')
+	inValue := false
+	for j := i + 1; j < len(s); j++ {
+		c := s[j]
+		switch {
+		case c == '"':
+			inValue = !inValue
+		case inValue && c == '>':
+			b.WriteString("&gt;")
+			continue
+		case !inValue && c == '/' && j+1 < len(s) && s[j+1] == '>':
+			if s[j-1] != ' ' {
+				b.WriteByte(' ')
+			}
+			b.WriteString("/>")
+			return j + 2
+		case !inValue && c == '>':
+			b.WriteByte('>')
+			return j + 1
+		}
+		b.WriteByte(c)
+	}
+	return len(s)
 }
 
 // skipPast is the index just after the first end at or after i (len(s)

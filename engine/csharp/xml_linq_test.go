@@ -66,8 +66,8 @@ func TestXMLLinq(t *testing.T) {
 		{`var e = XElement.Parse("<a>text</a>"); e.ReplaceNodes(new XElement("n")); e.ReplaceAttributes(new XAttribute("q", 1)); return e.ToString();`, "<a q=\"1\">\n  <n />\n</a>"},
 
 		// written as .NET's XmlWriter writes: "<a />", quotes in text as they are
-		{`return new XElement("a", new XAttribute("t", "O'Brien & \"x\""), "it's \"q\" > p", new XElement("e"), new XComment("x/>"), new XCData("y/>")).ToString(SaveOptions.DisableFormatting);`,
-			`<a t="O'Brien &amp; &quot;x&quot;">it's "q" &gt; p<e /><!--x/>--><![CDATA[y/>]]></a>`},
+		{`return new XElement("a", new XAttribute("t", "O'Brien & \"x\" a/>b"), "it's \"q\" > p", new XElement("e", new XAttribute("v", "<x/>")), new XComment("x/>"), new XCData("y/>")).ToString(SaveOptions.DisableFormatting);`,
+			`<a t="O'Brien &amp; &quot;x&quot; a/&gt;b">it's "q" &gt; p<e v="&lt;x/&gt;" /><!--x/>--><![CDATA[y/>]]></a>`},
 		// "is" tests the value's type: explicit conversions do not count
 		{`var e = XElement.Parse("<a>1</a>"); object o = e; return (e is string) + "," + (e is int) + "," + (o is XElement) + "," + (o is XNode) + "," + ((string)e is string);`, "False,False,True,True,True"},
 		{`JToken t = JToken.Parse("\"s\""); return (t is string) + "," + (t is JToken) + "," + ((string)t is string);`, "False,True,True"},
