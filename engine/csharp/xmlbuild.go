@@ -374,12 +374,22 @@ func copyScope(m map[string]string) map[string]string {
 // removeNode takes node t (an element or other node) out of its parent,
 // or is "The parent is missing." when it has none.
 func removeNode(t etree.Token) error {
-	p := t.Parent()
-	if p == nil {
-		return exc("InvalidOperationException", "The parent is missing.")
+	p, err := mustParent(t)
+	if err != nil {
+		return err
 	}
 	p.RemoveChild(t)
 	return nil
+}
+
+// mustParent is the element holding node t, or .NET's "The parent is
+// missing." when it has none (a root, a node not yet added).
+func mustParent(t etree.Token) (*etree.Element, error) {
+	p := t.Parent()
+	if p == nil {
+		return nil, exc("InvalidOperationException", "The parent is missing.")
+	}
+	return p, nil
 }
 
 // xmlToken is the etree token a node value stands for (nil for null and
@@ -573,9 +583,9 @@ func registerXMLBuild() {
 			if t == nil {
 				return nil, errNull
 			}
-			p := t.Parent()
-			if p == nil {
-				return nil, exc("InvalidOperationException", "The parent is missing.")
+			p, err := mustParent(t)
+			if err != nil {
+				return nil, err
 			}
 			at := t.Index()
 			if after {
@@ -591,9 +601,9 @@ func registerXMLBuild() {
 		if t == nil {
 			return nil, errNull
 		}
-		p := t.Parent()
-		if p == nil {
-			return nil, exc("InvalidOperationException", "The parent is missing.")
+		p, err := mustParent(t)
+		if err != nil {
+			return nil, err
 		}
 		snap, err := snapshotContent(a[1])
 		if err != nil {

@@ -67,7 +67,6 @@
 package xslt
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -148,7 +147,7 @@ func (s *Stylesheet) Transform(ctx context.Context, input []byte, opts Options) 
 // xsl:message instantiated without terminate="yes", in order.
 func (s *Stylesheet) TransformMessages(ctx context.Context, input []byte, opts Options) (out []byte, messages []string, err error) {
 	// xpath.Parse does not accept a UTF-8 byte order mark, which XML allows
-	doc, err := xpath.Parse(bytes.TrimPrefix(input, utf8BOM))
+	doc, err := xpath.Parse(input) // a byte order mark is xpath.Parse's to skip
 	if err != nil {
 		return nil, nil, fmt.Errorf("xslt: input: %w", err)
 	}

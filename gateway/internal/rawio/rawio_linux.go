@@ -42,12 +42,11 @@ type Conn struct {
 	rerr   error
 	readFn func(uintptr) bool
 
-	wmu      sync.Mutex
-	wp, wq   []byte // wq: WriteTwo's second buffer
-	wn       int
-	werr     error
-	writeFn  func(uintptr) bool
-	write2Fn func(uintptr) bool
+	wmu     sync.Mutex
+	wp, wq  []byte // wq: WriteTwo's second buffer
+	wn      int
+	werr    error
+	writeFn func(uintptr) bool
 }
 
 // Read implements net.Conn.
@@ -99,40 +98,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	c.wmu.Lock()
-	if c.writeFn == nil {
-		c.writeFn = c.write
-	}
-	c.wp, c.wn, c.werr = p, 0, nil
-	err := c.rc.Write(c.writeFn)
-	n, werr := c.wn, c.werr
-	c.wp, c.werr = nil, nil
-	c.wmu.Unlock()
-	if err == nil {
-		err = werr
-	}
-	if err != nil {
-		return n, c.opError("write", err)
-	}
-	return n, nil
-}
-
-func (c *Conn) write(fd uintptr) bool {
-	for c.wn < len(c.wp) {
-		rest := c.wp[c.wn:]
-		n, e := Send(int(fd), rest)
-		switch e {
-		case 0:
-			c.wn += n
-		case unix.EINTR:
-		case unix.EAGAIN:
-			return false
-		default:
-			c.werr = os.NewSyscallError("write", e)
-			return true
-		}
-	}
-	return true
+	return c.writeAll(p, nil)
 }
 
 // WriteTwo writes all of a and then all of b, as Write(a) and Write(b)
@@ -141,12 +107,17 @@ func (c *Conn) WriteTwo(a, b []byte) (int, error) {
 	if len(a) == 0 {
 		return c.Write(b)
 	}
+	return c.writeAll(a, b)
+}
+
+// writeAll writes a (not empty) and then b (maybe nil) on the poller.
+func (c *Conn) writeAll(a, b []byte) (int, error) {
 	c.wmu.Lock()
-	if c.write2Fn == nil {
-		c.write2Fn = c.write2
+	if c.writeFn == nil {
+		c.writeFn = c.write
 	}
 	c.wp, c.wq, c.wn, c.werr = a, b, 0, nil
-	err := c.rc.Write(c.write2Fn)
+	err := c.rc.Write(c.writeFn)
 	n, werr := c.wn, c.werr
 	c.wp, c.wq, c.werr = nil, nil, nil
 	c.wmu.Unlock()
@@ -159,13 +130,18 @@ func (c *Conn) WriteTwo(a, b []byte) (int, error) {
 	return n, nil
 }
 
-func (c *Conn) write2(fd uintptr) bool {
+// write sends what is left of wp and then wq: both in one sendmsg while
+// wp has bytes left and wq is not empty, else one send of the rest.
+func (c *Conn) write(fd uintptr) bool {
 	for c.wn < len(c.wp)+len(c.wq) {
 		var n int
 		var e unix.Errno
-		if c.wn < len(c.wp) {
+		switch {
+		case c.wn < len(c.wp) && len(c.wq) > 0:
 			n, e = Send2(int(fd), c.wp[c.wn:], c.wq)
-		} else {
+		case c.wn < len(c.wp):
+			n, e = Send(int(fd), c.wp[c.wn:])
+		default:
 			n, e = Send(int(fd), c.wq[c.wn-len(c.wp):])
 		}
 		switch e {
