@@ -58,13 +58,11 @@ func TestWaitAllRunsInParallel(t *testing.T) {
 	s := request("ws://gw/chat")
 	defer s.Release()
 	s.EnableTrace()
-	t0 := time.Now()
 	if runInbound(plan, s) {
 		t.Fatalf("%+v", s.LastError())
 	}
-	if d := time.Since(t0); d > 550*time.Millisecond {
-		t.Errorf("two 300 ms calls took %s: not parallel", d)
-	}
+	// Both calls were at the server at once (a time bound would flake on
+	// a loaded machine; this cannot).
 	if m := ss.maxInFlight.Load(); m != 2 {
 		t.Errorf("max requests in flight = %d, want 2", m)
 	}
