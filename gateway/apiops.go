@@ -40,10 +40,10 @@ import (
 
 // apiopsFolders are the extractor's top-level folders tollgate reads.
 var apiopsFolders = map[string]bool{"apis": true, "named values": true, "policy fragments": true,
-	"backends": true, "products": true, "subscriptions": true, "version sets": true, "schemas": true, "global schemas": true}
+	"backends": true, "products": true, "subscriptions": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true}
 
 // apiopsIgnoredFolders are the extractor's folders of Azure-only resources.
-var apiopsIgnoredFolders = []string{"gateways", "groups", "loggers", "diagnostics", "tags", "workspaces",
+var apiopsIgnoredFolders = []string{"gateways", "groups", "diagnostics", "tags", "workspaces",
 	"authorization servers", "identity providers", "certificates"}
 
 // overrides is a publisher configuration file (configuration.prod.yaml):
@@ -57,7 +57,7 @@ type overrides struct {
 }
 
 // overrideKinds are the sections of a configuration file tollgate applies.
-var overrideKinds = map[string]bool{"apis": true, "backends": true, "products": true, "namedValues": true}
+var overrideKinds = map[string]bool{"apis": true, "backends": true, "products": true, "namedValues": true, "loggers": true}
 
 // loadOverrides reads a publisher configuration file.
 func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overrides {

@@ -21,6 +21,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway/wsproxy"
+	"tollgate/policies"
 )
 
 // API is one served API: its definition (api.xml) and compiled plan.
@@ -130,11 +131,14 @@ type Snapshot struct {
 	// (Azure-only settings), "file:line:col: ignored: ...": reported once
 	// per load, never silently dropped.
 	Notices []string
+	// loggers are the log-to-eventhub sinks its policies were compiled
+	// against: committed when the snapshot starts serving.
+	loggers *policies.LoggerSet
 }
 
 // reservedFolders hold resources, not APIs.
 var reservedFolders = map[string]bool{"fragments": true, "products": true, "subscriptions": true, "apis": true,
-	"named values": true, "policy fragments": true, "backends": true, "version sets": true, "schemas": true, "global schemas": true}
+	"named values": true, "policy fragments": true, "backends": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true}
 
 func dirExists(p string) bool {
 	st, err := os.Stat(p)
@@ -191,6 +195,10 @@ type LoadOptions struct {
 	// network: API.RunsInline needs both to say true. false: they may
 	// block (Redis), or they are unknown.
 	LocalSubscriptions, LocalStore bool
+	// Loggers are log-to-eventhub's sinks: the loggers file's, and the
+	// running ones of the folder's APIOps loggers (reused while
+	// unchanged). nil: the folder's are checked, never started.
+	Loggers *policies.Loggers
 }
 
 // Load reads an apis folder into a Snapshot:
@@ -281,6 +289,13 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		base = http.DefaultTransport.(*http.Transport)
 	}
 	backends := loadBackends(dir, nv, base, over, common, &errs, &snap.Notices)
+	// APIOps loggers: log-to-eventhub compiles against the loggers this
+	// load sees; the server commits them with the snapshot (reload.go).
+	lset, lerrs, lnotes := opt.Loggers.Stage(loadAPIOpsLoggers(dir, nv, over, common, &errs, &snap.Notices))
+	errs = append(errs, lerrs...)
+	snap.Notices = append(snap.Notices, lnotes...)
+	snap.loggers = lset
+	reg = lset.Registry(reg)
 	comp := engine.NewCompiler(reg, nv)
 	comp.Fragments = frags
 	comp.Schemas = loadSchemas(dir, common, &errs)

@@ -69,7 +69,7 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 	old := s.current.Load()
 	snap, errs := Load(s.opt.Dir, s.opt.Registry, LoadOptions{Getenv: s.opt.Getenv, Previous: old, SubscriptionKeys: s.opt.SubscriptionKeys,
 		Overrides: s.opt.Overrides, NamedValuesFile: s.opt.NamedValuesFile, Transport: s.transport,
-		LocalSubscriptions: s.localSubscriptions(), LocalStore: s.localStore()})
+		LocalSubscriptions: s.localSubscriptions(), LocalStore: s.localStore(), Loggers: s.opt.Loggers})
 	st := &ReloadStatus{Time: t0, Trigger: trigger}
 	if old != nil {
 		st.PreviousHash = old.Hash
@@ -94,17 +94,22 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 			s.log.Error("config error", zap.String("error", e.Error()))
 		}
 		st.err = errs
+		if snap != nil {
+			snap.loggers.Discard()
+		}
 		if old != nil {
 			st.ConfigHash, st.APIs = old.Hash, len(old.APIs)
 			s.log.Warn("reload failed; still serving the previous configuration",
 				zap.String("trigger", trigger), zap.Int("errors", len(errs)), zap.String("config_hash", old.Hash))
 		}
 	case old != nil && old.Hash == snap.Hash:
+		snap.loggers.Discard()
 		since()
 		st.Result, st.ConfigHash, st.APIs = ReloadUnchanged, old.Hash, len(old.APIs)
 		s.log.Debug("reload: nothing changed", zap.String("trigger", trigger), zap.Int("events", st.Events))
 	default:
 		s.current.Store(snap)
+		snap.loggers.Commit() // start its new loggers, stop those it dropped
 		since()
 		st.Result, st.ConfigHash, st.APIs = ReloadSuccess, snap.Hash, len(snap.APIs)
 		st.Changed = changedAPIs(old, snap)

@@ -21,6 +21,7 @@ import (
 	"tollgate/engine"
 	"tollgate/gateway/upstream"
 	"tollgate/gateway/wsproxy"
+	"tollgate/policies"
 	"tollgate/store"
 )
 
@@ -67,6 +68,10 @@ type Options struct {
 	// Relayer runs the WebSocket data path (default: wsproxy.Default(), the
 	// epoll event loop on Linux).
 	Relayer wsproxy.Relayer
+	// Loggers are log-to-eventhub's sinks, the same as the registry's
+	// (policies.Deps.Loggers): the folder's APIOps loggers join them on
+	// each load. Default: a set of its own, closed by Shutdown.
+	Loggers *policies.Loggers
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -92,6 +97,7 @@ type Server struct {
 
 	reloadMu   sync.Mutex
 	lastReload atomic.Pointer[ReloadStatus]
+	ownLoggers bool // opt.Loggers is the server's own: Shutdown closes it
 
 	transport *http.Transport
 	rest      idleRoundTripper // REST backends' default client (backend_transport.go)
@@ -133,6 +139,14 @@ func New(opt Options) (*Server, error) {
 	if opt.Store == nil {
 		opt.Store = store.NewMemory()
 	}
+	ownLoggers := false
+	if opt.Loggers == nil {
+		ls, err := policies.NewLoggers(nil, opt.Log.Named("logger"))
+		if err != nil {
+			return nil, err
+		}
+		opt.Loggers, ownLoggers = ls, true
+	}
 	var wsDialer *wsproxy.Dialer
 	if opt.Transport != nil {
 		wsDialer = wsproxy.NewDialer(opt.Transport) // a caller's transport dials WebSocket backends too
@@ -165,13 +179,14 @@ func New(opt Options) (*Server, error) {
 	_, _ = rand.Read(b[:])
 	s := &Server{
 		opt: opt, log: opt.Log, metrics: opt.Metrics,
-		transport: opt.Transport,
-		rest:      rest,
-		dialer:    wsDialer,
-		relayer:   opt.Relayer,
-		idPrefix:  hex.EncodeToString(b[:]),
-		tokens:    newTraceTokens(),
-		tel:       opt.Telemetry,
+		transport:  opt.Transport,
+		rest:       rest,
+		dialer:     wsDialer,
+		relayer:    opt.Relayer,
+		idPrefix:   hex.EncodeToString(b[:]),
+		tokens:     newTraceTokens(),
+		tel:        opt.Telemetry,
+		ownLoggers: ownLoggers,
 	}
 	s.tel.bind(s)
 	if s.relayer == nil {
@@ -305,7 +320,11 @@ func clientIP(r *http.Request) string {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.shutdown(errShutdown)
-	return s.sessions.wait(ctx)
+	err := s.sessions.wait(ctx)
+	if s.ownLoggers {
+		s.opt.Loggers.CloseContext(ctx) // flushes what is buffered
+	}
+	return err
 }
 
 var errShutdown = errors.New("gateway shutting down")

@@ -31,18 +31,35 @@ import (
 // waits for a sink. When the buffer is full (a sink that is down or slow)
 // the message is dropped and counted (tollgate_logger_dropped_total).
 type Loggers struct {
-	byID map[string]*logger
-	mu   sync.Mutex // serialises Close
+	mu     sync.Mutex         // serialises Stage's lookups, Commit and Close
+	byID   map[string]*logger // the loggers file's, for the process's life
+	folder map[string]*logger // the configuration folder's, as last committed
+	drop   func(float64, ...string) bool
+	log    *zap.Logger
+	closed bool
+
+	cmu sync.Mutex // guards client and tokens (writers read them while mu is held by Close)
+	// client sends to event hubs (default: DefaultHTTPClient's).
+	client *http.Client
+	// tokens returns the token source of a managed identity by client-id
+	// ("" the system-assigned one), nil when none is configured (set by
+	// Registry from Deps.Identities): event hub loggers with an
+	// identityClientId.
+	tokens func(clientID string) func(ctx context.Context, resource string) (string, error)
 }
 
 type logger struct {
 	id      string
+	fp      string // what the logger was built from (folder loggers: reused while unchanged)
 	queue   chan logEntry
 	write   func([]logEntry) error
 	dropped atomic.Int64
 	written atomic.Int64
 	onDrop  func()
 	log     *zap.Logger
+	stop    chan struct{} // closed: accept nothing more, write what is queued, end
+	stopped sync.Once
+	started bool // run was started (under Loggers.mu, or before the set is shared)
 	done    chan struct{}
 	closeFn func() error
 }
@@ -56,6 +73,8 @@ type logEntry struct {
 const (
 	defaultLoggerBuffer = 10000
 	maxLoggerBatch      = 256
+	// stopFlush bounds the writing of what a stopped logger has queued.
+	stopFlush = 10 * time.Second
 )
 
 // LoadLoggers reads a loggers file. Every problem is reported as
@@ -71,32 +90,45 @@ func CheckLoggers(path string) (*Loggers, error) {
 	return loadLoggers(path, nil, nil, true)
 }
 
+// NewLoggers returns a set with no loggers file: the configuration
+// folder's loggers (Stage) are its only ones. metrics (may be nil) counts
+// dropped messages per logger.
+func NewLoggers(metrics Metrics, log *zap.Logger) (*Loggers, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	ls := &Loggers{byID: map[string]*logger{}, folder: map[string]*logger{}, log: log}
+	if metrics != nil {
+		drop, err := metrics.Counter("tollgate_logger_dropped_total", "log-to-eventhub messages dropped because the logger's buffer was full.", []string{"logger"})
+		if err != nil {
+			return nil, err
+		}
+		ls.drop = drop
+	}
+	return ls, nil
+}
+
 func loadLoggers(path string, metrics Metrics, log *zap.Logger, dry bool) (*Loggers, error) {
 	root, err := engine.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	if log == nil {
-		log = zap.NewNop()
-	}
 	var errs engine.ErrorList
-	ls := &Loggers{byID: map[string]*logger{}}
 	if root.Name != "loggers" {
 		errs.Add(root.Pos, "", "the root element must be <loggers>, not <%s>", root.Name)
 		return nil, errs
 	}
-	var drop func(float64, ...string) bool
-	if metrics != nil {
-		if drop, err = metrics.Counter("tollgate_logger_dropped_total", "log-to-eventhub messages dropped because the logger's buffer was full.", []string{"logger"}); err != nil {
-			errs.Add(root.Pos, "", "%v", err)
-		}
+	ls, err := NewLoggers(metrics, log)
+	if err != nil {
+		errs.Add(root.Pos, "", "%v", err)
+		return nil, errs
 	}
 	for _, n := range root.Children {
 		if n.Name != "logger" {
 			errs.Add(n.Pos, n.Path, "unexpected element <%s> inside <loggers> (want logger)", n.Name)
 			continue
 		}
-		lg, lerrs := newLogger(n, log, dry)
+		lg, lerrs := ls.newLogger(n, dry)
 		errs = append(errs, lerrs...)
 		if lg == nil {
 			continue
@@ -107,10 +139,6 @@ func loadLoggers(path string, metrics Metrics, log *zap.Logger, dry bool) (*Logg
 				_ = lg.closeFn()
 			}
 			continue
-		}
-		if drop != nil {
-			id := lg.id
-			lg.onDrop = func() { drop(1, id) }
 		}
 		ls.byID[lg.id] = lg
 	}
@@ -124,13 +152,36 @@ func loadLoggers(path string, metrics Metrics, log *zap.Logger, dry bool) (*Logg
 	}
 	if !dry {
 		for _, lg := range ls.byID {
+			lg.started = true
 			go lg.run()
 		}
 	}
 	return ls, nil
 }
 
-func newLogger(n *engine.Node, log *zap.Logger, dry bool) (*logger, engine.ErrorList) {
+// newQueue returns a logger called id with a buffer of size messages,
+// counting its drops in the set's metric.
+func (ls *Loggers) newQueue(id string, size int) *logger {
+	lg := &logger{id: id, queue: make(chan logEntry, max(size, 1)), log: ls.log, stop: make(chan struct{}), done: make(chan struct{})}
+	if ls.drop != nil {
+		drop := ls.drop
+		lg.onDrop = func() { drop(1, id) }
+	}
+	return lg
+}
+
+// httpClient is the client event hub loggers send with.
+func (ls *Loggers) httpClient() *http.Client {
+	ls.cmu.Lock()
+	c := ls.client
+	ls.cmu.Unlock()
+	if c != nil {
+		return c
+	}
+	return DefaultHTTPClient()
+}
+
+func (ls *Loggers) newLogger(n *engine.Node, dry bool) (*logger, engine.ErrorList) {
 	var errs engine.ErrorList
 	attr := func(name string) (string, *engine.Attr) {
 		a := n.Attr(name)
@@ -139,7 +190,8 @@ func newLogger(n *engine.Node, log *zap.Logger, dry bool) (*logger, engine.Error
 		}
 		return a.Value, a
 	}
-	known := map[string][]string{"file": {"path"}, "stdout": {}, "http": {"url", "timeout"}}
+	known := map[string][]string{"file": {"path"}, "stdout": {}, "http": {"url", "timeout"},
+		"eventhub": {"connection-string", "name", "endpoint", "client-id"}}
 	id, ida := attr("id")
 	typ, ta := attr("type")
 	if ida == nil || id == "" {
@@ -151,7 +203,7 @@ func newLogger(n *engine.Node, log *zap.Logger, dry bool) (*logger, engine.Error
 		if ta != nil {
 			pos = ta.ValuePos
 		}
-		errs.Add(pos, n.Path, "<logger> type must be file, stdout or http, not %q", typ)
+		errs.Add(pos, n.Path, "<logger> type must be file, stdout, http or eventhub, not %q", typ)
 		return nil, errs
 	}
 	allowed := append([]string{"id", "type", "buffer"}, extra...)
@@ -171,7 +223,7 @@ func newLogger(n *engine.Node, log *zap.Logger, dry bool) (*logger, engine.Error
 		}
 		size = b
 	}
-	lg := &logger{id: id, queue: make(chan logEntry, max(size, 1)), log: log, done: make(chan struct{})}
+	lg := ls.newQueue(id, size)
 	switch typ {
 	case "stdout":
 		lg.write = linesTo(os.Stdout)
@@ -211,6 +263,24 @@ func newLogger(n *engine.Node, log *zap.Logger, dry bool) (*logger, engine.Error
 			timeout = time.Duration(s) * time.Second
 		}
 		lg.write = postTo(u, &http.Client{Timeout: timeout})
+	case "eventhub":
+		cs, _ := attr("connection-string")
+		name, _ := attr("name")
+		ep, _ := attr("endpoint")
+		cid, ca := attr("client-id")
+		c := EventHubCredentials{Name: name, ConnectionString: cs, EndpointAddress: ep}
+		if ca != nil || ep != "" {
+			c.IdentityClientID = cid
+			if ca == nil {
+				c.IdentityClientID = "SystemAssigned"
+			}
+		}
+		w, err := ls.eventHubWriter(c, false)
+		if err != nil {
+			errs.Add(n.Pos, n.Path, "<logger type=\"eventhub\">: %s", err.Error())
+			break
+		}
+		lg.write = w
 	}
 	if len(errs) > 0 {
 		if lg.closeFn != nil {
@@ -266,52 +336,96 @@ func postTo(u string, c *http.Client) func([]logEntry) error {
 	}
 }
 
-// send queues a message; it never blocks: a full buffer drops it.
+// send queues a message; it never blocks: a full buffer, or a logger that
+// has been stopped (removed by a reload while a request of the old
+// configuration still logs), drops it.
 func (lg *logger) send(e logEntry) bool {
+	select {
+	case <-lg.stop:
+		lg.countDrop(1)
+		return false
+	default:
+	}
 	select {
 	case lg.queue <- e:
 		return true
 	default:
-		if lg.dropped.Add(1)%1000 == 1 {
-			lg.log.Warn("log-to-eventhub: logger buffer full, messages dropped", zap.String("logger", lg.id), zap.Int64("dropped", lg.dropped.Load()))
+		if lg.dropped.Load()%1000 == 0 {
+			lg.log.Warn("log-to-eventhub: logger buffer full, messages dropped", zap.String("logger", lg.id), zap.Int64("dropped", lg.dropped.Load()+1))
 		}
-		if lg.onDrop != nil {
-			lg.onDrop()
-		}
+		lg.countDrop(1)
 		return false
 	}
 }
 
+func (lg *logger) countDrop(n int) {
+	lg.dropped.Add(int64(n))
+	if lg.onDrop != nil {
+		for range n {
+			lg.onDrop()
+		}
+	}
+}
+
+// run writes batches until the logger is stopped, then what is queued.
 func (lg *logger) run() {
 	defer close(lg.done)
 	batch := make([]logEntry, 0, maxLoggerBatch)
-	for e := range lg.queue {
+	for {
+		var e logEntry
+		select {
+		case e = <-lg.queue:
+		case <-lg.stop:
+			// What is queued is written for at most stopFlush; the
+			// rest is dropped (and counted).
+			deadline := time.Now().Add(stopFlush)
+			for {
+				batch = batch[:0]
+			fill:
+				for len(batch) < maxLoggerBatch {
+					select {
+					case e := <-lg.queue:
+						batch = append(batch, e)
+					default:
+						break fill
+					}
+				}
+				if len(batch) == 0 {
+					return
+				}
+				if time.Now().After(deadline) {
+					lg.countDrop(len(batch))
+					continue
+				}
+				lg.flush(batch)
+			}
+		}
 		batch = append(batch[:0], e)
 	more:
 		for len(batch) < maxLoggerBatch {
 			select {
-			case e, ok := <-lg.queue:
-				if !ok {
-					break more
-				}
+			case e := <-lg.queue:
 				batch = append(batch, e)
 			default:
 				break more
 			}
 		}
-		if err := lg.write(batch); err != nil {
-			lg.dropped.Add(int64(len(batch)))
-			for range batch {
-				if lg.onDrop != nil {
-					lg.onDrop()
-				}
-			}
-			lg.log.Warn("log-to-eventhub: sink failed, messages dropped", zap.String("logger", lg.id), zap.Int("messages", len(batch)), zap.String("error", err.Error()))
-			continue
-		}
-		lg.written.Add(int64(len(batch)))
+		lg.flush(batch)
 	}
 }
+
+func (lg *logger) flush(batch []logEntry) {
+	if err := lg.write(batch); err != nil {
+		lg.countDrop(len(batch))
+		lg.log.Warn("log-to-eventhub: sink failed, messages dropped", zap.String("logger", lg.id), zap.Int("messages", len(batch)), zap.String("error", err.Error()))
+		return
+	}
+	lg.written.Add(int64(len(batch)))
+}
+
+// halt stops lg: it takes no more messages and its writer ends once what
+// is queued is written.
+func (lg *logger) halt() { lg.stopped.Do(func() { close(lg.stop) }) }
 
 // Close stops accepting messages, writes what is buffered (bounded by ctx
 // in CloseContext) and closes files.
@@ -328,19 +442,19 @@ func (ls *Loggers) CloseContext(ctx context.Context) {
 	}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	for _, lg := range ls.byID {
-		select {
-		case <-lg.done:
-			continue // closed already (or never started)
-		default:
-		}
-		close(lg.queue)
-		select {
-		case <-lg.done:
-		case <-ctx.Done():
-		}
-		if lg.closeFn != nil {
-			_ = lg.closeFn()
+	ls.closed = true
+	for _, set := range []map[string]*logger{ls.byID, ls.folder} {
+		for _, lg := range set {
+			lg.halt()
+			if lg.started {
+				select {
+				case <-lg.done:
+				case <-ctx.Done():
+				}
+			}
+			if lg.closeFn != nil {
+				_ = lg.closeFn()
+			}
 		}
 	}
 }
@@ -350,7 +464,12 @@ func (ls *Loggers) lookup(id string) *logger {
 	if ls == nil {
 		return nil
 	}
-	return ls.byID[id]
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if lg := ls.byID[id]; lg != nil {
+		return lg
+	}
+	return ls.folder[id]
 }
 
 // <log-to-eventhub logger-id="audit" partition-id="0" partition-key="@(…)">@(message)</log-to-eventhub>
@@ -361,14 +480,18 @@ type logToEventhub struct {
 }
 
 func (k *kit) parseLogToEventhub(p *engine.Parser) engine.Step {
+	return parseLogToEventhub(p, k.loggers.lookup)
+}
+
+func parseLogToEventhub(p *engine.Parser, lookup func(string) *logger) engine.Step {
 	l := &logToEventhub{key: p.Str("partition-key", ""), pid: p.Str("partition-id", "")}
 	id := p.RequiredLitStr("logger-id")
 	if p.Has("partition-key") && p.Has("partition-id") {
 		p.Errorf("<log-to-eventhub> takes partition-id or partition-key, not both")
 	}
-	l.lg = k.loggers.lookup(id)
+	l.lg = lookup(id)
 	if l.lg == nil && id != "" {
-		p.ErrorAt(p.Node().Attr("logger-id").ValuePos, "no logger %q: declare it in the loggers file (tollgate serve --loggers FILE; see docs/policies-observability.md)", id)
+		p.ErrorAt(p.Node().Attr("logger-id").ValuePos, "no logger %q: declare it in the loggers file (tollgate serve --loggers FILE) or as an APIOps logger (loggers/%s/loggerInformation.json); see docs/policies-observability.md", id, id)
 	}
 	if !p.HasText() {
 		p.Errorf("<log-to-eventhub> needs the message as its text (a literal or an expression)")

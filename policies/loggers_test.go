@@ -102,7 +102,7 @@ func TestLogToEventhubNeverBlocks(t *testing.T) {
 
 func TestLoggersFileErrors(t *testing.T) {
 	for _, c := range []struct{ file, want string }{
-		{`<loggers><logger id="a" type="kafka"/></loggers>`, `loggers.xml:1:31: logger: <logger> type must be file, stdout or http, not "kafka"`},
+		{`<loggers><logger id="a" type="kafka"/></loggers>`, `loggers.xml:1:31: logger: <logger> type must be file, stdout, http or eventhub, not "kafka"`},
 		{`<loggers><logger type="stdout"/></loggers>`, `loggers.xml:1:10: logger: <logger> needs a non-empty id`},
 		{`<loggers><logger id="a" type="stdout"/><logger id="a" type="stdout"/></loggers>`, `loggers.xml:1:52: logger: logger "a" is declared twice`},
 		{`<loggers><logger id="a" type="http" url="ftp://x"/></loggers>`, `needs an http(s) url`},

@@ -16,6 +16,7 @@
 package policies
 
 import (
+	"context"
 	"crypto/x509"
 	"net/http"
 	"sync/atomic"
@@ -84,6 +85,12 @@ type Deps struct {
 // name. It is a plain map: no init(), no global state.
 func Registry(d Deps) engine.Registry {
 	k := newKit(d)
+	d.Loggers.setTokens(func(clientID string) func(context.Context, string) (string, error) {
+		if tp := k.tokens[clientID]; tp != nil {
+			return tp.token
+		}
+		return nil
+	})
 	// Elements that need Azure are load errors naming the alternative:
 	// the table is in azure_only.go.
 	return addAzureOnly(engine.Registry{

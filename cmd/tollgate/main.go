@@ -368,8 +368,11 @@ func serve(args []string, stderr io.Writer) int {
 			log.Error("cannot use --loggers", zap.Error(err))
 			return 1
 		}
-		defer loggers.Close() // after the server has drained: flushes what is buffered
+	} else if loggers, err = policies.NewLoggers(metrics, log.Named("logger")); err != nil { // the folder's APIOps loggers only
+		log.Error("metrics", zap.Error(err))
+		return 1
 	}
+	defer loggers.Close() // after the server has drained: flushes what is buffered
 	// OpenTelemetry, when the OTEL_* environment asks for it: spans for
 	// requests, backends and call-outs (the send-request client's
 	// transport is wrapped so call-outs carry the trace context).
@@ -422,6 +425,7 @@ func serve(args []string, stderr io.Writer) int {
 		MaxPendingBodies: f.maxPendingBodies,
 		Relayer:          f.relayer,
 		BackendTransport: f.backendTransport,
+		Loggers:          loggers,
 	})
 	if err != nil {
 		var el engine.ErrorList
@@ -569,6 +573,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, err.Error())
 			return 1
 		}
+	} else {
+		loggers, _ = policies.NewLoggers(nil, nil) // the folder's: checked, never started
 	}
 	ids, err := identities(*idFile)
 	if err != nil {
@@ -576,7 +582,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: ids, Metrics: gateway.NewMetrics(), Loggers: loggers})
-	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values}
+	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values, Loggers: loggers}
 	if *explain {
 		lo.Explain = func(e engine.Explanation) { fmt.Fprint(stdout, e.String()) }
 	}

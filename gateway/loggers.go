@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"hash"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"tollgate/engine"
+	"tollgate/policies"
+)
+
+// loggerProps are the logger properties tollgate reads or knows to be
+// descriptive; anything else is reported as ignored.
+var loggerProps = map[string]bool{"loggerType": true, "credentials": true, "description": true,
+	"isBuffered": true, "resourceId": true}
+
+// loadAPIOpsLoggers reads DIR/loggers/NAME/loggerInformation.json, APIM's
+// logger entities. An azureEventHub logger becomes a log-to-eventhub sink
+// that sends to the event hub (policies/eventhub.go); Application
+// Insights and Azure Monitor loggers are reported as ignored (tollgate's
+// traces and metrics go to OpenTelemetry and Prometheus). Named values in
+// the credentials are substituted; a configuration file's loggers section
+// overrides properties as for backends.
+func loadAPIOpsLoggers(dir string, nv *engine.NamedValues, over *overrides, common hash.Hash, errs *engine.ErrorList, notes *[]string) []policies.FolderLogger {
+	ldir := filepath.Join(dir, "loggers")
+	ents, err := os.ReadDir(ldir)
+	if err != nil {
+		return nil
+	}
+	var out []policies.FolderLogger
+	for _, e := range ents {
+		if !isDirEntry(ldir, e) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		name := e.Name()
+		file := filepath.Join(ldir, name, "loggerInformation.json")
+		data, ok := readIf(file, errs)
+		if !ok {
+			errs.Add(engine.Pos{File: filepath.Join(ldir, name)}, "", "a logger folder needs loggerInformation.json")
+			continue
+		}
+		common.Write([]byte("logger\x00" + name + "\x00"))
+		common.Write(data)
+		common.Write(over.raw["loggers"][name])
+		var info resourceInfo
+		if !decodeJSONFile(file, data, &info, errs) {
+			continue
+		}
+		props := over.merge("loggers", name, info.Properties)
+		at := func(k string) engine.Pos { return jsonKeyPos(file, data, k) }
+		str := func(raw json.RawMessage) (string, bool) {
+			var s string
+			if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+				return "", true
+			}
+			return s, json.Unmarshal(raw, &s) == nil
+		}
+		typ, ok := str(props["loggerType"])
+		if !ok || typ == "" {
+			errs.Add(at("loggerType"), "", "logger %q needs a loggerType (azureEventHub, applicationInsights or azureMonitor)", name)
+			continue
+		}
+		if !strings.EqualFold(typ, "azureEventHub") {
+			*notes = append(*notes, at("loggerType").String()+": ignored: logger "+name+" of type "+typ+
+				" (Azure only: tollgate's traces and metrics go to OpenTelemetry and Prometheus)")
+			continue
+		}
+		for _, k := range sortedKeys(props) {
+			if !loggerProps[k] {
+				*notes = append(*notes, at(k).String()+": ignored: logger property "+k+" (Azure only)")
+			}
+		}
+		if v, ok := props["isBuffered"]; ok && bytes.Equal(bytes.TrimSpace(v), []byte("false")) {
+			*notes = append(*notes, at("isBuffered").String()+": ignored: isBuffered false of logger "+name+
+				" (tollgate always buffers: log-to-eventhub never waits for the event hub)")
+		}
+		var cred map[string]json.RawMessage
+		if raw := props["credentials"]; len(raw) == 0 || json.Unmarshal(raw, &cred) != nil || cred == nil {
+			errs.Add(at("credentials"), "", "logger %q needs credentials: {\"name\": HUB, \"connectionString\": …} or {\"name\": HUB, \"endpointAddress\": …, \"identityClientId\": …}", name)
+			continue
+		}
+		fl := policies.FolderLogger{ID: name, Pos: at("credentials")}
+		fields := map[string]*string{"name": &fl.Credentials.Name, "connectionString": &fl.Credentials.ConnectionString,
+			"endpointAddress": &fl.Credentials.EndpointAddress, "identityClientId": &fl.Credentials.IdentityClientID}
+		bad := false
+		for _, k := range sortedKeys(cred) {
+			dst := fields[k]
+			if dst == nil {
+				*notes = append(*notes, at("credentials").String()+": ignored: credentials property "+k+" of logger "+name)
+				continue
+			}
+			v, ok := str(cred[k])
+			if !ok {
+				errs.Add(at("credentials"), "", "logger %q: credentials.%s must be a string", name, k)
+				bad = true
+				continue
+			}
+			// {{named value}}: APIM keeps a logger's connection string in
+			// a secret named value (Logger-Credentials--…).
+			s, err := nv.Substitute(v)
+			if err != nil {
+				errs.Add(at("credentials"), "", "logger %q: credentials.%s: %s", name, k, err.Error())
+				bad = true
+				continue
+			}
+			*dst = s
+		}
+		if !bad {
+			out = append(out, fl)
+		}
+	}
+	return out
+}

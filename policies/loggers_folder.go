@@ -1,0 +1,207 @@
+package policies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"time"
+
+	"tollgate/engine"
+)
+
+// FolderLogger is a logger the configuration folder declares: an APIOps
+// loggers/NAME/loggerInformation.json of type azureEventHub. The gateway
+// reads the file; Stage checks the credentials and builds the logger.
+type FolderLogger struct {
+	ID          string
+	Pos         engine.Pos // where it is declared, for errors
+	Credentials EventHubCredentials
+	// Buffer is the logger's queue in messages (0: the default).
+	Buffer int
+}
+
+// fingerprint says what the logger is built from: a reload that leaves it
+// unchanged keeps the running logger (and what it has queued).
+func (f FolderLogger) fingerprint() string {
+	c := f.Credentials
+	return "eventhub\x00" + c.Name + "\x00" + c.ConnectionString + "\x00" + c.EndpointAddress + "\x00" + c.IdentityClientID
+}
+
+// LoggerSet is the loggers one configuration load sees: the loggers
+// file's, and the folder's — the running ones where unchanged, new ones
+// (not started) otherwise. Commit makes it current once the configuration
+// it was staged for serves; Discard forgets it.
+type LoggerSet struct {
+	ls     *Loggers // nil: checked only (tollgate check), never started
+	byID   map[string]*logger
+	folder map[string]*logger
+	fresh  []*logger
+}
+
+// Stage builds the set a configuration load compiles against. A folder
+// logger with the id of a loggers file's logger is not used (the file's
+// wins: a way to send an APIOps logger to a local sink); notes says so.
+// ls may be nil (tollgate check): the set is checked, never started.
+func (ls *Loggers) Stage(defs []FolderLogger) (set *LoggerSet, errs engine.ErrorList, notes []string) {
+	set = &LoggerSet{ls: ls, byID: map[string]*logger{}, folder: map[string]*logger{}}
+	build := ls
+	if ls == nil {
+		build = &Loggers{}
+	} else {
+		ls.mu.Lock()
+		defer ls.mu.Unlock()
+		maps.Copy(set.byID, ls.byID)
+	}
+	for _, d := range defs {
+		if set.byID[d.ID] != nil {
+			notes = append(notes, d.Pos.String()+": ignored: logger "+d.ID+" (the loggers file declares it too, and that one is used)")
+			continue
+		}
+		if set.folder[d.ID] != nil {
+			errs.Add(d.Pos, "", "logger %q is declared twice", d.ID)
+			continue
+		}
+		fp := d.fingerprint()
+		if ls != nil {
+			if old := ls.folder[d.ID]; old != nil && old.fp == fp {
+				set.folder[d.ID] = old
+				continue
+			}
+		}
+		w, err := build.eventHubWriter(d.Credentials, true)
+		if err != nil {
+			errs.Add(d.Pos, "", "logger %s: %s", d.ID, err.Error())
+			continue
+		}
+		size := d.Buffer
+		if size <= 0 {
+			size = defaultLoggerBuffer
+		}
+		lg := build.newQueue(d.ID, size)
+		lg.fp, lg.write = fp, w
+		set.folder[d.ID] = lg
+		set.fresh = append(set.fresh, lg)
+	}
+	return set, errs, notes
+}
+
+// lookup returns the logger called id in the set.
+func (s *LoggerSet) lookup(id string) *logger {
+	if lg := s.byID[id]; lg != nil {
+		return lg
+	}
+	return s.folder[id]
+}
+
+// Registry returns reg with log-to-eventhub naming the set's loggers.
+func (s *LoggerSet) Registry(reg engine.Registry) engine.Registry {
+	p, ok := reg["log-to-eventhub"]
+	if !ok {
+		return reg
+	}
+	out := maps.Clone(reg)
+	p.Parse = func(p *engine.Parser) engine.Step { return parseLogToEventhub(p, s.lookup) }
+	out["log-to-eventhub"] = p
+	return out
+}
+
+// Commit makes s the current set: its new loggers start, and the folder's
+// loggers it no longer has stop once what they have queued is written
+// (at most 10 s). Call it once the configuration compiled against s
+// serves.
+func (s *LoggerSet) Commit() {
+	if s == nil || s.ls == nil {
+		return
+	}
+	ls := s.ls
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.closed {
+		return
+	}
+	for _, lg := range s.fresh {
+		lg.started = true
+		go lg.run()
+	}
+	s.fresh = nil
+	for id, old := range ls.folder {
+		if s.folder[id] != old {
+			old.halt()
+		}
+	}
+	ls.folder = s.folder
+}
+
+// Discard forgets a set whose configuration was not used: its new
+// loggers were never started and hold nothing but their queues.
+func (s *LoggerSet) Discard() {
+	if s != nil {
+		s.fresh = nil
+	}
+}
+
+// eventHubWriter returns the writer of an event hub logger. A managed
+// identity is looked up now when eager (the configuration folder's
+// loggers, staged after Registry gave the identities), else when a batch
+// is sent (the loggers file, read before).
+func (ls *Loggers) eventHubWriter(c EventHubCredentials, eager bool) (func([]logEntry) error, error) {
+	t, err := parseEventHub(c)
+	if err != nil {
+		return nil, err
+	}
+	e := &eventHubSender{t: t, now: time.Now, client: ls.httpClient}
+	if t.identity == nil {
+		return e.write, nil
+	}
+	id := *t.identity
+	source := func() (func(context.Context, string) (string, error), error) {
+		ls.cmu.Lock()
+		tokens := ls.tokens
+		ls.cmu.Unlock()
+		if tokens != nil {
+			if src := tokens(id); src != nil {
+				return src, nil
+			}
+		}
+		if id == "" {
+			return nil, errors.New("no identity is configured for the system-assigned identity: set TOLLGATE_IDENTITY_TOKEN_URL, _CLIENT_ID and _CLIENT_SECRET (see docs/policies-credentials.md)")
+		}
+		return nil, fmt.Errorf("no identity is configured for client-id %q: give the client in the --identities file (see docs/policies-credentials.md)", id)
+	}
+	if eager {
+		src, err := source()
+		if err != nil {
+			return nil, err
+		}
+		e.token = src
+		return e.write, nil
+	}
+	e.token = func(ctx context.Context, resource string) (string, error) {
+		src, err := source()
+		if err != nil {
+			return "", err
+		}
+		return src(ctx, resource)
+	}
+	return e.write, nil
+}
+
+// SetClient sets the client event hub loggers send with (tests; default
+// DefaultHTTPClient's).
+func (ls *Loggers) SetClient(c *http.Client) {
+	ls.cmu.Lock()
+	ls.client = c
+	ls.cmu.Unlock()
+}
+
+// setTokens gives the loggers the gateway's managed identities.
+func (ls *Loggers) setTokens(f func(clientID string) func(ctx context.Context, resource string) (string, error)) {
+	if ls == nil {
+		return
+	}
+	ls.cmu.Lock()
+	ls.tokens = f
+	ls.cmu.Unlock()
+}
