@@ -40,7 +40,7 @@ import (
 
 // apiopsFolders are the extractor's top-level folders tollgate reads.
 var apiopsFolders = map[string]bool{"apis": true, "named values": true, "policy fragments": true,
-	"backends": true, "products": true, "subscriptions": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true}
+	"backends": true, "products": true, "subscriptions": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true, "gateways": true}
 
 // apiopsIgnoredFolders are the extractor's folders of Azure-only resources.
 var apiopsIgnoredFolders = []string{"gateways", "groups", "diagnostics", "tags", "workspaces",
@@ -158,11 +158,18 @@ type resourceInfo struct {
 	Properties map[string]json.RawMessage `json:"properties"`
 }
 
-// apiopsNoticeFolders reports the extractor's folders tollgate ignores.
-func apiopsNoticeFolders(dir string, notes *[]string) {
+// apiopsNoticeFolders reports the extractor's folders tollgate ignores;
+// gateways/ unless it serves as one of them (asGateway).
+func apiopsNoticeFolders(dir string, asGateway bool, notes *[]string) {
 	for _, f := range apiopsIgnoredFolders {
 		if st, err := os.Stat(filepath.Join(dir, f)); err == nil && st.IsDir() {
-			*notes = append(*notes, filepath.Join(dir, f)+": ignored: "+f+" (Azure only)")
+			switch {
+			case f == "gateways" && asGateway:
+			case f == "gateways":
+				*notes = append(*notes, filepath.Join(dir, f)+": ignored: gateways (every API is served; tollgate serve --gateway NAME serves those assigned to one)")
+			default:
+				*notes = append(*notes, filepath.Join(dir, f)+": ignored: "+f+" (Azure only)")
+			}
 		}
 	}
 }

@@ -157,7 +157,7 @@ diagnostics:
 	t.Run("Azure-only parts are reported, never dropped silently", func(t *testing.T) {
 		notes := strings.Join(g.srv.Current().Notices, "\n")
 		for _, want := range []string{
-			"gateways: ignored: gateways (Azure only)",
+			"gateways: ignored: gateways (every API is served; tollgate serve --gateway NAME serves those assigned to one)",
 			"ignored: revision 1 of API orders-api (not the current revision)",
 			"ignored: protocols https of API users-api",
 			"ignored: API property authenticationSettings (Azure only)",

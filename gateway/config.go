@@ -134,11 +134,14 @@ type Snapshot struct {
 	// loggers are the log-to-eventhub sinks its policies were compiled
 	// against: committed when the snapshot starts serving.
 	loggers *policies.LoggerSet
+	// Gateway is the gateway resource served as (LoadOptions.Gateway);
+	// nil: none, every API is served.
+	Gateway *GatewayInfo
 }
 
 // reservedFolders hold resources, not APIs.
 var reservedFolders = map[string]bool{"fragments": true, "products": true, "subscriptions": true, "apis": true,
-	"named values": true, "policy fragments": true, "backends": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true}
+	"named values": true, "policy fragments": true, "backends": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true, "gateways": true}
 
 func dirExists(p string) bool {
 	st, err := os.Stat(p)
@@ -199,6 +202,10 @@ type LoadOptions struct {
 	// running ones of the folder's APIOps loggers (reused while
 	// unchanged). nil: the folder's are checked, never started.
 	Loggers *policies.Loggers
+	// Gateway, when set, is the APIOps gateway resource (gateways/NAME/)
+	// this tollgate serves as: only the APIs assigned to it are served
+	// (gateways.go).
+	Gateway string
 }
 
 // Load reads an apis folder into a Snapshot:
@@ -249,7 +256,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			common.Write([]byte(s))
 		}
 	}
-	apiopsNoticeFolders(dir, &snap.Notices)
+	apiopsNoticeFolders(dir, opt.Gateway != "", &snap.Notices)
 	snap.Named = nv
 
 	frags := map[string]*engine.Node{}
@@ -468,6 +475,11 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	snap.versions = groupVersions(snap.APIs, apiFiles, &errs)
 	fillProductApis(dir, products, snap.APIs, &errs)
 	checkSubscriptionScopes(dir, snap, &errs)
+	if opt.Gateway != "" {
+		snap.APIs, snap.Gateway = selectGatewayAPIs(dir, opt.Gateway, snap.APIs, h, &errs, &snap.Notices)
+		var verrs engine.ErrorList // reported above, for all the APIs
+		snap.versions = groupVersions(snap.APIs, apiFiles, &verrs)
+	}
 	errs = append(errs, comp.Errors()...)
 	sort.Slice(snap.APIs, func(i, j int) bool {
 		if len(snap.APIs[i].Path) != len(snap.APIs[j].Path) {

@@ -69,7 +69,8 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 	old := s.current.Load()
 	snap, errs := Load(s.opt.Dir, s.opt.Registry, LoadOptions{Getenv: s.opt.Getenv, Previous: old, SubscriptionKeys: s.opt.SubscriptionKeys,
 		Overrides: s.opt.Overrides, NamedValuesFile: s.opt.NamedValuesFile, Transport: s.transport,
-		LocalSubscriptions: s.localSubscriptions(), LocalStore: s.localStore(), Loggers: s.opt.Loggers})
+		LocalSubscriptions: s.localSubscriptions(), LocalStore: s.localStore(), Loggers: s.opt.Loggers,
+		Gateway: s.opt.Gateway})
 	st := &ReloadStatus{Time: t0, Trigger: trigger}
 	if old != nil {
 		st.PreviousHash = old.Hash
@@ -108,6 +109,7 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 		st.Result, st.ConfigHash, st.APIs = ReloadUnchanged, old.Hash, len(old.APIs)
 		s.log.Debug("reload: nothing changed", zap.String("trigger", trigger), zap.Int("events", st.Events))
 	default:
+		s.setDeployment(snap.Gateway)
 		s.current.Store(snap)
 		snap.loggers.Commit() // start its new loggers, stop those it dropped
 		since()

@@ -72,6 +72,10 @@ type Options struct {
 	// (policies.Deps.Loggers): the folder's APIOps loggers join them on
 	// each load. Default: a set of its own, closed by Shutdown.
 	Loggers *policies.Loggers
+	// Gateway is the APIOps gateway resource (gateways/NAME/) this server
+	// serves as: only the APIs assigned to it, and context.Deployment's
+	// GatewayId and Region are the gateway's. "": every API.
+	Gateway string
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -97,7 +101,8 @@ type Server struct {
 
 	reloadMu   sync.Mutex
 	lastReload atomic.Pointer[ReloadStatus]
-	ownLoggers bool // opt.Loggers is the server's own: Shutdown closes it
+	ownLoggers bool                              // opt.Loggers is the server's own: Shutdown closes it
+	deployment atomic.Pointer[engine.Deployment] // context.Deployment: opt.Deployment, as the gateway resource served as
 
 	transport *http.Transport
 	rest      idleRoundTripper // REST backends' default client (backend_transport.go)
@@ -189,6 +194,7 @@ func New(opt Options) (*Server, error) {
 		ownLoggers: ownLoggers,
 	}
 	s.tel.bind(s)
+	s.deployment.Store(opt.Deployment)
 	if s.relayer == nil {
 		s.relayer = wsproxy.Default()
 	}
@@ -312,6 +318,28 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// setDeployment sets context.Deployment for the snapshot about to serve:
+// Options.Deployment, with the gateway resource's name and location when
+// the server serves as one (APIM's self-hosted gateways report theirs).
+func (s *Server) setDeployment(gw *GatewayInfo) {
+	d := s.opt.Deployment
+	if gw != nil {
+		c := engine.Deployment{ServiceName: "tollgate"}
+		if d != nil {
+			c = *d
+		}
+		c.GatewayId, c.Region = gw.Name, gw.Location
+		g := engine.GatewayInfo{}
+		if c.Gateway != nil {
+			g = *c.Gateway
+		}
+		g.Id = gw.Name
+		c.Gateway = &g
+		d = &c
+	}
+	s.deployment.Store(d)
 }
 
 // Shutdown stops the gateway gracefully: new requests get 503, every

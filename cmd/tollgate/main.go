@@ -127,6 +127,7 @@ type serveFlags struct {
 	loggers                                         string
 	subscriptionKeys, overrides, namedValues        string
 	identities                                      string // --identities
+	gateway                                         string // --gateway
 	daprURL                                         string
 	subscriptionsFailOpen                           bool
 	drain, storeTimeout, headerTimeout              time.Duration
@@ -158,7 +159,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve https/wss on --listen; reloaded when the file changes")
 	str(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
 	str(&f.tlsClientCA, "tls-client-ca", "", "PEM roots validate-client-certificate trusts (empty: the system's)")
-	str(&f.loggers, "loggers", "", "loggers file: the sinks log-to-eventhub's logger-id names (file, stdout, http)")
+	str(&f.loggers, "loggers", "", "loggers file: the sinks log-to-eventhub's logger-id names (file, stdout, http, eventhub)")
+	str(&f.gateway, "gateway", "", "serve as the APIOps gateway resource gateways/NAME/ of the apis folder: only the APIs assigned to it (apis.json)")
 	str(&f.certificates, "certificates", "", "folder of NAME.pem files (certificate and key) for authentication-certificate")
 	str(&f.overrides, "apiops-config", "", "APIOps publisher configuration file (configuration.prod.yaml) applied over the apis folder")
 	str(&f.namedValues, "named-values", "", "JSON file {\"name\": \"value\"} with the values of APIOps named values that are not in the folder (secrets)")
@@ -426,6 +428,7 @@ func serve(args []string, stderr io.Writer) int {
 		Relayer:          f.relayer,
 		BackendTransport: f.backendTransport,
 		Loggers:          loggers,
+		Gateway:          f.gateway,
 	})
 	if err != nil {
 		var el engine.ErrorList
@@ -552,6 +555,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	overrides := fs.String("apiops-config", envDefault("apiops-config", ""), "APIOps publisher configuration file applied over the folder")
 	values := fs.String("named-values", envDefault("named-values", ""), "JSON file with the values of APIOps named values that are not in the folder")
 	idFile := fs.String("identities", envDefault("identities", ""), "JSON file with the OAuth2 clients behind authentication-managed-identity client-id")
+	gw := fs.String("gateway", envDefault("gateway", ""), "check as the APIOps gateway resource gateways/NAME/: list only the APIs assigned to it")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -560,7 +564,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	}
 	dir := "apis"
 	if fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "usage: tollgate check [--explain] [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [--identities FILE] [DIR]")
+		fmt.Fprintln(stderr, "usage: tollgate check [--explain] [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [--identities FILE] [--gateway NAME] [DIR]")
 		return 2
 	}
 	if fs.NArg() == 1 {
@@ -582,7 +586,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: ids, Metrics: gateway.NewMetrics(), Loggers: loggers})
-	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values, Loggers: loggers}
+	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values, Loggers: loggers, Gateway: *gw}
 	if *explain {
 		lo.Explain = func(e engine.Explanation) { fmt.Fprint(stdout, e.String()) }
 	}
