@@ -430,3 +430,32 @@ func TestEventHubManagedIdentity(t *testing.T) {
 		t.Fatalf("token scopes %q", resources)
 	}
 }
+
+// FuzzParseEventHub: any credentials parse without panicking, and an
+// error never quotes the shared access key.
+func FuzzParseEventHub(f *testing.F) {
+	f.Add("audit", "Endpoint=sb://c.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=SECRET-0123456789=", "", "")
+	f.Add("", "Endpoint=sb://c/;EntityPath=a;SharedAccessSignature=SharedAccessSignature sr=x", "", "")
+	f.Add("a", "", "c.servicebus.windows.net", "SystemAssigned")
+	f.Add("a", "Endpoint=sb://[::1]:99/;SharedAccessKeyName=k;SharedAccessKey=SECRET;EntityPath=b", "", "")
+	f.Fuzz(func(t *testing.T, name, conn, endpoint, identity string) {
+		tg, err := parseEventHub(EventHubCredentials{Name: name, ConnectionString: conn, EndpointAddress: endpoint, IdentityClientID: identity})
+		if err != nil {
+			if tg != nil {
+				t.Fatal("a target with an error")
+			}
+			// The key: what follows SharedAccessKey= up to ';', when it
+			// appears nowhere else (an error may quote a hub's name).
+			if _, rest, ok := strings.Cut(conn, "SharedAccessKey="); ok {
+				key, _, _ := strings.Cut(rest, ";")
+				if len(key) >= 12 && strings.Count(conn+name+endpoint, key) == 1 && strings.Contains(err.Error(), key) {
+					t.Fatalf("the error quotes the key %q: %v", key, err)
+				}
+			}
+			return
+		}
+		if !strings.HasPrefix(tg.base, "https://") || strings.ContainsAny(tg.base[len("https://"):], "?#") {
+			t.Fatalf("base %q", tg.base)
+		}
+	})
+}
