@@ -11,8 +11,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -70,9 +68,8 @@ var backendProps = map[string]bool{"url": true, "protocol": true, "description":
 
 // loadBackends reads DIR/backends/NAME/backendInformation.json.
 func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over *overrides, common hash.Hash, errs *engine.ErrorList, notes *[]string) map[string]*Backend {
-	bdir := filepath.Join(dir, "backends")
-	ents, err := os.ReadDir(bdir)
-	if err != nil {
+	rfs := readResourceFiles(dir, "backends", "backendInformation.json", "backend", errs)
+	if rfs == nil {
 		return nil
 	}
 	out := map[string]*Backend{}
@@ -81,26 +78,13 @@ func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over
 		file string
 		data []byte
 	}{}
-	for _, e := range ents {
-		if !isDirEntry(bdir, e) || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		name := e.Name()
-		file := filepath.Join(bdir, name, "backendInformation.json")
-		data, ok := readIf(file, errs)
+	for _, rf := range rfs {
+		name, file, data := rf.name, rf.file, rf.data
+		props, ok := rf.properties("backends", over, common, errs)
 		if !ok {
-			errs.Add(engine.Pos{File: filepath.Join(bdir, name)}, "", "a backend folder needs backendInformation.json")
 			continue
 		}
-		common.Write([]byte("backend\x00" + name + "\x00"))
-		common.Write(data)
-		common.Write(over.raw["backends"][name])
-		var info resourceInfo
-		if !decodeJSONFile(file, data, &info, errs) {
-			continue
-		}
-		props := over.merge("backends", name, info.Properties)
-		at := func(k string) engine.Pos { return jsonKeyPos(file, data, k) }
+		at := rf.at
 		b := &Backend{Name: name}
 		before := len(*errs)
 		for _, k := range sortedKeys(props) {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"hash"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"tollgate/engine"
@@ -25,32 +23,14 @@ var loggerProps = map[string]bool{"loggerType": true, "credentials": true, "desc
 // the credentials are substituted; a configuration file's loggers section
 // overrides properties as for backends.
 func loadAPIOpsLoggers(dir string, nv *engine.NamedValues, over *overrides, common hash.Hash, errs *engine.ErrorList, notes *[]string) []policies.FolderLogger {
-	ldir := filepath.Join(dir, "loggers")
-	ents, err := os.ReadDir(ldir)
-	if err != nil {
-		return nil
-	}
 	var out []policies.FolderLogger
-	for _, e := range ents {
-		if !isDirEntry(ldir, e) || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		name := e.Name()
-		file := filepath.Join(ldir, name, "loggerInformation.json")
-		data, ok := readIf(file, errs)
+	for _, rf := range readResourceFiles(dir, "loggers", "loggerInformation.json", "logger", errs) {
+		name := rf.name
+		props, ok := rf.properties("loggers", over, common, errs)
 		if !ok {
-			errs.Add(engine.Pos{File: filepath.Join(ldir, name)}, "", "a logger folder needs loggerInformation.json")
 			continue
 		}
-		common.Write([]byte("logger\x00" + name + "\x00"))
-		common.Write(data)
-		common.Write(over.raw["loggers"][name])
-		var info resourceInfo
-		if !decodeJSONFile(file, data, &info, errs) {
-			continue
-		}
-		props := over.merge("loggers", name, info.Properties)
-		at := func(k string) engine.Pos { return jsonKeyPos(file, data, k) }
+		at := rf.at
 		str := func(raw json.RawMessage) (string, bool) {
 			var s string
 			if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
