@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v4"
 	"golang.org/x/net/http/httpguts"
@@ -194,11 +196,11 @@ func namedValueEnv(name string) string {
 // to nv. A secret value is not in git: it comes from the overrides, the
 // values file or the environment (namedValueEnv), and a missing one is an
 // error naming where it was looked for.
-func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, valuesFile string, getenv func(string) string, errs *engine.ErrorList, notes *[]string) {
+func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, valuesFile string, getenv func(string) string, kv SecretReader, errs *engine.ErrorList, notes *[]string) (vaultRefs int) {
 	base := filepath.Join(dir, "named values")
 	ents, err := os.ReadDir(base)
 	if err != nil {
-		return
+		return 0
 	}
 	var values map[string]string
 	if valuesFile != "" {
@@ -226,6 +228,7 @@ func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, val
 		// {{name}} refers to the display name, as in APIM.
 		v := engine.NamedValue{Name: e.Name(), Pos: engine.Pos{File: file, Line: 1, Col: 1}}
 		var hasValue bool
+		var vault *keyVaultRef
 		for _, k := range sortedKeys(props) {
 			raw := props[k]
 			var bad bool
@@ -239,7 +242,11 @@ func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, val
 				bad = hasValue && json.Unmarshal(raw, &v.Value) != nil
 			case "tags":
 			case "keyVault":
-				*notes = append(*notes, jsonKeyPos(file, data, k).String()+": ignored: named value "+e.Name()+" keyVault (Azure only): its value comes from "+namedValueEnv(e.Name())+" or the named values file")
+				if bytes.Equal(raw, []byte("null")) {
+					break
+				}
+				vault = &keyVaultRef{pos: jsonKeyPos(file, data, k)}
+				bad = json.Unmarshal(raw, vault) != nil
 			default:
 				*notes = append(*notes, jsonKeyPos(file, data, k).String()+": ignored: named value property "+k+" (Azure only)")
 			}
@@ -254,6 +261,26 @@ func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, val
 		}
 		if x := getenv(namedValueEnv(e.Name())); x != "" {
 			v.Value, hasValue = x, true
+		}
+		if vault != nil && kv == nil {
+			// No reader (a program embedding the loader without one):
+			// the value must come from the environment or the file.
+			*notes = append(*notes, vault.pos.String()+": ignored: named value "+e.Name()+" keyVault (no Key Vault reader): its value comes from "+namedValueEnv(e.Name())+" or the named values file")
+			vault = nil
+		}
+		if vault != nil && !hasValue {
+			// A Key Vault reference: read with the gateway's identity,
+			// unless the environment or the values file gave the value.
+			v.Secret, hasValue = true, true
+			vaultRefs++
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			x, err := kv.Secret(ctx, vault.SecretIdentifier, vault.IdentityClientID)
+			cancel()
+			if err != nil {
+				errs.Add(vault.pos, "", "named value %q: Key Vault secret %s: %s (or set %s)", v.Name, vault.SecretIdentifier, err.Error(), namedValueEnv(e.Name()))
+				continue
+			}
+			v.Value = x
 		}
 		if !hasValue {
 			where := "set " + namedValueEnv(e.Name())
@@ -273,6 +300,21 @@ func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, val
 			errs.Add(v.Pos, "", "named value %q is defined twice", v.Name)
 		}
 	}
+	return vaultRefs
+}
+
+// keyVaultRef is a named value's keyVault property: the secret it takes
+// its value from, and the identity that reads it (null: the gateway's
+// system-assigned one).
+type keyVaultRef struct {
+	SecretIdentifier string `json:"secretIdentifier"`
+	IdentityClientID string `json:"identityClientId"`
+	pos              engine.Pos
+}
+
+// SecretReader reads Key Vault secrets (policies.KeyVault).
+type SecretReader interface {
+	Secret(ctx context.Context, secretIdentifier, identityClientID string) (string, error)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -137,6 +137,9 @@ type Snapshot struct {
 	// Gateway is the gateway resource served as (LoadOptions.Gateway);
 	// nil: none, every API is served.
 	Gateway *GatewayInfo
+	// keyVaultRefs counts the named values read from Key Vault: the
+	// server reloads every policies.KeyVaultRefresh while there are any.
+	keyVaultRefs int
 }
 
 // reservedFolders hold resources, not APIs.
@@ -206,6 +209,10 @@ type LoadOptions struct {
 	// this tollgate serves as: only the APIs assigned to it are served
 	// (gateways.go).
 	Gateway string
+	// KeyVault reads the secrets of named values that are Key Vault
+	// references (policies.KeyVault); nil: their values must come from
+	// the environment or the named values file.
+	KeyVault SecretReader
 }
 
 // Load reads an apis folder into a Snapshot:
@@ -250,7 +257,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		}
 	}
 	over := loadOverrides(opt.Overrides, &errs, &snap.Notices)
-	loadAPIOpsNamedValues(dir, nv, over, opt.NamedValuesFile, getenv, &errs, &snap.Notices)
+	snap.keyVaultRefs = loadAPIOpsNamedValues(dir, nv, over, opt.NamedValuesFile, getenv, opt.KeyVault, &errs, &snap.Notices)
 	if len(over.raw["namedValues"]) > 0 || dirExists(filepath.Join(dir, "named values")) {
 		for _, s := range nvFingerprint(nv) {
 			common.Write([]byte(s))

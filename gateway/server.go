@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -76,6 +77,10 @@ type Options struct {
 	// serves as: only the APIs assigned to it, and context.Deployment's
 	// GatewayId and Region are the gateway's. "": every API.
 	Gateway string
+	// KeyVault reads Key Vault named values (LoadOptions.KeyVault); the
+	// server reloads every policies.KeyVaultRefresh while a snapshot has
+	// any, so a rotated secret is picked up as APIM does.
+	KeyVault SecretReader
 }
 
 // Server is the gateway. The configuration it serves is an immutable
@@ -209,6 +214,9 @@ func New(opt Options) (*Server, error) {
 		s.onLoop = true
 	}
 	s.baseCtx, s.shutdown = context.WithCancelCause(context.Background())
+	if opt.KeyVault != nil {
+		go s.refreshKeyVault(policies.KeyVaultRefresh)
+	}
 	s.sessions.init()
 	s.proxy.init(s)
 	st := s.Reload("startup")
@@ -340,6 +348,24 @@ func (s *Server) setDeployment(gw *GatewayInfo) {
 		d = &c
 	}
 	s.deployment.Store(d)
+}
+
+// refreshKeyVault reloads the configuration every period while it has
+// named values read from Key Vault: their secrets are read again once
+// the reader's cache has expired (APIM reads them every four hours).
+func (s *Server) refreshKeyVault(period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.baseCtx.Done():
+			return
+		case <-t.C:
+			if snap := s.current.Load(); snap != nil && snap.keyVaultRefs > 0 {
+				s.Reload("key vault refresh")
+			}
+		}
+	}
 }
 
 // Shutdown stops the gateway gracefully: new requests get 503, every

@@ -429,6 +429,7 @@ func serve(args []string, stderr io.Writer) int {
 		BackendTransport: f.backendTransport,
 		Loggers:          loggers,
 		Gateway:          f.gateway,
+		KeyVault:         policies.NewKeyVault(ids, callouts, log.Named("keyvault")),
 	})
 	if err != nil {
 		var el engine.ErrorList
@@ -586,7 +587,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: ids, Metrics: gateway.NewMetrics(), Loggers: loggers})
-	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values, Loggers: loggers, Gateway: *gw}
+	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values, Loggers: loggers, Gateway: *gw,
+		KeyVault: policies.NewKeyVault(ids, nil, nil)}
 	if *explain {
 		lo.Explain = func(e engine.Explanation) { fmt.Fprint(stdout, e.String()) }
 	}
