@@ -10,7 +10,25 @@ type Expr interface {
 type node struct {
 	Off int
 	T   *Type
+	// Ctx is the overflow-checking context the node was written in:
+	// ctxDefault, ctxChecked (checked(...), checked { }) or ctxUnchecked.
+	Ctx ovfCtx
+	// cv is the value of a constant expression of an integral type (an
+	// int, or a uint64 for a ulong), set by the binder; nil otherwise.
+	cv any
+	// opT is the type an arithmetic operation runs in (the promoted
+	// operand type of a Binary, Unary or compound Assign), set by the binder.
+	opT *Type
 }
+
+// ovfCtx is C#'s checked/unchecked context.
+type ovfCtx uint8
+
+const (
+	ctxDefault ovfCtx = iota
+	ctxChecked
+	ctxUnchecked
+)
 
 func (n *node) pos() int   { return n.Off }
 func (n *node) typ() *Type { return n.T }
@@ -31,6 +49,7 @@ type (
 		node
 		V    any
 		Kind tokKind // tkString, tkChar, tkInt, tkReal, tkKeyword (true/false/null)
+		IT   *Type   // an integer literal's type (int, uint, long, ulong)
 	}
 	// Interp is $"..."; Parts alternate literals and holes.
 	Interp struct {
@@ -71,6 +90,7 @@ type (
 		goM    *goMethod
 		fn     *ctxFunc // context.Trace(message)
 		local  *localFn // a local function
+		cmp    Expr     // the StringComparer of a LINQ operator (Distinct(comparer)...), out of Args
 	}
 	// Arg is one argument: name: value, out var x, out x.
 	Arg struct {

@@ -14,6 +14,7 @@ type local struct {
 	slot     int
 	assigned int  // assignments after the declaration
 	konst    bool // const: never assigned again
+	cv       any  // a const's integral value (constOf)
 }
 
 type scope struct {
@@ -130,6 +131,8 @@ func (b *binder) stmt(s Stmt) error {
 					lt = it
 				} else if err := b.convertible(init, it, lt); err != nil {
 					return err
+				} else if it.SetCmp != "" && lt.K == KArray && lt.SetCmp == "" {
+					lt = it // HashSet<string> s = new HashSet<string>(StringComparer.X): the set keeps its comparer
 				}
 			}
 			l, err := b.declare(n, s.Offs[i], lt)
@@ -137,6 +140,9 @@ func (b *binder) stmt(s Stmt) error {
 				return err
 			}
 			l.konst = s.Const
+			if c := constOf(s.Inits[i]); s.Const && c != nil && lt.K == KInt && !lt.Nullable {
+				l.cv = mustConv(c, lt.ik())
+			}
 			s.locs = append(s.locs, l)
 		}
 		return nil
@@ -376,6 +382,12 @@ func (b *binder) listAdd(s *ExprStmt) {
 	one := &NewExpr{node: node{Off: c.Args[0].Off}, Init: []Expr{c.Args[0].X}}
 	concat := &Call{node: node{Off: c.Off}, F: &Member{node: node{Off: m.Off}, X: recv, Name: "Concat", NameOff: m.NameOff},
 		Args: []*Arg{{Off: c.Args[0].Off, X: one}}}
+	if isSet(l.t) { // set.Add(x): a union, so nothing is there twice (under the set's comparer)
+		concat.F.(*Member).Name = "Union"
+		if l.t.SetCmp != "" {
+			concat.Args = append(concat.Args, &Arg{Off: c.Off, X: comparerMember(l.t.SetCmp, c.Off)})
+		}
+	}
 	s.X = &Assign{node: node{Off: c.Off}, Op: "=", Target: target, X: concat}
 }
 
@@ -463,6 +475,9 @@ func setType(e Expr, t *Type) {
 }
 
 func litType(l *Lit) *Type {
+	if l.IT != nil {
+		return l.IT
+	}
 	switch l.V.(type) {
 	case string:
 		if l.Kind == tkChar {
@@ -473,6 +488,8 @@ func litType(l *Lit) *Type {
 		return tInt
 	case int64:
 		return tLong
+	case uint64:
+		return tULong
 	case float64:
 		return tDouble
 	case bool:
@@ -533,12 +550,15 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 				return tBool, nil
 			}
 		case "-", "+":
+			if t.K == KInt || t.K == KChar {
+				return b.intUnaryType(n, t)
+			}
 			if t.numeric() {
 				return t, nil
 			}
 		case "~":
-			if t.K == KInt {
-				return t, nil
+			if t.K == KInt || t.K == KChar {
+				return b.intUnaryType(n, t)
 			}
 		}
 		return nil, b.errf(n.Off, "operator '%s' cannot be applied to operand of type '%s'", n.Op, typeName(t))
@@ -572,17 +592,8 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 		if !explicitOK(from, to) {
 			return nil, b.errf(n.Off, "cannot convert type '%s' to '%s'", typeName(from), typeName(to))
 		}
-		if from.K == KInt && n.To.Array == 0 && !n.To.Null {
-			switch shortTypeName(n.To.Name) {
-			case "byte", "Byte":
-				// (byte)x keeps x's low 8 bits, as C#'s unchecked conversion
-				// (bytes[0] = (byte)(ticks >> 8)); a byte is an int here
-				mask := &Lit{node: node{Off: n.Off, T: from}, V: 0xFF, Kind: tkInt}
-				if from == tLong {
-					mask.V = int64(0xFF)
-				}
-				n.X = &Binary{node: node{Off: n.Off, T: from}, Op: "&", L: n.X, R: mask}
-			}
+		if err := b.foldCast(n, to); err != nil {
+			return nil, err
 		}
 		return to, nil
 	case *IsAs:
@@ -643,6 +654,8 @@ func staticFor(n string) string {
 		return "int"
 	case "long", "Int64":
 		return "long"
+	case "uint", "UInt32", "ulong", "UInt64", "short", "Int16", "ushort", "UInt16", "byte", "Byte", "sbyte", "SByte":
+		return intTypeNames[n]
 	case "double", "Double", "decimal", "Decimal":
 		return "double"
 	case "bool", "Boolean":
@@ -654,7 +667,7 @@ func staticFor(n string) string {
 		return n
 	}
 	switch n {
-	case "Encoding", "StringComparison", "StringSplitOptions", "Formatting", "JObject", "JArray", "JToken", "JProperty", "JsonConvert", "Guid", "DateTime", "TimeSpan", "Math", "Convert", "Uri", "WebUtility", "Regex", "Random", "BitConverter", "DayOfWeek", "Enumerable", "IPAddress", "AddressFamily", "Array", "ExpressionSyntaxExtensions", "XNamespace":
+	case "Encoding", "StringComparison", "StringComparer", "StringSplitOptions", "Formatting", "JObject", "JArray", "JToken", "JProperty", "JsonConvert", "Guid", "DateTime", "TimeSpan", "Math", "Convert", "Uri", "WebUtility", "Regex", "Random", "BitConverter", "DayOfWeek", "Enumerable", "IPAddress", "AddressFamily", "Array", "ExpressionSyntaxExtensions", "XNamespace":
 		return n
 	}
 	return ""
@@ -717,6 +730,9 @@ func (b *binder) convertible(e Expr, from, to *Type) error {
 	if to.K == KDouble && from.K == KInt {
 		return nil
 	}
+	if constFits(e, from, to) {
+		return nil // byte b = 10: an int constant in the type's range
+	}
 	extra := ""
 	if explicitOK(from, to) {
 		extra = ". An explicit conversion exists (are you missing a cast?)"
@@ -762,17 +778,11 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 		if n.Op == "-" && l.K == KTimeSpan && r.K == KTimeSpan {
 			return tTimeSpan, nil
 		}
-		if l.numeric() && r.numeric() {
-			if l.K == KDouble || r.K == KDouble {
-				return tDouble, nil
-			}
-			if l == tLong || r == tLong {
-				return tLong, nil
-			}
-			return tInt, nil
+		if l.numeric() && r.numeric() && (l.K == KDouble || r.K == KDouble) {
+			return tDouble, nil
 		}
-		if l.K == KChar && r.K == KInt || l.K == KInt && r.K == KChar {
-			return tInt, nil
+		if (l.K == KInt || l.K == KChar) && (r.K == KInt || r.K == KChar) {
+			return b.intBinary(n, l, r)
 		}
 		return bad()
 	case "&&", "||":
@@ -781,13 +791,24 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 		}
 		return bad()
 	case "&", "|", "^":
-		if l.K == KBool && r.K == KBool || l.K == KInt && r.K == KInt {
+		if l.K == KBool && r.K == KBool {
 			return l, nil
+		}
+		if (l.K == KInt || l.K == KChar) && (r.K == KInt || r.K == KChar) {
+			return b.intBinary(n, l, r)
 		}
 		return bad()
 	case "<<", ">>":
-		if l.K == KInt && r.K == KInt {
-			return l, nil
+		if l.K == KInt && r.K == KInt || l.K == KChar && r.K == KInt {
+			if !intImplicit(r.ik(), ikInt) {
+				return bad() // the count is an int
+			}
+			k := ikUShort
+			if l.K == KInt {
+				k = l.ik()
+			}
+			n.opT = typeOfIK(unaryPromote(k))
+			return b.foldBinary(n, n.opT)
 		}
 		return bad()
 	case "==", "!=":
@@ -879,7 +900,29 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tt.K == KInt && (vt.K == KInt || vt.K == KChar) && n.Op != "=" && n.Op != "??=" {
+		// x op= y runs op in the promoted type, then converts back to x's
+		rk := vt.ik()
+		if vt.K == KChar {
+			rk = ikUShort
+		}
+		k, ok := binaryPromote(tt.ik(), rk, nil, constOf(n.X))
+		if n.Op == "<<=" || n.Op == ">>=" {
+			k, ok = unaryPromote(tt.ik()), intImplicit(rk, ikInt)
+		}
+		if !ok {
+			return nil, b.errf(n.Off, "operator '%s' is ambiguous on operands of type '%s' and '%s'", n.Op, typeName(tt), typeName(vt))
+		}
+		n.opT = typeOfIK(k)
+		if !intImplicit(k, tt.ik()) && !intImplicit(rk, tt.ik()) && !constFits(n.X, vt, tt) && n.Op != "<<=" && n.Op != ">>=" {
+			return nil, b.errf(n.X.pos(), "cannot implicitly convert type '%s' to '%s'. An explicit conversion exists (are you missing a cast?)", typeName(vt), typeName(tt))
+		}
+	}
 	switch n.Op {
+	case "<<=", ">>=":
+		if tt.K == KInt && n.opT != nil {
+			return tt, nil
+		}
 	case "=":
 		if tt.K == KJToken && n.Target.(*Index) != nil {
 			return tt, nil
@@ -898,7 +941,7 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 			return tt, b.convertible(n.X, vt, tt)
 		}
 	case "&=", "|=", "^=":
-		if tt.K == vt.K && (tt.K == KBool || tt.K == KInt) {
+		if tt.K == vt.K && (tt.K == KBool || tt.K == KInt) || tt.K == KInt && n.opT != nil {
 			return tt, nil
 		}
 	}
@@ -1064,7 +1107,7 @@ func (b *binder) index(n *Index) (*Type, error) {
 	case KBytes:
 		if it.K == KInt {
 			n.kind = ixArray
-			return tInt, nil
+			return tByte, nil
 		}
 	case KDict:
 		n.kind = ixDynamic
@@ -1124,6 +1167,9 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 	}
 	if n.Sized {
 		return b.sizedArray(n, t, ok)
+	}
+	if ok && n.Type.Array == 0 && len(n.Args) > 0 && (t.K == KArray || t.K == KDict) {
+		return b.collectionNew(n, t, name) // comparer.go
 	}
 	if n.Type.Array > 0 || (ok && (t.K == KArray || t.K == KDict)) {
 		for _, x := range n.Init {
@@ -1202,13 +1248,14 @@ func (b *binder) dictInit(n *NewExpr, t *Type, ok bool, name string) (*Type, err
 	default:
 		return nil, b.errf(n.Off, "cannot initialize type '%s' with a collection initializer because it is not a dictionary", n.Type.Name)
 	}
-	for _, a := range n.Args {
-		if _, err := b.expr(a.X); err != nil {
+	if len(n.Args) > 0 {
+		if t.K != KDict {
+			return nil, b.errf(n.Off, "a JObject with an initializer takes no constructor arguments")
+		}
+		if _, err := b.dictArgs(n); err != nil { // new Dictionary<string, T>(comparer) { ... }
 			return nil, err
 		}
-	}
-	if len(n.Args) > 0 {
-		return nil, b.errf(n.Off, "a dictionary with an initializer takes no constructor arguments in policy expressions")
+		b.needInterp("dictionary initializer with constructor arguments")
 	}
 	for i, k := range n.DictKeys {
 		kt, err := b.expr(k)
@@ -1285,7 +1332,7 @@ func (b *binder) overload(off int, name string, cands []*builtin, args []*Arg, a
 }
 
 func (b *binder) paramOK(e Expr, t, p *Type) error {
-	if p.K == KObject || assignable(t, p) || p.K == KDouble && t.K == KInt {
+	if p.K == KObject || assignable(t, p) || p.K == KDouble && t.K == KInt || constFits(e, t, p) {
 		return nil
 	}
 	if p.K == KChar && t.K == KString {
@@ -1304,7 +1351,7 @@ var linqMethods = map[string]bool{"Where": true, "Select": true, "Any": true, "A
 	"Skip": true, "Take": true, "Concat": true, "Reverse": true, "Average": true,
 	"Except": true, "Intersect": true, "Union": true, "ElementAt": true, "ElementAtOrDefault": true, "DefaultIfEmpty": true,
 	"TakeWhile": true, "SkipWhile": true, "SelectMany": true, "ToDictionary": true, "Aggregate": true, "Zip": true, "GroupBy": true,
-	"ThenBy": true, "ThenByDescending": true}
+	"ThenBy": true, "ThenByDescending": true, "SequenceEqual": true}
 
 func (b *binder) call(n *Call) (*Type, error) {
 	m, ok := n.F.(*Member)
@@ -1367,8 +1414,16 @@ func (b *binder) call(n *Call) (*Type, error) {
 			for _, t := range at {
 				allInt = allInt && t.K == KInt
 			}
-			if allInt {
-				return tInt, nil
+			if allInt { // Math.Max(int, long) is a long, Math.Abs(long) too
+				k := at[0].ik()
+				for _, t := range at[1:] {
+					k, _ = binaryPromote(k, t.ik(), nil, nil)
+				}
+				k = unaryPromote(k)
+				if name == "Abs" {
+					n.method = absBuiltin(k)
+				}
+				return typeOfIK(k), nil
 			}
 		}
 		return bi.result, nil
@@ -1407,6 +1462,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 	// A JToken is a sequence too (Json.NET's JToken is IEnumerable<JToken>):
 	// an array's items, an object's properties.
 	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || xt.K == KJToken || xt.K == KFormList || xt.K == KGrouping || stringSeq || (xt.K == KGo && (xt.Go.Kind() == reflect.Slice || xt.Go.Kind() == reflect.Map))) {
+		if err := b.takeComparer(n, xt); err != nil { // comparer.go
+			return nil, err
+		}
 		return b.linq(n, m, xt)
 	}
 	// generic model members
@@ -1862,6 +1920,12 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 			return nil, b.errf(m.NameOff, "%s takes a sequence", name)
 		}
 		return arrayOf(elem), nil
+	case "SequenceEqual":
+		if argc != 1 || isLambda(0) {
+			return nil, b.errf(m.NameOff, "SequenceEqual takes a sequence (and an optional comparer)")
+		}
+		b.needInterp("LINQ SequenceEqual")
+		return tBool, nil
 	case "ElementAt", "ElementAtOrDefault":
 		if argc != 1 || lt[0].K != KInt {
 			return nil, b.errf(m.NameOff, "%s takes an index", name)

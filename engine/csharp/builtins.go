@@ -181,6 +181,8 @@ func toInt(v any) int {
 		return x
 	case int64:
 		return int(x)
+	case uint64:
+		return int(x)
 	case float64:
 		return int(x)
 	}
@@ -192,6 +194,8 @@ func toFloat(v any) float64 {
 	case int:
 		return float64(x)
 	case int64:
+		return float64(x)
+	case uint64:
 		return float64(x)
 	case float64:
 		return x
@@ -384,7 +388,7 @@ func formatValue(v any, spec string) (string, error) {
 		return FormatDateTime(x, spec), nil
 	case time.Duration:
 		return formatTimeSpan(x), nil
-	case int, int64, float64:
+	case int, int64, uint64, float64:
 		return formatNumber(toFloat(x), spec)
 	case Guid:
 		return x.format(spec), nil
@@ -558,7 +562,8 @@ var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "ch
 	KBytes: "byte[]", KDateTime: "DateTime", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison", KDayOfWeek: "DayOfWeek", KIPAddress: "IPAddress", KXNamespace: "XNamespace", KGrouping: "IGrouping",
 	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
 	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder",
-	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute", KXNode: "XNode", KX509: "X509Certificate2", KRSA: "RSA"}
+	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute", KXNode: "XNode", KX509: "X509Certificate2", KRSA: "RSA",
+	KStrCmp: "StringComparer"}
 
 var builtinsOnce sync.Once
 
@@ -566,6 +571,8 @@ var builtinsOnce sync.Once
 func loadBuiltins() { builtinsOnce.Do(registerBuiltins) }
 
 func registerBuiltins() {
+	registerIntTypes()
+	registerComparers()
 	registerXML()
 	registerXMLBuild()
 	registerX509()
@@ -629,6 +636,10 @@ func registerBuiltins() {
 			t, _ := a[1].(string)
 			if a[1] == nil && n != "Equals" {
 				return nil, argNull("value")
+			}
+			if n == "Equals" {
+				c, _ := a[2].(int)
+				return a[1] != nil && strEqual(s, a[1], strComparer(c)), nil
 			}
 			if ignoreCase(a[2]) {
 				s, t = strings.ToLower(s), strings.ToLower(t)
@@ -840,12 +851,11 @@ func registerBuiltins() {
 	statics["string"]["Format"][0].vararg = true
 	static("string", "Equals", ts(S, S), B, func(a []any) (any, error) { return a[0] == a[1], nil }, nil)
 	static("string", "Equals", ts(S, S, C), B, func(a []any) (any, error) {
-		s, _ := a[0].(string)
-		t, _ := a[1].(string)
-		if ignoreCase(a[2]) {
-			return strings.EqualFold(s, t), nil
+		c, _ := a[2].(int)
+		if c < 0 || c > 5 {
+			return nil, exc("ArgumentException", "The string comparison type passed in is currently not supported. (Parameter 'comparisonType')")
 		}
-		return a[0] == a[1], nil
+		return strEqual(a[0], a[1], strComparer(c)), nil // comparer.go
 	}, nil)
 	static("string", "Compare", ts(S, S), I, func(a []any) (any, error) {
 		x, _ := a[0].(string)
@@ -903,6 +913,10 @@ func registerBuiltins() {
 
 	// ---- parsing numbers and bools
 	for _, typ := range []string{"int", "long"} {
+		I := I
+		if typ == "long" {
+			I = tLong
+		}
 		static(typ, "Parse", ts(S), I, func(a []any) (any, error) {
 			s, err := str(a[0])
 			if err != nil {
@@ -979,7 +993,11 @@ func registerBuiltins() {
 	// Convert.ToInt32 and ToInt64 check the range as .NET does: a value
 	// past it is an OverflowException, never a wrapped number.
 	for name, bits := range map[string]int{"ToInt32": 32, "ToInt64": 64} {
-		static("Convert", name, ts(O), I, func(a []any) (any, error) {
+		rt := I
+		if bits == 64 {
+			rt = tLong
+		}
+		static("Convert", name, ts(O), rt, func(a []any) (any, error) {
 			switch x := a[0].(type) {
 			case string:
 				return parseIntNET(x, bits)
@@ -1172,11 +1190,15 @@ func registerBuiltins() {
 	static("DateTime", "SpecifyKind", ts(tDateTime, I), tDateTime, func(a []any) (any, error) { return a[0], nil }, nil)
 	prop(KDateTime, "DayOfYear", I, func(a []any) (any, error) { return a[0].(time.Time).YearDay(), nil }, nil)
 	method(KDateTime, "ToUniversalTime", ts(), tDateTime, func(a []any) (any, error) { return a[0].(time.Time).UTC(), nil }, nil)
-	method(KDateTime, "ToUnixTimeSeconds", ts(), I, func(a []any) (any, error) { return int(a[0].(time.Time).Unix()), nil }, nil)
-	method(KDateTime, "ToUnixTimeMilliseconds", ts(), I, func(a []any) (any, error) { return int(a[0].(time.Time).UnixMilli()), nil }, nil)
+	method(KDateTime, "ToUnixTimeSeconds", ts(), tLong, func(a []any) (any, error) { return int(a[0].(time.Time).Unix()), nil }, nil)
+	method(KDateTime, "ToUnixTimeMilliseconds", ts(), tLong, func(a []any) (any, error) { return int(a[0].(time.Time).UnixMilli()), nil }, nil)
 	for _, p := range []string{"Year", "Month", "Day", "Hour", "Minute", "Second", "Millisecond", "Ticks"} {
 		p := p
-		prop(KDateTime, p, I, func(a []any) (any, error) {
+		rt := I
+		if p == "Ticks" {
+			rt = tLong
+		}
+		prop(KDateTime, p, rt, func(a []any) (any, error) {
 			t := a[0].(time.Time)
 			switch p {
 			case "Year":

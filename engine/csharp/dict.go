@@ -32,7 +32,7 @@ func registerDict() {
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := o.M[k]; dup {
+		if _, dup := o.M[o.key(k)]; dup {
 			return nil, exc("ArgumentException", "An item with the same key has already been added. Key: %s", k)
 		}
 		o.Set(k, toJToken(a[2]))
@@ -43,7 +43,7 @@ func registerDict() {
 		if err != nil {
 			return nil, err
 		}
-		_, has := o.M[k]
+		_, has := o.M[o.key(k)]
 		return has, nil
 	}, nil)
 	method(KDict, "Remove", ts(S), B, func(a []any) (any, error) {

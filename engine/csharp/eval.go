@@ -270,8 +270,16 @@ func (f *frame) evalAs(e Expr, t *Type) (any, error) {
 		return nil, err
 	}
 	if t.K == KDouble {
-		if i, ok := v.(int); ok {
+		switch i := v.(type) {
+		case int:
 			return float64(i), nil
+		case uint64:
+			return float64(i), nil
+		}
+	}
+	if t.K == KInt && t.IK == ikULong {
+		if i, ok := v.(int); ok {
+			return uint64(i), nil // ulong u = 5
 		}
 	}
 	if t.K == KJToken {
@@ -325,6 +333,12 @@ func (f *frame) eval(e Expr) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if n.opT != nil { // an integral or char operand (intarith.go)
+			if v == nil {
+				return nil, nil // lifted: -(int?)null
+			}
+			return intUnary(n.Op, v, n.opT.ik(), n.Ctx == ctxChecked)
+		}
 		switch n.Op {
 		case "!":
 			return !v.(bool), nil
@@ -353,7 +367,7 @@ func (f *frame) eval(e Expr) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return convert(f.m, v, n.X.typ(), n.T)
+		return convertCtx(f.m, v, n.X.typ(), n.T, n.Ctx == ctxChecked)
 	case *IsAs:
 		v, err := f.eval(n.X)
 		if err != nil {
@@ -417,31 +431,33 @@ func formatHole(v any, format string) (string, error) {
 
 // convert is a cast from static type from to static type to.
 func convert(m *Model, v any, from, to *Type) (any, error) {
+	return convertCtx(m, v, from, to, false)
+}
+
+// convertCtx is a cast; chk: in a checked context, where a number out
+// of the target's range is an OverflowException.
+func convertCtx(m *Model, v any, from, to *Type, chk bool) (any, error) {
 	switch from.K {
 	case KJToken, KJObject, KJArray:
 		return jtokenConvert(v, to)
 	case KInt, KDouble, KChar:
 		switch to.K {
 		case KInt:
-			if s, ok := v.(string); ok {
-				r, _ := utf8.DecodeRuneInString(s)
-				return int(r), nil
+			if v == nil && to.Nullable {
+				return nil, nil
 			}
-			f := toFloat(v)
-			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return math.MinInt, nil // math.MinInt64 where int is 64 bits
-			}
-			if _, isF := v.(float64); isF {
-				return int(f), nil
-			}
-			return toInt(v), nil
+			return intConvert(v, to.ik(), chk)
 		case KDouble:
 			return toFloat(v), nil
 		case KChar:
 			if s, ok := v.(string); ok {
 				return s, nil
 			}
-			return string(rune(toInt(v))), nil
+			c, err := intConvert(v, ikUShort, chk)
+			if err != nil {
+				return nil, err
+			}
+			return string(rune(c.(int))), nil
 		}
 	}
 	if to.K == KJToken && from.K != KObject {
@@ -540,7 +556,7 @@ func indexValue(x, i any, kind indexKind) (any, error) {
 			if !ok {
 				return nil, exc("ArgumentException", "Accessed JObject values with invalid key value: %s. Object property name expected.", catStr(i))
 			}
-			return t.M[k], nil
+			return t.M[t.key(k)], nil
 		case *JArray:
 			k, ok := i.(int)
 			if !ok {
@@ -573,7 +589,7 @@ func indexValue(x, i any, kind indexKind) (any, error) {
 	case ixDynamic:
 		switch t := x.(type) {
 		case *JObject:
-			return t.M[catStr(i)], nil
+			return t.M[t.key(catStr(i))], nil
 		case *Form:
 			return t.get(catStr(i)), nil
 		case *Match:
@@ -615,6 +631,12 @@ func (f *frame) binary(n *Binary) (any, error) {
 	}
 	if n.xname { // XNamespace + "local"
 		return xnameJoin.run([]any{l, r})
+	}
+	if n.opT != nil { // integral arithmetic (intarith.go)
+		if l == nil || r == nil {
+			return nil, nil // lifted arithmetic on null
+		}
+		return intBinop(n.Op, l, r, n.opT.ik(), n.Ctx == ctxChecked)
 	}
 	return binop(n.Op, l, r, n.L.typ(), n.R.typ(), n.T)
 }
@@ -689,18 +711,9 @@ func binop(op string, l, r any, lt, rt, t *Type) (any, error) {
 			}
 			return lb != rb, nil
 		}
-		a, b := toInt(l), toInt(r)
-		switch op {
-		case "&":
-			return a & b, nil
-		case "|":
-			return a | b, nil
-		}
-		return a ^ b, nil
-	case "<<":
-		return toInt(l) << (uint(toInt(r)) & 63), nil
-	case ">>":
-		return toInt(l) >> (uint(toInt(r)) & 63), nil
+		return intBinop(op, l, r, t.ik(), false)
+	case "<<", ">>":
+		return intBinop(op, l, r, t.ik(), false)
 	}
 	if t.K == KDouble {
 		a, b := toFloat(l), toFloat(r)
@@ -717,24 +730,9 @@ func binop(op string, l, r any, lt, rt, t *Type) (any, error) {
 			return math.Mod(a, b), nil
 		}
 	}
-	a, b := toInt(l), toInt(r)
 	switch op {
-	case "+":
-		return a + b, nil
-	case "-":
-		return a - b, nil
-	case "*":
-		return a * b, nil
-	case "/":
-		if b == 0 {
-			return nil, exc("DivideByZeroException", "%s", errDivide.Error())
-		}
-		return a / b, nil
-	case "%":
-		if b == 0 {
-			return nil, exc("DivideByZeroException", "%s", errDivide.Error())
-		}
-		return a % b, nil
+	case "+", "-", "*", "/", "%":
+		return intBinop(op, l, r, t.ik(), false)
 	}
 	return nil, fmt.Errorf("operator %s not supported", op)
 }
@@ -956,7 +954,7 @@ func (f *frame) tryCall(n *Call, m *Member) (any, error) {
 	case "TryGetValue":
 		switch x := recv.(type) {
 		case *JObject:
-			out, ok = x.M[catStr(in)]
+			out, ok = x.M[x.key(catStr(in))]
 		default:
 			rv := reflect.ValueOf(recv)
 			if in != nil {
@@ -1021,6 +1019,13 @@ func (f *frame) newExpr(n *NewExpr) (any, error) {
 				return nil, err
 			}
 		}
+		if n.ctor != nil { // new Dictionary<string, T>(comparer) { ... }
+			base, err := f.newExpr(&NewExpr{node: n.node, Args: n.Args, ctor: n.ctor})
+			if err != nil {
+				return nil, err
+			}
+			return fillDict(base.(*JObject), n.DictAdd, keys, vals)
+		}
 		return buildDict(n.DictAdd, keys, vals)
 	}
 	if n.ctor == nil {
@@ -1049,7 +1054,25 @@ func (f *frame) newExpr(n *NewExpr) (any, error) {
 		return nil, err
 	}
 	args = packVarargs(n.ctor, args, argTypesOf(n.Args), 0)
-	return n.ctor.run(args)
+	v, err := n.ctor.run(args)
+	if err != nil || len(n.Init) == 0 {
+		return v, err
+	}
+	list := v.([]any) // new HashSet<string>(comparer) { ... }, new List<T>(n) { ... }
+	var eq func(a, b any) bool
+	if n.ctor == setNew {
+		eq = eqFor(comparerOf(n.T))
+	}
+	for _, x := range n.Init {
+		v, err := f.eval(x)
+		if err != nil {
+			return nil, err
+		}
+		if eq == nil || !containsEq(list, v, eq) {
+			list = append(list, v)
+		}
+	}
+	return list, nil
 }
 
 func argTypesOf(args []*Arg) []*Type {
@@ -1092,7 +1115,16 @@ func (f *frame) assign(n *Assign) (any, error) {
 			if n.Op == "--" {
 				op = "-"
 			}
-			nv, err := binop(op, old, 1, l.t, tInt, l.t)
+			var nv any
+			var err error
+			if l.t.K == KInt {
+				if old == nil {
+					return nil, nil // (int?)null++ stays null
+				}
+				nv, err = intBinop(op, old, 1, l.t.ik(), n.Ctx == ctxChecked)
+			} else {
+				nv, err = binop(op, old, 1, l.t, tInt, l.t)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -1121,11 +1153,20 @@ func (f *frame) assign(n *Assign) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if v, err = binop(strings.TrimSuffix(n.Op, "="), old, x, l.t, n.X.typ(), l.t); err != nil {
+			chk := n.Ctx == ctxChecked
+			if n.opT != nil { // integral: in the promoted type, then back to the local's
+				if old == nil || x == nil {
+					v = nil
+				} else if v, err = intBinop(strings.TrimSuffix(n.Op, "="), old, x, n.opT.ik(), chk); err != nil {
+					return nil, err
+				}
+			} else if v, err = binop(strings.TrimSuffix(n.Op, "="), old, x, l.t, n.X.typ(), l.t); err != nil {
 				return nil, err
 			}
-			if l.t.K == KInt {
-				v = toInt(v)
+			if l.t.K == KInt && v != nil {
+				if v, err = intConvert(v, l.t.ik(), chk); err != nil {
+					return nil, err
+				}
 			}
 		}
 		f.vars[l.slot] = v
@@ -1183,11 +1224,15 @@ func (f *frame) linq(n *Call, m *Member) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	cmp, err := f.comparer(n)
+	if err != nil {
+		return nil, err
+	}
 	if m.Name == "GroupBy" && len(n.Args) > 1 {
-		return f.groupBySelected(n, seq)
+		return f.groupBySelected(n, seq, cmp)
 	}
 	if m.Name == "Aggregate" || m.Name == "ToDictionary" || m.Name == "Zip" || twoParamLambda(n) {
-		return f.linqTwo(n, m, seq)
+		return f.linqTwo(n, m, seq, cmp)
 	}
 	var fn func(any) (any, error)
 	var arg any
@@ -1198,9 +1243,17 @@ func (f *frame) linq(n *Call, m *Member) (any, error) {
 			return nil, err
 		}
 	}
-	v, err := linqRun(m.Name, seq, fn, arg)
+	var v any
+	if cmp != nil {
+		v, err = linqCmp(m.Name, seq, fn, arg, cmp) // comparer.go
+	} else {
+		v, err = linqRun(m.Name, seq, fn, arg)
+	}
 	if err == nil && v == nil && strings.HasSuffix(m.Name, "OrDefault") {
 		return zeroOf(n.T), nil // default(T): 0 for an int, null for a reference
+	}
+	if err == nil && m.Name == "Sum" && n.T == tInt {
+		return intConvert(v, ikInt, true) // Enumerable.Sum of ints is checked
 	}
 	return v, err
 }
@@ -1411,6 +1464,8 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 			out = append(out, more...)
 		}
 		return out, nil
+	case "SequenceEqual":
+		return linqCmp(name, seq, fn, arg, nil)
 	case "Concat":
 		more, err := items(arg)
 		if err != nil {

@@ -158,6 +158,9 @@ func (f *Front) compile(src string, block bool) (*Program, error) {
 		t = tObject
 	}
 	p.Result, p.kind, p.goT, p.nlocal = t.Name, t.K, t.Go, len(b.locals)
+	if t.ik() == ikULong {
+		p.kind = KObject // a uint64 at run time, not a Go int
+	}
 	if b.interp {
 		p.Why = b.why
 		return p, nil
@@ -335,9 +338,29 @@ func (f *Front) Options() []expr.Option {
 			}
 			return linqRun(p[0].(string), seq, nil, p[2])
 		}, new(func(string, any, any) any)),
-		expr.Function("$csIntOp", func(p ...any) (any, error) {
-			return binop(p[0].(string), p[1], p[2], tInt, tInt, tInt)
+		// integral arithmetic (intarith.go): an int's + - * wrap at 32 bits
+		// (computed in 64 bits by expr, right modulo 2^32)
+		expr.Function("$csI32", func(p ...any) (any, error) {
+			if i, ok := p[0].(int); ok && i == int(int32(i)) {
+				return p[0], nil // in range: the same boxed value, nothing allocated
+			}
+			return int(int32(asInt(p[0]))), nil
+		}, new(func(int) int)),
+		expr.Function("$csIntOp", func(p ...any) (any, error) { // an int's, unchecked
+			return intBinop(p[0].(string), p[1], p[2], ikInt, false)
 		}, new(func(string, int, int) int)),
+		expr.Function("$csIntOpK", func(p ...any) (any, error) {
+			c := p[3].(int)
+			return intBinop(p[0].(string), p[1], p[2], intKind(c&255), c&256 != 0)
+		}, new(func(string, int, int, int) int)),
+		expr.Function("$csIntUn", func(p ...any) (any, error) {
+			c := p[2].(int)
+			return intUnary(p[0].(string), p[1], intKind(c&255), c&256 != 0)
+		}, new(func(string, int, int) int)),
+		expr.Function("$csIntConv", func(p ...any) (any, error) {
+			c := p[1].(int)
+			return intConvert(p[0], intKind(c&255), c&256 != 0)
+		}, new(func(any, int) int)),
 		expr.Function("$csDateDiff", func(p ...any) (any, error) {
 			a, ok1 := p[0].(time.Time)
 			b, ok2 := p[1].(time.Time)
@@ -364,7 +387,6 @@ func (f *Front) Options() []expr.Option {
 		}, new(func(string, time.Duration, time.Duration) time.Duration)),
 		expr.Function("$csFloatMod", func(p ...any) (any, error) { return math.Mod(toFloat(p[0]), toFloat(p[1])), nil },
 			new(func(float64, float64) float64)),
-		expr.Function("$csTrunc", func(p ...any) (any, error) { return convert(m, p[0], tDouble, tInt) }, new(func(float64) int)),
 		expr.Function("$csDict", func(p ...any) (any, error) {
 			return buildDict(p[0].(bool), p[1].([]any), p[2].([]any))
 		}, new(func(bool, []any, []any) any)),

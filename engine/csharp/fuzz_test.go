@@ -76,6 +76,9 @@ func FuzzCSharp(f *testing.F) {
 		`var d = new Dictionary<string, string>(); d["a"] = "b"; return string.Join(",", d.Keys) + DateTime.UtcNow.DayOfWeek;`,
 		`context.Request.Body.As<JObject>(preserveContent: true)?["k"]?.Value<string>()`,
 		`((IEnumerable<object>)context.Variables["l"]).Where(x => x != null).Select(x => x.ToString()).ToArray()`,
+		`int h = 0; foreach (var c in "key") { h = h * 31 + c; } return checked(Math.Abs(h) % 3) + unchecked((int)4294967297L) + (byte)-h;`,
+		`checked { uint u = 4294967295; ulong w = 18446744073709551615UL; return (u >> 1) + (w % 7) + (-2147483648 / 3) + (1 << 33); }`,
+		`var d = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase) { { "a", 1 } }; return new[] { "a", "A" }.Distinct(StringComparer.InvariantCultureIgnoreCase).Count() + d.Count;`,
 		`x => x`, `(a)+b`, `(int)-1`, `'ab'`, "`x`", `/* open`, `a ? b : c ?? d`, `new[] {}`,
 	} {
 		f.Add(s)
@@ -152,6 +155,10 @@ func FuzzCSharpDifferential(f *testing.F) {
 		`TimeSpan.Parse("1.02:03:04.5").TotalSeconds + Convert.ToDouble("1.5")`,
 		`new List<string> {"a", "b"}.IndexOf("b") + ("a,b".Contains(',') ? 1 : 0)`,
 		`new[] {1, 2, 3}.ElementAtOrDefault(5) + new[] {4}.FirstOrDefault(x => x > 9) + string.Join(",", new[] {1, 2}.Union(new[] {3})).Length`,
+		`context.Request.Method.Length * 2147483647 * 3 - -context.Request.Method.Length + (int)(context.Request.Method.Length * 1e9)`,
+		`(short)(context.Request.Method.Length << 14) + (byte)-context.Request.Method.Length + (uint)(context.Request.Method.Length - 4)`,
+		`checked(context.Request.Method.Length * 1000000000) + new[] {int.MaxValue, 1}.Sum()`,
+		`new[] {"b", "A", "a"}.OrderBy(x => x, StringComparer.Ordinal).Distinct(StringComparer.OrdinalIgnoreCase).Count()`,
 	} {
 		f.Add(s)
 	}

@@ -16,6 +16,10 @@ import (
 type JObject struct {
 	Keys []string
 	M    map[string]any
+	// A Dictionary made with a StringComparer (comparer.go): idx maps each
+	// key in the comparer's form to the key as first added; nil otherwise.
+	cmp strComparer
+	idx map[string]string
 }
 
 // JArray is Newtonsoft's JArray.
@@ -33,6 +37,10 @@ func NewJObject() *JObject { return &JObject{M: map[string]any{}} }
 
 // Set adds or replaces a property (a replaced one keeps its place).
 func (o *JObject) Set(k string, v any) {
+	if o.idx != nil {
+		k = o.key(k)
+		o.idx[cmpKey(k, o.cmp)] = k
+	}
 	if _, ok := o.M[k]; !ok {
 		o.Keys = append(o.Keys, k)
 	}
@@ -43,13 +51,17 @@ func (o *JObject) Set(k string, v any) {
 // form) throws on a duplicate key as Dictionary.Add does; the [k] = v form
 // replaces, as the indexer does. A null key throws, as .NET does.
 func buildDict(add bool, keys, vals []any) (any, error) {
-	o := NewJObject()
+	return fillDict(NewJObject(), add, keys, vals)
+}
+
+// fillDict adds the keys and values of a dictionary initializer to o.
+func fillDict(o *JObject, add bool, keys, vals []any) (any, error) {
 	for i, k := range keys {
 		ks, ok := k.(string)
 		if !ok {
 			return nil, argNull("key")
 		}
-		if _, dup := o.M[ks]; dup && add {
+		if _, dup := o.M[o.key(ks)]; dup && add {
 			return nil, exc("ArgumentException", "An item with the same key has already been added. Key: %s", ks)
 		}
 		o.Set(ks, toJToken(vals[i]))
@@ -59,8 +71,12 @@ func buildDict(add bool, keys, vals []any) (any, error) {
 
 // Remove deletes a property; it reports whether it was there.
 func (o *JObject) Remove(k string) bool {
+	k = o.key(k)
 	if _, ok := o.M[k]; !ok {
 		return false
+	}
+	if o.idx != nil {
+		delete(o.idx, cmpKey(k, o.cmp))
 	}
 	delete(o.M, k)
 	for i, kk := range o.Keys {

@@ -116,8 +116,8 @@ func (b *binder) groupBySelectors(n *Call, m *Member, elem *Type) (*Type, error)
 // groupBySelected runs GroupBy with selectors (groupBySelectors): the
 // groups of groupBy, their items mapped by the element lambda, then each
 // group mapped by the result lambda.
-func (f *frame) groupBySelected(n *Call, seq []any) (any, error) {
-	groups, err := groupBy(seq, f.lambda(n.Args[0].X.(*Lambda)))
+func (f *frame) groupBySelected(n *Call, seq []any, cmp any) (any, error) {
+	groups, err := groupByEq(seq, f.lambda(n.Args[0].X.(*Lambda)), eqFor(cmp))
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func (b *binder) linqIndexed(n *Call, m *Member, elem *Type) (*Type, bool, error
 
 // linqTwo runs Aggregate, ToDictionary, Zip and the indexed Select and
 // Where, whose lambdas are not the one-parameter kind linqRun takes.
-func (f *frame) linqTwo(n *Call, m *Member, seq []any) (any, error) {
+func (f *frame) linqTwo(n *Call, m *Member, seq []any, cmp any) (any, error) {
 	switch m.Name {
 	case "Select", "Where", "Zip":
 		l := n.Args[len(n.Args)-1].X.(*Lambda)
@@ -280,6 +280,9 @@ func (f *frame) linqTwo(n *Call, m *Member, seq []any) (any, error) {
 		return acc, nil
 	case "ToDictionary":
 		out := NewJObject()
+		if c, ok := asComparer(cmp); ok {
+			out.setComparer(c)
+		}
 		key := f.lambda(n.Args[0].X.(*Lambda))
 		val := func(x any) (any, error) { return x, nil }
 		if len(n.Args) == 2 {
@@ -294,7 +297,7 @@ func (f *frame) linqTwo(n *Call, m *Member, seq []any) (any, error) {
 			if !ok {
 				return nil, argNull("key")
 			}
-			if _, dup := out.M[ks]; dup {
+			if _, dup := out.M[out.key(ks)]; dup {
 				return nil, exc("ArgumentException", "An item with the same key has already been added. Key: %s", ks)
 			}
 			v, err := val(x)
@@ -325,6 +328,11 @@ var groupingKey = reg(&builtin{key: "IGrouping.Key", run: func(a []any) (any, er
 
 // groupBy is GroupBy: groups in the order their first item came.
 func groupBy(seq []any, key func(any) (any, error)) (any, error) {
+	return groupByEq(seq, key, equalNET)
+}
+
+// groupByEq is GroupBy with keys compared by eq (a comparer's Equals).
+func groupByEq(seq []any, key func(any) (any, error), eq func(a, b any) bool) (any, error) {
 	var groups []*grouping
 	for _, x := range seq {
 		k, err := key(x)
@@ -333,7 +341,7 @@ func groupBy(seq []any, key func(any) (any, error)) (any, error) {
 		}
 		var g *grouping
 		for _, h := range groups {
-			if equalNET(h.Key, k) {
+			if eq(h.Key, k) {
 				g = h
 				break
 			}
@@ -376,7 +384,15 @@ func (f *frame) thenBy(n *Call) (any, error) {
 	cur := n
 	for {
 		m := cur.F.(*Member)
-		levels = append([]level{{f.lambda(cur.Args[0].X.(*Lambda)), strings.HasSuffix(m.Name, "Descending")}}, levels...)
+		key := f.lambda(cur.Args[0].X.(*Lambda))
+		if cur.cmp != nil { // ThenBy(key, comparer): its keys compare with it
+			c, err := f.eval(cur.cmp)
+			if err != nil {
+				return nil, err
+			}
+			key = withComparer(key, c)
+		}
+		levels = append([]level{{key, strings.HasSuffix(m.Name, "Descending")}}, levels...)
 		if strings.HasPrefix(m.Name, "OrderBy") {
 			break
 		}
@@ -417,7 +433,7 @@ func sortByKeys(seq []any, keys [][]any, desc []bool) ([]any, error) {
 	var cerr error
 	sort.SliceStable(idx, func(a, b int) bool {
 		for j := range desc {
-			c, err := compareNET(keys[idx[a]][j], keys[idx[b]][j])
+			c, err := compareKeys(keys[idx[a]][j], keys[idx[b]][j])
 			if err != nil {
 				cerr = err
 			}
@@ -543,7 +559,7 @@ func (b *binder) arrayAssign(n *Assign, t *Index, xt *Type) (*Type, error) {
 	if it.K != KInt {
 		return nil, b.errf(t.I.pos(), "cannot implicitly convert type '%s' to 'int'", typeName(it))
 	}
-	elem := tInt // byte[]: a byte is an int here
+	elem := tByte // byte[]: a byte is an int in 0..255 here
 	if xt.K == KArray {
 		elem = xt.Elem
 	}

@@ -30,6 +30,10 @@ type lowerer struct {
 	// string per statement; a single expression cannot.
 	bounded bool
 	lets    map[*local]bool // locals bound with let (not inlined)
+	// raw marks an int's + - * (or -x) inside a chain of them: expr's
+	// 64-bit result is right modulo 2^32, so only the chain's top wraps
+	// it to 32 bits ($csI32).
+	raw map[Expr]bool
 }
 
 // maxLowerWork bounds the statements lowered for one program; beyond it
@@ -364,17 +368,29 @@ func (lw *lowerer) assignValue(a *Assign, l *local, en env) (string, error) {
 	case "=":
 		return lw.conv(a.X, l.t, en)
 	case "++", "--":
+		if l.t.K == KInt {
+			one := &Lit{node: node{T: tInt}, V: 1, Kind: tkInt, IT: tInt}
+			return lw.expr(&Binary{node: node{Off: a.Off, T: l.t, Ctx: a.Ctx, opT: l.t}, Op: a.Op[:1],
+				L: &Name{node: node{T: l.t}, Name: l.name, local: l}, R: one}, en)
+		}
 		return fmt.Sprintf("(%s %s 1)", cur, a.Op[:1]), nil
 	case "??=":
 		x, err := lw.expr(a.X, en)
 		return fmt.Sprintf("(%s ?? %s)", cur, x), err
 	}
 	op := strings.TrimSuffix(a.Op, "=")
-	bin := &Binary{node: node{Off: a.Off, T: l.t}, Op: op, L: &Name{node: node{T: l.t}, Name: l.name, local: l}, R: a.X}
+	bin := &Binary{node: node{Off: a.Off, T: l.t, Ctx: a.Ctx, opT: a.opT}, Op: op, L: &Name{node: node{T: l.t}, Name: l.name, local: l}, R: a.X}
 	if l.t.K == KString && op == "+" {
 		bin.T = tString
 	}
-	return lw.expr(bin, en)
+	if a.opT != nil {
+		bin.T = a.opT
+	}
+	x, err := lw.expr(bin, en)
+	if err != nil || a.opT == nil || a.opT == l.t {
+		return x, err
+	}
+	return lw.intConv(x, a.opT, l.t, a.Ctx == ctxChecked) // byte b += 1: back to a byte
 }
 
 // foreach becomes reduce when its body only changes one outer local.
@@ -612,10 +628,15 @@ func (lw *lowerer) expr(e Expr, en env) (string, error) {
 			}
 			return strconv.Itoa(v), nil
 		case int64:
+			if v == math.MinInt64 {
+				return "(-9223372036854775807 - 1)", nil
+			}
 			if v < 0 {
 				return "(" + strconv.FormatInt(v, 10) + ")", nil
 			}
 			return strconv.FormatInt(v, 10), nil
+		case uint64:
+			return "", cannot("ulong")
 		case float64:
 			return floatLit(v), nil
 		}
@@ -687,9 +708,18 @@ func (lw *lowerer) expr(e Expr, en env) (string, error) {
 		}
 		return out, nil
 	case *Unary:
+		if i32Chain(n) && i32Chain(n.X) {
+			if lw.raw == nil {
+				lw.raw = map[Expr]bool{}
+			}
+			lw.raw[n.X] = true
+		}
 		x, err := lw.expr(n.X, en)
 		if err != nil {
 			return "", err
+		}
+		if n.opT != nil {
+			return lw.intUnary(n, x)
 		}
 		switch n.Op {
 		case "!":
@@ -729,10 +759,8 @@ func (lw *lowerer) expr(e Expr, en env) (string, error) {
 			return fmt.Sprintf("$csJConv(%s, %s)", x, quote(lw.f.typeKey(n.T))), nil
 		case from.K == KInt && n.T.K == KDouble:
 			return "float(" + x + ")", nil
-		case from.K == KInt && n.T.K == KInt:
-			return x, nil
-		case from.K == KDouble && n.T.K == KInt:
-			return "$csTrunc(" + x + ")", nil
+		case (from.K == KInt || from.K == KDouble) && n.T.K == KInt:
+			return lw.intConv(x, from, n.T, n.Ctx == ctxChecked)
 		case from.K == KChar || n.T.K == KChar:
 			return "", cannot("char conversion")
 		case n.T.K == KJToken && from.K != KObject:
@@ -932,6 +960,10 @@ func (lw *lowerer) linq(n *Call, m *Member, en env) (string, error) {
 		if pred != "" {
 			seq = fmt.Sprintf("map(%s, %s)", seq, pred)
 		}
+		if m.Name == "Sum" && n.T == tInt {
+			// Enumerable.Sum of ints is checked: past Int32, OverflowException
+			return fmt.Sprintf("$csIntConv(%s, %d)", helper(m.Name, seq), intCode(ikInt, true)), nil
+		}
 		return helper(m.Name, seq), nil
 	case "Contains", "Skip", "Take", "Concat", "Except", "Intersect", "Union", "ElementAt", "ElementAtOrDefault":
 		return orDefault(m.Name, n.T, fmt.Sprintf("$csLinq(%s, %s, %s)", quote(m.Name), seq, arg))
@@ -958,6 +990,16 @@ func orDefault(name string, t *Type, call string) (string, error) {
 }
 
 func (lw *lowerer) binary(n *Binary, en env) (string, error) {
+	if i32Chain(n) {
+		for _, c := range []Expr{n.L, n.R} {
+			if i32Chain(c) {
+				if lw.raw == nil {
+					lw.raw = map[Expr]bool{}
+				}
+				lw.raw[c] = true
+			}
+		}
+	}
 	l, err := lw.expr(n.L, en)
 	if err != nil {
 		return "", err
@@ -975,6 +1017,9 @@ func (lw *lowerer) binary(n *Binary, en env) (string, error) {
 	}
 	if (lt.K == KChar || rt.K == KChar) && n.T.K != KString && n.T.K != KBool {
 		return "", cannot("char arithmetic")
+	}
+	if n.opT != nil {
+		return lw.intBinary(n, l, r)
 	}
 	switch n.Op {
 	case "+":
@@ -1081,3 +1126,95 @@ func (lw *lowerer) newExpr(n *NewExpr, en env) (string, error) {
 }
 
 func isNoLower(err error) bool { return errors.As(err, &errNoLowerT) }
+
+// intCode packs an integral kind and the checked context for $csIntOp,
+// $csIntUn and $csIntConv.
+func intCode(k intKind, chk bool) int {
+	if chk {
+		return int(k) | 256
+	}
+	return int(k)
+}
+
+// intBinary lowers integral arithmetic (intarith.go): an int's + - *
+// wrap at 32 bits through $csI32..., a long's are expr's own (64-bit,
+// wrapping); the rest, and every checked operation, call $csIntOp.
+func (lw *lowerer) intBinary(n *Binary, l, r string) (string, error) {
+	k := n.opT.ik()
+	if k == ikULong {
+		return "", cannot("ulong arithmetic")
+	}
+	if n.L.typ().Nullable || n.R.typ().Nullable {
+		return "", cannot("nullable arithmetic")
+	}
+	chk := n.Ctx == ctxChecked
+	if c, ok := constOf(n.R).(int); ok && n.Op == "%" && c != 0 && c != -1 && (k == ikInt || k == ikLong) {
+		return "(" + l + " % " + r + ")", nil // expr's % is Go's, C#'s: the dividend's sign, and no overflow
+	}
+	if !chk {
+		switch n.Op {
+		case "+", "-", "*":
+			switch k {
+			case ikLong:
+				return "(" + l + " " + n.Op + " " + r + ")", nil
+			case ikInt:
+				if lw.raw[n] {
+					return "(" + l + " " + n.Op + " " + r + ")", nil
+				}
+				return "$csI32(" + l + " " + n.Op + " " + r + ")", nil
+			}
+		}
+	}
+	if k == ikInt && !chk {
+		return fmt.Sprintf("$csIntOp(%s, %s, %s)", quote(n.Op), l, r), nil
+	}
+	return fmt.Sprintf("$csIntOpK(%s, %s, %s, %d)", quote(n.Op), l, r, intCode(k, chk)), nil
+}
+
+// i32Chain reports whether e is an int's unchecked + - * or -x, lowered
+// to expr's own operators inside a chain.
+func i32Chain(e Expr) bool {
+	switch n := e.(type) {
+	case *Binary:
+		return n.opT == tInt && n.Ctx != ctxChecked && (n.Op == "+" || n.Op == "-" || n.Op == "*") &&
+			n.L.typ().K == KInt && n.R.typ().K == KInt && !n.L.typ().Nullable && !n.R.typ().Nullable
+	case *Unary:
+		return n.opT == tInt && n.Ctx != ctxChecked && n.Op == "-" && n.X.typ().K == KInt && !n.X.typ().Nullable
+	}
+	return false
+}
+
+func (lw *lowerer) intUnary(n *Unary, x string) (string, error) {
+	k := n.opT.ik()
+	if k == ikULong || n.X.typ().Nullable {
+		return "", cannot("ulong or nullable arithmetic")
+	}
+	if n.X.typ().K == KChar {
+		return "", cannot("char arithmetic")
+	}
+	chk := n.Ctx == ctxChecked
+	switch {
+	case n.Op == "+":
+		return x, nil
+	case n.Op == "-" && k == ikLong && !chk:
+		return "-(" + x + ")", nil
+	case n.Op == "-" && k == ikInt && !chk:
+		if lw.raw[n] {
+			return "-(" + x + ")", nil
+		}
+		return "$csI32(-(" + x + "))", nil
+	}
+	return fmt.Sprintf("$csIntUn(%s, %s, %d)", quote(n.Op), x, intCode(k, chk)), nil
+}
+
+// intConv lowers a conversion of an integral or double value to an
+// integral type: nothing where every value fits.
+func (lw *lowerer) intConv(x string, from, to *Type, chk bool) (string, error) {
+	if from.K == KInt && intImplicit(from.ik(), to.ik()) && to.ik() != ikULong && (to.Nullable || !from.Nullable) {
+		return x, nil // every value fits: (long)i, (int?)i
+	}
+	if from.ik() == ikULong || to.ik() == ikULong || from.Nullable || to.Nullable {
+		return "", cannot("ulong or nullable conversion")
+	}
+	return fmt.Sprintf("$csIntConv(%s, %d)", x, intCode(to.ik(), chk)), nil
+}

@@ -2,6 +2,7 @@ package csharp
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -16,6 +17,7 @@ type parser struct {
 	toks  []token
 	i     int
 	depth int
+	ctx   ovfCtx // checked(...) / unchecked(...) around what is parsed
 }
 
 // ParseExpr parses the inside of @(...); base is its offset in the value.
@@ -245,9 +247,11 @@ func (p *parser) stmt() (Stmt, error) {
 	if t.Kind == tkIdent && t.Text == "using" {
 		return p.usingStmt()
 	}
-	if t.Kind == tkIdent && t.Text == "unchecked" && p.peekN(1).Kind == tkOp && p.peekN(1).Text == "{" {
-		// unchecked { ... }: C#'s default context, so the block itself
+	if t.Kind == tkIdent && (t.Text == "unchecked" || t.Text == "checked") && p.peekN(1).Kind == tkOp && p.peekN(1).Text == "{" {
+		// checked { ... } and unchecked { ... }: the block, its arithmetic
+		// and conversions marked with the context
 		p.advance()
+		defer p.within(t.Text)()
 		return p.block()
 	}
 	if lf, ok, err := p.tryLocalFunc(); ok || err != nil {
@@ -634,7 +638,7 @@ func (p *parser) assignment() (Expr, error) {
 	t := p.peek()
 	if t.Kind == tkOp {
 		switch t.Text {
-		case "=", "+=", "-=", "*=", "/=", "%=", "??=", "&=", "|=", "^=":
+		case "=", "+=", "-=", "*=", "/=", "%=", "??=", "&=", "|=", "^=", "<<=", ">>=":
 			p.advance()
 			rhs, err := p.assignment()
 			if err != nil {
@@ -645,7 +649,7 @@ func (p *parser) assignment() (Expr, error) {
 			default:
 				return nil, &SyntaxError{Off: t.Off, Msg: "the left-hand side of an assignment must be a variable, property or indexer"}
 			}
-			return &Assign{node: node{Off: lhs.pos()}, Op: t.Text, Target: lhs, X: rhs}, nil
+			return &Assign{node: node{Off: lhs.pos(), Ctx: p.ctx}, Op: t.Text, Target: lhs, X: rhs}, nil
 		}
 	}
 	return lhs, nil
@@ -806,13 +810,13 @@ func (p *parser) binary(min int) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		l = &Binary{node: node{Off: t.Off}, Op: op, L: l, R: r}
+		l = &Binary{node: node{Off: t.Off, Ctx: p.ctx}, Op: op, L: l, R: r}
 	}
 }
 
 var predefined = map[string]bool{
 	"string": true, "int": true, "long": true, "bool": true, "double": true, "object": true, "char": true,
-	"byte": true, "decimal": true, "float": true, "short": true, "uint": true, "ulong": true, "dynamic": true,
+	"byte": true, "decimal": true, "float": true, "short": true, "uint": true, "ulong": true, "ushort": true, "sbyte": true, "dynamic": true,
 }
 
 func (p *parser) unary() (Expr, error) {
@@ -829,27 +833,49 @@ func (p *parser) unary() (Expr, error) {
 			if err != nil {
 				return nil, err
 			}
-			if l, ok := x.(*Lit); ok && t.Text == "-" {
+			if l, ok := x.(*Lit); ok && t.Text == "-" && l.Kind == tkInt {
+				// -2147483648 is an int and -9223372036854775808 a long
+				// (C#'s exceptions to negating a uint or ulong literal)
 				switch v := l.V.(type) {
 				case int:
-					l.V, l.Off = -v, t.Off
-					return l, nil
+					switch {
+					case l.IT == tUInt && v == 1<<31:
+						l.V, l.IT, l.Off = -v, tInt, t.Off
+						return l, nil
+					case l.IT == tUInt:
+						l.V, l.IT, l.Off = int64(-v), tLong, t.Off
+						return l, nil
+					case l.IT == tInt && v != math.MinInt32: // -(int.MinValue) overflows: the binder says so
+						l.V, l.Off = -v, t.Off
+						return l, nil
+					}
 				case int64:
-					l.V, l.Off = -v, t.Off
-					return l, nil
+					if v != math.MinInt64 {
+						l.V, l.Off = -v, t.Off
+						return l, nil
+					}
+				case uint64:
+					if v == 1<<63 {
+						l.V, l.IT, l.Off = int64(math.MinInt64), tLong, t.Off
+						return l, nil
+					}
+				}
+			}
+			if l, ok := x.(*Lit); ok && t.Text == "-" {
+				switch v := l.V.(type) {
 				case float64:
 					l.V, l.Off = -v, t.Off
 					return l, nil
 				}
 			}
-			return &Unary{node: node{Off: t.Off}, Op: t.Text, X: x}, nil
+			return &Unary{node: node{Off: t.Off, Ctx: p.ctx}, Op: t.Text, X: x}, nil
 		case "++", "--":
 			p.advance()
 			x, err := p.unary()
 			if err != nil {
 				return nil, err
 			}
-			return &Assign{node: node{Off: t.Off}, Op: t.Text, Target: x}, nil
+			return &Assign{node: node{Off: t.Off, Ctx: p.ctx}, Op: t.Text, Target: x}, nil
 		case "(":
 			if c, ok, err := p.tryCast(); ok || err != nil {
 				return c, err
@@ -897,7 +923,7 @@ func (p *parser) tryCast() (Expr, bool, error) {
 	if err != nil {
 		return nil, true, err
 	}
-	return &Cast{node: node{Off: open.Off}, To: tr, X: x}, true, nil
+	return &Cast{node: node{Off: open.Off, Ctx: p.ctx}, To: tr, X: x}, true, nil
 }
 
 func (p *parser) postfix() (Expr, error) {
@@ -975,7 +1001,7 @@ func (p *parser) postfix() (Expr, error) {
 			x = &Index{node: node{Off: t.Off}, X: x, I: i, Cond: true}
 		case "++", "--":
 			p.advance()
-			x = &Assign{node: node{Off: x.pos()}, Op: t.Text, Target: x, Post: true}
+			x = &Assign{node: node{Off: x.pos(), Ctx: p.ctx}, Op: t.Text, Target: x, Post: true}
 		case "!":
 			// null-forgiving x! : ignored
 			n := p.peekN(1)
@@ -1059,9 +1085,10 @@ func (p *parser) primary() (Expr, error) {
 	case tkInterp:
 		return p.interp(t)
 	case tkIdent:
-		if t.Text == "unchecked" && p.is("(") {
-			// unchecked(x): C#'s default context, so x itself (int and long
-			// are 64-bit here; narrowing casts wrap in either case)
+		if (t.Text == "unchecked" || t.Text == "checked") && p.is("(") {
+			// checked(x) and unchecked(x): x, its arithmetic and
+			// conversions marked with the context
+			defer p.within(t.Text)()
 			return p.parenExpr()
 		}
 		return &Name{node: node{Off: t.Off}, Name: t.Text}, nil
@@ -1116,13 +1143,24 @@ func intLit(t token) (Expr, error) {
 		text, base = text[2:], 16
 	}
 	u, err := strconv.ParseUint(text, base, 64)
-	if err != nil || u > 1<<63-1 {
+	if err != nil {
 		return nil, &SyntaxError{Off: t.Off, Msg: fmt.Sprintf("integral constant %s is too large", t.Text)}
 	}
-	if strings.Contains(t.Suf, "l") || u > 1<<31-1 {
-		return &Lit{node: node{Off: t.Off}, V: int64(u), Kind: tkInt}, nil
+	// C#'s literal types: the first of int, uint, long, ulong that holds
+	// the value (uint, ulong with U; long, ulong with L; ulong with UL)
+	uns, lng := strings.Contains(t.Suf, "u"), strings.Contains(t.Suf, "l")
+	lit := &Lit{node: node{Off: t.Off}, Kind: tkInt}
+	switch {
+	case !uns && !lng && u <= math.MaxInt32:
+		lit.V, lit.IT = int(u), tInt
+	case !lng && u <= math.MaxUint32:
+		lit.V, lit.IT = int(u), tUInt
+	case !uns && u <= math.MaxInt64:
+		lit.V, lit.IT = int64(u), tLong
+	default:
+		lit.V, lit.IT = u, tULong
 	}
-	return &Lit{node: node{Off: t.Off}, V: int(u), Kind: tkInt}, nil
+	return lit, nil
 }
 
 func (p *parser) interp(t token) (Expr, error) {
@@ -1137,6 +1175,7 @@ func (p *parser) interp(t token) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		sub.ctx = p.ctx
 		x, err := sub.expr()
 		if err != nil {
 			return nil, err
@@ -1327,6 +1366,16 @@ func (p *parser) initList() ([]Expr, error) {
 
 // parenExpr reads "(" expression ")", as if, while, switch and the like
 // write their condition.
+// within sets the checked/unchecked context until the returned func runs.
+func (p *parser) within(kw string) func() {
+	saved := p.ctx
+	p.ctx = ctxUnchecked
+	if kw == "checked" {
+		p.ctx = ctxChecked
+	}
+	return func() { p.ctx = saved }
+}
+
 func (p *parser) parenExpr() (Expr, error) {
 	if _, err := p.expect("("); err != nil {
 		return nil, err

@@ -93,6 +93,8 @@ func toStringNET(v any) string {
 		return strconv.Itoa(x)
 	case int64:
 		return strconv.FormatInt(x, 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
 	case float64:
 		return formatDouble(x)
 	case time.Time:
@@ -337,22 +339,37 @@ func jtokenConvert(v any, t *Type) (any, error) {
 		}
 		return toStringNET(v), nil
 	case KInt:
+		// Json.NET's explicit conversions call Convert.ToInt32,
+		// ToInt64...: a value past the type's range is an OverflowException
+		var n int
+		var err error
 		switch x := v.(type) {
 		case int:
-			return x, nil
+			n = x
 		case float64:
-			return roundToIntNET(x, 64) // Convert.ToInt64, as Json.NET's explicit conversion calls it
+			n, err = roundToIntNET(x, 64)
+			if err != nil && t.ik() == ikULong && x >= 0 && x < 2*two63 {
+				return uint64(math.RoundToEven(x)), nil
+			}
 		case string:
-			return parseIntNET(x, 64)
+			n, err = parseIntNET(x, 64)
 		case bool:
 			if x {
-				return 1, nil
+				n = 1
 			}
-			return 0, nil
 		case nil:
 			return nil, exc("ArgumentNullException", "Value cannot be null.")
+		default:
+			return nil, exc("ArgumentException", "Can not convert %s to %s.", jtype(v), t.ik().netName())
 		}
-		return nil, exc("ArgumentException", "Can not convert %s to Int64.", jtype(v))
+		if err != nil {
+			return nil, convertOverflow(t.ik())
+		}
+		r, err := intToKind(n, t.ik(), true)
+		if err != nil {
+			return nil, convertOverflow(t.ik())
+		}
+		return r, nil
 	case KDouble:
 		switch x := v.(type) {
 		case int:
@@ -442,6 +459,16 @@ func compareWith(a, b string, comparison int) int {
 
 // overflowErr is .NET's OverflowException for a number past the range of
 // Int32 (bits 32) or Int64.
+// convertOverflow is Convert.ToInt32's (ToByte's...) OverflowException.
+func convertOverflow(k intKind) error {
+	what := map[intKind]string{ikSByte: "a signed byte", ikByte: "an unsigned byte", ikShort: "an Int16", ikUShort: "a UInt16",
+		ikUInt: "a UInt32", ikLong: "an Int64", ikULong: "a UInt64"}[k]
+	if what == "" {
+		what = "an Int32"
+	}
+	return exc("OverflowException", "Value was either too large or too small for %s.", what)
+}
+
 func overflowErr(bits int) error {
 	netType := "Int64"
 	if bits == 32 {
@@ -495,6 +522,20 @@ func parseBoolNET(s string) (bool, error) {
 func equalNET(a, b any) bool {
 	if same, ok := xmlSame(a, b); ok { // the same XML node (xml_linq.go)
 		return same
+	}
+	if u, ok := a.(uint64); ok { // a ulong
+		a, b = b, u
+	}
+	if u, ok := b.(uint64); ok {
+		switch x := a.(type) {
+		case uint64:
+			return x == u
+		case int:
+			return x >= 0 && uint64(x) == u
+		case float64:
+			return x == float64(u)
+		}
+		return false
 	}
 	switch x := a.(type) {
 	case nil:
@@ -596,6 +637,9 @@ func sortedKeys(m map[string]any) []string {
 
 // compareNET orders two values of the same static kind.
 func compareNET(a, b any) (int, error) {
+	if c, ok := compareU64(a, b); ok {
+		return c, nil
+	}
 	switch x := a.(type) {
 	case int:
 		switch y := b.(type) {

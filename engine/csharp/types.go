@@ -59,6 +59,7 @@ const (
 	KXDocType
 	KXDecl
 	KXComparer
+	KStrCmp // System.StringComparer (strComparer, comparer.go)
 )
 
 // Type is a static type.
@@ -70,6 +71,95 @@ type Type struct {
 	Key  *Type        // KGrouping: the key's type
 	// Nullable marks int?, bool?...: a value type that may be null.
 	Nullable bool
+	// SetCmp is the StringComparer (its property's name) a HashSet<string>
+	// was made with: its Contains and Add compare with it.
+	SetCmp string
+	// IK is the integral type of a KInt (int, long, byte...): each is a Go
+	// int at run time, but for ulong (a uint64), held in its range.
+	IK intKind
+}
+
+// intKind is one of C#'s integral types.
+type intKind uint8
+
+const (
+	ikNone intKind = iota
+	ikSByte
+	ikByte
+	ikShort
+	ikUShort
+	ikInt
+	ikUInt
+	ikLong
+	ikULong
+)
+
+// intRange gives the integral type's range (ulong's upper bound is
+// math.MaxInt64 here: see ulongOp).
+func (k intKind) bits() (bits uint, signed bool) {
+	switch k {
+	case ikSByte:
+		return 8, true
+	case ikByte:
+		return 8, false
+	case ikShort:
+		return 16, true
+	case ikUShort:
+		return 16, false
+	case ikUInt:
+		return 32, false
+	case ikLong:
+		return 64, true
+	case ikULong:
+		return 64, false
+	}
+	return 32, true
+}
+
+// wrap narrows v to the integral type as C#'s unchecked conversion does
+// (its low bits), for every type but ulong.
+func (k intKind) wrap(v int) int {
+	switch k {
+	case ikInt:
+		return int(int32(v))
+	case ikLong, ikULong:
+		return v
+	case ikUInt:
+		return int(uint32(v))
+	case ikShort:
+		return int(int16(v))
+	case ikUShort:
+		return int(uint16(v))
+	case ikSByte:
+		return int(int8(v))
+	case ikByte:
+		return int(uint8(v))
+	}
+	return v
+}
+
+// fits reports whether v is in the type's range (ulong: v >= 0).
+func (k intKind) fits(v int) bool {
+	if k == ikULong {
+		return v >= 0
+	}
+	return k.wrap(v) == v
+}
+
+// netName is the type's .NET name, for OverflowException messages.
+func (k intKind) netName() string {
+	return [...]string{"Int32", "SByte", "Byte", "Int16", "UInt16", "Int32", "UInt32", "Int64", "UInt64"}[k]
+}
+
+// ik is t's integral kind (ikInt for an int, ikNone for a non-integer).
+func (t *Type) ik() intKind {
+	if t == nil || t.K != KInt {
+		return ikNone
+	}
+	if t.IK == ikNone {
+		return ikInt
+	}
+	return t.IK
 }
 
 // nullableOf is t? for value types (t itself for reference types).
@@ -89,8 +179,14 @@ var (
 	tObject    = &Type{K: KObject, Name: "object"}
 	tString    = &Type{K: KString, Name: "string"}
 	tChar      = &Type{K: KChar, Name: "char"}
-	tInt       = &Type{K: KInt, Name: "int"}
-	tLong      = &Type{K: KInt, Name: "long"}
+	tInt       = &Type{K: KInt, Name: "int", IK: ikInt}
+	tLong      = &Type{K: KInt, Name: "long", IK: ikLong}
+	tUInt      = &Type{K: KInt, Name: "uint", IK: ikUInt}
+	tULong     = &Type{K: KInt, Name: "ulong", IK: ikULong}
+	tShort     = &Type{K: KInt, Name: "short", IK: ikShort}
+	tUShort    = &Type{K: KInt, Name: "ushort", IK: ikUShort}
+	tSByte     = &Type{K: KInt, Name: "sbyte", IK: ikSByte}
+	tByte      = &Type{K: KInt, Name: "byte", IK: ikByte}
 	tDouble    = &Type{K: KDouble, Name: "double"}
 	tBool      = &Type{K: KBool, Name: "bool"}
 	tNull      = &Type{K: KNull, Name: "<null>"}
@@ -154,6 +250,8 @@ func assignable(from, to *Type) bool {
 		return to.isRef()
 	case from.K == KObject:
 		return false
+	case to.K == KInt && from.K == KInt:
+		return (to.Nullable || !from.Nullable) && intImplicit(from.ik(), to.ik())
 	case to.K == from.K && to.K != KGo && to.K != KArray:
 		return to.Nullable || !from.Nullable
 	case to.K == KDouble && from.K == KInt:
@@ -238,13 +336,24 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tHash
 	case "Random":
 		t = tRandom
+	case "StringComparer", "IEqualityComparer", "IComparer":
+		t = tStrCmp // IEqualityComparer<string>, IComparer<string>: the comparers policies have
 	case "string", "String":
 		t = tString
-	case "int", "Int32", "long", "Int64", "short", "Int16", "uint", "ulong", "UInt32", "UInt64":
+	case "int", "Int32":
 		t = tInt
-		if name == "long" || name == "Int64" {
-			t = tLong
-		}
+	case "long", "Int64":
+		t = tLong
+	case "short", "Int16":
+		t = tShort
+	case "ushort", "UInt16":
+		t = tUShort
+	case "uint", "UInt32":
+		t = tUInt
+	case "ulong", "UInt64":
+		t = tULong
+	case "sbyte", "SByte":
+		t = tSByte
 	case "double", "Double", "decimal", "Decimal", "float", "Single":
 		t = tDouble
 	case "bool", "Boolean":
@@ -254,7 +363,7 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 	case "object", "Object", "dynamic", "var":
 		t = tObject
 	case "byte", "Byte":
-		t = tInt
+		t = tByte
 	case "JToken", "JValue":
 		t = tJToken
 	case "JObject":
@@ -327,7 +436,7 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = nullableOf(t)
 	}
 	for i := 0; i < tr.Array; i++ {
-		if t.K == KInt && (tr.Name == "byte" || tr.Name == "Byte") {
+		if t == tByte {
 			t = tBytes
 			continue
 		}
