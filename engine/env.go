@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"tollgate/internal/xsd"
 )
 
 // Env is the root of every expression: the only name in scope is `context`,
@@ -390,11 +392,44 @@ type Api struct {
 	// such as validate-graphql-request read it). Unexported: expressions
 	// do not see it.
 	graphQL any
+	// odata is an OData API's model (the gateway's *odata.Model, for
+	// validate-odata-request). Unexported too.
+	odata any
+	// soap is a SOAP API's compiled WSDL schemas (its <types>), for
+	// validate-content's validate-as="soap" and "xml". Unexported too.
+	soap *xsd.Set
+}
+
+// SetSOAPSchemas records a SOAP API's compiled WSDL schemas (set once,
+// when the API is loaded, before any request sees the Api).
+func SetSOAPSchemas(a *Api, s *xsd.Set) { a.soap = s }
+
+// SOAPSchemas are the schemas SetSOAPSchemas recorded (nil for an API
+// without a WSDL, or whose WSDL has no schema).
+func SOAPSchemas(a *Api) *xsd.Set {
+	if a == nil {
+		return nil
+	}
+	return a.soap
 }
 
 // SetGraphQLSchema records a GraphQL API's parsed schema (set once, when
 // the API is loaded, before any request sees the Api).
 func SetGraphQLSchema(a *Api, schema any) { a.graphQL = schema }
+
+// SetODataModel records an OData API's model, read from its $metadata
+// document (set once, when the API is loaded, before any request sees the
+// Api).
+func SetODataModel(a *Api, m any) { a.odata = m }
+
+// ODataModel is the model SetODataModel recorded (nil for an API that is
+// not an OData API).
+func ODataModel(a *Api) any {
+	if a == nil {
+		return nil
+	}
+	return a.odata
+}
 
 // GraphQLSchema is the schema SetGraphQLSchema recorded (nil for an API
 // that is not a GraphQL API).

@@ -61,6 +61,16 @@ func (p *Parser) GlobalSchema(id string) (SchemaDoc, bool) {
 	return d, ok
 }
 
+// GlobalSchemaIDs are the names of the schema resources, sorted.
+func (p *Parser) GlobalSchemaIDs() []string {
+	ids := make([]string, 0, len(p.c.Schemas))
+	for id := range p.c.Schemas {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 // HasBackend reports whether a backend entity called name exists
 // (set-backend-service backend-id).
 func (p *Parser) HasBackend(name string) bool { return p.c.Backends[name] }

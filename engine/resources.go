@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"tollgate/internal/xsd"
 )
 
 // The APIM resource model as expressions see it: context.Operation,
@@ -24,6 +26,20 @@ type Operation struct {
 	// API's specification (nil otherwise). The validation policies read
 	// it; expressions cannot see it.
 	Spec *OperationSpec `expr:"-"`
+	// SOAP is a SOAP API operation's messages as its WSDL describes them
+	// (nil otherwise): validate-content checks the Body's payload against
+	// them. Expressions cannot see it.
+	SOAP *SOAPOperation `expr:"-"`
+}
+
+// SOAPOperation is what a WSDL says a SOAP operation's messages carry:
+// the global elements of the request's and the response's Body (a
+// document-style operation's message parts), or RPC true for an
+// RPC-style operation, whose Body holds a wrapper named after the
+// operation instead.
+type SOAPOperation struct {
+	Input, Output []xsd.QName
+	RPC           bool
 }
 
 // OperationSpec is an operation's place in the API's OpenAPI document, as

@@ -28,7 +28,7 @@ import (
 // It is immutable once loaded and shared by every request of a snapshot.
 type API struct {
 	Name       string
-	Type       string // websocket | http | graphql (an http API with a schema: graphql.go) | soap (soap.go)
+	Type       string // websocket | http | graphql (an http API with a schema: graphql.go) | soap (soap.go) | odata (odata.go)
 	Path       string // URL prefix, "/chat"
 	ServiceURL *url.URL
 	Limits     Limits
@@ -455,6 +455,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		api.Dir = apiDir
 		api.backends = backends
 		loadGraphQLSchema(api, extras.graphql, defPos, &errs)
+		loadODataModel(api, extras.odata, defPos, &errs)
 		if prev, dup := names[api.Name]; dup {
 			errs.Add(defPos, "", "API name %q is already used by %s", api.Name, prev)
 			continue
@@ -475,6 +476,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		api.srcHash = srcHash
 		// Last: the views copy the API as it is now.
 		buildScopes(api, proot, extras, scopeInputs{comp: comp, global: global, products: products}, &errs)
+		checkODataPolicies(api, &errs)
 		api.setInline(stores)
 		h.Write([]byte(api.Hash))
 		snap.APIs = append(snap.APIs, api)
@@ -588,7 +590,7 @@ func readAPI(p *engine.Parser) *API {
 		}
 	}
 	api.Name = p.RequiredLitStr("name")
-	api.Type = p.RequiredLitStr("type", "websocket", "http", "graphql", "soap")
+	api.Type = p.RequiredLitStr("type", "websocket", "http", "graphql", "soap", "odata")
 	api.Path = p.RequiredLitStr("path")
 	parseVersioning(p, api)
 	svc := p.RequiredLitStr("service-url")

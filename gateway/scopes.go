@@ -29,6 +29,8 @@ type apiExtras struct {
 	graphql srcFile
 	// wsdl: a SOAP API's WSDL (soap.go)
 	wsdl srcFile
+	// odata: an OData API's metadata (odata.go)
+	odata srcFile
 }
 
 type srcFile struct {
@@ -65,6 +67,7 @@ func readAPIExtras(apiDir string, errs *engine.ErrorList) apiExtras {
 			x.wsdl = srcFile{path: p, data: data}
 		}
 	}
+	x.odata = readODataFile(apiDir, errs)
 	opsDir := filepath.Join(apiDir, "operations")
 	ents, err := os.ReadDir(opsDir)
 	if err != nil {
@@ -93,6 +96,8 @@ func (x apiExtras) hash(h hash.Hash) {
 	h.Write(x.graphql.data)
 	h.Write([]byte(x.wsdl.path))
 	h.Write(x.wsdl.data)
+	h.Write([]byte(x.odata.path))
+	h.Write(x.odata.data)
 	for _, id := range x.opIDs() {
 		h.Write([]byte(id))
 		h.Write(x.opPolicies[id].data)
@@ -122,7 +127,19 @@ var onHandshake = &engine.Operation{Id: "onHandshake", Name: "onHandshake", Meth
 // operation scopes. api.Plan is the API policy over the global one.
 func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs *engine.ErrorList) {
 	decls := api.opDecls
+	var soapOps map[string]*engine.SOAPOperation // from the WSDL: each operation's messages
 	*errs = append(*errs, api.opErrs...)
+	if api.Type == "odata" {
+		// APIM gives an OData API no operations (odata.go).
+		for _, d := range decls {
+			errs.Add(d.pos, "", "an OData API has no operations (APIM gives it none): its requests are the service's, and its policies are the API's")
+		}
+		decls = nil
+		if x.specFile != "" {
+			errs.Add(engine.Pos{File: x.specFile, Line: 1, Col: 1}, "", "an OData API is described by its $metadata (specification.xml), not an OpenAPI specification")
+			x.specFile = ""
+		}
+	}
 	if x.specFile != "" {
 		if api.Type == "soap" {
 			errs.Add(engine.Pos{File: x.specFile, Line: 1, Col: 1}, "", "a SOAP API's operations come from its WSDL (specification.wsdl), not an OpenAPI specification")
@@ -135,6 +152,10 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 			errs.Add(engine.Pos{File: x.wsdl.path, Line: 1, Col: 1}, "", "a WSDL describes a SOAP API: give the API type \"soap\" (it is %q)", api.Type)
 		} else {
 			decls = append(decls, parseWSDL(x.wsdl.path, x.wsdl.data, errs)...)
+			if set := wsdlSchemas(x.wsdl.path, x.wsdl.data, errs); set != nil && api.Info != nil {
+				engine.SetSOAPSchemas(api.Info, set)
+			}
+			soapOps = wsdlMessages(x.wsdl.data)
 		}
 	}
 	api.router, api.soap = nil, nil
@@ -156,7 +177,7 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 				continue
 			}
 			ids[d.id] = true
-			op := &Operation{Info: &engine.Operation{Id: d.id, Name: d.name, Method: d.method, UrlTemplate: d.template, Spec: d.spec}, pos: d.pos}
+			op := &Operation{Info: &engine.Operation{Id: d.id, Name: d.name, Method: d.method, UrlTemplate: d.template, Spec: d.spec, SOAP: soapOps[d.id]}, pos: d.pos}
 			if api.soap != nil {
 				if err := api.soap.add(op); err != nil {
 					errs.Add(d.pos, "", "%s", err.Error())

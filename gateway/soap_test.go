@@ -142,6 +142,12 @@ func TestSOAPLoadErrors(t *testing.T) {
 			`operations/5f0a1b2c3d/policy.xml:1:1: API "calc" has no operation "5f0a1b2c3d" for this policy (its operations: Add, Sub)`},
 		{"a broken WSDL", "soap", "specification.wsdl", "<definitions xmlns=\"http://schemas.xmlsoap.org/wsdl/\">\n<binding>", "",
 			"specification.wsdl:2:9: invalid WSDL: unexpected EOF"},
+		{"a WSDL schema with an undefined type", "soap", "specification.wsdl", strings.Replace(string(wsdl), `<xsd:element name="b" type="xsd:int"/>`,
+			`<xsd:element name="b" type="tns:Number"/>`, 1), "",
+			`specification.wsdl:12:50: XML schema in the WSDL's types: type "Number" is not defined in namespace http://tempuri.org/`},
+		{"a WSDL schema that imports a file", "soap", "specification.wsdl", strings.Replace(string(wsdl), `elementFormDefault="qualified">`,
+			`elementFormDefault="qualified"><xsd:import namespace="urn:x" schemaLocation="http://example.com/x.xsd"/>`, 1), "",
+			`specification.wsdl:9:87: XML schema in the WSDL's types: schemaLocation "http://example.com/x.xsd" is not among the schemas given (tollgate never fetches a schema)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,10 +36,7 @@ var azureOnly = map[string]string{
 // notInTollgate are APIM policies a self-hosted gateway could run but
 // tollgate does not (yet): a load error naming what to do instead, as for
 // the Azure-only ones.
-var notInTollgate = map[string]string{
-	"validate-odata-request": "tollgate has no OData parser; let the OData service validate its system query options " +
-		"($filter, $select, …), and check OData-Version with check-header or validate-headers",
-}
+var notInTollgate = map[string]string{}
 
 // refusedPolicy returns the Parse of an element tollgate refuses at
 // load (Azure-only, or not implemented): why, and what to use instead.

@@ -82,6 +82,7 @@ func TestPlanMayBlock(t *testing.T) {
         <rule path="/Missions/name" action="@(context.Request.Headers.Count > 2 ? &quot;remove&quot; : &quot;allow&quot;)" />
     </authorize>
 </validate-graphql-request>`), false},
+		{"validate-odata-request (docs)", memory, in(`<validate-odata-request default-odata-version="4.01" />`), false},
 		{"ip-filter", memory, in(`<ip-filter action="allow">
     <address>13.66.201.169</address>
     <address-range from="13.66.140.128" to="13.66.140.143" />

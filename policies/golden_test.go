@@ -44,6 +44,7 @@ func loadErrors(t *testing.T, name string, src []byte) string {
 			return
 		}
 		c := engine.NewCompiler(Registry(Deps{Store: store.NewMemory()}), goldenNamed())
+		c.Schemas = testSchemas()
 		c.Compile(root, "api", nil)
 		errs = c.Errors()
 	}()

@@ -39,6 +39,7 @@ func compileErrs(d Deps, src string) (*engine.Plan, engine.ErrorList) {
 		engine.NamedValue{Name: "backend", Value: "ws://127.0.0.1:9/"},
 		engine.NamedValue{Name: "secret", Value: "s3cr3t", Secret: true},
 	))
+	c.Schemas = testSchemas()
 	plan := c.Compile(root, "api", nil)
 	return plan, c.Errors()
 }

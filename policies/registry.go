@@ -156,6 +156,7 @@ func Registry(d Deps) engine.Registry {
 		"validate-headers":         {Sections: engine.Outbound | engine.OnError, Parse: k.parseValidateHeaders},
 		"validate-status-code":     {Sections: engine.Outbound | engine.OnError, Parse: k.parseValidateStatusCode},
 		"validate-graphql-request": {Sections: engine.Inbound, Parse: k.parseValidateGraphQL},
+		"validate-odata-request":   {Sections: engine.Inbound, Parse: k.parseValidateOData},
 
 		"publish-to-dapr":     {Sections: engine.Inbound, Parse: k.parsePublishToDapr},
 		"invoke-dapr-binding": {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseInvokeDaprBinding},

@@ -14,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"tollgate/engine"
+	"tollgate/internal/xsd"
 )
 
 // <validate-content unspecified-content-type-action="ignore | prevent | detect"
@@ -23,7 +24,7 @@ import (
 //	<content-type-map any-content-type-value="…" missing-content-type-value="…">
 //	    <type from | when="content type string" to="content type string" />
 //	</content-type-map>
-//	<content type="…" validate-as="json" schema-ref="#/components/schemas/X"
+//	<content type="…" validate-as="json | xml | soap" schema-id="…" schema-ref="#/components/schemas/X"
 //	    action="ignore | prevent | detect" allow-additional-properties="true | false" />
 //
 // </validate-content>
@@ -31,10 +32,11 @@ import (
 // requestBody; outbound and in on-error the response body against the
 // operation's response for its status. The size is checked first, from
 // Content-Length when there is one, so a body over max-size is never read.
-// Only JSON is validated (validate-as="json"): XML and SOAP need XML schema
-// validation, which tollgate does not have (a load error). schema-id names
-// a schema resource of the folder (validate_content_schema.go); schema-ref
-// alone points into the API's own specification.
+// JSON is validated with JSON Schema; XML and SOAP (validate-as="xml",
+// "soap") with tollgate's XML Schema validator (validate_content_xml.go).
+// schema-id names a schema resource of the folder
+// (validate_content_schema.go); schema-ref alone points into the API's own
+// specification.
 type validateContent struct {
 	validator
 	unspecified, sizeExceeded action
@@ -60,6 +62,10 @@ type contentRule struct {
 	// (validate_content_schema.go), compiled at load.
 	schemaID string
 	global   *jsonschema.Schema
+	// as is validate-as: json, xml or soap; xsd is an XML schema
+	// resource's compiled schema (validate_content_xml.go).
+	as  string
+	xsd *xsd.Set
 }
 
 type overrideKey struct {
@@ -107,9 +113,12 @@ func (k *kit) parseValidateContent(p *engine.Parser) engine.Step {
 			}
 		case "content":
 			r := contentRule{typ: strings.ToLower(cp.LitStr("type", "")), act: litAction(cp, "action", true, actIgnore)}
-			switch as := cp.RequiredLitStr("validate-as", "json", "xml", "soap"); as {
-			case "xml", "soap":
-				cp.ErrorAt(cp.Attr("validate-as").ValuePos, "validate-as=%q is not available in tollgate (it has no XML schema validator); only \"json\" is", as)
+			r.as = cp.RequiredLitStr("validate-as", "json", "xml", "soap")
+			if r.as == "xml" || r.as == "soap" {
+				if v.parseXMLContent(cp, &r) {
+					v.contents = append(v.contents, r)
+				}
+				continue
 			}
 			if cp.Has("allow-additional-properties") {
 				b := cp.LitBool("allow-additional-properties", false)
@@ -192,6 +201,12 @@ func (v *validateContent) Run(_ context.Context, s *engine.State) error {
 		v.validateGlobal(r, data, ct, typ, what, &val, pub)
 		return v.finish(s, &val)
 	}
+	if r := v.rule(ct); r != nil && (r.as == "xml" || r.as == "soap") && ct != "" {
+		if len(data) > 0 {
+			v.validateXML(s, r, data, ct, typ, what, &val, pub)
+		}
+		return v.finish(s, &val)
+	}
 	spec := opSpec(s)
 	if len(data) == 0 {
 		// No body: nothing to validate, unless the request needs one.
@@ -205,6 +220,12 @@ func (v *validateContent) Run(_ context.Context, s *engine.State) error {
 		return v.finish(s, &val)
 	}
 	if spec == nil {
+		if engine.SOAPSchemas(s.Context().Api) != nil {
+			// A SOAP API: its content types are the <content> elements'.
+			d := "Unspecified content type " + ct + " is not allowed."
+			val.add(v.unspecified, validationError{Name: ct, Type: typ, ValidationRule: "Unspecified", Details: d, public: pub(d)})
+			return v.finish(s, &val)
+		}
 		val.add(v.unspecified, noSchema())
 		return v.finish(s, &val)
 	}

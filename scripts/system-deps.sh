@@ -2,7 +2,7 @@
 # system-deps.sh: install the Debian packages the tests and benchmarks need,
 # only those that are missing. Run as root (CI is), or with sudo available.
 #
-#   scripts/system-deps.sh test    redis-server, chromium, xsltproc (tests)
+#   scripts/system-deps.sh test    redis-server, chromium, xsltproc, xmllint (tests)
 #   scripts/system-deps.sh bench   nginx, wrk-free: nginx only (side-by-side benchmark)
 set -euo pipefail
 
@@ -14,6 +14,7 @@ test)
 	need redis-server redis-server
 	need chromium chromium
 	need xsltproc xsltproc # the XSLT processor's differential test
+	need xmllint libxml2-utils # the XML Schema validator's differential test
 	;;
 bench)
 	need nginx nginx
