@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"hash"
 	"os"
@@ -98,18 +99,9 @@ func selectGatewayAPIs(dir, name string, apis []*API, h hash.Hash, errs *engine.
 // file, or the file's start.
 func jsonValuePos(file string, data []byte, v string) engine.Pos {
 	q, _ := json.Marshal(v)
-	pos := engine.Pos{File: file, Line: 1, Col: 1}
-	i := strings.Index(string(data), string(q))
+	i := bytes.Index(data, q)
 	if i < 0 {
-		return pos
+		return engine.Pos{File: file, Line: 1, Col: 1}
 	}
-	for _, c := range string(data[:i]) {
-		if c == '\n' {
-			pos.Line++
-			pos.Col = 1
-		} else {
-			pos.Col++
-		}
-	}
-	return pos
+	return offsetPos(file, data, int64(i)+1) // offsetPos takes the offset after the byte
 }
