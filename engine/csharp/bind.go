@@ -647,15 +647,12 @@ func (b *binder) unknownType(tr *TypeRef) error {
 
 // staticFor maps a name used as a type qualifier to its table key.
 func staticFor(n string) string {
+	if t, ok := intTypes[n]; ok {
+		return t.Name // int, uint, byte...
+	}
 	switch n {
 	case "string", "String":
 		return "string"
-	case "int", "Int32":
-		return "int"
-	case "long", "Int64":
-		return "long"
-	case "uint", "UInt32", "ulong", "UInt64", "short", "Int16", "ushort", "UInt16", "byte", "Byte", "sbyte", "SByte":
-		return intTypeNames[n]
 	case "double", "Double", "decimal", "Decimal":
 		return "double"
 	case "bool", "Boolean":

@@ -267,20 +267,18 @@ func registerCollections() {
 	}
 	dictNew = reg(&builtin{key: "Dictionary.new", result: tDict, run: func(a []any) (any, error) {
 		o := NewJObject()
-		var src *JObject
-		for _, v := range a {
-			switch x := v.(type) {
-			case int:
-				if x < 0 {
-					return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'capacity')")
-				}
-			case strComparer:
-				o.setComparer(x)
-			case *JObject:
-				src = x
-			}
+		cmp, rest, err := ctorArgs(a)
+		if err != nil {
+			return nil, err
 		}
-		if src != nil {
+		if c, ok := asComparer(cmp); ok {
+			o.setComparer(c)
+		}
+		for _, v := range rest {
+			src, ok := v.(*JObject) // null: the default comparer
+			if !ok {
+				continue
+			}
 			for _, k := range src.Keys {
 				if _, dup := o.M[o.key(k)]; dup {
 					return nil, dupKey(k) // two keys the comparer finds equal
@@ -293,24 +291,17 @@ func registerCollections() {
 	collection := func(key string, set bool) *builtin {
 		return reg(&builtin{key: key, result: tObjects, run: func(a []any) (any, error) {
 			out := []any{}
-			var cmp any
+			cmp, rest, err := ctorArgs(a)
+			if err != nil {
+				return nil, err
+			}
 			var src []any
-			for _, v := range a {
-				switch x := v.(type) {
-				case int:
-					if x < 0 {
-						return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'capacity')")
-					}
-				case strComparer:
-					cmp = x
-				case nil:
+			for _, v := range rest {
+				if v == nil {
 					return nil, argNull("collection")
-				default:
-					it, err := items(x)
-					if err != nil {
-						return nil, err
-					}
-					src = it
+				}
+				if src, err = items(v); err != nil {
+					return nil, err
 				}
 			}
 			if !set {
@@ -326,6 +317,25 @@ func registerCollections() {
 		}})
 	}
 	listNew, setNew = collection("List.new", false), collection("HashSet.new", true)
+}
+
+// ctorArgs sorts a List's, HashSet's or Dictionary's constructor
+// arguments: a capacity, which only has to be non-negative, the comparer,
+// and the rest (the source collection, or a null).
+func ctorArgs(a []any) (cmp any, rest []any, err error) {
+	for _, v := range a {
+		switch x := v.(type) {
+		case int:
+			if x < 0 {
+				return nil, nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'capacity')")
+			}
+		case strComparer:
+			cmp = x
+		default:
+			rest = append(rest, v)
+		}
+	}
+	return cmp, rest, nil
 }
 
 func containsEq(list []any, x any, eq func(a, b any) bool) bool {
@@ -383,7 +393,8 @@ func compareKeys(a, b any) (int, error) {
 
 // linqCmp runs a LINQ operator given an IEqualityComparer<string> or
 // IComparer<string> (cmp): Enumerable's, with the comparer's Equals or
-// Compare where the default comparer would be used.
+// Compare where the default comparer would be used. linqRun runs its
+// equality operators here too, with cmp nil: .NET's default equality.
 func linqCmp(name string, seq []any, fn func(any) (any, error), arg any, cmp any) (any, error) {
 	eq := eqFor(cmp)
 	switch name {
@@ -448,16 +459,7 @@ func linqCmp(name string, seq []any, fn func(any) (any, error), arg any, cmp any
 	case "GroupBy":
 		return groupByEq(seq, fn, eq)
 	case "OrderBy", "OrderByDescending":
-		key := withComparer(fn, cmp)
-		keys := make([][]any, len(seq))
-		for i, x := range seq {
-			k, err := key(x)
-			if err != nil {
-				return nil, err
-			}
-			keys[i] = []any{k}
-		}
-		return sortByKeys(seq, keys, []bool{name == "OrderByDescending"})
+		return linqRun(name, seq, withComparer(fn, cmp), arg) // keys that compareKeys orders with the comparer
 	}
 	return linqRun(name, seq, fn, arg)
 }

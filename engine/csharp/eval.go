@@ -1345,28 +1345,8 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 			out[len(seq)-1-i] = x
 		}
 		return out, nil
-	case "Distinct":
-		out := []any{}
-		for _, x := range seq {
-			dup := false
-			for _, y := range out {
-				if equalNET(x, y) {
-					dup = true
-					break
-				}
-			}
-			if !dup {
-				out = append(out, x)
-			}
-		}
-		return out, nil
-	case "Contains":
-		for _, x := range seq {
-			if equalNET(x, arg) {
-				return true, nil
-			}
-		}
-		return false, nil
+	case "Distinct", "Contains", "Except", "Intersect", "Union", "SequenceEqual":
+		return linqCmp(name, seq, fn, arg, nil) // with the default comparer: equalNET
 	case "Skip", "Take":
 		k := min(max(toInt(arg), 0), len(seq))
 		if name == "Skip" {
@@ -1375,48 +1355,6 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 		return append([]any{}, seq[:k]...), nil
 	case "GroupBy":
 		return groupBy(seq, fn)
-	case "Except", "Intersect", "Union":
-		other, err := items(arg)
-		if err != nil {
-			return nil, err
-		}
-		has := func(list []any, x any) bool {
-			for _, y := range list {
-				if equalNET(x, y) {
-					return true
-				}
-			}
-			return false
-		}
-		out := []any{}
-		add := func(x any) {
-			if !has(out, x) { // set operators give distinct items, in first-seen order
-				out = append(out, x)
-			}
-		}
-		for _, x := range seq {
-			switch name {
-			case "Except":
-				if !has(other, x) {
-					add(x)
-				}
-			case "Intersect":
-				if has(other, x) {
-					add(x)
-				}
-			default:
-				add(x)
-			}
-		}
-		if name == "Union" {
-			if len(seq)+len(other) > MaxItems {
-				return nil, exc("OutOfMemoryException", "the expression built a list of more than %d items", MaxItems)
-			}
-			for _, x := range other {
-				add(x)
-			}
-		}
-		return out, nil
 	case "ElementAt", "ElementAtOrDefault":
 		i := toInt(arg)
 		if i < 0 || i >= len(seq) {
@@ -1464,8 +1402,6 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 			out = append(out, more...)
 		}
 		return out, nil
-	case "SequenceEqual":
-		return linqCmp(name, seq, fn, arg, nil)
 	case "Concat":
 		more, err := items(arg)
 		if err != nil {

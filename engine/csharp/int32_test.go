@@ -15,7 +15,7 @@ import (
 // FNV-1a's published test vectors).
 func TestInt32Arithmetic(t *testing.T) {
 	front := fuzzFront(t)
-	for _, tc := range []struct{ src, want string }{
+	wantResults(t, front, []runCase{
 		// the reference's examples
 		{`return unchecked(int.MaxValue + 1) == int.MinValue;`, "True"},
 		{`int a = int.MaxValue; int b = 3; return unchecked(a + b);`, "-2147483646"},
@@ -108,23 +108,14 @@ func TestInt32Arithmetic(t *testing.T) {
 		{`return new[] { int.MaxValue, int.MinValue }.Sum();`, "-1"},
 		{`return DateTime.MaxValue.Ticks;`, "3155378975999999999"},
 		{`return DateTime.MaxValue.Ticks + 1;`, "3155378976000000000"},
-	} {
-		got, err := xlRun(t, front, tc.src)
-		if err != nil {
-			t.Errorf("%s: %v", tc.src, err)
-			continue
-		}
-		if got != tc.want {
-			t.Errorf("%s = %s, want %s", tc.src, got, tc.want)
-		}
-	}
+	})
 }
 
 // TestInt32Exceptions: .NET's exceptions at run time.
 func TestInt32Exceptions(t *testing.T) {
 	front := fuzzFront(t)
 	const ovf = "OverflowException: Arithmetic operation resulted in an overflow."
-	for _, tc := range []struct{ src, want string }{
+	wantExceptions(t, front, []runCase{
 		{`int x = int.MaxValue; return checked(x + 1);`, ovf},
 		{`int x = int.MinValue; return checked(-x);`, ovf},
 		{`int x = int.MaxValue; checked { x++; } return x;`, ovf},
@@ -157,12 +148,7 @@ func TestInt32Exceptions(t *testing.T) {
 		{`return new[] { "a", "b" }.Sum(x => int.MaxValue);`, ovf},
 		{`return Convert.ToInt32("2147483648");`, "OverflowException: Value was either too large or too small for an Int32."},
 		{`return int.Parse("-2147483649");`, "OverflowException: Value was either too large or too small for an Int32."},
-	} {
-		_, err := xlRun(t, front, tc.src)
-		if got := excText(err); !strings.Contains(got, tc.want) {
-			t.Errorf("%s: %s, want %s", tc.src, got, tc.want)
-		}
-	}
+	})
 }
 
 // TestInt32LoadErrors: constant expressions are checked at load, as C#'s

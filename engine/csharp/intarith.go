@@ -7,6 +7,15 @@ import (
 	"sync"
 )
 
+// C# integers live in Go ints here, 64-bit on the platforms tollgate
+// serves (amd64, arm64). The long and uint bounds are variables, not
+// constants, so that a 32-bit build (GOARCH=386 go vet in the lint task)
+// still compiles.
+var (
+	int64Min, int64Max, uint32Max = int64(math.MinInt64), int64(math.MaxInt64), int64(math.MaxUint32)
+	minLong, maxLong, maxUInt     = int(int64Min), int(int64Max), int(uint32Max)
+)
+
 // C#'s integral arithmetic. Every integral value but a ulong is a Go int
 // at run time, held in its static type's range: an int's arithmetic wraps
 // at 32 bits (unchecked, C#'s default), or throws OverflowException in a
@@ -46,23 +55,7 @@ func (k intKind) unsigned() bool {
 }
 
 func typeOfIK(k intKind) *Type {
-	switch k {
-	case ikSByte:
-		return tSByte
-	case ikByte:
-		return tByte
-	case ikShort:
-		return tShort
-	case ikUShort:
-		return tUShort
-	case ikUInt:
-		return tUInt
-	case ikLong:
-		return tLong
-	case ikULong:
-		return tULong
-	}
-	return tInt
+	return intKinds[k].t
 }
 
 // unaryPromote is C#'s unary numeric promotion: the small types become int.
@@ -134,7 +127,7 @@ func u64Of(v any) uint64 {
 func minOf(k intKind) int {
 	switch k {
 	case ikLong:
-		return math.MinInt64
+		return minLong
 	case ikInt:
 		return math.MinInt32
 	}
@@ -190,7 +183,7 @@ func intOp(op string, a, b int, k intKind, chk bool) (int, error) {
 		switch {
 		case !chk:
 		case k == ikLong:
-			if a != 0 && (r/a != b || a == -1 && b == math.MinInt64) {
+			if a != 0 && (r/a != b || a == -1 && b == minLong) {
 				return 0, errOverflow
 			}
 		case k == ikUInt:
@@ -207,17 +200,9 @@ func intOp(op string, a, b int, k intKind, chk bool) (int, error) {
 			// int.MinValue / -1 (and % -1): .NET throws in either context
 			return 0, errOverflow
 		}
-		if op == "/" {
-			r = a / b
-		} else {
-			r = a % b
-		}
-	case "&":
-		r = a & b
-	case "|":
-		r = a | b
-	case "^":
-		r = a ^ b
+		r = divOrBitwise(op, a, b)
+	case "&", "|", "^":
+		r = divOrBitwise(op, a, b)
 	case "<<", ">>":
 		mask := 31
 		if k == ikLong {
@@ -232,14 +217,23 @@ func intOp(op string, a, b int, k intKind, chk bool) (int, error) {
 	default:
 		return 0, exc("InvalidOperationException", "operator %s", op)
 	}
-	if k != ikLong {
-		w := k.wrap(r)
-		if chk && w != r {
-			return 0, errOverflow
-		}
-		r = w
+	return k.narrow(r, chk)
+}
+
+// divOrBitwise is a / b, a % b (b is not 0), a & b, a | b or a ^ b: the
+// operators that read the same in every integral type, ulong's included.
+func divOrBitwise[T int | uint64](op string, a, b T) T {
+	switch op {
+	case "/":
+		return a / b
+	case "%":
+		return a % b
+	case "&":
+		return a & b
+	case "|":
+		return a | b
 	}
-	return r, nil
+	return a ^ b
 }
 
 func ulongBinop(op string, a, b uint64, chk bool) (any, error) {
@@ -267,17 +261,9 @@ func ulongBinop(op string, a, b uint64, chk bool) (any, error) {
 		if b == 0 {
 			return nil, errDivZero()
 		}
-		if op == "/" {
-			r = a / b
-		} else {
-			r = a % b
-		}
-	case "&":
-		r = a & b
-	case "|":
-		r = a | b
-	case "^":
-		r = a ^ b
+		r = divOrBitwise(op, a, b)
+	case "&", "|", "^":
+		r = divOrBitwise(op, a, b)
 	case "<<":
 		r = a << (b & 63)
 	case ">>":
@@ -300,7 +286,7 @@ func intUnary(op string, x any, k intKind, chk bool) (any, error) {
 	var r int
 	switch op {
 	case "-":
-		if chk && k == ikLong && a == math.MinInt64 {
+		if chk && k == ikLong && a == minLong {
 			return nil, errOverflow
 		}
 		r = -a
@@ -309,14 +295,11 @@ func intUnary(op string, x any, k intKind, chk bool) (any, error) {
 	default:
 		return a, nil
 	}
-	if k != ikLong {
-		w := k.wrap(r)
-		if chk && w != r {
-			return nil, errOverflow
-		}
-		r = w
+	w, err := k.narrow(r, chk)
+	if err != nil {
+		return nil, err
 	}
-	return r, nil
+	return w, nil
 }
 
 // intConvert is an explicit (or implicit) conversion of an integral,
@@ -351,9 +334,9 @@ func intToKind(a int, k intKind, chk bool) (any, error) {
 		}
 		return uint64(a), nil
 	}
-	w := k.wrap(a)
-	if chk && w != a {
-		return nil, errOverflow
+	w, err := k.narrow(a, chk)
+	if err != nil {
+		return nil, err
 	}
 	return w, nil
 }
@@ -390,7 +373,7 @@ func floatToInt(f float64, k intKind, chk bool) (any, error) {
 	// unchecked: x64's cvttsd2si, as .NET Core before .NET 9 gives it
 	long := func(t float64) int {
 		if math.IsNaN(t) || t < -two63 || t >= two63 {
-			return math.MinInt64
+			return minLong
 		}
 		return int(t)
 	}
@@ -461,7 +444,7 @@ func absBuiltin(k intKind) *builtin {
 				return i, nil
 			}})
 		}
-		absInt, absLong = mk("Math.Abs(int)", math.MinInt32, tInt), mk("Math.Abs(long)", math.MinInt64, tLong)
+		absInt, absLong = mk("Math.Abs(int)", math.MinInt32, tInt), mk("Math.Abs(long)", minLong, tLong)
 	})
 	if k == ikLong {
 		return absLong
@@ -506,19 +489,16 @@ func compareU64(a, b any) (int, bool) {
 	return 0, true
 }
 
-// intTypeNames are the integral types whose MaxValue and MinValue a
-// policy may read (int's and long's are with Parse, in builtins.go).
-var intTypeNames = map[string]string{"uint": "uint", "UInt32": "uint", "ulong": "ulong", "UInt64": "ulong", "short": "short",
-	"Int16": "short", "ushort": "ushort", "UInt16": "ushort", "byte": "byte", "Byte": "byte", "sbyte": "sbyte", "SByte": "sbyte"}
-
 // intLimits are the constants MaxValue and MinValue of the integral types.
 var intLimits = map[string]any{
-	"int.MaxValue": math.MaxInt32, "int.MinValue": math.MinInt32, "long.MaxValue": math.MaxInt64, "long.MinValue": math.MinInt64,
-	"uint.MaxValue": math.MaxUint32, "uint.MinValue": 0, "ulong.MaxValue": uint64(math.MaxUint64), "ulong.MinValue": uint64(0),
+	"int.MaxValue": math.MaxInt32, "int.MinValue": math.MinInt32, "long.MaxValue": maxLong, "long.MinValue": minLong,
+	"uint.MaxValue": maxUInt, "uint.MinValue": 0, "ulong.MaxValue": uint64(math.MaxUint64), "ulong.MinValue": uint64(0),
 	"short.MaxValue": math.MaxInt16, "short.MinValue": math.MinInt16, "ushort.MaxValue": math.MaxUint16, "ushort.MinValue": 0,
 	"byte.MaxValue": math.MaxUint8, "byte.MinValue": 0, "sbyte.MaxValue": math.MaxInt8, "sbyte.MinValue": math.MinInt8,
 }
 
+// registerIntTypes gives the integral types MaxValue and MinValue (int's
+// and long's are with Parse, in builtins.go), and double its constants.
 func registerIntTypes() {
 	for _, t := range []*Type{tUInt, tULong, tShort, tUShort, tByte, tSByte} {
 		for _, p := range []string{"MaxValue", "MinValue"} {

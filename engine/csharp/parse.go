@@ -839,7 +839,7 @@ func (p *parser) unary() (Expr, error) {
 				switch v := l.V.(type) {
 				case int:
 					switch {
-					case l.IT == tUInt && v == 1<<31:
+					case l.IT == tUInt && int64(v) == 1<<31:
 						l.V, l.IT, l.Off = -v, tInt, t.Off
 						return l, nil
 					case l.IT == tUInt:

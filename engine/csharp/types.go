@@ -94,26 +94,35 @@ const (
 	ikULong
 )
 
-// intRange gives the integral type's range (ulong's upper bound is
-// math.MaxInt64 here: see ulongOp).
+// intKinds are the integral types by intKind: the static type, its width
+// and sign, and its .NET name (for OverflowException messages). ikNone
+// reads as int.
+var intKinds = [...]struct {
+	t      *Type
+	bits   uint
+	signed bool
+	net    string
+}{
+	ikNone:   {tInt, 32, true, "Int32"},
+	ikSByte:  {tSByte, 8, true, "SByte"},
+	ikByte:   {tByte, 8, false, "Byte"},
+	ikShort:  {tShort, 16, true, "Int16"},
+	ikUShort: {tUShort, 16, false, "UInt16"},
+	ikInt:    {tInt, 32, true, "Int32"},
+	ikUInt:   {tUInt, 32, false, "UInt32"},
+	ikLong:   {tLong, 64, true, "Int64"},
+	ikULong:  {tULong, 64, false, "UInt64"},
+}
+
+// intTypes are the integral types by the names a policy writes them with:
+// C#'s keyword and the .NET name.
+var intTypes = map[string]*Type{"int": tInt, "Int32": tInt, "long": tLong, "Int64": tLong, "short": tShort, "Int16": tShort,
+	"ushort": tUShort, "UInt16": tUShort, "uint": tUInt, "UInt32": tUInt, "ulong": tULong, "UInt64": tULong,
+	"sbyte": tSByte, "SByte": tSByte, "byte": tByte, "Byte": tByte}
+
+// bits gives the integral type's width and sign.
 func (k intKind) bits() (bits uint, signed bool) {
-	switch k {
-	case ikSByte:
-		return 8, true
-	case ikByte:
-		return 8, false
-	case ikShort:
-		return 16, true
-	case ikUShort:
-		return 16, false
-	case ikUInt:
-		return 32, false
-	case ikLong:
-		return 64, true
-	case ikULong:
-		return 64, false
-	}
-	return 32, true
+	return intKinds[k].bits, intKinds[k].signed
 }
 
 // wrap narrows v to the integral type as C#'s unchecked conversion does
@@ -138,6 +147,16 @@ func (k intKind) wrap(v int) int {
 	return v
 }
 
+// narrow is r in the integral type (but ulong): unchecked, its low bits;
+// checked, an OverflowException where they are not r.
+func (k intKind) narrow(r int, chk bool) (int, error) {
+	w := k.wrap(r)
+	if chk && w != r {
+		return 0, errOverflow
+	}
+	return w, nil
+}
+
 // fits reports whether v is in the type's range (ulong: v >= 0).
 func (k intKind) fits(v int) bool {
 	if k == ikULong {
@@ -148,7 +167,7 @@ func (k intKind) fits(v int) bool {
 
 // netName is the type's .NET name, for OverflowException messages.
 func (k intKind) netName() string {
-	return [...]string{"Int32", "SByte", "Byte", "Int16", "UInt16", "Int32", "UInt32", "Int64", "UInt64"}[k]
+	return intKinds[k].net
 }
 
 // ik is t's integral kind (ikInt for an int, ikNone for a non-integer).
@@ -340,20 +359,6 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tStrCmp // IEqualityComparer<string>, IComparer<string>: the comparers policies have
 	case "string", "String":
 		t = tString
-	case "int", "Int32":
-		t = tInt
-	case "long", "Int64":
-		t = tLong
-	case "short", "Int16":
-		t = tShort
-	case "ushort", "UInt16":
-		t = tUShort
-	case "uint", "UInt32":
-		t = tUInt
-	case "ulong", "UInt64":
-		t = tULong
-	case "sbyte", "SByte":
-		t = tSByte
 	case "double", "Double", "decimal", "Decimal", "float", "Single":
 		t = tDouble
 	case "bool", "Boolean":
@@ -362,8 +367,6 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tChar
 	case "object", "Object", "dynamic", "var":
 		t = tObject
-	case "byte", "Byte":
-		t = tByte
 	case "JToken", "JValue":
 		t = tJToken
 	case "JObject":
@@ -426,6 +429,10 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 	case "Xml.Linq.XObject", "Xml.Linq.XNode", "Xml.Linq.XContainer", "Xml.Linq.XProcessingInstruction", "Xml.Linq.XDocumentType", "Xml.Linq.XDeclaration":
 		t = xmlTypes[strings.TrimPrefix(name, "Xml.Linq.")]
 	default:
+		if it, ok := intTypes[name]; ok {
+			t = it
+			break
+		}
 		gt, ok := m.Types[name]
 		if !ok {
 			return nil, false
