@@ -32,18 +32,31 @@ var graphqlSchemaFiles = []string{"schema.graphql", "specification.graphql"}
 // maxSchemaBytes bounds a schema file.
 const maxSchemaBytes = 8 << 20
 
+// typedSpec reports whether f, the file that describes an API of type typ
+// (a GraphQL schema, an OData service's metadata: what it is), is to be
+// read for api. The file belongs to that type alone, and that type cannot
+// do without it: a file in the folder of an API of another type is
+// reported at the file, a missing one (needs: what the folder needs) at
+// the API's definition (defPos).
+func typedSpec(api *API, typ string, f srcFile, what, needs string, defPos engine.Pos, errs *engine.ErrorList) bool {
+	if api.Type != typ {
+		if f.path != "" {
+			errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "%s is %s, read for an API of type %s only (API %q is %s)",
+				filepath.Base(f.path), what, typ, api.Name, api.Type)
+		}
+		return false
+	}
+	if f.path == "" {
+		errs.Add(defPos, "", "API %q is of type %s: its folder needs %s", api.Name, typ, needs)
+		return false
+	}
+	return true
+}
+
 // loadGraphQLSchema parses a GraphQL API's schema into api.Info (where
 // policies find it); a schema problem is reported at its line and column.
 func loadGraphQLSchema(api *API, f srcFile, defPos engine.Pos, errs *engine.ErrorList) {
-	if api.Type != "graphql" {
-		if f.path != "" {
-			errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "%s is a GraphQL schema, read for an API of type graphql only (API %q is %s)",
-				filepath.Base(f.path), api.Name, api.Type)
-		}
-		return
-	}
-	if f.path == "" {
-		errs.Add(defPos, "", "API %q is of type graphql: its folder needs its schema, schema.graphql (APIOps: specification.graphql)", api.Name)
+	if !typedSpec(api, "graphql", f, "a GraphQL schema", "its schema, schema.graphql (APIOps: specification.graphql)", defPos, errs) {
 		return
 	}
 	if len(f.data) > maxSchemaBytes {

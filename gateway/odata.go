@@ -27,15 +27,8 @@ var odataFiles = []string{"specification.xml", "metadata.xml"}
 // validate-odata-request finds it); every problem is reported at its line
 // and column.
 func loadODataModel(api *API, f srcFile, defPos engine.Pos, errs *engine.ErrorList) {
-	if api.Type != "odata" {
-		if f.path != "" {
-			errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "%s is an OData service's metadata, read for an API of type odata only (API %q is %s)",
-				filepath.Base(f.path), api.Name, api.Type)
-		}
-		return
-	}
-	if f.path == "" {
-		errs.Add(defPos, "", "API %q is of type odata: its folder needs the service's metadata ($metadata, CSDL XML), specification.xml (APIOps' name) or metadata.xml", api.Name)
+	if !typedSpec(api, "odata", f, "an OData service's metadata",
+		"the service's metadata ($metadata, CSDL XML), specification.xml (APIOps' name) or metadata.xml", defPos, errs) {
 		return
 	}
 	m, perrs := odata.ParseCSDL(f.data)

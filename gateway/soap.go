@@ -1,9 +1,7 @@
 package gateway
 
 import (
-	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -11,6 +9,7 @@ import (
 	"strings"
 
 	"tollgate/engine"
+	"tollgate/internal/xmlsafe"
 )
 
 // SOAP pass-through APIs (type="soap" in api.xml, "type": "soap" in an
@@ -55,8 +54,7 @@ type wsdlPort struct {
 // of one port type) is one operation. Problems are reported at their
 // file:line:col.
 func parseWSDL(file string, data []byte, errs *engine.ErrorList) []specOp {
-	d := xml.NewDecoder(bytes.NewReader(data))
-	d.Strict = true
+	d := xmlsafe.NewDecoder(data)
 	nerrs := len(*errs)
 	var (
 		bindings []*wsdlBinding
@@ -74,12 +72,7 @@ func parseWSDL(file string, data []byte, errs *engine.ErrorList) []specOp {
 			break
 		}
 		if err != nil {
-			var se *xml.SyntaxError
-			msg := err.Error()
-			if errors.As(err, &se) {
-				msg = se.Msg
-			}
-			errs.Add(offsetPos(file, data, d.InputOffset()), "", "invalid WSDL: %s", msg)
+			errs.Add(offsetPos(file, data, d.InputOffset()), "", "invalid WSDL: %s", xmlsafe.Message(err))
 			return nil
 		}
 		switch t := tok.(type) {

@@ -32,19 +32,30 @@ func (noLoader) Load(u string) (any, error) {
 	return nil, fmt.Errorf("a schema may $ref only inside itself, not %s", u)
 }
 
+// globalSchemaOf finds the schema resource schema-id names, which must be
+// of type typ: false after a load error, where id names none or one of
+// another type (wrongType: the message, given id and the type it has).
+func globalSchemaOf(p *engine.Parser, a *engine.Attr, id, typ, wrongType string) (engine.SchemaDoc, bool) {
+	doc, ok := p.GlobalSchema(id)
+	if !ok {
+		p.ErrorAt(a.ValuePos, "schema-id %q names no schema (schemas/%s/schemaInformation.json)", id, id)
+		return doc, false
+	}
+	if doc.Type != typ {
+		p.ErrorAt(a.ValuePos, wrongType, id, doc.Type)
+		return doc, false
+	}
+	return doc, true
+}
+
 // compileGlobalSchema compiles schema-id's schema (at ref), with
 // allow-additional-properties applied; nil after a load error.
 func compileGlobalSchema(p *engine.Parser, a *engine.Attr, id, ref string, additional *bool) *jsonschema.Schema {
 	if id == "" {
 		return nil
 	}
-	doc, ok := p.GlobalSchema(id)
+	doc, ok := globalSchemaOf(p, a, id, "json", "schema %q is an %s schema: tollgate validates JSON schemas only (validate-as=\"json\")")
 	if !ok {
-		p.ErrorAt(a.ValuePos, "schema-id %q names no schema (schemas/%s/schemaInformation.json)", id, id)
-		return nil
-	}
-	if doc.Type != "json" {
-		p.ErrorAt(a.ValuePos, "schema %q is an %s schema: tollgate validates JSON schemas only (validate-as=\"json\")", id, doc.Type)
 		return nil
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc.Doc))

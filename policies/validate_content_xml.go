@@ -62,13 +62,8 @@ var envelopes = sync.OnceValue(func() map[string]*xsd.Set {
 // load error. Other XML schema resources are given too, as the documents
 // its xs:include and xs:import may name (by the resource's name).
 func compileXMLSchema(p *engine.Parser, a *engine.Attr, id string) *xsd.Set {
-	doc, ok := p.GlobalSchema(id)
+	doc, ok := globalSchemaOf(p, a, id, "xml", "schema %q is a %s schema: validate-as=\"xml\" and \"soap\" need an XML schema (schemaType \"xml\")")
 	if !ok {
-		p.ErrorAt(a.ValuePos, "schema-id %q names no schema (schemas/%s/schemaInformation.json)", id, id)
-		return nil
-	}
-	if doc.Type != "xml" {
-		p.ErrorAt(a.ValuePos, "schema %q is a %s schema: validate-as=\"xml\" and \"soap\" need an XML schema (schemaType \"xml\")", id, doc.Type)
 		return nil
 	}
 	docs := []xsd.Doc{{Name: id, Data: doc.Doc}}

@@ -3,12 +3,13 @@ package odata
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
 	"strings"
+
+	"tollgate/internal/xmlsafe"
 )
 
 // Pos is a place in the metadata document: line and column (bytes), from 1.
@@ -184,8 +185,7 @@ type frame struct {
 }
 
 func (p *csdlParser) read() {
-	d := xml.NewDecoder(bytes.NewReader(p.data))
-	d.Strict = true
+	d := xmlsafe.NewDecoder(p.data)
 	var stack []frame
 	sawRoot := false
 	for {
@@ -195,12 +195,7 @@ func (p *csdlParser) read() {
 			break
 		}
 		if err != nil {
-			var se *xml.SyntaxError
-			msg := err.Error()
-			if errors.As(err, &se) {
-				msg = se.Msg
-			}
-			p.errorf(p.pos(d.InputOffset()), "invalid XML: %s", msg)
+			p.errorf(p.pos(d.InputOffset()), "invalid XML: %s", xmlsafe.Message(err))
 			return
 		}
 		switch t := tok.(type) {
@@ -596,40 +591,42 @@ func (p *csdlParser) containerChild(e element) frame {
 			return frame{kind: "skip"}
 		}
 	}
+	attr, ok := containerTargets[e.Name.Local]
+	if !ok {
+		if e.Name.Local != "Annotation" {
+			p.errorf(at, "unexpected element <%s> in <EntityContainer>", e.Name.Local)
+		}
+		return frame{kind: "skip"}
+	}
+	target, _ := e.attr(attr)
+	if target == "" {
+		p.errorf(at, "<%s> needs a %s", e.Name.Local, attr)
+	}
 	switch e.Name.Local {
 	case "EntitySet", "Singleton":
-		attr := "EntityType"
-		if e.Name.Local == "Singleton" {
-			attr = "Type"
-		}
-		typ, _ := e.attr(attr)
-		if typ == "" {
-			p.errorf(at, "<%s> needs a %s", e.Name.Local, attr)
-		}
-		p.sets = append(p.sets, csdlSetDecl{name: name, typ: typ, single: e.Name.Local == "Singleton", pos: at, tpos: p.attrPos(e, attr)})
-		if e.Name.Local == "Singleton" {
+		single := e.Name.Local == "Singleton"
+		p.sets = append(p.sets, csdlSetDecl{name: name, typ: target, single: single, pos: at, tpos: p.attrPos(e, attr)})
+		if single {
 			p.m.Singletons[name] = &Singleton{Name: name, Pos: at}
 		} else {
 			p.m.EntitySets[name] = &EntitySet{Name: name, Pos: at}
 		}
-		return frame{kind: "set"}
-	case "FunctionImport", "ActionImport":
-		attr := "Function"
-		if e.Name.Local == "ActionImport" {
-			attr = "Action"
-		}
-		target, _ := e.attr(attr)
-		if target == "" {
-			p.errorf(at, "<%s> needs a %s", e.Name.Local, attr)
-		}
-		p.imports = append(p.imports, csdlImportDecl{name: name, target: target, action: attr == "Action", pos: at, tpos: p.attrPos(e, attr)})
-		p.m.Imports[name] = &Import{Name: name, Action: attr == "Action", Pos: at}
-		return frame{kind: "set"}
-	case "Annotation":
-		return frame{kind: "skip"}
+	default: // FunctionImport, ActionImport
+		action := attr == "Action"
+		p.imports = append(p.imports, csdlImportDecl{name: name, target: target, action: action, pos: at, tpos: p.attrPos(e, attr)})
+		p.m.Imports[name] = &Import{Name: name, Action: action, Pos: at}
 	}
-	p.errorf(at, "unexpected element <%s> in <EntityContainer>", e.Name.Local)
-	return frame{kind: "skip"}
+	return frame{kind: "set"}
+}
+
+// containerTargets names, for each child of an <EntityContainer>, the
+// attribute it needs: the entity type a set or singleton holds, the
+// function or action an import exposes (resolved once all schemas are read).
+var containerTargets = map[string]string{
+	"EntitySet":      "EntityType",
+	"Singleton":      "Type",
+	"FunctionImport": "Function",
+	"ActionImport":   "Action",
 }
 
 type propRef struct {

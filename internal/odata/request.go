@@ -326,12 +326,17 @@ func isDigits(s string) bool {
 
 func (m *Model) checkValue(r Request, res resource, it etype, o option, q *queryCtx) string {
 	v := o.value
-	newChecker := func() (*checker, *SyntaxError) {
+	// check lexes the value and reads it with one of the checker's
+	// readers: the lexer's or the reader's syntax error as the problem.
+	check := func(read func(c *checker) *SyntaxError) string {
 		toks, err := lex(v)
-		if err != nil {
-			return nil, err
+		if err == nil {
+			err = read(&checker{m: m, toks: toks, v401: r.V401, it: it, this: it, q: q})
 		}
-		return &checker{m: m, toks: toks, v401: r.V401, it: it, this: it, q: q}, nil
+		if err != nil {
+			return err.Error()
+		}
+		return ""
 	}
 	switch o.sys {
 	case "$top", "$skip":
@@ -381,48 +386,21 @@ func (m *Model) checkValue(r Request, res resource, it etype, o option, q *query
 			return err.Error()
 		}
 	case "$filter":
-		c, err := newChecker()
-		if err == nil {
-			var e etype
-			if e, err = c.parseAll(); err == nil && !loose(e) && !is(e, "Boolean") {
-				return "must be a Boolean expression, not " + e.name()
-			}
+		var e etype
+		if msg := check(func(c *checker) (err *SyntaxError) { e, err = c.parseAll(); return err }); msg != "" {
+			return msg
 		}
-		if err != nil {
-			return err.Error()
+		if !loose(e) && !is(e, "Boolean") {
+			return "must be a Boolean expression, not " + e.name()
 		}
 	case "$orderby":
-		c, err := newChecker()
-		if err == nil {
-			err = c.orderby(true)
-		}
-		if err != nil {
-			return err.Error()
-		}
+		return check(func(c *checker) *SyntaxError { return c.orderby(true) })
 	case "$compute":
-		c, err := newChecker()
-		if err == nil {
-			err = c.compute(true)
-		}
-		if err != nil {
-			return err.Error()
-		}
+		return check(func(c *checker) *SyntaxError { return c.compute(true) })
 	case "$select":
-		c, err := newChecker()
-		if err == nil {
-			err = c.selectItems(it, true)
-		}
-		if err != nil {
-			return err.Error()
-		}
+		return check(func(c *checker) *SyntaxError { return c.selectItems(it, true) })
 	case "$expand":
-		c, err := newChecker()
-		if err == nil {
-			err = c.expandItems(it, true, 0)
-		}
-		if err != nil {
-			return err.Error()
-		}
+		return check(func(c *checker) *SyntaxError { return c.expandItems(it, true, 0) })
 	}
 	return ""
 }
@@ -458,18 +436,12 @@ func (c *checker) endErr(top bool) *SyntaxError {
 	return errAt(t.pos, "unexpected %s (nested options are separated by ;)", describe(t))
 }
 
-// orderby reads expr [asc|desc], …
-func (c *checker) orderby(top bool) *SyntaxError {
+// items reads a comma-separated list of items, each with item, to the end
+// of the option (top) or of a nested one (; or its closing parenthesis).
+func (c *checker) items(top bool, item func() *SyntaxError) *SyntaxError {
 	for {
-		e, err := c.parseExpr()
-		if err != nil {
+		if err := item(); err != nil {
 			return err
-		}
-		if !loose(e) && (e.coll || base(e.t).IsStructured() || isGeo(e) || is(e, "Stream")) {
-			return errAt(c.peek().pos, "cannot order by %s", e.name())
-		}
-		if t := c.peek(); t.space && (c.keyword(t, "asc") || c.keyword(t, "desc")) {
-			c.next()
 		}
 		if c.isPunct(",") {
 			c.next()
@@ -482,9 +454,26 @@ func (c *checker) orderby(top bool) *SyntaxError {
 	}
 }
 
+// orderby reads expr [asc|desc], …
+func (c *checker) orderby(top bool) *SyntaxError {
+	return c.items(top, func() *SyntaxError {
+		e, err := c.parseExpr()
+		if err != nil {
+			return err
+		}
+		if !loose(e) && (e.coll || base(e.t).IsStructured() || isGeo(e) || is(e, "Stream")) {
+			return errAt(c.peek().pos, "cannot order by %s", e.name())
+		}
+		if t := c.peek(); t.space && (c.keyword(t, "asc") || c.keyword(t, "desc")) {
+			c.next()
+		}
+		return nil
+	})
+}
+
 // compute reads expr as Name, … and records the computed properties.
 func (c *checker) compute(top bool) *SyntaxError {
-	for {
+	return c.items(top, func() *SyntaxError {
 		e, err := c.parseExpr()
 		if err != nil {
 			return err
@@ -507,15 +496,8 @@ func (c *checker) compute(top bool) *SyntaxError {
 			e.lit, e.str = false, nil
 			c.q.computed[n.text] = e
 		}
-		if c.isPunct(",") {
-			c.next()
-			continue
-		}
-		if c.atEnd(top) {
-			return nil
-		}
-		return c.endErr(top)
-	}
+		return nil
+	})
 }
 
 // selectItems reads $select's items on type t.
@@ -524,19 +506,7 @@ func (c *checker) selectItems(t etype, top bool) *SyntaxError {
 		return err
 	}
 	defer func() { c.depth-- }()
-	for {
-		if err := c.selectItem(t); err != nil {
-			return err
-		}
-		if c.isPunct(",") {
-			c.next()
-			continue
-		}
-		if c.atEnd(top) {
-			return nil
-		}
-		return c.endErr(top)
-	}
+	return c.items(top, func() *SyntaxError { return c.selectItem(t) })
 }
 
 func (c *checker) selectItem(t etype) *SyntaxError {
@@ -655,19 +625,7 @@ func (c *checker) expandItems(t etype, top bool, depth int) *SyntaxError {
 		return err
 	}
 	defer func() { c.depth-- }()
-	for {
-		if err := c.expandItem(t, depth); err != nil {
-			return err
-		}
-		if c.isPunct(",") {
-			c.next()
-			continue
-		}
-		if c.atEnd(top) {
-			return nil
-		}
-		return c.endErr(top)
-	}
+	return c.items(top, func() *SyntaxError { return c.expandItem(t, depth) })
 }
 
 func (c *checker) expandItem(t etype, depth int) *SyntaxError {

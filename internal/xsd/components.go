@@ -209,16 +209,8 @@ func (c *compiler) element(ctx *schemaCtx, n *Node, e *ElementDecl) {
 	} else if strings.Contains(block, "substitution") || block == "#all" {
 		e.blockSubst = true
 	}
-	d, hasD := n.Attr("default")
-	f, hasF := n.Attr("fixed")
-	if hasD && hasF {
-		c.err(ctx, n, "an element cannot have both default and fixed")
-	}
-	if hasD {
-		e.hasDefault, e.def = true, d
-	}
-	if hasF {
-		e.hasDefault, e.def, e.fixed = true, f, true
+	if v, has, fixed := c.valueConstraint(ctx, n, "an element"); has {
+		e.hasDefault, e.def, e.fixed = true, v, fixed
 	}
 	if r, ok := c.qnameAttr(ctx, n, "type"); ok {
 		e.typeRef = r
@@ -312,19 +304,26 @@ func (c *compiler) elementValue(e *ElementDecl) {
 	e.fixedVal = v
 }
 
-// attribute reads an attribute declaration.
-func (c *compiler) attribute(ctx *schemaCtx, n *Node, a *AttributeDecl) {
-	a.src = n
+// valueConstraint reads a declaration's default or fixed value (what names
+// the declaration, for the message): the value, whether there is one, and
+// whether it is fixed. Both is an error; fixed then wins.
+func (c *compiler) valueConstraint(ctx *schemaCtx, n *Node, what string) (v string, has, fixed bool) {
 	d, hasD := n.Attr("default")
 	f, hasF := n.Attr("fixed")
 	if hasD && hasF {
-		c.err(ctx, n, "an attribute cannot have both default and fixed")
-	}
-	if hasD {
-		a.hasDef, a.def = true, d
+		c.err(ctx, n, "%s cannot have both default and fixed", what)
 	}
 	if hasF {
-		a.hasDef, a.def, a.fixed = true, f, true
+		return f, true, true
+	}
+	return d, hasD, false
+}
+
+// attribute reads an attribute declaration.
+func (c *compiler) attribute(ctx *schemaCtx, n *Node, a *AttributeDecl) {
+	a.src = n
+	if v, has, fixed := c.valueConstraint(ctx, n, "an attribute"); has {
+		a.hasDef, a.def, a.fixed = true, v, fixed
 	}
 	if r, ok := c.qnameAttr(ctx, n, "type"); ok {
 		t := c.lookupType(r)
@@ -362,21 +361,34 @@ func (c *compiler) attribute(ctx *schemaCtx, n *Node, a *AttributeDecl) {
 	}
 }
 
+// enterGroup finds the definition of the global group or attribute group
+// q (kind names which, for the messages) and marks it as being built, so
+// that a group that holds itself is caught rather than followed for ever:
+// nil, reported, where q is not defined or contains itself. The caller
+// ends the mark (delete(c.inProgress, d)) once the group is built.
+func (c *compiler) enterGroup(kind string, defs map[QName]*defn, q QName, from *qref) *defn {
+	d := defs[q]
+	if d == nil {
+		c.refErr(from, "%s %q is not defined%s", kind, q.Local, nsNote(q))
+		return nil
+	}
+	if c.inProgress[d] {
+		c.err(d.ctx, d.n, "%s %q contains itself", kind, q.Local)
+		return nil
+	}
+	c.inProgress[d] = true
+	return d
+}
+
 // namedGroup is a global model group (xs:group name=…): its particle.
 func (c *compiler) namedGroup(q QName, from *qref) *particle {
 	if p, ok := c.groups[q]; ok {
 		return p
 	}
-	d := c.groupNodes[q]
+	d := c.enterGroup("group", c.groupNodes, q, from)
 	if d == nil {
-		c.refErr(from, "group %q is not defined%s", q.Local, nsNote(q))
 		return nil
 	}
-	if c.inProgress[d] {
-		c.err(d.ctx, d.n, "group %q contains itself", q.Local)
-		return nil
-	}
-	c.inProgress[d] = true
 	defer delete(c.inProgress, d)
 	ks := children(d.n)
 	if len(ks) != 1 || (ks[0].Local != "sequence" && ks[0].Local != "choice" && ks[0].Local != "all") {
@@ -394,16 +406,10 @@ func (c *compiler) namedAttrGroup(q QName, from *qref) *attrGroup {
 	if g, ok := c.agroups[q]; ok {
 		return g
 	}
-	d := c.agroupNodes[q]
+	d := c.enterGroup("attribute group", c.agroupNodes, q, from)
 	if d == nil {
-		c.refErr(from, "attribute group %q is not defined%s", q.Local, nsNote(q))
 		return nil
 	}
-	if c.inProgress[d] {
-		c.err(d.ctx, d.n, "attribute group %q contains itself", q.Local)
-		return nil
-	}
-	c.inProgress[d] = true
 	defer delete(c.inProgress, d)
 	g := &attrGroup{}
 	g.uses, g.wild = c.attributes(d.ctx, children(d.n), nil, nil)

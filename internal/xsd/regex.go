@@ -389,23 +389,22 @@ func subtract(a, b rangeSet) rangeSet {
 
 func tableSet(t *unicode.RangeTable) rangeSet {
 	var out rangeSet
-	for _, r := range t.R16 {
-		for c := rune(r.Lo); c <= rune(r.Hi); c += rune(r.Stride) {
-			if r.Stride == 1 {
-				out = append(out, [2]rune{rune(r.Lo), rune(r.Hi)})
-				break
-			}
+	// add takes one entry of the table, 16- or 32-bit alike: a stride of 1
+	// is the whole range, any other only the runes it steps on.
+	add := func(lo, hi, stride rune) {
+		if stride == 1 {
+			out = append(out, [2]rune{lo, hi})
+			return
+		}
+		for c := lo; c <= hi; c += stride {
 			out = append(out, [2]rune{c, c})
 		}
 	}
+	for _, r := range t.R16 {
+		add(rune(r.Lo), rune(r.Hi), rune(r.Stride))
+	}
 	for _, r := range t.R32 {
-		for c := rune(r.Lo); c <= rune(r.Hi); c += rune(r.Stride) {
-			if r.Stride == 1 {
-				out = append(out, [2]rune{rune(r.Lo), rune(r.Hi)})
-				break
-			}
-			out = append(out, [2]rune{c, c})
-		}
+		add(rune(r.Lo), rune(r.Hi), rune(r.Stride))
 	}
 	return norm(out)
 }

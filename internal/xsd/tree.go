@@ -3,10 +3,11 @@ package xsd
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	"tollgate/internal/xmlsafe"
 )
 
 // Node is an element of a parsed document: its expanded name, attributes,
@@ -93,8 +94,7 @@ func Parse(data []byte, maxDepth int) (*Node, error) {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
-	d := xml.NewDecoder(bytes.NewReader(data))
-	d.Strict = true
+	d := xmlsafe.NewDecoder(data)
 	var root, cur *Node
 	var text strings.Builder
 	flush := func() {
@@ -112,13 +112,8 @@ func Parse(data []byte, maxDepth int) (*Node, error) {
 			break
 		}
 		if err != nil {
-			var se *xml.SyntaxError
-			msg := err.Error()
-			if errors.As(err, &se) {
-				msg = se.Msg
-			}
 			l, c := d.InputPos()
-			return nil, parseErr(l, c, msg)
+			return nil, parseErr(l, c, xmlsafe.Message(err))
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:

@@ -157,16 +157,19 @@ func buildBuiltins() map[string]*SimpleType {
 	derive("ID", "NCName", nil)
 	derive("IDREF", "NCName", nil)
 	derive("ENTITY", "NCName", nil)
+	// setBound sets an inclusive bound where one is given; an empty s keeps
+	// the base type's own pointer, by which rangeMsg (facets.go) knows a
+	// built-in's range from a facet the schema wrote.
+	setBound := func(f **value, s string) {
+		if s != "" {
+			v := decimalValue(s)
+			*f = &v
+		}
+	}
 	bound := func(min, max string) func(*SimpleType) {
 		return func(t *SimpleType) {
-			if min != "" {
-				v := decimalValue(min)
-				t.facets.minInc = &v
-			}
-			if max != "" {
-				v := decimalValue(max)
-				t.facets.maxInc = &v
-			}
+			setBound(&t.facets.minInc, min)
+			setBound(&t.facets.maxInc, max)
 		}
 	}
 	derive("integer", "decimal", func(t *SimpleType) {
