@@ -459,3 +459,22 @@ func FuzzParseEventHub(f *testing.F) {
 		}
 	})
 }
+
+// A set staged without Loggers (a load that is only checked) is never
+// started: its full queues drop messages, counted, without panicking.
+func TestStageWithoutLoggers(t *testing.T) {
+	var ls *Loggers
+	set, errs, _ := ls.Stage([]FolderLogger{{ID: "audit", Buffer: 2, Credentials: EventHubCredentials{Name: "a",
+		ConnectionString: "Endpoint=sb://c.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=v"}}})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	lg := set.lookup("audit")
+	for range 5 {
+		lg.send(logEntry{msg: "m"})
+	}
+	if lg.dropped.Load() != 3 {
+		t.Fatalf("dropped %d, want 3", lg.dropped.Load())
+	}
+	set.Commit() // nothing to start: no Loggers
+}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"go.uber.org/zap"
+
 	"tollgate/engine"
 )
 
@@ -48,7 +50,7 @@ func (ls *Loggers) Stage(defs []FolderLogger) (set *LoggerSet, errs engine.Error
 	set = &LoggerSet{ls: ls, byID: map[string]*logger{}, folder: map[string]*logger{}}
 	build := ls
 	if ls == nil {
-		build = &Loggers{}
+		build = &Loggers{log: zap.NewNop()} // its queues may fill: never started, they drop and warn
 	} else {
 		ls.mu.Lock()
 		defer ls.mu.Unlock()
