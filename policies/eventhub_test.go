@@ -478,3 +478,24 @@ func TestStageWithoutLoggers(t *testing.T) {
 	}
 	set.Commit() // nothing to start: no Loggers
 }
+
+// A registry built with a loggers file, used by a load that staged its
+// folder loggers without them: the file's loggers still resolve.
+func TestStagedRegistryKeepsRegistryLoggers(t *testing.T) {
+	file, err := LoadLoggers(writeLoggers(t, `<loggers><logger id="console" type="stdout"/></loggers>`), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	d := testDeps()
+	d.Loggers = file
+	var none *Loggers
+	set, _, _ := none.Stage(nil)
+	compileReg(t, set.Registry(Registry(d)), `<log-to-eventhub logger-id="console">hi</log-to-eventhub>`)
+	root, _ := engine.Read("policy.xml", []byte(`<policies><inbound><log-to-eventhub logger-id="nope">hi</log-to-eventhub></inbound></policies>`))
+	c := engine.NewCompiler(set.Registry(Registry(d)), nil)
+	c.Compile(root, "api", nil)
+	if errs := c.Errors(); len(errs) != 1 || !strings.Contains(errs[0].Error(), `no logger "nope"`) {
+		t.Fatalf("errors: %v", errs)
+	}
+}

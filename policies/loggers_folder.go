@@ -104,7 +104,15 @@ func (s *LoggerSet) Registry(reg engine.Registry) engine.Registry {
 		return reg
 	}
 	out := maps.Clone(reg)
-	p.Parse = func(p *engine.Parser) engine.Step { return parseLogToEventhub(p, s.lookup) }
+	orig := p.Parse
+	p.Parse = func(p *engine.Parser) engine.Step {
+		// A logger the set does not have may be the registry's own (a
+		// program that gave Deps.Loggers but staged without them).
+		if a := p.Node().Attr("logger-id"); a != nil && s.lookup(a.Value) == nil && orig != nil {
+			return orig(p)
+		}
+		return parseLogToEventhub(p, s.lookup)
+	}
 	out["log-to-eventhub"] = p
 	return out
 }
