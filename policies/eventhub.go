@@ -237,7 +237,34 @@ func (e *eventHubSender) write(batch []logEntry) error {
 	return flush()
 }
 
+// eventHubAttempts is how many times a batch is sent when the hub fails
+// in a way that may pass (no answer, 408, 429, 5xx), waiting
+// eventHubBackoff, then twice that, in between. APIM retries failed sends
+// too; a refusal of the credentials is not retried.
+const eventHubAttempts = 3
+
+var eventHubBackoff = 500 * time.Millisecond
+
+// post sends one request, again on a transient failure.
 func (e *eventHubSender) post(ctx context.Context, pid string, body []byte) error {
+	wait := eventHubBackoff
+	for attempt := 1; ; attempt++ {
+		transient, err := e.postOnce(ctx, pid, body)
+		if err == nil || !transient || attempt == eventHubAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+// postOnce sends one request; transient says whether trying again may
+// help.
+func (e *eventHubSender) postOnce(ctx context.Context, pid string, body []byte) (transient bool, err error) {
 	u := e.t.base
 	if pid != "" {
 		u += "/partitions/" + url.PathEscape(pid)
@@ -245,27 +272,27 @@ func (e *eventHubSender) post(ctx context.Context, pid string, body []byte) erro
 	u += "/messages?timeout=60&api-version=2014-01"
 	auth, err := e.authorization(ctx)
 	if err != nil {
-		return fmt.Errorf("no credentials for the event hub: %s", err.Error())
+		return false, fmt.Errorf("no credentials for the event hub: %s", err.Error())
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return false, err
 	}
 	req.Header.Set("Content-Type", "application/vnd.microsoft.servicebus.json")
 	req.Header.Set("Authorization", auth)
 	res, err := e.client().Do(req)
 	if err != nil {
-		return fmt.Errorf("%s", errWithoutURL(err))
+		return true, fmt.Errorf("%s", errWithoutURL(err))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	switch {
-	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
-		return fmt.Errorf("the event hub refused the logger's credentials (%d)", res.StatusCode)
-	case res.StatusCode/100 != 2:
-		return fmt.Errorf("the event hub answered %d", res.StatusCode)
+	switch c := res.StatusCode; {
+	case c == http.StatusUnauthorized || c == http.StatusForbidden:
+		return false, fmt.Errorf("the event hub refused the logger's credentials (%d)", c)
+	case c/100 != 2:
+		return c == http.StatusRequestTimeout || c == http.StatusTooManyRequests || c/100 == 5, fmt.Errorf("the event hub answered %d", c)
 	}
-	return nil
+	return false, nil
 }
 
 // truncateUTF8 cuts s to at most n bytes, not inside a UTF-8 sequence.

@@ -34,7 +34,9 @@ const hubKey = "SECRET-hub-key="
 type fakeHub struct {
 	srv    *httptest.Server
 	hub    string
-	status int // 0: 201
+	status int   // 0: 201
+	fails  []int // answered first, one per request, before status
+	posts  int   // requests seen
 	mu     sync.Mutex
 	got    []hubMessage
 	errs   []string
@@ -67,6 +69,16 @@ func (h *fakeHub) fail(format string, args ...any) {
 }
 
 func (h *fakeHub) serve(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	h.posts++
+	if len(h.fails) > 0 {
+		code := h.fails[0]
+		h.fails = h.fails[1:]
+		h.mu.Unlock()
+		w.WriteHeader(code)
+		return
+	}
+	h.mu.Unlock()
 	if h.status != 0 {
 		w.WriteHeader(h.status)
 		return
@@ -497,5 +509,42 @@ func TestStagedRegistryKeepsRegistryLoggers(t *testing.T) {
 	c.Compile(root, "api", nil)
 	if errs := c.Errors(); len(errs) != 1 || !strings.Contains(errs[0].Error(), `no logger "nope"`) {
 		t.Fatalf("errors: %v", errs)
+	}
+}
+
+// A hub that fails for a moment (503, 429, no answer) gets the batch again,
+// up to eventHubAttempts times; refused credentials are not retried.
+func TestEventHubRetries(t *testing.T) {
+	defer func(d time.Duration) { eventHubBackoff = d }(eventHubBackoff)
+	eventHubBackoff = time.Millisecond
+	for _, c := range []struct {
+		name      string
+		fails     []int
+		status    int
+		delivered bool
+		posts     int
+	}{
+		{"503 then 429 then ok", []int{503, 429}, 0, true, 3},
+		{"always 500", nil, 500, false, eventHubAttempts},
+		{"401 is not retried", nil, 401, false, 1},
+		{"400 is not retried", nil, 400, false, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			hub := newFakeHub(t, "audit")
+			hub.fails, hub.status = c.fails, c.status
+			ls, _ := NewLoggers(nil, nil)
+			ls.SetClient(hub.srv.Client())
+			plan := compileReg(t, stageHub(t, ls, hub, testDeps()), `<log-to-eventhub logger-id="audit">hello</log-to-eventhub>`)
+			s := request("http://gw/x")
+			runInbound(plan, s)
+			s.Release()
+			ls.Close()
+			hub.mu.Lock()
+			posts, got := hub.posts, len(hub.got)
+			hub.mu.Unlock()
+			if posts != c.posts || (got == 1) != c.delivered {
+				t.Fatalf("%d requests, %d delivered; want %d, delivered %v", posts, got, c.posts, c.delivered)
+			}
+		})
 	}
 }
