@@ -269,11 +269,7 @@ func (c *compiler) compileStylesheet(root *sNode) error {
 				c.tnames[q] = n
 			}
 		case "variable", "param":
-			name, ok := n.attr("name")
-			if !ok {
-				return errAt(n, "xsl:%s must have a name attribute", n.local)
-			}
-			q, err := c.qnameOf(n, name)
+			q, name, err := c.requiredName(n)
 			if err != nil {
 				return err
 			}
@@ -475,11 +471,7 @@ func (c *compiler) compileAttrSet(base *cctx, n *sNode) error {
 	if err := c.checkAttrs(n, attrsOf("name", "use-attribute-sets"), base.fcp); err != nil {
 		return err
 	}
-	name, ok := n.attr("name")
-	if !ok {
-		return errAt(n, "xsl:attribute-set must have a name attribute")
-	}
-	q, err := c.qnameOf(n, name)
+	q, _, err := c.requiredName(n)
 	if err != nil {
 		return err
 	}
@@ -671,11 +663,7 @@ func (c *compiler) compileParam(cc *cctx, n *sNode) (*tparam, error) {
 	if err := c.checkAttrs(n, attrsOf("name", "select"), cc.fcp); err != nil {
 		return nil, err
 	}
-	name, ok := n.attr("name")
-	if !ok {
-		return nil, errAt(n, "xsl:param must have a name attribute")
-	}
-	q, err := c.qnameOf(n, name)
+	q, name, err := c.requiredName(n)
 	if err != nil {
 		return nil, err
 	}
@@ -810,6 +798,17 @@ func (c *compiler) expr(cc *cctx, n *sNode, attr, src string) (*xexpr, error) {
 		return nil, errAt(n, "%s=%q: %v", attr, src, err)
 	}
 	return &xexpr{e: e, scope: cc.scope, vars: en.usedVars}, nil
+}
+
+// requiredName reads the name attribute n must have, as a QName (and as
+// written, for messages).
+func (c *compiler) requiredName(n *sNode) (qname, string, error) {
+	name, ok := n.attr("name")
+	if !ok {
+		return qname{}, "", errAt(n, "xsl:%s must have a name attribute", n.local)
+	}
+	q, err := c.qnameOf(n, name)
+	return q, name, err
 }
 
 // requiredExpr compiles the expression of attribute attr, which n must

@@ -155,11 +155,7 @@ func (c *compiler) compileVariable(cc *cctx, n *sNode) (instr, error) {
 	if err := c.checkAttrs(n, attrsOf("name", "select"), cc.fcp); err != nil {
 		return nil, err
 	}
-	name, ok := n.attr("name")
-	if !ok {
-		return nil, errAt(n, "xsl:variable must have a name attribute")
-	}
-	q, err := c.qnameOf(n, name)
+	q, name, err := c.requiredName(n)
 	if err != nil {
 		return nil, err
 	}
@@ -234,11 +230,7 @@ func (c *compiler) compileInstr(cc *cctx, n *sNode) (instr, error) {
 		if err := c.checkAttrs(n, attrsOf("name"), cc.fcp); err != nil {
 			return nil, err
 		}
-		name, ok := n.attr("name")
-		if !ok {
-			return nil, errAt(n, "xsl:call-template must have a name attribute")
-		}
-		q, err := c.qnameOf(n, name)
+		q, name, err := c.requiredName(n)
 		if err != nil {
 			return nil, err
 		}
@@ -537,11 +529,7 @@ func (c *compiler) compileWithParam(cc *cctx, n *sNode, prev []*withParam) (*wit
 	if err := c.checkAttrs(n, attrsOf("name", "select"), cc.fcp); err != nil {
 		return nil, err
 	}
-	name, ok := n.attr("name")
-	if !ok {
-		return nil, errAt(n, "xsl:with-param must have a name attribute")
-	}
-	q, err := c.qnameOf(n, name)
+	q, name, err := c.requiredName(n)
 	if err != nil {
 		return nil, err
 	}
