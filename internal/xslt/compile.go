@@ -551,13 +551,19 @@ func (c *compiler) checkAttrSetCycles() error {
 	return nil
 }
 
-func (c *compiler) checkUseSets(n *sNode, sets []qname) error {
+// useSets resolves the use-attribute-sets of an instruction or a literal
+// result element: every set it names must exist.
+func (c *compiler) useSets(n *sNode, v string) ([]qname, error) {
+	sets, err := c.attrSetNames(n, v)
+	if err != nil {
+		return nil, err
+	}
 	for _, q := range sets {
 		if _, ok := c.ss.attrSets[q]; !ok {
-			return errAt(n, "attribute set %s is not defined", q)
+			return nil, errAt(n, "attribute set %s is not defined", q)
 		}
 	}
-	return nil
+	return sets, nil
 }
 
 func (c *compiler) compileAlias(n *sNode) error {

@@ -313,11 +313,8 @@ func (c *compiler) compileInstr(cc *cctx, n *sNode) (instr, error) {
 		}
 		in := &copyInstr{base: base{p}, ss: c.ss}
 		if v, ok := n.attr("use-attribute-sets"); ok {
-			sets, err := c.attrSetNames(n, v)
+			sets, err := c.useSets(n, v)
 			if err != nil {
-				return nil, err
-			}
-			if err := c.checkUseSets(n, sets); err != nil {
 				return nil, err
 			}
 			in.sets = sets
@@ -372,11 +369,8 @@ func (c *compiler) compileInstr(cc *cctx, n *sNode) (instr, error) {
 		}
 		in := &elementInstr{base: base{p}, nc: nc, body: body, ss: c.ss}
 		if v, ok := n.attr("use-attribute-sets"); ok {
-			sets, err := c.attrSetNames(n, v)
+			sets, err := c.useSets(n, v)
 			if err != nil {
-				return nil, err
-			}
-			if err := c.checkUseSets(n, sets); err != nil {
 				return nil, err
 			}
 			in.sets = sets
@@ -635,11 +629,8 @@ func (c *compiler) compileLRE(cc *cctx, n *sNode) (instr, error) {
 		if a.space == NamespaceXSLT {
 			switch a.local {
 			case "use-attribute-sets":
-				sets, err := c.attrSetNames(n, a.value)
+				sets, err := c.useSets(n, a.value)
 				if err != nil {
-					return nil, err
-				}
-				if err := c.checkUseSets(n, sets); err != nil {
 					return nil, err
 				}
 				in.sets = sets

@@ -175,14 +175,7 @@ func (in *copyInstr) exec(c *xctx) error {
 		if err := out.copyNamespaces(n); err != nil {
 			return in.p.wrap(err)
 		}
-		if err := c.applySets(in.ss, in.sets, &in.p); err != nil {
-			return err
-		}
-		if err := c.execBody(in.body); err != nil {
-			return err
-		}
-		out.endElement()
-		return nil
+		return c.elementContent(in.ss, in.sets, in.body, &in.p)
 	case xpath.AttributeNode:
 		return in.p.wrap(out.attribute(n.Space, n.Prefix, n.Local, n.Data))
 	case xpath.TextNode:
@@ -308,13 +301,19 @@ func (in *elementInstr) exec(c *xctx) error {
 	if err := out.startElement(space, prefix, local); err != nil {
 		return in.p.wrap(err)
 	}
-	if err := c.applySets(in.ss, in.sets, &in.p); err != nil {
+	return c.elementContent(in.ss, in.sets, in.body, &in.p)
+}
+
+// elementContent writes a started element's attribute sets and body, and
+// ends it (xsl:copy of an element, xsl:element).
+func (c *xctx) elementContent(ss *Stylesheet, sets []qname, body []instr, p *pos) error {
+	if err := c.applySets(ss, sets, p); err != nil {
 		return err
 	}
-	if err := c.execBody(in.body); err != nil {
+	if err := c.execBody(body); err != nil {
 		return err
 	}
-	out.endElement()
+	c.rt.out.endElement()
 	return nil
 }
 
