@@ -36,6 +36,8 @@ import (
 //	DIR/products/NAME/…                              products (products.go)
 //	DIR/subscriptions/NAME/…                         subscriptions (subscriptions.go)
 //	DIR/version sets/NAME/versionSetInformation.json version schemes of versioned APIs
+//	DIR/diagnostics/NAME/diagnosticInformation.json  APIM diagnostics (diagnostics.go), and
+//	DIR/apis/NAME/diagnostics/DIAG/…                 an API's own
 //
 // and the publisher's configuration.*.yaml overrides (LoadOptions.Overrides).
 // What makes no sense off Azure is reported once per load as a notice,
@@ -43,10 +45,11 @@ import (
 
 // apiopsFolders are the extractor's top-level folders tollgate reads.
 var apiopsFolders = map[string]bool{"apis": true, "named values": true, "policy fragments": true,
-	"backends": true, "products": true, "subscriptions": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true, "gateways": true}
+	"backends": true, "products": true, "subscriptions": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true, "gateways": true,
+	"diagnostics": true}
 
 // apiopsIgnoredFolders are the extractor's folders of Azure-only resources.
-var apiopsIgnoredFolders = []string{"gateways", "groups", "diagnostics", "tags", "workspaces",
+var apiopsIgnoredFolders = []string{"gateways", "groups", "tags", "workspaces",
 	"authorization servers", "identity providers", "certificates"}
 
 // overrides is a publisher configuration file (configuration.prod.yaml):
@@ -375,7 +378,7 @@ type apiSource struct {
 // apiFolderEntries are what tollgate reads in an APIOps API folder.
 var apiFolderEntries = map[string]bool{"apiInformation.json": true, "specification.json": true, "specification.yaml": true,
 	"specification.yml": true, "specification.graphql": true, "specification.wsdl": true, "policy.xml": true, "operations": true,
-	"specification.xml": true}
+	"specification.xml": true, "diagnostics": true}
 
 func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[]string) []apiSource {
 	base := filepath.Join(dir, "apis")
@@ -395,8 +398,8 @@ func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[
 			continue
 		}
 		out = append(out, apiSource{dir: apiDir, file: file, data: data, json: true, extra: o.raw["apis"][apiName(e.Name())]})
-		// What else the extractor wrote for the API (diagnostics, tags,
-		// schemas, releases) is Azure's.
+		// What else the extractor wrote for the API (tags, schemas,
+		// releases) is Azure's.
 		if sub, err := os.ReadDir(apiDir); err == nil {
 			for _, f := range sub {
 				if !apiFolderEntries[f.Name()] && !strings.HasPrefix(f.Name(), ".") {

@@ -140,6 +140,7 @@ type Snapshot struct {
 	// keyVaultRefs counts the named values read from Key Vault: the
 	// server reloads every policies.KeyVaultRefresh while there are any.
 	keyVaultRefs int
+	diagnostics  *diagnosticSet // diagnostics (diagnostics.go): APIM diagnostics; nil: none
 }
 
 // reservedFolders hold resources, not APIs.
@@ -484,6 +485,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	snap.versions = groupVersions(snap.APIs, apiFiles, &errs)
 	fillProductApis(dir, products, snap.APIs, &errs)
 	checkSubscriptionScopes(dir, snap, &errs)
+	snap.diagnostics = loadDiagnostics(dir, snap.APIs, h, &errs, &snap.Notices) // diagnostics
 	if opt.Gateway != "" {
 		snap.APIs, snap.Gateway = selectGatewayAPIs(dir, opt.Gateway, snap.APIs, h, &errs, &snap.Notices)
 		var verrs engine.ErrorList // reported above, for all the APIs

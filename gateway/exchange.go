@@ -16,6 +16,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway/wsproxy"
+	"tollgate/policies"
 )
 
 // exchange is one request through the gateway: a REST call or a WebSocket
@@ -137,6 +138,9 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 		tel.requestSpan(r, st.Context().RequestId)
 		if st.Trace() != nil && tel.stepSpans(r) {
 			st.SetStepHook(tel.stepHook)
+		}
+		if d := x.m.diag; d != nil && d.span != nil { // applicationinsights: trace messages as span events
+			st.SetPrivate(policies.TraceSinkKey{}, d.traceSink())
 		}
 	}
 	x.st = st

@@ -88,6 +88,9 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	status := 0
 	defer func() {
 		x.rt.metrics.request(status, time.Since(x.start).Seconds())
+		if x.m.diag != nil { // its "request" line (diagnostics.go)
+			x.m.diag.restDone(x, w, status)
+		}
 	}()
 	if x.inboundAndBackend(ctx) {
 		if body.failed(w) { // a policy could not read the body: the client's fault
@@ -221,6 +224,9 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 		defer out.Body.Close()
 	}
 	res, err := p.transport.RoundTrip(out)
+	if diag := x.m.diag; diag != nil { // diagnostics.go: the headers as sent and as answered
+		diag.backendCall(out.Header, res, err)
+	}
 	if err != nil {
 		return x.proxyFailed(w, ctx, err), 0
 	}

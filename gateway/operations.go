@@ -327,6 +327,7 @@ func (a *API) relPath(escaped string) string {
 type reqMatch struct {
 	params map[string]string
 	sub    *subscriptionMatch
+	diag   *diagRequest // its API's diagnostics (diagnostics.go); nil: none
 }
 
 // matchOperation finds the request's operation: nil when the API has
@@ -365,8 +366,9 @@ func (a *API) viewFor(op *Operation, prod int) *API {
 // refuse answers a request the gateway's own steps refused (no operation,
 // no valid subscription key) as APIM does: through view's on-error, with
 // pe as context.LastError, before any other policy ran.
-func (s *Server) refuse(w http.ResponseWriter, r *http.Request, view *API, pe *engine.PolicyError) {
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, view *API, pe *engine.PolicyError, diag *diagRequest) {
 	x := s.newExchange(r, view, time.Now())
+	x.m.diag = diag
 	scheme := "http"
 	switch {
 	case view.servesWebSocket(r):
@@ -379,4 +381,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, view *API, pe *e
 	view.Plan.Fail(r.Context(), engine.Inbound, x.st, pe)
 	s.metrics.Requests.WithLabelValues(view.Name, strconv.Itoa(x.st.Response().StatusCode)).Inc()
 	x.respond(w)
+	if diag != nil { // diagnostics.go
+		diag.refused(x, w)
+	}
 }

@@ -293,24 +293,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, ok := r.Header[TraceTokenHeader]; ok {
 		r = s.traceRequested(w, r, api)
 	}
+	var diag *diagRequest
+	if snap.diagnostics != nil { // APIM diagnostics (diagnostics.go): the one check without them
+		diag = s.startDiagnostics(snap.diagnostics, api, r)
+	}
 	if s.tel != nil {
 		var end func()
-		w, r, end = s.tel.startRequest(w, r, api)
+		w, r, end = s.tel.startRequest(w, r, api, diag)
 		defer end()
 	}
 	// The resource model's own steps, before any policy (operations.go,
 	// subscriptions.go): the operation, then the subscription key.
 	op, params, ok := api.matchOperation(r.Method, r.URL.EscapedPath(), r.Header)
 	if !ok {
-		s.refuse(w, r, api.viewFor(nil, 0), operationNotFound(r.Method, r.URL.Path))
+		s.refuse(w, r, api.viewFor(nil, 0), operationNotFound(r.Method, r.URL.Path), diag)
 		return
 	}
 	prod, sub, pe := s.checkSubscription(r.Context(), snap, api, r)
 	if pe != nil {
-		s.refuse(w, r, api.viewFor(op, 0), pe)
+		s.refuse(w, r, api.viewFor(op, 0), pe, diag)
 		return
 	}
-	m := reqMatch{params: params, sub: sub}
+	m := reqMatch{params: params, sub: sub, diag: diag}
 	view := api.viewFor(op, prod)
 	if api.servesWebSocket(r) {
 		s.serveWebSocket(w, r, view, m)

@@ -144,19 +144,43 @@ func (t *Telemetry) maskURL(u string) string {
 // startRequest starts the server span of a handshake or request, as a
 // child of the client's trace context, and returns what to serve with and
 // a function ending the span.
-func (t *Telemetry) startRequest(w http.ResponseWriter, r *http.Request, api *API) (http.ResponseWriter, *http.Request, func()) {
-	ctx := t.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+//
+// An API with an applicationinsights diagnostic (diagnostics.go, d not
+// nil) changes that: a request its sampling did not pick gets no span at
+// all (nor its backend call and call-outs); one it picked records the
+// listed headers as http.request.header.* / http.response.header.*
+// attributes, client.address only with logClientIp, and with
+// httpCorrelationProtocol None does not continue the client's trace.
+func (t *Telemetry) startRequest(w http.ResponseWriter, r *http.Request, api *API, d *diagRequest) (http.ResponseWriter, *http.Request, func()) {
+	ai := d.insights()
+	if ai != nil && !d.traced {
+		return w, r.WithContext(context.WithValue(r.Context(), diagKey{}, d)), func() {}
+	}
+	ctx := r.Context()
+	if ai == nil || ai.correlation != "None" {
+		ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
+	}
 	name := r.Method + " " + api.Path
 	if api.servesWebSocket(r) {
 		name = "WebSocket " + api.Path
 	}
-	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
+	attrs := []attribute.KeyValue{
 		attribute.String("tollgate.api", api.Name),
 		attribute.String("http.request.method", r.Method),
 		attribute.String("url.path", t.maskURL(r.URL.Path)),
 		attribute.String("http.route", api.Path),
-		attribute.String("client.address", clientIP(r)),
-	))
+	}
+	if ai == nil || ai.logClientIP {
+		attrs = append(attrs, attribute.String("client.address", clientIP(r)))
+	}
+	if ai != nil {
+		attrs = append(attrs, d.headerAttrs("http.request.header.", r.Header, &ai.frontReq)...)
+	}
+	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+	if ai != nil {
+		d.span = span
+		ctx = context.WithValue(ctx, diagKey{}, d)
+	}
 	sw := &spanWriter{ResponseWriter: w}
 	return sw, r.WithContext(ctx), func() {
 		status := sw.status
@@ -165,6 +189,9 @@ func (t *Telemetry) startRequest(w http.ResponseWriter, r *http.Request, api *AP
 		}
 		if status != 0 {
 			span.SetAttributes(attribute.Int("http.response.status_code", status))
+		}
+		if ai != nil && len(ai.frontResp.headers) > 0 {
+			span.SetAttributes(d.headerAttrs("http.response.header.", sw.Header(), &ai.frontResp)...)
 		}
 		if status >= 500 {
 			span.SetStatus(codes.Error, http.StatusText(status))
@@ -192,10 +219,19 @@ func (t *Telemetry) stepHook(ctx context.Context, c *engine.Compiled) (context.C
 // child of the request's span (in reqCtx; the dial itself runs under the
 // session's context), and puts its trace context in h.
 func (t *Telemetry) startDial(reqCtx context.Context, target *url.URL, h http.Header) func(*http.Response, error) {
+	d := diagFrom(reqCtx) // applicationinsights (diagnostics.go)
+	if d != nil && !d.traced {
+		return func(*http.Response, error) {}
+	}
 	_, span := t.tracer.Start(reqCtx, "WebSocket backend handshake", trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("url.full", t.maskURL(target.String())),
 			attribute.String("server.address", target.Hostname())))
-	t.prop.Inject(trace.ContextWithSpan(reqCtx, span), propagation.HeaderCarrier(h))
+	if d.propagates() {
+		t.prop.Inject(trace.ContextWithSpan(reqCtx, span), propagation.HeaderCarrier(h))
+	} else {
+		h.Del("Traceparent")
+		h.Del("Tracestate")
+	}
 	return func(resp *http.Response, err error) {
 		if resp != nil {
 			span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
@@ -228,10 +264,27 @@ type spanTransport struct {
 }
 
 func (st *spanTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// An applicationinsights diagnostic (diagnostics.go): no span for a
+	// request its sampling left out; the listed headers of the backend
+	// call; no trace context sent with httpCorrelationProtocol None.
+	d := diagFrom(req.Context())
+	if d != nil && !d.traced {
+		return st.next.RoundTrip(req)
+	}
+	var backend *diagnostic // the backend call's (not a call-out's) diagnostic
+	if d != nil {
+		if _, ok := req.Context().Value(proxyKey{}).(*exchange); ok {
+			backend = d.ad.insights
+		}
+	}
+	attrs := []attribute.KeyValue{attribute.String("http.request.method", req.Method),
+		attribute.String("url.full", st.t.maskURL(req.URL.String())),
+		attribute.String("server.address", req.URL.Hostname())}
+	if backend != nil {
+		attrs = append(attrs, d.headerAttrs("http.request.header.", req.Header, &backend.backReq)...)
+	}
 	ctx, span := st.t.tracer.Start(req.Context(), req.Method, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(attribute.String("http.request.method", req.Method),
-			attribute.String("url.full", st.t.maskURL(req.URL.String())),
-			attribute.String("server.address", req.URL.Hostname())))
+		trace.WithAttributes(attrs...))
 	// A RoundTripper must not change the caller's request: clone the
 	// headers it adds to.
 	r2 := req.WithContext(ctx)
@@ -239,7 +292,13 @@ func (st *spanTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if r2.Header == nil {
 		r2.Header = http.Header{}
 	}
-	st.t.prop.Inject(ctx, propagation.HeaderCarrier(r2.Header))
+	switch {
+	case d.propagates():
+		st.t.prop.Inject(ctx, propagation.HeaderCarrier(r2.Header))
+	case backend != nil:
+		r2.Header.Del("Traceparent")
+		r2.Header.Del("Tracestate")
+	}
 	resp, err := st.next.RoundTrip(r2)
 	if err != nil {
 		span.SetStatus(codes.Error, errWithoutURL(err))
@@ -247,6 +306,9 @@ func (st *spanTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
+	if backend != nil && len(backend.backResp.headers) > 0 {
+		span.SetAttributes(d.headerAttrs("http.response.header.", resp.Header, &backend.backResp)...)
+	}
 	if resp.StatusCode >= 500 {
 		span.SetStatus(codes.Error, http.StatusText(resp.StatusCode))
 	}

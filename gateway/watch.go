@@ -107,8 +107,9 @@ func WatchWith(ctx context.Context, s *Server, dir string, log *zap.Logger, opt 
 // only where the loader reads, in either layout. The apis folder's own
 // sub-folders always (API folders, fragments, APIOps collections); below
 // them an API's operations/OP/ folders (tollgate's layout) and the
-// APIOps collections' NAME/ folders with apis/NAME/operations/OP/. So a
-// link into a huge tree (/usr) adds one watch, not thousands.
+// APIOps collections' NAME/ folders with apis/NAME/operations/OP/ and
+// apis/NAME/diagnostics/DIAG/. So a link into a huge tree (/usr) adds one
+// watch, not thousands.
 func watchInto(rel []string, child string) bool {
 	switch len(rel) {
 	case 0:
@@ -117,11 +118,11 @@ func watchInto(rel []string, child string) bool {
 		return apiopsFolders[rel[0]] || child == "operations"
 	case 2:
 		if rel[0] == "apis" {
-			return child == "operations"
+			return child == "operations" || child == "diagnostics" // diagnostics: apis/NAME/diagnostics/DIAG/
 		}
 		return rel[1] == "operations" && !apiopsFolders[rel[0]]
 	case 3:
-		return rel[0] == "apis" && rel[2] == "operations"
+		return rel[0] == "apis" && (rel[2] == "operations" || rel[2] == "diagnostics")
 	}
 	return false
 }

@@ -40,6 +40,9 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		if st != nil {
 			fields = append(fields, zap.String("request_id", st.Context().RequestId))
 		}
+		if x.m.diag != nil { // the azuremonitor diagnostic's fields (diagnostics.go)
+			fields = x.m.diag.handshakeFields(fields, x, w)
+		}
 		ce.Write(fields...)
 	}
 

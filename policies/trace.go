@@ -29,6 +29,12 @@ import (
 // @(…)</trace>, is taken too: the element's own text is the message (no
 // <message> or <metadata> child then). A <trace> with both text and a
 // <message> is a load error, as is one with neither.
+//
+// A request whose State holds a TraceSink under TraceSinkKey (the
+// gateway's applicationinsights diagnostic, on a request that has spans)
+// gets each message handed to it too, with its source, severity and
+// metadata: the gateway records those of the diagnostic's verbosity or
+// more as events of the request's span.
 type trace struct {
 	k        *kit
 	source   string
@@ -80,7 +86,15 @@ func (k *kit) parseTrace(p *engine.Parser) engine.Step {
 	return t
 }
 
-func (t *trace) Run(_ context.Context, s *engine.State) error {
+// TraceSinkKey is the State.SetPrivate key of a request's TraceSink.
+type TraceSinkKey struct{}
+
+// TraceSink receives a request's trace messages: severity is verbose,
+// information or error, and meta holds the metadata as name, value
+// pairs.
+type TraceSink func(ctx context.Context, source, severity, message string, meta []string)
+
+func (t *trace) Run(ctx context.Context, s *engine.State) error {
 	msg, err := evalShown(t.message, s)
 	if err != nil {
 		return err
@@ -105,6 +119,13 @@ func (t *trace) Run(_ context.Context, s *engine.State) error {
 			b.WriteByte('}')
 		}
 		s.Tracef("%s", b.String())
+	}
+	if sink, ok := s.Private(TraceSinkKey{}).(TraceSink); ok {
+		meta := make([]string, 0, 2*len(t.meta))
+		for i, m := range t.meta {
+			meta = append(meta, m.name, vals[i])
+		}
+		sink(ctx, t.source, t.severity, msg, meta)
 	}
 	if ce := t.k.log.Check(t.level, msg); ce != nil {
 		ctx := s.Context()
