@@ -88,9 +88,11 @@ type (
 		// binding
 		method *builtin
 		goM    *goMethod
-		fn     *ctxFunc // context.Trace(message)
-		local  *localFn // a local function
-		cmp    Expr     // the StringComparer of a LINQ operator (Distinct(comparer)...), out of Args
+		fn     *ctxFunc  // context.Trace(message)
+		local  *localFn  // a local function
+		cmp    Expr      // the StringComparer of a LINQ operator (Distinct(comparer)...), out of Args
+		coll   *collCall // a HashSet's or List's own method (sets.go)
+		sum    string    // Sum's and Average's overload: how they add (sumOf)
 	}
 	// Arg is one argument: name: value, out var x, out x.
 	Arg struct {

@@ -14,7 +14,10 @@ type local struct {
 	slot     int
 	assigned int  // assignments after the declaration
 	konst    bool // const: never assigned again
-	cv       any  // a const's integral value (constOf)
+	// borrowed: a parameter, a foreach, out or pattern variable, whose
+	// collection .NET shares with where it came from (sets.go)
+	borrowed bool
+	cv       any // a const's integral value (constOf)
 }
 
 type scope struct {
@@ -148,6 +151,7 @@ func (b *binder) stmt(s Stmt) error {
 		return nil
 	case *ExprStmt:
 		b.listAdd(s)
+		b.collStmt(s) // sets.go
 		b.builderAppend(s)
 		b.builderEdit(s)
 		_, err := b.expr(s.X)
@@ -204,6 +208,7 @@ func (b *binder) stmt(s Stmt) error {
 		if s.loc, err = b.declare(s.Var, s.Off, vt); err != nil {
 			return err
 		}
+		s.loc.borrowed = true
 		return b.scoped(s.Body)
 	case *While:
 		b.needInterp("while loop")
@@ -374,7 +379,7 @@ func (b *binder) listAdd(s *ExprStmt) {
 		return
 	}
 	l := b.sc.lookup(nm.Name)
-	if l == nil || l.t.K != KArray {
+	if l == nil || l.t.K != KArray || l.borrowed || isSet(l.t) { // a borrowed one: collMethod's load error; a set: collStmt
 		return
 	}
 	target := &Name{node: node{Off: nm.Off}, Name: nm.Name}
@@ -382,12 +387,6 @@ func (b *binder) listAdd(s *ExprStmt) {
 	one := &NewExpr{node: node{Off: c.Args[0].Off}, Init: []Expr{c.Args[0].X}}
 	concat := &Call{node: node{Off: c.Off}, F: &Member{node: node{Off: m.Off}, X: recv, Name: "Concat", NameOff: m.NameOff},
 		Args: []*Arg{{Off: c.Args[0].Off, X: one}}}
-	if isSet(l.t) { // set.Add(x): a union, so nothing is there twice (under the set's comparer)
-		concat.F.(*Member).Name = "Union"
-		if l.t.SetCmp != "" {
-			concat.Args = append(concat.Args, &Arg{Off: c.Off, X: comparerMember(l.t.SetCmp, c.Off)})
-		}
-	}
 	s.X = &Assign{node: node{Off: c.Off}, Op: "=", Target: target, X: concat}
 }
 
@@ -619,6 +618,7 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 			if err != nil {
 				return nil, err
 			}
+			l.borrowed = true
 			n.loc = l
 		}
 		return tBool, nil
@@ -1431,6 +1431,11 @@ func (b *binder) call(n *Call) (*Type, error) {
 	if xt.K == KVoid {
 		return nil, b.errf(m.Off, "cannot call a method on void")
 	}
+	if xt.K == KArray {
+		if t, ok, err := b.collMethod(n, m, xt); ok { // sets.go
+			return t, err
+		}
+	}
 	if cf, ok := b.m.funcs[name]; ok && !cf.Property && xt == b.m.ctxT {
 		at, err := b.args(n.Args)
 		if err != nil {
@@ -1786,6 +1791,7 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 			if err != nil {
 				return nil, err
 			}
+			l.borrowed = true
 			a.outLoc = l
 			a.X.(*Name).local = l
 			a.X.(*Name).T = t
@@ -1901,6 +1907,11 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		if argc != 0 {
 			return nil, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", name, argc)
 		}
+		if name == "ToList" { // a List<T>: Remove, Clear (sets.go)
+			t := arrayOf(elem)
+			t.Name = "List<" + elem.Name + ">"
+			return t, nil
+		}
 		return arrayOf(elem), nil
 	case "Skip", "Take":
 		if argc != 1 || lt[0].K != KInt {
@@ -1989,6 +2000,9 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		if !rt.numeric() && name == "Sum" {
 			return nil, b.errf(m.NameOff, "Sum needs numbers, not %s", typeName(rt))
 		}
+		if name == "Sum" {
+			return b.sumOverload(n, m, xt, rt, argc == 1)
+		}
 		return rt, nil
 	case "Average":
 		if argc == 1 && !isLambda(0) || argc > 1 {
@@ -2001,9 +2015,61 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		if !rt.numeric() {
 			return nil, b.errf(m.NameOff, "Average needs numbers, not %s", typeName(rt))
 		}
+		if _, err := b.sumOverload(n, m, xt, rt, argc == 1); err != nil {
+			return nil, err
+		}
+		if rt.Nullable {
+			return nullableOf(tDouble), nil // null when every item is null
+		}
 		return tDouble, nil
 	}
 	return nil, b.errf(m.NameOff, "LINQ method %s is not supported", name)
+}
+
+// sumOverload is the overload of Enumerable.Sum (or Average) C# picks for
+// a sequence, or a selector, of t, and gives its type: int, long or
+// double (float and decimal are double here), or their nullable forms. A
+// selector of a narrower integral type converts to int's, of uint to
+// long's; of ulong the call is ambiguous (float's and decimal's), and a
+// sequence of another type than those has no Sum. n.sum tells sumOf how
+// to add: in int (checked), long (checked) or double; Average adds int's
+// in long too.
+func (b *binder) sumOverload(n *Call, m *Member, xt, t *Type, selector bool) (*Type, error) {
+	var to *Type
+	switch t.ik() {
+	case ikNone:
+		if t.K == KDouble {
+			to = tDouble
+		}
+	case ikInt:
+		to = tInt
+	case ikLong:
+		to = tLong
+	case ikSByte, ikByte, ikShort, ikUShort:
+		if selector {
+			to = tInt
+		}
+	case ikUInt:
+		if selector {
+			to = tLong
+		}
+	case ikULong:
+		if selector {
+			return nil, b.errf(m.NameOff, "the call of %s is ambiguous between its float and decimal overloads for a selector of ulong: convert it, e.g. %s(x => (double)x)", m.Name, m.Name)
+		}
+	}
+	if to == nil {
+		return nil, b.errf(m.NameOff, "'%s' does not contain a definition for '%s' (Enumerable.%s adds int, long, float, double or decimal: select one, e.g. %s(x => (int)x))", typeName(xt), m.Name, m.Name, m.Name)
+	}
+	n.sum = to.Name
+	if m.Name == "Average" && to.K == KInt {
+		n.sum = "long"
+	}
+	if t.Nullable {
+		n.sum += "?"
+		to = nullableOf(to)
+	}
+	return to, nil
 }
 
 // primitiveKind: string, char, the numbers and bool.

@@ -578,6 +578,7 @@ func registerBuiltins() {
 	registerX509()
 	registerSizedArrays()
 	registerDict()
+	registerSets()
 	registerNullable()
 	registerModelMaps()
 	registerMore()

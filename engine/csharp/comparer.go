@@ -307,9 +307,10 @@ func registerCollections() {
 			if !set {
 				return append(out, src...), nil
 			}
-			eq := eqFor(cmp)
+			in := newLookup(cmp, eqFor(cmp), nil) // sets.go
 			for _, x := range src {
-				if !containsEq(out, x, eq) {
+				if !in.has(x) {
+					in.add(x)
 					out = append(out, x)
 				}
 			}

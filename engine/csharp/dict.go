@@ -38,6 +38,17 @@ func registerDict() {
 		o.Set(k, toJToken(a[2]))
 		return nil, nil
 	}, nil)
+	method(KDict, "TryAdd", ts(S, O), B, func(a []any) (any, error) {
+		o, k, err := entry(a)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := o.M[o.key(k)]; dup {
+			return false, nil // the value held stays
+		}
+		o.Set(k, toJToken(a[2]))
+		return true, nil
+	}, nil)
 	method(KDict, "ContainsKey", ts(S), B, func(a []any) (any, error) {
 		o, k, err := entry(a)
 		if err != nil {

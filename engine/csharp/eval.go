@@ -802,6 +802,9 @@ func (f *frame) call(n *Call) (any, error) {
 	if n.local != nil {
 		return f.callLocal(n)
 	}
+	if n.coll != nil {
+		return f.collCall(n) // sets.go
+	}
 	m := n.F.(*Member)
 	if n.method != nil && strings.HasPrefix(n.method.key, "try.") || m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" {
 		return f.tryCall(n, m)
@@ -1243,6 +1246,9 @@ func (f *frame) linq(n *Call, m *Member) (any, error) {
 			return nil, err
 		}
 	}
+	if n.sum != "" {
+		arg = n.sum // Sum, Average: how they add
+	}
 	var v any
 	if cmp != nil {
 		v, err = linqCmp(m.Name, seq, fn, arg, cmp) // comparer.go
@@ -1251,9 +1257,6 @@ func (f *frame) linq(n *Call, m *Member) (any, error) {
 	}
 	if err == nil && v == nil && strings.HasSuffix(m.Name, "OrDefault") {
 		return zeroOf(n.T), nil // default(T): 0 for an int, null for a reference
-	}
-	if err == nil && m.Name == "Sum" && n.T == tInt {
-		return intConvert(v, ikInt, true) // Enumerable.Sum of ints is checked
 	}
 	return v, err
 }
@@ -1422,15 +1425,23 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 		}
 		return sortByKeys(seq, keys, []bool{name == "OrderByDescending"})
 	case "Average":
-		if len(seq) == 0 {
-			return nil, exc("InvalidOperationException", "Sequence contains no elements")
-		}
-		sum, err := linqRun("Sum", seq, fn, arg)
+		mode, _ := arg.(string)
+		sum, count, err := sumOf(seq, fn, mode)
 		if err != nil {
 			return nil, err
 		}
-		return toFloat(sum) / float64(len(seq)), nil
-	case "Sum", "Max", "Min":
+		if count == 0 {
+			if strings.HasSuffix(mode, "?") {
+				return nil, nil // no item had a value
+			}
+			return nil, exc("InvalidOperationException", "Sequence contains no elements")
+		}
+		return toFloat(sum) / float64(count), nil // (double)sum / count
+	case "Sum":
+		mode, _ := arg.(string)
+		sum, _, err := sumOf(seq, fn, mode)
+		return sum, err
+	case "Max", "Min":
 		var acc any
 		for _, x := range seq {
 			v := x
@@ -1472,6 +1483,52 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 		return acc, nil
 	}
 	return nil, fmt.Errorf("LINQ %s not supported", name)
+}
+
+// sumOf is Enumerable.Sum's loop (Average's too): it adds the items (or
+// what fn selects), skipping nulls, in the type mode names (Call.sum):
+// "int" and "long" checked, as .NET's Sum is even in an unchecked context
+// (OverflowException at the first partial sum out of the type's range;
+// Average of ints adds in long), "double" unchecked. Without a mode
+// (""), it adds integers in long and doubles in double. count is how many
+// items were added. (.NET 8 and later add a long enough int[] or
+// List<int>, or of longs, in SIMD lanes, each checked: a sum that
+// overflows midway and comes back in range may throw there or not,
+// depending on the CPU; here it throws, as .NET's loop does.)
+func sumOf(seq []any, fn func(any) (any, error), mode string) (sum any, count int, err error) {
+	mode = strings.TrimSuffix(mode, "?")
+	isFloat := mode == "double"
+	var isum int
+	var fsum float64
+	for _, x := range seq {
+		v := x
+		if fn != nil {
+			if v, err = fn(x); err != nil {
+				return nil, 0, err
+			}
+		}
+		if v == nil {
+			continue // int?, double?: Sum and Average skip nulls
+		}
+		count++
+		if _, ok := v.(float64); ok && !isFloat && mode == "" {
+			isFloat, fsum = true, float64(isum)
+		}
+		if isFloat {
+			fsum += toFloat(v)
+			continue
+		}
+		n := toInt(v)
+		s := isum + n
+		if n > 0 && s < isum || n < 0 && s > isum || mode == "int" && s != int(int32(s)) {
+			return nil, 0, errOverflow
+		}
+		isum = s
+	}
+	if isFloat {
+		return fsum, count, nil
+	}
+	return isum, count, nil
 }
 
 func isNaN(v any) bool {

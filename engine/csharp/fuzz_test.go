@@ -79,6 +79,8 @@ func FuzzCSharp(f *testing.F) {
 		`int h = 0; foreach (var c in "key") { h = h * 31 + c; } return checked(Math.Abs(h) % 3) + unchecked((int)4294967297L) + (byte)-h;`,
 		`checked { uint u = 4294967295; ulong w = 18446744073709551615UL; return (u >> 1) + (w % 7) + (-2147483648 / 3) + (1 << 33); }`,
 		`var d = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase) { { "a", 1 } }; return new[] { "a", "A" }.Distinct(StringComparer.InvariantCultureIgnoreCase).Count() + d.Count;`,
+		`var s = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "a" }; s.UnionWith(new[] { "A", "b" }); return s.IsSubsetOf(new[] { "B", "a" }) + "" + s.RemoveWhere(x => x == "b") + s.Add("c");`,
+		`var seen = new HashSet<int>(); var n = 0; foreach (var x in new[] {1, 2, 1}) { if (seen.Add(x)) n++; } var l = new List<int> {1}; return n + (l.Remove(1) ? 1 : 0) + new[] {1L, 2L}.Sum() + new[] {1, 2}.Average();`,
 		`x => x`, `(a)+b`, `(int)-1`, `'ab'`, "`x`", `/* open`, `a ? b : c ?? d`, `new[] {}`,
 	} {
 		f.Add(s)
@@ -159,6 +161,8 @@ func FuzzCSharpDifferential(f *testing.F) {
 		`(short)(context.Request.Method.Length << 14) + (byte)-context.Request.Method.Length + (uint)(context.Request.Method.Length - 4)`,
 		`checked(context.Request.Method.Length * 1000000000) + new[] {int.MaxValue, 1}.Sum()`,
 		`new[] {"b", "A", "a"}.OrderBy(x => x, StringComparer.Ordinal).Distinct(StringComparer.OrdinalIgnoreCase).Count()`,
+		`new HashSet<int> {1, 2}.IsProperSubsetOf(new[] {2, 1, 3}) == new HashSet<string>(new[] {"a"}, StringComparer.OrdinalIgnoreCase).SetEquals(new[] {"A"})`,
+		`new[] {1L, long.MaxValue}.Sum() + new[] {int.MaxValue, 1, -1}.Sum() + new[] {(short)1}.Sum(x => x) + new long[] {3, 4}.Average()`,
 	} {
 		f.Add(s)
 	}

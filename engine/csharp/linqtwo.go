@@ -17,6 +17,7 @@ func (b *binder) bindLambda(l *Lambda, params ...*Type) (*Type, error) {
 		if err != nil {
 			return nil, err
 		}
+		pl.borrowed = true
 		l.locals[i] = pl
 	}
 	t, err := b.expr(l.Body)

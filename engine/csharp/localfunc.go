@@ -74,6 +74,7 @@ func (b *binder) localFunc(lf *LocalFunc) error {
 		if err != nil {
 			return err
 		}
+		l.borrowed = true
 		fn.params = append(fn.params, l)
 	}
 	outer, outerVoid := b.rets, b.inVoid

@@ -128,9 +128,12 @@ func pureExpr(e Expr) bool {
 			if n.method != nil {
 				k := n.method.key
 				if strings.Contains(k, "NewGuid") || strings.Contains(k, "Random") || strings.Contains(k, ".Add(") ||
-					strings.Contains(k, ".Remove(") || strings.Contains(k, "Now") || strings.HasPrefix(k, "linq.") {
+					strings.Contains(k, ".Remove(") || strings.Contains(k, ".TryAdd(") || strings.Contains(k, "Now") || strings.HasPrefix(k, "linq.") {
 					ok = false
 				}
+			}
+			if n.coll != nil && n.coll.op.mutates {
+				ok = false
 			}
 		case *Member:
 			if n.prop != nil && strings.Contains(n.prop.key, "Now") {
@@ -850,6 +853,9 @@ func (lw *lowerer) call(n *Call, en env) (string, error) {
 	if n.method != nil && strings.HasPrefix(n.method.key, "linq.") {
 		return lw.linq(n, m, en)
 	}
+	if n.coll != nil {
+		return lw.collCall(n, m, en) // sets.go
+	}
 	args, err := lw.args(n, en)
 	if err != nil {
 		return "", err
@@ -960,9 +966,8 @@ func (lw *lowerer) linq(n *Call, m *Member, en env) (string, error) {
 		if pred != "" {
 			seq = fmt.Sprintf("map(%s, %s)", seq, pred)
 		}
-		if m.Name == "Sum" && n.T == tInt {
-			// Enumerable.Sum of ints is checked: past Int32, OverflowException
-			return fmt.Sprintf("$csIntConv(%s, %d)", helper(m.Name, seq), intCode(ikInt, true)), nil
+		if n.sum != "" { // how Sum and Average add (sumOf): Sum of ints and longs is checked
+			return fmt.Sprintf("$csLinq(%s, %s, %s)", quote(m.Name), seq, quote(n.sum)), nil
 		}
 		return helper(m.Name, seq), nil
 	case "Contains", "Skip", "Take", "Concat", "Except", "Intersect", "Union", "ElementAt", "ElementAtOrDefault":
