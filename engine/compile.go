@@ -33,6 +33,12 @@ type Compiler struct {
 	// Backends are the names of the backend entities, for
 	// set-backend-service backend-id; nil: none are known.
 	Backends map[string]bool
+	// BackendsWhere says where backend entities are defined, for the
+	// error about one that is missing (default backends/NAME/...).
+	// FragmentsWhere says where fragments are defined, for the error
+	// about one that is missing (default apis/fragments/NAME.xml).
+	FragmentsWhere string
+	BackendsWhere  string
 	// Schemas are the folder's schema resources (APIM's global schemas),
 	// for validate-content schema-id; nil: none.
 	Schemas map[string]SchemaDoc
@@ -197,7 +203,11 @@ func (c *Compiler) fragment(n *Node, sec Section, scope string, parent Block, to
 	}
 	frag, ok := c.Fragments[id]
 	if !ok {
-		c.Errorf(n.Pos, n.Path, "unknown fragment %q (fragments live in apis/fragments/NAME.xml)", id)
+		where := c.FragmentsWhere
+		if where == "" {
+			where = "apis/fragments/NAME.xml"
+		}
+		c.Errorf(n.Pos, n.Path, "unknown fragment %q (fragments live in %s)", id, where)
 		return nil
 	}
 	if c.depth > 10 {

@@ -56,6 +56,9 @@ type Context struct {
 	Variables  Variables
 	Api        *Api
 	Deployment *Deployment
+	// Workspace is the APIOps workspace the API belongs to (APIM's
+	// context.Workspace); nil for an API of the service itself.
+	Workspace *Workspace
 	// Operation, Product, Subscription and User: see resources.go.
 	Operation    *Operation
 	Product      *Product
@@ -458,6 +461,14 @@ type Deployment struct {
 	// Certificates are the certificates uploaded to the service: here the
 	// --certificates folder's, by thumbprint (upper-case hex SHA-1).
 	Certificates map[string]*Certificate
+}
+
+// Workspace is context.Workspace: an APIM workspace (workspaces/NAME in an
+// APIOps folder). Id is the workspace's name (its folder), Name its display
+// name.
+type Workspace struct {
+	Id   string
+	Name string
 }
 
 // GatewayInfo is context.Deployment.Gateway.

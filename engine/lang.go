@@ -78,6 +78,7 @@ func newCSharp() *csharp.Front {
 			"BasicAuthCredentials": reflect.TypeOf(&BasicAuth{}),
 			"IApi":                 reflect.TypeOf(&Api{}),
 			"IDeployment":          reflect.TypeOf(&Deployment{}),
+			"IWorkspace":           reflect.TypeOf(&Workspace{}),
 			"ILastError":           reflect.TypeOf(&LastError{}),
 		},
 		Funcs: map[string]any{"AsJwt": ParseJwt, "AsBasic": ParseBasic, "AsUrl": ParseUrl},

@@ -175,7 +175,7 @@ func (nv *NamedValues) substitute(s string) (out string, spans []span, secret bo
 			v, ok = nv.values[name]
 		}
 		if !ok {
-			return "", nil, secret, i, fmt.Errorf("unknown named value {{%s}} (define it in apis/named-values.xml)%s", name, nv.suggest(name))
+			return "", nil, secret, i, fmt.Errorf("unknown named value {{%s}} (define it in %s)%s", name, nv.whereText(), nv.suggest(name))
 		}
 		secret = secret || v.Secret
 		b.WriteString(s[in:i])
@@ -298,7 +298,7 @@ func exprMessage(src string, err error) string {
 // envTypes are the named types an expression can reach, for hints.
 var envTypes = func() map[string]reflect.Type {
 	m := map[string]reflect.Type{}
-	for _, v := range []any{Context{}, Request{}, Url{}, Headers{}, Query{}, Variables{}, Response{}, Body{}, Api{}, SubscriptionKeyParameterNames{}, Deployment{}, LastError{}, Jwt{}, BasicAuth{}, Operation{}, Product{}, Subscription{}, User{}, Group{}, UserIdentity{}} {
+	for _, v := range []any{Context{}, Request{}, Url{}, Headers{}, Query{}, Variables{}, Response{}, Body{}, Api{}, SubscriptionKeyParameterNames{}, Deployment{}, Workspace{}, LastError{}, Jwt{}, BasicAuth{}, Operation{}, Product{}, Subscription{}, User{}, Group{}, UserIdentity{}} {
 		t := reflect.TypeOf(v)
 		m[t.Name()] = t
 	}

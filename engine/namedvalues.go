@@ -21,6 +21,20 @@ import (
 // never printed: messages show {{name}}, and traces hide values built from them.
 type NamedValues struct {
 	values map[string]NamedValue
+	// where says where a missing value is defined, for the error
+	// (SetWhere; default apis/named-values.xml).
+	where string
+}
+
+// SetWhere says where the set's values are defined, for the error about
+// one that is missing ("workspaces/hr/named values/NAME/...").
+func (nv *NamedValues) SetWhere(where string) { nv.where = where }
+
+func (nv *NamedValues) whereText() string {
+	if nv == nil || nv.where == "" {
+		return "apis/named-values.xml"
+	}
+	return nv.where
 }
 
 // NamedValue is one value.

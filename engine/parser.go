@@ -75,6 +75,15 @@ func (p *Parser) GlobalSchemaIDs() []string {
 // (set-backend-service backend-id).
 func (p *Parser) HasBackend(name string) bool { return p.c.Backends[name] }
 
+// BackendsWhere says where the backend entities a backend-id may name are
+// defined (for an error about one that is missing).
+func (p *Parser) BackendsWhere() string {
+	if p.c.BackendsWhere == "" {
+		return "backends/NAME/backendInformation.json"
+	}
+	return p.c.BackendsWhere
+}
+
 // Path returns the element path.
 func (p *Parser) Path() string { return p.n.Path }
 

@@ -198,6 +198,9 @@ func (s *State) SetRequestURI(method, scheme, host string, u *url.URL, requestUR
 // SetRequestID sets context.RequestId.
 func (s *State) SetRequestID(id string) { s.ctx.RequestId = id }
 
+// SetWorkspace sets context.Workspace (nil: the API is the service's own).
+func (s *State) SetWorkspace(w *Workspace) { s.ctx.Workspace = w }
+
 // SetDeployment sets context.Deployment.
 func (s *State) SetDeployment(d *Deployment) { s.ctx.Deployment = d }
 
@@ -435,7 +438,7 @@ func (s *State) run(p *program) (out any, err error) {
 // goroutine at a time, so each branch gets its own: call Fork on s's
 // goroutine, before the branches start, and hand each branch its fork.
 //
-// A fork sees what s holds: the same Api, Deployment, RequestId, start time,
+// A fork sees what s holds: the same Api, Workspace, Deployment, RequestId, start time,
 // LastError and BackendURL; a copy of the request (headers and URL copied)
 // and of the response; a copy of the variables map (the values themselves
 // are shared, and must be treated as read-only, as expressions do). Bodies
@@ -451,6 +454,7 @@ func (s *State) Fork() *State {
 	b.budget = exprBudget{limit: s.budget.limit, ctx: s.budget.ctx}
 	b.ctx.Timestamp = s.ctx.Timestamp
 	b.ctx.Deployment = s.ctx.Deployment
+	b.ctx.Workspace = s.ctx.Workspace
 	b.ctx.LastError = s.ctx.LastError
 	b.ctx.RequestId = s.ctx.RequestId
 	b.ctx.Elapsed = s.ctx.Elapsed

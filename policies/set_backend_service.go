@@ -42,7 +42,7 @@ func (k *kit) parseSetBackendService(p *engine.Parser) engine.Step {
 		}
 		id := p.RequiredLitStr("backend-id")
 		if !p.HasBackend(id) {
-			p.ErrorAt(p.Node().Attr("backend-id").ValuePos, "backend-id %q names no backend (backends/NAME/backendInformation.json)", id)
+			p.ErrorAt(p.Node().Attr("backend-id").ValuePos, "backend-id %q names no backend (%s)", id, p.BackendsWhere())
 		}
 		return &setBackendService{backendID: id}
 	}
