@@ -159,7 +159,7 @@ func (s *Server) changeSubscription(r *http.Request, id string, c subscriptionCh
 	if c.Scope != nil {
 		sub.Scope = normalizeScope(*c.Scope)
 		if sub.Scope == "" || strings.TrimSuffix(*c.Scope, "/") != sub.Scope {
-			return nil, http.StatusBadRequest, errors.New("scope must be /apis, /apis/NAME or /products/NAME")
+			return nil, http.StatusBadRequest, errors.New("scope must be /apis, /apis/NAME or /products/NAME (a workspace's: /workspaces/WS/apis, /workspaces/WS/apis/NAME or /workspaces/WS/products/NAME)")
 		}
 	}
 	if c.State != nil {
@@ -204,7 +204,7 @@ func (s *Server) changeSubscription(r *http.Request, id string, c subscriptionCh
 			return nil, http.StatusConflict, errConflictKey
 		}
 	}
-	if old == nil && strings.HasPrefix(sub.Scope, "/products/") && sub.Owner != "" {
+	if _, scope := scopeWorkspace(sub.Scope); old == nil && strings.HasPrefix(scope, "/products/") && sub.Owner != "" {
 		if err := s.checkSubscriptionsLimit(r, sub); err != nil {
 			return nil, http.StatusConflict, err
 		}
@@ -221,7 +221,8 @@ var errConflictKey = errors.New("that key belongs to another subscription")
 // many subscriptions one owner may have to it (APIM).
 func (s *Server) checkSubscriptionsLimit(r *http.Request, sub *store.Subscription) error {
 	snap := s.current.Load()
-	p := snap.product(sub.Scope[len("/products/"):])
+	_, scope := scopeWorkspace(sub.Scope)
+	p := snap.product(scope[len("/products/"):])
 	if p == nil || p.Info.SubscriptionsLimit <= 0 {
 		return nil
 	}

@@ -46,10 +46,10 @@ import (
 // apiopsFolders are the extractor's top-level folders tollgate reads.
 var apiopsFolders = map[string]bool{"apis": true, "named values": true, "policy fragments": true,
 	"backends": true, "products": true, "subscriptions": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true, "gateways": true,
-	"diagnostics": true}
+	"diagnostics": true, "workspaces": true}
 
 // apiopsIgnoredFolders are the extractor's folders of Azure-only resources.
-var apiopsIgnoredFolders = []string{"gateways", "groups", "tags", "workspaces",
+var apiopsIgnoredFolders = []string{"gateways", "groups", "tags",
 	"authorization servers", "identity providers", "certificates"}
 
 // overrides is a publisher configuration file (configuration.prod.yaml):
@@ -371,6 +371,7 @@ type apiSource struct {
 	data      []byte
 	extra     []byte // overrides applied to it (hashed with it)
 	json      bool
+	scope     *resourceScope // the service or a workspace (nil: the service)
 }
 
 // apiopsAPISources lists DIR/apis/NAME/apiInformation.json. A revision that

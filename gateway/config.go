@@ -35,6 +35,9 @@ type API struct {
 	Plan       *engine.Plan
 	Info       *engine.Api
 	Dir        string
+	// Workspace is the APIOps workspace the API belongs to (workspaces.go);
+	// nil for the service's own APIs.
+	Workspace *engine.Workspace
 	// Versioning: a version chosen by query parameter or header (versions.go).
 	Versioning APIVersioning
 	// srcHash covers the bytes of its files (and the shared parts): an API
@@ -137,15 +140,22 @@ type Snapshot struct {
 	// Gateway is the gateway resource served as (LoadOptions.Gateway);
 	// nil: none, every API is served.
 	Gateway *GatewayInfo
+	// secrets are the values of every scope's secret named values (the
+	// service's and its workspaces'): masked wherever text may show them.
+	secrets []string
 	// keyVaultRefs counts the named values read from Key Vault: the
 	// server reloads every policies.KeyVaultRefresh while there are any.
 	keyVaultRefs int
 	diagnostics  *diagnosticSet // diagnostics (diagnostics.go): APIM diagnostics; nil: none
 }
 
+// Secrets are the values of the secret named values of the snapshot: the
+// service's and its workspaces'.
+func (s *Snapshot) Secrets() []string { return s.secrets }
+
 // reservedFolders hold resources, not APIs.
 var reservedFolders = map[string]bool{"fragments": true, "products": true, "subscriptions": true, "apis": true,
-	"named values": true, "policy fragments": true, "backends": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true, "gateways": true}
+	"named values": true, "policy fragments": true, "backends": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true, "gateways": true, "workspaces": true}
 
 func dirExists(p string) bool {
 	st, err := os.Stat(p)
@@ -214,6 +224,10 @@ type LoadOptions struct {
 	// references (policies.KeyVault); nil: their values must come from
 	// the environment or the named values file.
 	KeyVault SecretReader
+	// Workspaces, when set, are the APIOps workspaces (workspaces/NAME/)
+	// this tollgate serves as the gateway of: only their APIs are served
+	// (workspaces.go).
+	Workspaces []string
 }
 
 // Load reads an apis folder into a Snapshot:
@@ -303,22 +317,38 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	if base == nil {
 		base = http.DefaultTransport.(*http.Transport)
 	}
-	backends := loadBackends(dir, nv, base, over, common, &errs, &snap.Notices)
+	svc := &resourceScope{dir: dir, over: over, nv: nv, frags: frags, common: common}
+	svc.backends = loadBackends(dir, nv, base, over, common, &errs, &snap.Notices)
+	svc.loggers = loadAPIOpsLoggers(dir, nv, over, common, &errs, &snap.Notices)
+	// Workspaces (workspaces.go): their own named values, fragments,
+	// backends and loggers, read like the service's.
+	spaces := loadWorkspaces(dir, base, opt, getenv, &errs, &snap.Notices)
+	scopes := append([]*resourceScope{svc}, spaces...)
 	// APIOps loggers: log-to-eventhub compiles against the loggers this
 	// load sees; the server commits them with the snapshot (reload.go).
-	lset, lerrs, lnotes := opt.Loggers.Stage(loadAPIOpsLoggers(dir, nv, over, common, &errs, &snap.Notices))
+	var defs []policies.FolderLogger
+	for _, sc := range scopes {
+		defs = append(defs, sc.loggers...)
+		snap.keyVaultRefs += sc.keyVaultRefs
+	}
+	lset, lerrs, lnotes := opt.Loggers.Stage(defs)
 	errs = append(errs, lerrs...)
 	snap.Notices = append(snap.Notices, lnotes...)
 	snap.loggers = lset
 	reg = lset.Registry(reg)
-	comp := engine.NewCompiler(reg, nv)
+	for _, sc := range scopes {
+		snap.secrets = append(snap.secrets, sc.nv.Secrets()...)
+	}
+	secrets := snap.secrets
+	comp := engine.NewCompiler(scopedLoggers(reg, svc, scopes), nv)
 	comp.Fragments = frags
 	comp.Schemas = loadSchemas(dir, common, &errs)
 	comp.Backends = map[string]bool{}
-	for name := range backends {
+	for name := range svc.backends {
 		comp.Backends[name] = true
 	}
 	comp.Explain = opt.Explain
+	svc.comp = comp
 	var global *engine.Plan
 	if data, ok := readIf(filepath.Join(dir, "policy.xml"), &errs); ok {
 		if root, err := engine.Read(filepath.Join(dir, "policy.xml"), data); err != nil {
@@ -331,15 +361,29 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	if global == nil {
 		global = &engine.Plan{}
 	}
-	secrets := nv.Secrets()
 	global.Secrets = secrets
-	// Products (products.go) sit between the global and the API scopes.
-	products := loadProducts(dir, comp, global, over, common, &errs, &snap.Notices)
-	snap.Products = products
+	svc.top = global
+	// Products (products.go) sit between the global (or workspace) and
+	// the API scopes.
+	svc.products = loadProducts(dir, comp, global, over, common, &errs, &snap.Notices)
 	subs, subsPrint := loadSubscriptions(dir, opt.SubscriptionKeys, &errs, &snap.Notices)
+	serviceSubscriptionScopes(dir, subs, &errs)
+	for _, sc := range spaces {
+		compileWorkspace(sc, reg, scopes, global, opt, &errs, &snap.Notices)
+		wsubs, wprint := loadSubscriptions(sc.dir, opt.SubscriptionKeys, &errs, &snap.Notices)
+		subs = mergeSubscriptions(subs, wsubs, sc, opt.SubscriptionKeys, &errs)
+		subsPrint = append(subsPrint, wprint...)
+	}
+	products := allProducts(scopes, &errs)
+	snap.Products = products
 	snap.subscriptions = subs
 	for _, f := range subsPrint {
 		h.Write([]byte(f)) // the snapshot changes with them; no API does
+	}
+	// Every API's hash covers every scope's shared parts: a product of
+	// any scope changes the views of all (scopes.go indexes them).
+	for _, sc := range spaces {
+		common.Write(sc.common.Sum(nil))
 	}
 	commonSum := common.Sum(nil)
 
@@ -371,9 +415,18 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		}
 		sources = append(sources, apiSource{dir: apiDir, file: apiFile, data: data})
 	}
-	sources = append(sources, apiopsAPISources(dir, over, &errs, &snap.Notices)...)
+	for _, sc := range scopes {
+		for _, src := range apiopsAPISources(sc.dir, sc.over, &errs, &snap.Notices) {
+			src.scope = sc
+			sources = append(sources, src)
+		}
+	}
 	for _, src := range sources {
 		apiDir, apiFile, data := src.dir, src.file, src.data
+		sc := src.scope
+		if sc == nil {
+			sc = svc // tollgate's own layout: the service's
+		}
 		ah := sha256.New() // canonical: parsed content only
 		ah.Write(commonSum)
 		sh := sha256.New() // the files' bytes: reuse an unchanged API as is
@@ -418,17 +471,17 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		compilePolicy := func() *engine.Plan {
 			errs = append(errs, perrs...)
 			if !hasPolicy {
-				return global
+				return sc.top
 			}
 			var err error
 			proot, err = engine.Read(policyFile, pdata)
 			if err != nil {
 				errs.Append(err)
-				return global
+				return sc.top
 			}
 			ah.Write([]byte("policy"))
 			proot.WriteCanonical(ah)
-			plan := comp.Compile(proot, "api", global)
+			plan := sc.comp.Compile(proot, "api", sc.top)
 			if plan != nil {
 				plan.Secrets = secrets
 			}
@@ -438,12 +491,12 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		defPos := engine.Pos{File: apiFile, Line: 1, Col: 1}
 		if src.json {
 			before := len(errs)
-			api = parseAPIInformation(dir, src, over, nv, &errs, &snap.Notices)
+			api = parseAPIInformation(sc.dir, src, sc.over, sc.nv, &errs, &snap.Notices)
 			if api == nil && len(errs) == before {
 				continue // a revision that is not the current one
 			}
 		} else {
-			api = parseAPI(root, comp)
+			api = parseAPI(root, sc.comp)
 			defPos = root.Pos
 		}
 		if api == nil {
@@ -454,7 +507,8 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			continue
 		}
 		api.Dir = apiDir
-		api.backends = backends
+		api.backends = sc.backends
+		api.Workspace = sc.ws
 		loadGraphQLSchema(api, extras.graphql, defPos, &errs)
 		loadODataModel(api, extras.odata, defPos, &errs)
 		if prev, dup := names[api.Name]; dup {
@@ -476,14 +530,16 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		api.Hash = hex.EncodeToString(ah.Sum(nil))
 		api.srcHash = srcHash
 		// Last: the views copy the API as it is now.
-		buildScopes(api, proot, extras, scopeInputs{comp: comp, global: global, products: products}, &errs)
+		buildScopes(api, proot, extras, scopeInputs{comp: sc.comp, global: sc.top, products: products}, &errs)
 		checkODataPolicies(api, &errs)
 		api.setInline(stores)
 		h.Write([]byte(api.Hash))
 		snap.APIs = append(snap.APIs, api)
 	}
 	snap.versions = groupVersions(snap.APIs, apiFiles, &errs)
-	fillProductApis(dir, products, snap.APIs, &errs)
+	for _, sc := range scopes {
+		fillProductApis(sc, snap.APIs, &errs)
+	}
 	checkSubscriptionScopes(dir, snap, &errs)
 	snap.diagnostics = loadDiagnostics(dir, snap.APIs, h, &errs, &snap.Notices) // diagnostics
 	if opt.Gateway != "" {
@@ -491,7 +547,14 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		var verrs engine.ErrorList // reported above, for all the APIs
 		snap.versions = groupVersions(snap.APIs, apiFiles, &verrs)
 	}
-	errs = append(errs, comp.Errors()...)
+	if len(opt.Workspaces) > 0 {
+		snap.APIs = selectWorkspaceAPIs(dir, opt.Workspaces, spaces, snap.APIs, h, &errs, &snap.Notices)
+		var verrs engine.ErrorList // reported above, for all the APIs
+		snap.versions = groupVersions(snap.APIs, apiFiles, &verrs)
+	}
+	for _, sc := range scopes {
+		errs = append(errs, sc.comp.Errors()...)
+	}
 	sort.Slice(snap.APIs, func(i, j int) bool {
 		if len(snap.APIs[i].Path) != len(snap.APIs[j].Path) {
 			return len(snap.APIs[i].Path) > len(snap.APIs[j].Path)

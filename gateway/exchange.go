@@ -121,6 +121,7 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	st.SetRequestURI(r.Method, scheme, r.Host, r.URL, r.RequestURI, h, x.ip)
 	x.m.fill(st)
 	st.SetDeployment(x.s.deployment.Load())
+	st.SetWorkspace(api.Workspace)
 	st.SetExprBytes(api.Limits.MaxExprBytes)
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		st.SetClientCertificate(r.TLS.PeerCertificates) // validate-client-certificate, context.Request.Certificate

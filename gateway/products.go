@@ -26,9 +26,12 @@ type Product struct {
 	// served without a key, through its policy.
 	SubscriptionRequired bool
 	Published            bool
-	plan                 *engine.Plan
-	apis                 map[string]bool
-	index                int // in Snapshot.Products; its views are at index+1
+	// Workspace is the workspace the product belongs to ("" for the
+	// service's): it holds that workspace's APIs only (workspaces.go).
+	Workspace string
+	plan      *engine.Plan
+	apis      map[string]bool
+	index     int // in Snapshot.Products; its views are at index+1
 }
 
 func (p *Product) has(api string) bool { return p.apis[api] }
@@ -145,29 +148,42 @@ func loadProducts(dir string, comp *engine.Compiler, global *engine.Plan, over *
 	return out
 }
 
-// fillProductApis sets each product's Info.Apis from the loaded APIs and
-// reports the names of apis.json that are no API.
-func fillProductApis(dir string, products []*Product, apis []*API, errs *engine.ErrorList) {
+// fillProductApis sets each product of the scope's Info.Apis from the
+// loaded APIs and reports the names of apis.json that are no API of the
+// scope (a product holds its own workspace's APIs, or the service's).
+func fillProductApis(sc *resourceScope, apis []*API, errs *engine.ErrorList) {
 	byName := map[string]*API{}
 	for _, a := range apis {
 		byName[a.Name] = a
 	}
-	for _, p := range products {
+	for _, p := range sc.products {
 		names := make([]string, 0, len(p.apis))
 		for n := range p.apis {
 			names = append(names, n)
 		}
 		sort.Strings(names)
 		for _, n := range names {
+			at := engine.Pos{File: filepath.Join(sc.dir, "products", p.Name, "apis.json"), Line: 1, Col: 1}
 			a := byName[n]
-			if a == nil {
-				errs.Add(engine.Pos{File: filepath.Join(dir, "products", p.Name, "apis.json"), Line: 1, Col: 1}, "",
-					"product %q lists API %q, which does not exist", p.Name, n)
+			switch {
+			case a == nil:
+				errs.Add(at, "", "product %q lists API %q, which does not exist", p.Name, n)
+				continue
+			case a.Workspace != sc.ws:
+				errs.Add(at, "", "product %q of %s lists API %q of %s: a product holds the APIs of its own scope", p.Name, sc.describe(), n, apiScope(a))
 				continue
 			}
 			p.Info.Apis = append(p.Info.Apis, a.Info)
 		}
 	}
+}
+
+// apiScope names the scope of an API in messages.
+func apiScope(a *API) string {
+	if a.Workspace == nil {
+		return "the service"
+	}
+	return "workspace " + a.Workspace.Id
 }
 
 // jsonKeyPos finds where "key": first appears in a JSON file (for

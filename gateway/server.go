@@ -77,6 +77,9 @@ type Options struct {
 	// serves as: only the APIs assigned to it, and context.Deployment's
 	// GatewayId and Region are the gateway's. "": every API.
 	Gateway string
+	// Workspaces are the APIOps workspaces (workspaces/NAME/) this server
+	// is the gateway of: only their APIs are served. nil: every API.
+	Workspaces []string
 	// KeyVault reads Key Vault named values (LoadOptions.KeyVault); the
 	// server reloads every policies.KeyVaultRefresh while a snapshot has
 	// any, so a rotated secret is picked up as APIM does.
@@ -452,13 +455,13 @@ type secretMask struct {
 // secretValues returns the served snapshot's secret named values.
 func (s *Server) secretValues() []string {
 	snap := s.current.Load()
-	if snap == nil || snap.Named == nil {
+	if snap == nil {
 		return nil
 	}
 	if m := s.mask.Load(); m != nil && m.snap == snap {
 		return m.vals
 	}
-	m := &secretMask{snap: snap, vals: snap.Named.Secrets()}
+	m := &secretMask{snap: snap, vals: snap.Secrets()}
 	s.mask.Store(m)
 	return m.vals
 }

@@ -193,18 +193,26 @@ func keyHashOf(plain, hashed string) string {
 	return strings.ToLower(hashed)
 }
 
-// normalizeScope turns an ARM scope (".../products/starter") or a short
-// one into "/apis", "/apis/NAME" or "/products/NAME"; "" when it is none.
+// normalizeScope turns an ARM scope (".../products/starter",
+// ".../workspaces/hr/apis") or a short one into "/apis", "/apis/NAME" or
+// "/products/NAME", prefixed with "/workspaces/WS" for a workspace's; ""
+// when it is none.
 func normalizeScope(s string) string {
 	parts := strings.Split(strings.Trim(s, "/"), "/")
 	n := len(parts)
+	var tail string
 	switch {
 	case n >= 1 && parts[n-1] == "apis":
-		return "/apis"
+		tail, n = "/apis", n-1
 	case n >= 2 && (parts[n-2] == "apis" || parts[n-2] == "products") && parts[n-1] != "":
-		return "/" + parts[n-2] + "/" + parts[n-1]
+		tail, n = "/"+parts[n-2]+"/"+parts[n-1], n-2
+	default:
+		return ""
 	}
-	return ""
+	if n >= 2 && parts[n-2] == "workspaces" && parts[n-1] != "" {
+		return "/workspaces/" + parts[n-1] + tail
+	}
+	return tail
 }
 
 // presentedKey is the request's subscription key: the API's header first,
@@ -302,13 +310,17 @@ func subscriptionCovers(snap *Snapshot, api *API, sub *store.Subscription) (int,
 	if (sub.StartDate != nil && now.Before(*sub.StartDate)) || (sub.EndDate != nil && !now.Before(*sub.EndDate)) {
 		return 0, false
 	}
+	ws, scope := scopeWorkspace(sub.Scope)
+	if ws != apiWorkspace(api) {
+		return 0, false // a scope covers its own workspace's APIs (or the service's)
+	}
 	switch {
-	case sub.Scope == "/apis":
+	case scope == "/apis":
 		return 0, true
-	case strings.HasPrefix(sub.Scope, "/apis/"):
-		return 0, sub.Scope[len("/apis/"):] == api.Name
-	case strings.HasPrefix(sub.Scope, "/products/"):
-		name := sub.Scope[len("/products/"):]
+	case strings.HasPrefix(scope, "/apis/"):
+		return 0, scope[len("/apis/"):] == api.Name
+	case strings.HasPrefix(scope, "/products/"):
+		name := scope[len("/products/"):]
 		for _, p := range snap.Products {
 			if p.Name == name {
 				return p.index + 1, p.Published && p.has(api.Name)
@@ -316,6 +328,14 @@ func subscriptionCovers(snap *Snapshot, api *API, sub *store.Subscription) (int,
 		}
 	}
 	return 0, false
+}
+
+// apiWorkspace is the name of the API's workspace ("" for the service's).
+func apiWorkspace(a *API) string {
+	if a.Workspace == nil {
+		return ""
+	}
+	return a.Workspace.Id
 }
 
 func subscriptionError(reason, msg string) *engine.PolicyError {
@@ -326,18 +346,27 @@ func subscriptionError(reason, msg string) *engine.PolicyError {
 }
 
 // checkSubscriptionScopes reports folder subscriptions whose scope names no
-// API or product.
+// API or product of their own scope.
 func checkSubscriptionScopes(dir string, snap *Snapshot, errs *engine.ErrorList) {
 	if snap.subscriptions == nil {
 		return
 	}
 	for _, sub := range snap.subscriptions.all {
-		file := filepath.Join(dir, "subscriptions", sub.ID, "subscriptionInformation.json")
+		ws, scope := scopeWorkspace(sub.Scope)
+		sdir, where := dir, ""
+		if ws != "" {
+			sdir, where = filepath.Join(dir, "workspaces", ws), " of workspace "+ws
+		}
+		file := filepath.Join(sdir, "subscriptions", sub.ID, "subscriptionInformation.json")
 		switch {
-		case strings.HasPrefix(sub.Scope, "/apis/") && snap.API(sub.Scope[len("/apis/"):]) == nil:
-			errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q: scope %s names no API", sub.ID, sub.Scope)
-		case strings.HasPrefix(sub.Scope, "/products/") && snap.product(sub.Scope[len("/products/"):]) == nil:
-			errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q: scope %s names no product", sub.ID, sub.Scope)
+		case strings.HasPrefix(scope, "/apis/"):
+			if a := snap.API(scope[len("/apis/"):]); a == nil || apiWorkspace(a) != ws {
+				errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q: scope %s names no API%s", sub.ID, sub.Scope, where)
+			}
+		case strings.HasPrefix(scope, "/products/"):
+			if p := snap.product(scope[len("/products/"):]); p == nil || p.Workspace != ws {
+				errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q: scope %s names no product%s", sub.ID, sub.Scope, where)
+			}
 		}
 	}
 }

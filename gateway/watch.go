@@ -109,8 +109,12 @@ func WatchWith(ctx context.Context, s *Server, dir string, log *zap.Logger, opt 
 // them an API's operations/OP/ folders (tollgate's layout) and the
 // APIOps collections' NAME/ folders with apis/NAME/operations/OP/ and
 // apis/NAME/diagnostics/DIAG/. So a link into a huge tree (/usr) adds one
-// watch, not thousands.
+// watch, not thousands. A workspace (workspaces/NAME/) is laid out as the
+// apis folder is.
 func watchInto(rel []string, child string) bool {
+	if len(rel) >= 2 && rel[0] == "workspaces" {
+		return watchInto(rel[2:], child)
+	}
 	switch len(rel) {
 	case 0:
 		return true

@@ -90,6 +90,17 @@ func envDefault(name, def string) string {
 	return def
 }
 
+// splitList splits a comma-separated flag value ("" gives nil).
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // deployment is context.Deployment: this gateway (a self-hosted one, not
 // managed) and the certificates of --certificates by thumbprint.
 func deployment(host string, certs []policies.NamedCertificate) *engine.Deployment {
@@ -128,6 +139,7 @@ type serveFlags struct {
 	subscriptionKeys, overrides, namedValues        string
 	identities                                      string // --identities
 	gateway                                         string // --gateway
+	workspaces                                      string // --workspace
 	daprURL                                         string
 	subscriptionsFailOpen                           bool
 	drain, storeTimeout, headerTimeout              time.Duration
@@ -161,6 +173,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.tlsClientCA, "tls-client-ca", "", "PEM roots validate-client-certificate trusts (empty: the system's)")
 	str(&f.loggers, "loggers", "", "loggers file: the sinks log-to-eventhub's logger-id names (file, stdout, http, eventhub)")
 	str(&f.gateway, "gateway", "", "serve as the APIOps gateway resource gateways/NAME/ of the apis folder: only the APIs assigned to it (apis.json)")
+	str(&f.workspaces, "workspace", "", "serve as the gateway of the APIOps workspace workspaces/NAME/ of the apis folder (comma-separated: several): only its APIs")
 	str(&f.certificates, "certificates", "", "folder of NAME.pem files (certificate and key) for authentication-certificate")
 	str(&f.overrides, "apiops-config", "", "APIOps publisher configuration file (configuration.prod.yaml) applied over the apis folder")
 	str(&f.namedValues, "named-values", "", "JSON file {\"name\": \"value\"} with the values of APIOps named values that are not in the folder (secrets)")
@@ -215,6 +228,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if f.gateway != "" && f.workspaces != "" {
+		return nil, fmt.Errorf("--gateway and --workspace do not go together: in APIM a workspace is not served by a self-hosted gateway resource")
 	}
 	if f.admin != "" && f.adminToken == "" && !console.IsLoopback(f.admin) {
 		return nil, fmt.Errorf("--admin %s is not a loopback address: set --admin-token (or TOLLGATE_ADMIN_TOKEN) too", f.admin)
@@ -429,6 +445,7 @@ func serve(args []string, stderr io.Writer) int {
 		BackendTransport: f.backendTransport,
 		Loggers:          loggers,
 		Gateway:          f.gateway,
+		Workspaces:       splitList(f.workspaces),
 		KeyVault:         policies.NewKeyVault(ids, callouts, log.Named("keyvault")),
 	})
 	if err != nil {
@@ -557,6 +574,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	values := fs.String("named-values", envDefault("named-values", ""), "JSON file with the values of APIOps named values that are not in the folder")
 	idFile := fs.String("identities", envDefault("identities", ""), "JSON file with the OAuth2 clients behind authentication-managed-identity client-id")
 	gw := fs.String("gateway", envDefault("gateway", ""), "check as the APIOps gateway resource gateways/NAME/: list only the APIs assigned to it")
+	wsp := fs.String("workspace", envDefault("workspace", ""), "check as the gateway of the APIOps workspace workspaces/NAME/ (comma-separated: several): list only its APIs")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -565,11 +583,15 @@ func check(args []string, stdout, stderr io.Writer) int {
 	}
 	dir := "apis"
 	if fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "usage: tollgate check [--explain] [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [--identities FILE] [--gateway NAME] [DIR]")
+		fmt.Fprintln(stderr, "usage: tollgate check [--explain] [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [--identities FILE] [--gateway NAME | --workspace NAME] [DIR]")
 		return 2
 	}
 	if fs.NArg() == 1 {
 		dir = fs.Arg(0)
+	}
+	if *gw != "" && *wsp != "" {
+		fmt.Fprintln(stderr, "--gateway and --workspace do not go together: in APIM a workspace is not served by a self-hosted gateway resource")
+		return 2
 	}
 	var loggers *policies.Loggers
 	if path := os.Getenv("TOLLGATE_LOGGERS"); path != "" {
@@ -587,7 +609,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: ids, Metrics: gateway.NewMetrics(), Loggers: loggers})
-	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values, Loggers: loggers, Gateway: *gw,
+	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values, Loggers: loggers, Gateway: *gw, Workspaces: splitList(*wsp),
 		KeyVault: policies.NewKeyVault(ids, nil, nil)}
 	if *explain {
 		lo.Explain = func(e engine.Explanation) { fmt.Fprint(stdout, e.String()) }
@@ -600,7 +622,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%d problem(s)\n", len(errs))
 		return 1
 	}
-	secrets := snap.Named.Secrets()
+	secrets := snap.Secrets()
 	for _, n := range snap.Notices {
 		fmt.Fprintln(stdout, n)
 	}
@@ -608,7 +630,11 @@ func check(args []string, stdout, stderr io.Writer) int {
 		// A secret named value may sit in a query parameter RedactURL does
 		// not know (?x-key={{key}}): mask it too.
 		u := engine.Mask(engine.RedactURL(a.ServiceURL.String()), secrets)
-		fmt.Fprintf(stdout, "ok  %-20s %-9s %-20s -> %s\n", a.Name, a.Type, a.Path, u)
+		ws := ""
+		if a.Workspace != nil {
+			ws = "  (workspace " + a.Workspace.Id + ")"
+		}
+		fmt.Fprintf(stdout, "ok  %-20s %-9s %-20s -> %s%s\n", a.Name, a.Type, a.Path, u, ws)
 	}
 	return 0
 }

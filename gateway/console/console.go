@@ -142,6 +142,7 @@ type APIView struct {
 	Path        string      `json:"path"`
 	Backend     string      `json:"backend"`
 	Folder      string      `json:"folder"`
+	Workspace   string      `json:"workspace,omitempty"` // the APIOps workspace the API belongs to
 	Hash        string      `json:"hash"`
 	Loaded      bool        `json:"loaded"` // in the served configuration
 	Active      float64     `json:"active"`
@@ -211,6 +212,9 @@ func (c *Console) apis(w http.ResponseWriter, r *http.Request) {
 			folders[folder] = true
 			av := APIView{Name: a.Name, Type: a.Type, Path: a.Path, Folder: folder, Hash: a.Hash, Loaded: true,
 				Backend: c.srv.MaskSecrets(engine.RedactURL(a.ServiceURL.String())), Trace: a.Limits.Trace}
+			if a.Workspace != nil {
+				av.Workspace = a.Workspace.Id
+			}
 			av.Active, av.Series = c.rates.series(a.Name)
 			av.PolicyFiles = policyFiles(a)
 			for _, e := range v.Errors {

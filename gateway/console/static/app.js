@@ -106,7 +106,8 @@ function drawAPIs() {
   const rows = a.apis.map((x) => {
     const last = x.series[x.series.length - 1] || { handshakes: 0, requests: 0, errors: 0 };
     return h("tr", { "data-api": x.name },
-      h("td", { class: "nowrap" }, x.loaded ? h("a", { href: `#/api/${x.name}/policy` }, h("b", {}, x.name)) : h("b", {}, x.name)),
+      h("td", { class: "nowrap" }, x.loaded ? h("a", { href: `#/api/${x.name}/policy` }, h("b", {}, x.name)) : h("b", {}, x.name),
+        x.workspace ? h("div", { class: "muted" }, "workspace " + x.workspace) : ""),
       h("td", {}, x.type ? h("span", { class: "pill " + (x.type === "websocket" ? "ws" : "http") }, x.type) : ""),
       h("td", { class: "mono nowrap" }, x.path || ""),
       h("td", { class: "mono" }, x.backend || ""),
@@ -142,7 +143,8 @@ function apiHeader(name, tab) {
     t === "policy" ? "Policy" : t === "test" ? "Test" : "Traces"));
   return [
     h("h1", {}, name, " ", x ? h("span", { class: "pill " + (x.type === "websocket" ? "ws" : "http") }, x.type) : "",
-      " ", x ? h("span", { class: "mono muted" }, `${x.path} → ${x.backend}`) : ""),
+      " ", x ? h("span", { class: "mono muted" }, `${x.path} → ${x.backend}`) : "",
+      x && x.workspace ? h("span", { class: "muted" }, ` (workspace ${x.workspace})`) : ""),
     x && x.errors && x.errors.length ? h("div", { class: "card" }, h("b", { class: "error" }, "The last reload failed for this API; the previous version is served."),
       h("ul", { class: "errors" }, x.errors.map((e) => h("li", {}, fileLink(e.file, e.line, e.col), " ", e.message)))) : "",
     h("div", { class: "tabs" }, tabs),
