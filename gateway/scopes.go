@@ -29,6 +29,8 @@ type apiExtras struct {
 	graphql srcFile
 	// wsdl: a SOAP API's WSDL (soap.go)
 	wsdl srcFile
+	// wadl: a WADL description's operations (wadl.go)
+	wadl srcFile
 	// odata: an OData API's metadata (odata.go)
 	odata srcFile
 }
@@ -67,6 +69,12 @@ func readAPIExtras(apiDir string, errs *engine.ErrorList) apiExtras {
 			x.wsdl = srcFile{path: p, data: data}
 		}
 	}
+	for _, name := range wadlFiles {
+		p := filepath.Join(apiDir, name)
+		if data, ok := readIf(p, errs); ok {
+			x.wadl = srcFile{path: p, data: data}
+		}
+	}
 	x.odata = readODataFile(apiDir, errs)
 	opsDir := filepath.Join(apiDir, "operations")
 	ents, err := os.ReadDir(opsDir)
@@ -96,6 +104,8 @@ func (x apiExtras) hash(h hash.Hash) {
 	h.Write(x.graphql.data)
 	h.Write([]byte(x.wsdl.path))
 	h.Write(x.wsdl.data)
+	h.Write([]byte(x.wadl.path))
+	h.Write(x.wadl.data)
 	h.Write([]byte(x.odata.path))
 	h.Write(x.odata.data)
 	for _, id := range x.opIDs() {
@@ -145,6 +155,16 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 			errs.Add(engine.Pos{File: x.specFile, Line: 1, Col: 1}, "", "a SOAP API's operations come from its WSDL (specification.wsdl), not an OpenAPI specification")
 		} else {
 			decls = append(decls, parseSpec(x.specFile, x.spec, errs)...)
+		}
+	}
+	if x.wadl.path != "" {
+		switch {
+		case x.specFile != "":
+			errs.Add(engine.Pos{File: x.wadl.path, Line: 1, Col: 1}, "", "an API has one specification; %s is there too", filepath.Base(x.specFile))
+		case api.Type != "http":
+			errs.Add(engine.Pos{File: x.wadl.path, Line: 1, Col: 1}, "", "a WADL describes an HTTP API, not one of type %q", api.Type)
+		default:
+			decls = append(decls, parseWADL(x.wadl.path, x.wadl.data, errs)...)
 		}
 	}
 	if x.wsdl.path != "" {
