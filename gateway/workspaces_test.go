@@ -259,3 +259,43 @@ func TestWorkspaceReload(t *testing.T) {
 		t.Fatalf("the old configuration stopped serving: %+v", seen)
 	}
 }
+
+// TestWorkspaceStoreSubscriptions: a subscription created through the admin
+// API with a workspace's scope covers that workspace's APIs only; a
+// workspace product's subscriptionsLimit counts them.
+func TestWorkspaceStoreSubscriptions(t *testing.T) {
+	svc := newRESTBackend(t, nil)
+	hr := newRESTBackend(t, nil)
+	dir, keys := workspaceFolder(t, svc.url, hr.url)
+	writeFile(t, dir, "workspaces/hr/products/hr-product/productInformation.json", `{"properties": {"displayName": "HR", "subscriptionRequired": true, "state": "published", "subscriptionsLimit": 1}}`)
+	subs := store.NewMemorySubscriptions()
+	g := startGateway(t, dir, withSubscriptions(keys, subs))
+	admin := g.adminURL() + "/subscriptions/"
+	for _, tc := range []struct {
+		id, body string
+		status   int
+		msg      string
+	}{
+		{"hr-all", `{"scope": "/workspaces/hr/apis", "primaryKeySha256": "` + gateway.HashKey("hr-all-key") + `"}`, 201, ""},
+		{"hr-p1", `{"scope": "/workspaces/hr/products/hr-product", "ownerId": "/users/ann", "primaryKeySha256": "` + gateway.HashKey("hr-p1-key") + `"}`, 201, ""},
+		{"hr-p2", `{"scope": "/workspaces/hr/products/hr-product", "ownerId": "/users/ann", "primaryKeySha256": "` + gateway.HashKey("hr-p2-key") + `"}`, 409, "subscriptionsLimit"},
+		{"bad", `{"scope": "/workspaces/hr", "primaryKeySha256": "` + gateway.HashKey("bad-key") + `"}`, 400, "/workspaces/WS/apis"},
+	} {
+		if status, body := adminDo(t, "PUT", admin+tc.id, tc.body); status != tc.status || !strings.Contains(body, tc.msg) {
+			t.Fatalf("%s: %d %s, want %d with %q", tc.id, status, body, tc.status, tc.msg)
+		}
+	}
+	for _, tc := range []struct {
+		path, key string
+		status    int
+	}{
+		{"/payroll/run", "hr-all-key", 200},
+		{"/catalog/c", "hr-all-key", 401},
+		{"/payroll/run", "hr-p1-key", 200},
+	} {
+		resp, body := get(t, g.url+tc.path, http.Header{"Ocp-Apim-Subscription-Key": {tc.key}})
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s with %s: %d %s, want %d", tc.path, tc.key, resp.StatusCode, body, tc.status)
+		}
+	}
+}
