@@ -186,7 +186,7 @@ function measureNode(n) {
   return { w: Math.max(BOX_W, w - COL_GAP), h: BOX_H + 34 + bh + 18 };
 }
 function box(n, x, y, w) {
-  const cls = "box" + (n.callout ? " callout" : "") + (n.scope === "global" ? " global" : "") + (n.branches && n.branches.length ? " branching" : "");
+  const cls = "box" + (n.callout ? " callout" : "") + (n.scope === "global" ? " global" : "") + (n.scope === "workspace" ? " workspace" : "") + (n.branches && n.branches.length ? " branching" : "");
   const label = n.policy + (n.id ? ` #${n.id}` : "");
   const where = `${n.file || "?"}:${n.line}`;
   const g = s("a", { href: n.file ? `#/file/${encodeURIComponent(n.file)}?line=${n.line}&col=${n.col}` : null, "data-testid": "plan-node", "data-path": n.path },
@@ -194,7 +194,7 @@ function box(n, x, y, w) {
       s("rect", { x: x + (w - BOX_W) / 2, y, width: BOX_W, height: BOX_H, rx: n.branches && n.branches.length ? 14 : 6 }),
       s("text", { x: x + w / 2, y: y + 17, "text-anchor": "middle" }, (n.callout ? "↗ " : "") + label),
       s("text", { x: x + w / 2, y: y + 32, "text-anchor": "middle", class: "small" }, where),
-      s("title", {}, `${n.path}\n${where}${n.scope === "global" ? " (global policy, via <base/>)" : ""}`)));
+      s("title", {}, `${n.path}\n${where}${n.scope === "global" ? " (global policy, via <base/>)" : n.scope === "workspace" ? " (workspace policy, via <base/>)" : ""}`)));
   return g;
 }
 function drawNodes(svg, nodes, x, y, w) {
