@@ -114,20 +114,47 @@ func (s *diagnosticSet) forAPI(name string) *apiDiagnostics {
 func loadDiagnostics(dir string, apis []*API, h hash.Hash, errs *engine.ErrorList, notes *[]string) *diagnosticSet {
 	set := &diagnosticSet{apis: map[string]*apiDiagnostics{}}
 	set.service = readDiagnosticsFolder(filepath.Join(dir, "diagnostics"), "", h, errs, notes)
+	// A workspace's diagnostic replaces the service's of the same name for
+	// the workspace's APIs (workspaces.go), as an API's replaces both.
+	spaces := map[string]apiDiagnostics{}
+	for _, a := range apis {
+		if a.Workspace == nil {
+			continue
+		}
+		if _, done := spaces[a.Workspace.Id]; done {
+			continue
+		}
+		ws := readDiagnosticsFolder(filepath.Join(dir, "workspaces", a.Workspace.Id, "diagnostics"), "", h, errs, notes)
+		if ws.monitor == nil {
+			ws.monitor = set.service.monitor
+		}
+		if ws.insights == nil {
+			ws.insights = set.service.insights
+		}
+		spaces[a.Workspace.Id] = ws
+	}
 	for _, a := range apis {
 		if a.Dir == "" {
 			continue
 		}
+		base := set.service
+		if a.Workspace != nil {
+			base = spaces[a.Workspace.Id]
+		}
 		own := readDiagnosticsFolder(filepath.Join(a.Dir, "diagnostics"), a.Name, h, errs, notes)
 		if own.monitor == nil && own.insights == nil {
+			if a.Workspace != nil && (base.monitor != set.service.monitor || base.insights != set.service.insights) {
+				set.apis[a.Name] = &base
+			}
 			continue
 		}
-		// An API's diagnostic replaces the service's of the same name.
+		// An API's diagnostic replaces the service's (or its
+		// workspace's) of the same name.
 		if own.monitor == nil {
-			own.monitor = set.service.monitor
+			own.monitor = base.monitor
 		}
 		if own.insights == nil {
-			own.insights = set.service.insights
+			own.insights = base.insights
 		}
 		set.apis[a.Name] = &own
 	}

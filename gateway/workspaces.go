@@ -71,7 +71,7 @@ func (sc *resourceScope) describe() string {
 // workspaceEntries are what tollgate reads in a workspace folder.
 var workspaceEntries = map[string]bool{"workspaceInformation.json": true, "policy.xml": true, "apis": true,
 	"named values": true, "policy fragments": true, "backends": true, "products": true, "subscriptions": true,
-	"version sets": true, "schemas": true, "loggers": true}
+	"version sets": true, "schemas": true, "loggers": true, "diagnostics": true}
 
 // workspaceProps are workspaceInformation.json's properties.
 var workspaceProps = map[string]bool{"displayName": true, "description": true}

@@ -299,3 +299,36 @@ func TestWorkspaceStoreSubscriptions(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkspaceDiagnostics: a workspace's diagnostic replaces the
+// service's of the same name for the workspace's APIs; an API's own
+// replaces both.
+func TestWorkspaceDiagnostics(t *testing.T) {
+	svc := newRESTBackend(t, nil)
+	hr := newRESTBackend(t, nil)
+	dir, keys := workspaceFolder(t, svc.url, hr.url)
+	all := `{"properties": {"sampling": {"samplingType": "fixed", "percentage": 100}}}`
+	none := `{"properties": {"sampling": {"samplingType": "fixed", "percentage": 0}}}`
+	writeFile(t, dir, "diagnostics/azuremonitor/diagnosticInformation.json", all)
+	writeFile(t, dir, "workspaces/hr/diagnostics/azuremonitor/diagnosticInformation.json", none)
+	writeFile(t, dir, "workspaces/hr/apis/payroll/diagnostics/azuremonitor/diagnosticInformation.json", all)
+	g := startGateway(t, dir, func(o *gateway.Options) { o.SubscriptionKeys = keys })
+	hrKey := http.Header{"Ocp-Apim-Subscription-Key": {"hr-primary"}}
+	for _, tc := range []struct {
+		path   string
+		header http.Header
+		logged bool
+	}{
+		{"/orders/o1", nil, true},     // the service's diagnostic
+		{"/people/p1", nil, false},    // the workspace's replaces it
+		{"/payroll/run", hrKey, true}, // the API's replaces the workspace's
+	} {
+		before := len(g.logsNamed("request"))
+		if resp, body := get(t, g.url+tc.path, tc.header); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", tc.path, resp.StatusCode, body)
+		}
+		if got := len(g.logsNamed("request")) > before; got != tc.logged {
+			t.Errorf("%s: logged %v, want %v", tc.path, got, tc.logged)
+		}
+	}
+}
