@@ -53,6 +53,18 @@ func checkTTL(op, key string, ttl time.Duration) error {
 	return nil
 }
 
+// checkList rejects a list ttl below minDuration and a max outside
+// 1..MaxListLen.
+func checkList(op, key string, ttl time.Duration, max int) error {
+	if err := checkTTL(op, key, ttl); err != nil {
+		return err
+	}
+	if max < 1 || max > MaxListLen {
+		return fmt.Errorf("%s %q: max %d must be within 1..%d: %w", op, key, max, MaxListLen, ErrInvalidArgument)
+	}
+	return nil
+}
+
 // need is the number of units a call must fit to be admitted: n, or 1 for a
 // pure check (n == 0), so that a check is refused exactly when a call of one
 // unit would be.

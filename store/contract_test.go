@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -455,6 +456,52 @@ func runContract(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("CacheList", func(t *testing.T) {
+		s := newStore(t)
+		ctx := ctxT(t)
+		key := t.Name()
+		if got, err := s.CacheList(ctx, key); err != nil || len(got) != 0 {
+			t.Fatalf("missing list: %q err=%v", got, err)
+		}
+		val := []byte("v0:\x00bin")
+		if err := s.CacheListPush(ctx, key, val, time.Minute, 3); err != nil {
+			t.Fatal(err)
+		}
+		val[0] = 'J' // the store must have kept its own copy
+		for i := 1; i <= 4; i++ {
+			if err := s.CacheListPush(ctx, key, []byte(fmt.Sprintf("v%d:\x00bin", i)), time.Minute, 3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.CacheList(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 || string(got[0]) != "v4:\x00bin" || string(got[1]) != "v3:\x00bin" || string(got[2]) != "v2:\x00bin" {
+			t.Fatalf("list = %q, want the 3 newest, newest first", got)
+		}
+		// A smaller max (a config reload) cuts the list at the next push.
+		if err := s.CacheListPush(ctx, key, []byte("v5"), time.Minute, 1); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.CacheList(ctx, key); err != nil || len(got) != 1 || string(got[0]) != "v5" {
+			t.Fatalf("after max 1: %q err=%v", got, err)
+		}
+		if err := s.CacheListPush(ctx, key, []byte("x"), 0, 3); !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("ttl 0: %v, want ErrInvalidArgument", err)
+		}
+		if err := s.CacheListPush(ctx, key, []byte("x"), time.Minute, 0); !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("max 0: %v, want ErrInvalidArgument", err)
+		}
+		// A list and a value may share a key: they are different kinds.
+		if err := s.CacheSet(ctx, key, []byte("value"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.CacheList(ctx, key); err != nil || len(got) != 1 {
+			t.Fatalf("list beside a value: %q err=%v", got, err)
+		}
+	})
+
 	t.Run("InvalidArguments", func(t *testing.T) {
 		s := newStore(t)
 		ctx := ctxT(t)
@@ -622,5 +669,43 @@ func runClockContract(t *testing.T, newStore func(t *testing.T) clockStore) {
 		if _, d := mustAcquire(t, s, key, 2, ttl); !d.Allowed {
 			t.Fatalf("after release: %+v", d)
 		}
+	})
+
+	t.Run("ListExpiry", func(t *testing.T) {
+		s := newStore(t)
+		key := t.Name()
+		ctx := ctxT(t)
+		s.set(at(0))
+		push := func(v string, ttl time.Duration) {
+			t.Helper()
+			if err := s.CacheListPush(ctx, key, []byte(v), ttl, 10); err != nil {
+				t.Fatal(err)
+			}
+		}
+		push("a", 10*time.Second) // until 10s
+		s.set(at(time.Second))
+		push("b", 60*time.Second) // until 61s
+		push("c", 5*time.Second)  // until 6s
+		want := func(vals ...string) {
+			t.Helper()
+			got, err := s.CacheList(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var g []string
+			for _, v := range got {
+				g = append(g, string(v))
+			}
+			if strings.Join(g, ",") != strings.Join(vals, ",") {
+				t.Fatalf("list = %q, want %q", g, vals)
+			}
+		}
+		want("c", "b", "a")
+		s.set(at(6 * time.Second)) // c expires exactly now
+		want("b", "a")
+		s.set(at(10 * time.Second))
+		want("b")
+		s.set(at(61 * time.Second))
+		want()
 	})
 }

@@ -40,7 +40,8 @@ type memShard struct {
 	quota  map[string]*quotaEntry
 	leases map[string]*leaseSet
 	cache  map[string]cacheEntry
-	_      [88]byte // keep neighbouring shards' mutexes on separate cache lines
+	lists  map[string]*memList
+	_      [80]byte // keep neighbouring shards' mutexes on separate cache lines
 }
 
 // rateEntry is one sliding-window counter: the counts of fixed sub-window idx
@@ -68,6 +69,24 @@ type leaseItem struct {
 type cacheEntry struct {
 	val []byte
 	exp int64
+}
+
+// memList is one CacheListPush list: oldest first, each value with its
+// own expiry (UnixMicro).
+type memList struct {
+	items []cacheEntry
+}
+
+// prune drops the expired values, keeping the order.
+func (l *memList) prune(now int64) {
+	live := l.items[:0]
+	for _, e := range l.items {
+		if e.exp > now {
+			live = append(live, e)
+		}
+	}
+	clear(l.items[len(live):]) // let the dropped values go
+	l.items = live
 }
 
 type memoryConfig struct {
@@ -116,6 +135,7 @@ func NewMemory(opts ...MemoryOption) *Memory {
 		s.quota = make(map[string]*quotaEntry)
 		s.leases = make(map[string]*leaseSet)
 		s.cache = make(map[string]cacheEntry)
+		s.lists = make(map[string]*memList)
 	}
 	go m.janitor(cfg.sweep)
 	return m
@@ -370,6 +390,61 @@ func (m *Memory) CacheDelete(ctx context.Context, key string) error {
 	return nil
 }
 
+// CacheListPush implements Store: a copy of value goes at the head of the
+// list, which keeps its max newest values.
+func (m *Memory) CacheListPush(ctx context.Context, key string, value []byte, ttl time.Duration, max int) error {
+	if err := ctx.Err(); err != nil {
+		return memUnavailable("cache list push", key, err)
+	}
+	if err := checkList("memory cache list push", key, ttl, max); err != nil {
+		return err
+	}
+	v := append([]byte{}, value...)
+	now := m.now().UnixMicro()
+	s := m.shard(key)
+	s.mu.Lock()
+	l := s.lists[key]
+	if l == nil {
+		l = &memList{}
+		s.lists[key] = l
+	}
+	l.prune(now)
+	l.items = append(l.items, cacheEntry{val: v, exp: now + ttl.Microseconds()})
+	if n := len(l.items) - max; n > 0 {
+		clear(l.items[:n])
+		l.items = append(l.items[:0], l.items[n:]...)
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// CacheList implements Store. The values are the stored ones (never
+// changed once stored), not copies: a lookup over a long list of vectors
+// costs no copying.
+func (m *Memory) CacheList(ctx context.Context, key string) ([][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, memUnavailable("cache list", key, err)
+	}
+	now := m.now().UnixMicro()
+	s := m.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.lists[key]
+	if l == nil {
+		return nil, nil
+	}
+	l.prune(now)
+	if len(l.items) == 0 {
+		delete(s.lists, key)
+		return nil, nil
+	}
+	out := make([][]byte, len(l.items))
+	for i, e := range l.items {
+		out[len(out)-1-i] = e.val
+	}
+	return out, nil
+}
+
 // Close stops the janitor. The store keeps answering afterwards (it has
 // nothing to disconnect from) but no longer sweeps. Close is idempotent.
 func (m *Memory) Close() error {
@@ -422,6 +497,11 @@ func (m *Memory) Sweep() {
 		for k, e := range s.cache {
 			if e.exp <= now {
 				delete(s.cache, k)
+			}
+		}
+		for k, l := range s.lists {
+			if l.prune(now); len(l.items) == 0 {
+				delete(s.lists, k)
 			}
 		}
 		s.mu.Unlock()

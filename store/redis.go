@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
@@ -54,7 +56,7 @@ type RedisOptions struct {
 // so Redis 3.2–4 work too.
 //
 // Keys are Prefix + kind + ":" + key, kind being rl (rate limit), q (quota),
-// cc (concurrency leases) or cv (cached values), and every key written carries
+// cc (concurrency leases), cv (cached values) or cl (cached lists), and every key written carries
 // an expiry, so nothing outlives its usefulness.
 //
 // Redis Cluster is not supported by NewRedis (it builds a single-node
@@ -112,7 +114,7 @@ func NewRedis(ctx context.Context, url string, opts RedisOptions) (*Redis, error
 		_ = r.c.Close()
 		return nil, werr
 	}
-	for _, s := range []*redis.Script{rateScript, quotaScript, acquireScript, renewScript, takeScript} {
+	for _, s := range []*redis.Script{rateScript, quotaScript, acquireScript, renewScript, takeScript, listPushScript} {
 		if err := s.Load(ctx, r.c).Err(); err != nil {
 			_ = r.c.Close()
 			return nil, r.wrap("load script", o.Addr, err)
@@ -474,4 +476,69 @@ func (r *Redis) CacheDelete(ctx context.Context, key string) error {
 		return r.wrap("cache delete", key, err)
 	}
 	return nil
+}
+
+// listPushScript: KEYS[1] a list of "expiry µs:value" strings, newest at
+// the head. ARGV: now override, value, ttl µs, max. The value goes at the
+// head, the list is cut to max, and the key lives at least as long as the
+// new value.
+var listPushScript = redis.NewScript(luaPrelude + `
+local ttl = tonumber(ARGV[3])
+redis.call('LPUSH', KEYS[1], int(now + ttl) .. ':' .. ARGV[2])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[4]) - 1)
+local ms = math.max(1, math.ceil(ttl / 1000))
+if redis.call('PTTL', KEYS[1]) < ms then redis.call('PEXPIRE', KEYS[1], int(ms)) end
+return 1
+`)
+
+// CacheListPush implements Store (one script: LPUSH, LTRIM, PEXPIRE).
+func (r *Redis) CacheListPush(ctx context.Context, key string, value []byte, ttl time.Duration, max int) error {
+	if err := checkList("redis cache list push", key, ttl, max); err != nil {
+		return err
+	}
+	ctx, cancel := r.ctx(ctx)
+	defer cancel()
+	if err := listPushScript.Run(ctx, r.c, []string{r.key("cl", key)}, r.clock(), value, ttl.Microseconds(), max).Err(); err != nil {
+		return r.wrap("cache list push", key, err)
+	}
+	return nil
+}
+
+// CacheList implements Store: TIME and LRANGE in one pipeline (one round
+// trip, no script: the values are not copied inside Redis); the expired
+// values are dropped here, by the server's clock.
+func (r *Redis) CacheList(ctx context.Context, key string) ([][]byte, error) {
+	ctx, cancel := r.ctx(ctx)
+	defer cancel()
+	var tc *redis.TimeCmd
+	var lc *redis.StringSliceCmd
+	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if r.now == nil {
+			tc = p.Time(ctx)
+		}
+		lc = p.LRange(ctx, r.key("cl", key), 0, -1)
+		return nil
+	})
+	if err != nil {
+		return nil, r.wrap("cache list", key, err)
+	}
+	now := r.clock()
+	if tc != nil {
+		now = tc.Val().UnixMicro()
+	}
+	vs := lc.Val()
+	out := make([][]byte, 0, len(vs))
+	for _, v := range vs {
+		i := strings.IndexByte(v, ':')
+		if i < 0 {
+			continue // not written by CacheListPush
+		}
+		if exp, err := strconv.ParseInt(v[:i], 10, 64); err != nil || exp <= now {
+			continue
+		}
+		// The value's bytes are the string's, not a copy: callers must
+		// not modify them (Store.CacheList), and nothing else holds v.
+		out = append(out, unsafe.Slice(unsafe.StringData(v[i+1:]), len(v)-i-1))
+	}
+	return out, nil
 }

@@ -59,6 +59,15 @@ type Store interface {
 	// Single-use tokens are built on it (cache-lookup-value remove="true").
 	CacheTake(ctx context.Context, key string) (value []byte, ok bool, err error)
 
+	// CacheListPush puts value at the head of the list under key, where it
+	// lives ttl (>= 1ms; each value expires on its own), and keeps the
+	// list to its max (1..MaxListLen) newest values, dropping the oldest.
+	// The semantic cache keeps a partition's entries in one list.
+	CacheListPush(ctx context.Context, key string, value []byte, ttl time.Duration, max int) error
+	// CacheList returns the unexpired values of the list under key, newest
+	// first (none: an empty result). Callers must not modify them.
+	CacheList(ctx context.Context, key string) ([][]byte, error)
+
 	Close() error
 }
 
@@ -71,6 +80,9 @@ type Lease interface {
 	// Release frees the slot. It is idempotent.
 	Release(ctx context.Context) error
 }
+
+// MaxListLen bounds CacheListPush's max.
+const MaxListLen = 10000
 
 // ErrUnavailable marks errors caused by the store being down or slow.
 var ErrUnavailable = errors.New("store unavailable")
