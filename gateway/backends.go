@@ -37,6 +37,11 @@ type Backend struct {
 	url  *url.URL // with credentials.query merged in; nil for a pool
 	// credentials
 	header http.Header
+	// credentials.managedIdentity: the clientId (nil: none; "" the
+	// system-assigned identity) and the token's resource. Used by the
+	// policies that call a backend themselves (policy_backends.go).
+	identity         *string
+	identityResource string
 	// TLS: a backend that turns certificate validation off gets its own
 	// transport and WebSocket dialer.
 	transport *http.Transport
@@ -210,8 +215,12 @@ func parseCredentials(b *Backend, raw json.RawMessage, nv *engine.NamedValues, a
 			Scheme    string `json:"scheme"`
 			Parameter string `json:"parameter"`
 		} `json:"authorization"`
-		Certificate    []string `json:"certificate"`
-		CertificateIds []string `json:"certificateIds"`
+		Certificate     []string `json:"certificate"`
+		CertificateIds  []string `json:"certificateIds"`
+		ManagedIdentity *struct {
+			ClientID *string `json:"clientId"`
+			Resource string  `json:"resource"`
+		} `json:"managedIdentity"`
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
 		errs.Add(at, "", "credentials: %s", err.Error())
@@ -245,6 +254,13 @@ func parseCredentials(b *Backend, raw json.RawMessage, nv *engine.NamedValues, a
 			}
 		}
 		b.url.RawQuery = q.Encode()
+	}
+	if mi := c.ManagedIdentity; mi != nil {
+		id := ""
+		if mi.ClientID != nil {
+			id = sub(*mi.ClientID)
+		}
+		b.identity, b.identityResource = &id, sub(mi.Resource)
 	}
 	if len(c.Certificate) > 0 || len(c.CertificateIds) > 0 {
 		*notes = append(*notes, at.String()+": ignored: backend "+b.Name+" client certificates (Azure Key Vault/APIM certificates)")

@@ -11,24 +11,11 @@ import (
 // says so and names what to use instead; the rest of the file is still
 // checked (attributes and children are not reported again).
 var azureOnly = map[string]string{
-	"send-service-bus-message": "it needs Azure's Service Bus integration; call Service Bus's REST API with send-request " +
-		"(POST https://NAMESPACE.servicebus.windows.net/QUEUE/messages) and authentication-managed-identity " +
-		"resource=\"https://servicebus.azure.net\"",
 	"set-graphql-resolver": "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
 	"http-data-source":     "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
 	"cosmosdb-data-source": "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
 	"sql-data-source":      "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
 	"publish-event":        "GraphQL subscriptions need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
-	"azure-openai-semantic-cache-lookup": "semantic caching needs Azure embeddings and Azure Managed Redis; cache exact prompts with " +
-		"cache-lookup-value / cache-store-value keyed by a hash of the request body",
-	"azure-openai-semantic-cache-store": "semantic caching needs Azure embeddings and Azure Managed Redis; cache exact prompts with " +
-		"cache-lookup-value / cache-store-value keyed by a hash of the request body",
-	"llm-semantic-cache-lookup": "semantic caching needs Azure embeddings and Azure Managed Redis; cache exact prompts with " +
-		"cache-lookup-value / cache-store-value keyed by a hash of the request body",
-	"llm-semantic-cache-store": "semantic caching needs Azure embeddings and Azure Managed Redis; cache exact prompts with " +
-		"cache-lookup-value / cache-store-value keyed by a hash of the request body",
-	"llm-content-safety": "it needs Azure: it calls Azure AI Content Safety; call a moderation endpoint with send-request and " +
-		"return-response when it flags the prompt",
 	"get-authorization-context": "it needs APIM's credential manager, which holds the OAuth tokens; get tokens with send-request to the " +
 		"provider's token endpoint (cached with cache-store-value) or authentication-managed-identity",
 }

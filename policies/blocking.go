@@ -19,6 +19,8 @@ import "tollgate/store"
 //   - send-request: an HTTP call-out (and its token fetch, DNS);
 //   - publish-to-dapr, invoke-dapr-binding: an HTTP call to the Dapr
 //     sidecar;
+//   - send-service-bus-message, llm-content-safety: HTTPS calls to Azure
+//     (and a token fetch on a cache miss);
 //   - wait: waits for the goroutines of its children;
 //   - limit-concurrency: a lease from the store, renewed by another
 //     goroutine (leaseKeeper) and released at the end of the request.

@@ -115,6 +115,7 @@ func TestPlanMayBlock(t *testing.T) {
 		{"rate-limit-by-key, memory", memory, in(`<rate-limit-by-key calls="10" renewal-period="60" increment-condition="@(context.Response.StatusCode == 200)" counter-key="@(context.Request.IpAddress)" remaining-calls-variable-name="remainingCallsPerIP"/>`), false},
 		{"quota, memory", memory, in(`<quota calls="10000" bandwidth="40000" renewal-period="3600" />`), false},
 		{"quota-by-key, memory", memory, in(`<quota-by-key calls="10000" bandwidth="40000" renewal-period="3600" increment-condition="@(context.Response.StatusCode &gt;= 200 &amp;&amp; context.Response.StatusCode &lt; 400)" counter-key="@(context.Request.IpAddress)" />`), false},
+		{"llm-semantic-cache-store, memory", memory, out(`<llm-semantic-cache-store duration="60" />`), false},
 		{"llm-token-limit, memory", memory, in(`<llm-token-limit counter-key="@(context.Request.IpAddress)" tokens-per-minute="500" estimate-prompt-tokens="false" remaining-tokens-variable-name="remainingTokens" />`), false},
 		{"cache-*-value, memory", memory, in(`<cache-lookup-value key="@(&quot;userprofile-&quot; + context.Variables[&quot;enduserid&quot;])" variable-name="userprofile" />
 <cache-store-value key="@(&quot;userprofile-&quot; + context.Variables[&quot;enduserid&quot;])" value="@((string)context.Variables[&quot;userprofile&quot;])" duration="100000" />
@@ -162,6 +163,7 @@ func TestPlanMayBlock(t *testing.T) {
 		{"cache-lookup external", redis, in(`<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" caching-type="external" />`), true},
 		{"cache-lookup prefer-external, redis", redis, in(`<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />`), true},
 		{"cache-store, redis", redis, out(`<cache-store duration="20" />`), true},
+		{"llm-semantic-cache-store, redis", redis, out(`<llm-semantic-cache-store duration="60" />`), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := compile(t, tc.deps(t), tc.src)
@@ -182,6 +184,9 @@ func TestNeverOptIn(t *testing.T) {
 		"send-request":                    &sendRequest{},
 		"publish-to-dapr":                 &publishToDapr{},
 		"invoke-dapr-binding":             &invokeDaprBinding{},
+		"send-service-bus-message":        &sendServiceBusMessage{},
+		"llm-content-safety":              &llmContentSafety{},
+		"llm-semantic-cache-lookup":       &semanticLookup{},
 		"wait":                            &waitPolicy{},
 		"limit-concurrency":               &limitConcurrency{},
 		"proxy":                           &proxyPolicy{},

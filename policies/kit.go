@@ -46,6 +46,10 @@ type kit struct {
 	callouts       calloutClients            // send-request's clients with a certificate or proxy
 	jwks           *jwksCache                // validate-jwt's keys, fetched once per URL
 	daprURL        string                    // the Dapr sidecar's HTTP API, no trailing slash
+	backends       BackendResolver           // backend entities policies call (llm-content-safety)
+	azureTimeout   time.Duration             // send-service-bus-message's and llm-content-safety's calls
+
+	embeddingsTimeout time.Duration // the semantic cache lookup's embeddings calls
 }
 
 // newKit fills in Deps' defaults and builds the shared pieces.
@@ -90,6 +94,14 @@ func newKit(d Deps) *kit {
 	k.daprURL = strings.TrimRight(d.DaprURL, "/")
 	if k.daprURL == "" {
 		k.daprURL = DefaultDaprURL
+	}
+	k.backends, k.azureTimeout = d.Backends, d.AzureCallTimeout
+	if k.azureTimeout <= 0 {
+		k.azureTimeout = defaultAzureCallTimeout
+	}
+	k.embeddingsTimeout = d.EmbeddingsTimeout
+	if k.embeddingsTimeout <= 0 {
+		k.embeddingsTimeout = defaultEmbeddingsTimeout
 	}
 	return k
 }

@@ -311,6 +311,12 @@ func (f failingStore) CacheDelete(context.Context, string) error { return f.err(
 func (f failingStore) CacheTake(context.Context, string) ([]byte, bool, error) {
 	return nil, false, f.err("take")
 }
+func (f failingStore) CacheListPush(context.Context, string, []byte, time.Duration, int) error {
+	return f.err("list push")
+}
+func (f failingStore) CacheList(context.Context, string) ([][]byte, error) {
+	return nil, f.err("list")
+}
 func (failingStore) Close() error { return nil }
 
 // blockingStore hangs on every call, as a stalled Redis does, until its own

@@ -20,6 +20,7 @@ import (
 	"crypto/x509"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -79,6 +80,18 @@ type Deps struct {
 	// invoke-dapr-binding and set-backend-service's Dapr form call
 	// (default DefaultDaprURL).
 	DaprURL string
+	// Backends resolves the backend entities policies call themselves
+	// (llm-content-safety's backend-id); nil: none, and such a policy fails
+	// when it runs (it still loads: the names are checked against the
+	// configuration's backends).
+	Backends BackendResolver
+	// AzureCallTimeout bounds each call send-service-bus-message and
+	// llm-content-safety make (default 30 s); the section's policy-timeout
+	// bounds it too.
+	AzureCallTimeout time.Duration
+	// EmbeddingsTimeout bounds each embeddings call of the semantic cache
+	// lookups (default 5 s): a slower one is a miss.
+	EmbeddingsTimeout time.Duration
 }
 
 // Registry returns every policy element tollgate knows, keyed by element
@@ -160,5 +173,13 @@ func Registry(d Deps) engine.Registry {
 
 		"publish-to-dapr":     {Sections: engine.Inbound, Parse: k.parsePublishToDapr},
 		"invoke-dapr-binding": {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseInvokeDaprBinding},
+
+		"send-service-bus-message": {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseSendServiceBusMessage},
+		"llm-content-safety":       {Sections: engine.Inbound, Parse: k.parseLLMContentSafety},
+
+		"llm-semantic-cache-lookup":          {Sections: engine.Inbound, Parse: k.parseSemanticCacheLookup},
+		"azure-openai-semantic-cache-lookup": {Sections: engine.Inbound, Parse: k.parseSemanticCacheLookup},
+		"llm-semantic-cache-store":           {Sections: engine.Outbound, Parse: k.parseSemanticCacheStore},
+		"azure-openai-semantic-cache-store":  {Sections: engine.Outbound, Parse: k.parseSemanticCacheStore},
 	})
 }

@@ -420,7 +420,9 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tollgate serve:", err)
 		return 2
 	}
+	backends := new(policies.LateBackends) // llm-content-safety's backend-id: the server's backends, once it exists
 	reg := policies.Registry(policies.Deps{
+		Backends:           backends,
 		HTTPClient:         callouts,
 		Loggers:            loggers,
 		Metrics:            metrics,
@@ -461,6 +463,7 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	mask.Bind(srv)
+	backends.Set(srv)
 
 	// No TCP keepalive on accepted connections: WebSocket sessions are
 	// pinged by the relay, and idle HTTP connections end after IdleTimeout.

@@ -1,0 +1,73 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"tollgate/gateway"
+	"tollgate/policies"
+	"tollgate/store"
+)
+
+// llm-content-safety through the gateway: backend-id names a backend entity
+// of the folder, whose URL and credentials.header reach the (fake) Content
+// Safety service; a harmful prompt gets APIM's 403, a harmless one goes on.
+func TestLLMContentSafetyBackendEntity(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	cs := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, r.URL.Path+"?"+r.URL.RawQuery+" key="+r.Header.Get("Ocp-Apim-Subscription-Key"))
+		mu.Unlock()
+		var req struct{ Text string }
+		json.Unmarshal(body, &req)
+		sev := 0
+		if strings.Contains(req.Text, "hateful") {
+			sev = 6
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"blocklistsMatch":[],"categoriesAnalysis":[{"category":"Hate","severity":`+map[bool]string{true: "6", false: "0"}[sev > 0]+`}]}`)
+	})
+	dir := t.TempDir()
+	writeAPI(t, dir, "llm", `type="http" path="/llm" service-url="http://127.0.0.1:1"`, `<policies><inbound>
+  <llm-content-safety backend-id="content-safety-backend">
+    <categories output-type="EightSeverityLevels"><category name="Hate" threshold="4" /></categories>
+  </llm-content-safety>
+  <return-response><set-status code="200"/><set-body>passed</set-body></return-response>
+</inbound><backend/><outbound/><on-error/></policies>`)
+	writeFile(t, dir, "backends/content-safety-backend/backendInformation.json",
+		`{"properties": {"url": "`+cs.URL+`/", "protocol": "http", "credentials": {"header": {"Ocp-Apim-Subscription-Key": ["SECRET-key"]}}}}`)
+	late := new(policies.LateBackends)
+	g := startGateway(t, dir, func(o *gateway.Options) {
+		o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), Backends: late})
+	})
+	late.Set(g.srv)
+
+	post := func(body string) (int, string) {
+		resp, err := http.Post(g.url+"/llm/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(data)
+	}
+	if code, body := post(`{"messages":[{"role":"user","content":"tulips"}]}`); code != 200 || body != "passed" {
+		t.Errorf("harmless: %d %q", code, body)
+	}
+	code, body := post(`{"messages":[{"role":"user","content":"something hateful"}]}`)
+	if status, msg := jsonError(t, body); code != 403 || status != 403 || msg != "The request was blocked by content safety: Hate severity 6 reaches the threshold 4." {
+		t.Errorf("harmful: %d %q", code, body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := "/contentsafety/text:analyze?api-version=2023-10-01 key=SECRET-key"
+	if len(seen) != 2 || seen[0] != want || seen[1] != want {
+		t.Errorf("Content Safety saw %q, want twice %q", seen, want)
+	}
+}
