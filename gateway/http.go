@@ -396,17 +396,29 @@ func modifyResponse(resp *http.Response) error {
 	applyResponseHeaders(resp.Header, st)
 	if final.Body != er.Body || er.Body.Loaded() {
 		data, err := final.Body.Bytes()
-		if err != nil {
-			data = nil
-		}
-		if final.Body != er.Body || err == nil {
+		switch {
+		case err != nil && final.Body == er.Body && errors.Is(err, errBodyTooLarge):
+			// A policy tried to read an answer over max-body-size and went
+			// on (cache-store does not store it): the client still gets
+			// the answer whole, what was read and then the rest, streamed.
+			resp.Body = prefixedBody{io.MultiReader(bytes.NewReader(src.read), orig), orig}
+		case err != nil && final.Body == er.Body:
+			// The backend's body broke off while a policy read it.
 			orig.Close()
+			return err
+		default:
+			if final.Body != er.Body || err == nil {
+				orig.Close()
+			}
+			if err != nil {
+				data = nil // a policy's body that failed to load: an empty one
+			}
+			resp.Body = io.NopCloser(bytes.NewReader(data))
+			resp.ContentLength = int64(len(data))
+			resp.Header.Set("Content-Length", strconv.Itoa(len(data)))
+			resp.Header.Del("Transfer-Encoding")
+			resp.TransferEncoding = nil
 		}
-		resp.Body = io.NopCloser(bytes.NewReader(data))
-		resp.ContentLength = int64(len(data))
-		resp.Header.Set("Content-Length", strconv.Itoa(len(data)))
-		resp.Header.Del("Transfer-Encoding")
-		resp.TransferEncoding = nil
 	}
 	resp.Body = st.WrapResponseBody(resp.Body) // policies that count what is sent (llm-token-limit)
 	return nil
@@ -420,18 +432,32 @@ type limitedBody struct {
 	size, max int64
 	what      string
 	req       *requestBody
+	// read is what a read over max consumed of r before it stopped: the
+	// answer is relayed whole all the same (modifyResponse).
+	read []byte
 }
 
 func (l *limitedBody) ReadBody() ([]byte, error) {
 	data, err := readLimited(l.r, l.size, l.max, l.what)
-	if errors.Is(err, errBodyTooLarge) && l.req != nil {
-		l.req.tooLarge.Store(true)
+	if errors.Is(err, errBodyTooLarge) {
+		l.read = data
+		if l.req != nil {
+			l.req.tooLarge.Store(true)
+		}
+		return nil, err
 	}
 	return data, err
 }
 
+// prefixedBody is a body that starts with bytes already read from it.
+type prefixedBody struct {
+	io.Reader
+	io.Closer
+}
+
 // readLimited reads r for a policy (a request or response body): at most
-// max bytes, or an error naming what was read. size is the body's declared
+// max bytes, or an error naming what was read (with, for a body over max,
+// the bytes it consumed before it stopped). size is the body's declared
 // length (Content-Length; -1 when unknown): a known one is read into one
 // buffer of that size instead of a growing one (a 16 KiB body took five
 // allocations and copies), and one over max fails before anything is read.
@@ -453,7 +479,7 @@ func readLimited(r io.Reader, size, max int64, what string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes: %w", what, max, errBodyTooLarge)
+		return data, fmt.Errorf("%s is larger than %d bytes: %w", what, max, errBodyTooLarge)
 	}
 	return data, nil
 }
