@@ -28,6 +28,7 @@ import (
 //	DIR/apis/NAME/specification.graphql              a GraphQL API's schema (type graphql)
 //	DIR/apis/NAME/specification.wsdl                 a SOAP API's WSDL 1.1: the operations (type soap)
 //	DIR/apis/NAME/specification.xml                  an OData API's $metadata (type odata)
+//	DIR/apis/NAME/specification.proto                a gRPC API's protobuf definition: the operations (type grpc)
 //	DIR/apis/NAME/policy.xml                         API policy
 //	DIR/apis/NAME/operations/OP/policy.xml           operation policy
 //	DIR/named values/NAME/namedValueInformation.json {"properties": {"displayName", "value", "secret"}}
@@ -379,7 +380,7 @@ type apiSource struct {
 // apiFolderEntries are what tollgate reads in an APIOps API folder.
 var apiFolderEntries = map[string]bool{"apiInformation.json": true, "specification.json": true, "specification.yaml": true,
 	"specification.yml": true, "specification.graphql": true, "specification.wsdl": true, "policy.xml": true, "operations": true,
-	"specification.xml": true, "diagnostics": true, "specification.wadl": true}
+	"specification.xml": true, "diagnostics": true, "specification.wadl": true, "specification.proto": true}
 
 func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[]string) []apiSource {
 	base := filepath.Join(dir, "apis")
@@ -474,9 +475,9 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	switch api.Type {
 	case "", "http":
 		api.Type = "http"
-	case "websocket", "graphql", "soap", "odata":
+	case "websocket", "graphql", "soap", "odata", "grpc":
 	default:
-		errs.Add(at("type"), "", "API type %q is not supported (http, soap, websocket, graphql or odata)", api.Type)
+		errs.Add(at("type"), "", "API type %q is not supported (http, soap, websocket, graphql, odata or grpc)", api.Type)
 	}
 	if !validAPIName(name) {
 		errs.Add(engine.Pos{File: src.file, Line: 1, Col: 1}, "", "API name %q (its folder): use letters, digits, '-', '_' and '.'", name)
@@ -499,7 +500,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		errs.Add(at("path"), "", "path must be a URL path, not %q", api.Path)
 	}
 	svc := str("serviceUrl")
-	if api.Type != "http" && api.Type != "websocket" && api.Type != "graphql" && api.Type != "soap" && api.Type != "odata" {
+	if api.Type != "http" && api.Type != "websocket" && api.Type != "graphql" && api.Type != "soap" && api.Type != "odata" && api.Type != "grpc" {
 		// the type is reported; its URL cannot be judged
 	} else if svc == "" {
 		errs.Add(at("serviceUrl"), "", "API %q has no serviceUrl (give it here or in the configuration overrides)", name)

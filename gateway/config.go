@@ -28,7 +28,7 @@ import (
 // It is immutable once loaded and shared by every request of a snapshot.
 type API struct {
 	Name       string
-	Type       string // websocket | http | graphql (an http API with a schema: graphql.go) | soap (soap.go) | odata (odata.go)
+	Type       string // websocket | http | graphql (an http API with a schema: graphql.go) | soap (soap.go) | odata (odata.go) | grpc (grpc.go)
 	Path       string // URL prefix, "/chat"
 	ServiceURL *url.URL
 	Limits     Limits
@@ -532,6 +532,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		// Last: the views copy the API as it is now.
 		buildScopes(api, proot, extras, scopeInputs{comp: sc.comp, global: sc.top, products: products}, &errs)
 		checkODataPolicies(api, &errs)
+		checkGRPCPolicies(api, &errs)
 		api.setInline(stores)
 		h.Write([]byte(api.Hash))
 		snap.APIs = append(snap.APIs, api)
@@ -655,7 +656,7 @@ func readAPI(p *engine.Parser) *API {
 		}
 	}
 	api.Name = p.RequiredLitStr("name")
-	api.Type = p.RequiredLitStr("type", "websocket", "http", "graphql", "soap", "odata")
+	api.Type = p.RequiredLitStr("type", "websocket", "http", "graphql", "soap", "odata", "grpc")
 	api.Path = p.RequiredLitStr("path")
 	parseVersioning(p, api)
 	svc := p.RequiredLitStr("service-url")
@@ -685,8 +686,11 @@ func readAPI(p *engine.Parser) *API {
 		}
 		if !ok {
 			want := "http:// or https://"
-			if api.Type == "websocket" {
+			switch api.Type {
+			case "websocket":
 				want = "ws:// or wss://"
+			case "grpc":
+				want = "https:// (HTTP/2 over TLS) or http:// (h2c)"
 			}
 			p.ErrorAt(valuePos("service-url"), "service-url %q must be an absolute %s URL", svc, want)
 		} else {

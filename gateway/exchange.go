@@ -361,7 +361,7 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 		base.Scheme = "https"
 	}
 	rest := reqPath
-	if api.Path != "/" {
+	if api.Path != "/" && api.Type != "grpc" { // a gRPC call's path is its method: forwarded whole
 		rest = strings.TrimPrefix(reqPath, api.Path)
 	}
 	if st.BackendFixedPath && st.BackendURL != "" {

@@ -90,6 +90,12 @@ func inlineBlockers(a *API, stores inlineStores, all bool) []string {
 			return out
 		}
 	}
+	if a.Type == "grpc" {
+		out = append(out, "a gRPC API: its calls stream over HTTP/2 (never on an event loop)")
+		if !all {
+			return out
+		}
+	}
 	if !stores.subscriptions {
 		out = append(out, "the subscription store is not in process (Redis): a key not in the folder is looked up over the network")
 		if !all {

@@ -37,6 +37,7 @@ type Metrics struct {
 	BackendTrips    *prometheus.CounterVec
 	Drained         *prometheus.CounterVec // api
 	LoopHeld        *prometheus.CounterVec // api: requests moved off their event loop by its watchdog (loop.go)
+	GRPCCalls       *prometheus.CounterVec // api, grpc_status: gRPC calls by the status they ended with (grpc.go)
 
 	custom policyCounters // emit-metric and other policy counters (policy_metrics.go)
 }
@@ -86,12 +87,14 @@ func NewMetrics() *Metrics {
 			Help: "Sessions closed with 1012 because their API changed (drain-on-change)."}, []string{"api"}),
 		LoopHeld: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_event_loop_held_total",
 			Help: "REST requests the event-loop front moved off their loop after 2 ms on it (a policy that blocks or works long on the CPU; a few in ten thousand on a saturated machine whatever the policy)."}, []string{"api"}),
+		GRPCCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_grpc_calls_total",
+			Help: "Calls to gRPC APIs by the gRPC status they ended with (0 OK, 14 UNAVAILABLE, ...)."}, []string{"api", "grpc_status"}),
 	}
 	m.BackendRequests, m.BackendBreaker, m.BackendTrips = newBackendMetrics()
 	r.MustRegister(m.BackendRequests, m.BackendBreaker, m.BackendTrips)
 	r.MustRegister(m.ActiveConns, m.Handshakes, m.HandshakeDuration, m.PolicyDuration, m.Messages, m.Bytes,
 		m.PolicyErrors, m.Closes, m.Requests, m.RequestDuration, m.Reloads, m.LastReloadSuccess, m.ReloadEventToSwap, m.ConfigInfo,
-		m.StoreErrors, m.Drained, m.LoopHeld)
+		m.StoreErrors, m.Drained, m.LoopHeld, m.GRPCCalls)
 	return m
 }
 

@@ -28,6 +28,7 @@ type specOp struct {
 	id, name, method, template string
 	pos                        engine.Pos
 	spec                       *engine.OperationSpec // from a specification: its OpenAPI data
+	grpc                       *grpcOpInfo           // from a .proto: its rpc (grpcproto.go)
 }
 
 // parseSpec reads an OpenAPI 2 or 3 document (JSON or YAML): it is

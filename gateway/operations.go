@@ -28,6 +28,8 @@ type Operation struct {
 	pos  engine.Pos
 	// policyFile is operations/ID/policy.xml in the API folder ("" without one).
 	policyFile string
+	// grpc: a gRPC API's rpc, from its .proto (grpcproto.go); nil otherwise.
+	grpc *grpcOpInfo
 	// views are the API as served for this operation, one per product
 	// index (see API.views): the operation's plan over the API's.
 	views []*API

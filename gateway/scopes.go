@@ -33,6 +33,8 @@ type apiExtras struct {
 	wadl srcFile
 	// odata: an OData API's metadata (odata.go)
 	odata srcFile
+	// proto: a gRPC API's protobuf definition (grpcproto.go)
+	proto srcFile
 }
 
 type srcFile struct {
@@ -76,6 +78,12 @@ func readAPIExtras(apiDir string, errs *engine.ErrorList) apiExtras {
 		}
 	}
 	x.odata = readODataFile(apiDir, errs)
+	for _, name := range protoFiles {
+		p := filepath.Join(apiDir, name)
+		if data, ok := readIf(p, errs); ok {
+			x.proto = srcFile{path: p, data: data}
+		}
+	}
 	opsDir := filepath.Join(apiDir, "operations")
 	ents, err := os.ReadDir(opsDir)
 	if err != nil {
@@ -108,6 +116,8 @@ func (x apiExtras) hash(h hash.Hash) {
 	h.Write(x.wadl.data)
 	h.Write([]byte(x.odata.path))
 	h.Write(x.odata.data)
+	h.Write([]byte(x.proto.path))
+	h.Write(x.proto.data)
 	for _, id := range x.opIDs() {
 		h.Write([]byte(id))
 		h.Write(x.opPolicies[id].data)
@@ -148,6 +158,17 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 		if x.specFile != "" {
 			errs.Add(engine.Pos{File: x.specFile, Line: 1, Col: 1}, "", "an OData API is described by its $metadata (specification.xml), not an OpenAPI specification")
 			x.specFile = ""
+		}
+	}
+	if api.Type == "grpc" && x.specFile != "" {
+		errs.Add(engine.Pos{File: x.specFile, Line: 1, Col: 1}, "", "a gRPC API's operations come from its protobuf definition (specification.proto), not an OpenAPI specification")
+		x.specFile = ""
+	}
+	if x.proto.path != "" {
+		if api.Type != "grpc" {
+			errs.Add(engine.Pos{File: x.proto.path, Line: 1, Col: 1}, "", "a .proto describes a gRPC API: give the API type \"grpc\" (it is %q)", api.Type)
+		} else {
+			decls = append(decls, parseProto(x.proto.path, x.proto.data, errs)...)
 		}
 	}
 	if x.specFile != "" {
@@ -197,7 +218,7 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 				continue
 			}
 			ids[d.id] = true
-			op := &Operation{Info: &engine.Operation{Id: d.id, Name: d.name, Method: d.method, UrlTemplate: d.template, Spec: d.spec, SOAP: soapOps[d.id]}, pos: d.pos}
+			op := &Operation{Info: &engine.Operation{Id: d.id, Name: d.name, Method: d.method, UrlTemplate: d.template, Spec: d.spec, SOAP: soapOps[d.id]}, pos: d.pos, grpc: d.grpc}
 			if api.soap != nil {
 				if err := api.soap.add(op); err != nil {
 					errs.Add(d.pos, "", "%s", err.Error())

@@ -118,6 +118,7 @@ type Server struct {
 	relayer   wsproxy.Relayer  // the WebSocket data path
 	proxy     httpProxy
 	pending   pendingBodies // HTTP request bodies still arriving (slowbody.go)
+	grpcState               // gRPC backends' HTTP/2 client (grpc.go)
 
 	idPrefix string
 	idSeq    atomic.Uint64
@@ -283,6 +284,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if t := s.leaveLoopUnless(r, api); t != nil {
 		defer s.heldLoop(t, t.Forced(), api)
 	}
+	var gw *grpcWriter
+	if api.Type == "grpc" {
+		// gRPC needs HTTP/2 (over TLS, or h2c), and a gRPC body.
+		if r.ProtoMajor != 2 {
+			w.Header().Set("Connection", "close")
+			writeJSONError(w, http.StatusHTTPVersionNotSupported, "API "+strconv.Quote(api.Name)+" is a gRPC API: call it over HTTP/2.")
+			return
+		}
+		if !isGRPCContentType(r.Header.Get("Content-Type")) {
+			writeJSONError(w, http.StatusUnsupportedMediaType, "API "+strconv.Quote(api.Name)+" is a gRPC API: the request's Content-Type must be application/grpc.")
+			return
+		}
+		// From here on every answer is a gRPC status (grpc.go).
+		gw = &grpcWriter{ResponseWriter: w}
+		defer gw.finish()
+		w = gw
+	}
 	if s.draining.Load() {
 		w.Header().Set("Connection", "close")
 		writeJSONError(w, http.StatusServiceUnavailable, "The gateway is shutting down.")
@@ -304,6 +322,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var end func()
 		w, r, end = s.tel.startRequest(w, r, api, diag)
 		defer end()
+	}
+	if gw != nil {
+		s.serveGRPC(gw, r, snap, api, diag)
+		return
 	}
 	// The resource model's own steps, before any policy (operations.go,
 	// subscriptions.go): the operation, then the subscription key.

@@ -554,13 +554,21 @@ func serve(args []string, stderr io.Writer) int {
 // net/http's with --http-server=nethttp. All serve
 // the gateway's handler, over TLS when tlsConf is set (net/http's through
 // the listener the caller wraps).
+//
+// Every one serves HTTP/2 too: over TLS (ALPN h2) and, on a cleartext
+// listener, with prior knowledge (h2c: the connection opens with the
+// HTTP/2 preface), so that gRPC clients reach gRPC APIs without TLS.
 func frontServer(f *serveFlags, h http.Handler, tlsConf *tls.Config, errLog *stdlog.Logger) h1.Front {
 	if f.httpServer == "nethttp" {
+		p := new(http.Protocols)
+		p.SetHTTP1(true)
+		p.SetHTTP2(true)
+		p.SetUnencryptedHTTP2(true)
 		return &http.Server{Handler: h, ReadHeaderTimeout: f.headerTimeout, IdleTimeout: 2 * time.Minute,
-			ErrorLog: errLog, TLSConfig: tlsConf}
+			ErrorLog: errLog, TLSConfig: tlsConf, Protocols: p}
 	}
 	return &h1.Server{Handler: h, ReadHeaderTimeout: f.headerTimeout, IdleTimeout: 2 * time.Minute,
-		ErrorLog: errLog, TLSConfig: tlsConf, EventLoop: f.httpServer == "loop", Loops: f.eventLoops}
+		ErrorLog: errLog, TLSConfig: tlsConf, EventLoop: f.httpServer == "loop", Loops: f.eventLoops, H2C: true}
 }
 
 // redisLog sends go-redis's own messages (reconnects, pool errors) to zap.

@@ -31,7 +31,7 @@ func TestCheckBrokenFolder(t *testing.T) {
 	write := func(rel, content string) {
 		testutil.WriteFile(t, filepath.Join(dir, rel), content)
 	}
-	write("a/api.xml", `<api name="a" type="grpc" path="/a" service-url="http://h/"/>`)
+	write("a/api.xml", `<api name="a" type="thrift" path="/a" service-url="http://h/"/>`)
 	write("b/api.xml", `<api name="b" type="http" path="/b" service-url="http://h/" timout="3"/>`)
 	write("b/policy.xml", "<policies>\n  <inbound>\n    <no-such-policy/>\n  </inbound>\n</policies>\n")
 	var out, errb bytes.Buffer

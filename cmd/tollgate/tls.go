@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,7 +78,9 @@ func (r *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 
 // tlsConfig is the listener's TLS configuration: TLS 1.2 and later, and
 // HTTP/1.1 only, since WebSocket upgrades ride on HTTP/1.1 (tollgate does
-// not implement RFC 8441's WebSockets over HTTP/2). Once clientCerts is
+// not implement RFC 8441's WebSockets over HTTP/2), unless the client
+// offers h2 and not http/1.1 (gRPC clients do): it gets h2. Browsers and
+// other clients that offer both keep HTTP/1.1. Once clientCerts is
 // true (a validate-client-certificate policy was loaded) new connections
 // ask the client for a certificate, without requiring or verifying one:
 // the policy decides.
@@ -89,8 +92,17 @@ func (r *certReloader) tlsConfig(clientCerts *atomic.Bool) *tls.Config {
 	}
 	withCerts := base.Clone()
 	withCerts.ClientAuth = tls.RequestClientCert
-	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
-		if clientCerts != nil && clientCerts.Load() {
+	h2, h2Certs := base.Clone(), withCerts.Clone()
+	h2.NextProtos, h2Certs.NextProtos = []string{"h2"}, []string{"h2"}
+	base.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		onlyH2 := slices.Contains(hello.SupportedProtos, "h2") && !slices.Contains(hello.SupportedProtos, "http/1.1")
+		certs := clientCerts != nil && clientCerts.Load()
+		switch {
+		case onlyH2 && certs:
+			return h2Certs, nil
+		case onlyH2:
+			return h2, nil
+		case certs:
 			return withCerts, nil
 		}
 		return nil, nil

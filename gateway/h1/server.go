@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -28,13 +27,15 @@ import (
 // coroutine on an epoll event loop: loop.go), and no goroutine or channel
 // between the connection and the handler. Over TLS, connections that
 // negotiate h2 by ALPN are handed to a net/http server running the same
-// handler, so HTTP/2 keeps working.
+// handler, so HTTP/2 keeps working; with H2C, so are cleartext
+// connections that open with the HTTP/2 preface (h2c with prior knowledge).
 //
 // It implements the parts of net/http's server contract the gateway uses:
 // http.Request and http.ResponseWriter with Flusher, Hijacker and the
 // http.ResponseController deadlines; 1xx responses, trailers, 100-continue,
 // keep-alive and pipelined requests (answered in order), graceful Shutdown.
-// What it does not do, on purpose: HTTP/2 cleartext (h2c), CONNECT, and
+// What it does not do, on purpose: h2c by Upgrade (RFC 7540 3.2, gone from
+// RFC 9113), CONNECT, and
 // cancelling a request's context: it is context.Background() (on an event
 // loop, a context carrying the connection's task: evloop.TaskFrom), so that a
 // backend call under it can be bounded by its own deadline alone, which
@@ -66,6 +67,13 @@ type Server struct {
 	EventLoop bool
 	// Loops is the number of event loops (0: GOMAXPROCS, at most 8).
 	Loops int
+	// H2C serves cleartext connections that start with the HTTP/2
+	// connection preface ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n": h2c with
+	// prior knowledge, what gRPC clients send without TLS) with the
+	// net/http server that serves TLS h2, handing the connection over
+	// (off its event loop) once the whole preface has arrived within
+	// ReadHeaderTimeout.
+	H2C bool
 
 	mu          sync.Mutex
 	listeners   []net.Listener
@@ -157,6 +165,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.quit = make(chan struct{})
 	}
 	s.listeners = append(s.listeners, ln)
+	if s.H2C && s.TLSConfig == nil {
+		s.startH2(ln.Addr(), nil)
+	}
 	if s.EventLoop && s.TLSConfig == nil && evloop.Available() {
 		if fd, ok := loopListener(ln); ok {
 			return s.serveLoop(fd) // unlocks s.mu
@@ -168,12 +179,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		if len(tlsConf.NextProtos) == 0 {
 			tlsConf.NextProtos = []string{"h2", "http/1.1"}
 		}
-		if s.h2 == nil && slices.Contains(tlsConf.NextProtos, "h2") {
-			s.h2ln = newConnListener(ln.Addr())
-			s.h2 = &http.Server{Handler: s.Handler, TLSConfig: tlsConf, ReadHeaderTimeout: s.readHeaderTimeout(),
-				IdleTimeout: s.idleTimeout(), MaxHeaderBytes: s.maxHeaderBytes(), ErrorLog: s.ErrorLog}
-			go func() { _ = s.h2.Serve(s.h2ln) }()
-		}
+		// Always ready for h2: a GetConfigForClient may offer it to
+		// clients that speak nothing else (gRPC's).
+		s.startH2(ln.Addr(), tlsConf)
 	}
 	s.mu.Unlock()
 
@@ -202,6 +210,93 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		s.dispatch(job{c, tlsConf})
 	}
+}
+
+// startH2 starts, once, the net/http server that serves the connections
+// handed to it: TLS ones that negotiated h2, and (H2C) cleartext ones that
+// sent the HTTP/2 preface. It serves HTTP/2 only. Called with s.mu held.
+func (s *Server) startH2(addr net.Addr, tlsConf *tls.Config) {
+	if s.h2 != nil {
+		return
+	}
+	p := new(http.Protocols)
+	p.SetHTTP2(true)
+	p.SetUnencryptedHTTP2(s.H2C)
+	s.h2ln = newConnListener(addr)
+	s.h2 = &http.Server{Handler: s.Handler, TLSConfig: tlsConf, ReadHeaderTimeout: s.readHeaderTimeout(),
+		IdleTimeout: s.idleTimeout(), MaxHeaderBytes: s.maxHeaderBytes(), ErrorLog: s.ErrorLog, Protocols: p}
+	if s.noKeepAlive.Load() {
+		s.h2.SetKeepAlivesEnabled(false)
+	}
+	h2, ln := s.h2, s.h2ln
+	go func() { _ = h2.Serve(ln) }()
+}
+
+// h2Preface opens every HTTP/2 connection (RFC 9113 3.4).
+const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// isH2C reads as much of a new cleartext connection as it takes to tell
+// whether it opens with the HTTP/2 preface: it stops at the first byte
+// that differs (an HTTP/1 request is never held up, however short), and
+// waits for the rest of a preface only until the deadline the caller set
+// (ReadHeaderTimeout from the first byte, not renewed per byte). ok is
+// false when the connection failed or went silent on the way.
+func (c *conn) isH2C() (h2c, ok bool) {
+	for n := 1; ; n++ {
+		b, err := c.br.Peek(n)
+		if len(b) > 0 && b[len(b)-1] != h2Preface[len(b)-1] {
+			return false, true
+		}
+		if err != nil {
+			return false, false
+		}
+		if n == len(h2Preface) {
+			return true, true
+		}
+	}
+}
+
+// handH2C hands the connection, the bytes read so far included, to the
+// HTTP/2 server: off its event loop first (leaveLoop), as a goroutine's
+// connection of Go's poller. It reports whether the HTTP/2 server took it.
+func (c *conn) handH2C() bool {
+	s := c.srv
+	if !c.leaveLoop() {
+		return false
+	}
+	read, _ := c.br.Peek(c.br.Buffered())
+	pc := &prefixConn{Conn: c.rwc, pre: append([]byte(nil), read...)}
+	_ = c.rwc.SetDeadline(time.Time{})
+	s.untrack(c)
+	if !s.h2ln.hand(pc) {
+		return false
+	}
+	c.hijacked, c.rawHijack = true, true // the h2 server owns it; the buffers go back
+	return true
+}
+
+// prefixConn is a connection whose first reads return pre: what the h1
+// server read before it handed the connection over.
+type prefixConn struct {
+	net.Conn
+	pre []byte
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.pre) > 0 {
+		n := copy(b, p.pre)
+		p.pre = p.pre[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}
+
+// CloseWrite keeps the half-close of a TCP connection (net/http lingers).
+func (p *prefixConn) CloseWrite() error {
+	if cw, ok := p.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return p.Conn.Close()
 }
 
 // job is an accepted connection for a worker.
@@ -545,6 +640,7 @@ func (c *conn) serve(tlsConf *tls.Config) {
 	c.remote = c.rwc.RemoteAddr().String()
 	c.w = progressWriter{c: c.io, timeout: s.writeTimeout()}
 	c.acquire()
+	first := s.H2C && tlsConf == nil
 	for {
 		if !c.state.CompareAndSwap(stateActive, stateIdle) || s.draining() {
 			return
@@ -557,6 +653,22 @@ func (c *conn) serve(tlsConf *tls.Config) {
 		}
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return // Shutdown closed it
+		}
+		if first {
+			// h2c with prior knowledge: the preface is a connection's
+			// first bytes, or never.
+			first = false
+			if c.br.Buffered() < len(h2Preface) {
+				_ = c.rwc.SetReadDeadline(time.Now().Add(s.readHeaderTimeout()))
+			}
+			h2c, ok := c.isH2C()
+			if !ok {
+				return
+			}
+			if h2c {
+				c.handH2C()
+				return
+			}
 		}
 		if !c.serveOne() {
 			return

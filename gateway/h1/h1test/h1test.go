@@ -55,7 +55,11 @@ func start(h http.Handler, cfg *tls.Config) *Server {
 	}
 	s := &Server{URL: scheme + ln.Addr().String(), Listener: ln}
 	if Front() == "nethttp" {
-		hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, TLSConfig: cfg}
+		p := new(http.Protocols) // as the binary's: HTTP/2 over TLS and with prior knowledge (h2c)
+		p.SetHTTP1(true)
+		p.SetHTTP2(true)
+		p.SetUnencryptedHTTP2(true)
+		hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, TLSConfig: cfg, Protocols: p}
 		l := ln
 		if cfg != nil {
 			l = tls.NewListener(ln, hs.TLSConfig)
@@ -64,7 +68,7 @@ func start(h http.Handler, cfg *tls.Config) *Server {
 		s.close = func() { _ = hs.Close() }
 		return s
 	}
-	hs := &h1.Server{Handler: h, TLSConfig: cfg, EventLoop: Front() == "loop"}
+	hs := &h1.Server{Handler: h, TLSConfig: cfg, EventLoop: Front() == "loop", H2C: true}
 	go func() { _ = hs.Serve(ln) }()
 	s.close = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)

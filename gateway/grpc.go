@@ -1,0 +1,539 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"tollgate/engine"
+)
+
+// gRPC pass-through APIs (type="grpc"), as APIM's self-hosted gateway has
+// them: every call (unary, server streaming, client streaming,
+// bidirectional) is streamed to the backend over HTTP/2 (h2 over TLS for
+// https://, h2c with prior knowledge for http://), after the inbound and
+// backend sections ran on the call's headers. Outbound runs on the
+// backend's response headers. Refusals and failures are gRPC answers
+// (Trailers-Only: HTTP 200 with grpc-status and grpc-message), never bare
+// HTTP errors, so clients see a gRPC status. The operations are the rpcs of
+// the API's specification.proto (grpcproto.go). docs/grpc.md has the rules.
+
+// grpcCode maps the HTTP status of a refusal or failure to the gRPC
+// status code it is answered with (docs/grpc.md has the table).
+func grpcCode(status int) int {
+	switch status {
+	case http.StatusUnauthorized:
+		return 16 // UNAUTHENTICATED
+	case http.StatusForbidden:
+		return 7 // PERMISSION_DENIED
+	case http.StatusNotFound:
+		return 12 // UNIMPLEMENTED
+	case http.StatusTooManyRequests:
+		return 8 // RESOURCE_EXHAUSTED
+	case http.StatusBadGateway, http.StatusServiceUnavailable:
+		return 14 // UNAVAILABLE
+	case http.StatusGatewayTimeout, http.StatusRequestTimeout:
+		return 4 // DEADLINE_EXCEEDED
+	case 499:
+		return 1 // CANCELLED (the client went away)
+	}
+	return 2 // UNKNOWN
+}
+
+// isGRPCContentType reports whether ct is a gRPC body's media type
+// ("application/grpc", "application/grpc+proto", ...).
+func isGRPCContentType(ct string) bool {
+	if len(ct) < 16 || !strings.EqualFold(ct[:16], "application/grpc") {
+		return false
+	}
+	return len(ct) == 16 || ct[16] == '+' || ct[16] == ';'
+}
+
+// errGRPCBody is what a policy reading a gRPC call's body fails with.
+var errGRPCBody = errors.New("the body of a gRPC call is a stream of protobuf messages that passes through the gateway: policies cannot read or replace it")
+
+// grpcBody is the body policies see on a gRPC call: reading it fails.
+func grpcBody() *engine.Body {
+	return engine.NewLazyBody(func() ([]byte, error) { return nil, errGRPCBody })
+}
+
+// grpcWriter makes every answer of a gRPC API a gRPC one: a response whose
+// Content-Type is application/grpc (the backend's stream, a policy's own
+// gRPC answer) passes as it is; any other (a policy's refusal, on-error's
+// response, the gateway's own JSON errors) becomes a Trailers-Only answer,
+// HTTP 200 with grpc-status (grpcCode of its status) and grpc-message (its
+// JSON message, or its text), the other headers kept.
+type grpcWriter struct {
+	http.ResponseWriter
+	pass   bool // the answer is a gRPC one: passed through
+	held   bool // the answer is held for finish
+	status int
+	body   []byte // the held answer's body, at most maxGRPCMessage bytes
+	code   int    // the grpc-status sent (finish, or the proxy's)
+}
+
+// maxGRPCMessage bounds the text taken from a refusal's body.
+const maxGRPCMessage = 1024
+
+func (g *grpcWriter) WriteHeader(code int) {
+	switch {
+	case g.pass:
+		g.ResponseWriter.WriteHeader(code)
+	case g.held:
+	case code >= 100 && code < 200:
+		// 1xx: relayed as is
+		g.ResponseWriter.WriteHeader(code)
+	case isGRPCContentType(g.Header().Get("Content-Type")) && code == http.StatusOK:
+		g.pass = true
+		g.ResponseWriter.WriteHeader(code)
+	default:
+		g.held, g.status = true, code
+	}
+}
+
+func (g *grpcWriter) Write(p []byte) (int, error) {
+	if !g.pass && !g.held {
+		g.WriteHeader(http.StatusOK)
+	}
+	if g.pass {
+		return g.ResponseWriter.Write(p)
+	}
+	if room := maxGRPCMessage - len(g.body); room > 0 {
+		g.body = append(g.body, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (g *grpcWriter) Flush() {
+	if g.pass {
+		if f, ok := g.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+}
+
+func (g *grpcWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
+// finish sends a held answer as a gRPC status, and a handler that wrote
+// nothing as UNKNOWN.
+func (g *grpcWriter) finish() {
+	if g.pass {
+		return
+	}
+	h := g.Header()
+	status := g.status
+	if !g.held {
+		status = http.StatusInternalServerError
+	}
+	msg := grpcMessageFrom(h.Get("Content-Type"), g.body, status)
+	delete(h, "Content-Length")
+	h.Set("Content-Type", "application/grpc")
+	if code, err := strconv.Atoi(h.Get("Grpc-Status")); err == nil && h.Get("Grpc-Status") != "" {
+		g.code = code // a policy set the status itself
+	} else {
+		g.code = grpcCode(status)
+		h.Set("Grpc-Status", strconv.Itoa(g.code))
+		if msg != "" {
+			h.Set("Grpc-Message", grpcEncodeMessage(msg))
+		}
+	}
+	g.pass = true
+	g.ResponseWriter.WriteHeader(http.StatusOK)
+}
+
+// grpcMessageFrom is the grpc-message of a refusal: the "message" of the
+// gateway's JSON errors, the text of another body, or the status's name.
+func grpcMessageFrom(ct string, body []byte, status int) string {
+	if len(body) > 0 && strings.Contains(strings.ToLower(ct), "json") {
+		var e struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Message != "" {
+			return e.Message
+		}
+	}
+	if t := strings.TrimSpace(string(body)); t != "" && len(body) < maxGRPCMessage {
+		return t
+	}
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return "HTTP status " + strconv.Itoa(status)
+}
+
+// grpcEncodeMessage percent-encodes a grpc-message value as the gRPC
+// over HTTP/2 protocol asks: every byte outside printable ASCII, and '%'.
+func grpcEncodeMessage(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c <= 0x7e && c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+// parseGRPCTimeout reads a grpc-timeout header value: at most 8 digits
+// and a unit (H, M, S, m, u, n).
+func parseGRPCTimeout(v string) (time.Duration, bool) {
+	if len(v) < 2 || len(v) > 9 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v[:len(v)-1], 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	var unit time.Duration
+	switch v[len(v)-1] {
+	case 'H':
+		unit = time.Hour
+	case 'M':
+		unit = time.Minute
+	case 'S':
+		unit = time.Second
+	case 'm':
+		unit = time.Millisecond
+	case 'u':
+		unit = time.Microsecond
+	case 'n':
+		unit = time.Nanosecond
+	default:
+		return 0, false
+	}
+	return time.Duration(n) * unit, true
+}
+
+// formatGRPCTimeout writes d as a grpc-timeout value (milliseconds, or
+// seconds when that needs more than 8 digits).
+func formatGRPCTimeout(d time.Duration) string {
+	if d <= 0 {
+		return "0n"
+	}
+	if ms := (d + time.Millisecond - 1) / time.Millisecond; ms < 1e8 {
+		return strconv.FormatInt(int64(ms), 10) + "m"
+	}
+	return strconv.FormatInt(min(int64(d/time.Second), 99999999), 10) + "S"
+}
+
+// grpcTransport is the HTTP/2 client of gRPC backends: the REST
+// transport's settings (dialer, TLS roots and verification) over HTTP/2
+// only, h2 over TLS for https:// and h2c with prior knowledge for http://,
+// with keepalive pings that find a dead backend connection.
+func (s *Server) grpcTransport() http.RoundTripper {
+	s.grpcOnce.Do(func() {
+		tr := s.transport.Clone()
+		tr.TLSNextProto = nil
+		tr.Proxy = nil // gRPC backends are dialled directly
+		tr.Protocols = new(http.Protocols)
+		tr.Protocols.SetHTTP2(true)
+		tr.Protocols.SetUnencryptedHTTP2(true)
+		tr.HTTP2 = &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second}
+		tr.MaxResponseHeaderBytes = 1 << 20
+		s.grpcRT = s.tel.WrapTransport(tr)
+	})
+	return s.grpcRT
+}
+
+// serveGRPC serves a call to a gRPC API: w is the grpcWriter ServeHTTP put
+// in front of the client's ResponseWriter.
+func (s *Server) serveGRPC(w *grpcWriter, r *http.Request, snap *Snapshot, api *API, diag *diagRequest) {
+	start := time.Now()
+	ctx := r.Context()
+	// grpc-timeout bounds everything the gateway does for the call:
+	// policies, the backend call and the stream.
+	if d, ok := parseGRPCTimeout(r.Header.Get("Grpc-Timeout")); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, start.Add(d))
+		defer cancel()
+	}
+	defer func() {
+		s.metrics.GRPCCalls.WithLabelValues(api.Name, strconv.Itoa(w.code)).Inc()
+	}()
+	var op *Operation
+	if api.router != nil {
+		// The whole path is the rpc ("/package.Service/Method"): matched
+		// and forwarded whole, never cut at the API's path.
+		if op, _ = api.router.match(r.Method, r.URL.EscapedPath()); op == nil {
+			pe := operationNotFound(r.Method, r.URL.Path)
+			pe.Response = engine.ErrorResponse(http.StatusNotFound, "Method not found: "+r.URL.Path)
+			s.refuse(w, r.WithContext(ctx), api.viewFor(nil, 0), pe, diag)
+			return
+		}
+	}
+	prod, sub, pe := s.checkSubscription(ctx, snap, api, r)
+	if pe != nil {
+		s.refuse(w, r.WithContext(ctx), api.viewFor(op, 0), pe, diag)
+		return
+	}
+	view := api.viewFor(op, prod)
+	x := s.newRESTExchange(r, view, start)
+	x.m = reqMatch{sub: sub, diag: diag}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	x.beginWith(r, scheme, r.Header) // the policies' header map (beginWith)
+	st := x.st
+	defer x.close(ctx)
+	reqBody := grpcBody()
+	st.Context().Request.Body = reqBody
+	status := 0
+	defer func() {
+		x.rt.metrics.request(status, time.Since(start).Seconds())
+		if diag != nil { // its "request" line (diagnostics.go)
+			diag.restDone(x, w, status)
+		}
+	}()
+	respond := func() {
+		status = st.Response().StatusCode
+		x.respond(w)
+	}
+	if x.inboundAndBackend(ctx) {
+		respond()
+		return
+	}
+	if st.Context().Request.Body != reqBody {
+		// A policy of a scope the load does not check (global, product)
+		// replaced the body (set-body): it cannot be sent.
+		x.backendFailed(ctx, engine.NewPolicyError(engine.ReasonExpression, http.StatusInternalServerError, errGRPCBody.Error(), errGRPCBody))
+		respond()
+		return
+	}
+	if view.Plan.ForwardsNothing {
+		st.SetResponse(engine.NewResponse(http.StatusOK))
+		x.run(ctx, engine.Outbound)
+		respond()
+		return
+	}
+	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
+		status = http.StatusBadRequest
+		writeJSONError(w, status, "Bad request: "+err.Error()+".")
+		return
+	}
+	if err := x.backendURL(ctx, false); err != nil {
+		x.backendFailed(ctx, backendPickError(err))
+		respond()
+		return
+	}
+	timeout := view.Limits.Timeout
+	if st.Forward.Set {
+		timeout = st.Forward.Timeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cctx = context.WithValue(cctx, proxyKey{}, x)
+	status = s.proxyGRPC(w, r, cctx, x)
+}
+
+// proxyGRPC streams the call to the backend and its answer back, running
+// outbound on the answer's headers. It returns the HTTP status sent.
+func (s *Server) proxyGRPC(w *grpcWriter, in *http.Request, ctx context.Context, x *exchange) int {
+	st := x.st
+	req := st.Context().Request
+	h := make(http.Header, len(req.Headers)+5)
+	forwardHeaders(h, req.Headers, in, hostHeader, nil)
+	backendCredentials(x.be, h)
+	h["Te"] = []string{"trailers"} // gRPC servers want it; hop-by-hop, so set again
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = noUserAgent
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		// The backend learns how long it has left: the client's
+		// grpc-timeout or the API's timeout, less what was spent.
+		h["Grpc-Timeout"] = []string{formatGRPCTimeout(time.Until(dl))}
+	}
+	host := ""
+	if hv := req.Headers.GetValueOrDefault("Host", ""); hv != "" && hv != in.Host {
+		host = hv
+	}
+	out := (&http.Request{
+		Method: req.Method, URL: x.target, Host: host, Header: h,
+		Proto: "HTTP/2.0", ProtoMajor: 2, ProtoMinor: 0,
+		Body: in.Body, ContentLength: -1, Trailer: in.Trailer,
+	}).WithContext(ctx)
+	if in.Body == nil || in.Body == http.NoBody {
+		out.Body, out.ContentLength = nil, 0
+	}
+	res, err := s.grpcTransport().RoundTrip(out)
+	if err != nil {
+		return x.grpcFailed(w, ctx, err)
+	}
+	defer res.Body.Close()
+	s.backendOutcome(ctx, x.be, res.StatusCode, res.Header.Get("Retry-After"))
+	stripHopByHop(res.Header, false)
+	// Outbound sees the answer's status and headers; its body is the
+	// stream, which passes untouched.
+	er := &engine.Response{StatusCode: res.StatusCode, StatusReason: http.StatusText(res.StatusCode),
+		Headers: engine.Headers(res.Header), Body: grpcBody()}
+	st.SetResponse(er)
+	st.BackendResponded()
+	if x.run(ctx, engine.Outbound) || st.Response() != er || er.StatusCode != res.StatusCode || st.Response().Body != er.Body {
+		// A policy answered (return-response, on-error) or changed the
+		// status or the body: its answer replaces the backend's stream.
+		x.respond(w)
+		return st.Response().StatusCode
+	}
+	if !isGRPCContentType(res.Header.Get("Content-Type")) || res.StatusCode != http.StatusOK {
+		// Not a gRPC answer (a proxy's error page, a backend that is no
+		// gRPC server): its status says what went wrong.
+		x.backendFailed(ctx, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway,
+			"the backend "+x.target.Host+" answered HTTP "+strconv.Itoa(res.StatusCode)+" without a gRPC response", nil))
+		x.respond(w)
+		return st.Response().StatusCode
+	}
+	dst := w.Header()
+	for k, vv := range res.Header {
+		dst[k] = vv
+	}
+	applyResponseHeaders(dst, st)
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	if dl, ok := ctx.Deadline(); ok {
+		// A client that stops reading cannot hold the call past its
+		// deadline (and the moment it takes to send the status then).
+		_ = rc.SetWriteDeadline(dl.Add(grpcStatusGrace))
+	}
+	if code := res.Header.Get("Grpc-Status"); code != "" {
+		w.code, _ = strconv.Atoi(code) // Trailers-Only
+	}
+	_, cerr := copyGRPC(w, res.Body)
+	switch {
+	case cerr == nil:
+		for k, vv := range res.Trailer {
+			dst[http.TrailerPrefix+k] = vv
+		}
+		if code := res.Trailer.Get("Grpc-Status"); code != "" {
+			w.code, _ = strconv.Atoi(code)
+		}
+	case errors.Is(cerr, errClientWrite):
+		w.code = 1 // CANCELLED: the client went away
+	default:
+		// The backend's stream broke off, or the call ran out of time:
+		// the client gets a status in the trailers, never a hang.
+		code, msg := 14, "the backend's stream broke off"
+		if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+			code, msg = 4, "the call did not finish in time"
+		} else if in.Context().Err() != nil {
+			code, msg = 1, "the call was cancelled"
+		}
+		x.s.log.Debug("grpc stream broke off", zap.String("api", x.api.Name), zap.Error(cerr))
+		w.code = code
+		dst[http.TrailerPrefix+"Grpc-Status"] = []string{strconv.Itoa(code)}
+		dst[http.TrailerPrefix+"Grpc-Message"] = []string{msg}
+	}
+	return http.StatusOK
+}
+
+// grpcStatusGrace is how long after a call's deadline its client has to
+// take the status that ends it.
+const grpcStatusGrace = 2 * time.Second
+
+// copyGRPC relays the backend's stream, flushing after every read so
+// that each message reaches the client as it comes.
+func copyGRPC(w *grpcWriter, body io.Reader) (int64, error) {
+	bp, buf := copyBuffers.Get()
+	defer copyBuffers.Put(bp)
+	var n int64
+	for {
+		nr, rerr := body.Read(buf)
+		if nr > 0 {
+			nw, werr := w.Write(buf[:nr])
+			n += int64(nw)
+			if werr != nil {
+				return n, errClientWrite
+			}
+			w.Flush()
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
+}
+
+// grpcFailed answers a backend call that got no answer through on-error:
+// UNAVAILABLE (502) when the backend cannot be reached, DEADLINE_EXCEEDED
+// (504) when it did not answer in time.
+func (x *exchange) grpcFailed(w *grpcWriter, ctx context.Context, err error) int {
+	x.backendFailed(ctx, x.backendCallError(ctx, err))
+	x.respond(w)
+	return x.st.Response().StatusCode
+}
+
+// grpcState is the Server's lazily made gRPC backend client.
+type grpcState struct {
+	grpcOnce sync.Once
+	grpcRT   http.RoundTripper
+}
+
+// grpcBodyPolicies read or replace bodies: an API or operation policy of a
+// gRPC API that uses one is a load error (docs/grpc.md).
+var grpcBodyPolicies = []string{"set-body", "find-and-replace", "json-to-xml", "xml-to-json", "xsl-transform",
+	"jsonp", "redirect-content-urls", "validate-content", "cache-lookup", "cache-store", "validate-graphql-request",
+	"validate-odata-request"}
+
+// checkGRPCPolicies reports the body policies in a gRPC API's own policy
+// files (its policy.xml and operations/ID/policy.xml). The global and
+// product policies are shared with other APIs: a body policy there fails
+// at run time instead (a body read fails, a replaced body is refused).
+func checkGRPCPolicies(api *API, errs *engine.ErrorList) {
+	if api.Type != "grpc" || api.Dir == "" {
+		return
+	}
+	dir := strings.TrimSuffix(api.Dir, string(filepath.Separator)) + string(filepath.Separator)
+	seen := map[engine.Pos]bool{}
+	for _, plan := range apiPlans(api) {
+		for _, sec := range []engine.Section{engine.Inbound, engine.Backend, engine.Outbound, engine.OnError} {
+			for _, name := range grpcBodyPolicies {
+				var found []*engine.Compiled
+				collectPolicy(plan.Section(sec), name, &found, 0)
+				for _, c := range found {
+					if seen[c.Pos] || !strings.HasPrefix(c.Pos.File, dir) {
+						continue
+					}
+					seen[c.Pos] = true
+					errs.Add(c.Pos, c.Path, "<%s> works on message bodies, and API %q is a gRPC API: its calls are streams of protobuf messages that pass through untouched; policies of gRPC APIs work on headers (metadata) only", name, api.Name)
+				}
+			}
+		}
+	}
+}
+
+// apiPlans are the plans of every view of api (its products' and
+// operations').
+func apiPlans(api *API) []*engine.Plan {
+	var plans []*engine.Plan
+	for _, v := range api.views {
+		if v != nil && v.Plan != nil {
+			plans = append(plans, v.Plan)
+		}
+	}
+	for _, op := range api.Operations {
+		for _, v := range op.views {
+			if v != nil && v.Plan != nil {
+				plans = append(plans, v.Plan)
+			}
+		}
+	}
+	if len(plans) == 0 && api.Plan != nil {
+		plans = append(plans, api.Plan)
+	}
+	return plans
+}

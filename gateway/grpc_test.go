@@ -1,0 +1,622 @@
+package gateway_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"tollgate/gateway"
+	"tollgate/gateway/h1/h1test"
+	"tollgate/internal/testutil"
+	"tollgate/policies"
+	"tollgate/store"
+)
+
+// testProto declares TestService's streaming methods and UnaryCall, not
+// EmptyCall: the backend implements EmptyCall, and the gateway answers it
+// UNIMPLEMENTED (an rpc the .proto does not declare).
+const testProto = `syntax = "proto3";
+package grpc.testing;
+
+message SimpleRequest {}
+message SimpleResponse {}
+message StreamingInputCallRequest {}
+message StreamingInputCallResponse {}
+message StreamingOutputCallRequest {}
+message StreamingOutputCallResponse {}
+
+service TestService {
+  rpc UnaryCall(SimpleRequest) returns (SimpleResponse);
+  rpc StreamingOutputCall(StreamingOutputCallRequest) returns (stream StreamingOutputCallResponse);
+  rpc StreamingInputCall(stream StreamingInputCallRequest) returns (StreamingInputCallResponse);
+  rpc FullDuplexCall(stream StreamingOutputCallRequest) returns (stream StreamingOutputCallResponse);
+}
+`
+
+// grpcTestService is the backend: it echoes what it got, the metadata it
+// saw in its response headers (x-saw-*) and a trailer (x-trailer).
+type grpcTestService struct {
+	testpb.UnimplementedTestServiceServer
+}
+
+func sawHeaders(ctx context.Context) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	out := metadata.MD{}
+	for _, k := range []string{"x-tenant", "x-added", "x-forwarded-for", "te", "grpc-timeout", "ocp-apim-subscription-key"} {
+		if v := md.Get(k); len(v) > 0 {
+			out.Set("x-saw-"+k, v...)
+		}
+	}
+	_ = grpc.SetHeader(ctx, out)
+	_ = grpc.SetTrailer(ctx, metadata.Pairs("x-trailer", "t1"))
+}
+
+func (grpcTestService) EmptyCall(ctx context.Context, _ *testpb.Empty) (*testpb.Empty, error) {
+	return &testpb.Empty{}, nil
+}
+
+func (grpcTestService) UnaryCall(ctx context.Context, in *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	sawHeaders(ctx)
+	switch string(in.GetPayload().GetBody()) {
+	case "fail":
+		return nil, status.Error(codes.FailedPrecondition, "the backend says no: ünïcode")
+	case "slow":
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return &testpb.SimpleResponse{Payload: in.GetPayload()}, nil
+}
+
+func (grpcTestService) StreamingOutputCall(in *testpb.StreamingOutputCallRequest, s testpb.TestService_StreamingOutputCallServer) error {
+	sawHeaders(s.Context())
+	for _, p := range in.GetResponseParameters() {
+		if err := s.Send(&testpb.StreamingOutputCallResponse{Payload: &testpb.Payload{Body: make([]byte, p.GetSize())}}); err != nil {
+			return err
+		}
+	}
+	if string(in.GetPayload().GetBody()) == "stall" {
+		<-s.Context().Done() // stops answering mid-stream
+		return s.Context().Err()
+	}
+	return nil
+}
+
+func (grpcTestService) StreamingInputCall(s testpb.TestService_StreamingInputCallServer) error {
+	sawHeaders(s.Context())
+	total := 0
+	for {
+		in, err := s.Recv()
+		if errors.Is(err, io.EOF) {
+			return s.SendAndClose(&testpb.StreamingInputCallResponse{AggregatedPayloadSize: int32(total)})
+		}
+		if err != nil {
+			return err
+		}
+		total += len(in.GetPayload().GetBody())
+	}
+}
+
+func (grpcTestService) FullDuplexCall(s testpb.TestService_FullDuplexCallServer) error {
+	sawHeaders(s.Context())
+	for {
+		in, err := s.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.Send(&testpb.StreamingOutputCallResponse{Payload: in.GetPayload()}); err != nil {
+			return err
+		}
+	}
+}
+
+// grpcCA issues the certificates of the TLS tests: the backend's and the
+// gateway's front, both for "localhost".
+type grpcCA struct {
+	ca    *testutil.TestCert
+	roots *x509.CertPool
+}
+
+func newGRPCCA(t testing.TB) *grpcCA {
+	ca := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "test CA"}, CA: true}, nil)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	return &grpcCA{ca: ca, roots: roots}
+}
+
+func (c *grpcCA) serverConfig(t testing.TB) *tls.Config {
+	leaf := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"}, Serial: 2}, c.ca)
+	return &tls.Config{Certificates: []tls.Certificate{leaf.TLS()}, MinVersion: tls.VersionTLS12}
+}
+
+// startGRPCBackend serves grpcTestService and the health service with
+// grpc-go: over h2c, or over TLS when ca is set. It returns host:port.
+func startGRPCBackend(t testing.TB, ca *grpcCA) string {
+	t.Helper()
+	var opts []grpc.ServerOption
+	if ca != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(ca.serverConfig(t))))
+	}
+	s := grpc.NewServer(opts...)
+	testpb.RegisterTestServiceServer(s, grpcTestService{})
+	healthpb.RegisterHealthServer(s, health.NewServer())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Serve(ln) }()
+	t.Cleanup(s.Stop)
+	return ln.Addr().String()
+}
+
+// grpcGateway is a gateway serving a grpc API, and a client of it.
+type grpcGateway struct {
+	*testGateway
+	conn   *grpc.ClientConn
+	client testpb.TestServiceClient
+}
+
+type grpcSetup struct {
+	frontTLS, backendTLS bool
+	proto                bool   // write specification.proto
+	policy               string // the API's policy.xml
+	apiAttrs             string // more api.xml attributes
+	serviceURL           string // instead of the backend's
+	files                map[string]string
+}
+
+func startGRPCGateway(t testing.TB, c grpcSetup) *grpcGateway {
+	t.Helper()
+	var ca *grpcCA
+	if c.frontTLS || c.backendTLS {
+		ca = newGRPCCA(t)
+	}
+	svc := c.serviceURL
+	if svc == "" {
+		if c.backendTLS {
+			_, port, _ := net.SplitHostPort(startGRPCBackend(t, ca))
+			svc = "https://localhost:" + port
+		} else {
+			svc = "http://" + startGRPCBackend(t, nil)
+		}
+	}
+	dir := t.TempDir()
+	writeAPI(t, dir, "grpc", `type="grpc" path="/" service-url="`+svc+`" `+c.apiAttrs, c.policy)
+	if c.proto {
+		writeFile(t, dir, "grpc/specification.proto", testProto)
+	}
+	for name, content := range c.files {
+		writeFile(t, dir, name, content)
+	}
+	var opts []gwOption
+	if c.backendTLS {
+		opts = append(opts, func(o *gateway.Options) {
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			tr.TLSClientConfig = &tls.Config{RootCAs: ca.roots}
+			o.Transport = tr
+		})
+	}
+	if keys, ok := c.files["../keys.json"]; ok && keys != "" {
+		opts = append(opts, withSubscriptions(filepath.Join(dir, "../keys.json"), store.NewMemorySubscriptions()))
+	}
+	g := startGateway(t, dir, opts...)
+	target := strings.TrimPrefix(g.url, "http://")
+	creds := insecure.NewCredentials()
+	if c.frontTLS {
+		ts := h1test.NewTLSServer(g.srv, ca.serverConfig(t))
+		t.Cleanup(ts.Close)
+		_, port, _ := net.SplitHostPort(ts.Listener.Addr().String())
+		target = "localhost:" + port
+		creds = credentials.NewTLS(&tls.Config{RootCAs: ca.roots, ServerName: "localhost"})
+	}
+	conn, err := grpc.NewClient("passthrough:///"+target, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &grpcGateway{testGateway: g, conn: conn, client: testpb.NewTestServiceClient(conn)}
+}
+
+func callCtx(t testing.TB, kv ...string) context.Context {
+	return metadata.AppendToOutgoingContext(testCtx(t), kv...)
+}
+
+// runAllKinds makes one call of each kind and checks what came back:
+// payloads, the backend's response header (x-saw-x-tenant: the client's
+// metadata reached it) and its trailer.
+func runAllKinds(t *testing.T, gg *grpcGateway) {
+	t.Helper()
+	ctx := callCtx(t, "x-tenant", "acme")
+	check := func(kind string, header, trailer metadata.MD) {
+		t.Helper()
+		if got := header.Get("x-saw-x-tenant"); len(got) != 1 || got[0] != "acme" {
+			t.Errorf("%s: the backend saw x-tenant %q (header %v)", kind, got, header)
+		}
+		if got := trailer.Get("x-trailer"); len(got) != 1 || got[0] != "t1" {
+			t.Errorf("%s: trailer x-trailer %q (trailer %v)", kind, got, trailer)
+		}
+	}
+
+	var header, trailer metadata.MD
+	res, err := gg.client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("hello")}}, grpc.Header(&header), grpc.Trailer(&trailer))
+	if err != nil {
+		t.Fatalf("UnaryCall: %v", err)
+	}
+	if string(res.GetPayload().GetBody()) != "hello" {
+		t.Errorf("UnaryCall: payload %q", res.GetPayload().GetBody())
+	}
+	check("UnaryCall", header, trailer)
+
+	// A backend's own error status passes with its message.
+	_, err = gg.client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("fail")}})
+	if st, _ := status.FromError(err); st.Code() != codes.FailedPrecondition || st.Message() != "the backend says no: ünïcode" {
+		t.Errorf("UnaryCall fail: %v", err)
+	}
+
+	so, err := gg.client.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 1}, {Size: 70000}, {Size: 3}}})
+	if err != nil {
+		t.Fatalf("StreamingOutputCall: %v", err)
+	}
+	var sizes []int
+	for {
+		m, err := so.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("StreamingOutputCall Recv: %v", err)
+		}
+		sizes = append(sizes, len(m.GetPayload().GetBody()))
+	}
+	if fmt.Sprint(sizes) != "[1 70000 3]" {
+		t.Errorf("StreamingOutputCall: sizes %v", sizes)
+	}
+	h, _ := so.Header()
+	check("StreamingOutputCall", h, so.Trailer())
+
+	si, err := gg.client.StreamingInputCall(ctx)
+	if err != nil {
+		t.Fatalf("StreamingInputCall: %v", err)
+	}
+	for _, n := range []int{5, 100000, 7} {
+		if err := si.Send(&testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: make([]byte, n)}}); err != nil {
+			t.Fatalf("StreamingInputCall Send: %v", err)
+		}
+	}
+	sres, err := si.CloseAndRecv()
+	if err != nil {
+		t.Fatalf("StreamingInputCall: %v", err)
+	}
+	if sres.GetAggregatedPayloadSize() != 100012 {
+		t.Errorf("StreamingInputCall: %d", sres.GetAggregatedPayloadSize())
+	}
+	h, _ = si.Header()
+	check("StreamingInputCall", h, si.Trailer())
+
+	// Full duplex: each answer arrives before the next request is sent.
+	fd, err := gg.client.FullDuplexCall(ctx)
+	if err != nil {
+		t.Fatalf("FullDuplexCall: %v", err)
+	}
+	for _, msg := range []string{"one", "two", "three"} {
+		if err := fd.Send(&testpb.StreamingOutputCallRequest{Payload: &testpb.Payload{Body: []byte(msg)}}); err != nil {
+			t.Fatalf("FullDuplexCall Send: %v", err)
+		}
+		m, err := fd.Recv()
+		if err != nil {
+			t.Fatalf("FullDuplexCall Recv: %v", err)
+		}
+		if string(m.GetPayload().GetBody()) != msg {
+			t.Errorf("FullDuplexCall: got %q, want %q", m.GetPayload().GetBody(), msg)
+		}
+	}
+	if err := fd.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fd.Recv(); !errors.Is(err, io.EOF) {
+		t.Errorf("FullDuplexCall end: %v", err)
+	}
+	h, _ = fd.Header()
+	check("FullDuplexCall", h, fd.Trailer())
+}
+
+// TestGRPCPassThrough: the four kinds of calls, with metadata and
+// trailers, from a grpc-go client over h2c and TLS to a grpc-go backend
+// over h2c and TLS (its certificate verified).
+func TestGRPCPassThrough(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		frontTLS, backendTLS bool
+		proto                bool
+	}{
+		{name: "h2c-h2c", proto: true},
+		{name: "h2c-h2c-no-proto"},
+		{name: "h2c-tls", backendTLS: true, proto: true},
+		{name: "tls-h2c", frontTLS: true, proto: true},
+		{name: "tls-tls", frontTLS: true, backendTLS: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gg := startGRPCGateway(t, grpcSetup{frontTLS: tc.frontTLS, backendTLS: tc.backendTLS, proto: tc.proto})
+			runAllKinds(t, gg)
+			metrics := gg.metricsText(t)
+			if !strings.Contains(metrics, `tollgate_grpc_calls_total{api="grpc",grpc_status="0"} 4`) ||
+				!strings.Contains(metrics, `tollgate_grpc_calls_total{api="grpc",grpc_status="9"} 1`) {
+				t.Errorf("metrics:\n%s", grepLines(metrics, "tollgate_grpc_calls_total"))
+			}
+			// Without a .proto every call passes (the health service too);
+			// with one, an rpc it does not declare is UNIMPLEMENTED.
+			_, err := testpb.NewTestServiceClient(gg.conn).EmptyCall(testCtx(t), &testpb.Empty{})
+			hres, herr := healthpb.NewHealthClient(gg.conn).Check(testCtx(t), &healthpb.HealthCheckRequest{})
+			if tc.proto {
+				if st, _ := status.FromError(err); st.Code() != codes.Unimplemented || st.Message() != "Method not found: /grpc.testing.TestService/EmptyCall" {
+					t.Errorf("EmptyCall: %v", err)
+				}
+				if status.Code(herr) != codes.Unimplemented {
+					t.Errorf("Health: %v", herr)
+				}
+			} else if err != nil || herr != nil || hres.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+				t.Errorf("EmptyCall: %v; Health: %v %v", err, hres, herr)
+			}
+		})
+	}
+}
+
+const grpcSubKey = "grpc-primary-SECRET-0101"
+
+// TestGRPCPolicies: policies run on the call's metadata, and their
+// refusals arrive as gRPC statuses.
+func TestGRPCPolicies(t *testing.T) {
+	policy := `<policies>
+  <inbound>
+    <base/>
+    <check-header name="x-tenant" failed-check-httpcode="403" failed-check-error-message="tenant missing" ignore-case="true"/>
+    <choose>
+      <when condition="@(context.Request.Headers.GetValueOrDefault(&quot;x-tenant&quot;,&quot;&quot;) == &quot;mock&quot;)">
+        <return-response><set-status code="503"/><set-body>down for maintenance</set-body></return-response>
+      </when>
+      <when condition="@(context.Request.Headers.GetValueOrDefault(&quot;x-tenant&quot;,&quot;&quot;) == &quot;body&quot;)">
+        <set-variable name="b" value="@(context.Request.Body.As&lt;string&gt;())"/>
+      </when>
+    </choose>
+    <set-header name="x-added" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("x-tenant","") + "!")</value></set-header>
+    <rate-limit-by-key calls="2" renewal-period="60" counter-key="@(context.Request.Headers.GetValueOrDefault(&quot;x-client&quot;,&quot;none&quot;))"/>
+  </inbound>
+  <backend><base/></backend>
+  <outbound><base/><set-header name="x-outbound" exists-action="override"><value>@(context.Operation.Id)</value></set-header></outbound>
+  <on-error><base/></on-error>
+</policies>`
+	gg := startGRPCGateway(t, grpcSetup{proto: true, policy: policy, apiAttrs: `subscription-required="true"`, files: map[string]string{
+		"subscriptions/app/subscriptionInformation.json": `{"properties": {"scope": "/apis/grpc", "state": "active"}}`,
+		"../keys.json": fmt.Sprintf(`{"app": {"primaryKey": %q}}`, grpcSubKey),
+	}})
+	key := "ocp-apim-subscription-key"
+	for _, tc := range []struct {
+		name     string
+		md       []string
+		code     codes.Code
+		msg      string
+		added    string
+		header   map[string]string
+		outbound string
+	}{
+		{name: "no key", md: []string{"x-tenant", "a"}, code: codes.Unauthenticated,
+			msg: "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."},
+		{name: "wrong key", md: []string{key, "nope", "x-tenant", "a"}, code: codes.Unauthenticated},
+		{name: "ok", md: []string{key, grpcSubKey, "x-tenant", "a", "x-client", "c1"}, code: codes.OK, added: "a!", outbound: "UnaryCall"},
+		{name: "check-header", md: []string{key, grpcSubKey}, code: codes.PermissionDenied, msg: "tenant missing"},
+		{name: "return-response 503", md: []string{key, grpcSubKey, "x-tenant", "mock"}, code: codes.Unavailable, msg: "down for maintenance"},
+		{name: "a policy reads the body", md: []string{key, grpcSubKey, "x-tenant", "body", "x-client", "c9"}, code: codes.Unknown},
+		{name: "rate limit 2", md: []string{key, grpcSubKey, "x-tenant", "a", "x-client", "c1"}, code: codes.OK, added: "a!"},
+		{name: "rate limit 3", md: []string{key, grpcSubKey, "x-tenant", "a", "x-client", "c1"}, code: codes.ResourceExhausted,
+			header: map[string]string{"retry-after": ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var header, trailer metadata.MD
+			_, err := gg.client.UnaryCall(callCtx(t, tc.md...), &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("x")}},
+				grpc.Header(&header), grpc.Trailer(&trailer))
+			st, _ := status.FromError(err)
+			if st.Code() != tc.code || (tc.msg != "" && st.Message() != tc.msg) {
+				t.Fatalf("status %v %q, want %v %q", st.Code(), st.Message(), tc.code, tc.msg)
+			}
+			if tc.added != "" {
+				if got := header.Get("x-saw-x-added"); len(got) != 1 || got[0] != tc.added {
+					t.Errorf("the backend saw x-added %q", got)
+				}
+				if got := header.Get("x-saw-ocp-apim-subscription-key"); len(got) != 1 || got[0] != grpcSubKey {
+					t.Errorf("the backend saw the key %q", got)
+				}
+			}
+			if tc.outbound != "" {
+				if got := header.Get("x-outbound"); len(got) != 1 || got[0] != tc.outbound {
+					t.Errorf("outbound's header %q (header %v)", got, header)
+				}
+			}
+			for k := range tc.header {
+				if len(header.Get(k)) == 0 && len(trailer.Get(k)) == 0 {
+					t.Errorf("no %s in %v / %v", k, header, trailer)
+				}
+			}
+		})
+	}
+}
+
+// TestGRPCFailures: an unreachable backend is UNAVAILABLE at once, a
+// grpc-timeout and the API's timeout end slow calls and stalled streams
+// with DEADLINE_EXCEEDED, and a client over HTTP/1.1 is told to use HTTP/2.
+func TestGRPCFailures(t *testing.T) {
+	t.Run("backend down", func(t *testing.T) {
+		gg := startGRPCGateway(t, grpcSetup{proto: true, serviceURL: "http://" + closedPort(t)})
+		start := time.Now()
+		_, err := gg.client.UnaryCall(testCtx(t), &testpb.SimpleRequest{})
+		if st, _ := status.FromError(err); st.Code() != codes.Unavailable || st.Message() != "Bad gateway" {
+			t.Fatalf("%v", err)
+		}
+		if d := time.Since(start); d > testTimeout/2 {
+			t.Errorf("took %v", d)
+		}
+	})
+	t.Run("not a grpc backend", func(t *testing.T) {
+		rb := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "nope", http.StatusNotFound) })
+		gg := startGRPCGateway(t, grpcSetup{serviceURL: rb.URL})
+		_, err := gg.client.UnaryCall(testCtx(t), &testpb.SimpleRequest{})
+		if st, _ := status.FromError(err); st.Code() != codes.Unavailable {
+			t.Fatalf("%v", err)
+		}
+	})
+	gg := startGRPCGateway(t, grpcSetup{proto: true, apiAttrs: `timeout="1"`})
+	t.Run("grpc-timeout", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(testCtx(t), 200*time.Millisecond)
+		defer cancel()
+		_, err := gg.client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("slow")}})
+		if status.Code(err) != codes.DeadlineExceeded {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("the API's timeout", func(t *testing.T) {
+		_, err := gg.client.UnaryCall(testCtx(t), &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("slow")}})
+		if status.Code(err) != codes.DeadlineExceeded {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("stalled stream", func(t *testing.T) {
+		so, err := gg.client.StreamingOutputCall(testCtx(t), &testpb.StreamingOutputCallRequest{
+			ResponseParameters: []*testpb.ResponseParameters{{Size: 4}}, Payload: &testpb.Payload{Body: []byte("stall")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := so.Recv(); err != nil || len(m.GetPayload().GetBody()) != 4 {
+			t.Fatalf("first message: %v %v", m, err)
+		}
+		// The backend was told the time left (grpc-timeout): whichever
+		// of it and the gateway ends the stream first, it is the deadline.
+		_, err = so.Recv()
+		if status.Code(err) != codes.DeadlineExceeded {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("HTTP/1.1", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, gg.url+"/grpc.testing.TestService/UnaryCall", strings.NewReader(""))
+		req.Header.Set("Content-Type", "application/grpc")
+		resp, body := do(t, req)
+		if resp.StatusCode != http.StatusHTTPVersionNotSupported || !strings.Contains(body, "call it over HTTP/2") {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	})
+}
+
+// TestGRPCLoadErrors: what a broken gRPC API reports, file:line:col.
+func TestGRPCLoadErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{name: "ws service-url", files: map[string]string{
+			"g/api.xml": `<api name="g" type="grpc" path="/" service-url="ws://127.0.0.1:1"/>`,
+		}, want: []string{`g/api.xml:1:49: service-url "ws://127.0.0.1:1" must be an absolute https:// (HTTP/2 over TLS) or http:// (h2c) URL`}},
+		{name: "broken proto", files: map[string]string{
+			"g/api.xml":             `<api name="g" type="grpc" path="/" service-url="http://127.0.0.1:1"/>`,
+			"g/specification.proto": "syntax = \"proto3\";\nservice S {\n  rpc M(A) returns (B)\n}\n",
+		}, want: []string{`g/specification.proto:4:1: invalid .proto: syntax error: expecting ';'`}},
+		{name: "proto without rpcs", files: map[string]string{
+			"g/api.xml":             `<api name="g" type="grpc" path="/" service-url="http://127.0.0.1:1"/>`,
+			"g/specification.proto": "syntax = \"proto3\";\nmessage A {}\n",
+		}, want: []string{`g/specification.proto:1:1: the .proto declares no service with an rpc: a gRPC API needs at least one (or no specification.proto, to pass every call)`}},
+		{name: "proto on an http API", files: map[string]string{
+			"g/api.xml":             `<api name="g" type="http" path="/" service-url="http://127.0.0.1:1"/>`,
+			"g/specification.proto": testProto,
+		}, want: []string{`g/specification.proto:1:1: a .proto describes a gRPC API: give the API type "grpc" (it is "http")`}},
+		{name: "operation policy of no rpc", files: map[string]string{
+			"g/api.xml":                         `<api name="g" type="grpc" path="/" service-url="http://127.0.0.1:1"/>`,
+			"g/specification.proto":             testProto,
+			"g/operations/EmptyCall/policy.xml": `<policies><inbound><base/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`,
+		}, want: []string{`g/operations/EmptyCall/policy.xml:1:1: API "g" has no operation "EmptyCall" for this policy (its operations: UnaryCall, StreamingOutputCall, StreamingInputCall, FullDuplexCall)`}},
+		{name: "body policy", files: map[string]string{
+			"g/api.xml":    `<api name="g" type="grpc" path="/" service-url="http://127.0.0.1:1"/>`,
+			"g/policy.xml": "<policies>\n  <inbound><base/><set-body>x</set-body></inbound>\n  <backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>",
+		}, want: []string{`g/policy.xml:2:19: inbound/set-body[1]: <set-body> works on message bodies, and API "g" is a gRPC API: its calls are streams of protobuf messages that pass through untouched; policies of gRPC APIs work on headers (metadata) only`}},
+		{name: "apiops ws serviceUrl", files: map[string]string{
+			"apis/g/apiInformation.json": `{"properties": {"type": "grpc", "path": "", "serviceUrl": "ws://127.0.0.1:1", "subscriptionRequired": false}}`,
+		}, want: []string{`apis/g/apiInformation.json:1:45: serviceUrl "ws://127.0.0.1:1" does not fit an API of type grpc`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, content := range tc.files {
+				writeFile(t, dir, name, content)
+			}
+			_, errs := gateway.Load(dir, policies.Registry(policies.Deps{Store: store.NewMemory()}), gateway.LoadOptions{Getenv: func(string) string { return "" }})
+			var got []string
+			for _, e := range errs {
+				got = append(got, strings.TrimPrefix(e.Error(), dir+"/"))
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// TestGRPCAPIOps: an APIOps gRPC API (apiInformation.json "type": "grpc",
+// its .proto next to it) loads with one operation per rpc.
+func TestGRPCAPIOps(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/greeter/apiInformation.json", `{"properties": {"displayName": "Greeter", "apiType": "grpc", "type": "grpc", "path": "", "serviceUrl": "https://localhost:5001", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/greeter/specification.proto", testProto)
+	snap, errs := gateway.Load(dir, policies.Registry(policies.Deps{Store: store.NewMemory()}), gateway.LoadOptions{Getenv: func(string) string { return "" }})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	api := snap.API("greeter")
+	if api == nil || api.Type != "grpc" || api.Path != "/" {
+		t.Fatalf("%+v", api)
+	}
+	var ops []string
+	for _, op := range api.Operations {
+		ops = append(ops, op.Info.Id+" "+op.Info.Method+" "+op.Info.UrlTemplate)
+	}
+	want := "UnaryCall POST /grpc.testing.TestService/UnaryCall|StreamingOutputCall POST /grpc.testing.TestService/StreamingOutputCall|" +
+		"StreamingInputCall POST /grpc.testing.TestService/StreamingInputCall|FullDuplexCall POST /grpc.testing.TestService/FullDuplexCall"
+	if strings.Join(ops, "|") != want {
+		t.Errorf("operations:\n%s", strings.Join(ops, "\n"))
+	}
+}
+
+// BenchmarkGRPCUnary: one unary call through the gateway (h2c both ways,
+// no .proto, no policy), the client's connection reused.
+func BenchmarkGRPCUnary(b *testing.B) {
+	gg := startGRPCGateway(b, grpcSetup{proto: true})
+	ctx := context.Background()
+	req := &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("hello")}}
+	if _, err := gg.client.UnaryCall(ctx, req); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := gg.client.UnaryCall(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
