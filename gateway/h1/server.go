@@ -222,6 +222,11 @@ func (s *Server) startH2(addr net.Addr, tlsConf *tls.Config) {
 	p := new(http.Protocols)
 	p.SetHTTP2(true)
 	p.SetUnencryptedHTTP2(s.H2C)
+	if tlsConf != nil {
+		// Its own copy: net/http adds "h2" to its NextProtos while the
+		// listener's handshakes read the one they share.
+		tlsConf = tlsConf.Clone()
+	}
 	s.h2ln = newConnListener(addr)
 	s.h2 = &http.Server{Handler: s.Handler, TLSConfig: tlsConf, ReadHeaderTimeout: s.readHeaderTimeout(),
 		IdleTimeout: s.idleTimeout(), MaxHeaderBytes: s.maxHeaderBytes(), ErrorLog: s.ErrorLog, Protocols: p}
