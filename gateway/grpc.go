@@ -262,6 +262,7 @@ func (s *Server) serveGRPC(w *grpcWriter, r *http.Request, snap *Snapshot, api *
 		defer cancel()
 	}
 	defer func() {
+		w.finish() // a held refusal is sent now: its status is known
 		s.metrics.GRPCCalls.WithLabelValues(api.Name, strconv.Itoa(w.code)).Inc()
 	}()
 	var op *Operation

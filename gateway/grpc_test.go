@@ -365,6 +365,11 @@ func TestGRPCPassThrough(t *testing.T) {
 				!strings.Contains(metrics, `tollgate_grpc_calls_total{api="grpc",grpc_status="9"} 1`) {
 				t.Errorf("metrics:\n%s", grepLines(metrics, "tollgate_grpc_calls_total"))
 			}
+			defer func() {
+				if tc.proto && !strings.Contains(gg.metricsText(t), `tollgate_grpc_calls_total{api="grpc",grpc_status="12"} 2`) {
+					t.Errorf("metrics:\n%s", grepLines(gg.metricsText(t), "tollgate_grpc_calls_total"))
+				}
+			}()
 			// Without a .proto every call passes (the health service too);
 			// with one, an rpc it does not declare is UNIMPLEMENTED.
 			_, err := testpb.NewTestServiceClient(gg.conn).EmptyCall(testCtx(t), &testpb.Empty{})
