@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -372,6 +373,12 @@ func (s *Server) proxyGRPC(w *grpcWriter, in *http.Request, ctx context.Context,
 	}
 	res, err := s.grpcTransport().RoundTrip(out)
 	if err != nil {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < grpcDeadlineMargin && !errors.Is(err, context.DeadlineExceeded) {
+			// The backend was told the same deadline (grpc-timeout) and
+			// may end the stream a moment before ours expires (grpc-go
+			// resets it): the call ran out of time all the same.
+			err = fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
+		}
 		return x.grpcFailed(w, ctx, err)
 	}
 	defer res.Body.Close()
@@ -439,6 +446,10 @@ func (s *Server) proxyGRPC(w *grpcWriter, in *http.Request, ctx context.Context,
 	}
 	return http.StatusOK
 }
+
+// grpcDeadlineMargin: a backend call that fails this close to its
+// deadline failed because of it (the backend keeps the same deadline).
+const grpcDeadlineMargin = 50 * time.Millisecond
 
 // grpcStatusGrace is how long after a call's deadline its client has to
 // take the status that ends it.
