@@ -1,8 +1,10 @@
 package policies
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"sync/atomic"
 
@@ -62,3 +64,44 @@ func (l *LateBackends) PolicyBackend(ctx context.Context, s *engine.State, name 
 }
 
 var errNoBackends = errors.New("this gateway resolves no backend entities for policies (Deps.Backends is not set)")
+
+// newBackendRequest is a JSON POST of payload to u (a backend entity's
+// URL) under ctx, with the entity's credential headers.
+func newBackendRequest(ctx context.Context, be *PolicyBackend, u string, payload []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range be.Header {
+		req.Header[k] = append([]string(nil), v...)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return req, nil
+}
+
+// doBackend sends req to the backend entity be (through its own transport
+// when it has one, else the call-out client) and reads at most max+1
+// bytes of the answer: a longer body is the caller's "too large". The
+// entity's circuit breaker and metrics are told the outcome under ctx (the
+// request's). sendErr: no answer came; readErr: the answer broke off.
+func (k *kit) doBackend(ctx context.Context, be *PolicyBackend, req *http.Request, max int64) (status int, body []byte, sendErr, readErr error) {
+	client, direct := k.client, k.direct
+	if be.Transport != nil {
+		client, direct = &http.Client{Transport: be.Transport, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}, true
+	}
+	res, err := calloutDo(client, direct, req)
+	if err != nil {
+		if be.Done != nil {
+			be.Done(ctx, 0, "")
+		}
+		return 0, nil, err, nil
+	}
+	defer res.Body.Close()
+	if be.Done != nil {
+		be.Done(ctx, res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	body, readErr = io.ReadAll(io.LimitReader(res.Body, max+1))
+	return res.StatusCode, body, nil, readErr
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -353,14 +352,10 @@ func (cs *llmContentSafety) call(ctx context.Context, s *engine.State, be *Polic
 		defer lc.Release()
 		cctx = lc
 	}
-	req, err := http.NewRequestWithContext(cctx, http.MethodPost, u.String(), bytes.NewReader(payload))
+	req, err := newBackendRequest(cctx, be, u.String(), payload)
 	if err != nil {
 		return engine.NewPolicyError(ReasonContentSafetyFailure, 500, "llm-content-safety: cannot build the request to "+shown, nil)
 	}
-	for k, v := range be.Header {
-		req.Header[k] = append([]string(nil), v...)
-	}
-	req.Header.Set("Content-Type", "application/json")
 	if be.Identity != nil {
 		tp := cs.k.tokens[*be.Identity]
 		if tp == nil {
@@ -377,18 +372,9 @@ func (cs *llmContentSafety) call(ctx context.Context, s *engine.State, be *Polic
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	client, direct := cs.k.client, cs.k.direct
-	if be.Transport != nil {
-		client, direct = &http.Client{Transport: be.Transport, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}, true
-	}
 	t0 := time.Now()
-	res, err := calloutDo(client, direct, req)
+	status, data, err, rerr := cs.k.doBackend(ctx, be, req, contentSafetyAnswerMax)
 	if err != nil {
-		if be.Done != nil {
-			be.Done(ctx, 0, "")
-		}
 		var pe *engine.PolicyError
 		if errors.Is(cctx.Err(), context.DeadlineExceeded) {
 			pe = engine.NewPolicyError(ReasonContentSafetyFailure, 500, "llm-content-safety: "+shown+" did not answer in time", err)
@@ -398,20 +384,15 @@ func (cs *llmContentSafety) call(ctx context.Context, s *engine.State, be *Polic
 		traceCallout(s, http.MethodPost, shown, 0, t0, pe)
 		return pe
 	}
-	defer res.Body.Close()
-	if be.Done != nil {
-		be.Done(ctx, res.StatusCode, res.Header.Get("Retry-After"))
-	}
-	data, rerr := io.ReadAll(io.LimitReader(res.Body, contentSafetyAnswerMax+1))
 	var pe *engine.PolicyError
 	switch {
 	case rerr != nil:
 		pe = engine.NewPolicyError(ReasonContentSafetyFailure, 500, "llm-content-safety: reading the answer of "+shown+": "+errWithoutURL(rerr), rerr)
 	case len(data) > contentSafetyAnswerMax:
 		pe = engine.NewPolicyError(ReasonContentSafetyFailure, 500, fmt.Sprintf("llm-content-safety: the answer of %s is larger than %d bytes", shown, contentSafetyAnswerMax), nil)
-	case res.StatusCode/100 != 2:
-		msg := fmt.Sprintf("llm-content-safety: %s answered %d", shown, res.StatusCode)
-		if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
+	case status/100 != 2:
+		msg := fmt.Sprintf("llm-content-safety: %s answered %d", shown, status)
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
 			msg += " (the backend's credentials were refused)"
 		}
 		if code := contentSafetyErrorCode(data); code != "" {
@@ -424,10 +405,10 @@ func (cs *llmContentSafety) call(ctx context.Context, s *engine.State, be *Polic
 		}
 	}
 	if pe != nil {
-		traceCallout(s, http.MethodPost, shown, res.StatusCode, t0, pe)
+		traceCallout(s, http.MethodPost, shown, status, t0, pe)
 		return pe
 	}
-	traceCallout(s, http.MethodPost, shown, res.StatusCode, t0, nil)
+	traceCallout(s, http.MethodPost, shown, status, t0, nil)
 	return nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -279,30 +278,17 @@ func (l *semanticLookup) embed(ctx context.Context, s *engine.State, text string
 
 	cctx, cancel := context.WithTimeout(ctx, l.k.embeddingsTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(cctx, http.MethodPost, u, bytes.NewReader(data))
+	req, err := newBackendRequest(cctx, be, u, data)
 	if err != nil {
 		return nil, fmt.Errorf("embeddings backend %q: cannot build the request to %s", l.backend, shown)
 	}
-	for k, v := range be.Header {
-		req.Header[k] = append([]string(nil), v...)
-	}
-	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	if err := l.authorize(cctx, s, be, req); err != nil {
 		return nil, err
 	}
-	client, direct := l.k.client, l.k.direct
-	if be.Transport != nil {
-		client, direct = &http.Client{Transport: be.Transport, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}, true
-	}
 	t0 := time.Now()
-	res, err := calloutDo(client, direct, req)
+	status, answer, err, rerr := l.k.doBackend(ctx, be, req, embeddingsAnswerMax)
 	if err != nil {
-		if be.Done != nil {
-			be.Done(ctx, 0, "")
-		}
 		if errors.Is(cctx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("embeddings backend %s did not answer within %v", shown, l.k.embeddingsTimeout)
 		} else {
@@ -311,18 +297,13 @@ func (l *semanticLookup) embed(ctx context.Context, s *engine.State, text string
 		traceCallout(s, http.MethodPost, shown, 0, t0, err)
 		return nil, err
 	}
-	defer res.Body.Close()
-	if be.Done != nil {
-		be.Done(ctx, res.StatusCode, res.Header.Get("Retry-After"))
-	}
-	answer, rerr := io.ReadAll(io.LimitReader(res.Body, embeddingsAnswerMax+1))
 	var vec []float32
 	switch {
 	case rerr != nil:
 		err = fmt.Errorf("embeddings backend %s: reading the answer: %s", shown, errWithoutURL(rerr))
-	case res.StatusCode/100 != 2:
-		err = fmt.Errorf("embeddings backend %s answered %d", shown, res.StatusCode)
-		if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
+	case status/100 != 2:
+		err = fmt.Errorf("embeddings backend %s answered %d", shown, status)
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
 			err = fmt.Errorf("%w (the backend's credentials were refused)", err)
 		}
 	case len(answer) > embeddingsAnswerMax:
@@ -332,7 +313,7 @@ func (l *semanticLookup) embed(ctx context.Context, s *engine.State, text string
 			err = fmt.Errorf("embeddings backend %s: %s", shown, err.Error())
 		}
 	}
-	traceCallout(s, http.MethodPost, shown, res.StatusCode, t0, err)
+	traceCallout(s, http.MethodPost, shown, status, t0, err)
 	return vec, err
 }
 
