@@ -144,7 +144,9 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 	return o
 }
 
-// merge returns props with the overrides of kind/name applied.
+// merge returns props with the overrides of kind/name applied as APIOps'
+// publisher applies them: a property that is an object on both sides is
+// merged key by key (recursively), any other is replaced.
 func (o *overrides) merge(kind, name string, props map[string]json.RawMessage) map[string]json.RawMessage {
 	over := o.props[kind][name]
 	if len(over) == 0 {
@@ -155,9 +157,26 @@ func (o *overrides) merge(kind, name string, props map[string]json.RawMessage) m
 		out[k] = v
 	}
 	for k, v := range over {
-		out[k] = v
+		out[k] = mergeJSON(out[k], v)
 	}
 	return out
+}
+
+// mergeJSON is over laid on base: objects merge key by key, anything
+// else is over.
+func mergeJSON(base, over json.RawMessage) json.RawMessage {
+	var b, o map[string]json.RawMessage
+	if json.Unmarshal(base, &b) != nil || json.Unmarshal(over, &o) != nil || b == nil || o == nil {
+		return over
+	}
+	for k, v := range o {
+		b[k] = mergeJSON(b[k], v)
+	}
+	data, err := json.Marshal(b)
+	if err != nil {
+		return over
+	}
+	return data
 }
 
 // resourceInfo is the shape of every *Information.json the extractor writes.

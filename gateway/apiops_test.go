@@ -246,3 +246,33 @@ func TestAPIOpsWatch(t *testing.T) {
 		return rb.last.Load().header.Get("X-V") == "two"
 	})
 }
+
+// TestAPIOpsOverridesMergeObjects: the configuration file's properties
+// merge into the extracted ones as APIOps' publisher merges them: an
+// object on both sides key by key (a backend's credentials.header changed,
+// its credentials.query kept), anything else replaced.
+func TestAPIOpsOverridesMergeObjects(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	writeFile(t, dir, "backends/fn/backendInformation.json", `{"properties": {"url": "http://127.0.0.1:9/fn", "protocol": "http",
+  "credentials": {"header": {"x-functions-key": ["dev-key"]}, "query": {"code": ["kept"]}}}}`)
+	writeFile(t, dir, "apis/orders/apiInformation.json", `{"properties": {"path": "orders", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/orders/policy.xml", `<policies><inbound><set-backend-service backend-id="fn"/></inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	conf := filepath.Join(t.TempDir(), "configuration.prod.yaml")
+	writeFile(t, filepath.Dir(conf), filepath.Base(conf), `backends:
+  - name: fn
+    properties:
+      url: `+rb.url+`/fn
+      credentials:
+        header:
+          x-functions-key: [prod-key]
+`)
+	g := startGateway(t, dir, func(o *gateway.Options) { o.Overrides = conf })
+	if resp, body := get(t, g.url+"/orders/o1", nil); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	seen := rb.last.Load()
+	if seen == nil || seen.header.Get("X-Functions-Key") != "prod-key" || seen.rawQuery != "code=kept" || seen.path != "/fn/o1" {
+		t.Fatalf("the backend saw %+v; want the overridden header, the extracted query kept, the overridden URL", seen)
+	}
+}
