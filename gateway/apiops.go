@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"hash"
 	"net/http"
 	"net/url"
 	"os"
@@ -63,8 +64,11 @@ type overrides struct {
 	raw map[string]map[string][]byte
 }
 
-// overrideKinds are the sections of a configuration file tollgate applies.
-var overrideKinds = map[string]bool{"apis": true, "backends": true, "products": true, "namedValues": true, "loggers": true}
+// overrideKinds are the sections of a configuration file tollgate applies,
+// by their lower-case name: the publisher matches section and resource
+// names case-insensitively.
+var overrideKinds = map[string]string{"apis": "apis", "backends": "backends", "products": "products",
+	"namedvalues": "namedValues", "loggers": "loggers", "subscriptions": "subscriptions", "versionsets": "versionSets"}
 
 // loadOverrides reads a publisher configuration file.
 func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overrides {
@@ -97,15 +101,18 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 	}
 	for i := 0; i+1 < len(doc.Content); i += 2 {
 		k, v := doc.Content[i], doc.Content[i+1]
+		kind := overrideKinds[strings.ToLower(k.Value)]
 		switch {
-		case k.Value == "apimServiceName":
-		case overrideKinds[k.Value]:
+		case strings.EqualFold(k.Value, "apimServiceName"):
+		case kind != "":
 			if v.Kind != yaml.SequenceNode {
 				errs.Add(at(v), "", "%s must be a list of {name, properties}", k.Value)
 				continue
 			}
-			o.props[k.Value] = map[string]map[string]json.RawMessage{}
-			o.raw[k.Value] = map[string][]byte{}
+			if o.props[kind] == nil {
+				o.props[kind] = map[string]map[string]json.RawMessage{}
+				o.raw[kind] = map[string][]byte{}
+			}
 			for _, item := range v.Content {
 				name := mapGet(item, "name")
 				if name == nil || name.Value == "" {
@@ -133,9 +140,10 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 						*notes = append(*notes, at(item.Content[j]).String()+": ignored: "+k.Value+" "+name.Value+" "+f+" (Azure only)")
 					}
 				}
-				o.props[k.Value][name.Value] = props
+				key := strings.ToLower(name.Value)
+				o.props[kind][key] = props
 				b, _ := json.Marshal(props)
-				o.raw[k.Value][name.Value] = b
+				o.raw[kind][key] = b
 			}
 		default:
 			*notes = append(*notes, at(k).String()+": ignored: "+k.Value+" (Azure only)")
@@ -148,7 +156,7 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 // publisher applies them: a property that is an object on both sides is
 // merged key by key (recursively), any other is replaced.
 func (o *overrides) merge(kind, name string, props map[string]json.RawMessage) map[string]json.RawMessage {
-	over := o.props[kind][name]
+	over := o.props[kind][strings.ToLower(name)]
 	if len(over) == 0 {
 		return props
 	}
@@ -161,6 +169,9 @@ func (o *overrides) merge(kind, name string, props map[string]json.RawMessage) m
 	}
 	return out
 }
+
+// rawOf is the configuration file's entry of kind/name, as hashed.
+func (o *overrides) rawOf(kind, name string) []byte { return o.raw[kind][strings.ToLower(name)] }
 
 // mergeJSON is over laid on base: objects merge key by key, anything
 // else is over.
@@ -418,7 +429,7 @@ func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[
 		if !ok {
 			continue
 		}
-		out = append(out, apiSource{dir: apiDir, file: file, data: data, json: true, extra: o.raw["apis"][apiName(e.Name())]})
+		out = append(out, apiSource{dir: apiDir, file: file, data: data, json: true, extra: o.rawOf("apis", apiName(e.Name()))})
 		// What else the extractor wrote for the API (tags, schemas,
 		// releases) is Azure's.
 		if sub, err := os.ReadDir(apiDir); err == nil {
@@ -504,7 +515,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	p := "/" + strings.Trim(str("path"), "/")
 	scheme, vname := "Segment", ""
 	if id := versionSetID.FindStringSubmatch(str("apiVersionSetId")); id != nil {
-		scheme, vname = versionSet(dir, id[1], errs)
+		scheme, vname = versionSet(dir, id[1], o, errs)
 	}
 	switch v := str("apiVersion"); {
 	case scheme == "Query" || scheme == "Header":
@@ -566,26 +577,53 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	return api
 }
 
+// hashVersionSets writes DIR/version sets/*/versionSetInformation.json
+// and their overrides into common: an API's versioning comes from them, so
+// a changed version set must recompile the APIs (a missing one is
+// reported where an API names it).
+func hashVersionSets(dir string, o *overrides, common hash.Hash) {
+	base := filepath.Join(dir, "version sets")
+	ents, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !isDirEntry(base, e) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(base, e.Name(), "versionSetInformation.json"))
+		if err != nil {
+			continue
+		}
+		common.Write([]byte("versionSet\x00" + e.Name() + "\x00"))
+		common.Write(data)
+		common.Write(o.rawOf("versionSets", e.Name()))
+	}
+}
+
 // versionSet reads "version sets/ID/versionSetInformation.json": its
 // scheme (Segment, Query or Header) and the query parameter or header.
-func versionSet(dir, id string, errs *engine.ErrorList) (scheme, name string) {
+func versionSet(dir, id string, o *overrides, errs *engine.ErrorList) (scheme, name string) {
 	file := filepath.Join(dir, "version sets", id, "versionSetInformation.json")
 	data, ok := readIf(file, errs)
 	if !ok {
 		errs.Add(engine.Pos{File: file}, "", "version set %q is missing", id)
 		return "Segment", ""
 	}
-	var info struct {
-		Properties struct {
-			VersioningScheme  string  `json:"versioningScheme"`
-			VersionQueryName  *string `json:"versionQueryName"`
-			VersionHeaderName *string `json:"versionHeaderName"`
-		} `json:"properties"`
-	}
-	if !decodeJSONFile(file, data, &info, errs) {
+	var raw resourceInfo
+	if !decodeJSONFile(file, data, &raw, errs) {
 		return "Segment", ""
 	}
-	pr := info.Properties
+	var pr struct {
+		VersioningScheme  string  `json:"versioningScheme"`
+		VersionQueryName  *string `json:"versionQueryName"`
+		VersionHeaderName *string `json:"versionHeaderName"`
+	}
+	merged, _ := json.Marshal(o.merge("versionSets", id, raw.Properties))
+	if err := json.Unmarshal(merged, &pr); err != nil {
+		errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "version set %q: %s", id, err.Error())
+		return "Segment", ""
+	}
 	switch pr.VersioningScheme {
 	case "", "Segment":
 		return "Segment", ""

@@ -276,3 +276,65 @@ func TestAPIOpsOverridesMergeObjects(t *testing.T) {
 		t.Fatalf("the backend saw %+v; want the overridden header, the extracted query kept, the overridden URL", seen)
 	}
 }
+
+// TestAPIOpsVersionSetsAndMoreOverrides: an edited version set reloads the
+// APIs that use it (it used to leave them as they were); the configuration
+// file overrides version sets and subscriptions too, and matches section
+// and resource names case-insensitively, as APIOps' publisher does.
+func TestAPIOpsVersionSetsAndMoreOverrides(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	writeFile(t, dir, "version sets/vs/versionSetInformation.json", `{"properties": {"displayName": "orders", "versioningScheme": "Query", "versionQueryName": "v"}}`)
+	writeFile(t, dir, "apis/orders-v1/apiInformation.json", `{"properties": {"path": "orders", "apiVersion": "v1", "apiVersionSetId": "/apiVersionSets/vs", "serviceUrl": "`+rb.url+`", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/keyed/apiInformation.json", `{"properties": {"path": "keyed", "serviceUrl": "`+rb.url+`/{{Tenant}}"}}`)
+	writeFile(t, dir, "named values/tenant/namedValueInformation.json", `{"properties": {"displayName": "Tenant", "value": "dev"}}`)
+	writeFile(t, dir, "subscriptions/alice/subscriptionInformation.json", `{"properties": {"scope": "/apis", "state": "active"}}`)
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	writeFile(t, filepath.Dir(keys), filepath.Base(keys), `{"alice": {"primaryKey": "alice-key"}}`)
+	conf := filepath.Join(t.TempDir(), "configuration.prod.yaml")
+	writeFile(t, filepath.Dir(conf), filepath.Base(conf), `NamedValues:
+  - name: TENANT
+    properties: {value: prod}
+subscriptions:
+  - name: Alice
+    properties: {state: suspended}
+`)
+	g := startGateway(t, dir, func(o *gateway.Options) { o.Overrides, o.SubscriptionKeys = conf, keys })
+	key := http.Header{"Ocp-Apim-Subscription-Key": {"alice-key"}}
+	if resp, _ := get(t, g.url+"/orders/x?v=v1", nil); resp.StatusCode != 200 {
+		t.Fatalf("by query: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, g.url+"/keyed/x", key); resp.StatusCode != 401 {
+		t.Fatalf("a subscription the configuration file suspends: %d, want 401", resp.StatusCode)
+	}
+
+	// The version set changes scheme: the API follows on reload.
+	writeFile(t, dir, "version sets/vs/versionSetInformation.json", `{"properties": {"displayName": "orders", "versioningScheme": "Segment"}}`)
+	if st := g.srv.Reload("test"); st.Result != gateway.ReloadSuccess {
+		t.Fatalf("reload after the version set's edit: %+v", st)
+	}
+	if resp, _ := get(t, g.url+"/orders/v1/x", nil); resp.StatusCode != 200 {
+		t.Fatalf("by segment: %d", resp.StatusCode)
+	}
+	// The configuration file reactivates alice, and says the version set
+	// is chosen by a header after all.
+	writeFile(t, filepath.Dir(conf), filepath.Base(conf), `NamedValues:
+  - name: TENANT
+    properties: {value: prod}
+versionSets:
+  - name: VS
+    properties: {versioningScheme: Header, versionHeaderName: X-Version}
+`)
+	if st := g.srv.Reload("test"); st.Result != gateway.ReloadSuccess {
+		t.Fatalf("reload: %+v", st)
+	}
+	if resp, _ := get(t, g.url+"/orders/x", http.Header{"X-Version": {"v1"}}); resp.StatusCode != 200 {
+		t.Fatalf("by the overridden header: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, g.url+"/keyed/x", key); resp.StatusCode != 200 {
+		t.Fatalf("alice, active again: %d", resp.StatusCode)
+	}
+	if seen := rb.last.Load(); seen == nil || seen.path != "/prod/x" {
+		t.Fatalf("the named value override (TENANT for Tenant's folder tenant): %+v", seen)
+	}
+}

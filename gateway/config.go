@@ -318,6 +318,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		base = http.DefaultTransport.(*http.Transport)
 	}
 	svc := &resourceScope{dir: dir, over: over, nv: nv, frags: frags, common: common}
+	hashVersionSets(dir, over, common)
 	svc.backends = loadBackends(dir, nv, base, over, common, &errs, &snap.Notices)
 	svc.loggers = loadAPIOpsLoggers(dir, nv, over, common, &errs, &snap.Notices)
 	// Workspaces (workspaces.go): their own named values, fragments,
@@ -366,11 +367,11 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	// Products (products.go) sit between the global (or workspace) and
 	// the API scopes.
 	svc.products = loadProducts(dir, comp, global, over, common, &errs, &snap.Notices)
-	subs, subsPrint := loadSubscriptions(dir, opt.SubscriptionKeys, &errs, &snap.Notices)
+	subs, subsPrint := loadSubscriptions(dir, opt.SubscriptionKeys, over, &errs, &snap.Notices)
 	serviceSubscriptionScopes(dir, subs, &errs)
 	for _, sc := range spaces {
 		compileWorkspace(sc, reg, scopes, global, opt, &errs, &snap.Notices)
-		wsubs, wprint := loadSubscriptions(sc.dir, opt.SubscriptionKeys, &errs, &snap.Notices)
+		wsubs, wprint := loadSubscriptions(sc.dir, opt.SubscriptionKeys, sc.over, &errs, &snap.Notices)
 		subs = mergeSubscriptions(subs, wsubs, sc, opt.SubscriptionKeys, &errs)
 		subsPrint = append(subsPrint, wprint...)
 	}

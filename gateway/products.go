@@ -76,7 +76,7 @@ func loadProducts(dir string, comp *engine.Compiler, global *engine.Plan, over *
 		}
 		p := &Product{Name: name, SubscriptionRequired: true, Published: true, apis: map[string]bool{}}
 		pi := &engine.Product{Id: name, Name: name, State: "published", SubscriptionRequired: true}
-		common.Write(over.raw["products"][name])
+		common.Write(over.rawOf("products", name))
 		props := over.merge("products", name, info.Properties)
 		keys := make([]string, 0, len(props))
 		for k := range props {

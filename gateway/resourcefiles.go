@@ -48,7 +48,7 @@ func readResourceFiles(dir, folder, info, what string, errs *engine.ErrorList) [
 func (rf resourceFile) properties(kind string, over *overrides, common hash.Hash, errs *engine.ErrorList) (map[string]json.RawMessage, bool) {
 	common.Write([]byte(kind + "\x00" + rf.name + "\x00"))
 	common.Write(rf.data)
-	common.Write(over.raw[kind][rf.name])
+	common.Write(over.rawOf(kind, rf.name))
 	var info resourceInfo
 	if !decodeJSONFile(rf.file, rf.data, &info, errs) {
 		return nil, false

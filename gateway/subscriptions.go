@@ -93,7 +93,7 @@ var subscriptionStates = map[string]bool{"active": true, "suspended": true, "can
 // (APIOps: {"properties": {"displayName", "scope", "ownerId", "state"}}) and
 // takes their keys from keysFile. Nothing of it is hashed into the
 // snapshot's hash as bytes: only hashes of keys are kept.
-func loadSubscriptions(dir, keysFile string, errs *engine.ErrorList, notes *[]string) (*fileSubscriptions, []string) {
+func loadSubscriptions(dir, keysFile string, over *overrides, errs *engine.ErrorList, notes *[]string) (*fileSubscriptions, []string) {
 	sdir := filepath.Join(dir, "subscriptions")
 	ents, err := os.ReadDir(sdir)
 	if err != nil {
@@ -129,9 +129,10 @@ func loadSubscriptions(dir, keysFile string, errs *engine.ErrorList, notes *[]st
 		if !decodeJSONFile(file, data, &info, errs) {
 			continue
 		}
+		props := over.merge("subscriptions", name, info.Properties) // the configuration file's (state, scope, ...)
 		sub := &store.Subscription{ID: name, State: "active"}
 		str := func(k string, dst *string) {
-			if raw, ok := info.Properties[k]; ok && json.Unmarshal(raw, dst) != nil {
+			if raw, ok := props[k]; ok && json.Unmarshal(raw, dst) != nil {
 				errs.Add(jsonKeyPos(file, data, k), "", "subscription property %s must be a string", k)
 			}
 		}
@@ -139,7 +140,7 @@ func loadSubscriptions(dir, keysFile string, errs *engine.ErrorList, notes *[]st
 		str("scope", &sub.Scope)
 		str("ownerId", &sub.Owner)
 		str("state", &sub.State)
-		for k := range info.Properties {
+		for k := range props {
 			switch {
 			case k == "primaryKey" || k == "secondaryKey":
 				errs.Add(jsonKeyPos(file, data, k), "", "keys do not belong in the configuration folder: put %s's keys in the subscription keys file (--subscription-keys)", name)

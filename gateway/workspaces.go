@@ -125,6 +125,7 @@ func loadWorkspaces(dir string, base *http.Transport, opt LoadOptions, getenv fu
 			sc.frags[name] = root
 		}, errs)
 		sc.backends = loadBackends(wdir, sc.nv, base, sc.over, sc.common, errs, notes)
+		hashVersionSets(wdir, sc.over, sc.common)
 		sc.loggers = loadAPIOpsLoggers(wdir, sc.nv, sc.over, sc.common, errs, notes)
 		out = append(out, sc)
 	}
