@@ -61,3 +61,27 @@ func TestNormalizeScopeWorkspaces(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNormalizeScope: a scope normalizes to "" or a canonical form that
+// normalizes to itself and splits into its workspace and the rest.
+func FuzzNormalizeScope(f *testing.F) {
+	for _, s := range []string{"/apis", "/products/gold", "/workspaces/hr/apis/people", "/subscriptions/0/x/service/s/workspaces/hr/products/p", "//apis//", "/workspaces//apis", "apis/x/y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := normalizeScope(s)
+		if n == "" {
+			return
+		}
+		if normalizeScope(n) != n {
+			t.Fatalf("normalizeScope(%q) = %q, which normalizes to %q", s, n, normalizeScope(n))
+		}
+		ws, rest := scopeWorkspace(n)
+		if rest != "/apis" && !strings.HasPrefix(rest, "/apis/") && !strings.HasPrefix(rest, "/products/") {
+			t.Fatalf("normalizeScope(%q) = %q: rest %q", s, n, rest)
+		}
+		if strings.Contains(ws, "/") {
+			t.Fatalf("normalizeScope(%q) = %q: workspace %q", s, n, ws)
+		}
+	})
+}
