@@ -1,16 +1,24 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -62,6 +70,21 @@ func isGRPCContentType(ct string) bool {
 // errGRPCBody is what a policy reading a gRPC call's body fails with.
 var errGRPCBody = errors.New("the body of a gRPC call is a stream of protobuf messages that passes through the gateway: policies cannot read or replace it")
 
+// errGRPCRetry is why forward-request inside retry does not work on a
+// gRPC API: at load (the API's own policies) and at run time (global and
+// product policies).
+var errGRPCRetry = errors.New("<forward-request> inside <retry> cannot resend a gRPC call: its request is a stream that passes through once and is never buffered, and retry's condition could not see the call's outcome (its grpc-status comes in the trailers, after the stream); retry in the gRPC client (its retry policy) instead")
+
+// grpcNoResend is a gRPC call's engine.Forwarder: forward-request inside
+// retry fails at once with errGRPCRetry, before anything is sent.
+type grpcNoResend struct{}
+
+func (grpcNoResend) Forward(context.Context, *engine.State) error {
+	pe := engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusInternalServerError, errGRPCRetry.Error(), errGRPCRetry)
+	pe.Response = engine.ErrorResponse(http.StatusInternalServerError, errGRPCRetry.Error()) // the client is told why
+	return pe
+}
+
 // grpcBody is the body policies see on a gRPC call: reading it fails.
 func grpcBody() *engine.Body {
 	return engine.NewLazyBody(func() ([]byte, error) { return nil, errGRPCBody })
@@ -80,6 +103,7 @@ type grpcWriter struct {
 	status int
 	body   []byte // the held answer's body, at most maxGRPCMessage bytes
 	code   int    // the grpc-status sent (finish, or the proxy's)
+	quota  bool   // the held answer is a quota's refusal (grpcRespond)
 }
 
 // maxGRPCMessage bounds the text taken from a refusal's body.
@@ -142,6 +166,9 @@ func (g *grpcWriter) finish() {
 		g.code = code // a policy set the status itself
 	} else {
 		g.code = grpcCode(status)
+		if g.quota && status == http.StatusForbidden {
+			g.code = 8 // RESOURCE_EXHAUSTED: quota's 403 (grpcRespond)
+		}
 		h.Set("Grpc-Status", strconv.Itoa(g.code))
 		if msg != "" {
 			h.Set("Grpc-Message", grpcEncodeMessage(msg))
@@ -231,23 +258,198 @@ func formatGRPCTimeout(d time.Duration) string {
 	return strconv.FormatInt(min(int64(d/time.Second), 99999999), 10) + "S"
 }
 
-// grpcTransport is the HTTP/2 client of gRPC backends: the REST
-// transport's settings (dialer, TLS roots and verification) over HTTP/2
-// only, h2 over TLS for https:// and h2c with prior knowledge for http://,
-// with keepalive pings that find a dead backend connection.
-func (s *Server) grpcTransport() http.RoundTripper {
-	s.grpcOnce.Do(func() {
-		tr := s.transport.Clone()
-		tr.TLSNextProto = nil
-		tr.Proxy = nil // gRPC backends are dialled directly
-		tr.Protocols = new(http.Protocols)
-		tr.Protocols.SetHTTP2(true)
-		tr.Protocols.SetUnencryptedHTTP2(true)
-		tr.HTTP2 = &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second}
-		tr.MaxResponseHeaderBytes = 1 << 20
-		s.grpcRT = s.tel.WrapTransport(tr)
-	})
-	return s.grpcRT
+// grpcKey tells the HTTP/2 clients of gRPC backends apart: calls share
+// the client of their TLS setting and proxy, so connections are per
+// (certificate validation, roots, client certificate, proxy policy).
+type grpcKey struct {
+	insecure bool           // certificate validation off (a backend entity's tls)
+	roots    *x509.CertPool // the roots the backend's certificate is verified with
+	cert     [32]byte       // the client certificate's leaf hash (zero: none)
+	proxy    string         // the proxy policy's URL ("": the transport's rules)
+}
+
+// maxGRPCTransports bounds the HTTP/2 clients kept (many certificate
+// rotations start over, as certTransport).
+const maxGRPCTransports = 64
+
+// grpcTransport is the HTTP/2 client of x's gRPC backend: the REST
+// transport's settings (dialer, TLS roots and verification, proxy rules)
+// over HTTP/2 only, h2 over TLS for https:// and h2c with prior knowledge
+// for http://, with keepalive pings that find a dead backend connection.
+// As for REST calls, a backend entity's own TLS settings
+// (validateCertificateChain/Name off) replace the transport's, the
+// authentication-certificate policy's certificate is presented, and the
+// proxy policy's proxy (or the environment's HTTP_PROXY/HTTPS_PROXY/
+// NO_PROXY, through the transport's Proxy) is used. One client per
+// distinct setting, made on first use.
+func (s *Server) grpcTransport(x *exchange) http.RoundTripper {
+	base := s.transport
+	tc := base.TLSClientConfig
+	if x.be != nil && x.be.transport != nil {
+		tc = x.be.transport.TLSClientConfig // the entity's TLS settings
+	}
+	var key grpcKey
+	if tc != nil {
+		key.insecure, key.roots = tc.InsecureSkipVerify, tc.RootCAs
+		if len(tc.Certificates) > 0 && len(tc.Certificates[0].Certificate) > 0 {
+			key.cert = sha256.Sum256(tc.Certificates[0].Certificate[0])
+		}
+	}
+	cert := x.st.BackendCertificate
+	if cert != nil && len(cert.Certificate) > 0 {
+		key.cert = sha256.Sum256(cert.Certificate[0])
+	}
+	if p := x.st.BackendProxy; p != nil {
+		key.proxy = p.String()
+	}
+	s.grpcMu.Lock()
+	defer s.grpcMu.Unlock()
+	if rt := s.grpcBy[key]; rt != nil {
+		return rt
+	}
+	if s.grpcBy == nil || len(s.grpcBy) >= maxGRPCTransports {
+		for _, rt := range s.grpcBy {
+			rt.CloseIdleConnections()
+		}
+		s.grpcBy = map[grpcKey]*grpcClient{}
+	}
+	tr := base.Clone()
+	if tc != nil {
+		tr.TLSClientConfig = tc.Clone()
+	}
+	if cert != nil {
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{}
+		}
+		tr.TLSClientConfig.Certificates = []tls.Certificate{*cert}
+	}
+	if p := x.st.BackendProxy; p != nil {
+		tr.Proxy = http.ProxyURL(p)
+	}
+	tr.TLSNextProto = nil
+	tr.Protocols = new(http.Protocols)
+	tr.Protocols.SetHTTP2(true)
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	tr.HTTP2 = &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second}
+	tr.MaxResponseHeaderBytes = 1 << 20
+	// h2c through an HTTP proxy: a proxy relays HTTP/1 requests to http://
+	// URLs, not HTTP/2 ones, so the h2c client reaches the backend through
+	// a CONNECT tunnel the proxy opens (the way TLS backends are reached).
+	h2c := tr.Clone()
+	if proxy := tr.Proxy; proxy != nil {
+		h2c.Proxy = socksOnly(proxy)
+		h2c.DialContext = connectDialer(proxy, tr.DialContext, tr.TLSClientConfig)
+	}
+	c := &grpcClient{tls: s.tel.WrapTransport(tr), h2c: s.tel.WrapTransport(h2c), trs: [2]*http.Transport{tr, h2c}}
+	s.grpcBy[key] = c
+	return c
+}
+
+// grpcClient sends https:// calls over tls and http:// (h2c) ones over h2c.
+type grpcClient struct {
+	tls, h2c http.RoundTripper
+	trs      [2]*http.Transport
+}
+
+func (c *grpcClient) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme == "http" {
+		return c.h2c.RoundTrip(r)
+	}
+	return c.tls.RoundTrip(r)
+}
+
+func (c *grpcClient) CloseIdleConnections() {
+	for _, t := range c.trs {
+		t.CloseIdleConnections()
+	}
+}
+
+// socksOnly keeps proxy's SOCKS proxies (net/http tunnels h2c through
+// them itself) and leaves HTTP proxies to connectDialer.
+func socksOnly(proxy func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
+	return func(r *http.Request) (*url.URL, error) {
+		u, err := proxy(r)
+		if err != nil || u == nil || u.Scheme == "socks5" || u.Scheme == "socks5h" {
+			return u, err
+		}
+		return nil, nil
+	}
+}
+
+// connectDialer dials addr (an h2c backend) through the HTTP proxy that
+// proxy names for http://addr, with CONNECT; directly when it names none
+// (or a SOCKS proxy, which net/http dials through itself).
+func connectDialer(proxy func(*http.Request) (*url.URL, error), dial func(context.Context, string, string) (net.Conn, error), tc *tls.Config) func(context.Context, string, string) (net.Conn, error) {
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		u, err := proxy(&http.Request{Method: http.MethodPost, URL: &url.URL{Scheme: "http", Host: addr}, Header: http.Header{}})
+		if err != nil {
+			return nil, err
+		}
+		if u == nil || (u.Scheme != "http" && u.Scheme != "https") {
+			return dial(ctx, network, addr)
+		}
+		paddr := u.Host
+		if u.Port() == "" {
+			paddr = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
+		}
+		conn, err := dial(ctx, network, paddr)
+		if err != nil {
+			return nil, &net.OpError{Op: "proxyconnect", Net: network, Err: err}
+		}
+		if u.Scheme == "https" {
+			cfg := &tls.Config{}
+			if tc != nil {
+				cfg = tc.Clone()
+			}
+			cfg.ServerName, cfg.NextProtos = u.Hostname(), nil
+			tconn := tls.Client(conn, cfg)
+			if err := tconn.HandshakeContext(ctx); err != nil {
+				conn.Close()
+				return nil, &net.OpError{Op: "proxyconnect", Net: network, Err: err}
+			}
+			conn = tconn
+		}
+		if err := proxyConnect(ctx, conn, u, addr); err != nil {
+			conn.Close()
+			return nil, &net.OpError{Op: "proxyconnect", Net: network, Err: err}
+		}
+		return conn, nil
+	}
+}
+
+// byteReader reads at most one byte at a time.
+type byteReader struct{ r io.Reader }
+
+func (b byteReader) Read(p []byte) (int, error) { return b.r.Read(p[:min(len(p), 1)]) }
+
+// proxyConnect asks the proxy on conn for a tunnel to addr.
+func proxyConnect(ctx context.Context, conn net.Conn, u *url.URL, addr string) error {
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+		defer conn.SetDeadline(time.Time{})
+	}
+	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: addr}, Host: addr, Header: http.Header{}}
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw)))
+	}
+	if err := req.Write(conn); err != nil {
+		return err
+	}
+	// An HTTP/2 server may send its SETTINGS as soon as the tunnel is
+	// open: the answer is read a byte at a time, so that nothing after it
+	// is taken from the connection.
+	res, err := http.ReadResponse(bufio.NewReaderSize(byteReader{io.LimitReader(conn, 64<<10)}, 16), req)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("the proxy refused the tunnel: %s", res.Status)
+	}
+	return nil
 }
 
 // serveGRPC serves a call to a gRPC API: w is the grpcWriter ServeHTTP put
@@ -294,6 +496,7 @@ func (s *Server) serveGRPC(w *grpcWriter, r *http.Request, snap *Snapshot, api *
 	defer x.close(ctx)
 	reqBody := grpcBody()
 	st.Context().Request.Body = reqBody
+	st.SetForwarder(grpcNoResend{}) // forward-request inside retry: a clear error, nothing sent
 	status := 0
 	defer func() {
 		x.rt.metrics.request(status, time.Since(start).Seconds())
@@ -303,7 +506,7 @@ func (s *Server) serveGRPC(w *grpcWriter, r *http.Request, snap *Snapshot, api *
 	}()
 	respond := func() {
 		status = st.Response().StatusCode
-		x.respond(w)
+		x.grpcRespond(w)
 	}
 	if x.inboundAndBackend(ctx) {
 		respond()
@@ -339,7 +542,35 @@ func (s *Server) serveGRPC(w *grpcWriter, r *http.Request, snap *Snapshot, api *
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cctx = context.WithValue(cctx, proxyKey{}, x)
+	if bc := st.ByteCount(); bc != nil && r.Body != nil && r.Body != http.NoBody {
+		// Bandwidth quotas count the call's body bytes as they pass, both
+		// ways (the response's in copyGRPC), as for REST.
+		r.Body = &grpcCountingBody{ReadCloser: r.Body, n: &bc.In}
+	}
 	status = s.proxyGRPC(w, r, cctx, x)
+}
+
+// grpcCountingBody counts a call's request bytes as the backend call
+// reads them (from the HTTP/2 client's goroutine: atomically).
+type grpcCountingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (c *grpcCountingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// grpcRespond sends the response the policies left, noting a quota's
+// refusal: APIM's quota refuses with 403, which a gRPC client must see as
+// RESOURCE_EXHAUSTED (a quota used up), not PERMISSION_DENIED.
+func (x *exchange) grpcRespond(w *grpcWriter) {
+	if le := x.st.LastError(); le != nil && le.Reason == engine.ReasonQuotaExceeded && x.st.Response().StatusCode == http.StatusForbidden {
+		w.quota = true
+	}
+	x.respond(w)
 }
 
 // proxyGRPC streams the call to the backend and its answer back, running
@@ -371,7 +602,7 @@ func (s *Server) proxyGRPC(w *grpcWriter, in *http.Request, ctx context.Context,
 	if in.Body == nil || in.Body == http.NoBody {
 		out.Body, out.ContentLength = nil, 0
 	}
-	res, err := s.grpcTransport().RoundTrip(out)
+	res, err := s.grpcTransport(x).RoundTrip(out)
 	if err != nil {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < grpcDeadlineMargin && !errors.Is(err, context.DeadlineExceeded) {
 			// The backend was told the same deadline (grpc-timeout) and
@@ -393,7 +624,7 @@ func (s *Server) proxyGRPC(w *grpcWriter, in *http.Request, ctx context.Context,
 	if x.run(ctx, engine.Outbound) || st.Response() != er || er.StatusCode != res.StatusCode || st.Response().Body != er.Body {
 		// A policy answered (return-response, on-error) or changed the
 		// status or the body: its answer replaces the backend's stream.
-		x.respond(w)
+		x.grpcRespond(w)
 		return st.Response().StatusCode
 	}
 	if !isGRPCContentType(res.Header.Get("Content-Type")) || res.StatusCode != http.StatusOK {
@@ -401,7 +632,7 @@ func (s *Server) proxyGRPC(w *grpcWriter, in *http.Request, ctx context.Context,
 		// gRPC server): its status says what went wrong.
 		x.backendFailed(ctx, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway,
 			"the backend "+x.target.Host+" answered HTTP "+strconv.Itoa(res.StatusCode)+" without a gRPC response", nil))
-		x.respond(w)
+		x.grpcRespond(w)
 		return st.Response().StatusCode
 	}
 	dst := w.Header()
@@ -419,7 +650,11 @@ func (s *Server) proxyGRPC(w *grpcWriter, in *http.Request, ctx context.Context,
 	if code := res.Header.Get("Grpc-Status"); code != "" {
 		w.code, _ = strconv.Atoi(code) // Trailers-Only
 	}
-	_, cerr := copyGRPC(w, res.Body)
+	var sent *atomic.Int64
+	if bc := st.ByteCount(); bc != nil {
+		sent = &bc.Out
+	}
+	cerr := copyGRPC(w, res.Body, sent)
 	switch {
 	case cerr == nil:
 		for k, vv := range res.Trailer {
@@ -456,26 +691,28 @@ const grpcDeadlineMargin = 50 * time.Millisecond
 const grpcStatusGrace = 2 * time.Second
 
 // copyGRPC relays the backend's stream, flushing after every read so
-// that each message reaches the client as it comes.
-func copyGRPC(w *grpcWriter, body io.Reader) (int64, error) {
+// that each message reaches the client as it comes. sent (nil: not
+// counted) adds the bytes written as they go.
+func copyGRPC(w *grpcWriter, body io.Reader, sent *atomic.Int64) error {
 	bp, buf := copyBuffers.Get()
 	defer copyBuffers.Put(bp)
-	var n int64
 	for {
 		nr, rerr := body.Read(buf)
 		if nr > 0 {
 			nw, werr := w.Write(buf[:nr])
-			n += int64(nw)
+			if sent != nil {
+				sent.Add(int64(nw))
+			}
 			if werr != nil {
-				return n, errClientWrite
+				return errClientWrite
 			}
 			w.Flush()
 		}
 		if rerr == io.EOF {
-			return n, nil
+			return nil
 		}
 		if rerr != nil {
-			return n, rerr
+			return rerr
 		}
 	}
 }
@@ -485,14 +722,14 @@ func copyGRPC(w *grpcWriter, body io.Reader) (int64, error) {
 // (504) when it did not answer in time.
 func (x *exchange) grpcFailed(w *grpcWriter, ctx context.Context, err error) int {
 	x.backendFailed(ctx, x.backendCallError(ctx, err))
-	x.respond(w)
+	x.grpcRespond(w)
 	return x.st.Response().StatusCode
 }
 
-// grpcState is the Server's lazily made gRPC backend client.
+// grpcState is the Server's gRPC backend clients (grpcTransport).
 type grpcState struct {
-	grpcOnce sync.Once
-	grpcRT   http.RoundTripper
+	grpcMu sync.Mutex
+	grpcBy map[grpcKey]*grpcClient
 }
 
 // grpcBodyPolicies read or replace bodies: an API or operation policy of a
@@ -523,6 +760,20 @@ func checkGRPCPolicies(api *API, errs *engine.ErrorList) {
 					seen[c.Pos] = true
 					errs.Add(c.Pos, c.Path, "<%s> works on message bodies, and API %q is a gRPC API: its calls are streams of protobuf messages that pass through untouched; policies of gRPC APIs work on headers (metadata) only", name, api.Name)
 				}
+			}
+			var retries, fwd []*engine.Compiled
+			collectPolicy(plan.Section(sec), "retry", &retries, 0)
+			for _, r := range retries {
+				for _, br := range r.Branches {
+					collectPolicy(br.Steps, "forward-request", &fwd, 0)
+				}
+			}
+			for _, c := range fwd {
+				if seen[c.Pos] || !strings.HasPrefix(c.Pos.File, dir) {
+					continue
+				}
+				seen[c.Pos] = true
+				errs.Add(c.Pos, c.Path, "%s", errGRPCRetry.Error())
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -10,8 +11,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,9 +159,21 @@ func (c *grpcCA) serverConfig(t testing.TB) *tls.Config {
 // grpc-go: over h2c, or over TLS when ca is set. It returns host:port.
 func startGRPCBackend(t testing.TB, ca *grpcCA) string {
 	t.Helper()
-	var opts []grpc.ServerOption
+	var cfg *tls.Config
 	if ca != nil {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(ca.serverConfig(t))))
+		cfg = ca.serverConfig(t)
+	}
+	addr, _ := startGRPCBackendWith(t, cfg)
+	return addr
+}
+
+// startGRPCBackendWith serves grpcTestService over TLS with cfg (h2c when
+// nil). It returns host:port and the count of connections accepted.
+func startGRPCBackendWith(t testing.TB, cfg *tls.Config) (string, *atomic.Int64) {
+	t.Helper()
+	var opts []grpc.ServerOption
+	if cfg != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg)))
 	}
 	s := grpc.NewServer(opts...)
 	testpb.RegisterTestServiceServer(s, grpcTestService{})
@@ -166,9 +182,24 @@ func startGRPCBackend(t testing.TB, ca *grpcCA) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = s.Serve(ln) }()
+	cl := &countingListener{Listener: ln}
+	go func() { _ = s.Serve(cl) }()
 	t.Cleanup(s.Stop)
-	return ln.Addr().String()
+	return ln.Addr().String(), &cl.n
+}
+
+// countingListener counts the connections it accepts.
+type countingListener struct {
+	net.Listener
+	n atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
 }
 
 // grpcGateway is a gateway serving a grpc API, and a client of it.
@@ -185,6 +216,7 @@ type grpcSetup struct {
 	apiAttrs             string // more api.xml attributes
 	serviceURL           string // instead of the backend's
 	files                map[string]string
+	opts                 []gwOption
 }
 
 func startGRPCGateway(t testing.TB, c grpcSetup) *grpcGateway {
@@ -218,6 +250,7 @@ func startGRPCGateway(t testing.TB, c grpcSetup) *grpcGateway {
 			o.Transport = tr
 		})
 	}
+	opts = append(opts, c.opts...)
 	if keys, ok := c.files["../keys.json"]; ok && keys != "" {
 		opts = append(opts, withSubscriptions(filepath.Join(dir, "../keys.json"), store.NewMemorySubscriptions()))
 	}
@@ -562,6 +595,10 @@ func TestGRPCLoadErrors(t *testing.T) {
 			"g/api.xml":    `<api name="g" type="grpc" path="/" service-url="http://127.0.0.1:1"/>`,
 			"g/policy.xml": "<policies>\n  <inbound><base/><set-body>x</set-body></inbound>\n  <backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>",
 		}, want: []string{`g/policy.xml:2:19: inbound/set-body[1]: <set-body> works on message bodies, and API "g" is a gRPC API: its calls are streams of protobuf messages that pass through untouched; policies of gRPC APIs work on headers (metadata) only`}},
+		{name: "forward-request inside retry", files: map[string]string{
+			"g/api.xml":    `<api name="g" type="grpc" path="/" service-url="http://127.0.0.1:1"/>`,
+			"g/policy.xml": "<policies>\n  <inbound><base/></inbound>\n  <backend><retry condition=\"@(true)\" count=\"2\" interval=\"0\"><forward-request/></retry></backend>\n  <outbound><base/></outbound><on-error><base/></on-error></policies>",
+		}, want: []string{`g/policy.xml:3:62: backend/retry[1]/forward-request[1]: <forward-request> inside <retry> cannot resend a gRPC call: its request is a stream that passes through once and is never buffered, and retry's condition could not see the call's outcome (its grpc-status comes in the trailers, after the stream); retry in the gRPC client (its retry policy) instead`}},
 		{name: "apiops ws serviceUrl", files: map[string]string{
 			"apis/g/apiInformation.json": `{"properties": {"type": "grpc", "path": "", "serviceUrl": "ws://127.0.0.1:1", "subscriptionRequired": false}}`,
 		}, want: []string{`apis/g/apiInformation.json:1:45: serviceUrl "ws://127.0.0.1:1" does not fit an API of type grpc`}},
@@ -642,5 +679,264 @@ func BenchmarkGRPCUnaryDirect(b *testing.B) {
 		if _, err := client.UnaryCall(ctx, req); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// grpcEntityPolicy sends a call to the backend entity its x-backend
+// metadata names (none: the API's service-url).
+const grpcEntityPolicy = `<policies><inbound><base/><choose>
+  <when condition="@(context.Request.Headers.GetValueOrDefault(&quot;x-backend&quot;,&quot;&quot;) == &quot;insecure&quot;)"><set-backend-service backend-id="insecure"/></when>
+  <when condition="@(context.Request.Headers.GetValueOrDefault(&quot;x-backend&quot;,&quot;&quot;) == &quot;pool&quot;)"><set-backend-service backend-id="pool"/></when>
+  <when condition="@(context.Request.Headers.GetValueOrDefault(&quot;x-backend&quot;,&quot;&quot;) == &quot;strict&quot;)"><set-backend-service backend-id="strict"/></when>
+</choose></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`
+
+// TestGRPCBackendEntityTLS: a gRPC API whose backend is a backend entity
+// uses the entity's TLS settings, as REST calls to it do: a TLS backend
+// with a self-signed certificate is reached through an entity (or a pool
+// of it) that turns validation off, and refused through one that does
+// not, or through the API's service-url. The calls of one TLS setting
+// share one HTTP/2 connection.
+func TestGRPCBackendEntityTLS(t *testing.T) {
+	self := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"}}, nil)
+	addr, conns := startGRPCBackendWith(t, &tls.Config{Certificates: []tls.Certificate{self.TLS()}, MinVersion: tls.VersionTLS12})
+	_, port, _ := net.SplitHostPort(addr)
+	svc := "https://localhost:" + port
+	entity := func(more string) string {
+		return `{"properties": {"url": "` + svc + `", "protocol": "http"` + more + `}}`
+	}
+	gg := startGRPCGateway(t, grpcSetup{proto: true, policy: grpcEntityPolicy, serviceURL: svc, files: map[string]string{
+		"backends/insecure/backendInformation.json": entity(`, "tls": {"validateCertificateChain": false, "validateCertificateName": false}`),
+		"backends/strict/backendInformation.json":   entity(""),
+		"backends/pool/backendInformation.json":     `{"properties": {"type": "Pool", "pool": {"services": [{"id": "/backends/insecure", "priority": 1, "weight": 1}]}}}`,
+	}})
+	for _, tc := range []struct {
+		name    string
+		backend string
+		code    codes.Code
+		conns   int64 // connections the backend accepted so far (0: not checked)
+	}{
+		{name: "entity with validation off", backend: "insecure", code: codes.OK, conns: 1},
+		{name: "pool of that entity", backend: "pool", code: codes.OK, conns: 1},
+		{name: "entity that validates", backend: "strict", code: codes.Unavailable},
+		{name: "service-url", code: codes.Unavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := callCtx(t, "x-backend", tc.backend)
+			res, err := gg.client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("hi")}})
+			if status.Code(err) != tc.code {
+				t.Fatalf("UnaryCall: %v, want %v", err, tc.code)
+			}
+			if tc.code != codes.OK {
+				return
+			}
+			if string(res.GetPayload().GetBody()) != "hi" {
+				t.Errorf("payload %q", res.GetPayload().GetBody())
+			}
+			so, err := gg.client.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 3}, {Size: 40000}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for {
+				_, err := so.Recv()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatalf("Recv: %v", err)
+				}
+				n++
+			}
+			if n != 2 {
+				t.Errorf("%d messages", n)
+			}
+			if got := conns.Load(); tc.conns != 0 && got != tc.conns {
+				t.Errorf("the backend accepted %d connections, want %d", got, tc.conns)
+			}
+		})
+	}
+}
+
+// TestGRPCBandwidthQuota: a bandwidth quota counts a call's request and
+// response bytes (streams as they pass), and refuses the call after the
+// one that used it up with RESOURCE_EXHAUSTED.
+func TestGRPCBandwidthQuota(t *testing.T) {
+	policy := `<policies><inbound><base/>
+  <quota-by-key bandwidth="1" renewal-period="3600" counter-key="@(context.Request.Headers.GetValueOrDefault(&quot;x-client&quot;,&quot;none&quot;))"/>
+</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`
+	gg := startGRPCGateway(t, grpcSetup{proto: true, policy: policy})
+	unary := func(size int) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := gg.client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: make([]byte, size)}})
+			return err
+		}
+	}
+	for _, tc := range []struct {
+		name       string
+		call       func(context.Context) error
+		secondCode codes.Code
+	}{
+		{name: "unary both ways", call: unary(600), secondCode: codes.ResourceExhausted},
+		{name: "small calls", call: unary(10), secondCode: codes.OK},
+		{name: "request stream", call: func(ctx context.Context) error {
+			si, err := gg.client.StreamingInputCall(ctx)
+			if err != nil {
+				return err
+			}
+			for range 2 {
+				if err := si.Send(&testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: make([]byte, 700)}}); err != nil {
+					break // the answer says why
+				}
+			}
+			_, err = si.CloseAndRecv()
+			return err
+		}, secondCode: codes.ResourceExhausted},
+		{name: "response stream", call: func(ctx context.Context) error {
+			so, err := gg.client.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 700}, {Size: 700}}})
+			if err != nil {
+				return err
+			}
+			for {
+				if _, err := so.Recv(); err != nil {
+					if errors.Is(err, io.EOF) {
+						return nil
+					}
+					return err
+				}
+			}
+		}, secondCode: codes.ResourceExhausted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := callCtx(t, "x-client", tc.name)
+			if err := tc.call(ctx); err != nil {
+				t.Fatalf("first call: %v", err)
+			}
+			err := tc.call(ctx)
+			st, _ := status.FromError(err)
+			if st.Code() != tc.secondCode {
+				t.Fatalf("second call: %v, want %v", err, tc.secondCode)
+			}
+			if tc.secondCode == codes.ResourceExhausted && !strings.HasPrefix(st.Message(), "Out of bandwidth quota.") {
+				t.Errorf("message %q", st.Message())
+			}
+		})
+	}
+}
+
+// TestGRPCRetry: forward-request inside retry cannot resend a gRPC call
+// (its request is a stream): in a global policy the call fails at once
+// with UNKNOWN and a message that says why, and the backend is never
+// called; a plain forward-request works. In the API's own policy it is
+// a load error (TestGRPCLoadErrors).
+func TestGRPCRetry(t *testing.T) {
+	const retry = `<policies><inbound/><backend><retry condition="@(context.Response.StatusCode != 200)" count="3" interval="0"><forward-request timeout="5"/></retry></backend><outbound/><on-error/></policies>`
+	const plain = `<policies><inbound><base/></inbound><backend><forward-request timeout="5"/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`
+	for _, tc := range []struct {
+		name   string
+		global string // the global policy
+		policy string // the API's
+		code   codes.Code
+		msg    string
+		conns  int64
+	}{
+		{name: "retry in the global policy", global: retry, code: codes.Unknown,
+			msg: "<forward-request> inside <retry> cannot resend a gRPC call", conns: 0},
+		{name: "plain forward-request", policy: plain, code: codes.OK, conns: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, conns := startGRPCBackendWith(t, nil)
+			files := map[string]string{}
+			if tc.global != "" {
+				files["policy.xml"] = tc.global
+			}
+			gg := startGRPCGateway(t, grpcSetup{proto: true, policy: tc.policy, serviceURL: "http://" + addr, files: files})
+			_, err := gg.client.UnaryCall(testCtx(t), &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("x")}})
+			st, _ := status.FromError(err)
+			if st.Code() != tc.code || !strings.HasPrefix(st.Message(), tc.msg) {
+				t.Fatalf("%v, want %v %q", err, tc.code, tc.msg)
+			}
+			if got := conns.Load(); got != tc.conns {
+				t.Errorf("the backend accepted %d connections, want %d", got, tc.conns)
+			}
+		})
+	}
+}
+
+// startConnectProxy is an HTTP proxy that only tunnels (CONNECT). It
+// returns its URL and the targets it was asked for.
+func startConnectProxy(t testing.TB) (*url.URL, func() []string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	var targets []string
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				if req.Method != http.MethodConnect {
+					_, _ = io.WriteString(c, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+					return
+				}
+				mu.Lock()
+				targets = append(targets, req.Host)
+				mu.Unlock()
+				bc, err := net.Dial("tcp", req.Host)
+				if err != nil {
+					_, _ = io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+					return
+				}
+				defer bc.Close()
+				_, _ = io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+				go func() { _, _ = io.Copy(bc, br); bc.Close() }()
+				_, _ = io.Copy(c, bc)
+			}()
+		}
+	}()
+	return &url.URL{Scheme: "http", Host: ln.Addr().String()}, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), targets...)
+	}
+}
+
+// TestGRPCProxy: backend calls go through the proxy the transport's
+// proxy rules name (HTTP_PROXY/HTTPS_PROXY/NO_PROXY by default), as REST
+// backend calls do: TLS backends and h2c ones, both through a CONNECT
+// tunnel (a proxy cannot relay h2c requests).
+func TestGRPCProxy(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		backendTLS bool
+	}{
+		{name: "h2c"},
+		{name: "tls", backendTLS: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proxy, targets := startConnectProxy(t)
+			useProxy := func(o *gateway.Options) {
+				if o.Transport == nil {
+					o.Transport = http.DefaultTransport.(*http.Transport).Clone()
+				}
+				o.Transport.Proxy = http.ProxyURL(proxy)
+			}
+			gg := startGRPCGateway(t, grpcSetup{proto: true, backendTLS: tc.backendTLS, opts: []gwOption{useProxy}})
+			runAllKinds(t, gg)
+			if got := targets(); len(got) != 1 {
+				t.Errorf("the proxy tunnelled to %v, want one backend connection", got)
+			}
+		})
 	}
 }
