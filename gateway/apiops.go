@@ -145,6 +145,8 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 				b, _ := json.Marshal(props)
 				o.raw[kind][key] = b
 			}
+		case strings.EqualFold(k.Value, "diagnostics"):
+			*notes = append(*notes, at(k).String()+": ignored: diagnostics (tollgate reads the folder's diagnostics; it does not override them)")
 		default:
 			*notes = append(*notes, at(k).String()+": ignored: "+k.Value+" (Azure only)")
 		}

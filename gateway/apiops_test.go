@@ -162,7 +162,7 @@ diagnostics:
 			"ignored: protocols https of API users-api",
 			"ignored: API property authenticationSettings (Azure only)",
 			"ignored: subscription property allowTracing (Azure only)",
-			"ignored: diagnostics (Azure only)",
+			"ignored: diagnostics (tollgate reads the folder's diagnostics; it does not override them)",
 			"ignored: loggerId of diagnostic applicationinsights of API users-api (tollgate writes its own log and exports traces over OTLP)",
 		} {
 			if !strings.Contains(notes, want) {
