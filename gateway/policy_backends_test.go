@@ -71,3 +71,56 @@ func TestLLMContentSafetyBackendEntity(t *testing.T) {
 		t.Errorf("Content Safety saw %q, want twice %q", seen, want)
 	}
 }
+
+// llm-content-safety enforce-on-completions through the gateway: the model's
+// answer is checked before the client gets it; a flagged one becomes APIM's
+// 403, a clean one passes byte for byte.
+func TestLLMContentSafetyCompletionsThroughGateway(t *testing.T) {
+	cs := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		sev := "0"
+		if strings.Contains(string(body), "hateful") {
+			sev = "6"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"blocklistsMatch":[],"categoriesAnalysis":[{"category":"Hate","severity":`+sev+`}]}`)
+	})
+	model := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		answer := "tulips are flowers"
+		if strings.Contains(string(body), "provoke") {
+			answer = "a hateful answer"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"choices":[{"index":0,"message":{"role":"assistant","content":"`+answer+`"}}]}`)
+	})
+	dir := t.TempDir()
+	writeAPI(t, dir, "llm", `type="http" path="/llm" service-url="`+model.URL+`"`, `<policies><inbound>
+  <llm-content-safety backend-id="content-safety-backend" enforce-on-completions="true">
+    <categories output-type="EightSeverityLevels"><category name="Hate" threshold="4" /></categories>
+  </llm-content-safety>
+</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	writeFile(t, dir, "backends/content-safety-backend/backendInformation.json",
+		`{"properties": {"url": "`+cs.URL+`/", "protocol": "http"}}`)
+	late := new(policies.LateBackends)
+	g := startGateway(t, dir, func(o *gateway.Options) {
+		o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), Backends: late})
+	})
+	late.Set(g.srv)
+	post := func(body string) (int, string) {
+		resp, err := http.Post(g.url+"/llm/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(data)
+	}
+	if code, body := post(`{"messages":[{"role":"user","content":"tell me about tulips"}]}`); code != 200 || !strings.Contains(body, "tulips are flowers") {
+		t.Errorf("clean answer: %d %q", code, body)
+	}
+	code, body := post(`{"messages":[{"role":"user","content":"provoke it"}]}`)
+	if code != 403 || strings.Contains(body, "hateful") {
+		t.Errorf("flagged answer: %d %q, want 403 without the answer", code, body)
+	}
+}

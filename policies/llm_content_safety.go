@@ -55,6 +55,11 @@ import (
 // fails the request with 500 (APIM: "an internal error occurs, a 500 error
 // is returned"), reason ContentSafetyFailure, through on-error; the
 // message never quotes a key, a token or the backend URL's query.
+//
+// enforce-on-completions="true" (expressions allowed) also checks the
+// model's answer with text:analyze before the client gets it
+// (llm_content_safety_completions.go). window-size and window-overlap-size
+// (newer APIM: check the text in windows) are load errors.
 
 // Reasons of llm-content-safety's errors (context.LastError.Reason).
 const (
@@ -80,6 +85,9 @@ type llmContentSafety struct {
 	outputType engine.Str
 	categories []contentSafetyCategory
 	blocklists []engine.Str
+	// completions is enforce-on-completions: also check the backend's
+	// answer (llm_content_safety_completions.go).
+	completions engine.Bool
 }
 
 type contentSafetyCategory struct {
@@ -94,9 +102,12 @@ func (k *kit) parseLLMContentSafety(p *engine.Parser) engine.Step {
 	if a := n.Attr("backend-id"); a != nil && cs.backend.IsConst() && !p.HasBackend(cs.backend.Const()) {
 		p.ErrorAt(a.ValuePos, "backend-id %q names no backend (backends/NAME/backendInformation.json)", cs.backend.Const())
 	}
-	if p.LitBool("enforce-on-completions", false) {
-		p.ErrorAt(n.Attr("enforce-on-completions").ValuePos, "enforce-on-completions=\"true\" (checking the model's answers) is not "+
-			"implemented by tollgate: llm-content-safety checks prompts only")
+	cs.completions = p.Bool("enforce-on-completions", false)
+	for _, name := range []string{"window-size", "window-overlap-size"} {
+		if a := p.Attr(name); a != nil {
+			p.ErrorAt(a.ValuePos, "%s (checking text in windows) is not implemented by tollgate: llm-content-safety checks "+
+				"the whole text in one call, and refuses text over %d characters with 403", name, contentSafetyMaxText)
+		}
 	}
 	seenCats, seenLists := false, false
 	for _, c := range p.Children() {
@@ -256,6 +267,16 @@ func (cs *llmContentSafety) Run(ctx context.Context, s *engine.State) error {
 		}
 	}
 	analyze := len(req.Categories) > 0 || len(req.BlocklistNames) > 0
+	enforce, err := cs.completions.Eval(s)
+	if err != nil {
+		return err
+	}
+	switch {
+	case enforce && analyze:
+		cs.checkCompletions(ctx, s, name, req, thresholds)
+	case enforce:
+		s.Tracef("llm-content-safety: enforce-on-completions without categories or blocklists: the answer is not checked")
+	}
 	if !analyze && !shield {
 		s.Tracef("llm-content-safety: no categories, blocklists or shield-prompt: nothing to check")
 		return nil
@@ -290,15 +311,8 @@ func (cs *llmContentSafety) Run(ctx context.Context, s *engine.State) error {
 		if err := cs.call(ctx, s, be, "text:analyze", "2023-10-01", &req, &res); err != nil {
 			return err
 		}
-		for _, m := range res.BlocklistsMatch {
-			s.Tracef("llm-content-safety: blocklist %q matched", m.BlocklistName)
-			return blocked(fmt.Sprintf("it matches the blocklist %q", m.BlocklistName))
-		}
-		for _, c := range res.CategoriesAnalysis {
-			if t, ok := thresholds[c.Category]; ok && int64(c.Severity) >= t {
-				s.Tracef("llm-content-safety: %s severity %d reaches its threshold %d", c.Category, c.Severity, t)
-				return blocked(fmt.Sprintf("%s severity %d reaches the threshold %d", c.Category, c.Severity, t))
-			}
+		if why := verdict(s, &res, thresholds); why != "" {
+			return blocked(why)
 		}
 	}
 	if shield {
@@ -317,6 +331,22 @@ func (cs *llmContentSafety) Run(ctx context.Context, s *engine.State) error {
 	}
 	s.Tracef("llm-content-safety: passed")
 	return nil
+}
+
+// verdict is why Content Safety's analysis refuses the text ("" when it
+// does not): a blocklist match, or a category at or above its threshold.
+func verdict(s *engine.State, res *analyzeResult, thresholds map[string]int64) string {
+	for _, m := range res.BlocklistsMatch {
+		s.Tracef("llm-content-safety: blocklist %q matched", m.BlocklistName)
+		return fmt.Sprintf("it matches the blocklist %q", m.BlocklistName)
+	}
+	for _, c := range res.CategoriesAnalysis {
+		if t, ok := thresholds[c.Category]; ok && int64(c.Severity) >= t {
+			s.Tracef("llm-content-safety: %s severity %d reaches its threshold %d", c.Category, c.Severity, t)
+			return fmt.Sprintf("%s severity %d reaches the threshold %d", c.Category, c.Severity, t)
+		}
+	}
+	return ""
 }
 
 func blocked(why string) error {
