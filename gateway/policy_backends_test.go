@@ -48,15 +48,7 @@ func TestLLMContentSafetyBackendEntity(t *testing.T) {
 	})
 	late.Set(g.srv)
 
-	post := func(body string) (int, string) {
-		resp, err := http.Post(g.url+"/llm/chat/completions", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(data)
-	}
+	post := func(body string) (int, string) { return postChat(t, g.url+"/llm/chat/completions", body) }
 	if code, body := post(`{"messages":[{"role":"user","content":"tulips"}]}`); code != 200 || body != "passed" {
 		t.Errorf("harmless: %d %q", code, body)
 	}
@@ -107,15 +99,7 @@ func TestLLMContentSafetyCompletionsThroughGateway(t *testing.T) {
 		o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), Backends: late})
 	})
 	late.Set(g.srv)
-	post := func(body string) (int, string) {
-		resp, err := http.Post(g.url+"/llm/chat/completions", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(data)
-	}
+	post := func(body string) (int, string) { return postChat(t, g.url+"/llm/chat/completions", body) }
 	if code, body := post(`{"messages":[{"role":"user","content":"tell me about tulips"}]}`); code != 200 || !strings.Contains(body, "tulips are flowers") {
 		t.Errorf("clean answer: %d %q", code, body)
 	}
@@ -123,4 +107,16 @@ func TestLLMContentSafetyCompletionsThroughGateway(t *testing.T) {
 	if code != 403 || strings.Contains(body, "hateful") {
 		t.Errorf("flagged answer: %d %q, want 403 without the answer", code, body)
 	}
+}
+
+// postChat POSTs a JSON chat request and returns the answer's status and body.
+func postChat(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(data)
 }
