@@ -377,6 +377,12 @@ function drawTest(name) {
   if (state.ws) { state.ws.close(); state.ws = null; }
   const x = state.apis && state.apis.apis.find((a) => a.name === name);
   if (!x) { main.replaceChildren(...apiHeader(name, "test"), h("p", { class: "error" }, "This API is not in the served configuration.")); return; }
+  if (x.type === "grpc") {
+    // A browser cannot make a gRPC call (HTTP/2 trailers): APIM's test console cannot either.
+    main.replaceChildren(...apiHeader(name, "test"), h("p", { class: "muted", "data-testid": "grpc-note" },
+      "gRPC APIs are tested with a gRPC client (grpcurl, your own): a browser cannot make gRPC calls. The Policy and Traces tabs work as for other APIs."));
+    return;
+  }
   if (x.type === "websocket") drawTestWS(name); else drawTestHTTP(name);
 }
 

@@ -4,7 +4,7 @@
 // shows the negotiation trace and the echoed ReceiveMessage frame; an HTTP
 // API's request and trace; the effective policy diagram; a broken policy
 // file shown with its position; the trace of real traffic sent with a trace
-// token. Screenshots go to CONSOLE_SCREENSHOTS (default: a temporary
+// token; a workspace's API and a gRPC API. Screenshots go to CONSOLE_SCREENSHOTS (default: a temporary
 // folder); docs/images/console-*.png were made this way.
 import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -49,6 +49,18 @@ before(async () => {
   </outbound>
 </policies>
 `);
+  // A workspace with its own policy and an API (the APIOps layout, next to
+  // tollgate's own), and a gRPC API: what the console shows of each.
+  const ws = join(apis, "workspaces", "hr");
+  mkdirSync(join(ws, "apis", "people"), { recursive: true });
+  writeFileSync(join(ws, "workspaceInformation.json"), `{"properties": {"displayName": "Human Resources"}}`);
+  writeFileSync(join(ws, "policy.xml"), `<policies><inbound><base/>
+<set-header name="X-Workspace" exists-action="override"><value>@(context.Workspace.Id)</value></set-header>
+</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`);
+  writeFileSync(join(ws, "apis", "people", "apiInformation.json"),
+    `{"properties": {"path": "people", "serviceUrl": "${chat.appURL}", "subscriptionRequired": false}}`);
+  mkdirSync(join(apis, "greeter"));
+  writeFileSync(join(apis, "greeter", "api.xml"), `<api name="greeter" type="grpc" path="/helloworld.Greeter" service-url="http://127.0.0.1:1"/>\n`);
   gw = await startGateway(chat, { apis });
   browser = await chromium.launch({ executablePath, headless: true, args: chromiumArgs });
   context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
@@ -130,6 +142,22 @@ test("an HTTP API: request form, response and trace", async () => {
   }
   assert.match(await page.locator('[data-testid="response"]').innerText(), /X-Served-By: tollgate/);
   await page.screenshot({ path: join(shots, "console-test-http.png"), fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("a workspace's API: listed with its workspace, its policy steps marked; a gRPC API's test tab says why it has no form", async () => {
+  const page = await openConsole("#/");
+  const row = page.locator('tr[data-api="people"]');
+  await row.waitFor();
+  assert.match(await row.innerText(), /workspace hr/);
+  await page.goto(`${gw.adminURL}/console/#/api/people/policy`);
+  await page.waitForSelector('[data-testid="plan"]');
+  const step = page.locator('[data-testid="plan-node"][data-path="inbound/set-header[1]"] g.box.workspace');
+  assert.equal(await step.count(), 1, "the workspace policy's set-header is drawn as a workspace step");
+  await page.goto(`${gw.adminURL}/console/#/api/greeter/test`);
+  await page.waitForSelector('[data-testid="grpc-note"]');
+  assert.match(await page.textContent('[data-testid="grpc-note"]'), /gRPC client/);
   assert.deepEqual(page.errors, []);
   await page.close();
 });
