@@ -24,10 +24,13 @@ const DefaultSweepInterval = 30 * time.Second
 // Expired entries are removed lazily when touched and by a janitor goroutine
 // every sweep interval; Close stops the janitor.
 type Memory struct {
-	seed     maphash.Seed
-	now      func() time.Time
-	shards   [memShards]memShard
-	leaseSeq atomic.Uint64
+	seed   maphash.Seed
+	now    func() time.Time
+	shards [memShards]memShard
+	// shardCache bounds the bytes a shard's cache values and lists may
+	// hold (WithCacheBytes / memShards).
+	shardCache int64
+	leaseSeq   atomic.Uint64
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -41,7 +44,11 @@ type memShard struct {
 	leases map[string]*leaseSet
 	cache  map[string]cacheEntry
 	lists  map[string]*memList
-	_      [80]byte // keep neighbouring shards' mutexes on separate cache lines
+	// written counts the cache and list bytes stored since the shard's
+	// last recount: at least what it holds, so a recount (bound) is due
+	// only once it passes the shard's share of the cache budget.
+	written int64
+	_       [72]byte // keep neighbouring shards' mutexes on separate cache lines
 }
 
 // rateEntry is one sliding-window counter: the counts of fixed sub-window idx
@@ -77,6 +84,15 @@ type memList struct {
 	items []cacheEntry
 }
 
+// size is what the list under key is counted for in the cache budget.
+func (l *memList) size(key string) int64 {
+	n := int64(len(key)) + entryOverhead
+	for _, e := range l.items {
+		n += int64(len(e.val)) + entryOverhead
+	}
+	return n
+}
+
 // prune drops the expired values, keeping the order.
 func (l *memList) prune(now int64) {
 	live := l.items[:0]
@@ -90,8 +106,31 @@ func (l *memList) prune(now int64) {
 }
 
 type memoryConfig struct {
-	sweep time.Duration
-	now   func() time.Time
+	sweep      time.Duration
+	now        func() time.Time
+	cacheBytes int64
+}
+
+// DefaultCacheBytes bounds what Memory's cache (cache-store,
+// cache-store-value, the semantic cache) holds: values and keys, counted
+// with a fixed overhead each (1 GiB, APIM's Standard tier's built-in
+// cache; each of the 64 shards holds a 64th, so one value is at most
+// 16 MiB). Past it, expired entries go first, then
+// others (no order: as Redis's allkeys-random), so keys a client chooses
+// (a vary-by header) cannot grow the gateway's memory without bound.
+const DefaultCacheBytes = 1 << 30
+
+// entryOverhead is what an entry is counted for besides its key and value.
+const entryOverhead = 64
+
+// WithCacheBytes sets the cache's budget (default DefaultCacheBytes;
+// values <= 0 keep the default).
+func WithCacheBytes(n int64) MemoryOption {
+	return func(c *memoryConfig) {
+		if n > 0 {
+			c.cacheBytes = n
+		}
+	}
 }
 
 // MemoryOption configures NewMemory.
@@ -119,15 +158,16 @@ func WithClock(now func() time.Time) MemoryOption {
 // NewMemory returns an in-process Store and starts its janitor; call Close to
 // stop it.
 func NewMemory(opts ...MemoryOption) *Memory {
-	cfg := memoryConfig{sweep: DefaultSweepInterval, now: time.Now}
+	cfg := memoryConfig{sweep: DefaultSweepInterval, now: time.Now, cacheBytes: DefaultCacheBytes}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	m := &Memory{
-		seed: maphash.MakeSeed(),
-		now:  cfg.now,
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		seed:       maphash.MakeSeed(),
+		now:        cfg.now,
+		shardCache: max(cfg.cacheBytes/memShards, 1),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	for i := range m.shards {
 		s := &m.shards[i]
@@ -374,8 +414,66 @@ func (m *Memory) CacheSet(ctx context.Context, key string, value []byte, ttl tim
 	s := m.shard(key)
 	s.mu.Lock()
 	s.cache[key] = cacheEntry{val: v, exp: exp}
+	s.written += int64(len(key)+len(v)) + entryOverhead
+	if s.written > m.shardCache {
+		s.bound(m.shardCache, m.now().UnixMicro(), key)
+	}
 	s.mu.Unlock()
 	return nil
+}
+
+// bound brings the shard's cache values and lists within limit: expired
+// ones go first, then others (map order: no ranking), never keep (the key
+// just written) unless it alone is over the limit. It leaves the shard at
+// most 7/8 of limit, so the next recount is an eighth of the budget away.
+// Called with s.mu held.
+func (s *memShard) bound(limit, now int64, keep string) {
+	var total int64
+	for k, e := range s.cache {
+		if e.exp <= now {
+			delete(s.cache, k)
+			continue
+		}
+		total += int64(len(k)+len(e.val)) + entryOverhead
+	}
+	for k, l := range s.lists {
+		l.prune(now)
+		if len(l.items) == 0 {
+			delete(s.lists, k)
+			continue
+		}
+		total += l.size(k)
+	}
+	target := limit - limit/8
+	for k, e := range s.cache {
+		if total <= target {
+			break
+		}
+		if k != keep {
+			delete(s.cache, k)
+			total -= int64(len(k)+len(e.val)) + entryOverhead
+		}
+	}
+	for k, l := range s.lists {
+		if total <= target {
+			break
+		}
+		if k != keep {
+			total -= l.size(k)
+			delete(s.lists, k)
+		}
+	}
+	if total > limit { // keep alone is over the budget: it goes too
+		if e, ok := s.cache[keep]; ok {
+			delete(s.cache, keep)
+			total -= int64(len(keep)+len(e.val)) + entryOverhead
+		}
+		if l := s.lists[keep]; l != nil {
+			total -= l.size(keep)
+			delete(s.lists, keep)
+		}
+	}
+	s.written = total
 }
 
 // CacheDelete removes key; deleting a missing key is not an error.
@@ -413,6 +511,10 @@ func (m *Memory) CacheListPush(ctx context.Context, key string, value []byte, tt
 	if n := len(l.items) - max; n > 0 {
 		clear(l.items[:n])
 		l.items = append(l.items[:0], l.items[n:]...)
+	}
+	s.written += int64(len(v)) + entryOverhead
+	if s.written > m.shardCache {
+		s.bound(m.shardCache, now, key)
 	}
 	s.mu.Unlock()
 	return nil

@@ -160,3 +160,84 @@ func benchPerKey(b *testing.B, op func(ctx context.Context, key string) error) {
 		}
 	})
 }
+
+// TestMemoryCacheBounded: keys a client chooses cannot grow the cache past
+// its budget: past it, expired entries go first, then others; the value
+// just written stays (unless it alone is over a shard's share), and lists
+// count too.
+func TestMemoryCacheBounded(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	m := NewMemory(WithCacheBytes(64<<10), WithClock(func() time.Time { return now })) // 1 KiB a shard
+	defer m.Close()
+	ctx := context.Background()
+	val := make([]byte, 200)
+	held := func() (n int64) {
+		for i := range m.shards {
+			s := &m.shards[i]
+			s.mu.Lock()
+			for k, e := range s.cache {
+				n += int64(len(k)+len(e.val)) + entryOverhead
+			}
+			for k, l := range s.lists {
+				n += l.size(k)
+			}
+			s.mu.Unlock()
+		}
+		return n
+	}
+	for i := 0; i < 5000; i++ {
+		key := fmt.Sprintf("attacker-chosen-%d", i)
+		if err := m.CacheSet(ctx, key, val, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := m.CacheGet(ctx, key); !ok {
+			t.Fatalf("the value just written (%s) was evicted", key)
+		}
+		if err := m.CacheListPush(ctx, "list-"+key, val, time.Hour, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := held(); n > 64<<10 {
+		t.Fatalf("the cache holds %d bytes, over its budget of %d", n, 64<<10)
+	}
+	// A value over a shard's share is not kept.
+	if err := m.CacheSet(ctx, "huge", make([]byte, 4<<10), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := m.CacheGet(ctx, "huge"); ok {
+		t.Error("a value over the shard's budget was kept")
+	}
+	// Expired entries go before live ones.
+	m2 := NewMemory(WithCacheBytes(64<<10), WithClock(func() time.Time { return now }))
+	defer m2.Close()
+	key := func(i int) string { return fmt.Sprintf("k%d", i) }
+	shard0 := func(k string) bool { return m2.shard(k) == &m2.shards[0] }
+	var live, dead []string
+	for i := 0; len(live) < 2 || len(dead) < 1; i++ {
+		if k := key(i); shard0(k) {
+			if len(live) < 2 {
+				live = append(live, k)
+			} else {
+				dead = append(dead, k)
+			}
+		}
+	}
+	for _, k := range live {
+		m2.CacheSet(ctx, k, val, time.Hour)
+	}
+	for _, k := range dead {
+		m2.CacheSet(ctx, k, val, time.Millisecond)
+	}
+	now = now.Add(time.Second) // the dead one expires
+	for i := 0; ; i++ {        // one more write takes shard 0 past its budget
+		if k := key(100000 + i); shard0(k) {
+			m2.CacheSet(ctx, k, val, time.Hour)
+			break
+		}
+	}
+	for _, k := range live {
+		if _, ok, _ := m2.CacheGet(ctx, k); !ok {
+			t.Errorf("live %s went while expired ones were there", k)
+		}
+	}
+}

@@ -145,6 +145,7 @@ type serveFlags struct {
 	drain, storeTimeout, headerTimeout              time.Duration
 	maxPendingBodies                                int
 	eventLoops                                      int // --event-loops (0: GOMAXPROCS)
+	cacheMiB                                        int // --cache-mib: the in-process cache's budget
 	watch                                           bool
 	wsDataPath                                      string
 	relayer                                         wsproxy.Relayer
@@ -180,7 +181,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.identities, "identities", "", "JSON file {\"CLIENT-ID\": {\"tokenUrl\", \"clientId\", \"clientSecret\"}}: the OAuth2 clients behind authentication-managed-identity client-id=\"…\" (secrets)")
 	str(&f.subscriptionKeys, "subscription-keys", "", "JSON file with the keys of the apis folder's subscriptions (subscriptions/NAME/)")
 	str(&f.daprURL, "dapr-url", daprDefault(os.Getenv), "the Dapr sidecar's HTTP API, which publish-to-dapr, invoke-dapr-binding and set-backend-service backend-id=\"dapr\" call (default: http://localhost:$DAPR_HTTP_PORT, else "+policies.DefaultDaprURL+")")
-	var drain, storeTimeout, watch, subsFailOpen, headerTimeout, maxPending, gcPercent, gcFloor, eventLoops string
+	var drain, storeTimeout, watch, subsFailOpen, headerTimeout, maxPending, gcPercent, gcFloor, eventLoops, cacheMiB string
 	str(&gcPercent, "gc-percent", "200", "Go garbage collector target: a collection starts when the heap has grown by this percent of what the last one left (off: never); higher costs less CPU per request and more memory. Default 200, unless the GOGC variable is set")
 	str(&gcFloor, "gc-heap-floor", "32", "MiB the heap may reach before a garbage collection, however little is live (above it, --gc-percent alone paces the collector): fewer collections per request under load, for up to that much memory held; 0: none")
 	str(&subsFailOpen, "subscriptions-fail-open", "false", "when the subscription store fails: true serves a request with a key without its subscription, false answers 503")
@@ -191,6 +192,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&watch, "watch", "true", "reload when files in the apis folder change")
 	str(&f.backendTransport, "backend-transport", gateway.BackendUpstream, "client of REST backends and send-request call-outs: upstream (synchronous, pooled HTTP/1.1) or nethttp (Go's http.Transport)")
 	str(&f.httpServer, "http-server", "loop", "front HTTP server: loop (tollgate's own HTTP/1.1 server on epoll event loops: Linux, cleartext listeners, else a goroutine per connection; h2 over TLS goes to net/http), tollgate (the same server with a goroutine per connection everywhere) or nethttp (Go's net/http for everything); see docs/http-server.md")
+	str(&cacheMiB, "cache-mib", "1024", "MiB the in-process cache (cache-store, cache-store-value, the semantic cache) may hold; past it, expired entries go first, then others (with --redis, Redis's maxmemory bounds it instead)")
 	str(&eventLoops, "event-loops", "0", "with --http-server=loop (the default): how many event loops serve connections (0: one per GOMAXPROCS, at most 8)")
 	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
 	if err := fs.Parse(args); err != nil {
@@ -219,6 +221,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.headerTimeout, err = time.ParseDuration(headerTimeout); err != nil || f.headerTimeout <= 0 {
 		return nil, fmt.Errorf("--header-timeout must be a positive duration, not %q", headerTimeout)
+	}
+	if f.cacheMiB, err = strconv.Atoi(cacheMiB); err != nil || f.cacheMiB < 1 || f.cacheMiB > 1<<20 {
+		return nil, fmt.Errorf("--cache-mib must be a whole number of MiB from 1 to 1048576, not %q", cacheMiB)
 	}
 	if f.eventLoops, err = strconv.Atoi(eventLoops); err != nil || f.eventLoops < 0 || f.eventLoops > 64 {
 		return nil, fmt.Errorf("--event-loops must be a whole number from 0 to 64, not %q", eventLoops)
@@ -329,7 +334,7 @@ func serve(args []string, stderr io.Writer) int {
 	setGC(f)
 
 	metrics := gateway.NewMetrics()
-	var st store.Store = store.NewMemory()
+	var st store.Store = store.NewMemory(store.WithCacheBytes(int64(f.cacheMiB) << 20))
 	var subs store.Subscriptions = store.NewMemorySubscriptions()
 	if f.redis != "" {
 		redis.SetLogger(redisLog{log.Named("redis").Sugar()})
