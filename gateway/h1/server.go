@@ -663,7 +663,10 @@ func (c *conn) serve(tlsConf *tls.Config) {
 			// h2c with prior knowledge: the preface is a connection's
 			// first bytes, or never.
 			first = false
-			if c.br.Buffered() < len(h2Preface) {
+			if b, _ := c.br.Peek(c.br.Buffered()); len(b) < len(h2Preface) && h2Preface[:len(b)] == string(b) {
+				// What came so far may begin a preface: its rest may take
+				// ReadHeaderTimeout, no more. An HTTP/1 request differs
+				// at once and pays no deadline here (serveOne sets its own).
 				_ = c.rwc.SetReadDeadline(time.Now().Add(s.readHeaderTimeout()))
 			}
 			h2c, ok := c.isH2C()
