@@ -105,3 +105,23 @@ func (k *kit) doBackend(ctx context.Context, be *PolicyBackend, req *http.Reques
 	body, readErr = io.ReadAll(io.LimitReader(res.Body, max+1))
 	return res.StatusCode, body, nil, readErr
 }
+
+// errNoIdentity: the managed identity a backend entity names is not among
+// Deps.Identities.
+var errNoIdentity = errors.New("the identity is not configured (--identities)")
+
+// bearer sets req's Authorization to a token of the identity clientID (""
+// the system-assigned one) for resource: errNoIdentity when the identity
+// is unknown, else the token endpoint's error.
+func (k *kit) bearer(ctx context.Context, req *http.Request, clientID, resource string) error {
+	tp := k.tokens[clientID]
+	if tp == nil {
+		return errNoIdentity
+	}
+	tok, err := tp.token(ctx, resource)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	return nil
+}

@@ -387,20 +387,16 @@ func (cs *llmContentSafety) call(ctx context.Context, s *engine.State, be *Polic
 		return engine.NewPolicyError(ReasonContentSafetyFailure, 500, "llm-content-safety: cannot build the request to "+shown, nil)
 	}
 	if be.Identity != nil {
-		tp := cs.k.tokens[*be.Identity]
-		if tp == nil {
-			return engine.NewPolicyError(ReasonTokenFailure, 500,
-				fmt.Sprintf("llm-content-safety: the backend's managed identity (client-id %q) is not configured (--identities)", *be.Identity), nil)
-		}
 		resource := be.IdentityResource
 		if resource == "" {
 			resource = contentSafetyResource
 		}
-		tok, err := tp.token(cctx, resource)
-		if err != nil {
+		if err := cs.k.bearer(cctx, req, *be.Identity, resource); errors.Is(err, errNoIdentity) {
+			return engine.NewPolicyError(ReasonTokenFailure, 500,
+				fmt.Sprintf("llm-content-safety: the backend's managed identity (client-id %q) is not configured (--identities)", *be.Identity), nil)
+		} else if err != nil {
 			return engine.NewPolicyError(ReasonTokenFailure, 500, "llm-content-safety: cannot get a token for "+resource+": "+err.Error(), err)
 		}
-		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	t0 := time.Now()
 	status, data, err, rerr := cs.k.doBackend(ctx, be, req, contentSafetyAnswerMax)

@@ -338,15 +338,12 @@ func (l *semanticLookup) authorize(ctx context.Context, s *engine.State, be *Pol
 	default:
 		return nil
 	}
-	tp := l.k.tokens[clientID]
-	if tp == nil {
+	switch err := l.k.bearer(ctx, req, clientID, resource); {
+	case errors.Is(err, errNoIdentity):
 		return fmt.Errorf("embeddings backend %q: its managed identity (client-id %q) is not configured (--identities)", l.backend, clientID)
-	}
-	tok, err := tp.token(ctx, resource)
-	if err != nil {
+	case err != nil:
 		return fmt.Errorf("embeddings backend %q: cannot get a token for %s: %s", l.backend, resource, err.Error())
 	}
-	req.Header.Set("Authorization", "Bearer "+tok)
 	return nil
 }
 
