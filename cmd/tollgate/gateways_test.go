@@ -27,20 +27,26 @@ func TestCheckGateway(t *testing.T) {
 		{nil, 0, []string{"ok  orders", "ok  users", "ignored: gateways (every API is served"}, nil},
 		{[]string{"--gateway", "cloud"}, 1, []string{`gateway "cloud" is not in the folder (gateways: edge)`}, []string{"ok  "}},
 	} {
-		var out, errb bytes.Buffer
-		code := run(append(append([]string{"check"}, c.args...), dir), &out, &errb)
-		if code != c.code {
-			t.Fatalf("%v: exit %d, want %d\n%s%s", c.args, code, c.code, out.String(), errb.String())
+		checkRun(t, dir, c.args, c.code, c.want, c.not)
+	}
+}
+
+// checkRun runs tollgate check with args on dir and fails unless it exits
+// with code and its output holds every want and no not.
+func checkRun(t *testing.T, dir string, args []string, code int, want, not []string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if got := run(append(append([]string{"check"}, args...), dir), &out, &errb); got != code {
+		t.Fatalf("%v: exit %d, want %d\n%s%s", args, got, code, out.String(), errb.String())
+	}
+	for _, w := range want {
+		if !strings.Contains(out.String(), w) {
+			t.Fatalf("%v: output lacks %q:\n%s", args, w, out.String())
 		}
-		for _, w := range c.want {
-			if !strings.Contains(out.String(), w) {
-				t.Fatalf("%v: output lacks %q:\n%s", c.args, w, out.String())
-			}
-		}
-		for _, w := range c.not {
-			if strings.Contains(out.String(), w) {
-				t.Fatalf("%v: output has %q:\n%s", c.args, w, out.String())
-			}
+	}
+	for _, w := range not {
+		if strings.Contains(out.String(), w) {
+			t.Fatalf("%v: output has %q:\n%s", args, w, out.String())
 		}
 	}
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"tollgate/internal/testutil"
@@ -28,20 +26,6 @@ func TestCheckWorkspace(t *testing.T) {
 		{[]string{"--workspace", "sales"}, 1, []string{`workspace "sales" is not in the folder (workspaces: hr)`}, []string{"ok  "}},
 		{[]string{"--workspace", "hr", "--gateway", "edge"}, 2, nil, []string{"ok  "}},
 	} {
-		var out, errb bytes.Buffer
-		code := run(append(append([]string{"check"}, c.args...), dir), &out, &errb)
-		if code != c.code {
-			t.Fatalf("%v: exit %d, want %d\n%s%s", c.args, code, c.code, out.String(), errb.String())
-		}
-		for _, w := range c.want {
-			if !strings.Contains(out.String(), w) {
-				t.Fatalf("%v: output lacks %q:\n%s", c.args, w, out.String())
-			}
-		}
-		for _, w := range c.not {
-			if strings.Contains(out.String(), w) {
-				t.Fatalf("%v: output has %q:\n%s", c.args, w, out.String())
-			}
-		}
+		checkRun(t, dir, c.args, c.code, c.want, c.not)
 	}
 }
