@@ -341,15 +341,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		snap.secrets = append(snap.secrets, sc.nv.Secrets()...)
 	}
 	secrets := snap.secrets
-	comp := engine.NewCompiler(scopedLoggers(reg, svc, scopes), nv)
-	comp.Fragments = frags
-	comp.Schemas = loadSchemas(dir, common, &errs)
-	comp.Backends = map[string]bool{}
-	for name := range svc.backends {
-		comp.Backends[name] = true
-	}
-	comp.Explain = opt.Explain
-	svc.comp = comp
+	comp := svc.newCompiler(reg, scopes, opt, &errs)
 	var global *engine.Plan
 	if data, ok := readIf(filepath.Join(dir, "policy.xml"), &errs); ok {
 		if root, err := engine.Read(filepath.Join(dir, "policy.xml"), data); err != nil {

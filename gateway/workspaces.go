@@ -135,17 +135,9 @@ func loadWorkspaces(dir string, base *http.Transport, opt LoadOptions, getenv fu
 // compileWorkspace compiles a workspace's policy over the global one, and
 // its products over that.
 func compileWorkspace(sc *resourceScope, reg engine.Registry, scopes []*resourceScope, global *engine.Plan, opt LoadOptions, errs *engine.ErrorList, notes *[]string) {
-	comp := engine.NewCompiler(scopedLoggers(reg, sc, scopes), sc.nv)
-	comp.Fragments = sc.frags
-	comp.Schemas = loadSchemas(sc.dir, sc.common, errs)
-	comp.Backends = map[string]bool{}
-	for name := range sc.backends {
-		comp.Backends[name] = true
-	}
+	comp := sc.newCompiler(reg, scopes, opt, errs)
 	comp.FragmentsWhere = "workspaces/" + sc.ws.Id + "/policy fragments/NAME/policy.xml: a workspace's policies include its own fragments only"
 	comp.BackendsWhere = "workspaces/" + sc.ws.Id + "/backends/NAME/backendInformation.json: a workspace's policies name its own backends only"
-	comp.Explain = opt.Explain
-	sc.comp = comp
 	sc.top = global
 	file := filepath.Join(sc.dir, "policy.xml")
 	if data, ok := readIf(file, errs); ok {
@@ -160,6 +152,21 @@ func compileWorkspace(sc *resourceScope, reg engine.Registry, scopes []*resource
 	for _, p := range sc.products {
 		p.Workspace = sc.workspaceName()
 	}
+}
+
+// newCompiler makes the scope's compiler (sc.comp): its named values,
+// fragments, schemas and backends, and the loggers the scope may name.
+func (sc *resourceScope) newCompiler(reg engine.Registry, scopes []*resourceScope, opt LoadOptions, errs *engine.ErrorList) *engine.Compiler {
+	comp := engine.NewCompiler(scopedLoggers(reg, sc, scopes), sc.nv)
+	comp.Fragments = sc.frags
+	comp.Schemas = loadSchemas(sc.dir, sc.common, errs)
+	comp.Backends = map[string]bool{}
+	for name := range sc.backends {
+		comp.Backends[name] = true
+	}
+	comp.Explain = opt.Explain
+	sc.comp = comp
+	return comp
 }
 
 // allProducts lists every scope's products in one slice (the views of an
