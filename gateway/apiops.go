@@ -62,17 +62,22 @@ type overrides struct {
 	props map[string]map[string]map[string]json.RawMessage
 	// raw per kind and name, hashed into what it changes
 	raw map[string]map[string][]byte
+	// nodes per kind and name: the entry as written, for messages at
+	// their file:line:col (diagnostics are checked with them)
+	nodes map[string]map[string]*yaml.Node
 }
 
 // overrideKinds are the sections of a configuration file tollgate applies,
 // by their lower-case name: the publisher matches section and resource
 // names case-insensitively.
 var overrideKinds = map[string]string{"apis": "apis", "backends": "backends", "products": "products",
-	"namedvalues": "namedValues", "loggers": "loggers", "subscriptions": "subscriptions", "versionsets": "versionSets"}
+	"namedvalues": "namedValues", "loggers": "loggers", "subscriptions": "subscriptions", "versionsets": "versionSets",
+	"diagnostics": "diagnostics"}
 
 // loadOverrides reads a publisher configuration file.
 func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overrides {
-	o := &overrides{file: file, props: map[string]map[string]map[string]json.RawMessage{}, raw: map[string]map[string][]byte{}}
+	o := &overrides{file: file, props: map[string]map[string]map[string]json.RawMessage{}, raw: map[string]map[string][]byte{},
+		nodes: map[string]map[string]*yaml.Node{}}
 	if file == "" {
 		return o
 	}
@@ -112,6 +117,7 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 			if o.props[kind] == nil {
 				o.props[kind] = map[string]map[string]json.RawMessage{}
 				o.raw[kind] = map[string][]byte{}
+				o.nodes[kind] = map[string]*yaml.Node{}
 			}
 			for _, item := range v.Content {
 				name := mapGet(item, "name")
@@ -136,17 +142,20 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 					}
 				}
 				for j := 0; j+1 < len(item.Content); j += 2 {
-					if f := item.Content[j].Value; f != "name" && f != "properties" {
+					switch f := item.Content[j].Value; {
+					case f == "name" || f == "properties":
+					case kind == "apis" && f == "diagnostics":
+						*notes = append(*notes, at(item.Content[j]).String()+": ignored: "+k.Value+" "+name.Value+" diagnostics (APIOps' publisher overrides the service's diagnostics, not an API's)")
+					default:
 						*notes = append(*notes, at(item.Content[j]).String()+": ignored: "+k.Value+" "+name.Value+" "+f+" (Azure only)")
 					}
 				}
 				key := strings.ToLower(name.Value)
 				o.props[kind][key] = props
+				o.nodes[kind][key] = item
 				b, _ := json.Marshal(props)
 				o.raw[kind][key] = b
 			}
-		case strings.EqualFold(k.Value, "diagnostics"):
-			*notes = append(*notes, at(k).String()+": ignored: diagnostics (tollgate reads the folder's diagnostics; it does not override them)")
 		default:
 			*notes = append(*notes, at(k).String()+": ignored: "+k.Value+" (Azure only)")
 		}

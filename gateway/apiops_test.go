@@ -162,7 +162,7 @@ diagnostics:
 			"ignored: protocols https of API users-api",
 			"ignored: API property authenticationSettings (Azure only)",
 			"ignored: subscription property allowTracing (Azure only)",
-			"ignored: diagnostics (tollgate reads the folder's diagnostics; it does not override them)",
+			"configuration.test.yaml:24:5: ignored: diagnostics applicationinsights (no diagnostics/applicationinsights/diagnosticInformation.json to override)",
 			"ignored: loggerId of diagnostic applicationinsights of API users-api (tollgate writes its own log and exports traces over OTLP)",
 		} {
 			if !strings.Contains(notes, want) {

@@ -535,7 +535,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		fillProductApis(sc, snap.APIs, &errs)
 	}
 	checkSubscriptionScopes(dir, snap, &errs)
-	snap.diagnostics = loadDiagnostics(dir, snap.APIs, h, &errs, &snap.Notices) // diagnostics
+	snap.diagnostics = loadDiagnostics(dir, snap.APIs, over, h, &errs, &snap.Notices) // diagnostics
 	if opt.Gateway != "" {
 		snap.APIs, snap.Gateway = selectGatewayAPIs(dir, opt.Gateway, snap.APIs, h, &errs, &snap.Notices)
 		var verrs engine.ErrorList // reported above, for all the APIs

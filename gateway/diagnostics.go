@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
+	"go.yaml.in/yaml/v4"
 	"golang.org/x/net/http/httpguts"
 
 	"tollgate/engine"
@@ -111,9 +113,9 @@ func (s *diagnosticSet) forAPI(name string) *apiDiagnostics {
 
 // loadDiagnostics reads the service-level diagnostics and those of apis,
 // hashes their files into h, and returns nil when there are none.
-func loadDiagnostics(dir string, apis []*API, h hash.Hash, errs *engine.ErrorList, notes *[]string) *diagnosticSet {
+func loadDiagnostics(dir string, apis []*API, o *overrides, h hash.Hash, errs *engine.ErrorList, notes *[]string) *diagnosticSet {
 	set := &diagnosticSet{apis: map[string]*apiDiagnostics{}}
-	set.service = readDiagnosticsFolder(filepath.Join(dir, "diagnostics"), "", h, errs, notes)
+	set.service = readDiagnosticsFolder(filepath.Join(dir, "diagnostics"), "", o, h, errs, notes)
 	// A workspace's diagnostic replaces the service's of the same name for
 	// the workspace's APIs (workspaces.go), as an API's replaces both.
 	spaces := map[string]apiDiagnostics{}
@@ -124,7 +126,7 @@ func loadDiagnostics(dir string, apis []*API, h hash.Hash, errs *engine.ErrorLis
 		if _, done := spaces[a.Workspace.Id]; done {
 			continue
 		}
-		ws := readDiagnosticsFolder(filepath.Join(dir, "workspaces", a.Workspace.Id, "diagnostics"), "", h, errs, notes)
+		ws := readDiagnosticsFolder(filepath.Join(dir, "workspaces", a.Workspace.Id, "diagnostics"), "", nil, h, errs, notes)
 		if ws.monitor == nil {
 			ws.monitor = set.service.monitor
 		}
@@ -141,7 +143,7 @@ func loadDiagnostics(dir string, apis []*API, h hash.Hash, errs *engine.ErrorLis
 		if a.Workspace != nil {
 			base = spaces[a.Workspace.Id]
 		}
-		own := readDiagnosticsFolder(filepath.Join(a.Dir, "diagnostics"), a.Name, h, errs, notes)
+		own := readDiagnosticsFolder(filepath.Join(a.Dir, "diagnostics"), a.Name, nil, h, errs, notes)
 		if own.monitor == nil && own.insights == nil {
 			if a.Workspace != nil && (base.monitor != set.service.monitor || base.insights != set.service.insights) {
 				set.apis[a.Name] = &base
@@ -165,9 +167,14 @@ func loadDiagnostics(dir string, apis []*API, h hash.Hash, errs *engine.ErrorLis
 }
 
 // readDiagnosticsFolder reads FOLDER/NAME/diagnosticInformation.json.
-// api is "" for the service level's.
-func readDiagnosticsFolder(folder, api string, h hash.Hash, errs *engine.ErrorList, notes *[]string) apiDiagnostics {
+// api is "" for the service level's, whose diagnostics the configuration
+// file's diagnostics section (o, nil for the others) overrides, as APIOps'
+// publisher does.
+func readDiagnosticsFolder(folder, api string, o *overrides, h hash.Hash, errs *engine.ErrorList, notes *[]string) apiDiagnostics {
 	var out apiDiagnostics
+	if o != nil {
+		defer unusedDiagnosticOverrides(folder, o, notes)
+	}
 	if _, err := os.Stat(filepath.Join(folder, "api.xml")); err == nil && api == "" {
 		return out // an API of tollgate's layout called diagnostics
 	}
@@ -188,10 +195,17 @@ func readDiagnosticsFolder(folder, api string, h hash.Hash, errs *engine.ErrorLi
 		}
 		h.Write([]byte("diagnostic\x00" + file + "\x00"))
 		h.Write(data)
+		var over *overrideEntry
+		if o != nil {
+			h.Write(o.rawOf("diagnostics", name))
+			if y, ok := o.nodes["diagnostics"][strings.ToLower(name)]; ok {
+				over = &overrideEntry{file: o.file, props: mapGet(y, "properties")}
+			}
+		}
 		var d *diagnostic
 		switch name {
 		case diagAzureMonitor, diagAppInsights:
-			d = parseDiagnostic(file, name, api, data, errs, notes)
+			d = parseDiagnostic(file, name, api, data, over, errs, notes)
 		default:
 			*notes = append(*notes, file+": ignored: diagnostic "+name+" (tollgate applies azuremonitor and applicationinsights)")
 			continue
@@ -338,7 +352,7 @@ func parseJSONValue(dec *json.Decoder, data []byte, depth int) (*jnode, error) {
 // parseDiagnostic reads one diagnosticInformation.json: {"properties":
 // DiagnosticContract}. It reports every problem at its file:line:col and
 // returns nil if there was one.
-func parseDiagnostic(file, name, api string, data []byte, errs *engine.ErrorList, notes *[]string) *diagnostic {
+func parseDiagnostic(file, name, api string, data []byte, over *overrideEntry, errs *engine.ErrorList, notes *[]string) *diagnostic {
 	if e := jsonSyntax(data); e != nil {
 		errs.Add(offsetPos(file, data, e.off), "", "invalid JSON: %s", e.msg)
 		return nil
@@ -348,7 +362,23 @@ func parseDiagnostic(file, name, api string, data []byte, errs *engine.ErrorList
 		errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "invalid JSON: %s", err.Error())
 		return nil
 	}
-	at := func(off int64) engine.Pos { return offsetPos(file, data, off+1) }
+	var layered []engine.Pos // where the override's values are written
+	if over != nil && over.props != nil {
+		top, err := yamlToJnode(over.file, over.props, &layered, 0)
+		if err != nil {
+			errs.Add(yamlPos(over.file, over.props), "", "diagnostics %s: %s", name, err.Error())
+			return nil
+		}
+		if p := root.member("properties"); p != nil {
+			p.val = layerJnode(p.val, top)
+		}
+	}
+	at := func(off int64) engine.Pos {
+		if off < 0 { // a value of the configuration file
+			return layered[-off-1]
+		}
+		return offsetPos(file, data, off+1)
+	}
 	what := "diagnostic " + name
 	if api != "" {
 		what += " of API " + api
@@ -963,4 +993,117 @@ func (d *diagRequest) traceSink() policies.TraceSink {
 		}
 		d.span.AddEvent("trace", trace.WithAttributes(attrs...))
 	}
+}
+
+// overrideEntry is a configuration file's entry for a diagnostic: its
+// properties as written.
+type overrideEntry struct {
+	file  string
+	props *yaml.Node
+}
+
+// unusedDiagnosticOverrides reports the configuration file's diagnostics
+// entries that name no diagnostic of folder: APIOps' publisher overrides
+// the diagnostics it publishes, and creates none.
+func unusedDiagnosticOverrides(folder string, o *overrides, notes *[]string) {
+	for _, key := range sortedKeys(o.nodes["diagnostics"]) {
+		if _, err := os.Stat(filepath.Join(folder, key, "diagnosticInformation.json")); err == nil {
+			continue
+		}
+		if ents, err := os.ReadDir(folder); err == nil && slices.ContainsFunc(ents, func(e os.DirEntry) bool {
+			return strings.EqualFold(e.Name(), key) && isDirEntry(folder, e)
+		}) {
+			continue
+		}
+		pos := engine.Pos{File: o.file}
+		if y := o.nodes["diagnostics"][key]; y != nil {
+			pos = yamlPos(o.file, y)
+		}
+		*notes = append(*notes, pos.String()+": ignored: diagnostics "+key+" (no diagnostics/"+key+"/diagnosticInformation.json to override)")
+	}
+}
+
+func yamlPos(file string, y *yaml.Node) engine.Pos {
+	return engine.Pos{File: file, Line: max(y.Line, 1), Col: max(y.Column, 1)}
+}
+
+// yamlToJnode turns a YAML value into a jnode whose offsets are negative:
+// -1-i is the index i in pos of where it is written.
+func yamlToJnode(file string, y *yaml.Node, pos *[]engine.Pos, depth int) (*jnode, error) {
+	if depth > 64 {
+		return nil, fmt.Errorf("nested more than 64 levels deep")
+	}
+	for y.Kind == yaml.AliasNode && y.Alias != nil {
+		y = y.Alias
+	}
+	mark := func(n *yaml.Node) int64 {
+		*pos = append(*pos, yamlPos(file, n))
+		return -int64(len(*pos))
+	}
+	n := &jnode{off: mark(y)}
+	switch y.Kind {
+	case yaml.MappingNode:
+		n.kind = '{'
+		for i := 0; i+1 < len(y.Content); i += 2 {
+			val, err := yamlToJnode(file, y.Content[i+1], pos, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			n.keys = append(n.keys, jmember{name: y.Content[i].Value, off: mark(y.Content[i]), val: val})
+		}
+	case yaml.SequenceNode:
+		n.kind = '['
+		for _, c := range y.Content {
+			val, err := yamlToJnode(file, c, pos, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			n.elems = append(n.elems, val)
+		}
+	case yaml.ScalarNode:
+		var v any
+		if err := y.Decode(&v); err != nil {
+			return nil, err
+		}
+		switch v := v.(type) {
+		case nil:
+			n.kind = 'n'
+		case bool:
+			n.kind, n.b = 'b', v
+		case int:
+			n.kind, n.num = '0', json.Number(strconv.Itoa(v))
+		case int64:
+			n.kind, n.num = '0', json.Number(strconv.FormatInt(v, 10))
+		case uint64:
+			n.kind, n.num = '0', json.Number(strconv.FormatUint(v, 10))
+		case float64:
+			n.kind, n.num = '0', json.Number(strconv.FormatFloat(v, 'g', -1, 64))
+		case string:
+			n.kind, n.str = '"', v
+		default:
+			n.kind, n.str = '"', y.Value
+		}
+	default:
+		n.kind = 'n'
+	}
+	return n, nil
+}
+
+// layerJnode lays over on base as APIOps' publisher lays a configuration
+// entry on a resource: objects merge key by key (recursively), anything
+// else is replaced. A key the override gives is reported where it wrote it.
+func layerJnode(base, over *jnode) *jnode {
+	if base == nil || base.kind != '{' || over.kind != '{' {
+		return over
+	}
+	out := *base
+	out.keys = slices.Clone(base.keys)
+	for _, m := range over.keys {
+		if i := slices.IndexFunc(out.keys, func(b jmember) bool { return b.name == m.name }); i >= 0 {
+			out.keys[i] = jmember{name: m.name, off: m.off, val: layerJnode(out.keys[i].val, m.val)}
+		} else {
+			out.keys = append(out.keys, m)
+		}
+	}
+	return &out
 }

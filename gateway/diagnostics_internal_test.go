@@ -2,7 +2,10 @@ package gateway
 
 import (
 	"bytes"
+	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v4"
 
 	"tollgate/engine"
 )
@@ -29,7 +32,7 @@ func FuzzDiagnosticJSON(f *testing.F) {
 		for _, name := range []string{diagAzureMonitor, diagAppInsights} {
 			var errs engine.ErrorList
 			var notes []string
-			d := parseDiagnostic("d.json", name, "", data, &errs, &notes)
+			d := parseDiagnostic("d.json", name, "", data, nil, &errs, &notes)
 			if (d == nil) == (len(errs) == 0) {
 				t.Fatalf("%s: diagnostic %v with %d errors", name, d != nil, len(errs))
 			}
@@ -43,4 +46,72 @@ func FuzzDiagnosticJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDiagnosticOverride: a configuration file's diagnostics entry is laid
+// over the extracted diagnostic as APIOps' publisher lays it (objects merge
+// key by key), and what it writes is checked, and reported, where it is
+// written.
+func TestDiagnosticOverride(t *testing.T) {
+	const file = `{"properties": {"alwaysLog": "allErrors", "logClientIp": false,
+ "sampling": {"samplingType": "fixed", "percentage": 100},
+ "frontend": {"request": {"headers": ["Content-type"], "body": {"bytes": 512}}}}}`
+	tests := []struct {
+		name, yaml string
+		check      func(*diagnostic) bool
+		errors     []string
+		notes      []string
+	}{
+		{
+			name: "sampling and a header per environment",
+			yaml: "loggerId: /loggers/prod\nsampling:\n  percentage: 10\nfrontend:\n  request:\n    headers: [X-Tenant]\nlogClientIp: true\n",
+			check: func(d *diagnostic) bool {
+				return d.percentage == 10 && d.allErrors && d.logClientIP &&
+					len(d.frontReq.headers) == 1 && d.frontReq.headers[0] == "X-Tenant" && d.frontReq.body == 512
+			},
+			notes: []string{"c.yaml:1:1: ignored: loggerId of diagnostic azuremonitor (tollgate writes its own log and exports traces over OTLP)"},
+		},
+		{
+			name:   "a wrong value is reported in the configuration file",
+			yaml:   "sampling:\n  percentage: 101\n",
+			errors: []string{"c.yaml:2:15: diagnostic azuremonitor: sampling.percentage must be a number from 0 to 100, not 101"},
+		},
+		{
+			name:   "a wrong type",
+			yaml:   "sampling: all\n",
+			errors: []string{"c.yaml:1:11: diagnostic azuremonitor: sampling must be an object {\"samplingType\": \"fixed\", \"percentage\": N}, not \"all\""},
+		},
+		{
+			name:  "no properties: the file as it is",
+			check: func(d *diagnostic) bool { return d.percentage == 100 && !d.logClientIP },
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var over *overrideEntry
+			if tc.yaml != "" {
+				var doc yaml.Node
+				if err := yaml.Unmarshal([]byte(tc.yaml), &doc); err != nil {
+					t.Fatal(err)
+				}
+				over = &overrideEntry{file: "c.yaml", props: doc.Content[0]}
+			}
+			var errs engine.ErrorList
+			var notes []string
+			d := parseDiagnostic("d.json", diagAzureMonitor, "", []byte(file), over, &errs, &notes)
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.errors, "\n") {
+				t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.errors, "\n"))
+			}
+			if strings.Join(notes, "\n") != strings.Join(tc.notes, "\n") {
+				t.Errorf("notes:\n%s\nwant:\n%s", strings.Join(notes, "\n"), strings.Join(tc.notes, "\n"))
+			}
+			if tc.check != nil && (d == nil || !tc.check(d)) {
+				t.Errorf("diagnostic %+v", d)
+			}
+		})
+	}
 }

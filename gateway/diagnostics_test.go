@@ -88,8 +88,12 @@ func apiopsAPI(t testing.TB, dir, name, serviceURL, policy string) {
 
 func loadDir(t *testing.T, dir string) (*gateway.Snapshot, []string) {
 	t.Helper()
-	snap, errs := gateway.Load(dir, policies.Registry(policies.Deps{Store: store.NewMemory()}),
-		gateway.LoadOptions{Getenv: func(string) string { return "" }})
+	return loadDirWith(t, dir, gateway.LoadOptions{Getenv: func(string) string { return "" }})
+}
+
+func loadDirWith(t *testing.T, dir string, opts gateway.LoadOptions) (*gateway.Snapshot, []string) {
+	t.Helper()
+	snap, errs := gateway.Load(dir, policies.Registry(policies.Deps{Store: store.NewMemory()}), opts)
 	var out []string
 	for _, e := range errs {
 		out = append(out, strings.ReplaceAll(e.Error(), dir+string(filepath.Separator), ""))
@@ -104,6 +108,7 @@ func TestDiagnosticsLoad(t *testing.T) {
 	tests := []struct {
 		name    string
 		files   map[string]string
+		config  string   // a configuration file (configuration.yaml, beside the folder)
 		notices []string // exactly the diagnostics' notices
 		errors  []string
 	}{
@@ -157,6 +162,39 @@ func TestDiagnosticsLoad(t *testing.T) {
 			errors: []string{svc + ":1:38: diagnostic azuremonitor: property logClientIp is given twice"},
 		},
 		{
+			name:  "the configuration file's diagnostics section overrides the service's",
+			files: map[string]string{svc: apimCreateDiagnostic, api: apimCreateAPIDiagnostic},
+			config: `diagnostics:
+  - name: AzureMonitor
+    properties:
+      loggerId: /loggers/prod
+  - name: applicationinsights
+    properties: {sampling: {percentage: 5}}
+apis:
+  - name: orders
+    diagnostics:
+      - name: applicationinsights
+        properties: {sampling: {percentage: 7}}
+`,
+			notices: []string{
+				"configuration.yaml:9:5: ignored: apis orders diagnostics (APIOps' publisher overrides the service's diagnostics, not an API's)",
+				"configuration.yaml:4:7: ignored: loggerId of diagnostic azuremonitor (tollgate writes its own log and exports traces over OTLP)",
+				"configuration.yaml:5:5: ignored: diagnostics applicationinsights (no diagnostics/applicationinsights/diagnosticInformation.json to override)",
+				api + ":3:5: ignored: alwaysLog of diagnostic applicationinsights of API orders (a request's spans start before its outcome is known: sampling decides)",
+				api + ":4:5: ignored: loggerId of diagnostic applicationinsights of API orders (tollgate writes its own log and exports traces over OTLP)",
+				api + ":14:9: ignored: frontend.request.body of diagnostic applicationinsights (bodies are never recorded in spans)",
+				api + ":22:9: ignored: frontend.response.body of diagnostic applicationinsights (bodies are never recorded in spans)",
+				api + ":32:9: ignored: backend.request.body of diagnostic applicationinsights (bodies are never recorded in spans)",
+				api + ":40:9: ignored: backend.response.body of diagnostic applicationinsights (bodies are never recorded in spans)",
+			},
+		},
+		{
+			name:   "an override's wrong value is reported in the configuration file",
+			files:  map[string]string{svc: apimCreateDiagnostic},
+			config: "diagnostics:\n  - name: azuremonitor\n    properties:\n      frontend: {request: {headers: [\"Bad Header\"]}}\n",
+			errors: []string{`configuration.yaml:4:38: diagnostic azuremonitor: frontend.request.headers[0]: "Bad Header" is not a header name`},
+		},
+		{
 			name:   "no properties",
 			files:  map[string]string{svc: `{"name": "azuremonitor"}`},
 			errors: []string{svc + ":1:1: diagnostic azuremonitor: a diagnostic needs its \"properties\" object"},
@@ -169,7 +207,12 @@ func TestDiagnosticsLoad(t *testing.T) {
 			for rel, content := range tc.files {
 				writeFile(t, dir, rel, content)
 			}
-			snap, errs := loadDir(t, dir)
+			opts := gateway.LoadOptions{Getenv: func(string) string { return "" }}
+			if tc.config != "" {
+				writeFile(t, dir, "configuration.yaml", tc.config)
+				opts.Overrides = filepath.Join(dir, "configuration.yaml")
+			}
+			snap, errs := loadDirWith(t, dir, opts)
 			if strings.Join(errs, "\n") != strings.Join(tc.errors, "\n") {
 				t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(tc.errors, "\n"))
 			}
