@@ -674,6 +674,10 @@ func TestCSharpXMLBuild(t *testing.T) {
 		{`var e = XElement.Parse("<r k=\"v\"><a/></r>"); e.AddFirst(new XElement("first"), new XAttribute("n", 1)); return e.ToString();`, "<r k=\"v\" n=\"1\">\n  <first />\n  <a />\n</r>"},
 		{`var e = XElement.Parse("<r k=\"v\"><a/>t</r>"); e.RemoveNodes(); var f = XElement.Parse("<r k=\"v\"><a/></r>"); f.RemoveAll(); return e.ToString() + "|" + f.ToString();`, "<r k=\"v\" />|<r />"},
 		{`var d = XDocument.Parse("<r><a><b/></a></r>"); var b = d.Root.Element("a").Element("b"); return b.Parent.Name + "|" + (d.Root.Parent == null);`, "a|True"},
+		// The Value setters of XElement and XAttribute (a string; an element's children give way to the text).
+		{`var d = XDocument.Parse("<r k=\"v\"><a><b/>old</a></r>"); d.Root.Element("a").Value = "x < y"; d.Root.Attribute("k").Value = "w"; return d.ToString();`, "<r k=\"w\">\n  <a>x &lt; y</a>\n</r>"},
+		{`var e = new XElement("a", "1"); string s = e.Value = "2"; return s + e.Value;`, "22"},
+		{`XNamespace t = "urn:t"; var e = XElement.Parse("<x:r xmlns:x=\"urn:t\"><x:n>1</x:n></x:r>"); foreach (var n in e.Elements(t + "n")) { n.Value = (int.Parse(n.Value) + 1).ToString(); } return e.ToString(SaveOptions.DisableFormatting);`, "<x:r xmlns:x=\"urn:t\"><x:n>2</x:n></x:r>"},
 	} {
 		csBothBlocks(t, tc.src, tc.want, nil)
 	}
@@ -685,6 +689,12 @@ func TestCSharpXMLBuild(t *testing.T) {
 		{`@{ var e = XElement.Parse("<r/>"); e.ReplaceWith(new XElement("x")); return 1; }`, "The parent is missing."},
 		{`@{ var e = XElement.Parse("<r><a/></r>"); e.Element("a").ReplaceWith(new XAttribute("x", 1)); return 1; }`, "An attribute cannot be added to content."},
 		{`@(new XText(null))`, "Value cannot be null"},
+		{`@{ var e = new XElement("a"); e.Value = null; return 1; }`, "Value cannot be null"},
+		{`@{ var e = new XElement("a"); e.Value = 1; return 1; }`, "cannot implicitly convert type 'int' to 'string'"},
+		{`@{ var e = new XElement("a"); e.Value += "x"; return 1; }`, "only '=' can assign to the Value of an XML element"},
+		{`@{ var j = JObject.Parse("{}"); j.Value = "x"; return 1; }`, "'JObject' does not contain a definition for 'Value'"},
+		{`@{ var t = new XText("a"); t.Value = "x"; return 1; }`, "property 'Value' of 'XText' cannot be assigned to here"},
+		{`@{ XElement e = null; e.Value = "x"; return 1; }`, "Object reference not set"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {

@@ -173,6 +173,8 @@ type (
 		Target Expr
 		X      Expr // nil for ++ and --
 		Post   bool
+		// binding
+		setter *builtin // x.Value = v on XML: the SetValue method
 	}
 	// TypeOf is default(T) or typeof(T).
 	TypeOf struct {

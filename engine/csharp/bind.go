@@ -880,6 +880,14 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 		if n.Op != "=" {
 			return nil, b.errf(n.Off, "only '=' can assign to a JSON property or a dictionary entry")
 		}
+	case *Member:
+		if t.Name == "Value" && !t.Cond {
+			return b.xmlValueAssign(n, t)
+		}
+		if _, err := b.expr(n.Target); err != nil {
+			return nil, err
+		}
+		return nil, b.errf(n.Off, "property '%s' cannot be assigned to: it is read only", describe(n.Target))
 	default:
 		if _, err := b.expr(n.Target); err != nil {
 			return nil, err
@@ -2086,4 +2094,33 @@ func objectKind(k Kind) bool {
 		return true
 	}
 	return false
+}
+
+// xmlValueAssign binds x.Value = v: the setter of XElement.Value and
+// XAttribute.Value, which is their SetValue (a string, as .NET's setter
+// takes; null is .NET's ArgumentNullException when it runs).
+func (b *binder) xmlValueAssign(n *Assign, t *Member) (*Type, error) {
+	xt, err := b.expr(t.X)
+	if err != nil {
+		return nil, err
+	}
+	if xt.K != KXElem && xt.K != KXAttr {
+		if _, err := b.expr(t); err != nil {
+			return nil, err
+		}
+		return nil, b.errf(n.Off, "property 'Value' of '%s' cannot be assigned to here (tollgate sets the Value of an XElement or XAttribute)", typeName(xt))
+	}
+	if n.Op != "=" {
+		return nil, b.errf(n.Off, "only '=' can assign to the Value of an XML element or attribute")
+	}
+	vt, err := b.expr(n.X)
+	if err != nil {
+		return nil, err
+	}
+	if vt.K != KString && vt.K != KNull {
+		return nil, b.errf(n.X.pos(), "cannot implicitly convert type '%s' to 'string'", typeName(vt))
+	}
+	t.T = tString
+	n.setter = methods[xt.K]["SetValue"][0]
+	return tString, nil
 }

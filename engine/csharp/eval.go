@@ -1174,6 +1174,22 @@ func (f *frame) assign(n *Assign) (any, error) {
 		}
 		f.vars[l.slot] = v
 		return v, nil
+	case *Member:
+		if n.setter == nil {
+			break
+		}
+		x, err := f.eval(t.X)
+		if err != nil {
+			return nil, err
+		}
+		v, err := f.eval(n.X)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := n.setter.run([]any{x, v}); err != nil {
+			return nil, err
+		}
+		return v, nil
 	}
 	return nil, fmt.Errorf("cannot assign")
 }

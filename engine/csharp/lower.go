@@ -322,6 +322,20 @@ func (lw *lowerer) stmts(list []Stmt, en env, tail func(env) (string, error)) (s
 				}
 				return fmt.Sprintf("let %s = $csJSet(%s, %s, %s); %s", tmp, x, k, v, r), err
 			}
+			if m, ok := a.Target.(*Member); ok && a.setter != nil { // XML's x.Value = v
+				x, err := lw.expr(m.X, en)
+				if err != nil {
+					return "", err
+				}
+				v, err := lw.expr(a.X, en)
+				if err != nil {
+					return "", err
+				}
+				lw.n++
+				tmp := fmt.Sprintf("$_%d", lw.n)
+				r, err := lw.stmts(rest, en, tail)
+				return fmt.Sprintf("let %s = %s; %s", tmp, lw.callBuiltin(a.setter, []string{x, v}, nil, 0), r), err
+			}
 			if nm, ok := a.Target.(*Name); ok {
 				v, err := lw.assignValue(a, nm.local, en)
 				if err != nil {
