@@ -648,6 +648,19 @@ func TestCSharpXNamespace(t *testing.T) {
 	}
 }
 
+// TestCSharpJPropertyValue: JProperty.Value's setter changes the object
+// the property was read from, as Newtonsoft's does (masking a field, say).
+func TestCSharpJPropertyValue(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`var o = JObject.Parse("{\"a\":1,\"ssn\":\"123\"}"); foreach (var p in o.Properties()) { if (p.Name == "ssn") { p.Value = "***"; } } return o.ToString(Formatting.None);`, `{"a":1,"ssn":"***"}`},
+		{`var o = JObject.Parse("{\"a\":1,\"b\":2}"); var p = o.Property("a"); p.Value = new JArray(1, 2); p.Value = null; o.Property("b").Value = 3.5; return o.ToString(Formatting.None);`, `{"a":null,"b":3.5}`},
+		{`var o = JObject.Parse("{\"a\":1}"); var p = o.Property("a"); p.Remove(); p.Value = true; return o.ToString(Formatting.None) + (string)p.Value;`, `{}True`},
+		{`var o = JObject.Parse("{\"a\":{\"b\":1}}"); ((JObject)o["a"]).Property("b").Value = "x"; JToken v = o.Property("a").Value = 7; return o.ToString(Formatting.None) + v.Type;`, `{"a":7}Integer`},
+	} {
+		csBothBlocks(t, tc.src, tc.want, nil)
+	}
+}
+
 // TestCSharpXMLBuild: building and changing XML as System.Xml.Linq does,
 // a SOAP envelope with its prefixes included.
 func TestCSharpXMLBuild(t *testing.T) {
@@ -691,9 +704,10 @@ func TestCSharpXMLBuild(t *testing.T) {
 		{`@(new XText(null))`, "Value cannot be null"},
 		{`@{ var e = new XElement("a"); e.Value = null; return 1; }`, "Value cannot be null"},
 		{`@{ var e = new XElement("a"); e.Value = 1; return 1; }`, "cannot implicitly convert type 'int' to 'string'"},
-		{`@{ var e = new XElement("a"); e.Value += "x"; return 1; }`, "only '=' can assign to the Value of an XML element"},
+		{`@{ var e = new XElement("a"); e.Value += "x"; return 1; }`, "only '=' can assign to the Value of an XML element, attribute or JProperty"},
 		{`@{ var j = JObject.Parse("{}"); j.Value = "x"; return 1; }`, "'JObject' does not contain a definition for 'Value'"},
 		{`@{ var t = new XText("a"); t.Value = "x"; return 1; }`, "property 'Value' of 'XText' cannot be assigned to here"},
+		{`@{ JProperty p = null; p.Value = 1; return 1; }`, "Object reference not set"},
 		{`@{ XElement e = null; e.Value = "x"; return 1; }`, "Object reference not set"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)

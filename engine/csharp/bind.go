@@ -2098,24 +2098,33 @@ func objectKind(k Kind) bool {
 
 // xmlValueAssign binds x.Value = v: the setter of XElement.Value and
 // XAttribute.Value, which is their SetValue (a string, as .NET's setter
-// takes; null is .NET's ArgumentNullException when it runs).
+// takes; null is .NET's ArgumentNullException when it runs), and of
+// JProperty.Value (jpropSetValue).
 func (b *binder) xmlValueAssign(n *Assign, t *Member) (*Type, error) {
 	xt, err := b.expr(t.X)
 	if err != nil {
 		return nil, err
 	}
-	if xt.K != KXElem && xt.K != KXAttr {
+	if xt.K != KXElem && xt.K != KXAttr && xt.K != KJProperty {
 		if _, err := b.expr(t); err != nil {
 			return nil, err
 		}
-		return nil, b.errf(n.Off, "property 'Value' of '%s' cannot be assigned to here (tollgate sets the Value of an XElement or XAttribute)", typeName(xt))
+		return nil, b.errf(n.Off, "property 'Value' of '%s' cannot be assigned to here (tollgate sets the Value of an XElement, XAttribute or JProperty)", typeName(xt))
 	}
 	if n.Op != "=" {
-		return nil, b.errf(n.Off, "only '=' can assign to the Value of an XML element or attribute")
+		return nil, b.errf(n.Off, "only '=' can assign to the Value of an XML element, attribute or JProperty")
 	}
 	vt, err := b.expr(n.X)
 	if err != nil {
 		return nil, err
+	}
+	if xt.K == KJProperty { // a JToken: the implicit conversions make one of any value
+		if vt.K == KVoid {
+			return nil, b.errf(n.X.pos(), "cannot implicitly convert type 'void' to 'JToken'")
+		}
+		t.T = tJToken
+		n.setter = jpropSetValue
+		return tJToken, nil
 	}
 	if vt.K != KString && vt.K != KNull {
 		return nil, b.errf(n.X.pos(), "cannot implicitly convert type '%s' to 'string'", typeName(vt))

@@ -43,6 +43,9 @@ type builtin struct {
 
 type table map[string][]*builtin
 
+// jpropSetValue is JProperty.Value's setter (p.Value = v, bind.go).
+var jpropSetValue *builtin
+
 var (
 	methods     = map[Kind]table{}
 	props       = map[Kind]map[string]*builtin{}
@@ -1570,6 +1573,19 @@ func registerBuiltins() {
 	prop(KKeyValue, "Value", O, func(a []any) (any, error) { return a[0].(*JProperty).Value, nil }, nil)
 	prop(KJProperty, "Name", S, func(a []any) (any, error) { return a[0].(*JProperty).Name, nil }, nil)
 	prop(KJProperty, "Value", tJToken, func(a []any) (any, error) { return a[0].(*JProperty).Value, nil }, nil)
+	jpropSetValue = reg(&builtin{key: "JProperty.Value=", params: ts(O), result: tJToken, run: func(a []any) (any, error) {
+		p, ok := a[0].(*JProperty)
+		if !ok || p == nil {
+			return nil, errNull
+		}
+		p.Value = toJToken(a[1])
+		if p.parent != nil { // still in its object (Remove clears parent): the object's value too
+			if _, has := p.parent.M[p.Name]; has {
+				p.parent.Set(p.Name, p.Value)
+			}
+		}
+		return p.Value, nil
+	}})
 	method(KJArray, "Add", ts(O), tVoid, func(a []any) (any, error) {
 		arr, ok := a[0].(*JArray)
 		if !ok {

@@ -1186,8 +1186,12 @@ func (f *frame) assign(n *Assign) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := n.setter.run([]any{x, v}); err != nil {
+		r, err := n.setter.run([]any{x, v})
+		if err != nil {
 			return nil, err
+		}
+		if r != nil { // JProperty's: the JToken made of v
+			return r, nil
 		}
 		return v, nil
 	}
