@@ -105,6 +105,16 @@ func loadDirWith(t *testing.T, dir string, opts gateway.LoadOptions) (*gateway.S
 // as (the errors of broken ones: testdata/resource-errors/diagnostics).
 func TestDiagnosticsLoad(t *testing.T) {
 	const svc, api = "diagnostics/azuremonitor/diagnosticInformation.json", "apis/orders/diagnostics/applicationinsights/diagnosticInformation.json"
+	// What the load says of APIM's documented API example as the API's
+	// applicationinsights.
+	apiExampleNotices := []string{
+		api + ":3:5: ignored: alwaysLog of diagnostic applicationinsights of API orders (a request's spans start before its outcome is known: sampling decides)",
+		api + ":4:5: ignored: loggerId of diagnostic applicationinsights of API orders (tollgate writes its own log and exports traces over OTLP)",
+		api + ":14:9: ignored: frontend.request.body of diagnostic applicationinsights (bodies are never recorded in spans)",
+		api + ":22:9: ignored: frontend.response.body of diagnostic applicationinsights (bodies are never recorded in spans)",
+		api + ":32:9: ignored: backend.request.body of diagnostic applicationinsights (bodies are never recorded in spans)",
+		api + ":40:9: ignored: backend.response.body of diagnostic applicationinsights (bodies are never recorded in spans)",
+	}
 	tests := []struct {
 		name    string
 		files   map[string]string
@@ -120,16 +130,9 @@ func TestDiagnosticsLoad(t *testing.T) {
 			},
 		},
 		{
-			name:  "APIM's documented API example as applicationinsights",
-			files: map[string]string{api: apimCreateAPIDiagnostic},
-			notices: []string{
-				api + ":3:5: ignored: alwaysLog of diagnostic applicationinsights of API orders (a request's spans start before its outcome is known: sampling decides)",
-				api + ":4:5: ignored: loggerId of diagnostic applicationinsights of API orders (tollgate writes its own log and exports traces over OTLP)",
-				api + ":14:9: ignored: frontend.request.body of diagnostic applicationinsights (bodies are never recorded in spans)",
-				api + ":22:9: ignored: frontend.response.body of diagnostic applicationinsights (bodies are never recorded in spans)",
-				api + ":32:9: ignored: backend.request.body of diagnostic applicationinsights (bodies are never recorded in spans)",
-				api + ":40:9: ignored: backend.response.body of diagnostic applicationinsights (bodies are never recorded in spans)",
-			},
+			name:    "APIM's documented API example as applicationinsights",
+			files:   map[string]string{api: apimCreateAPIDiagnostic},
+			notices: apiExampleNotices,
 		},
 		{
 			name: "Azure-only fields and diagnostics",
@@ -176,17 +179,11 @@ apis:
       - name: applicationinsights
         properties: {sampling: {percentage: 7}}
 `,
-			notices: []string{
+			notices: append([]string{
 				"configuration.yaml:9:5: ignored: apis orders diagnostics (APIOps' publisher overrides the service's diagnostics, not an API's)",
 				"configuration.yaml:4:7: ignored: loggerId of diagnostic azuremonitor (tollgate writes its own log and exports traces over OTLP)",
 				"configuration.yaml:5:5: ignored: diagnostics applicationinsights (no diagnostics/applicationinsights/diagnosticInformation.json to override)",
-				api + ":3:5: ignored: alwaysLog of diagnostic applicationinsights of API orders (a request's spans start before its outcome is known: sampling decides)",
-				api + ":4:5: ignored: loggerId of diagnostic applicationinsights of API orders (tollgate writes its own log and exports traces over OTLP)",
-				api + ":14:9: ignored: frontend.request.body of diagnostic applicationinsights (bodies are never recorded in spans)",
-				api + ":22:9: ignored: frontend.response.body of diagnostic applicationinsights (bodies are never recorded in spans)",
-				api + ":32:9: ignored: backend.request.body of diagnostic applicationinsights (bodies are never recorded in spans)",
-				api + ":40:9: ignored: backend.response.body of diagnostic applicationinsights (bodies are never recorded in spans)",
-			},
+			}, apiExampleNotices...),
 		},
 		{
 			name:   "an override's wrong value is reported in the configuration file",

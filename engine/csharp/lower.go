@@ -298,43 +298,36 @@ func (lw *lowerer) stmts(list []Stmt, en env, tail func(env) (string, error)) (s
 		return b.String() + r, err
 	case *ExprStmt:
 		if a, ok := s.X.(*Assign); ok {
+			// An indexer's or a property's setter: a call whose value is dropped.
+			var parts []Expr
+			var call func(args []string) string
 			if ix, ok := a.Target.(*Index); ok {
-				x, err := lw.expr(ix.X, en)
-				if err != nil {
-					return "", err
-				}
-				k, err := lw.expr(ix.I, en)
-				if err != nil {
-					return "", err
-				}
-				v, err := lw.expr(a.X, en)
-				if err != nil {
-					return "", err
-				}
-				lw.n++
-				tmp := fmt.Sprintf("$_%d", lw.n)
-				r, err := lw.stmts(rest, en, tail)
+				parts = []Expr{ix.X, ix.I, a.X}
 				switch ix.X.typ().K {
 				case KDict:
-					return fmt.Sprintf("let %s = %s; %s", tmp, lw.callBuiltin(dictSet, []string{x, k, v}, nil, 0), r), err
+					call = func(args []string) string { return lw.callBuiltin(dictSet, args, nil, 0) }
 				case KArray, KBytes:
-					return fmt.Sprintf("let %s = %s; %s", tmp, lw.callBuiltin(arraySet, []string{x, k, v}, nil, 0), r), err
+					call = func(args []string) string { return lw.callBuiltin(arraySet, args, nil, 0) }
+				default:
+					call = func(args []string) string { return "$csJSet(" + strings.Join(args, ", ") + ")" }
 				}
-				return fmt.Sprintf("let %s = $csJSet(%s, %s, %s); %s", tmp, x, k, v, r), err
+			} else if m, ok := a.Target.(*Member); ok && a.setter != nil { // x.Value = v
+				parts = []Expr{m.X, a.X}
+				call = func(args []string) string { return lw.callBuiltin(a.setter, args, nil, 0) }
 			}
-			if m, ok := a.Target.(*Member); ok && a.setter != nil { // XML's x.Value = v
-				x, err := lw.expr(m.X, en)
-				if err != nil {
-					return "", err
-				}
-				v, err := lw.expr(a.X, en)
-				if err != nil {
-					return "", err
+			if call != nil {
+				args := make([]string, len(parts))
+				for i, p := range parts {
+					x, err := lw.expr(p, en)
+					if err != nil {
+						return "", err
+					}
+					args[i] = x
 				}
 				lw.n++
 				tmp := fmt.Sprintf("$_%d", lw.n)
 				r, err := lw.stmts(rest, en, tail)
-				return fmt.Sprintf("let %s = %s; %s", tmp, lw.callBuiltin(a.setter, []string{x, v}, nil, 0), r), err
+				return fmt.Sprintf("let %s = %s; %s", tmp, call(args), r), err
 			}
 			if nm, ok := a.Target.(*Name); ok {
 				v, err := lw.assignValue(a, nm.local, en)
