@@ -49,6 +49,9 @@ type sigKey struct {
 // keySet is an immutable set of keys, as fetched.
 type keySet struct {
 	keys []sigKey
+	// issuer is the discovery document's "issuer" ("" for a JWK Set URL,
+	// or a document without one): validate-jwt accepts tokens it issued.
+	issuer string
 }
 
 type jwksCache struct {
@@ -175,9 +178,10 @@ func (s *keySource) start(timeout time.Duration) *fetchCall {
 }
 
 func (s *keySource) fetch(ctx context.Context) (*keySet, error) {
-	jwksURL := s.url
+	jwksURL, issuer := s.url, ""
 	if s.discovery {
 		var doc struct {
+			Issuer  string `json:"issuer"`
 			JwksURI string `json:"jwks_uri"`
 		}
 		if err := s.getJSON(ctx, s.url, &doc); err != nil {
@@ -186,13 +190,13 @@ func (s *keySource) fetch(ctx context.Context) (*keySet, error) {
 		if err := checkHTTPURL(doc.JwksURI); err != nil {
 			return nil, fmt.Errorf("the OpenID configuration at %s has no usable jwks_uri: %v", engine.RedactURL(s.url), err)
 		}
-		jwksURL = doc.JwksURI
+		jwksURL, issuer = doc.JwksURI, doc.Issuer
 	}
 	var set jwkSet
 	if err := s.getJSON(ctx, jwksURL, &set); err != nil {
 		return nil, err
 	}
-	ks := &keySet{}
+	ks := &keySet{issuer: issuer}
 	for _, k := range set.Keys {
 		if sk, ok := k.parse(); ok {
 			ks.keys = append(ks.keys, sk)

@@ -28,6 +28,22 @@ import (
 // guidRE is a tenant ID: tollgate needs the GUID to check the issuer.
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
+// tenantDomainRE is a tenant's domain name (contoso.onmicrosoft.com).
+var tenantDomainRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
+
+// entraV1Issuer reports whether iss is the v1.0 issuer
+// (https://sts.windows.net/ID/) of a tenant whose v2.0 issuer, from its
+// discovery document, is authority + ID + "/v2.0".
+func entraV1Issuer(iss string, docs []string, authority string) bool {
+	for _, d := range docs {
+		id, ok := strings.CutPrefix(d, authority)
+		if id, ok = strings.CutSuffix(id, "/v2.0"); ok && guidRE.MatchString(id) && iss == "https://sts.windows.net/"+id+"/" {
+			return true
+		}
+	}
+	return false
+}
+
 func (k *kit) parseValidateAzureADToken(p *engine.Parser) engine.Step {
 	v := &validateJwt{
 		cache:         k.jwks,
@@ -42,16 +58,25 @@ func (k *kit) parseValidateAzureADToken(p *engine.Parser) engine.Step {
 		v.message = &m
 	}
 	v.parseSource(p, "Authorization", "Bearer")
+	// tenant-id: the tenant's ID, or (APIM: "tenant ID or URL", e.g.
+	// contoso.onmicrosoft.com) one of its domain names, whose discovery
+	// document gives the issuer, and with it the ID.
 	tenant := strings.TrimSpace(p.RequiredLitStr("tenant-id"))
-	if p.Has("tenant-id") && !guidRE.MatchString(tenant) {
-		p.ErrorAt(p.Node().Attr("tenant-id").ValuePos, "tenant-id must be the tenant's ID (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47), not %q: tollgate checks the token's issuer against it", tenant)
+	if p.Has("tenant-id") && !guidRE.MatchString(tenant) && !tenantDomainRE.MatchString(tenant) {
+		p.ErrorAt(p.Node().Attr("tenant-id").ValuePos, "tenant-id must be the tenant's ID (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47) or one of its domain names (contoso.onmicrosoft.com), not %q", tenant)
 	}
 	authority := strings.TrimSuffix(k.entraAuthority, "/")
 	v.sources = append(v.sources, jwtSource{
 		src:     v.cache.source(authority+"/"+tenant+"/v2.0/.well-known/openid-configuration", true),
 		timeout: defaultJwksTimeout,
 	})
-	v.issuers = append(v.issuers, engine.ConstStr(authority+"/"+tenant+"/v2.0"), engine.ConstStr("https://sts.windows.net/"+tenant+"/"))
+	if guidRE.MatchString(tenant) {
+		v.issuers = append(v.issuers, engine.ConstStr(authority+"/"+tenant+"/v2.0"), engine.ConstStr("https://sts.windows.net/"+tenant+"/"))
+	} else {
+		// The v2.0 issuer is the discovery document's; a v1.0 token's
+		// is https://sts.windows.net/ID/ with the ID in it.
+		v.entraV1 = authority + "/"
+	}
 
 	sawClients := false
 	for _, n := range p.Children() {

@@ -27,6 +27,10 @@ func fakeEntra(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/"+testTenant+"/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"issuer":"%s/%s/v2.0","jwks_uri":"%s/%s/discovery/v2.0/keys"}`, srv.URL, testTenant, srv.URL, testTenant)
 	})
+	// A domain of the tenant gives the same document (the issuer holds the ID).
+	mux.HandleFunc("/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"issuer":"%s/%s/v2.0","jwks_uri":"%s/%s/discovery/v2.0/keys"}`, srv.URL, testTenant, srv.URL, testTenant)
+	})
 	mux.HandleFunc("/"+testTenant+"/discovery/v2.0/keys", func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{rsaJWK("k1", jwtRSA)}})
 	})
@@ -129,10 +133,40 @@ func TestValidateAzureADTokenDocExamples(t *testing.T) {
 	}
 }
 
+// TestValidateAzureADTokenDomain: tenant-id as a domain name, which APIM's
+// page allows ("tenant ID or URL (for example, "contoso.onmicrosoft.com")"):
+// the tenant's discovery document gives the issuer, and with it the ID of
+// the v1.0 issuer.
+func TestValidateAzureADTokenDomain(t *testing.T) {
+	entra := fakeEntra(t)
+	plan, errs := compileAAD(t, entra.URL, `<validate-azure-ad-token tenant-id="contoso.onmicrosoft.com">
+    <client-application-ids>
+        <application-id>{{aad-client-application-id}}</application-id>
+    </client-application-ids>
+</validate-azure-ad-token>`)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for _, tc := range []struct{ name, iss, want string }{
+		{"v2.0 issuer", entra.URL + "/" + testTenant + "/v2.0", ""},
+		{"v1.0 issuer", "https://sts.windows.net/" + testTenant + "/", ""},
+		{"another tenant's v2.0 issuer", entra.URL + "/00000000-0000-0000-0000-000000000000/v2.0", ReasonTokenIssuerNotAllowed},
+		{"another tenant's v1.0 issuer", "https://sts.windows.net/00000000-0000-0000-0000-000000000000/", ReasonTokenIssuerNotAllowed},
+		{"the domain itself", entra.URL + "/contoso.onmicrosoft.com/v2.0", ReasonTokenIssuerNotAllowed},
+	} {
+		tok := jwtSign(t, "RS256", jwtRSA, "k1", jwtClaims(func(c jwt.MapClaims) { c["iss"], c["azp"] = tc.iss, testApp }))
+		s := request("https://gw.example.com/chat", "Authorization", "Bearer "+tok)
+		if got := jwtRun(t, plan, s); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+		s.Release()
+	}
+}
+
 func TestValidateAzureADTokenLoadErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{`<validate-azure-ad-token><client-application-ids><application-id>a</application-id></client-application-ids></validate-azure-ad-token>`, `needs the attribute "tenant-id"`},
-		{`<validate-azure-ad-token tenant-id="contoso.onmicrosoft.com"><client-application-ids><application-id>a</application-id></client-application-ids></validate-azure-ad-token>`, `must be the tenant's ID (a GUID`},
+		{`<validate-azure-ad-token tenant-id="contoso/../x"><client-application-ids><application-id>a</application-id></client-application-ids></validate-azure-ad-token>`, `must be the tenant's ID (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47) or one of its domain names`},
 		{`<validate-azure-ad-token tenant-id="` + testTenant + `"/>`, `needs <client-application-ids>`},
 		{`<validate-azure-ad-token tenant-id="` + testTenant + `"><client-application-ids/></validate-azure-ad-token>`, `at least one <application-id>`},
 		{`<validate-azure-ad-token tenant-id="` + testTenant + `" header-name="X" query-parameter-name="t"><client-application-ids><application-id>a</application-id></client-application-ids></validate-azure-ad-token>`, `takes only one of`},

@@ -78,9 +78,13 @@ type validateJwt struct {
 	sources   []jwtSource
 	audiences []engine.Str
 	issuers   []engine.Str
-	claims    []requiredClaim
-	appIDs    []engine.Str // validate-azure-ad-token's client-application-ids (azp or appid)
-	parser    *jwt.Parser
+	// entraV1: validate-azure-ad-token with a tenant's domain name: the
+	// Entra authority ("https://login.microsoftonline.com/") whose
+	// discovery issuer gives the tenant ID of the v1.0 issuer it accepts.
+	entraV1 string
+	claims  []requiredClaim
+	appIDs  []engine.Str // validate-azure-ad-token's client-application-ids (azp or appid)
+	parser  *jwt.Parser
 }
 
 // exprKey is a <key> whose text is an expression: the key is decoded from
@@ -118,6 +122,7 @@ var jwtAlgs = map[string]bool{
 // parseValidateJwt reads validate-jwt. Its key sources come from the kit's
 // cache, shared by every config snapshot this registry compiles.
 func (k *kit) parseValidateJwt(p *engine.Parser) engine.Step {
+	certs := k.certificates
 	v := &validateJwt{
 		cache:         k.jwks,
 		status:        int(p.LitInt("failed-validation-httpcode", http.StatusUnauthorized, 100, 599)),
@@ -163,7 +168,7 @@ func (k *kit) parseValidateJwt(p *engine.Parser) engine.Step {
 					continue // reported as unexpected
 				}
 				keysGiven = true
-				if k, ek, ok := parseInlineKey(c.Child(kn), false); ek != nil {
+				if k, ek, ok := parseInlineKey(c.Child(kn), false, certs); ek != nil {
 					v.exprKeys = append(v.exprKeys, *ek)
 				} else if ok {
 					v.inline = append(v.inline, k)
@@ -192,7 +197,7 @@ func (k *kit) parseValidateJwt(p *engine.Parser) engine.Step {
 				if kn.Name != "key" {
 					continue // reported as unexpected
 				}
-				if k, ek, ok := parseInlineKey(c.Child(kn), true); ek != nil {
+				if k, ek, ok := parseInlineKey(c.Child(kn), true, nil); ek != nil {
 					v.exprDec = append(v.exprDec, *ek)
 				} else if ok {
 					v.decrypt = append(v.decrypt, k)
@@ -260,16 +265,32 @@ func (v *validateJwt) parseSource(p *engine.Parser, defHeader, scheme string) {
 // or certificate). A key whose text is an expression (APIM allows
 // expressions there) is returned as an exprKey, decoded on each request.
 // Decryption keys (decrypt) are symmetric: base64 only.
-func parseInlineKey(p *engine.Parser, decrypt bool) (sigKey, *exprKey, bool) {
+func parseInlineKey(p *engine.Parser, decrypt bool, certs []NamedCertificate) (sigKey, *exprKey, bool) {
 	k := sigKey{kid: p.LitStr("id", "")}
 	format := "base64"
 	if !decrypt {
 		format = p.LitStr("format", "base64", "base64", "pem")
 	}
 	if p.Has("certificate-id") {
-		p.Attr("certificate-id")
-		p.Errorf("<key certificate-id> is not supported by tollgate: give the certificate inline with format=\"pem\"")
-		return k, nil, false
+		if decrypt {
+			p.Attr("certificate-id")
+			p.Errorf("<key certificate-id> among <decryption-keys> is not supported by tollgate (RSA-encrypted tokens): use symmetric keys")
+			return k, nil, false
+		}
+		pos := p.Node().Attr("certificate-id").ValuePos
+		id := p.RequiredLitStr("certificate-id")
+		if p.HasText() {
+			p.TextStr()
+			p.Errorf("<key certificate-id> takes no text")
+			return k, nil, false
+		}
+		key, err := certificatePublicKey(certs, id)
+		if err != nil {
+			p.ErrorAt(pos, "%v", err)
+			return k, nil, false
+		}
+		k.key = key
+		return k, nil, true
 	}
 	if !decrypt && (p.Has("n") || p.Has("e")) {
 		n, e := p.RequiredLitStr("n"), p.RequiredLitStr("e")
@@ -305,6 +326,30 @@ func parseInlineKey(p *engine.Parser, decrypt bool) (sigKey, *exprKey, bool) {
 	}
 	k.key = key
 	return k, nil, true
+}
+
+// certificatePublicKey is the public key of the gateway's certificate
+// named id (--certificates: APIM's certificate entities, by name), for
+// <key certificate-id>.
+func certificatePublicKey(certs []NamedCertificate, id string) (any, error) {
+	for i := range certs {
+		if certs[i].Name != id {
+			continue
+		}
+		leaf := certs[i].Cert.Leaf
+		if leaf == nil && len(certs[i].Cert.Certificate) > 0 {
+			leaf, _ = x509.ParseCertificate(certs[i].Cert.Certificate[0])
+		}
+		if leaf == nil {
+			break
+		}
+		switch pub := leaf.PublicKey.(type) {
+		case *rsa.PublicKey, *ecdsa.PublicKey:
+			return pub, nil
+		}
+		return nil, fmt.Errorf("certificate %q holds a %T key: a signing key is RSA or EC", id, leaf.PublicKey)
+	}
+	return nil, fmt.Errorf("no certificate named %q in the gateway's certificates (--certificates: NAME.pem files holding a certificate and its key)", id)
 }
 
 // decodeKeyText decodes a <key>'s text: a base64 symmetric key or, with
@@ -512,7 +557,8 @@ func (v *validateJwt) validate(ctx context.Context, s *engine.State) (*engine.Jw
 		return nil, err
 	}
 	claims := jwt.MapClaims{}
-	tok, err := v.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) { return v.keysFor(ctx, t, dyn, srcs) })
+	var look keyLookup
+	tok, err := v.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) { return v.keysFor(ctx, t, dyn, srcs, &look) })
 	if err != nil {
 		var f *jwtFail
 		switch {
@@ -555,13 +601,18 @@ func (v *validateJwt) validate(ctx context.Context, s *engine.State) (*engine.Jw
 			return nil, failf(ReasonTokenAudienceNotAllowed, "Invalid JWT audience.")
 		}
 	}
-	if len(v.issuers) > 0 {
+	// The issuers: those listed, and the issuer of each discovery document
+	// the keys came from (APIM takes "signing keys and issuer" from an
+	// openid-config).
+	if len(v.issuers) > 0 || look.discovery {
 		iss, _ := claims.GetIssuer()
-		ok, err := anyMatch(s, v.issuers, []string{iss})
-		if err != nil {
-			return nil, err
+		ok := false
+		if len(v.issuers) > 0 {
+			if ok, err = anyMatch(s, v.issuers, []string{iss}); err != nil {
+				return nil, err
+			}
 		}
-		if iss == "" || !ok {
+		if iss == "" || !ok && !discoveryIssuer(iss, look.issuers, claims) && (v.entraV1 == "" || !entraV1Issuer(iss, look.issuers, v.entraV1)) {
 			return nil, failf(ReasonTokenIssuerNotAllowed, "Invalid JWT issuer.")
 		}
 	}
@@ -701,8 +752,33 @@ func (v *validateJwt) requestSources(s *engine.State) ([]jwtSource, error) {
 	return out, nil
 }
 
+// keyLookup is what keysFor learnt of the discovery documents it used.
+type keyLookup struct {
+	discovery bool     // an <openid-config> was among the sources
+	issuers   []string // their "issuer"s
+}
+
+// discoveryIssuer reports whether iss is the issuer of one of the discovery
+// documents. Microsoft Entra's multi-tenant documents (the common and
+// organizations endpoints) give "https://login.microsoftonline.com/{tenantid}/v2.0":
+// there the token's tid claim stands for {tenantid}, as Microsoft's own
+// issuer validator reads it.
+func discoveryIssuer(iss string, docs []string, claims jwt.MapClaims) bool {
+	for _, d := range docs {
+		if d == iss {
+			return true
+		}
+		if strings.Contains(d, "{tenantid}") {
+			if tid, _ := claims["tid"].(string); tid != "" && strings.Replace(d, "{tenantid}", tid, 1) == iss {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // keysFor returns the keys that may have signed t.
-func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token, dyn []sigKey, srcs []jwtSource) (any, error) {
+func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token, dyn []sigKey, srcs []jwtSource, look *keyLookup) (any, error) {
 	alg, _ := t.Header["alg"].(string)
 	if alg == "none" {
 		if v.requireSigned {
@@ -714,9 +790,9 @@ func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token, dyn []sigKey, s
 		return nil, failf(ReasonJwtInvalid, "Invalid JWT: algorithm %q is not accepted.", alg)
 	}
 	kid, _ := t.Header["kid"].(string)
-	keys, err := v.candidates(ctx, alg, kid, false, dyn, srcs)
+	keys, err := v.candidates(ctx, alg, kid, false, dyn, srcs, look)
 	if err == nil && len(keys) == 0 && len(srcs) > 0 {
-		keys, err = v.candidates(ctx, alg, kid, true, dyn, srcs) // maybe rotated: refetch (rate-limited)
+		keys, err = v.candidates(ctx, alg, kid, true, dyn, srcs, look) // maybe rotated: refetch (rate-limited)
 	}
 	if len(keys) == 0 {
 		if err != nil {
@@ -730,16 +806,20 @@ func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token, dyn []sigKey, s
 	return jwt.VerificationKeySet{Keys: keys}, nil
 }
 
-func (v *validateJwt) candidates(ctx context.Context, alg, kid string, refresh bool, dyn []sigKey, srcs []jwtSource) ([]jwt.VerificationKey, error) {
+func (v *validateJwt) candidates(ctx context.Context, alg, kid string, refresh bool, dyn []sigKey, srcs []jwtSource, look *keyLookup) ([]jwt.VerificationKey, error) {
 	var out []jwt.VerificationKey
 	out = pickKeys(out, v.inline, alg, kid)
 	out = pickKeys(out, dyn, alg, kid)
 	var ferr error
 	for _, src := range srcs {
+		look.discovery = look.discovery || src.src.discovery
 		ks, err := src.src.get(ctx, src.timeout, refresh)
 		if err != nil {
 			ferr = failf(ReasonJwksUnavailable, "Signing keys unavailable: %v.", err)
 			continue
+		}
+		if ks.issuer != "" {
+			look.issuers = append(look.issuers, ks.issuer)
 		}
 		out = pickKeys(out, ks.keys, alg, kid)
 	}

@@ -2,11 +2,14 @@ package policies
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -334,7 +337,7 @@ func TestValidateJwtLoadErrors(t *testing.T) {
 		{`<validate-jwt header-name="Authorization"><issuer-signing-keys><key>not base64!</key></issuer-signing-keys></validate-jwt>`, `policy.xml:1:83: inbound/validate-jwt[1]/issuer-signing-keys[1]/key[1]: a symmetric <key> must be base64`},
 		{`<validate-jwt header-name="Authorization"><issuer-signing-keys><key>c2hvcnQ=</key></issuer-signing-keys></validate-jwt>`, `at least 16`},
 		{`<validate-jwt header-name="Authorization"><issuer-signing-keys><key format="pem">xyz</key></issuer-signing-keys></validate-jwt>`, `bad PEM key`},
-		{`<validate-jwt header-name="Authorization"><issuer-signing-keys><key certificate-id="c"/></issuer-signing-keys></validate-jwt>`, `certificate-id> is not supported`},
+		{`<validate-jwt header-name="Authorization"><issuer-signing-keys><key certificate-id="c"/></issuer-signing-keys></validate-jwt>`, `key[1]: no certificate named "c" in the gateway's certificates (--certificates`},
 		{`<validate-jwt header-name="Authorization"><issuer-signing-keys><kee>x</kee></issuer-signing-keys></validate-jwt>`, `unexpected element <kee>`},
 		{`<validate-jwt header-name="Authorization">` + keys + `<audience>x</audience></validate-jwt>`, `unexpected element <audience> inside <validate-jwt>`},
 		{`<validate-jwt header-name="Authorization"><openid-config url="ftp://x"/></validate-jwt>`, `must start with http:// or https://`},
@@ -345,7 +348,7 @@ func TestValidateJwtLoadErrors(t *testing.T) {
 		{`<validate-jwt header-name="Authorization" header="x">` + keys + `</validate-jwt>`, `has no attribute "header"`},
 		{`<validate-jwt header-name="Authorization">` + keys + `<required-claims><claim match="some"><value>x</value></claim></required-claims></validate-jwt>`, `"match" must be one of all, any`},
 		{`<validate-jwt header-name="Authorization">` + keys + `<decryption-keys><key>not base64!</key></decryption-keys></validate-jwt>`, `decryption-keys[1]/key[1]: a symmetric <key> must be base64`},
-		{`<validate-jwt header-name="Authorization">` + keys + `<decryption-keys><key certificate-id="c"/></decryption-keys></validate-jwt>`, `certificate-id> is not supported`},
+		{`<validate-jwt header-name="Authorization">` + keys + `<decryption-keys><key certificate-id="c"/></decryption-keys></validate-jwt>`, `<key certificate-id> among <decryption-keys> is not supported`},
 		{`<validate-jwt header-name="Authorization"><issuer-signing-keys><key>@(1 + 2)</key></issuer-signing-keys></validate-jwt>`, `must be a string`},
 	} {
 		_, errs := jwtCompileErrs(nil, tc.src)
@@ -368,6 +371,7 @@ type jwksServer struct {
 	mu      sync.Mutex
 	keys    []map[string]string
 	fetches atomic.Int32
+	issuer  string // the discovery document's "issuer" member, as JSON with its comma ("" leaves it out)
 	delay   time.Duration
 	block   chan struct{} // when set, the JWKS handler waits on it
 }
@@ -375,8 +379,12 @@ type jwksServer struct {
 func newJwksServer(t testing.TB) *jwksServer {
 	js := &jwksServer{}
 	mux := http.NewServeMux()
+	js.issuer = `"issuer":"https://idp.example/",`
 	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"issuer":"https://idp.example/","jwks_uri":"%s/keys"}`, js.URL)
+		js.mu.Lock()
+		issuer := js.issuer
+		js.mu.Unlock()
+		fmt.Fprintf(w, `{%s"jwks_uri":"%s/keys"}`, issuer, js.URL)
 	})
 	mux.HandleFunc("/keys", func(w http.ResponseWriter, r *http.Request) {
 		js.fetches.Add(1)
@@ -672,5 +680,137 @@ func TestJwksCacheBound(t *testing.T) {
 	}
 	if c.source("https://idp1/keys", false) != c.source("https://idp1/keys", false) {
 		t.Error("a kept source is not shared")
+	}
+}
+
+// TestValidateJwtDiscoveryIssuer: an <openid-config> gives the keys and the
+// issuer (APIM: "signing keys and issuer can be obtained" from it): a token
+// of another issuer fails, whatever key signed it; listed <issuers> are
+// allowed as well. A <jwks url> has no issuer to check.
+func TestValidateJwtDiscoveryIssuer(t *testing.T) {
+	jwtKeys(t)
+	js := newJwksServer(t)
+	js.set(rsaJWK("k1", jwtRSA))
+	oidc := `<openid-config url="` + js.URL + `/.well-known/openid-configuration"/>`
+	entra := `"issuer":"https://login.microsoftonline.com/{tenantid}/v2.0",`
+	iss := func(v string) func(jwt.MapClaims) { return func(c jwt.MapClaims) { c["iss"] = v } }
+	tests := []struct {
+		name, doc, extra string // doc: the document's issuer member ("-": none)
+		mod              func(jwt.MapClaims)
+		want             string
+	}{
+		{name: "the document's issuer", want: ""},
+		{name: "another issuer", mod: iss("https://evil.example/"), want: "TokenIssuerNotAllowed"},
+		{name: "no issuer claim", mod: func(c jwt.MapClaims) { delete(c, "iss") }, want: "TokenIssuerNotAllowed"},
+		{name: "a listed issuer as well", extra: `<issuers><issuer>https://other/</issuer></issuers>`, mod: iss("https://other/"), want: ""},
+		{name: "the document's besides a list", extra: `<issuers><issuer>https://other/</issuer></issuers>`, want: ""},
+		{name: "neither", extra: `<issuers><issuer>https://other/</issuer></issuers>`, mod: iss("https://evil.example/"), want: "TokenIssuerNotAllowed"},
+		{name: "a document without an issuer accepts none", doc: "-", want: "TokenIssuerNotAllowed"},
+		{name: "Entra multi-tenant: the token's tenant", doc: entra,
+			mod: func(c jwt.MapClaims) { c["iss"], c["tid"] = "https://login.microsoftonline.com/t1/v2.0", "t1" }, want: ""},
+		{name: "Entra multi-tenant: another tenant's issuer", doc: entra,
+			mod: func(c jwt.MapClaims) { c["iss"], c["tid"] = "https://login.microsoftonline.com/t2/v2.0", "t1" }, want: "TokenIssuerNotAllowed"},
+		{name: "Entra multi-tenant: no tid", doc: entra,
+			mod: func(c jwt.MapClaims) { c["iss"] = "https://login.microsoftonline.com/t1/v2.0"; delete(c, "tid") }, want: "TokenIssuerNotAllowed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			js.mu.Lock()
+			switch tc.doc {
+			case "":
+				js.issuer = `"issuer":"https://idp.example/",`
+			case "-":
+				js.issuer = ""
+			default:
+				js.issuer = tc.doc
+			}
+			js.mu.Unlock()
+			cache, _ := newTestJwksCache()
+			plan := jwtCompile(t, cache, `<validate-jwt header-name="Authorization">`+oidc+tc.extra+`</validate-jwt>`)
+			s := request("http://gw/x", "Authorization", "Bearer "+jwtSign(t, "RS256", jwtRSA, "k1", jwtClaims(tc.mod)))
+			defer s.Release()
+			if got := jwtRun(t, plan, s); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// A JWK Set URL (tollgate's <jwks>) names no issuer: any is accepted.
+	cache, _ := newTestJwksCache()
+	plan := jwtCompile(t, cache, `<validate-jwt header-name="Authorization"><jwks url="`+js.URL+`/keys"/></validate-jwt>`)
+	s := request("http://gw/x", "Authorization", "Bearer "+jwtSign(t, "RS256", jwtRSA, "k1", jwtClaims(iss("https://anyone/"))))
+	defer s.Release()
+	if got := jwtRun(t, plan, s); got != "" {
+		t.Errorf("jwks URL: %q", got)
+	}
+}
+
+// TestValidateJwtCertificateID: <key certificate-id> is the public key of
+// the gateway's certificate of that name (APIM's "Token validation with RSA
+// certificate" example, as written).
+func TestValidateJwtCertificateID(t *testing.T) {
+	jwtKeys(t)
+	certOf := func(name string, key crypto.Signer) NamedCertificate {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return NamedCertificate{Name: name, Cert: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}}
+	}
+	certs := []NamedCertificate{certOf("my-rsa-cert", jwtRSA), certOf("my-ec-cert", jwtEC256)}
+	compile := func(src string) (*engine.Plan, engine.ErrorList) {
+		src = "<policies><inbound>" + src + "</inbound><backend/><outbound/><on-error/></policies>"
+		root, err := engine.Read("policy.xml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := Registry(testDeps())
+		reg["validate-jwt"] = engine.Policy{Sections: engine.Inbound, Parse: (&kit{jwks: newJwksCache(nil), certificates: certs}).parseValidateJwt}
+		c := engine.NewCompiler(reg, engine.NewNamedValues())
+		return c.Compile(root, "api", nil), c.Errors()
+	}
+	// The documented example, as written.
+	doc := `<validate-jwt header-name="Authorization" require-scheme="Bearer">
+    <issuer-signing-keys>
+        <key certificate-id="my-rsa-cert" />  <!-- signing key specified as certificate ID, enclosed in double-quotes -->
+    </issuer-signing-keys>
+    <audiences>
+        <audience>@(context.Request.OriginalUrl.Host)</audience>  <!-- audience is set to API Management host name -->
+    </audiences>
+    <issuers>
+        <issuer>http://contoso.com/</issuer>
+    </issuers>
+</validate-jwt>`
+	plan, errs := compile(doc)
+	if len(errs) > 0 {
+		t.Fatalf("the documented example: %v", errs)
+	}
+	claims := func(c jwt.MapClaims) { c["aud"], c["iss"] = "gw", "http://contoso.com/" }
+	for _, tc := range []struct {
+		name string
+		tok  string
+		want string
+	}{
+		{"signed with the certificate's key", jwtSign(t, "RS256", jwtRSA, "", jwtClaims(claims)), ""},
+		{"signed with another key", jwtSign(t, "RS256", jwtRSA2, "", jwtClaims(claims)), "TokenSignatureInvalid"},
+	} {
+		s := request("http://gw/x", "Authorization", "Bearer "+tc.tok)
+		if got := jwtRun(t, plan, s); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+		s.Release()
+	}
+	plan, errs = compile(`<validate-jwt header-name="Authorization"><issuer-signing-keys><key certificate-id="my-ec-cert"/></issuer-signing-keys></validate-jwt>`)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	s := request("http://gw/x", "Authorization", "Bearer "+jwtSign(t, "ES256", jwtEC256, "", jwtClaims(nil)))
+	defer s.Release()
+	if got := jwtRun(t, plan, s); got != "" {
+		t.Errorf("EC certificate: %q", got)
+	}
+	if _, errs := compile(`<validate-jwt header-name="Authorization"><issuer-signing-keys><key certificate-id="my-rsa-cert">x</key></issuer-signing-keys></validate-jwt>`); !strings.Contains(errs.Error(), "takes no text") {
+		t.Errorf("text beside certificate-id: %v", errs)
 	}
 }
