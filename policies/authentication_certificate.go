@@ -219,6 +219,9 @@ func loadKeyPair(certFile, keyFile string) (*tls.Certificate, error) {
 // LoadCertificateDir reads every NAME.pem in dir (a certificate chain and
 // its private key in one file) as the certificate named NAME.
 func LoadCertificateDir(dir string) ([]NamedCertificate, error) {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a folder of NAME.pem files", dir)
+	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.pem"))
 	if err != nil {
 		return nil, err

@@ -589,6 +589,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	overrides := fs.String("apiops-config", envDefault("apiops-config", ""), "APIOps publisher configuration file applied over the folder")
 	values := fs.String("named-values", envDefault("named-values", ""), "JSON file with the values of APIOps named values that are not in the folder")
 	idFile := fs.String("identities", envDefault("identities", ""), "JSON file with the OAuth2 clients behind authentication-managed-identity client-id")
+	certDir := fs.String("certificates", envDefault("certificates", ""), "folder of NAME.pem files (certificate and key), as for serve: authentication-certificate and validate-jwt's <key certificate-id>")
 	gw := fs.String("gateway", envDefault("gateway", ""), "check as the APIOps gateway resource gateways/NAME/: list only the APIs assigned to it")
 	wsp := fs.String("workspace", envDefault("workspace", ""), "check as the gateway of the APIOps workspace workspaces/NAME/ (comma-separated: several): list only its APIs")
 	if err := fs.Parse(args); err != nil {
@@ -599,7 +600,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	}
 	dir := "apis"
 	if fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "usage: tollgate check [--explain] [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [--identities FILE] [--gateway NAME | --workspace NAME] [DIR]")
+		fmt.Fprintln(stderr, "usage: tollgate check [--explain] [--subscription-keys FILE] [--apiops-config FILE] [--named-values FILE] [--identities FILE] [--certificates DIR] [--gateway NAME | --workspace NAME] [DIR]")
 		return 2
 	}
 	if fs.NArg() == 1 {
@@ -624,7 +625,14 @@ func check(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, err.Error())
 		return 1
 	}
-	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: ids, Metrics: gateway.NewMetrics(), Loggers: loggers})
+	var certs []policies.NamedCertificate
+	if *certDir != "" {
+		if certs, err = policies.LoadCertificateDir(*certDir); err != nil {
+			fmt.Fprintln(stdout, "--certificates: "+err.Error())
+			return 1
+		}
+	}
+	reg := policies.Registry(policies.Deps{Store: store.NewMemory(), Identities: ids, Metrics: gateway.NewMetrics(), Loggers: loggers, Certificates: certs})
 	lo := gateway.LoadOptions{SubscriptionKeys: *keys, Overrides: *overrides, NamedValuesFile: *values, Loggers: loggers, Gateway: *gw, Workspaces: splitList(*wsp),
 		KeyVault: policies.NewKeyVault(ids, nil, nil)}
 	if *explain {
