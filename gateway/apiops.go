@@ -37,7 +37,7 @@ import (
 //	DIR/backends/NAME/backendInformation.json        named backends
 //	DIR/products/NAME/…                              products (products.go)
 //	DIR/subscriptions/NAME/…                         subscriptions (subscriptions.go)
-//	DIR/version sets/NAME/versionSetInformation.json version schemes of versioned APIs
+//	DIR/version sets/NAME/apiVersionSetInformation.json version schemes of versioned APIs
 //	DIR/diagnostics/NAME/diagnosticInformation.json  APIM diagnostics (diagnostics.go), and
 //	DIR/apis/NAME/diagnostics/DIAG/…                 an API's own
 //
@@ -588,7 +588,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	return api
 }
 
-// hashVersionSets writes DIR/version sets/*/versionSetInformation.json
+// hashVersionSets writes DIR/version sets/*/apiVersionSetInformation.json
 // and their overrides into common: an API's versioning comes from them, so
 // a changed version set must recompile the APIs (a missing one is
 // reported where an API names it).
@@ -602,7 +602,7 @@ func hashVersionSets(dir string, o *overrides, common hash.Hash) {
 		if !isDirEntry(base, e) || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(base, e.Name(), "versionSetInformation.json"))
+		data, err := os.ReadFile(versionSetFile(base, e.Name()))
 		if err != nil {
 			continue
 		}
@@ -612,10 +612,28 @@ func hashVersionSets(dir string, o *overrides, common hash.Hash) {
 	}
 }
 
-// versionSet reads "version sets/ID/versionSetInformation.json": its
+// versionSetFile is a version set's file in folder base: APIOps' extractor
+// writes apiVersionSetInformation.json; versionSetInformation.json, the
+// name tollgate's docs once gave, is read too.
+func versionSetFile(base, id string) string {
+	file := filepath.Join(base, id, "apiVersionSetInformation.json")
+	if _, err := os.Stat(file); err != nil {
+		if old := filepath.Join(base, id, "versionSetInformation.json"); fileIsThere(old) {
+			return old
+		}
+	}
+	return file
+}
+
+func fileIsThere(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// versionSet reads "version sets/ID/apiVersionSetInformation.json": its
 // scheme (Segment, Query or Header) and the query parameter or header.
 func versionSet(dir, id string, o *overrides, errs *engine.ErrorList) (scheme, name string) {
-	file := filepath.Join(dir, "version sets", id, "versionSetInformation.json")
+	file := versionSetFile(filepath.Join(dir, "version sets"), id)
 	data, ok := readIf(file, errs)
 	if !ok {
 		errs.Add(engine.Pos{File: file}, "", "version set %q is missing", id)

@@ -284,7 +284,7 @@ func TestAPIOpsOverridesMergeObjects(t *testing.T) {
 func TestAPIOpsVersionSetsAndMoreOverrides(t *testing.T) {
 	rb := newRESTBackend(t, nil)
 	dir := t.TempDir()
-	writeFile(t, dir, "version sets/vs/versionSetInformation.json", `{"properties": {"displayName": "orders", "versioningScheme": "Query", "versionQueryName": "v"}}`)
+	writeFile(t, dir, "version sets/vs/apiVersionSetInformation.json", `{"properties": {"displayName": "orders", "versioningScheme": "Query", "versionQueryName": "v"}}`)
 	writeFile(t, dir, "apis/orders-v1/apiInformation.json", `{"properties": {"path": "orders", "apiVersion": "v1", "apiVersionSetId": "/apiVersionSets/vs", "serviceUrl": "`+rb.url+`", "subscriptionRequired": false}}`)
 	writeFile(t, dir, "apis/keyed/apiInformation.json", `{"properties": {"path": "keyed", "serviceUrl": "`+rb.url+`/{{Tenant}}"}}`)
 	writeFile(t, dir, "named values/tenant/namedValueInformation.json", `{"properties": {"displayName": "Tenant", "value": "dev"}}`)
@@ -309,7 +309,7 @@ subscriptions:
 	}
 
 	// The version set changes scheme: the API follows on reload.
-	writeFile(t, dir, "version sets/vs/versionSetInformation.json", `{"properties": {"displayName": "orders", "versioningScheme": "Segment"}}`)
+	writeFile(t, dir, "version sets/vs/apiVersionSetInformation.json", `{"properties": {"displayName": "orders", "versioningScheme": "Segment"}}`)
 	if st := g.srv.Reload("test"); st.Result != gateway.ReloadSuccess {
 		t.Fatalf("reload after the version set's edit: %+v", st)
 	}

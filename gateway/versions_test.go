@@ -123,9 +123,9 @@ func TestVersionLoadErrors(t *testing.T) {
 // its Original, as the extractor writes them.
 func TestVersionsAPIOps(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "version sets/orders-set/versionSetInformation.json",
+	writeFile(t, dir, "version sets/orders-set/apiVersionSetInformation.json",
 		`{"properties": {"displayName": "Orders", "versioningScheme": "Query", "versionQueryName": "api-version"}}`)
-	writeFile(t, dir, "version sets/users-set/versionSetInformation.json",
+	writeFile(t, dir, "version sets/users-set/apiVersionSetInformation.json",
 		`{"properties": {"displayName": "Users", "versioningScheme": "Header", "versionHeaderName": "x-ms-version"}}`)
 	api := func(name, path, svc, extra string) {
 		writeFile(t, dir, "apis/"+name+"/apiInformation.json", fmt.Sprintf(
@@ -154,7 +154,7 @@ func TestVersionsAPIOps(t *testing.T) {
 			t.Errorf("%s: %d %q, want %d %q", tc.path, resp.StatusCode, body, tc.status, tc.want)
 		}
 	}
-	writeFile(t, dir, "version sets/users-set/versionSetInformation.json", `{"properties": {"versioningScheme": "Cookie"}}`)
+	writeFile(t, dir, "version sets/users-set/apiVersionSetInformation.json", `{"properties": {"versioningScheme": "Cookie"}}`)
 	if _, errs := load(t, dir); len(errs) != 1 || !strings.Contains(errs[0], `versioningScheme "Cookie" is not Segment, Query or Header`) {
 		t.Errorf("errors %q", errs)
 	}
