@@ -494,12 +494,29 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		}
 		return v
 	}
+	// The extractor writes the current revision in NAME/ and the others in
+	// NAME;rev=N/, whose isCurrent is false or, as APIM leaves it out of
+	// a revision that is not current, absent.
+	cur, revFolder := true, folder != name
 	if raw, ok := props["isCurrent"]; ok {
-		var cur bool
-		if json.Unmarshal(raw, &cur) == nil && !cur {
-			*notes = append(*notes, at("isCurrent").String()+": ignored: revision "+str("apiRevision")+" of API "+name+" (not the current revision)")
+		if json.Unmarshal(raw, &cur) != nil {
+			errs.Add(at("isCurrent"), "", "isCurrent must be true or false, not %s", string(raw))
 			return nil
 		}
+	} else if revFolder {
+		cur = false
+	}
+	if !cur {
+		where := at("isCurrent")
+		if _, ok := props["isCurrent"]; !ok {
+			where = engine.Pos{File: src.file, Line: 1, Col: 1}
+		}
+		rev := str("apiRevision")
+		if _, r, ok := strings.Cut(folder, ";rev="); ok && rev == "" {
+			rev = r
+		}
+		*notes = append(*notes, where.String()+": ignored: revision "+rev+" of API "+name+" (not the current revision)")
+		return nil
 	}
 	for _, k := range sortedKeys(props) {
 		if !apiInfoUsed[k] {

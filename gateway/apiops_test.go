@@ -338,3 +338,58 @@ versionSets:
 		t.Fatalf("the named value override (TENANT for Tenant's folder tenant): %+v", seen)
 	}
 }
+
+// TestAPIOpsRevisionFolders: the extractor writes the current revision in
+// NAME/ and the others in NAME;rev=N/; APIM leaves isCurrent out of a
+// revision that is not current (every extracted folder seen does), so such
+// a folder is skipped, with a notice, unless it says "isCurrent": true.
+func TestAPIOpsRevisionFolders(t *testing.T) {
+	const cur = `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:9", "apiRevision": "1", "isCurrent": true}}`
+	for _, tc := range []struct {
+		name         string
+		base, rev2   string
+		notes, errs  []string
+		servedFolder string
+	}{
+		{name: "no isCurrent in the revision folder", base: cur,
+			rev2:  `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "apiRevision": "2"}}`,
+			notes: []string{"apis/echo;rev=2/apiInformation.json:1:1: ignored: revision 2 of API echo (not the current revision)"}},
+		{name: "no apiRevision either: the folder's", base: cur,
+			rev2:  `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8"}}`,
+			notes: []string{"apis/echo;rev=2/apiInformation.json:1:1: ignored: revision 2 of API echo (not the current revision)"}},
+		{name: "isCurrent false", base: cur,
+			rev2:  `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "apiRevision": "2", "isCurrent": false}}`,
+			notes: []string{"apis/echo;rev=2/apiInformation.json:1:89: ignored: revision 2 of API echo (not the current revision)"}},
+		{name: "the base folder without isCurrent is current", base: `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:9"}}`,
+			rev2:  `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "apiRevision": "2"}}`,
+			notes: []string{"apis/echo;rev=2/apiInformation.json:1:1: ignored: revision 2 of API echo (not the current revision)"}},
+		{name: "a bad isCurrent", base: cur,
+			rev2: `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "isCurrent": "yes"}}`,
+			errs: []string{`apis/echo;rev=2/apiInformation.json:1:69: isCurrent must be true or false, not "yes"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "apis/echo/apiInformation.json", tc.base)
+			writeFile(t, dir, "apis/echo;rev=2/apiInformation.json", tc.rev2)
+			snap, errs := loadDir(t, dir)
+			if strings.Join(errs, "\n") != strings.Join(tc.errs, "\n") {
+				t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(tc.errs, "\n"))
+			}
+			if snap == nil {
+				return
+			}
+			var notes []string
+			for _, n := range snap.Notices {
+				if strings.Contains(n, "revision") {
+					notes = append(notes, strings.ReplaceAll(n, dir+string(filepath.Separator), ""))
+				}
+			}
+			if strings.Join(notes, "\n") != strings.Join(tc.notes, "\n") {
+				t.Errorf("notices:\n%s\nwant:\n%s", strings.Join(notes, "\n"), strings.Join(tc.notes, "\n"))
+			}
+			if len(snap.APIs) != 1 || snap.APIs[0].ServiceURL.Port() != "9" {
+				t.Errorf("served %d APIs: %+v", len(snap.APIs), snap.APIs)
+			}
+		})
+	}
+}

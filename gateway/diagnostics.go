@@ -498,7 +498,8 @@ func parseDiagSampling(d *diagnostic, v *jnode, bad func(int64, string, ...any))
 	for _, m := range v.keys {
 		switch m.name {
 		case "samplingType":
-			if m.val.kind != 'n' && (m.val.kind != '"' || m.val.str != "fixed") {
+			// ARM enums are case-insensitive: APIM hands back "fixed" and "Fixed".
+			if m.val.kind != 'n' && (m.val.kind != '"' || !strings.EqualFold(m.val.str, "fixed")) {
 				bad(m.val.off, "sampling.samplingType must be \"fixed\", not %s", m.val.describe())
 			}
 		case "percentage":

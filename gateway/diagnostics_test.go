@@ -160,6 +160,10 @@ func TestDiagnosticsLoad(t *testing.T) {
 			errors: []string{api + ":1:69: diagnostic applicationinsights of API orders: sampling.percentage must be a number from 0 to 100, not -1"},
 		},
 		{
+			name:  "samplingType as APIM also hands it back",
+			files: map[string]string{svc: `{"properties": {"sampling": {"samplingType": "Fixed", "percentage": 100}}}`},
+		},
+		{
 			name:   "a property given twice",
 			files:  map[string]string{svc: `{"properties": {"logClientIp": true, "logClientIp": false}}`},
 			errors: []string{svc + ":1:38: diagnostic azuremonitor: property logClientIp is given twice"},
