@@ -7,6 +7,7 @@ import (
 	"errors"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,7 +77,7 @@ func parseSpec(file string, data []byte, errs *engine.ErrorList) []specOp {
 		d, err := loader.LoadFromData(data)
 		loaded = d
 		if err == nil {
-			err = d.Validate(context.Background(), openapi3.DisableExamplesValidation(), openapi3.DisableSchemaDefaultsValidation())
+			err = validateAPIMExport(d)
 		}
 		if err != nil {
 			pos := at(vnode)
@@ -96,7 +97,7 @@ func parseSpec(file string, data []byte, errs *engine.ErrorList) []specOp {
 			var d3 *openapi3.T
 			if d3, err = openapi2conv.ToV3(&d2); err == nil {
 				loaded = d3
-				err = d3.Validate(context.Background(), openapi3.DisableExamplesValidation(), openapi3.DisableSchemaDefaultsValidation())
+				err = validateAPIMExport(d3)
 			}
 		}
 		if err != nil {
@@ -142,6 +143,111 @@ func parseSpec(file string, data []byte, errs *engine.ErrorList) []specOp {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].pos.Line < out[j].pos.Line })
 	return out
+}
+
+// validateAPIMExport validates d as kin-openapi does, but takes what APIM's
+// own export writes, and APIOps' extractor stores, as APIM reads it when the
+// publisher imports it again: a parameter or schema whose type is the empty string (a
+// parameter added in the portal without a type: any value), a response
+// whose description is null, and an empty info.version (an API outside a
+// version set). d is changed: the empty types are dropped and the null
+// descriptions become empty.
+func validateAPIMExport(d *openapi3.T) error {
+	seen := map[*openapi3.Schema]bool{}
+	var schema func(*openapi3.SchemaRef)
+	schema = func(r *openapi3.SchemaRef) {
+		if r == nil || r.Value == nil || seen[r.Value] {
+			return
+		}
+		sc := r.Value
+		seen[sc] = true
+		if sc.Type != nil && slices.Contains(*sc.Type, "") {
+			t := slices.DeleteFunc(slices.Clone(*sc.Type), func(s string) bool { return s == "" })
+			if len(t) == 0 {
+				sc.Type = nil
+			} else {
+				sc.Type = (*openapi3.Types)(&t)
+			}
+		}
+		for _, p := range sc.Properties {
+			schema(p)
+		}
+		schema(sc.Items)
+		schema(sc.Not)
+		if sc.AdditionalProperties.Schema != nil {
+			schema(sc.AdditionalProperties.Schema)
+		}
+		for _, list := range []openapi3.SchemaRefs{sc.AllOf, sc.AnyOf, sc.OneOf} {
+			for _, x := range list {
+				schema(x)
+			}
+		}
+	}
+	content := func(c openapi3.Content) {
+		for _, mt := range c {
+			if mt != nil {
+				schema(mt.Schema)
+			}
+		}
+	}
+	params := func(ps openapi3.Parameters) {
+		for _, p := range ps {
+			if p != nil && p.Value != nil {
+				schema(p.Value.Schema)
+				content(p.Value.Content)
+			}
+		}
+	}
+	responses := func(rs map[string]*openapi3.ResponseRef) {
+		for _, r := range rs {
+			if r == nil || r.Value == nil {
+				continue
+			}
+			if r.Value.Description == nil {
+				r.Value.Description = new(string)
+			}
+			content(r.Value.Content)
+			for _, h := range r.Value.Headers {
+				if h != nil && h.Value != nil {
+					schema(h.Value.Schema)
+				}
+			}
+		}
+	}
+	if d.Components != nil {
+		for _, sc := range d.Components.Schemas {
+			schema(sc)
+		}
+		for _, p := range d.Components.Parameters {
+			params(openapi3.Parameters{p})
+		}
+		responses(d.Components.Responses)
+		for _, rb := range d.Components.RequestBodies {
+			if rb != nil && rb.Value != nil {
+				content(rb.Value.Content)
+			}
+		}
+	}
+	if d.Paths != nil {
+		for _, item := range d.Paths.Map() {
+			params(item.Parameters)
+			for _, op := range item.Operations() {
+				params(op.Parameters)
+				if op.RequestBody != nil && op.RequestBody.Value != nil {
+					content(op.RequestBody.Value.Content)
+				}
+				if op.Responses != nil {
+					responses(op.Responses.Map())
+				}
+			}
+		}
+	}
+	version := ""
+	if d.Info != nil && d.Info.Version == "" {
+		d.Info.Version = "-" // kin-openapi requires one; APIM exports "" and reads it back
+		defer func() { d.Info.Version = version }()
+	}
+	return d.Validate(context.Background(), openapi3.DisableExamplesValidation(), openapi3.DisableSchemaDefaultsValidation())
 }
 
 // opSpec finds an operation in the loaded document, for the validation

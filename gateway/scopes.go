@@ -148,6 +148,7 @@ var onHandshake = &engine.Operation{Id: "onHandshake", Name: "onHandshake", Meth
 func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs *engine.ErrorList) {
 	decls := api.opDecls
 	var soapOps map[string]*engine.SOAPOperation // from the WSDL: each operation's messages
+	specBroken := false                          // the specification has errors: its operations are unknown
 	*errs = append(*errs, api.opErrs...)
 	if api.Type == "odata" {
 		// APIM gives an OData API no operations (odata.go).
@@ -168,14 +169,14 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 		if api.Type != "grpc" {
 			errs.Add(engine.Pos{File: x.proto.path, Line: 1, Col: 1}, "", "a .proto describes a gRPC API: give the API type \"grpc\" (it is %q)", api.Type)
 		} else {
-			decls = append(decls, parseProto(x.proto.path, x.proto.data, errs)...)
+			decls = append(decls, specOps(errs, &specBroken, func() []specOp { return parseProto(x.proto.path, x.proto.data, errs) })...)
 		}
 	}
 	if x.specFile != "" {
 		if api.Type == "soap" {
 			errs.Add(engine.Pos{File: x.specFile, Line: 1, Col: 1}, "", "a SOAP API's operations come from its WSDL (specification.wsdl), not an OpenAPI specification")
 		} else {
-			decls = append(decls, parseSpec(x.specFile, x.spec, errs)...)
+			decls = append(decls, specOps(errs, &specBroken, func() []specOp { return parseSpec(x.specFile, x.spec, errs) })...)
 		}
 	}
 	if x.wadl.path != "" {
@@ -185,14 +186,14 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 		case api.Type != "http":
 			errs.Add(engine.Pos{File: x.wadl.path, Line: 1, Col: 1}, "", "a WADL describes an HTTP API, not one of type %q", api.Type)
 		default:
-			decls = append(decls, parseWADL(x.wadl.path, x.wadl.data, errs)...)
+			decls = append(decls, specOps(errs, &specBroken, func() []specOp { return parseWADL(x.wadl.path, x.wadl.data, errs) })...)
 		}
 	}
 	if x.wsdl.path != "" {
 		if api.Type != "soap" {
 			errs.Add(engine.Pos{File: x.wsdl.path, Line: 1, Col: 1}, "", "a WSDL describes a SOAP API: give the API type \"soap\" (it is %q)", api.Type)
 		} else {
-			decls = append(decls, parseWSDL(x.wsdl.path, x.wsdl.data, errs)...)
+			decls = append(decls, specOps(errs, &specBroken, func() []specOp { return parseWSDL(x.wsdl.path, x.wsdl.data, errs) })...)
 			if set := wsdlSchemas(x.wsdl.path, x.wsdl.data, errs); set != nil && api.Info != nil {
 				engine.SetSOAPSchemas(api.Info, set)
 			}
@@ -252,7 +253,9 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 		f := x.opPolicies[id]
 		op := known[id]
 		if op == nil {
-			errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "API %q has no operation %q for this policy%s", api.Name, id, operationList(api.Operations))
+			if !specBroken { // else the specification's errors say why
+				errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "API %q has no operation %q for this policy%s", api.Name, id, operationList(api.Operations))
+			}
 			continue
 		}
 		op.policyFile = f.path
@@ -357,6 +360,15 @@ func parseOperationsElement(n *engine.Node, errs *engine.ErrorList) []specOp {
 		out = append(out, op)
 	}
 	return out
+}
+
+// specOps runs a specification's parser and notes in broken whether it
+// reported an error.
+func specOps(errs *engine.ErrorList, broken *bool, parse func() []specOp) []specOp {
+	n := len(*errs)
+	ops := parse()
+	*broken = *broken || len(*errs) > n
+	return ops
 }
 
 func isOpMethod(m string) bool {
