@@ -169,10 +169,9 @@ func (nv *NamedValues) substitute(s string) (out string, spans []span, secret bo
 			return "", nil, secret, i, errors.New("unclosed {{ (named values are written {{name}})")
 		}
 		name := strings.TrimSpace(s[i+2 : i+j])
-		var v NamedValue
-		ok := false
-		if nv != nil {
-			v, ok = nv.values[name]
+		v, ok, err := nv.lookup(name)
+		if err != nil {
+			return "", nil, secret, i, err
 		}
 		if !ok {
 			return "", nil, secret, i, fmt.Errorf("unknown named value {{%s}} (define it in %s)%s", name, nv.whereText(), nv.suggest(name))

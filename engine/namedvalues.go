@@ -3,9 +3,11 @@ package engine
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // NamedValues are the {{name}} values of apis/named-values.xml.
@@ -24,6 +26,9 @@ type NamedValues struct {
 	// where says where a missing value is defined, for the error
 	// (SetWhere; default apis/named-values.xml).
 	where string
+
+	mu   sync.Mutex
+	used map[string]bool // the values a {{name}} referred to
 }
 
 // SetWhere says where the set's values are defined, for the error about
@@ -43,6 +48,52 @@ type NamedValue struct {
 	Value  string
 	Secret bool
 	Pos    Pos
+	// Missing, when set, says why the value is not known and where to give
+	// it: a {{name}} that refers to it is an error with this message, and
+	// one that nothing refers to is only reported (MissingUnused).
+	Missing string
+}
+
+// lookup returns the value called name, and notes that it was used.
+func (nv *NamedValues) lookup(name string) (NamedValue, bool, error) {
+	if nv == nil {
+		return NamedValue{}, false, nil
+	}
+	v, ok := nv.values[name]
+	if !ok {
+		return v, false, nil
+	}
+	nv.mu.Lock()
+	if nv.used == nil {
+		nv.used = map[string]bool{}
+	}
+	nv.used[name] = true
+	nv.mu.Unlock()
+	if v.Missing != "" {
+		if v.Pos.File != "" {
+			return v, true, errors.New(v.Missing + " (it is defined at " + v.Pos.String() + ")")
+		}
+		return v, true, errors.New(v.Missing)
+	}
+	return v, true, nil
+}
+
+// MissingUnused returns the values without a value (Missing) that no
+// {{name}} referred to, sorted by name.
+func (nv *NamedValues) MissingUnused() []NamedValue {
+	if nv == nil {
+		return nil
+	}
+	nv.mu.Lock()
+	defer nv.mu.Unlock()
+	var out []NamedValue
+	for name, v := range nv.values {
+		if v.Missing != "" && !nv.used[name] {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // NewNamedValues builds a set from values (tests, programmatic use).

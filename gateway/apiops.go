@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"hash"
 	"net/http"
 	"net/url"
@@ -240,8 +241,9 @@ func namedValueEnv(name string) string {
 
 // loadAPIOpsNamedValues adds "named values/NAME/namedValueInformation.json"
 // to nv. A secret value is not in git: it comes from the overrides, the
-// values file or the environment (namedValueEnv), and a missing one is an
-// error naming where it was looked for.
+// values file or the environment (namedValueEnv). A missing one is added
+// as Missing: an error, naming where it was looked for, where a {{name}}
+// uses it, and a notice if nothing does (reportMissingNamedValues).
 func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, valuesFile string, getenv func(string) string, kv SecretReader, errs *engine.ErrorList, notes *[]string) (vaultRefs int) {
 	base := filepath.Join(dir, "named values")
 	ents, err := os.ReadDir(base)
@@ -323,8 +325,11 @@ func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, val
 			x, err := kv.Secret(ctx, vault.SecretIdentifier, vault.IdentityClientID)
 			cancel()
 			if err != nil {
-				errs.Add(vault.pos, "", "named value %q: Key Vault secret %s: %s (or set %s)", v.Name, vault.SecretIdentifier, err.Error(), namedValueEnv(e.Name()))
-				continue
+				// An error where a {{name}} uses it (APIM's own values,
+				// such as Logger-Credentials--…, often are used by nothing
+				// tollgate runs).
+				v.Pos = vault.pos
+				v.Missing = fmt.Sprintf("named value %q: Key Vault secret %s: %s (or set %s)", v.Name, vault.SecretIdentifier, err.Error(), namedValueEnv(e.Name()))
 			}
 			v.Value = x
 		}
@@ -339,14 +344,23 @@ func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, val
 			if v.Secret {
 				kind = "secret named value"
 			}
-			errs.Add(v.Pos, "", "%s %q has no value in the folder: %s", kind, v.Name, where)
-			continue
+			v.Missing = fmt.Sprintf("%s %q has no value in the folder: %s", kind, v.Name, where)
 		}
 		if !nv.Add(v) {
 			errs.Add(v.Pos, "", "named value %q is defined twice", v.Name)
 		}
 	}
 	return vaultRefs
+}
+
+// reportMissingNamedValues lists, as notices, the named values without a
+// value that nothing used: APIM creates some itself (Logger-Credentials--…
+// for every Application Insights logger, cache connection strings) and
+// the extractor can never export their value.
+func reportMissingNamedValues(nv *engine.NamedValues, notes *[]string) {
+	for _, v := range nv.MissingUnused() {
+		*notes = append(*notes, v.Pos.String()+": ignored: "+v.Missing+" (nothing uses it)")
+	}
 }
 
 // keyVaultRef is a named value's keyVault property: the secret it takes

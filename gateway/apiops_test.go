@@ -393,3 +393,56 @@ func TestAPIOpsRevisionFolders(t *testing.T) {
 		})
 	}
 }
+
+// TestAPIOpsNamedValuesWithoutValue: a named value the folder cannot give
+// a value (a secret, or one whose Key Vault read failed) is an error where
+// a {{name}} uses it, and only a notice when nothing does: APIM creates
+// such values itself (Logger-Credentials--… for an Application Insights
+// logger, cache connection strings), and every extracted folder has some.
+func TestAPIOpsNamedValuesWithoutValue(t *testing.T) {
+	const logger = `{"properties": {"displayName": "Logger-Credentials--6419c07b463461160c42c447", "secret": true}}`
+	for _, tc := range []struct {
+		name, policy, backend string
+		errs, notes           []string
+	}{
+		{name: "used by nothing", policy: `<policies><inbound/></policies>`,
+			notes: []string{`named values/6419c07b463461160c42c446/namedValueInformation.json:1:1: ignored: secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder: set TOLLGATE_NAMED_VALUE_6419C07B463461160C42C446 or give it in a named values file (--named-values) (nothing uses it)`}},
+		{name: "used by a policy", policy: `<policies><inbound><set-header name="X-K" exists-action="override"><value>{{Logger-Credentials--6419c07b463461160c42c447}}</value></set-header></inbound></policies>`,
+			errs: []string{`apis/a/policy.xml:1:75: inbound/set-header[1]/value[1]: secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder: set TOLLGATE_NAMED_VALUE_6419C07B463461160C42C446 or give it in a named values file (--named-values) (it is defined at named values/6419c07b463461160c42c446/namedValueInformation.json:1:1)`}},
+		{name: "used by a backend", policy: `<policies><inbound/></policies>`,
+			backend: `{"properties": {"url": "http://127.0.0.1:9", "protocol": "http", "credentials": {"header": {"x-key": ["{{Logger-Credentials--6419c07b463461160c42c447}}"]}}}}`,
+			errs:    []string{`secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "named values/6419c07b463461160c42c446/namedValueInformation.json", logger)
+			writeFile(t, dir, "apis/a/apiInformation.json", `{"properties": {"path": "a", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+			writeFile(t, dir, "apis/a/policy.xml", tc.policy)
+			if tc.backend != "" {
+				writeFile(t, dir, "backends/b/backendInformation.json", tc.backend)
+			}
+			snap, errs := loadDir(t, dir)
+			got := strings.Join(errs, "\n")
+			for _, w := range tc.errs {
+				if !strings.Contains(got, w) {
+					t.Errorf("errors lack %q:\n%s", w, got)
+				}
+			}
+			if len(tc.errs) == 0 && len(errs) > 0 {
+				t.Fatalf("errors:\n%s", got)
+			}
+			if snap == nil {
+				return
+			}
+			var notes []string
+			for _, n := range snap.Notices {
+				if strings.Contains(n, "named value") {
+					notes = append(notes, strings.ReplaceAll(n, dir+string(filepath.Separator), ""))
+				}
+			}
+			if strings.Join(notes, "\n") != strings.Join(tc.notes, "\n") {
+				t.Errorf("notices:\n%s\nwant:\n%s", strings.Join(notes, "\n"), strings.Join(tc.notes, "\n"))
+			}
+		})
+	}
+}

@@ -273,6 +273,9 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	}
 	over := loadOverrides(opt.Overrides, &errs, &snap.Notices)
 	snap.keyVaultRefs = loadAPIOpsNamedValues(dir, nv, over, opt.NamedValuesFile, getenv, opt.KeyVault, &errs, &snap.Notices)
+	if !fileIsThere(filepath.Join(dir, "named-values.xml")) && (dirExists(filepath.Join(dir, "apis")) || dirExists(filepath.Join(dir, "named values"))) {
+		nv.SetWhere("named values/NAME/namedValueInformation.json") // an APIOps folder: where an unknown one would go
+	}
 	if len(over.raw["namedValues"]) > 0 || dirExists(filepath.Join(dir, "named values")) {
 		for _, s := range nvFingerprint(nv) {
 			common.Write([]byte(s))
@@ -548,6 +551,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	}
 	for _, sc := range scopes {
 		errs = append(errs, sc.comp.Errors()...)
+		reportMissingNamedValues(sc.nv, &snap.Notices)
 	}
 	sort.Slice(snap.APIs, func(i, j int) bool {
 		if len(snap.APIs[i].Path) != len(snap.APIs[j].Path) {

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -86,7 +87,9 @@ func TestKeyVaultNamedValue(t *testing.T) {
 
 	delete(vault.values, id)
 	_, errs := gateway.Load(dir, policies.Registry(policies.Deps{Store: store.NewMemory()}), gateway.LoadOptions{KeyVault: vault, Getenv: func(string) string { return "" }})
-	if want := `named values/backend-key/namedValueInformation.json:5:5: named value "backend-key": Key Vault secret ` + id + `: the vault has no such secret (404) (or set TOLLGATE_NAMED_VALUE_BACKEND_KEY)`; !strings.Contains(errs.Error(), want) {
+	// An error where the policy uses it, saying where it is defined.
+	if want := `named value "backend-key": Key Vault secret ` + id + `: the vault has no such secret (404) (or set TOLLGATE_NAMED_VALUE_BACKEND_KEY) (it is defined at ` +
+		filepath.Join(dir, "named values", "backend-key", "namedValueInformation.json") + `:5:5)`; !strings.Contains(errs.Error(), want) {
 		t.Fatalf("errors:\n%v\nwant …%s", errs, want)
 	}
 	snap, errs := gateway.Load(dir, policies.Registry(policies.Deps{Store: store.NewMemory()}), gateway.LoadOptions{KeyVault: vault,

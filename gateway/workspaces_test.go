@@ -145,7 +145,7 @@ func TestWorkspaceLoadErrors(t *testing.T) {
 		}, "apis/orders/policy.xml", `logger "hr-hub" belongs to workspace hr: policies of the service name their own loggers only`, nil},
 		{"a workspace named value in a service policy", func(t *testing.T, dir string) {
 			writeFile(t, dir, "apis/orders/policy.xml", `<policies><inbound><base/><set-header name="X" exists-action="override"><value>{{hr-key}}</value></set-header></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
-		}, "apis/orders/policy.xml", "unknown named value {{hr-key}} (define it in apis/named-values.xml)", nil},
+		}, "apis/orders/policy.xml", "unknown named value {{hr-key}} (define it in named values/NAME/namedValueInformation.json)", nil},
 		{"an API name used by the service and a workspace", func(t *testing.T, dir string) {
 			writeFile(t, dir, "workspaces/hr/apis/orders/apiInformation.json", `{"properties": {"path": "hr-orders", "serviceUrl": "`+svc.url+`"}}`)
 		}, "", `API name "orders" is already used`, nil},
