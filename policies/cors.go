@@ -29,6 +29,9 @@ type cors struct {
 	terminate   bool
 	anyOrigin   bool
 	origins     map[string]bool // lower-case scheme://host[:port]
+	// exprOrigins are <origin> expressions, evaluated per request (the
+	// policy APIM writes for an A2A agent API has one).
+	exprOrigins []engine.Str
 	anyMethod   bool
 	methods     []string
 	methodSet   map[string]bool
@@ -54,6 +57,10 @@ func (k *kit) parseCors(p *engine.Parser) engine.Step {
 		case "allowed-origins":
 			sawOrigins = true
 			for _, v := range splitOrigins(corsList(cp, "origin")) {
+				if v.expr != nil {
+					c.exprOrigins = append(c.exprOrigins, *v.expr)
+					continue
+				}
 				if v.text == "*" {
 					c.anyOrigin = true
 					if c.credentials {
@@ -123,6 +130,7 @@ func (k *kit) parseCors(p *engine.Parser) engine.Step {
 type corsItem struct {
 	text string
 	pos  engine.Pos
+	expr *engine.Str // an <origin> expression
 }
 
 // corsList reads the <name> children of p: literal texts, at least one.
@@ -134,6 +142,10 @@ func corsList(p *engine.Parser, name string) []corsItem {
 		}
 		cp := p.Child(n)
 		t := cp.TextStr()
+		if !t.IsConst() && name == "origin" {
+			out = append(out, corsItem{pos: n.TextPos, expr: &t})
+			continue
+		}
 		if !t.IsConst() {
 			cp.Errorf("<%s> must be written out, not an expression", name)
 			continue
@@ -143,7 +155,7 @@ func corsList(p *engine.Parser, name string) []corsItem {
 			cp.Errorf("<%s> is empty", name)
 			continue
 		}
-		out = append(out, corsItem{v, n.TextPos})
+		out = append(out, corsItem{text: v, pos: n.TextPos})
 	}
 	if len(out) == 0 && len(p.Children()) == 0 {
 		p.Errorf("<%s> needs at least one <%s>", p.Node().Name, name)
@@ -157,9 +169,13 @@ func corsList(p *engine.Parser, name string) []corsItem {
 func splitOrigins(items []corsItem) []corsItem {
 	var out []corsItem
 	for _, it := range items {
+		if it.expr != nil {
+			out = append(out, it)
+			continue
+		}
 		for _, part := range strings.Split(it.text, ",") {
 			if part = strings.TrimSpace(part); part != "" {
-				out = append(out, corsItem{part, it.pos})
+				out = append(out, corsItem{text: part, pos: it.pos})
 			}
 		}
 	}
@@ -181,12 +197,36 @@ func normOrigin(s string) (string, string) {
 	return u.Scheme + "://" + host, ""
 }
 
-func (c *cors) originAllowed(origin string) bool {
+func (c *cors) originAllowed(s *engine.State, origin string) bool {
 	if c.anyOrigin {
 		return true
 	}
 	o, err := normOrigin(origin)
-	return err == "" && c.origins[o]
+	if err != "" {
+		return false
+	}
+	if c.origins[o] {
+		return true
+	}
+	// The expressions' values: "*", or origins (a comma list), as a
+	// literal <origin> takes them.
+	for _, e := range c.exprOrigins {
+		v, eerr := e.Eval(s)
+		if eerr != nil {
+			s.Tracef("<origin> expression failed: %v", eerr)
+			continue
+		}
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "*" {
+				return true
+			}
+			if p, perr := normOrigin(part); perr == "" && p == o {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (c *cors) methodAllowed(m string) bool {
@@ -210,7 +250,7 @@ func (c *cors) Run(_ context.Context, s *engine.State) error {
 	if req.Method == http.MethodOptions && reqMethod != "" {
 		return c.preflight(s, origin, reqMethod)
 	}
-	if !c.originAllowed(origin) || !c.methodAllowed(req.Method) {
+	if !c.originAllowed(s, origin) || !c.methodAllowed(req.Method) {
 		s.Tracef("origin %q / method %s not allowed", origin, req.Method)
 		if c.terminate && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
 			s.SetResponse(engine.NewResponse(http.StatusOK))
@@ -238,7 +278,7 @@ func (c *cors) preflight(s *engine.State, origin, reqMethod string) error {
 			reqHeaders = append(reqHeaders, h)
 		}
 	}
-	ok := c.originAllowed(origin) && c.methodAllowed(reqMethod)
+	ok := c.originAllowed(s, origin) && c.methodAllowed(reqMethod)
 	for _, h := range reqHeaders {
 		if !c.anyHeader && !c.headers[textproto.CanonicalMIMEHeaderKey(h)] {
 			ok = false

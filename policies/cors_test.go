@@ -29,6 +29,18 @@ func TestCors(t *testing.T) {
   <allowed-methods><method>POST</method></allowed-methods>
   <allowed-headers><header>X-Requested-With</header></allowed-headers>
 </cors>`)
+	// An <origin> expression, as in the policy APIM writes for an A2A
+	// agent API (it echoes the request's Origin), and one that names a
+	// fixed origin.
+	echoOrigin := compile(t, testDeps(), `<cors allow-credentials="true">
+  <allowed-origins><origin>@(context.Request.Headers.GetValueOrDefault("Origin") ?? $"https://{context.Request.Url.Host}")</origin></allowed-origins>
+  <allowed-methods><method>*</method></allowed-methods>
+  <allowed-headers><header>*</header></allowed-headers>
+</cors>`)
+	fixedExpr := compile(t, testDeps(), `<cors>
+  <allowed-origins><origin>@("https://" + "app.example.com, http://localhost:3000")</origin></allowed-origins>
+  <allowed-headers><header>*</header></allowed-headers>
+</cors>`)
 	defaults := compile(t, testDeps(), `<cors>
   <allowed-origins><origin>https://app.example.com:443/</origin></allowed-origins>
   <allowed-headers><header>Content-Type</header></allowed-headers>
@@ -73,6 +85,14 @@ func TestCors(t *testing.T) {
 		{"comma list: second origin", commaList, "POST", []string{"Origin", "http://localhost:3000"},
 			want{false, 0, map[string]string{"Access-Control-Allow-Origin": "http://localhost:3000", "Access-Control-Allow-Credentials": "true"}}},
 		{"comma list: other origin", commaList, "OPTIONS", []string{"Origin", "http://localhost:3001", "Access-Control-Request-Method", "POST"},
+			want{true, 200, map[string]string{"Access-Control-Allow-Origin": ""}}},
+		{"origin expression echoes the Origin", echoOrigin, "OPTIONS", []string{"Origin", "https://any.example", "Access-Control-Request-Method", "POST"},
+			want{true, 200, map[string]string{"Access-Control-Allow-Origin": "https://any.example", "Access-Control-Allow-Credentials": "true"}}},
+		{"origin expression, actual request", echoOrigin, "POST", []string{"Origin", "https://any.example"},
+			want{false, 0, map[string]string{"Access-Control-Allow-Origin": "https://any.example", "Vary": "Origin"}}},
+		{"origin expression's list: second", fixedExpr, "GET", []string{"Origin", "http://localhost:3000"},
+			want{false, 0, map[string]string{"Access-Control-Allow-Origin": "http://localhost:3000"}}},
+		{"origin expression's list: other origin", fixedExpr, "GET", []string{"Origin", "https://evil.example"},
 			want{true, 200, map[string]string{"Access-Control-Allow-Origin": ""}}},
 		{"plain OPTIONS is not a preflight", listed, "OPTIONS", []string{"Origin", "https://app.example.com"},
 			want{false, 0, map[string]string{"Access-Control-Allow-Origin": ""}}},
