@@ -548,6 +548,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	case "", "http":
 		api.Type = "http"
 	case "websocket", "graphql", "soap", "odata", "grpc":
+	case "a2a": // a2a.go
 	default:
 		errs.Add(at("type"), "", "API type %q is not supported (http, soap, websocket, graphql, odata or grpc)", api.Type)
 	}
@@ -589,6 +590,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		}
 		api.ServiceURL = u
 	}
+	parseA2AInformation(api, src, props, nv, errs, notes) // a2a.go
 	if raw, ok := props["subscriptionRequired"]; ok && json.Unmarshal(raw, &api.Subscription.Required) != nil {
 		errs.Add(at("subscriptionRequired"), "", "subscriptionRequired must be true or false, not %s", string(raw))
 	}

@@ -38,6 +38,8 @@ type API struct {
 	// Workspace is the APIOps workspace the API belongs to (workspaces.go);
 	// nil for the service's own APIs.
 	Workspace *engine.Workspace
+	// A2A: an A2A agent API's card and JSON-RPC paths (a2a.go); nil for other types.
+	A2A *A2AAgent
 	// Versioning: a version chosen by query parameter or header (versions.go).
 	Versioning APIVersioning
 	// srcHash covers the bytes of its files (and the shared parts): an API

@@ -37,6 +37,8 @@ type exchange struct {
 	m      reqMatch     // the operation's parameters and the subscription (operations.go)
 	be     *Backend     // the backend entity, when a policy named one (backends.go)
 	body   *requestBody // an HTTP request's body, while it arrives (slowbody.go); nil without one
+	// a2aCard: the request asks for an A2A agent API's card (a2a.go).
+	a2aCard bool
 
 	// For forward-request inside retry, which sends from the backend
 	// section (forward.go): the client's request while it is served, the
@@ -325,6 +327,13 @@ func (x *exchange) logTrace() {
 // (as policies left them) that the base does not set, verbatim too, so
 // opaque values (SignalR's asrs_request_id, tokens) pass byte for byte.
 func (x *exchange) backendURL(ctx context.Context, ws bool) error {
+	if x.a2aCard {
+		// The agent card comes from its own URL, whatever the policies
+		// chose for the JSON-RPC calls (a2a.go).
+		x.be = nil
+		x.target = x.newTarget(*x.api.A2A.CardURL)
+		return nil
+	}
 	// A backend entity (set-backend-service backend-id) is resolved first:
 	// a pool's member, a breaker's verdict (backends.go).
 	be, err := x.s.pickBackend(ctx, x.api, x.st)
@@ -363,6 +372,9 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	rest := reqPath
 	if api.Path != "/" && api.Type != "grpc" { // a gRPC call's path is its method: forwarded whole
 		rest = strings.TrimPrefix(reqPath, api.Path)
+	}
+	if api.A2A != nil {
+		rest = api.A2A.backendRest(rest) // after the JSON-RPC path (a2a.go)
 	}
 	if st.BackendFixedPath && st.BackendURL != "" {
 		rest = "" // Dapr's service invocation: the URL names the method

@@ -60,6 +60,9 @@ func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
 		return x.backendCallError(fctx, &backendStatusError{code: resp.StatusCode})
 	}
 	data, err := readLimited(resp.Body, -1, x.api.Limits.MaxBodySize, "the backend response")
+	if err == nil && x.a2aCard {
+		data, err = x.a2aCardBody(resp.StatusCode, resp.Header, data) // the rewritten card (a2a.go)
+	}
 	if err != nil {
 		return x.backendCallError(fctx, err)
 	}

@@ -64,6 +64,7 @@ func (b *bufferPool) Put(p *[]byte) { b.p.Put(p) }
 func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, m reqMatch) {
 	x := s.newRESTExchange(r, api, time.Now())
 	x.m = m
+	x.a2aCard = api.A2A.isCard(r)
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -184,6 +185,9 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 		host = hv // a policy changed Host
 	}
 	backendCredentials(x.be, h)
+	if x.a2aCard {
+		a2aCardRequestHeaders(h)
+	}
 	if _, ok := h["User-Agent"]; !ok {
 		h["User-Agent"] = noUserAgent
 	}
@@ -369,6 +373,11 @@ func modifyResponse(resp *http.Response) error {
 		resp.Body.Close()
 		return &backendStatusError{code: resp.StatusCode}
 	}
+	if x.a2aCard {
+		if err := x.a2aCardResponse(resp); err != nil { // the rewritten card (a2a.go)
+			return err
+		}
+	}
 	maxBody := api.Limits.MaxBodySize
 	orig := resp.Body
 	// The backend's answer as outbound sees it, its body read on first
@@ -512,6 +521,9 @@ func (x *exchange) backendCallError(ctx context.Context, err error) *engine.Poli
 	status, reason := http.StatusBadGateway, engine.ReasonBackendConnection
 	msg := "the backend " + x.target.Host + " failed: " + dialErrText(err)
 	var bse *backendStatusError
+	if ce := (*a2aCardError)(nil); errors.As(err, &ce) {
+		return ce.policyError(err) // a2a.go
+	}
 	if !errors.As(err, &bse) && !errors.Is(err, context.Canceled) {
 		x.s.backendOutcome(ctx, x.be, 0, "") // no answer (an error status was counted with its status)
 	}

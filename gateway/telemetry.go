@@ -176,7 +176,14 @@ func (t *Telemetry) startRequest(w http.ResponseWriter, r *http.Request, api *AP
 	if ai != nil {
 		attrs = append(attrs, d.headerAttrs("http.request.header.", r.Header, &ai.frontReq)...)
 	}
+	if api.A2A != nil {
+		attrs = append(attrs, api.A2A.spanAttrs(api, r)...) // gen_ai.agent.* (a2a.go)
+	}
 	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+	var rpc *rpcSniffer
+	if api.A2A != nil && span.IsRecording() {
+		rpc = sniffJSONRPC(r) // rpc.method from the body as the proxy reads it
+	}
 	if ai != nil {
 		d.span = span
 		ctx = context.WithValue(ctx, diagKey{}, d)
@@ -195,6 +202,9 @@ func (t *Telemetry) startRequest(w http.ResponseWriter, r *http.Request, api *AP
 		}
 		if status >= 500 {
 			span.SetStatus(codes.Error, http.StatusText(status))
+		}
+		if rpc != nil {
+			rpc.record(span)
 		}
 		span.End()
 	}
