@@ -18,6 +18,7 @@ func TestCheckAPIOpsSample(t *testing.T) {
 		"ok  people               http      /people              -> http://127.0.0.1:7070/people  (workspace hr)",
 		"ok  echo                 http      /echo                -> http://127.0.0.1:7070",
 		"ignored: protocols https of API echo",
+		"ok  agent-a2a            a2a       /market-analyst      -> http://127.0.0.1:7071",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
