@@ -3,7 +3,9 @@
 // (apiInformation.json "type": "a2a"), and driven by the SDK's own
 // client: the client resolves the agent card through the gateway, finds
 // there the gateway's URL (not the agent's), and sends a message and a
-// streaming message through it. The gateway binary is TOLLGATE_BIN
+// streaming message through it. A second API fronts the repository's A2A
+// 0.3 sample agent (samples/apiops-a2a-agent.mjs), driven by the same
+// client in its v0.3 compatibility mode. The gateway binary is TOLLGATE_BIN
 // (default: bin/tollgate of the repository).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -75,6 +77,7 @@ function agentMessage(ctx, text) {
 }
 
 let agent; // { url, server, cardRequests }
+let legacy; // the 0.3 sample agent: { url, stop }
 let gw; // { url, proc, logs }
 let dir;
 
@@ -107,7 +110,20 @@ async function startAgent() {
 // writeAPIOps writes an APIOps folder with the A2A agent API as APIM's
 // extractor writes it (APIM's default policy for the API included), a
 // subscription to it and its key.
-function writeAPIOps(agentURL) {
+async function startLegacyAgent() {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [join(repoRoot, "samples", "apiops-a2a-agent.mjs")], {
+    env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise((ok) => proc.once("exit", ok));
+  await new Promise((ok, fail) => {
+    proc.stdout.once("data", ok);
+    proc.once("exit", (code) => fail(new Error(`the sample agent exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: async () => { if (proc.exitCode === null) { proc.kill("SIGTERM"); await exited; } } };
+}
+
+function writeAPIOps(agentURL, legacyURL) {
   const root = mkdtempSync(join(tmpdir(), "tollgate-a2a-e2e-"));
   const api = join(root, "apis", "market-analyst");
   mkdirSync(api, { recursive: true });
@@ -140,6 +156,16 @@ function writeAPIOps(agentURL) {
     <on-error><base /></on-error>
 </policies>
 `);
+  const old = join(root, "apis", "legacy-analyst");
+  mkdirSync(old, { recursive: true });
+  writeFileSync(join(old, "apiInformation.json"), JSON.stringify({
+    properties: {
+      path: "legacy-analyst", type: "a2a", agent: { id: "legacy-analyst" },
+      a2aProperties: { agentCardBackendUrl: `${legacyURL}/.well-known/agent-card.json`, agentCardPath: "/.well-known/agent-card.json" },
+      jsonRpcProperties: { backendUrl: legacyURL, path: "/" },
+      subscriptionRequired: false,
+    },
+  }));
   const sub = join(root, "subscriptions", "agents");
   mkdirSync(sub, { recursive: true });
   writeFileSync(join(sub, "subscriptionInformation.json"), JSON.stringify({ properties: { scope: "/apis/market-analyst", state: "active" } }));
@@ -204,13 +230,15 @@ function userMessage(text) {
 
 before(async () => {
   agent = await startAgent();
-  dir = writeAPIOps(agent.url);
+  legacy = await startLegacyAgent();
+  dir = writeAPIOps(agent.url, legacy.url);
   gw = await startGateway(dir);
 });
 
 after(async () => {
   await gw?.stop();
   await new Promise((ok) => (agent?.server ? agent.server.close(ok) : ok()));
+  await legacy?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -258,4 +286,24 @@ test("without the key the JSON-RPC endpoint refuses", async () => {
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "SendMessage", params: {} }),
   });
   assert.equal(res.status, 401);
+});
+
+test("an A2A 0.3 agent: its card rewritten as APIM documents, and the SDK's 0.3 mode through the gateway", async () => {
+  const card = await (await fetch(`${gw.url}/legacy-analyst/.well-known/agent-card.json`)).json();
+  assert.equal(card.url, `${gw.url}/legacy-analyst`);
+  assert.equal(card.preferredTransport, "JSONRPC");
+  assert.deepEqual(card.additionalInterfaces, [{ url: `${gw.url}/legacy-analyst`, transport: "JSONRPC" }]);
+  assert.equal(card.security, undefined, "no key required: the card's security is the agent's");
+
+  const factory = new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+    transports: [new JsonRpcTransportFactory({ legacyCompat: { enabled: true } })],
+    cardResolver: new DefaultAgentCardResolver({ legacyCompat: { enabled: true } }),
+  }));
+  const c = await factory.createFromUrl(`${gw.url}/legacy-analyst/`);
+  assert.equal((await c.getAgentCard()).supportedInterfaces[0].url, `${gw.url}/legacy-analyst`);
+  const result = await c.sendMessage(userMessage("hi"));
+  assert.ok(JSON.stringify(result).includes("echo: hi"), JSON.stringify(result));
+  const kinds = [];
+  for await (const ev of c.sendMessageStream(userMessage("report"))) kinds.push(ev.payload?.$case);
+  assert.deepEqual(kinds, ["statusUpdate", "artifactUpdate", "statusUpdate"], `events ${kinds}`);
 });
