@@ -214,6 +214,17 @@ func TestA2AAgentCard(t *testing.T) {
 	if in.Header.Get("If-None-Match") != "" || in.Header.Get("Accept-Encoding") == "gzip" {
 		t.Errorf("the card request carried %v", in.Header)
 	}
+	// A CORS preflight for the card is answered by APIM's cors policy.
+	req, _ := http.NewRequestWithContext(testCtx(t), http.MethodOptions, g.url+"/market-analyst/agent-card.json", nil)
+	req.Header.Set("Origin", "https://app.example")
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	resp, _ = do(t, req)
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" || resp.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	if n := len(agent.requests()); n != 1 {
+		t.Errorf("the preflight reached the agent (%d requests)", n)
+	}
 	// Other methods on the card's path are the JSON-RPC backend's.
 	resp, body = postJSON(t, g.url+"/market-analyst/agent-card.json", `{"jsonrpc":"2.0","id":1,"method":"x"}`, nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "Method not found") {
@@ -278,6 +289,25 @@ func TestA2ARPCPath(t *testing.T) {
 	_, body = get(t, g.url+"/market-analyst/agent-card.json", nil)
 	if !strings.Contains(body, `"url":"`+g.url+`/market-analyst/rpc"`) {
 		t.Errorf("card url: %s", body)
+	}
+}
+
+// TestA2ARootPath: an A2A API at the root path.
+func TestA2ARootPath(t *testing.T) {
+	agent := newA2AAgent(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/root-agent/apiInformation.json", strings.Replace(a2aInformation(agent.url, false, "/rpc"), `"path": "market-analyst"`, `"path": ""`, 1))
+	g := startGateway(t, dir)
+	_, body := get(t, g.url+"/agent-card.json", nil)
+	if !strings.Contains(body, `"url":"`+g.url+`/rpc"`) {
+		t.Fatalf("card %s", body)
+	}
+	resp, body := postJSON(t, g.url+"/rpc", `{"jsonrpc":"2.0","id":1,"method":"message/send"}`, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `hello from /"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if resp, _ := postJSON(t, g.url+"/other", `{}`, nil); resp.StatusCode != 404 {
+		t.Errorf("/other: %d", resp.StatusCode)
 	}
 }
 
@@ -359,6 +389,11 @@ func TestA2ABadCards(t *testing.T) {
 			io.WriteString(w, "SECRET-5")
 		}, 502, `came with Content-Encoding`},
 		{"slow", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, 504, "Gateway timeout"},
+		{"slow body", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"name":"`)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		}, 504, "Gateway timeout"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
