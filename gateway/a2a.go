@@ -172,7 +172,7 @@ func parseA2AInformation(api *API, src apiSource, props map[string]json.RawMessa
 			a.ID = id
 		}
 	}
-	if svc, _ := props["serviceUrl"]; len(svc) > 0 && !bytes.Equal(svc, []byte(`""`)) && !bytes.Equal(svc, []byte("null")) {
+	if svc := props["serviceUrl"]; len(svc) > 0 && !bytes.Equal(svc, []byte(`""`)) && !bytes.Equal(svc, []byte("null")) {
 		*notes = append(*notes, at("serviceUrl").String()+": ignored: serviceUrl of A2A agent API "+api.Name+" (its backend is jsonRpcProperties.backendUrl)")
 	}
 	a.cardPath = joinPath(api.Path, a.CardPath)
