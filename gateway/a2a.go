@@ -51,15 +51,6 @@ type A2AAgent struct {
 	cardPath, rpcPath string
 }
 
-func init() {
-	// The apiInformation.json properties of an A2A agent API: read here
-	// (a2aProperties, jsonRpcProperties, agent.id) or descriptive
-	// (isAgent, the agent's portal URL and provider).
-	for _, k := range []string{"a2aProperties", "jsonRpcProperties", "agent", "isAgent"} {
-		apiInfoUsed[k] = true
-	}
-}
-
 // parseA2AInformation reads an A2A agent API's properties into api (its
 // ServiceURL becomes the JSON-RPC backend), or, for an API of another
 // type, reports them as ignored.

@@ -481,7 +481,9 @@ var apiInfoUsed = map[string]bool{"path": true, "serviceUrl": true, "type": true
 	"protocols": true, "subscriptionRequired": true, "subscriptionKeyParameterNames": true, "isCurrent": true,
 	"apiRevision": true, "apiVersion": true, "apiVersionSetId": true, "displayName": true, "description": true,
 	"apiRevisionDescription": true, "apiVersionDescription": true, "contact": true, "license": true,
-	"termsOfServiceUrl": true, "isOnline": true, "format": true, "value": true}
+	"termsOfServiceUrl": true, "isOnline": true, "format": true, "value": true,
+	// an A2A agent API's (a2a.go): read there, or descriptive
+	"a2aProperties": true, "jsonRpcProperties": true, "agent": true, "isAgent": true}
 
 var versionSetID = regexp.MustCompile(`(?:^|/)apiVersionSets/([^/]+)$`)
 
@@ -550,7 +552,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	case "websocket", "graphql", "soap", "odata", "grpc":
 	case "a2a": // a2a.go
 	default:
-		errs.Add(at("type"), "", "API type %q is not supported (http, soap, websocket, graphql, odata or grpc)", api.Type)
+		errs.Add(at("type"), "", "API type %q is not supported (http, soap, websocket, graphql, odata, grpc or a2a)", api.Type)
 	}
 	if !validAPIName(name) {
 		errs.Add(engine.Pos{File: src.file, Line: 1, Col: 1}, "", "API name %q (its folder): use letters, digits, '-', '_' and '.'", name)
