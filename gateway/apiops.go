@@ -578,7 +578,13 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	if api.Type != "http" && api.Type != "websocket" && api.Type != "graphql" && api.Type != "soap" && api.Type != "odata" && api.Type != "grpc" {
 		// the type is reported; its URL cannot be judged
 	} else if svc == "" {
-		errs.Add(at("serviceUrl"), "", "API %q has no serviceUrl (give it here or in the configuration overrides)", name)
+		// APIM's serviceUrl is optional: a policy may set the backend
+		// (set-backend-service) or answer itself (return-response); a
+		// call that reaches the backend without one fails (exchange.go).
+		// A WebSocket or gRPC API has nothing else to connect to.
+		if api.Type == "websocket" || api.Type == "grpc" {
+			errs.Add(at("serviceUrl"), "", "API %q has no serviceUrl (give it here or in the configuration overrides)", name)
+		}
 	} else if u, err := url.Parse(svc); err != nil || u.Host == "" {
 		errs.Add(at("serviceUrl"), "", "serviceUrl %q must be an absolute URL", svc)
 	} else {

@@ -446,3 +446,31 @@ func TestAPIOpsNamedValuesWithoutValue(t *testing.T) {
 		})
 	}
 }
+
+// TestAPIOpsNoServiceURL: APIM's serviceUrl is optional (real extracted
+// APIs have none: their policy sets the backend, or answers itself); a
+// call that reaches the backend without one is a 500 naming the cause.
+func TestAPIOpsNoServiceURL(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	for name, policy := range map[string]string{
+		"routed":  `<policies><inbound><set-backend-service base-url="` + rb.url + `/movies"/></inbound><backend><forward-request/></backend></policies>`,
+		"answers": `<policies><inbound><return-response><set-status code="200"/><set-body>hi</set-body></return-response></inbound></policies>`,
+		"nowhere": `<policies><inbound/><backend><forward-request/></backend><on-error><set-header name="X-Reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header></on-error></policies>`,
+	} {
+		info := `{"properties": {"path": "` + name + `", "subscriptionRequired": false}}`
+		writeFile(t, dir, "apis/"+name+"/apiInformation.json", info)
+		writeFile(t, dir, "apis/"+name+"/policy.xml", policy)
+	}
+	g := startGateway(t, dir)
+	if resp, body := get(t, g.url+"/routed/7", nil); resp.StatusCode != 200 || rb.last.Load().path != "/movies/7" {
+		t.Errorf("routed: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := get(t, g.url+"/answers/x", nil); resp.StatusCode != 200 || body != "hi" {
+		t.Errorf("answers: %d %q", resp.StatusCode, body)
+	}
+	resp, body := get(t, g.url+"/nowhere/x", nil)
+	if resp.StatusCode != 500 || resp.Header.Get("X-Reason") != "BackendServiceUrlMissing" {
+		t.Errorf("nowhere: %d %q %q", resp.StatusCode, resp.Header.Get("X-Reason"), body)
+	}
+}

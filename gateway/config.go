@@ -629,6 +629,18 @@ func parseAPI(root *engine.Node, comp *engine.Compiler) *API {
 	return api
 }
 
+// serviceURLText is the API's serviceUrl, "" when it has none (a policy
+// sets the backend).
+func (a *API) serviceURLText() string {
+	if a.ServiceURL == nil {
+		return ""
+	}
+	return a.ServiceURL.String()
+}
+
+// ServiceURLText is serviceURLText for the binary's listings.
+func (a *API) ServiceURLText() string { return a.serviceURLText() }
+
 // apiInfo is context.Api for an API: version and revision as APIOps gives
 // them ("" and "1" without).
 func apiInfo(api *API, version, revision string) *engine.Api {
@@ -637,7 +649,7 @@ func apiInfo(api *API, version, revision string) *engine.Api {
 	}
 	return &engine.Api{
 		Id: api.Name, Name: api.Name, Type: api.Type, Path: api.Path,
-		ServiceUrl: engine.RedactURL(api.ServiceURL.String()),
+		ServiceUrl: engine.RedactURL(api.serviceURLText()),
 		Version:    version, Revision: revision, IsCurrentRevision: true,
 		SubscriptionKeyParameterNames: &engine.SubscriptionKeyParameterNames{Header: api.Subscription.Header, Query: api.Subscription.Query},
 	}

@@ -356,8 +356,10 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 			return nil, err
 		}
 		base = *u
-	} else {
+	} else if api.ServiceURL != nil {
 		base = *api.ServiceURL
+	} else {
+		return nil, errNoServiceURL
 	}
 	switch {
 	case ws && base.Scheme == "http":

@@ -597,9 +597,15 @@ func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // backendPickError is how a backend that cannot be used fails: 503 when
 // its circuit breaker is open (as APIM), 502 otherwise.
+// errNoServiceURL: the API has no serviceUrl and no policy set a backend.
+var errNoServiceURL = errors.New("the API has no backend URL: it has no serviceUrl, and no policy set one (set-backend-service)")
+
 func backendPickError(err error) *engine.PolicyError {
 	if errors.Is(err, errBackendUnavailable) {
 		return engine.NewPolicyError("BackendUnavailable", http.StatusServiceUnavailable, err.Error(), err)
+	}
+	if errors.Is(err, errNoServiceURL) {
+		return engine.NewPolicyError("BackendServiceUrlMissing", http.StatusInternalServerError, err.Error(), err)
 	}
 	return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err)
 }

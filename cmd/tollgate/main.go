@@ -653,7 +653,10 @@ func check(args []string, stdout, stderr io.Writer) int {
 	for _, a := range snap.APIs {
 		// A secret named value may sit in a query parameter RedactURL does
 		// not know (?x-key={{key}}): mask it too.
-		u := engine.Mask(engine.RedactURL(a.ServiceURL.String()), secrets)
+		u := engine.Mask(engine.RedactURL(a.ServiceURLText()), secrets)
+		if u == "" {
+			u = "(no serviceUrl: the policy sets the backend)"
+		}
 		ws := ""
 		if a.Workspace != nil {
 			ws = "  (workspace " + a.Workspace.Id + ")"

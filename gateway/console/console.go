@@ -211,7 +211,7 @@ func (c *Console) apis(w http.ResponseWriter, r *http.Request) {
 			folder := filepath.Base(a.Dir)
 			folders[folder] = true
 			av := APIView{Name: a.Name, Type: a.Type, Path: a.Path, Folder: folder, Hash: a.Hash, Loaded: true,
-				Backend: c.srv.MaskSecrets(engine.RedactURL(a.ServiceURL.String())), Trace: a.Limits.Trace}
+				Backend: c.srv.MaskSecrets(engine.RedactURL(a.ServiceURLText())), Trace: a.Limits.Trace}
 			if a.Workspace != nil {
 				av.Workspace = a.Workspace.Id
 			}
