@@ -9,8 +9,9 @@ import (
 	"tollgate/engine"
 )
 
-// Forward implements engine.Forwarder: a forward-request inside retry
-// sends the request from the backend section, once per attempt, and the
+// Forward implements engine.Forwarder: a forward-request inside retry (or
+// APIM's limit-concurrency) sends the request from the backend section,
+// once per attempt, and the
 // backend's answer becomes context.Response for retry's condition. After
 // the section the gateway uses the last attempt instead of forwarding
 // (serveHTTPAPI, serveWebSocket). Each attempt picks the backend again

@@ -75,6 +75,12 @@ var errGRPCBody = errors.New("the body of a gRPC call is a stream of protobuf me
 // product policies).
 var errGRPCRetry = errors.New("<forward-request> inside <retry> cannot resend a gRPC call: its request is a stream that passes through once and is never buffered, and retry's condition could not see the call's outcome (its grpc-status comes in the trailers, after the stream); retry in the gRPC client (its retry policy) instead")
 
+// errGRPCLimit is why forward-request inside limit-concurrency (APIM's
+// form, which sends the call inside it) does not work on a gRPC API, at
+// load only: at run time (global and product policies) such a
+// forward-request fails as one inside retry does (grpcNoResend).
+var errGRPCLimit = errors.New("<forward-request> inside <limit-concurrency> cannot send a gRPC call from inside it: the call is a stream the gateway passes through after the backend section; to hold a slot for the whole call, use tollgate's form, <limit-concurrency counter-key=\"…\" max-count=\"…\"/> in inbound")
+
 // grpcNoResend is a gRPC call's engine.Forwarder: forward-request inside
 // retry fails at once with errGRPCRetry, before anything is sent.
 type grpcNoResend struct{}
@@ -761,19 +767,27 @@ func checkGRPCPolicies(api *API, errs *engine.ErrorList) {
 					errs.Add(c.Pos, c.Path, "<%s> works on message bodies, and API %q is a gRPC API: its calls are streams of protobuf messages that pass through untouched; policies of gRPC APIs work on headers (metadata) only", name, api.Name)
 				}
 			}
-			var retries, fwd []*engine.Compiled
-			collectPolicy(plan.Section(sec), "retry", &retries, 0)
-			for _, r := range retries {
-				for _, br := range r.Branches {
-					collectPolicy(br.Steps, "forward-request", &fwd, 0)
+			// A forward-request inside retry or limit-concurrency sends the
+			// call from the backend section (a retry first, as it is the
+			// one that cannot work at all).
+			for _, wrapper := range []struct {
+				name string
+				err  error
+			}{{"retry", errGRPCRetry}, {"limit-concurrency", errGRPCLimit}} {
+				var wrappers, fwd []*engine.Compiled
+				collectPolicy(plan.Section(sec), wrapper.name, &wrappers, 0)
+				for _, r := range wrappers {
+					for _, br := range r.Branches {
+						collectPolicy(br.Steps, "forward-request", &fwd, 0)
+					}
 				}
-			}
-			for _, c := range fwd {
-				if seen[c.Pos] || !strings.HasPrefix(c.Pos.File, dir) {
-					continue
+				for _, c := range fwd {
+					if seen[c.Pos] || !strings.HasPrefix(c.Pos.File, dir) {
+						continue
+					}
+					seen[c.Pos] = true
+					errs.Add(c.Pos, c.Path, "%s", wrapper.err.Error())
 				}
-				seen[c.Pos] = true
-				errs.Add(c.Pos, c.Path, "%s", errGRPCRetry.Error())
 			}
 		}
 	}

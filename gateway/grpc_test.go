@@ -599,6 +599,10 @@ func TestGRPCLoadErrors(t *testing.T) {
 			"g/api.xml":    `<api name="g" type="grpc" path="/" service-url="http://127.0.0.1:1"/>`,
 			"g/policy.xml": "<policies>\n  <inbound><base/></inbound>\n  <backend><retry condition=\"@(true)\" count=\"2\" interval=\"0\"><forward-request/></retry></backend>\n  <outbound><base/></outbound><on-error><base/></on-error></policies>",
 		}, want: []string{`g/policy.xml:3:62: backend/retry[1]/forward-request[1]: <forward-request> inside <retry> cannot resend a gRPC call: its request is a stream that passes through once and is never buffered, and retry's condition could not see the call's outcome (its grpc-status comes in the trailers, after the stream); retry in the gRPC client (its retry policy) instead`}},
+		{name: "forward-request inside limit-concurrency", files: map[string]string{
+			"g/api.xml":    `<api name="g" type="grpc" path="/" service-url="http://127.0.0.1:1"/>`,
+			"g/policy.xml": "<policies>\n  <inbound><base/><limit-concurrency counter-key=\"k\" max-count=\"2\"/></inbound>\n  <backend><limit-concurrency key=\"k\" max-count=\"2\"><forward-request/></limit-concurrency></backend>\n  <outbound><base/></outbound><on-error><base/></on-error></policies>",
+		}, want: []string{`g/policy.xml:3:53: backend/limit-concurrency[1]/forward-request[1]: <forward-request> inside <limit-concurrency> cannot send a gRPC call from inside it: the call is a stream the gateway passes through after the backend section; to hold a slot for the whole call, use tollgate's form, <limit-concurrency counter-key="…" max-count="…"/> in inbound`}},
 		{name: "apiops ws serviceUrl", files: map[string]string{
 			"apis/g/apiInformation.json": `{"properties": {"type": "grpc", "path": "", "serviceUrl": "ws://127.0.0.1:1", "subscriptionRequired": false}}`,
 		}, want: []string{`apis/g/apiInformation.json:1:45: serviceUrl "ws://127.0.0.1:1" does not fit an API of type grpc`}},

@@ -23,7 +23,8 @@ import "tollgate/store"
 //     (and a token fetch on a cache miss);
 //   - wait: waits for the goroutines of its children;
 //   - limit-concurrency: a lease from the store, renewed by another
-//     goroutine (leaseKeeper) and released at the end of the request.
+//     goroutine (leaseKeeper) and released at the end of the request (APIM's
+//     form: when its policies finish; they are checked on their own).
 //     With store.Memory none of that waits today (Acquire refuses at
 //     once, the keeper's mutex is held briefly), but it stays "may block"
 //     until the keeper is audited for running on an event loop;
@@ -39,7 +40,7 @@ import "tollgate/store"
 //   - the Azure-only elements (azure_only.go).
 //
 // May block depending on configuration (NeverBlocks below decides):
-// forward-request inside retry (sends the backend call), retry with a wait
+// forward-request inside retry or limit-concurrency (sends the backend call), retry with a wait
 // between runs, validate-jwt and validate-azure-ad-token with keys fetched
 // from a URL, validate-client-certificate checking revocation (CRLs), and
 // the policies that use the store (rate-limit, rate-limit-by-key, quota,
@@ -112,9 +113,9 @@ func (*trace) NeverBlocks() bool              { return true }
 func (*logToEventhub) NeverBlocks() bool { return true }
 func (*sendOneWay) NeverBlocks() bool    { return true }
 
-// forward-request only records the settings, except inside retry, where it
-// sends the backend call (forwardRequest.send, set by retry's parse, which
-// runs before the plan is classified).
+// forward-request only records the settings, except inside retry or
+// limit-concurrency, where it sends the backend call (forwardRequest.send,
+// set by their parse, which runs before the plan is classified).
 func (f *forwardRequest) NeverBlocks() bool { return !f.send }
 
 // retry never blocks when it never waits between runs: interval 0 and no

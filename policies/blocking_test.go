@@ -140,6 +140,8 @@ func TestPlanMayBlock(t *testing.T) {
   <send-request mode="new" response-variable-name="value-two" timeout="20"><set-url>https://backend-two</set-url><set-method>GET</set-method></send-request>
 </wait>`), true},
 		{"limit-concurrency", memory, in(`<limit-concurrency counter-key="@(context.Request.IpAddress)" max-count="3"/>`), true},
+		{"limit-concurrency, APIM's form around a step that never blocks", memory, in(`<limit-concurrency key="k" max-count="3"><set-variable name="x" value="1"/></limit-concurrency>`), true},
+		{"limit-concurrency sending the backend call (docs)", memory, doc("limit-concurrency.xml"), true},
 		{"choose holding send-request", memory, in(`<choose><when condition="@(true)"><set-variable name="x" value="1"/></when><otherwise>` + sendRequest + `</otherwise></choose>`), true},
 		{"on-error holding send-request", memory, onErr(sendRequest), true},
 		{"validate-jwt with openid-config", memory, in(`<validate-jwt header-name="Authorization"><openid-config url="https://login.example.com/.well-known/openid-configuration"/></validate-jwt>`), true},

@@ -14,13 +14,14 @@ import (
 // Records how the gateway forwards the request (HTTP APIs). For WebSocket
 // APIs, timeout bounds the backend's handshake.
 //
-// Inside <retry> (APIM's way to retry the backend call), it sends the
-// request at once, through the gateway's engine.Forwarder, once per
-// attempt: context.Response is then the backend's answer for retry's
+// Inside <retry> (APIM's way to retry the backend call) and inside APIM's
+// <limit-concurrency> wrapper (whose slot must cover the call), it sends
+// the request at once, through the gateway's engine.Forwarder, once per
+// run: context.Response is then the backend's answer for retry's
 // condition, and the gateway does not forward again after the section.
 type forwardRequest struct {
 	settings engine.ForwardSettings
-	send     bool // inside retry: send now
+	send     bool // inside retry or limit-concurrency: send now
 }
 
 func (k *kit) parseForwardRequest(p *engine.Parser) engine.Step {

@@ -12,20 +12,43 @@ import (
 	"tollgate/store"
 )
 
-// <limit-concurrency counter-key="@(context.Request.IpAddress)" max-count="5"
+// limit-concurrency has two forms, told apart by its attributes and
+// children.
 //
-//	lease-seconds="60" failed-httpcode="429" failed-message="Too many concurrent requests"
-//	fail-open="true"/>
+// APIM's form wraps the policies it limits:
 //
-// tollgate's own (APIM's limit-concurrency wraps policies instead). It takes
-// one of max-count slots for the key from the store at the handshake and
+//	<limit-concurrency key="@((string)context.Variables["connectionId"])" max-count="3">
+//	    <forward-request timeout="120"/>
+//	</limit-concurrency>
+//
+// "key" (or any child policy) makes it the wrapper: it takes one of
+// max-count slots for the key, runs its policies, and gives the slot back
+// when they finish, whatever the outcome (an error, return-response, a
+// cancelled request, a panic). Allowed in every section. A forward-request
+// inside sends the backend call there and then (as inside retry), so the
+// slot is held while the call is in flight.
+//
+// tollgate's form holds the slot until the request is over:
+//
+//	<limit-concurrency counter-key="@(context.Request.IpAddress)" max-count="5"
+//	    lease-seconds="60" failed-httpcode="429" failed-message="Too many concurrent requests"
+//	    fail-open="true"/>
+//
+// "counter-key" and no children: it takes the slot at the handshake and
 // holds it until the request, or for WebSocket APIs the whole session, is
 // over: the release is an OnDone function, run when the gateway calls
-// State.Done. One counter per key value across scopes and APIs (store key
-// "lc:" + key). While held the lease is renewed every third of
-// lease-seconds by the kit's shared leaseKeeper, so a replica that dies frees
-// its slots after lease-seconds. With every slot taken the step fails with
-// ConcurrencyLimitExceeded and failed-httpcode (default 429).
+// State.Done. Inbound only: in the other sections, APIM's form says what
+// is held and for how long.
+//
+// Both forms share the rest: one counter per key value across scopes, APIs
+// and forms (store key "lc:" + key, so key="x" and counter-key="x" count
+// together, as APIM's "can be shared by multiple policies"); while held the
+// lease is renewed every third of lease-seconds by the kit's shared
+// leaseKeeper, so a replica that dies frees its slots after lease-seconds;
+// with every slot taken the step fails with ConcurrencyLimitExceeded and
+// failed-httpcode (default 429). lease-seconds, failed-httpcode,
+// failed-message, fail-open and an expression in max-count are tollgate's
+// extensions in both forms.
 type limitConcurrency struct {
 	limitBase
 	key     engine.Str
@@ -33,17 +56,45 @@ type limitConcurrency struct {
 	ttl     time.Duration
 	status  int
 	message engine.Str
+	wrap    bool         // APIM's form: hold the slot while body runs
+	body    engine.Block // the policies it wraps (wrap only)
 }
 
 func (k *kit) parseLimitConcurrency(p *engine.Parser) engine.Step {
-	return &limitConcurrency{
-		limitBase: k.newLimitBase(p),
-		key:       parseCounterKey(p),
-		max:       p.RequiredInt("max-count", 1, maxCalls),
-		ttl:       time.Duration(p.LitInt("lease-seconds", 60, 1, 86400)) * time.Second,
-		status:    int(p.LitInt("failed-httpcode", 429, 400, 599)),
-		message:   p.Str("failed-message", "Too many concurrent requests"),
+	l := &limitConcurrency{limitBase: k.newLimitBase(p)}
+	hasKey, hasCounterKey := p.Has("key"), p.Has("counter-key")
+	switch {
+	case hasKey && hasCounterKey:
+		p.Attr("key")
+		p.ErrorAt(p.Attr("counter-key").Pos, "<limit-concurrency> takes \"key\" (APIM's form, which wraps the policies it limits) or \"counter-key\" (tollgate's form, held until the request ends), not both")
+	case hasKey:
+		l.key = p.RequiredStr("key")
+		if l.key.IsConst() && l.key.Const() == "" {
+			p.ErrorAt(p.Node().Attr("key").ValuePos, "attribute %q must not be empty", "key")
+		}
+	case hasCounterKey:
+		l.key = parseCounterKey(p)
+	default:
+		p.Errorf("<limit-concurrency> needs the attribute \"key\" (APIM's form, around the policies it limits) or \"counter-key\" (tollgate's form, held until the request ends)")
 	}
+	l.max = p.RequiredInt("max-count", 1, maxCalls)
+	l.ttl = time.Duration(p.LitInt("lease-seconds", 60, 1, 86400)) * time.Second
+	l.status = int(p.LitInt("failed-httpcode", 429, 400, 599))
+	l.message = p.Str("failed-message", "Too many concurrent requests")
+	l.wrap = hasKey || len(p.Children()) > 0
+	if !l.wrap {
+		if p.Section() != engine.Inbound {
+			p.Errorf("<limit-concurrency counter-key=…/> without nested policies (tollgate's form, which holds its slot until the request ends) is only allowed in inbound; in %s, use APIM's form: <limit-concurrency key=… max-count=…> around the policies to limit", p.Section())
+		}
+		return l
+	}
+	l.body = p.Block(p.Children())
+	walkBlock(l.body, func(c *engine.Compiled) {
+		if f, ok := c.Step.(*forwardRequest); ok {
+			f.send = true // sent inside, so the slot covers the call
+		}
+	})
+	return l
 }
 
 func (l *limitConcurrency) Run(ctx context.Context, s *engine.State) error {
@@ -61,7 +112,14 @@ func (l *limitConcurrency) Run(ctx context.Context, s *engine.State) error {
 	key := "lc:" + k
 	lease, dec, err := l.k.store.Acquire(ctx, key, limit, l.ttl)
 	if err != nil {
-		return l.storeFailed(err)
+		if err := l.storeFailed(err); err != nil {
+			return err
+		}
+		if l.wrap { // failing open: the policies run without a slot
+			s.Tracef("the store failed: running without a slot")
+			return l.body.Run(ctx, s)
+		}
+		return nil
 	}
 	if !dec.Allowed || lease == nil {
 		msg, err := l.message.Eval(s)
@@ -72,9 +130,13 @@ func (l *limitConcurrency) Run(ctx context.Context, s *engine.State) error {
 		return limitError(engine.ReasonConcurrency, l.status, msg, "", 0)
 	}
 	h := l.k.leases.add(lease, l.ttl, &l.limitBase)
-	s.OnDone(func() { l.k.leases.release(h) })
 	s.Tracef("holding a slot: %d of %d left", dec.Remaining, limit)
-	return nil
+	if !l.wrap {
+		s.OnDone(func() { l.k.leases.release(h) })
+		return nil
+	}
+	defer l.k.leases.release(h)
+	return l.body.Run(ctx, s)
 }
 
 // leaseKeeper renews every held concurrency lease from one goroutine, so

@@ -123,7 +123,7 @@ func Registry(d Deps) engine.Registry {
 		"send-message":        {Sections: engine.Inbound, Parse: k.parseSendMessage},
 		"quota":               {Sections: engine.Inbound, Parse: k.parseQuota},
 		"quota-by-key":        {Sections: engine.Inbound, Parse: k.parseQuotaByKey},
-		"limit-concurrency":   {Sections: engine.Inbound, Parse: k.parseLimitConcurrency},
+		"limit-concurrency":   {Sections: engine.AllSections, Parse: k.parseLimitConcurrency},
 		"validate-jwt":        {Sections: engine.Inbound, Parse: k.parseValidateJwt},
 		"ip-filter":           {Sections: engine.Inbound, Parse: k.parseIPFilter},
 		"cors":                {Sections: engine.Inbound, Parse: k.parseCors},

@@ -195,7 +195,7 @@ func (r *retry) Run(ctx context.Context, s *engine.State) error {
 }
 
 // walkBlock calls fn for every compiled policy in b, descending into the
-// policies that hold others (choose, retry, wait).
+// policies that hold others (choose, retry, wait, limit-concurrency).
 func walkBlock(b engine.Block, fn func(*engine.Compiled)) {
 	for _, c := range b {
 		fn(c)
@@ -206,6 +206,8 @@ func walkBlock(b engine.Block, fn func(*engine.Compiled)) {
 			}
 			walkBlock(st.otherwise, fn)
 		case *retry:
+			walkBlock(st.body, fn)
+		case *limitConcurrency:
 			walkBlock(st.body, fn)
 		case *waitPolicy:
 			for _, br := range st.branches {
