@@ -12,7 +12,9 @@ import (
 // Metrics is where policies report custom metrics. The gateway implements
 // it on its Prometheus registry (gateway.Metrics); Counter returns a
 // function adding to the counter name with the given label names (false:
-// the series was dropped, over the gateway's cardinality bound).
+// the series was dropped, over the gateway's cardinality bound). Policies
+// may ask for one name with different labels (APIM's dimensions are per
+// emission): each function gives values for its own labels.
 type Metrics interface {
 	Counter(name, help string, labels []string) (func(v float64, values ...string) bool, error)
 }
