@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // gatedBackend is a real backend whose answers wait until open is called
@@ -161,5 +163,70 @@ func TestLimitConcurrencyDocumentedExample(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// APIM's form in on-error: the slot covers the enclosed policies there too;
+// over the limit, on-error itself has failed, and the client gets the
+// plain 500 of a failed on-error (docs/limits.md).
+func TestLimitConcurrencyInOnError(t *testing.T) {
+	be := newGatedBackend(t)
+	g := startGateway(t, restAPI(t, be.url, "", `<policies>
+  <inbound><set-variable name="boom" value="@(context.Variables[&quot;missing&quot;].Field)" /></inbound>
+  <backend><forward-request/></backend>
+  <outbound/>
+  <on-error>
+    <limit-concurrency key="errors" max-count="1">
+      <send-request mode="new" response-variable-name="report" timeout="60">
+        <set-url>`+be.url+`/report</set-url>
+        <set-method>POST</set-method>
+      </send-request>
+      <set-header name="X-In-Slot" exists-action="override"><value>yes</value></set-header>
+    </limit-concurrency>
+  </on-error>
+</policies>`))
+	url := g.url + "/orders/1"
+	first := make(chan answer, 1)
+	go func() { first <- send(t, url, "a") }()
+	be.waitEntered(t)
+
+	second := send(t, url, "b")
+	if second.err != nil || second.status != 500 || second.header.Get("X-In-Slot") != "" {
+		t.Fatalf("second: %d %q %v, want the plain 500 of a failed on-error", second.status, second.body, second.err)
+	}
+	if _, msg := jsonError(t, second.body); msg != "Internal server error" {
+		t.Errorf("second: message %q", msg)
+	}
+	be.open()
+	if a := <-first; a.err != nil || a.status != 500 || a.header.Get("X-In-Slot") != "yes" {
+		t.Fatalf("first: %d %q %v; want on-error's answer with X-In-Slot", a.status, a.body, a.err)
+	}
+	if a := send(t, url, "c"); a.header.Get("X-In-Slot") != "yes" {
+		t.Errorf("after the first: %d %q: the slot was not given back", a.status, a.body)
+	}
+}
+
+// For a WebSocket API, APIM's form around forward-request holds its slot
+// for the backend's handshake only: with max-count 1, a second session
+// opens while the first is still open (tollgate's form, counter-key in
+// inbound, is the one that counts sessions).
+func TestLimitConcurrencyWebSocketHandshake(t *testing.T) {
+	be := newWSBackend(t)
+	dir := t.TempDir()
+	writeAPI(t, dir, "chat", `type="websocket" path="/chat" service-url="`+be.url+`"`,
+		`<policies><inbound/><backend><limit-concurrency key="chat" max-count="1"><forward-request timeout="5"/></limit-concurrency></backend><outbound/><on-error/></policies>`)
+	g := startGateway(t, dir)
+	var conns []*websocket.Conn
+	for i := range 2 {
+		c := dial(t, g.ws+"/chat", nil)
+		conns = append(conns, c)
+		msg := fmt.Sprintf("hello %d", i)
+		mustWrite(t, c, msg)
+		if got := mustRead(t, c); got != msg {
+			t.Errorf("session %d: echo %q", i, got)
+		}
+	}
+	for _, c := range conns {
+		c.Close(websocket.StatusNormalClosure, "")
 	}
 }
