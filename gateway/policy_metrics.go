@@ -143,9 +143,12 @@ func (c *policyCounter) add(idx []int, v float64, values []string) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	full := make([]string, len(c.labels))
-	for i, p := range idx {
-		full[p] = values[i]
+	full := values // the usual case: the policy emits every label, in order
+	if len(idx) != len(c.labels) || !inOrder(idx) {
+		full = make([]string, len(c.labels))
+		for i, p := range idx {
+			full[p] = values[i]
+		}
 	}
 	key := strings.Join(full, "\x00")
 	st := c.series[key]
@@ -153,10 +156,20 @@ func (c *policyCounter) add(idx []int, v float64, values []string) bool {
 		if len(c.series) >= maxSeriesPerMetric {
 			return false
 		}
-		st = &seriesTotal{values: full}
+		st = &seriesTotal{values: slices.Clone(full)}
 		c.series[key] = st
 	}
 	st.total += v
 	c.vec.WithLabelValues(full...).Add(v)
+	return true
+}
+
+// inOrder reports whether idx is 0, 1, 2, ….
+func inOrder(idx []int) bool {
+	for i, p := range idx {
+		if p != i {
+			return false
+		}
+	}
 	return true
 }
