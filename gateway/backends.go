@@ -97,6 +97,16 @@ func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over
 				*notes = append(*notes, at(k).String()+": ignored: backend property "+k+" (Azure only)")
 			}
 		}
+		var typ string
+		if raw, ok := props["type"]; ok && !bytes.Equal(raw, []byte("null")) && json.Unmarshal(raw, &typ) != nil {
+			errs.Add(at("type"), "", "backend type must be \"Single\" or \"Pool\"")
+		}
+		if _, hasPool := props["pool"]; strings.EqualFold(typ, "Pool") && (!hasPool || bytes.Equal(props["pool"], []byte("null"))) {
+			// Its url is a placeholder (APIM keeps one on a pool): serving
+			// it would send the pool's traffic there.
+			errs.Add(at("type"), "", "backend %q is of type Pool but has no pool: give it {\"pool\": {\"services\": [{\"id\": \"/backends/NAME\"}, ...]}}", name)
+			continue
+		}
 		if raw, ok := props["pool"]; ok && !bytes.Equal(raw, []byte("null")) {
 			var p struct {
 				Services []json.RawMessage `json:"services"`
