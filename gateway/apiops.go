@@ -147,6 +147,9 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 					case f == "name" || f == "properties":
 					case kind == "apis" && f == "diagnostics":
 						*notes = append(*notes, at(item.Content[j]).String()+": ignored: "+k.Value+" "+name.Value+" diagnostics (APIOps' publisher overrides the service's diagnostics, not an API's)")
+					case item.Content[j+1].Kind == yaml.ScalarNode:
+						// The old flat layout (- name: x, serviceUrl: …).
+						*notes = append(*notes, at(item.Content[j]).String()+": ignored: "+k.Value+" "+name.Value+" "+f+" (not under properties:, where the publisher reads an entry's fields)")
 					default:
 						*notes = append(*notes, at(item.Content[j]).String()+": ignored: "+k.Value+" "+name.Value+" "+f+" (Azure only)")
 					}

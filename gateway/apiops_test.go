@@ -474,3 +474,20 @@ func TestAPIOpsNoServiceURL(t *testing.T) {
 		t.Errorf("nowhere: %d %q %q", resp.StatusCode, resp.Header.Get("X-Reason"), body)
 	}
 }
+
+// TestAPIOpsOverridesFlatLayout: an entry written in the old flat layout
+// (- name: x / serviceUrl: …, an early APIOps sample's) is reported as not
+// under properties:, not as Azure-only.
+func TestAPIOpsOverridesFlatLayout(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/myapi/apiInformation.json", `{"properties": {"path": "my", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "configuration.yaml", "apis:\n  - name: myapi\n    serviceUrl: https://prod.example\n")
+	snap, errs := loadDirWith(t, dir, gateway.LoadOptions{Overrides: filepath.Join(dir, "configuration.yaml"), Getenv: func(string) string { return "" }})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := "configuration.yaml:3:5: ignored: apis myapi serviceUrl (not under properties:, where the publisher reads an entry's fields)"
+	if !slices.ContainsFunc(snap.Notices, func(n string) bool { return strings.HasSuffix(n, want) }) {
+		t.Errorf("notices lack %q:\n%s", want, strings.Join(snap.Notices, "\n"))
+	}
+}
