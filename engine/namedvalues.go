@@ -29,6 +29,8 @@ type NamedValues struct {
 
 	mu   sync.Mutex
 	used map[string]bool // the values a {{name}} referred to
+	// ids: resource ids (APIOps folder names) to names (AddID).
+	ids map[string]string
 }
 
 // SetWhere says where the set's values are defined, for the error about
@@ -226,6 +228,33 @@ func (nv *NamedValues) Fingerprint() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// AddID records that the value named name is the resource id (an APIOps
+// folder name) too, for SubstituteWithIDs.
+func (nv *NamedValues) AddID(id, name string) {
+	if id == name {
+		return
+	}
+	if nv.ids == nil {
+		nv.ids = map[string]string{}
+	}
+	nv.ids[id] = name
+}
+
+// SubstituteWithIDs is Substitute for resources APIM writes itself, which
+// may name a value by its resource id rather than its display name (an
+// Event Hub logger's credentials: {{66672b71463461136c78195a}}). A display
+// name wins over an id.
+func (nv *NamedValues) SubstituteWithIDs(s string) (string, error) {
+	if nv != nil && len(nv.ids) > 0 && strings.Contains(s, "{{") {
+		for id, name := range nv.ids {
+			if _, taken := nv.values[id]; !taken {
+				s = strings.ReplaceAll(s, "{{"+id+"}}", "{{"+name+"}}")
+			}
+		}
+	}
+	return nv.Substitute(s)
 }
 
 // Add adds v; it reports false (and adds nothing) when the name is taken.

@@ -351,6 +351,8 @@ func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, val
 		}
 		if !nv.Add(v) {
 			errs.Add(v.Pos, "", "named value %q is defined twice", v.Name)
+		} else {
+			nv.AddID(e.Name(), v.Name)
 		}
 	}
 	return vaultRefs

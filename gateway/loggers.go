@@ -79,8 +79,9 @@ func loadAPIOpsLoggers(dir string, nv *engine.NamedValues, over *overrides, comm
 				continue
 			}
 			// {{named value}}: APIM keeps a logger's connection string in
-			// a secret named value (Logger-Credentials--…).
-			s, err := nv.Substitute(v)
+			// a secret named value (Logger-Credentials--…), and names it
+			// by its id in some loggers' credentials.
+			s, err := nv.SubstituteWithIDs(v)
 			if err != nil {
 				errs.Add(at("credentials"), "", "logger %q: credentials.%s: %s", name, k, err.Error())
 				bad = true

@@ -192,3 +192,23 @@ func TestAPIOpsEventHubLogger(t *testing.T) {
 		t.Fatalf("after the failed reload: %q", got)
 	}
 }
+
+// TestAPIOpsLoggerNamedValueByID: APIM writes some loggers' credentials
+// with the named value's resource id ({{66672b71…}}, the folder name), not
+// its display name (Logger-Credentials--…): both resolve; a policy still
+// names values by their display name.
+func TestAPIOpsLoggerNamedValueByID(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/a/apiInformation.json", `{"properties": {"path": "a", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "named values/66672b71463461136c78195a/namedValueInformation.json",
+		`{"properties": {"displayName": "Logger-Credentials--66672b71463461136c78195b", "value": "Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=c2VjcmV0"}}`)
+	writeFile(t, dir, "loggers/EventHubLogger1/loggerInformation.json", `{"properties": {"loggerType": "azureEventHub",
+  "credentials": {"connectionString": "{{66672b71463461136c78195a}}", "name": "myeventhub"}}}`)
+	if _, errs := loadDir(t, dir); len(errs) > 0 {
+		t.Fatalf("errors:\n%s", strings.Join(errs, "\n"))
+	}
+	writeFile(t, dir, "apis/a/policy.xml", `<policies><inbound><set-header name="X" exists-action="override"><value>{{66672b71463461136c78195a}}</value></set-header></inbound></policies>`)
+	if _, errs := loadDir(t, dir); len(errs) != 1 || !strings.Contains(errs[0], "unknown named value {{66672b71463461136c78195a}}") {
+		t.Fatalf("a policy naming a value by its id: %v", errs)
+	}
+}
