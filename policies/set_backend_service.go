@@ -30,7 +30,18 @@ type daprTarget struct {
 	appID, method, nspace engine.Str
 }
 
+// serviceFabricAttrs are set-backend-service's Service Fabric attributes:
+// Azure's Service Fabric backends, which a self-hosted gateway cannot reach
+// by their service names.
+var serviceFabricAttrs = []string{"sf-partition-key", "sf-replica-type", "sf-resolve-condition", "sf-service-instance-name", "sf-listener-name"}
+
 func (k *kit) parseSetBackendService(p *engine.Parser) engine.Step {
+	for _, a := range serviceFabricAttrs {
+		if p.Has(a) {
+			p.Attr(a)
+			p.ErrorAt(p.Node().Attr(a).Pos, "<set-backend-service %s> is not available in a self-hosted gateway: Service Fabric backends are resolved by Azure; give the service's URL in base-url or a backend entity (backend-id)", a)
+		}
+	}
 	for _, a := range []string{"dapr-app-id", "dapr-method", "dapr-namespace"} {
 		if p.Has(a) {
 			return k.parseSetBackendDapr(p)
