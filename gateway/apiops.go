@@ -540,7 +540,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		return nil
 	}
 	for _, k := range sortedKeys(props) {
-		if !apiInfoUsed[k] {
+		if !apiInfoUsed[k] && !mcpInfoProps[k] {
 			*notes = append(*notes, at(k).String()+": ignored: API property "+k+" (Azure only)")
 		}
 	}
@@ -556,8 +556,9 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		api.Type = "http"
 	case "websocket", "graphql", "soap", "odata", "grpc":
 	case "a2a": // a2a.go
+	case "mcp": // docs/mcp.md
 	default:
-		errs.Add(at("type"), "", "API type %q is not supported (http, soap, websocket, graphql, odata, grpc or a2a)", api.Type)
+		errs.Add(at("type"), "", "API type %q is not supported (http, soap, websocket, graphql, odata, grpc, mcp or a2a)", api.Type)
 	}
 	if !validAPIName(name) {
 		errs.Add(engine.Pos{File: src.file, Line: 1, Col: 1}, "", "API name %q (its folder): use letters, digits, '-', '_' and '.'", name)
@@ -580,7 +581,9 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		errs.Add(at("path"), "", "path must be a URL path, not %q", api.Path)
 	}
 	svc := str("serviceUrl")
-	if api.Type != "http" && api.Type != "websocket" && api.Type != "graphql" && api.Type != "soap" && api.Type != "odata" && api.Type != "grpc" {
+	if api.Type == "mcp" {
+		parseMCPInformation(api, src, props, str, at, errs, notes)
+	} else if api.Type != "http" && api.Type != "websocket" && api.Type != "graphql" && api.Type != "soap" && api.Type != "odata" && api.Type != "grpc" {
 		// the type is reported; its URL cannot be judged
 	} else if svc == "" {
 		// APIM's serviceUrl is optional: a policy may set the backend

@@ -391,7 +391,10 @@ var errBackendUnavailable = errors.New("backend unavailable: its circuit breaker
 // names no backend entity).
 func (s *Server) pickBackend(ctx context.Context, api *API, st *engine.State) (*Backend, error) {
 	if st.BackendID == "" {
-		return nil, nil
+		if api.mcp == nil || api.mcp.backendID == "" || st.BackendURL != "" {
+			return nil, nil
+		}
+		st.BackendID = api.mcp.backendID // a pass-through MCP server's backend (mcp.go)
 	}
 	b := api.backends[st.BackendID]
 	if b == nil {

@@ -74,6 +74,8 @@ type API struct {
 	// (RunsInline, inline.go), as worked out with inlineStores.
 	inline       bool
 	inlineStores inlineStores
+	// mcp: an MCP server's own definition (mcp.go); nil for other types.
+	mcp *mcpServer
 }
 
 // Limits are the per-API limits, all with documented defaults (README).
@@ -148,7 +150,8 @@ type Snapshot struct {
 	// keyVaultRefs counts the named values read from Key Vault: the
 	// server reloads every policies.KeyVaultRefresh while there are any.
 	keyVaultRefs int
-	diagnostics  *diagnosticSet // diagnostics (diagnostics.go): APIM diagnostics; nil: none
+	diagnostics  *diagnosticSet         // diagnostics (diagnostics.go): APIM diagnostics; nil: none
+	mcp          map[string]*mcpToolSet // MCP servers' tools, by API name (mcp.go)
 }
 
 // Secrets are the values of the secret named values of the snapshot: the
@@ -536,6 +539,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		snap.APIs = append(snap.APIs, api)
 	}
 	snap.versions = groupVersions(snap.APIs, apiFiles, &errs)
+	snap.mcp = linkMCP(snap.APIs, &errs)
 	for _, sc := range scopes {
 		fillProductApis(sc, snap.APIs, &errs)
 	}

@@ -378,6 +378,9 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	if api.A2A != nil {
 		rest = api.A2A.backendRest(rest) // after the JSON-RPC path (a2a.go)
 	}
+	if api.mcp != nil {
+		rest = api.mcp.backendPath(rest) // PATH/mcp -> the MCP endpoint's path on the backend (mcp.go)
+	}
 	if st.BackendFixedPath && st.BackendURL != "" {
 		rest = "" // Dapr's service invocation: the URL names the method
 	}

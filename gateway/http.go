@@ -589,6 +589,13 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 type backendTransport struct{ base http.RoundTripper }
 
 func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if x, ok := r.Context().Value(proxyKey{}).(*exchange); ok && x.api.mcp != nil {
+		return x.s.mcpRoundTrip(t.send, r, x) // MCP servers: mcp_local.go
+	}
+	return t.send(r)
+}
+
+func (t backendTransport) send(r *http.Request) (*http.Response, error) {
 	if x, ok := r.Context().Value(proxyKey{}).(*exchange); ok && x.be != nil && x.be.transport != nil {
 		return x.be.transport.RoundTrip(r)
 	}

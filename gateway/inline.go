@@ -90,6 +90,12 @@ func inlineBlockers(a *API, stores inlineStores, all bool) []string {
 			return out
 		}
 	}
+	if a.Type == "mcp" {
+		out = append(out, "an MCP server: its requests stream, and its tool calls run other requests")
+		if !all {
+			return out
+		}
+	}
 	if a.Type == "grpc" {
 		out = append(out, "a gRPC API: its calls stream over HTTP/2 (never on an event loop)")
 		if !all {

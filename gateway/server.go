@@ -119,6 +119,7 @@ type Server struct {
 	proxy     httpProxy
 	pending   pendingBodies // HTTP request bodies still arriving (slowbody.go)
 	grpcState               // gRPC backends' HTTP/2 client (grpc.go)
+	mcpState                // MCP servers' SDK handlers and SSE streams (mcp_local.go)
 
 	idPrefix string
 	idSeq    atomic.Uint64
@@ -343,6 +344,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	view := api.viewFor(op, prod)
 	if api.servesWebSocket(r) {
 		s.serveWebSocket(w, r, view, m)
+		return
+	}
+	if view.mcp != nil {
+		s.serveMCP(w, r, view, m) // mcp_local.go
 		return
 	}
 	s.serveHTTPAPI(w, r, view, m)
