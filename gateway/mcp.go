@@ -83,11 +83,12 @@ func parseMCPInformation(api *API, src apiSource, props map[string]json.RawMessa
 		}
 	}
 	seen := map[string]bool{}
+	itemPos := jsonItemOffsets(src.data, "mcpTools")
 	for i := range m.tools {
 		t := &m.tools[i]
 		t.pos = at("mcpTools")
-		if t.Name != "" {
-			t.pos = jsonValuePos(src.file, src.data, t.Name)
+		if i < len(itemPos) {
+			t.pos = offsetPos(src.file, src.data, itemPos[i]+1)
 		}
 		switch {
 		case !mcpToolName.MatchString(t.Name):
@@ -98,11 +99,7 @@ func parseMCPInformation(api *API, src apiSource, props map[string]json.RawMessa
 		seen[t.Name] = true
 		idm := mcpOperationID.FindStringSubmatch(t.OperationID)
 		if idm == nil {
-			p := t.pos
-			if t.OperationID != "" {
-				p = jsonValuePos(src.file, src.data, t.OperationID)
-			}
-			errs.Add(p, "", "MCP tool %q: operationId %q must name an operation as …/apis/API/operations/OPERATION", t.Name, t.OperationID)
+			errs.Add(t.pos, "", "MCP tool %q: operationId %q must name an operation as …/apis/API/operations/OPERATION", t.Name, t.OperationID)
 			continue
 		}
 		t.api, t.op = apiName(idm[1]), idm[2]
@@ -328,4 +325,53 @@ func planHas(b engine.Block, name string) bool {
 		}
 	}
 	return false
+}
+
+// jsonItemOffsets are the offsets of the items of the array under key in
+// an apiInformation.json's properties (the first such key at depth 2),
+// for messages about one item.
+func jsonItemOffsets(data []byte, key string) []int64 {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	depth := 0
+	want := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			if v == '{' || v == '[' {
+				depth++
+				if want && v == '[' {
+					return arrayItemOffsets(dec, data)
+				}
+			} else {
+				depth--
+			}
+			want = false
+		case string:
+			want = depth == 2 && v == key && !want
+		default:
+			want = false
+		}
+	}
+}
+
+// arrayItemOffsets reads the items of the array dec has just opened,
+// returning where each starts.
+func arrayItemOffsets(dec *json.Decoder, data []byte) []int64 {
+	var out []int64
+	for dec.More() {
+		off := dec.InputOffset()
+		for off < int64(len(data)) && strings.ContainsRune(" \t\r\n,", rune(data[off])) {
+			off++
+		}
+		out = append(out, off)
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			break
+		}
+	}
+	return out
 }

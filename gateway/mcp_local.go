@@ -25,8 +25,10 @@ import (
 // gateway (mcp_sse.go).
 
 // MCPMaxSSEStreams is how many SSE streams (GET PATH/sse) one MCP server
-// holds open at once per process; one more is refused with 503.
-const MCPMaxSSEStreams = 1000
+// holds open at once per process; one more is refused with 503. A
+// variable for programs embedding the gateway (and tests); set it before
+// serving.
+var MCPMaxSSEStreams int64 = 1000
 
 // mcpState is the server's MCP handling: per MCP server (by API name) the
 // SDK's handlers, which outlive reloads (an SSE session lives in its
@@ -66,7 +68,7 @@ func (s *Server) serveMCP(w http.ResponseWriter, r *http.Request, api *API, m re
 		l := s.mcpLocal(api.Name)
 		if l.streams.Add(1) > MCPMaxSSEStreams {
 			l.streams.Add(-1)
-			writeJSONError(w, http.StatusServiceUnavailable, "MCP server "+strconv.Quote(api.Name)+" has "+strconv.Itoa(MCPMaxSSEStreams)+" SSE streams open: try again later.")
+			writeJSONError(w, http.StatusServiceUnavailable, "MCP server "+strconv.Quote(api.Name)+" has "+strconv.FormatInt(MCPMaxSSEStreams, 10)+" SSE streams open: try again later.")
 			return
 		}
 		defer l.streams.Add(-1)

@@ -1,0 +1,114 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+
+	"tollgate/engine"
+)
+
+// fuzzTool is a tool over an operation with every kind of parameter.
+func fuzzTool(t testing.TB, tpl, method string) *mcpTool {
+	tp, err := parseTemplate(tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := &Operation{Info: &engine.Operation{Id: "op", Name: "op", Method: method, UrlTemplate: tpl}, tpl: tp}
+	tool := &mcpTool{decl: &mcpToolDecl{Name: "op"}, api: &API{Name: "a", Path: "/a"}, op: op}
+	tool.build()
+	return tool
+}
+
+// FuzzMCPToolRequest: whatever the arguments, a tool's request stays one
+// request of its operation: its path has the template's segments (no
+// value adds one, climbs or escapes), its header values are valid.
+func FuzzMCPToolRequest(f *testing.F) {
+	f.Add(`{"id": "1", "rest": "x/y", "q": "v", "body": {"a": 1}}`)
+	f.Add(`{"id": "..", "rest": "a"}`)
+	f.Add(`{"id": "a%2Fb", "rest": "a/../../b"}`)
+	f.Add(`{"id": ["x"], "rest": "", "q": [1, "2", null]}`)
+	f.Add(`[[[[[[[[[[]]]]]]]]]]`)
+	f.Add(`{"id": "\u0000", "rest": "\r\n"}`)
+	f.Fuzz(func(t *testing.T, args string) {
+		tool := fuzzTool(t, "/items/{id}/v{ver}/{*rest}?q={q}", "POST")
+		r, err := tool.request(json.RawMessage(args))
+		if err != nil {
+			return
+		}
+		u, perr := url.Parse("http://h/a" + r.path)
+		if perr != nil {
+			t.Fatalf("path %q: %v", r.path, perr)
+		}
+		norm, nerr := normalizePath(u.EscapedPath())
+		if nerr != nil {
+			t.Fatalf("path %q does not normalise: %v", r.path, nerr)
+		}
+		if !strings.HasPrefix(norm, "/a/items/") {
+			t.Fatalf("path %q left the operation: %q", r.path, norm)
+		}
+		if strings.Count(norm, "/") < 4 {
+			t.Fatalf("path %q lost segments: %q", r.path, norm)
+		}
+		for _, p := range strings.Split(u.EscapedPath(), "/") {
+			if p == "." || p == ".." {
+				t.Fatalf("dot segment in %q", r.path)
+			}
+		}
+	})
+}
+
+// FuzzMCPProperties: mcpProperties and mcpTools of any shape load or are
+// reported, never panic, and a loaded server's endpoints are paths.
+func FuzzMCPProperties(f *testing.F) {
+	f.Add(`{"transportType": "sse", "endpoints": {"sse": {"uriTemplate": "/sse"}, "message": {"uriTemplate": "/m"}}}`, `[{"name": "a", "operationId": "/apis/x/operations/y"}]`)
+	f.Add(`{"transportType": "streamable", "endpoints": {"mcp": {"uriTemplate": "/api/mcp"}}}`, `null`)
+	f.Add(`{"endpoints": [1]}`, `[{"name": 1}]`)
+	f.Add(`null`, `{}`)
+	f.Fuzz(func(t *testing.T, props, tools string) {
+		data := []byte(`{"properties": {"type": "mcp", "path": "p", "backendId": "b", "mcpProperties": ` + props + `, "mcpTools": ` + tools + `}}`)
+		if !json.Valid(data) {
+			return
+		}
+		var info resourceInfo
+		if json.Unmarshal(data, &info) != nil {
+			return
+		}
+		var errs engine.ErrorList
+		var notes []string
+		api := &API{Name: "p", Type: "mcp", Path: "/p"}
+		at := func(k string) engine.Pos { return jsonKeyPos("f.json", data, k) }
+		str := func(k string) string {
+			var s string
+			_ = json.Unmarshal(info.Properties[k], &s)
+			return s
+		}
+		parseMCPInformation(api, apiSource{file: "f.json", data: data}, info.Properties, str, at, &errs, &notes)
+		if len(errs) > 0 {
+			return
+		}
+		for name, p := range api.mcp.endpoints {
+			if p != "" && !strings.HasPrefix(p, "/") {
+				t.Fatalf("endpoint %s: %q", name, p)
+			}
+		}
+		for _, ep := range []string{"mcp", "sse", "messages"} {
+			_ = api.mcp.backendPath("/" + ep)
+		}
+	})
+}
+
+func TestMCPToolSchemaWithoutSpec(t *testing.T) {
+	tool := fuzzTool(t, "/items/{id}", "PUT")
+	if got := string(tool.schema); !strings.Contains(got, `"required":["id"]`) || !strings.Contains(got, `"body"`) {
+		t.Errorf("schema %s", got)
+	}
+	r, err := tool.request(json.RawMessage(`{"id": "a b", "body": "plain"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.path != "/items/a%20b" || string(r.body) != "plain" || r.contentType != "text/plain; charset=utf-8" {
+		t.Errorf("%+v", r)
+	}
+}
