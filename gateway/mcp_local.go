@@ -42,6 +42,13 @@ type mcpLocal struct {
 	streamable *mcp.StreamableHTTPHandler
 	sse        *mcp.SSEHandler
 	streams    atomic.Int64
+	// written counts the writes of every in-process answer, and every
+	// request loads it before the handler runs: an edge the race detector
+	// sees from what a handler did before it wrote (an SSE session set up
+	// before its endpoint event) to the requests the client sends after
+	// reading it. The front's event loop reads and writes sockets with
+	// raw system calls, which the detector does not take as one.
+	written atomic.Int64
 }
 
 func (s *Server) mcpLocal(name string) *mcpLocal {
@@ -86,18 +93,22 @@ func mcpEndpointList(api *API) string {
 	return strings.Join(out, ", ")
 }
 
-// mcpLoopbackOrigin: a request that reached a loopback address from a
-// browser page (it has an Origin) must come from a loopback origin too,
-// unless allowed-origins or the policy's <cors> allow others: a page
-// served from elsewhere whose name was rebound to 127.0.0.1 (DNS
-// rebinding) has its own name as both Origin and Host.
+// mcpLoopbackOrigin: a browser page (the request has an Origin) on the
+// gateway's own machine (the request came from, or reached, a loopback
+// address) must have a loopback origin too, unless allowed-hosts names
+// the gateway's hosts, or allowed-origins or the policy's <cors> allow
+// others: a page served from elsewhere whose name was rebound to
+// 127.0.0.1 (DNS rebinding) has its own name as both Origin and Host.
 func mcpLoopbackOrigin(r *http.Request, api *API) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" {
+	if origin == "" || len(api.Limits.AllowedHosts) > 0 {
 		return true
 	}
-	la, _ := r.Context().Value(http.LocalAddrContextKey).(interface{ String() string })
-	if la == nil || !isLoopbackHostPort(la.String()) {
+	local := isLoopbackHostPort(r.RemoteAddr)
+	if la, _ := r.Context().Value(http.LocalAddrContextKey).(interface{ String() string }); la != nil && isLoopbackHostPort(la.String()) {
+		local = true
+	}
+	if !local {
 		return true
 	}
 	if i := strings.Index(origin, "://"); i >= 0 && isLoopbackHostPort(origin[i+3:]) {
@@ -219,7 +230,8 @@ func (s *Server) mcpServeLocal(r *http.Request, x *exchange) (*http.Response, er
 			idle = api.Limits.IdleTimeout
 		}
 	}
-	return serveInProcess(h, hr, cancel, idle), nil
+	l.written.Load()
+	return serveInProcess(h, hr, cancel, idle, &l.written), nil
 }
 
 func orEmpty(b io.ReadCloser) io.Reader {
@@ -269,16 +281,23 @@ func (s *Server) newMCPServer(mr *mcpReq) *mcp.Server {
 	return srv
 }
 
+// MCPKeepAlive is how often an SSE stream of a REST-as-MCP server gets a
+// comment line when it has nothing to say: a client that went away is
+// found at the next write (the front server does not watch idle
+// connections), and proxies on the way see traffic.
+var MCPKeepAlive = 15 * time.Second
+
 // serveInProcess runs h on req and returns its answer as a backend's
 // response whose body is what h writes, as h writes it (a pipe). Closing
 // the body (the client went away, or the relay ended) cancels req. With
 // idle > 0, a stream that writes nothing for idle is ended.
-func serveInProcess(h http.Handler, req *http.Request, cancel context.CancelFunc, idle time.Duration) *http.Response {
+func serveInProcess(h http.Handler, req *http.Request, cancel context.CancelFunc, idle time.Duration, written *atomic.Int64) *http.Response {
 	pr, pw := io.Pipe()
-	w := &pipeWriter{h: http.Header{}, pw: pw, ready: make(chan struct{}), req: req}
+	w := &pipeWriter{h: http.Header{}, pw: pw, ready: make(chan struct{}), req: req, written: written}
 	if idle > 0 {
 		w.idle = idle
 		w.timer = time.AfterFunc(idle, cancel)
+		go w.keepAlive(req.Context(), MCPKeepAlive)
 	}
 	go func() {
 		defer func() {
@@ -309,6 +328,9 @@ type pipeWriter struct {
 	req   *http.Request
 	idle  time.Duration
 	timer *time.Timer
+	mu    sync.Mutex // one Write at a time on the pipe
+	// written: mcpLocal.written
+	written *atomic.Int64
 }
 
 func (w *pipeWriter) Header() http.Header { return w.h }
@@ -334,7 +356,30 @@ func (w *pipeWriter) Write(p []byte) (int, error) {
 	if w.timer != nil {
 		w.timer.Reset(w.idle)
 	}
+	w.written.Add(1)
+	w.mu.Lock() // an SSE event is one Write (the SDK's writeEvent): a keepalive never splits one
+	defer w.mu.Unlock()
 	return w.pw.Write(p)
+}
+
+// keepAlive writes an SSE comment every period until ctx ends; it does
+// not count as activity for the idle timeout.
+func (w *pipeWriter) keepAlive(ctx context.Context, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			w.mu.Lock()
+			_, err := w.pw.Write([]byte(": keepalive\n\n"))
+			w.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}
 }
 
 // Flush: a pipe holds nothing back; the head goes now.
