@@ -375,3 +375,48 @@ func arrayItemOffsets(dec *json.Decoder, data []byte) []int64 {
 	}
 	return out
 }
+
+// MCPTools are the names of an MCP server's tools as declared in mcpTools,
+// each with the operation it calls ("get-weather (weather-api/get-weather)");
+// nil for other APIs.
+func (a *API) MCPTools() []string {
+	if a.mcp == nil {
+		return nil
+	}
+	out := make([]string, 0, len(a.mcp.tools))
+	for _, t := range a.mcp.tools {
+		out = append(out, t.Name+" ("+t.api+"/"+t.op+")")
+	}
+	return out
+}
+
+// MCPTarget says where an MCP server's requests go, for tollgate check:
+// its tools, or its backend and the endpoints' paths on it; "" for other
+// APIs.
+func (a *API) MCPTarget() string {
+	m := a.mcp
+	if m == nil {
+		return ""
+	}
+	if !m.passThrough {
+		names := make([]string, 0, len(m.tools))
+		for _, t := range m.tools {
+			names = append(names, t.Name)
+		}
+		return "tools: " + strings.Join(names, ", ")
+	}
+	base := engine.RedactURL(a.ServiceURL.String())
+	if m.backendID != "" {
+		base = "backend " + m.backendID
+	}
+	var eps []string
+	for _, ep := range []string{"mcp", "sse", "messages"} {
+		if p, ok := m.endpoints[ep]; ok {
+			if p == "" {
+				p = "/"
+			}
+			eps = append(eps, ep+" "+p)
+		}
+	}
+	return base + " (" + m.transport + ": " + strings.Join(eps, ", ") + ")"
+}

@@ -654,7 +654,9 @@ func check(args []string, stdout, stderr io.Writer) int {
 		// A secret named value may sit in a query parameter RedactURL does
 		// not know (?x-key={{key}}): mask it too.
 		u := engine.Mask(engine.RedactURL(a.ServiceURLText()), secrets)
-		if u == "" {
+		if t := a.MCPTarget(); t != "" {
+			u = engine.Mask(t, secrets) // an MCP server (docs/mcp.md)
+		} else if u == "" {
 			u = "(no serviceUrl: the policy sets the backend)"
 		}
 		ws := ""

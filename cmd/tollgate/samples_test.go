@@ -17,6 +17,7 @@ func TestCheckAPIOpsSample(t *testing.T) {
 	for _, want := range []string{
 		"ok  people               http      /people              -> http://127.0.0.1:7070/people  (workspace hr)",
 		"ok  echo                 http      /echo                -> http://127.0.0.1:7070",
+		"ok  echo-mcp             mcp       /echo-mcp            -> tools: get-item",
 		"ignored: protocols https of API echo",
 		"ok  agent-a2a            a2a       /market-analyst      -> http://127.0.0.1:7071",
 	} {
