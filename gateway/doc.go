@@ -37,6 +37,11 @@
 //	               its loop), with the audit of the request path.
 //	loop.go        leaveLoopUnless: on h1's event-loop front, a request
 //	               that may block releases its loop task first.
+//	mcp*.go        MCP servers (type mcp, docs/mcp.md): mcp.go loads them
+//	               and routes PATH/mcp, /sse, /messages; mcp_local.go is the
+//	               in-process MCP "backend" (the Go SDK); mcp_tools.go a
+//	               tool's schema and its call through ServeHTTP; mcp_sse.go
+//	               a pass-through SSE stream's endpoint event.
 //
 // The web console (package gateway/console) is built on the exported API
 // (Current, LastReload, Traces, MintTraceToken, ...) and mounted on the
