@@ -142,8 +142,9 @@ func (s *Server) mcpRoundTrip(send func(*http.Request) (*http.Response, error), 
 		if err != nil {
 			return nil, err
 		}
-		if mcpEndpoint(x.api, x.in.URL.Path) == "sse" && r.Method == http.MethodGet && isEventStream(res.Header) {
-			res.Body = newSSERewriter(res.Body, res.Request.URL, x, s.log)
+		if isEventStream(res.Header) {
+			sse := mcpEndpoint(x.api, x.in.URL.Path) == "sse" && r.Method == http.MethodGet
+			res.Body = newSSERelay(res.Body, res.Request.URL, x, s.log, sse)
 		}
 		return res, nil
 	}
@@ -192,7 +193,9 @@ func (s *Server) mcpServeLocal(r *http.Request, x *exchange) (*http.Response, er
 	if tools == nil {
 		tools = &mcpToolSet{byName: map[string]*mcpTool{}}
 	}
-	ctx, cancel := context.WithCancel(r.Context())
+	ctx, cancelReq := context.WithCancel(r.Context())
+	stopOnShutdown := context.AfterFunc(s.baseCtx, cancelReq) // a stream ends with the gateway
+	cancel := func() { stopOnShutdown(); cancelReq() }
 	caller := &mcpCaller{header: r.Header, remoteAddr: x.in.RemoteAddr, host: x.in.Host, tls: x.in.TLS, maxBody: api.Limits.MaxBodySize}
 	ctx = context.WithValue(ctx, mcpReqKey{}, &mcpReq{s: s, api: api, tools: tools, caller: caller})
 	hr := r.Clone(ctx)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -23,44 +25,96 @@ import (
 // sseMaxEvent bounds one event of a relayed stream.
 const sseMaxEvent = 1 << 20
 
-type sseRewriter struct {
-	src     io.ReadCloser
-	br      *bufio.Reader
-	backend *url.URL // the stream's URL on the backend
-	public  string   // the API's path, no trailing '/'
-	m       *mcpServer
-	log     *zap.Logger
-	api     string
-	out     bytes.Buffer // what is ready to be read
-	ev      bytes.Buffer // the event being read
-	done    bool         // the endpoint event was seen: the rest is copied
+// sseRelay is a pass-through server's event stream as the client gets it:
+// read event by event on a goroutine of its own, so that when the backend
+// says nothing for MCPKeepAlive a comment line goes out instead; the write
+// finds a client that went away (the front server does not watch idle
+// connections), and the relay then closes the backend's stream. The first
+// endpoint event of an SSE stream is pointed at the gateway (endpoint).
+type sseRelay struct {
+	src      io.ReadCloser
+	br       *bufio.Reader
+	backend  *url.URL // the stream's URL on the backend
+	public   string   // the API's path, no trailing '/'
+	m        *mcpServer
+	log      *zap.Logger
+	api      string
+	endpoint bool // rewrite the endpoint event (an SSE stream's GET)
+
+	ev      bytes.Buffer // the event being read (the goroutine's)
+	events  chan []byte  // whole events, closed after the last
+	done    chan struct{}
+	gerr    error // why events was closed (set before it is)
+	tick    *time.Ticker
+	stop    <-chan struct{} // the gateway shuts down
+	pending []byte
 	err     error
+	once    sync.Once
 }
 
-func newSSERewriter(src io.ReadCloser, backend *url.URL, x *exchange, log *zap.Logger) io.ReadCloser {
-	return &sseRewriter{src: src, br: bufio.NewReaderSize(src, 4096), backend: backend,
-		public: strings.TrimSuffix(x.api.Path, "/"), m: x.api.mcp, log: log, api: x.api.Name}
+func newSSERelay(src io.ReadCloser, backend *url.URL, x *exchange, log *zap.Logger, endpoint bool) io.ReadCloser {
+	r := &sseRelay{src: src, br: bufio.NewReaderSize(src, 4096), backend: backend,
+		public: strings.TrimSuffix(x.api.Path, "/"), m: x.api.mcp, log: log, api: x.api.Name, endpoint: endpoint,
+		events: make(chan []byte, 1), done: make(chan struct{}), tick: time.NewTicker(MCPKeepAlive), stop: x.s.baseCtx.Done()}
+	go r.pump()
+	return r
 }
 
-func (r *sseRewriter) Close() error { return r.src.Close() }
+func (r *sseRelay) Close() error {
+	r.once.Do(func() {
+		close(r.done)
+		r.tick.Stop()
+	})
+	return r.src.Close()
+}
 
-func (r *sseRewriter) Read(p []byte) (int, error) {
-	for r.out.Len() == 0 {
+func (r *sseRelay) Read(p []byte) (int, error) {
+	for len(r.pending) == 0 {
 		if r.err != nil {
 			return 0, r.err
 		}
-		if r.done {
-			// Past the endpoint event: a plain copy.
-			return r.br.Read(p)
+		select {
+		case ev, ok := <-r.events:
+			if !ok {
+				r.err = r.gerr
+				continue
+			}
+			r.pending = ev
+		case <-r.tick.C:
+			r.pending = []byte(": keepalive\n\n")
+		case <-r.stop:
+			r.err = errShutdown // the stream ends with the gateway (the client reconnects elsewhere)
 		}
-		r.readEvent()
 	}
-	return r.out.Read(p)
+	n := copy(p, r.pending)
+	r.pending = r.pending[n:]
+	return n, nil
 }
 
-// readEvent reads lines up to an event's end (a blank line) and moves the
-// event, rewritten if it is the endpoint one, to out.
-func (r *sseRewriter) readEvent() {
+// pump reads the backend's events and hands them to Read.
+func (r *sseRelay) pump() {
+	for {
+		ev, err := r.readEvent()
+		if len(ev) > 0 {
+			select {
+			case r.events <- ev:
+			case <-r.done:
+				return
+			}
+		}
+		if err != nil {
+			r.gerr = err
+			close(r.events)
+			return
+		}
+	}
+}
+
+// readEvent reads lines up to an event's end (a blank line) and returns
+// the event, rewritten if it is the endpoint one; at the stream's end (or
+// a failure) what came before it, and the error.
+func (r *sseRelay) readEvent() ([]byte, error) {
+	r.ev.Reset()
 	for {
 		line, err := r.br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -68,26 +122,23 @@ func (r *sseRewriter) readEvent() {
 		}
 		r.ev.Write(line)
 		if r.ev.Len() > sseMaxEvent {
-			r.err = errors.New("an event of the MCP server's stream is larger than 1 MiB")
-			return
+			return nil, errors.New("an event of the MCP server's stream is larger than 1 MiB")
 		}
 		if err != nil {
-			r.out.Write(r.ev.Bytes()) // what came before the end, as it is
-			r.ev.Reset()
-			r.err = err
-			return
+			return bytes.Clone(r.ev.Bytes()), err
 		}
 		if len(line) > 0 && line[len(line)-1] == '\n' && len(bytes.TrimRight(line, "\r\n")) == 0 {
-			r.out.Write(r.rewrite(r.ev.Bytes()))
-			r.ev.Reset()
-			return
+			if r.endpoint {
+				return r.rewrite(bytes.Clone(r.ev.Bytes())), nil
+			}
+			return bytes.Clone(r.ev.Bytes()), nil
 		}
 	}
 }
 
 // rewrite returns the event, its data pointed at the gateway when it is
 // the endpoint event.
-func (r *sseRewriter) rewrite(ev []byte) []byte {
+func (r *sseRelay) rewrite(ev []byte) []byte {
 	lines := strings.Split(strings.ReplaceAll(string(ev), "\r\n", "\n"), "\n")
 	name, data := "", ""
 	for _, l := range lines {
@@ -101,7 +152,7 @@ func (r *sseRewriter) rewrite(ev []byte) []byte {
 	if name != "endpoint" {
 		return ev
 	}
-	r.done = true
+	r.endpoint = false // the first one only
 	u, err := url.Parse(strings.TrimSpace(data))
 	if err != nil {
 		r.log.Warn("MCP server's endpoint event is no URL: passed as it is", zap.String("api", r.api))

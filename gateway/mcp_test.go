@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -368,17 +369,17 @@ func TestMCPPassThrough(t *testing.T) {
 // the gateway, and the stream is relayed as it comes (the endpoint event
 // arrives while the backend holds the stream open).
 func TestMCPPassThroughSSEEndpoint(t *testing.T) {
-	release := make(chan struct{})
+	k := gateway.MCPKeepAlive
+	t.Cleanup(func() { gateway.MCPKeepAlive = k }) // after the gateway's shutdown
+	gateway.MCPKeepAlive = 20 * time.Millisecond
+	gone := make(chan struct{})
 	be := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = io.WriteString(w, ": hello\n\nevent: endpoint\ndata: /messages?sessionId=abc\n\n")
 		w.(http.Flusher).Flush()
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
+		<-r.Context().Done()
+		close(gone)
 	})
-	defer close(release)
 	dir := t.TempDir()
 	writeFile(t, dir, "apis/srv/apiInformation.json", `{"properties": {"type": "mcp", "path": "tools/srv", "subscriptionRequired": false,
   "serviceUrl": "`+be.URL+`/base", "mcpProperties": {"transportType": "sse", "endpoints": {"sse": {"uriTemplate": "/sse"}, "message": {"uriTemplate": "/messages"}}}}}`)
@@ -400,5 +401,13 @@ func TestMCPPassThroughSSEEndpoint(t *testing.T) {
 	}
 	if want := ": hello\n\nevent: endpoint\ndata: /tools/srv/messages?sessionId=abc\n\n"; got.String() != want {
 		t.Errorf("stream %q, want %q", got.String(), want)
+	}
+	// The client goes away while the backend says nothing: a keepalive
+	// finds it gone, and the backend's stream is closed.
+	resp.Body.Close()
+	select {
+	case <-gone:
+	case <-testCtx(t).Done():
+		t.Fatal("the backend's stream outlived its client")
 	}
 }
