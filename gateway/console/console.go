@@ -150,6 +150,7 @@ type APIView struct {
 	Errors      []LoadError `json:"errors,omitempty"`
 	Trace       bool        `json:"trace"`
 	PolicyFiles []string    `json:"policy_files,omitempty"`
+	Tools       []string    `json:"tools,omitempty"` // an MCP server's tools, each with its operation (docs/mcp.md)
 }
 
 type apisView struct {
@@ -214,6 +215,9 @@ func (c *Console) apis(w http.ResponseWriter, r *http.Request) {
 				Backend: c.srv.MaskSecrets(engine.RedactURL(a.ServiceURLText())), Trace: a.Limits.Trace}
 			if a.Workspace != nil {
 				av.Workspace = a.Workspace.Id
+			}
+			if t := a.MCPTarget(); t != "" { // an MCP server: its tools, or its backend
+				av.Backend, av.Tools = c.srv.MaskSecrets(t), a.MCPTools()
 			}
 			av.Active, av.Series = c.rates.series(a.Name)
 			av.PolicyFiles = policyFiles(a)

@@ -614,3 +614,29 @@ func TestPlanForwardsNothing(t *testing.T) {
 		t.Errorf("/empty: %d %q", resp.StatusCode, body)
 	}
 }
+
+// TestAPIsMCPServer: an MCP server's row names its tools instead of a
+// service URL.
+func TestAPIsMCPServer(t *testing.T) {
+	ws, hu := backends(t)
+	dir := sampleDir(t, ws, hu)
+	write(t, dir, "ops/api.xml", `<api name="ops" type="http" path="/ops" service-url="`+hu+`">
+  <operations><operation id="get-x" method="GET" url-template="/x/{id}"/></operations>
+</api>`)
+	write(t, dir, "apis/ops-mcp/apiInformation.json", `{"properties": {"type": "mcp", "path": "ops-mcp", "subscriptionRequired": false,
+  "mcpTools": [{"name": "get-x", "operationId": "/apis/ops/operations/get-x"}]}}`)
+	e := start(t, dir, "")
+	var v struct{ APIs []console.APIView }
+	if code := getJSON(t, e.admin.URL+"/console/api/apis", &v); code != 200 {
+		t.Fatalf("apis: %d", code)
+	}
+	for _, a := range v.APIs {
+		if a.Name == "ops-mcp" {
+			if a.Type != "mcp" || a.Backend != "tools: get-x" || strings.Join(a.Tools, ",") != "get-x (ops/get-x)" {
+				t.Errorf("row %+v", a)
+			}
+			return
+		}
+	}
+	t.Fatalf("no ops-mcp row: %+v", v.APIs)
+}

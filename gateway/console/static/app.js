@@ -110,7 +110,7 @@ function drawAPIs() {
         x.workspace ? h("div", { class: "muted" }, "workspace " + x.workspace) : ""),
       h("td", {}, x.type ? h("span", { class: "pill " + (x.type === "websocket" ? "ws" : "http") }, x.type) : ""),
       h("td", { class: "mono nowrap" }, x.path || ""),
-      h("td", { class: "mono" }, x.backend || ""),
+      h("td", { class: "mono", title: x.tools ? x.tools.join("\n") : undefined }, x.backend || ""),
       h("td", {}, x.type === "websocket" ? String(x.active) : "—"),
       h("td", {}, chart(x.series), h("div", { class: "muted" }, `${last.handshakes + last.requests}/min, ${last.errors} err`)),
       h("td", {}, x.errors && x.errors.length
