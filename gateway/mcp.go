@@ -82,6 +82,10 @@ func parseMCPInformation(api *API, src apiSource, props map[string]json.RawMessa
 			m.tools = nil
 		}
 	}
+	svc := str("serviceUrl")
+	m.backendID = str("backendId")
+	m.backendPos = at("backendId")
+	m.passThrough = m.backendID != "" || svc != ""
 	seen := map[string]bool{}
 	itemPos := jsonItemOffsets(src.data, "mcpTools")
 	for i := range m.tools {
@@ -98,16 +102,15 @@ func parseMCPInformation(api *API, src apiSource, props map[string]json.RawMessa
 		}
 		seen[t.Name] = true
 		idm := mcpOperationID.FindStringSubmatch(t.OperationID)
+		if m.passThrough {
+			continue // the backend's tool of that name; its operationId is not needed
+		}
 		if idm == nil {
 			errs.Add(t.pos, "", "MCP tool %q: operationId %q must name an operation as …/apis/API/operations/OPERATION", t.Name, t.OperationID)
 			continue
 		}
 		t.api, t.op = apiName(idm[1]), idm[2]
 	}
-	svc := str("serviceUrl")
-	m.backendID = str("backendId")
-	m.backendPos = at("backendId")
-	m.passThrough = m.backendID != "" || svc != ""
 	if svc != "" {
 		u, err := url.Parse(svc)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
@@ -267,7 +270,7 @@ func linkMCP(apis []*API, errs *engine.ErrorList) map[string]*mcpToolSet {
 		set := &mcpToolSet{byName: map[string]*mcpTool{}}
 		for i := range m.tools {
 			d := &m.tools[i]
-			if d.api == "" {
+			if d.api == "" && !m.passThrough {
 				continue // reported at parse
 			}
 			t := &mcpTool{decl: d}
@@ -419,4 +422,17 @@ func (a *API) MCPTarget() string {
 		}
 	}
 	return base + " (" + m.transport + ": " + strings.Join(eps, ", ") + ")"
+}
+
+// allowedTools is the set of tool names a pass-through server lets
+// through (its mcpTools); nil: every tool.
+func (m *mcpServer) allowedTools() map[string]bool {
+	if !m.passThrough || len(m.tools) == 0 {
+		return nil
+	}
+	out := make(map[string]bool, len(m.tools))
+	for _, t := range m.tools {
+		out[t.Name] = true
+	}
+	return out
 }

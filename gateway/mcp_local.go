@@ -138,13 +138,36 @@ func isLoopbackHostPort(hp string) bool {
 func (s *Server) mcpRoundTrip(send func(*http.Request) (*http.Response, error), r *http.Request, x *exchange) (*http.Response, error) {
 	m := x.api.mcp
 	if m.passThrough {
+		ep := mcpEndpoint(x.api, x.in.URL.Path)
+		allowed := m.allowedTools()
+		if allowed != nil && r.Method == http.MethodPost && r.Body != nil {
+			// Tool selection (mcp_filter.go): the message is read to see
+			// what it calls, then forwarded as read.
+			data, err := readLimited(r.Body, r.ContentLength, x.api.Limits.MaxBodySize, "the MCP request body")
+			if err != nil {
+				if errors.Is(err, errBodyTooLarge) {
+					return jsonRPCError(r, http.StatusRequestEntityTooLarge, -32600, "the request body is larger than "+strconv.FormatInt(x.api.Limits.MaxBodySize, 10)+" bytes"), nil
+				}
+				return nil, err
+			}
+			if res := mcpRefuseCalls(r, data, allowed, ep != "mcp"); res != nil {
+				return res, nil
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(data)), int64(len(data))
+			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+		}
 		res, err := send(r)
 		if err != nil {
 			return nil, err
 		}
-		if isEventStream(res.Header) {
-			sse := mcpEndpoint(x.api, x.in.URL.Path) == "sse" && r.Method == http.MethodGet
-			res.Body = newSSERelay(res.Body, res.Request.URL, x, s.log, sse)
+		switch {
+		case isEventStream(res.Header):
+			sse := ep == "sse" && r.Method == http.MethodGet
+			res.Body = newSSERelay(res.Body, res.Request.URL, x, s.log, sse, allowed)
+		case allowed != nil && strings.Contains(res.Header.Get("Content-Type"), "json"):
+			res.Body = filteredJSONBody(res.Body, x.api.Limits.MaxBodySize, allowed)
+			res.ContentLength = -1
+			res.Header.Del("Content-Length")
 		}
 		return res, nil
 	}

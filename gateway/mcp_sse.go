@@ -39,7 +39,8 @@ type sseRelay struct {
 	m        *mcpServer
 	log      *zap.Logger
 	api      string
-	endpoint bool // rewrite the endpoint event (an SSE stream's GET)
+	endpoint bool            // rewrite the endpoint event (an SSE stream's GET)
+	allowed  map[string]bool // a pass-through server's tool selection (mcp_filter.go); nil: all
 
 	ev      bytes.Buffer // the event being read (the goroutine's)
 	events  chan []byte  // whole events, closed after the last
@@ -52,9 +53,9 @@ type sseRelay struct {
 	once    sync.Once
 }
 
-func newSSERelay(src io.ReadCloser, backend *url.URL, x *exchange, log *zap.Logger, endpoint bool) io.ReadCloser {
+func newSSERelay(src io.ReadCloser, backend *url.URL, x *exchange, log *zap.Logger, endpoint bool, allowed map[string]bool) io.ReadCloser {
 	r := &sseRelay{src: src, br: bufio.NewReaderSize(src, 4096), backend: backend,
-		public: strings.TrimSuffix(x.api.Path, "/"), m: x.api.mcp, log: log, api: x.api.Name, endpoint: endpoint,
+		public: strings.TrimSuffix(x.api.Path, "/"), m: x.api.mcp, log: log, api: x.api.Name, endpoint: endpoint, allowed: allowed,
 		events: make(chan []byte, 1), done: make(chan struct{}), tick: time.NewTicker(MCPKeepAlive), stop: x.s.baseCtx.Done()}
 	go r.pump()
 	return r
@@ -128,10 +129,14 @@ func (r *sseRelay) readEvent() ([]byte, error) {
 			return bytes.Clone(r.ev.Bytes()), err
 		}
 		if len(line) > 0 && line[len(line)-1] == '\n' && len(bytes.TrimRight(line, "\r\n")) == 0 {
+			ev := bytes.Clone(r.ev.Bytes())
 			if r.endpoint {
-				return r.rewrite(bytes.Clone(r.ev.Bytes())), nil
+				ev = r.rewrite(ev)
 			}
-			return bytes.Clone(r.ev.Bytes()), nil
+			if r.allowed != nil {
+				ev = filterEvent(ev, r.allowed)
+			}
+			return ev, nil
 		}
 	}
 }

@@ -337,6 +337,8 @@ func TestMCPPassThrough(t *testing.T) {
 		{"streamable-endpoints", "streamable", `"backendId": "mcpbe", "mcpProperties": {"transportType": "streamable", "endpoints": {"mcp": {"uriTemplate": "/api/mcp"}}}`},
 		{"streamable-url", "streamable", `"backendId": "mcpurl", "mcpProperties": {"transportType": "streamable"}`},
 		{"sse", "sse", `"backendId": "mcpbe", "mcpProperties": {"transportType": "sse", "endpoints": {"sse": {"uriTemplate": "/sse"}}}`},
+		{"streamable-selected", "streamable", `"backendId": "mcpbe", "mcpTools": [{"name": "echo"}], "mcpProperties": {"transportType": "streamable", "endpoints": {"mcp": {"uriTemplate": "/api/mcp"}}}`},
+		{"sse-selected", "sse", `"backendId": "mcpbe", "mcpTools": [{"name": "echo", "operationId": "x"}], "mcpProperties": {"transportType": "sse", "endpoints": {"sse": {"uriTemplate": "/sse"}}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -351,8 +353,9 @@ func TestMCPPassThrough(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(tools.Tools) != 2 {
-				t.Fatalf("tools %d", len(tools.Tools))
+			selected := strings.HasSuffix(tc.name, "-selected")
+			if want := map[bool]int{false: 2, true: 1}[selected]; len(tools.Tools) != want {
+				t.Fatalf("tools %d, want %d", len(tools.Tools), want)
 			}
 			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "hi"}})
 			if err != nil {
@@ -360,6 +363,14 @@ func TestMCPPassThrough(t *testing.T) {
 			}
 			if got := toolText(t, res); got != "hi|policy" {
 				t.Errorf("echo: %q", got)
+			}
+			// A tool left out of mcpTools is refused by the gateway.
+			res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "secret-admin", Arguments: map[string]any{"text": "hi"}})
+			switch {
+			case selected && err == nil && !res.IsError:
+				t.Errorf("secret-admin called: %q", toolText(t, res))
+			case !selected && (err != nil || toolText(t, res) != "admin"):
+				t.Errorf("secret-admin: %v", err)
 			}
 		})
 	}
