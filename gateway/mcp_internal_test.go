@@ -112,3 +112,31 @@ func TestMCPToolSchemaWithoutSpec(t *testing.T) {
 		t.Errorf("%+v", r)
 	}
 }
+
+// FuzzMCPToolFilter: a pass-through server's tool selection never lets an
+// unlisted tool through a tools/list answer, whatever its shape, and never
+// panics.
+func FuzzMCPToolFilter(f *testing.F) {
+	f.Add(`{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo"},{"name":"admin"}]}}`)
+	f.Add(`[{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"admin"}]}},{"id":2,"result":{}}]`)
+	f.Add(`{"result":{"tools":"x"}}`)
+	f.Fuzz(func(t *testing.T, msg string) {
+		allowed := map[string]bool{"echo": true}
+		out := filterToolLists([]byte(msg), allowed)
+		_ = filterEvent([]byte("event: message\ndata: "+msg+"\n\n"), allowed)
+		var m struct {
+			Result struct {
+				Tools []struct {
+					Name string `json:"name"`
+				} `json:"tools"`
+			} `json:"result"`
+		}
+		if json.Unmarshal(out, &m) == nil {
+			for _, tl := range m.Result.Tools {
+				if tl.Name != "echo" && strings.Contains(msg, `"tools"`) && !strings.Contains(msg, `\`) {
+					t.Fatalf("%q let through in %s", tl.Name, out)
+				}
+			}
+		}
+	})
+}
