@@ -671,10 +671,15 @@ func readAPI(p *engine.Parser) *API {
 		}
 	}
 	api.Name = p.RequiredLitStr("name")
-	api.Type = p.RequiredLitStr("type", "websocket", "http", "graphql", "soap", "odata", "grpc")
+	api.Type = p.RequiredLitStr("type", "websocket", "http", "graphql", "soap", "odata", "grpc", "mcp")
 	api.Path = p.RequiredLitStr("path")
 	parseVersioning(p, api)
-	svc := p.RequiredLitStr("service-url")
+	var svc string
+	if api.Type == "mcp" {
+		svc = p.LitStr("service-url", "") // an MCP server's backend is optional (mcp.go)
+	} else {
+		svc = p.RequiredLitStr("service-url")
+	}
 	if api.Name != "" && !validAPIName(api.Name) {
 		p.ErrorAt(valuePos("name"), "API name %q: use letters, digits, '-', '_' and '.'", api.Name)
 	}
@@ -711,6 +716,9 @@ func readAPI(p *engine.Parser) *API {
 		} else {
 			api.ServiceURL = u
 		}
+	}
+	if api.Type == "mcp" {
+		readMCPAPI(p, api, svc) // mcp.go
 	}
 	l := &api.Limits
 	// count and seconds leave the default alone when the attribute is absent.

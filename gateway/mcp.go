@@ -265,7 +265,7 @@ func linkMCP(apis []*API, errs *engine.ErrorList) map[string]*mcpToolSet {
 			continue
 		}
 		if m.backendID != "" && a.backends[m.backendID] == nil {
-			errs.Add(m.backendPos, "", "backendId %q of MCP server %q names no backend (backends/NAME/backendInformation.json)", m.backendID, a.Name)
+			errs.Add(m.backendPos, "", "backend %q of MCP server %q is not a backend entity (backends/NAME/backendInformation.json)", m.backendID, a.Name)
 		}
 		set := &mcpToolSet{byName: map[string]*mcpTool{}}
 		for i := range m.tools {
@@ -435,4 +435,104 @@ func (m *mcpServer) allowedTools() map[string]bool {
 		out[t.Name] = true
 	}
 	return out
+}
+
+// readMCPAPI reads the MCP part of an api.xml of type mcp (tollgate's own
+// layout, docs/mcp.md):
+//
+//	<api name="weather-mcp" type="mcp" path="/weather-mcp">
+//	  <mcp-tool name="get-weather" operation="weather-api/get-weather" description="…"/>
+//	</api>
+//	<api name="learn" type="mcp" path="/learn" backend-id="learn" mcp-transport="streamable" mcp-endpoint="/api/mcp"/>
+func readMCPAPI(p *engine.Parser, api *API, svc string) {
+	m := &mcpServer{file: p.Node().Pos.File}
+	api.mcp = m
+	if api.ServiceURL == nil {
+		api.ServiceURL = mcpNoServiceURL
+	}
+	m.backendID = p.LitStr("backend-id", "")
+	if a := p.Node().Attr("backend-id"); a != nil {
+		m.backendPos = a.ValuePos
+	}
+	m.passThrough = m.backendID != "" || svc != ""
+	if m.backendID != "" && svc != "" {
+		p.Errorf("an MCP server has backend-id or service-url, not both")
+	}
+	seen := map[string]bool{}
+	for _, c := range p.Children() {
+		if c.Name != "mcp-tool" {
+			continue
+		}
+		p.Skip(c)
+		d := mcpToolDecl{pos: c.Pos}
+		for _, a := range c.Attrs {
+			switch a.Name {
+			case "name":
+				d.Name = a.Value
+			case "operation":
+				d.OperationID = a.Value
+			case "description":
+				d.Description = a.Value
+			default:
+				p.ErrorAt(a.Pos, "<mcp-tool> has no attribute %q (known: name, operation, description)", a.Name)
+			}
+		}
+		switch {
+		case !mcpToolName.MatchString(d.Name):
+			p.ErrorAt(c.Pos, "MCP tool name %q: use 1 to 128 letters, digits, '_', '-' and '.'", d.Name)
+		case seen[d.Name]:
+			p.ErrorAt(c.Pos, "MCP tool %q is declared twice", d.Name)
+		}
+		seen[d.Name] = true
+		if !m.passThrough {
+			a, o, ok := strings.Cut(d.OperationID, "/")
+			if !ok || a == "" || o == "" || strings.Contains(o, "/") {
+				p.ErrorAt(c.Pos, "MCP tool %q: operation %q must be API/OPERATION", d.Name, d.OperationID)
+			} else {
+				d.api, d.op = a, o
+			}
+		}
+		for _, c2 := range c.Children {
+			p.ErrorAt(c2.Pos, "unexpected element <%s> inside <mcp-tool>", c2.Name)
+		}
+		m.tools = append(m.tools, d)
+	}
+	transport := p.LitStr("mcp-transport", "streamable", "streamable", "sse")
+	mcpEP := p.LitStr("mcp-endpoint", "")
+	sseEP := p.LitStr("mcp-sse-endpoint", "")
+	msgEP := p.LitStr("mcp-messages-endpoint", "")
+	if !m.passThrough {
+		if len(m.tools) == 0 {
+			p.Errorf("MCP server %q has no tools and no backend: give <mcp-tool> elements (API operations as tools) or backend-id / service-url (an existing MCP server)", api.Name)
+		}
+		for _, a := range []string{"mcp-transport", "mcp-endpoint", "mcp-sse-endpoint", "mcp-messages-endpoint"} {
+			if p.Node().Attr(a) != nil {
+				p.ErrorAt(p.Node().Attr(a).Pos, "%s is for an MCP server with a backend (backend-id or service-url)", a)
+			}
+		}
+		return
+	}
+	m.transport = transport
+	m.endpoints = map[string]string{}
+	for _, e := range []struct{ key, attr, v string }{{"mcp", "mcp-endpoint", mcpEP}, {"sse", "mcp-sse-endpoint", sseEP}, {"messages", "mcp-messages-endpoint", msgEP}} {
+		if p.Node().Attr(e.attr) == nil {
+			continue
+		}
+		if e.v != "" && (!strings.HasPrefix(e.v, "/") || strings.ContainsAny(e.v, "?#{} ")) {
+			p.ErrorAt(p.Node().Attr(e.attr).ValuePos, "%s %q must be a path on the backend, starting with '/'", e.attr, e.v)
+			continue
+		}
+		m.endpoints[e.key] = strings.TrimSuffix(e.v, "/")
+	}
+	if _, ok := m.endpoints["mcp"]; !ok && transport == "streamable" {
+		m.endpoints["mcp"] = ""
+	}
+	if transport == "sse" {
+		if _, ok := m.endpoints["sse"]; !ok {
+			m.endpoints["sse"] = ""
+		}
+		if _, ok := m.endpoints["messages"]; !ok {
+			m.endpoints["messages"] = "/messages"
+		}
+	}
 }

@@ -422,3 +422,41 @@ func TestMCPPassThroughSSEEndpoint(t *testing.T) {
 		t.Fatal("the backend's stream outlived its client")
 	}
 }
+
+// TestMCPAPIXML: MCP servers in tollgate's own layout (api.xml): an
+// operation of an api.xml API as a tool, and a pass-through with its
+// endpoint, both with the Go SDK's client.
+func TestMCPAPIXML(t *testing.T) {
+	rest := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "item "+r.URL.Path+" "+r.Header.Get("X-Flavour"))
+	})
+	be := mcpBackend(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "items/api.xml", `<api name="items" type="http" path="/items" service-url="`+rest.URL+`">
+  <operations><operation id="get-item" method="GET" url-template="/{id}"/></operations>
+</api>`)
+	writeFile(t, dir, "items-mcp/api.xml", `<api name="items-mcp" type="mcp" path="/items-mcp" idle-timeout="60" allowed-origins="app.example.com">
+  <mcp-tool name="get-item" operation="items/get-item" description="One item"/>
+</api>`)
+	writeFile(t, dir, "items-mcp/policy.xml", `<policies><inbound><base/><set-header name="X-Flavour" exists-action="override"><value>mint</value></set-header></inbound>
+<backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	writeFile(t, dir, "passthru/api.xml", `<api name="passthru" type="mcp" path="/passthru" service-url="`+be+`" mcp-transport="streamable" mcp-endpoint="/api/mcp"/>`)
+	g := startGateway(t, dir)
+	ctx := testCtx(t)
+
+	cs := connectMCP(t, g.url+"/items-mcp", "streamable", nil)
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get-item", Arguments: map[string]any{"id": "7"}})
+	if err != nil || res.IsError || toolText(t, res) != "item /7 mint" {
+		t.Fatalf("get-item: %v %q", err, toolText(t, res))
+	}
+	resp, _ := mcpPost(t, g.url+"/items-mcp/mcp", toolsList, http.Header{"Origin": {"https://app.example.com"}})
+	if resp.StatusCode != 200 {
+		t.Errorf("an allowed origin: %d", resp.StatusCode)
+	}
+
+	cs = connectMCP(t, g.url+"/passthru", "streamable", nil)
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "x"}})
+	if err != nil || toolText(t, res) != "x|" {
+		t.Fatalf("echo: %v %q", err, toolText(t, res))
+	}
+}
