@@ -675,9 +675,15 @@ func (s *Server) proxyGRPC(w *grpcWriter, in *http.Request, ctx context.Context,
 		// The backend's stream broke off, or the call ran out of time:
 		// the client gets a status in the trailers, never a hang.
 		code, msg := 14, "the backend's stream broke off"
-		if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+		dl, hasDL := ctx.Deadline()
+		switch {
+		case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded),
+			// The backend keeps the same deadline (grpc-timeout) and may
+			// reset the stream as it expires, a moment before our timer
+			// has fired (a loaded machine): out of time all the same.
+			hasDL && time.Until(dl) < grpcDeadlineMargin && in.Context().Err() == nil:
 			code, msg = 4, "the call did not finish in time"
-		} else if in.Context().Err() != nil {
+		case in.Context().Err() != nil:
 			code, msg = 1, "the call was cancelled"
 		}
 		x.s.log.Debug("grpc stream broke off", zap.String("api", x.api.Name), zap.Error(cerr))
