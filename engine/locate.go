@@ -153,22 +153,39 @@ func (vs *valueSrc) pos(o int) Pos {
 }
 
 // substitute replaces every {{name}} in s, recording where each stood.
-// On error, at is the byte offset of the offending {{.
+// Only a {{...}} whose inside (spaces trimmed) is a name as APIM spells
+// one — letters, digits, '.', '-', '_' — is a reference: C# code holds
+// other double braces (new JObject {{"k", v}}, $"{{\"q\": {x}}}"), which
+// stay as written. A {{ that starts a name but is never closed is an
+// error; any other {{ is text. On error, at is the byte offset of the
+// offending {{.
 func (nv *NamedValues) substitute(s string) (out string, spans []span, secret bool, at int, err error) {
 	var b strings.Builder
-	in := 0
+	in := 0   // s[:in] is written to b
+	from := 0 // where to look for the next {{
 	for {
-		i := strings.Index(s[in:], "{{")
+		i := strings.Index(s[from:], "{{")
 		if i < 0 {
 			b.WriteString(s[in:])
 			return b.String(), spans, secret, 0, nil
 		}
-		i += in
+		i += from
 		j := strings.Index(s[i:], "}}")
 		if j < 0 {
-			return "", nil, secret, i, errors.New("unclosed {{ (named values are written {{name}})")
+			if unclosedName(s[i+2:]) {
+				return "", nil, secret, i, errors.New("unclosed {{ (named values are written {{name}})")
+			}
+			from = i + 1
+			continue
 		}
 		name := strings.TrimSpace(s[i+2 : i+j])
+		if !validName(name) {
+			if unclosedName(s[i+2 : i+j]) { // {{name} ... }}
+				return "", nil, secret, i, errors.New("unclosed {{ (named values are written {{name}})")
+			}
+			from = i + 1 // not a reference: {{{name}}} still holds one
+			continue
+		}
 		v, ok, err := nv.lookup(name)
 		if err != nil {
 			return "", nil, secret, i, err
@@ -183,7 +200,33 @@ func (nv *NamedValues) substitute(s string) (out string, spans []span, secret bo
 		sp.outEnd = b.Len()
 		spans = append(spans, sp)
 		in = i + j + 2
+		from = in
 	}
+}
+
+// unclosedName reports whether the text after a {{ is a name left
+// unclosed: the name, then the end of the value or a single '}'
+// ("{{backend-url" or "{{backend-url}").
+func unclosedName(rest string) bool {
+	k := 0
+	for k < len(rest) && rest[k] == ' ' {
+		k++
+	}
+	n := k
+	for n < len(rest) && nameByte(rest[n]) {
+		n++
+	}
+	if n == k {
+		return false
+	}
+	for n < len(rest) && rest[n] == ' ' {
+		n++
+	}
+	return n == len(rest) || rest[n] == '}'
+}
+
+func nameByte(c byte) bool {
+	return c == '-' || c == '_' || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }
 
 func (nv *NamedValues) suggest(name string) string {

@@ -1,0 +1,49 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+// Only {{name}} with APIM's name characters (letters, digits, '.', '-',
+// '_'; spaces around it trimmed) is a named value: the double braces of
+// C# code (a collection initializer, an escaped brace in $"...") are text.
+func TestSubstituteNames(t *testing.T) {
+	nv := NewNamedValues(NamedValue{Name: "a", Value: "A"}, NamedValue{Name: "b.c-d_E9", Value: "B"})
+	for _, tc := range []struct{ in, want, err string }{
+		{in: "{{a}}", want: "A"},
+		{in: "x{{ a }}y{{b.c-d_E9}}z", want: "xAyBz"},
+		{in: "{{{a}}}", want: "{A}"}, // $"{{{x}}}" in C#: the inner {{a}} is a reference
+		{in: `@{ var json = new JObject() {{"RequestId", context.RequestId}}; return json.ToString(); }`,
+			want: `@{ var json = new JObject() {{"RequestId", context.RequestId}}; return json.ToString(); }`},
+		{in: `@{ var q = "x"; return $"{{\"question\": \"{q}\"}}"; }`, want: `@{ var q = "x"; return $"{{\"question\": \"{q}\"}}"; }`},
+		{in: `@($"{{}}" + "{{a}}")`, want: `@($"{{}}" + "A")`},
+		{in: `@{ var d = new Dictionary<string, int> {{ "k", 1 }}; return $"{{{d["k"]}}}"; }`,
+			want: `@{ var d = new Dictionary<string, int> {{ "k", 1 }}; return $"{{{d["k"]}}}"; }`},
+		{in: "lone {{ in text", want: "lone {{ in text"},
+		{in: "{{nope}}", err: "unknown named value {{nope}}"},
+		{in: `@("{{a}}" + "{{Nope.x}}")`, err: "unknown named value {{Nope.x}}"},
+		{in: "{{unclosed", err: "unclosed {{"},
+		{in: "{{ a", err: "unclosed {{"},
+		{in: "{{a} + 1 }}", err: "unclosed {{"},
+	} {
+		got, err := nv.Substitute(tc.in)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: err = %v, want %q", tc.in, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.in, err)
+		case got != tc.want:
+			t.Errorf("%s = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// C# that writes double braces compiles as written: a literal brace in an
+// interpolated string ($"{{" is "{" in .NET).
+func TestCSharpDoubleBracesAreNotNamedValues(t *testing.T) {
+	csBothBlocks(t, `var q = "x"; return $"{{\"question\": \"{q}\"}}";`, `{"question": "x"}`, nil)
+	csBothPaths(t, `$"{{}}"`, `{}`, nil)
+}
