@@ -32,6 +32,13 @@ func TestCSharpInitializers(t *testing.T) {
 		{`@{ try { var d = new Dictionary<string, string> { ["a"] = "b" }; d.Add("a", "c"); return "no"; } catch (ArgumentException e) { return e.Message; } }`,
 			"An item with the same key has already been added. Key: a", true},
 		{`@{ var n = 0; while (n < 1) { n++; } var o = new JObject { ["n"] = n }; return o.ToString(Formatting.None); }`, `{"n":1}`, true},
+		// JObject's collection initializer calls JObject.Add(string, JToken): .NET gives {"k":v}
+		{`@(new JObject { { "RequestId", "x" } }.ToString(Newtonsoft.Json.Formatting.None))`, `{"RequestId":"x"}`, false},
+		{`@{ var json = new JObject() {{"RequestId", context.RequestId}}; return json.ToString(Newtonsoft.Json.Formatting.None); }`,
+			`{"RequestId":"5b8a0e6c-7d7b-4d7e-9a8a-0a6e2c1d3f4e"}`, false},
+		{`@(new JObject { { "a", 1 }, { "b", new JArray(true, 2.5) }, { "c", null }, }.ToString(Formatting.None))`, `{"a":1,"b":[true,2.5],"c":null}`, false},
+		{`@{ try { var o = new JObject { { "a", 1 }, { "a", 2 } }; return "no"; } catch (ArgumentException e) { return e.Message; } }`,
+			"Can not add property a to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.", true},
 	} {
 		v, err, ex := csRun(t, tc.src, nil)
 		if err != nil {
@@ -53,6 +60,10 @@ func TestCSharpInitializers(t *testing.T) {
 		!strings.Contains(err.Error(), "An item with the same key has already been added. Key: a") || !strings.Contains(err.Error(), ReasonExpression) {
 		t.Errorf("duplicate key: %v", err)
 	}
+	if _, err, _ := csRun(t, `@(new JObject { { "a", 1 }, { "a", 2 } }.Count)`, nil); err == nil ||
+		!strings.Contains(err.Error(), "Can not add property a to Newtonsoft.Json.Linq.JObject.") {
+		t.Errorf("duplicate JObject key: %v", err)
+	}
 	if _, err, _ := csRun(t, `@(new Dictionary<string, string> { { (string)context.Variables["missing"], "b" } }.Count)`, nil); err == nil {
 		t.Error("a null key was accepted")
 	}
@@ -60,7 +71,7 @@ func TestCSharpInitializers(t *testing.T) {
 		{`@(new Dictionary<string, string> { { "a", "b" }, ["c"] = "d" })`, "either { key, value } or [key] = value"},
 		{`@(new Dictionary<string, string> { { "a" } })`, "needs a key and a value"},
 		{`@(new Dictionary<string, string> { { 1, "b" } })`, "dictionary keys are strings"},
-		{`@(new JObject { { "a", "b" } })`, `new JObject { ["key"] = value }`},
+		{`@(new JObject { { "a", context.Variables["s"] } })`, `cannot convert from 'object' to 'JToken'`}, // CS1503 in .NET
 		{`@(new Uri("http://x") { ["a"] = "b" })`, "not a dictionary"},
 	} {
 		_, _, errs := csCompile(t, tc.src)

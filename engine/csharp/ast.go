@@ -161,6 +161,9 @@ type (
 		// duplicates throw as Add does) or { [k] = v, ... } (DictIndex).
 		DictKeys, DictVals []Expr
 		DictAdd, DictIndex bool
+		// JAdd: a JObject's { {k, v} } initializer, whose duplicate key
+		// throws JObject.Add's ArgumentException.
+		JAdd bool
 		// Sized: new T[n], the size in Args[0] (an array of n default
 		// values, sizedArray).
 		Sized bool

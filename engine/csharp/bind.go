@@ -716,6 +716,16 @@ func explicitOK(from, to *Type) bool {
 	return false
 }
 
+// jtokenImplicit reports whether a value of type t converts to a JToken
+// implicitly, as Newtonsoft's operators allow (or is one).
+func jtokenImplicit(t *Type) bool {
+	switch t.K {
+	case KString, KInt, KDouble, KBool, KNull, KDateTime, KTimeSpan, KGuid, KUri, KBytes, KJToken, KJObject, KJArray, KJProperty:
+		return true
+	}
+	return false
+}
+
 // convertible checks an implicit conversion of e (of type from) to to.
 func (b *binder) convertible(e Expr, from, to *Type) error {
 	if assignable(from, to) {
@@ -1246,10 +1256,9 @@ func (b *binder) dictInit(n *NewExpr, t *Type, ok bool, name string) (*Type, err
 	switch {
 	case t.K == KDict:
 		res = t
-	case name == "JObject" && n.DictIndex:
+	case name == "JObject": // { [k] = v } as the indexer, { {k, v} } as IDictionary<string, JToken>.Add
 		res = tJObject
-	case name == "JObject":
-		return nil, b.errf(n.Off, "use new JObject { [\"key\"] = value } or new JObject(new JProperty(...)) to initialize a JObject")
+		n.JAdd = n.DictAdd
 	default:
 		return nil, b.errf(n.Off, "cannot initialize type '%s' with a collection initializer because it is not a dictionary", n.Type.Name)
 	}
@@ -1270,8 +1279,12 @@ func (b *binder) dictInit(n *NewExpr, t *Type, ok bool, name string) (*Type, err
 		if kt.K != KString && kt.K != KNull {
 			return nil, b.errf(k.pos(), "cannot convert from '%s' to 'string': dictionary keys are strings in policy expressions", typeName(kt))
 		}
-		if _, err := b.expr(n.DictVals[i]); err != nil {
+		vt, err := b.expr(n.DictVals[i])
+		if err != nil {
 			return nil, err
+		}
+		if n.JAdd && !jtokenImplicit(vt) { // JObject.Add(string, JToken)
+			return nil, b.errf(n.DictVals[i].pos(), "cannot convert from '%s' to 'JToken'", typeName(vt))
 		}
 	}
 	return res, nil

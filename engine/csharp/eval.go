@@ -1027,9 +1027,9 @@ func (f *frame) newExpr(n *NewExpr) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			return fillDict(base.(*JObject), n.DictAdd, keys, vals)
+			return fillDict(base.(*JObject), n.dictMode(), keys, vals)
 		}
-		return buildDict(n.DictAdd, keys, vals)
+		return buildDict(n.dictMode(), keys, vals)
 	}
 	if n.ctor == nil {
 		out := []any{}

@@ -388,8 +388,8 @@ func (f *Front) Options() []expr.Option {
 		expr.Function("$csFloatMod", func(p ...any) (any, error) { return math.Mod(toFloat(p[0]), toFloat(p[1])), nil },
 			new(func(float64, float64) float64)),
 		expr.Function("$csDict", func(p ...any) (any, error) {
-			return buildDict(p[0].(bool), p[1].([]any), p[2].([]any))
-		}, new(func(bool, []any, []any) any)),
+			return buildDict(p[0].(int), p[1].([]any), p[2].([]any))
+		}, new(func(int, []any, []any) any)),
 		expr.Function("$csAnon", func(p ...any) (any, error) {
 			keys, vals := p[0].([]any), p[1].([]any)
 			o := NewJObject()

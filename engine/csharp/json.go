@@ -47,22 +47,47 @@ func (o *JObject) Set(k string, v any) {
 	o.M[k] = v
 }
 
-// buildDict is a dictionary (or JObject) initializer: add (the { k, v }
-// form) throws on a duplicate key as Dictionary.Add does; the [k] = v form
-// replaces, as the indexer does. A null key throws, as .NET does.
-func buildDict(add bool, keys, vals []any) (any, error) {
-	return fillDict(NewJObject(), add, keys, vals)
+// How a dictionary initializer adds: dictIndex ({ [k] = v }: a repeated
+// key replaces), dictAdd (Dictionary's { {k, v} }: Dictionary.Add throws),
+// jobjAdd (JObject's { {k, v} }: JObject.Add throws).
+const (
+	dictIndex = iota
+	dictAdd
+	jobjAdd
+)
+
+func (n *NewExpr) dictMode() int {
+	switch {
+	case n.JAdd:
+		return jobjAdd
+	case n.DictAdd:
+		return dictAdd
+	}
+	return dictIndex
+}
+
+// buildDict is a dictionary (or JObject) initializer (mode: dictIndex...).
+func buildDict(mode int, keys, vals []any) (any, error) {
+	return fillDict(NewJObject(), mode, keys, vals)
 }
 
 // fillDict adds the keys and values of a dictionary initializer to o.
-func fillDict(o *JObject, add bool, keys, vals []any) (any, error) {
+func fillDict(o *JObject, mode int, keys, vals []any) (any, error) {
 	for i, k := range keys {
 		ks, ok := k.(string)
 		if !ok {
+			if mode == jobjAdd {
+				return nil, argNull("name") // new JProperty(null, v)
+			}
 			return nil, argNull("key")
 		}
-		if _, dup := o.M[o.key(ks)]; dup && add {
-			return nil, exc("ArgumentException", "An item with the same key has already been added. Key: %s", ks)
+		if _, dup := o.M[o.key(ks)]; dup {
+			switch mode {
+			case dictAdd:
+				return nil, exc("ArgumentException", "An item with the same key has already been added. Key: %s", ks)
+			case jobjAdd:
+				return nil, exc("ArgumentException", "Can not add property %s to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.", ks)
+			}
 		}
 		o.Set(ks, toJToken(vals[i]))
 	}

@@ -1107,11 +1107,11 @@ func (lw *lowerer) newExpr(n *NewExpr, en env) (string, error) {
 			keys = append(keys, kv)
 			vals = append(vals, v)
 		}
-		return fmt.Sprintf("$csDict(%t, [%s], [%s])", n.DictAdd, strings.Join(keys, ", "), strings.Join(vals, ", ")), nil
+		return fmt.Sprintf("$csDict(%d, [%s], [%s])", n.dictMode(), strings.Join(keys, ", "), strings.Join(vals, ", ")), nil
 	}
 	if n.ctor == nil {
 		if n.T.K == KDict && len(n.Init) == 0 {
-			return "$csDict(false, [], [])", nil // an empty dictionary: a JObject
+			return "$csDict(0, [], [])", nil // an empty dictionary: a JObject
 		}
 		if n.T.K != KArray {
 			return "", cannot("new %s", n.T.Name)
