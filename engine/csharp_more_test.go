@@ -221,3 +221,40 @@ func TestCSharpDictionaryPerRun(t *testing.T) {
 		s.Release()
 	}
 }
+
+// T[] x = { ... }: the implicit array initializer of a declaration with an
+// explicit array type is new T[] { ... } (.NET gives the same); C# allows it
+// nowhere else.
+func TestCSharpArrayInitializerInDeclaration(t *testing.T) {
+	csBothBlocks(t, `string[] validRoles = { "WriterUser", "ReaderUser" }; return validRoles.Length;`, "2", nil)
+	csBothBlocks(t, `int[] n = { 1, 2 }, m = { }; return n.Sum() + m.Length;`, "3", nil)
+	csBothBlocks(t, `byte[] b = { 1, 255, }; return b[1];`, "255", nil)
+	csBothBlocks(t, `string[] r = { "a", (string)context.Variables["s"] }; return r.Contains("hello");`, "true", nil)
+	// the APIOps policy: roles from a validated token's claims
+	roles := func(s *State) {
+		s.Variables()["valid-jwt"] = &Jwt{Claims: map[string]any{"roles": []any{"ReaderUser", "Other"}}}
+	}
+	const policy = `var jwt = (Jwt)context.Variables["valid-jwt"];
+		string[] validRoles = { "WriterUser", "ReaderUser" };
+		if (jwt.Claims.ContainsKey("roles")) {
+			var roles = jwt.Claims["roles"];
+			if (!Array.Exists(roles, element => validRoles.Contains(element))) { return true; }
+		} else { return true; }
+		return false;`
+	csBothBlocks(t, policy, "false", roles)
+	csBothBlocks(t, policy, "true", func(s *State) {
+		s.Variables()["valid-jwt"] = &Jwt{Claims: map[string]any{"roles": []any{"Other"}}}
+	})
+	for _, tc := range []struct{ src, want string }{
+		{`@{ var a = { 1, 2 }; return 1; }`, "cannot initialize an implicitly-typed variable with an array initializer"},    // CS0820
+		{`@{ List<string> a = { "x" }; return 1; }`, "can only use array initializer expressions to assign to array types"}, // CS0622
+		{`@{ int[] a; a = { 1 }; return 1; }`, `invalid expression term "{"`},
+		{`@{ string[] a = { "x", 1 }; return a[0]; }`, "cannot implicitly convert type 'int' to 'string'"}, // CS0029
+		{`@(new int[] { 1, "x" }.Length)`, "cannot implicitly convert type 'string' to 'int'"},             // CS1525
+	} {
+		_, _, errs := csCompile(t, tc.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {
+			t.Errorf("%s: errors %v, want %q", tc.src, errs, tc.want)
+		}
+	}
+}

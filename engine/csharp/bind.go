@@ -1188,8 +1188,18 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 	}
 	if n.Type.Array > 0 || (ok && (t.K == KArray || t.K == KDict)) {
 		for _, x := range n.Init {
-			if _, err := b.expr(x); err != nil {
+			xt, err := b.expr(x)
+			if err != nil {
 				return nil, err
+			}
+			if ok && (t.K == KArray || t.K == KBytes) { // each element converts to the element type (CS0029)
+				et := t.Elem
+				if t.K == KBytes {
+					et = tByte
+				}
+				if err := b.convertible(x, xt, et); err != nil {
+					return nil, err
+				}
 			}
 		}
 		for _, a := range n.Args {

@@ -436,7 +436,22 @@ func (p *parser) tryDecl() (*Decl, bool, error) {
 		d.Offs = append(d.Offs, nt.Off)
 		var init Expr
 		if p.accept("=") {
-			if init, err = p.expr(); err != nil {
+			if b := p.peek(); b.Kind == tkOp && b.Text == "{" { // T[] x = { a, b }: new T[] { a, b }
+				switch {
+				case tr.Name == "var":
+					return nil, true, p.errAt(b, "cannot initialize an implicitly-typed variable with an array initializer")
+				case tr.Array == 0:
+					return nil, true, p.errAt(b, "can only use array initializer expressions to assign to array types; try using a new expression instead")
+				}
+				items, err := p.initList()
+				if err != nil {
+					return nil, true, err
+				}
+				if items == nil {
+					items = []Expr{}
+				}
+				init = &NewExpr{node: node{Off: b.Off}, Type: tr, Init: items}
+			} else if init, err = p.expr(); err != nil {
 				return nil, true, err
 			}
 		} else if tr.Name == "var" {
