@@ -258,3 +258,58 @@ func TestCSharpArrayInitializerInDeclaration(t *testing.T) {
 		}
 	}
 }
+
+// System.Text.RegularExpressions' Match, Group, Capture and their
+// collections as declared types, with .NET's members and results.
+func TestCSharpRegexTypes(t *testing.T) {
+	for _, tc := range []struct{ stmts, want string }{
+		{`Match m = Regex.Match("x", "x"); return m.Value;`, "x"},
+		{`Group g = Regex.Match("ab", "(a)").Groups[1]; return g.Value;`, "a"},
+		{`MatchCollection mc = Regex.Matches("aa", "a"); return mc.Count;`, "2"},
+		{`var s = ""; foreach (Match m in Regex.Matches("a1b22", @"\d+")) { s += m.Value + "@" + m.Index + "+" + m.Length + ";"; } return s;`, "1@1+1;22@3+2;"},
+		{`System.Text.RegularExpressions.Match m = Regex.Match("héllo wörld", "w(ö)r"); return m.Index + "," + m.Length + "," + m.Groups[1].Index;`, "6,3,7"},
+		// .NET numbers unnamed groups first, then named ones
+		{`var s = ""; foreach (Group g in Regex.Match("ab", @"(?<x>a)(b)").Groups) { s += g.Name + "=" + g.Value + ";"; } return s;`, "0=ab;1=b;x=a;"},
+		{`GroupCollection gs = Regex.Match("ab", @"(?<x>a)(b)").Groups; return gs.Count + gs[2].Value + gs["x"].Index + gs["1"].Value + string.Join(",", gs.Keys) + gs.ContainsKey("x");`, "3a0b0,1,xTrue"},
+		// a group the pattern lacks, or one that did not take part, is unsuccessful and empty
+		{`var m = Regex.Match("b", "(a)?b"); return m.Groups[1].Success + "|" + m.Groups[1].Value + "|" + m.Groups[7].Success + "|" + m.Groups["nope"].Value + "|" + m.Groups[0].Success;`, "False||False||True"},
+		{`Match m = Regex.Match("abc", "z"); return m.Success + "|" + m.Value + "|" + m.Index + "|" + m.Groups.Count + "|" + m.NextMatch().Success;`, "False||0|1|False"},
+		{`Match m = Regex.Match("a1b2c3", @"\d"); var s = ""; while (m.Success) { s += m.Value; m = m.NextMatch(); } return s;`, "123"},
+		{`Capture c = Regex.Match("xaby", "(a)(b)").Groups[2]; return c.Value + c.Index + c.ToString();`, "b2b"},
+		{`CaptureCollection cc = Regex.Match("xab", "a(b)").Groups[1].Captures; return cc.Count + cc[0].Value + cc[0].Index + Regex.Match("x", "y").Captures.Count;`, "1b20"},
+		{`Group g = Regex.Match("ab", "(a)"); Match m = (Match)g; return m.Groups[1].Value + (g is Match) + (Regex.Match("ab", "(a)").Groups[1] is Match);`, "aTrueFalse"},
+		{`return string.Join(",", Regex.Matches("a1b22", @"\d+").Cast<Match>().Select(m => m.Value)) + "|" + Regex.Match("ab", "(a)(b)").Groups.Cast<Group>().Count(g => g.Success);`, "1,22|3"},
+		{`return "" + Regex.Match("ab", "(a)") + Regex.Match("ab", "(a)").Groups[1];`, "aa"},
+		// ExplicitCapture: only named groups capture, numbered from 1
+		{`var m = Regex.Match("ab", "(a)(?<x>b)", RegexOptions.ExplicitCapture); return m.Groups.Count + m.Groups[1].Value + m.Groups[1].Name;`, "2bx"},
+		// Replace's $n counts groups as .NET does; $$, $&, and a missing group's $n is text
+		{`return Regex.Replace("AB", "(?<x>a)(b)", "[$1|$2|${x}|$0|$&|$$1|$9|${nope}|$]", RegexOptions.IgnoreCase);`, "[B|A|A|AB|AB|$1|$9|${nope}|$]"},
+		{`return Regex.Replace("ab", "(a)(?<x>b)", "$1", RegexOptions.ExplicitCapture);`, "b"},
+		// Split adds the groups that took part, and keeps the empty ends .NET keeps
+		{`return string.Join("|", Regex.Split("a1b22c", @"(\d)+")) + "/" + string.Join("|", Regex.Split("1a1", @"\d")) + "/" + string.Join("|", Regex.Split("abc", "")) + "/" + string.Join("|", Regex.Split("a,b;c", "(,)|(;)"));`,
+			"a|1|b|2|c/|a|/|a|b|c|/a|,|b|;|c"},
+		// the APIOps policy (anotherRedbeard, doc-intelligence)
+		{`string firstMatch = ""; Match match = Regex.Match(context.Request.OriginalUrl.Path, @"^/([^/]+)/");
+		  if (match.Success) { firstMatch = match.Groups[1].Value; } return firstMatch;`, "echo"},
+	} {
+		csBothBlocks(t, tc.stmts, tc.want, nil)
+	}
+	// Go keeps a repeated group's last capture only: .NET's list of them is refused, not miscounted
+	if _, err, _ := csRun(t, `@(Regex.Match("aaa", "(a)+").Groups[1].Captures.Count)`, nil); err == nil || !strings.Contains(err.Error(), "Group.Captures of a group inside a repetition is not supported") {
+		t.Errorf("repeated group's captures: %v", err)
+	}
+	if _, err, _ := csRun(t, `@{ Group g = Regex.Match("ab", "(a)").Groups[1]; return ((Match)g).Value; }`, nil); err == nil ||
+		!strings.Contains(err.Error(), "Unable to cast object of type 'System.Text.RegularExpressions.Group' to type 'System.Text.RegularExpressions.Match'.") {
+		t.Errorf("(Match)group: %v", err)
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@{ Match m = Regex.Match("ab", "a").Groups[0]; return m.Value; }`, "cannot implicitly convert type 'Group' to 'Match'"},
+		{`@(Regex.Match("ab", "a")[0])`, "cannot apply indexing with [] to an expression of type 'Match'"},
+		{`@(Regex.Match("ab", "a").Groups[1].NextMatch())`, "'Group' does not contain a definition for 'NextMatch'"},
+	} {
+		_, _, errs := csCompile(t, tc.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {
+			t.Errorf("%s: errors %v, want %q", tc.src, errs, tc.want)
+		}
+	}
+}

@@ -707,6 +707,8 @@ func explicitOK(from, to *Type) bool {
 		return true
 	case xmlRelated(from, to): // (XElement)node
 		return true
+	case assignable(to, from) && (from.K == KRegexGroup || from.K == KRegexCapture): // (Match)group
+		return true
 	case from.K == KXElem || from.K == KXAttr: // XElement's and XAttribute's explicit conversions
 		switch to.K {
 		case KString, KInt, KDouble, KBool:
@@ -1066,6 +1068,8 @@ func (b *binder) seqElem(t *Type) *Type {
 		return tObject
 	case KBytes:
 		return tInt
+	case KGroupColl:
+		return tGroup
 	case KGo:
 		switch t.Go.Kind() {
 		case reflect.Map:
@@ -1127,9 +1131,11 @@ func (b *binder) index(n *Index) (*Type, error) {
 	case KDict:
 		n.kind = ixDynamic
 		return tObject, nil
-	case KRegexMatch:
-		n.kind = ixDynamic
-		return tMatch, nil
+	case KGroupColl: // Groups[1], Groups["name"]
+		if it.K == KInt || it.K == KString {
+			n.kind = ixDynamic
+			return tGroup, nil
+		}
 	case KForm:
 		if it.K == KString {
 			n.kind = ixDynamic

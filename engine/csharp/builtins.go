@@ -566,7 +566,7 @@ var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "ch
 	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
 	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder",
 	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute", KXNode: "XNode", KX509: "X509Certificate2", KRSA: "RSA",
-	KStrCmp: "StringComparer"}
+	KStrCmp: "StringComparer", KRegexGroup: "Group", KRegexCapture: "Capture", KGroupColl: "GroupCollection"}
 
 var builtinsOnce sync.Once
 
@@ -1291,53 +1291,31 @@ func registerBuiltins() {
 		if len(s)+len(re.FindAllStringIndex(s, -1))*len(r) > MaxString {
 			return nil, errString
 		}
-		return re.ReplaceAllString(s, dotnetReplacement(r)), nil
+		return re.ReplaceAllString(s, dotnetReplacement(re, r)), nil
 	}, nil)
 	static("Regex", "Match", ts(S, S), tMatch, func(a []any) (any, error) {
 		re, s, err := regexArgs(a)
 		if err != nil {
 			return nil, err
 		}
-		return newMatch(re, s), nil
+		return newMatch(re, s, re.FindStringSubmatchIndex(s), 0), nil
 	}, nil)
-	static("Regex", "Matches", ts(S, S), arrayOf(tMatch), func(a []any) (any, error) {
+	static("Regex", "Matches", ts(S, S), tMatchColl, func(a []any) (any, error) {
 		re, s, err := regexArgs(a)
 		if err != nil {
 			return nil, err
 		}
-		out := []any{}
-		for _, idx := range re.FindAllStringSubmatchIndex(s, MaxItems) {
-			m := &Match{Success: true, Value: s[idx[0]:idx[1]], groups: map[string]string{}}
-			for i, n := range re.SubexpNames() {
-				g := ""
-				if idx[2*i] >= 0 {
-					g = s[idx[2*i]:idx[2*i+1]]
-				}
-				m.groups[strconv.Itoa(i)] = g
-				if n != "" {
-					m.groups[n] = g
-				}
-			}
-			out = append(out, m)
-		}
-		return out, nil
+		return allMatches(re, s), nil
 	}, nil)
 	static("Regex", "Split", ts(S, S), tStrings, func(a []any) (any, error) {
 		re, s, err := regexArgs(a)
 		if err != nil {
 			return nil, err
 		}
-		parts := re.Split(s, -1)
-		out := make([]any, len(parts))
-		for i, p := range parts {
-			out[i] = p
-		}
-		return out, nil
+		return regexSplit(re, s), nil
 	}, nil)
 	registerRegexOptions()
-	prop(KRegexMatch, "Success", B, func(a []any) (any, error) { return a[0].(*Match).Success, nil }, nil)
-	prop(KRegexMatch, "Value", S, func(a []any) (any, error) { return a[0].(*Match).Value, nil }, nil)
-	prop(KRegexMatch, "Groups", tMatch, func(a []any) (any, error) { return a[0], nil }, nil)
+	registerRegexResults()
 	// token.Value<T>() and token.Value<T>(key)
 	for _, t := range []*Type{tString, tInt, tLong, tDouble, tBool, tJToken} {
 		t := t
@@ -1900,8 +1878,9 @@ var regexOptions = []struct {
 	{"IgnorePatternWhitespace", 32}, {"RightToLeft", 64}, {"ECMAScript", 256}, {"CultureInvariant", 512}}
 
 // regexFlags is the RE2 prefix for RegexOptions: IgnoreCase (?i),
-// Multiline (?m), Singleline (?s); Compiled, CultureInvariant and
-// ExplicitCapture change nothing a policy sees; the others RE2 cannot do.
+// Multiline (?m), Singleline (?s); Compiled and CultureInvariant change
+// nothing a policy sees (ExplicitCapture: explicitCapture); the others
+// RE2 cannot do.
 func regexFlags(opts int) (string, error) {
 	if opts&(32|64|256) != 0 {
 		return "", exc("NotSupportedException", "RegexOptions.IgnorePatternWhitespace, RightToLeft and ECMAScript are not supported in policy expressions.")
@@ -1944,6 +1923,11 @@ func registerRegexOptions() {
 				args := append([]any(nil), a[:len(a)-1]...)
 				if p, ok := args[1].(string); ok {
 					args[1] = prefix + p
+					if toInt(a[len(a)-1])&4 != 0 { // ExplicitCapture
+						if args[1], err = explicitCapture(prefix + p); err != nil {
+							return nil, err
+						}
+					}
 				}
 				return orig.run(args)
 			}, nil)
@@ -1962,43 +1946,6 @@ func compileRegex(pat string) (*regexp.Regexp, error) {
 	}
 	regexCache.put(pat, re)
 	return re, nil
-}
-
-func dotnetReplacement(r string) string {
-	// .NET: $1, ${name}; Go: ${1}, ${name}
-	return regexp.MustCompile(`\$(\d+)`).ReplaceAllString(r, "$${$1}")
-}
-
-// Match is a Regex match.
-type Match struct {
-	Success bool
-	Value   string
-	groups  map[string]string
-}
-
-func newMatch(re *regexp.Regexp, s string) *Match {
-	m := re.FindStringSubmatch(s)
-	if m == nil {
-		return &Match{groups: map[string]string{}}
-	}
-	out := &Match{Success: true, Value: m[0], groups: map[string]string{}}
-	for i, n := range re.SubexpNames() {
-		out.groups[strconv.Itoa(i)] = m[i]
-		if n != "" {
-			out.groups[n] = m[i]
-		}
-	}
-	return out
-}
-
-func (m *Match) group(k any) string {
-	switch x := k.(type) {
-	case string:
-		return m.groups[x]
-	case int:
-		return m.groups[strconv.Itoa(x)]
-	}
-	return ""
 }
 
 func parseDate(s string) (any, error) {

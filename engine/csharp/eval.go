@@ -592,9 +592,8 @@ func indexValue(x, i any, kind indexKind) (any, error) {
 			return t.M[t.key(catStr(i))], nil
 		case *Form:
 			return t.get(catStr(i)), nil
-		case *Match:
-			g := t.group(i)
-			return &Match{Success: t.Success && g != "", Value: g, groups: map[string]string{}}, nil
+		case *GroupCollection:
+			return t.get(i), nil
 		}
 	}
 	return nil, fmt.Errorf("cannot index %T", x)

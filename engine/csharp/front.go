@@ -222,8 +222,17 @@ func returns(s Stmt) bool {
 func (f *Front) typeKey(t *Type) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.types[t.Name] = t
-	return t.Name
+	// two types may share a name (Regex's Group, a model's Group): the
+	// later one gets its own key
+	k := t.Name
+	for i := 2; ; i++ {
+		if old, ok := f.types[k]; !ok || old == t || reflect.DeepEqual(old, t) {
+			break
+		}
+		k = fmt.Sprintf("%s#%d", t.Name, i)
+	}
+	f.types[k] = t
+	return k
 }
 
 func (f *Front) typeOf(key string) (*Type, error) {

@@ -65,6 +65,9 @@ func netName(v any) string {
 		return "System.Object[]"
 	case []string:
 		return "System.String[]"
+	case *Match, *Group, *Capture, *GroupCollection:
+		t := reflect.TypeOf(v).Elem()
+		return "System.Text.RegularExpressions." + t.Name()
 	}
 	t := reflect.TypeOf(v)
 	if t.Kind() == reflect.Pointer {
@@ -196,6 +199,9 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 		return nil, nil // (int?)null
 	}
 	if r, ok, err := xmlCast(v, t); ok { // System.Xml.Linq's classes (xml_linq.go)
+		return r, err
+	}
+	if r, ok, err := regexCast(v, t); ok { // Match, Group... (regex.go)
 		return r, err
 	}
 	switch t.K {
@@ -587,6 +593,8 @@ func items(v any) ([]any, error) {
 		return x.Items, nil
 	case *grouping:
 		return x.Items, nil
+	case *GroupCollection:
+		return x.items(), nil
 	case *FormList:
 		out := make([]any, len(x.Items))
 		for i, s := range x.Items {

@@ -60,6 +60,10 @@ const (
 	KXDecl
 	KXComparer
 	KStrCmp // System.StringComparer (strComparer, comparer.go)
+	// System.Text.RegularExpressions (regex.go): KRegexMatch is Match
+	KRegexGroup
+	KRegexCapture
+	KGroupColl
 )
 
 // Type is a static type.
@@ -283,6 +287,8 @@ func assignable(from, to *Type) bool {
 		return true
 	case to.K == KJToken && (from.K == KJObject || from.K == KJArray):
 		return true
+	case to.K == KRegexGroup && from.K == KRegexMatch, to.K == KRegexCapture && (from.K == KRegexMatch || from.K == KRegexGroup):
+		return true // a Match is a Group, a Group a Capture
 	case to.K == KArray && from.K == KArray:
 		return to.Elem.K == KObject || assignable(from.Elem, to.Elem)
 	case to.K == KArray && from.K == KGrouping: // a group is a sequence of its items
@@ -387,6 +393,8 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tIPAddress
 	case "Uri":
 		t = tUri
+	case "Match", "Group", "Capture", "MatchCollection", "GroupCollection", "CaptureCollection":
+		t = regexTypeName[name]
 	case "StringBuilder", "Text.StringBuilder":
 		t = tBuilder
 	case "IEnumerable", "List", "IList", "ICollection", "IReadOnlyList", "IReadOnlyCollection", "HashSet", "ISet", "IReadOnlySet":
@@ -455,7 +463,8 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 // knownTypeNames are the type names a did-you-mean hint may offer.
 var knownTypeNames = []string{"string", "int", "long", "bool", "double", "object", "char", "JObject", "JArray", "JToken",
 	"DateTime", "TimeSpan", "DayOfWeek", "IPAddress", "Guid", "Uri", "IEnumerable", "List", "Dictionary", "Math", "Convert", "Encoding",
-	"JsonConvert", "Regex", "WebUtility", "String", "Int32", "Int64", "Boolean", "Random", "HMACSHA256", "SHA256", "MD5", "X509Certificate2", "RSA"}
+	"JsonConvert", "Regex", "WebUtility", "String", "Int32", "Int64", "Boolean", "Random", "HMACSHA256", "SHA256", "MD5", "X509Certificate2", "RSA",
+	"Match", "Group", "Capture", "MatchCollection", "GroupCollection", "CaptureCollection"}
 
 // isValueElem reports whether a pointer to rt is a nullable value type in
 // C# (DateTime?, int?...) rather than a model object.

@@ -358,7 +358,7 @@ func (b *binder) xmlGeneric(n *Call, m *Member, xt *Type) (*Type, bool, error) {
 // registerOfType registers OfType<T> and Cast<T> for the types they take.
 func registerOfType() {
 	for _, t := range []*Type{tXObject, tXNodeT, tXContainer, tXElem, tXDoc, tXAttr, tXText, tXCData, tXComment, tXPI, tXDocType,
-		tString, tInt, tLong, tDouble, tBool, tObject, tJToken, tJObject, tJArray} {
+		tString, tInt, tLong, tDouble, tBool, tObject, tJToken, tJObject, tJArray, tMatch, tGroup, tCapture} {
 		t := t
 		reg(&builtin{key: "OfType<" + t.Name + ">", run: func(a []any) (any, error) {
 			it, err := items(a[0])

@@ -1,0 +1,485 @@
+package csharp
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strconv"
+	"strings"
+)
+
+// System.Text.RegularExpressions' result classes: a Match is a Group (its
+// group 0), a Group is a Capture, as in .NET; GroupCollection,
+// MatchCollection (a Match[] here) and CaptureCollection (a Capture[]).
+
+// Capture is one captured substring. Index and Length count UTF-16 units,
+// as .NET's do.
+type Capture struct {
+	Value  string
+	Index  int
+	Length int
+}
+
+// String is .NET's ToString(): the captured text.
+func (c *Capture) String() string { return c.Value }
+
+func (c *Capture) capture() *Capture { return c }
+
+// Group is one capture group of a match.
+type Group struct {
+	Capture
+	Name    string
+	Success bool
+	m       *Match // the match it belongs to, nil for the empty group
+	num     int    // its number in Go's regexp (left to right)
+}
+
+func (g *Group) group() *Group { return g }
+
+// Match is a Regex match: its group 0, and the match's other groups in
+// .NET's order (unnamed groups, then named ones, each left to right).
+type Match struct {
+	Group
+	re     *regexp.Regexp
+	input  string
+	groups []*Group
+	ord    int // which match of the input it is (NextMatch)
+}
+
+// GroupCollection is Match.Groups.
+type GroupCollection struct{ m *Match }
+
+type capturer interface{ capture() *Capture }
+
+type grouper interface{ group() *Group }
+
+var (
+	tCapture      = &Type{K: KRegexCapture, Name: "Capture"}
+	tGroup        = &Type{K: KRegexGroup, Name: "Group"}
+	tGroupColl    = &Type{K: KGroupColl, Name: "GroupCollection"}
+	tMatchColl    = &Type{K: KArray, Name: "MatchCollection", Elem: tMatch}
+	tCaptureColl  = &Type{K: KArray, Name: "CaptureCollection", Elem: tCapture}
+	emptyGroup    = &Group{}
+	regexTypeName = map[string]*Type{"Match": tMatch, "Group": tGroup, "Capture": tCapture,
+		"MatchCollection": tMatchColl, "GroupCollection": tGroupColl, "CaptureCollection": tCaptureColl}
+)
+
+// emptyMatch is .NET's Match.Empty, what a failed Regex.Match returns.
+func emptyMatch() *Match {
+	m := &Match{Group: Group{Name: "0"}}
+	m.groups = []*Group{&m.Group}
+	return m
+}
+
+// newMatch builds the match whose submatch byte offsets are idx (from
+// FindStringSubmatchIndex); nil idx is a failed match.
+func newMatch(re *regexp.Regexp, s string, idx []int, ord int) *Match {
+	if idx == nil {
+		return emptyMatch()
+	}
+	m := &Match{re: re, input: s, ord: ord}
+	names := re.SubexpNames()
+	order := []int{0}
+	for i := 1; i < len(names); i++ {
+		if names[i] == "" {
+			order = append(order, i)
+		}
+	}
+	for i := 1; i < len(names); i++ {
+		if names[i] != "" {
+			order = append(order, i)
+		}
+	}
+	for k, i := range order {
+		g := &Group{Name: names[i], m: m, num: i}
+		if k == 0 {
+			g = &m.Group
+			g.m, g.num = m, 0
+		}
+		if g.Name == "" {
+			g.Name = strconv.Itoa(k)
+		}
+		if idx[2*i] >= 0 {
+			g.Success = true
+			g.Value = s[idx[2*i]:idx[2*i+1]]
+			g.Index = utf16Index(s, idx[2*i])
+			g.Length = utf16Len(g.Value)
+		}
+		m.groups = append(m.groups, g)
+	}
+	return m
+}
+
+// get is Groups[k]: by number or name; a group the pattern does not have
+// is .NET's empty group (Success false, Value "").
+func (gc *GroupCollection) get(k any) *Group {
+	gs := gc.m.groups
+	switch x := k.(type) {
+	case int:
+		if x >= 0 && x < len(gs) {
+			return gs[x]
+		}
+	case string:
+		for _, g := range gs {
+			if g.Name == x {
+				return g
+			}
+		}
+		if n, err := strconv.Atoi(x); err == nil && n >= 0 && n < len(gs) && strconv.Itoa(n) == x {
+			return gs[n]
+		}
+	}
+	return emptyGroup
+}
+
+func (gc *GroupCollection) items() []any {
+	out := make([]any, len(gc.m.groups))
+	for i, g := range gc.m.groups {
+		out[i] = g
+	}
+	return out
+}
+
+// nextMatch is Match.NextMatch(): the input's next match, Match.Empty
+// after the last.
+func (m *Match) nextMatch() *Match {
+	if m.re == nil {
+		return m
+	}
+	all := m.re.FindAllStringSubmatchIndex(m.input, m.ord+2)
+	if len(all) < m.ord+2 {
+		return emptyMatch()
+	}
+	return newMatch(m.re, m.input, all[m.ord+1], m.ord+1)
+}
+
+// allMatches is Regex.Matches: every match, at most MaxItems.
+func allMatches(re *regexp.Regexp, s string) []any {
+	out := []any{}
+	for i, idx := range re.FindAllStringSubmatchIndex(s, MaxItems) {
+		out = append(out, newMatch(re, s, idx, i))
+	}
+	return out
+}
+
+// captures is Group.Captures. Go's engine keeps only a group's last
+// capture, so a group inside a repetition ((a)+), whose every capture
+// .NET keeps, is a NotSupportedException rather than a wrong count.
+func (g *Group) captures() (any, error) {
+	if !g.Success {
+		return []any{}, nil
+	}
+	if g.num > 0 && repeatedGroup(g.m.re, g.num) {
+		return nil, exc("NotSupportedException", "Group.Captures of a group inside a repetition is not supported in policy expressions (Go's regular expressions keep only the last capture).")
+	}
+	c := g.Capture
+	return []any{&c}, nil
+}
+
+// repeatedGroup reports whether capture group n of re stands inside a
+// repetition that may match more than once.
+func repeatedGroup(re *regexp.Regexp, n int) bool {
+	p, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return true
+	}
+	var walk func(r *syntax.Regexp, rep bool) bool
+	walk = func(r *syntax.Regexp, rep bool) bool {
+		switch r.Op {
+		case syntax.OpStar, syntax.OpPlus:
+			rep = true
+		case syntax.OpRepeat:
+			rep = rep || r.Max != 1
+		case syntax.OpCapture:
+			if r.Cap == n {
+				return rep
+			}
+		}
+		for _, s := range r.Sub {
+			if walk(s, rep) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(p, false)
+}
+
+// registerRegexResults adds the members of Match, Group, Capture and
+// GroupCollection. A Match has a Group's and a Capture's members, a Group
+// a Capture's.
+func registerRegexResults() {
+	S, I, B := tString, tInt, tBool
+	capOf := func(v any) (*Capture, error) {
+		c, ok := v.(capturer)
+		if !ok || v == nil {
+			return nil, errNull
+		}
+		return c.capture(), nil
+	}
+	grpOf := func(v any) (*Group, error) {
+		g, ok := v.(grouper)
+		if !ok || v == nil {
+			return nil, errNull
+		}
+		return g.group(), nil
+	}
+	for _, k := range []Kind{KRegexMatch, KRegexGroup, KRegexCapture} {
+		prop(k, "Value", S, func(a []any) (any, error) {
+			c, err := capOf(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return c.Value, nil
+		}, nil)
+		prop(k, "Index", I, func(a []any) (any, error) {
+			c, err := capOf(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return c.Index, nil
+		}, nil)
+		prop(k, "Length", I, func(a []any) (any, error) {
+			c, err := capOf(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return c.Length, nil
+		}, nil)
+		method(k, "ToString", ts(), S, func(a []any) (any, error) {
+			c, err := capOf(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return c.Value, nil
+		}, nil)
+		if k == KRegexCapture {
+			continue
+		}
+		prop(k, "Success", B, func(a []any) (any, error) {
+			g, err := grpOf(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return g.Success, nil
+		}, nil)
+		prop(k, "Name", S, func(a []any) (any, error) {
+			g, err := grpOf(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return g.Name, nil
+		}, nil)
+		prop(k, "Captures", tCaptureColl, func(a []any) (any, error) {
+			g, err := grpOf(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return g.captures()
+		}, nil)
+	}
+	matchOf := func(v any) (*Match, error) {
+		m, ok := v.(*Match)
+		if !ok || m == nil {
+			return nil, errNull
+		}
+		return m, nil
+	}
+	prop(KRegexMatch, "Groups", tGroupColl, func(a []any) (any, error) {
+		m, err := matchOf(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return &GroupCollection{m: m}, nil
+	}, nil)
+	method(KRegexMatch, "NextMatch", ts(), tMatch, func(a []any) (any, error) {
+		m, err := matchOf(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return m.nextMatch(), nil
+	}, nil)
+	gcOf := func(v any) (*GroupCollection, error) {
+		gc, ok := v.(*GroupCollection)
+		if !ok || gc == nil {
+			return nil, errNull
+		}
+		return gc, nil
+	}
+	prop(KGroupColl, "Count", I, func(a []any) (any, error) {
+		gc, err := gcOf(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return len(gc.m.groups), nil
+	}, nil)
+	prop(KGroupColl, "Keys", tStrings, func(a []any) (any, error) {
+		gc, err := gcOf(a[0])
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(gc.m.groups))
+		for i, g := range gc.m.groups {
+			out[i] = g.Name
+		}
+		return out, nil
+	}, nil)
+	prop(KGroupColl, "Values", arrayOf(tGroup), func(a []any) (any, error) {
+		gc, err := gcOf(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return gc.items(), nil
+	}, nil)
+	method(KGroupColl, "ContainsKey", ts(S), B, func(a []any) (any, error) {
+		gc, err := gcOf(a[0])
+		if err != nil {
+			return nil, err
+		}
+		k, _ := a[1].(string)
+		for _, g := range gc.m.groups {
+			if g.Name == k {
+				return true, nil
+			}
+		}
+		return false, nil
+	}, nil)
+}
+
+// regexCast is a cast to one of the regex result classes (ok false for
+// other types).
+func regexCast(v any, t *Type) (any, bool, error) {
+	var fits bool
+	switch t.K {
+	case KRegexMatch:
+		_, fits = v.(*Match)
+	case KRegexGroup:
+		_, fits = v.(grouper)
+	case KRegexCapture:
+		_, fits = v.(capturer)
+	case KGroupColl:
+		_, fits = v.(*GroupCollection)
+	default:
+		return nil, false, nil
+	}
+	if fits || v == nil {
+		return v, true, nil
+	}
+	return nil, true, castErr(v, "System.Text.RegularExpressions."+t.Name)
+}
+
+// explicitCapture is RegexOptions.ExplicitCapture: the pattern with its
+// unnamed groups made non-capturing, so that named groups alone are
+// captured (and numbered from 1), as .NET does.
+func explicitCapture(pat string) (string, error) {
+	r, err := syntax.Parse(strings.ReplaceAll(pat, "(?<", "(?P<"), syntax.Perl)
+	if err != nil {
+		return "", exc("RegexParseException", "Invalid pattern '%s': %v", pat, err)
+	}
+	var strip func(r *syntax.Regexp) *syntax.Regexp
+	strip = func(r *syntax.Regexp) *syntax.Regexp {
+		for i, s := range r.Sub {
+			r.Sub[i] = strip(s)
+		}
+		if r.Op == syntax.OpCapture && r.Name == "" {
+			return r.Sub[0]
+		}
+		return r
+	}
+	return strip(r).String(), nil
+}
+
+// dotnetReplacement turns a .NET replacement pattern into Go's: $n and
+// ${n} by .NET's group numbers (unnamed groups first, then named ones),
+// ${name}, $& (the match) and $$; a $n the pattern has no group n for is
+// the text "$n", as .NET leaves it.
+func dotnetReplacement(re *regexp.Regexp, r string) string {
+	if !strings.Contains(r, "$") {
+		return r
+	}
+	names := re.SubexpNames()
+	order := []int{0}
+	for i := 1; i < len(names); i++ {
+		if names[i] == "" {
+			order = append(order, i)
+		}
+	}
+	for i := 1; i < len(names); i++ {
+		if names[i] != "" {
+			order = append(order, i)
+		}
+	}
+	group := func(ref string) (string, bool) {
+		if n, err := strconv.Atoi(ref); err == nil {
+			if n >= 0 && n < len(order) {
+				return "${" + strconv.Itoa(order[n]) + "}", true
+			}
+			return "", false
+		}
+		if re.SubexpIndex(ref) > 0 {
+			return "${" + ref + "}", true
+		}
+		return "", false
+	}
+	var b strings.Builder
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if c != '$' || i+1 == len(r) {
+			b.WriteByte(c)
+			continue
+		}
+		rest := r[i+1:]
+		switch {
+		case rest[0] == '$':
+			b.WriteString("$$")
+			i++
+			continue
+		case rest[0] == '&':
+			b.WriteString("${0}")
+			i++
+			continue
+		case rest[0] >= '0' && rest[0] <= '9':
+			k := 0
+			for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
+				k++
+			}
+			if g, ok := group(rest[:k]); ok {
+				b.WriteString(g)
+				i += k
+				continue
+			}
+		case rest[0] == '{':
+			if end := strings.IndexByte(rest, '}'); end > 0 {
+				if g, ok := group(rest[1:end]); ok {
+					b.WriteString(g)
+					i += end + 1
+					continue
+				}
+			}
+		}
+		b.WriteString("$$") // a literal $
+	}
+	return b.String()
+}
+
+// regexSplit is Regex.Split: the text between matches, and, as .NET adds
+// them, the text of each group that took part in a match (in .NET's group
+// order).
+func regexSplit(re *regexp.Regexp, s string) []any {
+	all := re.FindAllStringSubmatchIndex(s, MaxItems)
+	if len(all) == 0 {
+		return []any{s}
+	}
+	out := []any{}
+	prev := 0
+	for i, idx := range all {
+		out = append(out, s[prev:idx[0]])
+		prev = idx[1]
+		m := newMatch(re, s, idx, i)
+		for _, g := range m.groups[1:] {
+			if g.Success {
+				out = append(out, g.Value)
+			}
+		}
+	}
+	return append(out, s[prev:])
+}
