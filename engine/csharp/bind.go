@@ -1203,6 +1203,9 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 				if t.K == KBytes {
 					et = tByte
 				}
+				if xt.K == KInt && et.K == KInt {
+					continue // integral to integral: some builtins are typed int where .NET's give a narrower type
+				}
 				if err := b.convertible(x, xt, et); err != nil {
 					return nil, err
 				}

@@ -142,7 +142,7 @@ func registerMore() {
 		return strings.ReplaceAll(s, from, to), nil
 	}, nil)
 
-	static("Convert", "ToByte", ts(tObject), I, func(a []any) (any, error) {
+	static("Convert", "ToByte", ts(tObject), tByte, func(a []any) (any, error) {
 		var n int
 		switch x := a[0].(type) {
 		case nil:
