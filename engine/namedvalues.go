@@ -188,7 +188,7 @@ func ParseNamedValues(root *Node, getenv func(string) string) (*NamedValues, Err
 		} else if hasDef && v.Value == "" {
 			v.Value = def
 		}
-		if strings.Contains(v.Value, "{{") {
+		if _, _, _, _, err := (*NamedValues)(nil).substitute(v.Value); err != nil { // a {{name}} (C#'s other {{ are text)
 			errs.Add(n.Pos, "", "named value %q: a value may not contain another {{name}}", v.Name)
 		}
 		if len(v.Value) > 4096 {

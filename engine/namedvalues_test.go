@@ -47,3 +47,25 @@ func TestCSharpDoubleBracesAreNotNamedValues(t *testing.T) {
 	csBothBlocks(t, `var q = "x"; return $"{{\"question\": \"{q}\"}}";`, `{"question": "x"}`, nil)
 	csBothPaths(t, `$"{{}}"`, `{}`, nil)
 }
+
+// A named value may not hold a {{name}}; C#'s other double braces are text.
+func TestNamedValueHoldingBraces(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		ok    bool
+	}{
+		{`@(new JObject {{"k", 1}}.ToString())`, true},
+		{`@($"{{}}")`, true},
+		{`x{{other}}`, false},
+		{`x{{other`, false},
+	} {
+		root, err := Read("nv.xml", []byte(`<named-values><named-value name="a"><![CDATA[`+tc.value+`]]></named-value></named-values>`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, errs := ParseNamedValues(root, func(string) string { return "" })
+		if (len(errs) == 0) != tc.ok {
+			t.Errorf("%s: errors %v, want ok=%v", tc.value, errs, tc.ok)
+		}
+	}
+}
