@@ -911,3 +911,22 @@ func TestCSharpTrace(t *testing.T) {
 		}
 	}
 }
+
+// A catch clause catches the exception's derived types, as .NET's do
+// (Newtonsoft's JsonReaderException is a JsonException).
+func TestCSharpCatchBaseTypes(t *testing.T) {
+	for _, tc := range []struct{ stmts, want string }{
+		{`try { return int.Parse("99999999999").ToString(); } catch (ArithmeticException) { return "arith"; }`, "arith"},
+		{`try { return new Uri("nope").Host; } catch (FormatException) { return "fmt"; }`, "fmt"},
+		{`try { return JObject.Parse("{").ToString(); } catch (JsonException e) { return e.Message; }`, "Unexpected end of content while loading JObject."},
+		{`try { return JObject.Parse("{}x").ToString(); } catch (JsonReaderException) { return "jr"; }`, "jr"},
+		{`try { return JObject.Parse("{").ToString(); } catch (FormatException) { return "fmt"; } catch (Exception) { return "ex"; }`, "ex"},
+		{`try { string s = null; return s.Length.ToString(); } catch (SystemException) { return "sys"; }`, "sys"},
+		{`try { string s = null; return s.Length.ToString(); } catch (NullReferenceException) { return "nre"; }`, "nre"},
+		{`try { var z = 0; return (1 / z).ToString(); } catch (ArithmeticException) { return "div"; }`, "div"},
+		{`try { return "a".Substring(5); } catch (ArgumentException) { return "arg"; }`, "arg"},
+		{`try { return "a".Substring(5); } catch (ArgumentNullException) { return "null"; } catch (ArgumentOutOfRangeException) { return "range"; }`, "range"},
+	} {
+		csWant(t, "@{ "+tc.stmts+" }", tc.want, nil)
+	}
+}

@@ -234,11 +234,41 @@ func catches(c *Catch, err error) bool {
 	if name == "Exception" {
 		return true
 	}
+	typ := ""
 	var e *Exception
-	if errors.As(err, &e) {
-		return e.Type == name || name == "FormatException" && e.Type == "FormatException"
+	switch {
+	case errors.As(err, &e):
+		typ = e.Type
+	case errors.Is(err, errNull):
+		typ = "NullReferenceException"
+	case errors.Is(err, errDivide):
+		typ = "DivideByZeroException"
+	}
+	if typ != "" {
+		for t := typ; t != ""; t = exceptionBase[t] {
+			if t == name {
+				return true
+			}
+		}
 	}
 	return false
+}
+
+// exceptionBase is the base class of the exceptions expressions throw, as
+// .NET's (and Newtonsoft's) derive them: catch (ArgumentException)
+// catches an ArgumentNullException too.
+var exceptionBase = map[string]string{
+	"ArgumentNullException": "ArgumentException", "ArgumentOutOfRangeException": "ArgumentException",
+	"RegexParseException": "ArgumentException", "UriFormatException": "FormatException",
+	"OverflowException": "ArithmeticException", "DivideByZeroException": "ArithmeticException",
+	"JsonReaderException": "JsonException", "JsonSerializationException": "JsonException",
+	"ObjectDisposedException": "InvalidOperationException", "KeyNotFoundException": "SystemException",
+	"ArgumentException": "SystemException", "FormatException": "SystemException", "ArithmeticException": "SystemException",
+	"InvalidOperationException": "SystemException", "InvalidCastException": "SystemException",
+	"IndexOutOfRangeException": "SystemException", "NullReferenceException": "SystemException",
+	"NotSupportedException": "SystemException", "OutOfMemoryException": "SystemException",
+	"ArrayTypeMismatchException": "SystemException", "InsufficientExecutionStackException": "SystemException",
+	"CryptographicException": "SystemException", "XmlException": "SystemException",
 }
 
 func zeroOf(t *Type) any {

@@ -141,16 +141,20 @@ func parseJSONDecoder(text string) (any, error) {
 		return nil, jsonReaderErr(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("Additional text encountered after finished reading JSON content.")
+		return nil, exc("JsonReaderException", "Additional text encountered after finished reading JSON content.")
 	}
 	return v, nil
 }
 
 func jsonReaderErr(err error) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return errors.New("Unexpected end of content while loading JObject.")
+		return exc("JsonReaderException", "Unexpected end of content while loading JObject.")
 	}
-	return fmt.Errorf("Unexpected character encountered while parsing value: %v", err)
+	var e *Exception
+	if errors.As(err, &e) {
+		return err
+	}
+	return exc("JsonReaderException", "Unexpected character encountered while parsing value: %v", err)
 }
 
 func parseValue(dec *json.Decoder, depth int) (any, error) {
