@@ -289,6 +289,12 @@ func TestCSharpRegexTypes(t *testing.T) {
 		// Split adds the groups that took part, and keeps the empty ends .NET keeps
 		{`return string.Join("|", Regex.Split("a1b22c", @"(\d)+")) + "/" + string.Join("|", Regex.Split("1a1", @"\d")) + "/" + string.Join("|", Regex.Split("abc", "")) + "/" + string.Join("|", Regex.Split("a,b;c", "(,)|(;)"));`,
 			"a|1|b|2|c/|a|/|a|b|c|/a|,|b|;|c"},
+		// a Regex instance: the static methods with its pattern and options
+		{`var r = new Regex("a+"); return r.Match("baa").Value + r.IsMatch("x") + r.Matches("aba").Count + r.Replace("xaay", "-") + string.Join(",", r.Split("1a2")) + r;`, "aaFalse2x-y1,2a+"},
+		{`Regex r = new Regex("(?<x>A)(b)", RegexOptions.IgnoreCase | RegexOptions.ExplicitCapture); return r.Match("ab").Groups.Count + r.Match("ab").Groups[1].Value;`, "2a"},
+		{`try { var r = new Regex("(a"); return "no"; } catch (ArgumentException) { return "RegexParseException is an ArgumentException"; }`, "RegexParseException is an ArgumentException"},
+		{`return Regex.Escape("a.b c*\t#") + "|" + Regex.Unescape(@"a\.b\ c\*\t\x41\u0042\101") + "|" + Regex.IsMatch("1.5 x", Regex.Escape("1.5 x")) + Regex.IsMatch("125 x", Regex.Escape("1.5 x"));`,
+			"a\\.b\\ c\\*\\t\\#|a.b c*\tABA|TrueFalse"},
 		// the APIOps policy (anotherRedbeard, doc-intelligence)
 		{`string firstMatch = ""; Match match = Regex.Match(context.Request.OriginalUrl.Path, @"^/([^/]+)/");
 		  if (match.Success) { firstMatch = match.Groups[1].Value; } return firstMatch;`, "echo"},

@@ -566,7 +566,7 @@ var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "ch
 	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
 	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder",
 	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute", KXNode: "XNode", KX509: "X509Certificate2", KRSA: "RSA",
-	KStrCmp: "StringComparer", KRegexGroup: "Group", KRegexCapture: "Capture", KGroupColl: "GroupCollection"}
+	KStrCmp: "StringComparer", KRegexGroup: "Group", KRegexCapture: "Capture", KGroupColl: "GroupCollection", KRegex: "Regex"}
 
 var builtinsOnce sync.Once
 
@@ -1315,6 +1315,7 @@ func registerBuiltins() {
 		return regexSplit(re, s), nil
 	}, nil)
 	registerRegexOptions()
+	registerRegexObject()
 	registerRegexResults()
 	// token.Value<T>() and token.Value<T>(key)
 	for _, t := range []*Type{tString, tInt, tLong, tDouble, tBool, tJToken} {

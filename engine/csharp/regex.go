@@ -59,7 +59,8 @@ var (
 	tMatchColl    = &Type{K: KArray, Name: "MatchCollection", Elem: tMatch}
 	tCaptureColl  = &Type{K: KArray, Name: "CaptureCollection", Elem: tCapture}
 	emptyGroup    = &Group{}
-	regexTypeName = map[string]*Type{"Match": tMatch, "Group": tGroup, "Capture": tCapture,
+	tRegex        = &Type{K: KRegex, Name: "Regex"}
+	regexTypeName = map[string]*Type{"Regex": tRegex, "Match": tMatch, "Group": tGroup, "Capture": tCapture,
 		"MatchCollection": tMatchColl, "GroupCollection": tGroupColl, "CaptureCollection": tCaptureColl}
 )
 
@@ -482,4 +483,164 @@ func regexSplit(re *regexp.Regexp, s string) []any {
 		}
 	}
 	return append(out, s[prev:])
+}
+
+// regexObj is a Regex instance: new Regex(pattern[, options]).
+type regexObj struct {
+	pattern string // as written, for ToString()
+	goPat   string // with the options applied (regexFlags, explicitCapture)
+}
+
+func (r *regexObj) String() string { return r.pattern }
+
+// registerRegexObject adds new Regex(pattern[, options]), its IsMatch,
+// Match, Matches, Replace and Split (the static methods' with its
+// pattern), and Regex.Escape and Unescape.
+func registerRegexObject() {
+	S, I := tString, tInt
+	newRegex := func(a []any) (any, error) {
+		p, ok := a[0].(string)
+		if !ok {
+			return nil, argNull("pattern")
+		}
+		r := &regexObj{pattern: p, goPat: p}
+		if len(a) > 1 {
+			opts := toInt(a[1])
+			prefix, err := regexFlags(opts)
+			if err != nil {
+				return nil, err
+			}
+			r.goPat = prefix + p
+			if opts&4 != 0 {
+				if r.goPat, err = explicitCapture(r.goPat); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if _, err := compileRegex(r.goPat); err != nil { // a bad pattern fails the constructor
+			return nil, err
+		}
+		return r, nil
+	}
+	static("Regex", "new", ts(S), tRegex, newRegex, nil)
+	static("Regex", "new", ts(S, I), tRegex, newRegex, nil)
+	for _, m := range []struct {
+		name   string
+		params []*Type
+	}{{"IsMatch", ts(S)}, {"Match", ts(S)}, {"Matches", ts(S)}, {"Replace", ts(S, S)}, {"Split", ts(S)}} {
+		var base *builtin
+		for _, b := range statics["Regex"][m.name] {
+			if len(b.params) == len(m.params)+1 {
+				base = b
+			}
+		}
+		method(KRegex, m.name, m.params, base.result, func(a []any) (any, error) {
+			r, ok := a[0].(*regexObj)
+			if !ok || r == nil {
+				return nil, errNull
+			}
+			args := append([]any{a[1], r.goPat}, a[2:]...)
+			return base.run(args)
+		}, nil)
+	}
+	method(KRegex, "ToString", ts(), S, func(a []any) (any, error) {
+		r, ok := a[0].(*regexObj)
+		if !ok || r == nil {
+			return nil, errNull
+		}
+		return r.pattern, nil
+	}, nil)
+	static("Regex", "Escape", ts(S), S, func(a []any) (any, error) {
+		s, ok := a[0].(string)
+		if !ok {
+			return nil, argNull("str")
+		}
+		return regexEscape(s), nil
+	}, nil)
+	static("Regex", "Unescape", ts(S), S, func(a []any) (any, error) {
+		s, ok := a[0].(string)
+		if !ok {
+			return nil, argNull("str")
+		}
+		return regexUnescape(s), nil
+	}, nil)
+}
+
+// regexEscape is Regex.Escape: \ * + ? | { [ ( ) ^ $ . # and white space
+// escaped (\t \n \r \f by their escapes).
+func regexEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\\', '*', '+', '?', '|', '{', '[', '(', ')', '^', '$', '.', '#', ' ':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\f':
+			b.WriteString(`\f`)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// regexUnescape is Regex.Unescape: the character escapes (\t \n \r \f
+// \v \a \e, \xHH, \uHHHH, octal \NNN); any other \c is c.
+func regexUnescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 'f':
+			b.WriteByte('\f')
+		case 'v':
+			b.WriteByte('\v')
+		case 'a':
+			b.WriteByte('\a')
+		case 'e':
+			b.WriteByte(0x1b)
+		case 'x', 'u':
+			n := 2
+			if s[i] == 'u' {
+				n = 4
+			}
+			if v, err := strconv.ParseUint(s[i+1:min(i+1+n, len(s))], 16, 32); err == nil && i+1+n <= len(s) {
+				b.WriteRune(rune(v))
+				i += n
+				break
+			}
+			b.WriteByte(s[i])
+		case '0', '1', '2', '3', '4', '5', '6', '7':
+			k := i
+			v := 0
+			for k < len(s) && k < i+3 && s[k] >= '0' && s[k] <= '7' {
+				v = v*8 + int(s[k]-'0')
+				k++
+			}
+			b.WriteRune(rune(v & 0xFF))
+			i = k - 1
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }

@@ -64,6 +64,7 @@ const (
 	KRegexGroup
 	KRegexCapture
 	KGroupColl
+	KRegex // a Regex instance (*regexObj)
 )
 
 // Type is a static type.
@@ -393,7 +394,7 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tIPAddress
 	case "Uri":
 		t = tUri
-	case "Match", "Group", "Capture", "MatchCollection", "GroupCollection", "CaptureCollection":
+	case "Match", "Group", "Capture", "MatchCollection", "GroupCollection", "CaptureCollection", "Regex":
 		t = regexTypeName[name]
 	case "StringBuilder", "Text.StringBuilder":
 		t = tBuilder
