@@ -295,6 +295,11 @@ func TestCSharpRegexTypes(t *testing.T) {
 		{`try { var r = new Regex("(a"); return "no"; } catch (ArgumentException) { return "RegexParseException is an ArgumentException"; }`, "RegexParseException is an ArgumentException"},
 		{`return Regex.Escape("a.b c*\t#") + "|" + Regex.Unescape(@"a\.b\ c\*\t\x41\u0042\101") + "|" + Regex.IsMatch("1.5 x", Regex.Escape("1.5 x")) + Regex.IsMatch("125 x", Regex.Escape("1.5 x"));`,
 			"a\\.b\\ c\\*\\t\\#|a.b c*\tABA|TrueFalse"},
+		{`return Regex.Match("a1", @"(?<x>\d)").Result("<$0|${x}|$1>");`, "<1|1|1>"},
+		// a match timeout is accepted (RE2 never needs it), checked as .NET checks it
+		{`return Regex.Replace("a1", @"\d", "#", RegexOptions.None, TimeSpan.FromSeconds(1)) + Regex.IsMatch("a", "a", RegexOptions.None, Regex.InfiniteMatchTimeout) + new Regex("a", RegexOptions.None, TimeSpan.FromMilliseconds(100)).IsMatch("a");`, "a#TrueTrue"},
+		{`try { return Regex.IsMatch("a", "a", RegexOptions.None, TimeSpan.Zero).ToString(); } catch (ArgumentOutOfRangeException e) { return e.Message; }`, "Specified argument was out of the range of valid values. (Parameter 'matchTimeout')"},
+		{`try { return Regex.Match("a", "z").Result("$0"); } catch (NotSupportedException e) { return e.Message; }`, "Result cannot be called on a failed Match."},
 		// the APIOps policy (anotherRedbeard, doc-intelligence)
 		{`string firstMatch = ""; Match match = Regex.Match(context.Request.OriginalUrl.Path, @"^/([^/]+)/");
 		  if (match.Success) { firstMatch = match.Groups[1].Value; } return firstMatch;`, "echo"},
@@ -319,4 +324,12 @@ func TestCSharpRegexTypes(t *testing.T) {
 			t.Errorf("%s: errors %v, want %q", tc.src, errs, tc.want)
 		}
 	}
+}
+
+// TimeSpan.Zero, and += and -= of a TimeSpan on a TimeSpan or a DateTime
+// local, as d = d + t (.NET's results).
+func TestCSharpTimeSpanCompound(t *testing.T) {
+	csBothBlocks(t, `var d = TimeSpan.Zero; d += TimeSpan.FromMinutes(1); return d.ToString() + (TimeSpan.Zero < d);`, "00:01:00True", nil)
+	csBothBlocks(t, `var t = new DateTime(2024, 1, 1); t += TimeSpan.FromDays(1); t -= TimeSpan.FromHours(1); var s = TimeSpan.FromHours(2); s -= TimeSpan.FromMinutes(30); return t.ToString("yyyy-MM-dd HH:mm") + " " + s;`,
+		"2024-01-01 23:00 01:30:00", nil)
 }

@@ -945,11 +945,14 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 			return tt, nil
 		}
 		return tt, b.convertible(n.X, vt, tt)
-	case "+=":
-		if tt.K == KString || tt.numeric() && vt.numeric() {
+	case "+=", "-=":
+		if n.Op == "+=" && tt.K == KString || tt.numeric() && vt.numeric() {
 			return tt, nil
 		}
-	case "-=", "*=", "/=", "%=":
+		if (tt.K == KTimeSpan || tt.K == KDateTime) && vt.K == KTimeSpan && !tt.Nullable && !vt.Nullable {
+			return tt, nil // d += TimeSpan.FromMinutes(1): as d = d + ...
+		}
+	case "*=", "/=", "%=":
 		if tt.numeric() && vt.numeric() {
 			return tt, nil
 		}

@@ -1916,7 +1916,7 @@ func registerRegexOptions() {
 				continue
 			}
 			orig := b
-			static("Regex", name, append(append([]*Type(nil), b.params...), tInt), b.result, func(a []any) (any, error) {
+			withOpts := func(a []any) (any, error) {
 				prefix, err := regexFlags(toInt(a[len(a)-1]))
 				if err != nil {
 					return nil, err
@@ -1931,9 +1931,29 @@ func registerRegexOptions() {
 					}
 				}
 				return orig.run(args)
+			}
+			opts := append(append([]*Type(nil), b.params...), tInt)
+			static("Regex", name, opts, b.result, withOpts, nil)
+			// and with a match timeout: RE2 runs in linear time, so none is ever reached
+			static("Regex", name, append(opts, tTimeSpan), b.result, func(a []any) (any, error) {
+				if err := checkMatchTimeout(a[len(a)-1]); err != nil {
+					return nil, err
+				}
+				return withOpts(a[:len(a)-1])
 			}, nil)
 		}
 	}
+	staticProp("Regex", "InfiniteMatchTimeout", tTimeSpan, func([]any) (any, error) { return -time.Millisecond, nil }, nil)
+}
+
+// checkMatchTimeout is .NET's check of a Regex match timeout: positive (at
+// most about 24 days) or Regex.InfiniteMatchTimeout.
+func checkMatchTimeout(v any) error {
+	d, _ := v.(time.Duration)
+	if d == -time.Millisecond || d > 0 && d <= 0x7FFFFFFE*time.Millisecond {
+		return nil
+	}
+	return exc("ArgumentOutOfRangeException", "Specified argument was out of the range of valid values. (Parameter 'matchTimeout')")
 }
 
 // compileRegex accepts .NET syntax where RE2 differs only in spelling: (?<name>...) groups.

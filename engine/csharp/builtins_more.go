@@ -96,6 +96,7 @@ func registerMore() {
 		return toFloat(a[0]), nil
 	}, nil)
 
+	staticProp("TimeSpan", "Zero", tTimeSpan, func([]any) (any, error) { return time.Duration(0), nil }, nil)
 	static("TimeSpan", "Parse", ts(S), tTimeSpan, func(a []any) (any, error) {
 		s, ok := a[0].(string)
 		if !ok {

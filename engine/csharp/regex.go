@@ -42,7 +42,8 @@ type Match struct {
 	re     *regexp.Regexp
 	input  string
 	groups []*Group
-	ord    int // which match of the input it is (NextMatch)
+	ord    int   // which match of the input it is (NextMatch)
+	idx    []int // Go's submatch byte offsets (Result)
 }
 
 // GroupCollection is Match.Groups.
@@ -77,7 +78,7 @@ func newMatch(re *regexp.Regexp, s string, idx []int, ord int) *Match {
 	if idx == nil {
 		return emptyMatch()
 	}
-	m := &Match{re: re, input: s, ord: ord}
+	m := &Match{re: re, input: s, ord: ord, idx: idx}
 	names := re.SubexpNames()
 	order := []int{0}
 	for i := 1; i < len(names); i++ {
@@ -291,6 +292,24 @@ func registerRegexResults() {
 			return nil, err
 		}
 		return &GroupCollection{m: m}, nil
+	}, nil)
+	method(KRegexMatch, "Result", ts(S), S, func(a []any) (any, error) {
+		m, err := matchOf(a[0])
+		if err != nil {
+			return nil, err
+		}
+		r, ok := a[1].(string)
+		if !ok {
+			return nil, argNull("replacement")
+		}
+		if m.re == nil {
+			return nil, exc("NotSupportedException", "Result cannot be called on a failed Match.")
+		}
+		out := string(m.re.ExpandString(nil, dotnetReplacement(m.re, r), m.input, m.idx))
+		if len(out) > MaxString {
+			return nil, errString
+		}
+		return out, nil
 	}, nil)
 	method(KRegexMatch, "NextMatch", ts(), tMatch, func(a []any) (any, error) {
 		m, err := matchOf(a[0])
@@ -524,6 +543,12 @@ func registerRegexObject() {
 	}
 	static("Regex", "new", ts(S), tRegex, newRegex, nil)
 	static("Regex", "new", ts(S, I), tRegex, newRegex, nil)
+	static("Regex", "new", ts(S, I, tTimeSpan), tRegex, func(a []any) (any, error) {
+		if err := checkMatchTimeout(a[2]); err != nil {
+			return nil, err
+		}
+		return newRegex(a[:2])
+	}, nil)
 	for _, m := range []struct {
 		name   string
 		params []*Type
