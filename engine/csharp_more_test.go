@@ -333,3 +333,44 @@ func TestCSharpTimeSpanCompound(t *testing.T) {
 	csBothBlocks(t, `var t = new DateTime(2024, 1, 1); t += TimeSpan.FromDays(1); t -= TimeSpan.FromHours(1); var s = TimeSpan.FromHours(2); s -= TimeSpan.FromMinutes(30); return t.ToString("yyyy-MM-dd HH:mm") + " " + s;`,
 		"2024-01-01 23:00 01:30:00", nil)
 }
+
+// An anonymous object's properties read back with their types, in LINQ
+// too; ToString() is C#'s ({ a = 1 }), JSON is Newtonsoft's (.NET's
+// results).
+func TestCSharpAnonymousMembers(t *testing.T) {
+	for _, tc := range []struct{ stmts, want string }{
+		{`var o = new { a = 1 }; return o.a + 1;`, "2"},
+		{`var o = new { a = 1, d = new DateTime(2024, 1, 2), l = new List<string> { "x" } }; return o.a + o.d.Day + o.l.Count;`, "4"},
+		{`return new List<string> { "x", "yy" }.Select(s => new { n = s, len = s.Length }).Where(x => x.len > 1).First().n;`, "yy"},
+		{`var arr = new[] { new { a = 1 }, new { a = 2 } }; return arr.Sum(x => x.a);`, "3"},
+		{`var o = new { context.Request.Method, n = 2 }; return o.Method + o.n;`, "POST2"},
+		{`var h = context.Request.Headers.Select(kv => new { kv.Key, V = string.Join(",", kv.Value) }).OrderBy(x => x.Key).First(); return h.Key + "=" + h.V;`, "Authorization=Basic dXNlcjpwYXNz"},
+		{`return new { a = 1, b = "x", c = new { d = true }, e = (string)null }.ToString() + "|" + new { a = 1.5 };`, "{ a = 1, b = x, c = { d = True }, e =  }|{ a = 1.5 }"},
+		{`return JsonConvert.SerializeObject(new { a = 1, b = "x", c = new { d = true } });`, `{"a":1,"b":"x","c":{"d":true}}`},
+		// JObject.FromObject makes a JObject of its own
+		{`var a = new { x = 1 }; var j = JObject.FromObject(a); j["x"] = 2; return a.x + JsonConvert.SerializeObject(a) + j.ToString(Formatting.None) + JArray.FromObject(new[] { a })[0].ToString(Formatting.None);`, `1{"x":1}{"x":2}{"x":1}`},
+	} {
+		csBothBlocks(t, tc.stmts, tc.want, nil)
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@{ var o = new { a = 1 }; return o.b; }`, "'anonymous type' does not contain a definition for 'b'"},
+		{`@{ var o = new { a = (string)null, b = null }; return 1; }`, "cannot assign '<null>' to anonymous type property"},      // CS0828
+		{`@{ var o = new { a = 1, a = 2 }; return 1; }`, "an anonymous type cannot have multiple properties with the same name"}, // CS0833
+		{`@{ var o = new[] { new { a = 1 }, new { b = 1 } }; return 1; }`, "no best type found for implicitly-typed array"},
+		{`@(JArray.FromObject(new { a = 1 }).Count)`, ""},
+	} {
+		_, _, errs := csCompile(t, tc.src)
+		if tc.want == "" {
+			if len(errs) > 0 {
+				t.Errorf("%s: %v", tc.src, errs)
+			}
+			continue
+		}
+		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {
+			t.Errorf("%s: errors %v, want %q", tc.src, errs, tc.want)
+		}
+	}
+	if _, err, _ := csRun(t, `@(JArray.FromObject(new { a = 1 }).Count)`, nil); err == nil || !strings.Contains(err.Error(), "Object serialized to Object. JArray instance expected.") {
+		t.Errorf("JArray.FromObject of an object: %v", err)
+	}
+}

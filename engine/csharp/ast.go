@@ -79,6 +79,7 @@ type (
 		prop   *builtin // a .NET property (String.Length, JObject.Count)
 		static *Type    // a type reached through a namespace (System.Text.Encoding)
 		fn     *ctxFunc // a context property backed by an environment func (context.Tracing)
+		anon   bool     // a property of an anonymous type
 	}
 	// Call is F(args); F is a Member (method), or a Name (rare).
 	Call struct {

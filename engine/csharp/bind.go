@@ -1021,6 +1021,12 @@ func (b *binder) member(n *Member) (*Type, error) {
 		if xt == exceptionType && n.Name == "Message" {
 			return tString, nil
 		}
+		for i, f := range xt.Fields {
+			if f == n.Name {
+				n.anon = true
+				return xt.FieldTs[i], nil
+			}
+		}
 	}
 	if t, ok := b.nullableMember(n, xt); ok {
 		return t, nil
@@ -1156,12 +1162,24 @@ func (b *binder) index(n *Index) (*Type, error) {
 func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 	if n.Type == nil {
 		if n.Props != nil {
-			for _, v := range n.Vals {
-				if _, err := b.expr(v); err != nil {
+			t := &Type{K: KAnon, Name: "anonymous type", Fields: n.Props}
+			for i, v := range n.Vals {
+				vt, err := b.expr(v)
+				if err != nil {
 					return nil, err
 				}
+				switch vt.K {
+				case KNull, KVoid:
+					return nil, b.errf(v.pos(), "cannot assign '%s' to anonymous type property", typeName(vt))
+				}
+				for _, p := range n.Props[:i] {
+					if p == n.Props[i] {
+						return nil, b.errf(v.pos(), "an anonymous type cannot have multiple properties with the same name")
+					}
+				}
+				t.FieldTs = append(t.FieldTs, vt)
 			}
-			return tAnon, nil
+			return t, nil
 		}
 		var et *Type
 		for _, x := range n.Init {

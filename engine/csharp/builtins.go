@@ -1407,6 +1407,13 @@ func registerBuiltins() {
 	static("JToken", "Parse", ts(S), tJToken, parse, nil)
 	static("JToken", "FromObject", ts(O), tJToken, func(a []any) (any, error) { return toJToken(a[0]), nil }, nil)
 	static("JObject", "FromObject", ts(O), tJObject, func(a []any) (any, error) { return toJToken(a[0]), nil }, nil)
+	static("JArray", "FromObject", ts(O), tJArray, func(a []any) (any, error) {
+		t := toJToken(a[0])
+		if _, ok := t.(*JArray); !ok {
+			return nil, exc("ArgumentException", "Object serialized to %s. JArray instance expected.", jtype(t))
+		}
+		return t, nil
+	}, nil)
 	static("JsonConvert", "SerializeObject", ts(O), S, func(a []any) (any, error) { return jsonTextErr(toJToken(a[0]), false) }, nil)
 	static("JsonConvert", "DeserializeObject", ts(S), O, parse, nil)
 	static("JsonConvert", "DeserializeObject<JObject>", ts(S), tJObject, parse, nil)

@@ -533,6 +533,9 @@ func (f *frame) member(n *Member) (any, error) {
 	if n.prop != nil {
 		return n.prop.run([]any{x})
 	}
+	if n.anon {
+		return anonGet(x, n.Name)
+	}
 	if e, ok := x.(error); ok && n.Name == "Message" {
 		return e.Error(), nil
 	}
@@ -1030,15 +1033,15 @@ func (f *frame) tryCall(n *Call, m *Member) (any, error) {
 
 func (f *frame) newExpr(n *NewExpr) (any, error) {
 	if n.Props != nil {
-		o := NewJObject()
-		for i, p := range n.Props {
+		vals := make([]any, len(n.Props))
+		for i := range n.Props {
 			v, err := f.eval(n.Vals[i])
 			if err != nil {
 				return nil, err
 			}
-			o.Set(p, toJToken(v))
+			vals[i] = v
 		}
-		return o, nil
+		return newAnon(n.Props, vals), nil
 	}
 	if len(n.DictKeys) > 0 {
 		keys, vals := make([]any, len(n.DictKeys)), make([]any, len(n.DictKeys))

@@ -401,11 +401,14 @@ func (f *Front) Options() []expr.Option {
 		}, new(func(int, []any, []any) any)),
 		expr.Function("$csAnon", func(p ...any) (any, error) {
 			keys, vals := p[0].([]any), p[1].([]any)
-			o := NewJObject()
+			names := make([]string, len(keys))
 			for i, k := range keys {
-				o.Set(k.(string), toJToken(vals[i]))
+				names[i] = k.(string)
 			}
-			return o, nil
+			return newAnon(names, vals), nil
 		}, new(func([]any, []any) any)),
+		expr.Function("$csAnonGet", func(p ...any) (any, error) {
+			return anonGet(p[0], p[1].(string))
+		}, new(func(any, string) any)),
 	}
 }

@@ -20,6 +20,33 @@ type JObject struct {
 	// key in the comparer's form to the key as first added; nil otherwise.
 	cmp strComparer
 	idx map[string]string
+	// anon holds an anonymous object's property values as the expression
+	// made them (M holds them as JSON, for JsonConvert): new { a = 1 }.a
+	anon map[string]any
+}
+
+// newAnon is an anonymous object, new { a = 1, b }: a JObject for
+// JsonConvert, keeping its values for reading them back.
+func newAnon(names []string, vals []any) *JObject {
+	o := NewJObject()
+	o.anon = make(map[string]any, len(names))
+	for i, k := range names {
+		o.Set(k, toJToken(vals[i]))
+		o.anon[k] = vals[i]
+	}
+	return o
+}
+
+// anonGet reads an anonymous object's property.
+func anonGet(x any, name string) (any, error) {
+	o, ok := x.(*JObject)
+	if !ok || o == nil {
+		return nil, errNull
+	}
+	if o.anon == nil {
+		return o.M[name], nil
+	}
+	return o.anon[name], nil
 }
 
 // JArray is Newtonsoft's JArray.
@@ -113,8 +140,26 @@ func (o *JObject) Remove(k string) bool {
 	return true
 }
 
-// String is Newtonsoft's ToString(): indented with two spaces.
-func (o *JObject) String() string { return jsonText(o, true) }
+// String is Newtonsoft's ToString(): indented with two spaces; an
+// anonymous object's is C#'s, { a = 1, b = x }.
+func (o *JObject) String() string {
+	if o.anon != nil {
+		var b strings.Builder
+		b.WriteString("{ ")
+		for i, k := range o.Keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(k + " = " + catStr(o.anon[k]))
+		}
+		b.WriteString(" }")
+		if len(o.Keys) == 0 {
+			return "{ }"
+		}
+		return b.String()
+	}
+	return jsonText(o, true)
+}
 
 // String is Newtonsoft's ToString(): indented with two spaces.
 func (a *JArray) String() string { return jsonText(a, true) }
@@ -379,12 +424,27 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // toJToken converts a value for storing in a JObject/JArray (JToken.FromObject).
 func toJToken(v any) any {
 	switch x := v.(type) {
-	case nil, string, bool, int, float64, *JObject, *JArray:
+	case *JObject:
+		if x.anon != nil { // an anonymous object as JSON: a JObject of its own
+			o := &JObject{Keys: append([]string(nil), x.Keys...), M: make(map[string]any, len(x.M))}
+			for k, val := range x.M {
+				o.M[k] = val
+			}
+			return o
+		}
+		return v
+	case nil, string, bool, int, float64, *JArray:
 		return v
 	case int64:
 		return int(x)
 	case []any:
-		return &JArray{Items: append([]any(nil), x...)}
+		a := &JArray{Items: append([]any(nil), x...)}
+		for i, it := range a.Items {
+			if o, ok := it.(*JObject); ok && o.anon != nil {
+				a.Items[i] = toJToken(o)
+			}
+		}
+		return a
 	case []string:
 		a := &JArray{}
 		for _, s := range x {

@@ -846,6 +846,12 @@ func (lw *lowerer) member(n *Member, en env) (string, error) {
 		}
 		return lw.callBuiltin(n.prop, []string{x}, nil, 1), nil
 	}
+	if n.anon {
+		if n.Cond {
+			return lw.nullSafe(x, func(t string) string { return fmt.Sprintf("$csAnonGet(%s, %s)", t, quote(n.Name)) }), nil
+		}
+		return fmt.Sprintf("$csAnonGet(%s, %s)", x, quote(n.Name)), nil
+	}
 	if n.X.typ() == exceptionType {
 		return "", cannot("exception variable")
 	}

@@ -181,8 +181,13 @@ func callToString(v any) (string, error) {
 	if v == nil || isNilPtr(v) {
 		return "", errNull
 	}
-	switch v.(type) {
-	case *JObject, *JArray:
+	switch x := v.(type) {
+	case *JObject:
+		if x.anon != nil {
+			return x.String(), nil
+		}
+		return jsonTextErr(v, true)
+	case *JArray:
 		return jsonTextErr(v, true)
 	}
 	return toStringNET(v), nil

@@ -82,6 +82,9 @@ type Type struct {
 	// IK is the integral type of a KInt (int, long, byte...): each is a Go
 	// int at run time, but for ulong (a uint64), held in its range.
 	IK intKind
+	// Fields and FieldTs are an anonymous type's properties (new { a = 1 }).
+	Fields  []string
+	FieldTs []*Type
 }
 
 // intKind is one of C#'s integral types.
@@ -276,6 +279,8 @@ func assignable(from, to *Type) bool {
 		return false
 	case to.K == KInt && from.K == KInt:
 		return (to.Nullable || !from.Nullable) && intImplicit(from.ik(), to.ik())
+	case to.K == KAnon && from.K == KAnon && (to.Fields != nil || from.Fields != nil):
+		return sameAnon(from, to)
 	case to.K == from.K && to.K != KGo && to.K != KArray:
 		return to.Nullable || !from.Nullable
 	case to.K == KDouble && from.K == KInt:
@@ -300,6 +305,20 @@ func assignable(from, to *Type) bool {
 		return from.Go == to.Go
 	}
 	return false
+}
+
+// sameAnon reports whether two anonymous types are one, as C# makes them:
+// the same property names, in order, of the same types.
+func sameAnon(a, b *Type) bool {
+	if len(a.Fields) != len(b.Fields) {
+		return false
+	}
+	for i, f := range a.Fields {
+		if b.Fields[i] != f || !(a.FieldTs[i] == b.FieldTs[i] || assignable(a.FieldTs[i], b.FieldTs[i]) && assignable(b.FieldTs[i], a.FieldTs[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // goType maps a context model reflect type to a static type.
