@@ -300,6 +300,10 @@ func TestCSharpRegexTypes(t *testing.T) {
 		{`return Regex.Replace("a1", @"\d", "#", RegexOptions.None, TimeSpan.FromSeconds(1)) + Regex.IsMatch("a", "a", RegexOptions.None, Regex.InfiniteMatchTimeout) + new Regex("a", RegexOptions.None, TimeSpan.FromMilliseconds(100)).IsMatch("a");`, "a#TrueTrue"},
 		{`try { return Regex.IsMatch("a", "a", RegexOptions.None, TimeSpan.Zero).ToString(); } catch (ArgumentOutOfRangeException e) { return e.Message; }`, "Specified argument was out of the range of valid values. (Parameter 'matchTimeout')"},
 		{`try { return Regex.Match("a", "z").Result("$0"); } catch (NotSupportedException e) { return e.Message; }`, "Result cannot be called on a failed Match."},
+		// a MatchEvaluator lambda gives each match's replacement
+		{`return Regex.Replace("a1b22", @"\d+", m => (int.Parse(m.Value) * 2).ToString());`, "a2b44"},
+		{`return Regex.Replace("A1b22", @"[a-z]", m => m.Value.ToUpper() + m.Index, RegexOptions.IgnoreCase) + new Regex(@"\d").Replace("a1b2", m => "<" + m.Value + ">");`, "A01B222a<1>b<2>"},
+		{`return Regex.Replace("token=abc123&x=1", @"(token=)([^&]+)", m => m.Groups[1].Value + new string('*', m.Groups[2].Length));`, "token=******&x=1"},
 		// the APIOps policy (anotherRedbeard, doc-intelligence)
 		{`string firstMatch = ""; Match match = Regex.Match(context.Request.OriginalUrl.Path, @"^/([^/]+)/");
 		  if (match.Success) { firstMatch = match.Groups[1].Value; } return firstMatch;`, "echo"},
@@ -318,6 +322,8 @@ func TestCSharpRegexTypes(t *testing.T) {
 		{`@{ Match m = Regex.Match("ab", "a").Groups[0]; return m.Value; }`, "cannot implicitly convert type 'Group' to 'Match'"},
 		{`@(Regex.Match("ab", "a")[0])`, "cannot apply indexing with [] to an expression of type 'Match'"},
 		{`@(Regex.Match("ab", "a").Groups[1].NextMatch())`, "'Group' does not contain a definition for 'NextMatch'"},
+		{`@(Regex.Replace("a1", @"\d", m => 5))`, "cannot implicitly convert type 'int' to 'string'"},
+		{`@(Regex.Replace("a1", @"\d", (m, n) => "x"))`, "a MatchEvaluator is an expression lambda of one parameter"},
 	} {
 		_, _, errs := csCompile(t, tc.src)
 		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {

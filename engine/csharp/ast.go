@@ -94,6 +94,8 @@ type (
 		cmp    Expr      // the StringComparer of a LINQ operator (Distinct(comparer)...), out of Args
 		coll   *collCall // a HashSet's or List's own method (sets.go)
 		sum    string    // Sum's and Average's overload: how they add (sumOf)
+		// evaluator: Regex.Replace with a MatchEvaluator lambda (regex.go)
+		evaluator bool
 	}
 	// Arg is one argument: name: value, out var x, out x.
 	Arg struct {

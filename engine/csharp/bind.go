@@ -1441,6 +1441,16 @@ func (b *binder) call(n *Call) (*Type, error) {
 	if name == "TryGetValue" || name == "TryParse" || name == "TryParseJwt" || name == "TryParseBasic" {
 		return b.tryCall(n, m, xt)
 	}
+	if name == "Replace" && (xt.K == KStatic && xt.Name == "Regex" && len(n.Args) >= 3 || xt.K == KRegex && len(n.Args) == 2) {
+		if l, ok := n.Args[len(n.Args)-1].X.(*Lambda); ok || xt.K == KStatic && len(n.Args) == 4 {
+			if !ok {
+				l, ok = n.Args[2].X.(*Lambda)
+			}
+			if ok {
+				return b.regexEvaluator(n, l, xt.K == KRegex)
+			}
+		}
+	}
 	if xt.K == KStatic {
 		key := name
 		if len(m.TypeArgs) == 1 && xt.Name == "JsonConvert" && name == "DeserializeObject" {

@@ -844,6 +844,9 @@ func (f *frame) call(n *Call) (any, error) {
 	if n.method != nil && strings.HasPrefix(n.method.key, "linq.") {
 		return f.linq(n, m)
 	}
+	if n.evaluator {
+		return f.regexEvaluate(n, m)
+	}
 	if n.fn != nil {
 		args, err := f.args(n)
 		if err != nil {

@@ -669,3 +669,111 @@ func regexUnescape(s string) string {
 	}
 	return b.String()
 }
+
+// regexEvaluator binds Regex.Replace(input, pattern, m => ...[, options])
+// and regex.Replace(input, m => ...): the lambda (a MatchEvaluator) gives
+// each match's replacement. It runs on the interpreter.
+func (b *binder) regexEvaluator(n *Call, l *Lambda, instance bool) (*Type, error) {
+	want := []*Type{tString, tString, nil, tInt}
+	if instance {
+		want = []*Type{tString, nil}
+	}
+	for i, a := range n.Args {
+		if want[i] == nil {
+			if a.X != Expr(l) {
+				return nil, b.errf(a.Off, "the MatchEvaluator of Regex.Replace must be a lambda (m => ...)")
+			}
+			continue
+		}
+		t, err := b.expr(a.X)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.convertible(a.X, t, want[i]); err != nil {
+			return nil, err
+		}
+	}
+	if len(l.Params) != 1 || l.Block != nil {
+		return nil, b.errf(l.Off, "a MatchEvaluator is an expression lambda of one parameter (m => ...)")
+	}
+	t, err := b.bindLambda(l, tMatch)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.convertible(l.Body, t, tString); err != nil {
+		return nil, err
+	}
+	b.needInterp("Regex.Replace with a MatchEvaluator")
+	n.evaluator = true
+	return tString, nil
+}
+
+// regexEvaluate runs a Regex.Replace with a MatchEvaluator.
+func (f *frame) regexEvaluate(n *Call, m *Member) (any, error) {
+	var vals []any
+	if !isStaticRecv(m.X) {
+		r, err := f.eval(m.X)
+		if err != nil {
+			return nil, err
+		}
+		ro, ok := r.(*regexObj)
+		if !ok || ro == nil {
+			return nil, errNull
+		}
+		in, err := f.eval(n.Args[0].X)
+		if err != nil {
+			return nil, err
+		}
+		vals = []any{in, ro.goPat}
+	} else {
+		for i, a := range n.Args {
+			if i == 2 {
+				continue
+			}
+			v, err := f.eval(a.X)
+			if err != nil {
+				return nil, err
+			}
+			vals = append(vals, v)
+		}
+		if len(vals) == 3 { // options
+			p, _ := vals[1].(string)
+			prefix, err := regexFlags(toInt(vals[2]))
+			if err != nil {
+				return nil, err
+			}
+			pat := prefix + p
+			if toInt(vals[2])&4 != 0 {
+				if pat, err = explicitCapture(pat); err != nil {
+					return nil, err
+				}
+			}
+			vals = []any{vals[0], pat}
+		}
+	}
+	re, s, err := regexArgs(vals)
+	if err != nil {
+		return nil, err
+	}
+	li := 2 // Regex.Replace(input, pattern, evaluator[, options])
+	if !isStaticRecv(m.X) {
+		li = 1 // regex.Replace(input, evaluator)
+	}
+	eval := f.lambda(n.Args[li].X.(*Lambda))
+	var b strings.Builder
+	prev := 0
+	for i, idx := range re.FindAllStringSubmatchIndex(s, MaxItems) {
+		r, err := eval(newMatch(re, s, idx, i))
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(s[prev:idx[0]])
+		b.WriteString(catStr(r))
+		prev = idx[1]
+		if b.Len() > MaxString {
+			return nil, errString
+		}
+	}
+	b.WriteString(s[prev:])
+	return b.String(), nil
+}
