@@ -69,3 +69,31 @@ func TestNamedValueHoldingBraces(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSubstitute: substitution never panics, and each span it records maps
+// a {{name}} of the input to the value in the output.
+//
+//	go test -run '^$' -fuzz FuzzSubstitute ./engine/
+func FuzzSubstitute(f *testing.F) {
+	for _, s := range []string{"{{a}}", "x{{ a }}y", "{{{a}}}", `new JObject {{"k", 1}}`, `$"{{\"q\": \"{q}\"}}"`, "{{a", "{{a} }}", "{{", "}}{{}}"} {
+		f.Add(s)
+	}
+	nv := NewNamedValues(NamedValue{Name: "a", Value: "VALUE"})
+	f.Fuzz(func(t *testing.T, s string) {
+		out, spans, _, at, err := nv.substitute(s)
+		if err != nil {
+			if at < 0 || at >= len(s) || s[at:at+2] != "{{" {
+				t.Fatalf("%q: error at %d: %v", s, at, err)
+			}
+			return
+		}
+		for _, sp := range spans {
+			if out[sp.outStart:sp.outEnd] != "VALUE" || strings.TrimSpace(s[sp.inStart+2:sp.inEnd-2]) != "a" {
+				t.Fatalf("%q: span %+v", s, sp)
+			}
+		}
+		if len(spans) == 0 && out != s {
+			t.Fatalf("%q: changed without a reference: %q", s, out)
+		}
+	})
+}

@@ -82,6 +82,10 @@ func FuzzCSharp(f *testing.F) {
 		`var s = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "a" }; s.UnionWith(new[] { "A", "b" }); return s.IsSubsetOf(new[] { "B", "a" }) + "" + s.RemoveWhere(x => x == "b") + s.Add("c");`,
 		`var seen = new HashSet<int>(); var n = 0; foreach (var x in new[] {1, 2, 1}) { if (seen.Add(x)) n++; } var l = new List<int> {1}; return n + (l.Remove(1) ? 1 : 0) + new[] {1L, 2L}.Sum() + new[] {1, 2}.Average();`,
 		`x => x`, `(a)+b`, `(int)-1`, `'ab'`, "`x`", `/* open`, `a ? b : c ?? d`, `new[] {}`,
+		`Match m = Regex.Match("a1b2", @"(?<n>\d)(x)?"); var s = ""; while (m.Success) { s += m.Groups["n"].Value + m.Groups[2].Success + m.Index; m = m.NextMatch(); } return s;`,
+		`foreach (Group g in Regex.Match("ab", "(a)(?<x>b)").Groups) { return g.Name + g.Captures.Count; } return Regex.Replace("ab", "(?<x>a)", "$1${x}$$", RegexOptions.ExplicitCapture);`,
+		`string[] r = { "a", "b" }; var o = new JObject { { "k", r.Length }, { "l", "x" } }; return new { o, n = r[0] }.n + o;`,
+		`var q = new { a = 1, b = "x" }; return new[] { q }.Select(x => x.a).Sum() + Regex.Replace("a1", @"\d", m => m.Value + q.b);`,
 	} {
 		f.Add(s)
 	}
