@@ -229,6 +229,8 @@ func TestCSharpArrayInitializerInDeclaration(t *testing.T) {
 	csBothBlocks(t, `string[] validRoles = { "WriterUser", "ReaderUser" }; return validRoles.Length;`, "2", nil)
 	csBothBlocks(t, `int[] n = { 1, 2 }, m = { }; return n.Sum() + m.Length;`, "3", nil)
 	csBothBlocks(t, `byte[] b = { 1, 255, }; return b[1];`, "255", nil)
+	// the elements are the array's type: doubles here, on both paths
+	csBothBlocks(t, `double[] a = { 1, 2 }; var b = new[] { 0, 0.5 }; return (a[0] / 4) + "|" + b[0] + "|" + b.Sum();`, "0.25|0|0.5", nil)
 	csBothBlocks(t, `byte[] b = new byte[] { Convert.ToByte(int.Parse("10")), Convert.ToByte("7"), }; byte c = Convert.ToByte(3); return b[0] + b[1] + c;`, "20", nil)
 	csBothBlocks(t, `string[] r = { "a", (string)context.Variables["s"] }; return r.Contains("hello");`, "true", nil)
 	// the APIOps policy: roles from a validated token's claims

@@ -1069,7 +1069,13 @@ func (f *frame) newExpr(n *NewExpr) (any, error) {
 	if n.ctor == nil {
 		out := []any{}
 		for _, x := range n.Init {
-			v, err := f.eval(x)
+			var v any
+			var err error
+			if n.T.K == KArray && n.T.Elem != nil {
+				v, err = f.evalAs(x, n.T.Elem) // new[] { 0, 0.5 }: doubles, as the lowered program makes them
+			} else {
+				v, err = f.eval(x)
+			}
 			if err != nil {
 				return nil, err
 			}
