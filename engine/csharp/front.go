@@ -394,8 +394,10 @@ func (f *Front) Options() []expr.Option {
 			}
 			return sumSpans(a, b, p[0].(string) == "-")
 		}, new(func(string, time.Duration, time.Duration) time.Duration)),
+		// any, not float64: expr would make the int operands of a long
+		// product doubles before multiplying (C# multiplies, then converts)
 		expr.Function("$csFloatMod", func(p ...any) (any, error) { return math.Mod(toFloat(p[0]), toFloat(p[1])), nil },
-			new(func(float64, float64) float64)),
+			new(func(any, any) float64)),
 		expr.Function("$csDict", func(p ...any) (any, error) {
 			return buildDict(p[0].(int), p[1].([]any), p[2].([]any))
 		}, new(func(int, []any, []any) any)),
