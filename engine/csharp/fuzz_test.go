@@ -212,6 +212,17 @@ func sameValue(a, b any) bool {
 		if y, ok := b.(float64); ok && math.IsNaN(x) && math.IsNaN(y) {
 			return true
 		}
+	case []any: // new[] { 0 % 0.0 }: NaN items too
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !sameValue(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
 	}
 	return reflect.DeepEqual(a, b)
 }
