@@ -11,7 +11,6 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, test } from "node:test";
@@ -23,21 +22,11 @@ import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcT
 import { AgentEvent, DefaultRequestHandler, InMemoryTaskStore } from "@a2a-js/sdk/server";
 import { UserBuilder, agentCardHandler, jsonRpcHandler } from "@a2a-js/sdk/server/express";
 
+import { freePort, startTollgate } from "../tollgate.mjs";
+
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, "..", "..");
 const KEY = "a2a-e2e-key";
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
 
 // The agent: message/send (SendMessage) answers with one message;
 // streaming (SendStreamingMessage) publishes a task, a working status, then
@@ -173,33 +162,8 @@ function writeAPIOps(agentURL, legacyURL) {
   return root;
 }
 
-async function startGateway(apis) {
-  const bin = process.env.TOLLGATE_BIN || join(repoRoot, "bin", "tollgate");
-  const port = await freePort();
-  const adminPort = await freePort();
-  const logs = [];
-  const proc = spawn(bin, [
-    "serve", "--apis", apis, "--subscription-keys", join(apis, "keys.json"),
-    "--listen", `127.0.0.1:${port}`, "--admin", `127.0.0.1:${adminPort}`, "--watch=false", "--drain-timeout", "2s",
-  ], { stdio: ["ignore", "pipe", "pipe"] });
-  proc.stdout.on("data", (d) => logs.push(d.toString()));
-  proc.stderr.on("data", (d) => logs.push(d.toString()));
-  const exited = new Promise((ok) => proc.once("exit", ok));
-  const deadline = Date.now() + 20000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`tollgate exited with ${proc.exitCode}:\n${logs.join("")}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`tollgate not ready:\n${logs.join("")}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url: `http://127.0.0.1:${port}`, logs,
-    stop: async () => { if (proc.exitCode === null) { proc.kill("SIGTERM"); await exited; } },
-  };
+function startGateway(apis) {
+  return startTollgate(apis, ["--subscription-keys", join(apis, "keys.json")]);
 }
 
 // withKey is fetch with the subscription key on every request, as a

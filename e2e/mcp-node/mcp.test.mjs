@@ -8,12 +8,10 @@
 //     server) passed through, over HTTP+SSE and Streamable HTTP.
 // Each is reached with StreamableHTTPClientTransport and SSEClientTransport.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -24,20 +22,9 @@ import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, "..", "..");
-const KEY = "e2e-weather-key";
+import { startTollgate } from "../tollgate.mjs";
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
+const KEY = "e2e-weather-key";
 
 function listen(handler) {
   return new Promise((ok) => {
@@ -164,34 +151,11 @@ before(async () => {
   write(dir, "apis/ts-mcp/policy.xml", seen);
   write(dir, "keys.json", { weather: { primaryKey: KEY } });
 
-  const bin = process.env.TOLLGATE_BIN || join(repoRoot, "bin", "tollgate");
-  const port = await freePort();
-  const adminPort = await freePort();
-  const logs = [];
-  const proc = spawn(bin, ["serve", "--apis", dir, "--listen", `127.0.0.1:${port}`, "--admin", `127.0.0.1:${adminPort}`,
-    "--watch=false", "--drain-timeout", "2s", "--subscription-keys", join(dir, "keys.json")], { stdio: ["ignore", "pipe", "pipe"] });
-  proc.stdout.on("data", (d) => logs.push(String(d)));
-  proc.stderr.on("data", (d) => logs.push(String(d)));
-  const deadline = Date.now() + 20000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`tollgate exited with ${proc.exitCode}:\n${logs.join("")}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`tollgate not ready:\n${logs.join("")}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  gw = { url: `http://127.0.0.1:${port}`, proc, logs };
+  gw = await startTollgate(dir, ["--subscription-keys", join(dir, "keys.json")]);
 });
 
 after(async () => {
-  if (gw?.proc.exitCode === null) {
-    const exited = new Promise((r) => gw.proc.once("exit", r));
-    gw.proc.kill("SIGTERM");
-    await exited;
-  }
+  await gw?.stop();
   rest?.srv.closeAllConnections();
   rest?.srv.close();
   backend?.srv.closeAllConnections();

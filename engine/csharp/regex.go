@@ -225,28 +225,30 @@ func registerRegexResults() {
 		}
 		return g.group(), nil
 	}
+	// capProp and grpProp register a member read from the value's
+	// Capture, or Group.
+	capProp := func(k Kind, name string, t *Type, f func(*Capture) any) {
+		prop(k, name, t, func(a []any) (any, error) {
+			c, err := capOf(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return f(c), nil
+		}, nil)
+	}
+	grpProp := func(k Kind, name string, t *Type, f func(*Group) (any, error)) {
+		prop(k, name, t, func(a []any) (any, error) {
+			g, err := grpOf(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return f(g)
+		}, nil)
+	}
 	for _, k := range []Kind{KRegexMatch, KRegexGroup, KRegexCapture} {
-		prop(k, "Value", S, func(a []any) (any, error) {
-			c, err := capOf(a[0])
-			if err != nil {
-				return nil, err
-			}
-			return c.Value, nil
-		}, nil)
-		prop(k, "Index", I, func(a []any) (any, error) {
-			c, err := capOf(a[0])
-			if err != nil {
-				return nil, err
-			}
-			return c.Index, nil
-		}, nil)
-		prop(k, "Length", I, func(a []any) (any, error) {
-			c, err := capOf(a[0])
-			if err != nil {
-				return nil, err
-			}
-			return c.Length, nil
-		}, nil)
+		capProp(k, "Value", S, func(c *Capture) any { return c.Value })
+		capProp(k, "Index", I, func(c *Capture) any { return c.Index })
+		capProp(k, "Length", I, func(c *Capture) any { return c.Length })
 		method(k, "ToString", ts(), S, func(a []any) (any, error) {
 			c, err := capOf(a[0])
 			if err != nil {
@@ -257,27 +259,9 @@ func registerRegexResults() {
 		if k == KRegexCapture {
 			continue
 		}
-		prop(k, "Success", B, func(a []any) (any, error) {
-			g, err := grpOf(a[0])
-			if err != nil {
-				return nil, err
-			}
-			return g.Success, nil
-		}, nil)
-		prop(k, "Name", S, func(a []any) (any, error) {
-			g, err := grpOf(a[0])
-			if err != nil {
-				return nil, err
-			}
-			return g.Name, nil
-		}, nil)
-		prop(k, "Captures", tCaptureColl, func(a []any) (any, error) {
-			g, err := grpOf(a[0])
-			if err != nil {
-				return nil, err
-			}
-			return g.captures()
-		}, nil)
+		grpProp(k, "Success", B, func(g *Group) (any, error) { return g.Success, nil })
+		grpProp(k, "Name", S, func(g *Group) (any, error) { return g.Name, nil })
+		grpProp(k, "Captures", tCaptureColl, func(g *Group) (any, error) { return g.captures() })
 	}
 	matchOf := func(v any) (*Match, error) {
 		m, ok := v.(*Match)
