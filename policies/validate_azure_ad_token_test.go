@@ -55,14 +55,17 @@ func compileAAD(t *testing.T, authority, src string) (*engine.Plan, engine.Error
 	return plan, c.Errors()
 }
 
-// APIM's two examples as written, against a fake Entra ID tenant.
-func TestValidateAzureADTokenDocExamples(t *testing.T) {
-	entra := fakeEntra(t)
-	simple, errs := compileAAD(t, entra.URL, `<validate-azure-ad-token tenant-id="{{aad-tenant-id}}">
+// aadDocSimple is APIM's first example, as written.
+const aadDocSimple = `<validate-azure-ad-token tenant-id="{{aad-tenant-id}}">
     <client-application-ids>
         <application-id>{{aad-client-application-id}}</application-id>
     </client-application-ids>
-</validate-azure-ad-token>`)
+</validate-azure-ad-token>`
+
+// APIM's two examples as written, against a fake Entra ID tenant.
+func TestValidateAzureADTokenDocExamples(t *testing.T) {
+	entra := fakeEntra(t)
+	simple, errs := compileAAD(t, entra.URL, aadDocSimple)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -139,11 +142,7 @@ func TestValidateAzureADTokenDocExamples(t *testing.T) {
 // the v1.0 issuer.
 func TestValidateAzureADTokenDomain(t *testing.T) {
 	entra := fakeEntra(t)
-	plan, errs := compileAAD(t, entra.URL, `<validate-azure-ad-token tenant-id="contoso.onmicrosoft.com">
-    <client-application-ids>
-        <application-id>{{aad-client-application-id}}</application-id>
-    </client-application-ids>
-</validate-azure-ad-token>`)
+	plan, errs := compileAAD(t, entra.URL, strings.Replace(aadDocSimple, "{{aad-tenant-id}}", "contoso.onmicrosoft.com", 1))
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}

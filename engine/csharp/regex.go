@@ -72,13 +72,9 @@ func emptyMatch() *Match {
 	return m
 }
 
-// newMatch builds the match whose submatch byte offsets are idx (from
-// FindStringSubmatchIndex); nil idx is a failed match.
-func newMatch(re *regexp.Regexp, s string, idx []int, ord int) *Match {
-	if idx == nil {
-		return emptyMatch()
-	}
-	m := &Match{re: re, input: s, ord: ord, idx: idx}
+// dotnetGroupOrder is re's groups (Go's numbers) in .NET's numbering:
+// the whole match, the unnamed groups, then the named ones.
+func dotnetGroupOrder(re *regexp.Regexp) []int {
 	names := re.SubexpNames()
 	order := []int{0}
 	for i := 1; i < len(names); i++ {
@@ -91,6 +87,17 @@ func newMatch(re *regexp.Regexp, s string, idx []int, ord int) *Match {
 			order = append(order, i)
 		}
 	}
+	return order
+}
+
+// newMatch builds the match whose submatch byte offsets are idx (from
+// FindStringSubmatchIndex); nil idx is a failed match.
+func newMatch(re *regexp.Regexp, s string, idx []int, ord int) *Match {
+	if idx == nil {
+		return emptyMatch()
+	}
+	m := &Match{re: re, input: s, ord: ord, idx: idx}
+	names, order := re.SubexpNames(), dotnetGroupOrder(re)
 	for k, i := range order {
 		g := &Group{Name: names[i], m: m, num: i}
 		if k == 0 {
@@ -206,6 +213,15 @@ func repeatedGroup(re *regexp.Regexp, n int) bool {
 	return walk(p, false)
 }
 
+// receiver is a member's receiver as a *T, or .NET's NullReferenceException.
+func receiver[T any](v any) (*T, error) {
+	p, ok := v.(*T)
+	if !ok || p == nil {
+		return nil, errNull
+	}
+	return p, nil
+}
+
 // registerRegexResults adds the members of Match, Group, Capture and
 // GroupCollection. A Match has a Group's and a Capture's members, a Group
 // a Capture's.
@@ -263,13 +279,7 @@ func registerRegexResults() {
 		grpProp(k, "Name", S, func(g *Group) (any, error) { return g.Name, nil })
 		grpProp(k, "Captures", tCaptureColl, func(g *Group) (any, error) { return g.captures() })
 	}
-	matchOf := func(v any) (*Match, error) {
-		m, ok := v.(*Match)
-		if !ok || m == nil {
-			return nil, errNull
-		}
-		return m, nil
-	}
+	matchOf := receiver[Match]
 	prop(KRegexMatch, "Groups", tGroupColl, func(a []any) (any, error) {
 		m, err := matchOf(a[0])
 		if err != nil {
@@ -302,13 +312,7 @@ func registerRegexResults() {
 		}
 		return m.nextMatch(), nil
 	}, nil)
-	gcOf := func(v any) (*GroupCollection, error) {
-		gc, ok := v.(*GroupCollection)
-		if !ok || gc == nil {
-			return nil, errNull
-		}
-		return gc, nil
-	}
+	gcOf := receiver[GroupCollection]
 	prop(KGroupColl, "Count", I, func(a []any) (any, error) {
 		gc, err := gcOf(a[0])
 		if err != nil {
@@ -400,18 +404,7 @@ func dotnetReplacement(re *regexp.Regexp, r string) string {
 	if !strings.Contains(r, "$") {
 		return r
 	}
-	names := re.SubexpNames()
-	order := []int{0}
-	for i := 1; i < len(names); i++ {
-		if names[i] == "" {
-			order = append(order, i)
-		}
-	}
-	for i := 1; i < len(names); i++ {
-		if names[i] != "" {
-			order = append(order, i)
-		}
-	}
+	order := dotnetGroupOrder(re)
 	group := func(ref string) (string, bool) {
 		if n, err := strconv.Atoi(ref); err == nil {
 			if n >= 0 && n < len(order) {
