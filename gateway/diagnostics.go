@@ -363,7 +363,7 @@ func parseDiagnostic(file, name, api string, data []byte, over *overrideEntry, e
 		return nil
 	}
 	var layered []engine.Pos // where the override's values are written
-	if over != nil && over.props != nil {
+	if over != nil && over.props != nil && over.props.ShortTag() != "!!null" { // properties: (nothing) lays nothing
 		top, err := yamlToJnode(over.file, over.props, &layered, 0)
 		if err != nil {
 			errs.Add(yamlPos(over.file, over.props), "", "diagnostics %s: %s", name, err.Error())

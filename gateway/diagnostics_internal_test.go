@@ -115,3 +115,50 @@ func TestDiagnosticOverride(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDiagnosticOverride: whatever a configuration file's diagnostics
+// entry holds, laying it over a diagnostic never panics, and every problem
+// is reported at a line and column of one of the two files.
+func FuzzDiagnosticOverride(f *testing.F) {
+	for _, seed := range []string{
+		"sampling:\n  percentage: 10\nfrontend:\n  request:\n    headers: [X-Tenant]\n",
+		"loggerId: /loggers/prod\nlogClientIp: yes\n",
+		"sampling: all\n",
+		"a: &x [1, *x]\n",
+		"frontend: {request: {dataMasking: {headers: [{value: k, mode: Hide}]}}}\n",
+		"sampling:\n  percentage: 1e400\n",
+		"",
+		"---  ",   // an empty override (null): nothing is laid
+		"\r\r5KK", // a scalar on YAML's third line (\r breaks lines)
+	} {
+		f.Add([]byte(seed))
+	}
+	const file = `{"properties": {"alwaysLog": "allErrors", "sampling": {"samplingType": "fixed", "percentage": 100},
+ "frontend": {"request": {"headers": ["Content-type"], "body": {"bytes": 512}}}}}`
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var doc yaml.Node
+		if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) != 1 {
+			return
+		}
+		lines := bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) + 1 // YAML breaks lines at \r too
+		for _, name := range []string{diagAzureMonitor, diagAppInsights} {
+			var errs engine.ErrorList
+			var notes []string
+			d := parseDiagnostic("d.json", name, "", []byte(file), &overrideEntry{file: "c.yaml", props: doc.Content[0]}, &errs, &notes)
+			if (d == nil) == (len(errs) == 0) {
+				t.Fatalf("%s: diagnostic %v with %d errors", name, d != nil, len(errs))
+			}
+			for _, e := range errs {
+				switch {
+				case e.Pos.File == "c.yaml" && e.Pos.Line >= 1 && e.Pos.Line <= lines && e.Pos.Col >= 1:
+				case e.Pos.File == "d.json" && e.Pos.Line >= 1 && e.Pos.Line <= 2 && e.Pos.Col >= 1:
+				default:
+					t.Fatalf("%s: error at %s: %s", name, e.Pos, e.Msg)
+				}
+			}
+			if d != nil && (d.percentage < 0 || d.percentage > 100 || d.frontReq.body > maxDiagBodyBytes) {
+				t.Fatalf("%s: out of range: %+v", name, d)
+			}
+		}
+	})
+}
