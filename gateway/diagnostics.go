@@ -362,7 +362,7 @@ func parseDiagnostic(file, name, api string, data []byte, over *overrideEntry, e
 		errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "invalid JSON: %s", err.Error())
 		return nil
 	}
-	var layered []engine.Pos // where the override's values are written
+	var layered []engine.Pos                                                   // where the override's values are written
 	if over != nil && over.props != nil && over.props.ShortTag() != "!!null" { // properties: (nothing) lays nothing
 		top, err := yamlToJnode(over.file, over.props, &layered, 0)
 		if err != nil {
