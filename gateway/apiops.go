@@ -394,18 +394,11 @@ func sortedKeys[V any](m map[string]V) []string {
 // loadAPIOpsFragments reads "policy fragments/NAME/policy.xml".
 func loadAPIOpsFragments(dir string, frags map[string]*engine.Node, add func(name string, root *engine.Node), errs *engine.ErrorList) {
 	base := filepath.Join(dir, "policy fragments")
-	ents, err := os.ReadDir(base)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if !isDirEntry(base, e) || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		p := filepath.Join(base, e.Name(), "policy.xml")
+	for _, name := range resourceFolders(base) {
+		p := filepath.Join(base, name, "policy.xml")
 		data, ok := readIf(p, errs)
 		if !ok {
-			errs.Add(engine.Pos{File: filepath.Join(base, e.Name())}, "", "a policy fragment folder needs policy.xml")
+			errs.Add(engine.Pos{File: filepath.Join(base, name)}, "", "a policy fragment folder needs policy.xml")
 			continue
 		}
 		root, err := engine.Read(p, data)
@@ -417,11 +410,11 @@ func loadAPIOpsFragments(dir string, frags map[string]*engine.Node, add func(nam
 			errs.Add(root.Pos, "", "a fragment file's root element must be <fragment>, not <%s>", root.Name)
 			continue
 		}
-		if frags[e.Name()] != nil {
-			errs.Add(root.Pos, "", "fragment %q is defined twice (fragments/ and policy fragments/)", e.Name())
+		if frags[name] != nil {
+			errs.Add(root.Pos, "", "fragment %q is defined twice (fragments/ and policy fragments/)", name)
 			continue
 		}
-		add(e.Name(), root)
+		add(name, root)
 	}
 }
 
@@ -643,21 +636,14 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 // reported where an API names it).
 func hashVersionSets(dir string, o *overrides, common hash.Hash) {
 	base := filepath.Join(dir, "version sets")
-	ents, err := os.ReadDir(base)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if !isDirEntry(base, e) || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		data, err := os.ReadFile(versionSetFile(base, e.Name()))
+	for _, name := range resourceFolders(base) {
+		data, err := os.ReadFile(versionSetFile(base, name))
 		if err != nil {
 			continue
 		}
-		common.Write([]byte("versionSet\x00" + e.Name() + "\x00"))
+		common.Write([]byte("versionSet\x00" + name + "\x00"))
 		common.Write(data)
-		common.Write(o.rawOf("versionSets", e.Name()))
+		common.Write(o.rawOf("versionSets", name))
 	}
 }
 
@@ -666,10 +652,8 @@ func hashVersionSets(dir string, o *overrides, common hash.Hash) {
 // name tollgate's docs once gave, is read too.
 func versionSetFile(base, id string) string {
 	file := filepath.Join(base, id, "apiVersionSetInformation.json")
-	if _, err := os.Stat(file); err != nil {
-		if old := filepath.Join(base, id, "versionSetInformation.json"); fileIsThere(old) {
-			return old
-		}
+	if old := filepath.Join(base, id, "versionSetInformation.json"); !fileIsThere(file) && fileIsThere(old) {
+		return old
 	}
 	return file
 }

@@ -178,15 +178,7 @@ func readDiagnosticsFolder(folder, api string, o *overrides, h hash.Hash, errs *
 	if _, err := os.Stat(filepath.Join(folder, "api.xml")); err == nil && api == "" {
 		return out // an API of tollgate's layout called diagnostics
 	}
-	ents, err := os.ReadDir(folder)
-	if err != nil {
-		return out
-	}
-	for _, e := range ents {
-		if !isDirEntry(folder, e) || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		name := e.Name()
+	for _, name := range resourceFolders(folder) {
 		file := filepath.Join(folder, name, "diagnosticInformation.json")
 		data, ok := readIf(file, errs)
 		if !ok {
@@ -362,8 +354,9 @@ func parseDiagnostic(file, name, api string, data []byte, over *overrideEntry, e
 		errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "invalid JSON: %s", err.Error())
 		return nil
 	}
-	var layered []engine.Pos                                                   // where the override's values are written
-	if over != nil && over.props != nil && over.props.ShortTag() != "!!null" { // properties: (nothing) lays nothing
+	var layered []engine.Pos // where the override's values are written
+	// An empty properties: (null) lays nothing.
+	if over != nil && over.props != nil && over.props.ShortTag() != "!!null" {
 		top, err := yamlToJnode(over.file, over.props, &layered, 0)
 		if err != nil {
 			errs.Add(yamlPos(over.file, over.props), "", "diagnostics %s: %s", name, err.Error())

@@ -51,16 +51,8 @@ var productProps = map[string]bool{"displayName": true, "description": true, "su
 // (every API's hash) since they shape the APIs they contain.
 func loadProducts(dir string, comp *engine.Compiler, global *engine.Plan, over *overrides, common hash.Hash, errs *engine.ErrorList, notes *[]string) []*Product {
 	pdir := filepath.Join(dir, "products")
-	ents, err := os.ReadDir(pdir)
-	if err != nil {
-		return nil
-	}
 	var out []*Product
-	for _, e := range ents {
-		if !isDirEntry(pdir, e) || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		name := e.Name()
+	for _, name := range resourceFolders(pdir) {
 		base := filepath.Join(pdir, name)
 		infoFile := filepath.Join(base, "productInformation.json")
 		data, ok := readIf(infoFile, errs)

@@ -17,27 +17,37 @@ type resourceFile struct {
 	data       []byte
 }
 
+// resourceFolders lists the folders in base (a resource's NAME folders:
+// links to folders count, hidden ones do not); none when base cannot be
+// read.
+func resourceFolders(base string) []string {
+	ents, err := os.ReadDir(base)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if isDirEntry(base, e) && !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
 // readResourceFiles reads DIR/folder/NAME/info for every resource folder
 // NAME (hidden ones skipped). A folder without the file is reported ("a
 // backend folder needs backendInformation.json", what = "backend").
 func readResourceFiles(dir, folder, info, what string, errs *engine.ErrorList) []resourceFile {
 	rdir := filepath.Join(dir, folder)
-	ents, err := os.ReadDir(rdir)
-	if err != nil {
-		return nil
-	}
 	var out []resourceFile
-	for _, e := range ents {
-		if !isDirEntry(rdir, e) || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		file := filepath.Join(rdir, e.Name(), info)
+	for _, name := range resourceFolders(rdir) {
+		file := filepath.Join(rdir, name, info)
 		data, ok := readIf(file, errs)
 		if !ok {
-			errs.Add(engine.Pos{File: filepath.Join(rdir, e.Name())}, "", "a %s folder needs %s", what, info)
+			errs.Add(engine.Pos{File: filepath.Join(rdir, name)}, "", "a %s folder needs %s", what, info)
 			continue
 		}
-		out = append(out, resourceFile{name: e.Name(), file: file, data: data})
+		out = append(out, resourceFile{name: name, file: file, data: data})
 	}
 	return out
 }

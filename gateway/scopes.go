@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"hash"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -85,20 +84,13 @@ func readAPIExtras(apiDir string, errs *engine.ErrorList) apiExtras {
 		}
 	}
 	opsDir := filepath.Join(apiDir, "operations")
-	ents, err := os.ReadDir(opsDir)
-	if err != nil {
-		return x
-	}
-	for _, e := range ents {
-		if !isDirEntry(opsDir, e) || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		p := filepath.Join(opsDir, e.Name(), "policy.xml")
+	for _, name := range resourceFolders(opsDir) {
+		p := filepath.Join(opsDir, name, "policy.xml")
 		if data, ok := readIf(p, errs); ok {
 			if x.opPolicies == nil {
 				x.opPolicies = map[string]srcFile{}
 			}
-			x.opPolicies[e.Name()] = srcFile{path: p, data: data}
+			x.opPolicies[name] = srcFile{path: p, data: data}
 		}
 	}
 	return x
