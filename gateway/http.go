@@ -589,14 +589,17 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 type backendTransport struct{ base http.RoundTripper }
 
 func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if x, ok := r.Context().Value(proxyKey{}).(*exchange); ok && x.api.mcp != nil {
-		return x.s.mcpRoundTrip(t.send, r, x) // MCP servers: mcp_local.go
+	x, _ := r.Context().Value(proxyKey{}).(*exchange)
+	if x != nil && x.api.mcp != nil {
+		return x.s.mcpRoundTrip(func(r *http.Request) (*http.Response, error) { return t.send(r, x) }, r, x) // MCP servers: mcp_local.go
 	}
-	return t.send(r)
+	return t.send(r, x)
 }
 
-func (t backendTransport) send(r *http.Request) (*http.Response, error) {
-	if x, ok := r.Context().Value(proxyKey{}).(*exchange); ok && x.be != nil && x.be.transport != nil {
+// send makes the call with the backend entity's transport when the
+// exchange (nil: none) has one.
+func (t backendTransport) send(r *http.Request, x *exchange) (*http.Response, error) {
+	if x != nil && x.be != nil && x.be.transport != nil {
 		return x.be.transport.RoundTrip(r)
 	}
 	return t.base.RoundTrip(r)
