@@ -221,7 +221,7 @@ func (p *pool) get(ctx context.Context, fresh, probe bool) (*conn, error) {
 				c.deadline = false
 			}
 			if (p.t.IdleConnTimeout > 0 && time.Since(c.idleAt) >= p.t.IdleConnTimeout) ||
-				(probe && (c.br.Buffered() > 0 || !c.alive())) {
+				(probe && ((c.br != nil && c.br.Buffered() > 0) || !c.alive())) {
 				p.mu.Unlock()
 				c.close()
 				p.mu.Lock()
@@ -309,7 +309,7 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 		}
 		nc = tc
 	}
-	return &conn{p: p, nc: nc, br: bufio.NewReaderSize(nc, 4096)}, nil
+	return &conn{p: p, nc: nc}, nil
 }
 
 // release frees a connection's slot: a waiter dials in it.
@@ -403,8 +403,11 @@ func (p *pool) closeIdle() {
 // conn is one backend connection, owned by one request at a time or idle
 // in its pool.
 type conn struct {
-	p      *pool
-	nc     net.Conn
+	p  *pool
+	nc net.Conn
+	// br is borrowed from readerPool while a response is read, and goes
+	// back when the connection goes idle with nothing buffered: an idle
+	// pooled connection holds no read buffer.
 	br     *bufio.Reader
 	reused bool // taken from the pool (a stale one is retried)
 	closed atomic.Bool
@@ -425,6 +428,26 @@ func (c *conn) alive() bool {
 		return lc.Alive()
 	}
 	return alive(c.nc)
+}
+
+// readBufSize is the read buffer a connection borrows for a response: a
+// head and a 4 KiB body come in one read (with 4 KiB, a 4 KiB answer took
+// a second read for its last bytes; nginx's proxy buffers in the bench are
+// 16 KiB too).
+const readBufSize = 16 << 10
+
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufSize) }}
+
+// releaseReader gives the read buffer back while the connection is idle.
+// A buffer holding bytes the backend sent past its answer stays (the
+// pool's probe then closes the connection).
+func (c *conn) releaseReader() {
+	if c.br == nil || c.br.Buffered() > 0 {
+		return
+	}
+	c.br.Reset(nil)
+	readerPool.Put(c.br)
+	c.br = nil
 }
 
 // close closes the connection and frees its slot, once.
@@ -519,6 +542,7 @@ func (rt *roundTrip) done(c *conn, reuse bool) {
 		}
 	}
 	if reuse && !c.closed.Load() {
+		c.releaseReader()
 		c.p.put(c)
 	} else {
 		c.close()
@@ -558,6 +582,10 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) 
 			nc := c.nc
 			rt.stopFn = context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
 		}
+	}
+	if c.br == nil {
+		c.br = readerPool.Get().(*bufio.Reader)
+		c.br.Reset(c.nc)
 	}
 	if err := out.write(c.nc, rt); err != nil {
 		return nil, isStale(err), rt.fail(c, err)

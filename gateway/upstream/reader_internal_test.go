@@ -1,0 +1,44 @@
+package upstream
+
+import (
+	"io"
+	"net/http"
+	"testing"
+
+	"tollgate/internal/testutil"
+)
+
+// TestIdleConnHoldsNoReadBuffer: a connection back in its pool has given
+// its read buffer back; the next round trip on it borrows one again.
+func TestIdleConnHoldsNoReadBuffer(t *testing.T) {
+	addr := testutil.RawHTTPBackend(t, "text/plain", "ok\n")
+	rt := &Transport{MaxIdleConnsPerHost: 4}
+	defer rt.CloseIdleConnections()
+	for i := 0; i < 3; i++ {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/x", nil)
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := io.ReadAll(resp.Body); err != nil || string(b) != "ok\n" {
+			t.Fatalf("body %q, %v", b, err)
+		}
+		resp.Body.Close()
+		n := 0
+		rt.pools.Range(func(_, v any) bool {
+			p := v.(*pool)
+			p.mu.Lock()
+			for _, c := range p.idle {
+				n++
+				if c.br != nil {
+					t.Errorf("round trip %d: an idle connection holds a read buffer", i)
+				}
+			}
+			p.mu.Unlock()
+			return true
+		})
+		if n != 1 {
+			t.Fatalf("round trip %d: %d idle connections, want 1", i, n)
+		}
+	}
+}
