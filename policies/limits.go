@@ -144,14 +144,3 @@ func parseCounterKey(p *engine.Parser) engine.Str {
 	}
 	return k
 }
-
-// rejectAPIChildren reports APIM's per-API/per-operation children, which
-// tollgate does not support.
-func rejectAPIChildren(p *engine.Parser) {
-	for _, n := range p.Children() {
-		if n.Name == "api" || n.Name == "operation" {
-			p.Skip(n)
-			p.ErrorAt(n.Pos, "<%s> inside <%s> is not supported by tollgate: <%s> already counts per API, so put one in that API's policy instead", n.Name, p.Node().Name, p.Node().Name)
-		}
-	}
-}

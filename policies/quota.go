@@ -53,6 +53,8 @@ type quota struct {
 	period  time.Duration
 	start   time.Time
 	cond    *engine.Bool
+	// children: quota's <api> children (limit_children.go).
+	children []*childLimit
 }
 
 // foreverPeriod stands for renewal-period="0": long enough never to renew,
@@ -66,6 +68,10 @@ func (k *kit) parseQuota(p *engine.Parser) engine.Step {
 	q.apiKeys[1].prefix = "q|b|" + id + "|"
 	q.apiKeys[0].scope, q.apiKeys[1].scope = p.Scope(), p.Scope()
 	q.start = alignStart(q.start, q.period)
+	q.children = parseLimitChildren(p, [2]string{q.apiKeys[0].prefix, q.apiKeys[1].prefix}, func(cp *engine.Parser, c *childLimit) {
+		c.calls, c.bytes, c.period = parseQuotaLimits(cp)
+		c.start = alignStart(time.Time{}, c.period)
+	})
 	return q
 }
 
@@ -103,21 +109,26 @@ func alignStart(start time.Time, period time.Duration) time.Time {
 }
 
 func (k *kit) parseQuotaCommon(p *engine.Parser) *quota {
-	q := &quota{
-		limitBase: k.newLimitBase(p),
-		calls:     p.LitInt("calls", 0, 1, math.MaxInt64),
-		bytes:     p.LitInt("bandwidth", 0, 1, math.MaxInt64/1024) * 1024,
-	}
+	q := &quota{limitBase: k.newLimitBase(p)}
+	q.calls, q.bytes, q.period = parseQuotaLimits(p)
+	return q
+}
+
+// parseQuotaLimits reads calls, bandwidth (KB, returned in bytes) and
+// renewal-period (0: forever) of a quota element or of its <api> and
+// <operation> children.
+func parseQuotaLimits(p *engine.Parser) (calls, bytes int64, period time.Duration) {
+	calls = p.LitInt("calls", 0, 1, math.MaxInt64)
+	bytes = p.LitInt("bandwidth", 0, 1, math.MaxInt64/1024) * 1024
 	if !p.Has("calls") && !p.Has("bandwidth") {
 		p.Errorf("<%s> needs the attribute \"calls\" or \"bandwidth\" (or both)", p.Node().Name)
 	}
 	secs := p.RequiredLitInt("renewal-period", 0, int64(foreverPeriod/time.Second)/2)
-	q.period = time.Duration(secs) * time.Second
+	period = time.Duration(secs) * time.Second
 	if secs == 0 {
-		q.period = foreverPeriod
+		period = foreverPeriod
 	}
-	rejectAPIChildren(p)
-	return q
+	return calls, bytes, period
 }
 
 func (q *quota) Run(ctx context.Context, s *engine.State) error {
@@ -130,6 +141,12 @@ func (q *quota) Run(ctx context.Context, s *engine.State) error {
 		ckey, bkey = "qk:c:"+k, "qk:b:"+k
 	} else {
 		ckey, bkey = q.apiKeys[0].get(s), q.apiKeys[1].get(s)
+		if len(q.children) > 0 {
+			var buf [4]*childLimit
+			if ch := applying(q.children, s.Context(), buf[:0]); len(ch) > 0 {
+				return q.runChildren(ctx, s, ckey, bkey, ch)
+			}
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -138,7 +155,7 @@ func (q *quota) Run(ctx context.Context, s *engine.State) error {
 	counts := q.cond == nil || q.cond.Const() || deferred
 	if q.bytes > 0 {
 		// Only a check: bytes are counted once the request is over.
-		if err := q.check(ctx, bkey, q.bytes, 0, "bandwidth"); err != nil {
+		if err := q.check(ctx, bkey, q.bytes, q.period, q.start, 0, "bandwidth"); err != nil {
 			return err
 		}
 	}
@@ -147,7 +164,7 @@ func (q *quota) Run(ctx context.Context, s *engine.State) error {
 		if deferred || !counts {
 			n = 0
 		}
-		if err := q.check(ctx, ckey, q.calls, n, "call volume"); err != nil {
+		if err := q.check(ctx, ckey, q.calls, q.period, q.start, n, "call volume"); err != nil {
 			return err
 		}
 	}
@@ -168,14 +185,72 @@ func (q *quota) Run(ctx context.Context, s *engine.State) error {
 		s.AtEnd(func(ctx context.Context, s *engine.State) {
 			*ok = q.condition(s)
 			if *ok && q.calls > 0 {
-				q.add(context.WithoutCancel(ctx), ckey, q.calls, 1)
+				q.add(context.WithoutCancel(ctx), ckey, q.calls, q.period, q.start, 1)
 			}
 		})
 	}
 	if bc != nil {
 		s.OnDone(func() {
 			if n := bc.In.Load() + bc.Out.Load(); n > 0 && (ok == nil || *ok) {
-				q.add(context.Background(), bkey, q.bytes, n)
+				q.add(context.Background(), bkey, q.bytes, q.period, q.start, n)
+			}
+		})
+	}
+	return nil
+}
+
+// runChildren applies the quota and those of its <api> and <operation>
+// children that match the request: every calls and bandwidth quota is
+// checked, then the call is counted against each calls quota (a refused
+// call counts nowhere), and the request's bytes against each bandwidth
+// quota once it is over.
+func (q *quota) runChildren(ctx context.Context, s *engine.State, ckey, bkey string, ch []*childLimit) error {
+	type level struct {
+		ckey, bkey   string
+		calls, bytes int64
+		period       time.Duration
+		start        time.Time
+	}
+	levels := make([]level, 0, len(ch)+1)
+	levels = append(levels, level{ckey, bkey, q.calls, q.bytes, q.period, q.start})
+	bytes := q.bytes > 0
+	for _, c := range ch {
+		levels = append(levels, level{c.keys[0].get(s), c.keys[1].get(s), c.calls, c.bytes, c.period, c.start})
+		bytes = bytes || c.bytes > 0
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, l := range levels {
+		if l.bytes > 0 {
+			if err := q.check(ctx, l.bkey, l.bytes, l.period, l.start, 0, "bandwidth"); err != nil {
+				return err
+			}
+		}
+		if l.calls > 0 {
+			if err := q.check(ctx, l.ckey, l.calls, l.period, l.start, 0, "call volume"); err != nil {
+				return err
+			}
+		}
+	}
+	for _, l := range levels {
+		if l.calls > 0 {
+			if err := q.check(ctx, l.ckey, l.calls, l.period, l.start, 1, "call volume"); err != nil {
+				return err
+			}
+		}
+	}
+	if bytes {
+		bc := s.CountBytes()
+		s.OnDone(func() {
+			n := bc.In.Load() + bc.Out.Load()
+			if n <= 0 {
+				return
+			}
+			for _, l := range levels {
+				if l.bytes > 0 {
+					q.add(context.Background(), l.bkey, l.bytes, l.period, l.start, n)
+				}
 			}
 		})
 	}
@@ -194,8 +269,8 @@ func (q *quota) condition(s *engine.State) bool {
 }
 
 // check asks the store and turns a refusal into the 403.
-func (q *quota) check(ctx context.Context, key string, limit, n int64, what string) error {
-	dec, err := q.k.store.Quota(ctx, key, limit, q.period, q.start, n)
+func (q *quota) check(ctx context.Context, key string, limit int64, period time.Duration, start time.Time, n int64, what string) error {
+	dec, err := q.k.store.Quota(ctx, key, limit, period, start, n)
 	if err != nil {
 		return q.storeFailed(err)
 	}
@@ -208,10 +283,10 @@ func (q *quota) check(ctx context.Context, key string, limit, n int64, what stri
 }
 
 // add counts n units after the fact; what does not fit fills the quota up.
-func (q *quota) add(ctx context.Context, key string, limit, n int64) {
-	dec, err := q.k.store.Quota(ctx, key, limit, q.period, q.start, n)
+func (q *quota) add(ctx context.Context, key string, limit int64, period time.Duration, start time.Time, n int64) {
+	dec, err := q.k.store.Quota(ctx, key, limit, period, start, n)
 	if err == nil && !dec.Allowed && dec.Remaining > 0 {
-		_, err = q.k.store.Quota(ctx, key, limit, q.period, q.start, dec.Remaining)
+		_, err = q.k.store.Quota(ctx, key, limit, period, start, dec.Remaining)
 	}
 	if err != nil {
 		q.laterFailure("counting", err)

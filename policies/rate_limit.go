@@ -24,7 +24,8 @@ import (
 // counters survive reloads as long as the element keeps its place (give it
 // an id to keep the counter while moving it). Without a subscription, a
 // global <rate-limit> spliced in with <base/> counts each API separately.
-// APIM's <api>/<operation> children are not supported (load error).
+// APIM's <api>/<operation> children add limits of their own on one API and
+// one of its operations (limit_children.go).
 //
 // <rate-limit-by-key calls="10" renewal-period="60" counter-key="@(context.Request.IpAddress)"
 //
@@ -61,7 +62,8 @@ type rateLimit struct {
 	count    engine.Int   // increment-count
 	deferred bool         // count at the end of outbound
 	out      rateOutputs
-	apiKeys  apiKeys // rate-limit: per-API store keys
+	apiKeys  apiKeys       // rate-limit: per-API store keys
+	children []*childLimit // rate-limit: its <api> children
 }
 
 // rateOutputs are the optional header and variable names.
@@ -79,7 +81,10 @@ func (k *kit) parseRateLimit(p *engine.Parser) engine.Step {
 	r.out = parseRateOutputs(p)
 	r.apiKeys.prefix = "rl|" + stableID(p) + "|"
 	r.apiKeys.scope = p.Scope()
-	rejectAPIChildren(p)
+	r.children = parseLimitChildren(p, [2]string{r.apiKeys.prefix}, func(cp *engine.Parser, c *childLimit) {
+		c.calls = cp.RequiredLitInt("calls", 1, maxCalls)
+		c.period = time.Duration(cp.RequiredLitInt("renewal-period", 1, 300)) * time.Second
+	})
 	return r
 }
 
@@ -129,6 +134,12 @@ func (r *rateLimit) Run(ctx context.Context, s *engine.State) error {
 		key = "rlk:" + k
 	} else {
 		key = r.apiKeys.get(s)
+		if len(r.children) > 0 {
+			var buf [4]*childLimit
+			if ch := applying(r.children, s.Context(), buf[:0]); len(ch) > 0 {
+				return r.runChildren(ctx, s, key, calls, window, ch)
+			}
+		}
 	}
 	n := int64(0)
 	if !r.deferred {
@@ -153,6 +164,52 @@ func (r *rateLimit) Run(ctx context.Context, s *engine.State) error {
 	if r.deferred {
 		s.AtEnd(func(ctx context.Context, s *engine.State) { r.countAtEnd(ctx, s, key, calls, window) })
 	}
+	return nil
+}
+
+// runChildren applies the element's limit and those of its <api> and
+// <operation> children that match the request: each is checked, then the
+// call is counted against each (a refused call counts nowhere). The
+// remaining-calls outputs report the limit with the fewest calls left.
+func (r *rateLimit) runChildren(ctx context.Context, s *engine.State, key string, calls int64, window time.Duration, ch []*childLimit) error {
+	st := r.k.store
+	type level struct {
+		key    string
+		calls  int64
+		window time.Duration
+	}
+	var buf [5]level
+	levels := append(buf[:0], level{key, calls, window})
+	for _, c := range ch {
+		levels = append(levels, level{c.keys[0].get(s), c.calls, c.period})
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, l := range levels {
+		dec, err := st.RateLimit(ctx, l.key, l.calls, l.window, 0)
+		if err != nil {
+			return r.storeFailed(err)
+		}
+		if !dec.Allowed {
+			return r.reject(s, l.calls, dec)
+		}
+	}
+	var tight store.Decision
+	tightCalls := int64(-1)
+	for _, l := range levels {
+		dec, err := st.RateLimit(ctx, l.key, l.calls, l.window, 1)
+		if err != nil {
+			return r.storeFailed(err)
+		}
+		if !dec.Allowed { // taken meanwhile by another request
+			return r.reject(s, l.calls, dec)
+		}
+		if tightCalls < 0 || dec.Remaining < tight.Remaining {
+			tight, tightCalls = dec, l.calls
+		}
+	}
+	r.admit(s, tightCalls, tight)
 	return nil
 }
 
