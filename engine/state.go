@@ -495,13 +495,16 @@ func (s *State) Fork() *State {
 //   - the variables b set or changed (a new value, or for maps, slices and
 //     pointers another identity) and the ones it removed;
 //   - b's trace steps, appended to s's trace;
+//   - the response headers b recorded for the client (SetResponseHeader: a
+//     rate limit's remaining-calls header), a later branch winning on a name;
+//   - the AtEnd work b registered (a rate limit's counting at the end of
+//     outbound), after s's own;
 //   - a response b ended the pipeline with (return-response): unless s has
 //     already stopped, s takes b's response and stops.
 //
 // Everything else a fork might change (request headers, URL, method or
-// body, response headers recorded for the client, AtEnd and OnDone work)
-// is not merged: the wait policy only lets policies that change variables
-// or end the pipeline run in a branch.
+// body, OnDone work and the byte counter) is not merged: the wait policy
+// only lets policies whose effects are these run in a branch.
 func (s *State) Join(b *State) {
 	for k, v := range b.ctx.Variables {
 		if old, ok := b.forkVars[k]; !ok || !sameValue(old, v) {
@@ -519,6 +522,13 @@ func (s *State) Join(b *State) {
 			s.trace.addSecret(v)
 		}
 	}
+	for k, v := range b.respHeaders {
+		if s.respHeaders == nil {
+			s.respHeaders = Headers{}
+		}
+		s.respHeaders[k] = v
+	}
+	s.atEnd = append(s.atEnd, b.atEnd...)
 	if b.stopped && !s.stopped {
 		s.ctx.Response = b.ctx.Response
 		s.stopped = true

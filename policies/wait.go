@@ -26,10 +26,13 @@ import (
 // its trace, and a return-response it ended with (the first such branch
 // in document order decides the response). Because only those effects
 // are merged, the policies inside a <choose> branch are limited to ones
-// whose effects are variables or the end of the pipeline: send-request,
+// whose effects are variables, response headers recorded for the client,
+// work at the end of outbound or the end of the pipeline: send-request,
 // cache-lookup-value, cache-store-value, cache-remove-value, set-variable,
-// choose, retry, trace and return-response; anything else (set-header,
-// set-body, rate-limit, …) is a load error. Nested waits are not allowed.
+// choose, retry, trace, return-response, rate-limit and rate-limit-by-key
+// (APIM's own example of wait has a rate-limit in a branch); anything else
+// (set-header, set-body, quota, …) is a load error. Nested waits are not
+// allowed.
 //
 // Errors: with "all", the first branch to fail cancels the others; the
 // branches that succeeded are merged and the wait fails with that error
@@ -45,6 +48,7 @@ var waitChildren = map[string]bool{"send-request": true, "cache-lookup-value": t
 var branchSafe = map[string]bool{
 	"send-request": true, "cache-lookup-value": true, "cache-store-value": true, "cache-remove-value": true,
 	"set-variable": true, "choose": true, "retry": true, "trace": true, "return-response": true,
+	"rate-limit": true, "rate-limit-by-key": true,
 }
 
 func (k *kit) parseWait(p *engine.Parser) engine.Step {
@@ -62,7 +66,7 @@ func (k *kit) parseWait(p *engine.Parser) engine.Step {
 	for _, br := range w.branches {
 		walkBlock(engine.Block{br}, func(c *engine.Compiled) {
 			if !branchSafe[c.Name] {
-				p.ErrorAt(c.Pos, "<%s> is not allowed inside a <wait> branch: a branch runs in parallel and may only set variables or return a response (allowed: send-request, cache-lookup-value, cache-store-value, cache-remove-value, set-variable, choose, retry, trace, return-response)", c.Name)
+				p.ErrorAt(c.Pos, "<%s> is not allowed inside a <wait> branch: a branch runs in parallel and may only set variables, limit the call rate or return a response (allowed: send-request, cache-lookup-value, cache-store-value, cache-remove-value, set-variable, choose, retry, trace, return-response, rate-limit, rate-limit-by-key)", c.Name)
 			}
 		})
 	}

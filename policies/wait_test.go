@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -181,4 +182,52 @@ func TestWaitConcurrentRequests(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// TestWaitRateLimitInBranch: rate limits may run in a branch (APIM's own
+// example of wait has one in each, testdata/apim-docs/wait.xml): their
+// variables and response headers reach the request, their counting at the
+// end of outbound runs, and a refusal fails the wait with the 429.
+func TestWaitRateLimitInBranch(t *testing.T) {
+	plan := compile(t, testDeps(), `<wait for="all">
+  <choose><when condition="@(true)">
+    <rate-limit calls="1" renewal-period="60" remaining-calls-header-name="X-Left" remaining-calls-variable-name="left"/>
+  </when></choose>
+  <choose><when condition="@(true)"><set-variable name="b" value="two"/></when></choose>
+</wait>`)
+	s := request("ws://gw/chat")
+	admit(t, plan, s, "first")
+	if got := s.ResponseHeaders().GetValueOrDefault("X-Left", ""); got != "0" {
+		t.Errorf("X-Left = %q, want 0 (from the branch)", got)
+	}
+	if got := s.Variables()["left"]; got != 0 {
+		t.Errorf("left = %v", got)
+	}
+	if got := s.Variables()["b"]; got != "two" {
+		t.Errorf("b = %v", got)
+	}
+	s.Release()
+	s = request("ws://gw/chat")
+	body, _ := reject(t, plan, s, 429, engine.ReasonRateLimitExceeded, "second")
+	if !rateBody.MatchString(body) {
+		t.Errorf("body %s", body)
+	}
+	if p := s.LastError().Path; !strings.Contains(p, "wait[1]/choose[1]") || !strings.HasSuffix(p, "rate-limit[1]") {
+		t.Errorf("LastError.Path = %q", p)
+	}
+	s.Release()
+
+	// rate-limit-by-key counting at the end of outbound: the branch's work
+	// is merged and runs when the request finishes.
+	plan = compile(t, testDeps(), `<wait><choose><when condition="@(true)">
+  <rate-limit-by-key calls="1" renewal-period="60" counter-key="k" increment-condition="@(context.Response.StatusCode == 200)"/>
+</when></choose></wait>`)
+	s = request("ws://gw/chat")
+	admit(t, plan, s, "by-key first")
+	s.SetResponse(engine.NewResponse(200))
+	s.Finish(context.Background())
+	s.Release()
+	s = request("ws://gw/chat")
+	reject(t, plan, s, 429, engine.ReasonRateLimitExceeded, "by-key after the first was counted at the end")
+	s.Release()
 }
