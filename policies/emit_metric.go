@@ -30,6 +30,7 @@ type Metrics interface {
 // label and one label per dimension. See docs/policies-observability.md.
 type emitMetric struct {
 	add   func(v float64, values ...string) bool
+	name  string // as written (Application Insights' metric name)
 	ns    string
 	value engine.Value
 	lit   string // the value when written out
@@ -37,6 +38,7 @@ type emitMetric struct {
 }
 
 type metricDim struct {
+	name     string // as written (Application Insights' dimension name)
 	value    engine.Str
 	def      func(s *engine.State) string // a default dimension without value
 	hasValue bool
@@ -150,6 +152,7 @@ func (k *kit) parseEmitMetric(p *engine.Parser) engine.Step {
 		return e
 	}
 	if name.IsConst() && strings.TrimSpace(name.Const()) != "" {
+		e.name = name.Const()
 		add, err := k.metrics.Counter(promName(name.Const()), "emit-metric "+name.Const(), labels)
 		if err != nil {
 			p.ErrorAt(p.Node().Attr("name").ValuePos, "%v", err)
@@ -172,7 +175,7 @@ func parseDimensions(p *engine.Parser, element string) ([]metricDim, []string) {
 			continue
 		}
 		dn := c.RequiredLitStr("name")
-		d := metricDim{hasValue: c.Has("value")}
+		d := metricDim{name: dn, hasValue: c.Has("value")}
 		if d.hasValue {
 			d.value = c.Str("value", "")
 		} else if f := defaultDimensions[strings.ToLower(strings.TrimSpace(dn))]; f != nil {
@@ -237,5 +240,28 @@ func (e *emitMetric) Run(_ context.Context, s *engine.State) error {
 	if !e.add(v, values...) {
 		s.Tracef("too many dimension combinations: not counted")
 	}
+	if sink, ok := s.Private(MetricSinkKey{}).(MetricSink); ok {
+		sink(e.ns, e.name, v, dimPairs(e.dims, values))
+	}
 	return nil
+}
+
+// MetricSinkKey is the State.SetPrivate key of a request's MetricSink.
+type MetricSinkKey struct{}
+
+// MetricSink receives the custom metrics a request emits (emit-metric,
+// llm-emit-token-metric) besides their Prometheus counters: the gateway's
+// applicationinsights diagnostic with "metrics": true sends them to
+// Application Insights. dims holds the dimensions as name, value pairs,
+// named as the policy names them.
+type MetricSink func(namespace, name string, value float64, dims []string)
+
+// dimPairs pairs the dimensions' names with their values (values[0] is
+// the namespace, as dimValues gives it).
+func dimPairs(dims []metricDim, values []string) []string {
+	out := make([]string, 0, 2*len(dims))
+	for i, d := range dims {
+		out = append(out, d.name, values[i+1])
+	}
+	return out
 }

@@ -15,7 +15,9 @@ import (
 // been sent, its tokens go to the Prometheus counter llm_tokens_total, one
 // series per type (prompt, completion, total) and dimension values: the
 // backend's usage when it reports one, else the prompt's estimate and one
-// token per streamed delta.
+// token per streamed delta. A request with a MetricSink (an
+// applicationinsights diagnostic with metrics) hands them to it too, as
+// Prompt Tokens, Completion Tokens and Total Tokens.
 type llmEmitTokenMetric struct {
 	add  func(v float64, values ...string) bool
 	ns   string
@@ -52,6 +54,7 @@ func (m *llmEmitTokenMetric) Run(_ context.Context, s *engine.State) error {
 		return err
 	}
 	req := readLLMRequest(s)
+	sink, _ := s.Private(MetricSinkKey{}).(MetricSink)
 	var uc *usageCounter
 	s.ObserveResponseBody(func(p []byte) {
 		if uc == nil {
@@ -69,10 +72,13 @@ func (m *llmEmitTokenMetric) Run(_ context.Context, s *engine.State) error {
 		}
 		u := uc.result(req.estimatedPrompt)
 		for _, c := range []struct {
-			typ string
-			n   int64
-		}{{"prompt", u.Prompt}, {"completion", u.Completion}, {"total", u.Total}} {
+			typ, name string
+			n         int64
+		}{{"prompt", "Prompt Tokens", u.Prompt}, {"completion", "Completion Tokens", u.Completion}, {"total", "Total Tokens", u.Total}} {
 			m.add(float64(c.n), append([]string{c.typ}, values...)...)
+			if sink != nil { // Application Insights (gateway/diagnostics.go): APIM's metric names
+				sink(m.ns, c.name, float64(c.n), dimPairs(m.dims, values))
+			}
 		}
 	})
 	return nil

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"tollgate/engine"
+	"tollgate/internal/appinsights"
 )
 
 // Loggers are the sinks log-to-eventhub writes to, by logger-id, declared
@@ -46,6 +47,9 @@ type Loggers struct {
 	// Registry from Deps.Identities): event hub loggers with an
 	// identityClientId.
 	tokens func(clientID string) func(ctx context.Context, resource string) (string, error)
+	// aiTuning tunes the applicationInsights loggers built from now on
+	// (TuneTelemetry; zero: defaults).
+	aiTuning TelemetryTuning
 }
 
 type logger struct {
@@ -62,6 +66,9 @@ type logger struct {
 	started bool // run was started (under Loggers.mu, or before the set is shared)
 	done    chan struct{}
 	closeFn func() error
+	// ai is an applicationInsights logger's exporter (loggers_appinsights.go):
+	// it has its own queue and worker, and takes no log-to-eventhub message.
+	ai *appinsights.Exporter
 }
 
 type logEntry struct {
@@ -99,7 +106,7 @@ func NewLoggers(metrics Metrics, log *zap.Logger) (*Loggers, error) {
 	}
 	ls := &Loggers{byID: map[string]*logger{}, folder: map[string]*logger{}, log: log}
 	if metrics != nil {
-		drop, err := metrics.Counter("tollgate_logger_dropped_total", "log-to-eventhub messages dropped because the logger's buffer was full.", []string{"logger"})
+		drop, err := metrics.Counter("tollgate_logger_dropped_total", "Messages (log-to-eventhub) and telemetry items (Application Insights loggers) a logger dropped: its buffer was full, or its sink failed or refused them.", []string{"logger"})
 		if err != nil {
 			return nil, err
 		}
@@ -370,6 +377,10 @@ func (lg *logger) countDrop(n int) {
 // run writes batches until the logger is stopped, then what is queued.
 func (lg *logger) run() {
 	defer close(lg.done)
+	if lg.ai != nil {
+		lg.ai.Run() // until halt stops it, then what it has queued
+		return
+	}
 	batch := make([]logEntry, 0, maxLoggerBatch)
 	for {
 		var e logEntry
@@ -425,7 +436,14 @@ func (lg *logger) flush(batch []logEntry) {
 
 // halt stops lg: it takes no more messages and its writer ends once what
 // is queued is written.
-func (lg *logger) halt() { lg.stopped.Do(func() { close(lg.stop) }) }
+func (lg *logger) halt() {
+	lg.stopped.Do(func() {
+		close(lg.stop)
+		if lg.ai != nil {
+			lg.ai.Stop()
+		}
+	})
+}
 
 // Close stops accepting messages, writes what is buffered (bounded by ctx
 // in CloseContext) and closes files.
@@ -450,6 +468,9 @@ func (ls *Loggers) CloseContext(ctx context.Context) {
 				select {
 				case <-lg.done:
 				case <-ctx.Done():
+					if lg.ai != nil {
+						lg.ai.Abort() // what is left is dropped (and counted) now
+					}
 				}
 			}
 			if lg.closeFn != nil {
@@ -490,7 +511,10 @@ func parseLogToEventhub(p *engine.Parser, lookup func(string) *logger) engine.St
 		p.Errorf("<log-to-eventhub> takes partition-id or partition-key, not both")
 	}
 	l.lg = lookup(id)
-	if l.lg == nil && id != "" {
+	if l.lg != nil && l.lg.ai != nil {
+		p.ErrorAt(p.Node().Attr("logger-id").ValuePos, "logger %q is an applicationInsights logger: log-to-eventhub sends to azureEventHub loggers (an applicationinsights diagnostic naming it sends the API's telemetry; see docs/telemetry.md)", id)
+		l.lg = nil
+	} else if l.lg == nil && id != "" {
 		p.ErrorAt(p.Node().Attr("logger-id").ValuePos, "no logger %q: declare it in the loggers file (tollgate serve --loggers FILE) or as an APIOps logger (loggers/%s/loggerInformation.json); see docs/policies-observability.md", id, id)
 	}
 	if !p.HasText() {

@@ -2,10 +2,9 @@ package policies
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"maps"
 	"net/http"
+	"strconv"
 	"time"
 
 	"go.uber.org/zap"
@@ -14,19 +13,30 @@ import (
 )
 
 // FolderLogger is a logger the configuration folder declares: an APIOps
-// loggers/NAME/loggerInformation.json of type azureEventHub. The gateway
-// reads the file; Stage checks the credentials and builds the logger.
+// loggers/NAME/loggerInformation.json of type azureEventHub or
+// applicationInsights. The gateway reads the file; Stage checks the
+// credentials and builds the logger.
 type FolderLogger struct {
-	ID          string
-	Pos         engine.Pos // where it is declared, for errors
+	ID  string
+	Pos engine.Pos // where it is declared, for errors
+	// Type is LoggerTypeAppInsights for an applicationInsights logger
+	// (AppInsights holds its credentials), "" for an azureEventHub one
+	// (Credentials).
+	Type        string
 	Credentials EventHubCredentials
-	// Buffer is the logger's queue in messages (0: the default).
+	AppInsights AppInsightsCredentials
+	// Buffer is the logger's queue in messages or telemetry items (0: the
+	// default).
 	Buffer int
 }
 
 // fingerprint says what the logger is built from: a reload that leaves it
 // unchanged keeps the running logger (and what it has queued).
 func (f FolderLogger) fingerprint() string {
+	if f.Type == LoggerTypeAppInsights {
+		c := f.AppInsights
+		return "appinsights\x00" + c.InstrumentationKey + "\x00" + c.ConnectionString + "\x00" + c.IdentityClientID + "\x00" + strconv.Itoa(f.Buffer)
+	}
 	c := f.Credentials
 	return "eventhub\x00" + c.Name + "\x00" + c.ConnectionString + "\x00" + c.EndpointAddress + "\x00" + c.IdentityClientID
 }
@@ -71,6 +81,16 @@ func (ls *Loggers) Stage(defs []FolderLogger) (set *LoggerSet, errs engine.Error
 				set.folder[d.ID] = old
 				continue
 			}
+		}
+		if d.Type == LoggerTypeAppInsights {
+			lg, err := build.appInsightsLogger(d, fp, true)
+			if err != nil {
+				errs.Add(d.Pos, "", "logger %s: %s", d.ID, err.Error())
+				continue
+			}
+			set.folder[d.ID] = lg
+			set.fresh = append(set.fresh, lg)
+			continue
 		}
 		w, err := build.eventHubWriter(d.Credentials, true)
 		if err != nil {
@@ -165,36 +185,11 @@ func (ls *Loggers) eventHubWriter(c EventHubCredentials, eager bool) (func([]log
 	if t.identity == nil {
 		return e.write, nil
 	}
-	id := *t.identity
-	source := func() (func(context.Context, string) (string, error), error) {
-		ls.cmu.Lock()
-		tokens := ls.tokens
-		ls.cmu.Unlock()
-		if tokens != nil {
-			if src := tokens(id); src != nil {
-				return src, nil
-			}
-		}
-		if id == "" {
-			return nil, errors.New("no identity is configured for the system-assigned identity: set TOLLGATE_IDENTITY_TOKEN_URL, _CLIENT_ID and _CLIENT_SECRET (see docs/policies-credentials.md)")
-		}
-		return nil, fmt.Errorf("no identity is configured for client-id %q: give the client in the --identities file (see docs/policies-credentials.md)", id)
+	tok, err := ls.identityToken(*t.identity, eager)
+	if err != nil {
+		return nil, err
 	}
-	if eager {
-		src, err := source()
-		if err != nil {
-			return nil, err
-		}
-		e.token = src
-		return e.write, nil
-	}
-	e.token = func(ctx context.Context, resource string) (string, error) {
-		src, err := source()
-		if err != nil {
-			return "", err
-		}
-		return src(ctx, resource)
-	}
+	e.token = tok
 	return e.write, nil
 }
 

@@ -107,6 +107,7 @@ type Tags struct {
 	ParentID      string // ai.operation.parentId
 	OperationName string // ai.operation.name
 	LocationIP    string // ai.location.ip: the client's address
+	CloudRole     string // ai.cloud.role, when not the exporter's Role.Name
 }
 
 // Item is one telemetry item: Data is a *RequestData,
@@ -169,6 +170,9 @@ func (it *Item) encode(ikey string, role Role) ([]byte, error) {
 	set("ai.operation.parentId", it.Tags.ParentID)
 	set("ai.operation.name", it.Tags.OperationName)
 	set("ai.location.ip", it.Tags.LocationIP)
+	if it.Tags.CloudRole != "" {
+		role.Name = it.Tags.CloudRole
+	}
 	set("ai.cloud.role", role.Name)
 	set("ai.cloud.roleInstance", role.Instance)
 	set("ai.internal.sdkVersion", role.SDKVersion)
