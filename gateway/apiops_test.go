@@ -163,7 +163,7 @@ diagnostics:
 			"ignored: API property authenticationSettings (Azure only)",
 			"ignored: subscription property allowTracing (Azure only)",
 			"configuration.test.yaml:24:5: ignored: diagnostics applicationinsights (no diagnostics/applicationinsights/diagnosticInformation.json to override)",
-			"ignored: loggerId of diagnostic applicationinsights of API users-api (tollgate writes its own log and exports traces over OTLP)",
+			"ignored: loggerId of diagnostic applicationinsights of API users-api (no applicationInsights logger ai in loggers/: nothing is sent to Application Insights, the diagnostic applies to the OpenTelemetry traces)",
 		} {
 			if !strings.Contains(notes, want) {
 				t.Errorf("notices lack %q:\n%s", want, notes)

@@ -348,6 +348,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	for _, sc := range scopes {
 		snap.secrets = append(snap.secrets, sc.nv.Secrets()...)
 	}
+	snap.secrets = append(snap.secrets, loggerSecrets(defs)...)
 	secrets := snap.secrets
 	comp := svc.newCompiler(reg, scopes, opt, &errs)
 	var global *engine.Plan
@@ -544,7 +545,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		fillProductApis(sc, snap.APIs, &errs)
 	}
 	checkSubscriptionScopes(dir, snap, &errs)
-	snap.diagnostics = loadDiagnostics(dir, snap.APIs, over, h, &errs, &snap.Notices) // diagnostics
+	snap.diagnostics = loadDiagnostics(dir, snap.APIs, over, lset, h, &errs, &snap.Notices) // diagnostics
 	if opt.Gateway != "" {
 		snap.APIs, snap.Gateway = selectGatewayAPIs(dir, opt.Gateway, snap.APIs, h, &errs, &snap.Notices)
 		var verrs engine.ErrorList // reported above, for all the APIs

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"tollgate/engine"
+	"tollgate/internal/appinsights"
 	"tollgate/policies"
 )
 
@@ -76,6 +77,13 @@ type diagnostic struct {
 	correlation string // None, Legacy or W3C (applicationinsights)
 	// frontend (client ↔ gateway) and backend (gateway ↔ backend) messages
 	frontReq, frontResp, backReq, backResp diagMessage
+	// ai is the exporter of the applicationInsights logger loggerId names
+	// (applicationinsights; nil: none, the diagnostic applies to the
+	// OpenTelemetry traces only); metrics: emit-metric's and
+	// llm-emit-token-metric's values go to it too (diagnostics_appinsights.go).
+	ai           *appinsights.Exporter
+	metrics      bool
+	operationURL bool // operationNameFormat Url (default Name)
 }
 
 // diagMessage is what is logged of one HTTP message.
@@ -113,9 +121,9 @@ func (s *diagnosticSet) forAPI(name string) *apiDiagnostics {
 
 // loadDiagnostics reads the service-level diagnostics and those of apis,
 // hashes their files into h, and returns nil when there are none.
-func loadDiagnostics(dir string, apis []*API, o *overrides, h hash.Hash, errs *engine.ErrorList, notes *[]string) *diagnosticSet {
+func loadDiagnostics(dir string, apis []*API, o *overrides, loggers *policies.LoggerSet, h hash.Hash, errs *engine.ErrorList, notes *[]string) *diagnosticSet {
 	set := &diagnosticSet{apis: map[string]*apiDiagnostics{}}
-	set.service = readDiagnosticsFolder(filepath.Join(dir, "diagnostics"), "", o, h, errs, notes)
+	set.service = readDiagnosticsFolder(filepath.Join(dir, "diagnostics"), "", o, loggers, h, errs, notes)
 	// A workspace's diagnostic replaces the service's of the same name for
 	// the workspace's APIs (workspaces.go), as an API's replaces both.
 	spaces := map[string]apiDiagnostics{}
@@ -126,7 +134,7 @@ func loadDiagnostics(dir string, apis []*API, o *overrides, h hash.Hash, errs *e
 		if _, done := spaces[a.Workspace.Id]; done {
 			continue
 		}
-		ws := readDiagnosticsFolder(filepath.Join(dir, "workspaces", a.Workspace.Id, "diagnostics"), "", nil, h, errs, notes)
+		ws := readDiagnosticsFolder(filepath.Join(dir, "workspaces", a.Workspace.Id, "diagnostics"), "", nil, loggers, h, errs, notes)
 		if ws.monitor == nil {
 			ws.monitor = set.service.monitor
 		}
@@ -143,7 +151,7 @@ func loadDiagnostics(dir string, apis []*API, o *overrides, h hash.Hash, errs *e
 		if a.Workspace != nil {
 			base = spaces[a.Workspace.Id]
 		}
-		own := readDiagnosticsFolder(filepath.Join(a.Dir, "diagnostics"), a.Name, nil, h, errs, notes)
+		own := readDiagnosticsFolder(filepath.Join(a.Dir, "diagnostics"), a.Name, nil, loggers, h, errs, notes)
 		if own.monitor == nil && own.insights == nil {
 			if a.Workspace != nil && (base.monitor != set.service.monitor || base.insights != set.service.insights) {
 				set.apis[a.Name] = &base
@@ -170,7 +178,7 @@ func loadDiagnostics(dir string, apis []*API, o *overrides, h hash.Hash, errs *e
 // api is "" for the service level's, whose diagnostics the configuration
 // file's diagnostics section (o, nil for the others) overrides, as APIOps'
 // publisher does.
-func readDiagnosticsFolder(folder, api string, o *overrides, h hash.Hash, errs *engine.ErrorList, notes *[]string) apiDiagnostics {
+func readDiagnosticsFolder(folder, api string, o *overrides, loggers *policies.LoggerSet, h hash.Hash, errs *engine.ErrorList, notes *[]string) apiDiagnostics {
 	var out apiDiagnostics
 	if o != nil {
 		defer unusedDiagnosticOverrides(folder, o, notes)
@@ -197,7 +205,7 @@ func readDiagnosticsFolder(folder, api string, o *overrides, h hash.Hash, errs *
 		var d *diagnostic
 		switch name {
 		case diagAzureMonitor, diagAppInsights:
-			d = parseDiagnostic(file, name, api, data, over, errs, notes)
+			d = parseDiagnostic(file, name, api, data, over, loggers, errs, notes)
 		default:
 			*notes = append(*notes, file+": ignored: diagnostic "+name+" (tollgate applies azuremonitor and applicationinsights)")
 			continue
@@ -344,7 +352,7 @@ func parseJSONValue(dec *json.Decoder, data []byte, depth int) (*jnode, error) {
 // parseDiagnostic reads one diagnosticInformation.json: {"properties":
 // DiagnosticContract}. It reports every problem at its file:line:col and
 // returns nil if there was one.
-func parseDiagnostic(file, name, api string, data []byte, over *overrideEntry, errs *engine.ErrorList, notes *[]string) *diagnostic {
+func parseDiagnostic(file, name, api string, data []byte, over *overrideEntry, loggers *policies.LoggerSet, errs *engine.ErrorList, notes *[]string) *diagnostic {
 	if e := jsonSyntax(data); e != nil {
 		errs.Add(offsetPos(file, data, e.off), "", "invalid JSON: %s", e.msg)
 		return nil
@@ -397,6 +405,25 @@ func parseDiagnostic(file, name, api string, data []byte, over *overrideEntry, e
 		return nil
 	}
 	d := &diagnostic{name: name, percentage: 100, verbosity: diagSeverity["information"], correlation: "Legacy"}
+	// The logger first: what the other properties mean depends on it.
+	loggerNote := "" // reported where loggerId is, in order
+	if m := props.val.member("loggerId"); m != nil && name == diagAppInsights {
+		switch v := m.val; {
+		case v.kind == 'n':
+		case v.kind != '"':
+			bad(v.off, "loggerId must be a string such as \"/loggers/NAME\", not %s", v.describe())
+		default:
+			id := loggerName(v.str)
+			switch {
+			case loggers.AppInsights(id) != nil:
+				d.ai = loggers.AppInsights(id)
+			case loggers.Has(id):
+				bad(v.off, "loggerId names logger %s, which is not an applicationInsights logger", id)
+			default:
+				loggerNote = "loggerId of " + what + " (no applicationInsights logger " + id + " in loggers/: nothing is sent to Application Insights, the diagnostic applies to the OpenTelemetry traces)"
+			}
+		}
+	}
 	seen := map[string]bool{}
 	for _, m := range props.val.keys {
 		v := m.val
@@ -417,12 +444,16 @@ func parseDiagnostic(file, name, api string, data []byte, over *overrideEntry, e
 		}
 		switch m.name {
 		case "loggerId":
-			note(m.off, "loggerId of "+what+" (tollgate writes its own log and exports traces over OTLP)")
+			if name != diagAppInsights {
+				note(m.off, "loggerId of "+what+" (tollgate writes its own log and exports traces over OTLP)")
+			} else if loggerNote != "" {
+				note(m.off, loggerNote)
+			}
 		case "alwaysLog":
 			switch {
 			case v.kind != '"' || v.str != "allErrors":
 				bad(v.off, "alwaysLog must be \"allErrors\", not %s", v.describe())
-			case name == diagAppInsights:
+			case name == diagAppInsights && d.ai == nil:
 				note(m.off, "alwaysLog of "+what+" (a request's spans start before its outcome is known: sampling decides)")
 			default:
 				d.allErrors = true
@@ -471,7 +502,25 @@ func parseDiagnostic(file, name, api string, data []byte, over *overrideEntry, e
 					note(mm.off, m.name+"."+mm.name+" of "+what+" (Azure only)")
 				}
 			}
-		case "operationNameFormat", "metrics", "largeLanguageModel":
+		case "metrics":
+			switch {
+			case name != diagAppInsights || d.ai == nil:
+				note(m.off, m.name+" of "+what+" (Azure only)")
+			case v.kind != 'b':
+				bad(v.off, "metrics must be true or false, not %s", v.describe())
+			default:
+				d.metrics = v.b
+			}
+		case "operationNameFormat":
+			switch {
+			case name != diagAppInsights || d.ai == nil:
+				note(m.off, m.name+" of "+what+" (Azure only)")
+			case v.kind != '"' || (v.str != "Name" && v.str != "Url"):
+				bad(v.off, "operationNameFormat must be Name or Url, not %s", v.describe())
+			default:
+				d.operationURL = v.str == "Url"
+			}
+		case "largeLanguageModel":
 			note(m.off, m.name+" of "+what+" (Azure only)")
 		default:
 			note(m.off, m.name+" of "+what+" (Azure only)")
@@ -560,7 +609,7 @@ func parseDiagMessage(path string, v *jnode, out *diagMessage, d *diagnostic, ba
 				}
 				out.body = int(n)
 			}
-			if out.body > 0 && d.name == diagAppInsights {
+			if out.body > 0 && d.name == diagAppInsights && d.ai == nil {
 				note(m.off, path+".body of diagnostic applicationinsights (bodies are never recorded in spans)")
 				out.body = 0
 			}
@@ -646,6 +695,17 @@ func parseDiagMasking(path string, v *jnode, headers bool, bad func(int64, strin
 	return out
 }
 
+// loggerName is the logger a diagnostic's loggerId names: the last
+// segment after /loggers/ (APIM writes "/loggers/NAME" or the whole
+// resource id, …/service/SVC/loggers/NAME).
+func loggerName(id string) string {
+	id = strings.TrimRight(strings.TrimSpace(id), "/")
+	if i := strings.LastIndex(strings.ToLower(id), "/loggers/"); i >= 0 {
+		return id[i+len("/loggers/"):]
+	}
+	return id
+}
+
 func containsString(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -677,6 +737,7 @@ type diagRequest struct {
 	frontReq, backReq, backResp []zap.Field // headers as captured (masked)
 
 	span trace.Span // the server span (applicationinsights, traced)
+	app  *aiRequest // the Application Insights telemetry (applicationinsights with a logger; diagnostics_appinsights.go)
 }
 
 // sampled picks a request with probability percentage/100.
@@ -707,6 +768,10 @@ func (s *Server) startDiagnostics(set *diagnosticSet, api *API, r *http.Request)
 		return nil
 	}
 	d.creds = requestCredentials(&engine.Request{Headers: engine.Headers(r.Header)})
+	d.method = r.Method
+	if ai := ad.insights; ai != nil && ai.ai != nil && (d.traced || ai.allErrors) {
+		d.startAI(r, ai) // Application Insights (diagnostics_appinsights.go)
+	}
 	if d.logLine || d.onError {
 		m := ad.monitor
 		d.method, d.path = r.Method, r.URL.Path
@@ -832,14 +897,18 @@ func (d *diagRequest) bodyText(b *engine.Body, n int) string {
 }
 
 // backendCall notes the headers sent to the backend and those of its
-// answer (when it answered), before outbound changes them.
-func (d *diagRequest) backendCall(sent http.Header, res *http.Response, err error) {
+// answer (when it answered), before outbound changes them; with
+// Application Insights, the call as a dependency (begun at start).
+func (d *diagRequest) backendCall(out *http.Request, res *http.Response, err error, start time.Time) {
+	if d.app != nil {
+		d.aiDependency(out.Method, out.URL, out.Header, res, err, start)
+	}
 	if !d.logs() {
 		return
 	}
 	m := d.ad.monitor
 	if len(m.backReq.headers) > 0 {
-		d.backReq = d.headerFields(sent, &m.backReq)
+		d.backReq = d.headerFields(out.Header, &m.backReq)
 	}
 	if err == nil && len(m.backResp.headers) > 0 {
 		d.backResp = d.headerFields(res.Header, &m.backResp)
@@ -850,6 +919,9 @@ func (d *diagRequest) backendCall(sent http.Header, res *http.Response, err erro
 // sampled, and when it failed (an error, or a 4xx or 5xx answer) with
 // alwaysLog allErrors.
 func (d *diagRequest) restDone(x *exchange, w http.ResponseWriter, status int) {
+	if d.app != nil {
+		d.aiDone(x, w, status, x.st) // Application Insights (diagnostics_appinsights.go)
+	}
 	if !d.logs() {
 		return
 	}
@@ -938,8 +1010,20 @@ func appendDict(fields []zap.Field, key string, f []zap.Field) []zap.Field {
 // refused notes a request refused before its policies (no operation, a
 // missing or wrong subscription key): its line, as a REST call's.
 func (d *diagRequest) refused(x *exchange, w http.ResponseWriter) {
-	if !d.ws {
+	switch {
+	case !d.ws:
 		d.restDone(x, w, x.st.Response().StatusCode)
+	case d.app != nil:
+		d.aiDone(x, w, x.st.Response().StatusCode, x.st)
+	}
+}
+
+// handshakeDone sends a WebSocket handshake's Application Insights items
+// once it ended with status (101: upgraded); st is nil when the handshake
+// was refused before its policies ran, or its session started.
+func (d *diagRequest) handshakeDone(x *exchange, w http.ResponseWriter, status int, st *engine.State) {
+	if d.app != nil {
+		d.aiDone(x, w, status, st)
 	}
 }
 
@@ -972,10 +1056,18 @@ func (d *diagRequest) propagates() bool {
 }
 
 // traceSink records the trace policy's messages of at least the
-// diagnostic's verbosity as events of the request's span.
+// diagnostic's verbosity as events of the request's span, and as
+// Application Insights trace items.
 func (d *diagRequest) traceSink() policies.TraceSink {
 	return func(_ context.Context, source, severity, message string, meta []string) {
-		if sev, ok := diagSeverity[severity]; !ok || sev < d.ad.insights.verbosity {
+		sev, ok := diagSeverity[severity]
+		if !ok || sev < d.ad.insights.verbosity {
+			return
+		}
+		if d.app != nil {
+			d.aiTrace(source, sev, message, meta)
+		}
+		if d.span == nil {
 			return
 		}
 		attrs := make([]attribute.KeyValue, 0, 3+len(meta)/2)

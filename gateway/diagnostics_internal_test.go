@@ -32,7 +32,7 @@ func FuzzDiagnosticJSON(f *testing.F) {
 		for _, name := range []string{diagAzureMonitor, diagAppInsights} {
 			var errs engine.ErrorList
 			var notes []string
-			d := parseDiagnostic("d.json", name, "", data, nil, &errs, &notes)
+			d := parseDiagnostic("d.json", name, "", data, nil, nil, &errs, &notes)
 			if (d == nil) == (len(errs) == 0) {
 				t.Fatalf("%s: diagnostic %v with %d errors", name, d != nil, len(errs))
 			}
@@ -98,7 +98,7 @@ func TestDiagnosticOverride(t *testing.T) {
 			}
 			var errs engine.ErrorList
 			var notes []string
-			d := parseDiagnostic("d.json", diagAzureMonitor, "", []byte(file), over, &errs, &notes)
+			d := parseDiagnostic("d.json", diagAzureMonitor, "", []byte(file), over, nil, &errs, &notes)
 			var got []string
 			for _, e := range errs {
 				got = append(got, e.Error())
@@ -144,7 +144,7 @@ func FuzzDiagnosticOverride(f *testing.F) {
 		for _, name := range []string{diagAzureMonitor, diagAppInsights} {
 			var errs engine.ErrorList
 			var notes []string
-			d := parseDiagnostic("d.json", name, "", []byte(file), &overrideEntry{file: "c.yaml", props: doc.Content[0]}, &errs, &notes)
+			d := parseDiagnostic("d.json", name, "", []byte(file), &overrideEntry{file: "c.yaml", props: doc.Content[0]}, nil, &errs, &notes)
 			if (d == nil) == (len(errs) == 0) {
 				t.Fatalf("%s: diagnostic %v with %d errors", name, d != nil, len(errs))
 			}

@@ -109,7 +109,7 @@ func TestDiagnosticsLoad(t *testing.T) {
 	// applicationinsights.
 	apiExampleNotices := []string{
 		api + ":3:5: ignored: alwaysLog of diagnostic applicationinsights of API orders (a request's spans start before its outcome is known: sampling decides)",
-		api + ":4:5: ignored: loggerId of diagnostic applicationinsights of API orders (tollgate writes its own log and exports traces over OTLP)",
+		api + ":4:5: ignored: loggerId of diagnostic applicationinsights of API orders (no applicationInsights logger applicationinsights in loggers/: nothing is sent to Application Insights, the diagnostic applies to the OpenTelemetry traces)",
 		api + ":14:9: ignored: frontend.request.body of diagnostic applicationinsights (bodies are never recorded in spans)",
 		api + ":22:9: ignored: frontend.response.body of diagnostic applicationinsights (bodies are never recorded in spans)",
 		api + ":32:9: ignored: backend.request.body of diagnostic applicationinsights (bodies are never recorded in spans)",

@@ -142,8 +142,13 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 		if st.Trace() != nil && tel.stepSpans(r) {
 			st.SetStepHook(tel.stepHook)
 		}
-		if d := x.m.diag; d != nil && d.span != nil { // applicationinsights: trace messages as span events
+	}
+	if d := x.m.diag; d != nil { // applicationinsights (diagnostics.go)
+		if d.span != nil || d.app != nil { // trace messages as span events and Application Insights traces
 			st.SetPrivate(policies.TraceSinkKey{}, d.traceSink())
+		}
+		if ai := d.ad.insights; ai != nil && ai.metrics && ai.ai != nil { // custom metrics to Application Insights
+			st.SetPrivate(policies.MetricSinkKey{}, d.metricSink(x))
 		}
 	}
 	x.st = st

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -51,7 +52,14 @@ func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
 
 		out.Body, out.ContentLength, out.GetBody = nil, 0, nil
 	}
+	var start time.Time
+	if x.m.diag != nil {
+		start = time.Now()
+	}
 	resp, err := x.s.proxy.transport.RoundTrip(out)
+	if diag := x.m.diag; diag != nil { // diagnostics.go: this attempt's headers (and dependency)
+		diag.backendCall(out, resp, err, start)
+	}
 	if err != nil {
 		return x.backendCallError(fctx, err)
 	}

@@ -608,7 +608,14 @@ func (s *Server) proxyGRPC(w *grpcWriter, in *http.Request, ctx context.Context,
 	if in.Body == nil || in.Body == http.NoBody {
 		out.Body, out.ContentLength = nil, 0
 	}
+	var start time.Time
+	if x.m.diag != nil {
+		start = time.Now()
+	}
 	res, err := s.grpcTransport(x).RoundTrip(out)
+	if d := x.m.diag; d != nil && d.app != nil { // Application Insights: the call as a dependency
+		d.aiDependency(out.Method, out.URL, out.Header, res, err, start)
+	}
 	if err != nil {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < grpcDeadlineMargin && !errors.Is(err, context.DeadlineExceeded) {
 			// The backend was told the same deadline (grpc-timeout) and

@@ -227,9 +227,13 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 	if out.Body != nil {
 		defer out.Body.Close()
 	}
+	var start time.Time
+	if x.m.diag != nil {
+		start = time.Now()
+	}
 	res, err := p.transport.RoundTrip(out)
 	if diag := x.m.diag; diag != nil { // diagnostics.go: the headers as sent and as answered
-		diag.backendCall(out.Header, res, err)
+		diag.backendCall(out, res, err, start)
 	}
 	if err != nil {
 		return x.proxyFailed(w, ctx, err), 0

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"tollgate/engine"
+	"tollgate/internal/appinsights"
 	"tollgate/policies"
 )
 
@@ -17,11 +18,13 @@ var loggerProps = map[string]bool{"loggerType": true, "credentials": true, "desc
 
 // loadAPIOpsLoggers reads DIR/loggers/NAME/loggerInformation.json, APIM's
 // logger entities. An azureEventHub logger becomes a log-to-eventhub sink
-// that sends to the event hub (policies/eventhub.go); Application
-// Insights and Azure Monitor loggers are reported as ignored (tollgate's
-// traces and metrics go to OpenTelemetry and Prometheus). Named values in
-// the credentials are substituted; a configuration file's loggers section
-// overrides properties as for backends.
+// that sends to the event hub (policies/eventhub.go); an
+// applicationInsights logger sends the telemetry of the APIs whose
+// applicationinsights diagnostic names it (diagnostics.go,
+// policies/loggers_appinsights.go); azureMonitor loggers are reported as
+// ignored (tollgate writes its own log). Named values in the credentials
+// are substituted; a configuration file's loggers section overrides
+// properties as for backends.
 func loadAPIOpsLoggers(dir string, nv *engine.NamedValues, over *overrides, common hash.Hash, errs *engine.ErrorList, notes *[]string) []policies.FolderLogger {
 	var out []policies.FolderLogger
 	for _, rf := range readResourceFiles(dir, "loggers", "loggerInformation.json", "logger", errs) {
@@ -43,9 +46,10 @@ func loadAPIOpsLoggers(dir string, nv *engine.NamedValues, over *overrides, comm
 			errs.Add(at("loggerType"), "", "logger %q needs a loggerType (azureEventHub, applicationInsights or azureMonitor)", name)
 			continue
 		}
-		if !strings.EqualFold(typ, "azureEventHub") {
+		insights := strings.EqualFold(typ, "applicationInsights")
+		if !insights && !strings.EqualFold(typ, "azureEventHub") {
 			*notes = append(*notes, at("loggerType").String()+": ignored: logger "+name+" of type "+typ+
-				" (Azure only: tollgate's traces and metrics go to OpenTelemetry and Prometheus)")
+				" (Azure only: tollgate writes its own log, and its traces and metrics go to OpenTelemetry and Prometheus)")
 			continue
 		}
 		for _, k := range sortedKeys(props) {
@@ -54,17 +58,30 @@ func loadAPIOpsLoggers(dir string, nv *engine.NamedValues, over *overrides, comm
 			}
 		}
 		if v, ok := props["isBuffered"]; ok && bytes.Equal(bytes.TrimSpace(v), []byte("false")) {
+			why := "log-to-eventhub never waits for the event hub"
+			if insights {
+				why = "a request never waits for Application Insights"
+			}
 			*notes = append(*notes, at("isBuffered").String()+": ignored: isBuffered false of logger "+name+
-				" (tollgate always buffers: log-to-eventhub never waits for the event hub)")
+				" (tollgate always buffers: "+why+")")
 		}
 		var cred map[string]json.RawMessage
 		if raw := props["credentials"]; len(raw) == 0 || json.Unmarshal(raw, &cred) != nil || cred == nil {
-			errs.Add(at("credentials"), "", "logger %q needs credentials: {\"name\": HUB, \"connectionString\": …} or {\"name\": HUB, \"endpointAddress\": …, \"identityClientId\": …}", name)
+			if insights {
+				errs.Add(at("credentials"), "", "logger %q needs credentials: {\"connectionString\": \"InstrumentationKey=…;IngestionEndpoint=…\"} (with an optional \"identityClientId\") or {\"instrumentationKey\": …}", name)
+			} else {
+				errs.Add(at("credentials"), "", "logger %q needs credentials: {\"name\": HUB, \"connectionString\": …} or {\"name\": HUB, \"endpointAddress\": …, \"identityClientId\": …}", name)
+			}
 			continue
 		}
 		fl := policies.FolderLogger{ID: name, Pos: at("credentials")}
 		fields := map[string]*string{"name": &fl.Credentials.Name, "connectionString": &fl.Credentials.ConnectionString,
 			"endpointAddress": &fl.Credentials.EndpointAddress, "identityClientId": &fl.Credentials.IdentityClientID}
+		if insights {
+			fl.Type = policies.LoggerTypeAppInsights
+			fields = map[string]*string{"instrumentationKey": &fl.AppInsights.InstrumentationKey,
+				"connectionString": &fl.AppInsights.ConnectionString, "identityClientId": &fl.AppInsights.IdentityClientID}
+		}
 		bad := false
 		for _, k := range sortedKeys(cred) {
 			dst := fields[k]
@@ -78,9 +95,10 @@ func loadAPIOpsLoggers(dir string, nv *engine.NamedValues, over *overrides, comm
 				bad = true
 				continue
 			}
-			// {{named value}}: APIM keeps a logger's connection string in
-			// a secret named value (Logger-Credentials--…), and names it
-			// by its id in some loggers' credentials.
+			// {{named value}}: APIM keeps a logger's connection string
+			// (or instrumentation key) in a secret named value
+			// (Logger-Credentials--…), and names it by its id in some
+			// loggers' credentials.
 			s, err := nv.SubstituteWithIDs(v)
 			if err != nil {
 				errs.Add(at("credentials"), "", "logger %q: credentials.%s: %s", name, k, err.Error())
@@ -91,6 +109,29 @@ func loadAPIOpsLoggers(dir string, nv *engine.NamedValues, over *overrides, comm
 		}
 		if !bad {
 			out = append(out, fl)
+		}
+	}
+	return out
+}
+
+// loggerSecrets are the credentials of the folder's loggers that are not
+// already secret named values: an Application Insights connection string
+// or instrumentation key written out in loggerInformation.json (and the
+// key inside a connection string) is masked in logs like a secret.
+func loggerSecrets(defs []policies.FolderLogger) []string {
+	var out []string
+	for _, d := range defs {
+		if d.Type != policies.LoggerTypeAppInsights {
+			continue
+		}
+		c := d.AppInsights
+		for _, v := range []string{c.ConnectionString, c.InstrumentationKey} {
+			if v != "" {
+				out = append(out, v)
+			}
+		}
+		if ep, err := appinsights.ParseConnectionString(c.ConnectionString); err == nil {
+			out = append(out, ep.InstrumentationKey)
 		}
 	}
 	return out

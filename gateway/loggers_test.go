@@ -99,8 +99,8 @@ paths:
 </policies>`)
 	writeFile(t, dir, "named values/Logger-Credentials--64d1/namedValueInformation.json", `{"properties": {"displayName": "Logger-Credentials--64d1", "secret": true}}`)
 	writeLoggerInfo(t, dir, hubName)
-	writeFile(t, dir, "loggers/appinsights/loggerInformation.json", `{"properties": {"loggerType": "applicationInsights",
-  "credentials": {"instrumentationKey": "{{Logger-Credentials--64d1}}"}, "isBuffered": true}}`)
+	writeFile(t, dir, "loggers/monitor/loggerInformation.json", `{"properties": {"loggerType": "azureMonitor",
+  "isBuffered": true}}`)
 	return dir
 }
 
@@ -122,7 +122,7 @@ func writeLoggerInfo(t *testing.T, dir, hubName string) {
 // An APIOps folder's azureEventHub logger: log-to-eventhub sends to the
 // event hub, signed with the connection string from the secret named
 // value; a reload that points the logger at another hub switches to it;
-// the Application Insights logger is reported as ignored.
+// the Azure Monitor logger is reported as ignored.
 func TestAPIOpsEventHubLogger(t *testing.T) {
 	backend := newRESTBackend(t, nil)
 	hub := newEventHub(t)
@@ -146,7 +146,7 @@ func TestAPIOpsEventHubLogger(t *testing.T) {
 	})
 	t.Cleanup(ls.Close)
 	notices := strings.Join(g.srv.Current().Notices, "\n")
-	if !strings.Contains(notices, "loggers/appinsights/loggerInformation.json:1:") || !strings.Contains(notices, "ignored: logger appinsights of type applicationInsights") {
+	if !strings.Contains(notices, "loggers/monitor/loggerInformation.json:1:") || !strings.Contains(notices, "ignored: logger monitor of type azureMonitor") {
 		t.Fatalf("notices:\n%s", notices)
 	}
 	for range 3 {

@@ -187,6 +187,9 @@ func (t *Telemetry) startRequest(w http.ResponseWriter, r *http.Request, api *AP
 	if ai != nil {
 		d.span = span
 		ctx = context.WithValue(ctx, diagKey{}, d)
+		if d.app != nil && span.IsRecording() { // Application Insights items of the same operation
+			d.app.adoptSpan(span.SpanContext())
+		}
 	}
 	sw := &spanWriter{ResponseWriter: w}
 	return sw, r.WithContext(ctx), func() {

@@ -29,6 +29,9 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	outcome := func(o string, status int, st *engine.State, extra ...zap.Field) {
 		d := time.Since(x.start)
 		rt.metrics.handshake(o, d.Seconds())
+		if x.m.diag != nil { // Application Insights: the handshake as a request (diagnostics_appinsights.go)
+			x.m.diag.handshakeDone(x, w, status, st)
+		}
 		ce := s.log.Check(zap.InfoLevel, "handshake")
 		if ce == nil {
 			return // fields are built only when the line is written
@@ -167,6 +170,9 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	// The handshake succeeded: context.Response is the 101 for policies that
 	// count at the end (increment-condition="@(context.Response.StatusCode == 101)").
 	st.SetResponse(engine.NewResponse(http.StatusSwitchingProtocols))
+	if d := x.m.diag; d != nil {
+		d.aiKeep(x, st) // Application Insights: the dimensions, before the State goes
+	}
 	x.detach(ctx)
 	outcome("upgraded", http.StatusSwitchingProtocols, nil, zap.String("backend", backendHost),
 		zap.String("request_id", x.requestID), zap.String("subprotocol", backend.Subprotocol()))
@@ -209,9 +215,16 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 	if s.tel != nil {
 		endDial = s.tel.startDial(r.Context(), x.target, hdr)
 	}
+	var start time.Time
+	if x.m.diag != nil {
+		start = time.Now()
+	}
 	backend, resp, err := dialer.Dial(dctx, x.target, hdr, wsproxy.OfferedSubprotocols(r))
 	if endDial != nil {
 		endDial(resp, err)
+	}
+	if d := x.m.diag; d != nil && d.app != nil { // Application Insights: the backend handshake as a dependency
+		d.aiDependency(http.MethodGet, x.target, hdr, resp, err, start)
 	}
 	if x.be != nil {
 		code, retry := http.StatusSwitchingProtocols, ""

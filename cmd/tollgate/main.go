@@ -381,7 +381,7 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	var loggers *policies.Loggers
 	if f.loggers != "" {
-		if loggers, err = policies.LoadLoggers(f.loggers, metrics, log.Named("logger")); err != nil {
+		if loggers, err = policies.LoadLoggers(f.loggers, metrics, mask.Wrap(log).Named("logger")); err != nil {
 			var el engine.ErrorList
 			if errors.As(err, &el) {
 				for _, e := range el {
@@ -391,7 +391,7 @@ func serve(args []string, stderr io.Writer) int {
 			log.Error("cannot use --loggers", zap.Error(err))
 			return 1
 		}
-	} else if loggers, err = policies.NewLoggers(metrics, log.Named("logger")); err != nil { // the folder's APIOps loggers only
+	} else if loggers, err = policies.NewLoggers(metrics, mask.Wrap(log).Named("logger")); err != nil { // the folder's APIOps loggers only
 		log.Error("metrics", zap.Error(err))
 		return 1
 	}
