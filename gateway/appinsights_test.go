@@ -559,3 +559,38 @@ func TestAppInsightsSecretsNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// Sampling 0 with alwaysLog allErrors: only failed requests are sent,
+// each with all its items; httpCorrelationProtocol None starts a new
+// operation whatever the client's traceparent.
+func TestAppInsightsAlwaysLogErrors(t *testing.T) {
+	rb := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/fail") {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	})
+	ai := aitest.New(t)
+	metrics := gateway.NewMetrics()
+	ls := aiLoggers(t, metrics, policies.TelemetryTuning{})
+	ls.SetClient(routeTo(ai))
+	diag := `{"properties": {"alwaysLog": "allErrors", "httpCorrelationProtocol": "None", "loggerId": "/loggers/contoso-ai",
+  "sampling": {"samplingType": "fixed", "percentage": 0}}}`
+	dir := writeAIFolder(t, rb.url, extractedLogger, diag, "")
+	g := aiGateway(t, dir, ls, metrics, constEnv(aiKey))
+	h := http.Header{"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}
+	for _, p := range []string{"/orders/1", "/orders/fail", "/orders/2"} {
+		get(t, g.url+p, h)
+	}
+	ls.Close() // sends what is queued
+	items := ai.Items()
+	reqs := aitest.Of(items, "RequestData")
+	if len(reqs) != 1 || !strings.HasSuffix(reqs[0].Str("url"), "/orders/fail") || reqs[0].Str("responseCode") != "502" {
+		t.Fatalf("requests sent: %s", aitest.Summary(items))
+	}
+	if len(childrenOf(items, "RemoteDependencyData", reqs[0].Str("id"))) != 1 || len(childrenOf(items, "ExceptionData", reqs[0].Str("id"))) != 1 {
+		t.Fatalf("the failed request's items: %s", aitest.Summary(items))
+	}
+	if op := reqs[0].Tags["ai.operation.id"]; op == "4bf92f3577b34da6a3ce929d0e0e4736" || reqs[0].Tags["ai.operation.parentId"] != "" {
+		t.Fatalf("httpCorrelationProtocol None continued the client's trace: %v", reqs[0].Tags)
+	}
+}
