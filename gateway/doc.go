@@ -32,6 +32,10 @@
 //	               recent request traces, masked like the logs.
 //	telemetry.go   OpenTelemetry: spans per request, backend, call-out and
 //	               (when traced) policy step; W3C trace context propagation.
+//	diagnostics.go APIM diagnostics: azuremonitor's request line, and
+//	               applicationinsights applied to the spans;
+//	               diagnostics_appinsights.go its Application Insights items
+//	               (loggers.go reads the loggers; internal/appinsights sends).
 //	inline.go      API.RunsInline: whether a REST request to an API never
 //	               blocks its goroutine (an event-loop front may run it on
 //	               its loop), with the audit of the request path.
