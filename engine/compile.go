@@ -33,6 +33,14 @@ type Compiler struct {
 	// Backends are the names of the backend entities, for
 	// set-backend-service backend-id; nil: none are known.
 	Backends map[string]bool
+	// UnusableBackends say why a backend entity cannot be used (its
+	// credentials need a named value without a value, NamedValue.Missing):
+	// a literal backend-id naming it is an error with that text
+	// (Parser.UseBackend). The gateway reports the others.
+	UnusableBackends map[string]string
+	// backendExprs are the places of backend-ids given as expressions:
+	// they may name any backend at run time (BackendExpressions).
+	backendExprs []Pos
 	// BackendsWhere says where backend entities are defined, for the
 	// error about one that is missing (default backends/NAME/...).
 	// FragmentsWhere says where fragments are defined, for the error
@@ -70,6 +78,11 @@ func NewCompiler(reg Registry, nv *NamedValues) *Compiler {
 
 // Errors returns the problems found so far, sorted.
 func (c *Compiler) Errors() ErrorList { return c.errs.Sort() }
+
+// BackendExpressions are the places of the backend-ids given as
+// expressions that this compiler has compiled, in order (a document
+// compiled twice, once per product, adds its places twice).
+func (c *Compiler) BackendExpressions() []Pos { return c.backendExprs }
 
 // Errorf records a problem.
 func (c *Compiler) Errorf(pos Pos, path, format string, args ...any) {

@@ -19,6 +19,14 @@ const (
 	ReasonConcurrency       = "ConcurrencyLimitExceeded"
 	ReasonStoreUnavailable  = "StoreUnavailable"
 	ReasonCanceled          = "RequestCanceled"
+	// ReasonBackendNotFound: a backend-id expression gave a name that is
+	// no backend entity of the API's scope (tollgate's reason: APIM does
+	// not document one).
+	ReasonBackendNotFound = "BackendNotFound"
+	// ReasonBackendCredentialsMissing: the request's backend entity
+	// cannot be used, its credentials need a named value without a value
+	// (tollgate's reason).
+	ReasonBackendCredentialsMissing = "BackendCredentialsMissing"
 )
 
 // ErrBodyTooLarge is wrapped by a lazy body's load error when the body is

@@ -3,7 +3,6 @@ package engine
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"os"
 	"sort"
 	"strings"
@@ -73,12 +72,24 @@ func (nv *NamedValues) lookup(name string) (NamedValue, bool, error) {
 	nv.mu.Unlock()
 	if v.Missing != "" {
 		if v.Pos.File != "" {
-			return v, true, errors.New(v.Missing + " (it is defined at " + v.Pos.String() + ")")
+			return v, true, &MissingValueError{Name: v.Name, msg: v.Missing + " (it is defined at " + v.Pos.String() + ")"}
 		}
-		return v, true, errors.New(v.Missing)
+		return v, true, &MissingValueError{Name: v.Name, msg: v.Missing}
 	}
 	return v, true, nil
 }
+
+// MissingValueError is the error of a {{name}} whose named value has no
+// value (NamedValue.Missing): its text says where to give the value and
+// where the value is defined. A resource that only needs the value when
+// it is used (a backend entity's credentials) tells it from other errors
+// with errors.As.
+type MissingValueError struct {
+	Name string // the named value's name
+	msg  string
+}
+
+func (e *MissingValueError) Error() string { return e.msg }
 
 // MissingUnused returns the values without a value (Missing) that no
 // {{name}} referred to, sorted by name.

@@ -71,9 +71,36 @@ func (p *Parser) GlobalSchemaIDs() []string {
 	return ids
 }
 
-// HasBackend reports whether a backend entity called name exists
-// (set-backend-service backend-id).
-func (p *Parser) HasBackend(name string) bool { return p.c.Backends[name] }
+// UseBackend checks the attribute attr that names a backend entity
+// (set-backend-service backend-id, llm-content-safety backend-id, …): a
+// literal name must be one of the scope's backends, and one that can be
+// used (UnusableBackends); either problem is an error at the value. An
+// expression (isExpr; name is then ignored) may name any backend at run
+// time: its place is noted (Compiler.BackendExpressions). It reports
+// whether the attribute is good; an absent attribute is not (the reader
+// of a required one has reported it).
+func (p *Parser) UseBackend(attr, name string, isExpr bool) bool {
+	a := p.n.Attr(attr)
+	if a == nil {
+		return false
+	}
+	if isExpr {
+		p.c.backendExprs = append(p.c.backendExprs, a.ValuePos)
+		return true
+	}
+	if name == "" {
+		return false // reported by the attribute's reader
+	}
+	if !p.c.Backends[name] {
+		p.ErrorAt(a.ValuePos, "%s %q names no backend (%s)", attr, name, p.BackendsWhere())
+		return false
+	}
+	if why := p.c.UnusableBackends[name]; why != "" {
+		p.ErrorAt(a.ValuePos, "%s %q names a backend that cannot be used: %s", attr, name, why)
+		return false
+	}
+	return true
+}
 
 // BackendsWhere says where the backend entities a backend-id may name are
 // defined (for an error about one that is missing).

@@ -409,9 +409,12 @@ func TestAPIOpsNamedValuesWithoutValue(t *testing.T) {
 			notes: []string{`named values/6419c07b463461160c42c446/namedValueInformation.json:1:1: ignored: secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder: set TOLLGATE_NAMED_VALUE_6419C07B463461160C42C446 or give it in a named values file (--named-values) (nothing uses it)`}},
 		{name: "used by a policy", policy: `<policies><inbound><set-header name="X-K" exists-action="override"><value>{{Logger-Credentials--6419c07b463461160c42c447}}</value></set-header></inbound></policies>`,
 			errs: []string{`apis/a/policy.xml:1:75: inbound/set-header[1]/value[1]: secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder: set TOLLGATE_NAMED_VALUE_6419C07B463461160C42C446 or give it in a named values file (--named-values) (it is defined at named values/6419c07b463461160c42c446/namedValueInformation.json:1:1)`}},
-		{name: "used by a backend", policy: `<policies><inbound/></policies>`,
+		{name: "used by a backend nothing uses", policy: `<policies><inbound/></policies>`,
 			backend: `{"properties": {"url": "http://127.0.0.1:9", "protocol": "http", "credentials": {"header": {"x-key": ["{{Logger-Credentials--6419c07b463461160c42c447}}"]}}}}`,
-			errs:    []string{`secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder`}},
+			notes:   []string{`backends/b/backendInformation.json:1:66: ignored: backend b cannot be used: credentials: secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder: set TOLLGATE_NAMED_VALUE_6419C07B463461160C42C446 or give it in a named values file (--named-values) (it is defined at named values/6419c07b463461160c42c446/namedValueInformation.json:1:1) (nothing uses it)`}},
+		{name: "used by a backend a policy uses", policy: `<policies><inbound><set-backend-service backend-id="b"/></inbound></policies>`,
+			backend: `{"properties": {"url": "http://127.0.0.1:9", "protocol": "http", "credentials": {"header": {"x-key": ["{{Logger-Credentials--6419c07b463461160c42c447}}"]}}}}`,
+			errs:    []string{`apis/a/policy.xml:1:53: inbound/set-backend-service[1]: backend-id "b" names a backend that cannot be used: backends/b/backendInformation.json:1:66: credentials: secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +50,14 @@ type Backend struct {
 	breaker   *breakerRule
 	pool      [][]poolMember // priority groups, lowest priority value first
 	rr        []atomic.Uint64
+	// unusable, when set, says why the backend cannot be used: its
+	// credentials need a named value without a value (a secret the
+	// extractor could not export), or it is a pool with such a member.
+	// Naming it in a literal backend-id is a load error; a request that
+	// reaches it otherwise (an expression) fails with 500. It quotes no
+	// value: the value is the thing that is missing.
+	unusable    string
+	unusablePos engine.Pos // the credentials (or pool) property
 }
 
 type poolMember struct {
@@ -196,6 +205,11 @@ func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over
 				errs.Add(jsonKeyPos(f.file, f.data, "pool"), "", "backend %q: pool member %q needs a weight of at least 1 and a priority of at least 0", b.Name, id)
 				continue
 			}
+			if mb.unusable != "" && b.unusable == "" {
+				// A used pool may send any request to any member.
+				b.unusable = fmt.Sprintf("pool member %q cannot be used: %s: %s", id, mb.unusablePos, mb.unusable)
+				b.unusablePos = jsonKeyPos(f.file, f.data, "pool")
+			}
 			groups[prio] = append(groups[prio], poolMember{b: mb, weight: weight})
 		}
 		prios := make([]int, 0, len(groups))
@@ -212,6 +226,38 @@ func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over
 		}
 	}
 	return out
+}
+
+// reportUnusableBackends lists, as notices, the backends that cannot be
+// used (their credentials need a named value without a value: a secret
+// the extractor could not export). A literal backend-id, an MCP server or
+// a used pool naming one is a load error already, so these are the ones
+// no literal names; exprs are the places of backend-id expressions that
+// may name them at run time (a request sent there fails with 500).
+func reportUnusableBackends(backends map[string]*Backend, exprs []engine.Pos, notes *[]string) {
+	var places []string
+	for _, p := range exprs {
+		if s := p.String(); !slices.Contains(places, s) {
+			places = append(places, s)
+		}
+	}
+	sort.Strings(places)
+	tail := " (nothing uses it)"
+	switch {
+	case len(places) == 1:
+		tail = " (no literal backend-id names it; a request the backend-id expression at " + places[0] + " sends to it fails with 500)"
+	case len(places) > 1:
+		more := ""
+		if len(places) > 3 {
+			places, more = places[:3], fmt.Sprintf(" and %d more", len(places)-3)
+		}
+		tail = " (no literal backend-id names it; a request a backend-id expression (at " + strings.Join(places, ", ") + more + ") sends to it fails with 500)"
+	}
+	for _, name := range sortedKeys(backends) {
+		if b := backends[name]; b.unusable != "" {
+			*notes = append(*notes, b.unusablePos.String()+": ignored: backend "+name+" cannot be used: "+b.unusable+tail)
+		}
+	}
 }
 
 // parseCredentials reads credentials: {"header": {"name": ["value"]},
@@ -238,7 +284,19 @@ func parseCredentials(b *Backend, raw json.RawMessage, nv *engine.NamedValues, a
 	}
 	sub := func(v string) string {
 		s, err := nv.Substitute(v)
-		if err != nil {
+		var missing *engine.MissingValueError
+		switch {
+		case errors.As(err, &missing):
+			// A secret the extractor could not export: an error only
+			// where the backend is used (backendUses), a notice otherwise.
+			if !strings.Contains(b.unusable, err.Error()) {
+				if b.unusable != "" {
+					b.unusable += "; "
+				}
+				b.unusable += "credentials: " + err.Error()
+				b.unusablePos = at
+			}
+		case err != nil:
 			errs.Add(at, "", "credentials: %s", err.Error())
 		}
 		return s
@@ -384,6 +442,16 @@ func orMsg(err error, msg string) string {
 // errBackendUnavailable: every backend the request could go to is tripped.
 var errBackendUnavailable = errors.New("backend unavailable: its circuit breaker is open")
 
+// backendConfigError is a request's backend entity that the
+// configuration cannot serve: a name (from a backend-id expression) that
+// its API's scope does not have, or a backend whose credentials need a
+// named value without a value. The configuration's fault: a 500 with the
+// reason (backendPickError); the message names the API and the backend,
+// never a value.
+type backendConfigError struct{ reason, msg string }
+
+func (e *backendConfigError) Error() string { return e.msg }
+
 // pickBackend resolves the request's backend entity (set-backend-service
 // backend-id) to one backend with a URL: a pool's member by priority group,
 // weight and round robin, skipping members whose breaker is open. It sets
@@ -398,7 +466,10 @@ func (s *Server) pickBackend(ctx context.Context, api *API, st *engine.State) (*
 	}
 	b := api.backends[st.BackendID]
 	if b == nil {
-		return nil, fmt.Errorf("backend %q is not in the served configuration", st.BackendID)
+		return nil, &backendConfigError{engine.ReasonBackendNotFound, fmt.Sprintf("backend %q is not a backend entity of API %s", st.BackendID, api.Name)}
+	}
+	if b.unusable != "" {
+		return nil, &backendConfigError{engine.ReasonBackendCredentialsMissing, fmt.Sprintf("backend %q of API %s cannot be used: %s", b.Name, api.Name, b.unusable)}
 	}
 	var chosen *Backend
 	if b.url != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,6 +77,9 @@ type API struct {
 	inlineStores inlineStores
 	// mcp: an MCP server's own definition (mcp.go); nil for other types.
 	mcp *mcpServer
+	// backendExprs are the places of the backend-id expressions of its
+	// documents (reportUnusableBackends), kept for a reload that reuses it.
+	backendExprs []engine.Pos
 }
 
 // Limits are the per-API limits, all with documented defaults (README).
@@ -360,6 +364,9 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			global = comp.Compile(root, "global", nil)
 		}
 	}
+	// The global policy runs for every scope's APIs: its backend-id
+	// expressions may reach a workspace's backends too.
+	globalBackendExprs := slices.Clone(comp.BackendExpressions())
 	if global == nil {
 		global = &engine.Plan{}
 	}
@@ -452,9 +459,11 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 				apiFiles[old] = apiFile
 				h.Write([]byte(old.Hash))
 				snap.APIs = append(snap.APIs, old)
+				sc.reusedBackendExprs = append(sc.reusedBackendExprs, old.backendExprs...)
 				continue
 			}
 		}
+		exprsBefore := len(sc.comp.BackendExpressions())
 		var root *engine.Node
 		if !src.json {
 			var err error
@@ -533,6 +542,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		api.srcHash = srcHash
 		// Last: the views copy the API as it is now.
 		buildScopes(api, proot, extras, scopeInputs{comp: sc.comp, global: sc.top, products: products}, &errs)
+		api.backendExprs = slices.Clone(sc.comp.BackendExpressions()[exprsBefore:])
 		checkODataPolicies(api, &errs)
 		checkGRPCPolicies(api, &errs)
 		api.setInline(stores)
@@ -559,6 +569,11 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	for _, sc := range scopes {
 		errs = append(errs, sc.comp.Errors()...)
 		reportMissingNamedValues(sc.nv, &snap.Notices)
+		exprs := append(slices.Clone(sc.comp.BackendExpressions()), sc.reusedBackendExprs...)
+		if sc != svc {
+			exprs = append(exprs, globalBackendExprs...)
+		}
+		reportUnusableBackends(sc.backends, exprs, &snap.Notices)
 	}
 	sort.Slice(snap.APIs, func(i, j int) bool {
 		if len(snap.APIs[i].Path) != len(snap.APIs[j].Path) {

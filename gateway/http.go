@@ -621,5 +621,8 @@ func backendPickError(err error) *engine.PolicyError {
 	if errors.Is(err, errNoServiceURL) {
 		return engine.NewPolicyError("BackendServiceUrlMissing", http.StatusInternalServerError, err.Error(), err)
 	}
+	if ce := (*backendConfigError)(nil); errors.As(err, &ce) {
+		return engine.NewPolicyError(ce.reason, http.StatusInternalServerError, err.Error(), err)
+	}
 	return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway, err.Error(), err)
 }

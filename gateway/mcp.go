@@ -264,8 +264,10 @@ func linkMCP(apis []*API, errs *engine.ErrorList) map[string]*mcpToolSet {
 		if m == nil {
 			continue
 		}
-		if m.backendID != "" && a.backends[m.backendID] == nil {
+		if b := a.backends[m.backendID]; m.backendID != "" && b == nil {
 			errs.Add(m.backendPos, "", "backend %q of MCP server %q is not a backend entity (backends/NAME/backendInformation.json)", m.backendID, a.Name)
+		} else if b != nil && b.unusable != "" {
+			errs.Add(m.backendPos, "", "backend %q of MCP server %q cannot be used: %s: %s", m.backendID, a.Name, b.unusablePos, b.unusable)
 		}
 		set := &mcpToolSet{byName: map[string]*mcpTool{}}
 		for i := range m.tools {

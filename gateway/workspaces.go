@@ -50,6 +50,10 @@ type resourceScope struct {
 	// common hashes what shapes every API of the scope.
 	common       hash.Hash
 	keyVaultRefs int
+	// reusedBackendExprs are the places of backend-id expressions of the
+	// APIs taken from the previous snapshot as they were (not compiled
+	// again, so not in comp.BackendExpressions).
+	reusedBackendExprs []engine.Pos
 }
 
 // workspaceName is the scope's workspace ("" for the service).
@@ -161,8 +165,14 @@ func (sc *resourceScope) newCompiler(reg engine.Registry, scopes []*resourceScop
 	comp.Fragments = sc.frags
 	comp.Schemas = loadSchemas(sc.dir, sc.common, errs)
 	comp.Backends = map[string]bool{}
-	for name := range sc.backends {
+	for name, b := range sc.backends {
 		comp.Backends[name] = true
+		if b.unusable != "" {
+			if comp.UnusableBackends == nil {
+				comp.UnusableBackends = map[string]string{}
+			}
+			comp.UnusableBackends[name] = b.unusablePos.String() + ": " + b.unusable
+		}
 	}
 	comp.Explain = opt.Explain
 	sc.comp = comp

@@ -98,10 +98,7 @@ type contentSafetyCategory struct {
 func (k *kit) parseLLMContentSafety(p *engine.Parser) engine.Step {
 	cs := &llmContentSafety{k: k, backend: p.RequiredStr("backend-id"), shield: p.Bool("shield-prompt", false),
 		outputType: engine.ConstStr("FourSeverityLevels")}
-	n := p.Node()
-	if a := n.Attr("backend-id"); a != nil && cs.backend.IsConst() && !p.HasBackend(cs.backend.Const()) {
-		p.ErrorAt(a.ValuePos, "backend-id %q names no backend (backends/NAME/backendInformation.json)", cs.backend.Const())
-	}
+	p.UseBackend("backend-id", cs.backend.Const(), !cs.backend.IsConst())
 	cs.completions = p.Bool("enforce-on-completions", false)
 	for _, name := range []string{"window-size", "window-overlap-size"} {
 		if a := p.Attr(name); a != nil {

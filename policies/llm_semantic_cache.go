@@ -119,9 +119,7 @@ func (k *kit) parseSemanticCacheLookup(p *engine.Parser) engine.Step {
 		l.threshold = v
 	}
 	l.backend = p.RequiredLitStr("embeddings-backend-id")
-	if a := n.Attr("embeddings-backend-id"); a != nil && l.backend != "" && !p.HasBackend(l.backend) {
-		p.ErrorAt(a.ValuePos, "embeddings-backend-id %q names no backend (backends/NAME/backendInformation.json)", l.backend)
-	}
+	p.UseBackend("embeddings-backend-id", l.backend, false)
 	l.systemAuth = p.LitStr("embeddings-backend-auth", "", "system-assigned") == "system-assigned"
 	l.ignoreSystem = p.LitBool("ignore-system-messages", false)
 	if p.Has("max-message-count") {

@@ -20,7 +20,10 @@ import (
 type setBackendService struct {
 	baseURL   engine.Str
 	backendID string
-	dapr      *daprTarget // backend-id="dapr" dapr-app-id=… (dapr.go)
+	// backendExpr: backend-id given as an expression (APIM allows it),
+	// evaluated per request; the gateway resolves the name it gives.
+	backendExpr *engine.Str
+	dapr        *daprTarget // backend-id="dapr" dapr-app-id=… (dapr.go)
 }
 
 // daprTarget is set-backend-service's Dapr form: the request goes to the
@@ -49,13 +52,21 @@ func (k *kit) parseSetBackendService(p *engine.Parser) engine.Step {
 	}
 	if p.Has("backend-id") {
 		if p.Has("base-url") {
+			p.Attr("base-url") // reported here, not as unknown too
 			p.ErrorAt(p.Node().Attr("base-url").Pos, "give base-url or backend-id, not both")
 		}
-		id := p.RequiredLitStr("backend-id")
-		if !p.HasBackend(id) {
-			p.ErrorAt(p.Node().Attr("backend-id").ValuePos, "backend-id %q names no backend (%s)", id, p.BackendsWhere())
+		id := p.RequiredStr("backend-id")
+		if !id.IsConst() {
+			// Any of the scope's backends at run time: one that is no
+			// backend, or cannot be used, fails the request (the gateway).
+			p.UseBackend("backend-id", "", true)
+			return &setBackendService{backendExpr: &id}
 		}
-		return &setBackendService{backendID: id}
+		if id.Const() == "" && p.Has("backend-id") {
+			p.ErrorAt(p.Node().Attr("backend-id").ValuePos, "attribute \"backend-id\" must not be empty")
+		}
+		p.UseBackend("backend-id", id.Const(), false)
+		return &setBackendService{backendID: id.Const()}
 	}
 	b := &setBackendService{baseURL: p.RequiredStr("base-url")}
 	if b.baseURL.IsConst() && p.Has("base-url") {
@@ -130,6 +141,20 @@ func (b *setBackendService) Run(_ context.Context, s *engine.State) error {
 		s.BackendID, s.BackendURL = b.backendID, ""
 		if s.Trace() != nil {
 			s.Tracef("backend %s", b.backendID)
+		}
+		return nil
+	}
+	if b.backendExpr != nil {
+		id, err := b.backendExpr.Eval(s)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			return engine.NewPolicyError(engine.ReasonBackendNotFound, 500, "set-backend-service: the backend-id expression gave an empty name", nil)
+		}
+		s.BackendID, s.BackendURL = id, ""
+		if s.Trace() != nil {
+			s.Tracef("backend %s", id)
 		}
 		return nil
 	}
