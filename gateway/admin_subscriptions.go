@@ -67,26 +67,37 @@ func (s *Server) adminSubscriptions(mux *http.ServeMux) {
 			return
 		}
 		out := []subscriptionView{}
+		given := map[string]*store.Subscription{} // keys given to folder subscriptions
 		for _, sub := range list {
+			if sub.Folder {
+				given[sub.ID] = sub
+				continue
+			}
 			out = append(out, viewOf(sub, "store"))
 		}
-		out = append(out, s.folderSubscriptions()...)
+		for _, v := range s.folderSubscriptions() {
+			out = append(out, withGivenKeys(v, given[v.ID]))
+		}
 		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 		writeJSON(w, http.StatusOK, out)
 	})
 	mux.HandleFunc("GET /subscriptions/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
+		sub, err := s.opt.Subscriptions.Get(r.Context(), id)
 		for _, v := range s.folderSubscriptions() {
 			if v.ID == id {
-				writeJSON(w, http.StatusOK, v)
+				if !v.HasPrimary && !v.HasSecondary && err != nil {
+					writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the subscription store is unavailable"})
+					return
+				}
+				writeJSON(w, http.StatusOK, withGivenKeys(v, sub))
 				return
 			}
 		}
-		sub, err := s.opt.Subscriptions.Get(r.Context(), id)
 		switch {
 		case err != nil:
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the subscription store is unavailable"})
-		case sub == nil:
+		case sub == nil || sub.Folder:
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no subscription " + id})
 		default:
 			writeJSON(w, http.StatusOK, viewOf(sub, "store"))
@@ -107,11 +118,29 @@ func (s *Server) adminSubscriptions(mux *http.ServeMux) {
 				writeJSON(w, status, map[string]string{"error": err.Error()})
 				return
 			}
+			if sub.Folder {
+				for _, v := range s.folderSubscriptions() {
+					if v.ID == id {
+						writeJSON(w, status, withGivenKeys(v, sub))
+						return
+					}
+				}
+			}
 			writeJSON(w, status, viewOf(sub, "store"))
 		}
 	}
 	mux.HandleFunc("PUT /subscriptions/{id}", change(true))
 	mux.HandleFunc("PATCH /subscriptions/{id}", change(false))
+}
+
+// withGivenKeys is a folder subscription's view with the keys given to it
+// at run time (given: its Folder record in the store, or nil), which count
+// only while the folder gives it none.
+func withGivenKeys(v subscriptionView, given *store.Subscription) subscriptionView {
+	if given != nil && given.Folder && !v.HasPrimary && !v.HasSecondary {
+		v.HasPrimary, v.HasSecondary = given.PrimaryKeyHash != "", given.SecondaryKeyHash != ""
+	}
+	return v
 }
 
 // folderSubscriptions lists the served folder's subscriptions.
@@ -131,18 +160,39 @@ func (s *Server) changeSubscription(r *http.Request, id string, c subscriptionCh
 	if !validSubID.MatchString(id) {
 		return nil, http.StatusBadRequest, errors.New("a subscription id is 1-80 letters, digits, '.', '_' or '-'")
 	}
+	folder := false
 	for _, v := range s.folderSubscriptions() {
-		if v.ID == id {
-			return nil, http.StatusConflict, errors.New("subscription " + id + " comes from the configuration folder; change it there")
+		if v.ID != id {
+			continue
 		}
+		// The folder is the subscription's authority; only the keys of
+		// one it gives no keys (the extractor cannot export them) may be
+		// given here, kept in the store for every replica.
+		if v.HasPrimary || v.HasSecondary {
+			return nil, http.StatusConflict, errors.New("subscription " + id + " comes from the configuration folder, and its keys from the subscription keys file; change them there")
+		}
+		if c.DisplayName != nil || c.Scope != nil || c.Owner != nil || c.State != nil || c.EndDate != nil {
+			return nil, http.StatusConflict, errors.New("subscription " + id + " comes from the configuration folder; change it there (only its keys, which the folder does not give, can be set here: primaryKeySha256, secondaryKeySha256)")
+		}
+		folder = true
 	}
 	old, err := s.opt.Subscriptions.Get(r.Context(), id)
 	if err != nil {
 		return nil, http.StatusServiceUnavailable, errors.New("the subscription store is unavailable")
 	}
-	sub := &store.Subscription{ID: id, State: "active", CreatedDate: time.Now().UTC().Truncate(time.Second)}
+	if old != nil && old.Folder != folder {
+		// Keys once given to a folder subscription that is gone (or a
+		// store subscription the folder's of the same id now hides):
+		// replaced.
+		old = nil
+	}
+	sub := &store.Subscription{ID: id, State: "active", CreatedDate: time.Now().UTC().Truncate(time.Second), Folder: folder}
 	status := http.StatusCreated
 	switch {
+	case folder && old != nil && !replace:
+		sub, status = old, http.StatusOK
+	case folder:
+		status = http.StatusOK // the subscription exists: its keys are new
 	case old != nil && !replace:
 		sub, status = old, http.StatusOK
 	case old != nil:
@@ -184,7 +234,7 @@ func (s *Server) changeSubscription(r *http.Request, id string, c subscriptionCh
 	if c.EndDate != nil {
 		sub.EndDate = c.EndDate
 	}
-	if sub.Scope == "" {
+	if sub.Scope == "" && !sub.Folder {
 		return nil, http.StatusBadRequest, errors.New("scope is required: /apis, /apis/NAME or /products/NAME")
 	}
 	if sub.PrimaryKeyHash == "" && sub.SecondaryKeyHash == "" {

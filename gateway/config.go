@@ -385,6 +385,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	}
 	products := allProducts(scopes, &errs)
 	snap.Products = products
+	subs.indexKeyless()
 	snap.subscriptions = subs
 	for _, f := range subsPrint {
 		h.Write([]byte(f)) // the snapshot changes with them; no API does

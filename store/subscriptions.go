@@ -29,6 +29,10 @@ type Subscription struct {
 	CreatedDate      time.Time  `json:"createdDate"`
 	StartDate        *time.Time `json:"startDate,omitempty"`
 	EndDate          *time.Time `json:"endDate,omitempty"` // after it the subscription is expired
+	// Folder: the record holds only the keys of the configuration
+	// folder's subscription of this id, given at run time because the
+	// folder has none; the folder gives the rest (scope, state, owner).
+	Folder bool `json:"folder,omitempty"`
 }
 
 // Subscriptions holds the subscriptions created at run time (tollgate

@@ -254,7 +254,11 @@ func TestCheckAPIOpsFolder(t *testing.T) {
 	}
 	out.Reset()
 	errb.Reset()
-	if code := run([]string{"check", "../../gateway/testdata/apiops"}, &out, &errb); code != 1 || !strings.Contains(out.String(), `subscription "gold-sub" has no keys`) {
+	// As extracted, without keys: the subscription loads, and no key
+	// presents it until it has some.
+	const keyless = `../../gateway/testdata/apiops/subscriptions/gold-sub/subscriptionInformation.json:1:1: ignored: subscription gold-sub has no keys (APIOps' extractor cannot export them): ` +
+		`no request can present it until they are given in a subscription keys file (--subscription-keys) or through the admin API (tollgate subscription regenerate gold-sub)` + "\n"
+	if code := run([]string{"check", "../../gateway/testdata/apiops"}, &out, &errb); code != 0 || !strings.Contains(out.String(), keyless) {
 		t.Errorf("without the keys file: exit %d\n%s", code, out.String())
 	}
 }
