@@ -107,47 +107,35 @@ func parseA2AInformation(api *API, src apiSource, props map[string]json.RawMessa
 		if failed[outer+"."+k] {
 			return nil
 		}
-		u, err := url.Parse(v)
-		if v == "" || err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			errs.Add(within(outer, k), "", "%s.%s %q must be an absolute http:// or https:// URL", outer, k, v)
-			return nil
-		}
-		if u.User != nil {
-			errs.Add(within(outer, k), "", "%s.%s must not hold credentials (give them to a backend entity or a policy)", outer, k)
-			return nil
+		u, problem := a2aURL(outer+"."+k, v)
+		if problem != "" {
+			errs.Add(within(outer, k), "", "%s", problem)
 		}
 		return u
 	}
 	relPath := func(outer, k, v, def string) string {
-		if v == "" || failed[outer+"."+k] {
+		if failed[outer+"."+k] {
 			return def
 		}
-		if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, "?#* \\") {
-			errs.Add(within(outer, k), "", "%s.%s %q must be a URL path starting with /", outer, k, v)
-			return def
+		p, problem := a2aPath(outer+"."+k, v, def)
+		if problem != "" {
+			errs.Add(within(outer, k), "", "%s", problem)
 		}
-		if n, err := normalizePath(v); err != nil || n != v && n+"/" != v {
-			errs.Add(within(outer, k), "", "%s.%s %q must be a plain path (no dot segments, no empty segments)", outer, k, v)
-			return def
-		}
-		if v != "/" {
-			v = strings.TrimSuffix(v, "/")
-		}
-		return v
+		return p
 	}
 	a := &A2AAgent{}
 	card := object("a2aProperties", "agentCardBackendUrl", "agentCardPath")
 	rpc := object("jsonRpcProperties", "backendUrl", "path")
 	if card != nil {
 		a.CardURL = absURL("a2aProperties", "agentCardBackendUrl", card["agentCardBackendUrl"])
-		a.CardPath = relPath("a2aProperties", "agentCardPath", card["agentCardPath"], "/.well-known/agent-card.json")
+		a.CardPath = relPath("a2aProperties", "agentCardPath", card["agentCardPath"], a2aDefaultCardPath)
 	}
 	if rpc != nil {
 		api.ServiceURL = absURL("jsonRpcProperties", "backendUrl", rpc["backendUrl"])
 		a.RPCPath = relPath("jsonRpcProperties", "path", rpc["path"], "/")
 	}
 	if card != nil && rpc != nil && a.CardPath == a.RPCPath {
-		errs.Add(within("a2aProperties", "agentCardPath"), "", "a2aProperties.agentCardPath %q is the JSON-RPC path (jsonRpcProperties.path) too: give the agent card a path of its own", a.CardPath)
+		errs.Add(within("a2aProperties", "agentCardPath"), "", "%s", a2aSamePaths("a2aProperties.agentCardPath", "jsonRpcProperties.path", a.CardPath))
 	}
 	if raw, ok := props["agent"]; ok && !bytes.Equal(raw, []byte("null")) {
 		var ag struct {
@@ -166,6 +154,119 @@ func parseA2AInformation(api *API, src apiSource, props map[string]json.RawMessa
 	if svc := props["serviceUrl"]; len(svc) > 0 && !bytes.Equal(svc, []byte(`""`)) && !bytes.Equal(svc, []byte("null")) {
 		*notes = append(*notes, at("serviceUrl").String()+": ignored: serviceUrl of A2A agent API "+api.Name+" (its backend is jsonRpcProperties.backendUrl)")
 	}
+	a.link(api)
+}
+
+// a2aDefaultCardPath is the card's path without agentCardPath (tollgate
+// chooses: the A2A well-known path).
+const a2aDefaultCardPath = "/.well-known/agent-card.json"
+
+// readA2AAPI reads the A2A part of an api.xml of type a2a (tollgate's own
+// layout, docs/a2a.md), the settings of the APIOps form under names of
+// api.xml's kind:
+//
+//	<api name="market-analyst" type="a2a" path="/market-analyst"
+//	     service-url="https://agent.internal"                                   jsonRpcProperties.backendUrl
+//	     json-rpc-path="/"                                                     jsonRpcProperties.path
+//	     agent-card-url="https://agent.internal/.well-known/agent-card.json"   a2aProperties.agentCardBackendUrl
+//	     agent-card-path="/agent-card.json"                                    a2aProperties.agentCardPath
+//	     agent-id="market-analyst"/>                                           agent.id
+func readA2AAPI(p *engine.Parser, api *API, svc string) {
+	n := p.Node()
+	valuePos := func(name string) engine.Pos {
+		if a := n.Attr(name); a != nil {
+			return a.ValuePos
+		}
+		return n.Pos
+	}
+	a := &A2AAgent{}
+	if svc != "" {
+		u, problem := a2aURL("service-url", svc)
+		if problem != "" {
+			p.ErrorAt(valuePos("service-url"), "%s", problem)
+		}
+		api.ServiceURL = u
+	}
+	if v := p.RequiredLitStr("agent-card-url"); v != "" {
+		u, problem := a2aURL("agent-card-url", v)
+		if problem != "" {
+			p.ErrorAt(valuePos("agent-card-url"), "%s", problem)
+		}
+		a.CardURL = u
+	}
+	path := func(attr, def string) string {
+		v, problem := a2aPath(attr, p.LitStr(attr, ""), def)
+		if problem != "" {
+			p.ErrorAt(valuePos(attr), "%s", problem)
+		}
+		return v
+	}
+	a.CardPath = path("agent-card-path", a2aDefaultCardPath)
+	a.RPCPath = path("json-rpc-path", "/")
+	switch {
+	case a.CardPath != a.RPCPath:
+	case n.Attr("agent-card-path") == nil:
+		p.ErrorAt(valuePos("json-rpc-path"), "json-rpc-path %q is the agent card's path too (agent-card-path's default): give the agent card a path of its own", a.RPCPath)
+	default:
+		p.ErrorAt(valuePos("agent-card-path"), "%s", a2aSamePaths("agent-card-path", "json-rpc-path", a.CardPath))
+	}
+	a.ID = p.LitStr("agent-id", "")
+	a.link(api)
+}
+
+// a2aAttrs are the api.xml attributes of an A2A agent API.
+var a2aAttrs = []string{"agent-card-url", "agent-card-path", "json-rpc-path", "agent-id"}
+
+// rejectA2AAttrs reports the A2A attributes of an api.xml of another type.
+func rejectA2AAttrs(p *engine.Parser) {
+	for _, name := range a2aAttrs {
+		if a := p.Node().Attr(name); a != nil {
+			p.LitStr(name, "") // reported here, not as unknown too
+			p.ErrorAt(a.Pos, "%s is for an A2A agent API (type=\"a2a\")", name)
+		}
+	}
+}
+
+// a2aURL checks one of an A2A agent's backend URLs (what names the
+// setting in the message): absolute http(s), without user:password. It
+// returns the URL, or what is wrong with it.
+func a2aURL(what, v string) (*url.URL, string) {
+	u, err := url.Parse(v)
+	if v == "" || err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Sprintf("%s %q must be an absolute http:// or https:// URL", what, v)
+	}
+	if u.User != nil {
+		return nil, what + " must not hold credentials (give them to a backend entity or a policy)"
+	}
+	return u, ""
+}
+
+// a2aPath checks one of an A2A agent's paths under the API's (the card's,
+// the JSON-RPC endpoint's): "" is def. It returns the path without a
+// trailing slash, or def and what is wrong with it.
+func a2aPath(what, v, def string) (string, string) {
+	if v == "" {
+		return def, ""
+	}
+	if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, "?#* \\") {
+		return def, fmt.Sprintf("%s %q must be a URL path starting with /", what, v)
+	}
+	if n, err := normalizePath(v); err != nil || n != v && n+"/" != v {
+		return def, fmt.Sprintf("%s %q must be a plain path (no dot segments, no empty segments)", what, v)
+	}
+	if v != "/" {
+		v = strings.TrimSuffix(v, "/")
+	}
+	return v, ""
+}
+
+// a2aSamePaths is the problem of a card path that is the JSON-RPC path.
+func a2aSamePaths(cardWhat, rpcWhat, path string) string {
+	return fmt.Sprintf("%s %q is the JSON-RPC path (%s) too: give the agent card a path of its own", cardWhat, path, rpcWhat)
+}
+
+// link makes a the API's A2A part, with its gateway paths under the API's.
+func (a *A2AAgent) link(api *API) {
 	a.cardPath = joinPath(api.Path, a.CardPath)
 	a.rpcPath = joinPath(api.Path, a.RPCPath)
 	if a.RPCPath == "/" && api.Path != "/" {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -553,5 +554,74 @@ func TestA2ARawRequests(t *testing.T) {
 		if strings.Contains(line, " 200 ") {
 			t.Errorf("%q: %s", raw, line)
 		}
+	}
+}
+
+// a2aAPIXML is the api.xml form of a2aInformation: the same settings.
+func a2aAPIXML(backend string, subRequired bool, rpcPath string) string {
+	return fmt.Sprintf(`<api name="market-analyst" type="a2a" path="/market-analyst" subscription-required="%v"
+     service-url="%s" json-rpc-path=%q
+     agent-card-url="%s/.well-known/agent-card.json" agent-card-path="/agent-card.json"
+     agent-id="market-analyst-id"/>
+`, subRequired, backend, rpcPath, backend)
+}
+
+// TestA2AAPIXML: an A2A agent API written in api.xml loads the settings
+// of the APIOps form and serves the same answers, request for request.
+func TestA2AAPIXML(t *testing.T) {
+	for _, rpcPath := range []string{"/", "/rpc"} {
+		t.Run(rpcPath, func(t *testing.T) {
+			agent := newA2AAgent(t)
+			close(agent.release)
+			forms := map[string]string{}
+			var agents []*gateway.A2AAgent
+			for _, form := range []string{"apiops", "api.xml"} {
+				dir := a2aFolder(t, agent.url, false, rpcPath, "")
+				if form == "api.xml" {
+					if err := os.RemoveAll(filepath.Join(dir, "apis")); err != nil {
+						t.Fatal(err)
+					}
+					writeFile(t, dir, "market-analyst/api.xml", a2aAPIXML(agent.url, false, rpcPath))
+					writeFile(t, dir, "market-analyst/policy.xml", a2aPolicy)
+				}
+				g := startGateway(t, dir)
+				api := g.srv.Current().API("market-analyst")
+				if api == nil || api.Type != "a2a" || api.A2A == nil {
+					t.Fatalf("%s: %+v", form, api)
+				}
+				agents = append(agents, api.A2A)
+				if got := api.ServiceURL.String(); got != agent.url {
+					t.Errorf("%s: service URL %s", form, got)
+				}
+				var out []string
+				for _, r := range []struct{ method, path, body string }{
+					{"GET", "/market-analyst/agent-card.json", ""},
+					{"POST", "/market-analyst" + strings.TrimSuffix(rpcPath, "/"), `{"jsonrpc":"2.0","id":1,"method":"message/send"}`},
+					{"POST", "/market-analyst" + strings.TrimSuffix(rpcPath, "/") + "/v2", `{"jsonrpc":"2.0","id":2,"method":"message/send"}`},
+					{"POST", "/market-analyst/other", `{"jsonrpc":"2.0","id":3,"method":"message/send"}`},
+					{"GET", "/market-analyst/.well-known/agent-card.json", ""},
+				} {
+					var resp *http.Response
+					var body string
+					if r.method == "GET" {
+						resp, body = get(t, g.url+r.path, nil)
+					} else {
+						resp, body = postJSON(t, g.url+r.path, r.body, nil)
+					}
+					out = append(out, fmt.Sprintf("%s %s: %d %s %s", r.method, r.path, resp.StatusCode, resp.Header.Get("X-Global-Out"), strings.ReplaceAll(body, g.url, "GATEWAY")))
+				}
+				forms[form] = strings.Join(out, "\n")
+			}
+			if forms["apiops"] != forms["api.xml"] {
+				t.Errorf("APIOps form:\n%s\napi.xml form:\n%s", forms["apiops"], forms["api.xml"])
+			}
+			if !strings.Contains(forms["api.xml"], `"url":"GATEWAY/market-analyst`+strings.TrimSuffix(rpcPath, "/")+`"`) {
+				t.Errorf("the card does not name the gateway:\n%s", forms["api.xml"])
+			}
+			x, o := agents[1], agents[0]
+			if x.ID != o.ID || x.CardURL.String() != o.CardURL.String() || x.CardPath != o.CardPath || x.RPCPath != o.RPCPath {
+				t.Errorf("api.xml %+v, APIOps %+v", x, o)
+			}
+		})
 	}
 }

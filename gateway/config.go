@@ -688,7 +688,7 @@ func readAPI(p *engine.Parser) *API {
 		}
 	}
 	api.Name = p.RequiredLitStr("name")
-	api.Type = p.RequiredLitStr("type", "websocket", "http", "graphql", "soap", "odata", "grpc", "mcp")
+	api.Type = p.RequiredLitStr("type", "websocket", "http", "graphql", "soap", "odata", "grpc", "mcp", "a2a")
 	api.Path = p.RequiredLitStr("path")
 	parseVersioning(p, api)
 	var svc string
@@ -707,8 +707,9 @@ func readAPI(p *engine.Parser) *API {
 		api.Path = strings.TrimSuffix(api.Path, "/")
 	}
 	// With an unknown type the scheme cannot be judged: report the type
-	// only, not a confusing second error about a valid URL.
-	if svc != "" && api.Type != "" {
+	// only, not a confusing second error about a valid URL. An A2A
+	// agent's is its JSON-RPC backend (readA2AAPI).
+	if svc != "" && api.Type != "" && api.Type != "a2a" {
 		u, err := url.Parse(svc)
 		ok := err == nil && u.Host != ""
 		if ok {
@@ -734,8 +735,14 @@ func readAPI(p *engine.Parser) *API {
 			api.ServiceURL = u
 		}
 	}
-	if api.Type == "mcp" {
+	switch api.Type {
+	case "mcp":
 		readMCPAPI(p, api, svc) // mcp.go
+	case "a2a":
+		readA2AAPI(p, api, svc) // a2a.go
+	}
+	if api.Type != "a2a" && api.Type != "" {
+		rejectA2AAttrs(p)
 	}
 	l := &api.Limits
 	// count and seconds leave the default alone when the attribute is absent.
