@@ -36,7 +36,7 @@ func TestConfigErrors(t *testing.T) {
 		{"missing attributes", `<api name="a" type="websocket"/>`,
 			[]string{`1:1: <api> needs the attribute "path"`, `1:1: <api> needs the attribute "service-url"`}},
 		{"bad type", `<api name="a" type="thrift" path="/p" service-url="http://h/"/>`,
-			[]string{`1:21: attribute "type" must be one of websocket, http, graphql, soap, odata, grpc, mcp, not "thrift"`}},
+			[]string{`1:21: attribute "type" must be one of websocket, http, graphql, soap, odata, grpc, mcp, a2a, not "thrift"`}},
 		{"bad service-url scheme", `<api name="a" type="http" path="/p" service-url="ftp://h/"/>`,
 			[]string{`1:50: service-url "ftp://h/" must be an absolute http:// or https:// URL`}},
 		{"relative service-url", `<api name="a" type="websocket" path="/p" service-url="/backend"/>`,
