@@ -401,9 +401,16 @@ func TestAPIOpsRevisionFolders(t *testing.T) {
 // logger, cache connection strings), and every extracted folder has some.
 func TestAPIOpsNamedValuesWithoutValue(t *testing.T) {
 	const logger = `{"properties": {"displayName": "Logger-Credentials--6419c07b463461160c42c447", "secret": true}}`
+	const (
+		insights = `{"properties": {"credentials": {"instrumentationKey": "{{Logger-Credentials--6419c07b463461160c42c447}}"}, "isBuffered": true, "loggerType": "applicationInsights", "resourceId": "/subscriptions/x/resourceGroups/rg/providers/microsoft.insights/components/ai"}}`
+		hub      = `{"properties": {"credentials": {"name": "hub", "connectionString": "{{Logger-Credentials--6419c07b463461160c42c447}}"}, "isBuffered": true, "loggerType": "azureEventHub"}}`
+		aiDiag   = `{"properties": {"alwaysLog": "allErrors", "loggerId": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim/loggers/lg", "sampling": {"percentage": 100, "samplingType": "fixed"}}}`
+	)
 	for _, tc := range []struct {
 		name, policy, backend string
+		logger, diag          string
 		errs, notes           []string
+		also                  []string // in other notices
 	}{
 		{name: "used by nothing", policy: `<policies><inbound/></policies>`,
 			notes: []string{`named values/6419c07b463461160c42c446/namedValueInformation.json:1:1: ignored: secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder: set TOLLGATE_NAMED_VALUE_6419C07B463461160C42C446 or give it in a named values file (--named-values) (nothing uses it)`}},
@@ -415,6 +422,15 @@ func TestAPIOpsNamedValuesWithoutValue(t *testing.T) {
 		{name: "used by a backend a policy uses", policy: `<policies><inbound><set-backend-service backend-id="b"/></inbound></policies>`,
 			backend: `{"properties": {"url": "http://127.0.0.1:9", "protocol": "http", "credentials": {"header": {"x-key": ["{{Logger-Credentials--6419c07b463461160c42c447}}"]}}}}`,
 			errs:    []string{`apis/a/policy.xml:1:53: inbound/set-backend-service[1]: backend-id "b" names a backend that cannot be used: backends/b/backendInformation.json:1:66: credentials: secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder`}},
+		// Every extract: APIM keeps an Application Insights logger's key in
+		// a secret named value the extractor cannot export.
+		{name: "an Application Insights logger a diagnostic names", policy: `<policies><inbound/></policies>`, logger: insights, diag: aiDiag,
+			notes: []string{`loggers/lg/loggerInformation.json:1:17: ignored: logger lg cannot be used: credentials.instrumentationKey: secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder: set TOLLGATE_NAMED_VALUE_6419C07B463461160C42C446 or give it in a named values file (--named-values) (it is defined at named values/6419c07b463461160c42c446/namedValueInformation.json:1:1) (the applicationinsights diagnostics naming it send nothing to Application Insights)`},
+			also:  []string{`loggerId of diagnostic applicationinsights (logger lg cannot be used, see its notice: nothing is sent to Application Insights, the diagnostic applies to the OpenTelemetry traces)`}},
+		{name: "an Event Hub logger nothing uses", policy: `<policies><inbound/></policies>`, logger: hub,
+			notes: []string{`loggers/lg/loggerInformation.json:1:17: ignored: logger lg cannot be used: credentials.connectionString: secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder: set TOLLGATE_NAMED_VALUE_6419C07B463461160C42C446 or give it in a named values file (--named-values) (it is defined at named values/6419c07b463461160c42c446/namedValueInformation.json:1:1) (a log-to-eventhub naming it is a load error)`}},
+		{name: "an Event Hub logger a policy uses", policy: `<policies><inbound><log-to-eventhub logger-id="lg">x</log-to-eventhub></inbound></policies>`, logger: hub,
+			errs: []string{`apis/a/policy.xml:1:48: inbound/log-to-eventhub[1]: logger "lg" cannot be used: loggers/lg/loggerInformation.json:1:17: credentials.connectionString: secret named value "Logger-Credentials--6419c07b463461160c42c447" has no value in the folder`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -423,6 +439,12 @@ func TestAPIOpsNamedValuesWithoutValue(t *testing.T) {
 			writeFile(t, dir, "apis/a/policy.xml", tc.policy)
 			if tc.backend != "" {
 				writeFile(t, dir, "backends/b/backendInformation.json", tc.backend)
+			}
+			if tc.logger != "" {
+				writeFile(t, dir, "loggers/lg/loggerInformation.json", tc.logger)
+			}
+			if tc.diag != "" {
+				writeFile(t, dir, "diagnostics/applicationinsights/diagnosticInformation.json", tc.diag)
 			}
 			snap, errs := loadDir(t, dir)
 			got := strings.Join(errs, "\n")
@@ -445,6 +467,12 @@ func TestAPIOpsNamedValuesWithoutValue(t *testing.T) {
 			}
 			if strings.Join(notes, "\n") != strings.Join(tc.notes, "\n") {
 				t.Errorf("notices:\n%s\nwant:\n%s", strings.Join(notes, "\n"), strings.Join(tc.notes, "\n"))
+			}
+			all := strings.Join(snap.Notices, "\n")
+			for _, w := range tc.also {
+				if !strings.Contains(all, w) {
+					t.Errorf("notices lack %q:\n%s", w, all)
+				}
 			}
 		})
 	}

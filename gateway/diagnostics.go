@@ -419,6 +419,8 @@ func parseDiagnostic(file, name, api string, data []byte, over *overrideEntry, l
 				d.ai = loggers.AppInsights(id)
 			case loggers.Has(id):
 				bad(v.off, "loggerId names logger %s, which is not an applicationInsights logger", id)
+			case loggers.Unusable(id) != "":
+				loggerNote = "loggerId of " + what + " (logger " + id + " cannot be used, see its notice: nothing is sent to Application Insights, the diagnostic applies to the OpenTelemetry traces)"
 			default:
 				loggerNote = "loggerId of " + what + " (no applicationInsights logger " + id + " in loggers/: nothing is sent to Application Insights, the diagnostic applies to the OpenTelemetry traces)"
 			}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"hash"
 	"strings"
 
@@ -83,6 +84,7 @@ func loadAPIOpsLoggers(dir string, nv *engine.NamedValues, over *overrides, comm
 				"connectionString": &fl.AppInsights.ConnectionString, "identityClientId": &fl.AppInsights.IdentityClientID}
 		}
 		bad := false
+		unusable := "" // a credential needs a named value without a value
 		for _, k := range sortedKeys(cred) {
 			dst := fields[k]
 			if dst == nil {
@@ -100,6 +102,16 @@ func loadAPIOpsLoggers(dir string, nv *engine.NamedValues, over *overrides, comm
 			// (Logger-Credentials--…), and names it by its id in some
 			// loggers' credentials.
 			s, err := nv.SubstituteWithIDs(v)
+			var missing *engine.MissingValueError
+			if errors.As(err, &missing) {
+				// As in every extract: APIM keeps the key in a secret
+				// named value the extractor cannot export. The logger
+				// cannot be used; that fails only what uses it.
+				if unusable == "" {
+					unusable = "credentials." + k + ": " + err.Error()
+				}
+				continue
+			}
 			if err != nil {
 				errs.Add(at("credentials"), "", "logger %q: credentials.%s: %s", name, k, err.Error())
 				bad = true
@@ -107,9 +119,18 @@ func loadAPIOpsLoggers(dir string, nv *engine.NamedValues, over *overrides, comm
 			}
 			*dst = s
 		}
-		if !bad {
-			out = append(out, fl)
+		if bad {
+			continue
 		}
+		if unusable != "" {
+			fl.Unusable = at("credentials").String() + ": " + unusable
+			what := "a log-to-eventhub naming it is a load error"
+			if insights {
+				what = "the applicationinsights diagnostics naming it send nothing to Application Insights"
+			}
+			*notes = append(*notes, at("credentials").String()+": ignored: logger "+name+" cannot be used: "+unusable+" ("+what+")")
+		}
+		out = append(out, fl)
 	}
 	return out
 }

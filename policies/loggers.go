@@ -501,21 +501,30 @@ type logToEventhub struct {
 }
 
 func (k *kit) parseLogToEventhub(p *engine.Parser) engine.Step {
-	return parseLogToEventhub(p, k.loggers.lookup)
+	return parseLogToEventhub(p, k.loggers.lookup, nil)
 }
 
-func parseLogToEventhub(p *engine.Parser, lookup func(string) *logger) engine.Step {
+// parseLogToEventhub reads the policy; lookup finds a logger by id, and
+// unusable (nil: none are) says why a declared logger cannot be used.
+func parseLogToEventhub(p *engine.Parser, lookup func(string) *logger, unusable func(string) string) engine.Step {
 	l := &logToEventhub{key: p.Str("partition-key", ""), pid: p.Str("partition-id", "")}
 	id := p.RequiredLitStr("logger-id")
 	if p.Has("partition-key") && p.Has("partition-id") {
 		p.Errorf("<log-to-eventhub> takes partition-id or partition-key, not both")
 	}
 	l.lg = lookup(id)
-	if l.lg != nil && l.lg.ai != nil {
-		p.ErrorAt(p.Node().Attr("logger-id").ValuePos, "logger %q is an applicationInsights logger: log-to-eventhub sends to azureEventHub loggers (an applicationinsights diagnostic naming it sends the API's telemetry; see docs/telemetry.md)", id)
+	why := ""
+	if l.lg == nil && id != "" && unusable != nil {
+		why = unusable(id)
+	}
+	switch at := p.Node().Attr("logger-id"); {
+	case l.lg != nil && l.lg.ai != nil:
+		p.ErrorAt(at.ValuePos, "logger %q is an applicationInsights logger: log-to-eventhub sends to azureEventHub loggers (an applicationinsights diagnostic naming it sends the API's telemetry; see docs/telemetry.md)", id)
 		l.lg = nil
-	} else if l.lg == nil && id != "" {
-		p.ErrorAt(p.Node().Attr("logger-id").ValuePos, "no logger %q: declare it in the loggers file (tollgate serve --loggers FILE) or as an APIOps logger (loggers/%s/loggerInformation.json); see docs/policies-observability.md", id, id)
+	case why != "":
+		p.ErrorAt(at.ValuePos, "logger %q cannot be used: %s", id, why)
+	case l.lg == nil && id != "":
+		p.ErrorAt(at.ValuePos, "no logger %q: declare it in the loggers file (tollgate serve --loggers FILE) or as an APIOps logger (loggers/%s/loggerInformation.json); see docs/policies-observability.md", id, id)
 	}
 	if !p.HasText() {
 		p.Errorf("<log-to-eventhub> needs the message as its text (a literal or an expression)")

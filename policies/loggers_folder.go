@@ -28,6 +28,11 @@ type FolderLogger struct {
 	// Buffer is the logger's queue in messages or telemetry items (0: the
 	// default).
 	Buffer int
+	// Unusable says why the logger cannot be used (its credentials need a
+	// secret named value the folder has no value for, as in every APIOps
+	// extract): nothing is built for it, a log-to-eventhub naming it is a
+	// load error saying why, and the gateway reports it as a notice.
+	Unusable string
 }
 
 // fingerprint says what the logger is built from: a reload that leaves it
@@ -46,10 +51,11 @@ func (f FolderLogger) fingerprint() string {
 // (not started) otherwise. Commit makes it current once the configuration
 // it was staged for serves; Discard forgets it.
 type LoggerSet struct {
-	ls     *Loggers // nil: checked only (tollgate check), never started
-	byID   map[string]*logger
-	folder map[string]*logger
-	fresh  []*logger
+	ls       *Loggers // nil: checked only (tollgate check), never started
+	byID     map[string]*logger
+	folder   map[string]*logger
+	unusable map[string]string // folder loggers that cannot be used: why (FolderLogger.Unusable)
+	fresh    []*logger
 }
 
 // Stage builds the set a configuration load compiles against. A folder
@@ -71,8 +77,15 @@ func (ls *Loggers) Stage(defs []FolderLogger) (set *LoggerSet, errs engine.Error
 			notes = append(notes, d.Pos.String()+": ignored: logger "+d.ID+" (the loggers file declares it too, and that one is used)")
 			continue
 		}
-		if set.folder[d.ID] != nil {
+		if set.folder[d.ID] != nil || set.unusable[d.ID] != "" {
 			errs.Add(d.Pos, "", "logger %q is declared twice", d.ID)
+			continue
+		}
+		if d.Unusable != "" {
+			if set.unusable == nil {
+				set.unusable = map[string]string{}
+			}
+			set.unusable[d.ID] = d.Unusable
 			continue
 		}
 		fp := d.fingerprint()
@@ -109,6 +122,15 @@ func (ls *Loggers) Stage(defs []FolderLogger) (set *LoggerSet, errs engine.Error
 	return set, errs, notes
 }
 
+// Unusable says why the folder's logger id cannot be used ("" when it
+// can, or when there is none).
+func (s *LoggerSet) Unusable(id string) string {
+	if s == nil {
+		return ""
+	}
+	return s.unusable[id]
+}
+
 // lookup returns the logger called id in the set.
 func (s *LoggerSet) lookup(id string) *logger {
 	if lg := s.byID[id]; lg != nil {
@@ -128,10 +150,10 @@ func (s *LoggerSet) Registry(reg engine.Registry) engine.Registry {
 	p.Parse = func(p *engine.Parser) engine.Step {
 		// A logger the set does not have may be the registry's own (a
 		// program that gave Deps.Loggers but staged without them).
-		if a := p.Node().Attr("logger-id"); a != nil && s.lookup(a.Value) == nil && orig != nil {
+		if a := p.Node().Attr("logger-id"); a != nil && s.lookup(a.Value) == nil && s.unusable[a.Value] == "" && orig != nil {
 			return orig(p)
 		}
-		return parseLogToEventhub(p, s.lookup)
+		return parseLogToEventhub(p, s.lookup, s.Unusable)
 	}
 	out["log-to-eventhub"] = p
 	return out
