@@ -546,6 +546,10 @@ func TestCSharpLocalFunctions(t *testing.T) {
 		{`@{ int F(int n) => n; return F(1, 2); }`, "no overload for method 'F' takes 2 arguments"},
 		{`@{ int F(int n) => n; int F(int m) => m; return F(1); }`, "a local function named 'F' is already defined"},
 		{`@{ int F(int n) => n; return G(1); }`, "the name 'G' does not exist"},
+		// a break or continue belongs to a loop of its own function (CS0139)
+		{`@{ break; return 1; }`, "no enclosing loop out of which to break or continue"},
+		{`@{ var n = 0; foreach (var x in new[] { 1, 2 }) { void F() { continue; } F(); n++; } return n; }`, "no enclosing loop out of which to break or continue"},
+		{`@{ for (var i = 0; i < 2; i++) { } continue; return 1; }`, "no enclosing loop out of which to break or continue"},
 	} {
 		_, _, errs := csCompile(t, tc.src)
 		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.msg) {

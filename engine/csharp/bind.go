@@ -49,10 +49,26 @@ type binder struct {
 	m      *Model
 	sc     *scope
 	locals []*local
-	rets   []*Type
-	inVoid bool // binding a void local function's body
+	body        // of the function being bound
 	interp bool // something only the interpreter can run
 	why    string
+}
+
+// body is what the binder keeps per function body (the expression's
+// block, a local function's): a return or a break refers to its own
+// function, never to one around it.
+type body struct {
+	rets   []*Type // the types of its return statements' values
+	inVoid bool    // a void local function's
+	loops  int     // loops around the statement being bound
+}
+
+// enter starts binding the body of a local function; the function it
+// returns goes back to the body around it.
+func (b *binder) enter(fn body) func() {
+	outer := b.body
+	b.body = fn
+	return func() { b.body = outer }
 }
 
 func (b *binder) errf(off int, format string, args ...any) error {
@@ -209,13 +225,13 @@ func (b *binder) stmt(s Stmt) error {
 			return err
 		}
 		s.loc.borrowed = true
-		return b.scoped(s.Body)
+		return b.loop(s.Body)
 	case *While:
 		b.needInterp("while loop")
 		if err := b.cond(s.C); err != nil {
 			return err
 		}
-		return b.scoped(s.Body)
+		return b.loop(s.Body)
 	case *For:
 		b.needInterp("for loop")
 		b.push()
@@ -235,7 +251,7 @@ func (b *binder) stmt(s Stmt) error {
 				return err
 			}
 		}
-		return b.scoped(s.Body)
+		return b.loop(s.Body)
 	case *Try:
 		b.needInterp("try/catch")
 		if err := b.block(s.Body); err != nil {
@@ -268,6 +284,9 @@ func (b *binder) stmt(s Stmt) error {
 		}
 		return nil
 	case *Break, *Continue:
+		if b.loops == 0 { // CS0139; a local function's body is outside the loops around it
+			return b.errf(s.spos(), "no enclosing loop out of which to break or continue")
+		}
 		b.needInterp("break/continue")
 		return nil
 	}
@@ -394,6 +413,13 @@ func (b *binder) scoped(s Stmt) error {
 	b.push()
 	defer b.pop()
 	return b.stmt(s)
+}
+
+// loop binds a loop's body, where break and continue belong to the loop.
+func (b *binder) loop(s Stmt) error {
+	b.loops++
+	defer func() { b.loops-- }()
+	return b.scoped(s)
 }
 
 func (b *binder) cond(e Expr) error {

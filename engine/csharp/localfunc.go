@@ -77,9 +77,7 @@ func (b *binder) localFunc(lf *LocalFunc) error {
 		l.borrowed = true
 		fn.params = append(fn.params, l)
 	}
-	outer, outerVoid := b.rets, b.inVoid
-	b.rets, b.inVoid = nil, fn.ret.K == KVoid
-	defer func() { b.rets, b.inVoid = outer, outerVoid }()
+	defer b.enter(body{inVoid: fn.ret.K == KVoid})()
 	if fn.ret.K == KVoid {
 		if lf.ExprBody != nil {
 			if _, err := b.expr(lf.ExprBody); err != nil {
