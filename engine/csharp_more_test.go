@@ -325,7 +325,7 @@ func TestCSharpRegexTypes(t *testing.T) {
 		{`@(Regex.Match("ab", "a")[0])`, "cannot apply indexing with [] to an expression of type 'Match'"},
 		{`@(Regex.Match("ab", "a").Groups[1].NextMatch())`, "'Group' does not contain a definition for 'NextMatch'"},
 		{`@(Regex.Replace("a1", @"\d", m => 5))`, "cannot implicitly convert type 'int' to 'string'"},
-		{`@(Regex.Replace("a1", @"\d", (m, n) => "x"))`, "a MatchEvaluator is an expression lambda of one parameter"},
+		{`@(Regex.Replace("a1", @"\d", (m, n) => "x"))`, "a MatchEvaluator is a lambda of one parameter"},
 	} {
 		_, _, errs := csCompile(t, tc.src)
 		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {

@@ -219,6 +219,10 @@ type (
 	Return struct {
 		snode
 		X Expr
+		// to: the type of the lambda (or local function) it returns
+		// from, which the value converts to (an int returned from a
+		// lambda giving double is a double)
+		to *Type
 	}
 	If struct {
 		snode

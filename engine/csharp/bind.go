@@ -55,16 +55,18 @@ type binder struct {
 }
 
 // body is what the binder keeps per function body (the expression's
-// block, a local function's): a return or a break refers to its own
-// function, never to one around it.
+// block, a local function's, a lambda's): a return or a break refers to
+// its own function, never to one around it.
 type body struct {
-	rets   []*Type // the types of its return statements' values
-	inVoid bool    // a void local function's
-	loops  int     // loops around the statement being bound
+	rets     []*Type   // the types of its return statements' values
+	retStmts []*Return // those statements, in the same order
+	inVoid   bool      // a void local function's
+	inLambda bool      // a lambda's
+	loops    int       // loops around the statement being bound
 }
 
-// enter starts binding the body of a local function; the function it
-// returns goes back to the body around it.
+// enter starts binding the body of a local function or a lambda; the
+// function it returns goes back to the body around it.
 func (b *binder) enter(fn body) func() {
 	outer := b.body
 	b.body = fn
@@ -174,6 +176,9 @@ func (b *binder) stmt(s Stmt) error {
 		return err
 	case *Return:
 		if s.X == nil {
+			if b.inLambda {
+				return b.errf(s.Off, "a lambda that gives a value must return one (return x;)")
+			}
 			if !b.inVoid {
 				return b.errf(s.Off, "a policy expression must return a value")
 			}
@@ -190,6 +195,7 @@ func (b *binder) stmt(s Stmt) error {
 			return b.errf(s.X.pos(), "cannot return void")
 		}
 		b.rets = append(b.rets, t)
+		b.retStmts = append(b.retStmts, s)
 		return nil
 	case *If:
 		if err := b.cond(s.C); err != nil {
@@ -284,7 +290,7 @@ func (b *binder) stmt(s Stmt) error {
 		}
 		return nil
 	case *Break, *Continue:
-		if b.loops == 0 { // CS0139; a local function's body is outside the loops around it
+		if b.loops == 0 { // CS0139; a lambda's or local function's body is outside the loops around it
 			return b.errf(s.spos(), "no enclosing loop out of which to break or continue")
 		}
 		b.needInterp("break/continue")
@@ -1910,6 +1916,16 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 	return tBool, nil
 }
 
+// linqPredicate reports whether the lambda of a LINQ operator is a
+// predicate (Func<T, bool>), whose result type is known.
+func linqPredicate(name string) bool {
+	switch name {
+	case "Where", "Any", "All", "Count", "First", "FirstOrDefault", "Last", "LastOrDefault", "Single", "SingleOrDefault", "TakeWhile", "SkipWhile":
+		return true
+	}
+	return false
+}
+
 // linq binds a LINQ call; lambda arguments get their parameter typed as the element.
 func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 	elem := b.seqElem(xt)
@@ -1933,10 +1949,11 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 			if len(l.Params) != 1 {
 				return nil, b.errf(l.Off, "the lambda of %s takes one parameter", name)
 			}
-			if l.Block != nil {
-				return nil, b.errf(l.Off, "a lambda with a statement body is not supported: write an expression lambda")
+			var want *Type
+			if linqPredicate(name) {
+				want = tBool
 			}
-			t, err := b.bindLambda(l, elem)
+			t, err := b.bindLambdaTo(l, want, elem)
 			if err != nil {
 				return nil, err
 			}

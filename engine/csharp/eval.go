@@ -112,6 +112,10 @@ func (f *frame) exec(s Stmt) (ctl, any, error) {
 		if s.X == nil { // return; in a void local function
 			return ctlReturn, nil, nil
 		}
+		if s.to != nil {
+			v, err := f.evalAs(s.X, s.to)
+			return ctlReturn, v, err
+		}
 		v, err := f.eval(s.X)
 		return ctlReturn, v, err
 	case *LocalFunc:
@@ -1267,6 +1271,15 @@ func jset(x, k, v any) (any, error) {
 func linqBuiltin(name string) *builtin { return byKey["linq."+name] }
 
 func (f *frame) lambda(l *Lambda) func(any) (any, error) {
+	if l.Block != nil {
+		return func(x any) (any, error) {
+			if err := f.step(); err != nil {
+				return nil, err
+			}
+			f.vars[l.locals[0].slot] = x
+			return f.runBlock(l)
+		}
+	}
 	return func(x any) (any, error) {
 		if err := f.step(); err != nil {
 			return nil, err
@@ -1274,6 +1287,27 @@ func (f *frame) lambda(l *Lambda) func(any) (any, error) {
 		f.vars[l.locals[0].slot] = x
 		return f.eval(l.Body)
 	}
+}
+
+// run gives the value of a lambda whose parameters are set: its
+// expression's, or what its statement body returns.
+func (f *frame) run(l *Lambda) (any, error) {
+	if l.Block == nil {
+		return f.eval(l.Body)
+	}
+	return f.runBlock(l)
+}
+
+// runBlock runs a lambda's statement body and gives what it returns.
+func (f *frame) runBlock(l *Lambda) (any, error) {
+	c, v, err := f.exec(l.Block)
+	if err != nil {
+		return nil, err
+	}
+	if c != ctlReturn { // the binder saw a return or throw on every path: while (true) { break; }
+		return nil, exc("InvalidOperationException", "the lambda ended without returning a value")
+	}
+	return v, nil
 }
 
 func (f *frame) linq(n *Call, m *Member) (any, error) {

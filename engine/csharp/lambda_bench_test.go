@@ -18,9 +18,11 @@ var lambdaBenches = []struct{ name, src string }{
 }
 
 // lambdaInterpBenches run on the interpreter only (the lowering leaves
-// OrderBy and Aggregate to it).
+// OrderBy, Aggregate and lambdas with a statement body to it).
 var lambdaInterpBenches = []struct{ name, src string }{
 	{"OrderByAggregate", `return "c,a,b".Split(',').OrderBy(h => h).Select(h => h.Length).Aggregate((a, x) => a * 31 + x);`},
+	{"BlockSelect", `return string.Join(",", "a=1;b=2;c=3;d=4".Split(';').Select(x => { var p = x.Split('='); return p[0]; }));`},
+	{"BlockWhereCount", `return new[] { 1, 2, 3, 4, 5, 6, 7, 8 }.Where(x => { if (x % 2 != 0) { return false; } return true; }).Count(x => { return x > context.Request.Method.Length; });`},
 }
 
 func BenchmarkLambdaLowered(b *testing.B) {

@@ -6,9 +6,19 @@ import (
 	"strings"
 )
 
-// bindLambda binds an expression lambda whose parameters have the types
-// given (one local each, in a scope of their own) and gives its body's type.
+// bindLambda binds a lambda whose result type is inferred (a selector's,
+// a key's): see bindLambdaTo.
 func (b *binder) bindLambda(l *Lambda, params ...*Type) (*Type, error) {
+	return b.bindLambdaTo(l, nil, params...)
+}
+
+// bindLambdaTo binds a lambda whose parameters have the types given (one
+// local each, in a scope of their own) and gives its result type. An
+// expression lambda's is its body's type. A lambda with a statement body
+// (lambdaBlock) gives want, when the context gives one (a predicate's
+// bool, an accumulator's type), or else the type C# infers from its
+// return statements.
+func (b *binder) bindLambdaTo(l *Lambda, want *Type, params ...*Type) (*Type, error) {
 	b.push()
 	defer b.pop()
 	l.locals = make([]*local, len(params))
@@ -20,9 +30,64 @@ func (b *binder) bindLambda(l *Lambda, params ...*Type) (*Type, error) {
 		pl.borrowed = true
 		l.locals[i] = pl
 	}
+	if l.Block != nil {
+		return b.lambdaBlock(l, want)
+	}
 	t, err := b.expr(l.Body)
 	if err != nil {
 		return nil, err
+	}
+	l.T = t
+	return t, nil
+}
+
+// lambdaBlock binds the statement body of a lambda (x => { ...; return
+// v; }) as C# does. It is a function body of its own: its returns give
+// the lambda's value, a break or continue cannot leave it, and it sees the
+// locals around it (and may change them). Every path must end in return
+// or throw (CS1643). With want, each returned value converts to it;
+// otherwise the result type is the best common type of the returned
+// values, one they all convert to implicitly (CS0411 when there is none).
+// Each return converts its value to the result (return 1 from a lambda
+// giving double gives 1.0). It runs on the interpreter.
+func (b *binder) lambdaBlock(l *Lambda, want *Type) (*Type, error) {
+	b.needInterp("lambda with a statement body")
+	defer b.enter(body{inLambda: true})()
+	if err := b.block(l.Block); err != nil {
+		return nil, err
+	}
+	if !returns(l.Block) {
+		return nil, b.errf(l.Off, "not all code paths return a value in lambda expression")
+	}
+	t := want
+	if want != nil {
+		for i, r := range b.retStmts {
+			if err := b.convertible(r.X, b.rets[i], want); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		for i, r := range b.retStmts {
+			rt := b.rets[i]
+			if t == nil {
+				t = rt
+				continue
+			}
+			u := unify(t, rt)
+			if u == nil {
+				return nil, b.errf(r.X.pos(), "the lambda's return type cannot be inferred: it returns '%s' and '%s', and neither converts to the other (cast one)", typeName(t), typeName(rt))
+			}
+			t = u
+		}
+		switch {
+		case t == nil:
+			return nil, b.errf(l.Off, "the lambda's return type cannot be inferred: it returns no value (it only throws)")
+		case t.K == KNull:
+			return nil, b.errf(l.Off, "the lambda's return type cannot be inferred from null (cast it: return (string)null;)")
+		}
+	}
+	for _, r := range b.retStmts {
+		r.to = t
 	}
 	l.T = t
 	return t, nil
@@ -45,19 +110,21 @@ func (b *binder) aggregate(n *Call, m *Member, elem *Type) (*Type, error) {
 		return nil, b.errf(m.NameOff, "Aggregate takes a lambda (acc, x) => ..., and optionally a seed before it")
 	}
 	l, ok := args[0].X.(*Lambda)
-	if !ok || len(l.Params) != 2 || l.Block != nil {
-		return nil, b.errf(args[0].Off, "the argument of Aggregate must be an expression lambda of two parameters ((acc, x) => ...)")
+	if !ok || len(l.Params) != 2 {
+		return nil, b.errf(args[0].Off, "the argument of Aggregate must be a lambda of two parameters ((acc, x) => ...)")
 	}
 	accT := elem
 	if seedT != nil {
 		accT = seedT
 	}
-	t, err := b.bindLambda(l, accT, elem)
+	t, err := b.bindLambdaTo(l, accT, accT, elem)
 	if err != nil {
 		return nil, err
 	}
-	if err := b.convertible(l.Body, t, accT); err != nil {
-		return nil, err
+	if l.Block == nil {
+		if err := b.convertible(l.Body, t, accT); err != nil {
+			return nil, err
+		}
 	}
 	l.T = accT
 	n.method = linqBuiltin("Aggregate")
@@ -71,7 +138,7 @@ func (b *binder) aggregate(n *Call, m *Member, elem *Type) (*Type, error) {
 func (b *binder) groupBySelectors(n *Call, m *Member, elem *Type) (*Type, error) {
 	lambda := func(i, params int) (*Lambda, error) {
 		l, ok := n.Args[i].X.(*Lambda)
-		if !ok || len(l.Params) != params || l.Block != nil {
+		if !ok || len(l.Params) != params {
 			return nil, b.errf(n.Args[i].Off, "GroupBy takes a key lambda (x => key), then an element lambda (x => element) and/or a result lambda ((key, items) => result)")
 		}
 		return l, nil
@@ -147,7 +214,7 @@ func (f *frame) groupBySelected(n *Call, seq []any, cmp any) (any, error) {
 		}
 		g := g.(*grouping)
 		f.vars[rl.locals[0].slot], f.vars[rl.locals[1].slot] = g.Key, g.Items
-		if out[i], err = f.eval(rl.Body); err != nil {
+		if out[i], err = f.run(rl); err != nil {
 			return nil, err
 		}
 	}
@@ -190,10 +257,14 @@ func (b *binder) linqIndexed(n *Call, m *Member, elem *Type) (*Type, bool, error
 		return nil, false, nil
 	}
 	l, ok := args[0].X.(*Lambda)
-	if !ok || len(l.Params) != 2 || l.Block != nil {
-		return nil, true, b.errf(args[0].Off, "the argument of %s must be an expression lambda of two parameters", m.Name)
+	if !ok || len(l.Params) != 2 {
+		return nil, true, b.errf(args[0].Off, "the argument of %s must be a lambda of two parameters", m.Name)
 	}
-	t, err := b.bindLambda(l, elem, second)
+	var want *Type
+	if m.Name == "Where" {
+		want = tBool
+	}
+	t, err := b.bindLambdaTo(l, want, elem, second)
 	if err != nil {
 		return nil, true, err
 	}
@@ -238,7 +309,7 @@ func (f *frame) linqTwo(n *Call, m *Member, seq []any, cmp any) (any, error) {
 			} else {
 				f.vars[l.locals[1].slot] = i
 			}
-			v, err := f.eval(l.Body)
+			v, err := f.run(l)
 			if err != nil {
 				return nil, err
 			}
@@ -272,7 +343,13 @@ func (f *frame) linqTwo(n *Call, m *Member, seq []any, cmp any) (any, error) {
 				return nil, err
 			}
 			f.vars[l.locals[0].slot], f.vars[l.locals[1].slot] = acc, x
-			v, err := f.evalAs(l.Body, l.T)
+			var v any
+			var err error
+			if l.Block != nil {
+				v, err = f.run(l) // its returns convert to l.T
+			} else {
+				v, err = f.evalAs(l.Body, l.T)
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -222,6 +222,9 @@ func walkExpr(e Expr, f func(Expr)) {
 		walkExpr(n.X, f)
 	case *Lambda:
 		walkExpr(n.Body, f)
+		if n.Block != nil {
+			walkStmt(n.Block, f)
+		}
 	case *NewExpr:
 		for _, a := range n.Args {
 			walkExpr(a.X, f)
@@ -239,6 +242,61 @@ func walkExpr(e Expr, f func(Expr)) {
 	case *Assign:
 		walkExpr(n.Target, f)
 		walkExpr(n.X, f)
+	}
+}
+
+// walkStmt calls walkExpr(e, f) on every expression of s and of the
+// statements inside it (a lambda's statement body, a local function's).
+func walkStmt(s Stmt, f func(Expr)) {
+	switch s := s.(type) {
+	case *Block:
+		for _, x := range s.List {
+			walkStmt(x, f)
+		}
+	case *Decl:
+		for _, x := range s.Inits {
+			walkExpr(x, f)
+		}
+	case *ExprStmt:
+		walkExpr(s.X, f)
+	case *Return:
+		walkExpr(s.X, f)
+	case *Throw:
+		walkExpr(s.X, f)
+	case *If:
+		walkExpr(s.C, f)
+		walkStmt(s.Then, f)
+		if s.Else != nil {
+			walkStmt(s.Else, f)
+		}
+	case *Foreach:
+		walkExpr(s.In, f)
+		walkStmt(s.Body, f)
+	case *While:
+		walkExpr(s.C, f)
+		walkStmt(s.Body, f)
+	case *For:
+		for _, x := range s.Init {
+			walkStmt(x, f)
+		}
+		walkExpr(s.C, f)
+		for _, x := range s.Post {
+			walkExpr(x, f)
+		}
+		walkStmt(s.Body, f)
+	case *Try:
+		walkStmt(s.Body, f)
+		for _, c := range s.Catches {
+			walkStmt(c.Body, f)
+		}
+		if s.Finally != nil {
+			walkStmt(s.Finally, f)
+		}
+	case *LocalFunc:
+		walkExpr(s.ExprBody, f)
+		if s.Body != nil {
+			walkStmt(s.Body, f)
+		}
 	}
 }
 
@@ -937,6 +995,9 @@ func (lw *lowerer) linq(n *Call, m *Member, en env) (string, error) {
 	var arg string
 	if len(n.Args) == 1 {
 		if l, ok := n.Args[0].X.(*Lambda); ok {
+			if l.Block != nil { // the binder sends these to the interpreter
+				return "", cannot("lambda with a statement body")
+			}
 			inner := en.clone()
 			p := lw.bind(inner, l.locals[0])
 			body, err := lw.expr(l.Body, inner)

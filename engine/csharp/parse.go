@@ -137,13 +137,13 @@ func (p *parser) stmt() (Stmt, error) {
 		case "return":
 			p.advance()
 			if p.accept(";") {
-				return &Return{snode{off}, nil}, nil // only in a void local function (the binder says so elsewhere)
+				return &Return{snode: snode{off}}, nil // only in a void local function (the binder says so elsewhere)
 			}
 			x, err := p.expr()
 			if err != nil {
 				return nil, err
 			}
-			return &Return{snode{off}, x}, p.semi()
+			return &Return{snode: snode{off}, X: x}, p.semi()
 		case "if":
 			p.advance()
 			c, err := p.parenExpr()

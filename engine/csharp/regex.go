@@ -670,15 +670,17 @@ func (b *binder) regexEvaluator(n *Call, l *Lambda, instance bool) (*Type, error
 			return nil, err
 		}
 	}
-	if len(l.Params) != 1 || l.Block != nil {
-		return nil, b.errf(l.Off, "a MatchEvaluator is an expression lambda of one parameter (m => ...)")
+	if len(l.Params) != 1 {
+		return nil, b.errf(l.Off, "a MatchEvaluator is a lambda of one parameter (m => ...)")
 	}
-	t, err := b.bindLambda(l, tMatch)
+	t, err := b.bindLambdaTo(l, tString, tMatch)
 	if err != nil {
 		return nil, err
 	}
-	if err := b.convertible(l.Body, t, tString); err != nil {
-		return nil, err
+	if l.Block == nil {
+		if err := b.convertible(l.Body, t, tString); err != nil {
+			return nil, err
+		}
 	}
 	b.needInterp("Regex.Replace with a MatchEvaluator")
 	n.evaluator = true

@@ -213,17 +213,17 @@ func (b *binder) collMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err
 	case 'p':
 		b.methodGroup(n.Args[0])
 		l, isLambda := n.Args[0].X.(*Lambda)
-		if !isLambda || len(l.Params) != 1 || l.Block != nil {
-			return nil, true, b.errf(n.Args[0].Off, "the argument of %s must be an expression lambda returning bool (x => ...)", member)
+		if !isLambda || len(l.Params) != 1 {
+			return nil, true, b.errf(n.Args[0].Off, "the argument of %s must be a lambda returning bool (x => ...)", member)
 		}
-		lt, err := b.bindLambda(l, xt.Elem)
+		lt, err := b.bindLambdaTo(l, tBool, xt.Elem)
 		if err != nil {
 			return nil, true, err
 		}
 		if lt.K != KBool || lt.Nullable {
 			return nil, true, b.errf(n.Args[0].Off, "the argument of %s must be a lambda returning bool, not %s", member, typeName(lt))
 		}
-		walkExpr(l.Body, func(x Expr) {
+		walkExpr(l, func(x Expr) {
 			switch x := x.(type) {
 			case *Name:
 				cc.self = cc.self || x.local == cc.mut
