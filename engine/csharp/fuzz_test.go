@@ -86,6 +86,15 @@ func FuzzCSharp(f *testing.F) {
 		`foreach (Group g in Regex.Match("ab", "(a)(?<x>b)").Groups) { return g.Name + g.Captures.Count; } return Regex.Replace("ab", "(?<x>a)", "$1${x}$$", RegexOptions.ExplicitCapture);`,
 		`string[] r = { "a", "b" }; var o = new JObject { { "k", r.Length }, { "l", "x" } }; return new { o, n = r[0] }.n + o;`,
 		`var q = new { a = 1, b = "x" }; return new[] { q }.Select(x => x.a).Sum() + Regex.Replace("a1", @"\d", m => m.Value + q.b);`,
+		// lambdas with a statement body
+		`string.Join(",", "a=1;b=2".Split(';').Select(x => { var p = x.Split('='); return p[0]; }))`,
+		`var n = 0; var r = new[] {1, 2, 3}.Where(x => { n += x; if (x > 1) { return true; } return false; }).Count(); return n + r;`,
+		`return new[] {1, 2}.Select(x => { try { if (x > 1) throw new Exception("e"); return x * 0.5; } catch (Exception e) { return e.Message.Length; } }).Sum();`,
+		`return Regex.Replace("a1b2", @"\d", m => { var v = int.Parse(m.Value); return (v + 1).ToString(); });`,
+		`foreach (var h in new[] {"a"}) { return new[] {h}.Select(x => { for (int i = 0; i < 2; i++) { x += i; } return x; }).First(); } return "";`,
+		`return new[] {1, 2}.Aggregate(0, (a, x) => { int F(int y) => y * 2; return a + F(x); }) + new[] {"a"}.GroupBy(s => { return s.Length; }, (k, g) => { return k; }).First();`,
+		`var s = new HashSet<int> {1, 2}; return s.RemoveWhere(x => { return s.Contains(x + 1); }) + new[] {1}.Select((x, i) => { if (x > i) return null; return "y"; }).Count();`,
+		`x => { return x; }`, `(a, b) => { }`, `new[] {1}.Select(x => { })`, `new[] {1}.Select(x => { return; })`,
 	} {
 		f.Add(s)
 	}
