@@ -59,6 +59,8 @@ func TestCSharpStatementLambdas(t *testing.T) {
 		{`return string.Join(",", new[] { 1, 2 }.Select(x => { var p = x * 2; return p; })) + string.Join(",", new[] { 3 }.Select(x => { var p = x * 3; return p; }));`, "2,49"},
 		// changing an outer local: each call runs once per item, in order, when the operator runs
 		{`var n = 0; var r = new[] { 1, 2, 3 }.Select(x => { n += x; return n; }).ToArray(); return string.Join(",", r) + "|" + n;`, "1,3,6|6"},
+		// the operator runs its lambda when called, once (.NET defers Select: 6 here; docs' Differences from .NET)
+		{`var n = 0; var q = new[] { 1, 2, 3 }.Select(x => { n++; return x; }); var a = q.Count(); var b = q.Count(); return n + a + b;`, "9"},
 		{`var seen = new List<string>(); var firsts = new[] { "a", "b", "a", "c" }.Where(x => { if (seen.Contains(x)) { return false; } seen.Add(x); return true; }); return string.Join(",", firsts) + "|" + seen.Count;`, "a,b,c|3"},
 		{`var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase); var dupes = 0; var n = new[] { "A", "a", "b" }.Count(x => { if (!seen.Add(x)) { dupes++; return false; } return true; }); return n + "|" + dupes;`, "2|1"},
 		// statements inside: loops, try/catch, local functions, checked, throw
