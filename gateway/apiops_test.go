@@ -522,3 +522,48 @@ func TestAPIOpsOverridesFlatLayout(t *testing.T) {
 		t.Errorf("notices lack %q:\n%s", want, strings.Join(snap.Notices, "\n"))
 	}
 }
+
+// TestAPIOpsReloadKeepsAPINotices: a reload that reuses an unchanged API
+// as compiled still says what its files hold that tollgate ignores.
+func TestAPIOpsReloadKeepsAPINotices(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/a/apiInformation.json", `{"properties": {"path": "a", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false, "protocols": ["https"], "authenticationSettings": {}}}`)
+	writeFile(t, dir, "apis/b/apiInformation.json", `{"properties": {"path": "b", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	mine := func(snap *gateway.Snapshot) []string {
+		var out []string
+		for _, n := range snap.Notices {
+			if strings.Contains(n, "apis/a/") {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	first, errs := loadDirWith(t, dir, gateway.LoadOptions{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := mine(first)
+	if len(want) < 2 {
+		t.Fatalf("notices of api a: %q", want)
+	}
+	// b changes; a is reused as compiled.
+	writeFile(t, dir, "apis/b/apiInformation.json", `{"properties": {"path": "b2", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	again, errs := loadDirWith(t, dir, gateway.LoadOptions{Previous: first})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	byName := func(snap *gateway.Snapshot) *gateway.API {
+		for _, a := range snap.APIs {
+			if a.Name == "a" {
+				return a
+			}
+		}
+		return nil
+	}
+	if a := byName(again); a == nil || a != byName(first) {
+		t.Fatal("api a was not reused as compiled")
+	}
+	if got := mine(again); !slices.Equal(got, want) {
+		t.Errorf("notices after the reload:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -80,6 +80,9 @@ type API struct {
 	// backendExprs are the places of the backend-id expressions of its
 	// documents (reportUnusableBackends), kept for a reload that reuses it.
 	backendExprs []engine.Pos
+	// notices are its own load's notices (an ignored property of its
+	// apiInformation.json, …), said again by a reload that reuses it.
+	notices []string
 }
 
 // Limits are the per-API limits, all with documented defaults (README).
@@ -461,10 +464,12 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 				h.Write([]byte(old.Hash))
 				snap.APIs = append(snap.APIs, old)
 				sc.reusedBackendExprs = append(sc.reusedBackendExprs, old.backendExprs...)
+				snap.Notices = append(snap.Notices, old.notices...)
 				continue
 			}
 		}
 		exprsBefore := len(sc.comp.BackendExpressions())
+		noticesBefore := len(snap.Notices)
 		var root *engine.Node
 		if !src.json {
 			var err error
@@ -544,6 +549,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		// Last: the views copy the API as it is now.
 		buildScopes(api, proot, extras, scopeInputs{comp: sc.comp, global: sc.top, products: products}, &errs)
 		api.backendExprs = slices.Clone(sc.comp.BackendExpressions()[exprsBefore:])
+		api.notices = slices.Clone(snap.Notices[noticesBefore:])
 		checkODataPolicies(api, &errs)
 		checkGRPCPolicies(api, &errs)
 		api.setInline(stores)
