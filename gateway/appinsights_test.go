@@ -209,7 +209,9 @@ const aiPolicy = `<policies>
 // metrics), with the client's W3C trace context; an API without the
 // diagnostic sends nothing.
 func TestAppInsightsAPIOpsFolder(t *testing.T) {
+	var sent sync.Map // path -> the traceparent the backend got
 	rb := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		sent.Store(r.URL.Path, r.Header.Get("Traceparent")+" "+r.Header.Get("Request-Id"))
 		w.Header().Set("Content-Type", "application/json")
 		if strings.HasSuffix(r.URL.Path, "/fail") {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -277,6 +279,14 @@ func TestAppInsightsAPIOpsFolder(t *testing.T) {
 		if got := dep.Str(k); got != want {
 			t.Errorf("dependency %s = %q, want %q", k, got, want)
 		}
+	}
+	// The backend got the operation's trace context, its parent the
+	// dependency (W3C: no Request-Id), so its own telemetry joins it.
+	if tp, _ := sent.Load("/42"); tp != "00-4bf92f3577b34da6a3ce929d0e0e4736-"+dep.Str("id")+"-01 " {
+		t.Errorf("the backend got traceparent and Request-Id %q; want the dependency %s's", tp, dep.Str("id"))
+	}
+	if tp, _ := sent.Load("/1"); tp != " " {
+		t.Errorf("the API without the diagnostic sent %q", tp)
 	}
 	if dep.Prop("Request-X-Tenant") != "acme" || dep.Prop("Response-Content-Type") != "application/json" ||
 		dep.Tags["ai.operation.id"] != "4bf92f3577b34da6a3ce929d0e0e4736" || dep.Tags["ai.location.ip"] != "" {
@@ -592,5 +602,49 @@ func TestAppInsightsAlwaysLogErrors(t *testing.T) {
 	}
 	if op := reqs[0].Tags["ai.operation.id"]; op == "4bf92f3577b34da6a3ce929d0e0e4736" || reqs[0].Tags["ai.operation.parentId"] != "" {
 		t.Fatalf("httpCorrelationProtocol None continued the client's trace: %v", reqs[0].Tags)
+	}
+}
+
+// TestAppInsightsBackendTraceContext: with Application Insights alone (no
+// OpenTelemetry), the backend request carries the request's operation and
+// the backend call's dependency id as its parent (W3C traceparent; Legacy
+// adds Request-Id), so the backend's telemetry joins the operation; None
+// adds nothing (a client's traceparent passes as any header).
+func TestAppInsightsBackendTraceContext(t *testing.T) {
+	const client = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	for _, tc := range []struct {
+		correlation string
+		sampling    int
+		want        func(op, dep string) string // traceparent|Request-Id
+	}{
+		{"W3C", 100, func(op, dep string) string { return "00-" + op + "-" + dep + "-01|" }},
+		{"W3C", 0, func(op, dep string) string { return "00-" + op + "-" + dep + "-00|" }}, // sent only because it failed
+		{"Legacy", 100, func(op, dep string) string { return "00-" + op + "-" + dep + "-01||" + op + "." + dep + "." }},
+		{"None", 100, func(string, string) string { return client + "|" }},
+	} {
+		t.Run(fmt.Sprintf("%s %d%%", tc.correlation, tc.sampling), func(t *testing.T) {
+			var got atomic.Value
+			rb := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				got.Store(r.Header.Get("Traceparent") + "|" + r.Header.Get("Request-Id"))
+				w.WriteHeader(http.StatusBadGateway) // a failure: sent with alwaysLog allErrors at any sampling
+			})
+			ai := aitest.New(t)
+			metrics := gateway.NewMetrics()
+			ls := aiLoggers(t, metrics, policies.TelemetryTuning{})
+			ls.SetClient(routeTo(ai))
+			diag := fmt.Sprintf(`{"properties": {"alwaysLog": "allErrors", "httpCorrelationProtocol": %q, "loggerId": "/loggers/contoso-ai",
+  "sampling": {"samplingType": "fixed", "percentage": %d}}}`, tc.correlation, tc.sampling)
+			dir := writeAIFolder(t, rb.url, extractedLogger, diag, "")
+			g := aiGateway(t, dir, ls, metrics, constEnv(aiKey))
+			get(t, g.url+"/orders/1", http.Header{"Traceparent": {client}})
+			items := ai.WaitFor(testTimeout, "the request and its dependency", func(it []aitest.Envelope) bool {
+				return len(aitest.Of(it, "RequestData")) == 1 && len(aitest.Of(it, "RemoteDependencyData")) == 1
+			})
+			dep := aitest.Of(items, "RemoteDependencyData")[0]
+			want := tc.want(dep.Tags["ai.operation.id"], dep.Str("id"))
+			if s, _ := got.Load().(string); s != want {
+				t.Errorf("the backend got %q, want %q", s, want)
+			}
+		})
 	}
 }

@@ -33,6 +33,7 @@ type aiRequest struct {
 	send bool // sampled: sent whatever the outcome; otherwise only when it failed (alwaysLog allErrors)
 
 	opID, id, parent string // W3C trace id, the request's span id, the client's span id
+	depID            string // the next backend call's span id, when aiTraceparent sent it
 	name, url, host  string
 	reqHeaders       map[string]string // frontend.request.headers as the client sent them (masked)
 
@@ -146,8 +147,13 @@ func (d *diagRequest) aiDependency(method string, target *url.URL, sent http.Hea
 	if res != nil {
 		d.aiHeaders(props, "Response-", res.Header, &ai.backResp)
 	}
+	id := a.depID
+	if id == "" {
+		id = appinsights.SpanID()
+	}
+	a.depID = ""
 	dep := &appinsights.RemoteDependencyData{
-		ID: appinsights.SpanID(), Name: method + " " + target.EscapedPath(), Duration: appinsights.Duration(time.Since(start)),
+		ID: id, Name: method + " " + target.EscapedPath(), Duration: appinsights.Duration(time.Since(start)),
 		Success: err == nil && status > 0 && status < 400, Data: d.maskText(engine.RedactURL(target.String())),
 		Target: target.Host, Type: "HTTP", Properties: props,
 	}
@@ -158,6 +164,30 @@ func (d *diagRequest) aiDependency(method string, target *url.URL, sent http.Hea
 	a.backend = dep
 	a.mu.Unlock()
 	a.add(&appinsights.Item{Time: start, Data: dep})
+}
+
+// aiTraceparent gives a backend request (h, its headers) the request's
+// trace context when Application Insights alone correlates it (with
+// OpenTelemetry on, its client span's traceparent does): W3C traceparent
+// with the operation id and a new span id, which the call's dependency item
+// then carries as its id, so the backend's own telemetry is the
+// dependency's child in the same operation; with httpCorrelationProtocol
+// Legacy also Request-Id, |operation.span., which older Application
+// Insights SDKs read. None: nothing. The sampled flag is the request's.
+func (d *diagRequest) aiTraceparent(h http.Header) {
+	a := d.app
+	if a == nil || d.span != nil || a.d.correlation == "None" {
+		return
+	}
+	a.depID = appinsights.SpanID()
+	flags := "-00"
+	if a.send {
+		flags = "-01"
+	}
+	h.Set("Traceparent", "00-"+a.opID+"-"+a.depID+flags)
+	if a.d.correlation == "Legacy" {
+		h.Set("Request-Id", "|"+a.opID+"."+a.depID+".")
+	}
 }
 
 // aiSeverity maps the trace policy's severities to Application Insights'.

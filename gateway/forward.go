@@ -53,8 +53,9 @@ func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
 		out.Body, out.ContentLength, out.GetBody = nil, 0, nil
 	}
 	var start time.Time
-	if x.m.diag != nil {
+	if d := x.m.diag; d != nil {
 		start = time.Now()
+		d.aiTraceparent(out.Header)
 	}
 	resp, err := x.s.proxy.transport.RoundTrip(out)
 	if diag := x.m.diag; diag != nil { // diagnostics.go: this attempt's headers (and dependency)

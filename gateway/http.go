@@ -228,8 +228,9 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 		defer out.Body.Close()
 	}
 	var start time.Time
-	if x.m.diag != nil {
+	if d := x.m.diag; d != nil {
 		start = time.Now()
+		d.aiTraceparent(out.Header)
 	}
 	res, err := p.transport.RoundTrip(out)
 	if diag := x.m.diag; diag != nil { // diagnostics.go: the headers as sent and as answered

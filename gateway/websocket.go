@@ -216,8 +216,9 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 		endDial = s.tel.startDial(r.Context(), x.target, hdr)
 	}
 	var start time.Time
-	if x.m.diag != nil {
+	if d := x.m.diag; d != nil {
 		start = time.Now()
+		d.aiTraceparent(hdr)
 	}
 	backend, resp, err := dialer.Dial(dctx, x.target, hdr, wsproxy.OfferedSubprotocols(r))
 	if endDial != nil {
