@@ -77,6 +77,18 @@ func TestCSharpMutatorsAsValues(t *testing.T) {
 		{`var s = new HashSet<JToken>(); s.Add(JObject.Parse("{}")); return s.Add(JObject.Parse("{}")) + "|" + s.Count;`, "True|2"},
 		{`var l = new List<string> { "a", "b", "a" }; var r = l.Remove("a"); return r + "|" + l.Remove("z") + "|" + string.Join(",", l);`, "True|False|b,a"},
 		{`var l = new List<int> { 3, 1, 3 }; l.Remove(3); return string.Join(",", l);`, "1,3"},
+		// List<T>.RemoveAll, by .NET's algorithm
+		{`var l = new List<int> { 1, 2, 3, 4, 5, 6 }; var n = l.RemoveAll(x => x % 2 == 0); return n + ":" + string.Join(",", l);`, "3:1,3,5"},
+		{`var l = new List<string> { "a", "", "b", "" }; l.RemoveAll(x => x == ""); return string.Join(",", l) + "|" + l.Count;`, "a,b|2"},
+		{`var l = new List<int> { 1, 2 }; return l.RemoveAll(x => x > 5) + ":" + string.Join(",", l);`, "0:1,2"},
+		{`var l = new[] { "x", "y", "x" }.ToList(); l.RemoveAll(s => { var keep = s != "x"; return !keep; }); return string.Join(",", l);`, "y"},
+		// the list is compacted in place as the predicate runs, its length
+		// kept: reading it, the predicate still sees 2 and 3 (a HashSet's
+		// RemoveWhere sees the removals: "2:1,3" above)
+		{`var l = new List<int> { 1, 2, 3, 4 }; var n = l.RemoveAll(x => l.Contains(x - 1)); return n + ":" + string.Join(",", l);`, "3:1"},
+		// a predicate that throws leaves the list as .NET's does: partly
+		// compacted (3 moved over 2), its length unchanged
+		{`var l = new List<int> { 1, 2, 3, 4, 5 }; try { l.RemoveAll(x => { if (x == 4) throw new Exception("x"); return x == 2; }); } catch (Exception) { } return string.Join(",", l);`, "1,3,3,4,5"},
 		{`var l = new[] { "x", "y" }.ToList(); l.Remove("x"); l.Add("z"); return string.Join(",", l);`, "y,z"},
 		{`var d = new Dictionary<string, int>(); var a = d.TryAdd("k", 1); var b = d.TryAdd("k", 2); return a + "|" + b + "|" + d["k"] + "|" + d.Remove("k") + "|" + d.Remove("k");`, "True|False|1|True|False"},
 		{`var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase); d.TryAdd("Host", "a"); if (d.TryAdd("HOST", "b")) { return "added"; } return (string)d["host"] + d.Count;`, "a1"},
@@ -170,6 +182,10 @@ func TestCSharpCollectionLoadErrors(t *testing.T) {
 		{`@{ foreach (var s in new[] { new HashSet<int>() }) { s.Add(1); } return 1; }`, "'HashSet<int>.Add' changes the collection 's' shares with where it came from"},
 		{`@{ void Put(List<string> l) { l.Remove("a"); } var x = new List<string>(); Put(x); return x.Count; }`, "'List<string>.Remove' changes the collection 'l' shares"},
 		{`@(new[] { 1 }.ToList().Remove(1))`, "'List<int>.Remove' changes the collection: here only a collection held in a local variable can be changed"},
+		{`@(new[] { 1 }.ToList().RemoveAll(x => x > 0))`, "'List<int>.RemoveAll' changes the collection: here only a collection held in a local variable can be changed"},
+		{`@{ var s = new HashSet<int> { 1 }; return s.RemoveAll(x => x > 0); }`, "'HashSet<int>' does not contain a definition for 'RemoveAll'"},
+		{`@{ var l = new List<int> { 1 }; return l.RemoveWhere(x => x > 0); }`, "'List<int>' does not contain a definition for 'RemoveWhere'"},
+		{`@{ var l = new List<int> { 1 }; return l.RemoveAll(x => x); }`, "must be a lambda returning bool, not int"},
 		// Sum's and Average's overloads are int, long, float, double, decimal
 		{`@(new short[] { 1, 2 }.Sum())`, "'short[]' does not contain a definition for 'Sum'"},
 		{`@(new uint[] { 1 }.Average())`, "'uint[]' does not contain a definition for 'Average'"},

@@ -94,6 +94,7 @@ func FuzzCSharp(f *testing.F) {
 		`foreach (var h in new[] {"a"}) { return new[] {h}.Select(x => { for (int i = 0; i < 2; i++) { x += i; } return x; }).First(); } return "";`,
 		`return new[] {1, 2}.Aggregate(0, (a, x) => { int F(int y) => y * 2; return a + F(x); }) + new[] {"a"}.GroupBy(s => { return s.Length; }, (k, g) => { return k; }).First();`,
 		`var s = new HashSet<int> {1, 2}; return s.RemoveWhere(x => { return s.Contains(x + 1); }) + new[] {1}.Select((x, i) => { if (x > i) return null; return "y"; }).Count();`,
+		`var l = new List<int> {1, 2, 3, 4}; var n = l.RemoveAll(x => { if (x == 3) throw new Exception(); return l.Contains(x - 1); }); return n + string.Join(",", l);`,
 		`x => { return x; }`, `(a, b) => { }`, `new[] {1}.Select(x => { })`, `new[] {1}.Select(x => { return; })`,
 	} {
 		f.Add(s)

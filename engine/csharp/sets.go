@@ -37,13 +37,14 @@ import (
 
 // collOp is one of those methods.
 type collOp struct {
-	name    string
-	arg     byte  // 0: none, 'e': an element, 's': a sequence, 'p': a predicate
-	result  *Type // the method's type
-	mutates bool
-	list    bool // List<T> has it too (List's Add is void)
-	query   *builtin
-	changed *builtin // gives the changed collection, for the statement form
+	name     string
+	arg      byte  // 0: none, 'e': an element, 's': a sequence, 'p': a predicate
+	result   *Type // the method's type
+	mutates  bool
+	list     bool // List<T> has it too (List's Add is void)
+	listOnly bool // List<T> has it, HashSet<T> does not (RemoveAll)
+	query    *builtin
+	changed  *builtin // gives the changed collection, for the statement form
 }
 
 var collOps = map[string]*collOp{}
@@ -58,6 +59,7 @@ func registerSets() {
 		{name: "ExceptWith", arg: 's', result: tVoid, mutates: true},
 		{name: "SymmetricExceptWith", arg: 's', result: tVoid, mutates: true},
 		{name: "RemoveWhere", arg: 'p', result: tInt, mutates: true},
+		{name: "RemoveAll", arg: 'p', result: tInt, mutates: true, list: true, listOnly: true},
 		{name: "IsSubsetOf", arg: 's', result: tBool},
 		{name: "IsSupersetOf", arg: 's', result: tBool},
 		{name: "IsProperSubsetOf", arg: 's', result: tBool},
@@ -150,7 +152,7 @@ func (b *binder) collStmt(s *ExprStmt) {
 func (b *binder) collMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err error) {
 	op := collOps[m.Name]
 	set, list := isSet(xt), isList(xt)
-	if op == nil || m.TypeArgs != nil || !(set || list && op.list || isReadOnlySet(xt) && !op.mutates) {
+	if op == nil || m.TypeArgs != nil || !(set && !op.listOnly || list && op.list || isReadOnlySet(xt) && !op.mutates && !op.listOnly) {
 		return nil, false, nil
 	}
 	if m.Name == "Remove" && len(n.Args) == 0 {
@@ -328,6 +330,9 @@ func (f *frame) collCall(n *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cc.op.name == "RemoveAll" {
+		return f.removeAll(n, cc, coll)
+	}
 	if cc.op.arg == 'p' {
 		return f.removeWhere(n, cc, coll, cmp)
 	}
@@ -377,6 +382,62 @@ func (f *frame) removeWhere(n *Call, cc *collCall, coll []any, cmp any) (any, er
 		return nil, err
 	}
 	return removed, nil
+}
+
+// removeAll is List<T>.RemoveAll(match), by .NET's algorithm: the items
+// are compacted in place as the predicate runs and the list keeps its
+// length until the end, so a predicate that reads the list sees what
+// .NET's sees, and one that throws leaves the list as .NET's leaves it
+// (partly compacted, its length unchanged). The result is the count
+// removed.
+func (f *frame) removeAll(n *Call, cc *collCall, coll []any) (any, error) {
+	match := f.lambda(n.Args[0].X.(*Lambda))
+	items := append([]any(nil), coll...)
+	size := len(items)
+	test := func(i int) (bool, error) {
+		if cc.self {
+			f.vars[cc.mut.slot] = append([]any(nil), items...)
+		}
+		v, err := match(items[i])
+		return v == true, err
+	}
+	fail := func(err error) (any, error) {
+		f.vars[cc.mut.slot] = items
+		return nil, err
+	}
+	free := 0
+	for ; free < size; free++ {
+		ok, err := test(free)
+		if err != nil {
+			return fail(err)
+		}
+		if ok {
+			break
+		}
+	}
+	if free >= size {
+		f.vars[cc.mut.slot] = coll
+		return 0, nil
+	}
+	for cur := free + 1; cur < size; {
+		for cur < size {
+			ok, err := test(cur)
+			if err != nil {
+				return fail(err)
+			}
+			if !ok {
+				break
+			}
+			cur++
+		}
+		if cur < size {
+			items[free] = items[cur]
+			free++
+			cur++
+		}
+	}
+	f.vars[cc.mut.slot] = items[:free:free]
+	return size - free, nil
 }
 
 // collRun runs a collOp but RemoveWhere on a collection (a set's items
