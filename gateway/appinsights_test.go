@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -646,5 +647,39 @@ func TestAppInsightsBackendTraceContext(t *testing.T) {
 				t.Errorf("the backend got %q, want %q", s, want)
 			}
 		})
+	}
+}
+
+// TestAppInsightsLoggersFile: an appinsights logger of the loggers file
+// (tollgate serve --loggers) is what an applicationinsights diagnostic's
+// loggerId names, as an APIOps logger would be; with the id of the
+// folder's logger it replaces it (a local ingestion endpoint while
+// developing), the folder's reported as ignored.
+func TestAppInsightsLoggersFile(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	ai := aitest.New(t)
+	metrics := gateway.NewMetrics()
+	path := t.TempDir() + "/loggers.xml"
+	writeFile(t, filepath.Dir(path), "loggers.xml", `<loggers>
+  <logger id="contoso-ai" type="appinsights" connection-string="`+ai.ConnectionString(aiKey)+`" buffer="100"/>
+</loggers>`)
+	ls, err := policies.LoadLoggers(path, metrics, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ls.Close)
+	dir := writeAIFolder(t, rb.url, extractedLogger, extractedDiagnostic, "")
+	g := aiGateway(t, dir, ls, metrics, constEnv(""))
+	notes := strings.Join(g.srv.Current().Notices, "\n")
+	if !strings.Contains(notes, "ignored: logger contoso-ai (the loggers file declares it too, and that one is used)") {
+		t.Errorf("notices:\n%s", notes)
+	}
+	if resp, _ := get(t, g.url+"/orders/7", nil); resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	ls.Close() // sends what is queued
+	reqs := aitest.Of(ai.Items(), "RequestData")
+	if len(reqs) != 1 || reqs[0].IKey != aiKey || reqs[0].Str("name") != "GET /orders/7" {
+		t.Fatalf("requests sent: %s", aitest.Summary(ai.Items()))
 	}
 }

@@ -198,7 +198,7 @@ func (ls *Loggers) newLogger(n *engine.Node, dry bool) (*logger, engine.ErrorLis
 		return a.Value, a
 	}
 	known := map[string][]string{"file": {"path"}, "stdout": {}, "http": {"url", "timeout"},
-		"eventhub": {"connection-string", "name", "endpoint", "client-id"}}
+		"eventhub": {"connection-string", "name", "endpoint", "client-id"}, "appinsights": {"connection-string", "instrumentation-key", "client-id"}}
 	id, ida := attr("id")
 	typ, ta := attr("type")
 	if ida == nil || id == "" {
@@ -210,7 +210,7 @@ func (ls *Loggers) newLogger(n *engine.Node, dry bool) (*logger, engine.ErrorLis
 		if ta != nil {
 			pos = ta.ValuePos
 		}
-		errs.Add(pos, n.Path, "<logger> type must be file, stdout, http or eventhub, not %q", typ)
+		errs.Add(pos, n.Path, "<logger> type must be file, stdout, http, eventhub or appinsights, not %q", typ)
 		return nil, errs
 	}
 	allowed := append([]string{"id", "type", "buffer"}, extra...)
@@ -288,6 +288,19 @@ func (ls *Loggers) newLogger(n *engine.Node, dry bool) (*logger, engine.ErrorLis
 			break
 		}
 		lg.write = w
+	case "appinsights":
+		// As an APIOps applicationInsights logger: the telemetry of the
+		// APIs whose applicationinsights diagnostic names it.
+		cs, _ := attr("connection-string")
+		key, _ := attr("instrumentation-key")
+		cid, _ := attr("client-id")
+		ai, err := ls.appInsightsLogger(FolderLogger{ID: id, Type: LoggerTypeAppInsights, Buffer: size,
+			AppInsights: AppInsightsCredentials{ConnectionString: cs, InstrumentationKey: key, IdentityClientID: cid}}, "", false)
+		if err != nil {
+			errs.Add(n.Pos, n.Path, "<logger type=\"appinsights\">: %s", err.Error())
+			break
+		}
+		lg = ai
 	}
 	if len(errs) > 0 {
 		if lg.closeFn != nil {

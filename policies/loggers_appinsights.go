@@ -154,7 +154,7 @@ func (s *LoggerSet) AppInsights(id string) *appinsights.Exporter {
 	if s == nil {
 		return nil
 	}
-	if lg := s.folder[id]; lg != nil {
+	if lg := s.lookup(id); lg != nil {
 		return lg.ai
 	}
 	return nil

@@ -102,7 +102,10 @@ func TestLogToEventhubNeverBlocks(t *testing.T) {
 
 func TestLoggersFileErrors(t *testing.T) {
 	for _, c := range []struct{ file, want string }{
-		{`<loggers><logger id="a" type="kafka"/></loggers>`, `loggers.xml:1:31: logger: <logger> type must be file, stdout, http or eventhub, not "kafka"`},
+		{`<loggers><logger id="a" type="kafka"/></loggers>`, `loggers.xml:1:31: logger: <logger> type must be file, stdout, http, eventhub or appinsights, not "kafka"`},
+		{`<loggers><logger id="a" type="appinsights"/></loggers>`, `loggers.xml:1:10: logger: <logger type="appinsights">: credentials need a connectionString`},
+		{`<loggers><logger id="a" type="appinsights" connection-string="IngestionEndpoint=https://x/"/></loggers>`, `loggers.xml:1:10: logger: <logger type="appinsights">: `},
+		{`<loggers><logger id="a" type="appinsights" instrumentation-key="6e6f0c2a-1b2c-4d5e-8f90-a1b2c3d4e5f6" url="x"/></loggers>`, `<logger type="appinsights"> has no attribute "url" (known: "id", "type", "buffer", "connection-string", "instrumentation-key", "client-id")`},
 		{`<loggers><logger type="stdout"/></loggers>`, `loggers.xml:1:10: logger: <logger> needs a non-empty id`},
 		{`<loggers><logger id="a" type="stdout"/><logger id="a" type="stdout"/></loggers>`, `loggers.xml:1:52: logger: logger "a" is declared twice`},
 		{`<loggers><logger id="a" type="http" url="ftp://x"/></loggers>`, `needs an http(s) url`},
