@@ -314,6 +314,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, ok := r.Header[TraceTokenHeader]; ok {
 		r = s.traceRequested(w, r, api)
+	} else if _, ok := r.Header[APIMDebugHeader]; ok {
+		r = s.traceRequested(w, r, api)
 	}
 	var diag *diagRequest
 	if snap.diagnostics != nil { // APIM diagnostics (diagnostics.go): the one check without them
@@ -433,7 +435,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // credentialHeaders carry credentials; their values never reach a log.
 var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Ocp-Apim-Subscription-Key", "X-Api-Key",
-	TraceTokenHeader}
+	TraceTokenHeader, APIMDebugHeader}
 
 // requestCredentials lists the request's credential values to mask: each
 // credential header's value and its parts (the token after "Bearer", each

@@ -34,6 +34,11 @@ const (
 	// TraceIDHeader answers a traced request with its trace's id (the
 	// request id), to fetch from the admin API.
 	TraceIDHeader = "Tollgate-Trace-Id"
+	// APIMDebugHeader carries a trace token too, in the header APIM's
+	// clients send the token of its listDebugCredentials in; such a
+	// request is answered with APIMTraceIDHeader besides TraceIDHeader.
+	APIMDebugHeader   = "Apim-Debug-Authorization"
+	APIMTraceIDHeader = "Apim-Trace-Id"
 
 	// MaxTraceTokenTTL bounds a trace token's life.
 	MaxTraceTokenTTL = time.Hour
@@ -132,12 +137,20 @@ type tracedRequest struct {
 // for api it answers with TraceIDHeader and returns r marked for tracing.
 func (s *Server) traceRequested(w http.ResponseWriter, r *http.Request, api *API) *http.Request {
 	tok := r.Header.Get(TraceTokenHeader)
+	apim := false
+	if tok == "" {
+		tok, apim = r.Header.Get(APIMDebugHeader), true
+	}
 	r.Header.Del(TraceTokenHeader)
+	r.Header.Del(APIMDebugHeader)
 	if tok == "" || !s.tokens.check(tok, api.Name, time.Now()) {
 		return r
 	}
 	tr := &tracedRequest{id: s.newID()}
 	w.Header().Set(TraceIDHeader, tr.id)
+	if apim {
+		w.Header().Set(APIMTraceIDHeader, tr.id)
+	}
 	return r.WithContext(context.WithValue(r.Context(), traceKey{}, tr))
 }
 

@@ -164,6 +164,34 @@ func TestTraceTokenHTTP(t *testing.T) {
 	if tr == nil || len(tr.Steps) != 1 || tr.Steps[0].Policy != "set-header" || tr.Status != 200 {
 		t.Fatalf("trace %+v", tr)
 	}
+	if resp.Header.Get(gateway.APIMTraceIDHeader) != "" {
+		t.Errorf("Apim-Trace-Id answers a token sent in Tollgate-Trace-Token")
+	}
+
+	// The header APIM's clients send their debug token in works too, and
+	// is answered with APIM's Apim-Trace-Id as well; an invalid one traces
+	// nothing. Neither reaches the backend.
+	var sawAPIM string
+	be2 := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		sawAPIM = r.Header.Get(gateway.APIMDebugHeader)
+		w.Write([]byte("ok"))
+	})
+	writeAPI(t, dir, "rest2", `type="http" path="/rest2" service-url="`+be2.URL+`"`,
+		`<policies><inbound><set-header name="X-A" exists-action="override"><value>1</value></set-header></inbound></policies>`)
+	g = startGateway(t, dir)
+	tok, _, err = g.srv.MintTraceToken("rest2", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _ = get(t, g.url+"/rest2/x", http.Header{gateway.APIMDebugHeader: {tok}})
+	id := resp.Header.Get(gateway.APIMTraceIDHeader)
+	if resp.StatusCode != 200 || sawAPIM != "" || id == "" || id != resp.Header.Get(gateway.TraceIDHeader) || g.srv.Trace(id) == nil {
+		t.Fatalf("status %d, backend saw %q, Apim-Trace-Id %q, Tollgate-Trace-Id %q", resp.StatusCode, sawAPIM, id, resp.Header.Get(gateway.TraceIDHeader))
+	}
+	resp, _ = get(t, g.url+"/rest2/x", http.Header{gateway.APIMDebugHeader: {tok[:len(tok)-2] + "xx"}})
+	if resp.StatusCode != 200 || sawAPIM != "" || resp.Header.Get(gateway.APIMTraceIDHeader) != "" || resp.Header.Get(gateway.TraceIDHeader) != "" {
+		t.Fatalf("a forged token: status %d, backend saw %q, %v", resp.StatusCode, sawAPIM, resp.Header)
+	}
 }
 
 // A trace's size is bounded: a loop of steps with big notes is cut, and
