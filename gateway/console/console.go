@@ -159,7 +159,12 @@ type apisView struct {
 	Ready      bool                  `json:"ready"`
 	Reload     *gateway.ReloadStatus `json:"reload"`
 	Errors     []LoadError           `json:"errors"` // every error of the last reload
-	APIs       []APIView             `json:"apis"`
+	// Notices are what the served configuration's folder holds that
+	// tollgate ignores or cannot use (a property APIM has and tollgate
+	// does not use, a logger or backend whose secret has no value, ...),
+	// as tollgate check prints them.
+	Notices []LoadError `json:"notices"`
+	APIs    []APIView   `json:"apis"`
 }
 
 var errLine = regexp.MustCompile(`^(.+?):(\d+):(\d+): (.*)$`)
@@ -167,12 +172,18 @@ var errLine = regexp.MustCompile(`^(.+?):(\d+):(\d+): (.*)$`)
 // loadErrors splits the last reload's errors for links, with the file
 // relative to the apis folder (a file outside it is shown, not linked).
 func (c *Console) loadErrors(st *gateway.ReloadStatus) []LoadError {
-	out := []LoadError{} // never null: the page reads .length
 	if st == nil {
-		return out
+		return []LoadError{} // never null: the page reads .length
 	}
+	return c.splitLines(st.Errors)
+}
+
+// splitLines splits "file:line:col: message" lines (load errors, notices)
+// for links, masked.
+func (c *Console) splitLines(lines []string) []LoadError {
+	out := []LoadError{} // never null: the page reads .length
 	dir := c.srv.Dir()
-	for _, e := range st.Errors {
+	for _, e := range lines {
 		e = c.srv.MaskSecrets(e) // the loader redacts named values already; belt and braces
 		le := LoadError{Text: e, Message: e}
 		if m := errLine.FindStringSubmatch(e); m != nil {
@@ -204,10 +215,11 @@ func (c *Console) apis(w http.ResponseWriter, r *http.Request) {
 	c.rates.sample()
 	snap := c.srv.Current()
 	st := c.srv.LastReload()
-	v := apisView{Time: time.Now(), Ready: c.srv.Ready(), Reload: st, Errors: c.loadErrors(st), APIs: []APIView{}}
+	v := apisView{Time: time.Now(), Ready: c.srv.Ready(), Reload: st, Errors: c.loadErrors(st), Notices: []LoadError{}, APIs: []APIView{}}
 	folders := map[string]bool{}
 	if snap != nil {
 		v.ConfigHash = snap.Hash
+		v.Notices = c.splitLines(snap.Notices)
 		for _, a := range snap.APIs {
 			folder := filepath.Base(a.Dir)
 			folders[folder] = true

@@ -640,3 +640,25 @@ func TestAPIsMCPServer(t *testing.T) {
 	}
 	t.Fatalf("no ops-mcp row: %+v", v.APIs)
 }
+
+// The APIs view lists the served configuration's notices (what its folder
+// holds that tollgate ignores), split for links as the errors are.
+func TestAPIsNotices(t *testing.T) {
+	ws, hu := backends(t)
+	dir := sampleDir(t, ws, hu)
+	write(t, dir, "apis/ops/apiInformation.json", `{"properties": {"path": "ops", "serviceUrl": "`+hu+`", "subscriptionRequired": false, "protocols": ["https"]}}`)
+	e := start(t, dir, "")
+	var v struct {
+		Notices []console.LoadError
+	}
+	getJSON(t, e.admin.URL+"/console/api/apis", &v)
+	var found *console.LoadError
+	for i, n := range v.Notices {
+		if n.File == "apis/ops/apiInformation.json" && strings.Contains(n.Message, "protocols") {
+			found = &v.Notices[i]
+		}
+	}
+	if found == nil || found.Line != 1 || found.Col < 1 || !strings.HasPrefix(found.Message, "ignored: ") {
+		t.Fatalf("notices: %+v", v.Notices)
+	}
+}

@@ -126,7 +126,11 @@ function drawAPIs() {
       rl.time ? `${rl.trigger} at ${time(rl.time)}` : "", rl.duration ? ` · took ${rl.duration}` : "",
       rl.changed && rl.changed.length ? ` · changed ${rl.changed.join(", ")}` : ""),
     a.errors.length ? h("ul", { class: "errors", "data-testid": "reload-errors" },
-      a.errors.map((e) => h("li", {}, e.file ? fileLink(e.file, e.line, e.col, `${e.file}:${e.line}:${e.col}`) : "", e.file ? ": " + e.message : e.text))) : "");
+      a.errors.map((e) => h("li", {}, e.file ? fileLink(e.file, e.line, e.col, `${e.file}:${e.line}:${e.col}`) : "", e.file ? ": " + e.message : e.text))) : "",
+    a.notices && a.notices.length ? h("details", { "data-testid": "reload-notices" },
+      h("summary", {}, `${a.notices.length} notice(s): what the folder holds that tollgate ignores or cannot use`),
+      h("ul", { class: "notices" },
+        a.notices.map((e) => h("li", {}, e.file ? fileLink(e.file, e.line, e.col, `${e.file}:${e.line}:${e.col}`) : "", e.file ? ": " + e.message : e.text)))) : "");
   main.replaceChildren(
     h("h1", {}, "APIs"),
     h("div", { class: "card" }, h("table", { "data-testid": "apis" },
