@@ -191,7 +191,7 @@ func (nv *NamedValues) substitute(s string) (out string, spans []span, secret bo
 			return "", nil, secret, i, err
 		}
 		if !ok {
-			return "", nil, secret, i, fmt.Errorf("unknown named value {{%s}} (define it in %s)%s", name, nv.whereText(), nv.suggest(name))
+			return "", nil, secret, i, &UnknownValueError{Name: name, msg: fmt.Sprintf("unknown named value {{%s}} (define it in %s)%s", name, nv.whereText(), nv.suggest(name))}
 		}
 		secret = secret || v.Secret
 		b.WriteString(s[in:i])

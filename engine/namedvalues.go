@@ -91,6 +91,16 @@ type MissingValueError struct {
 
 func (e *MissingValueError) Error() string { return e.msg }
 
+// UnknownValueError is the error of a {{name}} that names no named value
+// (an APIOps extract filtered to leave some out has them in its loggers'
+// credentials); its text says where named values are defined.
+type UnknownValueError struct {
+	Name string // the name referred to
+	msg  string
+}
+
+func (e *UnknownValueError) Error() string { return e.msg }
+
 // MissingUnused returns the values without a value (Missing) that no
 // {{name}} referred to, sorted by name.
 func (nv *NamedValues) MissingUnused() []NamedValue {

@@ -103,10 +103,13 @@ func loadAPIOpsLoggers(dir string, nv *engine.NamedValues, over *overrides, comm
 			// loggers' credentials.
 			s, err := nv.SubstituteWithIDs(v)
 			var missing *engine.MissingValueError
-			if errors.As(err, &missing) {
+			var unknown *engine.UnknownValueError
+			if errors.As(err, &missing) || errors.As(err, &unknown) {
 				// As in every extract: APIM keeps the key in a secret
-				// named value the extractor cannot export. The logger
-				// cannot be used; that fails only what uses it.
+				// named value the extractor cannot export (or that an
+				// extract filtered by name leaves out). The logger
+				// cannot be used; that fails only what uses it, and
+				// telemetry never keeps a folder from loading.
 				if unusable == "" {
 					unusable = "credentials." + k + ": " + err.Error()
 				}
