@@ -436,3 +436,31 @@ func FuzzPromptText(f *testing.F) {
 		}
 	})
 }
+
+// An answer that arrives as the call's timeout passes (the connection's
+// end lets the server finish an empty 200, which races the client's
+// cancellation) is the timeout's failure, not a malformed answer.
+func TestContentSafetyAnswerRacingTimeout(t *testing.T) {
+	late := rtFunc(func(r *http.Request) (*http.Response, error) {
+		<-r.Context().Done() // the deadline passed: the answer comes anyway
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+	})
+	be := PolicyBackend{URL: "https://contoso-safety.cognitiveservices.azure.com/",
+		Header: http.Header{"Ocp-Apim-Subscription-Key": {"SECRET-key"}}, Transport: late}
+	log, logs := observedLog()
+	d := testDeps()
+	d.Log, d.Backends = log, &fakeBackends{m: map[string]PolicyBackend{"content-safety-backend": be}}
+	d.AzureCallTimeout = 50 * time.Millisecond
+	plan := compileCS(t, d, azureDoc(t, "llm-content-safety.xml"))
+	s := request("http://gw/openai/deployments/gpt/chat/completions")
+	defer s.Release()
+	s.Context().Request.Body = engine.NewBody([]byte(chat("hi")))
+	if !runInbound(plan, s) {
+		t.Fatal("admitted")
+	}
+	if le := s.LastError(); le == nil || le.Reason != engine.ReasonTimeout || !strings.Contains(le.Message, "did not answer in time") || s.Response().StatusCode != 500 {
+		t.Fatalf("status %d, last error %+v; want 500 Timeout", s.Response().StatusCode, le)
+	}
+	noSecrets(t, s, logs)
+}
