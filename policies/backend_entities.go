@@ -103,6 +103,12 @@ func (k *kit) doBackend(ctx context.Context, be *PolicyBackend, req *http.Reques
 		be.Done(ctx, res.StatusCode, res.Header.Get("Retry-After"))
 	}
 	body, readErr = io.ReadAll(io.LimitReader(res.Body, max+1))
+	if err := req.Context().Err(); errors.Is(err, context.DeadlineExceeded) {
+		// Past the call's deadline, what came raced the cancellation (the
+		// connection's end lets a server finish an empty answer): it is
+		// the deadline's failure, whatever it holds.
+		return 0, nil, err, nil
+	}
 	return res.StatusCode, body, nil, readErr
 }
 

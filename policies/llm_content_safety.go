@@ -397,11 +397,6 @@ func (cs *llmContentSafety) call(ctx context.Context, s *engine.State, be *Polic
 	}
 	t0 := time.Now()
 	status, data, err, rerr := cs.k.doBackend(ctx, be, req, contentSafetyAnswerMax)
-	if err == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && (rerr != nil || status/100 != 2 || !json.Valid(data)) {
-		// What came raced the call's timeout (the connection's end let a
-		// server send an empty answer): it is the timeout's failure.
-		err = cctx.Err()
-	}
 	if err != nil {
 		var pe *engine.PolicyError
 		if errors.Is(cctx.Err(), context.DeadlineExceeded) {
