@@ -312,9 +312,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusMisdirectedRequest, "Host "+strconv.Quote(r.Host)+" is not served here.")
 		return
 	}
-	if _, ok := r.Header[TraceTokenHeader]; ok {
-		r = s.traceRequested(w, r, api)
-	} else if _, ok := r.Header[APIMDebugHeader]; ok {
+	if _, ok := r.Header[TraceTokenHeader]; ok || r.Header[APIMDebugHeader] != nil {
 		r = s.traceRequested(w, r, api)
 	}
 	var diag *diagRequest

@@ -49,32 +49,24 @@ func targetKind(elem string) string {
 	return "operation"
 }
 
+// attr is the attribute the target is named by: id or name.
+func (t limitTarget) attr() string {
+	if t.byID {
+		return "id"
+	}
+	return "name"
+}
+
 // key is the target's part of a store key.
-func (t limitTarget) key() string {
-	if t.byID {
-		return "id=" + t.ref
-	}
-	return "name=" + t.ref
-}
+func (t limitTarget) key() string { return t.attr() + "=" + t.ref }
 
-func (t limitTarget) matchAPI(a *engine.Api) bool {
-	if a == nil {
-		return false
-	}
+// match reports whether the target is the API or operation with this id
+// and name.
+func (t limitTarget) match(id, name string) bool {
 	if t.byID {
-		return a.Id == t.ref
+		return id == t.ref
 	}
-	return a.Name == t.ref
-}
-
-func (t limitTarget) matchOperation(o *engine.Operation) bool {
-	if o == nil {
-		return false
-	}
-	if t.byID {
-		return o.Id == t.ref
-	}
-	return o.Name == t.ref
+	return name == t.ref
 }
 
 // childLimit is one <api> or <operation> child: its target and its own
@@ -103,7 +95,7 @@ func parseLimitChildren(p *engine.Parser, prefix [2]string, limits func(*engine.
 			a := &childLimit{target: parseLimitTarget(cp)}
 			limits(cp, a)
 			if a.target.ref != "" && seen[a.target] {
-				cp.Errorf("a second <api> for the API %s %q: give each API one <api>", map[bool]string{true: "id", false: "name"}[a.target.byID], a.target.ref)
+				cp.Errorf("a second <api> for the API %s %q: give each API one <api>", a.target.attr(), a.target.ref)
 			}
 			seen[a.target] = true
 			for i := range a.keys {
@@ -118,7 +110,7 @@ func parseLimitChildren(p *engine.Parser, prefix [2]string, limits func(*engine.
 				o := &childLimit{target: parseLimitTarget(op)}
 				limits(op, o)
 				if o.target.ref != "" && opSeen[o.target] {
-					op.Errorf("a second <operation> for the operation %s %q in this <api>", map[bool]string{true: "id", false: "name"}[o.target.byID], o.target.ref)
+					op.Errorf("a second <operation> for the operation %s %q in this <api>", o.target.attr(), o.target.ref)
 				}
 				opSeen[o.target] = true
 				for i := range o.keys {
@@ -138,13 +130,16 @@ func parseLimitChildren(p *engine.Parser, prefix [2]string, limits func(*engine.
 // applying appends to out the children whose target is this request's API
 // (and, inside it, operation), in document order.
 func applying(children []*childLimit, c *engine.Context, out []*childLimit) []*childLimit {
+	if c.Api == nil {
+		return out
+	}
 	for _, a := range children {
-		if !a.target.matchAPI(c.Api) {
+		if !a.target.match(c.Api.Id, c.Api.Name) {
 			continue
 		}
 		out = append(out, a)
 		for _, o := range a.ops {
-			if o.target.matchOperation(c.Operation) {
+			if c.Operation != nil && o.target.match(c.Operation.Id, c.Operation.Name) {
 				out = append(out, o)
 			}
 		}
