@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"tollgate/engine"
+	"tollgate/engine/csharp"
 )
 
 // <cache-lookup-value key="@(…)" variable-name="v" default-value="…" caching-type="prefer-external" remove="false"/>
@@ -189,7 +190,8 @@ func (c *cacheRemove) Run(ctx context.Context, s *engine.State) error {
 
 // Cached values are one type tag, ':' and the JSON encoding of the value:
 // s string, i int, f float, b bool, n nil, t time (RFC 3339), d duration
-// (nanoseconds), j anything else JSON can encode (maps, lists).
+// (nanoseconds), J a C# JObject or JArray (its JSON, parsed back into
+// one), j anything else JSON can encode (maps, lists).
 func encodeCached(v any) ([]byte, error) {
 	tag := byte('j')
 	switch x := v.(type) {
@@ -207,6 +209,8 @@ func encodeCached(v any) ([]byte, error) {
 		tag = 't'
 	case time.Duration:
 		tag, v = 'd', int64(x)
+	case *csharp.JObject, *csharp.JArray:
+		tag = 'J'
 	case *engine.Response, *engine.Body, engine.Headers:
 		return nil, fmt.Errorf("a value of type %T cannot be cached (cache a string or a map built from it)", v)
 	}
@@ -239,6 +243,8 @@ func decodeCached(data []byte) (any, error) {
 		var n int64
 		err := json.Unmarshal(raw, &n)
 		return time.Duration(n), err
+	case 'J':
+		return csharp.ParseJSON(string(raw))
 	case 'j':
 		var v any
 		err := json.NewDecoder(bytes.NewReader(raw)).Decode(&v)

@@ -311,3 +311,43 @@ func TestCacheStoreDurationOutOfRange(t *testing.T) {
 		s.Release()
 	}
 }
+
+// TestCacheJTokens: a JObject or JArray a C# expression built comes back
+// from the cache as one, with its Date tokens: APIM's "smart load balancing"
+// policy for Azure OpenAI keeps its backends' state as a cached JArray and
+// casts the looked-up variable back with (JArray)context.Variables[...].
+func TestCacheJTokens(t *testing.T) {
+	d := testDeps()
+	store := compile(t, d, `
+<set-variable name="list" value="@{
+    var a = new JArray();
+    a.Add(new JObject { { "name", "b1" }, { "priority", 1 }, { "isThrottling", true }, { "retryAfter", new DateTime(2030, 1, 2, 3, 4, 5, DateTimeKind.Utc) } });
+    return a;
+}"/>
+<cache-store-value key="list" value="@((JArray)context.Variables["list"])" duration="60"/>
+<cache-store-value key="obj" value="@(new JObject { { "k", "v" } })" duration="60"/>`)
+	s := request("ws://gw/chat")
+	if runInbound(store, s) {
+		t.Fatalf("store: %+v", s.LastError())
+	}
+	s.Release()
+	lookup := compile(t, d, `
+<cache-lookup-value key="list" variable-name="list"/>
+<cache-lookup-value key="obj" variable-name="obj"/>
+<set-variable name="out" value="@{
+    JArray backends = (JArray)context.Variables["list"];
+    JObject backend = (JObject)backends[0];
+    var until = backend.Value<DateTime>("retryAfter");
+    return backend.Value<string>("name") + " " + backend.Value<int>("priority") + " " + backend.Value<bool>("isThrottling") + " " +
+        until.ToString("o") + " " + (DateTime.Now >= until) + " " + ((JObject)context.Variables["obj"]).ToString(Newtonsoft.Json.Formatting.None);
+}"/>`)
+	s = request("ws://gw/chat")
+	defer s.Release()
+	if runInbound(lookup, s) {
+		t.Fatalf("lookup: %+v", s.LastError())
+	}
+	want := `b1 1 True 2030-01-02T03:04:05.0000000Z False {"k":"v"}`
+	if got := s.Variables()["out"]; got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}

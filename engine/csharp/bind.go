@@ -1688,11 +1688,11 @@ func (b *binder) call(n *Call) (*Type, error) {
 				n.method = bi
 				return to, nil
 			}
-			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool or JToken", m.TypeArgs[0].Name)
+			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool, DateTime, JToken, JObject or JArray", m.TypeArgs[0].Name)
 		}
 		bi := byKey[fmt.Sprintf("JToken.Value<%s>/%d", to.Name, len(at))]
 		if bi == nil || len(at) > 1 {
-			return nil, b.errf(m.NameOff, "Value<%s> takes no argument or a property name, and T must be string, int, long, double, bool or JToken", m.TypeArgs[0].Name)
+			return nil, b.errf(m.NameOff, "Value<%s> takes no argument or a property name, and T must be string, int, long, double, bool, DateTime, JToken, JObject or JArray", m.TypeArgs[0].Name)
 		}
 		if len(at) == 1 && at[0].K != KString && at[0].K != KInt {
 			return nil, b.errf(n.Args[0].Off, "cannot convert from '%s' to 'object'", typeName(at[0]))

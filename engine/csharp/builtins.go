@@ -1318,7 +1318,7 @@ func registerBuiltins() {
 	registerRegexObject()
 	registerRegexResults()
 	// token.Value<T>() and token.Value<T>(key)
-	for _, t := range []*Type{tString, tInt, tLong, tDouble, tBool, tJToken} {
+	for _, t := range []*Type{tString, tInt, tLong, tDouble, tBool, tJToken, tDateTime, tJObject, tJArray} {
 		t := t
 		reg(&builtin{key: "JToken.Value<" + t.Name + ">/0", result: t, run: func(a []any) (any, error) {
 			if a[0] == nil {

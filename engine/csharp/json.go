@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -163,6 +164,21 @@ func (o *JObject) String() string {
 
 // String is Newtonsoft's ToString(): indented with two spaces.
 func (a *JArray) String() string { return jsonText(a, true) }
+
+// MarshalJSON writes the object as Newtonsoft's ToString(Formatting.None)
+// does (an anonymous object as JObject.FromObject would), so that
+// encoding/json users (a cached value, a log field) get its JSON, not
+// its Go fields.
+func (o *JObject) MarshalJSON() ([]byte, error) {
+	s, err := jsonTextErr(toJToken(o), false)
+	return []byte(s), err
+}
+
+// MarshalJSON writes the array as Newtonsoft's ToString(Formatting.None).
+func (a *JArray) MarshalJSON() ([]byte, error) {
+	s, err := jsonTextErr(a, false)
+	return []byte(s), err
+}
 
 // maxJSONDepth bounds nesting when parsing.
 const maxJSONDepth = 256
@@ -344,6 +360,10 @@ func writeJSON(b *bytes.Buffer, v any, indent bool, level int) {
 		b.WriteString(strconv.FormatInt(x, 10))
 	case float64:
 		b.WriteString(jsonFloat(x))
+	case time.Time:
+		b.WriteByte('"')
+		b.WriteString(jsonDate(x))
+		b.WriteByte('"')
 	case map[string]any:
 		o := NewJObject()
 		for _, k := range sortedKeys(x) {
@@ -421,6 +441,19 @@ func writeJSONString(b *bytes.Buffer, s string) {
 	b.WriteByte('"')
 }
 
+// jsonDate is Json.NET's default for a Date token (DateFormatHandling.IsoDateFormat,
+// "yyyy-MM-ddTHH:mm:ss.FFFFFFFK"): fractions of a second without trailing zeros,
+// and the zone, here always UTC ("Z": a DateTime is UTC in tollgate).
+func jsonDate(t time.Time) string {
+	t = t.UTC()
+	s := t.Format("2006-01-02T15:04:05")
+	if ns := t.Nanosecond() / 100; ns != 0 { // .NET keeps 100 ns ticks
+		f := strings.TrimRight(fmt.Sprintf("%07d", ns), "0")
+		s += "." + f
+	}
+	return s + "Z"
+}
+
 // toJToken converts a value for storing in a JObject/JArray (JToken.FromObject).
 func toJToken(v any) any {
 	switch x := v.(type) {
@@ -434,6 +467,8 @@ func toJToken(v any) any {
 		}
 		return v
 	case nil, string, bool, int, float64, *JArray:
+		return v
+	case time.Time: // a JValue of type Date, written in ISO 8601 (jsonDate)
 		return v
 	case int64:
 		return int(x)

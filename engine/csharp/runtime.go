@@ -347,6 +347,8 @@ func jtokenConvert(v any, t *Type) (any, error) {
 			return v, nil
 		case *JObject, *JArray:
 			return nil, exc("ArgumentException", "Can not convert %s to String.", jtype(x))
+		case time.Time: // Convert.ToString(value, CultureInfo.InvariantCulture)
+			return x.Format("01/02/2006 15:04:05"), nil
 		}
 		return toStringNET(v), nil
 	case KInt:
@@ -406,6 +408,19 @@ func jtokenConvert(v any, t *Type) (any, error) {
 			return x != 0, nil
 		}
 		return nil, exc("ArgumentException", "Can not convert %s to Boolean.", jtype(v))
+	case KDateTime:
+		switch x := v.(type) {
+		case time.Time:
+			return x, nil
+		case string: // Convert.ToDateTime(value, CultureInfo.InvariantCulture)
+			return parseDate(x)
+		case nil:
+			if t.Nullable {
+				return nil, nil
+			}
+			return nil, exc("ArgumentNullException", "Value cannot be null.")
+		}
+		return nil, exc("ArgumentException", "Can not convert %s to DateTime.", jtype(v))
 	case KJObject, KJArray, KJToken, KObject:
 		return (&Model{}).castTo(v, t)
 	}
@@ -428,6 +443,8 @@ func jtype(v any) string {
 		return "Boolean"
 	case nil:
 		return "Null"
+	case time.Time:
+		return "Date"
 	}
 	return "Object"
 }
