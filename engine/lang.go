@@ -80,6 +80,7 @@ func newCSharp() *csharp.Front {
 			"IDeployment":          reflect.TypeOf(&Deployment{}),
 			"IWorkspace":           reflect.TypeOf(&Workspace{}),
 			"ILastError":           reflect.TypeOf(&LastError{}),
+			"Authorization":        reflect.TypeOf(&Authorization{}),
 		},
 		Funcs: map[string]any{"AsJwt": ParseJwt, "AsBasic": ParseBasic, "AsUrl": ParseUrl},
 		ContextFuncs: map[string]csharp.ContextFunc{

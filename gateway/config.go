@@ -157,8 +157,9 @@ type Snapshot struct {
 	// keyVaultRefs counts the named values read from Key Vault: the
 	// server reloads every policies.KeyVaultRefresh while there are any.
 	keyVaultRefs int
-	diagnostics  *diagnosticSet         // diagnostics (diagnostics.go): APIM diagnostics; nil: none
-	mcp          map[string]*mcpToolSet // MCP servers' tools, by API name (mcp.go)
+	diagnostics  *diagnosticSet          // diagnostics (diagnostics.go): APIM diagnostics; nil: none
+	credentials  *policies.CredentialSet // the credential manager's providers (credentials.go)
+	mcp          map[string]*mcpToolSet  // MCP servers' tools, by API name (mcp.go)
 }
 
 // Secrets are the values of the secret named values of the snapshot: the
@@ -167,7 +168,8 @@ func (s *Snapshot) Secrets() []string { return s.secrets }
 
 // reservedFolders hold resources, not APIs.
 var reservedFolders = map[string]bool{"fragments": true, "products": true, "subscriptions": true, "apis": true,
-	"named values": true, "policy fragments": true, "backends": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true, "gateways": true, "workspaces": true}
+	"named values": true, "policy fragments": true, "backends": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true, "gateways": true, "workspaces": true,
+	credentialsFolder: true}
 
 func dirExists(p string) bool {
 	st, err := os.Stat(p)
@@ -240,6 +242,10 @@ type LoadOptions struct {
 	// this tollgate serves as the gateway of: only their APIs are served
 	// (workspaces.go).
 	Workspaces []string
+	// Credentials is the credential manager the folder's credential
+	// providers are staged on (credentials.go); nil: they are checked and
+	// their tokens never fetched (tollgate check).
+	Credentials *policies.Credentials
 }
 
 // Load reads an apis folder into a Snapshot:
@@ -352,10 +358,18 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	snap.Notices = append(snap.Notices, lnotes...)
 	snap.loggers = lset
 	reg = lset.Registry(reg)
+	// The credential manager's providers and connections (credentials.go):
+	// get-authorization-context compiles against them.
+	cset, cerrs := opt.Credentials.Stage(loadCredentialProviders(dir, nv, common, &errs, &snap.Notices))
+	errs = append(errs, cerrs...)
+	workspaceCredentialNotices(dir, &snap.Notices)
+	snap.credentials = cset
+	reg = cset.Registry(reg)
 	for _, sc := range scopes {
 		snap.secrets = append(snap.secrets, sc.nv.Secrets()...)
 	}
 	snap.secrets = append(snap.secrets, loggerSecrets(defs)...)
+	snap.secrets = append(snap.secrets, cset.Secrets()...)
 	secrets := snap.secrets
 	comp := svc.newCompiler(reg, scopes, opt, &errs)
 	var global *engine.Plan

@@ -84,6 +84,11 @@ type Options struct {
 	// server reloads every policies.KeyVaultRefresh while a snapshot has
 	// any, so a rotated secret is picked up as APIM does.
 	KeyVault SecretReader
+	// Credentials is the credential manager, the same as the registry's
+	// (policies.Deps.Credentials): the folder's credential providers are
+	// staged on it at each load, and the admin listener runs its consent
+	// flows. nil: the folder's are checked, never used.
+	Credentials *policies.Credentials
 }
 
 // Server is the gateway. The configuration it serves is an immutable

@@ -16,8 +16,6 @@ var azureOnly = map[string]string{
 	"cosmosdb-data-source": "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
 	"sql-data-source":      "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
 	"publish-event":        "GraphQL subscriptions need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
-	"get-authorization-context": "it needs APIM's credential manager, which holds the OAuth tokens; get tokens with send-request to the " +
-		"provider's token endpoint (cached with cache-store-value) or authentication-managed-identity",
 }
 
 // notInTollgate are APIM policies a self-hosted gateway could run but

@@ -183,6 +183,7 @@ func TestNeverOptIn(t *testing.T) {
 	for name, step := range map[string]engine.Step{
 		"authentication-certificate":      &authenticationCertificate{},
 		"authentication-managed-identity": &managedIdentity{},
+		"get-authorization-context":       &getAuthorizationContext{},
 		"send-request":                    &sendRequest{},
 		"publish-to-dapr":                 &publishToDapr{},
 		"invoke-dapr-binding":             &invokeDaprBinding{},

@@ -50,6 +50,7 @@ type kit struct {
 	azureTimeout   time.Duration             // send-service-bus-message's and llm-content-safety's calls
 
 	embeddingsTimeout time.Duration // the semantic cache lookup's embeddings calls
+	creds             *Credentials  // get-authorization-context's credential manager
 }
 
 // newKit fills in Deps' defaults and builds the shared pieces.
@@ -98,6 +99,10 @@ func newKit(d Deps) *kit {
 	k.backends, k.azureTimeout = d.Backends, d.AzureCallTimeout
 	if k.azureTimeout <= 0 {
 		k.azureTimeout = defaultAzureCallTimeout
+	}
+	k.creds = d.Credentials
+	if k.creds == nil {
+		k.creds = NewCredentials(CredentialsOptions{Store: k.store, HTTPClient: k.client, Log: k.log, EntraAuthority: k.entraAuthority})
 	}
 	k.embeddingsTimeout = d.EmbeddingsTimeout
 	if k.embeddingsTimeout <= 0 {

@@ -92,6 +92,10 @@ type Deps struct {
 	// EmbeddingsTimeout bounds each embeddings call of the semantic cache
 	// lookups (default 5 s): a slower one is a miss.
 	EmbeddingsTimeout time.Duration
+	// Credentials is the credential manager get-authorization-context
+	// uses (NewCredentials); nil: one of its own. The gateway stages the
+	// folder's credential providers on it (Credentials.Stage).
+	Credentials *Credentials
 }
 
 // Registry returns every policy element tollgate knows, keyed by element
@@ -151,6 +155,7 @@ func Registry(d Deps) engine.Registry {
 
 		"authentication-basic":            {Sections: engine.Inbound, Parse: k.parseAuthenticationBasic},
 		"authentication-managed-identity": {Sections: engine.Inbound, Parse: k.parseManagedIdentity},
+		"get-authorization-context":       {Sections: engine.Inbound, Parse: k.parseGetAuthorizationContext},
 		"validate-azure-ad-token":         {Sections: engine.Inbound, Parse: k.parseValidateAzureADToken},
 		"validate-client-certificate":     {Sections: engine.Inbound, Parse: k.parseValidateClientCertificate},
 		"authentication-certificate":      {Sections: engine.Inbound, Parse: k.parseAuthenticationCertificate},

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strings"
 
 	"tollgate/policies"
 )
@@ -124,4 +125,15 @@ func jsonText(err error) string {
 		return fmt.Sprintf("%s must be a %s", te.Field, te.Type)
 	}
 	return err.Error()
+}
+
+// gatewayIdentity is the gateway's own identity for get-authorization-context
+// identity-type="managed": the object ID (and tenant) that the connections'
+// access policies name, as they name an APIM instance's system-assigned
+// managed identity (docs/credential-manager.md).
+func gatewayIdentity() policies.GatewayIdentity {
+	return policies.GatewayIdentity{
+		ObjectID: strings.TrimSpace(os.Getenv("TOLLGATE_IDENTITY_OBJECT_ID")),
+		TenantID: strings.TrimSpace(os.Getenv("TOLLGATE_IDENTITY_TENANT_ID")),
+	}
 }

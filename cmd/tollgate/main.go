@@ -426,7 +426,12 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	backends := new(policies.LateBackends) // llm-content-safety's backend-id: the server's backends, once it exists
+	// The credential manager (get-authorization-context): its tokens and
+	// consent flows live in the store, shared by replicas with --redis.
+	creds := policies.NewCredentials(policies.CredentialsOptions{Store: st, HTTPClient: callouts,
+		Log: mask.Wrap(log).Named("credentials"), Identity: gatewayIdentity()})
 	reg := policies.Registry(policies.Deps{
+		Credentials:        creds,
 		Backends:           backends,
 		HTTPClient:         callouts,
 		Loggers:            loggers,
@@ -454,6 +459,7 @@ func serve(args []string, stderr io.Writer) int {
 		Gateway:          f.gateway,
 		Workspaces:       splitList(f.workspaces),
 		KeyVault:         policies.NewKeyVault(ids, callouts, log.Named("keyvault")),
+		Credentials:      creds,
 	})
 	if err != nil {
 		var el engine.ErrorList
