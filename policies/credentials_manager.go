@@ -109,7 +109,7 @@ type CredentialSet struct {
 
 type providerEntry struct {
 	def    *CredentialProvider
-	conns  map[string]*connState
+	conns  map[string]*connRef
 	broken bool // its definition has problems (reported where it is defined)
 }
 
@@ -134,7 +134,7 @@ func (c *Credentials) Stage(defs []CredentialProvider) (*CredentialSet, engine.E
 		if !p.Broken {
 			spec, ok = checkProvider(p, &errs)
 		}
-		e := &providerEntry{def: p, conns: map[string]*connState{}, broken: !ok}
+		e := &providerEntry{def: p, conns: map[string]*connRef{}, broken: !ok}
 		set.providers[p.ID] = e
 		if p.Unusable != "" {
 			set.unusable[p.ID] = p.Unusable
@@ -162,7 +162,7 @@ func (c *Credentials) Stage(defs []CredentialProvider) (*CredentialSet, engine.E
 			if why := firstNonEmpty(p.Unusable, cn.Unusable); why != "" {
 				set.unusable[p.ID+"/"+cn.ID] = why
 			}
-			e.conns[cn.ID] = c.state(p.ID, cn, cfg)
+			e.conns[cn.ID] = &connRef{connState: c.state(p.ID, cn, cfg), policies: cn.AccessPolicies}
 		}
 	}
 	return set, errs
@@ -182,12 +182,19 @@ func (c *Credentials) state(provider string, cn *CredentialConnection, cfg *oaut
 		}
 		c.conns[key] = st
 	}
-	st.policies = cn.AccessPolicies // they decide nothing about tokens: the latest apply
 	return st
 }
 
+// connRef is a connection as one configuration sees it: its shared
+// running state, and its access policies (which decide nothing about
+// tokens: each configuration applies its own).
+type connRef struct {
+	*connState
+	policies []CredentialAccessPolicy
+}
+
 // lookup finds a connection of the set.
-func (s *CredentialSet) lookup(provider, connection string) (*connState, *providerEntry) {
+func (s *CredentialSet) lookup(provider, connection string) (*connRef, *providerEntry) {
 	if s == nil {
 		return nil, nil
 	}
@@ -236,7 +243,6 @@ type connState struct {
 	provider   string
 	connection string
 	cfg        *oauthConfig
-	policies   []CredentialAccessPolicy
 
 	mu       sync.Mutex
 	auth     *engine.Authorization // the current token; nil: none

@@ -29,7 +29,7 @@ type getAuthorizationContext struct {
 	identityType engine.Str
 	identity     engine.Str
 	ignoreErr    engine.Bool
-	conn         *connState   // both ids literal: found at load
+	conn         *connRef     // both ids literal: found at load
 	jwt          *validateJwt // identity tokens' validation (nil: identity-type is always managed)
 }
 
@@ -191,7 +191,7 @@ func failAuth(reason, msg string, cause error) error {
 // get finds the connection, checks its access policies and returns its
 // Authorization. Failures are PolicyErrors (ignore-error applies to
 // them); an expression's failure is returned as it is.
-func (g *getAuthorizationContext) get(ctx context.Context, s *engine.State) (*engine.Authorization, *connState, error) {
+func (g *getAuthorizationContext) get(ctx context.Context, s *engine.State) (*engine.Authorization, *connRef, error) {
 	st := g.conn
 	if st == nil {
 		pid, err := g.provider.Eval(s)
@@ -238,7 +238,7 @@ func (g *getAuthorizationContext) get(ctx context.Context, s *engine.State) (*en
 
 // allowsGateway checks the connection's access policies against the
 // gateway's identity.
-func (st *connState) allowsGateway() error {
+func (st *connRef) allowsGateway() error {
 	id := st.c.identity
 	if id.ObjectID == "" {
 		return failAuth(ReasonAuthorizationAccessDenied, "connection "+st.name()+": the gateway has no identity for identity-type \"managed\": set TOLLGATE_IDENTITY_OBJECT_ID (and TOLLGATE_IDENTITY_TENANT_ID) to the object ID an access policy of the connection names", nil)
@@ -254,7 +254,7 @@ func (st *connState) allowsGateway() error {
 // allowsToken validates the identity token and checks its oid and tid
 // (and appid, where a policy lists application IDs) against the
 // connection's access policies.
-func (g *getAuthorizationContext) allowsToken(ctx context.Context, s *engine.State, st *connState) error {
+func (g *getAuthorizationContext) allowsToken(ctx context.Context, s *engine.State, st *connRef) error {
 	if g.jwt == nil {
 		return failAuth(ReasonAuthorizationIdentityInvalid, "identity-type \"jwt\" without an identity", nil)
 	}

@@ -355,10 +355,13 @@ func TestGetAuthorizationContextCaching(t *testing.T) {
 	if got := get(); got != "Bearer at-2 x" {
 		t.Fatalf("after reload: %q", got)
 	}
+	if set2.providers["github-01"].conns["auth-01"].connState != fx.set.providers["github-01"].conns["auth-01"].connState {
+		t.Fatal("an unchanged definition got a new state")
+	}
 	// A changed secret is another client: its own token.
 	changed := credProvider(fx.f, "github-01", "auth-01")
 	changed.Params["scopes"] = "repo"
-	if set3, _ := fx.c.Stage([]CredentialProvider{changed}); set3.providers["github-01"].conns["auth-01"] == set2.providers["github-01"].conns["auth-01"] {
+	if set3, _ := fx.c.Stage([]CredentialProvider{changed}); set3.providers["github-01"].conns["auth-01"].connState == set2.providers["github-01"].conns["auth-01"].connState {
 		t.Fatal("a changed definition kept the old state")
 	}
 
