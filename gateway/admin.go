@@ -27,6 +27,7 @@ func (s *Server) AdminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]int{"open": s.sessions.count()})
 	})
 	s.adminSubscriptions(mux)
+	s.adminCredentials(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{Registry: s.metrics.Registry}))
 	return mux
 }

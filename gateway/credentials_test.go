@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -135,5 +136,114 @@ func TestCredentialManagerEndToEnd(t *testing.T) {
 	defer ts.mu.Unlock()
 	if strings.Join(ts.scopes, ",") != "orders.read,orders.write" {
 		t.Fatalf("scopes %v", ts.scopes)
+	}
+}
+
+// TestCredentialConsentOnAdmin: an authorization-code connection is
+// consented on the admin listener (login link → provider → callback), its
+// token then reaches the backend, and GET /credentials shows its status,
+// never a token.
+func TestCredentialConsentOnAdmin(t *testing.T) {
+	var codeChallenge atomic.Value
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		if r.PostForm.Get("client_secret") != credTestSecret || r.PostForm.Get("grant_type") != "authorization_code" ||
+			r.PostForm.Get("code") != "code-1" || r.PostForm.Get("code_verifier") == "" || codeChallenge.Load() == nil {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"access_token":"at-code","refresh_token":"rt-SECRET-1","token_type":"Bearer","expires_in":3600}`))
+	}))
+	defer idp.Close()
+	var seen atomic.Value
+	backend := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(r.Header.Get("Authorization"))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	dir := t.TempDir()
+	credFolder(t, dir, idp.URL+"/token", backend.URL, "read")
+	writeFile(t, dir, "authorizationProviders/idp/authorizationProviderInformation.json", `{"properties": {"identityProvider": "oauth2pkce",
+  "oauth2": {"grantTypes": {"authorizationCode": {"clientId": "app", "clientSecret": "{{idp-secret}}", "authorizationUrl": "`+idp.URL+`/authorize",
+    "tokenUrl": "`+idp.URL+`/token", "refreshUrl": "`+idp.URL+`/token", "scopes": "read"}}}}}`)
+	writeFile(t, dir, "authorizationProviders/idp/authorizations/conn/authorizationInformation.json",
+		`{"properties": {"authorizationType": "OAuth2", "oauth2grantType": "AuthorizationCode"}}`)
+	st := store.NewMemory()
+	creds := policies.NewCredentials(policies.CredentialsOptions{Store: st, Identity: policies.GatewayIdentity{ObjectID: "object-1", TenantID: "tenant-1"}})
+	g := startGateway(t, dir, func(o *gateway.Options) {
+		o.Registry = policies.Registry(policies.Deps{Store: st, Credentials: creds})
+		o.Credentials = creds
+		o.Getenv = func(k string) string {
+			if k == "TOLLGATE_NAMED_VALUE_IDP_SECRET" {
+				return credTestSecret
+			}
+			return ""
+		}
+	})
+	admin := g.adminURL()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	status := func() string {
+		t.Helper()
+		res, body := get(t, admin+"/credentials", nil)
+		body = strings.Join(strings.Fields(body), "")
+		if res.StatusCode != http.StatusOK || strings.Contains(body, "at-code") || strings.Contains(body, "rt-") {
+			t.Fatalf("GET /credentials: %d %s", res.StatusCode, body)
+		}
+		noSecretIn(t, "GET /credentials", body)
+		return body
+	}
+	if body := status(); !strings.Contains(body, `"status":"Error"`) || !strings.Contains(body, `"code":"Unauthenticated"`) || !strings.Contains(body, `"login":"/credentials/idp/conn/login"`) {
+		t.Fatalf("before consent: %s", body)
+	}
+	// Before consent the policy fails with 500.
+	if res, _ := get(t, g.url+"/orders/1", nil); res.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("before consent: %d", res.StatusCode)
+	}
+	res, err := noRedirect.Get(admin + "/credentials/idp/conn/login?redirect=/credentials")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusFound || !strings.HasPrefix(loc.String(), idp.URL+"/authorize?") {
+		t.Fatalf("login: %d %s", res.StatusCode, loc)
+	}
+	q := loc.Query()
+	if q.Get("redirect_uri") != admin+"/credentials/callback" || q.Get("code_challenge_method") != "S256" {
+		t.Fatalf("authorize URL %s", loc)
+	}
+	codeChallenge.Store(q.Get("code_challenge"))
+	// The provider sends the browser back with a code.
+	res, err = noRedirect.Get(q.Get("redirect_uri") + "?code=code-1&state=" + url.QueryEscape(q.Get("state")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/credentials" {
+		t.Fatalf("callback: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res, body := get(t, g.url+"/orders/1", nil); res.StatusCode != http.StatusNoContent || seen.Load() != "Bearer at-code" {
+		t.Fatalf("after consent: %d %s %v", res.StatusCode, body, seen.Load())
+	}
+	if body := status(); !strings.Contains(body, `"status":"Connected"`) {
+		t.Fatalf("after consent: %s", body)
+	}
+	// Hostile: an open redirect, an unknown connection, a replayed or forged state.
+	for path, want := range map[string]int{
+		"/credentials/idp/conn/login?redirect=https://evil.example/":                 http.StatusBadRequest,
+		"/credentials/idp/conn/login?redirect=//evil.example/":                       http.StatusBadRequest,
+		"/credentials/idp/nope/login":                                                http.StatusNotFound,
+		"/credentials/callback?code=code-1&state=" + url.QueryEscape(q.Get("state")): http.StatusBadRequest,
+		"/credentials/callback?code=x&state=forged":                                  http.StatusBadRequest,
+	} {
+		res, err := noRedirect.Get(admin + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, res.StatusCode, want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,17 +45,20 @@ type Credentials struct {
 	entra    string
 	audience string
 
-	flight singleflight.Group
-	mu     sync.Mutex
-	conns  map[string]*connState // by provider, connection and fingerprint
-	consents
+	flight  singleflight.Group
+	mu      sync.Mutex
+	conns   map[string]*connState // by provider, connection and fingerprint
+	records records               // authorization-code connections' tokens (credentials_consent.go)
 }
 
 // CredentialsOptions configure NewCredentials; every field may be zero.
 type CredentialsOptions struct {
-	// Store keeps what replicas share: the tokens of authorization-code
-	// connections (refresh tokens are secrets: only there, never logged)
-	// and the consent flows under way. Default: a memory store.
+	// Store keeps the consent flows under way and, when it is shared (not
+	// a *store.Memory: Redis), the tokens of authorization-code
+	// connections, so that every replica uses and refreshes the same ones
+	// (refresh tokens are secrets: only there, never logged). With a
+	// memory store those tokens live in the process (UseStateFile adds a
+	// file). Default: a memory store.
 	Store store.Store
 	// HTTPClient calls the providers' token endpoints (default
 	// DefaultHTTPClient).
@@ -75,6 +79,11 @@ func NewCredentials(o CredentialsOptions) *Credentials {
 		entra: strings.TrimRight(o.EntraAuthority, "/"), audience: authorizationManagerAudience, conns: map[string]*connState{}}
 	if c.store == nil {
 		c.store = store.NewMemory()
+	}
+	if _, local := c.store.(*store.Memory); local {
+		c.records, _ = newLocalRecords("") // one process: its memory (UseStateFile adds a file)
+	} else {
+		c.records = sharedRecords{c.store} // Redis: every replica's
 	}
 	if c.client == nil {
 		c.client = DefaultHTTPClient()
@@ -397,7 +406,7 @@ func (st *connState) clientCredentials(ctx context.Context) (*tokenResult, error
 	if err != nil {
 		return nil, st.tokenErr("client credentials", cfg.tokenURL, err)
 	}
-	return cap.result(tok), nil
+	return cap.result(tok, st.c.now()), nil
 }
 
 // tokenErr describes a failed token request without the secrets it
@@ -477,8 +486,20 @@ func (t captureRT) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // result is the token with the answer's fields as its claims (all but
 // the refresh token, which stays tollgate's).
-func (c *capture) result(tok *oauth2.Token) *tokenResult {
-	return &tokenResult{access: tok.AccessToken, refresh: tok.RefreshToken, expiry: tok.Expiry, claims: responseClaims(c.body, c.contentType)}
+// The expiry is the answer's expires_in from now, by the manager's clock.
+func (c *capture) result(tok *oauth2.Token, now time.Time) *tokenResult {
+	res := &tokenResult{access: tok.AccessToken, refresh: tok.RefreshToken, expiry: tok.Expiry, claims: responseClaims(c.body, c.contentType)}
+	var secs int64
+	switch v := res.claims["expires_in"].(type) {
+	case float64:
+		secs = int64(v)
+	case string:
+		secs, _ = strconv.ParseInt(v, 10, 64)
+	}
+	if secs > 0 {
+		res.expiry = now.Add(engine.SecondsDuration(secs))
+	}
+	return res
 }
 
 func responseClaims(body []byte, contentType string) map[string]any {

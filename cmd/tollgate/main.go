@@ -138,6 +138,7 @@ type serveFlags struct {
 	loggers                                         string
 	subscriptionKeys, overrides, namedValues        string
 	identities                                      string // --identities
+	credentialsState                                string // --credentials-state
 	gateway                                         string // --gateway
 	workspaces                                      string // --workspace
 	daprURL                                         string
@@ -179,6 +180,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.overrides, "apiops-config", "", "APIOps publisher configuration file (configuration.prod.yaml) applied over the apis folder")
 	str(&f.namedValues, "named-values", "", "JSON file {\"name\": \"value\"} with the values of APIOps named values that are not in the folder (secrets)")
 	str(&f.identities, "identities", "", "JSON file {\"CLIENT-ID\": {\"tokenUrl\", \"clientId\", \"clientSecret\"}}: the OAuth2 clients behind authentication-managed-identity client-id=\"…\" (secrets)")
+	str(&f.credentialsState, "credentials-state", "", "file (created 0600) that keeps the consented credential manager connections' tokens across restarts; memory store only (with --redis they live in Redis)")
 	str(&f.subscriptionKeys, "subscription-keys", "", "JSON file with the keys of the apis folder's subscriptions (subscriptions/NAME/)")
 	str(&f.daprURL, "dapr-url", daprDefault(os.Getenv), "the Dapr sidecar's HTTP API, which publish-to-dapr, invoke-dapr-binding and set-backend-service backend-id=\"dapr\" call (default: http://localhost:$DAPR_HTTP_PORT, else "+policies.DefaultDaprURL+")")
 	var drain, storeTimeout, watch, subsFailOpen, headerTimeout, maxPending, gcPercent, gcFloor, eventLoops, cacheMiB string
@@ -430,6 +432,12 @@ func serve(args []string, stderr io.Writer) int {
 	// consent flows live in the store, shared by replicas with --redis.
 	creds := policies.NewCredentials(policies.CredentialsOptions{Store: st, HTTPClient: callouts,
 		Log: mask.Wrap(log).Named("credentials"), Identity: gatewayIdentity()})
+	if f.credentialsState != "" {
+		if err := creds.UseStateFile(f.credentialsState); err != nil {
+			fmt.Fprintln(stderr, "tollgate serve: --credentials-state:", err)
+			return 2
+		}
+	}
 	reg := policies.Registry(policies.Deps{
 		Credentials:        creds,
 		Backends:           backends,
