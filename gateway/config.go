@@ -243,8 +243,9 @@ type LoadOptions struct {
 	// (workspaces.go).
 	Workspaces []string
 	// Credentials is the credential manager the folder's credential
-	// providers are staged on (credentials.go); nil: they are checked and
-	// their tokens never fetched (tollgate check).
+	// providers are staged on (credentials.go); nil: a manager of this
+	// load's own (tollgate check: checked; a server without one keeps no
+	// token across reloads).
 	Credentials *policies.Credentials
 }
 
