@@ -193,10 +193,22 @@ type sharedStore struct{ *store.Memory }
 // Two replicas sharing a store: one consents, both use the tokens; one
 // refreshes (the provider rotates the refresh token) and the other uses
 // what it wrote instead of refreshing again.
+// On a real Redis, as replicas run, and on a memory store that stands for one.
 func TestCredentialReplicasShareTokens(t *testing.T) {
+	for _, sc := range []struct {
+		name  string
+		store func(t *testing.T) store.Store
+	}{
+		{"redis", startRedis},
+		{"shared-memory", func(*testing.T) store.Store { return sharedStore{store.NewMemory()} }},
+	} {
+		t.Run(sc.name, func(t *testing.T) { testReplicasShareTokens(t, sc.store(t)) })
+	}
+}
+
+func testReplicasShareTokens(t *testing.T, shared store.Store) {
 	f := newFakeOAuth(t)
 	f.rotate = true
-	shared := sharedStore{store.NewMemory()}
 	clk := &testClock{}
 	replica := func() (*Credentials, *CredentialSet) {
 		c := NewCredentials(CredentialsOptions{Store: shared, Now: clk.now, Identity: GatewayIdentity{ObjectID: gatewayOID, TenantID: gatewayTID}})
