@@ -80,7 +80,13 @@ func Protect(h http.Handler, token string) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "/healthz", "/readyz", "/console/style.css":
+		case "/healthz", "/readyz", "/console/style.css",
+			// The credential manager's consent callback: the provider
+			// redirects the operator's browser here from its own site, so
+			// the SameSite=Strict cookie does not come with it. The
+			// single-use state that the login (which needs the token)
+			// made is its check (docs/credential-manager.md).
+			"/credentials/callback":
 			h.ServeHTTP(w, r)
 			return
 		case "/console/login":

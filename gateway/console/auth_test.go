@@ -65,6 +65,13 @@ func TestAdminToken(t *testing.T) {
 		{"bearer metrics", "GET", "/metrics", bearer, 200},
 		{"bearer console api", "GET", "/console/api/apis", bearer, 200},
 		{"bearer trace token", "POST", "/console/api/apis/chat/trace-token", bearer, 200},
+		{"credentials without token", "GET", "/credentials", nil, 401},
+		{"consent login without token", "GET", "/credentials/p/c/login", nil, 401},
+		// The provider sends the operator's browser back here from another
+		// site, without the SameSite=Strict cookie: the single-use state a
+		// login with the token made is what admits it (here: none, 400).
+		{"consent callback without token", "GET", "/credentials/callback?state=forged&code=x", nil, 400},
+		{"bearer credentials", "GET", "/credentials", bearer, 200},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := status(c.method, c.path, c.h, "").StatusCode; got != c.want {
