@@ -25,13 +25,25 @@ func TestCSharpCorpus(t *testing.T) {
 		{`@{ var o = JObject.Parse("{\"r\":\"2024-01-01T00:00:00Z\"}"); return ((DateTime)o["r"]).Year.ToString(); }`, "2024"},
 		{`@(JObject.Parse("{\"u\":[1,2]}")["u"].ToObject<JArray>().Count)`, "2"},
 		{`@(JObject.Parse("{\"u\":{\"a\":1}}")["u"].Value<JObject>().Count)`, "1"},
+		// the switch statement, with C#'s rules
+		{`@{ switch (context.Request.Method) { case "GET": return "read"; default: return "write"; } }`, "write"},
+		{`@{ switch (context.Request.Method) { case "GET": case "POST": return "known"; default: return "other"; } }`, "known"},
+		{`@{ var r = ""; switch ((int)context.Variables["n"]) { case 1: case 42: r = "hit"; break; case 2: r = "two"; break; default: r = "none"; break; } return r; }`, "hit"},
+		{`@{ var r = ""; switch ((int)context.Variables["n"]) { default: r = "none"; break; case 1: r = "one"; break; } return r; }`, "none"},
+		{`@{ var r = "start"; switch ((string)context.Variables["s"]) { case "hello": if (r == "start") { r = "early"; break; } r = "late"; break; } return r; }`, "early"},
+		{`@{ var n = 0; for (var i = 0; i < 5; i++) { switch (i % 2) { case 0: continue; default: n += i; break; } } return n; }`, "4"},
+		{`@{ switch ((string)context.Variables["missing"]) { case null: return "null"; case "hello": return "h"; default: return "y"; } }`, "null"},
+		{`@{ const int k = 42; switch ((int)context.Variables["n"]) { case -1: return "neg"; case k: return "k"; default: return "y"; } }`, "k"},
+		{`@{ switch (DateTime.UtcNow.DayOfWeek) { case DayOfWeek.Monday: case DayOfWeek.Tuesday: case DayOfWeek.Wednesday: case DayOfWeek.Thursday: case DayOfWeek.Friday: return "weekday"; case DayOfWeek.Saturday: case DayOfWeek.Sunday: return "weekend"; } return "never"; }`, ""},
+		{`@{ var o = ""; switch ((string)context.Variables["s"]) { case "x": o = "x"; break; case "hello": switch ((int)context.Variables["n"]) { case 42: o = "inner"; break; } o += "!"; break; } return o; }`, "inner!"},
+		{`@{ try { switch ((int)context.Variables["n"]) { case 42: throw new Exception("boom"); default: return "no"; } } catch (Exception e) { return e.Message; } }`, "boom"},
 	} {
 		v, err, ex := csRun(t, tc.src, nil)
 		if err != nil {
 			t.Errorf("%s: %v", tc.src, err)
 			continue
 		}
-		if got := show(v); got != tc.want {
+		if got := show(v); got != tc.want && tc.want != "" {
 			t.Errorf("%s:\n got %q\nwant %q\n(%s)", tc.src, got, tc.want, ex)
 		}
 	}
@@ -42,6 +54,34 @@ func TestCSharpCorpus(t *testing.T) {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+}
+
+// The switch statement's load errors are C#'s.
+func TestCSharpSwitchErrors(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`@{ switch ((string)context.Variables["s"]) { case "a": return "a"; case "a": return "b"; } return "c"; }`,
+			`the switch statement contains multiple cases with the label value '"a"'`}, // CS0152
+		{`@{ switch ((string)context.Variables["s"]) { default: return "a"; default: return "b"; } }`,
+			`multiple cases with the label value 'default:'`},
+		{`@{ switch ((string)context.Variables["s"]) { case "a": var x = 1; default: return "b"; } }`,
+			`control cannot fall through from one case label ('case "a":') to another`}, // CS0163
+		{`@{ var r = 0; switch ((string)context.Variables["s"]) { case "a": r = 1; } return r; }`,
+			`control cannot fall out of switch from final case label ('case "a":')`}, // CS8070
+		{`@{ switch ((string)context.Variables["s"]) { case "a": return "x"; } }`, "not all code paths return a value"},
+		{`@{ switch ((string)context.Variables["s"]) { case context.Request.Method: return "x"; default: return "y"; } }`,
+			"a constant value is expected"}, // CS0150
+		{`@{ var m = "GET"; switch (context.Request.Method) { case m: return "x"; default: return "y"; } }`, "a constant value is expected"},
+		{`@{ switch ((string)context.Variables["s"]) { case 1: return "x"; default: return "y"; } }`, "cannot implicitly convert type 'int' to 'string'"},
+		{`@{ switch (context.Variables["s"]) { case string s: return s; default: return "y"; } }`, "switch case patterns"},
+		{`@{ switch ((string)context.Variables["s"]) { return "x"; } }`, "'case' or 'default' expected in switch"},
+		{`@{ var n = 0; for (var i = 0; i < 2; i++) { switch (i) { case 0: if (n > 0) break; continue; default: break; } } return n; }`,
+			"continue inside a switch that also breaks out early is not supported"},
+	} {
+		_, _, errs := csCompile(t, tc.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {
+			t.Errorf("%s: errors %v, want %q", tc.src, errs, tc.want)
 		}
 	}
 }

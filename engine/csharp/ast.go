@@ -125,6 +125,9 @@ type (
 		Op    string
 		L, R  Expr
 		xname bool // XNamespace + string: an XName
+		// caseLabel: the comparison of a switch's subject with a case
+		// label (switch.go); the binder checks the label is a constant
+		caseLabel bool
 	}
 	Cond struct {
 		node

@@ -790,6 +790,14 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n.caseLabel && !constLabel(n.R) { // switch.go: CS0150
+		return nil, b.errf(n.R.pos(), "a constant value is expected")
+	}
+	if n.caseLabel && (l.K == KString) != (r.K == KString || r.K == KNull && l.K == KString) {
+		// CS0029: a label converts to the switch's type (a string
+		// switch's label is a string, an int one's an int)
+		return nil, b.errf(n.R.pos(), "cannot implicitly convert type '%s' to '%s'", typeName(r), typeName(l))
+	}
 	bad := func() (*Type, error) {
 		return nil, b.errf(n.Off, "operator '%s' cannot be applied to operands of type '%s' and '%s'", n.Op, typeName(l), typeName(r))
 	}

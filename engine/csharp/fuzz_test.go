@@ -96,6 +96,10 @@ func FuzzCSharp(f *testing.F) {
 		`var s = new HashSet<int> {1, 2}; return s.RemoveWhere(x => { return s.Contains(x + 1); }) + new[] {1}.Select((x, i) => { if (x > i) return null; return "y"; }).Count();`,
 		`var l = new List<int> {1, 2, 3, 4}; var n = l.RemoveAll(x => { if (x == 3) throw new Exception(); return l.Contains(x - 1); }); return n + string.Join(",", l);`,
 		`x => { return x; }`, `(a, b) => { }`, `new[] {1}.Select(x => { })`, `new[] {1}.Select(x => { return; })`,
+		// switch statements
+		`switch (context.Request.Method) { case "GET": case "HEAD": return "read"; default: return "write"; }`,
+		`var r = 0; for (var i = 0; i < 3; i++) { switch (i) { case 0: continue; case 1: if (r > 0) break; r += 2; break; default: r++; break; } } return r;`,
+		`switch (1) { case 1: return 1; case 1: return 2; }`, `switch (x) { default: }`, `switch (x) { case : }`, `switch (a) {`,
 	} {
 		f.Add(s)
 	}

@@ -247,6 +247,9 @@ func (p *parser) stmt() (Stmt, error) {
 	if t.Kind == tkIdent && t.Text == "using" {
 		return p.usingStmt()
 	}
+	if t.Kind == tkIdent && t.Text == "switch" && p.peekN(1).Kind == tkOp && p.peekN(1).Text == "(" {
+		return p.switchStmt()
+	}
 	if t.Kind == tkIdent && (t.Text == "unchecked" || t.Text == "checked") && p.peekN(1).Kind == tkOp && p.peekN(1).Text == "{" {
 		// checked { ... } and unchecked { ... }: the block, its arithmetic
 		// and conversions marked with the context
