@@ -25,6 +25,36 @@ func TestCSharpCorpus(t *testing.T) {
 		{`@{ var o = JObject.Parse("{\"r\":\"2024-01-01T00:00:00Z\"}"); return ((DateTime)o["r"]).Year.ToString(); }`, "2024"},
 		{`@(JObject.Parse("{\"u\":[1,2]}")["u"].ToObject<JArray>().Count)`, "2"},
 		{`@(JObject.Parse("{\"u\":{\"a\":1}}")["u"].Value<JObject>().Count)`, "1"},
+		// String.Split(separators, count, options), as .NET splits
+		{`@("a/model/b".Split(new[] { "model/" }, 2, StringSplitOptions.None)[1])`, "b"},
+		{`@(string.Join("|", "a,,b,c".Split(new[] { ',' }, 2, StringSplitOptions.None)))`, "a|,b,c"},
+		{`@(string.Join("|", "a,,b,c".Split(new[] { ',' }, 2, StringSplitOptions.RemoveEmptyEntries)))`, "a|b,c"},
+		{`@(string.Join("|", "a,,b,,c".Split(new[] { "," }, 3, StringSplitOptions.RemoveEmptyEntries)))`, "a|b,,c"},
+		{`@(string.Join("|", "a,b,c".Split(",", 5, StringSplitOptions.None)))`, "a|b|c"},
+		{`@("a,b".Split(new[] { "," }, 0, StringSplitOptions.None).Length)`, "0"},
+		{`@(string.Join("|", " a , b ".Split(',', 1, StringSplitOptions.None)))`, " a , b "},
+		// Random.NextDouble, Next(); BitConverter's other integers; new string(char[], start, length)
+		{`@{ var r = new Random(); var d = r.NextDouble(); var n = r.Next(); return d >= 0 && d < 1 && n >= 0; }`, "true"},
+		{`@((int)BitConverter.ToInt16(new byte[] { 1, 0 }, 0))`, "1"},
+		{`@(BitConverter.ToInt16(new byte[] { 0xff, 0xff }, 0))`, "-1"},
+		{`@(BitConverter.ToUInt16(new byte[] { 0xff, 0xff }, 0))`, "65535"},
+		{`@(BitConverter.ToUInt32(new byte[] { 0xff, 0xff, 0xff, 0xff }, 0))`, "4294967295"},
+		{`@(BitConverter.ToInt64(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0x80 }, 0))`, "-9223372036854775807"},
+		{`@(BitConverter.ToUInt64(new byte[] { 0, 1, 2, 3, 4, 5, 6, 7, 0xff }, 1))`, "18376663423120507393"},
+		{`@(new string(new char[] { 'a', 'b', 'c' }, 1, 2))`, "bc"},
+		// JObject.GetValue(name, comparison), new JValue(...)
+		{`@((string)JObject.Parse("{\"Name\":\"x\"}").GetValue("name", StringComparison.OrdinalIgnoreCase))`, "x"},
+		{`@(JObject.Parse("{\"Name\":\"x\"}").GetValue("name", StringComparison.Ordinal) == null)`, "true"},
+		{`@((string)JObject.Parse("{\"name\":\"a\",\"Name\":\"b\"}").GetValue("Name", StringComparison.OrdinalIgnoreCase))`, "b"},
+		{`@(new JObject(new JProperty("u", new JValue(new Uri("https://example.org/x"))), new JProperty("n", new JValue(2))).ToString(Formatting.None))`,
+			`{"u":"https://example.org/x","n":2}`},
+		// GetValueOrDefault(name, default): T inferred from the default
+		{`@(bool.Parse(context.Variables.GetValueOrDefault("flag", "false")))`, "false"},
+		{`@(context.Variables.GetValueOrDefault("n", 0) + 1)`, "43"},
+		{`@(context.Variables.GetValueOrDefault("s", "x").ToUpper())`, "HELLO"},
+		// a value type against null: always the same, as C# lifts it
+		{`@(context.Variables.ContainsKey("x") != null)`, "true"},
+		{`@(((int)context.Variables["n"]) == null)`, "false"},
 		// the switch statement, with C#'s rules
 		{`@{ switch (context.Request.Method) { case "GET": return "read"; default: return "write"; } }`, "write"},
 		{`@{ switch (context.Request.Method) { case "GET": case "POST": return "known"; default: return "other"; } }`, "known"},
@@ -50,6 +80,10 @@ func TestCSharpCorpus(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{`@{ var o = JObject.Parse("{\"r\":\"soon\"}"); return o.Value<DateTime>("r").ToString(); }`, "String 'soon' was not recognized as a valid DateTime."},
 		{`@{ var o = JObject.Parse("{\"r\":1}"); return o.Value<DateTime>("r").ToString(); }`, "Can not convert Integer to DateTime."},
+		{`@("a,b".Split(new[] { "," }, -1, StringSplitOptions.None).Length)`, "Count cannot be less than zero."},
+		{`@(new string(new char[] { 'a' }, 1, 1))`, "Index and length must refer to a location within the string."},
+		{`@(context.Variables.GetValueOrDefault("n", "x"))`, "to type 'System.String'"},
+		{`@(new JValue(new JObject()))`, "Could not determine JSON object type"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -78,6 +112,19 @@ func TestCSharpSwitchErrors(t *testing.T) {
 		{`@{ switch ((string)context.Variables["s"]) { return "x"; } }`, "'case' or 'default' expected in switch"},
 		{`@{ var n = 0; for (var i = 0; i < 2; i++) { switch (i) { case 0: if (n > 0) break; continue; default: break; } } return n; }`,
 			"continue inside a switch that also breaks out early is not supported"},
+	} {
+		_, _, errs := csCompile(t, tc.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {
+			t.Errorf("%s: errors %v, want %q", tc.src, errs, tc.want)
+		}
+	}
+}
+
+// Comparisons C# refuses are refused here too.
+func TestCSharpComparisonErrors(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`@{ string s = "1"; return s == '1'; }`, "operator '==' cannot be applied to operands of type 'string' and 'char'"},
+		{`@{ char c = 'a'; string s = "a"; return c != s; }`, "operator '!=' cannot be applied to operands of type 'char' and 'string'"},
 	} {
 		_, _, errs := csCompile(t, tc.src)
 		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {

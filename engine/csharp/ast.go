@@ -80,6 +80,10 @@ type (
 		static *Type    // a type reached through a namespace (System.Text.Encoding)
 		fn     *ctxFunc // a context property backed by an environment func (context.Tracing)
 		anon   bool     // a property of an anonymous type
+		// inferT: GetValueOrDefault(name, default) whose T C# infers from
+		// the default (a string default gives a string): run as
+		// GetValueOrDefault<T>
+		inferT bool
 	}
 	// Call is F(args); F is a Member (method), or a Name (rare).
 	Call struct {
@@ -305,3 +309,7 @@ const (
 	ixArray
 	ixDynamic
 )
+
+// generic says whether a Go-backed call is GetValueOrDefault<T>: written
+// with its type argument or with T inferred.
+func (m *Member) generic() bool { return m.TypeArgs != nil || m.inferT }

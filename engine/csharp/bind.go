@@ -861,6 +861,14 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 		}
 		return bad()
 	case "==", "!=":
+		if l.K == KString && r.K == KChar || l.K == KChar && r.K == KString {
+			return bad() // CS0019: a char is no string ("1" == '1' does not compile)
+		}
+		if l.K == KNull && r.K != KVoid && !r.isRef() || r.K == KNull && l.K != KVoid && !l.isRef() {
+			// a value type against null: C# lifts it to T? and warns
+			// (CS0472) that the result is always the same
+			return tBool, nil
+		}
 		if unify(l, r) != nil || l.K == KObject || r.K == KObject || l.numeric() && r.numeric() ||
 			(l.K == KJToken && r.K != KVoid) || (r.K == KJToken && l.K != KVoid) {
 			return tBool, nil
@@ -1665,6 +1673,12 @@ func (b *binder) call(n *Call) (*Type, error) {
 				}
 			}
 			n.goM = gm
+			if name == "GetValueOrDefault" && len(at) == 2 && gm.t.K == KObject && at[1].K != KObject && at[1].K != KNull && at[1].K != KVoid {
+				// context.Variables.GetValueOrDefault<T>(name, T default):
+				// C# infers T from the default
+				m.inferT, m.T = true, at[1]
+				return at[1], nil
+			}
 			return gm.t, nil
 		}
 	}

@@ -304,6 +304,76 @@ func splitAny(s string, seps []string, removeEmpty bool) []any {
 	return out
 }
 
+// splitN is .NET's String.Split(separators, count, options): at most count
+// pieces, the last holding the rest of s (separators and all). With
+// RemoveEmptyEntries (1) empty pieces are dropped (they still use up one of
+// the count - 1 splits, as in .NET) and, with either option, the separators
+// right after the last counted piece are skipped; TrimEntries (2) trims each
+// piece first.
+func splitN(s string, seps []string, count, opts int) (any, error) {
+	if count < 0 {
+		return nil, exc("ArgumentOutOfRangeException", "Count cannot be less than zero. (Parameter 'count')")
+	}
+	removeEmpty, trim := opts&1 != 0, opts&2 != 0
+	piece := func(p string) string {
+		if trim {
+			return strings.TrimSpace(p)
+		}
+		return p
+	}
+	out := []any{}
+	if count == 0 {
+		return out, nil
+	}
+	if len(seps) == 0 {
+		seps = []string{" "}
+	}
+	// the separators' places, left to right; at one place the first
+	// separator given that matches there
+	var at, ln []int
+	for i := 0; i < len(s); {
+		hit := -1
+		for _, sep := range seps {
+			if sep != "" && strings.HasPrefix(s[i:], sep) {
+				hit = len(sep)
+				break
+			}
+		}
+		if hit < 0 {
+			i++
+			continue
+		}
+		at, ln = append(at, i), append(ln, hit)
+		i += hit
+	}
+	if count == 1 || len(s) == 0 || len(at) == 0 {
+		if p := piece(s); !removeEmpty || p != "" {
+			out = append(out, p)
+		}
+		return out, nil
+	}
+	count--
+	replaces := min(len(at), count)
+	cur := 0
+	for i := 0; i < replaces; i++ {
+		if p := piece(s[cur:at[i]]); !removeEmpty || p != "" {
+			out = append(out, p)
+		}
+		cur = at[i] + ln[i]
+		if len(out) == count && opts != 0 { // post-processing only: the separators after the last piece go
+			for i < len(at)-1 && cur == at[i+1] {
+				i++
+				cur += ln[i]
+			}
+			break
+		}
+	}
+	if p := piece(s[cur:]); !removeEmpty || p != "" {
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 func joinNET(sep string, v any) (any, error) {
 	it, err := items(v)
 	if err != nil {
@@ -729,6 +799,18 @@ func registerBuiltins() {
 	method(KString, "Split", ts(tChar, I), tStrings, splitOpt, nil)
 	method(KString, "Split", ts(arrayOf(tChar), I), tStrings, splitOpt, nil)
 	method(KString, "Split", ts(tStrings, I), tStrings, splitOpt, nil)
+	// Split(separators, count, options): at most count pieces, the last
+	// one the rest of the string
+	splitCount := func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return splitN(s, splitSeps(a[1:2]), toInt(a[2]), toInt(a[3]))
+	}
+	for _, sep := range []*Type{tChar, arrayOf(tChar), S, tStrings} {
+		method(KString, "Split", ts(sep, I, I), tStrings, splitCount, nil)
+	}
 	for _, name := range []string{"PadLeft", "PadRight"} {
 		right := name == "PadRight"
 		// PadLeft(width) and PadLeft(width, c), the same for PadRight.
@@ -891,6 +973,27 @@ func registerBuiltins() {
 		}
 		var b strings.Builder
 		for _, c := range cs {
+			s, _ := c.(string)
+			b.WriteString(s)
+		}
+		return b.String(), nil
+	}, nil)
+	static("string", "new", ts(arrayOf(tChar), I, I), S, func(a []any) (any, error) { // new string(value, startIndex, length)
+		cs, err := items(a[0])
+		if err != nil {
+			return nil, argNull("value")
+		}
+		start, n := toInt(a[1]), toInt(a[2])
+		switch {
+		case start < 0:
+			return nil, exc("ArgumentOutOfRangeException", "StartIndex cannot be less than zero. (Parameter 'startIndex')")
+		case n < 0:
+			return nil, exc("ArgumentOutOfRangeException", "Length cannot be less than zero. (Parameter 'length')")
+		case start > len(cs)-n:
+			return nil, exc("ArgumentOutOfRangeException", "Index and length must refer to a location within the string. (Parameter 'startIndex')")
+		}
+		var b strings.Builder
+		for _, c := range cs[start : start+n] {
 			s, _ := c.(string)
 			b.WriteString(s)
 		}
@@ -1580,6 +1683,16 @@ func registerBuiltins() {
 		arr.Items = append(arr.Items, toJToken(a[1]))
 		return nil, nil
 	}, nil)
+	// new JValue(v): a string, number, bool, DateTime (a Date token), Guid
+	// or Uri (its text, as Json.NET writes it)
+	static("JValue", "new", ts(O), tJToken, func(a []any) (any, error) {
+		switch v := toJToken(a[0]).(type) {
+		case *JObject, *JArray:
+			return nil, exc("ArgumentException", "Could not determine JSON object type for type %s.", netName(a[0]))
+		default:
+			return v, nil
+		}
+	}, nil)
 	static("JProperty", "new", ts(S, O), O, func(a []any) (any, error) {
 		k, _ := a[0].(string)
 		return &JProperty{Name: k, Value: toJToken(a[1])}, nil
@@ -1769,6 +1882,14 @@ func registerBuiltins() {
 		}
 		x, _ := a[0].(*randomT)
 		return lo + x.intn(hi-lo), nil
+	}, nil)
+	method(KRandom, "NextDouble", ts(), D, func(a []any) (any, error) {
+		x, _ := a[0].(*randomT)
+		return x.float(), nil
+	}, nil)
+	method(KRandom, "Next", ts(), I, func(a []any) (any, error) {
+		x, _ := a[0].(*randomT)
+		return x.intn(math.MaxInt32), nil // [0, Int32.MaxValue)
 	}, nil)
 	method(KRandom, "Next", ts(I), I, func(a []any) (any, error) {
 		hi := toInt(a[1])

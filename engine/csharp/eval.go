@@ -936,7 +936,7 @@ func (f *frame) goCall(n *Call, recv any, args []any) (any, error) {
 	mv := rv.MethodByName(gm.name)
 	mt := mv.Type()
 	in := make([]reflect.Value, mt.NumIn())
-	if len(args) < len(in) && n.F.(*Member).TypeArgs != nil { // GetValueOrDefault<T>(name): default(T)
+	if len(args) < len(in) && n.F.(*Member).generic() { // GetValueOrDefault<T>(name): default(T)
 		args = append(args, zeroOf(n.T))
 	}
 	for i := range in {
@@ -963,7 +963,7 @@ func (f *frame) goCall(n *Call, recv any, args []any) (any, error) {
 		return nil, out[1].Interface().(error)
 	}
 	v := out[0].Interface()
-	if n.F.(*Member).TypeArgs != nil { // GetValueOrDefault<T>
+	if n.F.(*Member).generic() { // GetValueOrDefault<T>
 		return f.m.castTo(v, n.T)
 	}
 	return v, nil

@@ -92,6 +92,26 @@ func registerJSONMore() {
 		k, _ := a[1].(string)
 		return o.M[k], nil
 	}, nil)
+	// GetValue(name, comparison): the property of that exact name, else
+	// the first whose name equals it under the comparison (Json.NET)
+	method(KJObject, "GetValue", ts(tString, tCompare), tJToken, func(a []any) (any, error) {
+		o, ok := a[0].(*JObject)
+		if !ok {
+			return nil, errNull
+		}
+		k, _ := a[1].(string)
+		if v, ok := o.M[k]; ok {
+			return v, nil
+		}
+		if cmp := toInt(a[2]); cmp != 4 { // not Ordinal
+			for _, name := range o.Keys {
+				if compareWith(name, k, cmp) == 0 {
+					return o.M[name], nil
+				}
+			}
+		}
+		return nil, nil
+	}, nil)
 	method(KJObject, "Merge", ts(tObject), tVoid, func(a []any) (any, error) {
 		o, ok := a[0].(*JObject)
 		if !ok {

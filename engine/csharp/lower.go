@@ -673,7 +673,7 @@ func mayBeNull(e Expr) bool {
 	case *Member:
 		return n.field == nil && n.prop == nil || n.Cond
 	case *Call:
-		return n.goM == nil && (n.method == nil || n.method.expr == nil && strings.HasPrefix(n.method.key, "Body.")) || n.F.(*Member).Cond || n.F.(*Member).TypeArgs != nil
+		return n.goM == nil && (n.method == nil || n.method.expr == nil && strings.HasPrefix(n.method.key, "Body.")) || n.F.(*Member).Cond || n.F.(*Member).generic()
 	case *Cond:
 		return mayBeNull(n.A) || mayBeNull(n.B)
 	}
@@ -952,19 +952,19 @@ func (lw *lowerer) call(n *Call, en env) (string, error) {
 			a := args
 			if len(a) < len(n.goM.ins) { // GetValueOrDefault(name): the default is the zero value
 				zt := n.goM.ins[len(a)]
-				if m.TypeArgs != nil {
+				if m.generic() {
 					zt = n.T // GetValueOrDefault<T>(name): default(T)
 				}
 				a = append(append([]string{}, a...), zeroLit(zt))
 				if zt.K == KString {
 					a[len(a)-1] = `""`
-					if m.TypeArgs != nil {
+					if m.generic() {
 						a[len(a)-1] = "nil"
 					}
 				}
 			}
 			call := recv + "." + n.goM.name + "(" + strings.Join(a, ", ") + ")"
-			if m.TypeArgs != nil {
+			if m.generic() {
 				return lw.f.castCall(call, n.T)
 			}
 			return call

@@ -18,6 +18,14 @@ func (x *randomT) intn(n int) int {
 	return rand.IntN(n)
 }
 
+// float is NextDouble: in [0, 1).
+func (x *randomT) float() float64 {
+	if x != nil && x.r != nil {
+		return x.r.Float64()
+	}
+	return rand.Float64()
+}
+
 // lru is a small bounded cache of compiled regular expressions.
 type lru struct {
 	mu  sync.Mutex
