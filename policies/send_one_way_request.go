@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -71,8 +72,16 @@ func (o *sendOneWay) Run(_ context.Context, s *engine.State) error {
 			return nil
 		}
 	}
+	if sink := calloutSink(s); sink != nil {
+		// Told now, while the request's State is there (its trace
+		// context goes in the headers); its end comes from the worker.
+		out.end = sink(out.method, out.target, http.Header(out.header))
+	}
 	if !o.sender.enqueue(out, timeout) {
 		s.Tracef("queue full: %s %s dropped", out.method, engine.RedactURL(out.target))
+		if out.end != nil {
+			out.end(time.Now(), 0, errOneWayDropped)
+		}
 		return nil
 	}
 	if s.Trace() != nil {
@@ -80,6 +89,10 @@ func (o *sendOneWay) Run(_ context.Context, s *engine.State) error {
 	}
 	return nil
 }
+
+// errOneWayDropped is what CalloutEnd is told of a request the full queue
+// dropped.
+var errOneWayDropped = errors.New("send-one-way-request: queue full, request dropped")
 
 // oneWayWorkers bounds the requests in flight at once.
 const oneWayWorkers = 8
@@ -165,12 +178,17 @@ func (w *oneWaySender) send(j oneWayJob) {
 	if j.out.client != nil {
 		client = j.out.client
 	}
+	status, sent := 0, time.Now()
 	if err == nil {
 		var res *http.Response
 		if res, err = client.Do(req); err == nil {
+			status = res.StatusCode
 			_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // lets the connection be reused
 			res.Body.Close()
 		}
+	}
+	if j.out.end != nil {
+		j.out.end(sent, status, err)
 	}
 	w.sent.Add(1)
 	if err != nil {

@@ -132,6 +132,7 @@ type outgoing struct {
 	// add before sending (fetched by the worker).
 	client    *http.Client
 	authorize func(context.Context) error
+	end       CalloutEnd // the gateway's record of the call (callout_sink.go), nil when none
 }
 
 // newRequest builds the http.Request (the body is buffered, so it can be
@@ -263,31 +264,47 @@ func (c *calloutCall) do(ctx context.Context, s *engine.State) (*engine.Response
 			c.out.header["Authorization"] = []string{"Bearer " + tok}
 		}
 	}
+	var end CalloutEnd // the gateway's record of the call (callout_sink.go)
+	var sent time.Time
+	if sink := calloutSink(s); sink != nil {
+		if end = sink(method, target, req.Header); end != nil {
+			sent = time.Now()
+		}
+	}
 	res, err := calloutDo(c.client, c.direct, req)
 	if err != nil {
 		err = c.failed(target, cctx, err)
-		traceCallout(s, method, target, 0, t0, err)
+		c.ended(s, end, sent, 0, t0, err)
 		return nil, err
 	}
 	defer res.Body.Close()
 	data, err := readBody(res, c.max)
 	if err != nil {
 		err = c.failed(target, cctx, err)
-		traceCallout(s, method, target, res.StatusCode, t0, err)
+		c.ended(s, end, sent, res.StatusCode, t0, err)
 		return nil, err
 	}
 	if int64(len(data)) > c.max {
 		err := c.tooLarge(target, c.max)
-		traceCallout(s, method, target, res.StatusCode, t0, err)
+		c.ended(s, end, sent, res.StatusCode, t0, err)
 		return nil, err
 	}
-	traceCallout(s, method, target, res.StatusCode, t0, nil)
+	c.ended(s, end, sent, res.StatusCode, t0, nil)
 	return &engine.Response{
 		StatusCode:   res.StatusCode,
 		StatusReason: http.StatusText(res.StatusCode),
 		Headers:      engine.Headers(res.Header),
 		Body:         engine.NewBody(data),
 	}, nil
+}
+
+// ended records the call in the step trace (begun at t0) and tells end,
+// when the gateway records it (sent: when it was sent).
+func (c *calloutCall) ended(s *engine.State, end CalloutEnd, sent time.Time, status int, t0 time.Time, err error) {
+	traceCallout(s, c.out.method, c.out.target, status, t0, err)
+	if end != nil {
+		end(sent, status, err)
+	}
 }
 
 // responseTooLarge is send-request's error for an answer over its size.

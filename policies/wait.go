@@ -89,8 +89,12 @@ func (w *waitPolicy) Run(ctx context.Context, s *engine.State) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	forks := make([]*engine.State, n)
+	sink := calloutSink(s) // safe for concurrent use: the branches' call-outs are the request's
 	for i := range forks {
 		forks[i] = s.Fork()
+		if sink != nil {
+			forks[i].SetPrivate(CalloutSinkKey{}, sink)
+		}
 	}
 	done := make(chan branchResult, n)
 	for i, br := range w.branches {
