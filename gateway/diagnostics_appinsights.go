@@ -42,6 +42,37 @@ type aiRequest struct {
 	backend *appinsights.RemoteDependencyData
 	kept    map[string]string // the dimensions, kept before a WebSocket session detaches the State
 	done    bool
+
+	// A call-out that ends after the request's items were taken (a
+	// send-one-way-request's) waits in late until they are sent, then
+	// goes where they went (sent; nil: the request was not sent).
+	finished bool
+	late     []*appinsights.Item
+	sent     *aiSent
+}
+
+// aiSent is where a sent request's items went: the logger, with the tags
+// and dimensions of its children.
+type aiSent struct {
+	exp  *appinsights.Exporter
+	tags appinsights.Tags
+	dims map[string]string
+}
+
+// track sends it as a child of the request.
+func (to *aiSent) track(it *appinsights.Item) {
+	it.Tags = to.tags
+	var p map[string]string
+	switch data := it.Data.(type) {
+	case *appinsights.RemoteDependencyData:
+		p = data.Properties
+	case *appinsights.MessageData:
+		p = data.Properties
+	}
+	for k, v := range to.dims {
+		setIf(p, k, v)
+	}
+	to.exp.Track(it)
 }
 
 // startAI begins the telemetry of r.
@@ -132,6 +163,42 @@ func (a *aiRequest) add(it *appinsights.Item) {
 	a.mu.Unlock()
 }
 
+// addLate is add for an item that may come after the request ended (a
+// one-way call-out's dependency): then it is sent on its own when the
+// request was sent, as its child.
+func (a *aiRequest) addLate(it *appinsights.Item) {
+	a.mu.Lock()
+	switch {
+	case !a.done:
+		a.items = append(a.items, it)
+	case !a.finished:
+		a.late = append(a.late, it) // aiDone is sending the request: it sends this too
+	default:
+		to := a.sent
+		a.mu.Unlock()
+		if to != nil {
+			to.track(it)
+		}
+		return
+	}
+	a.mu.Unlock()
+}
+
+// finish says where the items that come after the request's were taken
+// go (to; nil: nowhere, the request was not sent), and sends those that
+// came meanwhile.
+func (a *aiRequest) finish(to *aiSent) {
+	a.mu.Lock()
+	late := a.late
+	a.late, a.sent, a.finished = nil, to, true
+	a.mu.Unlock()
+	if to != nil {
+		for _, it := range late {
+			to.track(it)
+		}
+	}
+}
+
 // aiDependency notes a backend call: sent with the request's headers
 // (backend.request.headers), answered status (0: no answer) with the
 // backend's headers (backend.response.headers), after start.
@@ -152,18 +219,28 @@ func (d *diagRequest) aiDependency(method string, target *url.URL, sent http.Hea
 		id = appinsights.SpanID()
 	}
 	a.depID = ""
+	dep := d.newDependency(id, method, target, status, err != nil, start, props)
+	a.mu.Lock()
+	a.backend = dep
+	a.mu.Unlock()
+	a.add(&appinsights.Item{Time: start, Data: dep})
+}
+
+// newDependency is the dependency item of an HTTP call to target begun at
+// start (a backend call, a policy's call-out): its URL's secret query
+// values redacted and secrets masked as in the log; status 0 is no answer
+// (no resultCode); a call succeeded when it did not fail and was answered
+// below 400.
+func (d *diagRequest) newDependency(id, method string, target *url.URL, status int, failed bool, start time.Time, props map[string]string) *appinsights.RemoteDependencyData {
 	dep := &appinsights.RemoteDependencyData{
 		ID: id, Name: method + " " + target.EscapedPath(), Duration: appinsights.Duration(time.Since(start)),
-		Success: err == nil && status > 0 && status < 400, Data: d.maskText(engine.RedactURL(target.String())),
+		Success: !failed && status > 0 && status < 400, Data: d.maskText(engine.RedactURL(target.String())),
 		Target: target.Host, Type: "HTTP", Properties: props,
 	}
 	if status > 0 {
 		dep.ResultCode = strconv.Itoa(status)
 	}
-	a.mu.Lock()
-	a.backend = dep
-	a.mu.Unlock()
-	a.add(&appinsights.Item{Time: start, Data: dep})
+	return dep
 }
 
 // aiTraceparent gives a backend request (h, its headers) the request's
@@ -180,13 +257,46 @@ func (d *diagRequest) aiTraceparent(h http.Header) {
 		return
 	}
 	a.depID = appinsights.SpanID()
+	a.traceHeaders(h, a.depID)
+}
+
+// traceHeaders puts the operation's trace context in h, with the span id
+// dep as the parent (aiTraceparent).
+func (a *aiRequest) traceHeaders(h http.Header, dep string) {
 	flags := "-00"
 	if a.send {
 		flags = "-01"
 	}
-	h.Set("Traceparent", "00-"+a.opID+"-"+a.depID+flags)
+	h.Set("Traceparent", "00-"+a.opID+"-"+dep+flags)
 	if a.d.correlation == "Legacy" {
-		h.Set("Request-Id", "|"+a.opID+"."+a.depID+".")
+		h.Set("Request-Id", "|"+a.opID+"."+dep+".")
+	}
+}
+
+// calloutSink records the call-outs of the request's policies
+// (policies.CalloutSink: send-request, send-one-way-request, ...) as
+// dependencies of the request, sent with it, and gives each the
+// operation's trace context as aiTraceparent gives the backend's, unless
+// its headers carry a Traceparent or Request-Id already (the policy set
+// or copied one: its choice stands) or OpenTelemetry's client span gives
+// its own (WrapTransport). A call-out that ends after the request was
+// sent (send-one-way-request) is sent on its own, as the request's child,
+// when the request was.
+func (d *diagRequest) calloutSink() policies.CalloutSink {
+	return func(method, target string, h http.Header) policies.CalloutEnd {
+		u, err := url.Parse(target)
+		if err != nil || u.Host == "" {
+			return nil // not a URL the call can go to: no call, no item
+		}
+		a := d.app
+		id := appinsights.SpanID()
+		if d.span == nil && a.d.correlation != "None" && len(h["Traceparent"]) == 0 && len(h["Request-Id"]) == 0 {
+			a.traceHeaders(h, id)
+		}
+		return func(sent time.Time, status int, err error) {
+			dep := d.newDependency(id, method, u, status, err != nil, sent, map[string]string{})
+			a.addLate(&appinsights.Item{Time: sent, Data: dep})
+		}
 	}
 }
 
@@ -319,6 +429,7 @@ func (d *diagRequest) aiDone(x *exchange, w http.ResponseWriter, status int, st 
 	}
 	success := status > 0 && status < 400 && le == nil
 	if success && !a.send {
+		a.finish(nil)
 		return
 	}
 	ai := a.d
@@ -380,18 +491,9 @@ func (d *diagRequest) aiDone(x *exchange, w http.ResponseWriter, status int, st 
 			Exceptions: []appinsights.ExceptionDetails{{TypeName: typ, Message: msg}}, SeverityLevel: appinsights.Error, Properties: eprops,
 		}})
 	}
+	to := &aiSent{exp: exp, tags: child, dims: dims}
 	for _, it := range items {
-		it.Tags = child
-		var p map[string]string
-		switch data := it.Data.(type) {
-		case *appinsights.RemoteDependencyData:
-			p = data.Properties
-		case *appinsights.MessageData:
-			p = data.Properties
-		}
-		for k, v := range dims {
-			setIf(p, k, v)
-		}
-		exp.Track(it)
+		to.track(it)
 	}
+	a.finish(to)
 }

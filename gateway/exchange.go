@@ -147,6 +147,9 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 		if d.span != nil || d.app != nil { // trace messages as span events and Application Insights traces
 			st.SetPrivate(policies.TraceSinkKey{}, d.traceSink())
 		}
+		if d.app != nil { // policies' call-outs as dependencies, with the operation's trace context
+			st.SetPrivate(policies.CalloutSinkKey{}, d.calloutSink())
+		}
 		if ai := d.ad.insights; ai != nil && ai.metrics && ai.ai != nil { // custom metrics to Application Insights
 			st.SetPrivate(policies.MetricSinkKey{}, d.metricSink(x))
 		}
