@@ -92,7 +92,7 @@ const ownTraceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 // calloutPolicy calls out from inbound: a token endpoint with secrets in
 // its query and an Authorization header, a call that sets its own
-// traceparent, one to a refused port and one past its timeout (both
+// traceparent, one that copies the client's headers, one to a refused port and one past its timeout (both
 // ignored), and a one-way request.
 func calloutPolicy(called, refused string) string {
 	return `<policies>
@@ -107,6 +107,9 @@ func calloutPolicy(called, refused string) string {
     <send-request mode="new" response-variable-name="own" timeout="20">
       <set-url>` + called + `/own</set-url>
       <set-header name="traceparent" exists-action="override"><value>` + ownTraceparent + `</value></set-header>
+    </send-request>
+    <send-request mode="copy" response-variable-name="copied" timeout="20">
+      <set-url>` + called + `/copy</set-url>
     </send-request>
     <send-request mode="new" response-variable-name="down" timeout="20" ignore-error="true">
       <set-url>` + refused + `/down</set-url>
@@ -187,11 +190,11 @@ func TestAppInsightsCalloutDependencies(t *testing.T) {
 			get(t, g.url+tc.path, http.Header{"Traceparent": {client}, "X-Tenant": {"acme"}})
 			called.waitOneWay(t) // held until the request was sent
 			items := ai.WaitFor(testTimeout, "the request and its dependencies", func(it []aitest.Envelope) bool {
-				return len(aitest.Of(it, "RequestData")) == 1 && len(aitest.Of(it, "RemoteDependencyData")) == 5
+				return len(aitest.Of(it, "RequestData")) == 1 && len(aitest.Of(it, "RemoteDependencyData")) == 6
 			})
 			called.free()
 			items = ai.WaitFor(testTimeout, "the one-way call's dependency, sent after the request", func(it []aitest.Envelope) bool {
-				return len(aitest.Of(it, "RemoteDependencyData")) == 6
+				return len(aitest.Of(it, "RemoteDependencyData")) == 7
 			})
 			req := aitest.Of(items, "RequestData")[0]
 			op, id := req.Tags["ai.operation.id"], req.Str("id")
@@ -205,6 +208,7 @@ func TestAppInsightsCalloutDependencies(t *testing.T) {
 			}{
 				{"POST /token", host, called.url + "/token?sig=REDACTED&code=REDACTED&scope=orders", "200", "true", "/token"},
 				{"GET /own", host, called.url + "/own", "200", "true", ""},
+				{"GET /copy", host, called.url + "/copy", "200", "true", ""},
 				{"GET /down", strings.TrimPrefix(refused, "http://"), refused + "/down", "", "false", ""},
 				{"GET /slow", host, called.url + "/slow", "", "false", "/slow"},
 				{"POST /oneway", host, called.url + "/oneway?code=REDACTED", "200", "true", "/oneway"},
@@ -242,6 +246,10 @@ func TestAppInsightsCalloutDependencies(t *testing.T) {
 			}
 			if tp, rid := called.header("/own", "Traceparent"), called.header("/own", "Request-Id"); tp != ownTraceparent || rid != "" {
 				t.Errorf("the policy's own traceparent became %q (Request-Id %q)", tp, rid)
+			}
+			// mode="copy" copied the client's traceparent: kept as the policy's.
+			if tp := called.header("/copy", "Traceparent"); tp != client {
+				t.Errorf("the copied traceparent became %q", tp)
 			}
 			if backend, ok := depNamed(items, "GET /42"); ok && backend.Prop("Request-Authorization") != "" && backend.Prop("Request-Authorization") != "REDACTED" {
 				t.Errorf("backend dependency %v", backend.Data.BaseData)
