@@ -52,6 +52,7 @@ type Compiler struct {
 	Schemas map[string]SchemaDoc
 	opts    []expr.Option
 	errs    ErrorList
+	notices []string // Noticef: what loads, but not as it may look (TakeNotices)
 	bad     map[Pos]bool
 	depth   int
 	// pathPrefix is prepended to step paths while a fragment is compiled.
@@ -78,6 +79,28 @@ func NewCompiler(reg Registry, nv *NamedValues) *Compiler {
 
 // Errors returns the problems found so far, sorted.
 func (c *Compiler) Errors() ErrorList { return c.errs.Sort() }
+
+// Noticef records a notice: something that loads, but that the operator
+// should know of (a value taken as literal text that looks like an
+// expression). A document compiled twice (once per product) says it once.
+func (c *Compiler) Noticef(pos Pos, path, format string, args ...any) {
+	e := &Error{Pos: pos, Path: path, Msg: c.Named.redact(fmt.Sprintf(format, args...))}
+	n := e.Error()
+	for _, old := range c.notices {
+		if old == n {
+			return
+		}
+	}
+	c.notices = append(c.notices, n)
+}
+
+// TakeNotices returns the notices recorded since the last call and forgets
+// them (the gateway files each API's with it).
+func (c *Compiler) TakeNotices() []string {
+	n := c.notices
+	c.notices = nil
+	return n
+}
 
 // BackendExpressions are the places of the backend-ids given as
 // expressions that this compiler has compiled, in order (a document

@@ -296,6 +296,30 @@ func (p *Parser) literal(name string, required bool) (a *Attr, v string, ok bool
 	return a, v, true
 }
 
+// LiteralText reads a free-text attribute that does not take
+// expressions (a trace's source). A value written as an expression is
+// taken as its literal text, with a notice: APIM's reference says the
+// attribute takes no expressions, and APIM loads such values.
+// Required, it must be there and not be empty.
+func (p *Parser) LiteralText(name string, required bool) string {
+	a := p.attrOrReport(name, required)
+	if a == nil {
+		return ""
+	}
+	v, isExpr, vs := p.substitute(attrSrc(a))
+	if vs == nil {
+		return ""
+	}
+	if isExpr {
+		p.c.Noticef(a.ValuePos, p.n.Path, "taken as literal text: attribute %q takes no expressions in APIM", name)
+		return vs.subst
+	}
+	if required && v == "" {
+		p.ErrorAt(a.ValuePos, "attribute %q must not be empty", name)
+	}
+	return v
+}
+
 // LitStr reads an optional attribute that does not take expressions. With
 // choices, the value must be one of them.
 func (p *Parser) LitStr(name, def string, choices ...string) string {
@@ -495,10 +519,11 @@ func (p *Parser) substitute(vs *valueSrc) (string, bool, *valueSrc) {
 		return t, true, vs
 	}
 	if i := strings.Index(t, "@("); i >= 0 && exprEnd(t[i:]) > 0 {
+		// APIM takes a value as an expression only when it is one whole
+		// @(...) or @{...}: text around one is literal text, "@(" and
+		// all. So does tollgate, with a notice, as it is rarely meant.
 		lead := strings.Index(v, t)
-		p.ErrorAt(vs.pos(lead+i-vs.lead), "an expression must be the whole value: write @(%q + ...) instead of mixing text and @(...)", t[:i])
-		p.c.poison(vs.loc.pos)
-		return "", false, nil
+		p.c.Noticef(vs.pos(lead+i-vs.lead), p.n.Path, "taken as literal text, as APIM takes it: text mixed with @(...) is not an expression; write @(%q + ...) to evaluate it", t[:i])
 	}
 	return v, false, vs
 }

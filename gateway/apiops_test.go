@@ -573,3 +573,42 @@ func TestAPIOpsReloadKeepsAPINotices(t *testing.T) {
 		t.Errorf("notices after the reload:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestPolicyNoticesKept: what a policy holds that loads as literal text
+// though it looks like an expression (APIM's rule) is a notice of the load
+// at its place, for the API's policy, its operations' and the global one;
+// a reload that reuses the API as compiled says it again.
+func TestPolicyNoticesKept(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "policy.xml", `<policies><inbound><set-header name="X-G" exists-action="override"><value>g @(context.Request.Method)</value></set-header></inbound></policies>`)
+	writeFile(t, dir, "apis/a/apiInformation.json", `{"properties": {"path": "a", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/a/policy.xml", `<policies><inbound><base/><trace source="@(context.Api.Name)"><message>Call to the @(context.Api.Name)</message></trace></inbound></policies>`)
+	writeFile(t, dir, "apis/b/apiInformation.json", `{"properties": {"path": "b", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	find := func(snap *gateway.Snapshot) (global, a []string) {
+		for _, n := range snap.Notices {
+			switch {
+			case strings.Contains(n, "taken as literal text") && strings.Contains(n, filepath.Join(dir, "policy.xml")):
+				global = append(global, n)
+			case strings.Contains(n, "taken as literal text") && strings.Contains(n, filepath.Join("apis", "a", "policy.xml")):
+				a = append(a, n)
+			}
+		}
+		return
+	}
+	first, errs := loadDirWith(t, dir, gateway.LoadOptions{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	g, a := find(first)
+	if len(g) != 1 || len(a) != 2 || !strings.Contains(a[0], "policy.xml:1:") {
+		t.Fatalf("global notices %q, api a's %q", g, a)
+	}
+	writeFile(t, dir, "apis/b/apiInformation.json", `{"properties": {"path": "b2", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	again, errs := loadDirWith(t, dir, gateway.LoadOptions{Previous: first})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if g2, a2 := find(again); !slices.Equal(g2, g) || !slices.Equal(a2, a) {
+		t.Errorf("after a reload that reused api a: global %q, api a %q", g2, a2)
+	}
+}

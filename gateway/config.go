@@ -484,6 +484,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			}
 		}
 		exprsBefore := len(sc.comp.BackendExpressions())
+		snap.Notices = append(snap.Notices, sc.comp.TakeNotices()...) // the policies' compiled before this API's
 		noticesBefore := len(snap.Notices)
 		var root *engine.Node
 		if !src.json {
@@ -564,6 +565,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		// Last: the views copy the API as it is now.
 		buildScopes(api, proot, extras, scopeInputs{comp: sc.comp, global: sc.top, products: products}, &errs)
 		api.backendExprs = slices.Clone(sc.comp.BackendExpressions()[exprsBefore:])
+		snap.Notices = append(snap.Notices, sc.comp.TakeNotices()...) // its policies' (literal text that looks like an expression)
 		api.notices = slices.Clone(snap.Notices[noticesBefore:])
 		checkODataPolicies(api, &errs)
 		checkGRPCPolicies(api, &errs)
@@ -590,6 +592,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	}
 	for _, sc := range scopes {
 		errs = append(errs, sc.comp.Errors()...)
+		snap.Notices = append(snap.Notices, sc.comp.TakeNotices()...) // the global, workspace and product policies'
 		reportMissingNamedValues(sc.nv, &snap.Notices)
 		exprs := append(slices.Clone(sc.comp.BackendExpressions()), sc.reusedBackendExprs...)
 		if sc != svc {

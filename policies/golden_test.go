@@ -28,10 +28,12 @@ func goldenNamed() *engine.NamedValues {
 
 // loadErrors reads and compiles one document exactly as the gateway does
 // (real registry, memory store, engine compiler) and returns every problem,
-// one "file:line:col: path: message" per line.
+// one "file:line:col: path: message" per line, then its notices (prefixed
+// "notice: ").
 func loadErrors(t *testing.T, name string, src []byte) string {
 	t.Helper()
 	var errs engine.ErrorList
+	var notices []string
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -47,12 +49,16 @@ func loadErrors(t *testing.T, name string, src []byte) string {
 		c.Schemas = testSchemas()
 		c.Compile(root, "api", nil)
 		errs = c.Errors()
+		notices = c.TakeNotices()
 	}()
 	var b strings.Builder
 	for _, e := range errs {
 		checkLocated(t, e)
 		b.WriteString(e.Error())
 		b.WriteByte('\n')
+	}
+	for _, n := range notices { // what loads, but not as it may look
+		b.WriteString("notice: " + n + "\n")
 	}
 	return b.String()
 }

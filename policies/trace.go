@@ -54,7 +54,7 @@ var severities = map[string]zapcore.Level{"verbose": zapcore.DebugLevel, "inform
 func (k *kit) parseTrace(p *engine.Parser) engine.Step {
 	t := &trace{
 		k:        k,
-		source:   p.RequiredLitStr("source"),
+		source:   p.LiteralText("source", true),
 		severity: p.LitStr("severity", "verbose", "verbose", "information", "error"),
 	}
 	t.level = severities[t.severity]

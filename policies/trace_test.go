@@ -164,3 +164,26 @@ func TestTraceLegacyForm(t *testing.T) {
 		})
 	}
 }
+
+// The Azure Developer CLI's API policy template writes source and message
+// as expressions mixed with text: APIM loads it, and so does tollgate,
+// taking both as literal text (with notices at load, golden literal-text-ok).
+func TestTraceLiteralText(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	d := testDeps()
+	d.Log = zap.New(core)
+	plan := compile(t, d, `<trace source="@(context.Api.Name)" severity="verbose">
+  <message>Call to the @(context.Api.Name)</message>
+</trace>`)
+	s := request("ws://gw/chat")
+	s.EnableTrace()
+	if runInbound(plan, s) {
+		t.Fatalf("%+v", s.LastError())
+	}
+	if notes := s.Trace().Steps[0].Notes; len(notes) != 1 || notes[0] != "[@(context.Api.Name)] verbose: Call to the @(context.Api.Name)" {
+		t.Errorf("trace notes = %q", notes)
+	}
+	if len(logs.FilterMessage("Call to the @(context.Api.Name)").All()) != 1 {
+		t.Errorf("logs = %v", logs.All())
+	}
+}
