@@ -51,3 +51,32 @@ func (s *State) BackendResponded() {
 		f(s)
 	}
 }
+
+// BodyFilter stands between a response body and the client: it returns
+// the reader the client's bytes come from instead of body. h is the
+// response's header as it will be sent; the filter may change it (one that
+// decodes the body drops Content-Encoding).
+type BodyFilter func(h Headers, body io.ReadCloser) io.ReadCloser
+
+// FilterResponseBody registers f for the response body the gateway sends
+// after outbound (HTTP APIs): llm-content-safety checks a streamed answer
+// as it goes, releasing its events once checked and ending it early when
+// one is flagged. A filtered body is sent without a Content-Length (the
+// filter may shorten it) and flushed as it comes when it is an event
+// stream. Filters run in the order registered, before the observers.
+func (s *State) FilterResponseBody(f BodyFilter) {
+	s.filters = append(s.filters, f)
+}
+
+// FilterResponse returns body through the registered filters, and whether
+// there were any (when not, body itself). The gateway calls it on the body
+// it sends, before WrapResponseBody.
+func (s *State) FilterResponse(h Headers, body io.ReadCloser) (io.ReadCloser, bool) {
+	if len(s.filters) == 0 || body == nil {
+		return body, false
+	}
+	for _, f := range s.filters {
+		body = f(h, body)
+	}
+	return body, true
+}

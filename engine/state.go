@@ -79,6 +79,7 @@ type State struct {
 	// observers see the response body as it is sent; see ObserveResponseBody.
 	observers  []func([]byte)
 	onResponse []func(*State) // see OnBackendResponse
+	filters    []BodyFilter   // see FilterResponseBody
 }
 
 // ForwardSettings are forward-request's attributes.
@@ -172,6 +173,8 @@ func (s *State) Release() {
 	clear(s.private)
 	s.observers = s.observers[:0]
 	s.onResponse = s.onResponse[:0]
+	clear(s.filters)
+	s.filters = s.filters[:0]
 	statePool.Put(s)
 }
 

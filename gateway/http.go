@@ -434,6 +434,11 @@ func modifyResponse(resp *http.Response) error {
 			resp.TransferEncoding = nil
 		}
 	}
+	if b, ok := st.FilterResponse(engine.Headers(resp.Header), resp.Body); ok {
+		// llm-content-safety's streamed checks: the body may end early.
+		resp.Body, resp.ContentLength = b, -1
+		resp.Header.Del("Content-Length")
+	}
 	resp.Body = st.WrapResponseBody(resp.Body) // policies that count what is sent (llm-token-limit)
 	return nil
 }

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
-	"unicode/utf8"
 
 	"tollgate/engine"
 	"tollgate/internal/lazyctx"
@@ -58,8 +58,10 @@ import (
 //
 // enforce-on-completions="true" (expressions allowed) also checks the
 // model's answer with text:analyze before the client gets it
-// (llm_content_safety_completions.go). window-size and window-overlap-size
-// (newer APIM: check the text in windows) are load errors.
+// (llm_content_safety_completions.go), in windows of window-size
+// characters overlapping by window-overlap-size (both expressions allowed;
+// APIM: "Configurable only for responses; for requests, the default window
+// size is always used"): the prompt is checked whole.
 
 // Reasons of llm-content-safety's errors (context.LastError.Reason).
 const (
@@ -69,7 +71,7 @@ const (
 )
 
 // contentSafetyMaxText is Content Safety's limit on the text of one call,
-// in Unicode code points.
+// in characters as .NET counts them: UTF-16 code units (utf16Len).
 const contentSafetyMaxText = 10000
 
 // contentSafetyResource is the audience of Azure AI services' Entra ID
@@ -86,8 +88,12 @@ type llmContentSafety struct {
 	categories []contentSafetyCategory
 	blocklists []engine.Str
 	// completions is enforce-on-completions: also check the backend's
-	// answer (llm_content_safety_completions.go).
-	completions engine.Bool
+	// answer (llm_content_safety_completions.go), in windows of
+	// windowSize (window-size, set or not) overlapping by windowOverlap.
+	completions   engine.Bool
+	windowSize    engine.Int
+	windowOverlap engine.Int
+	windowSet     bool
 }
 
 type contentSafetyCategory struct {
@@ -100,11 +106,14 @@ func (k *kit) parseLLMContentSafety(p *engine.Parser) engine.Step {
 		outputType: engine.ConstStr("FourSeverityLevels")}
 	p.UseBackend("backend-id", cs.backend.Const(), !cs.backend.IsConst())
 	cs.completions = p.Bool("enforce-on-completions", false)
-	for _, name := range []string{"window-size", "window-overlap-size"} {
-		if a := p.Attr(name); a != nil {
-			p.ErrorAt(a.ValuePos, "%s (checking text in windows) is not implemented by tollgate: llm-content-safety checks "+
-				"the whole text in one call, and refuses text over %d characters with 403", name, contentSafetyMaxText)
-		}
+	cs.windowSet = p.Has("window-size")
+	cs.windowSize = p.Int("window-size", contentSafetyMaxText, 1, contentSafetyMaxText)
+	cs.windowOverlap = p.Int("window-overlap-size", 0, 0, contentSafetyMaxText-1)
+	if a := p.Attr("window-overlap-size"); a != nil && cs.windowOverlap.IsConst() && cs.windowSize.IsConst() &&
+		cs.windowSize.Const() >= 1 && cs.windowOverlap.Const() < contentSafetyMaxText && // else out of range, said already
+		cs.windowOverlap.Const() >= cs.windowSize.Const() {
+		p.ErrorAt(a.ValuePos, "window-overlap-size (%d) must be smaller than window-size (%d): each window must bring new text",
+			cs.windowOverlap.Const(), cs.windowSize.Const())
 	}
 	seenCats, seenLists := false, false
 	for _, c := range p.Children() {
@@ -270,9 +279,15 @@ func (cs *llmContentSafety) Run(ctx context.Context, s *engine.State) error {
 	}
 	switch {
 	case enforce && analyze:
-		cs.checkCompletions(ctx, s, name, req, thresholds)
+		win, err := cs.windows(s)
+		if err != nil {
+			return err
+		}
+		cs.checkCompletions(ctx, s, name, req, thresholds, win)
 	case enforce:
 		s.Tracef("llm-content-safety: enforce-on-completions without categories or blocklists: the answer is not checked")
+	case cs.windowSet:
+		s.Tracef("llm-content-safety: window-size applies to answers (enforce-on-completions): the prompt is checked whole")
 	}
 	if !analyze && !shield {
 		s.Tracef("llm-content-safety: no categories, blocklists or shield-prompt: nothing to check")
@@ -290,7 +305,7 @@ func (cs *llmContentSafety) Run(ctx context.Context, s *engine.State) error {
 		s.Tracef("llm-content-safety: the request has no text to check")
 		return nil
 	}
-	if n := utf8.RuneCountInString(text); n > contentSafetyMaxText {
+	if n := utf16Len(text); n > contentSafetyMaxText {
 		return engine.NewPolicyError(ReasonContentSafetyTooLong, http.StatusForbidden,
 			fmt.Sprintf("The request's text (%d characters) is longer than the %d characters content safety can check.", n, contentSafetyMaxText), nil)
 	}
@@ -305,7 +320,7 @@ func (cs *llmContentSafety) Run(ctx context.Context, s *engine.State) error {
 	if analyze {
 		req.Text = text
 		var res analyzeResult
-		if err := cs.call(ctx, s, be, "text:analyze", "2023-10-01", &req, &res); err != nil {
+		if err := cs.call(ctx, s, nil, be, "text:analyze", "2023-10-01", &req, &res); err != nil {
 			return err
 		}
 		if why := verdict(s, &res, thresholds); why != "" {
@@ -314,7 +329,7 @@ func (cs *llmContentSafety) Run(ctx context.Context, s *engine.State) error {
 	}
 	if shield {
 		var res shieldResult
-		if err := cs.call(ctx, s, be, "text:shieldPrompt", "2024-09-01", &shieldRequest{UserPrompt: text, Documents: []string{}}, &res); err != nil {
+		if err := cs.call(ctx, s, nil, be, "text:shieldPrompt", "2024-09-01", &shieldRequest{UserPrompt: text, Documents: []string{}}, &res); err != nil {
 			return err
 		}
 		attack := res.UserPromptAnalysis != nil && res.UserPromptAnalysis.AttackDetected
@@ -355,8 +370,9 @@ const contentSafetyAnswerMax = 256 << 10
 
 // call POSTs in to {backend}/contentsafety/{op}?api-version=… and decodes
 // the answer into out. Its errors and its trace name the backend's URL
-// without the query (credentials.query may hold a key).
-func (cs *llmContentSafety) call(ctx context.Context, s *engine.State, be *PolicyBackend, op, version string, in, out any) error {
+// without the query (credentials.query may hold a key). mu, when not nil,
+// is held to trace (calls running side by side share s).
+func (cs *llmContentSafety) call(ctx context.Context, s *engine.State, mu *sync.Mutex, be *PolicyBackend, op, version string, in, out any) error {
 	u, err := url.Parse(be.URL)
 	if err != nil || u.Host == "" {
 		return engine.NewPolicyError(ReasonContentSafetyFailure, 500, "llm-content-safety: the backend's URL is not absolute", nil)
@@ -368,6 +384,13 @@ func (cs *llmContentSafety) call(ctx context.Context, s *engine.State, be *Polic
 	u.RawQuery = q.Encode()
 	u.Fragment = ""
 	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String() // no credentials.query, no user info
+	trace := func(status int, t0 time.Time, err error) {
+		if mu != nil {
+			mu.Lock()
+			defer mu.Unlock()
+		}
+		traceCallout(s, http.MethodPost, shown, status, t0, err)
+	}
 	payload, err := json.Marshal(in)
 	if err != nil {
 		return engine.NewPolicyError(ReasonContentSafetyFailure, 500, "llm-content-safety: "+err.Error(), err)
@@ -404,7 +427,7 @@ func (cs *llmContentSafety) call(ctx context.Context, s *engine.State, be *Polic
 		} else {
 			pe = engine.NewPolicyError(ReasonContentSafetyFailure, 500, "llm-content-safety: "+shown+" failed: "+errWithoutURL(err), err)
 		}
-		traceCallout(s, http.MethodPost, shown, 0, t0, pe)
+		trace(0, t0, pe)
 		return pe
 	}
 	var pe *engine.PolicyError
@@ -428,10 +451,10 @@ func (cs *llmContentSafety) call(ctx context.Context, s *engine.State, be *Polic
 		}
 	}
 	if pe != nil {
-		traceCallout(s, http.MethodPost, shown, status, t0, pe)
+		trace(status, t0, pe)
 		return pe
 	}
-	traceCallout(s, http.MethodPost, shown, status, t0, nil)
+	trace(status, t0, nil)
 	return nil
 }
 

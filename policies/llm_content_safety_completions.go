@@ -10,9 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
-	"unicode/utf8"
+	"sync"
 
 	"go.uber.org/zap"
 
@@ -22,57 +21,96 @@ import (
 // enforce-on-completions="true": llm-content-safety, in inbound, also
 // checks the model's answer before the client gets it, as newer APIM does
 // ("enforce content safety checks also on chat completions for response
-// validation"). When the backend's response arrives, before outbound
-// (engine.State.OnBackendResponse), its completion text goes to
-// text:analyze with the policy's categories, blocklists and output type:
+// validation"), with text:analyze and the policy's categories, blocklists
+// and output type.
 //
-//   - a JSON answer: choices[].message.content (a string or its text
-//     parts) of a chat completion, choices[].text of a completion, the
-//     output text (output[] messages' content parts) of a Responses answer,
-//     each choice's text joined by newlines;
-//   - a streamed one (text/event-stream): the concatenated
-//     choices[].delta.content, choices[].text and Responses
-//     response.output_text.delta deltas of its events, per choice.
+// A JSON answer is checked when it arrives, before outbound
+// (engine.State.OnBackendResponse): its text is choices[].message.content
+// (a string or its text parts) of a chat completion, choices[].text of a
+// completion, the output text (output[] messages' content parts) of a
+// Responses answer, each choice's text joined by newlines. Reading it makes
+// the gateway hold it whole (up to the API's max-body-size). Without
+// window-size it is one call, and text over Content Safety's 10,000
+// characters is replaced with 403 (APIM: "If the request or response
+// exceeds the character limit ... 403"); with window-size it is cut into
+// windows (llm_content_safety_window.go), up to contentSafetyMaxWindows of
+// them, checked up to contentSafetyParallel at a time. A flagged answer is
+// replaced with 403 and APIM's error body; a Content Safety service that
+// fails or does not answer in time, with 500 (reason ContentSafetyFailure,
+// or Timeout). Outbound sees the replacement as context.Response and
+// context.LastError (on-error does not run: the check is not a step).
 //
-// Reading the answer makes the gateway hold it whole (up to the API's
-// max-body-size) and send it from memory: a streamed answer reaches the
-// client at once, after the check. An answer with no completion text (an
-// error, embeddings, another API's body) passes unchecked, as does one
-// that is neither JSON nor a stream. A gzip or deflate answer is decoded to
-// be checked; another Content-Encoding fails (500) rather than pass
+// A streamed answer (text/event-stream) is checked as it is sent, after
+// outbound (engine.State.FilterResponseBody, csStream): its events go to
+// the client once the text they carry (choices[].delta.content,
+// choices[].text, Responses response.output_text.delta, per choice) has
+// been checked, in windows of window-size characters (10,000, APIM's
+// default, when it is not given). A flagged window, or a check that fails,
+// stops the stream, as APIM documents ("stops forwarding further events to
+// the client. A 403 error isn't returned"): the status and headers went
+// out already, the client sees the stream end without its [DONE], and
+// context.LastError, the trace and a log line say why.
+//
+// An answer with no completion text (an error, embeddings, another API's
+// body) passes unchecked, as does one that is neither JSON nor a stream. A
+// gzip or deflate answer is decoded to be checked (a stream is sent on
+// decoded); another Content-Encoding is replaced with 500 rather than pass
 // unchecked.
-//
-// A flagged JSON answer is replaced with 403 and APIM's error body; a
-// flagged stream, as APIM documents ("stops forwarding further events to
-// the client. A 403 error isn't returned"), keeps its status and headers
-// and loses every event: the client sees the stream end. An answer whose
-// text is over Content Safety's 10,000 characters, or whose body is over
-// max-body-size, is replaced with 403 (APIM: "If the request or response
-// exceeds the character limit ... 403"), streamed or not; a Content Safety
-// service that fails or does not answer in time gives 500 (reason
-// ContentSafetyFailure, or Timeout), streamed or not. These replacements
-// happen before outbound, which sees them as context.Response and
-// context.LastError (they do not run on-error: the check is not a step).
+
+// answerWindows is how an answer is cut: windows of size characters
+// overlapping by overlap; set: window-size was given (a JSON answer is then
+// cut; without it, it is checked whole).
+type answerWindows struct {
+	size, overlap int
+	set           bool
+}
+
+// windows evaluates window-size and window-overlap-size.
+func (cs *llmContentSafety) windows(s *engine.State) (answerWindows, error) {
+	size, err := cs.windowSize.Eval(s)
+	if err != nil {
+		return answerWindows{}, err
+	}
+	overlap, err := cs.windowOverlap.Eval(s)
+	if err != nil {
+		return answerWindows{}, err
+	}
+	if overlap >= size {
+		return answerWindows{}, engine.NewPolicyError(engine.ReasonExpression, 500,
+			fmt.Sprintf("llm-content-safety: window-overlap-size (%d) is not smaller than window-size (%d)", overlap, size), nil)
+	}
+	return answerWindows{size: int(size), overlap: int(overlap), set: cs.windowSet}, nil
+}
+
+// contentSafetyMaxWindows bounds the windows of one JSON answer, and
+// contentSafetyParallel the calls that check them side by side.
+const (
+	contentSafetyMaxWindows = 100
+	contentSafetyParallel   = 4
+)
 
 // checkCompletions arranges for the backend's answer to be checked with
 // req's categories, blocklists and output type.
-func (cs *llmContentSafety) checkCompletions(ctx context.Context, s *engine.State, backend string, req analyzeRequest, thresholds map[string]int64) {
+func (cs *llmContentSafety) checkCompletions(ctx context.Context, s *engine.State, backend string, req analyzeRequest, thresholds map[string]int64, win answerWindows) {
 	// The answer arrives after inbound's context has ended: the call gets
 	// the request's values and its own deadline (Deps.AzureCallTimeout).
 	base := context.WithoutCancel(ctx)
 	s.OnBackendResponse(func(s *engine.State) {
-		cs.checkAnswer(base, s, backend, req, thresholds)
+		cs.checkAnswer(base, s, backend, req, thresholds, win)
 	})
 }
 
-func (cs *llmContentSafety) checkAnswer(ctx context.Context, s *engine.State, backend string, req analyzeRequest, thresholds map[string]int64) {
+func (cs *llmContentSafety) checkAnswer(ctx context.Context, s *engine.State, backend string, req analyzeRequest, thresholds map[string]int64, win answerWindows) {
 	r := s.Context().Response
 	if r == nil || r.Body == nil {
 		return
 	}
 	mt := mediaType(r.Headers.GetValueOrDefault("Content-Type", ""))
-	sse := mt == "text/event-stream"
-	if !sse && mt != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+	if mt == "text/event-stream" {
+		cs.checkStream(ctx, s, backend, req, thresholds, win)
+		return
+	}
+	if mt != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
 		s.Tracef("llm-content-safety: the answer (%s) is not a completion: not checked", mt)
 		return
 	}
@@ -87,7 +125,7 @@ func (cs *llmContentSafety) checkAnswer(ctx context.Context, s *engine.State, ba
 		s.Tracef("llm-content-safety: the answer could not be read: not checked")
 		return
 	}
-	if enc := strings.ToLower(strings.TrimSpace(r.Headers.GetValueOrDefault("Content-Encoding", ""))); enc != "" && enc != "identity" {
+	if enc := answerEncoding(r.Headers); enc != "" {
 		decoded, err := decodeAnswer(enc, data)
 		switch {
 		case errors.Is(err, engine.ErrBodyTooLarge):
@@ -100,53 +138,201 @@ func (cs *llmContentSafety) checkAnswer(ctx context.Context, s *engine.State, ba
 		}
 		data = decoded
 	}
-	text := completionText(data, sse)
+	text := completionText(data, false)
 	if strings.TrimSpace(text) == "" {
 		s.Tracef("llm-content-safety: the answer has no completion text to check")
 		return
 	}
-	if n := utf8.RuneCountInString(text); n > contentSafetyMaxText {
+	windows := []string{text}
+	if win.set {
+		windows = textWindows(text, win.size, win.overlap)
+		if len(windows) > contentSafetyMaxWindows {
+			cs.replaceAnswer(s, http.StatusForbidden, ReasonContentSafetyTooLong,
+				fmt.Sprintf("The response's text (%d characters) needs %d windows of %d characters; content safety checks at most %d.",
+					utf16Len(text), len(windows), win.size, contentSafetyMaxWindows))
+			return
+		}
+	} else if n := utf16Len(text); n > contentSafetyMaxText {
 		cs.replaceAnswer(s, http.StatusForbidden, ReasonContentSafetyTooLong,
 			fmt.Sprintf("The response's text (%d characters) is longer than the %d characters content safety can check.", n, contentSafetyMaxText))
 		return
 	}
+	be, ok := cs.answerBackend(ctx, s, backend)
+	if !ok {
+		return
+	}
+	why, err := cs.analyzeWindows(ctx, s, be, req, thresholds, windows)
+	switch {
+	case why != "":
+		cs.replaceAnswer(s, http.StatusForbidden, ReasonContentSafetyBlocked, "The response was blocked by content safety: "+why+".")
+	case err != nil:
+		status, reason, msg := failure(err)
+		cs.replaceAnswer(s, status, reason, msg)
+	default:
+		s.Tracef("llm-content-safety: the answer passed")
+	}
+}
+
+// answerBackend resolves the Content Safety backend for an answer; when it
+// cannot, the answer is replaced with 500.
+func (cs *llmContentSafety) answerBackend(ctx context.Context, s *engine.State, backend string) (*PolicyBackend, bool) {
 	if cs.k.backends == nil {
 		cs.replaceAnswer(s, 500, ReasonContentSafetyFailure, "llm-content-safety: backend "+backend+": "+errNoBackends.Error())
-		return
+		return nil, false
 	}
 	be, err := cs.k.backends.PolicyBackend(ctx, s, backend)
 	if err != nil {
 		cs.replaceAnswer(s, 500, ReasonContentSafetyFailure, "llm-content-safety: backend "+backend+": "+err.Error())
-		return
+		return nil, false
 	}
-	req.Text = text
-	var res analyzeResult
-	if err := cs.call(ctx, s, be, "text:analyze", "2023-10-01", &req, &res); err != nil {
-		status, reason, msg := 500, ReasonContentSafetyFailure, err.Error()
-		var pe *engine.PolicyError
-		if errors.As(err, &pe) {
-			status, reason, msg = statusOr(pe.Status), pe.Reason, pe.Message
+	return be, true
+}
+
+// failure is the status, reason and message of a failed check.
+func failure(err error) (int, string, string) {
+	status, reason, msg := 500, ReasonContentSafetyFailure, err.Error()
+	var pe *engine.PolicyError
+	if errors.As(err, &pe) {
+		status, reason, msg = statusOr(pe.Status), pe.Reason, pe.Message
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		reason = engine.ReasonTimeout
+	}
+	return status, reason, msg
+}
+
+// analyzeWindows checks each window with text:analyze, up to
+// contentSafetyParallel side by side, and returns why the first flagged
+// one (in the order the answers came) is, or else the first failure. Once
+// a window is flagged or fails, no further call starts (those under way
+// finish: cancelling them would count as failures in the backend's
+// circuit breaker).
+func (cs *llmContentSafety) analyzeWindows(ctx context.Context, s *engine.State, be *PolicyBackend, req analyzeRequest, thresholds map[string]int64, windows []string) (string, error) {
+	if len(windows) == 1 {
+		req.Text = windows[0]
+		var res analyzeResult
+		if err := cs.call(ctx, s, nil, be, "text:analyze", "2023-10-01", &req, &res); err != nil {
+			return "", err
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			reason = engine.ReasonTimeout
+		return verdict(s, &res, thresholds), nil
+	}
+	var (
+		mu       sync.Mutex
+		why      string
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, contentSafetyParallel)
+	for _, w := range windows {
+		sem <- struct{}{}
+		mu.Lock()
+		done := why != "" || firstErr != nil
+		mu.Unlock()
+		if done {
+			<-sem
+			break
 		}
-		cs.replaceAnswer(s, status, reason, msg)
+		wg.Add(1)
+		go func(r analyzeRequest) {
+			defer func() { <-sem; wg.Done() }()
+			var res analyzeResult
+			err := cs.call(ctx, s, &mu, be, "text:analyze", "2023-10-01", &r, &res)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case why != "":
+			case err != nil:
+				if firstErr == nil {
+					firstErr = err
+				}
+			default:
+				why = verdict(s, &res, thresholds)
+			}
+		}(analyzeRequest{Text: w, Categories: req.Categories, BlocklistNames: req.BlocklistNames, OutputType: req.OutputType})
+	}
+	wg.Wait()
+	if why != "" {
+		return why, nil
+	}
+	return "", firstErr
+}
+
+// checkStream arranges for a streamed answer to be checked as it is sent
+// (csStream): the backend entity is resolved, and an encoding that cannot
+// be decoded refused, now, while the answer can still be replaced.
+func (cs *llmContentSafety) checkStream(ctx context.Context, s *engine.State, backend string, req analyzeRequest, thresholds map[string]int64, win answerWindows) {
+	if enc := answerEncoding(s.Context().Response.Headers); enc != "" && streamDecoding(enc) == "-" {
+		cs.replaceAnswer(s, 500, ReasonContentSafetyFailure, fmt.Sprintf("llm-content-safety: the answer cannot be checked: it is encoded with %q, which tollgate does not decode", enc))
 		return
 	}
-	why := verdict(s, &res, thresholds)
-	if why == "" {
-		s.Tracef("llm-content-safety: the answer passed")
+	be, ok := cs.answerBackend(ctx, s, backend)
+	if !ok {
 		return
 	}
-	msg := "The response was blocked by content safety: " + why + "."
-	if sse {
-		// APIM: the stream stops; no 403.
-		r.Body = engine.NewBody(nil)
-		s.Context().LastError = &engine.LastError{Source: "llm-content-safety", Reason: ReasonContentSafetyBlocked, Message: msg, Section: "outbound"}
-		s.Tracef("llm-content-safety: the streamed answer is flagged: its events are not sent")
-		return
+	s.FilterResponseBody(func(h engine.Headers, body io.ReadCloser) io.ReadCloser {
+		if mt := mediaType(h.GetValueOrDefault("Content-Type", "")); mt != "text/event-stream" {
+			s.Tracef("llm-content-safety: outbound made the streamed answer a %q one: not checked", mt)
+			return body
+		}
+		c := &csStream{body: body, size: win.size, overlap: win.overlap}
+		c.check = func(window string) (string, error) {
+			r := req
+			r.Text = window
+			var res analyzeResult
+			if err := cs.call(ctx, s, nil, be, "text:analyze", "2023-10-01", &r, &res); err != nil {
+				return "", err
+			}
+			return verdict(s, &res, thresholds), nil
+		}
+		c.halt = func(reason, msg string) { cs.haltStream(s, reason, msg) }
+		if enc := answerEncoding(h); enc != "" {
+			c.enc = streamDecoding(enc)
+			if c.enc == "-" {
+				c.enc = ""
+				c.src = body
+				c.stop(ReasonContentSafetyFailure, fmt.Sprintf("llm-content-safety: the streamed answer is encoded with %q, which tollgate does not decode", enc))
+			}
+			delete(h, "Content-Encoding") // the client gets it decoded
+		}
+		s.Tracef("llm-content-safety: the streamed answer is checked in windows of %d characters overlapping by %d", win.size, win.overlap)
+		return c
+	})
+}
+
+// haltStream records why a checked stream stopped early, as context.LastError
+// (APIM: "stops forwarding further events to the client. A 403 error isn't
+// returned"), the trace and a log line.
+func (cs *llmContentSafety) haltStream(s *engine.State, reason, msg string) {
+	s.Context().LastError = &engine.LastError{Source: "llm-content-safety", Reason: reason, Message: msg, Section: "outbound"}
+	s.Tracef("llm-content-safety: the streamed answer is stopped: %s", msg)
+	log := cs.k.log.Info
+	if reason != ReasonContentSafetyBlocked {
+		log = cs.k.log.Warn
 	}
-	cs.replaceAnswer(s, http.StatusForbidden, ReasonContentSafetyBlocked, msg)
+	log("llm-content-safety: the streamed answer was stopped", zap.String("reason", reason), zap.String("message", msg),
+		zap.String("request_id", s.Context().RequestId))
+}
+
+// answerEncoding is the answer's Content-Encoding, lower case ("" for none
+// or identity).
+func answerEncoding(h engine.Headers) string {
+	enc := strings.ToLower(strings.TrimSpace(h.GetValueOrDefault("Content-Encoding", "")))
+	if enc == "identity" {
+		return ""
+	}
+	return enc
+}
+
+// streamDecoding is how csStream decodes enc: gzip, deflate, or "-" when
+// it cannot.
+func streamDecoding(enc string) string {
+	switch enc {
+	case "gzip", "x-gzip":
+		return "gzip"
+	case "deflate":
+		return "deflate"
+	}
+	return "-"
 }
 
 // maxDecodedAnswer bounds a compressed answer once decoded.
@@ -245,88 +431,30 @@ func completionText(data []byte, sse bool) string {
 	return strings.Join(parts, "\n")
 }
 
-// streamChunk is what completionText reads of a streamed event.
-type streamChunk struct {
-	Type        string `json:"type"`
-	Delta       any    `json:"delta"`
-	OutputIndex int    `json:"output_index"`
-	Choices     []struct {
-		Index int `json:"index"`
-		Delta struct {
-			Content any `json:"content"`
-		} `json:"delta"`
-		Text any `json:"text"`
-	} `json:"choices"`
-}
-
 // streamedCompletionText concatenates a stream's deltas, per choice (and
 // per Responses output item), the choices joined by newlines in the order
-// they first appear.
+// they first appear. A checked stream is not read whole (csStream): this is
+// the text its windows cut.
 func streamedCompletionText(data []byte) string {
 	texts := map[int]*strings.Builder{}
-	first := map[int]int{}
-	add := func(key int, v any) {
-		t, ok := v.(string)
-		if !ok || t == "" {
-			return
-		}
+	var order []int
+	add := func(key int, t string) {
 		b := texts[key]
 		if b == nil {
 			b = &strings.Builder{}
 			texts[key] = b
-			first[key] = len(first)
+			order = append(order, key)
 		}
 		b.WriteString(t)
 	}
-	event := func(payload []byte) {
-		payload = bytes.TrimSpace(payload)
-		if len(payload) == 0 || payload[0] != '{' {
-			return // [DONE], keep-alives
-		}
-		var c streamChunk
-		if json.Unmarshal(payload, &c) != nil {
-			return
-		}
-		if c.Type == "response.output_text.delta" {
-			add(-1-c.OutputIndex, c.Delta)
-		}
-		for _, ch := range c.Choices {
-			add(ch.Index, ch.Delta.Content)
-			add(ch.Index, ch.Text)
-		}
+	var sp sseSplitter
+	sp.feed(data)
+	for ev := sp.next(); ev != nil; ev = sp.next() {
+		eventTexts(ev, add)
 	}
-	var ev []byte // the event's data lines so far
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		line = bytes.TrimRight(line, "\r")
-		switch {
-		case len(line) == 0:
-			event(ev)
-			ev = ev[:0]
-		case bytes.HasPrefix(line, dataPrefix):
-			v := line[len(dataPrefix):]
-			if len(v) > 0 && v[0] == ' ' {
-				v = v[1:]
-			}
-			if len(ev) > 0 {
-				ev = append(ev, '\n')
-			}
-			ev = append(ev, v...)
-		}
-	}
-	event(ev) // a stream that ends without a blank line
-	keys := make([]int, 0, len(texts))
-	for k := range texts {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return first[keys[i]] < first[keys[j]] })
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
+	eventTexts(sp.rest(), add) // a stream that ends without a blank line
+	parts := make([]string, 0, len(order))
+	for _, k := range order {
 		parts = append(parts, texts[k].String())
 	}
 	return strings.Join(parts, "\n")

@@ -179,11 +179,38 @@ func (g *csGateway) send(w http.ResponseWriter, s *engine.State, res *engine.Res
 		res.Headers["Content-Length"] = []string{strconv.Itoa(len(data))}
 		body = bytes.NewReader(data)
 	}
+	rc := io.NopCloser(body)
+	if f, ok := s.FilterResponse(res.Headers, rc); ok { // before the headers go: a filter may change them
+		rc = f
+		delete(res.Headers, "Content-Length")
+	}
 	for k, v := range res.Headers {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(res.StatusCode)
-	io.Copy(w, s.WrapResponseBody(io.NopCloser(body)))
+	// A stream, or an answer of unknown length, is flushed after each
+	// read, as the gateway does (flushEach, copyResponse).
+	flush := len(res.Headers["Content-Length"]) == 0 || mediaType(res.Headers.GetValueOrDefault("Content-Type", "")) == "text/event-stream"
+	rc = s.WrapResponseBody(rc)
+	defer rc.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := rc.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return
+			}
+			if flush {
+				w.(http.Flusher).Flush()
+			}
+		}
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			panic(http.ErrAbortHandler) // the client must see it break off
+		}
+	}
 }
 
 // csByText answers text:analyze by the text's words: "hateful" is Hate 5,
@@ -287,6 +314,11 @@ func TestLLMContentSafetyCompletions(t *testing.T) {
 	for range 5000 {
 		hugeStream = append(hugeStream, "tulips tulips tulips ")
 	}
+	var hugeCalls []string // its windows: 10,000 characters, no overlap
+	for text := strings.Join(hugeStream, ""); text != ""; {
+		n := min(len(text), contentSafetyMaxText)
+		hugeCalls, text = append(hugeCalls, answerCall(text[:n])), text[n:]
+	}
 
 	type want struct {
 		status int
@@ -359,9 +391,9 @@ func TestLLMContentSafetyCompletions(t *testing.T) {
 			want:   want{status: 200, ctype: "text/event-stream", same: true, calls: calls(answerCall("Tulips are flowers."))},
 		},
 		{
-			name: "a flagged streamed answer: its events are not sent, no 403 (APIM)", policy: docEnforce, req: tulips,
+			name: "a flagged streamed answer: its events are not sent, no 403 (APIM); the role event without text went first", policy: docEnforce, req: tulips,
 			answer: sseAnswer(chatStream("a ", "hateful ", "answer")...),
-			want: want{status: 200, ctype: "text/event-stream", body: "", calls: calls(answerCall("a hateful answer")),
+			want: want{status: 200, ctype: "text/event-stream", body: chatStream()[0] + "\n\n", calls: calls(answerCall("a hateful answer")),
 				reason: ReasonContentSafetyBlocked, msg: "Hate severity 5"},
 		},
 		{
@@ -372,7 +404,7 @@ func TestLLMContentSafetyCompletions(t *testing.T) {
 				`data: {"choices":[{"index":0,"text":"thing."}]}`, `data: {"choices":[{"index":1,"text":" words."}]}`, "data: [DONE]"),
 			want: want{status: 200, ctype: "text/event-stream", same: true, calls: []string{
 				analyze + ` {"text":"Say something"` + docCats, shield + ` {"userPrompt":"Say something","documents":[]}`,
-				answerCall("Something.\nOther words.")}},
+				answerCall("Something."), answerCall("Other words.")}}, // each choice its own windows
 		},
 		{
 			name: "a streamed Responses answer, flagged", path: "/openai/v1/responses", policy: docEnforce,
@@ -382,9 +414,10 @@ func TestLLMContentSafetyCompletions(t *testing.T) {
 				"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"output_index\":0,\"content_index\":0,\"delta\":\"very \"}",
 				"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"output_index\":0,\"content_index\":0,\"delta\":\"violent\"}",
 				"event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_1\",\"output\":[]}}"),
-			want: want{status: 200, ctype: "text/event-stream", body: "", calls: []string{
-				analyze + ` {"text":"Tell me about tulips."` + docCats, shield + ` {"userPrompt":"Tell me about tulips.","documents":[]}`,
-				answerCall("very violent")}, reason: ReasonContentSafetyBlocked},
+			want: want{status: 200, ctype: "text/event-stream", body: "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\"}}\n\n",
+				calls: []string{
+					analyze + ` {"text":"Tell me about tulips."` + docCats, shield + ` {"userPrompt":"Tell me about tulips.","documents":[]}`,
+					answerCall("very violent")}, reason: ReasonContentSafetyBlocked},
 		},
 		{
 			name: "Content Safety fails on the answer: 500", policy: docEnforce, req: tulips,
@@ -393,10 +426,10 @@ func TestLLMContentSafetyCompletions(t *testing.T) {
 				reason: ReasonContentSafetyFailure, msg: "text:analyze answered 500 (InternalServerError)"},
 		},
 		{
-			name: "Content Safety fails on a streamed answer: 500", policy: docEnforce, req: tulips,
+			name: "Content Safety fails on a streamed answer: the stream stops (fail closed)", policy: docEnforce, req: tulips,
 			answer: sseAnswer(chatStream("UNLUCKY ", "words")...),
-			want: want{status: 500, ctype: "application/json", body: internal, calls: calls(answerCall("UNLUCKY words")),
-				reason: ReasonContentSafetyFailure},
+			want: want{status: 200, ctype: "text/event-stream", body: chatStream()[0] + "\n\n", calls: calls(answerCall("UNLUCKY words")),
+				reason: ReasonContentSafetyFailure, msg: "text:analyze answered 500 (InternalServerError)"},
 		},
 		{
 			name: "Content Safety does not answer: 500 once the call's timeout passes", policy: docEnforce, req: tulips,
@@ -411,9 +444,9 @@ func TestLLMContentSafetyCompletions(t *testing.T) {
 				calls: promptCalls, reason: ReasonContentSafetyTooLong},
 		},
 		{
-			name: "a streamed answer over max-body-size: 403 without a call", policy: docEnforce, req: tulips,
+			name: "a streamed answer over max-body-size and 10,000 characters: checked in windows of 10,000 (APIM's default), sent unchanged", policy: docEnforce, req: tulips,
 			answer: sseAnswer(chatStream(hugeStream...)...),
-			want:   want{status: 403, ctype: "application/json", calls: promptCalls, reason: ReasonContentSafetyTooLong, msg: "max-body-size"},
+			want:   want{status: 200, ctype: "text/event-stream", same: true, calls: calls(hugeCalls...)},
 		},
 		{
 			name: "an answer over 10,000 characters: 403 without a call", policy: docEnforce, req: tulips,
