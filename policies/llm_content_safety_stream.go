@@ -219,6 +219,7 @@ func (c *csStream) checkWindow(win string) bool {
 		c.stop(ReasonContentSafetyBlocked, "The response was blocked by content safety: "+why+".")
 		return false
 	}
+	c.release() // before the next window is asked about
 	return true
 }
 

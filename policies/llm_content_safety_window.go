@@ -166,6 +166,10 @@ func (sp *sseSplitter) next() []byte {
 		if !blank {
 			continue
 		}
+		if sp.skipLF && sp.pos < len(sp.buf) && sp.buf[sp.pos] == '\n' {
+			sp.pos++ // the blank line's CRLF, whole (when its LF is here yet)
+			sp.skipLF = false
+		}
 		ev := append([]byte(nil), sp.buf[:sp.pos]...)
 		n := copy(sp.buf, sp.buf[sp.pos:])
 		sp.buf = sp.buf[:n]
