@@ -45,7 +45,7 @@ type csStream struct {
 	wins  map[int]*windower
 	order []int // wins' keys in the order the choices appeared
 	held  []heldEvent
-	heldN int // bytes in held
+	heldN int    // bytes in held
 	out   []byte // released, not yet read from out[off:]
 	off   int
 	rbuf  []byte
