@@ -592,4 +592,3 @@ func TestContentSafetyWindowAttributesAtRunTime(t *testing.T) {
 		t.Errorf("answer %d, calls %v", res.StatusCode, seen)
 	}
 }
-
