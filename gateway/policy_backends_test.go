@@ -1,12 +1,14 @@
 package gateway_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"tollgate/gateway"
 	"tollgate/policies"
@@ -119,4 +121,158 @@ func postChat(t *testing.T, url, body string) (int, string) {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(data)
+}
+
+// llm-content-safety enforce-on-completions through the gateway, streamed:
+// each event reaches the client as soon as its window (window-size 10,
+// overlap 5) has been checked, while the model is still answering (the
+// model writes what the test hands it, no sleeps); a flagged window ends
+// the stream without the rest or [DONE], and the model's answer is closed.
+func TestLLMContentSafetyStreamThroughGateway(t *testing.T) {
+	cs := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		sev := "0"
+		if strings.Contains(string(body), "hateful") {
+			sev = "6"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"blocklistsMatch":[],"categoriesAnalysis":[{"category":"Hate","severity":`+sev+`}]}`)
+	})
+	type model struct {
+		send chan string
+		gone chan struct{}
+	}
+	var current *model // the model of the request under way
+	var mu sync.Mutex
+	quit := make(chan struct{})
+	srv := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		m := current
+		mu.Unlock()
+		defer close(m.gone)
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
+		for {
+			select {
+			case p, ok := <-m.send:
+				if !ok {
+					return
+				}
+				io.WriteString(w, p)
+				w.(http.Flusher).Flush()
+			case <-r.Context().Done():
+				return
+			case <-quit:
+				return
+			}
+		}
+	})
+	t.Cleanup(func() { close(quit) })
+	dir := t.TempDir()
+	writeAPI(t, dir, "llm", `type="http" path="/llm" service-url="`+srv.URL+`"`, `<policies><inbound>
+  <llm-content-safety backend-id="content-safety-backend" enforce-on-completions="true" window-size="10" window-overlap-size="5">
+    <categories output-type="EightSeverityLevels"><category name="Hate" threshold="4" /></categories>
+  </llm-content-safety>
+</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	writeFile(t, dir, "backends/content-safety-backend/backendInformation.json",
+		`{"properties": {"url": "`+cs.URL+`/", "protocol": "http"}}`)
+	late := new(policies.LateBackends)
+	g := startGateway(t, dir, func(o *gateway.Options) {
+		o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), Backends: late})
+	})
+	late.Set(g.srv)
+
+	delta := func(s string) string {
+		return `data: {"choices":[{"index":0,"delta":{"content":"` + s + `"}}]}` + "\n\n"
+	}
+	const role = `data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}` + "\n\n"
+	// start sends a streamed chat request; the answer's head comes with
+	// its first event, which the model must be handed first.
+	start := func(m *model) (events chan string) {
+		mu.Lock()
+		current = m
+		mu.Unlock()
+		events = make(chan string, 16)
+		go func() {
+			defer close(events)
+			res, err := http.Post(g.url+"/llm/chat/completions", "application/json", strings.NewReader(`{"messages":[{"role":"user","content":"tulips"}],"stream":true}`))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+				t.Errorf("answer %d %v", res.StatusCode, res.Header)
+			}
+			br := bufio.NewReader(res.Body)
+			var ev strings.Builder
+			for {
+				line, err := br.ReadString('\n')
+				ev.WriteString(line)
+				if err != nil {
+					if err != io.EOF || ev.Len() > 0 {
+						t.Errorf("the stream ended with %q (%v)", ev.String(), err)
+					}
+					return
+				}
+				if line == "\n" {
+					events <- ev.String()
+					ev.Reset()
+				}
+			}
+		}()
+		return events
+	}
+	next := func(events chan string) string {
+		select {
+		case ev := <-events:
+			return ev
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event within 10s")
+			return ""
+		}
+	}
+
+	// A clean answer: released as it is checked.
+	m := &model{send: make(chan string), gone: make(chan struct{})}
+	events := start(m)
+	m.send <- role
+	if ev := next(events); ev != role {
+		t.Fatalf("first event %q", ev)
+	}
+	m.send <- delta("Tulips ")
+	m.send <- delta("are ") // "Tulips are" is checked: "Tulips " goes, the model still answering
+	if ev := next(events); ev != delta("Tulips ") {
+		t.Fatalf("second event %q", ev)
+	}
+	m.send <- delta("red.")
+	m.send <- "data: [DONE]\n\n"
+	close(m.send)
+	var rest []string
+	for ev := next(events); ev != ""; ev = next(events) {
+		rest = append(rest, ev)
+	}
+	if want := []string{delta("are "), delta("red."), "data: [DONE]\n\n"}; strings.Join(rest, "|") != strings.Join(want, "|") {
+		t.Errorf("the rest %q, want %q", rest, want)
+	}
+
+	// A flagged one: "a calm hat" passes, "m hateful " is flagged.
+	m = &model{send: make(chan string), gone: make(chan struct{})}
+	events = start(m)
+	m.send <- role
+	m.send <- delta("a calm ")
+	m.send <- delta("hateful ")
+	rest = nil
+	for ev := next(events); ev != ""; ev = next(events) {
+		rest = append(rest, ev)
+	}
+	if want := []string{role, delta("a calm ")}; strings.Join(rest, "|") != strings.Join(want, "|") {
+		t.Errorf("flagged: the client got %q, want %q and the end", rest, want)
+	}
+	select {
+	case <-m.gone:
+	case <-time.After(10 * time.Second):
+		t.Error("the model's answer is still open after the violation")
+	}
 }
