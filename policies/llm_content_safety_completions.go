@@ -292,7 +292,11 @@ func (cs *llmContentSafety) checkStream(ctx context.Context, s *engine.State, ba
 				c.src = body
 				c.stop(ReasonContentSafetyFailure, fmt.Sprintf("llm-content-safety: the streamed answer is encoded with %q, which tollgate does not decode", enc))
 			}
-			delete(h, "Content-Encoding") // the client gets it decoded
+			for k := range h {
+				if strings.EqualFold(k, "Content-Encoding") {
+					delete(h, k) // the client gets it decoded
+				}
+			}
 		}
 		s.Tracef("llm-content-safety: the streamed answer is checked in windows of %d characters overlapping by %d", win.size, win.overlap)
 		return c
