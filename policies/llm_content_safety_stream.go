@@ -213,7 +213,8 @@ func (c *csStream) checkWindow(win string) bool {
 	why, err := c.check(win)
 	switch {
 	case err != nil:
-		c.stop(ReasonContentSafetyFailure, err.Error())
+		_, reason, msg := failure(err) // ContentSafetyFailure, or Timeout past the call's deadline
+		c.stop(reason, msg)
 		return false
 	case why != "":
 		c.stop(ReasonContentSafetyBlocked, "The response was blocked by content safety: "+why+".")

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"tollgate/engine"
@@ -156,11 +157,15 @@ type csStreamSetup struct {
 }
 
 func newCSStreamSetup(t *testing.T, policy, model string) *csStreamSetup {
+	return newCSStreamSetupTimeout(t, policy, model, 5*time.Second)
+}
+
+func newCSStreamSetupTimeout(t *testing.T, policy, model string, timeout time.Duration) *csStreamSetup {
 	cs := newAzureFake(t, csByText)
 	log, logs := observedLog()
 	d := testDeps()
 	d.HTTPClient, d.Log = cs.client(), log
-	d.AzureCallTimeout = 5 * time.Second
+	d.AzureCallTimeout = timeout
 	d.Backends = &fakeBackends{m: map[string]PolicyBackend{"content-safety-backend": {URL: "https://contoso-safety.cognitiveservices.azure.com/"}}}
 	plan := compileCS(t, d, policy)
 	return &csStreamSetup{g: newCSGateway(t, plan, model, 64<<10), cs: cs, logs: logs}
@@ -590,5 +595,45 @@ func TestContentSafetyWindowAttributesAtRunTime(t *testing.T) {
 	io.Copy(io.Discard, res.Body)
 	if seen := c.cs.seen(); res.StatusCode != 200 || len(seen) != 1 || !strings.Contains(seen[0].body, `"text":"tulips"`) {
 		t.Errorf("answer %d, calls %v", res.StatusCode, seen)
+	}
+}
+
+// Content Safety failing mid-stream fails closed: the events already
+// checked went, the rest do not; a call past its deadline is a Timeout.
+func TestContentSafetyStreamFailsClosed(t *testing.T) {
+	tests := []struct {
+		name, text, reason, msg string
+	}{
+		{"an error answer", "UNLUCKY words", ReasonContentSafetyFailure, "text:analyze answered 500 (InternalServerError)"},
+		{"no answer", "SLOW words", engine.ReasonTimeout, "did not answer in time"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newSSEModel(t, nil)
+			// The fake never answers SLOW: any deadline is past.
+			c := newCSStreamSetupTimeout(t, csPolicy(` window-size="10"`), m.srv.URL, 200*time.Millisecond)
+			answer := c.post(t, false)
+			m.put(roleEvent)
+			r := readSSE(answer())
+			m.put(deltaEvent("Tulips ar")) // 9
+			m.put(deltaEvent("e "))        // "Tulips are" passes
+			if ev := r.next(t); ev != roleEvent {
+				t.Fatalf("first event %q", ev)
+			}
+			if ev := r.next(t); ev != deltaEvent("Tulips ar") {
+				t.Fatalf("second event %q", ev)
+			}
+			m.put(deltaEvent(tc.text)) // " " + it fills the next window
+			rest, err := r.rest(t)
+			if rest != "" || err != nil {
+				t.Errorf("after the failure: %q (%v), want a clean end", rest, err)
+			}
+			if le := c.lastError(); le == nil || le.Reason != tc.reason || !strings.Contains(le.Message, tc.msg) || strings.Contains(le.Message, "SECRET") {
+				t.Errorf("last error %+v, want %s with %q", le, tc.reason, tc.msg)
+			}
+			if len(c.logs.FilterMessage("llm-content-safety: the streamed answer was stopped").FilterField(zap.String("reason", tc.reason)).All()) != 1 {
+				t.Errorf("no warning: %v", c.logs.All())
+			}
+		})
 	}
 }
