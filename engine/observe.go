@@ -54,8 +54,9 @@ func (s *State) BackendResponded() {
 
 // BodyFilter stands between a response body and the client: it returns
 // the reader the client's bytes come from instead of body. h is the
-// response's header as it will be sent; the filter may change it (one that
-// decodes the body drops Content-Encoding).
+// response's header as it will be sent (its Content-Type and
+// Content-Encoding say what body holds); the filter may change it, before
+// it is sent.
 type BodyFilter func(h Headers, body io.ReadCloser) io.ReadCloser
 
 // FilterResponseBody registers f for the response body the gateway sends

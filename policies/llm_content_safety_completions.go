@@ -53,9 +53,9 @@ import (
 //
 // An answer with no completion text (an error, embeddings, another API's
 // body) passes unchecked, as does one that is neither JSON nor a stream. A
-// gzip or deflate answer is decoded to be checked (a stream is sent on
-// decoded); another Content-Encoding is replaced with 500 rather than pass
-// unchecked.
+// gzip or deflate answer is decoded to be checked (a stream's released
+// events are encoded again); another Content-Encoding is replaced with 500
+// rather than pass unchecked.
 
 // answerWindows is how an answer is cut: windows of size characters
 // overlapping by overlap; set: window-size was given (a JSON answer is then
@@ -292,11 +292,7 @@ func (cs *llmContentSafety) checkStream(ctx context.Context, s *engine.State, ba
 				c.src = body
 				c.stop(ReasonContentSafetyFailure, fmt.Sprintf("llm-content-safety: the streamed answer is encoded with %q, which tollgate does not decode", enc))
 			}
-			for k := range h {
-				if strings.EqualFold(k, "Content-Encoding") {
-					delete(h, k) // the client gets it decoded
-				}
-			}
+			c.newStreamEncoder() // decoded to be checked, encoded again to be sent
 		}
 		s.Tracef("llm-content-safety: the streamed answer is checked in windows of %d characters overlapping by %d", win.size, win.overlap)
 		return c

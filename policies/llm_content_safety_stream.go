@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"bytes"
 	"compress/gzip"
 	"compress/zlib"
 	"fmt"
@@ -32,6 +33,12 @@ type csStream struct {
 	body io.ReadCloser // the backend's body as sent
 	src  io.Reader     // body decoded (nil until the first read)
 	enc  string        // Content-Encoding to decode: "", gzip or deflate
+	// zw encodes what is released again, as enc (flushed after each
+	// release, closed at a clean end): the client and the observers get
+	// the encoding the headers say.
+	zw   encoder
+	zbuf bytes.Buffer
+	zend bool // zw is closed
 
 	size, overlap int
 	// check asks Content Safety about a window: why it is flagged ("" if
@@ -51,6 +58,22 @@ type csStream struct {
 	rbuf  []byte
 	done  bool
 	end   error // what Read returns once out is drained and done
+}
+
+// encoder is gzip's and zlib's writer.
+type encoder interface {
+	io.WriteCloser
+	Flush() error
+}
+
+// newStreamEncoder makes c encode what it releases as c.enc.
+func (c *csStream) newStreamEncoder() {
+	switch c.enc {
+	case "gzip":
+		c.zw = gzip.NewWriter(&c.zbuf)
+	case "deflate":
+		c.zw = zlib.NewWriter(&c.zbuf)
+	}
 }
 
 type heldEvent struct {
@@ -75,11 +98,23 @@ const (
 
 func (c *csStream) Read(p []byte) (int, error) {
 	for c.off == len(c.out) {
-		if c.done {
-			return 0, c.end
-		}
 		c.out, c.off = c.out[:0], 0
+		if c.done {
+			if c.zw == nil || c.zend || c.end != io.EOF {
+				return 0, c.end
+			}
+			c.zend = true
+			c.zw.Close() // the encoding's end: a stream stopped early is whole too
+			c.out = append(c.out, c.zbuf.Bytes()...)
+			continue
+		}
 		c.step()
+		if c.zw != nil && len(c.out) > 0 {
+			c.zw.Write(c.out)
+			c.zw.Flush()
+			c.out = append(c.out[:0], c.zbuf.Bytes()...)
+			c.zbuf.Reset()
+		}
 	}
 	n := copy(p, c.out[c.off:])
 	c.off += n

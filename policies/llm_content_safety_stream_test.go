@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"compress/zlib"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -438,7 +439,7 @@ func TestContentSafetyStreamHostile(t *testing.T) {
 			clientOK: true, windows: []string{"hi"},
 		},
 		{
-			name:   "a gzip stream is decoded, checked and sent decoded",
+			name:   "a gzip stream is decoded to be checked, and sent gzip-encoded again",
 			header: http.Header{"Content-Encoding": {"gzip"}}, gzip: true,
 			pieces: gz(roleEvent, deltaEvent("Tulips "), deltaEvent("are red."), doneEvent),
 			body:   roleEvent + deltaEvent("Tulips ") + deltaEvent("are red.") + doneEvent, clientOK: true, windows: []string{"Tulips are red."},
@@ -450,7 +451,7 @@ func TestContentSafetyStreamHostile(t *testing.T) {
 			body:   roleEvent, clientOK: true, windows: []string{"a hateful answer"}, reason: ReasonContentSafetyBlocked,
 		},
 		{
-			name:   "a broken gzip stream: nothing is sent",
+			name:   "a broken gzip stream: nothing is sent (an empty gzip stream)",
 			header: http.Header{"Content-Encoding": {"gzip"}}, gzip: true,
 			pieces: []string{roleEvent}, clientOK: true, reason: ReasonContentSafetyFailure, msg: "gzip encoding is broken",
 		},
@@ -469,7 +470,7 @@ func TestContentSafetyStreamHostile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newSSEModel(t, tc.header)
 			c := newCSStreamSetup(t, csPolicy(""), m.srv.URL)
-			answer := c.post(t, tc.gzip)
+			answer := c.post(t, false) // the client asks for gzip and decodes it
 			go func() {
 				for _, p := range tc.pieces {
 					if !m.put(p) {
@@ -479,8 +480,8 @@ func TestContentSafetyStreamHostile(t *testing.T) {
 				m.end()
 			}()
 			res := answer()
-			if res.StatusCode != 200 || res.Header.Get("Content-Encoding") != "" {
-				t.Errorf("answer %d %v", res.StatusCode, res.Header)
+			if res.StatusCode != 200 || res.Uncompressed != tc.gzip || res.Header.Get("Content-Length") != "" {
+				t.Errorf("answer %d %v (decoded by the client: %v)", res.StatusCode, res.Header, res.Uncompressed)
 			}
 			r := readSSE(res)
 			got, err := r.rest(t)
@@ -635,5 +636,63 @@ func TestContentSafetyStreamFailsClosed(t *testing.T) {
 				t.Errorf("no warning: %v", c.logs.All())
 			}
 		})
+	}
+}
+
+// A gzip (or deflate) stream is checked as it streams: decoded to be
+// checked, encoded again and flushed as each event is released.
+func TestContentSafetyStreamEncodedStreams(t *testing.T) {
+	m := newSSEModel(t, http.Header{"Content-Encoding": {"gzip"}})
+	c := newCSStreamSetup(t, csPolicy(` window-size="10"`), m.srv.URL)
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	piece := func(ev string) string {
+		io.WriteString(zw, ev)
+		zw.Flush()
+		defer b.Reset()
+		return b.String()
+	}
+	answer := c.post(t, false)
+	m.put(piece(roleEvent))
+	res := answer()
+	if !res.Uncompressed {
+		t.Errorf("the answer is not gzip-encoded: %v", res.Header)
+	}
+	r := readSSE(res)
+	if ev := r.next(t); ev != roleEvent {
+		t.Fatalf("first event %q", ev)
+	}
+	m.put(piece(deltaEvent("Tulips ")))
+	m.put(piece(deltaEvent("are red.")))
+	if ev := r.next(t); ev != deltaEvent("Tulips ") {
+		t.Fatalf("second event %q", ev)
+	}
+	io.WriteString(zw, doneEvent)
+	zw.Close()
+	m.put(b.String())
+	m.end()
+	if rest, err := r.rest(t); rest != deltaEvent("are red.")+doneEvent || err != nil {
+		t.Errorf("the rest %q (%v)", rest, err)
+	}
+
+	// deflate (zlib), which the client does not decode itself.
+	var in bytes.Buffer
+	zl := zlib.NewWriter(&in)
+	plain := roleEvent + deltaEvent("Tulips are red.") + doneEvent
+	io.WriteString(zl, plain)
+	zl.Close()
+	cs := &csStream{body: io.NopCloser(&piecesReader{b: in.Bytes(), step: 7}), enc: "deflate", size: 10,
+		check: func(string) (string, error) { return "", nil }, halt: func(r, m string) { t.Errorf("halted: %s %s", r, m) }}
+	cs.newStreamEncoder()
+	out, err := io.ReadAll(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(zr); string(got) != plain || err != nil {
+		t.Errorf("deflate: %q (%v), want %q", got, err, plain)
 	}
 }
