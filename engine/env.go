@@ -296,8 +296,9 @@ func NewResponse(status int) *Response {
 // must not modify the slice afterwards.
 type Body struct {
 	data   []byte
-	load   func() ([]byte, error) // lazy source, read once on first access
-	src    BodySource             // or this one (InitLazyBody)
+	load   func() ([]byte, error)              // lazy source, read once on first access
+	src    BodySource                          // or this one (InitLazyBody)
+	onLoad func([]byte, error) ([]byte, error) // see TransformOnLoad
 	once   sync.Once
 	loaded atomic.Bool
 	err    error
@@ -334,10 +335,26 @@ func (b *Body) Bytes() ([]byte, error) {
 			} else {
 				b.data, b.err = b.load()
 			}
+			if b.onLoad != nil {
+				b.data, b.err = b.onLoad(b.data, b.err)
+			}
 			b.loaded.Store(true)
 		})
 	}
 	return b.data, b.err
+}
+
+// TransformOnLoad makes the bytes of a lazy body not read yet what f
+// makes of its source's (and of the read's error) when a policy first
+// reads it: llm-content-safety checks a streamed answer that an outbound
+// policy reads. It reports false, and does nothing, for a body already in
+// memory.
+func (b *Body) TransformOnLoad(f func([]byte, error) ([]byte, error)) bool {
+	if b == nil || b.Loaded() {
+		return false
+	}
+	b.onLoad = f
+	return true
 }
 
 // Loaded reports whether the body's bytes are in memory (it was given as

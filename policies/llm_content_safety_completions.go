@@ -259,9 +259,13 @@ func (cs *llmContentSafety) analyzeWindows(ctx context.Context, s *engine.State,
 
 // checkStream arranges for a streamed answer to be checked as it is sent
 // (csStream): the backend entity is resolved, and an encoding that cannot
-// be decoded refused, now, while the answer can still be replaced.
+// be decoded refused, now, while the answer can still be replaced. An
+// outbound policy that reads the answer's body reads it checked (cut short
+// when a window is flagged): what it keeps or derives (cache-store,
+// set-body) is checked text, and the answer is not checked twice.
 func (cs *llmContentSafety) checkStream(ctx context.Context, s *engine.State, backend string, req analyzeRequest, thresholds map[string]int64, win answerWindows) {
-	if enc := answerEncoding(s.Context().Response.Headers); enc != "" && streamDecoding(enc) == "-" {
+	r := s.Context().Response
+	if enc := answerEncoding(r.Headers); enc != "" && streamDecoding(enc) == "-" {
 		cs.replaceAnswer(s, 500, ReasonContentSafetyFailure, fmt.Sprintf("llm-content-safety: the answer cannot be checked: it is encoded with %q, which tollgate does not decode", enc))
 		return
 	}
@@ -269,11 +273,7 @@ func (cs *llmContentSafety) checkStream(ctx context.Context, s *engine.State, ba
 	if !ok {
 		return
 	}
-	s.FilterResponseBody(func(h engine.Headers, body io.ReadCloser) io.ReadCloser {
-		if mt := mediaType(h.GetValueOrDefault("Content-Type", "")); mt != "text/event-stream" {
-			s.Tracef("llm-content-safety: outbound made the streamed answer a %q one: not checked", mt)
-			return body
-		}
+	stream := func(body io.ReadCloser, enc string) *csStream {
 		c := &csStream{body: body, size: win.size, overlap: win.overlap}
 		c.check = func(window string) (string, error) {
 			r := req
@@ -285,7 +285,7 @@ func (cs *llmContentSafety) checkStream(ctx context.Context, s *engine.State, ba
 			return verdict(s, &res, thresholds), nil
 		}
 		c.halt = func(reason, msg string) { cs.haltStream(s, reason, msg) }
-		if enc := answerEncoding(h); enc != "" {
+		if enc != "" {
 			c.enc = streamDecoding(enc)
 			if c.enc == "-" {
 				c.enc = ""
@@ -296,6 +296,29 @@ func (cs *llmContentSafety) checkStream(ctx context.Context, s *engine.State, ba
 		}
 		s.Tracef("llm-content-safety: the streamed answer is checked in windows of %d characters overlapping by %d", win.size, win.overlap)
 		return c
+	}
+	body, enc := r.Body, answerEncoding(r.Headers)
+	checked := false
+	body.TransformOnLoad(func(data []byte, err error) ([]byte, error) {
+		if err != nil {
+			return data, err // over max-body-size, or broken off: the gateway sends it streamed, checked then
+		}
+		checked = true
+		out, err := io.ReadAll(stream(io.NopCloser(bytes.NewReader(data)), enc))
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	})
+	s.FilterResponseBody(func(h engine.Headers, sent io.ReadCloser) io.ReadCloser {
+		switch mt := mediaType(h.GetValueOrDefault("Content-Type", "")); {
+		case checked:
+			return sent // an outbound policy read it: checked then
+		case mt != "text/event-stream":
+			s.Tracef("llm-content-safety: outbound made the streamed answer a %q one: not checked", mt)
+			return sent
+		}
+		return stream(sent, answerEncoding(h))
 	})
 }
 

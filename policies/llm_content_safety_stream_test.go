@@ -696,3 +696,41 @@ func TestContentSafetyStreamEncodedStreams(t *testing.T) {
 		t.Errorf("deflate: %q (%v), want %q", got, err, plain)
 	}
 }
+
+// An outbound policy that reads a streamed answer reads it checked (cut
+// short when flagged): what it keeps or derives is checked text, outbound
+// sees the reason, and the answer is not checked a second time as it is
+// sent.
+func TestContentSafetyStreamReadInOutbound(t *testing.T) {
+	policy := `<policies><inbound>` + csPolicy(` window-size="10" window-overlap-size="5"`) + `</inbound><backend/><outbound>
+  <set-header name="X-Read" exists-action="override"><value>@(context.Response.Body.As<string>(preserveContent: true).Contains("hateful") ? "unchecked" : "checked")</value></set-header>
+  <set-header name="X-Reason" exists-action="override"><value>@(context.LastError == null ? "none" : context.LastError.Reason)</value></set-header>
+</outbound><on-error/></policies>`
+	tests := []struct {
+		name    string
+		events  []string
+		body    string
+		windows []string
+		reason  string
+	}{
+		{"clean", []string{roleEvent, deltaEvent("Tulips are red."), doneEvent},
+			roleEvent + deltaEvent("Tulips are red.") + doneEvent, []string{"Tulips are", "s are red."}, "none"},
+		{"flagged", []string{roleEvent, deltaEvent("a calm "), deltaEvent("hateful "), deltaEvent("words"), doneEvent},
+			roleEvent + deltaEvent("a calm "), []string{"a calm hat", "m hateful "}, ReasonContentSafetyBlocked},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			llm := newCSLLM(t, sseAnswer())
+			llm.answer.pieces = tc.events
+			c := newCSStreamSetup(t, policy, llm.srv.URL)
+			res := c.post(t, false)()
+			body, _ := io.ReadAll(res.Body)
+			if string(body) != tc.body || res.Header.Get("X-Read") != "checked" || res.Header.Get("X-Reason") != tc.reason {
+				t.Errorf("answer %q X-Read %q X-Reason %q, want %q, checked, %s", body, res.Header.Get("X-Read"), res.Header.Get("X-Reason"), tc.body, tc.reason)
+			}
+			if w := c.answers(t); !slices.Equal(w, tc.windows) {
+				t.Errorf("windows %q, want %q (each once)", w, tc.windows)
+			}
+		})
+	}
+}
