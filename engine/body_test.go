@@ -2,6 +2,8 @@ package engine
 
 import (
 	"errors"
+	"io"
+	"strings"
 	"testing"
 )
 
@@ -90,4 +92,59 @@ func clipString(s string) string {
 		return s[:20] + "…"
 	}
 	return s
+}
+
+// TransformOnLoad changes what a lazy body reads, once, when it is first
+// read; a body in memory is left alone.
+func TestBodyTransformOnLoad(t *testing.T) {
+	calls := 0
+	b := NewLazyBody(func() ([]byte, error) { return []byte("source"), nil })
+	if !b.TransformOnLoad(func(d []byte, err error) ([]byte, error) {
+		calls++
+		return append([]byte("checked "), d...), err
+	}) {
+		t.Fatal("a lazy body not read yet refused the transform")
+	}
+	for range 2 {
+		if d, err := b.Bytes(); string(d) != "checked source" || err != nil {
+			t.Errorf("Bytes = %q, %v", d, err)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("the transform ran %d times", calls)
+	}
+	if NewBody([]byte("x")).TransformOnLoad(func(d []byte, err error) ([]byte, error) { return nil, err }) {
+		t.Error("a body in memory took a transform")
+	}
+	read := NewLazyBody(func() ([]byte, error) { return []byte("y"), nil })
+	read.Bytes()
+	if read.TransformOnLoad(func(d []byte, err error) ([]byte, error) { return nil, err }) {
+		t.Error("a body already read took a transform")
+	}
+}
+
+// FilterResponse: without filters the body is the same and not reported
+// filtered (the gateway's path for every other request); with filters,
+// they run in order, and a filter sees and may change the headers.
+func TestFilterResponse(t *testing.T) {
+	s := AcquireState(&Api{Name: "a"})
+	defer s.Release()
+	body := io.NopCloser(strings.NewReader("x"))
+	if got, ok := s.FilterResponse(Headers{}, body); ok || got != body {
+		t.Fatal("a body was filtered without a filter")
+	}
+	var order []string
+	for _, name := range []string{"first", "second"} {
+		s.FilterResponseBody(func(h Headers, b io.ReadCloser) io.ReadCloser {
+			order = append(order, name)
+			h["X-"+name] = []string{"1"}
+			return io.NopCloser(io.MultiReader(b, strings.NewReader(" "+name)))
+		})
+	}
+	h := Headers{}
+	got, ok := s.FilterResponse(h, body)
+	data, _ := io.ReadAll(got)
+	if !ok || string(data) != "x first second" || strings.Join(order, ",") != "first,second" || len(h) != 2 {
+		t.Errorf("filtered %v %q, order %v, headers %v", ok, data, order, h)
+	}
 }
