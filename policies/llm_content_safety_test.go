@@ -231,6 +231,18 @@ func TestLLMContentSafety(t *testing.T) {
 			want:   want{stopped: true, status: 403, reason: ReasonContentSafetyTooLong, message: "10001 characters"},
 		},
 		{
+			name:   "characters are UTF-16 code units, as .NET counts them: 5,001 emoji are 10,002",
+			policy: azureDoc(t, "llm-content-safety.xml"),
+			body:   chat(strings.Repeat("😀", contentSafetyMaxText/2+1)),
+			want:   want{stopped: true, status: 403, reason: ReasonContentSafetyTooLong, message: "10002 characters"},
+		},
+		{
+			name:   "window-size does not apply to the prompt (APIM: configurable only for responses)",
+			policy: `<llm-content-safety backend-id="content-safety-backend" window-size="100"><categories><category name="Hate" threshold="4"/></categories></llm-content-safety>`,
+			body:   chat(strings.Repeat("é", contentSafetyMaxText+1)),
+			want:   want{stopped: true, status: 403, reason: ReasonContentSafetyTooLong, message: "10001 characters"},
+		},
+		{
 			name:   "a huge body: 403 without a call",
 			policy: azureDoc(t, "llm-content-safety.xml"),
 			body:   `{"messages":[` + strings.Repeat(`{"role":"user","content":"aaaaaaaaaa"},`, 40000) + `{"role":"user","content":"end"}]}`,
