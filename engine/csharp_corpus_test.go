@@ -120,11 +120,16 @@ func TestCSharpSwitchErrors(t *testing.T) {
 	}
 }
 
-// Comparisons C# refuses are refused here too.
+// Comparisons and calls C# refuses are refused here too, in words that
+// say what to write.
 func TestCSharpComparisonErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{`@{ string s = "1"; return s == '1'; }`, "operator '==' cannot be applied to operands of type 'string' and 'char'"},
 		{`@{ char c = 'a'; string s = "a"; return c != s; }`, "operator '!=' cannot be applied to operands of type 'char' and 'string'"},
+		// CS1955, with what to write instead
+		{`@((string)context.Request.MatchedParameters("blobContainer"))`,
+			`non-invocable member 'IRequest.MatchedParameters' cannot be used like a method: index it: MatchedParameters["name"]`},
+		{`@("abc".Length())`, "non-invocable member 'string.Length' cannot be used like a method: write it without ()"},
 	} {
 		_, _, errs := csCompile(t, tc.src)
 		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {

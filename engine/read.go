@@ -461,11 +461,14 @@ func (lx *lexer) expr() error {
 	for lx.i < len(lx.src) {
 		if end, ok := skipLiteralRaw(src, lx.i); ok {
 			if end < 0 {
-				what := "a string literal"
 				if strings.HasPrefix(src[lx.i:], "/*") {
-					what = "a /* comment"
+					return lx.errAt(start, "unterminated expression: a /* comment in this %q is never closed", "@"+string(open))
 				}
-				return lx.errAt(start, "unterminated expression: %s in this %q is never closed", what, "@"+string(open))
+				// Raw quotes are allowed inside @(...), so when its
+				// closing bracket is missing the attribute's own closing
+				// quote starts a string that never ends.
+				return lx.errAt(start, "unterminated expression: this %q has no closing %q (the quote after it then starts a string), or a string literal in it is never closed",
+					"@"+string(open), string(closer))
 			}
 			for ; lx.i < end; lx.i++ {
 				lx.escaped(lx.src[lx.i])

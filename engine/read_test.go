@@ -37,6 +37,9 @@ func TestReadErrors(t *testing.T) {
 	for _, tc := range []struct{ name, src, want string }{
 		{"mismatched", "<policies>\n  <inbound>\n  </outbound>\n</policies>", "p.xml:3:"},
 		{"unterminated expr", "<policies>\n <inbound>\n  <set-variable name=\"a\" value=\"@(1 + (2)\"/>", "p.xml:3:33: unterminated expression"},
+		// a missing ")": the attribute's closing quote opens a string
+		{"expr without its bracket", "<policies>\n <inbound>\n  <set-status code=\"@(context.Response.StatusCode\" />\n </inbound>\n</policies>",
+			`p.xml:3:21: unterminated expression: this "@(" has no closing ")" (the quote after it then starts a string), or a string literal in it is never closed`},
 		{"dup attr", "<policies>\n<inbound a=\"1\" a=\"2\"/></policies>", "p.xml:2:16: malformed XML: attribute \"a\" given twice"},
 		{"empty", "", "p.xml:1:1"},
 	} {

@@ -3,6 +3,7 @@ package csharp
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -1726,6 +1727,16 @@ func (b *binder) call(n *Call) (*Type, error) {
 	if cands == nil {
 		if xt.K == KObject {
 			return nil, b.errf(m.NameOff, "'object' does not contain a definition for '%s': cast the value first, e.g. ((string)context.Variables[\"name\"]).%s(...)", name, name)
+		}
+		if slices.Contains(b.m.memberNames(xt), name) || props[xt.K][name] != nil {
+			// CS1955: context.Request.MatchedParameters("id")
+			how := "write it without ()"
+			if xt.K == KGo {
+				if f, ok := b.m.field(xt, name); ok && f.t.K == KGo && f.t.Go.Kind() == reflect.Map {
+					how = fmt.Sprintf("index it: %s[\"name\"]", name)
+				}
+			}
+			return nil, b.errf(m.NameOff, "non-invocable member '%s.%s' cannot be used like a method: %s", typeName(xt), name, how)
 		}
 		return nil, b.errf(m.NameOff, "'%s' does not contain a definition for '%s'%s", typeName(xt), name, b.m.memberHint(name, xt))
 	}
