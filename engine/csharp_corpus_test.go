@@ -55,6 +55,16 @@ func TestCSharpCorpus(t *testing.T) {
 		// a value type against null: always the same, as C# lifts it
 		{`@(context.Variables.ContainsKey("x") != null)`, "true"},
 		{`@(((int)context.Variables["n"]) == null)`, "false"},
+		// Dictionary<string, V>: values typed V; foreach and LINQ over its entries
+		{`@{ var d = new Dictionary<string, int>(); d["a"] = 1; return d["a"] + 1; }`, "2"},
+		{`@{ var counts = new Dictionary<string, int>(); foreach (var c in new[] { "x", "y", "x" }) { counts[c] = counts.ContainsKey(c) ? counts[c] + 1 : 1; } return counts["x"] * 10 + counts["y"]; }`, "21"},
+		{`@{ var d = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase) { { "a", 1 } }; int v; return d.TryGetValue("A", out v) ? v * 2 : 0; }`, "2"},
+		{`@{ var d = new Dictionary<string, int> { { "a", 1 }, { "b", 2 } }; return d.Values.Sum(); }`, "3"},
+		{`@{ var d = new Dictionary<string, int> { { "a", 1 }, { "b", 2 } }; var s = 0; foreach (var kv in d) { s += kv.Value; } return s; }`, "3"},
+		{`@{ var d = new Dictionary<string, int> { { "b", 2 }, { "a", 1 } }; return string.Join(",", d.Select(kv => kv.Key + "=" + kv.Value)); }`, "b=2,a=1"},
+		{`@(new Dictionary<string, string> { { "b", "x" } }.First().Value.ToUpper())`, "X"},
+		{`@{ var d = new Dictionary<string, int>(); try { return (d["missing"] + 1).ToString(); } catch (KeyNotFoundException e) { return e.Message; } }`,
+			"The given key 'missing' was not present in the dictionary."},
 		// the switch statement, with C#'s rules
 		{`@{ switch (context.Request.Method) { case "GET": return "read"; default: return "write"; } }`, "write"},
 		{`@{ switch (context.Request.Method) { case "GET": case "POST": return "known"; default: return "other"; } }`, "known"},
@@ -84,6 +94,7 @@ func TestCSharpCorpus(t *testing.T) {
 		{`@(new string(new char[] { 'a' }, 1, 1))`, "Index and length must refer to a location within the string."},
 		{`@(context.Variables.GetValueOrDefault("n", "x"))`, "to type 'System.String'"},
 		{`@(new JValue(new JObject()))`, "Could not determine JSON object type"},
+		{`@{ var d = new Dictionary<string, object>(); return d["x"]; }`, "The given key 'x' was not present in the dictionary."},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -130,6 +141,7 @@ func TestCSharpComparisonErrors(t *testing.T) {
 		{`@((string)context.Request.MatchedParameters("blobContainer"))`,
 			`non-invocable member 'IRequest.MatchedParameters' cannot be used like a method: index it: MatchedParameters["name"]`},
 		{`@("abc".Length())`, "non-invocable member 'string.Length' cannot be used like a method: write it without ()"},
+		{`@{ var d = new Dictionary<string, int>(); d["a"] = "x"; return 1; }`, "cannot implicitly convert type 'string' to 'int'"},
 	} {
 		_, _, errs := csCompile(t, tc.src)
 		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {

@@ -936,7 +936,7 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 				return nil, b.errf(t.I.pos(), "cannot convert from '%s' to 'string'", typeName(it))
 			}
 			t.kind = ixDynamic
-			t.T, tt = tObject, tObject
+			t.T, tt = dictElem(xt), dictElem(xt)
 		}
 		if n.Op != "=" {
 			return nil, b.errf(n.Off, "only '=' can assign to a JSON property or a dictionary entry")
@@ -1095,6 +1095,9 @@ func (b *binder) member(n *Member) (*Type, error) {
 		if xt.K == KKeyValue && n.Name == "Value" {
 			return xt.Elem, nil
 		}
+		if xt.K == KDict && n.Name == "Values" {
+			return arrayOf(dictElem(xt)), nil // Dictionary<string, V>.Values: V's
+		}
 		return p.result, nil
 	}
 	if xt.K == KArray && (n.Name == "Length" || n.Name == "Count") {
@@ -1128,6 +1131,9 @@ func (b *binder) seqElem(t *Type) *Type {
 		return tInt
 	case KGroupColl:
 		return tGroup
+	case KDict: // a Dictionary's entries, in the order added
+		vt := dictElem(t)
+		return &Type{K: KKeyValue, Name: "KeyValuePair<string, " + vt.Name + ">", Elem: vt}
 	case KGo:
 		switch t.Go.Kind() {
 		case reflect.Map:
@@ -1188,7 +1194,7 @@ func (b *binder) index(n *Index) (*Type, error) {
 		}
 	case KDict:
 		n.kind = ixDynamic
-		return tObject, nil
+		return dictElem(xt), nil
 	case KGroupColl: // Groups[1], Groups["name"]
 		if it.K == KInt || it.K == KString {
 			n.kind = ixDynamic
@@ -1583,7 +1589,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 	stringSeq := xt.K == KString && len(methods[KString][name]) == 0
 	// A JToken is a sequence too (Json.NET's JToken is IEnumerable<JToken>):
 	// an array's items, an object's properties.
-	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || xt.K == KJToken || xt.K == KFormList || xt.K == KGrouping || stringSeq || (xt.K == KGo && (xt.Go.Kind() == reflect.Slice || xt.Go.Kind() == reflect.Map))) {
+	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || xt.K == KJToken || xt.K == KFormList || xt.K == KGrouping || xt.K == KDict || stringSeq || (xt.K == KGo && (xt.Go.Kind() == reflect.Slice || xt.Go.Kind() == reflect.Map))) {
 		if err := b.takeComparer(n, xt); err != nil { // comparer.go
 			return nil, err
 		}
@@ -1877,7 +1883,7 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 		outT = tJToken
 	case m.Name == "TryGetValue" && xt.K == KDict:
 		want = []bool{false, true}
-		outT = tObject
+		outT = dictElem(xt)
 	case m.Name == "TryParse" && xt.K == KStatic && (xt.Name == "int" || xt.Name == "long" || xt.Name == "double" || xt.Name == "bool" || xt.Name == "Guid" || xt.Name == "DateTime" || xt.Name == "IPAddress"):
 		want = []bool{false, true}
 		outT = map[string]*Type{"int": tInt, "long": tLong, "double": tDouble, "bool": tBool, "Guid": tGuid, "DateTime": tDateTime, "IPAddress": tIPAddress}[xt.Name]

@@ -177,7 +177,10 @@ func (b *binder) collectionNew(n *NewExpr, t *Type, name string) (*Type, error) 
 		if len(n.Init) > 0 {
 			return nil, b.errf(n.Off, "a dictionary initializer is written { { key, value }, ... } or { [key] = value, ... }")
 		}
-		return b.dictArgs(n)
+		if _, err := b.dictArgs(n); err != nil {
+			return nil, err
+		}
+		return t, nil // Dictionary<string, V>(comparer): its values V
 	}
 	var at []*Type
 	for _, a := range n.Args {

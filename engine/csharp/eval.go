@@ -625,8 +625,16 @@ func indexValue(x, i any, kind indexKind) (any, error) {
 		return it[k], nil
 	case ixDynamic:
 		switch t := x.(type) {
-		case *JObject:
-			return t.M[t.key(catStr(i))], nil
+		case *JObject: // a Dictionary's indexer: a missing key throws, as .NET's does
+			if i == nil {
+				return nil, exc("ArgumentNullException", "Value cannot be null. (Parameter 'key')")
+			}
+			k := catStr(i)
+			v, ok := t.M[t.key(k)]
+			if !ok {
+				return nil, exc("KeyNotFoundException", "The given key '%s' was not present in the dictionary.", k)
+			}
+			return v, nil
 		case *Form:
 			return t.get(catStr(i)), nil
 		case *GroupCollection:

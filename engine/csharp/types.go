@@ -3,6 +3,7 @@ package csharp
 import (
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -430,6 +431,13 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t.Name = name + "<" + elem.Name + ">"
 	case "Dictionary", "IDictionary", "IReadOnlyDictionary":
 		t = tDict
+		if len(tr.Args) == 2 { // Dictionary<string, int>: its values typed
+			v, ok := m.lookupTypeRef(tr.Args[1])
+			if !ok {
+				return nil, false
+			}
+			t = dictOf(v)
+		}
 	case "XDocument", "Xml.Linq.XDocument":
 		t = tXDoc
 	case "XElement", "Xml.Linq.XElement":
@@ -509,4 +517,28 @@ func shortTypeName(name string) string {
 		name = strings.TrimPrefix(name, ns)
 	}
 	return name
+}
+
+// dictTypes are the Dictionary<string, V> types, one per V: a dictionary
+// whose indexer, TryGetValue and Values give a V (Dictionary<string,
+// object>, tDict, gives objects).
+var dictTypes sync.Map // V's name -> *Type
+
+func dictOf(v *Type) *Type {
+	if v.K == KObject {
+		return tDict
+	}
+	if t, ok := dictTypes.Load(v.Name); ok {
+		return t.(*Type)
+	}
+	t, _ := dictTypes.LoadOrStore(v.Name, &Type{K: KDict, Name: "Dictionary<string, " + v.Name + ">", Elem: v})
+	return t.(*Type)
+}
+
+// dictElem is the type of a dictionary's values.
+func dictElem(t *Type) *Type {
+	if t.Elem != nil {
+		return t.Elem
+	}
+	return tObject
 }
