@@ -58,6 +58,9 @@ type contentRule struct {
 	ref        string // schema-ref ("" : the specification's schema)
 	act        action
 	additional *bool // allow-additional-properties (nil: as the schema says)
+	// fold: case-insensitive-property-names: property names compared
+	// without case (schema and body both seen in lower case)
+	fold bool
 	// schemaID, with global: the schema resource schema-id names
 	// (validate_content_schema.go), compiled at load.
 	schemaID string
@@ -70,7 +73,8 @@ type contentRule struct {
 
 type overrideKey struct {
 	s     *openapi3.Schema
-	allow bool
+	allow int8 // 0: as the schema says, 1: false, 2: true
+	fold  bool
 }
 
 // maxContentSize is APIM's upper bound for max-size (100 KB).
@@ -124,6 +128,7 @@ func (k *kit) parseValidateContent(p *engine.Parser) engine.Step {
 				b := cp.LitBool("allow-additional-properties", false)
 				r.additional = &b
 			}
+			r.fold = cp.LitBool("case-insensitive-property-names", false)
 			if a := cp.Attr("schema-ref"); a != nil {
 				r.ref = cp.LitStr("schema-ref", "")
 				switch {
@@ -135,7 +140,7 @@ func (k *kit) parseValidateContent(p *engine.Parser) engine.Step {
 			}
 			if a := cp.Attr("schema-id"); a != nil {
 				r.schemaID = cp.RequiredLitStr("schema-id")
-				r.global = compileGlobalSchema(cp, a, r.schemaID, r.ref, r.additional)
+				r.global = compileGlobalSchema(cp, a, r.schemaID, r.ref, r.additional, r.fold)
 			}
 			v.contents = append(v.contents, r)
 		default:
@@ -261,8 +266,8 @@ func (v *validateContent) Run(_ context.Context, s *engine.State) error {
 		return v.finish(s, &val)
 	}
 	sch := sref.Value
-	if rule.additional != nil {
-		sch = v.override(sch, *rule.additional)
+	if rule.additional != nil || rule.fold {
+		sch = v.override(sch, rule.additional, rule.fold)
 	}
 	conform := "Body of the " + what + " does not conform to the definition " + def + ", which is associated with the content type " + ct + ".\n\n"
 	var doc any
@@ -270,6 +275,13 @@ func (v *validateContent) Run(_ context.Context, s *engine.State) error {
 		d := conform + jsonProblem(data, err)
 		val.add(rule.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
 		return v.finish(s, &val)
+	}
+	if rule.fold {
+		if dup := foldKeys(doc); dup != "" {
+			d := conform + "Property names " + dup + " differ only in case, which case-insensitive-property-names cannot tell apart."
+			val.add(rule.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
+			return v.finish(s, &val)
+		}
 	}
 	opt := openapi3.VisitAsRequest()
 	if v.response {
@@ -332,20 +344,89 @@ func (v *validateContent) rule(ct string) *contentRule {
 }
 
 // override returns sch with additionalProperties set to allow everywhere
-// (allow-additional-properties), built once per schema and kept.
-func (v *validateContent) override(sch *openapi3.Schema, allow bool) *openapi3.Schema {
-	key := overrideKey{sch, allow}
+// (allow-additional-properties, when not nil) and, with fold, its property
+// names in lower case (case-insensitive-property-names), built once per
+// schema and kept.
+func (v *validateContent) override(sch *openapi3.Schema, allow *bool, fold bool) *openapi3.Schema {
+	key := overrideKey{s: sch, fold: fold}
+	if allow != nil {
+		key.allow = 1
+		if *allow {
+			key.allow = 2
+		}
+	}
 	if o, ok := v.schemas.Load(key); ok {
 		return o.(*openapi3.Schema)
 	}
-	o := withAdditional(sch, allow, map[*openapi3.Schema]*openapi3.Schema{})
+	o := withAdditional(sch, allow, fold, map[*openapi3.Schema]*openapi3.Schema{})
 	v.schemas.Store(key, o)
 	return o
 }
 
+// foldKeys puts a JSON document's property names in lower case, in place
+// (case-insensitive-property-names). It returns two names that differ
+// only in case when an object has them ("" when none does).
+func foldKeys(v any) string {
+	switch x := v.(type) {
+	case map[string]any:
+		var dup string
+		for k, c := range x {
+			if d := foldKeys(c); d != "" && dup == "" {
+				dup = d
+			}
+			lk := strings.ToLower(k)
+			if lk == k {
+				continue
+			}
+			if _, clash := x[lk]; clash && dup == "" {
+				dup = strconv.Quote(lk) + " and " + strconv.Quote(k)
+			}
+			delete(x, k)
+			x[lk] = c
+		}
+		return dup
+	case []any:
+		var dup string
+		for _, c := range x {
+			if d := foldKeys(c); d != "" && dup == "" {
+				dup = d
+			}
+		}
+		return dup
+	}
+	return ""
+}
+
+// foldNames puts a schema's property names in lower case: its properties'
+// keys and required list, and its pattern properties match without case.
+func foldNames(c *openapi3.Schema) {
+	if c.Properties != nil {
+		m := make(openapi3.Schemas, len(c.Properties))
+		for k, r := range c.Properties {
+			m[strings.ToLower(k)] = r
+		}
+		c.Properties = m
+	}
+	if c.Required != nil {
+		req := make([]string, len(c.Required))
+		for i, r := range c.Required {
+			req[i] = strings.ToLower(r)
+		}
+		c.Required = req
+	}
+	if c.PatternProperties != nil {
+		m := make(openapi3.Schemas, len(c.PatternProperties))
+		for k, r := range c.PatternProperties {
+			m["(?i)"+k] = r
+		}
+		c.PatternProperties = m
+	}
+}
+
 // withAdditional copies a schema graph (cycles kept) with every object
-// schema's additionalProperties set to allow.
-func withAdditional(s *openapi3.Schema, allow bool, memo map[*openapi3.Schema]*openapi3.Schema) *openapi3.Schema {
+// schema's additionalProperties set to allow (when not nil) and, with
+// fold, its property names folded (foldNames).
+func withAdditional(s *openapi3.Schema, allow *bool, fold bool, memo map[*openapi3.Schema]*openapi3.Schema) *openapi3.Schema {
 	if s == nil {
 		return nil
 	}
@@ -359,7 +440,7 @@ func withAdditional(s *openapi3.Schema, allow bool, memo map[*openapi3.Schema]*o
 		if r == nil {
 			return nil
 		}
-		return &openapi3.SchemaRef{Ref: r.Ref, Value: withAdditional(r.Value, allow, memo)}
+		return &openapi3.SchemaRef{Ref: r.Ref, Value: withAdditional(r.Value, allow, fold, memo)}
 	}
 	refs := func(rs openapi3.SchemaRefs) openapi3.SchemaRefs {
 		if rs == nil {
@@ -384,11 +465,14 @@ func withAdditional(s *openapi3.Schema, allow bool, memo map[*openapi3.Schema]*o
 	c.OneOf, c.AnyOf, c.AllOf, c.PrefixItems = refs(s.OneOf), refs(s.AnyOf), refs(s.AllOf), refs(s.PrefixItems)
 	c.Not, c.Items = ref(s.Not), ref(s.Items)
 	c.Properties, c.PatternProperties, c.DependentSchemas = schemas(s.Properties), schemas(s.PatternProperties), schemas(s.DependentSchemas)
-	if s.Type.Is("object") || len(s.Properties) > 0 {
-		b := allow
+	if allow != nil && (s.Type.Is("object") || len(s.Properties) > 0) {
+		b := *allow
 		c.AdditionalProperties = openapi3.AdditionalProperties{Has: &b}
 	} else if s.AdditionalProperties.Schema != nil {
 		c.AdditionalProperties = openapi3.AdditionalProperties{Has: s.AdditionalProperties.Has, Schema: ref(s.AdditionalProperties.Schema)}
+	}
+	if fold {
+		foldNames(c)
 	}
 	return c
 }

@@ -50,7 +50,7 @@ func globalSchemaOf(p *engine.Parser, a *engine.Attr, id, typ, wrongType string)
 
 // compileGlobalSchema compiles schema-id's schema (at ref), with
 // allow-additional-properties applied; nil after a load error.
-func compileGlobalSchema(p *engine.Parser, a *engine.Attr, id, ref string, additional *bool) *jsonschema.Schema {
+func compileGlobalSchema(p *engine.Parser, a *engine.Attr, id, ref string, additional *bool, fold bool) *jsonschema.Schema {
 	if id == "" {
 		return nil
 	}
@@ -65,6 +65,9 @@ func compileGlobalSchema(p *engine.Parser, a *engine.Attr, id, ref string, addit
 	}
 	if additional != nil {
 		setAdditional(inst, *additional)
+	}
+	if fold {
+		foldSchemaNames(inst)
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft7)
@@ -108,6 +111,55 @@ func setAdditional(v any, allow bool) {
 	}
 }
 
+// foldSchemaNames puts a JSON Schema document's property names in lower
+// case (case-insensitive-property-names): the keys of every "properties",
+// the names in every "required", and every "patternProperties" pattern
+// made case-insensitive.
+func foldSchemaNames(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			switch k {
+			case "properties", "patternProperties", "definitions", "$defs", "dependentSchemas":
+				if m, ok := c.(map[string]any); ok { // names to schemas: each value is a schema
+					for _, sc := range m {
+						foldSchemaNames(sc)
+					}
+				}
+			case "enum", "const", "default", "examples", "example":
+				// instance data, not schemas
+			default:
+				foldSchemaNames(c)
+			}
+		}
+		if props, ok := x["properties"].(map[string]any); ok {
+			m := make(map[string]any, len(props))
+			for k, c := range props {
+				m[strings.ToLower(k)] = c
+			}
+			x["properties"] = m
+		}
+		if req, ok := x["required"].([]any); ok {
+			for i, r := range req {
+				if s, ok := r.(string); ok {
+					req[i] = strings.ToLower(s)
+				}
+			}
+		}
+		if pp, ok := x["patternProperties"].(map[string]any); ok {
+			m := make(map[string]any, len(pp))
+			for k, c := range pp {
+				m["(?i)"+k] = c
+			}
+			x["patternProperties"] = m
+		}
+	case []any:
+		for _, c := range x {
+			foldSchemaNames(c)
+		}
+	}
+}
+
 // validateGlobal validates a body against its content rule's schema
 // resource.
 func (v *validateContent) validateGlobal(r *contentRule, data []byte, ct, typ, what string, val *validation, pub func(string) string) {
@@ -124,6 +176,13 @@ func (v *validateContent) validateGlobal(r *contentRule, data []byte, ct, typ, w
 		d := conform + "The body is not valid JSON: " + oneLine(err) + "."
 		val.add(r.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
 		return
+	}
+	if r.fold {
+		if dup := foldKeys(inst); dup != "" {
+			d := conform + "Property names " + dup + " differ only in case, which case-insensitive-property-names cannot tell apart."
+			val.add(r.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
+			return
+		}
 	}
 	if err := r.global.Validate(inst); err != nil {
 		d := conform + globalSchemaMessage(err)

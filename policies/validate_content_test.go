@@ -218,3 +218,49 @@ func BenchmarkValidateContent(b *testing.B) {
 		s.Release()
 	}
 }
+
+// case-insensitive-property-names (an attribute of APIM's <content>, as
+// Microsoft's policy toolkit writes it): property names match without
+// case, against the API's specification and against a schema resource.
+func TestValidateContentCaseInsensitive(t *testing.T) {
+	plan := func(attrs string) *engine.Plan {
+		return compile(t, testDeps(), `<validate-content unspecified-content-type-action="prevent" max-size="1000" size-exceeded-action="prevent" errors-variable-name="v">
+    <content type="application/json" validate-as="json" action="prevent" `+attrs+` />
+</validate-content>`)
+	}
+	fold, strict := plan(`case-insensitive-property-names="true"`), plan(`case-insensitive-property-names="false"`)
+	foldGlobal, global := plan(`schema-id="address" case-insensitive-property-names="true"`), plan(`schema-id="address"`)
+	foldNoExtra := plan(`schema-id="address" allow-additional-properties="false" case-insensitive-property-names="true"`)
+	bad := outcome{stopped: true, status: 400, reason: ReasonBadRequest}
+	for _, tc := range []struct {
+		name, method, path, body string
+		plan                     *engine.Plan
+		want                     outcome
+		detail                   string
+	}{
+		{"spec: required name in capitals, folded", "POST", "/pets", `{"NAME":"Rex","Tag":"dog"}`, fold, outcome{}, ""},
+		{"spec: required name in capitals, not folded", "POST", "/pets", `{"NAME":"Rex"}`, strict, bad, `property "name" is missing`},
+		{"spec: additionalProperties false, a known name in another case", "PUT", "/pets/{petId}", `{"Name":"Rex"}`, fold, outcome{}, ""},
+		{"spec: still an unknown name", "PUT", "/pets/{petId}", `{"Name":"Rex","Color":"red"}`, fold, bad, `property "color" is unsupported`},
+		{"spec: types still checked", "POST", "/pets", `{"Name":7}`, fold, bad, "value must be a string"},
+		{"spec: two names differing only in case", "POST", "/pets", `{"name":"a","Name":"b"}`, fold, bad, `differ only in case`},
+		{"schema: required city in capitals, folded", "POST", "/pets", `{"CITY":"Oslo"}`, foldGlobal, outcome{}, ""},
+		{"schema: not folded", "POST", "/pets", `{"CITY":"Oslo"}`, global, bad, "Missing property 'city'"},
+		{"schema: folded, no additional properties", "POST", "/pets", `{"City":"Oslo","Zip":"1"}`, foldNoExtra, bad, "Additional properties 'zip' not allowed"},
+		{"schema: nested duplicate", "POST", "/pets", `{"city":"Oslo","x":[{"a":1,"A":2}]}`, foldGlobal, bad, `differ only in case`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := httpRequest(tc.method, "http://gw/pets")
+			defer s.Release()
+			withOp(t, s, tc.method, tc.path)
+			withBody(s, tc.body, "Content-Type", "application/json")
+			got := runValidate(t, tc.plan, engine.Inbound, s, "v")
+			if got.stopped != tc.want.stopped || (tc.want.stopped && got.status != tc.want.status) {
+				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+			if tc.detail != "" && !strings.Contains(got.details+got.message, tc.detail) {
+				t.Errorf("details %q, want %q", got.details+got.message, tc.detail)
+			}
+		})
+	}
+}
