@@ -80,6 +80,9 @@ type API struct {
 	// backendExprs are the places of the backend-id expressions of its
 	// documents (reportUnusableBackends), kept for a reload that reuses it.
 	backendExprs []engine.Pos
+	// credExprs are its get-authorization-context expressions (the
+	// credential set's Notices), kept for a reload that reuses it.
+	credExprs []policies.CredentialExpression
 	// notices are its own load's notices (an ignored property of its
 	// apiInformation.json, …), said again by a reload that reuses it.
 	notices []string
@@ -479,12 +482,14 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 				h.Write([]byte(old.Hash))
 				snap.APIs = append(snap.APIs, old)
 				sc.reusedBackendExprs = append(sc.reusedBackendExprs, old.backendExprs...)
+				cset.AddExpressions(old.credExprs)
 				snap.Notices = append(snap.Notices, old.notices...)
 				continue
 			}
 		}
 		exprsBefore := len(sc.comp.BackendExpressions())
 		snap.Notices = append(snap.Notices, sc.comp.TakeNotices()...) // the policies' compiled before this API's
+		credBefore := len(cset.Expressions())
 		noticesBefore := len(snap.Notices)
 		var root *engine.Node
 		if !src.json {
@@ -565,6 +570,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		// Last: the views copy the API as it is now.
 		buildScopes(api, proot, extras, scopeInputs{comp: sc.comp, global: sc.top, products: products}, &errs)
 		api.backendExprs = slices.Clone(sc.comp.BackendExpressions()[exprsBefore:])
+		api.credExprs = cset.Expressions()[credBefore:]
 		snap.Notices = append(snap.Notices, sc.comp.TakeNotices()...) // its policies' (literal text that looks like an expression)
 		api.notices = slices.Clone(snap.Notices[noticesBefore:])
 		checkODataPolicies(api, &errs)
@@ -600,6 +606,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		}
 		reportUnusableBackends(sc.backends, exprs, &snap.Notices)
 	}
+	snap.Notices = append(snap.Notices, cset.Notices()...)
 	sort.Slice(snap.APIs, func(i, j int) bool {
 		if len(snap.APIs[i].Path) != len(snap.APIs[j].Path) {
 			return len(snap.APIs[i].Path) > len(snap.APIs[j].Path)

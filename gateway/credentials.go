@@ -106,8 +106,8 @@ func readProviderOAuth2(rf resourceFile, raw json.RawMessage, nv *engine.NamedVa
 					errs.Add(p.GrantPos, "", "unknown grant type %q: %s or %s", names[0], policies.GrantAuthorizationCode, policies.GrantClientCredentials)
 					return false
 				}
-				params, pos, why, pok := readParams(rf, g[names[0]], "oauth2.grantTypes."+names[0], nv, errs)
-				p.Params, p.ParamPos, p.Unusable = params, pos, why
+				params, pos, why, whyPos, pok := readParams(rf, g[names[0]], "oauth2.grantTypes."+names[0], nv, errs)
+				p.Params, p.ParamPos, p.Unusable, p.UnusablePos = params, pos, why, whyPos
 				ok = ok && pok
 			default:
 				errs.Add(rf.at(names[1]), "", "a credential provider has one grant type, not %s: make one provider per grant type", strings.Join(names, " and "))
@@ -122,19 +122,20 @@ func readProviderOAuth2(rf resourceFile, raw json.RawMessage, nv *engine.NamedVa
 
 // readParams reads an object of string parameters (null ones are absent)
 // with {{named values}} substituted. A secret named value without a value
-// makes the resource unusable (why) rather than the load fail.
-func readParams(rf resourceFile, raw json.RawMessage, what string, nv *engine.NamedValues, errs *engine.ErrorList) (map[string]string, map[string]engine.Pos, string, bool) {
+// makes the resource unusable (why, at whyPos) rather than the load fail.
+func readParams(rf resourceFile, raw json.RawMessage, what string, nv *engine.NamedValues, errs *engine.ErrorList) (map[string]string, map[string]engine.Pos, string, engine.Pos, bool) {
 	var m map[string]json.RawMessage
 	if isNull(raw) {
-		return nil, nil, "", true
+		return nil, nil, "", engine.Pos{}, true
 	}
 	if json.Unmarshal(raw, &m) != nil {
 		errs.Add(rf.at(what[strings.LastIndex(what, ".")+1:]), "", "%s must be an object of string parameters", what)
-		return nil, nil, "", false
+		return nil, nil, "", engine.Pos{}, false
 	}
 	params, pos := map[string]string{}, map[string]engine.Pos{}
 	ok := true
 	why := ""
+	var whyPos engine.Pos
 	for _, k := range sortedKeys(m) {
 		at := rf.at(k)
 		pos[k] = at
@@ -151,7 +152,7 @@ func readParams(rf resourceFile, raw json.RawMessage, what string, nv *engine.Na
 		var missing *engine.MissingValueError
 		if errors.As(err, &missing) {
 			if why == "" {
-				why = at.String() + ": " + what + "." + k + ": " + err.Error()
+				why, whyPos = what+"."+k+": "+err.Error(), at
 			}
 			continue
 		}
@@ -164,7 +165,7 @@ func readParams(rf resourceFile, raw json.RawMessage, what string, nv *engine.Na
 			params[k] = s
 		}
 	}
-	return params, pos, why, ok
+	return params, pos, why, whyPos, ok
 }
 
 // loadConnections reads a provider's authorizations/ folder.
@@ -196,8 +197,8 @@ func loadConnections(pdir string, nv *engine.NamedValues, common hash.Hash, errs
 					ok = false
 				}
 			case "parameters":
-				params, pos, why, pok := readParams(rf, raw, "parameters", nv, errs)
-				c.Params, c.ParamPos, c.Unusable = params, pos, why
+				params, pos, why, whyPos, pok := readParams(rf, raw, "parameters", nv, errs)
+				c.Params, c.ParamPos, c.Unusable, c.UnusablePos = params, pos, why, whyPos
 				ok = ok && pok
 			case "status", "error":
 				*notes = append(*notes, rf.at(k).String()+": ignored: connection property "+k+" (tollgate keeps each connection's status itself: GET /credentials on the admin listener)")

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -246,4 +248,99 @@ func TestCredentialConsentOnAdmin(t *testing.T) {
 			t.Errorf("%s: %d, want %d", path, res.StatusCode, want)
 		}
 	}
+}
+
+// TestCredentialProviderWithoutValue: a credential provider (or a
+// connection) whose secret named value has no value loads; it is an error
+// only where a literal provider-id (authorization-id) names it, and a
+// notice otherwise, which says which expressions may name it. A reload
+// that reuses the APIs says the same.
+func TestCredentialProviderWithoutValue(t *testing.T) {
+	const (
+		nvFile   = "named values/idp-secret/namedValueInformation.json"
+		provFile = "authorizationProviders/idp/authorizationProviderInformation.json"
+		connFile = "authorizationProviders/idp/authorizations/conn/authorizationInformation.json"
+		missing  = `secret named value "idp-secret" has no value in the folder: set TOLLGATE_NAMED_VALUE_IDP_SECRET or give it in a named values file (--named-values) (it is defined at ` + nvFile + `:1:1)`
+		provNote = provFile + `:5:48: ignored: credential provider idp cannot be used: oauth2.grantTypes.clientCredentials.clientSecret: ` + missing
+		connNote = connFile + `:2:57: ignored: connection conn of credential provider idp cannot be used: parameters.clientSecret: ` + missing
+		literal  = `<policies><inbound><base/><get-authorization-context provider-id="idp" authorization-id="conn" context-variable-name="a"/></inbound></policies>`
+		byHeader = `<policies><inbound><base/><get-authorization-context provider-id="@(context.Request.Headers.GetValueOrDefault(&quot;X-P&quot;, &quot;&quot;))" authorization-id="conn" context-variable-name="a"/></inbound></policies>`
+		connExpr = `<policies><inbound><base/><get-authorization-context provider-id="idp" authorization-id="@(context.Request.Headers.GetValueOrDefault(&quot;X-C&quot;, &quot;&quot;))" context-variable-name="a"/></inbound></policies>`
+	)
+	provider := func(secret string) string {
+		return `{
+  "properties": {
+    "identityProvider": "oauth2",
+    "oauth2": {"grantTypes": {
+      "clientCredentials": {"clientId": "app", "clientSecret": "` + secret + `", "tokenUrl": "https://idp.example/token"}
+    }}
+  }
+}`
+	}
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		env   map[string]string
+		errs  []string
+		notes []string
+	}{
+		{name: "nothing uses it", notes: []string{provNote + ` (nothing uses it)`}},
+		{name: "the value from the environment", files: map[string]string{"apis/orders/policy.xml": literal},
+			env: map[string]string{"TOLLGATE_NAMED_VALUE_IDP_SECRET": "v"}},
+		{name: "an API policy names it", files: map[string]string{"apis/orders/policy.xml": literal},
+			errs: []string{`apis/orders/policy.xml:1:67: inbound/get-authorization-context[1]: credential provider "idp" cannot be used: ` + provFile + `:5:48: oauth2.grantTypes.clientCredentials.clientSecret: ` + missing}},
+		{name: "an expression may name it", files: map[string]string{"apis/orders/policy.xml": byHeader},
+			notes: []string{provNote + ` (no literal provider-id names it; the get-authorization-context whose id is the expression at apis/orders/policy.xml:1:67 fails with AuthorizationFailed when it names it)`}},
+		{name: "an expression in the global policy", files: map[string]string{"policy.xml": byHeader},
+			notes: []string{provNote + ` (no literal provider-id names it; the get-authorization-context whose id is the expression at policy.xml:1:67 fails with AuthorizationFailed when it names it)`}},
+		{name: "a connection's own secret", files: map[string]string{provFile: provider("literal-SECRET-x"), "apis/orders/policy.xml": connExpr,
+			connFile: `{"properties": {"authorizationType": "OAuth2", "oauth2grantType": "ClientCredentials",
+                "parameters": {"clientId": "other-app", "clientSecret": "{{idp-secret}}"}}}`},
+			notes: []string{connNote + ` (no literal authorization-id names it; the get-authorization-context whose id is the expression at apis/orders/policy.xml:1:90 fails with AuthorizationFailed when it names it)`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, nvFile, `{"properties": {"displayName": "idp-secret", "secret": true}}`)
+			writeFile(t, dir, provFile, provider("{{idp-secret}}"))
+			writeFile(t, dir, connFile, `{"properties": {"authorizationType": "OAuth2", "oauth2grantType": "ClientCredentials"}}`)
+			writeFile(t, dir, "apis/orders/apiInformation.json", extractedOrdersAPI)
+			for name, content := range tc.files {
+				writeFile(t, dir, name, content)
+			}
+			opts := gateway.LoadOptions{Getenv: func(k string) string { return tc.env[k] }}
+			snap, errs := loadDirWith(t, dir, opts)
+			if strings.Join(errs, "\n") != strings.Join(tc.errs, "\n") {
+				t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(tc.errs, "\n"))
+			}
+			if snap == nil {
+				return
+			}
+			notes := credentialNotices(t, snap, dir)
+			if strings.Join(notes, "\n") != strings.Join(tc.notes, "\n") {
+				t.Errorf("notices:\n%s\nwant:\n%s", strings.Join(notes, "\n"), strings.Join(tc.notes, "\n"))
+			}
+			// A reload that changes nothing reuses the API as compiled and
+			// says the same.
+			opts.Previous = snap
+			again, errs := loadDirWith(t, dir, opts)
+			if len(errs) > 0 || again.APIs[0] != snap.APIs[0] || !slices.Equal(credentialNotices(t, again, dir), notes) {
+				t.Errorf("reloaded: %v\n%s", errs, strings.Join(credentialNotices(t, again, dir), "\n"))
+			}
+		})
+	}
+}
+
+// credentialNotices are the snapshot's notices about credential providers,
+// with dir/ left out.
+func credentialNotices(t *testing.T, snap *gateway.Snapshot, dir string) []string {
+	var notes []string
+	for _, n := range snap.Notices {
+		if strings.Contains(n, "credential provider") {
+			if strings.Contains(n, "literal-SECRET") {
+				t.Errorf("a notice shows a secret: %s", n)
+			}
+			notes = append(notes, strings.ReplaceAll(n, dir+string(filepath.Separator), ""))
+		}
+	}
+	return notes
 }

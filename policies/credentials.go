@@ -47,9 +47,11 @@ type CredentialProvider struct {
 	RedirectURL string // properties.oauth2.redirectUrl ("" when absent)
 	RedirectPos engine.Pos
 	// Unusable says why the provider cannot be used (a secret named value
-	// without a value): a policy naming it literally is a load error, a
-	// request reaching it fails.
+	// without a value), UnusablePos where: a policy naming it literally is
+	// a load error, a request reaching it fails, and the set's Notices
+	// report it when no literal names it.
 	Unusable    string
+	UnusablePos engine.Pos
 	Connections []CredentialConnection
 	// Broken: the gateway reported problems of its file already; it is
 	// checked no further, and policies naming it are not told again.
@@ -59,14 +61,15 @@ type CredentialProvider struct {
 // CredentialConnection is one connection of a provider:
 // …/authorizations/ID/authorizationInformation.json.
 type CredentialConnection struct {
-	ID        string
-	Pos       engine.Pos
-	GrantType string // "" (the provider's), or as written in oauth2grantType
-	GrantPos  engine.Pos
-	Params    map[string]string // clientId, clientSecret
-	ParamPos  map[string]engine.Pos
-	Unusable  string
-	Broken    bool // as CredentialProvider.Broken
+	ID          string
+	Pos         engine.Pos
+	GrantType   string // "" (the provider's), or as written in oauth2grantType
+	GrantPos    engine.Pos
+	Params      map[string]string // clientId, clientSecret
+	ParamPos    map[string]engine.Pos
+	Unusable    string // as CredentialProvider.Unusable
+	UnusablePos engine.Pos
+	Broken      bool // as CredentialProvider.Broken
 	// AccessPolicies are …/accessPolicies/ID/accessPolicyInformation.json.
 	AccessPolicies []CredentialAccessPolicy
 }

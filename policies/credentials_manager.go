@@ -114,6 +114,9 @@ type CredentialSet struct {
 	c         *Credentials
 	providers map[string]*providerEntry
 	unusable  map[string]string // provider (or provider/connection) → why
+
+	mu    sync.Mutex
+	exprs []CredentialExpression // see Expressions
 }
 
 type providerEntry struct {
@@ -146,7 +149,7 @@ func (c *Credentials) Stage(defs []CredentialProvider) (*CredentialSet, engine.E
 		e := &providerEntry{def: p, conns: map[string]*connRef{}, broken: !ok}
 		set.providers[p.ID] = e
 		if p.Unusable != "" {
-			set.unusable[p.ID] = p.Unusable
+			set.unusable[p.ID] = placed(p.UnusablePos, p.Unusable)
 		}
 		seen := map[string]bool{}
 		for j := range p.Connections {
@@ -168,13 +171,21 @@ func (c *Credentials) Stage(defs []CredentialProvider) (*CredentialSet, engine.E
 			if !ok || !cok {
 				continue
 			}
-			if why := firstNonEmpty(p.Unusable, cn.Unusable); why != "" {
+			if why := firstNonEmpty(placed(p.UnusablePos, p.Unusable), placed(cn.UnusablePos, cn.Unusable)); why != "" {
 				set.unusable[p.ID+"/"+cn.ID] = why
 			}
 			e.conns[cn.ID] = &connRef{connState: c.state(p.ID, cn, cfg), policies: cn.AccessPolicies}
 		}
 	}
 	return set, errs
+}
+
+// placed is why prefixed with where ("" when why is).
+func placed(at engine.Pos, why string) string {
+	if why == "" || (at.Line == 0 && at.File == "") {
+		return why
+	}
+	return at.String() + ": " + why
 }
 
 // state returns the running state of a connection whose definition is

@@ -94,6 +94,12 @@ func parseGetAuthorizationContext(p *engine.Parser, set *CredentialSet) engine.S
 	if needJWT {
 		g.jwt = set.identityValidator(g.identity)
 	}
+	switch {
+	case !g.provider.IsConst():
+		set.addExpression(CredentialExpression{Pos: n.Attr("provider-id").ValuePos})
+	case !g.connection.IsConst() && p.Has("provider-id"):
+		set.addExpression(CredentialExpression{Pos: n.Attr("authorization-id").ValuePos, Provider: g.provider.Const()})
+	}
 	if g.provider.IsConst() && p.Has("provider-id") {
 		pos := n.Attr("provider-id").ValuePos
 		id := g.provider.Const()

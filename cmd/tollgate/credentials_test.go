@@ -43,4 +43,16 @@ func TestCheckCredentialProviders(t *testing.T) {
 	if !strings.Contains(out.String(), `credential provider "github-01" cannot be used`) || !strings.Contains(out.String(), "TOLLGATE_NAMED_VALUE_GH_SECRET") {
 		t.Fatalf("without the value:\n%s", out.String())
 	}
+	// Without the value and with no policy naming it: a notice, and the
+	// folder loads (the other provider fixed).
+	testutil.WriteFile(t, filepath.Join(dir, "apis/gh/policy.xml"), `<policies><inbound/><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	testutil.WriteFile(t, filepath.Join(dir, "authorizationProviders/other/authorizationProviderInformation.json"), `{"properties": {"identityProvider": "oauth2",
+  "oauth2": {"grantTypes": {"clientCredentials": {"clientId": "a", "clientSecret": "SECRET-inline", "tokenUrl": "https://idp.example/token"}}}}}`)
+	out.Reset()
+	errb.Reset()
+	code = run([]string{"check", dir}, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), `github-01/authorizationProviderInformation.json:2:72: ignored: credential provider github-01 cannot be used: oauth2.grantTypes.authorizationCode.clientSecret: secret named value "gh-secret" has no value`) ||
+		!strings.Contains(out.String(), "(nothing uses it)") || strings.Contains(out.String(), "SECRET-") {
+		t.Fatalf("exit %d, unused provider without the value:\n%s%s", code, out.String(), errb.String())
+	}
 }
