@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -343,4 +344,73 @@ func credentialNotices(t *testing.T, snap *gateway.Snapshot, dir string) []strin
 		}
 	}
 	return notes
+}
+
+// TestCredentialStatesAfterReloads: reloads that change a connection's
+// definition do not pile up the manager's connection states; a reload
+// that fails keeps the served configuration and its token.
+func TestCredentialStatesAfterReloads(t *testing.T) {
+	ts := newTokenServer(t)
+	var seen atomic.Value
+	backend := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(r.Header.Get("Authorization"))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	dir := t.TempDir()
+	credFolder(t, dir, ts.URL+"/token", backend.URL, "scope-0")
+	st := store.NewMemory()
+	creds := policies.NewCredentials(policies.CredentialsOptions{Store: st, Identity: policies.GatewayIdentity{ObjectID: "object-1", TenantID: "tenant-1"}})
+	g := startGateway(t, dir, func(o *gateway.Options) {
+		o.Registry = policies.Registry(policies.Deps{Store: st, Credentials: creds})
+		o.Credentials = creds
+		o.Getenv = func(k string) string {
+			if k == "TOLLGATE_NAMED_VALUE_IDP_SECRET" {
+				return credTestSecret
+			}
+			return ""
+		}
+	})
+	call := func(want string) {
+		t.Helper()
+		res, body := get(t, g.url+"/orders/1", nil)
+		if res.StatusCode != http.StatusNoContent {
+			t.Fatalf("status %d: %s", res.StatusCode, body)
+		}
+		if got, _ := seen.Load().(string); got != want {
+			t.Fatalf("backend got Authorization %q, want %q", got, want)
+		}
+	}
+	call("Bearer at-1")
+	const reloads = 10
+	for i := 1; i <= reloads; i++ {
+		credFolder(t, dir, ts.URL+"/token", backend.URL, fmt.Sprintf("scope-%d", i))
+		if st := g.srv.Reload("test"); st.Result != gateway.ReloadSuccess {
+			t.Fatalf("reload %d: %+v", i, st)
+		}
+		call(fmt.Sprintf("Bearer at-%d", i+1))
+		if n := creds.States(); n != 1 {
+			t.Fatalf("after %d reloads the manager holds %d connection states, want 1", i, n)
+		}
+	}
+	// A reload that fails keeps the served configuration, its state and
+	// its token.
+	writeFile(t, dir, "authorizationProviders/idp/authorizations/conn/authorizationInformation.json", `{"properties": {"authorizationType": "Basic"}}`)
+	if st := g.srv.Reload("test"); st.Result != gateway.ReloadFailure {
+		t.Fatalf("broken reload: %+v", st)
+	}
+	call(fmt.Sprintf("Bearer at-%d", reloads+1))
+	if n := creds.States(); n != 1 {
+		t.Fatalf("after a failed reload: %d connection states, want 1", n)
+	}
+	// A reload that removes the provider (and its policy) forgets it.
+	if err := os.RemoveAll(filepath.Join(dir, "authorizationProviders")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "apis/orders/policy.xml", `<policies><inbound><base/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	if st := g.srv.Reload("test"); st.Result != gateway.ReloadSuccess {
+		t.Fatalf("reload: %+v", st)
+	}
+	if n := creds.States(); n != 0 {
+		t.Fatalf("after removing the provider: %d connection states, want 0", n)
+	}
 }

@@ -111,7 +111,8 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 	default:
 		s.setDeployment(snap.Gateway)
 		s.current.Store(snap)
-		snap.loggers.Commit() // start its new loggers, stop those it dropped
+		snap.loggers.Commit()     // start its new loggers, stop those it dropped
+		snap.credentials.Commit() // forget the connection states no served set uses
 		since()
 		st.Result, st.ConfigHash, st.APIs = ReloadSuccess, snap.Hash, len(snap.APIs)
 		st.Changed = changedAPIs(old, snap)

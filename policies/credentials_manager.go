@@ -45,10 +45,14 @@ type Credentials struct {
 	entra    string
 	audience string
 
-	flight  singleflight.Group
-	mu      sync.Mutex
-	conns   map[string]*connState // by provider, connection and fingerprint
-	records records               // authorization-code connections' tokens (credentials_consent.go)
+	flight singleflight.Group
+	mu     sync.Mutex
+	// conns are the connections' running states, by provider, connection
+	// and fingerprint: those of the sets staged since the served one
+	// (CredentialSet.Commit forgets the others).
+	conns   map[string]*connState
+	stages  uint64  // Stage calls so far (under mu)
+	records records // authorization-code connections' tokens (credentials_consent.go)
 }
 
 // CredentialsOptions configure NewCredentials; every field may be zero.
@@ -112,6 +116,7 @@ func (c *Credentials) Identity() GatewayIdentity { return c.identity }
 // CredentialSet is the credential providers of one configuration load.
 type CredentialSet struct {
 	c         *Credentials
+	stage     uint64 // its Stage call's number (0: not staged)
 	providers map[string]*providerEntry
 	unusable  map[string]string // provider (or provider/connection) → why
 
@@ -134,6 +139,10 @@ func (c *Credentials) Stage(defs []CredentialProvider) (*CredentialSet, engine.E
 		c = NewCredentials(CredentialsOptions{})
 	}
 	set := &CredentialSet{c: c, providers: map[string]*providerEntry{}, unusable: map[string]string{}}
+	c.mu.Lock()
+	c.stages++
+	set.stage = c.stages
+	c.mu.Unlock()
 	var errs engine.ErrorList
 	for i := range defs {
 		p := &defs[i]
@@ -174,7 +183,7 @@ func (c *Credentials) Stage(defs []CredentialProvider) (*CredentialSet, engine.E
 			if why := firstNonEmpty(placed(p.UnusablePos, p.Unusable), placed(cn.UnusablePos, cn.Unusable)); why != "" {
 				set.unusable[p.ID+"/"+cn.ID] = why
 			}
-			e.conns[cn.ID] = &connRef{connState: c.state(p.ID, cn, cfg), policies: cn.AccessPolicies}
+			e.conns[cn.ID] = &connRef{connState: c.state(set.stage, p.ID, cn, cfg), policies: cn.AccessPolicies}
 		}
 	}
 	return set, errs
@@ -189,8 +198,10 @@ func placed(at engine.Pos, why string) string {
 }
 
 // state returns the running state of a connection whose definition is
-// cfg: the same one as long as the definition does not change.
-func (c *Credentials) state(provider string, cn *CredentialConnection, cfg *oauthConfig) *connState {
+// cfg: the same one as long as the definition does not change (and a
+// served set uses it). stage is the set's: the state is kept at least
+// while that set may still be committed.
+func (c *Credentials) state(stage uint64, provider string, cn *CredentialConnection, cfg *oauthConfig) *connState {
 	key := provider + "\x00" + cn.ID + "\x00" + cfg.fingerprint()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -202,7 +213,44 @@ func (c *Credentials) state(provider string, cn *CredentialConnection, cfg *oaut
 		}
 		c.conns[key] = st
 	}
+	st.stage = max(st.stage, stage)
 	return st
+}
+
+// Commit makes s the served set: the manager forgets the running state
+// (cached token, status) of every connection that neither s nor a set
+// staged after it uses — connections removed from the folder, or whose
+// definition changed — so that the states do not pile up over reloads.
+// Requests in flight on an older configuration keep the states they hold,
+// which go on working (a cached token, a token request), only no later
+// configuration finds them. Call it once the configuration compiled
+// against s serves; a reload that fails, or changes nothing, does not:
+// the served configuration keeps its states. An authorization-code
+// connection's tokens are in the records, not in its state: a
+// definition that comes back finds its consent.
+//
+// One manager serves one gateway: a Commit forgets what another
+// gateway's served set uses, unless that set was staged after s.
+func (s *CredentialSet) Commit() {
+	if s == nil || s.stage == 0 {
+		return
+	}
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, st := range c.conns {
+		if st.stage < s.stage {
+			delete(c.conns, k)
+		}
+	}
+}
+
+// States is how many connections' running states the manager holds: the
+// served configuration's, and those of configurations staged since.
+func (c *Credentials) States() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.conns)
 }
 
 // connRef is a connection as one configuration sees it: its shared
@@ -263,6 +311,7 @@ type connState struct {
 	provider   string
 	connection string
 	cfg        *oauthConfig
+	stage      uint64 // the last Stage that used it (under c.mu)
 
 	mu       sync.Mutex
 	auth     *engine.Authorization // the current token; nil: none
