@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"html"
 	"net/http"
@@ -23,7 +24,7 @@ func (s *Server) adminCredentials(mux *http.ServeMux) {
 		return nil
 	}
 	mux.HandleFunc("GET /credentials", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"connections": set().Connections(r.Context())})
+		writeJSON(w, http.StatusOK, map[string]any{"connections": s.Connections(r.Context())})
 	})
 	mux.HandleFunc("GET /credentials/{provider}/{connection}/login", func(w http.ResponseWriter, r *http.Request) {
 		cs := set()
@@ -70,6 +71,17 @@ func (s *Server) adminCredentials(mux *http.ServeMux) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte("<!doctype html><title>Connected</title><p>Connection " + html.EscapeString(name) + " is connected.</p>\n"))
 	})
+}
+
+// Connections lists the credential manager's connections of the served
+// configuration with their status, as GET /credentials shows them: never
+// a token or a secret.
+func (s *Server) Connections(ctx context.Context) []policies.ConnectionStatus {
+	var set *policies.CredentialSet
+	if snap := s.Current(); snap != nil {
+		set = snap.credentials
+	}
+	return set.Connections(ctx)
 }
 
 // callbackURL is the consent's redirect URL on this listener, as the

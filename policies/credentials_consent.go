@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -411,7 +412,7 @@ func (s *CredentialSet) Connections(ctx context.Context) []ConnectionStatus {
 			cs := ConnectionStatus{Provider: pid, Connection: cid, IdentityProvider: st.cfg.identityProvider, GrantType: st.cfg.grant}
 			status, code, msg, changed, expires := st.statusView()
 			if st.cfg.grant == GrantAuthorizationCode {
-				cs.Login = "/credentials/" + pid + "/" + cid + "/login"
+				cs.Login = "/credentials/" + url.PathEscape(pid) + "/" + url.PathEscape(cid) + "/login"
 				r, err := s.c.records.get(ctx, st.recordKey())
 				switch {
 				case err != nil:

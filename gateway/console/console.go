@@ -14,6 +14,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,6 +27,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway"
+	"tollgate/policies"
 )
 
 //go:embed static
@@ -77,6 +79,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /console/api/apis", c.apis)
 	mux.HandleFunc("GET /console/api/apis/{name}/plan", c.plan)
+	mux.HandleFunc("GET /console/api/connections", c.connections)
 	mux.HandleFunc("GET /console/api/file", c.file)
 	mux.HandleFunc("GET /console/api/traces", c.traces)
 	mux.HandleFunc("GET /console/api/traces/{id}", c.trace)
@@ -258,6 +261,37 @@ func (c *Console) apis(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Slice(v.APIs, func(i, j int) bool { return v.APIs[i].Name < v.APIs[j].Name })
 	writeJSON(w, http.StatusOK, v)
+}
+
+// ConnectionView is one connection of the credential manager as the
+// console shows it: the admin API's view (GET /credentials: status,
+// provider, grant type, token expiry; never a token or a secret), with a
+// login link that brings the operator back to the console.
+type ConnectionView struct {
+	policies.ConnectionStatus
+	// Login starts the consent of an authorization-code connection on the
+	// admin listener, then sends the browser back to consoleConnections.
+	Login string `json:"login,omitempty"`
+}
+
+// consoleConnections is where a consent started from the console ends.
+const consoleConnections = "/console/#/connections"
+
+// connections lists the credential manager's connections of the served
+// configuration (docs/credential-manager.md).
+func (c *Console) connections(w http.ResponseWriter, r *http.Request) {
+	out := []ConnectionView{} // never null: the page reads .length
+	for _, cs := range c.srv.Connections(r.Context()) {
+		v := ConnectionView{ConnectionStatus: cs}
+		if cs.Error != nil { // the manager never puts a secret there; belt and braces
+			v.Error = &policies.ConnError{Code: c.srv.MaskSecrets(cs.Error.Code), Message: c.srv.MaskSecrets(cs.Error.Message)}
+		}
+		if cs.Login != "" {
+			v.Login = cs.Login + "?redirect=" + url.QueryEscape(consoleConnections)
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"connections": out})
 }
 
 // policyFiles lists the files an API's plan was compiled from.

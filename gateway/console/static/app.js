@@ -57,6 +57,7 @@ async function refresh() {
   }
   drawStatus();
   if (state.route === "" || state.route === "apis") drawAPIs();
+  if (state.route === "connections") drawConnections();
 }
 
 function drawStatus() {
@@ -506,6 +507,46 @@ function drawTestHTTP(name) {
       h("div", { class: "card" }, h("h3", {}, "Response"), out)));
 }
 
+// ---- the credential manager's connections --------------------------------------
+
+const dateTime = (t) => new Date(t).toLocaleString([], { hour12: false });
+
+// An authorization-code connection nobody consented to yet is connected
+// with its login link; any other is connected again (a new consent).
+const loginLabel = (c) => c.status === "Error" && c.error && c.error.code === "Unauthenticated" ? "Connect" : "Reconnect";
+
+async function drawConnections() {
+  let v;
+  try {
+    v = await api("connections");
+  } catch (e) {
+    if (state.route === "connections") main.replaceChildren(h("h1", {}, "Connections"), h("p", { class: "error" }, e.message));
+    return;
+  }
+  if (state.route !== "connections") return; // the operator went elsewhere meanwhile
+  const rows = v.connections.map((c) => h("tr", { "data-connection": `${c.provider}/${c.connection}`, "data-testid": "connection" },
+    h("td", { class: "nowrap" }, h("b", {}, c.connection), h("div", { class: "muted" }, "provider " + c.provider)),
+    h("td", {}, c.identityProvider),
+    h("td", {}, c.grantType === "authorizationCode" ? "authorization code" : c.grantType === "clientCredentials" ? "client credentials" : c.grantType),
+    h("td", {},
+      h("span", { class: "pill " + (c.status === "Connected" ? "ok" : c.status === "Error" ? "err" : ""), "data-testid": "connection-status" },
+        c.status === "NotUsedYet" ? "not used yet" : c.status),
+      c.error ? h("div", { class: "conn-error", "data-testid": "connection-error" }, h("b", {}, c.error.code), c.error.message ? ": " + c.error.message : "") : ""),
+    h("td", { class: "nowrap", title: c.changed || undefined }, c.changed ? dateTime(c.changed) : "—"),
+    h("td", { class: "nowrap", title: c.tokenExpires || undefined }, c.tokenExpires ? dateTime(c.tokenExpires) : "—"),
+    h("td", { class: "nowrap" }, c.login ? h("a", { href: c.login, "data-testid": "connection-login" }, loginLabel(c)) : "")));
+  main.replaceChildren(
+    h("h1", {}, "Connections"),
+    h("p", { class: "muted" }, "The credential manager's connections (authorizationProviders/ of the served configuration). ",
+      "An authorization-code connection's status is every replica's; a client-credentials one's is this gateway's last attempt. ",
+      "Tokens and secrets are never shown."),
+    v.connections.length
+      ? h("div", { class: "card" }, h("table", { "data-testid": "connections" },
+        h("thead", {}, h("tr", {}, ["connection", "identity provider", "grant type", "status", "since", "token expires", ""].map((t) => h("th", {}, t)))),
+        h("tbody", {}, rows)))
+      : h("p", { class: "muted", "data-testid": "no-connections" }, "The served configuration has no credential providers."));
+}
+
 // ---- routing ---------------------------------------------------------------------
 
 async function route() {
@@ -514,7 +555,8 @@ async function route() {
   const parts = pathPart.split("/").map(decodeURIComponent);
   const q = new URLSearchParams(qs || "");
   state.route = parts[0] || "";
-  for (const a of document.querySelectorAll("[data-nav]")) a.classList.toggle("active", a.dataset.nav === (state.route === "traces" ? "traces" : "apis"));
+  const nav = state.route === "traces" || state.route === "connections" ? state.route : "apis";
+  for (const a of document.querySelectorAll("[data-nav]")) a.classList.toggle("active", a.dataset.nav === nav);
   if (state.ws && !(parts[0] === "api" && parts[2] === "test")) { state.ws.close(); state.ws = null; }
   if (!state.apis) await refresh();
   switch (parts[0]) {
@@ -525,6 +567,7 @@ async function route() {
       else drawPolicy(parts[1]);
       break;
     case "traces": drawTraces(null); break;
+    case "connections": drawConnections(); break;
     case "trace": drawTrace(parts[1]); break;
     case "file": drawFile(parts.slice(1).join("/"), Number(q.get("line")) || 0, Number(q.get("col")) || 0); break;
     default: drawAPIs();

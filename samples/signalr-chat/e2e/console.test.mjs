@@ -4,10 +4,12 @@
 // shows the negotiation trace and the echoed ReceiveMessage frame; an HTTP
 // API's request and trace; the effective policy diagram; a broken policy
 // file shown with its position; the trace of real traffic sent with a trace
-// token; a workspace's API and a gRPC API. Screenshots go to CONSOLE_SCREENSHOTS (default: a temporary
+// token; a workspace's API and a gRPC API; the credential manager's
+// connections and a consent through a provider. Screenshots go to CONSOLE_SCREENSHOTS (default: a temporary
 // folder); docs/images/console-*.png were made this way.
 import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -22,6 +24,7 @@ let gw;
 let browser;
 let context;
 let apis; // a copy of the repo's apis folder, which the tests edit
+let idp; // an OAuth 2.0 provider for the credential manager's connections
 
 before(async () => {
   const executablePath = chromiumPath();
@@ -61,6 +64,18 @@ before(async () => {
     `{"properties": {"path": "people", "serviceUrl": "${chat.appURL}", "subscriptionRequired": false}}`);
   mkdirSync(join(apis, "greeter"));
   writeFileSync(join(apis, "greeter", "api.xml"), `<api name="greeter" type="grpc" path="/helloworld.Greeter" service-url="http://127.0.0.1:1"/>\n`);
+  // The credential manager: an authorization-code connection and a
+  // client-credentials one, at a provider that consents at once.
+  idp = await startIdP();
+  const provider = (id, grant, extra) => {
+    const base = join(apis, "authorizationProviders", id);
+    mkdirSync(join(base, "authorizations", "conn"), { recursive: true });
+    writeFileSync(join(base, "authorizationProviderInformation.json"), JSON.stringify({ properties: { identityProvider: "oauth2",
+      oauth2: { grantTypes: { [grant]: { clientId: "app", clientSecret: "e2e-SECRET-1", tokenUrl: `${idp.url}/token`, ...extra } } } } }));
+    writeFileSync(join(base, "authorizations", "conn", "authorizationInformation.json"), `{"properties": {"authorizationType": "OAuth2"}}`);
+  };
+  provider("github-01", "authorizationCode", { authorizationUrl: `${idp.url}/authorize` });
+  provider("backend-app", "clientCredentials", {});
   gw = await startGateway(chat, { apis });
   browser = await chromium.launch({ executablePath, headless: true, args: chromiumArgs });
   context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
@@ -71,7 +86,28 @@ after(async () => {
   await browser?.close();
   await gw?.stop();
   await chat?.stop();
+  idp?.server.close();
 });
+
+// startIdP serves an OAuth 2.0 provider on a free loopback port: its
+// authorization page consents at once (back to redirect_uri with a code),
+// its token endpoint hands out tokens.
+async function startIdP() {
+  const server = createServer((req, res) => {
+    const u = new URL(req.url, "http://idp");
+    if (u.pathname === "/authorize") {
+      const back = new URL(u.searchParams.get("redirect_uri"));
+      back.searchParams.set("code", "code-1");
+      back.searchParams.set("state", u.searchParams.get("state"));
+      res.writeHead(302, { Location: back.toString() }).end();
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "application/json" })
+      .end(JSON.stringify({ access_token: "e2e-TOKEN-1", refresh_token: "e2e-SECRET-refresh", token_type: "Bearer", expires_in: 3600 }));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${server.address().port}` };
+}
 
 async function openConsole(hash = "") {
   const page = await context.newPage();
@@ -234,6 +270,30 @@ test("real traffic with a trace token is listed; without it, nothing is traced",
   await page.goto(`${gw.adminURL}/console/#/`);
   await page.waitForSelector('tr[data-api="signalr-chat"]');
   await page.screenshot({ path: join(shots, "console-apis.png"), fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("the credential manager's connections: status, and Connect through the provider back to the console", async () => {
+  const page = await openConsole("#/connections");
+  const row = page.locator('tr[data-connection="github-01/conn"]');
+  await row.waitFor();
+  assert.match(await row.innerText(), /oauth2\s+authorization code\s+Error\s+Unauthenticated: This connection is not authenticated\./);
+  assert.match(await page.locator('tr[data-connection="backend-app/conn"]').innerText(), /client credentials\s+not used yet/);
+  assert.equal(await page.locator('tr[data-connection="backend-app/conn"] [data-testid="connection-login"]').count(), 0);
+  const link = row.locator('[data-testid="connection-login"]');
+  assert.equal(await link.innerText(), "Connect");
+  // The login link goes to the provider, which sends the browser back to
+  // the admin listener's callback, which sends it back here.
+  await link.click();
+  await page.waitForURL(/\/console\/#\/connections$/);
+  const connected = page.locator('tr[data-connection="github-01/conn"] [data-testid="connection-status"]');
+  await connected.filter({ hasText: "Connected" }).waitFor();
+  assert.equal(await row.locator('[data-testid="connection-login"]').innerText(), "Reconnect");
+  assert.notEqual(await row.locator("td").nth(5).innerText(), "—", "the token's expiry is shown");
+  const html = await page.content();
+  assert.ok(!html.includes("e2e-TOKEN") && !html.includes("e2e-SECRET"), "no token or secret on the page");
+  await page.screenshot({ path: join(shots, "console-connections.png"), fullPage: true });
   assert.deepEqual(page.errors, []);
   await page.close();
 });
