@@ -64,12 +64,19 @@ func (s *Server) adminCredentials(mux *http.ServeMux) {
 			return
 		}
 		s.log.Info("credentials: connection connected: " + name)
-		if after != "" {
-			http.Redirect(w, r, after, http.StatusSeeOther)
-			return
-		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte("<!doctype html><title>Connected</title><p>Connection " + html.EscapeString(name) + " is connected.</p>\n"))
+		w.Header().Set("Referrer-Policy", "no-referrer") // this URL held the code
+		page := "<!doctype html><title>Connected</title><p>Connection " + html.EscapeString(name) + " is connected."
+		if after != "" {
+			// Not a redirect: the browser came here from the provider's
+			// site, and a redirect would carry that on, so the console's
+			// SameSite=Strict cookie would not come along and the operator
+			// would have to log in again. This page's own navigation
+			// starts on this site.
+			page = "<!doctype html><meta http-equiv=\"refresh\" content=\"0;url=" + html.EscapeString(after) + "\"><title>Connected</title><p>Connection " +
+				html.EscapeString(name) + " is connected: <a href=\"" + html.EscapeString(after) + "\">continue</a>."
+		}
+		_, _ = w.Write([]byte(page + "</p>\n"))
 	})
 }
 

@@ -74,7 +74,9 @@ before(async () => {
       oauth2: { grantTypes: { [grant]: { clientId: "app", clientSecret: "e2e-SECRET-1", tokenUrl: `${idp.url}/token`, ...extra } } } } }));
     writeFileSync(join(base, "authorizations", "conn", "authorizationInformation.json"), `{"properties": {"authorizationType": "OAuth2"}}`);
   };
-  provider("github-01", "authorizationCode", { authorizationUrl: `${idp.url}/authorize` });
+  // The authorization page is on another site (localhost, the admin
+  // listener is on 127.0.0.1), as a real provider's is.
+  provider("github-01", "authorizationCode", { authorizationUrl: `${idp.url.replace("127.0.0.1", "localhost")}/authorize` });
   provider("backend-app", "clientCredentials", {});
   gw = await startGateway(chat, { apis });
   browser = await chromium.launch({ executablePath, headless: true, args: chromiumArgs });
@@ -90,7 +92,7 @@ after(async () => {
 });
 
 // startIdP serves an OAuth 2.0 provider on a free loopback port: its
-// authorization page consents at once (back to redirect_uri with a code),
+// authorization page has an Allow link back to redirect_uri with a code,
 // its token endpoint hands out tokens.
 async function startIdP() {
   const server = createServer((req, res) => {
@@ -99,7 +101,8 @@ async function startIdP() {
       const back = new URL(u.searchParams.get("redirect_uri"));
       back.searchParams.set("code", "code-1");
       back.searchParams.set("state", u.searchParams.get("state"));
-      res.writeHead(302, { Location: back.toString() }).end();
+      const href = back.toString().replaceAll("&", "&amp;").replaceAll('"', "&quot;");
+      res.writeHead(200, { "Content-Type": "text/html" }).end(`<!doctype html><title>Consent</title><a id="allow" href="${href}">Allow</a>`);
       return;
     }
     res.writeHead(200, { "Content-Type": "application/json" })
@@ -286,6 +289,7 @@ test("the credential manager's connections: status, and Connect through the prov
   // The login link goes to the provider, which sends the browser back to
   // the admin listener's callback, which sends it back here.
   await link.click();
+  await page.click("#allow");
   await page.waitForURL(/\/console\/#\/connections$/);
   const connected = page.locator('tr[data-connection="github-01/conn"] [data-testid="connection-status"]');
   await connected.filter({ hasText: "Connected" }).waitFor();
@@ -296,6 +300,28 @@ test("the credential manager's connections: status, and Connect through the prov
   await page.screenshot({ path: join(shots, "console-connections.png"), fullPage: true });
   assert.deepEqual(page.errors, []);
   await page.close();
+});
+
+test("with an admin token: Connect ends back in the console, logged in", async () => {
+  const token = "e2e-admin-token-" + Math.random().toString(36).slice(2);
+  const locked = await startGateway(chat, { apis, env: { TOLLGATE_ADMIN_TOKEN: token } });
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  try {
+    const page = await ctx.newPage();
+    await page.goto(`${locked.adminURL}/console/login`);
+    await page.fill('[data-testid="token"]', token);
+    await page.click('[data-testid="login"]');
+    await page.waitForSelector('tr[data-api="signalr-chat"]');
+    await page.goto(`${locked.adminURL}/console/#/connections`);
+    await page.click('tr[data-connection="github-01/conn"] [data-testid="connection-login"]');
+    await page.click("#allow");
+    await page.waitForURL(/\/console\/#\/connections$/);
+    const row = page.locator('tr[data-connection="github-01/conn"]');
+    await row.locator('[data-testid="connection-status"]', { hasText: "Connected" }).waitFor();
+  } finally {
+    await ctx.close();
+    await locked.stop();
+  }
 });
 
 test("with an admin token: the login page, then the console and its test tab work the same", async () => {
