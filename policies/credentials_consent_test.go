@@ -284,3 +284,15 @@ func TestCredentialStateFile(t *testing.T) {
 		t.Fatalf("a bad state file: %v", err)
 	}
 }
+
+// The admin API's login links path-escape the ids (folder names).
+func TestConnectionsLoginEscaped(t *testing.T) {
+	f := newFakeOAuth(t)
+	p := codeProvider(f, false)
+	p.ID, p.Connections[0].ID = "my idp", "c/#?1"
+	fx := newCredFixture(t, f, p)
+	got := fx.set.Connections(context.Background())
+	if len(got) != 1 || got[0].Login != "/credentials/my%20idp/c%2F%23%3F1/login" {
+		t.Fatalf("connections: %+v", got)
+	}
+}
