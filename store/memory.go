@@ -31,6 +31,7 @@ type Memory struct {
 	// hold (WithCacheBytes / memShards).
 	shardCache int64
 	leaseSeq   atomic.Uint64
+	ps         memPubSub // Publish and Listen (pubsub.go)
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -547,12 +548,14 @@ func (m *Memory) CacheList(ctx context.Context, key string) ([][]byte, error) {
 	return out, nil
 }
 
-// Close stops the janitor. The store keeps answering afterwards (it has
-// nothing to disconnect from) but no longer sweeps. Close is idempotent.
+// Close stops the janitor and ends the listeners (PubSub). The store
+// keeps answering afterwards (it has nothing to disconnect from) but no
+// longer sweeps, and Listen fails. Close is idempotent.
 func (m *Memory) Close() error {
 	m.closeOnce.Do(func() {
 		close(m.stop)
 		<-m.done
+		m.ps.close()
 	})
 	return nil
 }

@@ -67,6 +67,7 @@ type Redis struct {
 	prefix  string
 	timeout time.Duration
 	now     func() time.Time // tests only: replaces the server clock
+	sub     redisPubSub      // Listen's subscriptions (redis_pubsub.go)
 }
 
 var _ Store = (*Redis)(nil)
@@ -136,9 +137,10 @@ func (r *Redis) Ping(ctx context.Context) error {
 // Client exposes the underlying go-redis client, for health checks and tests.
 func (r *Redis) Client() *redis.Client { return r.c }
 
-// Close closes the connection pool. Calls after Close fail with an error
-// wrapping ErrUnavailable.
+// Close ends the listeners (PubSub) and closes the connection pool. Calls
+// after Close fail with an error wrapping ErrUnavailable.
 func (r *Redis) Close() error {
+	r.closePubSub()
 	if err := r.c.Close(); err != nil {
 		return fmt.Errorf("redis store: close: %w", err)
 	}

@@ -86,3 +86,38 @@ const MaxListLen = 10000
 
 // ErrUnavailable marks errors caused by the store being down or slow.
 var ErrUnavailable = errors.New("store unavailable")
+
+// PubSub hands messages from one replica to another through the store:
+// a message published on a channel reaches the listeners of that channel
+// on every replica sharing the store (Memory: in this process) at the
+// moment it is published, at most once, in the order one publisher
+// published them. Nothing is stored: a message nobody listens to is lost,
+// and Publish says how many received it. The MCP servers' HTTP+SSE
+// sessions use it to hand a POSTed message to the replica that holds the
+// session's stream. Memory and Redis implement it; it is not part of
+// Store, so other Store implementations need not.
+type PubSub interface {
+	// Publish hands msg to the listeners of channel and returns how many
+	// took it: Redis counts the stores (replicas) that listen to the
+	// channel, Memory the listeners that had room for it.
+	Publish(ctx context.Context, channel string, msg []byte) (receivers int64, err error)
+	// Listen receives the messages published on channel once it has
+	// returned (Redis: the subscription is confirmed). size (1..MaxListen)
+	// bounds the messages waiting to be read: one that finds them full is
+	// dropped for this listener, so a slow reader never holds up the
+	// others nor grows memory.
+	Listen(ctx context.Context, channel string, size int) (Listener, error)
+}
+
+// Listener is one Listen.
+type Listener interface {
+	// Messages delivers the messages; it is closed by Close and when the
+	// store closes. Receivers must not modify a message: several
+	// listeners of one channel may share it.
+	Messages() <-chan []byte
+	// Close stops listening (idempotent).
+	Close() error
+}
+
+// MaxListen bounds Listen's size.
+const MaxListen = 10000
