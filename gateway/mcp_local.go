@@ -35,6 +35,9 @@ var MCPMaxSSEStreams int64 = 1000
 // handler) and the count of open SSE streams.
 type mcpState struct {
 	servers sync.Map // API name -> *mcpLocal
+	// streams: the SSE streams whose session is shared across replicas
+	// (mcp_replicas.go), for Shutdown to wait for their records' removal.
+	streams streamCount
 }
 
 type mcpLocal struct {
@@ -49,6 +52,8 @@ type mcpLocal struct {
 	// reading it. The front's event loop reads and writes sockets with
 	// raw system calls, which the detector does not take as one.
 	written atomic.Int64
+	// shared: the SSE sessions shared across replicas (mcp_replicas.go).
+	shared mcpShared
 }
 
 func (s *Server) mcpLocal(name string) *mcpLocal {
@@ -233,6 +238,7 @@ func (s *Server) mcpServeLocal(r *http.Request, x *exchange) (*http.Response, er
 		hr.URL.Path = public + "/messages"
 	}
 	hr.URL.RawPath = ""
+	var body []byte
 	if r.Method == http.MethodPost {
 		data, err := readLimited(orEmpty(r.Body), r.ContentLength, api.Limits.MaxBodySize, "the MCP request body")
 		if err != nil {
@@ -247,17 +253,31 @@ func (s *Server) mcpServeLocal(r *http.Request, x *exchange) (*http.Response, er
 			return jsonRPCError(r, http.StatusBadRequest, -32700, "the JSON is nested deeper than "+strconv.Itoa(mcpMaxDepth)+" levels"), nil
 		}
 		hr.Body, hr.ContentLength = io.NopCloser(bytes.NewReader(data)), int64(len(data))
+		body = data
 	}
 	var h http.Handler = l.streamable
 	idle := time.Duration(0)
+	var first func([]byte)
 	if ep != "mcp" {
 		h = l.sse
 		if r.Method == http.MethodGet {
 			idle = api.Limits.IdleTimeout
 		}
+		// Replicas sharing a store share the sessions (mcp_replicas.go).
+		if ps := s.mcpPubSub(); ps != nil {
+			switch r.Method {
+			case http.MethodGet:
+				st := &mcpStream{s: s, l: l, api: api, ps: ps, path: hr.URL.Path}
+				h, first = http.HandlerFunc(st.serve), st.open
+			case http.MethodPost:
+				if id := hr.URL.Query().Get("sessionid"); id != "" && !l.holds(id) {
+					h = &mcpForward{s: s, l: l, api: api, ps: ps, data: body}
+				}
+			}
+		}
 	}
 	l.written.Load()
-	return serveInProcess(h, hr, cancel, idle, &l.written), nil
+	return serveInProcess(h, hr, cancel, idle, &l.written, first), nil
 }
 
 func orEmpty(b io.ReadCloser) io.Reader {
@@ -316,10 +336,11 @@ var MCPKeepAlive = 15 * time.Second
 // serveInProcess runs h on req and returns its answer as a backend's
 // response whose body is what h writes, as h writes it (a pipe). Closing
 // the body (the client went away, or the relay ended) cancels req. With
-// idle > 0, a stream that writes nothing for idle is ended.
-func serveInProcess(h http.Handler, req *http.Request, cancel context.CancelFunc, idle time.Duration, written *atomic.Int64) *http.Response {
+// idle > 0, a stream that writes nothing for idle is ended. first, when
+// set, sees h's first write before it goes out.
+func serveInProcess(h http.Handler, req *http.Request, cancel context.CancelFunc, idle time.Duration, written *atomic.Int64, first func([]byte)) *http.Response {
 	pr, pw := io.Pipe()
-	w := &pipeWriter{h: http.Header{}, pw: pw, ready: make(chan struct{}), req: req, written: written}
+	w := &pipeWriter{h: http.Header{}, pw: pw, ready: make(chan struct{}), req: req, written: written, first: first}
 	if idle > 0 {
 		w.idle = idle
 		w.timer = time.AfterFunc(idle, cancel)
@@ -357,6 +378,8 @@ type pipeWriter struct {
 	mu    sync.Mutex // one Write at a time on the pipe
 	// written: mcpLocal.written
 	written *atomic.Int64
+	// first sees the first write before it goes out (guarded by mu).
+	first func([]byte)
 }
 
 func (w *pipeWriter) Header() http.Header { return w.h }
@@ -385,6 +408,10 @@ func (w *pipeWriter) Write(p []byte) (int, error) {
 	w.written.Add(1)
 	w.mu.Lock() // an SSE event is one Write (the SDK's writeEvent): a keepalive never splits one
 	defer w.mu.Unlock()
+	if f := w.first; f != nil {
+		w.first = nil
+		f(p)
+	}
 	return w.pw.Write(p)
 }
 

@@ -414,6 +414,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.shutdown(errShutdown)
 	err := s.sessions.wait(ctx)
+	if err == nil {
+		err = s.mcpStreamsWait(ctx)
+	}
 	if s.ownLoggers {
 		s.opt.Loggers.CloseContext(ctx) // flushes what is buffered
 	}
