@@ -140,3 +140,47 @@ func FuzzMCPToolFilter(f *testing.F) {
 		}
 	})
 }
+
+// TestMCPPlausibleID: the session ids sent to the store as part of a key.
+func TestMCPPlausibleID(t *testing.T) {
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{
+		{"6JAJROZ47GEYL33G6ZTNEU24D7", true}, // the SDK's (rand.Text)
+		{"a-b_c.d~e", true},
+		{strings.Repeat("A", 128), true},
+		{"", false},
+		{strings.Repeat("A", 129), false},
+		{"a|b", false}, // the key's separator
+		{"a b", false},
+		{"a\x00b", false},
+		{"a\r\nb", false},
+		{"ä", false},
+	} {
+		if got := mcpPlausibleID(tc.id); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.id, got, tc.want)
+		}
+	}
+}
+
+// FuzzEndpointSessionID: the SDK's endpoint event gives back its session
+// id; any other first write gives an id that is checked (mcpPlausibleID)
+// before use, or none, and never panics.
+func FuzzEndpointSessionID(f *testing.F) {
+	f.Add([]byte("event: endpoint\ndata: /weather-mcp/messages?sessionid=6JAJROZ47GEYL33G6ZTNEU24D7\n\n"), "6JAJROZ47GEYL33G6ZTNEU24D7")
+	f.Add([]byte("event: endpoint\r\ndata: /x?sessionid=a&sessionid=b\r\n\r\n"), "")
+	f.Add([]byte("event: message\ndata: {}\n\n"), "X")
+	f.Add([]byte("no server available\n"), "")
+	f.Add([]byte("event: endpoint\ndata: %zz?sessionid=\n\n"), "%")
+	f.Fuzz(func(t *testing.T, ev []byte, id string) {
+		_ = endpointSessionID(ev)
+		if !mcpPlausibleID(id) {
+			return
+		}
+		sdk := []byte("event: endpoint\ndata: /p/messages?sessionid=" + id + "\n\n")
+		if got := endpointSessionID(sdk); got != id {
+			t.Fatalf("the SDK's event for %q gave %q", id, got)
+		}
+	})
+}
