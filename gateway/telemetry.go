@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -22,6 +23,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway/wsproxy"
+	"tollgate/policies"
 )
 
 // OpenTelemetry tracing, off by default. With it on, every handshake and
@@ -328,6 +330,35 @@ func (st *spanTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	span.End()
 	return resp, nil
 }
+
+// Unwrap, Wrap and DetachContext make the span transport a
+// policies.TransportWrapper: the clients the policies make from the
+// call-out client (send-request's <authentication-certificate> and
+// <proxy>, a backend entity's own transport) are traced too, and a
+// send-one-way-request sent by a worker after the request gets its span
+// as the request's child.
+func (st *spanTransport) Unwrap() http.RoundTripper { return st.next }
+
+func (st *spanTransport) Wrap(rt http.RoundTripper) http.RoundTripper {
+	return &spanTransport{t: st.t, next: rt}
+}
+
+// DetachContext keeps of src the span its call's span is a child of, the
+// baggage, and the request's diagnostic (sampling, correlation).
+func (st *spanTransport) DetachContext(dst, src context.Context) context.Context {
+	if d := diagFrom(src); d != nil {
+		dst = context.WithValue(dst, diagKey{}, d)
+	}
+	if sc := trace.SpanContextFromContext(src); sc.IsValid() {
+		dst = trace.ContextWithSpanContext(dst, sc)
+	}
+	if b := baggage.FromContext(src); b.Len() > 0 {
+		dst = baggage.ContextWithBaggage(dst, b)
+	}
+	return dst
+}
+
+var _ policies.TransportWrapper = (*spanTransport)(nil)
 
 func errWithoutURL(err error) string {
 	var ue *url.Error

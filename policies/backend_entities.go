@@ -87,7 +87,7 @@ func newBackendRequest(ctx context.Context, be *PolicyBackend, u string, payload
 func (k *kit) doBackend(ctx context.Context, be *PolicyBackend, req *http.Request, max int64) (status int, body []byte, sendErr, readErr error) {
 	client, direct := k.client, k.direct
 	if be.Transport != nil {
-		client, direct = &http.Client{Transport: be.Transport, CheckRedirect: func(*http.Request, []*http.Request) error {
+		client, direct = &http.Client{Transport: wrapLike(k.client.Transport, be.Transport), CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}, true
 	}

@@ -49,7 +49,9 @@ func (k *kit) calloutClient(cert *tls.Certificate, proxy *url.URL) *http.Client 
 		}
 		cc.by = map[calloutKey]*http.Client{}
 	}
-	base, ok := k.client.Transport.(*http.Transport)
+	// The client's transport without its wrappers (telemetry,
+	// TransportWrapper), cloned, then wrapped again as it is.
+	base, ok := innermostTransport(k.client.Transport).(*http.Transport)
 	if !ok || base == nil {
 		base = DefaultHTTPClient().Transport.(*http.Transport)
 	}
@@ -65,7 +67,7 @@ func (k *kit) calloutClient(cert *tls.Certificate, proxy *url.URL) *http.Client 
 	if proxy != nil {
 		tr.Proxy = http.ProxyURL(proxy)
 	}
-	c := &http.Client{Transport: tr, CheckRedirect: k.client.CheckRedirect, Timeout: k.client.Timeout}
+	c := &http.Client{Transport: wrapLike(k.client.Transport, tr), CheckRedirect: k.client.CheckRedirect, Timeout: k.client.Timeout}
 	cc.by[key] = c
 	return c
 }

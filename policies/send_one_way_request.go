@@ -43,7 +43,7 @@ func (k *kit) parseSendOneWayRequest(p *engine.Parser) engine.Step {
 	return o
 }
 
-func (o *sendOneWay) Run(_ context.Context, s *engine.State) error {
+func (o *sendOneWay) Run(ctx context.Context, s *engine.State) error {
 	out, err := o.sr.prepare(s)
 	if err != nil {
 		return err // a broken expression is a policy error, as in send-request
@@ -53,6 +53,11 @@ func (o *sendOneWay) Run(_ context.Context, s *engine.State) error {
 		return err
 	}
 	out.client = o.sr.k.calloutClient(o.sr.cert, o.sr.proxy)
+	if _, ok := out.client.Transport.(TransportWrapper); ok {
+		// What the wrapper (telemetry) needs of the request's context,
+		// for the worker: the call's span is the request's child.
+		out.ctx = detachContext(out.client.Transport, ctx)
+	}
 	if mi := o.sr.identity; mi != nil && mi.tp != nil {
 		// The token is fetched by the worker (usually from the cache), so
 		// even a first fetch never delays the request.
@@ -164,7 +169,11 @@ func (w *oneWaySender) work() {
 }
 
 func (w *oneWaySender) send(j oneWayJob) {
-	ctx, cancel := context.WithTimeout(context.Background(), j.timeout)
+	base := context.Background()
+	if j.out.ctx != nil {
+		base = j.out.ctx
+	}
+	ctx, cancel := context.WithTimeout(base, j.timeout)
 	defer cancel()
 	var err error
 	if j.out.authorize != nil {

@@ -133,6 +133,9 @@ type outgoing struct {
 	client    *http.Client
 	authorize func(context.Context) error
 	end       CalloutEnd // the gateway's record of the call (callout_sink.go), nil when none
+	// ctx is what the client's TransportWrapper keeps of the request's
+	// context (callout_wrap.go), the worker's base; nil: none.
+	ctx context.Context
 }
 
 // newRequest builds the http.Request (the body is buffered, so it can be
