@@ -347,3 +347,91 @@ func TestAppInsightsCalloutWithOpenTelemetry(t *testing.T) {
 		t.Errorf("dependency operation %q, span trace %s", dep.Tags["ai.operation.id"], span.SpanContext().TraceID())
 	}
 }
+
+// TestAppInsightsBackendEntityDependencies: llm-content-safety's call to
+// its Content Safety backend and the semantic cache lookup's call to its
+// embeddings backend are dependencies of the request, as send-request's
+// call-outs are: named and recorded by the URL without its query (the
+// backend's credentials.query stays out), the called service given the
+// operation's trace context with the dependency as its parent; an
+// embeddings backend that answers 500 (a cache miss, the request goes on)
+// is an unsuccessful dependency with that resultCode.
+func TestAppInsightsBackendEntityDependencies(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	var mu sync.Mutex
+	seen := map[string]string{} // path -> traceparent as received
+	svc := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		seen[r.URL.Path] = r.Header.Get("Traceparent")
+		mu.Unlock()
+		if strings.HasSuffix(r.URL.Path, "/embeddings") {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"blocklistsMatch":[],"categoriesAnalysis":[{"category":"Hate","severity":0}]}`)
+	})
+	ai := aitest.New(t)
+	metrics := gateway.NewMetrics()
+	ls := aiLoggers(t, metrics, policies.TelemetryTuning{})
+	ls.SetClient(routeTo(ai))
+	policy := `<policies><inbound><base />
+  <llm-content-safety backend-id="content-safety">
+    <categories output-type="FourSeverityLevels"><category name="Hate" threshold="4" /></categories>
+  </llm-content-safety>
+  <llm-semantic-cache-lookup score-threshold="0.05" embeddings-backend-id="embeddings" />
+</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>`
+	dir := writeAIFolder(t, rb.url, extractedLogger, `{"properties": {"loggerId": "/loggers/contoso-ai"}}`, policy)
+	writeFile(t, dir, "backends/content-safety/backendInformation.json",
+		`{"properties": {"url": "`+svc.URL+`/", "protocol": "http", "credentials": {"query": {"key": ["SECRET-Q"]}}}}`)
+	writeFile(t, dir, "backends/embeddings/backendInformation.json",
+		`{"properties": {"url": "`+svc.URL+`/openai/deployments/emb/embeddings", "protocol": "http"}}`)
+	late := new(policies.LateBackends)
+	g := aiGateway(t, dir, ls, metrics, constEnv(aiKey), func(o *gateway.Options) {
+		o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), Loggers: ls, Metrics: metrics, Backends: late})
+	})
+	late.Set(g.srv)
+	req, err := http.NewRequest(http.MethodGet, g.url+"/orders/1", strings.NewReader(`{"messages":[{"role":"user","content":"tulips"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if resp, body := do(t, req); resp.StatusCode != 200 {
+		t.Fatalf("status %d %s", resp.StatusCode, body)
+	}
+	items := ai.WaitFor(testTimeout, "the request and its dependencies", func(it []aitest.Envelope) bool {
+		return len(aitest.Of(it, "RequestData")) == 1 && len(aitest.Of(it, "RemoteDependencyData")) == 3
+	})
+	op := aitest.Of(items, "RequestData")[0].Tags["ai.operation.id"]
+	id := aitest.Of(items, "RequestData")[0].Str("id")
+	host := strings.TrimPrefix(svc.URL, "http://")
+	for _, want := range []struct{ name, path, resultCode, success string }{
+		{"POST /contentsafety/text:analyze", "/contentsafety/text:analyze", "200", "true"},
+		{"POST /openai/deployments/emb/embeddings", "/openai/deployments/emb/embeddings", "500", "false"},
+	} {
+		dep, ok := depNamed(items, want.name)
+		if !ok {
+			t.Errorf("no dependency %s: %s", want.name, aitest.Summary(items))
+			continue
+		}
+		for k, v := range map[string]string{"type": "HTTP", "target": host, "data": svc.URL + want.path, "resultCode": want.resultCode, "success": want.success} {
+			if got := dep.Str(k); got != v {
+				t.Errorf("%s: %s = %q, want %q", want.name, k, got, v)
+			}
+		}
+		if dep.Tags["ai.operation.id"] != op || dep.Tags["ai.operation.parentId"] != id {
+			t.Errorf("%s: tags %v", want.name, dep.Tags)
+		}
+		mu.Lock()
+		tp := seen[want.path]
+		mu.Unlock()
+		if w := "00-" + op + "-" + dep.Str("id") + "-01"; tp != w {
+			t.Errorf("%s: the called service got traceparent %q, want %q", want.name, tp, w)
+		}
+	}
+	raw, _ := json.Marshal(items)
+	if s := string(raw); strings.Contains(s, "SECRET") {
+		t.Fatalf("a secret reached Application Insights: %s", s)
+	}
+}

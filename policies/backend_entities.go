@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"tollgate/engine"
 )
@@ -80,21 +81,39 @@ func newBackendRequest(ctx context.Context, be *PolicyBackend, u string, payload
 }
 
 // doBackend sends req to the backend entity be (through its own transport
-// when it has one, else the call-out client) and reads at most max+1
-// bytes of the answer: a longer body is the caller's "too large". The
-// entity's circuit breaker and metrics are told the outcome under ctx (the
-// request's). sendErr: no answer came; readErr: the answer broke off.
-func (k *kit) doBackend(ctx context.Context, be *PolicyBackend, req *http.Request, max int64) (status int, body []byte, sendErr, readErr error) {
+// when it has one, wrapped as the call-out client's is, else the call-out
+// client) and reads at most max+1 bytes of the answer: a longer body is
+// the caller's "too large". The entity's circuit breaker and metrics are
+// told the outcome under ctx (the request's). sendErr: no answer came;
+// readErr: the answer broke off.
+//
+// The request's CalloutSink (callout_sink.go), when it has one, is told of
+// the call as of send-request's: shown is the URL it is told (the policy's
+// trace shows it: without the query, which may hold the entity's
+// credentials.query), its trace context goes in req's headers, and the
+// call ended with the answer read whole, or with no answer (status 0), or
+// with an answer that broke off or was over max (an error, its status).
+func (k *kit) doBackend(ctx context.Context, s *engine.State, be *PolicyBackend, req *http.Request, shown string, max int64) (status int, body []byte, sendErr, readErr error) {
 	client, direct := k.client, k.direct
 	if be.Transport != nil {
 		client, direct = &http.Client{Transport: wrapLike(k.client.Transport, be.Transport), CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}, true
 	}
+	var end CalloutEnd // the gateway's record of the call
+	var sent time.Time
+	if sink := calloutSink(s); sink != nil {
+		if end = sink(req.Method, shown, req.Header); end != nil {
+			sent = time.Now()
+		}
+	}
 	res, err := calloutDo(client, direct, req)
 	if err != nil {
 		if be.Done != nil {
 			be.Done(ctx, 0, "")
+		}
+		if end != nil {
+			end(sent, 0, err)
 		}
 		return 0, nil, err, nil
 	}
@@ -107,10 +126,27 @@ func (k *kit) doBackend(ctx context.Context, be *PolicyBackend, req *http.Reques
 		// Past the call's deadline, what came raced the cancellation (the
 		// connection's end lets a server finish an empty answer): it is
 		// the deadline's failure, whatever it holds.
+		if end != nil {
+			end(sent, 0, err)
+		}
 		return 0, nil, err, nil
+	}
+	if end != nil {
+		switch {
+		case readErr != nil:
+			end(sent, res.StatusCode, readErr)
+		case int64(len(body)) > max:
+			end(sent, res.StatusCode, errAnswerTooLarge)
+		default:
+			end(sent, res.StatusCode, nil)
+		}
 	}
 	return res.StatusCode, body, nil, readErr
 }
+
+// errAnswerTooLarge is what a CalloutEnd is told of a backend entity's
+// answer over the caller's bound.
+var errAnswerTooLarge = errors.New("the answer is larger than the policy reads")
 
 // errNoIdentity: the managed identity a backend entity names is not among
 // Deps.Identities.

@@ -12,11 +12,14 @@ type CalloutSinkKey struct{}
 
 // CalloutSink is told of the HTTP call-outs a request's policies make
 // (send-request, send-one-way-request, send-service-bus-message,
-// publish-to-dapr, invoke-dapr-binding), so that the gateway can record
-// them (Application Insights dependencies). It is called once per call,
-// with the policy's request evaluated, before it is sent: method, target
-// URL (as the policy wrote it: secrets included) and headers, to which it
-// may add (trace context); it must keep neither h nor the State. The
+// publish-to-dapr, invoke-dapr-binding, and the calls llm-content-safety
+// and llm-semantic-cache-lookup make to their backend entities), so that
+// the gateway can record them (Application Insights dependencies). It is
+// called once per call, with the policy's request evaluated, before it is
+// sent: method, target URL (as the policy wrote it: secrets included; a
+// backend entity's without its query, which may hold its credentials) and
+// headers, to which it may add (trace context); it must keep neither h nor
+// the State. The
 // CalloutEnd it returns (nil: nothing to tell) is called once when the
 // call ended, for a one-way request on the sender's goroutine, possibly
 // after the request ended. It must be safe for concurrent use: the

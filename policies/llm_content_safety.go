@@ -419,7 +419,7 @@ func (cs *llmContentSafety) call(ctx context.Context, s *engine.State, mu *sync.
 		}
 	}
 	t0 := time.Now()
-	status, data, err, rerr := cs.k.doBackend(ctx, be, req, contentSafetyAnswerMax)
+	status, data, err, rerr := cs.k.doBackend(ctx, s, be, req, shown, contentSafetyAnswerMax)
 	if err != nil {
 		var pe *engine.PolicyError
 		if errors.Is(cctx.Err(), context.DeadlineExceeded) {

@@ -285,7 +285,7 @@ func (l *semanticLookup) embed(ctx context.Context, s *engine.State, text string
 		return nil, err
 	}
 	t0 := time.Now()
-	status, answer, err, rerr := l.k.doBackend(ctx, be, req, embeddingsAnswerMax)
+	status, answer, err, rerr := l.k.doBackend(ctx, s, be, req, shown, embeddingsAnswerMax)
 	if err != nil {
 		if errors.Is(cctx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("embeddings backend %s did not answer within %v", shown, l.k.embeddingsTimeout)
