@@ -519,12 +519,7 @@ func (s *State) Join(b *State) {
 			delete(s.ctx.Variables, k)
 		}
 	}
-	if s.trace != nil && b.trace != nil {
-		s.trace.Steps = append(s.trace.Steps, b.trace.Steps...)
-		for _, v := range b.trace.secrets {
-			s.trace.addSecret(v)
-		}
-	}
+	s.joinTrace(b)
 	for k, v := range b.respHeaders {
 		if s.respHeaders == nil {
 			s.respHeaders = Headers{}
@@ -537,6 +532,25 @@ func (s *State) Join(b *State) {
 		s.stopped = true
 	}
 	b.Release()
+}
+
+// Discard releases b, a fork of s that has finished and whose work is
+// dropped (a <wait> branch that failed, or that another finished before),
+// keeping only what it traced: its trace steps are appended to s's trace,
+// so that the step-by-step trace shows every branch. Call it as Join.
+func (s *State) Discard(b *State) {
+	s.joinTrace(b)
+	b.Release()
+}
+
+// joinTrace appends b's trace steps to s's trace.
+func (s *State) joinTrace(b *State) {
+	if s.trace != nil && b.trace != nil {
+		s.trace.Steps = append(s.trace.Steps, b.trace.Steps...)
+		for _, v := range b.trace.secrets {
+			s.trace.addSecret(v)
+		}
+	}
 }
 
 // sameValue reports whether a variable still holds what it held: equal

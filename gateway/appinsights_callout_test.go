@@ -13,6 +13,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"tollgate/gateway"
 	"tollgate/internal/appinsights/aitest"
@@ -433,5 +434,49 @@ func TestAppInsightsBackendEntityDependencies(t *testing.T) {
 	raw, _ := json.Marshal(items)
 	if s := string(raw); strings.Contains(s, "SECRET") {
 		t.Fatalf("a secret reached Application Insights: %s", s)
+	}
+}
+
+// TestTraceInWaitBranch: a trace policy's message inside a <wait> branch
+// is the request's as any other: an Application Insights trace item of the
+// request and an event of its server span.
+func TestTraceInWaitBranch(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	ai := aitest.New(t)
+	metrics := gateway.NewMetrics()
+	ls := aiLoggers(t, metrics, policies.TelemetryTuning{})
+	ls.SetClient(routeTo(ai))
+	sr := tracetest.NewSpanRecorder()
+	tel := gateway.NewTelemetryWith(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr)))
+	policy := `<policies><inbound><base />
+  <wait for="all">
+    <choose><when condition="@(true)">
+      <trace source="branch" severity="information"><message>in a branch</message><metadata name="k" value="v" /></trace>
+    </when></choose>
+    <choose><when condition="@(true)"><set-variable name="x" value="1" /></when></choose>
+  </wait>
+</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>`
+	dir := writeAIFolder(t, rb.url, extractedLogger, `{"properties": {"loggerId": "/loggers/contoso-ai"}}`, policy)
+	g := aiGateway(t, dir, ls, metrics, constEnv(aiKey), func(o *gateway.Options) { o.Telemetry = tel })
+	if resp, _ := get(t, g.url+"/orders/1", nil); resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	items := ai.WaitFor(testTimeout, "the request and its trace", func(it []aitest.Envelope) bool {
+		return len(aitest.Of(it, "RequestData")) == 1 && len(aitest.Of(it, "MessageData")) == 1
+	})
+	msgs := childrenOf(items, "MessageData", aitest.Of(items, "RequestData")[0].Str("id"))
+	if len(msgs) != 1 || msgs[0].Str("message") != "in a branch" || msgs[0].Prop("Source") != "branch" || msgs[0].Prop("k") != "v" {
+		t.Errorf("trace items %+v", msgs)
+	}
+	events := 0
+	for _, s := range sr.Ended() {
+		for _, e := range s.Events() {
+			if e.Name == "trace" && s.SpanKind() == trace.SpanKindServer {
+				events++
+			}
+		}
+	}
+	if events != 1 {
+		t.Errorf("%d trace events on the server span, want 1", events)
 	}
 }

@@ -253,7 +253,8 @@ type MetricSinkKey struct{}
 // llm-emit-token-metric) besides their Prometheus counters: the gateway's
 // applicationinsights diagnostic with "metrics": true sends them to
 // Application Insights. dims holds the dimensions as name, value pairs,
-// named as the policy names them.
+// named as the policy names them. It must be safe for concurrent use
+// (<wait> hands it to its branches).
 type MetricSink func(namespace, name string, value float64, dims []string)
 
 // dimPairs pairs the dimensions' names with their values (values[0] is

@@ -91,7 +91,8 @@ type TraceSinkKey struct{}
 
 // TraceSink receives a request's trace messages: severity is verbose,
 // information or error, and meta holds the metadata as name, value
-// pairs.
+// pairs. It must be safe for concurrent use: the branches of <wait> call
+// it from their goroutines.
 type TraceSink func(ctx context.Context, source, severity, message string, meta []string)
 
 func (t *trace) Run(ctx context.Context, s *engine.State) error {

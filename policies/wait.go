@@ -76,6 +76,12 @@ func (k *kit) parseWait(p *engine.Parser) engine.Step {
 	return w
 }
 
+// branchSinks are the request's observers the gateway sets
+// (State.SetPrivate), each safe for concurrent use: a branch tells them of
+// its call-outs, trace messages and metrics as the request does, so that
+// they reach the request's spans and Application Insights items.
+var branchSinks = [...]any{CalloutSinkKey{}, TraceSinkKey{}, MetricSinkKey{}}
+
 type branchResult struct {
 	i   int
 	err error
@@ -89,11 +95,12 @@ func (w *waitPolicy) Run(ctx context.Context, s *engine.State) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	forks := make([]*engine.State, n)
-	sink := calloutSink(s) // safe for concurrent use: the branches' call-outs are the request's
 	for i := range forks {
 		forks[i] = s.Fork()
-		if sink != nil {
-			forks[i].SetPrivate(CalloutSinkKey{}, sink)
+		for _, key := range branchSinks {
+			if v := s.Private(key); v != nil {
+				forks[i].SetPrivate(key, v)
+			}
 		}
 	}
 	done := make(chan branchResult, n)
@@ -123,7 +130,7 @@ func (w *waitPolicy) Run(ctx context.Context, s *engine.State) error {
 	if w.any {
 		if winner < 0 {
 			for _, f := range forks {
-				f.Release()
+				s.Discard(f)
 			}
 			return firstErr
 		}
@@ -132,7 +139,7 @@ func (w *waitPolicy) Run(ctx context.Context, s *engine.State) error {
 			if i == winner {
 				s.Join(f)
 			} else {
-				f.Release()
+				s.Discard(f)
 			}
 		}
 		return nil
@@ -142,7 +149,7 @@ func (w *waitPolicy) Run(ctx context.Context, s *engine.State) error {
 		if errs[i] == nil {
 			s.Join(f)
 		} else {
-			f.Release()
+			s.Discard(f)
 		}
 	}
 	return firstErr

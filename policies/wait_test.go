@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -230,4 +232,57 @@ func TestWaitRateLimitInBranch(t *testing.T) {
 	s = request("ws://gw/chat")
 	reject(t, plan, s, 429, engine.ReasonRateLimitExceeded, "by-key after the first was counted at the end")
 	s.Release()
+}
+
+// TestWaitBranchObservers: what a branch does reaches the request's
+// observers as if the request did it: its trace messages the request's
+// TraceSink (span events, Application Insights traces) and its call-outs
+// the CalloutSink, from every branch; and its steps the request's
+// step-by-step trace, those of a branch that failed (its work dropped)
+// too.
+func TestWaitBranchObservers(t *testing.T) {
+	plan := compile(t, testDeps(), `<policies><inbound><wait for="all">
+  <choose><when condition="@(true)"><trace source="branch-1" severity="information"><message>one</message></trace></when></choose>
+  <choose><when condition="@(true)">
+    <trace source="branch-2" severity="error"><message>two</message><metadata name="k" value="v"/></trace>
+    <send-request response-variable-name="bad" timeout="2"><set-url>http://127.0.0.1:1/down</set-url></send-request>
+  </when></choose>
+</wait></inbound><backend/><outbound/><on-error/></policies>`)
+	s := request("ws://gw/chat")
+	defer s.Release()
+	s.EnableTrace()
+	var mu sync.Mutex
+	var messages []string
+	s.SetPrivate(TraceSinkKey{}, TraceSink(func(_ context.Context, source, severity, message string, meta []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		messages = append(messages, source+" "+severity+" "+message+" "+strings.Join(meta, "="))
+	}))
+	rec := &recordingSink{ended: make(chan sinkCall, 4)}
+	s.SetPrivate(CalloutSinkKey{}, CalloutSink(rec.sink))
+	if !runInbound(plan, s) {
+		t.Fatal("the wait did not fail")
+	}
+	sort.Strings(messages)
+	if got, want := strings.Join(messages, "|"), "branch-1 information one |branch-2 error two k=v"; got != want {
+		t.Errorf("the TraceSink got %q, want %q", got, want)
+	}
+	select {
+	case c := <-rec.ended:
+		if c.target != "http://127.0.0.1:1/down" || !c.failed {
+			t.Errorf("the CalloutSink got %+v", c)
+		}
+	default:
+		t.Error("the CalloutSink was not told of the branch's call")
+	}
+	var notes []string
+	for _, st := range s.Trace().Steps {
+		notes = append(notes, st.Path+": "+strings.Join(st.Notes, "; "))
+	}
+	all := strings.Join(notes, "\n")
+	for _, want := range []string{"[branch-1] information: one", "[branch-2] error: two {k=v}", "inbound/wait[1]/choose[2]/when[1]/send-request[1]: GET http://127.0.0.1:1/down -> failed"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the trace lacks %q:\n%s", want, all)
+		}
+	}
 }
