@@ -63,8 +63,10 @@ type BodyFilter func(h Headers, body io.ReadCloser) io.ReadCloser
 // after outbound (HTTP APIs): llm-content-safety checks a streamed answer
 // as it goes, releasing its events once checked and ending it early when
 // one is flagged. A filtered body is sent without a Content-Length (the
-// filter may shorten it) and flushed as it comes when it is an event
-// stream. Filters run in the order registered, before the observers.
+// filter may shorten it); when it is an event stream, its status and
+// headers are flushed before its first read (which may wait for a check)
+// and its bytes as they come. Filters run in the order registered, before
+// the observers.
 func (s *State) FilterResponseBody(f BodyFilter) {
 	s.filters = append(s.filters, f)
 }

@@ -85,6 +85,7 @@ type restParts struct {
 	backendResp     engine.Response
 	xf              [3]string // the first backend request's X-Forwarded-* values (setXForwarded)
 	xfUsed          bool
+	flushHead       bool // the answer is a filtered event stream: its head goes at once (modifyResponse)
 }
 
 // newRESTExchange is newExchange for a REST request: the exchange and its

@@ -267,6 +267,11 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 	}
 	announced := len(res.Trailer)
 	w.WriteHeader(res.StatusCode)
+	if x.rest.flushHead {
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+	}
 	n, err := copyResponse(w, res.Body, flushEach(res), res.ContentLength)
 	if err != nil {
 		res.Body.Close()
@@ -304,8 +309,7 @@ func flushEach(res *http.Response) bool {
 	if res.ContentLength == -1 {
 		return true
 	}
-	ct := res.Header.Get("Content-Type")
-	return len(ct) >= 17 && strings.EqualFold(ct[:17], "text/event-stream")
+	return isEventStream(res.Header)
 }
 
 // errClientWrite marks a failed write to the client (the client went
@@ -438,6 +442,9 @@ func modifyResponse(resp *http.Response) error {
 		// llm-content-safety's streamed checks: the body may end early.
 		resp.Body, resp.ContentLength = b, -1
 		resp.Header.Del("Content-Length")
+		// Its first bytes wait for the first window's check: the status
+		// and headers go now, so the client sees the stream begin.
+		x.rest.flushHead = isEventStream(resp.Header)
 	}
 	resp.Body = st.WrapResponseBody(resp.Body) // policies that count what is sent (llm-token-limit)
 	return nil

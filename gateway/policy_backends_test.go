@@ -3,7 +3,9 @@ package gateway_test
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -187,8 +189,8 @@ func TestLLMContentSafetyStreamThroughGateway(t *testing.T) {
 		return `data: {"choices":[{"index":0,"delta":{"content":"` + s + `"}}]}` + "\n\n"
 	}
 	const role = `data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}` + "\n\n"
-	// start sends a streamed chat request; the answer's head comes with
-	// its first event, which the model must be handed first.
+	// start sends a streamed chat request (its head comes at once:
+	// TestLLMContentSafetyStreamHeadFirst).
 	start := func(m *model) (events chan string) {
 		mu.Lock()
 		current = m
@@ -274,5 +276,118 @@ func TestLLMContentSafetyStreamThroughGateway(t *testing.T) {
 	case <-m.gone:
 	case <-time.After(10 * time.Second):
 		t.Error("the model's answer is still open after the violation")
+	}
+}
+
+// TestLLMContentSafetyStreamHeadFirst: a streamed answer checked by
+// llm-content-safety sends its status and headers at once, over the
+// socket, before its first window has been checked (its first bytes wait
+// for that check), so the client sees the 200 and text/event-stream
+// while Content Safety is still working; the event follows once checked.
+func TestLLMContentSafetyStreamHeadFirst(t *testing.T) {
+	checking := make(chan struct{}, 4) // Content Safety got a window
+	release := make(chan struct{})     // ... and may answer
+	var releaseOnce sync.Once
+	free := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(free)
+	cs := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		text, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(text), "Tulips are") { // the answer's window, not the prompt
+			checking <- struct{}{}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"blocklistsMatch":[],"categoriesAnalysis":[{"category":"Hate","severity":0}]}`)
+	})
+	const event = `data: {"choices":[{"index":0,"delta":{"content":"Tulips are"}}]}` + "\n\n" // one window
+	finish := make(chan struct{})
+	var finishOnce sync.Once
+	t.Cleanup(func() { finishOnce.Do(func() { close(finish) }) })
+	model := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		io.WriteString(w, event) // a window of text: checked at once, released once checked
+		w.(http.Flusher).Flush()
+		select {
+		case <-finish:
+			io.WriteString(w, "data: [DONE]\n\n")
+		case <-r.Context().Done():
+		}
+	})
+	dir := t.TempDir()
+	writeAPI(t, dir, "llm", `type="http" path="/llm" service-url="`+model.URL+`"`, `<policies><inbound>
+  <llm-content-safety backend-id="content-safety-backend" enforce-on-completions="true" window-size="10" window-overlap-size="5">
+    <categories output-type="EightSeverityLevels"><category name="Hate" threshold="4" /></categories>
+  </llm-content-safety>
+</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	writeFile(t, dir, "backends/content-safety-backend/backendInformation.json",
+		`{"properties": {"url": "`+cs.URL+`/", "protocol": "http"}}`)
+	late := new(policies.LateBackends)
+	g := startGateway(t, dir, func(o *gateway.Options) {
+		o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), Backends: late})
+	})
+	late.Set(g.srv)
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(g.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	body := `{"messages":[{"role":"user","content":"tulips"}],"stream":true}`
+	fmt.Fprintf(conn, "POST /llm/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	br := bufio.NewReader(conn)
+	type answer struct {
+		res *http.Response
+		err error
+	}
+	head := make(chan answer, 1)
+	go func() {
+		res, err := http.ReadResponse(br, nil)
+		head <- answer{res, err}
+	}()
+	select {
+	case <-checking:
+	case <-time.After(testTimeout):
+		t.Fatal("Content Safety was not asked about the first window")
+	}
+	var a answer
+	select {
+	case a = <-head:
+	case <-time.After(testTimeout):
+		t.Fatal("the answer's head did not arrive while its first window was being checked")
+	}
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	res := a.res
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("head %d %v", res.StatusCode, res.Header)
+	}
+	select {
+	case <-checking:
+		t.Fatal("a second check before the first was answered")
+	default:
+	}
+	free()
+	rb := bufio.NewReader(res.Body)
+	var got strings.Builder
+	for got.Len() < len(event) {
+		line, err := rb.ReadString('\n')
+		got.WriteString(line)
+		if err != nil {
+			t.Fatalf("read %q: %v", got.String(), err)
+		}
+	}
+	if got.String() != event {
+		t.Errorf("first event %q, want %q", got.String(), event)
+	}
+	finishOnce.Do(func() { close(finish) })
+	rest, err := io.ReadAll(rb)
+	if err != nil || string(rest) != "data: [DONE]\n\n" {
+		t.Errorf("the rest %q (%v)", rest, err)
 	}
 }

@@ -25,7 +25,8 @@ import (
 //     more than streamMaxChoices choices, or a broken encoding stop the
 //     stream: the held events are dropped, nothing more is read, and the
 //     client sees the body end (the status and headers stand: the gateway
-//     committed them before the body; the stream ends without its [DONE]).
+//     sent them before the body, at once for a filtered event stream; the
+//     stream ends without its [DONE]).
 //     halt records why.
 //   - A backend whose body breaks off: the held events are dropped and the
 //     read error is returned (the gateway then aborts the answer, as for
