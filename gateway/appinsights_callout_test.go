@@ -349,22 +349,30 @@ func TestAppInsightsCalloutWithOpenTelemetry(t *testing.T) {
 	}
 }
 
-// TestAppInsightsBackendEntityDependencies: llm-content-safety's call to
-// its Content Safety backend and the semantic cache lookup's call to its
-// embeddings backend are dependencies of the request, as send-request's
-// call-outs are: named and recorded by the URL without its query (the
+// TestAppInsightsBackendEntityDependencies: llm-content-safety's calls to
+// its Content Safety backend (the prompt's, and a streamed answer's
+// window's, made while the answer is sent) and the semantic cache lookup's
+// call to its embeddings backend are dependencies of the request, as
+// send-request's call-outs are: named and recorded by the URL without its query (the
 // backend's credentials.query stays out), the called service given the
 // operation's trace context with the dependency as its parent; an
 // embeddings backend that answers 500 (a cache miss, the request goes on)
 // is an unsuccessful dependency with that resultCode.
 func TestAppInsightsBackendEntityDependencies(t *testing.T) {
-	rb := newRESTBackend(t, nil)
+	rb := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/stream" {
+			io.WriteString(w, "backend body")
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"choices":[{"index":0,"delta":{"content":"Tulips are"}}]}`+"\n\ndata: [DONE]\n\n")
+	})
 	var mu sync.Mutex
-	seen := map[string]string{} // path -> traceparent as received
+	seen := map[string]bool{} // path + " " + traceparent, as received
 	svc := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		mu.Lock()
-		seen[r.URL.Path] = r.Header.Get("Traceparent")
+		seen[r.URL.Path+" "+r.Header.Get("Traceparent")] = true
 		mu.Unlock()
 		if strings.HasSuffix(r.URL.Path, "/embeddings") {
 			w.WriteHeader(http.StatusInternalServerError)
@@ -378,7 +386,7 @@ func TestAppInsightsBackendEntityDependencies(t *testing.T) {
 	ls := aiLoggers(t, metrics, policies.TelemetryTuning{})
 	ls.SetClient(routeTo(ai))
 	policy := `<policies><inbound><base />
-  <llm-content-safety backend-id="content-safety">
+  <llm-content-safety backend-id="content-safety" enforce-on-completions="true" window-size="10" window-overlap-size="5">
     <categories output-type="FourSeverityLevels"><category name="Hate" threshold="4" /></categories>
   </llm-content-safety>
   <llm-semantic-cache-lookup score-threshold="0.05" embeddings-backend-id="embeddings" />
@@ -393,19 +401,37 @@ func TestAppInsightsBackendEntityDependencies(t *testing.T) {
 		o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), Loggers: ls, Metrics: metrics, Backends: late})
 	})
 	late.Set(g.srv)
-	req, err := http.NewRequest(http.MethodGet, g.url+"/orders/1", strings.NewReader(`{"messages":[{"role":"user","content":"tulips"}]}`))
-	if err != nil {
-		t.Fatal(err)
+	for _, path := range []string{"/orders/1", "/orders/stream"} {
+		req, err := http.NewRequest(http.MethodGet, g.url+path, strings.NewReader(`{"messages":[{"role":"user","content":"tulips"}],"stream":true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if resp, body := do(t, req); resp.StatusCode != 200 {
+			t.Fatalf("%s: status %d %s", path, resp.StatusCode, body)
+		}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if resp, body := do(t, req); resp.StatusCode != 200 {
-		t.Fatalf("status %d %s", resp.StatusCode, body)
-	}
-	items := ai.WaitFor(testTimeout, "the request and its dependencies", func(it []aitest.Envelope) bool {
-		return len(aitest.Of(it, "RequestData")) == 1 && len(aitest.Of(it, "RemoteDependencyData")) == 3
+	// /orders/1: the prompt's check, the embeddings, the backend; the
+	// stream besides its window's check as it was sent.
+	all := ai.WaitFor(testTimeout, "the requests and their dependencies", func(it []aitest.Envelope) bool {
+		return len(aitest.Of(it, "RequestData")) == 2 && len(aitest.Of(it, "RemoteDependencyData")) >= 7
 	})
-	op := aitest.Of(items, "RequestData")[0].Tags["ai.operation.id"]
-	id := aitest.Of(items, "RequestData")[0].Str("id")
+	stream := byPath(all, "RequestData", "/orders/stream")[0]
+	checks := 0
+	for _, dep := range childrenOf(all, "RemoteDependencyData", stream.Str("id")) {
+		if dep.Str("name") == "POST /contentsafety/text:analyze" && dep.Str("success") == "true" {
+			checks++
+		}
+	}
+	if checks < 2 {
+		t.Errorf("the stream's request has %d Content Safety dependencies, want the prompt's and its window's: %s", checks, aitest.Summary(all))
+	}
+	first := byPath(all, "RequestData", "/orders/1")[0]
+	op, id := first.Tags["ai.operation.id"], first.Str("id")
+	items := childrenOf(all, "RemoteDependencyData", id)
+	if len(items) != 3 {
+		t.Errorf("/orders/1 has %d dependencies, want 3: %s", len(items), aitest.Summary(all))
+	}
 	host := strings.TrimPrefix(svc.URL, "http://")
 	for _, want := range []struct{ name, path, resultCode, success string }{
 		{"POST /contentsafety/text:analyze", "/contentsafety/text:analyze", "200", "true"},
@@ -424,14 +450,15 @@ func TestAppInsightsBackendEntityDependencies(t *testing.T) {
 		if dep.Tags["ai.operation.id"] != op || dep.Tags["ai.operation.parentId"] != id {
 			t.Errorf("%s: tags %v", want.name, dep.Tags)
 		}
+		w := "00-" + op + "-" + dep.Str("id") + "-01"
 		mu.Lock()
-		tp := seen[want.path]
+		ok = seen[want.path+" "+w]
 		mu.Unlock()
-		if w := "00-" + op + "-" + dep.Str("id") + "-01"; tp != w {
-			t.Errorf("%s: the called service got traceparent %q, want %q", want.name, tp, w)
+		if !ok {
+			t.Errorf("%s: the called service did not get traceparent %q: %v", want.name, w, seen)
 		}
 	}
-	raw, _ := json.Marshal(items)
+	raw, _ := json.Marshal(all)
 	if s := string(raw); strings.Contains(s, "SECRET") {
 		t.Fatalf("a secret reached Application Insights: %s", s)
 	}
