@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/coder/websocket"
 	"go.uber.org/zap"
@@ -85,7 +86,8 @@ type restParts struct {
 	backendResp     engine.Response
 	xf              [3]string // the first backend request's X-Forwarded-* values (setXForwarded)
 	xfUsed          bool
-	flushHead       bool // the answer is a filtered event stream: its head goes at once (modifyResponse)
+	flushHead       bool        // the answer is a filtered event stream: its head goes at once (modifyResponse)
+	id              [idLen]byte // the request id's bytes (requestID)
 }
 
 // newRESTExchange is newExchange for a REST request: the exchange and its
@@ -97,6 +99,17 @@ func (s *Server) newRESTExchange(r *http.Request, api *API, start time.Time) *ex
 	}{exchange: exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}}
 	rx.rest = &rx.parts
 	return &rx.exchange
+}
+
+// newRequestID is Server.newID, written into the REST exchange's room:
+// the exchange is never reused, so the bytes under the string never change
+// (a policy may keep it).
+func (x *exchange) newRequestID() string {
+	if x.rest == nil {
+		return x.s.newID()
+	}
+	b := x.s.appendID(x.rest.id[:0])
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // begin acquires the policy State for r as the client sent it. The
@@ -133,7 +146,7 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 		st.SetRequestID(tr.id)
 		st.EnableTrace()
 	} else {
-		st.SetRequestID(x.s.newID())
+		st.SetRequestID(x.newRequestID())
 		if api.Limits.Trace {
 			st.EnableTrace()
 		}

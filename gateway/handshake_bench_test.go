@@ -267,7 +267,7 @@ func serveRawBackend(c net.Conn) {
 
 // benchGateway is the gateway of the benchmarks, set up as `tollgate serve`
 // sets it up (real policies and metrics, memory store, no logging).
-func benchGateway(b *testing.B, dir string, opts ...func(*gateway.Options)) *gateway.Server {
+func benchGateway(b testing.TB, dir string, opts ...func(*gateway.Options)) *gateway.Server {
 	log := zap.NewNop()
 	opt := gateway.Options{
 		Dir:      dir,
@@ -288,7 +288,7 @@ func benchGateway(b *testing.B, dir string, opts ...func(*gateway.Options)) *gat
 
 // serveBench serves h on a loopback port with a net/http server, as
 // `tollgate serve` does, until the benchmark ends; it returns the address.
-func serveBench(b *testing.B, h http.Handler) string {
+func serveBench(b testing.TB, h http.Handler) string {
 	ts := h1test.NewServer(h) // the front server TOLLGATE_TEST_FRONT picks
 	b.Cleanup(ts.Close)
 	return ts.Listener.Addr().String()

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"tollgate/gateway"
+	"tollgate/gateway/h1/h1test"
 	"tollgate/internal/testutil"
 )
 
@@ -152,6 +153,39 @@ func restRoundTrip(c net.Conn, br *bufio.Reader, req []byte) error {
 // startRawHTTPBackend answers every request with 200 "ok\n" on keep-alive
 // connections (testutil.RawHTTPBackend: no net/http, so that the backend's
 // share of a benchmark stays small).
-func startRawHTTPBackend(b *testing.B) string {
+func startRawHTTPBackend(b testing.TB) string {
 	return testutil.RawHTTPBackend(b, "text/plain", "ok\n")
+}
+
+// TestRESTRequestAllocs pins what BenchmarkRESTRequest's GET allocates
+// in the whole process (the raw client and backend allocate nothing per
+// request): the front server's request, the policy's work, the backend
+// call and the answer, per front server. docs/http-server.md ("Per-request
+// allocations") says what they are; a new allocation on this path shows
+// here first.
+func TestRESTRequestAllocs(t *testing.T) {
+	backend := startRawHTTPBackend(t)
+	dir := t.TempDir()
+	policy := strings.ReplaceAll(restBenchPolicy, "BACKEND", "http://"+backend+"/")
+	writeAPI(t, dir, "bench-rest", `type="http" path="/rest" service-url="http://`+backend+`/"`, policy)
+	addr := serveBench(t, benchGateway(t, dir))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	req := []byte("GET /rest/0?mode=echo HTTP/1.1\r\nHost: bench\r\nX-Tenant: acme\r\n\r\n")
+	trip := func() {
+		if err := restRoundTrip(c, br, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 10 { // the pools filled, the connections made
+		trip()
+	}
+	want := map[string]float64{"loop": 27, "h1": 27, "nethttp": 51}[h1test.Front()]
+	if n := testing.AllocsPerRun(200, trip); n > want+raceAllocSlack {
+		t.Errorf("%v allocations per request (front %s); want at most %v", n, h1test.Front(), want+raceAllocSlack)
+	}
 }

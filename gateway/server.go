@@ -248,10 +248,18 @@ func (s *Server) runtime(name string) *apiRuntime {
 }
 
 func (s *Server) newID() string {
-	var buf [48]byte // the id built on the stack: one allocation, the string
-	b := append(buf[:0], s.idPrefix...)
+	var buf [idLen]byte // the id built on the stack: one allocation, the string
+	return string(s.appendID(buf[:0]))
+}
+
+// idLen bounds a request id: 8 hex digits, '-', and a uint64 in base 36.
+const idLen = 8 + 1 + 13
+
+// appendID appends a new request id to b.
+func (s *Server) appendID(b []byte) []byte {
+	b = append(b, s.idPrefix...)
 	b = append(b, '-')
-	return string(strconv.AppendUint(b, s.idSeq.Add(1), 36))
+	return strconv.AppendUint(b, s.idSeq.Add(1), 36)
 }
 
 // ServeHTTP routes a request to its API by longest path prefix.
