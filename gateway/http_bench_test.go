@@ -184,8 +184,10 @@ func TestRESTRequestAllocs(t *testing.T) {
 	for range 10 { // the pools filled, the connections made
 		trip()
 	}
-	want := map[string]float64{"loop": 27, "h1": 27, "nethttp": 51}[h1test.Front()]
-	if n := testing.AllocsPerRun(200, trip); n > want+raceAllocSlack {
+	want := map[string]float64{"loop": 26, "h1": 26, "nethttp": 50}[h1test.Front()]
+	n := testing.AllocsPerRun(200, trip)
+	t.Logf("%v allocations per request (front %s)", n, h1test.Front())
+	if n > want+raceAllocSlack {
 		t.Errorf("%v allocations per request (front %s); want at most %v", n, h1test.Front(), want+raceAllocSlack)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -23,6 +24,8 @@ func FuzzReadResponse(f *testing.F) {
 		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi",
 		"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n",
 		"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
+		// values beyond the slot's 128 bytes: a string of their own
+		"HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 120) + "\r\nX-More: 0123456789\r\nContent-Length: 0\r\n\r\n",
 	} {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)

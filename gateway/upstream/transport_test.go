@@ -322,6 +322,55 @@ func TestKeepAlive(t *testing.T) {
 	}
 }
 
+// TestKeptHeaderValues: the values of a response's header stay as they
+// were after its body is done and its connection has carried other
+// answers (they live in the round trip's own allocation, never reused),
+// whether they fit the room beside the response or not.
+func TestKeptHeaderValues(t *testing.T) {
+	long := strings.Repeat("l", 200)
+	be := startBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for i := 0; ; i++ {
+			if _, err := readRequest(br); err != nil {
+				return
+			}
+			v := strconv.Itoa(i) + "-" + strings.Repeat(string(rune('a'+i%26)), 10)
+			if i%2 == 1 {
+				v += long
+			}
+			if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nX-V: "+v+"\r\nContent-Length: 1\r\n\r\nx"); err != nil {
+				return
+			}
+		}
+	})
+	tr := &upstream.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	var kept []http.Header
+	var want []string
+	for i := range 8 {
+		resp, err := get(t, tr, context.Background(), "GET", be.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		kept = append(kept, resp.Header)
+		want = append(want, strings.Clone(resp.Header.Get("X-V")))
+		if !strings.HasPrefix(want[i], strconv.Itoa(i)+"-") {
+			t.Fatalf("answer %d: X-V %q", i, want[i])
+		}
+	}
+	for i, h := range kept {
+		if got := h.Get("X-V"); got != want[i] {
+			t.Errorf("answer %d: X-V %q later, %q when it came", i, got, want[i])
+		}
+	}
+	if n := be.dials.Load(); n != 1 {
+		t.Fatalf("%d dials, want 1", n)
+	}
+}
+
 // TestEarlyClose: a body closed unread with a short rest is drained and
 // the connection reused; a long rest closes it.
 func TestEarlyClose(t *testing.T) {
