@@ -91,7 +91,7 @@ func (c *conn) leaveLoop() bool {
 	ec, ok := c.rwc.(*evloop.Conn)
 	task := evloop.TaskFrom(c.ctx)
 	if !ok || task == nil {
-		c.ctx = nil
+		c.ctx, c.ctxReq = nil, nil
 		return true
 	}
 	task.Release()
@@ -114,7 +114,7 @@ func (c *conn) leaveLoop() bool {
 	if err != nil {
 		return false
 	}
-	c.rwc, c.io, c.ctx = nc, rawio.Wrap(nc), nil
+	c.rwc, c.io, c.ctx, c.ctxReq = nc, rawio.Wrap(nc), nil, nil
 	c.w.c, c.w.armed = c.io, time.Time{} // the new socket has no write deadline yet
 	return true
 }

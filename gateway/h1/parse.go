@@ -73,27 +73,35 @@ type errTruncated struct{ err error }
 func (e errTruncated) Error() string { return "request head truncated: " + e.err.Error() }
 func (e errTruncated) Unwrap() error { return e.err }
 
-// request is what parseHead makes of a head: the *http.Request without its
-// Body and context, and the framing the server needs.
+// request is the framing parseHead finds in a head, which the server needs.
 type request struct {
-	rv        http.Request // copied by WithContext: the conn keeps one request and reuses it
-	length    int64        // body length; -1 when chunked
+	length    int64 // body length; -1 when chunked
 	chunked   bool
 	close     bool // the client asked for, or HTTP/1.0 implies, the connection's end
 	expect100 bool
 }
 
-// parseHead parses a complete head (as readHead returns it). The whole head
-// becomes one string; the method, target and every header value are
-// substrings of it, so a request costs a handful of allocations however
-// many fields it has.
+// headRoom is room parseHead fills instead of allocating: the request
+// target's URL and the header values' slice headers (when the head has at
+// most len(vals) fields).
+type headRoom struct {
+	url  url.URL
+	vals [8]string
+}
+
+// parseHead parses a complete head (as readHead returns it) into r, whose
+// fields it sets one by one (r's context stays as it is; r has no Body),
+// and req. The whole head becomes one string; the method, target and every
+// header value are substrings of it, so a request costs a handful of
+// allocations however many fields it has. room, when not nil, holds the
+// URL and the values' slice headers; the caller must never reuse it.
 //
 // It is strict where leniency lets two parsers disagree (request smuggling):
 // a field name with whitespace before the colon, obs-fold, a bare CR, a
 // control byte in a value, Content-Length with Transfer-Encoding, differing
 // Content-Length values, any transfer coding but a lone "chunked", a missing
 // or repeated Host in HTTP/1.1: all are refused (RFC 9112 §3, §5, §6).
-func parseHead(head []byte, req *request) error {
+func parseHead(head []byte, req *request, r *http.Request, room *headRoom) error {
 	s := string(head)
 	// Request line.
 	i := strings.IndexByte(s, '\n')
@@ -132,7 +140,12 @@ func parseHead(head []byte, req *request) error {
 	// Header fields: count them first, so that the values share one slice.
 	n := strings.Count(s, "\n") - 1
 	h := make(http.Header, n)
-	vals := make([]string, n)
+	var vals []string
+	if room != nil && n <= len(room.vals) {
+		vals = room.vals[:n]
+	} else {
+		vals = make([]string, n)
+	}
 	var (
 		host    string
 		hosts   int
@@ -195,28 +208,36 @@ func parseHead(head []byte, req *request) error {
 	}
 
 	*req = request{}
-	req.rv = http.Request{
-		Method:     method,
-		Proto:      proto,
-		ProtoMajor: major,
-		ProtoMinor: minor,
-		Header:     h,
-		RequestURI: target,
-	}
-	r := &req.rv
+	r.Method = method
+	r.Proto = proto
+	r.ProtoMajor, r.ProtoMinor = major, minor
+	r.Header = h
+	r.RequestURI = target
 
 	// Target and host.
 	if method == http.MethodConnect {
 		return &statusError{http.StatusMethodNotAllowed, "CONNECT is not supported"}
 	}
-	var err error
-	if target == "*" {
+	var u *url.URL
+	if room != nil {
+		u = &room.url
+	} else {
+		u = new(url.URL)
+	}
+	switch {
+	case target == "*":
 		if method != http.MethodOptions {
 			return bad("asterisk-form target is for OPTIONS")
 		}
-		r.URL = &url.URL{Path: "*"}
-	} else if r.URL, err = url.ParseRequestURI(target); err != nil {
-		return bad("invalid request target")
+		*u = url.URL{Path: "*"}
+		r.URL = u
+	case originForm(target, u):
+		r.URL = u
+	default:
+		var err error
+		if r.URL, err = url.ParseRequestURI(target); err != nil {
+			return bad("invalid request target")
+		}
 	}
 	if hosts > 1 {
 		return bad("more than one Host")
@@ -281,6 +302,54 @@ func parseHead(head []byte, req *request) error {
 	}
 	return nil
 }
+
+// setParsed sets in r what parseHead set in p (TestSetParsed holds the two
+// to the same list).
+func setParsed(r, p *http.Request) {
+	r.Method, r.URL, r.RequestURI = p.Method, p.URL, p.RequestURI
+	r.Proto, r.ProtoMajor, r.ProtoMinor = p.Proto, p.ProtoMajor, p.ProtoMinor
+	r.Header, r.Host, r.Close = p.Header, p.Host, p.Close
+	r.ContentLength, r.TransferEncoding = p.ContentLength, p.TransferEncoding
+}
+
+// originForm parses the commonest request target, a path of characters
+// url.URL writes back as they are, with a query or none ("/a/b?x=1"),
+// into u as url.ParseRequestURI would, without its allocation. It
+// reports false for anything else (percent-escapes, an absolute URL, a
+// target ending in "?"...), which ParseRequestURI then parses:
+// FuzzOriginForm holds the two to the same URL. target has no control
+// bytes or spaces (parseHead checked).
+func originForm(target string, u *url.URL) bool {
+	if target == "" || target[0] != '/' || target[len(target)-1] == '?' {
+		return false
+	}
+	path, query, _ := strings.Cut(target, "?")
+	for i := 0; i < len(path); i++ {
+		if !plainPathByte[path[i]] {
+			return false
+		}
+	}
+	*u = url.URL{Path: path, RawQuery: query}
+	return true
+}
+
+// plainPathByte: bytes of a path that url.URL neither unescapes nor
+// escapes (RFC 3986's unreserved characters and the sub-delimiters Go
+// leaves alone in a path), so that Path is the target's path as sent and
+// RawPath is empty.
+var plainPathByte = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "-_.~$&+,/:;=@" {
+		t[c] = true
+	}
+	return t
+}()
 
 func trimCR(s string) string {
 	if n := len(s); n > 0 && s[n-1] == '\r' {

@@ -531,9 +531,21 @@ type conn struct {
 	sent100   bool
 	hijacked  bool
 	rawHijack bool    // HijackRaw: the buffers are still the server's
-	req       request // parsed into, then copied into the handler's *http.Request
+	req       request // the framing parseHead found
 	w         progressWriter
 	ctx       context.Context // the requests' context: on an event loop, the task's (loop.go); else nil
+	ctxReq    *http.Request   // an empty request with ctx (while ctx is not nil), copied into each request's (serveOne)
+}
+
+// exchange is what one request allocates in one piece: the handler's
+// *http.Request, the room parseHead fills (its URL, its header values'
+// slice headers) and the response writer; 704 bytes, a size class of its
+// own (a body reader, when there is a body, is allocated beside it). It is
+// never reused: a handler may keep any of them past its request.
+type exchange struct {
+	req  http.Request
+	room headRoom
+	w    response
 }
 
 // progressWriter writes to the connection with a deadline renewed for
@@ -761,8 +773,12 @@ func (c *conn) serveOne() bool {
 		}
 		return false
 	}
+	// The request, its URL, its values' slice headers and the response
+	// writer: one allocation (exchange), never reused.
+	x := new(exchange)
+	r := &x.req
 	req := &c.req
-	if err := parseHead(head, req); err != nil {
+	if err := parseHead(head, req, r, &x.room); err != nil {
 		var se *statusError
 		if errors.As(err, &se) {
 			c.refuse(se)
@@ -779,13 +795,19 @@ func (c *conn) serveOne() bool {
 			return false
 		}
 	}
-	ctx := c.ctx // never cancelled: see Server
-	if ctx == nil {
-		ctx = context.Background()
+	if ctx := c.ctx; ctx != nil { // never cancelled: see Server
+		// The context, from an empty request the connection made with it
+		// once (WithContext would copy a new request each time). A
+		// connection's ctx is its loop task's for its life on the loop.
+		if c.ctxReq == nil {
+			c.ctxReq = new(http.Request).WithContext(ctx)
+		}
+		parsed := *r
+		*r = *c.ctxReq
+		setParsed(r, &parsed)
 	}
-	req.rv.RemoteAddr = c.remote
-	req.rv.TLS = c.tls
-	r := req.rv.WithContext(ctx)
+	r.RemoteAddr = c.remote
+	r.TLS = c.tls
 	var b *body
 	if req.length != 0 {
 		// The handler reads the body without the head's deadline. (A
@@ -802,7 +824,8 @@ func (c *conn) serveOne() bool {
 		r.Body = http.NoBody
 	}
 	c.sent100 = false
-	w := &response{c: c, req: r, method: r.Method, pending: c.pend[:0]} // header: made by Header, or a proxy's adopted (AdoptHeader)
+	w := &x.w
+	*w = response{c: c, req: r, method: r.Method, pending: c.pend[:0]} // header: made by Header, or a proxy's adopted (AdoptHeader)
 	s.Handler.ServeHTTP(w, r)
 	if w.hijacked {
 		return false
@@ -811,7 +834,6 @@ func (c *conn) serveOne() bool {
 		return false
 	}
 	keep := !w.closeConn && !req.close && !s.draining()
-	c.req = request{} // the request's header map and strings are not kept while idle
 	if b != nil && keep && !b.drain(maxDrain, c.pend[:cap(c.pend)]) {
 		keep = false
 	}

@@ -1,0 +1,172 @@
+package h1
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// TestSetParsed: setParsed carries over every field parseHead sets, for
+// heads that set each of them (chunked framing, Close, an absolute-form
+// target's host, the asterisk form, a target ParseRequestURI parses).
+func TestSetParsed(t *testing.T) {
+	type key struct{}
+	ctx := context.WithValue(context.Background(), key{}, 1)
+	tmpl := new(http.Request).WithContext(ctx)
+	for _, head := range []string{
+		"GET /a/b?x=1 HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nX-A: 2\r\n\r\n",
+		"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+		"PUT /p HTTP/1.0\r\nContent-Length: 5\r\n\r\n",
+		"GET http://other:8080/x%20y?q HTTP/1.1\r\nHost: h\r\n\r\n",
+		"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
+	} {
+		var req request
+		p := new(http.Request)
+		if err := parseHead([]byte(head), &req, p, nil); err != nil {
+			t.Fatalf("%q: %v", head, err)
+		}
+		r := new(http.Request)
+		*r = *tmpl
+		setParsed(r, p)
+		if r.Context() != ctx {
+			t.Fatalf("%q: the context was not kept", head)
+		}
+		bg := context.Background()
+		if got, want := r.WithContext(bg), p.WithContext(bg); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q:\nset    %+v\nparsed %+v", head, got, want)
+		}
+	}
+}
+
+// TestOriginForm: the targets originForm parses without
+// url.ParseRequestURI, and those it leaves to it.
+func TestOriginForm(t *testing.T) {
+	for _, tc := range []struct {
+		target string
+		ok     bool
+	}{
+		{"/", true},
+		{"/rest/0?mode=echo", true},
+		{"/a/b;c=d/@x:y,z$&+=?q=%20&r=a+b#f", true}, // the query is kept as sent
+		{"/a/_-.~", true},
+		{"/a%20b", false},
+		{"/a!b", false},
+		{"/a*b", false},
+		{"/a'b", false},
+		{"/a(b)", false},
+		{"/a?", false},
+		{"/a??", false},
+		{"http://h/a", false},
+		{"//h/a", true},
+		{"*", false},
+		{"", false},
+		{"a/b", false},
+		{"/ä", false},
+	} {
+		var u url.URL
+		if got := originForm(tc.target, &u); got != tc.ok {
+			t.Errorf("%q: %v; want %v", tc.target, got, tc.ok)
+			continue
+		}
+		if tc.ok {
+			checkOriginForm(t, tc.target, &u)
+		}
+	}
+}
+
+func checkOriginForm(t *testing.T, target string, u *url.URL) {
+	t.Helper()
+	want, err := url.ParseRequestURI(target)
+	if err != nil {
+		t.Fatalf("%q: originForm took what ParseRequestURI refuses: %v", target, err)
+	}
+	if !reflect.DeepEqual(u, want) {
+		t.Fatalf("%q: originForm %#v, ParseRequestURI %#v", target, u, want)
+	}
+}
+
+// FuzzOriginForm: a target originForm takes (of those parseHead lets
+// through: no control bytes or spaces) is one url.ParseRequestURI parses
+// into the same URL.
+func FuzzOriginForm(f *testing.F) {
+	for _, s := range []string{"/", "/a/b?x=1&y=%zz", "/a;b=c@d:e", "//x/y?", "/a%41", "/*"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		for i := 0; i < len(target); i++ {
+			if c := target[i]; c <= ' ' || c == 0x7f {
+				return // parseHead refuses such a target before
+			}
+		}
+		var u url.URL
+		if originForm(target, &u) {
+			checkOriginForm(t, target, &u)
+		}
+	})
+}
+
+// TestKeptRequest: what a handler keeps of a request (its header, its
+// values, its URL, the request itself) is as it was after the connection
+// has served other requests: nothing of a request is reused for the next.
+func TestKeptRequest(t *testing.T) {
+	for _, front := range fronts {
+		t.Run(front, func(t *testing.T) {
+			kept := make(chan *http.Request, 8)
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				kept <- r
+				w.Write([]byte("ok"))
+			})
+			addr := serve(t, front, h)
+			var heads bytes.Buffer
+			for i := range 6 {
+				// short and long heads (more fields than the room holds), plain and escaped targets
+				n := strings.Repeat("x", i)
+				heads.WriteString("GET /k/" + n + "?i=" + n + " HTTP/1.1\r\nHost: h" + n + "\r\nX-I: " + n + "\r\n")
+				if i%2 == 1 {
+					heads.WriteString("X-P: %41\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\n")
+				}
+				heads.WriteString("\r\n")
+			}
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := c.Write(heads.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(c)
+			var rs []*http.Request
+			for range 6 {
+				if r := readResp(t, br, "GET"); r.status != 200 {
+					t.Fatalf("status %d", r.status)
+				}
+				rs = append(rs, <-kept)
+			}
+			for i, r := range rs {
+				n := strings.Repeat("x", i)
+				if r.Method != "GET" || r.URL.Path != "/k/"+n || r.URL.RawQuery != "i="+n || r.RequestURI != "/k/"+n+"?i="+n ||
+					r.Host != "h"+n || r.Header.Get("X-I") != n || (i%2 == 1) != (r.Header.Get("H") == "8") {
+					t.Errorf("request %d kept as %s %s %q host %q header %v", i, r.Method, r.URL, r.RequestURI, r.Host, r.Header)
+				}
+			}
+		})
+	}
+}
+
+// TestExchangeSize: a request's exchange stays within the 704-byte size
+// class it was made to fill; past it, the allocator rounds it to 768.
+func TestExchangeSize(t *testing.T) {
+	if n := unsafe.Sizeof(exchange{}); n > 704 {
+		t.Errorf("exchange is %d bytes; keep it within 704 (fewer values in headRoom)", n)
+	}
+}
