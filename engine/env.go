@@ -115,8 +115,9 @@ func (u *Url) String() string {
 }
 
 // fill sets out from u (SetRequest fills the State's own Url in place);
-// requestURI, when it ends with "?" and u's query, gives QueryString.
-func (out *Url) fill(u *url.URL, scheme, host, requestURI string) {
+// requestURI, when it ends with "?" and u's query, gives QueryString. The
+// query's values come from st's room (State.Strings) when st is not nil.
+func (out *Url) fill(u *url.URL, scheme, host, requestURI string, st *State) {
 	*out = Url{Scheme: scheme, Path: u.Path}
 	h, p := host, ""
 	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
@@ -136,7 +137,7 @@ func (out *Url) fill(u *url.URL, scheme, host, requestURI string) {
 		} else {
 			out.QueryString = "?" + u.RawQuery
 		}
-		out.Query = parseQuery(u.RawQuery)
+		out.Query = parseQuery(u.RawQuery, st)
 	}
 	// No query: Query stays nil (reads of a nil map find nothing; MutableQuery makes one).
 }
@@ -162,11 +163,17 @@ func (u *Url) SetQuery(q Query) {
 }
 
 // parseQuery is url.ParseQuery (pairs that do not unescape are skipped)
-// with fewer allocations: one map and one backing array for the values.
-func parseQuery(raw string) Query {
+// with fewer allocations: one map and one backing array for the values,
+// from st's room when st is not nil.
+func parseQuery(raw string, st *State) Query {
 	n := strings.Count(raw, "&") + 1
 	q := make(Query, n)
-	vals := make([]string, 0, n)
+	var vals []string
+	if st != nil {
+		vals = st.Strings(n)[:0]
+	} else {
+		vals = make([]string, 0, n)
+	}
 	for raw != "" {
 		var part string
 		part, raw, _ = strings.Cut(raw, "&")

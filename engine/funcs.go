@@ -86,7 +86,7 @@ func ParseUrl(s string) *Url {
 		return nil
 	}
 	out := &Url{}
-	out.fill(u, u.Scheme, u.Host, "")
+	out.fill(u, u.Scheme, u.Host, "", nil)
 	return out
 }
 

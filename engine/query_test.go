@@ -14,12 +14,22 @@ func TestQueryMatchesNetURL(t *testing.T) {
 		"k=v1&k=v2&k=v3", "é=ü&%C3%A9=2",
 	} {
 		want, _ := url.ParseQuery(raw)
-		got := parseQuery(raw)
+		got := parseQuery(raw, nil)
 		if len(want) == 0 && len(got) == 0 {
 			continue
 		}
 		if !reflect.DeepEqual(url.Values(got), want) {
 			t.Errorf("parseQuery(%q) = %v, want %v", raw, got, want)
+		}
+		// The same with the values in a request's room (State.Strings),
+		// when they fit it and when they do not.
+		for _, size := range []int{2, 8} {
+			st := AcquireState(nil)
+			st.SetStringRoom(make([]string, size))
+			if q := parseQuery(raw, st); !reflect.DeepEqual(url.Values(q), want) {
+				t.Errorf("parseQuery(%q) in a room of %d = %v, want %v", raw, size, q, want)
+			}
+			st.Release()
 		}
 		wantEnc := want.Encode()
 		if wantEnc != "" {
@@ -30,10 +40,50 @@ func TestQueryMatchesNetURL(t *testing.T) {
 		}
 	}
 	// Appending to one key must not clobber another's value.
-	q := parseQuery("a=1&b=2")
+	q := parseQuery("a=1&b=2", nil)
 	q["a"] = append(q["a"], "x")
 	if q["b"][0] != "2" {
 		t.Errorf("append to a changed b: %v", q)
+	}
+	st := AcquireState(nil)
+	defer st.Release()
+	room := make([]string, 3)
+	st.SetStringRoom(room)
+	q = parseQuery("a=1&b=2", st)
+	q["a"] = append(q["a"], "x")
+	if q["b"][0] != "2" || room[2] != "" {
+		t.Errorf("append to a changed b or the room: %v %q", q, room)
+	}
+}
+
+// TestStringRoom: State.Strings hands out disjoint slices of the room
+// SetStringRoom gave, each with a capacity of its length, then new ones;
+// Release forgets the room.
+func TestStringRoom(t *testing.T) {
+	st := AcquireState(nil)
+	room := make([]string, 5)
+	st.SetStringRoom(room)
+	a, b := st.Strings(2), st.Strings(3)
+	if cap(a) != 2 || cap(b) != 3 || &a[0] != &room[0] || &b[0] != &room[2] {
+		t.Fatalf("slices not from the room: cap %d %d", cap(a), cap(b))
+	}
+	a = append(a, "x") // copies: b is not written
+	a[0], b[0] = "a", "b"
+	if room[0] != "" || room[2] != "b" {
+		t.Fatalf("room %q", room)
+	}
+	if c := st.Strings(1); len(c) != 1 || cap(c) != 1 {
+		t.Fatalf("past the room: %d %d", len(c), cap(c))
+	}
+	st.Release()
+	st = AcquireState(nil) // perhaps the same State
+	defer st.Release()
+	c := st.Strings(1)
+	c[0] = "c"
+	for _, v := range room {
+		if v == "c" {
+			t.Fatalf("a released State handed out its last request's room: %q", room)
+		}
 	}
 }
 
@@ -43,7 +93,7 @@ func FuzzParseQuery(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		want, _ := url.ParseQuery(raw)
-		got := parseQuery(raw)
+		got := parseQuery(raw, nil)
 		if len(want) == 0 && len(got) == 0 {
 			return
 		}

@@ -76,6 +76,10 @@ type State struct {
 	// private holds what a policy hands to a later one; see SetPrivate.
 	private map[any]any
 
+	// strs is room for the small []string values made for this request
+	// (the query's, set-header's); see SetStringRoom.
+	strs []string
+
 	// observers see the response body as it is sent; see ObserveResponseBody.
 	observers  []func([]byte)
 	onResponse []func(*State) // see OnBackendResponse
@@ -175,6 +179,7 @@ func (s *State) Release() {
 	s.onResponse = s.onResponse[:0]
 	clear(s.filters)
 	s.filters = s.filters[:0]
+	s.strs = nil
 	statePool.Put(s)
 }
 
@@ -191,11 +196,30 @@ func (s *State) SetRequestURI(method, scheme, host string, u *url.URL, requestUR
 	s.req.Method = method
 	s.req.Headers = Headers(h)
 	s.req.IpAddress = ip
-	s.url.fill(u, scheme, host, requestURI)
+	s.url.fill(u, scheme, host, requestURI, s)
 	s.url.sharedQuery = true // OriginalUrl shares the parsed query until a policy changes it
 	s.req.Url = &s.url
 	s.origURL = s.url
 	s.req.OriginalUrl = &s.origURL
+}
+
+// SetStringRoom gives the State room for the []string values made for
+// its request (Strings), the query's values among them: call it before
+// SetRequest. The room must belong to that request alone and never be
+// reused (not pooled): a policy may keep a slice of it, and the State,
+// which is pooled, forgets it at Release.
+func (s *State) SetStringRoom(room []string) { s.strs = room }
+
+// Strings returns n empty strings with a capacity of n (so that an append
+// copies them), from the room SetStringRoom gave while it lasts, else
+// newly allocated. Policies use it for the values they set.
+func (s *State) Strings(n int) []string {
+	if n <= len(s.strs) {
+		r := s.strs[:n:n]
+		s.strs = s.strs[n:]
+		return r
+	}
+	return make([]string, n)
 }
 
 // SetRequestID sets context.RequestId.

@@ -88,6 +88,10 @@ type restParts struct {
 	xfUsed          bool
 	flushHead       bool        // the answer is a filtered event stream: its head goes at once (modifyResponse)
 	id              [idLen]byte // the request id's bytes (requestID)
+	// strs is the State's room for the query's values and the values
+	// policies set (engine.State.SetStringRoom): four keep the exchange
+	// in the 1408-byte size class.
+	strs [4]string
 }
 
 // newRESTExchange is newExchange for a REST request: the exchange and its
@@ -134,6 +138,9 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	ctx.Operation, ctx.Product = api.Operation, api.Product // api is the view of the operation and product
 	// Hop-by-hop headers the client named: never forwarded, never seen by policies.
 	stripConnectionListed(h)
+	if x.rest != nil {
+		st.SetStringRoom(x.rest.strs[:])
+	}
 	st.SetRequestURI(r.Method, scheme, r.Host, r.URL, r.RequestURI, h, x.ip)
 	x.m.fill(st)
 	st.SetDeployment(x.s.deployment.Load())

@@ -58,7 +58,7 @@ func evalAll(s *engine.State, name, action engine.Str, values []engine.Str) (str
 	if !oneOf(a, actions) {
 		return "", "", nil, engine.NewPolicyError(engine.ReasonExpression, 500, "exists-action evaluated to "+a, nil)
 	}
-	vals := make([]string, 0, len(values))
+	vals := s.Strings(len(values))[:0] // the request's room (State.SetStringRoom), a policy may keep them
 	for _, v := range values {
 		x, err := v.Eval(s)
 		if err != nil {
