@@ -157,9 +157,13 @@ func (u *Url) MutableQuery() Query {
 }
 
 // SetQuery changes the query and keeps QueryString in step.
-func (u *Url) SetQuery(q Query) {
+func (u *Url) SetQuery(q Query) { u.SetQueryIn(q, nil) }
+
+// SetQueryIn is SetQuery with QueryString made by st.NewString (in the
+// request's room) when st is not nil.
+func (u *Url) SetQueryIn(q Query, st *State) {
 	u.Query = q
-	u.QueryString = encodeQuery(q)
+	u.QueryString = encodeQuery(q, st)
 }
 
 // parseQuery is url.ParseQuery (pairs that do not unescape are skipped)
@@ -197,8 +201,8 @@ func parseQuery(raw string, st *State) Query {
 }
 
 // encodeQuery is "?" + url.Values.Encode() (keys sorted), or "" when empty,
-// built in one buffer.
-func encodeQuery(q Query) string {
+// built in one buffer, made a string by st.NewString when st is not nil.
+func encodeQuery(q Query, st *State) string {
 	if len(q) == 0 {
 		return ""
 	}
@@ -212,22 +216,36 @@ func encodeQuery(q Query) string {
 		}
 	}
 	sort.Strings(keys)
-	var b strings.Builder
-	b.Grow(size + 8)
+	if st != nil {
+		return encodeQueryIn(q, keys, st)
+	}
+	b := appendQuery(make([]byte, 0, size+8), q, keys)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is this string's alone
+}
+
+// encodeQueryIn is encodeQuery's text built on the stack and copied by
+// st.NewString.
+func encodeQueryIn(q Query, keys []string, st *State) string {
+	var arr [256]byte
+	return st.NewStringBytes(appendQuery(arr[:0], q, keys))
+}
+
+// appendQuery appends encodeQuery's text of q, keys sorted, to b.
+func appendQuery(b []byte, q Query, keys []string) []byte {
 	for _, k := range keys {
 		ek := url.QueryEscape(k)
 		for _, v := range q[k] {
-			if b.Len() == 0 {
-				b.WriteByte('?')
+			if len(b) == 0 {
+				b = append(b, '?')
 			} else {
-				b.WriteByte('&')
+				b = append(b, '&')
 			}
-			b.WriteString(ek)
-			b.WriteByte('=')
-			b.WriteString(url.QueryEscape(v))
+			b = append(b, ek...)
+			b = append(b, '=')
+			b = append(b, url.QueryEscape(v)...)
 		}
 	}
-	return b.String()
+	return b
 }
 
 // Headers are case-insensitive, as HTTP headers are; keys are stored in

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"reflect"
-	"strings"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm/runtime"
@@ -518,12 +517,7 @@ func concat(parts []fnode) fnode {
 		if int64(size) > st.budget.max() {
 			return "", false // the VM reports the budget error
 		}
-		var b strings.Builder
-		b.Grow(size)
-		for _, v := range vals {
-			b.WriteString(v)
-		}
-		return b.String(), true
+		return st.NewString(vals...), true // in the request's room while it lasts
 	}}
 }
 

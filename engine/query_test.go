@@ -25,7 +25,7 @@ func TestQueryMatchesNetURL(t *testing.T) {
 		// when they fit it and when they do not.
 		for _, size := range []int{2, 8} {
 			st := AcquireState(nil)
-			st.SetStringRoom(make([]string, size))
+			st.SetStringRoom(make([]string, size), nil)
 			if q := parseQuery(raw, st); !reflect.DeepEqual(url.Values(q), want) {
 				t.Errorf("parseQuery(%q) in a room of %d = %v, want %v", raw, size, q, want)
 			}
@@ -35,8 +35,16 @@ func TestQueryMatchesNetURL(t *testing.T) {
 		if wantEnc != "" {
 			wantEnc = "?" + wantEnc
 		}
-		if enc := encodeQuery(got); enc != wantEnc {
+		if enc := encodeQuery(got, nil); enc != wantEnc {
 			t.Errorf("encodeQuery(%v) = %q, want %q", got, enc, wantEnc)
+		}
+		for _, size := range []int{8, 128} { // the string in a room too small and one that fits
+			st := AcquireState(nil)
+			st.SetStringRoom(nil, make([]byte, size))
+			if enc := encodeQuery(got, st); enc != wantEnc {
+				t.Errorf("encodeQuery(%v) in a room of %d = %q, want %q", got, size, enc, wantEnc)
+			}
+			st.Release()
 		}
 	}
 	// Appending to one key must not clobber another's value.
@@ -48,7 +56,7 @@ func TestQueryMatchesNetURL(t *testing.T) {
 	st := AcquireState(nil)
 	defer st.Release()
 	room := make([]string, 3)
-	st.SetStringRoom(room)
+	st.SetStringRoom(room, nil)
 	q = parseQuery("a=1&b=2", st)
 	q["a"] = append(q["a"], "x")
 	if q["b"][0] != "2" || room[2] != "" {
@@ -62,7 +70,7 @@ func TestQueryMatchesNetURL(t *testing.T) {
 func TestStringRoom(t *testing.T) {
 	st := AcquireState(nil)
 	room := make([]string, 5)
-	st.SetStringRoom(room)
+	st.SetStringRoom(room, nil)
 	a, b := st.Strings(2), st.Strings(3)
 	if cap(a) != 2 || cap(b) != 3 || &a[0] != &room[0] || &b[0] != &room[2] {
 		t.Fatalf("slices not from the room: cap %d %d", cap(a), cap(b))
@@ -74,6 +82,26 @@ func TestStringRoom(t *testing.T) {
 	}
 	if c := st.Strings(1); len(c) != 1 || cap(c) != 1 {
 		t.Fatalf("past the room: %d %d", len(c), cap(c))
+	}
+	st.Release()
+
+	// NewString: strings in the room's bytes one after another, each
+	// byte written once, then in allocations of their own.
+	st = AcquireState(nil)
+	bytes := make([]byte, 10)
+	st.SetStringRoom(nil, bytes)
+	s1 := st.NewString("ab", "", "cd")
+	s2 := st.NewStringBytes([]byte("efg"))
+	s3 := st.NewString("0123456789") // past the room
+	s4 := st.NewString("hij")
+	if s1 != "abcd" || s2 != "efg" || s3 != "0123456789" || s4 != "hij" || st.NewString() != "" {
+		t.Fatalf("%q %q %q %q", s1, s2, s3, s4)
+	}
+	if string(bytes) != "abcdefghij" {
+		t.Fatalf("room %q", bytes)
+	}
+	if st.NewString("x") != "x" || string(bytes) != "abcdefghij" {
+		t.Fatalf("a full room written again: %q", bytes)
 	}
 	st.Release()
 	st = AcquireState(nil) // perhaps the same State

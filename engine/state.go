@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/expr-lang/expr/vm"
 )
@@ -76,9 +77,10 @@ type State struct {
 	// private holds what a policy hands to a later one; see SetPrivate.
 	private map[any]any
 
-	// strs is room for the small []string values made for this request
-	// (the query's, set-header's); see SetStringRoom.
-	strs []string
+	// strs and strBytes are room for the small []string values and the
+	// strings made for this request; see SetStringRoom.
+	strs     []string
+	strBytes []byte
 
 	// observers see the response body as it is sent; see ObserveResponseBody.
 	observers  []func([]byte)
@@ -179,7 +181,7 @@ func (s *State) Release() {
 	s.onResponse = s.onResponse[:0]
 	clear(s.filters)
 	s.filters = s.filters[:0]
-	s.strs = nil
+	s.strs, s.strBytes = nil, nil
 	statePool.Put(s)
 }
 
@@ -203,12 +205,41 @@ func (s *State) SetRequestURI(method, scheme, host string, u *url.URL, requestUR
 	s.req.OriginalUrl = &s.origURL
 }
 
-// SetStringRoom gives the State room for the []string values made for
-// its request (Strings), the query's values among them: call it before
-// SetRequest. The room must belong to that request alone and never be
-// reused (not pooled): a policy may keep a slice of it, and the State,
-// which is pooled, forgets it at Release.
-func (s *State) SetStringRoom(room []string) { s.strs = room }
+// SetStringRoom gives the State room for the []string values (Strings)
+// and the strings (NewString) made for its request, the query's values and
+// string among them: call it before SetRequest. The room must belong to
+// that request alone and never be reused (not pooled): a policy may keep
+// what it was given, and the State, which is pooled, forgets the room at
+// Release.
+func (s *State) SetStringRoom(strs []string, b []byte) { s.strs, s.strBytes = strs, b }
+
+// NewString returns the concatenation of parts as a new string: its bytes
+// in the room SetStringRoom gave while it lasts, each byte of which it
+// writes once, else in an allocation of its own.
+func (s *State) NewString(parts ...string) string {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if n == 0 {
+		return ""
+	}
+	var b []byte
+	if n <= len(s.strBytes) {
+		b, s.strBytes = s.strBytes[:0:n], s.strBytes[n:]
+	} else {
+		b = make([]byte, 0, n)
+	}
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return unsafe.String(unsafe.SliceData(b), n)
+}
+
+// NewStringBytes is NewString of b's bytes (copied).
+func (s *State) NewStringBytes(b []byte) string {
+	return s.NewString(unsafe.String(unsafe.SliceData(b), len(b)))
+}
 
 // Strings returns n empty strings with a capacity of n (so that an append
 // copies them), from the room SetStringRoom gave while it lasts, else

@@ -88,10 +88,13 @@ type restParts struct {
 	xfUsed          bool
 	flushHead       bool        // the answer is a filtered event stream: its head goes at once (modifyResponse)
 	id              [idLen]byte // the request id's bytes (requestID)
-	// strs is the State's room for the query's values and the values
-	// policies set (engine.State.SetStringRoom): four keep the exchange
-	// in the 1408-byte size class.
-	strs [4]string
+	// strs and strBytes are the State's room for the query's values and
+	// the values policies set, and for the strings made for the request
+	// (concatenations, the query string, the backend path), up to their
+	// size (engine.State.SetStringRoom): the exchange fills the
+	// 1536-byte size class.
+	strs     [4]string
+	strBytes [128]byte
 }
 
 // newRESTExchange is newExchange for a REST request: the exchange and its
@@ -139,7 +142,7 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	// Hop-by-hop headers the client named: never forwarded, never seen by policies.
 	stripConnectionListed(h)
 	if x.rest != nil {
-		st.SetStringRoom(x.rest.strs[:])
+		st.SetStringRoom(x.rest.strs[:], x.rest.strBytes[:])
 	}
 	st.SetRequestURI(r.Method, scheme, r.Host, r.URL, r.RequestURI, h, x.ip)
 	x.m.fill(st)
@@ -429,7 +432,7 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 		}
 	}
 	if rest != "" && rest != "/" || (rest == "/" && !strings.HasSuffix(base.Path, "/")) {
-		base.Path = joinPath(base.Path, rest)
+		base.Path = joinPathIn(st, base.Path, rest)
 		base.RawPath = ""
 	}
 	reqQuery := ""
@@ -481,16 +484,24 @@ func (x *exchange) newTarget(u url.URL) *url.URL {
 	return t
 }
 
-func joinPath(a, b string) string {
+func joinPath(a, b string) string { return joinPathIn(nil, a, b) }
+
+// joinPathIn is joinPath with the joined path made by st.NewString (in
+// the request's room) when st is not nil.
+func joinPathIn(st *engine.State, a, b string) string {
+	sep := ""
 	switch {
 	case a == "":
 		return b
 	case strings.HasSuffix(a, "/") && strings.HasPrefix(b, "/"):
-		return a + b[1:]
+		b = b[1:]
 	case !strings.HasSuffix(a, "/") && !strings.HasPrefix(b, "/"):
-		return a + "/" + b
+		sep = "/"
 	}
-	return a + b
+	if st == nil {
+		return a + sep + b
+	}
+	return st.NewString(a, sep, b)
 }
 
 // Helpers both proxy paths share.

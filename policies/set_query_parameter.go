@@ -30,8 +30,8 @@ func (q *setQueryParameter) Run(_ context.Context, s *engine.State) error {
 	}
 	query := u.MutableQuery()
 	applyValues(query, name, action, vals)
-	u.SetQuery(query)
-	if s.Trace() != nil { // the arguments would be boxed even with tracing off
+	u.SetQueryIn(query, s) // the string in the request's room
+	if s.Trace() != nil {  // the arguments would be boxed even with tracing off
 		s.Tracef("%s %s", action, name)
 	}
 	return nil
