@@ -133,6 +133,9 @@ func TestKeptRequest(t *testing.T) {
 				if i%2 == 1 {
 					heads.WriteString("X-P: %41\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\n")
 				}
+				if i == 2 || i == 4 { // heads larger than the 2 KiB buffer they are read into
+					heads.WriteString("X-Big: " + strings.Repeat(n, 3000/len(n)) + "\r\n")
+				}
 				heads.WriteString("\r\n")
 			}
 			c, err := net.Dial("tcp", addr)
@@ -157,6 +160,9 @@ func TestKeptRequest(t *testing.T) {
 				if r.Method != "GET" || r.URL.Path != "/k/"+n || r.URL.RawQuery != "i="+n || r.RequestURI != "/k/"+n+"?i="+n ||
 					r.Host != "h"+n || r.Header.Get("X-I") != n || (i%2 == 1) != (r.Header.Get("H") == "8") {
 					t.Errorf("request %d kept as %s %s %q host %q header %v", i, r.Method, r.URL, r.RequestURI, r.Host, r.Header)
+				}
+				if big := r.Header.Get("X-Big"); (i == 2 || i == 4) && big != strings.Repeat(n, 3000/len(n)) || i != 2 && i != 4 && big != "" {
+					t.Errorf("request %d kept X-Big of %d bytes", i, len(big))
 				}
 			}
 		})

@@ -523,7 +523,7 @@ type conn struct {
 	bw        *bufio.Writer
 	remote    string
 	tls       *tls.ConnectionState
-	head      []byte
+	head      []byte // a head larger than pend: the buffer it was read into, kept for the next
 	pend      []byte
 	pendp     *[]byte // pend's pool entry
 	state     atomic.Int32
@@ -764,8 +764,17 @@ func (c *conn) serveOne() bool {
 	if !headBuffered(c.br) {
 		_ = c.rwc.SetReadDeadline(time.Now().Add(s.readHeaderTimeout()))
 	}
-	head, err := readHead(c.br, c.head, s.maxHeaderBytes())
-	c.head = head[:0]
+	// The head is read into the response's hold-back buffer (pooled, and
+	// free until the handler writes; parseHead copies the head out), or
+	// into the connection's own once a head outgrew it.
+	buf := c.pend[:0]
+	if cap(c.head) > cap(buf) {
+		buf = c.head[:0]
+	}
+	head, err := readHead(c.br, buf, s.maxHeaderBytes())
+	if cap(head) > cap(c.pend) {
+		c.head = head[:0]
+	}
 	if err != nil {
 		var se *statusError
 		if errors.As(err, &se) {
