@@ -654,7 +654,11 @@ func (c *conn) serve(tlsConf *tls.Config) {
 		}
 		c.rwc, c.io, c.tls = tc, tc, &st
 	}
-	c.remote = c.rwc.RemoteAddr().String()
+	if ra, ok := c.rwc.(interface{ RemoteAddrString() string }); ok {
+		c.remote = ra.RemoteAddrString() // an event loop's: without building a net.Addr
+	} else {
+		c.remote = c.rwc.RemoteAddr().String()
+	}
 	c.w = progressWriter{c: c.io, timeout: s.writeTimeout()}
 	c.acquire()
 	first := s.H2C && tlsConf == nil

@@ -326,6 +326,31 @@ func (c *Conn) RemoteAddr() net.Addr {
 	return c.raddr
 }
 
+// RemoteAddrString is RemoteAddr().String() made straight from the
+// peer's socket address, without the *net.TCPAddr and its IP (what a front
+// server keeps of a connection: h1 asks for it when a connection has it).
+// An address with an IPv6 zone goes the long way.
+func (c *Conn) RemoteAddrString() string {
+	if c.raddr == nil {
+		switch a := c.rsa.(type) {
+		case *unix.SockaddrInet4:
+			return addrPortString(netip.AddrFrom4(a.Addr), a.Port)
+		case *unix.SockaddrInet6:
+			if a.ZoneId == 0 {
+				return addrPortString(netip.AddrFrom16(a.Addr).Unmap(), a.Port) // net.IP prints a v4-mapped address as IPv4
+			}
+		}
+	}
+	return c.RemoteAddr().String()
+}
+
+// addrPortString is net.TCPAddr's String of ip and port, in one
+// allocation.
+func addrPortString(ip netip.Addr, port int) string {
+	var buf [64]byte
+	return string(netip.AddrPortFrom(ip, uint16(port)).AppendTo(buf[:0]))
+}
+
 func tcpAddr(sa unix.Sockaddr) *net.TCPAddr {
 	switch a := sa.(type) {
 	case *unix.SockaddrInet4:
