@@ -306,9 +306,15 @@ type Response struct {
 	Body         *Body
 }
 
-// NewResponse returns an empty response with the given status.
+// NewResponse returns an empty response with the given status. The
+// response and its empty body are one allocation.
 func NewResponse(status int) *Response {
-	return &Response{StatusCode: status, StatusReason: http.StatusText(status), Headers: Headers{}, Body: &Body{}}
+	rb := &struct {
+		resp Response
+		body Body
+	}{}
+	rb.resp = Response{StatusCode: status, StatusReason: http.StatusText(status), Headers: Headers{}, Body: &rb.body}
+	return &rb.resp
 }
 
 // Body is a message body that expressions can read as text or JSON.
