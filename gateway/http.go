@@ -202,7 +202,7 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 			out.Body, out.ContentLength = nil, 0 // an empty body: nothing to send or send again
 			return out.WithContext(ctx)
 		}
-		out.Body = io.NopCloser(bytes.NewReader(data))
+		out.Body = io.NopCloser(bytes.NewReader(data)) // net/http's transport sees through it to an in-memory reader (one write)
 		out.ContentLength = int64(len(data))
 		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 	}

@@ -45,7 +45,7 @@ type pendingBodies struct {
 // (too slow) or 413 (too large) rather than a generic 500 or 502.
 type requestBody struct {
 	io.ReadCloser
-	rc        *http.ResponseController
+	rc        http.ResponseController
 	pending   *pendingBodies
 	elem      *list.Element // in pending while the body is arriving
 	timedOut  atomic.Bool
@@ -59,7 +59,7 @@ func (p *pendingBodies) guardBody(w http.ResponseWriter, r *http.Request, timeou
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return nil
 	}
-	rb := &requestBody{ReadCloser: r.Body, rc: http.NewResponseController(w), pending: p}
+	rb := &requestBody{ReadCloser: r.Body, rc: *http.NewResponseController(w), pending: p} // the controller in the guard's allocation
 	if timeout > 0 {
 		_ = rb.rc.SetReadDeadline(time.Now().Add(timeout))
 	}
