@@ -366,8 +366,13 @@ func writeStatusLine(bw *bufio.Writer, http11 bool, code int) {
 	} else {
 		bw.WriteString("HTTP/1.0 ")
 	}
-	var b [3]byte
-	bw.Write(strconv.AppendInt(b[:0], int64(code), 10))
+	if code >= 100 && code <= 999 { // WriteHeader refuses others; a buffer for AppendInt would escape (bufio's Write)
+		bw.WriteByte(byte('0' + code/100))
+		bw.WriteByte(byte('0' + code/10%10))
+		bw.WriteByte(byte('0' + code%10))
+	} else {
+		bw.WriteString(strconv.Itoa(code))
+	}
 	bw.WriteByte(' ')
 	text := http.StatusText(code)
 	if text == "" {

@@ -1,6 +1,9 @@
 package h1
 
 import (
+	"bufio"
+	"bytes"
+	"io"
 	"net/http"
 	"reflect"
 	"testing"
@@ -36,5 +39,35 @@ func TestAdoptHeader(t *testing.T) {
 				t.Errorf("header %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// writeStatusLine writes the status line net/http would, allocating
+// nothing.
+func TestWriteStatusLine(t *testing.T) {
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
+	for _, tc := range []struct {
+		http11 bool
+		code   int
+		want   string
+	}{
+		{true, 200, "HTTP/1.1 200 OK\r\n"},
+		{true, 101, "HTTP/1.1 101 Switching Protocols\r\n"},
+		{false, 404, "HTTP/1.0 404 Not Found\r\n"},
+		{true, 599, "HTTP/1.1 599 status code 599\r\n"},
+		{true, 999, "HTTP/1.1 999 status code 999\r\n"},
+		{true, 1000, "HTTP/1.1 1000 status code 1000\r\n"},
+	} {
+		buf.Reset()
+		writeStatusLine(bw, tc.http11, tc.code)
+		bw.Flush()
+		if buf.String() != tc.want {
+			t.Errorf("%d: %q, want %q", tc.code, buf.String(), tc.want)
+		}
+	}
+	bw = bufio.NewWriterSize(io.Discard, 4096)
+	if n := testing.AllocsPerRun(100, func() { writeStatusLine(bw, true, 200); bw.Flush() }); n != 0 {
+		t.Errorf("%v allocations per status line", n)
 	}
 }
