@@ -71,33 +71,35 @@ func BenchmarkRoundTrip(b *testing.B) {
 // bytes up to 128 (one allocation), and the header map and its group. A
 // new allocation on this path shows here first.
 func TestRoundTripAllocs(t *testing.T) {
-	addr := testutil.RawHTTPBackend(t, "text/plain", "ok\n")
-	rt := &upstream.Transport{MaxIdleConnsPerHost: 4}
-	defer rt.CloseIdleConnections()
-	req, err := http.NewRequest("GET", "http://"+addr+"/x", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 64)
-	trip := func() {
-		resp, err := rt.RoundTrip(req)
+	for _, size := range []int{3, 4 << 10} { // a Content-Length of 4 digits made a string to compare
+		addr := testutil.RawHTTPBackend(t, "text/plain", strings.Repeat("x", size))
+		rt := &upstream.Transport{MaxIdleConnsPerHost: 4}
+		defer rt.CloseIdleConnections()
+		req, err := http.NewRequest("GET", "http://"+addr+"/x", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			if _, err := resp.Body.Read(buf); err != nil {
-				break
+		buf := make([]byte, 8<<10)
+		trip := func() {
+			resp, err := rt.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for {
+				if _, err := resp.Body.Read(buf); err != nil {
+					break
+				}
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/plain" || resp.ContentLength != int64(size) {
+				t.Fatalf("response %d %v %d", resp.StatusCode, resp.Header, resp.ContentLength)
 			}
 		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/plain" || resp.ContentLength != 3 {
-			t.Fatalf("response %d %v %d", resp.StatusCode, resp.Header, resp.ContentLength)
+		trip() // dial and pool the connection
+		const want = 3
+		if n := testing.AllocsPerRun(200, trip); n > want+poolSlack {
+			t.Errorf("%d-byte answer: %v allocations per round trip; want at most %d", size, n, want+poolSlack)
 		}
-	}
-	trip() // dial and pool the connection
-	const want = 3
-	if n := testing.AllocsPerRun(200, trip); n > want+poolSlack {
-		t.Errorf("%v allocations per round trip; want at most %d", n, want+poolSlack)
 	}
 }
 

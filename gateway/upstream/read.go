@@ -312,7 +312,7 @@ func frame(hd *head, req *http.Request) error {
 		if err != nil {
 			return err
 		}
-		if len(cl) > 1 || len(cl[0]) != len(strconv.FormatInt(n, 10)) {
+		if len(cl) > 1 || len(cl[0]) != decimalLen(n) { // "5, 5", "05", " 5": the canonical value
 			h["Content-Length"] = []string{strconv.FormatInt(n, 10)}
 		}
 		switch {
@@ -333,6 +333,16 @@ func frame(hd *head, req *http.Request) error {
 	resp.Close = !keepAlive
 	hd.reuse = keepAlive
 	return nil
+}
+
+// decimalLen is len(strconv.FormatInt(n, 10)) for n >= 0, without
+// making the string.
+func decimalLen(n int64) int {
+	l := 1
+	for ; n >= 10; n /= 10 {
+		l++
+	}
+	return l
 }
 
 // contentLength is the value of the Content-Length fields: a decimal

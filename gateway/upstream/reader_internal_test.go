@@ -3,6 +3,7 @@ package upstream
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"tollgate/internal/testutil"
@@ -39,6 +40,15 @@ func TestIdleConnHoldsNoReadBuffer(t *testing.T) {
 		})
 		if n != 1 {
 			t.Fatalf("round trip %d: %d idle connections, want 1", i, n)
+		}
+	}
+}
+
+// decimalLen is the length of n's decimal text.
+func TestDecimalLen(t *testing.T) {
+	for _, n := range []int64{0, 1, 9, 10, 99, 100, 4096, 999999, 1000000, 1<<62 - 1, 1<<63 - 1} {
+		if got, want := decimalLen(n), len(strconv.FormatInt(n, 10)); got != want {
+			t.Errorf("decimalLen(%d) = %d, want %d", n, got, want)
 		}
 	}
 }
