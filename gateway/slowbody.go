@@ -82,13 +82,13 @@ func (p *pendingBodies) guardBody(w http.ResponseWriter, r *http.Request, timeou
 
 func (rb *requestBody) Read(b []byte) (int, error) {
 	n, err := rb.ReadCloser.Read(b)
-	if err != nil {
+	if err == io.EOF { // first: errors.As's target escapes, an allocation at every body's end
+		rb.release(true)
+	} else if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			rb.timedOut.Store(true)
 			rb.release(false)
-		} else if err == io.EOF {
-			rb.release(true)
 		} else if !errors.Is(err, errBodyTooLarge) {
 			rb.malformed.Store(true)
 		}
