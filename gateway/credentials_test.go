@@ -81,19 +81,20 @@ func credFolder(t *testing.T, dir, tokenURL, backend, scopes string) {
 </inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
 }
 
-// TestCredentialManagerEndToEnd: a request through the gateway gets the
-// connection's token from the provider (once), a reload keeps it, a
-// broken credential file keeps the running configuration, and a changed
-// provider takes effect on reload.
-func TestCredentialManagerEndToEnd(t *testing.T) {
-	ts := newTokenServer(t)
-	var seen atomic.Value
-	backend := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+// authBackend is a backend that records the Authorization header it gets
+// and answers 204.
+func authBackend(t *testing.T) (*httptest.Server, *atomic.Value) {
+	seen := new(atomic.Value)
+	return newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
 		seen.Store(r.Header.Get("Authorization"))
 		w.WriteHeader(http.StatusNoContent)
-	})
-	dir := t.TempDir()
-	credFolder(t, dir, ts.URL+"/token", backend.URL, "orders.read")
+	}), seen
+}
+
+// credGateway serves dir with a credential manager of its own (the
+// gateway's identity object-1 in tenant-1) and the provider's secret named
+// value set.
+func credGateway(t *testing.T, dir string) (*testGateway, *policies.Credentials) {
 	st := store.NewMemory()
 	creds := policies.NewCredentials(policies.CredentialsOptions{Store: st, Identity: policies.GatewayIdentity{ObjectID: "object-1", TenantID: "tenant-1"}})
 	g := startGateway(t, dir, func(o *gateway.Options) {
@@ -106,16 +107,33 @@ func TestCredentialManagerEndToEnd(t *testing.T) {
 			return ""
 		}
 	})
-	call := func(want string) {
-		t.Helper()
-		res, body := get(t, g.url+"/orders/1", nil)
-		if res.StatusCode != http.StatusNoContent {
-			t.Fatalf("status %d: %s", res.StatusCode, body)
-		}
-		if got, _ := seen.Load().(string); got != want {
-			t.Fatalf("backend got Authorization %q, want %q", got, want)
-		}
+	return g, creds
+}
+
+// callWithToken calls the orders API through g and checks the backend got
+// Authorization want.
+func callWithToken(t *testing.T, g *testGateway, seen *atomic.Value, want string) {
+	t.Helper()
+	res, body := get(t, g.url+"/orders/1", nil)
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("status %d: %s", res.StatusCode, body)
 	}
+	if got, _ := seen.Load().(string); got != want {
+		t.Fatalf("backend got Authorization %q, want %q", got, want)
+	}
+}
+
+// TestCredentialManagerEndToEnd: a request through the gateway gets the
+// connection's token from the provider (once), a reload keeps it, a
+// broken credential file keeps the running configuration, and a changed
+// provider takes effect on reload.
+func TestCredentialManagerEndToEnd(t *testing.T) {
+	ts := newTokenServer(t)
+	backend, seen := authBackend(t)
+	dir := t.TempDir()
+	credFolder(t, dir, ts.URL+"/token", backend.URL, "orders.read")
+	g, _ := credGateway(t, dir)
+	call := func(want string) { t.Helper(); callWithToken(t, g, seen, want) }
 	call("Bearer at-1")
 	call("Bearer at-1")
 	if st := g.srv.Reload("test"); st.Result != gateway.ReloadUnchanged {
@@ -161,11 +179,7 @@ func TestCredentialConsentOnAdmin(t *testing.T) {
 		_, _ = w.Write([]byte(`{"access_token":"at-code","refresh_token":"rt-SECRET-1","token_type":"Bearer","expires_in":3600}`))
 	}))
 	defer idp.Close()
-	var seen atomic.Value
-	backend := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
-		seen.Store(r.Header.Get("Authorization"))
-		w.WriteHeader(http.StatusNoContent)
-	})
+	backend, seen := authBackend(t)
 	dir := t.TempDir()
 	credFolder(t, dir, idp.URL+"/token", backend.URL, "read")
 	writeFile(t, dir, "authorizationProviders/idp/authorizationProviderInformation.json", `{"properties": {"identityProvider": "oauth2pkce",
@@ -173,18 +187,7 @@ func TestCredentialConsentOnAdmin(t *testing.T) {
     "tokenUrl": "`+idp.URL+`/token", "refreshUrl": "`+idp.URL+`/token", "scopes": "read"}}}}}`)
 	writeFile(t, dir, "authorizationProviders/idp/authorizations/conn/authorizationInformation.json",
 		`{"properties": {"authorizationType": "OAuth2", "oauth2grantType": "AuthorizationCode"}}`)
-	st := store.NewMemory()
-	creds := policies.NewCredentials(policies.CredentialsOptions{Store: st, Identity: policies.GatewayIdentity{ObjectID: "object-1", TenantID: "tenant-1"}})
-	g := startGateway(t, dir, func(o *gateway.Options) {
-		o.Registry = policies.Registry(policies.Deps{Store: st, Credentials: creds})
-		o.Credentials = creds
-		o.Getenv = func(k string) string {
-			if k == "TOLLGATE_NAMED_VALUE_IDP_SECRET" {
-				return credTestSecret
-			}
-			return ""
-		}
-	})
+	g, _ := credGateway(t, dir)
 	admin := g.adminURL()
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	status := func() string {
@@ -359,35 +362,11 @@ func credentialNotices(t *testing.T, snap *gateway.Snapshot, dir string) []strin
 // that fails keeps the served configuration and its token.
 func TestCredentialStatesAfterReloads(t *testing.T) {
 	ts := newTokenServer(t)
-	var seen atomic.Value
-	backend := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
-		seen.Store(r.Header.Get("Authorization"))
-		w.WriteHeader(http.StatusNoContent)
-	})
+	backend, seen := authBackend(t)
 	dir := t.TempDir()
 	credFolder(t, dir, ts.URL+"/token", backend.URL, "scope-0")
-	st := store.NewMemory()
-	creds := policies.NewCredentials(policies.CredentialsOptions{Store: st, Identity: policies.GatewayIdentity{ObjectID: "object-1", TenantID: "tenant-1"}})
-	g := startGateway(t, dir, func(o *gateway.Options) {
-		o.Registry = policies.Registry(policies.Deps{Store: st, Credentials: creds})
-		o.Credentials = creds
-		o.Getenv = func(k string) string {
-			if k == "TOLLGATE_NAMED_VALUE_IDP_SECRET" {
-				return credTestSecret
-			}
-			return ""
-		}
-	})
-	call := func(want string) {
-		t.Helper()
-		res, body := get(t, g.url+"/orders/1", nil)
-		if res.StatusCode != http.StatusNoContent {
-			t.Fatalf("status %d: %s", res.StatusCode, body)
-		}
-		if got, _ := seen.Load().(string); got != want {
-			t.Fatalf("backend got Authorization %q, want %q", got, want)
-		}
-	}
+	g, creds := credGateway(t, dir)
+	call := func(want string) { t.Helper(); callWithToken(t, g, seen, want) }
 	call("Bearer at-1")
 	const reloads = 10
 	for i := 1; i <= reloads; i++ {
