@@ -171,19 +171,7 @@ func TestLLMContentSafetyStreamThroughGateway(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { close(quit) })
-	dir := t.TempDir()
-	writeAPI(t, dir, "llm", `type="http" path="/llm" service-url="`+srv.URL+`"`, `<policies><inbound>
-  <llm-content-safety backend-id="content-safety-backend" enforce-on-completions="true" window-size="10" window-overlap-size="5">
-    <categories output-type="EightSeverityLevels"><category name="Hate" threshold="4" /></categories>
-  </llm-content-safety>
-</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
-	writeFile(t, dir, "backends/content-safety-backend/backendInformation.json",
-		`{"properties": {"url": "`+cs.URL+`/", "protocol": "http"}}`)
-	late := new(policies.LateBackends)
-	g := startGateway(t, dir, func(o *gateway.Options) {
-		o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), Backends: late})
-	})
-	late.Set(g.srv)
+	g := windowedSafetyGateway(t, srv.URL, cs.URL)
 
 	delta := func(s string) string {
 		return `data: {"choices":[{"index":0,"delta":{"content":"` + s + `"}}]}` + "\n\n"
@@ -318,19 +306,7 @@ func TestLLMContentSafetyStreamHeadFirst(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	})
-	dir := t.TempDir()
-	writeAPI(t, dir, "llm", `type="http" path="/llm" service-url="`+model.URL+`"`, `<policies><inbound>
-  <llm-content-safety backend-id="content-safety-backend" enforce-on-completions="true" window-size="10" window-overlap-size="5">
-    <categories output-type="EightSeverityLevels"><category name="Hate" threshold="4" /></categories>
-  </llm-content-safety>
-</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
-	writeFile(t, dir, "backends/content-safety-backend/backendInformation.json",
-		`{"properties": {"url": "`+cs.URL+`/", "protocol": "http"}}`)
-	late := new(policies.LateBackends)
-	g := startGateway(t, dir, func(o *gateway.Options) {
-		o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), Backends: late})
-	})
-	late.Set(g.srv)
+	g := windowedSafetyGateway(t, model.URL, cs.URL)
 
 	conn, err := net.Dial("tcp", strings.TrimPrefix(g.url, "http://"))
 	if err != nil {
@@ -390,4 +366,24 @@ func TestLLMContentSafetyStreamHeadFirst(t *testing.T) {
 	if err != nil || string(rest) != "data: [DONE]\n\n" {
 		t.Errorf("the rest %q (%v)", rest, err)
 	}
+}
+
+// windowedSafetyGateway serves an API "llm" in front of model whose
+// answers llm-content-safety checks in windows of 10 characters
+// overlapping by 5, with the Content Safety backend entity at cs.
+func windowedSafetyGateway(t *testing.T, model, cs string) *testGateway {
+	dir := t.TempDir()
+	writeAPI(t, dir, "llm", `type="http" path="/llm" service-url="`+model+`"`, `<policies><inbound>
+  <llm-content-safety backend-id="content-safety-backend" enforce-on-completions="true" window-size="10" window-overlap-size="5">
+    <categories output-type="EightSeverityLevels"><category name="Hate" threshold="4" /></categories>
+  </llm-content-safety>
+</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	writeFile(t, dir, "backends/content-safety-backend/backendInformation.json",
+		`{"properties": {"url": "`+cs+`/", "protocol": "http"}}`)
+	late := new(policies.LateBackends)
+	g := startGateway(t, dir, func(o *gateway.Options) {
+		o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), Backends: late})
+	})
+	late.Set(g.srv)
+	return g
 }
