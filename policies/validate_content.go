@@ -278,7 +278,7 @@ func (v *validateContent) Run(_ context.Context, s *engine.State) error {
 	}
 	if rule.fold {
 		if dup := foldKeys(doc); dup != "" {
-			d := conform + "Property names " + dup + " differ only in case, which case-insensitive-property-names cannot tell apart."
+			d := conform + caseClash(dup)
 			val.add(rule.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
 			return v.finish(s, &val)
 		}
@@ -358,9 +358,15 @@ func (v *validateContent) override(sch *openapi3.Schema, allow *bool, fold bool)
 	if o, ok := v.schemas.Load(key); ok {
 		return o.(*openapi3.Schema)
 	}
-	o := withAdditional(sch, allow, fold, map[*openapi3.Schema]*openapi3.Schema{})
+	o := withOverrides(sch, allow, fold, map[*openapi3.Schema]*openapi3.Schema{})
 	v.schemas.Store(key, o)
 	return o
+}
+
+// caseClash is the detail of a body whose object has two property names
+// that differ only in case (foldKeys), under case-insensitive-property-names.
+func caseClash(names string) string {
+	return "Property names " + names + " differ only in case, which case-insensitive-property-names cannot tell apart."
 }
 
 // foldKeys puts a JSON document's property names in lower case, in place
@@ -423,10 +429,10 @@ func foldNames(c *openapi3.Schema) {
 	}
 }
 
-// withAdditional copies a schema graph (cycles kept) with every object
+// withOverrides copies a schema graph (cycles kept) with every object
 // schema's additionalProperties set to allow (when not nil) and, with
 // fold, its property names folded (foldNames).
-func withAdditional(s *openapi3.Schema, allow *bool, fold bool, memo map[*openapi3.Schema]*openapi3.Schema) *openapi3.Schema {
+func withOverrides(s *openapi3.Schema, allow *bool, fold bool, memo map[*openapi3.Schema]*openapi3.Schema) *openapi3.Schema {
 	if s == nil {
 		return nil
 	}
@@ -440,7 +446,7 @@ func withAdditional(s *openapi3.Schema, allow *bool, fold bool, memo map[*openap
 		if r == nil {
 			return nil
 		}
-		return &openapi3.SchemaRef{Ref: r.Ref, Value: withAdditional(r.Value, allow, fold, memo)}
+		return &openapi3.SchemaRef{Ref: r.Ref, Value: withOverrides(r.Value, allow, fold, memo)}
 	}
 	refs := func(rs openapi3.SchemaRefs) openapi3.SchemaRefs {
 		if rs == nil {

@@ -179,7 +179,7 @@ func (v *validateContent) validateGlobal(r *contentRule, data []byte, ct, typ, w
 	}
 	if r.fold {
 		if dup := foldKeys(inst); dup != "" {
-			d := conform + "Property names " + dup + " differ only in case, which case-insensitive-property-names cannot tell apart."
+			d := conform + caseClash(dup)
 			val.add(r.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
 			return
 		}
