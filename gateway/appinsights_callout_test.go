@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"tollgate/gateway"
 	"tollgate/internal/appinsights/aitest"
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -79,14 +79,10 @@ func (c *calledServer) header(path, name string) string {
 }
 
 // refusedURL is an http URL where nothing listens.
+// The port stays bound (not listening) until the test ends, so nothing
+// else the test starts can take it.
 func refusedURL(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
+	return "http://" + testutil.ClosedPort(t)
 }
 
 const ownTraceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"

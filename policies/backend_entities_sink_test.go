@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"tollgate/internal/testutil"
 )
 
 // TestBackendEntityCalloutSink: the calls llm-content-safety and the
@@ -98,8 +100,5 @@ func TestBackendEntityCalloutSink(t *testing.T) {
 // refusedAddr is an http URL where nothing listens.
 func refusedAddr(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewServer(http.NotFoundHandler())
-	u := srv.URL
-	srv.Close()
-	return u
+	return "http://" + testutil.ClosedPort(t)
 }

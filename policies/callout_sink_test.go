@@ -2,13 +2,14 @@ package policies
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"tollgate/internal/testutil"
 )
 
 // sinkCall is what a CalloutSink was told of one call.
@@ -52,12 +53,7 @@ func TestCalloutSink(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer srv.Close()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := "http://" + l.Addr().String()
-	l.Close()
+	refused := "http://" + testutil.ClosedPort(t)
 	d := testDeps()
 	d.MaxCalloutBytes = 1024
 	for _, tc := range []struct {

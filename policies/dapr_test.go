@@ -2,7 +2,6 @@ package policies
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"tollgate/engine"
+	"tollgate/internal/testutil"
 )
 
 // daprSidecar stands in for the Dapr sidecar's HTTP API on a real socket:
@@ -287,14 +287,10 @@ func apimDoc(t testing.TB, name string) string {
 }
 
 // closedAddr is a local address nothing listens on.
+// It stays bound (not listening) until the test ends, so nothing else can
+// take the port meanwhile.
 func closedAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return testutil.ClosedPort(t)
 }
 
 // FuzzDaprInvokeURL: whatever an expression gives set-backend-service's

@@ -15,7 +15,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"tollgate/engine"
+	"tollgate/internal/testutil"
 )
 
 var (
@@ -529,12 +529,7 @@ func TestValidateJwtJWKSDirectURL(t *testing.T) {
 
 func TestValidateJwtJWKSDown(t *testing.T) {
 	jwtKeys(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	addr := testutil.ClosedPort(t) // nothing listens there
 	cache, _ := newTestJwksCache()
 	plan := jwtCompile(t, cache, `<validate-jwt header-name="Authorization"><openid-config url="http://`+addr+`/.well-known/openid-configuration" timeout="1"/></validate-jwt>`)
 	s := request("ws://gw/chat", "Authorization", "Bearer "+jwtSign(t, "RS256", jwtRSA, "k1", jwtClaims(nil)))

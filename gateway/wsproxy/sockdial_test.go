@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"tollgate/internal/testutil"
 )
 
 // TestDirectDialErrors: the direct dialer (a raw socket on Linux) fails as
@@ -18,12 +20,7 @@ import (
 // context.DeadlineExceeded for a timeout) stay what they were.
 func TestDirectDialErrors(t *testing.T) {
 	// A port nothing listens on.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedAddr := ln.Addr().String()
-	_ = ln.Close()
+	closedAddr := testutil.ClosedPort(t)
 
 	// A listener whose accept queue is full: further connects get no
 	// answer (their SYNs are dropped) and time out.
