@@ -247,9 +247,9 @@ func TestRedisSlowServerTimesOut(t *testing.T) {
 }
 
 func TestNewRedisErrors(t *testing.T) {
-	port := testutil.FreePort(t) // nothing listens there
+	addr := testutil.ClosedPort(t) // nothing listens there
 	begin := time.Now()
-	_, err := NewRedis(context.Background(), "redis://127.0.0.1:"+strconv.Itoa(port), RedisOptions{})
+	_, err := NewRedis(context.Background(), "redis://"+addr, RedisOptions{})
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("no server: %v, want ErrUnavailable", err)
 	}
