@@ -563,6 +563,9 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 			n.static = &Type{K: KNamespace, Name: n.Name}
 			return n.static, nil
 		}
+		if h := notAllowedHint(n.Name); h != "" {
+			return nil, b.errf(n.Off, "the type '%s' is not allowed in policy expressions%s", n.Name, h)
+		}
 		cands := append(b.sc.names(), "context")
 		return nil, b.errf(n.Off, "the name '%s' does not exist in the current context%s", n.Name, hint(n.Name, cands))
 	case *Member:
@@ -675,6 +678,9 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 }
 
 func (b *binder) unknownType(tr *TypeRef) error {
+	if h := notAllowedHint(shortTypeName(tr.Name)); h != "" {
+		return b.errf(tr.Off, "the type '%s' is not allowed in policy expressions%s", tr.Name, h)
+	}
 	return b.errf(tr.Off, "the type or namespace name '%s' could not be found or is not allowed in policy expressions%s", tr.Name, hint(tr.Name, knownTypeNames))
 }
 
@@ -724,7 +730,8 @@ func explicitOK(from, to *Type) bool {
 	case assignable(from, to), from.K == KObject:
 		return true
 	case from.numeric() && to.numeric(), from.K == KChar && to.K == KInt, from.K == KInt && to.K == KChar,
-		from.K == KDayOfWeek && to.K == KInt, from.K == KInt && to.K == KDayOfWeek:
+		from.K == KDayOfWeek && to.K == KInt, from.K == KInt && to.K == KDayOfWeek,
+		(from.K == KCipherMode || from.K == KPaddingMode) && to.K == KInt, from.K == KInt && (to.K == KCipherMode || to.K == KPaddingMode):
 		return true
 	case from.K == KJToken || from.K == KJObject || from.K == KJArray:
 		switch to.K {
@@ -944,6 +951,9 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 	case *Member:
 		if t.Name == "Value" && !t.Cond {
 			return b.xmlValueAssign(n, t)
+		}
+		if r, ok, err := b.setterAssign(n, t); ok {
+			return r, err
 		}
 		if _, err := b.expr(n.Target); err != nil {
 			return nil, err
@@ -2239,6 +2249,36 @@ func objectKind(k Kind) bool {
 		return true
 	}
 	return false
+}
+
+// setterAssign binds x.Name = v where x's type has a setter for Name
+// (setters: alg.Key = key on a SymmetricAlgorithm). ok is false when it
+// has none: the caller reports the read-only property.
+func (b *binder) setterAssign(n *Assign, t *Member) (*Type, bool, error) {
+	if t.Cond {
+		return nil, false, nil
+	}
+	xt, err := b.expr(t.X)
+	if err != nil {
+		return nil, true, err
+	}
+	s := setters[xt.K][t.Name]
+	if s == nil {
+		return nil, false, nil
+	}
+	if n.Op != "=" {
+		return nil, true, b.errf(n.Off, "only '=' can set the property '%s' of '%s' in tollgate", t.Name, typeName(xt))
+	}
+	vt, err := b.expr(n.X)
+	if err != nil {
+		return nil, true, err
+	}
+	if err := b.convertible(n.X, vt, s.params[0]); err != nil {
+		return nil, true, err
+	}
+	t.T = s.params[0]
+	n.setter = s
+	return s.params[0], true, nil
 }
 
 // xmlValueAssign binds x.Value = v: the setter of XElement.Value and

@@ -52,6 +52,9 @@ var (
 	statics     = map[string]table{}
 	staticProps = map[string]map[string]*builtin{}
 	byKey       = map[string]*builtin{}
+	// setters are the properties a statement may set (alg.Key = key),
+	// by the receiver's kind (symmetric.go).
+	setters = map[Kind]map[string]*builtin{}
 )
 
 func reg(b *builtin) *builtin {
@@ -636,7 +639,8 @@ var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "ch
 	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
 	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder",
 	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute", KXNode: "XNode", KX509: "X509Certificate2", KRSA: "RSA",
-	KStrCmp: "StringComparer", KRegexGroup: "Group", KRegexCapture: "Capture", KGroupColl: "GroupCollection", KRegex: "Regex"}
+	KStrCmp: "StringComparer", KRegexGroup: "Group", KRegexCapture: "Capture", KGroupColl: "GroupCollection", KRegex: "Regex",
+	KSym: "SymmetricAlgorithm", KCipherMode: "CipherMode", KPaddingMode: "PaddingMode"}
 
 var builtinsOnce sync.Once
 
@@ -656,6 +660,7 @@ func registerBuiltins() {
 	registerModelMaps()
 	registerMore()
 	registerIPAddress()
+	registerSymmetric()
 	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
 		it, err := items(a[0])
 		return len(it), err
@@ -1787,26 +1792,7 @@ func registerBuiltins() {
 		k, _ := a[1].(string)
 		return rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key())).IsValid(), nil
 	}})
-	// byte[].Encrypt/Decrypt(alg, key, iv): AES (Rijndael with a 16-byte block), CBC, PKCS7, as .NET's defaults
-	for _, dir := range []string{"Encrypt", "Decrypt"} {
-		dir := dir
-		method(KBytes, dir, ts(S, tBytes, tBytes), tBytes, func(a []any) (any, error) {
-			in, err := bytesArg(a[0])
-			if err != nil {
-				return nil, err
-			}
-			alg, _ := a[1].(string)
-			key, err := bytesArg(a[2])
-			if err != nil {
-				return nil, err
-			}
-			iv, err := bytesArg(a[3])
-			if err != nil {
-				return nil, err
-			}
-			return aesCBC(dir == "Encrypt", alg, in, key, iv)
-		}, nil)
-	}
+	// byte[].Encrypt/Decrypt: symmetric.go
 	// StringBuilder: a string; sb.Append(x) as a statement is rewritten by
 	// the binder into sb = sb + x (see builderAppend)
 	static("StringBuilder", "new", ts(), tBuilder, func([]any) (any, error) { return "", nil }, func([]string) string { return `""` })

@@ -54,6 +54,7 @@ func fuzzFront(t testing.TB) *Front {
 func FuzzCSharp(f *testing.F) {
 	for _, s := range []string{
 		`(string)context.Variables["x"]`,
+		`using (var a = SymmetricAlgorithm.Create("aes")) { a.Mode = CipherMode.CFB; a.Padding = PaddingMode.ANSIX923; a.FeedbackSize = 16; var c = new byte[] { 1, 2, 3 }.Encrypt(a); return Convert.ToBase64String(c.Decrypt(a, a.Key, a.IV)); }`,
 		`context.Request.Headers.GetValueOrDefault("a", "b").Split(',').Last()`,
 		`$"{context.Request.Method}:{1 + 2:D3}"`,
 		`@"a""b"`,

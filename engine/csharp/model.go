@@ -223,6 +223,9 @@ func hint(name string, cands []string) string {
 
 // memberHint is a did-you-mean, or the list of members of a small model type.
 func (m *Model) memberHint(name string, t *Type) string {
+	if t.K == KSym && (name == "CreateEncryptor" || name == "CreateDecryptor") {
+		return symTransformHint
+	}
 	names := m.memberNames(t)
 	if h := hint(name, names); h != "" {
 		return h

@@ -242,6 +242,10 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 			return x, nil
 		case dayOfWeek:
 			return int(x), nil
+		case cipherMode:
+			return int(x), nil
+		case paddingMode:
+			return int(x), nil
 		case int64:
 			return int(x), nil
 		case float64:
@@ -334,6 +338,13 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 			return v, nil
 		}
 		return nil, castErr(v, t.Name)
+	case KSym:
+		if _, ok := v.(*symAlg); ok || v == nil {
+			return v, nil
+		}
+		return nil, castErr(v, "System.Security.Cryptography.SymmetricAlgorithm")
+	case KCipherMode, KPaddingMode:
+		return enumCast(v, t)
 	}
 	return v, nil
 }

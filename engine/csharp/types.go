@@ -66,6 +66,10 @@ const (
 	KRegexCapture
 	KGroupColl
 	KRegex // a Regex instance (*regexObj)
+	// System.Security.Cryptography (symmetric.go)
+	KSym         // SymmetricAlgorithm (*symAlg)
+	KCipherMode  // CipherMode (cipherMode)
+	KPaddingMode // PaddingMode (paddingMode)
 )
 
 // Type is a static type.
@@ -261,7 +265,7 @@ func (t *Type) isRef() bool {
 		return true
 	}
 	switch t.K {
-	case KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan, KGuid, KComparison, KDayOfWeek:
+	case KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan, KGuid, KComparison, KDayOfWeek, KCipherMode, KPaddingMode:
 		return false
 	}
 	return true
@@ -382,6 +386,12 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tHash
 	case "Random":
 		t = tRandom
+	case "SymmetricAlgorithm":
+		t = tSym
+	case "CipherMode":
+		t = tCipherMode
+	case "PaddingMode":
+		t = tPadding
 	case "StringComparer", "IEqualityComparer", "IComparer":
 		t = tStrCmp // IEqualityComparer<string>, IComparer<string>: the comparers policies have
 	case "string", "String":
