@@ -59,6 +59,8 @@ func TestCSharpSymmetricAlgorithm(t *testing.T) {
 		{"Key's getter gives a copy", `var a = SymmetricAlgorithm.Create("aes"); a.Key = ` + symK128 + `; var k = a.Key; k[0] = 9; return a.Key[0];`, "0"},
 		{"Clear drops the key", `var a = SymmetricAlgorithm.Create("aes"); a.Key = ` + symK128 + `; a.Clear(); a.Dispose(); return a.Key.Length;`, "16"},
 		{"a cast from object", `object o = SymmetricAlgorithm.Create("DES"); var a = (SymmetricAlgorithm)o; return a.BlockSize;`, "64"},
+		{"its .NET class names it", `var a = SymmetricAlgorithm.Create("aes"); a.Key = ` + symK128 + `; return a.ToString() + " " + SymmetricAlgorithm.Create() + " " + SymmetricAlgorithm.Create("AesManaged");`,
+			"System.Security.Cryptography.AesCryptoServiceProvider System.Security.Cryptography.RijndaelManaged System.Security.Cryptography.AesManaged"},
 		{"an unknown name gives null", `return SymmetricAlgorithm.Create("Blowfish") == null;`, "true"},
 		// the documented Curity OAuth proxy pattern, as written
 		{"the OAuth proxy's cookie decryption", `int keySize = 256; byte[] iv = ` + symIV + `; byte[] cipherText = Convert.FromBase64String("w3/SEZD5LBsISWV2aSFU9A=="); byte[] cipherKey = ` + symK256 + `;

@@ -38,7 +38,7 @@ func exc(typ, format string, args ...any) error {
 
 // netName is the .NET type name of a run-time value, for cast messages.
 func netName(v any) string {
-	switch v.(type) {
+	switch x := v.(type) {
 	case nil:
 		return "null"
 	case string:
@@ -68,6 +68,8 @@ func netName(v any) string {
 	case *Match, *Group, *Capture, *GroupCollection:
 		t := reflect.TypeOf(v).Elem()
 		return "System.Text.RegularExpressions." + t.Name()
+	case *symAlg:
+		return "System.Security.Cryptography." + x.fam.class
 	}
 	t := reflect.TypeOf(v)
 	if t.Kind() == reflect.Pointer {

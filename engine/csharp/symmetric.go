@@ -68,6 +68,7 @@ func (p paddingMode) String() string {
 // implementation of it allows and starts with.
 type symFamily struct {
 	name      string // for messages: "Aes", "Rijndael", "DES", "TripleDES"
+	class     string // the .NET Framework class Create gives: its GetType().Name
 	keySizes  []int  // legal key sizes, bits
 	blockSize int    // bits
 	keySize   int    // default, bits
@@ -76,12 +77,12 @@ type symFamily struct {
 }
 
 var (
-	famAes = &symFamily{name: "Aes", keySizes: []int{128, 192, 256}, blockSize: 128, keySize: 256, feedback: 8, newBlock: aes.NewCipher}
+	famAes = &symFamily{name: "Aes", class: "AesCryptoServiceProvider", keySizes: []int{128, 192, 256}, blockSize: 128, keySize: 256, feedback: 8, newBlock: aes.NewCipher}
 	// AesManaged and RijndaelManaged start with a full-block feedback.
-	famAesManaged = &symFamily{name: "Aes", keySizes: []int{128, 192, 256}, blockSize: 128, keySize: 256, feedback: 128, newBlock: aes.NewCipher}
-	famRijndael   = &symFamily{name: "Rijndael", keySizes: []int{128, 192, 256}, blockSize: 128, keySize: 256, feedback: 128, newBlock: aes.NewCipher}
-	famDES        = &symFamily{name: "DES", keySizes: []int{64}, blockSize: 64, keySize: 64, feedback: 8, newBlock: des.NewCipher}
-	famTripleDES  = &symFamily{name: "TripleDES", keySizes: []int{128, 192}, blockSize: 64, keySize: 192, feedback: 8, newBlock: func(key []byte) (cipher.Block, error) {
+	famAesManaged = &symFamily{name: "Aes", class: "AesManaged", keySizes: []int{128, 192, 256}, blockSize: 128, keySize: 256, feedback: 128, newBlock: aes.NewCipher}
+	famRijndael   = &symFamily{name: "Rijndael", class: "RijndaelManaged", keySizes: []int{128, 192, 256}, blockSize: 128, keySize: 256, feedback: 128, newBlock: aes.NewCipher}
+	famDES        = &symFamily{name: "DES", class: "DESCryptoServiceProvider", keySizes: []int{64}, blockSize: 64, keySize: 64, feedback: 8, newBlock: des.NewCipher}
+	famTripleDES  = &symFamily{name: "TripleDES", class: "TripleDESCryptoServiceProvider", keySizes: []int{128, 192}, blockSize: 64, keySize: 192, feedback: 8, newBlock: func(key []byte) (cipher.Block, error) {
 		if len(key) == 16 { // two-key TripleDES: K3 is K1
 			key = append(append([]byte{}, key...), key[:8]...)
 		}
@@ -574,6 +575,7 @@ func registerSymmetric() {
 			return nil, nil
 		}, nil)
 	}
+	method(KSym, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
 	method(KSym, "ValidKeySize", ts(I), B, func(a []any) (any, error) {
 		s, err := symRecv(a[0])
 		if err != nil {
