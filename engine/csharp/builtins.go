@@ -640,7 +640,8 @@ var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "ch
 	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder",
 	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute", KXNode: "XNode", KX509: "X509Certificate2", KRSA: "RSA",
 	KStrCmp: "StringComparer", KRegexGroup: "Group", KRegexCapture: "Capture", KGroupColl: "GroupCollection", KRegex: "Regex",
-	KSym: "SymmetricAlgorithm", KCipherMode: "CipherMode", KPaddingMode: "PaddingMode"}
+	KSym: "SymmetricAlgorithm", KCipherMode: "CipherMode", KPaddingMode: "PaddingMode",
+	KTimeZone: "TimeZoneInfo", KTimeZoneLegacy: "TimeZone"}
 
 var builtinsOnce sync.Once
 
@@ -661,6 +662,7 @@ func registerBuiltins() {
 	registerMore()
 	registerIPAddress()
 	registerSymmetric()
+	registerTimeZones()
 	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
 		it, err := items(a[0])
 		return len(it), err

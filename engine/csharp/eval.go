@@ -273,6 +273,7 @@ var exceptionBase = map[string]string{
 	"NotSupportedException": "SystemException", "OutOfMemoryException": "SystemException",
 	"ArrayTypeMismatchException": "SystemException", "InsufficientExecutionStackException": "SystemException",
 	"CryptographicException": "SystemException", "XmlException": "SystemException",
+	"TimeZoneNotFoundException": "Exception",
 }
 
 func zeroOf(t *Type) any {

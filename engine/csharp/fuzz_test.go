@@ -54,6 +54,7 @@ func fuzzFront(t testing.TB) *Front {
 func FuzzCSharp(f *testing.F) {
 	for _, s := range []string{
 		`(string)context.Variables["x"]`,
+		`var z = TimeZoneInfo.FindSystemTimeZoneById("W. Europe Standard Time"); var l = TimeZoneInfo.ConvertTimeFromUtc(new DateTime(2024, 10, 27, 1, 30, 0), z); return l.ToString("o") + z.IsAmbiguousTime(l) + TimeZoneInfo.ConvertTimeToUtc(l, z).Hour;`,
 		`using (var a = SymmetricAlgorithm.Create("aes")) { a.Mode = CipherMode.CFB; a.Padding = PaddingMode.ANSIX923; a.FeedbackSize = 16; var c = new byte[] { 1, 2, 3 }.Encrypt(a); return Convert.ToBase64String(c.Decrypt(a, a.Key, a.IV)); }`,
 		`context.Request.Headers.GetValueOrDefault("a", "b").Split(',').Last()`,
 		`$"{context.Request.Method}:{1 + 2:D3}"`,

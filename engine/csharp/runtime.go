@@ -70,6 +70,11 @@ func netName(v any) string {
 		return "System.Text.RegularExpressions." + t.Name()
 	case *symAlg:
 		return "System.Security.Cryptography." + x.fam.class
+	case *tzInfo:
+		if x.legacy {
+			return "System.CurrentSystemTimeZone"
+		}
+		return "System.TimeZoneInfo"
 	}
 	t := reflect.TypeOf(v)
 	if t.Kind() == reflect.Pointer {
@@ -347,6 +352,11 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 		return nil, castErr(v, "System.Security.Cryptography.SymmetricAlgorithm")
 	case KCipherMode, KPaddingMode:
 		return enumCast(v, t)
+	case KTimeZone:
+		if _, ok := v.(*tzInfo); ok || v == nil {
+			return v, nil
+		}
+		return nil, castErr(v, "System.TimeZoneInfo")
 	}
 	return v, nil
 }

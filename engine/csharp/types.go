@@ -70,6 +70,9 @@ const (
 	KSym         // SymmetricAlgorithm (*symAlg)
 	KCipherMode  // CipherMode (cipherMode)
 	KPaddingMode // PaddingMode (paddingMode)
+	// System.TimeZoneInfo and System.TimeZone (timezone.go)
+	KTimeZone       // TimeZoneInfo (*tzInfo)
+	KTimeZoneLegacy // TimeZone.CurrentTimeZone (*tzInfo)
 )
 
 // Type is a static type.
@@ -388,6 +391,10 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tRandom
 	case "SymmetricAlgorithm":
 		t = tSym
+	case "TimeZoneInfo":
+		t = tTimeZone
+	case "TimeZone":
+		t = tTimeZoneLegacy
 	case "CipherMode":
 		t = tCipherMode
 	case "PaddingMode":
