@@ -663,6 +663,7 @@ func registerBuiltins() {
 	registerIPAddress()
 	registerSymmetric()
 	registerTimeZones()
+	registerDateTimeMore()
 	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
 		it, err := items(a[0])
 		return len(it), err

@@ -134,3 +134,78 @@ func diffDates(a, b time.Time) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// registerDateTimeMore adds the members of APIM's allowed list for
+// DateTime (AddTicks, DaysInMonth, IsLeapYear, TimeOfDay,
+// IsDaylightSavingTime) and TimeSpan's ticks, sign and comparison.
+func registerDateTimeMore() {
+	I, L, B, DT, TS := tInt, tLong, tBool, tDateTime, tTimeSpan
+	method(KDateTime, "AddTicks", ts(L), DT, func(a []any) (any, error) { return addTicks(a[0].(time.Time), int64(toInt(a[1]))) }, nil)
+	prop(KDateTime, "TimeOfDay", TS, func(a []any) (any, error) {
+		t := a[0].(time.Time)
+		return t.Sub(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())), nil
+	}, nil)
+	// The gateway's zone is UTC, which has no daylight time.
+	method(KDateTime, "IsDaylightSavingTime", ts(), B, func(a []any) (any, error) { return false, nil }, nil)
+	checkYear := func(y int) error {
+		if y < 1 || y > 9999 {
+			return exc("ArgumentOutOfRangeException", "Year must be between 1 and 9999. (Parameter 'year')")
+		}
+		return nil
+	}
+	static("DateTime", "IsLeapYear", ts(I), B, func(a []any) (any, error) {
+		y := toInt(a[0])
+		if err := checkYear(y); err != nil {
+			return nil, err
+		}
+		return y%4 == 0 && (y%100 != 0 || y%400 == 0), nil
+	}, nil)
+	static("DateTime", "DaysInMonth", ts(I, I), I, func(a []any) (any, error) {
+		y, m := toInt(a[0]), toInt(a[1])
+		if m < 1 || m > 12 {
+			return nil, exc("ArgumentOutOfRangeException", "Month must be between one and twelve. (Parameter 'month')")
+		}
+		if err := checkYear(y); err != nil {
+			return nil, err
+		}
+		return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day(), nil
+	}, nil)
+
+	prop(KTimeSpan, "Ticks", L, func(a []any) (any, error) { return int(a[0].(time.Duration) / 100), nil }, nil)
+	static("TimeSpan", "FromTicks", ts(L), TS, func(a []any) (any, error) {
+		n := int64(toInt(a[0]))
+		if n > math.MaxInt64/100 || n < math.MinInt64/100 {
+			return nil, errTimeSpanTooLong()
+		}
+		return time.Duration(n * 100), nil
+	}, nil)
+	method(KTimeSpan, "Duration", ts(), TS, func(a []any) (any, error) {
+		d := a[0].(time.Duration)
+		if d == math.MinInt64 {
+			return nil, exc("OverflowException", "The duration cannot be returned for TimeSpan.MinValue because the absolute value of TimeSpan.MinValue exceeds the value of TimeSpan.MaxValue.")
+		}
+		if d < 0 {
+			d = -d
+		}
+		return d, nil
+	}, nil)
+	method(KTimeSpan, "Negate", ts(), TS, func(a []any) (any, error) {
+		d := a[0].(time.Duration)
+		if d == math.MinInt64 {
+			return nil, exc("OverflowException", "The negated value of TimeSpan.MinValue cannot be represented.")
+		}
+		return -d, nil
+	}, nil)
+	cmp := func(x, y time.Duration) int {
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	}
+	static("TimeSpan", "Compare", ts(TS, TS), I, func(a []any) (any, error) { return cmp(a[0].(time.Duration), a[1].(time.Duration)), nil }, nil)
+	method(KTimeSpan, "CompareTo", ts(TS), I, func(a []any) (any, error) { return cmp(a[0].(time.Duration), a[1].(time.Duration)), nil }, nil)
+	method(KDateTime, "CompareTo", ts(DT), I, func(a []any) (any, error) { return a[0].(time.Time).Compare(a[1].(time.Time)), nil }, nil)
+}
