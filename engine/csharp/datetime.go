@@ -1,6 +1,7 @@
 package csharp
 
 import (
+	"cmp"
 	"math"
 	"time"
 )
@@ -196,16 +197,7 @@ func registerDateTimeMore() {
 		}
 		return -d, nil
 	}, nil)
-	cmp := func(x, y time.Duration) int {
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
-		}
-		return 0
-	}
-	static("TimeSpan", "Compare", ts(TS, TS), I, func(a []any) (any, error) { return cmp(a[0].(time.Duration), a[1].(time.Duration)), nil }, nil)
-	method(KTimeSpan, "CompareTo", ts(TS), I, func(a []any) (any, error) { return cmp(a[0].(time.Duration), a[1].(time.Duration)), nil }, nil)
+	static("TimeSpan", "Compare", ts(TS, TS), I, func(a []any) (any, error) { return cmp.Compare(a[0].(time.Duration), a[1].(time.Duration)), nil }, nil)
+	method(KTimeSpan, "CompareTo", ts(TS), I, func(a []any) (any, error) { return cmp.Compare(a[0].(time.Duration), a[1].(time.Duration)), nil }, nil)
 	method(KDateTime, "CompareTo", ts(DT), I, func(a []any) (any, error) { return a[0].(time.Time).Compare(a[1].(time.Time)), nil }, nil)
 }

@@ -37,12 +37,7 @@ const (
 
 var cipherModeNames = [...]string{modeCBC: "CBC", modeECB: "ECB", modeOFB: "OFB", modeCFB: "CFB", modeCTS: "CTS"}
 
-func (m cipherMode) String() string {
-	if m > 0 && int(m) < len(cipherModeNames) {
-		return cipherModeNames[m]
-	}
-	return strconv.Itoa(int(m))
-}
+func (m cipherMode) String() string { return enumName(cipherModeNames[:], int(m)) }
 
 // paddingMode is System.Security.Cryptography.PaddingMode.
 type paddingMode int
@@ -57,11 +52,15 @@ const (
 
 var paddingModeNames = [...]string{padNone: "None", padPKCS7: "PKCS7", padZeros: "Zeros", padANSIX923: "ANSIX923", padISO10126: "ISO10126"}
 
-func (p paddingMode) String() string {
-	if p > 0 && int(p) < len(paddingModeNames) {
-		return paddingModeNames[p]
+func (p paddingMode) String() string { return enumName(paddingModeNames[:], int(p)) }
+
+// enumName is an enum value's ToString(): its name, or the number for a
+// value that has none (as .NET prints (CipherMode)9).
+func enumName(names []string, v int) string {
+	if v > 0 && v < len(names) {
+		return names[v]
 	}
-	return strconv.Itoa(int(p))
+	return strconv.Itoa(v)
 }
 
 // symFamily is one of the ciphers tollgate has: what .NET Framework's

@@ -214,13 +214,6 @@ func registerTimeZones() {
 	staticProp("TimeZoneInfo", "Utc", TZ, func([]any) (any, error) { return tzUTC, nil }, nil)
 	staticProp("TimeZoneInfo", "Local", TZ, func([]any) (any, error) { return tzUTC, nil }, nil)
 	static("TimeZoneInfo", "FindSystemTimeZoneById", ts(S), TZ, func(a []any) (any, error) { return zoneByID(a[0], "id") }, nil)
-	static("TimeZoneInfo", "ConvertTimeFromUtc", ts(DT, TZ), DT, func(a []any) (any, error) {
-		z, err := tzArg(a[1], "destinationTimeZone")
-		if err != nil {
-			return nil, err
-		}
-		return z.wall(a[0].(time.Time)), nil
-	}, nil)
 	// ConvertTimeToUtc(d): d is UTC already (every DateTime is here).
 	static("TimeZoneInfo", "ConvertTimeToUtc", ts(DT), DT, func(a []any) (any, error) { return a[0], nil }, nil)
 	static("TimeZoneInfo", "ConvertTimeToUtc", ts(DT, TZ), DT, func(a []any) (any, error) {
@@ -230,50 +223,44 @@ func registerTimeZones() {
 		}
 		return z.toUTC(a[0].(time.Time))
 	}, nil)
-	convert := func(d any, src, dst *tzInfo) (any, error) {
-		u, err := src.toUTC(d.(time.Time))
-		if err != nil {
-			return nil, err
+	// Conversions to a zone (from UTC, d's kind here) and from one zone to
+	// another, the zones given as TimeZoneInfos or as IDs.
+	for _, c := range []struct {
+		name     string
+		zone     *Type
+		get      func(v any, param string) (*tzInfo, error)
+		src, dst string
+	}{
+		{"ConvertTimeFromUtc", TZ, tzArg, "", "destinationTimeZone"},
+		{"ConvertTime", TZ, tzArg, "sourceTimeZone", "destinationTimeZone"},
+		{"ConvertTimeBySystemTimeZoneId", S, zoneByID, "sourceTimeZoneId", "destinationTimeZoneId"},
+	} {
+		static("TimeZoneInfo", c.name, ts(DT, c.zone), DT, func(a []any) (any, error) {
+			z, err := c.get(a[1], c.dst)
+			if err != nil {
+				return nil, err
+			}
+			return z.wall(a[0].(time.Time)), nil
+		}, nil)
+		if c.src == "" {
+			continue
 		}
-		return dst.wall(u), nil
+		static("TimeZoneInfo", c.name, ts(DT, c.zone, c.zone), DT, func(a []any) (any, error) {
+			src, err := c.get(a[1], c.src)
+			if err != nil {
+				return nil, err
+			}
+			dst, err := c.get(a[2], c.dst)
+			if err != nil {
+				return nil, err
+			}
+			u, err := src.toUTC(a[0].(time.Time))
+			if err != nil {
+				return nil, err
+			}
+			return dst.wall(u), nil
+		}, nil)
 	}
-	// ConvertTime(d, zone): from UTC, d's kind here.
-	static("TimeZoneInfo", "ConvertTime", ts(DT, TZ), DT, func(a []any) (any, error) {
-		z, err := tzArg(a[1], "destinationTimeZone")
-		if err != nil {
-			return nil, err
-		}
-		return z.wall(a[0].(time.Time)), nil
-	}, nil)
-	static("TimeZoneInfo", "ConvertTime", ts(DT, TZ, TZ), DT, func(a []any) (any, error) {
-		src, err := tzArg(a[1], "sourceTimeZone")
-		if err != nil {
-			return nil, err
-		}
-		dst, err := tzArg(a[2], "destinationTimeZone")
-		if err != nil {
-			return nil, err
-		}
-		return convert(a[0], src, dst)
-	}, nil)
-	static("TimeZoneInfo", "ConvertTimeBySystemTimeZoneId", ts(DT, S), DT, func(a []any) (any, error) {
-		z, err := zoneByID(a[1], "destinationTimeZoneId")
-		if err != nil {
-			return nil, err
-		}
-		return z.wall(a[0].(time.Time)), nil
-	}, nil)
-	static("TimeZoneInfo", "ConvertTimeBySystemTimeZoneId", ts(DT, S, S), DT, func(a []any) (any, error) {
-		src, err := zoneByID(a[1], "sourceTimeZoneId")
-		if err != nil {
-			return nil, err
-		}
-		dst, err := zoneByID(a[2], "destinationTimeZoneId")
-		if err != nil {
-			return nil, err
-		}
-		return convert(a[0], src, dst)
-	}, nil)
 
 	zoneProp := func(k Kind, name string, t *Type, f func(z *tzInfo) any) {
 		prop(k, name, t, func(a []any) (any, error) {
