@@ -85,6 +85,17 @@ type (
 		// GetValueOrDefault<T>
 		inferT bool
 	}
+	// CondAccess is a null-conditional access with the rest of its chain:
+	// X?.A.B(), X?[i].C. C# short-circuits the whole chain when X is null
+	// (a?.b.c is null, not a NullReferenceException, when a is), so the
+	// parser rewrites the chain into Body, whose receiver is Tmp, a hidden
+	// local holding X's value.
+	CondAccess struct {
+		node
+		X    Expr
+		Tmp  *Name
+		Body Expr
+	}
 	// Call is F(args); F is a Member (method), or a Name (rare).
 	Call struct {
 		node

@@ -457,6 +457,40 @@ func (b *binder) expr(e Expr) (*Type, error) {
 	return t, nil
 }
 
+// condAccess binds a?.rest: rest with a hidden local holding a's value,
+// of a's type (a T? gives a T); its value is rest's, made nullable.
+func (b *binder) condAccess(n *CondAccess) (*Type, error) {
+	xt, err := b.expr(n.X)
+	if err != nil {
+		return nil, err
+	}
+	if !xt.isRef() {
+		return nil, b.errf(n.Off, "operator '?' cannot be applied to operand of type '%s'", typeName(xt))
+	}
+	rt := xt
+	if xt.Nullable && xt.K != KObject {
+		u := *xt
+		u.Nullable = false
+		u.Name = strings.TrimSuffix(u.Name, "?")
+		rt = &u
+	}
+	b.push()
+	defer b.pop()
+	l, err := b.declare(n.Tmp.Name, n.Off, rt)
+	if err != nil {
+		return nil, err
+	}
+	l.borrowed = true
+	bt, err := b.expr(n.Body)
+	if err != nil {
+		return nil, err
+	}
+	if bt.K == KVoid {
+		return bt, nil
+	}
+	return nullableOf(bt), nil
+}
+
 func conditional(e Expr) bool {
 	switch n := e.(type) {
 	case *Member:
@@ -494,6 +528,8 @@ func setType(e Expr, t *Type) {
 	case *Cast:
 		n.T = t
 	case *IsAs:
+		n.T = t
+	case *CondAccess:
 		n.T = t
 	case *Lambda:
 		n.T = t
@@ -631,6 +667,8 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 			return nil, err
 		}
 		return to, nil
+	case *CondAccess:
+		return b.condAccess(n)
 	case *IsAs:
 		to, ok := b.m.lookupTypeRef(n.To)
 		if !ok {

@@ -403,6 +403,16 @@ func (f *frame) eval(e Expr) (any, error) {
 			return nil, err
 		}
 		return convertCtx(f.m, v, n.X.typ(), n.T, n.Ctx == ctxChecked)
+	case *CondAccess:
+		v, err := f.eval(n.X)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil || isNilPtr(v) {
+			return nil, nil
+		}
+		f.vars[n.Tmp.local.slot] = v
+		return f.eval(n.Body)
 	case *IsAs:
 		v, err := f.eval(n.X)
 		if err != nil {

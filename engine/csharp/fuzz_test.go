@@ -54,6 +54,7 @@ func fuzzFront(t testing.TB) *Front {
 func FuzzCSharp(f *testing.F) {
 	for _, s := range []string{
 		`(string)context.Variables["x"]`,
+		`((string)context.Variables["x"])?.Split(',')?[0].Trim().Length ?? JObject.Parse("{}")?["a"]?["b"].ToString().Length`,
 		`var z = TimeZoneInfo.FindSystemTimeZoneById("W. Europe Standard Time"); var l = TimeZoneInfo.ConvertTimeFromUtc(new DateTime(2024, 10, 27, 1, 30, 0), z); return l.ToString("o") + z.IsAmbiguousTime(l) + TimeZoneInfo.ConvertTimeToUtc(l, z).Hour;`,
 		`using (var a = SymmetricAlgorithm.Create("aes")) { a.Mode = CipherMode.CFB; a.Padding = PaddingMode.ANSIX923; a.FeedbackSize = 16; var c = new byte[] { 1, 2, 3 }.Encrypt(a); return Convert.ToBase64String(c.Decrypt(a, a.Key, a.IV)); }`,
 		`context.Request.Headers.GetValueOrDefault("a", "b").Split(',').Last()`,
@@ -161,6 +162,7 @@ func TestLowerBlowUp(t *testing.T) {
 func FuzzCSharpDifferential(f *testing.F) {
 	for _, s := range []string{
 		`new DateTime(2020, 1, 1).AddDays(1000000).ToString("yyyy-MM-dd")`,
+		`(context.Request.Headers.GetValueOrDefault("X-Missing", "").AsJwt()?.Claims.GetValueOrDefault("a", "b").Length ?? -1) + (((string)context.Variables["s"])?.Trim().ToUpper().Length ?? 0)`,
 		`(new DateTime(2020, 1, 1) - new DateTime(1900, 1, 1)).TotalDays`,
 		`(TimeSpan.FromDays(100) + TimeSpan.FromHours(5)).TotalHours`,
 		`new DateTime(2020, 1, 1).Ticks`,

@@ -218,6 +218,9 @@ func walkExpr(e Expr, f func(Expr)) {
 		walkExpr(n.B, f)
 	case *Cast:
 		walkExpr(n.X, f)
+	case *CondAccess:
+		walkExpr(n.X, f)
+		walkExpr(n.Body, f)
 	case *IsAs:
 		walkExpr(n.X, f)
 	case *Lambda:
@@ -835,6 +838,19 @@ func (lw *lowerer) expr(e Expr, en env) (string, error) {
 			return "$csCall(\"JToken.FromObject/1\", " + x + ")", nil
 		}
 		return lw.f.castCall(x, n.T), nil
+	case *CondAccess:
+		x, err := lw.expr(n.X, en)
+		if err != nil {
+			return "", err
+		}
+		lw.n++
+		t := fmt.Sprintf("$c%d", lw.n)
+		en[n.Tmp.local] = t
+		body, err := lw.expr(n.Body, en)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("(let %s = %s; %s == nil ? nil : %s)", t, x, t, body), nil
 	case *IsAs:
 		if n.loc != nil {
 			return "", cannot("pattern variable")

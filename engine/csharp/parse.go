@@ -18,6 +18,7 @@ type parser struct {
 	i     int
 	depth int
 	ctx   ovfCtx // checked(...) / unchecked(...) around what is parsed
+	tmps  int    // hidden locals made for null-conditional chains
 }
 
 // ParseExpr parses the inside of @(...); base is its offset in the value.
@@ -270,7 +271,11 @@ func (p *parser) stmt() (Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch x.(type) {
+	body := x
+	for c, ok := body.(*CondAccess); ok; c, ok = body.(*CondAccess) {
+		body = c.Body // a?.b.M(); is a call
+	}
+	switch body.(type) {
 	case *Assign, *Call, *NewExpr:
 	default:
 		return nil, &SyntaxError{Off: x.pos(), Msg: "only assignment, call, increment, decrement and new object expressions can be used as a statement"}
@@ -945,10 +950,71 @@ func (p *parser) tryCast() (Expr, bool, error) {
 }
 
 func (p *parser) postfix() (Expr, error) {
-	x, err := p.primary()
+	x0, err := p.primary()
 	if err != nil {
 		return nil, err
 	}
+	x, err := p.postfixChain(x0)
+	if err != nil {
+		return nil, err
+	}
+	return p.condChains(x, x0), nil
+}
+
+// condChains rewrites a member-access chain whose ?. or ?[ is not its
+// last link into a CondAccess, so that a null receiver short-circuits
+// the rest of the chain as C# does: a?.b.c() is a == null ? null :
+// tmp.b.c() with tmp = a. The chain's primary, x0, ends it: (a?.b).c
+// keeps its parentheses' meaning.
+func (p *parser) condChains(top, x0 Expr) Expr {
+	// the spine, from the top down to the primary
+	var spine []Expr
+	for e := top; e != nil && e != x0; {
+		spine = append(spine, e)
+		switch n := e.(type) {
+		case *Member:
+			e = n.X
+		case *Call:
+			e = n.F
+		case *Index:
+			e = n.X
+		default:
+			e = nil
+		}
+	}
+	// the first conditional link in evaluation order that has more of
+	// the chain after it (a?.M() is one link: a method and its call)
+	last := 0
+	if c, ok := top.(*Call); ok && len(spine) > 1 && c.F == spine[1] {
+		last = 1
+	}
+	for i := len(spine) - 1; i > last; i-- {
+		var recv *Expr
+		switch n := spine[i].(type) {
+		case *Member:
+			if n.Cond {
+				recv, n.Cond = &n.X, false
+			}
+		case *Index:
+			if n.Cond {
+				recv, n.Cond = &n.X, false
+			}
+		}
+		if recv == nil {
+			continue
+		}
+		p.tmps++
+		tmp := &Name{node: node{Off: spine[i].pos()}, Name: fmt.Sprintf("$cond%d", p.tmps)}
+		x := *recv
+		*recv = tmp
+		return &CondAccess{node: node{Off: spine[i].pos()}, X: x, Tmp: tmp, Body: p.condChains(top, tmp)}
+	}
+	return top
+}
+
+// postfixChain parses the member accesses, calls, indexers and postfix
+// operators after a primary.
+func (p *parser) postfixChain(x Expr) (Expr, error) {
 	for {
 		t := p.peek()
 		if t.Kind != tkOp {
