@@ -85,6 +85,16 @@ type Request struct {
 	MatchedParameters map[string]string
 	// Certificate is the client certificate presented over TLS, or nil.
 	Certificate *Certificate
+	// PrivateEndpointConnection is APIM's for a request that came through
+	// an Azure private endpoint: always nil, as there are none here.
+	PrivateEndpointConnection *PrivateEndpointConnection
+}
+
+// PrivateEndpointConnection is APIM's IPrivateEndpointConnection.
+type PrivateEndpointConnection struct {
+	Name       string
+	GroupId    string
+	MemberName string
 }
 
 // Url is a parsed URL, as APIM's IUrl.
@@ -438,6 +448,9 @@ type Api struct {
 	// revision only.
 	IsCurrentRevision             bool
 	SubscriptionKeyParameterNames *SubscriptionKeyParameterNames
+	// Protocols are the API's protocols as APIOps lists them ("https",
+	// "wss"...), or APIM's default for its type.
+	Protocols []string
 
 	// graphQL is a GraphQL API's parsed schema (the gateway's; policies
 	// such as validate-graphql-request read it). Unexported: expressions

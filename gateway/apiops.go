@@ -620,7 +620,8 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		if json.Unmarshal(raw, &protos) != nil {
 			errs.Add(at("protocols"), "", "protocols must be a list of strings")
 		} else if len(protos) > 0 {
-			*notes = append(*notes, at("protocols").String()+": ignored: protocols "+strings.Join(protos, ",")+" of API "+name+" (tollgate serves the scheme of its listener)")
+			api.protocols = protos // context.Api.Protocols
+			*notes = append(*notes, at("protocols").String()+": ignored: protocols "+strings.Join(protos, ",")+" of API "+name+" (tollgate serves the scheme of its listener; context.Api.Protocols gives them)")
 		}
 	}
 	if len(*errs) > before {

@@ -201,22 +201,31 @@ diagnostics:
 // TestAPIOpsWatch: the watcher reloads a change deep in the APIOps layout
 // (an operation policy under apis/NAME/operations/OP/).
 // TestAPIOpsApiContext: context.Api carries the API's id, version,
-// revision and subscription key names from apiInformation.json (C#).
+// revision, subscription key names and protocols from apiInformation.json
+// (C#); an API without protocols has APIM's default for its type.
 func TestAPIOpsApiContext(t *testing.T) {
 	rb := newRESTBackend(t, nil)
 	dir := t.TempDir()
 	writeFile(t, dir, "apis/orders-api/apiInformation.json", `{"properties": {"path": "orders", "serviceUrl": "`+rb.url+`",
   "subscriptionRequired": false, "subscriptionKeyParameterNames": {"header": "X-Orders-Key", "query": "orders-key"},
-  "apiRevision": "3", "isCurrent": true, "apiVersion": "v2"}}`)
-	writeFile(t, dir, "apis/orders-api/policy.xml", `<policies><inbound><base/>
-  <set-header name="X-Api" exists-action="override"><value>@(context.Api.Id + "|" + context.Api.Version + "|" + context.Api.Revision + "|" + context.Api.IsCurrentRevision + "|" + context.Api.SubscriptionKeyParameterNames.Header + "|" + context.Api.SubscriptionKeyParameterNames.Query)</value></set-header>
-</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+  "apiRevision": "3", "isCurrent": true, "apiVersion": "v2", "protocols": ["http", "https"]}}`)
+	policy := `<policies><inbound><base/>
+  <set-header name="X-Api" exists-action="override"><value>@(context.Api.Id + "|" + context.Api.Version + "|" + context.Api.Revision + "|" + context.Api.IsCurrentRevision + "|" + context.Api.SubscriptionKeyParameterNames.Header + "|" + context.Api.SubscriptionKeyParameterNames.Query + "|" + string.Join(",", context.Api.Protocols) + "|" + (context.Request.PrivateEndpointConnection?.Name ?? "public"))</value></set-header>
+</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`
+	writeFile(t, dir, "apis/orders-api/policy.xml", policy)
+	writeFile(t, dir, "apis/plain/apiInformation.json", `{"properties": {"path": "plain", "serviceUrl": "`+rb.url+`", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/plain/policy.xml", policy)
 	g := startGateway(t, dir)
-	if resp, _ := get(t, g.url+"/orders/v2/x", nil); resp.StatusCode != 200 {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	if got := rb.last.Load().header.Get("X-Api"); got != "orders-api|v2|3|True|X-Orders-Key|orders-key" {
-		t.Errorf("X-Api %q", got)
+	for _, tc := range []struct{ path, want string }{
+		{"/orders/v2/x", "orders-api|v2|3|True|X-Orders-Key|orders-key|http,https|public"},
+		{"/plain/x", "plain||1|True|Ocp-Apim-Subscription-Key|subscription-key|https|public"},
+	} {
+		if resp, _ := get(t, g.url+tc.path, nil); resp.StatusCode != 200 {
+			t.Fatalf("%s: status %d", tc.path, resp.StatusCode)
+		}
+		if got := rb.last.Load().header.Get("X-Api"); got != tc.want {
+			t.Errorf("%s: X-Api %q, want %q", tc.path, got, tc.want)
+		}
 	}
 }
 

@@ -28,6 +28,9 @@ import (
 // API is one served API: its definition (api.xml) and compiled plan.
 // It is immutable once loaded and shared by every request of a snapshot.
 type API struct {
+	// protocols are apiInformation.json's (nil: none given), for
+	// context.Api.Protocols.
+	protocols  []string
 	Name       string
 	Type       string // websocket | http | graphql (an http API with a schema: graphql.go) | soap (soap.go) | odata (odata.go) | grpc (grpc.go)
 	Path       string // URL prefix, "/chat"
@@ -699,11 +702,19 @@ func apiInfo(api *API, version, revision string) *engine.Api {
 	if revision == "" {
 		revision = "1"
 	}
+	protocols := api.protocols
+	if protocols == nil { // APIM's default for a new API of the type
+		protocols = []string{"https"}
+		if api.Type == "websocket" {
+			protocols = []string{"wss"}
+		}
+	}
 	return &engine.Api{
 		Id: api.Name, Name: api.Name, Type: api.Type, Path: api.Path,
 		ServiceUrl: engine.RedactURL(api.serviceURLText()),
 		Version:    version, Revision: revision, IsCurrentRevision: true,
 		SubscriptionKeyParameterNames: &engine.SubscriptionKeyParameterNames{Header: api.Subscription.Header, Query: api.Subscription.Query},
+		Protocols:                     protocols,
 	}
 }
 
