@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"crypto"
 	"crypto/sha1"
 	"crypto/x509"
 	"encoding/hex"
 	"strings"
 	"time"
+	"tollgate/engine/csharp"
 )
 
 // Certificate is context.Request.Certificate: the client certificate the
@@ -26,6 +28,31 @@ type Certificate struct {
 
 	cert  *x509.Certificate
 	chain []*x509.Certificate // intermediates the client sent after it
+	// key is the private key of a deployment certificate uploaded with one
+	// (GetRSAPrivateKey() in C#); nil for a client's.
+	key crypto.PrivateKey
+}
+
+// X509Cert is the certificate with its private key (nil without one) as
+// C#'s X509Certificate2, whose members the Certificate does not have as
+// fields (HasPrivateKey, RawData, GetRSAPrivateKey()...) run on it
+// (csharp.X509Source). The value is opaque: an expression that reaches it
+// sees no key.
+func (c *Certificate) X509Cert() *csharp.X509Cert {
+	if c == nil {
+		return nil
+	}
+	return csharp.NewX509Cert(c.cert, c.key)
+}
+
+// NewCertificateWithKey is NewCertificate for a certificate uploaded with
+// its private key (context.Deployment.Certificates).
+func NewCertificateWithKey(chain []*x509.Certificate, key crypto.PrivateKey) *Certificate {
+	c := NewCertificate(chain)
+	if c != nil {
+		c.key = key
+	}
+	return c
 }
 
 // NewCertificate wraps a presented chain (leaf first).

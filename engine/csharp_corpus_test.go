@@ -65,6 +65,24 @@ func TestCSharpCorpus(t *testing.T) {
 		{`@(new Dictionary<string, string> { { "b", "x" } }.First().Value.ToUpper())`, "X"},
 		{`@{ var d = new Dictionary<string, int>(); try { return (d["missing"] + 1).ToString(); } catch (KeyNotFoundException e) { return e.Message; } }`,
 			"The given key 'missing' was not present in the dictionary."},
+		// the second survey: JObject.Add(JProperty) (a copy when the property
+		// belongs to another object), token ?? "text", ToObject<T[]> and
+		// List<T>, Convert.ToInt64(s, 16) (pagoPA's production policies)
+		{`@{ var o = new JObject(); o.Add(new JProperty("channel", "ATM")); return o.ToString(Formatting.None); }`, `{"channel":"ATM"}`},
+		{`@{ var a = JObject.Parse("{\"x\":{\"y\":1}}"); var o = new JObject(); o.Add(a.Property("x")); o["x"]["y"] = 2; return a.ToString(Formatting.None) + o.ToString(Formatting.None); }`, `{"x":{"y":1}}{"x":{"y":2}}`},
+		{`@{ var o = new JObject(); var p = new JProperty("k", 1); o.Add(p); p.Value = 5; return o.ToString(Formatting.None); }`, `{"k":5}`},
+		{`@{ var j = JObject.Parse("{}"); return (string)(j["model"] ?? "unknown"); }`, "unknown"},
+		{`@{ var j = JObject.Parse("{\"model\":\"m\"}"); return (string)(j["model"] ?? "unknown"); }`, "m"},
+		{`@{ var j = JObject.Parse("{}"); return (int)(j["n"] ?? 5); }`, "5"},
+		{`@{ var t = JObject.Parse("{\"d\":[\"x\",\"y\"]}")["d"]; string[] arr = t?.ToObject<string[]>() ?? new string[0]; return arr.Length; }`, "2"},
+		{`@(string.Join("|", JObject.Parse("{\"d\":[1,2]}")["d"].ToObject<List<int>>().Select(x => x * 2)))`, "2|4"},
+		{`@(JObject.Parse("{\"d\":[1,null]}")["d"].ToObject<string[]>()[1] == null)`, "true"},
+		{`@(JObject.Parse("{\"d\":[{\"a\":1}]}")["d"].ToObject<JObject[]>()[0]["a"])`, "1"},
+		{`@(JObject.Parse("{\"d\":[\"x\"]}")["d"].ToObject<IEnumerable<string>>().First())`, "x"},
+		{`@(Convert.ToInt64("ff", 16).ToString())`, "255"},
+		{`@(Convert.ToInt32("ffffffff", 16))`, "-1"},
+		{`@(Convert.ToInt64("ffffffffffffffff", 16))`, "-1"},
+		{`@(Convert.ToInt32("0x1F", 16) + Convert.ToInt32("101", 2) + Convert.ToInt32("17", 8) + Convert.ToInt32("-12", 10))`, "39"},
 		// the switch statement, with C#'s rules
 		{`@{ switch (context.Request.Method) { case "GET": return "read"; default: return "write"; } }`, "write"},
 		{`@{ switch (context.Request.Method) { case "GET": case "POST": return "known"; default: return "other"; } }`, "known"},
@@ -95,6 +113,14 @@ func TestCSharpCorpus(t *testing.T) {
 		{`@(context.Variables.GetValueOrDefault("n", "x"))`, "to type 'System.String'"},
 		{`@(new JValue(new JObject()))`, "Could not determine JSON object type"},
 		{`@{ var d = new Dictionary<string, object>(); return d["x"]; }`, "The given key 'x' was not present in the dictionary."},
+		{`@{ var o = new JObject(); o.Add(new JProperty("k", 1)); o.Add(new JProperty("k", 2)); return o.ToString(); }`, "Can not add property k to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object."},
+		{`@{ var o = new JObject(); o.Add(new JValue(1)); return o.ToString(); }`, "Can not add Newtonsoft.Json.Linq.JValue to Newtonsoft.Json.Linq.JObject."},
+		{`@(JObject.Parse("{\"d\":[1,null]}")["d"].ToObject<int[]>().Length)`, "Error converting value {null} to type 'System.Int32'. Path '[1]'."},
+		{`@(JObject.Parse("{\"d\":{}}")["d"].ToObject<string[]>().Length)`, "Cannot deserialize the current JSON object (e.g. {\"name\":\"value\"}) into type 'System.String[]'"},
+		{`@(Convert.ToInt32("1ffffffff", 16))`, "Value was either too large or too small for an Int32."},
+		{`@(Convert.ToInt32("12", 3))`, "Invalid Base."},
+		{`@(Convert.ToInt32("1g", 16))`, "Additional non-parsable characters are at the end of the string."},
+		{`@(Convert.ToInt32("-1", 16))`, "String cannot contain a minus sign if the base is not 10."},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

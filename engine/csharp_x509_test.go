@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -166,6 +167,48 @@ func TestCSharpDeployment(t *testing.T) {
 		{`return context.Deployment.Certificates[(string)context.Variables["tp"]].Subject;`, "CN=tollgate signer"},
 	} {
 		csBothBlocks(t, tc.src, tc.want, set)
+	}
+}
+
+// TestCSharpDeploymentCertificateKeys: a certificate uploaded with its
+// key is an X509Certificate2 in C#, as APIM types
+// context.Deployment.Certificates' values: a policy signs a JWT with
+// GetRSAPrivateKey() (pagoPA's production policies do). A client's
+// certificate has no key; Go's own methods are not C# members.
+func TestCSharpDeploymentCertificateKeys(t *testing.T) {
+	key, _, der, _ := signingCert(t)
+	raw, _ := base64.StdEncoding.DecodeString(der)
+	leaf, err := x509.ParseCertificate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withKey := NewCertificateWithKey([]*x509.Certificate{leaf}, key)
+	set := func(s *State) {
+		s.SetDeployment(&Deployment{Certificates: map[string]*Certificate{withKey.Thumbprint: withKey}})
+		s.SetClientCertificate([]*x509.Certificate{leaf})
+		s.Variables()["tp"] = withKey.Thumbprint
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`var c = context.Deployment.Certificates[(string)context.Variables["tp"]];
+			var data = Encoding.UTF8.GetBytes("header.payload");
+			var sig = c.GetRSAPrivateKey().SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+			return c.HasPrivateKey + " " + c.GetRSAPublicKey().VerifyData(data, sig, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1) + " " + (c.RawData.Length > 100) + " " + c.Subject;`,
+			"True True True CN=tollgate signer"},
+		{`var rsa = context.Deployment.Certificates[(string)context.Variables["tp"]].GetRSAPrivateKey(); return rsa == null ? "none" : "rsa";`, "rsa"},
+		{`var c = context.Request.Certificate; return c.HasPrivateKey + " " + (c.GetRSAPrivateKey() == null) + " " + c.GetRSAPublicKey().KeySize;`, "False True 2048"},
+	} {
+		csBothBlocks(t, tc.src, tc.want, set)
+	}
+	for _, src := range []string{`@{ var x = context.Request.Certificate.X509Cert(); return "x"; }`, `@{ var x = context.Request.Certificate.X509(); return "x"; }`} {
+		if _, _, errs := csCompile(t, src); len(errs) == 0 || !strings.Contains(errs.Error(), "does not contain a definition") {
+			t.Errorf("%s: %v, want no such member", src, errs)
+		}
+	}
+	// an expr expression reaches the Go method, and gets an opaque value:
+	// its text is the subject, never the key
+	v, err, _ := csRun(t, `@(context.Deployment.Certificates[context.Variables["tp"]].X509Cert())`, set)
+	if s := fmt.Sprint(v); err != nil || strings.Contains(s, key.D.String()) || !strings.Contains(s, "CN=tollgate signer") {
+		t.Errorf("the opaque certificate: %q, %v", s, err)
 	}
 }
 

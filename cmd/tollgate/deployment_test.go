@@ -9,7 +9,8 @@ import (
 )
 
 // context.Deployment: the gateway (self-hosted: not managed) and the
-// --certificates folder's certificates by thumbprint.
+// --certificates folder's certificates by thumbprint, with their private
+// keys (GetRSAPrivateKey() in C#).
 func TestDeployment(t *testing.T) {
 	c := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "uploaded"}}, nil)
 	d := deployment("gw-host", []policies.NamedCertificate{{Name: "uploaded", Cert: c.TLS()}})
@@ -22,6 +23,9 @@ func TestDeployment(t *testing.T) {
 	for tp, cert := range d.Certificates {
 		if tp != cert.Thumbprint || len(tp) != 40 || cert.Subject != "CN=uploaded" {
 			t.Errorf("%s: %+v", tp, cert)
+		}
+		if x := cert.X509Cert(); x == nil || !x.HasKey() {
+			t.Errorf("%s: the certificate lost its private key", tp)
 		}
 	}
 }

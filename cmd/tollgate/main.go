@@ -115,7 +115,7 @@ func deployment(host string, certs []policies.NamedCertificate) *engine.Deployme
 			nc.Cert.Leaf = leaf
 		}
 		if nc.Cert.Leaf != nil {
-			c := engine.NewCertificate([]*x509.Certificate{nc.Cert.Leaf})
+			c := engine.NewCertificateWithKey([]*x509.Certificate{nc.Cert.Leaf}, nc.Cert.PrivateKey)
 			d.Certificates[c.Thumbprint] = c
 		}
 	}

@@ -935,6 +935,11 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 		if r.K == KNull || l.K == KObject {
 			return l, nil
 		}
+		// token ?? "text": Json.NET's implicit conversions make a JToken of
+		// a string, number or bool (held as themselves here)
+		if l.K == KJToken && (r.K == KString || r.K == KInt || r.K == KDouble || r.K == KBool) {
+			return l, nil
+		}
 		return bad()
 	}
 	return bad()
@@ -1146,6 +1151,10 @@ func (b *binder) member(n *Member) (*Type, error) {
 		if xt.K == KDict && n.Name == "Values" {
 			return arrayOf(dictElem(xt)), nil // Dictionary<string, V>.Values: V's
 		}
+		return p.result, nil
+	}
+	if p := x509Fallback(xt, n.Name); p != nil { // a model certificate's X509Certificate2 members
+		n.prop = p
 		return p.result, nil
 	}
 	if xt.K == KArray && (n.Name == "Length" || n.Name == "Count") {
@@ -1765,7 +1774,13 @@ func (b *binder) call(n *Call) (*Type, error) {
 				n.method = bi
 				return to, nil
 			}
-			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool, DateTime, JToken, JObject or JArray", m.TypeArgs[0].Name)
+			if to.K == KArray { // T[], List<T>, IEnumerable<T>...
+				if bi := byKey[fmt.Sprintf("JToken.ToObject<%s[]>/0", to.Elem.Name)]; bi != nil {
+					n.method = bi
+					return to, nil
+				}
+			}
+			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool, DateTime, JToken, JObject or JArray, or an array or list of one of them", m.TypeArgs[0].Name)
 		}
 		bi := byKey[fmt.Sprintf("JToken.Value<%s>/%d", to.Name, len(at))]
 		if bi == nil || len(at) > 1 {
@@ -1778,6 +1793,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 		return to, nil
 	}
 	cands := methods[xt.K][name]
+	if cands == nil && xt.K == KGo && isX509Source(xt.Go) { // a model certificate's X509Certificate2 methods
+		cands = methods[KX509][name]
+	}
 	if cands == nil {
 		if xt.K == KObject {
 			return nil, b.errf(m.NameOff, "'object' does not contain a definition for '%s': cast the value first, e.g. ((string)context.Variables[\"name\"]).%s(...)", name, name)

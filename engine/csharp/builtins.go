@@ -1133,6 +1133,21 @@ func registerBuiltins() {
 			return n, nil
 		}, nil)
 	}
+	// Convert.ToInt32(s, fromBase) and ToInt64(s, fromBase): base 2, 8,
+	// 10 or 16; in bases other than 10 the digits are the bits of the
+	// value, so ToInt32("ffffffff", 16) is -1.
+	for name, bits := range map[string]int{"ToInt32": 32, "ToInt64": 64} {
+		rt := I
+		if bits == 64 {
+			rt = tLong
+		}
+		static("Convert", name, ts(S, I), rt, func(a []any) (any, error) {
+			if a[0] == nil {
+				return 0, nil
+			}
+			return parseIntBase(a[0].(string), toInt(a[1]), bits)
+		}, nil)
+	}
 	static("Convert", "ToString", ts(O), S, func(a []any) (any, error) { return catStr(a[0]), nil }, nil)
 	static("Convert", "ToBoolean", ts(O), B, func(a []any) (any, error) {
 		if s, ok := a[0].(string); ok {
@@ -1444,6 +1459,35 @@ func registerBuiltins() {
 			}
 			return jtokenConvert(v, t)
 		}})
+		// token.ToObject<T[]>() (and List<T>, IEnumerable<T>...): an array's
+		// items, each converted as Value<T>() converts it
+		reg(&builtin{key: "JToken.ToObject<" + t.Name + "[]>/0", result: arrayOf(t), run: func(a []any) (any, error) {
+			arr, ok := a[0].(*JArray)
+			if !ok {
+				if a[0] == nil {
+					return nil, errNull
+				}
+				if _, obj := a[0].(*JObject); obj {
+					return nil, exc("JsonSerializationException", "Cannot deserialize the current JSON object (e.g. {\"name\":\"value\"}) into type '%s[]' because the type requires a JSON array (e.g. [1,2,3]) to deserialize correctly.", netTypeName(t))
+				}
+				return nil, exc("JsonSerializationException", "Error converting value %s to type '%s[]'. Path ''.", jsonText(a[0], false), netTypeName(t))
+			}
+			out := make([]any, len(arr.Items))
+			for i, v := range arr.Items {
+				if v == nil {
+					if t.isRef() {
+						continue
+					}
+					return nil, exc("JsonSerializationException", "Error converting value {null} to type '%s'. Path '[%d]'.", netTypeName(t), i)
+				}
+				x, err := jtokenConvert(v, t)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = x
+			}
+			return out, nil
+		}})
 	}
 
 	// ---- hashing
@@ -1625,6 +1669,38 @@ func registerBuiltins() {
 			return nil, exc("ArgumentException", "Can not add property %s to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.", k)
 		}
 		o.Set(k, toJToken(a[2]))
+		return nil, nil
+	}, nil)
+	// JObject.Add(content), JContainer's: a JProperty (copied when it
+	// belongs to another object, as Json.NET copies a token with a parent).
+	method(KJObject, "Add", ts(O), tVoid, func(a []any) (any, error) {
+		o, ok := a[0].(*JObject)
+		if !ok {
+			return nil, errNull
+		}
+		p, ok := a[1].(*JProperty)
+		if !ok {
+			if a[1] == nil {
+				return nil, nil // Json.NET adds nothing for null content
+			}
+			name := "Newtonsoft.Json.Linq.JValue"
+			switch a[1].(type) {
+			case *JObject:
+				name = "Newtonsoft.Json.Linq.JObject"
+			case *JArray:
+				name = "Newtonsoft.Json.Linq.JArray"
+			}
+			return nil, exc("ArgumentException", "Can not add %s to Newtonsoft.Json.Linq.JObject.", name)
+		}
+		if _, dup := o.M[p.Name]; dup {
+			return nil, exc("ArgumentException", "Can not add property %s to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.", p.Name)
+		}
+		if p.parent != nil && p.parent != o {
+			o.Set(p.Name, jclone(p.Value))
+			return nil, nil
+		}
+		o.Set(p.Name, p.Value)
+		p.parent = o
 		return nil, nil
 	}, nil)
 	method(KJObject, "Remove", ts(S), B, func(a []any) (any, error) {

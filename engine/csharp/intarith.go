@@ -514,3 +514,57 @@ func registerIntTypes() {
 		}
 	}
 }
+
+// parseIntBase is Convert.ToInt32/ToInt64(value, fromBase), .NET's
+// ParseNumbers: base 10 takes a sign and checks the range; bases 2, 8
+// and 16 (which takes a 0x prefix) read the bits of the value, at most
+// the type's width.
+func parseIntBase(s string, base, bits int) (any, error) {
+	switch base {
+	case 2, 8, 10, 16:
+	default:
+		return nil, exc("ArgumentException", "Invalid Base. (Parameter 'fromBase')")
+	}
+	if s == "" {
+		return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'startIndex')")
+	}
+	if base == 10 {
+		return parseIntNET(s, bits)
+	}
+	digits := s
+	if base == 16 && len(digits) > 2 && (digits[:2] == "0x" || digits[:2] == "0X") {
+		digits = digits[2:]
+	}
+	if digits != "" && digits[0] == '-' {
+		return nil, exc("ArgumentException", "String cannot contain a minus sign if the base is not 10.")
+	}
+	end := 0
+	for end < len(digits) && digitIn(digits[end], base) {
+		end++
+	}
+	if end == 0 {
+		return nil, exc("FormatException", "Could not find any recognizable digits.")
+	}
+	if end < len(digits) {
+		return nil, exc("FormatException", "Additional non-parsable characters are at the end of the string.")
+	}
+	u, err := strconv.ParseUint(digits, base, bits)
+	if err != nil {
+		return nil, overflowErr(bits)
+	}
+	if bits == 32 {
+		return int(int32(uint32(u))), nil
+	}
+	return int(int64(u)), nil
+}
+
+// digitIn reports whether c is a digit in base 2, 8 or 16.
+func digitIn(c byte, base int) bool {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c-'0') < base
+	case base == 16:
+		return c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+	}
+	return false
+}

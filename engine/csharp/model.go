@@ -143,7 +143,7 @@ func (m *Model) field(t *Type, name string) (*goField, bool) {
 
 func (m *Model) goMethod(t *Type, name string) (*goMethod, bool) {
 	meth, ok := t.Go.MethodByName(name)
-	if !ok || name == "String" {
+	if !ok || hiddenMethods[name] {
 		return nil, false
 	}
 	gm := &goMethod{name: name, fn: meth}
@@ -166,7 +166,7 @@ func (m *Model) memberNames(t *Type) []string {
 	if t.K == KGo {
 		rt := t.Go
 		for i := 0; i < rt.NumMethod(); i++ {
-			if n := rt.Method(i).Name; n != "String" {
+			if n := rt.Method(i).Name; !hiddenMethods[n] {
 				out = append(out, n)
 			}
 		}

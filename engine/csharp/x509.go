@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"reflect"
 	"strings"
 
 	"software.sslmate.com/src/go-pkcs12"
@@ -24,11 +25,47 @@ import (
 // RSASignaturePadding.Pkcs1) and VerifyData(data, signature, hash,
 // padding), KeySize.
 
+// X509Source is a context model type that is an X509Certificate2 in C#
+// (the engine's client and deployment certificates): the members its Go
+// type does not have itself are X509Certificate2's, run on what it gives.
+type X509Source interface {
+	X509Cert() *X509Cert
+}
+
+// hiddenMethods are Go methods of the context model that are plumbing, not
+// .NET members: C# expressions do not see them.
+var hiddenMethods = map[string]bool{"String": true, "X509Cert": true, "X509": true, "Intermediates": true}
+
+// NewX509Cert is a certificate and its private key (nil: none) as an
+// X509Certificate2.
+func NewX509Cert(c *x509.Certificate, key crypto.PrivateKey) *X509Cert {
+	if c == nil {
+		return nil
+	}
+	return &X509Cert{c: c, key: key}
+}
+
+var x509SourceType = reflect.TypeFor[X509Source]()
+
+func isX509Source(t reflect.Type) bool { return t != nil && t.Implements(x509SourceType) }
+
+// x509Fallback is X509Certificate2's property name for a model type that
+// is an X509Source and lacks it (nil otherwise).
+func x509Fallback(t *Type, name string) *builtin {
+	if t.K != KGo || !isX509Source(t.Go) {
+		return nil
+	}
+	return props[KX509][name]
+}
+
 // X509Cert is an X509Certificate2 made in an expression.
 type X509Cert struct {
 	c   *x509.Certificate
 	key crypto.PrivateKey // nil without one
 }
+
+// HasKey reports whether the certificate has its private key.
+func (x *X509Cert) HasKey() bool { return x != nil && x.key != nil }
 
 // String is X509Certificate2.ToString(): its subject.
 func (x *X509Cert) String() string { return "[Subject]\n  " + x.c.Subject.String() }
@@ -159,6 +196,12 @@ func registerX509() {
 		}, nil)
 	}
 	cert := func(v any) (*X509Cert, error) {
+		if s, ok := v.(X509Source); ok && !isNilPtr(v) {
+			if x := s.X509Cert(); x != nil {
+				return x, nil
+			}
+			return nil, errNull
+		}
 		x, ok := v.(*X509Cert)
 		if !ok || x == nil {
 			return nil, errNull
