@@ -124,6 +124,13 @@ func (p *Parser) ErrorAt(pos Pos, format string, args ...any) {
 	p.c.Errorf(pos, p.n.Path, format, args...)
 }
 
+// Noticef records a notice at the element: it loads, but the operator
+// should know (tollgate accepts what APIM's documentation says it
+// refuses, because deployed policies show APIM accepting it).
+func (p *Parser) Noticef(format string, args ...any) {
+	p.c.Noticef(p.n.Pos, p.n.Path, format, args...)
+}
+
 // Has reports whether the attribute is present (without consuming it).
 func (p *Parser) Has(name string) bool { return p.n.Attr(name) != nil }
 

@@ -50,6 +50,10 @@ func (k *kit) parseManagedIdentity(p *engine.Parser) engine.Step {
 		variable:  p.LitStr("output-token-variable-name", ""),
 		ignoreErr: p.LitBool("ignore-error", false),
 	}
+	if p.Section() != engine.Inbound && m.variable == "" {
+		// the request has gone: only a token for a later call makes sense
+		p.Errorf("<authentication-managed-identity> is not allowed in %s without output-token-variable-name (allowed in: inbound; elsewhere it only fills a variable for a send-request)", p.Section())
+	}
 	if m.resource.IsConst() && strings.TrimSpace(m.resource.Const()) == "" && p.Has("resource") {
 		p.ErrorAt(p.Node().Attr("resource").ValuePos, "attribute \"resource\" must not be empty")
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"tollgate/engine"
 )
 
 // fakeTokenEndpoint is an OAuth2 token endpoint: it checks the
@@ -89,6 +91,38 @@ func TestManagedIdentityDocExamples(t *testing.T) {
 	defer f.mu.Unlock()
 	if strings.Join(f.scopes, " ") != "https://graph.microsoft.com/.default AD_application_id/.default" {
 		t.Fatalf("scopes %v", f.scopes)
+	}
+}
+
+// Outside inbound (APIM documents inbound only) the policy fills its
+// output variable for a send-request, as deployed policies use it in
+// outbound: the request, gone already, is not touched. Without the
+// variable it is a load error there.
+func TestManagedIdentityOutsideInbound(t *testing.T) {
+	f := newFakeTokenEndpoint(t, 3600)
+	d := identityDeps(f)
+	for _, section := range []string{"outbound", "on-error"} {
+		plan := compile(t, d, `<policies><inbound/><backend/><`+section+`>
+  <authentication-managed-identity resource="https://storage.azure.com/" output-token-variable-name="msi-access-token" ignore-error="false" />
+</`+section+`></policies>`)
+		s := request("http://gw/chat", "Authorization", "Bearer client")
+		s.SetResponse(engine.NewResponse(200))
+		sec := engine.Outbound
+		if section == "on-error" {
+			sec = engine.OnError
+		}
+		plan.Run(context.Background(), sec, s)
+		if got, _ := s.Variables()["msi-access-token"].(string); !strings.HasPrefix(got, "tok-") {
+			t.Errorf("%s: the variable is %q (%+v)", section, got, s.Context().LastError)
+		}
+		if got := s.Context().Request.Headers.GetValueOrDefault("Authorization", ""); got != "Bearer client" {
+			t.Errorf("%s: the request's Authorization became %q", section, got)
+		}
+		s.Release()
+		_, errs := compileErrs(d, `<policies><inbound/><backend/><`+section+`><authentication-managed-identity resource="https://storage.azure.com/"/></`+section+`></policies>`)
+		if len(errs) != 1 || !strings.Contains(errs.Error(), "is not allowed in "+section+" without output-token-variable-name") {
+			t.Errorf("%s without a variable: %v", section, errs)
+		}
 	}
 }
 
