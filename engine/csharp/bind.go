@@ -405,7 +405,7 @@ func (b *binder) listAdd(s *ExprStmt) {
 		return
 	}
 	l := b.sc.lookup(nm.Name)
-	if l == nil || l.t.K != KArray || l.borrowed || isSet(l.t) { // a borrowed one: collMethod's load error; a set: collStmt
+	if l == nil || l.t.K != KArray || l.borrowed || isSet(l.t) || isQueue(l.t) || isStack(l.t) { // a borrowed one: collMethod's load error; a set: collStmt
 		return
 	}
 	target := &Name{node: node{Off: nm.Off}, Name: nm.Name}
@@ -1133,6 +1133,9 @@ func (b *binder) member(n *Member) (*Type, error) {
 	if t, ok := b.nullableMember(n, xt); ok {
 		return t, nil
 	}
+	if t, ok := tupleItem(n, xt); ok { // queues.go
+		return t, nil
+	}
 	if xt.K == KGrouping && n.Name == "Key" {
 		n.prop = groupingKey
 		return xt.Key, nil
@@ -1151,13 +1154,16 @@ func (b *binder) member(n *Member) (*Type, error) {
 		if xt.K == KDict && n.Name == "Values" {
 			return arrayOf(dictElem(xt)), nil // Dictionary<string, V>.Values: V's
 		}
+		if p.result == tElem { // an enumerator's Current
+			return xt.Elem, nil
+		}
 		return p.result, nil
 	}
 	if p := x509Fallback(xt, n.Name); p != nil { // a model certificate's X509Certificate2 members
 		n.prop = p
 		return p.result, nil
 	}
-	if xt.K == KArray && (n.Name == "Length" || n.Name == "Count") {
+	if xt.K == KArray && (n.Name == "Length" || n.Name == "Count") && !(n.Name == "Length" && (isQueue(xt) || isStack(xt))) {
 		n.prop = arrayLen
 		return tInt, nil
 	}
@@ -1240,7 +1246,7 @@ func (b *binder) index(n *Index) (*Type, error) {
 			return tJToken, nil
 		}
 	case KArray:
-		if it.K == KInt {
+		if it.K == KInt && !isQueue(xt) && !isStack(xt) {
 			n.kind = ixArray
 			return xt.Elem, nil
 		}
@@ -1321,6 +1327,14 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 	}
 	if n.Sized {
 		return b.sizedArray(n, t, ok)
+	}
+	if ok && n.Type.Array == 0 {
+		if gt, done, err := b.genericNew(n, t); done { // KeyValuePair, Tuple (queues.go)
+			return gt, err
+		}
+		if (isQueue(t) || isStack(t)) && len(n.Init) > 0 {
+			return nil, b.errf(n.Off, "'%s' does not contain a definition for 'Add': it cannot be initialized with a collection initializer", t.Name)
+		}
 	}
 	if ok && n.Type.Array == 0 && len(n.Args) > 0 && (t.K == KArray || t.K == KDict) {
 		return b.collectionNew(n, t, name) // comparer.go
@@ -1550,7 +1564,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 		}
 	}
 	// out-argument methods: interpreter only
-	if name == "TryGetValue" || name == "TryParse" || name == "TryParseJwt" || name == "TryParseBasic" {
+	if name == "TryGetValue" || name == "TryParse" || name == "TryParseJwt" || name == "TryParseBasic" || name == "TryDequeue" || name == "TryPop" || name == "TryPeek" {
 		return b.tryCall(n, m, xt)
 	}
 	if name == "Replace" && (xt.K == KStatic && xt.Name == "Regex" && len(n.Args) >= 3 || xt.K == KRegex && len(n.Args) == 2) {
@@ -1562,6 +1576,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 				return b.regexEvaluator(n, l, xt.K == KRegex)
 			}
 		}
+	}
+	if t, ok, err := b.tupleCreate(n, m, xt); ok { // queues.go
+		return t, err
 	}
 	if xt.K == KStatic {
 		key := name
@@ -1613,6 +1630,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 	}
 	if xt.K == KVoid {
 		return nil, b.errf(m.Off, "cannot call a method on void")
+	}
+	if t, ok, err := b.enumeratorOf(n, m, xt); ok { // queues.go
+		return t, err
 	}
 	if xt.K == KArray {
 		if t, ok, err := b.collMethod(n, m, xt); ok { // sets.go
@@ -1953,6 +1973,18 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 	case m.Name == "TryParse" && xt.K == KStatic && (xt.Name == "int" || xt.Name == "long" || xt.Name == "double" || xt.Name == "bool" || xt.Name == "Guid" || xt.Name == "DateTime" || xt.Name == "IPAddress"):
 		want = []bool{false, true}
 		outT = map[string]*Type{"int": tInt, "long": tLong, "double": tDouble, "bool": tBool, "Guid": tGuid, "DateTime": tDateTime, "IPAddress": tIPAddress}[xt.Name]
+	case m.Name == "TryDequeue" || m.Name == "TryPop" || m.Name == "TryPeek":
+		et, ok := b.tryQueueType(m, xt)
+		if !ok {
+			return nil, b.errf(m.NameOff, "'%s' does not contain a definition for '%s'", typeName(xt), m.Name)
+		}
+		if m.Name != "TryPeek" {
+			if err := b.mutableLocal(m, xt); err != nil {
+				return nil, err
+			}
+		}
+		want = []bool{true}
+		outT = et
 	case (m.Name == "TryParseJwt" || m.Name == "TryParseBasic") && xt.K == KString:
 		want = []bool{true}
 		fn, ok := b.m.Funcs["As"+strings.TrimPrefix(m.Name, "TryParse")]
@@ -2012,6 +2044,9 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 		l := b.sc.lookup(nm.Name)
 		if l == nil {
 			return nil, b.errf(nm.Off, "the name '%s' does not exist in the current context", nm.Name)
+		}
+		if _, queue := b.tryQueueType(m, xt); queue && !(assignable(outT, l.t) && assignable(l.t, outT)) { // an out argument's type is the parameter's
+			return nil, b.errf(a.Off, "cannot convert from 'out %s' to 'out %s'", typeName(l.t), typeName(outT))
 		}
 		nm.local, nm.T = l, l.t
 		l.assigned++

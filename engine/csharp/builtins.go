@@ -664,6 +664,7 @@ func registerBuiltins() {
 	registerSymmetric()
 	registerTimeZones()
 	registerDateTimeMore()
+	registerQueues()
 	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
 		it, err := items(a[0])
 		return len(it), err

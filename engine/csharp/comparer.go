@@ -199,7 +199,7 @@ func (b *binder) collectionNew(n *NewExpr, t *Type, name string) (*Type, error) 
 	res := t
 	for i, a := range at {
 		switch {
-		case a.K == KInt && i == 0 && (name == "List" || set):
+		case a.K == KInt && i == 0 && (name == "List" || set || isQueue(t) || isStack(t)):
 		case (a.K == KArray || a.K == KJArray || a.K == KString) && i == 0:
 		case a.K == KStrCmp && set && i == len(at)-1:
 			mm, ok := n.Args[i].X.(*Member)
@@ -214,8 +214,11 @@ func (b *binder) collectionNew(n *NewExpr, t *Type, name string) (*Type, error) 
 		}
 	}
 	n.ctor = listNew
-	if set {
+	switch {
+	case set:
 		n.ctor = setNew
+	case isStack(t):
+		n.ctor = stackNew // queues.go
 	}
 	if len(n.Init) > 0 {
 		b.needInterp("collection initializer with constructor arguments")

@@ -861,7 +861,8 @@ func (f *frame) call(n *Call) (any, error) {
 		return f.collCall(n) // sets.go
 	}
 	m := n.F.(*Member)
-	if n.method != nil && strings.HasPrefix(n.method.key, "try.") || m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" {
+	if n.method != nil && strings.HasPrefix(n.method.key, "try.") || m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" ||
+		m.Name == "TryDequeue" || m.Name == "TryPop" || m.Name == "TryPeek" {
 		return f.tryCall(n, m)
 	}
 	if n.method != nil && strings.HasPrefix(n.method.key, "linq.") {
@@ -1024,6 +1025,11 @@ func (f *frame) tryCall(n *Call, m *Member) (any, error) {
 					out, ok = v.Interface(), true
 				}
 			}
+		}
+	case "TryDequeue", "TryPop", "TryPeek": // queues.go
+		var err error
+		if out, ok, err = f.tryQueue(m, recv); err != nil {
+			return nil, err
 		}
 	case "TryParseJwt", "TryParseBasic":
 		s := recv.(string)

@@ -1107,7 +1107,7 @@ func (lw *lowerer) binary(n *Binary, en env) (string, error) {
 		return lw.callBuiltin(xnameJoin, []string{l, r}, nil, 0), nil
 	}
 	lt, rt := n.L.typ(), n.R.typ()
-	if (n.Op == "==" || n.Op == "!=") && (xmlKind(lt.K) || xmlKind(rt.K)) { // the same XML node (xml_linq.go)
+	if (n.Op == "==" || n.Op == "!=") && (xmlKind(lt.K) || xmlKind(rt.K) || refKind(lt.K) || refKind(rt.K)) { // the same XML node (xml_linq.go), the same object
 		return xmlSameCall(n.Op, l, r), nil
 	}
 	if (lt.K == KChar || rt.K == KChar) && n.T.K != KString && n.T.K != KBool {

@@ -75,6 +75,10 @@ func netName(v any) string {
 			return "System.CurrentSystemTimeZone"
 		}
 		return "System.TimeZoneInfo"
+	case *netTuple:
+		return "System.Tuple`" + strconv.Itoa(len(x.items))
+	case *enumerator:
+		return "System.Collections.Generic.IEnumerator`1"
 	}
 	t := reflect.TypeOf(v)
 	if t.Kind() == reflect.Pointer {
@@ -357,6 +361,16 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 			return v, nil
 		}
 		return nil, castErr(v, "System.TimeZoneInfo")
+	case KTuple:
+		if x, ok := v.(*netTuple); ok && len(x.items) == len(t.FieldTs) || v == nil {
+			return v, nil
+		}
+		return nil, castErr(v, "System.Tuple`"+strconv.Itoa(len(t.FieldTs)))
+	case KEnumerator:
+		if _, ok := v.(*enumerator); ok || v == nil {
+			return v, nil
+		}
+		return nil, castErr(v, "System.Collections.Generic.IEnumerator`1")
 	}
 	return v, nil
 }

@@ -43,6 +43,8 @@ type collOp struct {
 	mutates  bool
 	list     bool // List<T> has it too (List's Add is void)
 	listOnly bool // List<T> has it, HashSet<T> does not (RemoveAll)
+	queue    bool // Queue<T> has it (queues.go)
+	stack    bool // Stack<T> has it
 	query    *builtin
 	changed  *builtin // gives the changed collection, for the statement form
 }
@@ -140,7 +142,7 @@ func (b *binder) collStmt(s *ExprStmt) {
 		return
 	}
 	l := b.sc.lookup(nm.Name)
-	if l == nil || l.borrowed || !(isSet(l.t) || op.list && isList(l.t) && op.name != "Add") { // a list's Add: listAdd's
+	if l == nil || l.borrowed || !(isSet(l.t) && (op.list || !op.queue && !op.stack) || op.list && isList(l.t) && op.name != "Add" || op.queue && isQueue(l.t) || op.stack && isStack(l.t)) { // a list's Add: listAdd's
 		return
 	}
 	c.coll = &collCall{changed: true}
@@ -152,7 +154,9 @@ func (b *binder) collStmt(s *ExprStmt) {
 func (b *binder) collMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err error) {
 	op := collOps[m.Name]
 	set, list := isSet(xt), isList(xt)
-	if op == nil || m.TypeArgs != nil || !(set && !op.listOnly || list && op.list || isReadOnlySet(xt) && !op.mutates && !op.listOnly) {
+	queue, stack := isQueue(xt), isStack(xt)
+	if op == nil || m.TypeArgs != nil || !(set && !op.listOnly && (op.list || !op.queue && !op.stack) || list && op.list || isReadOnlySet(xt) && !op.mutates && !op.listOnly && !op.queue && !op.stack ||
+		queue && op.queue || stack && op.stack) {
 		return nil, false, nil
 	}
 	if m.Name == "Remove" && len(n.Args) == 0 {
@@ -163,6 +167,9 @@ func (b *binder) collMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err
 		cc = &collCall{}
 	}
 	cc.op, cc.set, cc.elem = op, set, xt.Elem
+	if queue || stack {
+		cc.set = queue // Peek's message: "Queue empty." or "Stack empty."
+	}
 	n.coll = nil
 	member := xt.Name + "." + m.Name
 	want := 1
@@ -250,6 +257,9 @@ func (b *binder) collMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err
 	}
 	if !set && op.name == "Add" {
 		return tVoid, true, nil
+	}
+	if op.result == tElem {
+		return xt.Elem, true, nil
 	}
 	return op.result, true, nil
 }
@@ -445,6 +455,9 @@ func (f *frame) removeAll(n *Call, cc *collCall, coll []any) (any, error) {
 // or coll itself when the method changes nothing) and the method's
 // result.
 func collRun(name string, coll []any, arg, cmp any, set bool) ([]any, any, error) {
+	if out, res, ok, err := queueRun(name, coll, arg, set); ok { // queues.go
+		return out, res, err
+	}
 	eq := eqFor(cmp)
 	switch name {
 	case "Add":

@@ -73,6 +73,9 @@ const (
 	// System.TimeZoneInfo and System.TimeZone (timezone.go)
 	KTimeZone       // TimeZoneInfo (*tzInfo)
 	KTimeZoneLegacy // TimeZone.CurrentTimeZone (*tzInfo)
+	// System.Collections.Generic and System (queues.go)
+	KEnumerator // IEnumerator<Elem> (*enumerator)
+	KTuple      // Tuple<FieldTs...> (*netTuple)
 )
 
 // Type is a static type.
@@ -289,6 +292,10 @@ func assignable(from, to *Type) bool {
 		return (to.Nullable || !from.Nullable) && intImplicit(from.ik(), to.ik())
 	case to.K == KAnon && from.K == KAnon && (to.Fields != nil || from.Fields != nil):
 		return sameAnon(from, to)
+	case to.K == KTuple && from.K == KTuple, to.K == KKeyValue && from.K == KKeyValue:
+		return to.Name == from.Name
+	case to.K == KEnumerator && from.K == KEnumerator:
+		return to.Elem.K == KObject || assignable(from.Elem, to.Elem) && isRefType(from.Elem) == isRefType(to.Elem)
 	case to.K == from.K && to.K != KGo && to.K != KArray:
 		return to.Nullable || !from.Nullable
 	case to.K == KDouble && from.K == KInt:
@@ -304,6 +311,9 @@ func assignable(from, to *Type) bool {
 	case to.K == KRegexGroup && from.K == KRegexMatch, to.K == KRegexCapture && (from.K == KRegexMatch || from.K == KRegexGroup):
 		return true // a Match is a Group, a Group a Capture
 	case to.K == KArray && from.K == KArray:
+		if yes, ok := queueAssignable(from, to); ok {
+			return yes
+		}
 		return to.Elem.K == KObject || assignable(from.Elem, to.Elem)
 	case to.K == KArray && from.K == KGrouping: // a group is a sequence of its items
 		return to.Elem.K == KObject || assignable(from.Elem, to.Elem)
@@ -435,7 +445,20 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = regexTypeName[name]
 	case "StringBuilder", "Text.StringBuilder":
 		t = tBuilder
-	case "IEnumerable", "List", "IList", "ICollection", "IReadOnlyList", "IReadOnlyCollection", "HashSet", "ISet", "IReadOnlySet":
+	case "KeyValuePair", "Tuple", "IEnumerator":
+		var args []*Type
+		for _, a := range tr.Args {
+			at, ok := m.lookupTypeRef(a)
+			if !ok {
+				return nil, false
+			}
+			args = append(args, at)
+		}
+		var ok bool
+		if t, ok = genericType(name, args); !ok {
+			return nil, false
+		}
+	case "IEnumerable", "List", "IList", "ICollection", "IReadOnlyList", "IReadOnlyCollection", "HashSet", "ISet", "IReadOnlySet", "Queue", "Stack":
 		elem := tObject
 		if len(tr.Args) == 1 {
 			e, ok := m.lookupTypeRef(tr.Args[0])
