@@ -1580,6 +1580,12 @@ func (b *binder) call(n *Call) (*Type, error) {
 	if t, ok, err := b.tupleCreate(n, m, xt); ok { // queues.go
 		return t, err
 	}
+	if t, ok, err := b.arrayStatic(n, m, xt); ok { // arrays.go
+		return t, err
+	}
+	if t, ok, err := b.getBytes(n, m, xt); ok {
+		return t, err
+	}
 	if xt.K == KStatic {
 		key := name
 		if len(m.TypeArgs) == 1 && xt.Name == "JsonConvert" && name == "DeserializeObject" {
@@ -1970,6 +1976,9 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 	case m.Name == "TryGetValue" && xt.K == KDict:
 		want = []bool{false, true}
 		outT = dictElem(xt)
+	case m.Name == "TryParse" && xt.K == KStatic && (xt.Name == "float" || xt.Name == "Single") && statics[xt.Name]["Parse"] != nil:
+		want = []bool{false, true}
+		outT = tDouble // a float is a double here
 	case m.Name == "TryParse" && xt.K == KStatic && (xt.Name == "int" || xt.Name == "long" || xt.Name == "double" || xt.Name == "bool" || xt.Name == "Guid" || xt.Name == "DateTime" || xt.Name == "IPAddress"):
 		want = []bool{false, true}
 		outT = map[string]*Type{"int": tInt, "long": tLong, "double": tDouble, "bool": tBool, "Guid": tGuid, "DateTime": tDateTime, "IPAddress": tIPAddress}[xt.Name]

@@ -2047,6 +2047,7 @@ func registerBuiltins() {
 	registerJSONMore() // after the JSON statics it builds on
 	registerMoreDotNet()
 	registerSnippetGaps()
+	registerArrays() // after the double and BitConverter statics it copies and extends
 }
 
 func regexArgs(a []any) (*regexp.Regexp, string, error) {

@@ -367,8 +367,7 @@ func registerMoreDotNet() {
 	getBytes(tInt, func(a []any) (any, error) {
 		return binary.LittleEndian.AppendUint32(nil, uint32(int32(toInt(a[0])))), nil
 	})
-	// (No long overload: an integer here is an int to the overloads, so
-	// GetBytes(someLong) would silently give 4 bytes, not .NET's 8.)
+	// (the other overloads: arrays.go, which picks one by the argument's type)
 	getBytes(tBool, func(a []any) (any, error) {
 		if a[0] == true {
 			return []byte{1}, nil
