@@ -2047,6 +2047,7 @@ func registerBuiltins() {
 	registerJSONMore() // after the JSON statics it builds on
 	registerMoreDotNet()
 	registerSnippetGaps()
+	registerEnums()  // before registerArrays, which copies double's statics to float's
 	registerArrays() // after the double and BitConverter statics it copies and extends
 }
 

@@ -79,6 +79,8 @@ func netName(v any) string {
 		return "System.Tuple`" + strconv.Itoa(len(x.items))
 	case *enumerator:
 		return "System.Collections.Generic.IEnumerator`1"
+	case enumVal:
+		return x.def.full
 	}
 	t := reflect.TypeOf(v)
 	if t.Kind() == reflect.Pointer {
@@ -257,6 +259,8 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 			return int(x), nil
 		case paddingMode:
 			return int(x), nil
+		case enumVal:
+			return x.v, nil
 		case int64:
 			return int(x), nil
 		case float64:
@@ -361,6 +365,8 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 			return v, nil
 		}
 		return nil, castErr(v, "System.TimeZoneInfo")
+	case KEnum:
+		return enumCastVal(v, t)
 	case KTuple:
 		if x, ok := v.(*netTuple); ok && len(x.items) == len(t.FieldTs) || v == nil {
 			return v, nil

@@ -76,6 +76,7 @@ const (
 	// System.Collections.Generic and System (queues.go)
 	KEnumerator // IEnumerator<Elem> (*enumerator)
 	KTuple      // Tuple<FieldTs...> (*netTuple)
+	KEnum       // MidpointRounding, UriPartial...: one type per Name (enumVal, enums.go)
 )
 
 // Type is a static type.
@@ -271,7 +272,7 @@ func (t *Type) isRef() bool {
 		return true
 	}
 	switch t.K {
-	case KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan, KGuid, KComparison, KDayOfWeek, KCipherMode, KPaddingMode:
+	case KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan, KGuid, KComparison, KDayOfWeek, KCipherMode, KPaddingMode, KEnum:
 		return false
 	}
 	return true
@@ -292,7 +293,7 @@ func assignable(from, to *Type) bool {
 		return (to.Nullable || !from.Nullable) && intImplicit(from.ik(), to.ik())
 	case to.K == KAnon && from.K == KAnon && (to.Fields != nil || from.Fields != nil):
 		return sameAnon(from, to)
-	case to.K == KTuple && from.K == KTuple, to.K == KKeyValue && from.K == KKeyValue:
+	case to.K == KTuple && from.K == KTuple, to.K == KKeyValue && from.K == KKeyValue, to.K == KEnum && from.K == KEnum:
 		return to.Name == from.Name
 	case to.K == KEnumerator && from.K == KEnumerator:
 		return to.Elem.K == KObject || assignable(from.Elem, to.Elem) && isRefType(from.Elem) == isRefType(to.Elem)
@@ -409,6 +410,8 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tCipherMode
 	case "PaddingMode":
 		t = tPadding
+	case "MidpointRounding", "UriPartial":
+		t = enumDefs[name].t
 	case "StringComparer", "IEqualityComparer", "IComparer":
 		t = tStrCmp // IEqualityComparer<string>, IComparer<string>: the comparers policies have
 	case "string", "String":
