@@ -665,6 +665,7 @@ func registerBuiltins() {
 	registerTimeZones()
 	registerDateTimeMore()
 	registerQueues()
+	registerRNG()
 	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
 		it, err := items(a[0])
 		return len(it), err

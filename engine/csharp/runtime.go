@@ -367,6 +367,11 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 		return nil, castErr(v, "System.TimeZoneInfo")
 	case KEnum:
 		return enumCastVal(v, t)
+	case KRNG:
+		if _, ok := v.(*rngObj); ok || v == nil {
+			return v, nil
+		}
+		return nil, castErr(v, "System.Security.Cryptography.RandomNumberGenerator")
 	case KTuple:
 		if x, ok := v.(*netTuple); ok && len(x.items) == len(t.FieldTs) || v == nil {
 			return v, nil
@@ -658,6 +663,12 @@ func items(v any) ([]any, error) {
 		return x.Items, nil
 	case *grouping:
 		return x.Items, nil
+	case []byte: // a byte is an int here (seqElem's type of a byte[]'s items)
+		out := make([]any, len(x))
+		for i, c := range x {
+			out[i] = int(c)
+		}
+		return out, nil
 	case *GroupCollection:
 		return x.items(), nil
 	case *FormList:

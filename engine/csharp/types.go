@@ -77,6 +77,7 @@ const (
 	KEnumerator // IEnumerator<Elem> (*enumerator)
 	KTuple      // Tuple<FieldTs...> (*netTuple)
 	KEnum       // MidpointRounding, UriPartial...: one type per Name (enumVal, enums.go)
+	KRNG        // RNGCryptoServiceProvider, RandomNumberGenerator (*rngObj, rng.go)
 )
 
 // Type is a static type.
@@ -410,6 +411,8 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tCipherMode
 	case "PaddingMode":
 		t = tPadding
+	case "RNGCryptoServiceProvider", "RandomNumberGenerator":
+		t = tRNG
 	case "MidpointRounding", "UriPartial":
 		t = enumDefs[name].t
 	case "StringComparer", "IEqualityComparer", "IComparer":
