@@ -666,6 +666,7 @@ func registerBuiltins() {
 	registerDateTimeMore()
 	registerQueues()
 	registerRNG()
+	registerStringIO()
 	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
 		it, err := items(a[0])
 		return len(it), err

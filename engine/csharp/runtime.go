@@ -81,6 +81,10 @@ func netName(v any) string {
 		return "System.Collections.Generic.IEnumerator`1"
 	case enumVal:
 		return x.def.full
+	case *strWriter:
+		return "System.IO.StringWriter"
+	case *strReader:
+		return "System.IO.StringReader"
 	}
 	t := reflect.TypeOf(v)
 	if t.Kind() == reflect.Pointer {
@@ -367,6 +371,14 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 		return nil, castErr(v, "System.TimeZoneInfo")
 	case KEnum:
 		return enumCastVal(v, t)
+	case KStrWriter, KStrReader:
+		switch v.(type) {
+		case nil, *strWriter, *strReader:
+			if _, w := v.(*strWriter); v == nil || w == (t.K == KStrWriter) {
+				return v, nil
+			}
+		}
+		return nil, castErr(v, "System.IO."+t.Name)
 	case KRNG:
 		if _, ok := v.(*rngObj); ok || v == nil {
 			return v, nil

@@ -78,6 +78,8 @@ const (
 	KTuple      // Tuple<FieldTs...> (*netTuple)
 	KEnum       // MidpointRounding, UriPartial...: one type per Name (enumVal, enums.go)
 	KRNG        // RNGCryptoServiceProvider, RandomNumberGenerator (*rngObj, rng.go)
+	KStrWriter  // System.IO.StringWriter (*strWriter, strio.go)
+	KStrReader  // System.IO.StringReader (*strReader)
 )
 
 // Type is a static type.
@@ -411,6 +413,10 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tCipherMode
 	case "PaddingMode":
 		t = tPadding
+	case "StringWriter", "TextWriter":
+		t = tStrWriter
+	case "StringReader", "TextReader":
+		t = tStrReader
 	case "RNGCryptoServiceProvider", "RandomNumberGenerator":
 		t = tRNG
 	case "MidpointRounding", "UriPartial":
@@ -559,7 +565,7 @@ func isValueElem(rt reflect.Type) bool {
 // leaves are unique among the types expressions may use.
 func shortTypeName(name string) string {
 	for _, ns := range []string{"System.", "Security.Cryptography.", "X509Certificates.", "Collections.Generic.", "Newtonsoft.Json.Linq.",
-		"Newtonsoft.Json.", "Text.RegularExpressions.", "Net.", "Linq.", "Globalization."} {
+		"Newtonsoft.Json.", "Text.RegularExpressions.", "Net.", "Linq.", "Globalization.", "IO."} {
 		name = strings.TrimPrefix(name, ns)
 	}
 	return name
