@@ -598,6 +598,8 @@ func hashOf(name string) func() hash.Hash {
 		return sha1.New
 	case "SHA512":
 		return sha512.New
+	case "SHA384":
+		return sha512.New384
 	case "MD5":
 		return md5.New
 	}
@@ -606,10 +608,13 @@ func hashOf(name string) func() hash.Hash {
 
 // hasher is a HashAlgorithm instance (new HMACSHA256(key), SHA256.Create()).
 type hasher struct {
-	name string
-	key  []byte
-	hmac bool
+	name  string
+	key   []byte
+	hmac  bool
+	class string // the .NET class, when not the algorithm's default (hashes.go)
 }
+
+func (h *hasher) String() string { return "System.Security.Cryptography." + h.className() }
 
 func (h *hasher) compute(b []byte) []byte {
 	var hh hash.Hash
@@ -1520,7 +1525,11 @@ func registerBuiltins() {
 		if err != nil {
 			return nil, err
 		}
-		return a[0].(*hasher).compute(b), nil
+		h, err := hasherRecv(a[0])
+		if err != nil {
+			return nil, err
+		}
+		return h.compute(b), nil
 	}, nil)
 	static("BitConverter", "ToString", ts(tBytes), S, func(a []any) (any, error) {
 		b, err := bytesArg(a[0])
@@ -2051,6 +2060,7 @@ func registerBuiltins() {
 	registerSnippetGaps()
 	registerEnums()  // before registerArrays, which copies double's statics to float's
 	registerArrays() // after the double and BitConverter statics it copies and extends
+	registerHashes() // after the hashing statics it extends
 }
 
 func regexArgs(a []any) (*regexp.Regexp, string, error) {

@@ -81,6 +81,8 @@ func netName(v any) string {
 		return "System.Collections.Generic.IEnumerator`1"
 	case enumVal:
 		return x.def.full
+	case *hasher:
+		return "System.Security.Cryptography." + x.className()
 	case *strWriter:
 		return "System.IO.StringWriter"
 	case *strReader:
@@ -371,6 +373,11 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 		return nil, castErr(v, "System.TimeZoneInfo")
 	case KEnum:
 		return enumCastVal(v, t)
+	case KHash, KHMAC:
+		if h, ok := v.(*hasher); v == nil || ok && (h.hmac || t.K == KHash) {
+			return v, nil
+		}
+		return nil, castErr(v, "System.Security.Cryptography."+map[bool]string{true: "HMAC", false: "HashAlgorithm"}[t.K == KHMAC])
 	case KStrWriter, KStrReader:
 		switch v.(type) {
 		case nil, *strWriter, *strReader:

@@ -80,6 +80,7 @@ const (
 	KRNG        // RNGCryptoServiceProvider, RandomNumberGenerator (*rngObj, rng.go)
 	KStrWriter  // System.IO.StringWriter (*strWriter, strio.go)
 	KStrReader  // System.IO.StringReader (*strReader)
+	KHMAC       // HMAC, KeyedHashAlgorithm, HMACSHA256...: a keyed KHash (*hasher, hashes.go)
 )
 
 // Type is a static type.
@@ -298,6 +299,8 @@ func assignable(from, to *Type) bool {
 		return sameAnon(from, to)
 	case to.K == KTuple && from.K == KTuple, to.K == KKeyValue && from.K == KKeyValue, to.K == KEnum && from.K == KEnum:
 		return to.Name == from.Name
+	case to.K == KHash && from.K == KHMAC: // an HMAC is a HashAlgorithm
+		return true
 	case to.K == KEnumerator && from.K == KEnumerator:
 		return to.Elem.K == KObject || assignable(from.Elem, to.Elem) && isRefType(from.Elem) == isRefType(to.Elem)
 	case to.K == from.K && to.K != KGo && to.K != KArray:
@@ -398,8 +401,10 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 	name := shortTypeName(tr.Name)
 	var t *Type
 	switch name {
-	case "HMACSHA256", "HMACSHA1", "HMACSHA384", "HMACSHA512", "HMACMD5", "HMAC", "KeyedHashAlgorithm",
-		"SHA256", "SHA1", "SHA384", "SHA512", "MD5", "HashAlgorithm":
+	case "HMACSHA256", "HMACSHA1", "HMACSHA384", "HMACSHA512", "HMACMD5", "HMAC", "KeyedHashAlgorithm":
+		t = tHMAC
+	case "SHA256", "SHA1", "SHA384", "SHA512", "MD5", "HashAlgorithm", "SHA1Managed", "SHA256Managed", "SHA384Managed", "SHA512Managed",
+		"SHA1CryptoServiceProvider", "MD5CryptoServiceProvider":
 		t = tHash
 	case "Random":
 		t = tRandom
