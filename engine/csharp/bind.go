@@ -1587,6 +1587,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 	if t, ok, err := b.getBytes(n, m, xt); ok {
 		return t, err
 	}
+	if t, ok, err := b.jsonDeserialize(n, m, xt); ok { // jsontypes.go
+		return t, err
+	}
 	if xt.K == KStatic {
 		key := name
 		if len(m.TypeArgs) == 1 && xt.Name == "JsonConvert" && name == "DeserializeObject" {

@@ -2061,6 +2061,7 @@ func registerBuiltins() {
 	registerEnums()  // before registerArrays, which copies double's statics to float's
 	registerArrays() // after the double and BitConverter statics it copies and extends
 	registerHashes() // after the hashing statics it extends
+	registerJSONTypes()
 }
 
 func regexArgs(a []any) (*regexp.Regexp, string, error) {

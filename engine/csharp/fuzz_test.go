@@ -58,6 +58,7 @@ func FuzzCSharp(f *testing.F) {
 		`var z = TimeZoneInfo.FindSystemTimeZoneById("W. Europe Standard Time"); var l = TimeZoneInfo.ConvertTimeFromUtc(new DateTime(2024, 10, 27, 1, 30, 0), z); return l.ToString("o") + z.IsAmbiguousTime(l) + TimeZoneInfo.ConvertTimeToUtc(l, z).Hour;`,
 		`using (var a = SymmetricAlgorithm.Create("aes")) { a.Mode = CipherMode.CFB; a.Padding = PaddingMode.ANSIX923; a.FeedbackSize = 16; var c = new byte[] { 1, 2, 3 }.Encrypt(a); return Convert.ToBase64String(c.Decrypt(a, a.Key, a.IV)); }`,
 		`context.Request.Headers.GetValueOrDefault("a", "b").Split(',').Last()`,
+		`var d = JsonConvert.DeserializeObject<Dictionary<string, int>>("{\"a\":1,\"b\":\"2\"}"); var l = JsonConvert.DeserializeObject<List<JObject>>("[{}]"); var o = new JObject(); o["r"] = new JRaw("[1]"); return d["a"] + d["b"] + l.Count + JsonConvert.DeserializeObject<int>("3") + o.ToString();`,
 		`var h = HMAC.Create("hmacsha384"); h.Key = new byte[] { 1 }; HashAlgorithm g = HashAlgorithm.Create("SHA-512") ?? new SHA256Managed(); return Convert.ToBase64String(h.ComputeHash(g.ComputeHash(new byte[3], 1, 2))) + KeyedHashAlgorithm.Create() + new SHA1Managed().HashSize;`,
 		`var w = new StringWriter(); w.WriteLine("{0}:{1}", 1, 'c'); XElement.Parse("<a><b/></a>").Save(w); var r = new StringReader(w.ToString()); return r.ReadLine() + r.Peek() + r.Read() + r.ReadToEnd();`,
 		`var b = new byte[8]; using (var r = new RNGCryptoServiceProvider()) { r.GetBytes(b, 1, 4); RandomNumberGenerator.Create().GetNonZeroBytes(b); } return b.Length;`,

@@ -309,6 +309,8 @@ func writeJSON(b *bytes.Buffer, v any, indent bool, level int) {
 	switch x := v.(type) {
 	case nil:
 		b.WriteString("null")
+	case *JRaw: // its text as it is (jsontypes.go)
+		b.WriteString(x.Raw)
 	case *JObject:
 		if len(x.Keys) == 0 {
 			b.WriteString("{}")
@@ -466,7 +468,7 @@ func toJToken(v any) any {
 			return o
 		}
 		return v
-	case nil, string, bool, int, float64, *JArray:
+	case nil, string, bool, int, float64, *JArray, *JRaw:
 		return v
 	case time.Time: // a JValue of type Date, written in ISO 8601 (jsonDate)
 		return v

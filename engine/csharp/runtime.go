@@ -320,7 +320,15 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 	case KJToken:
 		switch v.(type) {
 		case nil, *JObject, *JArray, string, int, float64, bool:
+			if t.Name == "JRaw" && v != nil {
+				break
+			}
 			return v, nil
+		case *JRaw:
+			return v, nil
+		}
+		if t.Name == "JRaw" {
+			return nil, castErr(v, "Newtonsoft.Json.Linq.JRaw")
 		}
 		return nil, castErr(v, "Newtonsoft.Json.Linq.JToken")
 	case KArray:

@@ -297,6 +297,8 @@ func assignable(from, to *Type) bool {
 		return (to.Nullable || !from.Nullable) && intImplicit(from.ik(), to.ik())
 	case to.K == KAnon && from.K == KAnon && (to.Fields != nil || from.Fields != nil):
 		return sameAnon(from, to)
+	case to.K == KDict && from.K == KDict && to.Elem != nil && from.Elem != nil: // Dictionary<string, V>: no variance
+		return to.Nullable || !from.Nullable && dictElem(to).Name == dictElem(from).Name
 	case to.K == KTuple && from.K == KTuple, to.K == KKeyValue && from.K == KKeyValue, to.K == KEnum && from.K == KEnum:
 		return to.Name == from.Name
 	case to.K == KHash && from.K == KHMAC: // an HMAC is a HashAlgorithm
@@ -440,6 +442,8 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tObject
 	case "JToken", "JValue":
 		t = tJToken
+	case "JRaw":
+		t = tJRaw
 	case "JObject":
 		t = tJObject
 	case "JProperty":

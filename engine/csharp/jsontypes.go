@@ -1,0 +1,208 @@
+package csharp
+
+import "strings"
+
+// JsonConvert.DeserializeObject<T>(json) for the T policies use beyond
+// JObject, JArray, JToken and lists of primitives (builtins.go,
+// jsonmore.go, snippets.go): Dictionary<string, V> (and IDictionary,
+// IReadOnlyDictionary) of string, object, int, long, double, bool, JToken,
+// JObject or JArray; string, int, long, double and bool themselves; and
+// lists or arrays of JToken, JObject, JArray or object. Values convert as
+// Json.NET's serializer converts them (convertListItem).
+
+// JRaw is Newtonsoft's JRaw: JSON text kept as written, which a JSON
+// writer copies as it is. Its static type is a JToken named JRaw.
+type JRaw struct{ Raw string }
+
+func (r *JRaw) String() string { return r.Raw }
+
+var tJRaw = &Type{K: KJToken, Name: "JRaw"}
+
+// deserializeTypes are the V of Dictionary<string, V> and the T of a
+// plain DeserializeObject<T> tollgate has.
+var deserializeTypes = []*Type{tString, tObject, tInt, tLong, tDouble, tBool, tJToken, tJObject, tJArray}
+
+// deserializeKey is the builtin DeserializeObject<T> of type t uses ("":
+// none).
+func deserializeKey(t *Type) string {
+	switch {
+	case t.K == KDict:
+		return "JsonConvert.DeserializeObject<Dictionary<string, " + dictElem(t).Name + ">>"
+	case t.K == KArray && t.Elem != nil && (t.Elem.K == KJToken || t.Elem.K == KJObject || t.Elem.K == KJArray || t.Elem.K == KObject):
+		return "JsonConvert.DeserializeObject<" + t.Elem.Name + "[]>"
+	case t == tString || t == tInt || t == tLong || t == tDouble || t == tBool:
+		return "JsonConvert.DeserializeObject<" + t.Name + ">"
+	}
+	return ""
+}
+
+// jsonDeserialize binds JsonConvert.DeserializeObject<T>(json) for those
+// T (ok false: another call, or a T builtins.go has).
+func (b *binder) jsonDeserialize(n *Call, m *Member, xt *Type) (*Type, bool, error) {
+	if xt.K != KStatic || xt.Name != "JsonConvert" || m.Name != "DeserializeObject" || len(m.TypeArgs) != 1 {
+		return nil, false, nil
+	}
+	t, ok := b.m.lookupTypeRef(m.TypeArgs[0])
+	if !ok {
+		return nil, true, b.unknownType(m.TypeArgs[0])
+	}
+	key := deserializeKey(t)
+	bi := byKey[key]
+	if bi == nil {
+		old := "DeserializeObject<" + m.TypeArgs[0].Name + ">" // the tables' key (call)
+		if t.K == KArray && t.Elem != nil {
+			old = "DeserializeObject<" + t.Elem.Name + "[]>"
+		}
+		if statics["JsonConvert"][old] != nil {
+			return nil, false, nil // JObject, List<int>...: the tables'
+		}
+		return nil, true, b.errf(m.NameOff, "JsonConvert.DeserializeObject<%s> is not supported: tollgate deserializes to JObject, JArray, JToken, string, int, long, double, bool, Dictionary<string, V> (V one of those or object), a List<V> or V[] of them", typeName(t))
+	}
+	if len(n.Args) != 1 || n.Args[0].Out || n.Args[0].Name != "" {
+		return nil, true, b.errf(m.NameOff, "no overload for method 'DeserializeObject' takes %d arguments", len(n.Args))
+	}
+	at, err := b.expr(n.Args[0].X)
+	if err != nil {
+		return nil, true, err
+	}
+	if err := b.paramOK(n.Args[0].X, at, tString); err != nil {
+		return nil, true, err
+	}
+	n.method = bi
+	return t, true, nil
+}
+
+// netGenericName is a type's .NET name in a serializer's message.
+func netGenericName(t *Type) string {
+	if t.K == KObject {
+		return "System.Object"
+	}
+	if t.K == KJToken || t.K == KJObject || t.K == KJArray {
+		return "Newtonsoft.Json.Linq." + t.Name
+	}
+	return netTypeName(t)
+}
+
+// deserializeValue converts one JSON value to t (path: its JSON path, for
+// the message).
+func deserializeValue(v any, t *Type, path string) (any, error) {
+	switch t.K {
+	case KObject:
+		return v, nil
+	case KJToken:
+		return v, nil
+	case KJObject, KJArray:
+		if v == nil {
+			return nil, nil
+		}
+		if _, ok := v.(*JObject); ok == (t.K == KJObject) {
+			if _, arr := v.(*JArray); arr == (t.K == KJArray) {
+				return v, nil
+			}
+		}
+		return nil, exc("JsonReaderException", "Error reading %s from JsonReader. Current JsonReader item is not %s. Path '%s'.", t.Name, map[bool]string{true: "an object", false: "an array"}[t.K == KJObject], path)
+	}
+	switch v.(type) {
+	case *JObject, *JArray:
+		c := "{"
+		if _, arr := v.(*JArray); arr {
+			c = "["
+		}
+		return nil, exc("JsonReaderException", "Unexpected character encountered while parsing value: %s. Path '%s'.", c, path)
+	}
+	if v == nil && t != tString {
+		return nil, exc("JsonSerializationException", "Error converting value {null} to type '%s'. Path '%s'.", netTypeName(t), path)
+	}
+	c, ok := convertListItem(v, t)
+	if !ok {
+		return nil, exc("JsonSerializationException", "Error converting value %s to type '%s'. Path '%s'.", jsonItemText(v), netTypeName(t), path)
+	}
+	return c, nil
+}
+
+func registerJSONTypes() {
+	// new JRaw(rawJson): the value's text (a string as it is), null none
+	static("JRaw", "new", ts(tObject), tJRaw, func(a []any) (any, error) {
+		if a[0] == nil {
+			return &JRaw{}, nil
+		}
+		return &JRaw{Raw: toStringNET(a[0])}, nil
+	}, nil)
+	parse := func(a []any) (any, error) {
+		s, err := str(a[0])
+		if err != nil {
+			return nil, argNull("value")
+		}
+		return ParseJSON(s)
+	}
+	for _, vt := range deserializeTypes {
+		vt := vt
+		dt := dictOf(vt)
+		reg(&builtin{key: deserializeKey(dt), params: ts(tString), result: dt, run: func(a []any) (any, error) {
+			v, err := parse(a)
+			if err != nil || v == nil {
+				return nil, err
+			}
+			o, ok := v.(*JObject)
+			if !ok {
+				return nil, exc("JsonSerializationException", "Cannot deserialize the current JSON %s into type 'System.Collections.Generic.Dictionary`2[System.String,%s]' because the type requires a JSON object (e.g. {\"name\":\"value\"}) to deserialize correctly.", jsonKindText(v), netGenericName(vt))
+			}
+			if vt.K == KObject || vt.K == KJToken {
+				return o, nil
+			}
+			for _, k := range o.Keys {
+				c, err := deserializeValue(o.M[k], vt, k)
+				if err != nil {
+					return nil, err
+				}
+				o.M[k] = c
+			}
+			return o, nil
+		}})
+		if vt.K == KJToken || vt.K == KJObject || vt.K == KJArray || vt.K == KObject {
+			at := arrayOf(vt)
+			reg(&builtin{key: deserializeKey(at), params: ts(tString), result: at, run: func(a []any) (any, error) {
+				v, err := parse(a)
+				if err != nil || v == nil {
+					return nil, err
+				}
+				arr, ok := v.(*JArray)
+				if !ok {
+					return nil, exc("JsonSerializationException", "Cannot deserialize the current JSON %s into type 'System.Collections.Generic.List`1[%s]' because the type requires a JSON array (e.g. [1,2,3]) to deserialize correctly.", jsonKindText(v), netGenericName(vt))
+				}
+				out := make([]any, len(arr.Items))
+				for i, it := range arr.Items {
+					c, err := deserializeValue(it, vt, "["+strings.TrimSpace(jsonText(i, false))+"]")
+					if err != nil {
+						return nil, err
+					}
+					out[i] = c
+				}
+				return out, nil
+			}})
+		}
+		if deserializeKey(vt) != "" {
+			reg(&builtin{key: deserializeKey(vt), params: ts(tString), result: vt, run: func(a []any) (any, error) {
+				v, err := parse(a)
+				if err != nil {
+					return nil, err
+				}
+				if v == nil && vt == tString {
+					return nil, nil
+				}
+				return deserializeValue(v, vt, "")
+			}})
+		}
+	}
+}
+
+// jsonKindText names a JSON value's kind as Json.NET's messages do.
+func jsonKindText(v any) string {
+	switch v.(type) {
+	case *JObject:
+		return `object (e.g. {"name":"value"})`
+	case *JArray:
+		return "array (e.g. [1,2,3])"
+	}
+	return "primitive value"
+}
