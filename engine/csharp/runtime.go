@@ -83,6 +83,8 @@ func netName(v any) string {
 		return x.def.full
 	case *hasher:
 		return "System.Security.Cryptography." + x.className()
+	case *netOid:
+		return "System.Security.Cryptography.Oid"
 	case *strWriter:
 		return "System.IO.StringWriter"
 	case *strReader:
@@ -394,6 +396,11 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 			}
 		}
 		return nil, castErr(v, "System.IO."+t.Name)
+	case KOid:
+		if _, ok := v.(*netOid); ok || v == nil {
+			return v, nil
+		}
+		return nil, castErr(v, "System.Security.Cryptography.Oid")
 	case KRNG:
 		if _, ok := v.(*rngObj); ok || v == nil {
 			return v, nil

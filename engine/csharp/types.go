@@ -81,6 +81,7 @@ const (
 	KStrWriter  // System.IO.StringWriter (*strWriter, strio.go)
 	KStrReader  // System.IO.StringReader (*strReader)
 	KHMAC       // HMAC, KeyedHashAlgorithm, HMACSHA256...: a keyed KHash (*hasher, hashes.go)
+	KOid        // System.Security.Cryptography.Oid (*netOid, x509more.go)
 )
 
 // Type is a static type.
@@ -426,7 +427,9 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tStrReader
 	case "RNGCryptoServiceProvider", "RandomNumberGenerator":
 		t = tRNG
-	case "MidpointRounding", "UriPartial":
+	case "Oid":
+		t = tOid
+	case "MidpointRounding", "UriPartial", "X509NameType", "RSAEncryptionPadding":
 		t = enumDefs[name].t
 	case "StringComparer", "IEqualityComparer", "IComparer":
 		t = tStrCmp // IEqualityComparer<string>, IComparer<string>: the comparers policies have
