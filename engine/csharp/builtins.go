@@ -2058,9 +2058,10 @@ func registerBuiltins() {
 	registerJSONMore() // after the JSON statics it builds on
 	registerMoreDotNet()
 	registerSnippetGaps()
-	registerEnums()  // before registerArrays, which copies double's statics to float's
-	registerArrays() // after the double and BitConverter statics it copies and extends
-	registerHashes() // after the hashing statics it extends
+	registerEnums()    // before registerArrays, which copies double's statics to float's
+	registerX509More() // after registerEnums, whose enum types it uses
+	registerArrays()   // after the double and BitConverter statics it copies and extends
+	registerHashes()   // after the hashing statics it extends
 	registerJSONTypes()
 }
 

@@ -73,7 +73,6 @@ func registerEnums() {
 	method(KEnum, "Equals", ts(tObject), tBool, func(a []any) (any, error) { return a[0] == a[1], nil }, nil)
 	registerRounding()
 	registerUriPartial()
-	registerX509More() // x509more.go
 }
 
 // ---- System.MidpointRounding and Math.Round
