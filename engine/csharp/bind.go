@@ -1211,6 +1211,10 @@ func (b *binder) seqElem(t *Type) *Type {
 
 var arrayLen *builtin // set by registerBuiltins
 
+// arrayFresh copies an array literal of constants (lower.go): set by
+// registerBuiltins.
+var arrayFresh *builtin
+
 func (b *binder) index(n *Index) (*Type, error) {
 	xt, err := b.expr(n.X)
 	if err != nil {

@@ -672,6 +672,10 @@ func registerBuiltins() {
 	registerQueues()
 	registerRNG()
 	registerStringIO()
+	arrayFresh = reg(&builtin{key: "array.fresh", result: tObjects, run: func(a []any) (any, error) {
+		src, _ := a[0].([]any)
+		return append([]any(nil), src...), nil
+	}})
 	arrayLen = reg(&builtin{key: "array.Length", result: tInt, run: func(a []any) (any, error) {
 		it, err := items(a[0])
 		return len(it), err

@@ -1207,7 +1207,14 @@ func (lw *lowerer) newExpr(n *NewExpr, en env) (string, error) {
 			}
 			vals = append(vals, v)
 		}
-		return "[" + strings.Join(vals, ", ") + "]", nil
+		lit := "[" + strings.Join(vals, ", ") + "]"
+		if len(n.Init) > 0 && constantItems(n.Init) {
+			// expr folds a literal of constants into one value that every
+			// run shares, and a[i] = v changes arrays in place: each run
+			// gets its own copy, as C# makes a new array each time
+			return lw.callBuiltin(arrayFresh, []string{lit}, nil, 0), nil
+		}
+		return lit, nil
 	}
 	var args []string
 	for _, a := range n.Args {
@@ -1221,6 +1228,21 @@ func (lw *lowerer) newExpr(n *NewExpr, en env) (string, error) {
 }
 
 func isNoLower(err error) bool { return errors.As(err, &errNoLowerT) }
+
+// constantItems reports whether expr could fold every item into a
+// constant: no name, member, call, index or object creation in any.
+func constantItems(items []Expr) bool {
+	ok := true
+	for _, x := range items {
+		walkExpr(x, func(e Expr) {
+			switch e.(type) {
+			case *Name, *Member, *Call, *Index, *NewExpr, *Lambda, *CondAccess:
+				ok = false
+			}
+		})
+	}
+	return ok
+}
 
 // intCode packs an integral kind and the checked context for $csIntOp,
 // $csIntUn and $csIntConv.
