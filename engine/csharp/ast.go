@@ -111,6 +111,10 @@ type (
 		sum    string    // Sum's and Average's overload: how they add (sumOf)
 		// evaluator: Regex.Replace with a MatchEvaluator lambda (regex.go)
 		evaluator bool
+		// listAppend: list.Add(x) in a loop, rewritten as list =
+		// list.Concat(new[] { x }) (binder.listAdd), appended in place
+		// when the interpreter can (frame.appendList)
+		listAppend bool
 	}
 	// Arg is one argument: name: value, out var x, out x.
 	Arg struct {
@@ -143,6 +147,10 @@ type (
 		// caseLabel: the comparison of a switch's subject with a case
 		// label (switch.go); the binder checks the label is a constant
 		caseLabel bool
+		// grow: s + x where s is (the left spine of) the string a loop
+		// assigns back to its local, s = s + x: frame.growString appends
+		// in place
+		grow bool
 	}
 	Cond struct {
 		node
@@ -199,6 +207,7 @@ type (
 		Post   bool
 		// binding
 		setter *builtin // x.Value = v on XML: the SetValue method
+		grow   bool     // s += x on a string local in a loop (frame.growString)
 	}
 	// TypeOf is default(T) or typeof(T).
 	TypeOf struct {

@@ -413,7 +413,45 @@ func (b *binder) listAdd(s *ExprStmt) {
 	one := &NewExpr{node: node{Off: c.Args[0].Off}, Init: []Expr{c.Args[0].X}}
 	concat := &Call{node: node{Off: c.Off}, F: &Member{node: node{Off: m.Off}, X: recv, Name: "Concat", NameOff: m.NameOff},
 		Args: []*Arg{{Off: c.Args[0].Off, X: one}}}
+	if b.loops > 0 {
+		// in a loop a copy per Add would make n adds cost n²: the
+		// interpreter appends in place where nothing else holds the list
+		// (frame.appendList)
+		concat.listAppend = true
+		b.needInterp("a list built in a loop")
+	}
 	s.X = &Assign{node: node{Off: c.Off}, Op: "=", Target: target, X: concat}
+}
+
+// markGrow marks s += x and s = s + x + ... on a string (or
+// StringBuilder) local in a loop, which frame.growString runs in place:
+// as a copy per turn a loop of n appends cost n² (in .NET too for a
+// string, never for a StringBuilder).
+func (b *binder) markGrow(n *Assign, l *local) {
+	if b.loops == 0 || l.t.K != KString && l.t.K != KBuilder || l.t.Nullable {
+		return
+	}
+	switch n.Op {
+	case "+=":
+		n.grow = true
+		b.needInterp("a string built in a loop")
+	case "=":
+		var spine []*Binary
+		for x := n.X; ; {
+			bin, ok := x.(*Binary)
+			if !ok || bin.Op != "+" {
+				if nm, ok := x.(*Name); ok && nm.Name == l.name && len(spine) > 0 {
+					for _, s := range spine {
+						s.grow = true
+					}
+					b.needInterp("a string built in a loop")
+				}
+				return
+			}
+			spine = append(spine, bin)
+			x = bin.L
+		}
+	}
 }
 
 func (b *binder) scoped(s Stmt) error {
@@ -964,6 +1002,7 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 		t.T = l.t
 		l.assigned++
 		tt = l.t
+		b.markGrow(n, l)
 	case *Index:
 		xt, err := b.expr(t.X)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Bounds for the interpreter, as expr's memory budget bounds lowered programs.
@@ -17,8 +18,9 @@ const (
 	MaxSteps = 100000
 	// MaxString bounds a string the interpreter builds, in bytes.
 	MaxString = 1 << 20
-	// MaxItems bounds a list built by adding to it (list.Add, Concat):
-	// each addition copies the list, so this also bounds the time.
+	// MaxItems bounds a list built by adding to it (list.Add, Concat).
+	// Outside a loop each addition copies the list; in one it grows in
+	// place (frame.appendList).
 	MaxItems = 10000
 )
 
@@ -38,6 +40,88 @@ type frame struct {
 	vars  []any
 	steps int
 	depth int // local function calls in progress
+	// lists are the lists appendList made, by their backing array: the
+	// length of the longest slice of it handed out, and the array's
+	// capacity. Each slice handed out has no spare capacity, so nothing
+	// else appends in place; appendList grows the list in place when the
+	// slice it gets is that longest one (a shorter one, another local
+	// holding the list as it was, is copied first).
+	lists map[*any]listBuf
+	// strs are growString's buffers, the same way.
+	strs map[*byte]listBuf
+}
+
+type listBuf struct{ n, cap int }
+
+// growString is s + x for a string a loop builds (Binary.grow,
+// Assign.grow): s's bytes are kept in a buffer with room to grow, and a
+// string of the buffer's longest length handed out grows in place (the
+// bytes of every string handed out stay as they are: only bytes past
+// them are written). Amortized, where a copy per turn made n appends cost
+// n².
+func (f *frame) growString(s string, x any) (any, error) {
+	add := catStr(x)
+	n := len(s) + len(add)
+	if n > MaxString {
+		return nil, errString
+	}
+	if p := unsafe.StringData(s); p != nil && len(s) > 0 {
+		if b, ok := f.strs[p]; ok && b.n == len(s) && n <= b.cap {
+			buf := unsafe.Slice(p, b.cap)
+			copy(buf[len(s):], add)
+			f.strs[p] = listBuf{n, b.cap}
+			return unsafe.String(p, n), nil
+		}
+	}
+	c := max(2*n, 64)
+	buf := make([]byte, n, c)
+	copy(buf, s)
+	copy(buf[len(s):], add)
+	if f.strs == nil {
+		f.strs = map[*byte]listBuf{}
+	}
+	p := unsafe.SliceData(buf)
+	f.strs[p] = listBuf{n, c}
+	return unsafe.String(p, n), nil
+}
+
+// appendList runs list = list.Concat(new[] { x }) for list.Add(x) in a
+// loop: amortized, as .NET's List<T>.Add, where a copy per addition made
+// a loop of n additions cost n².
+func (f *frame) appendList(n *Call, m *Member) (any, error) {
+	recv, err := f.eval(m.X)
+	if err != nil {
+		return nil, err
+	}
+	one, err := f.eval(n.Args[0].X)
+	if err != nil {
+		return nil, err
+	}
+	seq, err := items(recv)
+	if err != nil {
+		return nil, err
+	}
+	more, _ := one.([]any)
+	if len(seq)+len(more) > MaxItems {
+		return nil, exc("OutOfMemoryException", "the expression built a list of more than %d items", MaxItems)
+	}
+	if p := unsafe.SliceData(seq); p != nil {
+		if b, ok := f.lists[p]; ok && b.n == len(seq) && len(seq)+len(more) <= b.cap {
+			out := append(unsafe.Slice(p, b.cap)[:len(seq)], more...)
+			f.lists[p] = listBuf{len(out), b.cap}
+			return out[:len(out):len(out)], nil
+		}
+	}
+	c := max(2*(len(seq)+len(more)), 8)
+	buf := make([]any, len(seq), c)
+	copy(buf, seq)
+	buf = append(buf, more...)
+	if f.lists == nil {
+		f.lists = map[*any]listBuf{}
+	}
+	f.lists[unsafe.SliceData(buf)] = listBuf{len(buf), c}
+	out := buf[:len(buf):len(buf)]
+	return out, nil
 }
 
 func (f *frame) step() error {
@@ -680,6 +764,13 @@ func (f *frame) binary(n *Binary) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s, ok := l.(string); ok && n.grow {
+		r, err := f.eval(n.R)
+		if err != nil {
+			return nil, err
+		}
+		return f.growString(s, r)
+	}
 	r, err := f.eval(n.R)
 	if err != nil {
 		return nil, err
@@ -864,6 +955,9 @@ func (f *frame) call(n *Call) (any, error) {
 	if n.method != nil && strings.HasPrefix(n.method.key, "try.") || m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" ||
 		m.Name == "TryDequeue" || m.Name == "TryPop" || m.Name == "TryPeek" {
 		return f.tryCall(n, m)
+	}
+	if n.listAppend {
+		return f.appendList(n, m)
 	}
 	if n.method != nil && strings.HasPrefix(n.method.key, "linq.") {
 		return f.linq(n, m)
@@ -1227,6 +1321,13 @@ func (f *frame) assign(n *Assign) (any, error) {
 				return nil, err
 			}
 			chk := n.Ctx == ctxChecked
+			if s, ok := old.(string); ok && n.grow {
+				if v, err = f.growString(s, x); err != nil {
+					return nil, err
+				}
+				f.vars[l.slot] = v
+				return v, nil
+			}
 			if n.opT != nil { // integral: in the promoted type, then back to the local's
 				if old == nil || x == nil {
 					v = nil
