@@ -138,6 +138,8 @@ func (p *Parser) compileText(src string, block bool, vs *valueSrc) (*compiledExp
 	var csharpWins bool
 	switch {
 	case se == nil:
+	case csharpSyntax(src): // written in C#: expr's view of it would mislead
+		csharpWins = true
 	case se.Bound && !exprParsed: // C# read it all, expr could not
 		csharpWins = true
 	case !se.Bound && exprParsed:

@@ -165,9 +165,9 @@ func (lx *lexer) next() (token, error) {
 		}
 		if utf8.RuneCountInString(v) != 1 {
 			if v == "" {
-				return token{}, lx.errf(start, "empty character literal (a C# string is written in double quotes)")
+				return token{}, lx.errf(start, "empty character literal (CS1011; a C# string is written in double quotes)")
 			}
-			return token{}, lx.errf(start, "too many characters in character literal '%s' (a C# string is written in double quotes)", v)
+			return token{}, lx.errf(start, "too many characters in character literal '%s' (CS1012; a C# string is written in double quotes)", v)
 		}
 		return token{Kind: tkChar, Text: v, Off: lx.base + start}, nil
 	case s[0] >= '0' && s[0] <= '9' || (s[0] == '.' && len(s) > 1 && s[1] >= '0' && s[1] <= '9'):
