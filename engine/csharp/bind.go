@@ -753,11 +753,21 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 	return nil, b.errf(e.pos(), "expression not supported")
 }
 
+// unknownType reports a written type that does not resolve: the type
+// argument that does not, as C# names it (List<Strng>: 'Strng'), else the
+// whole type as written.
 func (b *binder) unknownType(tr *TypeRef) error {
-	if h := notAllowedHint(shortTypeName(tr.Name)); h != "" {
-		return b.errf(tr.Off, "the type '%s' is not allowed in policy expressions%s", tr.Name, h)
+	for _, a := range tr.Args {
+		if _, ok := b.m.lookupTypeRef(a); !ok {
+			return b.unknownType(a)
+		}
 	}
-	return b.errf(tr.Off, "the type or namespace name '%s' could not be found or is not allowed in policy expressions%s", tr.Name, hint(tr.Name, knownTypeNames))
+	if h := notAllowedHint(shortTypeName(tr.Name)); h != "" {
+		return b.errf(tr.Off, "the type '%s' is not allowed in policy expressions%s", tr, h)
+	}
+	name := *tr // what is not found is the name, not its [] or ?
+	name.Array, name.Null = 0, false
+	return b.errf(tr.Off, "the type or namespace name '%s' could not be found or is not allowed in policy expressions%s", &name, hint(tr.Name, knownTypeNames))
 }
 
 // staticFor maps a name used as a type qualifier to its table key.
@@ -1430,7 +1440,7 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 		if !ok {
 			return nil, b.unknownType(n.Type)
 		}
-		return nil, b.errf(n.Off, "'%s' cannot be created with new in policy expressions", n.Type.Name)
+		return nil, b.errf(n.Off, "'%s' cannot be created with new in policy expressions", n.Type)
 	}
 	args := n.Args
 	if len(n.Init) > 0 { // new JArray { a, b } / new JObject { new JProperty... }
@@ -1470,7 +1480,7 @@ func (b *binder) dictInit(n *NewExpr, t *Type, ok bool, name string) (*Type, err
 		res = tJObject
 		n.JAdd = n.DictAdd
 	default:
-		return nil, b.errf(n.Off, "cannot initialize type '%s' with a collection initializer because it is not a dictionary", n.Type.Name)
+		return nil, b.errf(n.Off, "cannot initialize type '%s' with a collection initializer because it is not a dictionary", n.Type)
 	}
 	if len(n.Args) > 0 {
 		if t.K != KDict {
@@ -1841,7 +1851,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 		}
 		if name == "ToObject" { // ToObject<T>(): the token itself as T, as Value<T>()
 			if len(at) != 0 {
-				return nil, b.errf(m.NameOff, "ToObject<%s> takes no argument here", m.TypeArgs[0].Name)
+				return nil, b.errf(m.NameOff, "ToObject<%s> takes no argument here", m.TypeArgs[0])
 			}
 			if bi := byKey[fmt.Sprintf("JToken.Value<%s>/0", to.Name)]; bi != nil {
 				n.method = bi
@@ -1853,11 +1863,11 @@ func (b *binder) call(n *Call) (*Type, error) {
 					return to, nil
 				}
 			}
-			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool, DateTime, JToken, JObject or JArray, or an array or list of one of them", m.TypeArgs[0].Name)
+			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool, DateTime, JToken, JObject or JArray, or an array or list of one of them", m.TypeArgs[0])
 		}
 		bi := byKey[fmt.Sprintf("JToken.Value<%s>/%d", to.Name, len(at))]
 		if bi == nil || len(at) > 1 {
-			return nil, b.errf(m.NameOff, "Value<%s> takes no argument or a property name, and T must be string, int, long, double, bool, DateTime, JToken, JObject or JArray", m.TypeArgs[0].Name)
+			return nil, b.errf(m.NameOff, "Value<%s> takes no argument or a property name, and T must be string, int, long, double, bool, DateTime, JToken, JObject or JArray", m.TypeArgs[0])
 		}
 		if len(at) == 1 && at[0].K != KString && at[0].K != KInt {
 			return nil, b.errf(n.Args[0].Off, "cannot convert from '%s' to 'object'", typeName(at[0]))
@@ -1928,7 +1938,7 @@ func (b *binder) bodyAs(n *Call, m *Member) (*Type, error) {
 	switch to.K {
 	case KString, KJObject, KJArray, KJToken, KBytes, KXDoc, KXElem:
 	default:
-		return nil, b.errf(m.TypeArgs[0].Off, "As<%s> is not supported: use As<string>, As<JObject>, As<JArray>, As<JToken>, As<XDocument>, As<XElement> or As<byte[]>", m.TypeArgs[0].Name)
+		return nil, b.errf(m.TypeArgs[0].Off, "As<%s> is not supported: use As<string>, As<JObject>, As<JArray>, As<JToken>, As<XDocument>, As<XElement> or As<byte[]>", m.TypeArgs[0])
 	}
 	for _, a := range n.Args {
 		if a.Name != "preserveContent" && a.Name != "" || len(n.Args) > 1 {

@@ -210,7 +210,7 @@ func (b *binder) collectionNew(n *NewExpr, t *Type, name string) (*Type, error) 
 			c.SetCmp = strings.TrimPrefix(mm.prop.key, "StringComparer.")
 			res = &c
 		default:
-			return nil, b.errf(n.Args[i].Off, "'%s' has no constructor taking '%s' here", n.Type.Name, typeName(a))
+			return nil, b.errf(n.Args[i].Off, "'%s' has no constructor taking '%s' here", n.Type, typeName(a))
 		}
 	}
 	n.ctor = listNew

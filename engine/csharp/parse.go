@@ -1356,7 +1356,7 @@ func (p *parser) newExpr(t token) (Expr, error) {
 			return nil, err
 		}
 	} else if !p.is("{") {
-		return nil, p.errAt(p.peek(), "'(' or '{' expected after new %s", tr.Name)
+		return nil, p.errAt(p.peek(), "'(' or '{' expected after new %s", tr)
 	}
 	if p.is("{") {
 		if err := p.objectInit(n); err != nil {

@@ -349,7 +349,7 @@ func (b *binder) xmlGeneric(n *Call, m *Member, xt *Type) (*Type, bool, error) {
 	}
 	bi := byKey[name+"<"+to.Name+">"]
 	if bi == nil {
-		return nil, true, b.errf(m.TypeArgs[0].Off, "%s<%s> is not supported: T must be one of System.Xml.Linq's classes, string, int, long, double, bool, object, JToken, JObject or JArray", name, m.TypeArgs[0].Name)
+		return nil, true, b.errf(m.TypeArgs[0].Off, "%s<%s> is not supported: T must be one of System.Xml.Linq's classes, string, int, long, double, bool, object, JToken, JObject or JArray", name, m.TypeArgs[0])
 	}
 	n.method = bi
 	return arrayOf(to), true, nil
