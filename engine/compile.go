@@ -27,9 +27,12 @@ type Registry map[string]Policy
 
 // Compiler turns documents into Plans, collecting every problem.
 type Compiler struct {
-	Registry  Registry
-	Named     *NamedValues
-	Fragments map[string]*Node // include-fragment: fragment id -> <fragment> root
+	Registry Registry
+	Named    *NamedValues
+	// Fragments are what include-fragment fragment-id names: id ->
+	// <fragment> root. A nil root is a fragment that exists but did not
+	// load (its own errors are reported where it is defined).
+	Fragments map[string]*Node
 	// Backends are the names of the backend entities, for
 	// set-backend-service backend-id; nil: none are known.
 	Backends map[string]bool
@@ -238,6 +241,10 @@ func (c *Compiler) fragment(n *Node, sec Section, scope string, parent Block, to
 		return nil
 	}
 	frag, ok := c.Fragments[id]
+	if ok && frag == nil {
+		c.Errorf(n.Pos, n.Path, "fragment %q failed to load (its own errors are listed)", id)
+		return nil
+	}
 	if !ok {
 		where := c.FragmentsWhere
 		if where == "" {

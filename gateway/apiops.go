@@ -391,7 +391,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// loadAPIOpsFragments reads "policy fragments/NAME/policy.xml".
+// loadAPIOpsFragments reads "policy fragments/NAME/policy.xml". A fragment
+// that does not load is kept as a nil root: an include of it then says so
+// rather than calling it unknown (engine.Compiler.Fragments).
 func loadAPIOpsFragments(dir string, frags map[string]*engine.Node, add func(name string, root *engine.Node), errs *engine.ErrorList) {
 	base := filepath.Join(dir, "policy fragments")
 	for _, name := range resourceFolders(base) {
@@ -399,23 +401,49 @@ func loadAPIOpsFragments(dir string, frags map[string]*engine.Node, add func(nam
 		data, ok := readIf(p, errs)
 		if !ok {
 			errs.Add(engine.Pos{File: filepath.Join(base, name)}, "", "a policy fragment folder needs policy.xml")
+			brokenFragment(frags, name)
 			continue
 		}
 		root, err := engine.Read(p, data)
 		if err != nil {
 			errs.Append(err)
+			brokenFragment(frags, name)
 			continue
 		}
 		if root.Name != "fragment" {
 			errs.Add(root.Pos, "", "a fragment file's root element must be <fragment>, not <%s>", root.Name)
+			brokenFragment(frags, name)
 			continue
 		}
-		if frags[name] != nil {
+		if _, dup := frags[name]; dup {
 			errs.Add(root.Pos, "", "fragment %q is defined twice (fragments/ and policy fragments/)", name)
 			continue
 		}
 		add(name, root)
 	}
+}
+
+// brokenFragment records a fragment that exists but did not load, unless
+// one of its name loaded from the other layout.
+func brokenFragment(frags map[string]*engine.Node, name string) {
+	if _, ok := frags[name]; !ok {
+		frags[name] = nil
+	}
+}
+
+// fragmentsWhere says where the folder's fragments are defined, for the
+// error about one that is missing: the layout the folder uses (tollgate's
+// fragments/NAME.xml, APIOps' policy fragments/NAME/policy.xml, or both).
+func fragmentsWhere(dir string) string {
+	native := dirExists(filepath.Join(dir, "fragments"))
+	apiops := dirExists(filepath.Join(dir, "policy fragments")) || dirExists(filepath.Join(dir, "apis"))
+	switch {
+	case native && apiops:
+		return "fragments/NAME.xml or policy fragments/NAME/policy.xml"
+	case apiops:
+		return "policy fragments/NAME/policy.xml"
+	}
+	return "" // the compiler's default: tollgate's own layout
 }
 
 // apiSource is one API definition to load: api.xml (tollgate layout) or

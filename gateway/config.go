@@ -317,22 +317,29 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 				continue
 			}
 			p := filepath.Join(fragDir, e.Name())
+			name := strings.TrimSuffix(e.Name(), ".xml")
+			before := len(errs)
 			data, ok := readIf(p, &errs)
 			if !ok {
+				if len(errs) > before {
+					frags[name] = nil // exists, did not load (engine.Compiler.Fragments)
+				}
 				continue
 			}
 			root, err := engine.Read(p, data)
 			if err != nil {
 				errs.Append(err)
+				frags[name] = nil
 				continue
 			}
 			common.Write([]byte(e.Name()))
 			root.WriteCanonical(common)
 			if root.Name != "fragment" {
 				errs.Add(root.Pos, "", "a fragment file's root element must be <fragment>, not <%s>", root.Name)
+				frags[name] = nil
 				continue
 			}
-			frags[strings.TrimSuffix(e.Name(), ".xml")] = root
+			frags[name] = root
 		}
 	}
 
@@ -379,6 +386,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	snap.secrets = append(snap.secrets, cset.Secrets()...)
 	secrets := snap.secrets
 	comp := svc.newCompiler(reg, scopes, opt, &errs)
+	comp.FragmentsWhere = fragmentsWhere(dir)
 	var global *engine.Plan
 	if data, ok := readIf(filepath.Join(dir, "policy.xml"), &errs); ok {
 		if root, err := engine.Read(filepath.Join(dir, "policy.xml"), data); err != nil {
