@@ -435,6 +435,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	}
 	names := map[string]string{}
 	paths := map[string]string{}
+	failed := notLoaded{}
 	versionedPath := map[string]bool{} // every API at the path has a version scheme
 	apiFiles := map[*API]string{}
 	reusable := map[string]*API{} // by Dir
@@ -507,6 +508,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			var err error
 			if root, err = engine.Read(apiFile, data); err != nil {
 				errs.Append(err)
+				failed.add(sc, folderAPIName(src, ""))
 				continue
 			}
 			root.WriteCanonical(ah)
@@ -544,9 +546,19 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 			if api == nil && len(errs) == before {
 				continue // a revision that is not the current one
 			}
+			if api == nil {
+				failed.add(sc, folderAPIName(src, ""))
+			}
 		} else {
 			api = parseAPI(root, sc.comp)
 			defPos = root.Pos
+			if api == nil {
+				name := ""
+				if a := root.Attr("name"); a != nil {
+					name = a.Value
+				}
+				failed.add(sc, folderAPIName(src, name))
+			}
 		}
 		if api == nil {
 			// Still compile the policy, so one run reports every problem
@@ -567,6 +579,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		if prev, dup := paths[api.Path]; dup && (api.Versioning.Scheme == "" || !versionedPath[api.Path]) {
 			// Versions chosen by query or header share their path (versions.go).
 			errs.Add(defPos, "", "API path %q is already used by %s", api.Path, prev)
+			failed.add(sc, api.Name)
 			continue
 		}
 		if _, dup := paths[api.Path]; !dup {
@@ -591,14 +604,14 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		snap.APIs = append(snap.APIs, api)
 	}
 	snap.versions = groupVersions(snap.APIs, apiFiles, &errs)
-	snap.mcp = linkMCP(snap.APIs, &errs)
+	snap.mcp = linkMCP(snap.APIs, failed, &errs)
 	for _, sc := range scopes {
-		fillProductApis(sc, snap.APIs, &errs)
+		fillProductApis(sc, snap.APIs, failed, &errs)
 	}
-	checkSubscriptionScopes(dir, snap, &errs)
+	checkSubscriptionScopes(dir, snap, failed, &errs)
 	snap.diagnostics = loadDiagnostics(dir, snap.APIs, over, lset, h, &errs, &snap.Notices) // diagnostics
 	if opt.Gateway != "" {
-		snap.APIs, snap.Gateway = selectGatewayAPIs(dir, opt.Gateway, snap.APIs, h, &errs, &snap.Notices)
+		snap.APIs, snap.Gateway = selectGatewayAPIs(dir, opt.Gateway, snap.APIs, failed, h, &errs, &snap.Notices)
 		var verrs engine.ErrorList // reported above, for all the APIs
 		snap.versions = groupVersions(snap.APIs, apiFiles, &verrs)
 	}

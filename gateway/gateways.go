@@ -25,7 +25,7 @@ type GatewayInfo struct {
 // still loaded and checked (a product or subscription may name them) but
 // not served: one notice lists them. A gateway that is not in the folder,
 // or an apis.json entry that names no API, is a load error.
-func selectGatewayAPIs(dir, name string, apis []*API, h hash.Hash, errs *engine.ErrorList, notes *[]string) ([]*API, *GatewayInfo) {
+func selectGatewayAPIs(dir, name string, apis []*API, failed notLoaded, h hash.Hash, errs *engine.ErrorList, notes *[]string) ([]*API, *GatewayInfo) {
 	gdir := filepath.Join(dir, "gateways", name)
 	infoFile := filepath.Join(gdir, "gatewayInformation.json")
 	data, err := os.ReadFile(infoFile)
@@ -71,6 +71,10 @@ func selectGatewayAPIs(dir, name string, apis []*API, h hash.Hash, errs *engine.
 				byName[a.Name] = true
 			}
 			for _, a := range list {
+				if !byName[a.Name] && failed.anyScope(a.Name) {
+					errs.Add(jsonValuePos(apisFile, adata, a.Name), "", "gateway %q lists API %q, which "+didNotLoad, name, a.Name)
+					continue
+				}
 				if !byName[a.Name] {
 					errs.Add(jsonValuePos(apisFile, adata, a.Name), "", "gateway %q lists API %q, which does not exist", name, a.Name)
 					continue

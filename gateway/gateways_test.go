@@ -91,11 +91,14 @@ func TestGatewayLoadErrors(t *testing.T) {
 	}{
 		{"unknown gateway", "plant", "", `gateways: gateway "plant" is not in the folder (gateways: cloud, edge)`},
 		{"unknown API", "edge", "[\n  {\"name\": \"orders\"},\n  {\"name\": \"billing\"}\n]", `gateways/edge/apis.json:3:12: gateway "edge" lists API "billing", which does not exist`},
+		// apis/broken/apiInformation.json is malformed: reported there, once.
+		{"API that did not load", "edge", "[\n  {\"name\": \"broken\"}\n]", `gateways/edge/apis.json:2:12: gateway "edge" lists API "broken", which did not load (its own errors are listed)`},
 		{"not a list", "edge", `{"name": "orders"}`, `gateways/edge/apis.json:1:1:`},
 		{"path in the name", "../edge", "", `gateway "../edge" is not in the folder`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := writeGatewayFolder(t)
+			writeFile(t, dir, "apis/broken/apiInformation.json", `{"properties": {"path": "broken",}}`)
 			if c.apis != "" {
 				writeFile(t, dir, "gateways/edge/apis.json", c.apis)
 			}

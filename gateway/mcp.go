@@ -253,7 +253,7 @@ type mcpToolSet struct {
 // linkMCP resolves every MCP server's tools against the snapshot's
 // operations and checks its backend entity: every load, since a tool's
 // operation belongs to another API.
-func linkMCP(apis []*API, errs *engine.ErrorList) map[string]*mcpToolSet {
+func linkMCP(apis []*API, failed notLoaded, errs *engine.ErrorList) map[string]*mcpToolSet {
 	out := map[string]*mcpToolSet{}
 	byName := map[string]*API{}
 	for _, a := range apis {
@@ -279,6 +279,9 @@ func linkMCP(apis []*API, errs *engine.ErrorList) map[string]*mcpToolSet {
 			if !m.passThrough {
 				rest := byName[strings.ToLower(d.api)]
 				switch {
+				case rest == nil && failed.anyScope(d.api):
+					errs.Add(d.pos, "", "MCP tool %q: API %q "+didNotLoad, d.Name, d.api)
+					continue
 				case rest == nil:
 					errs.Add(d.pos, "", "MCP tool %q: API %q does not exist", d.Name, d.api)
 					continue

@@ -143,7 +143,7 @@ func loadProducts(dir string, comp *engine.Compiler, global *engine.Plan, over *
 // fillProductApis sets each product of the scope's Info.Apis from the
 // loaded APIs and reports the names of apis.json that are no API of the
 // scope (a product holds its own workspace's APIs, or the service's).
-func fillProductApis(sc *resourceScope, apis []*API, errs *engine.ErrorList) {
+func fillProductApis(sc *resourceScope, apis []*API, failed notLoaded, errs *engine.ErrorList) {
 	byName := map[string]*API{}
 	for _, a := range apis {
 		byName[a.Name] = a
@@ -158,6 +158,9 @@ func fillProductApis(sc *resourceScope, apis []*API, errs *engine.ErrorList) {
 			at := engine.Pos{File: filepath.Join(sc.dir, "products", p.Name, "apis.json"), Line: 1, Col: 1}
 			a := byName[n]
 			switch {
+			case a == nil && failed.has(sc.workspaceName(), n):
+				errs.Add(at, "", "product %q lists API %q, which "+didNotLoad, p.Name, n)
+				continue
 			case a == nil:
 				errs.Add(at, "", "product %q lists API %q, which does not exist", p.Name, n)
 				continue

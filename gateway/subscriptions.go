@@ -384,7 +384,7 @@ func subscriptionError(reason, msg string) *engine.PolicyError {
 
 // checkSubscriptionScopes reports folder subscriptions whose scope names no
 // API or product of their own scope.
-func checkSubscriptionScopes(dir string, snap *Snapshot, errs *engine.ErrorList) {
+func checkSubscriptionScopes(dir string, snap *Snapshot, failed notLoaded, errs *engine.ErrorList) {
 	if snap.subscriptions == nil {
 		return
 	}
@@ -397,7 +397,10 @@ func checkSubscriptionScopes(dir string, snap *Snapshot, errs *engine.ErrorList)
 		file := filepath.Join(sdir, "subscriptions", sub.ID, "subscriptionInformation.json")
 		switch {
 		case strings.HasPrefix(scope, "/apis/"):
-			if a := snap.API(scope[len("/apis/"):]); a == nil || apiWorkspace(a) != ws {
+			name := scope[len("/apis/"):]
+			if a := snap.API(name); (a == nil || apiWorkspace(a) != ws) && failed.has(ws, name) {
+				errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q: scope %s names API %q%s, which "+didNotLoad, sub.ID, sub.Scope, name, where)
+			} else if a == nil || apiWorkspace(a) != ws {
 				errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q: scope %s names no API%s", sub.ID, sub.Scope, where)
 			}
 		case strings.HasPrefix(scope, "/products/"):
