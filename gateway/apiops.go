@@ -587,7 +587,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	p := "/" + strings.Trim(str("path"), "/")
 	scheme, vname := "Segment", ""
 	if id := versionSetID.FindStringSubmatch(str("apiVersionSetId")); id != nil {
-		scheme, vname = versionSet(dir, id[1], o, errs)
+		scheme, vname = versionSet(dir, id[1], at("apiVersionSetId"), o, errs)
 	}
 	switch v := str("apiVersion"); {
 	case scheme == "Query" || scheme == "Header":
@@ -693,12 +693,16 @@ func fileIsThere(path string) bool {
 }
 
 // versionSet reads "version sets/ID/apiVersionSetInformation.json": its
-// scheme (Segment, Query or Header) and the query parameter or header.
-func versionSet(dir, id string, o *overrides, errs *engine.ErrorList) (scheme, name string) {
+// scheme (Segment, Query or Header) and the query parameter or header. A
+// missing one is reported at ref, the apiVersionSetId that names it.
+func versionSet(dir, id string, ref engine.Pos, o *overrides, errs *engine.ErrorList) (scheme, name string) {
 	file := versionSetFile(filepath.Join(dir, "version sets"), id)
+	before := len(*errs)
 	data, ok := readIf(file, errs)
 	if !ok {
-		errs.Add(engine.Pos{File: file}, "", "version set %q is missing", id)
+		if len(*errs) == before { // not there (a read error is reported at the file)
+			errs.Add(ref, "", "apiVersionSetId names version set %q, which is missing (version sets/%s/apiVersionSetInformation.json)", id, id)
+		}
 		return "Segment", ""
 	}
 	var raw resourceInfo
