@@ -124,9 +124,10 @@ func (p *Parser) ErrorAt(pos Pos, format string, args ...any) {
 	p.c.Errorf(pos, p.n.Path, format, args...)
 }
 
-// Noticef records a notice at the element: it loads, but the operator
-// should know (tollgate accepts what APIM's documentation says it
-// refuses, because deployed policies show APIM accepting it).
+// Noticef records a notice at the element: the document loads, but the
+// operator should know (it does not do what it may look like it does, or
+// tollgate accepts what APIM's documentation says it refuses because
+// deployed policies show APIM accepting it). Compiler.Noticef.
 func (p *Parser) Noticef(format string, args ...any) {
 	p.c.Noticef(p.n.Pos, p.n.Path, format, args...)
 }

@@ -85,6 +85,9 @@ type validateJwt struct {
 	claims  []requiredClaim
 	appIDs  []engine.Str // validate-azure-ad-token's client-application-ids (azp or appid)
 	parser  *jwt.Parser
+	// noKeys: no key source at all (no <issuer-signing-keys> key,
+	// <openid-config> or <jwks>): a signed token cannot be verified.
+	noKeys bool
 }
 
 // exprKey is a <key> whose text is an expression: the key is decoded from
@@ -207,8 +210,11 @@ func (k *kit) parseValidateJwt(p *engine.Parser) engine.Step {
 			c.Errorf("unexpected element <%s> inside <validate-jwt> (want openid-config, jwks, issuer-signing-keys, decryption-keys, audiences, issuers, required-claims)", n.Name)
 		}
 	}
-	if v.requireSigned && !keysGiven {
-		p.Errorf("<validate-jwt> needs signing keys to check tokens with: <issuer-signing-keys>, <openid-config url> or <jwks url>")
+	// APIM's page marks every key source optional, and APIM saves such a
+	// policy: no signed token can be verified then (keysFor refuses them).
+	v.noKeys = !keysGiven
+	if v.noKeys && v.requireSigned {
+		p.Noticef("<validate-jwt> has no signing keys (<issuer-signing-keys>, <openid-config url> or <jwks url>): every signed token will be refused (JwtInvalid), and unsigned ones too, as require-signed-tokens is true")
 	}
 	return v
 }
@@ -788,6 +794,9 @@ func (v *validateJwt) keysFor(ctx context.Context, t *jwt.Token, dyn []sigKey, s
 	}
 	if !jwtAlgs[alg] {
 		return nil, failf(ReasonJwtInvalid, "Invalid JWT: algorithm %q is not accepted.", alg)
+	}
+	if v.noKeys {
+		return nil, failf(ReasonJwtInvalid, "Signature validation failed: the policy has no signing keys to validate the signature with.")
 	}
 	kid, _ := t.Header["kid"].(string)
 	keys, err := v.candidates(ctx, alg, kid, false, dyn, srcs, look)
