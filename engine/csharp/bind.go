@@ -1857,7 +1857,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 				n.method = bi
 				return to, nil
 			}
-			if to.K == KArray { // T[], List<T>, IEnumerable<T>...
+			if to.K == KArray && !isSet(to) && !isQueue(to) && !isStack(to) { // T[], List<T>, IEnumerable<T>...
 				if bi := byKey[fmt.Sprintf("JToken.ToObject<%s[]>/0", to.Elem.Name)]; bi != nil {
 					n.method = bi
 					return to, nil
