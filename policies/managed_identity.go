@@ -44,15 +44,23 @@ type Identity struct {
 	ClientSecret string
 }
 
+// parseManagedIdentityPolicy is the policy element: in inbound, or, as
+// deployed policies use it, elsewhere with output-token-variable-name
+// only (APIM documents inbound). Inside send-request it is the call's
+// (send_request.go), in any section.
+func (k *kit) parseManagedIdentityPolicy(p *engine.Parser) engine.Step {
+	if p.Section() != engine.Inbound && !p.Has("output-token-variable-name") {
+		// the request has gone: only a token for a later call makes sense
+		p.Errorf("<authentication-managed-identity> is not allowed in %s without output-token-variable-name (allowed in: inbound; elsewhere it only fills a variable for a send-request)", p.Section())
+	}
+	return k.parseManagedIdentity(p)
+}
+
 func (k *kit) parseManagedIdentity(p *engine.Parser) engine.Step {
 	m := &managedIdentity{
 		resource:  p.RequiredStr("resource"),
 		variable:  p.LitStr("output-token-variable-name", ""),
 		ignoreErr: p.LitBool("ignore-error", false),
-	}
-	if p.Section() != engine.Inbound && m.variable == "" {
-		// the request has gone: only a token for a later call makes sense
-		p.Errorf("<authentication-managed-identity> is not allowed in %s without output-token-variable-name (allowed in: inbound; elsewhere it only fills a variable for a send-request)", p.Section())
 	}
 	if m.resource.IsConst() && strings.TrimSpace(m.resource.Const()) == "" && p.Has("resource") {
 		p.ErrorAt(p.Node().Attr("resource").ValuePos, "attribute \"resource\" must not be empty")

@@ -123,6 +123,11 @@ func TestManagedIdentityOutsideInbound(t *testing.T) {
 		if len(errs) != 1 || !strings.Contains(errs.Error(), "is not allowed in "+section+" without output-token-variable-name") {
 			t.Errorf("%s without a variable: %v", section, errs)
 		}
+		// inside a send-request it authenticates the call, in any section
+		if _, errs := compileErrs(d, `<policies><inbound/><backend/><`+section+`><send-request response-variable-name="r"><set-url>http://127.0.0.1:9/x</set-url>
+  <authentication-managed-identity resource="https://storage.azure.com/"/></send-request></`+section+`></policies>`); len(errs) != 0 {
+			t.Errorf("%s: send-request's own: %v", section, errs)
+		}
 	}
 }
 

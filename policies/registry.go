@@ -154,7 +154,7 @@ func Registry(d Deps) engine.Registry {
 		"cache-store":          {Sections: engine.Outbound, Parse: k.parseCacheStore},
 
 		"authentication-basic":            {Sections: engine.Inbound, Parse: k.parseAuthenticationBasic},
-		"authentication-managed-identity": {Sections: engine.AllSections, Parse: k.parseManagedIdentity}, // APIM documents inbound; elsewhere only with output-token-variable-name
+		"authentication-managed-identity": {Sections: engine.AllSections, Parse: k.parseManagedIdentityPolicy}, // APIM documents inbound; elsewhere only with output-token-variable-name
 		"get-authorization-context":       {Sections: engine.Inbound, Parse: k.parseGetAuthorizationContext},
 		"validate-azure-ad-token":         {Sections: engine.Inbound, Parse: k.parseValidateAzureADToken},
 		"validate-client-certificate":     {Sections: engine.Inbound, Parse: k.parseValidateClientCertificate},
