@@ -83,6 +83,10 @@ func TestCSharpCorpus(t *testing.T) {
 		{`@(Convert.ToInt32("ffffffff", 16))`, "-1"},
 		{`@(Convert.ToInt64("ffffffffffffffff", 16))`, "-1"},
 		{`@(Convert.ToInt32("0x1F", 16) + Convert.ToInt32("101", 2) + Convert.ToInt32("17", 8) + Convert.ToInt32("-12", 10))`, "39"},
+		// Claims.GetValueOrDefault(name, string[] default): the values (.NET's
+		// IReadOnlyDictionary extension, as a deployed policy uses it)
+		{`@("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".AsJwt().Claims.GetValueOrDefault("roles", new string[] { "" })[1])`, "b"},
+		{`@("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbImEiLCJiIl19.".AsJwt().Claims.GetValueOrDefault("oid", new string[] { "none" })[0])`, "none"},
 		// the switch statement, with C#'s rules
 		{`@{ switch (context.Request.Method) { case "GET": return "read"; default: return "write"; } }`, "write"},
 		{`@{ switch (context.Request.Method) { case "GET": case "POST": return "known"; default: return "other"; } }`, "known"},

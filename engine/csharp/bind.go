@@ -1799,6 +1799,13 @@ func (b *binder) call(n *Call) (*Type, error) {
 				return tBool, nil
 			}
 			n.method = byKey[fmt.Sprintf("dict.GetValueOrDefault/%d", len(at))]
+			if len(at) == 2 && at[1].K == KArray && at[1].Elem.K == KString && xt.Go.Elem().Kind() == reflect.Slice && xt.Go.Elem().Elem().Kind() == reflect.String {
+				// Claims.GetValueOrDefault(name, new string[] { "" }): .NET's
+				// IReadOnlyDictionary<string, string[]> extension, the values
+				// themselves (APIM documents the string form)
+				n.method = byKey["dict.GetValueOrDefault/values"]
+				return tStrings, nil
+			}
 			if len(at) == 2 && at[1].K != KString && at[1].K != KNull {
 				return nil, b.errf(n.Args[1].X.pos(), "cannot convert from '%s' to 'string'", typeName(at[1]))
 			}

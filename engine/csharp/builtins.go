@@ -1879,6 +1879,18 @@ func registerBuiltins() {
 	}
 	reg(&builtin{key: "dict.GetValueOrDefault/1", result: S, run: dictGet})
 	reg(&builtin{key: "dict.GetValueOrDefault/2", result: S, run: dictGet})
+	reg(&builtin{key: "dict.GetValueOrDefault/values", result: tStrings, run: func(a []any) (any, error) {
+		if a[0] == nil || isNilPtr(a[0]) {
+			return nil, errNull
+		}
+		rv := reflect.ValueOf(a[0])
+		k, _ := a[1].(string)
+		v := rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key()))
+		if !v.IsValid() {
+			return a[2], nil
+		}
+		return items(v.Interface())
+	}})
 	reg(&builtin{key: "dict.ContainsKey", result: B, run: func(a []any) (any, error) {
 		if a[0] == nil || isNilPtr(a[0]) {
 			return nil, errNull
