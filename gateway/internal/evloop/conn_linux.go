@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -387,10 +388,7 @@ func (c *Conn) setDeadline(d *atomic.Int64, t time.Time) error {
 	}
 	var v int64
 	if !t.IsZero() {
-		v = t.UnixNano()
-		if v <= 0 {
-			v = 1 // a time before 1970: already past
-		}
+		v = deadlineOf(t)
 	}
 	d.Store(v)
 	if c.waiter.Load() != nil {
@@ -461,7 +459,11 @@ func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*
 		timeout = time.Until(dl)
 	}
 	if timeout > 0 {
-		c.wdl.Store(time.Now().Add(timeout).UnixNano())
+		dl := nanotime() + int64(timeout)
+		if dl < 0 { // overflowed: as good as never
+			dl = math.MaxInt64
+		}
+		c.wdl.Store(dl)
 	}
 	// ctx's end stops the wait too (a shutdown cancelling a dial).
 	stop := context.AfterFunc(ctx, func() { _ = c.SetWriteDeadline(time.Unix(1, 0)) })

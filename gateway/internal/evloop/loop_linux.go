@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"tollgate/gateway/internal/rawio"
+	"tollgate/internal/monoclock"
 )
 
 // Available reports whether event loops run on this platform.
@@ -511,17 +512,18 @@ func (l *Loop) poll() {
 	// for a deadline that moved later costs one idle round.
 	if due != 0 && (l.armed == 0 || due < l.armed) {
 		l.armed = due
-		_ = l.epf.SetReadDeadline(time.Unix(0, due))
+		_ = l.epf.SetReadDeadline(timeOf(due))
 	}
 	l.evn = 0
 	_ = l.ep.Read(l.wait)
 	n = l.evn
-	if l.armed != 0 && l.armed <= nanotime() {
+	now = nanotime()
+	if l.armed != 0 && l.armed <= now {
 		l.armed = 0
 		_ = l.epf.SetReadDeadline(time.Time{})
 	}
 	l.sleeping.Store(false)
-	l.ran = nanotime()
+	l.ran = now
 	l.evn, l.evi = n, 0
 }
 
@@ -887,8 +889,25 @@ func (t *Task) suspend() {
 // errMisuse: a Conn waited on from a task of another loop.
 var errMisuse = errors.New("evloop: connection used by a task of another loop")
 
-// nanotime is the monotonic clock in nanoseconds (as deadlines are kept).
-func nanotime() int64 { return time.Now().UnixNano() }
+// The loop's clock: nanoseconds of the monotonic clock since
+// monoclock's epoch, one clock read (time.Now makes two: the loop reads
+// the time at every poll). Deadlines are kept on it (deadlineOf), as Go's
+// own poller keeps them: a deadline made from time.Now counts on the
+// monotonic clock, and a step of the wall clock moves none.
+
+// nanotime is the loop's clock now.
+func nanotime() int64 { return int64(monoclock.Since()) }
+
+// deadlineOf is t on the loop's clock, at least 1 (0 means no deadline; a
+// time before the epoch is past already). A t far in the future saturates
+// (time.Time.Sub) instead of overflowing.
+func deadlineOf(t time.Time) int64 {
+	return max(int64(t.Sub(monoclock.Epoch())), 1)
+}
+
+// timeOf is the time.Time of d, a time on the loop's clock (with a
+// monotonic reading).
+func timeOf(d int64) time.Time { return monoclock.Epoch().Add(time.Duration(d)) }
 
 // setKey and getKey keep 64 bits of data in an epoll event.
 func setKey(ev *unix.EpollEvent, k uint64) {

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"tollgate/internal/monoclock"
 	"tollgate/internal/testutil"
 )
 
@@ -178,13 +179,18 @@ func TestLargeWrite(t *testing.T) {
 // moves the deadline into the past (the gateway's pending-body limit does
 // this), closes the connection or aborts it.
 func TestReadDeadlineCloseAbort(t *testing.T) {
-	for _, how := range []string{"own deadline", "deadline", "close", "abort"} {
+	for _, how := range []string{"own deadline", "own wall-clock deadline", "deadline", "close", "far deadline, close", "abort"} {
 		conns := make(chan *Conn, 1)
 		errs := make(chan error, 1)
 		_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
 			defer c.Close()
-			if how == "own deadline" {
+			switch how {
+			case "own deadline":
 				_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			case "own wall-clock deadline": // no monotonic reading: the wall clock's
+				_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond).Round(0))
+			case "far deadline, close": // saturates, never fires
+				_ = c.SetReadDeadline(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))
 			}
 			conns <- c
 			_, err := c.Read(make([]byte, 10))
@@ -199,10 +205,10 @@ func TestReadDeadlineCloseAbort(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // let it wait
 		want := os.ErrDeadlineExceeded
 		switch how {
-		case "own deadline":
+		case "own deadline", "own wall-clock deadline":
 		case "deadline":
 			_ = c.SetReadDeadline(time.Unix(1, 0))
-		case "close":
+		case "close", "far deadline, close":
 			_ = c.Close()
 			want = net.ErrClosed
 		case "abort":
@@ -217,6 +223,33 @@ func TestReadDeadlineCloseAbort(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("%s did not end the read", how)
 		}
+	}
+}
+
+// TestDeadlineOf: the loop keeps deadlines on the monotonic clock since
+// monoclock's epoch; a time with only a wall reading lands where the same
+// time with both does, a time before the epoch is past (1, never 0: no
+// deadline), and a far one saturates instead of wrapping into the past.
+func TestDeadlineOf(t *testing.T) {
+	now := time.Now()
+	in := now.Add(time.Hour)
+	mono, wall := deadlineOf(in), deadlineOf(in.Round(0))
+	if d := mono - wall; d < -int64(time.Millisecond) || d > int64(time.Millisecond) {
+		t.Errorf("monotonic %d and wall-clock %d readings of one time differ by %v", mono, wall, time.Duration(d))
+	}
+	if n := nanotime(); mono < n+int64(59*time.Minute) || mono > n+int64(61*time.Minute) {
+		t.Errorf("an hour from now is %v from the loop's now", time.Duration(mono-n))
+	}
+	for _, past := range []time.Time{time.Unix(1, 0), time.Unix(0, 0), (time.Time{}).Add(1), monoclock.Epoch()} {
+		if got := deadlineOf(past); got != 1 {
+			t.Errorf("deadlineOf(%v) = %d, want 1", past, got)
+		}
+	}
+	if got := deadlineOf(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)); got < nanotime()+int64(100*365*24*time.Hour) {
+		t.Errorf("a far deadline wrapped: %d", got)
+	}
+	if got := timeOf(mono); !got.Equal(in) && got.Sub(in).Abs() > time.Microsecond {
+		t.Errorf("timeOf(deadlineOf(t)) = %v, want %v", got, in)
 	}
 }
 
