@@ -138,9 +138,14 @@ var statePool = sync.Pool{New: func() any {
 }}
 
 // AcquireState returns a clean State for one request to api.
-func AcquireState(api *Api) *State {
+func AcquireState(api *Api) *State { return AcquireStateAt(api, time.Now()) }
+
+// AcquireStateAt is AcquireState for a request received at start
+// (context.Timestamp; Elapsed counts from it): the gateway's clock read of
+// the request's arrival, one read fewer.
+func AcquireStateAt(api *Api, start time.Time) *State {
 	s := statePool.Get().(*State)
-	s.start = time.Now()
+	s.start = start
 	s.ctx.Api = api
 	s.ctx.Timestamp = s.start
 	if s.ctx.Variables == nil {

@@ -17,6 +17,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway/wsproxy"
+	"tollgate/internal/monoclock"
 	"tollgate/policies"
 )
 
@@ -136,7 +137,7 @@ func (x *exchange) begin(r *http.Request, scheme string) {
 // client's headers as sent: begin copies them.
 func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	api := x.api
-	st := engine.AcquireState(api.Info)
+	st := engine.AcquireStateAt(api.Info, x.start) // the request's arrival, as the exchange read it
 	ctx := st.Context()
 	ctx.Operation, ctx.Product = api.Operation, api.Product // api is the view of the operation and product
 	// Hop-by-hop headers the client named: never forwarded, never seen by policies.
@@ -235,7 +236,7 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 	if len(api.Plan.Section(sec)) == 0 {
 		return false
 	}
-	t0 := time.Now() // the section's start: its duration and its timeout's
+	t0 := monoclock.Now() // the section's start: its duration and its timeout's
 	sctx := x.sectionCtx(ctx, sec, t0)
 	stopped := api.Plan.Run(sctx, sec, st)
 	sctx.release()
@@ -274,7 +275,7 @@ func (x *exchange) sectionCtx(parent context.Context, sec engine.Section, now ti
 // answers relayed to w (sectionctx.go). release it when the call is over.
 func (x *exchange) callCtx(parent context.Context, timeout time.Duration, w http.ResponseWriter) *sectionCtx {
 	c := &x.rest.call
-	c.init(parent, time.Now(), timeout)
+	c.init(parent, monoclock.Now(), timeout)
 	c.x, c.w = x, w
 	return c
 }

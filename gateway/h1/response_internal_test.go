@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // AdoptHeader: a proxy's backend header map becomes the response's, the
@@ -69,5 +70,36 @@ func TestWriteStatusLine(t *testing.T) {
 	bw = bufio.NewWriterSize(io.Discard, 4096)
 	if n := testing.AllocsPerRun(100, func() { writeStatusLine(bw, true, 200); bw.Flush() }); n != 0 {
 		t.Errorf("%v allocations per status line", n)
+	}
+}
+
+// TestHTTPDate: the Date field is the current second's (as http.TimeFormat
+// writes it), is formatted once per second (no allocation while cached),
+// and moves on once its second is over: the timer that drops it fired.
+func TestHTTPDate(t *testing.T) {
+	before := time.Now().Truncate(time.Second)
+	first := string(httpDate())
+	after := time.Now()
+	got, err := http.ParseTime(first)
+	if err != nil {
+		t.Fatalf("Date %q: %v", first, err)
+	}
+	if got.Before(before.Add(-time.Second)) || got.After(after) {
+		t.Fatalf("Date %v, not within [%v, %v]", got, before, after)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = httpDate() }); n != 0 {
+		t.Errorf("a cached Date allocates %v times", n)
+	}
+	// A later second gets its own value: wait (bounded, not timed) for it.
+	deadline := time.Now().Add(10 * time.Second)
+	for string(httpDate()) == first {
+		if time.Now().After(deadline) {
+			t.Fatalf("Date still %q 10 s later", first)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	next, err := http.ParseTime(string(httpDate()))
+	if err != nil || !next.After(got) {
+		t.Fatalf("next Date %v (%v), want after %v", next, err, got)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"tollgate/gateway/internal/evloop"
 	"tollgate/gateway/internal/rawio"
 	"tollgate/gateway/internal/wire"
+	"tollgate/internal/monoclock"
 )
 
 // Server serves HTTP/1.1 (and 1.0) on accepted connections with its own
@@ -573,7 +574,7 @@ type twoWriter interface {
 
 func (w *progressWriter) Write(p []byte) (int, error) {
 	if w.timeout > 0 {
-		now := time.Now()
+		now := monoclock.Now() // one clock read: armed is a deadline, compared and set only
 		if w.armed.Sub(now) < w.timeout-w.timeout/8 {
 			w.armed = now.Add(w.timeout)
 			_ = w.c.SetWriteDeadline(w.armed)
@@ -667,7 +668,7 @@ func (c *conn) serve(tlsConf *tls.Config) {
 			return
 		}
 		if c.br.Buffered() == 0 {
-			_ = c.rwc.SetReadDeadline(time.Now().Add(s.idleTimeout()))
+			_ = c.rwc.SetReadDeadline(monoclock.Now().Add(s.idleTimeout()))
 			if !c.waitIdle() {
 				return
 			}
@@ -766,7 +767,7 @@ func headBuffered(br *bufio.Reader) bool {
 func (c *conn) serveOne() bool {
 	s := c.srv
 	if !headBuffered(c.br) {
-		_ = c.rwc.SetReadDeadline(time.Now().Add(s.readHeaderTimeout()))
+		_ = c.rwc.SetReadDeadline(monoclock.Now().Add(s.readHeaderTimeout()))
 	}
 	// The head is read into the response's hold-back buffer (pooled, and
 	// free until the handler writes; parseHead copies the head out), or

@@ -35,6 +35,7 @@ import (
 
 	"tollgate/gateway/internal/evloop"
 	"tollgate/gateway/internal/rawio"
+	"tollgate/internal/monoclock"
 )
 
 // DefaultMaxIdleConnsPerHost is MaxIdleConnsPerHost's default, as net/http's.
@@ -345,7 +346,7 @@ func (p *pool) put(c *conn) {
 	}
 	c.idle = true
 	c.reused = false
-	c.idleAt = time.Now()
+	c.idleAt = monoclock.Now() // compared with Since and Sub only
 	p.idle = append(p.idle, c)
 	t.idle.Add(1)
 	if d := t.IdleConnTimeout; d > 0 && !p.swept {
@@ -364,7 +365,7 @@ func (p *pool) put(c *conn) {
 func (p *pool) sweepIdle() {
 	d := p.t.IdleConnTimeout
 	p.mu.Lock()
-	now := time.Now()
+	now := monoclock.Now()
 	n := 0
 	for n < len(p.idle) && now.Sub(p.idle[n].idleAt) >= d {
 		p.idle[n].idle = false
