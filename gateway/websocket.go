@@ -17,6 +17,8 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway/wsproxy"
+	"tollgate/internal/lazyctx"
+	"tollgate/internal/monoclock"
 )
 
 // serveWebSocket runs one onHandshake: policies first, then the backend
@@ -198,8 +200,13 @@ func (x *exchange) dialTimeout() time.Duration {
 // counting the outcome for the backend entity's breaker.
 func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Response, error) {
 	s, st, r := x.s, x.st, x.in
-	dctx, dcancel := context.WithTimeout(wsproxy.WithProxy(wsproxy.WithClientCertificate(x.sess.ctx, st.BackendCertificate), st.BackendProxy), timeout)
-	defer dcancel()
+	// The handshake's bound, built lazily: a direct dial's raw waits
+	// watch the session's context and the deadline themselves (wsproxy's
+	// sockConn), and only a dial that asks for Done (TLS, a proxy, a host
+	// name) builds the timer context.
+	dctx := lazyctx.New(wsproxy.WithProxy(wsproxy.WithClientCertificate(x.sess.ctx, st.BackendCertificate), st.BackendProxy),
+		monoclock.Now().Add(timeout))
+	defer dctx.Release()
 	dh := dialHeaderPool.Get().(*dialHeader)
 	defer func() { clear(dh.h); dh.xf = [3]string{}; dialHeaderPool.Put(dh) }() // Dial keeps nothing of it
 	hdr := dh.h

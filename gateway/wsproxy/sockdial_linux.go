@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -178,6 +179,11 @@ type sockConn struct {
 	w    *loopSide       // its entry there (&wl)
 	wl   loopSide        // the entry, allocated with c
 	wake chan struct{}
+	// hsTimer is hs's deadline, for the waits on an hs that builds its
+	// channel only when asked (lazyDeadline): it sets hsOver and wakes the
+	// wait through wake.
+	hsTimer *time.Timer
+	hsOver  atomic.Bool
 
 	once     sync.Once
 	f        *os.File // Go's poller (set by once)
@@ -201,7 +207,7 @@ func (c *sockConn) handOver() (fd int, p *poller, ok bool) {
 func (c *sockConn) file() *os.File {
 	c.once.Do(func() {
 		if c.hs != nil {
-			c.hs = nil // from now on deadlines bound the I/O
+			c.endHandshake() // from now on deadlines bound the I/O
 		}
 		c.unwait(true)
 		c.f = os.NewFile(uintptr(c.fd), "")
@@ -222,11 +228,66 @@ func (c *sockConn) waitLoop() error {
 		}
 		c.p, c.w = p, w
 	}
+	if ld, ok := c.hs.(lazyDeadline); ok && ld.Built() == nil {
+		// The handshake's context has no channel yet (a lazyctx.Ctx): the
+		// wait watches its parent's, and its deadline with a timer (one per
+		// handshake, stopped when it ends, that wakes the wait as the
+		// poller does), instead of having it build a timer context, its
+		// channel and its registration with the parent.
+		if c.hsOver.Load() {
+			return os.ErrDeadlineExceeded
+		}
+		if c.hsTimer == nil {
+			dl, _ := ld.Deadline()
+			c.hsTimer = time.AfterFunc(time.Until(dl), c.hsExpired)
+		}
+		select {
+		case <-c.wake:
+			if c.hsOver.Load() {
+				return os.ErrDeadlineExceeded
+			}
+			return nil
+		case <-ld.Parent().Done():
+			return os.ErrDeadlineExceeded
+		}
+	}
 	select {
 	case <-c.wake:
 		return nil
 	case <-c.hs.Done():
 		return os.ErrDeadlineExceeded
+	}
+}
+
+// lazyDeadline is a handshake context that builds its channel (and the
+// timer behind it) only when asked, as lazyctx.Ctx does: Built is nil
+// until then, and its Done is its parent's Done or its deadline.
+type lazyDeadline interface {
+	context.Context
+	Parent() context.Context
+	Built() context.Context
+}
+
+// endHandshake drops hs: the handshake is over (done, moved to Go's
+// poller, or closed), and so is its deadline's timer.
+func (c *sockConn) endHandshake() {
+	c.hs = nil
+	c.stopHSTimer()
+}
+
+// hsExpired is hsTimer's: the handshake's deadline passed.
+func (c *sockConn) hsExpired() {
+	c.hsOver.Store(true)
+	select {
+	case c.wake <- struct{}{}:
+	default: // a wakeup is pending already
+	}
+}
+
+func (c *sockConn) stopHSTimer() {
+	if c.hsTimer != nil {
+		c.hsTimer.Stop()
+		c.hsTimer = nil
 	}
 }
 
@@ -250,7 +311,7 @@ func (c *sockConn) ctxBound() bool { return c.hs != nil }
 
 // handshakeDone implements ctxBound: the handshake succeeded, hs no longer
 // bounds anything.
-func (c *sockConn) handshakeDone() { c.hs = nil }
+func (c *sockConn) handshakeDone() { c.endHandshake() }
 
 func (c *sockConn) Read(b []byte) (int, error) {
 	if c.hs == nil {
@@ -342,6 +403,7 @@ func (c *sockConn) Close() error {
 	case c.hs != nil:
 		c.detached = true // closed: nothing more to hand over
 		c.unwait(false)   // close takes it out of the epoll set
+		c.stopHSTimer()   // (hs stays: I/O after Close is net.ErrClosed, not Go's poller's)
 		if e := rawio.Close(c.fd); e != 0 {
 			return c.opErr("close", e)
 		}
