@@ -100,6 +100,68 @@ func TestWebSocketSubprotocols(t *testing.T) {
 	}
 }
 
+// TestWebSocketSubprotocolsPolicyHeaders: the backend is offered the
+// subprotocols the client offered, whatever the policies do to the
+// Sec-WebSocket-Protocol header they see (a client that offered none
+// shares its header map with the policies: beginHandshake), and the other
+// headers the policies set and read reach the backend.
+func TestWebSocketSubprotocolsPolicyHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		offer  []string
+		action string // set-header's exists-action on Sec-WebSocket-Protocol
+		value  string
+		want   string // what the backend was offered
+	}{
+		{"client offers none, policy sets one", nil, "override", "x", ""},
+		{"client offers none, policy appends one", nil, "append", "x", ""},
+		{"client offers a, b, policy deletes them", []string{"a", "b"}, "delete", "", "a,b"},
+		{"client offers a, b, policy overrides them", []string{"a", "b"}, "override", "z", "a,b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := newWSBackend(t, "x", "z", "a")
+			val := ""
+			if tc.value != "" {
+				val = "<value>" + tc.value + "</value>"
+			}
+			policy := `<policies><inbound>
+  <set-header name="Sec-WebSocket-Protocol" exists-action="` + tc.action + `">` + val + `</set-header>
+  <set-header name="X-Seen" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("Sec-WebSocket-Protocol","none") + "/" + context.Request.Headers.GetValueOrDefault("X-Tenant","none"))</value></set-header>
+</inbound><backend><forward-request/></backend></policies>`
+			g := startGateway(t, wsAPI(t, be.url, "", policy))
+			c := dial(t, g.ws+"/chat", &websocket.DialOptions{Subprotocols: tc.offer, HTTPHeader: http.Header{"X-Tenant": {"acme"}}})
+			wantSP := ""
+			if tc.want != "" {
+				wantSP = "a"
+			}
+			if got := c.Subprotocol(); got != wantSP {
+				t.Errorf("client got subprotocol %q, want %q", got, wantSP)
+			}
+			req := be.lastRequest()
+			if got := strings.ReplaceAll(strings.Join(req.Header.Values("Sec-WebSocket-Protocol"), ","), " ", ""); got != tc.want {
+				t.Errorf("the backend was offered %q, want %q", got, tc.want)
+			}
+			seen := "none/acme"
+			switch {
+			case tc.action == "override":
+				seen = tc.value + "/acme"
+			case tc.action == "append" && len(tc.offer) == 0:
+				seen = tc.value + "/acme"
+			}
+			if got := req.Header.Get("X-Seen"); got != seen {
+				t.Errorf("the policy saw %q, want %q", got, seen)
+			}
+			if got := req.Header.Get("X-Tenant"); got != "acme" {
+				t.Errorf("X-Tenant %q, want acme", got)
+			}
+			mustWrite(t, c, "x")
+			if got := mustRead(t, c); got != "x" {
+				t.Errorf("echo %q", got)
+			}
+		})
+	}
+}
+
 func TestWebSocketBackendFailures(t *testing.T) {
 	refusing := func(t *testing.T) string {
 		ts := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {

@@ -94,7 +94,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		}
 	}()
 
-	x.begin(r, wsScheme(r))
+	x.beginHandshake(r, wsScheme(r))
 	st := x.st
 	ctx := r.Context()
 	defer x.close(ctx) // unless detached for the session
@@ -227,7 +227,11 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 		start = time.Now()
 		d.aiTraceparent(hdr)
 	}
-	backend, resp, err := dialer.Dial(dctx, x.target, hdr, wsproxy.OfferedSubprotocols(r))
+	var offered []string
+	if !x.sharedHeader { // (the policies may have changed a shared map: the client offered none)
+		offered = wsproxy.OfferedSubprotocols(r)
+	}
+	backend, resp, err := dialer.Dial(dctx, x.target, hdr, offered)
 	if endDial != nil {
 		endDial(resp, err)
 	}
