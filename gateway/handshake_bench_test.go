@@ -119,41 +119,44 @@ func BenchmarkHandshakeCallout(b *testing.B) {
 	}
 }
 
-// benchHandshakes runs the handshake loop of BenchmarkHandshake against the
+// handshakeOnce is one connection life of BenchmarkHandshake against the
 // gateway at addr: connect, upgrade at path, close 1000, wait for the
 // answer, hang up.
-func benchHandshakes(b *testing.B, addr, path string) {
-	run := func() error {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		req := "GET " + path + " HTTP/1.1\r\nHost: " + addr +
-			"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
-			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Tenant: acme\r\nAuthorization: Bearer t0k3n\r\n\r\n"
-		if _, err := io.WriteString(c, req); err != nil {
-			return err
-		}
-		var buf [1024]byte
-		n, err := readUntil(c, buf[:], []byte("\r\n\r\n"))
-		if err != nil {
-			return err
-		}
-		if !bytes.HasPrefix(buf[:n], []byte("HTTP/1.1 101 ")) {
-			return errors.New("no 101: " + string(buf[:n]))
-		}
-		// Masked close 1000 (key 0: payload unchanged).
-		if _, err := c.Write([]byte{0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8}); err != nil {
-			return err
-		}
-		n, err = io.ReadFull(c, buf[:4])
-		if err != nil || buf[0] != 0x88 {
-			return errors.New("no close answer")
-		}
-		return nil
+func handshakeOnce(addr, path string) error {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
 	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + addr +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Tenant: acme\r\nAuthorization: Bearer t0k3n\r\n\r\n"
+	if _, err := io.WriteString(c, req); err != nil {
+		return err
+	}
+	var buf [1024]byte
+	n, err := readUntil(c, buf[:], []byte("\r\n\r\n"))
+	if err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(buf[:n], []byte("HTTP/1.1 101 ")) {
+		return errors.New("no 101: " + string(buf[:n]))
+	}
+	// Masked close 1000 (key 0: payload unchanged).
+	if _, err := c.Write([]byte{0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8}); err != nil {
+		return err
+	}
+	n, err = io.ReadFull(c, buf[:4])
+	if err != nil || buf[0] != 0x88 {
+		return errors.New("no close answer")
+	}
+	return nil
+}
+
+// benchHandshakes runs handshakeOnce in a loop against the gateway at addr.
+func benchHandshakes(b *testing.B, addr, path string) {
+	run := func() error { return handshakeOnce(addr, path) }
 	if err := run(); err != nil {
 		b.Fatal(err)
 	}
@@ -171,6 +174,36 @@ func benchHandshakes(b *testing.B, addr, path string) {
 	})
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(goroutinesCreated()-g0)/float64(b.N), "goroutines/op")
+}
+
+// TestHandshakeAllocs pins what BenchmarkHandshake's connection life
+// allocates in the whole process, per front server: the gateway's share
+// (request, policies, backend dial, 101, session, its end) and the test's
+// raw client and backend (net.Dial, the backend's accept, its reader and
+// answer: about 20 of them, the same for every build; one more than
+// BenchmarkHandshake's allocs/op, which runs them in parallel). docs/http-server.md
+// ("Clock reads and the handshake's last allocations") says what went
+// last; a new allocation on this path shows here first.
+func TestHandshakeAllocs(t *testing.T) {
+	backend := startRawBackend(t)
+	dir := t.TempDir()
+	policy := strings.ReplaceAll(handshakeBenchPolicy, "BACKEND", "ws://"+backend+"/")
+	writeAPI(t, dir, "bench-echo", `type="websocket" path="/echo" service-url="ws://`+backend+`/"`, policy)
+	addr := serveBench(t, benchGateway(t, dir))
+	trip := func() {
+		if err := handshakeOnce(addr, "/echo?mode=echo"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 20 { // the pools filled, the loops and pollers started
+		trip()
+	}
+	want := map[string]float64{"loop": 93, "h1": 100, "nethttp": 130}[h1test.Front()]
+	n := testing.AllocsPerRun(200, trip)
+	t.Logf("%v allocations per handshake (front %s)", n, h1test.Front())
+	if n > want+raceHandshakeSlack {
+		t.Errorf("%v allocations per handshake (front %s); want at most %v", n, h1test.Front(), want+raceHandshakeSlack)
+	}
 }
 
 // goroutinesCreated is how many goroutines the process has started so far.
@@ -211,7 +244,7 @@ func startRawHTTP(b *testing.B, body string) string {
 
 // startRawBackend serves a minimal WebSocket endpoint: it accepts the
 // upgrade and answers a close frame with the same close, then hangs up.
-func startRawBackend(b *testing.B) string {
+func startRawBackend(b testing.TB) string {
 	return testutil.ServeTCP(b, serveRawBackend)
 }
 
