@@ -162,7 +162,7 @@ func benchHandshakes(b *testing.B, addr, path string) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0, g0 := processCPU(), goroutinesCreated()
+	cpu0, user0, g0 := processCPU(), processUserCPU(), goroutinesCreated()
 	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -173,6 +173,7 @@ func benchHandshakes(b *testing.B, addr, path string) {
 		}
 	})
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(processUserCPU()-user0)/float64(b.N), "user-ns/op")
 	b.ReportMetric(float64(goroutinesCreated()-g0)/float64(b.N), "goroutines/op")
 }
 
@@ -218,6 +219,15 @@ func processCPU() int64 {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// processUserCPU is the process's user CPU time so far, in ns: the share
+// of cpu-ns/op that is Go code (the gateway's, the runtime's and the
+// test's peers'), without the kernel's work for the system calls.
+func processUserCPU() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano()
 }
 
 // readUntil reads from c into buf until buf[:n] ends with end.

@@ -105,8 +105,11 @@ func benchRESTWith(b *testing.B, h http.Handler, req []byte) {
 	addr := serveBench(b, h)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
-	defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
+	cpu0, user0 := processCPU(), processUserCPU()
+	defer func() {
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(processUserCPU()-user0)/float64(b.N), "user-ns/op")
+	}()
 	b.RunParallel(func(pb *testing.PB) {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
