@@ -91,6 +91,8 @@ type restParts struct {
 	backendResp     engine.Response
 	xf              [3]string // the first backend request's X-Forwarded-* values (setXForwarded)
 	xfUsed          bool
+	out             http.Request // the first backend request (withCallCtx)
+	outUsed         bool
 	flushHead       bool        // the answer is a filtered event stream: its head goes at once (modifyResponse)
 	id              [idLen]byte // the request id's bytes (requestID)
 	// strs and strBytes are the State's room for the query's values and

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -63,10 +64,11 @@ func TestBuildBackendURLQuery(t *testing.T) {
 	}
 }
 
-// A REST exchange's first backend request takes its X-Forwarded-* values
-// from the exchange's own room (no allocation); a second one (forward-request
-// inside retry) gets room of its own, as the transport may still be reading
-// the first. Both carry the same values.
+// A REST exchange's first backend request takes its X-Forwarded-* values,
+// and the request itself, from the exchange's own room (no allocation); a
+// second one (forward-request inside retry) gets its own, as the transport
+// may still be reading the first. Both carry the same values and the
+// call's context.
 func TestOutRequestXForwardedRoom(t *testing.T) {
 	api := &API{Name: "r", Path: "/r"}
 	api.Info = &engine.Api{Name: api.Name}
@@ -76,8 +78,22 @@ func TestOutRequestXForwardedRoom(t *testing.T) {
 	in := &http.Request{Method: http.MethodGet, Host: "gw.example", RemoteAddr: "192.0.2.1:5555", Header: http.Header{}}
 	x := &exchange{api: api, st: st, rest: &restParts{}, target: &url.URL{Scheme: "http", Host: "b", Path: "/x"}}
 	want := http.Header{"X-Forwarded-For": {"203.0.113.9, 192.0.2.1"}, "X-Forwarded-Host": {"gw.example"}, "X-Forwarded-Proto": {"http"}}
+	type key struct{}
+	ctx := context.WithValue(t.Context(), key{}, "call")
+	var first *http.Request
 	for i := range 2 {
-		out := outRequest(t.Context(), in, x)
+		out := outRequest(ctx, in, x)
+		if out.Context().Value(key{}) != "call" {
+			t.Errorf("request %d: not under the call's context", i)
+		}
+		if (out == &x.rest.out) != (i == 0) {
+			t.Errorf("request %d: in the exchange's room: %v, want %v", i, out == &x.rest.out, i == 0)
+		}
+		if i == 0 {
+			first = out
+		} else if first.Header["X-Forwarded-Host"][0] != "gw.example" || first.URL != x.target {
+			t.Errorf("the second request changed the first: %+v", first)
+		}
 		for k, v := range want {
 			if got := out.Header[k]; len(got) != 1 || got[0] != v[0] {
 				t.Fatalf("request %d: %s %q, want %q", i, k, got, v)

@@ -200,7 +200,7 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 		data, _ := b.Bytes()
 		if len(data) == 0 {
 			out.Body, out.ContentLength = nil, 0 // an empty body: nothing to send or send again
-			return out.WithContext(ctx)
+			return x.withCallCtx(&out, ctx)
 		}
 		out.Body = io.NopCloser(bytes.NewReader(data)) // net/http's transport sees through it to an in-memory reader (one write)
 		out.ContentLength = int64(len(data))
@@ -209,7 +209,22 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 	if out.ContentLength == 0 {
 		out.Body = nil // no body, not one of unknown length (chunked)
 	}
-	return out.WithContext(ctx)
+	return x.withCallCtx(&out, ctx)
+}
+
+// withCallCtx is out.WithContext(ctx): for the exchange's first backend
+// request, in the exchange's room (WithContext is inlined, so the copy it
+// makes stays on the stack and is copied into the room: one allocation
+// less, and the REST exchange's size class had the room free). Another
+// (forward-request inside retry) gets its own, as the transport may still
+// read the one before, as the X-Forwarded-* room does.
+func (x *exchange) withCallCtx(out *http.Request, ctx context.Context) *http.Request {
+	if x.rest.outUsed {
+		return out.WithContext(ctx)
+	}
+	x.rest.outUsed = true
+	x.rest.out = *out.WithContext(ctx)
+	return &x.rest.out
 }
 
 // hostHeader: a REST request's Host is sent as Request.Host, not a field.
