@@ -2052,7 +2052,7 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 			return nil, b.errf(m.NameOff, "'%s' does not contain a definition for '%s'", typeName(xt), m.Name)
 		}
 		if m.Name != "TryPeek" {
-			if err := b.mutableLocal(m, xt); err != nil {
+			if _, err := b.mutableLocal(m, xt, ""); err != nil {
 				return nil, err
 			}
 		}

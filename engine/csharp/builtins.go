@@ -1849,13 +1849,20 @@ func registerBuiltins() {
 	}
 	// GetValueOrDefault and ContainsKey of a model map that lacks them
 	// (Jwt.Claims: IReadOnlyDictionary<string, string[]>): values joined with ","
-	dictGet := func(a []any) (any, error) {
+	// lookup is a model map's value for a[1] (invalid when absent).
+	lookup := func(a []any) (reflect.Value, error) {
 		if a[0] == nil || isNilPtr(a[0]) {
-			return nil, errNull
+			return reflect.Value{}, errNull
 		}
 		rv := reflect.ValueOf(a[0])
 		k, _ := a[1].(string)
-		v := rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key()))
+		return rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key())), nil
+	}
+	dictGet := func(a []any) (any, error) {
+		v, err := lookup(a)
+		if err != nil {
+			return nil, err
+		}
 		if !v.IsValid() {
 			if len(a) > 2 {
 				return a[2], nil
@@ -1880,12 +1887,10 @@ func registerBuiltins() {
 	reg(&builtin{key: "dict.GetValueOrDefault/1", result: S, run: dictGet})
 	reg(&builtin{key: "dict.GetValueOrDefault/2", result: S, run: dictGet})
 	reg(&builtin{key: "dict.GetValueOrDefault/values", result: tStrings, run: func(a []any) (any, error) {
-		if a[0] == nil || isNilPtr(a[0]) {
-			return nil, errNull
+		v, err := lookup(a)
+		if err != nil {
+			return nil, err
 		}
-		rv := reflect.ValueOf(a[0])
-		k, _ := a[1].(string)
-		v := rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key()))
 		if !v.IsValid() {
 			return a[2], nil
 		}

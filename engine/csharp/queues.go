@@ -215,8 +215,9 @@ func (b *binder) genericNew(n *NewExpr, t *Type) (*Type, bool, error) {
 var kvNew, tupleNew, stackNew *builtin
 
 // mutableLocal checks that a method changing a collection is called on a
-// local the expression declared (as collMethod does for a HashSet's).
-func (b *binder) mutableLocal(m *Member, xt *Type) error {
+// local the expression declared, and gives that local (collMethod's
+// HashSet methods too; example shows how such a local is declared).
+func (b *binder) mutableLocal(m *Member, xt *Type, example string) (*local, error) {
 	member := xt.Name + "." + m.Name
 	nm, isName := m.X.(*Name)
 	var l *local
@@ -225,13 +226,13 @@ func (b *binder) mutableLocal(m *Member, xt *Type) error {
 	}
 	switch {
 	case m.Cond:
-		return b.errf(m.NameOff, "'%s' changes the collection: call it on a local variable, without ?.", member)
+		return nil, b.errf(m.NameOff, "'%s' changes the collection: call it on a local variable, without ?.", member)
 	case l == nil:
-		return b.errf(m.NameOff, "'%s' changes the collection: here only a collection held in a local variable can be changed", member)
+		return nil, b.errf(m.NameOff, "'%s' changes the collection: here only a collection held in a local variable can be changed", member)
 	case l.borrowed:
-		return b.errf(m.NameOff, "'%s' changes the collection '%s' shares with where it came from (a parameter, a foreach, out or pattern variable): here only a collection the expression declares in a local variable can be changed", member, nm.Name)
+		return nil, b.errf(m.NameOff, "'%s' changes the collection '%s' shares with where it came from (a parameter, a foreach, out or pattern variable): here only a collection the expression declares in a local variable%s can be changed", member, nm.Name, example)
 	}
-	return nil
+	return l, nil
 }
 
 // widenArgs converts each int argument given for a double parameter,
@@ -343,28 +344,7 @@ func registerQueues() {
 	}})
 	for _, op := range queueOps {
 		collOps[op.name] = op
-		o := op
-		run := func(a []any) ([]any, any, error) {
-			if a[0] == nil || isNilPtr(a[0]) {
-				return nil, nil, errNull
-			}
-			coll, err := items(a[0])
-			if err != nil {
-				return nil, nil, err
-			}
-			return collRun(o.name, coll, a[1], a[2], a[3] == true)
-		}
-		if op.mutates {
-			op.changed = reg(&builtin{key: "collection." + op.name + "=", result: tObjects, run: func(a []any) (any, error) {
-				out, _, err := run(a)
-				return out, err
-			}})
-		} else {
-			op.query = reg(&builtin{key: "Queue." + op.name, result: tObject, run: func(a []any) (any, error) {
-				_, res, err := run(a)
-				return res, err
-			}})
-		}
+		op.register("Queue."+op.name, tObject)
 	}
 	collOps["Clear"].queue, collOps["Clear"].stack = true, true
 

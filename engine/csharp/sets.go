@@ -73,30 +73,35 @@ func registerSets() {
 		if op.arg == 'p' {
 			continue // a lambda: the interpreter's
 		}
-		o := op
-		// $csCall(key, collection, argument, comparer, set)
-		run := func(a []any) ([]any, any, error) {
-			if a[0] == nil || isNilPtr(a[0]) {
-				return nil, nil, errNull
-			}
-			coll, err := items(a[0])
-			if err != nil {
-				return nil, nil, err
-			}
-			return collRun(o.name, coll, a[1], a[2], a[3] == true)
-		}
-		if op.mutates {
-			op.changed = reg(&builtin{key: "collection." + op.name + "=", result: tObjects, run: func(a []any) (any, error) {
-				out, _, err := run(a)
-				return out, err
-			}})
-		} else {
-			op.query = reg(&builtin{key: "HashSet." + op.name, result: op.result, run: func(a []any) (any, error) {
-				_, res, err := run(a)
-				return res, err
-			}})
-		}
+		op.register("HashSet."+op.name, op.result)
 	}
+}
+
+// register makes the op's builtin: for a mutating op, the changed
+// collection (the statement form), else the answer, keyed queryKey.
+// $csCall(key, collection, argument, comparer, set).
+func (op *collOp) register(queryKey string, result *Type) {
+	run := func(a []any) ([]any, any, error) {
+		if a[0] == nil || isNilPtr(a[0]) {
+			return nil, nil, errNull
+		}
+		coll, err := items(a[0])
+		if err != nil {
+			return nil, nil, err
+		}
+		return collRun(op.name, coll, a[1], a[2], a[3] == true)
+	}
+	if op.mutates {
+		op.changed = reg(&builtin{key: "collection." + op.name + "=", result: tObjects, run: func(a []any) (any, error) {
+			out, _, err := run(a)
+			return out, err
+		}})
+		return
+	}
+	op.query = reg(&builtin{key: queryKey, result: result, run: func(a []any) (any, error) {
+		_, res, err := run(a)
+		return res, err
+	}})
 }
 
 // collCall is a call of a collOp, as bound.
@@ -185,18 +190,9 @@ func (b *binder) collMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err
 		}
 	}
 	if op.mutates {
-		nm, isName := m.X.(*Name)
-		var l *local
-		if isName {
-			l = b.sc.lookup(nm.Name)
-		}
-		switch {
-		case m.Cond:
-			return nil, true, b.errf(m.NameOff, "'%s' changes the collection: call it on a local variable, without ?.", member)
-		case l == nil:
-			return nil, true, b.errf(m.NameOff, "'%s' changes the collection: here only a collection held in a local variable can be changed", member)
-		case l.borrowed:
-			return nil, true, b.errf(m.NameOff, "'%s' changes the collection '%s' shares with where it came from (a parameter, a foreach, out or pattern variable): here only a collection the expression declares in a local variable (var s = new HashSet<T>()) can be changed", member, nm.Name)
+		l, err := b.mutableLocal(m, xt, " (var s = new HashSet<T>())")
+		if err != nil {
+			return nil, true, err
 		}
 		cc.mut = l
 	}
