@@ -411,7 +411,20 @@ func TestAppInsightsReload(t *testing.T) {
 	}
 	close(b1)
 	call("/orders/3")
-	items := a.WaitFor(testTimeout, "requests 2 and 3", requests(a, "/orders/2", "/orders/3"))
+	// and their backend dependencies: a later batch carrying one would
+	// take the next answer, which blocks, and hold request 4 behind it
+	items := a.WaitFor(testTimeout, "requests 2 and 3 and their dependencies", func(it []aitest.Envelope) bool {
+		if !requests(a, "/orders/2", "/orders/3")(it) {
+			return false
+		}
+		deps := 0
+		for _, d := range aitest.Of(it, "RemoteDependencyData") {
+			if n := d.Str("name"); n == "GET /2" || n == "GET /3" {
+				deps++
+			}
+		}
+		return deps == 2
+	})
 	if byPath(items, "RequestData", "/orders/2")[0].Prop("Request-X-Tenant") != "" || byPath(items, "RequestData", "/orders/3")[0].Prop("Request-X-Tenant") != "acme" {
 		t.Fatal("the changed diagnostic does not apply to the request after the reload (or applies before)")
 	}
