@@ -817,7 +817,6 @@ func explicitOK(from, to *Type) bool {
 		return true
 	case from.numeric() && to.numeric(), from.K == KChar && to.K == KInt, from.K == KInt && to.K == KChar,
 		from.K == KDayOfWeek && to.K == KInt, from.K == KInt && to.K == KDayOfWeek,
-		(from.K == KCipherMode || from.K == KPaddingMode) && to.K == KInt, from.K == KInt && (to.K == KCipherMode || to.K == KPaddingMode),
 		from.K == KEnum && to.K == KInt, from.K == KInt && to.K == KEnum, from.K == KHash && to.K == KHMAC:
 		return true
 	case from.K == KJToken || from.K == KJObject || from.K == KJArray:

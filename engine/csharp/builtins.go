@@ -645,7 +645,7 @@ var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "ch
 	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder",
 	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute", KXNode: "XNode", KX509: "X509Certificate2", KRSA: "RSA",
 	KStrCmp: "StringComparer", KRegexGroup: "Group", KRegexCapture: "Capture", KGroupColl: "GroupCollection", KRegex: "Regex",
-	KSym: "SymmetricAlgorithm", KCipherMode: "CipherMode", KPaddingMode: "PaddingMode",
+	KSym:      "SymmetricAlgorithm",
 	KTimeZone: "TimeZoneInfo", KTimeZoneLegacy: "TimeZone"}
 
 var builtinsOnce sync.Once

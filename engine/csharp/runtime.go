@@ -263,10 +263,6 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 			return x, nil
 		case dayOfWeek:
 			return int(x), nil
-		case cipherMode:
-			return int(x), nil
-		case paddingMode:
-			return int(x), nil
 		case enumVal:
 			return x.v, nil
 		case int64:
@@ -374,8 +370,6 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 			return v, nil
 		}
 		return nil, castErr(v, "System.Security.Cryptography.SymmetricAlgorithm")
-	case KCipherMode, KPaddingMode:
-		return enumCast(v, t)
 	case KTimeZone:
 		if _, ok := v.(*tzInfo); ok || v == nil {
 			return v, nil

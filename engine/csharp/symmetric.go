@@ -6,7 +6,6 @@ import (
 	"crypto/cipher"
 	"crypto/des"
 	"crypto/rand"
-	"strconv"
 	"strings"
 )
 
@@ -18,50 +17,27 @@ import (
 // CryptoConfig) and sets its Key, IV, KeySize, Mode, Padding and
 // FeedbackSize as .NET does.
 
-var (
-	tSym        = &Type{K: KSym, Name: "SymmetricAlgorithm"}
-	tCipherMode = &Type{K: KCipherMode, Name: "CipherMode"}
-	tPadding    = &Type{K: KPaddingMode, Name: "PaddingMode"}
-)
+var tSym = &Type{K: KSym, Name: "SymmetricAlgorithm"}
 
-// cipherMode is System.Security.Cryptography.CipherMode.
-type cipherMode int
+// System.Security.Cryptography.CipherMode and PaddingMode, enums.go's
+// enums (made by registerSymmetric); an algorithm holds their values.
+var cipherModes, paddingModes *enumDef
 
 const (
-	modeCBC cipherMode = 1 + iota
+	modeCBC = 1 + iota
 	modeECB
 	modeOFB
 	modeCFB
 	modeCTS
 )
 
-var cipherModeNames = [...]string{modeCBC: "CBC", modeECB: "ECB", modeOFB: "OFB", modeCFB: "CFB", modeCTS: "CTS"}
-
-func (m cipherMode) String() string { return enumName(cipherModeNames[:], int(m)) }
-
-// paddingMode is System.Security.Cryptography.PaddingMode.
-type paddingMode int
-
 const (
-	padNone paddingMode = 1 + iota
+	padNone = 1 + iota
 	padPKCS7
 	padZeros
 	padANSIX923
 	padISO10126
 )
-
-var paddingModeNames = [...]string{padNone: "None", padPKCS7: "PKCS7", padZeros: "Zeros", padANSIX923: "ANSIX923", padISO10126: "ISO10126"}
-
-func (p paddingMode) String() string { return enumName(paddingModeNames[:], int(p)) }
-
-// enumName is an enum value's ToString(): its name, or the number for a
-// value that has none (as .NET prints (CipherMode)9).
-func enumName(names []string, v int) string {
-	if v > 0 && v < len(names) {
-		return names[v]
-	}
-	return strconv.Itoa(v)
-}
 
 // symFamily is one of the ciphers tollgate has: what .NET Framework's
 // implementation of it allows and starts with.
@@ -114,8 +90,8 @@ type symAlg struct {
 	keySize   int
 	blockSize int
 	feedback  int
-	mode      cipherMode
-	padding   paddingMode
+	mode      int // a CipherMode
+	padding   int // a PaddingMode
 }
 
 func newSymAlg(f *symFamily) *symAlg {
@@ -258,7 +234,7 @@ func (s *symAlg) transform(encrypt bool, in, key, iv []byte) ([]byte, error) {
 	case modeCBC, modeECB:
 	case modeCFB:
 		if s.feedback%8 != 0 || s.feedback < 8 || s.feedback > s.blockSize {
-			return nil, exc("CryptographicException", "Specified feedback size '%d' for CipherMode '%s' is not supported.", s.feedback, modeCFB)
+			return nil, exc("CryptographicException", "Specified feedback size '%d' for CipherMode 'CFB' is not supported.", s.feedback)
 		}
 		unit = s.feedback / 8
 	default:
@@ -284,7 +260,7 @@ func (s *symAlg) transform(encrypt bool, in, key, iv []byte) ([]byte, error) {
 }
 
 // padBlock gives a copy of in padded to a multiple of unit bytes.
-func padBlock(in []byte, unit int, p paddingMode) ([]byte, error) {
+func padBlock(in []byte, unit, p int) ([]byte, error) {
 	n := unit - len(in)%unit
 	switch p {
 	case padNone:
@@ -322,7 +298,7 @@ func padBlock(in []byte, unit int, p paddingMode) ([]byte, error) {
 
 // unpad removes the padding a decrypted buffer ends with. None and Zeros
 // leave it as it is, as .NET does.
-func unpad(buf []byte, unit int, p paddingMode) ([]byte, error) {
+func unpad(buf []byte, unit, p int) ([]byte, error) {
 	switch p {
 	case padNone, padZeros:
 		return buf, nil
@@ -357,7 +333,7 @@ func unpad(buf []byte, unit int, p paddingMode) ([]byte, error) {
 
 // cryptBlocks runs the mode over buf in place (its length a multiple of
 // the unit).
-func cryptBlocks(encrypt bool, mode cipherMode, block cipher.Block, iv []byte, unit int, buf []byte) {
+func cryptBlocks(encrypt bool, mode int, block cipher.Block, iv []byte, unit int, buf []byte) {
 	bs := block.BlockSize()
 	switch mode {
 	case modeCBC:
@@ -437,22 +413,8 @@ func symRecv(v any) (*symAlg, error) {
 
 func registerSymmetric() {
 	S, I, B, V := tString, tInt, tBool, tVoid
-	for i, n := range cipherModeNames {
-		if n != "" {
-			m := cipherMode(i)
-			staticProp("CipherMode", n, tCipherMode, func([]any) (any, error) { return m, nil }, nil)
-		}
-	}
-	for i, n := range paddingModeNames {
-		if n != "" {
-			p := paddingMode(i)
-			staticProp("PaddingMode", n, tPadding, func([]any) (any, error) { return p, nil }, nil)
-		}
-	}
-	for _, k := range []Kind{KCipherMode, KPaddingMode} {
-		method(k, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
-		method(k, "Equals", ts(tObject), B, func(a []any) (any, error) { return a[0] == a[1], nil }, nil)
-	}
+	cipherModes = newEnum("CipherMode", "System.Security.Cryptography", "", "CBC", "ECB", "OFB", "CFB", "CTS")
+	paddingModes = newEnum("PaddingMode", "System.Security.Cryptography", "", "None", "PKCS7", "Zeros", "ANSIX923", "ISO10126")
 
 	// SymmetricAlgorithm.Create() is .NET Framework's default, Rijndael;
 	// Create(name) a CryptoConfig name's algorithm, or null.
@@ -486,16 +448,16 @@ func registerSymmetric() {
 		"KeySize":      func(s *symAlg) any { return s.keySize },
 		"BlockSize":    func(s *symAlg) any { return s.blockSize },
 		"FeedbackSize": func(s *symAlg) any { return s.feedback },
-		"Mode":         func(s *symAlg) any { return s.mode },
-		"Padding":      func(s *symAlg) any { return s.padding },
+		"Mode":         func(s *symAlg) any { return enumVal{cipherModes, s.mode} },
+		"Padding":      func(s *symAlg) any { return enumVal{paddingModes, s.padding} },
 	} {
 		get := get
 		t := I
 		switch name {
 		case "Mode":
-			t = tCipherMode
+			t = cipherModes.t
 		case "Padding":
-			t = tPadding
+			t = paddingModes.t
 		}
 		prop(KSym, name, t, func(a []any) (any, error) {
 			s, err := symRecv(a[0])
@@ -542,16 +504,16 @@ func registerSymmetric() {
 		s.feedback = n
 		return nil
 	})
-	setter(KSym, "Mode", tCipherMode, func(s *symAlg, v any) error {
-		m, _ := v.(cipherMode)
+	setter(KSym, "Mode", cipherModes.t, func(s *symAlg, v any) error {
+		m := v.(enumVal).v
 		if m < modeCBC || m > modeCTS {
 			return errMode
 		}
 		s.mode = m
 		return nil
 	})
-	setter(KSym, "Padding", tPadding, func(s *symAlg, v any) error {
-		p, _ := v.(paddingMode)
+	setter(KSym, "Padding", paddingModes.t, func(s *symAlg, v any) error {
+		p := v.(enumVal).v
 		if p < padNone || p > padISO10126 {
 			return exc("CryptographicException", "Specified padding mode is not valid for this algorithm.")
 		}
@@ -656,29 +618,6 @@ func setter(k Kind, name string, vt *Type, set func(s *symAlg, v any) error) {
 		}
 		return nil, set(s, a[1])
 	}})
-}
-
-// enumCast is (CipherMode)v and (PaddingMode)v: from the enum itself or
-// from an int, which C# converts to any value, named or not.
-func enumCast(v any, t *Type) (any, error) {
-	switch x := v.(type) {
-	case cipherMode:
-		if t.K == KCipherMode {
-			return x, nil
-		}
-	case paddingMode:
-		if t.K == KPaddingMode {
-			return x, nil
-		}
-	case int:
-		if t.K == KCipherMode {
-			return cipherMode(x), nil
-		}
-		return paddingMode(x), nil
-	case nil:
-		return nil, errNull
-	}
-	return nil, castErr(v, "System.Security.Cryptography."+t.Name)
 }
 
 const symTransformHint = " (APIM does not allow ICryptoTransform: use the byte[] extensions, bytes.Encrypt(alg) or bytes.Encrypt(alg, key, iv), and Decrypt)"

@@ -67,9 +67,7 @@ const (
 	KGroupColl
 	KRegex // a Regex instance (*regexObj)
 	// System.Security.Cryptography (symmetric.go)
-	KSym         // SymmetricAlgorithm (*symAlg)
-	KCipherMode  // CipherMode (cipherMode)
-	KPaddingMode // PaddingMode (paddingMode)
+	KSym // SymmetricAlgorithm (*symAlg)
 	// System.TimeZoneInfo and System.TimeZone (timezone.go)
 	KTimeZone       // TimeZoneInfo (*tzInfo)
 	KTimeZoneLegacy // TimeZone.CurrentTimeZone (*tzInfo)
@@ -277,7 +275,7 @@ func (t *Type) isRef() bool {
 		return true
 	}
 	switch t.K {
-	case KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan, KGuid, KComparison, KDayOfWeek, KCipherMode, KPaddingMode, KEnum:
+	case KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan, KGuid, KComparison, KDayOfWeek, KEnum:
 		return false
 	}
 	return true
@@ -417,10 +415,6 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tTimeZone
 	case "TimeZone":
 		t = tTimeZoneLegacy
-	case "CipherMode":
-		t = tCipherMode
-	case "PaddingMode":
-		t = tPadding
 	case "StringWriter", "TextWriter":
 		t = tStrWriter
 	case "StringReader", "TextReader":
@@ -429,7 +423,7 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tRNG
 	case "Oid":
 		t = tOid
-	case "MidpointRounding", "UriPartial", "X509NameType", "RSAEncryptionPadding":
+	case "MidpointRounding", "UriPartial", "X509NameType", "RSAEncryptionPadding", "CipherMode", "PaddingMode":
 		t = enumDefs[name].t
 	case "StringComparer", "IEqualityComparer", "IComparer":
 		t = tStrCmp // IEqualityComparer<string>, IComparer<string>: the comparers policies have
