@@ -141,6 +141,11 @@ func (m *Model) field(t *Type, name string) (*goField, bool) {
 	return gf, true
 }
 
+// hiddenMethods are Go methods of the context model that are plumbing, not
+// .NET members: C# expressions do not see them (X509Cert is how the
+// certificates' X509Certificate2 members reach the key, x509.go).
+var hiddenMethods = map[string]bool{"String": true, "X509Cert": true, "X509": true, "Intermediates": true}
+
 func (m *Model) goMethod(t *Type, name string) (*goMethod, bool) {
 	meth, ok := t.Go.MethodByName(name)
 	if !ok || hiddenMethods[name] {

@@ -32,10 +32,6 @@ type X509Source interface {
 	X509Cert() *X509Cert
 }
 
-// hiddenMethods are Go methods of the context model that are plumbing, not
-// .NET members: C# expressions do not see them.
-var hiddenMethods = map[string]bool{"String": true, "X509Cert": true, "X509": true, "Intermediates": true}
-
 // NewX509Cert is a certificate and its private key (nil: none) as an
 // X509Certificate2.
 func NewX509Cert(c *x509.Certificate, key crypto.PrivateKey) *X509Cert {
