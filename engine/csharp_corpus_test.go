@@ -179,3 +179,38 @@ func TestCSharpComparisonErrors(t *testing.T) {
 		}
 	}
 }
+
+// The third survey's C#: ToObject<object[]>() (pagoPA's ecommerce
+// post_transactions policy, 35 versions) and ToObject<object>(), as
+// Json.NET's serializer gives them.
+func TestCSharpCorpus3(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`@{ var body = JObject.Parse("{\"paymentNotices\":[{\"rptId\":\"1\"},{\"rptId\":\"2\"}]}"); return body["paymentNotices"].ToObject<object[]>().Length; }`, "2"},
+		{`@((string)JObject.Parse("{\"d\":[1,\"a\",true,null]}")["d"].ToObject<object[]>()[1])`, "a"},
+		{`@(JObject.Parse("{\"d\":[1,\"a\",true,null]}")["d"].ToObject<object[]>()[3] == null)`, "true"},
+		{`@(JObject.Parse("{\"d\":[1,2]}")["d"].ToObject<List<object>>().Count)`, "2"},
+		// the items are new tokens: changing one leaves the document as it was
+		{`@{ var o = JObject.Parse("{\"d\":[{\"x\":1}]}"); var items = o["d"].ToObject<object[]>(); ((JObject)items[0])["x"] = 2; return o.ToString(Formatting.None) + ((JObject)items[0]).ToString(Formatting.None); }`, `{"d":[{"x":1}]}{"x":2}`},
+		{`@((string)JObject.Parse("{\"d\":\"x\"}")["d"].ToObject<object>())`, "x"},
+		{`@(((JObject)JObject.Parse("{\"d\":{\"a\":1}}")["d"].ToObject<object>()).Count)`, "1"},
+	} {
+		v, err, ex := csRun(t, tc.src, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if got := show(v); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q\n(%s)", tc.src, got, tc.want, ex)
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@(JObject.Parse("{\"d\":{}}")["d"].ToObject<object[]>().Length)`, "Cannot deserialize the current JSON object (e.g. {\"name\":\"value\"}) into type 'System.Object[]'"},
+		{`@(JObject.Parse("{\"d\":\"x\"}")["d"].ToObject<object[]>().Length)`, "Error converting value \"x\" to type 'System.Object[]'. Path ''."},
+		{`@(JObject.Parse("{}")["d"].ToObject<object[]>().Length)`, "Object reference not set to an instance of an object"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+}

@@ -1863,13 +1863,17 @@ func (b *binder) call(n *Call) (*Type, error) {
 				n.method = bi
 				return to, nil
 			}
+			if to.K == KObject {
+				n.method = byKey["JToken.ToObject<object>/0"]
+				return to, nil
+			}
 			if to.K == KArray && !isSet(to) && !isQueue(to) && !isStack(to) { // T[], List<T>, IEnumerable<T>...
 				if bi := byKey[fmt.Sprintf("JToken.ToObject<%s[]>/0", to.Elem.Name)]; bi != nil {
 					n.method = bi
 					return to, nil
 				}
 			}
-			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool, DateTime, JToken, JObject or JArray, or an array or list of one of them", m.TypeArgs[0])
+			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool, DateTime, object, JToken, JObject or JArray, or an array or list of one of them", m.TypeArgs[0])
 		}
 		bi := byKey[fmt.Sprintf("JToken.Value<%s>/%d", to.Name, len(at))]
 		if bi == nil || len(at) > 1 {

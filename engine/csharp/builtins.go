@@ -1502,6 +1502,35 @@ func registerBuiltins() {
 		}})
 	}
 
+	// token.ToObject<object>() and ToObject<object[]>() (List<object>...):
+	// Json.NET's serializer gives a JValue's value (a number, string, bool,
+	// null) and a JObject or JArray as the token itself, as
+	// DeserializeObject<object> does — new tokens, not the original's (pagoPA's ecommerce policy counts
+	// body["paymentNotices"].ToObject<object[]>().Length).
+	reg(&builtin{key: "JToken.ToObject<object>/0", result: tObject, run: func(a []any) (any, error) {
+		if a[0] == nil {
+			return nil, errNull
+		}
+		return jclone(a[0]), nil // the serializer builds a new JObject or JArray
+	}})
+	reg(&builtin{key: "JToken.ToObject<object[]>/0", result: arrayOf(tObject), run: func(a []any) (any, error) {
+		arr, ok := a[0].(*JArray)
+		if !ok {
+			if a[0] == nil {
+				return nil, errNull
+			}
+			if _, obj := a[0].(*JObject); obj {
+				return nil, exc("JsonSerializationException", "Cannot deserialize the current JSON object (e.g. {\"name\":\"value\"}) into type 'System.Object[]' because the type requires a JSON array (e.g. [1,2,3]) to deserialize correctly.")
+			}
+			return nil, exc("JsonSerializationException", "Error converting value %s to type 'System.Object[]'. Path ''.", jsonText(a[0], false))
+		}
+		out := make([]any, len(arr.Items))
+		for i, v := range arr.Items {
+			out[i] = jclone(v)
+		}
+		return out, nil
+	}})
+
 	// ---- hashing
 	for _, h := range []string{"HMACSHA256", "HMACSHA1", "HMACSHA512", "HMACMD5"} {
 		name := strings.TrimPrefix(h, "HMAC")
