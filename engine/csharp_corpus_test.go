@@ -214,3 +214,58 @@ func TestCSharpCorpus3(t *testing.T) {
 		}
 	}
 }
+
+// JToken.Parent of a token read by an indexer and JToken.Remove(), as
+// Json.NET documents them (Parent: the JContainer holding the token;
+// Remove(): takes the token out of its parent): pagoPA's io-services-cms
+// createService policy drops data.groupId with
+// jsonBody["data"]["groupId"].Parent.Remove().
+func TestCSharpJTokenParent(t *testing.T) {
+	createService := `@{ var jsonBody = JObject.Parse((string)context.Variables["s2"]); try { jsonBody["data"]["groupId"].Parent.Remove(); return jsonBody.ToString(Formatting.None); } catch (Exception) { return "caught"; } }`
+	for _, tc := range []struct {
+		src  string
+		vars map[string]any
+		want string
+	}{
+		{createService, map[string]any{"s2": `{"data":{"name":"n","groupId":"g"}}`}, `{"data":{"name":"n"}}`},
+		{createService, map[string]any{"s2": `{"data":{"name":"n"}}`}, "caught"}, // no groupId: a NullReferenceException
+		{`@{ var j = JObject.Parse("{\"a\":null,\"b\":1}"); j["a"].Parent.Remove(); return j.ToString(Formatting.None); }`, nil, `{"b":1}`},
+		{`@(JObject.Parse("{\"a\":[1,2]}")["a"][0].Parent.ToString(Formatting.None))`, nil, `[1,2]`},
+		{`@(JObject.Parse("{\"k\":1}")["k"].Parent.ToString(Formatting.None))`, nil, `"k":1`},
+		{`@(JObject.Parse("{}")["k"]?.Parent == null)`, nil, "true"},
+		{`@{ var j = JObject.Parse("{\"a\":1,\"b\":2}"); j.First.Remove(); return j.ToString(Formatting.None); }`, nil, `{"b":2}`},
+	} {
+		v, err, ex := csRun(t, tc.src, func(s *State) {
+			for k, x := range tc.vars {
+				s.Variables()[k] = x
+			}
+		})
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if got := show(v); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q\n(%s)", tc.src, got, tc.want, ex)
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@(JObject.Parse("{}")["k"].Parent == null)`, "Object reference not set to an instance of an object"},
+		{`@(JObject.Parse("{\"a\":1}")["a"]["b"].Parent == null)`, "Cannot access child value on Newtonsoft.Json.Linq.JValue."},
+		{`@{ var j = JObject.Parse("{\"a\":[1]}"); j["a"][0].Parent.Remove(); return 1; }`, "tollgate keeps no parent for this Array token"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@{ var t = JObject.Parse("{}")["k"]; return t.Parent == null; }`, "'Parent' is available on a token read by an indexer"},
+		{`@{ var j = JObject.Parse("{\"a\":{}}"); j["a"].Remove(); return 1; }`, "tollgate keeps no parent for a token held in a variable or read by an indexer"},
+		{`@{ JToken t = JObject.Parse("{\"a\":1}").First; t.Remove(); return 1; }`, "tollgate keeps no parent for a token held in a variable"},
+	} {
+		_, _, errs := csCompile(t, tc.src)
+		if errs == nil || !strings.Contains(errs.Error(), tc.want) {
+			t.Errorf("%s: errors %v, want %q", tc.src, errs, tc.want)
+		}
+	}
+}

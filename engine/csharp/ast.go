@@ -84,6 +84,10 @@ type (
 		// the default (a string default gives a string): run as
 		// GetValueOrDefault<T>
 		inferT bool
+		// parentOf: Parent of a token read by an indexer (o["k"].Parent,
+		// a[0].Parent): tokens here keep no parent, so the indexer's
+		// container and key give it (eval.go's jparent)
+		parentOf *Index
 	}
 	// CondAccess is a null-conditional access with the rest of its chain:
 	// X?.A.B(), X?[i].C. C# short-circuits the whole chain when X is null

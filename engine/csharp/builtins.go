@@ -1775,6 +1775,23 @@ func registerBuiltins() {
 		}
 		return nil, nil
 	}, nil)
+	// JToken.Remove(): a JProperty (o["k"].Parent, o.First) leaves its
+	// object; another token's parent is not kept here, so removing it says
+	// how to remove it instead.
+	method(KJToken, "Remove", ts(), tVoid, func(a []any) (any, error) {
+		switch p := a[0].(type) {
+		case nil:
+			return nil, errNull
+		case *JProperty:
+			if p.parent == nil {
+				return nil, exc("InvalidOperationException", "The parent is missing.")
+			}
+			p.parent.Remove(p.Name)
+			p.parent = nil
+			return nil, nil
+		}
+		return nil, exc("NotSupportedException", "tollgate keeps no parent for this %s token: remove it through what holds it (o.Remove(\"name\"), o[\"name\"].Parent.Remove())", jtype(a[0]))
+	}, nil)
 	method(KJProperty, "Remove", ts(), tVoid, func(a []any) (any, error) {
 		p, ok := a[0].(*JProperty)
 		if !ok {

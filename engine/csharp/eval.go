@@ -605,6 +605,9 @@ func (f *frame) member(n *Member) (any, error) {
 	if n.fn != nil {
 		return f.callFunc(n.fn, nil)
 	}
+	if n.parentOf != nil {
+		return f.jparent(n)
+	}
 	x, err := f.eval(n.X)
 	if err != nil {
 		return nil, err
@@ -639,6 +642,46 @@ func (f *frame) member(n *Member) (any, error) {
 		return e.Error(), nil
 	}
 	return nil, fmt.Errorf("member %s not bound", n.Name)
+}
+
+// jparent is o["k"].Parent or a[i].Parent, as Json.NET gives it: the
+// property holding the value (a JProperty whose Remove() takes it out of
+// o) or the array holding the item. A property whose value is JSON null
+// has a parent too (Json.NET's token is a null JValue); a missing one is
+// a NullReferenceException (or null under ?.).
+func (f *frame) jparent(n *Member) (any, error) {
+	ix := n.parentOf
+	x, err := f.eval(ix.X)
+	if err != nil {
+		return nil, err
+	}
+	if x == nil || isNilPtr(x) {
+		if ix.Cond || n.Cond {
+			return nil, nil
+		}
+		return nil, errNull
+	}
+	i, err := f.eval(ix.I)
+	if err != nil {
+		return nil, err
+	}
+	child, err := indexValue(x, i, ixJToken)
+	if err != nil {
+		return nil, err
+	}
+	switch c := x.(type) {
+	case *JObject:
+		k := c.key(i.(string))
+		if _, has := c.M[k]; has {
+			return &JProperty{Name: k, Value: child, parent: c}, nil
+		}
+	case *JArray:
+		return c, nil
+	}
+	if n.Cond {
+		return nil, nil
+	}
+	return nil, errNull
 }
 
 func isStaticRecv(e Expr) bool {

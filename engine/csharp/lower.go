@@ -894,6 +894,9 @@ func (lw *lowerer) member(n *Member, en env) (string, error) {
 	if n.fn != nil {
 		return n.fn.Field + "()", nil
 	}
+	if n.parentOf != nil {
+		return "", cannot("JToken.Parent")
+	}
 	x, err := lw.expr(n.X, en)
 	if err != nil {
 		return "", err
