@@ -476,6 +476,12 @@ func (lx *lexer) expr() error {
 			continue
 		}
 		c := lx.src[lx.i]
+		if c == '\\' && lx.i+1 < len(lx.src) && lx.src[lx.i+1] == '"' {
+			// \" outside a string literal: no XML or C# escape (a policy
+			// pasted from a JSON or shell string), and the quote after it
+			// would start a string that swallows the rest
+			return lx.errAt(lx.i, "malformed expression: \\\" outside a C# string escapes nothing: inside %q write the quote as it is (or as &quot;)", "@"+string(open))
+		}
 		switch {
 		case c == open:
 			depth++

@@ -40,6 +40,9 @@ func TestReadErrors(t *testing.T) {
 		// a missing ")": the attribute's closing quote opens a string
 		{"expr without its bracket", "<policies>\n <inbound>\n  <set-status code=\"@(context.Response.StatusCode\" />\n </inbound>\n</policies>",
 			`p.xml:3:21: unterminated expression: this "@(" has no closing ")" (the quote after it then starts a string), or a string literal in it is never closed`},
+		// \" pasted from a JSON string: the backslash, not a missing bracket
+		{"backslash quote", "<policies>\n <inbound>\n  <set-variable name=\"c\" value=\"@(context.Request.Headers.GetValueOrDefault(\\\"x-id\\\", \\\"\\\"))\" />\n </inbound>\n</policies>",
+			`p.xml:3:77: malformed expression: \" outside a C# string escapes nothing: inside "@(" write the quote as it is (or as &quot;)`},
 		{"dup attr", "<policies>\n<inbound a=\"1\" a=\"2\"/></policies>", "p.xml:2:16: malformed XML: attribute \"a\" given twice"},
 		{"empty", "", "p.xml:1:1"},
 	} {
