@@ -333,6 +333,10 @@ func (lx *lexer) run() error {
 			lx.copyThrough("?>")
 		case lx.has("<!"), lx.has("</"):
 			lx.copyThrough(">")
+		case lx.has("<@(") || lx.has("<@{"):
+			// "Method: <@(context.Request.Method)>" in a log message: the
+			// "<" would start an element named by the expression's text
+			return lx.errAt(lx.i, "malformed XML: this \"<\" before %q starts no element: write it as &lt; (and a \">\" after the expression as &gt;)", string(lx.src[lx.i+1:lx.i+3]))
 		case lx.src[lx.i] == '<':
 			if err := lx.startTag(); err != nil {
 				return err

@@ -43,6 +43,9 @@ func TestReadErrors(t *testing.T) {
 		// \" pasted from a JSON string: the backslash, not a missing bracket
 		{"backslash quote", "<policies>\n <inbound>\n  <set-variable name=\"c\" value=\"@(context.Request.Headers.GetValueOrDefault(\\\"x-id\\\", \\\"\\\"))\" />\n </inbound>\n</policies>",
 			`p.xml:3:77: malformed expression: \" outside a C# string escapes nothing: inside "@(" write the quote as it is (or as &quot;)`},
+		// "<@(...)>" in a log message: the "<" starts no element
+		{"lt before expr", "<policies>\n <inbound>\n  <log-to-eventhub logger-id=\"l\">Method: <@(context.Request.Method)></log-to-eventhub>\n </inbound>\n</policies>",
+			`p.xml:3:42: malformed XML: this "<" before "@(" starts no element: write it as &lt; (and a ">" after the expression as &gt;)`},
 		{"dup attr", "<policies>\n<inbound a=\"1\" a=\"2\"/></policies>", "p.xml:2:16: malformed XML: attribute \"a\" given twice"},
 		{"empty", "", "p.xml:1:1"},
 	} {
