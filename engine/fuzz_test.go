@@ -114,6 +114,7 @@ func checkNode(t *testing.T, n *Node) {
 //	go test -run x -fuzz FuzzRead -fuzztime 60s ./engine/
 func FuzzRead(f *testing.F) {
 	f.Add([]byte(`<policies><inbound><p s="@(context.Request.Method)" b="@(1 < 2)"/></inbound></policies>`))
+	f.Add([]byte(`<policies><inbound><p s="@(f(\"x\"))"/><q>a <@(1)> b</q></inbound></policies>`))
 	nv := NewNamedValues(NamedValue{Name: "x", Value: "12"}, NamedValue{Name: "s", Value: "sec", Secret: true})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		root, err := Read("f.xml", data)
