@@ -531,7 +531,12 @@ func (p *Parser) substitute(vs *valueSrc) (string, bool, *valueSrc) {
 		// @(...) or @{...}: text around one is literal text, "@(" and
 		// all. So does tollgate, with a notice, as it is rarely meant.
 		lead := strings.Index(v, t)
-		p.c.Noticef(vs.pos(lead+i-vs.lead), p.n.Path, "taken as literal text, as APIM takes it: text mixed with @(...) is not an expression; write @(%q + ...) to evaluate it", t[:i])
+		if lit := t[:i]; len(lit) > 40 || strings.ContainsAny(lit, "\r\n") {
+			// a JSON body with @(...) in it: quoting its text back is noise
+			p.c.Noticef(vs.pos(lead+i-vs.lead), p.n.Path, "taken as literal text, as APIM takes it: text mixed with @(...) is not an expression; build the whole value in one @(...) or @{...} (e.g. new JObject(...).ToString()) to evaluate it")
+		} else {
+			p.c.Noticef(vs.pos(lead+i-vs.lead), p.n.Path, "taken as literal text, as APIM takes it: text mixed with @(...) is not an expression; write @(%q + ...) to evaluate it", lit)
+		}
 	}
 	return v, false, vs
 }
