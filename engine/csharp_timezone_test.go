@@ -34,7 +34,7 @@ func TestCSharpTimeZoneInfo(t *testing.T) {
 		{"the older TimeZone", `TimeZone.CurrentTimeZone.StandardName + "|" + TimeZone.CurrentTimeZone.GetUtcOffset(` + summer + `) + "|" + TimeZone.CurrentTimeZone.ToLocalTime(` + summer + `).Hour + "|" + TimeZone.CurrentTimeZone`,
 			"Coordinated Universal Time|00:00:00|12|System.CurrentSystemTimeZone"},
 		{"a converted time compares by its ticks", `TimeZoneInfo.ConvertTimeBySystemTimeZoneId(` + summer + `, "W. Europe Standard Time") > ` + summer, "true"},
-		{"ToLocalTime: the gateway's zone is UTC", `DateTime.UtcNow.ToLocalTime().Kind == DateTimeKind.Utc`, "true"},
+		{"ToLocalTime: the gateway's zone is UTC, the kind Local", `DateTime.UtcNow.ToLocalTime().Kind == DateTimeKind.Local && new DateTime(2024, 1, 1, 5, 0, 0, DateTimeKind.Utc).ToLocalTime().Hour == 5`, "true"},
 	} {
 		t.Run(tc.name, func(t *testing.T) { csBothPaths(t, tc.text, tc.want, nil) })
 	}

@@ -782,8 +782,6 @@ func staticFor(n string) string {
 		return "double"
 	case "bool", "Boolean":
 		return "bool"
-	case "DateTimeOffset":
-		return "DateTime"
 	}
 	if statics[n] != nil || staticProps[n] != nil {
 		return n
@@ -793,6 +791,13 @@ func staticFor(n string) string {
 		return n
 	}
 	return ""
+}
+
+// dateOperands reports whether l and r are DateTimes and
+// DateTimeOffsets (either way round): a DateTime converts to the other,
+// so they compare and subtract.
+func dateOperands(l, r *Type) bool {
+	return (l.K == KDateTime || l.K == KDateTimeOffset) && (r.K == KDateTime || r.K == KDateTimeOffset)
 }
 
 func unify(a, b *Type) *Type {
@@ -821,7 +826,7 @@ func explicitOK(from, to *Type) bool {
 		return true
 	case from.K == KJToken || from.K == KJObject || from.K == KJArray:
 		switch to.K {
-		case KString, KInt, KDouble, KBool, KJObject, KJArray, KJToken, KDateTime, KGuid:
+		case KString, KInt, KDouble, KBool, KJObject, KJArray, KJToken, KDateTime, KDateTimeOffset, KGuid:
 			return true
 		}
 	case to.K == KJToken:
@@ -848,7 +853,7 @@ func explicitOK(from, to *Type) bool {
 // implicitly, as Newtonsoft's operators allow (or is one).
 func jtokenImplicit(t *Type) bool {
 	switch t.K {
-	case KString, KInt, KDouble, KBool, KNull, KDateTime, KTimeSpan, KGuid, KUri, KBytes, KJToken, KJObject, KJArray, KJProperty:
+	case KString, KInt, KDouble, KBool, KNull, KDateTime, KDateTimeOffset, KTimeSpan, KGuid, KUri, KBytes, KJToken, KJObject, KJArray, KJProperty:
 		return true
 	}
 	return false
@@ -907,11 +912,17 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 			}
 			return tString, nil
 		}
-		if l.K == KDateTime && r.K == KTimeSpan || l.K == KTimeSpan && r.K == KTimeSpan {
+		if (l.K == KDateTime || l.K == KDateTimeOffset) && r.K == KTimeSpan || l.K == KTimeSpan && r.K == KTimeSpan {
 			return l, nil
 		}
 		fallthrough
 	case "-", "*", "/", "%":
+		if n.Op == "-" && dateOperands(l, r) && (l.K == KDateTimeOffset || r.K == KDateTimeOffset) {
+			return tTimeSpan, nil // dto - dto; a DateTime operand converts
+		}
+		if n.Op == "-" && l.K == KDateTimeOffset && r.K == KTimeSpan {
+			return l, nil
+		}
 		if n.Op == "-" && l.K == KDateTime && r.K == KDateTime {
 			return tTimeSpan, nil
 		}
@@ -969,7 +980,7 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 		}
 		return bad()
 	case "<", ">", "<=", ">=":
-		if l.numeric() && r.numeric() || l.K == r.K && (l.K == KDateTime || l.K == KTimeSpan || l.K == KChar) {
+		if l.numeric() && r.numeric() || l.K == r.K && (l.K == KDateTime || l.K == KTimeSpan || l.K == KChar) || dateOperands(l, r) {
 			return tBool, nil
 		}
 		return bad()
@@ -1100,7 +1111,7 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 		if n.Op == "+=" && tt.K == KString || tt.numeric() && vt.numeric() {
 			return tt, nil
 		}
-		if (tt.K == KTimeSpan || tt.K == KDateTime) && vt.K == KTimeSpan && !tt.Nullable && !vt.Nullable {
+		if (tt.K == KTimeSpan || tt.K == KDateTime || tt.K == KDateTimeOffset) && vt.K == KTimeSpan && !tt.Nullable && !vt.Nullable {
 			return tt, nil // d += TimeSpan.FromMinutes(1): as d = d + ...
 		}
 	case "*=", "/=", "%=":
@@ -1432,9 +1443,6 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 			return nil, b.errf(n.Off, "a dictionary initializer is written { { key, value }, ... } or { [key] = value, ... }")
 		}
 		return t, nil
-	}
-	if name == "DateTimeOffset" {
-		name = "DateTime"
 	}
 	if strings.HasPrefix(name, "HMAC") && len(n.Args) == 0 && len(n.Init) == 1 { // new HMACSHA256 { Key = key }: the key constructor
 		if a, ok := n.Init[0].(*Assign); ok && a.Op == "=" {
@@ -1882,11 +1890,11 @@ func (b *binder) call(n *Call) (*Type, error) {
 					return to, nil
 				}
 			}
-			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool, DateTime, object, JToken, JObject or JArray, or an array or list of one of them", m.TypeArgs[0])
+			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool, DateTime, DateTimeOffset, object, JToken, JObject or JArray, or an array or list of one of them", m.TypeArgs[0])
 		}
 		bi := byKey[fmt.Sprintf("JToken.Value<%s>/%d", to.Name, len(at))]
 		if bi == nil || len(at) > 1 {
-			return nil, b.errf(m.NameOff, "Value<%s> takes no argument or a property name, and T must be string, int, long, double, bool, DateTime, JToken, JObject or JArray", m.TypeArgs[0])
+			return nil, b.errf(m.NameOff, "Value<%s> takes no argument or a property name, and T must be string, int, long, double, bool, DateTime, DateTimeOffset, JToken, JObject or JArray", m.TypeArgs[0])
 		}
 		if len(at) == 1 && at[0].K != KString && at[0].K != KInt {
 			return nil, b.errf(n.Args[0].Off, "cannot convert from '%s' to 'object'", typeName(at[0]))
@@ -2062,9 +2070,9 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 	case m.Name == "TryParse" && xt.K == KStatic && (xt.Name == "float" || xt.Name == "Single") && statics[xt.Name]["Parse"] != nil:
 		want = []bool{false, true}
 		outT = tDouble // a float is a double here
-	case m.Name == "TryParse" && xt.K == KStatic && (xt.Name == "int" || xt.Name == "long" || xt.Name == "double" || xt.Name == "bool" || xt.Name == "Guid" || xt.Name == "DateTime" || xt.Name == "IPAddress"):
+	case m.Name == "TryParse" && xt.K == KStatic && (xt.Name == "int" || xt.Name == "long" || xt.Name == "double" || xt.Name == "bool" || xt.Name == "Guid" || xt.Name == "DateTime" || xt.Name == "DateTimeOffset" || xt.Name == "IPAddress"):
 		want = []bool{false, true}
-		outT = map[string]*Type{"int": tInt, "long": tLong, "double": tDouble, "bool": tBool, "Guid": tGuid, "DateTime": tDateTime, "IPAddress": tIPAddress}[xt.Name]
+		outT = map[string]*Type{"int": tInt, "long": tLong, "double": tDouble, "bool": tBool, "Guid": tGuid, "DateTime": tDateTime, "DateTimeOffset": tDTO, "IPAddress": tIPAddress}[xt.Name]
 	case m.Name == "TryDequeue" || m.Name == "TryPop" || m.Name == "TryPeek":
 		et, ok := b.tryQueueType(m, xt)
 		if !ok {

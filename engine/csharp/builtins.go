@@ -462,6 +462,8 @@ func formatValue(v any, spec string) (string, error) {
 	switch x := v.(type) {
 	case time.Time:
 		return FormatDateTime(x, spec), nil
+	case dateTimeOffset:
+		return formatDTO(x, spec), nil
 	case time.Duration:
 		return formatTimeSpan(x), nil
 	case int, int64, uint64, float64:
@@ -640,7 +642,7 @@ func bytesArg(v any) ([]byte, error) {
 // kindNames name receivers in builtin keys.
 var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "char", KInt: "int", KDouble: "double",
 	KBool: "bool", KGo: "model", KJToken: "JToken", KJObject: "JObject", KJArray: "JArray", KArray: "array",
-	KBytes: "byte[]", KDateTime: "DateTime", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison", KDayOfWeek: "DayOfWeek", KIPAddress: "IPAddress", KXNamespace: "XNamespace", KGrouping: "IGrouping",
+	KBytes: "byte[]", KDateTime: "DateTime", KDateTimeOffset: "DateTimeOffset", KTimeSpan: "TimeSpan", KGuid: "Guid", KComparison: "StringComparison", KDayOfWeek: "DayOfWeek", KIPAddress: "IPAddress", KXNamespace: "XNamespace", KGrouping: "IGrouping",
 	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
 	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder",
 	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute", KXNode: "XNode", KX509: "X509Certificate2", KRSA: "RSA",
@@ -933,6 +935,11 @@ func registerBuiltins() {
 			return formatValue(a[0], f)
 		}, nil)
 	}
+	// ToString(format, provider): every format here is culture-invariant.
+	method(KDateTime, "ToString", ts(S, O), S, func(a []any) (any, error) {
+		f, _ := a[1].(string)
+		return formatValue(a[0], f)
+	}, nil)
 	// ---- string statics
 	static("string", "IsNullOrEmpty", ts(S), B, func(a []any) (any, error) { return a[0] == nil || a[0] == "", nil }, nil)
 	static("string", "IsNullOrWhiteSpace", ts(S), B, func(a []any) (any, error) {
@@ -1269,29 +1276,45 @@ func registerBuiltins() {
 
 	// ---- DateTime, TimeSpan
 	newDate := func(a []any) (any, error) {
-		p := make([]int, 6)
+		p := make([]int, 7)
 		for i := range a {
 			p[i] = toInt(a[i])
 		}
-		if p[1] < 1 || p[1] > 12 || p[2] < 1 || p[2] > 31 || p[0] < 1 || p[0] > 9999 {
-			return nil, exc("ArgumentOutOfRangeException", "Year, Month, and Day parameters describe an un-representable DateTime.")
-		}
-		return time.Date(p[0], time.Month(p[1]), p[2], p[3], p[4], p[5], 0, time.UTC), nil
+		return newDateParts(p, kindUnspecified)
 	}
 	static("DateTime", "new", ts(I, I, I), tDateTime, newDate, nil)
 	static("DateTime", "new", ts(I, I, I, I, I, I), tDateTime, newDate, nil)
-	// With a DateTimeKind: every DateTime here is UTC, whatever the kind
-	// says (docs/expressions-csharp.md, differences).
-	static("DateTime", "new", ts(I, I, I, I, I, I, I), tDateTime, func(a []any) (any, error) { return newDate(a[:6]) }, nil)
-	for i, k := range []string{"Unspecified", "Utc", "Local"} {
-		v := i
-		staticProp("DateTimeKind", k, I, func([]any) (any, error) { return v, nil }, nil)
-	}
+	dateTimeKind = newEnum("DateTimeKind", "System", "Unspecified", "Utc", "Local")
+	DK := dateTimeKind.t
+	// new DateTime(y, M, d, h, m, s, kind) and (y, M, d, h, m, s, ms): the
+	// same arity, so keys of their own.
+	statics["DateTime"]["new"] = append(statics["DateTime"]["new"],
+		reg(&builtin{key: "DateTime.new(int,int,int,int,int,int,DateTimeKind)", params: ts(I, I, I, I, I, I, DK), result: tDateTime, run: func(a []any) (any, error) {
+			p := make([]int, 7)
+			for i := range a[:6] {
+				p[i] = toInt(a[i])
+			}
+			return newDateParts(p, a[6].(enumVal).v)
+		}}),
+		reg(&builtin{key: "DateTime.new(int,int,int,int,int,int,int)", params: ts(I, I, I, I, I, I, I), result: tDateTime, run: newDate}),
+		reg(&builtin{key: "DateTime.new(int,int,int,int,int,int,int,DateTimeKind)", params: ts(I, I, I, I, I, I, I, DK), result: tDateTime, run: func(a []any) (any, error) {
+			p := make([]int, 7)
+			for i := range a[:7] {
+				p[i] = toInt(a[i])
+			}
+			return newDateParts(p, a[7].(enumVal).v)
+		}}))
 	staticProp("DateTime", "UtcNow", tDateTime, func([]any) (any, error) { return time.Now().UTC(), nil }, nil)
-	staticProp("DateTime", "Now", tDateTime, func([]any) (any, error) { return time.Now().UTC(), nil }, nil)
-	staticProp("DateTime", "Today", tDateTime, func([]any) (any, error) { return time.Now().UTC().Truncate(24 * time.Hour), nil }, nil)
-	staticProp("DateTime", "MinValue", tDateTime, func([]any) (any, error) { return time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), nil }, nil)
-	staticProp("DateTime", "MaxValue", tDateTime, func([]any) (any, error) { return time.Date(9999, 12, 31, 23, 59, 59, 999999900, time.UTC), nil }, nil)
+	// Now and Today are Kind Local: the gateway's zone, UTC.
+	staticProp("DateTime", "Now", tDateTime, func([]any) (any, error) { return time.Now().In(locLocal), nil }, nil)
+	staticProp("DateTime", "Today", tDateTime, func([]any) (any, error) {
+		return time.Now().UTC().Truncate(24 * time.Hour).In(locLocal), nil
+	}, nil)
+	staticProp("DateTime", "MinValue", tDateTime, func([]any) (any, error) { return time.Date(1, 1, 1, 0, 0, 0, 0, locUnspecified), nil }, nil)
+	staticProp("DateTime", "MaxValue", tDateTime, func([]any) (any, error) {
+		return time.Date(9999, 12, 31, 23, 59, 59, 999999900, locUnspecified), nil
+	}, nil)
+	staticProp("DateTime", "UnixEpoch", tDateTime, func([]any) (any, error) { return time.Unix(0, 0).UTC(), nil }, nil)
 	static("DateTime", "Parse", ts(S), tDateTime, func(a []any) (any, error) {
 		s, err := str(a[0])
 		if err != nil {
@@ -1327,13 +1350,19 @@ func registerBuiltins() {
 		}
 		return addMonths(a[0].(time.Time), n*12, 120000)
 	}, nil)
-	// Kind is always Utc: every DateTime here is UTC (docs/expressions-csharp.md, differences).
-	prop(KDateTime, "Kind", I, func([]any) (any, error) { return 1, nil }, nil)
-	static("DateTime", "SpecifyKind", ts(tDateTime, I), tDateTime, func(a []any) (any, error) { return a[0], nil }, nil)
+	prop(KDateTime, "Kind", DK, func(a []any) (any, error) { return enumVal{dateTimeKind, kindOf(a[0].(time.Time))}, nil }, nil)
+	static("DateTime", "SpecifyKind", ts(tDateTime, DK), tDateTime, func(a []any) (any, error) {
+		k := a[1].(enumVal).v
+		if k < kindUnspecified || k > kindLocal {
+			return nil, errKind()
+		}
+		return withKind(a[0].(time.Time), k), nil
+	}, nil)
 	prop(KDateTime, "DayOfYear", I, func(a []any) (any, error) { return a[0].(time.Time).YearDay(), nil }, nil)
+	// ToUniversalTime and ToLocalTime: a Local time converts by the local
+	// zone's offset (0) and an Unspecified one is read as local by
+	// ToUniversalTime, as UTC by ToLocalTime: here only the kind changes.
 	method(KDateTime, "ToUniversalTime", ts(), tDateTime, func(a []any) (any, error) { return a[0].(time.Time).UTC(), nil }, nil)
-	method(KDateTime, "ToUnixTimeSeconds", ts(), tLong, func(a []any) (any, error) { return int(a[0].(time.Time).Unix()), nil }, nil)
-	method(KDateTime, "ToUnixTimeMilliseconds", ts(), tLong, func(a []any) (any, error) { return int(a[0].(time.Time).UnixMilli()), nil }, nil)
 	for _, p := range []string{"Year", "Month", "Day", "Hour", "Minute", "Second", "Millisecond", "Ticks"} {
 		p := p
 		rt := I
@@ -1456,7 +1485,7 @@ func registerBuiltins() {
 	registerRegexObject()
 	registerRegexResults()
 	// token.Value<T>() and token.Value<T>(key)
-	for _, t := range []*Type{tString, tInt, tLong, tDouble, tBool, tJToken, tDateTime, tJObject, tJArray} {
+	for _, t := range []*Type{tString, tInt, tLong, tDouble, tBool, tJToken, tDateTime, tDTO, tJObject, tJArray} {
 		t := t
 		reg(&builtin{key: "JToken.Value<" + t.Name + ">/0", result: t, run: func(a []any) (any, error) {
 			if a[0] == nil {
@@ -2246,22 +2275,70 @@ func compileRegex(pat string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-func parseDate(s string) (any, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02", time.RFC1123, "1/2/2006 3:04:05 PM", "1/2/2006"} {
-		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
-			return t, nil
+// dateLayouts are the texts DateTime.Parse and DateTimeOffset.Parse read
+// here; zoned says whether the layout reads an offset or a zone.
+var dateLayouts = []struct {
+	layout string
+	zoned  bool
+}{{time.RFC3339Nano, true}, {"2006-01-02T15:04:05", false}, {"2006-01-02 15:04:05", false}, {"2006-01-02", false},
+	{time.RFC1123, true}, {"1/2/2006 3:04:05 PM", false}, {"1/2/2006", false}}
+
+// parseNetDate reads s with dateLayouts: the time (in the zone the text
+// gave when zone is true, UTC's clock otherwise).
+func parseNetDate(s string) (t time.Time, zone, ok bool) {
+	s = strings.TrimSpace(s)
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l.layout, s); err == nil {
+			return t, l.zoned, true
 		}
 	}
-	return nil, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)
+	return time.Time{}, false, false
+}
+
+// parseDate is DateTime.Parse: a text with no zone is Kind Unspecified; one
+// with an offset or "Z" is converted to local time, Kind Local (the local
+// zone being UTC, "2020-01-01T10:00:00+02:00" is 08:00 Local).
+func parseDate(s string) (any, error) {
+	t, zone, ok := parseNetDate(s)
+	if !ok {
+		return nil, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)
+	}
+	if zone {
+		return inNetRange(t.In(locLocal))
+	}
+	return t.In(locUnspecified), nil
 }
 
 // FormatDateTime formats t as .NET's DateTime.ToString(format) does: the
 // standard formats ("o", "s", "u", "r", "d", …) and custom ones
-// (yyyy-MM-ddTHH:mm:ss.fffZ). The C# ToString and Liquid's Date filter both
-// use it.
+// (yyyy-MM-ddTHH:mm:ss.fffZ), by t's kind (datetime.go): "o" and "K" end
+// in "Z" for Utc, in the offset ("+00:00") for Local and in nothing for
+// Unspecified. A time in another zone (Liquid's, parsed with an offset)
+// reads as a local time in that zone. The C# ToString and Liquid's Date
+// filter both use it.
 func FormatDateTime(t time.Time, f string) string {
+	return formatDate(t, f, false)
+}
+
+// formatDTO is DateTimeOffset.ToString(format): "o" and "K" give the
+// offset whatever it is, "u" and "r" the UTC time.
+func formatDTO(d dateTimeOffset, f string) string {
 	switch f {
-	case "o", "O":
+	case "u", "r", "R":
+		return formatDate(d.t.UTC(), f, true)
+	}
+	return formatDate(d.t, f, true)
+}
+
+func formatDate(t time.Time, f string, dto bool) string {
+	switch f {
+	case "o", "O": // yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffffK
+		switch loc := t.Location(); {
+		case dto || loc == locLocal:
+			return t.Format("2006-01-02T15:04:05.0000000-07:00")
+		case loc == locUnspecified:
+			return t.Format("2006-01-02T15:04:05.0000000")
+		}
 		return t.Format("2006-01-02T15:04:05.0000000Z07:00")
 	case "s":
 		return t.Format("2006-01-02T15:04:05")
@@ -2282,12 +2359,12 @@ func FormatDateTime(t time.Time, f string) string {
 	case "G":
 		return t.Format("1/2/2006 3:04:05 PM")
 	}
-	return formatCustomDate(t, f)
+	return formatCustomDate(t, f, dto)
 }
 
 // formatCustomDate formats t with a .NET custom date and time format string
 // (yyyy MM dd HH mm ss fff tt zzz K …, 'literal', \c).
-func formatCustomDate(t time.Time, f string) string {
+func formatCustomDate(t time.Time, f string, dto bool) string {
 	var b strings.Builder
 	for i := 0; i < len(f); {
 		c := f[i]
@@ -2371,10 +2448,14 @@ func formatCustomDate(t time.Time, f string) string {
 				pad(off%3600/60, 2)
 			}
 		case 'K':
-			if _, off := t.Zone(); off == 0 {
-				b.WriteByte('Z')
-			} else {
+			switch loc := t.Location(); {
+			case dto || loc == locLocal:
 				b.WriteString(t.Format("-07:00"))
+			case loc == locUnspecified:
+			case loc == time.UTC:
+				b.WriteByte('Z')
+			default: // a time in another zone (Liquid's): its offset, "Z" for 0
+				b.WriteString(t.Format("Z07:00"))
 			}
 			n = 1
 		case '\'', '"':

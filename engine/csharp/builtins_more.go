@@ -109,29 +109,15 @@ func registerMore() {
 		method(KString, name, ts(C), B, s2(func(s, t string) (any, error) { return f(s, t), nil }), nil)
 	}
 
-	// DateTime from ticks; DateTimeOffset (a DateTime here) from a DateTime
-	// and from Unix time.
+	// DateTime from ticks: Kind Unspecified, as the constructor makes it.
 	static("DateTime", "new", ts(tLong), tDateTime, func(a []any) (any, error) {
 		n := int64(toInt(a[0]))
 		if n < 0 || n > maxTicks {
 			return nil, exc("ArgumentOutOfRangeException", "Ticks must be between DateTime.MinValue.Ticks and DateTime.MaxValue.Ticks. (Parameter 'ticks')")
 		}
-		return addTicks(netMinDate, n)
+		return addTicks(netMinDate.In(locUnspecified), n)
 	}, nil)
-	// new DateTimeOffset(dateTime): an overload of the same arity, so a key of its own
-	statics["DateTime"]["new"] = append(statics["DateTime"]["new"], reg(&builtin{key: "DateTime.new(DateTime)", params: ts(tDateTime), result: tDateTime,
-		run: func(a []any) (any, error) { return a[0], nil }}))
-	for name, unit := range map[string]int64{"FromUnixTimeSeconds": 1000, "FromUnixTimeMilliseconds": 1} {
-		unit := unit
-		static("DateTime", name, ts(tLong), tDateTime, func(a []any) (any, error) {
-			ms := int64(toInt(a[0]))
-			const minMs, maxMs = -62135596800000, 253402300799999
-			if ms < minMs/unit || ms > maxMs/unit {
-				return nil, exc("ArgumentOutOfRangeException", "Valid values are between %d and %d, inclusive. (Parameter '%s')", minMs/unit, maxMs/unit, map[int64]string{1: "milliseconds", 1000: "seconds"}[unit])
-			}
-			return time.UnixMilli(ms * unit).UTC(), nil
-		}, nil)
-	}
+	registerDateTimeOffset()
 
 	method(KString, "Replace", ts(C, C), S, func(a []any) (any, error) {
 		s, ok := a[0].(string)

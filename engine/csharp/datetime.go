@@ -25,6 +25,62 @@ var (
 	netMaxDate = time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC)
 )
 
+// A DateTime's DateTimeKind is its time.Time's *time.Location: time.UTC
+// for Utc, locLocal for Local, locUnspecified for Unspecified. The three
+// are zero-offset zones (the gateway's local zone is UTC, as APIM's is), so
+// a DateTime's fields (Hour, Day...) are its ticks read as UTC whatever its
+// kind, and time.Time's Compare, Equal and Sub ignore the kind as .NET's
+// comparisons do. A kind so costs nothing: the value stays one time.Time
+// (no field beside it, boxed as before), the locations are package
+// variables (no allocation), and a request that uses no DateTime pays
+// nothing. Kinds differ where .NET's differ: Kind, "o", "K", Json.NET's
+// text, ToUniversalTime/ToLocalTime and TimeZoneInfo's reading of a time.
+var (
+	locLocal       = time.FixedZone("Local", 0)
+	locUnspecified = time.FixedZone("", 0)
+)
+
+// DateTimeKind's values, as .NET numbers them.
+const (
+	kindUnspecified = 0
+	kindUtc         = 1
+	kindLocal       = 2
+)
+
+// kindOf is t's DateTimeKind. A time in any other zone (one that came from
+// outside the expression language) reads as Utc.
+func kindOf(t time.Time) int {
+	switch t.Location() {
+	case locLocal:
+		return kindLocal
+	case locUnspecified:
+		return kindUnspecified
+	}
+	return kindUtc
+}
+
+// withKind is DateTime.SpecifyKind: t's clock (read as UTC) with kind k.
+func withKind(t time.Time, k int) time.Time {
+	switch k {
+	case kindLocal:
+		return t.In(locLocal)
+	case kindUnspecified:
+		return t.In(locUnspecified)
+	}
+	return t.UTC()
+}
+
+// asDateTime brings a time.Time from outside the language (the context
+// model, a Go helper) into it: one of the three kind zones as it is, any
+// other zone as its UTC instant, Kind Utc.
+func asDateTime(t time.Time) time.Time {
+	switch t.Location() {
+	case locLocal, locUnspecified, time.UTC:
+		return t
+	}
+	return t.UTC()
+}
+
 func errDateArithmetic() error {
 	return exc("ArgumentOutOfRangeException", "The added or subtracted value results in an un-representable DateTime. (Parameter 'value')")
 }
@@ -200,4 +256,30 @@ func registerDateTimeMore() {
 	static("TimeSpan", "Compare", ts(TS, TS), I, func(a []any) (any, error) { return cmp.Compare(a[0].(time.Duration), a[1].(time.Duration)), nil }, nil)
 	method(KTimeSpan, "CompareTo", ts(TS), I, func(a []any) (any, error) { return cmp.Compare(a[0].(time.Duration), a[1].(time.Duration)), nil }, nil)
 	method(KDateTime, "CompareTo", ts(DT), I, func(a []any) (any, error) { return a[0].(time.Time).Compare(a[1].(time.Time)), nil }, nil)
+}
+
+// dateTimeKind is the System.DateTimeKind enum (registered with DateTime).
+var dateTimeKind *enumDef
+
+func errKind() error {
+	return exc("ArgumentException", "Invalid DateTimeKind value. (Parameter 'kind')")
+}
+
+// newDateParts is new DateTime(year, month, day, hour, minute, second,
+// millisecond, kind) with .NET's checks.
+func newDateParts(p []int, kind int) (any, error) {
+	y, mo, d, h, mi, s, ms := p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+	if y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > time.Date(y, time.Month(mo)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+		return nil, exc("ArgumentOutOfRangeException", "Year, Month, and Day parameters describe an un-representable DateTime.")
+	}
+	if h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 {
+		return nil, exc("ArgumentOutOfRangeException", "Hour, Minute, and Second parameters describe an un-representable DateTime.")
+	}
+	if ms < 0 || ms > 999 {
+		return nil, exc("ArgumentOutOfRangeException", "Valid values are between 0 and 999, inclusive. (Parameter 'millisecond')")
+	}
+	if kind < kindUnspecified || kind > kindLocal {
+		return nil, errKind()
+	}
+	return withKind(time.Date(y, time.Month(mo), d, h, mi, s, ms*int(time.Millisecond), time.UTC), kind), nil
 }

@@ -128,19 +128,153 @@ func netLayout(f string) (string, bool) {
 	return b.String(), true
 }
 
+// DateTimeStyles' flags that change a parsed time's kind.
+const (
+	styleAdjustToUniversal = 16
+	styleAssumeLocal       = 32
+	styleAssumeUniversal   = 64
+	styleRoundtripKind     = 128
+)
+
+// dateStyles are the members of System.Globalization.DateTimeStyles (a
+// flags enum: ints here, so that | combines them).
+var dateStyles = []struct {
+	name string
+	v    int
+}{{"None", 0}, {"AllowLeadingWhite", 1}, {"AllowTrailingWhite", 2}, {"AllowInnerWhite", 4}, {"AllowWhiteSpaces", 7},
+	{"NoCurrentDateDefault", 8}, {"AdjustToUniversal", 16}, {"AssumeLocal", 32}, {"AssumeUniversal", 64}, {"RoundtripKind", 128}}
+
+// checkStyles refuses the combinations .NET refuses.
+func checkStyles(st int) error {
+	if st&styleAssumeLocal != 0 && st&styleAssumeUniversal != 0 {
+		return exc("ArgumentException", "The DateTimeStyles values AssumeLocal and AssumeUniversal cannot be used together. (Parameter 'style')")
+	}
+	if st&styleRoundtripKind != 0 && st&(styleAssumeLocal|styleAssumeUniversal|styleAdjustToUniversal) != 0 {
+		return exc("ArgumentException", "The DateTimeStyles value RoundtripKind cannot be used with the values AssumeLocal, AssumeUniversal or AdjustToUniversal. (Parameter 'style')")
+	}
+	if st < 0 || st > 255 {
+		return exc("ArgumentException", "An undefined DateTimeStyles value is being used. (Parameter 'style')")
+	}
+	return nil
+}
+
+// styledDate is the DateTime a parse gives, by the styles: t as parsed
+// (in the zone the text gave when zoned), utcMark when the text's zone was
+// "Z". A zoned text is converted to local time (Kind Local), or to UTC
+// with AdjustToUniversal, or kept Utc with RoundtripKind and "Z"; a text
+// with no zone is Unspecified unless AssumeLocal or AssumeUniversal says
+// whose it is (Local, or Utc with AdjustToUniversal). The local zone is UTC,
+// so a conversion moves the clock by the text's offset and no more.
+func styledDate(t time.Time, zoned, utcMark bool, st int) (time.Time, error) {
+	var out time.Time
+	switch {
+	case zoned && st&styleRoundtripKind != 0 && utcMark, zoned && st&styleAdjustToUniversal != 0:
+		out = t.UTC()
+	case zoned:
+		out = t.In(locLocal)
+	case st&(styleAssumeLocal|styleAssumeUniversal) == 0:
+		return t.In(locUnspecified), nil // the clock as written
+	case st&styleAdjustToUniversal != 0:
+		out = t.UTC()
+	default:
+		out = t.In(locLocal)
+	}
+	return inNetRange(out)
+}
+
+// parseExactTime reads s with the .NET format f: the time, whether the
+// text gave a zone, and whether that zone was "Z".
+func parseExactTime(s, f string) (t time.Time, zoned, utcMark bool, err error) {
+	layout, ok := netLayout(f)
+	if !ok {
+		return time.Time{}, false, false, exc("FormatException", "The format '%s' is not supported by DateTime.ParseExact in policy expressions.", f)
+	}
+	zoned = strings.Contains(layout, "Z07") || strings.Contains(layout, "-07")
+	t, perr := time.Parse(layout, s)
+	if perr != nil && (f == "o" || f == "O") {
+		// "o" of an Unspecified time has no zone
+		t, perr = time.Parse("2006-01-02T15:04:05.9999999", s)
+		zoned = false
+	}
+	if perr != nil {
+		return time.Time{}, false, false, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)
+	}
+	return t, zoned, zoned && t.Location() == time.UTC, nil
+}
+
 func registerParseExact() {
+	for _, st := range dateStyles {
+		v := st.v
+		staticProp("DateTimeStyles", st.name, tInt, func([]any) (any, error) { return v, nil }, nil)
+	}
+	styleArg := func(a []any, i int) (int, error) {
+		if len(a) <= i {
+			return 0, nil
+		}
+		st := toInt(a[i])
+		return st, checkStyles(st)
+	}
 	parse := func(a []any) (any, error) {
 		s, _ := a[0].(string)
 		f, _ := a[1].(string)
-		layout, ok := netLayout(f)
-		if !ok {
-			return nil, exc("FormatException", "The format '%s' is not supported by DateTime.ParseExact in policy expressions.", f)
+		if a[0] == nil {
+			return nil, argNull("s")
 		}
-		t, err := time.Parse(layout, s)
+		if a[1] == nil {
+			return nil, argNull("format")
+		}
+		st, err := styleArg(a, 3)
 		if err != nil {
-			return nil, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)
+			return nil, err
 		}
-		return t.UTC(), nil
+		t, zoned, utc, err := parseExactTime(s, f)
+		if err != nil {
+			return nil, err
+		}
+		return styledDate(t, zoned, utc, st)
 	}
 	static("DateTime", "ParseExact", ts(tString, tString, tObject), tDateTime, parse, nil)
+	static("DateTime", "ParseExact", ts(tString, tString, tObject, tInt), tDateTime, parse, nil)
+	// DateTime.Parse(s, provider, styles)
+	static("DateTime", "Parse", ts(tString, tObject, tInt), tDateTime, func(a []any) (any, error) {
+		s, ok := a[0].(string)
+		if !ok {
+			return nil, argNull("s")
+		}
+		st, err := styleArg(a, 2)
+		if err != nil {
+			return nil, err
+		}
+		t, zoned, ok := parseNetDate(s)
+		if !ok {
+			return nil, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)
+		}
+		return styledDate(t, zoned, zoned && t.Location() == time.UTC, st)
+	}, nil)
+	// DateTimeOffset.ParseExact: the text's offset, or (none written) the
+	// local zone's, 0; AdjustToUniversal gives offset 0 either way.
+	parseDTOExact := func(a []any) (any, error) {
+		s, _ := a[0].(string)
+		f, _ := a[1].(string)
+		if a[0] == nil {
+			return nil, argNull("input")
+		}
+		if a[1] == nil {
+			return nil, argNull("format")
+		}
+		st, err := styleArg(a, 3)
+		if err != nil {
+			return nil, err
+		}
+		t, zoned, _, err := parseExactTime(s, f)
+		if err != nil {
+			return nil, err
+		}
+		if !zoned || st&styleAdjustToUniversal != 0 {
+			return dateTimeOffset{t.UTC()}, nil
+		}
+		return dtoWithZone(t, s)
+	}
+	static("DateTimeOffset", "ParseExact", ts(tString, tString, tObject), tDTO, parseDTOExact, nil)
+	static("DateTimeOffset", "ParseExact", ts(tString, tString, tObject, tInt), tDTO, parseDTOExact, nil)
 }

@@ -374,8 +374,10 @@ func zeroOf(t *Type) any {
 		return 0.0
 	case KBool:
 		return false
-	case KDateTime:
-		return time.Time{}
+	case KDateTime: // default(DateTime): 0001-01-01, Kind Unspecified
+		return time.Time{}.In(locUnspecified)
+	case KDateTimeOffset:
+		return dateTimeOffset{time.Time{}}
 	case KTimeSpan:
 		return time.Duration(0)
 	}
@@ -403,6 +405,11 @@ func (f *frame) evalAs(e Expr, t *Type) (any, error) {
 	}
 	if t.K == KJToken {
 		return toJToken(v), nil
+	}
+	if t.K == KDateTimeOffset {
+		if d, ok := v.(time.Time); ok {
+			return toDTO(d), nil // DateTimeOffset o = dateTime: the implicit conversion
+		}
 	}
 	return v, nil
 }
@@ -591,6 +598,11 @@ func convertCtx(m *Model, v any, from, to *Type, chk bool) (any, error) {
 	}
 	if to.K == KJToken && from.K != KObject {
 		return toJToken(v), nil
+	}
+	if to.K == KDateTimeOffset && from.K == KDateTime {
+		if d, ok := v.(time.Time); ok {
+			return toDTO(d), nil // (DateTimeOffset)dateTime: the implicit conversion
+		}
 	}
 	return m.castTo(v, to)
 }
@@ -832,6 +844,9 @@ func (f *frame) binary(n *Binary) (any, error) {
 
 // binop applies a binary operator with C# semantics.
 func binop(op string, l, r any, lt, rt, t *Type) (any, error) {
+	if (lt.K == KDateTimeOffset || rt.K == KDateTimeOffset) && t.K != KString {
+		return dtoBinop(op, l, r)
+	}
 	switch op {
 	case "==":
 		return equalNET(l, r), nil

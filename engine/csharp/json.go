@@ -366,6 +366,10 @@ func writeJSON(b *bytes.Buffer, v any, indent bool, level int) {
 		b.WriteByte('"')
 		b.WriteString(jsonDate(x))
 		b.WriteByte('"')
+	case dateTimeOffset:
+		b.WriteByte('"')
+		b.WriteString(jsonDateOffset(x))
+		b.WriteByte('"')
 	case map[string]any:
 		o := NewJObject()
 		for _, k := range sortedKeys(x) {
@@ -443,17 +447,36 @@ func writeJSONString(b *bytes.Buffer, s string) {
 	b.WriteByte('"')
 }
 
-// jsonDate is Json.NET's default for a Date token (DateFormatHandling.IsoDateFormat,
-// "yyyy-MM-ddTHH:mm:ss.FFFFFFFK"): fractions of a second without trailing zeros,
-// and the zone, here always UTC ("Z": a DateTime is UTC in tollgate).
+// jsonDate is Json.NET's default for a Date token holding a DateTime
+// (DateFormatHandling.IsoDateFormat, DateTimeZoneHandling.RoundtripKind:
+// "yyyy-MM-ddTHH:mm:ss.FFFFFFFK"): fractions of a second without trailing
+// zeros, then the kind: "Z" for Utc, the local offset ("+00:00", the
+// gateway's zone being UTC) for Local, nothing for Unspecified.
 func jsonDate(t time.Time) string {
-	t = t.UTC()
+	s := jsonClock(t)
+	switch t.Location() {
+	case locLocal:
+		return s + "+00:00"
+	case locUnspecified:
+		return s
+	}
+	return jsonClock(t.UTC()) + "Z"
+}
+
+// jsonDateOffset is Json.NET's text of a DateTimeOffset: the clock and its
+// offset ("2020-01-01T10:00:00+02:00", "+00:00" for 0).
+func jsonDateOffset(d dateTimeOffset) string {
+	return jsonClock(d.t) + d.t.Format("-07:00")
+}
+
+// jsonClock is t's clock as "yyyy-MM-ddTHH:mm:ss.FFFFFFF".
+func jsonClock(t time.Time) string {
 	s := t.Format("2006-01-02T15:04:05")
 	if ns := t.Nanosecond() / 100; ns != 0 { // .NET keeps 100 ns ticks
 		f := strings.TrimRight(fmt.Sprintf("%07d", ns), "0")
 		s += "." + f
 	}
-	return s + "Z"
+	return s
 }
 
 // toJToken converts a value for storing in a JObject/JArray (JToken.FromObject).
@@ -470,7 +493,7 @@ func toJToken(v any) any {
 		return v
 	case nil, string, bool, int, float64, *JArray, *JRaw:
 		return v
-	case time.Time: // a JValue of type Date, written in ISO 8601 (jsonDate)
+	case time.Time, dateTimeOffset: // a JValue of type Date, written in ISO 8601 (jsonDate)
 		return v
 	case int64:
 		return int(x)

@@ -590,6 +590,8 @@ func (lw *lowerer) conv(e Expr, t *Type, en env) (string, error) {
 		return "float(" + x + ")", nil
 	case t.K == KJToken && from.K != KJToken && from.K != KJObject && from.K != KJArray && from.K != KNull:
 		return "$csCall(\"JToken.FromObject/1\", " + x + ")", nil
+	case t.K == KDateTimeOffset && from.K == KDateTime:
+		return lw.callBuiltin(dtoConv, []string{x}, nil, 0), nil
 	}
 	return x, nil
 }
@@ -607,6 +609,10 @@ func zeroLit(t *Type) string {
 		return "false"
 	case KChar:
 		return `"\x00"`
+	case KDateTime: // default(DateTime): 0001-01-01, Kind Unspecified
+		return `$csCall("DateTime.MinValue")`
+	case KDateTimeOffset:
+		return `$csCall("DateTimeOffset.MinValue")`
 	}
 	return "nil"
 }
@@ -836,6 +842,8 @@ func (lw *lowerer) expr(e Expr, en env) (string, error) {
 			return "", cannot("char conversion")
 		case n.T.K == KJToken && from.K != KObject:
 			return "$csCall(\"JToken.FromObject/1\", " + x + ")", nil
+		case n.T.K == KDateTimeOffset && from.K == KDateTime:
+			return lw.callBuiltin(dtoConv, []string{x}, nil, 0), nil
 		}
 		return lw.f.castCall(x, n.T), nil
 	case *CondAccess:
@@ -1147,6 +1155,10 @@ func (lw *lowerer) binary(n *Binary, en env) (string, error) {
 		}
 	default:
 		return "", cannot("operator %s", n.Op)
+	}
+	if (lt.K == KDateTimeOffset || rt.K == KDateTimeOffset) && n.T.K != KString && n.Op != "??" {
+		// instants compared, offsets kept (datetimeoffset.go)
+		return lw.callBuiltin(dtoOpBuiltin, []string{quote(n.Op), l, r}, nil, 0), nil
 	}
 	if (n.Op == "+" || n.Op == "-") && (lt.K == KDateTime || lt.K == KTimeSpan) {
 		// .NET's ranges and exceptions (datetime.go), not expr's wrapping.

@@ -16,11 +16,14 @@ import (
 
 var (
 	nullableHasValue, nullableValue, nullableOr, derefValue, zeroNull, guidView *builtin
-	nullableZero                                                                = map[Kind]*builtin{}
+	// dateView reads a model's time.Time field (context.Timestamp) as a
+	// DateTime of Kind Utc, whatever zone Go gave it.
+	dateView     *builtin
+	nullableZero = map[Kind]*builtin{}
 )
 
 // nullableKinds are the value types whose T? has Nullable<T>'s members.
-var nullableKinds = []Kind{KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan}
+var nullableKinds = []Kind{KInt, KDouble, KBool, KChar, KDateTime, KDateTimeOffset, KTimeSpan}
 
 func registerNullable() {
 	nullableHasValue = reg(&builtin{key: "Nullable.HasValue", result: tBool,
@@ -60,8 +63,17 @@ func registerNullable() {
 		case reflect.Float32, reflect.Float64:
 			return e.Float(), nil
 		default:
+			if t, ok := e.Interface().(time.Time); ok {
+				return asDateTime(t), nil // context.Subscription.EndDate: Kind Utc
+			}
 			return e.Interface(), nil
 		}
+	}})
+	dateView = reg(&builtin{key: "model.date", run: func(a []any) (any, error) {
+		if t, ok := a[0].(time.Time); ok {
+			return asDateTime(t), nil
+		}
+		return a[0], nil
 	}})
 	guidView = reg(&builtin{key: "model.guid", run: func(a []any) (any, error) {
 		s, _ := a[0].(string)
@@ -72,8 +84,12 @@ func registerNullable() {
 		return Guid(u), nil
 	}})
 	zeroNull = reg(&builtin{key: "Nullable.zeroNull", run: func(a []any) (any, error) {
-		if t, ok := a[0].(time.Time); ok && t.IsZero() {
+		t, ok := a[0].(time.Time)
+		if ok && t.IsZero() {
 			return nil, nil
+		}
+		if ok {
+			return asDateTime(t), nil // a JWT's times: Kind Utc
 		}
 		return a[0], nil
 	}})

@@ -57,6 +57,8 @@ func netName(v any) string {
 		return "Newtonsoft.Json.Linq.JArray"
 	case time.Time:
 		return "System.DateTime"
+	case dateTimeOffset:
+		return "System.DateTimeOffset"
 	case time.Duration:
 		return "System.TimeSpan"
 	case []byte:
@@ -123,6 +125,8 @@ func toStringNET(v any) string {
 		return formatDouble(x)
 	case time.Time:
 		return x.Format("1/2/2006 3:04:05 PM")
+	case dateTimeOffset: // DateTimeOffset.ToString(): "G" and the offset
+		return x.t.Format("1/2/2006 3:04:05 PM -07:00")
 	case time.Duration:
 		return formatTimeSpan(x)
 	case []byte:
@@ -354,7 +358,18 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 		if _, ok := v.(time.Time); ok {
 			return v, nil
 		}
+		if v == nil && t.Nullable {
+			return nil, nil
+		}
 		return nil, castErr(v, "System.DateTime")
+	case KDateTimeOffset: // unboxing: a boxed DateTime is no DateTimeOffset
+		if _, ok := v.(dateTimeOffset); ok {
+			return v, nil
+		}
+		if v == nil && t.Nullable {
+			return nil, nil
+		}
+		return nil, castErr(v, "System.DateTimeOffset")
 	case KTimeSpan:
 		if _, ok := v.(time.Duration); ok {
 			return v, nil
@@ -414,6 +429,19 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 	return v, nil
 }
 
+// jsonStringDate is a string token read as a DateTime. Json.NET reads an
+// ISO 8601 text as a Date token when it parses JSON (DateParseHandling.
+// DateTime, DateTimeZoneHandling.RoundtripKind), which tollgate keeps as
+// text: so such a text gives what that token would, "Z" Kind Utc, an
+// offset Kind Local, no zone Unspecified; any other text is
+// Convert.ToDateTime(value, CultureInfo.InvariantCulture), DateTime.Parse.
+func jsonStringDate(s string) (any, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return styledDate(t, true, t.Location() == time.UTC, styleRoundtripKind)
+	}
+	return parseDate(s)
+}
+
 // jtokenConvert is an explicit conversion from JToken ((string)token, (int)token).
 func jtokenConvert(v any, t *Type) (any, error) {
 	switch t.K {
@@ -425,6 +453,8 @@ func jtokenConvert(v any, t *Type) (any, error) {
 			return nil, exc("ArgumentException", "Can not convert %s to String.", jtype(x))
 		case time.Time: // Convert.ToString(value, CultureInfo.InvariantCulture)
 			return x.Format("01/02/2006 15:04:05"), nil
+		case dateTimeOffset:
+			return x.t.Format("01/02/2006 15:04:05 -07:00"), nil
 		}
 		return toStringNET(v), nil
 	case KInt:
@@ -488,8 +518,10 @@ func jtokenConvert(v any, t *Type) (any, error) {
 		switch x := v.(type) {
 		case time.Time:
 			return x, nil
-		case string: // Convert.ToDateTime(value, CultureInfo.InvariantCulture)
-			return parseDate(x)
+		case dateTimeOffset: // Json.NET: the offset's clock (DateTimeOffset.DateTime)
+			return x.clock(), nil
+		case string:
+			return jsonStringDate(x)
 		case nil:
 			if t.Nullable {
 				return nil, nil
@@ -497,6 +529,21 @@ func jtokenConvert(v any, t *Type) (any, error) {
 			return nil, exc("ArgumentNullException", "Value cannot be null.")
 		}
 		return nil, exc("ArgumentException", "Can not convert %s to DateTime.", jtype(v))
+	case KDateTimeOffset:
+		switch x := v.(type) {
+		case dateTimeOffset:
+			return x, nil
+		case time.Time:
+			return toDTO(x), nil
+		case string:
+			return parseDTO(x)
+		case nil:
+			if t.Nullable {
+				return nil, nil
+			}
+			return nil, exc("ArgumentNullException", "Value cannot be null.")
+		}
+		return nil, exc("ArgumentException", "Can not convert %s to DateTimeOffset.", jtype(v))
 	case KJObject, KJArray, KJToken, KObject:
 		return (&Model{}).castTo(v, t)
 	}
@@ -519,7 +566,7 @@ func jtype(v any) string {
 		return "Boolean"
 	case nil:
 		return "Null"
-	case time.Time:
+	case time.Time, dateTimeOffset:
 		return "Date"
 	}
 	return "Object"
@@ -660,7 +707,13 @@ func equalNET(a, b any) bool {
 			return x == y
 		}
 		return false
-	case string, bool, time.Time, time.Duration:
+	case time.Time: // DateTime.Equals: the ticks, whatever the kinds
+		y, ok := b.(time.Time)
+		return ok && x.Equal(y)
+	case dateTimeOffset: // DateTimeOffset.Equals: the instants
+		y, ok := b.(dateTimeOffset)
+		return ok && x.t.Equal(y.t)
+	case string, bool, time.Duration:
 		return a == b
 	}
 	if b == nil {
@@ -772,8 +825,18 @@ func compareNET(a, b any) (int, error) {
 			return cultureCompare(x, y, false), nil
 		}
 	case time.Time:
-		if y, ok := b.(time.Time); ok {
+		switch y := b.(type) {
+		case time.Time:
 			return x.Compare(y), nil
+		case dateTimeOffset: // dt < dto: dt converts
+			return toDTO(x).t.Compare(y.t), nil
+		}
+	case dateTimeOffset:
+		switch y := b.(type) {
+		case dateTimeOffset:
+			return x.t.Compare(y.t), nil
+		case time.Time:
+			return x.t.Compare(toDTO(y).t), nil
 		}
 	case time.Duration:
 		if y, ok := b.(time.Duration); ok {

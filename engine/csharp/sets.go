@@ -584,6 +584,10 @@ func newLookup(cmp any, eq func(a, b any) bool, xs []any) *lookup {
 	return l
 }
 
+// dtoKey is a DateTimeOffset's hash key: its instant, apart from a
+// DateTime's.
+type dtoKey struct{ t time.Time }
+
 // hashKey is a key equal items share (ok false: none known).
 func (l *lookup) hashKey(x any) (any, bool) {
 	if x == nil || isNilPtr(x) {
@@ -596,8 +600,12 @@ func (l *lookup) hashKey(x any) (any, bool) {
 		return nil, false // a culture comparer compares with collation: one by one
 	}
 	switch v := x.(type) {
-	case string, bool, time.Time, time.Duration:
+	case string, bool, time.Duration:
 		return v, true
+	case time.Time: // equal DateTimes are equal ticks, whatever the kinds
+		return v.UTC(), true
+	case dateTimeOffset: // equal instants, whatever the offsets
+		return dtoKey{v.t.UTC()}, true
 	case int:
 		return float64(v), true // equalNET: 1 == 1.0
 	case uint64:

@@ -9,10 +9,13 @@ import (
 )
 
 // System.TimeZoneInfo and the older System.TimeZone, which APIM's policy
-// expressions allow. A DateTime is UTC in tollgate (docs: differences),
-// so a time converted into a zone is its wall clock there, held as a UTC
-// DateTime: its Hour, Day and DayOfWeek are the zone's, and two DateTimes
-// compare by their ticks, as .NET compares them whatever their kind.
+// expressions allow. A time converted into a zone is its wall clock there:
+// its Hour, Day and DayOfWeek are the zone's, its Kind is .NET's (Utc for
+// TimeZoneInfo.Utc, Local for TimeZoneInfo.Local, Unspecified for any
+// other zone), and two DateTimes compare by their ticks, as .NET compares
+// them whatever their kind. A DateTime given to a zone is read by its
+// kind, as .NET reads it: Utc and Local (the gateway's zone is UTC) as an
+// instant, Unspecified as the zone's wall clock.
 
 var (
 	tTimeZone       = &Type{K: KTimeZone, Name: "TimeZoneInfo"}
@@ -27,9 +30,58 @@ type tzInfo struct {
 	legacy   bool // TimeZone.CurrentTimeZone, a System.TimeZone
 }
 
-// tzUTC is TimeZoneInfo.Utc, and TimeZoneInfo.Local: APIM's gateways,
-// like DateTime.Now here, run on UTC.
-var tzUTC = &tzInfo{id: "UTC", std: "Coordinated Universal Time", dst: "Coordinated Universal Time", loc: time.UTC}
+// tzUTC is TimeZoneInfo.Utc, tzLocal TimeZoneInfo.Local: APIM's gateways,
+// like DateTime.Now here, run on UTC. They are two objects, as in .NET,
+// where a time converted to Local is Kind Local and one converted to Utc
+// is Kind Utc.
+var (
+	tzUTC   = &tzInfo{id: "UTC", std: "Coordinated Universal Time", dst: "Coordinated Universal Time", loc: time.UTC}
+	tzLocal = &tzInfo{id: "UTC", std: tzUTC.std, dst: tzUTC.dst, loc: time.UTC}
+)
+
+// kind is the DateTimeKind of a time converted into the zone (.NET's
+// GetCorrespondingKind): Utc for TimeZoneInfo.Utc (which
+// FindSystemTimeZoneById("UTC") gives), Local for TimeZoneInfo.Local,
+// Unspecified for the rest.
+func (z *tzInfo) kind() int {
+	switch {
+	case z == tzLocal:
+		return kindLocal
+	case z == tzUTC || z.utcID():
+		return kindUtc
+	}
+	return kindUnspecified
+}
+
+// utcID reports whether the zone is UTC by its ID, as .NET's Equals
+// compares zones (the Local zone's ID here is "UTC" too).
+func (z *tzInfo) utcID() bool { return strings.EqualFold(z.id, "UTC") && z.loc == time.UTC }
+
+// instant is the UTC instant d stands for in the zone, by d's kind: a Utc
+// or Local time (the local zone is UTC) is one already, an Unspecified one
+// is the zone's wall clock (toUTC: the standard time of a repeated hour,
+// an ArgumentException in a skipped one).
+func (z *tzInfo) instant(d time.Time) (time.Time, error) {
+	if kindOf(d) != kindUnspecified {
+		return d.UTC(), nil
+	}
+	return z.toUTC(d)
+}
+
+// errKindMismatch is .NET's refusal to read a Utc or Local time as
+// another zone's.
+func errKindMismatch() error {
+	return exc("ArgumentException", "The conversion could not be completed because the supplied DateTime did not have the Kind property set correctly.  For example, when the Kind property is DateTimeKind.Local, the source time zone must be TimeZoneInfo.Local. (Parameter 'sourceTimeZone')")
+}
+
+// from is the instant of d given as a time in zone src (ConvertTime's and
+// ConvertTimeToUtc's source): a Utc or Local d must come with the UTC zone.
+func (src *tzInfo) from(d time.Time) (time.Time, error) {
+	if kindOf(d) != kindUnspecified && !src.utcID() {
+		return time.Time{}, errKindMismatch()
+	}
+	return src.instant(d)
+}
 
 // tzCurrent is TimeZone.CurrentTimeZone: UTC too.
 var tzCurrent = &tzInfo{id: "UTC", std: tzUTC.std, dst: tzUTC.dst, loc: time.UTC, legacy: true}
@@ -143,10 +195,11 @@ func (z *tzInfo) String() string {
 	return z.displayName()
 }
 
-// wall is a UTC instant's wall clock in the zone, as a UTC DateTime.
+// wall is a UTC instant's wall clock in the zone, a DateTime of the
+// zone's kind.
 func (z *tzInfo) wall(t time.Time) time.Time {
 	l := t.In(z.loc)
-	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+	return withKind(time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC), z.kind())
 }
 
 // instants are the UTC instants whose wall clock in the zone is w (w's
@@ -176,7 +229,7 @@ func (z *tzInfo) instants(w time.Time) []time.Time {
 // .NET takes standard time in a repeated hour and refuses a skipped one.
 func (z *tzInfo) toUTC(w time.Time) (time.Time, error) {
 	if z.loc == time.UTC {
-		return w, nil
+		return w.UTC(), nil
 	}
 	in := z.instants(w)
 	if len(in) == 0 {
@@ -212,19 +265,20 @@ func zoneByID(v any, name string) (*tzInfo, error) {
 func registerTimeZones() {
 	S, B, DT, TS, TZ := tString, tBool, tDateTime, tTimeSpan, tTimeZone
 	staticProp("TimeZoneInfo", "Utc", TZ, func([]any) (any, error) { return tzUTC, nil }, nil)
-	staticProp("TimeZoneInfo", "Local", TZ, func([]any) (any, error) { return tzUTC, nil }, nil)
+	staticProp("TimeZoneInfo", "Local", TZ, func([]any) (any, error) { return tzLocal, nil }, nil)
 	static("TimeZoneInfo", "FindSystemTimeZoneById", ts(S), TZ, func(a []any) (any, error) { return zoneByID(a[0], "id") }, nil)
-	// ConvertTimeToUtc(d): d is UTC already (every DateTime is here).
-	static("TimeZoneInfo", "ConvertTimeToUtc", ts(DT), DT, func(a []any) (any, error) { return a[0], nil }, nil)
+	// ConvertTimeToUtc(d): a Local or Unspecified d is local time, UTC here.
+	static("TimeZoneInfo", "ConvertTimeToUtc", ts(DT), DT, func(a []any) (any, error) { return a[0].(time.Time).UTC(), nil }, nil)
 	static("TimeZoneInfo", "ConvertTimeToUtc", ts(DT, TZ), DT, func(a []any) (any, error) {
 		z, err := tzArg(a[1], "sourceTimeZone")
 		if err != nil {
 			return nil, err
 		}
-		return z.toUTC(a[0].(time.Time))
+		return z.from(a[0].(time.Time))
 	}, nil)
-	// Conversions to a zone (from UTC, d's kind here) and from one zone to
-	// another, the zones given as TimeZoneInfos or as IDs.
+	// Conversions to a zone (from d's instant: UTC for a Utc d, local time,
+	// UTC too, for the others) and from one zone to another, the zones
+	// given as TimeZoneInfos or as IDs.
 	for _, c := range []struct {
 		name     string
 		zone     *Type
@@ -254,12 +308,35 @@ func registerTimeZones() {
 			if err != nil {
 				return nil, err
 			}
-			u, err := src.toUTC(a[0].(time.Time))
+			u, err := src.from(a[0].(time.Time))
 			if err != nil {
 				return nil, err
 			}
 			return dst.wall(u), nil
 		}, nil)
+	}
+
+	// ConvertTime(DateTimeOffset, zone) and ConvertTimeBySystemTimeZoneId
+	// (DateTimeOffset, id): the same instant at the zone's offset then.
+	// After the DateTime overloads, which a DateTime argument takes.
+	for _, c := range []struct {
+		name string
+		zone *Type
+		get  func(v any, param string) (*tzInfo, error)
+	}{{"ConvertTime", TZ, tzArg}, {"ConvertTimeBySystemTimeZoneId", S, zoneByID}} {
+		b := reg(&builtin{key: "TimeZoneInfo." + c.name + "(DateTimeOffset)", params: ts(tDTO, c.zone), result: tDTO, run: func(a []any) (any, error) {
+			z, err := c.get(a[1], "destinationTimeZone")
+			if err != nil {
+				return nil, err
+			}
+			d, err := asDTO(a[0])
+			if err != nil {
+				return nil, err
+			}
+			_, off := d.t.In(z.loc).Zone()
+			return dtoAt(d.t, off/60)
+		}})
+		statics["TimeZoneInfo"][c.name] = append(statics["TimeZoneInfo"][c.name], b)
 	}
 
 	zoneProp := func(k Kind, name string, t *Type, f func(z *tzInfo) any) {
@@ -287,12 +364,24 @@ func registerTimeZones() {
 				return f(z, a[1].(time.Time))
 			}, nil)
 		}
-		// d is a UTC instant (its kind here), as DateTime.UtcNow is.
+		// d by its kind: a Utc or Local time is an instant, an Unspecified
+		// one the zone's wall clock (standard time in a repeated hour, the
+		// base offset and no daylight time in a skipped one).
 		zoneMethod("GetUtcOffset", TS, func(z *tzInfo, d time.Time) (any, error) {
-			_, off := d.In(z.loc).Zone()
+			u, err := z.instant(d)
+			if err != nil {
+				return z.baseOffset(), nil
+			}
+			_, off := u.In(z.loc).Zone()
 			return time.Duration(off) * time.Second, nil
 		})
-		zoneMethod("IsDaylightSavingTime", B, func(z *tzInfo, d time.Time) (any, error) { return d.In(z.loc).IsDST(), nil })
+		zoneMethod("IsDaylightSavingTime", B, func(z *tzInfo, d time.Time) (any, error) {
+			u, err := z.instant(d)
+			if err != nil {
+				return false, nil
+			}
+			return u.In(z.loc).IsDST(), nil
+		})
 	}
 	method(KTimeZone, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
 	method(KTimeZoneLegacy, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
@@ -302,14 +391,22 @@ func registerTimeZones() {
 		if err != nil {
 			return nil, err
 		}
-		return z.loc != time.UTC && len(z.instants(a[1].(time.Time))) == 0, nil
+		d := a[1].(time.Time)
+		if kindOf(d) != kindUnspecified { // a Utc or Local time is an instant: never invalid
+			return false, nil
+		}
+		return z.loc != time.UTC && len(z.instants(d)) == 0, nil
 	}, nil)
 	method(KTimeZone, "IsAmbiguousTime", ts(DT), B, func(a []any) (any, error) {
 		z, err := tzRecv(a[0])
 		if err != nil {
 			return nil, err
 		}
-		return z.loc != time.UTC && len(z.instants(a[1].(time.Time))) == 2, nil
+		d := a[1].(time.Time)
+		if kindOf(d) != kindUnspecified { // an instant: ambiguous where its wall clock in the zone is
+			d = z.wall(d.UTC())
+		}
+		return z.loc != time.UTC && len(z.instants(d)) == 2, nil
 	}, nil)
 	method(KTimeZone, "Equals", ts(TZ), B, func(a []any) (any, error) {
 		x, _ := a[0].(*tzInfo)
@@ -322,8 +419,9 @@ func registerTimeZones() {
 
 	// TimeZone.CurrentTimeZone: the gateway's, UTC.
 	staticProp("TimeZone", "CurrentTimeZone", tTimeZoneLegacy, func([]any) (any, error) { return tzCurrent, nil }, nil)
-	method(KTimeZoneLegacy, "ToLocalTime", ts(DT), DT, func(a []any) (any, error) { return a[1], nil }, nil)
-	method(KTimeZoneLegacy, "ToUniversalTime", ts(DT), DT, func(a []any) (any, error) { return a[1], nil }, nil)
-	// DateTime.ToLocalTime: the gateway's local time is UTC.
-	method(KDateTime, "ToLocalTime", ts(), DT, func(a []any) (any, error) { return a[0].(time.Time).UTC(), nil }, nil)
+	method(KTimeZoneLegacy, "ToLocalTime", ts(DT), DT, func(a []any) (any, error) { return a[1].(time.Time).In(locLocal), nil }, nil)
+	method(KTimeZoneLegacy, "ToUniversalTime", ts(DT), DT, func(a []any) (any, error) { return a[1].(time.Time).UTC(), nil }, nil)
+	// DateTime.ToLocalTime: the gateway's local time is UTC, so only the
+	// kind changes (to Local).
+	method(KDateTime, "ToLocalTime", ts(), DT, func(a []any) (any, error) { return a[0].(time.Time).In(locLocal), nil }, nil)
 }

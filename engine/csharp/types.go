@@ -80,6 +80,8 @@ const (
 	KStrReader  // System.IO.StringReader (*strReader)
 	KHMAC       // HMAC, KeyedHashAlgorithm, HMACSHA256...: a keyed KHash (*hasher, hashes.go)
 	KOid        // System.Security.Cryptography.Oid (*netOid, x509more.go)
+	// System.DateTimeOffset (dateTimeOffset, datetimeoffset.go)
+	KDateTimeOffset
 )
 
 // Type is a static type.
@@ -238,6 +240,7 @@ var (
 	tJArray    = &Type{K: KJArray, Name: "JArray"}
 	tBytes     = &Type{K: KBytes, Name: "byte[]"}
 	tDateTime  = &Type{K: KDateTime, Name: "DateTime"}
+	tDTO       = &Type{K: KDateTimeOffset, Name: "DateTimeOffset"}
 	tTimeSpan  = &Type{K: KTimeSpan, Name: "TimeSpan"}
 	tGuid      = &Type{K: KGuid, Name: "Guid"}
 	tCompare   = &Type{K: KComparison, Name: "StringComparison"}
@@ -275,7 +278,7 @@ func (t *Type) isRef() bool {
 		return true
 	}
 	switch t.K {
-	case KInt, KDouble, KBool, KChar, KDateTime, KTimeSpan, KGuid, KComparison, KDayOfWeek, KEnum:
+	case KInt, KDouble, KBool, KChar, KDateTime, KDateTimeOffset, KTimeSpan, KGuid, KComparison, KDayOfWeek, KEnum:
 		return false
 	}
 	return true
@@ -308,6 +311,8 @@ func assignable(from, to *Type) bool {
 		return to.Nullable || !from.Nullable
 	case to.K == KDouble && from.K == KInt:
 		return true
+	case to.K == KDateTimeOffset && from.K == KDateTime: // DateTime's implicit conversion
+		return to.Nullable || !from.Nullable
 	case to.K == KBuilder && from.K == KString: // sb = sb + x, written by the binder
 		return true
 	case to.K == KXNamespace && from.K == KString: // XNamespace ns = "uri"
@@ -423,7 +428,7 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tRNG
 	case "Oid":
 		t = tOid
-	case "MidpointRounding", "UriPartial", "X509NameType", "RSAEncryptionPadding", "CipherMode", "PaddingMode":
+	case "MidpointRounding", "UriPartial", "X509NameType", "RSAEncryptionPadding", "CipherMode", "PaddingMode", "DateTimeKind":
 		t = enumDefs[name].t
 	case "StringComparer", "IEqualityComparer", "IComparer":
 		t = tStrCmp // IEqualityComparer<string>, IComparer<string>: the comparers policies have
@@ -447,8 +452,10 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tJProp
 	case "JArray":
 		t = tJArray
-	case "DateTime", "DateTimeOffset":
+	case "DateTime":
 		t = tDateTime
+	case "DateTimeOffset":
+		t = tDTO
 	case "TimeSpan":
 		t = tTimeSpan
 	case "Guid":
@@ -548,7 +555,7 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 
 // knownTypeNames are the type names a did-you-mean hint may offer.
 var knownTypeNames = []string{"string", "int", "long", "bool", "double", "object", "char", "JObject", "JArray", "JToken",
-	"DateTime", "TimeSpan", "DayOfWeek", "IPAddress", "Guid", "Uri", "IEnumerable", "List", "Dictionary", "Math", "Convert", "Encoding",
+	"DateTime", "DateTimeOffset", "TimeSpan", "DayOfWeek", "IPAddress", "Guid", "Uri", "IEnumerable", "List", "Dictionary", "Math", "Convert", "Encoding",
 	"JsonConvert", "Regex", "WebUtility", "String", "Int32", "Int64", "Boolean", "Random", "HMACSHA256", "SHA256", "MD5", "X509Certificate2", "RSA",
 	"Match", "Group", "Capture", "MatchCollection", "GroupCollection", "CaptureCollection"}
 
