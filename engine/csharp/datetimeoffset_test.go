@@ -121,3 +121,38 @@ func TestDateTimeOffsetConversions(t *testing.T) {
 			"2024-07-01T14:00:00.0000000+02:00 -05:00:00"},
 	})
 }
+
+// TestTimeZoneKinds: TimeZoneInfo reads a DateTime by its kind, as .NET's
+// documentation of GetUtcOffset and IsDaylightSavingTime says: a Utc (or
+// Local, the local zone being UTC) time is an instant, an Unspecified one
+// (such as ConvertTimeFromUtc gives) the zone's wall clock, standard time
+// when it is ambiguous, the standard offset when it is invalid. Converted
+// times have .NET's kinds: Utc for TimeZoneInfo.Utc, Local for
+// TimeZoneInfo.Local, Unspecified for any other zone.
+func TestTimeZoneKinds(t *testing.T) {
+	front := fuzzFront(t)
+	const berlin = `var z = TimeZoneInfo.FindSystemTimeZoneById("W. Europe Standard Time"); `
+	wantResults(t, front, []runCase{
+		// 2024-03-31 01:30: before the change as Berlin's wall clock, after it as UTC
+		{berlin + `return z.GetUtcOffset(new DateTime(2024, 3, 31, 1, 30, 0)) + " " + z.GetUtcOffset(new DateTime(2024, 3, 31, 1, 30, 0, DateTimeKind.Utc)) + " " + z.IsDaylightSavingTime(new DateTime(2024, 3, 31, 1, 30, 0)) + " " + z.IsDaylightSavingTime(new DateTime(2024, 3, 31, 1, 30, 0, DateTimeKind.Utc));`,
+			"01:00:00 02:00:00 False True"},
+		// a repeated hour is standard time; a skipped one has the standard offset, no daylight time
+		{berlin + `return z.GetUtcOffset(new DateTime(2024, 10, 27, 2, 30, 0)) + " " + z.IsDaylightSavingTime(new DateTime(2024, 10, 27, 2, 30, 0)) + " " + z.GetUtcOffset(new DateTime(2024, 3, 31, 2, 30, 0)) + " " + z.IsDaylightSavingTime(new DateTime(2024, 3, 31, 2, 30, 0));`,
+			"01:00:00 False 01:00:00 False"},
+		// the time ConvertTimeFromUtc gives is the zone's: its offset and daylight time are the zone's then
+		{berlin + `var w = TimeZoneInfo.ConvertTimeFromUtc(new DateTime(2024, 3, 31, 0, 30, 0, DateTimeKind.Utc), z); return w.Kind + " " + w.ToString("HH:mm") + " " + z.GetUtcOffset(w) + " " + z.IsDaylightSavingTime(w) + " " + z.IsDaylightSavingTime(TimeZoneInfo.ConvertTimeFromUtc(new DateTime(2024, 3, 31, 1, 30, 0, DateTimeKind.Utc), z));`,
+			"Unspecified 01:30 01:00:00 False True"},
+		{`var u = new DateTime(2024, 7, 1, 12, 0, 0, DateTimeKind.Utc); return TimeZoneInfo.ConvertTimeFromUtc(u, TimeZoneInfo.Utc).Kind + " " + TimeZoneInfo.ConvertTime(u, TimeZoneInfo.Local).Kind + " " + TimeZoneInfo.ConvertTime(u, TimeZoneInfo.FindSystemTimeZoneById("UTC")).Kind + " " + TimeZoneInfo.ConvertTimeBySystemTimeZoneId(u, "Tokyo Standard Time").Kind + " " + TimeZoneInfo.ConvertTimeToUtc(new DateTime(2024, 7, 1)).Kind + " " + TimeZoneInfo.ConvertTime(u, TimeZoneInfo.Local).ToString("o");`,
+			"Utc Local Utc Unspecified Utc 2024-07-01T12:00:00.0000000+00:00"},
+		// IsAmbiguousTime of an instant: ambiguous where its wall clock is; IsInvalidTime never
+		{berlin + `return z.IsAmbiguousTime(new DateTime(2024, 10, 27, 0, 30, 0, DateTimeKind.Utc)) + " " + z.IsAmbiguousTime(new DateTime(2024, 10, 27, 0, 30, 0)) + " " + z.IsInvalidTime(new DateTime(2024, 3, 31, 2, 30, 0, DateTimeKind.Utc)) + " " + z.IsInvalidTime(new DateTime(2024, 3, 31, 2, 30, 0));`,
+			"True False False True"},
+		{`return TimeZone.CurrentTimeZone.ToLocalTime(DateTime.UtcNow).Kind + " " + TimeZone.CurrentTimeZone.ToUniversalTime(DateTime.Now).Kind;`, "Local Utc"},
+	})
+	wantExceptions(t, front, []runCase{
+		// a Utc time given as another zone's
+		{berlin + `return TimeZoneInfo.ConvertTime(new DateTime(2024, 7, 1, 12, 0, 0, DateTimeKind.Utc), z, TimeZoneInfo.Utc).ToString();`,
+			"ArgumentException: The conversion could not be completed because the supplied DateTime did not have the Kind property set correctly."},
+		{berlin + `return TimeZoneInfo.ConvertTimeToUtc(DateTime.Now, z).ToString();`, "ArgumentException: The conversion could not be completed"},
+	})
+}

@@ -112,6 +112,10 @@ func FuzzCSharp(f *testing.F) {
 		`switch (context.Request.Method) { case "GET": case "HEAD": return "read"; default: return "write"; }`,
 		`var r = 0; for (var i = 0; i < 3; i++) { switch (i) { case 0: continue; case 1: if (r > 0) break; r += 2; break; default: r++; break; } } return r;`,
 		`switch (1) { case 1: return 1; case 1: return 2; }`, `switch (x) { default: }`, `switch (x) { case : }`, `switch (a) {`,
+		// DateTime kinds and DateTimeOffset
+		`var d = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.FromHours(2)); DateTimeOffset e = DateTime.SpecifyKind(new DateTime(2020, 1, 1), DateTimeKind.Local); return d.ToOffset(TimeSpan.FromMinutes(-90)).ToString("o") + (d < e) + (d - e) + d.UtcDateTime.Kind + d.EqualsExact(e) + e.LocalDateTime.ToString("K");`,
+		`DateTimeOffset x; var ok = DateTimeOffset.TryParse((string)context.Variables["x"], out x); var j = new JObject { { "d", x }, { "k", DateTime.Parse("2020-01-01T00:00:00Z").Kind.ToString() } }; return ok + j.ToString() + DateTimeOffset.ParseExact("2020", "yyyy", null).UtcTicks;`,
+		`var z = TimeZoneInfo.FindSystemTimeZoneById("Eastern Standard Time"); return z.GetUtcOffset(DateTime.ParseExact("2024-03-10 02:30", "yyyy-MM-dd HH:mm", null, DateTimeStyles.AssumeUniversal)) + TimeZoneInfo.ConvertTime(DateTimeOffset.UnixEpoch, z).ToString() + (DateTimeOffset?)null;`,
 	} {
 		f.Add(s)
 	}
@@ -195,6 +199,11 @@ func FuzzCSharpDifferential(f *testing.F) {
 		`new[] {"b", "A", "a"}.OrderBy(x => x, StringComparer.Ordinal).Distinct(StringComparer.OrdinalIgnoreCase).Count()`,
 		`new HashSet<int> {1, 2}.IsProperSubsetOf(new[] {2, 1, 3}) == new HashSet<string>(new[] {"a"}, StringComparer.OrdinalIgnoreCase).SetEquals(new[] {"A"})`,
 		`new[] {1L, long.MaxValue}.Sum() + new[] {int.MaxValue, 1, -1}.Sum() + new[] {(short)1}.Sum(x => x) + new long[] {3, 4}.Average()`,
+		// DateTime kinds and DateTimeOffset: both ways give the same kind, offset and instant
+		`DateTime.SpecifyKind(new DateTime(2020, 1, 1), DateTimeKind.Utc).AddHours(1.5).ToString("o") + DateTime.Parse("2020-01-01T10:00:00+02:00").Kind + default(DateTime).ToString("K")`,
+		`(new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.FromHours(2)) - new DateTime(2020, 1, 1)).TotalHours + (DateTimeOffset.MaxValue > new DateTime(2020, 1, 1) ? 1 : 0)`,
+		`(new DateTimeOffset(2020, 1, 31, 0, 0, 0, TimeSpan.FromHours(-3)) + TimeSpan.FromDays(30)).AddMonths(1).ToString("yyyy-MM-dd zzz") + DateTimeOffset.Parse("2020-01-01T10:00:00+05:30").Offset`,
+		`new DateTimeOffset(new DateTime(2020, 1, 1), TimeSpan.Zero) == DateTimeOffset.FromUnixTimeSeconds(1577836800)`,
 	} {
 		f.Add(s)
 	}
