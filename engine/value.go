@@ -81,6 +81,11 @@ func (s Str) Eval(st *State) (string, error) {
 		return strconv.FormatFloat(x, 'f', -1, 64), nil
 	case bool:
 		return strconv.FormatBool(x), nil
+	case time.Time:
+		if s.p.csharp { // a C# DateTime reads as its ToString(), as a DateTimeOffset does (a Stringer)
+			return csharp.FormatDateTime(x, "G"), nil
+		}
+		return x.String(), nil
 	case fmt.Stringer:
 		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
 			return "", nil // a nil *Url (or other nil Stringer) reads as "", like nil

@@ -189,10 +189,20 @@ func (c *cacheRemove) Run(ctx context.Context, s *engine.State) error {
 }
 
 // Cached values are one type tag, ':' and the JSON encoding of the value:
-// s string, i int, f float, b bool, n nil, t time (RFC 3339), d duration
-// (nanoseconds), J a C# JObject or JArray (its JSON, parsed back into
-// one), j anything else JSON can encode (maps, lists).
+// s string, i int, f float, b bool, n nil, T a C# DateTime and O a C#
+// DateTimeOffset (their round-trip "o" text, which keeps the DateTime's
+// kind and the offset), t a time (RFC 3339, as values were cached before
+// T), d duration (nanoseconds), J a C# JObject or JArray (its JSON, parsed
+// back into one), j anything else JSON can encode (maps, lists).
 func encodeCached(v any) ([]byte, error) {
+	if text, offset, ok := csharp.DateText(v); ok {
+		tag := byte('T')
+		if offset {
+			tag = 'O'
+		}
+		data, _ := json.Marshal(text)
+		return append([]byte{tag, ':'}, data...), nil
+	}
 	tag := byte('j')
 	switch x := v.(type) {
 	case nil:
@@ -205,8 +215,6 @@ func encodeCached(v any) ([]byte, error) {
 		tag = 'i'
 	case float32, float64:
 		tag = 'f'
-	case time.Time:
-		tag = 't'
 	case time.Duration:
 		tag, v = 'd', int64(x)
 	case *csharp.JObject, *csharp.JArray:
@@ -239,6 +247,12 @@ func decodeCached(data []byte) (any, error) {
 		return jsonAs[float64](raw)
 	case 't':
 		return jsonAs[time.Time](raw)
+	case 'T', 'O':
+		var text string
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return nil, err
+		}
+		return csharp.ParseDateText(text, data[0] == 'O')
 	case 'd':
 		var n int64
 		err := json.Unmarshal(raw, &n)

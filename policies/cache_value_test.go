@@ -351,3 +351,46 @@ func TestCacheJTokens(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+// TestCacheDates: a C# DateTime comes back from the cache with its kind, a
+// DateTimeOffset as a DateTimeOffset at its offset (they are kept as
+// round-trip text), and a time cached as RFC 3339 before that still reads.
+func TestCacheDates(t *testing.T) {
+	d := testDeps()
+	store := compile(t, d, `
+<cache-store-value key="u" value="@(new DateTime(2030, 1, 2, 3, 4, 5, DateTimeKind.Utc).AddTicks(1))" duration="60"/>
+<cache-store-value key="l" value="@(DateTime.SpecifyKind(new DateTime(2030, 1, 2, 3, 4, 5), DateTimeKind.Local))" duration="60"/>
+<cache-store-value key="n" value="@(new DateTime(2030, 1, 2, 3, 4, 5))" duration="60"/>
+<cache-store-value key="o" value="@(new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.FromMinutes(-150)))" duration="60"/>`)
+	s := request("ws://gw/chat")
+	if runInbound(store, s) {
+		t.Fatalf("store: %+v", s.LastError())
+	}
+	s.Release()
+	if err := d.Store.CacheSet(context.Background(), cacheKeyPrefix+"old", []byte(`t:"2030-01-02T03:04:05Z"`), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	lookup := compile(t, d, `
+<cache-lookup-value key="u" variable-name="u"/>
+<cache-lookup-value key="l" variable-name="l"/>
+<cache-lookup-value key="n" variable-name="n"/>
+<cache-lookup-value key="o" variable-name="o"/>
+<cache-lookup-value key="old" variable-name="old"/>
+<set-variable name="out" value="@{
+    var u = (DateTime)context.Variables["u"];
+    var l = (DateTime)context.Variables["l"];
+    var n = (DateTime)context.Variables["n"];
+    var o = (DateTimeOffset)context.Variables["o"];
+    var old = (DateTime)context.Variables["old"];
+    return u.ToString("o") + " " + l.Kind + " " + l.ToString("o") + " " + n.Kind + " " + n.ToString("o") + " " + o.ToString("o") + " " + old.Kind + old.Hour;
+}"/>`)
+	s = request("ws://gw/chat")
+	defer s.Release()
+	if runInbound(lookup, s) {
+		t.Fatalf("lookup: %+v", s.LastError())
+	}
+	want := `2030-01-02T03:04:05.0000001Z Local 2030-01-02T03:04:05.0000000+00:00 Unspecified 2030-01-02T03:04:05.0000000 2030-01-02T03:04:05.0000000-02:30 Utc3`
+	if got := s.Variables()["out"]; got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}

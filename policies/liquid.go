@@ -195,13 +195,15 @@ func liquidContext(s *engine.State) map[string]any {
 	return out
 }
 
-// liquidDate is APIM's Date filter: a date (a time, or text in ISO 8601 or
-// RFC 1123) formatted with a .NET custom format string.
+// liquidDate is APIM's Date filter: a date (a C# DateTime or
+// DateTimeOffset, or text in ISO 8601 or RFC 1123) formatted with a .NET
+// custom format string.
 func liquidDate(v any, format string) (string, error) {
+	if s, ok := csharp.FormatDate(v, format); ok {
+		return s, nil
+	}
 	var t time.Time
 	switch x := v.(type) {
-	case time.Time:
-		t = x
 	case string:
 		var err error
 		for _, l := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02", time.RFC1123, time.RFC1123Z} {

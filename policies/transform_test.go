@@ -464,6 +464,9 @@ func TestSetBodyLiquid(t *testing.T) {
 			"{\n\"order\": {\n    \"id\": \"ORD-1\",\n    \"summary\": \"two books\"\n    }\n}"},
 		{"Date in C# mode", `<set-body template="liquid">{{body.foo.startDateTime| Date:"yyyyMMddTHH:mm:ssZ"}}</set-body>`,
 			`{"foo":{"startDateTime":"2024-03-18T10:04:05Z"}}`, "application/json", "20240318T10:04:05Z"},
+		{"Date of C# dates", `<set-variable name="d" value="@(new DateTimeOffset(2024, 3, 18, 10, 4, 5, TimeSpan.FromHours(2)))"/><set-variable name="n" value="@(new DateTime(2024, 3, 18, 10, 4, 5))"/>` +
+			`<set-body template="liquid">{{context.Variables.d | Date:"yyyy-MM-dd HH:mm zzz"}} {{context.Variables.d | Date:"o"}} {{context.Variables.n | Date:"o"}}</set-body>`,
+			"", "", "2024-03-18 10:04 +02:00 2024-03-18T10:04:05.0000000+02:00 2024-03-18T10:04:05.0000000"},
 		{"PascalCase filters", `<set-body template="liquid">{{ body.n | Plus: 2 | AtLeast: 10 }} {{ body.s | Upcase | Append: "!" }} {{ body.s | UrlEncode }} {{ body.list | Join: "-" }}</set-body>`,
 			`{"n":3,"s":"a b","list":[1,2]}`, "application/json", "10 A B! a+b 1-2"},
 		{"XML body", `<set-body template="liquid">{{body["soap:Envelope"]["soap:Body"].cust}}|{{body["soap:Envelope"]["soap:Body"].none}}|</set-body>`,

@@ -425,3 +425,55 @@ func dtoBinop(op string, l, r any) (any, error) {
 	}
 	return cmpResult(op, x.t.Compare(y.t)), nil
 }
+
+// String is DateTimeOffset.ToString() ("1/1/2020 10:00:00 AM +02:00"):
+// how a DateTimeOffset reads where a policy takes an expression's result
+// as text, and in a trace.
+func (d dateTimeOffset) String() string { return toStringNET(d) }
+
+// FormatDate formats a C# DateTime or DateTimeOffset value (an expression's
+// result, a variable) with a .NET format string, as its ToString(format)
+// does; ok is false for any other value. Liquid's Date filter uses it.
+func FormatDate(v any, format string) (s string, ok bool) {
+	switch x := v.(type) {
+	case time.Time:
+		return FormatDateTime(x, format), true
+	case dateTimeOffset:
+		return formatDTO(x, format), true
+	}
+	return "", false
+}
+
+// DateText is a C# DateTime or DateTimeOffset as round-trip text ("o"),
+// which keeps a DateTime's kind and a DateTimeOffset's offset: offset
+// tells which of the two it is. ok is false for any other value. A store
+// keeps dates so (cache-store-value); ParseDateText reads them back.
+func DateText(v any) (text string, offset, ok bool) {
+	switch x := v.(type) {
+	case time.Time:
+		return FormatDateTime(asDateTime(x), "o"), false, true
+	case dateTimeOffset:
+		return formatDTO(x, "o"), true, true
+	}
+	return "", false, false
+}
+
+// ParseDateText reads DateText's text back: a DateTime of the kind it was
+// written with ("Z" Utc, an offset Local, none Unspecified), or a
+// DateTimeOffset at its offset.
+func ParseDateText(text string, offset bool) (any, error) {
+	t, err := time.Parse("2006-01-02T15:04:05.9999999Z07:00", text)
+	zoned := err == nil
+	if err != nil {
+		if t, err = time.Parse("2006-01-02T15:04:05.9999999", text); err != nil {
+			return nil, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", text)
+		}
+	}
+	if offset {
+		if !zoned {
+			return dateTimeOffset{t.UTC()}, nil
+		}
+		return dtoWithZone(t, text)
+	}
+	return styledDate(t, zoned, zoned && t.Location() == time.UTC, styleRoundtripKind)
+}

@@ -355,8 +355,8 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 		}
 		return nil, castErr(v, "System.Byte[]")
 	case KDateTime:
-		if _, ok := v.(time.Time); ok {
-			return v, nil
+		if d, ok := v.(time.Time); ok {
+			return asDateTime(d), nil // a time a Go policy stored (a cache's): its instant, Kind Utc
 		}
 		if v == nil && t.Nullable {
 			return nil, nil
