@@ -61,6 +61,9 @@ func TestDateTimeOffset(t *testing.T) {
 		{`var d = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.FromHours(2)); return d.ToString() + "|" + d.ToString("o") + "|" + d.ToString("zzz") + "|" + d.ToString("K") + "|" + d.ToOffset(TimeSpan.FromHours(-5)).ToString("o") + "|" + d.ToUniversalTime().ToString("o");`,
 			"1/1/2020 12:00:00 AM +02:00|2020-01-01T00:00:00.0000000+02:00|+02:00|+02:00|2019-12-31T17:00:00.0000000-05:00|2019-12-31T22:00:00.0000000+00:00"},
 		{`return DateTimeOffset.Parse("2020-01-01T10:00:00+02:00").Offset.TotalHours + " " + DateTimeOffset.Parse("2020-01-01T10:00:00").Offset + " " + DateTimeOffset.Parse("2020-01-01T10:00:00+02:00").Hour;`, "2 00:00:00 10"},
+		// DateTimeOffset.ToString()'s example, at the instants its output shows
+		{`DateTimeOffset thisDate = new DateTimeOffset(2007, 3, 28, 19, 13, 50, TimeSpan.Zero); var utc = thisDate.ToString(); thisDate = new DateTimeOffset(2007, 3, 28, 12, 13, 50, new TimeSpan(-7, 0, 0)); var local = thisDate.ToString(); thisDate = thisDate.ToOffset(new TimeSpan(-5, 0, 0)); return utc + "|" + local + "|" + thisDate.ToString();`,
+			"3/28/2007 7:13:50 PM +00:00|3/28/2007 12:13:50 PM -07:00|3/28/2007 2:13:50 PM -05:00"},
 		{`return DateTimeOffset.UtcNow.ToString("o").EndsWith("+00:00") + " " + DateTimeOffset.Now.ToString().EndsWith(" +00:00") + " " + DateTimeOffset.UtcNow.Offset;`, "True True 00:00:00"},
 		// comparisons are of instants; EqualsExact also of offsets
 		{`var a = new DateTimeOffset(2020, 1, 1, 10, 0, 0, TimeSpan.FromHours(2)); var b = new DateTimeOffset(2020, 1, 1, 8, 0, 0, TimeSpan.Zero); return (a == b) + " " + a.Equals(b) + " " + a.EqualsExact(b) + " " + a.CompareTo(b) + " " + DateTimeOffset.Compare(a, b.AddSeconds(1)) + " " + (a < b.AddTicks(1)) + " " + (a - b.AddHours(1));`,
