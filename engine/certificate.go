@@ -16,11 +16,11 @@ import (
 type Certificate struct {
 	Subject      string // RFC 2253 form: CN=a,O=Contoso\, Inc.,C=US
 	Issuer       string
-	Thumbprint   string // SHA-1 of the DER bytes, upper-case hex
-	SerialNumber string // upper-case hex
-	NotBefore    time.Time
-	NotAfter     time.Time
-	DnsNames     []string // subject alternative DNS names
+	Thumbprint   string    // SHA-1 of the DER bytes, upper-case hex
+	SerialNumber string    // upper-case hex
+	NotBefore    time.Time `csharp:"local"` // local time, Kind Local, as .NET's X509Certificate2 gives it
+	NotAfter     time.Time `csharp:"local"`
+	DnsNames     []string  // subject alternative DNS names
 	// SubjectName and IssuerName are .NET's X500DistinguishedName: .Name
 	// is the same text as Subject and Issuer.
 	SubjectName DistinguishedName

@@ -53,7 +53,7 @@ func TestCSharpX509AndRSA(t *testing.T) {
 	}
 	const load = `var cert = new X509Certificate2(Convert.FromBase64String((string)context.Variables["pfx"]), "pw"); `
 	for _, tc := range []struct{ src, want string }{
-		{load + `return cert.HasPrivateKey + "|" + cert.Subject + "|" + cert.Thumbprint.Length + "|" + cert.SerialNumber + "|" + (cert.NotAfter > DateTime.UtcNow);`, "True|CN=tollgate signer|40|2A|True"},
+		{load + `return cert.HasPrivateKey + "|" + cert.Subject + "|" + cert.Thumbprint.Length + "|" + cert.SerialNumber + "|" + (cert.NotAfter > DateTime.UtcNow) + "|" + cert.NotBefore.Kind;`, "True|CN=tollgate signer|40|2A|True|Local"},
 		{`var cert = new X509Certificate2(Convert.FromBase64String((string)context.Variables["der"])); return cert.HasPrivateKey + "|" + (cert.GetRSAPrivateKey() == null) + "|" + cert.GetRSAPublicKey().KeySize;`, "False|True|2048"},
 		{load + `var data = Encoding.UTF8.GetBytes("payload"); var sig = cert.GetRSAPrivateKey().SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
 			return cert.GetRSAPublicKey().VerifyData(data, sig, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1) + "|" + cert.GetRSAPublicKey().VerifyData(Encoding.UTF8.GetBytes("other"), sig, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);`, "True|False"},

@@ -127,6 +127,8 @@ func (m *Model) field(t *Type, name string) (*goField, bool) {
 		gf.read = derefValue
 	case f.Tag.Get("csharp") == "nullable" && gf.t.K == KDateTime:
 		gf.t, gf.read = nullableOf(gf.t), zeroNull
+	case gf.t == tDateTime && f.Tag.Get("csharp") == "local":
+		gf.read = localDateView // a certificate's NotBefore and NotAfter: local time
 	case gf.t == tDateTime:
 		gf.read = dateView
 	case f.Tag.Get("csharp") == "claims" && f.Type == reflect.TypeOf(map[string]any{}):

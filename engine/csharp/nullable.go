@@ -17,9 +17,10 @@ import (
 var (
 	nullableHasValue, nullableValue, nullableOr, derefValue, zeroNull, guidView *builtin
 	// dateView reads a model's time.Time field (context.Timestamp) as a
-	// DateTime of Kind Utc, whatever zone Go gave it.
-	dateView     *builtin
-	nullableZero = map[Kind]*builtin{}
+	// DateTime of Kind Utc, whatever zone Go gave it; localDateView one
+	// tagged csharp:"local" as local time (UTC's clock), Kind Local.
+	dateView, localDateView *builtin
+	nullableZero            = map[Kind]*builtin{}
 )
 
 // nullableKinds are the value types whose T? has Nullable<T>'s members.
@@ -72,6 +73,12 @@ func registerNullable() {
 	dateView = reg(&builtin{key: "model.date", run: func(a []any) (any, error) {
 		if t, ok := a[0].(time.Time); ok {
 			return asDateTime(t), nil
+		}
+		return a[0], nil
+	}})
+	localDateView = reg(&builtin{key: "model.localDate", run: func(a []any) (any, error) {
+		if t, ok := a[0].(time.Time); ok {
+			return t.In(locLocal), nil
 		}
 		return a[0], nil
 	}})

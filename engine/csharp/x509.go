@@ -216,8 +216,9 @@ func registerX509() {
 			s := sha1.Sum(x.c.Raw)
 			return strings.ToUpper(hex.EncodeToString(s[:]))
 		}},
-		{"NotBefore", tDateTime, func(x *X509Cert) any { return x.c.NotBefore.UTC() }},
-		{"NotAfter", tDateTime, func(x *X509Cert) any { return x.c.NotAfter.UTC() }},
+		// local time, Kind Local, as .NET gives them (the local zone is UTC)
+		{"NotBefore", tDateTime, func(x *X509Cert) any { return x.c.NotBefore.In(locLocal) }},
+		{"NotAfter", tDateTime, func(x *X509Cert) any { return x.c.NotAfter.In(locLocal) }},
 		{"HasPrivateKey", B, func(x *X509Cert) any { return x.key != nil }},
 		{"RawData", tBytes, func(x *X509Cert) any { return append([]byte(nil), x.c.Raw...) }},
 	} {
