@@ -182,6 +182,9 @@ func registerDateTimeOffset() {
 		op, _ := a[0].(string)
 		return dtoBinop(op, a[1], a[2])
 	}})
+	dtoEqual = reg(&builtin{key: "DateTimeOffset.equal", run: func(a []any) (any, error) {
+		return equalNET(a[0], a[1]), nil
+	}})
 	ctor("DateTime,TimeSpan", ts(DT, TS), func(a []any) (any, error) {
 		t := a[0].(time.Time)
 		m, err := offsetArg(a[1].(time.Duration))
@@ -264,11 +267,16 @@ func registerDateTimeOffset() {
 		return x.t.Compare(y.t), nil
 	}, nil)
 
-	// Members. The receiver is a dateTimeOffset (a DateTime receiver is
-	// converted by the binder's rules before it gets here).
-	recv := func(v any) dateTimeOffset { d, _ := asDTO(v); return d }
+	// Members. The receiver is a dateTimeOffset, or null (a
+	// DateTimeOffset? read without .Value): a NullReferenceException.
 	p := func(name string, t *Type, f func(d dateTimeOffset) any) {
-		prop(KDateTimeOffset, name, t, func(a []any) (any, error) { return f(recv(a[0])), nil }, nil)
+		prop(KDateTimeOffset, name, t, func(a []any) (any, error) {
+			d, err := asDTO(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return f(d), nil
+		}, nil)
 	}
 	p("Offset", TS, func(d dateTimeOffset) any { return d.offset() })
 	p("UtcDateTime", DT, func(d dateTimeOffset) any { return d.utc() })
@@ -294,7 +302,13 @@ func registerDateTimeOffset() {
 	})
 
 	m := func(name string, params []*Type, t *Type, f func(d dateTimeOffset, a []any) (any, error)) {
-		method(KDateTimeOffset, name, params, t, func(a []any) (any, error) { return f(recv(a[0]), a[1:]) }, nil)
+		method(KDateTimeOffset, name, params, t, func(a []any) (any, error) {
+			d, err := asDTO(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return f(d, a[1:])
+		}, nil)
 	}
 	m("ToOffset", ts(TS), DTO, func(d dateTimeOffset, a []any) (any, error) {
 		mins, err := offsetArg(a[0].(time.Duration))
@@ -384,9 +398,20 @@ func registerDateTimeOffset() {
 	})
 }
 
-// dtoOpBuiltin is dtoBinop for the lowered program, dtoConv the
-// conversion DateTime -> DateTimeOffset.
-var dtoOpBuiltin, dtoConv *builtin
+// dtoOpBuiltin is dtoBinop for the lowered program, dtoEqual == between a
+// DateTimeOffset and an object (equalNET: expr's == would compare the
+// values' zones too), dtoConv the conversion DateTime -> DateTimeOffset.
+var dtoOpBuiltin, dtoEqual, dtoConv *builtin
+
+// dtoOperands reports whether a binary operator's operands are
+// DateTimeOffset's: one a DateTimeOffset, the other a DateTimeOffset, a
+// DateTime (which converts) or, on the right, a TimeSpan. dtoBinop applies
+// the operator then; any other DateTimeOffset operand (object, null) is
+// the general operators' (equalNET).
+func dtoOperands(lt, rt *Type) bool {
+	dated := func(k Kind) bool { return k == KDateTime || k == KDateTimeOffset }
+	return lt.K == KDateTimeOffset && (dated(rt.K) || rt.K == KTimeSpan) || rt.K == KDateTimeOffset && dated(lt.K)
+}
 
 // dtoBinop is a binary operator with a DateTimeOffset operand (the other a
 // DateTimeOffset, a DateTime that converts to one, or a TimeSpan):

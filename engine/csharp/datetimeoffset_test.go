@@ -91,6 +91,8 @@ func TestDateTimeOffset(t *testing.T) {
 		{`DateTimeOffset? n = null; DateTimeOffset? m = DateTimeOffset.UnixEpoch; return (n == null) + " " + (n < m) + " " + m.HasValue + " " + m.Value.Year + " " + (n ?? m).Value.Year;`, "True False True 1970 1970"},
 	})
 	wantExceptions(t, front, []runCase{
+		{`DateTimeOffset? d = null; return d.Offset.ToString();`, "Object reference not set to an instance of an object."},
+		{`DateTimeOffset? d = null; return d.ToString("o");`, "Object reference not set to an instance of an object."},
 		{`return new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.FromSeconds(30)).ToString();`, "ArgumentException: Offset must be specified in whole minutes. (Parameter 'offset')"},
 		{`return new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.FromHours(15)).ToString();`, "ArgumentOutOfRangeException: Offset must be within plus or minus 14 hours."},
 		{`return new DateTimeOffset(new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc), TimeSpan.FromHours(1)).ToString();`, "ArgumentException: The UTC Offset for Utc DateTime instances must be 0."},
@@ -157,5 +159,16 @@ func TestTimeZoneKinds(t *testing.T) {
 		{berlin + `return TimeZoneInfo.ConvertTime(new DateTime(2024, 7, 1, 12, 0, 0, DateTimeKind.Utc), z, TimeZoneInfo.Utc).ToString();`,
 			"ArgumentException: The conversion could not be completed because the supplied DateTime did not have the Kind property set correctly."},
 		{berlin + `return TimeZoneInfo.ConvertTimeToUtc(DateTime.Now, z).ToString();`, "ArgumentException: The conversion could not be completed"},
+	})
+}
+
+// TestDateTimeOffsetAndObjects: == between a DateTimeOffset and an object
+// compares values (tollgate's rule for object == value), never failing on
+// an object of another type.
+func TestDateTimeOffsetAndObjects(t *testing.T) {
+	front := fuzzFront(t)
+	wantResults(t, front, []runCase{
+		{`var d = DateTimeOffset.Parse("2020-01-01T10:00:00+02:00"); object s = "x"; object e = DateTimeOffset.Parse("2020-01-01T08:00:00Z"); object n = null; return (s == d) + " " + (e == d) + " " + (d != e) + " " + (n == d) + " " + (d == null);`, "False True False False False"},
+		{`DateTimeOffset? n = null; object o = null; return (n == o) + " " + (o != n);`, "True False"},
 	})
 }

@@ -844,7 +844,7 @@ func (f *frame) binary(n *Binary) (any, error) {
 
 // binop applies a binary operator with C# semantics.
 func binop(op string, l, r any, lt, rt, t *Type) (any, error) {
-	if (lt.K == KDateTimeOffset || rt.K == KDateTimeOffset) && t.K != KString {
+	if dtoOperands(lt, rt) && t.K != KString {
 		return dtoBinop(op, l, r)
 	}
 	switch op {

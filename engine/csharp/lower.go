@@ -1156,9 +1156,16 @@ func (lw *lowerer) binary(n *Binary, en env) (string, error) {
 	default:
 		return "", cannot("operator %s", n.Op)
 	}
-	if (lt.K == KDateTimeOffset || rt.K == KDateTimeOffset) && n.T.K != KString && n.Op != "??" {
+	if dtoOperands(lt, rt) && n.T.K != KString && n.Op != "??" {
 		// instants compared, offsets kept (datetimeoffset.go)
 		return lw.callBuiltin(dtoOpBuiltin, []string{quote(n.Op), l, r}, nil, 0), nil
+	}
+	if (lt.K == KDateTimeOffset || rt.K == KDateTimeOffset) && (n.Op == "==" || n.Op == "!=") {
+		eq := lw.callBuiltin(dtoEqual, []string{l, r}, nil, 0)
+		if n.Op == "!=" {
+			return "!" + eq, nil
+		}
+		return eq, nil
 	}
 	if (n.Op == "+" || n.Op == "-") && (lt.K == KDateTime || lt.K == KTimeSpan) {
 		// .NET's ranges and exceptions (datetime.go), not expr's wrapping.
