@@ -42,9 +42,12 @@ func TestDaprExamplesServed(t *testing.T) {
 	}{
 		{name: "publish-to-dapr: 200 and nothing forwarded", policy: publish, method: "POST", path: "/orders/new", body: `{"id":7}`,
 			sidecar: [2]any{204, ""}, wantSidecar: "POST /v1.0/publish/orders/new", wantSideBody: `{"id":7}`, wantStatus: 200, wantBody: ""},
+		// The example's on-error returns pubsub-response, which nothing sets
+		// (the policy's variable is dapr-response): the response starts
+		// empty, as a return-response naming an unset variable does.
 		{name: "publish-to-dapr: the example's on-error names a variable that is not set", policy: publish, method: "POST", path: "/orders/new", body: "x",
 			sidecar: [2]any{404, `{"errorCode":"ERR_PUBSUB_NOT_FOUND"}`}, wantSidecar: "POST /v1.0/publish/orders/new", wantSideBody: "x",
-			wantStatus: 500, wantBodyHas: `"statusCode":500`},
+			wantStatus: 200, wantBody: ""},
 		{name: "invoke-dapr-binding: 200 and nothing forwarded", policy: binding, method: "POST", path: "/orders", body: "order 42",
 			sidecar: [2]any{200, `{"ok":true}`}, wantSidecar: "POST /v1.0/bindings/external-system",
 			wantSideBody: `{"data":"order 42","metadata":{"client-ip":"127.0.0.1","source":"api-management"},"operation":"create"}`,

@@ -3,6 +3,7 @@ package policies
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"tollgate/engine"
 )
@@ -25,6 +26,9 @@ type returnResponse struct {
 
 func (k *kit) parseReturnResponse(p *engine.Parser) engine.Step {
 	rr := &returnResponse{fromVar: p.LitStr("response-variable-name", "")}
+	if placeholderResponseVar[strings.ToLower(rr.fromVar)] {
+		p.Noticef("<return-response response-variable-name=%q> is the placeholder of APIM's policy reference, not a variable a policy sets: the response starts empty (200, no body, no headers) and its children build it", rr.fromVar)
+	}
 	for _, n := range p.Children() {
 		c := p.Child(n)
 		switch n.Name {
@@ -49,6 +53,10 @@ func (k *kit) parseReturnResponse(p *engine.Parser) engine.Step {
 	return rr
 }
 
+// placeholderResponseVar are the names APIM's reference writes in its
+// policy statement, which deployed policies copy as they are.
+var placeholderResponseVar = map[string]bool{"existing context variable": true, "existing response variable": true}
+
 func (rr *returnResponse) Run(ctx context.Context, s *engine.State) error {
 	resp := engine.NewResponse(200)
 	if rr.fromVar != "" {
@@ -56,13 +64,18 @@ func (rr *returnResponse) Run(ctx context.Context, s *engine.State) error {
 		base, isResp := v.(*engine.Response)
 		switch {
 		case !ok:
-			return engine.NewPolicyError(engine.ReasonExpression, 500, fmt.Sprintf("variable %q is not set", rr.fromVar), nil)
+			// A variable no policy set: the response starts empty, as
+			// APIM's gateway evidently does (deployed policies copy the
+			// reference's placeholder name and rely on their children's
+			// status, headers and body); see docs/policies.md.
+			s.Tracef("variable %q is not set: the response starts empty", rr.fromVar)
 		case !isResp:
 			return engine.NewPolicyError(engine.ReasonExpression, 500, fmt.Sprintf("variable %q holds %T, not a response", rr.fromVar, v), nil)
-		}
-		resp = &engine.Response{StatusCode: base.StatusCode, StatusReason: base.StatusReason, Headers: engine.Headers{}, Body: base.Body}
-		for k, v := range base.Headers {
-			resp.Headers[k] = append([]string(nil), v...)
+		default:
+			resp = &engine.Response{StatusCode: base.StatusCode, StatusReason: base.StatusReason, Headers: engine.Headers{}, Body: base.Body}
+			for k, v := range base.Headers {
+				resp.Headers[k] = append([]string(nil), v...)
+			}
 		}
 	}
 	prev := s.Context().Response
