@@ -176,6 +176,13 @@ func (c *Compiler) Compile(root *Node, scope string, parent *Plan) *Plan {
 	return plan
 }
 
+// CompileResolver compiles a GraphQL resolver's document, whose root is
+// one policy allowed in the Resolver section (http-data-source). scope
+// names it in context.LastError.Scope.
+func (c *Compiler) CompileResolver(root *Node, scope string) Block {
+	return c.block([]*Node{root}, Resolver, scope, nil, false)
+}
+
 // writtenEmpty reports whether a written backend section forwards
 // nothing: no element in it, or only <base/> over a parent scope whose
 // own backend section forwards nothing.

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"tollgate/engine/csharp"
 	"tollgate/internal/xsd"
 )
 
@@ -65,9 +66,21 @@ type Context struct {
 	Subscription *Subscription
 	User         *User
 	LastError    *LastError
-	RequestId    string `csharp:"guid"` // a System.Guid in C#, as APIM's
-	Timestamp    time.Time
-	Elapsed      time.Duration
+	// GraphQL is set while a synthetic GraphQL API's resolver runs
+	// (APIM's context.GraphQL); nil everywhere else.
+	GraphQL   *GraphQL
+	RequestId string `csharp:"guid"` // a System.Guid in C#, as APIM's
+	Timestamp time.Time
+	Elapsed   time.Duration
+}
+
+// GraphQL is APIM's context.GraphQL in a resolver of a synthetic GraphQL
+// API: Parent is the object the field is resolved on (null for a field of
+// Query or Mutation), Arguments the field's arguments, variables
+// substituted and defaults applied. Both are JObjects in C#.
+type GraphQL struct {
+	Parent    *csharp.JObject
+	Arguments *csharp.JObject
 }
 
 // Request is the incoming request (for WebSocket APIs, the upgrade request).

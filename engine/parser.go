@@ -442,6 +442,16 @@ func (p *Parser) Block(nodes []*Node) Block {
 	return b
 }
 
+// BlockIn compiles child elements as nested policies of section sec:
+// http-data-source's <http-request> children are inbound policies acting on
+// the resolver's request, its <http-response> children outbound ones.
+func (p *Parser) BlockIn(nodes []*Node, sec Section) Block {
+	saved := p.section
+	p.section = sec
+	defer func() { p.section = saved }()
+	return p.Block(nodes)
+}
+
 // allBranches lists the nested blocks compiled by p and its child parsers,
 // in document order.
 func (p *Parser) allBranches() []Branch {

@@ -18,6 +18,11 @@ const (
 	OnError
 
 	AllSections = Inbound | Backend | Outbound | OnError
+
+	// Resolver is a synthetic GraphQL API's resolver document, whose root
+	// is the data source policy (http-data-source): no <policies> section
+	// is one, so an element allowed only there is refused in them.
+	Resolver Section = 1 << 4
 )
 
 var sectionNames = []struct {
@@ -34,6 +39,12 @@ func (s Section) String() string {
 			}
 			out += n.name
 		}
+	}
+	if s&Resolver != 0 {
+		if out != "" {
+			out += ", "
+		}
+		out += "a GraphQL resolver (the root of its policy)"
 	}
 	return out
 }

@@ -258,6 +258,9 @@ func (s *State) Strings(n int) []string {
 	return make([]string, n)
 }
 
+// SetGraphQL sets context.GraphQL (a synthetic GraphQL API's resolver).
+func (s *State) SetGraphQL(g *GraphQL) { s.ctx.GraphQL = g }
+
 // SetRequestID sets context.RequestId.
 func (s *State) SetRequestID(id string) { s.ctx.RequestId = id }
 

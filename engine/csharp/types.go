@@ -362,6 +362,8 @@ func (m *Model) goType(rt reflect.Type) *Type {
 		return tDateTime
 	case reflect.TypeOf(time.Duration(0)):
 		return tTimeSpan
+	case reflect.TypeOf((*JObject)(nil)):
+		return tJObject // context.GraphQL's Parent and Arguments
 	}
 	if rt.Kind() == reflect.Pointer && isValueElem(rt.Elem()) {
 		return nullableOf(m.goType(rt.Elem())) // *int, *time.Time...: T?, read through derefValue
