@@ -11,17 +11,17 @@ import (
 // says so and names what to use instead; the rest of the file is still
 // checked (attributes and children are not reported again).
 var azureOnly = map[string]string{
-	"set-graphql-resolver": "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
-	"http-data-source":     "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
-	"cosmosdb-data-source": "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
-	"sql-data-source":      "GraphQL resolvers need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
-	"publish-event":        "GraphQL subscriptions need APIM's synthetic GraphQL APIs; run a GraphQL server as the backend",
+	"set-graphql-resolver": "APIM retired it for managed resolvers; give the field a resolver (an <http-data-source> in the synthetic GraphQL API's resolvers folder, docs/graphql.md)",
+	"cosmosdb-data-source": "it reads Azure Cosmos DB; tollgate's synthetic GraphQL APIs resolve fields with <http-data-source> (docs/graphql.md): put an HTTP API in front of the data",
+	"sql-data-source":      "it reads Azure SQL Database; tollgate's synthetic GraphQL APIs resolve fields with <http-data-source> (docs/graphql.md): put an HTTP API in front of the data",
 }
 
 // notInTollgate are APIM policies a self-hosted gateway could run but
 // tollgate does not (yet): a load error naming what to do instead, as for
 // the Azure-only ones.
-var notInTollgate = map[string]string{}
+var notInTollgate = map[string]string{
+	"publish-event": "GraphQL subscriptions of synthetic GraphQL APIs are not served (docs/graphql.md); run a GraphQL server and serve it as a pass-through GraphQL API",
+}
 
 // refusedPolicy returns the Parse of an element tollgate refuses at
 // load (Azure-only, or not implemented): why, and what to use instead.
@@ -42,7 +42,7 @@ func refusedPolicy(why, alternative string) func(*engine.Parser) engine.Step {
 func addAzureOnly(reg engine.Registry) engine.Registry {
 	for name, alt := range azureOnly {
 		if _, ok := reg[name]; !ok {
-			reg[name] = engine.Policy{Sections: engine.AllSections, Parse: refusedPolicy("is not available in a self-hosted gateway", alt)}
+			reg[name] = engine.Policy{Sections: engine.AllSections | engine.Resolver, Parse: refusedPolicy("is not available in a self-hosted gateway", alt)}
 		}
 	}
 	for name, alt := range notInTollgate {

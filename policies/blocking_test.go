@@ -185,6 +185,7 @@ func TestNeverOptIn(t *testing.T) {
 		"authentication-managed-identity": &managedIdentity{},
 		"get-authorization-context":       &getAuthorizationContext{},
 		"send-request":                    &sendRequest{},
+		"http-data-source":                &httpDataSource{},
 		"publish-to-dapr":                 &publishToDapr{},
 		"invoke-dapr-binding":             &invokeDaprBinding{},
 		"send-service-bus-message":        &sendServiceBusMessage{},

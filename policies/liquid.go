@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/osteele/liquid"
+	"github.com/osteele/liquid/render"
 
 	"tollgate/engine"
 	"tollgate/engine/csharp"
@@ -65,6 +67,7 @@ var liquidEngine = sync.OnceValue(func() *liquid.Engine {
 	e.RegisterFilter("AtMost", math.Min)
 	e.RegisterFilter("H", html.EscapeString)
 	e.RegisterFilter("Currency", func(v float64) string { return "$" + strconv.FormatFloat(v, 'f', 2, 64) })
+	e.RegisterBlock("JSONArrayFor", liquidJSONArrayFor)
 	return e
 })
 
@@ -218,4 +221,34 @@ func liquidDate(v any, format string) (string, error) {
 		return "", fmt.Errorf("Date: %v is not a date", v)
 	}
 	return csharp.FormatDateTime(t, format), nil
+}
+
+// liquidJSONArrayFor is APIM's {% JSONArrayFor elem in collection %} …
+// {% endJSONArrayFor %}: the block rendered for each element, the
+// renderings joined with commas, so the result sits in a JSON array as it
+// is (http-data-source's documented liquid example).
+func liquidJSONArrayFor(c render.Context) (string, error) {
+	name, coll, ok := strings.Cut(strings.TrimSpace(c.TagArgs()), " in ")
+	name, coll = strings.TrimSpace(name), strings.TrimSpace(coll)
+	if !ok || name == "" || coll == "" || strings.ContainsAny(name, " \t") {
+		return "", c.Errorf("JSONArrayFor wants {%% JSONArrayFor NAME in COLLECTION %%}, not %q", c.TagArgs())
+	}
+	v, err := c.EvaluateString(coll)
+	if err != nil {
+		return "", err
+	}
+	rv := reflect.ValueOf(v)
+	if v == nil || rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return "", nil
+	}
+	parts := make([]string, 0, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		c.Set(name, rv.Index(i).Interface())
+		out, err := c.InnerString()
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, strings.TrimSpace(out))
+	}
+	return strings.Join(parts, ","), nil
 }

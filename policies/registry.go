@@ -140,6 +140,7 @@ func Registry(d Deps) engine.Registry {
 		"rewrite-uri":         {Sections: engine.Inbound, Parse: k.parseRewriteURI},
 		"mock-response":       {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseMockResponse},
 		"set-method":          {Sections: engine.Inbound | engine.Backend | engine.OnError, Parse: k.parseSetMethod},
+		"http-data-source":    {Sections: engine.Resolver, Parse: k.parseHTTPDataSource},
 
 		"find-and-replace":      {Sections: engine.AllSections, Parse: k.parseFindAndReplace},
 		"json-to-xml":           {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseJSONToXML},
