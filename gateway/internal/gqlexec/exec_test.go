@@ -257,8 +257,10 @@ func TestIntrospection(t *testing.T) {
 					}
 				}
 			}
-			E    struct{ EnumValues []struct{ Name string } }
-			F    struct{ InputFields []struct{ Name, DefaultValue *string } }
+			E struct{ EnumValues []struct{ Name string } }
+			F struct {
+				InputFields []struct{ Name, DefaultValue *string }
+			}
 			None *struct{}
 		}
 	}
