@@ -21,6 +21,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"tollgate/engine"
+	"tollgate/gateway/internal/gqlexec"
 	"tollgate/gateway/wsproxy"
 	"tollgate/policies"
 )
@@ -80,6 +81,9 @@ type API struct {
 	inlineStores inlineStores
 	// mcp: an MCP server's own definition (mcp.go); nil for other types.
 	mcp *mcpServer
+	// gql: a synthetic GraphQL API's schema and resolvers
+	// (graphql_synthetic.go); nil for other APIs.
+	gql *syntheticGraphQL
 	// backendExprs are the places of the backend-id expressions of its
 	// documents (reportUnusableBackends), kept for a reload that reuses it.
 	backendExprs []engine.Pos
@@ -117,6 +121,17 @@ type Limits struct {
 	DrainOnChange bool
 	DrainAfter    time.Duration // drain-after (s), default 30
 	DrainWindow   time.Duration // drain-window (s), default 60
+	// A synthetic GraphQL API's request limits (graphql_synthetic.go,
+	// docs/graphql.md): graphql-max-depth (default 15),
+	// graphql-max-fields (default 1000, fragments expanded),
+	// graphql-max-resolver-calls (default 1000), graphql-concurrency
+	// (resolvers of one request running at once, default 8) and
+	// resolver-timeout (s, each resolver call, default 30).
+	GraphQLMaxDepth         int64
+	GraphQLMaxFields        int64
+	GraphQLMaxResolverCalls int64
+	GraphQLConcurrency      int64
+	ResolverTimeout         time.Duration
 }
 
 // DefaultLimits are the limits when api.xml says nothing.
@@ -133,6 +148,12 @@ var DefaultLimits = Limits{
 	MaxExprBytes:     engine.DefaultExprBytes,
 	DrainAfter:       30 * time.Second,
 	DrainWindow:      60 * time.Second,
+
+	GraphQLMaxDepth:         gqlexec.DefaultMaxDepth,
+	GraphQLMaxFields:        gqlexec.DefaultMaxFields,
+	GraphQLMaxResolverCalls: gqlexec.DefaultMaxResolverCalls,
+	GraphQLConcurrency:      gqlexec.DefaultConcurrency,
+	ResolverTimeout:         30 * time.Second,
 }
 
 // Snapshot is one loaded configuration: every API, routed by longest prefix.
@@ -571,6 +592,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		api.backends = sc.backends
 		api.Workspace = sc.ws
 		loadGraphQLSchema(api, extras.graphql, defPos, &errs)
+		loadSynthetic(api, extras.resolvers, sc.comp, &errs)
 		loadODataModel(api, extras.odata, defPos, &errs)
 		if prev, dup := names[api.Name]; dup {
 			errs.Add(defPos, "", "API name %q is already used by %s", api.Name, prev)
@@ -708,7 +730,7 @@ func parseAPI(root *engine.Node, comp *engine.Compiler) *API {
 // serviceURLText is the API's serviceUrl, "" when it has none (a policy
 // sets the backend).
 func (a *API) serviceURLText() string {
-	if a.ServiceURL == nil {
+	if a.ServiceURL == nil || a.gql != nil {
 		return ""
 	}
 	return a.ServiceURL.String()
@@ -755,8 +777,10 @@ func readAPI(p *engine.Parser) *API {
 	api.Path = p.RequiredLitStr("path")
 	parseVersioning(p, api)
 	var svc string
-	if api.Type == "mcp" {
-		svc = p.LitStr("service-url", "") // an MCP server's backend is optional (mcp.go)
+	if api.Type == "mcp" || api.Type == "graphql" {
+		// An MCP server's backend is optional (mcp.go); a GraphQL API
+		// without one is synthetic (graphql_synthetic.go).
+		svc = p.LitStr("service-url", "")
 	} else {
 		svc = p.RequiredLitStr("service-url")
 	}
@@ -832,6 +856,11 @@ func readAPI(p *engine.Parser) *API {
 	count("max-expression-bytes", &l.MaxExprBytes, 1024)
 	seconds("drain-after", &l.DrainAfter, 0)
 	seconds("drain-window", &l.DrainWindow, 0)
+	count("graphql-max-depth", &l.GraphQLMaxDepth, 1)
+	count("graphql-max-fields", &l.GraphQLMaxFields, 1)
+	count("graphql-max-resolver-calls", &l.GraphQLMaxResolverCalls, 1)
+	count("graphql-concurrency", &l.GraphQLConcurrency, 1)
+	seconds("resolver-timeout", &l.ResolverTimeout, 1)
 	if v := p.LitStr("max-messages-per-second", ""); p.Has("max-messages-per-second") {
 		r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {

@@ -128,7 +128,8 @@ func TestConfigDefaults(t *testing.T) {
   max-message-size="10" idle-timeout="11" handshake-timeout="12" ping-interval="13" max-connections="0"
   policy-timeout="14" timeout="15" max-body-size="16" allowed-origins="x.example, *.y.example"
   drain-on-change="true" drain-after="0" drain-window="17" body-timeout="18" max-expression-bytes="2048"
-  allowed-hosts="gw.example, *.gw.example"/>`)
+  allowed-hosts="gw.example, *.gw.example" graphql-max-depth="19" graphql-max-fields="20" graphql-max-resolver-calls="21"
+  graphql-concurrency="22" resolver-timeout="23"/>`)
 	snap, errs := load(t, dir)
 	if len(errs) > 0 {
 		t.Fatal(strings.Join(errs, "\n"))
@@ -144,7 +145,8 @@ func TestConfigDefaults(t *testing.T) {
 		PingInterval: 13 * time.Second, MaxConnections: 0, PolicyTimeout: 14 * time.Second, Timeout: 15 * time.Second,
 		MaxBodySize: 16, AllowedOrigins: []string{"x.example", "*.y.example"}, DrainOnChange: true, DrainAfter: 0,
 		DrainWindow: 17 * time.Second, BodyTimeout: 18 * time.Second, MaxExprBytes: 2048,
-		AllowedHosts: []string{"gw.example", "*.gw.example"}}
+		AllowedHosts: []string{"gw.example", "*.gw.example"}, GraphQLMaxDepth: 19, GraphQLMaxFields: 20,
+		GraphQLMaxResolverCalls: 21, GraphQLConcurrency: 22, ResolverTimeout: 23 * time.Second}
 	if !equalLimits(b.Limits, want) {
 		t.Errorf("b: %+v, want %+v", b.Limits, want)
 	}

@@ -625,6 +625,9 @@ func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if x != nil && x.api.mcp != nil {
 		return x.s.mcpRoundTrip(func(r *http.Request) (*http.Response, error) { return t.send(r, x) }, r, x) // MCP servers: mcp_local.go
 	}
+	if x != nil && x.api.gql != nil {
+		return x.s.graphqlRoundTrip(r, x) // synthetic GraphQL APIs: graphql_synthetic.go
+	}
 	return t.send(r, x)
 }
 

@@ -34,6 +34,8 @@ type apiExtras struct {
 	odata srcFile
 	// proto: a gRPC API's protobuf definition (grpcproto.go)
 	proto srcFile
+	// resolvers: a synthetic GraphQL API's (graphql_synthetic.go)
+	resolvers []resolverSrc
 }
 
 type srcFile struct {
@@ -83,6 +85,7 @@ func readAPIExtras(apiDir string, errs *engine.ErrorList) apiExtras {
 			x.proto = srcFile{path: p, data: data}
 		}
 	}
+	x.resolvers = readResolvers(apiDir, errs)
 	opsDir := filepath.Join(apiDir, "operations")
 	for _, name := range resourceFolders(opsDir) {
 		p := filepath.Join(opsDir, name, "policy.xml")
@@ -108,6 +111,12 @@ func (x apiExtras) hash(h hash.Hash) {
 	h.Write(x.wadl.data)
 	h.Write([]byte(x.odata.path))
 	h.Write(x.odata.data)
+	for _, r := range x.resolvers {
+		h.Write([]byte(r.info.path))
+		h.Write(r.info.data)
+		h.Write([]byte(r.policy.path))
+		h.Write(r.policy.data)
+	}
 	h.Write([]byte(x.proto.path))
 	h.Write(x.proto.data)
 	for _, id := range x.opIDs() {

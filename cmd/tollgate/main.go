@@ -670,6 +670,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 		u := engine.Mask(engine.RedactURL(a.ServiceURLText()), secrets)
 		if t := a.MCPTarget(); t != "" {
 			u = engine.Mask(t, secrets) // an MCP server (docs/mcp.md)
+		} else if g := a.SyntheticGraphQL(); g != "" {
+			u = g // docs/graphql.md
 		} else if u == "" {
 			u = "(no serviceUrl: the policy sets the backend)"
 		}

@@ -43,6 +43,9 @@ type Params struct {
 	Query         string
 	OperationName string
 	Variables     map[string]any
+	// ReadOnly: the request came as a GET, which may not run a mutation
+	// (GraphQL over HTTP).
+	ReadOnly bool
 }
 
 // Limits bound one request. A zero field takes its default.
@@ -112,6 +115,8 @@ type Result struct {
 	Data    any // *Object or nil
 	HasData bool
 	Errors  gqlerror.List
+	// MethodNotAllowed: a mutation came in a read-only (GET) request.
+	MethodNotAllowed bool
 }
 
 // RequestError reports whether the request failed before execution
@@ -215,6 +220,9 @@ func Execute(ctx context.Context, schema *ast.Schema, p Params, resolvers Resolv
 			return &Result{Errors: gqlerror.List{ge}}
 		}
 		return &Result{Errors: gqlerror.List{gqlerror.Errorf("%s", verr.Error())}}
+	}
+	if p.ReadOnly && op.Operation != ast.Query {
+		return &Result{MethodNotAllowed: true, Errors: gqlerror.List{gqlerror.ErrorPosf(op.Position, "a %s must be sent with POST", op.Operation)}}
 	}
 	var root *ast.Definition
 	switch op.Operation {

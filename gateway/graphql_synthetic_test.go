@@ -1,0 +1,373 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"tollgate/gateway"
+)
+
+// The blog schema of APIM's configure-graphql-resolver page (its string
+// types written String, as GraphQL spells them), with a users query and a
+// mutation from the http-data-source page.
+const blogSchema = `type Comment {
+    id: ID!
+    owner: String!
+    content: String!
+}
+type Blog {
+    id: ID!
+    title: String!
+    content: String!
+    comments: [Comment]!
+    comment(id: ID!): Comment
+}
+type User {
+    id: String!
+    name: String!
+}
+type Query {
+    getBlog(id: ID!): Blog
+    getComment(id: Int): Comment
+    users: [User]
+    slow: String
+    broken: String
+    text: String
+    notJSON: [User]
+    missing: String!
+    secret: String
+}
+type Mutation {
+    makeUser(name: String!): User
+}
+`
+
+// blogBackend is the REST API the resolvers call.
+func blogBackend(t *testing.T, release chan struct{}) *restBackend {
+	var rb *restBackend
+	rb = newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/blog/1":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"id":1,"title":"Hello","content":"First post"}`)
+		case r.URL.Path == "/api/blog/1/comments":
+			fmt.Fprint(w, `[{"id":"c1","owner":"ada","content":"nice"},{"id":"c2","owner":"bob","content":"meh"}]`)
+		case strings.HasPrefix(r.URL.Path, "/api/comment/"):
+			fmt.Fprintf(w, `{"id":%q,"owner":"ada","content":"comment %s"}`, strings.TrimPrefix(r.URL.Path, "/api/comment/"), strings.TrimPrefix(r.URL.Path, "/api/comment/"))
+		case r.URL.Path == "/users":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `[{"id":"1","username":"ada"},{"id":"2","username":"bob"}]`)
+		case r.URL.Path == "/user/create":
+			var in map[string]string
+			json.Unmarshal(rb.last.Load().body, &in) // newRESTBackend read it
+			fmt.Fprintf(w, `{"id":"7","name":%q}`, in["name"])
+		case r.URL.Path == "/slow":
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		case r.URL.Path == "/broken":
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprint(w, `{"error":"db down"}`)
+		case r.URL.Path == "/text":
+			fmt.Fprint(w, "plain words")
+		case r.URL.Path == "/notjson":
+			fmt.Fprint(w, "<users/>")
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	})
+	return rb
+}
+
+func writeResolver(t *testing.T, dir, api, coord, url, extra string) {
+	t.Helper()
+	writeFile(t, dir, api+"/resolvers/"+coord+".xml", `<http-data-source>
+    <http-request>
+        <set-method>GET</set-method>
+        <set-url>`+url+`</set-url>
+    </http-request>`+extra+`
+</http-data-source>`)
+}
+
+func blogGateway(t *testing.T, be string, apiAttrs, policy string) *testGateway {
+	dir := t.TempDir()
+	writeAPI(t, dir, "blog", `type="graphql" path="/blog" resolver-timeout="1" `+apiAttrs, policy)
+	writeFile(t, dir, "blog/schema.graphql", blogSchema)
+	writeResolver(t, dir, "blog", "Query.getBlog", `@($"`+be+`/api/blog/{context.GraphQL.Arguments["id"]}")`, "")
+	// configure-graphql-resolver's Parent example, against the test backend.
+	writeResolver(t, dir, "blog", "Blog.comments", `@($"`+be+`/api/blog/{context.GraphQL.Parent["id"]}/comments")`, "")
+	writeResolver(t, dir, "blog", "Query.getComment", `@($"`+be+`/api/comment/{context.GraphQL.Arguments["id"]}")`, "")
+	writeResolver(t, dir, "blog", "Query.users", be+"/users", `
+    <http-response>
+        <set-body template="liquid">
+            [
+                {% JSONArrayFor elem in body %}
+                    {
+                        "id": "{{elem.id}}",
+                        "name": "{{elem.username}}"
+                    }
+                {% endJSONArrayFor %}
+            ]
+        </set-body>
+    </http-response>`)
+	writeResolver(t, dir, "blog", "Query.slow", be+"/slow", "")
+	writeResolver(t, dir, "blog", "Query.broken", be+"/broken", "")
+	writeResolver(t, dir, "blog", "Query.text", be+"/text", "")
+	writeResolver(t, dir, "blog", "Query.notJSON", be+"/notjson", "")
+	writeResolver(t, dir, "blog", "Query.secret", `@("http://127.0.0.1:1/x?key=" + context.Variables.GetValueOrDefault("key", ""))`, "")
+	writeFile(t, dir, "blog/resolvers/Mutation.makeUser.xml", `<http-data-source>
+    <http-request>
+        <set-method>POST</set-method>
+        <set-url>`+be+`/user/create</set-url>
+        <set-header name="Content-Type" exists-action="override">
+            <value>application/json</value>
+        </set-header>
+        <set-header name="X-Caller" exists-action="override">
+            <value>@((string)context.Variables.GetValueOrDefault("caller", "nobody"))</value>
+        </set-header>
+        <set-body>@{
+            var args = context.GraphQL.Arguments;
+            JObject jsonObject = new JObject();
+            jsonObject.Add("name", args["name"]);
+            return jsonObject.ToString();
+        }</set-body>
+    </http-request>
+</http-data-source>`)
+	return startGateway(t, dir)
+}
+
+func gqlPost(t *testing.T, g *testGateway, path, body string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", g.url+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return do(t, req.WithContext(testCtx(t)))
+}
+
+func gqlBody(query string, vars string) string {
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": json.RawMessage(vars)})
+	return string(b)
+}
+
+func TestSyntheticGraphQL(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	be := blogBackend(t, release)
+	g := blogGateway(t, be.url, "", `<policies>
+  <inbound>
+    <set-variable name="caller" value="@(context.Request.Headers.GetValueOrDefault("X-User", "anonymous"))" />
+    <set-variable name="key" value="SECRET-key-value" />
+  </inbound>
+  <outbound>
+    <set-header name="X-Outbound" exists-action="override"><value>ran</value></set-header>
+  </outbound>
+</policies>`)
+
+	cases := []struct {
+		name, body string
+		header     []string
+		status     int
+		ctype      string
+		want       string
+	}{
+		{name: "query with arguments, parent and default resolver",
+			body:   gqlBody(`query($id: ID!) { getBlog(id: $id) { title content comments { owner content } } }`, `{"id": 1}`),
+			status: 200, ctype: "application/json",
+			want: `{"data":{"getBlog":{"title":"Hello","content":"First post","comments":[{"owner":"ada","content":"nice"},{"owner":"bob","content":"meh"}]}}}`},
+		{name: "the documented getComment queries (variables and literal)",
+			body:   gqlBody(`query($id: Int) { a: getComment(id: $id) { content } b: getComment(id: 2) { content } }`, `{"id": 2}`),
+			status: 200, want: `{"data":{"a":{"content":"comment 2"},"b":{"content":"comment 2"}}}`},
+		{name: "liquid JSONArrayFor renames username", body: gqlBody(`{ users { id name } }`, `null`),
+			status: 200, want: `{"data":{"users":[{"id":"1","name":"ada"},{"id":"2","name":"bob"}]}}`},
+		{name: "mutation with a JSON body and the API policy's variable", body: gqlBody(`mutation { makeUser(name: "the-provided-name") { id name } }`, `null`),
+			header: []string{"X-User", "carol"}, status: 200, want: `{"data":{"makeUser":{"id":"7","name":"the-provided-name"}}}`},
+		{name: "a failing backend is a field error, the rest answers",
+			body:   gqlBody(`{ broken users { name } }`, `null`),
+			status: 200, want: `{"data":{"broken":null,"users":[{"name":"ada"},{"name":"bob"}]},"errors":[{"message":"Query.broken: the data source answered 500 Internal Server Error","path":["broken"],"locations":[{"line":1,"column":3}]}]}`},
+		{name: "a backend that never answers times out (resolver-timeout)", body: gqlBody(`{ slow text }`, `null`),
+			status: 200, want: `{"data":{"slow":null,"text":"plain words"},"errors":[{"message":"Query.slow: the data source did not answer in time","path":["slow"],"locations":[{"line":1,"column":3}]}]}`},
+		{name: "non-JSON for a list field", body: gqlBody(`{ notJSON { id } }`, `null`),
+			status: 200, want: `{"data":{"notJSON":null},"errors":[{"message":"notJSON: the data source's answer is not JSON","path":["notJSON"],"locations":[{"line":1,"column":3}]}]}`},
+		{name: "a non-null field without a value nulls data", body: gqlBody(`{ text missing }`, `null`),
+			status: 200, want: `{"data":null,"errors":[{"message":"Cannot return null for non-nullable field Query.missing","path":["missing"],"locations":[{"line":1,"column":8}]}]}`},
+		{name: "an unreachable data source does not show its URL (nor its secret)", body: gqlBody(`{ secret }`, `null`),
+			status: 200, want: `{"data":{"secret":null},"errors":[{"message":"Query.secret: the data source could not be reached","path":["secret"],"locations":[{"line":1,"column":3}]}]}`},
+		{name: "validation error", body: gqlBody(`{ getBlog { title } }`, `null`), status: 200,
+			want: `{"errors":[{"message":"Field \"getBlog\" argument \"id\" of type \"ID!\" is required, but it was not provided.","locations":[{"line":1,"column":3}]}]}`},
+		{name: "validation error as graphql-response+json is a 400", body: gqlBody(`{ nope }`, `null`),
+			header: []string{"Accept", "application/graphql-response+json"}, status: 400, ctype: "application/graphql-response+json",
+			want: `{"errors":[{"message":"Cannot query field \"nope\" on type \"Query\".","locations":[{"line":1,"column":3}]}]}`},
+		{name: "batching is refused", body: `[{"query":"{ text }"},{"query":"{ text }"}]`, status: 400,
+			want: `{"errors":[{"message":"batched requests (a JSON array) are not accepted: send one request per POST"}]}`},
+		{name: "malformed JSON", body: `{"query": `, status: 400,
+			want: `{"errors":[{"message":"the body must be a JSON object {query, operationName, variables}: unexpected EOF"}]}`},
+		{name: "introspection", body: gqlBody(`{ __type(name: "Blog") { name fields { name } } }`, `null`), status: 200,
+			want: `{"data":{"__type":{"name":"Blog","fields":[{"name":"id"},{"name":"title"},{"name":"content"},{"name":"comments"},{"name":"comment"}]}}}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := gqlPost(t, g, "/blog", tc.body, tc.header...)
+			if resp.StatusCode != tc.status || body != tc.want {
+				t.Fatalf("status %d body\n%s\nwant %d\n%s", resp.StatusCode, body, tc.status, tc.want)
+			}
+			if ct := resp.Header.Get("Content-Type"); tc.ctype != "" && !strings.HasPrefix(ct, tc.ctype) {
+				t.Errorf("Content-Type %q, want %q", ct, tc.ctype)
+			}
+			if resp.Header.Get("X-Outbound") != "ran" && resp.StatusCode == 200 {
+				t.Errorf("the API's outbound policy did not run on the GraphQL answer")
+			}
+		})
+	}
+	if got := be.last.Load(); got.path == "/user/create" {
+		t.Errorf("the last call was the mutation's")
+	}
+
+	// The mutation's request, as the resolver built it.
+	_, _ = gqlPost(t, g, "/blog", gqlBody(`mutation { makeUser(name: "dave") { id } }`, `null`), "X-User", "carol")
+	seen := be.last.Load()
+	if seen.method != "POST" || seen.path != "/user/create" || seen.header.Get("Content-Type") != "application/json" ||
+		seen.header.Get("X-Caller") != "carol" || compactJSON(string(seen.body)) != `{"name":"dave"}` {
+		t.Errorf("the data source got %s %s %v %s", seen.method, seen.path, seen.header, seen.body)
+	}
+	if seen.header.Get("X-User") != "" {
+		t.Errorf("the client's headers reached the data source: %v", seen.header)
+	}
+
+	// GET, and application/graphql.
+	resp, body := get(t, g.url+"/blog?query="+url.QueryEscape(`{ getComment(id: 5) { content } }`), nil)
+	if resp.StatusCode != 200 || body != `{"data":{"getComment":{"content":"comment 5"}}}` {
+		t.Errorf("GET: %d %s", resp.StatusCode, body)
+	}
+	resp, body = get(t, g.url+"/blog?query="+url.QueryEscape(`mutation { makeUser(name: "x") { id } }`), nil)
+	if resp.StatusCode != 405 || !strings.Contains(body, "must be sent with POST") {
+		t.Errorf("GET mutation: %d %s", resp.StatusCode, body)
+	}
+	req, _ := http.NewRequest("POST", g.url+"/blog", strings.NewReader(`{ text }`))
+	req.Header.Set("Content-Type", "application/graphql")
+	resp, body = do(t, req.WithContext(testCtx(t)))
+	if resp.StatusCode != 200 || body != `{"data":{"text":"plain words"}}` {
+		t.Errorf("application/graphql: %d %s", resp.StatusCode, body)
+	}
+	req, _ = http.NewRequest("POST", g.url+"/blog", strings.NewReader(`<q/>`))
+	req.Header.Set("Content-Type", "text/xml")
+	resp, _ = do(t, req.WithContext(testCtx(t)))
+	if resp.StatusCode != 415 {
+		t.Errorf("text/xml: %d", resp.StatusCode)
+	}
+}
+
+func compactJSON(s string) string {
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// Hostile requests stop at the limits, before any resolver runs.
+func TestSyntheticGraphQLLimits(t *testing.T) {
+	be := blogBackend(t, nil)
+	g := blogGateway(t, be.url, `graphql-max-depth="3" graphql-max-fields="20" graphql-max-resolver-calls="3" max-body-size="4096"`, "")
+	deep := `{ getBlog(id: 1) { comments { id } comment(id: 1) { owner } } }`
+	var aliases strings.Builder
+	aliases.WriteString("{ ")
+	for i := 0; i < 50; i++ {
+		fmt.Fprintf(&aliases, "a%d: text ", i)
+	}
+	aliases.WriteString("}")
+	frag := `query { ...A } fragment A on Query { text t2: text ...B } fragment B on Query { t3: text t4: text ...C } fragment C on Query { t5: text t6: text t7: text t8: text t9: text t10: text t11: text t12: text t13: text t14: text t15: text t16: text t17: text t18: text t19: text t20: text t21: text }`
+	before := be.calls.Load()
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		has        string
+	}{
+		{"depth", gqlBody(`{ getBlog(id: 1) { comments { id } } __schema { types { fields { type { ofType { name } } } } } }`, `null`), 200, "nests deeper than 3 levels"},
+		{"alias bomb", gqlBody(aliases.String(), `null`), 200, "more than 20 fields"},
+		{"fragment fan-out", gqlBody(frag, `null`), 200, "more than 20 fields"},
+		{"huge variables", `{"query":"{ text }","variables":{"x":"` + strings.Repeat("a", 5000) + `"}}`, 413, "larger than 4096 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := gqlPost(t, g, "/blog", tc.body)
+			if resp.StatusCode != tc.status || !strings.Contains(body, tc.has) || strings.Contains(body, `"data"`) {
+				t.Fatalf("%d %s", resp.StatusCode, body)
+			}
+		})
+	}
+	if n := be.calls.Load() - before; n != 0 {
+		t.Errorf("%d resolver calls for refused requests", n)
+	}
+	// Three resolver calls at most: the fourth field gets an error.
+	resp, body := gqlPost(t, g, "/blog", gqlBody(`{ a: text b: text c: text d: text }`, `null`))
+	if resp.StatusCode != 200 || strings.Count(body, `"plain words"`) != 3 || !strings.Contains(body, "more than 3 resolver calls") {
+		t.Errorf("%d %s", resp.StatusCode, body)
+	}
+	_ = deep
+}
+
+// A broken resolver keeps the old configuration serving; fixing it
+// serves the new one (hot reload).
+func TestSyntheticGraphQLReload(t *testing.T) {
+	be := blogBackend(t, nil)
+	dir := t.TempDir()
+	writeAPI(t, dir, "blog", `type="graphql" path="/blog"`, "")
+	writeFile(t, dir, "blog/schema.graphql", blogSchema)
+	writeResolver(t, dir, "blog", "Query.text", be.url+"/text", "")
+	g := startGateway(t, dir)
+	q := gqlBody(`{ text }`, `null`)
+	if _, body := gqlPost(t, g, "/blog", q); body != `{"data":{"text":"plain words"}}` {
+		t.Fatalf("before: %s", body)
+	}
+	writeResolver(t, dir, "blog", "Query.text", `@(context.GraphQL.Arguments["nope"].ToString())`, "")
+	if st := g.srv.Reload("SIGHUP"); st.Result != "failure" || !strings.Contains(strings.Join(st.Errors, "\n"), `Query.text has no argument "nope"`) {
+		t.Fatalf("reload of a broken resolver: %+v", st)
+	}
+	if _, body := gqlPost(t, g, "/blog", q); body != `{"data":{"text":"plain words"}}` {
+		t.Fatalf("after a failed reload: %s", body)
+	}
+	writeResolver(t, dir, "blog", "Query.text", be.url+"/api/comment/9", `
+    <http-response><set-body>"reloaded"</set-body></http-response>`)
+	if st := g.srv.Reload("SIGHUP"); st.Result != "success" {
+		t.Fatalf("%+v", st)
+	}
+	if _, body := gqlPost(t, g, "/blog", q); body != `{"data":{"text":"reloaded"}}` {
+		t.Fatalf("after reload: %s", body)
+	}
+}
+
+// An APIOps extract with a synthetic GraphQL API: resolvers/NAME/
+// resolverInformation.json names the field, policy.xml resolves it.
+func TestSyntheticGraphQLAPIOps(t *testing.T) {
+	be := blogBackend(t, nil)
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/blog/apiInformation.json", `{"properties": {"type": "graphql", "apiType": "graphql", "displayName": "Blog", "path": "blog", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/blog/specification.graphql", blogSchema)
+	writeFile(t, dir, "apis/blog/resolvers/get-blog/resolverInformation.json", `{"properties": {"displayName": "getBlog", "path": "Query/getBlog", "description": ""}}`)
+	writeFile(t, dir, "apis/blog/resolvers/get-blog/policy.xml", `<http-data-source>
+    <http-request>
+        <set-method>GET</set-method>
+        <set-url>@($"`+be.url+`/api/blog/{context.GraphQL.Arguments["id"]}")</set-url>
+    </http-request>
+</http-data-source>`)
+	g := startGateway(t, dir)
+	resp, body := gqlPost(t, g, "/blog", gqlBody(`{ getBlog(id: "1") { id title } }`, `null`))
+	if resp.StatusCode != 200 || body != `{"data":{"getBlog":{"id":"1","title":"Hello"}}}` {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "apis")); err != nil {
+		t.Fatal(err)
+	}
+	var _ = gateway.Options{}
+	var _ = time.Second
+}
