@@ -295,10 +295,6 @@ func checkArgumentNames(f srcFile, def *ast.FieldDefinition, typ string, errs *e
 func (s *Server) graphqlRoundTrip(r *http.Request, x *exchange) (*http.Response, error) {
 	g := x.api.gql
 	graphqlJSON := acceptsGraphQLResponse(r.Header.Get("Accept"))
-	if x.in != nil && isUpgrade(x.in) {
-		return graphqlAnswer(r, http.StatusBadRequest, graphqlJSON,
-			[]byte(`{"errors":[{"message":"subscriptions (WebSocket upgrades) of synthetic GraphQL APIs are not served by this gateway"}]}`)), nil
-	}
 	p, status, msg := readGraphQLRequest(r, x.api.Limits.MaxBodySize)
 	if status != 0 {
 		return graphqlAnswer(r, status, graphqlJSON, []byte(`{"errors":[{"message":`+strconv.Quote(msg)+`}]}`)), nil

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"tollgate/gateway"
+	"tollgate/policies"
+	"tollgate/store"
 )
 
 // The blog schema of APIM's configure-graphql-resolver page (its string
@@ -279,7 +278,6 @@ func compactJSON(s string) string {
 func TestSyntheticGraphQLLimits(t *testing.T) {
 	be := blogBackend(t, nil)
 	g := blogGateway(t, be.url, `graphql-max-depth="3" graphql-max-fields="20" graphql-max-resolver-calls="3" max-body-size="4096"`, "")
-	deep := `{ getBlog(id: 1) { comments { id } comment(id: 1) { owner } } }`
 	var aliases strings.Builder
 	aliases.WriteString("{ ")
 	for i := 0; i < 50; i++ {
@@ -313,7 +311,6 @@ func TestSyntheticGraphQLLimits(t *testing.T) {
 	if resp.StatusCode != 200 || strings.Count(body, `"plain words"`) != 3 || !strings.Contains(body, "more than 3 resolver calls") {
 		t.Errorf("%d %s", resp.StatusCode, body)
 	}
-	_ = deep
 }
 
 // A broken resolver keeps the old configuration serving; fixing it
@@ -365,9 +362,40 @@ func TestSyntheticGraphQLAPIOps(t *testing.T) {
 	if resp.StatusCode != 200 || body != `{"data":{"getBlog":{"id":"1","title":"Hello"}}}` {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "apis")); err != nil {
-		t.Fatal(err)
+}
+
+// set-backend-service backend-id in a resolver: the backend entity's URL
+// (set-url a path on it) and its credential header, which never shows in
+// an error or log.
+func TestSyntheticGraphQLBackendEntity(t *testing.T) {
+	be := blogBackend(t, nil)
+	dir := t.TempDir()
+	writeAPI(t, dir, "blog", `type="graphql" path="/blog"`, "")
+	writeFile(t, dir, "blog/schema.graphql", blogSchema)
+	writeFile(t, dir, "blog/resolvers/Query.getBlog.xml", `<http-data-source>
+    <http-request>
+        <set-backend-service backend-id="blog-data" />
+        <set-method>GET</set-method>
+        <set-url>@($"/blog/{context.GraphQL.Arguments["id"]}")</set-url>
+    </http-request>
+</http-data-source>`)
+	writeFile(t, dir, "backends/blog-data/backendInformation.json",
+		`{"properties": {"url": "`+be.url+`/api", "protocol": "http", "credentials": {"header": {"X-Key": ["SECRET-data-key"]}}}}`)
+	late := new(policies.LateBackends)
+	g := startGateway(t, dir, func(o *gateway.Options) {
+		o.Registry = policies.Registry(policies.Deps{Store: store.NewMemory(), Backends: late})
+	})
+	late.Set(g.srv)
+	resp, body := gqlPost(t, g, "/blog", gqlBody(`{ getBlog(id: "1") { title } }`, `null`))
+	if resp.StatusCode != 200 || body != `{"data":{"getBlog":{"title":"Hello"}}}` {
+		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
-	var _ = gateway.Options{}
-	var _ = time.Second
+	if seen := be.last.Load(); seen.path != "/api/blog/1" || seen.header.Get("X-Key") != "SECRET-data-key" {
+		t.Errorf("the data source got %s with X-Key %q", seen.path, seen.header.Get("X-Key"))
+	}
+	// A WebSocket upgrade (a subscription) is refused, not relayed.
+	resp, body = upgradeRequest(t, g.url+"/blog", http.Header{"Sec-WebSocket-Protocol": {"graphql-transport-ws"}})
+	if resp.StatusCode != 400 || !strings.Contains(body, "subscriptions") {
+		t.Errorf("upgrade: %d %s", resp.StatusCode, body)
+	}
 }

@@ -363,6 +363,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveMCP(w, r, view, m) // mcp_local.go
 		return
 	}
+	if view.gql != nil && isUpgrade(r) { // a synthetic GraphQL API's subscription: graphql_synthetic.go
+		writeJSONError(w, http.StatusBadRequest, "API "+strconv.Quote(view.Name)+" is a synthetic GraphQL API: its subscriptions (WebSocket upgrades) are not served.")
+		return
+	}
 	s.serveHTTPAPI(w, r, view, m)
 }
 
