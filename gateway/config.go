@@ -132,6 +132,9 @@ type Limits struct {
 	GraphQLMaxResolverCalls int64
 	GraphQLConcurrency      int64
 	ResolverTimeout         time.Duration
+	// GraphQLMaxAnswerBytes (graphql-max-answer-bytes, default 16 MiB)
+	// bounds the data sources' answers to one request, in total.
+	GraphQLMaxAnswerBytes int64
 }
 
 // DefaultLimits are the limits when api.xml says nothing.
@@ -154,6 +157,7 @@ var DefaultLimits = Limits{
 	GraphQLMaxResolverCalls: gqlexec.DefaultMaxResolverCalls,
 	GraphQLConcurrency:      gqlexec.DefaultConcurrency,
 	ResolverTimeout:         30 * time.Second,
+	GraphQLMaxAnswerBytes:   16 << 20,
 }
 
 // Snapshot is one loaded configuration: every API, routed by longest prefix.
@@ -861,6 +865,7 @@ func readAPI(p *engine.Parser) *API {
 	count("graphql-max-resolver-calls", &l.GraphQLMaxResolverCalls, 1)
 	count("graphql-concurrency", &l.GraphQLConcurrency, 1)
 	seconds("resolver-timeout", &l.ResolverTimeout, 1)
+	count("graphql-max-answer-bytes", &l.GraphQLMaxAnswerBytes, 1)
 	if v := p.LitStr("max-messages-per-second", ""); p.Has("max-messages-per-second") {
 		r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -302,14 +303,17 @@ func (s *Server) graphqlRoundTrip(r *http.Request, x *exchange) (*http.Response,
 	if g.schema == nil {
 		return graphqlAnswer(r, http.StatusInternalServerError, graphqlJSON, []byte(`{"errors":[{"message":"the API has no schema"}]}`)), nil
 	}
-	var forkMu sync.Mutex // the exchange's State forks one resolver at a time
+	rr := &resolverRun{budget: x.api.Limits.GraphQLMaxAnswerBytes}
+	if rr.budget <= 0 {
+		rr.budget = DefaultLimits.GraphQLMaxAnswerBytes
+	}
 	resolvers := func(typ, field string) gqlexec.Resolver {
 		rv := g.resolvers[typ+"."+field]
 		if rv == nil {
 			return nil
 		}
 		return func(ctx context.Context, f *gqlexec.Field) (any, error) {
-			return s.runResolver(ctx, x, g, rv, f, &forkMu)
+			return s.runResolver(ctx, x, g, rv, f, rr)
 		}
 	}
 	res := gqlexec.Execute(r.Context(), g.schema, p, resolvers, g.limits)
@@ -428,17 +432,27 @@ func decodeJSON(data []byte, v any) error {
 	return nil
 }
 
+// resolverRun is what the resolvers of one request share.
+type resolverRun struct {
+	forkMu   sync.Mutex   // the exchange's State forks one resolver at a time
+	answered atomic.Int64 // bytes of the data sources' answers so far
+	budget   int64        // graphql-max-answer-bytes
+}
+
 // runResolver runs one resolver on a State of its own: a fork of the
 // request's (its variables, subscription, product...) whose request is the
 // resolver's (policies.PrepareResolverState), with context.GraphQL set.
-func (s *Server) runResolver(ctx context.Context, x *exchange, g *syntheticGraphQL, rv *graphqlResolver, f *gqlexec.Field, forkMu *sync.Mutex) (any, error) {
+func (s *Server) runResolver(ctx context.Context, x *exchange, g *syntheticGraphQL, rv *graphqlResolver, f *gqlexec.Field, rr *resolverRun) (any, error) {
 	gctx := &engine.GraphQL{Arguments: toJObject(f.Args)}
 	if f.Parent != nil {
 		gctx.Parent = toJObject(f.Parent)
 	}
-	forkMu.Lock()
+	if rr.answered.Load() > rr.budget {
+		return nil, errors.New(rv.typeName + "." + rv.field + ": the request's data source answers passed graphql-max-answer-bytes (" + strconv.FormatInt(rr.budget, 10) + ")")
+	}
+	rr.forkMu.Lock()
 	st := x.st.Fork()
-	forkMu.Unlock()
+	rr.forkMu.Unlock()
 	defer st.Release()
 	policies.PrepareResolverState(st, gctx)
 	timeout := g.timeout
@@ -462,6 +476,9 @@ func (s *Server) runResolver(ctx context.Context, x *exchange, g *syntheticGraph
 	data, err := resp.Body.Bytes()
 	if err != nil {
 		return nil, errors.New(coord + ": cannot read the data source's answer")
+	}
+	if rr.answered.Add(int64(len(data))) > rr.budget {
+		return nil, errors.New(coord + ": the request's data source answers passed graphql-max-answer-bytes (" + strconv.FormatInt(rr.budget, 10) + ")")
 	}
 	return fieldValue(data, rv.def)
 }

@@ -306,8 +306,19 @@ func TestSyntheticGraphQLLimits(t *testing.T) {
 	if n := be.calls.Load() - before; n != 0 {
 		t.Errorf("%d resolver calls for refused requests", n)
 	}
+	// The data sources' answers in total: "plain words" is 11 bytes, the
+	// third passes 30.
+	g2 := blogGateway(t, be.url, `graphql-max-answer-bytes="30"`, "")
+	resp, body := gqlPost(t, g2, "/blog", gqlBody(`mutation { makeUser(name: "x") { id } }`, `null`))
+	if resp.StatusCode != 200 || !strings.Contains(body, `"id":"7"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	resp, body = gqlPost(t, g2, "/blog", gqlBody(`{ a: text b: text c: text }`, `null`))
+	if resp.StatusCode != 200 || strings.Count(body, `"plain words"`) != 2 || !strings.Contains(body, "passed graphql-max-answer-bytes (30)") {
+		t.Errorf("%d %s", resp.StatusCode, body)
+	}
 	// Three resolver calls at most: the fourth field gets an error.
-	resp, body := gqlPost(t, g, "/blog", gqlBody(`{ a: text b: text c: text d: text }`, `null`))
+	resp, body = gqlPost(t, g, "/blog", gqlBody(`{ a: text b: text c: text d: text }`, `null`))
 	if resp.StatusCode != 200 || strings.Count(body, `"plain words"`) != 3 || !strings.Contains(body, "more than 3 resolver calls") {
 		t.Errorf("%d %s", resp.StatusCode, body)
 	}
@@ -397,5 +408,26 @@ func TestSyntheticGraphQLBackendEntity(t *testing.T) {
 	resp, body = upgradeRequest(t, g.url+"/blog", http.Header{"Sec-WebSocket-Protocol": {"graphql-transport-ws"}})
 	if resp.StatusCode != 400 || !strings.Contains(body, "subscriptions") {
 		t.Errorf("upgrade: %d %s", resp.StatusCode, body)
+	}
+}
+
+// The API's own policy chooses no data source for the resolvers (each
+// starts with no backend), and an empty backend section does not keep the
+// executor from answering.
+func TestSyntheticGraphQLAPIPolicyBackend(t *testing.T) {
+	be := blogBackend(t, nil)
+	dir := t.TempDir()
+	writeAPI(t, dir, "blog", `type="graphql" path="/blog"`, `<policies>
+  <inbound><set-backend-service base-url="`+be.url+`" /></inbound>
+  <backend />
+</policies>`)
+	writeFile(t, dir, "blog/schema.graphql", blogSchema)
+	writeResolver(t, dir, "blog", "Query.text", be.url+"/text", "")
+	writeResolver(t, dir, "blog", "Query.broken", "/text", "")
+	g := startGateway(t, dir)
+	resp, body := gqlPost(t, g, "/blog", gqlBody(`{ text broken }`, `null`))
+	want := `{"data":{"text":"plain words","broken":null},"errors":[{"message":"Query.broken: the resolver failed (BackendServiceUrlMissing)","path":["broken"],"locations":[{"line":1,"column":8}]}]}`
+	if resp.StatusCode != 200 || body != want {
+		t.Fatalf("%d %s\nwant %s", resp.StatusCode, body, want)
 	}
 }

@@ -119,7 +119,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 		}
 		return
 	}
-	if api.Plan.ForwardsNothing {
+	if api.Plan.ForwardsNothing && api.gql == nil { // a synthetic GraphQL API answers itself (graphql_synthetic.go)
 		// The backend section is written empty (<backend/>): as in APIM,
 		// nothing is forwarded, and outbound runs on a 200 with an empty
 		// body (what publish-to-dapr's example relies on).

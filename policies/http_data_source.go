@@ -247,8 +247,8 @@ func (ds *httpDataSource) call(ctx context.Context, s *engine.State, timeout tim
 	}
 	if strings.HasPrefix(target, "/") {
 		if s.BackendURL == "" {
-			return nil, engine.NewPolicyError(engine.ReasonExpression, 500,
-				"the resolver's <set-url> is a path, and no <set-backend-service> chose the backend it is on", nil)
+			return nil, engine.NewPolicyError("BackendServiceUrlMissing", 500,
+				"the resolver's <set-url> is a path, and no <set-backend-service> of the resolver chose the backend it is on", nil)
 		}
 		target = strings.TrimSuffix(s.BackendURL, "/") + target
 	}
@@ -327,10 +327,16 @@ func dataSourceTooLarge(target string, max int64) error {
 
 // PrepareResolverState makes s's request the resolver's own, as
 // http-data-source's policies start from it: a GET with no URL, header or
-// body; context.GraphQL is g. The gateway calls it on a State of its own
-// for each field it resolves.
+// body, no backend chosen, no response yet; context.GraphQL is g. The
+// gateway calls it for each field it resolves, on a fork of the GraphQL
+// request's State (which may have chosen a backend of its own).
 func PrepareResolverState(s *engine.State, g *engine.GraphQL) {
 	s.SetRequest(http.MethodGet, "", "", &url.URL{}, http.Header{}, "")
 	s.Context().Request.Body = engine.NewBody(nil)
+	s.Context().Request.MatchedParameters = nil
+	s.SetResponse(nil)
+	s.BackendURL, s.BackendID, s.BackendFixedPath = "", "", false
+	s.BackendCertificate, s.BackendProxy = nil, nil
+	s.Forward = engine.ForwardSettings{}
 	s.SetGraphQL(g)
 }

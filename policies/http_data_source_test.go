@@ -217,7 +217,7 @@ func TestHTTPDataSourceFailures(t *testing.T) {
 		{"too large", `<http-data-source><http-request><set-url>https://data.example/big</set-url></http-request></http-data-source>`,
 			engine.ReasonResponseTooLarge, 0, ""},
 		{"path without a backend", `<http-data-source><http-request><set-url>/users</set-url></http-request></http-data-source>`,
-			engine.ReasonExpression, 0, ""},
+			"BackendServiceUrlMissing", 0, ""},
 		{"expression URL not http", `<http-data-source><http-request><set-url>@("ftp://x/" + context.GraphQL.Arguments["id"])</set-url></http-request></http-data-source>`,
 			engine.ReasonExpression, 0, ""},
 		{"error status is an answer", `<http-data-source><http-request><set-url>https://data.example/status</set-url></http-request></http-data-source>`,
