@@ -463,7 +463,12 @@ func (s *Server) runResolver(ctx context.Context, x *exchange, g *syntheticGraph
 	defer cancel()
 	coord := rv.typeName + "." + rv.field
 	if err := rv.block.Run(rctx, st); err != nil {
-		s.log.Debug("GraphQL resolver failed", zap.String("api", x.api.Name), zap.String("field", coord), zap.Error(err))
+		var secrets []string
+		if x.api.Plan != nil {
+			secrets = x.api.Plan.Secrets
+		}
+		s.log.Debug("GraphQL resolver failed", zap.String("api", x.api.Name), zap.String("field", coord),
+			zap.String("error", engine.Mask(err.Error(), secrets))) // a secret named value may stand in the URL's path
 		return nil, errors.New(coord + ": " + resolverFailure(err, rctx))
 	}
 	resp := st.Context().Response

@@ -431,3 +431,23 @@ func TestSyntheticGraphQLAPIPolicyBackend(t *testing.T) {
 		t.Fatalf("%d %s\nwant %s", resp.StatusCode, body, want)
 	}
 }
+
+// A secret named value in a resolver's URL path never reaches the log or
+// the client, when the call fails.
+func TestSyntheticGraphQLSecretInURL(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "named-values.xml", `<named-values>
+  <named-value name="path-key" secret="true">SECRET-in-the-path</named-value>
+</named-values>`)
+	writeAPI(t, dir, "blog", `type="graphql" path="/blog"`, "")
+	writeFile(t, dir, "blog/schema.graphql", blogSchema)
+	writeResolver(t, dir, "blog", "Query.secret", "http://"+closedPort(t)+"/{{path-key}}/x", "")
+	g := startGateway(t, dir)
+	resp, body := gqlPost(t, g, "/blog", gqlBody(`{ secret }`, `null`))
+	if resp.StatusCode != 200 || !strings.Contains(body, "Query.secret: the data source could not be reached") || strings.Contains(body, "SECRET") {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if len(g.logsNamed("GraphQL resolver failed")) != 1 {
+		t.Errorf("the failure was not logged once")
+	}
+}
