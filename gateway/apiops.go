@@ -461,7 +461,8 @@ type apiSource struct {
 // apiFolderEntries are what tollgate reads in an APIOps API folder.
 var apiFolderEntries = map[string]bool{"apiInformation.json": true, "specification.json": true, "specification.yaml": true,
 	"specification.yml": true, "specification.graphql": true, "specification.wsdl": true, "policy.xml": true, "operations": true,
-	"specification.xml": true, "diagnostics": true, "specification.wadl": true, "specification.proto": true}
+	"specification.xml": true, "diagnostics": true, "specification.wadl": true, "specification.proto": true,
+	"resolvers": true} // resolvers: a synthetic GraphQL API's (graphql_synthetic.go)
 
 func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[]string) []apiSource {
 	base := filepath.Join(dir, "apis")

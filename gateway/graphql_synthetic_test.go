@@ -373,6 +373,11 @@ func TestSyntheticGraphQLAPIOps(t *testing.T) {
 	if resp.StatusCode != 200 || body != `{"data":{"getBlog":{"id":"1","title":"Hello"}}}` {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
+	for _, n := range g.srv.Current().Notices {
+		if strings.Contains(n, "resolvers") {
+			t.Errorf("notice: %s", n)
+		}
+	}
 }
 
 // set-backend-service backend-id in a resolver: the backend entity's URL
