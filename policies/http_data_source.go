@@ -43,6 +43,10 @@ type httpDataSource struct {
 // dataSourceURL is the State's private key of the URL set-url gave.
 type dataSourceURL struct{}
 
+// initialBody is the State's private key of the arguments body
+// PrepareResolverState gave the request.
+type initialBody struct{}
+
 // setURL is http-data-source's <set-url>: the resolver request's URL, an
 // absolute http(s) URL or a path on the backend set-backend-service chose.
 type setURL struct{ url engine.Str }
@@ -226,8 +230,18 @@ func (ds *httpDataSource) Run(ctx context.Context, s *engine.State) error {
 func (ds *httpDataSource) call(ctx context.Context, s *engine.State, timeout time.Duration) (*engine.Response, error) {
 	req := s.Context().Request
 	target, _ := s.Private(dataSourceURL{}).(string)
+	h := req.Headers
+	if h == nil {
+		h = engine.Headers{}
+	}
 	var body []byte
-	if req.Body != nil {
+	if req.Body == s.Private(initialBody{}) {
+		// No policy set a body: the arguments body is for reading only,
+		// and so is the Content-Type that comes with it.
+		if ct := h["Content-Type"]; len(ct) == 1 && ct[0] == "application/json" {
+			delete(h, "Content-Type")
+		}
+	} else if req.Body != nil {
 		b, err := req.Body.Bytes()
 		if err != nil {
 			return nil, engine.NewPolicyError(engine.ReasonCallout, 502, "cannot read the resolver's request body: "+err.Error(), err)
@@ -237,10 +251,6 @@ func (ds *httpDataSource) call(ctx context.Context, s *engine.State, timeout tim
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
-	}
-	h := req.Headers
-	if h == nil {
-		h = engine.Headers{}
 	}
 	if s.BackendID != "" {
 		return ds.callBackend(ctx, s, method, target, h, body, timeout)
@@ -326,13 +336,25 @@ func dataSourceTooLarge(target string, max int64) error {
 }
 
 // PrepareResolverState makes s's request the resolver's own, as
-// http-data-source's policies start from it: a GET with no URL, header or
-// body, no backend chosen, no response yet; context.GraphQL is g. The
-// gateway calls it for each field it resolves, on a fork of the GraphQL
-// request's State (which may have chosen a backend of its own).
+// http-data-source's policies start from it: a GET with no URL, no backend
+// chosen, no response yet, and, as APIM documents ("the HTTP request
+// context contains arguments that are passed in the GraphQL query as its
+// body"), a JSON body {"arguments": {...}} that policies read
+// (set-body's Liquid {{body.arguments.id}}) but that is sent only if a
+// policy sets a body of its own; context.GraphQL is g. The gateway calls it
+// for each field it resolves, on a fork of the GraphQL request's State
+// (which may have chosen a backend of its own).
 func PrepareResolverState(s *engine.State, g *engine.GraphQL) {
-	s.SetRequest(http.MethodGet, "", "", &url.URL{}, http.Header{}, "")
-	s.Context().Request.Body = engine.NewBody(nil)
+	s.SetRequest(http.MethodGet, "", "", &url.URL{}, http.Header{"Content-Type": {"application/json"}}, "")
+	args := []byte("{}")
+	if g != nil && g.Arguments != nil {
+		if b, err := g.Arguments.MarshalJSON(); err == nil {
+			args = b
+		}
+	}
+	initial := engine.NewBody(append(append([]byte(`{"arguments":`), args...), '}'))
+	s.Context().Request.Body = initial
+	s.SetPrivate(initialBody{}, initial)
 	s.Context().Request.MatchedParameters = nil
 	s.SetResponse(nil)
 	s.BackendURL, s.BackendID, s.BackendFixedPath = "", "", false
