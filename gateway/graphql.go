@@ -22,7 +22,7 @@ import (
 // subscriptions, graphql-transport-ws or graphql-ws), relayed to the
 // service URL's ws(s):// twin as a WebSocket API's are.
 func (a *API) servesWebSocket(r *http.Request) bool {
-	return a.Type == "websocket" || (a.Type == "graphql" && a.gql == nil && isUpgrade(r))
+	return a.Type == "websocket" || (a.Type == "graphql" && isUpgrade(r))
 }
 
 // graphqlSchemaFiles are the names a GraphQL API's schema may have in its

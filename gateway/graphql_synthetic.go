@@ -178,7 +178,7 @@ func loadSynthetic(api *API, srcs []resolverSrc, comp *engine.Compiler, errs *en
 				continue
 			}
 			if schema.Subscription != nil && t == schema.Subscription {
-				errs.Add(at, "", "resolver %q: %s is a subscription field: subscriptions of synthetic GraphQL APIs are not served by tollgate", r.name, typ+"."+field)
+				errs.Add(at, "", "resolver %q: %s is a subscription field, which takes no resolver: its events come from publish-event in another field's resolver", r.name, typ+"."+field)
 				continue
 			}
 		}
@@ -202,6 +202,16 @@ func loadSynthetic(api *API, srcs []resolverSrc, comp *engine.Compiler, errs *en
 		block := comp.CompileResolver(root, "resolver")
 		if def != nil {
 			checkArgumentNames(r.policy, def, typ, errs)
+		}
+		if schema != nil {
+			for _, pt := range policies.PublishTargets(block) {
+				switch {
+				case schema.Subscription == nil:
+					errs.Add(pt.Pos, "", "publish-event targets %s, but the schema has no Subscription type", pt.Field)
+				case schema.Subscription.Fields.ForName(pt.Field) == nil || len(pt.Field) > 1 && pt.Field[:2] == "__":
+					errs.Add(pt.Pos, "", "publish-event targets %s, which is not a field of %s%s", pt.Field, schema.Subscription.Name, fieldHint(schema.Subscription, pt.Field))
+				}
+			}
 		}
 		g.resolvers[key] = &graphqlResolver{typeName: typ, field: field, def: def, block: block, file: r.policy.path}
 	}
@@ -313,7 +323,11 @@ func (s *Server) graphqlRoundTrip(r *http.Request, x *exchange) (*http.Response,
 			return nil
 		}
 		return func(ctx context.Context, f *gqlexec.Field) (any, error) {
-			return s.runResolver(ctx, x, g, rv, f, rr)
+			return s.runResolver(ctx, x.api, func() *engine.State {
+				rr.forkMu.Lock()
+				defer rr.forkMu.Unlock()
+				return x.st.Fork()
+			}, g, rv, f, rr)
 		}
 	}
 	res := gqlexec.Execute(r.Context(), g.schema, p, resolvers, g.limits)
@@ -439,10 +453,12 @@ type resolverRun struct {
 	budget   int64        // graphql-max-answer-bytes
 }
 
-// runResolver runs one resolver on a State of its own: a fork of the
-// request's (its variables, subscription, product...) whose request is the
-// resolver's (policies.PrepareResolverState), with context.GraphQL set.
-func (s *Server) runResolver(ctx context.Context, x *exchange, g *syntheticGraphQL, rv *graphqlResolver, f *gqlexec.Field, rr *resolverRun) (any, error) {
+// runResolver runs one resolver on a State of its own (newState: a fork of
+// the request's, with its variables, subscription, product...; under a
+// WebSocket subscription a fresh one), whose request is the resolver's
+// (policies.PrepareResolverState), with context.GraphQL set and
+// publish-event's publisher.
+func (s *Server) runResolver(ctx context.Context, api *API, newState func() *engine.State, g *syntheticGraphQL, rv *graphqlResolver, f *gqlexec.Field, rr *resolverRun) (any, error) {
 	gctx := &engine.GraphQL{Arguments: toJObject(f.Args)}
 	if f.Parent != nil {
 		gctx.Parent = toJObject(f.Parent)
@@ -450,11 +466,10 @@ func (s *Server) runResolver(ctx context.Context, x *exchange, g *syntheticGraph
 	if rr.answered.Load() > rr.budget {
 		return nil, errors.New(rv.typeName + "." + rv.field + ": the request's data source answers passed graphql-max-answer-bytes (" + strconv.FormatInt(rr.budget, 10) + ")")
 	}
-	rr.forkMu.Lock()
-	st := x.st.Fork()
-	rr.forkMu.Unlock()
+	st := newState()
 	defer st.Release()
 	policies.PrepareResolverState(st, gctx)
+	policies.SetEventPublisher(st, s.publisher(api))
 	timeout := g.timeout
 	if timeout <= 0 {
 		timeout = DefaultLimits.ResolverTimeout
@@ -464,10 +479,10 @@ func (s *Server) runResolver(ctx context.Context, x *exchange, g *syntheticGraph
 	coord := rv.typeName + "." + rv.field
 	if err := rv.block.Run(rctx, st); err != nil {
 		var secrets []string
-		if x.api.Plan != nil {
-			secrets = x.api.Plan.Secrets
+		if api.Plan != nil {
+			secrets = api.Plan.Secrets
 		}
-		s.log.Debug("GraphQL resolver failed", zap.String("api", x.api.Name), zap.String("field", coord),
+		s.log.Debug("GraphQL resolver failed", zap.String("api", api.Name), zap.String("field", coord),
 			zap.String("error", engine.Mask(err.Error(), secrets))) // a secret named value may stand in the URL's path
 		return nil, errors.New(coord + ": " + resolverFailure(err, rctx))
 	}

@@ -2,7 +2,9 @@ package gateway_test
 
 import (
 	"encoding/json"
+
 	"fmt"
+	"github.com/coder/websocket"
 	"net/http"
 	"net/url"
 	"strings"
@@ -409,11 +411,6 @@ func TestSyntheticGraphQLBackendEntity(t *testing.T) {
 	if seen := be.last.Load(); seen.path != "/api/blog/1" || seen.header.Get("X-Key") != "SECRET-data-key" {
 		t.Errorf("the data source got %s with X-Key %q", seen.path, seen.header.Get("X-Key"))
 	}
-	// A WebSocket upgrade (a subscription) is refused, not relayed.
-	resp, body = upgradeRequest(t, g.url+"/blog", http.Header{"Sec-WebSocket-Protocol": {"graphql-transport-ws"}})
-	if resp.StatusCode != 400 || !strings.Contains(body, "subscriptions") {
-		t.Errorf("upgrade: %d %s", resp.StatusCode, body)
-	}
 }
 
 // The API's own policy chooses no data source for the resolvers (each
@@ -454,5 +451,112 @@ func TestSyntheticGraphQLSecretInURL(t *testing.T) {
 	}
 	if len(g.logsNamed("GraphQL resolver failed")) != 1 {
 		t.Errorf("the failure was not logged once")
+	}
+}
+
+// Subscriptions: a WebSocket client (graphql-transport-ws) subscribed to
+// onUserCreated gets the answer of the createUser mutation's resolver,
+// whose http-response has publish-event (APIM's publish-event example).
+// The handshake goes through the API's inbound policy first.
+func TestSyntheticGraphQLSubscriptions(t *testing.T) {
+	be := blogBackend(t, nil)
+	dir := t.TempDir()
+	writeAPI(t, dir, "users", `type="graphql" path="/users"`, `<policies><inbound>
+  <choose>
+    <when condition="@(context.Request.Url.Scheme.StartsWith(&quot;ws&quot;) &amp;&amp; context.Request.Headers.GetValueOrDefault(&quot;X-Key&quot;,&quot;&quot;) != &quot;k&quot;)">
+      <return-response><set-status code="401" reason="no key" /></return-response>
+    </when>
+  </choose>
+</inbound></policies>`)
+	writeFile(t, dir, "users/schema.graphql", `type User {
+  id: Int!
+  name: String!
+}
+
+type Query {
+  users: [User]
+}
+
+type Mutation {
+    createUser(id: Int!, name: String!): User
+}
+
+type Subscription {
+    onUserCreated: User!
+}
+`)
+	writeFile(t, dir, "users/resolvers/Mutation.createUser.xml", `<http-data-source>
+    <http-request>
+        <set-method>POST</set-method>
+        <set-url>`+be.url+`/user/create</set-url>
+        <set-body template="liquid">{ "id" : {{body.arguments.id}}, "name" : "{{body.arguments.name}}"}</set-body>
+    </http-request>
+    <http-response>
+        <publish-event>
+            <targets>
+                <graphql-subscription id="onUserCreated" />
+            </targets>
+        </publish-event>
+    </http-response>
+</http-data-source>`)
+	g := startGateway(t, dir)
+
+	// The API's inbound policy runs on the handshake.
+	if resp, _ := upgradeRequest(t, g.url+"/users", http.Header{"Sec-WebSocket-Protocol": {"graphql-transport-ws"}}); resp.StatusCode != 401 {
+		t.Fatalf("upgrade without the key: %d", resp.StatusCode)
+	}
+	c := dial(t, g.ws+"/users", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: http.Header{"X-Key": {"k"}}})
+	defer c.CloseNow()
+	if c.Subprotocol() != "graphql-transport-ws" {
+		t.Fatalf("subprotocol %q", c.Subprotocol())
+	}
+	mustWrite(t, c, `{"type":"connection_init"}`)
+	if got := mustRead(t, c); got != `{"type":"connection_ack"}` {
+		t.Fatalf("ack: %s", got)
+	}
+	mustWrite(t, c, `{"type":"subscribe","id":"bad","payload":{"query":"subscription { nope { id } }"}}`)
+	if got := mustRead(t, c); !strings.Contains(got, `"type":"error","id":"bad"`) || !strings.Contains(got, `Cannot query field \"nope\"`) {
+		t.Fatalf("bad subscribe: %s", got)
+	}
+	mustWrite(t, c, `{"type":"subscribe","id":"1","payload":{"query":"subscription { onUserCreated { id name } }"}}`)
+	mustWrite(t, c, `{"type":"ping"}`) // answered after the subscribe is registered
+	if got := mustRead(t, c); got != `{"type":"pong"}` {
+		t.Fatalf("pong: %s", got)
+	}
+	resp, body := gqlPost(t, g, "/users", gqlBody(`mutation { createUser(id: 3, name: "ada") { id name } }`, `null`))
+	if resp.StatusCode != 200 || body != `{"data":{"createUser":{"id":7,"name":"ada"}}}` {
+		t.Fatalf("mutation: %d %s", resp.StatusCode, body)
+	}
+	if got := mustRead(t, c); got != `{"type":"next","id":"1","payload":{"data":{"onUserCreated":{"id":7,"name":"ada"}}}}` {
+		t.Fatalf("event: %s", got)
+	}
+	if seen := be.last.Load(); compactJSON(string(seen.body)) != `{"id":3,"name":"ada"}` {
+		t.Errorf("the data source got %s", seen.body)
+	}
+	mustWrite(t, c, `{"type":"complete","id":"1"}`)
+	mustWrite(t, c, `{"type":"subscribe","id":"2","payload":{"query":"query { users { id } }"}}`)
+	if got := mustRead(t, c); !strings.Contains(got, `"type":"error","id":"2"`) || !strings.Contains(got, "not a query") {
+		t.Fatalf("query over WebSocket: %s", got)
+	}
+	// A subscription in an HTTP request is a request error.
+	_, body = gqlPost(t, g, "/users", gqlBody(`subscription { onUserCreated { id } }`, `null`))
+	if !strings.Contains(body, "served over WebSocket") {
+		t.Errorf("HTTP subscription: %s", body)
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+
+	// Before connection_init, a subscribe closes the connection with 4401.
+	c2 := dial(t, g.ws+"/users", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: http.Header{"X-Key": {"k"}}})
+	defer c2.CloseNow()
+	mustWrite(t, c2, `{"type":"subscribe","id":"1","payload":{"query":"subscription { onUserCreated { id } }"}}`)
+	if cs := readUntilClose(t, c2); cs.code != 4401 {
+		t.Errorf("close %+v, want 4401", cs)
+	}
+
+	// The legacy graphql-ws protocol is not spoken: 4406.
+	c3 := dial(t, g.ws+"/users", &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}, HTTPHeader: http.Header{"X-Key": {"k"}}})
+	defer c3.CloseNow()
+	if cs := readUntilClose(t, c3); cs.code != 4406 {
+		t.Errorf("close %+v, want 4406", cs)
 	}
 }

@@ -125,6 +125,7 @@ type Server struct {
 	pending   pendingBodies // HTTP request bodies still arriving (slowbody.go)
 	grpcState               // gRPC backends' HTTP/2 client (grpc.go)
 	mcpState                // MCP servers' SDK handlers and SSE streams (mcp_local.go)
+	gqlHub    gqlHub        // synthetic GraphQL APIs' subscribers (graphql_subscriptions.go)
 
 	idPrefix string
 	idSeq    atomic.Uint64
@@ -363,10 +364,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveMCP(w, r, view, m) // mcp_local.go
 		return
 	}
-	if view.gql != nil && isUpgrade(r) { // a synthetic GraphQL API's subscription: graphql_synthetic.go
-		writeJSONError(w, http.StatusBadRequest, "API "+strconv.Quote(view.Name)+" is a synthetic GraphQL API: its subscriptions (WebSocket upgrades) are not served.")
-		return
-	}
+
 	s.serveHTTPAPI(w, r, view, m)
 }
 

@@ -19,9 +19,7 @@ var azureOnly = map[string]string{
 // notInTollgate are APIM policies a self-hosted gateway could run but
 // tollgate does not (yet): a load error naming what to do instead, as for
 // the Azure-only ones.
-var notInTollgate = map[string]string{
-	"publish-event": "GraphQL subscriptions of synthetic GraphQL APIs are not served (docs/graphql.md); run a GraphQL server and serve it as a pass-through GraphQL API",
-}
+var notInTollgate = map[string]string{}
 
 // refusedPolicy returns the Parse of an element tollgate refuses at
 // load (Azure-only, or not implemented): why, and what to use instead.

@@ -186,6 +186,7 @@ func TestNeverOptIn(t *testing.T) {
 		"get-authorization-context":       &getAuthorizationContext{},
 		"send-request":                    &sendRequest{},
 		"http-data-source":                &httpDataSource{},
+		"publish-event":                   &publishEvent{}, // resolvers only, never on an event loop
 		"publish-to-dapr":                 &publishToDapr{},
 		"invoke-dapr-binding":             &invokeDaprBinding{},
 		"send-service-bus-message":        &sendServiceBusMessage{},

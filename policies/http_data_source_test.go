@@ -103,10 +103,17 @@ func jobject(t *testing.T, text string) *csharp.JObject {
 // runResolver runs a compiled resolver as the gateway does and returns
 // the answer left in context.Response.
 func runResolver(t *testing.T, b engine.Block, parent, args string) (*engine.Response, error) {
+	return runResolverWith(t, b, parent, args, nil)
+}
+
+func runResolverWith(t *testing.T, b engine.Block, parent, args string, pub EventPublisher) (*engine.Response, error) {
 	t.Helper()
 	s := engine.AcquireState(&engine.Api{Name: "gql", Type: "graphql"})
 	defer s.Release()
 	PrepareResolverState(s, &engine.GraphQL{Parent: jobject(t, parent), Arguments: jobject(t, args)})
+	if pub != nil {
+		SetEventPublisher(s, pub)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := b.Run(ctx, s); err != nil {
@@ -153,15 +160,6 @@ func TestHTTPDataSourceDocExamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			text := string(src)
-			if tc.file == "publish-event.xml" {
-				// Subscriptions are not served: publish-event is a load
-				// error; the request part runs without it.
-				_, errs := compileResolver(testDeps(), text)
-				if len(errs) != 1 || !strings.Contains(errs.Error(), "resolver.xml:8:9: http-response/publish-event[1]: <publish-event> is not implemented by tollgate") {
-					t.Fatalf("publish-event: %v", errs)
-				}
-				text = text[:strings.Index(text, "<http-response>")] + "</http-data-source>"
-			}
 			if tc.file == "http-data-source-mutation.xml" {
 				// As written, C# refuses it: the statement lacks its ';'.
 				_, errs := compileResolver(testDeps(), text)
@@ -174,9 +172,22 @@ func TestHTTPDataSourceDocExamples(t *testing.T) {
 			if len(errs) > 0 {
 				t.Fatalf("load errors:\n%s", errs.Error())
 			}
-			resp, err := runResolver(t, b, tc.parent, tc.args)
+			var published []string
+			resp, err := runResolverWith(t, b, tc.parent, tc.args, func(target string, payload []byte) {
+				published = append(published, target+" "+string(payload))
+			})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.file == "publish-event.xml" {
+				if len(published) != 1 || published[0] != "onUserCreated "+tc.answer {
+					t.Errorf("published %q", published)
+				}
+				if pt := PublishTargets(b); len(pt) != 1 || pt[0].Field != "onUserCreated" || pt[0].Pos.Line != 10 {
+					t.Errorf("PublishTargets %+v", pt)
+				}
+			} else if len(published) != 0 {
+				t.Errorf("published %q", published)
 			}
 			got := ds.last(t)
 			if got.method != tc.method || got.url != tc.url {

@@ -141,6 +141,10 @@ func Registry(d Deps) engine.Registry {
 		"mock-response":       {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseMockResponse},
 		"set-method":          {Sections: engine.Inbound | engine.Backend | engine.OnError, Parse: k.parseSetMethod},
 		"http-data-source":    {Sections: engine.Resolver, Parse: k.parseHTTPDataSource},
+		// publish-event: only inside http-data-source's http-response, which
+		// compiles its children as outbound policies; a <policies> document's
+		// outbound section refuses it (publishEventOutside).
+		"publish-event": {Sections: engine.Outbound, Parse: k.parsePublishEvent},
 
 		"find-and-replace":      {Sections: engine.AllSections, Parse: k.parseFindAndReplace},
 		"json-to-xml":           {Sections: engine.Inbound | engine.Outbound | engine.OnError, Parse: k.parseJSONToXML},

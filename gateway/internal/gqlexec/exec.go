@@ -232,7 +232,7 @@ func Execute(ctx context.Context, schema *ast.Schema, p Params, resolvers Resolv
 		root = schema.Mutation
 	default:
 		return &Result{Errors: gqlerror.List{gqlerror.ErrorPosf(op.Position,
-			"subscriptions are not served by this gateway's synthetic GraphQL APIs")}}
+			"a subscription is served over WebSocket (graphql-transport-ws), not in an HTTP request")}}
 	}
 	if root == nil {
 		return &Result{Errors: gqlerror.List{gqlerror.ErrorPosf(op.Position, "the schema has no %s type", op.Operation)}}
@@ -816,4 +816,81 @@ func ErrorMessage(err error) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// Subscription is a validated subscription operation: Field is its root
+// field (the Subscription type's field events are published to), and
+// Event executes the operation's selection over one event's payload.
+type Subscription struct {
+	Field  string
+	schema *ast.Schema
+	doc    *ast.QueryDocument
+	op     *ast.OperationDefinition
+	vars   map[string]any
+	lim    Limits
+}
+
+// PrepareSubscription validates a subscription request. A request that is
+// no subscription, or fails validation or the limits, gives a Result with
+// its errors instead.
+func PrepareSubscription(schema *ast.Schema, p Params, lim Limits) (sub *Subscription, res *Result) {
+	lim = lim.withDefaults()
+	defer func() {
+		if r := recover(); r != nil {
+			sub, res = nil, &Result{Errors: gqlerror.List{gqlerror.Errorf("cannot execute the request: %v", r)}}
+		}
+	}()
+	doc, errs := gqlparser.LoadQuery(schema, p.Query)
+	if len(errs) > 0 {
+		return nil, &Result{Errors: errs}
+	}
+	op, err := pickOperation(doc, p.OperationName)
+	if err != nil {
+		return nil, &Result{Errors: gqlerror.List{err}}
+	}
+	if op.Operation != ast.Subscription || schema.Subscription == nil {
+		return nil, &Result{Errors: gqlerror.List{gqlerror.ErrorPosf(op.Position, "a WebSocket subscribe message carries a subscription, not a %s", op.Operation)}}
+	}
+	vars, verr := validator.VariableValues(schema, op, p.Variables)
+	if verr != nil {
+		var ge *gqlerror.Error
+		if errors.As(verr, &ge) {
+			return nil, &Result{Errors: gqlerror.List{ge}}
+		}
+		return nil, &Result{Errors: gqlerror.List{gqlerror.Errorf("%s", verr.Error())}}
+	}
+	e := &executor{schema: schema, doc: doc, vars: vars, lim: lim}
+	if err := e.checkLimits(schema.Subscription, op.SelectionSet); err != nil {
+		return nil, &Result{Errors: gqlerror.List{err}}
+	}
+	var keys []string
+	groups := map[string][]*ast.Field{}
+	e.collect(schema.Subscription, op.SelectionSet, &keys, groups, map[string]bool{})
+	if len(keys) != 1 || groups[keys[0]][0].Name == "__typename" {
+		return nil, &Result{Errors: gqlerror.List{gqlerror.ErrorPosf(op.Position, "a subscription selects exactly one field of %s", schema.Subscription.Name)}}
+	}
+	return &Subscription{Field: groups[keys[0]][0].Name, schema: schema, doc: doc, op: op, vars: vars, lim: lim}, nil
+}
+
+// Event executes the subscription over payload, the value of its root
+// field; resolvers resolve the fields below it.
+func (s *Subscription) Event(ctx context.Context, payload any, resolvers Resolvers) *Result {
+	root := s.schema.Subscription
+	wrapped := func(typ, field string) Resolver {
+		if typ == root.Name && field == s.Field {
+			return func(context.Context, *Field) (any, error) { return payload, nil }
+		}
+		if resolvers == nil {
+			return nil
+		}
+		return resolvers(typ, field)
+	}
+	e := &executor{ctx: ctx, schema: s.schema, doc: s.doc, vars: s.vars, resolvers: wrapped, lim: s.lim,
+		sem: make(chan struct{}, s.lim.Concurrency)}
+	data, ok := e.selectionSet(root, nil, s.op.SelectionSet, nil, false)
+	res := &Result{HasData: true, Errors: e.errs}
+	if ok {
+		res.Data = data
+	}
+	return res
 }

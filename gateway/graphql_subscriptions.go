@@ -1,0 +1,328 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"go.uber.org/zap"
+
+	"tollgate/engine"
+	"tollgate/gateway/internal/gqlexec"
+	"tollgate/gateway/wsproxy"
+	"tollgate/policies"
+)
+
+// Subscriptions of synthetic GraphQL APIs (docs/graphql.md): a WebSocket
+// upgrade to the API goes through the WebSocket data path as any
+// WebSocket API's handshake (its inbound policy, origin check, limits),
+// and its "backend" is in process: the dial is a net.Pipe whose other end
+// this file serves with the graphql-transport-ws protocol. A subscribe
+// message registers with the server's hub for its root field; publish-event
+// in a resolver's http-response (a mutation's, typically) hands the
+// resolver's answer to the hub, which runs each subscriber's selection over
+// it and sends the result as a "next" message. Events are per process: with
+// replicas, a subscriber hears the mutations its own replica ran.
+
+// graphqlSubQueue is how many events may wait for one subscription; a
+// subscriber slower than that loses events (each one lost is logged).
+const graphqlSubQueue = 64
+
+// gqlHub is the subscribers of every synthetic API, by API name and
+// Subscription field; it outlives configuration snapshots.
+type gqlHub struct {
+	mu   sync.Mutex
+	subs map[string]map[*gqlSub]struct{}
+}
+
+type gqlSub struct {
+	events chan []byte
+}
+
+func hubKey(api, field string) string { return api + "\x00" + field }
+
+func (h *gqlHub) add(api, field string, sub *gqlSub) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.subs == nil {
+		h.subs = map[string]map[*gqlSub]struct{}{}
+	}
+	k := hubKey(api, field)
+	if h.subs[k] == nil {
+		h.subs[k] = map[*gqlSub]struct{}{}
+	}
+	h.subs[k][sub] = struct{}{}
+}
+
+func (h *gqlHub) remove(api, field string, sub *gqlSub) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	k := hubKey(api, field)
+	delete(h.subs[k], sub)
+	if len(h.subs[k]) == 0 {
+		delete(h.subs, k)
+	}
+}
+
+// publish hands payload to every subscriber of the field; it never waits.
+func (h *gqlHub) publish(api, field string, payload []byte) (delivered, dropped int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for sub := range h.subs[hubKey(api, field)] {
+		select {
+		case sub.events <- payload:
+			delivered++
+		default:
+			dropped++
+		}
+	}
+	return delivered, dropped
+}
+
+// graphqlDialer is the WebSocket "backend" of a synthetic API: every dial
+// is a pipe served by serveGraphQLWS for that API.
+func (s *Server) graphqlDialer(api *API) *wsproxy.Dialer {
+	return wsproxy.NewDialer(&http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) {
+		a, b := net.Pipe()
+		go s.serveGraphQLPipe(api, b)
+		return a, nil
+	}})
+}
+
+// oneConn is a listener that accepts one connection.
+type oneConn struct {
+	c    net.Conn
+	once sync.Once
+}
+
+func (l *oneConn) Accept() (net.Conn, error) {
+	var c net.Conn
+	l.once.Do(func() { c = l.c })
+	if c == nil {
+		return nil, io.EOF
+	}
+	return c, nil
+}
+func (l *oneConn) Close() error   { return nil }
+func (l *oneConn) Addr() net.Addr { return pipeAddr{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "graphql" }
+
+func (s *Server) serveGraphQLPipe(api *API, c net.Conn) {
+	srv := &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveGraphQLWS(w, r, api) }),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          zap.NewStdLog(s.log),
+	}
+	_ = srv.Serve(&oneConn{c: c}) // returns after the one connection is accepted; the handler goes on
+}
+
+// gqlMsg is a graphql-transport-ws message.
+type gqlMsg struct {
+	Type    string          `json:"type"`
+	ID      string          `json:"id,omitempty"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// serveGraphQLWS speaks graphql-transport-ws with one client.
+func (s *Server) serveGraphQLWS(w http.ResponseWriter, r *http.Request, api *API) {
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:       []string{"graphql-transport-ws"},
+		InsecureSkipVerify: true, // the gateway checked the client's Origin (allowed-origins)
+	})
+	if err != nil {
+		return
+	}
+	if conn.Subprotocol() != "graphql-transport-ws" {
+		conn.Close(4406, "Subprotocol not acceptable: this gateway speaks graphql-transport-ws")
+		return
+	}
+	conn.SetReadLimit(api.Limits.MaxMessageSize)
+	ctx, cancel := context.WithCancel(s.baseCtx) // not r's: the handler's request is over once accepted
+	defer cancel()
+	c := &gqlConn{s: s, api: api, conn: conn, ctx: ctx, subs: map[string]func(){}}
+	defer c.end()
+	for {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			return
+		}
+		var m gqlMsg
+		if json.Unmarshal(data, &m) != nil || m.Type == "" {
+			conn.Close(4400, "Invalid message")
+			return
+		}
+		if code, reason := c.handle(m); code != 0 {
+			conn.Close(code, reason)
+			return
+		}
+	}
+}
+
+type gqlConn struct {
+	s     *Server
+	api   *API
+	conn  *websocket.Conn
+	ctx   context.Context
+	wmu   sync.Mutex
+	acked bool
+	mu    sync.Mutex
+	subs  map[string]func() // id -> stop
+	wg    sync.WaitGroup
+}
+
+func (c *gqlConn) send(m any) {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.conn.Write(c.ctx, websocket.MessageText, data)
+}
+
+// handle is one client message; a non-zero code closes the connection.
+func (c *gqlConn) handle(m gqlMsg) (websocket.StatusCode, string) {
+	switch m.Type {
+	case "connection_init":
+		if c.acked {
+			return 4429, "Too many initialisation requests"
+		}
+		c.acked = true
+		c.send(gqlMsg{Type: "connection_ack"})
+	case "ping":
+		c.send(gqlMsg{Type: "pong"})
+	case "pong":
+	case "subscribe":
+		if !c.acked {
+			return 4401, "Unauthorized"
+		}
+		if m.ID == "" {
+			return 4400, "subscribe needs an id"
+		}
+		c.mu.Lock()
+		_, dup := c.subs[m.ID]
+		c.mu.Unlock()
+		if dup {
+			return 4409, "Subscriber for " + m.ID + " already exists"
+		}
+		var p struct {
+			Query         string         `json:"query"`
+			OperationName string         `json:"operationName"`
+			Variables     map[string]any `json:"variables"`
+		}
+		if err := decodeJSON(m.Payload, &p); err != nil {
+			return 4400, "Invalid subscribe payload"
+		}
+		g := c.api.gql
+		sub, res := gqlexec.PrepareSubscription(g.schema, gqlexec.Params{Query: p.Query, OperationName: p.OperationName, Variables: p.Variables}, g.limits)
+		if res != nil {
+			errs, _ := json.Marshal(res.Errors)
+			c.send(gqlMsg{Type: "error", ID: m.ID, Payload: errs})
+			return 0, ""
+		}
+		c.start(m.ID, sub)
+	case "complete":
+		c.mu.Lock()
+		stop := c.subs[m.ID]
+		delete(c.subs, m.ID)
+		c.mu.Unlock()
+		if stop != nil {
+			stop()
+		}
+	default:
+		return 4400, "Unknown message type " + strconv.Quote(m.Type)
+	}
+	return 0, ""
+}
+
+// start registers a subscription with the hub and delivers its events.
+func (c *gqlConn) start(id string, sub *gqlexec.Subscription) {
+	hs := &gqlSub{events: make(chan []byte, graphqlSubQueue)}
+	api := c.api
+	c.s.gqlHub.add(api.Name, sub.Field, hs)
+	done := make(chan struct{})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			c.s.gqlHub.remove(api.Name, sub.Field, hs)
+			close(done)
+		})
+	}
+	c.mu.Lock()
+	c.subs[id] = stop
+	c.mu.Unlock()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-c.ctx.Done():
+				return
+			case data := <-hs.events:
+				var payload any
+				if len(data) > 0 && decodeJSON(data, &payload) != nil {
+					payload = string(data)
+				}
+				rr := &resolverRun{budget: api.Limits.GraphQLMaxAnswerBytes}
+				g := api.gql
+				res := sub.Event(c.ctx, payload, func(typ, field string) gqlexec.Resolver {
+					rv := g.resolvers[typ+"."+field]
+					if rv == nil {
+						return nil
+					}
+					return func(ctx context.Context, f *gqlexec.Field) (any, error) {
+						return c.s.runResolver(ctx, api, c.freshState, g, rv, f, rr)
+					}
+				})
+				body, err := json.Marshal(res)
+				if err != nil {
+					continue
+				}
+				c.send(gqlMsg{Type: "next", ID: id, Payload: body})
+			}
+		}
+	}()
+}
+
+// freshState is a resolver's State under a subscription: the handshake's
+// is gone, so it starts with no variables.
+func (c *gqlConn) freshState() *engine.State {
+	return engine.AcquireState(c.api.Info)
+}
+
+// end stops every subscription of the connection.
+func (c *gqlConn) end() {
+	c.mu.Lock()
+	stops := make([]func(), 0, len(c.subs))
+	for _, stop := range c.subs {
+		stops = append(stops, stop)
+	}
+	c.subs = map[string]func(){}
+	c.mu.Unlock()
+	for _, stop := range stops {
+		stop()
+	}
+	c.wg.Wait()
+}
+
+// publisher is what publish-event calls in a resolver of api.
+func (s *Server) publisher(api *API) policies.EventPublisher {
+	return func(target string, payload []byte) {
+		if _, dropped := s.gqlHub.publish(api.Name, target, payload); dropped > 0 {
+			s.log.Warn("GraphQL subscription events dropped (subscribers too slow)", zap.String("api", api.Name),
+				zap.String("field", target), zap.Int("dropped", dropped))
+		}
+	}
+}
