@@ -37,6 +37,7 @@ type Mutation {
   add(n: Int!): Int
   log: [Int]
 }
+type Subscription { onEvent: Character! }
 input Filter { q: String = "all", limit: Int }
 enum Episode { NEWHOPE EMPIRE JEDI }
 interface Character { id: ID! name: String! }
@@ -176,8 +177,8 @@ func TestExecute(t *testing.T) {
 			want: `{"errors":[{"message":"the query selects more than 3 fields (fragments expanded)","locations":[{"line":1,"column":30}]}]}`},
 		{name: "resolver call limit", query: `mutation { a: add(n: 1) b: add(n: 2) c: add(n: 3) }`, lim: Limits{MaxResolverCalls: 2},
 			want: `{"data":{"a":1,"b":2,"c":null},"errors":[{"message":"the request needs more than 2 resolver calls","path":["c"],"locations":[{"line":1,"column":38}]}]}`},
-		{name: "subscriptions are refused", query: `subscription { x }`,
-			want: `{"errors":[{"message":"Schema does not support operation type \"subscription\"","locations":[{"line":1,"column":1}]}]}`},
+		{name: "a subscription is not executed as a request", query: `subscription { onEvent { id } }`,
+			want: `{"errors":[{"message":"a subscription is served over WebSocket (graphql-transport-ws), not in an HTTP request","locations":[{"line":1,"column":1}]}]}`},
 		{name: "default resolver reads the parent", query: `{ nested { value inner { value inner { value inner { value } } } } }`,
 			want: `{"data":{"nested":{"value":1,"inner":{"value":2,"inner":{"value":3,"inner":null}}}}}`},
 	}
@@ -268,7 +269,7 @@ func TestIntrospection(t *testing.T) {
 		t.Fatalf("%v: %s", err, b)
 	}
 	d := out.Data
-	if d.Schema.QueryType.Name != "Query" || d.Schema.MutationType.Name != "Mutation" || d.Schema.SubscriptionType != nil {
+	if d.Schema.QueryType.Name != "Query" || d.Schema.MutationType.Name != "Mutation" || d.Schema.SubscriptionType == nil || d.Schema.SubscriptionType.Name != "Subscription" {
 		t.Errorf("root types: %s", b)
 	}
 	kinds := map[string]string{}
@@ -371,6 +372,7 @@ func FuzzExecute(f *testing.F) {
 	f.Add(`{ __schema { types { name fields { name } } } }`, ``)
 	f.Add(`fragment A on Query { count ...A } { ...A }`, ``)
 	f.Add(`mutation { add(n: 1) }`, `{"n": [1,2]}`)
+	f.Add(`subscription { onEvent { id name ... on Droid { primaryFunction } } }`, `{"id": "1", "name": "x", "__typename": "Droid"}`)
 	s := schema(f)
 	f.Fuzz(func(t *testing.T, query, vars string) {
 		var v map[string]any
@@ -391,5 +393,55 @@ func FuzzExecute(f *testing.F) {
 		if !res.HasData && len(res.Errors) == 0 {
 			t.Fatal("neither data nor errors")
 		}
+		// The same text as a subscription, its event the variables.
+		sub, sres := PrepareSubscription(s, Params{Query: query, Variables: v}, Limits{MaxFields: 200})
+		if (sub == nil) == (sres == nil) {
+			t.Fatal("PrepareSubscription gives a subscription or errors")
+		}
+		if sub != nil {
+			ev := sub.Event(context.Background(), map[string]any(v), testResolvers(&calls, &order, &mu))
+			if _, err := json.Marshal(ev); err != nil {
+				t.Fatalf("marshal: %v", err)
+			}
+		}
 	})
+}
+
+// A subscription is validated once, then each event is executed over its
+// payload: the root field's value.
+func TestSubscription(t *testing.T) {
+	s := schema(t)
+	for _, tc := range []struct {
+		name, query, payload, want, wantErr string
+	}{
+		{name: "event through an interface", query: `subscription { onEvent { id ... on Droid { primaryFunction } } }`,
+			payload: `{"__typename":"Droid","id":"2","primaryFunction":"Astromech"}`,
+			want:    `{"data":{"onEvent":{"id":"2","primaryFunction":"Astromech"}}}`},
+		{name: "a null event for a non-null field", query: `subscription { onEvent { id } }`, payload: `null`,
+			want: `{"data":null,"errors":[{"message":"Cannot return null for non-nullable field Subscription.onEvent","path":["onEvent"],"locations":[{"line":1,"column":16}]}]}`},
+		{name: "a query is no subscription", query: `{ count }`, wantErr: "a WebSocket subscribe message carries a subscription, not a query"},
+		{name: "two root fields", query: `subscription { a: onEvent { id } b: onEvent { id } }`, wantErr: "a subscription selects exactly one field of Subscription"},
+		{name: "invalid", query: `subscription { onEvent { nope } }`, wantErr: `Cannot query field \"nope\"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sub, res := PrepareSubscription(s, Params{Query: tc.query}, Limits{})
+			if tc.wantErr != "" {
+				b, _ := json.Marshal(res)
+				if sub != nil || !strings.Contains(string(b), tc.wantErr) {
+					t.Fatalf("got %s, want %q", b, tc.wantErr)
+				}
+				return
+			}
+			if res != nil {
+				t.Fatalf("errors: %v", res.Errors)
+			}
+			if sub.Field != "onEvent" {
+				t.Errorf("field %q", sub.Field)
+			}
+			b, _ := json.Marshal(sub.Event(context.Background(), jsonValue(tc.payload), nil))
+			if string(b) != tc.want {
+				t.Errorf("got %s\nwant %s", b, tc.want)
+			}
+		})
+	}
 }
