@@ -211,15 +211,17 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 	defer func() { clear(dh.h); dh.xf = [3]string{}; dialHeaderPool.Put(dh) }() // Dial keeps nothing of it
 	hdr := dh.h
 	dialer := s.dialer
-	if x.api.gql != nil {
-		dialer = s.graphqlDialer(x.api) // a synthetic GraphQL API's subscriptions, in process (graphql_subscriptions.go)
-	}
 	dialHeaders(dh, st.Context().Request.Headers, r)
 	if x.be != nil {
 		backendCredentials(x.be, hdr)
 		if x.be.dialer != nil {
 			dialer = x.be.dialer // its own TLS settings
 		}
+	}
+	if x.api.gql != nil {
+		// A synthetic GraphQL API's subscriptions are served in process
+		// (graphql_subscriptions.go), whatever backend a policy chose.
+		dialer = s.graphqlDialer(x.api)
 	}
 	var endDial func(*http.Response, error)
 	if s.tel != nil {
