@@ -298,8 +298,9 @@ func (c *gqlConn) start(id string, sub *gqlexec.Subscription) {
 
 // freshState is a resolver's State under a subscription: the handshake's
 // is gone, so it starts with no variables.
-func (c *gqlConn) freshState() *engine.State {
-	return engine.AcquireState(c.api.Info)
+func (c *gqlConn) freshState() (*engine.State, func()) {
+	st := engine.AcquireState(c.api.Info)
+	return st, st.Release
 }
 
 // end stops every subscription of the connection.

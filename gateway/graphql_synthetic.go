@@ -323,10 +323,15 @@ func (s *Server) graphqlRoundTrip(r *http.Request, x *exchange) (*http.Response,
 			return nil
 		}
 		return func(ctx context.Context, f *gqlexec.Field) (any, error) {
-			return s.runResolver(ctx, x.api, func() *engine.State {
+			return s.runResolver(ctx, x.api, func() (*engine.State, func()) {
 				rr.forkMu.Lock()
 				defer rr.forkMu.Unlock()
-				return x.st.Fork()
+				st := x.st.Fork()
+				return st, func() { // its trace steps join the request's (a traced request shows its resolvers)
+					rr.forkMu.Lock()
+					defer rr.forkMu.Unlock()
+					x.st.Discard(st)
+				}
 			}, g, rv, f, rr)
 		}
 	}
@@ -458,7 +463,7 @@ type resolverRun struct {
 // WebSocket subscription a fresh one), whose request is the resolver's
 // (policies.PrepareResolverState), with context.GraphQL set and
 // publish-event's publisher.
-func (s *Server) runResolver(ctx context.Context, api *API, newState func() *engine.State, g *syntheticGraphQL, rv *graphqlResolver, f *gqlexec.Field, rr *resolverRun) (any, error) {
+func (s *Server) runResolver(ctx context.Context, api *API, newState func() (*engine.State, func()), g *syntheticGraphQL, rv *graphqlResolver, f *gqlexec.Field, rr *resolverRun) (any, error) {
 	gctx := &engine.GraphQL{Arguments: toJObject(f.Args)}
 	if f.Parent != nil {
 		gctx.Parent = toJObject(f.Parent)
@@ -466,8 +471,8 @@ func (s *Server) runResolver(ctx context.Context, api *API, newState func() *eng
 	if rr.answered.Load() > rr.budget {
 		return nil, errors.New(rv.typeName + "." + rv.field + ": the request's data source answers passed graphql-max-answer-bytes (" + strconv.FormatInt(rr.budget, 10) + ")")
 	}
-	st := newState()
-	defer st.Release()
+	st, release := newState()
+	defer release()
 	policies.PrepareResolverState(st, gctx)
 	policies.SetEventPublisher(st, s.publisher(api))
 	timeout := g.timeout

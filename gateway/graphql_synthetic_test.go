@@ -560,3 +560,25 @@ type Subscription {
 		t.Errorf("close %+v, want 4406", cs)
 	}
 }
+
+// trace="true": a request's trace shows its resolvers' steps, secrets
+// redacted.
+func TestSyntheticGraphQLTrace(t *testing.T) {
+	be := blogBackend(t, nil)
+	dir := t.TempDir()
+	writeAPI(t, dir, "blog", `type="graphql" path="/blog" trace="true"`, "")
+	writeFile(t, dir, "blog/schema.graphql", blogSchema)
+	writeResolver(t, dir, "blog", "Query.text", be.url+"/text?access_token=SECRET-token", `
+    <http-response><set-body>@(context.Response.Body.As<string>().ToUpper())</set-body></http-response>`)
+	g := startGateway(t, dir)
+	if _, body := gqlPost(t, g, "/blog", gqlBody(`{ text }`, `null`)); body != `{"data":{"text":"PLAIN WORDS"}}` {
+		t.Fatalf("%s", body)
+	}
+	waitFor(t, "a policy trace line", func() bool { return len(g.logsNamed("policy trace")) >= 1 })
+	text := fmt.Sprintf("%+v", g.logsNamed("policy trace")[0].ContextMap()["steps"])
+	for _, want := range []string{"set-url", "http-response/set-body[1]", "access_token=REDACTED"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("trace %s lacks %q", text, want)
+		}
+	}
+}
