@@ -445,3 +445,113 @@ func TestSubscription(t *testing.T) {
 		})
 	}
 }
+
+// The introspection query GraphQL tools send (graphql-js's
+// getIntrospectionQuery with descriptions) runs within the default limits.
+const introspectionQuery = `
+    query IntrospectionQuery {
+      __schema {
+        queryType { name }
+        mutationType { name }
+        subscriptionType { name }
+        types {
+          ...FullType
+        }
+        directives {
+          name
+          description
+          locations
+          args {
+            ...InputValue
+          }
+        }
+      }
+    }
+
+    fragment FullType on __Type {
+      kind
+      name
+      description
+      fields(includeDeprecated: true) {
+        name
+        description
+        args {
+          ...InputValue
+        }
+        type {
+          ...TypeRef
+        }
+        isDeprecated
+        deprecationReason
+      }
+      inputFields {
+        ...InputValue
+      }
+      interfaces {
+        ...TypeRef
+      }
+      enumValues(includeDeprecated: true) {
+        name
+        description
+        isDeprecated
+        deprecationReason
+      }
+      possibleTypes {
+        ...TypeRef
+      }
+    }
+
+    fragment InputValue on __InputValue {
+      name
+      description
+      type { ...TypeRef }
+      defaultValue
+    }
+
+    fragment TypeRef on __Type {
+      kind
+      name
+      ofType {
+        kind
+        name
+        ofType {
+          kind
+          name
+          ofType {
+            kind
+            name
+            ofType {
+              kind
+              name
+              ofType {
+                kind
+                name
+                ofType {
+                  kind
+                  name
+                  ofType {
+                    kind
+                    name
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+`
+
+func TestIntrospectionQueryOfTools(t *testing.T) {
+	res := Execute(context.Background(), schema(t), Params{Query: introspectionQuery}, nil, Limits{})
+	if len(res.Errors) > 0 || !res.HasData {
+		t.Fatalf("errors: %v", res.Errors)
+	}
+	b, _ := json.Marshal(res)
+	for _, want := range []string{`"name":"Character","description":null,"fields":[`, `"possibleTypes":[{"kind":"OBJECT","name":"Human","ofType":null}`,
+		`{"kind":"NON_NULL","name":null,"ofType":{"kind":"LIST","name":null,"ofType":{"kind":"NON_NULL","name":null,"ofType":{"kind":"SCALAR","name":"ID","ofType":null}}}}`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the answer lacks %s", want)
+		}
+	}
+}
