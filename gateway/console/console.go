@@ -231,6 +231,9 @@ func (c *Console) apis(w http.ResponseWriter, r *http.Request) {
 			if a.Workspace != nil {
 				av.Workspace = a.Workspace.Id
 			}
+			if g := a.SyntheticGraphQL(); g != "" { // a synthetic GraphQL API: its resolvers (docs/graphql.md)
+				av.Backend = g
+			}
 			if t := a.MCPTarget(); t != "" { // an MCP server: its tools, or its backend
 				av.Backend, av.Tools = c.srv.MaskSecrets(t), a.MCPTools()
 			}
