@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,9 +171,25 @@ func parseChildrenIn(p *engine.Parser, allowed []string, sec engine.Section) eng
 
 func parseChildrenOf(p *engine.Parser, m *engine.Node, allowed []string, sec engine.Section) engine.Block {
 	for _, a := range allowed {
-		if a == m.Name {
-			return p.BlockIn([]*engine.Node{m}, sec)
+		if a != m.Name {
+			continue
 		}
+		b := p.BlockIn([]*engine.Node{m}, sec)
+		if m.Name != "include-fragment" {
+			return b
+		}
+		// A fragment's policies stand where it is included: each must be
+		// one this part allows.
+		kept := b[:0]
+		for _, c := range b {
+			if c.Name == "include-fragment" || !slices.Contains(allowed, c.Name) {
+				p.ErrorAt(c.Pos, "<%s> (from fragment %q) is not allowed inside <%s> of <http-data-source> (allowed: %s)",
+					c.Name, m.Attr("fragment-id").Value, p.Node().Name, strings.Join(allowed, ", "))
+				continue
+			}
+			kept = append(kept, c)
+		}
+		return kept
 	}
 	c := p.Child(m)
 	c.Errorf("<%s> is not allowed inside <%s> of <http-data-source> (allowed: %s)", m.Name, p.Node().Name, strings.Join(allowed, ", "))

@@ -331,3 +331,53 @@ func FuzzHTTPDataSource(f *testing.F) {
 		_ = b.Run(ctx, s)
 	})
 }
+
+// include-fragment inside http-request and http-response: the fragment's
+// policies take their place, checked against the part's allowed children.
+func TestHTTPDataSourceFragments(t *testing.T) {
+	ds := newDataSource(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"user":"`+r.Header.Get("X-Tenant")+`"}`)
+	})
+	read := func(name, src string) *engine.Node {
+		n, err := engine.Read(name, []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	frags := map[string]*engine.Node{
+		"tenant":  read("tenant.xml", `<fragment><set-header name="X-Tenant" exists-action="override"><value>contoso</value></set-header></fragment>`),
+		"rename":  read("rename.xml", `<fragment><find-and-replace from="user" to="name" /></fragment>`),
+		"illegal": read("illegal.xml", `<fragment><rate-limit calls="1" renewal-period="1" /></fragment>`),
+	}
+	compileWith := func(src string) (engine.Block, engine.ErrorList) {
+		root, err := engine.Read("resolver.xml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := engine.NewCompiler(Registry(Deps{Store: testDeps().Store, HTTPClient: ds.client()}), nil)
+		c.Fragments = frags
+		b := c.CompileResolver(root, "resolver")
+		return b, c.Errors()
+	}
+	b, errs := compileWith(`<http-data-source>
+    <http-request><set-url>https://data.example/u</set-url><include-fragment fragment-id="tenant" /></http-request>
+    <http-response><include-fragment fragment-id="rename" /></http-response>
+</http-data-source>`)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	resp, err := runResolver(t, b, "", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, _ := resp.Body.AsString(); body != `{"name":"contoso"}` {
+		t.Errorf("answer %s", body)
+	}
+	_, errs = compileWith(`<http-data-source>
+    <http-request><set-url>https://data.example/u</set-url><include-fragment fragment-id="illegal" /></http-request>
+</http-data-source>`)
+	if len(errs) != 1 || !strings.Contains(errs.Error(), `illegal.xml:1:11: http-request: <rate-limit> (from fragment "illegal") is not allowed inside <http-request>`) {
+		t.Errorf("a fragment with a policy http-request does not allow: %v", errs)
+	}
+}
