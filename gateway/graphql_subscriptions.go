@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,20 +137,21 @@ type gqlMsg struct {
 // serveGraphQLWS speaks graphql-transport-ws with one client.
 func (s *Server) serveGraphQLWS(w http.ResponseWriter, r *http.Request, api *API) {
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		Subprotocols:       []string{"graphql-transport-ws"},
+		Subprotocols:       []string{"graphql-transport-ws", "graphql-ws"},
 		InsecureSkipVerify: true, // the gateway checked the client's Origin (allowed-origins)
 	})
 	if err != nil {
 		return
 	}
-	if conn.Subprotocol() != "graphql-transport-ws" {
-		conn.Close(4406, "Subprotocol not acceptable: this gateway speaks graphql-transport-ws")
+	legacy := conn.Subprotocol() == "graphql-ws" // subscriptions-transport-ws: start/data/stop
+	if conn.Subprotocol() == "" {
+		conn.Close(4406, "Subprotocol not acceptable: this gateway speaks graphql-transport-ws and graphql-ws")
 		return
 	}
 	conn.SetReadLimit(api.Limits.MaxMessageSize)
 	ctx, cancel := context.WithCancel(s.baseCtx) // not r's: the handler's request is over once accepted
 	defer cancel()
-	c := &gqlConn{s: s, api: api, conn: conn, ctx: ctx, subs: map[string]func(){}}
+	c := &gqlConn{s: s, api: api, conn: conn, ctx: ctx, subs: map[string]func(){}, legacy: legacy}
 	defer c.end()
 	for {
 		_, data, err := conn.Read(ctx)
@@ -175,9 +177,13 @@ type gqlConn struct {
 	ctx   context.Context
 	wmu   sync.Mutex
 	acked bool
-	mu    sync.Mutex
-	subs  map[string]func() // id -> stop
-	wg    sync.WaitGroup
+	// legacy: the graphql-ws subprotocol (subscriptions-transport-ws):
+	// start, data, stop and connection_terminate for subscribe, next,
+	// complete and a close.
+	legacy bool
+	mu     sync.Mutex
+	subs   map[string]func() // id -> stop
+	wg     sync.WaitGroup
 }
 
 func (c *gqlConn) send(m any) {
@@ -190,15 +196,31 @@ func (c *gqlConn) send(m any) {
 	_ = c.conn.Write(c.ctx, websocket.MessageText, data)
 }
 
+// legacyTypes are graphql-ws's client message types in
+// graphql-transport-ws's words.
+var legacyTypes = map[string]string{"start": "subscribe", "stop": "complete", "connection_terminate": "terminate"}
+
 // handle is one client message; a non-zero code closes the connection.
 func (c *gqlConn) handle(m gqlMsg) (websocket.StatusCode, string) {
+	if c.legacy {
+		if t, ok := legacyTypes[m.Type]; ok {
+			m.Type = t
+		} else if m.Type == "subscribe" || m.Type == "complete" || m.Type == "ping" || m.Type == "pong" {
+			m.Type = "unknown:" + m.Type
+		}
+	}
 	switch m.Type {
+	case "terminate":
+		return websocket.StatusNormalClosure, ""
 	case "connection_init":
 		if c.acked {
 			return 4429, "Too many initialisation requests"
 		}
 		c.acked = true
 		c.send(gqlMsg{Type: "connection_ack"})
+		if c.legacy {
+			c.send(gqlMsg{Type: "ka"})
+		}
 	case "ping":
 		c.send(gqlMsg{Type: "pong"})
 	case "pong":
@@ -227,6 +249,9 @@ func (c *gqlConn) handle(m gqlMsg) (websocket.StatusCode, string) {
 		sub, res := gqlexec.PrepareSubscription(g.schema, gqlexec.Params{Query: p.Query, OperationName: p.OperationName, Variables: p.Variables}, g.limits)
 		if res != nil {
 			errs, _ := json.Marshal(res.Errors)
+			if c.legacy && len(res.Errors) > 0 {
+				errs, _ = json.Marshal(res.Errors[0]) // graphql-ws's error payload is one error
+			}
 			c.send(gqlMsg{Type: "error", ID: m.ID, Payload: errs})
 			return 0, ""
 		}
@@ -238,9 +263,12 @@ func (c *gqlConn) handle(m gqlMsg) (websocket.StatusCode, string) {
 		c.mu.Unlock()
 		if stop != nil {
 			stop()
+			if c.legacy {
+				c.send(gqlMsg{Type: "complete", ID: m.ID})
+			}
 		}
 	default:
-		return 4400, "Unknown message type " + strconv.Quote(m.Type)
+		return 4400, "Unknown message type " + strconv.Quote(strings.TrimPrefix(m.Type, "unknown:"))
 	}
 	return 0, ""
 }
@@ -290,7 +318,11 @@ func (c *gqlConn) start(id string, sub *gqlexec.Subscription) {
 				if err != nil {
 					continue
 				}
-				c.send(gqlMsg{Type: "next", ID: id, Payload: body})
+				next := "next"
+				if c.legacy {
+					next = "data"
+				}
+				c.send(gqlMsg{Type: next, ID: id, Payload: body})
 			}
 		}
 	}()

@@ -553,11 +553,42 @@ type Subscription {
 		t.Errorf("close %+v, want 4401", cs)
 	}
 
-	// The legacy graphql-ws protocol is not spoken: 4406.
-	c3 := dial(t, g.ws+"/users", &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}, HTTPHeader: http.Header{"X-Key": {"k"}}})
+	// A subprotocol neither graphql-transport-ws nor graphql-ws: 4406.
+	c3 := dial(t, g.ws+"/users", &websocket.DialOptions{Subprotocols: []string{"mqtt"}, HTTPHeader: http.Header{"X-Key": {"k"}}})
 	defer c3.CloseNow()
 	if cs := readUntilClose(t, c3); cs.code != 4406 {
 		t.Errorf("close %+v, want 4406", cs)
+	}
+
+	// The legacy graphql-ws protocol (subscriptions-transport-ws): start,
+	// data, stop, complete.
+	c4 := dial(t, g.ws+"/users", &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}, HTTPHeader: http.Header{"X-Key": {"k"}}})
+	defer c4.CloseNow()
+	mustWrite(t, c4, `{"type":"connection_init","payload":{}}`)
+	if got := mustRead(t, c4); got != `{"type":"connection_ack"}` {
+		t.Fatalf("legacy ack: %s", got)
+	}
+	if got := mustRead(t, c4); got != `{"type":"ka"}` {
+		t.Fatalf("legacy ka: %s", got)
+	}
+	mustWrite(t, c4, `{"type":"start","id":"a","payload":{"query":"subscription { onUserCreated { name } }"}}`)
+	mustWrite(t, c4, `{"type":"start","id":"b","payload":{"query":"subscription { nope }"}}`) // answered after a is registered
+	if got := mustRead(t, c4); !strings.HasPrefix(got, `{"type":"error","id":"b","payload":{"message":`) {
+		t.Fatalf("legacy error: %s", got)
+	}
+	if resp, body := gqlPost(t, g, "/users", gqlBody(`mutation { createUser(id: 4, name: "bob") { id } }`, `null`)); resp.StatusCode != 200 {
+		t.Fatalf("mutation: %d %s", resp.StatusCode, body)
+	}
+	if got := mustRead(t, c4); got != `{"type":"data","id":"a","payload":{"data":{"onUserCreated":{"name":"bob"}}}}` {
+		t.Fatalf("legacy data: %s", got)
+	}
+	mustWrite(t, c4, `{"type":"stop","id":"a"}`)
+	if got := mustRead(t, c4); got != `{"type":"complete","id":"a"}` {
+		t.Fatalf("legacy complete: %s", got)
+	}
+	mustWrite(t, c4, `{"type":"connection_terminate"}`)
+	if cs := readUntilClose(t, c4); cs.code != websocket.StatusNormalClosure {
+		t.Errorf("terminate: %+v", cs)
 	}
 }
 
