@@ -65,7 +65,7 @@ func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
 		return x.backendCallError(fctx, err)
 	}
 	defer resp.Body.Close()
-	x.s.backendOutcome(fctx, x.be, resp.StatusCode, resp.Header.Get("Retry-After"))
+	x.s.backendOutcome(fctx, x.be, resp.StatusCode, headerGet(resp.Header, "Retry-After"))
 	if st.Forward.FailOnErrorStatusCode && resp.StatusCode >= 400 {
 		return x.backendCallError(fctx, &backendStatusError{code: resp.StatusCode})
 	}

@@ -16,6 +16,16 @@ import (
 // its Connection header: they are hop-by-hop (RFC 9110 7.6.1) and must not
 // be forwarded. It runs on the copy policies see, before they run, so a
 // client cannot use Connection to strip a header a policy sets.
+// headerGet is h.Get(key) for a key in canonical form already (a constant
+// such as "Retry-After"): the same answer, without canonicalising the key
+// again on every request.
+func headerGet(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 func stripConnectionListed(h http.Header) {
 	for _, v := range h["Connection"] {
 		for v != "" {

@@ -392,7 +392,7 @@ func readFill(r io.Reader, p []byte) (int, error) {
 func modifyResponse(resp *http.Response) error {
 	x := resp.Request.Context().Value(proxyKey{}).(*exchange)
 	st, api := x.st, x.api
-	x.s.backendOutcome(resp.Request.Context(), x.be, resp.StatusCode, resp.Header.Get("Retry-After"))
+	x.s.backendOutcome(resp.Request.Context(), x.be, resp.StatusCode, headerGet(resp.Header, "Retry-After"))
 	if st.Forward.FailOnErrorStatusCode && resp.StatusCode >= 400 {
 		resp.Body.Close()
 		return &backendStatusError{code: resp.StatusCode}

@@ -180,7 +180,7 @@ func (s *Server) mcpRoundTrip(send func(*http.Request) (*http.Response, error), 
 }
 
 func isEventStream(h http.Header) bool {
-	ct := h.Get("Content-Type")
+	ct := headerGet(h, "Content-Type")
 	return len(ct) >= 17 && strings.EqualFold(ct[:17], "text/event-stream")
 }
 

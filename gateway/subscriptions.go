@@ -244,7 +244,13 @@ func normalizeScope(s string) string {
 // presentedKey is the request's subscription key: the API's header first,
 // then its query parameter (as APIM).
 func presentedKey(r *http.Request, set SubscriptionSettings) string {
-	if v := r.Header.Get(set.Header); v != "" {
+	var v string
+	if set.Header == defaultSubscriptionSettings.Header { // canonical already
+		v = headerGet(r.Header, set.Header)
+	} else {
+		v = r.Header.Get(set.Header)
+	}
+	if v != "" {
 		return v
 	}
 	if set.Query != "" && strings.Contains(r.URL.RawQuery, set.Query) { // parse only when it may be there

@@ -73,7 +73,11 @@ func evalAll(s *engine.State, name, action engine.Str, values []engine.Str) (str
 // response's headers, or a send-request's). Values join with "," except
 // for headers that must repeat.
 func applyHeader(h engine.Headers, name, action string, vals []string) {
-	key := http.CanonicalHeaderKey(name)
+	applyHeaderKey(h, http.CanonicalHeaderKey(name), action, vals)
+}
+
+// applyHeaderKey is applyHeader with the name in canonical form already.
+func applyHeaderKey(h engine.Headers, key, action string, vals []string) {
 	if !repeatHeaders[key] {
 		if len(vals) > 1 {
 			vals = []string{strings.Join(vals, ",")}

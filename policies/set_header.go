@@ -12,6 +12,7 @@ import (
 // outbound and on-error, the response sent to the client.
 type setHeader struct {
 	name     engine.Str
+	key      string // the canonical form of a constant name, worked out at load
 	action   engine.Str
 	values   []engine.Str
 	response bool
@@ -20,8 +21,11 @@ type setHeader struct {
 func (k *kit) parseSetHeader(p *engine.Parser) engine.Step {
 	sh := &setHeader{response: p.Section()&(engine.Outbound|engine.OnError) != 0}
 	sh.name, sh.action, sh.values = parseNameActionValues(p, "header")
-	if sh.name.IsConst() && fixedHeaders[textproto.CanonicalMIMEHeaderKey(sh.name.Const())] {
-		p.Errorf("header %q cannot be changed by a policy", sh.name.Const())
+	if sh.name.IsConst() {
+		sh.key = textproto.CanonicalMIMEHeaderKey(sh.name.Const())
+		if fixedHeaders[sh.key] {
+			p.Errorf("header %q cannot be changed by a policy", sh.name.Const())
+		}
 	}
 	return sh
 }
@@ -31,9 +35,12 @@ func (sh *setHeader) Run(_ context.Context, s *engine.State) error {
 	if err != nil {
 		return err
 	}
-	key := textproto.CanonicalMIMEHeaderKey(name)
-	if fixedHeaders[key] {
-		return engine.NewPolicyError(engine.ReasonExpression, 500, "header "+name+" cannot be changed by a policy", nil)
+	key := sh.key  // a constant name of <set-header>: canonical and checked at load
+	if key == "" { // an expression, or a <set-header> of <return-response>
+		key = textproto.CanonicalMIMEHeaderKey(name)
+		if fixedHeaders[key] {
+			return engine.NewPolicyError(engine.ReasonExpression, 500, "header "+name+" cannot be changed by a policy", nil)
+		}
 	}
 	var h engine.Headers
 	if sh.response {
@@ -44,7 +51,7 @@ func (sh *setHeader) Run(_ context.Context, s *engine.State) error {
 	if h == nil {
 		return nil
 	}
-	applyHeader(h, key, action, vals)
+	applyHeaderKey(h, key, action, vals)
 	if s.Trace() != nil { // the arguments would be boxed even with tracing off
 		s.Tracef("%s %s", action, key)
 	}
