@@ -565,7 +565,7 @@ func mergeTokens(have, add []string) []string {
 func writeResponse(w http.ResponseWriter, r *engine.Response) {
 	h := w.Header()
 	for k, v := range r.Headers {
-		if hopHeaders[k] {
+		if isHopHeader(k) {
 			continue
 		}
 		if _, set := h[k]; set && k != "Content-Type" {
@@ -607,9 +607,15 @@ func dialErrText(err error) string {
 	return msg
 }
 
-// Hop-by-hop headers are never forwarded (RFC 9110 7.6.1).
-var hopHeaders = map[string]bool{
-	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true,
-	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
-	"Content-Length": true,
+// isHopHeader: hop-by-hop headers are never forwarded (RFC 9110 7.6.1).
+// A switch, not a map: it is asked about every header of every request
+// and answer, and comparing lengths and bytes costs less than hashing.
+func isHopHeader(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+		"Content-Length":
+		return true
+	}
+	return false
 }

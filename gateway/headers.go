@@ -12,10 +12,6 @@ import (
 	"tollgate/engine"
 )
 
-// stripConnectionListed removes from h the headers the client named in
-// its Connection header: they are hop-by-hop (RFC 9110 7.6.1) and must not
-// be forwarded. It runs on the copy policies see, before they run, so a
-// client cannot use Connection to strip a header a policy sets.
 // headerGet is h.Get(key) for a key in canonical form already (a constant
 // such as "Retry-After"): the same answer, without canonicalising the key
 // again on every request.
@@ -26,6 +22,10 @@ func headerGet(h http.Header, key string) string {
 	return ""
 }
 
+// stripConnectionListed removes from h the headers the client named in
+// its Connection header: they are hop-by-hop (RFC 9110 7.6.1) and must not
+// be forwarded. It runs on the copy policies see, before they run, so a
+// client cannot use Connection to strip a header a policy sets.
 func stripConnectionListed(h http.Header) {
 	for _, v := range h["Connection"] {
 		for v != "" {
@@ -44,7 +44,7 @@ func stripConnectionListed(h http.Header) {
 func stripHopByHop(h http.Header, keepLength bool) {
 	stripConnectionListed(h)
 	for k := range h {
-		if hopHeaders[k] && !(keepLength && k == "Content-Length") {
+		if isHopHeader(k) && !(keepLength && k == "Content-Length") {
 			delete(h, k)
 		}
 	}
@@ -55,9 +55,9 @@ func stripHopByHop(h http.Header, keepLength bool) {
 // X-Forwarded-* for the client request r: the REST forwarder and the
 // WebSocket dial both send this. xf is room for the three X-Forwarded-*
 // values that lives as long as out (setXForwarded).
-func forwardHeaders(out http.Header, h engine.Headers, r *http.Request, skip map[string]bool, xf *[3]string) {
+func forwardHeaders(out http.Header, h engine.Headers, r *http.Request, skip func(string) bool, xf *[3]string) {
 	for k, v := range h {
-		if !hopHeaders[k] && !skip[k] {
+		if !isHopHeader(k) && !skip(k) {
 			out[k] = v
 		}
 	}

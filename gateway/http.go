@@ -228,7 +228,7 @@ func (x *exchange) withCallCtx(out *http.Request, ctx context.Context) *http.Req
 }
 
 // hostHeader: a REST request's Host is sent as Request.Host, not a field.
-var hostHeader = map[string]bool{"Host": true}
+func hostHeader(k string) bool { return k == "Host" }
 
 // noUserAgent keeps Go's transports from sending their default User-Agent.
 var noUserAgent = []string{""}

@@ -522,7 +522,7 @@ func (s *Server) callTool(ctx context.Context, t *mcpTool, args json.RawMessage,
 		req.ContentLength = int64(len(r.body))
 	}
 	for k, vv := range c.header {
-		if !mcpDropHeaders[k] && !hopHeaders[k] && !strings.HasPrefix(k, "Content-") {
+		if !mcpDropHeaders[k] && !isHopHeader(k) && !strings.HasPrefix(k, "Content-") {
 			req.Header[k] = append([]string(nil), vv...)
 		}
 	}

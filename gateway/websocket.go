@@ -265,7 +265,7 @@ func backendRefusal(resp *http.Response) *engine.Response {
 	br := engine.NewResponse(resp.StatusCode)
 	stripConnectionListed(resp.Header) // hop-by-hop the backend named
 	for k, v := range resp.Header {
-		if !hopHeaders[k] && !wsHandshakeHeaders[k] {
+		if !isHopHeader(k) && !wsHandshakeHeaders(k) {
 			br.Headers[k] = v
 		}
 	}
@@ -408,7 +408,11 @@ var dialHeaderPool = sync.Pool{New: func() any { return &dialHeader{h: make(http
 
 // wsHandshakeHeaders are the WebSocket handshake's own headers: the
 // gateway makes its own handshake with the backend.
-var wsHandshakeHeaders = map[string]bool{
-	"Sec-Websocket-Key": true, "Sec-Websocket-Version": true, "Sec-Websocket-Extensions": true,
-	"Sec-Websocket-Protocol": true, "Sec-Websocket-Accept": true, "Host": true,
+func wsHandshakeHeaders(k string) bool {
+	switch k {
+	case "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions",
+		"Sec-Websocket-Protocol", "Sec-Websocket-Accept", "Host":
+		return true
+	}
+	return false
 }
