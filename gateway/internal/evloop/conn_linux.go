@@ -208,7 +208,7 @@ func (c *Conn) wait(dir uint8, rseq, wseq uint32) error {
 	if dir&dirWrite != 0 {
 		dl = c.wdl.Load()
 	}
-	if dl != 0 && dl <= nanotime() {
+	if dl != 0 && dl <= t.l.now.Load() { // the loop's clock: one read per poll, not one per wait
 		return os.ErrDeadlineExceeded
 	}
 	t.wc, t.wdir, t.rseq, t.wseq, t.wdl = c, dir, rseq, wseq, dl

@@ -179,6 +179,11 @@ type Loop struct {
 	wait  func(fd uintptr) bool // l.waitEvents, made once: no allocation per park
 	armed int64                 // the park's deadline set last (epf's read deadline); 0: none
 	ran   int64                 // when the owner last parked or yielded (see poll)
+	// now is the loop's clock as its last poll read it: a task's wait
+	// checks its deadline against it rather than reading the clock again
+	// (a deadline it finds not yet passed that has is fired by the next
+	// poll's timers). Atomic: a released task reads it off the loop.
+	now atomic.Int64
 
 	// running is the number of the owner's last resume of a task, shifted
 	// left by one, with the low bit set while that task runs. Whoever
@@ -461,6 +466,7 @@ func (l *Loop) poll() {
 	l.polls.Add(1)
 	l.takePosted()
 	now := nanotime()
+	l.now.Store(now)
 	if now-l.ran > yieldAfter {
 		// An owner with events every time it looks never parks, and the
 		// runtime then never gets the processor back from it: goroutines
@@ -518,6 +524,7 @@ func (l *Loop) poll() {
 	_ = l.ep.Read(l.wait)
 	n = l.evn
 	now = nanotime()
+	l.now.Store(now)
 	if l.armed != 0 && l.armed <= now {
 		l.armed = 0
 		_ = l.epf.SetReadDeadline(time.Time{})
