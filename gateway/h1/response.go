@@ -202,20 +202,19 @@ func (w *response) sendHead(final bool) error {
 			w.closeConn = true
 		}
 	}
-	if v := h["Connection"]; len(v) > 0 {
-		for _, s := range v {
-			if strings.Contains(strings.ToLower(s), "close") {
-				w.closeConn = true
-			}
-		}
-	}
 	if c.srv.draining() || w.req.Close {
 		w.closeConn = true
 	}
 	bw := c.bw
 	writeStatusLine(bw, http11, w.status)
-	writeFields(bw, h, w)
-	if _, ok := h["Date"]; !ok {
+	// Date and Connection are seen in the pass that writes the fields,
+	// where each was a map lookup of its own (the Connection's "close"
+	// only decides what is written after the fields).
+	seen := writeFields(bw, h, w)
+	if seen.connClose {
+		w.closeConn = true
+	}
+	if !seen.date {
 		bw.WriteString("Date: ")
 		bw.Write(httpDate())
 		bw.WriteString("\r\n")
@@ -224,7 +223,7 @@ func (w *response) sendHead(final bool) error {
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
 	}
 	if w.closeConn {
-		if _, ok := h["Connection"]; !ok {
+		if !seen.connection {
 			bw.WriteString("Connection: close\r\n")
 		}
 	} else if !http11 {
@@ -382,14 +381,35 @@ func writeStatusLine(bw *bufio.Writer, http11 bool, code int) {
 	bw.WriteString("\r\n")
 }
 
+// seenFields is what writeFields saw of the fields sendHead asks about.
+type seenFields struct {
+	date       bool // a Date field (sendHead writes one when there is none)
+	connection bool // a Connection field
+	connClose  bool // ... with "close" in a value
+}
+
 // writeFields writes h's fields except the trailers (when w is not nil)
 // and the ones the server writes itself. Names that are not tokens are
 // skipped and CR/LF in values become spaces, as net/http does, so a handler
 // cannot split the response.
-func writeFields(bw *bufio.Writer, h http.Header, w *response) {
+// For a response w, it reports what it saw of Date and Connection.
+func writeFields(bw *bufio.Writer, h http.Header, w *response) (seen seenFields) {
 	for k, vv := range h {
 		if w != nil {
-			if k == "Transfer-Encoding" || strings.HasPrefix(k, http.TrailerPrefix) {
+			switch k {
+			case "Transfer-Encoding":
+				continue
+			case "Date":
+				seen.date = true
+			case "Connection":
+				seen.connection = true
+				for _, s := range vv {
+					if strings.Contains(strings.ToLower(s), "close") {
+						seen.connClose = true
+					}
+				}
+			}
+			if strings.HasPrefix(k, http.TrailerPrefix) {
 				continue
 			}
 			if k == "Content-Length" && w.status == http.StatusNoContent {
@@ -398,6 +418,7 @@ func writeFields(bw *bufio.Writer, h http.Header, w *response) {
 		}
 		writeField(bw, k, vv)
 	}
+	return seen
 }
 
 func writeField(bw *bufio.Writer, k string, vv []string) {
