@@ -136,7 +136,7 @@ func isHex(c byte) bool {
 // readTrailers reads the trailer section after the last chunk.
 func (b *bodyReader) readTrailers() error {
 	budget := maxTrailerBytes
-	h, err := readFields(b.br, &budget, protoErr("trailer section too large"), 0, nil, nil)
+	h, _, err := readFields(b.br, &budget, protoErr("trailer section too large"), 0, nil, nil)
 	if err != nil {
 		return unexpected(err)
 	}

@@ -126,7 +126,7 @@ func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *
 		resp = new(http.Response)
 	}
 	*resp = status
-	h, err := readFields(br, budget, ErrHeadTooLarge, 8, vbuf, room)
+	h, seen, err := readFields(br, budget, ErrHeadTooLarge, 8, vbuf, room)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *
 	if resp.StatusCode < 200 {
 		return nil
 	}
-	return frame(hd, req)
+	return frame(hd, req, seen)
 }
 
 // parseStatusLine parses "HTTP/1.x NNN reason".
@@ -200,7 +200,18 @@ var statusLines = func() (s [600]string) {
 // vbuf, when it has room for every field, holds the values' slice headers
 // instead of a new array, and room, when the values fit, their bytes
 // instead of a new string: the caller must never write room again.
-func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []string, room []byte) (http.Header, error) {
+// framingFields says which of the fields frame reads a head has, as
+// readFields saw them: frame looks up only those (a map lookup each).
+type framingFields uint8
+
+const (
+	hasConnection framingFields = 1 << iota
+	hasTransferEncoding
+	hasContentLength
+)
+
+func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []string, room []byte) (http.Header, framingFields, error) {
+	var seen framingFields
 	type field struct {
 		key        string
 		start, end int
@@ -216,24 +227,32 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return nil, err
+			return nil, 0, err
 		}
 		if len(line) == 0 {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			return nil, protoErr("folded header line (obs-fold)")
+			return nil, 0, protoErr("folded header line (obs-fold)")
 		}
 		i := bytes.IndexByte(line, ':')
 		if i <= 0 || !validName(line[:i]) {
-			return nil, protoErr("bad header line " + strconv.Quote(clip(line)))
+			return nil, 0, protoErr("bad header line " + strconv.Quote(clip(line)))
 		}
 		v := wire.TrimOWS(line[i+1:])
 		if !wire.ValidFieldValue(v) {
-			return nil, protoErr("bad value in header " + strconv.Quote(clip(line[:i])))
+			return nil, 0, protoErr("bad value in header " + strconv.Quote(clip(line[:i])))
 		}
 		// The key first: line is only valid until the next read.
 		key := wire.CanonicalKeyBytes(line[:i])
+		switch key {
+		case "Connection":
+			seen |= hasConnection
+		case "Transfer-Encoding":
+			seen |= hasTransferEncoding
+		case "Content-Length":
+			seen |= hasContentLength
+		}
 		fields = append(fields, field{key, len(raw), len(raw) + len(v)})
 		raw = append(raw, v...)
 	}
@@ -260,16 +279,16 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []
 		vals[i] = sv
 		h[f.key] = vals[i : i+1 : i+1]
 	}
-	return h, nil
+	return h, seen, nil
 }
 
 // frame decides how the response body is delimited (RFC 9112 6.3) and
 // whether the connection can be reused after it.
-func frame(hd *head, req *http.Request) error {
+func frame(hd *head, req *http.Request, seen framingFields) error {
 	resp, h := hd.resp, hd.resp.Header
 	keepAlive := resp.ProtoMinor == 1
-	if v, ok := h["Connection"]; ok {
-		if hasToken(v, "close") {
+	if seen&hasConnection != 0 {
+		if v := h["Connection"]; hasToken(v, "close") {
 			keepAlive = false
 		} else if resp.ProtoMinor == 0 && hasToken(v, "keep-alive") {
 			keepAlive = true
@@ -280,8 +299,14 @@ func frame(hd *head, req *http.Request) error {
 	}
 	code := resp.StatusCode
 	hasBody := req.Method != http.MethodHead && code != http.StatusNoContent && code != http.StatusNotModified
-	te, hasTE := h["Transfer-Encoding"]
-	cl, hasCL := h["Content-Length"]
+	var te, cl []string
+	hasTE, hasCL := seen&hasTransferEncoding != 0, seen&hasContentLength != 0
+	if hasTE {
+		te = h["Transfer-Encoding"]
+	}
+	if hasCL {
+		cl = h["Content-Length"]
+	}
 	switch {
 	case hasTE:
 		if resp.ProtoMinor == 0 {
