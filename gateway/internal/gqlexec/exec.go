@@ -426,29 +426,41 @@ func (e *executor) selectionSet(objType *ast.Definition, parent any, set ast.Sel
 	groups := map[string][]*ast.Field{}
 	e.collect(objType, set, &keys, groups, map[string]bool{})
 	obj := &Object{Keys: keys, Vals: make([]any, len(keys))}
-	oks := make([]bool, len(keys))
+	if !e.each(len(keys), serial, func(i int) bool {
+		fpath := append(append(ast.Path(nil), path...), ast.PathName(keys[i]))
+		var ok bool
+		obj.Vals[i], ok = e.field(objType, parent, groups[keys[i]], fpath)
+		return ok
+	}) {
+		return nil, false
+	}
+	return obj, true
+}
+
+// each runs f(0) … f(n-1), concurrently where a slot is free unless
+// serial, and reports whether every call returned true.
+func (e *executor) each(n int, serial bool, f func(i int) bool) bool {
+	oks := make([]bool, n)
 	var wg sync.WaitGroup
-	for i, k := range keys {
-		fpath := append(append(ast.Path(nil), path...), ast.PathName(k))
-		run := func() { obj.Vals[i], oks[i] = e.field(objType, parent, groups[k], fpath) }
-		if !serial && len(keys) > 1 && e.tryAcquire() {
+	for i := range n {
+		if !serial && n > 1 && e.tryAcquire() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer e.release()
-				run()
+				oks[i] = f(i)
 			}()
 			continue
 		}
-		run()
+		oks[i] = f(i)
 	}
 	wg.Wait()
 	for _, ok := range oks {
 		if !ok {
-			return nil, false
+			return false
 		}
 	}
-	return obj, true
+	return true
 }
 
 func (e *executor) tryAcquire() bool {
@@ -575,27 +587,13 @@ func (e *executor) completeNullable(typ *ast.Type, fields []*ast.Field, val any,
 			return nil, false
 		}
 		out := make([]any, len(items))
-		oks := make([]bool, len(items))
-		var wg sync.WaitGroup
-		for i, it := range items {
+		if !e.each(len(items), e.serial, func(i int) bool {
 			ipath := append(append(ast.Path(nil), path...), ast.PathIndex(i))
-			run := func() { out[i], oks[i] = e.complete(typ.Elem, fields, it, ipath) }
-			if !e.serial && len(items) > 1 && e.tryAcquire() {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					defer e.release()
-					run()
-				}()
-				continue
-			}
-			run()
-		}
-		wg.Wait()
-		for _, ok := range oks {
-			if !ok {
-				return nil, false
-			}
+			var ok bool
+			out[i], ok = e.complete(typ.Elem, fields, items[i], ipath)
+			return ok
+		}) {
+			return nil, false
 		}
 		return out, true
 	}
