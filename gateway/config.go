@@ -135,6 +135,11 @@ type Limits struct {
 	// GraphQLMaxAnswerBytes (graphql-max-answer-bytes, default 16 MiB)
 	// bounds the data sources' answers to one request, in total.
 	GraphQLMaxAnswerBytes int64
+	// GraphQLMaxEventBytes (graphql-max-event-bytes, default 1 MiB)
+	// bounds one subscription event (a publish-event's answer): a larger
+	// one is dropped with a warning, never sent to the store nor to a
+	// subscriber.
+	GraphQLMaxEventBytes int64
 }
 
 // DefaultLimits are the limits when api.xml says nothing.
@@ -158,6 +163,7 @@ var DefaultLimits = Limits{
 	GraphQLConcurrency:      gqlexec.DefaultConcurrency,
 	ResolverTimeout:         30 * time.Second,
 	GraphQLMaxAnswerBytes:   16 << 20,
+	GraphQLMaxEventBytes:    1 << 20,
 }
 
 // Snapshot is one loaded configuration: every API, routed by longest prefix.
@@ -866,6 +872,7 @@ func readAPI(p *engine.Parser) *API {
 	count("graphql-concurrency", &l.GraphQLConcurrency, 1)
 	seconds("resolver-timeout", &l.ResolverTimeout, 1)
 	count("graphql-max-answer-bytes", &l.GraphQLMaxAnswerBytes, 1)
+	count("graphql-max-event-bytes", &l.GraphQLMaxEventBytes, 1)
 	if v := p.LitStr("max-messages-per-second", ""); p.Has("max-messages-per-second") {
 		r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {

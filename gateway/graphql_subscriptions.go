@@ -18,6 +18,7 @@ import (
 	"tollgate/gateway/internal/gqlexec"
 	"tollgate/gateway/wsproxy"
 	"tollgate/policies"
+	"tollgate/store"
 )
 
 // Subscriptions of synthetic GraphQL APIs (docs/graphql.md): a WebSocket
@@ -28,18 +29,42 @@ import (
 // message registers with the server's hub for its root field; publish-event
 // in a resolver's http-response (a mutation's, typically) hands the
 // resolver's answer to the hub, which runs each subscriber's selection over
-// it and sends the result as a "next" message. Events are per process: with
-// replicas, a subscriber hears the mutations its own replica ran.
+// it and sends the result as a "next" message. With a shared store the
+// event goes through the store's publish/subscribe, so that a subscriber on
+// any replica hears it (gqlHub).
 
 // graphqlSubQueue is how many events may wait for one subscription; a
 // subscriber slower than that loses events (each one lost is logged).
 const graphqlSubQueue = 64
 
+// graphqlReplicaQueue bounds the events of one Subscription field waiting,
+// on one replica, to be handed to its subscribers (the store's listener):
+// the hand-off never waits, so this is slack for a burst.
+const graphqlReplicaQueue = 256
+
 // gqlHub is the subscribers of every synthetic API, by API name and
 // Subscription field; it outlives configuration snapshots.
+//
+// With a shared store (Redis) an event goes through the store whatever
+// replica published it: each replica with subscribers to a field listens,
+// once, on that field's channel (gqlChannel) and hands every event it hears
+// to its own subscribers; the publishing replica's subscribers hear it the
+// same way, never also in process, so nobody gets it twice. Without one
+// (the in-process store) publish hands the event to the subscribers here.
 type gqlHub struct {
-	mu   sync.Mutex
-	subs map[string]map[*gqlSub]struct{}
+	mu     sync.Mutex
+	topics map[string]*gqlTopic
+}
+
+// gqlTopic is the subscribers of one Subscription field of one API.
+type gqlTopic struct {
+	subs map[*gqlSub]struct{}
+	// Shared store only: ready is closed once lis listens (or err says
+	// why it does not); lis is this replica's one listener of the channel.
+	ready chan struct{}
+	lis   store.Listener
+	err   error
+	limit int64 // graphql-max-event-bytes of the API when the topic began
 }
 
 type gqlSub struct {
@@ -48,34 +73,92 @@ type gqlSub struct {
 
 func hubKey(api, field string) string { return api + "\x00" + field }
 
-func (h *gqlHub) add(api, field string, sub *gqlSub) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.subs == nil {
-		h.subs = map[string]map[*gqlSub]struct{}{}
-	}
+// gqlChannel is the store channel of one Subscription field: GraphQL
+// names hold no "|", so the field ends it unambiguously.
+func gqlChannel(api, field string) string { return "gql-sub|" + api + "|" + field }
+
+// add registers sub for the field. With ps (a shared store) the first
+// subscriber of the field on this replica starts listening to its channel;
+// add returns once the replica listens, so that an event published after
+// it reaches sub, or with the error that kept it from listening (sub is
+// then not registered).
+func (h *gqlHub) add(s *Server, ps store.PubSub, api, field string, limit int64, sub *gqlSub) error {
 	k := hubKey(api, field)
-	if h.subs[k] == nil {
-		h.subs[k] = map[*gqlSub]struct{}{}
+	h.mu.Lock()
+	if h.topics == nil {
+		h.topics = map[string]*gqlTopic{}
 	}
-	h.subs[k][sub] = struct{}{}
+	t := h.topics[k]
+	first := t == nil
+	if first {
+		t = &gqlTopic{subs: map[*gqlSub]struct{}{}, limit: limit}
+		if ps != nil {
+			t.ready = make(chan struct{})
+		}
+		h.topics[k] = t
+	}
+	t.subs[sub] = struct{}{}
+	h.mu.Unlock()
+	if ps == nil {
+		return nil
+	}
+	if first {
+		lis, err := ps.Listen(s.baseCtx, gqlChannel(api, field), graphqlReplicaQueue)
+		t.lis, t.err = lis, err
+		close(t.ready)
+		if err == nil {
+			go h.relay(s, api, field, t)
+		}
+	} else {
+		<-t.ready
+	}
+	if t.err != nil {
+		h.remove(api, field, sub)
+		return t.err
+	}
+	return nil
 }
 
 func (h *gqlHub) remove(api, field string, sub *gqlSub) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	k := hubKey(api, field)
-	delete(h.subs[k], sub)
-	if len(h.subs[k]) == 0 {
-		delete(h.subs, k)
+	h.mu.Lock()
+	t := h.topics[k]
+	if t == nil {
+		h.mu.Unlock()
+		return
+	}
+	delete(t.subs, sub)
+	last := len(t.subs) == 0
+	if last {
+		delete(h.topics, k)
+	}
+	h.mu.Unlock()
+	if last && t.ready != nil {
+		<-t.ready
+		if t.lis != nil {
+			_ = t.lis.Close() // ends relay
+		}
 	}
 }
 
-// publish hands payload to every subscriber of the field; it never waits.
-func (h *gqlHub) publish(api, field string, payload []byte) (delivered, dropped int) {
+// deliver hands payload to every subscriber of the field on this
+// replica; it never waits.
+func (h *gqlHub) deliver(api, field string, payload []byte) (delivered, dropped int) {
+	h.mu.Lock()
+	t := h.topics[hubKey(api, field)]
+	h.mu.Unlock()
+	if t == nil {
+		return 0, 0
+	}
+	return h.deliverTo(t, payload)
+}
+
+// deliverTo hands payload to every subscriber of t; it never waits. A
+// topic that ended has none.
+func (h *gqlHub) deliverTo(t *gqlTopic, payload []byte) (delivered, dropped int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for sub := range h.subs[hubKey(api, field)] {
+	for sub := range t.subs {
 		select {
 		case sub.events <- payload:
 			delivered++
@@ -84,6 +167,20 @@ func (h *gqlHub) publish(api, field string, payload []byte) (delivered, dropped 
 		}
 	}
 	return delivered, dropped
+}
+
+// relay hands the events the store delivers on the topic's channel to the
+// topic's subscribers on this replica, in the order it hears them.
+func (h *gqlHub) relay(s *Server, api, field string, t *gqlTopic) {
+	for payload := range t.lis.Messages() {
+		if int64(len(payload)) > t.limit {
+			s.gqlTooLarge(api, field, len(payload), t.limit)
+			continue
+		}
+		if _, dropped := h.deliverTo(t, payload); dropped > 0 {
+			s.gqlDropped(api, field, dropped)
+		}
+	}
 }
 
 // graphqlDialer is the WebSocket "backend" of a synthetic API: every dial
@@ -277,7 +374,12 @@ func (c *gqlConn) handle(m gqlMsg) (websocket.StatusCode, string) {
 func (c *gqlConn) start(id string, sub *gqlexec.Subscription) {
 	hs := &gqlSub{events: make(chan []byte, graphqlSubQueue)}
 	api := c.api
-	c.s.gqlHub.add(api.Name, sub.Field, hs)
+	if err := c.s.gqlHub.add(c.s, c.s.gqlPubSub(), api.Name, sub.Field, api.Limits.GraphQLMaxEventBytes, hs); err != nil {
+		c.s.log.Warn("GraphQL subscription refused: the store failed", zap.String("api", api.Name),
+			zap.String("field", sub.Field), zap.String("error", err.Error()))
+		c.send(gqlMsg{Type: "error", ID: id, Payload: c.errorPayload("the subscription could not be started: the event store is unavailable")})
+		return
+	}
 	done := make(chan struct{})
 	var once sync.Once
 	stop := func() {
@@ -328,6 +430,18 @@ func (c *gqlConn) start(id string, sub *gqlexec.Subscription) {
 	}()
 }
 
+// errorPayload is an error message's payload of one error: a list of
+// GraphQL errors under graphql-transport-ws, one error under graphql-ws.
+func (c *gqlConn) errorPayload(msg string) json.RawMessage {
+	e := map[string]string{"message": msg}
+	if c.legacy {
+		b, _ := json.Marshal(e)
+		return b
+	}
+	b, _ := json.Marshal([]any{e})
+	return b
+}
+
 // freshState is a resolver's State under a subscription: the handshake's
 // is gone, so it starts with no variables.
 func (c *gqlConn) freshState() (*engine.State, func()) {
@@ -350,12 +464,39 @@ func (c *gqlConn) end() {
 	c.wg.Wait()
 }
 
-// publisher is what publish-event calls in a resolver of api.
+// gqlPubSub is the shared store's publish/subscribe, or nil when the
+// store answers in process (events stay in this process).
+func (s *Server) gqlPubSub() store.PubSub { return s.mcpPubSub() }
+
+// publisher is what publish-event calls in a resolver of api: the event
+// goes through the shared store to every replica's subscribers (this one's
+// included), or, without one, to this process's subscribers.
 func (s *Server) publisher(api *API) policies.EventPublisher {
 	return func(target string, payload []byte) {
-		if _, dropped := s.gqlHub.publish(api.Name, target, payload); dropped > 0 {
-			s.log.Warn("GraphQL subscription events dropped (subscribers too slow)", zap.String("api", api.Name),
-				zap.String("field", target), zap.Int("dropped", dropped))
+		if lim := api.Limits.GraphQLMaxEventBytes; int64(len(payload)) > lim {
+			s.gqlTooLarge(api.Name, target, len(payload), lim)
+			return
+		}
+		if ps := s.gqlPubSub(); ps != nil {
+			_, err := ps.Publish(s.baseCtx, gqlChannel(api.Name, target), payload)
+			if err == nil {
+				return
+			}
+			s.log.Warn("GraphQL subscription event not shared across replicas: the store failed; delivered to this replica's subscribers only",
+				zap.String("api", api.Name), zap.String("field", target), zap.String("error", err.Error()))
+		}
+		if _, dropped := s.gqlHub.deliver(api.Name, target, payload); dropped > 0 {
+			s.gqlDropped(api.Name, target, dropped)
 		}
 	}
+}
+
+func (s *Server) gqlDropped(api, field string, dropped int) {
+	s.log.Warn("GraphQL subscription events dropped (subscribers too slow)", zap.String("api", api),
+		zap.String("field", field), zap.Int("dropped", dropped))
+}
+
+func (s *Server) gqlTooLarge(api, field string, n int, limit int64) {
+	s.log.Warn("GraphQL subscription event dropped: larger than graphql-max-event-bytes", zap.String("api", api),
+		zap.String("field", field), zap.Int("bytes", n), zap.Int64("limit", limit))
 }
