@@ -140,6 +140,12 @@ type Limits struct {
 	// one is dropped with a warning, never sent to the store nor to a
 	// subscriber.
 	GraphQLMaxEventBytes int64
+	// Subscription connections (graphql_subscriptions.go):
+	// graphql-init-timeout (s, default 3, graphql-ws's server's
+	// connectionInitWaitTimeout) and graphql-max-subscriptions (at once on
+	// one connection, default 100).
+	GraphQLInitTimeout      time.Duration
+	GraphQLMaxSubscriptions int64
 }
 
 // DefaultLimits are the limits when api.xml says nothing.
@@ -164,6 +170,8 @@ var DefaultLimits = Limits{
 	ResolverTimeout:         30 * time.Second,
 	GraphQLMaxAnswerBytes:   16 << 20,
 	GraphQLMaxEventBytes:    1 << 20,
+	GraphQLInitTimeout:      3 * time.Second,
+	GraphQLMaxSubscriptions: 100,
 }
 
 // Snapshot is one loaded configuration: every API, routed by longest prefix.
@@ -873,6 +881,8 @@ func readAPI(p *engine.Parser) *API {
 	seconds("resolver-timeout", &l.ResolverTimeout, 1)
 	count("graphql-max-answer-bytes", &l.GraphQLMaxAnswerBytes, 1)
 	count("graphql-max-event-bytes", &l.GraphQLMaxEventBytes, 1)
+	seconds("graphql-init-timeout", &l.GraphQLInitTimeout, 1)
+	count("graphql-max-subscriptions", &l.GraphQLMaxSubscriptions, 1)
 	if v := p.LitStr("max-messages-per-second", ""); p.Has("max-messages-per-second") {
 		r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {

@@ -7,8 +7,8 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -250,22 +250,47 @@ func (s *Server) serveGraphQLWS(w http.ResponseWriter, r *http.Request, api *API
 	defer cancel()
 	c := &gqlConn{s: s, api: api, conn: conn, ctx: ctx, subs: map[string]func(){}, legacy: legacy}
 	defer c.end()
+	// The protocol's connectionInitWaitTimeout: a client that has not sent
+	// connection_init by then is closed with 4408.
+	initWait := time.AfterFunc(api.Limits.GraphQLInitTimeout, func() {
+		if !c.acked.Load() {
+			conn.Close(4408, "Connection initialisation timeout")
+		}
+	})
+	defer initWait.Stop()
 	for {
+		// A binary frame is read as text, as graphql-ws's server does.
 		_, data, err := conn.Read(ctx)
 		if err != nil {
 			return
 		}
-		var m gqlMsg
-		if json.Unmarshal(data, &m) != nil || m.Type == "" {
-			conn.Close(4400, "Invalid message")
-			return
-		}
-		if code, reason := c.handle(m); code != 0 {
+		if code, reason := c.message(data); code != 0 {
 			conn.Close(code, reason)
 			return
 		}
 	}
 }
+
+// message is one client message as read; a non-zero code closes the
+// connection.
+func (c *gqlConn) message(data []byte) (websocket.StatusCode, string) {
+	var m gqlMsg
+	if json.Unmarshal(data, &m) != nil || m.Type == "" {
+		if c.legacy {
+			// subscriptions-transport-ws's server answers connection_error.
+			c.send(gqlMsg{Type: "connection_error", Payload: json.RawMessage(`{"message":"Invalid message"}`)})
+		}
+		return 4400, "Invalid message"
+	}
+	if len(m.ID) > graphqlMaxIDBytes {
+		return 4400, "Invalid message: id longer than " + strconv.Itoa(graphqlMaxIDBytes) + " bytes"
+	}
+	return c.handle(m)
+}
+
+// graphqlMaxIDBytes bounds an operation id (tollgate's: the protocol sets
+// none); ids are kept for as long as their subscription.
+const graphqlMaxIDBytes = 128
 
 type gqlConn struct {
 	s     *Server
@@ -273,7 +298,7 @@ type gqlConn struct {
 	conn  *websocket.Conn
 	ctx   context.Context
 	wmu   sync.Mutex
-	acked bool
+	acked atomic.Bool // connection_init received (the init timer reads it)
 	// legacy: the graphql-ws subprotocol (subscriptions-transport-ws):
 	// start, data, stop and connection_terminate for subscribe, next,
 	// complete and a close.
@@ -302,7 +327,7 @@ func (c *gqlConn) handle(m gqlMsg) (websocket.StatusCode, string) {
 	if c.legacy {
 		if t, ok := legacyTypes[m.Type]; ok {
 			m.Type = t
-		} else if m.Type == "subscribe" || m.Type == "complete" || m.Type == "ping" || m.Type == "pong" {
+		} else if m.Type == "subscribe" || m.Type == "complete" || m.Type == "ping" || m.Type == "pong" || m.Type == "terminate" {
 			m.Type = "unknown:" + m.Type
 		}
 	}
@@ -310,10 +335,13 @@ func (c *gqlConn) handle(m gqlMsg) (websocket.StatusCode, string) {
 	case "terminate":
 		return websocket.StatusNormalClosure, ""
 	case "connection_init":
-		if c.acked {
+		if c.acked.Load() {
+			if c.legacy {
+				c.send(gqlMsg{Type: "connection_error", Payload: json.RawMessage(`{"message":"Too many initialisation requests"}`)})
+			}
 			return 4429, "Too many initialisation requests"
 		}
-		c.acked = true
+		c.acked.Store(true)
 		c.send(gqlMsg{Type: "connection_ack"})
 		if c.legacy {
 			c.send(gqlMsg{Type: "ka"})
@@ -322,7 +350,7 @@ func (c *gqlConn) handle(m gqlMsg) (websocket.StatusCode, string) {
 		c.send(gqlMsg{Type: "pong"})
 	case "pong":
 	case "subscribe":
-		if !c.acked {
+		if !c.acked.Load() {
 			return 4401, "Unauthorized"
 		}
 		if m.ID == "" {
@@ -330,9 +358,16 @@ func (c *gqlConn) handle(m gqlMsg) (websocket.StatusCode, string) {
 		}
 		c.mu.Lock()
 		_, dup := c.subs[m.ID]
+		n := len(c.subs)
 		c.mu.Unlock()
 		if dup {
 			return 4409, "Subscriber for " + m.ID + " already exists"
+		}
+		if lim := c.api.Limits.GraphQLMaxSubscriptions; int64(n) >= lim {
+			// The protocol's error message for this operation: the
+			// connection and its other subscriptions go on.
+			c.send(gqlMsg{Type: "error", ID: m.ID, Payload: c.errorPayload("too many subscriptions on this connection (graphql-max-subscriptions " + strconv.FormatInt(lim, 10) + ")")})
+			return 0, ""
 		}
 		var p struct {
 			Query         string         `json:"query"`
@@ -365,7 +400,14 @@ func (c *gqlConn) handle(m gqlMsg) (websocket.StatusCode, string) {
 			}
 		}
 	default:
-		return 4400, "Unknown message type " + strconv.Quote(strings.TrimPrefix(m.Type, "unknown:"))
+		if c.legacy {
+			// subscriptions-transport-ws's server answers an error for the
+			// id and goes on (its protocol has no ping: a client's ping is
+			// answered so).
+			c.send(gqlMsg{Type: "error", ID: m.ID, Payload: json.RawMessage(`{"message":"Invalid message type!"}`)})
+			return 0, ""
+		}
+		return 4400, "Unknown message type " + strconv.Quote(m.Type)
 	}
 	return 0, ""
 }

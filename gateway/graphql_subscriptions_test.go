@@ -63,18 +63,43 @@ func usersAPI(t *testing.T, be, attrs string) string {
 // subscription is registered (a ping sent after it is answered).
 func gqlSubscriber(t *testing.T, g *testGateway, id string) *websocket.Conn {
 	t.Helper()
-	c := dial(t, g.ws+"/users", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	t.Cleanup(func() { c.CloseNow() })
-	mustWrite(t, c, `{"type":"connection_init"}`)
-	if got := mustRead(t, c); got != `{"type":"connection_ack"}` {
-		t.Fatalf("ack: %s", got)
+	c, err := gqlSubscribe(testCtx(t), g, id)
+	if c != nil {
+		t.Cleanup(func() { c.CloseNow() })
 	}
-	mustWrite(t, c, `{"type":"subscribe","id":"`+id+`","payload":{"query":"subscription { onUserCreated { name } }"}}`)
-	mustWrite(t, c, `{"type":"ping"}`)
-	if got := mustRead(t, c); got != `{"type":"pong"}` {
-		t.Fatalf("pong: %s", got)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return c
+}
+
+// gqlSubscribe is gqlSubscriber for any goroutine.
+func gqlSubscribe(ctx context.Context, g *testGateway, id string) (*websocket.Conn, error) {
+	c, _, err := websocket.Dial(ctx, g.ws+"/users", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadLimit(-1)
+	for _, step := range [][2]string{
+		{`{"type":"connection_init"}`, `{"type":"connection_ack"}`},
+		{`{"type":"subscribe","id":"` + id + `","payload":{"query":"subscription { onUserCreated { name } }"}}`, ""},
+		{`{"type":"ping"}`, `{"type":"pong"}`},
+	} {
+		if err := c.Write(ctx, websocket.MessageText, []byte(step[0])); err != nil {
+			return c, err
+		}
+		if step[1] == "" {
+			continue
+		}
+		_, got, err := c.Read(ctx)
+		if err != nil {
+			return c, err
+		}
+		if string(got) != step[1] {
+			return c, fmt.Errorf("read %s, want %s", got, step[1])
+		}
+	}
+	return c, nil
 }
 
 func createUser(t *testing.T, g *testGateway, name string) {
@@ -174,5 +199,172 @@ func TestGraphQLSubscriptionReplicas(t *testing.T) {
 			t.Fatalf("B still listens: %d listeners", n)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Hostile and malformed clients, message by message, on both
+// subprotocols. A step is "> text" (a text message), "b> text" (a binary
+// message), "f> text" (a text message in three fragments), "< text" (the
+// next message read is text exactly) or "<~ text" (it contains text);
+// close is the close code expected after the steps (0: the connection is
+// still open, which a ping proves under graphql-transport-ws).
+func TestGraphQLSubscriptionHostile(t *testing.T) {
+	be := blogBackend(t, nil)
+	dir := usersAPI(t, be.url, `graphql-max-subscriptions="2" graphql-max-fields="2" max-message-size="512" graphql-init-timeout="1"`)
+	g := startGateway(t, dir)
+	const init, ack = `> {"type":"connection_init"}`, `< {"type":"connection_ack"}`
+	sub := func(id, sel string) string {
+		return `> {"type":"subscribe","id":"` + id + `","payload":{"query":"subscription { onUserCreated { ` + sel + ` } }"}}`
+	}
+	for _, tc := range []struct {
+		name   string
+		legacy bool
+		steps  []string
+		close  websocket.StatusCode
+	}{
+		{name: "no connection_init", close: 4408},
+		{name: "malformed JSON", steps: []string{init, ack, `> {"type":`}, close: 4400},
+		{name: "type not a string", steps: []string{`> {"type":5}`}, close: 4400},
+		{name: "id not a string", steps: []string{init, ack, `> {"type":"subscribe","id":1,"payload":{}}`}, close: 4400},
+		{name: "no type", steps: []string{`> {"id":"1"}`}, close: 4400},
+		{name: "not an object", steps: []string{`> [1,2]`}, close: 4400},
+		{name: "unknown type", steps: []string{init, ack, `> {"type":"hello"}`}, close: 4400},
+		{name: "legacy type", steps: []string{init, ack, `> {"type":"start","id":"1"}`}, close: 4400},
+		{name: "payload not an object", steps: []string{init, ack, `> {"type":"subscribe","id":"1","payload":[1]}`}, close: 4400},
+		{name: "id too long", steps: []string{init, ack, `> {"type":"subscribe","id":"` + strings.Repeat("i", 129) + `","payload":{}}`}, close: 4400},
+		{name: "message over max-message-size", steps: []string{init, ack, `> {"type":"ping","payload":"` + strings.Repeat("p", 600) + `"}`}, close: websocket.StatusMessageTooBig},
+		{name: "binary frames read as text", steps: []string{`b> {"type":"connection_init"}`, ack, `b> {"type":"ping"}`, `< {"type":"pong"}`}},
+		{name: "fragmented messages", steps: []string{`f> {"type":"connection_init","payload":{"a":"bcdefghijkl"}}`, ack, sub("1", "id"), `f> {"type":"ping"}`, `< {"type":"pong"}`}},
+		{name: "ping before connection_init", steps: []string{`> {"type":"ping"}`, `< {"type":"pong"}`, `> {"type":"pong"}`, init, ack}},
+		{name: "subscribe before connection_init", steps: []string{`> {"type":"ping"}`, `< {"type":"pong"}`, sub("1", "id")}, close: 4401},
+		{name: "second connection_init", steps: []string{init, ack, init}, close: 4429},
+		{name: "complete for an unknown id", steps: []string{init, ack, `> {"type":"complete","id":"nobody"}`, `> {"type":"complete"}`}},
+		{name: "reused id", steps: []string{init, ack, sub("1", "id"), sub("1", "id")}, close: 4409},
+		{name: "selection over graphql-max-fields", steps: []string{init, ack, sub("f", "id name"), `<~ {"type":"error","id":"f","payload":[{"message":`}},
+		{name: "too many subscriptions", steps: []string{init, ack, sub("1", "id"), sub("2", "id"), sub("3", "id"),
+			`< {"type":"error","id":"3","payload":[{"message":"too many subscriptions on this connection (graphql-max-subscriptions 2)"}]}`,
+			`> {"type":"complete","id":"1"}`, sub("4", "id"), `> {"type":"ping"}`, `< {"type":"pong"}`}},
+
+		{name: "legacy ping", legacy: true, steps: []string{init, ack, `< {"type":"ka"}`, `> {"type":"ping","id":"p"}`,
+			`< {"type":"error","id":"p","payload":{"message":"Invalid message type!"}}`, `> {"type":"subscribe","id":"s"}`,
+			`< {"type":"error","id":"s","payload":{"message":"Invalid message type!"}}`, `> {"type":"connection_terminate"}`}, close: websocket.StatusNormalClosure},
+		{name: "legacy malformed JSON", legacy: true, steps: []string{`> {"type`, `< {"type":"connection_error","payload":{"message":"Invalid message"}}`}, close: 4400},
+		{name: "legacy second connection_init", legacy: true, steps: []string{init, ack, `< {"type":"ka"}`, init,
+			`< {"type":"connection_error","payload":{"message":"Too many initialisation requests"}}`}, close: 4429},
+		{name: "legacy no connection_init", legacy: true, close: 4408},
+		{name: "legacy too many subscriptions", legacy: true, steps: []string{init, ack, `< {"type":"ka"}`,
+			`> {"type":"start","id":"1","payload":{"query":"subscription { onUserCreated { id } }"}}`,
+			`> {"type":"start","id":"2","payload":{"query":"subscription { onUserCreated { id } }"}}`,
+			`> {"type":"start","id":"3","payload":{"query":"subscription { onUserCreated { id } }"}}`,
+			`< {"type":"error","id":"3","payload":{"message":"too many subscriptions on this connection (graphql-max-subscriptions 2)"}}`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proto := "graphql-transport-ws"
+			if tc.legacy {
+				proto = "graphql-ws"
+			}
+			c := dial(t, g.ws+"/users", &websocket.DialOptions{Subprotocols: []string{proto}})
+			defer c.CloseNow()
+			ctx := testCtx(t)
+			for _, st := range tc.steps {
+				op, msg, _ := strings.Cut(st, " ")
+				switch op {
+				case ">":
+					mustWrite(t, c, msg)
+				case "b>":
+					if err := c.Write(ctx, websocket.MessageBinary, []byte(msg)); err != nil {
+						t.Fatal(err)
+					}
+				case "f>":
+					w, err := c.Writer(ctx, websocket.MessageText)
+					if err != nil {
+						t.Fatal(err)
+					}
+					third := len(msg) / 3
+					for _, part := range []string{msg[:third], msg[third : 2*third], msg[2*third:]} {
+						if _, err := w.Write([]byte(part)); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if err := w.Close(); err != nil {
+						t.Fatal(err)
+					}
+				case "<":
+					if got := mustRead(t, c); got != msg {
+						t.Fatalf("read %s\nwant %s", got, msg)
+					}
+				case "<~":
+					if got := mustRead(t, c); !strings.Contains(got, msg) {
+						t.Fatalf("read %s\nwant it to contain %s", got, msg)
+					}
+				default:
+					t.Fatalf("step %q", st)
+				}
+			}
+			if tc.close == 0 {
+				if !tc.legacy {
+					mustWrite(t, c, `{"type":"ping"}`)
+					if got := mustRead(t, c); got != `{"type":"pong"}` {
+						t.Fatalf("after the steps: %s", got)
+					}
+				}
+				return
+			}
+			if cs := readUntilClose(t, c); cs.code != tc.close {
+				t.Fatalf("close %+v, want %d", cs, tc.close)
+			}
+		})
+	}
+}
+
+// A subscriber that stops reading while events flow: its queue fills, the
+// events it cannot take are dropped with a warning, and the mutations and
+// the other subscribers (many, subscribed at once) go on, each hearing
+// every event in order.
+func TestGraphQLSubscriptionSlowReader(t *testing.T) {
+	be := blogBackend(t, nil)
+	dir := usersAPI(t, be.url, `max-message-size="1048576"`)
+	g := startGateway(t, dir)
+	slow := gqlSubscriber(t, g, "slow") // never read again
+	_ = slow
+	fast := make([]*websocket.Conn, 20)
+	errs := make(chan error, len(fast))
+	for i := range fast {
+		go func() {
+			var err error
+			fast[i], err = gqlSubscribe(testCtx(t), g, "f")
+			errs <- err
+		}()
+	}
+	for range fast {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	for _, c := range fast {
+		if c != nil {
+			defer c.CloseNow()
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	pad := strings.Repeat("p", 60<<10)
+	const dropped = "GraphQL subscription events dropped (subscribers too slow)"
+	for i := 0; len(g.logsNamed(dropped)) == 0; i++ {
+		if i == 2000 {
+			t.Fatalf("no event dropped after %d events of 60 KiB", i)
+		}
+		name := fmt.Sprint(i, pad)
+		createUser(t, g, name)
+		for _, c := range fast {
+			wantEvent(t, c, "f", name)
+		}
+	}
+	// The slow subscriber's connection holds up nothing: one more event
+	// reaches the others.
+	createUser(t, g, "last")
+	for _, c := range fast {
+		wantEvent(t, c, "f", "last")
 	}
 }
