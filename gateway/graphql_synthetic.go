@@ -77,6 +77,30 @@ func (a *API) SyntheticGraphQL() string {
 	return "(synthetic GraphQL: " + strconv.Itoa(n) + " resolvers)"
 }
 
+// ResolverFiles lists the files a synthetic GraphQL API's resolvers were
+// compiled from (their own and the fragments they include), for the
+// console's list of an API's policy files; nil for any other API.
+func (a *API) ResolverFiles() []string {
+	if a.gql == nil {
+		return nil
+	}
+	var out []string
+	var walk func(b engine.Block)
+	walk = func(b engine.Block) {
+		for _, st := range b {
+			out = append(out, st.Pos.File)
+			for _, br := range st.Branches {
+				walk(br.Steps)
+			}
+		}
+	}
+	for _, rv := range a.gql.resolvers {
+		out = append(out, rv.file)
+		walk(rv.block)
+	}
+	return out
+}
+
 // resolverSrc is one resolver's files: APIOps' folder (info is its
 // resolverInformation.json) or tollgate's Type.field.xml (info empty).
 type resolverSrc struct {

@@ -238,7 +238,7 @@ func (c *Console) apis(w http.ResponseWriter, r *http.Request) {
 				av.Backend, av.Tools = c.srv.MaskSecrets(t), a.MCPTools()
 			}
 			av.Active, av.Series = c.rates.series(a.Name)
-			av.PolicyFiles = policyFiles(a)
+			av.PolicyFiles = policyFiles(a, c.srv.Dir())
 			for _, e := range v.Errors {
 				if e.API == folder {
 					av.Errors = append(av.Errors, e)
@@ -297,8 +297,10 @@ func (c *Console) connections(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"connections": out})
 }
 
-// policyFiles lists the files an API's plan was compiled from.
-func policyFiles(a *gateway.API) []string {
+// policyFiles lists the files an API's plan was compiled from, and a
+// synthetic GraphQL API's resolvers' files, relative to the apis folder
+// dir (as the file view takes them); a file outside it is left out.
+func policyFiles(a *gateway.API, dir string) []string {
 	seen := map[string]bool{}
 	var walk func(b engine.Block)
 	walk = func(b engine.Block) {
@@ -312,10 +314,19 @@ func policyFiles(a *gateway.API) []string {
 	for _, sec := range []engine.Section{engine.Inbound, engine.Backend, engine.Outbound, engine.OnError} {
 		walk(a.Plan.Section(sec))
 	}
+	for _, f := range a.ResolverFiles() {
+		seen[f] = true
+	}
 	var out []string
 	for f := range seen {
-		if f != "" {
-			out = append(out, f)
+		if f == "" {
+			continue
+		}
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(dir, f)
+		}
+		if rel, ok := relInside(dir, f); ok {
+			out = append(out, filepath.ToSlash(rel))
 		}
 	}
 	sort.Strings(out)

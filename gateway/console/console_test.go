@@ -662,3 +662,40 @@ func TestAPIsNotices(t *testing.T) {
 		t.Fatalf("notices: %+v", v.Notices)
 	}
 }
+
+// A synthetic GraphQL API's row lists its policy files with its
+// resolvers' files and the fragments they include, relative to the apis
+// folder, and the file view serves each, secrets masked.
+func TestAPIsGraphQLResolverFiles(t *testing.T) {
+	ws, hu := backends(t)
+	dir := sampleDir(t, ws, hu)
+	write(t, dir, "blog/api.xml", `<api name="blog" type="graphql" path="/blog"/>`)
+	write(t, dir, "blog/policy.xml", `<policies><inbound><base/><set-header name="X-B" exists-action="override"><value>1</value></set-header></inbound></policies>`)
+	write(t, dir, "blog/schema.graphql", "type Query { a: String b: String }\n")
+	write(t, dir, "blog/resolvers/Query.a.xml", `<http-data-source><http-request><set-url>`+hu+`/a?k={{key}}</set-url></http-request></http-data-source>`)
+	write(t, dir, "blog/resolvers/Query.b.xml", `<http-data-source><http-request><set-url>`+hu+`/b</set-url><include-fragment fragment-id="hdr"/></http-request></http-data-source>`)
+	write(t, dir, "fragments/hdr.xml", `<fragment><set-header name="X-A" exists-action="override"><value>1</value></set-header></fragment>`)
+	e := start(t, dir, "")
+	var v struct{ APIs []console.APIView }
+	if code := getJSON(t, e.admin.URL+"/console/api/apis", &v); code != 200 {
+		t.Fatalf("apis: %d", code)
+	}
+	var files []string
+	for _, a := range v.APIs {
+		if a.Name == "blog" {
+			files = a.PolicyFiles
+		}
+	}
+	if got := strings.Join(files, ","); got != "blog/policy.xml,blog/resolvers/Query.a.xml,blog/resolvers/Query.b.xml,fragments/hdr.xml,policy.xml" {
+		t.Fatalf("policy files: %s", got)
+	}
+	for _, f := range files {
+		var fv struct{ Text string }
+		if code := getJSON(t, e.admin.URL+"/console/api/file?path="+url.QueryEscape(f), &fv); code != 200 || fv.Text == "" {
+			t.Errorf("file view of %s: %d", f, code)
+		}
+		if strings.Contains(fv.Text, "SECRET1") {
+			t.Errorf("file view of %s shows a secret: %s", f, fv.Text)
+		}
+	}
+}

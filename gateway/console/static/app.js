@@ -150,6 +150,8 @@ function apiHeader(name, tab) {
     h("h1", {}, name, " ", x ? h("span", { class: "pill " + (x.type === "websocket" ? "ws" : "http") }, x.type) : "",
       " ", x ? h("span", { class: "mono muted" }, `${x.path} → ${x.backend}`) : "",
       x && x.workspace ? h("span", { class: "muted" }, ` (workspace ${x.workspace})`) : ""),
+    x && x.policy_files && x.policy_files.length ? h("p", { class: "muted", "data-testid": "policy-files" }, "Files: ",
+      x.policy_files.flatMap((f, i) => [i ? ", " : "", fileLink(f, 1, 0, f)])) : "",
     x && x.errors && x.errors.length ? h("div", { class: "card" }, h("b", { class: "error" }, "The last reload failed for this API; the previous version is served."),
       h("ul", { class: "errors" }, x.errors.map((e) => h("li", {}, fileLink(e.file, e.line, e.col), " ", e.message)))) : "",
     h("div", { class: "tabs" }, tabs),
