@@ -322,9 +322,6 @@ func policyFiles(a *gateway.API, dir string) []string {
 		if f == "" {
 			continue
 		}
-		if !filepath.IsAbs(f) {
-			f = filepath.Join(dir, f)
-		}
 		if rel, ok := relInside(dir, f); ok {
 			out = append(out, filepath.ToSlash(rel))
 		}
