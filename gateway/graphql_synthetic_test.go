@@ -397,6 +397,16 @@ func TestSyntheticGraphQLBackendEntity(t *testing.T) {
         <set-url>@($"/blog/{context.GraphQL.Arguments["id"]}")</set-url>
     </http-request>
 </http-data-source>`)
+	// The entity's answer carries its headers into http-response.
+	writeFile(t, dir, "blog/resolvers/Query.text.xml", `<http-data-source>
+    <http-request>
+        <set-backend-service backend-id="blog-data" />
+        <set-url>/blog/1</set-url>
+    </http-request>
+    <http-response>
+        <set-body>@(context.Response.Headers.GetValueOrDefault("Content-Type", "none") + " " + context.Response.StatusCode)</set-body>
+    </http-response>
+</http-data-source>`)
 	writeFile(t, dir, "backends/blog-data/backendInformation.json",
 		`{"properties": {"url": "`+be.url+`/api", "protocol": "http", "credentials": {"header": {"X-Key": ["SECRET-data-key"]}}}}`)
 	late := new(policies.LateBackends)
@@ -410,6 +420,10 @@ func TestSyntheticGraphQLBackendEntity(t *testing.T) {
 	}
 	if seen := be.last.Load(); seen.path != "/api/blog/1" || seen.header.Get("X-Key") != "SECRET-data-key" {
 		t.Errorf("the data source got %s with X-Key %q", seen.path, seen.header.Get("X-Key"))
+	}
+	resp, body = gqlPost(t, g, "/blog", gqlBody(`{ text }`, `null`))
+	if resp.StatusCode != 200 || body != `{"data":{"text":"application/json 200"}}` {
+		t.Fatalf("headers of a backend entity's answer: %d %s", resp.StatusCode, body)
 	}
 }
 

@@ -94,6 +94,13 @@ func newBackendRequest(ctx context.Context, be *PolicyBackend, u string, payload
 // call ended with the answer read whole, or with no answer (status 0), or
 // with an answer that broke off or was over max (an error, its status).
 func (k *kit) doBackend(ctx context.Context, s *engine.State, be *PolicyBackend, req *http.Request, shown string, max int64) (status int, body []byte, sendErr, readErr error) {
+	status, _, body, sendErr, readErr = k.doBackendHeader(ctx, s, be, req, shown, max)
+	return status, body, sendErr, readErr
+}
+
+// doBackendHeader is doBackend that also returns the answer's headers
+// (nil when no answer came).
+func (k *kit) doBackendHeader(ctx context.Context, s *engine.State, be *PolicyBackend, req *http.Request, shown string, max int64) (status int, header http.Header, body []byte, sendErr, readErr error) {
 	client, direct := k.client, k.direct
 	if be.Transport != nil {
 		client, direct = &http.Client{Transport: wrapLike(k.client.Transport, be.Transport), CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -115,7 +122,7 @@ func (k *kit) doBackend(ctx context.Context, s *engine.State, be *PolicyBackend,
 		if end != nil {
 			end(sent, 0, err)
 		}
-		return 0, nil, err, nil
+		return 0, nil, nil, err, nil
 	}
 	defer res.Body.Close()
 	if be.Done != nil {
@@ -129,7 +136,7 @@ func (k *kit) doBackend(ctx context.Context, s *engine.State, be *PolicyBackend,
 		if end != nil {
 			end(sent, 0, err)
 		}
-		return 0, nil, err, nil
+		return 0, nil, nil, err, nil
 	}
 	if end != nil {
 		switch {
@@ -141,7 +148,7 @@ func (k *kit) doBackend(ctx context.Context, s *engine.State, be *PolicyBackend,
 			end(sent, res.StatusCode, nil)
 		}
 	}
-	return res.StatusCode, body, nil, readErr
+	return res.StatusCode, res.Header, body, nil, readErr
 }
 
 // errAnswerTooLarge is what a CalloutEnd is told of a backend entity's

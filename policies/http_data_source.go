@@ -328,7 +328,7 @@ func (ds *httpDataSource) callBackend(ctx context.Context, s *engine.State, meth
 		hreq.Header[k] = append([]string(nil), v...)
 	}
 	shown := "backend " + s.BackendID
-	status, data, sendErr, readErr := ds.k.doBackend(ctx, s, be, hreq, shown, ds.maxBytes)
+	status, header, data, sendErr, readErr := ds.k.doBackendHeader(ctx, s, be, hreq, shown, ds.maxBytes)
 	switch {
 	case sendErr != nil:
 		return nil, dataSourceError(shown, cctx, sendErr)
@@ -337,7 +337,9 @@ func (ds *httpDataSource) callBackend(ctx context.Context, s *engine.State, meth
 	case int64(len(data)) > ds.maxBytes:
 		return nil, dataSourceTooLarge(shown, ds.maxBytes)
 	}
-	return &engine.Response{StatusCode: status, StatusReason: http.StatusText(status), Headers: engine.Headers{}, Body: engine.NewBody(data)}, nil
+	// The answer's headers, as a data source's called by URL has them
+	// (context.Response.Headers in http-response).
+	return &engine.Response{StatusCode: status, StatusReason: http.StatusText(status), Headers: engine.Headers(header), Body: engine.NewBody(data)}, nil
 }
 
 func dataSourceError(target string, ctx context.Context, err error) error {
