@@ -368,3 +368,33 @@ func TestGraphQLSubscriptionSlowReader(t *testing.T) {
 		wantEvent(t, c, "f", "last")
 	}
 }
+
+// Redis down at publish: the event still reaches the publishing replica's
+// own subscribers (once), with a warning; the mutation answers.
+func TestGraphQLSubscriptionStoreDown(t *testing.T) {
+	be := blogBackend(t, nil)
+	dir := usersAPI(t, be.url, "")
+	srv := redistest.Start(t)
+	rs, err := store.NewRedis(context.Background(), srv.URL(), store.RedisOptions{Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rs.Close() })
+	g := startGateway(t, dir, func(o *gateway.Options) {
+		o.Store = rs
+		o.Registry = policies.Registry(policies.Deps{Store: rs})
+	})
+	c := gqlSubscriber(t, g, "s")
+	createUser(t, g, "through-redis")
+	wantEvent(t, c, "s", "through-redis")
+	srv.Stop()
+	createUser(t, g, "local")
+	wantEvent(t, c, "s", "local")
+	if n := len(g.logsNamed("GraphQL subscription event not shared across replicas: the store failed; delivered to this replica's subscribers only")); n != 1 {
+		t.Errorf("%d warnings", n)
+	}
+	mustWrite(t, c, `{"type":"ping"}`)
+	if got := mustRead(t, c); got != `{"type":"pong"}` {
+		t.Fatalf("after the fallback: %s", got)
+	}
+}
