@@ -370,7 +370,9 @@ func TestGraphQLSubscriptionSlowReader(t *testing.T) {
 }
 
 // Redis down at publish: the event still reaches the publishing replica's
-// own subscribers (once), with a warning; the mutation answers.
+// own subscribers (once), with a warning; the mutation answers. Redis down
+// when a replica must start listening to a field: that subscribe gets an
+// error message.
 func TestGraphQLSubscriptionStoreDown(t *testing.T) {
 	be := blogBackend(t, nil)
 	dir := usersAPI(t, be.url, "")
@@ -396,5 +398,20 @@ func TestGraphQLSubscriptionStoreDown(t *testing.T) {
 	mustWrite(t, c, `{"type":"ping"}`)
 	if got := mustRead(t, c); got != `{"type":"pong"}` {
 		t.Fatalf("after the fallback: %s", got)
+	}
+	// The field's last subscriber leaves; a new one cannot be listened
+	// for: its subscribe gets an error, the connection goes on.
+	mustWrite(t, c, `{"type":"complete","id":"s"}`)
+	mustWrite(t, c, `{"type":"subscribe","id":"t","payload":{"query":"subscription { onUserCreated { name } }"}}`)
+	want := `{"type":"error","id":"t","payload":[{"message":"the subscription could not be started: the event store is unavailable"}]}`
+	if got := mustRead(t, c); got != want {
+		t.Fatalf("subscribe with the store down: %s", got)
+	}
+	if n := len(g.logsNamed("GraphQL subscription refused: the store failed")); n != 1 {
+		t.Errorf("%d warnings for the refused subscription", n)
+	}
+	mustWrite(t, c, `{"type":"ping"}`)
+	if got := mustRead(t, c); got != `{"type":"pong"}` {
+		t.Fatalf("after the refused subscription: %s", got)
 	}
 }
