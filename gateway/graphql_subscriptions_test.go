@@ -1,8 +1,12 @@
 package gateway_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -413,5 +417,113 @@ func TestGraphQLSubscriptionStoreDown(t *testing.T) {
 	mustWrite(t, c, `{"type":"ping"}`)
 	if got := mustRead(t, c); got != `{"type":"pong"}` {
 		t.Fatalf("after the refused subscription: %s", got)
+	}
+}
+
+// rawWS is a WebSocket client written frame by frame over a plain
+// socket, to send what well-behaved clients never do.
+type rawWS struct {
+	t  *testing.T
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func dialRawWS(t *testing.T, g *testGateway, path, proto string) *rawWS {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(g.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(testTimeout))
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: gw\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: %s\r\n\r\n", path, proto)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake: %v %v", resp, err)
+	}
+	return &rawWS{t: t, c: c, br: br}
+}
+
+// frame writes one masked frame.
+func (w *rawWS) frame(fin bool, op byte, payload string) {
+	w.t.Helper()
+	b0 := op
+	if fin {
+		b0 |= 0x80
+	}
+	var hdr []byte
+	switch n := len(payload); {
+	case n < 126:
+		hdr = []byte{b0, 0x80 | byte(n)}
+	default:
+		hdr = []byte{b0, 0x80 | 126, byte(n >> 8), byte(n)}
+	}
+	mask := [4]byte{1, 2, 3, 4}
+	data := []byte(payload)
+	for i := range data {
+		data[i] ^= mask[i%4]
+	}
+	if _, err := w.c.Write(append(append(hdr, mask[:]...), data...)); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// read reads one (unmasked, unfragmented) frame: its opcode and payload.
+func (w *rawWS) read() (byte, string) {
+	w.t.Helper()
+	var h [2]byte
+	if _, err := io.ReadFull(w.br, h[:]); err != nil {
+		w.t.Fatal(err)
+	}
+	n := int(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var l [2]byte
+		io.ReadFull(w.br, l[:])
+		n = int(l[0])<<8 | int(l[1])
+	case 127:
+		w.t.Fatal("frame too large for this test")
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(w.br, p); err != nil {
+		w.t.Fatal(err)
+	}
+	return h[0] & 0x0f, string(p)
+}
+
+// Frame by frame: a WebSocket ping before connection_init is answered
+// with its pong; connection_init in fragments with a ping between them is
+// put together; a binary subscribe works as text; a close is answered.
+func TestGraphQLSubscriptionRawFrames(t *testing.T) {
+	be := blogBackend(t, nil)
+	g := startGateway(t, usersAPI(t, be.url, ""))
+	w := dialRawWS(t, g, "/users", "graphql-transport-ws")
+	w.frame(true, 0x9, "hello")
+	if op, p := w.read(); op != 0xA || p != "hello" {
+		t.Fatalf("ping: %x %q", op, p)
+	}
+	w.frame(false, 0x1, `{"type":"conn`)
+	w.frame(true, 0x9, "mid")
+	if op, p := w.read(); op != 0xA || p != "mid" {
+		t.Fatalf("ping between fragments: %x %q", op, p)
+	}
+	w.frame(false, 0x0, `ection_`)
+	w.frame(true, 0x0, `init"}`)
+	if op, p := w.read(); op != 0x1 || p != `{"type":"connection_ack"}` {
+		t.Fatalf("ack: %x %q", op, p)
+	}
+	w.frame(true, 0x2, `{"type":"subscribe","id":"1","payload":{"query":"subscription { onUserCreated { name } }"}}`)
+	w.frame(true, 0x1, `{"type":"ping"}`)
+	if op, p := w.read(); op != 0x1 || p != `{"type":"pong"}` {
+		t.Fatalf("pong: %x %q", op, p)
+	}
+	createUser(t, g, "raw")
+	if op, p := w.read(); op != 0x1 || p != `{"type":"next","id":"1","payload":{"data":{"onUserCreated":{"name":"raw"}}}}` {
+		t.Fatalf("event: %x %q", op, p)
+	}
+	w.frame(true, 0x8, "\x03\xe8")
+	if op, p := w.read(); op != 0x8 || len(p) < 2 || p[:2] != "\x03\xe8" {
+		t.Fatalf("close: %x %q", op, p)
 	}
 }
