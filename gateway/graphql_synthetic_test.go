@@ -482,23 +482,7 @@ func TestSyntheticGraphQLSubscriptions(t *testing.T) {
     </when>
   </choose>
 </inbound></policies>`)
-	writeFile(t, dir, "users/schema.graphql", `type User {
-  id: Int!
-  name: String!
-}
-
-type Query {
-  users: [User]
-}
-
-type Mutation {
-    createUser(id: Int!, name: String!): User
-}
-
-type Subscription {
-    onUserCreated: User!
-}
-`)
+	writeFile(t, dir, "users/schema.graphql", usersSchema)
 	writeFile(t, dir, "users/resolvers/Mutation.createUser.xml", `<http-data-source>
     <http-request>
         <set-method>POST</set-method>
