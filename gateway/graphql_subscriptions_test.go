@@ -45,10 +45,17 @@ func usersAPI(t *testing.T, be, attrs string) string {
 	dir := t.TempDir()
 	writeAPI(t, dir, "users", `type="graphql" path="/users" `+attrs, "")
 	writeFile(t, dir, "users/schema.graphql", usersSchema)
-	writeFile(t, dir, "users/resolvers/Mutation.createUser.xml", `<http-data-source>
+	writeFile(t, dir, "users/resolvers/Mutation.createUser.xml", createUserResolver(be))
+	return dir
+}
+
+// createUserResolver is APIM's publish-event example's resolver, its data
+// source at be.
+func createUserResolver(be string) string {
+	return `<http-data-source>
     <http-request>
         <set-method>POST</set-method>
-        <set-url>`+be+`/user/create</set-url>
+        <set-url>` + be + `/user/create</set-url>
         <set-body template="liquid">{ "id" : {{body.arguments.id}}, "name" : "{{body.arguments.name}}"}</set-body>
     </http-request>
     <http-response>
@@ -58,8 +65,7 @@ func usersAPI(t *testing.T, be, attrs string) string {
             </targets>
         </publish-event>
     </http-response>
-</http-data-source>`)
-	return dir
+</http-data-source>`
 }
 
 // gqlSubscriber opens a graphql-transport-ws connection to g's users API

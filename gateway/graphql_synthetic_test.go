@@ -483,20 +483,7 @@ func TestSyntheticGraphQLSubscriptions(t *testing.T) {
   </choose>
 </inbound></policies>`)
 	writeFile(t, dir, "users/schema.graphql", usersSchema)
-	writeFile(t, dir, "users/resolvers/Mutation.createUser.xml", `<http-data-source>
-    <http-request>
-        <set-method>POST</set-method>
-        <set-url>`+be.url+`/user/create</set-url>
-        <set-body template="liquid">{ "id" : {{body.arguments.id}}, "name" : "{{body.arguments.name}}"}</set-body>
-    </http-request>
-    <http-response>
-        <publish-event>
-            <targets>
-                <graphql-subscription id="onUserCreated" />
-            </targets>
-        </publish-event>
-    </http-response>
-</http-data-source>`)
+	writeFile(t, dir, "users/resolvers/Mutation.createUser.xml", createUserResolver(be.url))
 	g := startGateway(t, dir)
 
 	// The API's inbound policy runs on the handshake.
