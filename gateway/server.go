@@ -364,7 +364,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveMCP(w, r, view, m) // mcp_local.go
 		return
 	}
-
 	s.serveHTTPAPI(w, r, view, m)
 }
 
