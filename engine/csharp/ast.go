@@ -119,6 +119,10 @@ type (
 		// list.Concat(new[] { x }) (binder.listAdd), appended in place
 		// when the interpreter can (frame.appendList)
 		listAppend bool
+		// tryParse: T.TryParse(s, …, out v) or T.TryParseExact(s, …, out
+		// v) with more than the text in: the Parse or ParseExact overload
+		// of the same arguments it tries (bind.tryCall)
+		tryParse *builtin
 	}
 	// Arg is one argument: name: value, out var x, out x.
 	Arg struct {

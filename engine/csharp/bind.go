@@ -1530,7 +1530,7 @@ func (b *binder) args(args []*Arg) ([]*Type, error) {
 	var out []*Type
 	for _, a := range args {
 		if a.Out {
-			return nil, b.errf(a.Off, "out arguments are only allowed with TryGetValue, TryParse, TryParseJwt and TryParseBasic")
+			return nil, b.errf(a.Off, "out arguments are only allowed with TryGetValue, TryParse, TryParseExact, TryParseJwt and TryParseBasic")
 		}
 		if _, ok := a.X.(*Lambda); ok {
 			return nil, b.errf(a.X.pos(), "a lambda expression is only allowed as the argument of a LINQ method (Where, Select, Any...)")
@@ -1634,7 +1634,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 		}
 	}
 	// out-argument methods: interpreter only
-	if name == "TryGetValue" || name == "TryParse" || name == "TryParseJwt" || name == "TryParseBasic" || name == "TryDequeue" || name == "TryPop" || name == "TryPeek" {
+	if name == "TryGetValue" || name == "TryParse" || name == "TryParseExact" || name == "TryParseJwt" || name == "TryParseBasic" || name == "TryDequeue" || name == "TryPop" || name == "TryPeek" {
 		return b.tryCall(n, m, xt)
 	}
 	if name == "Replace" && (xt.K == KStatic && xt.Name == "Regex" && len(n.Args) >= 3 || xt.K == KRegex && len(n.Args) == 2) {
@@ -2057,7 +2057,17 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 	b.needInterp("out argument")
 	var want []bool // which args are out
 	var outT *Type
+	var parseAs string // TryParse/TryParseExact with more than the text: the overload of Parse/ParseExact it tries
 	switch {
+	case (m.Name == "TryParse" && len(n.Args) > 2 || m.Name == "TryParseExact") && xt.K == KStatic && tryParseTypes[xt.Name] != nil:
+		// DateTime.TryParseExact(s, format, provider, styles, out d),
+		// DateTime.TryParse(s, provider, styles, out d): true and the
+		// value where Parse/ParseExact with the same arguments returns,
+		// false and default(T) where it throws
+		want = make([]bool, max(len(n.Args), 2))
+		want[len(want)-1] = true
+		outT = tryParseTypes[xt.Name]
+		parseAs = strings.TrimPrefix(m.Name, "Try")
 	case m.Name == "TryGetValue" && xt.K == KGo && xt.Go.Kind() == reflect.Map:
 		want = []bool{false, true}
 		outT = b.m.goType(xt.Go.Elem())
@@ -2070,9 +2080,9 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 	case m.Name == "TryParse" && xt.K == KStatic && (xt.Name == "float" || xt.Name == "Single") && statics[xt.Name]["Parse"] != nil:
 		want = []bool{false, true}
 		outT = tDouble // a float is a double here
-	case m.Name == "TryParse" && xt.K == KStatic && (xt.Name == "int" || xt.Name == "long" || xt.Name == "double" || xt.Name == "bool" || xt.Name == "Guid" || xt.Name == "DateTime" || xt.Name == "DateTimeOffset" || xt.Name == "IPAddress"):
+	case m.Name == "TryParse" && xt.K == KStatic && tryParseTypes[xt.Name] != nil:
 		want = []bool{false, true}
-		outT = map[string]*Type{"int": tInt, "long": tLong, "double": tDouble, "bool": tBool, "Guid": tGuid, "DateTime": tDateTime, "DateTimeOffset": tDTO, "IPAddress": tIPAddress}[xt.Name]
+		outT = tryParseTypes[xt.Name]
 	case m.Name == "TryDequeue" || m.Name == "TryPop" || m.Name == "TryPeek":
 		et, ok := b.tryQueueType(m, xt)
 		if !ok {
@@ -2098,6 +2108,7 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 	if len(n.Args) != len(want) {
 		return nil, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", m.Name, len(n.Args))
 	}
+	var in []*Type // parseAs: the types of the arguments before the out one
 	for i, a := range n.Args {
 		if a.Out != want[i] {
 			if want[i] {
@@ -2109,6 +2120,10 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 			t, err := b.expr(a.X)
 			if err != nil {
 				return nil, err
+			}
+			if parseAs != "" {
+				in = append(in, t)
+				continue
 			}
 			if t.K != KString {
 				return nil, b.errf(a.X.pos(), "cannot convert from '%s' to 'string'", typeName(t))
@@ -2152,9 +2167,20 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 		l.assigned++
 		a.outLoc = l
 	}
+	if parseAs != "" {
+		bi, err := b.overload(m.NameOff, m.Name, statics[xt.Name][parseAs], n.Args[:len(in)], in)
+		if err != nil {
+			return nil, err
+		}
+		n.tryParse = bi
+	}
 	n.method = byKey["try."+m.Name]
 	return tBool, nil
 }
+
+// tryParseTypes are the types with TryParse(s, out v), and the type of v.
+var tryParseTypes = map[string]*Type{"int": tInt, "long": tLong, "double": tDouble, "bool": tBool, "Guid": tGuid,
+	"DateTime": tDateTime, "DateTimeOffset": tDTO, "IPAddress": tIPAddress}
 
 // linqPredicate reports whether the lambda of a LINQ operator is a
 // predicate (Func<T, bool>), whose result type is known.

@@ -187,7 +187,9 @@ func styledDate(t time.Time, zoned, utcMark bool, st int) (time.Time, error) {
 func parseExactTime(s, f string) (t time.Time, zoned, utcMark bool, err error) {
 	layout, ok := netLayout(f)
 	if !ok {
-		return time.Time{}, false, false, exc("FormatException", "The format '%s' is not supported by DateTime.ParseExact in policy expressions.", f)
+		// tollgate's limit, not the text's fault: NotSupportedException,
+		// so that TryParseExact says so instead of returning false
+		return time.Time{}, false, false, exc("NotSupportedException", "The format '%s' is not supported by DateTime.ParseExact in policy expressions.", f)
 	}
 	zoned = strings.Contains(layout, "Z07") || strings.Contains(layout, "-07")
 	t, perr := time.Parse(layout, s)

@@ -1010,7 +1010,7 @@ func (f *frame) call(n *Call) (any, error) {
 		return f.collCall(n) // sets.go
 	}
 	m := n.F.(*Member)
-	if n.method != nil && strings.HasPrefix(n.method.key, "try.") || m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" ||
+	if n.method != nil && strings.HasPrefix(n.method.key, "try.") || m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseExact" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" ||
 		m.Name == "TryDequeue" || m.Name == "TryPop" || m.Name == "TryPeek" {
 		return f.tryCall(n, m)
 	}
@@ -1153,6 +1153,7 @@ func (f *frame) tryCall(n *Call, m *Member) (any, error) {
 		}
 	}
 	var in any
+	var ins []any // n.tryParse: every argument before the out one
 	for _, a := range n.Args {
 		if !a.Out {
 			v, err := f.eval(a.X)
@@ -1160,10 +1161,26 @@ func (f *frame) tryCall(n *Call, m *Member) (any, error) {
 				return nil, err
 			}
 			in = v
+			if n.tryParse != nil {
+				ins = append(ins, v)
+			}
 		}
 	}
 	var out any
 	ok := false
+	switch {
+	case n.tryParse != nil:
+		if _, isStr := ins[0].(string); isStr { // a null text is false, as .NET's
+			if v, err := n.tryParse.run(ins); err == nil {
+				out, ok = v, true
+			} else if e, isExc := err.(*Exception); !isExc || e.Type != "FormatException" && e.Type != "ArgumentNullException" {
+				return nil, err // not the text's refusal: invalid styles (.NET throws too), a format tollgate cannot read, a budget
+			}
+		}
+		if !ok {
+			out = zeroOf(n.Args[len(n.Args)-1].outLoc.t)
+		}
+	}
 	switch m.Name {
 	case "TryGetValue":
 		switch x := recv.(type) {
@@ -1189,6 +1206,9 @@ func (f *frame) tryCall(n *Call, m *Member) (any, error) {
 		res, _ := extMethod(as, f.m.Funcs[as]).run([]any{s})
 		out, ok = res, res != nil
 	case "TryParse":
+		if n.tryParse != nil {
+			break
+		}
 		s, isStr := in.(string)
 		if isStr {
 			typ := m.X.typ().Name

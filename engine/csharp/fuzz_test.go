@@ -55,6 +55,7 @@ func FuzzCSharp(f *testing.F) {
 	for _, s := range []string{
 		`(string)context.Variables["x"]`,
 		`((string)context.Variables["x"])?.Split(',')?[0].Trim().Length ?? JObject.Parse("{}")?["a"]?["b"].ToString().Length`,
+		`return DateTime.TryParseExact("2024-01-02", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) + d.ToString("o") + DateTime.TryParse("x", null, DateTimeStyles.None, out var e);`,
 		`var z = TimeZoneInfo.FindSystemTimeZoneById("W. Europe Standard Time"); var l = TimeZoneInfo.ConvertTimeFromUtc(new DateTime(2024, 10, 27, 1, 30, 0), z); return l.ToString("o") + z.IsAmbiguousTime(l) + TimeZoneInfo.ConvertTimeToUtc(l, z).Hour;`,
 		`using (var a = SymmetricAlgorithm.Create("aes")) { a.Mode = CipherMode.CFB; a.Padding = PaddingMode.ANSIX923; a.FeedbackSize = 16; var c = new byte[] { 1, 2, 3 }.Encrypt(a); return Convert.ToBase64String(c.Decrypt(a, a.Key, a.IV)); }`,
 		`context.Request.Headers.GetValueOrDefault("a", "b").Split(',').Last()`,

@@ -945,7 +945,7 @@ func (lw *lowerer) member(n *Member, en env) (string, error) {
 
 func (lw *lowerer) call(n *Call, en env) (string, error) {
 	m := n.F.(*Member)
-	if m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" {
+	if m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseExact" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" {
 		return "", cannot("out argument")
 	}
 	if n.method != nil && strings.HasPrefix(n.method.key, "linq.") {
