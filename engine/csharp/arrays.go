@@ -199,29 +199,10 @@ func registerArrays() {
 		}
 		return le.AppendUint16(nil, u[0])
 	})
-	at := func(name string, size int, conv func(b []byte) any) {
-		static("BitConverter", name, ts(tBytes, tInt), nil, func(a []any) (any, error) {
-			b, ok := a[0].([]byte)
-			if !ok {
-				return nil, argNull("value")
-			}
-			i := toInt(a[1])
-			if i < 0 || i >= len(b) {
-				return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'startIndex')")
-			}
-			if i > len(b)-size {
-				return nil, exc("ArgumentException", "Destination array is not long enough to copy all the items in the collection. Check array index and length. (Parameter 'value')")
-			}
-			return conv(b[i : i+size]), nil
-		}, nil)
-	}
-	at("ToDouble", 8, func(b []byte) any { return math.Float64frombits(le.Uint64(b)) })
-	at("ToSingle", 4, func(b []byte) any { return float64(math.Float32frombits(le.Uint32(b))) })
-	at("ToChar", 2, func(b []byte) any { return string(utf16.Decode([]uint16{le.Uint16(b)})) })
-	at("ToBoolean", 1, func(b []byte) any { return b[0] != 0 })
-	for name, t := range map[string]*Type{"ToDouble": tDouble, "ToSingle": tDouble, "ToChar": tChar, "ToBoolean": tBool} {
-		statics["BitConverter"][name][0].result = t
-	}
+	bitConverterAt("ToDouble", tDouble, 8, func(b []byte) any { return math.Float64frombits(le.Uint64(b)) })
+	bitConverterAt("ToSingle", tDouble, 4, func(b []byte) any { return float64(math.Float32frombits(le.Uint32(b))) })
+	bitConverterAt("ToChar", tChar, 2, func(b []byte) any { return string(utf16.Decode([]uint16{le.Uint16(b)})) })
+	bitConverterAt("ToBoolean", tBool, 1, func(b []byte) any { return b[0] != 0 })
 	staticProp("BitConverter", "IsLittleEndian", tBool, func([]any) (any, error) { return true, nil }, nil)
 	static("BitConverter", "DoubleToInt64Bits", ts(tDouble), tLong, func(a []any) (any, error) { return int(int64(math.Float64bits(toFloat(a[0])))), nil }, nil)
 	static("BitConverter", "Int64BitsToDouble", ts(tLong), tDouble, func(a []any) (any, error) { return math.Float64frombits(toU64(a[0])), nil }, nil)
@@ -242,4 +223,24 @@ func registerArrays() {
 			staticProps[name][p] = reg(&builtin{key: name + "." + p, result: tDouble, run: func([]any) (any, error) { return v, nil }})
 		}
 	}
+}
+
+// bitConverterAt registers BitConverter.name(value, startIndex) of result
+// type t: conv of the size bytes at startIndex, after .NET's argument
+// checks.
+func bitConverterAt(name string, t *Type, size int, conv func(b []byte) any) {
+	static("BitConverter", name, ts(tBytes, tInt), t, func(a []any) (any, error) {
+		b, ok := a[0].([]byte)
+		if !ok {
+			return nil, argNull("value")
+		}
+		i := toInt(a[1])
+		if i < 0 || i >= len(b) {
+			return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'startIndex')")
+		}
+		if i > len(b)-size {
+			return nil, exc("ArgumentException", "Destination array is not long enough to copy all the items in the collection. Check array index and length. (Parameter 'value')")
+		}
+		return conv(b[i : i+size]), nil
+	}, nil)
 }

@@ -156,46 +156,13 @@ func registerMore() {
 	}, nil)
 
 	// BitConverter.ToInt16 ... ToUInt64: little-endian, as on x64
-	for _, bc := range []struct {
-		name string
-		t    *Type
-		size int
-	}{{"ToInt16", tShort, 2}, {"ToUInt16", tUShort, 2}, {"ToInt32", tInt, 4}, {"ToUInt32", tUInt, 4}, {"ToInt64", tLong, 8}, {"ToUInt64", tULong, 8}} {
-		bc := bc
-		static("BitConverter", bc.name, ts(tBytes, I), bc.t, func(a []any) (any, error) {
-			b, ok := a[0].([]byte)
-			if !ok {
-				return nil, argNull("value")
-			}
-			i := toInt(a[1])
-			if i < 0 || i >= len(b) {
-				return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'startIndex')")
-			}
-			if i > len(b)-bc.size {
-				return nil, exc("ArgumentException", "Destination array is not long enough to copy all the items in the collection. Check array index and length. (Parameter 'value')")
-			}
-			var u uint64
-			for k := bc.size - 1; k >= 0; k-- {
-				u = u<<8 | uint64(b[i+k])
-			}
-			switch bc.size {
-			case 2:
-				if bc.t == tShort {
-					return int(int16(u)), nil
-				}
-				return int(u), nil
-			case 4:
-				if bc.t == tInt {
-					return int(int32(u)), nil
-				}
-				return int(u), nil
-			}
-			if bc.t == tULong {
-				return u, nil
-			}
-			return int(int64(u)), nil
-		}, nil)
-	}
+	le := binary.LittleEndian
+	bitConverterAt("ToInt16", tShort, 2, func(b []byte) any { return int(int16(le.Uint16(b))) })
+	bitConverterAt("ToUInt16", tUShort, 2, func(b []byte) any { return int(le.Uint16(b)) })
+	bitConverterAt("ToInt32", tInt, 4, func(b []byte) any { return int(int32(le.Uint32(b))) })
+	bitConverterAt("ToUInt32", tUInt, 4, func(b []byte) any { return int(le.Uint32(b)) })
+	bitConverterAt("ToInt64", tLong, 8, func(b []byte) any { return int(int64(le.Uint64(b))) })
+	bitConverterAt("ToUInt64", tULong, 8, func(b []byte) any { return le.Uint64(b) })
 	method(KArray, "IndexOf", ts(tObject), I, func(a []any) (any, error) {
 		it, err := items(a[0])
 		if err != nil {
