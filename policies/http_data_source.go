@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -319,7 +320,7 @@ func (ds *httpDataSource) callBackend(ctx context.Context, s *engine.State, meth
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(cctx, method, u, strings.NewReader(string(body)))
+	hreq, err := http.NewRequestWithContext(cctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, engine.NewPolicyError(engine.ReasonCallout, 502, "cannot build the resolver's request to backend "+s.BackendID, err)
 	}
