@@ -492,8 +492,12 @@ func (s *Server) runResolver(ctx context.Context, api *API, newState func() (*en
 	if f.Parent != nil {
 		gctx.Parent = toJObject(f.Parent)
 	}
+	coord := rv.typeName + "." + rv.field
+	overBudget := func() error {
+		return errors.New(coord + ": the request's data source answers passed graphql-max-answer-bytes (" + strconv.FormatInt(rr.budget, 10) + ")")
+	}
 	if rr.answered.Load() > rr.budget {
-		return nil, errors.New(rv.typeName + "." + rv.field + ": the request's data source answers passed graphql-max-answer-bytes (" + strconv.FormatInt(rr.budget, 10) + ")")
+		return nil, overBudget()
 	}
 	st, release := newState()
 	defer release()
@@ -505,7 +509,6 @@ func (s *Server) runResolver(ctx context.Context, api *API, newState func() (*en
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	coord := rv.typeName + "." + rv.field
 	if err := rv.block.Run(rctx, st); err != nil {
 		var secrets []string
 		if api.Plan != nil {
@@ -527,7 +530,7 @@ func (s *Server) runResolver(ctx context.Context, api *API, newState func() (*en
 		return nil, errors.New(coord + ": cannot read the data source's answer")
 	}
 	if rr.answered.Add(int64(len(data))) > rr.budget {
-		return nil, errors.New(coord + ": the request's data source answers passed graphql-max-answer-bytes (" + strconv.FormatInt(rr.budget, 10) + ")")
+		return nil, overBudget()
 	}
 	return fieldValue(data, rv.def)
 }
@@ -547,13 +550,12 @@ func resolverFailure(err error, ctx context.Context) string {
 		case engine.ReasonExpression:
 			return "a policy expression of the resolver failed"
 		}
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return "the resolver did not finish in time"
-		}
-		return "the resolver failed (" + pe.Reason + ")"
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return "the resolver did not finish in time"
+	case pe != nil:
+		return "the resolver failed (" + pe.Reason + ")"
 	}
 	return "the resolver failed"
 }
