@@ -50,6 +50,7 @@ type Backend struct {
 	breaker   *breakerRule
 	pool      [][]poolMember // priority groups, lowest priority value first
 	rr        []atomic.Uint64
+	affinity  *poolAffinity // the pool's session awareness (backend_affinity.go), or nil
 	// unusable, when set, says why the backend cannot be used: its
 	// credentials need a named value without a value (a secret the
 	// extractor could not export), or it is a pool with such a member.
@@ -63,7 +64,33 @@ type Backend struct {
 type poolMember struct {
 	b      *Backend
 	weight int
+	token  string // its part of a session-affinity cookie (memberToken)
 }
+
+// armInt is a whole number in a backend's JSON, written as a number or,
+// as ARM templates (and APIM's documented ARM examples: "priority": "1",
+// "count": "3") write them, as a string holding one.
+type armInt int64
+
+func (n *armInt) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		b = []byte(strings.TrimSpace(s))
+	}
+	v, err := strconv.ParseInt(string(b), 10, 32)
+	if err != nil {
+		return &armIntError{string(b)}
+	}
+	*n = armInt(v)
+	return nil
+}
+
+type armIntError struct{ text string }
+
+func (e *armIntError) Error() string { return fmt.Sprintf("%q is not a whole number", e.text) }
 
 // breakerRule is APIM's circuitBreaker.rules[0].
 type breakerRule struct {
@@ -120,8 +147,20 @@ func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over
 			var p struct {
 				Services []json.RawMessage `json:"services"`
 			}
-			if json.Unmarshal(raw, &p) != nil || len(p.Services) == 0 {
+			var keys map[string]json.RawMessage
+			if json.Unmarshal(raw, &p) != nil || len(p.Services) == 0 || json.Unmarshal(raw, &keys) != nil {
 				errs.Add(at("pool"), "", "pool must be {\"services\": [{\"id\": \"/backends/NAME\", \"priority\": 1, \"weight\": 1}, ...]}")
+			}
+			for _, k := range sortedKeys(keys) {
+				switch k {
+				case "services":
+				case "sessionAffinity":
+					if !bytes.Equal(keys[k], []byte("null")) {
+						b.affinity = parseAffinity(keys[k], jsonKeyPos(file, data, "sessionAffinity"), errs)
+					}
+				default:
+					*notes = append(*notes, jsonKeyPos(file, data, k).String()+": ignored: pool property "+k+" (Azure only)")
+				}
 			}
 			poolRefs[b] = p.Services
 		} else {
@@ -176,12 +215,16 @@ func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over
 		groups := map[int][]poolMember{}
 		for _, r := range refs {
 			var m struct {
-				ID       string `json:"id"`
-				Priority *int   `json:"priority"`
-				Weight   *int   `json:"weight"`
+				ID       string  `json:"id"`
+				Priority *armInt `json:"priority"`
+				Weight   *armInt `json:"weight"`
 			}
-			if json.Unmarshal(r, &m) != nil {
-				errs.Add(jsonKeyPos(f.file, f.data, "pool"), "", "backend %q: a pool service is {\"id\", \"priority\", \"weight\"}", b.Name)
+			if err := json.Unmarshal(r, &m); err != nil {
+				why := ""
+				if _, num := err.(*armIntError); num {
+					why = ": " + err.Error()
+				}
+				errs.Add(jsonKeyPos(f.file, f.data, "pool"), "", "backend %q: a pool service is {\"id\", \"priority\", \"weight\"}%s", b.Name, why)
 				continue
 			}
 			id := m.ID[strings.LastIndexByte(m.ID, '/')+1:]
@@ -196,10 +239,10 @@ func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over
 			}
 			prio, weight := 0, 1
 			if m.Priority != nil {
-				prio = *m.Priority
+				prio = int(*m.Priority)
 			}
 			if m.Weight != nil {
-				weight = *m.Weight
+				weight = int(*m.Weight)
 			}
 			if weight < 1 || prio < 0 {
 				errs.Add(jsonKeyPos(f.file, f.data, "pool"), "", "backend %q: pool member %q needs a weight of at least 1 and a priority of at least 0", b.Name, id)
@@ -210,7 +253,7 @@ func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over
 				b.unusable = fmt.Sprintf("pool member %q cannot be used: %s: %s", id, mb.unusablePos, mb.unusable)
 				b.unusablePos = jsonKeyPos(f.file, f.data, "pool")
 			}
-			groups[prio] = append(groups[prio], poolMember{b: mb, weight: weight})
+			groups[prio] = append(groups[prio], poolMember{b: mb, weight: weight, token: memberToken(b.Name, mb.Name)})
 		}
 		prios := make([]int, 0, len(groups))
 		for p := range groups {
@@ -380,13 +423,13 @@ func parseBreaker(raw json.RawMessage, at engine.Pos, errs *engine.ErrorList) *b
 		Rules []struct {
 			Name             string `json:"name"`
 			FailureCondition struct {
-				Count            int64    `json:"count"`
-				Percentage       int64    `json:"percentage"`
+				Count            armInt   `json:"count"`
+				Percentage       armInt   `json:"percentage"`
 				Interval         string   `json:"interval"`
 				ErrorReasons     []string `json:"errorReasons"`
 				StatusCodeRanges []struct {
-					Min int `json:"min"`
-					Max int `json:"max"`
+					Min armInt `json:"min"`
+					Max armInt `json:"max"`
 				} `json:"statusCodeRanges"`
 			} `json:"failureCondition"`
 			TripDuration     string `json:"tripDuration"`
@@ -403,7 +446,7 @@ func parseBreaker(raw json.RawMessage, at engine.Pos, errs *engine.ErrorList) *b
 	}
 	r := cb.Rules[0]
 	fc := r.FailureCondition
-	rule := &breakerRule{count: fc.Count, percentage: fc.Percentage, acceptRetryAfter: r.AcceptRetryAfter}
+	rule := &breakerRule{count: int64(fc.Count), percentage: int64(fc.Percentage), acceptRetryAfter: r.AcceptRetryAfter}
 	var err error
 	if rule.interval, err = parseISODuration(fc.Interval); err != nil || rule.interval <= 0 {
 		errs.Add(at, "", "circuitBreaker interval: %v", orMsg(err, "must be positive"))
@@ -421,7 +464,7 @@ func parseBreaker(raw json.RawMessage, at engine.Pos, errs *engine.ErrorList) *b
 		if sr.Min < 100 || sr.Max > 599 || sr.Min > sr.Max {
 			errs.Add(at, "", "circuitBreaker status code range %d-%d is not within 100-599", sr.Min, sr.Max)
 		}
-		rule.ranges = append(rule.ranges, [2]int{sr.Min, sr.Max})
+		rule.ranges = append(rule.ranges, [2]int{int(sr.Min), int(sr.Max)})
 	}
 	for _, reason := range fc.ErrorReasons {
 		rule.connFailures = rule.connFailures || reason != ""
@@ -478,6 +521,18 @@ func (s *Server) pickBackend(ctx context.Context, api *API, st *engine.State) (*
 		}
 		chosen = b
 	} else {
+		var session string // the request's affinity session, when it brought one
+		if a := b.affinity; a != nil {
+			var tok string
+			var ok bool
+			if session, tok, ok = affinityCookie(st, a.cookie); ok {
+				if m := b.memberByToken(tok); m != nil && !s.breakerOpen(ctx, m.b) {
+					st.BackendURL = m.b.url.String()
+					return m.b, nil
+				}
+			}
+		}
+		var token string
 		for g, group := range b.pool {
 			total := 0
 			for _, m := range group {
@@ -495,7 +550,7 @@ func (s *Server) pickBackend(ctx context.Context, api *API, st *engine.State) (*
 			for i := range group {
 				m := group[(start+i)%len(group)]
 				if !s.breakerOpen(ctx, m.b) {
-					chosen = m.b
+					chosen, token = m.b, m.token
 					break
 				}
 			}
@@ -505,6 +560,14 @@ func (s *Server) pickBackend(ctx context.Context, api *API, st *engine.State) (*
 		}
 		if chosen == nil {
 			return nil, errBackendUnavailable
+		}
+		if b.affinity != nil {
+			// A new session, or one whose member left the pool or is
+			// tripped: bound to the member chosen now (its id kept).
+			if session == "" {
+				session = newAffinitySession()
+			}
+			setAffinityCookie(st, b.affinity, api.Path, session, token)
 		}
 	}
 	st.BackendURL = chosen.url.String()

@@ -532,11 +532,17 @@ func joinPathIn(st *engine.State, a, b string) string {
 // Helpers both proxy paths share.
 
 // applyResponseHeaders sets the headers policies recorded with
-// SetResponseHeader (rate-limit's remaining/total calls, cors) on h.
+// SetResponseHeader (rate-limit's remaining/total calls, cors, a backend
+// pool's session cookie) on h: a recorded header replaces the response's,
+// but Vary's tokens are merged and a Set-Cookie is added to the response's.
 func applyResponseHeaders(h http.Header, st *engine.State) {
 	for k, v := range st.ResponseHeaders() {
 		if k == "Vary" {
 			h[k] = mergeTokens(h[k], v) // the backend's Vary must survive cors's Origin
+			continue
+		}
+		if k == "Set-Cookie" { // a pool's session cookie (backend_affinity.go) beside the backend's own
+			h[k] = append(h[k][:len(h[k]):len(h[k])], v...)
 			continue
 		}
 		h[k] = v
