@@ -51,6 +51,10 @@ type Backend struct {
 	pool      [][]poolMember // priority groups, lowest priority value first
 	rr        []atomic.Uint64
 	affinity  *poolAffinity // the pool's session awareness (backend_affinity.go), or nil
+	// proxy: the HTTP proxy calls to this backend go through (the
+	// backend's proxy property), with its Basic credentials; a proxy
+	// policy of the request's own wins.
+	proxy *url.URL
 	// unusable, when set, says why the backend cannot be used: its
 	// credentials need a named value without a value (a secret the
 	// extractor could not export), or it is a pool with such a member.
@@ -105,7 +109,7 @@ type breakerRule struct {
 
 // backendInformation is the part of backendInformation.json tollgate reads.
 var backendProps = map[string]bool{"url": true, "protocol": true, "description": true, "title": true,
-	"credentials": true, "tls": true, "circuitBreaker": true, "pool": true, "type": true, "resourceId": true, "properties": true}
+	"credentials": true, "tls": true, "circuitBreaker": true, "pool": true, "type": true, "resourceId": true, "properties": true, "proxy": true}
 
 // loadBackends reads DIR/backends/NAME/backendInformation.json.
 func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over *overrides, common hash.Hash, errs *engine.ErrorList, notes *[]string) map[string]*Backend {
@@ -196,6 +200,9 @@ func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over
 		}
 		if raw, ok := props["circuitBreaker"]; ok && !bytes.Equal(raw, []byte("null")) {
 			b.breaker = parseBreaker(raw, at("circuitBreaker"), errs)
+		}
+		if raw, ok := props["proxy"]; ok && !bytes.Equal(raw, []byte("null")) {
+			b.proxy = parseBackendProxy(raw, nv, at("proxy"), errs)
 		}
 		if len(*errs) > before {
 			continue
@@ -570,8 +577,54 @@ func (s *Server) pickBackend(ctx context.Context, api *API, st *engine.State) (*
 			setAffinityCookie(st, b.affinity, api.Path, session, token)
 		}
 	}
+	if chosen.proxy != nil && st.BackendProxy == nil {
+		st.BackendProxy = chosen.proxy
+	}
 	st.BackendURL = chosen.url.String()
 	return chosen, nil
+}
+
+// parseBackendProxy reads a backend's proxy: {"url": "http://host:port",
+// "username": ..., "password": ...}, named values allowed in each. As for
+// the proxy policy, the proxy is plain HTTP and its credentials are not in
+// the URL. Errors never quote the password.
+func parseBackendProxy(raw json.RawMessage, nv *engine.NamedValues, at engine.Pos, errs *engine.ErrorList) *url.URL {
+	var p struct {
+		URL      string `json:"url"`
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if json.Unmarshal(raw, &p) != nil {
+		errs.Add(at, "", `proxy must be {"url": "http://host:port", "username": "...", "password": "..."}`)
+		return nil
+	}
+	sub := func(v string) (string, bool) {
+		out, err := nv.Substitute(v)
+		if err != nil {
+			errs.Add(at, "", "proxy: %s", err.Error())
+			return "", false
+		}
+		return out, true
+	}
+	raw1, ok1 := sub(p.URL)
+	user, ok2 := sub(p.Username)
+	pass, ok3 := sub(p.Password)
+	if !ok1 || !ok2 || !ok3 {
+		return nil
+	}
+	u, err := url.Parse(raw1)
+	if err != nil || u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil || u.RawQuery != "" {
+		errs.Add(at, "", "proxy url must be http://host:port (a plain HTTP proxy; credentials go in username and password), not %q", engine.RedactURL(raw1))
+		return nil
+	}
+	u.Path = ""
+	if user != "" {
+		u.User = url.UserPassword(user, pass)
+	} else if pass != "" {
+		errs.Add(at, "", "proxy password needs a username")
+		return nil
+	}
+	return u
 }
 
 // store keys of a breaker: failures, calls, and the trip (a cached value

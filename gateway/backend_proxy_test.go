@@ -1,0 +1,99 @@
+package gateway_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// proxyServer is a forward HTTP proxy that wants Basic credentials user:pass
+// and reports the absolute-form URL of each request it relays, prefixed by
+// its name.
+func proxyServer(t *testing.T, name, user, pass string, seen chan<- string) string {
+	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Proxy-Authorization") != "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)) {
+			w.WriteHeader(http.StatusProxyAuthRequired)
+			return
+		}
+		seen <- name + " " + r.URL.String()
+		out, err := http.NewRequest(r.Method, r.URL.String(), nil)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		out.Header = r.Header.Clone()
+		out.Header.Del("Proxy-Authorization")
+		res, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		_, _ = io.Copy(w, res.Body)
+	}))
+	t.Cleanup(p.Close)
+	return p.URL
+}
+
+// TestBackendEntityProxy: a backend entity's proxy (APIM's documented
+// "create backend proxy backend" REST example: proxy with username and
+// password, beside tls and credentials) carries the calls to that backend;
+// a proxy policy of the request's own wins; another backend goes direct.
+func TestBackendEntityProxy(t *testing.T) {
+	backend := newRESTBackend(t, nil)
+	seen := make(chan string, 10)
+	entityProxy := proxyServer(t, "entity", `Contoso\admin`, "pw-from-entity", seen)
+	policyProxy := proxyServer(t, "policy", "gw", "pw", seen)
+	// APIM's example, with its URLs pointing at the test servers.
+	info := `{
+  "properties": {
+    "description": "description5308",
+    "url": "` + backend.url + `",
+    "protocol": "http",
+    "tls": {"validateCertificateChain": true, "validateCertificateName": true},
+    "proxy": {"url": "` + entityProxy + `", "username": "Contoso\\admin", "password": "pw-from-entity"},
+    "credentials": {"query": {"sv": ["xx", "bb", "cc"]}, "header": {"x-my-1": ["val1", "val2"]},
+      "authorization": {"scheme": "Basic", "parameter": "opensesma"}}
+  }
+}`
+	dir := backendFolder(t, "proxybackend", map[string]string{
+		"proxybackend": info,
+		"direct":       `{"properties": {"url": "` + backend.url + `"}}`,
+	})
+	writeAPI(t, dir, "withpolicy", `type="http" path="/p" service-url="http://127.0.0.1:1"`,
+		`<policies><inbound><set-backend-service backend-id="proxybackend"/><proxy url="`+policyProxy+`" username="gw" password="pw"/></inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	writeAPI(t, dir, "direct", `type="http" path="/d" service-url="http://127.0.0.1:1"`,
+		`<policies><inbound><set-backend-service backend-id="direct"/></inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	g := startGateway(t, dir)
+	for _, tc := range []struct{ path, via string }{
+		{"/b/x", "entity"},
+		{"/p/y", "policy"},
+		{"/d/z", ""},
+	} {
+		resp, body := get(t, g.url+tc.path, nil)
+		if resp.StatusCode != 200 || body != "backend body" {
+			t.Fatalf("%s: %d %q", tc.path, resp.StatusCode, body)
+		}
+		select {
+		case got := <-seen:
+			rest := tc.path[2:]
+			if tc.via == "" || !strings.HasPrefix(got, tc.via+" "+backend.url+rest) {
+				t.Fatalf("%s went through %q, want %q", tc.path, got, tc.via)
+			}
+		default:
+			if tc.via != "" {
+				t.Fatalf("%s went direct, want through the %s proxy", tc.path, tc.via)
+			}
+		}
+		if tc.path == "/b/x" {
+			h := backend.last.Load().header
+			if h.Get("Authorization") != "Basic opensesma" || fmt.Sprint(h.Values("X-My-1")) != "[val1 val2]" {
+				t.Fatalf("the entity's credentials: %q %q", h.Get("Authorization"), h.Values("X-My-1"))
+			}
+		}
+	}
+}
