@@ -337,7 +337,7 @@ func TestGraphQLSubscriptionSlowReader(t *testing.T) {
 	g := startGateway(t, dir)
 	slow := gqlSubscriber(t, g, "slow") // never read again
 	_ = slow
-	fast := make([]*websocket.Conn, 20)
+	fast := make([]*websocket.Conn, 4)
 	errs := make(chan error, len(fast))
 	for i := range fast {
 		go func() {
