@@ -665,10 +665,15 @@ func TestReloadDrainOnChange(t *testing.T) {
 	for name, s := range map[string]*hrConn{"b (unchanged)": b, "c (no drain-on-change)": c, "gone (removed)": gone} {
 		e.mustEcho(name, s)
 	}
-	waitForCond(t, "drained metric", func() bool { return e.metric(`tollgate_websocket_drained_total{api="a"}`) == 3 })
-	if n := e.metric(`tollgate_websocket_closes_total{api="a",closed_by="` + wsproxy.ClosedByGateway + `",code="1012"}`); n != 3 {
-		t.Errorf("closes_total{closed_by=gateway,code=1012} = %v, want 3", n)
+	// At least the three, drained and closed by the gateway with 1012:
+	// waitHello's probes of /a still open at the swap (each closes as soon
+	// as it has its greeting) may be counted too, when the drain reaches
+	// them before their own close.
+	drainedClosed := func() (float64, float64) {
+		return e.metric(`tollgate_websocket_drained_total{api="a"}`),
+			e.metric(`tollgate_websocket_closes_total{api="a",closed_by="` + wsproxy.ClosedByGateway + `",code="1012"}`)
 	}
+	waitForCond(t, "drained metric", func() bool { d, c := drainedClosed(); return d >= 3 && c >= 3 })
 	// New sessions of a run the new plan and are not drained again.
 	a2 := e.open("/a")
 	if a2.hello != "hello v2" {
