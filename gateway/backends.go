@@ -3,7 +3,9 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +27,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway/wsproxy"
+	"tollgate/policies"
 )
 
 // Backends are APIM's backend entities (backends/NAME/backendInformation.json),
@@ -55,6 +58,13 @@ type Backend struct {
 	// backend's proxy property), with its Basic credentials; a proxy
 	// policy of the request's own wins.
 	proxy *url.URL
+	// cert: the client certificate calls to this backend present
+	// (credentials.certificateIds / certificate, from the gateway's
+	// certificates); an authentication-certificate policy's wins.
+	cert *tls.Certificate
+	// rt is transport (its own TLS settings) able to present a client
+	// certificate and go through a proxy: certTransport over it.
+	rt *certTransport
 	// unusable, when set, says why the backend cannot be used: its
 	// credentials need a named value without a value (a secret the
 	// extractor could not export), or it is a pool with such a member.
@@ -112,7 +122,7 @@ var backendProps = map[string]bool{"url": true, "protocol": true, "description":
 	"credentials": true, "tls": true, "circuitBreaker": true, "pool": true, "type": true, "resourceId": true, "properties": true, "proxy": true}
 
 // loadBackends reads DIR/backends/NAME/backendInformation.json.
-func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over *overrides, common hash.Hash, errs *engine.ErrorList, notes *[]string) map[string]*Backend {
+func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, certs []policies.NamedCertificate, over *overrides, common hash.Hash, errs *engine.ErrorList, notes *[]string) map[string]*Backend {
 	rfs := readResourceFiles(dir, "backends", "backendInformation.json", "backend", errs)
 	if rfs == nil {
 		return nil
@@ -180,7 +190,7 @@ func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over
 			}
 		}
 		if raw, ok := props["credentials"]; ok && !bytes.Equal(raw, []byte("null")) {
-			parseCredentials(b, raw, nv, at("credentials"), errs, notes)
+			parseCredentials(b, raw, nv, certs, at("credentials"), errs, notes)
 		}
 		if raw, ok := props["tls"]; ok && !bytes.Equal(raw, []byte("null")) {
 			var t struct {
@@ -196,6 +206,7 @@ func loadBackends(dir string, nv *engine.NamedValues, base *http.Transport, over
 				}
 				tr.TLSClientConfig.InsecureSkipVerify = true // #nosec: the backend's documented choice
 				b.transport, b.dialer = tr, wsproxy.NewDialer(tr)
+				b.rt = newCertTransport(tr, tr)
 			}
 		}
 		if raw, ok := props["circuitBreaker"]; ok && !bytes.Equal(raw, []byte("null")) {
@@ -313,7 +324,7 @@ func reportUnusableBackends(backends map[string]*Backend, exprs []engine.Pos, no
 // parseCredentials reads credentials: {"header": {"name": ["value"]},
 // "query": {"name": ["value"]}, "authorization": {"scheme", "parameter"}};
 // values may use {{named values}}.
-func parseCredentials(b *Backend, raw json.RawMessage, nv *engine.NamedValues, at engine.Pos, errs *engine.ErrorList, notes *[]string) {
+func parseCredentials(b *Backend, raw json.RawMessage, nv *engine.NamedValues, certs []policies.NamedCertificate, at engine.Pos, errs *engine.ErrorList, notes *[]string) {
 	var c struct {
 		Header        map[string][]string `json:"header"`
 		Query         map[string][]string `json:"query"`
@@ -381,7 +392,7 @@ func parseCredentials(b *Backend, raw json.RawMessage, nv *engine.NamedValues, a
 		b.identity, b.identityResource = &id, sub(mi.Resource)
 	}
 	if len(c.Certificate) > 0 || len(c.CertificateIds) > 0 {
-		*notes = append(*notes, at.String()+": ignored: backend "+b.Name+" client certificates (Azure Key Vault/APIM certificates)")
+		backendClientCert(b, c.CertificateIds, c.Certificate, certs, at)
 	}
 }
 
@@ -580,6 +591,9 @@ func (s *Server) pickBackend(ctx context.Context, api *API, st *engine.State) (*
 	if chosen.proxy != nil && st.BackendProxy == nil {
 		st.BackendProxy = chosen.proxy
 	}
+	if chosen.cert != nil && st.BackendCertificate == nil {
+		st.BackendCertificate = chosen.cert
+	}
 	st.BackendURL = chosen.url.String()
 	return chosen, nil
 }
@@ -739,5 +753,48 @@ func backendCredentials(b *Backend, h http.Header) {
 	}
 	for k, v := range b.header {
 		h[k] = v
+	}
+}
+
+// backendClientCert finds the client certificate a backend's credentials
+// name among the gateway's certificates (--certificates): certificateIds
+// by the certificate's name (the last segment of "/certificates/NAME" or
+// of its full resource id, NAME.pem in the folder), certificate by
+// thumbprint. The first one found is presented. One that is not there
+// makes the backend unusable (as a credential whose named value has no
+// value): APIOps extracts hold no certificates.
+func backendClientCert(b *Backend, ids, thumbprints []string, certs []policies.NamedCertificate, at engine.Pos) {
+	var missing []string
+	for _, id := range ids {
+		name := id[strings.LastIndexByte(id, '/')+1:]
+		for i := range certs {
+			if certs[i].Name == name && b.cert == nil {
+				b.cert = &certs[i].Cert
+			}
+		}
+		if b.cert == nil {
+			missing = append(missing, fmt.Sprintf("certificate %q (put %s.pem, the certificate and its key, in --certificates)", name, name))
+		}
+	}
+	for _, tp := range thumbprints {
+		tp = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(tp), " ", ""))
+		for i := range certs {
+			if len(certs[i].Cert.Certificate) > 0 && b.cert == nil {
+				sum := sha1.Sum(certs[i].Cert.Certificate[0])
+				if strings.EqualFold(hex.EncodeToString(sum[:]), tp) {
+					b.cert = &certs[i].Cert
+				}
+			}
+		}
+		if b.cert == nil {
+			missing = append(missing, fmt.Sprintf("the certificate with thumbprint %s (put it, with its key, in --certificates)", tp))
+		}
+	}
+	if b.cert == nil && len(missing) > 0 {
+		if b.unusable != "" {
+			b.unusable += "; "
+		}
+		b.unusable += "its client certificate is not among the gateway's: " + strings.Join(missing, ", ")
+		b.unusablePos = at
 	}
 }

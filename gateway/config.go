@@ -262,6 +262,10 @@ type LoadOptions struct {
 	// Transport is the base of the transports of backends with their own
 	// TLS settings (default: a clone of http.DefaultTransport).
 	Transport *http.Transport
+	// Certificates are the gateway's client certificates (--certificates):
+	// a backend entity's credentials.certificateIds and certificate name
+	// them (by name and by thumbprint).
+	Certificates []policies.NamedCertificate
 	// Explain, when set, is told how each expression was compiled: its
 	// language (C# or expr) and the program (tollgate check --explain).
 	Explain func(engine.Explanation)
@@ -393,7 +397,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	}
 	svc := &resourceScope{dir: dir, over: over, nv: nv, frags: frags, common: common}
 	hashVersionSets(dir, over, common)
-	svc.backends = loadBackends(dir, nv, base, over, common, &errs, &snap.Notices)
+	svc.backends = loadBackends(dir, nv, base, opt.Certificates, over, common, &errs, &snap.Notices)
 	svc.loggers = loadAPIOpsLoggers(dir, nv, over, common, &errs, &snap.Notices)
 	// Workspaces (workspaces.go): their own named values, fragments,
 	// backends and loggers, read like the service's.

@@ -634,8 +634,8 @@ func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // send makes the call with the backend entity's transport when the
 // exchange (nil: none) has one.
 func (t backendTransport) send(r *http.Request, x *exchange) (*http.Response, error) {
-	if x != nil && x.be != nil && x.be.transport != nil {
-		return x.be.transport.RoundTrip(r)
+	if x != nil && x.be != nil && x.be.rt != nil {
+		return x.be.rt.RoundTrip(r) // its own TLS settings, with the request's certificate and proxy
 	}
 	return t.base.RoundTrip(r)
 }

@@ -68,7 +68,7 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 	t0 := time.Now()
 	old := s.current.Load()
 	snap, errs := Load(s.opt.Dir, s.opt.Registry, LoadOptions{Getenv: s.opt.Getenv, Previous: old, SubscriptionKeys: s.opt.SubscriptionKeys,
-		Overrides: s.opt.Overrides, NamedValuesFile: s.opt.NamedValuesFile, Transport: s.transport,
+		Overrides: s.opt.Overrides, NamedValuesFile: s.opt.NamedValuesFile, Transport: s.transport, Certificates: s.opt.Certificates,
 		LocalSubscriptions: s.localSubscriptions(), LocalStore: s.localStore(), Loggers: s.opt.Loggers,
 		Gateway: s.opt.Gateway, Workspaces: s.opt.Workspaces, KeyVault: s.opt.KeyVault, Credentials: s.opt.Credentials})
 	st := &ReloadStatus{Time: t0, Trigger: trigger}

@@ -39,6 +39,9 @@ type Options struct {
 	// BackendTransport's client, and a tuned http.Transport serves the
 	// rest (client certificates, proxies, backend entities' TLS settings).
 	Transport *http.Transport
+	// Certificates are the client certificates backend entities may name
+	// (LoadOptions.Certificates): tollgate serve's --certificates.
+	Certificates []policies.NamedCertificate
 	// BackendTransport picks the client of REST backends when Transport
 	// is nil: "upstream" (the default: gateway/upstream, synchronous
 	// pooled HTTP/1.1) or "nethttp" (net/http's Transport). A caller's

@@ -128,7 +128,7 @@ func loadWorkspaces(dir string, base *http.Transport, opt LoadOptions, getenv fu
 			root.WriteCanonical(sc.common)
 			sc.frags[name] = root
 		}, errs)
-		sc.backends = loadBackends(wdir, sc.nv, base, sc.over, sc.common, errs, notes)
+		sc.backends = loadBackends(wdir, sc.nv, base, opt.Certificates, sc.over, sc.common, errs, notes)
 		hashVersionSets(wdir, sc.over, sc.common)
 		sc.loggers = loadAPIOpsLoggers(wdir, sc.nv, sc.over, sc.common, errs, notes)
 		out = append(out, sc)

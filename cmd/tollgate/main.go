@@ -459,6 +459,7 @@ func serve(args []string, stderr io.Writer) int {
 		Subscriptions: subs, SubscriptionKeys: f.subscriptionKeys, SubscriptionsFailOpen: f.subscriptionsFailOpen,
 		Overrides: f.overrides, NamedValuesFile: f.namedValues, Store: st,
 		Deployment:       deployment(host, backendCerts),
+		Certificates:     backendCerts,
 		Telemetry:        tel,
 		MaxPendingBodies: f.maxPendingBodies,
 		Relayer:          f.relayer,
@@ -652,6 +653,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if *explain {
 		lo.Explain = func(e engine.Explanation) { fmt.Fprint(stdout, e.String()) }
 	}
+	lo.Certificates = certs
 	snap, errs := gateway.Load(dir, reg, lo)
 	if len(errs) > 0 {
 		for _, e := range errs {
