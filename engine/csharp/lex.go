@@ -188,6 +188,12 @@ func (lx *lexer) next() (token, error) {
 	if s[0] == '`' {
 		return token{}, lx.errf(start, "unexpected character '`' (C# has no backquoted strings)")
 	}
+	if s[0] == '@' && len(s) > 1 && (s[1] == '(' || s[1] == '{') {
+		// A policy expression's marker written again inside its C# (seen in a deployed
+		// template: request.Add("k", @((string)context.Variables["k"]))).
+		return token{}, lx.errf(start, "%q inside C# code: policy expressions do not nest, and C# reads this @ as a verbatim prefix (CS1646): write the C# without %q and its closing %q",
+			s[:2], s[:2], map[byte]string{'(': ")", '{': "}"}[s[1]])
+	}
 	return token{}, lx.errf(start, "unexpected character %q", r)
 }
 
