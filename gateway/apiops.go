@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -479,6 +481,7 @@ func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[
 		file := filepath.Join(apiDir, "apiInformation.json")
 		data, ok := readIf(file, errs)
 		if !ok {
+			apiFolderWithoutInformation(apiDir, file, errs, notes)
 			continue
 		}
 		out = append(out, apiSource{dir: apiDir, file: file, data: data, json: true, extra: o.rawOf("apis", apiName(e.Name()))})
@@ -493,6 +496,47 @@ func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[
 		}
 	}
 	return out
+}
+
+// apiFolderWithoutInformation reports an APIOps API folder that has no
+// apiInformation.json (or one that cannot be read: readIf said so): it declares
+// no API. A policy in it would apply to nothing, so a policy.xml or an
+// operations folder is a load error, as a policy of an operation that does not
+// exist is; anything else in it (a specification alone, as some extracts keep
+// for an API they filtered out) is a notice. An empty folder says nothing.
+func apiFolderWithoutInformation(apiDir, file string, errs *engine.ErrorList, notes *[]string) {
+	if _, err := os.Lstat(file); !errors.Is(err, fs.ErrNotExist) {
+		return // there, but unreadable: readIf reported it
+	}
+	sub, err := os.ReadDir(apiDir)
+	if err != nil || len(sub) == 0 {
+		return
+	}
+	name := apiName(filepath.Base(apiDir))
+	at := filepath.Join(apiDir, "policy.xml")
+	what, verb := "its policy.xml", "applies"
+	if _, err := os.Stat(at); err != nil {
+		ops, _ := filepath.Glob(filepath.Join(apiDir, "operations", "*", "policy.xml"))
+		if len(ops) == 0 {
+			at = ""
+		} else {
+			at, what, verb = ops[0], "its operation policies", "apply"
+		}
+	}
+	if at != "" {
+		errs.Add(engine.Pos{File: at, Line: 1, Col: 1}, "",
+			"API folder %q has no apiInformation.json, so %s %s to no API: add the API's apiInformation.json (APIOps' extractor writes one for every API) or remove the folder", name, what, verb)
+		return
+	}
+	var files []string
+	for _, f := range sub {
+		if !strings.HasPrefix(f.Name(), ".") {
+			files = append(files, f.Name())
+		}
+	}
+	if len(files) > 0 {
+		*notes = append(*notes, apiDir+": ignored: "+strings.Join(files, ", ")+" (the folder has no apiInformation.json, so it declares no API)")
+	}
 }
 
 // apiName is an extracted API folder's name without its revision suffix

@@ -621,3 +621,33 @@ func TestPolicyNoticesKept(t *testing.T) {
 		t.Errorf("after a reload that reused api a: global %q, api a %q", g2, a2)
 	}
 }
+
+// TestAPIOpsFolderWithoutInformation: an API folder that has no
+// apiInformation.json declares no API. Holding only a specification (as
+// extracts keep for filtered-out APIs, e.g. echo-api) it is a notice and the
+// rest loads; an empty folder says nothing (the policy.xml / operations cases
+// are load errors: testdata/resource-errors/apiops-no-information).
+func TestAPIOpsFolderWithoutInformation(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/ok/apiInformation.json", `{"properties": {"path": "ok", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/echo-api/specification.yaml", "openapi: 3.0.1\ninfo: {title: Echo, version: '1'}\npaths: {}\n")
+	if err := os.MkdirAll(filepath.Join(dir, "apis", "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	snap, errs := loadDirWith(t, dir, gateway.LoadOptions{Getenv: func(string) string { return "" }})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if len(snap.APIs) != 1 || snap.APIs[0].Name != "ok" {
+		t.Fatalf("APIs: %d", len(snap.APIs))
+	}
+	want := filepath.Join("apis", "echo-api") + ": ignored: specification.yaml (the folder has no apiInformation.json, so it declares no API)"
+	if !slices.ContainsFunc(snap.Notices, func(n string) bool { return strings.HasSuffix(n, want) }) {
+		t.Errorf("notices lack %q:\n%s", want, strings.Join(snap.Notices, "\n"))
+	}
+	for _, n := range snap.Notices {
+		if strings.Contains(n, "empty") {
+			t.Errorf("an empty folder was reported: %s", n)
+		}
+	}
+}
