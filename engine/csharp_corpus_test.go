@@ -269,3 +269,59 @@ func TestCSharpJTokenParent(t *testing.T) {
 		}
 	}
 }
+
+// TestCSharpCorpus4: what the fourth survey's documents use.
+//   - new JObject(params) with two properties of one name throws as
+//     Json.NET's JObject.ValidateToken does (hmcts/hmi-api-gateway-fh's
+//     api-op-server-error-policy.xml builds its 500 body with "message"
+//     twice: APIM answers that request with its own 500, not the body);
+//   - List<T>.AddRange (ronaldbosma/azure-apim-samples' multipart body
+//     builder), every item in order, the list itself included.
+func TestCSharpCorpus4(t *testing.T) {
+	serverError := `@{
+                return new JObject(
+                new JProperty("statusCode", "500"),
+                new JProperty("message", "Internal server error"),
+                new JProperty("message", "79c1bef9-a05d-4734-b729-0657c1749e40")
+                ).ToString();
+                }`
+	for _, tc := range []struct{ src, want string }{
+		{`@(new JObject(new JProperty("a", 1), new JProperty("b", 2)).ToString(Formatting.None))`, `{"a":1,"b":2}`},
+		{`@(new JObject(new JProperty("a", 1), new JProperty("A", 2)).Count)`, "2"}, // names compare ordinally
+		{`@{ var o = new JObject(new JProperty("a", 1)); var c = new JObject(o); c["a"] = 2; return c.ToString(Formatting.None); }`, `{"a":2}`},
+		{`@(new JObject(new[] { new JProperty("a", 1), new JProperty("b", 2) }).Count)`, "2"},
+		{`@{ var l = new List<string> { "a" }; l.AddRange(new[] { "b", "c" }); l.AddRange("d,e".Split(',')); return string.Join("", l); }`, "abcde"},
+		{`@{ var l = new List<int> { 1, 2 }; l.AddRange(l); return string.Join(",", l); }`, "1,2,1,2"},
+		{`@{ var l = new List<JToken>(); l.AddRange(JArray.Parse("[1,\"x\"]")); return l.Count; }`, "2"},
+		{`@{ var l = new List<object>(); l.AddRange(new[] { "s" }); return l.Count; }`, "1"},
+	} {
+		v, err, ex := csRun(t, tc.src, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if got := show(v); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q\n(%s)", tc.src, got, tc.want, ex)
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{serverError, "Can not add property message to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object."},
+		{`@(new JObject(new[] { new JProperty("a", 1), new JProperty("a", 2) }).Count)`, "Can not add property a to Newtonsoft.Json.Linq.JObject."},
+		{`@{ var l = new List<string>(); string[] none = null; l.AddRange(none); return l.Count; }`, "Value cannot be null. (Parameter 'collection')"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+	// An argument that is no sequence of the list's items is a load error.
+	for _, tc := range []struct{ src, want string }{
+		{`@{ var l = new List<int>(); l.AddRange(new[] { "a" }); return l.Count; }`, "cannot convert from 'string[]' to 'IEnumerable<int>' (the argument of List<int>.AddRange)"},
+		{`@{ var l = new List<int>(); l.AddRange(); return l.Count; }`, "no overload for method 'AddRange' takes 0 arguments"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+}

@@ -1875,18 +1875,32 @@ func registerBuiltins() {
 	static("JObject", "new", ts(tObjects), tJObject, func(a []any) (any, error) {
 		o := NewJObject()
 		args, _ := a[0].([]any)
+		// Each property is added as JObject.Add adds it: a second one of a
+		// name is Json.NET's ArgumentException (JObject.ValidateToken), not a
+		// replacement.
+		add := func(p *JProperty) error {
+			if _, dup := o.M[o.key(p.Name)]; dup {
+				return exc("ArgumentException", "Can not add property %s to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.", p.Name)
+			}
+			o.Set(p.Name, p.Value)
+			return nil
+		}
 		for _, x := range args {
 			switch p := x.(type) {
 			case *JProperty:
-				o.Set(p.Name, p.Value)
-			case *JObject:
+				if err := add(p); err != nil {
+					return nil, err
+				}
+			case *JObject: // new JObject(other): the copy constructor
 				for _, k := range p.Keys {
 					o.Set(k, p.M[k])
 				}
 			case []any:
 				for _, y := range p {
 					if q, ok := y.(*JProperty); ok {
-						o.Set(q.Name, q.Value)
+						if err := add(q); err != nil {
+							return nil, err
+						}
 					}
 				}
 			case nil:

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// A HashSet<T>'s own methods, and List<T>'s Remove and Clear, with .NET's
+// A HashSet<T>'s own methods, and List<T>'s Remove, Clear, RemoveAll and AddRange, with .NET's
 // semantics under the set's comparer (comparer.go):
 //
 //   - mutators: Add(x) and Remove(x) (bool: whether the set changed),
@@ -62,6 +62,7 @@ func registerSets() {
 		{name: "SymmetricExceptWith", arg: 's', result: tVoid, mutates: true},
 		{name: "RemoveWhere", arg: 'p', result: tInt, mutates: true},
 		{name: "RemoveAll", arg: 'p', result: tInt, mutates: true, list: true, listOnly: true},
+		{name: "AddRange", arg: 's', result: tVoid, mutates: true, list: true, listOnly: true},
 		{name: "IsSubsetOf", arg: 's', result: tBool},
 		{name: "IsSupersetOf", arg: 's', result: tBool},
 		{name: "IsProperSubsetOf", arg: 's', result: tBool},
@@ -475,6 +476,9 @@ func collRun(name string, coll []any, arg, cmp any, set bool) ([]any, any, error
 		return []any{}, nil, nil
 	}
 	if arg == nil || isNilPtr(arg) {
+		if name == "AddRange" {
+			return nil, nil, argNull("collection")
+		}
 		return nil, nil, argNull("other")
 	}
 	other, err := items(arg)
@@ -482,6 +486,11 @@ func collRun(name string, coll []any, arg, cmp any, set bool) ([]any, any, error
 		return nil, nil, err
 	}
 	switch name {
+	case "AddRange": // List<T>.AddRange: every item of other, in order (other may be the list itself)
+		if len(coll)+len(other) > MaxItems {
+			return nil, nil, exc("OutOfMemoryException", "the expression built a list of more than %d items", MaxItems)
+		}
+		return append(coll[:len(coll):len(coll)], other...), nil, nil
 	case "UnionWith": // AddIfNotPresent of each item of other, in order
 		in := newLookup(cmp, eq, coll)
 		out := coll[:len(coll):len(coll)]
