@@ -294,6 +294,19 @@ func TestCSharpCorpus4(t *testing.T) {
 		{`@{ var l = new List<int> { 1, 2 }; l.AddRange(l); return string.Join(",", l); }`, "1,2,1,2"},
 		{`@{ var l = new List<JToken>(); l.AddRange(JArray.Parse("[1,\"x\"]")); return l.Count; }`, "2"},
 		{`@{ var l = new List<object>(); l.AddRange(new[] { "s" }); return l.Count; }`, "1"},
+		// the multipart builder's own body (convert-file.policy.xml), a List<byte> of
+		// text and raw bytes given to Convert.ToBase64String as its byte[]
+		{`@{
+            var formData = new List<byte>();
+            AppendLine($"--b5f36865");
+            AppendLine("Content-Disposition: form-data; name=\"fileId\"");
+            formData.AddRange(Convert.FromBase64String("AP8="));
+            AppendLine("");
+            return Convert.ToBase64String(formData.ToArray());
+            void AppendLine(string s) { AppendString(s + "\r\n"); }
+            void AppendString(string s) { formData.AddRange(Encoding.UTF8.GetBytes(s)); }
+        }`, "LS1iNWYzNjg2NQ0KQ29udGVudC1EaXNwb3NpdGlvbjogZm9ybS1kYXRhOyBuYW1lPSJmaWxlSWQiDQoA/w0K"},
+		{`@{ var l = new List<byte> { 104, 105 }; byte[] b = l.ToArray(); return Encoding.UTF8.GetString(b) + b.Length; }`, "hi2"},
 	} {
 		v, err, ex := csRun(t, tc.src, nil)
 		if err != nil {
@@ -318,6 +331,8 @@ func TestCSharpCorpus4(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{`@{ var l = new List<int>(); l.AddRange(new[] { "a" }); return l.Count; }`, "cannot convert from 'string[]' to 'IEnumerable<int>' (the argument of List<int>.AddRange)"},
 		{`@{ var l = new List<int>(); l.AddRange(); return l.Count; }`, "no overload for method 'AddRange' takes 0 arguments"},
+		// a byte[] is an IEnumerable<byte>, not an IEnumerable<int> (CS1503)
+		{`@{ var l = new List<int>(); l.AddRange(new byte[] { 1 }); return l.Count; }`, "cannot convert from 'byte[]' to 'IEnumerable<int>'"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -2292,6 +2292,9 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 			t.Name = "List<" + elem.Name + ">"
 			return t, nil
 		}
+		if name == "ToArray" && elem.K == KInt && elem.IK == ikByte {
+			return tBytes, nil // a List<byte>'s ToArray() is a byte[] (a byte is an int while in a list)
+		}
 		return arrayOf(elem), nil
 	case "Skip", "Take":
 		if argc != 1 || lt[0].K != KInt {

@@ -1557,7 +1557,23 @@ func (f *frame) linq(n *Call, m *Member) (any, error) {
 	if err == nil && v == nil && strings.HasSuffix(m.Name, "OrDefault") {
 		return zeroOf(n.T), nil // default(T): 0 for an int, null for a reference
 	}
+	if err == nil && n.T.K == KBytes && m.Name == "ToArray" {
+		return bytesFromItems(v)
+	}
 	return v, err
+}
+
+// bytesFromItems is a List<byte>'s ToArray(): its items (ints) as a byte[].
+func bytesFromItems(v any) (any, error) {
+	xs, err := items(v)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, len(xs))
+	for i, x := range xs {
+		b[i] = byte(toInt(x))
+	}
+	return b, nil
 }
 
 // linqRun implements the LINQ operators over a materialized sequence.

@@ -70,6 +70,8 @@ func FuzzCSharp(f *testing.F) {
 		`$"{context.Request.Method}:{1 + 2:D3}"`,
 		`@"a""b"`,
 		`new JObject(new JProperty("a", 1)).ToString()`,
+		`var l = new List<byte>(); l.AddRange(Encoding.UTF8.GetBytes("a")); l.AddRange(l); var t = new List<string> { "x" }; t.AddRange(new[] { "y" }); return Convert.ToBase64String(l.ToArray()) + t.Count + new JObject(new JProperty("a", 1), new JProperty("a", 2));`,
+		`return @((string)context.Variables["x"]);`,
 		`var j = JObject.Parse("{\"d\":{\"g\":1,\"h\":[1,{}]}}"); j["d"]["g"].Parent.Remove(); return j["d"]["h"][1].Parent.ToString() + j["d"]["h"].ToObject<object[]>().Length + j.First.ToString() + j["d"].ToObject<object>();`,
 		`new Dictionary<string, string> { { "a", "b" }, { "c", "d" } }["a"]`,
 		`new JObject { ["a"] = 1, ["b"] = "x" }.ToString()`,

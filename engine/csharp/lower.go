@@ -1062,6 +1062,9 @@ func (lw *lowerer) linq(n *Call, m *Member, en env) (string, error) {
 		}
 		return orDefault(m.Name, n.T, helper(m.Name, seq))
 	case "ToArray", "ToList", "Distinct", "Reverse":
+		if m.Name == "ToArray" && n.T.K == KBytes { // a List<byte>'s: a byte[]
+			return `$csCall("List<byte>.ToArray", ` + helper(m.Name, seq) + ")", nil
+		}
 		return helper(m.Name, seq), nil
 	case "Sum", "Max", "Min", "Average":
 		if pred != "" {

@@ -52,6 +52,7 @@ type collOp struct {
 var collOps = map[string]*collOp{}
 
 func registerSets() {
+	reg(&builtin{key: "List<byte>.ToArray", result: tBytes, run: func(a []any) (any, error) { return bytesFromItems(a[0]) }})
 	for _, op := range []*collOp{
 		{name: "Add", arg: 'e', result: tBool, mutates: true, list: true},
 		{name: "Remove", arg: 'e', result: tBool, mutates: true, list: true},
@@ -267,6 +268,9 @@ func (b *binder) collMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err
 func seqOf(b *binder, t, elem *Type) bool {
 	if t.K == KNull {
 		return true
+	}
+	if t.K == KBytes {
+		return elem.K == KInt && elem.IK == ikByte // a byte[] is an IEnumerable<byte> (List<byte>.AddRange(bytes))
 	}
 	switch t.K {
 	case KArray, KGrouping, KJArray, KJToken, KString:
