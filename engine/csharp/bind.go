@@ -778,8 +778,10 @@ func staticFor(n string) string {
 	switch n {
 	case "string", "String":
 		return "string"
-	case "double", "Double", "decimal", "Decimal":
+	case "double", "Double":
 		return "double"
+	case "decimal", "Decimal": // double's statics, its own Parse (numstyles.go)
+		return "decimal"
 	case "bool", "Boolean":
 		return "bool"
 	}
@@ -1656,6 +1658,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 	if t, ok, err := b.getBytes(n, m, xt); ok {
 		return t, err
 	}
+	if t, ok, err := b.convertToBase(n, m, xt); ok { // numtext.go
+		return t, err
+	}
 	if t, ok, err := b.jsonDeserialize(n, m, xt); ok { // jsontypes.go
 		return t, err
 	}
@@ -2168,7 +2173,7 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 		a.outLoc = l
 	}
 	if parseAs != "" {
-		bi, err := b.overload(m.NameOff, m.Name, statics[xt.Name][parseAs], n.Args[:len(in)], in)
+		bi, err := b.overload(m.NameOff, m.Name, tryParseOverloads(xt.Name, parseAs), n.Args[:len(in)], in)
 		if err != nil {
 			return nil, err
 		}

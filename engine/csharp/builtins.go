@@ -456,6 +456,9 @@ func formatNET(f string, args []any) (string, error) {
 
 // formatValue is x.ToString(format) for the types policies format.
 func formatValue(v any, spec string) (string, error) {
+	if w, ok := v.(invariantDate); ok { // string.Format(CultureInfo.InvariantCulture, ...) (numtext.go)
+		return w.format(spec)
+	}
 	if spec == "" {
 		return catStr(v), nil
 	}
@@ -2173,6 +2176,7 @@ func registerBuiltins() {
 	registerArrays()   // after the double and BitConverter statics it copies and extends
 	registerHashes()   // after the hashing statics it extends
 	registerJSONTypes()
+	registerNumberStyles() // last: it copies double's statics to decimal's and replaces the numeric Parse overloads
 }
 
 func regexArgs(a []any) (*regexp.Regexp, string, error) {

@@ -1173,7 +1173,7 @@ func (f *frame) tryCall(n *Call, m *Member) (any, error) {
 		if _, isStr := ins[0].(string); isStr { // a null text is false, as .NET's
 			if v, err := n.tryParse.run(ins); err == nil {
 				out, ok = v, true
-			} else if e, isExc := err.(*Exception); !isExc || e.Type != "FormatException" && e.Type != "ArgumentNullException" {
+			} else if e, isExc := err.(*Exception); !isExc || e.Type != "FormatException" && e.Type != "ArgumentNullException" && e.Type != "OverflowException" {
 				return nil, err // not the text's refusal: invalid styles (.NET throws too), a format tollgate cannot read, a budget
 			}
 		}

@@ -82,6 +82,7 @@ const (
 	KOid        // System.Security.Cryptography.Oid (*netOid, x509more.go)
 	// System.DateTimeOffset (dateTimeOffset, datetimeoffset.go)
 	KDateTimeOffset
+	KProvider // IFormatProvider: CultureInfo.InvariantCulture... (numstyles.go)
 )
 
 // Type is a static type.
@@ -438,6 +439,10 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tString
 	case "double", "Double", "decimal", "Decimal", "float", "Single":
 		t = tDouble
+	case "NumberStyles", "DateTimeStyles":
+		t = tInt // flags enums: ints here (numstyles.go, datetime_parse.go)
+	case "IFormatProvider", "CultureInfo", "NumberFormatInfo", "DateTimeFormatInfo":
+		t = tProvider
 	case "bool", "Boolean":
 		t = tBool
 	case "char", "Char":
