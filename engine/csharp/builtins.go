@@ -2177,6 +2177,7 @@ func registerBuiltins() {
 	registerHashes()   // after the hashing statics it extends
 	registerJSONTypes()
 	registerNumberStyles() // last: it copies double's statics to decimal's and replaces the numeric Parse overloads
+	registerDateExact()
 }
 
 func regexArgs(a []any) (*regexp.Regexp, string, error) {
@@ -2299,12 +2300,16 @@ var dateLayouts = []struct {
 	layout string
 	zoned  bool
 }{{time.RFC3339Nano, true}, {"2006-01-02T15:04:05", false}, {"2006-01-02 15:04:05", false}, {"2006-01-02", false},
-	{time.RFC1123, true}, {"1/2/2006 3:04:05 PM", false}, {"1/2/2006", false}}
+	{time.RFC1123, true}, {"1/2/2006 3:04:05 PM", false}, {"1/2/2006", false},
+	// en-US's forms with a 24-hour clock, AM/PM written close, or an
+	// offset (DateTimeOffset.Parse's examples; datetime_exact.go)
+	{"1/2/2006 15:04:05", false}, {"1/2/2006 3:04:05PM", false}, {"1/2/2006 3:04 PM", false}, {"1/2/2006 15:04", false},
+	{"1/2/2006 3:04:05 PM -07:00", true}, {"1/2/2006 3:04:05PM -07:00", true}, {"1/2/2006 15:04:05 -07:00", true}, {"1/2/2006 -07:00", true}}
 
 // parseNetDate reads s with dateLayouts: the time (in the zone the text
 // gave when zone is true, UTC's clock otherwise).
 func parseNetDate(s string) (t time.Time, zone, ok bool) {
-	s = strings.TrimSpace(s)
+	s = padOffsetHour(strings.TrimSpace(s))
 	for _, l := range dateLayouts {
 		if t, err := time.Parse(l.layout, s); err == nil {
 			return t, l.zoned, true

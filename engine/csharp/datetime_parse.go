@@ -197,6 +197,12 @@ func parseExactTime(s, f string) (t time.Time, zoned, utcMark bool, err error) {
 		// "o" of an Unspecified time has no zone
 		t, perr = time.Parse("2006-01-02T15:04:05.9999999", s)
 		zoned = false
+	} else if perr != nil && len(f) > 1 && strings.Contains(layout, "Z07:00") {
+		// K (the only custom specifier that makes Z07:00) also matches
+		// nothing, as .NET's: a text without a zone, Unspecified
+		if t2, err2 := time.Parse(strings.Replace(layout, "Z07:00", "", 1), s); err2 == nil {
+			t, perr, zoned = t2, nil, false
+		}
 	}
 	if perr != nil {
 		return time.Time{}, false, false, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)

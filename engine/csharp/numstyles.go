@@ -606,6 +606,16 @@ func registerProviders() {
 			staticProps[typ][n] = reg(&builtin{key: "provider." + typ + "." + n, result: tProvider, run: func([]any) (any, error) { return v, nil }})
 		}
 	}
+	// CultureInfo.InvariantCulture.DateTimeFormat and .NumberFormat: the
+	// same culture's
+	for _, p := range []string{"DateTimeFormat", "NumberFormat"} {
+		prop(KProvider, p, tProvider, func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, errNull
+			}
+			return a[0], nil
+		}, nil)
+	}
 }
 
 // invariantProvider reports whether p is an invariant provider (as
