@@ -56,6 +56,8 @@ func FuzzCSharp(f *testing.F) {
 		`(string)context.Variables["x"]`,
 		`((string)context.Variables["x"])?.Split(',')?[0].Trim().Length ?? JObject.Parse("{}")?["a"]?["b"].ToString().Length`,
 		`return DateTime.TryParseExact("2024-01-02", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) + d.ToString("o") + DateTime.TryParse("x", null, DateTimeStyles.None, out var e);`,
+		`return int.Parse(" (¤1,000.00) ", NumberStyles.Any, CultureInfo.InvariantCulture) + long.Parse("FF", NumberStyles.HexNumber) + decimal.Parse("1.5") + Convert.ToString(-1, 16) + uint.TryParse("1e3", NumberStyles.Float, null, out var u) + u + (1.5).ToString("F1", CultureInfo.InvariantCulture) + string.Format(CultureInfo.InvariantCulture, "{0}", DateTime.FromFileTimeUtc(0));`,
+		`return DateTime.TryParseExact("2024-01-02T10:00", new[] { "yyyy-MM-dd", "yyyy-MM-ddTHH:mmK" }, null, DateTimeStyles.AdjustToUniversal, out var d) + d.ToString(CultureInfo.InvariantCulture) + DateTimeOffset.Parse("2024-01-02 +1:00", null, DateTimeStyles.AssumeUniversal).ToFileTime();`,
 		`var z = TimeZoneInfo.FindSystemTimeZoneById("W. Europe Standard Time"); var l = TimeZoneInfo.ConvertTimeFromUtc(new DateTime(2024, 10, 27, 1, 30, 0), z); return l.ToString("o") + z.IsAmbiguousTime(l) + TimeZoneInfo.ConvertTimeToUtc(l, z).Hour;`,
 		`using (var a = SymmetricAlgorithm.Create("aes")) { a.Mode = CipherMode.CFB; a.Padding = PaddingMode.ANSIX923; a.FeedbackSize = 16; var c = new byte[] { 1, 2, 3 }.Encrypt(a); return Convert.ToBase64String(c.Decrypt(a, a.Key, a.IV)); }`,
 		`context.Request.Headers.GetValueOrDefault("a", "b").Split(',').Last()`,
