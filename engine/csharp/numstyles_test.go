@@ -247,6 +247,14 @@ func TestNumbersAsText(t *testing.T) {
 		{`var d = new DateTime(2009, 6, 15, 13, 45, 30); var o = new DateTimeOffset(d, TimeSpan.FromHours(-7));
 		  return d.ToString(CultureInfo.InvariantCulture) + "|" + o.ToString(CultureInfo.InvariantCulture) + "|" + d.ToString(CultureInfo.CurrentCulture) + "|" + d.ToString(DateTimeFormatInfo.InvariantInfo);`,
 			"06/15/2009 13:45:30|06/15/2009 13:45:30 -07:00|6/15/2009 1:45:30 PM|06/15/2009 13:45:30"},
+		// ToString(format, provider): the invariant culture's standard
+		// patterns where the provider is an invariant one
+		{`var d = new DateTime(2009, 6, 15, 13, 45, 30); var o = new DateTimeOffset(d, TimeSpan.FromHours(2)); var i = CultureInfo.InvariantCulture;
+		  return d.ToString("d", i) + "|" + d.ToString("D", i) + "|" + d.ToString("f", i) + "|" + d.ToString("F", i) + "|" + d.ToString("g", i) + "|" + d.ToString("G", i) + "|" +
+		     d.ToString("M", i) + "|" + d.ToString("t", i) + "|" + d.ToString("T", i) + "|" + d.ToString("Y", i) + "|" + d.ToString("s", i) + "|" + o.ToString("G", i) + "|" + o.ToString("o", i) + "|" +
+		     d.ToString("G", CultureInfo.CurrentCulture) + "|" + d.ToString("yyyy", i);`,
+			"06/15/2009|Monday, 15 June 2009|Monday, 15 June 2009 13:45|Monday, 15 June 2009 13:45:30|06/15/2009 13:45|06/15/2009 13:45:30|" +
+				"June 15|13:45|13:45:30|2009 June|2009-06-15T13:45:30|06/15/2009 13:45:30|2009-06-15T13:45:30.0000000+02:00|6/15/2009 1:45:30 PM|2009"},
 		// Convert.ToString(value, toBase): the overload of the value's type
 		{`return Convert.ToString(255, 16) + " " + Convert.ToString(-1, 16) + " " + Convert.ToString(-1L, 16) + " " + Convert.ToString((short)-1, 2) + " " + Convert.ToString((byte)200, 2) + " " +
 		     Convert.ToString((sbyte)-1, 16) + " " + Convert.ToString(8, 8) + " " + Convert.ToString(-42, 10) + " " + Convert.ToString(4294967295u, 16) + " " + Convert.ToString('A', 16) + " " + Convert.ToString((ushort)65535, 16);`,

@@ -38,6 +38,13 @@ func invariantDateText(v any) string {
 	return toStringNET(v)
 }
 
+// invariantDatePatterns are the invariant culture's standard date and
+// time formats that differ from en-US's (which ToString(format) gives
+// here): "o", "r", "s", "u" are the same in every culture.
+var invariantDatePatterns = map[string]string{"d": "MM/dd/yyyy", "D": "dddd, dd MMMM yyyy", "f": "dddd, dd MMMM yyyy HH:mm",
+	"F": "dddd, dd MMMM yyyy HH:mm:ss", "g": "MM/dd/yyyy HH:mm", "G": "MM/dd/yyyy HH:mm:ss", "m": "MMMM dd", "M": "MMMM dd",
+	"t": "HH:mm", "T": "HH:mm:ss", "y": "yyyy MMMM", "Y": "yyyy MMMM"}
+
 // dateTextWith is d.ToString(provider).
 func dateTextWith(v, provider any) string {
 	if invariantProvider(provider) {
@@ -139,6 +146,18 @@ func registerNumberText() {
 		}
 		return catStr(a[0]), nil
 	}})
+	// ToString(format, provider) of a date with an invariant provider: the
+	// invariant culture's standard patterns
+	for _, key := range []string{"DateTime.ToString(string,object)", "DateTimeOffset.ToString(string,object)"} {
+		b := byKey[key]
+		orig := b.run
+		b.run = func(a []any) (any, error) {
+			if f, _ := a[1].(string); invariantProvider(a[2]) && invariantDatePatterns[f] != "" {
+				return formatValue(a[0], invariantDatePatterns[f])
+			}
+			return orig(a)
+		}
+	}
 	// string.Format(provider, format, args)
 	f := staticOverload("string", "Format", ts(P, S, tObjects), S, func(a []any) (any, error) {
 		format, err := str(a[1])
