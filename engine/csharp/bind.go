@@ -1689,6 +1689,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := b.checkDateFormats(bi, n.Args); err != nil { // datetime_exact.go
+			return nil, err
+		}
 		n.method = bi
 		if (xt.Name == "Math") && (name == "Max" || name == "Min" || name == "Abs") {
 			allInt := true
@@ -2175,6 +2178,9 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 	if parseAs != "" {
 		bi, err := b.overload(m.NameOff, m.Name, tryParseOverloads(xt.Name, parseAs), n.Args[:len(in)], in)
 		if err != nil {
+			return nil, err
+		}
+		if err := b.checkDateFormats(bi, n.Args); err != nil {
 			return nil, err
 		}
 		n.tryParse = bi

@@ -1,6 +1,7 @@
 package csharp
 
 import (
+	"strings"
 	"time"
 )
 
@@ -42,6 +43,36 @@ func parseExactMulti(s string, formats any) (t time.Time, zoned, utcMark bool, e
 		}
 	}
 	return time.Time{}, false, false, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)
+}
+
+// checkDateFormats: a ParseExact (TryParseExact) format written as a
+// literal, or an array of literals, that tollgate cannot read is a load
+// error, not a NotSupportedException when the request comes.
+func (b *binder) checkDateFormats(bi *builtin, args []*Arg) error {
+	if !strings.HasPrefix(bi.key, "DateTime.ParseExact") && !strings.HasPrefix(bi.key, "DateTimeOffset.ParseExact") || len(args) < 2 {
+		return nil
+	}
+	var lits []*Lit
+	switch x := args[1].X.(type) {
+	case *Lit:
+		lits = append(lits, x)
+	case *NewExpr:
+		for _, e := range x.Init {
+			if l, ok := e.(*Lit); ok {
+				lits = append(lits, l)
+			}
+		}
+	}
+	for _, l := range lits {
+		f, ok := l.V.(string)
+		if !ok || f == "" {
+			continue
+		}
+		if _, ok := netLayout(f); !ok {
+			return b.errf(l.Off, "the format '%s' is not supported by DateTime.ParseExact in policy expressions: it reads the standard formats o, s, u, r, d, D, t, T, g, G and custom ones whose numbers are separated (see docs/expressions-csharp.md)", f)
+		}
+	}
+	return nil
 }
 
 // checkDTOStyles is DateTimeOffset's ValidateStyles: AssumeLocal with

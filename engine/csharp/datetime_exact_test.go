@@ -115,10 +115,12 @@ func TestDateParseExactFormats(t *testing.T) {
 		{`return DateTime.ParseExact("2020", new[] { null, "yyyy" }, null, DateTimeStyles.None).ToString();`, "FormatException: Format specifier was invalid."},
 		{`return DateTime.ParseExact(null, new[] { "yyyy" }, null, DateTimeStyles.None).ToString();`, "ArgumentNullException: Value cannot be null. (Parameter 's')"},
 		{`return DateTime.ParseExact("2020", new[] { "yyyy" }, null, DateTimeStyles.AssumeLocal | DateTimeStyles.AssumeUniversal).ToString();`, "ArgumentException: The DateTimeStyles values AssumeLocal and AssumeUniversal cannot be used together."},
-		// a format tollgate cannot read before the one that matches: .NET
-		// might have matched it, so it is said, not skipped
-		{`return DateTime.ParseExact("2020", new[] { "yyyy 'Jan'", "yyyy" }, null, DateTimeStyles.None).ToString();`, "NotSupportedException: The format 'yyyy 'Jan'' is not supported"},
-		{`return DateTime.TryParseExact("2020", new[] { "yyyy 'Jan'", "yyyy" }, null, DateTimeStyles.None, out var d).ToString();`, "NotSupportedException"},
+		// a format tollgate cannot read (not a literal, so known at run
+		// time) before the one that matches: .NET might have matched it,
+		// so it is said, not skipped
+		{`string[] f = { "yyyy 'Jan'", "yyyy" }; return DateTime.ParseExact("2020", f, null, DateTimeStyles.None).ToString();`, "NotSupportedException: The format 'yyyy 'Jan'' is not supported"},
+		{`string[] f = { "yyyy 'Jan'", "yyyy" }; return DateTime.TryParseExact("2020", f, null, DateTimeStyles.None, out var d).ToString();`, "NotSupportedException"},
+		{`var f = "Mdyyyy"; return DateTimeOffset.ParseExact("122020", f, null).ToString();`, "NotSupportedException: The format 'Mdyyyy' is not supported"},
 		{`return DateTimeOffset.Parse("2020-01-02", null, DateTimeStyles.AssumeLocal | DateTimeStyles.AssumeUniversal).ToString();`, "ArgumentException: The DateTimeStyles values AssumeLocal and AssumeUniversal cannot be used together. (Parameter 'styles')"},
 		{`return DateTimeOffset.Parse("2020-01-02", null, DateTimeStyles.NoCurrentDateDefault).ToString();`, "ArgumentException: The DateTimeStyles value 'NoCurrentDateDefault' is not allowed when parsing DateTimeOffset. (Parameter 'styles')"},
 		{`return DateTimeOffset.Parse("nope", null, DateTimeStyles.None).ToString();`, "FormatException"},
@@ -131,6 +133,10 @@ func TestDateParseExactFormats(t *testing.T) {
 		{`DateTime.ParseExact("2020", new[] { "yyyy" }, null)`, "cannot convert from 'string[]' to 'string'"},
 		{`DateTime.ParseExact("2020", new[] { 1 }, null, DateTimeStyles.None)`, "cannot convert"},
 		{`TimeZone.CurrentTimeZone.GetUtcOffset(DateTimeOffset.UtcNow)`, "cannot convert from 'DateTimeOffset' to 'DateTime'"},
+		// a literal format tollgate cannot read is a load error
+		{`DateTime.ParseExact("2020", new[] { "yyyy", "yyyy 'Jan'" }, null, DateTimeStyles.None)`, "the format 'yyyy 'Jan'' is not supported by DateTime.ParseExact"},
+		{`DateTime.ParseExact("122020", "Mdyyyy", CultureInfo.InvariantCulture)`, "the format 'Mdyyyy' is not supported by DateTime.ParseExact"},
+		{`DateTimeOffset.TryParseExact("2020", new[] { "yyyy", "F" }, null, DateTimeStyles.None, out var d)`, "the format 'F' is not supported"},
 	} {
 		_, err := front.Compile(tc.src, false)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {
