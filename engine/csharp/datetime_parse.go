@@ -223,6 +223,10 @@ func registerParseExact() {
 		return st, checkStyles(st)
 	}
 	parse := func(a []any) (any, error) {
+		st, err := styleArg(a, 3) // .NET checks the styles first
+		if err != nil {
+			return nil, err
+		}
 		s, _ := a[0].(string)
 		f, _ := a[1].(string)
 		if a[0] == nil {
@@ -230,10 +234,6 @@ func registerParseExact() {
 		}
 		if a[1] == nil {
 			return nil, argNull("format")
-		}
-		st, err := styleArg(a, 3)
-		if err != nil {
-			return nil, err
 		}
 		t, zoned, utc, err := parseExactTime(s, f)
 		if err != nil {
@@ -245,13 +245,13 @@ func registerParseExact() {
 	static("DateTime", "ParseExact", ts(tString, tString, tObject, tInt), tDateTime, parse, nil)
 	// DateTime.Parse(s, provider, styles)
 	static("DateTime", "Parse", ts(tString, tObject, tInt), tDateTime, func(a []any) (any, error) {
-		s, ok := a[0].(string)
-		if !ok {
-			return nil, argNull("s")
-		}
 		st, err := styleArg(a, 2)
 		if err != nil {
 			return nil, err
+		}
+		s, ok := a[0].(string)
+		if !ok {
+			return nil, argNull("s")
 		}
 		t, zoned, ok := parseNetDate(s)
 		if !ok {

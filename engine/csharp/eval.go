@@ -1170,12 +1170,12 @@ func (f *frame) tryCall(n *Call, m *Member) (any, error) {
 	ok := false
 	switch {
 	case n.tryParse != nil:
-		if _, isStr := ins[0].(string); isStr { // a null text is false, as .NET's
-			if v, err := n.tryParse.run(ins); err == nil {
-				out, ok = v, true
-			} else if e, isExc := err.(*Exception); !isExc || e.Type != "FormatException" && e.Type != "ArgumentNullException" && e.Type != "OverflowException" {
-				return nil, err // not the text's refusal: invalid styles (.NET throws too), a format tollgate cannot read, a budget
-			}
+		// a null text is false (ArgumentNullException), as .NET's, once
+		// the styles are checked (.NET throws for invalid ones first)
+		if v, err := n.tryParse.run(ins); err == nil {
+			out, ok = v, true
+		} else if e, isExc := err.(*Exception); !isExc || e.Type != "FormatException" && e.Type != "ArgumentNullException" && e.Type != "OverflowException" {
+			return nil, err // not the text's refusal: invalid styles (.NET throws too), a format tollgate cannot read, a budget
 		}
 		if !ok {
 			out = zeroOf(n.Args[len(n.Args)-1].outLoc.t)

@@ -216,6 +216,8 @@ func TestNumberStyles(t *testing.T) {
 		{`return double.Parse("1", NumberStyles.HexNumber).ToString();`, "ArgumentException: The number styles AllowHexSpecifier and AllowBinarySpecifier are not supported on floating point data types. (Parameter 'style')"},
 		{`return decimal.Parse("1", NumberStyles.AllowHexSpecifier).ToString();`, "ArgumentException: The number styles AllowHexSpecifier"},
 		{`return int.TryParse("1", NumberStyles.HexNumber | NumberStyles.AllowThousands, null, out var n).ToString();`, "ArgumentException: With the AllowHexSpecifier"},
+		{`string s = null; return int.TryParse(s, NumberStyles.Float | NumberStyles.AllowHexSpecifier, null, out var n).ToString();`, "ArgumentException: With the AllowHexSpecifier"},
+		{`string s = null; return DateTime.TryParseExact(s, "yyyy", null, DateTimeStyles.RoundtripKind | DateTimeStyles.AssumeLocal, out var d).ToString();`, "ArgumentException: The DateTimeStyles value RoundtripKind"},
 	})
 	// load errors: the overloads C# has
 	for _, tc := range []struct{ src, msg string }{
