@@ -1,6 +1,7 @@
 package csharp
 
 import (
+	"errors"
 	"math"
 	"math/bits"
 	"strconv"
@@ -313,6 +314,24 @@ func bufFloat(b *numBuf) float64 {
 	return f
 }
 
+// plainFloat reads a text .NET has read as a number and that holds only
+// digits, '.', signs and 'e' (the common case) with strconv, which gives
+// the same correctly rounded double without building a copy.
+func plainFloat(s string) (float64, bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case isDigitByte(c), c == '.', c == '-', c == '+', c == 'e', c == 'E':
+		default:
+			return 0, false
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) { // past the range: ±Inf or 0, as .NET's
+		return 0, false
+	}
+	return f, true
+}
+
 // decimalMax is decimal.MaxValue's digits.
 const decimalMax = "79228162514264337593543950335"
 
@@ -462,6 +481,9 @@ func parseNumber(s any, st int, k numKind) (any, error) {
 	}
 	switch k {
 	case nkDouble:
+		if f, ok := plainFloat(text); ok {
+			return f, nil
+		}
 		return bufFloat(&b), nil
 	case nkDecimal:
 		f, ok := bufDecimal(&b)

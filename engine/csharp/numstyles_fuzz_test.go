@@ -24,6 +24,9 @@ func FuzzNumberStyles(f *testing.F) {
 	f.Add("18446744073709551615", nsAny, uint8(ikULong))
 	f.Add("-128", nsInteger, uint8(ikSByte))
 	f.Add("1e400", nsFloat, uint8(nkDouble))
+	f.Add("-0.000", nsFloat, uint8(nkDouble))
+	f.Add("1.5-", nsFloat|nsAllowTrailingSign, uint8(nkDouble))
+	f.Add("123456789012345678901234567890e-10", nsFloat, uint8(nkDouble))
 	f.Add("1.5", nsNumber, uint8(nkDecimal))
 	f.Fuzz(func(t *testing.T, s string, st int, kind uint8) {
 		k := numKind(kind)
@@ -48,6 +51,16 @@ func FuzzNumberStyles(f *testing.F) {
 				t.Fatalf("%q, %d, %d: %v", s, st, k, err)
 			}
 			return
+		}
+		if k == nkDouble && checkNumberStyles(st, k) == nil {
+			// the two readings of a plain text agree: strconv's, and the
+			// digits .NET's scan kept
+			var b numBuf
+			if scanNumber(s, st, k, &b) {
+				if f, ok := plainFloat(s); ok && math.Float64bits(f) != math.Float64bits(bufFloat(&b)) {
+					t.Fatalf("%q, %d: strconv reads %v, the scanned digits %v", s, st, f, bufFloat(&b))
+				}
+			}
 		}
 		switch x := v.(type) {
 		case int:

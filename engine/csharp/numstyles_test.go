@@ -170,6 +170,8 @@ func TestNumberStyles(t *testing.T) {
 		{`return double.Parse("0.1") + " " + double.Parse("1e400") + " " + double.Parse("-1e400") + " " + double.Parse("1e-400") + " " + double.Parse("-0") + " " +
 		     double.Parse(" Infinity ") + " " + double.Parse("-infinity") + " " + double.Parse("NaN") + " " + double.Parse("+∞") + " " + double.Parse("1,000.5") + " " + float.Parse("2.5", NumberStyles.Float, CultureInfo.InvariantCulture);`,
 			"0.1 ∞ -∞ 0 -0 ∞ -∞ NaN ∞ 1000.5 2.5"},
+		// texts strconv would not read: the trailing sign, the point alone
+		{`return double.Parse("1.5-", NumberStyles.Float | NumberStyles.AllowTrailingSign) + " " + double.Parse("1.5e-3-", NumberStyles.Any) + " " + double.Parse(".5-", NumberStyles.AllowDecimalPoint | NumberStyles.AllowTrailingSign, null) + " " + double.TryParse("-1.5e-3-", NumberStyles.Any, null, out var x);`, "-1.5 -0.0015 -0.5 False"},
 		{`return double.Parse("1" + new string('0', 400) + "e-400") + " " + (double.Parse("9007199254740993") == 9007199254740992.0) + " " + double.Parse("0." + new string('0', 900) + "1e901");`, "1 True 1"},
 		// decimal: Number by default, its own range
 		{`return decimal.Parse("79228162514264337593543950335") + " " + decimal.Parse("-0") + " " + decimal.Parse("1e5", NumberStyles.Float) + " " + decimal.MaxValue + " " + Decimal.Parse("1.5", CultureInfo.InvariantCulture);`,
