@@ -100,6 +100,24 @@ func TestNumberStylesDocs(t *testing.T) {
 				"Converted '¤10634' to 10634.|Converted '10345.00' to 10345.|Attempted conversion of '10345.72' failed.|" +
 				"Converted '22,593' to 22593.|Attempted conversion of '12E-01' failed.|Converted '12E03' to 12000.|" +
 				"Converted '80c1' to 32961.|Attempted conversion of '0x80C1' failed."},
+		// Double.Parse(String, NumberStyles) (Parse.cs), "¤" for "$"; the
+		// styles print as their numbers here, where .NET prints their
+		// names ("AllowTrailingSign, AllowThousands, Float" for 231)
+		{`var o = new List<string>();
+		  void ShowNumericValue(string value, NumberStyles styles) {
+		      double number;
+		      try { number = double.Parse(value, styles); o.Add($"Converted '{value}' using {styles.ToString()} to {number}."); }
+		      catch (FormatException) { o.Add($"Unable to parse '{value}' with styles {styles.ToString()}."); }
+		  }
+		  string value; NumberStyles styles;
+		  value = "-1.063E-02"; styles = NumberStyles.AllowExponent; ShowNumericValue(value, styles);
+		  styles = NumberStyles.AllowExponent | NumberStyles.Number; ShowNumericValue(value, styles);
+		  value = " ¤ 6,164.3299  "; styles = NumberStyles.Number | NumberStyles.AllowCurrencySymbol; ShowNumericValue(value, styles);
+		  value = "(4,320.64)"; styles = NumberStyles.AllowParentheses | NumberStyles.AllowTrailingSign | NumberStyles.Float; ShowNumericValue(value, styles);
+		  styles = NumberStyles.AllowParentheses | NumberStyles.AllowTrailingSign | NumberStyles.Float | NumberStyles.AllowThousands; ShowNumericValue(value, styles);
+		  return string.Join("|", o);`,
+			"Unable to parse '-1.063E-02' with styles 128.|Converted '-1.063E-02' using 239 to -0.01063.|Converted ' ¤ 6,164.3299  ' using 367 to 6164.3299.|" +
+				"Unable to parse '(4,320.64)' with styles 191.|Converted '(4,320.64)' using 255 to -4320.64."},
 		// Decimal.Parse(String) and Decimal.Parse(String, NumberStyles)
 		{`string value; decimal number; var o = new List<string>();
 		  value = "16,523,421"; number = decimal.Parse(value); o.Add($"'{value}' converted to {number}.");
