@@ -21,6 +21,7 @@ func TestCheckAPIOpsSample(t *testing.T) {
 		"ignored: protocols https of API echo",
 		"ok  agent-a2a            a2a       /market-analyst      -> http://127.0.0.1:7071",
 		"ok  echo-graphql         graphql   /echo-graphql        -> (synthetic GraphQL: 1 resolver)",
+		"ok  echo-sticky          http      /echo-sticky         -> (no serviceUrl: the policy sets the backend)",
 	} {
 		if !strings.Contains(out.String(), want) || strings.Contains(out.String(), "ignored: resolvers") {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
