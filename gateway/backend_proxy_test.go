@@ -97,3 +97,27 @@ func TestBackendEntityProxy(t *testing.T) {
 		}
 	}
 }
+
+// TestBackendEntityProxyFailureKeepsSecret: a backend whose proxy cannot be
+// reached (and one whose proxy refuses the credentials) answers 502 without
+// the proxy's password in the answer, the logs or the admin endpoints.
+func TestBackendEntityProxyFailureKeepsSecret(t *testing.T) {
+	seen := make(chan string, 10)
+	refusing := proxyServer(t, "refusing", "other", "other", seen) // 407 to our credentials
+	dir := backendFolder(t, "dead", map[string]string{
+		"dead":    `{"properties": {"url": "http://backend.invalid", "proxy": {"url": "http://127.0.0.1:9", "username": "gw", "password": "SECRET-proxy-pw"}}}`,
+		"refused": `{"properties": {"url": "http://backend.invalid", "proxy": {"url": "` + refusing + `", "username": "gw", "password": "SECRET-proxy-pw"}}}`,
+	})
+	writeAPI(t, dir, "refused", `type="http" path="/r" service-url="http://127.0.0.1:1"`,
+		`<policies><inbound><set-backend-service backend-id="refused"/></inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	g := startGateway(t, dir)
+	for _, path := range []string{"/b/x", "/r/x"} {
+		resp, body := get(t, g.url+path, nil)
+		if resp.StatusCode < 400 {
+			t.Fatalf("%s: %d %q, want an error status", path, resp.StatusCode, body)
+		}
+		noSecretIn(t, path+"'s answer", body)
+	}
+	noSecretsLogged(t, g.logs)
+	noSecretsServed(t, g.srv)
+}
