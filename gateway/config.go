@@ -146,6 +146,10 @@ type Limits struct {
 	// one connection, default 100).
 	GraphQLInitTimeout      time.Duration
 	GraphQLMaxSubscriptions int64
+	// GraphQLKeepAlive (graphql-keepalive, s, default 10; 0: none) is how
+	// often a legacy graphql-ws (subscriptions-transport-ws) connection
+	// gets a "ka" message after the one that follows connection_ack.
+	GraphQLKeepAlive time.Duration
 }
 
 // DefaultLimits are the limits when api.xml says nothing.
@@ -172,6 +176,7 @@ var DefaultLimits = Limits{
 	GraphQLMaxEventBytes:    1 << 20,
 	GraphQLInitTimeout:      3 * time.Second,
 	GraphQLMaxSubscriptions: 100,
+	GraphQLKeepAlive:        10 * time.Second,
 }
 
 // Snapshot is one loaded configuration: every API, routed by longest prefix.
@@ -887,6 +892,7 @@ func readAPI(p *engine.Parser) *API {
 	count("graphql-max-event-bytes", &l.GraphQLMaxEventBytes, 1)
 	seconds("graphql-init-timeout", &l.GraphQLInitTimeout, 1)
 	count("graphql-max-subscriptions", &l.GraphQLMaxSubscriptions, 1)
+	seconds("graphql-keepalive", &l.GraphQLKeepAlive, 0)
 	if v := p.LitStr("max-messages-per-second", ""); p.Has("max-messages-per-second") {
 		r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {

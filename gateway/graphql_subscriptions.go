@@ -248,7 +248,7 @@ func (s *Server) serveGraphQLWS(w http.ResponseWriter, r *http.Request, api *API
 	conn.SetReadLimit(api.Limits.MaxMessageSize)
 	ctx, cancel := context.WithCancel(s.baseCtx) // not r's: the handler's request is over once accepted
 	defer cancel()
-	c := &gqlConn{s: s, api: api, conn: conn, ctx: ctx, subs: map[string]func(){}, legacy: legacy}
+	c := &gqlConn{s: s, api: api, conn: conn, ctx: ctx, subs: map[string]func(){}, legacy: legacy, quit: make(chan struct{})}
 	defer c.end()
 	// The protocol's connectionInitWaitTimeout: a client that has not sent
 	// connection_init by then is closed with 4408.
@@ -306,6 +306,7 @@ type gqlConn struct {
 	mu     sync.Mutex
 	subs   map[string]func() // id -> stop
 	wg     sync.WaitGroup
+	quit   chan struct{} // closed by end: the keep-alive loop stops
 }
 
 func (c *gqlConn) send(m any) {
@@ -344,7 +345,13 @@ func (c *gqlConn) handle(m gqlMsg) (websocket.StatusCode, string) {
 		c.acked.Store(true)
 		c.send(gqlMsg{Type: "connection_ack"})
 		if c.legacy {
+			// subscriptions-transport-ws's server with its keepAlive
+			// option: a ka right after the ack, then one per interval.
 			c.send(gqlMsg{Type: "ka"})
+			if iv := c.api.Limits.GraphQLKeepAlive; iv > 0 {
+				c.wg.Add(1)
+				go c.keepAlive(iv)
+			}
 		}
 	case "ping":
 		c.send(gqlMsg{Type: "pong"})
@@ -491,8 +498,27 @@ func (c *gqlConn) freshState() (*engine.State, func()) {
 	return st, st.Release
 }
 
-// end stops every subscription of the connection.
+// keepAlive sends graphql-ws's ka every interval until the connection
+// ends.
+func (c *gqlConn) keepAlive(interval time.Duration) {
+	defer c.wg.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.quit:
+			return
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+			c.send(gqlMsg{Type: "ka"})
+		}
+	}
+}
+
+// end stops every subscription of the connection, and the keep-alive.
 func (c *gqlConn) end() {
+	close(c.quit)
 	c.mu.Lock()
 	stops := make([]func(), 0, len(c.subs))
 	for _, stop := range c.subs {

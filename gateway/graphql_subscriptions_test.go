@@ -533,3 +533,41 @@ func TestGraphQLSubscriptionRawFrames(t *testing.T) {
 		t.Fatalf("close: %x %q", op, p)
 	}
 }
+
+// Under the legacy graphql-ws subprotocol the gateway sends "ka" right
+// after connection_ack and then every graphql-keepalive seconds, as
+// subscriptions-transport-ws's server with keepAlive does; a subscription
+// still gets its events between them. The count is loose (at least two
+// periodic ones), and the wait bounded only by the test's deadline.
+func TestGraphQLLegacyKeepAlive(t *testing.T) {
+	be := blogBackend(t, nil)
+	g := startGateway(t, usersAPI(t, be.url, `graphql-keepalive="1"`))
+	c := dial(t, g.ws+"/users", &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
+	defer c.CloseNow()
+	mustWrite(t, c, `{"type":"connection_init"}`)
+	if m := mustRead(t, c); m != `{"type":"connection_ack"}` {
+		t.Fatalf("got %s", m)
+	}
+	if m := mustRead(t, c); m != `{"type":"ka"}` {
+		t.Fatalf("got %s, want the ka that follows the ack", m)
+	}
+	mustWrite(t, c, `{"type":"start","id":"s","payload":{"query":"subscription { onUserCreated { name } }"}}`)
+	// graphql-ws has no ping: a message of an unknown type is answered, in
+	// order, once the start before it is registered.
+	mustWrite(t, c, `{"type":"ping","id":"barrier"}`)
+	kas, data, published := 1, false, false
+	for kas < 3 || !data {
+		m := mustRead(t, c)
+		switch {
+		case m == `{"type":"ka"}`:
+			kas++
+		case strings.Contains(m, `"id":"barrier"`):
+			createUser(t, g, "between")
+			published = true
+		case published && m == `{"type":"data","id":"s","payload":{"data":{"onUserCreated":{"name":"between"}}}}`:
+			data = true
+		default:
+			t.Fatalf("unexpected message %s", m)
+		}
+	}
+}
