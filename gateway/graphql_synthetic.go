@@ -300,17 +300,36 @@ func jsonErrText(err error) string {
 	return err.Error()
 }
 
+// argQuote is a C# string literal's quote as a policy file may write it.
+const argQuote = `(?:"|&quot;)`
+
+// argRead is a read of one argument by a literal name, after what holds
+// the arguments: ["name"], .Value<T>("name") or .GetValue("name").
+const argRead = `\s*(?:\[\s*` + argQuote + `([^"&\\]*)` + argQuote + `\s*\]|\.\s*(?:Value\s*(?:<|&lt;)[^>&]*(?:>|&gt;)|GetValue)\s*\(\s*` + argQuote + `([^"&\\]*)` + argQuote + `)`
+
 // argumentRef finds context.GraphQL.Arguments["name"] in a resolver's text.
-var argumentRef = regexp.MustCompile(`context\.GraphQL\.Arguments\s*\[\s*(?:"|&quot;)([^"&\\]*)(?:"|&quot;)\s*\]`)
+var argumentRef = regexp.MustCompile(`context\.GraphQL\.Arguments` + argRead)
+
+// argumentsLocal finds a local variable that holds the arguments:
+// var a = context.GraphQL.Arguments; (or JObject a = ..., with or without
+// a (JObject) cast).
+var argumentsLocal = regexp.MustCompile(`(?:\bvar|\bJObject|\bdynamic)\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:\(\s*JObject\s*\)\s*)?context\.GraphQL\.Arguments\s*;`)
 
 // checkArgumentNames reports the arguments a resolver reads by a literal
-// name (context.GraphQL.Arguments["id"]) that its field does not have:
-// such a read is always null.
+// name that its field does not have: such a read is always null. A read
+// is context.GraphQL.Arguments["id"] (or .Value<T>("id"), .GetValue("id")),
+// or the same through a local variable declared from
+// context.GraphQL.Arguments, up to the end of its block or its first
+// reassignment.
 func checkArgumentNames(f srcFile, def *ast.FieldDefinition, typ string, errs *engine.ErrorList) {
-	for _, m := range argumentRef.FindAllSubmatchIndex(f.data, -1) {
-		name := string(f.data[m[2]:m[3]])
+	report := func(m []int) {
+		at, end := m[2], m[3]
+		if at < 0 {
+			at, end = m[4], m[5]
+		}
+		name := string(f.data[at:end])
 		if def.Arguments.ForName(name) != nil {
-			continue
+			return
 		}
 		have := make([]string, 0, len(def.Arguments))
 		for _, a := range def.Arguments {
@@ -320,8 +339,52 @@ func checkArgumentNames(f srcFile, def *ast.FieldDefinition, typ string, errs *e
 		if len(have) > 0 {
 			list = strings.Join(have, ", ")
 		}
-		errs.Add(offsetPos(f.path, f.data, int64(m[2])), "", "%s.%s has no argument %q (its arguments: %s)", typ, def.Name, name, list)
+		errs.Add(offsetPos(f.path, f.data, int64(at)), "", "%s.%s has no argument %q (its arguments: %s)", typ, def.Name, name, list)
 	}
+	for _, m := range argumentRef.FindAllSubmatchIndex(f.data, -1) {
+		report(m)
+	}
+	for _, d := range argumentsLocal.FindAllSubmatchIndex(f.data, -1) {
+		name := regexp.QuoteMeta(string(f.data[d[2]:d[3]]))
+		scope := f.data[:blockEnd(f.data, d[1])]
+		if m := regexp.MustCompile(`(?:^|[^\w.])` + name + `\s*=[^=]`).FindIndex(scope[d[1]:]); m != nil {
+			scope = scope[:d[1]+m[0]] // reassigned: what it holds next is not known
+		}
+		reads := regexp.MustCompile(`(?:^|[^\w.])` + name + argRead)
+		for _, m := range reads.FindAllSubmatchIndex(scope[d[1]:], -1) {
+			for i := 2; i < len(m); i++ {
+				if m[i] >= 0 {
+					m[i] += d[1]
+				}
+			}
+			report(m)
+		}
+	}
+}
+
+// blockEnd is where the C# block around from ends: the offset of the }
+// that closes it (string and character literals skipped), or len(src).
+func blockEnd(src []byte, from int) int {
+	depth := 0
+	for i := from; i < len(src); i++ {
+		switch src[i] {
+		case '"', '\'':
+			q := src[i]
+			for i++; i < len(src) && src[i] != q; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case '{':
+			depth++
+		case '}':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		}
+	}
+	return len(src)
 }
 
 // graphqlRoundTrip answers a synthetic API's request in place of a
