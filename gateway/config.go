@@ -757,7 +757,7 @@ func parseAPI(root *engine.Node, comp *engine.Compiler) *API {
 // serviceURLText is the API's serviceUrl, "" when it has none (a policy
 // sets the backend).
 func (a *API) serviceURLText() string {
-	if a.ServiceURL == nil || a.gql != nil {
+	if a.ServiceURL == nil || a.gql != nil && !a.gql.passThrough {
 		return ""
 	}
 	return a.ServiceURL.String()

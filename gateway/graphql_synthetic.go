@@ -51,10 +51,13 @@ var graphqlNoServiceURL = &url.URL{Scheme: "http", Host: "graphql.invalid"}
 // syntheticGraphQL is a synthetic API's schema and resolvers, immutable
 // once loaded.
 type syntheticGraphQL struct {
-	schema    *ast.Schema
-	resolvers map[string]*graphqlResolver // "Type.field"
-	limits    gqlexec.Limits
-	timeout   time.Duration // each resolver call (resolver-timeout)
+	// passThrough: a GraphQL API with a service URL and resolvers for some
+	// fields; the others are its backend's (graphqlMixedRoundTrip).
+	passThrough bool
+	schema      *ast.Schema
+	resolvers   map[string]*graphqlResolver // "Type.field"
+	limits      gqlexec.Limits
+	timeout     time.Duration // each resolver call (resolver-timeout)
 }
 
 type graphqlResolver struct {
@@ -70,11 +73,15 @@ func (a *API) SyntheticGraphQL() string {
 	if a.gql == nil {
 		return ""
 	}
+	kind := "synthetic GraphQL"
+	if a.gql.passThrough {
+		kind = "GraphQL pass-through"
+	}
 	n := len(a.gql.resolvers)
 	if n == 1 {
-		return "(synthetic GraphQL: 1 resolver)"
+		return "(" + kind + ": 1 resolver)"
 	}
-	return "(synthetic GraphQL: " + strconv.Itoa(n) + " resolvers)"
+	return "(" + kind + ": " + strconv.Itoa(n) + " resolvers)"
 }
 
 // ResolverFiles lists the files a synthetic GraphQL API's resolvers were
@@ -150,21 +157,24 @@ func readResolvers(apiDir string, errs *engine.ErrorList) []resolverSrc {
 }
 
 // loadSynthetic makes api, a GraphQL API without a service URL, a
-// synthetic one: its resolvers compiled with comp and checked against its
-// schema. Resolvers on any other API are load errors at their files.
+// synthetic one, or a pass-through one with resolvers a mixed one: its
+// resolvers compiled with comp and checked against its schema. Resolvers
+// on an API of another type are load errors at their files.
 func loadSynthetic(api *API, srcs []resolverSrc, comp *engine.Compiler, errs *engine.ErrorList) {
-	if api.Type != "graphql" || api.ServiceURL != nil {
+	if api.Type != "graphql" {
 		for _, r := range srcs {
 			at := r.policy
 			if r.info.path != "" {
 				at = r.info
 			}
-			why := "API " + strconv.Quote(api.Name) + " is of type " + api.Type
-			if api.Type == "graphql" {
-				why = "API " + strconv.Quote(api.Name) + " is a pass-through GraphQL API (it has a service URL, " + engine.RedactURL(api.ServiceURL.String()) + "): give it none to make it synthetic"
-			}
-			errs.Add(engine.Pos{File: at.path, Line: 1, Col: 1}, "", "resolvers belong to synthetic GraphQL APIs; %s", why)
+			errs.Add(engine.Pos{File: at.path, Line: 1, Col: 1}, "", "resolvers belong to GraphQL APIs; API %q is of type %s", api.Name, api.Type)
 		}
+		return
+	}
+	// A GraphQL API with a service URL is a pass-through one: only with
+	// resolvers does the gateway read its requests (graphqlMixedRoundTrip).
+	passThrough := api.ServiceURL != nil
+	if passThrough && len(srcs) == 0 {
 		return
 	}
 	var schema *ast.Schema
@@ -175,7 +185,10 @@ func loadSynthetic(api *API, srcs []resolverSrc, comp *engine.Compiler, errs *en
 		limits: gqlexec.Limits{MaxDepth: int(api.Limits.GraphQLMaxDepth), MaxFields: int(api.Limits.GraphQLMaxFields),
 			MaxResolverCalls: int(api.Limits.GraphQLMaxResolverCalls), Concurrency: int(api.Limits.GraphQLConcurrency)}}
 	api.gql = g
-	api.ServiceURL = graphqlNoServiceURL
+	g.passThrough = passThrough
+	if !passThrough {
+		api.ServiceURL = graphqlNoServiceURL
+	}
 	seen := map[string]string{}
 	for _, r := range srcs {
 		typ, field, at, ok := resolverField(r, errs)
@@ -230,6 +243,8 @@ func loadSynthetic(api *API, srcs []resolverSrc, comp *engine.Compiler, errs *en
 		if schema != nil {
 			for _, pt := range policies.PublishTargets(block) {
 				switch {
+				case passThrough:
+					errs.Add(pt.Pos, "", "publish-event feeds a synthetic API's subscriptions; API %q is a pass-through GraphQL API, whose subscriptions are its backend's", api.Name)
 				case schema.Subscription == nil:
 					errs.Add(pt.Pos, "", "publish-event targets %s, but the schema has no Subscription type", pt.Field)
 				case schema.Subscription.Fields.ForName(pt.Field) == nil || len(pt.Field) > 1 && pt.Field[:2] == "__":
@@ -404,7 +419,28 @@ func (s *Server) graphqlRoundTrip(r *http.Request, x *exchange) (*http.Response,
 	if rr.budget <= 0 {
 		rr.budget = DefaultLimits.GraphQLMaxAnswerBytes
 	}
-	resolvers := func(typ, field string) gqlexec.Resolver {
+	resolvers := s.requestResolvers(x, g, rr)
+	res := gqlexec.Execute(r.Context(), g.schema, p, resolvers, g.limits)
+	body, err := json.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	status = http.StatusOK
+	if res.RequestError() {
+		switch {
+		case res.MethodNotAllowed:
+			status = http.StatusMethodNotAllowed
+		case graphqlJSON:
+			status = http.StatusBadRequest // GraphQL over HTTP: a request that never ran
+		}
+	}
+	return graphqlAnswer(r, status, graphqlJSON, body), nil
+}
+
+// requestResolvers are the resolvers of one request's fields: each runs on
+// a fork of the request's State.
+func (s *Server) requestResolvers(x *exchange, g *syntheticGraphQL, rr *resolverRun) gqlexec.Resolvers {
+	return func(typ, field string) gqlexec.Resolver {
 		rv := g.resolvers[typ+"."+field]
 		if rv == nil {
 			return nil
@@ -422,21 +458,6 @@ func (s *Server) graphqlRoundTrip(r *http.Request, x *exchange) (*http.Response,
 			}, g, rv, f, rr)
 		}
 	}
-	res := gqlexec.Execute(r.Context(), g.schema, p, resolvers, g.limits)
-	body, err := json.Marshal(res)
-	if err != nil {
-		return nil, err
-	}
-	status = http.StatusOK
-	if res.RequestError() {
-		switch {
-		case res.MethodNotAllowed:
-			status = http.StatusMethodNotAllowed
-		case graphqlJSON:
-			status = http.StatusBadRequest // GraphQL over HTTP: a request that never ran
-		}
-	}
-	return graphqlAnswer(r, status, graphqlJSON, body), nil
 }
 
 func graphqlAnswer(r *http.Request, status int, graphqlJSON bool, body []byte) *http.Response {
@@ -471,6 +492,26 @@ func acceptsGraphQLResponse(accept string) bool {
 // document as the body). status is non-zero, with a message, when the
 // request is not one.
 func readGraphQLRequest(r *http.Request, maxBody int64) (p gqlexec.Params, status int, msg string) {
+	var data []byte
+	if r.Method == http.MethodPost {
+		if r.Body == nil {
+			return p, http.StatusBadRequest, "the request has no body"
+		}
+		var err error
+		data, err = readLimited(r.Body, r.ContentLength, maxBody, "the request body")
+		if err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				return p, http.StatusRequestEntityTooLarge, "the request body is larger than " + strconv.FormatInt(maxBody, 10) + " bytes"
+			}
+			return p, http.StatusBadRequest, "cannot read the request body"
+		}
+	}
+	return parseGraphQLRequest(r, data)
+}
+
+// parseGraphQLRequest reads a GraphQL-over-HTTP request whose body (a
+// POST's) is data.
+func parseGraphQLRequest(r *http.Request, data []byte) (p gqlexec.Params, status int, msg string) {
 	switch r.Method {
 	case http.MethodGet:
 		q := r.URL.Query()
@@ -481,16 +522,6 @@ func readGraphQLRequest(r *http.Request, maxBody int64) (p gqlexec.Params, statu
 			}
 		}
 	case http.MethodPost:
-		if r.Body == nil {
-			return p, http.StatusBadRequest, "the request has no body"
-		}
-		data, err := readLimited(r.Body, r.ContentLength, maxBody, "the request body")
-		if err != nil {
-			if errors.Is(err, errBodyTooLarge) {
-				return p, http.StatusRequestEntityTooLarge, "the request body is larger than " + strconv.FormatInt(maxBody, 10) + " bytes"
-			}
-			return p, http.StatusBadRequest, "cannot read the request body"
-		}
 		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		switch mt {
 		case "application/json", "":
@@ -553,7 +584,11 @@ type resolverRun struct {
 func (s *Server) runResolver(ctx context.Context, api *API, newState func() (*engine.State, func()), g *syntheticGraphQL, rv *graphqlResolver, f *gqlexec.Field, rr *resolverRun) (any, error) {
 	gctx := &engine.GraphQL{Arguments: toJObject(f.Args)}
 	if f.Parent != nil {
-		gctx.Parent = toJObject(f.Parent)
+		parent := f.Parent
+		if k, ok := parent.(gqlexec.Keyed); ok { // a GraphQL backend's object (graphql_mixed.go)
+			parent = k.Parent()
+		}
+		gctx.Parent = toJObject(parent)
 	}
 	coord := rv.typeName + "." + rv.field
 	overBudget := func() error {

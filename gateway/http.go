@@ -626,6 +626,9 @@ func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return x.s.mcpRoundTrip(func(r *http.Request) (*http.Response, error) { return t.send(r, x) }, r, x) // MCP servers: mcp_local.go
 	}
 	if x != nil && x.api.gql != nil {
+		if x.api.gql.passThrough { // pass-through GraphQL APIs with resolvers: graphql_mixed.go
+			return x.s.graphqlMixedRoundTrip(r, x, func(r *http.Request) (*http.Response, error) { return t.send(r, x) })
+		}
 		return x.s.graphqlRoundTrip(r, x) // synthetic GraphQL APIs: graphql_synthetic.go
 	}
 	return t.send(r, x)

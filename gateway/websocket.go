@@ -218,9 +218,10 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 			dialer = x.be.dialer // its own TLS settings
 		}
 	}
-	if x.api.gql != nil {
+	if x.api.gql != nil && !x.api.gql.passThrough {
 		// A synthetic GraphQL API's subscriptions are served in process
-		// (graphql_subscriptions.go), whatever backend a policy chose.
+		// (graphql_subscriptions.go), whatever backend a policy chose; a
+		// pass-through API's are its backend's, resolvers or not.
 		dialer = s.graphqlDialer(x.api)
 	}
 	var endDial func(*http.Response, error)

@@ -117,6 +117,8 @@ type Result struct {
 	Errors  gqlerror.List
 	// MethodNotAllowed: a mutation came in a read-only (GET) request.
 	MethodNotAllowed bool
+	// Limit: the request was refused for passing MaxDepth or MaxFields.
+	Limit bool
 }
 
 // RequestError reports whether the request failed before execution
@@ -198,31 +200,59 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 // Execute runs the request against schema. Problems of the request itself
 // (syntax, validation, variables, limits) give a Result without data;
 // field errors give data with nulls where they happened, and errors.
-func Execute(ctx context.Context, schema *ast.Schema, p Params, resolvers Resolvers, lim Limits) (res *Result) {
+func Execute(ctx context.Context, schema *ast.Schema, p Params, resolvers Resolvers, lim Limits) *Result {
+	op, res := Prepare(schema, p, lim)
+	if res != nil {
+		return res
+	}
+	return op.Execute(ctx, nil, resolvers)
+}
+
+// Operation is a request parsed, validated, its variables coerced and its
+// limits checked: ready to execute.
+type Operation struct {
+	schema *ast.Schema
+	doc    *ast.QueryDocument
+	op     *ast.OperationDefinition
+	root   *ast.Definition
+	vars   map[string]any
+	lim    Limits
+}
+
+// Kind is the operation's type: query, mutation or subscription.
+func (o *Operation) Kind() ast.Operation { return o.op.Operation }
+
+// Name is the operation's name ("" for an anonymous one).
+func (o *Operation) Name() string { return o.op.Name }
+
+// Prepare reads a request: its operation, or a Result of the request's
+// problems (no data). Result.Limit tells a request past the limits from a
+// malformed one.
+func Prepare(schema *ast.Schema, p Params, lim Limits) (o *Operation, res *Result) {
 	lim = lim.withDefaults()
 	defer func() {
 		if r := recover(); r != nil { // gqlparser panics on some malformed input it validated
-			res = &Result{Errors: gqlerror.List{gqlerror.Errorf("cannot execute the request: %v", r)}}
+			o, res = nil, &Result{Errors: gqlerror.List{gqlerror.Errorf("cannot execute the request: %v", r)}}
 		}
 	}()
 	doc, errs := gqlparser.LoadQuery(schema, p.Query)
 	if len(errs) > 0 {
-		return &Result{Errors: errs}
+		return nil, &Result{Errors: errs}
 	}
 	op, err := pickOperation(doc, p.OperationName)
 	if err != nil {
-		return &Result{Errors: gqlerror.List{err}}
+		return nil, &Result{Errors: gqlerror.List{err}}
 	}
 	vars, verr := validator.VariableValues(schema, op, p.Variables)
 	if verr != nil {
 		var ge *gqlerror.Error
 		if errors.As(verr, &ge) {
-			return &Result{Errors: gqlerror.List{ge}}
+			return nil, &Result{Errors: gqlerror.List{ge}}
 		}
-		return &Result{Errors: gqlerror.List{gqlerror.Errorf("%s", verr.Error())}}
+		return nil, &Result{Errors: gqlerror.List{gqlerror.Errorf("%s", verr.Error())}}
 	}
 	if p.ReadOnly && op.Operation != ast.Query {
-		return &Result{MethodNotAllowed: true, Errors: gqlerror.List{gqlerror.ErrorPosf(op.Position, "a %s must be sent with POST", op.Operation)}}
+		return nil, &Result{MethodNotAllowed: true, Errors: gqlerror.List{gqlerror.ErrorPosf(op.Position, "a %s must be sent with POST", op.Operation)}}
 	}
 	var root *ast.Definition
 	switch op.Operation {
@@ -230,19 +260,34 @@ func Execute(ctx context.Context, schema *ast.Schema, p Params, resolvers Resolv
 		root = schema.Query
 	case ast.Mutation:
 		root = schema.Mutation
-	default:
-		return &Result{Errors: gqlerror.List{gqlerror.ErrorPosf(op.Position,
-			"a subscription is served over WebSocket (graphql-transport-ws), not in an HTTP request")}}
+	case ast.Subscription:
+		root = schema.Subscription
 	}
 	if root == nil {
-		return &Result{Errors: gqlerror.List{gqlerror.ErrorPosf(op.Position, "the schema has no %s type", op.Operation)}}
+		return nil, &Result{Errors: gqlerror.List{gqlerror.ErrorPosf(op.Position, "the schema has no %s type", op.Operation)}}
 	}
-	e := &executor{ctx: ctx, schema: schema, doc: doc, vars: vars, resolvers: resolvers, lim: lim,
-		sem: make(chan struct{}, lim.Concurrency), serial: op.Operation == ast.Mutation}
+	e := &executor{schema: schema, doc: doc, vars: vars, lim: lim}
 	if err := e.checkLimits(root, op.SelectionSet); err != nil {
-		return &Result{Errors: gqlerror.List{err}}
+		return nil, &Result{Errors: gqlerror.List{err}, Limit: true}
 	}
-	data, ok := e.selectionSet(root, nil, op.SelectionSet, nil, e.serial)
+	return &Operation{schema: schema, doc: doc, op: op, root: root, vars: vars, lim: lim}, nil
+}
+
+// Execute runs the operation (a query or a mutation) on root, the root
+// object's value (nil, or a Keyed answer of a GraphQL server).
+func (o *Operation) Execute(ctx context.Context, root any, resolvers Resolvers) (res *Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = &Result{Errors: gqlerror.List{gqlerror.Errorf("cannot execute the request: %v", r)}}
+		}
+	}()
+	if o.op.Operation == ast.Subscription {
+		return &Result{Errors: gqlerror.List{gqlerror.ErrorPosf(o.op.Position,
+			"a subscription is served over WebSocket (graphql-transport-ws), not in an HTTP request")}}
+	}
+	e := &executor{ctx: ctx, schema: o.schema, doc: o.doc, vars: o.vars, resolvers: resolvers, lim: o.lim,
+		sem: make(chan struct{}, o.lim.Concurrency), serial: o.op.Operation == ast.Mutation}
+	data, ok := e.selectionSet(o.root, root, o.op.SelectionSet, nil, e.serial)
 	res = &Result{HasData: true, Errors: e.errs}
 	if ok {
 		res.Data = data
@@ -530,8 +575,11 @@ func (e *executor) resolve(objType *ast.Definition, def *ast.FieldDefinition, pa
 		r = e.resolvers(objType.Name, def.Name)
 	}
 	if r == nil {
-		if m, ok := parent.(map[string]any); ok {
+		switch m := parent.(type) {
+		case map[string]any:
 			return m[f.Name], nil
+		case Keyed:
+			return m[responseKey(f)], nil
 		}
 		return nil, nil
 	}
@@ -633,7 +681,8 @@ func (e *executor) completeNullable(typ *ast.Type, fields []*ast.Field, val any,
 
 func (e *executor) subSelection(def *ast.Definition, val any, fields []*ast.Field, path ast.Path) (any, bool) {
 	if _, ok := val.(map[string]any); !ok {
-		if _, ok := val.(introspected); !ok {
+		_, keyed := val.(Keyed)
+		if _, ok := val.(introspected); !ok && !keyed {
 			e.addError(path, fields, "%s: expected an object, got %s", fieldName(fields), kindOf(val))
 			return nil, false
 		}
@@ -653,8 +702,13 @@ func (e *executor) subSelection(def *ast.Definition, val any, fields []*ast.Fiel
 // __typename names, or the only possible type.
 func (e *executor) runtimeType(def *ast.Definition, val any) *ast.Definition {
 	possible := e.schema.GetPossibleTypes(def)
-	if m, ok := val.(map[string]any); ok {
-		if tn, ok := m["__typename"].(string); ok {
+	typename := "__typename"
+	m, ok := val.(map[string]any)
+	if k, keyed := val.(Keyed); keyed {
+		m, ok, typename = k, true, TypenameKey
+	}
+	if ok {
+		if tn, ok := m[typename].(string); ok {
 			for _, p := range possible {
 				if p.Name == tn {
 					return p
@@ -692,7 +746,7 @@ func asList(v any) ([]any, bool) {
 
 func kindOf(v any) string {
 	switch v.(type) {
-	case map[string]any:
+	case map[string]any, Keyed:
 		return "an object"
 	case []any:
 		return "a list"
