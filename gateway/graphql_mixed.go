@@ -183,21 +183,30 @@ func (s *Server) graphqlBackendFetch(r *http.Request, x *exchange, send func(*ht
 		rr.answered.Add(-int64(len(answer))) // dropped: the resolvers may still use the budget
 		return fail("the GraphQL backend's answer is larger than graphql-max-answer-bytes ("+strconv.FormatInt(rr.budget, 10)+")", nil)
 	}
+	root, errs, failure = parseBackendAnswer(answer, resp.StatusCode)
+	return root, errs, failure
+}
+
+// parseBackendAnswer reads a GraphQL backend's answer (its body and
+// status): its data, Keyed, and its errors; or why it is not a GraphQL
+// response (failure). A GraphQL server may answer a 4xx or 5xx with a
+// GraphQL response: the body decides, not the status.
+func parseBackendAnswer(answer []byte, status int) (root any, errs gqlerror.List, failure string) {
 	var out struct {
 		Data   json.RawMessage   `json:"data"`
 		Errors []json.RawMessage `json:"errors"`
 	}
-	notGraphQL := "the GraphQL backend's answer is not a GraphQL response (" + strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode) + ")"
+	notGraphQL := "the GraphQL backend's answer is not a GraphQL response (" + strconv.Itoa(status) + " " + http.StatusText(status) + ")"
 	if decodeJSON(answer, &out) != nil || out.Data == nil && out.Errors == nil {
-		return fail(notGraphQL, nil)
+		return nil, nil, notGraphQL
 	}
 	var d any
 	if len(out.Data) > 0 {
 		if decodeJSON(out.Data, &d) != nil {
-			return fail(notGraphQL, nil)
+			return nil, nil, notGraphQL
 		}
 		if _, ok := d.(map[string]any); !ok && d != nil {
-			return fail(notGraphQL, nil)
+			return nil, nil, notGraphQL
 		}
 	}
 	for _, raw := range out.Errors {
@@ -206,7 +215,7 @@ func (s *Server) graphqlBackendFetch(r *http.Request, x *exchange, send func(*ht
 		}
 	}
 	if d == nil && len(errs) == 0 {
-		return fail(notGraphQL, nil)
+		return nil, nil, notGraphQL
 	}
 	return gqlexec.ToKeyed(d), errs, ""
 }
