@@ -154,7 +154,16 @@ func TestGraphQLAPIOps(t *testing.T) {
 // relayed to the service URL's ws:// twin, subprotocol included, while
 // its queries stay HTTP; validate-graphql-request checks the queries and
 // lets the handshake (which carries no query) through.
+//
+// With resolvers for some fields (a pass-through API the gateway executes
+// some requests of) the same holds: its subscriptions are its backend's.
 func TestGraphQLSubscriptionsOverWebSocket(t *testing.T) {
+	for _, resolvers := range []bool{false, true} {
+		t.Run(fmt.Sprintf("resolvers=%v", resolvers), func(t *testing.T) { testGraphQLSubscriptionsOverWebSocket(t, resolvers) })
+	}
+}
+
+func testGraphQLSubscriptionsOverWebSocket(t *testing.T, resolvers bool) {
 	var handshakes atomic.Int64
 	backend := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
 		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
@@ -173,6 +182,9 @@ func TestGraphQLSubscriptionsOverWebSocket(t *testing.T) {
 	writeAPI(t, dir, "space", fmt.Sprintf(`type="graphql" path="/graphql" service-url=%q`, backend.URL),
 		`<policies><inbound><validate-graphql-request max-size="10000"><authorize><rule path="/__*" action="reject"/></authorize></validate-graphql-request></inbound></policies>`)
 	writeFile(t, dir, "space/schema.graphql", graphqlSchema)
+	if resolvers {
+		writeResolver(t, dir, "space", "Query.missions", "http://127.0.0.1:1/missions", "")
+	}
 	g := startGateway(t, dir)
 
 	c := dial(t, g.ws+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
