@@ -180,14 +180,22 @@ func mixedAPI(t *testing.T, backend, rest, attrs, policy string) string {
 func TestGraphQLPassThroughResolvers(t *testing.T) {
 	be := newGQLBackend(t)
 	rest := mixedRESTSource(t)
-	g := startGateway(t, mixedAPI(t, be.url, rest.url, "", `<policies>
+	dir := mixedAPI(t, be.url, rest.url, "", `<policies>
   <inbound>
     <set-header name="X-From-Policy" exists-action="override"><value>inbound</value></set-header>
   </inbound>
   <outbound>
     <set-header name="X-Outbound" exists-action="override"><value>ran</value></set-header>
   </outbound>
-</policies>`))
+</policies>`)
+	snap, errs := load(t, dir)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if a := snap.API("mixed"); a.ServiceURLText() != be.url || a.GraphQLResolvers() != "(3 resolvers)" || a.SyntheticGraphQL() != "" {
+		t.Errorf("listed as %q %q %q", a.ServiceURLText(), a.GraphQLResolvers(), a.SyntheticGraphQL())
+	}
+	g := startGateway(t, dir)
 
 	for _, tc := range []struct {
 		name     string

@@ -70,18 +70,26 @@ type graphqlResolver struct {
 // SyntheticGraphQL describes a synthetic GraphQL API for the binary's
 // listings ("" for any other API).
 func (a *API) SyntheticGraphQL() string {
-	if a.gql == nil {
+	if a.gql == nil || a.gql.passThrough {
 		return ""
 	}
-	kind := "synthetic GraphQL"
-	if a.gql.passThrough {
-		kind = "GraphQL pass-through"
+	return "(synthetic GraphQL: " + resolverCount(len(a.gql.resolvers)) + ")"
+}
+
+// GraphQLResolvers says how many resolvers a pass-through GraphQL API has,
+// for the listings beside its service URL ("" for any other API).
+func (a *API) GraphQLResolvers() string {
+	if a.gql == nil || !a.gql.passThrough {
+		return ""
 	}
-	n := len(a.gql.resolvers)
+	return "(" + resolverCount(len(a.gql.resolvers)) + ")"
+}
+
+func resolverCount(n int) string {
 	if n == 1 {
-		return "(" + kind + ": 1 resolver)"
+		return "1 resolver"
 	}
-	return "(" + kind + ": " + strconv.Itoa(n) + " resolvers)"
+	return strconv.Itoa(n) + " resolvers"
 }
 
 // ResolverFiles lists the files a synthetic GraphQL API's resolvers were

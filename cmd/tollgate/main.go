@@ -674,6 +674,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 			u = engine.Mask(t, secrets) // an MCP server (docs/mcp.md)
 		} else if g := a.SyntheticGraphQL(); g != "" {
 			u = g // docs/graphql.md
+		} else if r := a.GraphQLResolvers(); r != "" {
+			u += " " + r // a pass-through GraphQL API with resolvers (docs/graphql.md)
 		} else if u == "" {
 			u = "(no serviceUrl: the policy sets the backend)"
 		}

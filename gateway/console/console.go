@@ -233,6 +233,8 @@ func (c *Console) apis(w http.ResponseWriter, r *http.Request) {
 			}
 			if g := a.SyntheticGraphQL(); g != "" { // a synthetic GraphQL API: its resolvers (docs/graphql.md)
 				av.Backend = g
+			} else if r := a.GraphQLResolvers(); r != "" { // a pass-through one with resolvers
+				av.Backend += " " + r
 			}
 			if t := a.MCPTarget(); t != "" { // an MCP server: its tools, or its backend
 				av.Backend, av.Tools = c.srv.MaskSecrets(t), a.MCPTools()
