@@ -248,7 +248,7 @@ func (s *Server) serveGraphQLWS(w http.ResponseWriter, r *http.Request, api *API
 	conn.SetReadLimit(api.Limits.MaxMessageSize)
 	ctx, cancel := context.WithCancel(s.baseCtx) // not r's: the handler's request is over once accepted
 	defer cancel()
-	c := &gqlConn{s: s, api: api, conn: conn, ctx: ctx, subs: map[string]func(){}, legacy: legacy, quit: make(chan struct{})}
+	c := newGQLConn(s, api, conn, ctx, legacy)
 	defer c.end()
 	// The protocol's connectionInitWaitTimeout: a client that has not sent
 	// connection_init by then is closed with 4408.
@@ -307,6 +307,10 @@ type gqlConn struct {
 	subs   map[string]func() // id -> stop
 	wg     sync.WaitGroup
 	quit   chan struct{} // closed by end: the keep-alive loop stops
+}
+
+func newGQLConn(s *Server, api *API, conn *websocket.Conn, ctx context.Context, legacy bool) *gqlConn {
+	return &gqlConn{s: s, api: api, conn: conn, ctx: ctx, subs: map[string]func(){}, legacy: legacy, quit: make(chan struct{})}
 }
 
 func (c *gqlConn) send(m any) {

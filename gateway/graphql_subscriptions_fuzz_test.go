@@ -54,7 +54,7 @@ type User { id: ID! name: String }`})
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			c := &gqlConn{s: s, api: api, conn: conn, ctx: ctx, subs: map[string]func(){}, legacy: legacy}
+			c := newGQLConn(s, api, conn, ctx, legacy)
 			defer func() { c.end(); got <- c }()
 			for _, m := range []string{m1, m2, m3} {
 				if code, _ := c.message([]byte(m)); code != 0 {
