@@ -122,7 +122,7 @@ func TestCSharpCertificate(t *testing.T) {
 		{`@(context.Request.Certificate.NotAfter > context.Request.Certificate.NotBefore)`, "true", withCert},
 		{`@(context.Request.Certificate.NotAfter > DateTime.UtcNow)`, "true", withCert},
 		// local time, as .NET's X509Certificate2 gives it
-		{`@(context.Request.Certificate.NotBefore.Kind + " " + context.Request.Certificate.NotAfter.ToString("K"))`, "Local +00:00", withCert},
+		{`@(context.Request.Certificate.NotBefore.Kind + " " + context.Request.Certificate.NotAfter.ToString("%K"))`, "Local +00:00", withCert},
 		// Not in the system trust store: Verify is false.
 		{`@(context.Request.Certificate.Verify())`, "false", withCert},
 		{`@(context.Request.Certificate.VerifyNoRevocation())`, "false", withCert},

@@ -57,6 +57,8 @@ type (
 		Lits    []string // len(Holes)+1
 		Holes   []Expr
 		Formats []string
+		// IKs are the holes' integral types (bind), where one has a format
+		IKs []intKind
 	}
 	// Name is an identifier: a local, `context`, or a type name.
 	Name struct {

@@ -611,13 +611,16 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 	case *Lit:
 		return litType(n), nil
 	case *Interp:
-		for _, h := range n.Holes {
+		for i, h := range n.Holes {
 			t, err := b.expr(h)
 			if err != nil {
 				return nil, err
 			}
 			if t.K == KVoid {
 				return nil, b.errf(h.pos(), "cannot use a void expression in an interpolated string")
+			}
+			if err := b.holeFormat(n, i, t); err != nil { // numfmt.go
+				return nil, err
 			}
 		}
 		return tString, nil
@@ -1946,6 +1949,11 @@ func (b *binder) call(n *Call) (*Type, error) {
 		return nil, err
 	}
 	n.method = bi
+	if name == "ToString" {
+		if err := b.formatToString(n, xt, bi); err != nil { // numfmt.go
+			return nil, err
+		}
+	}
 	return bi.result, nil
 }
 

@@ -58,7 +58,7 @@ func TestDateTimeOffset(t *testing.T) {
 	wantResults(t, front, []runCase{
 		{`var d = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.FromHours(2)); return d.Offset + " " + d.UtcDateTime.ToString("o") + " " + d.DateTime.ToString("o") + " " + d.LocalDateTime.ToString("o");`,
 			"02:00:00 2019-12-31T22:00:00.0000000Z 2020-01-01T00:00:00.0000000 2019-12-31T22:00:00.0000000+00:00"},
-		{`var d = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.FromHours(2)); return d.ToString() + "|" + d.ToString("o") + "|" + d.ToString("zzz") + "|" + d.ToString("K") + "|" + d.ToOffset(TimeSpan.FromHours(-5)).ToString("o") + "|" + d.ToUniversalTime().ToString("o");`,
+		{`var d = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.FromHours(2)); return d.ToString() + "|" + d.ToString("o") + "|" + d.ToString("zzz") + "|" + d.ToString("%K") + "|" + d.ToOffset(TimeSpan.FromHours(-5)).ToString("o") + "|" + d.ToUniversalTime().ToString("o");`,
 			"1/1/2020 12:00:00 AM +02:00|2020-01-01T00:00:00.0000000+02:00|+02:00|+02:00|2019-12-31T17:00:00.0000000-05:00|2019-12-31T22:00:00.0000000+00:00"},
 		{`return DateTimeOffset.Parse("2020-01-01T10:00:00+02:00").Offset.TotalHours + " " + DateTimeOffset.Parse("2020-01-01T10:00:00").Offset + " " + DateTimeOffset.Parse("2020-01-01T10:00:00+02:00").Hour;`, "2 00:00:00 10"},
 		// DateTimeOffset.ToString()'s example, at the instants its output shows

@@ -429,7 +429,7 @@ func (f *frame) eval(e Expr) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			s, err := formatHole(v, n.Formats[i])
+			s, err := formatHole(v, n.Formats[i], n.holeIK(i))
 			if err != nil {
 				return nil, err
 			}
@@ -551,14 +551,27 @@ func isType(m *Model, v any, t *Type) bool {
 	return err == nil
 }
 
-func formatHole(v any, format string) (string, error) {
+// formatHole is an interpolated string's {v,align:format}; ik is v's
+// integral type (ikNone where it is not one, or not known).
+func formatHole(v any, format string, ik intKind) (string, error) {
 	align := 0
 	if strings.HasPrefix(format, ",") {
 		a, spec, _ := strings.Cut(format[1:], ":")
 		align, _ = strconv.Atoi(strings.TrimSpace(a))
 		format = spec
 	}
-	s, err := formatValue(v, format)
+	var s string
+	var err error
+	switch v.(type) {
+	case int, int64, uint64:
+		if format != "" {
+			s, err = formatNumberNET(v, ik, format)
+			break
+		}
+		s, err = formatValue(v, format)
+	default:
+		s, err = formatValue(v, format)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -332,7 +332,7 @@ func (f *Front) Options() []expr.Option {
 		expr.Function("$csJSet", func(p ...any) (any, error) { return jset(p[0], p[1], p[2]) }, new(func(any, any, any) any)),
 		expr.Function("$csNullRef", func(p ...any) (any, error) { return nil, errNull }, new(func() any)),
 		expr.Function("$csCat", func(p ...any) (any, error) { return catStr(p[0]), nil }, new(func(any) string)),
-		expr.Function("$csFmt", func(p ...any) (any, error) { return formatHole(p[0], p[1].(string)) }, new(func(any, string) string)),
+		expr.Function("$csFmt", func(p ...any) (any, error) { return formatHole(p[0], p[1].(string), intKind(toInt(p[2]))) }, new(func(any, string, int) string)),
 		expr.Function("$csIndex", func(p ...any) (any, error) {
 			if p[0] == nil || isNilPtr(p[0]) {
 				return nil, errNull

@@ -729,7 +729,7 @@ func (lw *lowerer) expr(e Expr, en env) (string, error) {
 			}
 			switch {
 			case n.Formats[i] != "":
-				parts = append(parts, fmt.Sprintf("$csFmt(%s, %s)", x, quote(n.Formats[i])))
+				parts = append(parts, fmt.Sprintf("$csFmt(%s, %s, %d)", x, quote(n.Formats[i]), n.holeIK(i)))
 			case h.typ().K == KString && !mayBeNull(h):
 				parts = append(parts, x)
 			default:

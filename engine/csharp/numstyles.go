@@ -607,6 +607,7 @@ func registerNumberStyles() {
 		}
 	}
 	registerNumberText()
+	registerNumberFormats()
 }
 
 // registerProviders: CultureInfo.InvariantCulture, CurrentCulture...

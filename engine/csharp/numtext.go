@@ -19,8 +19,11 @@ import (
 type invariantDate struct{ v any }
 
 func (w invariantDate) format(spec string) (string, error) {
-	if spec == "" {
-		return invariantDateText(w.v), nil
+	switch x := w.v.(type) {
+	case time.Time:
+		return formatDateNET(x, spec, false, true)
+	case dateTimeOffset:
+		return formatDateNET(x.t, spec, true, true)
 	}
 	return formatValue(w.v, spec)
 }
@@ -37,13 +40,6 @@ func invariantDateText(v any) string {
 	}
 	return toStringNET(v)
 }
-
-// invariantDatePatterns are the invariant culture's standard date and
-// time formats that differ from en-US's (which ToString(format) gives
-// here): "o", "r", "s", "u" are the same in every culture.
-var invariantDatePatterns = map[string]string{"d": "MM/dd/yyyy", "D": "dddd, dd MMMM yyyy", "f": "dddd, dd MMMM yyyy HH:mm",
-	"F": "dddd, dd MMMM yyyy HH:mm:ss", "g": "MM/dd/yyyy HH:mm", "G": "MM/dd/yyyy HH:mm:ss", "m": "MMMM dd", "M": "MMMM dd",
-	"t": "HH:mm", "T": "HH:mm:ss", "y": "yyyy MMMM", "Y": "yyyy MMMM"}
 
 // dateTextWith is d.ToString(provider).
 func dateTextWith(v, provider any) string {
@@ -131,6 +127,10 @@ func registerNumberText() {
 			return formatValue(a[0], f)
 		}, nil)
 	}
+	method(KTimeSpan, "ToString", ts(S, P), S, func(a []any) (any, error) { // culture-invariant: "g" writes "."
+		f, _ := a[1].(string)
+		return formatValue(a[0], f)
+	}, nil)
 	method(KDateTime, "ToString", ts(P), S, func(a []any) (any, error) { return dateTextWith(a[0], a[1]), nil }, nil)
 	method(KDateTimeOffset, "ToString", ts(P), S, func(a []any) (any, error) { return dateTextWith(a[0], a[1]), nil }, nil)
 	for _, w := range []int{8, 16, 32, 64} {
@@ -152,8 +152,13 @@ func registerNumberText() {
 		b := byKey[key]
 		orig := b.run
 		b.run = func(a []any) (any, error) {
-			if f, _ := a[1].(string); invariantProvider(a[2]) && invariantDatePatterns[f] != "" {
-				return formatValue(a[0], invariantDatePatterns[f])
+			if f, _ := a[1].(string); invariantProvider(a[2]) {
+				switch x := a[0].(type) {
+				case time.Time:
+					return formatDateNET(x, f, false, true)
+				case dateTimeOffset:
+					return formatDateNET(x.t, f, true, true)
+				}
 			}
 			return orig(a)
 		}

@@ -148,26 +148,12 @@ func toStringNET(v any) string {
 	return netName(v)
 }
 
+// formatDouble is .NET's double.ToString(): the shortest digits that read
+// back as f ("R"), in fixed-point notation unless the exponent is below -4
+// or past 16 (numfmt.go).
 func formatDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "∞"
-	case math.IsInf(f, -1):
-		return "-∞"
-	}
-	// .NET's double.ToString(): the shortest digits that read back as f,
-	// in fixed-point notation unless the exponent is -5 or below, or 15 and
-	// up (1234567 and 100000000000000, not Go's 1.234567E+06; 1E+15,
-	// 1E-05). Go's 'E' writes the exponent as .NET does: a sign and at
-	// least two digits.
-	e := strconv.FormatFloat(f, 'E', -1, 64)
-	_, exp, _ := strings.Cut(e, "E")
-	if n, _ := strconv.Atoi(exp); n < -4 || n >= 15 {
-		return e
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
+	s, _ := formatFloatNET(f, 'R', -1, "R")
+	return s
 }
 
 func formatTimeSpan(d time.Duration) string {
