@@ -397,7 +397,7 @@ func (lx *lexer) interp(start int, verbatim bool) (token, error) {
 			return token{}, lx.errf(lx.i, "a '}' character in an interpolated string must be doubled ('}}')")
 		case c == '{':
 			flush()
-			hole, err := lx.hole()
+			hole, err := lx.hole(verbatim)
 			if err != nil {
 				return token{}, err
 			}
@@ -411,7 +411,7 @@ func (lx *lexer) interp(start int, verbatim bool) (token, error) {
 }
 
 // hole reads {expr[,align][:format]} inside an interpolated string.
-func (lx *lexer) hole() (interpPart, error) {
+func (lx *lexer) hole(verbatim bool) (interpPart, error) {
 	open := lx.i
 	lx.i++
 	depth := 0
@@ -443,6 +443,24 @@ func (lx *lexer) hole() (interpPart, error) {
 			p := interpPart{IsHole: true, Expr: lx.src[exprStart:exprEnd], ExprOff: lx.base + exprStart}
 			if fmtStart >= 0 {
 				p.Format = lx.src[fmtStart:end]
+				if !verbatim && strings.IndexByte(p.Format, '\\') >= 0 {
+					// a regular string's escapes apply to the format too:
+					// $"{t:hh\\:mm}" is hh\:mm
+					sub := *lx
+					sub.src, sub.i = lx.src[:end], fmtStart
+					var b strings.Builder
+					for sub.i < end {
+						if sub.src[sub.i] == '\\' {
+							if err := sub.escape(&b); err != nil {
+								return interpPart{}, err
+							}
+							continue
+						}
+						b.WriteByte(sub.src[sub.i])
+						sub.i++
+					}
+					p.Format = b.String()
+				}
 			}
 			if i := strings.IndexByte(p.Expr, ','); i >= 0 && depth == 0 && !strings.ContainsAny(p.Expr[i:], "()") {
 				// alignment component {x,10}: kept in Format as ",10"
