@@ -1695,6 +1695,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 		if err := b.checkDateFormats(bi, n.Args); err != nil { // datetime_exact.go
 			return nil, err
 		}
+		if err := b.checkCompositeFormat(bi, n.Args, at); err != nil { // numfmt.go
+			return nil, err
+		}
 		n.method = bi
 		if (xt.Name == "Math") && (name == "Max" || name == "Min" || name == "Abs") {
 			allInt := true

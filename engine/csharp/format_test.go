@@ -139,6 +139,8 @@ func TestFormatLoadErrors(t *testing.T) {
 		{`return 5.ToString("b8", CultureInfo.InvariantCulture);`, 18, "the format 'b8' is not supported"},
 		{`return 5.5.ToString("N120");`, 20, "the format 'N120' is not supported"},
 		{`int n = 3; return $"{n:B}";`, 21, "the format 'B' is not supported"},
+		{`int n = 3; return string.Format("{0} {1:x4}", "a", n) + string.Format("{0:N} {1:b}", 1.5, n);`, 70, "the format 'b' is not supported"},
+		{`return string.Format(CultureInfo.InvariantCulture, "{0,5:F120}", 1.5);`, 51, "the format 'F120' is not supported"},
 	} {
 		_, err := front.Compile(tc.src, true)
 		se, ok := err.(*SyntaxError)

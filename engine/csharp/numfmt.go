@@ -848,3 +848,46 @@ func (n *Interp) holeIK(i int) intKind {
 	}
 	return n.IKs[i]
 }
+
+// checkCompositeFormat: string.Format with a literal composite format, an
+// item whose format tollgate cannot write for its argument's static type
+// ("{0:B}" of an int) is a load error.
+func (b *binder) checkCompositeFormat(bi *builtin, args []*Arg, at []*Type) error {
+	if !strings.HasPrefix(bi.key, "string.Format") || len(args) < 2 {
+		return nil
+	}
+	fi := 0
+	if at[0].K == KProvider || at[0].K == KNull {
+		fi = 1
+	}
+	l, ok := args[fi].X.(*Lit)
+	if !ok {
+		return nil
+	}
+	f, ok := l.V.(string)
+	if !ok {
+		return nil
+	}
+	for i := 0; i < len(f); i++ {
+		switch {
+		case f[i] == '{' && i+1 < len(f) && f[i+1] == '{', f[i] == '}' && i+1 < len(f) && f[i+1] == '}':
+			i++
+		case f[i] == '{':
+			end := strings.IndexByte(f[i:], '}')
+			if end < 0 {
+				return nil
+			}
+			item, spec, _ := strings.Cut(f[i+1:i+end], ":")
+			item, _, _ = strings.Cut(item, ",")
+			i += end
+			k, err := strconv.Atoi(strings.TrimSpace(item))
+			if err != nil || fi+1+k >= len(at) || spec == "" {
+				continue
+			}
+			if msg := unsupportedFormat(at[fi+1+k].K, spec); msg != "" {
+				return b.errf(l.Off, "%s", msg)
+			}
+		}
+	}
+	return nil
+}
