@@ -87,3 +87,18 @@ func FuzzDateFormat(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDoubleText: double.ToString()'s fast path writes what "R" writes.
+//
+//	go test -run '^$' -fuzz FuzzDoubleText -fuzztime 20s -fuzzminimizetime 0 ./engine/csharp/
+func FuzzDoubleText(f *testing.F) {
+	for _, d := range []float64{0, 1e15, 1e16, 1e17, 1.2345678901234567e16, 1e-4, 1e-5, -60, 0.1, math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1), math.NaN()} {
+		f.Add(d)
+	}
+	f.Fuzz(func(t *testing.T, d float64) {
+		r, err := formatFloatNET(d, 'R', -1, "R")
+		if s := formatDouble(d); err != nil || s != r {
+			t.Fatalf("%v: ToString() %q, R %q %v", d, s, r, err)
+		}
+	})
+}

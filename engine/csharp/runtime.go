@@ -148,12 +148,26 @@ func toStringNET(v any) string {
 	return netName(v)
 }
 
-// formatDouble is .NET's double.ToString(): the shortest digits that read
-// back as f ("R"), in fixed-point notation unless the exponent is below -4
-// or past 16 (numfmt.go).
+// formatDouble is .NET's double.ToString() ("R", numfmt.go): the shortest
+// digits that read back as f, in fixed-point notation unless the exponent
+// is below -4 or past 16 (1E-05, 1E+17; 1234567 and 1000000000000000, not
+// Go's 1.234567E+06). Go's 'E' writes the exponent as .NET does: a sign
+// and at least two digits.
 func formatDouble(f float64) string {
-	s, _ := formatFloatNET(f, 'R', -1, "R")
-	return s
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "∞"
+	case math.IsInf(f, -1):
+		return "-∞"
+	}
+	e := strconv.FormatFloat(f, 'E', -1, 64)
+	_, exp, _ := strings.Cut(e, "E")
+	if n, _ := strconv.Atoi(exp); n < -4 || n > 16 {
+		return e
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 func formatTimeSpan(d time.Duration) string {
