@@ -65,6 +65,10 @@ func TestNumberFormatDocs(t *testing.T) {
 		  return posValue.ToString(fmt2) + "|" + negValue.ToString(fmt2) + "|" + zeroValue.ToString(fmt3);`, "1234|(1234)|**Zero**"},
 		// character literals
 		{`double n = 123.8; return $"{n:#,##0.0K}|{n:#,##0.0 K}|{n:#,##0.0 'K'}";`, "123.8K|123.8 K|123.8 K"},
+		// Double.ToString()'s example
+		{`double number; number = 1.6E20; var o = number.ToString(); number = 1.6E2; o += "|" + number.ToString(); number = -3.541; o += "|" + number.ToString();
+		  number = -1502345222199E-07; o += "|" + number.ToString(); number = -15023452221990199574E-09; o += "|" + number.ToString(); number = .60344; o += "|" + number.ToString();
+		  number = .000000001; return o + "|" + number.ToString();`, "1.6E+20|160|-3.541|-150234.5222199|-15023452221.9902|0.60344|1E-09"},
 		// the custom page's example
 		{`double number1 = 1234567890; int number2 = 42; return number1.ToString("(###) ###-####") + "|" + number2.ToString("My Number = #");`, "(123) 456-7890|My Number = 42"},
 	})
