@@ -88,6 +88,7 @@ func TestNumberFormats(t *testing.T) {
 		{`return (-1).ToString("X") + "|" + (-1L).ToString("X") + "|" + ((short)-1).ToString("x") + "|" + ((sbyte)-2).ToString("X") + "|" + ((byte)255).ToString("X4") + "|" + (uint.MaxValue).ToString("X") + "|" + long.MinValue.ToString("X");`,
 			"FFFFFFFF|FFFFFFFFFFFFFFFF|ffff|FE|00FF|FFFFFFFF|8000000000000000"},
 		{`short s = -1; long l = -255; return $"{s:X}|{l:x}|{(byte)7:D3}|{-1:X2}";`, "FFFF|ffffffffffffff01|007|FFFFFFFF"},
+		{`int? n = -2; int? m = null; return $"{n:X}|{m:X}|{n,10:D4}|";`, "FFFFFFFE||     -0002|"},
 		{`return long.MinValue.ToString("D") + "|" + long.MinValue.ToString("N") + "|" + int.MinValue.ToString("E") + "|" + (-5).ToString("P0") + "|" + 0.ToString("E") + "|" + 0.ToString("G3");`,
 			"-9223372036854775808|-9,223,372,036,854,775,808.00|-2.147484E+009|-500 %|0.000000E+000|0"},
 		// rounding: a double's exact value, a tie to even; an integer's 5 up

@@ -831,7 +831,7 @@ func (b *binder) holeFormat(n *Interp, i int, t *Type) error {
 	if n.IKs == nil {
 		n.IKs = make([]intKind, len(n.Holes))
 	}
-	if t.K == KInt && !t.Nullable {
+	if t.K == KInt { // int? too: its value, when there is one
 		n.IKs[i] = t.ik()
 	}
 	if msg := unsupportedFormat(t.K, f); msg != "" {
