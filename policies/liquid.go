@@ -202,8 +202,8 @@ func liquidContext(s *engine.State) map[string]any {
 // DateTimeOffset, or text in ISO 8601 or RFC 1123) formatted with a .NET
 // custom format string.
 func liquidDate(v any, format string) (string, error) {
-	if s, ok := csharp.FormatDate(v, format); ok {
-		return s, nil
+	if s, ok, err := csharp.FormatDate(v, format); ok {
+		return s, err
 	}
 	var t time.Time
 	switch x := v.(type) {
@@ -220,7 +220,7 @@ func liquidDate(v any, format string) (string, error) {
 	default:
 		return "", fmt.Errorf("Date: %v is not a date", v)
 	}
-	return csharp.FormatDateTime(t, format), nil
+	return csharp.FormatDateTimeErr(t, format) // a format .NET refuses is its FormatException
 }
 
 // liquidJSONArrayFor is APIM's {% JSONArrayFor elem in collection %} …

@@ -497,6 +497,9 @@ func TestFormatDotNet(t *testing.T) {
 	if ts != "Friday 8 Mar 24 5:4 PM at K Z " {
 		t.Errorf("%q", ts)
 	}
+	if _, err := liquidDate("2024-03-08T17:04:05Z", "yyyy 'open"); err == nil || !strings.Contains(err.Error(), "matching quote") {
+		t.Errorf("an unterminated quote: %v", err)
+	}
 	if _, err := liquidDate("yesterday", "yyyy"); err == nil {
 		t.Error("no error for a non-date")
 	}

@@ -458,15 +458,24 @@ func (d dateTimeOffset) String() string { return toStringNET(d) }
 
 // FormatDate formats a C# DateTime or DateTimeOffset value (an expression's
 // result, a variable) with a .NET format string, as its ToString(format)
-// does; ok is false for any other value. Liquid's Date filter uses it.
-func FormatDate(v any, format string) (s string, ok bool) {
+// does, or fails with .NET's FormatException for a format .NET refuses; ok
+// is false for any other value. Liquid's Date filter uses it.
+func FormatDate(v any, format string) (s string, ok bool, err error) {
 	switch x := v.(type) {
 	case time.Time:
-		return FormatDateTime(x, format), true
+		s, err = formatDateNET(x, format, false, false)
+		return s, true, err
 	case dateTimeOffset:
-		return formatDTO(x, format), true
+		s, err = formatDateNET(x.t, format, true, false)
+		return s, true, err
 	}
-	return "", false
+	return "", false, nil
+}
+
+// FormatDateTimeErr is FormatDateTime, with .NET's FormatException for a
+// format .NET refuses.
+func FormatDateTimeErr(t time.Time, f string) (string, error) {
+	return formatDateNET(t, f, false, false)
 }
 
 // DateText is a C# DateTime or DateTimeOffset as round-trip text ("o"),
