@@ -80,6 +80,10 @@ func TestDateFormatDocs(t *testing.T) {
 func TestTimeSpanFormats(t *testing.T) {
 	front := fuzzFront(t)
 	wantResults(t, front, []runCase{
+		// the standard page's opening example
+		{`TimeSpan duration = new TimeSpan(1, 12, 23, 62); string output = "Time of Travel: " + duration.ToString("c"); return output + "|" + $"Time of Travel: {duration:c}" + "|" + string.Format("Time of Travel: {0:c}", duration);`,
+			"Time of Travel: 1.12:24:02|Time of Travel: 1.12:24:02|Time of Travel: 1.12:24:02"},
+		// the specifiers' tables and rules
 		{`return TimeSpan.Zero.ToString("c") + "|" + new TimeSpan(0, 0, 30, 0).ToString("c") + "|" + (new TimeSpan(3, 17, 25, 30) + TimeSpan.FromMilliseconds(500)).ToString("c");`, "00:00:00|00:30:00|3.17:25:30.5000000"},
 		{`var a = new TimeSpan(1, 3, 16, 50) + TimeSpan.FromMilliseconds(500); return a.ToString("g") + "|" + a.Negate().ToString("g") + "|" + (new TimeSpan(0, 0, 39, 43) + TimeSpan.FromMilliseconds(360)).ToString("g", CultureInfo.InvariantCulture);`, "1:3:16:50.5|-1:3:16:50.5|0:39:43.36"},
 		{`return new TimeSpan(18, 30, 0).ToString("G") + "|" + new TimeSpan(-2, -3, 0, 0).ToString("G") + "|" + new TimeSpan(1, 0, 0).ToString("T");`, "0:18:30:00.0000000|-2:03:00:00.0000000|01:00:00"},

@@ -63,6 +63,10 @@ func TestNumberFormatDocs(t *testing.T) {
 		// the ";" section separator
 		{`double posValue = 1234; double negValue = -1234; double zeroValue = 0; string fmt2 = "##;(##)"; string fmt3 = "##;(##);**Zero**";
 		  return posValue.ToString(fmt2) + "|" + negValue.ToString(fmt2) + "|" + zeroValue.ToString(fmt3);`, "1234|(1234)|**Zero**"},
+		// the older page's section example ("$" is a literal in a custom
+		// format) and its "00" rounding 34.5 away from zero
+		{`double MyPos = 19.95, MyNeg = -19.95, MyZero = 0.0; return MyPos.ToString("$#,##0.00;($#,##0.00);Zero") + "|" + MyNeg.ToString("$#,##0.00;($#,##0.00);Zero") + "|" + MyZero.ToString("$#,##0.00;($#,##0.00);Zero") + "|" + 34.5.ToString("00");`,
+			"$19.95|($19.95)|Zero|35"},
 		// character literals
 		{`double n = 123.8; return $"{n:#,##0.0K}|{n:#,##0.0 K}|{n:#,##0.0 'K'}";`, "123.8K|123.8 K|123.8 K"},
 		// Double.ToString()'s example
