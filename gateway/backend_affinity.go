@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
+
 	"tollgate/engine"
 )
 
@@ -58,26 +60,11 @@ func parseAffinity(raw json.RawMessage, at engine.Pos, errs *engine.ErrorList) *
 		return nil
 	}
 	name := sa.SessionID.Name
-	if name == "" || len(name) > 128 || !isCookieToken(name) {
+	if name == "" || len(name) > 128 || !httpguts.ValidHeaderFieldName(name) { // an RFC 6265 cookie-name is an HTTP token
 		errs.Add(at, "", "pool.sessionAffinity.sessionId.name %q is not a cookie name (letters, digits and !#$%%&'*+-.^_`|~, at most 128)", name)
 		return nil
 	}
 	return &poolAffinity{cookie: name}
-}
-
-// isCookieToken reports whether s is an RFC 6265 cookie-name (an RFC 7230
-// token).
-func isCookieToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // affinityCookie finds the pool's cookie among the request's Cookie

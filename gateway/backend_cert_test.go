@@ -25,25 +25,10 @@ import (
 // validated); a backend naming a certificate the gateway does not have is
 // unusable: a load error where a policy names it.
 func TestBackendEntityClientCertificate(t *testing.T) {
-	ca := testutil.IssueCert(t, testutil.CertOptions{CA: true, Subject: pkix.Name{CommonName: "CA"}}, nil)
-	serverCert := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "api"}, DNSNames: []string{"localhost"}}, ca)
-	clientCert := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "gw-client"}}, ca)
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Cert)
-	api := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("hello " + r.TLS.PeerCertificates[0].Subject.CommonName))
-	}))
-	api.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert.TLS()}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: roots, MinVersion: tls.VersionTLS12}
-	api.StartTLS()
-	t.Cleanup(api.Close)
-	certPEM, keyPEM := clientCert.PEM(t)
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
+	api, _, _, pair, serverCert := mtlsServer(t, "api")
 	sum := sha1.Sum(pair.Certificate[0])
 	thumb := strings.ToUpper(hex.EncodeToString(sum[:]))
-	certs := []policies.NamedCertificate{{Name: "other", Cert: serverCert.TLS()}, {Name: "backend-client", Cert: pair}}
+	certs := []policies.NamedCertificate{{Name: "other", Cert: serverCert}, {Name: "backend-client", Cert: pair}}
 	entity := func(creds string) string {
 		return `{"properties": {"url": "` + api.URL + `", "protocol": "http", "tls": {"validateCertificateChain": false, "validateCertificateName": false},
   "credentials": {` + creds + `}}}`
@@ -83,4 +68,30 @@ func TestBackendEntityClientCertificate(t *testing.T) {
 	if all := strings.Join(msgs, "\n"); !strings.Contains(all, `certificate "not-here" (put not-here.pem, the certificate and its key, in --certificates)`) {
 		t.Fatalf("load errors:\n%s", all)
 	}
+}
+
+// mtlsServer is a TLS server (a certificate for localhost) that requires a
+// client certificate issued by its own CA and answers "hello " and the
+// client certificate's common name. It returns the server, its URL by host
+// name (https://localhost:PORT), the CA's pool, and the gateway's client
+// certificate (CN gw-client) and the server's own (CN name).
+func mtlsServer(t *testing.T, name string) (srv *httptest.Server, url string, roots *x509.CertPool, client, server tls.Certificate) {
+	t.Helper()
+	ca := testutil.IssueCert(t, testutil.CertOptions{CA: true, Subject: pkix.Name{CommonName: "CA"}}, nil)
+	serverCert := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: name}, DNSNames: []string{"localhost"}}, ca)
+	clientCert := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "gw-client"}}, ca)
+	roots = x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("hello " + r.TLS.PeerCertificates[0].Subject.CommonName))
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert.TLS()}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: roots, MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	certPEM, keyPEM := clientCert.PEM(t)
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, "https://localhost:" + srv.URL[strings.LastIndexByte(srv.URL, ':')+1:], roots, pair, serverCert.TLS()
 }

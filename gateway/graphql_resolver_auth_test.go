@@ -2,16 +2,12 @@ package gateway_test
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"tollgate/gateway"
-	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -22,23 +18,7 @@ import (
 // one without a certificate is a field error (the TLS handshake fails),
 // on a synthetic API and on a pass-through API with resolvers alike.
 func TestGraphQLResolverClientCertificate(t *testing.T) {
-	ca := testutil.IssueCert(t, testutil.CertOptions{CA: true, Subject: pkix.Name{CommonName: "CA"}}, nil)
-	serverCert := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "data"}, DNSNames: []string{"localhost"}}, ca)
-	clientCert := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "gw-client"}}, ca)
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Cert)
-	data := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "hello %s", r.TLS.PeerCertificates[0].Subject.CommonName)
-	}))
-	data.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert.TLS()}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: roots, MinVersion: tls.VersionTLS12}
-	data.StartTLS()
-	t.Cleanup(data.Close)
-	dataURL := "https://localhost:" + data.URL[strings.LastIndexByte(data.URL, ':')+1:]
-	certPEM, keyPEM := clientCert.PEM(t)
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dataURL, roots, pair, _ := mtlsServer(t, "data")
 	callouts := policies.DefaultHTTPClient()
 	callouts.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	gqlBackend := newGQLBackend(t)
