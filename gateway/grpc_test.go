@@ -944,3 +944,48 @@ func TestGRPCProxy(t *testing.T) {
 		})
 	}
 }
+
+// TestGRPCBackendEntityClientCertificate: a gRPC backend that requires a
+// client certificate is reached through a backend entity whose
+// credentials.certificateIds names the gateway's certificate, and refused
+// (UNAVAILABLE) through one that names none.
+func TestGRPCBackendEntityClientCertificate(t *testing.T) {
+	ca := testutil.IssueCert(t, testutil.CertOptions{CA: true, Subject: pkix.Name{CommonName: "CA"}}, nil)
+	server := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"}}, ca)
+	client := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "gw-client"}}, ca)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	addr, _ := startGRPCBackendWith(t, &tls.Config{Certificates: []tls.Certificate{server.TLS()}, ClientAuth: tls.RequireAndVerifyClientCert,
+		ClientCAs: roots, MinVersion: tls.VersionTLS12})
+	_, port, _ := net.SplitHostPort(addr)
+	svc := "https://localhost:" + port
+	certPEM, keyPEM := client.PEM(t)
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs := []policies.NamedCertificate{{Name: "grpc-client", Cert: pair}}
+	entity := func(creds string) string {
+		return `{"properties": {"url": "` + svc + `", "protocol": "http", "tls": {"validateCertificateChain": false, "validateCertificateName": false}` + creds + `}}`
+	}
+	policy := `<policies><inbound><base/><set-backend-service backend-id="@(context.Request.Headers.GetValueOrDefault(&quot;x-backend&quot;,&quot;&quot;))"/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`
+	gg := startGRPCGateway(t, grpcSetup{proto: true, policy: policy, serviceURL: svc, files: map[string]string{
+		"backends/mtls/backendInformation.json":   entity(`, "credentials": {"certificateIds": ["/certificates/grpc-client"]}`),
+		"backends/nocert/backendInformation.json": entity(""),
+	}, opts: []gwOption{func(o *gateway.Options) { o.Certificates = certs }}})
+	for _, tc := range []struct {
+		backend string
+		code    codes.Code
+	}{
+		{"mtls", codes.OK},
+		{"nocert", codes.Unavailable},
+	} {
+		res, err := gg.client.UnaryCall(callCtx(t, "x-backend", tc.backend), &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("hi")}})
+		if status.Code(err) != tc.code {
+			t.Fatalf("%s: UnaryCall: %v, want %v", tc.backend, err, tc.code)
+		}
+		if tc.code == codes.OK && string(res.GetPayload().GetBody()) != "hi" {
+			t.Errorf("%s: payload %q", tc.backend, res.GetPayload().GetBody())
+		}
+	}
+}
