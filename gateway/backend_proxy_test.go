@@ -121,3 +121,30 @@ func TestBackendEntityProxyFailureKeepsSecret(t *testing.T) {
 	noSecretsLogged(t, g.logs)
 	noSecretsServed(t, g.srv)
 }
+
+// TestBackendPoolMemberProxyWithSession: a session-aware pool's member with
+// a proxy is reached through it on every request of the session, the ones
+// that bring the session's cookie back too.
+func TestBackendPoolMemberProxyWithSession(t *testing.T) {
+	backend := newRESTBackend(t, nil)
+	seen := make(chan string, 10)
+	proxy := proxyServer(t, "member", "gw", "pw", seen)
+	g := startGateway(t, backendFolder(t, "pool", map[string]string{
+		"pool": `{"properties": {"type": "Pool", "pool": {"services": [{"id": "/backends/a"}], "sessionAffinity": {"sessionId": {"source": "Cookie", "name": "SessionId"}}}}}`,
+		"a":    `{"properties": {"url": "` + backend.url + `", "proxy": {"url": "` + proxy + `", "username": "gw", "password": "pw"}}}`,
+	}))
+	resp, _ := get(t, g.url+"/b/x", nil)
+	cookie, _, _ := sessionCookie(t, resp.Header)
+	for i, h := range []http.Header{nil, {"Cookie": {cookie}}, {"Cookie": {cookie}}} {
+		if i > 0 {
+			if resp, body := get(t, g.url+"/b/x", h); resp.StatusCode != 200 {
+				t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
+			}
+		}
+		select {
+		case <-seen:
+		default:
+			t.Fatalf("request %d (cookie %v) did not go through the member's proxy", i, h != nil)
+		}
+	}
+}

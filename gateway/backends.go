@@ -539,53 +539,9 @@ func (s *Server) pickBackend(ctx context.Context, api *API, st *engine.State) (*
 		}
 		chosen = b
 	} else {
-		var session string // the request's affinity session, when it brought one
-		if a := b.affinity; a != nil {
-			var tok string
-			var ok bool
-			if session, tok, ok = affinityCookie(st, a.cookie); ok {
-				if m := b.memberByToken(tok); m != nil && !s.breakerOpen(ctx, m.b) {
-					st.BackendURL = m.b.url.String()
-					return m.b, nil
-				}
-			}
-		}
-		var token string
-		for g, group := range b.pool {
-			total := 0
-			for _, m := range group {
-				total += m.weight
-			}
-			n := int(b.rr[g].Add(1)-1) % total
-			start := 0
-			for i, m := range group {
-				if n < m.weight {
-					start = i
-					break
-				}
-				n -= m.weight
-			}
-			for i := range group {
-				m := group[(start+i)%len(group)]
-				if !s.breakerOpen(ctx, m.b) {
-					chosen, token = m.b, m.token
-					break
-				}
-			}
-			if chosen != nil {
-				break
-			}
-		}
-		if chosen == nil {
-			return nil, errBackendUnavailable
-		}
-		if b.affinity != nil {
-			// A new session, or one whose member left the pool or is
-			// tripped: bound to the member chosen now (its id kept).
-			if session == "" {
-				session = newAffinitySession()
-			}
-			setAffinityCookie(st, b.affinity, api.Path, session, token)
+		var err error
+		if chosen, err = s.pickPoolMember(ctx, b, st, api.Path); err != nil {
+			return nil, err
 		}
 	}
 	if chosen.proxy != nil && st.BackendProxy == nil {
@@ -596,6 +552,53 @@ func (s *Server) pickBackend(ctx context.Context, api *API, st *engine.State) (*
 	}
 	st.BackendURL = chosen.url.String()
 	return chosen, nil
+}
+
+// pickPoolMember is a pool's member for the request: the one its session
+// cookie names when the pool is session-aware and that member is usable
+// (backend_affinity.go), else the next by priority group, weight and round
+// robin whose breaker is closed; a session-aware pool's answer then binds
+// the session (its id kept) to that member.
+func (s *Server) pickPoolMember(ctx context.Context, b *Backend, st *engine.State, apiPath string) (*Backend, error) {
+	var session string // the request's affinity session, when it brought one
+	if a := b.affinity; a != nil {
+		var tok string
+		var ok bool
+		if session, tok, ok = affinityCookie(st, a.cookie); ok {
+			if m := b.memberByToken(tok); m != nil && !s.breakerOpen(ctx, m.b) {
+				return m.b, nil
+			}
+		}
+	}
+	for g, group := range b.pool {
+		total := 0
+		for _, m := range group {
+			total += m.weight
+		}
+		n := int(b.rr[g].Add(1)-1) % total
+		start := 0
+		for i, m := range group {
+			if n < m.weight {
+				start = i
+				break
+			}
+			n -= m.weight
+		}
+		for i := range group {
+			m := group[(start+i)%len(group)]
+			if s.breakerOpen(ctx, m.b) {
+				continue
+			}
+			if b.affinity != nil {
+				if session == "" {
+					session = newAffinitySession()
+				}
+				setAffinityCookie(st, b.affinity, apiPath, session, m.token)
+			}
+			return m.b, nil
+		}
+	}
+	return nil, errBackendUnavailable
 }
 
 // parseBackendProxy reads a backend's proxy: {"url": "http://host:port",
