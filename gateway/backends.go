@@ -3,9 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"crypto/sha1"
 	"crypto/tls"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -629,8 +627,8 @@ func parseBackendProxy(raw json.RawMessage, nv *engine.NamedValues, at engine.Po
 	if !ok1 || !ok2 || !ok3 {
 		return nil
 	}
-	u, err := url.Parse(raw1)
-	if err != nil || u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil || u.RawQuery != "" {
+	u, ok := policies.ProxyURL(raw1)
+	if !ok {
 		errs.Add(at, "", "proxy url must be http://host:port (a plain HTTP proxy; credentials go in username and password), not %q", engine.RedactURL(raw1))
 		return nil
 	}
@@ -782,11 +780,8 @@ func backendClientCert(b *Backend, ids, thumbprints []string, certs []policies.N
 	for _, tp := range thumbprints {
 		tp = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(tp), " ", ""))
 		for i := range certs {
-			if len(certs[i].Cert.Certificate) > 0 && b.cert == nil {
-				sum := sha1.Sum(certs[i].Cert.Certificate[0])
-				if strings.EqualFold(hex.EncodeToString(sum[:]), tp) {
-					b.cert = &certs[i].Cert
-				}
+			if b.cert == nil && certs[i].Thumbprint() == tp {
+				b.cert = &certs[i].Cert
 			}
 		}
 		if b.cert == nil {

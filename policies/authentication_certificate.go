@@ -90,7 +90,11 @@ type NamedCertificate struct {
 	Cert tls.Certificate
 }
 
-// Thumbprint is the SHA-1 of the leaf's DER bytes in upper-case hex, as
+// Thumbprint is the certificate's thumbprint (certThumbprint), as
+// APIM's credentials.certificate lists name a backend's certificate.
+func (c *NamedCertificate) Thumbprint() string { return certThumbprint(&c.Cert) }
+
+// certThumbprint is the SHA-1 of the leaf's DER bytes in upper-case hex, as
 // APIM shows certificates.
 func certThumbprint(c *tls.Certificate) string {
 	if len(c.Certificate) == 0 {

@@ -33,8 +33,8 @@ func (k *kit) parseProxy(p *engine.Parser) engine.Step {
 	if raw == "" {
 		return &proxyPolicy{}
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil {
+	u, ok := ProxyURL(raw)
+	if !ok {
 		p.ErrorAt(p.Node().Attr("url").ValuePos, "url must be http://host:port (APIM supports plain HTTP to the proxy; credentials go in username and password), not %q", engine.RedactURL(raw))
 		return &proxyPolicy{}
 	}
@@ -44,6 +44,17 @@ func (k *kit) parseProxy(p *engine.Parser) engine.Step {
 		p.ErrorAt(p.Node().Attr("password").Pos, "password needs a username")
 	}
 	return &proxyPolicy{u: u}
+}
+
+// ProxyURL reads a proxy's URL as the proxy policy (and a backend entity's
+// proxy) takes it: plain HTTP to host:port, no path, no credentials (they
+// are given apart, as username and password). ok is false for anything else.
+func ProxyURL(raw string) (u *url.URL, ok bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil {
+		return nil, false
+	}
+	return u, true
 }
 
 func (pp *proxyPolicy) Run(_ context.Context, s *engine.State) error {
