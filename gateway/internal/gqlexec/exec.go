@@ -225,6 +225,35 @@ func (o *Operation) Kind() ast.Operation { return o.op.Operation }
 // Name is the operation's name ("" for an anonymous one).
 func (o *Operation) Name() string { return o.op.Name }
 
+// loadOperation parses p's document against schema and picks the
+// operation it names: the first steps of every request, HTTP or
+// subscription.
+func loadOperation(schema *ast.Schema, p Params) (*ast.QueryDocument, *ast.OperationDefinition, *Result) {
+	doc, errs := gqlparser.LoadQuery(schema, p.Query)
+	if len(errs) > 0 {
+		return nil, nil, &Result{Errors: errs}
+	}
+	op, err := pickOperation(doc, p.OperationName)
+	if err != nil {
+		return nil, nil, &Result{Errors: gqlerror.List{err}}
+	}
+	return doc, op, nil
+}
+
+// coerceVariables is gqlparser's coercion of the request's variables to
+// op's declared types, its error as a Result.
+func coerceVariables(schema *ast.Schema, op *ast.OperationDefinition, given map[string]any) (map[string]any, *Result) {
+	vars, err := validator.VariableValues(schema, op, given)
+	if err != nil {
+		var ge *gqlerror.Error
+		if errors.As(err, &ge) {
+			return nil, &Result{Errors: gqlerror.List{ge}}
+		}
+		return nil, &Result{Errors: gqlerror.List{gqlerror.Errorf("%s", err.Error())}}
+	}
+	return vars, nil
+}
+
 // Prepare reads a request: its operation, or a Result of the request's
 // problems (no data). Result.Limit tells a request past the limits from a
 // malformed one.
@@ -235,21 +264,13 @@ func Prepare(schema *ast.Schema, p Params, lim Limits) (o *Operation, res *Resul
 			o, res = nil, &Result{Errors: gqlerror.List{gqlerror.Errorf("cannot execute the request: %v", r)}}
 		}
 	}()
-	doc, errs := gqlparser.LoadQuery(schema, p.Query)
-	if len(errs) > 0 {
-		return nil, &Result{Errors: errs}
+	doc, op, res := loadOperation(schema, p)
+	if res != nil {
+		return nil, res
 	}
-	op, err := pickOperation(doc, p.OperationName)
-	if err != nil {
-		return nil, &Result{Errors: gqlerror.List{err}}
-	}
-	vars, verr := validator.VariableValues(schema, op, p.Variables)
-	if verr != nil {
-		var ge *gqlerror.Error
-		if errors.As(verr, &ge) {
-			return nil, &Result{Errors: gqlerror.List{ge}}
-		}
-		return nil, &Result{Errors: gqlerror.List{gqlerror.Errorf("%s", verr.Error())}}
+	vars, res := coerceVariables(schema, op, p.Variables)
+	if res != nil {
+		return nil, res
 	}
 	if p.ReadOnly && op.Operation != ast.Query {
 		return nil, &Result{MethodNotAllowed: true, Errors: gqlerror.List{gqlerror.ErrorPosf(op.Position, "a %s must be sent with POST", op.Operation)}}
@@ -892,24 +913,16 @@ func PrepareSubscription(schema *ast.Schema, p Params, lim Limits) (sub *Subscri
 			sub, res = nil, &Result{Errors: gqlerror.List{gqlerror.Errorf("cannot execute the request: %v", r)}}
 		}
 	}()
-	doc, errs := gqlparser.LoadQuery(schema, p.Query)
-	if len(errs) > 0 {
-		return nil, &Result{Errors: errs}
-	}
-	op, err := pickOperation(doc, p.OperationName)
-	if err != nil {
-		return nil, &Result{Errors: gqlerror.List{err}}
+	doc, op, res := loadOperation(schema, p)
+	if res != nil {
+		return nil, res
 	}
 	if op.Operation != ast.Subscription || schema.Subscription == nil {
 		return nil, &Result{Errors: gqlerror.List{gqlerror.ErrorPosf(op.Position, "a WebSocket subscribe message carries a subscription, not a %s", op.Operation)}}
 	}
-	vars, verr := validator.VariableValues(schema, op, p.Variables)
-	if verr != nil {
-		var ge *gqlerror.Error
-		if errors.As(verr, &ge) {
-			return nil, &Result{Errors: gqlerror.List{ge}}
-		}
-		return nil, &Result{Errors: gqlerror.List{gqlerror.Errorf("%s", verr.Error())}}
+	vars, res := coerceVariables(schema, op, p.Variables)
+	if res != nil {
+		return nil, res
 	}
 	e := &executor{schema: schema, doc: doc, vars: vars, lim: lim}
 	if err := e.checkLimits(schema.Subscription, op.SelectionSet); err != nil {
