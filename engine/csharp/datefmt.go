@@ -106,13 +106,7 @@ var monthNames = [...]string{"", "January", "February", "March", "April", "May",
 // \c; any other character as it is).
 func customDate(t time.Time, f string, dto bool) (string, error) {
 	var b strings.Builder
-	pad := func(v, w int) {
-		s := strconv.Itoa(v)
-		for i := len(s); i < w; i++ {
-			b.WriteByte('0')
-		}
-		b.WriteString(s)
-	}
+	pad := func(v, w int) { writeZeroPadded(&b, int64(v), w) }
 	for i := 0; i < len(f); {
 		c := f[i]
 		n := 1
@@ -295,17 +289,20 @@ func two(v int64) string {
 	return strconv.FormatInt(v, 10)
 }
 
+// writeZeroPadded writes v in decimal, zero-padded to at least w characters.
+func writeZeroPadded(b *strings.Builder, v int64, w int) {
+	t := strconv.FormatInt(v, 10)
+	for i := len(t); i < w; i++ {
+		b.WriteByte('0')
+	}
+	b.WriteString(t)
+}
+
 // customSpan is .NET's TimeSpanFormat.FormatCustomized (no sign: a custom
 // format writes none).
 func customSpan(f string, days, h, m, s, frac int64) (string, error) {
 	var b strings.Builder
-	padTo := func(v int64, w int) {
-		t := strconv.FormatInt(v, 10)
-		for i := len(t); i < w; i++ {
-			b.WriteByte('0')
-		}
-		b.WriteString(t)
-	}
+	padTo := func(v int64, w int) { writeZeroPadded(&b, v, w) }
 	for i := 0; i < len(f); {
 		c := f[i]
 		n := 1
