@@ -478,7 +478,7 @@ func (s *Server) serveGRPC(w *grpcWriter, r *http.Request, snap *Snapshot, api *
 	if api.router != nil {
 		// The whole path is the rpc ("/package.Service/Method"): matched
 		// and forwarded whole, never cut at the API's path.
-		if op, _ = api.router.match(r.Method, r.URL.EscapedPath()); op == nil {
+		if op, _ = api.router.match(r.Method, r.URL.EscapedPath(), ""); op == nil {
 			pe := operationNotFound(r.Method, r.URL.Path)
 			pe.Response = engine.ErrorResponse(http.StatusNotFound, "Method not found: "+r.URL.Path)
 			s.refuse(w, r.WithContext(ctx), api.viewFor(nil, 0), pe, diag)

@@ -75,7 +75,7 @@ func FuzzParseProto(f *testing.F) {
 			if err := r.add(o); err != nil {
 				continue // two services or rpcs of one name: reported at load
 			}
-			if got, _ := r.match(http.MethodPost, op.template); got != o {
+			if got, _ := r.match(http.MethodPost, op.template, ""); got != o {
 				t.Fatalf("%q does not match its own operation", op.template)
 			}
 		}

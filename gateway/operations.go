@@ -40,12 +40,17 @@ type Operation struct {
 const ReasonOperationNotFound = "OperationNotFound"
 
 // urlTemplate is a parsed APIM URL template: "/users/{id}",
-// "/files/{*rest}", "/items/{id}.json". A query part ("?q={q}") is kept in
-// the text for context.Operation.UrlTemplate but takes no part in matching.
+// "/files/{*rest}", "/items/{id}.json", "/search?q={q}&v=2". The query part
+// names query parameters a request must have (a {parameter} takes any
+// value, a literal its own), as APIM's template parameters do.
 type urlTemplate struct {
-	raw  string
-	segs []tplSeg
-	wild string // the {*name} that ends the template, "" without one
+	raw   string
+	segs  []tplSeg
+	wild  string     // the {*name} that ends the template, "" without one
+	query []tplQuery // the query part, in template order; nil without one
+	// qkey is the query part in a canonical form (sorted), to tell two
+	// templates apart: "q={}&v=2".
+	qkey string
 }
 
 // tplSeg is one path segment: a literal, or a parameter with an optional
@@ -54,6 +59,12 @@ type tplSeg struct {
 	lit            string
 	param          string
 	prefix, suffix string
+}
+
+// tplQuery is one name=value of a template's query part: a parameter
+// ("q={q}": param "q") or a literal value ("api-version=2": lit "2").
+type tplQuery struct {
+	name, param, lit string
 }
 
 func (s tplSeg) key() string {
@@ -66,16 +77,25 @@ func (s tplSeg) key() string {
 // parseTemplate parses an operation's URL template.
 func parseTemplate(raw string) (urlTemplate, error) {
 	t := urlTemplate{raw: raw}
-	p, _, _ := strings.Cut(raw, "?")
+	p, q, _ := strings.Cut(raw, "?")
 	if !strings.HasPrefix(p, "/") {
 		return t, fmt.Errorf("URL template %q must start with '/'", raw)
 	}
-	p = strings.TrimSuffix(p[1:], "/")
-	if p == "" {
-		return t, nil
-	}
+	// APIM requires a template's parameter names to be unique across its
+	// path and query, without regard to case.
 	seen := map[string]bool{}
-	parts := strings.Split(p, "/")
+	param := func(name string) error {
+		if name == "" || strings.ContainsAny(name, " {}*&=?#/") || seen[strings.ToLower(name)] {
+			return fmt.Errorf("URL template %q: bad or repeated parameter name %q (names are unique in a template, without regard to case)", raw, name)
+		}
+		seen[strings.ToLower(name)] = true
+		return nil
+	}
+	p = strings.TrimSuffix(p[1:], "/")
+	var parts []string
+	if p != "" {
+		parts = strings.Split(p, "/")
+	}
 	for i, part := range parts {
 		open := strings.IndexByte(part, '{')
 		if open < 0 {
@@ -99,19 +119,100 @@ func parseTemplate(raw string) (urlTemplate, error) {
 			if i != len(parts)-1 || open != 0 || end != len(part)-1 {
 				return t, fmt.Errorf("URL template %q: {*%s} must be the whole last segment", raw, name)
 			}
-			if name == "" || seen[name] {
-				return t, fmt.Errorf("URL template %q: bad or repeated parameter name %q", raw, name)
+			if err := param(name); err != nil {
+				return t, err
 			}
 			t.wild = name
 			continue
 		}
-		if name == "" || strings.ContainsAny(name, " {}*") || seen[name] {
-			return t, fmt.Errorf("URL template %q: bad or repeated parameter name %q", raw, name)
+		if err := param(name); err != nil {
+			return t, err
 		}
-		seen[name] = true
 		t.segs = append(t.segs, tplSeg{param: name, prefix: part[:open], suffix: part[end+1:]})
 	}
+	if q == "" {
+		return t, nil
+	}
+	names := map[string]bool{}
+	keys := make([]string, 0, strings.Count(q, "&")+1)
+	for _, pair := range strings.Split(q, "&") {
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok || k == "" {
+			return t, fmt.Errorf("URL template %q: query part %q must be name={parameter} or name=value", raw, pair)
+		}
+		name, err := url.QueryUnescape(k)
+		if err != nil || strings.ContainsAny(name, "{}") {
+			return t, fmt.Errorf("URL template %q: bad query parameter name %q", raw, k)
+		}
+		if names[name] {
+			return t, fmt.Errorf("URL template %q: query parameter %q is named twice", raw, name)
+		}
+		names[name] = true
+		tq := tplQuery{name: name}
+		switch {
+		case strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}") && len(v) >= 2:
+			tq.param = v[1 : len(v)-1]
+			if err := param(tq.param); err != nil {
+				return t, err
+			}
+			keys = append(keys, name+"={}")
+		case strings.ContainsAny(v, "{}"):
+			return t, fmt.Errorf("URL template %q: query part %q must be name={parameter} or name=value", raw, pair)
+		default:
+			lit, err := url.QueryUnescape(v)
+			if err != nil {
+				return t, fmt.Errorf("URL template %q: query part %q: %v", raw, pair, err)
+			}
+			tq.lit = lit
+			keys = append(keys, name+"="+lit)
+		}
+		t.query = append(t.query, tq)
+	}
+	sort.Strings(keys)
+	t.qkey = strings.Join(keys, "&")
 	return t, nil
+}
+
+// tplQueryValue finds the first value of name in a raw query string
+// ("a=1&b=2"), unescaped; ok says the name is there (its value may be
+// empty). It allocates only to unescape what is escaped.
+func tplQueryValue(raw, name string) (string, bool) {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		if strings.ContainsAny(k, "%+") {
+			u, err := url.QueryUnescape(k)
+			if err != nil {
+				continue
+			}
+			k = u
+		}
+		if k != name {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			u, err := url.QueryUnescape(v)
+			if err != nil {
+				return "", false // a value that cannot be read is no value
+			}
+			v = u
+		}
+		return v, true
+	}
+	return "", false
+}
+
+// queryMatches says whether a raw query has what the template's query
+// part asks for: each name, with its literal value where it has one.
+func (t *urlTemplate) queryMatches(raw string) bool {
+	for _, q := range t.query {
+		v, ok := tplQueryValue(raw, q.name)
+		if !ok || q.param == "" && v != q.lit {
+			return false
+		}
+	}
+	return true
 }
 
 // opRouter matches a request path (relative to the API's path) and method
@@ -127,8 +228,8 @@ type opRouter struct {
 type opNode struct {
 	lit    map[string]*opNode
 	params []*paramEdge
-	wild   *wildEdge
-	ops    map[string]*Operation // method ("*": any) -> operation
+	wild   *opSet
+	ops    opSet
 }
 
 type paramEdge struct {
@@ -136,8 +237,12 @@ type paramEdge struct {
 	node           *opNode
 }
 
-type wildEdge struct {
-	ops map[string]*Operation
+// opSet is the operations that end at one place of the tree, by method
+// ("*": any method): those whose template has a query part, most query
+// parameters first, and those without.
+type opSet struct {
+	plain map[string]*Operation
+	query map[string][]*Operation // nil while no template here has a query part
 }
 
 // add registers op; it fails when an operation with the same method and an
@@ -173,20 +278,38 @@ func (r *opRouter) add(op *Operation) error {
 		}
 		n = edge.node
 	}
-	ops := &n.ops
+	set := &n.ops
 	if op.tpl.wild != "" {
 		if n.wild == nil {
-			n.wild = &wildEdge{}
+			n.wild = &opSet{}
 		}
-		ops = &n.wild.ops
+		set = n.wild
 	}
-	if *ops == nil {
-		*ops = map[string]*Operation{}
+	m := op.Info.Method
+	if len(op.tpl.query) > 0 {
+		for _, prev := range set.query[m] {
+			if prev.tpl.qkey == op.tpl.qkey {
+				return fmt.Errorf("operation %q (%s %s) has the same method and URL template as %q", op.Info.Id, m, op.tpl.raw, prev.Info.Id)
+			}
+		}
+		if set.query == nil {
+			set.query = map[string][]*Operation{}
+		}
+		list := append(set.query[m], op)
+		// The template that asks more of the query is tried first; among
+		// equals, the first declared.
+		sort.SliceStable(list, func(i, j int) bool { return len(list[i].tpl.query) > len(list[j].tpl.query) })
+		set.query[m] = list
+		r.n++
+		return nil
 	}
-	if prev := (*ops)[op.Info.Method]; prev != nil {
-		return fmt.Errorf("operation %q (%s %s) has the same method and URL template as %q", op.Info.Id, op.Info.Method, op.tpl.raw, prev.Info.Id)
+	if set.plain == nil {
+		set.plain = map[string]*Operation{}
 	}
-	(*ops)[op.Info.Method] = op
+	if prev := set.plain[m]; prev != nil {
+		return fmt.Errorf("operation %q (%s %s) has the same method and URL template as %q", op.Info.Id, m, op.tpl.raw, prev.Info.Id)
+	}
+	set.plain[m] = op
 	r.n++
 	return nil
 }
@@ -194,25 +317,25 @@ func (r *opRouter) add(op *Operation) error {
 // maxParams bounds the parameters one match collects.
 const maxParams = 32
 
-// match finds the operation for method and the escaped path relative to
-// the API ("/users/42"). It returns the operation and its parameters
-// (unescaped), or nil.
-func (r *opRouter) match(method, rel string) (*Operation, map[string]string) {
+// match finds the operation for method, the escaped path relative to the
+// API ("/users/42") and the raw query. It returns the operation and its
+// parameters (unescaped), or nil.
+func (r *opRouter) match(method, rel, query string) (*Operation, map[string]string) {
 	rel = strings.TrimPrefix(rel, "/")
 	if rel != "" && strings.HasSuffix(rel, "/") {
 		rel = rel[:len(rel)-1] // a trailing slash is not a segment
 	}
-	m := matcher{method: method} // vals is allocated at the first parameter
+	m := matcher{method: method, query: query} // vals is allocated at the first parameter
 	op := m.walk(&r.root, rel, rel == "")
 	if op == nil {
 		return nil, nil
 	}
-	if len(m.vals) == 0 {
+	if len(m.vals) == 0 && len(op.tpl.query) == 0 {
 		return op, nil
 	}
 	// The values are in template order: the operation's own template
 	// names them (two templates may name one position differently).
-	params := make(map[string]string, len(m.vals))
+	params := make(map[string]string, len(m.vals)+len(op.tpl.query))
 	i := 0
 	for _, s := range op.tpl.segs {
 		if s.param != "" && i < len(m.vals) {
@@ -223,23 +346,31 @@ func (r *opRouter) match(method, rel string) (*Operation, map[string]string) {
 	if op.tpl.wild != "" && i < len(m.vals) {
 		params[op.tpl.wild] = m.vals[i]
 	}
+	for _, q := range op.tpl.query {
+		if q.param != "" {
+			params[q.param], _ = tplQueryValue(query, q.name)
+		}
+	}
+	if len(params) == 0 {
+		return op, nil
+	}
 	return op, params
 }
 
 type matcher struct {
-	method string
-	vals   []string
+	method, query string
+	vals          []string
 }
 
 // walk matches rest (the path left, without its leading '/') from n. done
 // says the whole path is consumed.
 func (m *matcher) walk(n *opNode, rest string, done bool) *Operation {
 	if done {
-		if op := pick(n.ops, m.method); op != nil {
+		if op := m.pick(&n.ops); op != nil {
 			return op
 		}
 		if n.wild != nil { // "{*rest}" matches an empty rest too
-			if op := pick(n.wild.ops, m.method); op != nil {
+			if op := m.pick(n.wild); op != nil {
 				m.vals = append(m.vals, "")
 				return op
 			}
@@ -279,7 +410,7 @@ func (m *matcher) walk(n *opNode, rest string, done bool) *Operation {
 		}
 	}
 	if n.wild != nil && len(m.vals) < maxParams {
-		if op := pick(n.wild.ops, m.method); op != nil {
+		if op := m.pick(n.wild); op != nil {
 			v := rest
 			if strings.IndexByte(v, '%') >= 0 {
 				if u, err := url.PathUnescape(v); err == nil {
@@ -293,11 +424,41 @@ func (m *matcher) walk(n *opNode, rest string, done bool) *Operation {
 	return nil
 }
 
-func pick(ops map[string]*Operation, method string) *Operation {
-	if op := ops[method]; op != nil {
+// pick chooses among the operations of one place: the request's method
+// before "*", and for each, a template with a query part the request
+// satisfies before one without.
+func (m *matcher) pick(s *opSet) *Operation {
+	if s.query != nil {
+		return m.pickAll(s)
+	}
+	if op := s.plain[m.method]; op != nil {
 		return op
 	}
-	return ops["*"]
+	return s.plain["*"]
+}
+
+// pickAll is pick where templates with a query part end (apart, so that
+// pick stays small enough to inline for the APIs without them).
+func (m *matcher) pickAll(s *opSet) *Operation {
+	if op := m.pickQuery(s.query[m.method]); op != nil {
+		return op
+	}
+	if op := s.plain[m.method]; op != nil {
+		return op
+	}
+	if op := m.pickQuery(s.query["*"]); op != nil {
+		return op
+	}
+	return s.plain["*"]
+}
+
+func (m *matcher) pickQuery(ops []*Operation) *Operation {
+	for _, op := range ops {
+		if op.tpl.queryMatches(m.query) {
+			return op
+		}
+	}
+	return nil
 }
 
 // opMethods are the methods an operation may have ("*": any method).
@@ -334,7 +495,7 @@ type reqMatch struct {
 
 // matchOperation finds the request's operation: nil when the API has
 // operations and none matches.
-func (a *API) matchOperation(method, escapedPath string, h http.Header) (*Operation, map[string]string, bool) {
+func (a *API) matchOperation(method, escapedPath, rawQuery string, h http.Header) (*Operation, map[string]string, bool) {
 	if a.soap != nil {
 		op := a.soap.match(method, a.relPath(escapedPath), h)
 		return op, nil, op != nil
@@ -345,7 +506,7 @@ func (a *API) matchOperation(method, escapedPath string, h http.Header) (*Operat
 		}
 		return nil, nil, true // no operations: every request is the API's
 	}
-	op, params := a.router.match(method, a.relPath(escapedPath))
+	op, params := a.router.match(method, a.relPath(escapedPath), rawQuery)
 	return op, params, op != nil
 }
 

@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"maps"
+	"strings"
 	"testing"
 
 	"tollgate/engine"
@@ -37,6 +38,15 @@ func TestOperationMatching(t *testing.T) {
 		[3]string{"version", "GET", "/v{version}/status"},
 		[3]string{"search", "GET", "/search?q={q}"},
 		[3]string{"any", "*", "/any"},
+		// Operations told apart by their query (APIM discriminates
+		// operations by path and query parameters).
+		[3]string{"find", "GET", "/find"},
+		[3]string{"find-by-name", "GET", "/find?name={name}"},
+		[3]string{"find-by-name-age", "GET", "/find?name={n}&age={age}"},
+		[3]string{"find-v2", "GET", "/find?api-version=2&name={name2}"},
+		[3]string{"item-op", "POST", "/items/{id}?op=archive"},
+		[3]string{"item-any", "*", "/items/{id}?op={op}"},
+		[3]string{"tree", "GET", "/tree/{*rest}?depth={depth}"},
 	)
 	tests := []struct {
 		method, path string
@@ -67,14 +77,36 @@ func TestOperationMatching(t *testing.T) {
 		{"GET", "", "root", nil},
 		{"GET", "/v2/status", "version", map[string]string{"version": "2"}},
 		{"GET", "/v/status", "", nil}, // a parameter is never empty
-		{"GET", "/search", "search", nil},
+		{"GET", "/search", "", nil}, // a query template parameter is required
+		{"GET", "/search?q=go", "search", map[string]string{"q": "go"}},
+		{"GET", "/search?x=1&q=a%20b&q=c", "search", map[string]string{"q": "a b"}}, // the first value, unescaped; other parameters do not matter
+		{"GET", "/search?q=", "search", map[string]string{"q": ""}},                  // present, if empty
+		{"GET", "/search?q", "search", map[string]string{"q": ""}},
+		{"GET", "/search?Q=go", "", nil},  // names are case-sensitive
+		{"GET", "/search?q=%zz", "", nil}, // a value that cannot be read
+		{"GET", "/search?%71=go", "search", map[string]string{"q": "go"}},
+		{"POST", "/search?q=go", "", nil},
+		{"GET", "/find", "find", nil},
+		{"GET", "/find?other=1", "find", nil},
+		{"GET", "/find?name=ann", "find-by-name", map[string]string{"name": "ann"}},
+		{"GET", "/find?age=3&name=ann", "find-by-name-age", map[string]string{"n": "ann", "age": "3"}}, // more query parameters win
+		{"GET", "/find?name=ann&api-version=2", "find-v2", map[string]string{"name2": "ann"}},
+		{"GET", "/find?name=ann&api-version=3", "find-by-name", map[string]string{"name": "ann"}}, // a literal must be equal
+		{"POST", "/items/7?op=archive", "item-op", map[string]string{"id": "7"}},
+		{"POST", "/items/7?op=restore", "item-any", map[string]string{"id": "7", "op": "restore"}}, // the method before "*"
+		{"DELETE", "/items/7?op=archive", "item-any", map[string]string{"id": "7", "op": "archive"}},
+		{"DELETE", "/items/7", "", nil},
+		{"GET", "/tree/a/b?depth=2", "tree", map[string]string{"rest": "a/b", "depth": "2"}},
+		{"GET", "/tree?depth=2", "tree", map[string]string{"rest": "", "depth": "2"}},
+		{"GET", "/tree/a", "", nil},
 		{"PATCH", "/any", "any", nil},
 		{"GET", "/USERS", "", nil}, // literals are case-sensitive
 		{"GET", "/nothing", "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
-			op, params := r.match(tc.method, tc.path)
+			path, query, _ := strings.Cut(tc.path, "?")
+			op, params := r.match(tc.method, path, query)
 			got := ""
 			if op != nil {
 				got = op.Info.Id
@@ -98,14 +130,26 @@ func TestOperationTemplateErrors(t *testing.T) {
 		{"/a/{id}/b/{id}", "bad or repeated parameter name"},
 		{"/files/{*rest}/x", "must be the whole last segment"},
 		{"/users/x}", "has '}' without '{'"},
+		{"/users/{id}?ID={ID}", "bad or repeated parameter name"}, // unique without regard to case, path and query
+		{"/users/{Id}/x/{id}", "bad or repeated parameter name"},
+		{"/s?q={q}&q={r}", "is named twice"},
+		{"/s?q", "must be name={parameter} or name=value"},
+		{"/s?q={q}&&r={r}", "must be name={parameter} or name=value"},
+		{"/s?=1", "must be name={parameter} or name=value"},
+		{"/s?q=a{b}", "must be name={parameter} or name=value"},
+		{"/s?q={}", "bad or repeated parameter name"},
+		{"/s?q={*q}", "bad or repeated parameter name"},
+		{"/s?q=%zz", "invalid URL escape"},
+		{"/s?%zz=1", "bad query parameter name"},
 	} {
 		if _, err := parseTemplate(tc.tpl); err == nil || !contains(err.Error(), tc.want) {
 			t.Errorf("parseTemplate(%q) = %v, want an error with %q", tc.tpl, err, tc.want)
 		}
 	}
-	r := newTestRouter(t, [3]string{"a", "GET", "/users/{id}"})
+	r := newTestRouter(t, [3]string{"a", "GET", "/users/{id}"}, [3]string{"q", "GET", "/s?b={b}&a=1"})
 	for _, tc := range []struct{ method, tpl, want string }{
 		{"GET", "/users/{id}", "same method and URL template"},
+		{"GET", "/s?a=1&b={other}", "same method and URL template"}, // the query part in another order, another name
 	} {
 		tpl, _ := parseTemplate(tc.tpl)
 		err := r.add(&Operation{Info: &engine.Operation{Id: "b", Method: tc.method}, tpl: tpl})
@@ -129,8 +173,10 @@ func indexOf(s, sub string) int {
 }
 
 func FuzzURLTemplate(f *testing.F) {
-	for _, s := range []string{"/users/{id}", "/files/{*rest}", "/v{v}/x", "/{a}.{b}", "/a//b", "/%zz", "/{*}"} {
+	for _, s := range []string{"/users/{id}", "/files/{*rest}", "/v{v}/x", "/{a}.{b}", "/a//b", "/%zz", "/{*}",
+		"/s?q={q}", "/s?a=1&b={b}", "/{*r}?x={x}", "/s?%zz=1", "/s?q={Q}&Q={q}"} {
 		f.Add(s, "/users/1")
+		f.Add(s, "/s?q=1&a=1&b=%20")
 	}
 	f.Fuzz(func(t *testing.T, tpl, path string) {
 		parsed, err := parseTemplate(tpl)
@@ -141,7 +187,11 @@ func FuzzURLTemplate(f *testing.F) {
 		if err := r.add(&Operation{Info: &engine.Operation{Id: "x", Method: "GET", UrlTemplate: tpl}, tpl: parsed}); err != nil {
 			return
 		}
-		r.match("GET", path) // must not panic
+		p, q, _ := strings.Cut(path, "?")
+		op, params := r.match("GET", p, q) // must not panic
+		if op != nil && len(params) != len(parsed.segs)-literals(parsed)+len(parsed.query)-queryLiterals(parsed)+wildCount(parsed) {
+			t.Fatalf("params %v for %q", params, tpl)
+		}
 	})
 }
 
@@ -172,7 +222,7 @@ func BenchmarkOperationMatch500(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				r.match(c.method, c.path)
+				r.match(c.method, c.path, "")
 			}
 		})
 	}
@@ -200,4 +250,31 @@ func FuzzParseSpec(f *testing.F) {
 			}
 		}
 	})
+}
+
+func literals(t urlTemplate) int {
+	n := 0
+	for _, s := range t.segs {
+		if s.param == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func queryLiterals(t urlTemplate) int {
+	n := 0
+	for _, q := range t.query {
+		if q.param == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func wildCount(t urlTemplate) int {
+	if t.wild != "" {
+		return 1
+	}
+	return 0
 }
