@@ -552,7 +552,7 @@ var apiInfoUsed = map[string]bool{"path": true, "serviceUrl": true, "type": true
 	"protocols": true, "subscriptionRequired": true, "subscriptionKeyParameterNames": true, "isCurrent": true,
 	"apiRevision": true, "apiVersion": true, "apiVersionSetId": true, "displayName": true, "description": true,
 	"apiRevisionDescription": true, "apiVersionDescription": true, "contact": true, "license": true,
-	"termsOfServiceUrl": true, "isOnline": true, "format": true, "value": true,
+	"termsOfServiceUrl": true, "isOnline": true, "format": true, "value": true, "translateRequiredQueryParameters": true,
 	// an A2A agent API's (a2a.go): read there, or descriptive
 	"a2aProperties": true, "jsonRpcProperties": true, "agent": true, "isAgent": true}
 
@@ -687,6 +687,13 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		if names.Query != "" {
 			api.Subscription.Query = names.Query
 		}
+	}
+	switch v := str("translateRequiredQueryParameters"); v {
+	case "", "template": // APIM's default
+	case "query":
+		api.specOpts.queryAsQuery = true
+	default:
+		errs.Add(at("translateRequiredQueryParameters"), "", "translateRequiredQueryParameters must be \"template\" or \"query\", not %q", v)
 	}
 	if raw, ok := props["protocols"]; ok {
 		var protos []string

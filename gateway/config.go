@@ -72,6 +72,9 @@ type API struct {
 	Subscription SubscriptionSettings
 	// opDecls are the operations declared in api.xml's <operations>.
 	opDecls []specOp
+	// specOpts shape the operations of its OpenAPI specification
+	// (translateRequiredQueryParameters, openapi.go).
+	specOpts specOptions
 	opErrs  engine.ErrorList // problems of <operations>
 	// backends are the configuration's backend entities (backends.go).
 	backends map[string]*Backend
@@ -907,6 +910,10 @@ func readAPI(p *engine.Parser) *API {
 	}
 	l.Trace = p.LitBool("trace", l.Trace)
 	l.DrainOnChange = p.LitBool("drain-on-change", l.DrainOnChange)
+	// APIM's translateRequiredQueryParameters (openapi.go).
+	if p.Has("translate-required-query-parameters") {
+		api.specOpts.queryAsQuery = p.LitStr("translate-required-query-parameters", "template", "template", "query") == "query"
+	}
 	// Subscriptions (subscriptions.go).
 	api.Subscription.Required = p.LitBool("subscription-required", false)
 	if v := p.LitStr("subscription-key-header", api.Subscription.Header); v != api.Subscription.Header {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -27,16 +29,30 @@ var specFiles = []string{"specification.json", "specification.yaml", "specificat
 // specOp is one operation read from a specification, with where it is.
 type specOp struct {
 	id, name, method, template string
-	pos                        engine.Pos
-	spec                       *engine.OperationSpec // from a specification: its OpenAPI data
-	grpc                       *grpcOpInfo           // from a .proto: its rpc (grpcproto.go)
+	// alias is a specification's operationId where APIM's normalization
+	// changed it: an operation policy folder may have either name.
+	alias string
+	pos   engine.Pos
+	spec  *engine.OperationSpec // from a specification: its OpenAPI data
+	grpc  *grpcOpInfo           // from a .proto: its rpc (grpcproto.go)
+}
+
+// specOptions are the API's settings that shape what its specification's
+// operations become.
+type specOptions struct {
+	// queryAsQuery is APIM's translateRequiredQueryParameters "query": a
+	// required query parameter stays a query parameter. By default
+	// ("template") it becomes a template parameter of the operation's URL
+	// template, "/search?q={q}", which a request must then carry.
+	queryAsQuery bool
 }
 
 // parseSpec reads an OpenAPI 2 or 3 document (JSON or YAML): it is
 // validated with kin-openapi, and its operations are read from the YAML
 // node tree so each keeps its file:line:col. Problems are reported at the
-// place they are about.
-func parseSpec(file string, data []byte, errs *engine.ErrorList) []specOp {
+// place they are about. The operations are made as APIM's import makes
+// them (docs/resource-model.md, "Operations from a specification").
+func parseSpec(file string, data []byte, opt specOptions, errs *engine.ErrorList) []specOp {
 	var root yaml.Node
 	if strings.HasSuffix(file, ".json") {
 		if err := jsonSyntax(data); err != nil {
@@ -77,19 +93,30 @@ func parseSpec(file string, data []byte, errs *engine.ErrorList) []specOp {
 		d, err := loader.LoadFromData(data)
 		loaded = d
 		if err == nil {
+			err = addXMSPaths(loader, d)
+		}
+		if err == nil {
 			err = validateAPIMExport(d)
 		}
 		if err != nil {
 			pos := at(vnode)
 			if loc := originOf(err); loc != nil {
 				pos = engine.Pos{File: file, Line: loc.Line, Col: max(loc.Column, 1)}
+			} else if n := externalRef(doc, err); n != nil {
+				pos = at(n)
 			}
-			errs.Add(pos, "", "invalid OpenAPI %s document: %s", strings.TrimPrefix(version, "openapi "), oneLine(err))
+			errs.Add(pos, "", "invalid OpenAPI %s document: %s%s", strings.TrimPrefix(version, "openapi "), oneLine(err), refHint(err))
 			return nil
 		}
 	case version == "swagger 2.0":
 		var d2 openapi2.T
+		// x-ms-paths (APIM's supported extension) holds path items whose
+		// keys have a query part; they are paths like the others.
+		undo := mergeXMSPaths(doc)
 		js, err := yamlToJSON(&root)
+		if undo != nil {
+			undo()
+		}
 		if err == nil {
 			err = json.Unmarshal(js, &d2)
 		}
@@ -101,7 +128,11 @@ func parseSpec(file string, data []byte, errs *engine.ErrorList) []specOp {
 			}
 		}
 		if err != nil {
-			errs.Add(at(vnode), "", "invalid Swagger 2.0 document: %s", oneLine(err))
+			pos := at(vnode)
+			if n := externalRef(doc, err); n != nil {
+				pos = at(n)
+			}
+			errs.Add(pos, "", "invalid Swagger 2.0 document: %s%s", oneLine(err), refHint(err))
 			return nil
 		}
 	default:
@@ -109,40 +140,222 @@ func parseSpec(file string, data []byte, errs *engine.ErrorList) []specOp {
 		return nil
 	}
 	var out []specOp
-	paths := mapGet(doc, "paths")
-	if paths == nil {
-		return nil
-	}
-	for i := 0; i+1 < len(paths.Content); i += 2 {
-		tpl, item := paths.Content[i], paths.Content[i+1]
-		if item.Kind != yaml.MappingNode {
+	ids := map[string]bool{}
+	for _, key := range []string{"paths", "x-ms-paths"} {
+		paths := mapGet(doc, key)
+		if paths == nil {
 			continue
 		}
-		for j := 0; j+1 < len(item.Content); j += 2 {
-			m := strings.ToUpper(item.Content[j].Value)
-			if !isSpecMethod(m) {
+		for i := 0; i+1 < len(paths.Content); i += 2 {
+			tpl, item := paths.Content[i], paths.Content[i+1]
+			if item.Kind != yaml.MappingNode {
 				continue
 			}
-			opn := item.Content[j+1]
-			op := specOp{method: m, template: tpl.Value, pos: at(item.Content[j])}
-			if v := mapGet(opn, "operationId"); v != nil {
-				op.id = v.Value
+			for j := 0; j+1 < len(item.Content); j += 2 {
+				m := strings.ToUpper(item.Content[j].Value)
+				if !isSpecMethod(m) {
+					continue
+				}
+				opn := item.Content[j+1]
+				op := specOp{method: m, template: tpl.Value, pos: at(item.Content[j])}
+				op.spec = opSpec(loaded, tpl.Value, m)
+				if !opt.queryAsQuery {
+					op.template = withRequiredQuery(tpl.Value, op.spec)
+				}
+				// APIM's import: the operation's name (its resource name,
+				// context.Operation.Id) is the operationId normalized, or
+				// made from the method and template without one; its
+				// display name the summary, else the operationId.
+				var rawID string
+				if v := mapGet(opn, "operationId"); v != nil && v.Tag != "!!null" {
+					rawID = v.Value
+				}
+				if v := mapGet(opn, "summary"); v != nil && v.Tag != "!!null" {
+					op.name = truncateRunes(v.Value, 300)
+				}
+				op.id = normalizeOpID(rawID)
+				if op.id == "" {
+					op.id = normalizeOpID(m + "-" + op.template)
+				}
+				op.id = dedupOpID(op.id, ids)
+				if op.id != rawID {
+					op.alias = rawID
+				}
+				if op.name == "" {
+					op.name = rawID
+				}
+				if op.name == "" {
+					op.name = op.id
+				}
+				out = append(out, op)
 			}
-			if v := mapGet(opn, "summary"); v != nil {
-				op.name = v.Value
-			}
-			if op.id == "" {
-				op.id = derivedOpID(m, tpl.Value)
-			}
-			if op.name == "" {
-				op.name = op.id
-			}
-			op.spec = opSpec(loaded, tpl.Value, m)
-			out = append(out, op)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].pos.Line < out[j].pos.Line })
 	return out
+}
+
+// normalizeOpID is APIM's normalization of an operationId into an
+// operation's resource name: lower case, each run of characters other
+// than letters and digits one '-', no '-' at either end, at most 76
+// characters.
+func normalizeOpID(s string) string {
+	s = strings.Trim(nonIDChars.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	if len(s) > 76 {
+		s = strings.TrimRight(s[:76], "-")
+	}
+	return s
+}
+
+// dedupOpID makes id unique among used as APIM's import does, with a
+// suffix -1 … -999, and marks it used.
+func dedupOpID(id string, used map[string]bool) string {
+	out := id
+	for n := 1; used[out] && n <= 999; n++ {
+		out = id + "-" + strconv.Itoa(n)
+	}
+	used[out] = true
+	return out
+}
+
+func truncateRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
+
+// withRequiredQuery is tpl with the operation's required query parameters
+// (its own and its path item's) added as template parameters, as APIM's
+// import does by default: "/search" with a required q is
+// "/search?q={q}". A name the template's query part already has (an
+// x-ms-paths key's) is not added again.
+func withRequiredQuery(tpl string, sp *engine.OperationSpec) string {
+	if sp == nil {
+		return tpl
+	}
+	_, q, _ := strings.Cut(tpl, "?")
+	have := map[string]bool{}
+	for _, pair := range strings.Split(q, "&") {
+		k, _, _ := strings.Cut(pair, "=")
+		have[k] = true
+	}
+	var add []string
+	seen := map[string]bool{}
+	for _, list := range []openapi3.Parameters{sp.Op.Parameters, sp.Item.Parameters} { // the operation's win
+		for _, p := range list {
+			if p == nil || p.Value == nil || p.Value.In != openapi3.ParameterInQuery {
+				continue
+			}
+			name := p.Value.Name
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			if p.Value.Required && !have[name] {
+				add = append(add, name+"={"+name+"}")
+			}
+		}
+	}
+	if len(add) == 0 {
+		return tpl
+	}
+	sep := "?"
+	if strings.Contains(tpl, "?") {
+		sep = "&"
+	}
+	return tpl + sep + strings.Join(add, "&")
+}
+
+// mergeXMSPaths adds the entries of the document's x-ms-paths to its
+// paths, and returns what puts the tree back (nil: nothing was added).
+func mergeXMSPaths(doc *yaml.Node) (undo func()) {
+	x := mapGet(doc, "x-ms-paths")
+	if x == nil || x.Kind != yaml.MappingNode || len(x.Content) == 0 {
+		return nil
+	}
+	paths := mapGet(doc, "paths")
+	if paths == nil || paths.Kind != yaml.MappingNode {
+		return nil // kin-openapi reports the missing paths
+	}
+	n := len(paths.Content)
+	paths.Content = append(paths.Content, x.Content...)
+	return func() { paths.Content = paths.Content[:n:n] }
+}
+
+// addXMSPaths adds an OpenAPI 3 document's x-ms-paths to its paths (the
+// loader keeps an extension as it is: its path items are read here and
+// their $refs resolved), then drops the extension.
+func addXMSPaths(loader *openapi3.Loader, d *openapi3.T) error {
+	raw, ok := d.Extensions["x-ms-paths"]
+	if !ok {
+		return nil
+	}
+	delete(d.Extensions, "x-ms-paths")
+	js, err := json.Marshal(raw)
+	if err != nil {
+		return err
+	}
+	var items map[string]*openapi3.PathItem
+	if err := json.Unmarshal(js, &items); err != nil {
+		return fmt.Errorf("x-ms-paths: %w", err)
+	}
+	if d.Paths == nil {
+		d.Paths = openapi3.NewPaths()
+	}
+	for _, k := range slices.Sorted(maps.Keys(items)) {
+		if d.Paths.Value(k) != nil {
+			return fmt.Errorf("x-ms-paths: %q is in paths too", k)
+		}
+		d.Paths.Set(k, items[k])
+	}
+	return loader.ResolveRefsIn(d, nil)
+}
+
+// externalRef finds the $ref an error about a reference to another file
+// names, to report the error there.
+func externalRef(doc *yaml.Node, err error) *yaml.Node {
+	msg := err.Error()
+	i := strings.Index(msg, `external reference: "`)
+	if i < 0 {
+		return nil
+	}
+	ref, _, ok := strings.Cut(msg[i+len(`external reference: "`):], `"`)
+	if !ok {
+		return nil
+	}
+	var found *yaml.Node
+	var walk func(n *yaml.Node, depth int)
+	walk = func(n *yaml.Node, depth int) {
+		if n == nil || found != nil || depth > 200 {
+			return
+		}
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == "$ref" && n.Content[i+1].Value == ref {
+					found = n.Content[i+1]
+					return
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c, depth+1)
+		}
+	}
+	walk(doc, 0)
+	return found
+}
+
+// refHint says what to do about a $ref to another file: APIM's import
+// cannot follow one either.
+func refHint(err error) string {
+	if strings.Contains(err.Error(), "external reference") {
+		return " (a $ref cannot point to another file, in APIM either: put the definitions in this document)"
+	}
+	return ""
 }
 
 // validateAPIMExport validates d as kin-openapi does, but takes what APIM's
@@ -264,6 +477,12 @@ func opSpec(d *openapi3.T, path, method string) *engine.OperationSpec {
 	if op == nil {
 		return nil
 	}
+	if op.RequestBody != nil && (method == "GET" || method == "HEAD" || method == "OPTIONS") {
+		// APIM's import discards the request body of these methods.
+		c := *op
+		c.RequestBody = nil
+		op = &c
+	}
 	return &engine.OperationSpec{Doc: d, Path: path, Item: item, Op: op}
 }
 
@@ -277,7 +496,7 @@ func isSpecMethod(m string) bool {
 
 var nonIDChars = regexp.MustCompile(`[^a-zA-Z0-9]+`)
 
-// derivedOpID names an operation without an operationId: "get-users-id".
+// derivedOpID names an operation of api.xml without an id: "get-users-id".
 func derivedOpID(method, tpl string) string {
 	s := strings.Trim(nonIDChars.ReplaceAllString(tpl, "-"), "-")
 	if s == "" {

@@ -28,7 +28,7 @@ paths:
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			var errs engine.ErrorList
-			ops := parseSpec(tc.file, []byte(tc.src), &errs)
+			ops := parseSpec(tc.file, []byte(tc.src), specOptions{}, &errs)
 			if len(errs) > 0 || len(ops) != 1 {
 				t.Fatalf("ops %+v errs %v", ops, errs)
 			}
@@ -91,7 +91,7 @@ func TestParseSpecAPIMExport(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var errs engine.ErrorList
-			ops := parseSpec("specification.yaml", []byte(tc.src), &errs)
+			ops := parseSpec("specification.yaml", []byte(tc.src), specOptions{}, &errs)
 			if tc.err != "" {
 				if len(errs) != 1 || !strings.Contains(errs.Error(), tc.err) {
 					t.Fatalf("errors %v, want %q", errs, tc.err)

@@ -77,10 +77,10 @@ func TestOperationMatching(t *testing.T) {
 		{"GET", "", "root", nil},
 		{"GET", "/v2/status", "version", map[string]string{"version": "2"}},
 		{"GET", "/v/status", "", nil}, // a parameter is never empty
-		{"GET", "/search", "", nil}, // a query template parameter is required
+		{"GET", "/search", "", nil},   // a query template parameter is required
 		{"GET", "/search?q=go", "search", map[string]string{"q": "go"}},
 		{"GET", "/search?x=1&q=a%20b&q=c", "search", map[string]string{"q": "a b"}}, // the first value, unescaped; other parameters do not matter
-		{"GET", "/search?q=", "search", map[string]string{"q": ""}},                  // present, if empty
+		{"GET", "/search?q=", "search", map[string]string{"q": ""}},                 // present, if empty
 		{"GET", "/search?q", "search", map[string]string{"q": ""}},
 		{"GET", "/search?Q=go", "", nil},  // names are case-sensitive
 		{"GET", "/search?q=%zz", "", nil}, // a value that cannot be read
@@ -233,21 +233,28 @@ func FuzzParseSpec(f *testing.F) {
 	f.Add("specification.json", []byte(`{"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {"responses": {"200": {"description": "ok"}}}}}}`))
 	f.Add("specification.json", []byte(`{"openapi": "3.0.0",`))
 	f.Add("specification.yaml", []byte("openapi: [\n"))
+	f.Add("specification.yaml", []byte("swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\nx-ms-paths:\n  /a?op=b:\n    get:\n      parameters: [{name: q, in: query, required: true, type: string}]\n      responses: {'200': {description: ok}}\n"))
+	f.Add("specification.yaml", []byte("openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths: {}\nx-ms-paths:\n  /a?op=b:\n    get:\n      parameters: [{$ref: '#/components/parameters/q'}]\n      responses: {'200': {description: ok}}\ncomponents:\n  parameters:\n    q: {name: q, in: query, required: true, schema: {type: string}}\n"))
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
-		if name != "specification.json" {
+		opt := specOptions{queryAsQuery: strings.HasSuffix(name, "q")}
+		if !strings.HasPrefix(name, "specification.json") {
 			name = "specification.yaml"
+		} else {
+			name = "specification.json"
 		}
 		var errs engine.ErrorList
-		ops := parseSpec(name, data, &errs)
+		ops := parseSpec(name, data, opt, &errs)
 		for _, e := range errs {
 			if e.Pos.File != name || e.Pos.Line < 1 {
 				t.Fatalf("error without file:line: %v", e)
 			}
 		}
+		ids := map[string]bool{}
 		for _, op := range ops {
-			if op.id == "" || op.method == "" {
-				t.Fatalf("operation without id or method: %+v", op)
+			if op.id == "" || op.method == "" || ids[op.id] || len(op.id) > 80 {
+				t.Fatalf("operation without a unique id of at most 80 characters, or without a method: %+v", op)
 			}
+			ids[op.id] = true
 		}
 	})
 }

@@ -177,7 +177,7 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 		if api.Type == "soap" {
 			errs.Add(engine.Pos{File: x.specFile, Line: 1, Col: 1}, "", "a SOAP API's operations come from its WSDL (specification.wsdl), not an OpenAPI specification")
 		} else {
-			decls = append(decls, specOps(errs, &specBroken, func() []specOp { return parseSpec(x.specFile, x.spec, errs) })...)
+			decls = append(decls, specOps(errs, &specBroken, func() []specOp { return parseSpec(x.specFile, x.spec, api.specOpts, errs) })...)
 		}
 	}
 	if x.wadl.path != "" {
@@ -249,6 +249,13 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 	for _, op := range api.Operations {
 		known[op.Info.Id] = op
 	}
+	// A specification's operationId that APIM's normalization changed
+	// names its operation's policy folder too (openapi.go).
+	for _, d := range decls {
+		if op := known[d.id]; op != nil && d.alias != "" && known[d.alias] == nil {
+			known[d.alias] = op
+		}
+	}
 	opRoots := map[*Operation]*engine.Node{}
 	for _, id := range x.opIDs() {
 		f := x.opPolicies[id]
@@ -257,6 +264,10 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 			if !specBroken { // else the specification's errors say why
 				errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "API %q has no operation %q for this policy%s", api.Name, id, operationList(api.Operations))
 			}
+			continue
+		}
+		if op.policyFile != "" {
+			errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "operation %q of API %q has a policy already (%s)", op.Info.Id, api.Name, op.policyFile)
 			continue
 		}
 		op.policyFile = f.path
