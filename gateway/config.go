@@ -75,7 +75,7 @@ type API struct {
 	// specOpts shape the operations of its OpenAPI specification
 	// (translateRequiredQueryParameters, openapi.go).
 	specOpts specOptions
-	opErrs  engine.ErrorList // problems of <operations>
+	opErrs   engine.ErrorList // problems of <operations>
 	// backends are the configuration's backend entities (backends.go).
 	backends map[string]*Backend
 	// inline: a REST request to the API never blocks its goroutine

@@ -85,6 +85,14 @@ func parseSpec(file string, data []byte, opt specOptions, errs *engine.ErrorList
 			version, vnode = k.Value+" "+doc.Content[i+1].Value, doc.Content[i+1]
 		}
 	}
+	if x, p := mapGet(doc, "x-ms-paths"), mapGet(doc, "paths"); x != nil && p != nil {
+		for i := 0; i+1 < len(x.Content); i += 2 {
+			if mapGet(p, x.Content[i].Value) != nil {
+				errs.Add(at(x.Content[i]), "", "x-ms-paths: %q is in paths too", x.Content[i].Value)
+				return nil
+			}
+		}
+	}
 	var loaded *openapi3.T
 	switch {
 	case strings.HasPrefix(version, "openapi 3."):

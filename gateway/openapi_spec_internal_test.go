@@ -104,3 +104,141 @@ func TestParseSpecAPIMExport(t *testing.T) {
 		})
 	}
 }
+
+// TestNormalizeOperationID: the import page's normalization of an
+// operationId, with its own example.
+func TestNormalizeOperationID(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"GET-/foo/{bar}?buzz={quix}", "get-foo-bar-buzz-quix"}, // the page's example
+		{"listPets", "listpets"},
+		{"--a__b--", "a-b"},
+		{"ünïcode", "n-code"},
+		{"***", ""},
+		{strings.Repeat("ab", 50), strings.Repeat("ab", 38)},      // 76 characters
+		{strings.Repeat("a", 75) + "-b", strings.Repeat("a", 75)}, // no dash left at the end
+	} {
+		if got := normalizeOpID(tc.in); got != tc.want {
+			t.Errorf("normalizeOpID(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	used := map[string]bool{}
+	for i, want := range []string{"a", "a-1", "a-2"} {
+		if got := dedupOpID("a", used); got != want {
+			t.Errorf("dedup #%d = %q, want %q", i, got, want)
+		}
+	}
+}
+
+// TestSpecImportRules checks the import page's rules that shape an
+// operation's OpenAPI description: one case per rule.
+func TestSpecImportRules(t *testing.T) {
+	const head3 = "openapi: 3.0.1\ninfo: {title: t, version: '1'}\n"
+	for _, tc := range []struct {
+		name, file, src string
+		check           func(t *testing.T, ops []specOp)
+	}{
+		{
+			// "For GET, HEAD, and OPTIONS operations, API Management
+			// discards a request body parameter if defined in the OpenAPI
+			// specification."
+			name: "GET, HEAD and OPTIONS bodies discarded", file: "specification.yaml",
+			src: head3 + `paths:
+  /a:
+    get: {requestBody: {content: {application/json: {schema: {type: object}}}}, responses: {"200": {description: ok}}}
+    head: {requestBody: {content: {application/json: {schema: {type: object}}}}, responses: {"200": {description: ok}}}
+    options: {requestBody: {content: {application/json: {schema: {type: object}}}}, responses: {"200": {description: ok}}}
+    post: {requestBody: {content: {application/json: {schema: {type: object}}}}, responses: {"200": {description: ok}}}
+`,
+			check: func(t *testing.T, ops []specOp) {
+				for _, op := range ops {
+					if has := op.spec.Op.RequestBody != nil; has != (op.method == "POST") {
+						t.Errorf("%s: request body kept %v", op.method, has)
+					}
+				}
+				if ops[0].spec.Doc.Paths.Value("/a").Get.RequestBody == nil {
+					t.Error("the document itself was changed")
+				}
+			},
+		},
+		{
+			name: "Swagger 2.0 body parameter of a GET discarded", file: "specification.json",
+			src: `{"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {"parameters": [{"name": "b", "in": "body", "schema": {"type": "object"}}], "responses": {"200": {"description": "ok"}}}}}}`,
+			check: func(t *testing.T, ops []specOp) {
+				if ops[0].spec.Op.RequestBody != nil {
+					t.Error("request body kept")
+				}
+			},
+		},
+		{
+			// "OpenAPI version 3.1 (import only)"
+			name: "OpenAPI 3.1", file: "specification.yaml",
+			src: "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      operationId: a\n      responses: {'200': {description: ok}}\n",
+			check: func(t *testing.T, ops []specOp) {
+				if len(ops) != 1 || ops[0].id != "a" {
+					t.Errorf("ops %+v", ops)
+				}
+			},
+		},
+		{
+			// Required query parameters become template parameters, the
+			// operation's own overriding its path item's of one name.
+			name: "required query parameters", file: "specification.yaml",
+			src: head3 + `paths:
+  /a:
+    parameters:
+      - {name: x, in: query, required: true, schema: {type: string}}
+      - {name: y, in: query, required: true, schema: {type: string}}
+      - {name: h, in: header, required: true, schema: {type: string}}
+    get:
+      parameters:
+        - {name: y, in: query, required: false, schema: {type: string}}
+        - {name: z, in: query, required: true, schema: {type: string}}
+      responses: {"200": {description: ok}}
+`,
+			check: func(t *testing.T, ops []specOp) {
+				if ops[0].template != "/a?z={z}&x={x}" || ops[0].id != "get-a-z-z-x-x" {
+					t.Errorf("template %q id %q", ops[0].template, ops[0].id)
+				}
+			},
+		},
+		{
+			// Formdata parameters of Swagger 2.0 (not supported by APIM's
+			// import) are a form request body here: validate-content can
+			// check it.
+			name: "Swagger 2.0 formData", file: "specification.json",
+			src: `{"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"post": {"consumes": ["application/x-www-form-urlencoded"], "parameters": [{"name": "f", "in": "formData", "type": "string"}], "responses": {"200": {"description": "ok"}}}}}}`,
+			check: func(t *testing.T, ops []specOp) {
+				if rb := ops[0].spec.Op.RequestBody; rb == nil || rb.Value.Content.Get("application/x-www-form-urlencoded") == nil {
+					t.Errorf("request body %+v", rb)
+				}
+			},
+		},
+		{
+			// A recursive schema (not supported by APIM) loads.
+			name: "recursive schema", file: "specification.yaml",
+			src: head3 + `paths:
+  /a:
+    post:
+      requestBody: {content: {application/json: {schema: {$ref: "#/components/schemas/Node"}}}}
+      responses: {"200": {description: ok}}
+components:
+  schemas:
+    Node: {type: object, properties: {children: {type: array, items: {$ref: "#/components/schemas/Node"}}}}
+`,
+			check: func(t *testing.T, ops []specOp) {
+				if len(ops) != 1 || ops[0].spec.Op.RequestBody == nil {
+					t.Errorf("ops %+v", ops)
+				}
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var errs engine.ErrorList
+			ops := parseSpec(tc.file, []byte(tc.src), specOptions{}, &errs)
+			if len(errs) > 0 || len(ops) == 0 {
+				t.Fatalf("ops %+v errs %v", ops, errs)
+			}
+			tc.check(t, ops)
+		})
+	}
+}

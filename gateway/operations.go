@@ -85,8 +85,11 @@ func parseTemplate(raw string) (urlTemplate, error) {
 	// path and query, without regard to case.
 	seen := map[string]bool{}
 	param := func(name string) error {
-		if name == "" || strings.ContainsAny(name, " {}*&=?#/") || seen[strings.ToLower(name)] {
-			return fmt.Errorf("URL template %q: bad or repeated parameter name %q (names are unique in a template, without regard to case)", raw, name)
+		if name == "" || strings.ContainsAny(name, " {}*&=?#/") {
+			return fmt.Errorf("URL template %q: bad parameter name %q", raw, name)
+		}
+		if seen[strings.ToLower(name)] {
+			return fmt.Errorf("URL template %q: parameter name %q is used twice (the names of a template's path and query parameters are unique without regard to case, as APIM requires)", raw, name)
 		}
 		seen[strings.ToLower(name)] = true
 		return nil
