@@ -315,6 +315,9 @@ func addXMSPaths(loader *openapi3.Loader, d *openapi3.T) error {
 		d.Paths = openapi3.NewPaths()
 	}
 	for _, k := range slices.Sorted(maps.Keys(items)) {
+		if items[k] == nil {
+			return fmt.Errorf("x-ms-paths: %q must be a path item (an object)", k)
+		}
 		if d.Paths.Value(k) != nil {
 			return fmt.Errorf("x-ms-paths: %q is in paths too", k)
 		}
@@ -451,6 +454,9 @@ func validateAPIMExport(d *openapi3.T) error {
 	}
 	if d.Paths != nil {
 		for _, item := range d.Paths.Map() {
+			if item == nil {
+				continue
+			}
 			params(item.Parameters)
 			for _, op := range item.Operations() {
 				params(op.Parameters)

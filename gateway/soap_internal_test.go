@@ -29,6 +29,11 @@ func TestParseWSDL(t *testing.T) {
 		{"only the bindings the service's ports use", head + `<binding name="a" type="tns:p"><soap:binding/><operation name="A"><soap:operation soapAction="urn:a"/></operation></binding>` +
 			`<binding name="b" type="tns:p"><soap:binding/><operation name="B"><soap:operation soapAction="urn:b"/></operation></binding>` +
 			`<service name="s"><port name="p" binding="tns:b"/></service></definitions>`, []string{"B urn:b"}, ""},
+		// APIM's import page supports document/literal bindings only; a
+		// pass-through API needs nothing of the style, so an RPC-style
+		// binding's operations load (docs/resource-model.md says so).
+		{"an RPC-style binding", head + `<binding name="b" type="tns:p"><soap:binding style="rpc"/><operation name="Op"><soap:operation soapAction="urn:op" style="rpc"/></operation></binding></definitions>`,
+			[]string{"Op urn:op"}, ""},
 		{"WSDL 2.0", `<description xmlns="http://www.w3.org/ns/wsdl"/>`, nil, "x.wsdl:1:1: WSDL 2.0 is not supported"},
 		{"not a WSDL", `<definitions/>`, nil, `x.wsdl:1:1: a WSDL 1.1 document starts with <definitions xmlns="http://schemas.xmlsoap.org/wsdl/">`},
 		{"wsdl:import", head + "\n  <import namespace=\"urn:x\" location=\"other.wsdl\"/></definitions>", nil, "x.wsdl:2:3: wsdl:import is not supported"},

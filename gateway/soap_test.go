@@ -148,6 +148,11 @@ func TestSOAPLoadErrors(t *testing.T) {
 		{"a WSDL schema that imports a file", "soap", "specification.wsdl", strings.Replace(string(wsdl), `elementFormDefault="qualified">`,
 			`elementFormDefault="qualified"><xsd:import namespace="urn:x" schemaLocation="http://example.com/x.xsd"/>`, 1), "",
 			`specification.wsdl:9:87: XML schema in the WSDL's types: schemaLocation "http://example.com/x.xsd" is not among the schemas given (tollgate never fetches a schema)`},
+		// APIM's import page: "The wsdl:import, xsd:import, and xsd:include
+		// directives aren't supported."
+		{"a WSDL schema that includes a file", "soap", "specification.wsdl", strings.Replace(string(wsdl), `elementFormDefault="qualified">`,
+			`elementFormDefault="qualified"><xsd:include schemaLocation="more.xsd"/>`, 1), "",
+			`specification.wsdl:9:87: XML schema in the WSDL's types: schemaLocation "more.xsd" is not among the schemas given (tollgate never fetches a schema)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
