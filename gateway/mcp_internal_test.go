@@ -21,6 +21,34 @@ func fuzzTool(t testing.TB, tpl, method string) *mcpTool {
 	return tool
 }
 
+// TestMCPToolQueryTemplate: a tool over an operation whose template has a
+// query part sends what the template asks for: each parameter under its
+// query name, and the literal values, so the request matches that
+// operation again.
+func TestMCPToolQueryTemplate(t *testing.T) {
+	tool := fuzzTool(t, "/jobs?op=byOwner&owner={who}", "GET")
+	r, err := tool.request(json.RawMessage(`{"who": "ann"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.query.Encode(); got != "op=byOwner&owner=ann" {
+		t.Errorf("query %q", got)
+	}
+	if op, params := (&opRouter{}).match("GET", "/jobs", r.query.Encode()); op != nil || params != nil {
+		t.Fatal("an empty router matched")
+	}
+	rt := &opRouter{}
+	if err := rt.add(tool.op); err != nil {
+		t.Fatal(err)
+	}
+	if op, params := rt.match("GET", r.path, r.query.Encode()); op != tool.op || params["who"] != "ann" {
+		t.Errorf("the tool's request matched %v %v", op, params)
+	}
+	if _, err := tool.request(json.RawMessage(`{}`)); err == nil || !strings.Contains(err.Error(), `"who" is required`) {
+		t.Errorf("without the argument: %v", err)
+	}
+}
+
 // FuzzMCPToolRequest: whatever the arguments, a tool's request stays one
 // request of its operation: its path has the template's segments (no
 // value adds one, climbs or escapes), its header values are valid.

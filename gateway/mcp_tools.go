@@ -50,6 +50,7 @@ type mcpParam struct {
 	name     string
 	in       string // path (template), query, header
 	required bool
+	wire     string // the query name, where the template names it otherwise ("name={n}")
 }
 
 // mcpMaxDepth bounds the nesting of JSON the MCP handling reads (request
@@ -110,13 +111,16 @@ func (t *mcpTool) build() {
 	if w := t.op.tpl.wild; w != "" {
 		add(w, "path", true, paramSchema(specParams["path\x00"+w], "the rest of the path"))
 	}
-	if _, q, ok := strings.Cut(t.op.tpl.raw, "?"); ok {
-		for _, part := range strings.Split(q, "&") {
-			_, v, _ := strings.Cut(part, "=")
-			if strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}") {
-				name := v[1 : len(v)-1]
-				add(name, "query", true, paramSchema(specParams["query\x00"+name], "query parameter"))
-			}
+	// The template's query parameters (operations.go): the argument is
+	// named after the parameter, sent under the query name.
+	for _, q := range t.op.tpl.query {
+		if q.param == "" {
+			continue // a literal value: request sends it
+		}
+		n := len(t.params)
+		add(q.param, "query", true, paramSchema(specParams["query\x00"+q.name], "query parameter"))
+		if len(t.params) > n && q.name != q.param {
+			t.params[n].wire = q.name
 		}
 	}
 	for _, p := range order {
@@ -360,6 +364,10 @@ func (t *mcpTool) request(args json.RawMessage) (*mcpRequest, error) {
 			}
 			continue
 		}
+		key := p.name
+		if p.wire != "" {
+			key = p.wire
+		}
 		var list []json.RawMessage
 		if p.in == "query" && json.Unmarshal(raw, &list) == nil {
 			for _, item := range list {
@@ -367,7 +375,7 @@ func (t *mcpTool) request(args json.RawMessage) (*mcpRequest, error) {
 				if err != nil {
 					return nil, err
 				}
-				r.query.Add(p.name, s)
+				r.query.Add(key, s)
 			}
 			continue
 		}
@@ -379,12 +387,19 @@ func (t *mcpTool) request(args json.RawMessage) (*mcpRequest, error) {
 		case "path":
 			pathVals[p.name] = s
 		case "query":
-			r.query.Add(p.name, s)
+			r.query.Add(key, s)
 		case "header":
 			if !httpguts.ValidHeaderFieldValue(s) {
 				return nil, fmt.Errorf("%w: argument %q is not a valid header value", errArgs, p.name)
 			}
 			r.header.Add(p.name, s)
+		}
+	}
+	// The template's literal query values ("/jobs?op=running"): without
+	// them the request would be another operation's.
+	for _, q := range t.op.tpl.query {
+		if q.param == "" {
+			r.query.Set(q.name, q.lit)
 		}
 	}
 	// The path, each value escaped as one segment (a {*rest} value as

@@ -25,7 +25,8 @@ import (
 // the URL is built.
 //
 // copy-unmatched-params (default true, expressions allowed) keeps the
-// original query parameters that are neither matched nor named in the
+// original query parameters that are neither matched (by a placeholder, or
+// by the query part of the operation's URL template) nor named in the
 // template; false drops them.
 //
 // template may be an expression (@(…)): its result is used as it is, with
@@ -197,8 +198,15 @@ func (r *rewriteURI) Run(_ context.Context, s *engine.State) error {
 		}
 	}
 	if copyRest {
+		// The query parameters of the operation's URL template are
+		// matched too: APIM's page, for a request /get?a=b&c=d to the
+		// operation /get?a={b}, rewrites "/put" to /put?c=d.
+		var opQuery string
+		if op := s.Context().Operation; op != nil {
+			_, opQuery, _ = strings.Cut(op.UrlTemplate, "?")
+		}
 		for k, vs := range req.Url.Query {
-			if matched[k] {
+			if matched[k] || opQuery != "" && templateNamesQuery(opQuery, k) {
 				continue
 			}
 			if _, named := newQuery[k]; named || t.names(k) {
@@ -214,6 +222,25 @@ func (r *rewriteURI) Run(_ context.Context, s *engine.State) error {
 	req.Url.SetQuery(newQuery)
 	s.Tracef("-> %s%s", newPath, req.Url.QueryString)
 	return nil
+}
+
+// templateNamesQuery says whether the query part of a URL template
+// ("a={b}&v=2") names the query parameter name.
+func templateNamesQuery(q, name string) bool {
+	for q != "" {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		k, _, _ := strings.Cut(pair, "=")
+		if k == name {
+			return true
+		}
+		if strings.ContainsAny(k, "%+") {
+			if u, err := url.QueryUnescape(k); err == nil && u == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // expand fills the placeholders of parts with lookup; missing is the first

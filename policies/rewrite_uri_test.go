@@ -21,6 +21,36 @@ func httpRequest(method, rawURL string, hdr ...string) *engine.State {
 	return s
 }
 
+// TestRewriteURIOperationQuery: the rewrite-uri page's examples 2 and 3 as
+// written: "Assuming incoming request is /get?a=b&c=d and operation
+// template is set to /get?a={b}", template="/put" gives /put?c=d, and with
+// copy-unmatched-params="false", /put.
+func TestRewriteURIOperationQuery(t *testing.T) {
+	for _, tc := range []struct{ policy, op, wantQuery string }{
+		{`<rewrite-uri template="/put" />`, "/get?a={b}", "?c=d"},
+		{`<rewrite-uri template="/put" copy-unmatched-params="false" />`, "/get?a={b}", ""},
+		{`<rewrite-uri template="/put" />`, "/get", "?a=b&c=d"},             // a parameter the template does not name is copied
+		{`<rewrite-uri template="/put" />`, "/get?%61={b}", "?c=d"},         // the name as the template escapes it
+		{`<rewrite-uri template="/put?a={b}" />`, "/get?a={b}", "?a=b&c=d"}, // a placeholder takes the matched parameter
+	} {
+		t.Run(tc.policy+" "+tc.op, func(t *testing.T) {
+			plan := compile(t, testDeps(), tc.policy)
+			s := httpRequest("GET", "http://gw/orders/get?a=b&c=d")
+			defer s.Release()
+			s.Context().Operation = &engine.Operation{Id: "get", Method: "GET", UrlTemplate: tc.op}
+			if tc.op == "/get?a={b}" || tc.op == "/get?%61={b}" {
+				s.Context().Request.MatchedParameters = map[string]string{"b": "b"}
+			}
+			if runInbound(plan, s) {
+				t.Fatalf("%+v", s.LastError())
+			}
+			if u := s.Context().Request.Url; u.Path != "/orders/put" || u.QueryString != tc.wantQuery {
+				t.Errorf("url = %q %q, want /orders/put %q", u.Path, u.QueryString, tc.wantQuery)
+			}
+		})
+	}
+}
+
 func TestRewriteURI(t *testing.T) {
 	for _, tc := range []struct {
 		name, policy, url   string
