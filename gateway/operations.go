@@ -51,6 +51,8 @@ type urlTemplate struct {
 	// qkey is the query part in a canonical form (sorted), to tell two
 	// templates apart: "q={}&v=2".
 	qkey string
+	// qparams counts the {parameters} of the query part.
+	qparams int
 }
 
 // tplSeg is one path segment: a literal, or a parameter with an optional
@@ -158,6 +160,7 @@ func parseTemplate(raw string) (urlTemplate, error) {
 			if err := param(tq.param); err != nil {
 				return t, err
 			}
+			t.qparams++
 			keys = append(keys, name+"={}")
 		case strings.ContainsAny(v, "{}"):
 			return t, fmt.Errorf("URL template %q: query part %q must be name={parameter} or name=value", raw, pair)
@@ -333,12 +336,12 @@ func (r *opRouter) match(method, rel, query string) (*Operation, map[string]stri
 	if op == nil {
 		return nil, nil
 	}
-	if len(m.vals) == 0 && len(op.tpl.query) == 0 {
+	if len(m.vals) == 0 && op.tpl.qparams == 0 {
 		return op, nil
 	}
 	// The values are in template order: the operation's own template
 	// names them (two templates may name one position differently).
-	params := make(map[string]string, len(m.vals)+len(op.tpl.query))
+	params := make(map[string]string, len(m.vals)+op.tpl.qparams)
 	i := 0
 	for _, s := range op.tpl.segs {
 		if s.param != "" && i < len(m.vals) {
@@ -353,9 +356,6 @@ func (r *opRouter) match(method, rel, query string) (*Operation, map[string]stri
 		if q.param != "" {
 			params[q.param], _ = tplQueryValue(query, q.name)
 		}
-	}
-	if len(params) == 0 {
-		return op, nil
 	}
 	return op, params
 }

@@ -285,3 +285,27 @@ func wildCount(t urlTemplate) int {
 	}
 	return 0
 }
+
+// BenchmarkOperationMatchQuery: a path where operations differ by their
+// query part (the query is read only there).
+func BenchmarkOperationMatchQuery(b *testing.B) {
+	r := newTestRouter(b,
+		[3]string{"list", "GET", "/jobs"},
+		[3]string{"running", "GET", "/jobs?op=running"},
+		[3]string{"by-owner", "GET", "/jobs?op=byOwner&owner={owner}"},
+		[3]string{"search", "GET", "/search?q={q}"},
+	)
+	for _, c := range []struct{ name, path, query string }{
+		{"literal-query", "/jobs", "x=1&op=running"},
+		{"param-query", "/jobs", "op=byOwner&owner=ann"},
+		{"no-query", "/jobs", ""},
+		{"one-param", "/search", "q=go"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r.match("GET", c.path, c.query)
+			}
+		})
+	}
+}
