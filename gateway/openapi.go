@@ -168,7 +168,11 @@ func parseSpec(file string, data []byte, opt specOptions, errs *engine.ErrorList
 				op := specOp{method: m, template: tpl.Value, pos: at(item.Content[j])}
 				op.spec = opSpec(loaded, tpl.Value, m)
 				if !opt.queryAsQuery {
-					op.template = withRequiredQuery(tpl.Value, op.spec)
+					var bad string
+					if op.template, bad = withRequiredQuery(tpl.Value, op.spec); bad != "" {
+						errs.Add(op.pos, "", "required query parameter %q cannot be a parameter of the URL template (a name with none of ' {}*&=?#/' can): rename it, or give the API translateRequiredQueryParameters \"query\"", bad)
+						continue
+					}
 				}
 				// APIM's import: the operation's name (its resource name,
 				// context.Operation.Id) is the operationId normalized, or
@@ -241,9 +245,9 @@ func truncateRunes(s string, n int) string {
 // import does by default: "/search" with a required q is
 // "/search?q={q}". A name the template's query part already has (an
 // x-ms-paths key's) is not added again.
-func withRequiredQuery(tpl string, sp *engine.OperationSpec) string {
+func withRequiredQuery(tpl string, sp *engine.OperationSpec) (string, string) {
 	if sp == nil {
-		return tpl
+		return tpl, ""
 	}
 	_, q, _ := strings.Cut(tpl, "?")
 	have := map[string]bool{}
@@ -263,20 +267,28 @@ func withRequiredQuery(tpl string, sp *engine.OperationSpec) string {
 				continue
 			}
 			seen[name] = true
-			if p.Value.Required && !have[name] {
-				add = append(add, name+"={"+name+"}")
+			if p.Value.Required && !have[queryNameEscaper.Replace(name)] {
+				if name == "" || strings.ContainsAny(name, " {}*&=?#/") {
+					return tpl, name
+				}
+				add = append(add, queryNameEscaper.Replace(name)+"={"+name+"}")
 			}
 		}
 	}
 	if len(add) == 0 {
-		return tpl
+		return tpl, ""
 	}
 	sep := "?"
 	if strings.Contains(tpl, "?") {
 		sep = "&"
 	}
-	return tpl + sep + strings.Join(add, "&")
+	return tpl + sep + strings.Join(add, "&"), ""
 }
+
+// queryNameEscaper escapes what a template's query name cannot hold as it
+// is (the others, ' {}*&=?#/', cannot be template parameters at all), so
+// "$filter" stays "$filter".
+var queryNameEscaper = strings.NewReplacer("%", "%25", "+", "%2B")
 
 // mergeXMSPaths adds the entries of the document's x-ms-paths to its
 // paths, and returns what puts the tree back (nil: nothing was added).

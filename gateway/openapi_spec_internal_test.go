@@ -202,6 +202,36 @@ func TestSpecImportRules(t *testing.T) {
 			},
 		},
 		{
+			// An OData-style name is a template parameter as it is; what a
+			// query name escapes ('%', '+') is escaped in the template.
+			name: "required query parameter with an OData name", file: "specification.yaml",
+			src: head3 + `paths:
+  /a:
+    get:
+      parameters:
+        - {name: $filter, in: query, required: true, schema: {type: string}}
+        - {name: a+b, in: query, required: true, schema: {type: string}}
+      responses: {"200": {description: ok}}
+`,
+			check: func(t *testing.T, ops []specOp) {
+				if ops[0].template != "/a?$filter={$filter}&a%2Bb={a+b}" {
+					t.Fatalf("template %q", ops[0].template)
+				}
+				tpl, err := parseTemplate(ops[0].template)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := &opRouter{}
+				op := &Operation{Info: &engine.Operation{Id: "x", Method: "GET"}, tpl: tpl}
+				if err := r.add(op); err != nil {
+					t.Fatal(err)
+				}
+				if got, params := r.match("GET", "/a", "$filter=name%20eq%20'x'&a%2Bb=1"); got != op || params["$filter"] != "name eq 'x'" || params["a+b"] != "1" {
+					t.Errorf("matched %v %v", got, params)
+				}
+			},
+		},
+		{
 			// Formdata parameters of Swagger 2.0 (not supported by APIM's
 			// import) are a form request body here: validate-content can
 			// check it.
