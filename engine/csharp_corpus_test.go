@@ -3,6 +3,7 @@ package engine
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // C# that real APIM policies use (public repositories' policies, checked
@@ -333,6 +334,63 @@ func TestCSharpCorpus4(t *testing.T) {
 		{`@{ var l = new List<int>(); l.AddRange(); return l.Count; }`, "no overload for method 'AddRange' takes 0 arguments"},
 		// a byte[] is an IEnumerable<byte>, not an IEnumerable<int> (CS1503)
 		{`@{ var l = new List<int>(); l.AddRange(new byte[] { 1 }); return l.Count; }`, "cannot convert from 'byte[]' to 'IEnumerable<int>'"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+}
+
+// TestCSharpCorpus5 holds what the fifth survey of real policies needed
+// (/tmp/corpus5): martin2176/apiops' policytiming fragment times policies with
+// `(end - start).Seconds * 1000 + .Milliseconds`, the components of a TimeSpan.
+func TestCSharpCorpus5(t *testing.T) {
+	start := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	timing := `@{
+            var exectime = context.Variables.GetValueOrDefault<DateTime>("endtime") - context.Variables.GetValueOrDefault<DateTime>("starttime");
+            var exectimeinms = (exectime.Seconds * 1000 +  exectime.Milliseconds).ToString();
+            return (string)(context.Variables.GetValueOrDefault<String>("Policy-Execution-Time") + ',' + context.Variables.GetValueOrDefault<String>("policyname") + ": " + exectimeinms.ToString() + "ms");
+            }`
+	for _, tc := range []struct {
+		src  string
+		set  func(*State)
+		want string
+	}{
+		{timing, func(s *State) {
+			s.Variables()["starttime"] = start
+			s.Variables()["endtime"] = start.Add(2*time.Second + 345*time.Millisecond + 999*time.Microsecond)
+			s.Variables()["policyname"] = "calloutpolicy1"
+		}, ",calloutpolicy1: 2345ms"},
+		// Seconds is the component, not the total: 61.5 s is 1 s and 500 ms past the minute
+		{timing, func(s *State) {
+			s.Variables()["starttime"] = start
+			s.Variables()["endtime"] = start.Add(61500 * time.Millisecond)
+			s.Variables()["policyname"] = "p"
+			s.Variables()["Policy-Execution-Time"] = "a: 1ms"
+		}, "a: 1ms,p: 1500ms"},
+		// each component of d.hh:mm:ss.fff, as .NET gives them
+		{`@{ var t = new TimeSpan(3, 4, 5, 6) + TimeSpan.FromMilliseconds(789); return $"{t.Days} {t.Hours} {t.Minutes} {t.Seconds} {t.Milliseconds}"; }`, nil, "3 4 5 6 789"},
+		// a negative span's components are truncated toward zero, each negative
+		{`@{ var t = TimeSpan.FromSeconds(-90.25); return $"{t.Days} {t.Hours} {t.Minutes} {t.Seconds} {t.Milliseconds}"; }`, nil, "0 0 -1 -30 -250"},
+		{`@(TimeSpan.FromHours(49).Hours)`, nil, "1"},
+		{`@(TimeSpan.FromHours(49).Days)`, nil, "2"},
+		{`@(TimeSpan.FromTicks(9999).Milliseconds)`, nil, "0"}, // 0.9999 ms
+		{`@(TimeSpan.Zero.Seconds)`, nil, "0"},
+	} {
+		v, err, ex := csRun(t, tc.src, tc.set)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if got := show(v); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q\n(%s)", tc.src, got, tc.want, ex)
+		}
+	}
+	// The components are ints: one is no string, and a TimeSpan has no Second.
+	for _, tc := range []struct{ src, want string }{
+		{`@{ string s = TimeSpan.Zero.Seconds; return s; }`, "cannot implicitly convert type 'int' to 'string'"},
+		{`@(TimeSpan.Zero.Second)`, "'TimeSpan' does not contain a definition for 'Second'"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

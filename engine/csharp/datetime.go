@@ -229,6 +229,24 @@ func registerDateTimeMore() {
 	}, nil)
 
 	prop(KTimeSpan, "Ticks", L, func(a []any) (any, error) { return int(a[0].(time.Duration) / 100), nil }, nil)
+	// The components, as .NET's TimeSpan computes them from its ticks:
+	// Days = ticks / TicksPerDay, Hours = ticks / TicksPerHour % 24, and so
+	// on, each truncated toward zero, so a negative span has negative (or
+	// zero) components: (-90 s).Minutes is -1 and .Seconds -30.
+	for _, c := range []struct {
+		n    string
+		unit time.Duration
+		mod  int64
+	}{{"Days", 24 * time.Hour, 0}, {"Hours", time.Hour, 24}, {"Minutes", time.Minute, 60}, {"Seconds", time.Second, 60}, {"Milliseconds", time.Millisecond, 1000}} {
+		c := c
+		prop(KTimeSpan, c.n, I, func(a []any) (any, error) {
+			v := int64(a[0].(time.Duration) / c.unit)
+			if c.mod != 0 {
+				v %= c.mod
+			}
+			return int(v), nil
+		}, nil)
+	}
 	static("TimeSpan", "FromTicks", ts(L), TS, func(a []any) (any, error) {
 		n := int64(toInt(a[0]))
 		if n > math.MaxInt64/100 || n < math.MinInt64/100 {
