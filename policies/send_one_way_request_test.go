@@ -115,3 +115,57 @@ func TestSendOneWayRequestLoadErrors(t *testing.T) {
 		}
 	}
 }
+
+// A callout's <set-body template="none"> (what APIM's form-based editor
+// writes, found in an APIOps extract: rocardorm/apiazurelab's operation
+// policies) is the plain body; template="liquid" there is refused at load.
+func TestCalloutSetBodyTemplateNone(t *testing.T) {
+	got := make(chan string, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r.Method + " " + string(b)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	card := `<set-body template="none">@{
+      return new JObject(
+        new JProperty("type","MessageCard"),
+        new JProperty("sections",
+          new JArray (
+            new JObject (
+              new JProperty("text", "Hello!")
+            )
+          )
+        )
+      ).ToString(Newtonsoft.Json.Formatting.None);
+      }</set-body>`
+	for _, tc := range []struct{ name, policy, want string }{
+		{"one-way", `<send-one-way-request mode="new"><set-url>` + srv.URL + `</set-url><set-method>POST</set-method>` + card + `</send-one-way-request>`,
+			`POST {"type":"MessageCard","sections":[{"text":"Hello!"}]}`},
+		{"send-request", `<send-request mode="new" response-variable-name="r"><set-url>` + srv.URL + `</set-url><set-method>PUT</set-method><set-body template="none">plain text</set-body></send-request>`,
+			`PUT plain text`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := compile(t, testDeps(), tc.policy)
+			s := request("http://gw/bin/get")
+			defer s.Release()
+			if runInbound(plan, s) {
+				t.Fatalf("inbound ended the pipeline: %+v", s.Context().LastError)
+			}
+			if b := <-got; b != tc.want {
+				t.Fatalf("the callout got %q, want %q", b, tc.want)
+			}
+		})
+	}
+	for _, c := range []struct{ src, want string }{
+		{`<send-request response-variable-name="r"><set-url>http://x</set-url><set-body template="liquid">{{body}}</set-body></send-request>`, `template="liquid" is not supported in the <set-body> of <send-request>`},
+		{`<send-one-way-request><set-url>http://x</set-url><set-body template="liquid">x</set-body></send-one-way-request>`, `template="liquid" is not supported in the <set-body> of <send-one-way-request>`},
+		{`<send-request response-variable-name="r"><set-url>http://x</set-url><set-body template="None">x</set-body></send-request>`, `template`},
+		{`<send-request response-variable-name="r"><set-url>http://x</set-url><set-body templat="none">x</set-body></send-request>`, `has no attribute "templat"`},
+	} {
+		_, errs := compileErrs(testDeps(), c.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), c.want) {
+			t.Errorf("%s:\n got %v\nwant %q", c.src, errs, c.want)
+		}
+	}
+}

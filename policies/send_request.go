@@ -83,6 +83,12 @@ func (sr *sendRequest) parseChildren(p *engine.Parser) {
 			sh.name, sh.action, sh.values = parseNameActionValues(c, "header")
 			sr.headers = append(sr.headers, sh)
 		case "set-body":
+			// template="none" is what APIM's form-based editor writes (the
+			// default: the text, or the expression's value, is the body).
+			// A Liquid template in a callout is not rendered here.
+			if c.LitStr("template", "none", "none", "liquid") == "liquid" {
+				c.ErrorAt(c.Node().Attr("template").ValuePos, "template=\"liquid\" is not supported in the <set-body> of <%s>: tollgate renders Liquid only in a <set-body> policy; build the callout's body with an expression", p.Node().Name)
+			}
 			b := c.TextStr()
 			sr.body = &b
 		case "authentication-certificate":
