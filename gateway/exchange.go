@@ -588,8 +588,27 @@ func writeResponse(w http.ResponseWriter, r *engine.Response) {
 	if status < 100 || status > 999 {
 		status = http.StatusInternalServerError
 	}
-	w.WriteHeader(status)
+	writeHeaderReason(w, status, r.StatusReason)
 	_, _ = w.Write(body)
+}
+
+// reasonWriter is a ResponseWriter that sends a status line's reason phrase
+// (gateway/h1's; net/http's and HTTP/2 have none to send).
+type reasonWriter interface {
+	WriteHeaderReason(code int, reason string)
+}
+
+// writeHeaderReason sends the status with a policy's reason phrase
+// (set-status reason) where the connection has a status line to put it in;
+// the standard text costs nothing more than WriteHeader.
+func writeHeaderReason(w http.ResponseWriter, code int, reason string) {
+	if reason != "" && reason != http.StatusText(code) {
+		if rw, ok := w.(reasonWriter); ok { // the gateway's recorders pass it on
+			rw.WriteHeaderReason(code, reason)
+			return
+		}
+	}
+	w.WriteHeader(code)
 }
 
 func writeJSONError(w http.ResponseWriter, status int, msg string) {

@@ -598,6 +598,14 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// WriteHeaderReason records the status and passes the reason phrase on.
+func (r *statusRecorder) WriteHeaderReason(code int, reason string) {
+	if r.status == 0 {
+		r.status = code
+	}
+	writeHeaderReason(r.ResponseWriter, code, reason)
+}
+
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK

@@ -382,6 +382,14 @@ func (w *spanWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// WriteHeaderReason records the status and passes the reason phrase on.
+func (w *spanWriter) WriteHeaderReason(code int, reason string) {
+	if w.status == 0 {
+		w.status = code
+	}
+	writeHeaderReason(w.ResponseWriter, code, reason)
+}
+
 func (w *spanWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK

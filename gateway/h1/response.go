@@ -96,6 +96,48 @@ func (w *response) WriteHeader(code int) {
 	}
 }
 
+// WriteHeaderReason is WriteHeader with the status line's reason phrase: a
+// policy's set-status reason ("403 Certificate must be included in the
+// request"). An empty reason, or one without a visible character, is the
+// standard text; characters a reason phrase cannot hold (controls, CR, LF)
+// become spaces, so a reason cannot split the head.
+func (w *response) WriteHeaderReason(code int, reason string) {
+	if !w.wrote && !w.hijacked && code >= 200 && code <= 999 {
+		w.c.reason = reasonPhrase(reason)
+	}
+	w.WriteHeader(code)
+}
+
+// reasonPhrase keeps what RFC 9112's reason-phrase allows (HTAB, SP, VCHAR,
+// obs-text), other bytes as spaces, and nothing when no visible character
+// is left.
+func reasonPhrase(s string) string {
+	visible, clean := false, true
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		switch {
+		case b == '\t' || b == ' ':
+		case b < 0x20 || b == 0x7f:
+			clean = false
+		default:
+			visible = true
+		}
+	}
+	if !visible {
+		return ""
+	}
+	if clean {
+		return s
+	}
+	out := []byte(s)
+	for i, b := range out {
+		if b != '\t' && (b < 0x20 || b == 0x7f) {
+			out[i] = ' '
+		}
+	}
+	return string(out)
+}
+
 // writeInformational sends a 1xx (103 Early Hints, say) with the headers
 // set so far, as net/http does.
 func (w *response) writeInformational(code int) {
@@ -206,7 +248,11 @@ func (w *response) sendHead(final bool) error {
 		w.closeConn = true
 	}
 	bw := c.bw
-	writeStatusLine(bw, http11, w.status)
+	if c.reason != "" {
+		writeStatusLineReason(bw, http11, w.status, c.reason)
+	} else {
+		writeStatusLine(bw, http11, w.status)
+	}
 	// Date and Connection are seen in the pass that writes the fields,
 	// where each was a map lookup of its own (the Connection's "close"
 	// only decides what is written after the fields).
@@ -378,6 +424,20 @@ func writeStatusLine(bw *bufio.Writer, http11 bool, code int) {
 		text = "status code " + strconv.Itoa(code)
 	}
 	bw.WriteString(text)
+	bw.WriteString("\r\n")
+}
+
+// writeStatusLineReason writes "HTTP/1.x CODE reason\r\n" with a reason
+// reasonPhrase has cleaned.
+func writeStatusLineReason(bw *bufio.Writer, http11 bool, code int, reason string) {
+	if http11 {
+		bw.WriteString("HTTP/1.1 ")
+	} else {
+		bw.WriteString("HTTP/1.0 ")
+	}
+	bw.WriteString(strconv.Itoa(code))
+	bw.WriteByte(' ')
+	bw.WriteString(reason)
 	bw.WriteString("\r\n")
 }
 

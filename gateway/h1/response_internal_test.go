@@ -103,3 +103,33 @@ func TestHTTPDate(t *testing.T) {
 		t.Fatalf("next Date %v (%v), want after %v", next, err, got)
 	}
 }
+
+// reasonPhrase keeps a reason phrase's allowed bytes (HTAB, SP, VCHAR,
+// obs-text), makes controls spaces, and drops one with nothing visible; a
+// clean one is not copied.
+func TestReasonPhrase(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"Certificate must be included in the request", "Certificate must be included in the request"},
+		{"", ""},
+		{"   \t", ""},
+		{"bad\r\nSet-Cookie: x", "bad  Set-Cookie: x"},
+		{"nul\x00del\x7f", "nul del "},
+		{"déjà vu", "déjà vu"},
+		{"\r\n", ""},
+	} {
+		if got := reasonPhrase(tc.in); got != tc.want {
+			t.Errorf("reasonPhrase(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = reasonPhrase("Too Many Tokens") }); n != 0 {
+		t.Errorf("%v allocations for a clean reason", n)
+	}
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
+	writeStatusLineReason(bw, true, 403, "Certificate must be included in the request")
+	writeStatusLineReason(bw, false, 599, "x")
+	bw.Flush()
+	if want := "HTTP/1.1 403 Certificate must be included in the request\r\nHTTP/1.0 599 x\r\n"; buf.String() != want {
+		t.Errorf("%q, want %q", buf.String(), want)
+	}
+}

@@ -517,18 +517,22 @@ const (
 
 // conn is one accepted connection.
 type conn struct {
-	srv       *Server
-	rwc       net.Conn
-	io        net.Conn // rwc's reads and writes (rawio), or the TLS connection
-	br        *bufio.Reader
-	bw        *bufio.Writer
-	remote    string
-	tls       *tls.ConnectionState
-	head      []byte // a head larger than pend: the buffer it was read into, kept for the next
-	pend      []byte
-	pendp     *[]byte // pend's pool entry
-	state     atomic.Int32
-	wmu       sync.Mutex // sent100 and the response's headSent, across a body-reading goroutine
+	srv    *Server
+	rwc    net.Conn
+	io     net.Conn // rwc's reads and writes (rawio), or the TLS connection
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	remote string
+	tls    *tls.ConnectionState
+	head   []byte // a head larger than pend: the buffer it was read into, kept for the next
+	pend   []byte
+	pendp  *[]byte // pend's pool entry
+	state  atomic.Int32
+	wmu    sync.Mutex // sent100 and the response's headSent, across a body-reading goroutine
+	// reason is the current response's reason phrase when it is not the
+	// standard text (response.WriteHeaderReason): kept here, not in the
+	// response, which fills its exchange's size class (TestExchangeSize).
+	reason    string
 	sent100   bool
 	hijacked  bool
 	rawHijack bool    // HijackRaw: the buffers are still the server's
@@ -837,7 +841,7 @@ func (c *conn) serveOne() bool {
 	} else {
 		r.Body = http.NoBody
 	}
-	c.sent100 = false
+	c.sent100, c.reason = false, ""
 	w := &x.w
 	*w = response{c: c, req: r, method: r.Method, pending: c.pend[:0]} // header: made by Header, or a proxy's adopted (AdoptHeader)
 	s.Handler.ServeHTTP(w, r)

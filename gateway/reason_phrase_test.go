@@ -1,0 +1,72 @@
+package gateway_test
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A policy's set-status reason is the status line's reason phrase, as APIM
+// sends it: real policies answer "403 Certificate must be included in the
+// request" with no body at all (corpus5's 017). Characters a reason phrase
+// cannot hold become spaces, so an expression cannot split the head.
+func TestSetStatusReasonPhrase(t *testing.T) {
+	dir := t.TempDir()
+	rr := func(code, reason string) string {
+		return `<policies><inbound><return-response><set-status code="` + code + `" reason="` + reason + `"/><set-body>b</set-body></return-response></inbound><backend/><outbound/><on-error/></policies>`
+	}
+	writeAPI(t, dir, "cert", `type="http" path="/cert" service-url="http://127.0.0.1:1"`, rr("403", "Certificate must be included in the request"))
+	writeAPI(t, dir, "std", `type="http" path="/std" service-url="http://127.0.0.1:1"`, rr("403", "Forbidden"))
+	writeAPI(t, dir, "none", `type="http" path="/none" service-url="http://127.0.0.1:1"`, `<policies><inbound><return-response><set-status code="418"/></return-response></inbound><backend/><outbound/><on-error/></policies>`)
+	writeAPI(t, dir, "blank", `type="http" path="/blank" service-url="http://127.0.0.1:1"`, rr("200", "@(&quot;  &quot;)"))
+	writeAPI(t, dir, "split", `type="http" path="/split" service-url="http://127.0.0.1:1"`, rr("400", `@(&quot;bad\r\nX-Evil: 1&quot;)`))
+	writeAPI(t, dir, "utf8", `type="http" path="/utf8" service-url="http://127.0.0.1:1"`, rr("409", "Conflit déjà"))
+	writeAPI(t, dir, "onerror", `type="http" path="/onerror" service-url="http://127.0.0.1:1"`,
+		`<policies><inbound><set-variable name="x" value="@(((string)null).Length)"/></inbound><backend/><outbound/>`+
+			`<on-error><return-response><set-status code="500" reason="@(context.LastError.Source + &quot; failed&quot;)"/></return-response></on-error></policies>`)
+	g := startGateway(t, dir)
+	addr := strings.TrimPrefix(g.url, "http://")
+	for _, tc := range []struct{ path, status string }{
+		{"/cert", "403 Certificate must be included in the request"},
+		{"/std", "403 Forbidden"},
+		{"/none", "418 I'm a teapot"},
+		{"/blank", "200 OK"},
+		{"/split", "400 bad  X-Evil: 1"},
+		{"/utf8", "409 Conflit déjà"},
+		{"/onerror", "500 set-variable failed"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			// one connection, two requests: the reason is the response's own
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(testTimeout))
+			br := bufio.NewReader(c)
+			for _, path := range []string{tc.path, "/std"} {
+				if _, err := c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+					t.Fatal(err)
+				}
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = resp.Body.Close()
+				want := tc.status
+				if path == "/std" {
+					want = "403 Forbidden"
+				}
+				if resp.Status != want {
+					t.Errorf("GET %s: status line %q, want %q", path, resp.Status, want)
+				}
+				if resp.Header.Get("X-Evil") != "" {
+					t.Errorf("GET %s: the reason split the head: X-Evil %q", path, resp.Header.Get("X-Evil"))
+				}
+			}
+		})
+	}
+}
