@@ -377,6 +377,15 @@ func TestCSharpCorpus5(t *testing.T) {
 		{`@(TimeSpan.FromHours(49).Days)`, nil, "2"},
 		{`@(TimeSpan.FromTicks(9999).Milliseconds)`, nil, "0"}, // 0.9999 ms
 		{`@(TimeSpan.Zero.Seconds)`, nil, "0"},
+		// context.RequestId is a Guid of each request's own, as APIM's: the
+		// gateway's ids (8 hex digits, '-', a base-36 number) show in it;
+		// nathanre/Azure-APIM-PII-Check sends it as the correlation id
+		{`@(context.RequestId.ToString())`, func(s *State) { s.SetRequestID("d734547f-1z") }, "d734547f-0000-0000-0000-000000000047"},
+		{`@(context.RequestId.ToString("N"))`, func(s *State) { s.SetRequestID("d734547f-1") }, "d734547f000000000000000000000001"},
+		{`@(context.RequestId.ToString())`, func(s *State) { s.SetRequestID("5b8a0e6c-7d7b-4d7e-9a8a-0a6e2c1d3f4e") }, "5b8a0e6c-7d7b-4d7e-9a8a-0a6e2c1d3f4e"},
+		{`@(context.RequestId == Guid.Empty)`, func(s *State) { s.SetRequestID("req-1") }, "false"},
+		{`@(context.RequestId == Guid.Empty)`, func(s *State) { s.SetRequestID("") }, "true"},
+		{`@(new JObject(new JProperty("RequestId", context.RequestId)).ToString(Newtonsoft.Json.Formatting.None))`, func(s *State) { s.SetRequestID("0badcafe-a") }, `{"RequestId":"0badcafe-0000-0000-0000-00000000000a"}`},
 	} {
 		v, err, ex := csRun(t, tc.src, tc.set)
 		if err != nil {

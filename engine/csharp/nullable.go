@@ -1,7 +1,10 @@
 package csharp
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -84,11 +87,10 @@ func registerNullable() {
 	}})
 	guidView = reg(&builtin{key: "model.guid", run: func(a []any) (any, error) {
 		s, _ := a[0].(string)
-		u, err := uuid.Parse(s)
-		if err != nil {
-			return Guid{}, nil // not a GUID (a request id tollgate did not make): Guid.Empty
+		if u, err := uuid.Parse(s); err == nil {
+			return Guid(u), nil
 		}
-		return Guid(u), nil
+		return requestGUID(s), nil
 	}})
 	zeroNull = reg(&builtin{key: "Nullable.zeroNull", run: func(a []any) (any, error) {
 		t, ok := a[0].(time.Time)
@@ -158,4 +160,28 @@ func (b *binder) nullableCall(n *Call, m *Member, xt *Type) (*Type, bool, error)
 		return nil, true, b.errf(m.NameOff, "no overload for method 'GetValueOrDefault' takes %d arguments", len(at))
 	}
 	return under, true, nil
+}
+
+// requestGUID is the Guid of a request id that is not GUID text, so that
+// context.RequestId is, as in APIM, a Guid of its own for every request.
+// The gateway's ids ("d734547f-1z": 8 hex digits of the process, '-', a
+// base-36 sequence number) map to one that shows both, the digits first and
+// the number last: d734547f-0000-0000-0000-000000000047. Any other text
+// (an id given by a test or a caller) maps to the name-based (SHA-1) UUID of
+// the text, and the empty id to Guid.Empty.
+func requestGUID(s string) Guid {
+	if s == "" {
+		return Guid{}
+	}
+	var g Guid
+	if len(s) > 9 && s[8] == '-' {
+		if p, err := hex.DecodeString(s[:8]); err == nil {
+			if n, err := strconv.ParseUint(s[9:], 36, 64); err == nil {
+				copy(g[:4], p)
+				binary.BigEndian.PutUint64(g[8:], n)
+				return g
+			}
+		}
+	}
+	return Guid(uuid.NewSHA1(uuid.NameSpaceOID, []byte(s)))
 }
