@@ -400,6 +400,10 @@ func TestCSharpCorpus5(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{`@{ string s = TimeSpan.Zero.Seconds; return s; }`, "cannot implicitly convert type 'int' to 'string'"},
 		{`@(TimeSpan.Zero.Second)`, "'TimeSpan' does not contain a definition for 'Second'"},
+		// ArneDeProft/techorama-demo logs new JProperty("RequestBody", context.Request.Body):
+		// Json.NET's JValue cannot hold the message body (ArgumentException at run time)
+		{`@(new JObject(new JProperty("RequestId", context.RequestId), new JProperty("RequestBody", context.Request.Body)).ToString())`, "Could not determine JSON object type for type Body."},
+		{`@(new JProperty("h", context.Request.Headers).ToString())`, "Could not determine JSON object type for type"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -1773,6 +1773,9 @@ func registerBuiltins() {
 	}, nil)
 	static("JProperty", "new", ts(S, O), O, func(a []any) (any, error) {
 		k, _ := a[0].(string)
+		if err := jsonContent(a[1]); err != nil {
+			return nil, err
+		}
 		return &JProperty{Name: k, Value: toJToken(a[1])}, nil
 	}, nil)
 	static("JObject", "new", ts(tObjects), tJObject, func(a []any) (any, error) {

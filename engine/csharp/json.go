@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -478,6 +479,28 @@ func jsonClock(t time.Time) string {
 	}
 	return s
 }
+
+// jsonContent is Json.NET's check of a JProperty's content (new
+// JProperty(name, object)): a value of the gateway's context (the message
+// body, a request, a response, a JWT, the headers...) is no JSON value, and
+// JValue's constructor throws ArgumentException for it. APIM's message names
+// its own class; this one names the Go type, as a user cannot act on either.
+func jsonContent(v any) error {
+	if v == nil {
+		return nil
+	}
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.PkgPath() == engineModelPkg {
+		return exc("ArgumentException", "Could not determine JSON object type for type %s.", t.Name())
+	}
+	return nil
+}
+
+// engineModelPkg is the package of the context's Go types (tollgate/engine).
+const engineModelPkg = "tollgate/engine"
 
 // toJToken converts a value for storing in a JObject/JArray (JToken.FromObject).
 func toJToken(v any) any {
