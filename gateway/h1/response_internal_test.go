@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -132,4 +133,27 @@ func TestReasonPhrase(t *testing.T) {
 	if want := "HTTP/1.1 403 Certificate must be included in the request\r\nHTTP/1.0 599 x\r\n"; buf.String() != want {
 		t.Errorf("%q, want %q", buf.String(), want)
 	}
+}
+
+// FuzzReasonPhrase: whatever a policy's reason holds, the status line gets
+// no control byte but HTAB (so no CR or LF to split the head), keeps the
+// reason's length, and is empty only when nothing visible was given.
+func FuzzReasonPhrase(f *testing.F) {
+	for _, s := range []string{"Certificate must be included in the request", "", " ", "a\r\nb", "\x00", "déjà", "\t\x7f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := reasonPhrase(s)
+		for i := 0; i < len(got); i++ {
+			if b := got[i]; b != '\t' && (b < 0x20 || b == 0x7f) {
+				t.Fatalf("reasonPhrase(%q) = %q holds byte %#x", s, got, b)
+			}
+		}
+		if got != "" && len(got) != len(s) {
+			t.Fatalf("reasonPhrase(%q) = %q: length changed", s, got)
+		}
+		if got == "" && strings.TrimLeft(s, " \t\x00\x01\x02\x03\x04\x05\x06\x07\x08\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") != "" {
+			t.Fatalf("reasonPhrase(%q) dropped a visible reason", s)
+		}
+	})
 }
