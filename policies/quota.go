@@ -14,12 +14,13 @@ import (
 //
 //	counter-key="@(context.Request.IpAddress)"
 //	increment-condition="@(context.Response.StatusCode >= 200 && context.Response.StatusCode < 400)"
-//	first-period-start="2024-01-01T00:00:00Z"/>
+//	increment-count="@((int)context.Variables[\"tokens\"])" first-period-start="2024-01-01T00:00:00Z"/>
 //
 // Fixed-window quotas. At least one of calls and bandwidth (in kilobytes,
 // 1 KB = 1024 bytes) is required; renewal-period is in seconds and 0 means
-// the quota never renews. Nothing but counter-key and increment-condition
-// takes expressions. Windows start at first-period-start + k*renewal-period
+// the quota never renews. Nothing but counter-key, increment-condition and
+// increment-count (quota-by-key's: the calls one request counts, default 1,
+// as APIM documents it) takes expressions. Windows start at first-period-start + k*renewal-period
 // (default 0001-01-01T00:00:00Z, so a daily quota renews at 00:00 UTC).
 //
 // <quota> counts per subscription as in APIM (per API for a request without
@@ -27,8 +28,9 @@ import (
 // or API name: stable across reloads). <quota-by-key> has one counter per key value across scopes and
 // APIs (store keys "qk:c:" and "qk:b:" + key).
 //
-// Calls are counted in inbound, or, with increment-condition, at the end of
-// outbound when the condition is true (inbound then only checks). Over the
+// Calls are counted in inbound, or, with increment-condition or an
+// expression increment-count, at the end of outbound when the condition is
+// true (inbound then only checks; what does not fit fills the quota up). Over the
 // calls quota the step fails with QuotaExceeded and a prepared 403 with
 // Retry-After and APIM's body "Out of call volume quota. Quota will be
 // replenished in HH:MM:SS.".
@@ -53,6 +55,7 @@ type quota struct {
 	period  time.Duration
 	start   time.Time
 	cond    *engine.Bool
+	count   engine.Int // quota-by-key's increment-count; quota's is 1
 	// children: quota's <api> children (limit_children.go).
 	children []*childLimit
 }
@@ -83,6 +86,7 @@ func (k *kit) parseQuotaByKey(p *engine.Parser) engine.Step {
 		b := p.Bool("increment-condition", true)
 		q.cond = &b
 	}
+	q.count = p.Int("increment-count", 1, 0, math.MaxInt64)
 	if a := p.Attr("first-period-start"); a != nil {
 		t, err := time.Parse(time.RFC3339, a.Value)
 		if err != nil {
@@ -109,7 +113,7 @@ func alignStart(start time.Time, period time.Duration) time.Time {
 }
 
 func (k *kit) parseQuotaCommon(p *engine.Parser) *quota {
-	q := &quota{limitBase: k.newLimitBase(p)}
+	q := &quota{limitBase: k.newLimitBase(p), count: engine.ConstInt(1)}
 	q.calls, q.bytes, q.period = parseQuotaLimits(p)
 	return q
 }
@@ -151,8 +155,8 @@ func (q *quota) Run(ctx context.Context, s *engine.State) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	deferred := q.cond != nil && !q.cond.IsConst()
-	counts := q.cond == nil || q.cond.Const() || deferred
+	deferred := q.cond != nil && !q.cond.IsConst() || !q.count.IsConst()
+	counts := q.cond == nil || q.cond.IsConst() && q.cond.Const() || deferred
 	if q.bytes > 0 {
 		// Only a check: bytes are counted once the request is over.
 		if err := q.check(ctx, bkey, q.bytes, q.period, q.start, 0, "bandwidth"); err != nil {
@@ -160,7 +164,7 @@ func (q *quota) Run(ctx context.Context, s *engine.State) error {
 		}
 	}
 	if q.calls > 0 {
-		n := int64(1)
+		n := q.count.Const()
 		if deferred || !counts {
 			n = 0
 		}
@@ -183,9 +187,17 @@ func (q *quota) Run(ctx context.Context, s *engine.State) error {
 	if deferred {
 		ok = new(bool)
 		s.AtEnd(func(ctx context.Context, s *engine.State) {
-			*ok = q.condition(s)
-			if *ok && q.calls > 0 {
-				q.add(context.WithoutCancel(ctx), ckey, q.calls, q.period, q.start, 1)
+			*ok = q.cond == nil || q.condition(s)
+			if !*ok || q.calls == 0 {
+				return
+			}
+			n, err := q.count.Eval(s)
+			if err != nil {
+				q.laterFailure("increment-count", err)
+				return
+			}
+			if n > 0 {
+				q.add(context.WithoutCancel(ctx), ckey, q.calls, q.period, q.start, n)
 			}
 		})
 	}

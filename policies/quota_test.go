@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,6 +166,61 @@ func TestQuotaAlignStart(t *testing.T) {
 		}
 		if tc.start.Unix() < 0 && (got.Unix()-tc.start.Unix())%int64(tc.period/time.Second) != 0 {
 			t.Errorf("alignStart(%v, %v) moved by a fraction of a period", tc.start, tc.period)
+		}
+	}
+}
+
+// quota-by-key's increment-count, as APIM documents it ("the number by which
+// the counter is increased per request", expressions allowed, default 1):
+// jonathandhaene/apim-educational counts estimated tokens against a monthly
+// quota with it. A constant counts in inbound; an expression at the end of
+// outbound (inbound then only checks); 0 only checks.
+func TestQuotaByKeyIncrementCount(t *testing.T) {
+	finish := func(s *engine.State, status int) {
+		s.SetResponse(engine.NewResponse(status))
+		s.Finish(context.Background())
+		s.Release()
+	}
+	plan := compile(t, testDeps(), `<quota-by-key calls="10" renewal-period="2592000" counter-key="k1" increment-count="3"/>`)
+	for i := range 3 {
+		s := request("ws://gw/chat")
+		admit(t, plan, s, fmt.Sprintf("constant 3, call %d", i+1)) // 3, 6, 9
+		s.Release()
+	}
+	s := request("ws://gw/chat")
+	body, ra := reject(t, plan, s, 403, engine.ReasonQuotaExceeded, "constant 3, call 4") // 12 > 10
+	checkQuotaBody(t, body, ra)
+	s.Release()
+
+	// the corpus document's own expression: a variable set before it
+	plan = compile(t, testDeps(), `<quota-by-key calls="10" renewal-period="2592000" counter-key="k2" increment-count="@((int)context.Variables[&quot;estimatedInputTokens&quot;])"/>`)
+	for i, n := range []int{8, 1, 1} {
+		s := request("ws://gw/chat")
+		s.Variables()["estimatedInputTokens"] = n
+		admit(t, plan, s, fmt.Sprintf("expression %d, call %d", n, i+1)) // checked at 0, 8, 9 used
+		finish(s, 200)
+	}
+	s = request("ws://gw/chat")
+	s.Variables()["estimatedInputTokens"] = 1
+	reject(t, plan, s, 403, engine.ReasonQuotaExceeded, "expression, quota used up") // 10 used
+	s.Release()
+
+	// increment-condition false: not counted, whatever the count
+	plan = compile(t, testDeps(), `<quota-by-key calls="2" renewal-period="3600" counter-key="k3" increment-count="@(5)" increment-condition="@(context.Response.StatusCode &lt; 400)"/>`)
+	for i := range 3 {
+		s := request("ws://gw/chat")
+		admit(t, plan, s, fmt.Sprintf("failed call %d", i+1))
+		finish(s, 500)
+	}
+
+	for _, tc := range []struct{ src, want string }{
+		{`<quota-by-key calls="10" renewal-period="60" counter-key="k" increment-count="-1"/>`, `increment-count`},
+		{`<quota-by-key calls="10" renewal-period="60" counter-key="k" increment-count="x"/>`, `increment-count`},
+		{`<quota calls="10" renewal-period="60" increment-count="2"/>`, `has no attribute "increment-count"`},
+	} {
+		_, errs := compileErrs(testDeps(), tc.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {
+			t.Errorf("%s:\n got %v\nwant %q", tc.src, errs, tc.want)
 		}
 	}
 }
