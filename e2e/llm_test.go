@@ -105,6 +105,24 @@ func TestLLMTokenLimitPlain(t *testing.T) {
 	}
 }
 
+// token-quota as an expression (APIM's reference says it takes none, yet a
+// live instance's extract holds one: it loads with a notice and is
+// evaluated per request). A quota of 160 tokens, 80 per call.
+func TestLLMTokenQuotaExpression(t *testing.T) {
+	gw, _ := llmGateway(t, fakeOpenAI(t).URL, `<set-variable name="tokens" value="@(160L)"/>
+    <llm-token-limit counter-key="q" estimate-prompt-tokens="false" token-quota="@((long)context.Variables[&quot;tokens&quot;])" token-quota-period="Hourly" remaining-quota-tokens-header-name="X-Remaining-Tokens"/>`)
+	want := []struct {
+		status    int
+		remaining string
+	}{{200, "160"}, {200, "80"}, {403, ""}}
+	for i, w := range want {
+		r := chat(t, gw, false)
+		if r.status != w.status || r.remaining != w.remaining {
+			t.Fatalf("call %d: %d remaining %q (%s), want %d %q", i+1, r.status, r.remaining, r.body, w.status, w.remaining)
+		}
+	}
+}
+
 // Streamed answers: the prompt is estimated (18 tokens) and each of the 10
 // deltas counts one: 28 per call. The stream reaches the client whole.
 func TestLLMTokenLimitStreamed(t *testing.T) {

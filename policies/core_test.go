@@ -140,6 +140,23 @@ func TestCheckHeader(t *testing.T) {
 	}
 }
 
+// A check-header without ignore-case (deployed APIM policies have it; the
+// reference marks it required) loads with a notice and compares values
+// case-sensitively.
+func TestCheckHeaderWithoutIgnoreCase(t *testing.T) {
+	plan := compile(t, testDeps(), `<check-header name="X-Key" failed-check-httpcode="403" failed-check-error-message="bad key"><value>Alpha</value></check-header>`)
+	for _, tc := range []struct {
+		value   string
+		allowed bool
+	}{{"Alpha", true}, {"ALPHA", false}, {"alpha", false}} {
+		s := request("ws://gw/chat", "X-Key", tc.value)
+		if stopped := runInbound(plan, s); stopped == tc.allowed {
+			t.Errorf("%q: stopped=%v, want allowed=%v", tc.value, stopped, tc.allowed)
+		}
+		s.Release()
+	}
+}
+
 func TestSendRequestNegotiateFlow(t *testing.T) {
 	var gotAuth, gotMethod string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -29,7 +29,8 @@ type llmTokenLimit struct {
 	key            engine.Str
 	tpm            engine.Int
 	hasTPM         bool
-	quota          int64
+	quota          engine.Int
+	hasQuota       bool
 	period         time.Duration
 	estimate       bool
 	retryHeader    string
@@ -71,7 +72,14 @@ func (k *kit) parseLLMTokenLimit(p *engine.Parser) engine.Step {
 		l.tpm = p.Int("tokens-per-minute", 0, 1, maxCalls)
 	}
 	if p.Has("token-quota") || p.Has("token-quota-period") {
-		l.quota = p.RequiredLitInt("token-quota", 1, 1<<50)
+		l.hasQuota = true
+		l.quota = p.RequiredInt("token-quota", 1, 1<<50)
+		if !l.quota.IsConst() {
+			// APIM's reference says token-quota takes no expression, yet an
+			// extract of a live instance holds one (APIM saved it): it
+			// loads, evaluated per request, with a notice.
+			p.Noticef("<%s token-quota> is an expression: APIM's documentation says the attribute takes none (its management API saved one in a deployed policy); tollgate evaluates it on every request", p.Node().Name)
+		}
 		per := p.RequiredLitStr("token-quota-period", "Hourly", "Daily", "Weekly", "Monthly", "Yearly")
 		l.period = quotaPeriods[per]
 	}
@@ -102,6 +110,12 @@ func (l *llmTokenLimit) Run(ctx context.Context, s *engine.State) error {
 			return err
 		}
 	}
+	var quota int64
+	if l.hasQuota {
+		if quota, err = l.quota.Eval(s); err != nil {
+			return err
+		}
+	}
 	req := readLLMRequest(s)
 	prompt := int64(0)
 	if l.estimate || req.stream {
@@ -125,8 +139,8 @@ func (l *llmTokenLimit) Run(ctx context.Context, s *engine.State) error {
 			l.remaining(s, l.remHeader, l.remVar, d.Remaining)
 		}
 	}
-	if l.quota > 0 {
-		d, err := st.Quota(ctx, qk, l.quota, l.period, time.Unix(0, 0), 0)
+	if quota > 0 {
+		d, err := st.Quota(ctx, qk, quota, l.period, time.Unix(0, 0), 0)
 		if err != nil {
 			if ferr := l.storeFailed(err); ferr != nil {
 				return ferr
@@ -189,8 +203,8 @@ func (l *llmTokenLimit) Run(ctx context.Context, s *engine.State) error {
 		if l.hasTPM {
 			l.add(func(n int64) (store.Decision, error) { return st.RateLimit(ctx, tk, tpm, time.Minute, n) }, u.Total)
 		}
-		if l.quota > 0 {
-			l.add(func(n int64) (store.Decision, error) { return st.Quota(ctx, qk, l.quota, l.period, time.Unix(0, 0), n) }, u.Total)
+		if quota > 0 {
+			l.add(func(n int64) (store.Decision, error) { return st.Quota(ctx, qk, quota, l.period, time.Unix(0, 0), n) }, u.Total)
 		}
 	})
 	return nil
