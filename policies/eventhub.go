@@ -75,6 +75,13 @@ type eventHubTarget struct {
 func parseEventHub(c EventHubCredentials) (*eventHubTarget, error) {
 	t := &eventHubTarget{}
 	hub := c.Name
+	// The Azure portal writes credentials.name as NAMESPACE/HUB (an APIOps
+	// extract of a live instance has "evhns-…/evh-…"); the hub is its
+	// last part, and the namespace must be the one the credentials reach.
+	var namespace string
+	if ns, h, ok := strings.Cut(hub, "/"); ok && ns != "" && h != "" && !strings.Contains(h, "/") {
+		namespace, hub = ns, h
+	}
 	var host string
 	switch {
 	case c.ConnectionString != "" && (c.EndpointAddress != "" || c.IdentityClientID != ""):
@@ -139,6 +146,9 @@ func parseEventHub(c EventHubCredentials) (*eventHubTarget, error) {
 	}
 	if strings.ContainsAny(hub, "/?#%") {
 		return nil, fmt.Errorf("%q is not an event hub name", hub)
+	}
+	if label, _, _ := strings.Cut(host, "."); namespace != "" && !strings.EqualFold(namespace, label) {
+		return nil, fmt.Errorf("credentials.name %q names the namespace %q, but the credentials are for %q", c.Name, namespace, host)
 	}
 	t.audience = "https://" + host + "/" + hub
 	t.base = t.audience

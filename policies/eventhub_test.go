@@ -198,7 +198,13 @@ func TestParseEventHub(t *testing.T) {
 		{"both forms", EventHubCredentials{Name: "a", ConnectionString: ns, EndpointAddress: "c"}, "", "not both"},
 		{"identity without endpoint", EventHubCredentials{Name: "a", IdentityClientID: "x"}, "", "endpointAddress"},
 		{"nothing", EventHubCredentials{Name: "a"}, "", "need a connectionString"},
-		{"bad hub name", EventHubCredentials{Name: "a/b", ConnectionString: ns}, "", "not an event hub name"},
+		{"bad hub name", EventHubCredentials{Name: "a?b", ConnectionString: ns}, "", "not an event hub name"},
+		{"bad hub name, three parts", EventHubCredentials{Name: "contoso/a/b", ConnectionString: ns}, "", "not an event hub name"},
+		// The portal's NAMESPACE/HUB (a live instance's APIOps extract).
+		{"portal's namespace/hub", EventHubCredentials{Name: "contoso/audit", ConnectionString: ns}, "https://contoso.servicebus.windows.net/audit", ""},
+		{"portal's namespace/hub with EntityPath", EventHubCredentials{Name: "Contoso/audit", ConnectionString: ns + ";EntityPath=audit"}, "https://contoso.servicebus.windows.net/audit", ""},
+		{"portal's namespace/hub, managed identity", EventHubCredentials{Name: "c/audit", EndpointAddress: "c.servicebus.windows.net", IdentityClientID: "SystemAssigned"}, "https://c.servicebus.windows.net/audit", ""},
+		{"another namespace", EventHubCredentials{Name: "fabrikam/audit", ConnectionString: ns}, "", `names the namespace "fabrikam", but the credentials are for "contoso.servicebus.windows.net"`},
 		{"bad signature", EventHubCredentials{Name: "a", ConnectionString: "Endpoint=sb://c/;SharedAccessSignature=sr=x"}, "", "must start with"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
