@@ -145,6 +145,31 @@ func TestOperationNotFound(t *testing.T) {
 	}
 }
 
+// TestSpecificationWithoutOperations: an API whose specification declares
+// no operation (APIM's extract of an API given none yet: "paths: {}") has
+// no operations, and APIM answers 404 to every request; only an API with
+// no specification at all serves every request (tollgate's layout).
+func TestSpecificationWithoutOperations(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	writeFile(t, dir, "empty/api.xml", `<api name="empty" type="http" path="/empty" service-url="`+rb.url+`"/>`)
+	writeFile(t, dir, "empty/specification.yaml", "openapi: 3.0.1\ninfo: {title: e, version: \"1\"}\npaths: {}\n")
+	writeFile(t, dir, "open/api.xml", `<api name="open" type="http" path="/open" service-url="`+rb.url+`"/>`)
+	g := startGateway(t, dir)
+	for _, path := range []string{"/empty", "/empty/x"} {
+		resp, body := get(t, g.url+path, nil)
+		if code, msg := jsonError(t, body); resp.StatusCode != 404 || code != 404 || msg != "Resource not found" {
+			t.Errorf("GET %s: %d %q", path, resp.StatusCode, body)
+		}
+	}
+	if rb.calls.Load() != 0 {
+		t.Fatalf("the backend was called %d times", rb.calls.Load())
+	}
+	if resp, _ := get(t, g.url+"/open/x", nil); resp.StatusCode != 200 || rb.calls.Load() != 1 {
+		t.Errorf("an API without a specification: %d, backend calls %d", resp.StatusCode, rb.calls.Load())
+	}
+}
+
 // TestOperationsFromSpecification: OpenAPI 3 (YAML) and Swagger 2 (JSON)
 // documents declare the operations.
 func TestOperationsFromSpecification(t *testing.T) {

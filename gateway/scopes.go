@@ -241,6 +241,13 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 			}
 			api.Operations = append(api.Operations, op)
 		}
+	} else if (x.specFile != "" || x.wadl.path != "") && !specBroken && api.Type == "http" {
+		// A specification that declares no operation (an API created in
+		// APIM and given none yet: the extractor writes "paths: {}") makes
+		// an API without operations, which APIM answers 404 for every
+		// request; only an API with no specification at all serves every
+		// request (tollgate's layout).
+		api.router = &opRouter{}
 	} else if api.Type == "soap" && x.wsdl.path == "" {
 		errs.Add(engine.Pos{File: filepath.Join(api.Dir, "specification.wsdl"), Line: 1, Col: 1}, "",
 			"SOAP API %q has no operations: give it its WSDL (specification.wsdl) or <operations> in api.xml", api.Name)
