@@ -459,6 +459,9 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	if rest != "" && rest != "/" || (rest == "/" && !strings.HasSuffix(base.Path, "/")) {
 		base.Path = joinPathIn(st, base.Path, rest)
 		base.RawPath = ""
+		if strings.ContainsAny(base.Path, pathSubDelims) {
+			base.RawPath = keepSubDelims.Replace(base.EscapedPath())
+		}
 	}
 	reqQuery := ""
 	if u := st.Context().Request.Url; u != nil {
@@ -513,6 +516,15 @@ func joinPath(a, b string) string { return joinPathIn(nil, a, b) }
 
 // joinPathIn is joinPath with the joined path made by st.NewString (in
 // the request's room) when st is not nil.
+// pathSubDelims are the RFC 3986 sub-delimiters Go's URL escapes in a
+// path although a path may hold them as they are. OData keys
+// (Orders('42')), Azure Table's TableName() and signed resources
+// depend on them reaching the backend as written, as .NET's Uri sends
+// them: the backend path keeps them unescaped (a client's %28 becomes "(").
+const pathSubDelims = "!'()*"
+
+var keepSubDelims = strings.NewReplacer("%21", "!", "%27", "'", "%28", "(", "%29", ")", "%2A", "*")
+
 func joinPathIn(st *engine.State, a, b string) string {
 	sep := ""
 	switch {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"tollgate/gateway"
@@ -407,5 +408,72 @@ func TestScopeOrderThroughProduct(t *testing.T) {
 	}
 	if got := strings.Join(resp.Header.Values("X-Out"), ","); got != "operation,api,product,global" {
 		t.Errorf("outbound %q", got)
+	}
+}
+
+// TestBackendPathKeepsSubDelims: a backend path keeps RFC 3986's
+// sub-delimiters as written, rewritten or routed: an Azure Table path
+// /TableName() (whose SharedKey signature names the path as written, as in
+// the policy snippets) and an OData key Orders('{oid}') reach the backend
+// unescaped, as .NET's Uri sends them; other characters are still escaped.
+func TestBackendPathKeepsSubDelims(t *testing.T) {
+	var seen atomic.Pointer[string]
+	ts := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		uri := r.RequestURI
+		seen.Store(&uri)
+		w.WriteHeader(200)
+	})
+	dir := t.TempDir()
+	writeFile(t, dir, "sap/api.xml", `<api name="sap" type="http" path="/sap" service-url="`+ts.URL+`/api"/>`)
+	writeFile(t, dir, "sap/specification.yaml", `openapi: 3.0.1
+info: {title: SAP, version: "1.0"}
+paths:
+  /orders/{oid}:
+    get:
+      operationId: getOrder
+      parameters:
+        - {name: oid, in: path, required: true, schema: {type: string}}
+      responses:
+        "200": {description: ok}
+  /table:
+    get:
+      operationId: table
+      responses:
+        "200": {description: ok}
+  /odata/{rest}:
+    get:
+      operationId: odata
+      parameters:
+        - {name: rest, in: path, required: true, schema: {type: string}}
+      responses:
+        "200": {description: ok}
+`)
+	writeFile(t, dir, "sap/operations/getOrder/policy.xml", `<policies><inbound><base/>
+  <rewrite-uri template="odata/Orders('{oid}')" />
+</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	writeFile(t, dir, "sap/operations/table/policy.xml", `<policies><inbound><base/>
+  <rewrite-uri template="/TableName()" />
+</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	g := startGateway(t, dir)
+	for _, tc := range []struct{ path, want string }{
+		{"/sap/orders/42", "/api/odata/Orders('42')"},
+		{"/sap/orders/a%20b", "/api/odata/Orders('a%20b')"},
+		{"/sap/table", "/api/TableName()"},
+		{"/sap/odata/Products(1)", "/api/odata/Products(1)"},
+		{"/sap/odata/x!y*z", "/api/odata/x!y*z"},
+		{"/sap/odata/%28q%29", "/api/odata/(q)"},
+		{"/sap/odata/a%3Fb", "/api/odata/a%3Fb"},
+		{"/sap/odata/plain", "/api/odata/plain"},
+	} {
+		seen.Store(nil)
+		resp, _ := get(t, g.url+tc.path, nil)
+		got := seen.Load()
+		if resp.StatusCode != 200 || got == nil || *got != tc.want {
+			s := "<none>"
+			if got != nil {
+				s = *got
+			}
+			t.Errorf("%s: %d, backend got %q, want %q", tc.path, resp.StatusCode, s, tc.want)
+		}
 	}
 }
