@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,7 +159,7 @@ func liquidURL(u *engine.Url) map[string]any {
 	if u == nil {
 		return nil
 	}
-	q := make(map[string]any, len(u.Query))
+	q := make(liquidDict, len(u.Query))
 	for k, v := range u.Query {
 		q[k] = strings.Join(v, ",")
 	}
@@ -169,12 +170,34 @@ func liquidURL(u *engine.Url) map[string]any {
 	}
 }
 
-func liquidHeaders(h engine.Headers) map[string]any {
-	out := make(map[string]any, len(h))
+func liquidHeaders(h engine.Headers) liquidDict {
+	out := make(liquidDict, len(h))
 	for k, v := range h {
 		out[k] = strings.Join(v, ",")
 	}
 	return out
+}
+
+// liquidDict is a name -> value map (headers, a query) that a {% for %}
+// walks as entries with Key and Value, in name order, as the policy
+// snippets' header listing reads it; indexing it by name works as on any
+// map.
+type liquidDict map[string]any
+
+// Len and Index make a liquidDict osteele/liquid's iterable.
+func (d liquidDict) Len() int { return len(d) }
+
+// Index is the i-th entry in name order, with Key and Value.
+func (d liquidDict) Index(i int) any {
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if i < 0 || i >= len(keys) {
+		return nil
+	}
+	return map[string]any{"Key": keys[i], "Value": d[keys[i]]}
 }
 
 // liquidContext is APIM's Liquid `context` (see the set-body reference).

@@ -472,6 +472,20 @@ func TestSetBodyLiquid(t *testing.T) {
 		{"XML body", `<set-body template="liquid">{{body["soap:Envelope"]["soap:Body"].cust}}|{{body["soap:Envelope"]["soap:Body"].none}}|</set-body>`,
 			`<soap:Envelope xmlns:soap="urn:s" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soap:Body><cust>42</cust><none xsi:nil="true"/></soap:Body></soap:Envelope>`, "text/xml", "42||"},
 		{"text body", `<set-body template="liquid">[{{body}}]</set-body>`, "plain", "text/plain", "[plain]"},
+		// A JObject variable made by C# (the policy snippets parse XML once
+		// into one and read it in Liquid), read by name and index.
+		{"JObject variable", `<set-variable name="parsed" value="@{
+            var d = XDocument.Parse(&quot;<r><a>A1</a><b>B2</b><c>C3</c></r>&quot;);
+            var o = new JObject();
+            foreach (var e in d.Root.Elements()) { o[e.Name.LocalName] = e.Value; }
+            o[&quot;n&quot;] = new JObject(new JProperty(&quot;list&quot;, new JArray(1, &quot;two&quot;)));
+            return o;
+            }" /><set-body template="liquid">{% assign v = context.Variables["parsed"] %}<x a="{{ v['a'] }}" c="{{ v.c }}" /> {{ v.n.list[1] }} {{ v.n.list | Size }} {% if v.b == "B2" %}yes{% endif %} [{{ v.missing }}]</set-body>`,
+			"", "", `<x a="A1" c="C3" /> two 2 yes []`},
+		// Iterating headers or a query gives entries with Key and Value (the
+		// policy snippets list the inbound headers so).
+		{"headers iterated", `<set-body template="liquid">{% for h in context.Request.Headers %}{{ h.Key }}={{ h.Value }};{% endfor %}</set-body>`, "", "", "X-A=b;"},
+		{"query iterated", `<set-body template="liquid">{% for p in context.Request.Url.Query %}{{ p.Key }}={{ p.Value }};{% endfor %}{{ context.Request.Url.Query.size }}</set-body>`, "", "", "q=1;1"},
 		{"context", `<set-body template="liquid">{{context.Request.Method}} {{context.Request.Url.Path}} {{context.Request.Url.Query.q}} {{context.Request.Headers["X-A"]}} {{context.Response.StatusCode}} {{context.Api.Name}}</set-body>`,
 			"", "", "GET /chat/x 1 b 200 test"},
 	}
