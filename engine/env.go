@@ -272,8 +272,9 @@ func appendQuery(b []byte, q Query, keys []string) []byte {
 }
 
 // Headers are case-insensitive, as HTTP headers are; keys are stored in
-// canonical form. Use GetValueOrDefault rather than indexing, which is
-// case-sensitive.
+// canonical form. C# reads them case-insensitively (GetValueOrDefault,
+// ContainsKey, TryGetValue and the indexer through FoldKey); Go code
+// indexing the map must use the canonical form.
 type Headers map[string][]string
 
 // GetValueOrDefault returns the header's values joined with ",", or def.
@@ -291,6 +292,10 @@ func joinedOr(values []string, def string) string {
 	}
 	return strings.Join(values, ",")
 }
+
+// FoldKey is the form a header name is stored in (csharp.FoldedKeys):
+// indexing Headers from C# finds a header whatever the case it is written in.
+func (h Headers) FoldKey(name string) string { return textproto.CanonicalMIMEHeaderKey(name) }
 
 // ContainsKey reports whether the header is present.
 func (h Headers) ContainsKey(name string) bool {

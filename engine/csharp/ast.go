@@ -338,6 +338,7 @@ const (
 	ixJToken
 	ixArray
 	ixDynamic
+	ixFoldMap // a model map with case-insensitive keys (FoldedKeys): HTTP headers
 )
 
 // generic says whether a Go-backed call is GetValueOrDefault<T>: written

@@ -1305,6 +1305,9 @@ func (b *binder) index(n *Index) (*Type, error) {
 				return nil, b.errf(n.I.pos(), "cannot convert from '%s' to 'string'", typeName(it))
 			}
 			n.kind = ixGoMap
+			if xt.Go.Implements(foldedKeysType) {
+				n.kind = ixFoldMap
+			}
 			return b.m.goType(xt.Go.Elem()), nil
 		case reflect.Slice:
 			if it.K != KInt {

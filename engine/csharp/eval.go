@@ -734,6 +734,11 @@ func (f *frame) index(n *Index) (any, error) {
 
 func indexValue(x, i any, kind indexKind) (any, error) {
 	switch kind {
+	case ixFoldMap:
+		if k, ok := i.(string); ok {
+			i = x.(FoldedKeys).FoldKey(k)
+		}
+		fallthrough
 	case ixGoMap:
 		rv := reflect.ValueOf(x)
 		v := rv.MapIndex(reflect.ValueOf(i).Convert(rv.Type().Key()))
@@ -1201,6 +1206,9 @@ func (f *frame) tryCall(n *Call, m *Member) (any, error) {
 			out, ok = x.M[x.key(catStr(in))]
 		default:
 			rv := reflect.ValueOf(recv)
+			if fk, ok := recv.(FoldedKeys); ok && in != nil {
+				in = fk.FoldKey(catStr(in))
+			}
 			if in != nil {
 				v := rv.MapIndex(reflect.ValueOf(in).Convert(rv.Type().Key()))
 				if v.IsValid() {

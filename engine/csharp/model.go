@@ -148,7 +148,15 @@ func (m *Model) field(t *Type, name string) (*goField, bool) {
 // hiddenMethods are Go methods of the context model that are plumbing, not
 // .NET members: C# expressions do not see them (X509Cert is how the
 // certificates' X509Certificate2 members reach the key, x509.go).
-var hiddenMethods = map[string]bool{"String": true, "X509Cert": true, "X509": true, "Intermediates": true}
+var hiddenMethods = map[string]bool{"String": true, "X509Cert": true, "X509": true, "Intermediates": true, "FoldKey": true}
+
+// FoldedKeys is a model map whose keys are case-insensitive, as HTTP
+// headers are: FoldKey gives the form a key is stored in. Indexing it
+// (Headers["cookie"]) and TryGetValue find a key whatever its case, as
+// .NET's header dictionaries do.
+type FoldedKeys interface{ FoldKey(string) string }
+
+var foldedKeysType = reflect.TypeOf((*FoldedKeys)(nil)).Elem()
 
 func (m *Model) goMethod(t *Type, name string) (*goMethod, bool) {
 	meth, ok := t.Go.MethodByName(name)
