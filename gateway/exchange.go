@@ -325,11 +325,11 @@ func (x *exchange) policyFailed(le *engine.LastError) {
 // backendFailed runs on-error for a backend failure that happened outside
 // the policy steps.
 func (x *exchange) backendFailed(ctx context.Context, pe *engine.PolicyError) {
+	if pe.Source == "" {
+		pe.Source = "forward-request" // what on-error's context.LastError.Source reads, not only the log
+	}
 	x.api.Plan.Fail(ctx, engine.Backend, x.st, pe)
 	if le := x.st.LastError(); le != nil {
-		if le.Source == "" {
-			le.Source = "forward-request"
-		}
 		x.policyFailed(le)
 	}
 }

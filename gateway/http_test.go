@@ -145,15 +145,18 @@ func TestHTTPPolicies(t *testing.T) {
 			want: want{status: 502, bodyHas: `"statusCode":502`},
 		},
 		{
+			// on-error sees the forward-request step as the source, also when the
+			// backend section has no forward-request of its own (Microsoft's
+			// policy snippets log context.LastError.Source from on-error)
 			name: "backend down through on-error",
 			down: true,
 			policy: `<policies><on-error>
   <return-response>
     <set-status code="503" reason="Unavailable"/>
-    <set-body>@("on-error: " + context.LastError.Reason)</set-body>
+    <set-body>@("on-error: " + context.LastError.Reason + " " + context.LastError.Source + " " + context.LastError.Section)</set-body>
   </return-response>
 </on-error></policies>`,
-			want: want{status: 503, body: "on-error: BackendConnectionFailure"},
+			want: want{status: 503, body: "on-error: BackendConnectionFailure forward-request backend"},
 		},
 		{
 			name:    "forward-request timeout is 504",
