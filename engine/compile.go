@@ -173,6 +173,7 @@ func (c *Compiler) Compile(root *Node, scope string, parent *Plan) *Plan {
 	// Classified last: a step may change one it holds while it is parsed
 	// (retry makes a forward-request inside it send the call).
 	plan.blocking, plan.classified = plan.classify(), true
+	plan.keepBody = plan.Outbound.copiesRequest() || plan.OnError.copiesRequest()
 	return plan
 }
 

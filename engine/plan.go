@@ -77,6 +77,31 @@ type NonBlocking interface {
 	NeverBlocks() bool
 }
 
+// RequestCopier is how a step says it copies the client's request
+// (send-request mode="copy"). In outbound or on-error it runs after the
+// request was forwarded, which streams the client's body once; a plan with
+// such a step keeps the body in memory when it forwards
+// (Plan.KeepsRequestBody), so the copy has it.
+type RequestCopier interface {
+	CopiesRequest() bool
+}
+
+// copiesRequest reports whether a step of b, at any depth, copies the
+// client's request (RequestCopier).
+func (b Block) copiesRequest() bool {
+	for _, c := range b {
+		if rc, ok := c.Step.(RequestCopier); ok && rc.CopiesRequest() {
+			return true
+		}
+		for _, br := range c.Branches {
+			if br.Steps.copiesRequest() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // MayBlock reports whether running c may block the calling goroutine: its
 // step does not opt in through NonBlocking, or one of the steps nested in
 // its Branches may block.
@@ -200,6 +225,21 @@ type Plan struct {
 	// is classified by walking its blocks on each MayBlock call.
 	blocking   Section
 	classified bool
+	// keepBody: outbound or on-error copies the client's request
+	// (KeepsRequestBody), computed with blocking.
+	keepBody bool
+}
+
+// KeepsRequestBody reports whether the request body must be kept in
+// memory when it is forwarded, because outbound or on-error copies the
+// request after the forward (send-request mode="copy" replaying a request
+// that failed, as in Microsoft's policy snippets). No per-request cost for
+// a compiled plan.
+func (p *Plan) KeepsRequestBody() bool {
+	if p.classified {
+		return p.keepBody
+	}
+	return p.Outbound.copiesRequest() || p.OnError.copiesRequest()
 }
 
 // MayBlock reports whether running any of the sections in secs (a mask:

@@ -196,6 +196,9 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Body: in.Body, ContentLength: in.ContentLength, Trailer: in.Trailer,
 	}
+	if b := req.Body; b != nil && !b.Loaded() && x.api.Plan.KeepsRequestBody() {
+		_, _ = b.Bytes() // a copy after the forward needs it (outbound or on-error send-request mode="copy")
+	}
 	if b := req.Body; b != nil && b.Loaded() {
 		data, _ := b.Bytes()
 		if len(data) == 0 {

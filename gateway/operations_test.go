@@ -2,7 +2,9 @@ package gateway_test
 
 import (
 	"flag"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -474,6 +476,61 @@ paths:
 				s = *got
 			}
 			t.Errorf("%s: %d, backend got %q, want %q", tc.path, resp.StatusCode, s, tc.want)
+		}
+	}
+}
+
+// TestOnErrorCopyReplaysBody: a send-request mode="copy" in on-error, after
+// the backend could not be reached, copies the client's body too (the plan
+// keeps the body when it forwards, engine.Plan.KeepsRequestBody), as
+// Microsoft's policy snippets replay a failed request; the replay's answer
+// is returned with return-response response-variable-name.
+func TestOnErrorCopyReplaysBody(t *testing.T) {
+	var got atomic.Pointer[string]
+	replay := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		s := r.Method + " " + r.RequestURI + " " + r.Header.Get("Content-Type") + " " + string(b)
+		got.Store(&s)
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("replayed"))
+	})
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close() // nothing listens there any more
+	dir := t.TempDir()
+	writeAPI(t, dir, "orders", `type="http" path="/orders" service-url="`+downURL+`"`, `<policies>
+  <inbound><base/></inbound><backend><base/></backend><outbound><base/></outbound>
+  <on-error>
+    <choose>
+      <when condition="@(context.LastError.Source == &quot;forward-request&quot;)">
+        <send-request mode="copy" response-variable-name="again" timeout="10">
+          <set-url>`+replay.URL+`/again</set-url>
+          <set-method>POST</set-method>
+        </send-request>
+        <return-response response-variable-name="again">
+          <set-header name="X-Replayed" exists-action="override"><value>@(context.LastError.Reason)</value></set-header>
+        </return-response>
+      </when>
+    </choose>
+  </on-error>
+</policies>`)
+	g := startGateway(t, dir)
+	for _, body := range []string{`{"id":7}`, ""} {
+		got.Store(nil)
+		req, err := http.NewRequestWithContext(testCtx(t), http.MethodPost, g.url+"/orders/x", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, rb := do(t, req)
+		s := got.Load()
+		want := "POST /again application/json " + body
+		if resp.StatusCode != 200 || rb != "replayed" || resp.Header.Get("X-Replayed") != "BackendConnectionFailure" || s == nil || *s != want {
+			gs := "<no replay>"
+			if s != nil {
+				gs = *s
+			}
+			t.Errorf("body %q: %d %q %q, replay got %q, want %q", body, resp.StatusCode, rb, resp.Header.Get("X-Replayed"), gs, want)
 		}
 	}
 }

@@ -61,6 +61,9 @@ func (k *kit) parseSendRequest(p *engine.Parser) engine.Step {
 
 // parseChildren reads the request's description (shared with
 // send-one-way-request).
+// CopiesRequest: mode="copy" copies the client's request (engine.RequestCopier).
+func (sr *sendRequest) CopiesRequest() bool { return sr.copyMode }
+
 func (sr *sendRequest) parseChildren(p *engine.Parser) {
 	for _, n := range p.Children() {
 		c := p.Child(n)
