@@ -514,8 +514,6 @@ func (x *exchange) newTarget(u url.URL) *url.URL {
 
 func joinPath(a, b string) string { return joinPathIn(nil, a, b) }
 
-// joinPathIn is joinPath with the joined path made by st.NewString (in
-// the request's room) when st is not nil.
 // pathSubDelims are the RFC 3986 sub-delimiters Go's URL escapes in a
 // path although a path may hold them as they are. OData keys
 // (Orders('42')), Azure Table's TableName() and signed resources
@@ -525,6 +523,8 @@ const pathSubDelims = "!'()*"
 
 var keepSubDelims = strings.NewReplacer("%21", "!", "%27", "'", "%28", "(", "%29", ")", "%2A", "*")
 
+// joinPathIn is joinPath with the joined path made by st.NewString (in
+// the request's room) when st is not nil.
 func joinPathIn(st *engine.State, a, b string) string {
 	sep := ""
 	switch {
