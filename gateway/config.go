@@ -138,6 +138,10 @@ type Limits struct {
 	// GraphQLMaxAnswerBytes (graphql-max-answer-bytes, default 16 MiB)
 	// bounds the data sources' answers to one request, in total.
 	GraphQLMaxAnswerBytes int64
+	// GraphQLMaxResponseBytes (graphql-max-response-bytes, default 16
+	// MiB) bounds the response one execution builds (aliases over a list
+	// multiply an answer): past it, one error and no data.
+	GraphQLMaxResponseBytes int64
 	// GraphQLMaxEventBytes (graphql-max-event-bytes, default 1 MiB)
 	// bounds one subscription event (a publish-event's answer): a larger
 	// one is dropped with a warning, never sent to the store nor to a
@@ -176,6 +180,7 @@ var DefaultLimits = Limits{
 	GraphQLConcurrency:      gqlexec.DefaultConcurrency,
 	ResolverTimeout:         30 * time.Second,
 	GraphQLMaxAnswerBytes:   16 << 20,
+	GraphQLMaxResponseBytes: gqlexec.DefaultMaxResponseBytes,
 	GraphQLMaxEventBytes:    1 << 20,
 	GraphQLInitTimeout:      3 * time.Second,
 	GraphQLMaxSubscriptions: 100,
@@ -892,6 +897,7 @@ func readAPI(p *engine.Parser) *API {
 	count("graphql-concurrency", &l.GraphQLConcurrency, 1)
 	seconds("resolver-timeout", &l.ResolverTimeout, 1)
 	count("graphql-max-answer-bytes", &l.GraphQLMaxAnswerBytes, 1)
+	count("graphql-max-response-bytes", &l.GraphQLMaxResponseBytes, 1)
 	count("graphql-max-event-bytes", &l.GraphQLMaxEventBytes, 1)
 	seconds("graphql-init-timeout", &l.GraphQLInitTimeout, 1)
 	count("graphql-max-subscriptions", &l.GraphQLMaxSubscriptions, 1)

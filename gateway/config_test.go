@@ -130,7 +130,8 @@ func TestConfigDefaults(t *testing.T) {
   drain-on-change="true" drain-after="0" drain-window="17" body-timeout="18" max-expression-bytes="2048"
   allowed-hosts="gw.example, *.gw.example" graphql-max-depth="19" graphql-max-fields="20" graphql-max-resolver-calls="21"
   graphql-concurrency="22" resolver-timeout="23" graphql-max-answer-bytes="24" graphql-max-event-bytes="25"
-  graphql-init-timeout="26" graphql-max-subscriptions="27" graphql-keepalive="0"/>`)
+  graphql-init-timeout="26" graphql-max-subscriptions="27" graphql-keepalive="0"
+  graphql-max-response-bytes="28"/>`)
 	snap, errs := load(t, dir)
 	if len(errs) > 0 {
 		t.Fatal(strings.Join(errs, "\n"))
@@ -148,7 +149,8 @@ func TestConfigDefaults(t *testing.T) {
 		DrainWindow: 17 * time.Second, BodyTimeout: 18 * time.Second, MaxExprBytes: 2048,
 		AllowedHosts: []string{"gw.example", "*.gw.example"}, GraphQLMaxDepth: 19, GraphQLMaxFields: 20,
 		GraphQLMaxResolverCalls: 21, GraphQLConcurrency: 22, ResolverTimeout: 23 * time.Second, GraphQLMaxAnswerBytes: 24,
-		GraphQLMaxEventBytes: 25, GraphQLInitTimeout: 26 * time.Second, GraphQLMaxSubscriptions: 27, GraphQLKeepAlive: 0}
+		GraphQLMaxEventBytes: 25, GraphQLInitTimeout: 26 * time.Second, GraphQLMaxSubscriptions: 27, GraphQLKeepAlive: 0,
+		GraphQLMaxResponseBytes: 28}
 	if !equalLimits(b.Limits, want) {
 		t.Errorf("b: %+v, want %+v", b.Limits, want)
 	}

@@ -191,7 +191,8 @@ func loadSynthetic(api *API, srcs []resolverSrc, comp *engine.Compiler, errs *en
 	}
 	g := &syntheticGraphQL{schema: schema, resolvers: map[string]*graphqlResolver{}, timeout: api.Limits.ResolverTimeout,
 		limits: gqlexec.Limits{MaxDepth: int(api.Limits.GraphQLMaxDepth), MaxFields: int(api.Limits.GraphQLMaxFields),
-			MaxResolverCalls: int(api.Limits.GraphQLMaxResolverCalls), Concurrency: int(api.Limits.GraphQLConcurrency)}}
+			MaxResolverCalls: int(api.Limits.GraphQLMaxResolverCalls), Concurrency: int(api.Limits.GraphQLConcurrency),
+			MaxResponseBytes: api.Limits.GraphQLMaxResponseBytes}}
 	api.gql = g
 	g.passThrough = passThrough
 	if !passThrough {

@@ -63,6 +63,12 @@ type Limits struct {
 	// Concurrency is how many fields of one request are resolved at
 	// once (default 8).
 	Concurrency int
+	// MaxResponseBytes bounds the response the execution builds (default
+	// 16 MiB, counted as its response keys and leaf values are written):
+	// aliases over a list copy an answer many times, so the answers'
+	// size alone does not bound it. Past it, the execution stops and the
+	// request answers one error and no data.
+	MaxResponseBytes int64
 }
 
 // The defaults of Limits.
@@ -71,6 +77,7 @@ const (
 	DefaultMaxFields        = 1000
 	DefaultMaxResolverCalls = 1000
 	DefaultConcurrency      = 8
+	DefaultMaxResponseBytes = 16 << 20
 )
 
 func (l Limits) withDefaults() Limits {
@@ -82,6 +89,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxResolverCalls <= 0 {
 		l.MaxResolverCalls = DefaultMaxResolverCalls
+	}
+	if l.MaxResponseBytes <= 0 {
+		l.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	if l.Concurrency <= 0 {
 		l.Concurrency = DefaultConcurrency
@@ -308,11 +318,7 @@ func (o *Operation) Execute(ctx context.Context, root any, resolvers Resolvers) 
 	}
 	e := &executor{ctx: ctx, schema: o.schema, doc: o.doc, vars: o.vars, resolvers: resolvers, lim: o.lim,
 		sem: make(chan struct{}, o.lim.Concurrency), serial: o.op.Operation == ast.Mutation}
-	data, ok := e.selectionSet(o.root, root, o.op.SelectionSet, nil, e.serial)
-	res = &Result{HasData: true, Errors: e.errs}
-	if ok {
-		res.Data = data
-	}
+	res = e.result(e.selectionSet(o.root, root, o.op.SelectionSet, nil, e.serial))
 	sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Path.String() < res.Errors[j].Path.String() })
 	return res
 }
@@ -341,8 +347,28 @@ type executor struct {
 	sem       chan struct{}
 	serial    bool
 	calls     atomic.Int64
+	size      atomic.Int64 // bytes of the response so far (MaxResponseBytes)
 	mu        sync.Mutex
 	errs      gqlerror.List
+}
+
+// grow counts n bytes of the response; false once it passes
+// MaxResponseBytes, and from then on for every field of the request.
+func (e *executor) grow(n int) bool {
+	return e.size.Add(int64(n)) <= e.lim.MaxResponseBytes
+}
+
+// result is the Result of an execution: data as executed, or, past
+// MaxResponseBytes, no data and one error saying so.
+func (e *executor) result(data *Object, ok bool) *Result {
+	if e.size.Load() > e.lim.MaxResponseBytes {
+		return &Result{HasData: true, Errors: gqlerror.List{gqlerror.Errorf("the response is larger than %d bytes", e.lim.MaxResponseBytes)}}
+	}
+	res := &Result{HasData: true, Errors: e.errs}
+	if ok {
+		res.Data = data
+	}
+	return res
 }
 
 func (e *executor) addError(path ast.Path, fields []*ast.Field, format string, args ...any) {
@@ -488,6 +514,9 @@ func (e *executor) fits(objType *ast.Definition, cond string) bool {
 // parent; ok is false when a non-null field failed and the object must be
 // null in its turn.
 func (e *executor) selectionSet(objType *ast.Definition, parent any, set ast.SelectionSet, path ast.Path, serial bool) (*Object, bool) {
+	if e.size.Load() > e.lim.MaxResponseBytes {
+		return nil, false // past the bound: the rest of a list costs nothing
+	}
 	var keys []string
 	groups := map[string][]*ast.Field{}
 	e.collect(objType, set, &keys, groups, map[string]bool{})
@@ -543,7 +572,13 @@ func (e *executor) release() { <-e.sem }
 // field resolves and completes one response key.
 func (e *executor) field(objType *ast.Definition, parent any, fields []*ast.Field, path ast.Path) (any, bool) {
 	f := fields[0]
+	// The key, its quotes, colon and comma; past the bound nothing more
+	// runs (the result is one error, see result).
+	if !e.grow(len(responseKey(f)) + 4) {
+		return nil, false
+	}
 	if f.Name == "__typename" {
+		e.grow(len(objType.Name) + 2)
 		return objType.Name, true
 	}
 	var def *ast.FieldDefinition
@@ -678,11 +713,17 @@ func (e *executor) completeNullable(typ *ast.Type, fields []*ast.Field, val any,
 			e.addError(path, fields, "%s: %s", fieldName(fields), err.Error())
 			return nil, false
 		}
+		if !e.grow(leafSize(v)) {
+			return nil, false
+		}
 		return v, true
 	case ast.Enum:
 		s, ok := val.(string)
 		if !ok || def.EnumValues.ForName(s) == nil {
 			e.addError(path, fields, "%s: %s is not a value of enum %s", fieldName(fields), short(val), def.Name)
+			return nil, false
+		}
+		if !e.grow(len(s) + 2) {
 			return nil, false
 		}
 		return s, true
@@ -749,6 +790,21 @@ func (e *executor) runtimeType(def *ast.Definition, val any) *ast.Definition {
 		return possible[0]
 	}
 	return nil
+}
+
+// leafSize is about the bytes a scalar takes in the response: a string's
+// length and quotes, a number's digits, a custom scalar's JSON.
+func leafSize(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x) + 2
+	case json.Number:
+		return len(x)
+	case bool, int, int32, int64, float64:
+		return 8
+	}
+	b, _ := json.Marshal(v)
+	return len(b)
 }
 
 func asList(v any) ([]any, bool) {
@@ -952,10 +1008,5 @@ func (s *Subscription) Event(ctx context.Context, payload any, resolvers Resolve
 	}
 	e := &executor{ctx: ctx, schema: s.schema, doc: s.doc, vars: s.vars, resolvers: wrapped, lim: s.lim,
 		sem: make(chan struct{}, s.lim.Concurrency)}
-	data, ok := e.selectionSet(root, nil, s.op.SelectionSet, nil, false)
-	res := &Result{HasData: true, Errors: e.errs}
-	if ok {
-		res.Data = data
-	}
-	return res
+	return e.result(e.selectionSet(root, nil, s.op.SelectionSet, nil, false))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -553,5 +554,45 @@ func TestIntrospectionQueryOfTools(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the answer lacks %s", want)
 		}
+	}
+}
+
+// TestResponseBound: aliases over a list copy a data source's answer as
+// many times as there are aliases (a 1 MiB answer and 990 aliases would
+// build a 1 GB response); MaxResponseBytes stops the execution with one
+// error and no data, whatever the number of fields past it.
+func TestResponseBound(t *testing.T) {
+	var q strings.Builder
+	q.WriteString("{ users { ")
+	for i := 0; i < 990; i++ {
+		q.WriteString("a" + strconv.Itoa(i) + ": name ")
+	}
+	q.WriteString("} }")
+	item := `{"id":1,"name":"` + strings.Repeat("n", 1000) + `"}`
+	list := "[" + strings.TrimSuffix(strings.Repeat(item+",", 1000), ",") + "]"
+	r := func(typ, field string) Resolver {
+		if typ == "Query" && field == "users" {
+			return func(context.Context, *Field) (any, error) { return jsonValue(list), nil }
+		}
+		return nil
+	}
+	for _, tc := range []struct {
+		name  string
+		query string
+		lim   int64
+		want  string
+	}{
+		{"alias over list, default bound", q.String(), 0, `{"data":null,"errors":[{"message":"the response is larger than 16777216 bytes"}]}`},
+		{"alias over list, small bound", q.String(), 5000, `{"data":null,"errors":[{"message":"the response is larger than 5000 bytes"}]}`},
+		{"within the bound", `{ users { id } }`, 50000, `{"data":{"users":[{"id":1},{"id":1},`},
+		{"keys count too", `{ a: users { id } b: users { id } }`, 40, `{"data":null,"errors":[{"message":"the response is larger than 40 bytes"}]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := Execute(context.Background(), schema(t), Params{Query: tc.query}, r, Limits{MaxResponseBytes: tc.lim})
+			b, _ := json.Marshal(res)
+			if !strings.HasPrefix(string(b), tc.want) {
+				t.Fatalf("got %.300s\nwant %s", b, tc.want)
+			}
+		})
 	}
 }
