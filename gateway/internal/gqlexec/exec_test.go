@@ -596,3 +596,35 @@ func TestResponseBound(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileDocuments: fragments spreading each other, a deep nesting
+// and a huge list of operations are refused before anything runs.
+func TestHostileDocuments(t *testing.T) {
+	var calls atomic.Int64
+	var order []string
+	var mu sync.Mutex
+	deep := "nested { " + strings.Repeat("inner { ", 20) + "value" + strings.Repeat(" }", 21)
+	var ops strings.Builder
+	for i := 0; i < 5000; i++ {
+		ops.WriteString("query Q" + strconv.Itoa(i) + " { count } ")
+	}
+	for _, tc := range []struct {
+		name, query, op, want string
+	}{
+		{"fragment cycle", `{ ...A } fragment A on Query { count ...B } fragment B on Query { ...A }`, "", `Cannot spread fragment \"A\" within itself via`},
+		{"fragment spreads itself", `{ ...A } fragment A on Query { ...A }`, "", `Cannot spread fragment \"A\" within itself.`},
+		{"deep nesting", "{ " + deep + " }", "", "nests deeper than 15 levels"},
+		{"5000 operations, none named", ops.String(), "", "the document has 5000 operations"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := Execute(context.Background(), schema(t), Params{Query: tc.query, OperationName: tc.op}, testResolvers(&calls, &order, &mu), Limits{})
+			b, _ := json.Marshal(res)
+			if res.HasData || !strings.Contains(string(b), tc.want) {
+				t.Fatalf("got %.400s", b)
+			}
+		})
+	}
+	if calls.Load() != 0 {
+		t.Errorf("%d resolver calls for refused documents", calls.Load())
+	}
+}
