@@ -306,11 +306,15 @@ type gqlConn struct {
 	mu     sync.Mutex
 	subs   map[string]func() // id -> stop
 	wg     sync.WaitGroup
-	quit   chan struct{} // closed by end: the keep-alive loop stops
+	// The legacy ka: a timer that re-arms itself (no goroutine parked per
+	// idle connection); kaStopped, under mu, tells it the connection
+	// ended, and wg counts a tick while it sends.
+	ka        *time.Timer
+	kaStopped bool
 }
 
 func newGQLConn(s *Server, api *API, conn *websocket.Conn, ctx context.Context, legacy bool) *gqlConn {
-	return &gqlConn{s: s, api: api, conn: conn, ctx: ctx, subs: map[string]func(){}, legacy: legacy, quit: make(chan struct{})}
+	return &gqlConn{s: s, api: api, conn: conn, ctx: ctx, subs: map[string]func(){}, legacy: legacy}
 }
 
 func (c *gqlConn) send(m any) {
@@ -353,8 +357,7 @@ func (c *gqlConn) handle(m gqlMsg) (websocket.StatusCode, string) {
 			// option: a ka right after the ack, then one per interval.
 			c.send(gqlMsg{Type: "ka"})
 			if iv := c.api.Limits.GraphQLKeepAlive; iv > 0 {
-				c.wg.Add(1)
-				go c.keepAlive(iv)
+				c.startKeepAlive(iv)
 			}
 		}
 	case "ping":
@@ -502,28 +505,41 @@ func (c *gqlConn) freshState() (*engine.State, func()) {
 	return st, st.Release
 }
 
-// keepAlive sends graphql-ws's ka every interval until the connection
-// ends.
-func (c *gqlConn) keepAlive(interval time.Duration) {
-	defer c.wg.Done()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.quit:
-			return
-		case <-c.ctx.Done():
-			return
-		case <-t.C:
-			c.send(gqlMsg{Type: "ka"})
-		}
+// startKeepAlive sends graphql-ws's ka every interval until the
+// connection ends: a timer whose tick sends one and re-arms it, so an idle
+// connection parks no goroutine for it.
+func (c *gqlConn) startKeepAlive(interval time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.kaStopped || c.ka != nil {
+		return
 	}
+	c.ka = time.AfterFunc(interval, func() {
+		c.mu.Lock()
+		if c.kaStopped {
+			c.mu.Unlock()
+			return
+		}
+		c.wg.Add(1) // before end's Wait: end sets kaStopped under mu first
+		c.mu.Unlock()
+		defer c.wg.Done()
+		c.send(gqlMsg{Type: "ka"})
+		c.mu.Lock()
+		if !c.kaStopped {
+			c.ka.Reset(interval)
+		}
+		c.mu.Unlock()
+	})
 }
 
-// end stops every subscription of the connection, and the keep-alive.
+// end stops every subscription of the connection, and the keep-alive; it
+// returns once none of their goroutines runs.
 func (c *gqlConn) end() {
-	close(c.quit)
 	c.mu.Lock()
+	c.kaStopped = true
+	if c.ka != nil {
+		c.ka.Stop()
+	}
 	stops := make([]func(), 0, len(c.subs))
 	for _, stop := range c.subs {
 		stops = append(stops, stop)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -569,5 +570,54 @@ func TestGraphQLLegacyKeepAlive(t *testing.T) {
 		default:
 			t.Fatalf("unexpected message %s", m)
 		}
+	}
+}
+
+// TestGraphQLLegacyKeepAliveNoGoroutine: the legacy ka is a timer, not a
+// goroutine parked per idle connection; once the clients close, nothing of
+// the connections' GraphQL server is left running. (The wait for the
+// close is bounded only by the test's deadline: no timing margin.)
+func TestGraphQLLegacyKeepAliveNoGoroutine(t *testing.T) {
+	be := blogBackend(t, nil)
+	g := startGateway(t, usersAPI(t, be.url, `graphql-keepalive="3600"`))
+	const n = 5
+	conns := make([]*websocket.Conn, n)
+	for i := range conns {
+		c := dial(t, g.ws+"/users", &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
+		defer c.CloseNow()
+		mustWrite(t, c, `{"type":"connection_init"}`)
+		if m := mustRead(t, c); m != `{"type":"connection_ack"}` {
+			t.Fatalf("got %s", m)
+		}
+		if m := mustRead(t, c); m != `{"type":"ka"}` {
+			t.Fatalf("got %s", m)
+		}
+		conns[i] = c
+	}
+	count := func(frame string) int {
+		buf := make([]byte, 1<<22)
+		buf = buf[:runtime.Stack(buf, true)]
+		k := 0
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if strings.Contains(g, frame) {
+				k++
+			}
+		}
+		return k
+	}
+	if k := count("(*gqlConn)"); k != 0 {
+		t.Errorf("%d goroutines in a gqlConn method for %d idle connections, want 0 (the ka is a timer)", k, n)
+	}
+	if k := count("serveGraphQLWS"); k != n {
+		t.Errorf("%d connections served, want %d", k, n)
+	}
+	for _, c := range conns {
+		c.Close(websocket.StatusNormalClosure, "")
+	}
+	for count("serveGraphQLWS")+count("(*gqlConn)") > 0 {
+		if t.Context().Err() != nil {
+			t.Fatal("goroutines left after the connections closed")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
