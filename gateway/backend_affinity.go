@@ -148,14 +148,15 @@ func setAffinityCookie(st *engine.State, a *poolAffinity, apiPath, session, memb
 	st.SetResponseHeader("Set-Cookie", b.String())
 }
 
-// memberByToken is the pool member the cookie names, or nil.
-func (b *Backend) memberByToken(tok string) *poolMember {
+// memberByToken is the pool member the cookie names and its priority
+// group's index, or nil.
+func (b *Backend) memberByToken(tok string) (*poolMember, int) {
 	for g := range b.pool {
 		for i := range b.pool[g] {
 			if b.pool[g][i].token == tok {
-				return &b.pool[g][i]
+				return &b.pool[g][i], g
 			}
 		}
 	}
-	return nil
+	return nil, 0
 }

@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"regexp"
 	"strings"
@@ -235,5 +237,58 @@ func TestCircuitBreakerARMExample(t *testing.T) {
 	}
 	if got := statusOf(t, g.url+"/b/x"); got != 503 {
 		t.Fatalf("after three 5xx: %d, want 503", got)
+	}
+}
+
+// TestBackendPoolSessionAffinityHostile: the cookie is the client's to
+// write and a member's token is no secret (the SHA-256 of names), so a
+// written cookie must not send a request where balancing would not: to a
+// lower-priority member (a costly fallback) while the first group serves.
+// Oversized, repeated and other pools' cookies start a session on the
+// member balancing picks.
+func TestBackendPoolSessionAffinityHostile(t *testing.T) {
+	a, b := newFlaky(t), newFlaky(t)
+	pool := `{"properties": {"type": "Pool", "pool": {"services": [{"id": "/backends/a", "priority": 1}, {"id": "/backends/b", "priority": 2}],
+  "sessionAffinity": {"sessionId": {"source": "Cookie", "name": "SessionId"}}}}}`
+	g := startGateway(t, backendFolder(t, "pool", map[string]string{"pool": pool,
+		"a": breakerJSON(a.url, 1, "PT1H", false), "b": breakerJSON(b.url, 1, "PT1H", false)}))
+	token := func(pool, member string) string {
+		sum := sha256.Sum256([]byte(pool + "\x00" + member))
+		return hex.EncodeToString(sum[:8])
+	}
+	const session = "AAAAAAAAAAAAAAAAAAAAAA"
+	forged := "SessionId=" + session + "." + token("pool", "b")
+	for _, tc := range []struct{ name, cookie, keepSession string }{
+		{"the fallback's token, forged", forged, session},
+		{"another pool's member", "SessionId=" + session + "." + token("other", "a"), session},
+		{"repeated: the first counts", forged + "; SessionId=" + session + "." + token("pool", "a"), session},
+		{"oversized", "SessionId=" + strings.Repeat("A", 6000), ""},
+		{"quoted, forged", `SessionId="` + session + "." + token("pool", "b") + `"`, session},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			beforeA, beforeB := a.calls.Load(), b.calls.Load()
+			resp, _ := get(t, g.url+"/b/x", http.Header{"Cookie": {tc.cookie}})
+			if resp.StatusCode != 200 || a.calls.Load() != beforeA+1 || b.calls.Load() != beforeB {
+				t.Fatalf("status %d, a called %d, b called %d: want the first group's member", resp.StatusCode, a.calls.Load()-beforeA, b.calls.Load()-beforeB)
+			}
+			_, s, m := sessionCookie(t, resp.Header)
+			if m != token("pool", "a") || (tc.keepSession != "" && s != tc.keepSession) {
+				t.Fatalf("bound to %s.%s, want member a (%s)", s, m, token("pool", "a"))
+			}
+		})
+	}
+	// With the first group down, the fallback's cookie is honoured: that
+	// is where balancing sends the request too.
+	a.fail.Store(500)
+	get(t, g.url+"/b/x", nil) // trips a
+	resp, _ := get(t, g.url+"/b/x", nil)
+	cookie, _, m := sessionCookie(t, resp.Header)
+	if m != token("pool", "b") {
+		t.Fatalf("with a tripped, bound to %s, want b (%s)", m, token("pool", "b"))
+	}
+	before := b.calls.Load()
+	resp, _ = get(t, g.url+"/b/x", http.Header{"Cookie": {cookie}})
+	if resp.StatusCode != 200 || b.calls.Load() != before+1 || len(resp.Header.Values("Set-Cookie")) != 0 {
+		t.Fatalf("the fallback's session with a tripped: status %d, b called %d, Set-Cookie %q", resp.StatusCode, b.calls.Load()-before, resp.Header.Values("Set-Cookie"))
 	}
 }

@@ -563,7 +563,12 @@ func (s *Server) pickPoolMember(ctx context.Context, b *Backend, st *engine.Stat
 		var tok string
 		var ok bool
 		if session, tok, ok = affinityCookie(st, a.cookie); ok {
-			if m := b.memberByToken(tok); m != nil && !s.breakerOpen(ctx, m.b) {
+			// The cookie is the client's to write, and a member's token is
+			// no secret: it is honoured only where balancing could have
+			// sent the request, a member of the first group that has a
+			// usable one (no client pins itself to a lower priority, a
+			// costly fallback, while the first group serves).
+			if m, g := b.memberByToken(tok); m != nil && !s.breakerOpen(ctx, m.b) && !s.higherGroupUsable(ctx, b, g) {
 				return m.b, nil
 			}
 		}
@@ -597,6 +602,19 @@ func (s *Server) pickPoolMember(ctx context.Context, b *Backend, st *engine.Stat
 		}
 	}
 	return nil, errBackendUnavailable
+}
+
+// higherGroupUsable tells whether a priority group before g has a member
+// whose breaker is closed. A session on the first group asks nothing.
+func (s *Server) higherGroupUsable(ctx context.Context, b *Backend, g int) bool {
+	for _, group := range b.pool[:g] {
+		for _, m := range group {
+			if !s.breakerOpen(ctx, m.b) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // parseBackendProxy reads a backend's proxy: {"url": "http://host:port",
