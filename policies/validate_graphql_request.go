@@ -67,6 +67,11 @@ const (
 	// fields cost four seconds of CPU without it. The cost counts the
 	// fields (fragments spread in) and, per response name, the pairs.
 	maxMergeCost = 100000
+	// maxGraphQLFields: APIM's reference says the policy "can validate
+	// GraphQL requests with up to 250 query fields across all levels".
+	// tollgate counts the operation's fields as written, each fragment it
+	// uses once, and refuses a request with more (alias bombs).
+	maxGraphQLFields = 250
 )
 
 var gqlActions = []string{"allow", "remove", "reject", "ignore"}
@@ -217,6 +222,9 @@ func (v *validateGraphQL) Run(_ context.Context, s *engine.State) error {
 	}
 	if d := selectionDepth(op.SelectionSet, map[string]int{}); int64(d) > maxDepth {
 		return g.requestError(gqlerror.Errorf("The query's depth, %d, is more than max-depth, %d.", d, maxDepth))
+	}
+	if n := countFields(op.SelectionSet, map[string]bool{}, 0); n > maxGraphQLFields {
+		return g.requestError(gqlerror.Errorf("The query has more than %d fields.", maxGraphQLFields))
 	}
 	if len(v.rules) == 0 {
 		return nil
@@ -495,6 +503,28 @@ func selectionDepth(set ast.SelectionSet, frags map[string]int) int {
 		}
 	}
 	return max
+}
+
+// countFields counts the fields of set as written, the fragments it
+// spreads each once (seen), stopping once past maxGraphQLFields.
+func countFields(set ast.SelectionSet, seen map[string]bool, n int) int {
+	for _, sel := range set {
+		if n > maxGraphQLFields {
+			return n
+		}
+		switch x := sel.(type) {
+		case *ast.Field:
+			n = countFields(x.SelectionSet, seen, n+1)
+		case *ast.InlineFragment:
+			n = countFields(x.SelectionSet, seen, n)
+		case *ast.FragmentSpread:
+			if x.Definition != nil && !seen[x.Name] {
+				seen[x.Name] = true
+				n = countFields(x.Definition.SelectionSet, seen, n)
+			}
+		}
+	}
+	return n
 }
 
 // action is what the rules say of a field: the most specific rule that

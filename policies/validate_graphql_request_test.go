@@ -2,6 +2,7 @@ package policies
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -177,6 +178,12 @@ func TestValidateGraphQLRequest(t *testing.T) {
 			ct: jsonCT, body: gqlBody(`query { users { ...A ...A } } fragment A on User { ...B ...B ...B ...B ...B ...B ...B ...B } ` +
 				`fragment B on User { ...C ...C ...C ...C ...C ...C ...C ...C } fragment C on User { ...D ...D ...D ...D ...D ...D ...D ...D } fragment D on User { id name }`),
 			want: want{rejected: true, errHas: "too many fields of the same names"}},
+		{name: "250 fields across all levels pass (APIM's bound)", policy: `<validate-graphql-request max-size="102400"/>`,
+			ct: jsonCT, body: gqlBody(`{ users { ` + aliases(249) + `} }`), want: want{unchanged: true}},
+		{name: "251 fields: an alias bomb past APIM's 250", policy: `<validate-graphql-request max-size="102400"/>`,
+			ct: jsonCT, body: gqlBody(`{ users { ` + aliases(250) + `} }`), want: want{rejected: true, errHas: "more than 250 fields"}},
+		{name: "a fragment's fields count once, however often it is spread", policy: `<validate-graphql-request max-size="102400"/>`,
+			ct: jsonCT, body: gqlBody(`{ a: users { ...F } b: users { ...F } c: users { ...F } } fragment F on User { ` + aliases(200) + `}`), want: want{unchanged: true}},
 		{name: "aliases keep their path", policy: `<validate-graphql-request max-size="1000"><authorize><rule path="/User/name" action="reject"/></authorize></validate-graphql-request>`,
 			ct: jsonCT, body: gqlBody(`{ people: users { who: name } }`), want: want{rejected: true, errHas: `"path":["people","who"]`}},
 	}
@@ -343,4 +350,13 @@ func TestValidateGraphQLWebSocketHandshake(t *testing.T) {
 		}
 		s.Release()
 	}
+}
+
+// aliases is n distinct response names for User.id: a0: id a1: id ...
+func aliases(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "a%d: id ", i)
+	}
+	return b.String()
 }
