@@ -18,6 +18,7 @@ import (
 	gqlvalidator "github.com/vektah/gqlparser/v2/validator"
 
 	"tollgate/engine"
+	"tollgate/internal/gqlcost"
 )
 
 // <validate-graphql-request error-variable-name="v" max-size="102400" max-depth="6">
@@ -61,12 +62,6 @@ const (
 	// maxGraphQLTokens bounds the tokens of one query (parsing and
 	// validation work grows with them).
 	maxGraphQLTokens = 20000
-	// maxMergeCost bounds the work of the specification's rule that
-	// fields of one response name must merge, which compares them in
-	// pairs, merging their sub-selections too: a 27 KB query of 9,000 "id"
-	// fields cost four seconds of CPU without it. The cost counts the
-	// fields (fragments spread in) and, per response name, the pairs.
-	maxMergeCost = 100000
 	// maxGraphQLFields: APIM's reference says the policy "can validate
 	// GraphQL requests with up to 250 query fields across all levels".
 	// tollgate counts the operation's fields as written, each fragment it
@@ -247,89 +242,12 @@ func isWebSocketHandshake(r *engine.Request) bool {
 }
 
 // checkBreadth refuses a document whose fields would cost validation more
-// than maxMergeCost comparisons (mergeCost).
+// than gqlcost.MaxMergeCost comparisons.
 func checkBreadth(doc *ast.QueryDocument) *gqlerror.Error {
-	m := &mergeCost{frags: map[string]*ast.FragmentDefinition{}}
-	for _, f := range doc.Fragments {
-		m.frags[f.Name] = f
-	}
-	ok := true
-	for _, op := range doc.Operations {
-		ok = ok && m.check([]ast.SelectionSet{op.SelectionSet})
-	}
-	for _, f := range doc.Fragments {
-		ok = ok && m.check([]ast.SelectionSet{f.SelectionSet})
-	}
-	if !ok {
-		return gqlerror.Errorf("The query asks for too many fields of the same names to check (more than %d comparisons).", maxMergeCost)
+	if !gqlcost.MergeCostOK(doc) {
+		return gqlerror.Errorf("The query asks for too many fields of the same names to check (more than %d comparisons).", gqlcost.MaxMergeCost)
 	}
 	return nil
-}
-
-// mergeCost estimates what checking that fields can merge costs: the
-// fields of the merged sets, fragments spread in, and per response name
-// the pairs of fields, then the same for their merged sub-selections. It
-// stops as soon as the cost passes maxMergeCost, so the estimate itself
-// is bounded (a fragment spread four times in a fragment spread four
-// times ... grows fast).
-type mergeCost struct {
-	frags map[string]*ast.FragmentDefinition
-	cost  int
-}
-
-func (m *mergeCost) fields(set ast.SelectionSet, out []*ast.Field, depth int) []*ast.Field {
-	for _, sel := range set {
-		if m.cost > maxMergeCost || depth > 64 {
-			return out
-		}
-		switch x := sel.(type) {
-		case *ast.Field:
-			m.cost++
-			out = append(out, x)
-		case *ast.InlineFragment:
-			out = m.fields(x.SelectionSet, out, depth+1)
-		case *ast.FragmentSpread:
-			if f := m.frags[x.Name]; f != nil {
-				out = m.fields(f.SelectionSet, out, depth+1)
-			}
-		}
-	}
-	return out
-}
-
-func (m *mergeCost) check(sets []ast.SelectionSet) bool {
-	var fs []*ast.Field
-	for _, s := range sets {
-		fs = m.fields(s, fs, 0)
-	}
-	groups := map[string][]*ast.Field{}
-	var names []string
-	for _, f := range fs {
-		name := f.Alias
-		if name == "" {
-			name = f.Name
-		}
-		if groups[name] == nil {
-			names = append(names, name)
-		}
-		groups[name] = append(groups[name], f)
-	}
-	for _, name := range names {
-		g := groups[name]
-		if m.cost += len(g) * len(g); m.cost > maxMergeCost {
-			return false
-		}
-		var subs []ast.SelectionSet
-		for _, f := range g {
-			if len(f.SelectionSet) > 0 {
-				subs = append(subs, f.SelectionSet)
-			}
-		}
-		if len(subs) > 0 && !m.check(subs) {
-			return false
-		}
-	}
-	return m.cost <= maxMergeCost
 }
 
 // gqlRun is one request's validation.

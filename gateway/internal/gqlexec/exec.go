@@ -30,10 +30,12 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
+
+	"tollgate/internal/gqlcost"
 )
 
 // Params are one GraphQL request's: the document, the operation to run
@@ -239,8 +241,22 @@ func (o *Operation) Name() string { return o.op.Name }
 // operation it names: the first steps of every request, HTTP or
 // subscription.
 func loadOperation(schema *ast.Schema, p Params) (*ast.QueryDocument, *ast.OperationDefinition, *Result) {
-	doc, errs := gqlparser.LoadQuery(schema, p.Query)
-	if len(errs) > 0 {
+	doc, perr := parser.ParseQuery(&ast.Source{Input: p.Query})
+	if perr != nil {
+		var ge *gqlerror.Error
+		if errors.As(perr, &ge) {
+			return nil, nil, &Result{Errors: gqlerror.List{ge}}
+		}
+		return nil, nil, &Result{Errors: gqlerror.List{gqlerror.Errorf("%s", perr.Error())}}
+	}
+	// Before validation, whose rule that same-named fields merge compares
+	// them in pairs (seconds of CPU for a 27 KB query): a limit, refused
+	// as MaxFields is, never validated nor sent on.
+	if !gqlcost.MergeCostOK(doc) {
+		return nil, nil, &Result{Limit: true, Errors: gqlerror.List{gqlerror.Errorf(
+			"the query asks for too many fields of the same names to check (more than %d comparisons)", gqlcost.MaxMergeCost)}}
+	}
+	if errs := validator.Validate(schema, doc); len(errs) > 0 {
 		return nil, nil, &Result{Errors: errs}
 	}
 	op, err := pickOperation(doc, p.OperationName)
