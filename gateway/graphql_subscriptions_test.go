@@ -578,6 +578,21 @@ func TestGraphQLLegacyKeepAlive(t *testing.T) {
 // the connections' GraphQL server is left running. (The wait for the
 // close is bounded only by the test's deadline: no timing margin.)
 func TestGraphQLLegacyKeepAliveNoGoroutine(t *testing.T) {
+	count := func(frame string) int {
+		buf := make([]byte, 1<<22)
+		buf = buf[:runtime.Stack(buf, true)]
+		k := 0
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if strings.Contains(g, frame) {
+				k++
+			}
+		}
+		return k
+	}
+	// Connections of the tests before this one may still be closing.
+	waitFor(t, "earlier tests' GraphQL connections to end", func() bool {
+		return count("serveGraphQLWS")+count("(*gqlConn)") == 0
+	})
 	be := blogBackend(t, nil)
 	g := startGateway(t, usersAPI(t, be.url, `graphql-keepalive="3600"`))
 	const n = 5
@@ -593,17 +608,6 @@ func TestGraphQLLegacyKeepAliveNoGoroutine(t *testing.T) {
 			t.Fatalf("got %s", m)
 		}
 		conns[i] = c
-	}
-	count := func(frame string) int {
-		buf := make([]byte, 1<<22)
-		buf = buf[:runtime.Stack(buf, true)]
-		k := 0
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, frame) {
-				k++
-			}
-		}
-		return k
 	}
 	if k := count("(*gqlConn)"); k != 0 {
 		t.Errorf("%d goroutines in a gqlConn method for %d idle connections, want 0 (the ka is a timer)", k, n)
