@@ -137,6 +137,12 @@ func setAffinityCookie(st *engine.State, a *poolAffinity, apiPath, session, memb
 	b.WriteByte('.')
 	b.WriteString(member)
 	b.WriteString("; Path=")
+	// A cookie's path-value ends at ';' (RFC 6265): an API path holding
+	// one ("/a;Domain=x", a valid URL path) would add attributes of its
+	// own. The path up to it covers the API's requests.
+	if i := strings.IndexByte(apiPath, ';'); i >= 0 {
+		apiPath = apiPath[:i]
+	}
 	if apiPath == "" {
 		apiPath = "/"
 	}

@@ -45,3 +45,24 @@ func FuzzAffinityCookie(f *testing.F) {
 		}
 	})
 }
+
+// TestAffinityCookiePathInjection: an API path may hold ';' (a valid URL
+// path character); the Set-Cookie's Path ends before it, so the path adds
+// no attribute (Domain, SameSite, …) to the pool's cookie.
+func TestAffinityCookiePathInjection(t *testing.T) {
+	for _, tc := range []struct{ apiPath, want string }{
+		{"/a;Domain=evil.example", "/a"},
+		{";Domain=evil.example", "/"},
+		{"/a/b", "/a/b"},
+		{"", "/"},
+	} {
+		st := &engine.State{}
+		st.Context().Request = &engine.Request{}
+		setAffinityCookie(st, &poolAffinity{cookie: "SessionId"}, tc.apiPath, "AAAAAAAAAAAAAAAAAAAAAA", "0123456789abcdef")
+		set := st.ResponseHeaders()["Set-Cookie"][0]
+		c, err := http.ParseSetCookie(set)
+		if err != nil || c.Path != tc.want || c.Domain != "" || strings.Count(set, ";") != 2 {
+			t.Errorf("API path %q: Set-Cookie %q (path %q, domain %q, %v)", tc.apiPath, set, c.Path, c.Domain, err)
+		}
+	}
+}
