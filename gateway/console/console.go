@@ -8,6 +8,7 @@
 package console
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -438,9 +440,38 @@ func (c *Console) file(w http.ResponseWriter, r *http.Request) {
 	if truncated {
 		data = data[:maxFileView]
 	}
+	if !isText(data, truncated) {
+		// A binary file (a PKCS#12 bundle with its key, …) is no
+		// configuration the console links to.
+		writeError(w, http.StatusUnsupportedMediaType, "not a text file: "+rel)
+		return
+	}
 	text := c.srv.MaskSecrets(string(data))
 	text = maskOwnSecrets(rel, text)
+	text = maskPrivateKeys(text)
 	writeJSON(w, http.StatusOK, map[string]any{"path": rel, "text": text, "truncated": truncated})
+}
+
+// privateKeyBlock is a PEM private key (a certificate folder kept inside
+// the apis folder, a key pasted in a file): its body is never shown.
+var privateKeyBlock = regexp.MustCompile(`(?s)(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----).*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)`)
+
+// isText reports whether data is UTF-8 without NUL (the last rune of a
+// truncated file may be cut).
+func isText(data []byte, truncated bool) bool {
+	if bytes.IndexByte(data, 0) >= 0 {
+		return false
+	}
+	if truncated {
+		for i := 0; i < utf8.UTFMax && len(data) > 0 && !utf8.Valid(data); i++ {
+			data = data[:len(data)-1]
+		}
+	}
+	return utf8.Valid(data)
+}
+
+func maskPrivateKeys(text string) string {
+	return privateKeyBlock.ReplaceAllString(text, "${1}\nREDACTED\n${2}")
 }
 
 // secretElement matches a named value marked secret, to mask its literal

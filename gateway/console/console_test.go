@@ -187,11 +187,19 @@ func TestFileView(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(dir, "chat", "link.xml")); err != nil {
 		t.Fatal(err)
 	}
+	// A certificate folder kept inside the apis folder: the key is never
+	// shown, nor a binary bundle.
+	write(t, dir, "certs/client.pem", "-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n-----BEGIN RSA PRIVATE KEY-----\nSECRETKEY1\n-----END RSA PRIVATE KEY-----\n")
+	write(t, dir, "certs/cut.pem", "-----BEGIN PRIVATE KEY-----\nSECRETKEY2 with no end")
+	write(t, dir, "certs/client.pfx", "0\x82\x05\x00SECRETKEY3\xff\xfe")
 	e := start(t, dir, "")
 	for _, c := range []struct {
 		path string
 		code int
 	}{
+		{"certs/client.pem", 200},
+		{"certs/cut.pem", 200},
+		{"certs/client.pfx", 415},
 		{"chat/policy.xml", 200},
 		{"named-values.xml", 200},
 		{"", 400},
@@ -211,6 +219,9 @@ func TestFileView(t *testing.T) {
 			}
 			if c.code == 200 && f.Text == "" {
 				t.Error("empty file text")
+			}
+			if strings.Contains(f.Text, "SECRETKEY") || (c.path == "certs/client.pem" && !strings.Contains(f.Text, "MIIBcert")) {
+				t.Errorf("%s shown as %q", c.path, f.Text)
 			}
 			if c.path == "named-values.xml" && (!strings.Contains(f.Text, ">REDACTED<") || !strings.Contains(f.Text, "visible")) {
 				t.Errorf("named values view: %s", f.Text)
