@@ -480,10 +480,23 @@ var secretElement = regexp.MustCompile(`(?s)(<named-value\b[^>]*\bsecret\s*=\s*[
 
 var textBetweenTags = regexp.MustCompile(`>([^<]+)<`)
 
+var (
+	apiopsSecret = regexp.MustCompile(`"secret"\s*:\s*true`)
+	apiopsValue  = regexp.MustCompile(`("value"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+)
+
 // maskOwnSecrets masks, in named-values.xml, the value of every secret
 // named value as written on disk: an edit that has not loaded yet (or
 // failed to) must not show its new secret either.
 func maskOwnSecrets(rel, text string) string {
+	if filepath.Base(rel) == "namedValueInformation.json" {
+		// An APIOps named value: a secret one's "value", even one whose
+		// file does not parse (being edited).
+		if apiopsSecret.MatchString(text) {
+			text = apiopsValue.ReplaceAllString(text, `${1}"REDACTED"`)
+		}
+		return text
+	}
 	if filepath.Base(rel) != "named-values.xml" {
 		return text
 	}

@@ -710,3 +710,28 @@ func TestAPIsGraphQLResolverFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestFileViewAPIOpsSecret: an APIOps named value marked secret shows its
+// value masked in the file view, whether or not it is the served one (an
+// edit not loaded yet, a file that does not parse).
+func TestFileViewAPIOpsSecret(t *testing.T) {
+	ws, hu := backends(t)
+	dir := sampleDir(t, ws, hu)
+	e := start(t, dir, "")
+	for name, text := range map[string]string{
+		"secret":       `{"properties": {"displayName": "k", "secret": true, "value": "SECRETAPIOPS1 \"quoted\""}}`,
+		"broken":       `{"properties": {"value": "SECRETAPIOPS2", "secret":true,`,
+		"not-a-secret": `{"properties": {"displayName": "p", "secret": false, "value": "visible"}}`,
+	} {
+		write(t, dir, "named values/"+name+"/namedValueInformation.json", text)
+	}
+	for _, name := range []string{"secret", "broken", "not-a-secret"} {
+		var f struct{ Text string }
+		if code := getJSON(t, e.admin.URL+"/console/api/file?path="+url.QueryEscape("named values/"+name+"/namedValueInformation.json"), &f); code != 200 {
+			t.Fatalf("%s: code %d", name, code)
+		}
+		if strings.Contains(f.Text, "SECRETAPIOPS") || (name == "not-a-secret") != strings.Contains(f.Text, "visible") || (name != "not-a-secret" && !strings.Contains(f.Text, `"REDACTED"`)) {
+			t.Errorf("%s: %s", name, f.Text)
+		}
+	}
+}
