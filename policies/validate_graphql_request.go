@@ -59,9 +59,6 @@ const (
 	ReasonGraphQL = "GraphQLRequestError"
 	// maxGraphQLSize is the largest max-size (APIM's is 102,400 bytes).
 	maxGraphQLSize = 1 << 20
-	// maxGraphQLTokens bounds the tokens of one query (parsing and
-	// validation work grows with them).
-	maxGraphQLTokens = 20000
 	// maxGraphQLFields: APIM's reference says the policy "can validate
 	// GraphQL requests with up to 250 query fields across all levels".
 	// tollgate counts the operation's fields as written, each fragment it
@@ -186,7 +183,7 @@ func (v *validateGraphQL) Run(_ context.Context, s *engine.State) error {
 	if rerr != nil {
 		return g.requestError(rerr)
 	}
-	doc, perr := parser.ParseQueryWithTokenLimit(&ast.Source{Input: req.Query}, maxGraphQLTokens)
+	doc, perr := parser.ParseQueryWithTokenLimit(&ast.Source{Input: req.Query}, gqlcost.MaxTokens)
 	if perr != nil {
 		return g.requestError(GraphQLErrors(perr)...)
 	}

@@ -241,10 +241,13 @@ func (o *Operation) Name() string { return o.op.Name }
 // operation it names: the first steps of every request, HTTP or
 // subscription.
 func loadOperation(schema *ast.Schema, p Params) (*ast.QueryDocument, *ast.OperationDefinition, *Result) {
-	doc, perr := parser.ParseQuery(&ast.Source{Input: p.Query})
+	doc, perr := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, gqlcost.MaxTokens)
 	if perr != nil {
 		var ge *gqlerror.Error
 		if errors.As(perr, &ge) {
+			if strings.HasPrefix(ge.Message, "exceeded token limit") { // gqlparser's words
+				return nil, nil, &Result{Limit: true, Errors: gqlerror.List{gqlerror.Errorf("the query has more than %d tokens", gqlcost.MaxTokens)}}
+			}
 			return nil, nil, &Result{Errors: gqlerror.List{ge}}
 		}
 		return nil, nil, &Result{Errors: gqlerror.List{gqlerror.Errorf("%s", perr.Error())}}
