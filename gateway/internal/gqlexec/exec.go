@@ -391,7 +391,13 @@ func (e *executor) result(data *Object, ok bool) *Result {
 }
 
 func (e *executor) addError(path ast.Path, fields []*ast.Field, format string, args ...any) {
-	ge := &gqlerror.Error{Message: fmt.Sprintf(format, args...), Path: append(ast.Path(nil), path...)}
+	msg := fmt.Sprintf(format, args...)
+	// Errors are part of the response: a list of a million items, each
+	// with a null where its type says non-null, is a million errors.
+	if !e.grow(len(msg) + 64 + 12*len(path)) {
+		return // the result is one error now (result)
+	}
+	ge := &gqlerror.Error{Message: msg, Path: append(ast.Path(nil), path...)}
 	if len(fields) > 0 && fields[0].Position != nil {
 		ge.Locations = []gqlerror.Location{{Line: fields[0].Position.Line, Column: fields[0].Position.Column}}
 	}
@@ -557,6 +563,10 @@ func (e *executor) each(n int, serial bool, f func(i int) bool) bool {
 	oks := make([]bool, n)
 	var wg sync.WaitGroup
 	for i := range n {
+		if e.size.Load() > e.lim.MaxResponseBytes {
+			oks[i] = false // past the bound: the rest costs nothing
+			break
+		}
 		if !serial && n > 1 && e.tryAcquire() {
 			wg.Add(1)
 			go func() {

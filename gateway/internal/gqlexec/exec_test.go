@@ -570,9 +570,13 @@ func TestResponseBound(t *testing.T) {
 	q.WriteString("} }")
 	item := `{"id":1,"name":"` + strings.Repeat("n", 1000) + `"}`
 	list := "[" + strings.TrimSuffix(strings.Repeat(item+",", 1000), ",") + "]"
+	nameless := "[" + strings.TrimSuffix(strings.Repeat(`{"id":1},`, 20000), ",") + "]"
 	r := func(typ, field string) Resolver {
 		if typ == "Query" && field == "users" {
 			return func(context.Context, *Field) (any, error) { return jsonValue(list), nil }
+		}
+		if typ == "Query" && field == "strictUsers" {
+			return func(context.Context, *Field) (any, error) { return jsonValue(nameless), nil }
 		}
 		return nil
 	}
@@ -582,6 +586,9 @@ func TestResponseBound(t *testing.T) {
 		lim   int64
 		want  string
 	}{
+		// 20,000 items without their non-null name: an error each (2 MB
+		// of errors out of a 180 KB answer).
+		{"errors count too", `{ strictUsers { name } }`, 400000, `{"data":null,"errors":[{"message":"the response is larger than 400000 bytes"}]}`},
 		{"alias over list, default bound", q.String(), 0, `{"data":null,"errors":[{"message":"the response is larger than 16777216 bytes"}]}`},
 		{"alias over list, small bound", q.String(), 5000, `{"data":null,"errors":[{"message":"the response is larger than 5000 bytes"}]}`},
 		{"within the bound", `{ users { id } }`, 50000, `{"data":{"users":[{"id":1},{"id":1},`},
