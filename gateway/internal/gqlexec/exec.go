@@ -66,9 +66,10 @@ type Limits struct {
 	// once (default 8).
 	Concurrency int
 	// MaxResponseBytes bounds the response the execution builds (default
-	// 16 MiB, counted as its response keys and leaf values are written):
-	// aliases over a list copy an answer many times, so the answers'
-	// size alone does not bound it. Past it, the execution stops and the
+	// 16 MiB, counted as its response keys, leaf values and errors are
+	// written): aliases over a list copy an answer many times, and a list
+	// can give an error per item, so the answers' size alone does not
+	// bound it. Past it, the execution stops and the
 	// request answers one error and no data.
 	MaxResponseBytes int64
 }
