@@ -324,6 +324,13 @@ func TestSyntheticGraphQLLimits(t *testing.T) {
 	if resp.StatusCode != 200 || strings.Count(body, `"plain words"`) != 3 || !strings.Contains(body, "more than 3 resolver calls") {
 		t.Errorf("%d %s", resp.StatusCode, body)
 	}
+	// The response built: three answers of 13 bytes and their keys pass
+	// 40 bytes (graphql-max-response-bytes).
+	g3 := blogGateway(t, be.url, `graphql-max-response-bytes="40"`, "")
+	resp, body = gqlPost(t, g3, "/blog", gqlBody(`{ a: text b: text c: text }`, `null`))
+	if resp.StatusCode != 200 || body != `{"data":null,"errors":[{"message":"the response is larger than 40 bytes"}]}` {
+		t.Errorf("%d %s", resp.StatusCode, body)
+	}
 }
 
 // A broken resolver keeps the old configuration serving; fixing it
