@@ -90,7 +90,9 @@ type State struct {
 
 // ForwardSettings are forward-request's attributes.
 type ForwardSettings struct {
-	Set                   bool
+	Set bool
+	// Timeout is forward-request's timeout attribute; 0 when it has none
+	// (the gateway's bound for the call stays).
 	Timeout               time.Duration
 	FollowRedirects       bool
 	FailOnErrorStatusCode bool

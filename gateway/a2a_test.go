@@ -628,30 +628,44 @@ func TestA2AAPIXML(t *testing.T) {
 
 // TestA2AEndlessStream: an agent whose message/stream never ends holds
 // the client's stream (and a backend connection) for the call's timeout
-// and no longer (here forward-request's, 1 s; by default 300 s, the API's
-// timeout or forward-request's): the stream ends, the agent's request is
-// cancelled.
+// and no longer: forward-request's when it has one, else the API's, even
+// with a <forward-request/> (no timeout) in the global policy, which used
+// to lift it to forward-request's 300 s default.
 func TestA2AEndlessStream(t *testing.T) {
 	agent := newA2AAgent(t) // never released: its streams never end
-	dir := a2aFolder(t, agent.url, false, "/rpc", strings.Replace(a2aPolicy, "<backend>\n        <base />", `<backend><forward-request timeout="1"/>`, 1))
-	g := startGateway(t, dir)
-	c, err := net.Dial("tcp", strings.TrimPrefix(g.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(testTimeout))
-	body := `{"jsonrpc":"2.0","id":7,"method":"message/stream"}`
-	fmt.Fprintf(c, "POST /market-analyst/rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(resp.Body) // ends when the gateway ends the stream
-	if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		t.Fatalf("the stream was still open at the test's deadline: %q", got)
-	}
-	if resp.StatusCode != 200 || !strings.Contains(string(got), `"final":false`) || strings.Contains(string(got), `"final":true`) {
-		t.Fatalf("%d %q (%v)", resp.StatusCode, got, err)
+	for _, form := range []string{"forward-request timeout", "api.xml timeout under a bare forward-request"} {
+		t.Run(form, func(t *testing.T) {
+			var dir string
+			if form == "forward-request timeout" {
+				dir = a2aFolder(t, agent.url, false, "/rpc", strings.Replace(a2aPolicy, "<backend>\n        <base />", `<backend><forward-request timeout="1"/>`, 1))
+			} else {
+				dir = a2aFolder(t, agent.url, false, "/rpc", "") // its global policy: <forward-request/>
+				if err := os.RemoveAll(filepath.Join(dir, "apis")); err != nil {
+					t.Fatal(err)
+				}
+				writeFile(t, dir, "market-analyst/api.xml", strings.Replace(a2aAPIXML(agent.url, false, "/rpc"), `subscription-required=`, `timeout="1" subscription-required=`, 1))
+				writeFile(t, dir, "market-analyst/policy.xml", a2aPolicy)
+			}
+			g := startGateway(t, dir)
+			c, err := net.Dial("tcp", strings.TrimPrefix(g.url, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(testTimeout))
+			body := `{"jsonrpc":"2.0","id":7,"method":"message/stream"}`
+			fmt.Fprintf(c, "POST /market-analyst/rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(resp.Body) // ends when the gateway ends the stream
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatalf("the stream was still open at the test's deadline: %q", got)
+			}
+			if resp.StatusCode != 200 || !strings.Contains(string(got), `"final":false`) || strings.Contains(string(got), `"final":true`) {
+				t.Fatalf("%d %q (%v)", resp.StatusCode, got, err)
+			}
+		})
 	}
 }

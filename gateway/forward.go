@@ -45,7 +45,11 @@ func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
 			return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadRequest, "cannot read the request body: "+err.Error(), err)
 		}
 	}
-	fctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, x), st.Forward.Timeout)
+	timeout := st.Forward.Timeout
+	if timeout <= 0 {
+		timeout = x.api.Limits.Timeout // forward-request without a timeout: the API's
+	}
+	fctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, x), timeout)
 	defer cancel()
 	out := outRequest(fctx, x.in, x)           // as the proxy: URL, headers, X-Forwarded-*, credentials, the body read above
 	if req.Body == nil || !req.Body.Loaded() { // no body: not the client's stream

@@ -869,3 +869,25 @@ func TestWebSocketBadUpgradeNeverDialsBackend(t *testing.T) {
 		t.Fatalf("the backend was dialed for a malformed upgrade: %v", r.URL)
 	}
 }
+
+// TestWebSocketHandshakeTimeoutUnderBareForwardRequest: a <forward-request/>
+// without a timeout (as a global policy often has) leaves the API's
+// handshake-timeout: a silent backend answers 504 after it, not after
+// forward-request's 300 s default. With a timeout attribute, that one
+// rules.
+func TestWebSocketHandshakeTimeoutUnderBareForwardRequest(t *testing.T) {
+	for _, fr := range []string{`<forward-request/>`, `<forward-request timeout="1"/>`} {
+		t.Run(fr, func(t *testing.T) {
+			attrs := `handshake-timeout="1"`
+			if strings.Contains(fr, "timeout") {
+				attrs = `handshake-timeout="300"`
+			}
+			g := startGateway(t, wsAPI(t, "ws://"+silentListener(t)+"/", attrs,
+				`<policies><inbound/><backend>`+fr+`</backend><outbound/><on-error/></policies>`))
+			resp, body := upgradeRequest(t, g.url+"/chat", nil)
+			if resp.StatusCode != http.StatusGatewayTimeout {
+				t.Fatalf("status %d %q, want 504", resp.StatusCode, body)
+			}
+		})
+	}
+}

@@ -542,7 +542,7 @@ func (s *Server) serveGRPC(w *grpcWriter, r *http.Request, snap *Snapshot, api *
 		return
 	}
 	timeout := view.Limits.Timeout
-	if st.Forward.Set {
+	if st.Forward.Set && st.Forward.Timeout > 0 {
 		timeout = st.Forward.Timeout
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)

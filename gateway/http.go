@@ -141,7 +141,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 		return
 	}
 	timeout := api.Limits.Timeout
-	if st.Forward.Set {
+	if st.Forward.Set && st.Forward.Timeout > 0 {
 		timeout = st.Forward.Timeout
 	}
 	pctx := x.callCtx(ctx, timeout, w) // the exchange under proxyKey, 1xx relayed to w

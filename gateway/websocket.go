@@ -190,7 +190,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 // dialTimeout bounds the backend's WebSocket handshake: the API's
 // handshake-timeout, or forward-request's timeout.
 func (x *exchange) dialTimeout() time.Duration {
-	if x.st.Forward.Set {
+	if x.st.Forward.Set && x.st.Forward.Timeout > 0 {
 		return x.st.Forward.Timeout
 	}
 	return x.api.Limits.HandshakeTimeout

@@ -26,7 +26,13 @@ type forwardRequest struct {
 
 func (k *kit) parseForwardRequest(p *engine.Parser) engine.Step {
 	f := engine.ForwardSettings{Set: true}
-	f.Timeout = time.Duration(p.LitInt("timeout", 300, 1, 3600)) * time.Second
+	// Without a timeout attribute the gateway's own bound stays (the API's
+	// timeout, 300 s by default as APIM's forward-request, or its
+	// handshake-timeout): Timeout 0. A bare <forward-request/> in a global
+	// policy would otherwise lift every API's smaller bound to 300 s.
+	if p.Has("timeout") {
+		f.Timeout = time.Duration(p.LitInt("timeout", 300, 1, 3600)) * time.Second
+	}
 	f.FollowRedirects = p.LitBool("follow-redirects", false)
 	f.FailOnErrorStatusCode = p.LitBool("fail-on-error-status-code", false)
 	f.BufferResponse = p.LitBool("buffer-response", true)

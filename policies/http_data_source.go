@@ -235,6 +235,9 @@ func (ds *httpDataSource) Run(ctx context.Context, s *engine.State) error {
 	timeout := DataSourceTimeout
 	if s.Forward.Set {
 		timeout = s.Forward.Timeout
+		if timeout <= 0 {
+			timeout = 300 * time.Second // forward-request's default, as APIM's
+		}
 	}
 	resp, err := ds.call(ctx, s, timeout)
 	if err != nil {
