@@ -1762,7 +1762,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 	stringSeq := xt.K == KString && len(methods[KString][name]) == 0
 	// A JToken is a sequence too (Json.NET's JToken is IEnumerable<JToken>):
 	// an array's items, an object's properties.
-	if linqMethods[name] && (xt.K == KArray || xt.K == KJArray || xt.K == KJToken || xt.K == KFormList || xt.K == KGrouping || xt.K == KDict || stringSeq || (xt.K == KGo && (xt.Go.Kind() == reflect.Slice || xt.Go.Kind() == reflect.Map))) {
+	if linqMethods[name] && (xt.K == KArray || xt.K == KBytes || xt.K == KJArray || xt.K == KJToken || xt.K == KFormList || xt.K == KGrouping || xt.K == KDict || stringSeq || (xt.K == KGo && (xt.Go.Kind() == reflect.Slice || xt.Go.Kind() == reflect.Map))) {
 		if err := b.takeComparer(n, xt); err != nil { // comparer.go
 			return nil, err
 		}
@@ -2220,8 +2220,11 @@ func linqPredicate(name string) bool {
 // linq binds a LINQ call; lambda arguments get their parameter typed as the element.
 func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 	elem := b.seqElem(xt)
-	if xt.K == KFormList { // a form field's values (LINQ only)
+	switch xt.K {
+	case KFormList: // a form field's values (LINQ only)
 		elem = tString
+	case KBytes: // an IEnumerable<byte>: its items are ints at run time (items), typed byte
+		elem = tByte
 	}
 	name := m.Name
 	if name == "Aggregate" {
