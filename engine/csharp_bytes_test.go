@@ -72,3 +72,78 @@ func TestCSharpLinqOnBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestCSharpJSONBytes: a byte[] inside Json.NET's objects. Json.NET's
+// Serialization Guide lists Byte[] as a JSON String, "base 64 encoded":
+// new JProperty(name, bytes), new JValue(bytes), JToken.FromObject(bytes),
+// token["k"] = bytes and an anonymous object's byte[] member are a token of
+// JTokenType.Bytes, written in base64 (JsonConvert.SerializeObject too).
+// JValue.ToString() is its value's ToString() (Json.NET's JValue page:
+// "a non-JSON string value"), "System.Byte[]", where ToString(Formatting)
+// writes the JSON. Reading back, JToken's explicit (byte[]) conversion
+// (and ToObject<byte[]>(), which makes it) decodes a string token's
+// base64, and (string) of a Bytes token is its base64.
+func TestCSharpJSONBytes(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{`new JProperty("data", new byte[] { 1, 2, 3 }).ToString()`, `"data": "AQID"`},
+		{`new JObject(new JProperty("data", new byte[] { 1, 2, 3 })).ToString(Formatting.None)`, `{"data":"AQID"}`},
+		{`new JObject(new JProperty("data", Encoding.UTF8.GetBytes("hello"))).ToString()`, "{\n  \"data\": \"aGVsbG8=\"\n}"},
+		{`new JObject(new JProperty("d", new byte[0])).ToString(Formatting.None)`, `{"d":""}`},
+		{`new JValue(new byte[] { 1, 2, 3 }).ToString()`, "System.Byte[]"},
+		{`new JValue(new byte[] { 1, 2, 3 }).ToString(Formatting.None)`, `"AQID"`},
+		{`new JValue(new byte[] { 1, 2, 3 }).Type.ToString()`, "Bytes"},
+		{`new JValue(new byte[] { 1 }).Type == JTokenType.Bytes`, "true"},
+		{`JToken.FromObject(new byte[] { 1, 2, 3 }).ToString(Formatting.None)`, `"AQID"`},
+		{`(string)JToken.FromObject(new byte[] { 1, 2, 3 })`, "AQID"},
+		{`((JToken)new byte[] { 1, 2, 3 }).ToString(Formatting.None)`, `"AQID"`},
+		{`JsonConvert.SerializeObject(new byte[] { 1, 2, 3 })`, `"AQID"`},
+		{`JsonConvert.SerializeObject(new { a = new byte[] { 1, 2, 3 }, n = 1 })`, `{"a":"AQID","n":1}`},
+		{`JsonConvert.SerializeObject(new object[] { new byte[] { 1 }, 1 })`, `["AQ==",1]`},
+		{`JsonConvert.SerializeObject(new List<byte> { 1, 2 })`, `[1,2]`}, // a list of bytes is an array of integers
+		{`JObject.FromObject(new { a = new byte[] { 1, 2, 3 } }).ToString(Formatting.None)`, `{"a":"AQID"}`},
+		{`new JArray(new byte[] { 1, 2, 3 }).ToString(Formatting.None)`, `["AQID"]`}, // a byte[] is one item, not many
+		{`new { a = new byte[] { 1, 2, 3 } }.a.Length`, "3"},
+		// reading back
+		{`BitConverter.ToString((byte[])JToken.Parse("\"AQID\""))`, "01-02-03"},
+		{`BitConverter.ToString((byte[])JObject.Parse("{\"a\":\"AQID\"}")["a"])`, "01-02-03"},
+		{`JToken.Parse("\"aGVsbG8=\"").ToObject<byte[]>().Length`, "5"},
+		{`Encoding.UTF8.GetString(JObject.Parse("{\"a\":\"aGVsbG8=\"}")["a"].ToObject<byte[]>())`, "hello"},
+		{`JToken.Parse("\"\"").ToObject<byte[]>().Length`, "0"},
+		{`(byte[])JObject.Parse("{\"a\":null}")["a"] == null`, "true"},
+		{`Convert.ToBase64String((byte[])new JValue(new byte[] { 9 }))`, "CQ=="},
+	} {
+		t.Run(tc.text, func(t *testing.T) { csBothPaths(t, tc.text, tc.want, nil) })
+	}
+	for _, tc := range []struct{ stmts, want string }{
+		{`var o = new JObject(); o["d"] = new byte[] { 1, 2, 3 }; return o.ToString(Formatting.None) + " " + o["d"].Type + " " + ((byte[])o["d"]).Length;`, `{"d":"AQID"} Bytes 3`},
+		{`var o = new JObject(); o.Add("d", new byte[] { 1, 2, 3 }); var a = new JArray { new byte[] { 1 }, 2 }; return o.ToString(Formatting.None) + a.ToString(Formatting.None);`, `{"d":"AQID"}["AQ==",2]`},
+		{`var o = new JObject(new JProperty("data", new byte[] { 1, 2, 3 })); return o.DeepClone().ToString(Formatting.None) + o.SelectTokens("$..data").Count();`, `{"data":"AQID"}1`},
+	} {
+		t.Run(tc.stmts, func(t *testing.T) { csBothBlocks(t, tc.stmts, tc.want, nil) })
+	}
+	// JToken's explicit (byte[]): ArgumentException "Can not convert
+	// <JTokenType> to byte array." for a token that is no string or bytes,
+	// Convert.FromBase64String's FormatException for a string that is no
+	// base64
+	for _, tc := range []struct{ src, want string }{
+		{`@(((byte[])JToken.Parse("1")).Length)`, "Can not convert Integer to byte array."},
+		{`@(((byte[])JToken.Parse("[1]")).Length)`, "Can not convert Array to byte array."},
+		{`@(JToken.Parse("{}").ToObject<byte[]>().Length)`, "Can not convert Object to byte array."},
+		{`@(((byte[])JToken.Parse("\"!!\"")).Length)`, "The input is not a valid Base-64 string"},
+		{`@(((JToken)null).ToObject<byte[]>())`, "Object reference not set to an instance of an object."},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@(JToken.Parse("1").ToObject<byte>())`, "ToObject<byte>: T must be"},
+		{`@((byte[])JToken.Parse("1") + 1)`, "operator '+' cannot be applied"},
+	} {
+		_, _, errs := csCompile(t, tc.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {
+			t.Errorf("%s: errors %v, want %q", tc.src, errs, tc.want)
+		}
+	}
+}

@@ -831,12 +831,12 @@ func explicitOK(from, to *Type) bool {
 		return true
 	case from.K == KJToken || from.K == KJObject || from.K == KJArray:
 		switch to.K {
-		case KString, KInt, KDouble, KBool, KJObject, KJArray, KJToken, KDateTime, KDateTimeOffset, KGuid:
+		case KString, KInt, KDouble, KBool, KJObject, KJArray, KJToken, KDateTime, KDateTimeOffset, KGuid, KBytes:
 			return true
 		}
 	case to.K == KJToken:
 		switch from.K {
-		case KString, KInt, KDouble, KBool:
+		case KString, KInt, KDouble, KBool, KBytes:
 			return true
 		}
 	case from.K == KArray && to.K == KArray:
@@ -1901,13 +1901,17 @@ func (b *binder) call(n *Call) (*Type, error) {
 				n.method = byKey["JToken.ToObject<object>/0"]
 				return to, nil
 			}
+			if to.K == KBytes { // Json.NET's ToObject(typeof(byte[])) is (byte[])token
+				n.method = byKey["JToken.ToObject<byte[]>/0"]
+				return to, nil
+			}
 			if to.K == KArray && !isSet(to) && !isQueue(to) && !isStack(to) { // T[], List<T>, IEnumerable<T>...
 				if bi := byKey[fmt.Sprintf("JToken.ToObject<%s[]>/0", to.Elem.Name)]; bi != nil {
 					n.method = bi
 					return to, nil
 				}
 			}
-			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool, DateTime, DateTimeOffset, object, JToken, JObject or JArray, or an array or list of one of them", m.TypeArgs[0])
+			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool, DateTime, DateTimeOffset, byte[], object, JToken, JObject or JArray, or an array or list of one of them", m.TypeArgs[0])
 		}
 		bi := byKey[fmt.Sprintf("JToken.Value<%s>/%d", to.Name, len(at))]
 		if bi == nil || len(at) > 1 {

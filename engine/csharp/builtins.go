@@ -1021,11 +1021,7 @@ func registerBuiltins() {
 		if err != nil {
 			return nil, argNull("s")
 		}
-		b, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
-		if derr != nil {
-			return nil, exc("FormatException", "The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding characters, or an illegal character among the padding characters.")
-		}
-		return b, nil
+		return fromBase64NET(s)
 	}, nil)
 	// Convert.ToInt32 and ToInt64 check the range as .NET does: a value
 	// past it is an OverflowException, never a wrapped number.
@@ -1439,6 +1435,14 @@ func registerBuiltins() {
 	// null) and a JObject or JArray as the token itself, as
 	// DeserializeObject<object> does — new tokens, not the original's (pagoPA's ecommerce policy counts
 	// body["paymentNotices"].ToObject<object[]>().Length).
+	// token.ToObject<byte[]>(): Json.NET's ToObject(Type) converts to a
+	// byte[] as its explicit (byte[]) does: a string token's base64
+	reg(&builtin{key: "JToken.ToObject<byte[]>/0", result: tBytes, run: func(a []any) (any, error) {
+		if a[0] == nil {
+			return nil, errNull
+		}
+		return jtokenConvert(a[0], tBytes)
+	}})
 	reg(&builtin{key: "JToken.ToObject<object>/0", result: tObject, run: func(a []any) (any, error) {
 		if a[0] == nil {
 			return nil, errNull
@@ -2233,4 +2237,13 @@ func parseDate(s string) (any, error) {
 		return inNetRange(t.In(locLocal))
 	}
 	return t.In(locUnspecified), nil
+}
+
+// fromBase64NET is Convert.FromBase64String(s).
+func fromBase64NET(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, exc("FormatException", "The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding characters, or an illegal character among the padding characters.")
+	}
+	return b, nil
 }

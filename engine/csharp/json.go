@@ -2,6 +2,7 @@ package csharp
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -371,6 +372,10 @@ func writeJSON(b *bytes.Buffer, v any, indent bool, level int) {
 		b.WriteByte('"')
 		b.WriteString(jsonDateOffset(x))
 		b.WriteByte('"')
+	case []byte: // Json.NET writes a Bytes token (and a byte[]) in base64
+		b.WriteByte('"')
+		b.WriteString(base64.StdEncoding.EncodeToString(x))
+		b.WriteByte('"')
 	case map[string]any:
 		o := NewJObject()
 		for _, k := range sortedKeys(x) {
@@ -517,6 +522,8 @@ func toJToken(v any) any {
 	case nil, string, bool, int, float64, *JArray, *JRaw:
 		return v
 	case time.Time, dateTimeOffset: // a JValue of type Date, written in ISO 8601 (jsonDate)
+		return v
+	case []byte: // a JValue of type Bytes (the same array, as Json.NET's), written in base64
 		return v
 	case int64:
 		return int(x)

@@ -1,6 +1,7 @@
 package csharp
 
 import (
+	"encoding/base64"
 	"strings"
 
 	"github.com/theory/jsonpath"
@@ -176,6 +177,8 @@ func plainJSON(t any) any {
 			s[i] = plainJSON(e)
 		}
 		return s
+	case []byte: // a Bytes token: its JSON text, a base64 string
+		return base64.StdEncoding.EncodeToString(x)
 	}
 	return t
 }

@@ -1,6 +1,7 @@
 package csharp
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
@@ -455,6 +456,8 @@ func jtokenConvert(v any, t *Type) (any, error) {
 			return x.Format("01/02/2006 15:04:05"), nil
 		case dateTimeOffset:
 			return x.t.Format("01/02/2006 15:04:05 -07:00"), nil
+		case []byte: // a Bytes token: Json.NET's (string) is its base64
+			return base64.StdEncoding.EncodeToString(x), nil
 		}
 		return toStringNET(v), nil
 	case KInt:
@@ -544,6 +547,14 @@ func jtokenConvert(v any, t *Type) (any, error) {
 			return nil, exc("ArgumentNullException", "Value cannot be null.")
 		}
 		return nil, exc("ArgumentException", "Can not convert %s to DateTimeOffset.", jtype(v))
+	case KBytes: // Json.NET's (byte[]): a string token is base64, a Bytes token its bytes
+		switch x := v.(type) {
+		case nil, []byte:
+			return v, nil
+		case string:
+			return fromBase64NET(x)
+		}
+		return nil, exc("ArgumentException", "Can not convert %s to byte array.", jtype(v))
 	case KJObject, KJArray, KJToken, KObject:
 		return (&Model{}).castTo(v, t)
 	}
@@ -568,6 +579,8 @@ func jtype(v any) string {
 		return "Null"
 	case time.Time, dateTimeOffset:
 		return "Date"
+	case []byte:
+		return "Bytes"
 	}
 	return "Object"
 }
