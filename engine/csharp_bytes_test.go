@@ -147,3 +147,32 @@ func TestCSharpJSONBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestCSharpJPropertyParent: JProperty.Parent on a property held in a
+// variable (Property(name), Properties(), new JProperty added to an
+// object). Json.NET's JToken.Parent page: "Gets the parent" (a
+// JContainer), null for a token that has none; a property taken out of
+// its object (Remove()) has none again.
+func TestCSharpJPropertyParent(t *testing.T) {
+	for _, tc := range []struct{ stmts, want string }{
+		{`var o = new JObject(new JProperty("x", 1)); var p = o.Property("x"); return p.Parent.ToString(Formatting.None);`, `{"x":1}`},
+		{`var o = JObject.Parse("{\"a\":1,\"b\":2}"); var n = 0; foreach (var p in o.Properties()) { if (p.Parent == o) n++; } return n;`, "2"},
+		{`var p = new JProperty("x", 1); return p.Parent == null;`, "true"},
+		{`var p = new JProperty("x", 1); var o = new JObject(p); return p.Parent == o;`, "true"},
+		{`var o = new JObject(); var p = new JProperty("x", 1); o.Add(p); return p.Parent == o;`, "true"},
+		{`var o = new JObject(new JProperty("x", 1)); var p = o.Property("x"); p.Remove(); return p.Parent == null;`, "true"},
+		{`var o = new JObject(new JProperty("x", 1)); var p = o.Property("x"); o.Remove("x"); return p.Parent == null;`, "true"},
+		{`JProperty p = null; return p?.Parent == null;`, "true"},
+		{`var p = JObject.Parse("{\"a\":{\"b\":1}}").Property("a"); return (int)p.Parent["a"]["b"];`, "1"},
+	} {
+		t.Run(tc.stmts, func(t *testing.T) { csBothBlocks(t, tc.stmts, tc.want, nil) })
+	}
+	if _, err, _ := csRun(t, `@{ JProperty p = null; return p.Parent; }`, nil); err == nil || !strings.Contains(err.Error(), "Object reference not set") {
+		t.Errorf("Parent of a null JProperty: %v", err)
+	}
+	// a JToken held in a variable still has no parent here: a load error
+	// that says so
+	if _, _, errs := csCompile(t, `@{ var o = JObject.Parse("{\"x\":{}}"); var t = o["x"]; return t.Parent; }`); len(errs) == 0 || !strings.Contains(errs.Error(), "tollgate keeps no parent for a token held in a variable") {
+		t.Errorf("JToken.Parent in a variable: %v", errs)
+	}
+}

@@ -1744,6 +1744,21 @@ func registerBuiltins() {
 	prop(KKeyValue, "Value", O, func(a []any) (any, error) { return a[0].(*JProperty).Value, nil }, nil)
 	prop(KJProperty, "Name", S, func(a []any) (any, error) { return a[0].(*JProperty).Name, nil }, nil)
 	prop(KJProperty, "Value", tJToken, func(a []any) (any, error) { return a[0].(*JProperty).Value, nil }, nil)
+	// JProperty.Parent: the object holding it, or null for one not added
+	// or taken out (Remove(), or o.Remove(name) since it was read)
+	prop(KJProperty, "Parent", tJToken, func(a []any) (any, error) {
+		p, ok := a[0].(*JProperty)
+		if !ok || p == nil {
+			return nil, errNull
+		}
+		if p.parent == nil {
+			return nil, nil
+		}
+		if _, has := p.parent.M[p.Name]; !has {
+			return nil, nil
+		}
+		return p.parent, nil
+	}, nil)
 	jpropSetValue = reg(&builtin{key: "JProperty.Value=", params: ts(O), result: tJToken, run: func(a []any) (any, error) {
 		p, ok := a[0].(*JProperty)
 		if !ok || p == nil {
@@ -1793,6 +1808,9 @@ func registerBuiltins() {
 				return exc("ArgumentException", "Can not add property %s to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.", p.Name)
 			}
 			o.Set(p.Name, p.Value)
+			if p.parent == nil { // Json.NET adds a property with no parent itself
+				p.parent = o
+			}
 			return nil
 		}
 		for _, x := range args {
