@@ -15,7 +15,7 @@ import (
 // one or a null or empty format a FormatException, and a format tollgate
 // cannot read before the one that matches a NotSupportedException (.NET
 // might have matched it).
-func parseExactMulti(s string, formats any) (t time.Time, zoned, utcMark bool, err error) {
+func parseExactMulti(s string, formats any, inv bool, st int) (t time.Time, zoned, utcMark bool, err error) {
 	if formats == nil {
 		return time.Time{}, false, false, argNull("formats")
 	}
@@ -34,7 +34,7 @@ func parseExactMulti(s string, formats any) (t time.Time, zoned, utcMark bool, e
 		if format == "" {
 			return time.Time{}, false, false, exc("FormatException", "Format specifier was invalid.")
 		}
-		t, zoned, utcMark, err = parseExactTime(s, format)
+		t, zoned, utcMark, err = parseExactTime(s, format, inv, st)
 		if err == nil {
 			return t, zoned, utcMark, nil
 		}
@@ -69,7 +69,7 @@ func (b *binder) checkDateFormats(bi *builtin, args []*Arg) error {
 			continue
 		}
 		if _, ok := netLayout(f); !ok {
-			return b.errf(l.Off, "the format '%s' is not supported by DateTime.ParseExact in policy expressions: it reads the standard formats o, s, u, r, d, D, t, T, g, G and the custom ones it can read unambiguously: numbers with a separator between them, literals without letters or digits (see docs/expressions-csharp.md)", f)
+			return b.errf(l.Off, "the format '%s' is not supported by DateTime.ParseExact in policy expressions: it reads the standard formats o, s, u, r, d, D, f, F, g, G, M, t, T, Y and the custom ones it can read unambiguously: numbers with a separator between them, literals without letters or digits (see docs/expressions-csharp.md)", f)
 		}
 	}
 	return nil
@@ -164,7 +164,7 @@ func registerDateExact() {
 		if !ok {
 			return nil, argNull("s")
 		}
-		t, zoned, utc, err := parseExactMulti(s, a[1])
+		t, zoned, utc, err := parseExactMulti(s, a[1], invariantProvider(a[2]), st)
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +185,7 @@ func registerDateExact() {
 		if !ok {
 			return nil, argNull("input")
 		}
-		t, zoned, _, err := parseExactMulti(s, a[1])
+		t, zoned, _, err := parseExactMulti(s, a[1], invariantProvider(a[2]), st)
 		if err != nil {
 			return nil, err
 		}

@@ -30,6 +30,8 @@ func netLayout(f string) (string, bool) {
 		return "1/2/2006 3:04 PM", true
 	case "G":
 		return "1/2/2006 3:04:05 PM", true
+	case "f", "F", "M", "m", "Y", "y":
+		return standardExact(f, true)
 	}
 	if len(f) == 1 && (f[0] >= 'a' && f[0] <= 'z' || f[0] >= 'A' && f[0] <= 'Z') {
 		return "", false // another standard format (f, F, M, Y, …)
@@ -49,7 +51,7 @@ func netLayout(f string) (string, bool) {
 		}
 		wasVariable, wasSpec := prevVariable, lastSpec
 		lastSpec = c
-		prevVariable = n == 1 && strings.IndexByte("MdHhms", c) >= 0 || c == 'f' || c == 'F' // a fraction reads every digit after it
+		prevVariable = n == 1 && strings.IndexByte("MdHhmsz", c) >= 0 || c == 'f' || c == 'F' // a fraction reads every digit after it; z one or two hour digits
 		if (c == '\'' || c == '"') && i+1 < len(f) && f[i+1] == c {
 			prevVariable, lastSpec = wasVariable, wasSpec // '' : an empty literal
 		}
@@ -81,7 +83,7 @@ func netLayout(f string) (string, bool) {
 		case 't':
 			tok, ok = map[int]string{2: "PM"}[n]
 		case 'z':
-			tok, ok = map[int]string{2: "-07", 3: "-07:00"}[n]
+			tok, ok = map[int]string{1: "-07", 2: "-07", 3: "-07:00"}[n] // z and zzz also read one hour digit (parseExactTime)
 		case 'K':
 			tok, ok = "Z07:00", n == 1
 		case '\'', '"':
@@ -98,6 +100,16 @@ func netLayout(f string) (string, bool) {
 			b.WriteString(lit)
 			i += end + 2
 			// An empty literal separates nothing: prevVariable stands.
+			continue
+		case '%':
+			// .NET's parser skips a '%' (written before a one-letter
+			// custom specifier: "%d" is the day); "%%" or a '%' at the end
+			// is a bad format
+			if n > 1 || i+1 >= len(f) {
+				return "", false
+			}
+			prevVariable, lastSpec = wasVariable, wasSpec
+			i++
 			continue
 		case '\\':
 			if i+1 >= len(f) || f[i+1] >= '0' && f[i+1] <= '9' || f[i+1] == '_' || (f[i+1] >= 'a' && f[i+1] <= 'z' || f[i+1] >= 'A' && f[i+1] <= 'Z') && f[i+1] != 'T' {
@@ -130,10 +142,11 @@ func netLayout(f string) (string, bool) {
 
 // DateTimeStyles' flags that change a parsed time's kind.
 const (
-	styleAdjustToUniversal = 16
-	styleAssumeLocal       = 32
-	styleAssumeUniversal   = 64
-	styleRoundtripKind     = 128
+	styleNoCurrentDateDefault = 8
+	styleAdjustToUniversal    = 16
+	styleAssumeLocal          = 32
+	styleAssumeUniversal      = 64
+	styleRoundtripKind        = 128
 )
 
 // dateStyles are the members of System.Globalization.DateTimeStyles (a
@@ -182,10 +195,141 @@ func styledDate(t time.Time, zoned, utcMark bool, st int) (time.Time, error) {
 	return inNetRange(out)
 }
 
-// parseExactTime reads s with the .NET format f: the time, whether the
-// text gave a zone, and whether that zone was "Z".
-func parseExactTime(s, f string) (t time.Time, zoned, utcMark bool, err error) {
-	layout, ok := netLayout(f)
+// standardExact is the pattern of the standard format f, F, M (m) or Y (y)
+// in ParseExact: the invariant culture's for an invariant provider, en-US's
+// (tollgate's current culture) for any other, as .NET's "Standard date and
+// time format strings" page gives them. dd reads one or two digits there,
+// as .NET's parser does.
+func standardExact(f string, inv bool) (string, bool) {
+	var l string
+	switch f {
+	case "f": // dddd, dd MMMM yyyy HH:mm; en-US dddd, MMMM d, yyyy h:mm tt
+		l = map[bool]string{true: "Monday, 2 January 2006 15:04", false: "Monday, January 2, 2006 3:04 PM"}[inv]
+	case "F": // dddd, dd MMMM yyyy HH:mm:ss; en-US dddd, MMMM d, yyyy h:mm:ss tt
+		l = map[bool]string{true: "Monday, 2 January 2006 15:04:05", false: "Monday, January 2, 2006 3:04:05 PM"}[inv]
+	case "M", "m": // MMMM dd; en-US MMMM d
+		l = "January 2"
+	case "Y", "y": // yyyy MMMM; en-US MMMM yyyy
+		l = map[bool]string{true: "2006 January", false: "January 2006"}[inv]
+	default:
+		return "", false
+	}
+	return l, true
+}
+
+// exactDateParts reports which of the year, the month and the day a
+// ParseExact format writes (ddd and dddd name the weekday, not the day).
+func exactDateParts(f string) (y, m, d bool) {
+	switch f {
+	case "t", "T":
+		return false, false, false
+	case "M", "m":
+		return false, true, true
+	case "Y", "y":
+		return true, true, false
+	}
+	if len(f) == 1 {
+		return true, true, true
+	}
+	for i := 0; i < len(f); {
+		c := f[i]
+		n := 1
+		for i+n < len(f) && f[i+n] == c {
+			n++
+		}
+		switch c {
+		case '\\':
+			n = 2
+		case '\'', '"':
+			if end := strings.IndexByte(f[i+1:], c); end >= 0 {
+				n = end + 2
+			}
+		case 'y':
+			y = true
+		case 'M':
+			m = true
+		case 'd':
+			d = d || n <= 2
+		}
+		i += n
+	}
+	return y, m, d
+}
+
+// dateDefaults gives a parsed time the parts its format did not write, as
+// .NET's "Parse date and time strings" says: a missing date is the current
+// date (0001-01-01 with NoCurrentDateDefault), a missing year the current
+// year (the local zone, UTC's); a missing day of the month is the first
+// and a missing time midnight, as Go's parse leaves them. A February 29
+// in a current year that has none is no date (FormatException).
+func dateDefaults(t time.Time, f, s string, st int) (time.Time, error) {
+	y, m, d := exactDateParts(f)
+	if y {
+		return t, nil
+	}
+	clock := func(yy int, mm time.Month, dd int) time.Time {
+		return time.Date(yy, mm, dd, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+	}
+	now := time.Now().UTC()
+	switch {
+	case !m && !d && st&styleNoCurrentDateDefault != 0:
+		return clock(1, 1, 1), nil
+	case !m && !d:
+		return clock(now.Year(), now.Month(), now.Day()), nil
+	}
+	out := clock(now.Year(), t.Month(), t.Day())
+	if out.Day() != t.Day() {
+		return time.Time{}, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)
+	}
+	return out, nil
+}
+
+// oneDigitOffset reports whether the format reads an offset whose hour
+// may be one digit: z and zzz do in .NET's parser (zz takes two).
+func oneDigitOffset(f string) bool {
+	for i := 0; i < len(f); {
+		n := 1
+		for i+n < len(f) && f[i+n] == f[i] {
+			n++
+		}
+		if f[i] == 'z' && n != 2 {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
+// padOneDigitOffset tries s with a '0' before each one-digit hour after a
+// sign (+5:00, -5, +5 at the end): the texts a z or zzz with one hour
+// digit reads, written with the two a Go layout takes.
+func padOneDigitOffset(layout, s string) (time.Time, bool) {
+	var all strings.Builder // every such hour padded (a format with several offsets)
+	for i := 0; i < len(s); i++ {
+		all.WriteByte(s[i])
+		if (s[i] != '+' && s[i] != '-') || i+1 >= len(s) || !isDigitByte(s[i+1]) || i+2 < len(s) && isDigitByte(s[i+2]) {
+			continue
+		}
+		all.WriteByte('0')
+		if t, err := time.Parse(layout, s[:i+1]+"0"+s[i+1:]); err == nil {
+			return t, true
+		}
+	}
+	if t, err := time.Parse(layout, all.String()); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+// parseExactTime reads s with the .NET format f (inv: an invariant
+// provider's patterns for the standard formats that differ; st the
+// DateTimeStyles): the time, whether the text gave a zone, and whether
+// that zone was "Z".
+func parseExactTime(s, f string, inv bool, st int) (t time.Time, zoned, utcMark bool, err error) {
+	layout, ok := standardExact(f, inv)
+	if !ok {
+		layout, ok = netLayout(f)
+	}
 	if !ok {
 		// tollgate's limit, not the text's fault: NotSupportedException,
 		// so that TryParseExact says so instead of returning false
@@ -204,8 +348,16 @@ func parseExactTime(s, f string) (t time.Time, zoned, utcMark bool, err error) {
 			t, perr, zoned = t2, nil, false
 		}
 	}
+	if perr != nil && zoned && len(f) > 1 && oneDigitOffset(f) {
+		if t2, ok := padOneDigitOffset(layout, s); ok {
+			t, perr = t2, nil
+		}
+	}
 	if perr != nil {
 		return time.Time{}, false, false, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)
+	}
+	if t, err = dateDefaults(t, f, s, st); err != nil {
+		return time.Time{}, false, false, err
 	}
 	return t, zoned, zoned && t.Location() == time.UTC, nil
 }
@@ -235,7 +387,7 @@ func registerParseExact() {
 		if a[1] == nil {
 			return nil, argNull("format")
 		}
-		t, zoned, utc, err := parseExactTime(s, f)
+		t, zoned, utc, err := parseExactTime(s, f, invariantProvider(a[2]), st)
 		if err != nil {
 			return nil, err
 		}
@@ -274,7 +426,7 @@ func registerParseExact() {
 		if err != nil {
 			return nil, err
 		}
-		t, zoned, _, err := parseExactTime(s, f)
+		t, zoned, _, err := parseExactTime(s, f, invariantProvider(a[2]), st)
 		if err != nil {
 			return nil, err
 		}

@@ -10,7 +10,7 @@ import (
 // specifiers and ASCII separators (what policies write), reads back what
 // FormatDateTime writes with it.
 func FuzzNetLayout(f *testing.F) {
-	for _, s := range []string{"yyyyMMdd", "dd/MM/yyyy HH:mm:ss", "yyyy-MM-ddTHH:mm:ss.fffK", "r", "o", "s", "MMM d, yyyy h:mm tt", "'at' HH\\h"} {
+	for _, s := range []string{"yyyyMMdd", "dd/MM/yyyy HH:mm:ss", "yyyy-MM-ddTHH:mm:ss.fffK", "r", "o", "s", "MMM d, yyyy h:mm tt", "'at' HH\\h", "f", "F", "M", "Y", "yyyy-MM-dd z", "yyyy-MM-dd zzz"} {
 		f.Add(s)
 	}
 	at := time.Date(2024, 3, 9, 14, 5, 7, 123000000, time.UTC)
@@ -21,12 +21,22 @@ func FuzzNetLayout(f *testing.F) {
 				return
 			}
 		}
+		if format == "" || strings.Contains(format, "%") {
+			// "" writes "G" but is no ParseExact format; .NET's formatter
+			// reads "%MMMM" as %M then MMM, its parser as MMMM
+			return
+		}
 		layout, ok := netLayout(format)
 		if !ok || len(format) > 64 {
 			return
 		}
-		text := FormatDateTime(at, format)
-		if _, err := time.Parse(layout, text); err != nil {
+		// FormatDateTime writes the current culture's (en-US's) patterns,
+		// which ParseExact reads with a provider that is not invariant
+		text, err := FormatDateTimeErr(at, format)
+		if err != nil {
+			return // a format .NET refuses to write ("{": one character, no standard one)
+		}
+		if _, _, _, err := parseExactTime(text, format, false, 0); err != nil {
 			t.Fatalf("format %q: layout %q does not read %q: %v", format, layout, text, err)
 		}
 	})
