@@ -75,3 +75,64 @@ func TestCSharpParseExactFullMonthYear(t *testing.T) {
 		}
 	}
 }
+
+// TestCSharpDateTimeParseForms: DateTime.Parse (and TryParse,
+// DateTimeOffset.Parse) of the forms .NET's documentation gives it.
+// DateTime.Parse's remarks: "a string with a date and a time component", "a
+// date but no time", "a time but no date", ISO 8601 with a zone, RFC 1123's
+// GMT; a text with a zone converts to local time, Kind Local (the local
+// zone being UTC here), one without is Kind Unspecified. "Parse date and
+// time strings in .NET": "2008-05-01 7:34:42Z"; the older "Parsing Date and
+// Time Strings": "Jan 1, 2002", "a missing date defaults to the current
+// date, a missing year defaults to the current year, a missing day of the
+// month defaults to the first day of the month". The current culture's
+// (en-US's) standard patterns D, f, F, M, Y ("Monday, June 15, 2009"...),
+// t and T.
+func TestCSharpDateTimeParseForms(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{`DateTime.Parse("2026-12-04").ToString("o") + " " + DateTime.Parse("2026-12-04").Kind`, "2026-12-04T00:00:00.0000000 Unspecified"},
+		{`DateTime.Parse("2026-12-04 10:00").ToString("o") + " " + DateTime.Parse("2026-12-04 10:00").Kind`, "2026-12-04T10:00:00.0000000 Unspecified"},
+		{`DateTime.Parse("2026-12-04T10:00").ToString("o")`, "2026-12-04T10:00:00.0000000"},
+		{`DateTime.Parse("2026-12-04T10:00:00.1234567").ToString("o")`, "2026-12-04T10:00:00.1234567"},
+		{`DateTime.Parse("12/04/2026").ToString("o")`, "2026-12-04T00:00:00.0000000"},
+		{`DateTime.Parse("12/04/2026 10:00:00 AM").ToString("o")`, "2026-12-04T10:00:00.0000000"},
+		{`DateTime.Parse("Jan 1, 2002").ToString("s")`, "2002-01-01T00:00:00"},
+		{`DateTime.Parse("Dec 4, 2026").ToString("s") + " " + DateTime.Parse("December 4, 2026").ToString("s")`, "2026-12-04T00:00:00 2026-12-04T00:00:00"},
+		{`DateTime.Parse("Monday, June 15, 2009").ToString("s")`, "2009-06-15T00:00:00"},
+		{`DateTime.Parse("Monday, June 15, 2009 1:45 PM").ToString("s") + " " + DateTime.Parse("Monday, June 15, 2009 1:45:30 PM").ToString("s")`, "2009-06-15T13:45:00 2009-06-15T13:45:30"},
+		{`DateTime.Parse("June 2009").ToString("s")`, "2009-06-01T00:00:00"},
+		{`DateTime.Parse("June 15").ToString("MM-dd") + " " + (DateTime.Parse("June 15").Year == DateTime.Today.Year)`, "06-15 True"},
+		{`DateTime.Parse("Fri, 04 Dec 2026 10:00:00 GMT").ToString("o") + " " + DateTime.Parse("Fri, 04 Dec 2026 10:00:00 GMT").Kind`, "2026-12-04T10:00:00.0000000+00:00 Local"},
+		{`DateTime.Parse("2026-12-04T10:00:00+01:00").ToString("o") + " " + DateTime.Parse("2026-12-04T10:00:00+01:00").Kind`, "2026-12-04T09:00:00.0000000+00:00 Local"},
+		{`DateTime.Parse("2008-05-01 7:34:42Z").ToString("o")`, "2008-05-01T07:34:42.0000000+00:00"},
+		// a time alone: today's
+		{`DateTime.Parse("10:00") == DateTime.Today.AddHours(10)`, "true"},
+		{`DateTime.Parse("10:00 AM") == DateTime.Today.AddHours(10) && DateTime.Parse("10:00:30 PM") == DateTime.Today.AddHours(22).AddSeconds(30)`, "true"},
+		{`DateTime.Parse("10:00").Kind.ToString()`, "Unspecified"},
+		{`DateTimeOffset.Parse("2026-12-04 10:00").ToString("o")`, "2026-12-04T10:00:00.0000000+00:00"},
+	} {
+		t.Run(tc.text, func(t *testing.T) { csBothPaths(t, tc.text, tc.want, nil) })
+	}
+	for _, tc := range []struct{ stmts, want string }{
+		{`DateTime d; return DateTime.TryParse("Dec 4, 2026", out d) + " " + d.ToString("s");`, "True 2026-12-04T00:00:00"},
+		{`DateTime d; return DateTime.TryParse("Thursday, December 4, 2026", out d) + " " + d.Year;`, "False 1"},
+	} {
+		t.Run(tc.stmts, func(t *testing.T) { csBothBlocks(t, tc.stmts, tc.want, nil) })
+	}
+	for _, tc := range []struct{ src, want string }{
+		// December 4, 2026 is a Friday: .NET refuses another day's name
+		{`@(DateTime.Parse("Thursday, December 4, 2026"))`, "was not recognized as a valid DateTime"},
+		{`@(DateTime.Parse("Thu, 04 Dec 2026 10:00:00 GMT"))`, "was not recognized as a valid DateTime"},
+		{`@(DateTime.ParseExact("Thursday, December 4, 2026", "D", null))`, "because the day of week was incorrect."},
+		{`@(DateTime.Parse("25:00"))`, "was not recognized as a valid DateTime"},
+		{`@(DateTime.Parse("June 32"))`, "was not recognized as a valid DateTime"},
+		// a form .NET's heuristics read but its documentation does not
+		// give: not read here
+		{`@(DateTime.Parse("4 December 2026"))`, "was not recognized as a valid DateTime"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+}

@@ -2224,19 +2224,40 @@ func compileRegex(pat string) (*regexp.Regexp, error) {
 var dateLayouts = []struct {
 	layout string
 	zoned  bool
-}{{time.RFC3339Nano, true}, {"2006-01-02T15:04:05", false}, {"2006-01-02 15:04:05", false}, {"2006-01-02", false},
-	{time.RFC1123, true}, {"1/2/2006 3:04:05 PM", false}, {"1/2/2006", false},
+	parts  string // the format whose parts the text gives (dateDefaults fills the others)
+}{{time.RFC3339Nano, true, ""}, {"2006-01-02T15:04:05", false, ""}, {"2006-01-02 15:04:05", false, ""}, {"2006-01-02", false, ""},
+	{time.RFC1123, true, ""}, {"1/2/2006 3:04:05 PM", false, ""}, {"1/2/2006", false, ""},
 	// en-US's forms with a 24-hour clock, AM/PM written close, or an
 	// offset (DateTimeOffset.Parse's examples; datetime_exact.go)
-	{"1/2/2006 15:04:05", false}, {"1/2/2006 3:04:05PM", false}, {"1/2/2006 3:04 PM", false}, {"1/2/2006 15:04", false},
-	{"1/2/2006 3:04:05 PM -07:00", true}, {"1/2/2006 3:04:05PM -07:00", true}, {"1/2/2006 15:04:05 -07:00", true}, {"1/2/2006 -07:00", true}}
+	{"1/2/2006 15:04:05", false, ""}, {"1/2/2006 3:04:05PM", false, ""}, {"1/2/2006 3:04 PM", false, ""}, {"1/2/2006 15:04", false, ""},
+	{"1/2/2006 3:04:05 PM -07:00", true, ""}, {"1/2/2006 3:04:05PM -07:00", true, ""}, {"1/2/2006 15:04:05 -07:00", true, ""}, {"1/2/2006 -07:00", true, ""},
+	// ISO 8601's date with a time without seconds, and "Parse date and
+	// time strings"' "2008-05-01 7:34:42Z"
+	{"2006-01-02 15:04", false, ""}, {"2006-01-02T15:04", false, ""}, {"2006-01-02 15:04:05Z07:00", true, ""},
+	// the current culture's (en-US's) long date, full date and time,
+	// month-day and year-month patterns (standard formats D, f, F, M, Y),
+	// and the "Jan 1, 2002" of .NET's parsing page
+	{"Monday, January 2, 2006", false, ""}, {"Monday, January 2, 2006 3:04 PM", false, ""}, {"Monday, January 2, 2006 3:04:05 PM", false, ""},
+	{"January 2, 2006", false, ""}, {"Jan 2, 2006", false, ""}, {"January 2", false, "M"}, {"January 2006", false, "Y"},
+	// a time alone (the short and long time patterns, t and T, and
+	// 24-hour clocks): today's, as the parsing page says
+	{"3:04 PM", false, "t"}, {"3:04:05 PM", false, "t"}, {"15:04", false, "t"}, {"15:04:05", false, "t"}}
 
 // parseNetDate reads s with dateLayouts: the time (in the zone the text
-// gave when zone is true, UTC's clock otherwise).
+// gave when zone is true, UTC's clock otherwise), with the date's parts
+// the text leaves out filled as .NET's parsing does (dateDefaults).
 func parseNetDate(s string) (t time.Time, zone, ok bool) {
 	s = padOffsetHour(strings.TrimSpace(s))
 	for _, l := range dateLayouts {
 		if t, err := time.Parse(l.layout, s); err == nil {
+			if !weekdayMatches(l.layout, s, t) {
+				return time.Time{}, false, false
+			}
+			if l.parts != "" {
+				if t, err = dateDefaults(t, l.parts, s, 0); err != nil {
+					return time.Time{}, false, false
+				}
+			}
 			return t, l.zoned, true
 		}
 	}

@@ -284,6 +284,21 @@ func dateDefaults(t time.Time, f, s string, st int) (time.Time, error) {
 	return out, nil
 }
 
+// weekdayMatches reports whether a text whose layout starts with the
+// weekday (dddd, ddd: "Monday, …", RFC 1123's "Mon, …") names the day its
+// date falls on: .NET refuses one that does not, where Go ignores it.
+func weekdayMatches(layout, s string, t time.Time) bool {
+	if !strings.HasPrefix(layout, "Mon") {
+		return true
+	}
+	n := 0
+	for n < len(s) && (s[n] >= 'a' && s[n] <= 'z' || s[n] >= 'A' && s[n] <= 'Z') {
+		n++
+	}
+	day := t.Weekday().String()
+	return strings.EqualFold(s[:n], day) || strings.EqualFold(s[:n], day[:3])
+}
+
 // oneDigitOffset reports whether the format reads an offset whose hour
 // may be one digit: z and zzz do in .NET's parser (zz takes two).
 func oneDigitOffset(f string) bool {
@@ -355,6 +370,9 @@ func parseExactTime(s, f string, inv bool, st int) (t time.Time, zoned, utcMark 
 	}
 	if perr != nil {
 		return time.Time{}, false, false, exc("FormatException", "String '%s' was not recognized as a valid DateTime.", s)
+	}
+	if !weekdayMatches(layout, s, t) {
+		return time.Time{}, false, false, exc("FormatException", "String '%s' was not recognized as a valid DateTime because the day of week was incorrect.", s)
 	}
 	if t, err = dateDefaults(t, f, s, st); err != nil {
 		return time.Time{}, false, false, err
