@@ -176,3 +176,29 @@ func TestCSharpJPropertyParent(t *testing.T) {
 		t.Errorf("JToken.Parent in a variable: %v", errs)
 	}
 }
+
+// TestCSharpLinqEmptyMessages: First, Last and Single say what .NET's
+// Enumerable says: "The source sequence is empty" (InvalidOperationException
+// "Sequence contains no elements") without a predicate, "No element
+// satisfies the condition in predicate" ("... no matching element") with
+// one; Single's "more than one element" likewise. Lowered and interpreted.
+func TestCSharpLinqEmptyMessages(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{`new int[0].First()`, "Sequence contains no elements"},
+		{`new byte[0].Last()`, "Sequence contains no elements"},
+		{`new string[0].Single()`, "Sequence contains no elements"},
+		{`new int[] { 1 }.First(x => x > 5)`, "Sequence contains no matching element"},
+		{`new int[] { 1 }.Last(x => x > 5)`, "Sequence contains no matching element"},
+		{`new int[] { 1, 2 }.Single()`, "Sequence contains more than one element"},
+		{`new int[] { 1, 2 }.SingleOrDefault()`, "Sequence contains more than one element"},
+		{`new int[] { 1, 2 }.Single(x => x > 0)`, "Sequence contains more than one matching element"},
+	} {
+		for _, src := range []string{"@(" + tc.text + ")", "@{ try { return " + tc.text + "; } finally { } }"} {
+			_, err, _ := csRun(t, src, nil)
+			if err == nil || !strings.HasSuffix(err.Error(), tc.want) {
+				t.Errorf("%s: %v, want %q", src, err, tc.want)
+			}
+		}
+	}
+	csBothPaths(t, `new int[] { 3 }.Single() + new int[] { 1, 2 }.SingleOrDefault(x => x > 5) + new int[0].FirstOrDefault()`, "3", nil)
+}

@@ -1663,9 +1663,18 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 				found = append(found, x)
 			}
 		}
+		// .NET's messages: "matching" for the overloads with a predicate
+		// (a lowered program filters first and says so with arg true)
+		matching := ""
+		if fn != nil || arg == true {
+			matching = " matching"
+		}
 		if len(found) == 0 {
 			if strings.HasSuffix(name, "OrDefault") {
 				return nil, nil
+			}
+			if matching == "" {
+				return nil, exc("InvalidOperationException", "Sequence contains no elements")
 			}
 			return nil, exc("InvalidOperationException", "Sequence contains no matching element")
 		}
@@ -1673,7 +1682,7 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 		case strings.HasPrefix(name, "Last"):
 			return found[len(found)-1], nil
 		case strings.HasPrefix(name, "Single") && len(found) > 1:
-			return nil, exc("InvalidOperationException", "Sequence contains more than one matching element")
+			return nil, exc("InvalidOperationException", "Sequence contains more than one%s element", matching)
 		}
 		return found[0], nil
 	case "ToArray", "ToList":

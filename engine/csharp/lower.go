@@ -1057,8 +1057,8 @@ func (lw *lowerer) linq(n *Call, m *Member, en env) (string, error) {
 		}
 		return fmt.Sprintf("count(%s, %s)", seq, pred), nil
 	case "First", "FirstOrDefault", "Last", "LastOrDefault", "Single", "SingleOrDefault":
-		if pred != "" {
-			seq = fmt.Sprintf("filter(%s, %s)", seq, pred)
+		if pred != "" { // the items the predicate kept: linqRun's messages say "matching" (arg true)
+			return orDefault(m.Name, n.T, fmt.Sprintf("$csLinq(%s, filter(%s, %s), true)", quote(m.Name), seq, pred))
 		}
 		return orDefault(m.Name, n.T, helper(m.Name, seq))
 	case "ToArray", "ToList", "Distinct", "Reverse":
