@@ -45,10 +45,17 @@ type pendingBodies struct {
 // (too slow) or 413 (too large) rather than a generic 500 or 502.
 type requestBody struct {
 	io.ReadCloser
-	rc        http.ResponseController
-	pending   *pendingBodies
-	elem      *list.Element // in pending while the body is arriving
-	timedOut  atomic.Bool
+	rc       http.ResponseController
+	pending  *pendingBodies
+	elem     *list.Element // in pending while the body is arriving
+	timedOut atomic.Bool
+	// deadline is when the body must have arrived (zero: no bound), and
+	// evicted says the pending list expired it early: with net/http's
+	// front the failed read cancels the request's context before Read
+	// sees the error, so a backend call can fail on that cancellation
+	// before timedOut is set (failed looks at both).
+	deadline  time.Time
+	evicted   atomic.Bool
 	tooLarge  atomic.Bool // a policy read more than max-body-size
 	malformed atomic.Bool // e.g. bad chunked encoding
 }
@@ -61,7 +68,8 @@ func (p *pendingBodies) guardBody(w http.ResponseWriter, r *http.Request, timeou
 	}
 	rb := &requestBody{ReadCloser: r.Body, rc: *http.NewResponseController(w), pending: p} // the controller in the guard's allocation
 	if timeout > 0 {
-		_ = rb.rc.SetReadDeadline(time.Now().Add(timeout))
+		rb.deadline = time.Now().Add(timeout)
+		_ = rb.rc.SetReadDeadline(rb.deadline)
 	}
 	p.mu.Lock()
 	rb.elem = p.list.PushBack(rb)
@@ -72,6 +80,7 @@ func (p *pendingBodies) guardBody(w http.ResponseWriter, r *http.Request, timeou
 	if p.list.Len() > max {
 		oldest := p.list.Remove(p.list.Front()).(*requestBody)
 		oldest.elem = nil
+		oldest.evicted.Store(true)
 		// A deadline in the past fails its pending read now.
 		_ = oldest.rc.SetReadDeadline(time.Unix(1, 0))
 	}
@@ -123,6 +132,22 @@ func (rb *requestBody) done() {
 	rb.release(!rb.timedOut.Load())
 }
 
+// expired reports whether the body's time ran out while it was still
+// arriving (its deadline passed, or the pending list expired it), whether
+// or not a read has seen the error yet.
+func (rb *requestBody) expired() bool {
+	if rb.evicted.Load() {
+		return true
+	}
+	if rb.deadline.IsZero() || time.Now().Before(rb.deadline) {
+		return false
+	}
+	rb.pending.mu.Lock()
+	arriving := rb.elem != nil
+	rb.pending.mu.Unlock()
+	return arriving
+}
+
 // failed answers for a body that could not be read (the client's fault:
 // 408 too slow, 413 too large, 400 malformed) and reports whether it did.
 // The connection is closed: what is left of the body cannot be trusted.
@@ -132,7 +157,8 @@ func (rb *requestBody) failed(w http.ResponseWriter) bool {
 	switch {
 	case rb == nil:
 		return false
-	case rb.timedOut.Load():
+	case rb.timedOut.Load() || rb.expired():
+		rb.timedOut.Store(true) // done keeps the deadline: the connection closes
 		status, msg = http.StatusRequestTimeout, "The request body did not arrive in time."
 	case rb.tooLarge.Load():
 		status, msg = http.StatusRequestEntityTooLarge, "The request body is larger than this API accepts."
