@@ -459,7 +459,7 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	if rest != "" && rest != "/" || (rest == "/" && !strings.HasSuffix(base.Path, "/")) {
 		base.Path = joinPathIn(st, base.Path, rest)
 		base.RawPath = ""
-		if strings.ContainsAny(base.Path, pathSubDelims) {
+		if hasPathSubDelim(base.Path) {
 			base.RawPath = keepSubDelims.Replace(base.EscapedPath())
 		}
 	}
@@ -520,6 +520,19 @@ func joinPath(a, b string) string { return joinPathIn(nil, a, b) }
 // depend on them reaching the backend as written, as .NET's Uri sends
 // them: the backend path keeps them unescaped (a client's %28 becomes "(").
 const pathSubDelims = "!'()*"
+
+// hasPathSubDelim is strings.ContainsAny(s, pathSubDelims) for every
+// request's backend path: a byte switch, where ContainsAny's rune search
+// cost about 0.3k instructions a request (callgrind).
+func hasPathSubDelim(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '!', '\'', '(', ')', '*':
+			return true
+		}
+	}
+	return false
+}
 
 var keepSubDelims = strings.NewReplacer("%21", "!", "%27", "'", "%28", "(", "%29", ")", "%2A", "*")
 

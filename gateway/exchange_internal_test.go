@@ -105,3 +105,16 @@ func TestOutRequestXForwardedRoom(t *testing.T) {
 		}
 	}
 }
+
+// hasPathSubDelim is strings.ContainsAny(s, pathSubDelims), byte for byte.
+func TestHasPathSubDelim(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		s := "/a/" + string([]byte{byte(c)}) + "/b"
+		if got, want := hasPathSubDelim(s), strings.ContainsAny(s, pathSubDelims); got != want {
+			t.Errorf("byte %#x: %v, want %v", c, got, want)
+		}
+	}
+	if hasPathSubDelim("") || !hasPathSubDelim("/TableName()") {
+		t.Error("empty or TableName()")
+	}
+}
