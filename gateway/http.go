@@ -284,7 +284,15 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 		dst.Add("Trailer", strings.Join(keys, ", "))
 	}
 	announced := len(res.Trailer)
-	w.WriteHeader(res.StatusCode)
+	// An outbound set-status's reason is the status line's, as on the
+	// answers policies build (exchange.go); the backend's own reason is
+	// not relayed (the standard text is sent). Only string compares here.
+	if fr := x.st.Response(); fr != nil && fr.StatusCode == res.StatusCode && fr.StatusReason != "" &&
+		fr.StatusReason != http.StatusText(res.StatusCode) {
+		writeHeaderReason(w, res.StatusCode, fr.StatusReason)
+	} else {
+		w.WriteHeader(res.StatusCode)
+	}
 	if x.rest.flushHead {
 		if fl, ok := w.(http.Flusher); ok {
 			fl.Flush()

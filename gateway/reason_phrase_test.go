@@ -78,3 +78,96 @@ func TestSetStatusReasonPhrase(t *testing.T) {
 		})
 	}
 }
+
+// An outbound set-status on a proxied answer sends its reason too (corpus7's
+// 003, UK Parliament's historic-hansard policy, rewrites the backend's 404 as a
+// 301 in outbound). Without a policy's reason the standard text is sent, whatever
+// the backend's own reason was.
+func TestOutboundSetStatusReasonPhrase(t *testing.T) {
+	backend, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Close()
+	go func() { // a backend whose own reason phrase is not the standard text
+		for {
+			c, err := backend.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					code := "200 Backend Says Hi"
+					if strings.HasPrefix(req.URL.Path, "/missing") {
+						code = "404 Nothing Here"
+					}
+					if _, err := c.Write([]byte("HTTP/1.1 " + code + "\r\nContent-Length: 2\r\n\r\nok")); err != nil {
+						return
+					}
+				}
+			}(c)
+		}
+	}()
+	svc := `service-url="http://` + backend.Addr().String() + `"`
+	out := func(outbound string) string {
+		return `<policies><inbound/><backend><forward-request/></backend><outbound>` + outbound + `</outbound><on-error/></policies>`
+	}
+	dir := t.TempDir()
+	writeAPI(t, dir, "hansard", `type="http" path="/hansard" `+svc, out(
+		`<choose><when condition="@(context.Response.StatusCode == 404)"><set-body/><set-status code="301" reason="Moved to the index"/>`+
+			`<set-header name="Location" exists-action="override"><value>@(context.Request.OriginalUrl + &quot;/index.html&quot;)</value></set-header></when></choose>`))
+	writeAPI(t, dir, "std", `type="http" path="/std" `+svc, out(`<set-status code="301" reason="Moved Permanently"/>`))
+	writeAPI(t, dir, "same", `type="http" path="/same" `+svc, out(`<set-status code="200" reason="@(&quot;Fine &quot; + context.Response.StatusCode)"/>`))
+	writeAPI(t, dir, "split", `type="http" path="/split" `+svc, out(`<set-status code="200" reason="@(&quot;a\r\nX-Evil: 1&quot;)"/>`))
+	writeAPI(t, dir, "plain", `type="http" path="/plain" `+svc, out(``))
+	g := startGateway(t, dir)
+	addr := strings.TrimPrefix(g.url, "http://")
+	for _, tc := range []struct{ path, status string }{
+		{"/hansard/missing/page", "301 Moved to the index"},
+		{"/hansard/here", "200 OK"},
+		{"/std/x", "301 Moved Permanently"},
+		{"/same/x", "200 Fine 200"},
+		{"/split/x", "200 a  X-Evil: 1"},
+		{"/plain/x", "200 OK"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(testTimeout))
+			br := bufio.NewReader(c)
+			// two requests on one connection: the reason is the response's own
+			for _, path := range []string{tc.path, "/plain/x"} {
+				if _, err := c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+					t.Fatal(err)
+				}
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = resp.Body.Close()
+				want := tc.status
+				if path == "/plain/x" {
+					want = "200 OK"
+				}
+				if resp.Status != want {
+					t.Errorf("GET %s: status line %q, want %q", path, resp.Status, want)
+				}
+				if resp.Header.Get("X-Evil") != "" {
+					t.Errorf("GET %s: the reason split the head", path)
+				}
+				if path == "/hansard/missing/page" && resp.Header.Get("Location") != "http://x/hansard/missing/page/index.html" {
+					t.Errorf("Location %q", resp.Header.Get("Location"))
+				}
+			}
+		})
+	}
+}
