@@ -43,38 +43,7 @@ func TestSetStatusReasonPhrase(t *testing.T) {
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			// one connection, two requests: the reason is the response's own
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(testTimeout))
-			br := bufio.NewReader(c)
-			for _, path := range []string{tc.path, "/std"} {
-				if _, err := c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
-					t.Fatal(err)
-				}
-				resp, err := http.ReadResponse(br, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				_ = resp.Body.Close()
-				want := tc.status
-				if path == "/std" {
-					want = "403 Forbidden"
-				}
-				if h1test.Front() == "nethttp" { // net/http writes the standard text only (docs/policies.md)
-					code, _, _ := strings.Cut(want, " ")
-					n, _ := strconv.Atoi(code)
-					want = code + " " + http.StatusText(n)
-				}
-				if resp.Status != want {
-					t.Errorf("GET %s: status line %q, want %q", path, resp.Status, want)
-				}
-				if resp.Header.Get("X-Evil") != "" {
-					t.Errorf("GET %s: the reason split the head: X-Evil %q", path, resp.Header.Get("X-Evil"))
-				}
-			}
+			checkStatusLines(t, addr, []string{tc.path, "/std"}, []string{tc.status, "403 Forbidden"}, nil)
 		})
 	}
 }
@@ -137,42 +106,53 @@ func TestOutboundSetStatusReasonPhrase(t *testing.T) {
 		{"/plain/x", "200 OK"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(testTimeout))
-			br := bufio.NewReader(c)
 			// two requests on one connection: the reason is the response's own
-			for _, path := range []string{tc.path, "/plain/x"} {
-				if _, err := c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
-					t.Fatal(err)
-				}
-				resp, err := http.ReadResponse(br, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				_ = resp.Body.Close()
-				want := tc.status
-				if path == "/plain/x" {
-					want = "200 OK"
-				}
-				if h1test.Front() == "nethttp" { // net/http writes the standard text only (docs/policies.md)
-					code, _, _ := strings.Cut(want, " ")
-					n, _ := strconv.Atoi(code)
-					want = code + " " + http.StatusText(n)
-				}
-				if resp.Status != want {
-					t.Errorf("GET %s: status line %q, want %q", path, resp.Status, want)
-				}
-				if resp.Header.Get("X-Evil") != "" {
-					t.Errorf("GET %s: the reason split the head", path)
-				}
+			checkStatusLines(t, addr, []string{tc.path, "/plain/x"}, []string{tc.status, "200 OK"}, func(path string, resp *http.Response) {
 				if path == "/hansard/missing/page" && resp.Header.Get("Location") != "http://x/hansard/missing/page/index.html" {
 					t.Errorf("Location %q", resp.Header.Get("Location"))
 				}
-			}
+			})
 		})
+	}
+}
+
+// checkStatusLines sends GET paths[i] one after another on one connection
+// to addr and checks each answer's status line is wants[i] (the standard
+// text on the net/http front, which sends no other: docs/policies.md) and
+// that no reason split the head; more, when not nil, checks each answer
+// further.
+func checkStatusLines(t *testing.T, addr string, paths, wants []string, more func(path string, resp *http.Response)) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	br := bufio.NewReader(c)
+	for i, path := range paths {
+		if _, err := c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		want := wants[i]
+		if h1test.Front() == "nethttp" {
+			code, _, _ := strings.Cut(want, " ")
+			n, _ := strconv.Atoi(code)
+			want = code + " " + http.StatusText(n)
+		}
+		if resp.Status != want {
+			t.Errorf("GET %s: status line %q, want %q", path, resp.Status, want)
+		}
+		if resp.Header.Get("X-Evil") != "" {
+			t.Errorf("GET %s: the reason split the head: X-Evil %q", path, resp.Header.Get("X-Evil"))
+		}
+		if more != nil {
+			more(path, resp)
+		}
 	}
 }
