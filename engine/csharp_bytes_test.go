@@ -45,6 +45,12 @@ func TestCSharpLinqOnBytes(t *testing.T) {
 		{`var h = Encoding.UTF8.GetBytes("abc"); byte[] x = h.Take(2).ToArray(); return x.Length;`, "2"},
 		{`var l = new byte[] { 1, 2, 3 }.ToList(); l.Add(9); return Convert.ToBase64String(l.ToArray());`, "AQIDCQ=="},
 		{`var sig = Convert.FromBase64String("AQID"); var want = new byte[] { 1, 2, 3 }; return sig.Length == want.Length && sig.SequenceEqual(want);`, "true"},
+		// Convert.FromBase64String ignores white space anywhere (.NET's page:
+		// "the length of s, ignoring white-space characters", and white space
+		// may sit among the padding characters): a base64 body wrapped in
+		// lines or split by spaces, tabs.
+		{`return Convert.ToBase64String(Convert.FromBase64String(" AQ ID\tCQ\r\n= = "));`, "AQIDCQ=="},
+		{`return Encoding.UTF8.GetString(Convert.FromBase64String("aGVs\nbG8="));`, "hello"},
 	} {
 		t.Run(tc.stmts, func(t *testing.T) { csBothBlocks(t, tc.stmts, tc.want, nil) })
 	}
@@ -130,6 +136,7 @@ func TestCSharpJSONBytes(t *testing.T) {
 		{`@(((byte[])JToken.Parse("[1]")).Length)`, "Can not convert Array to byte array."},
 		{`@(JToken.Parse("{}").ToObject<byte[]>().Length)`, "Can not convert Object to byte array."},
 		{`@(((byte[])JToken.Parse("\"!!\"")).Length)`, "The input is not a valid Base-64 string"},
+		{`@(Convert.FromBase64String("AQID\v").Length)`, "The input is not a valid Base-64 string"}, // a vertical tab is not among .NET's four
 		{`@(((JToken)null).ToObject<byte[]>())`, "Object reference not set to an instance of an object."},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)

@@ -2280,7 +2280,18 @@ func parseDate(s string) (any, error) {
 
 // fromBase64NET is Convert.FromBase64String(s).
 func fromBase64NET(s string) ([]byte, error) {
-	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	// .NET ignores white space anywhere in s ("the length of s, ignoring
+	// white-space characters", "a non-white space-character among the
+	// padding characters"): tab, line feed, carriage return and space.
+	if strings.ContainsAny(s, " \t\r\n") {
+		s = strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return nil, exc("FormatException", "The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding characters, or an illegal character among the padding characters.")
 	}
