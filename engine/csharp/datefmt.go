@@ -109,10 +109,7 @@ func customDate(t time.Time, f string, dto bool) (string, error) {
 	pad := func(v, w int) { writeZeroPadded(&b, int64(v), w) }
 	for i := 0; i < len(f); {
 		c := f[i]
-		n := 1
-		for i+n < len(f) && f[i+n] == c {
-			n++
-		}
+		n := formatRun(f, i)
 		switch c {
 		case 'y':
 			switch {
@@ -209,12 +206,12 @@ func customDate(t time.Time, f string, dto bool) (string, error) {
 			}
 			n = 1
 		case '\'', '"':
-			end := strings.IndexByte(f[i+1:], c)
-			if end < 0 {
+			lit, ok := quotedLiteral(f, i)
+			if !ok {
 				return "", exc("FormatException", "Cannot find a matching quote character for the character '%c'.", c)
 			}
-			b.WriteString(f[i+1 : i+1+end])
-			n = end + 2
+			b.WriteString(lit)
+			n = len(lit) + 2
 		case '%':
 			if i+1 >= len(f) || f[i+1] == '%' {
 				return "", errDateFormat()
@@ -305,10 +302,7 @@ func customSpan(f string, days, h, m, s, frac int64) (string, error) {
 	padTo := func(v int64, w int) { writeZeroPadded(&b, v, w) }
 	for i := 0; i < len(f); {
 		c := f[i]
-		n := 1
-		for i+n < len(f) && f[i+n] == c {
-			n++
-		}
+		n := formatRun(f, i)
 		switch c {
 		case 'd':
 			if n > 8 {
@@ -331,12 +325,12 @@ func customSpan(f string, days, h, m, s, frac int64) (string, error) {
 			}
 			b.WriteString(t)
 		case '\'', '"':
-			end := strings.IndexByte(f[i+1:], c)
-			if end < 0 {
+			lit, ok := quotedLiteral(f, i)
+			if !ok {
 				return "", errDateFormat()
 			}
-			b.WriteString(f[i+1 : i+1+end])
-			n = end + 2
+			b.WriteString(lit)
+			n = len(lit) + 2
 		case '%':
 			if i+1 >= len(f) || f[i+1] == '%' {
 				return "", errDateFormat()
@@ -359,4 +353,25 @@ func customSpan(f string, days, h, m, s, frac int64) (string, error) {
 		i += n
 	}
 	return b.String(), nil
+}
+
+// formatRun is how many times f[i] repeats from i: the length of one
+// specifier of a .NET date, time or time span format ("yyyy" is 4), as the
+// formatting and the parsing scanners read it.
+func formatRun(f string, i int) int {
+	n := 1
+	for i+n < len(f) && f[i+n] == f[i] {
+		n++
+	}
+	return n
+}
+
+// quotedLiteral is the text of the quoted literal that starts at f[i] (a
+// ' or "), up to the same quote; ok is false without a closing one.
+func quotedLiteral(f string, i int) (lit string, ok bool) {
+	end := strings.IndexByte(f[i+1:], f[i])
+	if end < 0 {
+		return "", false
+	}
+	return f[i+1 : i+1+end], true
 }

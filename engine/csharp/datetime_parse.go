@@ -41,10 +41,7 @@ func netLayout(f string) (string, bool) {
 	lastSpec := byte(0)   // the last token's specifier
 	for i := 0; i < len(f); {
 		c := f[i]
-		n := 1
-		for i+n < len(f) && f[i+n] == c {
-			n++
-		}
+		n := formatRun(f, i)
 		numeric := strings.IndexByte("yMdHhmsfF", c) >= 0 && !(c == 'M' && n >= 3) && !(c == 'd' && n >= 3)
 		if prevVariable && numeric {
 			return "", false // two numbers with nothing between: which digits are whose is a guess
@@ -233,10 +230,7 @@ func exactDateParts(f string) (y, m, d bool) {
 	}
 	for i := 0; i < len(f); {
 		c := f[i]
-		n := 1
-		for i+n < len(f) && f[i+n] == c {
-			n++
-		}
+		n := formatRun(f, i)
 		switch c {
 		case '\\':
 			n = 2
