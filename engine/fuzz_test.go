@@ -115,6 +115,7 @@ func checkNode(t *testing.T, n *Node) {
 func FuzzRead(f *testing.F) {
 	f.Add([]byte(`<policies><inbound><p s="@(context.Request.Method)" b="@(1 < 2)"/></inbound></policies>`))
 	f.Add([]byte(`<policies><inbound><p s="@(f(\"x\"))"/><q>a <@(1)> b</q></inbound></policies>`))
+	f.Add([]byte(`<policies><inbound><rewrite-uri template="/v2/{s}&{o}?City=city&State=state&amp;&#38;"/></inbound></policies>`))
 	nv := NewNamedValues(NamedValue{Name: "x", Value: "12"}, NamedValue{Name: "s", Value: "sec", Secret: true})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		root, err := Read("f.xml", data)

@@ -84,7 +84,9 @@ func ReadFile(path string) (*Node, error) {
 
 // Read parses data (named file in messages) into a Node tree. It accepts raw
 // '"', '\”, '<', '>' and '&' inside @(...) and @{...} expressions, in
-// attribute values and in text, as APIM's rawxml format does.
+// attribute values and in text, as APIM's rawxml format does. Outside
+// expressions, an '&' in an attribute value that starts no reference is a
+// literal '&' too (rewrite-uri's reference page writes one).
 func Read(file string, data []byte) (*Node, error) {
 	n, _, err := read(file, data)
 	return n, err
@@ -424,6 +426,14 @@ func (lx *lexer) startTag() error {
 					lt := newLineIndex(lx.file, lx.src).pos(lx.i)
 					return lx.errAt(valStart, "malformed XML: the value of attribute %q runs into the \"<\" at %d:%d: is its closing quote missing? (write &lt; for a literal <)",
 						string(lx.src[nameStart:nameEnd]), lt.Line, lt.Col)
+				}
+				if lx.src[lx.i] == '&' && !isEntityRef(lx.src[lx.i:]) {
+					// An '&' that starts no reference is a literal '&', as
+					// APIM's reference writes it in plain values
+					// (rewrite-uri's template="...?City=city&State=state").
+					lx.out.WriteRune(rawAmp)
+					lx.i++
+					continue
 				}
 				lx.out.WriteByte(lx.src[lx.i])
 				lx.i++

@@ -33,6 +33,29 @@ func TestReadRawXML(t *testing.T) {
 	}
 }
 
+// TestReadRawAmpInValue: rewrite-uri's reference page writes a raw '&' in
+// a plain attribute value; one that starts no reference is a literal '&'
+// (tollgate's choice: APIM documents the example, not its parser), and
+// references are decoded as usual. Positions after it stay exact.
+func TestReadRawAmpInValue(t *testing.T) {
+	src := "<policies>\n <rewrite-uri template=\"/v2/{s}&{o}?City=city&State=state&amp;x=&#38;&#x26;\" b=\"&\" />\n</policies>"
+	n, err := Read("p.xml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := n.Children[0]
+	if a := r.Attr("template"); a.Value != "/v2/{s}&{o}?City=city&State=state&x=&&" || a.ValuePos.String() != "p.xml:2:25" {
+		t.Errorf("template = %q at %s", a.Value, a.ValuePos)
+	}
+	if b := r.Attr("b"); b.Value != "&" || b.Pos.String() != "p.xml:2:78" {
+		t.Errorf("b = %q at %s", b.Value, b.Pos)
+	}
+	// A reference to an entity XML does not define is still an error.
+	if _, err := Read("p.xml", []byte(`<a b="&nbsp;"/>`)); err == nil {
+		t.Error("&nbsp; read without an error")
+	}
+}
+
 func TestReadErrors(t *testing.T) {
 	for _, tc := range []struct{ name, src, want string }{
 		{"mismatched", "<policies>\n  <inbound>\n  </outbound>\n</policies>", "p.xml:3:"},
