@@ -398,3 +398,315 @@ func TestDocExamplesXMLToJSON(t *testing.T) {
 		t.Errorf("%s: %s", ct, got)
 	}
 }
+
+// check-header page's example.
+func TestDocExamplesCheckHeader(t *testing.T) {
+	plan := docPlan(t, testDeps(), "inbound", `<check-header name="Authorization" failed-check-httpcode="401" failed-check-error-message="Not authorized" ignore-case="false">
+    <value>f6dc69a089844cf6b2019bae6d36fac8</value>
+</check-header>`)
+	for _, tc := range []struct {
+		hdr    []string
+		reason string // "": admitted
+	}{
+		{[]string{"Authorization", "f6dc69a089844cf6b2019bae6d36fac8"}, ""},
+		{nil, "HeaderNotFound"},
+		{[]string{"Authorization", "F6DC69A089844CF6B2019BAE6D36FAC8"}, "HeaderValueNotAllowed"}, // ignore-case="false"
+		{[]string{"Authorization", "other"}, "HeaderValueNotAllowed"},
+	} {
+		s := docState("http://gw/orders/x", tc.hdr...)
+		stopped := plan.Run(context.Background(), engine.Inbound, s)
+		if tc.reason == "" {
+			if stopped {
+				t.Errorf("%v: refused: %+v", tc.hdr, s.LastError())
+			}
+		} else if r := s.Response(); !stopped || r.StatusCode != 401 || s.LastError() == nil || s.LastError().Reason != tc.reason || !strings.Contains(bodyOf(t, r), "Not authorized") {
+			t.Errorf("%v: %v %d %+v", tc.hdr, stopped, r.StatusCode, s.LastError())
+		}
+		s.Release()
+	}
+}
+
+// ip-filter page's example: only the address and the range are allowed.
+func TestDocExamplesIPFilter(t *testing.T) {
+	plan := docPlan(t, testDeps(), "inbound", `<ip-filter action="allow">
+    <address>13.66.201.169</address>
+    <address-range from="13.66.140.128" to="13.66.140.143" />
+</ip-filter>`)
+	for ip, allowed := range map[string]bool{
+		"13.66.201.169": true, "13.66.140.128": true, "13.66.140.135": true, "13.66.140.143": true,
+		"13.66.201.170": false, "13.66.140.127": false, "13.66.140.144": false, "10.1.2.3": false,
+	} {
+		s := docState("http://gw/orders/x")
+		s.Context().Request.IpAddress = ip
+		stopped := plan.Run(context.Background(), engine.Inbound, s)
+		if stopped == allowed || (!allowed && s.Response().StatusCode != 403) {
+			t.Errorf("%s: stopped=%v status=%d, want allowed=%v", ip, stopped, s.Response().StatusCode, allowed)
+		}
+		s.Release()
+	}
+}
+
+// cors page's example: a preflight with a custom header and PATCH, and a
+// simple request that gets the exposed headers. The page lists its origins
+// with a trailing "/" (http://localhost:8080/); browsers send none.
+func TestDocExamplesCors(t *testing.T) {
+	plan := docPlan(t, testDeps(), "inbound", `<cors allow-credentials="true">
+    <allowed-origins>
+        <!-- Localhost useful for development -->
+        <origin>http://localhost:8080/</origin>
+        <origin>http://example.com/</origin>
+    </allowed-origins>
+    <allowed-methods preflight-result-max-age="300">
+        <method>GET</method>
+        <method>POST</method>
+        <method>PATCH</method>
+        <method>DELETE</method>
+    </allowed-methods>
+    <allowed-headers>
+        <!-- Examples below show Azure Mobile Services headers -->
+        <header>x-zumo-installation-id</header>
+        <header>x-zumo-application</header>
+        <header>x-zumo-version</header>
+        <header>x-zumo-auth</header>
+        <header>content-type</header>
+        <header>accept</header>
+    </allowed-headers>
+    <expose-headers>
+        <!-- Examples below show Azure Mobile Services headers -->
+        <header>x-zumo-installation-id</header>
+        <header>x-zumo-application</header>
+    </expose-headers>
+</cors>`)
+	t.Run("preflight", func(t *testing.T) {
+		s := httpRequest("OPTIONS", "http://gw/orders/x", "Origin", "http://localhost:8080",
+			"Access-Control-Request-Method", "PATCH", "Access-Control-Request-Headers", "x-zumo-auth, content-type")
+		defer s.Release()
+		if !runSection(t, plan, engine.Inbound, s) {
+			t.Fatal("the preflight went on to the backend")
+		}
+		h := s.Response().Headers
+		for name, want := range map[string]string{
+			"Access-Control-Allow-Origin": "http://localhost:8080", "Access-Control-Allow-Credentials": "true",
+			"Access-Control-Max-Age": "300", "Access-Control-Allow-Headers": "x-zumo-auth, content-type",
+		} {
+			if got := h.GetValueOrDefault(name, ""); got != want {
+				t.Errorf("%s = %q, want %q", name, got, want)
+			}
+		}
+		if m := h.GetValueOrDefault("Access-Control-Allow-Methods", ""); !strings.Contains(m, "PATCH") {
+			t.Errorf("Access-Control-Allow-Methods = %q", m)
+		}
+	})
+	t.Run("preflight of a method not listed", func(t *testing.T) {
+		s := httpRequest("OPTIONS", "http://gw/orders/x", "Origin", "http://example.com", "Access-Control-Request-Method", "PUT")
+		defer s.Release()
+		runSection(t, plan, engine.Inbound, s)
+		if got := s.Response().Headers.GetValueOrDefault("Access-Control-Allow-Origin", ""); got != "" {
+			t.Errorf("PUT allowed: %q", got)
+		}
+	})
+	t.Run("simple request", func(t *testing.T) {
+		s := docState("http://gw/orders/x", "Origin", "http://example.com")
+		defer s.Release()
+		if runSection(t, plan, engine.Inbound, s) {
+			t.Fatal("a simple request was answered by cors")
+		}
+		h := s.ResponseHeaders()
+		if h.GetValueOrDefault("Access-Control-Allow-Origin", "") != "http://example.com" || h.GetValueOrDefault("Access-Control-Allow-Credentials", "") != "true" {
+			t.Errorf("response headers = %v", h)
+		}
+		exp := strings.ToLower(h.GetValueOrDefault("Access-Control-Expose-Headers", ""))
+		if !strings.Contains(exp, "x-zumo-installation-id") || !strings.Contains(exp, "x-zumo-application") {
+			t.Errorf("Access-Control-Expose-Headers = %q", exp)
+		}
+	})
+}
+
+// finishAs ends a request whose inbound ran with a response of status (what
+// increment-conditions read) and releases it.
+func finishAs(s *engine.State, status int) {
+	s.SetResponse(engine.NewResponse(status))
+	s.Finish(context.Background())
+	s.Release()
+}
+
+// rate-limit page's example: 20 calls per 90 seconds, the remaining calls
+// in remainingCallsPerSubscription. The test supplies the subscription.
+func TestDocExamplesRateLimit(t *testing.T) {
+	plan := docPlan(t, testDeps(), "", `<policies>
+    <inbound>
+        <base />
+        <rate-limit calls="20" renewal-period="90" remaining-calls-variable-name="remainingCallsPerSubscription"/>
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>`)
+	sub := &engine.Subscription{Id: "sub-1", Name: "sub-1", Key: "k1"}
+	for i := range 20 {
+		s := docState("http://gw/orders/x")
+		s.Context().Subscription = sub
+		admit(t, plan, s, "call")
+		if got := s.Variables()["remainingCallsPerSubscription"]; got != 19-i {
+			t.Errorf("call %d: remainingCallsPerSubscription = %v, want %d", i+1, got, 19-i)
+		}
+		s.Release()
+	}
+	s := docState("http://gw/orders/x")
+	s.Context().Subscription = sub
+	_, ra := reject(t, plan, s, 429, engine.ReasonRateLimitExceeded, "call 21")
+	if ra < 1 || ra > 180 {
+		t.Errorf("Retry-After = %d", ra)
+	}
+	s.Release()
+}
+
+// rate-limit-by-key page's example: 10 calls per 60 seconds per caller IP
+// address, counting only the calls answered 200.
+func TestDocExamplesRateLimitByKey(t *testing.T) {
+	plan := docPlan(t, testDeps(), "", `<policies>
+    <inbound>
+        <base />
+        <rate-limit-by-key calls="10"
+              renewal-period="60"
+              increment-condition="@(context.Response.StatusCode == 200)"
+              counter-key="@(context.Request.IpAddress)"
+              remaining-calls-variable-name="remainingCallsPerIP"/>
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>`)
+	call := func(ip string) *engine.State {
+		s := docState("http://gw/orders/x")
+		s.Context().Request.IpAddress = ip
+		return s
+	}
+	for range 5 { // not 200: not counted
+		s := call("13.66.201.169")
+		admit(t, plan, s, "failing call")
+		finishAs(s, 500)
+	}
+	for i := range 10 {
+		s := call("13.66.201.169")
+		admit(t, plan, s, "call")
+		if v, ok := s.Variables()["remainingCallsPerIP"].(int); !ok || v < 0 || v > 10-i {
+			t.Errorf("call %d: remainingCallsPerIP = %v", i+1, s.Variables()["remainingCallsPerIP"])
+		}
+		finishAs(s, 200)
+	}
+	s := call("13.66.201.169")
+	reject(t, plan, s, 429, engine.ReasonRateLimitExceeded, "call 11")
+	s.Release()
+	s = call("13.66.201.170") // another caller has its own counter
+	admit(t, plan, s, "another IP")
+	finishAs(s, 200)
+}
+
+// quota page's example: 10000 calls (and 40000 KB) per hour per
+// subscription. The test supplies the subscription.
+func TestDocExamplesQuota(t *testing.T) {
+	plan := docPlan(t, testDeps(), "", `<policies>
+    <inbound>
+        <base />
+        <quota calls="10000" bandwidth="40000" renewal-period="3600" />
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>`)
+	sub := &engine.Subscription{Id: "sub-1", Name: "sub-1", Key: "k1"}
+	for range 10000 {
+		s := docState("http://gw/orders/x")
+		s.Context().Subscription = sub
+		admit(t, plan, s, "call")
+		finishAs(s, 200)
+	}
+	s := docState("http://gw/orders/x")
+	s.Context().Subscription = sub
+	body, ra := reject(t, plan, s, 403, engine.ReasonQuotaExceeded, "call 10001")
+	if checkQuotaBody(t, body, ra) != "call volume" || ra > 3600 {
+		t.Errorf("body %s, Retry-After %d", body, ra)
+	}
+	s.Release()
+}
+
+// quota-by-key page's example, as written: its increment-condition has a
+// raw "<" and "&&" inside the attribute. Only 2xx and 3xx answers count.
+func TestDocExamplesQuotaByKey(t *testing.T) {
+	plan := docPlan(t, testDeps(), "", `<policies>
+    <inbound>
+        <base />
+        <quota-by-key calls="10000" bandwidth="40000" renewal-period="3600"
+                      increment-condition="@(context.Response.StatusCode >= 200 && context.Response.StatusCode < 400)"
+                      counter-key="@(context.Request.IpAddress)" />
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>`)
+	call := func(ip string) *engine.State {
+		s := docState("http://gw/orders/x")
+		s.Context().Request.IpAddress = ip
+		return s
+	}
+	for _, status := range []int{199, 400, 500} { // not counted
+		s := call("13.66.201.169")
+		admit(t, plan, s, "uncounted call")
+		finishAs(s, status)
+	}
+	for i := range 10000 {
+		s := call("13.66.201.169")
+		admit(t, plan, s, "call")
+		finishAs(s, 200+i%200) // 200..399
+	}
+	s := call("13.66.201.169")
+	body, ra := reject(t, plan, s, 403, engine.ReasonQuotaExceeded, "call 10001")
+	if checkQuotaBody(t, body, ra) != "call volume" {
+		t.Errorf("body %s", body)
+	}
+	s.Release()
+	s = call("13.66.201.170")
+	admit(t, plan, s, "another IP")
+	finishAs(s, 200)
+}
+
+// mock-response page's examples: the two elements as the page writes them,
+// in one inbound section (the first answers), and the second alone, for
+// the operation of mock_response_test.go (a JSON schema for 200).
+func TestDocExamplesMockResponse(t *testing.T) {
+	const petJSON = `"name": "string"`
+	for _, tc := range []struct{ name, example string }{
+		{"both, as written", `<!-- Returns 200 OK status code. Content is based on an example or schema, if provided for this
+status code. First found content type is used. If no example or schema is found, the content is empty. -->
+<mock-response/>
+
+<!-- Returns 200 OK status code. Content is based on an example or schema, if provided for this
+status code and media type. If no example or schema found, the content is empty. -->
+<mock-response status-code='200' content-type='application/json'/>`},
+		{"status code and media type", `<mock-response status-code='200' content-type='application/json'/>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := docPlan(t, testDeps(), "inbound", tc.example)
+			s := docState("http://gw/pets/1")
+			defer s.Release()
+			s.Context().Operation = petsOperation(t)
+			if !runSection(t, plan, engine.Inbound, s) {
+				t.Fatal("mock-response did not answer")
+			}
+			r := s.Response()
+			if r.StatusCode != 200 || r.Headers.GetValueOrDefault("Content-Type", "") != "application/json" || !strings.Contains(bodyOf(t, r), petJSON) {
+				t.Errorf("got %d %v %s", r.StatusCode, r.Headers, bodyOf(t, r))
+			}
+		})
+	}
+	t.Run("no description: empty", func(t *testing.T) {
+		plan := docPlan(t, testDeps(), "inbound", `<mock-response/>`)
+		s := docState("http://gw/orders/x")
+		defer s.Release()
+		runSection(t, plan, engine.Inbound, s)
+		if r := s.Response(); r.StatusCode != 200 || (r.Body != nil && bodyOf(t, r) != "") {
+			t.Errorf("got %d %s", r.StatusCode, bodyOf(t, r))
+		}
+	})
+}
