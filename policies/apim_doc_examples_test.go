@@ -9,9 +9,14 @@ package policies
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"tollgate/engine"
 )
@@ -709,4 +714,228 @@ status code and media type. If no example or schema found, the content is empty.
 			t.Errorf("got %d %s", r.StatusCode, bodyOf(t, r))
 		}
 	})
+}
+
+// redirectTo is an HTTP client that sends every request to srv, whatever
+// its URL's host: the pages' examples call hosts (hooks.slack.com,
+// api.contoso.com) the tests keep as written.
+func redirectTo(srv *httptest.Server) *http.Client {
+	target, _ := url.Parse(srv.URL)
+	return &http.Client{Transport: rtFunc(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.Header.Set("X-Original-Host", r.URL.Host)
+		r.URL.Scheme, r.URL.Host = target.Scheme, target.Host
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+}
+
+// choose page's first example (a whole document): mobile=true|false on
+// the request, and the response converted to JSON for mobiles.
+func TestDocExamplesChoose(t *testing.T) {
+	plan := docPlan(t, testDeps(), "", `<policies>
+    <inbound>
+        <set-variable name="isMobile" value="@(context.Request.Headers.GetValueOrDefault("User-Agent","").Contains("iPad") || context.Request.Headers.GetValueOrDefault("User-Agent","").Contains("iPhone"))" />
+        <base />
+        <choose>
+            <when condition="@(context.Variables.GetValueOrDefault<bool>("isMobile"))">
+                <set-query-parameter name="mobile" exists-action="override">
+                    <value>true</value>
+                </set-query-parameter>
+            </when>
+            <otherwise>
+                <set-query-parameter name="mobile" exists-action="override">
+                    <value>false</value>
+                </set-query-parameter>
+            </otherwise>
+        </choose>
+    </inbound>
+    <outbound>
+        <base />
+        <choose>
+            <when condition="@(context.Variables.GetValueOrDefault<bool>("isMobile"))">
+                <xml-to-json kind="direct" apply="always" consider-accept-header="false"/>
+            </when>
+        </choose>
+    </outbound>
+</policies>`)
+	for ua, mobile := range map[string]bool{"Mozilla/5.0 (iPad; CPU OS 17_0)": true, "Mozilla/5.0 (iPhone)": true, "curl/8.0": false} {
+		s := docState("http://gw/orders/x?mobile=maybe", "User-Agent", ua)
+		runSection(t, plan, engine.Inbound, s)
+		want := map[bool]string{true: "?mobile=true", false: "?mobile=false"}[mobile]
+		if got := s.Context().Request.Url.QueryString; got != want {
+			t.Errorf("%s: query = %q, want %q", ua, got, want)
+		}
+		r := engine.NewResponse(200)
+		r.Headers["Content-Type"] = []string{"application/xml"}
+		r.Body = engine.NewBody([]byte(`<a>1</a>`))
+		s.SetResponse(r)
+		runSection(t, plan, engine.Outbound, s)
+		if got := bodyOf(t, s.Response()); strings.HasPrefix(got, "{") != mobile {
+			t.Errorf("%s: response body = %s", ua, got)
+		}
+		s.Release()
+	}
+}
+
+// set-backend-service page: routing on the version query parameter (the
+// page's request https://contoso.azure-api.net/api/partners/15?version=...,
+// on an API whose backend is http://contoso.com/api/10.4/), and the
+// Service Fabric example, which needs Azure (and whose sf-partition-key
+// expression lacks its closing bracket as written).
+func TestDocExamplesSetBackendService(t *testing.T) {
+	plan := docPlan(t, testDeps(), "", `<policies>
+    <inbound>
+        <choose>
+            <when condition="@(context.Request.Url.Query.GetValueOrDefault("version") == "2013-05")">
+                <set-backend-service base-url="http://contoso.com/api/8.2/" />
+            </when>
+            <when condition="@(context.Request.Url.Query.GetValueOrDefault("version") == "2014-03")">
+                <set-backend-service base-url="http://contoso.com/api/9.1/" />
+            </when>
+        </choose>
+        <base />
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>`)
+	for version, want := range map[string]string{"2013-05": "http://contoso.com/api/8.2/", "2014-03": "http://contoso.com/api/9.1/", "2020-01": ""} {
+		s := docState("https://contoso.azure-api.net/api/partners/15?version=" + version + "&subscription-key=abcdef")
+		runSection(t, plan, engine.Inbound, s)
+		if s.BackendURL != want {
+			t.Errorf("version %s: backend = %q, want %q (the API's own when empty)", version, s.BackendURL, want)
+		}
+		s.Release()
+	}
+	_, errs := compileErrs(testDeps(), `<policies>
+    <inbound>
+        <set-backend-service backend-id="my-sf-service" sf-partition-key="@(context.Request.Url.Query.GetValueOrDefault("userId","")" sf-replica-type="primary" />
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>`)
+	if len(errs) == 0 || !strings.Contains(errs.Error(), "policy.xml:3:75: unterminated expression") {
+		t.Errorf("the Service Fabric example as written: %v", errs)
+	}
+	// With its bracket closed, it is refused as Azure's.
+	_, errs = compileErrs(testDeps(), `<set-backend-service backend-id="my-sf-service" sf-partition-key="@(context.Request.Url.Query.GetValueOrDefault("userId",""))" sf-replica-type="primary" />`)
+	if len(errs) == 0 || !strings.Contains(errs.Error(), "Service Fabric") {
+		t.Errorf("the Service Fabric example, bracket closed: %v", errs)
+	}
+}
+
+// retry page's second example as written: send-request to
+// api.contoso.com retried while it fails or answers >= 500, the first
+// retry at once, the next after interval="1". (The first example, with
+// interval="10", runs in gateway/forward_test.go with interval="0"; its
+// waits are TestRetrySchedule's "exponential".)
+func TestDocExamplesRetry(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Original-Host") != "api.contoso.com" || r.URL.Path != "/products/5" {
+			t.Errorf("request to %s %s", r.Header.Get("X-Original-Host"), r.URL.Path)
+		}
+		switch calls.Add(1) {
+		case 1:
+			hj, _ := w.(http.Hijacker)
+			c, _, _ := hj.Hijack()
+			c.Close() // a dropped connection: the variable stays null
+		case 2:
+			w.WriteHeader(503)
+		default:
+			_, _ = w.Write([]byte("product 5"))
+		}
+	}))
+	defer srv.Close()
+	d := testDeps()
+	d.HTTPClient = redirectTo(srv)
+	plan := docPlan(t, d, "inbound", `
+
+<retry
+    condition="@(context.Variables["response"] == null || ((IResponse)context.Variables["response"]).StatusCode >= 500)"
+    count="3"
+    interval="1"
+    first-fast-retry="true">
+        <send-request 
+            mode="new" 
+            response-variable-name="response" 
+            timeout="3" 
+            ignore-error="true">
+		        <set-url>https://api.contoso.com/products/5</set-url>
+		        <set-method>GET</set-method>
+		</send-request>
+</retry>`)
+	s := docState("http://gw/orders/x")
+	defer s.Release()
+	t0 := time.Now()
+	runSection(t, plan, engine.Inbound, s)
+	r, _ := s.Variables()["response"].(*engine.Response)
+	if r == nil || r.StatusCode != 200 || bodyOf(t, r) != "product 5" || calls.Load() != 3 {
+		t.Fatalf("response %v after %d calls", r, calls.Load())
+	}
+	if el := time.Since(t0); el < time.Second { // the second retry waits interval="1"
+		t.Errorf("three calls in %s: the second retry did not wait", el)
+	}
+}
+
+// send-one-way-request page's example (set-method's is the same), as
+// written in C#: a Slack message when the backend answers >= 500. The test
+// supplies the user (its Email is in the message).
+func TestDocExamplesSendOneWayRequest(t *testing.T) {
+	got := make(chan map[string]any, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		m["method"], m["host"], m["path"] = r.Method, r.Header.Get("X-Original-Host"), r.URL.Path
+		got <- m
+	}))
+	defer srv.Close()
+	d := testDeps()
+	d.HTTPClient = redirectTo(srv)
+	plan := docPlan(t, d, "outbound", `<choose>
+    <when condition="@(context.Response.StatusCode >= 500)">
+      <send-one-way-request mode="new" timeout="20">
+        <set-url>https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX</set-url>
+        <set-method>POST</set-method>
+        <set-body>@{
+                return new JObject(
+                        new JProperty("username","APIM Alert"),
+                        new JProperty("icon_emoji", ":ghost:"),
+                        new JProperty("text", String.Format("{0} {1}\nHost: {2}\n{3} {4}\n User: {5}",
+                                                context.Request.Method,
+                                                context.Request.Url.Path + context.Request.Url.QueryString,
+                                                context.Request.Url.Host,
+                                                context.Response.StatusCode,
+                                                context.Response.StatusReason,
+                                                context.User.Email
+                                                ))
+                        ).ToString();
+            }</set-body>
+      </send-one-way-request>
+    </when>
+</choose>
+`)
+	for _, status := range []int{200, 503} {
+		s := docState("http://gw/orders/x?a=1")
+		s.Context().User = &engine.User{Id: "1", Email: "ada@example.com"}
+		s.SetResponse(engine.NewResponse(status))
+		runSection(t, plan, engine.Outbound, s)
+		s.Release()
+	}
+	select {
+	case m := <-got: // only the 503 sends
+		if m["method"] != "POST" || m["host"] != "hooks.slack.com" || m["path"] != "/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX" ||
+			m["username"] != "APIM Alert" || m["icon_emoji"] != ":ghost:" ||
+			m["text"] != "GET /orders/x?a=1\nHost: gw\n503 Service Unavailable\n User: ada@example.com" {
+			t.Fatalf("got %v", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message sent")
+	}
+	select {
+	case m := <-got:
+		t.Fatalf("a second message was sent: %v", m)
+	case <-time.After(100 * time.Millisecond):
+	}
 }
