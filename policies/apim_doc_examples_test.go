@@ -9,16 +9,23 @@ package policies
 
 import (
 	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"software.sslmate.com/src/go-pkcs12"
+
 	"tollgate/engine"
+	"tollgate/internal/testutil"
 )
 
 // docPlan compiles a documented example as written: a <policies> document
@@ -937,5 +944,152 @@ func TestDocExamplesSendOneWayRequest(t *testing.T) {
 	case m := <-got:
 		t.Fatalf("a second message was sent: %v", m)
 	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// authentication-basic page's example.
+func TestDocExamplesAuthenticationBasic(t *testing.T) {
+	plan := docPlan(t, testDeps(), "inbound", `<authentication-basic username="testuser" password="testpassword" />`)
+	s := docState("http://gw/orders/x", "Authorization", "Bearer client-token")
+	defer s.Release()
+	runSection(t, plan, engine.Inbound, s)
+	// base64("testuser:testpassword")
+	if got := s.Context().Request.Headers.GetValueOrDefault("Authorization", ""); got != "Basic dGVzdHVzZXI6dGVzdHBhc3N3b3Jk" {
+		t.Errorf("Authorization = %q", got)
+	}
+}
+
+// authentication-certificate page's examples. The test supplies the
+// certificate the first names (a file 544fe9ddf3b8f30fb490d90f.pem in the
+// certificates folder) and the PFX the third reads from a variable,
+// protected with the page's password. The second names a thumbprint no
+// certificate the test can make has: it is refused at load, naming it.
+func TestDocExamplesAuthenticationCertificate(t *testing.T) {
+	ca := testutil.IssueCert(t, testutil.CertOptions{CA: true, Subject: pkix.Name{CommonName: "CA"}}, nil)
+	client := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "gateway"}}, ca)
+	certPEM, keyPEM := client.PEM(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "544fe9ddf3b8f30fb490d90f.pem"), append(append([]byte{}, certPEM...), keyPEM...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	named, err := LoadCertificateDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := testDeps()
+	d.Certificates = named
+	tp := certThumbprint(&named[0].Cert)
+
+	t.Run("by certificate id", func(t *testing.T) {
+		plan := docPlan(t, d, "inbound", `<authentication-certificate certificate-id="544fe9ddf3b8f30fb490d90f" />`)
+		s := docState("https://gw/orders/x")
+		defer s.Release()
+		runSection(t, plan, engine.Inbound, s)
+		if s.BackendCertificate == nil || certThumbprint(s.BackendCertificate) != tp {
+			t.Errorf("certificate %v", s.BackendCertificate)
+		}
+	})
+	t.Run("by thumbprint", func(t *testing.T) {
+		_, errs := compileErrs(d, `<authentication-certificate thumbprint="CA06F56B258B7A0D4F2B05470939478651151984" />`)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), "no certificate with thumbprint CA06F56B258B7A0D4F2B05470939478651151984") {
+			t.Errorf("errors: %v", errs)
+		}
+	})
+	t.Run("body from a variable", func(t *testing.T) {
+		pfx, err := pkcs12.Modern.Encode(client.Key, client.Cert, []*x509.Certificate{ca.Cert}, "optional-certificate-password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := docPlan(t, d, "inbound", `<authentication-certificate body="@(context.Variables.GetValueOrDefault<byte[]>("byteCertificate"))" password="optional-certificate-password" />`)
+		s := docState("https://gw/orders/x")
+		defer s.Release()
+		s.Variables()["byteCertificate"] = pfx
+		runSection(t, plan, engine.Inbound, s)
+		if s.BackendCertificate == nil || certThumbprint(s.BackendCertificate) != tp {
+			t.Errorf("certificate %v", s.BackendCertificate)
+		}
+	})
+}
+
+// cache-lookup and cache-store pages' second example, as written in C#:
+// its two snippets in the sections their comments name. The first example
+// (duration="seconds") is TestResponseCacheDocExample's.
+func TestDocExamplesResponseCache(t *testing.T) {
+	r := newCacheRig(t, testDeps(), `<!-- The following cache policy snippets demonstrate how to control API Management response cache duration with Cache-Control headers sent by the backend service. -->
+
+<!-- Copy this snippet into the inbound section -->
+<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" downstream-caching-type="public" must-revalidate="true" >
+  <vary-by-header>Accept</vary-by-header>
+  <vary-by-header>Accept-Charset</vary-by-header>
+</cache-lookup>
+`, `
+<!-- Copy this snippet into the outbound section. Note that cache duration is set to the max-age value provided in the Cache-Control header received from the backend service or to the default value of 5 min if none is found  -->
+<cache-store duration="@{
+    var header = context.Response.Headers.GetValueOrDefault("Cache-Control","");
+    var maxAge = Regex.Match(header, @"max-age=(?<maxAge>\d+)").Groups["maxAge"]?.Value;
+    return (!string.IsNullOrEmpty(maxAge))?int.Parse(maxAge):300;
+  }"
+ />`)
+	r.respHdr = http.Header{"Cache-Control": {"max-age=120"}}
+	if body, cc, called := r.do(http.MethodGet, "http://gw/orders/1", "Accept", "text/plain"); !called || cc != "public, max-age=120, must-revalidate" {
+		t.Fatalf("miss: %q %q %v", body, cc, called)
+	}
+	if body, cc, called := r.do(http.MethodGet, "http://gw/orders/1", "Accept", "text/plain"); called || body != "response 1" || !strings.HasPrefix(cc, "public, max-age=1") {
+		t.Fatalf("hit: %q %q %v", body, cc, called)
+	}
+	if _, _, called := r.do(http.MethodGet, "http://gw/orders/1", "Accept", "application/json"); !called {
+		t.Error("another Accept was served from the cache")
+	}
+	if _, _, called := r.do(http.MethodGet, "http://gw/orders/1", "Accept", "text/plain", "Accept-Charset", "utf-8"); !called {
+		t.Error("another Accept-Charset was served from the cache")
+	}
+	r.respHdr = nil
+	if _, cc, _ := r.do(http.MethodGet, "http://gw/orders/9"); cc != "public, max-age=300, must-revalidate" {
+		t.Errorf("default duration (5 min): %q", cc)
+	}
+}
+
+// cache-store-value, cache-lookup-value and cache-remove-value pages'
+// examples together: a user profile stored, looked up and removed by the
+// enduserid variable (which the test supplies, with the profile).
+func TestDocExamplesCacheValue(t *testing.T) {
+	d := testDeps()
+	store := docPlan(t, d, "inbound", `<cache-store-value
+    key="@("userprofile-" + context.Variables["enduserid"])"
+    value="@((string)context.Variables["userprofile"])" duration="100000" />`)
+	lookup := docPlan(t, d, "inbound", `<cache-lookup-value
+    key="@("userprofile-" + context.Variables["enduserid"])"
+    variable-name="userprofile" />`)
+	remove := docPlan(t, d, "inbound", `<cache-remove-value
+    key="@("userprofile-" + context.Variables["enduserid"])"  />
+
+`)
+	run := func(plan *engine.Plan, user string, vars map[string]any) engine.Variables {
+		s := docState("http://gw/orders/x")
+		defer s.Release()
+		s.Variables()["enduserid"] = user
+		for k, v := range vars {
+			s.Variables()[k] = v
+		}
+		runSection(t, plan, engine.Inbound, s)
+		out := engine.Variables{}
+		for k, v := range s.Variables() {
+			out[k] = v
+		}
+		return out
+	}
+	if v := run(lookup, "ada", nil); v["userprofile"] != nil {
+		t.Fatalf("a miss set userprofile: %v", v["userprofile"])
+	}
+	run(store, "ada", map[string]any{"userprofile": `{"name":"Ada"}`})
+	if v := run(lookup, "ada", nil); v["userprofile"] != `{"name":"Ada"}` {
+		t.Errorf("lookup after store: %v", v["userprofile"])
+	}
+	if v := run(lookup, "bob", nil); v["userprofile"] != nil {
+		t.Errorf("another user's key hit: %v", v["userprofile"])
+	}
+	run(remove, "ada", nil)
+	if v := run(lookup, "ada", nil); v["userprofile"] != nil {
+		t.Errorf("lookup after remove: %v", v["userprofile"])
 	}
 }
