@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"software.sslmate.com/src/go-pkcs12"
 
 	"tollgate/engine"
@@ -1092,4 +1093,242 @@ func TestDocExamplesCacheValue(t *testing.T) {
 	if v := run(lookup, "ada", nil); v["userprofile"] != nil {
 		t.Errorf("lookup after remove: %v", v["userprofile"])
 	}
+}
+
+// docJwtPlan compiles a validate-jwt example as written, with the named
+// value the page's examples read ({{jwt-signing-key}}: the test's HS256
+// key) and OpenID configurations fetched through client.
+func docJwtPlan(t *testing.T, client *http.Client, src string) (*engine.Plan, engine.ErrorList) {
+	t.Helper()
+	if !strings.Contains(src, "<policies>") {
+		src = "<policies><inbound>" + src + "</inbound><backend/><outbound/><on-error/></policies>"
+	}
+	root, err := engine.Read("policy.xml", []byte(src))
+	if err != nil {
+		var el engine.ErrorList
+		el.Append(err)
+		return nil, el
+	}
+	reg := Registry(testDeps())
+	reg["validate-jwt"] = engine.Policy{Sections: engine.Inbound, Parse: (&kit{jwks: newJwksCache(func() *http.Client { return client })}).parseValidateJwt}
+	c := engine.NewCompiler(reg, engine.NewNamedValues(engine.NamedValue{Name: "jwt-signing-key", Value: jwtHSKeyB, Secret: true}))
+	plan := c.Compile(root, "api", nil)
+	return plan, c.Errors()
+}
+
+// entraServer answers any .../.well-known/openid-configuration with the
+// issuer iss and its keys (jwtRSA as "k1"): the test's stand-in for
+// login.microsoftonline.com, reached through redirectTo.
+func entraServer(t *testing.T, iss string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	jwtKeys(t)
+	var configs atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration"):
+			configs.Add(1)
+			_ = json.NewEncoder(w).Encode(map[string]string{"issuer": iss, "jwks_uri": "https://" + r.Header.Get("X-Original-Host") + "/common/discovery/keys"})
+		case r.URL.Path == "/common/discovery/keys":
+			_ = json.NewEncoder(w).Encode(map[string]any{"keys": []any{rsaJWK("k1", jwtRSA)}})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &configs
+}
+
+// validate-jwt page's examples. The token's audience for the examples
+// that name context.Request.OriginalUrl.Host is the test request's host
+// ("gw"); the Entra ID ones get their keys and issuer from an OpenID
+// configuration the test serves at the page's URL. "insert claim here" is
+// the claim value the tokens carry, as the page leaves it.
+func TestDocExamplesValidateJwt(t *testing.T) {
+	jwtKeys(t)
+	hs := func(mod func(jwt.MapClaims)) string { return "Bearer " + jwtSign(t, "HS256", jwtHSKey, "", jwtClaims(mod)) }
+	run := func(t *testing.T, plan *engine.Plan, method, auth string) (string, int) {
+		t.Helper()
+		s := httpRequest(method, "http://gw/orders/x", "Authorization", auth)
+		defer s.Release()
+		if !plan.Run(context.Background(), engine.Inbound, s) {
+			return "", 0
+		}
+		if le := s.LastError(); le != nil {
+			return le.Reason, s.Response().StatusCode
+		}
+		return "stopped", s.Response().StatusCode
+	}
+	contoso := func(c jwt.MapClaims) { c["aud"] = "gw"; c["iss"] = "http://contoso.com/" }
+
+	t.Run("simple token validation", func(t *testing.T) {
+		plan, errs := docJwtPlan(t, nil, `<validate-jwt header-name="Authorization" require-scheme="Bearer">
+    <issuer-signing-keys>
+        <key>{{jwt-signing-key}}</key>  <!-- signing key specified as a named value -->
+    </issuer-signing-keys>
+    <audiences>
+        <audience>@(context.Request.OriginalUrl.Host)</audience>  <!-- audience is set to API Management host name -->
+    </audiences>
+    <issuers>
+        <issuer>http://contoso.com/</issuer>
+    </issuers>
+</validate-jwt>`)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		for _, tc := range []struct {
+			name, auth, reason string
+		}{
+			{"valid", hs(contoso), ""},
+			{"another audience", hs(func(c jwt.MapClaims) { contoso(c); c["aud"] = "other" }), "TokenAudienceNotAllowed"},
+			{"another issuer", hs(func(c jwt.MapClaims) { contoso(c); c["iss"] = "http://evil.example/" }), "TokenIssuerNotAllowed"},
+			{"expired", hs(func(c jwt.MapClaims) { contoso(c); c["exp"] = time.Now().Add(-time.Hour).Unix() }), "TokenExpired"},
+			{"another key", "Bearer " + jwtSign(t, "HS256", []byte("another key, another key, another"), "", jwtClaims(contoso)), "TokenSignatureInvalid"},
+			{"no token", "", "TokenNotPresent"},
+		} {
+			if reason, status := run(t, plan, "GET", tc.auth); reason != tc.reason || (reason != "" && status != 401) {
+				t.Errorf("%s: %q %d, want %q 401", tc.name, reason, status, tc.reason)
+			}
+		}
+	})
+
+	entra := []struct{ name, example, iss, aud string }{
+		{"Microsoft Entra ID single tenant", `<validate-jwt header-name="Authorization" failed-validation-httpcode="401" failed-validation-error-message="Unauthorized. Access token is missing or invalid.">
+    <openid-config url="https://login.microsoftonline.com/contoso.onmicrosoft.com/.well-known/openid-configuration" />
+    <audiences>
+        <audience>00001111-aaaa-2222-bbbb-3333cccc4444</audience>
+    </audiences>
+    <required-claims>
+        <claim name="id" match="all">
+            <value>insert claim here</value>
+        </claim>
+    </required-claims>
+</validate-jwt>`, "https://sts.windows.net/aaaabbbb-0000-cccc-1111-dddd2222eeee/", "00001111-aaaa-2222-bbbb-3333cccc4444"},
+		{"Azure Active Directory B2C", `<validate-jwt header-name="Authorization" failed-validation-httpcode="401" failed-validation-error-message="Unauthorized. Access token is missing or invalid.">
+    <openid-config url="https://login.microsoftonline.com/tfp/contoso.onmicrosoft.com/b2c_1_signin/v2.0/.well-known/openid-configuration" />
+    <audiences>
+        <audience>11112222-bbbb-3333-cccc-4444dddd5555</audience>
+    </audiences>
+    <required-claims>
+        <claim name="id" match="all">
+            <value>insert claim here</value>
+        </claim>
+    </required-claims>
+</validate-jwt>`, "https://contoso.b2clogin.com/aaaabbbb-0000-cccc-1111-dddd2222eeee/v2.0/", "11112222-bbbb-3333-cccc-4444dddd5555"},
+	}
+	for _, tc := range entra {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, configs := entraServer(t, tc.iss)
+			plan, errs := docJwtPlan(t, redirectTo(srv), tc.example)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			claims := func(mod func(jwt.MapClaims)) string {
+				return "Bearer " + jwtSign(t, "RS256", jwtRSA, "k1", jwtClaims(func(c jwt.MapClaims) {
+					c["iss"], c["aud"], c["id"] = tc.iss, tc.aud, "insert claim here"
+					if mod != nil {
+						mod(c)
+					}
+				}))
+			}
+			if reason, _ := run(t, plan, "GET", claims(nil)); reason != "" {
+				t.Fatalf("valid token: %s", reason)
+			}
+			for name, mod := range map[string]func(jwt.MapClaims){
+				"another audience":   func(c jwt.MapClaims) { c["aud"] = "22223333-cccc-4444-dddd-5555eeee6666" },
+				"another issuer":     func(c jwt.MapClaims) { c["iss"] = "https://sts.windows.net/another-tenant/" },
+				"claim missing":      func(c jwt.MapClaims) { delete(c, "id") },
+				"claim of the other": func(c jwt.MapClaims) { c["id"] = "someone else" },
+			} {
+				s := httpRequest("GET", "http://gw/orders/x", "Authorization", claims(mod))
+				if !plan.Run(context.Background(), engine.Inbound, s) || s.Response().StatusCode != 401 ||
+					!strings.Contains(bodyOf(t, s.Response()), "Unauthorized. Access token is missing or invalid.") {
+					t.Errorf("%s: admitted or not the page's 401: %d %+v", name, s.Response().StatusCode, s.LastError())
+				}
+				s.Release()
+			}
+			if configs.Load() < 1 {
+				t.Error("the OpenID configuration was not fetched")
+			}
+		})
+	}
+
+	t.Run("Microsoft Entra ID customer tenant", func(t *testing.T) {
+		const example = `<validate-jwt header-name="Authorization" failed-validation-httpcode="401" failed-validation-error-message="Unauthorized. Access token is missing or invalid.">
+	<openid-config url="https://<tenant-name>.ciamlogin.com/<tenant-id>/v2.0/.well-known/openid-configuration" />
+	<required-claims>
+		<claim name="azp" match="all">
+			<value>insert claim here</value>
+		</claim>
+	</required-claims>
+</validate-jwt>`
+		// As written, <tenant-name> and <tenant-id> are placeholders that
+		// are no XML: a load error at the value, naming the "<".
+		if _, errs := docJwtPlan(t, nil, example); len(errs) == 0 || !strings.Contains(errs.Error(), "policy.xml:2:") || !strings.Contains(errs.Error(), `"<"`) {
+			t.Fatalf("as written: %v", errs)
+		}
+		// With them filled in (contoso, a tenant id), it runs.
+		const iss = "https://aaaabbbb-0000-cccc-1111-dddd2222eeee.ciamlogin.com/aaaabbbb-0000-cccc-1111-dddd2222eeee/v2.0"
+		srv, _ := entraServer(t, iss)
+		plan, errs := docJwtPlan(t, redirectTo(srv), strings.NewReplacer("<tenant-name>", "contoso", "<tenant-id>", "aaaabbbb-0000-cccc-1111-dddd2222eeee").Replace(example))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		tok := func(azp string) string {
+			return "Bearer " + jwtSign(t, "RS256", jwtRSA, "k1", jwtClaims(func(c jwt.MapClaims) { c["iss"], c["azp"] = iss, azp }))
+		}
+		if reason, _ := run(t, plan, "GET", tok("insert claim here")); reason != "" {
+			t.Errorf("valid token: %s", reason)
+		}
+		if reason, status := run(t, plan, "GET", tok("another app")); reason == "" || status != 401 {
+			t.Errorf("another azp: %q %d", reason, status)
+		}
+	})
+
+	t.Run("authorize access to operations based on token claims", func(t *testing.T) {
+		plan, errs := docJwtPlan(t, nil, `<validate-jwt header-name="Authorization" require-scheme="Bearer" output-token-variable-name="jwt">
+    <issuer-signing-keys>
+        <key>{{jwt-signing-key}}</key> <!-- signing key is stored in a named value -->
+    </issuer-signing-keys>
+    <audiences>
+        <audience>@(context.Request.OriginalUrl.Host)</audience>
+    </audiences>
+    <issuers>
+        <issuer>contoso.com</issuer>
+    </issuers>
+    <required-claims>
+        <claim name="group" match="any">
+            <value>finance</value>
+            <value>logistics</value>
+        </claim>
+    </required-claims>
+</validate-jwt>
+<choose>
+    <when condition="@(context.Request.Method == "POST" && !((Jwt)context.Variables["jwt"]).Claims["group"].Contains("finance"))">
+        <return-response>
+            <set-status code="403" reason="Forbidden" />
+        </return-response>
+    </when>
+</choose>`)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		group := func(g ...string) string {
+			return hs(func(c jwt.MapClaims) { c["aud"], c["iss"], c["group"] = "gw", "contoso.com", g })
+		}
+		for _, tc := range []struct {
+			method, auth string
+			reason       string
+			status       int
+		}{
+			{"GET", group("logistics"), "", 0},
+			{"POST", group("finance"), "", 0},
+			{"POST", group("logistics", "finance"), "", 0},
+			{"POST", group("logistics"), "stopped", 403}, // the choose's return-response
+			{"GET", group("marketing"), "TokenClaimValueNotAllowed", 401},
+		} {
+			if reason, status := run(t, plan, tc.method, tc.auth); reason != tc.reason || status != tc.status {
+				t.Errorf("%s %s: %q %d, want %q %d", tc.method, tc.auth[len(tc.auth)-12:], reason, status, tc.reason, tc.status)
+			}
+		}
+	})
 }
