@@ -1145,7 +1145,9 @@ func entraServer(t *testing.T, iss string) (*httptest.Server, *atomic.Int64) {
 // the claim value the tokens carry, as the page leaves it.
 func TestDocExamplesValidateJwt(t *testing.T) {
 	jwtKeys(t)
-	hs := func(mod func(jwt.MapClaims)) string { return "Bearer " + jwtSign(t, "HS256", jwtHSKey, "", jwtClaims(mod)) }
+	hs := func(mod func(jwt.MapClaims)) string {
+		return "Bearer " + jwtSign(t, "HS256", jwtHSKey, "", jwtClaims(mod))
+	}
 	run := func(t *testing.T, plan *engine.Plan, method, auth string) (string, int) {
 		t.Helper()
 		s := httpRequest(method, "http://gw/orders/x", "Authorization", auth)
