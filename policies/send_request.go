@@ -49,11 +49,18 @@ func (k *kit) parseSendRequest(p *engine.Parser) engine.Step {
 	sr := &sendRequest{
 		k:         k,
 		copyMode:  p.LitStr("mode", "new", "new", "copy") == "copy",
-		variable:  p.RequiredLitStr("response-variable-name"),
 		timeout:   p.Int("timeout", 60, 1, 3600),
 		ignoreErr: p.LitBool("ignore-error", false),
 		method:    engine.ConstStr(http.MethodGet),
 		maxBytes:  k.maxCalloutBytes,
+	}
+	if p.Has("response-variable-name") {
+		sr.variable = p.RequiredLitStr("response-variable-name")
+	} else {
+		// The send-request page marks it required, but the
+		// authentication-managed-identity page's example has none: the
+		// call is made and its answer dropped.
+		p.Noticef("<send-request> has no response-variable-name: the call is made and its response is not kept (APIM's send-request page marks the attribute required; its authentication-managed-identity page's example has none)")
 	}
 	sr.parseChildren(p)
 	return sr
@@ -121,11 +128,17 @@ func (sr *sendRequest) Run(ctx context.Context, s *engine.State) error {
 			return err // a broken expression is never ignored
 		}
 		if sr.ignoreErr {
-			s.Variables()[sr.variable] = nil
+			if sr.variable != "" {
+				s.Variables()[sr.variable] = nil
+			}
 			s.Tracef("%s = nil (ignored error: %s)", sr.variable, err.Error())
 			return nil
 		}
 		return err
+	}
+	if sr.variable == "" {
+		s.Tracef("no response-variable-name: the %d response is dropped", resp.StatusCode)
+		return nil
 	}
 	s.Variables()[sr.variable] = resp
 	return nil
