@@ -12,17 +12,22 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	"software.sslmate.com/src/go-pkcs12"
 
 	"tollgate/engine"
@@ -725,11 +730,15 @@ status code and media type. If no example or schema found, the content is empty.
 }
 
 // redirectTo is an HTTP client that sends every request to srv, whatever
-// its URL's host: the pages' examples call hosts (hooks.slack.com,
-// api.contoso.com) the tests keep as written.
-func redirectTo(srv *httptest.Server) *http.Client {
+// its URL's host (or, with hosts, the requests to those hosts only): the
+// pages' examples call hosts (hooks.slack.com, api.contoso.com) the tests
+// keep as written.
+func redirectTo(srv *httptest.Server, hosts ...string) *http.Client {
 	target, _ := url.Parse(srv.URL)
 	return &http.Client{Transport: rtFunc(func(r *http.Request) (*http.Response, error) {
+		if len(hosts) > 0 && !slices.Contains(hosts, r.URL.Host) {
+			return http.DefaultTransport.RoundTrip(r)
+		}
 		r = r.Clone(r.Context())
 		r.Header.Set("X-Original-Host", r.URL.Host)
 		r.URL.Scheme, r.URL.Host = target.Scheme, target.Host
@@ -1333,4 +1342,147 @@ func TestDocExamplesValidateJwt(t *testing.T) {
 			}
 		}
 	})
+}
+
+// send-request page's example (testdata/apim-docs/send-request-verify-token.xml),
+// as written: the token introspected at the page's azurewebsites.net URL
+// (a local server, through redirectTo), 401 when it is not active.
+func TestDocExamplesSendRequest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		if r.Method != "POST" || r.URL.Path != "/introspection" || r.Header.Get("Authorization") != "basic dXNlcm5hbWU6cGFzc3dvcmQ=" ||
+			!strings.HasSuffix(r.Header.Get("X-Original-Host"), ".azurewebsites.net") {
+			t.Errorf("introspection request: %s %s %v", r.Method, r.URL.Path, r.Header)
+		}
+		_, _ = fmt.Fprintf(w, `{"active":%v}`, r.PostForm.Get("token") == "good-token")
+	}))
+	defer srv.Close()
+	data, err := os.ReadFile("testdata/apim-docs/send-request-verify-token.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := testDeps()
+	d.HTTPClient = redirectTo(srv)
+	plan := docPlan(t, d, "", "<policies>"+string(data)+"<backend/><outbound/><on-error/></policies>")
+	for _, tc := range []struct {
+		auth   string
+		status int // 0: the request goes on
+	}{{"Bearer good-token", 0}, {"Bearer revoked", 401}, {"", 401}} {
+		s := docState("http://gw/orders/x", "Authorization", tc.auth)
+		stopped := runSection(t, plan, engine.Inbound, s)
+		if tc.status == 0 && stopped {
+			t.Errorf("%q: refused: %d", tc.auth, s.Response().StatusCode)
+		}
+		if tc.status != 0 {
+			r := s.Response()
+			if !stopped || r.StatusCode != tc.status || r.Headers.GetValueOrDefault("WWW-Authenticate", "") != `Bearer error="invalid_token"` {
+				t.Errorf("%q: %v %d %v", tc.auth, stopped, r.StatusCode, r.Headers)
+			}
+		}
+		s.Release()
+	}
+}
+
+// authentication-managed-identity page's examples, each as written with
+// its comment: the token (from the test's stand-in for Microsoft Entra ID)
+// in the Authorization header, or in msi-access-token for the page's
+// set-header, or on send-request's call (to example.com, through
+// redirectTo).
+func TestDocExamplesManagedIdentity(t *testing.T) {
+	for _, tc := range []struct{ example, resource string }{
+		{`<authentication-managed-identity resource="https://graph.microsoft.com"/> `, "https://graph.microsoft.com"},
+		{`<authentication-managed-identity resource="https://cognitiveservices.azure.com"/> <!--Azure OpenAI-->`, "https://cognitiveservices.azure.com"},
+		{`<authentication-managed-identity resource="https://management.azure.com/"/> <!--Azure Resource Manager-->`, "https://management.azure.com/"},
+		{`<authentication-managed-identity resource="https://vault.azure.net"/> <!--Azure Key Vault-->`, "https://vault.azure.net"},
+		{`<authentication-managed-identity resource="https://servicebus.azure.net/"/> <!--Azure Service Bus-->`, "https://servicebus.azure.net/"},
+		{`<authentication-managed-identity resource="https://eventhubs.azure.net/"/> <!--Azure Event Hub-->`, "https://eventhubs.azure.net/"},
+		{`<authentication-managed-identity resource="https://storage.azure.com/"/> <!--Azure Blob Storage-->`, "https://storage.azure.com/"},
+		{`<authentication-managed-identity resource="https://database.windows.net/"/> <!--Azure SQL-->`, "https://database.windows.net/"},
+		{`<authentication-managed-identity resource="AD_application_id"/> <!--Application (client) ID of your own Azure AD Application-->`, "AD_application_id"},
+		{`<authentication-managed-identity resource="AD_application_id"
+   output-token-variable-name="msi-access-token" ignore-error="false" /> <!--Application (client) ID of your own Azure AD Application-->
+<set-header name="Authorization" exists-action="override">
+   <value>@("Bearer " + (string)context.Variables["msi-access-token"])</value>
+</set-header>`, "AD_application_id"},
+	} {
+		t.Run(tc.resource, func(t *testing.T) {
+			f := newFakeTokenEndpoint(t, 3600)
+			plan := docPlan(t, identityDeps(f), "inbound", tc.example)
+			s := docState("http://gw/orders/x", "Authorization", "Bearer client")
+			defer s.Release()
+			runSection(t, plan, engine.Inbound, s)
+			if got := s.Context().Request.Headers.GetValueOrDefault("Authorization", ""); got != "Bearer tok-1" {
+				t.Errorf("Authorization = %q", got)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if len(f.scopes) != 1 || !strings.HasPrefix(f.scopes[0], strings.TrimSuffix(tc.resource, "/")) || !strings.HasSuffix(f.scopes[0], "/.default") {
+				t.Errorf("token requested for %v, want %s", f.scopes, tc.resource)
+			}
+		})
+	}
+	t.Run("in send-request", func(t *testing.T) {
+		f := newFakeTokenEndpoint(t, 3600)
+		var auth atomic.Value
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			auth.Store(r.Header.Get("X-Original-Host") + " " + r.Header.Get("Authorization"))
+		}))
+		defer srv.Close()
+		d := identityDeps(f)
+		d.HTTPClient = redirectTo(srv, "example.com")
+		// The page's send-request has no response-variable-name (the
+		// policy statement requires one): it loads, the call is made.
+		plan := docPlan(t, d, "inbound", `<send-request mode="new" timeout="20" ignore-error="false">
+    <set-url>https://example.com/</set-url>
+    <set-method>GET</set-method>
+    <authentication-managed-identity resource="ResourceID"/>
+</send-request>`)
+		s := docState("http://gw/orders/x")
+		defer s.Release()
+		runSection(t, plan, engine.Inbound, s)
+		if got, _ := auth.Load().(string); got != "example.com Bearer tok-1" {
+			t.Errorf("the call: %q", got)
+		}
+		// It loads with a notice saying the response is not kept.
+		root, err := engine.Read("policy.xml", []byte(`<policies><inbound><send-request mode="new" timeout="20" ignore-error="false"><set-url>https://example.com/</set-url></send-request></inbound></policies>`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := engine.NewCompiler(Registry(testDeps()), engine.NewNamedValues())
+		c.Compile(root, "api", nil)
+		if n := c.TakeNotices(); len(c.Errors()) > 0 || len(n) != 1 || !strings.Contains(n[0], "no response-variable-name") {
+			t.Errorf("errors %v, notices %q", c.Errors(), n)
+		}
+	})
+}
+
+// trace page's example (the current form, with message and metadata):
+// the message is the clientConnectionID variable, which the test sets.
+func TestDocExamplesTrace(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	d := testDeps()
+	d.Log = zap.New(core)
+	plan := docPlan(t, d, "inbound", `<trace source="PetStore API" severity="verbose">
+    <message>@((string)context.Variables["clientConnectionID"])</message>
+    <metadata name="Operation Name" value="New-Order"/>
+</trace>`)
+	s := docState("http://gw/orders/x")
+	defer s.Release()
+	s.EnableTrace()
+	s.Variables()["clientConnectionID"] = "c-42"
+	runSection(t, plan, engine.Inbound, s)
+	var notes []string
+	for _, st := range s.Trace().Steps {
+		notes = append(notes, st.Notes...)
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "[PetStore API] verbose: c-42") {
+		t.Errorf("trace notes = %q", notes)
+	}
+	entries := logs.FilterMessage("c-42").All()
+	if len(entries) != 1 {
+		t.Fatalf("logs = %v", logs.All())
+	}
+	if fields := entries[0].ContextMap(); !strings.Contains(fmt.Sprint(fields), "New-Order") {
+		t.Errorf("the metadata is not in the log line: %v", fields)
+	}
 }
