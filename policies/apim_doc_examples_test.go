@@ -1486,3 +1486,61 @@ func TestDocExamplesTrace(t *testing.T) {
 		t.Errorf("the metadata is not in the log line: %v", fields)
 	}
 }
+
+// wait page's example (testdata/apim-docs/wait.xml), as written, with its
+// variable names ending in "=" as the page writes them: the test sets
+// execute-branch-one= and execute-branch-two=; the branch that runs calls
+// https://backend-one (a local server, through redirectTo) once its cache
+// lookup misses, and its rate-limit counts.
+func TestDocExamplesWait(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = w.Write([]byte("from " + r.Header.Get("X-Original-Host")))
+	}))
+	defer srv.Close()
+	data, err := os.ReadFile("testdata/apim-docs/wait.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := testDeps()
+	d.HTTPClient = redirectTo(srv)
+	plan := docPlan(t, d, "inbound", string(data))
+	for _, tc := range []struct{ one, two bool }{{true, false}, {false, true}, {true, true}, {false, false}} {
+		s := docState("http://gw/orders/x")
+		s.Variables()["execute-branch-one="], s.Variables()["execute-branch-two="] = tc.one, tc.two
+		before := calls.Load()
+		runSection(t, plan, engine.Inbound, s)
+		for name, ran := range map[string]bool{"value-one": tc.one, "value-two": tc.two} {
+			r, _ := s.Variables()[name].(*engine.Response)
+			host := "backend-" + strings.TrimPrefix(name, "value-")
+			if ran != (r != nil) || (r != nil && bodyOf(t, r) != "from "+host) {
+				t.Errorf("%+v: %s = %v", tc, name, s.Variables()[name])
+			}
+		}
+		if n := calls.Load() - before; n != int64(btoi(tc.one)+btoi(tc.two)) {
+			t.Errorf("%+v: %d calls", tc, n)
+		}
+		s.Release()
+	}
+	// rate-limit calls="10" in a branch: ten runs of branch one, then 429.
+	for i := range 10 {
+		s := docState("http://gw/orders/x")
+		s.Variables()["execute-branch-one="], s.Variables()["execute-branch-two="] = true, false
+		stopped := plan.Run(context.Background(), engine.Inbound, s)
+		if i < 8 && stopped { // two runs of branch one above
+			t.Fatalf("run %d refused: %+v", i, s.LastError())
+		}
+		if i >= 8 && (!stopped || s.Response().StatusCode != 429) {
+			t.Errorf("run %d: stopped %v, %d", i, stopped, s.Response().StatusCode)
+		}
+		s.Release()
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
