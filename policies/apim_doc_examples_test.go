@@ -1544,3 +1544,20 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// validate-graphql-request page's example 2 (mutation validation), as
+// written: its action expression compares with "<>", which is not C# (it
+// is Visual Basic's): APIM's C# compiler cannot take it, and tollgate
+// refuses it at load, at the expression. (Example 1 runs in
+// TestValidateGraphQLRequest; example 2 with != in its "a mutation rule"
+// case.)
+func TestDocExamplesValidateGraphQLMutation(t *testing.T) {
+	_, errs := compileErrs(testDeps(), `<validate-graphql-request error-variable-name="name" max-size="102400" max-depth="4"> 
+    <authorize>
+        <rule path="/Mutation/deleteUser" action="@(context.Request.IpAddress <> "198.51.100.1" ? "deny" : "allow")" />
+    </authorize>
+</validate-graphql-request> `)
+	if len(errs) == 0 || !strings.Contains(errs.Error(), `policy.xml:3:80: inbound/validate-graphql-request[1]/authorize[1]/rule[1]: C# expression: "<>" is not C#: write != for "not equal"`) {
+		t.Errorf("as written: %v", errs)
+	}
+}
