@@ -1,9 +1,13 @@
 package gateway_test
 
 import (
+	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"tollgate/gateway"
 )
 
 // The forward-request page's four examples, as written, in one APIOps
@@ -124,4 +128,103 @@ func TestDocExamplesIncludeFragment(t *testing.T) {
 	if got := rb.last.Load().header.Get("X-From-Fragment"); got != "myFragment" {
 		t.Errorf("X-From-Fragment = %q", got)
 	}
+}
+
+// The llm-token-limit page's two examples and azure-openai-token-limit's
+// one, each the policy of an API as written, each in a gateway of its own
+// (a counter-key's counter is shared by every scope that uses the key, so
+// the two IP-keyed examples would share one), in front of an OpenAI-like
+// backend whose answers report 2000 tokens used. The folder's global
+// policy (the test's) copies the variables the examples fill into
+// response headers. Token rate limit: 5000 a minute per caller IP; token
+// quota: 10000 a day per subscription (the test's subscription "alice").
+func TestDocExamplesLLMTokenLimit(t *testing.T) {
+	llm := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"c1","object":"chat.completion","choices":[],"usage":{"prompt_tokens":500,"completion_tokens":1500,"total_tokens":2000}}`))
+	})
+	serve := func(t *testing.T, policy string) func() (int, string, string) {
+		dir := t.TempDir()
+		writeFile(t, dir, "policy.xml", `<policies><inbound/><backend><forward-request/></backend><outbound>
+  <set-header name="X-Remaining-Tokens" exists-action="override"><value>@(context.Variables.ContainsKey("remainingTokens") ? context.Variables["remainingTokens"].ToString() : "none")</value></set-header>
+  <set-header name="X-Remaining-Quota-Tokens" exists-action="override"><value>@(context.Variables.ContainsKey("remainingQuotaTokens") ? context.Variables["remainingQuotaTokens"].ToString() : "none")</value></set-header>
+</outbound><on-error/></policies>`)
+		writeFile(t, dir, "apis/llm/apiInformation.json", `{"properties": {"path": "llm", "serviceUrl": "`+llm.url+`"}}`)
+		writeFile(t, dir, "apis/llm/policy.xml", policy)
+		writeFile(t, dir, "subscriptions/alice/subscriptionInformation.json", `{"properties": {"scope": "/apis", "state": "active"}}`)
+		keys := filepath.Join(t.TempDir(), "keys.json")
+		writeFile(t, filepath.Dir(keys), filepath.Base(keys), `{"alice": {"primaryKey": "alice-key"}}`)
+		g := startGateway(t, dir, func(o *gateway.Options) { o.SubscriptionKeys = keys })
+		return func() (int, string, string) {
+			t.Helper()
+			req, _ := http.NewRequestWithContext(testCtx(t), http.MethodPost, g.url+"/llm/chat/completions", strings.NewReader(`{"messages":[{"role":"user","content":"hi"}]}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Ocp-Apim-Subscription-Key", "alice-key")
+			resp, _ := do(t, req)
+			return resp.StatusCode, resp.Header.Get("X-Remaining-Tokens"), resp.Header.Get("X-Remaining-Quota-Tokens")
+		}
+	}
+	// 5000 a minute, 2000 per answer: admitted with 5000, 3000 and 1000
+	// left (the third overshoots), then 429.
+	for name, policy := range map[string]string{
+		"llm-token-limit": `<policies>
+    <inbound>
+        <base />
+        <llm-token-limit
+            counter-key="@(context.Request.IpAddress)"
+            tokens-per-minute="5000" estimate-prompt-tokens="false" remaining-tokens-variable-name="remainingTokens" />
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>`,
+		"azure-openai-token-limit": `<policies>
+    <inbound>
+        <base />
+        <azure-openai-token-limit
+            counter-key="@(context.Request.IpAddress)"
+            tokens-per-minute="5000" estimate-prompt-tokens="false" remaining-tokens-variable-name="remainingTokens" />
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>`,
+	} {
+		t.Run(name+" token rate limit", func(t *testing.T) {
+			call := serve(t, policy)
+			for i, want := range []struct {
+				status    int
+				remaining string
+			}{{200, "5000"}, {200, "3000"}, {200, "1000"}, {429, ""}} {
+				status, rem, _ := call()
+				if status != want.status || (status == 200 && rem != want.remaining) {
+					t.Errorf("call %d: %d remainingTokens %q, want %d %q", i+1, status, rem, want.status, want.remaining)
+				}
+			}
+		})
+	}
+	// 10000 a day for alice: five answers, then 403.
+	t.Run("llm-token-limit token quota", func(t *testing.T) {
+		call := serve(t, `<policies>
+    <inbound>
+        <base />
+        <llm-token-limit
+            counter-key="@(context.Subscription.Id)"
+            token-quota="10000" token-quota-period="Daily" remaining-quota-tokens-variable-name="remainingQuotaTokens" />
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>
+`)
+		for i := range 6 {
+			status, _, rem := call()
+			if want := fmt.Sprint(10000 - 2000*i); i < 5 && (status != 200 || rem != want) {
+				t.Errorf("call %d: %d remainingQuotaTokens %q, want 200 %q", i+1, status, rem, want)
+			}
+			if i == 5 && status != 403 {
+				t.Errorf("call 6: %d, want 403", status)
+			}
+		}
+	})
 }
