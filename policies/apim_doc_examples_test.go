@@ -165,6 +165,17 @@ func TestDocExamplesRewriteURI(t *testing.T) {
     </outbound>
 </policies>`, "/{storenumber}/{ordernumber}", "http://gw/orders/12/34", map[string]string{"storenumber": "12", "ordernumber": "34"},
 			"/orders/v2/US/hardware/12&34", "?City=city&State=state"},
+		// The page as served now writes the same example with a "/".
+		{"basic, current page", `<policies>
+    <inbound>
+        <base />
+        <rewrite-uri template="/v2/US/hardware/{storenumber}/{ordernumber}?City=city&State=state" />
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>`, "/{storenumber}/{ordernumber}", "http://gw/orders/12/34", map[string]string{"storenumber": "12", "ordernumber": "34"},
+			"/orders/v2/US/hardware/12/34", "?City=city&State=state"},
 		{"copy unmatched params", `<!-- Assuming incoming request is /get?a=b&c=d and operation template is set to /get?a={b} -->
 <policies>
     <inbound>
