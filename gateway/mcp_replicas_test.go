@@ -309,6 +309,14 @@ func TestMCPSSEAcrossReplicasRaw(t *testing.T) {
 // not hold exactly as the SDK answers it on A, which holds it (status,
 // headers that matter, body), for every error the SDK has; a session no
 // replica has is the SDK's 404.
+//
+// Each valid message has an id of its own (the same case sends one to A
+// and one to B): JSON-RPC ids must be unique among a session's requests in
+// flight, and the SDK drops, unanswered, a request whose id is still in use
+// (jsonrpc2's acceptRequest: "request ID already in use", answered as if it
+// were a notification). With one id for both, the message through B could
+// reach the session while A's was still being answered, which a loaded
+// machine made happen, and its answer never came.
 func TestMCPSSEAcrossReplicasErrors(t *testing.T) {
 	dir, _ := mcpFolder(t, subKeyPolicy)
 	gs, raw := mcpReplicas(t, dir, 2)
@@ -323,9 +331,9 @@ func TestMCPSSEAcrossReplicasErrors(t *testing.T) {
 		name, query, ct, body string
 		want                  int
 	}{
-		{"valid", "sessionid=" + s.id, "application/json", `{"jsonrpc":"2.0","id":7,"method":"ping"}`, 202},
+		{"valid", "sessionid=" + s.id, "application/json", `{"jsonrpc":"2.0","id":7%d,"method":"ping"}`, 202},
 		{"content type", "sessionid=" + s.id, "text/plain", initializeMsg, 415},
-		{"content type params", "sessionid=" + s.id, "application/json; charset=utf-8", `{"jsonrpc":"2.0","id":8,"method":"ping"}`, 202},
+		{"content type params", "sessionid=" + s.id, "application/json; charset=utf-8", `{"jsonrpc":"2.0","id":8%d,"method":"ping"}`, 202},
 		{"no content type", "sessionid=" + s.id, "", initializeMsg, 415},
 		{"no session id", "", "application/json", initializeMsg, 400},
 		{"not json", "sessionid=" + s.id, "application/json", `{"jsonrpc":`, 400},
@@ -347,7 +355,11 @@ func TestMCPSSEAcrossReplicasErrors(t *testing.T) {
 				if tc.name == "holder gone" && g == a {
 					continue // only B sees this record without its stream
 				}
-				resp, body := ssePost(t, g.url+path, tc.ct, tc.body, nil)
+				msg := tc.body
+				if strings.Contains(msg, "%d") {
+					msg = fmt.Sprintf(msg, i) // ids 70 and 71, 80 and 81
+				}
+				resp, body := ssePost(t, g.url+path, tc.ct, msg, nil)
 				if resp.StatusCode != tc.want {
 					t.Errorf("replica %d: %d %q, want %d", i, resp.StatusCode, body, tc.want)
 				}
@@ -364,16 +376,20 @@ func TestMCPSSEAcrossReplicasErrors(t *testing.T) {
 	// The valid pings got their answers on the stream, once each (in any
 	// order: one sent through B reaches the session a moment later).
 	answers := map[string]int{}
-	for range 4 {
+	ids := []string{`"id":70,`, `"id":71,`, `"id":80,`, `"id":81,`}
+	for range ids {
 		ev := s.next()
-		for _, id := range []string{`"id":7`, `"id":8`} {
+		for _, id := range ids {
 			if strings.Contains(ev.data, id) {
 				answers[id]++
 			}
 		}
 	}
-	if answers[`"id":7`] != 2 || answers[`"id":8`] != 2 {
-		t.Errorf("answers %v, want each ping answered twice (A and B)", answers)
+	for _, id := range ids {
+		if answers[id] != 1 {
+			t.Errorf("answers %v, want each ping (70 and 80 through A, 71 and 81 through B) answered once", answers)
+			break
+		}
 	}
 }
 
