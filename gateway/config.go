@@ -157,6 +157,11 @@ type Limits struct {
 	// often a legacy graphql-ws (subscriptions-transport-ws) connection
 	// gets a "ka" message after the one that follows connection_ack.
 	GraphQLKeepAlive time.Duration
+	// MCPMaxClientStreams (mcp-max-streams-per-client, default 20; 0:
+	// none) bounds the HTTP+SSE streams (GET PATH/sse) of an MCP server
+	// one client address holds open at once in this process
+	// (mcp_local.go, docs/mcp.md).
+	MCPMaxClientStreams int64
 }
 
 // DefaultLimits are the limits when api.xml says nothing.
@@ -185,6 +190,7 @@ var DefaultLimits = Limits{
 	GraphQLInitTimeout:      3 * time.Second,
 	GraphQLMaxSubscriptions: 100,
 	GraphQLKeepAlive:        10 * time.Second,
+	MCPMaxClientStreams:     20,
 }
 
 // Snapshot is one loaded configuration: every API, routed by longest prefix.
@@ -902,6 +908,7 @@ func readAPI(p *engine.Parser) *API {
 	seconds("graphql-init-timeout", &l.GraphQLInitTimeout, 1)
 	count("graphql-max-subscriptions", &l.GraphQLMaxSubscriptions, 1)
 	seconds("graphql-keepalive", &l.GraphQLKeepAlive, 0)
+	count("mcp-max-streams-per-client", &l.MCPMaxClientStreams, 0)
 	if v := p.LitStr("max-messages-per-second", ""); p.Has("max-messages-per-second") {
 		r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {

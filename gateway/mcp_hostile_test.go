@@ -161,3 +161,93 @@ func TestMCPHugeBody(t *testing.T) {
 		}
 	}
 }
+
+// TestMCPSSEStreamsPerClient: one client address opening SSE streams over
+// raw sockets gets mcp-max-streams-per-client of them, then 429 with a
+// JSON error (the gateway's total cap untouched); another address is
+// served meanwhile; a stream that closes lets the client open one more;
+// 0 means no limit.
+func TestMCPSSEStreamsPerClient(t *testing.T) {
+	k := gateway.MCPKeepAlive
+	t.Cleanup(func() { gateway.MCPKeepAlive = k }) // after the gateway's shutdown
+	gateway.MCPKeepAlive = 50 * time.Millisecond   // a closed client is found at the next keepalive
+	rest := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("item")) })
+	dir := t.TempDir()
+	writeFile(t, dir, "items/api.xml", `<api name="items" type="http" path="/items" service-url="`+rest.URL+`">
+  <operations><operation id="get-item" method="GET" url-template="/{id}"/></operations>
+</api>`)
+	for _, a := range []struct{ name, attr string }{{"capped", `mcp-max-streams-per-client="3"`}, {"open", `mcp-max-streams-per-client="0"`}} {
+		writeFile(t, dir, a.name+"/api.xml", `<api name="`+a.name+`" type="mcp" path="/`+a.name+`" `+a.attr+`>
+  <mcp-tool name="get-item" operation="items/get-item"/>
+</api>`)
+	}
+	g := startGateway(t, dir)
+	addr := strings.TrimPrefix(g.url, "http://")
+	// open GETs PATH/sse from local (a loopback address: "" is the
+	// system's choice, 127.0.0.1) and returns the connection and the
+	// answer's status line and, for a refusal, its body.
+	open := func(path, local string) (net.Conn, string, string) {
+		t.Helper()
+		d := net.Dialer{}
+		if local != "" {
+			d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(local)}
+		}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		_ = c.SetDeadline(time.Now().Add(testTimeout))
+		fmt.Fprintf(c, "GET %s/sse HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", path, addr)
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := fmt.Sprintf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		if resp.StatusCode != 200 {
+			var b strings.Builder
+			_, _ = bufio.NewReader(resp.Body).WriteTo(&b)
+			return c, status, b.String()
+		}
+		// The endpoint event: the stream is the session's.
+		line, err := bufio.NewReader(resp.Body).ReadString('\n')
+		if err != nil || line != "event: endpoint\n" {
+			t.Fatalf("first line %q %v", line, err)
+		}
+		return c, status, ""
+	}
+	var held []net.Conn
+	for i := range 3 {
+		c, status, _ := open("/capped", "")
+		if status != "200 text/event-stream" {
+			t.Fatalf("stream %d: %s", i+1, status)
+		}
+		held = append(held, c)
+	}
+	for range 5 { // and again: a refused one holds nothing
+		c, status, body := open("/capped", "")
+		if status != "429 application/json" || !strings.Contains(body, `This client has 3 SSE streams of MCP server \"capped\" open`) {
+			t.Fatalf("over the cap: %s %q", status, body)
+		}
+		c.Close()
+	}
+	// Another address is another client.
+	if _, status, _ := open("/capped", "127.0.0.2"); status != "200 text/event-stream" {
+		t.Errorf("another client: %s", status)
+	}
+	held[0].Close()
+	waitFor(t, "the closed stream to free its place", func() bool {
+		c, status, _ := open("/capped", "")
+		if status == "200 text/event-stream" {
+			return true
+		}
+		c.Close()
+		return false
+	})
+	for i := range 5 {
+		if _, status, _ := open("/open", ""); status != "200 text/event-stream" {
+			t.Fatalf("no limit, stream %d: %s", i+1, status)
+		}
+	}
+}

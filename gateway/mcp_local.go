@@ -30,6 +30,39 @@ import (
 // serving.
 var MCPMaxSSEStreams int64 = 1000
 
+// MCP servers' SSE streams per client: at most the API's
+// mcp-max-streams-per-client (Limits.MCPMaxClientStreams) per client
+// address, counted per MCP server and process; one more is 429. The count
+// of an address goes when its last stream closes, so the map holds no more
+// than the open streams.
+type clientStreams struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+// add counts one more stream of ip, unless ip already holds lim (lim 0:
+// no limit).
+func (c *clientStreams) add(ip string, lim int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if lim > 0 && c.n[ip] >= lim {
+		return false
+	}
+	if c.n == nil {
+		c.n = map[string]int64{}
+	}
+	c.n[ip]++
+	return true
+}
+
+func (c *clientStreams) done(ip string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n[ip]--; c.n[ip] <= 0 {
+		delete(c.n, ip)
+	}
+}
+
 // mcpState is the server's MCP handling: per MCP server (by API name) the
 // SDK's handlers, which outlive reloads (an SSE session lives in its
 // handler) and the count of open SSE streams.
@@ -45,6 +78,7 @@ type mcpLocal struct {
 	streamable *mcp.StreamableHTTPHandler
 	sse        *mcp.SSEHandler
 	streams    atomic.Int64
+	clients    clientStreams // streams per client address
 	// written counts the writes of every in-process answer, and every
 	// request loads it before the handler runs: an edge the race detector
 	// sees from what a handler did before it wrote (an SSE session set up
@@ -78,6 +112,13 @@ func (s *Server) serveMCP(w http.ResponseWriter, r *http.Request, api *API, m re
 	}
 	if ep == "sse" && r.Method == http.MethodGet {
 		l := s.mcpLocal(api.Name)
+		ip := clientIP(r)
+		if !l.clients.add(ip, api.Limits.MCPMaxClientStreams) {
+			writeJSONError(w, http.StatusTooManyRequests, "This client has "+strconv.FormatInt(api.Limits.MCPMaxClientStreams, 10)+
+				" SSE streams of MCP server "+strconv.Quote(api.Name)+" open: close one first.")
+			return
+		}
+		defer l.clients.done(ip)
 		if l.streams.Add(1) > MCPMaxSSEStreams {
 			l.streams.Add(-1)
 			writeJSONError(w, http.StatusServiceUnavailable, "MCP server "+strconv.Quote(api.Name)+" has "+strconv.FormatInt(MCPMaxSSEStreams, 10)+" SSE streams open: try again later.")

@@ -433,13 +433,14 @@ func TestMCPSSEAcrossReplicasBounded(t *testing.T) {
 		return d > low+100*time.Millisecond
 	})
 
+	// As many streams as one client may hold (mcp-max-streams-per-client).
 	var streams []*rawSSE
-	for range 30 {
+	for range gateway.DefaultLimits.MCPMaxClientStreams - 1 {
 		streams = append(streams, openSSE(t, a.url+"/weather-mcp/sse"))
 	}
 	keys, _ := raw.Keys(ctx, "tollgate:cv:mcp-sse|*").Result()
-	if len(keys) != 31 {
-		t.Fatalf("%d records for 31 streams", len(keys))
+	if want := int(gateway.DefaultLimits.MCPMaxClientStreams); len(keys) != want {
+		t.Fatalf("%d records for %d streams", len(keys), want)
 	}
 	for _, st := range streams {
 		st.close()
