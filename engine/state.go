@@ -97,7 +97,12 @@ type ForwardSettings struct {
 	FollowRedirects       bool
 	FailOnErrorStatusCode bool
 	BufferResponse        bool
-	Skip                  bool // an empty backend section: nothing is forwarded
+	// BufferRequestBody is buffer-request-body: APIM reuses the request
+	// body on retry only with it. HTTP bodies are buffered anyway; a gRPC
+	// call is resent by forward-request inside retry only with it
+	// (gateway/grpc.go).
+	BufferRequestBody bool
+	Skip              bool // an empty backend section: nothing is forwarded
 	// Sent: a forward-request inside retry sent the request from the
 	// backend section, and Response is the backend's answer (for a
 	// WebSocket API, a 101 or the backend's refusal): the gateway does not

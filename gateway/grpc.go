@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -46,7 +47,7 @@ func grpcCode(status int) int {
 		return 7 // PERMISSION_DENIED
 	case http.StatusNotFound:
 		return 12 // UNIMPLEMENTED
-	case http.StatusTooManyRequests:
+	case http.StatusTooManyRequests, http.StatusRequestEntityTooLarge:
 		return 8 // RESOURCE_EXHAUSTED
 	case http.StatusBadGateway, http.StatusServiceUnavailable:
 		return 14 // UNAVAILABLE
@@ -70,25 +71,173 @@ func isGRPCContentType(ct string) bool {
 // errGRPCBody is what a policy reading a gRPC call's body fails with.
 var errGRPCBody = errors.New("the body of a gRPC call is a stream of protobuf messages that passes through the gateway: policies cannot read or replace it")
 
-// errGRPCRetry is why forward-request inside retry does not work on a
-// gRPC API: at load (the API's own policies) and at run time (global and
-// product policies).
-var errGRPCRetry = errors.New("<forward-request> inside <retry> cannot resend a gRPC call: its request is a stream that passes through once and is never buffered, and retry's condition could not see the call's outcome (its grpc-status comes in the trailers, after the stream); retry in the gRPC client (its retry policy) instead")
+// errGRPCRetry is why forward-request inside retry without
+// buffer-request-body="true" does not work on a gRPC API: at load (the
+// API's own policies) and at run time (global and product policies).
+var errGRPCRetry = errors.New(`<forward-request> inside <retry> resends a gRPC call only with buffer-request-body="true": the call's request is otherwise a stream that passes through once and is never buffered`)
 
 // errGRPCLimit is why forward-request inside limit-concurrency (APIM's
 // form, which sends the call inside it) does not work on a gRPC API, at
 // load only: at run time (global and product policies) such a
-// forward-request fails as one inside retry does (grpcNoResend).
+// forward-request is sent as one inside retry is (grpcForwarder: with
+// buffer-request-body="true", or it fails at once).
 var errGRPCLimit = errors.New("<forward-request> inside <limit-concurrency> cannot send a gRPC call from inside it: the call is a stream the gateway passes through after the backend section; to hold a slot for the whole call, use tollgate's form, <limit-concurrency counter-key=\"…\" max-count=\"…\"/> in inbound")
 
-// grpcNoResend is a gRPC call's engine.Forwarder: forward-request inside
-// retry fails at once with errGRPCRetry, before anything is sent.
-type grpcNoResend struct{}
-
-func (grpcNoResend) Forward(context.Context, *engine.State) error {
+// grpcNoResend is the error of a forward-request inside retry (or APIM's
+// limit-concurrency) without buffer-request-body="true" on a gRPC call:
+// it fails at once, before anything is sent.
+func grpcNoResend() error {
 	pe := engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusInternalServerError, errGRPCRetry.Error(), errGRPCRetry)
 	pe.Response = engine.ErrorResponse(http.StatusInternalServerError, errGRPCRetry.Error()) // the client is told why
 	return pe
+}
+
+// grpcForwarder is a gRPC call's engine.Forwarder: a forward-request
+// inside retry with buffer-request-body="true" sends the call from the
+// backend section, once per attempt. The call's request is read whole on
+// the first attempt (up to the API's max-body-size) and each answer is
+// read whole too (the same bound), its trailers with it, so that retry's
+// condition sees the call's grpc-status in context.Response.Headers.
+// After the section serveGRPC sends the last answer (sendLast).
+type grpcForwarder struct {
+	x       *exchange
+	in      *http.Request
+	reqBody *engine.Body // the body policies see: one they replaced cannot be sent
+	req     []byte       // the call's request, once read
+	read    bool
+	last    *grpcAnswer
+}
+
+// grpcAnswer is one attempt's whole answer.
+type grpcAnswer struct {
+	resp    *engine.Response // context.Response: the headers and trailers
+	status  int
+	trailer http.Header // the answer's trailers, apart (sendLast)
+	body    []byte      // the gRPC messages, framed
+}
+
+func (f *grpcForwarder) Forward(ctx context.Context, st *engine.State) error {
+	x := f.x
+	if !st.Forward.BufferRequestBody {
+		return grpcNoResend()
+	}
+	if st.Context().Request.Body != f.reqBody {
+		return engine.NewPolicyError(engine.ReasonExpression, http.StatusInternalServerError, errGRPCBody.Error(), errGRPCBody)
+	}
+	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
+		return engine.NewPolicyError("BadRequest", http.StatusBadRequest, "Bad request: "+err.Error()+".", err)
+	}
+	if err := x.backendURL(ctx, false); err != nil {
+		return backendPickError(err)
+	}
+	limit := x.api.Limits.MaxBodySize
+	if !f.read {
+		// A client that waits for answers before it ends its request (a
+		// bidirectional call) is held here until the section's bounds.
+		data, err := readLimited(orEmpty(f.in.Body), -1, limit, "the gRPC call's request")
+		if err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusRequestEntityTooLarge,
+					"the gRPC call's request is larger than "+strconv.FormatInt(limit, 10)+" bytes (max-body-size): it cannot be buffered to be resent", err)
+			}
+			return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadRequest, "cannot read the gRPC call's request: "+err.Error(), err)
+		}
+		f.req, f.read = data, true
+	}
+	timeout := st.Forward.Timeout
+	if timeout <= 0 {
+		timeout = x.api.Limits.Timeout
+	}
+	fctx, cancel := context.WithTimeout(context.WithValue(ctx, proxyKey{}, x), timeout)
+	defer cancel()
+	out := x.grpcOutRequest(fctx, f.in, io.NopCloser(bytes.NewReader(f.req)))
+	out.ContentLength = int64(len(f.req))
+	var start time.Time
+	if x.m.diag != nil {
+		start = time.Now()
+	}
+	res, err := x.s.grpcTransport(x).RoundTrip(out)
+	if d := x.m.diag; d != nil && d.app != nil {
+		d.aiDependency(out.Method, out.URL, out.Header, res, err, start)
+	}
+	if err != nil {
+		return x.backendCallError(fctx, err)
+	}
+	defer res.Body.Close()
+	x.s.backendOutcome(fctx, x.be, res.StatusCode, res.Header.Get("Retry-After"))
+	data, err := readLimited(res.Body, -1, limit, "the gRPC call's answer")
+	if err != nil {
+		return x.backendCallError(fctx, err)
+	}
+	stripHopByHop(res.Header, false)
+	// The trailers (grpc-status, grpc-message, trailing metadata) join
+	// the headers, where a Trailers-Only answer has them.
+	h := res.Header.Clone()
+	for k, vv := range res.Trailer {
+		h[k] = append(h[k][:len(h[k]):len(h[k])], vv...)
+	}
+	er := &engine.Response{StatusCode: res.StatusCode, StatusReason: http.StatusText(res.StatusCode),
+		Headers: engine.Headers(h), Body: grpcBody()}
+	st.SetResponse(er)
+	f.last = &grpcAnswer{resp: er, status: res.StatusCode, trailer: res.Trailer, body: data}
+	st.Tracef("forward-request: the gRPC backend answered grpc-status %s", h.Get("Grpc-Status"))
+	return nil
+}
+
+// sendLast answers the call with the last attempt's answer, once
+// outbound ran on it, as proxyGRPC does with a stream: the headers, the
+// messages, then the trailers (those outbound left). It returns the HTTP
+// status sent.
+func (f *grpcForwarder) sendLast(ctx context.Context, w *grpcWriter) int {
+	x, st, a := f.x, f.x.st, f.last
+	st.BackendResponded()
+	er := a.resp
+	if x.run(ctx, engine.Outbound) || st.Response() != er || er.StatusCode != a.status || st.Response().Body != er.Body {
+		// A policy answered or changed the status or the body.
+		x.grpcRespond(w)
+		return st.Response().StatusCode
+	}
+	h := http.Header(er.Headers)
+	if !isGRPCContentType(h.Get("Content-Type")) || a.status != http.StatusOK {
+		x.backendFailed(ctx, engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusBadGateway,
+			"the backend "+x.target.Host+" answered HTTP "+strconv.Itoa(a.status)+" without a gRPC response", nil))
+		x.grpcRespond(w)
+		return st.Response().StatusCode
+	}
+	dst := w.Header()
+	for k, vv := range h {
+		if _, trailer := a.trailer[k]; !trailer {
+			dst[k] = vv
+		}
+	}
+	applyResponseHeaders(dst, st)
+	w.WriteHeader(http.StatusOK)
+	if code := dst.Get("Grpc-Status"); code != "" {
+		w.code, _ = strconv.Atoi(code) // Trailers-Only
+	}
+	bc := st.ByteCount()
+	if bc != nil {
+		bc.In.Add(int64(len(f.req)))
+	}
+	if len(a.body) > 0 {
+		n, err := w.Write(a.body)
+		if bc != nil {
+			bc.Out.Add(int64(n))
+		}
+		if err != nil {
+			w.code = 1 // CANCELLED: the client went away
+			return http.StatusOK
+		}
+	}
+	for k := range a.trailer {
+		if vv, ok := h[k]; ok {
+			dst[http.TrailerPrefix+k] = vv
+		}
+	}
+	if code := h.Get("Grpc-Status"); code != "" {
+		w.code, _ = strconv.Atoi(code)
+	}
+	return http.StatusOK
 }
 
 // grpcBody is the body policies see on a gRPC call: reading it fails.
@@ -502,7 +651,8 @@ func (s *Server) serveGRPC(w *grpcWriter, r *http.Request, snap *Snapshot, api *
 	defer x.close(ctx)
 	reqBody := grpcBody()
 	st.Context().Request.Body = reqBody
-	st.SetForwarder(grpcNoResend{}) // forward-request inside retry: a clear error, nothing sent
+	fw := &grpcForwarder{x: x, in: r, reqBody: reqBody}
+	st.SetForwarder(fw) // forward-request inside retry, with buffer-request-body="true" (or a clear error)
 	status := 0
 	defer func() {
 		x.rt.metrics.request(status, time.Since(start).Seconds())
@@ -516,6 +666,12 @@ func (s *Server) serveGRPC(w *grpcWriter, r *http.Request, snap *Snapshot, api *
 	}
 	if x.inboundAndBackend(ctx) {
 		respond()
+		return
+	}
+	if st.Forward.Sent {
+		// forward-request inside retry sent the call from the backend
+		// section: its last answer is the call's.
+		status = fw.sendLast(ctx, w)
 		return
 	}
 	if st.Context().Request.Body != reqBody {
@@ -579,11 +735,10 @@ func (x *exchange) grpcRespond(w *grpcWriter) {
 	x.respond(w)
 }
 
-// proxyGRPC streams the call to the backend and its answer back, running
-// outbound on the answer's headers. It returns the HTTP status sent.
-func (s *Server) proxyGRPC(w *grpcWriter, in *http.Request, ctx context.Context, x *exchange) int {
-	st := x.st
-	req := st.Context().Request
+// grpcOutRequest is the call as it goes to the backend: the headers the
+// policies left, the backend's credentials, the time left, and body.
+func (x *exchange) grpcOutRequest(ctx context.Context, in *http.Request, body io.ReadCloser) *http.Request {
+	req := x.st.Context().Request
 	h := make(http.Header, len(req.Headers)+5)
 	forwardHeaders(h, req.Headers, in, hostHeader, nil)
 	backendCredentials(x.be, h)
@@ -600,11 +755,18 @@ func (s *Server) proxyGRPC(w *grpcWriter, in *http.Request, ctx context.Context,
 	if hv := req.Headers.GetValueOrDefault("Host", ""); hv != "" && hv != in.Host {
 		host = hv
 	}
-	out := (&http.Request{
+	return (&http.Request{
 		Method: req.Method, URL: x.target, Host: host, Header: h,
 		Proto: "HTTP/2.0", ProtoMajor: 2, ProtoMinor: 0,
-		Body: in.Body, ContentLength: -1, Trailer: in.Trailer,
+		Body: body, ContentLength: -1, Trailer: in.Trailer,
 	}).WithContext(ctx)
+}
+
+// proxyGRPC streams the call to the backend and its answer back, running
+// outbound on the answer's headers. It returns the HTTP status sent.
+func (s *Server) proxyGRPC(w *grpcWriter, in *http.Request, ctx context.Context, x *exchange) int {
+	st := x.st
+	out := x.grpcOutRequest(ctx, in, in.Body)
 	if in.Body == nil || in.Body == http.NoBody {
 		out.Body, out.ContentLength = nil, 0
 	}
@@ -781,8 +943,8 @@ func checkGRPCPolicies(api *API, errs *engine.ErrorList) {
 				}
 			}
 			// A forward-request inside retry or limit-concurrency sends the
-			// call from the backend section (a retry first, as it is the
-			// one that cannot work at all).
+			// call from the backend section: inside retry it needs
+			// buffer-request-body="true" (grpcForwarder).
 			for _, wrapper := range []struct {
 				name string
 				err  error
@@ -797,6 +959,9 @@ func checkGRPCPolicies(api *API, errs *engine.ErrorList) {
 				for _, c := range fwd {
 					if seen[c.Pos] || !strings.HasPrefix(c.Pos.File, dir) {
 						continue
+					}
+					if fs, ok := c.Step.(interface{ Settings() engine.ForwardSettings }); ok && wrapper.name == "retry" && fs.Settings().BufferRequestBody {
+						continue // resent from its buffer (grpcForwarder)
 					}
 					seen[c.Pos] = true
 					errs.Add(c.Pos, c.Path, "%s", wrapper.err.Error())

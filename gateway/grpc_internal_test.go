@@ -108,7 +108,7 @@ func TestGRPCTimeoutHeader(t *testing.T) {
 }
 
 func TestGRPCStatusMapping(t *testing.T) {
-	for status, code := range map[int]int{401: 16, 403: 7, 404: 12, 429: 8, 502: 14, 503: 14, 504: 4, 408: 4, 499: 1, 500: 2, 400: 2, 200: 2, 413: 2} {
+	for status, code := range map[int]int{401: 16, 403: 7, 404: 12, 429: 8, 502: 14, 503: 14, 504: 4, 408: 4, 499: 1, 500: 2, 400: 2, 200: 2, 413: 8} {
 		if got := grpcCode(status); got != code {
 			t.Errorf("%d: %d, want %d", status, got, code)
 		}

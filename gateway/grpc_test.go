@@ -598,7 +598,7 @@ func TestGRPCLoadErrors(t *testing.T) {
 		{name: "forward-request inside retry", files: map[string]string{
 			"g/api.xml":    `<api name="g" type="grpc" path="/" service-url="http://127.0.0.1:1"/>`,
 			"g/policy.xml": "<policies>\n  <inbound><base/></inbound>\n  <backend><retry condition=\"@(true)\" count=\"2\" interval=\"0\"><forward-request/></retry></backend>\n  <outbound><base/></outbound><on-error><base/></on-error></policies>",
-		}, want: []string{`g/policy.xml:3:62: backend/retry[1]/forward-request[1]: <forward-request> inside <retry> cannot resend a gRPC call: its request is a stream that passes through once and is never buffered, and retry's condition could not see the call's outcome (its grpc-status comes in the trailers, after the stream); retry in the gRPC client (its retry policy) instead`}},
+		}, want: []string{`g/policy.xml:3:62: backend/retry[1]/forward-request[1]: <forward-request> inside <retry> resends a gRPC call only with buffer-request-body="true": the call's request is otherwise a stream that passes through once and is never buffered`}},
 		{name: "forward-request inside limit-concurrency", files: map[string]string{
 			"g/api.xml":    `<api name="g" type="grpc" path="/" service-url="http://127.0.0.1:1"/>`,
 			"g/policy.xml": "<policies>\n  <inbound><base/><limit-concurrency counter-key=\"k\" max-count=\"2\"/></inbound>\n  <backend><limit-concurrency key=\"k\" max-count=\"2\"><forward-request/></limit-concurrency></backend>\n  <outbound><base/></outbound><on-error><base/></on-error></policies>",
@@ -827,12 +827,176 @@ func TestGRPCBandwidthQuota(t *testing.T) {
 	}
 }
 
-// TestGRPCRetry: forward-request inside retry cannot resend a gRPC call
-// (its request is a stream): in a global policy the call fails at once
-// with UNKNOWN and a message that says why, and the backend is never
-// called; a plain forward-request works. In the API's own policy it is
-// a load error (TestGRPCLoadErrors).
+// flakyService fails its first fails calls with UNAVAILABLE (each time as
+// a Trailers-Only answer, as grpc-go sends an error before any message),
+// then answers as grpcTestService; calls counts the calls it got and
+// payloads what each carried.
+type flakyService struct {
+	grpcTestService
+	fails int64
+	calls *atomic.Int64
+	mu    *sync.Mutex
+	seen  *[]string
+}
+
+func (f flakyService) note(p string) int64 {
+	f.mu.Lock()
+	*f.seen = append(*f.seen, p)
+	f.mu.Unlock()
+	return f.calls.Add(1)
+}
+
+func (f flakyService) UnaryCall(ctx context.Context, in *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	if f.note(string(in.GetPayload().GetBody())) <= f.fails {
+		return nil, status.Error(codes.Unavailable, "not yet")
+	}
+	return f.grpcTestService.UnaryCall(ctx, in)
+}
+
+func (f flakyService) StreamingOutputCall(in *testpb.StreamingOutputCallRequest, s testpb.TestService_StreamingOutputCallServer) error {
+	if f.note(string(in.GetPayload().GetBody())) <= f.fails {
+		return status.Error(codes.Unavailable, "not yet")
+	}
+	return f.grpcTestService.StreamingOutputCall(in, s)
+}
+
+func (f flakyService) StreamingInputCall(s testpb.TestService_StreamingInputCallServer) error {
+	if f.note("stream") <= f.fails {
+		return status.Error(codes.Unavailable, "not yet")
+	}
+	return f.grpcTestService.StreamingInputCall(s)
+}
+
+// startFlakyBackend serves flakyService over h2c: its address, and the
+// payloads of the calls it got.
+func startFlakyBackend(t *testing.T, fails int64) (string, func() []string) {
+	t.Helper()
+	f := flakyService{fails: fails, calls: &atomic.Int64{}, mu: &sync.Mutex{}, seen: &[]string{}}
+	s := grpc.NewServer()
+	testpb.RegisterTestServiceServer(s, f)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Serve(ln) }()
+	t.Cleanup(s.Stop)
+	return ln.Addr().String(), func() []string {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return append([]string(nil), *f.seen...)
+	}
+}
+
+// grpcRetryPolicy retries while the backend answers UNAVAILABLE (14): its
+// grpc-status, from the answer's headers or trailers, is in
+// context.Response.Headers; outbound reports what it saw there.
+const grpcRetryPolicy = `<policies><inbound><base/></inbound><backend>
+  <retry condition="@(context.Response.Headers.GetValueOrDefault(&quot;grpc-status&quot;, &quot;0&quot;) == &quot;14&quot;)" count="3" interval="0">
+    <forward-request timeout="5" buffer-request-body="true"/>
+  </retry></backend>
+<outbound><base/><set-header name="x-outbound-saw" exists-action="override"><value>@(context.Response.Headers.GetValueOrDefault("grpc-status", "none") + "/" + context.Response.Headers.GetValueOrDefault("x-trailer", "none"))</value></set-header></outbound>
+<on-error><base/></on-error></policies>`
+
+// TestGRPCRetry: forward-request inside retry with
+// buffer-request-body="true" resends a gRPC call while retry's condition,
+// reading the call's grpc-status, says so: unary, server-streaming and
+// client-streaming calls succeed on the third attempt with the same
+// request each time, their messages, metadata and trailers intact; when
+// every attempt fails the last answer is the client's; a request over
+// max-body-size is RESOURCE_EXHAUSTED and never sent. Without
+// buffer-request-body the call fails at once in a global policy (UNKNOWN,
+// a message that says why; the backend never called) and is a load error
+// in the API's own (TestGRPCLoadErrors).
 func TestGRPCRetry(t *testing.T) {
+	t.Run("unary", func(t *testing.T) {
+		addr, seen := startFlakyBackend(t, 2)
+		gg := startGRPCGateway(t, grpcSetup{proto: true, policy: grpcRetryPolicy, serviceURL: "http://" + addr})
+		var hdr, trl metadata.MD
+		res, err := gg.client.UnaryCall(callCtx(t, "x-tenant", "acme"), &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("hello")}},
+			grpc.Header(&hdr), grpc.Trailer(&trl))
+		if err != nil || string(res.GetPayload().GetBody()) != "hello" {
+			t.Fatalf("%v %v", res, err)
+		}
+		if got := seen(); strings.Join(got, ",") != "hello,hello,hello" {
+			t.Errorf("the backend got %q, want the same request three times", got)
+		}
+		if got := hdr.Get("x-saw-x-tenant"); len(got) != 1 || got[0] != "acme" {
+			t.Errorf("header metadata %v", hdr)
+		}
+		if got := hdr.Get("x-outbound-saw"); len(got) != 1 || got[0] != "0/t1" {
+			t.Errorf("outbound saw %v, want grpc-status 0 and the trailer t1", got)
+		}
+		if got := trl.Get("x-trailer"); len(got) != 1 || got[0] != "t1" {
+			t.Errorf("trailers %v", trl)
+		}
+		if len(hdr.Get("grpc-status")) != 0 || len(hdr.Get("x-trailer")) != 0 {
+			t.Errorf("trailers sent as headers: %v", hdr)
+		}
+	})
+	t.Run("server streaming", func(t *testing.T) {
+		addr, seen := startFlakyBackend(t, 2)
+		gg := startGRPCGateway(t, grpcSetup{proto: true, policy: grpcRetryPolicy, serviceURL: "http://" + addr})
+		stream, err := gg.client.StreamingOutputCall(testCtx(t), &testpb.StreamingOutputCallRequest{
+			Payload:            &testpb.Payload{Body: []byte("s")},
+			ResponseParameters: []*testpb.ResponseParameters{{Size: 10}, {Size: 20}, {Size: 30}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sizes []int
+		for {
+			m, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			sizes = append(sizes, len(m.GetPayload().GetBody()))
+		}
+		if fmt.Sprint(sizes) != "[10 20 30]" || len(seen()) != 3 {
+			t.Errorf("messages %v after %d calls", sizes, len(seen()))
+		}
+	})
+	t.Run("client streaming", func(t *testing.T) {
+		addr, seen := startFlakyBackend(t, 2)
+		gg := startGRPCGateway(t, grpcSetup{proto: true, policy: grpcRetryPolicy, serviceURL: "http://" + addr})
+		stream, err := gg.client.StreamingInputCall(testCtx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{3, 4, 5} {
+			if err := stream.Send(&testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: make([]byte, n)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := stream.CloseAndRecv()
+		if err != nil || res.GetAggregatedPayloadSize() != 12 || len(seen()) != 3 {
+			t.Errorf("%v %v after %d calls", res, err, len(seen()))
+		}
+	})
+	t.Run("every attempt fails", func(t *testing.T) {
+		addr, seen := startFlakyBackend(t, 100)
+		gg := startGRPCGateway(t, grpcSetup{proto: true, policy: grpcRetryPolicy, serviceURL: "http://" + addr})
+		_, err := gg.client.UnaryCall(testCtx(t), &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("x")}})
+		if st, _ := status.FromError(err); st.Code() != codes.Unavailable || st.Message() != "not yet" {
+			t.Errorf("%v, want the backend's UNAVAILABLE", err)
+		}
+		if got := len(seen()); got != 4 {
+			t.Errorf("%d calls, want 4 (count=3 retries)", got)
+		}
+	})
+	t.Run("request over max-body-size", func(t *testing.T) {
+		addr, seen := startFlakyBackend(t, 0)
+		gg := startGRPCGateway(t, grpcSetup{proto: true, policy: grpcRetryPolicy, serviceURL: "http://" + addr, apiAttrs: `max-body-size="100"`})
+		_, err := gg.client.UnaryCall(testCtx(t), &testpb.SimpleRequest{Payload: &testpb.Payload{Body: make([]byte, 200)}})
+		if st, _ := status.FromError(err); st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "larger than 100 bytes") {
+			t.Errorf("%v, want RESOURCE_EXHAUSTED", err)
+		}
+		if len(seen()) != 0 {
+			t.Errorf("the backend got %q", seen())
+		}
+	})
+
 	const retry = `<policies><inbound/><backend><retry condition="@(context.Response.StatusCode != 200)" count="3" interval="0"><forward-request timeout="5"/></retry></backend><outbound/><on-error/></policies>`
 	const plain = `<policies><inbound><base/></inbound><backend><forward-request timeout="5"/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`
 	for _, tc := range []struct {
@@ -843,8 +1007,8 @@ func TestGRPCRetry(t *testing.T) {
 		msg    string
 		conns  int64
 	}{
-		{name: "retry in the global policy", global: retry, code: codes.Unknown,
-			msg: "<forward-request> inside <retry> cannot resend a gRPC call", conns: 0},
+		{name: "retry without buffer-request-body in the global policy", global: retry, code: codes.Unknown,
+			msg: `<forward-request> inside <retry> resends a gRPC call only with buffer-request-body="true"`, conns: 0},
 		{name: "plain forward-request", policy: plain, code: codes.OK, conns: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,10 +36,13 @@ func (k *kit) parseForwardRequest(p *engine.Parser) engine.Step {
 	f.FollowRedirects = p.LitBool("follow-redirects", false)
 	f.FailOnErrorStatusCode = p.LitBool("fail-on-error-status-code", false)
 	f.BufferResponse = p.LitBool("buffer-response", true)
-	p.LitBool("buffer-request-body", false)
+	f.BufferRequestBody = p.LitBool("buffer-request-body", false)
 	p.LitStr("http-version", "1", "1", "2", "2or1")
 	return &forwardRequest{settings: f}
 }
+
+// Settings are the element's attributes (the gateway's load checks).
+func (f *forwardRequest) Settings() engine.ForwardSettings { return f.settings }
 
 func (f *forwardRequest) Run(ctx context.Context, s *engine.State) error {
 	s.Forward = f.settings
