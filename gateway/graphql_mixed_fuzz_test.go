@@ -64,3 +64,50 @@ type Post implements Node { id: ID t: String }`})
 		}
 	})
 }
+
+// FuzzGraphQLMixedWSMessages passes arbitrary messages through a
+// pass-through API's subscription connection with resolvers
+// (graphql_mixed_ws.go): a client message is passed as it came or
+// rewritten to a JSON message of the same type and id; a backend event of
+// a subscription executed here becomes a JSON message of the same type
+// and id (its selection reaches no resolver here, so none runs); any other
+// backend message passes as it came.
+//
+//	go test -run x -fuzz FuzzGraphQLMixedWSMessages -fuzztime 30s ./gateway/
+func FuzzGraphQLMixedWSMessages(f *testing.F) {
+	f.Add([]byte(`{"type":"subscribe","id":"a","payload":{"query":"subscription($x: Boolean!) { renamed { name nick @include(if: $x) } }","variables":{"x":true}}}`),
+		[]byte(`{"type":"next","id":"k","payload":{"data":{"renamed":{"id":"1"}}}}`))
+	f.Add([]byte(`{"type":"start","id":"b","payload":{"query":"subscription { renamed { id } }"}}`),
+		[]byte(`{"type":"data","id":"k","payload":{"data":null,"errors":[{"message":"x","path":["renamed"]}]}}`))
+	f.Add([]byte(`{"type":"complete","id":"a"}`), []byte(`{"type":"next","id":"k","payload":"nope"}`))
+	f.Add([]byte(`not json`), []byte(`{"type":"complete","id":"k"}`))
+	schema, err := gqlparser.LoadSchema(&ast.Source{Input: `
+type Query { v: String }
+type Subscription { renamed: User }
+type User { id: ID name: String nick: String }`})
+	if err != nil {
+		f.Fatal(err)
+	}
+	api := &API{Name: "fuzz", Limits: DefaultLimits}
+	api.gql = &syntheticGraphQL{passThrough: true, schema: schema, resolvers: map[string]*graphqlResolver{"User.nick": {typeName: "User", field: "nick"}}}
+	sameKind := func(t *testing.T, in, out []byte) {
+		if string(in) == string(out) {
+			return
+		}
+		var a, b gqlMsg
+		if json.Unmarshal(in, &a) != nil || json.Unmarshal(out, &b) != nil || a.Type != b.Type || a.ID != b.ID {
+			t.Fatalf("%q became %q", in, out)
+		}
+	}
+	f.Fuzz(func(t *testing.T, client, backend []byte) {
+		m := &mixedWS{api: api, ctx: context.Background(), subs: map[string]*gqlexec.Operation{}}
+		op, res := gqlexec.Prepare(schema, gqlexec.Params{Query: `subscription { renamed { id name } }`}, gqlexec.Limits{})
+		if res != nil {
+			t.Fatal(res.Errors)
+		}
+		sameKind(t, client, m.fromClient(client))
+		m.subs["k"] = op // a selection without resolvers (none runs here)
+		out := m.fromBackend(backend)
+		sameKind(t, backend, out)
+	})
+}

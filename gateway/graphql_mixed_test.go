@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -380,6 +381,144 @@ func TestGraphQLPassThroughResolversHostile(t *testing.T) {
 			if n := calls.Load() - before; n != tc.calls {
 				t.Errorf("%d backend requests, want %d", n, tc.calls)
 			}
+		})
+	}
+}
+
+// gqlWSBackend is a GraphQL backend's subscriptions over
+// graphql-transport-ws and graphql-ws: each subscribe (start) is executed
+// by gqlexec over mixedBackendSchema, its events the users Ada and Bob
+// renamed, then complete. It records the subscribe payloads it got.
+type gqlWSBackend struct {
+	url  string
+	mu   sync.Mutex
+	subs []string
+}
+
+func (b *gqlWSBackend) got() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.subs...)
+}
+
+func newGQLWSBackend(t *testing.T) *gqlWSBackend {
+	schema := gqlparser.MustLoadSchema(&ast.Source{Input: mixedBackendSchema})
+	b := &gqlWSBackend{}
+	srv := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"graphql-transport-ws", "graphql-ws"}, InsecureSkipVerify: true})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		legacy := c.Subprotocol() == "graphql-ws"
+		ctx := r.Context()
+		send := func(m map[string]any) {
+			data, _ := json.Marshal(m)
+			_ = c.Write(ctx, websocket.MessageText, data)
+		}
+		for {
+			_, data, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			var m struct {
+				Type    string          `json:"type"`
+				ID      string          `json:"id"`
+				Payload json.RawMessage `json:"payload"`
+			}
+			_ = json.Unmarshal(data, &m)
+			switch m.Type {
+			case "connection_init":
+				send(map[string]any{"type": "connection_ack"})
+			case "subscribe", "start":
+				b.mu.Lock()
+				b.subs = append(b.subs, string(m.Payload))
+				b.mu.Unlock()
+				var p struct {
+					Query     string         `json:"query"`
+					Variables map[string]any `json:"variables"`
+				}
+				_ = json.Unmarshal(m.Payload, &p)
+				sub, res := gqlexec.PrepareSubscription(schema, gqlexec.Params{Query: p.Query, Variables: p.Variables}, gqlexec.Limits{})
+				if res != nil {
+					send(map[string]any{"type": "error", "id": m.ID, "payload": res.Errors})
+					continue
+				}
+				next := "next"
+				if legacy {
+					next = "data"
+				}
+				for _, u := range []map[string]any{
+					{"__typename": "User", "id": "1", "name": "Ada", "role": "ADMIN"},
+					{"__typename": "User", "id": "2", "name": "Bob", "role": "USER"},
+				} {
+					send(map[string]any{"type": next, "id": m.ID, "payload": sub.Event(ctx, u, nil)})
+				}
+				send(map[string]any{"type": "complete", "id": m.ID})
+			}
+		}
+	})
+	b.url = srv.URL
+	return b
+}
+
+// TestGraphQLPassThroughSubscriptionResolvers: on a pass-through API with
+// resolvers, a subscription whose selection reaches a resolver field
+// (User.nick, User.posts) is sent to the backend without it, with the
+// parent's fields the resolvers read, and each event the backend sends
+// is the client's selection executed over it, the resolvers running (as
+// APIM invokes a resolver whenever its type and field are executed). A
+// subscription that reaches none is the backend's, byte for byte. Both
+// subprotocols.
+func TestGraphQLPassThroughSubscriptionResolvers(t *testing.T) {
+	for _, proto := range []string{"graphql-transport-ws", "graphql-ws"} {
+		t.Run(proto, func(t *testing.T) {
+			be := newGQLWSBackend(t)
+			rest := mixedRESTSource(t)
+			g := startGateway(t, mixedAPI(t, be.url, rest.url, "", ""))
+			c := dial(t, g.ws+"/gql", &websocket.DialOptions{Subprotocols: []string{proto}})
+			if c.Subprotocol() != proto {
+				t.Fatalf("subprotocol %q", c.Subprotocol())
+			}
+			subscribe, next := "subscribe", "next"
+			if proto == "graphql-ws" {
+				subscribe, next = "start", "data"
+			}
+			mustWrite(t, c, `{"type":"connection_init"}`)
+			if got := mustRead(t, c); got != `{"type":"connection_ack"}` {
+				t.Fatalf("ack: %s", got)
+			}
+			mustWrite(t, c, `{"type":"`+subscribe+`","id":"a","payload":{"query":"subscription($x: Boolean!) { renamed { name nick @include(if: $x) posts { title } } }","variables":{"x":true}}}`)
+			for _, want := range []string{
+				`{"type":"` + next + `","id":"a","payload":{"data":{"renamed":{"name":"Ada","nick":"nick-Ada","posts":[{"title":"post of 1"}]}}}}`,
+				`{"type":"` + next + `","id":"a","payload":{"data":{"renamed":{"name":"Bob","nick":"nick-Bob","posts":[{"title":"post of 2"}]}}}}`,
+				`{"id":"a","type":"complete"}`, // as the backend sent it
+			} {
+				if got := mustRead(t, c); got != want {
+					t.Errorf("got  %s\nwant %s", got, want)
+				}
+			}
+			sent := be.got()
+			if len(sent) != 1 || strings.Contains(sent[0], "nick") || strings.Contains(sent[0], "posts") ||
+				!strings.Contains(sent[0], `tollgate_parent_id: id`) || !strings.Contains(sent[0], `tollgate_parent_name: name`) {
+				t.Errorf("the backend got %q", sent)
+			}
+			// No resolver in the selection: the backend's, as sent.
+			plain := `{"type":"` + subscribe + `","id":"b","payload":{"query":"subscription { renamed { id name } }"}}`
+			mustWrite(t, c, plain)
+			for _, want := range []string{
+				`{"id":"b","payload":{"data":{"renamed":{"id":"1","name":"Ada"}}},"type":"` + next + `"}`,
+				`{"id":"b","payload":{"data":{"renamed":{"id":"2","name":"Bob"}}},"type":"` + next + `"}`,
+				`{"id":"b","type":"complete"}`,
+			} {
+				if got := mustRead(t, c); got != want {
+					t.Errorf("got  %s\nwant %s", got, want)
+				}
+			}
+			if sent := be.got(); len(sent) != 2 || sent[1] != `{"query":"subscription { renamed { id name } }"}` {
+				t.Errorf("the backend got %q", sent)
+			}
+			c.Close(websocket.StatusNormalClosure, "")
 		})
 	}
 }

@@ -218,11 +218,15 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 			dialer = x.be.dialer // its own TLS settings
 		}
 	}
+	target := x.target
 	if x.api.gql != nil && !x.api.gql.passThrough {
 		// A synthetic GraphQL API's subscriptions are served in process
 		// (graphql_subscriptions.go), whatever backend a policy chose; a
-		// pass-through API's are its backend's, resolvers or not.
+		// pass-through API's are its backend's, through the gateway when
+		// it has resolvers (graphql_mixed_ws.go).
 		dialer = s.graphqlDialer(x.api)
+	} else if graphqlMixedSubs(x.api) {
+		dialer, target = s.graphqlMixedDialer(x.api, dialer, x.target), graphqlMixedPipeURL(x.target)
 	}
 	var endDial func(*http.Response, error)
 	if s.tel != nil {
@@ -237,7 +241,7 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 	if !x.sharedHeader { // (the policies may have changed a shared map: the client offered none)
 		offered = wsproxy.OfferedSubprotocols(r)
 	}
-	backend, resp, err := dialer.Dial(dctx, x.target, hdr, offered)
+	backend, resp, err := dialer.Dial(dctx, target, hdr, offered)
 	if endDial != nil {
 		endDial(resp, err)
 	}

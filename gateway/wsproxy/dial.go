@@ -465,3 +465,15 @@ func (h *headLimit) Read(p []byte) (int, error) {
 	h.left -= int64(n)
 	return n, err
 }
+
+// HTTPTransport is an http.Transport that dials as d does (its dial
+// function and TLS configuration): for a WebSocket client of another
+// library that must reach the backends d reaches (a pass-through GraphQL
+// API's subscriptions with resolvers, gateway/graphql_mixed_ws.go).
+func (d *Dialer) HTTPTransport() *http.Transport {
+	tr := &http.Transport{DialContext: d.dialContext, ForceAttemptHTTP2: false}
+	if d.tlsConfig != nil {
+		tr.TLSClientConfig = d.tlsConfig.Clone()
+	}
+	return tr
+}

@@ -977,6 +977,27 @@ func ErrorMessage(err error) string {
 	return s
 }
 
+// ExecuteEvent executes a subscription operation's selection over one
+// event a GraphQL server sent for it (root: the event's data, Keyed): the
+// fields below the root field that resolvers resolve run, the others are
+// read from root. A pass-through API's subscription whose selection
+// reaches resolvers (the server got Split's query).
+func (o *Operation) ExecuteEvent(ctx context.Context, root any, resolvers Resolvers) (res *Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = &Result{Errors: gqlerror.List{gqlerror.Errorf("cannot execute the event: %v", r)}}
+		}
+	}()
+	if o.op.Operation != ast.Subscription {
+		return &Result{Errors: gqlerror.List{gqlerror.ErrorPosf(o.op.Position, "not a subscription")}}
+	}
+	e := &executor{ctx: ctx, schema: o.schema, doc: o.doc, vars: o.vars, resolvers: resolvers, lim: o.lim,
+		sem: make(chan struct{}, o.lim.Concurrency)}
+	res = e.result(e.selectionSet(o.root, root, o.op.SelectionSet, nil, false))
+	sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Path.String() < res.Errors[j].Path.String() })
+	return res
+}
+
 // Subscription is a validated subscription operation: Field is its root
 // field (the Subscription type's field events are published to), and
 // Event executes the operation's selection over one event's payload.
