@@ -133,9 +133,24 @@ func (f *grpcForwarder) Forward(ctx context.Context, st *engine.State) error {
 	limit := x.api.Limits.MaxBodySize
 	if !f.read {
 		// A client that waits for answers before it ends its request (a
-		// bidirectional call) is held here until the section's bounds.
+		// bidirectional call) is held here until the section's bounds
+		// end: the body is closed then, which ends the read.
+		var stop func() bool
+		if f.in.Body != nil {
+			stop = context.AfterFunc(ctx, func() { _ = f.in.Body.Close() })
+		}
 		data, err := readLimited(orEmpty(f.in.Body), -1, limit, "the gRPC call's request")
+		if stop != nil {
+			stop()
+		}
+		if err == nil && ctx.Err() != nil {
+			err = ctx.Err()
+		}
 		if err != nil {
+			if ctx.Err() != nil {
+				return engine.NewPolicyError(engine.ReasonTimeout, http.StatusGatewayTimeout,
+					"the gRPC call's request did not end in time to be buffered for retry (a client waiting for answers first cannot be retried)", ctx.Err())
+			}
 			if errors.Is(err, errBodyTooLarge) {
 				return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusRequestEntityTooLarge,
 					"the gRPC call's request is larger than "+strconv.FormatInt(limit, 10)+" bytes (max-body-size): it cannot be buffered to be resent", err)

@@ -997,6 +997,32 @@ func TestGRPCRetry(t *testing.T) {
 		}
 	})
 
+	t.Run("a client waiting for answers", func(t *testing.T) {
+		// A bidirectional call whose client waits for an answer before it
+		// ends its request cannot be buffered: the section's bound
+		// (policy-timeout) ends it, DEADLINE_EXCEEDED, nothing sent.
+		addr, seen := startFlakyBackend(t, 0)
+		gg := startGRPCGateway(t, grpcSetup{proto: true, policy: grpcRetryPolicy, serviceURL: "http://" + addr, apiAttrs: `policy-timeout="1"`})
+		start := time.Now()
+		stream, err := gg.client.FullDuplexCall(testCtx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.Send(&testpb.StreamingOutputCallRequest{Payload: &testpb.Payload{Body: []byte("hi")}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = stream.Recv()
+		if st, _ := status.FromError(err); st.Code() != codes.DeadlineExceeded {
+			t.Errorf("%v, want DEADLINE_EXCEEDED", err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("took %v", d)
+		}
+		if len(seen()) != 0 {
+			t.Errorf("the backend got %q", seen())
+		}
+	})
+
 	const retry = `<policies><inbound/><backend><retry condition="@(context.Response.StatusCode != 200)" count="3" interval="0"><forward-request timeout="5"/></retry></backend><outbound/><on-error/></policies>`
 	const plain = `<policies><inbound><base/></inbound><backend><forward-request timeout="5"/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`
 	for _, tc := range []struct {
