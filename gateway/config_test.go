@@ -131,7 +131,7 @@ func TestConfigDefaults(t *testing.T) {
   allowed-hosts="gw.example, *.gw.example" graphql-max-depth="19" graphql-max-fields="20" graphql-max-resolver-calls="21"
   graphql-concurrency="22" resolver-timeout="23" graphql-max-answer-bytes="24" graphql-max-event-bytes="25"
   graphql-init-timeout="26" graphql-max-subscriptions="27" graphql-keepalive="0"
-  graphql-max-response-bytes="28"/>`)
+  graphql-max-response-bytes="28" mcp-max-streams-per-client="29"/>`)
 	snap, errs := load(t, dir)
 	if len(errs) > 0 {
 		t.Fatal(strings.Join(errs, "\n"))
@@ -150,7 +150,7 @@ func TestConfigDefaults(t *testing.T) {
 		AllowedHosts: []string{"gw.example", "*.gw.example"}, GraphQLMaxDepth: 19, GraphQLMaxFields: 20,
 		GraphQLMaxResolverCalls: 21, GraphQLConcurrency: 22, ResolverTimeout: 23 * time.Second, GraphQLMaxAnswerBytes: 24,
 		GraphQLMaxEventBytes: 25, GraphQLInitTimeout: 26 * time.Second, GraphQLMaxSubscriptions: 27, GraphQLKeepAlive: 0,
-		GraphQLMaxResponseBytes: 28}
+		GraphQLMaxResponseBytes: 28, MCPMaxClientStreams: 29}
 	if !equalLimits(b.Limits, want) {
 		t.Errorf("b: %+v, want %+v", b.Limits, want)
 	}
