@@ -1722,7 +1722,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 		return bi.result, nil
 	}
 	if xt.K == KNamespace {
-		return nil, b.errf(m.Off, "the type or namespace name '%s' could not be found", xt.Name+"."+name)
+		return nil, b.errf(m.Off, "the type or namespace name '%s' could not be found%s", xt.Name+"."+name, xmlNotAllowedHint(xt.Name)) // xml_linq.go
 	}
 	if xt.K == KVoid {
 		return nil, b.errf(m.Off, "cannot call a method on void")

@@ -243,6 +243,9 @@ func (m *Model) memberHint(name string, t *Type) string {
 	if t.K == KSym && (name == "CreateEncryptor" || name == "CreateDecryptor") {
 		return symTransformHint
 	}
+	if h := xpathMemberHint(name, t); h != "" { // xml_linq.go
+		return h
+	}
 	names := m.memberNames(t)
 	if h := hint(name, names); h != "" {
 		return h

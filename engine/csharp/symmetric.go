@@ -637,5 +637,5 @@ func notAllowedHint(name string) string {
 	case "ICryptoTransform", "CryptoStream":
 		return symTransformHint
 	}
-	return ""
+	return xmlNotAllowedHint(name) // xml_linq.go
 }

@@ -1419,3 +1419,51 @@ func registerXML() {
 	}})
 	_ = O
 }
+
+// APIM's table of the .NET types policy expressions allow lists
+// System.Xml.Linq's classes and System.Xml.XmlNodeType, and nothing else of
+// System.Xml: not System.Xml.XPath's Extensions (XPathSelectElement,
+// XPathSelectElements, XPathEvaluate, CreateNavigator), not the DOM
+// (XmlDocument, XmlNode, SelectSingleNode), XmlNamespaceManager or
+// XmlReader. Texts that use them are load errors that say so.
+
+const (
+	xpathNotAllowed  = ` (APIM does not allow System.Xml.XPath's Extensions in policy expressions: use LINQ to XML, e.g. doc.Descendants("item").FirstOrDefault(), e.Element(ns + "name"), (string)e.Attribute("id"))`
+	xmlDOMNotAllowed = ` (APIM does not allow System.Xml's DOM, readers and XPath in policy expressions: use System.Xml.Linq, XDocument.Parse(s) or Body.As<XDocument>())`
+)
+
+// xpathMemberHint explains a member of System.Xml.XPath's Extensions, or of
+// the DOM's XmlNode, looked for on a LINQ to XML object ("" for other names
+// and types).
+func xpathMemberHint(name string, t *Type) string {
+	switch t.K {
+	case KXDoc, KXElem, KXAttr, KXNode, KXObject, KXNodeBase, KXContainer, KXPI, KXDocType:
+	default:
+		return ""
+	}
+	switch name {
+	case "XPathSelectElement", "XPathSelectElements", "XPathEvaluate", "CreateNavigator":
+		return xpathNotAllowed
+	case "SelectSingleNode", "SelectNodes", "LoadXml", "DocumentElement", "InnerXml", "InnerText", "OuterXml", "ChildNodes":
+		return xmlDOMNotAllowed
+	}
+	return ""
+}
+
+// xmlNotAllowedHint explains a type (or namespace) of System.Xml that APIM
+// does not allow ("" for other names).
+func xmlNotAllowedHint(name string) string {
+	name = strings.TrimPrefix(name, "System.")
+	if name == "Xml.XPath" || strings.HasPrefix(name, "Xml.XPath.") {
+		return xpathNotAllowed
+	}
+	name = strings.TrimPrefix(name, "Xml.")
+	switch name {
+	case "XmlDocument", "XmlNode", "XmlElement", "XmlAttribute", "XmlNodeList", "XmlText", "XmlNamespaceManager",
+		"IXmlNamespaceResolver", "NameTable", "XmlNameTable", "XmlReader", "XmlTextReader", "XmlWriter",
+		"XmlTextWriter", "XmlReaderSettings", "XmlWriterSettings", "XPathNavigator", "XPathDocument",
+		"XPathNodeIterator", "XPathExpression", "XmlConvert", "XmlDocumentFragment", "XmlCDataSection":
+		return xmlDOMNotAllowed
+	}
+	return ""
+}

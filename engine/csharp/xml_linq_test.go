@@ -198,6 +198,41 @@ func TestXMLLinq(t *testing.T) {
 	})
 }
 
+// TestXMLNotAllowed: APIM's table of the .NET types its expressions allow
+// has System.Xml.Linq and XmlNodeType, not System.Xml.XPath's Extensions
+// nor System.Xml's DOM, namespace manager or readers: Microsoft's examples
+// of XPathSelectElement, XPathSelectElements, XPathEvaluate and
+// XmlNamespaceManager are load errors that say APIM does not allow them.
+func TestXMLNotAllowed(t *testing.T) {
+	front := fuzzFront(t)
+	const xpath = "APIM does not allow System.Xml.XPath's Extensions in policy expressions: use LINQ to XML"
+	const dom = "APIM does not allow System.Xml's DOM, readers and XPath in policy expressions: use System.Xml.Linq"
+	for _, tc := range []struct{ src, msg string }{
+		{`XElement root = XElement.Parse("<Root><Child1>1</Child1><Child2>2</Child2></Root>"); XElement el = root.XPathSelectElement("./Child2"); return el.ToString();`,
+			"'XElement' does not contain a definition for 'XPathSelectElement' (" + xpath},
+		{`var root = XElement.Parse("<Root><Child>1</Child><Child>2</Child></Root>"); return root.XPathSelectElements("./Child").Count();`,
+			"'XElement' does not contain a definition for 'XPathSelectElements' (" + xpath},
+		{`var d = XDocument.Parse("<Root><Child Attribute='1'/></Root>"); return d.XPathEvaluate("/Root/Child/@Attribute").ToString();`,
+			"'XDocument' does not contain a definition for 'XPathEvaluate' (" + xpath},
+		{`var d = XDocument.Parse("<Root/>"); return d.CreateNavigator().Name;`, "'XDocument' does not contain a definition for 'CreateNavigator' (" + xpath},
+		{`return System.Xml.XPath.Extensions.XPathSelectElement(XElement.Parse("<a/>"), "a").Name;`,
+			"the type or namespace name 'System.Xml.XPath.Extensions.XPathSelectElement' could not be found (" + xpath},
+		{`var d = XDocument.Parse("<a/>"); return d.SelectSingleNode("a").Name;`, "'XDocument' does not contain a definition for 'SelectSingleNode' (" + dom},
+		{`var d = new XmlDocument(); d.LoadXml("<a/>"); return d.DocumentElement.Name;`, "the type 'XmlDocument' is not allowed in policy expressions (" + dom},
+		{`var d = new System.Xml.XmlDocument(); return 1;`, "is not allowed in policy expressions (" + dom},
+		{`XmlNode n = null; return n == null;`, "the type 'XmlNode' is not allowed in policy expressions (" + dom},
+		{`var m = new XmlNamespaceManager(new NameTable()); m.AddNamespace("aw", "http://www.adventure-works.com"); return 1;`,
+			"the type 'XmlNamespaceManager' is not allowed in policy expressions (" + dom},
+		{`IXmlNamespaceResolver r = null; return 1;`, "the type 'IXmlNamespaceResolver' is not allowed in policy expressions (" + dom},
+		{`return XmlReader.Create(new StringReader("<a/>")).Name;`, "the type 'XmlReader' is not allowed in policy expressions (" + dom},
+	} {
+		_, err := front.Compile(tc.src, true)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.msg)
+		}
+	}
+}
+
 // TestXMLLinqErrors: members a class does not have are load errors, as the
 // C# compiler has them; run-time failures are .NET's exceptions.
 func TestXMLLinqErrors(t *testing.T) {
