@@ -155,6 +155,47 @@ func TestCSharpJSONBytes(t *testing.T) {
 	}
 }
 
+// TestCSharpDeserializeBytes: JsonConvert.DeserializeObject<byte[]>(json),
+// as Json.NET's JsonTextReader.ReadAsBytes reads a value: a JSON string is
+// base64 (Json.NET's Serialization Guide: Byte[] is a JSON String, "base
+// 64 encoded"), the empty string no bytes, a GUID in the "D" format its
+// ToByteArray(); a JSON array of integers is those bytes; the
+// {"$type":"System.Byte[], mscorlib","$value":...} wrapper of
+// TypeNameHandling reads its value; null is null.
+func TestCSharpDeserializeBytes(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{`BitConverter.ToString(JsonConvert.DeserializeObject<byte[]>("\"AQID\""))`, "01-02-03"},
+		{`Encoding.UTF8.GetString(JsonConvert.DeserializeObject<byte[]>(JsonConvert.SerializeObject(Encoding.UTF8.GetBytes("hello"))))`, "hello"},
+		{`JsonConvert.DeserializeObject<byte[]>("\"\"").Length`, "0"},
+		{`JsonConvert.DeserializeObject<byte[]>("null") == null`, "true"},
+		{`BitConverter.ToString(JsonConvert.DeserializeObject<byte[]>("[1, 2, 255]"))`, "01-02-FF"},
+		{`JsonConvert.DeserializeObject<byte[]>("[]").Length`, "0"},
+		{`BitConverter.ToString(JsonConvert.DeserializeObject<byte[]>(" \"AQ ID\" "))`, "01-02-03"}, // base64's white space, as FromBase64CharArray
+		{`new Guid(JsonConvert.DeserializeObject<byte[]>("\"00112233-4455-6677-8899-aabbccddeeff\"")).ToString()`, "00112233-4455-6677-8899-aabbccddeeff"},
+		{`Convert.ToBase64String(JsonConvert.DeserializeObject<byte[]>("{\"$type\":\"System.Byte[], mscorlib\",\"$value\":\"AQID\"}"))`, "AQID"},
+		{`Convert.ToBase64String(JsonConvert.DeserializeObject<byte[]>(JObject.Parse("{\"d\":\"AQID\"}")["d"].ToString(Formatting.None)))`, "AQID"},
+	} {
+		t.Run(tc.text, func(t *testing.T) { csBothPaths(t, tc.text, tc.want, nil) })
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@(JsonConvert.DeserializeObject<byte[]>("\"!!\"").Length)`, "FormatException: The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding characters, or an illegal character among the padding characters."},
+		{`@(JsonConvert.DeserializeObject<byte[]>("[1, 256]").Length)`, "OverflowException: Value was either too large or too small for an unsigned byte."},
+		{`@(JsonConvert.DeserializeObject<byte[]>("[1, -1]").Length)`, "OverflowException: Value was either too large or too small for an unsigned byte."},
+		{`@(JsonConvert.DeserializeObject<byte[]>("[1, 1.5]").Length)`, "JsonReaderException: Unexpected token when reading bytes: Float. Path '[1]'."},
+		{`@(JsonConvert.DeserializeObject<byte[]>("[\"a\"]").Length)`, "JsonReaderException: Unexpected token when reading bytes: String. Path '[0]'."},
+		{`@(JsonConvert.DeserializeObject<byte[]>("[null]").Length)`, "JsonReaderException: Unexpected token when reading bytes: Null. Path '[0]'."},
+		{`@(JsonConvert.DeserializeObject<byte[]>("12").Length)`, "JsonReaderException: Unexpected character encountered while parsing value: 1. Path ''."},
+		{`@(JsonConvert.DeserializeObject<byte[]>("true").Length)`, "JsonReaderException: Unexpected character encountered while parsing value: t. Path ''."},
+		{`@(JsonConvert.DeserializeObject<byte[]>("{\"a\":1}").Length)`, "JsonReaderException: Error reading bytes. Unexpected token: StartObject. Path 'a'."},
+		{`@(JsonConvert.DeserializeObject<byte[]>(null).Length)`, "ArgumentNullException: Value cannot be null. (Parameter 'value')"},
+	} {
+		// the exception's type, as a catch clause sees it, and its message
+		typ, msg, _ := strings.Cut(tc.want, ": ")
+		stmts := `try { return ` + tc.src[2:len(tc.src)-1] + `.ToString(); } catch (` + typ + ` e) { return "` + typ + `: " + e.Message; }`
+		csBothBlocks(t, stmts, typ+": "+msg, nil)
+	}
+}
+
 // TestCSharpJPropertyParent: JProperty.Parent on a property held in a
 // variable (Property(name), Properties(), new JProperty added to an
 // object). Json.NET's JToken.Parent page: "Gets the parent" (a

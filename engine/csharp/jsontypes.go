@@ -32,6 +32,8 @@ func deserializeKey(t *Type) string {
 		return "JsonConvert.DeserializeObject<" + t.Elem.Name + "[]>"
 	case t == tString || t == tInt || t == tLong || t == tDouble || t == tBool:
 		return "JsonConvert.DeserializeObject<" + t.Name + ">"
+	case t.K == KBytes:
+		return "JsonConvert.DeserializeObject<byte[]>"
 	}
 	return ""
 }
@@ -56,7 +58,7 @@ func (b *binder) jsonDeserialize(n *Call, m *Member, xt *Type) (*Type, bool, err
 		if statics["JsonConvert"][old] != nil {
 			return nil, false, nil // JObject, List<int>...: the tables'
 		}
-		return nil, true, b.errf(m.NameOff, "JsonConvert.DeserializeObject<%s> is not supported: tollgate deserializes to JObject, JArray, JToken, string, int, long, double, bool, Dictionary<string, V> (V one of those or object), a List<V> or V[] of them", typeName(t))
+		return nil, true, b.errf(m.NameOff, "JsonConvert.DeserializeObject<%s> is not supported: tollgate deserializes to JObject, JArray, JToken, string, int, long, double, bool, byte[], Dictionary<string, V> (V one of those or object), a List<V> or V[] of them", typeName(t))
 	}
 	if len(n.Args) != 1 || n.Args[0].Out || n.Args[0].Name != "" {
 		return nil, true, b.errf(m.NameOff, "no overload for method 'DeserializeObject' takes %d arguments", len(n.Args))
@@ -120,6 +122,111 @@ func deserializeValue(v any, t *Type, path string) (any, error) {
 	return c, nil
 }
 
+// deserializeBytes is Json.NET's DeserializeObject<byte[]> of a parsed
+// JSON value, as its JsonTextReader.ReadAsBytes reads one: a string is
+// base64 (empty: no bytes; 36 characters that are a GUID in the "D" format:
+// its ToByteArray()), an array holds integers that are each a byte, an
+// object is the {"$type": "System.Byte[]...", "$value": "base64"} wrapper
+// Json.NET writes with TypeNameHandling, null is null; anything else is
+// the reader's JsonReaderException (an integer past a byte, Convert.ToByte's
+// OverflowException).
+func deserializeBytes(v any) (any, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return bytesOfJSONString(x)
+	case *JArray:
+		out := make([]byte, 0, len(x.Items))
+		for i, it := range x.Items {
+			n, ok := it.(int)
+			if !ok {
+				return nil, exc("JsonReaderException", "Unexpected token when reading bytes: %s. Path '[%d]'.", jtype(it), i)
+			}
+			if n < 0 || n > 255 {
+				return nil, exc("OverflowException", "Value was either too large or too small for an unsigned byte.")
+			}
+			out = append(out, byte(n))
+		}
+		return out, nil
+	case *JObject:
+		path := ""
+		if len(x.Keys) > 0 {
+			path = x.Keys[0]
+		}
+		if len(x.Keys) == 2 && x.Keys[0] == "$type" && x.Keys[1] == "$value" {
+			typ, _ := x.M["$type"].(string)
+			val, isStr := x.M["$value"].(string)
+			if strings.HasPrefix(typ, "System.Byte[]") && isStr {
+				return bytesOfJSONString(val)
+			}
+		}
+		return nil, exc("JsonReaderException", "Error reading bytes. Unexpected token: StartObject. Path '%s'.", path)
+	case bool:
+		if x {
+			return nil, exc("JsonReaderException", "Unexpected character encountered while parsing value: t. Path ''.")
+		}
+		return nil, exc("JsonReaderException", "Unexpected character encountered while parsing value: f. Path ''.")
+	}
+	// a number: the reader meets its first character
+	c := strings.TrimSpace(jsonText(v, false))
+	if c == "" {
+		c = "?"
+	}
+	return nil, exc("JsonReaderException", "Unexpected character encountered while parsing value: %s. Path ''.", c[:1])
+}
+
+// bytesOfJSONString is JsonTextReader's reading of a string as bytes.
+func bytesOfJSONString(s string) (any, error) {
+	if s == "" {
+		return []byte{}, nil
+	}
+	if len(s) == 36 {
+		if g, ok := guidD(s); ok {
+			b := g[:]
+			out := []byte{b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6]} // ToByteArray's order
+			return append(out, b[8:]...), nil
+		}
+	}
+	return fromBase64NET(s)
+}
+
+// guidD reads a GUID in .NET's "D" format, 8-4-4-4-12 hex digits.
+func guidD(s string) (Guid, bool) {
+	var g Guid
+	if len(s) != 36 {
+		return g, false
+	}
+	j := 0
+	for i := 0; i < 36; i++ {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if s[i] != '-' {
+				return g, false
+			}
+			continue
+		}
+		h, ok := hexVal(s[i])
+		if !ok {
+			return g, false
+		}
+		g[j/2] |= h << (4 * (1 - j%2))
+		j++
+	}
+	return g, true
+}
+
+func hexVal(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
 func registerJSONTypes() {
 	// new JRaw(rawJson): the value's text (a string as it is), null none
 	static("JRaw", "new", ts(tObject), tJRaw, func(a []any) (any, error) {
@@ -135,6 +242,13 @@ func registerJSONTypes() {
 		}
 		return ParseJSON(s)
 	}
+	reg(&builtin{key: deserializeKey(tBytes), params: ts(tString), result: tBytes, run: func(a []any) (any, error) {
+		v, err := parse(a)
+		if err != nil {
+			return nil, err
+		}
+		return deserializeBytes(v)
+	}})
 	for _, vt := range deserializeTypes {
 		vt := vt
 		dt := dictOf(vt)
