@@ -76,6 +76,45 @@ func TestCSharpParseExactFullMonthYear(t *testing.T) {
 	}
 }
 
+// TestCSharpParseExactU: the standard format U, "universal full date/time"
+// (.NET's "Standard date and time format strings": the FullDateTimePattern,
+// en-US's "dddd, MMMM d, yyyy h:mm:ss tt", the invariant culture's "dddd, dd
+// MMMM yyyy HH:mm:ss", of the UTC time; its example writes 2008-04-10 06:30
+// at -07:00 as "Thursday, April 10, 2008 1:30:00 PM"). ParseExact reads the
+// same pattern as a UTC time (.NET's ExpandPredefinedFormat: TimeZoneUsed,
+// offset 0), as a text ending in Z: Kind Local, Utc with RoundtripKind or
+// AdjustToUniversal.
+func TestCSharpParseExactU(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{`DateTime.ParseExact("Thursday, April 10, 2008 1:30:00 PM", "U", null).ToString("o")`, "2008-04-10T13:30:00.0000000+00:00"},
+		{`DateTime.ParseExact("Thursday, April 10, 2008 1:30:00 PM", "U", CultureInfo.CurrentCulture).Kind.ToString()`, "Local"},
+		{`DateTime.ParseExact("Thursday, April 10, 2008 1:30:00 PM", "U", null, DateTimeStyles.RoundtripKind).ToString("o")`, "2008-04-10T13:30:00.0000000Z"},
+		{`DateTime.ParseExact("Thursday, April 10, 2008 1:30:00 PM", "U", null, DateTimeStyles.AdjustToUniversal).Kind.ToString()`, "Utc"},
+		{`DateTime.ParseExact("Thursday, 10 April 2008 13:30:00", "U", CultureInfo.InvariantCulture).ToString("s")`, "2008-04-10T13:30:00"},
+		{`DateTimeOffset.ParseExact("Thursday, April 10, 2008 1:30:00 PM", "U", null).ToString("o")`, "2008-04-10T13:30:00.0000000+00:00"},
+		// what ToString("U") writes reads back (the local zone is UTC)
+		{`DateTime.ParseExact(new DateTime(2026, 12, 4, 10, 5, 6, DateTimeKind.Utc).ToString("U"), "U", null, DateTimeStyles.AdjustToUniversal).ToString("o")`, "2026-12-04T10:05:06.0000000Z"},
+		{`DateTime.ParseExact(new DateTime(2026, 12, 4, 10, 5, 6).ToString("U", CultureInfo.InvariantCulture), "U", CultureInfo.InvariantCulture).ToString("s")`, "2026-12-04T10:05:06"},
+	} {
+		t.Run(tc.text, func(t *testing.T) { csBothPaths(t, tc.text, tc.want, nil) })
+	}
+	for _, tc := range []struct{ stmts, want string }{
+		{`DateTime d; var ok = DateTime.TryParseExact("Thursday, April 10, 2008 1:30:00 PM", "U", null, DateTimeStyles.None, out d); return ok + " " + d.ToString("s");`, "True 2008-04-10T13:30:00"},
+		{`DateTime d; return DateTime.TryParseExact("Friday, April 10, 2008 1:30:00 PM", "U", null, DateTimeStyles.None, out d) + "";`, "False"},
+	} {
+		t.Run(tc.stmts, func(t *testing.T) { csBothBlocks(t, tc.stmts, tc.want, nil) })
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@(DateTime.ParseExact("Thursday, April 10, 2008 13:30:00", "U", null))`, "was not recognized as a valid DateTime."},
+		{`@(DateTime.ParseExact("Friday, April 10, 2008 1:30:00 PM", "U", null))`, "because the day of week was incorrect."},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+}
+
 // TestCSharpDateTimeParseForms: DateTime.Parse (and TryParse,
 // DateTimeOffset.Parse) of the forms .NET's documentation gives it.
 // DateTime.Parse's remarks: "a string with a date and a time component", "a

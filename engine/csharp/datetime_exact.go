@@ -69,7 +69,7 @@ func (b *binder) checkDateFormats(bi *builtin, args []*Arg) error {
 			continue
 		}
 		if _, ok := netLayout(f); !ok {
-			return b.errf(l.Off, "the format '%s' is not supported by DateTime.ParseExact in policy expressions: it reads the standard formats o, s, u, r, d, D, f, F, g, G, M, t, T, Y and the custom ones it can read unambiguously: numbers with a separator between them, literals without letters or digits (see docs/expressions-csharp.md)", f)
+			return b.errf(l.Off, "the format '%s' is not supported by DateTime.ParseExact in policy expressions: it reads the standard formats o, s, u, r, d, D, f, F, g, G, M, t, T, U, Y and the custom ones it can read unambiguously: numbers with a separator between them, literals without letters or digits (see docs/expressions-csharp.md)", f)
 		}
 	}
 	return nil

@@ -30,7 +30,7 @@ func netLayout(f string) (string, bool) {
 		return "1/2/2006 3:04 PM", true
 	case "G":
 		return "1/2/2006 3:04:05 PM", true
-	case "f", "F", "M", "m", "Y", "y":
+	case "f", "F", "U", "M", "m", "Y", "y":
 		return standardExact(f, true)
 	}
 	if len(f) == 1 && (f[0] >= 'a' && f[0] <= 'z' || f[0] >= 'A' && f[0] <= 'Z') {
@@ -202,7 +202,7 @@ func standardExact(f string, inv bool) (string, bool) {
 	switch f {
 	case "f": // dddd, dd MMMM yyyy HH:mm; en-US dddd, MMMM d, yyyy h:mm tt
 		l = map[bool]string{true: "Monday, 2 January 2006 15:04", false: "Monday, January 2, 2006 3:04 PM"}[inv]
-	case "F": // dddd, dd MMMM yyyy HH:mm:ss; en-US dddd, MMMM d, yyyy h:mm:ss tt
+	case "F", "U": // dddd, dd MMMM yyyy HH:mm:ss; en-US dddd, MMMM d, yyyy h:mm:ss tt (U: FullDateTimePattern, the time UTC's)
 		l = map[bool]string{true: "Monday, 2 January 2006 15:04:05", false: "Monday, January 2, 2006 3:04:05 PM"}[inv]
 	case "M", "m": // MMMM dd; en-US MMMM d
 		l = "January 2"
@@ -370,6 +370,12 @@ func parseExactTime(s, f string, inv bool, st int) (t time.Time, zoned, utcMark 
 	}
 	if t, err = dateDefaults(t, f, s, st); err != nil {
 		return time.Time{}, false, false, err
+	}
+	if f == "U" {
+		// .NET's ExpandPredefinedFormat: U reads the full date and time
+		// pattern as a UTC time (TimeZoneUsed, offset 0, TimeZoneUtc), as
+		// if the text ended in Z
+		return t.UTC(), true, true, nil
 	}
 	return t, zoned, zoned && t.Location() == time.UTC, nil
 }
