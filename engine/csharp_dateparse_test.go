@@ -149,6 +149,29 @@ func TestCSharpDateTimeParseForms(t *testing.T) {
 		{`DateTime.Parse("10:00 AM") == DateTime.Today.AddHours(10) && DateTime.Parse("10:00:30 PM") == DateTime.Today.AddHours(22).AddSeconds(30)`, "true"},
 		{`DateTime.Parse("10:00").Kind.ToString()`, "Unspecified"},
 		{`DateTimeOffset.Parse("2026-12-04 10:00").ToString("o")`, "2026-12-04T10:00:00.0000000+00:00"},
+		// DateTime.Parse's "String to be parsed" examples: a month and a
+		// year, a month and a day (the current year), an hour and AM/PM
+		// (today), a time zone of one hour digit
+		{`DateTime.Parse("8/2018").ToString("s")`, "2018-08-01T00:00:00"},
+		{`DateTime.Parse("8/18").ToString("MM-dd") + " " + (DateTime.Parse("8/18").Year == DateTime.Today.Year)`, "08-18 True"},
+		{`DateTime.Parse("7 PM") == DateTime.Today.AddHours(19)`, "true"},
+		{`DateTime.Parse("08/18/2018 07:22:16 -5:00").ToString("o")`, "2018-08-18T12:22:16.0000000+00:00"},
+		// Convert.ToDateTime(String)'s examples: an abbreviated day name
+		// before the month, the day before the month's name, a time with
+		// milliseconds (today's), RFC 1123, ISO 8601 with an offset
+		{`Convert.ToDateTime((string)null) == DateTime.MinValue`, "true"}, // "DateTime.MinValue if value is null"
+		{`Convert.ToDateTime("05/01/1996").ToString("o")`, "1996-05-01T00:00:00.0000000"},
+		{`Convert.ToDateTime("2020-01-02", CultureInfo.InvariantCulture).Day + Convert.ToDateTime(new DateTime(2020, 1, 2)).Month`, "3"},
+		{`Convert.ToDateTime("Tue Apr 28, 2009").ToString("o") + " " + Convert.ToDateTime("Tue Apr 28, 2009").Kind`, "2009-04-28T00:00:00.0000000 Unspecified"},
+		{`Convert.ToDateTime("06 July 2008 7:32:47 AM").ToString("o")`, "2008-07-06T07:32:47.0000000"},
+		{`Convert.ToDateTime("17:32:47.003") == DateTime.Today.AddHours(17).AddMinutes(32).AddSeconds(47).AddMilliseconds(3)`, "true"},
+		{`Convert.ToDateTime("Sat, 10 May 2008 14:32:17 GMT").ToString("o")`, "2008-05-10T14:32:17.0000000+00:00"},
+		{`Convert.ToDateTime("2009-05-01T07:54:59.9843750-04:00").ToString("o")`, "2009-05-01T11:54:59.9843750+00:00"},
+		// the same forms with other names and times
+		{`DateTime.Parse("4 December 2026").ToString("s") + " " + DateTime.Parse("4 Dec 2026 10:00").ToString("s")`, "2026-12-04T00:00:00 2026-12-04T10:00:00"},
+		{`DateTime.Parse("Fri, Dec 4, 2026").ToString("s") + " " + DateTime.Parse("Friday December 4, 2026 10:00 PM").ToString("s")`, "2026-12-04T00:00:00 2026-12-04T22:00:00"},
+		{`DateTime.Parse("2026/12/04").ToString("s") + " " + DateTime.Parse("2026/12/4 10:05:06").ToString("s")`, "2026-12-04T00:00:00 2026-12-04T10:05:06"},
+		{`DateTimeOffset.Parse("4 December 2026 10:00").ToString("o")`, "2026-12-04T10:00:00.0000000+00:00"},
 	} {
 		t.Run(tc.text, func(t *testing.T) { csBothPaths(t, tc.text, tc.want, nil) })
 	}
@@ -165,9 +188,14 @@ func TestCSharpDateTimeParseForms(t *testing.T) {
 		{`@(DateTime.ParseExact("Thursday, December 4, 2026", "D", null))`, "because the day of week was incorrect."},
 		{`@(DateTime.Parse("25:00"))`, "was not recognized as a valid DateTime"},
 		{`@(DateTime.Parse("June 32"))`, "was not recognized as a valid DateTime"},
-		// a form .NET's heuristics read but its documentation does not
-		// give: not read here
-		{`@(DateTime.Parse("4 December 2026"))`, "was not recognized as a valid DateTime"},
+		// Convert.ToDateTime(String)'s example: April 28, 2009 is a Tuesday
+		{`@(Convert.ToDateTime("Wed Apr 28, 2009"))`, "was not recognized as a valid DateTime"},
+		{`@(Convert.ToDateTime("not a date"))`, "String 'not a date' was not recognized as a valid DateTime."},
+		{`@(DateTime.Parse("2026/13/04"))`, "was not recognized as a valid DateTime"},
+		// forms .NET's heuristics read but no example of its documentation
+		// gives: not read here
+		{`@(DateTime.Parse("2026.12.04"))`, "was not recognized as a valid DateTime"},
+		{`@(DateTime.Parse("December 4 2026"))`, "was not recognized as a valid DateTime"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

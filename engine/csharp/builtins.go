@@ -1221,6 +1221,17 @@ func registerBuiltins() {
 		}
 		return parseDate(s)
 	}, nil)
+	// Convert.ToDateTime(string[, provider]): DateTime.Parse, but null is
+	// DateTime.MinValue, as .NET's Convert gives; of a DateTime, itself
+	toDateTime := func(a []any) (any, error) {
+		if a[0] == nil {
+			return time.Date(1, 1, 1, 0, 0, 0, 0, locUnspecified), nil
+		}
+		return parseDate(a[0].(string))
+	}
+	static("Convert", "ToDateTime", ts(S), tDateTime, toDateTime, nil)
+	static("Convert", "ToDateTime", ts(S, tObject), tDateTime, toDateTime, nil)
+	staticOverload("Convert", "ToDateTime", ts(tDateTime), tDateTime, func(a []any) (any, error) { return a[0], nil })
 	for _, u := range []struct {
 		n string
 		d time.Duration
@@ -2241,7 +2252,30 @@ var dateLayouts = []struct {
 	{"January 2, 2006", false, ""}, {"Jan 2, 2006", false, ""}, {"January 2", false, "M"}, {"January 2006", false, "Y"},
 	// a time alone (the short and long time patterns, t and T, and
 	// 24-hour clocks): today's, as the parsing page says
-	{"3:04 PM", false, "t"}, {"3:04:05 PM", false, "t"}, {"15:04", false, "t"}, {"15:04:05", false, "t"}}
+	{"3:04 PM", false, "t"}, {"3:04:05 PM", false, "t"}, {"15:04", false, "t"}, {"15:04:05", false, "t"},
+	// DateTime.Parse's examples: "8/2018" (a month and a year), "8/18" (a
+	// month and a day), "7 PM" (an hour and AM/PM)
+	{"1/2006", false, "Y"}, {"1/2", false, "M"}, {"3 PM", false, "t"}}
+
+// init adds to dateLayouts forms .NET's parser reads beyond its patterns
+// that Microsoft's examples give (Convert.ToDateTime(String)'s "Tue Apr 28,
+// 2009" and "06 July 2008 7:32:47 AM"): a day before the month's name, an
+// abbreviated day name before the month, and the year first with slashes
+// (2026/12/04), each alone or followed by a time.
+func init() {
+	dates := []string{"2 January 2006", "2 Jan 2006", "Mon Jan 2, 2006", "Mon, Jan 2, 2006", "Mon January 2, 2006",
+		"Mon, January 2, 2006", "Monday Jan 2, 2006", "Monday, Jan 2, 2006", "Monday January 2, 2006", "2006/1/2"}
+	times := []string{"", " 3:04:05 PM", " 3:04 PM", " 15:04:05", " 15:04"}
+	for _, d := range dates {
+		for _, t := range times {
+			dateLayouts = append(dateLayouts, struct {
+				layout string
+				zoned  bool
+				parts  string
+			}{d + t, false, ""})
+		}
+	}
+}
 
 // parseNetDate reads s with dateLayouts: the time (in the zone the text
 // gave when zone is true, UTC's clock otherwise), with the date's parts
