@@ -1196,13 +1196,15 @@ func (b *binder) member(n *Member) (*Type, error) {
 		}
 	}
 	if n.Name == "Parent" && (xt.K == KJToken || xt.K == KJObject || xt.K == KJArray) {
-		// JToken.Parent (a JContainer): tokens keep no parent here, so it
-		// is known only where the token is read by an indexer
+		// JToken.Parent (a JContainer): where the token is read by an
+		// indexer, the indexer's container and key give it (a value
+		// there too); elsewhere an object's or array's recorded container
 		if ix, ok := n.X.(*Index); ok && ix.kind == ixJToken {
 			n.parentOf = ix
 			return tJToken, nil
 		}
-		return nil, b.errf(n.NameOff, "'Parent' is available on a token read by an indexer (o[\"name\"].Parent, a[0].Parent): tollgate keeps no parent for a token held in a variable")
+		n.prop = jtokenParent
+		return tJToken, nil
 	}
 	if t, ok := b.nullableMember(n, xt); ok {
 		return t, nil
@@ -1922,13 +1924,6 @@ func (b *binder) call(n *Call) (*Type, error) {
 		}
 		n.method = bi
 		return to, nil
-	}
-	if name == "Remove" && xt.K == KJToken && len(n.Args) == 0 {
-		// JToken.Remove(): tokens keep no parent here, so only a property
-		// reached through its object (o["k"].Parent, o.First) can leave it
-		if rm, ok := m.X.(*Member); !ok || (rm.Name != "Parent" && rm.Name != "First" && rm.Name != "Last") {
-			return nil, b.errf(m.NameOff, "tollgate keeps no parent for a token held in a variable or read by an indexer: remove it through what holds it (o.Remove(\"name\"), o[\"name\"].Parent.Remove())")
-		}
 	}
 	cands := methods[xt.K][name]
 	if cands == nil && xt.K == KGo && isX509Source(xt.Go) { // a model certificate's X509Certificate2 methods

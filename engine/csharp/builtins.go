@@ -43,6 +43,9 @@ type builtin struct {
 
 type table map[string][]*builtin
 
+// jtokenParent is JToken.Parent of a token that is no indexer's result.
+var jtokenParent *builtin
+
 // jpropSetValue is JProperty.Value's setter (p.Value = v, bind.go).
 var jpropSetValue *builtin
 
@@ -1660,7 +1663,7 @@ func registerBuiltins() {
 		if _, dup := o.M[k]; dup {
 			return nil, exc("ArgumentException", "Can not add property %s to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.", k)
 		}
-		o.Set(k, toJToken(a[2]))
+		o.Set(k, adopt(o, toJToken(a[2])))
 		return nil, nil
 	}, nil)
 	// JObject.Add(content), JContainer's: a JProperty (copied when it
@@ -1688,10 +1691,12 @@ func registerBuiltins() {
 			return nil, exc("ArgumentException", "Can not add property %s to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.", p.Name)
 		}
 		if p.parent != nil && p.parent != o {
-			o.Set(p.Name, jclone(p.Value))
+			c := jclone(p.Value)
+			setParent(o, c)
+			o.Set(p.Name, c)
 			return nil, nil
 		}
-		o.Set(p.Name, p.Value)
+		o.Set(p.Name, p.Value) // the value's parent stays the property, whose parent is o
 		p.parent = o
 		return nil, nil
 	}, nil)
@@ -1723,9 +1728,9 @@ func registerBuiltins() {
 		return nil, nil
 	}, nil)
 	// JToken.Remove(): a JProperty (o["k"].Parent, o.First) leaves its
-	// object; another token's parent is not kept here, so removing it says
-	// how to remove it instead.
-	method(KJToken, "Remove", ts(), tVoid, func(a []any) (any, error) {
+	// object, an object or an array its container (liveParent); a value's
+	// parent is not kept here, so removing it says how to remove it instead.
+	jtokenRemove := func(a []any) (any, error) {
 		switch p := a[0].(type) {
 		case nil:
 			return nil, errNull
@@ -1736,9 +1741,31 @@ func registerBuiltins() {
 			p.parent.Remove(p.Name)
 			p.parent = nil
 			return nil, nil
+		case *JObject, *JArray:
+			switch c := must(liveParent(a[0])).(type) {
+			case nil:
+				return nil, exc("InvalidOperationException", "The parent is missing.")
+			case *JArray:
+				for i, it := range c.Items {
+					if it == a[0] {
+						c.Items = append(c.Items[:i:i], c.Items[i+1:]...)
+						break
+					}
+				}
+				setParent(nil, a[0])
+				return nil, nil
+			case *JProperty:
+				// a property's value: its parent is the JProperty, whose one
+				// item cannot go (Json.NET's JProperty.RemoveItem): remove
+				// the property, o["k"].Parent.Remove()
+				return nil, exc("JsonException", "Cannot add or remove items from Newtonsoft.Json.Linq.JProperty.")
+			}
 		}
-		return nil, exc("NotSupportedException", "tollgate keeps no parent for this %s token: remove it through what holds it (o.Remove(\"name\"), o[\"name\"].Parent.Remove())", jtype(a[0]))
-	}, nil)
+		return nil, exc("NotSupportedException", "tollgate keeps no parent for this %s value: remove it through what holds it (o.Remove(\"name\"), o[\"name\"].Parent.Remove())", jtype(a[0]))
+	}
+	method(KJToken, "Remove", ts(), tVoid, jtokenRemove, nil)
+	method(KJObject, "Remove", ts(), tVoid, jtokenRemove, nil)
+	method(KJArray, "Remove", ts(), tVoid, jtokenRemove, nil)
 	method(KJProperty, "Remove", ts(), tVoid, func(a []any) (any, error) {
 		p, ok := a[0].(*JProperty)
 		if !ok {
@@ -1770,12 +1797,29 @@ func registerBuiltins() {
 		}
 		return p.parent, nil
 	}, nil)
+	// JToken.Parent of a token held in a variable: an object's or an
+	// array's container while it holds it (jsonmore.go's liveParent); a
+	// value held in a variable (a string, number, bool...) has no identity
+	// here, so no parent to give: NotSupportedException, saying where
+	// Parent works for it
+	jtokenParent = reg(&builtin{key: "JToken.Parent", result: tJToken, run: func(a []any) (any, error) {
+		switch a[0].(type) {
+		case nil:
+			return nil, errNull
+		case *JObject, *JArray:
+			p, _ := liveParent(a[0])
+			return p, nil
+		case *JProperty: // as JProperty.Parent
+			return props[KJProperty]["Parent"].run(a)
+		}
+		return nil, exc("NotSupportedException", "tollgate keeps no parent for a %s value held in a variable: read Parent where the value is read (o[\"name\"].Parent, a[i].Parent)", jtype(a[0]))
+	}})
 	jpropSetValue = reg(&builtin{key: "JProperty.Value=", params: ts(O), result: tJToken, run: func(a []any) (any, error) {
 		p, ok := a[0].(*JProperty)
 		if !ok || p == nil {
 			return nil, errNull
 		}
-		p.Value = toJToken(a[1])
+		p.Value = adopt(p, toJToken(a[1]))
 		if p.parent != nil { // still in its object (Remove clears parent): the object's value too
 			if _, has := p.parent.M[p.Name]; has {
 				p.parent.Set(p.Name, p.Value)
@@ -1788,7 +1832,7 @@ func registerBuiltins() {
 		if !ok {
 			return nil, errNull
 		}
-		arr.Items = append(arr.Items, toJToken(a[1]))
+		arr.Items = append(arr.Items, adopt(arr, toJToken(a[1])))
 		return nil, nil
 	}, nil)
 	// new JValue(v): a string, number, bool, DateTime (a Date token), Guid
@@ -1806,7 +1850,9 @@ func registerBuiltins() {
 		if err := jsonContent(a[1]); err != nil {
 			return nil, err
 		}
-		return &JProperty{Name: k, Value: toJToken(a[1])}, nil
+		p := &JProperty{Name: k}
+		p.Value = adopt(p, toJToken(a[1]))
+		return p, nil
 	}, nil)
 	static("JObject", "new", ts(tObjects), tJObject, func(a []any) (any, error) {
 		o := NewJObject()
@@ -1830,9 +1876,11 @@ func registerBuiltins() {
 				if err := add(p); err != nil {
 					return nil, err
 				}
-			case *JObject: // new JObject(other): the copy constructor
+			case *JObject: // new JObject(other): the copy constructor, which copies each token (Json.NET's: they have a parent)
 				for _, k := range p.Keys {
-					o.Set(k, p.M[k])
+					c := jclone(p.M[k])
+					setParent(o, c)
+					o.Set(k, c)
 				}
 			case []any:
 				for _, y := range p {
@@ -1856,11 +1904,11 @@ func registerBuiltins() {
 		for _, x := range args {
 			if y, ok := x.([]any); ok {
 				for _, z := range y {
-					arr.Items = append(arr.Items, toJToken(z))
+					arr.Items = append(arr.Items, adopt(arr, toJToken(z)))
 				}
 				continue
 			}
-			arr.Items = append(arr.Items, toJToken(x))
+			arr.Items = append(arr.Items, adopt(arr, toJToken(x)))
 		}
 		return arr, nil
 	}, nil)

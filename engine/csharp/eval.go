@@ -1476,14 +1476,20 @@ func jset(x, k, v any) (any, error) {
 		if !ok {
 			return nil, exc("ArgumentException", "Set JObject values with invalid key value: %s. Object property name expected.", catStr(k))
 		}
-		t.Set(s, toJToken(v))
+		if cur, has := t.M[t.key(s)]; has && isJContainer(v) && cur == v {
+			return v, nil // the token it holds: nothing changes
+		}
+		t.Set(s, adopt(t, toJToken(v)))
 		return v, nil
 	case *JArray:
 		i, ok := k.(int)
 		if !ok || i < 0 || i >= len(t.Items) {
 			return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')")
 		}
-		t.Items[i] = toJToken(v)
+		if isJContainer(v) && t.Items[i] == v {
+			return v, nil
+		}
+		t.Items[i] = adopt(t, toJToken(v))
 		return v, nil
 	case nil:
 		return nil, errNull

@@ -26,6 +26,9 @@ type JObject struct {
 	// anon holds an anonymous object's property values as the expression
 	// made them (M holds them as JSON, for JsonConvert): new { a = 1 }.a
 	anon map[string]any
+	// parent is the container a JSON token was put in (a *JObject, *JArray
+	// or *JProperty), for Parent (jsonmore.go's liveParent)
+	parent any
 }
 
 // newAnon is an anonymous object, new { a = 1, b }: a JObject for
@@ -53,7 +56,10 @@ func anonGet(x any, name string) (any, error) {
 }
 
 // JArray is Newtonsoft's JArray.
-type JArray struct{ Items []any }
+type JArray struct {
+	Items  []any
+	parent any // the container it was put in (see JObject's)
+}
 
 // JProperty is new JProperty(name, value), before it is added to an object.
 type JProperty struct {
@@ -243,6 +249,7 @@ func parseValue(dec *json.Decoder, depth int) (any, error) {
 				if err != nil {
 					return nil, err
 				}
+				setParent(o, v)
 				o.Set(k, v)
 			}
 			_, err := dec.Token()
@@ -254,6 +261,7 @@ func parseValue(dec *json.Decoder, depth int) (any, error) {
 				if err != nil {
 					return nil, err
 				}
+				setParent(a, v)
 				a.Items = append(a.Items, v)
 			}
 			_, err := dec.Token()
@@ -531,8 +539,9 @@ func toJToken(v any) any {
 		a := &JArray{Items: append([]any(nil), x...)}
 		for i, it := range a.Items {
 			if o, ok := it.(*JObject); ok && o.anon != nil {
-				a.Items[i] = toJToken(o)
+				it = toJToken(o)
 			}
+			a.Items[i] = adopt(a, it) // a token that has a parent is copied, as Json.NET's
 		}
 		return a
 	case []string:

@@ -72,6 +72,7 @@ func (p *jsonScan) value(depth int) (any, bool) {
 			if !ok {
 				return nil, false
 			}
+			setParent(o, v)
 			o.Set(k, v)
 			switch p.next() {
 			case ',':
@@ -95,6 +96,7 @@ func (p *jsonScan) value(depth int) (any, bool) {
 			if !ok {
 				return nil, false
 			}
+			setParent(a, v)
 			a.Items = append(a.Items, v)
 			switch p.next() {
 			case ',':

@@ -12,17 +12,23 @@ func jclone(v any) any {
 	case *JObject:
 		o := &JObject{Keys: append([]string(nil), x.Keys...), M: make(map[string]any, len(x.M))}
 		for k, e := range x.M {
-			o.M[k] = jclone(e)
+			c := jclone(e)
+			setParent(o, c)
+			o.M[k] = c
 		}
 		return o
 	case *JArray:
 		a := &JArray{Items: make([]any, len(x.Items))}
 		for i, e := range x.Items {
-			a.Items[i] = jclone(e)
+			c := jclone(e)
+			setParent(a, c)
+			a.Items[i] = c
 		}
 		return a
 	case *JProperty:
-		return &JProperty{Name: x.Name, Value: jclone(x.Value)}
+		p := &JProperty{Name: x.Name, Value: jclone(x.Value)}
+		setParent(p, p.Value)
+		return p
 	}
 	return v
 }
@@ -46,13 +52,98 @@ func jmerge(dst *JObject, src *JObject) {
 		case *JArray:
 			if ca, isArr := cur.(*JArray); ok && isArr {
 				for _, e := range sv.Items {
-					ca.Items = append(ca.Items, jclone(e))
+					c := jclone(e)
+					setParent(ca, c)
+					ca.Items = append(ca.Items, c)
 				}
 				continue
 			}
 		}
-		dst.Set(k, jclone(v))
+		c := jclone(v)
+		setParent(dst, c)
+		dst.Set(k, c)
 	}
+}
+
+// Json.NET's tokens know their parent (JToken.Parent): a JObject's or a
+// JArray's is recorded when it is put in a container (parsed, added, set,
+// copied), and it is Parent while that container still holds it (a token
+// taken out, or replaced, has none). A token that already has a parent is
+// copied when it is added elsewhere (adopt), as Json.NET's
+// JContainer.EnsureParentToken copies it, so each token has one.
+
+// isJContainer reports whether v is a JObject or a JArray (a token with an
+// identity: == between two of them compares references).
+func isJContainer(v any) bool {
+	switch v.(type) {
+	case *JObject, *JArray:
+		return true
+	}
+	return false
+}
+
+// setParent records that container (a *JObject, *JArray or *JProperty)
+// holds v.
+func setParent(container, v any) {
+	switch x := v.(type) {
+	case *JObject:
+		if x.anon == nil {
+			x.parent = container
+		}
+	case *JArray:
+		x.parent = container
+	}
+}
+
+// adopt is v put in container: a copy of it when it has a parent already.
+func adopt(container, v any) any {
+	switch v.(type) {
+	case *JObject, *JArray:
+	default:
+		return v
+	}
+	if p, _ := liveParent(v); p != nil {
+		v = jclone(v)
+	}
+	setParent(container, v)
+	return v
+}
+
+// must is the first of a pair.
+func must(v any, _ string) any { return v }
+
+// liveParent is v's Parent, as Json.NET gives it: the array holding it,
+// or the property holding it (a JProperty of the object, key k); nil for
+// a token with none, or whose container no longer holds it.
+func liveParent(v any) (any, string) {
+	var rec any
+	switch x := v.(type) {
+	case *JObject:
+		rec = x.parent
+	case *JArray:
+		rec = x.parent
+	default:
+		return nil, ""
+	}
+	switch c := rec.(type) {
+	case *JArray:
+		for _, it := range c.Items {
+			if it == v {
+				return c, ""
+			}
+		}
+	case *JObject:
+		for _, k := range c.Keys {
+			if c.M[k] == v {
+				return &JProperty{Name: k, Value: v, parent: c}, k
+			}
+		}
+	case *JProperty:
+		if c.Value == v && (c.parent == nil || c.parent.M[c.Name] == v) {
+			return c, c.Name
+		}
+	}
+	return nil, ""
 }
 
 // jchildren is JToken.Children(): an object's properties, an array's items.
