@@ -245,6 +245,8 @@ func TestCSharpJTokenParentInVariable(t *testing.T) {
 		// added elsewhere: a copy, as Json.NET's EnsureParentToken makes it
 		{`var a = JArray.Parse("[{\"x\":1}]"); var b = new JArray(); b.Add(a[0]); b[0]["x"] = 2; return (a[0].Parent == a) + " " + (b[0].Parent == b) + " " + a.ToString(Formatting.None);`, `True True [{"x":1}]`},
 		{`var o = JObject.Parse("{\"a\":{\"x\":1}}"); var c = new JObject(o); c["a"]["x"] = 2; return o.ToString(Formatting.None);`, `{"a":{"x":1}}`},
+		// new JArray(other): the copy constructor (it gave an empty array)
+		{`var a = JArray.Parse("[{\"x\":1},2]"); var c = new JArray(a); c[0]["x"] = 3; return c.Count + " " + a.ToString(Formatting.None) + " " + (c[0].Parent == c);`, `2 [{"x":1},2] True`},
 		// Remove(): an array's item leaves it
 		{`var a = JArray.Parse("[{\"id\":1},{\"id\":2},{\"id\":3}]"); var t = a[1]; t.Remove(); return a.ToString(Formatting.None) + " " + (t.Parent == null);`, `[{"id":1},{"id":3}] True`},
 		{`var a = JArray.Parse("[{\"id\":1},{\"id\":2}]"); foreach (var t in a.Where(x => (int)x["id"] == 2).ToList()) t.Remove(); return a.ToString(Formatting.None);`, `[{"id":1}]`},

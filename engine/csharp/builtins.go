@@ -1900,6 +1900,15 @@ func registerBuiltins() {
 	statics["JObject"]["new"][0].vararg = true
 	static("JArray", "new", ts(tObjects), tJArray, func(a []any) (any, error) {
 		arr := &JArray{}
+		if other, ok := a[0].(*JArray); ok {
+			// new JArray(other): Json.NET's copy constructor, each item copied
+			for _, it := range other.Items {
+				c := jclone(it)
+				setParent(arr, c)
+				arr.Items = append(arr.Items, c)
+			}
+			return arr, nil
+		}
 		args, _ := a[0].([]any)
 		for _, x := range args {
 			if y, ok := x.([]any); ok {
