@@ -87,8 +87,8 @@ type (
 		// GetValueOrDefault<T>
 		inferT bool
 		// parentOf: Parent of a token read by an indexer (o["k"].Parent,
-		// a[0].Parent): tokens here keep no parent, so the indexer's
-		// container and key give it (eval.go's jparent)
+		// a[0].Parent): the indexer's container and key give it (eval.go's
+		// jparent), a value's too, which keeps no parent of its own
 		parentOf *Index
 	}
 	// CondAccess is a null-conditional access with the rest of its chain:
