@@ -250,6 +250,9 @@ func TestCSharpJTokenParentInVariable(t *testing.T) {
 		// Remove(): an array's item leaves it
 		{`var a = JArray.Parse("[{\"id\":1},{\"id\":2},{\"id\":3}]"); var t = a[1]; t.Remove(); return a.ToString(Formatting.None) + " " + (t.Parent == null);`, `[{"id":1},{"id":3}] True`},
 		{`var a = JArray.Parse("[{\"id\":1},{\"id\":2}]"); foreach (var t in a.Where(x => (int)x["id"] == 2).ToList()) t.Remove(); return a.ToString(Formatting.None);`, `[{"id":1}]`},
+		// read by an indexer, a value leaves its array too
+		{`var a = JArray.Parse("[1,\"two\",3]"); a[1].Remove(); return a.ToString(Formatting.None);`, `[1,3]`},
+		{`var o = JObject.Parse("{\"a\":[1,2]}"); o["a"][0].Remove(); return o.ToString(Formatting.None);`, `{"a":[2]}`},
 	} {
 		t.Run(tc.stmts, func(t *testing.T) { csBothBlocks(t, tc.stmts, tc.want, nil) })
 	}
@@ -259,7 +262,10 @@ func TestCSharpJTokenParentInVariable(t *testing.T) {
 		{`@{ JToken t = null; return t.Parent; }`, "Object reference not set to an instance of an object."},
 		// a value held in a variable has no identity here
 		{`@{ var o = JObject.Parse("{\"k\":1}"); var t = o["k"]; return t.Parent == null; }`, "tollgate keeps no parent for a Integer value held in a variable"},
-		{`@{ var a = JArray.Parse("[1]"); a[0].Remove(); return 1; }`, "tollgate keeps no parent for this Integer value"},
+		{`@{ var a = JArray.Parse("[1]"); var v = a[0]; v.Remove(); return 1; }`, "tollgate keeps no parent for this Integer value"},
+		{`@{ var o = JObject.Parse("{\"a\":1}"); o["a"].Remove(); return 1; }`, "Cannot add or remove items from Newtonsoft.Json.Linq.JProperty."},
+		{`@{ var o = JObject.Parse("{}"); o["a"].Remove(); return 1; }`, "Object reference not set to an instance of an object."},
+		{`@{ var a = JArray.Parse("[1]"); a[1].Remove(); return 1; }`, "Index was out of range"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

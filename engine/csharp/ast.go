@@ -125,6 +125,10 @@ type (
 		// v) with more than the text in: the Parse or ParseExact overload
 		// of the same arguments it tries (bind.tryCall)
 		tryParse *builtin
+		// removeOf: Remove() of a token read by an indexer (a[0].Remove(),
+		// o["k"].Remove()): the indexer's container and key say what goes,
+		// a value too (eval.go's jremove)
+		removeOf *Index
 	}
 	// Arg is one argument: name: value, out var x, out x.
 	Arg struct {

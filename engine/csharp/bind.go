@@ -1925,6 +1925,11 @@ func (b *binder) call(n *Call) (*Type, error) {
 		n.method = bi
 		return to, nil
 	}
+	if name == "Remove" && len(n.Args) == 0 && xt.K == KJToken {
+		if ix, ok := m.X.(*Index); ok && ix.kind == ixJToken {
+			n.removeOf = ix // its container removes it, a value too (eval.go's jremove)
+		}
+	}
 	cands := methods[xt.K][name]
 	if cands == nil && xt.K == KGo && isX509Source(xt.Go) { // a model certificate's X509Certificate2 methods
 		cands = methods[KX509][name]

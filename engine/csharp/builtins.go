@@ -1761,7 +1761,7 @@ func registerBuiltins() {
 				return nil, exc("JsonException", "Cannot add or remove items from Newtonsoft.Json.Linq.JProperty.")
 			}
 		}
-		return nil, exc("NotSupportedException", "tollgate keeps no parent for this %s value: remove it through what holds it (o.Remove(\"name\"), o[\"name\"].Parent.Remove())", jtype(a[0]))
+		return nil, exc("NotSupportedException", "tollgate keeps no parent for this %s value: remove it where it is read (a[i].Remove(), o[\"name\"].Parent.Remove()) or through what holds it (o.Remove(\"name\"))", jtype(a[0]))
 	}
 	method(KJToken, "Remove", ts(), tVoid, jtokenRemove, nil)
 	method(KJObject, "Remove", ts(), tVoid, jtokenRemove, nil)

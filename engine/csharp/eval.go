@@ -709,6 +709,43 @@ func (f *frame) jparent(n *Member) (any, error) {
 	return nil, errNull
 }
 
+// jremove is a[i].Remove() or o["k"].Remove(), as Json.NET's: an array's
+// item, a value too, leaves the array; a property's value cannot leave its
+// JProperty (Json.NET's JsonException: remove the property,
+// o["k"].Parent.Remove()); a missing one is a NullReferenceException.
+func (f *frame) jremove(ix *Index) (any, error) {
+	x, err := f.eval(ix.X)
+	if err != nil {
+		return nil, err
+	}
+	if x == nil || isNilPtr(x) {
+		if ix.Cond {
+			return nil, nil
+		}
+		return nil, errNull
+	}
+	i, err := f.eval(ix.I)
+	if err != nil {
+		return nil, err
+	}
+	child, err := indexValue(x, i, ixJToken)
+	if err != nil {
+		return nil, err
+	}
+	switch c := x.(type) {
+	case *JArray:
+		n := i.(int)
+		c.Items = append(c.Items[:n:n], c.Items[n+1:]...)
+		setParent(nil, child)
+		return nil, nil
+	case *JObject:
+		if _, has := c.M[c.key(i.(string))]; has {
+			return nil, exc("JsonException", "Cannot add or remove items from Newtonsoft.Json.Linq.JProperty.")
+		}
+	}
+	return nil, errNull
+}
+
 func isStaticRecv(e Expr) bool {
 	t := e.typ()
 	return t != nil && (t.K == KStatic || t.K == KNamespace)
@@ -1021,6 +1058,9 @@ func argTypes(n *Call) []*Type {
 }
 
 func (f *frame) call(n *Call) (any, error) {
+	if n.removeOf != nil {
+		return f.jremove(n.removeOf)
+	}
 	if n.local != nil {
 		return f.callLocal(n)
 	}

@@ -944,6 +944,9 @@ func (lw *lowerer) member(n *Member, en env) (string, error) {
 }
 
 func (lw *lowerer) call(n *Call, en env) (string, error) {
+	if n.removeOf != nil {
+		return "", cannot("JToken.Remove")
+	}
 	m := n.F.(*Member)
 	if m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseExact" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" {
 		return "", cannot("out argument")
