@@ -51,7 +51,35 @@ import (
 // apiopsFolders are the extractor's top-level folders tollgate reads.
 var apiopsFolders = map[string]bool{"apis": true, "named values": true, "policy fragments": true,
 	"backends": true, "products": true, "subscriptions": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true, "gateways": true,
-	"diagnostics": true, "workspaces": true}
+	"diagnostics": true, "workspaces": true, "namedValues": true, "policyFragments": true, "versionSets": true}
+
+// apiopsCamelFolders are the names Azure/apiops-cli (APIOps v2) gives three
+// of the extractor's folders: namedValues/, policyFragments/ and
+// versionSets/ (its version sets in versionSetInformation.json, which
+// versionSetFile reads). Either name is read; a folder with both is an error.
+var apiopsCamelFolders = map[string]string{"named values": "namedValues", "policy fragments": "policyFragments", "version sets": "versionSets"}
+
+// apiopsDir is DIR/name, or DIR/namedValues (…) when only apiops-cli's
+// camelCase folder is there.
+func apiopsDir(dir, name string) string {
+	p := filepath.Join(dir, name)
+	if camel, ok := apiopsCamelFolders[name]; ok && !dirExists(p) && dirExists(filepath.Join(dir, camel)) {
+		return filepath.Join(dir, camel)
+	}
+	return p
+}
+
+// checkAPIOpsCamelFolders reports a folder holding both names of one of
+// apiopsCamelFolders: two extracts mixed, whose resources would shadow
+// each other.
+func checkAPIOpsCamelFolders(dir string, errs *engine.ErrorList) {
+	for _, spaced := range []string{"named values", "policy fragments", "version sets"} {
+		camel := apiopsCamelFolders[spaced]
+		if dirExists(filepath.Join(dir, spaced)) && dirExists(filepath.Join(dir, camel)) {
+			errs.Add(engine.Pos{File: filepath.Join(dir, camel)}, "", "both %s/ (APIOps' extractor) and %s/ (apiops-cli) are here: keep the resources in one of them", spaced, camel)
+		}
+	}
+}
 
 // apiopsIgnoredFolders are the extractor's folders of Azure-only resources.
 var apiopsIgnoredFolders = []string{"gateways", "groups", "tags",
@@ -250,7 +278,7 @@ func namedValueEnv(name string) string {
 // as Missing: an error, naming where it was looked for, where a {{name}}
 // uses it, and a notice if nothing does (reportMissingNamedValues).
 func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, valuesFile string, getenv func(string) string, kv SecretReader, errs *engine.ErrorList, notes *[]string) (vaultRefs int) {
-	base := filepath.Join(dir, "named values")
+	base := apiopsDir(dir, "named values")
 	ents, err := os.ReadDir(base)
 	if err != nil {
 		return 0
@@ -397,7 +425,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // that does not load is kept as a nil root: an include of it then says so
 // rather than calling it unknown (engine.Compiler.Fragments).
 func loadAPIOpsFragments(dir string, frags map[string]*engine.Node, add func(name string, root *engine.Node), errs *engine.ErrorList) {
-	base := filepath.Join(dir, "policy fragments")
+	base := apiopsDir(dir, "policy fragments")
 	for _, name := range resourceFolders(base) {
 		p := filepath.Join(base, name, "policy.xml")
 		data, ok := readIf(p, errs)
@@ -438,12 +466,13 @@ func brokenFragment(frags map[string]*engine.Node, name string) {
 // fragments/NAME.xml, APIOps' policy fragments/NAME/policy.xml, or both).
 func fragmentsWhere(dir string) string {
 	native := dirExists(filepath.Join(dir, "fragments"))
-	apiops := dirExists(filepath.Join(dir, "policy fragments")) || dirExists(filepath.Join(dir, "apis"))
+	apiops := dirExists(apiopsDir(dir, "policy fragments")) || dirExists(filepath.Join(dir, "apis"))
+	where := filepath.Base(apiopsDir(dir, "policy fragments")) + "/NAME/policy.xml"
 	switch {
 	case native && apiops:
-		return "fragments/NAME.xml or policy fragments/NAME/policy.xml"
+		return "fragments/NAME.xml or " + where
 	case apiops:
-		return "policy fragments/NAME/policy.xml"
+		return where
 	}
 	return "" // the compiler's default: tollgate's own layout
 }
@@ -716,7 +745,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 // a changed version set must recompile the APIs (a missing one is
 // reported where an API names it).
 func hashVersionSets(dir string, o *overrides, common hash.Hash) {
-	base := filepath.Join(dir, "version sets")
+	base := apiopsDir(dir, "version sets")
 	for _, name := range resourceFolders(base) {
 		data, err := os.ReadFile(versionSetFile(base, name))
 		if err != nil {
@@ -748,12 +777,17 @@ func fileIsThere(path string) bool {
 // scheme (Segment, Query or Header) and the query parameter or header. A
 // missing one is reported at ref, the apiVersionSetId that names it.
 func versionSet(dir, id string, ref engine.Pos, o *overrides, errs *engine.ErrorList) (scheme, name string) {
-	file := versionSetFile(filepath.Join(dir, "version sets"), id)
+	base := apiopsDir(dir, "version sets")
+	file := versionSetFile(base, id)
 	before := len(*errs)
 	data, ok := readIf(file, errs)
 	if !ok {
 		if len(*errs) == before { // not there (a read error is reported at the file)
-			errs.Add(ref, "", "apiVersionSetId names version set %q, which is missing (version sets/%s/apiVersionSetInformation.json)", id, id)
+			want := "version sets/" + id + "/apiVersionSetInformation.json"
+			if filepath.Base(base) == "versionSets" {
+				want = "versionSets/" + id + "/versionSetInformation.json"
+			}
+			errs.Add(ref, "", "apiVersionSetId names version set %q, which is missing (%s)", id, want)
 		}
 		return "Segment", ""
 	}

@@ -233,7 +233,7 @@ func (s *Snapshot) Secrets() []string { return s.secrets }
 // reservedFolders hold resources, not APIs.
 var reservedFolders = map[string]bool{"fragments": true, "products": true, "subscriptions": true, "apis": true,
 	"named values": true, "policy fragments": true, "backends": true, "version sets": true, "schemas": true, "global schemas": true, "loggers": true, "gateways": true, "workspaces": true,
-	credentialsFolder: true}
+	"namedValues": true, "policyFragments": true, "versionSets": true, credentialsFolder: true}
 
 func dirExists(p string) bool {
 	st, err := os.Stat(p)
@@ -360,10 +360,11 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	}
 	over := loadOverrides(opt.Overrides, &errs, &snap.Notices)
 	snap.keyVaultRefs = loadAPIOpsNamedValues(dir, nv, over, opt.NamedValuesFile, getenv, opt.KeyVault, &errs, &snap.Notices)
-	if !fileIsThere(filepath.Join(dir, "named-values.xml")) && (dirExists(filepath.Join(dir, "apis")) || dirExists(filepath.Join(dir, "named values"))) {
-		nv.SetWhere("named values/NAME/namedValueInformation.json") // an APIOps folder: where an unknown one would go
+	if !fileIsThere(filepath.Join(dir, "named-values.xml")) && (dirExists(filepath.Join(dir, "apis")) || dirExists(apiopsDir(dir, "named values"))) {
+		nv.SetWhere(filepath.Base(apiopsDir(dir, "named values")) + "/NAME/namedValueInformation.json") // an APIOps folder: where an unknown one would go
 	}
-	if len(over.raw["namedValues"]) > 0 || dirExists(filepath.Join(dir, "named values")) {
+	checkAPIOpsCamelFolders(dir, &errs)
+	if len(over.raw["namedValues"]) > 0 || dirExists(apiopsDir(dir, "named values")) {
 		for _, s := range nvFingerprint(nv) {
 			common.Write([]byte(s))
 		}

@@ -75,7 +75,8 @@ func (sc *resourceScope) describe() string {
 // workspaceEntries are what tollgate reads in a workspace folder.
 var workspaceEntries = map[string]bool{"workspaceInformation.json": true, "policy.xml": true, "apis": true,
 	"named values": true, "policy fragments": true, "backends": true, "products": true, "subscriptions": true,
-	"version sets": true, "schemas": true, "loggers": true, "diagnostics": true}
+	"version sets": true, "schemas": true, "loggers": true, "diagnostics": true,
+	"namedValues": true, "policyFragments": true, "versionSets": true}
 
 // workspaceProps are workspaceInformation.json's properties.
 var workspaceProps = map[string]bool{"displayName": true, "description": true}
@@ -118,7 +119,8 @@ func loadWorkspaces(dir string, base *http.Transport, opt LoadOptions, getenv fu
 		// APIM's workspaces keep no Key Vault secrets (their named values
 		// have a value, or take it from the environment or the values
 		// file as secrets do): no reader.
-		sc.nv.SetWhere("workspaces/" + rf.name + "/named values/NAME/namedValueInformation.json: a workspace's policies see its own named values only")
+		sc.nv.SetWhere("workspaces/" + rf.name + "/" + filepath.Base(apiopsDir(wdir, "named values")) + "/NAME/namedValueInformation.json: a workspace's policies see its own named values only")
+		checkAPIOpsCamelFolders(wdir, errs)
 		sc.keyVaultRefs = loadAPIOpsNamedValues(wdir, sc.nv, sc.over, opt.NamedValuesFile, getenv, nil, errs, notes)
 		for _, s := range nvFingerprint(sc.nv) {
 			sc.common.Write([]byte(s))
