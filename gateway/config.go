@@ -672,7 +672,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	for _, sc := range scopes {
 		fillProductApis(sc, snap.APIs, failed, &errs)
 	}
-	checkSubscriptionScopes(dir, snap, failed, &errs)
+	checkSubscriptionScopes(dir, snap, failed, &errs, &snap.Notices)
 	snap.diagnostics = loadDiagnostics(dir, snap.APIs, over, lset, h, &errs, &snap.Notices) // diagnostics
 	if opt.Gateway != "" {
 		snap.APIs, snap.Gateway = selectGatewayAPIs(dir, opt.Gateway, snap.APIs, failed, h, &errs, &snap.Notices)

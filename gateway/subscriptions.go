@@ -80,6 +80,9 @@ type fileSubscriptions struct {
 	// the store holds keys given for them at run time (store.Subscription
 	// Folder records, set through the admin API).
 	keyless map[string]*store.Subscription
+	// scopeAt is where each subscription's scope is written (its file's
+	// "scope" key, or line 1 when an override brought it).
+	scopeAt map[string]engine.Pos
 }
 
 // indexKeyless fills keyless once every scope's subscriptions are in.
@@ -129,7 +132,7 @@ func loadSubscriptions(dir, keysFile string, over *overrides, errs *engine.Error
 		}
 	}
 	keyAt := func(name string) engine.Pos { return jsonKeyPos(keysFile, keysData, name) }
-	fs := &fileSubscriptions{byHash: map[string]*store.Subscription{}}
+	fs := &fileSubscriptions{byHash: map[string]*store.Subscription{}, scopeAt: map[string]engine.Pos{}}
 	var fingerprint []string
 	for _, e := range ents {
 		if !isDirEntry(sdir, e) || strings.HasPrefix(e.Name(), ".") {
@@ -168,6 +171,7 @@ func loadSubscriptions(dir, keysFile string, over *overrides, errs *engine.Error
 			}
 		}
 		sub.Scope = normalizeScope(sub.Scope)
+		fs.scopeAt[name] = jsonKeyPos(file, data, "scope")
 		if sub.Scope != "" {
 			fs.all = append(fs.all, sub)
 		} else {
@@ -389,8 +393,12 @@ func subscriptionError(reason, msg string) *engine.PolicyError {
 }
 
 // checkSubscriptionScopes reports folder subscriptions whose scope names no
-// API or product of their own scope.
-func checkSubscriptionScopes(dir string, snap *Snapshot, failed notLoaded, errs *engine.ErrorList) {
+// API or product of their own scope. Such a subscription without keys is a
+// notice, not an error: an extract filtered by name (or one whose
+// subscriptions are those of APIM's built-in starter and unlimited
+// products, left out of it) holds them, and without keys they open nothing
+// anyway. With keys, it would be a key that opens nothing: an error.
+func checkSubscriptionScopes(dir string, snap *Snapshot, failed notLoaded, errs *engine.ErrorList, notes *[]string) {
 	if snap.subscriptions == nil {
 		return
 	}
@@ -400,18 +408,30 @@ func checkSubscriptionScopes(dir string, snap *Snapshot, failed notLoaded, errs 
 		if ws != "" {
 			sdir, where = filepath.Join(dir, "workspaces", ws), " of workspace "+ws
 		}
-		file := filepath.Join(sdir, "subscriptions", sub.ID, "subscriptionInformation.json")
+		at, ok := snap.subscriptions.scopeAt[sub.ID]
+		if !ok {
+			at = engine.Pos{File: filepath.Join(sdir, "subscriptions", sub.ID, "subscriptionInformation.json"), Line: 1, Col: 1}
+		}
+		keyless := sub.PrimaryKeyHash == "" && sub.SecondaryKeyHash == ""
+		dangling := func(what string) {
+			if keyless {
+				*notes = append(*notes, fmt.Sprintf("%s: ignored: subscription %s: scope %s names no %s%s, and it has no keys: it opens nothing (an extract filtered by name leaves the %s out; give it keys only once the folder has it)",
+					at, sub.ID, sub.Scope, what, where, what))
+				return
+			}
+			errs.Add(at, "", "subscription %q: scope %s names no %s%s", sub.ID, sub.Scope, what, where)
+		}
 		switch {
 		case strings.HasPrefix(scope, "/apis/"):
 			name := scope[len("/apis/"):]
 			if a := snap.API(name); (a == nil || apiWorkspace(a) != ws) && failed.has(ws, name) {
-				errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q: scope %s names API %q%s, which "+didNotLoad, sub.ID, sub.Scope, name, where)
+				errs.Add(at, "", "subscription %q: scope %s names API %q%s, which "+didNotLoad, sub.ID, sub.Scope, name, where)
 			} else if a == nil || apiWorkspace(a) != ws {
-				errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q: scope %s names no API%s", sub.ID, sub.Scope, where)
+				dangling("API")
 			}
 		case strings.HasPrefix(scope, "/products/"):
 			if p := snap.product(scope[len("/products/"):]); p == nil || p.Workspace != ws {
-				errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "subscription %q: scope %s names no product%s", sub.ID, sub.Scope, where)
+				dangling("product")
 			}
 		}
 	}
