@@ -176,6 +176,17 @@ func (sc *resourceScope) newCompiler(reg engine.Registry, scopes []*resourceScop
 			comp.UnusableBackends[name] = b.unusablePos.String() + ": " + b.unusable
 		}
 	}
+	// A backend folder that did not load (its errors are listed) is
+	// named so, not as a backend that does not exist.
+	for _, name := range resourceFolders(filepath.Join(sc.dir, "backends")) {
+		if _, ok := sc.backends[name]; !ok {
+			if comp.UnusableBackends == nil {
+				comp.UnusableBackends = map[string]string{}
+			}
+			comp.Backends[name] = true
+			comp.UnusableBackends[name] = "it " + didNotLoad
+		}
+	}
 	comp.Explain = opt.Explain
 	sc.comp = comp
 	return comp
