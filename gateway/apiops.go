@@ -568,6 +568,16 @@ func apiFolderWithoutInformation(apiDir, file string, errs *engine.ErrorList, no
 	}
 }
 
+// validRevision: a revision number (APIM numbers revisions 1, 2, …).
+func validRevision(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // apiName is an extracted API folder's name without its revision suffix
 // ("echo-api;rev=2" -> "echo-api").
 func apiName(folder string) string {
@@ -622,6 +632,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	} else if revFolder {
 		cur = false
 	}
+	var revision string // a revision that is not current: served at PATH;rev=N
 	if !cur {
 		where := at("isCurrent")
 		if _, ok := props["isCurrent"]; !ok {
@@ -631,8 +642,16 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		if _, r, ok := strings.Cut(folder, ";rev="); ok && rev == "" {
 			rev = r
 		}
-		*notes = append(*notes, where.String()+": ignored: revision "+rev+" of API "+name+" (not the current revision)")
-		return nil
+		var online bool
+		if raw, ok := props["isOnline"]; ok && json.Unmarshal(raw, &online) == nil && !online {
+			*notes = append(*notes, at("isOnline").String()+": ignored: revision "+rev+" of API "+name+" (offline: isOnline is false)")
+			return nil
+		}
+		if !validRevision(rev) {
+			*notes = append(*notes, where.String()+": ignored: revision "+rev+" of API "+name+" (not the current revision, and its number is not one a URL can name)")
+			return nil
+		}
+		revision = rev
 	}
 	for _, k := range sortedKeys(props) {
 		if !apiInfoUsed[k] && !mcpInfoProps[k] {
@@ -640,7 +659,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		}
 	}
 	before := len(*errs)
-	api := &API{Name: name, Limits: DefaultLimits, Subscription: defaultSubscriptionSettings}
+	api := &API{Name: name, Revision: revision, Limits: DefaultLimits, Subscription: defaultSubscriptionSettings}
 	api.Subscription.Required = true // APIM's default
 	api.Type = str("type")
 	if t := str("apiType"); api.Type == "" {
@@ -670,6 +689,11 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		api.Versioning = APIVersioning{Scheme: strings.ToLower(scheme), Name: vname, ID: v}
 	case v != "":
 		p = strings.TrimSuffix(p, "/") + "/" + v
+	}
+	if revision != "" {
+		// APIM: "Append ;rev={revisionNumber} at the end of your API URL"
+		// (with its version segment, for a Segment version).
+		p = strings.TrimSuffix(p, "/") + ";rev=" + revision
 	}
 	api.Path = p
 	if strings.ContainsAny(api.Path, "?#* ") {
@@ -736,7 +760,11 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	if len(*errs) > before {
 		return nil
 	}
-	api.Info = apiInfo(api, str("apiVersion"), str("apiRevision"))
+	rev := str("apiRevision")
+	if revision != "" {
+		rev = revision // a revision folder without apiRevision: the folder's number
+	}
+	api.Info = apiInfo(api, str("apiVersion"), rev)
 	return api
 }
 

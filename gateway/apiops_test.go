@@ -158,7 +158,6 @@ diagnostics:
 		notes := strings.Join(g.srv.Current().Notices, "\n")
 		for _, want := range []string{
 			"gateways: ignored: gateways (every API is served; tollgate serve --gateway NAME serves those assigned to one)",
-			"ignored: revision 1 of API orders-api (not the current revision)",
 			"ignored: protocols https of API users-api",
 			"ignored: API property authenticationSettings (Azure only)",
 			"ignored: subscription property allowTracing (Azure only)",
@@ -355,23 +354,25 @@ versionSets:
 func TestAPIOpsRevisionFolders(t *testing.T) {
 	const cur = `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:9", "apiRevision": "1", "isCurrent": true}}`
 	for _, tc := range []struct {
-		name         string
-		base, rev2   string
-		notes, errs  []string
-		servedFolder string
+		name        string
+		base, rev2  string
+		notes, errs []string
+		revServed   bool // revision 2 is served at /echo;rev=2
 	}{
 		{name: "no isCurrent in the revision folder", base: cur,
-			rev2:  `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "apiRevision": "2"}}`,
-			notes: []string{"apis/echo;rev=2/apiInformation.json:1:1: ignored: revision 2 of API echo (not the current revision)"}},
+			rev2: `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "apiRevision": "2"}}`, revServed: true},
 		{name: "no apiRevision either: the folder's", base: cur,
-			rev2:  `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8"}}`,
-			notes: []string{"apis/echo;rev=2/apiInformation.json:1:1: ignored: revision 2 of API echo (not the current revision)"}},
+			rev2: `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8"}}`, revServed: true},
 		{name: "isCurrent false", base: cur,
-			rev2:  `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "apiRevision": "2", "isCurrent": false}}`,
-			notes: []string{"apis/echo;rev=2/apiInformation.json:1:89: ignored: revision 2 of API echo (not the current revision)"}},
+			rev2: `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "apiRevision": "2", "isCurrent": false}}`, revServed: true},
 		{name: "the base folder without isCurrent is current", base: `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:9"}}`,
-			rev2:  `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "apiRevision": "2"}}`,
-			notes: []string{"apis/echo;rev=2/apiInformation.json:1:1: ignored: revision 2 of API echo (not the current revision)"}},
+			rev2: `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "apiRevision": "2"}}`, revServed: true},
+		{name: "offline", base: cur,
+			rev2:  `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "apiRevision": "2", "isOnline": false}}`,
+			notes: []string{"apis/echo;rev=2/apiInformation.json:1:89: ignored: revision 2 of API echo (offline: isOnline is false)"}},
+		{name: "a revision number no URL can name", base: cur,
+			rev2:  `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "apiRevision": "2 beta"}}`,
+			notes: []string{"apis/echo;rev=2/apiInformation.json:1:1: ignored: revision 2 beta of API echo (not the current revision, and its number is not one a URL can name)"}},
 		{name: "a bad isCurrent", base: cur,
 			rev2: `{"properties": {"path": "echo", "serviceUrl": "http://127.0.0.1:8", "isCurrent": "yes"}}`,
 			errs: []string{`apis/echo;rev=2/apiInformation.json:1:69: isCurrent must be true or false, not "yes"`}},
@@ -396,10 +397,85 @@ func TestAPIOpsRevisionFolders(t *testing.T) {
 			if strings.Join(notes, "\n") != strings.Join(tc.notes, "\n") {
 				t.Errorf("notices:\n%s\nwant:\n%s", strings.Join(notes, "\n"), strings.Join(tc.notes, "\n"))
 			}
-			if len(snap.APIs) != 1 || snap.APIs[0].ServiceURL.Port() != "9" {
-				t.Errorf("served %d APIs: %+v", len(snap.APIs), snap.APIs)
+			if a := snap.API("echo"); a == nil || a.ServiceURL.Port() != "9" || a.Path != "/echo" || a.Revision != "" {
+				t.Errorf("current revision: %+v", a)
+			}
+			want := 1
+			if tc.revServed {
+				want = 2
+				var rev *gateway.API
+				for _, a := range snap.APIs {
+					if a.Revision != "" {
+						rev = a
+					}
+				}
+				if rev == nil || rev.Name != "echo" || rev.Revision != "2" || rev.Path != "/echo;rev=2" || rev.ServiceURL.Port() != "8" ||
+					rev.Info.Revision != "2" || rev.Info.IsCurrentRevision {
+					t.Errorf("revision 2: %+v", rev)
+				}
+			}
+			if len(snap.APIs) != want {
+				t.Errorf("served %d APIs, want %d", len(snap.APIs), want)
 			}
 		})
+	}
+}
+
+// TestAPIOpsRevisionURL: APIM serves every revision at its API's URL with
+// ";rev=N" appended ("https://apis.contoso.com/customers;rev=3/leads?customerId=123",
+// api-management-revisions). The revision is the same API for products and
+// subscriptions; its policies and operations are its own.
+func TestAPIOpsRevisionURL(t *testing.T) {
+	cur, rev := newRESTBackend(t, nil), newRESTBackend(t, nil)
+	dir := t.TempDir()
+	const policy = `<policies><inbound><base /><set-header name="x-rev" exists-action="override"><value>@(context.Api.Revision + "|" + context.Api.IsCurrentRevision + "|" + context.Api.Name)</value></set-header></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>`
+	writeFile(t, dir, "apis/echo/apiInformation.json", `{"properties": {"path": "echo", "serviceUrl": "`+cur.url+`", "apiRevision": "1", "isCurrent": true}}`)
+	writeFile(t, dir, "apis/echo/policy.xml", policy)
+	writeFile(t, dir, "apis/echo;rev=2/apiInformation.json", `{"properties": {"path": "echo", "serviceUrl": "`+rev.url+`", "apiRevision": "2"}}`)
+	writeFile(t, dir, "apis/echo;rev=2/policy.xml", policy)
+	writeFile(t, dir, "apis/echo;rev=2/specification.yaml", "openapi: 3.0.1\ninfo: {title: echo, version: '2'}\npaths:\n  /new:\n    get: {operationId: new-op, responses: {'200': {description: ok}}}\n")
+	writeFile(t, dir, "products/gold/productInformation.json", `{"properties": {"displayName": "Gold", "state": "published", "subscriptionRequired": true}}`)
+	writeFile(t, dir, "products/gold/apis.json", `[{"name": "echo"}]`)
+	writeFile(t, dir, "subscriptions/s1/subscriptionInformation.json", `{"properties": {"scope": "/products/gold", "state": "active"}}`)
+	writeFile(t, dir, "subscriptions/s2/subscriptionInformation.json", `{"properties": {"scope": "/apis/echo", "state": "active"}}`)
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	writeFile(t, filepath.Dir(keys), "keys.json", `{"s1": {"primaryKey": "gold-key"}, "s2": {"primaryKey": "api-key"}}`)
+	g := startGateway(t, dir, func(o *gateway.Options) { o.SubscriptionKeys = keys })
+	for _, tc := range []struct {
+		path, key string
+		status    int
+		be        *restBackend
+		bePath    string
+		rev       string
+	}{
+		{"/echo/x", "gold-key", 200, cur, "/x", "1|True|echo"},
+		{"/echo;rev=2/new", "gold-key", 200, rev, "/new", "2|False|echo"}, // a product key covers the API's revisions
+		{"/echo;rev=2/new", "api-key", 200, rev, "/new", "2|False|echo"},  // so does the API's scope
+		{"/echo;rev=2/x", "gold-key", 404, nil, "", ""},                   // revision 2's operations are its own
+		{"/echo;rev=2/new", "", 401, nil, "", ""},
+		{"/echo;rev=3/new", "gold-key", 404, nil, "", ""},
+		{"/echo;rev=2", "gold-key", 404, nil, "", ""},
+	} {
+		h := http.Header{}
+		if tc.key != "" {
+			h.Set("Ocp-Apim-Subscription-Key", tc.key)
+		}
+		before := [2]int64{cur.calls.Load(), rev.calls.Load()}
+		resp, body := get(t, g.url+tc.path, h)
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s (%s): %d %s, want %d", tc.path, tc.key, resp.StatusCode, body, tc.status)
+			continue
+		}
+		if tc.be == nil {
+			if cur.calls.Load() != before[0] || rev.calls.Load() != before[1] {
+				t.Errorf("%s: a backend was called", tc.path)
+			}
+			continue
+		}
+		seen := tc.be.last.Load()
+		if seen.path != tc.bePath || seen.header.Get("X-Rev") != tc.rev {
+			t.Errorf("%s: backend saw %s x-rev %q, want %s %q", tc.path, seen.path, seen.header.Get("X-Rev"), tc.bePath, tc.rev)
+		}
 	}
 }
 

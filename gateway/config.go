@@ -31,8 +31,12 @@ import (
 type API struct {
 	// protocols are apiInformation.json's (nil: none given), for
 	// context.Api.Protocols.
-	protocols  []string
-	Name       string
+	protocols []string
+	Name      string
+	// Revision is the number of a revision that is not the current one,
+	// served at the current one's path with ";rev=N" appended (APIM's
+	// revision URLs); "" for the current revision.
+	Revision   string
 	Type       string // websocket | http | graphql (an http API with a schema: graphql.go) | soap (soap.go) | odata (odata.go) | grpc (grpc.go)
 	Path       string // URL prefix, "/chat"
 	ServiceURL *url.URL
@@ -254,7 +258,7 @@ func (s *Snapshot) Route(path string) *API {
 // API returns the API called name, or nil.
 func (s *Snapshot) API(name string) *API {
 	for _, a := range s.APIs {
-		if a.Name == name {
+		if a.Name == name && a.Revision == "" {
 			return a
 		}
 	}
@@ -636,8 +640,12 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		loadGraphQLSchema(api, extras.graphql, defPos, &errs)
 		loadSynthetic(api, extras.resolvers, sc.comp, &errs)
 		loadODataModel(api, extras.odata, defPos, &errs)
-		if prev, dup := names[api.Name]; dup {
-			errs.Add(defPos, "", "API name %q is already used by %s", api.Name, prev)
+		nameKey := api.Name
+		if api.Revision != "" {
+			nameKey += ";rev=" + api.Revision // a revision shares its API's name
+		}
+		if prev, dup := names[nameKey]; dup {
+			errs.Add(defPos, "", "API name %q is already used by %s", nameKey, prev)
 			continue
 		}
 		if prev, dup := paths[api.Path]; dup && (api.Versioning.Scheme == "" || !versionedPath[api.Path]) {
@@ -649,7 +657,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		if _, dup := paths[api.Path]; !dup {
 			versionedPath[api.Path] = api.Versioning.Scheme != ""
 		}
-		names[api.Name], paths[api.Path] = apiFile, apiFile
+		names[nameKey], paths[api.Path] = apiFile, apiFile
 		apiFiles[api] = apiFile
 		api.Plan = compilePolicy()
 		extras.hash(ah)
@@ -797,7 +805,7 @@ func apiInfo(api *API, version, revision string) *engine.Api {
 	return &engine.Api{
 		Id: api.Name, Name: api.Name, Type: api.Type, Path: api.Path,
 		ServiceUrl: engine.RedactURL(api.serviceURLText()),
-		Version:    version, Revision: revision, IsCurrentRevision: true,
+		Version:    version, Revision: revision, IsCurrentRevision: api.Revision == "",
 		SubscriptionKeyParameterNames: &engine.SubscriptionKeyParameterNames{Header: api.Subscription.Header, Query: api.Subscription.Query},
 		Protocols:                     protocols,
 	}

@@ -257,7 +257,9 @@ func linkMCP(apis []*API, failed notLoaded, errs *engine.ErrorList) map[string]*
 	out := map[string]*mcpToolSet{}
 	byName := map[string]*API{}
 	for _, a := range apis {
-		byName[strings.ToLower(a.Name)] = a
+		if a.Revision == "" {
+			byName[strings.ToLower(a.Name)] = a
+		}
 	}
 	for _, a := range apis {
 		m := a.mcp

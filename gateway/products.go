@@ -146,7 +146,9 @@ func loadProducts(dir string, comp *engine.Compiler, global *engine.Plan, over *
 func fillProductApis(sc *resourceScope, apis []*API, failed notLoaded, errs *engine.ErrorList) {
 	byName := map[string]*API{}
 	for _, a := range apis {
-		byName[a.Name] = a
+		if a.Revision == "" { // a product lists the API; its revisions come with it
+			byName[a.Name] = a
+		}
 	}
 	for _, p := range sc.products {
 		names := make([]string, 0, len(p.apis))
