@@ -694,6 +694,9 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		// APIM: "Append ;rev={revisionNumber} at the end of your API URL"
 		// (with its version segment, for a Segment version).
 		p = strings.TrimSuffix(p, "/") + ";rev=" + revision
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p // an API at the root: /;rev=N
+		}
 	}
 	api.Path = p
 	if strings.ContainsAny(api.Path, "?#* ") {

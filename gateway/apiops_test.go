@@ -438,6 +438,8 @@ func TestAPIOpsRevisionURL(t *testing.T) {
 	writeFile(t, dir, "products/gold/apis.json", `[{"name": "echo"}]`)
 	writeFile(t, dir, "subscriptions/s1/subscriptionInformation.json", `{"properties": {"scope": "/products/gold", "state": "active"}}`)
 	writeFile(t, dir, "subscriptions/s2/subscriptionInformation.json", `{"properties": {"scope": "/apis/echo", "state": "active"}}`)
+	writeFile(t, dir, "apis/root;rev=5/apiInformation.json", `{"properties": {"path": "", "serviceUrl": "`+cur.url+`", "apiRevision": "5", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/root;rev=5/policy.xml", policy)
 	keys := filepath.Join(t.TempDir(), "keys.json")
 	writeFile(t, filepath.Dir(keys), "keys.json", `{"s1": {"primaryKey": "gold-key"}, "s2": {"primaryKey": "api-key"}}`)
 	g := startGateway(t, dir, func(o *gateway.Options) { o.SubscriptionKeys = keys })
@@ -455,6 +457,7 @@ func TestAPIOpsRevisionURL(t *testing.T) {
 		{"/echo;rev=2/new", "", 401, nil, "", ""},
 		{"/echo;rev=3/new", "gold-key", 404, nil, "", ""},
 		{"/echo;rev=2", "gold-key", 404, nil, "", ""},
+		{"/;rev=5/x", "", 200, cur, "/x", "5|False|root"}, // an API at the root path
 	} {
 		h := http.Header{}
 		if tc.key != "" {
