@@ -675,6 +675,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		h.Write([]byte(api.Hash))
 		snap.APIs = append(snap.APIs, api)
 	}
+	snap.APIs = dropShadowedRevisions(snap.APIs, &snap.Notices)
 	snap.versions = groupVersions(snap.APIs, apiFiles, &errs)
 	snap.mcp = linkMCP(snap.APIs, failed, &errs)
 	for _, sc := range scopes {
@@ -788,6 +789,29 @@ func (a *API) serviceURLText() string {
 
 // ServiceURLText is serviceURLText for the binary's listings.
 func (a *API) ServiceURLText() string { return a.serviceURLText() }
+
+// dropShadowedRevisions drops a revision that is not current but has the
+// current revision's number: two folders for one revision, as an extract
+// that mixes commits has (NAME/ and NAME;rev=1/ both revision 1). APIM
+// cannot hold both; PATH;rev=N is the current revision there, so the
+// current one is served and the other is reported.
+func dropShadowedRevisions(apis []*API, notes *[]string) []*API {
+	cur := map[string]string{} // workspace, name -> the current revision's number
+	for _, a := range apis {
+		if a.Revision == "" {
+			cur[apiWorkspace(a)+"\x00"+a.Name] = a.Info.Revision
+		}
+	}
+	out := apis[:0]
+	for _, a := range apis {
+		if a.Revision != "" && cur[apiWorkspace(a)+"\x00"+a.Name] == a.Revision {
+			*notes = append(*notes, a.Dir+": ignored: revision "+a.Revision+" of API "+a.Name+" (the current revision has that number)")
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
 
 // apiInfo is context.Api for an API: version and revision as APIOps gives
 // them ("" and "1" without).
