@@ -249,7 +249,12 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 		// request (tollgate's layout).
 		api.router = &opRouter{}
 	} else if api.Type == "soap" && x.wsdl.path == "" {
-		errs.Add(engine.Pos{File: filepath.Join(api.Dir, "specification.wsdl"), Line: 1, Col: 1}, "",
+		// Reported at the API's definition: the WSDL is the file missing.
+		def := filepath.Join(api.Dir, "api.xml")
+		if info := filepath.Join(api.Dir, "apiInformation.json"); fileIsThere(info) {
+			def = info
+		}
+		errs.Add(engine.Pos{File: def, Line: 1, Col: 1}, "",
 			"SOAP API %q has no operations: give it its WSDL (specification.wsdl) or <operations> in api.xml", api.Name)
 	}
 	known := map[string]*Operation{}
