@@ -130,7 +130,7 @@ func TestLLMTokenLimitStreamed(t *testing.T) {
 	want := []struct {
 		status    int
 		remaining string
-	}{{200, "60"}, {200, "32"}, {429, ""}} // 60-28=32 >= 18, admitted; then 4 < 18 estimated
+	}{{200, "42"}, {200, "14"}, {429, ""}} // 60-28=32 >= 18, admitted; then 4 < 18 estimated. A streamed prompt is always estimated: remaining is after its 18 tokens
 	for i, w := range want {
 		r := chat(t, gw, true)
 		if r.status != w.status || r.remaining != w.remaining {

@@ -227,4 +227,115 @@ func TestDocExamplesLLMTokenLimit(t *testing.T) {
 			}
 		}
 	})
+	// The pages' token quota example as they serve it now (both policies:
+	// token-quota="100000", "resets monthly"; the text still says 10000).
+	for _, name := range []string{"llm-token-limit", "azure-openai-token-limit"} {
+		t.Run(name+" token quota, monthly", func(t *testing.T) {
+			call := serve(t, `<policies>
+    <inbound>
+        <base />
+        <`+name+`
+            counter-key="@(context.Subscription.Id)"
+            token-quota="100000" token-quota-period="Monthly" remaining-quota-tokens-variable-name="remainingQuotaTokens" />
+    </inbound>
+    <outbound>
+        <base />
+    </outbound>
+</policies>
+`)
+			for i := range 3 {
+				if status, _, rem := call(); status != 200 || rem != fmt.Sprint(100000-2000*i) {
+					t.Errorf("call %d: %d remainingQuotaTokens %q, want 200 %d", i+1, status, rem, 100000-2000*i)
+				}
+			}
+		})
+	}
+}
+
+// The token limits' remaining-tokens and tokens-consumed values at each
+// point, as the pages describe them: remaining-* "after each policy
+// execution" (the policy runs in inbound only), so with estimate-prompt-tokens
+// the prompt's estimate is already taken off ("false": the remaining tokens
+// "are calculated using the actual token usage from the response"), and a
+// streamed request is always estimated; outbound sees the inbound value.
+// tokens-consumed is the estimate (or zero) before the backend and the
+// reported count in outbound. The prompt {"messages":[{"role":"user",
+// "content":"hi"}]} is estimated at 8 tokens (1 + 4 per message + 3); every
+// answer reports 2000.
+func TestLLMTokenLimitValuesAfterExecution(t *testing.T) {
+	llm := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"c1","object":"chat.completion","choices":[],"usage":{"prompt_tokens":500,"completion_tokens":1500,"total_tokens":2000}}`))
+	})
+	for _, c := range []struct {
+		name, estimate string
+		stream         bool
+		inbound        []string // "remainingTokens remainingQuotaTokens consumed" right after the policy, call by call
+		outbound       []string // the same read in outbound
+		header         []string // remaining-tokens-header-name's value
+	}{
+		{"llm-token-limit", "false", false,
+			[]string{"5000 100000 0", "3000 98000 0", "1000 96000 0"},
+			[]string{"5000 100000 2000", "3000 98000 2000", "1000 96000 2000"},
+			[]string{"5000", "3000", "1000"}},
+		{"azure-openai-token-limit", "false", false,
+			[]string{"5000 100000 0", "3000 98000 0", "1000 96000 0"},
+			[]string{"5000 100000 2000", "3000 98000 2000", "1000 96000 2000"},
+			[]string{"5000", "3000", "1000"}},
+		{"llm-token-limit", "true", false,
+			[]string{"4992 99992 8", "2992 97992 8", "992 95992 8"},
+			[]string{"4992 99992 2000", "2992 97992 2000", "992 95992 2000"},
+			[]string{"4992", "2992", "992"}},
+		{"azure-openai-token-limit", "true", false,
+			[]string{"4992 99992 8", "2992 97992 8", "992 95992 8"},
+			[]string{"4992 99992 2000", "2992 97992 2000", "992 95992 2000"},
+			[]string{"4992", "2992", "992"}},
+		{"llm-token-limit", "false", true, // streamed: always estimated
+			[]string{"4992 99992 8", "2992 97992 8", "992 95992 8"},
+			[]string{"4992 99992 2000", "2992 97992 2000", "992 95992 2000"},
+			[]string{"4992", "2992", "992"}},
+	} {
+		t.Run(fmt.Sprintf("%s estimate=%s stream=%v", c.name, c.estimate, c.stream), func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "apis/llm/apiInformation.json", `{"properties": {"path": "llm", "serviceUrl": "`+llm.url+`", "subscriptionRequired": false}}`)
+			writeFile(t, dir, "apis/llm/policy.xml", `<policies>
+  <inbound>
+    <base />
+    <`+c.name+` counter-key="k" tokens-per-minute="5000" token-quota="100000" token-quota-period="Monthly" estimate-prompt-tokens="`+c.estimate+`"
+        remaining-tokens-variable-name="remainingTokens" remaining-tokens-header-name="x-remaining-tokens"
+        remaining-quota-tokens-variable-name="remainingQuotaTokens" tokens-consumed-variable-name="consumed" />
+    <set-variable name="atInbound" value='@(context.Variables["remainingTokens"].ToString() + " " + context.Variables["remainingQuotaTokens"].ToString() + " " + context.Variables["consumed"].ToString())' />
+  </inbound>
+  <backend><forward-request /></backend>
+  <outbound>
+    <base />
+    <set-header name="X-At-Inbound" exists-action="override"><value>@((string)context.Variables["atInbound"])</value></set-header>
+    <set-header name="X-At-Outbound" exists-action="override"><value>@(context.Variables["remainingTokens"].ToString() + " " + context.Variables["remainingQuotaTokens"].ToString() + " " + context.Variables["consumed"].ToString())</value></set-header>
+  </outbound>
+  <on-error />
+</policies>`)
+			g := startGateway(t, dir)
+			body := `{"messages":[{"role":"user","content":"hi"}]}`
+			if c.stream {
+				body = `{"messages":[{"role":"user","content":"hi"}],"stream":true}`
+			}
+			for i := range 4 {
+				req, _ := http.NewRequestWithContext(testCtx(t), http.MethodPost, g.url+"/llm/chat/completions", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				resp, _ := do(t, req)
+				if i == 3 {
+					// the minute's counter is full (1000 left, 2000 taken)
+					if resp.StatusCode != http.StatusTooManyRequests {
+						t.Errorf("call 4: %d, want 429", resp.StatusCode)
+					}
+					continue
+				}
+				if resp.StatusCode != 200 || resp.Header.Get("X-At-Inbound") != c.inbound[i] || resp.Header.Get("X-At-Outbound") != c.outbound[i] || resp.Header.Get("X-Remaining-Tokens") != c.header[i] {
+					t.Errorf("call %d: %d inbound %q outbound %q header %q, want 200 %q %q %q", i+1, resp.StatusCode,
+						resp.Header.Get("X-At-Inbound"), resp.Header.Get("X-At-Outbound"), resp.Header.Get("X-Remaining-Tokens"),
+						c.inbound[i], c.outbound[i], c.header[i])
+				}
+			}
+		})
+	}
 }

@@ -136,7 +136,7 @@ func (l *llmTokenLimit) Run(ctx context.Context, s *engine.State) error {
 			if !d.Allowed || prompt > d.Remaining {
 				return l.refuse(s, ReasonTokenLimitExceeded, http.StatusTooManyRequests, "Token limit is exceeded.", d)
 			}
-			l.remaining(s, l.remHeader, l.remVar, d.Remaining)
+			l.remaining(s, l.remHeader, l.remVar, d.Remaining-prompt)
 		}
 	}
 	if quota > 0 {
@@ -149,7 +149,7 @@ func (l *llmTokenLimit) Run(ctx context.Context, s *engine.State) error {
 			if !d.Allowed || prompt > d.Remaining {
 				return l.refuse(s, ReasonTokenQuotaExceeded, http.StatusForbidden, "Token quota is exceeded.", d)
 			}
-			l.remaining(s, l.remQuotaHeader, l.remQuotaVar, d.Remaining)
+			l.remaining(s, l.remQuotaHeader, l.remQuotaVar, d.Remaining-prompt)
 		}
 	}
 	// A complete (not streamed) answer is read when it arrives, for the
@@ -226,6 +226,13 @@ func (l *llmTokenLimit) add(call func(n int64) (store.Decision, error), n int64)
 	}
 }
 
+// remaining sets the remaining-*-tokens header and variable: what is left
+// after this execution of the policy, i.e. the counter's remainder less
+// the prompt's estimate when the prompt is estimated (estimate-prompt-tokens,
+// or a streamed request), as APIM's pages describe it ("after each policy
+// execution"; with estimating off, "calculated using the actual token usage
+// from the response"). The completion is not known yet; outbound sees the
+// same value (the policy runs in inbound only). See docs/policies-ai.md.
 func (l *llmTokenLimit) remaining(s *engine.State, header, variable string, n int64) {
 	if header != "" {
 		s.SetResponseHeader(header, strconv.FormatInt(n, 10))
