@@ -57,11 +57,11 @@ type OperationSpec struct {
 type Product struct {
 	Id                   string
 	Name                 string
-	State                string // published | notPublished
+	State                string `csharp:"enum=ProductState"` // published | notPublished; C#: APIM's enum ProductState {NotPublished, Published}
 	SubscriptionRequired bool
 	ApprovalRequired     bool
-	SubscriptionsLimit   int  // 0: unlimited (APIOps' subscriptionsLimit)
-	SubscriptionLimit    *int // APIM's IProduct.SubscriptionLimit: the same, nil when unlimited
+	SubscriptionsLimit   int  `csharp:"nullable"` // 0: unlimited (APIOps' subscriptionsLimit); C#: int?, null when unlimited, as APIM's page types it
+	SubscriptionLimit    *int // APIM's older name (IProduct.SubscriptionLimit): the same, nil when unlimited
 	Apis                 []*Api
 	Groups               []*Group
 }

@@ -1996,9 +1996,9 @@ func (b *binder) bodyAs(n *Call, m *Member) (*Type, error) {
 		return nil, b.unknownType(m.TypeArgs[0])
 	}
 	switch to.K {
-	case KString, KJObject, KJArray, KJToken, KBytes, KXDoc, KXElem:
+	case KString, KJObject, KJArray, KJToken, KBytes, KXDoc, KXElem, KXNodeBase:
 	default:
-		return nil, b.errf(m.TypeArgs[0].Off, "As<%s> is not supported: use As<string>, As<JObject>, As<JArray>, As<JToken>, As<XDocument>, As<XElement> or As<byte[]>", m.TypeArgs[0])
+		return nil, b.errf(m.TypeArgs[0].Off, "As<%s> is not supported: use As<string>, As<JObject>, As<JArray>, As<JToken>, As<XNode>, As<XDocument>, As<XElement> or As<byte[]>", m.TypeArgs[0])
 	}
 	for _, a := range n.Args {
 		if a.Name != "preserveContent" && a.Name != "" || len(n.Args) > 1 {
@@ -2032,6 +2032,8 @@ func bodyAsBuiltin(to *Type) *builtin {
 		to = tXDoc
 	case KXElem:
 		to = tXElem
+	case KXNodeBase:
+		to = tXNodeT
 	default:
 		to = tJToken
 	}
@@ -2056,12 +2058,15 @@ func bodyAsBuiltin(to *Type) *builtin {
 			return s, nil
 		case KBytes:
 			return []byte(s), nil
-		case KXDoc, KXElem:
+		case KXDoc, KXElem, KXNodeBase:
 			r, err := parseXML(s)
 			if err != nil {
 				return nil, err
 			}
-			if to.K == KXElem { // As<XElement>: the document's root element
+			// As<XElement>: the document's root element. As<XNode> too
+			// (tollgate's choice: APIM's page lists XNode without saying
+			// which node; .NET's XNode.ReadFrom gives the root element).
+			if to.K == KXElem || to.K == KXNodeBase {
 				return &XElem{r}, nil
 			}
 			return &XDoc{r}, nil

@@ -2027,6 +2027,15 @@ func registerBuiltins() {
 		}
 		return f.encode(), nil
 	}, nil)
+	// ToQueryString(): APIM's page lists it beside ToFormUrlEncodedContent()
+	// without saying what it gives; tollgate gives the same text (no "?").
+	method(KForm, "ToQueryString", ts(), S, func(a []any) (any, error) {
+		f, ok := a[0].(*Form)
+		if !ok {
+			return nil, errNull
+		}
+		return f.encode(), nil
+	}, nil)
 	method(KForm, "ContainsKey", ts(S), B, func(a []any) (any, error) {
 		f, ok := a[0].(*Form)
 		if !ok {

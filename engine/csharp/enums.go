@@ -73,6 +73,29 @@ func registerEnums() {
 	method(KEnum, "Equals", ts(tObject), tBool, func(a []any) (any, error) { return a[0] == a[1], nil }, nil)
 	registerRounding()
 	registerUriPartial()
+	registerModelEnums()
+}
+
+// ---- enums of APIM's context model
+
+// modelEnums are the enums of APIM's context a model field reads as
+// (tag csharp:"enum=Name"): the field holds the member's name in any
+// case, and its view is the enum value (an unknown name is 0's member).
+var modelEnums = map[string]*builtin{}
+
+func registerModelEnums() {
+	// context.Product.State: "enum ProductState {NotPublished, Published}"
+	// in APIM's context variable reference.
+	d := newEnum("ProductState", "Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.Policies.Expressions", "NotPublished", "Published")
+	modelEnums[d.name] = reg(&builtin{key: "model.enum." + d.name, run: func(a []any) (any, error) {
+		s, _ := a[0].(string)
+		for i, n := range d.names {
+			if strings.EqualFold(n, s) {
+				return enumVal{d, i}, nil
+			}
+		}
+		return enumVal{d, 0}, nil
+	}})
 }
 
 // ---- System.MidpointRounding and Math.Round

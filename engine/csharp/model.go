@@ -125,8 +125,12 @@ func (m *Model) field(t *Type, name string) (*goField, bool) {
 	switch {
 	case f.Type.Kind() == reflect.Pointer && gf.t.Nullable:
 		gf.read = derefValue
-	case f.Tag.Get("csharp") == "nullable" && gf.t.K == KDateTime:
+	case f.Tag.Get("csharp") == "nullable" && (gf.t.K == KDateTime || gf.t.K == KInt):
 		gf.t, gf.read = nullableOf(gf.t), zeroNull
+	case strings.HasPrefix(f.Tag.Get("csharp"), "enum=") && f.Type.Kind() == reflect.String && modelEnums[f.Tag.Get("csharp")[5:]] != nil:
+		// a string naming an enum's member (context.Product.State)
+		name := f.Tag.Get("csharp")[5:]
+		gf.t, gf.read = enumDefs[name].t, modelEnums[name]
 	case gf.t == tDateTime && f.Tag.Get("csharp") == "local":
 		gf.read = localDateView // a certificate's NotBefore and NotAfter: local time
 	case gf.t == tDateTime:

@@ -93,6 +93,9 @@ func registerNullable() {
 		return requestGUID(s), nil
 	}})
 	zeroNull = reg(&builtin{key: "Nullable.zeroNull", run: func(a []any) (any, error) {
+		if i, ok := a[0].(int); ok && i == 0 { // an int? kept as int, 0 for none
+			return nil, nil
+		}
 		t, ok := a[0].(time.Time)
 		if ok && t.IsZero() {
 			return nil, nil
