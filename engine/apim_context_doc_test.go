@@ -180,6 +180,16 @@ func TestAPIMContextReference(t *testing.T) {
 			t.Errorf("%s: %v, want a load error naming %s", src, errs, name)
 		}
 	}
+	// The types table allows SymmetricAlgorithm's members "except
+	// parameterless Create()", and XDocument's "except Load".
+	for src, want := range map[string]string{
+		`@(SymmetricAlgorithm.Create() == null)`: "no overload for method 'Create' takes 0 arguments",
+		`@(XDocument.Load("order.xml"))`:         "'XDocument' does not contain a definition for 'Load' (or it is not allowed in policy expressions)",
+	} {
+		if _, _, errs := csCompile(t, src); len(errs) == 0 || !strings.Contains(errs.Error(), want) {
+			t.Errorf("%s: %v, want a load error with %q", src, errs, want)
+		}
+	}
 	// GetValueOrDefault<T> "throws an exception if the specified type
 	// doesn't match the actual type of the returned variable"
 	for _, src := range []string{`@(context.Variables.GetValueOrDefault<int>("s"))`, `@(context.Variables.GetValueOrDefault<bool>("s", false))`} {

@@ -416,9 +416,9 @@ func registerSymmetric() {
 	cipherModes = newEnum("CipherMode", "System.Security.Cryptography", "", "CBC", "ECB", "OFB", "CFB", "CTS")
 	paddingModes = newEnum("PaddingMode", "System.Security.Cryptography", "", "None", "PKCS7", "Zeros", "ANSIX923", "ISO10126")
 
-	// SymmetricAlgorithm.Create() is .NET Framework's default, Rijndael;
-	// Create(name) a CryptoConfig name's algorithm, or null.
-	static("SymmetricAlgorithm", "Create", ts(), tSym, func([]any) (any, error) { return newSymAlg(famRijndael), nil }, nil)
+	// Create(name) is a CryptoConfig name's algorithm, or null. APIM's
+	// types table allows SymmetricAlgorithm's members "except parameterless
+	// Create()": it is not here either (a load error).
 	static("SymmetricAlgorithm", "Create", ts(S), tSym, func(a []any) (any, error) {
 		name, ok := a[0].(string)
 		if !ok {
