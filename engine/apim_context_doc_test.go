@@ -237,3 +237,50 @@ func TestAPIMContextReference(t *testing.T) {
 		csBothPaths(t, tc.src, tc.want, form)
 	}
 }
+
+// The same page's table of .NET types, where it lists members rather than
+// "All": each listed member read, its result asserted. (The types it
+// allows whole are the subject of the other csharp_*_test.go files.)
+func TestAPIMTypesTableListedMembers(t *testing.T) {
+	_, _, der, _ := signingCert(t)
+	cert := func(s *State) { s.Variables()["der"] = der }
+	for _, tc := range []struct{ src, want string }{
+		// System.DateTime: (Constructor), Add, AddDays, AddHours, AddMilliseconds,
+		// AddMinutes, AddMonths, AddSeconds, AddTicks, AddYears, Date, Day,
+		// DayOfWeek, DayOfYear, DaysInMonth, Hour, IsDaylightSavingTime,
+		// IsLeapYear, MaxValue, Millisecond, Minute, MinValue, Month, Now,
+		// Parse, Second, Subtract, Ticks, TimeOfDay, Today, ToString, UtcNow, Year
+		{`new DateTime(2024, 1, 31, 22, 30, 15, 250).Add(TimeSpan.FromHours(1)).AddDays(1).AddHours(1).AddMilliseconds(500).AddMinutes(1).AddMonths(1).AddSeconds(1).AddYears(1).ToString("yyyy-MM-dd HH:mm:ss.fff")`, "2025-03-02 00:31:16.750"},
+		{`new DateTime(2024, 3, 10, 13, 4, 5, 6).AddTicks(10).Ticks`, "638456726450060010"},
+		{`new DateTime(2024, 3, 10, 13, 4, 5, 6).Date.ToString("s") + "|" + new DateTime(2024, 3, 10, 13, 4, 5, 6).TimeOfDay`, "2024-03-10T00:00:00|13:04:05.0060000"},
+		{`new DateTime(2024, 3, 10, 13, 4, 5, 6).Year + "|" + new DateTime(2024, 3, 10, 13, 4, 5, 6).Month + "|" + new DateTime(2024, 3, 10, 13, 4, 5, 6).Day + "|" + new DateTime(2024, 3, 10, 13, 4, 5, 6).Hour + "|" + new DateTime(2024, 3, 10, 13, 4, 5, 6).Minute + "|" + new DateTime(2024, 3, 10, 13, 4, 5, 6).Second + "|" + new DateTime(2024, 3, 10, 13, 4, 5, 6).Millisecond`, "2024|3|10|13|4|5|6"},
+		{`new DateTime(2024, 3, 10).DayOfWeek + "|" + new DateTime(2024, 3, 10).DayOfYear + "|" + DateTime.DaysInMonth(2024, 2) + "|" + DateTime.IsLeapYear(2100)`, "Sunday|70|29|False"},
+		{`new DateTime(2024, 7, 1, 0, 0, 0, DateTimeKind.Utc).IsDaylightSavingTime()`, "false"},
+		{`DateTime.MaxValue.Year + "|" + DateTime.MinValue.Ticks`, "9999|0"},
+		{`new DateTime(2024, 3, 10, 1, 0, 0).Subtract(new DateTime(2024, 3, 9)).TotalHours + "|" + new DateTime(2024, 3, 10).Subtract(TimeSpan.FromDays(10)).Day`, "25|29"},
+		{`DateTime.Parse("2024-03-10T01:02:03Z").ToUniversalTime().ToString("o")`, "2024-03-10T01:02:03.0000000Z"},
+		{`DateTime.Now.Kind + "|" + DateTime.Today.Kind + "|" + DateTime.UtcNow.Kind + "|" + (DateTime.Today <= DateTime.Now)`, "Local|Local|Utc|True"},
+		// System.DateTimeKind: Utc
+		{`DateTimeKind.Utc.ToString()`, "Utc"},
+		// System.Net.IPAddress: AddressFamily, Equals, GetAddressBytes, IsLoopback, Parse, TryParse, ToString
+		{`IPAddress.Parse("10.0.0.1").AddressFamily + "|" + IPAddress.Parse("::1").AddressFamily`, "InterNetwork|InterNetworkV6"},
+		{`IPAddress.Parse("10.0.0.1").Equals(IPAddress.Parse("10.0.0.1")) + "|" + string.Join(".", IPAddress.Parse("10.0.0.1").GetAddressBytes())`, "True|10.0.0.1"},
+		{`IPAddress.IsLoopback(IPAddress.Parse("127.0.0.1")) + "|" + IPAddress.IsLoopback(IPAddress.Parse("10.0.0.1"))`, "True|False"},
+		{`(IPAddress.TryParse("10.0.0.256", out var ip) ? "yes" : "no") + "|" + IPAddress.Parse("::FFFF:10.0.0.1").ToString()`, "no|::ffff:10.0.0.1"},
+		// Newtonsoft.Json.JsonConvert: SerializeObject, DeserializeObject
+		{`JsonConvert.SerializeObject(JsonConvert.DeserializeObject<JObject>("{\"a\": [1, 2]}"))`, `{"a":[1,2]}`},
+		{`((JObject)JsonConvert.DeserializeObject("{\"a\": 1}"))["a"].ToString()`, "1"},
+		// System.Text.RegularExpressions: Capture (Index, Length, Value),
+		// CaptureCollection (Count, Item), Group (Captures, Success),
+		// GroupCollection (Count, Item), Match (Empty, Groups, Result),
+		// Regex ((Constructor), IsMatch, Match, Matches, Replace, Unescape, Split)
+		{`Regex.Match("ab12", @"(\d)(\d)").Groups[2].Captures[0].Index + "|" + Regex.Match("ab12", @"(\d)(\d)").Groups[2].Captures[0].Length + "|" + Regex.Match("ab12", @"(\d)(\d)").Groups[2].Captures[0].Value + "|" + Regex.Match("ab12", @"(\d)(\d)").Groups[2].Captures.Count`, "3|1|2|1"},
+		{`Regex.Match("ab12", @"(\d)(?<second>\d)").Groups.Count + "|" + Regex.Match("ab12", @"(\d)(?<second>\d)").Groups["second"].Success + "|" + Regex.Match("ab12", @"(\d)(?<second>\d)").Result("$2$1")`, "3|True|21"},
+		{`Match.Empty.Success + "|" + (Regex.Match("abc", "x") == Match.Empty)`, "False|True"},
+		{`new Regex("b+").IsMatch("abbc") + "|" + new Regex("b+").Match("abbc").Value + "|" + new Regex("b+").Matches("abcb").Count + "|" + new Regex("b+").Replace("abbc", "-") + "|" + string.Join(",", new Regex("[,;]").Split("a,b;c")) + "|" + Regex.Unescape(@"a\tb").Length`, "True|bb|2|a-c|a,b,c|3"},
+		// X500DistinguishedName: Name
+		{`new X509Certificate2(Convert.FromBase64String((string)context.Variables["der"])).SubjectName.Name`, "CN=tollgate signer"},
+	} {
+		csBothPaths(t, tc.src, tc.want, cert)
+	}
+}

@@ -65,12 +65,16 @@ var (
 		"MatchCollection": tMatchColl, "GroupCollection": tGroupColl, "CaptureCollection": tCaptureColl}
 )
 
-// emptyMatch is .NET's Match.Empty, what a failed Regex.Match returns.
-func emptyMatch() *Match {
+// emptyMatch is .NET's Match.Empty, what a failed Regex.Match returns:
+// one shared match, as .NET's singleton (== Match.Empty is true). It is
+// never changed once made.
+func emptyMatch() *Match { return theEmptyMatch }
+
+var theEmptyMatch = func() *Match {
 	m := &Match{Group: Group{Name: "0"}}
 	m.groups = []*Group{&m.Group}
 	return m
-}
+}()
 
 // dotnetGroupOrder is re's groups (Go's numbers) in .NET's numbering:
 // the whole match, the unnamed groups, then the named ones.
@@ -552,6 +556,8 @@ func registerRegexObject() {
 		}
 		return r.pattern, nil
 	}, nil)
+	// Match.Empty, which APIM's types table lists: the failed match.
+	staticProp("Match", "Empty", tMatch, func([]any) (any, error) { return emptyMatch(), nil }, nil)
 	static("Regex", "Escape", ts(S), S, func(a []any) (any, error) {
 		s, ok := a[0].(string)
 		if !ok {

@@ -219,6 +219,9 @@ func registerX509() {
 		// local time, Kind Local, as .NET gives them (the local zone is UTC)
 		{"NotBefore", tDateTime, func(x *X509Cert) any { return x.c.NotBefore.In(locLocal) }},
 		{"NotAfter", tDateTime, func(x *X509Cert) any { return x.c.NotAfter.In(locLocal) }},
+		// X500DistinguishedName, whose Name APIM's types table lists
+		{"SubjectName", tX500, func(x *X509Cert) any { return &X500Name{Name: x.c.Subject.String()} }},
+		{"IssuerName", tX500, func(x *X509Cert) any { return &X500Name{Name: x.c.Issuer.String()} }},
 		{"HasPrivateKey", B, func(x *X509Cert) any { return x.key != nil }},
 		{"RawData", tBytes, func(x *X509Cert) any { return append([]byte(nil), x.c.Raw...) }},
 	} {
@@ -334,3 +337,9 @@ func registerX509() {
 		staticProp("RSASignaturePadding", p, S, func([]any) (any, error) { return p, nil }, nil)
 	}
 }
+
+// X500Name is .NET's X500DistinguishedName with the one member APIM's
+// types table allows, Name (the same RFC 2253 text as Subject or Issuer).
+type X500Name struct{ Name string }
+
+var tX500 = &Type{K: KGo, Name: "X500DistinguishedName", Go: reflect.TypeOf(&X500Name{})}
