@@ -283,4 +283,15 @@ func TestAPIMTypesTableListedMembers(t *testing.T) {
 	} {
 		csBothPaths(t, tc.src, tc.want, cert)
 	}
+	// System.Enum: Parse, TryParse, ToString. ToString is an enum value's
+	// (above); Parse and TryParse are not here (docs/expressions-csharp.md,
+	// Differences from .NET): load errors.
+	for src, want := range map[string]string{
+		`@(Enum.Parse(typeof(DayOfWeek), "Monday").ToString())`:           "the name 'Enum' does not exist",
+		`@(Enum.TryParse<DayOfWeek>("Friday", out var d) ? "yes" : "no")`: "the name 'Enum' does not exist",
+	} {
+		if _, _, errs := csCompile(t, src); len(errs) == 0 || !strings.Contains(errs.Error(), want) {
+			t.Errorf("%s: %v, want a load error with %q", src, errs, want)
+		}
+	}
 }
