@@ -84,7 +84,7 @@ func TestAPIMContextReference(t *testing.T) {
 		// context
 		{`context.Api.Name`, "Orders"},
 		{`context.Elapsed >= TimeSpan.Zero`, "true"},
-		{`context.GraphQL == null`, "true"}, // a resolver's: engine/graphql_context_test.go
+		{`context.GraphQL == null`, "true"}, // a resolver's (Parent, Arguments, GraphQLArguments): engine/graphql_context_test.go
 		{`context.RequestId.ToString()`, "5b8a0e6c-7d7b-4d7e-9a8a-0a6e2c1d3f4e"},
 		{`context.Timestamp.ToString("o")`, "2024-05-06T07:08:09.0000000Z"},
 		{`context.Tracing`, "false"},
@@ -172,7 +172,6 @@ func TestAPIMContextReference(t *testing.T) {
 	for _, src := range []string{
 		`@(context.Deployment.ServiceId)`,
 		`@(context.Deployment.SustainabilityInfo.CurrentCarbonIntensity.ToString())`,
-		`@(context.GraphQL.GraphQLArguments)`,
 	} {
 		name := strings.Split(src, ".")[2]
 		name = strings.TrimSuffix(name, ")")

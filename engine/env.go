@@ -77,10 +77,12 @@ type Context struct {
 // GraphQL is APIM's context.GraphQL in a resolver of a synthetic GraphQL
 // API: Parent is the object the field is resolved on (null for a field of
 // Query or Mutation), Arguments the field's arguments, variables
-// substituted and defaults applied. Both are JObjects in C#.
+// substituted and defaults applied. Both are JObjects in C#. Arguments is
+// also GraphQLArguments in C#, the name the context variable reference
+// gives it (the resolver page's is Arguments).
 type GraphQL struct {
 	Parent    *csharp.JObject
-	Arguments *csharp.JObject
+	Arguments *csharp.JObject `csalias:"GraphQLArguments"`
 }
 
 // Request is the incoming request (for WebSocket APIs, the upgrade request).

@@ -35,6 +35,11 @@ func TestCSharpGraphQLContext(t *testing.T) {
             return jsonObject.ToString(Newtonsoft.Json.Formatting.None);
         }`, &GraphQL{Arguments: obj(`{"name":"the-provided-name"}`)}, `{"name":"the-provided-name"}`, ""},
 		{"missing argument", `@(context.GraphQL.Arguments["nope"] == null)`, &GraphQL{Arguments: obj(`{}`)}, true, ""},
+		// the context variable reference's name for Arguments
+		{"GraphQLArguments", `@((string)context.GraphQL.GraphQLArguments["id"] + "|" + (context.GraphQL.GraphQLArguments == context.GraphQL.Arguments))`,
+			&GraphQL{Arguments: obj(`{"id":"7"}`)}, "7|True", ""},
+		{"GraphQLArguments, interpreted", `@{ try { return (string)context.GraphQL?.GraphQLArguments["id"]; } finally { } }`,
+			&GraphQL{Arguments: obj(`{"id":"8"}`)}, "8", ""},
 		{"outside a resolver", `@(context.GraphQL == null)`, nil, true, ""},
 	}
 	for _, tc := range cases {

@@ -916,9 +916,9 @@ func (lw *lowerer) member(n *Member, en env) (string, error) {
 		return "$csNullRef()", nil
 	}
 	if n.field != nil {
-		read := x + "." + n.Name
+		read := x + "." + n.field.goName
 		if n.Cond {
-			read = x + "?." + n.Name
+			read = x + "?." + n.field.goName
 		}
 		if n.field.read != nil { // a T?
 			return lw.callBuiltin(n.field.read, []string{read}, nil, 0), nil

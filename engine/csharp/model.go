@@ -95,9 +95,10 @@ func (m *Model) init() error {
 
 // goField is a bound field of a model struct.
 type goField struct {
-	index []int
-	t     *Type
-	read  *builtin // derefValue, zeroNull, guidView or AsUrl: how the field is read; nil for the rest
+	index  []int
+	t      *Type
+	read   *builtin // derefValue, zeroNull, guidView or AsUrl: how the field is read; nil for the rest
+	goName string   // the Go field's name (the C# name but for an alias)
 }
 
 // goMethod is a bound method of a model type.
@@ -118,10 +119,19 @@ func (m *Model) field(t *Type, name string) (*goField, bool) {
 		return nil, false
 	}
 	f, ok := rt.FieldByName(name)
+	if !ok {
+		// a field may have a second C# name (tag csalias): the name an
+		// APIM page gives it besides its usual one
+		for i := 0; i < rt.NumField(); i++ {
+			if rf := rt.Field(i); rf.Tag.Get("csalias") == name {
+				f, ok = rf, true
+			}
+		}
+	}
 	if !ok || !f.IsExported() {
 		return nil, false
 	}
-	gf := &goField{index: f.Index, t: m.goType(f.Type)}
+	gf := &goField{index: f.Index, t: m.goType(f.Type), goName: f.Name}
 	switch {
 	case f.Type.Kind() == reflect.Pointer && gf.t.Nullable:
 		gf.read = derefValue
