@@ -714,18 +714,8 @@ func (f *frame) jparent(n *Member) (any, error) {
 // JProperty (Json.NET's JsonException: remove the property,
 // o["k"].Parent.Remove()); a missing one is a NullReferenceException.
 func (f *frame) jremove(ix *Index) (any, error) {
-	x, err := f.eval(ix.X)
-	if err != nil {
-		return nil, err
-	}
-	if x == nil || isNilPtr(x) {
-		if ix.Cond {
-			return nil, nil
-		}
-		return nil, errNull
-	}
-	i, err := f.eval(ix.I)
-	if err != nil {
+	x, i, err := f.indexOperands(ix)
+	if x == nil || err != nil {
 		return nil, err
 	}
 	child, err := indexValue(x, i, ixJToken)
@@ -752,21 +742,31 @@ func isStaticRecv(e Expr) bool {
 }
 
 func (f *frame) index(n *Index) (any, error) {
-	x, err := f.eval(n.X)
-	if err != nil {
-		return nil, err
-	}
-	if x == nil || isNilPtr(x) {
-		if n.Cond {
-			return nil, nil
-		}
-		return nil, errNull
-	}
-	i, err := f.eval(n.I)
-	if err != nil {
+	x, i, err := f.indexOperands(n)
+	if x == nil || err != nil {
 		return nil, err
 	}
 	return indexValue(x, i, n.kind)
+}
+
+// indexOperands evaluates what n indexes and its index. A null receiver
+// is a NullReferenceException, or, for ?[ ], no value: x nil and no error.
+func (f *frame) indexOperands(n *Index) (x, i any, err error) {
+	x, err = f.eval(n.X)
+	if err != nil {
+		return nil, nil, err
+	}
+	if x == nil || isNilPtr(x) {
+		if n.Cond {
+			return nil, nil, nil
+		}
+		return nil, nil, errNull
+	}
+	i, err = f.eval(n.I)
+	if err != nil {
+		return nil, nil, err
+	}
+	return x, i, nil
 }
 
 func indexValue(x, i any, kind indexKind) (any, error) {
