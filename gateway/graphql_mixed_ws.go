@@ -231,16 +231,7 @@ func (m *mixedWS) fromClient(data []byte) []byte {
 			}
 		}
 	}
-	payload, err := json.Marshal(p)
-	if err != nil {
-		return data
-	}
-	msg.Payload = payload
-	out, err := json.Marshal(msg)
-	if err != nil {
-		return data
-	}
-	return out
+	return msg.withPayload(p, data)
 }
 
 // fromBackend: an event of a subscription executed here is the client's
@@ -282,14 +273,20 @@ func (m *mixedWS) fromBackend(data []byte) []byte {
 		}
 	})
 	res.Errors = mergeBackendErrors(backendErrs, res.Errors)
-	payload, err := json.Marshal(res)
+	return msg.withPayload(res, data)
+}
+
+// withPayload is msg with payload as its payload, encoded; orig (the
+// message as it came) when either does not encode.
+func (msg gqlMsg) withPayload(payload any, orig []byte) []byte {
+	b, err := json.Marshal(payload)
 	if err != nil {
-		return data
+		return orig
 	}
-	msg.Payload = payload
+	msg.Payload = b
 	out, err := json.Marshal(msg)
 	if err != nil {
-		return data
+		return orig
 	}
 	return out
 }
