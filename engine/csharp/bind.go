@@ -1681,6 +1681,13 @@ func (b *binder) call(n *Call) (*Type, error) {
 				key = "DeserializeObject<" + t.Elem.Name + "[]>"
 			}
 		}
+		if xt.Name == "Enum" && name == "Parse" {
+			k, err := b.enumParse(n, m) // enums.go
+			if err != nil {
+				return nil, err
+			}
+			key = k
+		}
 		cands := statics[xt.Name][key]
 		if cands == nil {
 			var names []string
@@ -2114,6 +2121,15 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 	case m.Name == "TryParse" && xt.K == KStatic && tryParseTypes[xt.Name] != nil:
 		want = []bool{false, true}
 		outT = tryParseTypes[xt.Name]
+	case m.Name == "TryParse" && xt.K == KStatic && xt.Name == "Enum":
+		d, err := b.enumTryType(n, m) // enums.go
+		if err != nil {
+			return nil, err
+		}
+		want = make([]bool, max(len(n.Args), 2))
+		want[len(want)-1] = true
+		outT = d.t
+		parseAs = enumTryKey(d.name)
 	case m.Name == "TryDequeue" || m.Name == "TryPop" || m.Name == "TryPeek":
 		et, ok := b.tryQueueType(m, xt)
 		if !ok {
@@ -2199,7 +2215,11 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 		a.outLoc = l
 	}
 	if parseAs != "" {
-		bi, err := b.overload(m.NameOff, m.Name, tryParseOverloads(xt.Name, parseAs), n.Args[:len(in)], in)
+		cands := statics["Enum"][parseAs]
+		if xt.Name != "Enum" {
+			cands = tryParseOverloads(xt.Name, parseAs)
+		}
+		bi, err := b.overload(m.NameOff, m.Name, cands, n.Args[:len(in)], in)
 		if err != nil {
 			return nil, err
 		}

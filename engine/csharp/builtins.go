@@ -2180,6 +2180,7 @@ func registerBuiltins() {
 	registerJSONTypes()
 	registerNumberStyles() // last: it copies double's statics to decimal's and replaces the numeric Parse overloads
 	registerDateExact()
+	registerEnumParse() // last: Enum.Parse and TryParse for every enum type made above
 }
 
 func regexArgs(a []any) (*regexp.Regexp, string, error) {

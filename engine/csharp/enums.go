@@ -1,10 +1,13 @@
 package csharp
 
 import (
+	"fmt"
 	"math"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // .NET enums APIM's policy expressions allow that tollgate adds as plain
@@ -241,4 +244,214 @@ func registerUriPartial() {
 		e, _ := a[1].(enumVal)
 		return leftPart(u, e.v)
 	}, nil)
+}
+
+// ---- System.Enum: Parse, TryParse, ToString
+
+// APIM's table of allowed types lists System.Enum with Parse, TryParse and
+// ToString. tollgate has them for its enum types (enumDefs): Enum.Parse(
+// typeof(E), s[, ignoreCase]) (the typeof argument is bound away: the
+// builtin is E's, enumParseKey), Enum.TryParse<E>(s, [ignoreCase,] out E)
+// (bind.go's tryCall) and e.ToString(format). None of tollgate's enums is
+// [Flags]: a comma-separated list ORs its members' values, as .NET's
+// parser does for any enum.
+
+// enumNotEnum are the enumDefs that are classes in .NET, not enums:
+// typeof(RSAEncryptionPadding) is not a type Enum.Parse takes.
+var enumNotEnum = map[string]bool{"RSAEncryptionPadding": true}
+
+// enumParseKey is the static name of Enum.Parse for an enum type.
+func enumParseKey(name string) string { return "Parse<" + name + ">" }
+
+// enumTryKey is the static name of the builtin Enum.TryParse<E> runs.
+func enumTryKey(name string) string { return "TryParse<" + name + ">" }
+
+// parseEnum is .NET Framework's Enum.TryParseEnum: the text trimmed; a
+// number (first char a digit, '-' or '+') is the underlying int's parse,
+// falling back to names when it is not a number; else a comma-separated
+// list of names, each trimmed, compared ordinally (ignoring case if asked),
+// their values ORed. The errors are Enum.Parse's.
+func parseEnum(d *enumDef, v any, ignoreCase bool) (any, error) {
+	if v == nil {
+		return nil, argNull("value")
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil, castErr(v, "System.String")
+	}
+	s = strings.TrimFunc(s, unicode.IsSpace)
+	if s == "" {
+		return nil, exc("ArgumentException", "Must specify valid information for parsing in the string.")
+	}
+	if c := s[0]; c >= '0' && c <= '9' || c == '-' || c == '+' {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err == nil && (n < math.MinInt32 || n > math.MaxInt32) {
+			return nil, exc("OverflowException", "Value was either too large or too small for an Int32.")
+		}
+		if err == nil {
+			return enumVal{d, int(n)}, nil
+		}
+		if ne, isNum := err.(*strconv.NumError); isNum && ne.Err == strconv.ErrRange {
+			return nil, exc("OverflowException", "Value was either too large or too small for an Int32.")
+		}
+	}
+	r := 0
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimFunc(part, unicode.IsSpace)
+		found := false
+		for i, n := range d.names {
+			if n != "" && (n == part || ignoreCase && strings.EqualFold(n, part) && asciiFold(n, part)) {
+				r |= i
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, exc("ArgumentException", "Requested value '%s' was not found.", s)
+		}
+	}
+	return enumVal{d, r}, nil
+}
+
+// asciiFold keeps EqualFold to what .NET's OrdinalIgnoreCase folds here:
+// the Kelvin sign and long s fold to k and s in Go, not in .NET.
+func asciiFold(a, b string) bool {
+	for _, r := range a + b {
+		if r == '\u212A' || r == '\u017F' {
+			return false
+		}
+	}
+	return true
+}
+
+// enumFormat is Enum.ToString(format): G (the name, else the number), D
+// (the number), X (eight hex digits, an int's), F (the name, else the
+// members whose bits make it up, else the number).
+func enumFormat(e enumVal, f any) (any, error) {
+	format, _ := f.(string)
+	switch format {
+	case "", "G", "g":
+		return e.String(), nil
+	case "D", "d":
+		return strconv.Itoa(e.v), nil
+	case "X", "x":
+		return fmt.Sprintf("%08X", uint32(int32(e.v))), nil
+	case "F", "f":
+		if e.v >= 0 && e.v < len(e.def.names) && e.def.names[e.v] != "" {
+			return e.def.names[e.v], nil
+		}
+		if e.v == 0 {
+			return "0", nil
+		}
+		rest, parts := e.v, []string(nil)
+		for i := len(e.def.names) - 1; i > 0; i-- {
+			if e.def.names[i] != "" && rest&i == i {
+				rest -= i
+				parts = append([]string{e.def.names[i]}, parts...)
+			}
+		}
+		if rest != 0 {
+			return strconv.Itoa(e.v), nil
+		}
+		return strings.Join(parts, ", "), nil
+	}
+	return nil, exc("FormatException", `Format String can be only "G", "g", "X", "x", "F", "f", "D" or "d".`)
+}
+
+// registerEnumParse adds Enum.Parse and TryParse's builtins for every
+// enum type tollgate has (after they are all made: registerBuiltins).
+func registerEnumParse() {
+	S, B := tString, tBool
+	method(KEnum, "ToString", ts(S), S, func(a []any) (any, error) {
+		e, ok := a[0].(enumVal)
+		if !ok {
+			return nil, errNull
+		}
+		return enumFormat(e, a[1])
+	}, nil)
+	for name, d := range enumDefs {
+		if enumNotEnum[name] {
+			continue
+		}
+		d := d
+		static("Enum", enumParseKey(name), ts(S), tObject, func(a []any) (any, error) { return parseEnum(d, a[0], false) }, nil)
+		static("Enum", enumParseKey(name), ts(S, B), tObject, func(a []any) (any, error) { return parseEnum(d, a[0], a[1] == true) }, nil)
+		// TryParse's: a text it refuses is a FormatException, which
+		// the out-argument call turns into false
+		try := func(v any, ignoreCase bool) (any, error) {
+			r, err := parseEnum(d, v, ignoreCase)
+			if err != nil {
+				return nil, exc("FormatException", "%s", err.Error())
+			}
+			return r, nil
+		}
+		static("Enum", enumTryKey(name), ts(S), d.t, func(a []any) (any, error) { return try(a[0], false) }, nil)
+		static("Enum", enumTryKey(name), ts(S, B), d.t, func(a []any) (any, error) { return try(a[0], a[1] == true) }, nil)
+	}
+}
+
+// enumTypeNames lists the enum types Enum.Parse and TryParse take, for
+// the load errors.
+func enumTypeNames() string {
+	var names []string
+	for n := range enumDefs {
+		if !enumNotEnum[n] {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// enumOf is the enum type a written type names, or a load error.
+func (b *binder) enumOf(tr *TypeRef, method string) (*enumDef, error) {
+	t, ok := b.m.lookupTypeRef(tr)
+	if !ok {
+		return nil, b.unknownType(tr)
+	}
+	d := enumDefs[t.Name]
+	if t.K != KEnum || d == nil || enumNotEnum[t.Name] {
+		return nil, b.errf(tr.Off, "Enum.%s takes the enum types tollgate has (%s): '%s' is not one of them", method, enumTypeNames(), typeName(t))
+	}
+	return d, nil
+}
+
+// enumParse binds Enum.Parse(typeof(E), s[, ignoreCase]): the typeof
+// argument leaves the call, whose static name becomes E's Parse.
+func (b *binder) enumParse(n *Call, m *Member) (string, error) {
+	if len(n.Args) < 2 || len(n.Args) > 3 {
+		return "", b.errf(m.NameOff, "no overload for method 'Parse' takes %d arguments", len(n.Args))
+	}
+	to, ok := n.Args[0].X.(*TypeOf)
+	if !ok || to.Op != "typeof" {
+		return "", b.errf(n.Args[0].X.pos(), "Enum.Parse's first argument must be typeof(E) in policy expressions, E one of %s", enumTypeNames())
+	}
+	d, err := b.enumOf(to.To, "Parse")
+	if err != nil {
+		return "", err
+	}
+	n.Args = n.Args[1:]
+	return enumParseKey(d.name), nil
+}
+
+// enumTryType is the enum type of Enum.TryParse<E>(s, [ignoreCase,] out
+// E e): its type argument, else the out argument's declared type, as C#
+// infers it.
+func (b *binder) enumTryType(n *Call, m *Member) (*enumDef, error) {
+	if len(m.TypeArgs) == 1 {
+		return b.enumOf(m.TypeArgs[0], "TryParse")
+	}
+	if len(n.Args) > 0 {
+		if a := n.Args[len(n.Args)-1]; a.Out {
+			if a.OutVar != nil && a.OutVar.Name != "var" {
+				return b.enumOf(a.OutVar, "TryParse")
+			}
+			if nm, ok := a.X.(*Name); ok && a.OutVar == nil {
+				if l := b.sc.lookup(nm.Name); l != nil && l.t.K == KEnum && enumDefs[l.t.Name] != nil && !enumNotEnum[l.t.Name] {
+					return enumDefs[l.t.Name], nil
+				}
+			}
+		}
+	}
+	return nil, b.errf(m.NameOff, "the type arguments for method 'Enum.TryParse<TEnum>' cannot be inferred from the usage: write Enum.TryParse<E>(...) or out E e, E one of %s", enumTypeNames())
 }

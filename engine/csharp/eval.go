@@ -380,6 +380,10 @@ func zeroOf(t *Type) any {
 		return dateTimeOffset{time.Time{}}
 	case KTimeSpan:
 		return time.Duration(0)
+	case KEnum: // default(E) is 0, named or not (enums.go)
+		if d := enumDefs[t.Name]; d != nil {
+			return enumVal{d, 0}
+		}
 	}
 	return nil
 }

@@ -613,6 +613,10 @@ func zeroLit(t *Type) string {
 		return `$csCall("DateTime.MinValue")`
 	case KDateTimeOffset:
 		return `$csCall("DateTimeOffset.MinValue")`
+	case KEnum: // default(E) is 0: Enum.Parse's builtin of E reads it (enums.go)
+		if b := statics["Enum"][enumParseKey(t.Name)]; b != nil {
+			return fmt.Sprintf(`$csCall(%q, "0")`, b[0].key)
+		}
 	}
 	return "nil"
 }
