@@ -792,7 +792,7 @@ func staticFor(n string) string {
 		return n
 	}
 	switch n {
-	case "Encoding", "StringComparison", "StringComparer", "StringSplitOptions", "Formatting", "JObject", "JArray", "JToken", "JProperty", "JsonConvert", "Guid", "DateTime", "TimeSpan", "Math", "Convert", "Uri", "WebUtility", "Regex", "Random", "BitConverter", "DayOfWeek", "Enumerable", "IPAddress", "AddressFamily", "Array", "ExpressionSyntaxExtensions", "XNamespace":
+	case "Encoding", "StringComparison", "StringComparer", "StringSplitOptions", "Formatting", "JObject", "JArray", "JToken", "JProperty", "JsonConvert", "Guid", "DateTime", "TimeSpan", "Math", "Convert", "Uri", "WebUtility", "Regex", "Random", "BitConverter", "DayOfWeek", "Enumerable", "IPAddress", "Array", "ExpressionSyntaxExtensions", "XNamespace":
 		return n
 	}
 	return ""
@@ -1171,6 +1171,9 @@ func (b *binder) member(n *Member) (*Type, error) {
 		for k := range statics[xt.Name] {
 			cands = append(cands, k)
 		}
+		if h := ipAddressHint(n.Name); h != "" && xt.Name == "IPAddress" {
+			return nil, b.errf(n.NameOff, "'IPAddress.%s' is not allowed in policy expressions%s", n.Name, h) // ipaddress.go
+		}
 		return nil, b.errf(n.NameOff, "'%s' does not contain a definition for '%s' (or it is not allowed in policy expressions)%s", xt.Name, n.Name, hint(n.Name, cands))
 	case KGo:
 		if f, ok := b.m.field(xt, n.Name); ok {
@@ -1466,6 +1469,9 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 		if !ok {
 			return nil, b.unknownType(n.Type)
 		}
+		if name == "IPAddress" {
+			return nil, b.errf(n.Off, "'new IPAddress(...)' is not allowed in policy expressions%s", ipAddressHint("new")) // ipaddress.go
+		}
 		return nil, b.errf(n.Off, "'%s' cannot be created with new in policy expressions", n.Type)
 	}
 	args := n.Args
@@ -1693,6 +1699,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 			var names []string
 			for k := range statics[xt.Name] {
 				names = append(names, k)
+			}
+			if h := ipAddressHint(name); h != "" && xt.Name == "IPAddress" {
+				return nil, b.errf(m.NameOff, "'IPAddress.%s' is not allowed in policy expressions%s", name, h) // ipaddress.go
 			}
 			return nil, b.errf(m.NameOff, "'%s' does not contain a definition for '%s' (or it is not allowed in policy expressions)%s", xt.Name, name, hint(name, names))
 		}

@@ -1,16 +1,43 @@
 package csharp
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 )
 
-// System.Net.IPAddress (APIM allows all of it): netip.Addr at run time.
-// Parse and TryParse read dotted IPv4 and IPv6 text (an IPv6 zone is
-// kept); GetAddressBytes, AddressFamily ("InterNetwork" or
-// "InterNetworkV6", a string here), MapToIPv4, MapToIPv6,
-// IsIPv4MappedToIPv6, IPAddress.IsLoopback, the well-known addresses, and
-// new IPAddress(byte[]) for masks built byte by byte.
+// System.Net.IPAddress: netip.Addr at run time. APIM's table of allowed
+// types lists only its AddressFamily, Equals, GetAddressBytes, IsLoopback,
+// Parse, TryParse and ToString: tollgate has those (AddressFamily a string
+// here, "InterNetwork" or "InterNetworkV6"; Parse and TryParse read dotted
+// IPv4 and IPv6 text, an IPv6 zone kept). The rest of the class (new
+// IPAddress(bytes), Loopback, Any..., MapToIPv4, MapToIPv6,
+// IsIPv4MappedToIPv6) and the AddressFamily enum's values are load errors
+// that say so (ipAddressHint).
+
+// ipAddressAllowed is what APIM's table allows of IPAddress.
+const ipAddressAllowed = "AddressFamily, Equals, GetAddressBytes, IsLoopback, Parse, TryParse and ToString"
+
+// ipAddressHint says why a member of IPAddress tollgate does not have is
+// refused ("" when APIM's table would allow it).
+func ipAddressHint(name string) string {
+	switch name {
+	case "Any", "Loopback", "Broadcast", "None", "IPv6Any", "IPv6Loopback", "IPv6None":
+		return fmt.Sprintf(" (APIM's table of allowed types lists only %s of IPAddress: write IPAddress.Parse(\"%s\"))", ipAddressAllowed, ipWellKnown[name])
+	case "MapToIPv4", "MapToIPv6", "IsIPv4MappedToIPv6", "new", "Address", "ScopeId", "IsIPv6LinkLocal", "IsIPv6Multicast", "IsIPv6SiteLocal", "IsIPv6Teredo", "HostToNetworkOrder", "NetworkToHostOrder", "GetHashCode":
+		return fmt.Sprintf(" (APIM's table of allowed types lists only %s of IPAddress: compare GetAddressBytes() instead)", ipAddressAllowed)
+	}
+	return ""
+}
+
+// ipWellKnown are the texts of IPAddress's well-known addresses, for the
+// hint that names what to parse instead.
+var ipWellKnown = map[string]string{"Any": "0.0.0.0", "Loopback": "127.0.0.1", "Broadcast": "255.255.255.255", "None": "255.255.255.255",
+	"IPv6Any": "::", "IPv6Loopback": "::1", "IPv6None": "::"}
+
+// addressFamilyHint is the load error's hint for the AddressFamily enum,
+// which APIM's table does not list.
+const addressFamilyHint = ` (APIM's table of allowed types lists IPAddress's AddressFamily property, not the AddressFamily enum: compare ip.AddressFamily.ToString() == "InterNetwork" or "InterNetworkV6")`
 
 func parseIP(s string) (netip.Addr, bool) {
 	a, err := netip.ParseAddr(strings.TrimSpace(s))
@@ -37,17 +64,6 @@ func registerIPAddress() {
 		}
 		return ip, nil
 	}, nil)
-	static("IPAddress", "new", ts(tBytes), tIPAddress, func(a []any) (any, error) {
-		b, ok := a[0].([]byte)
-		if !ok {
-			return nil, argNull("address")
-		}
-		ip, ok := netip.AddrFromSlice(b)
-		if !ok {
-			return nil, exc("ArgumentException", "An invalid IP address was specified. (Parameter 'address')")
-		}
-		return ip, nil
-	}, nil)
 	static("IPAddress", "IsLoopback", ts(tIPAddress), B, func(a []any) (any, error) {
 		ip, err := addr(a[0])
 		if err != nil {
@@ -55,17 +71,6 @@ func registerIPAddress() {
 		}
 		return ip.Unmap().IsLoopback(), nil
 	}, nil)
-	for name, v := range map[string]netip.Addr{
-		"Any": netip.IPv4Unspecified(), "Loopback": netip.MustParseAddr("127.0.0.1"), "Broadcast": netip.MustParseAddr("255.255.255.255"),
-		"None": netip.MustParseAddr("255.255.255.255"), "IPv6Any": netip.IPv6Unspecified(), "IPv6Loopback": netip.IPv6Loopback(), "IPv6None": netip.IPv6Unspecified(),
-	} {
-		v := v
-		staticProp("IPAddress", name, tIPAddress, func([]any) (any, error) { return v, nil }, nil)
-	}
-	for _, f := range []string{"InterNetwork", "InterNetworkV6"} {
-		f := f
-		staticProp("AddressFamily", f, S, func([]any) (any, error) { return f, nil }, nil)
-	}
 	method(KIPAddress, "GetAddressBytes", ts(), tBytes, func(a []any) (any, error) {
 		ip, err := addr(a[0])
 		if err != nil {
@@ -82,34 +87,6 @@ func registerIPAddress() {
 			return "InterNetwork", nil
 		}
 		return "InterNetworkV6", nil
-	}, nil)
-	prop(KIPAddress, "IsIPv4MappedToIPv6", B, func(a []any) (any, error) {
-		ip, err := addr(a[0])
-		if err != nil {
-			return nil, err
-		}
-		return ip.Is4In6(), nil
-	}, nil)
-	method(KIPAddress, "MapToIPv4", ts(), tIPAddress, func(a []any) (any, error) {
-		ip, err := addr(a[0])
-		if err != nil {
-			return nil, err
-		}
-		if ip.Is6() && !ip.Is4In6() {
-			b := ip.As16() // .NET takes the last four bytes
-			return netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}), nil
-		}
-		return ip.Unmap(), nil
-	}, nil)
-	method(KIPAddress, "MapToIPv6", ts(), tIPAddress, func(a []any) (any, error) {
-		ip, err := addr(a[0])
-		if err != nil {
-			return nil, err
-		}
-		if ip.Is4() {
-			return netip.AddrFrom16(ip.As16()), nil
-		}
-		return ip, nil
 	}, nil)
 	method(KIPAddress, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
 	method(KIPAddress, "Equals", ts(tObject), B, func(a []any) (any, error) {

@@ -260,6 +260,9 @@ func (m *Model) memberHint(name string, t *Type) string {
 	if h := xpathMemberHint(name, t); h != "" { // xml_linq.go
 		return h
 	}
+	if h := ipAddressHint(name); h != "" && t.K == KIPAddress { // ipaddress.go
+		return h
+	}
 	names := m.memberNames(t)
 	if h := hint(name, names); h != "" {
 		return h

@@ -636,6 +636,8 @@ func notAllowedHint(name string) string {
 		return ` (APIM allows SymmetricAlgorithm: use SymmetricAlgorithm.Create("TripleDES"))`
 	case "ICryptoTransform", "CryptoStream":
 		return symTransformHint
+	case "AddressFamily":
+		return addressFamilyHint // ipaddress.go
 	}
 	return xmlNotAllowedHint(name) // xml_linq.go
 }
