@@ -37,3 +37,26 @@ func TestCSharpIPAddressAllowedMembers(t *testing.T) {
 		}
 	}
 }
+
+// Small members of types APIM's table lists with "All" that tollgate
+// lacked: Math's constants, trigonometric and hyperbolic functions,
+// Log(a, newBase) with .NET's special cases, IEEERemainder, BigMul;
+// char.MinValue and MaxValue; bool.TrueString and FalseString; Uri's
+// scheme names; decimal.Truncate, Floor, Ceiling, Negate; TimeSpan.TryParse;
+// Match.Empty.
+func TestCSharpAllowedSmallMembers(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`Math.Round(Math.PI, 5) + " " + Math.Round(Math.E, 5)`, "3.14159 2.71828"},
+		{`Math.PI == Math.Acos(-1) && Math.PI / 2 == Math.Asin(1) && Math.PI / 4 == Math.Atan(1) && Math.Atan2(1, 1) == Math.PI / 4`, "true"},
+		{`Math.Sin(0) + Math.Cos(0) + Math.Tan(0) + Math.Sinh(0) + Math.Cosh(0) + Math.Tanh(0)`, "2"},
+		{`Math.Log(8, 2) + " " + double.IsNaN(Math.Log(2, 1)) + " " + Math.Log(1, 0) + " " + double.IsNaN(Math.Log(2, 0))`, "3 True -0 True"}, // 0 / log(0): -0, printed as tollgate prints a double
+		{`Math.IEEERemainder(3, 2) + " " + Math.IEEERemainder(10, 3) + " " + Math.BigMul(int.MaxValue, 2)`, "-1 1 4294967294"},
+		{`(int)char.MaxValue + " " + (int)char.MinValue + " " + bool.TrueString + bool.FalseString`, "65535 0 TrueFalse"},
+		{`Uri.UriSchemeHttps + Uri.SchemeDelimiter + "a" + " " + (new Uri("http://a/").Scheme == Uri.UriSchemeHttp)`, "https://a True"},
+		{`decimal.Truncate(-1.5m) + " " + decimal.Floor(-1.5m) + " " + decimal.Ceiling(1.2m) + " " + decimal.Negate(2m)`, "-1 -2 2 -2"},
+		{`TimeSpan.TryParse("01:30", out var ts) + " " + ts.TotalMinutes + " " + TimeSpan.TryParse("x", out var bad) + " " + bad`, "True 90 False 00:00:00"},
+		{`Match.Empty.Success + " " + (Regex.Match("a", "b").Value == Match.Empty.Value) + " " + Match.Empty.Index`, "False True 0"},
+	} {
+		t.Run(tc.src, func(t *testing.T) { csBothPaths(t, tc.src, tc.want, nil) })
+	}
+}

@@ -2243,7 +2243,7 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 
 // tryParseTypes are the types with TryParse(s, out v), and the type of v.
 var tryParseTypes = map[string]*Type{"int": tInt, "long": tLong, "double": tDouble, "bool": tBool, "Guid": tGuid,
-	"DateTime": tDateTime, "DateTimeOffset": tDTO, "IPAddress": tIPAddress}
+	"DateTime": tDateTime, "DateTimeOffset": tDTO, "IPAddress": tIPAddress, "TimeSpan": tTimeSpan}
 
 // linqPredicate reports whether the lambda of a LINQ operator is a
 // predicate (Func<T, bool>), whose result type is known.

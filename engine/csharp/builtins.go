@@ -2180,7 +2180,8 @@ func registerBuiltins() {
 	registerJSONTypes()
 	registerNumberStyles() // last: it copies double's statics to decimal's and replaces the numeric Parse overloads
 	registerDateExact()
-	registerEnumParse() // last: Enum.Parse and TryParse for every enum type made above
+	registerAllowedMore() // allowed_more.go
+	registerEnumParse()   // last: Enum.Parse and TryParse for every enum type made above
 }
 
 func regexArgs(a []any) (*regexp.Regexp, string, error) {
