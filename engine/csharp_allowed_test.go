@@ -59,4 +59,9 @@ func TestCSharpAllowedSmallMembers(t *testing.T) {
 	} {
 		t.Run(tc.src, func(t *testing.T) { csBothPaths(t, tc.src, tc.want, nil) })
 	}
+	// Random.NextBytes fills the array in place; the same seed, the same bytes
+	csBothBlocks(t, `var a = new byte[64]; var b = new byte[64]; new Random(7).NextBytes(a); new Random(7).NextBytes(b); return a.SequenceEqual(b) + " " + a.Any(x => x != 0);`, "True True", nil)
+	if _, err, _ := csRun(t, `@{ new Random().NextBytes(null); return "x"; }`, nil); err == nil || !strings.Contains(err.Error(), "Value cannot be null. (Parameter 'buffer')") {
+		t.Errorf("NextBytes(null): %v", err)
+	}
 }

@@ -6,7 +6,7 @@ import (
 
 // Small members of types APIM's table of allowed .NET types lists ("All"
 // of System.Math, System.Char, System.Boolean, System.Uri, System.Decimal,
-// System.TimeSpan; Match's Empty) that tollgate lacked: the constants and
+// System.TimeSpan, System.Random; Match's Empty) that tollgate lacked: the constants and
 // the functions that are Go's math ones.
 
 // mathLog is Math.Log(a, newBase), .NET's special cases first.
@@ -62,6 +62,19 @@ func registerAllowedMore() {
 		f := f
 		static("decimal", name, ts(D), D, func(a []any) (any, error) { return f(toFloat(a[0])), nil }, nil)
 	}
+
+	// Random.NextBytes(buffer): the array filled in place
+	method(KRandom, "NextBytes", ts(tBytes), tVoid, func(a []any) (any, error) {
+		b, ok := a[1].([]byte)
+		if !ok {
+			return nil, argNull("buffer")
+		}
+		x, _ := a[0].(*randomT)
+		for i := range b {
+			b[i] = byte(x.intn(256))
+		}
+		return nil, nil
+	}, nil)
 
 	// Match.Empty: what a failed match is
 	staticProp("Match", "Empty", tMatch, func([]any) (any, error) { return emptyMatch(), nil }, nil)
