@@ -55,6 +55,7 @@ func TestCSharpAllowedSmallMembers(t *testing.T) {
 		{`Uri.UriSchemeHttps + Uri.SchemeDelimiter + "a" + " " + (new Uri("http://a/").Scheme == Uri.UriSchemeHttp)`, "https://a True"},
 		{`decimal.Truncate(-1.5m) + " " + decimal.Floor(-1.5m) + " " + decimal.Ceiling(1.2m) + " " + decimal.Negate(2m)`, "-1 -2 2 -2"},
 		{`TimeSpan.TryParse("01:30", out var ts) + " " + ts.TotalMinutes + " " + TimeSpan.TryParse("x", out var bad) + " " + bad`, "True 90 False 00:00:00"},
+		{`X509ContentType.Cert + " " + (int)X509ContentType.Pkcs12 + " " + (X509ContentType.Pkcs12 == X509ContentType.Pfx) + " " + Enum.Parse(typeof(X509ContentType), "pkcs12", true) + " " + (int)X509ContentType.Authenticode`, "Cert 3 True Pfx 6"},
 		{`Match.Empty.Success + " " + (Regex.Match("a", "b").Value == Match.Empty.Value) + " " + Match.Empty.Index`, "False True 0"},
 	} {
 		t.Run(tc.src, func(t *testing.T) { csBothPaths(t, tc.src, tc.want, nil) })

@@ -6,7 +6,7 @@ import (
 
 // Small members of types APIM's table of allowed .NET types lists ("All"
 // of System.Math, System.Char, System.Boolean, System.Uri, System.Decimal,
-// System.TimeSpan, System.Random; Match's Empty) that tollgate lacked: the constants and
+// System.TimeSpan, System.Random, X509ContentType; Match's Empty) that tollgate lacked: the constants and
 // the functions that are Go's math ones.
 
 // mathLog is Math.Log(a, newBase), .NET's special cases first.
@@ -75,6 +75,12 @@ func registerAllowedMore() {
 		}
 		return nil, nil
 	}, nil)
+
+	// System.Security.Cryptography.X509Certificates.X509ContentType, an
+	// enum the table lists (tollgate has no member taking it)
+	ct := newEnum("X509ContentType", "System.Security.Cryptography.X509Certificates", "Unknown", "Cert", "SerializedCert", "Pfx", "SerializedStore", "Pkcs7", "Authenticode")
+	ct.aliases = map[string]int{"Pkcs12": 3}
+	constant("X509ContentType", "Pkcs12", ct.t, enumVal{ct, 3})
 
 	// Match.Empty: what a failed match is
 	staticProp("Match", "Empty", tMatch, func([]any) (any, error) { return emptyMatch(), nil }, nil)

@@ -22,6 +22,9 @@ type enumDef struct {
 	full  string // the .NET name: System.MidpointRounding
 	names []string
 	t     *Type
+	// aliases are members that share another's value (X509ContentType's
+	// Pkcs12 is Pfx's 3): Parse reads them, ToString prints the first name.
+	aliases map[string]int
 }
 
 // enumVal is a value of an enum: a named member or any int cast to it.
@@ -304,6 +307,12 @@ func parseEnum(d *enumDef, v any, ignoreCase bool) (any, error) {
 				r |= i
 				found = true
 				break
+			}
+		}
+		for n, v := range d.aliases {
+			if !found && (n == part || ignoreCase && strings.EqualFold(n, part) && asciiFold(n, part)) {
+				r |= v
+				found = true
 			}
 		}
 		if !found {
