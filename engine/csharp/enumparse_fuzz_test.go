@@ -9,12 +9,12 @@ import "testing"
 //	go test -run '^$' -fuzz FuzzEnumParse -fuzztime 30s -fuzzminimizetime 0 ./engine/csharp/
 func FuzzEnumParse(f *testing.F) {
 	for _, s := range []string{"CBC", " ecb ", "CBC, ECB", "CBC,", ",", "", "  ", "42", "-1", "+3", "4294967296", "1a", "-",
-		"P\u212ACS7", "pkcs7", "None,None", "\u00a0Zeros\u3000", "99999999999999999999", "0x1"} {
+		"P\u212ACS7", "pkcs7", "None,None", "\u00a0Zeros\u3000", "99999999999999999999", "0x1", "Pkcs12", "pfx, pkcs12"} {
 		f.Add(s, false)
 		f.Add(s, true)
 	}
 	loadBuiltins()
-	defs := []*enumDef{cipherModes, paddingModes, midpoint, uriPartial}
+	defs := []*enumDef{cipherModes, paddingModes, midpoint, uriPartial, enumDefs["X509ContentType"]}
 	f.Fuzz(func(t *testing.T, s string, ignoreCase bool) {
 		for _, d := range defs {
 			v, err := parseEnum(d, s, ignoreCase)
