@@ -82,6 +82,4 @@ func registerAllowedMore() {
 	ct.aliases = map[string]int{"Pkcs12": 3}
 	constant("X509ContentType", "Pkcs12", ct.t, enumVal{ct, 3})
 
-	// Match.Empty: what a failed match is
-	staticProp("Match", "Empty", tMatch, func([]any) (any, error) { return emptyMatch(), nil }, nil)
 }
