@@ -1546,7 +1546,7 @@ func (b *binder) args(args []*Arg) ([]*Type, error) {
 	var out []*Type
 	for _, a := range args {
 		if a.Out {
-			return nil, b.errf(a.Off, "out arguments are only allowed with TryGetValue, TryParse, TryParseExact, TryParseJwt and TryParseBasic")
+			return nil, b.errf(a.Off, "out arguments are only allowed with TryGetValue, TryParse, TryParseExact, TryCreate, TryParseJwt and TryParseBasic")
 		}
 		if _, ok := a.X.(*Lambda); ok {
 			return nil, b.errf(a.X.pos(), "a lambda expression is only allowed as the argument of a LINQ method (Where, Select, Any...)")
@@ -1650,7 +1650,8 @@ func (b *binder) call(n *Call) (*Type, error) {
 		}
 	}
 	// out-argument methods: interpreter only
-	if name == "TryGetValue" || name == "TryParse" || name == "TryParseExact" || name == "TryParseJwt" || name == "TryParseBasic" || name == "TryDequeue" || name == "TryPop" || name == "TryPeek" {
+	if name == "TryGetValue" || name == "TryParse" || name == "TryParseExact" || name == "TryParseJwt" || name == "TryParseBasic" || name == "TryDequeue" || name == "TryPop" || name == "TryPeek" ||
+		name == "TryCreate" && xt.K == KStatic && xt.Name == "Uri" {
 		return b.tryCall(n, m, xt)
 	}
 	if name == "Replace" && (xt.K == KStatic && xt.Name == "Regex" && len(n.Args) >= 3 || xt.K == KRegex && len(n.Args) == 2) {
@@ -2139,6 +2140,12 @@ func (b *binder) tryCall(n *Call, m *Member, xt *Type) (*Type, error) {
 		want[len(want)-1] = true
 		outT = d.t
 		parseAs = enumTryKey(d.name)
+	case m.Name == "TryCreate" && xt.K == KStatic && xt.Name == "Uri":
+		// Uri.TryCreate(s, kind, out u): uri_more.go's hidden static,
+		// whose UriFormatException is false
+		want = []bool{false, false, true}
+		outT = tUri
+		parseAs = uriTryCreateKey
 	case m.Name == "TryDequeue" || m.Name == "TryPop" || m.Name == "TryPeek":
 		et, ok := b.tryQueueType(m, xt)
 		if !ok {

@@ -2128,7 +2128,10 @@ func registerBuiltins() {
 		return base.ResolveReference(r), nil
 	}, nil)
 	prop(KUri, "Port", I, func(a []any) (any, error) {
-		u := a[0].(*url.URL)
+		u, err := absURI(a[0]) // uri_more.go: a relative Uri has none
+		if err != nil {
+			return nil, err
+		}
 		if p := u.Port(); p != "" {
 			n, _ := strconv.Atoi(p)
 			return n, nil
@@ -2144,7 +2147,10 @@ func registerBuiltins() {
 	for _, p := range []string{"Host", "AbsolutePath", "Query", "Scheme", "AbsoluteUri", "PathAndQuery"} {
 		p := p
 		prop(KUri, p, S, func(a []any) (any, error) {
-			u := a[0].(*url.URL)
+			u, err := absURI(a[0]) // uri_more.go: a relative Uri has none
+			if err != nil {
+				return nil, err
+			}
 			switch p {
 			case "Host":
 				return u.Hostname(), nil

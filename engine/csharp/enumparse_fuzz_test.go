@@ -14,7 +14,7 @@ func FuzzEnumParse(f *testing.F) {
 		f.Add(s, true)
 	}
 	loadBuiltins()
-	defs := []*enumDef{cipherModes, paddingModes, midpoint, uriPartial, enumDefs["X509ContentType"]}
+	defs := []*enumDef{cipherModes, paddingModes, midpoint, uriPartial, uriKind, enumDefs["X509ContentType"]}
 	f.Fuzz(func(t *testing.T, s string, ignoreCase bool) {
 		for _, d := range defs {
 			v, err := parseEnum(d, s, ignoreCase)

@@ -239,10 +239,11 @@ func leftPart(u *url.URL, part int) (string, error) {
 
 func registerUriPartial() {
 	uriPartial = newEnum("UriPartial", "System", "Scheme", "Authority", "Path", "Query")
+	registerUriMore() // uri_more.go
 	method(KUri, "GetLeftPart", ts(uriPartial.t), tString, func(a []any) (any, error) {
-		u, ok := a[0].(*url.URL)
-		if !ok || u == nil {
-			return nil, errNull
+		u, err := absURI(a[0])
+		if err != nil {
+			return nil, err
 		}
 		e, _ := a[1].(enumVal)
 		return leftPart(u, e.v)

@@ -1073,7 +1073,7 @@ func (f *frame) call(n *Call) (any, error) {
 	}
 	m := n.F.(*Member)
 	if n.method != nil && strings.HasPrefix(n.method.key, "try.") || m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseExact" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" ||
-		m.Name == "TryDequeue" || m.Name == "TryPop" || m.Name == "TryPeek" {
+		m.Name == "TryDequeue" || m.Name == "TryPop" || m.Name == "TryPeek" || m.Name == "TryCreate" && n.tryParse != nil {
 		return f.tryCall(n, m)
 	}
 	if n.listAppend {
@@ -1236,7 +1236,7 @@ func (f *frame) tryCall(n *Call, m *Member) (any, error) {
 		// the styles are checked (.NET throws for invalid ones first)
 		if v, err := n.tryParse.run(ins); err == nil {
 			out, ok = v, true
-		} else if e, isExc := err.(*Exception); !isExc || e.Type != "FormatException" && e.Type != "ArgumentNullException" && e.Type != "OverflowException" {
+		} else if e, isExc := err.(*Exception); !isExc || e.Type != "FormatException" && e.Type != "UriFormatException" && e.Type != "ArgumentNullException" && e.Type != "OverflowException" {
 			return nil, err // not the text's refusal: invalid styles (.NET throws too), a format tollgate cannot read, a budget
 		}
 		if !ok {

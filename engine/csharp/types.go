@@ -431,7 +431,7 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tRNG
 	case "Oid":
 		t = tOid
-	case "MidpointRounding", "UriPartial", "X509NameType", "RSAEncryptionPadding", "CipherMode", "PaddingMode", "DateTimeKind", "X509ContentType":
+	case "MidpointRounding", "UriPartial", "UriKind", "X509NameType", "RSAEncryptionPadding", "CipherMode", "PaddingMode", "DateTimeKind", "X509ContentType":
 		t = enumDefs[name].t
 	case "StringComparer", "IEqualityComparer", "IComparer":
 		t = tStrCmp // IEqualityComparer<string>, IComparer<string>: the comparers policies have
