@@ -23,13 +23,13 @@ func isArrayType(t *Type) bool {
 // arrayStatic binds Array.Empty<T>(), and checks Reverse's and Sort's
 // argument is an array (ok false: another call, bound as the tables say).
 func (b *binder) arrayStatic(n *Call, m *Member, xt *Type) (*Type, bool, error) {
-	if xt.K != KStatic || xt.Name != "Array" {
+	if xt.K != KStatic || xt.Name != "Array" && (xt.Name != "Enumerable" || m.Name != "Empty") { // Enumerable.Empty<T>() too
 		return nil, false, nil
 	}
 	switch m.Name {
 	case "Empty":
 		if len(m.TypeArgs) != 1 {
-			return nil, true, b.errf(m.NameOff, "the type arguments for method 'Array.Empty<T>()' cannot be inferred from the usage: write Array.Empty<string>()")
+			return nil, true, b.errf(m.NameOff, "the type arguments for method '%s.Empty<T>()' cannot be inferred from the usage: write %s.Empty<string>()", xt.Name, xt.Name)
 		}
 		if len(n.Args) != 0 {
 			return nil, true, b.errf(m.NameOff, "no overload for method 'Empty' takes %d arguments", len(n.Args))

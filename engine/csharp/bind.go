@@ -1649,6 +1649,10 @@ func (b *binder) call(n *Call) (*Type, error) {
 			return b.call(n)
 		}
 	}
+	if r := linqMoreRewrite(n, m, xt); r != nil { // linq_more.go
+		*n = *r // the tree holds the call in other words from now on
+		return b.call(n)
+	}
 	// out-argument methods: interpreter only
 	if name == "TryGetValue" || name == "TryParse" || name == "TryParseExact" || name == "TryParseJwt" || name == "TryParseBasic" || name == "TryDequeue" || name == "TryPop" || name == "TryPeek" ||
 		name == "TryCreate" && xt.K == KStatic && xt.Name == "Uri" {
@@ -1976,6 +1980,12 @@ func (b *binder) call(n *Call) (*Type, error) {
 		return nil, err
 	}
 	n.method = bi
+	if name == "GetRange" && xt.K == KArray {
+		if !isList(xt) {
+			return nil, b.errf(m.NameOff, "'%s' does not contain a definition for 'GetRange'", typeName(xt))
+		}
+		return xt, nil // a List<T> of the receiver's type (linq_more.go)
+	}
 	if name == "ToString" {
 		if err := b.formatToString(n, xt, bi); err != nil { // numfmt.go
 			return nil, err

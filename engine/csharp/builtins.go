@@ -2187,6 +2187,7 @@ func registerBuiltins() {
 	registerNumberStyles() // last: it copies double's statics to decimal's and replaces the numeric Parse overloads
 	registerDateExact()
 	registerAllowedMore() // allowed_more.go
+	registerListMore()    // linq_more.go
 	registerEnumParse()   // last: Enum.Parse and TryParse for every enum type made above
 }
 

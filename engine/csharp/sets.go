@@ -64,6 +64,7 @@ func registerSets() {
 		{name: "RemoveWhere", arg: 'p', result: tInt, mutates: true},
 		{name: "RemoveAll", arg: 'p', result: tInt, mutates: true, list: true, listOnly: true},
 		{name: "AddRange", arg: 's', result: tVoid, mutates: true, list: true, listOnly: true},
+		{name: "Sort", result: tVoid, mutates: true, list: true, listOnly: true}, // List<T>.Sort(): by .NET's default comparer
 		{name: "IsSubsetOf", arg: 's', result: tBool},
 		{name: "IsSupersetOf", arg: 's', result: tBool},
 		{name: "IsProperSubsetOf", arg: 's', result: tBool},
@@ -478,6 +479,12 @@ func collRun(name string, coll []any, arg, cmp any, set bool) ([]any, any, error
 		return coll, false, nil
 	case "Clear":
 		return []any{}, nil, nil
+	case "Sort":
+		out := append([]any(nil), coll...)
+		if err := sortItems(out); err != nil {
+			return nil, nil, err
+		}
+		return out, nil, nil
 	}
 	if arg == nil || isNilPtr(arg) {
 		if name == "AddRange" {
