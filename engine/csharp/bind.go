@@ -1903,6 +1903,18 @@ func (b *binder) call(n *Call) (*Type, error) {
 		n.method = extMethod(name, fn)
 		return b.m.goType(reflect.TypeOf(fn).Out(0)), nil
 	}
+	if name == "Values" && len(m.TypeArgs) == 1 && (xt.K == KJToken || xt.K == KJArray) { // json_values.go
+		to, ok := b.m.lookupTypeRef(m.TypeArgs[0])
+		if !ok {
+			return nil, b.unknownType(m.TypeArgs[0])
+		}
+		bi := byKey[fmt.Sprintf("JToken.Values<%s>/0", to.Name)]
+		if bi == nil || len(n.Args) != 0 {
+			return nil, b.errf(m.NameOff, "Values<%s> takes no argument here, and T must be string, int, long, double, bool, DateTime, DateTimeOffset, JToken, JObject or JArray", m.TypeArgs[0])
+		}
+		n.method = bi
+		return bi.result, nil
+	}
 	if (name == "Value" || name == "ToObject") && len(m.TypeArgs) == 1 && (xt.K == KJToken || xt.K == KJObject || xt.K == KJArray) {
 		to, ok := b.m.lookupTypeRef(m.TypeArgs[0])
 		if !ok {

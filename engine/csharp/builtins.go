@@ -2188,6 +2188,7 @@ func registerBuiltins() {
 	registerDateExact()
 	registerAllowedMore() // allowed_more.go
 	registerListMore()    // linq_more.go
+	registerJSONValues()  // json_values.go
 	registerEnumParse()   // last: Enum.Parse and TryParse for every enum type made above
 }
 
