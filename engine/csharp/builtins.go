@@ -2186,10 +2186,11 @@ func registerBuiltins() {
 	registerJSONTypes()
 	registerNumberStyles() // last: it copies double's statics to decimal's and replaces the numeric Parse overloads
 	registerDateExact()
-	registerAllowedMore() // allowed_more.go
-	registerListMore()    // linq_more.go
-	registerJSONValues()  // json_values.go
-	registerEnumParse()   // last: Enum.Parse and TryParse for every enum type made above
+	registerAllowedMore()  // allowed_more.go
+	registerListMore()     // linq_more.go
+	registerJSONValues()   // json_values.go
+	registerAllowedSmall() // allowed_small.go: after the Encoding methods it calls
+	registerEnumParse()    // last: Enum.Parse and TryParse for every enum type made above
 }
 
 func regexArgs(a []any) (*regexp.Regexp, string, error) {
