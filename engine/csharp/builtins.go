@@ -2189,6 +2189,7 @@ func registerBuiltins() {
 	registerAllowedMore()  // allowed_more.go
 	registerListMore()     // linq_more.go
 	registerJSONValues()   // json_values.go
+	registerConvertMore()  // convert_more.go
 	registerAllowedSmall() // allowed_small.go: after the Encoding methods it calls
 	registerEnumParse()    // last: Enum.Parse and TryParse for every enum type made above
 }
