@@ -1076,7 +1076,7 @@ func registerBuiltins() {
 		}
 		return jtokenConvert(a[0], tBool)
 	}, nil)
-	for _, enc := range []string{"UTF8", "ASCII", "Unicode", "Default"} {
+	for _, enc := range []string{"UTF8", "ASCII", "Unicode", "Default", "UTF32", "BigEndianUnicode"} {
 		enc := enc
 		staticProp("Encoding", enc, tEncoding, func([]any) (any, error) { return enc, nil }, func([]string) string { return strconv.Quote(enc) })
 	}
@@ -1084,6 +1084,9 @@ func registerBuiltins() {
 		s, err := str(a[1])
 		if err != nil {
 			return nil, argNull("s")
+		}
+		if b, ok := encodeWide(a[0], s); ok { // encoding_wide.go: UTF32, BigEndianUnicode
+			return b, nil
 		}
 		if a[0] == "Unicode" {
 			u := utf16.Encode([]rune(s))
@@ -1099,6 +1102,9 @@ func registerBuiltins() {
 		b, err := bytesArg(a[1])
 		if err != nil {
 			return nil, err
+		}
+		if s, ok := decodeWide(a[0], b); ok { // encoding_wide.go: UTF32, BigEndianUnicode
+			return s, nil
 		}
 		if a[0] == "Unicode" {
 			u := make([]uint16, len(b)/2)
