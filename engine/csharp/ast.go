@@ -129,6 +129,8 @@ type (
 		// o["k"].Remove()): the indexer's container and key say what goes,
 		// a value too (eval.go's jremove)
 		removeOf *Index
+		// divRem: Math.DivRem(a, b, out r), of the type int or long (divrem.go)
+		divRem *Type
 	}
 	// Arg is one argument: name: value, out var x, out x.
 	Arg struct {

@@ -1546,7 +1546,7 @@ func (b *binder) args(args []*Arg) ([]*Type, error) {
 	var out []*Type
 	for _, a := range args {
 		if a.Out {
-			return nil, b.errf(a.Off, "out arguments are only allowed with TryGetValue, TryParse, TryParseExact, TryCreate, TryParseJwt and TryParseBasic")
+			return nil, b.errf(a.Off, "out arguments are only allowed with TryGetValue, TryParse, TryParseExact, TryCreate, TryParseJwt, TryParseBasic and Math.DivRem")
 		}
 		if _, ok := a.X.(*Lambda); ok {
 			return nil, b.errf(a.X.pos(), "a lambda expression is only allowed as the argument of a LINQ method (Where, Select, Any...)")
@@ -1652,6 +1652,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 	if r := linqMoreRewrite(n, m, xt); r != nil { // linq_more.go
 		*n = *r // the tree holds the call in other words from now on
 		return b.call(n)
+	}
+	if name == "DivRem" && xt.K == KStatic && xt.Name == "Math" {
+		return b.divRem(n, m) // divrem.go
 	}
 	// out-argument methods: interpreter only
 	if name == "TryGetValue" || name == "TryParse" || name == "TryParseExact" || name == "TryParseJwt" || name == "TryParseBasic" || name == "TryDequeue" || name == "TryPop" || name == "TryPeek" ||

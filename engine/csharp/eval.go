@@ -1071,6 +1071,9 @@ func (f *frame) call(n *Call) (any, error) {
 	if n.coll != nil {
 		return f.collCall(n) // sets.go
 	}
+	if n.divRem != nil {
+		return f.divRem(n) // divrem.go
+	}
 	m := n.F.(*Member)
 	if n.method != nil && strings.HasPrefix(n.method.key, "try.") || m.Name == "TryGetValue" || m.Name == "TryParse" || m.Name == "TryParseExact" || m.Name == "TryParseJwt" || m.Name == "TryParseBasic" ||
 		m.Name == "TryDequeue" || m.Name == "TryPop" || m.Name == "TryPeek" || m.Name == "TryCreate" && n.tryParse != nil {
