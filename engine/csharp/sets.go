@@ -184,6 +184,9 @@ func (b *binder) collMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err
 	if op.arg == 0 {
 		want = 0
 	}
+	if m.Name == "Sort" && len(n.Args) != 0 {
+		return nil, true, b.errf(m.NameOff, "tollgate has List<T>.Sort() only, by the default comparer: for Sort(comparison) write list = list.OrderBy(x => ...).ToList()")
+	}
 	if len(n.Args) != want {
 		return nil, true, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", m.Name, len(n.Args))
 	}
