@@ -1088,6 +1088,9 @@ func registerBuiltins() {
 		if b, ok := encodeWide(a[0], s); ok { // encoding_wide.go: UTF32, BigEndianUnicode
 			return b, nil
 		}
+		if a[0] == "ASCII" {
+			return asciiBytes(s), nil
+		}
 		if a[0] == "Unicode" {
 			u := utf16.Encode([]rune(s))
 			b := make([]byte, 0, 2*len(u))
@@ -1105,6 +1108,9 @@ func registerBuiltins() {
 		}
 		if s, ok := decodeWide(a[0], b); ok { // encoding_wide.go: UTF32, BigEndianUnicode
 			return s, nil
+		}
+		if a[0] == "ASCII" {
+			return asciiString(b), nil
 		}
 		if a[0] == "Unicode" {
 			u := make([]uint16, len(b)/2)

@@ -61,3 +61,29 @@ func decodeWide(enc any, b []byte) (string, bool) {
 	}
 	return "", false
 }
+
+// asciiBytes is Encoding.ASCII.GetBytes: .NET's ASCIIEncoding writes '?'
+// (its replacement fallback) for every character above 0x7F, once for a
+// surrogate pair (one rune here).
+func asciiBytes(s string) []byte {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		if r >= 0x80 {
+			r = '?'
+		}
+		b = append(b, byte(r))
+	}
+	return b
+}
+
+// asciiString is Encoding.ASCII.GetString: a byte above 0x7F is '?'.
+func asciiString(b []byte) string {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 0x80 {
+			c = '?'
+		}
+		out[i] = c
+	}
+	return string(out)
+}
