@@ -87,7 +87,7 @@ func (f *frame) divRem(n *Call) (any, error) {
 	if q == 0 {
 		return nil, errDivZero()
 	}
-	if q == -1 && (n.divRem == tInt && p == math.MinInt32 || p == math.MinInt64) {
+	if q == -1 && (n.divRem == tInt && p == math.MinInt32 || int64(p) == math.MinInt64) {
 		return nil, exc("OverflowException", "Arithmetic operation resulted in an overflow.")
 	}
 	quo := p / q
