@@ -18,6 +18,8 @@ func TestCSharpEncodingWide(t *testing.T) {
 			"This unicode string contains two characters with codes outside the ASCII code range, Pi (?) and Sigma (?)."},
 		{`BitConverter.ToString(Encoding.ASCII.GetBytes("a\u00e9\U0001F600b")) + " " + Encoding.ASCII.GetByteCount("\u00e9t\u00e9")`, "61-3F-3F-62 3"},
 		{`Encoding.ASCII.GetString(new byte[] { 72, 0xC3, 0xA9, 105 })`, "H??i"},
+		// A trailing odd byte is U+FFFD in UTF-16 either way round.
+		{`Encoding.Unicode.GetString(new byte[] { 65, 0, 66 }) + "|" + Encoding.BigEndianUnicode.GetString(new byte[] { 0, 65, 66 })`, "A\uFFFD|A\uFFFD"},
 	} {
 		t.Run(tc.src, func(t *testing.T) { csBothPaths(t, tc.src, tc.want, nil) })
 	}

@@ -1117,6 +1117,9 @@ func registerBuiltins() {
 			for i := range u {
 				u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
 			}
+			if len(b)%2 != 0 {
+				return string(utf16.Decode(u)) + "\uFFFD", nil // a trailing odd byte, as .NET's replacement fallback
+			}
 			return string(utf16.Decode(u)), nil
 		}
 		return strings.ToValidUTF8(string(b), "\uFFFD"), nil
