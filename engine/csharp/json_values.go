@@ -1,7 +1,5 @@
 package csharp
 
-import "time"
-
 // JToken.DeepEquals(a, b), JValue.CreateNull(), JValue.CreateString(s) and
 // token.Values<T>() (Newtonsoft.Json.Linq's Extensions), which APIM's
 // table of allowed types lists.
@@ -37,25 +35,10 @@ func jDeepEquals(a, b any) bool {
 			}
 		}
 		return true
-	case int:
-		switch y := b.(type) {
-		case int:
-			return x == y
-		case float64:
-			return float64(x) == y
-		}
-		return false
 	case float64:
-		switch y := b.(type) {
-		case int:
-			return x == float64(y)
-		case float64:
-			return x == y || x != x && y != y // NaN equals NaN, as JValue's Compare has it
+		if y, ok := b.(float64); ok && x != x && y != y {
+			return true // NaN equals NaN, as JValue's Compare has it
 		}
-		return false
-	case time.Time:
-		y, ok := b.(time.Time)
-		return ok && x.Equal(y)
 	case []byte:
 		y, ok := b.([]byte)
 		return ok && string(x) == string(y)
@@ -63,6 +46,7 @@ func jDeepEquals(a, b any) bool {
 		y, ok := b.(*JRaw)
 		return ok && x.Raw == y.Raw
 	}
+	// Numbers (an integer and a float by value), dates and the rest: =='s.
 	return equalNET(a, b) && sameJKind(a, b)
 }
 
