@@ -31,6 +31,17 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 // tenantDomainRE is a tenant's domain name (contoso.onmicrosoft.com).
 var tenantDomainRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
 
+// tenantFromURL takes the tenant out of tenant-id's URL form: APIM's page
+// gives "https://contoso.onmicrosoft.com" as its example of a tenant-id, a
+// domain name behind https:// (and a trailing slash is dropped). Anything
+// else is returned as it is, for the GUID and domain checks to judge.
+func tenantFromURL(s string) string {
+	if len(s) > len("https://") && strings.EqualFold(s[:len("https://")], "https://") {
+		return strings.TrimSuffix(s[len("https://"):], "/")
+	}
+	return s
+}
+
 // entraV1Issuer reports whether iss is the v1.0 issuer
 // (https://sts.windows.net/ID/) of a tenant whose v2.0 issuer, from its
 // discovery document, is authority + ID + "/v2.0".
@@ -59,11 +70,13 @@ func (k *kit) parseValidateAzureADToken(p *engine.Parser) engine.Step {
 	}
 	v.parseSource(p, "Authorization", "Bearer")
 	// tenant-id: the tenant's ID, or (APIM: "tenant ID or URL", e.g.
-	// contoso.onmicrosoft.com) one of its domain names, whose discovery
+	// contoso.onmicrosoft.com, or https://contoso.onmicrosoft.com on the
+	// page's current version) one of its domain names, whose discovery
 	// document gives the issuer, and with it the ID.
-	tenant := strings.TrimSpace(p.RequiredLitStr("tenant-id"))
+	raw := strings.TrimSpace(p.RequiredLitStr("tenant-id"))
+	tenant := tenantFromURL(raw)
 	if p.Has("tenant-id") && !guidRE.MatchString(tenant) && !tenantDomainRE.MatchString(tenant) {
-		p.ErrorAt(p.Node().Attr("tenant-id").ValuePos, "tenant-id must be the tenant's ID (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47) or one of its domain names (contoso.onmicrosoft.com), not %q", tenant)
+		p.ErrorAt(p.Node().Attr("tenant-id").ValuePos, "tenant-id must be the tenant's ID (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47) or one of its domain names (contoso.onmicrosoft.com, also written https://contoso.onmicrosoft.com), not %q", raw)
 	}
 	authority := strings.TrimSuffix(k.entraAuthority, "/")
 	v.sources = append(v.sources, jwtSource{

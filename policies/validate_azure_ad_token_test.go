@@ -140,9 +140,19 @@ func TestValidateAzureADTokenDocExamples(t *testing.T) {
 // page allows ("tenant ID or URL (for example, "contoso.onmicrosoft.com")"):
 // the tenant's discovery document gives the issuer, and with it the ID of
 // the v1.0 issuer.
+//
+// The page's current version writes its example as a URL,
+// "https://contoso.onmicrosoft.com": the same tenant, with or without a
+// trailing slash.
 func TestValidateAzureADTokenDomain(t *testing.T) {
 	entra := fakeEntra(t)
-	plan, errs := compileAAD(t, entra.URL, strings.Replace(aadDocSimple, "{{aad-tenant-id}}", "contoso.onmicrosoft.com", 1))
+	for _, form := range []string{"contoso.onmicrosoft.com", "https://contoso.onmicrosoft.com", "https://contoso.onmicrosoft.com/", "HTTPS://contoso.onmicrosoft.com"} {
+		t.Run(form, func(t *testing.T) { testAADDomain(t, entra, form) })
+	}
+}
+
+func testAADDomain(t *testing.T, entra *httptest.Server, tenantID string) {
+	plan, errs := compileAAD(t, entra.URL, strings.Replace(aadDocSimple, "{{aad-tenant-id}}", tenantID, 1))
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -166,6 +176,10 @@ func TestValidateAzureADTokenLoadErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{`<validate-azure-ad-token><client-application-ids><application-id>a</application-id></client-application-ids></validate-azure-ad-token>`, `needs the attribute "tenant-id"`},
 		{`<validate-azure-ad-token tenant-id="contoso/../x"><client-application-ids><application-id>a</application-id></client-application-ids></validate-azure-ad-token>`, `must be the tenant's ID (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47) or one of its domain names`},
+		{`<validate-azure-ad-token tenant-id="http://contoso.onmicrosoft.com"><client-application-ids><application-id>a</application-id></client-application-ids></validate-azure-ad-token>`, `not "http://contoso.onmicrosoft.com"`},
+		{`<validate-azure-ad-token tenant-id="https://contoso.onmicrosoft.com/v2.0"><client-application-ids><application-id>a</application-id></client-application-ids></validate-azure-ad-token>`, `also written https://contoso.onmicrosoft.com), not "https://contoso.onmicrosoft.com/v2.0"`},
+		{`<validate-azure-ad-token tenant-id="https://"><client-application-ids><application-id>a</application-id></client-application-ids></validate-azure-ad-token>`, `not "https://"`},
+		{`<validate-azure-ad-token tenant-id="organizations"><client-application-ids><application-id>a</application-id></client-application-ids></validate-azure-ad-token>`, `not "organizations"`},
 		{`<validate-azure-ad-token tenant-id="` + testTenant + `"><client-application-ids/></validate-azure-ad-token>`, `at least one <application-id>`},
 		{`<validate-azure-ad-token tenant-id="` + testTenant + `" header-name="X" query-parameter-name="t"><client-application-ids><application-id>a</application-id></client-application-ids></validate-azure-ad-token>`, `takes only one of`},
 		{`<validate-azure-ad-token tenant-id="` + testTenant + `" clock-skew="5"><client-application-ids><application-id>a</application-id></client-application-ids></validate-azure-ad-token>`, `has no attribute "clock-skew"`},
