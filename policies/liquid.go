@@ -142,17 +142,61 @@ func liquidBody(data []byte, ct, xsiNil string) any {
 	case isJSONType(ct):
 		var v any
 		if json.Unmarshal(data, &v) == nil {
-			return v
+			return liquidJSON(v)
 		}
 	case isXMLType(ct):
 		if j, err := xmlToJSON(data, xmlToJSONOptions{JavaScriptFriendly: true, RawNames: true, XsiNil: xsiNil}); err == nil {
 			var v any
 			if json.Unmarshal(j, &v) == nil {
-				return v
+				return liquidJSON(v)
 			}
 		}
 	}
 	return string(data)
+}
+
+// liquidObject is a JSON object as a template reads it: by name, as any
+// map, and written out by {{ }} as its JSON text. osteele/liquid writes a
+// map as Go prints it (map[k:v]); APIM's reference does not say what
+// {{ body }} of a JSON object gives, so the JSON is tollgate's choice.
+type liquidObject map[string]any
+
+// String is the object's JSON, compact, names in order (Go's map order:
+// sorted), <, > and & as they are.
+func (o liquidObject) String() string { return liquidJSONText(map[string]any(o)) }
+
+func liquidJSONText(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return ""
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// liquidJSON makes the objects in a JSON value (a parsed body, a JObject or
+// JArray a C# expression made, which read as their ToLiquid) liquidObjects,
+// however deep, so that {{ }} writes each as JSON. Arrays stay arrays:
+// {{ list }} writes the items one after the other, as Liquid does.
+func liquidJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		o := make(liquidObject, len(x))
+		for k, e := range x {
+			o[k] = liquidJSON(e)
+		}
+		return o
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = liquidJSON(e)
+		}
+		return out
+	case interface{ ToLiquid() any }:
+		return liquidJSON(x.ToLiquid())
+	}
+	return v
 }
 
 func liquidURL(u *engine.Url) map[string]any {
@@ -178,11 +222,22 @@ func liquidHeaders(h engine.Headers) liquidDict {
 	return out
 }
 
+func liquidParams(m map[string]string) liquidDict {
+	out := make(liquidDict, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
 // liquidDict is a name -> value map (headers, a query) that a {% for %}
 // walks as entries with Key and Value, in name order, as the policy
 // snippets' header listing reads it; indexing it by name works as on any
 // map.
 type liquidDict map[string]any
+
+// String is the names and values as a JSON object (see liquidObject).
+func (d liquidDict) String() string { return liquidJSONText(map[string]any(d)) }
 
 // Len and Index make a liquidDict osteele/liquid's iterable.
 func (d liquidDict) Len() int { return len(d) }
@@ -207,10 +262,14 @@ func liquidContext(s *engine.State) map[string]any {
 	r := map[string]any{
 		"Method": req.Method, "OriginalMethod": req.Method, "Url": liquidURL(req.Url),
 		"OriginalUrl": liquidURL(req.OriginalUrl), "IpAddress": req.IpAddress,
-		"Headers": liquidHeaders(req.Headers), "MatchedParameters": req.MatchedParameters,
+		"Headers": liquidHeaders(req.Headers), "MatchedParameters": liquidParams(req.MatchedParameters),
 		"HasBody": req.Body != nil,
 	}
-	out := map[string]any{"Request": r, "Variables": map[string]any(c.Variables), "RequestId": c.RequestId}
+	vars := make(liquidObject, len(c.Variables))
+	for k, v := range c.Variables {
+		vars[k] = liquidJSON(v)
+	}
+	out := map[string]any{"Request": r, "Variables": vars, "RequestId": c.RequestId}
 	if c.Response != nil {
 		out["Response"] = map[string]any{"StatusCode": c.Response.StatusCode, "StatusReason": c.Response.StatusReason,
 			"Headers": liquidHeaders(c.Response.Headers)}

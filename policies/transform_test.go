@@ -482,6 +482,16 @@ func TestSetBodyLiquid(t *testing.T) {
             return o;
             }" /><set-body template="liquid">{% assign v = context.Variables["parsed"] %}<x a="{{ v['a'] }}" c="{{ v.c }}" /> {{ v.n.list[1] }} {{ v.n.list | Size }} {% if v.b == "B2" %}yes{% endif %} [{{ v.missing }}]</set-body>`,
 			"", "", `<x a="A1" c="C3" /> two 2 yes []`},
+		// An object is written as its JSON (tollgate's choice: osteele/liquid
+		// would write Go's map[k:v], APIM's reference does not say), names
+		// sorted; an array's items one after the other, as Liquid writes them.
+		// A policy of the third corpus survey wrote "originalRequest": {{body}}.
+		{"objects written as JSON", `<set-body template="liquid">{{body.o}}|{{body.list}}|{{body.objs}}|{"originalRequest": {{body}}}</set-body>`,
+			`{"o":{"n":2,"k":"v<&>"},"list":[1,"two",3.5],"objs":[{"x":1},{"y":true,"z":null}]}`, "application/json",
+			`{"k":"v<&>","n":2}|1two3.5|{"x":1}{"y":true,"z":null}|{"originalRequest": {"list":[1,"two",3.5],"o":{"k":"v<&>","n":2},"objs":[{"x":1},{"y":true,"z":null}]}}`},
+		{"JObject variable written as JSON", `<set-variable name="v" value="@(JObject.Parse(&quot;{\&quot;b\&quot;:{\&quot;c\&quot;:[1,{\&quot;d\&quot;:2}]},\&quot;a\&quot;:1}&quot;))" />` +
+			`<set-body template="liquid">{{context.Variables.v}}|{{context.Variables.v.b}}|{{context.Variables["v"].b.c[1]}}|{{context.Request.Headers}}|{{context.Request.MatchedParameters}}</set-body>`,
+			"", "", `{"a":1,"b":{"c":[1,{"d":2}]}}|{"c":[1,{"d":2}]}|{"d":2}|{"X-A":"b"}|{}`},
 		// Iterating headers or a query gives entries with Key and Value (the
 		// policy snippets list the inbound headers so).
 		{"headers iterated", `<set-body template="liquid">{% for h in context.Request.Headers %}{{ h.Key }}={{ h.Value }};{% endfor %}</set-body>`, "", "", "X-A=b;"},
