@@ -56,6 +56,9 @@ type quota struct {
 	start   time.Time
 	cond    *engine.Bool
 	count   engine.Int // quota-by-key's increment-count; quota's is 1
+	// readsBody: increment-count or increment-condition reads
+	// context.Response.Body, kept as it is sent (deferred_body.go).
+	readsBody bool
 	// children: quota's <api> children (limit_children.go).
 	children []*childLimit
 }
@@ -87,6 +90,7 @@ func (k *kit) parseQuotaByKey(p *engine.Parser) engine.Step {
 		q.cond = &b
 	}
 	q.count = p.Int("increment-count", 1, 0, math.MaxInt64)
+	q.readsBody = readsResponseBody(p, "increment-count", "increment-condition")
 	if a := p.Attr("first-period-start"); a != nil {
 		t, err := time.Parse(time.RFC3339, a.Value)
 		if err != nil {
@@ -186,7 +190,12 @@ func (q *quota) Run(ctx context.Context, s *engine.State) error {
 	var ok *bool
 	if deferred {
 		ok = new(bool)
+		var body *bodyCopy
+		if q.readsBody {
+			body = captureResponseBody(s)
+		}
 		s.AtEnd(func(ctx context.Context, s *engine.State) {
+			body.restore(s)
 			*ok = q.cond == nil || q.condition(s)
 			if !*ok || q.calls == 0 {
 				return

@@ -54,16 +54,19 @@ import (
 // with reason StoreUnavailable instead.
 type rateLimit struct {
 	limitBase
-	byKey    bool
-	calls    engine.Int
-	period   engine.Int
-	key      engine.Str   // rate-limit-by-key
-	cond     *engine.Bool // increment-condition, nil when absent
-	count    engine.Int   // increment-count
-	deferred bool         // count at the end of outbound
-	out      rateOutputs
-	apiKeys  apiKeys       // rate-limit: per-API store keys
-	children []*childLimit // rate-limit: its <api> children
+	byKey  bool
+	calls  engine.Int
+	period engine.Int
+	key    engine.Str   // rate-limit-by-key
+	cond   *engine.Bool // increment-condition, nil when absent
+	count  engine.Int   // increment-count
+	// readsBody: a deferred expression reads context.Response.Body, which
+	// is kept as it is sent (deferred_body.go).
+	readsBody bool
+	deferred  bool // count at the end of outbound
+	out       rateOutputs
+	apiKeys   apiKeys       // rate-limit: per-API store keys
+	children  []*childLimit // rate-limit: its <api> children
 }
 
 // rateOutputs are the optional header and variable names.
@@ -102,6 +105,7 @@ func (k *kit) parseRateLimitByKey(p *engine.Parser) engine.Step {
 		r.cond = &b
 	}
 	r.deferred = (r.cond != nil && !r.cond.IsConst()) || !r.count.IsConst()
+	r.readsBody = r.deferred && readsResponseBody(p, "increment-count", "increment-condition")
 	r.out = parseRateOutputs(p)
 	return r
 }
@@ -162,7 +166,14 @@ func (r *rateLimit) Run(ctx context.Context, s *engine.State) error {
 	}
 	r.admit(s, calls, dec)
 	if r.deferred {
-		s.AtEnd(func(ctx context.Context, s *engine.State) { r.countAtEnd(ctx, s, key, calls, window) })
+		var body *bodyCopy
+		if r.readsBody {
+			body = captureResponseBody(s)
+		}
+		s.AtEnd(func(ctx context.Context, s *engine.State) {
+			body.restore(s)
+			r.countAtEnd(ctx, s, key, calls, window)
+		})
 	}
 	return nil
 }
