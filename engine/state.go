@@ -203,12 +203,22 @@ func (s *State) SetRequest(method, scheme, host string, u *url.URL, h http.Heade
 	s.SetRequestURI(method, scheme, host, u, "", h, ip)
 }
 
+// noMatchedParameters is context.Request.MatchedParameters until the
+// gateway matches an operation with parameters: APIM's is never null (an
+// API without operations, an operation whose template has no parameters
+// and a GraphQL resolver's request have an empty one), so
+// GetValueOrDefault("x", "d") gives "d" there, not a NullReferenceException.
+// Shared and never written: nothing stores into MatchedParameters, and a
+// copy (the request a send-request copies) clones it.
+var noMatchedParameters = map[string]string{}
+
 // SetRequestURI is SetRequest with the request target as the client sent
 // it (http.Request.RequestURI): when it ends with u's query, QueryString
 // is that part of it rather than a new string.
 func (s *State) SetRequestURI(method, scheme, host string, u *url.URL, requestURI string, h http.Header, ip string) {
 	s.req.Method = method
 	s.req.Headers = Headers(h)
+	s.req.MatchedParameters = noMatchedParameters
 	s.req.IpAddress = ip
 	s.url.fill(u, scheme, host, requestURI, s)
 	s.url.sharedQuery = true // OriginalUrl shares the parsed query until a policy changes it

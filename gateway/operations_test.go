@@ -534,3 +534,47 @@ func TestOnErrorCopyReplaysBody(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchedParametersNeverNull: APIM's context.Request.MatchedParameters
+// is a map on every request, empty where nothing was matched: on an API
+// without operations, on an operation whose template has no parameters. A
+// policy's GetValueOrDefault("x", "d") gives "d" there (the third corpus
+// survey found a multi-agent sample's policy failing with a
+// NullReferenceException, a 500, on both).
+func TestMatchedParametersNeverNull(t *testing.T) {
+	const probe = `<policies><inbound><base/><return-response><set-status code="200"/>
+  <set-body>@(context.Request.MatchedParameters.GetValueOrDefault("id", "d") + "|" + (context.Request.MatchedParameters == null) + "|" + context.Request.MatchedParameters.Count)</set-body>
+</return-response></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`
+	dir := t.TempDir()
+	writeFile(t, dir, "ops/api.xml", `<api name="ops" type="http" path="/ops" service-url="http://127.0.0.1:1"/>`)
+	writeFile(t, dir, "ops/specification.yaml", `openapi: 3.0.1
+info: {title: Ops, version: "1.0"}
+paths:
+  /items/{id}:
+    get:
+      operationId: getItem
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      responses:
+        "200": {description: ok}
+  /plain:
+    get:
+      operationId: plain
+      responses:
+        "200": {description: ok}
+`)
+	writeFile(t, dir, "ops/policy.xml", probe)
+	writeFile(t, dir, "bare/api.xml", `<api name="bare" type="http" path="/bare" service-url="http://127.0.0.1:1"/>`)
+	writeFile(t, dir, "bare/policy.xml", probe)
+	g := startGateway(t, dir)
+	for _, tc := range []struct{ path, want string }{
+		{"/ops/items/42", "42|False|1"},
+		{"/ops/plain", "d|False|0"},
+		{"/bare/anything", "d|False|0"},
+	} {
+		resp, body := get(t, g.url+tc.path, nil)
+		if resp.StatusCode != 200 || body != tc.want {
+			t.Errorf("%s: %d %q, want 200 %q", tc.path, resp.StatusCode, body, tc.want)
+		}
+	}
+}

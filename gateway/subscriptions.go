@@ -65,7 +65,9 @@ type subscriptionMatch struct {
 // context.Request.MatchedParameters, context.Subscription and context.User.
 func (m reqMatch) fill(st *engine.State) {
 	ctx := st.Context()
-	ctx.Request.MatchedParameters = m.params
+	if m.params != nil { // else SetRequest's empty map stays: APIM's is never null
+		ctx.Request.MatchedParameters = m.params
+	}
 	if m.sub != nil {
 		ctx.Subscription, ctx.User = m.sub.sub, m.sub.user
 	}

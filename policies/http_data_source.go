@@ -378,7 +378,6 @@ func PrepareResolverState(s *engine.State, g *engine.GraphQL) {
 	initial := engine.NewBody(append(append([]byte(`{"arguments":`), args...), '}'))
 	s.Context().Request.Body = initial
 	s.SetPrivate(initialBody{}, initial)
-	s.Context().Request.MatchedParameters = nil
 	s.SetResponse(nil)
 	s.BackendURL, s.BackendID, s.BackendFixedPath = "", "", false
 	s.BackendCertificate, s.BackendProxy = nil, nil
