@@ -57,7 +57,7 @@ func docContextFill(t *testing.T) func(*State) {
 			SubscriptionKeyParameterNames: &SubscriptionKeyParameterNames{Header: "Ocp-Apim-Subscription-Key", Query: "subscription-key"}}
 		s.ctx.Api = api
 		s.ctx.Timestamp = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
-		s.SetDeployment(&Deployment{GatewayId: "managed", Region: "West Europe", ServiceName: "contoso",
+		s.SetDeployment(&Deployment{GatewayId: "managed", Region: "West Europe", ServiceName: "contoso", ServiceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/contoso",
 			Gateway: &GatewayInfo{Id: "managed", InstanceId: "managed", IsManaged: true}, Certificates: map[string]*Certificate{cert.Thumbprint: cert}})
 		s.SetWorkspace(&Workspace{Id: "sales", Name: "Sales team"})
 		s.SetClientCertificate([]*x509.Certificate{leaf})
@@ -98,6 +98,7 @@ func TestAPIMContextReference(t *testing.T) {
 		{`context.Api.ServiceUrl.Host + ":" + context.Api.ServiceUrl.Port + context.Api.ServiceUrl.Path`, "backend.contoso.example:8443/v1"},
 		// context.Deployment and .Gateway
 		{`context.Deployment.GatewayId + "|" + context.Deployment.Region + "|" + context.Deployment.ServiceName`, "managed|West Europe|contoso"},
+		{`context.Deployment.ServiceId`, "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/contoso"},
 		{`context.Deployment.Gateway.Id + "|" + context.Deployment.Gateway.InstanceId + "|" + context.Deployment.Gateway.IsManaged`, "managed|managed|True"},
 		{`context.Deployment.Certificates[(string)context.Variables["tp"]].Subject`, "CN=tollgate signer"},
 		// context.LastError
@@ -170,7 +171,6 @@ func TestAPIMContextReference(t *testing.T) {
 	// Members the page lists that tollgate does not have (docs/expressions-csharp.md
 	// says why): a load error at the member, naming it.
 	for _, src := range []string{
-		`@(context.Deployment.ServiceId)`,
 		`@(context.Deployment.SustainabilityInfo.CurrentCarbonIntensity.ToString())`,
 	} {
 		name := strings.Split(src, ".")[2]

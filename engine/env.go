@@ -536,6 +536,9 @@ type Deployment struct {
 	GatewayId   string
 	Region      string
 	ServiceName string
+	// ServiceId is APIM's service's Azure resource ID; here what serve's
+	// --service-id says (empty by default: tollgate is no Azure resource).
+	ServiceId string
 	// Gateway is the gateway itself (APIM's self-hosted gateways: not
 	// managed).
 	Gateway *GatewayInfo

@@ -13,9 +13,12 @@ import (
 // keys (GetRSAPrivateKey() in C#).
 func TestDeployment(t *testing.T) {
 	c := testutil.IssueCert(t, testutil.CertOptions{Subject: pkix.Name{CommonName: "uploaded"}}, nil)
-	d := deployment("gw-host", []policies.NamedCertificate{{Name: "uploaded", Cert: c.TLS()}})
+	d := deployment("gw-host", "contoso", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/contoso", []policies.NamedCertificate{{Name: "uploaded", Cert: c.TLS()}})
 	if d.GatewayId != "gw-host" || d.Gateway == nil || d.Gateway.Id != "gw-host" || d.Gateway.IsManaged {
 		t.Errorf("gateway %+v / %+v", d, d.Gateway)
+	}
+	if d.ServiceName != "contoso" || d.ServiceId != "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/contoso" {
+		t.Errorf("service %q %q", d.ServiceName, d.ServiceId)
 	}
 	if len(d.Certificates) != 1 {
 		t.Fatalf("certificates %v", d.Certificates)

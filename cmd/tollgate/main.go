@@ -103,8 +103,8 @@ func splitList(s string) []string {
 
 // deployment is context.Deployment: this gateway (a self-hosted one, not
 // managed) and the certificates of --certificates by thumbprint.
-func deployment(host string, certs []policies.NamedCertificate) *engine.Deployment {
-	d := &engine.Deployment{GatewayId: host, ServiceName: "tollgate",
+func deployment(host, serviceName, serviceID string, certs []policies.NamedCertificate) *engine.Deployment {
+	d := &engine.Deployment{GatewayId: host, ServiceName: serviceName, ServiceId: serviceID,
 		Gateway: &engine.GatewayInfo{Id: host, InstanceId: host}, Certificates: map[string]*engine.Certificate{}}
 	for _, nc := range certs {
 		if nc.Cert.Leaf == nil && len(nc.Cert.Certificate) > 0 {
@@ -141,6 +141,7 @@ type serveFlags struct {
 	credentialsState                                string // --credentials-state
 	gateway                                         string // --gateway
 	workspaces                                      string // --workspace
+	serviceName, serviceID                          string // --service-name, --service-id
 	daprURL                                         string
 	subscriptionsFailOpen                           bool
 	drain, storeTimeout, headerTimeout              time.Duration
@@ -176,6 +177,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.loggers, "loggers", "", "loggers file: the sinks log-to-eventhub's logger-id names (file, stdout, http, eventhub)")
 	str(&f.gateway, "gateway", "", "serve as the APIOps gateway resource gateways/NAME/ of the apis folder: only the APIs assigned to it (apis.json)")
 	str(&f.workspaces, "workspace", "", "serve as the gateway of the APIOps workspace workspaces/NAME/ of the apis folder (comma-separated: several): only its APIs")
+	str(&f.serviceName, "service-name", "tollgate", "context.Deployment.ServiceName in policy expressions (an APIM user's service name, for policies that read it)")
+	str(&f.serviceID, "service-id", "", "context.Deployment.ServiceId in policy expressions (APIM's service resource ID, for policies that read it; empty by default)")
 	str(&f.certificates, "certificates", "", "folder of NAME.pem files (certificate and key) for authentication-certificate")
 	str(&f.overrides, "apiops-config", "", "APIOps publisher configuration file (configuration.prod.yaml) applied over the apis folder")
 	str(&f.namedValues, "named-values", "", "JSON file {\"name\": \"value\"} with the values of APIOps named values that are not in the folder (secrets)")
@@ -458,7 +461,7 @@ func serve(args []string, stderr io.Writer) int {
 		Dir: f.apis, Registry: reg, Log: log, Metrics: metrics,
 		Subscriptions: subs, SubscriptionKeys: f.subscriptionKeys, SubscriptionsFailOpen: f.subscriptionsFailOpen,
 		Overrides: f.overrides, NamedValuesFile: f.namedValues, Store: st,
-		Deployment:       deployment(host, backendCerts),
+		Deployment:       deployment(host, f.serviceName, f.serviceID, backendCerts),
 		Certificates:     backendCerts,
 		Telemetry:        tel,
 		MaxPendingBodies: f.maxPendingBodies,
