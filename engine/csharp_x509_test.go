@@ -299,7 +299,7 @@ func TestCSharpSixthBatch(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{`return string.Join(" ", "ada lovelace".Split(' ').Select(w => char.ToUpper(w[0]) + w.Substring(1)));`, "Ada Lovelace"},
 		{`return Convert.ToChar(66).ToString() + Convert.ToHexString(new byte[] { 1, 255 }) + Convert.FromHexString("0aff").Length;`, "B01FF2"},
-		{`return Math.Truncate(-3.7) + "|" + Math.Log10(1000) + "|" + Math.Sign(-2.5) + "|" + decimal.Round(2.346, 2);`, "-3|3|-1|2.35"},
+		{`return Math.Truncate(-3.7) + "|" + Math.Log10(1000) + "|" + Math.Sign(-2.5) + "|" + decimal.Round(2.346m, 2);`, "-3|3|-1|2.35"},
 		{`return double.IsNaN(0.0 / 0.0) + "|" + double.IsInfinity(1.0 / 0.0) + "|" + (Guid.NewGuid() != Guid.Empty) + "|" + Guid.Empty;`, "True|True|True|00000000-0000-0000-0000-000000000000"},
 		{`return new TimeSpan(1, 2, 3).ToString() + "|" + new TimeSpan(1, 0, 0, 30).TotalMinutes;`, "01:02:03|1440.5"},
 		{`return DateTime.Compare(new DateTime(2024, 1, 2), new DateTime(2024, 1, 1)) + "|" + DateTime.Compare(DateTime.MinValue, DateTime.MinValue);`, "1|0"},

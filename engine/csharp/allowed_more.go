@@ -56,13 +56,6 @@ func registerAllowedMore() {
 		constant("Uri", name, S, v)
 	}
 
-	// System.Decimal (a double here): Truncate, Floor, Ceiling, Negate
-	for name, f := range map[string]func(float64) float64{"Truncate": math.Trunc, "Floor": math.Floor, "Ceiling": math.Ceil,
-		"Negate": func(v float64) float64 { return -v }} {
-		f := f
-		static("decimal", name, ts(D), D, func(a []any) (any, error) { return f(toFloat(a[0])), nil }, nil)
-	}
-
 	// Random.NextBytes(buffer): the array filled in place
 	method(KRandom, "NextBytes", ts(tBytes), tVoid, func(a []any) (any, error) {
 		b, ok := a[1].([]byte)

@@ -411,6 +411,9 @@ func (b *binder) listAdd(s *ExprStmt) {
 	target := &Name{node: node{Off: nm.Off}, Name: nm.Name}
 	recv := &Name{node: node{Off: nm.Off}, Name: nm.Name}
 	one := &NewExpr{node: node{Off: c.Args[0].Off}, Init: []Expr{c.Args[0].X}}
+	if l.t.Elem != nil && l.t.Elem.K == KDecimal && !l.t.Elem.Nullable {
+		one.Type = &TypeRef{Off: c.Args[0].Off, Name: "decimal", Array: 1} // list.Add(1): the int converts
+	}
 	concat := &Call{node: node{Off: c.Off}, F: &Member{node: node{Off: m.Off}, X: recv, Name: "Concat", NameOff: m.NameOff},
 		Args: []*Arg{{Off: c.Args[0].Off, X: one}}}
 	if b.loops > 0 {
@@ -487,6 +490,9 @@ func (b *binder) expr(e Expr) (*Type, error) {
 	t, err := b.expr0(e)
 	if err != nil {
 		return nil, err
+	}
+	if t.K == KDecimal {
+		b.needInterp("decimal runs on the interpreter (decimal.go)")
 	}
 	if conditional(e) {
 		t = nullableOf(t) // x?.Member is null when x is
@@ -598,6 +604,8 @@ func litType(l *Lit) *Type {
 		return tULong
 	case float64:
 		return tDouble
+	case Decimal:
+		return tDecimal
 	case bool:
 		return tBool
 	}
@@ -783,7 +791,7 @@ func staticFor(n string) string {
 		return "string"
 	case "double", "Double":
 		return "double"
-	case "decimal", "Decimal": // double's statics, its own Parse (numstyles.go)
+	case "decimal", "Decimal": // its own statics (decimal_reg.go) and Parse (numstyles.go)
 		return "decimal"
 	case "bool", "Boolean":
 		return "bool"
@@ -827,16 +835,17 @@ func explicitOK(from, to *Type) bool {
 		return true
 	case from.numeric() && to.numeric(), from.K == KChar && to.K == KInt, from.K == KInt && to.K == KChar,
 		from.K == KDayOfWeek && to.K == KInt, from.K == KInt && to.K == KDayOfWeek,
-		from.K == KEnum && to.K == KInt, from.K == KInt && to.K == KEnum, from.K == KHash && to.K == KHMAC:
+		from.K == KEnum && to.K == KInt, from.K == KInt && to.K == KEnum, from.K == KHash && to.K == KHMAC,
+		from.K == KDecimal && to.K == KChar, from.K == KChar && to.K == KDecimal:
 		return true
 	case from.K == KJToken || from.K == KJObject || from.K == KJArray:
 		switch to.K {
-		case KString, KInt, KDouble, KBool, KJObject, KJArray, KJToken, KDateTime, KDateTimeOffset, KGuid, KBytes:
+		case KString, KInt, KDouble, KDecimal, KBool, KJObject, KJArray, KJToken, KDateTime, KDateTimeOffset, KGuid, KBytes:
 			return true
 		}
 	case to.K == KJToken:
 		switch from.K {
-		case KString, KInt, KDouble, KBool, KBytes:
+		case KString, KInt, KDouble, KDecimal, KBool, KBytes:
 			return true
 		}
 	case from.K == KArray && to.K == KArray:
@@ -858,7 +867,7 @@ func explicitOK(from, to *Type) bool {
 // implicitly, as Newtonsoft's operators allow (or is one).
 func jtokenImplicit(t *Type) bool {
 	switch t.K {
-	case KString, KInt, KDouble, KBool, KNull, KDateTime, KDateTimeOffset, KTimeSpan, KGuid, KUri, KBytes, KJToken, KJObject, KJArray, KJProperty:
+	case KString, KInt, KDouble, KDecimal, KBool, KNull, KDateTime, KDateTimeOffset, KTimeSpan, KGuid, KUri, KBytes, KJToken, KJObject, KJArray, KJProperty:
 		return true
 	}
 	return false
@@ -937,6 +946,9 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 		if n.Op == "-" && l.K == KTimeSpan && r.K == KTimeSpan {
 			return tTimeSpan, nil
 		}
+		if t, ok, err := b.decimalBinary(n, l, r); ok {
+			return t, err
+		}
 		if l.numeric() && r.numeric() && (l.K == KDouble || r.K == KDouble) {
 			return tDouble, nil
 		}
@@ -979,12 +991,18 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 			// (CS0472) that the result is always the same
 			return tBool, nil
 		}
+		if t, ok, err := b.decimalBinary(n, l, r); ok {
+			return t, err
+		}
 		if unify(l, r) != nil || l.K == KObject || r.K == KObject || l.numeric() && r.numeric() ||
 			(l.K == KJToken && r.K != KVoid) || (r.K == KJToken && l.K != KVoid) {
 			return tBool, nil
 		}
 		return bad()
 	case "<", ">", "<=", ">=":
+		if t, ok, err := b.decimalBinary(n, l, r); ok {
+			return t, err
+		}
 		if l.numeric() && r.numeric() || l.K == r.K && (l.K == KDateTime || l.K == KTimeSpan || l.K == KChar) || dateOperands(l, r) {
 			return tBool, nil
 		}
@@ -1113,6 +1131,9 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 		}
 		return tt, b.convertible(n.X, vt, tt)
 	case "+=", "-=":
+		if decimalMix(tt, vt) {
+			break
+		}
 		if n.Op == "+=" && tt.K == KString || tt.numeric() && vt.numeric() {
 			return tt, nil
 		}
@@ -1120,7 +1141,7 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 			return tt, nil // d += TimeSpan.FromMinutes(1): as d = d + ...
 		}
 	case "*=", "/=", "%=":
-		if tt.numeric() && vt.numeric() {
+		if tt.numeric() && vt.numeric() && !decimalMix(tt, vt) {
 			return tt, nil
 		}
 	case "??=":
@@ -1913,7 +1934,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 		}
 		bi := byKey[fmt.Sprintf("JToken.Values<%s>/0", to.Name)]
 		if bi == nil || len(n.Args) != 0 {
-			return nil, b.errf(m.NameOff, "Values<%s> takes no argument here, and T must be string, int, long, double, bool, DateTime, DateTimeOffset, JToken, JObject or JArray", m.TypeArgs[0])
+			return nil, b.errf(m.NameOff, "Values<%s> takes no argument here, and T must be string, int, long, double, decimal, bool, DateTime, DateTimeOffset, JToken, JObject or JArray", m.TypeArgs[0])
 		}
 		n.method = bi
 		return bi.result, nil
@@ -1949,11 +1970,11 @@ func (b *binder) call(n *Call) (*Type, error) {
 					return to, nil
 				}
 			}
-			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, bool, DateTime, DateTimeOffset, byte[], object, JToken, JObject or JArray, or an array or list of one of them", m.TypeArgs[0])
+			return nil, b.errf(m.NameOff, "ToObject<%s>: T must be string, int, long, double, decimal, bool, DateTime, DateTimeOffset, byte[], object, JToken, JObject or JArray, or an array or list of one of them", m.TypeArgs[0])
 		}
 		bi := byKey[fmt.Sprintf("JToken.Value<%s>/%d", to.Name, len(at))]
 		if bi == nil || len(at) > 1 {
-			return nil, b.errf(m.NameOff, "Value<%s> takes no argument or a property name, and T must be string, int, long, double, bool, DateTime, DateTimeOffset, JToken, JObject or JArray", m.TypeArgs[0])
+			return nil, b.errf(m.NameOff, "Value<%s> takes no argument or a property name, and T must be string, int, long, double, decimal, bool, DateTime, DateTimeOffset, JToken, JObject or JArray", m.TypeArgs[0])
 		}
 		if len(at) == 1 && at[0].K != KString && at[0].K != KInt {
 			return nil, b.errf(n.Args[0].Off, "cannot convert from '%s' to 'object'", typeName(at[0]))
@@ -1995,6 +2016,11 @@ func (b *binder) call(n *Call) (*Type, error) {
 		return nil, err
 	}
 	n.method = bi
+	if xt.K == KDict && (name == "Add" || name == "TryAdd") && len(n.Args) == 2 {
+		if err := b.decimalValue(n.Args[1], at[1], dictElem(xt)); err != nil { // decimal_reg.go
+			return nil, err
+		}
+	}
 	if name == "GetRange" && xt.K == KArray {
 		if !isList(xt) {
 			return nil, b.errf(m.NameOff, "'%s' does not contain a definition for 'GetRange'", typeName(xt))
@@ -2496,8 +2522,12 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		if !rt.numeric() {
 			return nil, b.errf(m.NameOff, "Average needs numbers, not %s", typeName(rt))
 		}
-		if _, err := b.sumOverload(n, m, xt, rt, argc == 1); err != nil {
+		st, err := b.sumOverload(n, m, xt, rt, argc == 1)
+		if err != nil {
 			return nil, err
+		}
+		if st.K == KDecimal {
+			return st, nil // Average of decimals is a decimal
 		}
 		if rt.Nullable {
 			return nullableOf(tDouble), nil // null when every item is null
@@ -2508,19 +2538,22 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 }
 
 // sumOverload is the overload of Enumerable.Sum (or Average) C# picks for
-// a sequence, or a selector, of t, and gives its type: int, long or
-// double (float and decimal are double here), or their nullable forms. A
+// a sequence, or a selector, of t, and gives its type: int, long, double
+// (float is a double here) or decimal, or their nullable forms. A
 // selector of a narrower integral type converts to int's, of uint to
 // long's; of ulong the call is ambiguous (float's and decimal's), and a
 // sequence of another type than those has no Sum. n.sum tells sumOf how
-// to add: in int (checked), long (checked) or double; Average adds int's
-// in long too.
+// to add: in int (checked), long (checked), double or decimal (exact);
+// Average adds int's in long too.
 func (b *binder) sumOverload(n *Call, m *Member, xt, t *Type, selector bool) (*Type, error) {
 	var to *Type
 	switch t.ik() {
 	case ikNone:
 		if t.K == KDouble {
 			to = tDouble
+		}
+		if t.K == KDecimal {
+			to = tDecimal // decimal.go: added exactly
 		}
 	case ikInt:
 		to = tInt

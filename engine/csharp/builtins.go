@@ -194,6 +194,10 @@ func toInt(v any) int {
 		return int(x)
 	case float64:
 		return int(x)
+	case Decimal:
+		if t := x.truncInt(); t.IsInt64() {
+			return int(t.Int64())
+		}
 	}
 	return 0
 }
@@ -208,6 +212,8 @@ func toFloat(v any) float64 {
 		return float64(x)
 	case float64:
 		return x
+	case Decimal:
+		return x.float()
 	}
 	return 0
 }
@@ -474,6 +480,8 @@ func formatValue(v any, spec string) (string, error) {
 		return formatTimeSpanNET(x, spec)
 	case int, int64, uint64, float64:
 		return formatNumberNET(x, ikNone, spec)
+	case Decimal:
+		return formatDecimalNET(x, spec)
 	case Guid:
 		return x.format(spec), nil
 	}
@@ -1046,6 +1054,8 @@ func registerBuiltins() {
 				return 0, nil
 			case float64:
 				return roundToIntNET(x, bits)
+			case Decimal:
+				return decRoundInt(x, bits)
 			}
 			n := toInt(a[0])
 			if bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
@@ -1413,7 +1423,7 @@ func registerBuiltins() {
 	registerRegexObject()
 	registerRegexResults()
 	// token.Value<T>() and token.Value<T>(key)
-	for _, t := range []*Type{tString, tInt, tLong, tDouble, tBool, tJToken, tDateTime, tDTO, tJObject, tJArray} {
+	for _, t := range []*Type{tString, tInt, tLong, tDouble, tDecimal, tBool, tJToken, tDateTime, tDTO, tJObject, tJArray} {
 		t := t
 		reg(&builtin{key: "JToken.Value<" + t.Name + ">/0", result: t, run: func(a []any) (any, error) {
 			if a[0] == nil {

@@ -379,7 +379,7 @@ func registerSixthBatch() {
 	}, nil)
 	for _, r := range statics["Math"]["Round"] {
 		orig := r
-		static("double", "Round", orig.params, orig.result, orig.run, nil) // decimal.Round (decimal is double here)
+		static("double", "Round", orig.params, orig.result, orig.run, nil) // double.Round (.NET 7's); decimal.Round: decimal_reg.go
 	}
 	for name, f := range map[string]func(float64) bool{"IsNaN": math.IsNaN, "IsInfinity": func(v float64) bool { return math.IsInf(v, 0) },
 		"IsPositiveInfinity": func(v float64) bool { return math.IsInf(v, 1) }, "IsNegativeInfinity": func(v float64) bool { return math.IsInf(v, -1) }} {

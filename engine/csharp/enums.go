@@ -157,7 +157,7 @@ func roundDigits(v float64, digits int, m any) (any, error) {
 func registerRounding() {
 	midpoint = newEnum("MidpointRounding", "System", "ToEven", "AwayFromZero", "ToZero", "ToNegativeInfinity", "ToPositiveInfinity")
 	D, I, M := tDouble, tInt, midpoint.t
-	// Math.Round and decimal.Round (a decimal is a double here)
+	// Math.Round of a double (decimal's: decimal_reg.go)
 	for _, typ := range []string{"Math", "double"} {
 		staticOverload(typ, "Round", ts(D, M), D, func(a []any) (any, error) { return roundDigits(toFloat(a[0]), 0, a[1]) })
 		staticOverload(typ, "Round", ts(D, I, M), D, func(a []any) (any, error) { return roundDigits(toFloat(a[0]), toInt(a[1]), a[2]) })

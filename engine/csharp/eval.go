@@ -372,6 +372,8 @@ func zeroOf(t *Type) any {
 		return 0
 	case KDouble:
 		return 0.0
+	case KDecimal:
+		return Decimal{}
 	case KBool:
 		return false
 	case KDateTime: // default(DateTime): 0001-01-01, Kind Unspecified
@@ -400,6 +402,11 @@ func (f *frame) evalAs(e Expr, t *Type) (any, error) {
 			return float64(i), nil
 		case uint64:
 			return float64(i), nil
+		}
+	}
+	if t.K == KDecimal && v != nil {
+		if _, ok := v.(Decimal); !ok {
+			return toDecimal(v) // decimal d = 5: an integral value converts
 		}
 	}
 	if t.K == KInt && t.IK == ikULong {
@@ -475,6 +482,12 @@ func (f *frame) eval(e Expr) (any, error) {
 		case "-":
 			if i, ok := v.(int); ok {
 				return -i, nil
+			}
+			if d, ok := v.(Decimal); ok {
+				return decNeg(d), nil
+			}
+			if v == nil {
+				return nil, nil // lifted: -(double?)null
 			}
 			return -toFloat(v), nil
 		case "~":
@@ -590,6 +603,12 @@ func convert(m *Model, v any, from, to *Type) (any, error) {
 // convertCtx is a cast; chk: in a checked context, where a number out
 // of the target's range is an OverflowException.
 func convertCtx(m *Model, v any, from, to *Type, chk bool) (any, error) {
+	if from.K == KDecimal && (to.numeric() || to.K == KChar) || to.K == KDecimal && (from.numeric() || from.K == KChar) {
+		if v == nil && to.Nullable {
+			return nil, nil
+		}
+		return decimalConvert(v, to, chk)
+	}
 	switch from.K {
 	case KJToken, KJObject, KJArray:
 		return jtokenConvert(v, to)
@@ -905,6 +924,9 @@ func (f *frame) binary(n *Binary) (any, error) {
 func binop(op string, l, r any, lt, rt, t *Type) (any, error) {
 	if dtoOperands(lt, rt) && t.K != KString {
 		return dtoBinop(op, l, r)
+	}
+	if (lt.K == KDecimal || rt.K == KDecimal) && t.K != KString && l != nil && r != nil {
+		return decBinop(op, l, r)
 	}
 	switch op {
 	case "==":
@@ -1411,6 +1433,11 @@ func (f *frame) assign(n *Assign) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if t.T != nil && t.T.K == KDecimal && v != nil {
+			if v, err = toDecimal(v); err != nil { // d[k] = 1 in a Dictionary<string, decimal>
+				return nil, err
+			}
+		}
 		switch t.X.typ().K {
 		case KDict:
 			return dictSet.run([]any{x, k, v})
@@ -1834,6 +1861,9 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 			}
 			return nil, exc("InvalidOperationException", "Sequence contains no elements")
 		}
+		if d, ok := sum.(Decimal); ok {
+			return decAverage(d, count)
+		}
 		return toFloat(sum) / float64(count), nil // (double)sum / count
 	case "Sum":
 		mode, _ := arg.(string)
@@ -1895,6 +1925,9 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 // depending on the CPU; here it throws, as .NET's loop does.)
 func sumOf(seq []any, fn func(any) (any, error), mode string) (sum any, count int, err error) {
 	mode = strings.TrimSuffix(mode, "?")
+	if mode == "decimal" {
+		return decSumOf(seq, fn)
+	}
 	isFloat := mode == "double"
 	var isum int
 	var fsum float64

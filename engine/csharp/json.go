@@ -372,6 +372,8 @@ func writeJSON(b *bytes.Buffer, v any, indent bool, level int) {
 		b.WriteString(strconv.FormatInt(x, 10))
 	case float64:
 		b.WriteString(jsonFloat(x))
+	case Decimal:
+		b.WriteString(jsonDecimal(x))
 	case time.Time:
 		b.WriteByte('"')
 		b.WriteString(jsonDate(x))
@@ -527,7 +529,7 @@ func toJToken(v any) any {
 			return o
 		}
 		return v
-	case nil, string, bool, int, float64, *JArray, *JRaw:
+	case nil, string, bool, int, float64, Decimal, *JArray, *JRaw:
 		return v
 	case time.Time, dateTimeOffset: // a JValue of type Date, written in ISO 8601 (jsonDate)
 		return v

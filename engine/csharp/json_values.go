@@ -69,7 +69,7 @@ func registerJSONValues() {
 	static("JValue", "CreateString", ts(tString), tJToken, func(a []any) (any, error) { return a[0], nil }, nil)
 	// token.Values<T>(): an array's items, each converted as Value<T>()
 	// converts it (bind.go picks the builtin by T)
-	for _, t := range []*Type{tString, tInt, tLong, tDouble, tBool, tJToken, tDateTime, tDTO, tJObject, tJArray} {
+	for _, t := range []*Type{tString, tInt, tLong, tDouble, tDecimal, tBool, tJToken, tDateTime, tDTO, tJObject, tJArray} {
 		t := t
 		reg(&builtin{key: "JToken.Values<" + t.Name + ">/0", result: arrayOf(t), run: func(a []any) (any, error) {
 			switch x := a[0].(type) {

@@ -30,7 +30,7 @@ func deserializeKey(t *Type) string {
 		return "JsonConvert.DeserializeObject<Dictionary<string, " + dictElem(t).Name + ">>"
 	case t.K == KArray && t.Elem != nil && (t.Elem.K == KJToken || t.Elem.K == KJObject || t.Elem.K == KJArray || t.Elem.K == KObject):
 		return "JsonConvert.DeserializeObject<" + t.Elem.Name + "[]>"
-	case t == tString || t == tInt || t == tLong || t == tDouble || t == tBool:
+	case t == tString || t == tInt || t == tLong || t == tDouble || t == tBool, t == tDecimal:
 		return "JsonConvert.DeserializeObject<" + t.Name + ">"
 	case t.K == KBytes:
 		return "JsonConvert.DeserializeObject<byte[]>"
@@ -58,7 +58,7 @@ func (b *binder) jsonDeserialize(n *Call, m *Member, xt *Type) (*Type, bool, err
 		if statics["JsonConvert"][old] != nil {
 			return nil, false, nil // JObject, List<int>...: the tables'
 		}
-		return nil, true, b.errf(m.NameOff, "JsonConvert.DeserializeObject<%s> is not supported: tollgate deserializes to JObject, JArray, JToken, string, int, long, double, bool, byte[], Dictionary<string, V> (V one of those or object), a List<V> or V[] of them", typeName(t))
+		return nil, true, b.errf(m.NameOff, "JsonConvert.DeserializeObject<%s> is not supported: tollgate deserializes to JObject, JArray, JToken, string, int, long, double, decimal, bool, byte[], Dictionary<string, V> (V one of those or object), a List<V> or V[] of them", typeName(t))
 	}
 	if len(n.Args) != 1 || n.Args[0].Out || n.Args[0].Name != "" {
 		return nil, true, b.errf(m.NameOff, "no overload for method 'DeserializeObject' takes %d arguments", len(n.Args))

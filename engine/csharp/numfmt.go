@@ -21,7 +21,8 @@ import (
 //     format, 15 significant digits rounded that way, then rounded to the
 //     format's places with a 5 going up (.NET's back-compat rule).
 //
-// decimal and float are doubles here (types.go): they format as doubles.
+// float is a double here (types.go): it formats as a double; decimal has
+// its own digits (decimal.go's formatDecimalNET).
 
 // fmtKind is what the digits come from: it decides the rounding and
 // whether a negative zero keeps its sign.
@@ -805,7 +806,7 @@ func (b *binder) formatToString(n *Call, xt *Type, bi *builtin) error {
 // .NET's FormatException at run time).
 func unsupportedFormat(k Kind, f string) string {
 	switch k {
-	case KInt, KDouble:
+	case KInt, KDouble, KDecimal:
 		c, prec, err := parseNumFormat(f)
 		switch {
 		case err != nil || c == 0:

@@ -55,7 +55,7 @@ var numberStyles = []struct {
 const invariantCurrency = "¤"
 
 // numKind is the type a text is parsed to: an integral type (its intKind),
-// double (float too: a float is a double here) or decimal.
+// double (float too: a float is a double here) or decimal (a Decimal).
 type numKind uint8
 
 const (
@@ -70,6 +70,7 @@ type numBuf struct {
 	digits  [800]byte // the significant digits (leading zeros left out)
 	n       int
 	tailNZ  bool // a non-zero digit past the ones kept
+	nAll    int  // the digits kept with their trailing zeros (decimal keeps them: "1.50")
 	scale   int
 	neg     bool
 	nonZero bool
@@ -227,6 +228,7 @@ end:
 			return false
 		}
 	}
+	b.nAll = b.n
 	if !b.tailNZ {
 		for b.n > 0 && b.digits[b.n-1] == '0' {
 			b.n--
@@ -330,36 +332,6 @@ func plainFloat(s string) (float64, bool) {
 		return 0, false
 	}
 	return f, true
-}
-
-// decimalMax is decimal.MaxValue's digits.
-const decimalMax = "79228162514264337593543950335"
-
-// bufDecimal is the parsed number as a decimal (a double here): ok false
-// past decimal's range, .NET's OverflowException.
-func bufDecimal(b *numBuf) (float64, bool) {
-	if !b.nonZero || b.n == 0 {
-		return 0, true // a decimal zero has no sign to print
-	}
-	if b.scale > len(decimalMax) {
-		return 0, false
-	}
-	if b.scale == len(decimalMax) {
-		var d [len(decimalMax)]byte
-		for i := range d {
-			d[i] = '0'
-			if i < b.n {
-				d[i] = b.digits[i]
-			}
-		}
-		switch c := strings.Compare(string(d[:]), decimalMax); {
-		case c > 0:
-			return 0, false
-		case c == 0 && b.n > len(decimalMax) && b.digits[len(decimalMax)] >= '5':
-			return 0, false // rounds up past the range
-		}
-	}
-	return bufFloat(b), true
 }
 
 // scanHexBin is .NET's parse of a HexNumber or BinaryNumber style: white
@@ -486,11 +458,11 @@ func parseNumber(s any, st int, k numKind) (any, error) {
 		}
 		return bufFloat(&b), nil
 	case nkDecimal:
-		f, ok := bufDecimal(&b)
+		d, ok := decFromBuf(&b)
 		if !ok {
 			return nil, numOverflow(k)
 		}
-		return f, nil
+		return d, nil
 	}
 	v, ok := bufInt(&b, intKind(k))
 	if !ok {
@@ -547,7 +519,7 @@ var numTypes = []struct {
 	{"uint", numKind(ikUInt), tUInt, nsInteger}, {"ulong", numKind(ikULong), tULong, nsInteger},
 	{"sbyte", numKind(ikSByte), tSByte, nsInteger}, {"byte", numKind(ikByte), tByte, nsInteger},
 	{"double", nkDouble, tDouble, nsFloat | nsAllowThousands}, {"float", nkDouble, tDouble, nsFloat | nsAllowThousands},
-	{"Single", nkDouble, tDouble, nsFloat | nsAllowThousands}, {"decimal", nkDecimal, tDouble, nsNumber},
+	{"Single", nkDouble, tDouble, nsFloat | nsAllowThousands}, {"decimal", nkDecimal, tDecimal, nsNumber},
 }
 
 // tProvider is IFormatProvider: CultureInfo.InvariantCulture and the
@@ -561,26 +533,7 @@ func registerNumberStyles() {
 		staticProp("NumberStyles", st.name, tInt, func([]any) (any, error) { return v, nil }, func([]string) string { return strconv.Itoa(v) })
 	}
 	registerProviders()
-	// decimal: double's statics (a decimal is a double here) but its own
-	// Parse and range
-	for _, name := range []string{"decimal"} {
-		st, sp := table{}, map[string]*builtin{}
-		for k, v := range statics["double"] {
-			st[k] = v
-		}
-		for k, v := range staticProps["double"] {
-			switch k {
-			case "NaN", "PositiveInfinity", "NegativeInfinity", "Epsilon", "MaxValue", "MinValue":
-				continue // decimal has none of these but its own MaxValue and MinValue
-			}
-			sp[k] = v
-		}
-		statics[name], staticProps[name] = st, sp
-		for p, v := range map[string]float64{"MaxValue": 79228162514264337593543950335, "MinValue": -79228162514264337593543950335, "Zero": 0, "One": 1, "MinusOne": -1} {
-			v := v
-			staticProps[name][p] = reg(&builtin{key: name + "." + p, result: tDouble, run: func([]any) (any, error) { return v, nil }})
-		}
-	}
+	registerDecimal() // decimal's own statics (decimal_reg.go); its Parse below
 	S, I, P := tString, tInt, tProvider
 	for _, nt := range numTypes {
 		nt := nt

@@ -72,11 +72,12 @@ func FuzzNumberStyles(f *testing.F) {
 				t.Fatalf("%q, %d, %d: a uint64 for another type", s, st, k)
 			}
 		case float64:
-			if k == nkDecimal && (math.IsNaN(x) || math.Abs(x) > 7.9228162514264338e28) {
-				t.Fatalf("%q, %d: decimal %g out of range", s, st, x)
+			if k != nkDouble {
+				t.Fatalf("%q, %d, %d: a float for another type than double", s, st, k)
 			}
-			if k != nkDouble && k != nkDecimal {
-				t.Fatalf("%q, %d, %d: a float for an integral type", s, st, k)
+		case Decimal:
+			if k != nkDecimal || x.scale > decMaxScale || x.neg && x.isZero() {
+				t.Fatalf("%q, %d, %d: decimal %v (scale %d) for kind %d", s, st, k, x, x.scale, k)
 			}
 		default:
 			t.Fatalf("%q: %T", s, v)

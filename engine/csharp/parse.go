@@ -1157,6 +1157,9 @@ func (p *parser) primary() (Expr, error) {
 	case tkInt:
 		return intLit(t)
 	case tkReal:
+		if t.Suf == "m" {
+			return decimalLit(t)
+		}
 		v, err := strconv.ParseFloat(t.Text, 64)
 		if err != nil {
 			return nil, p.errAt(t, "invalid number %s", t.Text)

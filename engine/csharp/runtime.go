@@ -50,6 +50,8 @@ func netName(v any) string {
 		return "System.Int64"
 	case float64:
 		return "System.Double"
+	case Decimal:
+		return "System.Decimal"
 	case bool:
 		return "System.Boolean"
 	case *JObject:
@@ -308,6 +310,14 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 			return nil, errNull
 		}
 		return nil, castErr(v, "System.Boolean")
+	case KDecimal: // unboxing: only a boxed decimal
+		if d, ok := v.(Decimal); ok {
+			return d, nil
+		}
+		if v == nil {
+			return nil, errNull
+		}
+		return nil, castErr(v, "System.Decimal")
 	case KJObject:
 		switch v.(type) {
 		case nil, *JObject:
@@ -322,7 +332,7 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 		return nil, castErr(v, "Newtonsoft.Json.Linq.JArray")
 	case KJToken:
 		switch v.(type) {
-		case nil, *JObject, *JArray, string, int, float64, bool:
+		case nil, *JObject, *JArray, string, int, float64, bool, Decimal:
 			if t.Name == "JRaw" && v != nil {
 				break
 			}
@@ -557,6 +567,8 @@ func jtokenConvert(v any, t *Type) (any, error) {
 		return nil, exc("ArgumentException", "Can not convert %s to byte array.", jtype(v))
 	case KJObject, KJArray, KJToken, KObject:
 		return (&Model{}).castTo(v, t)
+	case KDecimal:
+		return jtokenDecimal(v, t)
 	}
 	return nil, exc("ArgumentException", "Can not convert %s to %s.", jtype(v), t.Name)
 }
@@ -571,7 +583,7 @@ func jtype(v any) string {
 		return "String"
 	case int:
 		return "Integer"
-	case float64:
+	case float64, Decimal:
 		return "Float"
 	case bool:
 		return "Boolean"
@@ -720,6 +732,9 @@ func equalNET(a, b any) bool {
 			return x == y
 		}
 		return false
+	case Decimal: // Decimal.Equals(object): another decimal of the same value
+		y, ok := b.(Decimal)
+		return ok && decCmp(x, y) == 0
 	case time.Time: // DateTime.Equals: the ticks, whatever the kinds
 		y, ok := b.(time.Time)
 		return ok && x.Equal(y)
@@ -825,6 +840,8 @@ func compareNET(a, b any) (int, error) {
 			return cmpInt(x, y), nil
 		case float64:
 			return cmpF(float64(x), y), nil
+		case Decimal:
+			return decCmp(decFromInt(int64(x)), y), nil
 		}
 	case float64:
 		switch y := b.(type) {
@@ -836,6 +853,11 @@ func compareNET(a, b any) (int, error) {
 	case string:
 		if y, ok := b.(string); ok {
 			return cultureCompare(x, y, false), nil
+		}
+	case Decimal:
+		switch b.(type) {
+		case Decimal, int:
+			return decCmp(x, decOf(b)), nil
 		}
 	case time.Time:
 		switch y := b.(type) {

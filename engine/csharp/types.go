@@ -83,6 +83,7 @@ const (
 	// System.DateTimeOffset (dateTimeOffset, datetimeoffset.go)
 	KDateTimeOffset
 	KProvider // IFormatProvider: CultureInfo.InvariantCulture... (numstyles.go)
+	KDecimal  // System.Decimal (Decimal, decimal.go)
 )
 
 // Type is a static type.
@@ -279,13 +280,13 @@ func (t *Type) isRef() bool {
 		return true
 	}
 	switch t.K {
-	case KInt, KDouble, KBool, KChar, KDateTime, KDateTimeOffset, KTimeSpan, KGuid, KComparison, KDayOfWeek, KEnum:
+	case KInt, KDouble, KBool, KChar, KDateTime, KDateTimeOffset, KTimeSpan, KGuid, KComparison, KDayOfWeek, KEnum, KDecimal:
 		return false
 	}
 	return true
 }
 
-func (t *Type) numeric() bool { return t.K == KInt || t.K == KDouble }
+func (t *Type) numeric() bool { return t.K == KInt || t.K == KDouble || t.K == KDecimal }
 
 // assignable reports whether a value of type from may be used where to is expected.
 func assignable(from, to *Type) bool {
@@ -312,6 +313,8 @@ func assignable(from, to *Type) bool {
 		return to.Nullable || !from.Nullable
 	case to.K == KDouble && from.K == KInt:
 		return true
+	case to.K == KDecimal && (from.K == KInt || from.K == KChar): // every integral type (and char) converts to decimal implicitly
+		return to.Nullable || !from.Nullable
 	case to.K == KDateTimeOffset && from.K == KDateTime: // DateTime's implicit conversion
 		return to.Nullable || !from.Nullable
 	case to.K == KBuilder && from.K == KString: // sb = sb + x, written by the binder
@@ -437,8 +440,10 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tStrCmp // IEqualityComparer<string>, IComparer<string>: the comparers policies have
 	case "string", "String":
 		t = tString
-	case "double", "Double", "decimal", "Decimal", "float", "Single":
+	case "double", "Double", "float", "Single":
 		t = tDouble
+	case "decimal", "Decimal":
+		t = tDecimal
 	case "NumberStyles", "DateTimeStyles":
 		t = tInt // flags enums: ints here (numstyles.go, datetime_parse.go)
 	case "IFormatProvider", "CultureInfo", "NumberFormatInfo", "DateTimeFormatInfo":
