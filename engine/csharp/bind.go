@@ -2588,7 +2588,7 @@ func (b *binder) sumOverload(n *Call, m *Member, xt, t *Type, selector bool) (*T
 
 // primitiveKind: string, char, the numbers and bool.
 func primitiveKind(k Kind) bool {
-	return k == KString || k == KChar || k == KInt || k == KDouble || k == KBool
+	return k == KString || k == KChar || k == KInt || k == KDouble || k == KDecimal || k == KBool
 }
 
 // objectKind: Json.NET's and System.Xml.Linq's classes, whose explicit

@@ -158,9 +158,9 @@ func TestDecimal(t *testing.T) {
 			"1.50 0.00 0.0 1234.5 1500 0.0000000000000000000000000002 0.0000000000000000000000000002 1.0000000000000000000000000000 False0 True2.50 " +
 				"12.30 1.1 7 1 0 2 4 -2 1.25 1.50"},
 		// Equals, CompareTo, GetHashCode; object
-		{`object o = 1.5m; return 1.5m.Equals(1.50m) + " " + 1.5m.CompareTo(2m) + " " + 2m.CompareTo(2) + " " + (1.5m.GetHashCode() == 1.50m.GetHashCode()) + " " + 1m.Equals(1) + " " +
+		{`JToken t = 1.5m; object o = 1.5m; return (t is decimal) + " " + 1.5m.Equals(1.50m) + " " + 1.5m.CompareTo(2m) + " " + 2m.CompareTo(2) + " " + (1.5m.GetHashCode() == 1.50m.GetHashCode()) + " " + 1m.Equals(1) + " " +
 		      1m.Equals((object)1) + " " + 1m.Equals(o) + " " + o.Equals(1.50m) + " " + (o is decimal) + " " + ((decimal)o + 1) + " " + o + " " + 0m.GetHashCode();`,
-			"True -1 0 True True False False True True 2.5 1.5 0"},
+			"False True -1 0 True True False False True True 2.5 1.5 0"},
 		// nullable decimals
 		{`decimal? n = null; decimal? a = 1.5m; return (n + 1m == null) + " " + (a ?? 0m) + " " + a.Value + " " + a.HasValue + " " + (n ?? 2) + " " + n.GetValueOrDefault() + " " + (a > 1) + " " + (n < 1) + " " + (-n == null);`,
 			"True 1.5 1.5 True 2 0 True False True"},
