@@ -317,3 +317,15 @@ func (b *binder) decimalValue(a *Arg, at, elem *Type) error {
 	}
 	return b.errf(a.X.pos(), "cannot convert from '%s' to 'decimal'", typeName(at))
 }
+
+// jDecimalOperand is a JSON number compared with a decimal, as Json.NET's
+// JValue comparison converts it (Convert.ToDecimal: a double to 15
+// digits); ok false for a token that is no number.
+func jDecimalOperand(v any) (Decimal, bool) {
+	switch v.(type) {
+	case Decimal, int, int64, uint64, float64:
+		d, err := toDecimal(v)
+		return d, err == nil
+	}
+	return Decimal{}, false
+}

@@ -190,6 +190,10 @@ func TestDecimal(t *testing.T) {
 		      o.ToString(Formatting.None) + " " + o["p"].Type + " " + (o["p"].Value<decimal>() + 1) + " " + JsonConvert.SerializeObject(new { a = 1.50m, b = new[] { 2m } }) + " " +
 		      JToken.FromObject(1.50m) + " " + ((JToken)1.50m).Type + " " + JsonConvert.DeserializeObject<decimal>("1.50") + " " + JsonConvert.DeserializeObject<decimal>(" \"2.5\" ");`,
 			`1.50 1.5 1.0 1.50 {"p":1.50,"q":3.0,"r":2.0} Float 2.50 {"a":1.50,"b":[2.0]} 1.50 Float 1.50 2.5`},
+		// JToken.DeepEquals compares a decimal with another number as decimals
+		{`return JToken.DeepEquals(new JValue(1.5m), JToken.Parse("1.5")) + " " + JToken.DeepEquals(JToken.Parse("2"), new JValue(2.00m)) + " " +
+		      JToken.DeepEquals(new JValue(1.5m), new JValue("1.5")) + " " + JToken.DeepEquals(new JValue(0.1m), JToken.Parse("0.1000000000000001"));`,
+			"True True False True"}, // the double 0.1000000000000001 is 0.1 as a decimal (15 digits)
 	})
 	wantExceptions(t, front, []runCase{
 		{`return (decimal.MaxValue + 1m).ToString();`, "OverflowException: Value was either too large or too small for a Decimal."},

@@ -42,9 +42,20 @@ func jDeepEquals(a, b any) bool {
 	case []byte:
 		y, ok := b.([]byte)
 		return ok && string(x) == string(y)
+	case Decimal: // Json.NET compares a decimal and another number as decimals
+		if y, ok := jDecimalOperand(b); ok {
+			return decCmp(x, y) == 0
+		}
+		return false
 	case *JRaw:
 		y, ok := b.(*JRaw)
 		return ok && x.Raw == y.Raw
+	}
+	if y, ok := b.(Decimal); ok {
+		if x, ok := jDecimalOperand(a); ok {
+			return decCmp(x, y) == 0
+		}
+		return false
 	}
 	// Numbers (an integer and a float by value), dates and the rest: =='s.
 	return equalNET(a, b) && sameJKind(a, b)
