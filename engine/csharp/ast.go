@@ -131,6 +131,9 @@ type (
 		removeOf *Index
 		// divRem: Math.DivRem(a, b, out r), of the type int or long (divrem.go)
 		divRem *Type
+		// list: one of List<T>'s members list.go binds (Insert, FindIndex,
+		// Sort(comparison)...) or Array.FindIndex, FindLastIndex, Resize
+		list *listCall
 	}
 	// Arg is one argument: name: value, out var x, out x.
 	Arg struct {

@@ -405,7 +405,7 @@ func (b *binder) listAdd(s *ExprStmt) {
 		return
 	}
 	l := b.sc.lookup(nm.Name)
-	if l == nil || l.t.K != KArray || l.borrowed || isSet(l.t) || isQueue(l.t) || isStack(l.t) { // a borrowed one: collMethod's load error; a set: collStmt
+	if l == nil || l.t.K != KArray || l.borrowed || isSet(l.t) || isQueue(l.t) || isStack(l.t) || isReadOnlyList(l.t) { // a borrowed one: collMethod's load error; a set: collStmt
 		return
 	}
 	target := &Name{node: node{Off: nm.Off}, Name: nm.Name}
@@ -1673,6 +1673,13 @@ func (b *binder) call(n *Call) (*Type, error) {
 	if r := linqMoreRewrite(n, m, xt); r != nil { // linq_more.go
 		*n = *r // the tree holds the call in other words from now on
 		return b.call(n)
+	}
+	if r := listRewrite(n, m, xt); r != nil { // list.go
+		*n = *r
+		return b.call(n)
+	}
+	if t, ok, err := b.listMethod(n, m, xt); ok { // list.go
+		return t, err
 	}
 	if name == "DivRem" && xt.K == KStatic && xt.Name == "Math" {
 		return b.divRem(n, m) // divrem.go

@@ -1093,6 +1093,9 @@ func (f *frame) call(n *Call) (any, error) {
 	if n.coll != nil {
 		return f.collCall(n) // sets.go
 	}
+	if n.list != nil {
+		return f.listCall(n) // list.go
+	}
 	if n.divRem != nil {
 		return f.divRem(n) // divrem.go
 	}

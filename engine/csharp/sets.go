@@ -142,7 +142,7 @@ func (b *binder) collStmt(s *ExprStmt) {
 		return
 	}
 	op := collOps[m.Name]
-	if op == nil || !op.mutates || op.arg == 'p' {
+	if op == nil || !op.mutates || op.arg == 'p' || op.arg == 0 && len(c.Args) != 0 { // Sort(comparison): list.go's
 		return
 	}
 	nm, ok := m.X.(*Name)
@@ -183,9 +183,6 @@ func (b *binder) collMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err
 	want := 1
 	if op.arg == 0 {
 		want = 0
-	}
-	if m.Name == "Sort" && len(n.Args) != 0 {
-		return nil, true, b.errf(m.NameOff, "tollgate has List<T>.Sort() only, by the default comparer: for Sort(comparison) write list = list.OrderBy(x => ...).ToList()")
 	}
 	if len(n.Args) != want {
 		return nil, true, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", m.Name, len(n.Args))

@@ -1,0 +1,903 @@
+package csharp
+
+import (
+	"math/bits"
+	"strings"
+)
+
+// List<T>'s own members that APIM's table of allowed types lists (it
+// allows System.Collections.Generic.List<TValue> with "All") beyond the
+// ones sets.go, linq_more.go and builtins_more.go have, and Array's
+// FindIndex, FindLastIndex and Resize:
+//
+//   - in other words, rewritten before binding (listRewrite), so they run
+//     lowered as LINQ does: Find(p) is FirstOrDefault(p), FindLast(p)
+//     LastOrDefault(p), Exists(p) Any(p), TrueForAll(p) All(p),
+//     ConvertAll(f) Select(f).ToList();
+//   - the rest on the interpreter (listCall): the mutators Insert,
+//     InsertRange, RemoveAt, RemoveRange, Reverse() and Reverse(index,
+//     count), Sort(comparison) and Sort(comparer); the queries FindIndex,
+//     FindLastIndex, LastIndexOf, IndexOf(item, index), BinarySearch,
+//     CopyTo, AsReadOnly; ForEach(action).
+//
+// A list is a value here (sets.go): a mutator changes a list held in a
+// local the expression declares, as collMethod's do, and gives the local
+// the changed list. Each follows .NET's List<T> source: the same checks in
+// the same order, the same exception types and messages, and Sort's
+// introspective sort, so a comparison that finds two items equal leaves
+// them where .NET's leaves them.
+
+// listCall is a call of one of those members, as bound.
+type listCall struct {
+	name   string
+	mut    *local  // the local whose list a mutator changes
+	recv   Expr    // the list (or, for Array.FindIndex..., the array)
+	args   []Expr  // the arguments, the lambda among them
+	params []*Type // each argument's type (nil: the lambda)
+	lam    *Lambda
+	cmp    bool // the last argument is a StringComparer (Sort, BinarySearch)
+	elem   *Type
+	resize bool // Array.Resize(ref a, n): recv is the local's name
+}
+
+var listMutators = map[string]bool{"Insert": true, "InsertRange": true, "RemoveAt": true, "RemoveRange": true, "Reverse": true, "Sort": true}
+
+// listRewrite is a List<T> call in other words (LINQ's), or nil.
+func listRewrite(n *Call, m *Member, xt *Type) *Call {
+	if m.Cond || m.TypeArgs != nil || !isList(xt) || len(n.Args) != 1 || n.Args[0].Out || n.Args[0].Name != "" {
+		return nil
+	}
+	call := func(x Expr, name string, args ...*Arg) *Call {
+		return &Call{node: n.node, F: &Member{node: m.node, X: x, Name: name, NameOff: m.NameOff}, Args: args}
+	}
+	as := map[string]string{"Find": "FirstOrDefault", "FindLast": "LastOrDefault", "Exists": "Any", "TrueForAll": "All"}[m.Name]
+	if as != "" {
+		if _, ok := n.Args[0].X.(*Lambda); ok {
+			return call(m.X, as, n.Args...)
+		}
+		return nil
+	}
+	if m.Name == "ConvertAll" {
+		return call(call(m.X, "Select", n.Args...), "ToList")
+	}
+	return nil
+}
+
+// listMethod binds the members listCall runs (ok false: another call).
+// xt is the receiver's type: a List<T>, or the static Array.
+func (b *binder) listMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err error) {
+	if m.TypeArgs != nil {
+		return nil, false, nil
+	}
+	lc := &listCall{name: m.Name, recv: m.X}
+	args := n.Args
+	var recvT *Type
+	switch {
+	case xt.K == KStatic && xt.Name == "Array":
+		switch m.Name {
+		case "FindIndex", "FindLastIndex":
+		case "Resize":
+			return b.arrayResize(n, m)
+		default:
+			return nil, false, nil
+		}
+		if len(args) < 2 {
+			return nil, true, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", m.Name, len(args))
+		}
+		if args[0].Out || args[0].Name != "" {
+			return nil, false, nil
+		}
+		at, err := b.expr(args[0].X)
+		if err != nil {
+			return nil, true, err
+		}
+		if !isArrayType(at) || at.K == KBytes {
+			return nil, true, b.errf(args[0].X.pos(), "cannot convert from '%s' to 'T[]'", typeName(at))
+		}
+		lc.recv, args, recvT = args[0].X, args[1:], at
+	case isList(xt):
+		switch m.Name {
+		case "Insert", "InsertRange", "RemoveAt", "RemoveRange", "FindIndex", "FindLastIndex", "LastIndexOf", "BinarySearch", "CopyTo", "AsReadOnly", "ForEach":
+		case "Reverse", "Sort":
+			if len(args) == 0 && m.Name == "Sort" {
+				return nil, false, nil // sets.go's
+			}
+		case "IndexOf":
+			if len(args) < 2 {
+				return nil, false, nil // builtins_more.go's
+			}
+		default:
+			return nil, false, nil
+		}
+		recvT = xt
+	default:
+		return nil, false, nil
+	}
+	member := typeName(recvT) + "." + m.Name
+	if xt.K == KStatic {
+		member = "Array." + m.Name
+	}
+	for _, a := range args {
+		if a.Out || a.Name != "" {
+			return nil, true, b.errf(a.Off, "'%s' takes its arguments by position", member)
+		}
+	}
+	elem := recvT.Elem
+	lc.elem = elem
+	I := tInt
+	seqT := arrayOf(elem)
+	arrT := arrayOf(elem)
+	var shapes [][]*Type // nil: the lambda
+	var pred *Type
+	cmpT := tStrCmp
+	switch m.Name {
+	case "Insert":
+		shapes = [][]*Type{{I, elem}}
+	case "InsertRange":
+		shapes = [][]*Type{{I, seqT}}
+	case "RemoveAt":
+		shapes = [][]*Type{{I}}
+	case "RemoveRange":
+		shapes = [][]*Type{{I, I}}
+	case "Reverse":
+		shapes = [][]*Type{{}, {I, I}}
+	case "Sort":
+		shapes = [][]*Type{{pred}, {cmpT}}
+	case "FindIndex", "FindLastIndex":
+		shapes = [][]*Type{{pred}, {I, pred}, {I, I, pred}}
+	case "LastIndexOf", "IndexOf":
+		shapes = [][]*Type{{elem}, {elem, I}, {elem, I, I}}
+	case "BinarySearch":
+		shapes = [][]*Type{{elem}, {elem, cmpT}}
+	case "CopyTo":
+		shapes = [][]*Type{{arrT}, {arrT, I}, {I, arrT, I, I}}
+	case "AsReadOnly":
+		shapes = [][]*Type{{}}
+	case "ForEach":
+		shapes = [][]*Type{{pred}}
+	}
+	var shape []*Type
+	for _, s := range shapes {
+		if len(s) == len(args) && (shape == nil || len(s) > 0 && s[len(s)-1] == nil && isLambdaArg(args[len(args)-1])) {
+			shape = s
+		}
+	}
+	if shape == nil && (len(args) > 0 || m.Name != "Reverse") {
+		return nil, true, b.errf(m.NameOff, "no overload for method '%s' takes %d arguments", m.Name, len(args))
+	}
+	if m.Name == "Sort" || m.Name == "BinarySearch" {
+		if _, isLam := args[len(args)-1].X.(*Lambda); !isLam && (m.Name == "Sort" || len(args) == 2) {
+			lc.cmp = true
+			shape = []*Type{cmpT}
+			if m.Name == "BinarySearch" {
+				shape = []*Type{elem, cmpT}
+			}
+			if elem.K != KString {
+				return nil, true, b.errf(m.NameOff, "tollgate's comparers are StringComparer's: %s of a %s takes no comparer here (Sort((a, b) => ...) sorts by a comparison)", m.Name, typeName(recvT))
+			}
+		}
+	}
+	for i, a := range args {
+		p := shape[i]
+		if p == nil {
+			if err := b.listLambda(lc, a, m.Name, member, elem); err != nil {
+				return nil, true, err
+			}
+			lc.args = append(lc.args, a.X)
+			lc.params = append(lc.params, nil)
+			continue
+		}
+		at, err := b.expr(a.X)
+		if err != nil {
+			return nil, true, err
+		}
+		switch {
+		case p == seqT:
+			if !seqOf(b, at, elem) {
+				return nil, true, b.errf(a.X.pos(), "cannot convert from '%s' to 'IEnumerable<%s>' (the argument of %s)", typeName(at), elem.Name, member)
+			}
+		case p == arrT:
+			if at.K != KNull && !(isArrayType(at) && at.K != KBytes && at.Elem != nil && at.Elem.Name == elem.Name) {
+				return nil, true, b.errf(a.X.pos(), "cannot convert from '%s' to '%s'", typeName(at), typeName(arrT))
+			}
+		case p == cmpT:
+			if at.K != KStrCmp && at.K != KNull {
+				return nil, true, b.errf(a.X.pos(), "cannot convert from '%s' to 'IComparer<%s>'", typeName(at), elem.Name)
+			}
+		default:
+			if b.convertible(a.X, at, p) != nil {
+				if err := b.paramOK(a.X, at, p); err != nil {
+					return nil, true, err
+				}
+			}
+		}
+		lc.args = append(lc.args, a.X)
+		lc.params = append(lc.params, p)
+	}
+	if listMutators[m.Name] && xt.K != KStatic {
+		l, err := b.mutableLocal(m, xt, " (var list = new List<T>())")
+		if err != nil {
+			return nil, true, err
+		}
+		lc.mut = l
+	} else if _, err := b.expr(lc.recv); err != nil {
+		return nil, true, err
+	}
+	n.list = lc
+	b.needInterp(member)
+	switch m.Name {
+	case "FindIndex", "FindLastIndex", "LastIndexOf", "IndexOf", "BinarySearch":
+		return tInt, true, nil
+	case "AsReadOnly":
+		t := arrayOf(elem)
+		t.Name = "ReadOnlyCollection<" + elem.Name + ">"
+		return t, true, nil
+	}
+	return tVoid, true, nil
+}
+
+// isReadOnlyList: AsReadOnly()'s ReadOnlyCollection<T>, which has no Add.
+func isReadOnlyList(t *Type) bool {
+	return t.K == KArray && strings.HasPrefix(t.Name, "ReadOnlyCollection<")
+}
+
+func isLambdaArg(a *Arg) bool {
+	_, ok := a.X.(*Lambda)
+	return ok
+}
+
+// listLambda binds the lambda argument of Sort (a Comparison<T>), of
+// ForEach (an Action<T>) or a predicate (a Predicate<T>).
+func (b *binder) listLambda(lc *listCall, a *Arg, name, member string, elem *Type) error {
+	b.methodGroup(a)
+	l, ok := a.X.(*Lambda)
+	want, params, shape := tBool, []*Type{elem}, "x => ..., returning bool"
+	switch name {
+	case "Sort":
+		want, params, shape = tInt, []*Type{elem, elem}, "(x, y) => ..., returning an int"
+	case "ForEach":
+		want, shape = nil, "x => ..."
+	}
+	if !ok || len(l.Params) != len(params) {
+		return b.errf(a.Off, "the argument of %s must be a lambda (%s)", member, shape)
+	}
+	lc.lam = l
+	if name == "ForEach" && l.Block != nil { // an Action's body returns nothing
+		b.push()
+		defer b.pop()
+		l.locals = make([]*local, 1)
+		pl, err := b.declare(l.Params[0], l.Off, elem)
+		if err != nil {
+			return err
+		}
+		pl.borrowed = true
+		l.locals[0] = pl
+		defer b.enter(body{inLambda: true, inVoid: true})()
+		return b.block(l.Block)
+	}
+	lt, err := b.bindLambdaTo(l, want, params...)
+	if err != nil {
+		return err
+	}
+	if want != nil && (lt.K != want.K || lt.Nullable) {
+		return b.errf(a.Off, "the argument of %s must be a lambda (%s), not one returning %s", member, shape, typeName(lt))
+	}
+	return nil
+}
+
+// arrayResize binds Array.Resize(ref a, newSize): a must be a local
+// holding an array, which gets the resized copy.
+func (b *binder) arrayResize(n *Call, m *Member) (*Type, bool, error) {
+	if len(n.Args) != 2 {
+		return nil, true, b.errf(m.NameOff, "no overload for method 'Resize' takes %d arguments", len(n.Args))
+	}
+	nm, isName := n.Args[0].X.(*Name)
+	if !n.Args[0].Out || !isName || n.Args[0].OutVar != nil {
+		return nil, true, b.errf(n.Args[0].Off, "Array.Resize takes the array by reference: Array.Resize(ref a, n), a a local variable")
+	}
+	l := b.sc.lookup(nm.Name)
+	if l == nil {
+		return nil, true, b.errf(nm.Off, "the name '%s' does not exist in the current context", nm.Name)
+	}
+	if !isArrayType(l.t) || l.t.K == KBytes {
+		return nil, true, b.errf(nm.Off, "cannot convert from 'ref %s' to 'ref T[]'", typeName(l.t))
+	}
+	if l.konst {
+		return nil, true, b.errf(nm.Off, "cannot pass '%s' by reference: it is a constant", nm.Name)
+	}
+	at, err := b.expr(n.Args[1].X)
+	if err != nil {
+		return nil, true, err
+	}
+	if err := b.paramOK(n.Args[1].X, at, tInt); err != nil {
+		return nil, true, err
+	}
+	if _, err := b.expr(nm); err != nil {
+		return nil, true, err
+	}
+	n.list = &listCall{name: "Resize", recv: nm, args: []Expr{n.Args[1].X}, params: []*Type{tInt}, mut: l, elem: l.t.Elem, resize: true}
+	b.needInterp("Array.Resize")
+	return tVoid, true, nil
+}
+
+// ---- running
+
+func (f *frame) listCall(n *Call) (any, error) {
+	lc := n.list
+	var recv any
+	var err error
+	if lc.mut == nil || lc.resize {
+		if recv, err = f.eval(lc.recv); err != nil {
+			return nil, err
+		}
+		if m, ok := n.F.(*Member); ok && m.Cond && (recv == nil || isNilPtr(recv)) {
+			return nil, nil
+		}
+	}
+	args := make([]any, len(lc.args))
+	for i, a := range lc.args {
+		if lc.params[i] == nil {
+			continue
+		}
+		if args[i], err = f.evalAs(a, lc.params[i]); err != nil {
+			return nil, err
+		}
+	}
+	if lc.mut != nil && !lc.resize {
+		recv = f.vars[lc.mut.slot] // as it is once the arguments ran
+	}
+	if lc.resize {
+		return f.resize(lc, recv, toInt(args[0]))
+	}
+	if recv == nil || isNilPtr(recv) {
+		if lc.recv != nil && n.F.(*Member).X != lc.recv { // Array.FindIndex(null, p)
+			return nil, argNull("array")
+		}
+		return nil, errNull
+	}
+	xs, err := items(recv)
+	if err != nil {
+		return nil, err
+	}
+	ints := func() []int {
+		var out []int
+		for i, p := range lc.params {
+			if p != nil && p.K == KInt && (i > 0 || lc.name != "IndexOf" && lc.name != "LastIndexOf") { // not the item
+				out = append(out, toInt(args[i]))
+			}
+		}
+		return out
+	}
+	set := func(out []any) (any, error) {
+		f.vars[lc.mut.slot] = out
+		return nil, nil
+	}
+	switch lc.name {
+	case "Insert":
+		i := toInt(args[0])
+		if i < 0 || i > len(xs) {
+			return nil, exc("ArgumentOutOfRangeException", "Index must be within the bounds of the List. (Parameter 'index')")
+		}
+		if len(xs) >= MaxItems {
+			return nil, exc("OutOfMemoryException", "the expression built a list of more than %d items", MaxItems)
+		}
+		return set(spliceIn(xs, i, []any{args[1]}))
+	case "InsertRange":
+		if args[1] == nil || isNilPtr(args[1]) {
+			return nil, argNull("collection")
+		}
+		more, err := items(args[1])
+		if err != nil {
+			return nil, err
+		}
+		i := toInt(args[0])
+		if i < 0 || i > len(xs) {
+			return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than or equal to the size of the collection. (Parameter 'index')")
+		}
+		if len(xs)+len(more) > MaxItems {
+			return nil, exc("OutOfMemoryException", "the expression built a list of more than %d items", MaxItems)
+		}
+		return set(spliceIn(xs, i, append([]any(nil), more...))) // more may be the list itself
+	case "RemoveAt":
+		i := toInt(args[0])
+		if i < 0 || i >= len(xs) {
+			return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')")
+		}
+		return set(append(append([]any{}, xs[:i]...), xs[i+1:]...))
+	case "RemoveRange", "Reverse":
+		i, c := 0, len(xs)
+		if len(args) == 2 {
+			i, c = toInt(args[0]), toInt(args[1])
+			if err := rangeCheck(len(xs), i, c); err != nil {
+				return nil, err
+			}
+		}
+		if lc.name == "RemoveRange" {
+			return set(append(append([]any{}, xs[:i]...), xs[i+c:]...))
+		}
+		out := append([]any{}, xs...)
+		for a, z := i, i+c-1; a < z; a, z = a+1, z-1 {
+			out[a], out[z] = out[z], out[a]
+		}
+		return set(out)
+	case "Sort":
+		out := append([]any{}, xs...)
+		var cmp func(a, b any) (int, error)
+		if lc.cmp {
+			c, ok := asComparer(args[0])
+			if !ok { // null: the default comparer
+				if err := sortItems(out); err != nil {
+					return nil, err
+				}
+				return set(out)
+			}
+			cmp = func(a, b any) (int, error) { return strCompare(a, b, c), nil }
+		} else {
+			cmp = f.comparison(lc.lam)
+		}
+		if err := introSort(out, cmp); err != nil {
+			if isExc(err, "InvalidOperationException") || isExc(err, "OutOfMemoryException") {
+				return nil, err
+			}
+			return nil, exc("InvalidOperationException", "Failed to compare two elements in the array.")
+		}
+		return set(out)
+	case "FindIndex", "FindLastIndex":
+		return f.findIndex(lc, xs, ints())
+	case "LastIndexOf", "IndexOf":
+		return indexOfRange(lc.name, xs, args[0], ints())
+	case "BinarySearch":
+		cmp := compareNET
+		if lc.cmp {
+			if c, ok := asComparer(args[1]); ok {
+				cmp = func(a, b any) (int, error) { return strCompare(a, b, c), nil }
+			}
+		}
+		lo, hi := 0, len(xs)-1
+		for lo <= hi {
+			i := lo + (hi-lo)>>1
+			c, err := nullCompare(xs[i], args[0], cmp)
+			if err != nil {
+				return nil, exc("InvalidOperationException", "Failed to compare two elements in the array.")
+			}
+			switch {
+			case c == 0:
+				return i, nil
+			case c < 0:
+				lo = i + 1
+			default:
+				hi = i - 1
+			}
+		}
+		return ^lo, nil
+	case "CopyTo":
+		return nil, copyTo(xs, args)
+	case "AsReadOnly":
+		return append([]any{}, xs...), nil
+	case "ForEach":
+		return f.forEach(lc, recv, xs)
+	}
+	return nil, exc("NotSupportedException", "List.%s", lc.name)
+}
+
+// isExc reports whether err is a .NET exception of the type name.
+func isExc(err error, name string) bool {
+	e, ok := err.(*Exception)
+	return ok && e.Type == name
+}
+
+// spliceIn is xs with more put before index i, as a new list.
+func spliceIn(xs []any, i int, more []any) []any {
+	out := make([]any, 0, len(xs)+len(more))
+	out = append(out, xs[:i]...)
+	out = append(out, more...)
+	return append(out, xs[i:]...)
+}
+
+// rangeCheck is List<T>'s check of (index, count) against its size.
+func rangeCheck(size, i, c int) error {
+	switch {
+	case i < 0:
+		return exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'index')")
+	case c < 0:
+		return exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'count')")
+	case size-i < c:
+		return exc("ArgumentException", "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.")
+	}
+	return nil
+}
+
+// nullCompare is Comparer<T>.Default's Compare: null before any value.
+func nullCompare(a, b any, cmp func(a, b any) (int, error)) (int, error) {
+	switch {
+	case a == nil && b == nil:
+		return 0, nil
+	case a == nil:
+		return -1, nil
+	case b == nil:
+		return 1, nil
+	}
+	return cmp(a, b)
+}
+
+// comparison runs a Comparison<T> lambda (x, y) => int.
+func (f *frame) comparison(l *Lambda) func(a, b any) (int, error) {
+	return func(a, b any) (int, error) {
+		if err := f.step(); err != nil {
+			return 0, err
+		}
+		f.vars[l.locals[0].slot], f.vars[l.locals[1].slot] = a, b
+		v, err := f.run(l)
+		if err != nil {
+			return 0, err
+		}
+		return toInt(v), nil
+	}
+}
+
+// findIndex is FindIndex and FindLastIndex, with List<T>'s (and
+// Array's) checks of startIndex and count.
+func (f *frame) findIndex(lc *listCall, xs []any, ints []int) (any, error) {
+	match := f.lambda(lc.lam)
+	size := len(xs)
+	startMsg := "Index was out of range. Must be non-negative and less than or equal to the size of the collection. (Parameter 'startIndex')"
+	countMsg := "Count must be positive and count must refer to a location within the string/array/collection. (Parameter 'count')"
+	test := func(i int) (bool, error) {
+		v, err := match(xs[i])
+		return v == true, err
+	}
+	if lc.name == "FindIndex" {
+		start, count := 0, size
+		if len(ints) > 0 {
+			start, count = ints[0], size-ints[0]
+		}
+		if len(ints) > 1 {
+			count = ints[1]
+		}
+		if start < 0 || start > size {
+			return nil, exc("ArgumentOutOfRangeException", "%s", startMsg)
+		}
+		if count < 0 || start > size-count {
+			return nil, exc("ArgumentOutOfRangeException", "%s", countMsg)
+		}
+		for i := start; i < start+count; i++ {
+			ok, err := test(i)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return i, nil
+			}
+		}
+		return -1, nil
+	}
+	start, count := size-1, size
+	if len(ints) > 0 {
+		start, count = ints[0], ints[0]+1
+	}
+	if len(ints) > 1 {
+		count = ints[1]
+	}
+	if size == 0 {
+		if start != -1 {
+			return nil, exc("ArgumentOutOfRangeException", "%s", strings.Replace(startMsg, "less than or equal to", "less than", 1))
+		}
+	} else if start < 0 || start >= size {
+		return nil, exc("ArgumentOutOfRangeException", "%s", strings.Replace(startMsg, "less than or equal to", "less than", 1))
+	}
+	if count < 0 || start-count+1 < 0 {
+		return nil, exc("ArgumentOutOfRangeException", "%s", countMsg)
+	}
+	for i := start; i > start-count; i-- {
+		ok, err := test(i)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return i, nil
+		}
+	}
+	return -1, nil
+}
+
+// indexOfRange is IndexOf(item, index[, count]) and LastIndexOf(item[,
+// index[, count]]), by .NET's default equality.
+func indexOfRange(name string, xs []any, item any, ints []int) (any, error) {
+	size := len(xs)
+	if name == "IndexOf" {
+		i, c := ints[0], 0
+		if i < 0 || i > size {
+			return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than or equal to the size of the collection. (Parameter 'index')")
+		}
+		c = size - i
+		if len(ints) > 1 {
+			c = ints[1]
+			if c < 0 || i > size-c {
+				return nil, exc("ArgumentOutOfRangeException", "Count must be positive and count must refer to a location within the string/array/collection. (Parameter 'count')")
+			}
+		}
+		for k := i; k < i+c; k++ {
+			if equalNET(xs[k], item) {
+				return k, nil
+			}
+		}
+		return -1, nil
+	}
+	if size == 0 {
+		return -1, nil
+	}
+	i, c := size-1, size
+	if len(ints) > 0 {
+		i, c = ints[0], ints[0]+1
+	}
+	if len(ints) > 1 {
+		c = ints[1]
+	}
+	if i < 0 {
+		return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'index')")
+	}
+	if c < 0 {
+		return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'count')")
+	}
+	if i >= size {
+		return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')")
+	}
+	if c > i+1 {
+		return nil, exc("ArgumentOutOfRangeException", "Count must be positive and count must refer to a location within the string/array/collection. (Parameter 'count')")
+	}
+	for k := i; k > i-c; k-- {
+		if equalNET(xs[k], item) {
+			return k, nil
+		}
+	}
+	return -1, nil
+}
+
+// copyTo is CopyTo(array), CopyTo(array, arrayIndex) and CopyTo(index,
+// array, arrayIndex, count): Array.Copy's checks, into the array in place.
+func copyTo(xs []any, args []any) error {
+	index, dst, at, count := 0, args[0], 0, len(xs)
+	switch len(args) {
+	case 2:
+		at = toInt(args[1])
+	case 4:
+		index, dst, at, count = toInt(args[0]), args[1], toInt(args[2]), toInt(args[3])
+		if len(xs)-index < count {
+			return exc("ArgumentException", "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.")
+		}
+	}
+	if dst == nil || isNilPtr(dst) {
+		return argNull("destinationArray")
+	}
+	d, ok := dst.([]any)
+	if !ok {
+		return castErr(dst, "System.Array")
+	}
+	switch {
+	case count < 0:
+		return exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'length')")
+	case index < 0:
+		return exc("ArgumentOutOfRangeException", "Number was less than the array's lower bound in the first dimension. (Parameter 'sourceIndex')")
+	case at < 0:
+		return exc("ArgumentOutOfRangeException", "Number was less than the array's lower bound in the first dimension. (Parameter 'destinationIndex')")
+	case len(d)-at < count:
+		return exc("ArgumentException", "Destination array was not long enough. Check the destination index, length, and the array's lower bounds. (Parameter 'destinationArray')")
+	}
+	copy(d[at:at+count], xs[index:index+count])
+	return nil
+}
+
+// forEach runs ForEach(action) on each item; an action that changes the
+// list throws .NET's InvalidOperationException at the next item.
+func (f *frame) forEach(lc *listCall, recv any, xs []any) (any, error) {
+	l := lc.lam
+	var slot = -1
+	if nm, ok := lc.recv.(*Name); ok && nm.local != nil {
+		slot = nm.local.slot
+	}
+	same := func() bool {
+		if slot < 0 {
+			return true
+		}
+		now, ok := f.vars[slot].([]any)
+		return ok && len(now) == len(xs) && (len(xs) == 0 || &now[0] == &xs[0])
+	}
+	for _, x := range xs {
+		if !same() {
+			return nil, exc("InvalidOperationException", "Collection was modified; enumeration operation may not execute.")
+		}
+		if err := f.step(); err != nil {
+			return nil, err
+		}
+		f.vars[l.locals[0].slot] = x
+		if l.Block != nil {
+			if _, _, err := f.exec(l.Block); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if _, err := f.eval(l.Body); err != nil {
+			return nil, err
+		}
+	}
+	if !same() {
+		return nil, exc("InvalidOperationException", "Collection was modified; enumeration operation may not execute.")
+	}
+	return nil, nil
+}
+
+// resize is Array.Resize(ref a, n): a new array of n items, a's first
+// ones copied, the rest default(T); a null a becomes a new array.
+func (f *frame) resize(lc *listCall, recv any, size int) (any, error) {
+	if size < 0 {
+		return nil, exc("ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'newSize')")
+	}
+	if size > MaxItems {
+		return nil, exc("OutOfMemoryException", "the expression built a list of more than %d items", MaxItems)
+	}
+	var xs []any
+	if recv != nil && !isNilPtr(recv) {
+		it, ok := recv.([]any)
+		if !ok {
+			return nil, castErr(recv, "System.Array")
+		}
+		if len(it) == size {
+			return nil, nil // .NET keeps the same array
+		}
+		xs = it
+	}
+	out := make([]any, size)
+	n := copy(out, xs)
+	for i := n; i < size; i++ {
+		out[i] = zeroOf(lc.elem)
+	}
+	f.vars[lc.mut.slot] = out
+	return nil, nil
+}
+
+// introSort is .NET's ArraySortHelper<T>.IntrospectiveSort with a
+// Comparison<T>: insertion sort for 16 items or fewer, else quicksort on
+// a median of three, heapsort past 2·(log₂n+1) levels. It is not stable:
+// items the comparison finds equal end where .NET's end.
+func introSort(keys []any, cmp func(a, b any) (int, error)) error {
+	if len(keys) < 2 {
+		return nil
+	}
+	s := &sorter{keys: keys, cmp: cmp}
+	s.intro(0, len(keys), 2*(bits.Len(uint(len(keys)))))
+	return s.err
+}
+
+type sorter struct {
+	keys []any
+	cmp  func(a, b any) (int, error)
+	err  error
+}
+
+func (s *sorter) less(a, b any) bool {
+	if s.err != nil {
+		return false
+	}
+	c, err := s.cmp(a, b)
+	if err != nil {
+		s.err = err
+		return false
+	}
+	return c < 0
+}
+
+func (s *sorter) swapIfGreater(i, j int) {
+	if s.err != nil {
+		return
+	}
+	c, err := s.cmp(s.keys[i], s.keys[j])
+	if err != nil {
+		s.err = err
+		return
+	}
+	if c > 0 {
+		s.keys[i], s.keys[j] = s.keys[j], s.keys[i]
+	}
+}
+
+// intro sorts keys[lo:hi].
+func (s *sorter) intro(lo, hi, depth int) {
+	for size := hi - lo; size > 1 && s.err == nil; size = hi - lo {
+		if size <= 16 {
+			switch size {
+			case 2:
+				s.swapIfGreater(lo, lo+1)
+			case 3:
+				s.swapIfGreater(lo, lo+1)
+				s.swapIfGreater(lo, lo+2)
+				s.swapIfGreater(lo+1, lo+2)
+			default:
+				s.insertion(lo, hi)
+			}
+			return
+		}
+		if depth == 0 {
+			s.heap(lo, hi)
+			return
+		}
+		depth--
+		p := s.partition(lo, hi)
+		s.intro(p+1, hi, depth)
+		hi = p
+	}
+}
+
+func (s *sorter) partition(lo, hi int) int {
+	k := s.keys
+	last := hi - 1 - lo // the span's hi
+	mid := lo + last>>1
+	s.swapIfGreater(lo, mid)
+	s.swapIfGreater(lo, hi-1)
+	s.swapIfGreater(mid, hi-1)
+	pivot := k[mid]
+	k[mid], k[hi-2] = k[hi-2], k[mid]
+	left, right := lo, hi-2
+	for left < right && s.err == nil {
+		for left < hi-2 {
+			left++
+			if !s.less(k[left], pivot) {
+				break
+			}
+		}
+		for right > lo {
+			right--
+			if !s.less(pivot, k[right]) {
+				break
+			}
+		}
+		if left >= right {
+			break
+		}
+		k[left], k[right] = k[right], k[left]
+	}
+	if left != hi-2 {
+		k[left], k[hi-2] = k[hi-2], k[left]
+	}
+	return left
+}
+
+func (s *sorter) insertion(lo, hi int) {
+	k := s.keys
+	for i := lo; i < hi-1; i++ {
+		t := k[i+1]
+		j := i
+		for j >= lo && s.less(t, k[j]) {
+			k[j+1] = k[j]
+			j--
+		}
+		k[j+1] = t
+	}
+}
+
+func (s *sorter) heap(lo, hi int) {
+	n := hi - lo
+	for i := n >> 1; i >= 1; i-- {
+		s.down(lo, i, n)
+	}
+	for i := n; i > 1; i-- {
+		s.keys[lo], s.keys[lo+i-1] = s.keys[lo+i-1], s.keys[lo]
+		s.down(lo, 1, i-1)
+	}
+}
+
+func (s *sorter) down(lo, i, n int) {
+	k := s.keys
+	d := k[lo+i-1]
+	for i <= n>>1 {
+		child := 2 * i
+		if child < n && s.less(k[lo+child-1], k[lo+child]) {
+			child++
+		}
+		if !s.less(d, k[lo+child-1]) {
+			break
+		}
+		k[lo+i-1] = k[lo+child-1]
+		i = child
+	}
+	k[lo+i-1] = d
+}
