@@ -59,7 +59,7 @@ func (b *binder) arrayStatic(n *Call, m *Member, xt *Type) (*Type, bool, error) 
 			return nil, true, err
 		}
 		if !isArrayType(at) && at.K != KNull {
-			return nil, true, b.errf(n.Args[0].X.pos(), "cannot convert from '%s' to 'System.Array'%s", typeName(at), map[bool]string{true: " (a list has its own Reverse() and Sort(): here use LINQ's OrderBy or Reverse)"}[at.K == KArray])
+			return nil, true, b.errf(n.Args[0].X.pos(), "cannot convert from '%s' to 'System.Array'%s", typeName(at), map[bool]string{true: " (a list has its own Reverse() and Sort())"}[at.K == KArray])
 		}
 	}
 	return nil, false, nil

@@ -2216,6 +2216,7 @@ func registerBuiltins() {
 	registerJSONValues()   // json_values.go
 	registerConvertMore()  // convert_more.go
 	registerAllowedSmall() // allowed_small.go: after the Encoding methods it calls
+	registerStringNorm()   // strnorm.go
 	registerEnumParse()    // last: Enum.Parse and TryParse for every enum type made above
 }
 

@@ -434,7 +434,7 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tRNG
 	case "Oid":
 		t = tOid
-	case "MidpointRounding", "UriPartial", "UriKind", "X509NameType", "RSAEncryptionPadding", "CipherMode", "PaddingMode", "DateTimeKind", "X509ContentType":
+	case "MidpointRounding", "UriPartial", "UriKind", "X509NameType", "RSAEncryptionPadding", "CipherMode", "PaddingMode", "DateTimeKind", "X509ContentType", "NormalizationForm":
 		t = enumDefs[name].t
 	case "StringComparer", "IEqualityComparer", "IComparer":
 		t = tStrCmp // IEqualityComparer<string>, IComparer<string>: the comparers policies have
@@ -590,7 +590,7 @@ func isValueElem(rt reflect.Type) bool {
 // leaves are unique among the types expressions may use.
 func shortTypeName(name string) string {
 	for _, ns := range []string{"System.", "Security.Cryptography.", "X509Certificates.", "Collections.Generic.", "Newtonsoft.Json.Linq.",
-		"Newtonsoft.Json.", "Text.RegularExpressions.", "Net.", "Linq.", "Globalization.", "IO."} {
+		"Newtonsoft.Json.", "Text.RegularExpressions.", "Text.", "Net.", "Linq.", "Globalization.", "IO."} {
 		name = strings.TrimPrefix(name, ns)
 	}
 	return name
