@@ -117,3 +117,39 @@ func TestCSharpListMembers(t *testing.T) {
 		}
 	}
 }
+
+// TestCSharpForeachModified: a foreach whose body changes the list (set,
+// queue, stack) it enumerates ends with .NET's InvalidOperationException
+// at its next step, the last item's included; giving the local another
+// list, a break before the next step, or changing another list does not.
+func TestCSharpForeachModified(t *testing.T) {
+	const modified = "Collection was modified; enumeration operation may not execute."
+	for _, tc := range []struct{ src, want string }{
+		{`var l = new List<int> { 1, 2 }; foreach (var x in l) { l.Add(x); } return l.Count.ToString();`, modified},
+		{`var l = new List<int> { 1, 2 }; foreach (var x in l) { if (x == 2) l.Add(x); } return l.Count.ToString();`, modified},
+		{`var l = new List<int> { 1, 2 }; foreach (var x in l) { l.Insert(0, x); } return "";`, modified},
+		{`var l = new List<int> { 1, 2 }; foreach (var x in l) { l.RemoveAt(0); } return "";`, modified},
+		{`var l = new List<int> { 2, 1 }; foreach (var x in l) { l.Sort(); } return "";`, modified},
+		{`var l = new List<int> { 1, 2 }; foreach (var x in l) { l.Clear(); } return "";`, modified},
+		{`var s = new HashSet<int> { 1, 2 }; foreach (var x in s) { s.Add(x + 10); } return "";`, modified},
+		{`var q = new Queue<int>(); q.Enqueue(1); foreach (var x in q) { q.Enqueue(2); } return "";`, modified},
+		{`var l = new List<int> { 1, 2 }; try { foreach (var x in l) { l.Add(x); } } catch (InvalidOperationException e) { return "caught " + l.Count + " " + e.Message; } return "";`, "caught 3 " + modified},
+		// not a change of the list enumerated
+		{`var l = new List<int> { 1, 2 }; var n = 0; foreach (var x in l) { n += x; if (x == 1) { l.Remove(2); break; } } return l.Count + " " + n;`, "1 1"},
+		{`var l = new List<int> { 1, 2 }; var n = 0; foreach (var x in l) { n += x; l = new List<int> { 9 }; } return l.Count + " " + n;`, "1 3"},
+		{`var l = new List<int> { 1, 2 }; foreach (var x in l) { l.Remove(7); } return l.Count.ToString();`, "2"},
+		{`var s = new HashSet<int> { 1, 2 }; foreach (var x in s) { s.Add(1); } return s.Count.ToString();`, "2"},
+		{`var l = new List<int> { 1, 2 }; var o = new List<int>(); foreach (var x in l) { o.Add(x); } return o.Count.ToString();`, "2"},
+	} {
+		for _, src := range []string{"@{ " + tc.src + " }", "@{ try { " + tc.src + " } finally { } }"} {
+			v, err, _ := csRun(t, src, nil)
+			got := show(v)
+			if err != nil {
+				got = err.Error()
+			}
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("%s:\n got %s\nwant %q", src, got, tc.want)
+			}
+		}
+	}
+}

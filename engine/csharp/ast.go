@@ -283,6 +283,9 @@ type (
 		In   Expr
 		Body Stmt
 		loc  *local
+		// guard: the body changes the list (set, queue, stack) it
+		// enumerates, held in a local: each turn checks it (list.go)
+		guard *local
 	}
 	While struct {
 		snode

@@ -232,7 +232,11 @@ func (b *binder) stmt(s Stmt) error {
 			return err
 		}
 		s.loc.borrowed = true
-		return b.loop(s.Body)
+		if err := b.loop(s.Body); err != nil {
+			return err
+		}
+		b.foreachGuard(s) // list.go
+		return nil
 	case *While:
 		b.needInterp("while loop")
 		if err := b.cond(s.C); err != nil {

@@ -228,7 +228,14 @@ func (f *frame) exec(s Stmt) (ctl, any, error) {
 		if err != nil {
 			return 0, nil, err
 		}
+		var held any
+		if s.guard != nil {
+			held = f.vars[s.guard.slot]
+		}
 		for _, x := range it {
+			if s.guard != nil && !sameColl(held, f.vars[s.guard.slot]) {
+				return 0, nil, errCollModified
+			}
 			if s.loc.t.K != KObject && s.loc.t != s.In.typ().Elem {
 				if x, err = f.m.castTo(x, s.loc.t); err != nil {
 					return 0, nil, err
@@ -240,8 +247,11 @@ func (f *frame) exec(s Stmt) (ctl, any, error) {
 				return c, v, err
 			}
 			if c == ctlBreak {
-				break
+				return ctlNone, nil, nil
 			}
+		}
+		if s.guard != nil && !sameColl(held, f.vars[s.guard.slot]) { // .NET's MoveNext checks after the last item too
+			return 0, nil, errCollModified
 		}
 		return ctlNone, nil, nil
 	case *While:

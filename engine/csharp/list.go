@@ -320,6 +320,65 @@ func (b *binder) arrayResize(n *Call, m *Member) (*Type, bool, error) {
 	return tVoid, true, nil
 }
 
+// foreachGuard marks a foreach over a list, set, queue or stack held in
+// a local whose body changes that collection (a mutator called on the
+// local, or an assignment of a call on it, which Add and the statement
+// forms of the mutators become): the interpreter checks after each turn
+// that the local still holds the collection it began with, and throws
+// .NET's "Collection was modified" when it does not, as .NET's
+// enumerator does at its next MoveNext. Giving the local another
+// collection (list = new List<T>()) does not count: .NET's foreach goes
+// on over the old one.
+func (b *binder) foreachGuard(s *Foreach) {
+	nm, ok := s.In.(*Name)
+	if !ok || nm.local == nil {
+		return
+	}
+	l := nm.local
+	if !isList(l.t) && !isSet(l.t) && !isQueue(l.t) && !isStack(l.t) {
+		return
+	}
+	onL := func(x Expr) bool {
+		if c, ok := x.(*Call); ok {
+			if m, ok := c.F.(*Member); ok {
+				if r, ok := m.X.(*Name); ok && r.local == l {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	changes := false
+	walkStmt(s.Body, func(x Expr) {
+		switch x := x.(type) {
+		case *Assign:
+			if t, ok := x.Target.(*Name); ok && t.local == l && onL(x.X) {
+				changes = true
+			}
+		case *Call:
+			changes = changes || x.coll != nil && x.coll.mut == l || x.list != nil && x.list.mut == l
+		}
+	})
+	if changes {
+		s.guard = l
+		b.needInterp("foreach that changes its own collection")
+	}
+}
+
+var errCollModified = exc("InvalidOperationException", "Collection was modified; enumeration operation may not execute.")
+
+// sameColl reports whether a collection local still holds the list it
+// held: the same items in the same place (a list grown in place by
+// frame.appendList keeps its place but not its length).
+func sameColl(a, b any) bool {
+	x, ok1 := a.([]any)
+	y, ok2 := b.([]any)
+	if !ok1 || !ok2 {
+		return a == nil && b == nil
+	}
+	return len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+}
+
 // ---- running
 
 func (f *frame) listCall(n *Call) (any, error) {
