@@ -153,3 +153,46 @@ func TestCSharpForeachModified(t *testing.T) {
 		}
 	}
 }
+
+// TestCSharpListAliases: var k = l; makes two names for one list, as in
+// .NET (the brief's probes first); a list put in another collection and
+// changed after is a load error, where tollgate's value would differ from
+// .NET's reference.
+func TestCSharpListAliases(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`var l = new List<string>(); var k = l; l.Add("a"); return k.Count.ToString();`, "1"},
+		{`var l = new List<int> { 3, 1, 2 }; var k = l; l.Sort(); return string.Join(",", k);`, "1,2,3"},
+		{`var l = new List<int> { 3, 1, 2 }; var k = l; k.Insert(0, 9); k.RemoveAt(3); return string.Join(",", l);`, "9,3,1"},
+		{`var l = new List<int>(); var k = l; var m = k; m.Add(1); k.Add(2); return l.Count + " " + k.Count + " " + m.Count;`, "2 2 2"},
+		{`var l = new List<int> { 3 }; IEnumerable<int> k = l; l.Add(7); return string.Join(",", k);`, "3,7"},
+		{`var s = new HashSet<string>(); var k = s; k.Add("x"); return s.Count + " " + s.Contains("x");`, "1 True"},
+		{`var l = new List<int>(); var k = l; for (var i = 0; i < 3; i++) { k.Add(i); } return string.Join(",", l);`, "0,1,2"},
+		{`var l = new List<int>(); var n = 0; var k = l; new[] { 1, 2 }.ToList().ForEach(x => k.Add(x)); foreach (var x in l) { n += x; } return n.ToString();`, "3"},
+		// another list given to a name parts the two, as in .NET
+		{`var l = new List<int> { 3, 1, 2 }; var k = l; l = new List<int>(); l.Add(5); return string.Join(",", k) + "|" + string.Join(",", l);`, "3,1,2|5"},
+		// finished before it is stored: .NET's answer
+		{`var l = new List<string> { "a" }; l.Add("b"); var k = new List<List<string>> { l }; return k[0].Count.ToString();`, "2"},
+		{`var rows = new List<List<string>>(); foreach (var x in new[] { "a", "b" }) { var row = new List<string>(); row.Add(x); rows.Add(row); } return rows.Count + rows[1][0];`, "2b"},
+		{`var l = new List<int> { 1 }; var c = new List<int>(l); var j = new JArray(l); l.Add(2); return c.Count + " " + j.Count;`, "1 1"}, // copies in .NET too
+	} {
+		t.Run(tc.src, func(t *testing.T) { csBothBlocks(t, tc.src, tc.want, nil) })
+	}
+	const stored = "is changed after it was put in another collection: here a List<"
+	for _, src := range []string{
+		`@{ var l = new List<string> { "a" }; var k = new List<List<string>> { l }; l.Add("b"); return k[0].Count.ToString(); }`,
+		`@{ var rows = new List<List<string>>(); var row = new List<string>(); foreach (var x in new[] { "a", "b" }) { row.Add(x); rows.Add(row); } return ""; }`,
+		`@{ var d = new Dictionary<string, List<int>>(); var l = new List<int>(); d["x"] = l; l.Add(1); return ""; }`,
+		`@{ var d = new Dictionary<string, List<int>>(); var l = new List<int>(); d.Add("x", l); l.Sort(); return ""; }`,
+		`@{ var l = new List<int>(); var arr = new[] { l }; l.Insert(0, 1); return ""; }`,
+	} {
+		_, _, errs := csCompile(t, src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), stored) {
+			t.Errorf("%s: errors %v, want %q", src, errs, stored)
+		}
+	}
+	// a name for a foreach variable's list shares it with the list enumerated: changing it is refused as changing x is
+	_, _, errs := csCompile(t, `@{ var ls = new List<List<int>> { new List<int>() }; foreach (var x in ls) { var k = x; k.Add(1); } return ""; }`)
+	if len(errs) == 0 || !strings.Contains(errs.Error(), "changes the collection 'k' shares with where it came from") {
+		t.Errorf("errors %v", errs)
+	}
+}

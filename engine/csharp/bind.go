@@ -53,6 +53,9 @@ type binder struct {
 	body        // of the function being bound
 	interp bool // something only the interpreter can run
 	why    string
+	// aliases: var k = l; of a list (set, queue, stack) local l, which
+	// may share l's slot (list.go's resolveAliases)
+	aliases [][2]*local
 }
 
 // body is what the binder keeps per function body (the expression's
@@ -162,6 +165,7 @@ func (b *binder) stmt(s Stmt) error {
 				return err
 			}
 			l.konst = s.Const
+			b.noteAlias(l, s.Inits[i]) // list.go
 			if c := constOf(s.Inits[i]); s.Const && c != nil && lt.K == KInt && !lt.Nullable {
 				l.cv = mustConv(c, lt.ik())
 			}

@@ -138,6 +138,10 @@ func (f *Front) compile(src string, block bool) (*Program, error) {
 			}
 		}
 		p.block = bl
+		if err := b.storedThenChanged(bl); err != nil { // list.go
+			return nil, err
+		}
+		b.resolveAliases(bl) // list.go
 	} else {
 		e, err := parseExpr(src, 0)
 		if err != nil {

@@ -379,6 +379,302 @@ func sameColl(a, b any) bool {
 	return len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
 }
 
+// noteAlias notes var k = l; (or List<T> k = l;) where l is a local
+// holding a list, set, queue or stack: in .NET both names refer to one
+// collection. A k made from a borrowed collection (a parameter's, a
+// foreach variable's...) is borrowed too: changing it is the load error
+// changing its source is. Otherwise resolveAliases may give k l's slot.
+func (b *binder) noteAlias(k *local, init Expr) {
+	nm, ok := init.(*Name)
+	if !ok || nm.local == nil || k.t.K != KArray {
+		return
+	}
+	src := nm.local
+	if !isList(src.t) && !isSet(src.t) && !isQueue(src.t) && !isStack(src.t) {
+		return
+	}
+	if src.borrowed {
+		k.borrowed = true
+		return
+	}
+	b.aliases = append(b.aliases, [2]*local{k, src})
+}
+
+// resolveAliases gives each noted alias k its source's slot, so that a
+// change made through either name is seen through the other, as .NET's
+// two references to one List<T> see it — when that is what a shared slot
+// means: neither local is given another collection after (an assignment
+// that is not a mutator's own, list = list.Concat(...) for Add), and no
+// local function (whose locals are saved and restored per call) is in
+// the block. Then the block runs on the interpreter, which reads slots
+// (the lowered program has one variable per name). Elsewhere the two
+// names hold values, as before (docs: "A set or a list is a value").
+func (b *binder) resolveAliases(root *Block) {
+	if len(b.aliases) == 0 {
+		return
+	}
+	real := map[*local]bool{} // locals given another collection
+	changed := map[*local]bool{}
+	hasFunc := false
+	onSelf := func(l *local, x Expr) bool {
+		if c, ok := x.(*Call); ok {
+			if m, ok := c.F.(*Member); ok {
+				if r, ok := m.X.(*Name); ok && r.local == l {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	walkStmt(root, func(x Expr) {
+		switch x := x.(type) {
+		case *Assign:
+			if t, ok := x.Target.(*Name); ok && t.local != nil {
+				if x.Op == "=" && onSelf(t.local, x.X) {
+					changed[t.local] = true
+				} else {
+					real[t.local] = true
+				}
+			}
+		case *Call:
+			if x.coll != nil && x.coll.mut != nil {
+				changed[x.coll.mut] = true
+			}
+			if x.list != nil && x.list.mut != nil {
+				changed[x.list.mut] = true
+			}
+			for _, a := range x.Args {
+				if nm, ok := a.X.(*Name); ok && a.Out && nm.local != nil {
+					real[nm.local] = true
+				}
+				if a.outLoc != nil {
+					real[a.outLoc] = true
+				}
+			}
+		}
+	})
+	var hasLocalFunc func(s Stmt)
+	hasLocalFunc = func(s Stmt) {
+		switch s := s.(type) {
+		case *LocalFunc:
+			hasFunc = true
+		case *Block:
+			for _, x := range s.List {
+				hasLocalFunc(x)
+			}
+		}
+	}
+	hasLocalFunc(root)
+	if hasFunc {
+		return
+	}
+	// the locals one collection goes through (var b = a; var c = b;),
+	// each group under its first local, declared before the others
+	parent := map[*local]*local{}
+	find := func(l *local) *local {
+		for parent[l] != nil {
+			l = parent[l]
+		}
+		return l
+	}
+	for _, a := range b.aliases { // in declaration order
+		k, src := a[0], a[1]
+		if !real[k] && !real[src] {
+			parent[k] = find(src)
+		}
+	}
+	groupChanged := map[*local]bool{}
+	for l := range changed {
+		groupChanged[find(l)] = true
+	}
+	for _, a := range b.aliases {
+		k := a[0]
+		if r := find(k); r != k && groupChanged[r] {
+			k.slot = r.slot
+			b.needInterp("a list shared by two locals")
+		}
+	}
+}
+
+// storedThenChanged refuses a list (set, queue, stack) held in a local
+// that is put in another collection (an item of a collection or array
+// initializer, of Add, Insert, Enqueue, Push, an indexer's value) and
+// changed after, in the text or in a loop around both: here a list is a
+// value, so the collection would keep the list as it was, where .NET's
+// holds the list itself and sees the change. A load error rather than
+// another answer than .NET's. A JObject or JArray, which copies what it is
+// given in .NET too, is not such a collection.
+func (b *binder) storedThenChanged(root *Block) error {
+	isColl := func(t *Type) bool { return isList(t) || isSet(t) || isQueue(t) || isStack(t) }
+	collLocal := func(x Expr) *local {
+		if nm, ok := x.(*Name); ok && nm.local != nil && !nm.local.borrowed && isColl(nm.local.t) {
+			return nm.local
+		}
+		return nil
+	}
+	type site struct {
+		l   *local
+		off int
+	}
+	scan := func(s Stmt) (stores, changes []site) {
+		walkStmt(s, func(x Expr) {
+			switch x := x.(type) {
+			case *NewExpr:
+				if t := x.typ(); t != nil && (t.K == KJArray || t.K == KJObject || t.K == KJToken) {
+					return
+				}
+				for _, lst := range [][]Expr{x.Init, x.Vals, x.DictVals} {
+					for _, it := range lst {
+						if l := collLocal(it); l != nil {
+							stores = append(stores, site{l, it.pos()})
+						}
+					}
+				}
+			case *Assign:
+				if ix, ok := x.Target.(*Index); ok {
+					if ct := ix.X.typ(); ct != nil && ct.K != KJArray && ct.K != KJObject && ct.K != KJToken {
+						if l := collLocal(x.X); l != nil {
+							stores = append(stores, site{l, x.X.pos()})
+						}
+					}
+				}
+				if t, ok := x.Target.(*Name); ok && t.local != nil && x.Op == "=" {
+					if c, ok := x.X.(*Call); ok {
+						if m, ok := c.F.(*Member); ok {
+							if r, ok := m.X.(*Name); ok && r.local == t.local && isColl(t.local.t) {
+								changes = append(changes, site{t.local, x.pos()})
+							}
+						}
+					}
+				}
+			case *Call:
+				if x.coll != nil && x.coll.mut != nil {
+					changes = append(changes, site{x.coll.mut, x.pos()})
+				}
+				if x.list != nil && x.list.mut != nil && !x.list.resize {
+					changes = append(changes, site{x.list.mut, x.pos()})
+				}
+				if m, ok := x.F.(*Member); ok {
+					switch m.Name {
+					case "Add", "TryAdd", "Insert", "Enqueue", "Push":
+						if rt := m.X.typ(); rt != nil && (rt.K == KDict || isColl(rt)) {
+							for _, a := range x.Args {
+								if l := collLocal(a.X); l != nil {
+									stores = append(stores, site{l, a.X.pos()})
+								}
+							}
+						}
+					}
+				}
+			}
+		})
+		return stores, changes
+	}
+	fail := func(st, ch site) error {
+		return b.errf(ch.off, "'%s' is changed after it was put in another collection: here a %s is a value, so that collection keeps it as it was, where .NET's would see the change; finish changing it before putting it there",
+			st.l.name, typeName(st.l.t))
+	}
+	stores, changes := scan(root)
+	for _, st := range stores {
+		for _, ch := range changes {
+			if ch.l == st.l && ch.off > st.off {
+				return fail(st, ch)
+			}
+		}
+	}
+	// in a loop, a change before the store runs again after it
+	var loops func(s Stmt) error
+	loops = func(s Stmt) error {
+		var body Stmt
+		switch s := s.(type) {
+		case *Block:
+			for _, x := range s.List {
+				if err := loops(x); err != nil {
+					return err
+				}
+			}
+			return nil
+		case *If:
+			if err := loops(s.Then); err != nil {
+				return err
+			}
+			if s.Else != nil {
+				return loops(s.Else)
+			}
+			return nil
+		case *Try:
+			if err := loops(s.Body); err != nil {
+				return err
+			}
+			for _, c := range s.Catches {
+				if err := loops(c.Body); err != nil {
+					return err
+				}
+			}
+			if s.Finally != nil {
+				return loops(s.Finally)
+			}
+			return nil
+		case *Foreach:
+			body = s.Body
+		case *While:
+			body = s.Body
+		case *For:
+			body = s.Body
+		default:
+			return nil
+		}
+		inner := map[*local]bool{} // declared in the loop: a new one each turn
+		walkDecls(body, func(l *local) { inner[l] = true })
+		st, ch := scan(body)
+		for _, x := range st {
+			for _, y := range ch {
+				if x.l == y.l && !inner[x.l] {
+					return fail(x, y)
+				}
+			}
+		}
+		return loops(body)
+	}
+	return loops(root)
+}
+
+// walkDecls calls f on every local declared by a statement in s.
+func walkDecls(s Stmt, f func(*local)) {
+	switch s := s.(type) {
+	case *Block:
+		for _, x := range s.List {
+			walkDecls(x, f)
+		}
+	case *Decl:
+		for _, l := range s.locs {
+			f(l)
+		}
+	case *If:
+		walkDecls(s.Then, f)
+		if s.Else != nil {
+			walkDecls(s.Else, f)
+		}
+	case *Foreach:
+		walkDecls(s.Body, f)
+	case *While:
+		walkDecls(s.Body, f)
+	case *For:
+		for _, x := range s.Init {
+			walkDecls(x, f)
+		}
+		walkDecls(s.Body, f)
+	case *Try:
+		walkDecls(s.Body, f)
+		for _, c := range s.Catches {
+			walkDecls(c.Body, f)
+		}
+		if s.Finally != nil {
+			walkDecls(s.Finally, f)
+		}
+	}
+}
+
 // ---- running
 
 func (f *frame) listCall(n *Call) (any, error) {
