@@ -133,6 +133,7 @@ func TestCSharpForeachModified(t *testing.T) {
 		{`var l = new List<int> { 1, 2 }; foreach (var x in l) { l.Clear(); } return "";`, modified},
 		{`var s = new HashSet<int> { 1, 2 }; foreach (var x in s) { s.Add(x + 10); } return "";`, modified},
 		{`var q = new Queue<int>(); q.Enqueue(1); foreach (var x in q) { q.Enqueue(2); } return "";`, modified},
+		{`var l = new List<int> { 1, 2 }; var k = l; foreach (var x in k) { l.Add(x); } return "";`, modified}, // one list, two names
 		{`var l = new List<int> { 1, 2 }; try { foreach (var x in l) { l.Add(x); } } catch (InvalidOperationException e) { return "caught " + l.Count + " " + e.Message; } return "";`, "caught 3 " + modified},
 		// not a change of the list enumerated
 		{`var l = new List<int> { 1, 2 }; var n = 0; foreach (var x in l) { n += x; if (x == 1) { l.Remove(2); break; } } return l.Count + " " + n;`, "1 1"},

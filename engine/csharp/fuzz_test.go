@@ -69,6 +69,8 @@ func FuzzCSharp(f *testing.F) {
 		`Math.Round(2.45, 1, MidpointRounding.AwayFromZero) + decimal.Round(2.5m, (MidpointRounding)4) + new Uri("http://a:80/b?c#d").GetLeftPart(UriPartial.Query)`,
 		`var a = new[] { 3, 1, 2 }; Array.Sort(a); Array.Reverse(a, 0, 2); return BitConverter.ToString(BitConverter.GetBytes((long)a[0])) + BitConverter.ToString(BitConverter.GetBytes('x')) + float.Parse("1.5") + Array.Empty<int>().Length;`,
 		`var q = new Queue<int>(new[] { 1, 2 }); q.Enqueue(3); var s = new Stack<string>(); s.Push("a"); var e = q.GetEnumerator(); e.MoveNext(); return Tuple.Create(q.Dequeue(), s.Pop(), e.Current).ToString() + new KeyValuePair<string, int>("k", q.Peek());`,
+		`var l = new List<int> { 3, 1, 2 }; var k = l; l.Insert(1, 9); k.RemoveAt(0); l.Sort((a, b) => b - a); l.Reverse(0, 2); var c = new int[5]; l.CopyTo(1, c, 0, 2); l.ForEach(x => c[0] += x); foreach (var x in k) { if (x > 8) { break; } } return l.FindIndex(x => x > 1) + l.FindLastIndex(0, x => true) + l.BinarySearch(2) + l.LastIndexOf(9) + string.Join(",", c) + l.AsReadOnly().Count + l.ConvertAll(x => x * 2).Find(x => x > 2) + "\u0063\u0301".Normalize(NormalizationForm.FormKD).IsNormalized();`,
+		`var a = new[] { "b", "a" }; Array.Resize(ref a, 3); var s = new HashSet<string> { "x" }; var t = s; t.Add("y"); return Array.FindIndex(a, x => x == null) + Array.FindLastIndex(a, 1, x => x != null) + s.Count;`,
 		`$"{context.Request.Method}:{1 + 2:D3}"`,
 		`@"a""b"`,
 		`new JObject(new JProperty("a", 1)).ToString()`,

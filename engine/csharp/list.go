@@ -338,10 +338,21 @@ func (b *binder) foreachGuard(s *Foreach) {
 	if !isList(l.t) && !isSet(l.t) && !isQueue(l.t) && !isStack(l.t) {
 		return
 	}
+	// l and the locals made from it or it from them (var k = l;), which
+	// resolveAliases may make one
+	same := map[*local]bool{l: true}
+	for grew := true; grew; {
+		grew = false
+		for _, a := range b.aliases {
+			if same[a[0]] != same[a[1]] {
+				same[a[0]], same[a[1]], grew = true, true, true
+			}
+		}
+	}
 	onL := func(x Expr) bool {
 		if c, ok := x.(*Call); ok {
 			if m, ok := c.F.(*Member); ok {
-				if r, ok := m.X.(*Name); ok && r.local == l {
+				if r, ok := m.X.(*Name); ok && same[r.local] {
 					return true
 				}
 			}
@@ -352,11 +363,11 @@ func (b *binder) foreachGuard(s *Foreach) {
 	walkStmt(s.Body, func(x Expr) {
 		switch x := x.(type) {
 		case *Assign:
-			if t, ok := x.Target.(*Name); ok && t.local == l && onL(x.X) {
+			if t, ok := x.Target.(*Name); ok && same[t.local] && onL(x.X) {
 				changes = true
 			}
 		case *Call:
-			changes = changes || x.coll != nil && x.coll.mut == l || x.list != nil && x.list.mut == l
+			changes = changes || x.coll != nil && same[x.coll.mut] || x.list != nil && same[x.list.mut]
 		}
 	})
 	if changes {
