@@ -62,6 +62,8 @@ func TestCSharpListMembers(t *testing.T) {
 		{`var l = new List<int> { 1, 2, 3 }; var r = l.AsReadOnly(); return r.Count + " " + r[1] + " " + r.Contains(3) + " " + string.Join(",", r.Select(x => x * 2));`, "3 2 True 2,4,6"},
 		{`var l = new List<int> { 1, 2, 3 }; var s = 0; l.ForEach(x => s += x); var t = ""; l.ForEach(x => { if (x != 2) t += x; }); return s + " " + t;`, "6 13"},
 		{`var l = new List<string> { "a", "b" }; var o = new List<string>(); l.ForEach(x => o.Add(x.ToUpper())); return string.Join(",", o);`, "A,B"},
+		// Array's ForEach, LastIndexOf, BinarySearch, ConvertAll
+		{`var a = new[] { 1, 3, 5, 3 }; var s = 0; Array.ForEach(a, x => s += x); return s + " " + Array.LastIndexOf(a, 3) + " " + Array.LastIndexOf(a, 3, 2) + " " + Array.BinarySearch(new[] { 1, 3, 5 }, 4) + " " + string.Join(",", Array.ConvertAll(a, x => "#" + x));`, "12 3 1 -3 #1,#3,#5,#3"},
 		// Array.Resize (the Resize example)
 		{`String[] myArr = { "The", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog" }; Array.Resize(ref myArr, myArr.Length + 3); var a = myArr.Length + " " + (myArr[11] == null); Array.Resize(ref myArr, 4); return a + " " + string.Join(" ", myArr);`,
 			"12 True The quick brown fox"},

@@ -75,9 +75,17 @@ func (b *binder) listMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err
 	switch {
 	case xt.K == KStatic && xt.Name == "Array":
 		switch m.Name {
-		case "FindIndex", "FindLastIndex":
+		case "FindIndex", "FindLastIndex", "ForEach", "LastIndexOf", "BinarySearch":
 		case "Resize":
 			return b.arrayResize(n, m)
+		case "ConvertAll": // a.Select(f).ToArray()
+			if len(args) != 2 || args[0].Out || args[0].Name != "" {
+				return nil, false, nil
+			}
+			sel := &Call{node: n.node, F: &Member{node: m.node, X: args[0].X, Name: "Select", NameOff: m.NameOff}, Args: args[1:]}
+			*n = Call{node: n.node, F: &Member{node: m.node, X: sel, Name: "ToArray", NameOff: m.NameOff}}
+			t, err := b.call(n)
+			return t, true, err
 		default:
 			return nil, false, nil
 		}
