@@ -6,7 +6,7 @@ import (
 )
 
 // TestCSharpListMembers: List<T>'s members APIM's table of allowed types
-// lists (List<TValue>, "All"), with the examples of Microsoft's List<T>
+// lists (List<T>, "All"), with the examples of Microsoft's List<T>
 // and Array pages as test data (their outputs are the wants), run lowered
 // where they can be and on the interpreter.
 func TestCSharpListMembers(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 )
 
 // List<T>'s own members that APIM's table of allowed types lists (it
-// allows System.Collections.Generic.List<TValue> with "All") beyond the
+// allows System.Collections.Generic.List<T> with "All") beyond the
 // ones sets.go, linq_more.go and builtins_more.go have, and Array's
 // FindIndex, FindLastIndex and Resize:
 //
