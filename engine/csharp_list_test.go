@@ -176,7 +176,9 @@ func TestCSharpListAliases(t *testing.T) {
 		// finished before it is stored: .NET's answer
 		{`var l = new List<string> { "a" }; l.Add("b"); var k = new List<List<string>> { l }; return k[0].Count.ToString();`, "2"},
 		{`var rows = new List<List<string>>(); foreach (var x in new[] { "a", "b" }) { var row = new List<string>(); row.Add(x); rows.Add(row); } return rows.Count + rows[1][0];`, "2b"},
-		{`var l = new List<int> { 1 }; var c = new List<int>(l); var j = new JArray(l); l.Add(2); return c.Count + " " + j.Count;`, "1 1"}, // copies in .NET too
+		{`var l = new List<int> { 1 }; var c = new List<int>(l); var j = new JArray(l); l.Add(2); return c.Count + " " + j.Count;`, "1 1"},           // copies in .NET too
+		{`var l = new List<int> { 1 }; var k = new List<List<int>> { l }; l = new List<int>(); l.Add(2); return k[0].Count + " " + l.Count;`, "1 1"}, // another list after the store
+		{`var rows = new List<List<string>>(); List<string> row; foreach (var x in new[] { "a", "b" }) { row = new List<string>(); row.Add(x); rows.Add(row); } return rows.Count + rows[1][0];`, "2b"},
 	} {
 		t.Run(tc.src, func(t *testing.T) { csBothBlocks(t, tc.src, tc.want, nil) })
 	}

@@ -535,7 +535,9 @@ func (b *binder) storedThenChanged(root *Block) error {
 		l   *local
 		off int
 	}
-	scan := func(s Stmt) (stores, changes []site) {
+	// fresh: the local given another collection (l = new List<T>()),
+	// after which a change is not one of the stored list
+	scan := func(s Stmt) (stores, changes, fresh []site) {
 		walkStmt(s, func(x Expr) {
 			switch x := x.(type) {
 			case *NewExpr:
@@ -557,13 +559,19 @@ func (b *binder) storedThenChanged(root *Block) error {
 						}
 					}
 				}
-				if t, ok := x.Target.(*Name); ok && t.local != nil && x.Op == "=" {
-					if c, ok := x.X.(*Call); ok {
+				if t, ok := x.Target.(*Name); ok && t.local != nil && isColl(t.local.t) {
+					self := false
+					if c, ok := x.X.(*Call); ok && x.Op == "=" {
 						if m, ok := c.F.(*Member); ok {
-							if r, ok := m.X.(*Name); ok && r.local == t.local && isColl(t.local.t) {
-								changes = append(changes, site{t.local, x.pos()})
+							if r, ok := m.X.(*Name); ok && r.local == t.local {
+								self = true
 							}
 						}
+					}
+					if self {
+						changes = append(changes, site{t.local, x.pos()})
+					} else {
+						fresh = append(fresh, site{t.local, x.pos()})
 					}
 				}
 			case *Call:
@@ -587,16 +595,26 @@ func (b *binder) storedThenChanged(root *Block) error {
 				}
 			}
 		})
-		return stores, changes
+		return stores, changes, fresh
+	}
+	// renewed reports whether l is given another collection between the
+	// offsets from and to
+	renewed := func(fresh []site, l *local, from, to int) bool {
+		for _, f := range fresh {
+			if f.l == l && f.off > from && f.off < to {
+				return true
+			}
+		}
+		return false
 	}
 	fail := func(st, ch site) error {
 		return b.errf(ch.off, "'%s' is changed after it was put in another collection: here a %s is a value, so that collection keeps it as it was, where .NET's would see the change; finish changing it before putting it there",
 			st.l.name, typeName(st.l.t))
 	}
-	stores, changes := scan(root)
+	stores, changes, fresh := scan(root)
 	for _, st := range stores {
 		for _, ch := range changes {
-			if ch.l == st.l && ch.off > st.off {
+			if ch.l == st.l && ch.off > st.off && !renewed(fresh, st.l, st.off, ch.off) {
 				return fail(st, ch)
 			}
 		}
@@ -645,10 +663,12 @@ func (b *binder) storedThenChanged(root *Block) error {
 		}
 		inner := map[*local]bool{} // declared in the loop: a new one each turn
 		walkDecls(body, func(l *local) { inner[l] = true })
-		st, ch := scan(body)
+		st, ch, fr := scan(body)
 		for _, x := range st {
 			for _, y := range ch {
-				if x.l == y.l && !inner[x.l] {
+				// a turn that gives the local a new list before changing
+				// and storing it stores a new list each turn
+				if x.l == y.l && !inner[x.l] && !renewed(fr, x.l, -1, min(x.off, y.off)) {
 					return fail(x, y)
 				}
 			}
