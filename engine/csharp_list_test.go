@@ -179,6 +179,13 @@ func TestCSharpListAliases(t *testing.T) {
 		{`var l = new List<int> { 1 }; var c = new List<int>(l); var j = new JArray(l); l.Add(2); return c.Count + " " + j.Count;`, "1 1"},           // copies in .NET too
 		{`var l = new List<int> { 1 }; var k = new List<List<int>> { l }; l = new List<int>(); l.Add(2); return k[0].Count + " " + l.Count;`, "1 1"}, // another list after the store
 		{`var rows = new List<List<string>>(); List<string> row; foreach (var x in new[] { "a", "b" }) { row = new List<string>(); row.Add(x); rows.Add(row); } return rows.Count + rows[1][0];`, "2b"},
+		// chunks: the store is followed in its block by a new list, so the
+		// next turn's change is of the new one
+		{`var outer = new List<List<int>>(); var cur = new List<int>(); foreach (var i in new[] { 1, 2, 3, 4, 5 }) { cur.Add(i); if (cur.Count == 2) { outer.Add(cur); cur = new List<int>(); } } if (cur.Count > 0) { outer.Add(cur); } return string.Join("|", outer.Select(x => string.Join(",", x)));`, "1,2|3,4|5"},
+		{`var outer = new List<List<int>>(); var cur = new List<int>(); for (var i = 1; i <= 4; i++) { cur.Add(i); if (cur.Count == 2) { outer.Add(cur); cur = new List<int>(); continue; } } return outer.Count + " " + cur.Count;`, "2 0"},
+		{`var outer = new List<List<int>>(); var cur = new List<int>(); foreach (var i in new[] { 1, 2, 3 }) { outer.Add(cur); cur = new List<int>(); cur.Add(i); } return string.Join("|", outer.Select(x => x.Count));`, "0|1|1"},
+		// the docs' way around the refused TryGetValue idiom
+		{`var d = new Dictionary<string, List<string>>(); foreach (var x in new[] { "a1", "a2", "b1" }) { var k = x.Substring(0, 1); d[k] = d.ContainsKey(k) ? d[k].Append(x).ToList() : new List<string> { x }; } return string.Join(";", d.Select(p => p.Key + "=" + string.Join(",", p.Value)));`, "a=a1,a2;b=b1"},
 	} {
 		t.Run(tc.src, func(t *testing.T) { csBothBlocks(t, tc.src, tc.want, nil) })
 	}
@@ -189,6 +196,10 @@ func TestCSharpListAliases(t *testing.T) {
 		`@{ var d = new Dictionary<string, List<int>>(); var l = new List<int>(); d["x"] = l; l.Add(1); return ""; }`,
 		`@{ var d = new Dictionary<string, List<int>>(); var l = new List<int>(); d.Add("x", l); l.Sort(); return ""; }`,
 		`@{ var l = new List<int>(); var arr = new[] { l }; l.Insert(0, 1); return ""; }`,
+		// the new list only on some turns, or skipped by a continue: the
+		// next turn may change the stored one
+		`@{ var outer = new List<List<int>>(); var cur = new List<int>(); foreach (var i in new[] { 1, 2, 3 }) { cur.Add(i); outer.Add(cur); if (i == 2) { cur = new List<int>(); } } return ""; }`,
+		`@{ var outer = new List<List<int>>(); var cur = new List<int>(); foreach (var i in new[] { 1, 2, 3 }) { cur.Add(i); outer.Add(cur); if (i == 2) { continue; } cur = new List<int>(); } return ""; }`,
 	} {
 		_, _, errs := csCompile(t, src)
 		if len(errs) == 0 || !strings.Contains(errs.Error(), stored) {

@@ -668,14 +668,119 @@ func (b *binder) storedThenChanged(root *Block) error {
 			for _, y := range ch {
 				// a turn that gives the local a new list before changing
 				// and storing it stores a new list each turn
-				if x.l == y.l && !inner[x.l] && !renewed(fr, x.l, -1, min(x.off, y.off)) {
-					return fail(x, y)
+				if x.l != y.l || inner[x.l] || renewed(fr, x.l, -1, min(x.off, y.off)) {
+					continue
 				}
+				// a change after the store with a new list between them
+				// (outer.Add(cur); cur = new List<T>(); cur.Add(i);)
+				if y.off > x.off && renewed(fr, x.l, x.off, y.off) {
+					continue
+				}
+				// a change before the store, the store followed in its
+				// own block by a new list (the turn's change is of the
+				// new one: if (cur.Count == n) { outer.Add(cur); cur = new List<T>(); })
+				if y.off < x.off && renewedAfterStore(body, x.l, x.off) {
+					continue
+				}
+				return fail(x, y)
 			}
 		}
 		return loops(body)
 	}
 	return loops(root)
+}
+
+// renewedAfterStore reports whether, in a block of s (not inside a
+// nested loop's body, whose turns are its own), the statement holding the
+// store of l at off is followed by a statement l = <another collection>;
+// with no continue between them: every turn that stores the list gives l a
+// new one before the loop comes back to a change.
+func renewedAfterStore(s Stmt, l *local, off int) bool {
+	holds := func(st Stmt) bool {
+		found := false
+		walkStmt(st, func(x Expr) {
+			if nm, ok := x.(*Name); ok && nm.local == l && nm.pos() == off {
+				found = true
+			}
+		})
+		return found
+	}
+	renews := func(st Stmt) bool {
+		es, ok := st.(*ExprStmt)
+		if !ok {
+			return false
+		}
+		a, ok := es.X.(*Assign)
+		if !ok || a.Op != "=" {
+			return false
+		}
+		t, ok := a.Target.(*Name)
+		if !ok || t.local != l {
+			return false
+		}
+		_, fresh := a.X.(*NewExpr)
+		return fresh
+	}
+	var hasContinue func(st Stmt) bool
+	hasContinue = func(st Stmt) bool {
+		switch st := st.(type) {
+		case *Continue:
+			return true
+		case *Block:
+			for _, x := range st.List {
+				if hasContinue(x) {
+					return true
+				}
+			}
+		case *If:
+			return hasContinue(st.Then) || (st.Else != nil && hasContinue(st.Else))
+		case *Try:
+			if hasContinue(st.Body) || (st.Finally != nil && hasContinue(st.Finally)) {
+				return true
+			}
+			for _, c := range st.Catches {
+				if hasContinue(c.Body) {
+					return true
+				}
+			}
+		}
+		return false // a nested loop's continue is its own
+	}
+	var visit func(st Stmt) bool
+	visit = func(st Stmt) bool {
+		switch st := st.(type) {
+		case *Block:
+			for i, x := range st.List {
+				if !holds(x) {
+					continue
+				}
+				if !hasContinue(x) {
+					for _, y := range st.List[i+1:] {
+						if renews(y) {
+							return true
+						}
+						if hasContinue(y) {
+							break
+						}
+					}
+				}
+				return visit(x)
+			}
+		case *If:
+			return visit(st.Then) || (st.Else != nil && visit(st.Else))
+		case *Try:
+			if visit(st.Body) {
+				return true
+			}
+			for _, c := range st.Catches {
+				if visit(c.Body) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return visit(s)
 }
 
 // walkDecls calls f on every local declared by a statement in s.
