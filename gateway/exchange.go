@@ -91,6 +91,8 @@ type restParts struct {
 	backendResp     engine.Response
 	xf              [3]string // the first backend request's X-Forwarded-* values (setXForwarded)
 	xfUsed          bool
+	ipPort          bool         // the client's RemoteAddr had a port: exchange.ip is its host (clientIPOf)
+	outHeader       http.Header  // the backend request's headers, copied as they were checked (serveHTTPAPI), for outRequest
 	out             http.Request // the first backend request (withCallCtx)
 	outUsed         bool
 	flushHead       bool        // the answer is a filtered event stream: its head goes at once (modifyResponse)
@@ -107,11 +109,13 @@ type restParts struct {
 // newRESTExchange is newExchange for a REST request: the exchange and its
 // restParts in one allocation.
 func (s *Server) newRESTExchange(r *http.Request, api *API, start time.Time) *exchange {
+	ip, ipPort := clientIPOf(r)
 	rx := &struct {
 		exchange
 		parts restParts
-	}{exchange: exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}}
+	}{exchange: exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: ip}}
 	rx.rest = &rx.parts
+	rx.parts.ipPort = ipPort
 	return &rx.exchange
 }
 

@@ -64,16 +64,45 @@ func forwardHeaders(out http.Header, h engine.Headers, r *http.Request, skip fun
 	setXForwarded(out, r, xf)
 }
 
+// copyOutboundHeaders is checkOutboundHeaders and the copy forwardHeaders
+// makes in one walk of the policies' headers h, for the REST proxy, which
+// did both one after the other (one map iteration and its random start
+// less per request: docs/http-server.md). Every field is checked before
+// it is copied or skipped, hop-by-hop ones and those in skip too, so it
+// refuses exactly what checkOutboundHeaders refuses; after an error out
+// is partly filled and must be dropped. X-Forwarded-* are the caller's
+// to set.
+func copyOutboundHeaders(out http.Header, h engine.Headers, skip func(string) bool) error {
+	for k, v := range h {
+		if err := checkOutboundField(k, v); err != nil {
+			return err
+		}
+		if !isHopHeader(k) && !skip(k) {
+			out[k] = v
+		}
+	}
+	return nil
+}
+
 // setXForwarded sets X-Forwarded-For/-Host/-Proto on out for the client
 // request in, as net/http/httputil's ProxyRequest.SetXForwarded does. The
 // three values are slices of room, which must live as long as out: the REST
 // exchange's and the pooled dial map's own, so no allocation; nil: one.
 func setXForwarded(out http.Header, in *http.Request, room *[3]string) {
+	clientIP, _, err := net.SplitHostPort(in.RemoteAddr)
+	setXForwardedFrom(out, in, clientIP, err == nil, room)
+}
+
+// setXForwardedFrom is setXForwarded with the client's address split off
+// in.RemoteAddr already (ok: it had a port, as net.SplitHostPort's): the
+// REST exchange split it when it began (clientIPOf), where setXForwarded
+// split it a second time per request.
+func setXForwardedFrom(out http.Header, in *http.Request, clientIP string, ok bool, room *[3]string) {
 	if room == nil {
 		room = new([3]string)
 	}
 	vals := room[:]
-	if clientIP, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
+	if ok {
 		if prior := out["X-Forwarded-For"]; len(prior) > 0 {
 			clientIP = strings.Join(prior, ", ") + ", " + clientIP
 		}
@@ -97,14 +126,22 @@ func setXForwarded(out http.Header, in *http.Request, room *[3]string) {
 // data made them, so the answer is 400; nothing is sent to the backend.
 func checkOutboundHeaders(h engine.Headers) error {
 	for k, vs := range h {
-		if !httpguts.ValidHeaderFieldName(k) {
-			return fmt.Errorf("the header name %q is not a valid token", k)
+		if err := checkOutboundField(k, vs); err != nil {
+			return err
 		}
-		for _, v := range vs {
-			for i := 0; i < len(v); i++ {
-				if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
-					return fmt.Errorf("the header %s holds a control character", k)
-				}
+	}
+	return nil
+}
+
+// checkOutboundField is checkOutboundHeaders for one field.
+func checkOutboundField(k string, vs []string) error {
+	if !httpguts.ValidHeaderFieldName(k) {
+		return fmt.Errorf("the header name %q is not a valid token", k)
+	}
+	for _, v := range vs {
+		for i := 0; i < len(v); i++ {
+			if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
+				return fmt.Errorf("the header %s holds a control character", k)
 			}
 		}
 	}

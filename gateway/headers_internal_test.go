@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"reflect"
+	"strings"
 	"testing"
+
+	"tollgate/engine"
 )
 
 // setXForwarded must set exactly what httputil's ProxyRequest.SetXForwarded
@@ -73,6 +76,110 @@ func TestStripConnectionListed(t *testing.T) {
 		for _, k := range tc.want {
 			if h[k] == nil {
 				t.Errorf("Connection %q: %s removed", tc.conn, k)
+			}
+		}
+	}
+}
+
+// copyOutboundHeaders is checkOutboundHeaders and forwardHeaders's copy
+// (without X-Forwarded-*) in one walk: it refuses exactly the maps the
+// first refuses and copies exactly what the second copies.
+func TestCopyOutboundHeadersMatchesCheckThenCopy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    engine.Headers
+	}{
+		{"empty", engine.Headers{}},
+		{"plain", engine.Headers{"X-A": {"1"}, "Accept": {"a", "b"}, "Host": {"gw.example"}}},
+		{"hop-by-hop dropped", engine.Headers{"Connection": {"close"}, "Keep-Alive": {"5"}, "Te": {"trailers"}, "Transfer-Encoding": {"chunked"}, "Upgrade": {"x"}, "Proxy-Connection": {"k"}, "X-B": {"2"}}},
+		{"tab allowed", engine.Headers{"X-Tab": {"a\tb"}}},
+		{"CR LF", engine.Headers{"X-A": {"1"}, "X-Bad": {"a\r\nInjected: 1"}}},
+		{"NUL", engine.Headers{"X-Bad": {"a\x00b"}}},
+		{"DEL", engine.Headers{"X-Bad": {"ok", "a\x7fb"}}},
+		{"bad value in a hop-by-hop field", engine.Headers{"Keep-Alive": {"a\x01"}}},
+		{"bad value in Host", engine.Headers{"Host": {"a\nb"}}},
+		{"name not a token", engine.Headers{"X Bad": {"1"}}},
+		{"empty name", engine.Headers{"": {"1"}}},
+		{"empty value", engine.Headers{"X-Empty": {""}, "X-None": {}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkCopyOutbound(t, tc.h)
+		})
+	}
+}
+
+func checkCopyOutbound(t *testing.T, h engine.Headers) {
+	t.Helper()
+	wantErr := checkOutboundHeaders(h)
+	got := http.Header{}
+	err := copyOutboundHeaders(got, h, hostHeader)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("%q: error %v, check alone %v", h, err, wantErr)
+	}
+	if len(h) == 1 && wantErr != nil && err.Error() != wantErr.Error() {
+		t.Fatalf("%q: error %q, check alone %q", h, err, wantErr) // one field: the same message
+	}
+	if err != nil {
+		return
+	}
+	want := http.Header{}
+	forwardHeaders(want, h, &http.Request{RemoteAddr: "192.0.2.1:1", Host: "gw"}, hostHeader, nil)
+	for _, k := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+		if _, client := h[k]; !client {
+			delete(want, k)
+		} else {
+			want[k] = h[k]
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q: copied %q, want %q", h, got, want)
+	}
+}
+
+// FuzzCopyOutboundHeaders holds copyOutboundHeaders to checkOutboundHeaders
+// then forwardHeaders's copy on maps of up to three fields built from the
+// input (a name and a value per line, split at the first colon).
+func FuzzCopyOutboundHeaders(f *testing.F) {
+	f.Add("X-A:1\nHost:h\nConnection:close")
+	f.Add("X-Bad:a\rb\nKeep-Alive:5")
+	f.Add("X y:1\nTe:\x7f")
+	f.Add("Proxy-Connection:k\nX-Tab:a\tb\n:empty")
+	f.Fuzz(func(t *testing.T, s string) {
+		h := engine.Headers{}
+		for i, line := range strings.SplitN(s, "\n", 3) {
+			k, v, _ := strings.Cut(line, ":")
+			h[k] = append(h[k], v)
+			if i == 1 {
+				h[k] = append(h[k], strings.ToUpper(v))
+			}
+		}
+		checkCopyOutbound(t, h)
+	})
+}
+
+// The REST proxy sets X-Forwarded-* from the address the exchange split
+// when it began (clientIPOf, setXForwardedFrom): the same fields as
+// setXForwarded, which splits it again.
+func TestSetXForwardedFromMatches(t *testing.T) {
+	for _, remote := range []string{"192.0.2.1:5555", "[2001:db8::1]:443", "192.0.2.1", "", "[::1]", "a:b:c"} {
+		for _, prior := range [][]string{nil, {"203.0.113.9", "198.51.100.2, 10.0.0.1"}} {
+			in := &http.Request{RemoteAddr: remote, Host: "gw.example:8080", Header: http.Header{}}
+			mk := func() http.Header {
+				h := http.Header{"X-Other": {"1"}}
+				if prior != nil {
+					h["X-Forwarded-For"] = append([]string(nil), prior...)
+				}
+				return h
+			}
+			want, got := mk(), mk()
+			setXForwarded(want, in, nil)
+			ip, ok := clientIPOf(in)
+			setXForwardedFrom(got, in, ip, ok, new([3]string))
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%q, prior %q: got %v, want %v", remote, prior, got, want)
+			}
+			if clientIP(in) != ip {
+				t.Errorf("%q: clientIP %q, clientIPOf %q", remote, clientIP(in), ip)
 			}
 		}
 	}

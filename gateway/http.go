@@ -129,11 +129,16 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 		x.respond(w)
 		return
 	}
-	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
+	// The headers are checked as they are copied for the backend request
+	// (outRequest takes the copy): one walk of the map where two were made.
+	reqHeaders := st.Context().Request.Headers
+	outHeader := make(http.Header, len(reqHeaders)+4)
+	if err := copyOutboundHeaders(outHeader, reqHeaders, hostHeader); err != nil {
 		status = http.StatusBadRequest
 		writeJSONError(w, status, "Bad request: "+err.Error()+".")
 		return
 	}
+	x.rest.outHeader = outHeader
 	if err := x.backendURL(ctx, false); err != nil {
 		x.backendFailed(ctx, backendPickError(err))
 		status = st.Response().StatusCode
@@ -170,7 +175,6 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 // default User-Agent (as httputil.ReverseProxy).
 func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Request {
 	req := x.st.Context().Request
-	h := make(http.Header, len(req.Headers)+4)
 	// The exchange's room for the X-Forwarded-* values serves its first
 	// backend request; another (forward-request inside retry) gets its own,
 	// as the transport may still read the one before (net/http writes a
@@ -179,7 +183,25 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 	if !x.rest.xfUsed {
 		xf, x.rest.xfUsed = &x.rest.xf, true
 	}
-	forwardHeaders(h, req.Headers, in, hostHeader, xf)
+	// serveHTTPAPI copied the headers as it checked them, after the
+	// policies and with nothing run between (backendURL changes no
+	// header); forward-request inside retry (Forward) checked them
+	// and they are copied here.
+	h := x.rest.outHeader
+	x.rest.outHeader = nil
+	if h == nil {
+		h = make(http.Header, len(req.Headers)+4)
+		for k, v := range req.Headers {
+			if !isHopHeader(k) && !hostHeader(k) {
+				h[k] = v
+			}
+		}
+	}
+	if in == x.in { // the exchange split its address when it began
+		setXForwardedFrom(h, in, x.ip, x.rest.ipPort, xf)
+	} else {
+		setXForwarded(h, in, xf)
+	}
 	host := ""
 	if hv := req.Headers.GetValueOrDefault("Host", ""); hv != "" && hv != in.Host {
 		host = hv // a policy changed Host

@@ -95,6 +95,66 @@ func TestHTTPPolicies(t *testing.T) {
 				}
 			}},
 		},
+		// The backend request's headers are checked as they are copied
+		// (copyOutboundHeaders): a field that is refused is refused whether
+		// it would be sent as a field or not (Host), and nothing is sent.
+		{
+			name: "a header value with a control character made by a policy is a 400, nothing sent",
+			policy: `<policies><inbound>
+  <set-header name="X-Bad" exists-action="override"><value>@(System.Net.WebUtility.UrlDecode("a%01b"))</value></set-header>
+</inbound></policies>`,
+			want: want{status: 400, bodyHas: "X-Bad holds a control character", backendHits: 0},
+		},
+		{
+			name: "a CR LF in a header value made from the query is a 400, nothing sent",
+			policy: `<policies><inbound>
+  <set-header name="X-From-Query" exists-action="override"><value>@(System.Net.WebUtility.UrlDecode(context.Request.Url.Query.GetValueOrDefault("v","")))</value></set-header>
+</inbound></policies>`,
+			request: func(url string) *http.Request {
+				r, _ := http.NewRequest("GET", url+"/orders/1?v=x%0d%0aInjected:%201", nil)
+				return r
+			},
+			want: want{status: 400, bodyHas: "X-From-Query holds a control character", backendHits: 0},
+		},
+		{
+			name: "a Host set by a policy is checked too: 400",
+			policy: `<policies><inbound>
+  <set-header name="Host" exists-action="override"><value>@(System.Net.WebUtility.UrlDecode("b%00ad"))</value></set-header>
+</inbound></policies>`,
+			want: want{status: 400, bodyHas: "Host holds a control character", backendHits: 0},
+		},
+		{
+			name: "the copy keeps the client's and the policies' fields, minus hop-by-hop, plus X-Forwarded-*",
+			policy: `<policies><inbound>
+  <set-header name="X-Multi" exists-action="append"><value>two</value><value>three</value></set-header>
+</inbound></policies>`,
+			request: func(url string) *http.Request {
+				r, _ := http.NewRequest("GET", url+"/orders/1", nil)
+				r.Header.Add("X-Multi", "one")
+				r.Header.Set("X-Forwarded-For", "203.0.113.9")
+				r.Header.Set("Connection", "X-Listed")
+				r.Header.Set("X-Listed", "gone")
+				r.Header.Set("Te", "trailers")
+				r.Header.Set("Keep-Alive", "timeout=5")
+				return r
+			},
+			want: want{status: 200, body: "backend body", backendHits: 1, backend: func(t *testing.T, r *seenRequest) {
+				if got := r.header["X-Multi"]; strings.Join(got, ",") != "one,two,three" {
+					t.Errorf("X-Multi %q, want one, two, three in order", got)
+				}
+				for _, k := range []string{"Keep-Alive", "X-Listed", "Te"} {
+					if v, ok := r.header[k]; ok {
+						t.Errorf("%s forwarded: %q", k, v)
+					}
+				}
+				if got := r.header.Get("X-Forwarded-For"); !strings.HasPrefix(got, "203.0.113.9, 127.0.0.1") {
+					t.Errorf("X-Forwarded-For %q, want the client's chain and its address", got)
+				}
+				if r.header.Get("X-Forwarded-Host") == "" || r.header.Get("X-Forwarded-Proto") != "http" {
+					t.Errorf("X-Forwarded-Host/-Proto %v", r.header)
+				}
+			}},
+		},
 		{
 			name: "outbound set-header, set-body and set-status change the response",
 			policy: `<policies><outbound>

@@ -372,11 +372,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // clientIP is the address the request came from.
 func clientIP(r *http.Request) string {
+	ip, _ := clientIPOf(r)
+	return ip
+}
+
+// clientIPOf is clientIP, and whether r.RemoteAddr had a port to split off
+// (X-Forwarded-For is set only then: setXForwarded).
+func clientIPOf(r *http.Request) (string, bool) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		return r.RemoteAddr, false
 	}
-	return host
+	return host, true
 }
 
 // setDeployment sets context.Deployment for the snapshot about to serve:
