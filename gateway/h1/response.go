@@ -261,9 +261,17 @@ func (w *response) sendHead(final bool) error {
 		w.closeConn = true
 	}
 	if !seen.date {
-		bw.WriteString("Date: ")
-		bw.Write(httpDate())
-		bw.WriteString("\r\n")
+		if d := httpDate(); len(d)+8 <= bw.Available() { // one write, as writeField
+			b := bw.AvailableBuffer()
+			b = append(b, "Date: "...)
+			b = append(b, d...)
+			b = append(b, "\r\n"...)
+			bw.Write(b)
+		} else {
+			bw.WriteString("Date: ")
+			bw.Write(d)
+			bw.WriteString("\r\n")
+		}
 	}
 	if w.chunked {
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
@@ -406,6 +414,22 @@ const errHijackAfterWrite = hijackError("h1: Hijack after the response started")
 
 // writeStatusLine writes "HTTP/1.x CODE Reason\r\n".
 func writeStatusLine(bw *bufio.Writer, http11 bool, code int) {
+	text := http.StatusText(code)
+	if code >= 100 && code <= 999 && text != "" && len(text)+15 <= bw.Available() {
+		// The usual line, laid out in the writer's free space and written
+		// once (as writeField).
+		b := bw.AvailableBuffer()
+		if http11 {
+			b = append(b, "HTTP/1.1 "...)
+		} else {
+			b = append(b, "HTTP/1.0 "...)
+		}
+		b = append(b, byte('0'+code/100), byte('0'+code/10%10), byte('0'+code%10), ' ')
+		b = append(b, text...)
+		b = append(b, "\r\n"...)
+		bw.Write(b)
+		return
+	}
 	if http11 {
 		bw.WriteString("HTTP/1.1 ")
 	} else {
@@ -419,7 +443,6 @@ func writeStatusLine(bw *bufio.Writer, http11 bool, code int) {
 		bw.WriteString(strconv.Itoa(code))
 	}
 	bw.WriteByte(' ')
-	text := http.StatusText(code)
 	if text == "" {
 		text = "status code " + strconv.Itoa(code)
 	}
@@ -486,8 +509,6 @@ func writeField(bw *bufio.Writer, k string, vv []string) {
 		return
 	}
 	for _, v := range vv {
-		bw.WriteString(k)
-		bw.WriteString(": ")
 		if strings.ContainsAny(v, "\r\n") {
 			v = strings.Map(func(r rune) rune {
 				if r == '\r' || r == '\n' {
@@ -496,7 +517,22 @@ func writeField(bw *bufio.Writer, k string, vv []string) {
 				return r
 			}, v)
 		}
-		bw.WriteString(strings.TrimSpace(v))
+		v = strings.TrimSpace(v)
+		// The line is laid out in the writer's free space and written
+		// once, where four writes made it (bufio's Write of its own
+		// AvailableBuffer copies nothing it has not written already).
+		if len(k)+len(v)+4 <= bw.Available() {
+			b := bw.AvailableBuffer()
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+			bw.Write(b)
+			continue
+		}
+		bw.WriteString(k)
+		bw.WriteString(": ")
+		bw.WriteString(v)
 		bw.WriteString("\r\n")
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // AdoptHeader: a proxy's backend header map becomes the response's, the
@@ -68,10 +70,111 @@ func TestWriteStatusLine(t *testing.T) {
 			t.Errorf("%d: %q, want %q", tc.code, buf.String(), tc.want)
 		}
 	}
+	// A writer with less room than the line left (16 bytes: the smallest
+	// bufio gives) writes it piece by piece: the same bytes.
+	for _, size := range []int{16, 4096} {
+		for _, fill := range []int{0, 5, 15} {
+			for _, tc := range []struct {
+				http11 bool
+				code   int
+				want   string
+			}{
+				{true, 200, "HTTP/1.1 200 OK\r\n"},
+				{false, 203, "HTTP/1.0 203 Non-Authoritative Information\r\n"},
+				{true, 599, "HTTP/1.1 599 status code 599\r\n"},
+			} {
+				buf.Reset()
+				bw := bufio.NewWriterSize(&buf, size)
+				bw.WriteString("0123456789abcdef"[:fill])
+				writeStatusLine(bw, tc.http11, tc.code)
+				bw.Flush()
+				if got := buf.String()[fill:]; got != tc.want {
+					t.Errorf("size %d, %d buffered, %d: %q, want %q", size, fill, tc.code, got, tc.want)
+				}
+			}
+		}
+	}
 	bw = bufio.NewWriterSize(io.Discard, 4096)
 	if n := testing.AllocsPerRun(100, func() { writeStatusLine(bw, true, 200); bw.Flush() }); n != 0 {
 		t.Errorf("%v allocations per status line", n)
 	}
+}
+
+// writeFieldReference is writeField as it was before it laid a line out
+// in the writer's free space: four writes per line.
+func writeFieldReference(bw *bufio.Writer, k string, vv []string) {
+	if !httpguts.ValidHeaderFieldName(k) {
+		return
+	}
+	for _, v := range vv {
+		bw.WriteString(k)
+		bw.WriteString(": ")
+		if strings.ContainsAny(v, "\r\n") {
+			v = strings.Map(func(r rune) rune {
+				if r == '\r' || r == '\n' {
+					return ' '
+				}
+				return r
+			}, v)
+		}
+		bw.WriteString(strings.TrimSpace(v))
+		bw.WriteString("\r\n")
+	}
+}
+
+// writeField writes what its four-write form wrote, whatever room the
+// writer has left (a line that does not fit is written piece by piece),
+// and allocates nothing for a value without CR or LF.
+func TestWriteField(t *testing.T) {
+	for _, tc := range []struct {
+		k  string
+		vv []string
+	}{
+		{"Content-Type", []string{"text/plain"}},
+		{"X-Multi", []string{"one", " two ", "", "three"}},
+		{"X-Split", []string{"a\r\nInjected: 1", "\nb\r"}},
+		{"Bad Name", []string{"skipped"}},
+		{"", []string{"skipped"}},
+		{"X-Long", []string{strings.Repeat("v", 100)}},
+		{"X-Tab", []string{"\ta b\t"}},
+		{"X-Utf8", []string{"caf\u00e9 \u2028"}},
+	} {
+		checkWriteField(t, tc.k, tc.vv)
+	}
+	bw := bufio.NewWriterSize(io.Discard, 4096)
+	if n := testing.AllocsPerRun(100, func() { writeField(bw, "Content-Type", []string{"text/plain"}); bw.Flush() }); n != 0 {
+		t.Errorf("%v allocations per field", n)
+	}
+}
+
+func checkWriteField(t *testing.T, k string, vv []string) {
+	t.Helper()
+	for _, size := range []int{16, 64, 4096} {
+		for _, fill := range []int{0, 7, 15} {
+			var got, want bytes.Buffer
+			bw, rw := bufio.NewWriterSize(&got, size), bufio.NewWriterSize(&want, size)
+			pad := "0123456789abcdef"[:fill]
+			bw.WriteString(pad)
+			rw.WriteString(pad)
+			writeField(bw, k, vv)
+			writeFieldReference(rw, k, vv)
+			bw.Flush()
+			rw.Flush()
+			if got.String() != want.String() {
+				t.Fatalf("%q %q, size %d, %d buffered: %q, want %q", k, vv, size, fill, got.String(), want.String())
+			}
+		}
+	}
+}
+
+// FuzzWriteField holds writeField to its four-write form.
+func FuzzWriteField(f *testing.F) {
+	f.Add("X-A", "v", " w\r\n")
+	f.Add("Bad Name", "x", "")
+	f.Add("Content-Type", strings.Repeat("z", 40), "\t")
+	f.Fuzz(func(t *testing.T, k, v1, v2 string) {
+		checkWriteField(t, k, []string{v1, v2})
+	})
 }
 
 // TestHTTPDate: the Date field is the current second's (as http.TimeFormat
