@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"tollgate/engine"
+	"tollgate/gateway/internal/wire"
 	"tollgate/gateway/wsproxy"
 	"tollgate/internal/monoclock"
 	"tollgate/policies"
@@ -665,11 +666,5 @@ func dialErrText(err error) string {
 // A switch, not a map: it is asked about every header of every request
 // and answer, and comparing lengths and bytes costs less than hashing.
 func isHopHeader(k string) bool {
-	switch k {
-	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
-		"Content-Length":
-		return true
-	}
-	return false
+	return k == "Content-Length" || wire.HopByHop(k)
 }

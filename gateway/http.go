@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"tollgate/engine"
+	"tollgate/gateway/upstream"
 )
 
 // httpProxy forwards HTTP API requests to their backends: the part of
@@ -279,7 +280,12 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 	if err != nil {
 		return x.proxyFailed(w, ctx, err), 0
 	}
-	stripHopByHop(res.Header, true) // the body is relayed as it comes: its Content-Length stands
+	// The backend client noted while reading the answer whether it has a
+	// hop-by-hop field; none (the usual answer): no walk of the map to
+	// strip them.
+	if !upstream.HopByHopFree(res) {
+		stripHopByHop(res.Header, true) // the body is relayed as it comes: its Content-Length stands
+	}
 	if err := modifyResponse(res); err != nil {
 		res.Body.Close()
 		return x.proxyFailed(w, ctx, err), 0

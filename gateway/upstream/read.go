@@ -53,9 +53,32 @@ const (
 // head is a parsed response head.
 type head struct {
 	resp    *http.Response
+	length  int64          // bodyLength: the body's length
+	fields  unsafe.Pointer // the header map as read (HopByHopFree)
+	names   int32          // how many names it had
 	framing framing
-	length  int64 // bodyLength: the body's length
-	reuse   bool  // the connection may carry another request after the body
+	reuse   bool // the connection may carry another request after the body
+	hopFree bool // no hop-by-hop field was read (wire.HopByHop)
+}
+
+// mapPointer is the identity of a header map (two maps are the same map
+// when they are the same pointer).
+func mapPointer(h http.Header) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&h)) }
+
+// HopByHopFree reports whether res is a final answer this client read
+// whose header had no hop-by-hop field (wire.HopByHop; Content-Length is
+// not one) and still holds the names it was read with: the same map in
+// the same response, with as many names (a field added since makes it
+// false). A proxy then has none to strip and can skip its walk of the map
+// (gateway/http.go). An answer without a body (HEAD, 204, 304), from
+// another client, or one a wrapper rebuilt: false.
+func HopByHopFree(res *http.Response) bool {
+	b, ok := res.Body.(*body)
+	if !ok {
+		return false
+	}
+	hd := &b.hd
+	return hd.resp == res && hd.hopFree && mapPointer(res.Header) == hd.fields && len(res.Header) == int(hd.names)
 }
 
 // readLine reads one line ending in LF (a CR before it is dropped),
@@ -131,7 +154,7 @@ func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *
 		return err
 	}
 	resp.Header = h
-	*hd = head{resp: resp}
+	*hd = head{resp: resp, fields: mapPointer(h), names: int32(len(h)), hopFree: seen&hasHopByHop == 0}
 	if resp.StatusCode < 200 {
 		return nil
 	}
@@ -208,6 +231,7 @@ const (
 	hasConnection framingFields = 1 << iota
 	hasTransferEncoding
 	hasContentLength
+	hasHopByHop // any hop-by-hop field (wire.HopByHop): HopByHopFree
 )
 
 func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []string, room []byte) (http.Header, framingFields, error) {
@@ -247,11 +271,15 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []
 		key := wire.CanonicalKeyBytes(line[:i])
 		switch key {
 		case "Connection":
-			seen |= hasConnection
+			seen |= hasConnection | hasHopByHop
 		case "Transfer-Encoding":
-			seen |= hasTransferEncoding
+			seen |= hasTransferEncoding | hasHopByHop
 		case "Content-Length":
 			seen |= hasContentLength
+		default:
+			if wire.HopByHop(key) {
+				seen |= hasHopByHop
+			}
 		}
 		fields = append(fields, field{key, len(raw), len(raw) + len(v)})
 		raw = append(raw, v...)

@@ -1090,3 +1090,82 @@ func TestLargeBodyReuse(t *testing.T) {
 		t.Fatalf("%d dials, want 1", n)
 	}
 }
+
+// HopByHopFree is true only for a final answer with a body whose header
+// had no hop-by-hop field, however the backend spelled it, and still
+// holds the names it was read with: a proxy skips its strip walk on it
+// (gateway/http.go), so a false true would relay a hop-by-hop field.
+func TestHopByHopFree(t *testing.T) {
+	const ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\nX-A: 1\r\n"
+	for _, tc := range []struct {
+		name   string
+		method string
+		head   string // the answer's fields after the status line, without the blank line
+		change func(res *http.Response) *http.Response
+		want   bool
+	}{
+		{name: "plain", head: ok, want: true},
+		{name: "Content-Length is not hop-by-hop", head: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n", want: true},
+		{name: "chunked", head: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"},
+		{name: "Connection", head: ok + "Connection: keep-alive\r\n"},
+		{name: "connection lower case", head: ok + "connection: X-A\r\n"},
+		{name: "Keep-Alive", head: ok + "keep-alive: timeout=5\r\n"},
+		{name: "Proxy-Connection", head: ok + "Proxy-Connection: keep-alive\r\n"},
+		{name: "Proxy-Authenticate", head: ok + "Proxy-Authenticate: Basic\r\n"},
+		{name: "Proxy-Authorization", head: ok + "proxy-authorization: x\r\n"},
+		{name: "TE", head: ok + "TE: trailers\r\n"},
+		{name: "Trailer", head: ok + "Trailer: X-Sum\r\n"},
+		{name: "Upgrade", head: ok + "Upgrade: h2c\r\n"},
+		{name: "a field added after", head: ok, change: func(res *http.Response) *http.Response {
+			res.Header["Connection"] = []string{"close"}
+			return res
+		}},
+		{name: "a field deleted and another added", head: ok, change: func(res *http.Response) *http.Response {
+			delete(res.Header, "X-A")
+			res.Header["Upgrade"] = []string{"x"}
+			return res
+		}, want: true}, // as many names: the one change the check cannot see (no wrapper of the gateway's makes it)
+		{name: "the map replaced", head: ok, change: func(res *http.Response) *http.Response {
+			res.Header = res.Header.Clone()
+			return res
+		}},
+		{name: "the response copied", head: ok, change: func(res *http.Response) *http.Response {
+			c := *res
+			return &c
+		}},
+		{name: "HEAD: no body", method: http.MethodHead, head: ok},
+		{name: "204: no body", head: "HTTP/1.1 204 No Content\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := tc.head + "\r\nhi"
+			if strings.Contains(tc.head, "chunked") {
+				resp = tc.head + "\r\n2\r\nhi\r\n0\r\n\r\n"
+			}
+			if tc.method == http.MethodHead || strings.Contains(tc.head, " 204 ") {
+				resp = tc.head + "\r\n"
+			}
+			b := startBackend(t, answer(resp, false))
+			tr := &upstream.Transport{}
+			defer tr.CloseIdleConnections()
+			method := tc.method
+			if method == "" {
+				method = http.MethodGet
+			}
+			req, _ := http.NewRequest(method, "http://"+b.addr+"/", nil)
+			res, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			if tc.change != nil {
+				res = tc.change(res)
+			}
+			if got := upstream.HopByHopFree(res); got != tc.want {
+				t.Errorf("HopByHopFree %v, want %v (header %v)", got, tc.want, res.Header)
+			}
+		})
+	}
+	if upstream.HopByHopFree(&http.Response{Header: http.Header{}, Body: http.NoBody}) {
+		t.Error("an answer of another client is HopByHopFree")
+	}
+}

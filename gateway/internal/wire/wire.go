@@ -12,6 +12,22 @@ import (
 	"strings"
 )
 
+// HopByHop reports whether a field name in canonical form is one of the
+// hop-by-hop fields a proxy never forwards (RFC 9110 §7.6.1, and the ones
+// net/http/httputil's ReverseProxy drops): Connection, Proxy-Connection,
+// Keep-Alive, Proxy-Authenticate, Proxy-Authorization, Te, Trailer,
+// Transfer-Encoding, Upgrade. The gateway's own list (isHopHeader) is
+// this one and Content-Length; the backend client notes these in an answer
+// as it reads it (upstream.HopByHopFree).
+func HopByHop(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
+}
+
 // TrimOWS removes optional whitespace (SP, HTAB) around s (RFC 9110 §5.6.3).
 func TrimOWS[T ~string | ~[]byte](s T) T {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {

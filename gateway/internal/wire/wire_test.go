@@ -114,3 +114,19 @@ func TestReadChunkEnd(t *testing.T) {
 		}
 	}
 }
+
+// HopByHop is RFC 9110 §7.6.1's list and httputil's, for names in
+// canonical form; Content-Length is the gateway's to add (isHopHeader).
+func TestHopByHop(t *testing.T) {
+	for _, k := range []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"} {
+		if !HopByHop(k) {
+			t.Errorf("%s: not hop-by-hop", k)
+		}
+	}
+	for _, k := range []string{"Content-Length", "Content-Type", "X-Connection", "Trailers", "connection", "TE", ""} {
+		if HopByHop(k) {
+			t.Errorf("%q: hop-by-hop", k)
+		}
+	}
+}
