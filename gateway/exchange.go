@@ -566,7 +566,11 @@ func joinPathIn(st *engine.State, a, b string) string {
 // pool's session cookie) on h: a recorded header replaces the response's,
 // but Vary's tokens are merged and a Set-Cookie is added to the response's.
 func applyResponseHeaders(h http.Header, st *engine.State) {
-	for k, v := range st.ResponseHeaders() {
+	rh := st.ResponseHeaders()
+	if len(rh) == 0 { // none recorded (the usual request): no walk, whose start draws a random number
+		return
+	}
+	for k, v := range rh {
 		if k == "Vary" {
 			h[k] = mergeTokens(h[k], v) // the backend's Vary must survive cors's Origin
 			continue

@@ -59,6 +59,10 @@ func (w *response) AdoptHeader(h http.Header) bool {
 	if w.wrote || w.hijacked || h == nil {
 		return false
 	}
+	if len(w.header) == 0 { // nothing set before: no walk (a range starts with a random draw)
+		w.header = h
+		return true
+	}
 	for k, vv := range w.header {
 		if len(h[k]) > 0 {
 			h[k] = append(vv[:len(vv):len(vv)], h[k]...)

@@ -25,12 +25,16 @@ func TestAdoptHeader(t *testing.T) {
 		want   http.Header
 	}{
 		{"untouched", nil, false, true, http.Header{"Server": {"b"}, "X-A": {"2"}}},
+		{"Header called, nothing set", http.Header{}, false, true, http.Header{"Server": {"b"}, "X-A": {"2"}}},
 		{"fields set before", http.Header{"X-A": {"1"}, "X-Trace": {"t"}}, false, true,
 			http.Header{"Server": {"b"}, "X-A": {"1", "2"}, "X-Trace": {"t"}}},
 		{"head fixed", http.Header{"X-A": {"1"}}, true, false, http.Header{"X-A": {"1"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &response{}
+			if tc.before != nil {
+				w.Header() // a map, empty or not
+			}
 			for k, vv := range tc.before {
 				w.Header()[k] = vv
 			}
