@@ -22,6 +22,13 @@ func (x *exchange) Forward(ctx context.Context, st *engine.State) error {
 	if x.in == nil {
 		return engine.NewPolicyError(engine.ReasonBackendConnection, http.StatusInternalServerError, "forward-request: the request is no longer being served", nil)
 	}
+	if x.rest != nil {
+		// The headers are checked here and copied in outRequest, never
+		// taken from a copy serveHTTPAPI made for its own send (none can
+		// be left when a forward-request runs: it is refused outside the
+		// backend section at load; this keeps it so).
+		x.rest.outHeader = nil
+	}
 	if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
 		return engine.NewPolicyError("BadRequest", http.StatusBadRequest, "Bad request: "+err.Error()+".", err)
 	}

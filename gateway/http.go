@@ -141,6 +141,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	}
 	x.rest.outHeader = outHeader
 	if err := x.backendURL(ctx, false); err != nil {
+		x.rest.outHeader = nil // not sent: on-error's policies may change the headers
 		x.backendFailed(ctx, backendPickError(err))
 		status = st.Response().StatusCode
 		x.respond(w)
