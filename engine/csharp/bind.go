@@ -332,6 +332,10 @@ func (b *binder) builderAppend(s *ExprStmt) {
 		if m.Name == "AppendLine" {
 			part = &Binary{node: node{Off: c.Off}, Op: "+", L: &Binary{node: node{Off: c.Off}, Op: "+",
 				L: &Lit{node: node{Off: c.Off}, V: "", Kind: tkString}, R: part}, R: &Lit{node: node{Off: c.Off}, V: "\n", Kind: tkString}}
+		} else if len(c.Args) == 1 {
+			// Append(int), Append(1.5m), Append(true)...: the text of the
+			// value, as "" + x writes it (StringBuilder has no + of its own)
+			part = &Binary{node: node{Off: c.Off}, Op: "+", L: &Lit{node: node{Off: c.Off}, V: "", Kind: tkString}, R: part}
 		}
 		parts = append([]Expr{part}, parts...)
 		x = m.X

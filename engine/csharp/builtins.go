@@ -588,6 +588,7 @@ func registerBuiltins() {
 	registerQueues()
 	registerRNG()
 	registerStringIO()
+	registerStringIndex()
 	arrayFresh = reg(&builtin{key: "array.fresh", result: tObjects, run: func(a []any) (any, error) {
 		src, _ := a[0].([]any)
 		return append([]any(nil), src...), nil
