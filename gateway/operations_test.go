@@ -490,6 +490,9 @@ func TestOnErrorCopyReplaysBody(t *testing.T) {
 	replay := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		s := r.Method + " " + r.RequestURI + " " + r.Header.Get("Content-Type") + " " + string(b)
+		if h := r.Host; !strings.HasPrefix(h, "127.0.0.1:") {
+			s += " Host " + h // the client's Host copied along
+		}
 		got.Store(&s)
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("replayed"))
@@ -515,13 +518,14 @@ func TestOnErrorCopyReplaysBody(t *testing.T) {
   </on-error>
 </policies>`)
 	g := startGateway(t, dir)
-	for _, body := range []string{`{"id":7}`, ""} {
+	for _, body := range []string{`{"id":7}`, ""} { // the client's Host (the gateway's) is not copied
 		got.Store(nil)
 		req, err := http.NewRequestWithContext(testCtx(t), http.MethodPost, g.url+"/orders/x", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", "application/json")
+		req.Host = "gw.example"
 		resp, rb := do(t, req)
 		s := got.Load()
 		want := "POST /again application/json " + body

@@ -217,6 +217,12 @@ func (sr *sendRequest) prepare(s *engine.State) (*outgoing, error) {
 	h := engine.Headers{}
 	if sr.copyMode && cur != nil {
 		for k, v := range cur.Headers {
+			// not the client's Host: the call goes to set-url's host,
+			// which the request names as the gateway's forward does (a
+			// <set-header name="Host"> child still sets one)
+			if strings.EqualFold(k, "Host") {
+				continue
+			}
 			h[k] = append([]string(nil), v...)
 		}
 	}
