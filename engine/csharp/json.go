@@ -542,6 +542,8 @@ func toJToken(v any) any {
 		for i, it := range a.Items {
 			if o, ok := it.(*JObject); ok && o.anon != nil {
 				it = toJToken(o)
+			} else if j, ok := modelToJToken(it); ok { // new object[] { context.Operation }
+				it = j
 			}
 			a.Items[i] = adopt(a, it) // a token that has a parent is copied, as Json.NET's
 		}
@@ -570,6 +572,11 @@ func toJToken(v any) any {
 			a.Items = append(a.Items, s)
 		}
 		return a
+	case enumVal: // Json.NET writes an enum as its number (no StringEnumConverter here)
+		return x.v
+	}
+	if j, ok := modelToJToken(v); ok { // APIM's context objects (json_model.go)
+		return j
 	}
 	return toStringNET(v)
 }

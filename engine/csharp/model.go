@@ -69,6 +69,9 @@ func (m *Model) init() error {
 		t := m.goType(rt)
 		t.Name = name
 	}
+	if fn := m.Funcs["AsUrl"]; fn != nil {
+		modelAsURL.Store(reflect.ValueOf(fn)) // for Json.NET's writing of a url field (json_model.go)
+	}
 	m.funcs = map[string]*ctxFunc{}
 	for name, cf := range m.ContextFuncs {
 		found := false
