@@ -1943,6 +1943,9 @@ func registerBuiltins() {
 				}
 				continue
 			}
+			if err := jsonContent(x); err != nil { // a context object: no JSON value (JValue's ArgumentException)
+				return nil, err
+			}
 			arr.Items = append(arr.Items, adopt(arr, toJToken(x)))
 		}
 		return arr, nil

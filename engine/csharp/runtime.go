@@ -198,7 +198,7 @@ func formatTimeSpan(d time.Duration) string {
 
 // catStr is a string concatenation's operand: null is "".
 func catStr(v any) string {
-	if v == nil {
+	if v == nil || isNilPtr(v) { // a null model object ($"{context.Subscription}"): C#'s ""
 		return ""
 	}
 	return toStringNET(v)
