@@ -3,6 +3,8 @@ package engine
 import (
 	"strings"
 	"testing"
+
+	"tollgate/engine/csharp"
 )
 
 // TestCSharpJSONModel: JsonConvert.SerializeObject, JObject.FromObject and
@@ -52,6 +54,9 @@ func TestCSharpJSONModel(t *testing.T) {
 		{`JsonConvert.SerializeObject(context.Variables["resp"])`, `{"Body":{},"Headers":{"Content-Type":["application/json"]},"StatusCode":200,"StatusReason":"OK"}`, nil},
 		{`JToken.FromObject(context.Variables)["list"][2].ToString()`, `c`, nil},
 		{`JsonConvert.SerializeObject(new { r = MidpointRounding.AwayFromZero })`, `{"r":1}`, nil},
+		{`JsonConvert.SerializeObject(context.GraphQL)`, `{"Parent":{"id":"7"},"Arguments":{"first":2}}`, func(s *State) {
+			s.ctx.GraphQL = &GraphQL{Parent: jsonObj(t, `{"id":"7"}`), Arguments: jsonObj(t, `{"first":2}`)}
+		}},
 		{`JsonConvert.SerializeObject(context.Request.Headers, Formatting.Indented)`, "{\n  \"Accept\": [\n    \"a\",\n    \"b\"\n  ],\n  \"X-A\": [\n    \"1\"\n  ]\n}", none},
 	} {
 		csBothPaths(t, tc.src, tc.want, tc.set)
@@ -90,4 +95,13 @@ func TestCSharpJSONModelContent(t *testing.T) {
 		}
 	}
 	csBothPaths(t, `JArray.FromObject(context.Product.Groups)[0]["Id"].ToString()`, "developers", full)
+}
+
+func jsonObj(t *testing.T, text string) *csharp.JObject {
+	t.Helper()
+	v, err := csharp.ParseJSON(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.(*csharp.JObject)
 }

@@ -184,7 +184,7 @@ func modelJSONField(f reflect.StructField, fv reflect.Value, depth int) any {
 		return v
 	}
 	switch {
-	case f.Type.Kind() == reflect.Pointer && f.Type.Elem().PkgPath() != engineModelPkg:
+	case f.Type.Kind() == reflect.Pointer && (f.Type.Elem().Kind() != reflect.Struct || f.Type.Elem() == reflect.TypeOf(time.Time{})):
 		return toJToken(read(derefValue)) // DateTime?, int?: null or the value
 	case tag == "nullable":
 		return toJToken(read(zeroNull))
