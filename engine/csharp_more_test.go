@@ -256,6 +256,9 @@ func TestCSharpArrayInitializerInDeclaration(t *testing.T) {
 		{`@{ int[] a; a = { 1 }; return 1; }`, `invalid expression term "{"`},
 		{`@{ string[] a = { "x", 1 }; return a[0]; }`, "cannot implicitly convert type 'int' to 'string'"}, // CS0029
 		{`@(new int[] { 1, "x" }.Length)`, "cannot implicitly convert type 'string' to 'int'"},             // CS1525
+		// a VB-style "" inside a C# string (the third corpus survey)
+		{`@("{""error"": 1}")`, "found a string after the end of the expression"},
+		{`@($"{1 2}")`, "found the number 2 in an interpolation hole"},
 	} {
 		_, _, errs := csCompile(t, tc.src)
 		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {

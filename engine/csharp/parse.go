@@ -32,7 +32,7 @@ func parseExpr(src string, base int) (Expr, error) {
 		return nil, err
 	}
 	if t := p.peek(); t.Kind != tkEOF {
-		return nil, p.errAt(t, "unexpected %s after the end of the expression", desc(t))
+		return nil, p.errAt(t, "found %s after the end of the expression", desc(t))
 	}
 	return e, nil
 }
@@ -1268,7 +1268,7 @@ func (p *parser) interp(t token) (Expr, error) {
 			return nil, err
 		}
 		if n := sub.peek(); n.Kind != tkEOF {
-			return nil, sub.errAt(n, "unexpected %s in an interpolation hole (a ternary must be in parentheses)", desc(n))
+			return nil, sub.errAt(n, "found %s in an interpolation hole (a ternary must be in parentheses)", desc(n))
 		}
 		e.Lits = append(e.Lits, lit)
 		lit = ""
