@@ -1082,8 +1082,11 @@ func registerBuiltins() {
 	}
 	static("Convert", "ToString", ts(O), S, func(a []any) (any, error) { return catStr(a[0]), nil }, nil)
 	static("Convert", "ToBoolean", ts(O), B, func(a []any) (any, error) {
-		if s, ok := a[0].(string); ok {
-			return parseBoolNET(s)
+		switch x := a[0].(type) {
+		case string:
+			return parseBoolNET(x)
+		case Decimal: // non-zero is true, as .NET's Convert.ToBoolean(Decimal)
+			return !x.isZero(), nil
 		}
 		return jtokenConvert(a[0], tBool)
 	}, nil)

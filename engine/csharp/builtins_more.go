@@ -134,6 +134,8 @@ func registerMore() {
 		switch x := a[0].(type) {
 		case nil:
 			return 0, nil
+		case Decimal:
+			return decConvertInt(x, ikByte) // decimal_reg.go
 		case string:
 			v, err := parseIntNET(x, 32)
 			if err != nil {

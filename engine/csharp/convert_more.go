@@ -6,15 +6,19 @@ import (
 	"strings"
 )
 
-// Convert.ToInt16, ToSByte, ToUInt64 and ToSingle, which APIM's table of
-// allowed types lists ("System.Convert | All"): .NET's conversions of an
-// object, a value past the type's range an OverflowException.
+// Convert.ToInt16, ToUInt16, ToSByte, ToUInt32, ToUInt64 and ToSingle,
+// which APIM's table of allowed types lists ("System.Convert | All"):
+// .NET's conversions of an object, a value past the type's range an
+// OverflowException.
 
 // convertToIntKind is Convert.ToInt16(object) and the others: null is 0, a
-// bool 1 or 0, a string parsed (FormatException), a double rounded to even.
+// bool 1 or 0, a string parsed (FormatException), a double or a decimal
+// rounded to even.
 func convertToIntKind(v any, k intKind) (any, error) {
 	n := 0
 	switch x := v.(type) {
+	case Decimal:
+		return decConvertInt(x, k) // decimal_reg.go
 	case nil:
 	case bool:
 		if x {
@@ -68,7 +72,7 @@ func convertToIntKind(v any, k intKind) (any, error) {
 }
 
 func registerConvertMore() {
-	for name, t := range map[string]*Type{"ToInt16": tShort, "ToSByte": tSByte, "ToUInt64": tULong} {
+	for name, t := range map[string]*Type{"ToInt16": tShort, "ToUInt16": tUShort, "ToSByte": tSByte, "ToUInt32": tUInt, "ToUInt64": tULong} {
 		k := t.IK
 		static("Convert", name, ts(tObject), t, func(a []any) (any, error) { return convertToIntKind(a[0], k) }, nil)
 	}

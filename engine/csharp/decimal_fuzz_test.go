@@ -18,7 +18,8 @@ func (d Decimal) rat() *big.Rat {
 // a result is within half a unit of its last place of the exact result
 // (.NET's rounding to the nearest) with a scale of at most 28; Parse
 // reads back what ToString writes, its scale included; the formats
-// read back as the value rounded to their places.
+// read back as the value rounded to their places; new decimal(int[])
+// and GetBits are each other's inverse.
 //
 //	go test -run '^$' -fuzz FuzzDecimal -fuzztime 30s -fuzzminimizetime 0 ./engine/csharp/
 func FuzzDecimal(f *testing.F) {
@@ -107,6 +108,26 @@ func FuzzDecimal(f *testing.F) {
 			if back, err := parseDecimalText(d.String(), nsNumber); err != nil || back != d {
 				t.Fatalf("%q: %v does not read back (%v, %v)", s, d, back, err)
 			}
+		}
+		// new decimal(decimal.GetBits(a)) is a; any four ints are a decimal
+		// whose GetBits gives them back (a zero's sign aside) or .NET's
+		// ArgumentException
+		if back, err := decFromBits(decGetBits(a)); err != nil || back != a {
+			t.Fatalf("new decimal(GetBits(%v)) = %v, %v", a, back, err)
+		}
+		bits := []any{int(int32(alo)), int(int32(alo >> 32)), int(int32(ahi)), int(int32(blo))}
+		if v, err := decFromBits(bits); err == nil {
+			got := decGetBits(v.(Decimal))
+			if v.(Decimal).isZero() {
+				got[3] = got[3].(int) | bits[3].(int)&(-1<<31)
+			}
+			for i := range bits {
+				if got[i] != bits[i] {
+					t.Fatalf("GetBits(new decimal(%v)) = %v", bits, got)
+				}
+			}
+		} else if e, ok := err.(*Exception); !ok || e.Type != "ArgumentException" {
+			t.Fatalf("new decimal(%v): %v", bits, err)
 		}
 		_, _ = decFromDouble(a.float())
 		if h := decHash(a); decCmp(a, b) == 0 && h != decHash(b) {

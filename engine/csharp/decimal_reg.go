@@ -44,6 +44,14 @@ func decRoundInt(d Decimal, bits int) (any, error) {
 	return int(v), nil
 }
 
+// decConvertInt is Convert.ToByte(d), ToInt16(d), ToSByte(d) and
+// ToUInt64(d): d rounded to the nearest integer, a tie to the even one
+// (where a cast truncates), past the type an OverflowException.
+func decConvertInt(d Decimal, k intKind) (any, error) {
+	r, _ := decRound(d, 0, 0)
+	return decToInt(r, k)
+}
+
 // convertToDecimal is Convert.ToDecimal(value): a string as
 // decimal.Parse(s, NumberStyles.Number) (null: 0), a bool 1 or 0, a number
 // as its conversion to decimal.
@@ -98,6 +106,26 @@ func registerDecimal() {
 	static("decimal", "ToSingle", ts(Dec), D, dec1(func(x Decimal) (any, error) { return x.float(), nil }), nil)
 	static("decimal", "ToInt32", ts(Dec), I, dec1(func(x Decimal) (any, error) { return decToInt(x, ikInt) }), nil)
 	static("decimal", "ToInt64", ts(Dec), L, dec1(func(x Decimal) (any, error) { return decToInt(x, ikLong) }), nil)
+	for name, t := range map[string]*Type{"ToByte": tByte, "ToSByte": tSByte, "ToInt16": tShort, "ToUInt16": tUShort, "ToUInt32": tUInt, "ToUInt64": tULong} {
+		k := t.IK
+		static("decimal", name, ts(Dec), t, dec1(func(x Decimal) (any, error) { return decToInt(x, k) }), nil)
+	}
+	static("decimal", "GetBits", ts(Dec), arrayOf(I), dec1(func(x Decimal) (any, error) { return decGetBits(x), nil }), nil)
+	// the constructors: new decimal(int), (long), (uint), (ulong) exactly;
+	// (double) and (float) as the cast; (lo, mid, hi, isNegative, scale)
+	// and (int[] bits) from the parts GetBits gives
+	static("decimal", "new", ts(L), Dec, func(a []any) (any, error) { return toDecimal(a[0]) }, nil)
+	staticOverload("decimal", "new", ts(tULong), Dec, func(a []any) (any, error) { return toDecimal(a[0]) })
+	staticOverload("decimal", "new", ts(D), Dec, func(a []any) (any, error) { return toDecimal(a[0]) })
+	staticOverload("decimal", "new", ts(tChar), Dec, func(a []any) (any, error) { return toDecimal(a[0]) }) // char converts to int
+	staticOverload("decimal", "new", ts(arrayOf(I)), Dec, func(a []any) (any, error) { return decFromBits(a[0]) })
+	static("decimal", "new", ts(I, I, I, B, tByte), Dec, func(a []any) (any, error) {
+		sc := toInt(a[4])
+		if sc < 0 || sc > decMaxScale {
+			return nil, exc("ArgumentOutOfRangeException", "Decimal's scale value must be between 0 and 28, inclusive. (Parameter 'scale')")
+		}
+		return decFromParts(uint32(toInt(a[0])), uint32(toInt(a[1])), uint32(toInt(a[2])), a[3] == true, sc), nil
+	}, nil)
 
 	// Math's and decimal's rounding
 	unary := map[string]func(Decimal) Decimal{"Truncate": decTruncate, "Floor": decFloor, "Ceiling": decCeiling}
@@ -328,4 +356,41 @@ func jDecimalOperand(v any) (Decimal, bool) {
 		return d, err == nil
 	}
 	return Decimal{}, false
+}
+
+// decFromParts is new decimal(lo, mid, hi, isNegative, scale) (scale
+// 0..28): a negative zero has no sign here.
+func decFromParts(lo, mid, hi uint32, neg bool, scale int) Decimal {
+	d := Decimal{lo: uint64(mid)<<32 | uint64(lo), hi: hi, scale: uint8(scale), neg: neg}
+	if d.isZero() {
+		d.neg = false
+	}
+	return d
+}
+
+// decGetBits is decimal.GetBits(d), .NET's layout: the coefficient's low,
+// middle and high 32 bits, then the flags, the scale in bits 16..23 and
+// the sign in bit 31.
+func decGetBits(d Decimal) []any {
+	flags := uint32(d.scale) << 16
+	if d.neg {
+		flags |= 1 << 31
+	}
+	return []any{int(int32(uint32(d.lo))), int(int32(uint32(d.lo >> 32))), int(int32(d.hi)), int(int32(flags))}
+}
+
+// decFromBits is new decimal(int[] bits): four ints, the last one's
+// unused bits zero and its scale 0..28, as .NET checks them.
+func decFromBits(v any) (any, error) {
+	bits, ok := v.([]any)
+	if !ok {
+		return nil, exc("ArgumentNullException", "Value cannot be null. (Parameter 'bits')")
+	}
+	if len(bits) == 4 {
+		flags := uint32(toInt(bits[3]))
+		if flags&^(1<<31|0xFF<<16) == 0 && (flags>>16)&0xFF <= decMaxScale {
+			return decFromParts(uint32(toInt(bits[0])), uint32(toInt(bits[1])), uint32(toInt(bits[2])), flags>>31 != 0, int(flags>>16&0xFF)), nil
+		}
+	}
+	return nil, exc("ArgumentException", "Decimal byte array constructor requires an array of length four containing valid decimal bytes.")
 }

@@ -240,7 +240,11 @@ func TestDecimalCompileErrors(t *testing.T) {
 		{`return 79228162514264337593543950336m.ToString();`, "floating-point constant is outside the range of type 'decimal'"},
 		{`return decimal.NaN.ToString();`, "'decimal' does not contain a definition for 'NaN'"},
 		{`return decimal.Abs(-1m).ToString();`, "'decimal' does not contain a definition for 'Abs'"},
-		{`var a = new decimal[3]; return a.Length.ToString();`, "new decimal[n] is not supported"},
+		{`return new decimal(1.5m).ToString();`, "cannot convert from 'decimal'"},
+		{`return new decimal("1").ToString();`, "cannot convert from 'string'"},
+		{`return decimal.GetBits(1.5).Length.ToString();`, "cannot convert from 'double' to 'decimal'"},
+		{`return new decimal(1, 2, 3, 1, 4).ToString();`, "cannot convert from 'int' to 'bool'"},
+		{`return decimal.FromOACurrency(1).ToString();`, "'decimal' does not contain a definition for 'FromOACurrency'"},
 		{`return 1.5m.ToString("N120");`, "a precision past 99"},
 		{`var l = new List<decimal>(); l.Add(1.5); return l.Count.ToString();`, "cannot implicitly convert type 'double' to 'decimal'"},
 		{`var d = new Dictionary<string, decimal>(); d.Add("a", 1.5); return d.Count.ToString();`, "cannot convert from 'double' to 'decimal'"},
@@ -251,4 +255,159 @@ func TestDecimalCompileErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
 		}
 	}
+}
+
+// TestDecimalParts: decimal's constructors, decimal.GetBits, decimal's
+// and Convert's conversions to the integral types and bool, and arrays
+// of decimals, with the values of Microsoft's examples of the Decimal
+// constructors, Decimal.GetBits (each int printed "X8"), Decimal.ToByte,
+// ToSByte, ToInt16, ToUInt16, ToUInt32 and ToUInt64 (which truncate) and
+// Convert.ToByte/ToInt16/ToInt32(Decimal) (which round a tie to even).
+func TestDecimalParts(t *testing.T) {
+	front := fuzzFront(t)
+	wantResults(t, front, []runCase{
+		// Decimal(Int32), Decimal(Int64), Decimal(UInt32), Decimal(UInt64)
+		{`return string.Join("|", new decimal(int.MinValue), new decimal(int.MaxValue), new decimal(0), new decimal(999999999), new decimal(0x40000000),
+		      new decimal(unchecked((int)0xC0000000)), new decimal('a'));`,
+			"-2147483648|2147483647|0|999999999|1073741824|-1073741824|97"},
+		{`return string.Join("|", new decimal(long.MinValue), new decimal(long.MaxValue), new decimal(0L), new decimal(999999999999999999),
+		      new decimal(0x2000000000000000), new decimal(unchecked((long)0xE000000000000000)));`,
+			"-9223372036854775808|9223372036854775807|0|999999999999999999|2305843009213693952|-2305843009213693952"},
+		{`return string.Join("|", new decimal(uint.MinValue), new decimal(uint.MaxValue), new decimal((uint)int.MaxValue), new decimal(999999999U),
+		      new decimal(0x40000000U), new decimal(0xC0000000));`,
+			"0|4294967295|2147483647|999999999|1073741824|3221225472"},
+		{`return string.Join("|", new decimal(ulong.MinValue), new decimal(ulong.MaxValue), new decimal((ulong)long.MaxValue), new decimal(999999999999999999UL),
+		      new decimal(0x2000000000000000UL), new decimal(0xE000000000000000));`,
+			"0|18446744073709551615|9223372036854775807|999999999999999999|2305843009213693952|16140901064495857664"},
+		// Decimal(Double) and Decimal(Single): as the cast, 15 digits
+		{`return string.Join("|", new decimal(1.23456789E+5), new decimal(1.234567890123E+15), new decimal(1.2345678901234567E+25), new decimal(1.2345678901234567E+28),
+		      new decimal(1.23456789E-5), new decimal(1.234567890123E-15), new decimal(1.2345678901234567E-25), new decimal(1.2345678901234567E-28),
+		      new decimal(1.2345678901234567E-29), new decimal(double.Epsilon), new decimal(-0.0));`,
+			"123456.789|1234567890123000|12345678901234600000000000|12345678901234600000000000000|0.0000123456789|0.000000000000001234567890123|" +
+				"0.0000000000000000000000001235|0.0000000000000000000000000001|0|0|0"},
+		// Decimal(Int32, Int32, Int32, Boolean, Byte): the 96-bit integer's
+		// three words, the sign and the scale
+		{`return string.Join("|", new decimal(0, 0, 0, false, 0), new decimal(0, 0, 0, false, 27), new decimal(0, 0, 0, true, 0), new decimal(1000000000, 0, 0, false, 0),
+		      new decimal(1000000000, 0, 0, false, 9), new decimal(1000000000, 0, 0, true, 9), new decimal(0, 1000000000, 0, false, 0), new decimal(0, 0, 1000000000, false, 0),
+		      new decimal(0, 0, 1000000000, false, 25), new decimal(-1, -1, -1, false, 0), new decimal(-1, -1, -1, true, 28), new decimal(1230000000, 0, 0, true, 7));`,
+			"0|0.000000000000000000000000000|0|1000000000|1.000000000|-1.000000000|4294967296000000000|18446744073709551616000000000|" +
+				"1844.6744073709551616000000000|79228162514264337593543950335|-7.9228162514264337593543950335|-123.0000000"},
+		// Decimal(Int32[]): the words, then the flags (scale in bits 16..23,
+		// sign in bit 31)
+		{`return string.Join("|", new decimal(new int[] { 0, 0, 0, 0 }), new decimal(new int[] { 1, 0, 0, 0 }), new decimal(new int[] { 0, 0, 1, 0 }),
+		      new decimal(new int[] { 1000, 0, 0, 0x30000 }), new decimal(new[] { -1, 0, 0, 0x100000 }), new decimal(new[] { -1, 0, 0, 0x1C0000 }),
+		      new decimal(new[] { -1, -1, -1, unchecked((int)0x80000000) }), new decimal(new[] { 0x3B9ACA00, 0, 0, unchecked((int)0x80060000) }));`,
+			"0|1|18446744073709551616|1.000|0.0000004294967295|0.0000000000000000004294967295|-79228162514264337593543950335|-1000.000000"},
+		// Decimal.GetBits (getbits.cs): Bits[3] Bits[2] Bits[1] Bits[0]
+		{`string Bits(decimal d) { var b = decimal.GetBits(d); return b[3].ToString("X8") + " " + b[2].ToString("X8") + " " + b[1].ToString("X8") + " " + b[0].ToString("X8"); }
+		  return string.Join("|", Bits(1M), Bits(100000000000000M), Bits(100000000000000.00000000000000M), Bits(1.0000000000000000000000000000M),
+		      Bits(123456789M), Bits(0.123456789M), Bits(0.000000000123456789M), Bits(0.000000000000000000123456789M), Bits(4294967295M),
+		      Bits(18446744073709551615M), Bits(decimal.MaxValue), Bits(decimal.MinValue), Bits(-7.9228162514264337593543950335M));`,
+			"00000000 00000000 00000000 00000001|00000000 00000000 00005AF3 107A4000|000E0000 204FCE5E 3E250261 10000000|" +
+				"001C0000 204FCE5E 3E250261 10000000|00000000 00000000 00000000 075BCD15|00090000 00000000 00000000 075BCD15|" +
+				"00120000 00000000 00000000 075BCD15|001B0000 00000000 00000000 075BCD15|00000000 00000000 00000000 FFFFFFFF|" +
+				"00000000 00000000 FFFFFFFF FFFFFFFF|00000000 FFFFFFFF FFFFFFFF FFFFFFFF|80000000 FFFFFFFF FFFFFFFF FFFFFFFF|" +
+				"801C0000 FFFFFFFF FFFFFFFF FFFFFFFF"},
+		// a zero has no sign here (tollgate's choice), so GetBits(-0.00m)
+		// has no sign bit where .NET's has it
+		{`var b = decimal.GetBits(-1.50m); return string.Join(",", b) + " " + b.Length + " " + new decimal(b) + " " + string.Join(",", decimal.GetBits(-0.00m)) + " " +
+		      ((decimal.GetBits(1.250m)[3] >> 16) & 0xFF);`,
+			"150,0,0,-2147352576 4 -1.50 0,0,0,131072 3"},
+		// Decimal.ToByte, ToSByte, ToInt16, ToUInt16, ToUInt32, ToUInt64
+		// truncate, as a cast does; past the type an OverflowException
+		{`string Show(string k, decimal d) {
+		      try {
+		          switch (k) {
+		              case "ToByte": return decimal.ToByte(d).ToString();
+		              case "ToSByte": return decimal.ToSByte(d).ToString();
+		              case "ToInt16": return decimal.ToInt16(d).ToString();
+		              case "ToUInt16": return decimal.ToUInt16(d).ToString();
+		              case "ToUInt32": return decimal.ToUInt32(d).ToString();
+		              case "ToUInt64": return decimal.ToUInt64(d).ToString();
+		              case "Convert.ToByte": return Convert.ToByte(d).ToString();
+		              case "Convert.ToInt16": return Convert.ToInt16(d).ToString();
+		              default: return Convert.ToInt32(d).ToString();
+		          }
+		      } catch (OverflowException) { return "Overflow"; }
+		  }
+		  string All(string k, decimal[] values) { return string.Join("|", values.Select(v => Show(k, v))); }
+		  decimal[] values = { 123m, new decimal(123000, 0, 0, false, 3), 123.999m, 255.999m, 256m, 127.999m, -0.999m, -1m, -128.999m, -129m };
+		  return All("ToByte", values) + " " + All("ToSByte", values);`,
+			"123|123|123|255|Overflow|127|0|Overflow|Overflow|Overflow 123|123|123|Overflow|Overflow|127|0|-1|-128|Overflow"},
+		{`string Show(string k, decimal d) {
+		      try {
+		          switch (k) {
+		              case "ToByte": return decimal.ToByte(d).ToString();
+		              case "ToSByte": return decimal.ToSByte(d).ToString();
+		              case "ToInt16": return decimal.ToInt16(d).ToString();
+		              case "ToUInt16": return decimal.ToUInt16(d).ToString();
+		              case "ToUInt32": return decimal.ToUInt32(d).ToString();
+		              case "ToUInt64": return decimal.ToUInt64(d).ToString();
+		              case "Convert.ToByte": return Convert.ToByte(d).ToString();
+		              case "Convert.ToInt16": return Convert.ToInt16(d).ToString();
+		              default: return Convert.ToInt32(d).ToString();
+		          }
+		      } catch (OverflowException) { return "Overflow"; }
+		  }
+		  string All(string k, decimal[] values) { return string.Join("|", values.Select(v => Show(k, v))); }
+		  decimal[] values = { 123m, 65535.999m, 65536m, 32767.999m, 32768m, -0.999m, -1m, -32768.999m, -32769m, 4294967295.9m, 4294967296m, 18446744073709551615.9m };
+		  return All("ToInt16", values) + " " + All("ToUInt16", values) + " " + All("ToUInt32", values) + " " + All("ToUInt64", values);`,
+			"123|Overflow|Overflow|32767|Overflow|0|-1|-32768|Overflow|Overflow|Overflow|Overflow " +
+				"123|65535|Overflow|32767|32768|0|Overflow|Overflow|Overflow|Overflow|Overflow|Overflow " +
+				"123|65535|65536|32767|32768|0|Overflow|Overflow|Overflow|4294967295|Overflow|Overflow " +
+				"123|65535|65536|32767|32768|0|Overflow|Overflow|Overflow|4294967295|4294967296|18446744073709551615"},
+		// Convert.ToByte/ToInt16/ToInt32(Decimal): rounded, a tie to even
+		{`string Show(string k, decimal d) {
+		      try {
+		          switch (k) {
+		              case "ToByte": return decimal.ToByte(d).ToString();
+		              case "ToSByte": return decimal.ToSByte(d).ToString();
+		              case "ToInt16": return decimal.ToInt16(d).ToString();
+		              case "ToUInt16": return decimal.ToUInt16(d).ToString();
+		              case "ToUInt32": return decimal.ToUInt32(d).ToString();
+		              case "ToUInt64": return decimal.ToUInt64(d).ToString();
+		              case "Convert.ToByte": return Convert.ToByte(d).ToString();
+		              case "Convert.ToInt16": return Convert.ToInt16(d).ToString();
+		              default: return Convert.ToInt32(d).ToString();
+		          }
+		      } catch (OverflowException) { return "Overflow"; }
+		  }
+		  string All(string k, decimal[] values) { return string.Join("|", values.Select(v => Show(k, v))); }
+		  decimal[] values = { decimal.MinValue, -1034.23m, -12m, 0m, 147m, 199.55m, 9214.16m, decimal.MaxValue };
+		  return All("Convert.ToByte", values) + " " + All("Convert.ToInt16", values) + " " + All("Convert.ToInt32", values);`,
+			"Overflow|Overflow|Overflow|0|147|200|Overflow|Overflow Overflow|-1034|-12|0|147|200|9214|Overflow Overflow|-1034|-12|0|147|200|9214|Overflow"},
+		{`return string.Join("|", Convert.ToByte(2.5m), Convert.ToByte(3.5m), Convert.ToSByte(-1.5m), Convert.ToSByte(-128.5m), Convert.ToInt16(-2.5m), Convert.ToUInt16(0.5m),
+		      Convert.ToUInt32(4294967294.5m), Convert.ToUInt64(-0.5m), Convert.ToUInt64(1.5m), Convert.ToInt64((object)2.5m), (int)2.9m, (int)(-2.9m), Convert.ToUInt32("7"), Convert.ToUInt16(2.5));`,
+			"2|4|-2|-128|-2|0|4294967294|0|2|2|2|-2|7|2"},
+		// Convert.ToBoolean(Decimal): non-zero is true; Convert.ToString
+		{`object o = 0.001m; return string.Join("|", Convert.ToBoolean(1.5m), Convert.ToBoolean(0m), Convert.ToBoolean(-0.00m), Convert.ToBoolean(-0.0000000000000000000000000001m),
+		      Convert.ToBoolean(o), Convert.ToString(1.50m), Convert.ToString(o), Convert.ToString(-1.50m, CultureInfo.InvariantCulture),
+		      1.50m.ToString(NumberFormatInfo.InvariantInfo), decimal.Parse("1.50", NumberFormatInfo.InvariantInfo), decimal.Parse("-2.5", CultureInfo.InvariantCulture));`,
+			"True|False|False|True|True|1.50|0.001|-1.50|1.50|1.50|-2.5"},
+		// new decimal[n]: zeros; arrays and lists of decimals in LINQ and JSON
+		{`var a = new decimal[3]; a[0] = 1.5m; a[2] = 2; decimal[] e = new decimal[0];
+		  return a.Length + " " + string.Join(",", a) + " " + a.Sum() + " " + a.Average() + " " + a.Max() + " " + a.Min() + " " + string.Join(",", a.OrderBy(x => x)) + " " +
+		      e.Sum() + " " + JsonConvert.SerializeObject(a) + " " + new JArray(a).ToString(Formatting.None);`,
+			"3 1.5,0,2 3.5 1.1666666666666666666666666667 2 0 0,1.5,2 0 [1.5,0.0,2.0] [1.5,0.0,2.0]"},
+		{`var a = new decimal[] { 1.5m, 2m }; var b = new[] { 2.50m, 1m }; var l = new List<decimal> { 3m, 1.25m };
+		  return string.Join(",", a.OrderByDescending(x => x)) + " " + b.Average() + " " + l.Sum() + " " + l.Average() + " " + string.Join(",", l.OrderBy(x => x)) + " " + l.Max() + " " +
+		      JsonConvert.SerializeObject(b) + new JArray(l).ToString(Formatting.None) + JsonConvert.SerializeObject(l.ToArray()) + " " + a.Concat(b).Sum() + " " + b.Select(x => x * 2).ToArray().Sum();`,
+			"2,1.5 1.75 4.25 2.125 1.25,3 3 [2.50,1.0][3.0,1.25][3.0,1.25] 7.00 7.00"},
+	})
+	wantExceptions(t, front, []runCase{
+		{`return new decimal(1, 0, 0, false, 29).ToString();`, "ArgumentOutOfRangeException: Decimal's scale value must be between 0 and 28, inclusive. (Parameter 'scale')"},
+		{`return new decimal(new int[] { 1, 0, 0 }).ToString();`, "ArgumentException: Decimal byte array constructor requires an array of length four containing valid decimal bytes."},
+		{`return new decimal(new int[] { 1, 0, 0, 0x1D0000 }).ToString();`, "ArgumentException: Decimal byte array constructor requires"},
+		{`return new decimal(new int[] { 1, 0, 0, 1 }).ToString();`, "ArgumentException: Decimal byte array constructor requires"},
+		{`int[] b = null; return new decimal(b).ToString();`, "ArgumentNullException: Value cannot be null. (Parameter 'bits')"},
+		{`return new decimal(double.NaN).ToString();`, "OverflowException: Value was either too large or too small for a Decimal."},
+		{`return new decimal(1e29).ToString();`, "OverflowException: Value was either too large or too small for a Decimal."},
+		{`return decimal.ToByte(256m).ToString();`, "OverflowException: Value was either too large or too small for an unsigned byte."},
+		{`return decimal.ToUInt32(-1m).ToString();`, "OverflowException: Value was either too large or too small for a UInt32."},
+		{`return Convert.ToByte(255.5m).ToString();`, "OverflowException: Value was either too large or too small for an unsigned byte."},
+		{`return Convert.ToInt16(32767.5m).ToString();`, "OverflowException: Value was either too large or too small for an Int16."},
+		{`return Convert.ToUInt64(-0.6m).ToString();`, "OverflowException: Value was either too large or too small for a UInt64."},
+		{`return Convert.ToUInt16(65535.5m).ToString();`, "OverflowException: Value was either too large or too small for a UInt16."},
+		{`return new decimal[-1].Length.ToString();`, "OverflowException: Arithmetic operation resulted in an overflow."},
+	})
 }

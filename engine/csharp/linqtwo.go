@@ -561,6 +561,8 @@ func (b *binder) sizedArray(n *NewExpr, t *Type, ok bool) (*Type, error) {
 			key = "Array.sizedBool"
 		case string:
 			key = "Array.sizedChar"
+		case Decimal:
+			key = "Array.sizedDecimal"
 		case nil:
 		default:
 			return nil, b.errf(n.Off, "new %s[n] is not supported: use new %s[] { ... }", typeName(t.Elem), typeName(t.Elem))
@@ -581,7 +583,7 @@ func registerSizedArrays() {
 		}
 		return n, nil
 	}
-	for key, zero := range map[string]any{"Array.sized": nil, "Array.sizedInt": 0, "Array.sizedDouble": 0.0, "Array.sizedBool": false, "Array.sizedChar": "\x00"} {
+	for key, zero := range map[string]any{"Array.sized": nil, "Array.sizedInt": 0, "Array.sizedDouble": 0.0, "Array.sizedBool": false, "Array.sizedChar": "\x00", "Array.sizedDecimal": Decimal{}} {
 		zero := zero
 		reg(&builtin{key: key, params: ts(tInt), result: arrayOf(tObject), run: func(a []any) (any, error) {
 			n, err := size(a[0])
