@@ -2529,6 +2529,9 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		if name == "Sum" {
 			return b.sumOverload(n, m, xt, rt, argc == 1)
 		}
+		if rt.Nullable {
+			n.sum = "?" // Max and Min of a nullable type: null where no item has a value (eval.go)
+		}
 		return rt, nil
 	case "Average":
 		if argc == 1 && !isLambda(0) || argc > 1 {

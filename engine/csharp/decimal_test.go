@@ -411,3 +411,20 @@ func TestDecimalParts(t *testing.T) {
 		{`return new decimal[-1].Length.ToString();`, "OverflowException: Arithmetic operation resulted in an overflow."},
 	})
 }
+
+// TestNullableMaxMin: Max and Min of a nullable type skip the nulls,
+// wherever they are, and are null where no item has a value, as .NET's.
+func TestNullableMaxMin(t *testing.T) {
+	front := fuzzFront(t)
+	wantResults(t, front, []runCase{
+		{`var l = new List<decimal?> { 1.5m, null }; var k = new List<int?> { 2, null, 1, null }; var d = new List<double?> { null, 2.5, null };
+		  return l.Max() + " " + l.Min() + " " + l.Average() + " " + k.Min() + " " + k.Max() + " " + d.Min() + " " + d.Max() + " " + k.Min(x => x * 10);`,
+			"1.5 1.5 1.5 1 2 2.5 2.5 10"},
+		{`var n = new List<int?> { null, null }; var e = new List<decimal?>(); return (n.Min() == null) + " " + (n.Max() == null) + " " + (e.Max() == null) + " " + n.Max().HasValue;`,
+			"True True True False"},
+	})
+	wantExceptions(t, front, []runCase{
+		{`return new List<int>().Max().ToString();`, "InvalidOperationException: Sequence contains no elements"},
+		{`return new List<decimal>().Min().ToString();`, "InvalidOperationException: Sequence contains no elements"},
+	})
+}

@@ -1892,6 +1892,9 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 					return nil, err
 				}
 			}
+			if v == nil { // Max and Min skip nulls, as .NET's do (a null last made Min null, then "no elements")
+				continue
+			}
 			if acc == nil {
 				acc = v
 				continue
@@ -1918,6 +1921,9 @@ func linqRun(name string, seq []any, fn func(any) (any, error), arg any) (any, e
 		if acc == nil {
 			if name == "Sum" {
 				return 0, nil
+			}
+			if mode, _ := arg.(string); mode == "?" {
+				return nil, nil // a nullable type's Max and Min: no item had a value
 			}
 			return nil, exc("InvalidOperationException", "Sequence contains no elements")
 		}
