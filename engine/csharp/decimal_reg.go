@@ -165,6 +165,9 @@ func registerDecimal() {
 		}
 		return y, nil
 	}))
+	staticOverload("Convert", "ToChar", ts(Dec), tChar, func([]any) (any, error) { // .NET's Convert.ToChar(Decimal) always throws
+		return nil, exc("InvalidCastException", "Invalid cast from 'Decimal' to 'Char'.")
+	})
 	static("Convert", "ToDecimal", ts(O), Dec, func(a []any) (any, error) { return convertToDecimal(a[0]) }, nil)
 	staticOverload("Convert", "ToDecimal", ts(S, P), Dec, func(a []any) (any, error) { return convertToDecimal(a[0]) })
 	reg(&builtin{key: "JsonConvert.DeserializeObject<decimal>", params: ts(S), result: Dec, run: deserializeDecimal})

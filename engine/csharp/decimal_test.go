@@ -409,6 +409,7 @@ func TestDecimalParts(t *testing.T) {
 		{`return Convert.ToUInt64(-0.6m).ToString();`, "OverflowException: Value was either too large or too small for a UInt64."},
 		{`return Convert.ToUInt16(65535.5m).ToString();`, "OverflowException: Value was either too large or too small for a UInt16."},
 		{`return new decimal[-1].Length.ToString();`, "OverflowException: Arithmetic operation resulted in an overflow."},
+		{`return Convert.ToChar(65) + Convert.ToChar(65m).ToString();`, "InvalidCastException: Invalid cast from 'Decimal' to 'Char'."},
 	})
 }
 
