@@ -2529,8 +2529,8 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		if name == "Sum" {
 			return b.sumOverload(n, m, xt, rt, argc == 1)
 		}
-		if rt.Nullable {
-			n.sum = "?" // Max and Min of a nullable type: null where no item has a value (eval.go)
+		if rt.Nullable || rt.K == KString {
+			n.sum = "?" // Max and Min of a nullable type or string: null where no item has a value (eval.go)
 		}
 		return rt, nil
 	case "Average":

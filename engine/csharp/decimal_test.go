@@ -413,8 +413,9 @@ func TestDecimalParts(t *testing.T) {
 	})
 }
 
-// TestNullableMaxMin: Max and Min of a nullable type skip the nulls,
-// wherever they are, and are null where no item has a value, as .NET's.
+// TestNullableMaxMin: Max and Min of a nullable type (or of strings) skip
+// the nulls, wherever they are, and are null where no item has a value,
+// as .NET's.
 func TestNullableMaxMin(t *testing.T) {
 	front := fuzzFront(t)
 	wantResults(t, front, []runCase{
@@ -423,6 +424,9 @@ func TestNullableMaxMin(t *testing.T) {
 			"1.5 1.5 1.5 1 2 2.5 2.5 10"},
 		{`var n = new List<int?> { null, null }; var e = new List<decimal?>(); return (n.Min() == null) + " " + (n.Max() == null) + " " + (e.Max() == null) + " " + n.Max().HasValue;`,
 			"True True True False"},
+		// string is a reference type: its Max and Min are null too
+		{`var s = new List<string> { null, "b", null, "a" }; var e = new List<string>(); return s.Min() + s.Max() + " " + (e.Max() == null) + " " + (new[] { (string)null }.Min() == null);`,
+			"ab True True"},
 	})
 	wantExceptions(t, front, []runCase{
 		{`return new List<int>().Max().ToString();`, "InvalidOperationException: Sequence contains no elements"},
