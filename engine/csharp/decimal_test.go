@@ -259,10 +259,12 @@ func TestDecimalCompileErrors(t *testing.T) {
 
 // TestDecimalParts: decimal's constructors, decimal.GetBits, decimal's
 // and Convert's conversions to the integral types and bool, and arrays
-// of decimals, with the values of Microsoft's examples of the Decimal
-// constructors, Decimal.GetBits (each int printed "X8"), Decimal.ToByte,
-// ToSByte, ToInt16, ToUInt16, ToUInt32 and ToUInt64 (which truncate) and
-// Convert.ToByte/ToInt16/ToInt32(Decimal) (which round a tie to even).
+// of decimals. The inputs are modelled on Microsoft's examples of the
+// Decimal constructors, Decimal.GetBits (each int printed "X8"),
+// Decimal.ToByte, ToSByte, ToInt16, ToUInt16, ToUInt32 and ToUInt64
+// (which truncate) and Convert.ToByte/ToInt16/ToInt32(Decimal) (which
+// round a tie to even); the expected values are worked out from .NET's
+// documented layout and rules, not copied from the pages' output.
 func TestDecimalParts(t *testing.T) {
 	front := fuzzFront(t)
 	wantResults(t, front, []runCase{
