@@ -1,6 +1,7 @@
 package csharp
 
 import (
+	"cmp"
 	"math"
 	"math/big"
 	"strconv"
@@ -274,7 +275,7 @@ func decCmp(a, b Decimal) int {
 	}
 	var c int
 	if a.scale == b.scale && a.hi == 0 && b.hi == 0 {
-		c = cmpU64(a.lo, b.lo)
+		c = cmp.Compare(a.lo, b.lo)
 	} else {
 		x, y, _ := decAligned(a, b)
 		c = x.Cmp(y)
@@ -283,16 +284,6 @@ func decCmp(a, b Decimal) int {
 		return -c
 	}
 	return c
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // digits is the coefficient's decimal digits ("0" for zero).

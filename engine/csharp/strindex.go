@@ -38,18 +38,28 @@ func u16Equal(a, b []uint16, fold bool) bool {
 	return strings.EqualFold(string(utf16.Decode(a)), string(utf16.Decode(b)))
 }
 
+// forwardRange checks a forward search's start and count in a string of
+// n units (count: the rest of the string when not given) as .NET does.
+func forwardRange(n, start, count int, hasCount bool) (int, error) {
+	if start < 0 || start > n {
+		return 0, argRange("startIndex", msgIndexLessOrEqual)
+	}
+	if !hasCount {
+		count = n - start
+	}
+	if count < 0 || count > n-start {
+		return 0, argRange("count", msgCountInString)
+	}
+	return count, nil
+}
+
 // indexFrom is s.IndexOf(value, start, count, comparison): the first
 // match lying inside s[start:start+count].
 func indexFrom(s, value string, start, count int, hasCount, fold bool) (int, error) {
 	u, v := u16Units(s), u16Units(value)
-	if start < 0 || start > len(u) {
-		return 0, argRange("startIndex", msgIndexLessOrEqual)
-	}
-	if !hasCount {
-		count = len(u) - start
-	}
-	if count < 0 || count > len(u)-start {
-		return 0, argRange("count", msgCountInString)
+	count, err := forwardRange(len(u), start, count, hasCount)
+	if err != nil {
+		return 0, err
 	}
 	end := start + count
 	for i := start; i+len(v) <= end; i++ {
@@ -112,14 +122,9 @@ func anyFrom(s string, chars []any, start, count int, hasStart, hasCount, last b
 		if !hasStart {
 			start = 0
 		}
-		if start < 0 || start > len(u) {
-			return 0, argRange("startIndex", msgIndexLessOrEqual)
-		}
-		if !hasCount {
-			count = len(u) - start
-		}
-		if count < 0 || count > len(u)-start {
-			return 0, argRange("count", msgCountInString)
+		count, err := forwardRange(len(u), start, count, hasCount)
+		if err != nil {
+			return 0, err
 		}
 		for i := start; i < start+count; i++ {
 			if set[u[i]] {
