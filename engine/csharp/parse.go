@@ -595,11 +595,15 @@ func (p *parser) typeRef() (*TypeRef, error) {
 			tr.Args = args
 		}
 	}
+	if p.is("?") && p.peekN(1).Kind == tkOp && p.peekN(1).Text == "[" {
+		p.advance() // int?[] and new int?[n]: an array of a nullable type
+		tr.Null = true
+	}
 	for p.is("[") && p.peekN(1).Kind == tkOp && p.peekN(1).Text == "]" {
 		p.i += 2
 		tr.Array++
 	}
-	if p.is("?") {
+	if p.is("?") && !tr.Null {
 		n := p.peekN(1)
 		if n.Kind == tkIdent || (n.Kind == tkOp && (n.Text == ")" || n.Text == ">" || n.Text == ",")) {
 			p.advance()

@@ -27,10 +27,10 @@ func (tr *TypeRef) write(b *strings.Builder) {
 		}
 		b.WriteByte('>')
 	}
+	if tr.Null { // of the element: int?[] (lookupTypeRef's reading)
+		b.WriteByte('?')
+	}
 	for range tr.Array {
 		b.WriteString("[]")
-	}
-	if tr.Null {
-		b.WriteByte('?')
 	}
 }

@@ -5,7 +5,7 @@ import "testing"
 // TestTypeRefString: a written type prints as written (messages use it).
 func TestTypeRefString(t *testing.T) {
 	for _, want := range []string{
-		"string", "System.String", "string[]", "string[][]", "int?", "List<string>", "List<List<string>>",
+		"string", "System.String", "string[]", "string[][]", "int?", "int?[]", "decimal?[][]", "List<string>", "List<List<string>>",
 		"Dictionary<string, int[]>", "IEnumerable<KeyValuePair<string, object>>", "Newtonsoft.Json.Linq.JObject",
 	} {
 		t.Run(want, func(t *testing.T) {
