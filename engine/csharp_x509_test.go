@@ -136,7 +136,7 @@ func TestCSharpUsingAndSizedArrays(t *testing.T) {
 		{`@{ using SHA256.Create(); return 1; }`, "a declaration or '(' expected after 'using'"},
 		{`@{ var a = new int[2]; a[2] = 1; return a.Length; }`, "Index was outside the bounds of the array."},
 		{`@{ var a = new int[2]; a[0] = "x"; return a.Length; }`, "cannot implicitly convert type 'string' to 'int'"},
-		{`@{ var a = new int[2]; a[0] += 1; return a.Length; }`, "only '=' can assign to an array element"},
+		{`@{ var a = new int[2]; a[0] += "x"; return a.Length; }`, "operator '+=' cannot be applied to operands of type 'int' and 'string'"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {

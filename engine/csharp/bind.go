@@ -1064,7 +1064,17 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 			return nil, err
 		}
 		if xt.K == KArray || xt.K == KBytes { // a[i] = v (arrays made with new T[n] or new[] {...})
-			return b.arrayAssign(n, t, xt)
+			if n.Op == "=" {
+				return b.arrayAssign(n, t, xt)
+			}
+			// a[i] += v, a[i]++: read, operate and write back, in the
+			// element's type (frame.elemAssign)
+			elem, err := b.arrayElem(t, xt)
+			if err != nil {
+				return nil, err
+			}
+			tt = elem
+			break
 		}
 		if xt.K != KJObject && xt.K != KJToken && xt.K != KJArray && xt.K != KDict {
 			return nil, b.errf(t.Off, "property or indexer of '%s' cannot be assigned to: it is read only", typeName(xt))
@@ -1083,8 +1093,9 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 			t.kind = ixDynamic
 			t.T, tt = dictElem(xt), dictElem(xt)
 		}
-		if n.Op != "=" {
-			return nil, b.errf(n.Off, "only '=' can assign to a JSON property or a dictionary entry")
+		if n.Op != "=" && xt.K != KDict {
+			// C# has no arithmetic on JToken: x["k"] += 1 is CS0019 there
+			return nil, b.errf(n.Off, "operator '%s' cannot be applied to a JSON property or item (JToken): only '=' can assign to one; write x[k] = (int)x[k] + 1", n.Op)
 		}
 	case *Member:
 		if t.Name == "Value" && !t.Cond {

@@ -1434,6 +1434,9 @@ func argTypesOf(args []*Arg) []*Type {
 func (f *frame) assign(n *Assign) (any, error) {
 	switch t := n.Target.(type) {
 	case *Index:
+		if n.Op != "=" {
+			return f.elemAssign(n, t)
+		}
 		x, err := f.eval(t.X)
 		if err != nil {
 			return nil, err
@@ -1464,20 +1467,7 @@ func (f *frame) assign(n *Assign) (any, error) {
 		var v any
 		switch n.Op {
 		case "++", "--":
-			op := "+"
-			if n.Op == "--" {
-				op = "-"
-			}
-			var nv any
-			var err error
-			if l.t.K == KInt {
-				if old == nil {
-					return nil, nil // (int?)null++ stays null
-				}
-				nv, err = intBinop(op, old, 1, l.t.ik(), n.Ctx == ctxChecked)
-			} else {
-				nv, err = binop(op, old, 1, l.t, tInt, l.t)
-			}
+			nv, err := incDec(n, old, l.t)
 			if err != nil {
 				return nil, err
 			}
@@ -1506,7 +1496,6 @@ func (f *frame) assign(n *Assign) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			chk := n.Ctx == ctxChecked
 			if s, ok := old.(string); ok && n.grow {
 				if v, err = f.growString(s, x); err != nil {
 					return nil, err
@@ -1514,19 +1503,8 @@ func (f *frame) assign(n *Assign) (any, error) {
 				f.vars[l.slot] = v
 				return v, nil
 			}
-			if n.opT != nil { // integral: in the promoted type, then back to the local's
-				if old == nil || x == nil {
-					v = nil
-				} else if v, err = intBinop(strings.TrimSuffix(n.Op, "="), old, x, n.opT.ik(), chk); err != nil {
-					return nil, err
-				}
-			} else if v, err = binop(strings.TrimSuffix(n.Op, "="), old, x, l.t, n.X.typ(), l.t); err != nil {
+			if v, err = compoundValue(n, old, x, l.t); err != nil {
 				return nil, err
-			}
-			if l.t.K == KInt && v != nil {
-				if v, err = intConvert(v, l.t.ik(), chk); err != nil {
-					return nil, err
-				}
 			}
 		}
 		f.vars[l.slot] = v
@@ -1553,6 +1531,106 @@ func (f *frame) assign(n *Assign) (any, error) {
 		return v, nil
 	}
 	return nil, fmt.Errorf("cannot assign")
+}
+
+// incDec is x + 1 or x - 1 for x++ and x-- (prefix or postfix) on a
+// value of type t: an integer wraps in its own type (or throws in a
+// checked context), a null int? stays null.
+func incDec(n *Assign, old any, t *Type) (any, error) {
+	op := "+"
+	if n.Op == "--" {
+		op = "-"
+	}
+	if t.K == KInt {
+		if old == nil {
+			return nil, nil // (int?)null++ stays null
+		}
+		return intBinop(op, old, 1, t.ik(), n.Ctx == ctxChecked)
+	}
+	return binop(op, old, 1, t, tInt, t)
+}
+
+// compoundValue is old op x for x op= y on a target of type t: an
+// integral one in the promoted type (n.opT), then back to t's, as C#'s
+// compound assignment converts (byte b += 1 narrows).
+func compoundValue(n *Assign, old, x any, t *Type) (v any, err error) {
+	chk := n.Ctx == ctxChecked
+	if n.opT != nil {
+		if old == nil || x == nil {
+			return nil, nil
+		}
+		if v, err = intBinop(strings.TrimSuffix(n.Op, "="), old, x, n.opT.ik(), chk); err != nil {
+			return nil, err
+		}
+	} else if v, err = binop(strings.TrimSuffix(n.Op, "="), old, x, t, n.X.typ(), t); err != nil {
+		return nil, err
+	}
+	if t.K == KInt && v != nil {
+		return intConvert(v, t.ik(), chk)
+	}
+	return v, nil
+}
+
+// elemAssign is a[i] op= v, a[i]++ and the like on an array's, a list's
+// or a dictionary's element: the receiver and the index evaluated once,
+// the element read as a[i] reads it (IndexOutOfRangeException,
+// KeyNotFoundException), the new value computed in the element's type,
+// then written back. Its value is the new one, the old for a postfix
+// ++ or --.
+func (f *frame) elemAssign(n *Assign, t *Index) (any, error) {
+	x, k, err := f.indexOperands(t)
+	if err != nil {
+		return nil, err
+	}
+	kind := ixArray
+	set := arraySet
+	if t.X.typ().K == KDict {
+		kind, set = ixDynamic, dictSet
+	}
+	if l, ok := x.([]any); ok && isList(t.X.typ()) {
+		if i := toInt(k); i < 0 || i >= len(l) { // List<T>'s indexer, not an array's
+			return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')")
+		}
+	}
+	old, err := indexValue(x, k, kind)
+	if err != nil {
+		return nil, err
+	}
+	et := t.T
+	var v any
+	switch n.Op {
+	case "++", "--":
+		if v, err = incDec(n, old, et); err != nil {
+			return nil, err
+		}
+	case "??=":
+		if old != nil {
+			return old, nil
+		}
+		if v, err = f.evalAs(n.X, et); err != nil {
+			return nil, err
+		}
+	default:
+		y, err := f.eval(n.X)
+		if err != nil {
+			return nil, err
+		}
+		if v, err = compoundValue(n, old, y, et); err != nil {
+			return nil, err
+		}
+	}
+	if et.K == KDecimal && v != nil {
+		if v, err = toDecimal(v); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := set.run([]any{x, k, v}); err != nil {
+		return nil, err
+	}
+	if n.Post {
+		return old, nil
+	}
+	return v, nil
 }
 
 // jset is token[key] = value.

@@ -72,6 +72,7 @@ func FuzzCSharp(f *testing.F) {
 		`var l = new List<int> { 3, 1, 2 }; var k = l; l.Insert(1, 9); k.RemoveAt(0); l.Sort((a, b) => b - a); l.Reverse(0, 2); var c = new int[5]; l.CopyTo(1, c, 0, 2); l.ForEach(x => c[0] += x); foreach (var x in k) { if (x > 8) { break; } } return l.FindIndex(x => x > 1) + l.FindLastIndex(0, x => true) + l.BinarySearch(2) + l.LastIndexOf(9) + string.Join(",", c) + l.AsReadOnly().Count + l.ConvertAll(x => x * 2).Find(x => x > 2) + "\u0063\u0301".Normalize(NormalizationForm.FormKD).IsNormalized();`,
 		`var a = new[] { "b", "a" }; Array.Resize(ref a, 3); var s = new HashSet<string> { "x" }; var t = s; t.Add("y"); return Array.FindIndex(a, x => x == null) + Array.FindLastIndex(a, 1, x => x != null) + s.Count;`,
 		`$"{context.Request.Method}:{1 + 2:D3}"`,
+		`var a = new int?[2]; int?[] n = { 1, null }; var m = new decimal?[] { 1m, null }; var b = new byte[] { 255 }; var i = 0; a[i++] ??= 3; a[1]++; b[0] += 2; var l = new List<int> { 1 }; l[0] <<= 3; var d = new Dictionary<string, int> { { "k", 1 } }; var x = d["k"]++ + --d["k"]; d["k"] ^= 5; return x + a[0] + l[0] + b[0] + d["k"] + n[1] + m[1];`,
 		`@"a""b"`,
 		`new JObject(new JProperty("a", 1)).ToString()`,
 		`var l = new List<byte>(); l.AddRange(Encoding.UTF8.GetBytes("a")); l.AddRange(l); var t = new List<string> { "x" }; t.AddRange(new[] { "y" }); return Convert.ToBase64String(l.ToArray()) + t.Count + new JObject(new JProperty("a", 1), new JProperty("a", 2));`,

@@ -632,6 +632,25 @@ var arraySet = reg(&builtin{key: "Array.set", run: func(a []any) (any, error) {
 // arrayAssign binds a[i] = v on an array: an int index, a value of the
 // element's type, "=" only.
 func (b *binder) arrayAssign(n *Assign, t *Index, xt *Type) (*Type, error) {
+	elem, err := b.arrayElem(t, xt)
+	if err != nil {
+		return nil, err
+	}
+	vt, err := b.expr(n.X)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.convertible(n.X, vt, elem); err != nil {
+		return nil, err
+	}
+	t.T = elem
+	n.T = elem
+	return elem, nil
+}
+
+// arrayElem binds the index of a[i] as an assignment's target (an int)
+// and gives the element's type.
+func (b *binder) arrayElem(t *Index, xt *Type) (*Type, error) {
 	it, err := b.expr(t.I)
 	if err != nil {
 		return nil, err
@@ -643,18 +662,8 @@ func (b *binder) arrayAssign(n *Assign, t *Index, xt *Type) (*Type, error) {
 	if xt.K == KArray {
 		elem = xt.Elem
 	}
-	if n.Op != "=" {
-		return nil, b.errf(n.Off, "only '=' can assign to an array element here")
-	}
-	vt, err := b.expr(n.X)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.convertible(n.X, vt, elem); err != nil {
-		return nil, err
-	}
+	t.kind = ixArray
 	t.T = elem
-	n.T = elem
 	return elem, nil
 }
 

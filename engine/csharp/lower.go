@@ -363,6 +363,9 @@ func (lw *lowerer) stmts(list []Stmt, en env, tail func(env) (string, error)) (s
 			var parts []Expr
 			var call func(args []string) string
 			if ix, ok := a.Target.(*Index); ok {
+				if a.Op != "=" {
+					return "", cannot("compound assignment to an element")
+				}
 				parts = []Expr{ix.X, ix.I, a.X}
 				switch ix.X.typ().K {
 				case KDict:
