@@ -184,17 +184,36 @@ func TestCSharpListAliases(t *testing.T) {
 		{`var outer = new List<List<int>>(); var cur = new List<int>(); foreach (var i in new[] { 1, 2, 3, 4, 5 }) { cur.Add(i); if (cur.Count == 2) { outer.Add(cur); cur = new List<int>(); } } if (cur.Count > 0) { outer.Add(cur); } return string.Join("|", outer.Select(x => string.Join(",", x)));`, "1,2|3,4|5"},
 		{`var outer = new List<List<int>>(); var cur = new List<int>(); for (var i = 1; i <= 4; i++) { cur.Add(i); if (cur.Count == 2) { outer.Add(cur); cur = new List<int>(); continue; } } return outer.Count + " " + cur.Count;`, "2 0"},
 		{`var outer = new List<List<int>>(); var cur = new List<int>(); foreach (var i in new[] { 1, 2, 3 }) { outer.Add(cur); cur = new List<int>(); cur.Add(i); } return string.Join("|", outer.Select(x => x.Count));`, "0|1|1"},
+		// an element written after the store is seen by a list or array
+		// holding the same one (they share its items), as in .NET
+		{`var l = new List<int> { 1 }; var k = new List<List<int>> { l }; l[0] = 5; return k[0][0].ToString();`, "5"},
+		{`var a = new int[] { 1 }; var k = new List<int[]> { a }; a[0] = 5; return k[0][0].ToString();`, "5"},
+		{`var d = new Dictionary<string, int[]>(); foreach (var x in new[] { "x", "y" }) { var a = new int[2]; a[0] = 1; d[x] = a; } return d["y"][0].ToString();`, "1"},
 		// the docs' way around the refused TryGetValue idiom
 		{`var d = new Dictionary<string, List<string>>(); foreach (var x in new[] { "a1", "a2", "b1" }) { var k = x.Substring(0, 1); d[k] = d.ContainsKey(k) ? d[k].Append(x).ToList() : new List<string> { x }; } return string.Join(";", d.Select(p => p.Key + "=" + string.Join(",", p.Value)));`, "a=a1,a2;b=b1"},
 	} {
 		t.Run(tc.src, func(t *testing.T) { csBothBlocks(t, tc.src, tc.want, nil) })
 	}
 	const stored = "is changed after it was put in another collection: here a List<"
+	const inDict = "is changed after it was put in a dictionary: here a dictionary keeps a copy of a "
+	for _, tc := range []struct{ src, want string }{
+		{`@{ var d = new Dictionary<string, List<int>>(); var l = new List<int>(); d["x"] = l; l.Add(1); return ""; }`, inDict + "List<int>"},
+		{`@{ var d = new Dictionary<string, List<int>>(); var l = new List<int>(); d.Add("x", l); l.Sort(); return ""; }`, inDict + "List<int>"},
+		// an element written after the store: a dictionary's copy would not see it
+		{`@{ var l = new List<int> { 1 }; var d = new Dictionary<string, List<int>> { { "a", l } }; l[0] = 5; return ""; }`, inDict + "List<int>"},
+		{`@{ var l = new List<int> { 1 }; var d = new Dictionary<string, List<int>>(); d["a"] = l; l[0] += 5; return ""; }`, inDict + "List<int>"},
+		{`@{ var a = new int[] { 1 }; var d = new Dictionary<string, int[]> { { "a", a } }; a[0] = 5; return ""; }`, inDict + "int[]"},
+		{`@{ var a = new int[] { 1 }; var d = new Dictionary<string, int[]>(); d.Add("a", a); a[0]++; return ""; }`, inDict + "int[]"},
+		{`@{ var d = new Dictionary<string, int[]>(); var a = new int[2]; foreach (var k in new[] { "x", "y" }) { d[k] = a; a[0]++; } return ""; }`, inDict + "int[]"},
+	} {
+		_, _, errs := csCompile(t, tc.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {
+			t.Errorf("%s: errors %v, want %q", tc.src, errs, tc.want)
+		}
+	}
 	for _, src := range []string{
 		`@{ var l = new List<string> { "a" }; var k = new List<List<string>> { l }; l.Add("b"); return k[0].Count.ToString(); }`,
 		`@{ var rows = new List<List<string>>(); var row = new List<string>(); foreach (var x in new[] { "a", "b" }) { row.Add(x); rows.Add(row); } return ""; }`,
-		`@{ var d = new Dictionary<string, List<int>>(); var l = new List<int>(); d["x"] = l; l.Add(1); return ""; }`,
-		`@{ var d = new Dictionary<string, List<int>>(); var l = new List<int>(); d.Add("x", l); l.Sort(); return ""; }`,
 		`@{ var l = new List<int>(); var arr = new[] { l }; l.Insert(0, 1); return ""; }`,
 		// the new list only on some turns, or skipped by a continue: the
 		// next turn may change the stored one

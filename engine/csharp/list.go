@@ -531,9 +531,22 @@ func (b *binder) storedThenChanged(root *Block) error {
 		}
 		return nil
 	}
+	// an array is shared by the collections holding it, but a
+	// dictionary's value is a copy here (a dictionary holds JSON values):
+	// an array put in a dictionary is a stored one too
+	arrayLocal := func(x Expr) *local {
+		if nm, ok := x.(*Name); ok && nm.local != nil && !nm.local.borrowed && isArrayType(nm.local.t) {
+			return nm.local
+		}
+		return nil
+	}
 	type site struct {
 		l   *local
 		off int
+		// dict: a store into a dictionary, which keeps a copy of a list
+		// or an array; elem: a change of an element (l[i] = v), which a
+		// list or array holding the same one sees, a dictionary not
+		dict, elem bool
 	}
 	// fresh: the local given another collection (l = new List<T>()),
 	// after which a change is not one of the stored list
@@ -544,19 +557,34 @@ func (b *binder) storedThenChanged(root *Block) error {
 				if t := x.typ(); t != nil && (t.K == KJArray || t.K == KJObject || t.K == KJToken) {
 					return
 				}
-				for _, lst := range [][]Expr{x.Init, x.Vals, x.DictVals} {
+				for i, lst := range [][]Expr{x.Init, x.Vals, x.DictVals} {
 					for _, it := range lst {
 						if l := collLocal(it); l != nil {
-							stores = append(stores, site{l, it.pos()})
+							stores = append(stores, site{l: l, off: it.pos(), dict: i == 2})
 						}
+					}
+				}
+				for _, it := range x.DictVals {
+					if l := arrayLocal(it); l != nil {
+						stores = append(stores, site{l: l, off: it.pos(), dict: true})
 					}
 				}
 			case *Assign:
 				if ix, ok := x.Target.(*Index); ok {
 					if ct := ix.X.typ(); ct != nil && ct.K != KJArray && ct.K != KJObject && ct.K != KJToken {
 						if l := collLocal(x.X); l != nil {
-							stores = append(stores, site{l, x.X.pos()})
+							stores = append(stores, site{l: l, off: x.X.pos(), dict: ct.K == KDict})
 						}
+						if l := arrayLocal(x.X); l != nil && ct.K == KDict {
+							stores = append(stores, site{l: l, off: x.X.pos(), dict: true})
+						}
+					}
+					// l[i] = v, l[i] += v, a[i]++: a change of an element
+					// of the list (or array) held in the local
+					if l := collLocal(ix.X); l != nil {
+						changes = append(changes, site{l: l, off: x.pos(), elem: true})
+					} else if l := arrayLocal(ix.X); l != nil {
+						changes = append(changes, site{l: l, off: x.pos(), elem: true})
 					}
 				}
 				if t, ok := x.Target.(*Name); ok && t.local != nil && isColl(t.local.t) {
@@ -569,17 +597,17 @@ func (b *binder) storedThenChanged(root *Block) error {
 						}
 					}
 					if self {
-						changes = append(changes, site{t.local, x.pos()})
+						changes = append(changes, site{l: t.local, off: x.pos()})
 					} else {
-						fresh = append(fresh, site{t.local, x.pos()})
+						fresh = append(fresh, site{l: t.local, off: x.pos()})
 					}
 				}
 			case *Call:
 				if x.coll != nil && x.coll.mut != nil {
-					changes = append(changes, site{x.coll.mut, x.pos()})
+					changes = append(changes, site{l: x.coll.mut, off: x.pos()})
 				}
 				if x.list != nil && x.list.mut != nil && !x.list.resize {
-					changes = append(changes, site{x.list.mut, x.pos()})
+					changes = append(changes, site{l: x.list.mut, off: x.pos()})
 				}
 				if m, ok := x.F.(*Member); ok {
 					switch m.Name {
@@ -587,7 +615,10 @@ func (b *binder) storedThenChanged(root *Block) error {
 						if rt := m.X.typ(); rt != nil && (rt.K == KDict || isColl(rt)) {
 							for _, a := range x.Args {
 								if l := collLocal(a.X); l != nil {
-									stores = append(stores, site{l, a.X.pos()})
+									stores = append(stores, site{l: l, off: a.X.pos(), dict: rt.K == KDict})
+								}
+								if l := arrayLocal(a.X); l != nil && rt.K == KDict {
+									stores = append(stores, site{l: l, off: a.X.pos(), dict: true})
 								}
 							}
 						}
@@ -608,13 +639,20 @@ func (b *binder) storedThenChanged(root *Block) error {
 		return false
 	}
 	fail := func(st, ch site) error {
+		if st.dict {
+			return b.errf(ch.off, "'%s' is changed after it was put in a dictionary: here a dictionary keeps a copy of a %s, where .NET's holds the same one and would see the change; finish changing it before putting it there",
+				st.l.name, typeName(st.l.t))
+		}
 		return b.errf(ch.off, "'%s' is changed after it was put in another collection: here a %s is a value, so that collection keeps it as it was, where .NET's would see the change; finish changing it before putting it there",
 			st.l.name, typeName(st.l.t))
 	}
+	// conflict: an element change is seen by a list or array holding the
+	// same one (they share its items), not by a dictionary's copy
+	conflict := func(st, ch site) bool { return st.l == ch.l && (st.dict || !ch.elem) }
 	stores, changes, fresh := scan(root)
 	for _, st := range stores {
 		for _, ch := range changes {
-			if ch.l == st.l && ch.off > st.off && !renewed(fresh, st.l, st.off, ch.off) {
+			if conflict(st, ch) && ch.off > st.off && !renewed(fresh, st.l, st.off, ch.off) {
 				return fail(st, ch)
 			}
 		}
@@ -668,7 +706,7 @@ func (b *binder) storedThenChanged(root *Block) error {
 			for _, y := range ch {
 				// a turn that gives the local a new list before changing
 				// and storing it stores a new list each turn
-				if x.l != y.l || inner[x.l] || renewed(fr, x.l, -1, min(x.off, y.off)) {
+				if !conflict(x, y) || inner[x.l] || renewed(fr, x.l, -1, min(x.off, y.off)) {
 					continue
 				}
 				// a change after the store with a new list between them
