@@ -131,6 +131,9 @@ type (
 		removeOf *Index
 		// divRem: Math.DivRem(a, b, out r), of the type int or long (divrem.go)
 		divRem *Type
+		// nullText: ToString() of a T? (Nullable<T>.ToString), "" when it
+		// is null (nullable.go)
+		nullText bool
 		// list: one of List<T>'s members list.go binds (Insert, FindIndex,
 		// Sort(comparison)...) or Array.FindIndex, FindLastIndex, Resize
 		list *listCall

@@ -1141,6 +1141,9 @@ func (f *frame) call(n *Call) (any, error) {
 			if m.Cond {
 				return nil, nil
 			}
+			if n.nullText {
+				return "", nil // Nullable<T>.ToString() of a null T?
+			}
 			if n.method == nil || !strings.Contains(n.method.key, ".Equals(") && !strings.HasPrefix(n.method.key, "Nullable.") {
 				return nil, errNull
 			}

@@ -142,8 +142,16 @@ func (b *binder) nullableMember(n *Member, xt *Type) (*Type, bool) {
 }
 
 // nullableCall binds GetValueOrDefault() and GetValueOrDefault(T) on a T?.
+// ToString() on a T? is Nullable<T>.ToString: the value's text, "" when it
+// is null (context.Subscription.EndDate.ToString() of a subscription that
+// never ends); it is bound as the value's ToString, flagged nullText.
 func (b *binder) nullableCall(n *Call, m *Member, xt *Type) (*Type, bool, error) {
 	under, ok := nullableValueType(xt)
+	if ok && !m.Cond && m.Name == "ToString" && len(n.Args) == 0 && len(m.TypeArgs) == 0 {
+		n.nullText = true
+		b.needInterp("ToString() of a nullable value")
+		return nil, false, nil
+	}
 	if !ok || m.Cond || m.Name != "GetValueOrDefault" || len(m.TypeArgs) != 0 {
 		return nil, false, nil
 	}
