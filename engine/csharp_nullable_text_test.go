@@ -30,3 +30,22 @@ func TestCSharpNullableToString(t *testing.T) {
 		t.Error("d.Value of a null DateTime?: no error")
 	}
 }
+
+// TestCSharpNullableBoolLogic: bool?'s & and | are three-valued (C#'s
+// lifted logical operators): null & false is false and null | true is
+// true, whichever side the null is on; the rest with a null is null. ^ is
+// null with any null. b |= true on a null b is true.
+func TestCSharpNullableBoolLogic(t *testing.T) {
+	show := `string S(bool? v) { return v.HasValue ? v.Value.ToString() : "null"; } `
+	for _, tc := range []struct{ src, want string }{
+		{show + `bool? n = null; bool? t = true; bool? f = false; return S(n & f) + S(f & n) + S(n & t) + S(t & n) + S(n & n);`, "FalseFalsenullnullnull"},
+		{show + `bool? n = null; bool? t = true; bool? f = false; return S(n | t) + S(t | n) + S(n | f) + S(f | n) + S(n | n);`, "TrueTruenullnullnull"},
+		{show + `bool? n = null; return S(n ^ true) + S(true ^ (bool?)false);`, "nullTrue"},
+		{show + `bool? b = null; b |= true; bool? c = null; c &= false; bool? d = null; d &= true; return S(b) + S(c) + S(d);`, "TrueFalsenull"},
+		{show + `bool x = true; bool? n = null; var r = x & n; return S(r) + S(x | n);`, "nullTrue"},
+		// without a local function (which makes the block interpreted): the lowered path too
+		{`bool? n = null; bool? t = true; bool? f = false; return ((n | t) == true) + " " + ((n & f) == false) + " " + ((n & t) == null) + " " + ((n | f) == null);`, "True True True True"},
+	} {
+		t.Run(tc.src, func(t *testing.T) { csBothBlocks(t, tc.src, tc.want, nil) })
+	}
+}

@@ -975,6 +975,9 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 		return bad()
 	case "&", "|", "^":
 		if l.K == KBool && r.K == KBool {
+			if l.Nullable || r.Nullable {
+				return nullableOf(tBool), nil // bool? & bool
+			}
 			return l, nil
 		}
 		if (l.K == KInt || l.K == KChar) && (r.K == KInt || r.K == KChar) {

@@ -977,6 +977,18 @@ func binop(op string, l, r any, lt, rt, t *Type) (any, error) {
 		if op == "<" || op == ">" || op == "<=" || op == ">=" {
 			return false, nil
 		}
+		if lt.K == KBool && rt.K == KBool && (op == "&" || op == "|") {
+			// bool?'s & and | are three-valued: null & false is false,
+			// null | true is true, the rest with a null is null
+			lb, lok := l.(bool)
+			rb, rok := r.(bool)
+			if op == "&" && (lok && !lb || rok && !rb) {
+				return false, nil
+			}
+			if op == "|" && (lok && lb || rok && rb) {
+				return true, nil
+			}
+		}
 		return nil, nil // lifted arithmetic on null
 	}
 	if lt.K == KChar {
