@@ -231,3 +231,22 @@ func TestCSharpListAliases(t *testing.T) {
 		t.Errorf("errors %v", errs)
 	}
 }
+
+// TestCSharpListIndexerRange: a List<T>'s indexer outside the list is
+// .NET's ArgumentOutOfRangeException (an array's is an
+// IndexOutOfRangeException), read or written, lowered or interpreted.
+func TestCSharpListIndexerRange(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`var l = new List<int> { 1 }; try { return l[3].ToString(); } catch (ArgumentOutOfRangeException e) { return e.Message; }`, "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')"},
+		{`var l = new List<int> { 1 }; try { l[-1] = 2; return "set"; } catch (ArgumentOutOfRangeException) { return "AOORE"; }`, "AOORE"},
+		{`var a = new int[] { 1 }; try { return a[3].ToString(); } catch (IndexOutOfRangeException e) { return e.Message; }`, "Index was outside the bounds of the array."},
+		{`var l = new List<int> { 1, 2 }; l[1] = 5; return (l[0] + l[1]).ToString();`, "6"},
+	} {
+		t.Run(tc.src, func(t *testing.T) { csBothBlocks(t, tc.src, tc.want, nil) })
+	}
+	for _, src := range []string{`@{ var l = new List<int> { 1 }; return l[3]; }`, `@{ var l = new List<int> { 1 }; l[3] = 1; return 0; }`} {
+		if _, err, _ := csRun(t, src, nil); err == nil || !strings.Contains(err.Error(), "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')") {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+}

@@ -354,6 +354,7 @@ const (
 	ixArray
 	ixDynamic
 	ixFoldMap // a model map with case-insensitive keys (FoldedKeys): HTTP headers
+	ixList    // a List<T>'s indexer: an array's, with List<T>'s exception outside it
 )
 
 // generic says whether a Go-backed call is GetValueOrDefault<T>: written

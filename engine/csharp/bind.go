@@ -1381,6 +1381,9 @@ func (b *binder) index(n *Index) (*Type, error) {
 	case KArray:
 		if it.K == KInt && !isQueue(xt) && !isStack(xt) {
 			n.kind = ixArray
+			if isList(xt) {
+				n.kind = ixList
+			}
 			return xt.Elem, nil
 		}
 	case KBytes:

@@ -843,6 +843,13 @@ func indexValue(x, i any, kind indexKind) (any, error) {
 			return t.Items[k], nil
 		}
 		return nil, exc("InvalidOperationException", "Cannot access child value on Newtonsoft.Json.Linq.JValue.")
+	case ixList:
+		if l, ok := x.([]any); ok {
+			if k := toInt(i); k < 0 || k >= len(l) {
+				return nil, errListIndex
+			}
+		}
+		fallthrough
 	case ixArray, ixGoSlice:
 		it, err := items(x)
 		if b, ok := x.([]byte); ok {
@@ -1473,6 +1480,9 @@ func (f *frame) assign(n *Assign) (any, error) {
 		case KDict:
 			return dictSet.run([]any{x, k, v})
 		case KArray, KBytes:
+			if isList(t.X.typ()) {
+				return listSet.run([]any{x, k, v})
+			}
 			return arraySet.run([]any{x, k, v})
 		}
 		return jset(x, k, v)
@@ -1604,7 +1614,7 @@ func (f *frame) elemAssign(n *Assign, t *Index) (any, error) {
 	}
 	if l, ok := x.([]any); ok && isList(t.X.typ()) {
 		if i := toInt(k); i < 0 || i >= len(l) { // List<T>'s indexer, not an array's
-			return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')")
+			return nil, errListIndex
 		}
 	}
 	old, err := indexValue(x, k, kind)

@@ -606,6 +606,21 @@ func registerSizedArrays() {
 	}})
 }
 
+// errListIndex is List<T>'s indexer outside the list (an array's is an
+// IndexOutOfRangeException).
+var errListIndex = exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')")
+
+// listSet is l[i] = v on a List<T>: arraySet, with List<T>'s exception
+// outside it.
+var listSet = reg(&builtin{key: "List.set", run: func(a []any) (any, error) {
+	if l, ok := a[0].([]any); ok {
+		if i := toInt(a[1]); i < 0 || i >= len(l) {
+			return nil, errListIndex
+		}
+	}
+	return arraySet.run(a)
+}})
+
 // arraySet is a[i] = v on an array (byte[] included): .NET's
 // IndexOutOfRangeException outside it.
 var arraySet = reg(&builtin{key: "Array.set", run: func(a []any) (any, error) {

@@ -371,7 +371,11 @@ func (lw *lowerer) stmts(list []Stmt, en env, tail func(env) (string, error)) (s
 				case KDict:
 					call = func(args []string) string { return lw.callBuiltin(dictSet, args, nil, 0) }
 				case KArray, KBytes:
-					call = func(args []string) string { return lw.callBuiltin(arraySet, args, nil, 0) }
+					set := arraySet
+					if isList(ix.X.typ()) {
+						set = listSet
+					}
+					call = func(args []string) string { return lw.callBuiltin(set, args, nil, 0) }
 				default:
 					call = func(args []string) string { return "$csJSet(" + strings.Join(args, ", ") + ")" }
 				}
