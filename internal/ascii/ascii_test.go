@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 )
 
 func TestPrefix(t *testing.T) {
@@ -23,6 +24,33 @@ func TestPrefix(t *testing.T) {
 	} {
 		if got := Prefix(tc.s); got != tc.want {
 			t.Errorf("Prefix(%q) = %d, want %d", tc.s, got, tc.want)
+		}
+	}
+}
+
+// TestPrefixEveryAlignment starts the string at each of eight offsets of
+// one buffer (the byte-by-byte lead-in to an 8-byte boundary, then the
+// 32-byte words) and puts the first non-ASCII byte at every position, or
+// none: Prefix must stop exactly where a byte-by-byte scan stops.
+func TestPrefixEveryAlignment(t *testing.T) {
+	buf := []byte(strings.Repeat("a", 8+100))
+	for off := 0; off < 8; off++ {
+		for n := 0; n <= 100; n++ {
+			for at := -1; at < n; at++ {
+				b := append([]byte(nil), buf...)
+				if at >= 0 {
+					b[off+at] = 0x80 | byte(at)
+				}
+				// A view of b, not a copy: a copy would start aligned.
+				s := unsafe.String(&b[off], n)
+				want := 0
+				for want < len(s) && s[want] < 0x80 {
+					want++
+				}
+				if got := Prefix(s); got != want {
+					t.Fatalf("offset %d, length %d, high byte at %d: Prefix = %d, want %d", off, n, at, got, want)
+				}
+			}
 		}
 	}
 }
