@@ -33,9 +33,9 @@ func TestPrefix(t *testing.T) {
 // 32-byte words) and puts the first non-ASCII byte at every position, or
 // none: Prefix must stop exactly where a byte-by-byte scan stops.
 func TestPrefixEveryAlignment(t *testing.T) {
-	buf := []byte(strings.Repeat("a", 8+100))
+	buf := []byte(strings.Repeat("a", 8+200))
 	for off := 0; off < 8; off++ {
-		for n := 0; n <= 100; n++ {
+		for n := 0; n <= 200; n++ {
 			for at := -1; at < n; at++ {
 				b := append([]byte(nil), buf...)
 				if at >= 0 {
