@@ -198,6 +198,9 @@ func formatTimeSpan(d time.Duration) string {
 
 // catStr is a string concatenation's operand: null is "".
 func catStr(v any) string {
+	if s, ok := v.(string); ok { // the usual operand: no reflection
+		return s
+	}
 	if v == nil || isNilPtr(v) { // a null model object ($"{context.Subscription}"): C#'s ""
 		return ""
 	}
