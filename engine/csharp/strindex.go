@@ -156,6 +156,20 @@ func anyFrom(s string, chars []any, start, count int, hasStart, hasCount, last b
 	return -1, nil
 }
 
+// strAndValue reads a search's receiver and the text it looks for (a
+// char is a one-character string here): null is .NET's
+// ArgumentNullException for value.
+func strAndValue(a []any) (s, v string, err error) {
+	if s, err = str(a[0]); err != nil {
+		return "", "", err
+	}
+	if a[1] == nil {
+		return "", "", argNull("value")
+	}
+	v, _ = a[1].(string)
+	return s, v, nil
+}
+
 func registerStringIndex() {
 	S, I, C := tString, tInt, tCompare
 	// searchArgs reads (s, value, [start, [count]], [comparison]) from a.
@@ -177,14 +191,10 @@ func registerStringIndex() {
 		for _, sh := range shapes {
 			sh := sh
 			method(KString, name, sh.params, I, func(a []any) (any, error) {
-				s, err := str(a[0])
+				s, v, err := strAndValue(a)
 				if err != nil {
 					return nil, err
 				}
-				if a[1] == nil {
-					return nil, argNull("value")
-				}
-				v, _ := a[1].(string)
 				start, count, fold := toInt(a[2]), 0, false
 				if sh.hasCount {
 					count = toInt(a[3])
@@ -201,14 +211,10 @@ func registerStringIndex() {
 	}
 	// LastIndexOf(string, StringComparison)
 	method(KString, "LastIndexOf", ts(S, C), I, func(a []any) (any, error) {
-		s, err := str(a[0])
+		s, v, err := strAndValue(a)
 		if err != nil {
 			return nil, err
 		}
-		if a[1] == nil {
-			return nil, argNull("value")
-		}
-		v, _ := a[1].(string)
 		n := len(u16Units(s))
 		return lastIndexFrom(s, v, n-1, n, true, ignoreCase(a[2]))
 	}, nil)
