@@ -35,3 +35,19 @@ func TestCSharpDecimal(t *testing.T) {
 		t.Error("decimal + double loaded")
 	}
 }
+
+// TestCSharpDecimalParseHugeExponent: decimal.Parse of a number whose
+// exponent puts every digit far past 28 places gives the zero a moderate
+// one gives ("1e-40"), without building 10^35555555300 first (FuzzDecimal
+// found the parse taking the process's time and memory: a request's
+// text reaching decimal.Parse(s, NumberStyles.Float) could do that).
+func TestCSharpDecimalParseHugeExponent(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`decimal.Parse("1e-40", NumberStyles.Float).ToString()`, "0.0000000000000000000000000000"},
+		{`decimal.Parse("-1e-35555555300", NumberStyles.Float).ToString()`, "0.0000000000000000000000000000"},
+		{`decimal.Parse("123456789e-2147483000", NumberStyles.Float) == 0m`, "true"},
+		{`decimal.Parse("6e-29", NumberStyles.Float).ToString()`, "0.0000000000000000000000000001"},
+	} {
+		csBothPaths(t, tc.src, tc.want, nil)
+	}
+}

@@ -537,7 +537,14 @@ func decFromBuf(b *numBuf) (Decimal, bool) {
 		keep = decMaxScale
 	}
 	if keep < frac {
-		c = roundQuo(c, pow10Big(frac-keep))
+		if frac-keep > n+1 {
+			// c has n digits: c / 10^(frac-keep) is below 0.1 and rounds
+			// to 0, which 10^(frac-keep) need not be built for ("1e-99999999999"
+			// would take the process's memory and time)
+			c = new(big.Int)
+		} else {
+			c = roundQuo(c, pow10Big(frac-keep))
+		}
 	}
 	d, err := decFit(c, keep, b.neg)
 	return d, err == nil
