@@ -1077,8 +1077,6 @@ func (f *frame) comparison(l *Lambda) func(a, b any) (int, error) {
 func (f *frame) findIndex(lc *listCall, xs []any, ints []int) (any, error) {
 	match := f.lambda(lc.lam)
 	size := len(xs)
-	startMsg := "Index was out of range. Must be non-negative and less than or equal to the size of the collection. (Parameter 'startIndex')"
-	countMsg := "Count must be positive and count must refer to a location within the string/array/collection. (Parameter 'count')"
 	test := func(i int) (bool, error) {
 		v, err := match(xs[i])
 		return v == true, err
@@ -1092,10 +1090,10 @@ func (f *frame) findIndex(lc *listCall, xs []any, ints []int) (any, error) {
 			count = ints[1]
 		}
 		if start < 0 || start > size {
-			return nil, exc("ArgumentOutOfRangeException", "%s", startMsg)
+			return nil, argRange("startIndex", msgIndexLessOrEqual)
 		}
 		if count < 0 || start > size-count {
-			return nil, exc("ArgumentOutOfRangeException", "%s", countMsg)
+			return nil, argRange("count", msgCountInString)
 		}
 		for i := start; i < start+count; i++ {
 			ok, err := test(i)
@@ -1117,13 +1115,13 @@ func (f *frame) findIndex(lc *listCall, xs []any, ints []int) (any, error) {
 	}
 	if size == 0 {
 		if start != -1 {
-			return nil, exc("ArgumentOutOfRangeException", "%s", strings.Replace(startMsg, "less than or equal to", "less than", 1))
+			return nil, argRange("startIndex", msgIndexLess)
 		}
 	} else if start < 0 || start >= size {
-		return nil, exc("ArgumentOutOfRangeException", "%s", strings.Replace(startMsg, "less than or equal to", "less than", 1))
+		return nil, argRange("startIndex", msgIndexLess)
 	}
 	if count < 0 || start-count+1 < 0 {
-		return nil, exc("ArgumentOutOfRangeException", "%s", countMsg)
+		return nil, argRange("count", msgCountInString)
 	}
 	for i := start; i > start-count; i-- {
 		ok, err := test(i)
