@@ -516,14 +516,11 @@ func compareDocOrder(a, b any) (int, error) {
 	if isNilPtr(b) {
 		b = nil
 	}
-	switch {
-	case a == nil && b == nil:
-		return 0, nil
-	case a == nil:
-		return -1, nil
-	case b == nil:
-		return 1, nil
-	}
+	return nullCompare(a, b, compareDocOrderOf)
+}
+
+// compareDocOrderOf is compareDocOrder of two nodes that are not null.
+func compareDocOrderOf(a, b any) (int, error) {
 	ta, pa := docOrderKey(a)
 	tb, pb := docOrderKey(b)
 	if ta != tb {
