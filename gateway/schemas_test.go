@@ -27,6 +27,7 @@ func TestValidateContentSchemaID(t *testing.T) {
     <content-type-map missing-content-type-value="application/json" />
     <content type="application/json" validate-as="json" schema-id="address" action="prevent" allow-additional-properties="false" />
     <content type="application/vnd.city+json" validate-as="json" schema-id="components" schema-ref="#/components/schemas/address" action="prevent" />
+    <content type="application/vnd.root+json" validate-as="json" schema-id="address" schema-ref="#" action="prevent" />
   </validate-content>
 </inbound></policies>`)
 	g := startGateway(t, dir)
@@ -43,6 +44,9 @@ func TestValidateContentSchemaID(t *testing.T) {
 		{"application/json", `{"street": `, 400, "not valid JSON"},
 		{"application/vnd.city+json", `{"city": "X", "anything": true}`, 200, "backend body"},
 		{"application/vnd.city+json", `{"town": "X"}`, 400, "does not conform to the definition address"},
+		// schema-ref="#": the schema's root, the whole document
+		{"application/vnd.root+json", `{"street": "1 Main St", "city": "X"}`, 200, "backend body"},
+		{"application/vnd.root+json", `{"street": "1 Main St"}`, 400, "does not conform to the definition address"},
 		{"text/plain", `x`, 400, "Contact the API owner"}, // no rule, no specification: ApiSchema
 	} {
 		req := mustPost(t, g.url+"/orders", tc.body)
@@ -66,6 +70,7 @@ func TestValidateContentSchemaIDLoadErrors(t *testing.T) {
 		{`schema-id="nope"`, addressSchema, `schema-id "nope" names no schema (schemas/nope/schemaInformation.json)`},
 		{`schema-id="s"`, `{"properties": {"schemaType": "xml", "value": "<xs:schema/>"}}`, `schema "s" is an xml schema: tollgate validates JSON schemas only`},
 		{`schema-id="s" schema-ref="#/components/schemas/missing"`, addressSchema, `schema-ref "#/components/schemas/missing" is not in it`},
+		{`schema-id="s" schema-ref="components/schemas/x"`, addressSchema, `schema-ref must be a local reference into the schema, such as "#/components/schemas/address" or "#"`},
 		{`schema-id="s"`, `{"properties": {"document": {"$ref": "file:///etc/passwd"}}}`, `may $ref only inside itself`},
 		{`schema-id="s"`, `{"properties": {"document": {"type": 12}}}`, `does not compile`},
 		{`schema-id="s"`, `{"properties": {"schemaType": "json"}}`, `schema "s" has no document`},

@@ -132,8 +132,12 @@ func (k *kit) parseValidateContent(p *engine.Parser) engine.Step {
 			if a := cp.Attr("schema-ref"); a != nil {
 				r.ref = cp.LitStr("schema-ref", "")
 				switch {
+				case cp.Has("schema-id") && r.ref == "#":
+					// the whole document, as JSON Pointer's empty fragment
+					// reads: the same as no schema-ref
+					r.ref = ""
 				case cp.Has("schema-id") && !strings.HasPrefix(r.ref, "#/"):
-					cp.ErrorAt(a.ValuePos, "schema-ref must be a local reference into the schema, such as \"#/components/schemas/address\" (not %q)", r.ref)
+					cp.ErrorAt(a.ValuePos, "schema-ref must be a local reference into the schema, such as \"#/components/schemas/address\" or \"#\" (not %q)", r.ref)
 				case !cp.Has("schema-id") && !strings.HasPrefix(r.ref, "#/components/schemas/"):
 					cp.ErrorAt(a.ValuePos, "schema-ref must be a local reference such as \"#/components/schemas/address\" (not %q)", r.ref)
 				}
