@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"mime"
 	"strconv"
 	"strings"
@@ -77,15 +78,21 @@ type overrideKey struct {
 	fold  bool
 }
 
-// maxContentSize is APIM's upper bound for max-size (100 KB).
-const maxContentSize = 102400
+// apimMaxContentSize is the upper bound APIM's page gives max-size (100 KB),
+// "contact support if you need to increase this limit": deployed policies ask
+// for more, so a larger value loads with a notice. The body read is bounded
+// by the API's max-body-size either way.
+const apimMaxContentSize = 102400
 
 func (k *kit) parseValidateContent(p *engine.Parser) engine.Step {
 	v := &validateContent{
 		validator:    validator{k: k, policy: "validate-content", varName: p.LitStr("errors-variable-name", ""), response: p.Section() != engine.Inbound},
 		unspecified:  litAction(p, "unspecified-content-type-action", true, actIgnore),
-		maxSize:      p.RequiredLitInt("max-size", 0, maxContentSize),
+		maxSize:      p.RequiredLitInt("max-size", 0, math.MaxInt32),
 		sizeExceeded: litAction(p, "size-exceeded-action", true, actIgnore),
+	}
+	if v.maxSize > apimMaxContentSize && v.maxSize <= math.MaxInt32 {
+		p.Noticef("max-size %d is over the 102,400 bytes APIM's page allows without a support request; tollgate takes it, and still reads no body past the API's max-body-size", v.maxSize)
 	}
 	for _, n := range p.Children() {
 		cp := p.Child(n)

@@ -2,6 +2,7 @@ package policies
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +37,11 @@ func TestValidateContentRequest(t *testing.T) {
     <content-type-map any-content-type-value="application/json">
         <type when="@(context.Request.Headers.GetValueOrDefault(&quot;X-Raw&quot;, &quot;&quot;) == &quot;1&quot;)" to="text/plain" />
     </content-type-map>
+    <content type="application/json" validate-as="json" action="prevent" />
+</validate-content>`)
+
+	// deployed policies ask for more than APIM's page allows (with a support request)
+	large := compile(t, testDeps(), `<validate-content unspecified-content-type-action="prevent" max-size="524288" size-exceeded-action="prevent" errors-variable-name="v">
     <content type="application/json" validate-as="json" action="prevent" />
 </validate-content>`)
 
@@ -118,6 +124,11 @@ func TestValidateContentRequest(t *testing.T) {
 			[]string{"RequestBody/application/json/IncorrectMessage/prevent"}, ""},
 		{"type when: expression maps to text/plain", anyType, "v", "POST", "/pets", `not json`, []string{"Content-Type", "application/json", "X-Raw", "1"},
 			outcome{}, nil, ""},
+		{"max-size over APIM's 102,400 (a notice at load): a 200 KB body is validated", large, "v", "POST", "/pets", `{"name":"` + strings.Repeat("x", 200000) + `"}`, []string{"Content-Type", "application/json"},
+			outcome{}, nil, ""},
+		{"max-size over APIM's 102,400: a larger body is still refused by size", large, "v", "POST", "/pets", `{"name":"` + strings.Repeat("x", 600000) + `"}`, []string{"Content-Type", "application/json"},
+			outcome{stopped: true, status: 400, reason: ReasonBadRequest, message: "Request's body is 600011 bytes long and it exceeds the limit of 524288 bytes."},
+			[]string{"RequestBody//SizeLimit/prevent"}, ""},
 		{"size-exceeded detect: recorded, body not validated", anyType, "v", "POST", "/pets", `{}`, []string{"Content-Type", "application/json", "Content-Length", "5000"},
 			outcome{}, []string{"RequestBody//SizeLimit/detect"}, "Request's body is 5000 bytes long and it exceeds the configured limit of 1000 bytes."},
 	} {
@@ -260,6 +271,38 @@ func TestValidateContentCaseInsensitive(t *testing.T) {
 			}
 			if tc.detail != "" && !strings.Contains(got.details+got.message, tc.detail) {
 				t.Errorf("details %q, want %q", got.details+got.message, tc.detail)
+			}
+		})
+	}
+}
+
+// A max-size over the 102,400 bytes APIM's page allows (it says support can
+// raise it, and deployed policies ask for 512 KB to 50 MB) loads with a notice
+// naming the value; within it, the value loads quietly; past int32 it is an error.
+func TestValidateContentMaxSizeOverAPIMLimit(t *testing.T) {
+	for _, tc := range []struct {
+		maxSize string
+		notice  string
+		err     string
+	}{
+		{"102400", "", ""},
+		{"102401", "max-size 102401 is over the 102,400 bytes APIM's page allows", ""},
+		{"52428800", "max-size 52428800 is over the 102,400 bytes APIM's page allows", ""},
+		{"2147483648", "", `attribute "max-size" must be between 0 and 2147483647, not 2147483648`},
+	} {
+		t.Run(tc.maxSize, func(t *testing.T) {
+			root, err := engine.Read("policy.xml", []byte(`<policies><inbound><validate-content unspecified-content-type-action="ignore" max-size="`+tc.maxSize+`" size-exceeded-action="prevent" /></inbound></policies>`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := engine.NewCompiler(Registry(testDeps()), engine.NewNamedValues())
+			c.Compile(root, "api", nil)
+			errs, notices := fmt.Sprint(c.Errors()), strings.Join(c.TakeNotices(), "\n")
+			if tc.err == "" && len(c.Errors()) > 0 || tc.err != "" && !strings.Contains(errs, tc.err) {
+				t.Errorf("errors %s, want %q", errs, tc.err)
+			}
+			if tc.notice == "" && notices != "" || tc.notice != "" && !strings.Contains(notices, tc.notice) {
+				t.Errorf("notices %q, want %q", notices, tc.notice)
 			}
 		})
 	}
