@@ -436,7 +436,8 @@ func (s *loopSession) report(v relayVerdict, weak bool) bool {
 	}
 	if weak {
 		if s.weak == nil {
-			s.weak = &v
+			w := v // a copy: taking v's address would move every verdict to the heap
+			s.weak = &w
 		}
 		return false
 	}
