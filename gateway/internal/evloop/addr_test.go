@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"tollgate/gateway/internal/rawio"
 )
 
 // TestRemoteAddrString: the address string a Conn makes from its peer's
@@ -32,10 +34,26 @@ func TestRemoteAddrString(t *testing.T) {
 		v6("::", 1, 0),
 		v6("fe80::1", 5, uint32(lo.Index)),
 	} {
-		c := &Conn{rsa: sa}
+		c := &Conn{peer: peerOf(sa)}
 		want := tcpAddr(sa).String()
 		if got := c.RemoteAddrString(); got != want {
 			t.Errorf("%+v: %q; net.TCPAddr says %q", sa, got, want)
 		}
+		if got := c.RemoteAddr().String(); got != want {
+			t.Errorf("%+v: RemoteAddr %q; net.TCPAddr says %q", sa, got, want)
+		}
 	}
+}
+
+// peerOf is sa as the Peer a Conn keeps.
+func peerOf(sa unix.Sockaddr) rawio.Peer {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		p := rawio.Peer{Family: unix.AF_INET, Port: uint16(a.Port)}
+		copy(p.IP[:4], a.Addr[:])
+		return p
+	case *unix.SockaddrInet6:
+		return rawio.Peer{Family: unix.AF_INET6, Port: uint16(a.Port), Zone: a.ZoneId, IP: a.Addr}
+	}
+	return rawio.Peer{}
 }

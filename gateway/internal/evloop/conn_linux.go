@@ -48,7 +48,7 @@ type Conn struct {
 	drained bool
 	rseen   uint32
 
-	rsa          unix.Sockaddr
+	peer         rawio.Peer // the peer's address, as accepted or dialed (Family 0: ask getpeername)
 	laddr, raddr net.Addr
 }
 
@@ -315,7 +315,7 @@ func (c *Conn) LocalAddr() net.Addr {
 // RemoteAddr implements net.Conn.
 func (c *Conn) RemoteAddr() net.Addr {
 	if c.raddr == nil {
-		sa := c.rsa
+		sa := c.peer.Sockaddr()
 		if sa == nil {
 			var err error
 			if sa, err = unix.Getpeername(c.fd); err != nil {
@@ -333,12 +333,12 @@ func (c *Conn) RemoteAddr() net.Addr {
 // An address with an IPv6 zone goes the long way.
 func (c *Conn) RemoteAddrString() string {
 	if c.raddr == nil {
-		switch a := c.rsa.(type) {
-		case *unix.SockaddrInet4:
-			return addrPortString(netip.AddrFrom4(a.Addr), a.Port)
-		case *unix.SockaddrInet6:
-			if a.ZoneId == 0 {
-				return addrPortString(netip.AddrFrom16(a.Addr).Unmap(), a.Port) // net.IP prints a v4-mapped address as IPv4
+		switch a := &c.peer; a.Family {
+		case unix.AF_INET:
+			return addrPortString(netip.AddrFrom4([4]byte(a.IP[:4])), int(a.Port))
+		case unix.AF_INET6:
+			if a.Zone == 0 {
+				return addrPortString(netip.AddrFrom16(a.IP).Unmap(), int(a.Port)) // net.IP prints a v4-mapped address as IPv4
 			}
 		}
 	}
@@ -426,11 +426,12 @@ func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*
 	}
 	var ra rawio.Addr // connect's
 	family := ra.Set(ap, zone)
-	var sa unix.Sockaddr // RemoteAddr's
+	peer := rawio.Peer{Family: uint16(family), Port: ap.Port()} // RemoteAddr's
 	if family == unix.AF_INET {
-		sa = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}
+		a4 := ip.As4()
+		copy(peer.IP[:4], a4[:])
 	} else {
-		sa = &unix.SockaddrInet6{Port: int(ap.Port()), ZoneId: zone, Addr: ip.As16()}
+		peer.Zone, peer.IP = zone, ip.As16()
 	}
 	fd, e := rawio.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if e != 0 {
@@ -443,7 +444,7 @@ func Dial(ctx context.Context, addr string, timeout, keepAlive time.Duration) (*
 		_ = rawio.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, secs)
 		_ = rawio.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, secs)
 	}
-	c := &Conn{l: t.l, fd: fd, task: t, rsa: sa}
+	c := &Conn{l: t.l, fd: fd, task: t, peer: peer}
 	fail := func(err error) (*Conn, error) {
 		_ = c.Close()
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}

@@ -349,7 +349,7 @@ func (l *Loop) settle(t *Task) {
 		l.live--
 		l.conns.Add(-1)
 		l.g.live.Add(-1)
-		t.work = nil
+		t.h, t.hc = nil, nil
 		if len(l.free) < 256 && !l.stopping {
 			l.free = append(l.free, t)
 		} else {
@@ -645,7 +645,7 @@ func (l *Loop) accept(i int) {
 		return
 	}
 	for range 64 {
-		nfd, sa, err := rawio.Accept4(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		nfd, peer, err := rawio.AcceptPeer(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		if err != 0 {
 			if err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOBUFS || err == unix.ENOMEM {
 				// Out of descriptors (or memory): the listening socket
@@ -670,7 +670,7 @@ func (l *Loop) accept(i int) {
 		}
 		to.conns.Add(1)
 		l.g.live.Add(1)
-		c := &Conn{l: to, fd: nfd, rsa: sa}
+		c := &Conn{l: to, fd: nfd, peer: peer}
 		if to == l || !l.g.handOff(to, c, ln.h) {
 			c.l = l
 			if to != l {
@@ -699,7 +699,7 @@ func (g *Group) handOff(to *Loop, c *Conn, h Handler) bool {
 func (l *Loop) start(c *Conn, h Handler) {
 	t := l.task()
 	c.task = t
-	t.work = func() { h(t.ctx, c) }
+	t.h, t.hc = h, c // called by the task's coroutine: no closure per connection
 	l.live++
 	l.runq = append(l.runq, t)
 }
@@ -788,7 +788,8 @@ type Task struct {
 	next  func() (struct{}, bool)
 	stop  func()
 	yield func(struct{}) bool
-	work  func()
+	h     Handler // what the task runs next: h(ctx, hc)
+	hc    *Conn
 
 	state    uint8
 	reason   uint8
@@ -815,7 +816,7 @@ func newTask(l *Loop) *Task {
 		t.yield = yield
 		for {
 			t.state = taskRunning
-			t.work()
+			t.h(t.ctx, t.hc)
 			t.state = taskDone
 			if !yield(struct{}{}) {
 				return

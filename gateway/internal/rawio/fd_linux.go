@@ -146,30 +146,65 @@ func GetsockoptInt(fd, level, opt int) (int, unix.Errno) {
 // connection) to tell an L2TP socket from a TCP one. A family other than
 // AF_INET and AF_INET6 gives a nil address.
 func Accept4(fd, flags int) (int, unix.Sockaddr, unix.Errno) {
+	nfd, p, e := AcceptPeer(fd, flags)
+	if e != 0 {
+		return -1, nil, e
+	}
+	return nfd, p.Sockaddr(), 0
+}
+
+// AcceptPeer is Accept4 with the peer's address as a value: no
+// allocation (the event loops keep it in the connection).
+func AcceptPeer(fd, flags int) (int, Peer, unix.Errno) {
 	var rsa unix.RawSockaddrAny
 	l := uint32(unix.SizeofSockaddrAny)
 	nfd, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)), uintptr(flags), 0, 0)
 	if e != 0 {
-		return -1, nil, e
+		return -1, Peer{}, e
 	}
-	return int(nfd), Sockaddr(&rsa), 0
+	return int(nfd), PeerOf(&rsa), 0
 }
 
-// Sockaddr decodes an AF_INET or AF_INET6 address (nil for another
+// Peer is an AF_INET or AF_INET6 socket address as a value.
+type Peer struct {
+	Family uint16 // unix.AF_INET, unix.AF_INET6, or 0 for another family
+	Port   uint16
+	Zone   uint32   // AF_INET6's scope id
+	IP     [16]byte // AF_INET's in the first 4 bytes
+}
+
+// PeerOf decodes an AF_INET or AF_INET6 address (Family 0 for another
 // family).
-func Sockaddr(rsa *unix.RawSockaddrAny) unix.Sockaddr {
+func PeerOf(rsa *unix.RawSockaddrAny) Peer {
 	switch rsa.Addr.Family {
 	case unix.AF_INET:
 		p := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
 		port := (*[2]byte)(unsafe.Pointer(&p.Port))
-		return &unix.SockaddrInet4{Port: int(port[0])<<8 | int(port[1]), Addr: p.Addr}
+		a := Peer{Family: unix.AF_INET, Port: uint16(port[0])<<8 | uint16(port[1])}
+		copy(a.IP[:4], p.Addr[:])
+		return a
 	case unix.AF_INET6:
 		p := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
 		port := (*[2]byte)(unsafe.Pointer(&p.Port))
-		return &unix.SockaddrInet6{Port: int(port[0])<<8 | int(port[1]), ZoneId: p.Scope_id, Addr: p.Addr}
+		return Peer{Family: unix.AF_INET6, Port: uint16(port[0])<<8 | uint16(port[1]), Zone: p.Scope_id, IP: p.Addr}
+	}
+	return Peer{}
+}
+
+// Sockaddr is p as x/sys/unix's Sockaddr (nil for Family 0).
+func (p Peer) Sockaddr() unix.Sockaddr {
+	switch p.Family {
+	case unix.AF_INET:
+		return &unix.SockaddrInet4{Port: int(p.Port), Addr: [4]byte(p.IP[:4])}
+	case unix.AF_INET6:
+		return &unix.SockaddrInet6{Port: int(p.Port), ZoneId: p.Zone, Addr: p.IP}
 	}
 	return nil
 }
+
+// Sockaddr decodes an AF_INET or AF_INET6 address (nil for another
+// family).
+func Sockaddr(rsa *unix.RawSockaddrAny) unix.Sockaddr { return PeerOf(rsa).Sockaddr() }
 
 // Addr is a raw socket address for connect(2), built without allocating
 // (x/sys/unix's Connect takes a Sockaddr interface and goes through
