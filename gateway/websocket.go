@@ -150,8 +150,10 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	}
 	backendHost := x.target.Host
 
-	applyResponseHeaders(w.Header(), st) // on the 101
-	client, err := wsproxy.Upgrade(w, key, backend.Subprotocol(), w.Header())
+	if len(st.ResponseHeaders()) > 0 {
+		applyResponseHeaders(w.Header(), st) // on the 101
+	}
+	client, err := wsproxy.Upgrade(w, key, backend.Subprotocol(), headerIfAny(w))
 	if err != nil {
 		backend.CloseWith(websocket.StatusGoingAway, "client handshake failed")
 		outcome("bad_request", http.StatusBadRequest, st, zap.String("backend", backendHost), zap.Error(err))
@@ -384,6 +386,16 @@ func originAllowed(r *http.Request, patterns []string) bool {
 		}
 	}
 	return false
+}
+
+// headerIfAny is w's header map, or nil from gateway/h1's writer when
+// nothing has made it yet (its Header makes one on the first call, which
+// the 101 does not need when no policy recorded a response header).
+func headerIfAny(w http.ResponseWriter) http.Header {
+	if h, ok := w.(interface{ HeaderIfAny() http.Header }); ok {
+		return h.HeaderIfAny()
+	}
+	return w.Header()
 }
 
 func wsScheme(r *http.Request) string {

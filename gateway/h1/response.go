@@ -49,6 +49,11 @@ func (w *response) Header() http.Header {
 	return w.header
 }
 
+// HeaderIfAny is the response's header map, or nil when nothing has asked
+// for it yet: a caller that only reads it (the WebSocket upgrade's 101)
+// need not make one.
+func (w *response) HeaderIfAny() http.Header { return w.header }
+
 // AdoptHeader makes h the response's header map, with the fields set so
 // far in front of h's of the same name, unless the head is already fixed.
 // A proxy relays its backend's header map this way instead of copying it

@@ -264,3 +264,19 @@ func FuzzReasonPhrase(f *testing.F) {
 		}
 	})
 }
+
+// HeaderIfAny is nil until Header makes the map, then that map: reading it
+// makes nothing.
+func TestHeaderIfAny(t *testing.T) {
+	w := &response{}
+	if h := w.HeaderIfAny(); h != nil {
+		t.Fatalf("before Header: %v", h)
+	}
+	if w.header != nil {
+		t.Fatal("HeaderIfAny made a map")
+	}
+	w.Header().Set("X-A", "1")
+	if h := w.HeaderIfAny(); h.Get("X-A") != "1" || reflect.ValueOf(h).Pointer() != reflect.ValueOf(w.header).Pointer() {
+		t.Fatalf("after Header: %v", h)
+	}
+}
