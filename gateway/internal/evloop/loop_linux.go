@@ -177,6 +177,7 @@ type Loop struct {
 	ep    syscall.RawConn // epfd in Go's poller: an owner with nothing to do parks there
 	epf   *os.File
 	wait  func(fd uintptr) bool // l.waitEvents, made once: no allocation per park
+	runFn func()                // l.run, made once: no allocation per hand-over
 	armed int64                 // the park's deadline set last (epf's read deadline); 0: none
 	ran   int64                 // when the owner last parked or yielded (see poll)
 	// now is the loop's clock as its last poll read it: a task's wait
@@ -252,6 +253,7 @@ func newLoop(g *Group) (*Loop, error) {
 	}
 	l := &Loop{g: g, epfd: epfd, evfd: evfd, ep: ep, epf: epf, events: make([]unix.EpollEvent, 128)}
 	l.wait = l.waitEvents
+	l.runFn = l.run
 	return l, nil
 }
 
@@ -868,7 +870,7 @@ func (t *Task) Release() {
 func (l *Loop) handOver(t *Task) {
 	t.released.Store(true)
 	t.releases.Add(1)
-	go l.run()
+	go l.runFn()
 }
 
 // Released reports whether the task runs released now (it has not waited
