@@ -597,7 +597,7 @@ func (s *loopSession) finish() {
 	if s.lingering == 0 {
 		loopSessions.Add(-1)
 	}
-	go done(st)
+	runDone(done, st)
 }
 
 // lingerTime bounds a lingering close (see finish).
