@@ -254,8 +254,19 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 		pending = bytes.Clone(rest)
 	}
 	ok = true
-	return &Conn{conn: conn, pending: pending, mask: true, subprotocol: sp}, resp, nil
+	var c *Conn
+	if r, isRoom := conn.(connRoom); isRoom {
+		c = r.wsConn()
+	} else {
+		c = new(Conn)
+	}
+	*c = Conn{conn: conn, pending: pending, mask: true, subprotocol: sp}
+	return c, resp, nil
 }
+
+// connRoom is a connection that holds the room for the Conn that wraps
+// it (the direct dial's raw socket, sockConn): one allocation for both.
+type connRoom interface{ wsConn() *Conn }
 
 // appendRequestURI appends u.RequestURI() to dst without building it as a
 // string first when u is a plain path and query.

@@ -188,7 +188,11 @@ type sockConn struct {
 	once     sync.Once
 	f        *os.File // Go's poller (set by once)
 	detached bool     // handed to the event loop, which closes it
+
+	ws Conn // the Conn Dial wraps it in (see connRoom)
 }
+
+func (c *sockConn) wsConn() *Conn { return &c.ws }
 
 // handOver gives the event loop c's socket, if it is still raw: its
 // descriptor, and the poller it is registered with (nil if none). Start
