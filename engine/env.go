@@ -143,19 +143,8 @@ func (u *Url) String() string {
 // requestURI, when it ends with "?" and u's query, gives QueryString. The
 // query's values come from st's room (State.Strings) when st is not nil.
 func (out *Url) fill(u *url.URL, scheme, host, requestURI string, st *State) {
-	*out = Url{Scheme: scheme, Path: u.Path}
-	h, p := host, ""
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
-		h, p = host[:i], host[i+1:]
-	}
-	out.Host = h
-	if p != "" {
-		out.Port, _ = strconv.Atoi(p)
-	} else if scheme == "https" || scheme == "wss" {
-		out.Port = 443
-	} else {
-		out.Port = 80
-	}
+	*out = Url{Path: u.Path}
+	out.SetServer(scheme, host)
 	if u.RawQuery != "" {
 		if n := len(requestURI) - len(u.RawQuery); n > 0 && requestURI[n-1] == '?' && requestURI[n:] == u.RawQuery {
 			out.QueryString = requestURI[n-1:] // no new string
@@ -165,6 +154,25 @@ func (out *Url) fill(u *url.URL, scheme, host, requestURI string, st *State) {
 		out.Query = parseQuery(u.RawQuery, st)
 	}
 	// No query: Query stays nil (reads of a nil map find nothing; MutableQuery makes one).
+}
+
+// SetServer sets Scheme, Host and Port from a scheme and a host[:port]
+// (Port is the scheme's default when host has none). The gateway keeps
+// context.Request.Url the backend URL with it (State.RefreshUrl).
+func (u *Url) SetServer(scheme, host string) {
+	u.Scheme = scheme
+	h, p := host, ""
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		h, p = host[:i], host[i+1:]
+	}
+	u.Host = h
+	if p != "" {
+		u.Port, _ = strconv.Atoi(p)
+	} else if scheme == "https" || scheme == "wss" {
+		u.Port = 443
+	} else {
+		u.Port = 80
+	}
 }
 
 // MutableQuery returns the query for changing it in place (followed by

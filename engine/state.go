@@ -36,6 +36,15 @@ type State struct {
 	atEnd    []func(context.Context, *State)
 	cleanup  []func()
 
+	// routePath is the request's path as the gateway routes it: the
+	// client's, or the API's path + rewrite-uri's template path. The
+	// backend path is built from it, never from context.Request.Url.Path,
+	// which is the backend URL's path (urlHook keeps it so).
+	routePath string
+	// urlHook keeps context.Request.Url the backend URL as it stands; see
+	// SetUrlHook.
+	urlHook UrlHook
+
 	// BackendURL, when set (set-backend-service), replaces the API's
 	// service-url as the base the request path is appended to.
 	BackendURL string
@@ -171,6 +180,8 @@ func (s *State) Release() {
 	s.req = Request{}
 	s.url = Url{}
 	s.origURL = Url{}
+	s.routePath = ""
+	s.urlHook = nil
 	s.stopped = false
 	s.trace = nil
 	s.stepHook = nil
@@ -225,7 +236,37 @@ func (s *State) SetRequestURI(method, scheme, host string, u *url.URL, requestUR
 	s.req.Url = &s.url
 	s.origURL = s.url
 	s.req.OriginalUrl = &s.origURL
+	s.routePath = s.url.Path
 }
+
+// UrlHook keeps context.Request.Url the current value of the full backend
+// URL (the gateway provides it): RefreshUrl sets its scheme, host, port and
+// path from the backend the request would go to now (set-backend-service's,
+// or the API's service URL) and the State's RoutePath.
+type UrlHook interface {
+	RefreshUrl(s *State)
+}
+
+// SetUrlHook sets the hook RefreshUrl calls.
+func (s *State) SetUrlHook(h UrlHook) { s.urlHook = h }
+
+// RefreshUrl brings context.Request.Url up to date after a policy changed
+// the backend (set-backend-service) or the path (rewrite-uri). Without a
+// hook (a State outside a gateway request) it does nothing.
+func (s *State) RefreshUrl() {
+	if s.urlHook != nil {
+		s.urlHook.RefreshUrl(s)
+	}
+}
+
+// RoutePath is the request's path as the gateway routes it: the path the
+// client called until rewrite-uri sets it (the API's path + the template's
+// path). The backend path is the part after the API's path, appended to
+// the backend's base URL.
+func (s *State) RoutePath() string { return s.routePath }
+
+// SetRoutePath sets RoutePath (rewrite-uri); call RefreshUrl after it.
+func (s *State) SetRoutePath(p string) { s.routePath = p }
 
 // SetStringRoom gives the State room for the []string values (Strings)
 // and the strings (NewString) made for its request, the query's values and
@@ -559,6 +600,7 @@ func (s *State) Fork() *State {
 		b.ctx.Variables[k] = forkValue(v)
 	}
 	b.forkVars = maps.Clone(b.ctx.Variables)
+	b.routePath = s.routePath
 	b.BackendURL = s.BackendURL
 	b.BackendFixedPath = s.BackendFixedPath
 	b.BackendID = s.BackendID

@@ -814,3 +814,21 @@ func backendClientCert(b *Backend, ids, thumbprints []string, certs []policies.N
 		b.unusablePos = at
 	}
 }
+
+// backendViewURL is the URL context.Request.Url shows for the backend
+// entity id before the forward picks where the request goes (RefreshUrl):
+// its own URL, or a pool's first member's (the first of its first priority
+// group); nil when id is no usable backend of the API's.
+func (api *API) backendViewURL(id string) *url.URL {
+	b := api.backends[id]
+	for depth := 0; b != nil && b.unusable == "" && depth < 4; depth++ {
+		if b.url != nil {
+			return b.url
+		}
+		if len(b.pool) == 0 || len(b.pool[0]) == 0 {
+			return nil
+		}
+		b = b.pool[0][0].b
+	}
+	return nil
+}

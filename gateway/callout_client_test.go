@@ -84,7 +84,7 @@ func TestCalloutClient(t *testing.T) {
 			dir := t.TempDir()
 			writeAPI(t, dir, "callout", fmt.Sprintf(`type="http" path="/callout" service-url=%q`, backend.URL), fmt.Sprintf(`<policies><inbound>
   <send-request mode="new" response-variable-name="r" timeout="1" ignore-error="false">
-    <set-url>@("%s" + context.Request.Url.Path.Substring(8))</set-url>
+    <set-url>@("%s" + context.Request.OriginalUrl.Path.Substring(8))</set-url>
     <set-method>POST</set-method>
     <set-body>token=t0k3n</set-body>
   </send-request>

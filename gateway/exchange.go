@@ -35,11 +35,16 @@ type exchange struct {
 	rt     *apiRuntime
 	st     *engine.State // nil once closed or detached
 	start  time.Time
-	ip     string       // the client's address
-	target *url.URL     // the backend URL, once backendURL chose it
-	m      reqMatch     // the operation's parameters and the subscription (operations.go)
-	be     *Backend     // the backend entity, when a policy named one (backends.go)
-	body   *requestBody // an HTTP request's body, while it arrives (slowbody.go); nil without one
+	ip     string   // the client's address
+	target *url.URL // the backend URL, once backendURL chose it
+	// view is the backend URL (no query) RefreshUrl last built from the
+	// API's service URL or a base-url, and viewFor what it was built from:
+	// the forward reuses it when nothing changed since (buildBackendURL).
+	view    url.URL
+	viewFor viewKey
+	m       reqMatch     // the operation's parameters and the subscription (operations.go)
+	be      *Backend     // the backend entity, when a policy named one (backends.go)
+	body    *requestBody // an HTTP request's body, while it arrives (slowbody.go); nil without one
 	// a2aCard: the request asks for an A2A agent API's card (a2a.go).
 	a2aCard bool
 	// sharedHeader: a WebSocket handshake's policies have the client's
@@ -209,6 +214,8 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 		}
 	}
 	x.st = st
+	st.SetUrlHook(x) // context.Request.Url is the backend URL (RefreshUrl)
+	x.RefreshUrl(st)
 }
 
 // inboundAndBackend runs the inbound and backend sections. It reports
@@ -409,64 +416,26 @@ func (x *exchange) backendURL(ctx context.Context, ws bool) error {
 }
 
 func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
-	api, st := x.api, x.st
-	reqPath := st.Context().Request.Url.Path // rewrite-uri may have changed it
+	st := x.st
 	var base url.URL
-	if st.BackendURL != "" {
-		u, err := engine.ParseURL(st.BackendURL) // parsed once per distinct string
-		if err != nil {
-			return nil, err
-		}
-		base = *u
-	} else if api.ServiceURL != nil {
-		base = *api.ServiceURL
+	if k := (viewKey{st.BackendURL, st.RoutePath(), ws, st.BackendFixedPath, true}); k == x.viewFor {
+		base = x.view // RefreshUrl built it, and showed it, from the same parts
 	} else {
-		return nil, errNoServiceURL
-	}
-	switch {
-	case ws && base.Scheme == "http":
-		base.Scheme = "ws"
-	case ws && base.Scheme == "https":
-		base.Scheme = "wss"
-	case !ws && base.Scheme == "ws":
-		base.Scheme = "http"
-	case !ws && base.Scheme == "wss":
-		base.Scheme = "https"
-	}
-	rest := reqPath
-	if api.Path != "/" && api.Type != "grpc" { // a gRPC call's path is its method: forwarded whole
-		rest = strings.TrimPrefix(reqPath, api.Path)
-	}
-	if api.A2A != nil {
-		rest = api.A2A.backendRest(rest) // after the JSON-RPC path (a2a.go)
-	}
-	if api.mcp != nil {
-		rest = api.mcp.backendPath(rest) // PATH/mcp -> the MCP endpoint's path on the backend (mcp.go)
-	}
-	if st.BackendFixedPath && st.BackendURL != "" {
-		rest = "" // Dapr's service invocation: the URL names the method
-	}
-	if rest != "" {
-		// The routed path is normalised already; a path a policy rewrote
-		// (rewrite-uri) is normalised here, so it cannot climb out of the
-		// service URL's path either.
-		norm, err := normalizePath((&url.URL{Path: rest}).EscapedPath())
-		if err != nil && !strings.HasPrefix(rest, "/") {
-			norm, err = normalizePath((&url.URL{Path: "/" + rest}).EscapedPath())
+		if st.BackendURL != "" {
+			u, err := engine.ParseURL(st.BackendURL) // parsed once per distinct string
+			if err != nil {
+				return nil, err
+			}
+			base = *u
+		} else if x.api.ServiceURL != nil {
+			base = *x.api.ServiceURL
+		} else {
+			return nil, errNoServiceURL
 		}
-		if err != nil {
-			return nil, fmt.Errorf("the backend path %q: %w", rest, err)
-		}
-		if rest, err = url.PathUnescape(norm); err != nil {
+		if err := x.backendPath(&base, ws); err != nil {
 			return nil, err
 		}
-	}
-	if rest != "" && rest != "/" || (rest == "/" && !strings.HasSuffix(base.Path, "/")) {
-		base.Path = joinPathIn(st, base.Path, rest)
-		base.RawPath = ""
-		if hasPathSubDelim(base.Path) {
-			base.RawPath = keepSubDelims.Replace(base.EscapedPath())
-		}
+		x.showUrl(&base)
 	}
 	reqQuery := ""
 	if u := st.Context().Request.Url; u != nil {
@@ -501,6 +470,142 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 		base.RawQuery = b.String()
 	}
 	return x.newTarget(base), nil
+}
+
+// backendPath makes base, a backend's base URL, the backend URL without
+// the request's query: its scheme the request's kind (ws, wss for a
+// WebSocket handshake), the rest of the routed path (State.RoutePath
+// after the API's path; rewrite-uri may have changed it) appended.
+func (x *exchange) backendPath(base *url.URL, ws bool) error {
+	api, st := x.api, x.st
+	reqPath := st.RoutePath()
+	switch {
+	case ws && base.Scheme == "http":
+		base.Scheme = "ws"
+	case ws && base.Scheme == "https":
+		base.Scheme = "wss"
+	case !ws && base.Scheme == "ws":
+		base.Scheme = "http"
+	case !ws && base.Scheme == "wss":
+		base.Scheme = "https"
+	}
+	rest := reqPath
+	if api.Path != "/" && api.Type != "grpc" { // a gRPC call's path is its method: forwarded whole
+		rest = strings.TrimPrefix(reqPath, api.Path)
+	}
+	if api.A2A != nil {
+		rest = api.A2A.backendRest(rest) // after the JSON-RPC path (a2a.go)
+	}
+	if api.mcp != nil {
+		rest = api.mcp.backendPath(rest) // PATH/mcp -> the MCP endpoint's path on the backend (mcp.go)
+	}
+	if st.BackendFixedPath && st.BackendURL != "" {
+		rest = "" // Dapr's service invocation: the URL names the method
+	}
+	if rest != "" {
+		// The routed path is normalised already; a path a policy rewrote
+		// (rewrite-uri) is normalised here, so it cannot climb out of the
+		// service URL's path either.
+		norm, err := normalizePath((&url.URL{Path: rest}).EscapedPath())
+		if err != nil && !strings.HasPrefix(rest, "/") {
+			norm, err = normalizePath((&url.URL{Path: "/" + rest}).EscapedPath())
+		}
+		if err != nil {
+			return fmt.Errorf("the backend path %q: %w", rest, err)
+		}
+		if rest, err = url.PathUnescape(norm); err != nil {
+			return err
+		}
+	}
+	if rest != "" && rest != "/" || (rest == "/" && !strings.HasSuffix(base.Path, "/")) {
+		base.Path = joinPathIn(st, base.Path, rest)
+		base.RawPath = ""
+		if hasPathSubDelim(base.Path) {
+			base.RawPath = keepSubDelims.Replace(base.EscapedPath())
+		}
+	}
+	return nil
+}
+
+// viewKey is what a backend URL without its query is built from, when
+// its base is a URL (set-backend-service base-url, or the service URL with
+// base "").
+type viewKey struct {
+	base, route string
+	ws, fixed   bool
+	ok          bool
+}
+
+// showUrl makes context.Request.Url's scheme, host, port and path those of
+// u, the backend URL (its query stays the request's, as policies left it).
+func (x *exchange) showUrl(u *url.URL) {
+	if v := x.st.Context().Request.Url; v != nil {
+		v.SetServer(u.Scheme, u.Host)
+		v.Path = u.Path
+	}
+}
+
+// RefreshUrl keeps context.Request.Url the current value of the full
+// backend URL (engine.UrlHook): at the start of inbound, after
+// set-backend-service and after rewrite-uri. A backend entity's URL is
+// its own; a pool's, until the forward picks a member, its first member's
+// (by priority group, in the order listed). Without a backend (no service
+// URL, a backend entity that is not the API's) Url keeps its host and
+// follows the routed path. The forward (buildBackendURL) shows the URL it
+// sends to, the member a pool picked included.
+func (x *exchange) RefreshUrl(st *engine.State) {
+	if x.st != st || x.a2aCard {
+		return
+	}
+	x.viewFor = viewKey{}
+	var base url.URL
+	switch {
+	case st.BackendURL != "":
+		u, err := engine.ParseURL(st.BackendURL)
+		if err != nil {
+			return
+		}
+		base = *u
+	case st.BackendID != "":
+		u := x.api.backendViewURL(st.BackendID)
+		if u == nil {
+			x.showPath(st)
+			return
+		}
+		base = *u
+	case x.api.mcp != nil && x.api.mcp.backendID != "":
+		u := x.api.backendViewURL(x.api.mcp.backendID)
+		if u == nil {
+			x.showPath(st)
+			return
+		}
+		base = *u
+	case x.api.ServiceURL != nil:
+		base = *x.api.ServiceURL
+	default:
+		x.showPath(st)
+		return
+	}
+	ws := false // a WebSocket handshake's backend URL is ws or wss (a refused REST request's exchange has no rest either)
+	if o := st.Context().Request.OriginalUrl; o != nil {
+		ws = o.Scheme == "ws" || o.Scheme == "wss"
+	}
+	if x.backendPath(&base, ws) != nil {
+		x.showPath(st) // the forward refuses it (buildBackendURL)
+		return
+	}
+	x.showUrl(&base)
+	if st.BackendID == "" && (st.BackendURL != "" || x.api.mcp == nil || x.api.mcp.backendID == "") {
+		x.view, x.viewFor = base, viewKey{st.BackendURL, st.RoutePath(), ws, st.BackendFixedPath, true}
+	}
+}
+
+// showPath is RefreshUrl without a backend URL: Url's path is the routed
+// path.
+func (x *exchange) showPath(st *engine.State) {
+	if v := st.Context().Request.Url; v != nil {
+		v.Path = st.RoutePath()
+	}
 }
 
 // newTarget returns u as a URL of its own: the exchange's for its first

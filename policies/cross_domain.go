@@ -82,10 +82,9 @@ func (c *crossDomain) Run(_ context.Context, s *engine.State) error {
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
 		return nil
 	}
-	path := ""
-	if req.Url != nil {
-		path = req.Url.Path
-	}
+	// The path the client called as the gateway routes it, not
+	// context.Request.Url's (the backend URL's).
+	path := s.RoutePath()
 	base := ""
 	if ctx.Api != nil {
 		base = strings.TrimSuffix(ctx.Api.Path, "/")

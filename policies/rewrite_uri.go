@@ -12,9 +12,10 @@ import (
 // <rewrite-uri template="/new/path/{id}?x={x}&amp;y=lit" copy-unmatched-params="true"/>
 // Changes the path (and query) the backend receives: the backend URL is the
 // service URL (or set-backend-service's) + the template's path, as in APIM.
-// context.Request.Url.Path keeps the API's path in front (it is the path
-// as the gateway sees it: /orders + /new/path), and context.Request.Url's
-// Query and QueryString become the new query. Inbound only.
+// context.Request.Url is the backend URL, so its Path becomes the backend's
+// base path + the template's path (State.RefreshUrl, the gateway's), and
+// its Query and QueryString the new query; the path the gateway routes by
+// is the API's path + the template's (State.SetRoutePath). Inbound only.
 //
 // {name} takes the request's path parameter of that name, as the matched
 // operation's URL template gave it (context.Request.MatchedParameters, as
@@ -218,8 +219,10 @@ func (r *rewriteURI) Run(_ context.Context, s *engine.State) error {
 	if api := s.Context().Api; api != nil && api.Path != "" && api.Path != "/" {
 		newPath = strings.TrimSuffix(api.Path, "/") + newPath
 	}
-	req.Url.Path = newPath
+	s.SetRoutePath(newPath)
+	req.Url.Path = newPath // what the view shows without a gateway (RefreshUrl)
 	req.Url.SetQuery(newQuery)
+	s.RefreshUrl()
 	s.Tracef("-> %s%s", newPath, req.Url.QueryString)
 	return nil
 }

@@ -112,7 +112,15 @@ func (k *kit) parseSetBackendDapr(p *engine.Parser) engine.Step {
 	return &setBackendService{dapr: d}
 }
 
-func (b *setBackendService) Run(_ context.Context, s *engine.State) error {
+func (b *setBackendService) Run(ctx context.Context, s *engine.State) error {
+	err := b.run(ctx, s)
+	if err == nil {
+		s.RefreshUrl() // context.Request.Url is the backend URL: it follows
+	}
+	return err
+}
+
+func (b *setBackendService) run(_ context.Context, s *engine.State) error {
 	s.BackendFixedPath = false
 	if d := b.dapr; d != nil {
 		app, err := d.appID.Eval(s)

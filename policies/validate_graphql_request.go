@@ -233,9 +233,9 @@ func (v *validateGraphQL) Run(_ context.Context, s *engine.State) error {
 
 // isWebSocketHandshake reports whether r is a WebSocket handshake (a
 // GraphQL API's subscriptions): the gateway gives those the ws or wss
-// scheme, as APIM's context.Request.Url does.
+// scheme in context.Request.OriginalUrl (Url is the backend URL's).
 func isWebSocketHandshake(r *engine.Request) bool {
-	return r != nil && r.Url != nil && (r.Url.Scheme == "ws" || r.Url.Scheme == "wss")
+	return r != nil && r.OriginalUrl != nil && (r.OriginalUrl.Scheme == "ws" || r.OriginalUrl.Scheme == "wss")
 }
 
 // checkBreadth refuses a document whose fields would cost validation more
