@@ -141,7 +141,7 @@ func TestRESTMockResponseAndTrace(t *testing.T) {
 	if f["api"] != "orders" || f["source"] != "orders-api" || f["request_id"] == "" || entries[0].Level != zapcore.InfoLevel {
 		t.Errorf("fields = %v level %v", f, entries[0].Level)
 	}
-	if md, _ := f["metadata"].(map[string]any); md["path"] != "/orders/x" {
+	if md, _ := f["metadata"].(map[string]any); md["path"] != "/svc/x" { // context.Request.Url is the backend URL: service-url .../svc + /x
 		t.Errorf("metadata = %v", f["metadata"])
 	}
 }

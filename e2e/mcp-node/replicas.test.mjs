@@ -74,7 +74,7 @@ before(async () => {
   } });
   // The answers say which replica's policies ran (by the port the request reached).
   write(dir, "apis/weather-mcp/policy.xml", `<policies><inbound><base/></inbound><backend><base/></backend>
-<outbound><base/><set-header name="X-Served-By" exists-action="override"><value>@(context.Request.Url.Port.ToString())</value></set-header></outbound>
+<outbound><base/><set-header name="X-Served-By" exists-action="override"><value>@(context.Request.OriginalUrl.Port.ToString())</value></set-header></outbound>
 <on-error><base/></on-error></policies>`);
   a = await startTollgate(dir, ["--redis", redis.url]);
   b = await startTollgate(dir, ["--redis", redis.url]);
