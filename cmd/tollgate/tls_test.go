@@ -81,7 +81,7 @@ func TestServeTLS(t *testing.T) {
 	testutil.WriteFile(t, filepath.Join(dir, "echo/api.xml"),
 		`<api name="echo" type="websocket" path="/echo" service-url="ws`+strings.TrimPrefix(echo.URL, "http")+`"/>`)
 	testutil.WriteFile(t, filepath.Join(dir, "echo/policy.xml"),
-		`<policies><inbound><set-variable name="scheme" value="@(context.Request.Url.Scheme)"/>
+		`<policies><inbound><set-variable name="scheme" value="@(context.Request.OriginalUrl.Scheme)"/>
 <choose><when condition="@(context.Variables["scheme"] != "wss")"><return-response><set-status code="400"/></return-response></when></choose>
 </inbound></policies>`)
 	certFile, keyFile := filepath.Join(dir, "..", "tls.crt"), filepath.Join(dir, "..", "tls.key")
