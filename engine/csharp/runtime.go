@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 )
@@ -458,6 +459,12 @@ func jsonStringDate(s string) (any, error) {
 
 // jtokenConvert is an explicit conversion from JToken ((string)token, (int)token).
 func jtokenConvert(v any, t *Type) (any, error) {
+	if v == nil && t.Nullable {
+		// Json.NET's explicit operator int?(JToken), bool?, DateTime?,
+		// Guid?...: null for a null token (a missing property, a ?. chain
+		// that stopped) and for a JSON null, which is C#'s null here
+		return nil, nil
+	}
 	switch t.K {
 	case KString:
 		switch x := v.(type) {
@@ -572,6 +579,26 @@ func jtokenConvert(v any, t *Type) (any, error) {
 		return (&Model{}).castTo(v, t)
 	case KDecimal:
 		return jtokenDecimal(v, t)
+	case KGuid: // Json.NET's (Guid): a Guid, its text (new Guid(s)) or 16 bytes
+		switch x := v.(type) {
+		case Guid:
+			return x, nil
+		case string:
+			u, err := uuid.Parse(strings.Trim(x, "{}()"))
+			if err != nil {
+				return nil, exc("FormatException", "Unrecognized Guid format.")
+			}
+			return Guid(u), nil
+		case []byte:
+			if len(x) != 16 {
+				return nil, exc("ArgumentException", "Byte array for Guid must be exactly 16 bytes long. (Parameter 'b')")
+			}
+			// .NET's byte order (ToByteArray's): the first three groups little-endian
+			return Guid{x[3], x[2], x[1], x[0], x[5], x[4], x[7], x[6], x[8], x[9], x[10], x[11], x[12], x[13], x[14], x[15]}, nil
+		case nil:
+			return nil, exc("ArgumentNullException", "Value cannot be null.")
+		}
+		return nil, exc("ArgumentException", "Can not convert %s to Guid.", jtype(v))
 	}
 	return nil, exc("ArgumentException", "Can not convert %s to %s.", jtype(v), t.Name)
 }
