@@ -402,6 +402,15 @@ func buildBinary(n *ast.BinaryNode) (fnode, bool) {
 		return concat(parts), true
 	case "==", "!=":
 		return buildEqual(n)
+	case "??":
+		// (x ?? false): how lowered C# compares a string that may be null
+		// (csharp.nullSafeStrings). A string closure answers only for a
+		// string, which ?? gives unchanged; a null is left to the VM.
+		if f, ok := n.Right.(*ast.BoolNode); ok && !f.Value {
+			if l, ok := build(n.Left); ok && l.kind == reflect.String && !l.isC {
+				return l, true
+			}
+		}
 	case "&&", "and", "||", "or":
 		if n.Type() != boolType {
 			return fnode{}, false

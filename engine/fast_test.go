@@ -51,6 +51,9 @@ var fastExprs = []string{
 	`context.Variables.GetValueOrDefault("missing", true)`,
 	`context.Variables.ContainsKey("nil")`,
 	`context.Variables.ContainsKey("missing")`,
+	// lowered C#'s compare of a string that may be null (nullSafeStrings)
+	`(context.Request.Headers.GetValueOrDefault("X-User", "anonymous") ?? false) == "anonymous"`,
+	`(context.Api.Name ?? false) != "chat"`,
 	`"lit"`,
 	`"a" + "b"`,
 	`context.Request.IpAddress + "/" + context.Request.Headers.GetValueOrDefault("User-Agent", "-")`,

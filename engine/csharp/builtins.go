@@ -834,6 +834,8 @@ func registerBuiltins() {
 		methods[KString][name][0].native = func(a []string) string { return "(" + a[0] + " " + op + " " + a[1] + ")" }
 	}
 	methods[KString]["Trim"][0].native = func(a []string) string { return "trim(" + a[0] + ")" }
+	// a null argument of those operators (lower.go's nativeArgs)
+	reg(&builtin{key: "string.argNull", result: tObject, run: func([]any) (any, error) { return nil, argNull("value") }})
 	// ---- ToString on everything else
 	for _, k := range []Kind{KInt, KDouble, KBool, KChar, KObject, KJToken, KJObject, KJArray, KJProperty, KGo, KDateTime, KTimeSpan, KGuid, KArray, KUri, KAnon} {
 		method(k, "ToString", ts(), S, func(a []any) (any, error) { return callToString(a[0]) }, nil)
@@ -1807,8 +1809,23 @@ func registerBuiltins() {
 		p.parent = nil
 		return nil, nil
 	}, nil)
-	prop(KKeyValue, "Key", S, func(a []any) (any, error) { return a[0].(*JProperty).Name, nil }, nil)
-	prop(KKeyValue, "Value", O, func(a []any) (any, error) { return a[0].(*JProperty).Value, nil }, nil)
+	prop(KKeyValue, "Key", S, func(a []any) (any, error) {
+		p, ok := a[0].(*JProperty)
+		switch {
+		case !ok || p == nil:
+			return nil, errNull
+		case p.nullKey:
+			return nil, nil
+		}
+		return p.Name, nil
+	}, nil)
+	prop(KKeyValue, "Value", O, func(a []any) (any, error) {
+		p, ok := a[0].(*JProperty)
+		if !ok || p == nil {
+			return nil, errNull
+		}
+		return p.Value, nil
+	}, nil)
 	prop(KJProperty, "Name", S, func(a []any) (any, error) { return a[0].(*JProperty).Name, nil }, nil)
 	prop(KJProperty, "Value", tJToken, func(a []any) (any, error) { return a[0].(*JProperty).Value, nil }, nil)
 	// JProperty.Parent: the object holding it, or null for one not added

@@ -396,6 +396,14 @@ func zeroOf(t *Type) any {
 		if d := enumDefs[t.Name]; d != nil {
 			return enumVal{d, 0}
 		}
+	case KGuid:
+		return Guid{}
+	case KDayOfWeek:
+		return dayOfWeek(0)
+	case KComparison:
+		return 0
+	case KKeyValue: // a struct, not null: its Key null, its Value default(V)
+		return &JProperty{Value: zeroOf(t.Elem), nullKey: true}
 	}
 	return nil
 }
@@ -1764,6 +1772,9 @@ func (f *frame) linq(n *Call, m *Member) (any, error) {
 	}
 	if n.sum != "" {
 		arg = n.sum // Sum, Average: how they add
+	}
+	if m.Name == "DefaultIfEmpty" && len(n.Args) == 0 {
+		arg = zeroOf(n.T.Elem) // default(T): 0 for an int, a KeyValuePair whose Key is null
 	}
 	var v any
 	if cmp != nil {

@@ -66,6 +66,9 @@ type JProperty struct {
 	Name   string
 	Value  any
 	parent *JObject // the object it was read from (Remove takes it out)
+	// nullKey: a KeyValuePair whose Key is null (default(KeyValuePair<K, V>),
+	// new KeyValuePair<string, V>(null, v)); a JSON property always has a name
+	nullKey bool
 }
 
 // NewJObject returns an empty object.

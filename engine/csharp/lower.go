@@ -454,7 +454,7 @@ func (lw *lowerer) assignValue(a *Assign, l *local, en env) (string, error) {
 		return fmt.Sprintf("(%s %s 1)", cur, a.Op[:1]), nil
 	case "??=":
 		x, err := lw.expr(a.X, en)
-		return fmt.Sprintf("(%s ?? %s)", cur, x), err
+		return lw.coalesce(l.t, cur, x), err
 	}
 	op := strings.TrimSuffix(a.Op, "=")
 	bin := &Binary{node: node{Off: a.Off, T: l.t, Ctx: a.Ctx, opT: a.opT}, Op: op, L: &Name{node: node{T: l.t}, Name: l.name, local: l}, R: a.X}
@@ -624,6 +624,20 @@ func zeroLit(t *Type) string {
 		if b := statics["Enum"][enumParseKey(t.Name)]; b != nil {
 			return fmt.Sprintf(`$csCall(%q, "0")`, b[0].key)
 		}
+	case KGuid:
+		return `$csCall("Guid.Empty")`
+	case KTimeSpan:
+		return `$csCall("TimeSpan.Zero")`
+	case KDayOfWeek:
+		return `$csCall("DayOfWeek.Sunday")`
+	case KComparison:
+		return "0"
+	case KKeyValue: // a struct: its Key null, its Value default(V)
+		z := zeroLit(t.Elem)
+		if z == "nil" && !t.Elem.isRef() {
+			break // default(V) has no lowered form (decimal): "nil" sends it to the interpreter
+		}
+		return `$csCall("KeyValuePair.default", ` + z + ")"
 	}
 	return "nil"
 }
@@ -1016,7 +1030,7 @@ func (lw *lowerer) call(n *Call, en env) (string, error) {
 		return lw.nullSafe(x, build), nil
 	}
 	if n.goM == nil && n.method.native != nil && !mayBeNull(m.X) && !m.Cond {
-		return n.method.native(append([]string{x}, args...)), nil
+		return n.method.native(append([]string{x}, nativeArgs(n, args)...)), nil
 	}
 	if n.goM == nil && !strings.Contains(n.method.key, ".Equals(") && n.method.expr == nil && m.X.typ().K == KGo {
 		// a member of a model value that may be null: .NET's exception
@@ -1025,6 +1039,29 @@ func (lw *lowerer) call(n *Call, en env) (string, error) {
 		return fmt.Sprintf("(let %s = %s; %s == nil ? $csNullRef() : %s)", t, x, t, build(t)), nil
 	}
 	return build(x), nil
+}
+
+// nativeArgs gives the arguments of a string method lowered to one of
+// expr's operators (contains, startsWith, endsWith, ==), whose typed
+// string operands must not be null: s.Equals(x) with an x that may be
+// null compares (x ?? false), false for a null as in .NET; the others
+// take (x ?? $csCall("string.argNull")), .NET's ArgumentNullException.
+func nativeArgs(n *Call, args []string) []string {
+	out, copied := args, false
+	for i, a := range n.Args {
+		if i >= len(args) || a.X.typ().K != KString || !mayBeNull(a.X) || isStringLit(a.X) {
+			continue
+		}
+		if !copied {
+			out, copied = append([]string(nil), args...), true
+		}
+		if n.F.(*Member).Name == "Equals" {
+			out[i] = "(" + args[i] + " ?? false)"
+		} else {
+			out[i] = "(" + args[i] + ` ?? $csCall("string.argNull"))`
+		}
+	}
+	return out
 }
 
 func (lw *lowerer) linq(n *Call, m *Member, en env) (string, error) {
@@ -1072,9 +1109,9 @@ func (lw *lowerer) linq(n *Call, m *Member, en env) (string, error) {
 		return fmt.Sprintf("count(%s, %s)", seq, pred), nil
 	case "First", "FirstOrDefault", "Last", "LastOrDefault", "Single", "SingleOrDefault":
 		if pred != "" { // the items the predicate kept: linqRun's messages say "matching" (arg true)
-			return orDefault(m.Name, n.T, fmt.Sprintf("$csLinq(%s, filter(%s, %s), true)", quote(m.Name), seq, pred))
+			return lw.orDefault(m.Name, n.T, fmt.Sprintf("$csLinq(%s, filter(%s, %s), true)", quote(m.Name), seq, pred))
 		}
-		return orDefault(m.Name, n.T, helper(m.Name, seq))
+		return lw.orDefault(m.Name, n.T, helper(m.Name, seq))
 	case "ToArray", "ToList", "Distinct", "Reverse":
 		if m.Name == "ToArray" && n.T.K == KBytes { // a List<byte>'s: a byte[]
 			return `$csCall("List<byte>.ToArray", ` + helper(m.Name, seq) + ")", nil
@@ -1089,10 +1126,13 @@ func (lw *lowerer) linq(n *Call, m *Member, en env) (string, error) {
 		}
 		return helper(m.Name, seq), nil
 	case "Contains", "Skip", "Take", "Concat", "Except", "Intersect", "Union", "ElementAt", "ElementAtOrDefault":
-		return orDefault(m.Name, n.T, fmt.Sprintf("$csLinq(%s, %s, %s)", quote(m.Name), seq, arg))
+		return lw.orDefault(m.Name, n.T, fmt.Sprintf("$csLinq(%s, %s, %s)", quote(m.Name), seq, arg))
 	case "DefaultIfEmpty":
-		if arg == "" {
-			arg = "nil"
+		if arg == "" { // default(T)
+			arg = zeroLit(n.T.Elem)
+			if arg == "nil" && !n.T.Elem.isRef() {
+				return "", cannot("DefaultIfEmpty of %s", typeName(n.T.Elem))
+			}
 		}
 		return fmt.Sprintf("$csLinq(%s, %s, %s)", quote(m.Name), seq, arg), nil
 	}
@@ -1101,13 +1141,20 @@ func (lw *lowerer) linq(n *Call, m *Member, en env) (string, error) {
 
 // orDefault gives default(T) where an ...OrDefault operator found
 // nothing: 0 for an int, as in .NET; null for a reference type.
-func orDefault(name string, t *Type, call string) (string, error) {
-	if !strings.HasSuffix(name, "OrDefault") || t.isRef() {
+func (lw *lowerer) orDefault(name string, t *Type, call string) (string, error) {
+	if !strings.HasSuffix(name, "OrDefault") || t.isRef() && t.K != KKeyValue {
 		return call, nil
 	}
 	z := zeroLit(t)
 	if z == "nil" {
 		return "", cannot("%s of %s", name, typeName(t))
+	}
+	if t.K == KKeyValue {
+		// default(KeyValuePair<K, V>), a struct: not through ??, which
+		// would give expr's dereferenced copy of the pair found
+		lw.n++
+		v := fmt.Sprintf("$t%d", lw.n)
+		return fmt.Sprintf("(let %s = %s; %s == nil ? %s : %s)", v, call, v, z, v), nil
 	}
 	return "(" + call + " ?? " + z + ")", nil
 }
@@ -1199,7 +1246,70 @@ func (lw *lowerer) binary(n *Binary, en env) (string, error) {
 	if n.Op == "??" && n.T.K == KDouble && rt.K == KInt {
 		r = "float(" + r + ")"
 	}
+	if n.Op == "==" || n.Op == "!=" {
+		l, r = nullSafeStrings(n.L, n.R, l, r)
+	}
+	if n.Op == "??" {
+		return lw.coalesce(lt, l, r), nil
+	}
 	return "(" + l + " " + n.Op + " " + r + ")", nil
+}
+
+// coalesce lowers l ?? r for an l of type t. expr's ?? dereferences what
+// it gives when the static type is an interface or a pointer: a JObject,
+// a list, a KeyValuePair... came out as a copy of the struct behind the
+// pointer, which C#'s members then did not know ((o["a"] ?? new
+// JObject())["b"] failed "Cannot access child value on ...JValue").
+// For those a conditional gives the value itself; strings and values
+// (int?, DateTime?...) keep expr's ??, which dereferences nothing of them.
+func (lw *lowerer) coalesce(t *Type, l, r string) string {
+	if !t.isRef() || t.Nullable || t.K == KString || l == "nil" || l == "(nil)" {
+		return "(" + l + " ?? " + r + ")"
+	}
+	lw.n++
+	v := fmt.Sprintf("$t%d", lw.n)
+	return fmt.Sprintf("(let %s = %s; %s == nil ? %s : %s)", v, l, v, r, v)
+}
+
+// nullSafeStrings makes C#'s string equality of two lowered operands safe
+// when one may be null. expr types `context.Product?.Name`,
+// `$csCastString(x)`, a string local... as string and compares two strings
+// with a typed opcode that asserts both are strings, so a null operand
+// failed ("interface conversion: interface {} is nil, not string") where
+// C# gives false for == and true for != (null == null is true). When
+// either operand may be null, each one that is not a string literal
+// becomes (x ?? false): an untyped value, so expr compares with its
+// generic equality, and a null is false, which equals no string and
+// equals the other side's false when both are null. Operands that cannot
+// be null (literals, concatenations) keep the typed compare, which costs
+// nothing more than before.
+func nullSafeStrings(a, b Expr, l, r string) (string, string) {
+	if a.typ().K != KString || b.typ().K != KString || isNullLit(a) || isNullLit(b) || !mayBeNull(a) && !mayBeNull(b) {
+		return l, r
+	}
+	if l == "nil" || l == "(nil)" || r == "nil" || r == "(nil)" {
+		return l, r // a local known to be null: expr compares nil with its generic equality
+	}
+	if !isStringLit(a) {
+		l = "(" + l + " ?? false)"
+	}
+	if !isStringLit(b) {
+		r = "(" + r + " ?? false)"
+	}
+	return l, r
+}
+
+func isStringLit(e Expr) bool {
+	if lit, ok := e.(*Lit); ok {
+		_, s := lit.V.(string)
+		return s
+	}
+	return false
+}
+
+func isNullLit(e Expr) bool {
+	lit, ok := e.(*Lit)
+	return ok && lit.V == nil
 }
 
 func (lw *lowerer) newExpr(n *NewExpr, en env) (string, error) {

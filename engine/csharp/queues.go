@@ -350,7 +350,13 @@ func registerQueues() {
 
 	kvNew = reg(&builtin{key: "KeyValuePair.new", result: tObject, run: func(a []any) (any, error) {
 		k, _ := a[0].(string) // a null key is allowed: KeyValuePair is a struct
-		return &JProperty{Name: k, Value: a[1]}, nil
+		return &JProperty{Name: k, Value: a[1], nullKey: a[0] == nil}, nil
+	}})
+	// default(KeyValuePair<string, V>), which FirstOrDefault and the other
+	// ...OrDefault operators give over a dictionary where nothing matched:
+	// Key null, Value the argument (default(V))
+	reg(&builtin{key: "KeyValuePair.default", result: tObject, run: func(a []any) (any, error) {
+		return &JProperty{Value: a[0], nullKey: true}, nil
 	}})
 	tupleNew = reg(&builtin{key: "Tuple.new", result: tTuple, run: func(a []any) (any, error) {
 		return &netTuple{items: append([]any(nil), a...)}, nil
