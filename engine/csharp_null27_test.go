@@ -219,3 +219,16 @@ func TestCSharpCoalesceReferences(t *testing.T) {
 	csBothBlocks(t, `var o = (JObject)context.Request.Body.As<JObject>()["address"]; o ??= new JObject(); o["z"] = 2; return o.ToString(Formatting.None);`, `{"city":"London","z":2}`, nil)
 	csBothBlocks(t, `JObject o = null; o ??= new JObject { ["a"] = 1 }; return o["a"];`, "1", nil)
 }
+
+// TestCSharpOrderNullStrings: ordering strings that hold a null puts it
+// first, as Comparer<string>.Default does, whichever side it is met on.
+func TestCSharpOrderNullStrings(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`new[] {"b", null, "a"}.OrderBy(x => x).First() == null`, "true"},
+		{`string.Join(",", new[] {"b", "a", null}.OrderBy(x => x))`, ",a,b"},
+		{`string.Join(",", new[] {null, "b", "a"}.OrderByDescending(x => x))`, "b,a,"},
+		{`new[] {"b", context.Product?.Name}.Max()`, "b"},
+	} {
+		csBothPaths(t, tc.src, tc.want, nil)
+	}
+}

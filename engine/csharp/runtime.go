@@ -913,6 +913,9 @@ func compareNET(a, b any) (int, error) {
 		}
 		return -1, nil
 	}
+	if b == nil { // Comparer<T>.Default: null before anything (OrderBy over strings holding a null)
+		return 1, nil
+	}
 	return 0, exc("ArgumentException", "At least one object must implement IComparable.")
 }
 
