@@ -232,3 +232,32 @@ func TestCSharpOrderNullStrings(t *testing.T) {
 		csBothPaths(t, tc.src, tc.want, nil)
 	}
 }
+
+// TestCSharpJTokenValueMissing: Json.NET's token.Value<T>(key) gives
+// default(T) for a missing property (0, false, DateTime.MinValue; null for
+// a string or a token), not null, which broke int arithmetic and bool
+// conditions; a JSON null there is its InvalidCastException for a value
+// type.
+func TestCSharpJTokenValueMissing(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`JObject.Parse("{}").Value<int>("x")`, "0"},
+		{`JObject.Parse("{}").Value<int>("x") + 1`, "1"},
+		{`JObject.Parse("{}").Value<long>("x") == 0`, "true"},
+		{`JObject.Parse("{}").Value<double>("x")`, "0"},
+		{`JObject.Parse("{}").Value<bool>("x") ? 1 : 2`, "2"},
+		{`JObject.Parse("{}").Value<DateTime>("x") == DateTime.MinValue`, "true"},
+		{`JObject.Parse("{}").Value<decimal>("x")`, "0"},
+		{`JObject.Parse("{}").Value<string>("x") == null`, "true"},
+		{`JObject.Parse("{}").Value<JObject>("x") == null`, "true"},
+		{`JObject.Parse("{\"x\":null}").Value<string>("x") == null`, "true"},
+		{`JObject.Parse("{\"x\":4}").Value<int>("x") + 1`, "5"},
+	} {
+		csBothPaths(t, tc.src, tc.want, nil)
+	}
+	for _, text := range []string{`@(JObject.Parse("{\"x\":null}").Value<int>("x"))`, `@{ try { return JObject.Parse("{\"x\":null}").Value<bool>("x"); } finally { } }`} {
+		_, err, _ := csRun(t, text, nil)
+		if err == nil || !strings.HasSuffix(err.Error(), "Null object cannot be converted to a value type.") {
+			t.Errorf("%s: %v, want InvalidCastException", text, err)
+		}
+	}
+}

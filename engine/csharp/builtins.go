@@ -1439,8 +1439,25 @@ func registerBuiltins() {
 		}})
 		reg(&builtin{key: "JToken.Value<" + t.Name + ">/1", result: t, run: func(a []any) (any, error) {
 			v, err := indexValue(a[0], a[1], ixJToken)
-			if err != nil || v == nil {
+			if err != nil {
 				return nil, err
+			}
+			if v == nil {
+				// Json.NET's Value<U>(key): default(U) for a missing
+				// property (0 for an int, false for a bool, not null); a
+				// JSON null is Convert.ChangeType's InvalidCastException
+				// for a value type
+				if t.isRef() {
+					return nil, nil
+				}
+				if o, ok := a[0].(*JObject); ok {
+					if k, ok := a[1].(string); ok {
+						if _, has := o.M[k]; has {
+							return nil, exc("InvalidCastException", "Null object cannot be converted to a value type.")
+						}
+					}
+				}
+				return zeroOf(t), nil
 			}
 			return jtokenConvert(v, t)
 		}})
