@@ -1119,7 +1119,7 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 	}
 	switch n.Op {
 	case "++", "--":
-		if !tt.numeric() {
+		if !tt.numeric() && tt.K != KChar {
 			return nil, b.errf(n.Off, "operator '%s' cannot be applied to operand of type '%s'", n.Op, typeName(tt))
 		}
 		return tt, nil
@@ -1127,6 +1127,9 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 	vt, err := b.expr(n.X)
 	if err != nil {
 		return nil, err
+	}
+	if tt.K == KChar && n.Op != "=" && n.Op != "??=" {
+		return b.charCompound(n, tt, vt)
 	}
 	if tt.K == KInt && (vt.K == KInt || vt.K == KChar) && n.Op != "=" && n.Op != "??=" {
 		// x op= y runs op in the promoted type, then converts back to x's
@@ -2707,4 +2710,28 @@ func (b *binder) xmlValueAssign(n *Assign, t *Member) (*Type, error) {
 	t.T = tString
 	n.setter = methods[xt.K]["SetValue"][0]
 	return tString, nil
+}
+
+// charCompound binds c op= x on a char c: C# runs op in int and converts
+// the result back to char, which it allows only when x converts to char
+// implicitly (another char): c += 'a' compiles, c += 2 is CS0266.
+func (b *binder) charCompound(n *Assign, tt, vt *Type) (*Type, error) {
+	switch n.Op {
+	case "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=":
+	default:
+		return nil, b.errf(n.Off, "operator '%s' cannot be applied to operands of type '%s' and '%s'", n.Op, typeName(tt), typeName(vt))
+	}
+	if n.Op == "<<=" || n.Op == ">>=" {
+		if vt.K != KInt && vt.K != KChar {
+			return nil, b.errf(n.Off, "operator '%s' cannot be applied to operands of type '%s' and '%s'", n.Op, typeName(tt), typeName(vt))
+		}
+		return tt, nil
+	}
+	if vt.K != KChar {
+		if vt.numeric() {
+			return nil, b.errf(n.X.pos(), "cannot implicitly convert type '%s' to 'char'. An explicit conversion exists (are you missing a cast?)", typeName(vt))
+		}
+		return nil, b.errf(n.Off, "operator '%s' cannot be applied to operands of type '%s' and '%s'", n.Op, typeName(tt), typeName(vt))
+	}
+	return tt, nil
 }

@@ -1580,7 +1580,29 @@ func incDec(n *Assign, old any, t *Type) (any, error) {
 		}
 		return intBinop(op, old, 1, t.ik(), n.Ctx == ctxChecked)
 	}
+	if t.K == KChar {
+		return charArith(op, old, 1, n.Ctx == ctxChecked)
+	}
 	return binop(op, old, 1, t, tInt, t)
+}
+
+// charArith is c op x for c++, c-- and c op= x on a char: the operation
+// in int, as C# promotes a char, then back to a char, wrapping past
+// '\uffff' (or OverflowException in a checked context). A null char?
+// stays null.
+func charArith(op string, old, x any, chk bool) (any, error) {
+	if old == nil || x == nil {
+		return nil, nil
+	}
+	v, err := intBinop(op, charCode(old), charCode(x), ikInt, chk)
+	if err != nil {
+		return nil, err
+	}
+	c, err := intToKind(v.(int), ikUShort, chk)
+	if err != nil {
+		return nil, err
+	}
+	return string(rune(c.(int))), nil
 }
 
 // compoundValue is old op x for x op= y on a target of type t: an
@@ -1588,6 +1610,9 @@ func incDec(n *Assign, old any, t *Type) (any, error) {
 // compound assignment converts (byte b += 1 narrows).
 func compoundValue(n *Assign, old, x any, t *Type) (v any, err error) {
 	chk := n.Ctx == ctxChecked
+	if t.K == KChar {
+		return charArith(strings.TrimSuffix(n.Op, "="), old, x, chk)
+	}
 	if n.opT != nil {
 		if old == nil || x == nil {
 			return nil, nil

@@ -442,6 +442,9 @@ func (lw *lowerer) stmts(list []Stmt, en env, tail func(env) (string, error)) (s
 
 func (lw *lowerer) assignValue(a *Assign, l *local, en env) (string, error) {
 	cur := en[l]
+	if l.t.K == KChar && a.Op != "=" && a.Op != "??=" {
+		return "", cannot("char arithmetic") // c++, c += 'a': charArith on the interpreter
+	}
 	switch a.Op {
 	case "=":
 		return lw.conv(a.X, l.t, en)
@@ -953,6 +956,11 @@ func (lw *lowerer) member(n *Member, en env) (string, error) {
 	if n.prop != nil {
 		if n.Cond {
 			return lw.nullSafe(x, func(t string) string { return lw.callBuiltin(n.prop, []string{t}, nil, 1) }), nil
+		}
+		if _, ok := n.X.(*Index); ok && n.prop == arrayLen { // a[0].Length of a jagged array's null row
+			lw.n++
+			t := fmt.Sprintf("$t%d", lw.n)
+			return fmt.Sprintf("(let %s = %s; %s == nil ? $csNullRef() : %s)", t, x, t, lw.callBuiltin(n.prop, []string{t}, nil, 1)), nil
 		}
 		return lw.callBuiltin(n.prop, []string{x}, nil, 1), nil
 	}

@@ -1349,6 +1349,11 @@ func (p *parser) newExpr(t token) (Expr, error) {
 		}
 		at := *tr
 		at.Array = 1
+		for p.is("[") && p.peekN(1).Kind == tkOp && p.peekN(1).Text == "]" { // new int[2][]: a jagged array, its rows null
+			p.advance()
+			p.advance()
+			at.Array++
+		}
 		n.Type = &at
 		if p.is("{") { // new string[2] { "a", "b" }: the elements say it
 			init, err := p.initList()

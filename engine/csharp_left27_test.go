@@ -1,0 +1,87 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+// Jagged arrays (arrays of arrays), as the C# Programming Guide's "Jagged
+// Arrays" page writes them: new int[3][] makes three null rows, each
+// given an array of its own.
+func TestCSharpJaggedArrays(t *testing.T) {
+	for _, tc := range []struct{ name, stmts, want string }{
+		{"guide: rows made one by one", `int[][] jaggedArray = new int[3][]; jaggedArray[0] = new int[5]; jaggedArray[1] = new int[4]; jaggedArray[2] = new int[2]; return jaggedArray.Length + ":" + jaggedArray[0].Length + jaggedArray[1].Length + jaggedArray[2].Length;`, "3:542"},
+		{"guide: rows given initializers", `int[][] jaggedArray = new int[3][]; jaggedArray[0] = new int[] { 1, 3, 5, 7, 9 }; jaggedArray[1] = new int[] { 0, 2, 4, 6 }; jaggedArray[2] = new int[] { 11, 22 }; return jaggedArray[0][4] + jaggedArray[1][3] + jaggedArray[2][1];`, "37"},
+		{"guide: new int[][] { ... }", `int[][] jaggedArray2 = new int[][] { new int[] {1,3,5,7,9}, new int[] {0,2,4,6}, new int[] {11,22} }; return jaggedArray2[2][0];`, "11"},
+		{"guide: the shorthand, items set", `int[][] jaggedArray3 = { new int[] {1,3,5,7,9}, new int[] {0,2,4,6}, new int[] {11,22} }; jaggedArray3[0][1] = 77; jaggedArray3[2][1] = 88; return jaggedArray3[0][1] + "," + jaggedArray3[2][1];`, "77,88"},
+		{"guide: the two-row example's output", `int[][] arr = new int[2][]; arr[0] = new int[5] { 1, 3, 5, 7, 9 }; arr[1] = new int[4] { 2, 4, 6, 8 }; var sb = new StringBuilder(); for (int i = 0; i < arr.Length; i++) { sb.AppendFormat("Element({0}): ", i); for (int j = 0; j < arr[i].Length; j++) { sb.AppendFormat("{0}{1}", arr[i][j], j == (arr[i].Length - 1) ? "" : " "); } sb.Append("|"); } return sb.ToString();`, "Element(0): 1 3 5 7 9|Element(1): 2 4 6 8|"},
+		{"sized with an initializer", `var a = new int[2][] { new[] {1}, new[] {2, 3} }; return a[1][1];`, "3"},
+		{"rows are null until set", `var a = new int[2][]; return (a[0] == null) + " " + (a[1]?.Length ?? -1);`, "True -1"},
+		{"a row replaced", `int[][] a = { new[] {1}, new[] {2, 3} }; a[0] = new int[3]; return a[0].Length + a[1].Length;`, "5"},
+		{"foreach over rows and items", `int[][] a = { new[] {1}, new[] {2, 3} }; var s = 0; foreach (var r in a) { foreach (var x in r) { s += x; } } return s;`, "6"},
+		{"an item's compound assignment", `var a = new int[2][]; a[1] = new int[] { 4 }; a[1][0] += 3; a[1][0]++; return a[1][0];`, "8"},
+		{"three levels", `var a = new string[2][][]; a[0] = new string[1][]; a[0][0] = new[] { "x" }; return a[0][0][0] + a[0].Length;`, "x1"},
+		{"string[][] from Split", `string[][] a = new[] {"a,b", "c"}.Select(x => x.Split(',')).ToArray(); return a[0][1] + a.Length + a[1].Length;`, "b21"},
+		{"LINQ over rows", `var a = new int[3][]; a[1] = new[] { 4, 5 }; return a.Where(r => r != null).Sum(r => r.Length);`, "2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { csBothBlocks(t, tc.stmts, tc.want, nil) })
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@{ var a = new int[2][]; return a[0].Length; }`, "Object reference not set to an instance of an object."},
+		{`@{ var a = new int[2][]; return a[0][0]; }`, "Object reference not set to an instance of an object."},
+		{`@{ var a = new int[2][]; a[0][0] = 1; return 1; }`, "Object reference not set to an instance of an object."},
+		{`@{ var a = new int[2][]; return a[0].Sum(); }`, "Value cannot be null. (Parameter 'source')"},
+		{`@{ var a = new int[2][]; a[2] = new int[1]; return 1; }`, "Index was outside the bounds of the array."},
+	} {
+		for _, src := range []string{tc.src, strings.Replace(strings.Replace(tc.src, "@{", "@{ try {", 1), " }", " } finally { } }", 1)} {
+			_, err, _ := csRun(t, src, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: %v, want %q", src, err, tc.want)
+			}
+		}
+	}
+}
+
+// char's ++, -- and compound assignment: C# runs them in int and converts
+// back to char (unchecked: wrapping past '\uffff'), and a compound
+// assignment needs a right side that converts to char implicitly.
+func TestCSharpCharArithmetic(t *testing.T) {
+	for _, tc := range []struct{ name, stmts, want string }{
+		{"c++", `char c = 'a'; c++; return c;`, "b"},
+		{"c--", `char c = 'b'; c--; return c.ToString() + (int)c;`, "a97"},
+		{"postfix value", `char c = 'a'; var d = c++; return d.ToString() + c;`, "ab"},
+		{"prefix value", `char c = 'a'; return (++c).ToString();`, "b"},
+		{"a char range in a for loop", `var s = ""; for (char c = 'a'; c <= 'e'; c++) { s += c; } return s;`, "abcde"},
+		{"a char range backwards", `var sb = new StringBuilder(); for (var c = 'Z'; c >= 'W'; c--) { sb.Append(c); } return sb.ToString();`, "ZYXW"},
+		{"(char)(c + 1)", `char c = 'a'; return (char)(c + 1);`, "b"},
+		{"c += another char", `char c = 'A'; c += ' '; return c;`, "a"},
+		{"c -= another char", `char c = 'a'; char d = ' '; c -= d; return c;`, "A"},
+		{"wraps past \\uffff", `char c = '\uffff'; c++; return (int)c;`, "0"},
+		{"wraps below \\0", `char c = '\0'; c--; return (int)c;`, "65535"},
+		{"c <<= 1", `char c = 'a'; c <<= 1; return (int)c;`, "194"},
+		{"char? null stays null", `char? c = null; c++; return c == null;`, "true"},
+		{"char[] items", `char[] cs = { 'a', 'b' }; cs[0]++; cs[1] -= ' '; return new string(cs);`, "bB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { csBothBlocks(t, tc.stmts, tc.want, nil) })
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@{ char c = '\uffff'; return checked(c++); }`, "Arithmetic operation resulted in an overflow."},
+		{`@{ char c = '\0'; checked { c--; } return c; }`, "Arithmetic operation resulted in an overflow."},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		// C#'s CS0266: an int does not convert to char implicitly
+		{`@{ char c = 'a'; c += 2; return c; }`, "cannot implicitly convert type 'int' to 'char'. An explicit conversion exists (are you missing a cast?)"},
+		{`@{ char c = 'a'; c += "x"; return c; }`, "operator '+=' cannot be applied to operands of type 'char' and 'string'"},
+		{`@{ char c = 'a'; c ??= 'b'; return c; }`, "operator '??=' cannot be applied to operands of type 'char' and 'char'"},
+	} {
+		_, _, errs := csCompile(t, tc.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {
+			t.Errorf("%s: errors %v, want %q", tc.src, errs, tc.want)
+		}
+	}
+}
