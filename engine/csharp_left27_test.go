@@ -85,3 +85,44 @@ func TestCSharpCharArithmetic(t *testing.T) {
 		}
 	}
 }
+
+// Comparer<T>.Default and EqualityComparer<T>.Default: for string, the
+// order of string.CompareTo (the current culture's, as
+// StringComparer.CurrentCulture) and string's ordinal Equals; for the
+// other types, their own order and equality, the ones LINQ and
+// List<T>.Sort use without a comparer.
+func TestCSharpDefaultComparers(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"Compare ints", `Comparer<int>.Default.Compare(1, 2) + "," + Comparer<int>.Default.Compare(2, 2) + "," + Comparer<Int32>.Default.Compare(3, 2)`, "-1,0,1"},
+		{"Compare nulls first", `Comparer<DateTime>.Default.Compare(DateTime.MinValue, DateTime.MaxValue)`, "-1"},
+		{"Compare strings as CompareTo", `Comparer<string>.Default.Compare("a", "B") + "," + Comparer<string>.Default.Compare("a", "A") + "," + Comparer<string>.Default.Compare(null, "a")`, "-1,-1,-1"},
+		{"EqualityComparer<string> is ordinal", `EqualityComparer<string>.Default.Equals("a", "a") + "," + EqualityComparer<string>.Default.Equals("a", "A")`, "True,False"},
+		{"EqualityComparer<int>", `EqualityComparer<int>.Default.Equals(1, 1) + "," + EqualityComparer<long>.Default.Equals(1L, 2L)`, "True,False"},
+		{"OrderBy with Comparer<string>.Default", `new[] {"b", "A", "a"}.OrderBy(x => x, Comparer<string>.Default).First()`, "a"},
+		{"OrderBy with Comparer<int>.Default", `string.Join(",", new[] {3, 1, 2}.OrderByDescending(x => x, Comparer<int>.Default))`, "3,2,1"},
+		{"Distinct with EqualityComparer<int>.Default", `new[] {3, 1, 3}.Distinct(EqualityComparer<int>.Default).Count()`, "2"},
+		{"Distinct with EqualityComparer<string>.Default", `new[] {"a", "A", "a"}.Distinct(EqualityComparer<string>.Default).Count()`, "2"},
+		{"ToString", `Comparer<int>.Default.ToString() + " " + EqualityComparer<Guid>.Default.ToString()`, "System.Collections.Generic.GenericComparer`1[System.Int32] System.Collections.Generic.GenericEqualityComparer`1[System.Guid]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { csBothPaths(t, tc.src, tc.want, nil) })
+	}
+	for _, tc := range []struct{ name, stmts, want string }{
+		{"List<int>.Sort(Comparer<int>.Default)", `var l = new List<int> {3, 1, 2}; l.Sort(Comparer<int>.Default); return string.Join(",", l);`, "1,2,3"},
+		{"List<string>.Sort(Comparer<string>.Default)", `var l = new List<string> {"b", "A", "a"}; l.Sort(Comparer<string>.Default); return string.Join(",", l);`, "a,A,b"},
+		{"a comparer in a local", `IComparer<string> c = Comparer<string>.Default; var l = new List<string> {"b", "a"}; l.Sort(c); return string.Join(",", l);`, "a,b"},
+		{"Dictionary with EqualityComparer<string>.Default", `var d = new Dictionary<string, int>(EqualityComparer<string>.Default); d["A"] = 1; return d.ContainsKey("a") + "," + d.ContainsKey("A");`, "False,True"},
+		{"HashSet with EqualityComparer<string>.Default", `var s = new HashSet<string>(EqualityComparer<string>.Default) { "A" }; return s.Contains("a") + "," + s.Contains("A");`, "False,True"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { csBothBlocks(t, tc.stmts, tc.want, nil) })
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`@(EqualityComparer<int>.Default.Compare(1, 1))`, "'EqualityComparer<int>' does not contain a definition for 'Compare'"},
+		{`@(Comparer<Foo>.Default)`, "the name 'Comparer<Foo>' does not exist"},
+		{`@(new[] {3, 1}.OrderBy(x => x, EqualityComparer<int>.Default).First())`, "OrderBy takes one lambda"},
+	} {
+		_, _, errs := csCompile(t, tc.src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), tc.want) {
+			t.Errorf("%s: errors %v, want %q", tc.src, errs, tc.want)
+		}
+	}
+}

@@ -560,7 +560,7 @@ var kindNames = map[Kind]string{KObject: "object", KString: "string", KChar: "ch
 	KEncoding: "Encoding", KUri: "Uri", KRegexMatch: "Match", KHash: "HashAlgorithm", KRandom: "Random", KAnon: "anon",
 	KJProperty: "JProperty", KForm: "Form", KFormList: "FormList", KKeyValue: "KeyValuePair", KBuilder: "StringBuilder",
 	KXDoc: "XDocument", KXElem: "XElement", KXAttr: "XAttribute", KXNode: "XNode", KX509: "X509Certificate2", KRSA: "RSA",
-	KStrCmp: "StringComparer", KRegexGroup: "Group", KRegexCapture: "Capture", KGroupColl: "GroupCollection", KRegex: "Regex",
+	KStrCmp: "StringComparer", KDefCmp: "Comparer", KDefEqCmp: "EqualityComparer", KRegexGroup: "Group", KRegexCapture: "Capture", KGroupColl: "GroupCollection", KRegex: "Regex",
 	KSym:      "SymmetricAlgorithm",
 	KTimeZone: "TimeZoneInfo", KTimeZoneLegacy: "TimeZone"}
 

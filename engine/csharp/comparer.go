@@ -95,6 +95,7 @@ func registerComparers() {
 		c := code
 		staticProp("StringComparer", name, tStrCmp, func([]any) (any, error) { return c, nil }, nil)
 	}
+	registerDefaultComparers()
 	S := tString
 	method(KStrCmp, "Equals", ts(S, S), tBool, func(a []any) (any, error) {
 		return strEqual(a[1], a[2], a[0].(strComparer)), nil
@@ -158,6 +159,12 @@ func (b *binder) takeComparer(n *Call, xt *Type) error {
 		return nil
 	}
 	t, err := b.expr(last.X)
+	if err == nil && (t.K == KDefCmp && m.Name != "Contains" && m.Name != "Distinct" || t.K == KDefEqCmp && !strings.Contains(m.Name, "OrderBy") && !strings.HasPrefix(m.Name, "ThenBy")) {
+		// Comparer<int>.Default and EqualityComparer<int>.Default are the
+		// comparers the operator uses without one: the argument is left out
+		n.Args = n.Args[:len(n.Args)-1]
+		return nil
+	}
 	if err != nil || t.K != KStrCmp {
 		return nil // not a comparer: the operator's own binding reports what is wrong
 	}
@@ -203,6 +210,13 @@ func (b *binder) collectionNew(n *NewExpr, t *Type, name string) (*Type, error) 
 		case (a.K == KArray || a.K == KJArray || a.K == KString) && i == 0:
 		case a.K == KStrCmp && set && i == len(at)-1:
 			mm, ok := n.Args[i].X.(*Member)
+			if ok && mm.prop != nil && mm.prop.key == "EqualityComparer<string>.Default" {
+				ok, mm = true, comparerMember("Ordinal", mm.Off).(*Member) // string's Equals
+				if _, err := b.expr(mm); err != nil {
+					return nil, err
+				}
+				n.Args[i].X = mm
+			}
 			if !ok || mm.prop == nil || !strings.HasPrefix(mm.prop.key, "StringComparer.") {
 				return nil, b.errf(n.Args[i].Off, "a HashSet's comparer is written StringComparer.Ordinal (or another of StringComparer's properties) here: the set keeps it with its type")
 			}
@@ -469,4 +483,69 @@ func linqCmp(name string, seq []any, fn func(any) (any, error), arg any, cmp any
 		return linqRun(name, seq, withComparer(fn, cmp), arg) // keys that compareKeys orders with the comparer
 	}
 	return linqRun(name, seq, fn, arg)
+}
+
+// defComparer is Comparer<T>.Default (or EqualityComparer<T>.Default, eq)
+// of a T other than string: T's own order (IComparable<T>) and equality,
+// the ones LINQ, List<T>.Sort and Distinct use when given no comparer.
+type defComparer struct {
+	eq   bool
+	name string // T's .NET name: System.Int32
+}
+
+func (c *defComparer) String() string {
+	if c.eq {
+		return "System.Collections.Generic.GenericEqualityComparer`1[" + c.name + "]"
+	}
+	return "System.Collections.Generic.GenericComparer`1[" + c.name + "]"
+}
+
+// defaultComparerTs are the T of Comparer<T>.Default and
+// EqualityComparer<T>.Default: the C# name the parser writes and .NET's.
+var defaultComparerTs = []struct {
+	cs, net string
+	t       *Type
+}{{"int", "System.Int32", tInt}, {"long", "System.Int64", tLong}, {"double", "System.Double", tDouble},
+	{"bool", "System.Boolean", tBool}, {"char", "System.Char", tChar}, {"decimal", "System.Decimal", tDecimal},
+	{"DateTime", "System.DateTime", tDateTime}, {"TimeSpan", "System.TimeSpan", tTimeSpan},
+	{"DateTimeOffset", "System.DateTimeOffset", tDTO}, {"Guid", "System.Guid", tGuid}}
+
+// comparerTypeAlias is the name the parser writes for a Comparer's type
+// argument: C#'s keyword for a System type.
+var comparerTypeAlias = map[string]string{"String": "string", "System.String": "string", "Int32": "int", "System.Int32": "int",
+	"Int64": "long", "System.Int64": "long", "Double": "double", "System.Double": "double", "Boolean": "bool",
+	"System.Boolean": "bool", "Char": "char", "System.Char": "char", "Decimal": "decimal", "System.Decimal": "decimal",
+	"System.DateTime": "DateTime", "System.TimeSpan": "TimeSpan", "System.DateTimeOffset": "DateTimeOffset", "System.Guid": "Guid"}
+
+func registerDefaultComparers() {
+	// Comparer<string>.Default orders as string.CompareTo does (the current
+	// culture's comparison); EqualityComparer<string>.Default is string's
+	// Equals, ordinal: StringComparer.CurrentCulture's and Ordinal's.
+	staticProp("Comparer<string>", "Default", tStrCmp, func([]any) (any, error) { return comparerCodes["CurrentCulture"], nil }, nil)
+	staticProp("EqualityComparer<string>", "Default", tStrCmp, func([]any) (any, error) { return comparerCodes["Ordinal"], nil }, nil)
+	for _, d := range defaultComparerTs {
+		for _, eq := range []bool{false, true} {
+			typ := "Comparer<" + d.cs + ">"
+			if eq {
+				typ = "Equality" + typ
+			}
+			c := &defComparer{eq: eq, name: d.net}
+			k := KDefCmp
+			if eq {
+				k = KDefEqCmp
+			}
+			staticProp(typ, "Default", &Type{K: k, Name: typ, Elem: d.t}, func([]any) (any, error) { return c, nil }, nil)
+		}
+	}
+	O := tObject
+	method(KDefCmp, "Compare", ts(O, O), tInt, func(a []any) (any, error) {
+		return nullCompare(a[1], a[2], compareNET)
+	}, nil)
+	for _, k := range []Kind{KDefCmp, KDefEqCmp} {
+		method(k, "ToString", ts(), tString, func(a []any) (any, error) { return a[0].(*defComparer).String(), nil }, nil)
+		// Comparer<T>'s Equals(a, b) is object.Equals(a, b): T's Equals too
+		method(k, "Equals", ts(O, O), tBool, func(a []any) (any, error) {
+			return equalNET(a[1], a[2]), nil
+		}, nil)
+	}
 }

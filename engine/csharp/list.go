@@ -180,7 +180,11 @@ func (b *binder) listMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err
 			if m.Name == "BinarySearch" {
 				shape = []*Type{elem, cmpT}
 			}
-			if elem.K != KString {
+			if dt, err := b.expr(args[len(args)-1].X); err == nil && dt.K == KDefCmp && dt.Elem != nil && dt.Elem.Name == elem.Name {
+				// Sort(Comparer<int>.Default): the default order, the comparer left out
+				// when it is null at run time too (asComparer)
+				shape = append(shape[:len(shape)-1:len(shape)-1], dt)
+			} else if elem.K != KString {
 				return nil, true, b.errf(m.NameOff, "tollgate's comparers are StringComparer's: %s of a %s takes no comparer here (Sort((a, b) => ...) sorts by a comparison)", m.Name, typeName(recvT))
 			}
 		}
@@ -209,7 +213,7 @@ func (b *binder) listMethod(n *Call, m *Member, xt *Type) (t *Type, ok bool, err
 				return nil, true, b.errf(a.X.pos(), "cannot convert from '%s' to '%s'", typeName(at), typeName(arrT))
 			}
 		case p == cmpT:
-			if at.K != KStrCmp && at.K != KNull {
+			if at.K != KStrCmp && at.K != KNull && !(at.K == KDefCmp && at.Elem != nil && at.Elem.Name == elem.Name) {
 				return nil, true, b.errf(a.X.pos(), "cannot convert from '%s' to 'IComparer<%s>'", typeName(at), elem.Name)
 			}
 		default:

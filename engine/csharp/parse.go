@@ -1182,6 +1182,18 @@ func (p *parser) primary() (Expr, error) {
 			defer p.within(t.Text)()
 			return p.parenExpr()
 		}
+		if (t.Text == "Comparer" || t.Text == "EqualityComparer") && p.is("<") {
+			// Comparer<int>.Default: a static type named with its argument
+			save := p.i
+			if args, ok := p.typeArgs(); ok && len(args) == 1 && p.is(".") {
+				a := args[0].String()
+				if c, ok := comparerTypeAlias[a]; ok {
+					a = c
+				}
+				return &Name{node: node{Off: t.Off}, Name: t.Text + "<" + a + ">"}, nil
+			}
+			p.i = save
+		}
 		return &Name{node: node{Off: t.Off}, Name: t.Text}, nil
 	case tkKeyword:
 		switch t.Text {

@@ -60,7 +60,9 @@ const (
 	KXDocType
 	KXDecl
 	KXComparer
-	KStrCmp // System.StringComparer (strComparer, comparer.go)
+	KStrCmp   // System.StringComparer (strComparer, comparer.go)
+	KDefCmp   // Comparer<T>.Default of a T other than string (defComparer, comparer.go)
+	KDefEqCmp // EqualityComparer<T>.Default of a T other than string (defComparer)
 	// System.Text.RegularExpressions (regex.go): KRegexMatch is Match
 	KRegexGroup
 	KRegexCapture
