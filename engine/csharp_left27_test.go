@@ -126,3 +126,63 @@ func TestCSharpDefaultComparers(t *testing.T) {
 		}
 	}
 }
+
+// TimeSpan.MaxValue and MinValue (.NET's documentation: Int64.MaxValue
+// ticks, "positive 10675199.02:48:05.4775807", and Int64.MinValue,
+// "negative 10675199.02:48:05.4775808"), and the ends of DateTime and
+// DateTimeOffset.
+func TestCSharpTimeSpanEnds(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"MaxValue's text", `TimeSpan.MaxValue.ToString()`, "10675199.02:48:05.4775807"},
+		{"MinValue's text", `TimeSpan.MinValue.ToString()`, "-10675199.02:48:05.4775808"},
+		{"interpolated", `$"{TimeSpan.MaxValue}|{TimeSpan.MinValue:c}"`, "10675199.02:48:05.4775807|-10675199.02:48:05.4775808"},
+		{"g and G", `TimeSpan.MaxValue.ToString("g") + " " + TimeSpan.MinValue.ToString("G")`, "10675199:2:48:05.4775807 -10675199:02:48:05.4775808"},
+		{"custom", `TimeSpan.MaxValue.ToString(@"d\.hh\:mm\:ss\.fffffff")`, "10675199.02:48:05.4775807"},
+		{"Ticks", `TimeSpan.MaxValue.Ticks == long.MaxValue && TimeSpan.MinValue.Ticks == long.MinValue`, "true"},
+		{"components", `TimeSpan.MaxValue.Days + " " + TimeSpan.MaxValue.Hours + " " + TimeSpan.MaxValue.Minutes + " " + TimeSpan.MaxValue.Seconds + " " + TimeSpan.MaxValue.Milliseconds`, "10675199 2 48 5 477"},
+		{"negative components", `TimeSpan.MinValue.Days + " " + TimeSpan.MinValue.Hours + " " + TimeSpan.MinValue.Milliseconds`, "-10675199 -2 -477"},
+		{"totals", `TimeSpan.MaxValue.TotalDays + " " + TimeSpan.MaxValue.TotalSeconds`, "10675199.116730064 922337203685.4775"},
+		{"TotalMilliseconds clamped", `TimeSpan.MaxValue.TotalMilliseconds + " " + TimeSpan.MinValue.TotalMilliseconds`, "922337203685477 -922337203685477"},
+		{"compare", `(TimeSpan.MaxValue > TimeSpan.FromDays(100000)) + " " + TimeSpan.Compare(TimeSpan.MinValue, TimeSpan.Zero) + " " + TimeSpan.MaxValue.CompareTo(TimeSpan.MaxValue)`, "True -1 0"},
+		{"FromTicks, new TimeSpan(ticks)", `(TimeSpan.FromTicks(long.MaxValue) == TimeSpan.MaxValue) + " " + (new TimeSpan(long.MinValue) == TimeSpan.MinValue) + " " + new TimeSpan(36000000000L)`, "True True 01:00:00"},
+		{"Parse of the ends", `(TimeSpan.Parse("10675199.02:48:05.4775807") == TimeSpan.MaxValue) + " " + (TimeSpan.Parse("-10675199.02:48:05.4775808") == TimeSpan.MinValue)`, "True True"},
+		{"MaxValue - MaxValue", `(TimeSpan.MaxValue - TimeSpan.MaxValue).ToString()`, "00:00:00"},
+		{"MaxValue + MinValue", `(TimeSpan.MaxValue + TimeSpan.MinValue).Ticks`, "-1"},
+		{"Duration of MaxValue", `TimeSpan.MaxValue.Duration().ToString()`, "10675199.02:48:05.4775807"},
+		{"unary minus", `(-TimeSpan.FromMinutes(90)).ToString() + " " + (+TimeSpan.FromSeconds(1))`, "-01:30:00 00:00:01"},
+		{"JSON", `JsonConvert.SerializeObject(TimeSpan.MaxValue)`, `"10675199.02:48:05.4775807"`},
+		{"DateTime's ends", `DateTime.MaxValue.ToString("o") + " " + DateTime.MinValue.ToString() + " " + DateTime.MaxValue.Ticks`, "9999-12-31T23:59:59.9999999 1/1/0001 12:00:00 AM 3155378975999999999"},
+		{"DateTimeOffset's ends", `DateTimeOffset.MaxValue.ToString() + " | " + DateTimeOffset.MinValue.ToString("o")`, "12/31/9999 11:59:59 PM +00:00 | 0001-01-01T00:00:00.0000000+00:00"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { csBothPaths(t, tc.src, tc.want, nil) })
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`TimeSpan.MaxValue + TimeSpan.FromTicks(1)`, "OverflowException: TimeSpan overflowed because the duration is too long."},
+		{`TimeSpan.MinValue - TimeSpan.FromTicks(1)`, "OverflowException: TimeSpan overflowed because the duration is too long."},
+		{`TimeSpan.MinValue.Duration()`, "OverflowException: The duration cannot be returned for TimeSpan.MinValue because the absolute value of TimeSpan.MinValue exceeds the value of TimeSpan.MaxValue."},
+		{`TimeSpan.MinValue.Negate()`, "OverflowException: Negating the minimum value of a twos complement number is invalid."},
+		{`-TimeSpan.MinValue`, "OverflowException: Negating the minimum value of a twos complement number is invalid."},
+		// .NET's value, a span a Duration does not hold: tollgate's limit
+		{`TimeSpan.MaxValue - TimeSpan.FromDays(1)`, "OverflowException: TimeSpan overflowed because the duration is too long."},
+		{`TimeSpan.MaxValue.Negate()`, "OverflowException: TimeSpan overflowed because the duration is too long."},
+		{`DateTime.UtcNow + TimeSpan.MaxValue`, "ArgumentOutOfRangeException: The added or subtracted value results in an un-representable DateTime."},
+		{`DateTime.UtcNow - TimeSpan.MinValue`, "ArgumentOutOfRangeException: The added or subtracted value results in an un-representable DateTime."},
+		{`DateTime.MinValue.Add(TimeSpan.MaxValue)`, "ArgumentOutOfRangeException: The added or subtracted value results in an un-representable DateTime."},
+		{`DateTimeOffset.UtcNow + TimeSpan.MaxValue`, "ArgumentOutOfRangeException: The added or subtracted value results in an un-representable DateTime. (Parameter 'value')"},
+		{`DateTime.MaxValue.AddTicks(1)`, "ArgumentOutOfRangeException: The added or subtracted value results in an un-representable DateTime. (Parameter 'value')"},
+		{`DateTimeOffset.MinValue.AddTicks(-1)`, "ArgumentOutOfRangeException: The added or subtracted value results in an un-representable DateTime. (Parameter 'value')"},
+		{`TimeSpan.Parse("10675199.02:48:05.4775808")`, "OverflowException: The TimeSpan string '10675199.02:48:05.4775808' could not be parsed"},
+		{`TimeSpan.Parse("10675199.23:00:00")`, "OverflowException: The TimeSpan string"},
+	} {
+		// lowered: the message; caught: the exception's type too
+		src := "@((" + tc.src + ").ToString())"
+		_, err, _ := csRun(t, src, nil)
+		if msg := tc.want[strings.Index(tc.want, ":")+1:]; err == nil || !strings.Contains(err.Error(), strings.TrimSpace(msg)) {
+			t.Errorf("%s: %v, want %q", src, err, msg)
+		}
+		src = `@{ try { return (` + tc.src + `).ToString(); } catch (OverflowException e) { return "OverflowException: " + e.Message; } catch (ArgumentOutOfRangeException e) { return "ArgumentOutOfRangeException: " + e.Message; } }`
+		if v, err, _ := csRun(t, src, nil); err != nil || !strings.HasPrefix(show(v), tc.want) {
+			t.Errorf("%s: %q %v, want %q", src, show(v), err, tc.want)
+		}
+	}
+}

@@ -685,8 +685,8 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 			if t.K == KInt || t.K == KChar {
 				return b.intUnaryType(n, t)
 			}
-			if t.numeric() {
-				return t, nil
+			if t.numeric() || t.K == KTimeSpan && !t.Nullable {
+				return t, nil // -span: TimeSpan's unary operators
 			}
 		case "~":
 			if t.K == KInt || t.K == KChar {

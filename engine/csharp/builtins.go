@@ -1346,7 +1346,17 @@ func registerBuiltins() {
 		d time.Duration
 	}{{"TotalSeconds", time.Second}, {"TotalMinutes", time.Minute}, {"TotalHours", time.Hour}, {"TotalDays", 24 * time.Hour}, {"TotalMilliseconds", time.Millisecond}} {
 		p := p
-		prop(KTimeSpan, p.n, D, func(a []any) (any, error) { return float64(a[0].(time.Duration)) / float64(p.d), nil }, nil)
+		prop(KTimeSpan, p.n, D, func(a []any) (any, error) {
+			d := a[0].(time.Duration)
+			if d == spanMax || d == spanMin { // .NET's ticks / TicksPerX; TotalMilliseconds clamped to ±922337203685477
+				v := float64(spanTicks(d)) / float64(p.d/100)
+				if p.n == "TotalMilliseconds" {
+					v = max(min(v, 922337203685477), -922337203685477)
+				}
+				return v, nil
+			}
+			return float64(d) / float64(p.d), nil
+		}, nil)
 	}
 
 	// ---- Uri, WebUtility

@@ -255,15 +255,15 @@ func parseTimeSpan(in string) (time.Duration, error) {
 			*vals[i] = v
 		}
 	}
-	ticks := ((days*24+h)*60+m)*60*10_000_000 + sec*10_000_000 + frac
-	if ticks > math.MaxInt64/100 {
-		return 0, errTimeSpanTooLong()
+	// in uint64: 10675199.23:59:59 is past long.MaxValue ticks
+	ticks := ((uint64(days)*24+uint64(h))*60+uint64(m))*60*10_000_000 + uint64(sec)*10_000_000 + uint64(frac)
+	switch {
+	case !neg && ticks > math.MaxInt64, neg && ticks > math.MaxInt64+1:
+		return over()
+	case neg:
+		return ticksSpan(int64(-ticks)) // -(MaxInt64+1) wraps to MinInt64: TimeSpan.MinValue
 	}
-	d := time.Duration(ticks * 100)
-	if neg {
-		d = -d
-	}
-	return d, nil
+	return ticksSpan(int64(ticks))
 }
 
 // staticAsInstance rewrites a static call that is an instance call in

@@ -246,12 +246,7 @@ func formatTimeSpanNET(d time.Duration, f string) (string, error) {
 		return formatTimeSpan(d), nil
 	}
 	neg := d < 0
-	ticks := int64(d / 100)
-	if neg {
-		ticks = -ticks
-	}
-	days := ticks / 864_000_000_000
-	rest := ticks % 864_000_000_000
+	days, rest := spanDays(d)
 	h, m, s, frac := rest/36_000_000_000, rest/600_000_000%60, rest/10_000_000%60, rest%10_000_000
 	if len(f) == 1 {
 		var b strings.Builder
@@ -374,4 +369,15 @@ func quotedLiteral(f string, i int) (lit string, ok bool) {
 		return "", false
 	}
 	return f[i+1 : i+1+end], true
+}
+
+// spanDays is a TimeSpan's magnitude in whole days and the ticks left
+// (TimeSpan.MinValue's magnitude too, one tick past long.MaxValue).
+func spanDays(d time.Duration) (days, rest int64) {
+	t := spanTicks(d)
+	mag := uint64(t)
+	if t < 0 {
+		mag = uint64(-(t + 1)) + 1
+	}
+	return int64(mag / 864_000_000_000), int64(mag % 864_000_000_000)
 }

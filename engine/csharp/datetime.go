@@ -142,11 +142,17 @@ func addMonths(t time.Time, n, limit int) (time.Time, error) {
 
 // addSpan is DateTime + TimeSpan (DateTime.Add).
 func addSpan(t time.Time, d time.Duration) (time.Time, error) {
+	if d == spanMax || d == spanMin { // past DateTime's range from any DateTime
+		return time.Time{}, errDateArithmetic()
+	}
 	return inNetRange(t.Add(d))
 }
 
 // timeOp is DateTime + TimeSpan or DateTime - TimeSpan (op "+" or "-").
 func timeOp(op string, t time.Time, d time.Duration) (time.Time, error) {
+	if d == spanMax || d == spanMin {
+		return time.Time{}, errDateArithmetic()
+	}
 	if op == "-" {
 		var err error
 		if d, err = sumSpans(0, d, true); err != nil {
@@ -168,8 +174,61 @@ func spanOf(v float64, ticksPerUnit int64) (time.Duration, error) {
 	return time.Duration(ns), nil
 }
 
+// TimeSpan.MaxValue and MinValue. A TimeSpan is a time.Duration here
+// (nanoseconds), which holds ±292 years, where .NET's ticks hold ±29,227:
+// .NET's two ends are kept as a Duration's two ends, which read as
+// long.MaxValue and long.MinValue ticks (spanTicks), print as .NET's, and
+// compare above and below every other span. Arithmetic on them is .NET's
+// where the result is one of them or a span a Duration holds, else .NET's
+// OverflowException (tollgate's limit: MaxValue minus a day is .NET's
+// 10675198.02:48:05.4775807, too long here).
+const (
+	spanMax = time.Duration(math.MaxInt64)
+	spanMin = time.Duration(math.MinInt64)
+)
+
+// spanTicks is TimeSpan.Ticks.
+func spanTicks(d time.Duration) int64 {
+	switch d {
+	case spanMax:
+		return math.MaxInt64
+	case spanMin:
+		return math.MinInt64
+	}
+	return int64(d / 100)
+}
+
+// ticksSpan is the TimeSpan of n ticks: TimeSpan.MaxValue, MinValue, or a
+// span a Duration holds (else .NET's OverflowException).
+func ticksSpan(n int64) (time.Duration, error) {
+	switch {
+	case n == math.MaxInt64:
+		return spanMax, nil
+	case n == math.MinInt64:
+		return spanMin, nil
+	case n > math.MaxInt64/100 || n < math.MinInt64/100:
+		return 0, errTimeSpanTooLong()
+	}
+	return time.Duration(n * 100), nil
+}
+
 // sumSpans is TimeSpan + TimeSpan (neg: TimeSpan - TimeSpan).
 func sumSpans(a, b time.Duration, neg bool) (time.Duration, error) {
+	if a == spanMax || a == spanMin || b == spanMax || b == spanMin {
+		// in ticks, as .NET adds them
+		x, y := spanTicks(a), spanTicks(b)
+		if neg {
+			if y == math.MinInt64 {
+				return 0, errTimeSpanTooLong()
+			}
+			y = -y
+		}
+		s := x + y
+		if (y > 0 && s < x) || (y < 0 && s > x) {
+			return 0, errTimeSpanTooLong()
+		}
+		return ticksSpan(s)
+	}
 	if neg {
 		if b == math.MinInt64 {
 			return 0, errTimeSpanTooLong()
@@ -228,7 +287,7 @@ func registerDateTimeMore() {
 		return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day(), nil
 	}, nil)
 
-	prop(KTimeSpan, "Ticks", L, func(a []any) (any, error) { return int(a[0].(time.Duration) / 100), nil }, nil)
+	prop(KTimeSpan, "Ticks", L, func(a []any) (any, error) { return int(spanTicks(a[0].(time.Duration))), nil }, nil)
 	// The components, as .NET's TimeSpan computes them from its ticks:
 	// Days = ticks / TicksPerDay, Hours = ticks / TicksPerHour % 24, and so
 	// on, each truncated toward zero, so a negative span has negative (or
@@ -240,7 +299,7 @@ func registerDateTimeMore() {
 	}{{"Days", 24 * time.Hour, 0}, {"Hours", time.Hour, 24}, {"Minutes", time.Minute, 60}, {"Seconds", time.Second, 60}, {"Milliseconds", time.Millisecond, 1000}} {
 		c := c
 		prop(KTimeSpan, c.n, I, func(a []any) (any, error) {
-			v := int64(a[0].(time.Duration) / c.unit)
+			v := spanTicks(a[0].(time.Duration)) / int64(c.unit/100)
 			if c.mod != 0 {
 				v %= c.mod
 			}
@@ -248,12 +307,11 @@ func registerDateTimeMore() {
 		}, nil)
 	}
 	static("TimeSpan", "FromTicks", ts(L), TS, func(a []any) (any, error) {
-		n := int64(toInt(a[0]))
-		if n > math.MaxInt64/100 || n < math.MinInt64/100 {
-			return nil, errTimeSpanTooLong()
-		}
-		return time.Duration(n * 100), nil
+		return ticksSpan(int64(toInt(a[0])))
 	}, nil)
+	static("TimeSpan", "new", ts(L), TS, func(a []any) (any, error) { return ticksSpan(int64(toInt(a[0]))) }, nil)
+	staticProp("TimeSpan", "MaxValue", TS, func([]any) (any, error) { return spanMax, nil }, nil)
+	staticProp("TimeSpan", "MinValue", TS, func([]any) (any, error) { return spanMin, nil }, nil)
 	method(KTimeSpan, "Duration", ts(), TS, func(a []any) (any, error) {
 		d := a[0].(time.Duration)
 		if d == math.MinInt64 {
@@ -264,13 +322,7 @@ func registerDateTimeMore() {
 		}
 		return d, nil
 	}, nil)
-	method(KTimeSpan, "Negate", ts(), TS, func(a []any) (any, error) {
-		d := a[0].(time.Duration)
-		if d == math.MinInt64 {
-			return nil, exc("OverflowException", "The negated value of TimeSpan.MinValue cannot be represented.")
-		}
-		return -d, nil
-	}, nil)
+	method(KTimeSpan, "Negate", ts(), TS, func(a []any) (any, error) { return spanNegate(a[0].(time.Duration)) }, nil)
 	static("TimeSpan", "Compare", ts(TS, TS), I, func(a []any) (any, error) { return cmp.Compare(a[0].(time.Duration), a[1].(time.Duration)), nil }, nil)
 	method(KTimeSpan, "CompareTo", ts(TS), I, func(a []any) (any, error) { return cmp.Compare(a[0].(time.Duration), a[1].(time.Duration)), nil }, nil)
 	method(KDateTime, "CompareTo", ts(DT), I, func(a []any) (any, error) { return a[0].(time.Time).Compare(a[1].(time.Time)), nil }, nil)
@@ -300,4 +352,15 @@ func newDateParts(p []int, kind int) (any, error) {
 		return nil, errKind()
 	}
 	return withKind(time.Date(y, time.Month(mo), d, h, mi, s, ms*int(time.Millisecond), time.UTC), kind), nil
+}
+
+// spanNegate is TimeSpan.Negate() and -span.
+func spanNegate(d time.Duration) (time.Duration, error) {
+	switch d {
+	case spanMin:
+		return 0, exc("OverflowException", "Negating the minimum value of a twos complement number is invalid.")
+	case spanMax:
+		return ticksSpan(-math.MaxInt64) // .NET's -10675199.02:48:05.4775807: too long here
+	}
+	return -d, nil
 }

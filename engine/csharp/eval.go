@@ -504,6 +504,9 @@ func (f *frame) eval(e Expr) (any, error) {
 			if d, ok := v.(Decimal); ok {
 				return decNeg(d), nil
 			}
+			if d, ok := v.(time.Duration); ok {
+				return spanNegate(d)
+			}
 			if v == nil {
 				return nil, nil // lifted: -(double?)null
 			}

@@ -76,9 +76,11 @@ func FuzzDateFormat(f *testing.F) {
 				}
 			}
 		}
-		if _, err := formatTimeSpanNET(time.Duration(ticks)*100%(1<<62), format); err != nil {
-			if e, ok := err.(*Exception); !ok || e.Type != "FormatException" {
-				t.Fatalf("%q: %v", format, err)
+		for _, d := range []time.Duration{time.Duration(ticks) * 100 % (1 << 62), spanMax, spanMin} { // and TimeSpan.MaxValue, MinValue
+			if _, err := formatTimeSpanNET(d, format); err != nil {
+				if e, ok := err.(*Exception); !ok || e.Type != "FormatException" {
+					t.Fatalf("%q: %v", format, err)
+				}
 			}
 		}
 		s, err := formatDateNET(at.UTC(), "o", false, false)
@@ -99,6 +101,33 @@ func FuzzDoubleText(f *testing.F) {
 		r, err := formatFloatNET(d, 'R', -1, "R")
 		if s := formatDouble(d); err != nil || s != r {
 			t.Fatalf("%v: ToString() %q, R %q %v", d, s, r, err)
+		}
+	})
+}
+
+// FuzzTimeSpanParse: TimeSpan.Parse takes a text or throws .NET's
+// FormatException or OverflowException, and what it takes prints ("c")
+// as a text that parses back to the same span (MaxValue and MinValue
+// included).
+//
+//	go test -run '^$' -fuzz FuzzTimeSpanParse -fuzztime 30s -fuzzminimizetime 0 ./engine/csharp/
+func FuzzTimeSpanParse(f *testing.F) {
+	for _, s := range []string{"1.02:03:04.5", "-10675199.02:48:05.4775808", "10675199.02:48:05.4775807", "10675199.02:48:05.4775808",
+		"10675199.23:59:59", "106751", "00:00", "-0:0:0.1234567", " 23:59:59 ", "1:2:3:4"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseTimeSpan(s)
+		if err != nil {
+			if e, ok := err.(*Exception); !ok || e.Type != "FormatException" && e.Type != "OverflowException" {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		text := formatTimeSpan(d)
+		back, err := parseTimeSpan(text)
+		if err != nil || back != d {
+			t.Fatalf("%q: %v printed %q, read back %v %v", s, d, text, back, err)
 		}
 	})
 }

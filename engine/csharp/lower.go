@@ -830,6 +830,9 @@ func (lw *lowerer) expr(e Expr, en env) (string, error) {
 		case "!":
 			return "!(" + x + ")", nil
 		case "-":
+			if n.X.typ().K == KTimeSpan {
+				return "", cannot("-TimeSpan") // spanNegate on the interpreter
+			}
 			return "-(" + x + ")", nil
 		case "+":
 			return x, nil

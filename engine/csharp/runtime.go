@@ -175,6 +175,14 @@ func formatDouble(f float64) string {
 }
 
 func formatTimeSpan(d time.Duration) string {
+	if d == spanMax || d == spanMin { // TimeSpan.MaxValue and MinValue: from their ticks
+		days, rest := spanDays(d)
+		out := fmt.Sprintf("%d.%02d:%02d:%02d.%07d", days, rest/36_000_000_000, rest/600_000_000%60, rest/10_000_000%60, rest%10_000_000)
+		if d < 0 {
+			out = "-" + out
+		}
+		return out
+	}
 	neg := d < 0
 	if neg {
 		d = -d
