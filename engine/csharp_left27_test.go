@@ -3,6 +3,7 @@ package engine
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // Jagged arrays (arrays of arrays), as the C# Programming Guide's "Jagged
@@ -184,5 +185,69 @@ func TestCSharpTimeSpanEnds(t *testing.T) {
 		if v, err, _ := csRun(t, src, nil); err != nil || !strings.HasPrefix(show(v), tc.want) {
 			t.Errorf("%s: %q %v, want %q", src, show(v), err, tc.want)
 		}
+	}
+}
+
+// ToString(), string concatenation and interpolation of the context's
+// objects and collections give a .NET type name (object.ToString()), never
+// a Go one (Headers, map[...], [...]): APIM's own classes are not
+// documented, so the names are tollgate's choice (docs). A KeyValuePair
+// is written [key, value] wherever it becomes text.
+func TestCSharpContextObjectText(t *testing.T) {
+	start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	fill := func(s *State) {
+		s.ctx.Subscription = &Subscription{Id: "sub-1", Name: "dev", CreatedDate: start}
+		s.ctx.Product = &Product{Id: "starter", Name: "Starter", State: "published", Groups: []*Group{{Id: "g"}}}
+		s.ctx.User = &User{Id: "1", Groups: []*Group{{Id: "developers", Name: "Developers"}}}
+		s.ctx.Operation = &Operation{Id: "get-pet", Method: "GET", UrlTemplate: "/pets/{petId}"}
+		s.ctx.Request.MatchedParameters = map[string]string{"petId": "7"}
+	}
+	const dict = "System.Collections.Generic.Dictionary`2"
+	for _, tc := range []struct{ x, want string }{
+		{`context`, "Tollgate.Context.ProxyRequestContext"},
+		{`context.Request`, "Tollgate.Context.Request"},
+		{`context.Request.Headers`, dict + "[System.String,System.String[]]"},
+		{`context.Request.Url.Query`, dict + "[System.String,System.String[]]"},
+		{`context.Request.MatchedParameters`, dict + "[System.String,System.String]"},
+		{`context.Variables`, dict + "[System.String,System.Object]"},
+		{`context.Request.Body`, "Tollgate.Context.MessageBody"},
+		{`context.Api`, "Tollgate.Context.Api"},
+		{`context.Operation`, "Tollgate.Context.Operation"},
+		{`context.Product`, "Tollgate.Context.Product"},
+		{`context.Product.Groups`, "Tollgate.Context.Group[]"},
+		{`context.Subscription`, "Tollgate.Context.Subscription"},
+		{`context.User`, "Tollgate.Context.User"},
+		{`context.User.Groups.First()`, "Tollgate.Context.Group"},
+		{`context.Request.Headers["X-Multi"]`, "System.String[]"},
+		{`context.Request.Headers.GetValueOrDefault("Authorization", "").AsBasic()`, "Tollgate.Context.BasicAuthCredentials"},
+		{`"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.".AsJwt().Claims`, dict + "[System.String,System.String[]]"},
+		{`context.Request.Url`, "https://gw.example:8443/echo/resource?param1=value1&param2=2&x=a&x=b"},
+		{`context.Request.Headers.First(h => h.Key == "X-Multi")`, "[X-Multi, System.String[]]"},
+		{`context.Variables.First(v => v.Key == "s")`, "[s, hello]"},
+		{`context.Request.MatchedParameters.First()`, "[petId, 7]"},
+	} {
+		srcs := []string{tc.x + ".ToString()", `$"{` + tc.x + `}"`, `"" + ` + tc.x, `string.Concat(` + tc.x + `, "")`, `Convert.ToString(` + tc.x + `)`}
+		if !strings.HasSuffix(tc.want, "[]") { // an array is Format's params array, as in C#
+			srcs = append(srcs, `string.Format("{0}", `+tc.x+`)`)
+		}
+		for _, src := range srcs {
+			t.Run(src, func(t *testing.T) { csBothPaths(t, src, tc.want, fill) })
+		}
+	}
+	for _, tc := range []struct{ name, src, want string }{
+		{"Join of a model map's pairs", `string.Join(";", context.Request.Headers.Where(h => h.Key.StartsWith("X")))`, "[X-Multi, System.String[]]"},
+		{"Join of a dictionary", `string.Join(",", new Dictionary<string, int> { ["a"] = 1, ["b"] = 2 })`, "[a, 1],[b, 2]"},
+		{"Join of KeyValuePairs", `string.Join(",", new[] { new KeyValuePair<string, int>("a", 1) })`, "[a, 1]"},
+		{"Join of pairs as arguments", `string.Join(",", context.Variables.First(v => v.Key == "s"), context.Variables.First(v => v.Key == "n"))`, "[s, hello],[n, 42]"},
+		{"a pair in foreach", `context.Variables.Where(v => v.Key == "n").Select(v => "" + v).First()`, "[n, 42]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { csBothPaths(t, tc.src, tc.want, fill) })
+	}
+	// string.Format("{0}", a string[]) formats its first item: C# passes
+	// the array as the params object[]
+	csBothPaths(t, `string.Format("{0}|{1}", context.Request.Headers["X-Multi"])`, "a|b", nil)
+	// a failing cast names the .NET type too
+	if _, err, _ := csRun(t, `@(((IEnumerable<object>)(object)context.Request.Headers).Count())`, nil); err == nil || !strings.Contains(err.Error(), "System.Collections.Generic.Dictionary`2[System.String,System.String[]]") {
+		t.Errorf("cast of Headers: %v", err)
 	}
 }

@@ -639,6 +639,9 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 			if t.K == KVoid {
 				return nil, b.errf(h.pos(), "cannot use a void expression in an interpolated string")
 			}
+			if t, err = b.kvText(&n.Holes[i], t); err != nil {
+				return nil, err
+			}
 			if err := b.holeFormat(n, i, t); err != nil { // numfmt.go
 				return nil, err
 			}
@@ -935,6 +938,12 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 		if l.K == KString || r.K == KString {
 			if l.K == KVoid || r.K == KVoid {
 				return bad()
+			}
+			if _, err := b.kvText(&n.L, l); err != nil {
+				return nil, err
+			}
+			if _, err := b.kvText(&n.R, r); err != nil {
+				return nil, err
 			}
 			return tString, nil
 		}
@@ -1788,6 +1797,15 @@ func (b *binder) call(n *Call) (*Type, error) {
 			return nil, err
 		}
 		n.method = bi
+		if xt.Name == "string" && (name == "Join" || name == "Concat" || name == "Format") || xt.Name == "Convert" && name == "ToString" {
+			for i, a := range n.Args { // pairs written as [k, v], not as JProperty's JSON
+				// string.Join(sep, IEnumerable<T>) and string.Concat(IEnumerable<T>) take a sequence
+				seq := name == "Join" && i == 1 && len(n.Args) == 2 || name == "Concat" && len(n.Args) == 1
+				if err := b.kvArg(&a.X, at[i], seq); err != nil {
+					return nil, err
+				}
+			}
+		}
 		if (xt.Name == "Math") && (name == "Max" || name == "Min" || name == "Abs") {
 			allInt := true
 			for _, t := range at {
@@ -2734,4 +2752,37 @@ func (b *binder) charCompound(n *Assign, tt, vt *Type) (*Type, error) {
 		return nil, b.errf(n.Off, "operator '%s' cannot be applied to operands of type '%s' and '%s'", n.Op, typeName(tt), typeName(vt))
 	}
 	return tt, nil
+}
+
+// kvText makes a KeyValuePair operand of a string concatenation or an
+// interpolation its ToString() call: at run time a pair is a JProperty,
+// whose text is JSON ("k": v), where .NET writes the pair as [k, v].
+func (b *binder) kvText(e *Expr, t *Type) (*Type, error) {
+	if t.K != KKeyValue {
+		return t, nil
+	}
+	x := *e
+	c := &Call{node: node{Off: x.pos()}, F: &Member{node: node{Off: x.pos()}, X: x, Name: "ToString", NameOff: x.pos()}}
+	*e = c
+	return b.expr(c)
+}
+
+// kvArg is kvText for an argument of string.Join, Concat, Format or
+// Convert.ToString: a KeyValuePair becomes its ToString(), and a sequence
+// of them (a dictionary, a model map, LINQ over either) passed as the
+// sequence to join (seq) the sequence of their texts.
+func (b *binder) kvArg(e *Expr, t *Type, seq bool) error {
+	if t.K == KKeyValue {
+		_, err := b.kvText(e, t)
+		return err
+	}
+	if !seq || t.K == KString {
+		return nil
+	}
+	if el := b.seqElem(t); el != nil && el.K == KKeyValue {
+		x := *e
+		c := &Call{node: node{Off: x.pos(), T: tStrings}, F: &Member{node: node{Off: x.pos()}, X: x, Name: "ToString", NameOff: x.pos()}, method: kvTexts}
+		*e = c
+	}
+	return nil
 }

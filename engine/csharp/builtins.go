@@ -875,7 +875,10 @@ func registerBuiltins() {
 		if err != nil {
 			return nil, argNull("format")
 		}
-		args, _ := a[1].([]any)
+		args, ok := a[1].([]any)
+		if !ok && a[1] != nil { // a model's string[] passed as the params array (lowered: not packed)
+			args, _ = items(a[1])
+		}
 		return formatNET(f, args)
 	}, nil)
 	statics["string"]["Format"][0].vararg = true

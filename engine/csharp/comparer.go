@@ -176,6 +176,9 @@ func (b *binder) takeComparer(n *Call, xt *Type) error {
 
 var dictNew, setNew, listNew *builtin
 
+// kvTexts is the texts ([k, v]) of a sequence of KeyValuePairs (bind.go kvArg).
+var kvTexts *builtin
+
 // collectionNew binds new List<T>(...), HashSet<T>(...) and
 // Dictionary<string, T>(...) with constructor arguments: a capacity, a
 // source collection, a StringComparer.

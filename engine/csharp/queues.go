@@ -379,6 +379,19 @@ func registerQueues() {
 		}
 		return t.equals(a[1]), nil
 	}, nil)
+	kvTexts = reg(&builtin{key: "KeyValuePair.texts", result: tStrings, run: func(a []any) (any, error) {
+		xs, err := items(a[0])
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(xs))
+		for i, x := range xs {
+			if p, ok := x.(*JProperty); ok && p != nil {
+				out[i] = "[" + p.Name + ", " + catStr(p.Value) + "]"
+			}
+		}
+		return out, nil
+	}})
 	method(KKeyValue, "ToString", ts(), tString, func(a []any) (any, error) {
 		p, ok := a[0].(*JProperty)
 		if !ok || p == nil {

@@ -96,12 +96,66 @@ func netName(v any) string {
 	case *strReader:
 		return "System.IO.StringReader"
 	}
-	t := reflect.TypeOf(v)
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t.Name()
+	return modelNetName(reflect.TypeOf(v))
 }
+
+// modelNetName is the .NET type name of a value of the context model (or
+// of what else has no case in netName), as object.ToString() and cast
+// messages give it. APIM documents the context's members by interface
+// (IRequest, IUrl, IReadOnlyDictionary<string, string[]>...), not the
+// classes behind them, so these names are tollgate's choice: a map is
+// .NET's Dictionary of its key and value types
+// (System.Collections.Generic.Dictionary`2[System.String,System.String[]]),
+// a slice an array of its items' type, anything else Tollgate.Context.
+// and its own name (Tollgate.Context.Request). Never a Go name.
+func modelNetName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return modelNetName(t.Elem())
+	case reflect.Map:
+		return "System.Collections.Generic.Dictionary`2[" + modelNetName(t.Key()) + "," + modelNetName(t.Elem()) + "]"
+	case reflect.Slice, reflect.Array:
+		return modelNetName(t.Elem()) + "[]"
+	case reflect.String:
+		return "System.String"
+	case reflect.Bool:
+		return "System.Boolean"
+	case reflect.Int, reflect.Int64:
+		return "System.Int64"
+	case reflect.Int32:
+		return "System.Int32"
+	case reflect.Float64, reflect.Float32:
+		return "System.Double"
+	case reflect.Interface:
+		return "System.Object"
+	case reflect.Func:
+		return "System.Delegate"
+	}
+	switch t {
+	case reflect.TypeOf(time.Time{}):
+		return "System.DateTime"
+	case reflect.TypeOf(time.Duration(0)):
+		return "System.TimeSpan"
+	}
+	if t.Name() == "" {
+		return "System.Object"
+	}
+	switch t.Name() {
+	case "Certificate": // the request's or an uploaded certificate: .NET's own class
+		return "System.Security.Cryptography.X509Certificates.X509Certificate2"
+	case "DistinguishedName":
+		return "System.Security.Cryptography.X509Certificates.X500DistinguishedName"
+	}
+	if n, ok := modelNetAlias[t.Name()]; ok {
+		return "Tollgate.Context." + n
+	}
+	return "Tollgate.Context." + t.Name()
+}
+
+// modelNetAlias names the model types whose Go names are not the names
+// of APIM's interfaces (IProxyRequestContext, BasicAuthCredentials,
+// IMessageBody) without their I.
+var modelNetAlias = map[string]string{"Context": "ProxyRequestContext", "BasicAuth": "BasicAuthCredentials", "Body": "MessageBody"}
 
 func castErr(v any, to string) error {
 	return exc("InvalidCastException", "Unable to cast object of type '%s' to type '%s'.", netName(v), to)
