@@ -251,3 +251,19 @@ func TestCSharpContextObjectText(t *testing.T) {
 		t.Errorf("cast of Headers: %v", err)
 	}
 }
+
+// List<T>'s capacity members (APIM allows all of List<T>) are a load error
+// that says why: a list is a value here and keeps no capacity.
+func TestCSharpListCapacityRefused(t *testing.T) {
+	for _, src := range []string{
+		`@{ var l = new List<int>(); return l.Capacity; }`,
+		`@{ var l = new List<int>(); l.Capacity = 4; return 1; }`,
+		`@{ var l = new List<string> { "a" }; l.TrimExcess(); return 1; }`,
+		`@{ var l = new List<int>(); return l.EnsureCapacity(4); }`,
+	} {
+		_, _, errs := csCompile(t, src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), "is not supported here: a list keeps no capacity in tollgate") {
+			t.Errorf("%s: errors %v", src, errs)
+		}
+	}
+}

@@ -1311,7 +1311,20 @@ func (b *binder) member(n *Member) (*Type, error) {
 	if xt.K == KObject {
 		return nil, b.errf(n.NameOff, "'object' does not contain a definition for '%s': cast the value first, e.g. ((IResponse)context.Variables[\"name\"]).%s", n.Name, n.Name)
 	}
+	if err := listCapacityErr(b, n.NameOff, xt, n.Name); err != nil {
+		return nil, err
+	}
 	return nil, b.errf(n.NameOff, "'%s' does not contain a definition for '%s'%s", typeName(xt), n.Name, b.m.memberHint(n.Name, xt))
+}
+
+// listCapacityErr is the load error for List<T>'s capacity members, which
+// APIM allows ("All" of List<T>) but tollgate has not: a list is a value
+// here, which keeps no capacity (.NET's depends on how the list grew).
+func listCapacityErr(b *binder, off int, xt *Type, name string) error {
+	if xt.K == KArray && isList(xt) && (name == "Capacity" || name == "TrimExcess" || name == "EnsureCapacity") {
+		return b.errf(off, "'%s.%s' is not supported here: a list keeps no capacity in tollgate (.NET's depends on how the list grew); Count is its size", typeName(xt), name)
+	}
+	return nil
 }
 
 // seqElem is the type of the items foreach gives over a value of type t
@@ -2061,6 +2074,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 				}
 			}
 			return nil, b.errf(m.NameOff, "non-invocable member '%s.%s' cannot be used like a method: %s", typeName(xt), name, how)
+		}
+		if err := listCapacityErr(b, m.NameOff, xt, name); err != nil {
+			return nil, err
 		}
 		return nil, b.errf(m.NameOff, "'%s' does not contain a definition for '%s'%s", typeName(xt), name, b.m.memberHint(name, xt))
 	}
