@@ -267,3 +267,37 @@ func TestCSharpListCapacityRefused(t *testing.T) {
 		}
 	}
 }
+
+// Encoding.GetEncoding (APIM's table allows all of System.Text.Encoding):
+// the encodings .NET has without a code-pages provider, by name or code
+// page, and Encoding.Latin1; a real policy's Basic credentials in
+// ISO-8859-1 (survey27's A4, pagopa/cstar-infrastructure).
+func TestCSharpEncodingGetEncoding(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"the survey's policy", `Convert.ToBase64String(System.Text.Encoding.GetEncoding("ISO-8859-1").GetBytes("é"))`, "6Q=="},
+		{"the survey's credentials", `Convert.ToBase64String(Encoding.GetEncoding("iso-8859-1").GetBytes("cruscotto:pw&1x!"))`, "Y3J1c2NvdHRvOnB3JjF4IQ=="},
+		{"code page 28591", `Encoding.GetEncoding(28591).GetString(new byte[] { 0xE9, 0x41 })`, "éA"},
+		{"Latin1 past U+00FF", `BitConverter.ToString(Encoding.Latin1.GetBytes("aĀ😀"))`, "61-3F-3F"},
+		{"utf-8 by name and page", `BitConverter.ToString(Encoding.GetEncoding("UTF-8").GetBytes("é")) + " " + BitConverter.ToString(Encoding.GetEncoding(65001).GetBytes("é"))`, "C3-A9 C3-A9"},
+		{"utf-16 names", `BitConverter.ToString(Encoding.GetEncoding("utf-16").GetBytes("a")) + " " + BitConverter.ToString(Encoding.GetEncoding("unicodeFFFE").GetBytes("a")) + " " + BitConverter.ToString(Encoding.GetEncoding(1201).GetBytes("a"))`, "61-00 00-61 00-61"},
+		{"utf-32 both ways", `BitConverter.ToString(Encoding.GetEncoding("utf-32").GetBytes("a")) + " " + BitConverter.ToString(Encoding.GetEncoding(12001).GetBytes("a")) + " " + Encoding.GetEncoding("utf-32BE").GetString(new byte[] { 0, 0, 0, 0x62 })`, "61-00-00-00 00-00-00-61 b"},
+		{"us-ascii", `Encoding.GetEncoding("us-ascii").GetString(Encoding.GetEncoding(20127).GetBytes("aé"))`, "a?"},
+		{"same as the property", `Encoding.GetEncoding("utf-8") == Encoding.UTF8`, "true"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { csBothPaths(t, tc.src, tc.want, nil) })
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`Encoding.GetEncoding("windows-1252")`, "'windows-1252' is not a supported encoding name. For information on defining a custom encoding, see the documentation for the Encoding.RegisterProvider method. (Parameter 'name')"},
+		{`Encoding.GetEncoding(1252)`, "No data is available for encoding 1252. For information on defining a custom encoding, see the documentation for the Encoding.RegisterProvider method."},
+		{`Encoding.GetEncoding(70000)`, "Valid values are between 0 and 65535, inclusive. (Parameter 'codepage')"},
+		{`Encoding.GetEncoding(42)`, "42 is not a supported code page. (Parameter 'codepage')"},
+		{`Encoding.GetEncoding((string)null)`, "Value cannot be null. (Parameter 'name')"},
+	} {
+		for _, src := range []string{"@(" + tc.src + ".GetBytes(\"a\").Length)", "@{ try { return " + tc.src + ".GetBytes(\"a\").Length; } finally { } }"} {
+			_, err, _ := csRun(t, src, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: %v, want %q", src, err, tc.want)
+			}
+		}
+	}
+}

@@ -1095,10 +1095,12 @@ func registerBuiltins() {
 		}
 		return jtokenConvert(a[0], tBool)
 	}, nil)
-	for _, enc := range []string{"UTF8", "ASCII", "Unicode", "Default", "UTF32", "BigEndianUnicode"} {
+	for _, enc := range []string{"UTF8", "ASCII", "Unicode", "Default", "UTF32", "BigEndianUnicode", "Latin1"} {
 		enc := enc
 		staticProp("Encoding", enc, tEncoding, func([]any) (any, error) { return enc, nil }, func([]string) string { return strconv.Quote(enc) })
 	}
+	static("Encoding", "GetEncoding", ts(S), tEncoding, func(a []any) (any, error) { return getEncodingByName(a[0]) }, nil) // encoding_wide.go
+	staticOverload("Encoding", "GetEncoding", ts(I), tEncoding, func(a []any) (any, error) { return getEncodingByPage(toInt(a[0])) })
 	method(KEncoding, "GetBytes", ts(S), tBytes, func(a []any) (any, error) {
 		s, err := str(a[1])
 		if err != nil {
