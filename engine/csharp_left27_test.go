@@ -301,3 +301,19 @@ func TestCSharpEncodingGetEncoding(t *testing.T) {
 		}
 	}
 }
+
+// context.User.Groups.Contains("name") is not C#: IEnumerable<IGroup> and a
+// string give LINQ's Contains<T> no T (CS1929), so APIM refuses it
+// (survey27's A7, a real policy that then threw at run time here).
+func TestCSharpModelContainsRefused(t *testing.T) {
+	for _, src := range []string{`@(context.User.Groups.Contains("x"))`, `@(!context.User.Groups.Contains("internal-ops"))`, `@(context.Product.Apis.Contains(1))`} {
+		_, _, errs := csCompile(t, src)
+		if len(errs) == 0 || !strings.Contains(errs.Error(), "does not contain a definition for 'Contains' and the best extension method overload") {
+			t.Errorf("%s: errors %v", src, errs)
+		}
+	}
+	fill := func(s *State) {
+		s.ctx.User = &User{Id: "1", Groups: []*Group{{Id: "developers", Name: "Developers"}}}
+	}
+	csBothPaths(t, `context.User.Groups.Select(g => g.Name).Contains("Developers") + " " + context.User.Groups.Contains(context.User.Groups.First()) + " " + context.User.Groups.Contains(null)`, "True True False", fill)
+}

@@ -2502,6 +2502,12 @@ func (b *binder) linq(n *Call, m *Member, xt *Type) (*Type, error) {
 		if argc != 1 || isLambda(0) {
 			return nil, b.errf(m.NameOff, "Contains takes a value")
 		}
+		if elem.K == KGo && lt[0].K != KGo && lt[0].K != KNull && lt[0].K != KObject {
+			// context.User.Groups.Contains("admins"): C# infers no T from
+			// IEnumerable<IGroup> and a string (CS1929)
+			return nil, b.errf(m.NameOff, "'%s' does not contain a definition for 'Contains' and the best extension method overload 'Enumerable.Contains<%s>(IEnumerable<%s>, %s)' requires a receiver of type 'IEnumerable<%s>': compare a member, e.g. .Any(x => x.Name == value)",
+				typeName(xt), typeName(lt[0]), typeName(lt[0]), typeName(lt[0]), typeName(lt[0]))
+		}
 		return tBool, nil
 	case "Concat", "Except", "Intersect", "Union":
 		if argc != 1 || isLambda(0) {
