@@ -317,3 +317,35 @@ func TestCSharpModelContainsRefused(t *testing.T) {
 	}
 	csBothPaths(t, `context.User.Groups.Select(g => g.Name).Contains("Developers") + " " + context.User.Groups.Contains(context.User.Groups.First()) + " " + context.User.Groups.Contains(null)`, "True True False", fill)
 }
+
+// An array's or a list's text is its .NET type's name, as
+// object.ToString() gives it (a run-time list does not know its element
+// type: the binder writes it).
+func TestCSharpCollectionText(t *testing.T) {
+	for _, tc := range []struct{ x, want string }{
+		{`new int[2]`, "System.Int32[]"},
+		{`new string[0]`, "System.String[]"},
+		{`new List<string>()`, "System.Collections.Generic.List`1[System.String]"},
+		{`new List<int> { 1 }`, "System.Collections.Generic.List`1[System.Int32]"},
+		{`new HashSet<string>()`, "System.Collections.Generic.HashSet`1[System.String]"},
+		{`new Queue<long>()`, "System.Collections.Generic.Queue`1[System.Int64]"},
+		{`new int?[1]`, "System.Nullable`1[System.Int32][]"},
+		{`new byte[1]`, "System.Byte[]"},
+		{`new List<DateTime>()`, "System.Collections.Generic.List`1[System.DateTime]"},
+		{`new JObject[0]`, "Newtonsoft.Json.Linq.JObject[]"},
+		{`new int[1][]`, "System.Int32[][]"},
+		{`context.Request.Headers["X-Multi"]`, "System.String[]"},
+	} {
+		for _, src := range []string{tc.x + ".ToString()", `$"{` + tc.x + `}"`, `"" + ` + tc.x, `Convert.ToString(` + tc.x + `)`} {
+			t.Run(src, func(t *testing.T) { csBothPaths(t, src, tc.want, nil) })
+		}
+	}
+	csBothBlocks(t, `int[] a = null; return "x" + a + $"{a}" + Convert.ToString(a) + "y";`, "xy", nil)
+	for _, src := range []string{`@{ int[] a = null; return a.ToString(); }`, `@{ try { List<int> a = null; return a.ToString(); } finally { } }`} {
+		if _, err, _ := csRun(t, src, nil); err == nil || !strings.Contains(err.Error(), "Object reference not set to an instance of an object.") {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+	// Join and Format still take an array as their sequence or params array
+	csBothPaths(t, `string.Join(",", new[] { 1, 2 }) + string.Format("{0}{1}", new[] { "a", "b" })`, "1,2ab", nil)
+}

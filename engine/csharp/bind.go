@@ -1817,6 +1817,11 @@ func (b *binder) call(n *Call) (*Type, error) {
 				if err := b.kvArg(&a.X, at[i], seq); err != nil {
 					return nil, err
 				}
+				if name == "ToString" && len(n.Args) == 1 && at[i].K != KKeyValue { // Convert.ToString(object): its ToString(), an array's type name too
+					if _, err := b.kvText(&a.X, at[i]); err != nil {
+						return nil, err
+					}
+				}
 			}
 		}
 		if (xt.Name == "Math") && (name == "Max" || name == "Min" || name == "Abs") {
@@ -2103,6 +2108,12 @@ func (b *binder) call(n *Call) (*Type, error) {
 	if name == "ToString" {
 		if err := b.formatToString(n, xt, bi); err != nil { // numfmt.go
 			return nil, err
+		}
+		if nn, ok := collNetName(xt); ok && len(n.Args) == 0 {
+			// int[] or List<int>: .NET's object.ToString() names the type,
+			// which a run-time []any does not know
+			n.method = typedText
+			n.Args = []*Arg{{Off: n.Off, X: &Lit{node: node{Off: n.Off, T: tString}, V: nn, Kind: tkString}}}
 		}
 	}
 	return bi.result, nil
@@ -2780,6 +2791,12 @@ func (b *binder) charCompound(n *Assign, tt, vt *Type) (*Type, error) {
 // interpolation its ToString() call: at run time a pair is a JProperty,
 // whose text is JSON ("k": v), where .NET writes the pair as [k, v].
 func (b *binder) kvText(e *Expr, t *Type) (*Type, error) {
+	if nn, ok := collNetName(t); ok { // an array or a list: x?.ToString(), its .NET type's name
+		x := *e
+		*e = &Call{node: node{Off: x.pos(), T: tString}, F: &Member{node: node{Off: x.pos()}, X: x, Name: "ToString", NameOff: x.pos(), Cond: true},
+			Args: []*Arg{{Off: x.pos(), X: &Lit{node: node{Off: x.pos(), T: tString}, V: nn, Kind: tkString}}}, method: typedText}
+		return tString, nil
+	}
 	if t.K != KKeyValue {
 		return t, nil
 	}
@@ -2807,4 +2824,80 @@ func (b *binder) kvArg(e *Expr, t *Type, seq bool) error {
 		*e = c
 	}
 	return nil
+}
+
+// typedText is ToString() of an array or a list: the .NET name collNetName
+// gave at bind time (its second argument).
+var typedText *builtin
+
+// collNetName is the .NET type name of an array, a List<T>, a HashSet<T>,
+// a Queue<T> or a Stack<T> of a type .NET names (System.Int32[],
+// System.Collections.Generic.List`1[System.String]), as object.ToString()
+// gives it (ok false: another type, or an element whose name is not known).
+func collNetName(t *Type) (string, bool) {
+	if t.K == KBytes {
+		return "System.Byte[]", true
+	}
+	if t.K != KArray || t.Elem == nil || t.Nullable {
+		return "", false
+	}
+	el, ok := elemNetName(t.Elem)
+	if !ok {
+		return "", false
+	}
+	switch {
+	case isArrayType(t):
+		return el + "[]", true
+	case isList(t):
+		return "System.Collections.Generic.List`1[" + el + "]", true
+	case isSet(t) && strings.HasPrefix(t.Name, "HashSet<"):
+		return "System.Collections.Generic.HashSet`1[" + el + "]", true
+	case isQueue(t):
+		return "System.Collections.Generic.Queue`1[" + el + "]", true
+	case isStack(t):
+		return "System.Collections.Generic.Stack`1[" + el + "]", true
+	}
+	return "", false
+}
+
+// elemNetName is the .NET name of an element type (ok false: unknown here).
+func elemNetName(t *Type) (string, bool) {
+	name := ""
+	switch t.K {
+	case KInt:
+		name = "System." + t.ik().netName()
+	case KDouble:
+		name = "System.Double"
+		if t.Name == "float" {
+			name = "System.Single"
+		}
+	case KString:
+		return "System.String", true
+	case KBool:
+		name = "System.Boolean"
+	case KChar:
+		name = "System.Char"
+	case KDecimal:
+		name = "System.Decimal"
+	case KObject:
+		return "System.Object", true
+	case KDateTime:
+		name = "System.DateTime"
+	case KDateTimeOffset:
+		name = "System.DateTimeOffset"
+	case KTimeSpan:
+		name = "System.TimeSpan"
+	case KGuid:
+		name = "System.Guid"
+	case KJObject, KJArray, KJToken, KJProperty:
+		return "Newtonsoft.Json.Linq." + kindNames[t.K], true
+	case KArray, KBytes:
+		return collNetName(t)
+	default:
+		return "", false
+	}
+	if t.Nullable {
+		return "System.Nullable`1[" + name + "]", true
+	}
+	return name, true
 }

@@ -379,6 +379,13 @@ func registerQueues() {
 		}
 		return t.equals(a[1]), nil
 	}, nil)
+	method(KBytes, "ToString", ts(), tString, func(a []any) (any, error) { return callToString(a[0]) }, nil) // System.Byte[]
+	typedText = reg(&builtin{key: "collection.typedText", params: ts(tString), result: tString, run: func(a []any) (any, error) {
+		if a[0] == nil || isNilPtr(a[0]) {
+			return nil, errNull
+		}
+		return a[1], nil
+	}})
 	kvTexts = reg(&builtin{key: "KeyValuePair.texts", result: tStrings, run: func(a []any) (any, error) {
 		xs, err := items(a[0])
 		if err != nil {
