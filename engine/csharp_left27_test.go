@@ -349,3 +349,22 @@ func TestCSharpCollectionText(t *testing.T) {
 	// Join and Format still take an array as their sequence or params array
 	csBothPaths(t, `string.Join(",", new[] { 1, 2 }) + string.Format("{0}{1}", new[] { "a", "b" })`, "1,2ab", nil)
 }
+
+// TimeSpan.Parse's example in .NET's documentation (TimeSpan.Parse(String)),
+// its values and printed results as written there.
+func TestCSharpTimeSpanParseDocExample(t *testing.T) {
+	for _, tc := range []struct{ value, want string }{
+		{"6", "6.00:00:00"},
+		{"6:12", "06:12:00"},
+		{"6:12:14", "06:12:14"},
+		{"6:12:14:45", "6.12:14:45"},
+		{"6.12:14:45", "6.12:14:45"},
+		{"6:12:14:45.3448", "6.12:14:45.3448000"},
+		{"6:12:14:45,3448", "Bad Format"},
+		{"6:34:14:45", "Overflow"},
+		{"6.12:14:45:10", "Bad Format"},
+	} {
+		src := `try { return TimeSpan.Parse("` + tc.value + `").ToString("c"); } catch (FormatException) { return "Bad Format"; } catch (OverflowException) { return "Overflow"; }`
+		csWant(t, "@{ "+src+" }", tc.want, nil)
+	}
+}

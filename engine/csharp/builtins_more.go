@@ -214,6 +214,7 @@ func parseTimeSpan(in string) (time.Duration, error) {
 		}
 		days = d
 	} else {
+		dayDot := false
 		if i := strings.IndexByte(s, '.'); i >= 0 && i < strings.IndexByte(s, ':') {
 			d, ok, in := num(s[:i], 10675199)
 			if !ok {
@@ -222,9 +223,19 @@ func parseTimeSpan(in string) (time.Duration, error) {
 			if !in {
 				return over()
 			}
-			days, s = d, s[i+1:]
+			days, s, dayDot = d, s[i+1:], true
 		}
 		parts := strings.Split(s, ":")
+		if len(parts) == 4 && !dayDot { // d:hh:mm:ss[.ff], .NET's "g" form: 6:12:14:45 is 6.12:14:45
+			d, ok, in := num(parts[0], 10675199)
+			if !ok {
+				return bad()
+			}
+			if !in {
+				return over()
+			}
+			days, parts = d, parts[1:]
+		}
 		if len(parts) < 2 || len(parts) > 3 {
 			return bad()
 		}

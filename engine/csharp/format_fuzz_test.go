@@ -113,7 +113,7 @@ func FuzzDoubleText(f *testing.F) {
 //	go test -run '^$' -fuzz FuzzTimeSpanParse -fuzztime 30s -fuzzminimizetime 0 ./engine/csharp/
 func FuzzTimeSpanParse(f *testing.F) {
 	for _, s := range []string{"1.02:03:04.5", "-10675199.02:48:05.4775808", "10675199.02:48:05.4775807", "10675199.02:48:05.4775808",
-		"10675199.23:59:59", "106751", "00:00", "-0:0:0.1234567", " 23:59:59 ", "1:2:3:4"} {
+		"10675199.23:59:59", "106751", "00:00", "-0:0:0.1234567", " 23:59:59 ", "1:2:3:4", "6:12:14:45.3448", "-10675199:02:48:05.4775808"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
