@@ -368,3 +368,21 @@ func TestCSharpTimeSpanParseDocExample(t *testing.T) {
 		csWant(t, "@{ "+src+" }", tc.want, nil)
 	}
 }
+
+// new StringBuilder(...).Append(...)... as a value, the common one-line
+// form: the builder's text and each part's.
+func TestCSharpBuilderChainValue(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`new StringBuilder().Append("a").Append(1).ToString()`, "a1"},
+		{`new StringBuilder("x").AppendLine("a").AppendLine().Append(true).Length`, "8"},
+		{`new System.Text.StringBuilder().Append(1.5).Append('c').Append(new int[1]).ToString()`, "1.5cSystem.Int32[]"},
+		{`new StringBuilder().Append(context.Variables.First(v => v.Key == "s")).ToString()`, "[s, hello]"},
+		{`new StringBuilder().Append("a").Insert(0, "z").ToString()`, "za"},
+	} {
+		csBothPaths(t, tc.src, tc.want, nil)
+	}
+	csBothBlocks(t, `var sb = new StringBuilder().Append("a"); sb.Append("b"); return sb.ToString();`, "ab", nil)
+	if _, _, errs := csCompile(t, `@(new StringBuilder().Append().ToString())`); len(errs) == 0 {
+		t.Error("Append() with no argument compiled")
+	}
+}

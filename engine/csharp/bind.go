@@ -1724,6 +1724,10 @@ func (b *binder) call(n *Call) (*Type, error) {
 			return b.call(n)
 		}
 	}
+	if r := builderChain(n); r != nil {
+		*n = *r
+		return b.call(n)
+	}
 	if r := linqMoreRewrite(n, m, xt); r != nil { // linq_more.go
 		*n = *r // the tree holds the call in other words from now on
 		return b.call(n)
@@ -2900,4 +2904,55 @@ func elemNetName(t *Type) (string, bool) {
 		return "System.Nullable`1[" + name + "]", true
 	}
 	return name, true
+}
+
+// builderChain rewrites new StringBuilder(...).Append(a).AppendLine(b)...
+// used as a value (not on a local, which builderAppend rewrites) into
+// StringBuilder.$chain(new StringBuilder(...), "" + a, "" + b + "\n"): a
+// StringBuilder is its text here, and a new one is no one else's, so
+// appending to it is making the longer text. nil: n is no such chain.
+func builderChain(n *Call) *Call {
+	var parts []Expr
+	var x Expr = n
+	var chained []*Arg // the receiver is a chain already rewritten (bound first)
+	for {
+		c, ok := x.(*Call)
+		if !ok {
+			break
+		}
+		m, ok := c.F.(*Member)
+		if ok && m.Name == "$chain" && c != n {
+			chained = c.Args
+			break
+		}
+		if !ok || m.Cond || (m.Name != "Append" && m.Name != "AppendLine") || len(c.Args) > 1 || m.Name == "Append" && len(c.Args) == 0 {
+			return nil
+		}
+		var part Expr = &Lit{node: node{Off: c.Off}, V: "", Kind: tkString}
+		if len(c.Args) == 1 {
+			if c.Args[0].Out || c.Args[0].Name != "" {
+				return nil
+			}
+			part = &Binary{node: node{Off: c.Off}, Op: "+", L: &Lit{node: node{Off: c.Off}, V: "", Kind: tkString}, R: c.Args[0].X}
+		}
+		if m.Name == "AppendLine" {
+			part = &Binary{node: node{Off: c.Off}, Op: "+", L: part, R: &Lit{node: node{Off: c.Off}, V: "\n", Kind: tkString}}
+		}
+		parts = append([]Expr{part}, parts...)
+		x = m.X
+	}
+	var args []*Arg
+	if chained != nil {
+		args = append(args, chained...)
+	} else {
+		root, ok := x.(*NewExpr)
+		if !ok || root.Type == nil || root.Type.Array != 0 || root.Type.Name != "StringBuilder" && root.Type.Name != "System.Text.StringBuilder" || len(parts) == 0 {
+			return nil
+		}
+		args = []*Arg{{Off: root.Off, X: root}}
+	}
+	for _, p := range parts {
+		args = append(args, &Arg{Off: p.pos(), X: p})
+	}
+	return &Call{node: n.node, F: &Member{node: node{Off: n.Off}, X: &Name{node: node{Off: n.Off}, Name: "StringBuilder"}, Name: "$chain", NameOff: n.Off}, Args: args}
 }

@@ -2074,6 +2074,10 @@ func registerBuiltins() {
 	// StringBuilder: a string; sb.Append(x) as a statement is rewritten by
 	// the binder into sb = sb + x (see builderAppend)
 	static("StringBuilder", "new", ts(), tBuilder, func([]any) (any, error) { return "", nil }, func([]string) string { return `""` })
+	// new StringBuilder(...).Append(a).AppendLine(b)... as an expression
+	// (bind.go builderChain): the builder's text and each part's, joined
+	static("StringBuilder", "$chain", ts(tObjects), tBuilder, func(a []any) (any, error) { return joinNET("", a[0]) }, nil)
+	statics["StringBuilder"]["$chain"][0].vararg = true
 	static("StringBuilder", "new", ts(S), tBuilder, func(a []any) (any, error) { return catStr(a[0]), nil },
 		func(a []string) string { return "$csCat(" + a[0] + ")" })
 	method(KBuilder, "ToString", ts(), S, func(a []any) (any, error) { return catStr(a[0]), nil }, func(a []string) string { return a[0] })
