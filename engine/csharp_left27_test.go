@@ -386,3 +386,20 @@ func TestCSharpBuilderChainValue(t *testing.T) {
 		t.Error("Append() with no argument compiled")
 	}
 }
+
+// string.Format's params object[]: C# passes a string[] or an object[] as
+// the array of items, an int[] or a List<T> as one item (its type name).
+func TestCSharpFormatParamsArray(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`string.Format("{0}", new int[] { 1, 2 })`, "System.Int32[]"},
+		{`string.Format("{0}", new List<string> { "a" })`, "System.Collections.Generic.List`1[System.String]"},
+		{`string.Format("{0}|{1}", new[] { "a", "b" })`, "a|b"},
+		{`string.Format("{0}|{1}", new object[] { "a", 2 })`, "a|2"},
+		{`string.Format(CultureInfo.InvariantCulture, "{0}", new int[] { 1, 2 })`, "System.Int32[]"},
+		{`string.Format(CultureInfo.InvariantCulture, "{0}{1}", new[] { "a", "b" })`, "ab"},
+		{`string.Format("{0} {1}", new int[1], new List<int>())`, "System.Int32[] System.Collections.Generic.List`1[System.Int32]"},
+	} {
+		csBothPaths(t, tc.src, tc.want, nil)
+	}
+	csBothBlocks(t, `var sb = new StringBuilder(); sb.AppendFormat("{0}", new List<string>()); return sb.ToString();`, "System.Collections.Generic.List`1[System.String]", nil)
+}

@@ -1821,6 +1821,12 @@ func (b *binder) call(n *Call) (*Type, error) {
 				if err := b.kvArg(&a.X, at[i], seq); err != nil {
 					return nil, err
 				}
+				if name == "Format" && at[i].K != KKeyValue && formatArgText(at, i) {
+					// string.Format("{0}", list): one argument, written as its type's name
+					if _, err := b.kvText(&a.X, at[i]); err != nil {
+						return nil, err
+					}
+				}
 				if name == "ToString" && len(n.Args) == 1 && at[i].K != KKeyValue { // Convert.ToString(object): its ToString(), an array's type name too
 					if _, err := b.kvText(&a.X, at[i]); err != nil {
 						return nil, err
@@ -2955,4 +2961,23 @@ func builderChain(n *Call) *Call {
 		args = append(args, &Arg{Off: p.pos(), X: p})
 	}
 	return &Call{node: n.node, F: &Member{node: node{Off: n.Off}, X: &Name{node: node{Off: n.Off}, Name: "StringBuilder"}, Name: "$chain", NameOff: n.Off}, Args: args}
+}
+
+// formatArgText reports whether string.Format's argument i is one of its
+// format items (not the format or the provider) and not the params
+// object[] itself: C# passes an array of a reference type (string[],
+// object[]) as the params array, anything else (an int[], a List<T>) as
+// one item.
+func formatArgText(at []*Type, i int) bool {
+	first := 1
+	if len(at) > 0 && at[0].K == KProvider {
+		first = 2
+	}
+	if i < first {
+		return false
+	}
+	if i == first && len(at) == first+1 && isArrayType(at[i]) && at[i].K != KBytes && at[i].Elem != nil && at[i].Elem.isRef() && !at[i].Elem.Nullable {
+		return false // the params array
+	}
+	return true
 }
