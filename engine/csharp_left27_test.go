@@ -398,6 +398,8 @@ func TestCSharpFormatParamsArray(t *testing.T) {
 		{`string.Format(CultureInfo.InvariantCulture, "{0}", new int[] { 1, 2 })`, "System.Int32[]"},
 		{`string.Format(CultureInfo.InvariantCulture, "{0}{1}", new[] { "a", "b" })`, "ab"},
 		{`string.Format("{0} {1}", new int[1], new List<int>())`, "System.Int32[] System.Collections.Generic.List`1[System.Int32]"},
+		{`string.Format("{0}", new JArray(1, 2))`, "[\n  1,\n  2\n]"},
+		{`string.Format("{0}{1}", "x", new JArray(1))`, "x[\n  1\n]"},
 	} {
 		csBothPaths(t, tc.src, tc.want, nil)
 	}

@@ -1823,8 +1823,17 @@ func (b *binder) call(n *Call) (*Type, error) {
 				}
 				if name == "Format" && at[i].K != KKeyValue && formatArgText(at, i) {
 					// string.Format("{0}", list): one argument, written as its type's name
-					if _, err := b.kvText(&a.X, at[i]); err != nil {
+					t, err := b.kvText(&a.X, at[i])
+					if err != nil {
 						return nil, err
+					}
+					if (t.K == KJArray || t.K == KArray || t.K == KGrouping) && i == len(n.Args)-1 && (i == 1 || i == 2 && at[0].K == KProvider) {
+						// a JArray, a LINQ result...: one item, in an object[] of its own
+						one := &NewExpr{node: node{Off: a.X.pos()}, Type: &TypeRef{Off: a.X.pos(), Name: "object", Array: 1}, Init: []Expr{a.X}}
+						if _, err := b.expr(one); err != nil {
+							return nil, err
+						}
+						a.X = one
 					}
 				}
 				if name == "ToString" && len(n.Args) == 1 && at[i].K != KKeyValue { // Convert.ToString(object): its ToString(), an array's type name too
