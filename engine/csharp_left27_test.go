@@ -405,3 +405,13 @@ func TestCSharpFormatParamsArray(t *testing.T) {
 	}
 	csBothBlocks(t, `var sb = new StringBuilder(); sb.AppendFormat("{0}", new List<string>()); return sb.ToString();`, "System.Collections.Generic.List`1[System.String]", nil)
 }
+
+// An IComparer<T> where an IEqualityComparer<T> is taken (and the other
+// way round) is no overload in C#: not left out silently.
+func TestCSharpDefaultComparerKinds(t *testing.T) {
+	for _, src := range []string{`@(new[] { 1, 1 }.Distinct(Comparer<int>.Default).Count())`, `@(new[] { 1 }.OrderBy(x => x, EqualityComparer<int>.Default).First())`} {
+		if _, _, errs := csCompile(t, src); len(errs) == 0 {
+			t.Errorf("%s compiled", src)
+		}
+	}
+}

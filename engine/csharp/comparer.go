@@ -159,7 +159,8 @@ func (b *binder) takeComparer(n *Call, xt *Type) error {
 		return nil
 	}
 	t, err := b.expr(last.X)
-	if err == nil && (t.K == KDefCmp && m.Name != "Contains" && m.Name != "Distinct" || t.K == KDefEqCmp && !strings.Contains(m.Name, "OrderBy") && !strings.HasPrefix(m.Name, "ThenBy")) {
+	ordering := strings.Contains(m.Name, "OrderBy") || strings.HasPrefix(m.Name, "ThenBy") // an IComparer<T>; the others an IEqualityComparer<T>
+	if err == nil && (t.K == KDefCmp && ordering || t.K == KDefEqCmp && !ordering) {
 		// Comparer<int>.Default and EqualityComparer<int>.Default are the
 		// comparers the operator uses without one: the argument is left out
 		n.Args = n.Args[:len(n.Args)-1]
