@@ -2,6 +2,7 @@ package xpath
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -26,6 +27,9 @@ func TestParseDocuments(t *testing.T) {
 		{"the same attribute through two prefixes", `<a xmlns:p="u" xmlns:q="u" p:x="1" q:x="2"/>`, "", "attribute q:x given twice"},
 		{"too deep", strings.Repeat("<a>", MaxDepth+1) + strings.Repeat("</a>", MaxDepth+1), "", "elements nested deeper than 512"},
 		{"no root", `<?xml version="1.0"?>`, "", "no root element"},
+		{"256 namespaces in scope", "<a" + nsDecls(0, 128) + "><b" + nsDecls(128, 256) + ">x</b></a>", "x", ""},
+		{"257 namespaces in scope", "<a" + nsDecls(0, 128) + "><b" + nsDecls(128, 257) + ">x</b></a>", "", "line 1, column 4413: more than 256 namespace declarations in scope"},
+		{"siblings do not add up", "<a" + nsDecls(0, 200) + "><b" + nsDecls(200, 256) + "/><b" + nsDecls(200, 256) + ">x</b></a>", "x", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,5 +83,42 @@ func TestCharge(t *testing.T) {
 	visits = 5
 	if _, err := e.Eval(c); !errors.Is(err, stop) {
 		t.Errorf("with a budget of 5: %v", err)
+	}
+}
+
+func nsDecls(from, to int) string {
+	var b strings.Builder
+	for i := from; i < to; i++ {
+		fmt.Fprintf(&b, ` xmlns:p%d="u%d"`, i, i)
+	}
+	return b.String()
+}
+
+// Parse resolves prefixes against the declarations in scope: the first
+// of a prefix declared twice on one element, an inner one over an outer
+// one until its element ends.
+func TestParseNamespaceScope(t *testing.T) {
+	root, err := Parse([]byte(`<a xmlns:p="u1" xmlns:p="u2"><p:b xmlns:p="v" p:x="1"/><p:c p:y="2"><d xmlns="w"/><e/></p:c></a>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := root.Children[0]
+	b, c := a.Children[0], a.Children[1]
+	d, e := c.Children[0], c.Children[1]
+	for _, tc := range []struct {
+		n     *Node
+		space string
+	}{{b, "v"}, {b.Attrs[0], "v"}, {c, "u1"}, {c.Attrs[0], "u1"}, {d, "w"}, {e, ""}} {
+		if tc.n.Space != tc.space {
+			t.Errorf("%s: namespace %q, want %q", tc.n.Name(), tc.n.Space, tc.space)
+		}
+	}
+	// the namespace axis agrees: c has p (u1) and xml
+	ns := mustCompile(t, `count(namespace::*)`)
+	if v, err := ns.Eval(&Context{Node: c}); err != nil || v != 2.0 {
+		t.Errorf("namespace nodes of c: %v, %v", v, err)
+	}
+	if v, err := ns.Eval(&Context{Node: d}); err != nil || v != 3.0 {
+		t.Errorf("namespace nodes of d: %v, %v", v, err)
 	}
 }
