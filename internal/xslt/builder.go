@@ -2,6 +2,7 @@ package xslt
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"tollgate/internal/xpath"
@@ -18,6 +19,11 @@ type builder struct {
 	tb   strings.Builder
 	tdoe bool
 	doe  map[*xpath.Node]bool
+	// src has an entry for each element open in the result: the source
+	// element copyNamespaces copied its namespaces from, or nil. An
+	// element copied under the copy of its parent has all but its own
+	// declarations in scope already.
+	src []*xpath.Node
 }
 
 func newBuilder(rt *runtime) *builder {
@@ -78,6 +84,7 @@ func (b *builder) startElement(space, prefix, local string) error {
 	n := &xpath.Node{Kind: xpath.ElementNode, Space: space, Prefix: prefix, Local: local, Parent: b.cur}
 	b.cur.Children = append(b.cur.Children, n)
 	b.cur = n
+	b.src = append(b.src, nil)
 	return nil
 }
 
@@ -85,6 +92,7 @@ func (b *builder) endElement() {
 	b.flush()
 	if b.cur.Parent != nil {
 		b.cur = b.cur.Parent
+		b.src = b.src[:len(b.src)-1]
 	}
 }
 
@@ -141,18 +149,28 @@ func (b *builder) namespace(prefix, uri string) error {
 			return nil // the first binding of a prefix stays
 		}
 	}
+	return b.addNamespace(prefix, uri)
+}
+
+// addNamespace is namespace for a prefix the current element does not
+// bind yet. The declarations it looks at on the way up count as steps: a
+// body can declare thousands of namespaces.
+func (b *builder) addNamespace(prefix, uri string) error {
 	// A binding an ancestor already makes is in scope anyway: no node
 	// (unless an element between uses the prefix for another namespace).
 	{
+		looked := 0
 		for a := b.cur.Parent; a != nil && a.Kind == xpath.ElementNode; a = a.Parent {
+			looked++
 			if a.Prefix == prefix && a.Space != uri {
 				break
 			}
 			found := false
 			for _, d := range a.NSDecls {
+				looked++
 				if d.Local == prefix {
 					if d.Data == uri {
-						return nil
+						return b.rt.charge(looked)
 					}
 					found = true
 					break
@@ -162,6 +180,9 @@ func (b *builder) namespace(prefix, uri string) error {
 				break
 			}
 		}
+		if err := b.rt.charge(looked); err != nil {
+			return err
+		}
 	}
 	if err := b.account(len(prefix) + len(uri)); err != nil {
 		return err
@@ -170,26 +191,49 @@ func (b *builder) namespace(prefix, uri string) error {
 	return nil
 }
 
-// copyNamespaces adds the namespaces in scope at source element e.
+// copyNamespaces adds the namespaces in scope at source element e to the
+// element just started. Under the copy of e's parent only e's own
+// declarations are new; elsewhere every namespace in scope is looked at,
+// one step each.
 func (b *builder) copyNamespaces(e *xpath.Node) error {
+	top := len(b.src) - 1
+	b.src[top] = e
+	inherited := top == 0 || b.src[top-1] == nil || b.src[top-1] != e.Parent
 	var seen []string
-	for a := e; a != nil && a.Kind == xpath.ElementNode; a = a.Parent {
+	var seenSet map[string]bool // seen, once it is long
+	for a := e; a != nil && a.Kind == xpath.ElementNode && (a == e || inherited); a = a.Parent {
+		if len(a.NSDecls) == 0 {
+			continue
+		}
+		if err := b.canAddToElement("a namespace node"); err != nil {
+			return err
+		}
+		if err := b.rt.charge(len(a.NSDecls)); err != nil {
+			return err
+		}
 		for _, d := range a.NSDecls {
-			dup := false
-			for _, s := range seen {
-				if s == d.Local {
-					dup = true
-					break
+			if seenSet != nil {
+				if seenSet[d.Local] {
+					continue
+				}
+				seenSet[d.Local] = true
+			} else {
+				if slices.Contains(seen, d.Local) {
+					continue
+				}
+				if seen = append(seen, d.Local); len(seen) > 16 {
+					seenSet = make(map[string]bool, 2*len(seen))
+					for _, p := range seen {
+						seenSet[p] = true
+					}
 				}
 			}
-			if dup {
-				continue
-			}
-			seen = append(seen, d.Local)
 			if d.Data == "" || d.Local == "xml" {
 				continue
 			}
-			if err := b.namespace(d.Local, d.Data); err != nil {
+			// the element was just started: it binds only what this
+			// loop added, and seen keeps the first binding of a prefix
+			if err := b.addNamespace(d.Local, d.Data); err != nil {
 				return err
 			}
 		}

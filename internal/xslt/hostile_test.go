@@ -182,3 +182,41 @@ func TestExpensiveExpressionBounded(t *testing.T) {
 		t.Errorf("small input: %q, %v", out, err)
 	}
 }
+
+// A body that declares many namespaces: an element copied under the copy
+// of its parent adds only its own declarations (the copy stylesheet over
+// 1 MB of them took minutes when each copy went through every namespace
+// in scope), and elsewhere each namespace a copy looks at is a step.
+func TestManyNamespaces(t *testing.T) {
+	var decls strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&decls, ` xmlns:a%d="u%d"`, i, i)
+	}
+	body := `<r` + decls.String() + `><b/><c xmlns:z="v" xmlns:a0="u0"><a1:d z:x="1"/></c><b/></r>`
+	copySheet := sheet(`<xsl:template match="* | @* | node()"><xsl:copy><xsl:apply-templates select="* | @* | node()"/></xsl:copy></xsl:template>`)
+	for name, src := range map[string]string{
+		"xsl:copy":    copySheet,
+		"xsl:copy-of": sheet(`<xsl:template match="/"><xsl:copy-of select="."/></xsl:template>`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, err := compileT(t, src).Transform(context.Background(), []byte(body), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := `<r` + decls.String() + `><b /><c xmlns:z="v"><a1:d z:x="1" /></c><b /></r>`
+			if string(out) != want {
+				t.Fatalf("got\n%s\nwant\n%s", out, want)
+			}
+		})
+	}
+	// 100 copies under an element that is no copy: each looks at the 40
+	// namespaces in scope
+	many := `<r` + decls.String() + `>` + strings.Repeat(`<b/>`, 100) + `</r>`
+	apart := compileT(t, sheet(`<xsl:template match="/r"><w><xsl:for-each select="b"><xsl:copy/></xsl:for-each></w></xsl:template>`))
+	if _, err := apart.Transform(context.Background(), []byte(many), Options{MaxSteps: 2000}); err == nil || !strings.Contains(err.Error(), "more than 2000 steps executed") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := apart.Transform(context.Background(), []byte(many), Options{MaxSteps: 20_000}); err != nil {
+		t.Fatal(err)
+	}
+}
