@@ -144,6 +144,9 @@ func Parse(data []byte, maxDepth int) (*Node, error) {
 				return nil, parseErr(line, col, fmt.Sprintf("the prefix %q is not declared", t.Name.Space))
 			}
 			n.Space, n.Local = space, t.Name.Local
+			// Past 16 attributes the check for one given twice is a map
+			// look-up: 100 KB of attributes took 2 s compared in pairs.
+			var seen map[[2]string]bool
 			for _, a := range t.Attr {
 				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 					continue
@@ -154,12 +157,25 @@ func Parse(data []byte, maxDepth int) (*Node, error) {
 						return nil, parseErr(line, col, fmt.Sprintf("the prefix %q is not declared", a.Name.Space))
 					}
 				}
-				for _, b := range n.Attrs {
-					if b.Space == as && b.Local == a.Name.Local {
-						return nil, parseErr(line, col, fmt.Sprintf("attribute %q is given twice", a.Name.Local))
+				k := [2]string{as, a.Name.Local}
+				dup := seen[k]
+				if seen == nil {
+					for _, b := range n.Attrs {
+						dup = dup || b.Space == as && b.Local == a.Name.Local
 					}
 				}
+				if dup {
+					return nil, parseErr(line, col, fmt.Sprintf("attribute %q is given twice", a.Name.Local))
+				}
 				n.Attrs = append(n.Attrs, Attr{Space: as, Local: a.Name.Local, Value: a.Value, Line: line, Col: col})
+				if seen != nil {
+					seen[k] = true
+				} else if len(n.Attrs) > 16 {
+					seen = make(map[[2]string]bool, 2*len(n.Attrs))
+					for _, b := range n.Attrs {
+						seen[[2]string{b.Space, b.Local}] = true
+					}
+				}
 			}
 			if cur != nil {
 				cur.Children = append(cur.Children, n)
