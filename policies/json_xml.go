@@ -118,11 +118,11 @@ func jsonToXML(data []byte, o jsonToXMLOptions) ([]byte, error) {
 	}
 	w := &xmlWriter{o: o}
 	if v.kind == 'o' && len(v.keys) == 1 && v.vals[0].kind != 'a' && !w.isSpecial(v.keys[0]) {
-		w.element(v.keys[0], v.vals[0], nil, 0)
+		w.element(v.keys[0], v.vals[0], 0)
 	} else if v.kind == 'a' {
-		w.element("Document", &jval{kind: 'o', keys: []string{"Array"}, vals: []*jval{v}}, nil, 0)
+		w.element("Document", &jval{kind: 'o', keys: []string{"Array"}, vals: []*jval{v}}, 0)
 	} else {
-		w.element("Document", v, nil, 0)
+		w.element("Document", v, 0)
 	}
 	return w.b.Bytes(), nil
 }
@@ -130,6 +130,11 @@ func jsonToXML(data []byte, o jsonToXMLOptions) ([]byte, error) {
 type xmlWriter struct {
 	b bytes.Buffer
 	o jsonToXMLOptions
+	// scope counts the declarations of each namespace prefix by the
+	// elements being written: each element adds its own and takes them
+	// back when it ends (a copy of the map per declaration made a body of
+	// thousands of them take minutes).
+	scope map[string]int
 }
 
 func (w *xmlWriter) isNamespaceDecl(k string) bool {
@@ -143,9 +148,9 @@ func (w *xmlWriter) isSpecial(k string) bool {
 // qname maps a JSON member name to an XML name: "p<sep>local" becomes
 // "p:local" when prefix p is declared in scope; every other character that
 // XML does not allow in a name is encoded as _xHHHH_ (XmlConvert.EncodeName).
-func (w *xmlWriter) qname(k string, scope map[string]bool) string {
+func (w *xmlWriter) qname(k string) string {
 	if sep := w.o.NamespaceSeparator; sep != "" {
-		if i := strings.Index(k, sep); i > 0 && i+len(sep) < len(k) && scope[k[:i]] {
+		if i := strings.Index(k, sep); i > 0 && i+len(sep) < len(k) && w.scope[k[:i]] > 0 {
 			return encodeXMLName(k[:i]) + ":" + encodeXMLName(k[i+len(sep):])
 		}
 	}
@@ -173,39 +178,44 @@ func (w *xmlWriter) indent(depth int) {
 	}
 }
 
-// element writes <name …>…</name> for v at depth; scope holds the
+// element writes <name …>…</name> for v at depth; w.scope holds the
 // namespace prefixes declared by ancestors.
-func (w *xmlWriter) element(name string, v *jval, scope map[string]bool, depth int) {
+func (w *xmlWriter) element(name string, v *jval, depth int) {
 	if v.kind == 'a' {
 		for i, item := range v.vals {
 			if i > 0 {
 				w.b.WriteByte('\n')
 			}
 			if item.kind == 'a' { // an array in an array: one wrapping element
-				w.element(name, &jval{kind: 'o', keys: []string{name}, vals: []*jval{item}}, scope, depth)
+				w.element(name, &jval{kind: 'o', keys: []string{name}, vals: []*jval{item}}, depth)
 				continue
 			}
-			w.element(name, item, scope, depth)
+			w.element(name, item, depth)
 		}
 		return
 	}
 	var attrs [][2]string
-	var kids []int // indexes of member elements
+	var kids []int        // indexes of member elements
+	var declared []string // the prefixes this element declares
 	if v.kind == 'o' {
 		// Namespace declarations first: they scope this element's own name.
 		for i, k := range v.keys {
 			if w.isNamespaceDecl(k) {
 				a, p := w.nsDecl(k)
-				if scope == nil || !scope[p] {
-					next := make(map[string]bool, len(scope)+1)
-					for s := range scope {
-						next[s] = true
-					}
-					scope = next
+				if w.scope == nil {
+					w.scope = map[string]int{}
 				}
-				scope[p] = true
+				w.scope[p]++
+				declared = append(declared, p)
 				attrs = append(attrs, [2]string{a, w.text(v.vals[i])})
 			}
+		}
+		if len(declared) > 0 {
+			defer func() {
+				for _, p := range declared {
+					w.scope[p]--
+				}
+			}()
 		}
 		for i, k := range v.keys {
 			switch {
@@ -213,7 +223,7 @@ func (w *xmlWriter) element(name string, v *jval, scope map[string]bool, depth i
 			case w.o.AttributeBlockName != "" && k == w.o.AttributeBlockName && v.vals[i].kind == 'o':
 				blk := v.vals[i]
 				for j, ak := range blk.keys {
-					attrs = append(attrs, [2]string{w.qname(ak, scope), w.text(blk.vals[j])})
+					attrs = append(attrs, [2]string{w.qname(ak), w.text(blk.vals[j])})
 				}
 			default:
 				kids = append(kids, i)
@@ -221,7 +231,7 @@ func (w *xmlWriter) element(name string, v *jval, scope map[string]bool, depth i
 		}
 	}
 	w.indent(depth)
-	qn := w.qname(name, scope)
+	qn := w.qname(name)
 	w.b.WriteByte('<')
 	w.b.WriteString(qn)
 	for _, a := range attrs {
@@ -240,7 +250,7 @@ func (w *xmlWriter) element(name string, v *jval, scope map[string]bool, depth i
 			if n > 0 {
 				w.b.WriteByte('\n')
 			}
-			w.element(v.keys[i], v.vals[i], scope, depth+1)
+			w.element(v.keys[i], v.vals[i], depth+1)
 		}
 		w.b.WriteByte('\n')
 		w.indent(depth)

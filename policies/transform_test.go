@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"tollgate/engine"
 )
@@ -144,6 +146,9 @@ func TestJSONToXMLShapes(t *testing.T) {
 			`{"s_E":{"xmlns_s":"urn:s","first_name":"x"}}`, "<s:E xmlns:s=\"urn:s\">\n  <first_name>x</first_name>\n</s:E>"},
 		{"default namespace", jsonToXMLOptions{NamespacePrefix: "xmlns"}, `{"a":{"xmlns":"urn:a","b":"c"}}`,
 			"<a xmlns=\"urn:a\">\n  <b>c</b>\n</a>"},
+		{"a prefix is in scope below its declaration only", jsonToXMLOptions{NamespaceSeparator: ":", NamespacePrefix: "xmlns"},
+			`{"r":{"a":[{"xmlns:p":"u","p:x":1},{"p:x":2}],"b":{"xmlns:p":"v","xmlns:q":"w","c":{"p:y":3,"q:z":4}},"p:d":5}}`,
+			"<r>\n  <a xmlns:p=\"u\">\n    <p:x>1</p:x>\n  </a>\n  <a>\n    <p_x003A_x>2</p_x003A_x>\n  </a>\n  <b xmlns:p=\"v\" xmlns:q=\"w\">\n    <c>\n      <p:y>3</p:y>\n      <q:z>4</q:z>\n    </c>\n  </b>\n  <p_x003A_d>5</p_x003A_d>\n</r>"},
 		{"parse-date true normalizes", jsonToXMLOptions{ParseDate: true}, `{"d":{"a":"2024-03-18T10:00Z","b":"2024-03-18T10:00:00.500+01:00","c":"2024-03-18T10:00:00","e":"not 2024"}}`,
 			"<d>\n  <a>2024-03-18T10:00:00Z</a>\n  <b>2024-03-18T10:00:00.5+01:00</b>\n  <c>2024-03-18T10:00:00</c>\n  <e>not 2024</e>\n</d>"},
 		{"parse-date false copies", jsonToXMLOptions{}, `{"d":"2024-03-18T10:00Z"}`, "<d>2024-03-18T10:00Z</d>"},
@@ -162,6 +167,26 @@ func TestJSONToXMLShapes(t *testing.T) {
 }
 
 func TestJSONToXMLHostile(t *testing.T) {
+	// Thousands of namespace declarations, each used below: every
+	// declaration copied the prefixes in scope (minutes for 700 KB).
+	var b strings.Builder
+	b.WriteString(`{"r":{`)
+	for i := range 20000 {
+		fmt.Fprintf(&b, `"xmlns:p%d":"u%d",`, i, i)
+	}
+	b.WriteString(`"z":{`)
+	for i := range 20000 {
+		fmt.Fprintf(&b, `"p%d:x":1,`, i)
+	}
+	b.WriteString(`"y":1}}}`)
+	start := time.Now()
+	out, err := jsonToXML([]byte(b.String()), jsonToXMLOptions{NamespaceSeparator: ":", NamespacePrefix: "xmlns"})
+	if err != nil || !bytes.Contains(out, []byte("<p19999:x>1</p19999:x>")) {
+		t.Fatalf("%v %.100s", err, out)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
 	deep := strings.Repeat(`{"a":`, 600) + "1" + strings.Repeat("}", 600)
 	for _, in := range []string{"", "{", `{"a":1}x`, "nul", deep, "\xff"} {
 		if _, err := jsonToXML([]byte(in), jsonToXMLOptions{}); err == nil {
