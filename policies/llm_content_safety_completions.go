@@ -145,11 +145,11 @@ func (cs *llmContentSafety) checkAnswer(ctx context.Context, s *engine.State, ba
 	}
 	windows := []string{text}
 	if win.set {
-		windows = textWindows(text, win.size, win.overlap)
+		windows = textWindowsUpTo(text, win.size, win.overlap, contentSafetyMaxWindows)
 		if len(windows) > contentSafetyMaxWindows {
 			cs.replaceAnswer(s, http.StatusForbidden, ReasonContentSafetyTooLong,
-				fmt.Sprintf("The response's text (%d characters) needs %d windows of %d characters; content safety checks at most %d.",
-					utf16Len(text), len(windows), win.size, contentSafetyMaxWindows))
+				fmt.Sprintf("The response's text (%d characters) needs more than %d windows of %d characters: content safety checks at most %d.",
+					utf16Len(text), contentSafetyMaxWindows, win.size, contentSafetyMaxWindows))
 			return
 		}
 	} else if n := utf16Len(text); n > contentSafetyMaxText {

@@ -210,11 +210,9 @@ func (c *csStream) event(ev []byte) bool {
 			c.wins[key] = w
 			c.order = append(c.order, key)
 		}
-		for _, win := range w.add(text) {
-			if !c.checkWindow(win) {
-				ok = false
-				return
-			}
+		if !w.each(text, c.checkWindow) {
+			ok = false
+			return
 		}
 		for i := range need {
 			if need[i].key == key {

@@ -117,15 +117,51 @@ func (w *windower) cut(limit int) string {
 	w.start += int64(u - ku)
 	w.units -= u - ku
 	w.fresh = w.units - ku
-	n := copy(w.buf, w.buf[keep:])
-	w.buf = w.buf[:n]
+	// Resliced, not copied to the front: a copy per window made a long
+	// text cut into small windows quadratic (append moves what is left
+	// when it next grows buf).
+	w.buf = w.buf[keep:]
 	return win
 }
 
 // textWindows is the windows of a whole text.
 func textWindows(text string, size, overlap int) []string {
+	return textWindowsUpTo(text, size, overlap, -1)
+}
+
+// textWindowsUpTo is textWindows that stops once it has more than max
+// windows (max < 0: no bound), so that a text needing too many is told
+// without cutting them all.
+func textWindowsUpTo(text string, size, overlap, max int) []string {
 	w := windower{size: size, overlap: overlap}
-	return append(w.add(text), w.flush()...)
+	var out []string
+	if !w.each(text, func(win string) bool {
+		out = append(out, win)
+		return max < 0 || len(out) <= max
+	}) {
+		return out
+	}
+	return append(out, w.flush()...)
+}
+
+// each is add for a text that may hold many windows: it goes in a few
+// windows' worth at a time, each window to fn as it is cut, until fn
+// returns false (then each does too). A long text with a large overlap
+// otherwise made all its windows at once, window-size bytes each.
+func (w *windower) each(text string, fn func(win string) bool) bool {
+	for text != "" {
+		n := min(len(text), 4*(w.size-w.overlap)+4) // bytes: at most a few windows
+		for n < len(text) && !utf8.RuneStart(text[n]) {
+			n++
+		}
+		for _, win := range w.add(text[:n]) {
+			if !fn(win) {
+				return false
+			}
+		}
+		text = text[n:]
+	}
+	return true
 }
 
 // sseSplitter cuts a byte stream into server-sent events: each event is

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -254,4 +255,39 @@ func (r *piecesReader) Read(p []byte) (int, error) {
 	n := copy(p, r.b[:min(r.step, len(r.b))])
 	r.b = r.b[n:]
 	return n, nil
+}
+
+// A text that needs more windows than an answer may have stops being cut
+// past the bound, however small the windows or large the overlap (16 MB
+// cut into 16 million windows of one character, or 1 MB into windows of
+// 10,000 sharing 9,999, took minutes and gigabytes), and the windows it
+// does cut are the first ones of the whole text.
+func TestTextWindowsUpTo(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		text               string
+		size, overlap, max int
+		want               int
+	}{
+		{"16 MB in windows of 1", strings.Repeat("tulips ", 16<<20/7), 1, 0, 100, 101},
+		{"1 MB in windows of 10,000 sharing 9,999", strings.Repeat("tulips ", 1<<20/7), 10000, 9999, 100, 101},
+		{"within the bound", strings.Repeat("tulips ", 100), 70, 0, 100, 10},
+		{"exactly the bound", strings.Repeat("x", 1000), 10, 0, 100, 100},
+		{"no bound", strings.Repeat("x", 1000), 10, 5, -1, 199},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			got := textWindowsUpTo(tc.text, tc.size, tc.overlap, tc.max)
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if len(got) != tc.want {
+				t.Fatalf("%d windows, want %d", len(got), tc.want)
+			}
+			short := tc.text[:min(len(tc.text), tc.size+tc.want*(tc.size-tc.overlap))] // ASCII: bytes are units
+			if all := textWindows(short, tc.size, tc.overlap); !slices.Equal(got, all[:len(got)]) {
+				t.Fatalf("the windows cut are not the text's first ones")
+			}
+		})
+	}
 }
