@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 )
 
@@ -276,11 +275,7 @@ func TestTextWindowsUpTo(t *testing.T) {
 		{"no bound", strings.Repeat("x", 1000), 10, 5, -1, 199},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			start := time.Now()
 			got := textWindowsUpTo(tc.text, tc.size, tc.overlap, tc.max)
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("took %v", d)
-			}
 			if len(got) != tc.want {
 				t.Fatalf("%d windows, want %d", len(got), tc.want)
 			}
