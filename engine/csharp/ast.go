@@ -169,6 +169,11 @@ type (
 		// caseLabel: the comparison of a switch's subject with a case
 		// label (switch.go); the binder checks the label is a constant
 		caseLabel bool
+		// pattern: x is <constant> (parse.go), == with the pattern's
+		// rules; patObj, when x is an object, is the constant's type,
+		// which x's value must have (C#'s o is 42 is o is int i && i == 42)
+		pattern bool
+		patObj  *Type
 		// grow: s + x where s is (the left spine of) the string a loop
 		// assigns back to its local, s = s + x: frame.growString appends
 		// in place

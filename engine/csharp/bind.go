@@ -921,6 +921,17 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 	if n.caseLabel && !constLabel(n.R) { // switch.go: CS0150
 		return nil, b.errf(n.R.pos(), "a constant value is expected")
 	}
+	if n.pattern {
+		switch {
+		case l.K == KObject:
+			// o is 42: o's value must be an int (no conversion)
+			n.patObj = r
+			b.needInterp("constant pattern on an object (o is 42)")
+		case l.K == KJToken || objectKind(l.K) || l.K == KString && r.K != KString || r.K == KString && l.K != KString:
+			// CS8121: no user-defined conversion in a pattern
+			return nil, b.errf(n.R.pos(), "an expression of type '%s' cannot be handled by a pattern of type '%s'", typeName(l), typeName(r))
+		}
+	}
 	if n.caseLabel && (l.K == KString) != (r.K == KString || r.K == KNull && l.K == KString) {
 		// CS0029: a label converts to the switch's type (a string
 		// switch's label is a string, an int one's an int)

@@ -925,6 +925,9 @@ func (f *frame) binary(n *Binary) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n.patObj != nil && !isType(f.m, l, n.patObj) {
+		return false, nil // o is 42: o is not an int
+	}
 	if s, ok := l.(string); ok && n.grow {
 		r, err := f.eval(n.R)
 		if err != nil {

@@ -1171,6 +1171,9 @@ func (lw *lowerer) orDefault(name string, t *Type, call string) (string, error) 
 }
 
 func (lw *lowerer) binary(n *Binary, en env) (string, error) {
+	if n.patObj != nil {
+		return "", cannot("constant pattern on an object")
+	}
 	if i32Chain(n) {
 		for _, c := range []Expr{n.L, n.R} {
 			if i32Chain(c) {

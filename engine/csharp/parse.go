@@ -819,6 +819,18 @@ func (p *parser) binary(min int) (Expr, error) {
 				l = e
 				continue
 			}
+			if op == "is" && p.constPattern() {
+				// x is "a", x is 3, x is not -1: a constant pattern
+				c, err := p.unary()
+				if err != nil {
+					return nil, err
+				}
+				l = &Binary{node: node{Off: t.Off, Ctx: p.ctx}, Op: "==", L: l, R: c, pattern: true}
+				if neg {
+					l = &Unary{node: node{Off: t.Off}, Op: "!", X: l}
+				}
+				continue
+			}
 			tr, err := p.typeRef()
 			if err != nil {
 				return nil, err
@@ -839,6 +851,23 @@ func (p *parser) binary(min int) (Expr, error) {
 		}
 		l = &Binary{node: node{Off: t.Off, Ctx: p.ctx}, Op: op, L: l, R: r}
 	}
+}
+
+// constPattern says whether what follows `is` (or `is not`) is a constant
+// pattern written as a literal: a string, number, char, true or false,
+// or a signed number.
+func (p *parser) constPattern() bool {
+	t := p.peek()
+	switch t.Kind {
+	case tkString, tkInt, tkReal, tkChar:
+		return true
+	case tkKeyword:
+		return t.Text == "true" || t.Text == "false"
+	case tkOp:
+		n := p.peekN(1).Kind
+		return (t.Text == "-" || t.Text == "+") && (n == tkInt || n == tkReal)
+	}
+	return false
 }
 
 var predefined = map[string]bool{

@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestCSharpConstantPatterns: C#'s constant and null patterns with is
+// (`s is "x"`, `n is 3`, `x is null`, `x is not null`, `s is not "x"`):
+// on a typed operand they compare as == does (a null string is not "x",
+// without an exception; an int? null is not 3); on an object the value
+// must have the constant's type, as `is T` tests it (an int is not "42",
+// a string not 42). Each text runs lowered (or interpreted where it
+// must be) and inside a try block on the interpreter.
+func TestCSharpConstantPatterns(t *testing.T) {
+	set := func(s *State) {
+		v := s.Variables()
+		v["l"], v["neg"] = int64(42), -1
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`"x" is "x"`, "true"},
+		{`context.Variables.GetValueOrDefault<string>("s") is "hello"`, "true"},
+		{`context.Variables.GetValueOrDefault<string>("s") is "Hello"`, "false"},
+		{`context.Variables.GetValueOrDefault<string>("s") is not "hello"`, "false"},
+		{`context.Variables.GetValueOrDefault<string>("s") is not "x"`, "true"},
+		{`context.Product?.Name is "x"`, "false"}, // null: false, no exception
+		{`context.Product?.Name is not "x"`, "true"},
+		{`context.Product?.Name is null`, "true"},
+		{`context.Product?.Name is not null`, "false"},
+		{`context.Api.Name is not null`, "true"},
+		{`context.Api.Name is "echo" && context.Api.Name is not "x"`, "true"},
+		{`(int)context.Variables["n"] is 42`, "true"},
+		{`(int)context.Variables["n"] is 3`, "false"},
+		{`(int)context.Variables["n"] is not 3`, "true"},
+		{`(int)context.Variables["neg"] is -1`, "true"},
+		{`(long)context.Variables["l"] is 42`, "true"}, // the constant converts to long
+		{`(double)context.Variables["f"] is 2.5`, "true"},
+		{`(bool)context.Variables["b"] is true`, "true"},
+		{`(bool)context.Variables["b"] is false`, "false"},
+		{`((int?)context.Variables["missing"]) is 3`, "false"},
+		{`((int?)context.Variables["n"]) is 42`, "true"},
+		{`((int?)context.Variables["missing"]) is null`, "true"},
+		{`"abc"[1] is 'b'`, "true"},
+		// an object: the value has the constant's type, or it is not it
+		{`context.Variables["n"] is 42`, "true"},
+		{`context.Variables["n"] is not 42`, "false"},
+		{`context.Variables["n"] is 43`, "false"},
+		{`context.Variables["n"] is "42"`, "false"},
+		{`context.Variables["s"] is 42`, "false"},
+		{`context.Variables["s"] is "hello"`, "true"},
+		{`context.Variables["s"] is not "hello"`, "false"},
+		{`context.Variables["f"] is 2.5`, "true"},
+		{`context.Variables["b"] is true`, "true"},
+		{`context.Variables["neg"] is -1`, "true"},
+		{`context.Variables["missing"] is 42`, "false"},
+		{`context.Variables["missing"] is "x"`, "false"},
+		{`context.Variables["missing"] is null`, "true"},
+		{`context.Variables["s"] is string`, "true"},
+		{`context.Variables["s"] is null`, "false"},
+	} {
+		csBothPaths(t, tc.src, tc.want, set)
+	}
+	csBothBlocks(t, `var s = "b"; switch (s) { case "a": return "A"; case "b": return "B"; default: return "D"; }`, "B", nil)
+	csBothBlocks(t, `object o = context.Variables["s"]; if (o is string s) { return s.Length; } return 0;`, "5", nil)
+	csBothBlocks(t, `object o = context.Variables["n"]; if (o is 42) { return "yes"; } return "no";`, "yes", nil)
+	// CS8121: a pattern does not use user-defined or implicit conversions
+	// from another kind (a string pattern on an int, a JToken against a string)
+	for _, src := range []string{
+		`@("a" is 3)`,
+		`@((int)context.Variables["n"] is "3")`,
+		`@(JObject.Parse("{}")["a"] is "x")`,
+	} {
+		_, errs := csCompileErr(t, src)
+		if !strings.Contains(errs, "cannot be handled by a pattern") {
+			t.Errorf("%s: want a pattern load error, got %q", src, errs)
+		}
+	}
+}
+
+func csCompileErr(t *testing.T, src string) (*Plan, string) {
+	t.Helper()
+	plan, _, errs := csCompile(t, src)
+	if len(errs) == 0 {
+		return plan, ""
+	}
+	return plan, errs.Error()
+}
+
+// TestCSharpPatternsNotThere: a named constant and the pattern
+// combinators stay load errors.
+func TestCSharpPatternsNotThere(t *testing.T) {
+	for _, src := range []string{
+		`@(DateTime.Now.DayOfWeek is DayOfWeek.Monday)`,
+		`@(context.Variables["n"] is 1 or 2)`,
+		`@((int)context.Variables["n"] is > 2)`,
+	} {
+		if _, errs := csCompileErr(t, src); errs == "" {
+			t.Errorf("%s: want a load error", src)
+		}
+	}
+}
