@@ -99,3 +99,51 @@ func TestCSharpPatternsNotThere(t *testing.T) {
 		}
 	}
 }
+
+// TestCSharpNullableTokenValues: token.Value<T?>(), Value<T?>(key) and
+// ToObject<T?>() for int?, long?, double?, bool?, DateTime?...: null for
+// a missing property or a JSON null (Json.NET's Extensions.Convert and
+// explicit operators), the value otherwise; and Guid?'s Nullable members.
+func TestCSharpNullableTokenValues(t *testing.T) {
+	const o = `JObject.Parse("{\"i\":1,\"l\":5000000000,\"d\":2.5,\"b\":true,\"t\":\"2024-01-02T03:04:05Z\",\"n\":null}")`
+	for _, tc := range []struct{ src, want string }{
+		{o + `.Value<int?>("i").Value`, "1"},
+		{o + `.Value<int?>("i").ToString()`, "1"},
+		{o + `.Value<int?>("n") == null`, "true"},
+		{o + `.Value<int?>("nope") == null`, "true"},
+		{o + `.Value<int?>("nope").HasValue`, "false"},
+		{o + `.Value<int?>("nope").GetValueOrDefault(7)`, "7"},
+		{o + `["i"].Value<int?>().Value`, "1"},
+		{o + `["n"].Value<int?>().HasValue`, "false"},
+		{o + `["nope"]?.Value<int?>() ?? -1`, "-1"},
+		{o + `["i"].ToObject<int?>().Value`, "1"},
+		{o + `["n"].ToObject<int?>() == null`, "true"},
+		{o + `.Value<long?>("l").Value`, "5000000000"},
+		{o + `.Value<long?>("n").HasValue`, "false"},
+		{o + `["l"].ToObject<long?>().Value`, "5000000000"},
+		{o + `.Value<double?>("d").Value`, "2.5"},
+		{o + `["d"].ToObject<double?>() == 2.5`, "true"},
+		{o + `.Value<double?>("nope") == null`, "true"},
+		{o + `.Value<bool?>("b").Value`, "true"},
+		{o + `.Value<bool?>("n").HasValue`, "false"},
+		{o + `["b"].ToObject<bool?>() == true`, "true"},
+		{o + `.Value<DateTime?>("t").Value.Year`, "2024"},
+		{o + `.Value<DateTime?>("n").HasValue`, "false"},
+		{o + `["t"].ToObject<DateTime?>().Value.Hour`, "3"},
+		{o + `["n"].ToObject<DateTime?>().HasValue`, "false"},
+		{`((Guid?)Guid.Empty).HasValue`, "true"},
+		{`((Guid?)Guid.Empty).Value.ToString()`, "00000000-0000-0000-0000-000000000000"},
+		{`((Guid?)null).HasValue`, "false"},
+		{`((Guid?)null).GetValueOrDefault() == Guid.Empty`, "true"},
+		{`((Guid?)Guid.Parse("6f9619ff-8b86-d011-b42d-00c04fc964ff")).Value.ToString("N")`, "6f9619ff8b86d011b42d00c04fc964ff"},
+	} {
+		csBothPaths(t, tc.src, tc.want, nil)
+	}
+	// Value<int> (not nullable) of a JSON null is still Convert.ChangeType's
+	// InvalidCastException, and Guid?'s Value of null .NET's
+	// InvalidOperationException
+	csBothBlocks(t, `try { return `+o+`.Value<int>("n"); } catch (InvalidCastException e) { return e.Message; }`,
+		"Null object cannot be converted to a value type.", nil)
+	csBothBlocks(t, `Guid? g = null; try { return g.Value; } catch (InvalidOperationException e) { return e.Message; }`,
+		"Nullable object must have a value.", nil)
+}

@@ -43,6 +43,11 @@ type builtin struct {
 
 type table map[string][]*builtin
 
+// nullTokenValue are token.Value<T?>() and ToObject<T?>(), whose null
+// receiver (a JSON null, held as null here) gives null, not a
+// NullReferenceException.
+var nullTokenValue = map[*builtin]bool{}
+
 // jtokenParent is JToken.Parent of a token that is no indexer's result.
 var jtokenParent *builtin
 
@@ -1444,14 +1449,24 @@ func registerBuiltins() {
 	registerRegexObject()
 	registerRegexResults()
 	// token.Value<T>() and token.Value<T>(key)
-	for _, t := range []*Type{tString, tInt, tLong, tDouble, tDecimal, tBool, tJToken, tDateTime, tDTO, tJObject, tJArray} {
+	// and their nullable value types (Value<int?>: null for a missing
+	// property and for a JSON null, the value otherwise)
+	for _, t := range []*Type{tString, tInt, tLong, tDouble, tDecimal, tBool, tJToken, tDateTime, tDTO, tJObject, tJArray,
+		nullableOf(tInt), nullableOf(tLong), nullableOf(tDouble), nullableOf(tDecimal), nullableOf(tBool),
+		nullableOf(tDateTime), nullableOf(tDTO)} {
 		t := t
-		reg(&builtin{key: "JToken.Value<" + t.Name + ">/0", result: t, run: func(a []any) (any, error) {
+		v0 := reg(&builtin{key: "JToken.Value<" + t.Name + ">/0", result: t, run: func(a []any) (any, error) {
 			if a[0] == nil {
+				if t.Nullable {
+					return nil, nil
+				}
 				return nil, errNull
 			}
 			return jtokenConvert(a[0], t)
 		}})
+		if t.Nullable {
+			nullTokenValue[v0] = true
+		}
 		reg(&builtin{key: "JToken.Value<" + t.Name + ">/1", result: t, run: func(a []any) (any, error) {
 			v, err := indexValue(a[0], a[1], ixJToken)
 			if err != nil {

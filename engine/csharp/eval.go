@@ -1177,7 +1177,7 @@ func (f *frame) call(n *Call) (any, error) {
 			if n.nullText {
 				return "", nil // Nullable<T>.ToString() of a null T?
 			}
-			if n.method == nil || !strings.Contains(n.method.key, ".Equals(") && !strings.HasPrefix(n.method.key, "Nullable.") {
+			if n.method == nil || !strings.Contains(n.method.key, ".Equals(") && !strings.HasPrefix(n.method.key, "Nullable.") && !nullTokenValue[n.method] {
 				return nil, errNull
 			}
 		}

@@ -27,7 +27,7 @@ var (
 )
 
 // nullableKinds are the value types whose T? has Nullable<T>'s members.
-var nullableKinds = []Kind{KInt, KDouble, KDecimal, KBool, KChar, KDateTime, KDateTimeOffset, KTimeSpan}
+var nullableKinds = []Kind{KInt, KDouble, KDecimal, KBool, KChar, KDateTime, KDateTimeOffset, KTimeSpan, KGuid}
 
 func registerNullable() {
 	nullableHasValue = reg(&builtin{key: "Nullable.HasValue", result: tBool,
