@@ -147,3 +147,31 @@ func TestCSharpNullableTokenValues(t *testing.T) {
 	csBothBlocks(t, `Guid? g = null; try { return g.Value; } catch (InvalidOperationException e) { return e.Message; }`,
 		"Nullable object must have a value.", nil)
 }
+
+// TestCSharpSizedValueArrays: new DateTime[n], new Guid[n], new
+// TimeSpan[n] and new DateTimeOffset[n] hold their type's default
+// (DateTime.MinValue, Guid.Empty, TimeSpan.Zero, DateTimeOffset.MinValue),
+// and take elements as other arrays do.
+func TestCSharpSizedValueArrays(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`new DateTime[2].Length`, "2"},
+		{`new DateTime[2][0] == DateTime.MinValue`, "true"},
+		{`new DateTime[2][1].Ticks`, "0"},
+		{`new DateTime[1][0].Kind.ToString()`, "Unspecified"},
+		{`new DateTime[1][0].ToString("o")`, "0001-01-01T00:00:00.0000000"},
+		{`new Guid[3][2] == Guid.Empty`, "true"},
+		{`new Guid[1][0].ToString()`, "00000000-0000-0000-0000-000000000000"},
+		{`new TimeSpan[3][2] == TimeSpan.Zero`, "true"},
+		{`new TimeSpan[1][0].TotalSeconds`, "0"},
+		{`new DateTimeOffset[1][0] == DateTimeOffset.MinValue`, "true"},
+		{`new TimeSpan[0].Length`, "0"},
+		{`new DateTime?[1][0] == null`, "true"},
+	} {
+		csBothPaths(t, tc.src, tc.want, nil)
+	}
+	csBothBlocks(t, `var a = new TimeSpan[2]; a[1] = TimeSpan.FromSeconds(90); return (a[0] + a[1]).ToString();`, "00:01:30", nil)
+	csBothBlocks(t, `var a = new Guid[2]; a[0] = Guid.Parse("6f9619ff-8b86-d011-b42d-00c04fc964ff"); return a.Count(g => g == Guid.Empty);`, "1", nil)
+	csBothBlocks(t, `var a = new DateTime[2]; a[1] = new DateTime(2024, 1, 2); return a.Max().Year;`, "2024", nil)
+	csBothBlocks(t, `try { var a = new Guid[2]; return a[2].ToString(); } catch (IndexOutOfRangeException e) { return e.Message; }`,
+		"Index was outside the bounds of the array.", nil)
+}

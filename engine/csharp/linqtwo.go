@@ -551,6 +551,8 @@ func (b *binder) sizedArray(n *NewExpr, t *Type, ok bool) (*Type, error) {
 	switch {
 	case t.K == KBytes:
 		key = "Array.sizedBytes"
+	case t.K == KArray && t.Elem != nil && !t.Elem.Nullable && sizedValueKinds[t.Elem.K] != "":
+		key = sizedValueKinds[t.Elem.K] // new DateTime[n]: DateTime.MinValue...
 	case t.K == KArray && t.Elem != nil:
 		switch zero := zeroOf(t.Elem); zero.(type) {
 		case int:
@@ -572,6 +574,10 @@ func (b *binder) sizedArray(n *NewExpr, t *Type, ok bool) (*Type, error) {
 	return t, nil
 }
 
+// sizedValueKinds are the value types of new T[n] whose default is no
+// number, bool, char or null: their arrays' keys.
+var sizedValueKinds = map[Kind]string{KDateTime: "Array.sizedDateTime", KDateTimeOffset: "Array.sizedDateTimeOffset", KTimeSpan: "Array.sizedTimeSpan", KGuid: "Array.sizedGuid"}
+
 func registerSizedArrays() {
 	size := func(v any) (int, error) {
 		n := toInt(v)
@@ -583,7 +589,11 @@ func registerSizedArrays() {
 		}
 		return n, nil
 	}
-	for key, zero := range map[string]any{"Array.sized": nil, "Array.sizedInt": 0, "Array.sizedDouble": 0.0, "Array.sizedBool": false, "Array.sizedChar": "\x00", "Array.sizedDecimal": Decimal{}} {
+	zeros := map[string]any{"Array.sized": nil, "Array.sizedInt": 0, "Array.sizedDouble": 0.0, "Array.sizedBool": false, "Array.sizedChar": "\x00", "Array.sizedDecimal": Decimal{}}
+	for k, key := range sizedValueKinds {
+		zeros[key] = zeroOf(&Type{K: k})
+	}
+	for key, zero := range zeros {
 		zero := zero
 		reg(&builtin{key: key, params: ts(tInt), result: arrayOf(tObject), run: func(a []any) (any, error) {
 			n, err := size(a[0])
