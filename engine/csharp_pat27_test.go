@@ -175,3 +175,33 @@ func TestCSharpSizedValueArrays(t *testing.T) {
 	csBothBlocks(t, `try { var a = new Guid[2]; return a[2].ToString(); } catch (IndexOutOfRangeException e) { return e.Message; }`,
 		"Index was outside the bounds of the array.", nil)
 }
+
+// TestCSharpTokenTextToInt: a JToken holding a text converts to an
+// integral type as Json.NET's explicit operators and Value<T> do, through
+// Convert.ToInt32/ToInt64 (int.Parse's rules): an empty or non-numeric
+// text is a FormatException, not an OverflowException; a text past the
+// range is the OverflowException of the type.
+func TestCSharpTokenTextToInt(t *testing.T) {
+	const o = `JObject.Parse("{\"e\":\"\",\"x\":\"abc\",\"n\":\" 42 \",\"m\":\"-7\",\"big\":\"3000000000\",\"n2\":null}")`
+	for _, tc := range []struct{ src, want string }{
+		{`(int?)` + o + `["n"]`, "42"},
+		{`(int)` + o + `["m"]`, "-7"},
+		{`(long?)` + o + `["big"]`, "3000000000"},
+		{`(int?)` + o + `["n2"] == null`, "true"},
+		{o + `.Value<int>("n")`, "42"},
+	} {
+		csBothPaths(t, tc.src, tc.want, nil)
+	}
+	for _, tc := range []struct{ expr, want string }{
+		{`(int?)` + o + `["e"]`, "FormatException: The input string '' was not in a correct format."},
+		{`(int)` + o + `["e"]`, "FormatException: The input string '' was not in a correct format."},
+		{`(long?)` + o + `["x"]`, "FormatException: The input string 'abc' was not in a correct format."},
+		{o + `.Value<int?>("e")`, "FormatException: The input string '' was not in a correct format."},
+		{o + `["e"].ToObject<int>()`, "FormatException: The input string '' was not in a correct format."},
+		{`(int?)` + o + `["big"]`, "OverflowException: Value was either too large or too small for an Int32."},
+		{`(byte)JToken.Parse("\"300\"")`, "OverflowException: Value was either too large or too small for an unsigned byte."},
+		{`(ulong)JToken.Parse("\"18446744073709551615\"")`, "18446744073709551615"},
+	} {
+		csBothBlocks(t, `try { return (`+tc.expr+`).ToString(); } catch (FormatException e) { return "FormatException: " + e.Message; } catch (OverflowException e) { return "OverflowException: " + e.Message; }`, tc.want, nil)
+	}
+}

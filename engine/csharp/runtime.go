@@ -556,7 +556,10 @@ func jtokenConvert(v any, t *Type) (any, error) {
 				return uint64(math.RoundToEven(x)), nil
 			}
 		case string:
-			n, err = parseIntNET(x, 64)
+			// Convert.ToInt32(text, invariant) is int.Parse's: a text
+			// that is no number is a FormatException, one past the range
+			// an OverflowException
+			return parseNumber(x, nsInteger, numKind(t.ik()))
 		case bool:
 			if x {
 				n = 1
