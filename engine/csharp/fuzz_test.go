@@ -107,6 +107,8 @@ func FuzzCSharp(f *testing.F) {
 		`foreach (Group g in Regex.Match("ab", "(a)(?<x>b)").Groups) { return g.Name + g.Captures.Count; } return Regex.Replace("ab", "(?<x>a)", "$1${x}$$", RegexOptions.ExplicitCapture);`,
 		`string[] r = { "a", "b" }; var o = new JObject { { "k", r.Length }, { "l", "x" } }; return new { o, n = r[0] }.n + o;`,
 		`var q = new { a = 1, b = "x" }; return new[] { q }.Select(x => x.a).Sum() + Regex.Replace("a1", @"\d", m => m.Value + q.b);`,
+		// constant patterns, nullable token values, arrays of structs
+		`var s = (string)context.Variables["x"]; object o = context.Variables["n"]; var t = JObject.Parse("{\"a\":\"\"}"); return (s is "x") + "" + (o is 42) + (o is not -1.5) + (t.Value<int?>("b") ?? 3) + t["a"].ToObject<long?>() + new Guid[2][1] + new TimeSpan[1][0] + new DateTime[1][0].Ticks;`,
 		// lambdas with a statement body
 		`string.Join(",", "a=1;b=2".Split(';').Select(x => { var p = x.Split('='); return p[0]; }))`,
 		`var n = 0; var r = new[] {1, 2, 3}.Where(x => { n += x; if (x > 1) { return true; } return false; }).Count(); return n + r;`,
