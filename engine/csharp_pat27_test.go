@@ -205,3 +205,26 @@ func TestCSharpTokenTextToInt(t *testing.T) {
 		csBothBlocks(t, `try { return (`+tc.expr+`).ToString(); } catch (FormatException e) { return "FormatException: " + e.Message; } catch (OverflowException e) { return "OverflowException: " + e.Message; }`, tc.want, nil)
 	}
 }
+
+// TestCSharpIsBoxedNumber: `is` on an object tests the boxed value's own
+// type: a double is not an int (so `o is 2` of a 2.0 is false, as in C#),
+// an int not a double, a one-character string not a number.
+func TestCSharpIsBoxedNumber(t *testing.T) {
+	set := func(s *State) { v := s.Variables(); v["d2"], v["one"] = 2.0, "1" }
+	for _, tc := range []struct{ src, want string }{
+		{`context.Variables["f"] is int`, "false"},
+		{`context.Variables["d2"] is 2`, "false"},
+		{`context.Variables["d2"] is 2.0`, "true"},
+		{`context.Variables["d2"] is double`, "true"},
+		{`context.Variables["n"] is double`, "false"},
+		{`context.Variables["n"] is 42.0`, "false"},
+		{`context.Variables["n"] is int`, "true"},
+		{`context.Variables["one"] is int`, "false"},
+		{`context.Variables["one"] is string`, "true"},
+		{`(context.Variables["d2"] as int?) == null`, "true"},
+		{`(context.Variables["n"] as int?) == 42`, "true"},
+	} {
+		csBothPaths(t, tc.src, tc.want, set)
+	}
+	csBothBlocks(t, `object o = context.Variables["f"]; if (o is int i) { return "int " + i; } if (o is double d) { return "double " + d; } return "?";`, "double 2.5", nil)
+}

@@ -585,6 +585,23 @@ func isType(m *Model, v any, t *Type) bool {
 	if t.K == KObject {
 		return true
 	}
+	// a boxed value is of its own type only: a double is no int (o is 2
+	// of a 2.0 is false), an int no double, a text no number (castTo
+	// converts these)
+	switch v.(type) {
+	case float64, float32:
+		if t.K == KInt {
+			return false
+		}
+	case int, int64, uint64:
+		if t.K == KDouble {
+			return false
+		}
+	case string:
+		if t.K == KInt || t.K == KDouble {
+			return false
+		}
+	}
 	_, err := m.castTo(v, t)
 	return err == nil
 }
