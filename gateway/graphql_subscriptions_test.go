@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"tollgate/gateway"
 	"tollgate/internal/redistest"
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -591,17 +591,7 @@ func TestGraphQLLegacyKeepAlive(t *testing.T) {
 // the connections' GraphQL server is left running. (The wait for the
 // close is bounded only by the test's deadline: no timing margin.)
 func TestGraphQLLegacyKeepAliveNoGoroutine(t *testing.T) {
-	count := func(frame string) int {
-		buf := make([]byte, 1<<22)
-		buf = buf[:runtime.Stack(buf, true)]
-		k := 0
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, frame) {
-				k++
-			}
-		}
-		return k
-	}
+	count := testutil.Goroutines
 	// Connections of the tests before this one may still be closing.
 	waitFor(t, "earlier tests' GraphQL connections to end", func() bool {
 		return count("serveGraphQLWS")+count("(*gqlConn)") == 0

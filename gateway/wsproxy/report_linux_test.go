@@ -3,11 +3,11 @@
 package wsproxy
 
 import (
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"tollgate/internal/testutil"
 )
 
 // TestRunDone: a session's done callback runs off the caller, with its
@@ -51,7 +51,7 @@ func TestRunDone(t *testing.T) {
 	// The reporters settle: at most maxIdleReporters wait on.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		waiting := countGoroutines("wsproxy.reporter(")
+		waiting := testutil.Goroutines("wsproxy.reporter(")
 		if waiting <= maxIdleReporters && idleReporters.Load() <= maxIdleReporters {
 			break
 		}
@@ -62,25 +62,12 @@ func TestRunDone(t *testing.T) {
 	}
 	// A waiting reporter takes the next session: no goroutine started.
 	if idleReporters.Load() > 0 {
-		before := countGoroutines("wsproxy.reporter(")
+		before := testutil.Goroutines("wsproxy.reporter(")
 		ran := make(chan struct{})
 		runDone(func(Stats) { close(ran) }, Stats{})
 		<-ran
-		if after := countGoroutines("wsproxy.reporter("); after > before {
+		if after := testutil.Goroutines("wsproxy.reporter("); after > before {
 			t.Errorf("%d reporters after a session ended with one waiting, %d before", after, before)
 		}
 	}
-}
-
-// countGoroutines counts the goroutines whose stack has frame in it.
-func countGoroutines(frame string) int {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	k := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, frame) {
-			k++
-		}
-	}
-	return k
 }

@@ -1,8 +1,9 @@
 // Package testutil holds the few test helpers that tests in several
 // packages (gateway, e2e, cmd/tollgate, store) share: writing files of an
 // apis folder, free loopback ports, a coder/websocket echo, a raw HTTP
-// backend for benchmarks (rawhttp.go) and a loopback server that hands
-// each connection to a function (ServeTCP).
+// backend for benchmarks (rawhttp.go), a loopback server that hands
+// each connection to a function (ServeTCP) and a count of the goroutines
+// running a function (Goroutines).
 package testutil
 
 import (
@@ -13,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,4 +94,22 @@ func EchoBackend(tb testing.TB) *httptest.Server {
 		srv.Close()
 	})
 	return srv
+}
+
+// Goroutines counts the goroutines whose stack holds frame (a function's
+// name as runtime.Stack prints it, such as "wsproxy.reporter(").
+func Goroutines(frame string) int {
+	buf := make([]byte, 1<<20)
+	n := runtime.Stack(buf, true)
+	for n == len(buf) {
+		buf = make([]byte, 2*len(buf))
+		n = runtime.Stack(buf, true)
+	}
+	k := 0
+	for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+		if strings.Contains(g, frame) {
+			k++
+		}
+	}
+	return k
 }
