@@ -216,30 +216,29 @@ func ticksSpan(n int64) (time.Duration, error) {
 func sumSpans(a, b time.Duration, neg bool) (time.Duration, error) {
 	if a == spanMax || a == spanMin || b == spanMax || b == spanMin {
 		// in ticks, as .NET adds them
-		x, y := spanTicks(a), spanTicks(b)
-		if neg {
-			if y == math.MinInt64 {
-				return 0, errTimeSpanTooLong()
-			}
-			y = -y
-		}
-		s := x + y
-		if (y > 0 && s < x) || (y < 0 && s > x) {
+		s, ok := addInt64(spanTicks(a), spanTicks(b), neg)
+		if !ok {
 			return 0, errTimeSpanTooLong()
 		}
 		return ticksSpan(s)
 	}
-	if neg {
-		if b == math.MinInt64 {
-			return 0, errTimeSpanTooLong()
-		}
-		b = -b
-	}
-	s := a + b
-	if (b > 0 && s < a) || (b < 0 && s > a) {
+	s, ok := addInt64(int64(a), int64(b), neg)
+	if !ok {
 		return 0, errTimeSpanTooLong()
 	}
-	return s, nil
+	return time.Duration(s), nil
+}
+
+// addInt64 is x + y (neg: x - y), and whether it did not overflow.
+func addInt64(x, y int64, neg bool) (int64, bool) {
+	if neg {
+		if y == math.MinInt64 {
+			return 0, false
+		}
+		y = -y
+	}
+	s := x + y
+	return s, !(y > 0 && s < x) && !(y < 0 && s > x)
 }
 
 // diffDates is DateTime - DateTime.
