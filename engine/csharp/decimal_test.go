@@ -257,6 +257,27 @@ func TestDecimalCompileErrors(t *testing.T) {
 	}
 }
 
+// decimalConversions is a C# prelude for the conversion cases of
+// TestDecimalParts: Show(k, d) is conversion k of d ("Overflow" for .NET's
+// OverflowException), All(k, values) each value's, joined by "|".
+const decimalConversions = `string Show(string k, decimal d) {
+    try {
+        switch (k) {
+            case "ToByte": return decimal.ToByte(d).ToString();
+            case "ToSByte": return decimal.ToSByte(d).ToString();
+            case "ToInt16": return decimal.ToInt16(d).ToString();
+            case "ToUInt16": return decimal.ToUInt16(d).ToString();
+            case "ToUInt32": return decimal.ToUInt32(d).ToString();
+            case "ToUInt64": return decimal.ToUInt64(d).ToString();
+            case "Convert.ToByte": return Convert.ToByte(d).ToString();
+            case "Convert.ToInt16": return Convert.ToInt16(d).ToString();
+            default: return Convert.ToInt32(d).ToString();
+        }
+    } catch (OverflowException) { return "Overflow"; }
+}
+string All(string k, decimal[] values) { return string.Join("|", values.Select(v => Show(k, v))); }
+`
+
 // TestDecimalParts: decimal's constructors, decimal.GetBits, decimal's
 // and Convert's conversions to the integral types and bool, and arrays
 // of decimals. The inputs are modelled on Microsoft's examples of the
@@ -317,65 +338,17 @@ func TestDecimalParts(t *testing.T) {
 			"150,0,0,-2147352576 4 -1.50 0,0,0,131072 3"},
 		// Decimal.ToByte, ToSByte, ToInt16, ToUInt16, ToUInt32, ToUInt64
 		// truncate, as a cast does; past the type an OverflowException
-		{`string Show(string k, decimal d) {
-		      try {
-		          switch (k) {
-		              case "ToByte": return decimal.ToByte(d).ToString();
-		              case "ToSByte": return decimal.ToSByte(d).ToString();
-		              case "ToInt16": return decimal.ToInt16(d).ToString();
-		              case "ToUInt16": return decimal.ToUInt16(d).ToString();
-		              case "ToUInt32": return decimal.ToUInt32(d).ToString();
-		              case "ToUInt64": return decimal.ToUInt64(d).ToString();
-		              case "Convert.ToByte": return Convert.ToByte(d).ToString();
-		              case "Convert.ToInt16": return Convert.ToInt16(d).ToString();
-		              default: return Convert.ToInt32(d).ToString();
-		          }
-		      } catch (OverflowException) { return "Overflow"; }
-		  }
-		  string All(string k, decimal[] values) { return string.Join("|", values.Select(v => Show(k, v))); }
-		  decimal[] values = { 123m, new decimal(123000, 0, 0, false, 3), 123.999m, 255.999m, 256m, 127.999m, -0.999m, -1m, -128.999m, -129m };
+		{decimalConversions + `		  decimal[] values = { 123m, new decimal(123000, 0, 0, false, 3), 123.999m, 255.999m, 256m, 127.999m, -0.999m, -1m, -128.999m, -129m };
 		  return All("ToByte", values) + " " + All("ToSByte", values);`,
 			"123|123|123|255|Overflow|127|0|Overflow|Overflow|Overflow 123|123|123|Overflow|Overflow|127|0|-1|-128|Overflow"},
-		{`string Show(string k, decimal d) {
-		      try {
-		          switch (k) {
-		              case "ToByte": return decimal.ToByte(d).ToString();
-		              case "ToSByte": return decimal.ToSByte(d).ToString();
-		              case "ToInt16": return decimal.ToInt16(d).ToString();
-		              case "ToUInt16": return decimal.ToUInt16(d).ToString();
-		              case "ToUInt32": return decimal.ToUInt32(d).ToString();
-		              case "ToUInt64": return decimal.ToUInt64(d).ToString();
-		              case "Convert.ToByte": return Convert.ToByte(d).ToString();
-		              case "Convert.ToInt16": return Convert.ToInt16(d).ToString();
-		              default: return Convert.ToInt32(d).ToString();
-		          }
-		      } catch (OverflowException) { return "Overflow"; }
-		  }
-		  string All(string k, decimal[] values) { return string.Join("|", values.Select(v => Show(k, v))); }
-		  decimal[] values = { 123m, 65535.999m, 65536m, 32767.999m, 32768m, -0.999m, -1m, -32768.999m, -32769m, 4294967295.9m, 4294967296m, 18446744073709551615.9m };
+		{decimalConversions + `		  decimal[] values = { 123m, 65535.999m, 65536m, 32767.999m, 32768m, -0.999m, -1m, -32768.999m, -32769m, 4294967295.9m, 4294967296m, 18446744073709551615.9m };
 		  return All("ToInt16", values) + " " + All("ToUInt16", values) + " " + All("ToUInt32", values) + " " + All("ToUInt64", values);`,
 			"123|Overflow|Overflow|32767|Overflow|0|-1|-32768|Overflow|Overflow|Overflow|Overflow " +
 				"123|65535|Overflow|32767|32768|0|Overflow|Overflow|Overflow|Overflow|Overflow|Overflow " +
 				"123|65535|65536|32767|32768|0|Overflow|Overflow|Overflow|4294967295|Overflow|Overflow " +
 				"123|65535|65536|32767|32768|0|Overflow|Overflow|Overflow|4294967295|4294967296|18446744073709551615"},
 		// Convert.ToByte/ToInt16/ToInt32(Decimal): rounded, a tie to even
-		{`string Show(string k, decimal d) {
-		      try {
-		          switch (k) {
-		              case "ToByte": return decimal.ToByte(d).ToString();
-		              case "ToSByte": return decimal.ToSByte(d).ToString();
-		              case "ToInt16": return decimal.ToInt16(d).ToString();
-		              case "ToUInt16": return decimal.ToUInt16(d).ToString();
-		              case "ToUInt32": return decimal.ToUInt32(d).ToString();
-		              case "ToUInt64": return decimal.ToUInt64(d).ToString();
-		              case "Convert.ToByte": return Convert.ToByte(d).ToString();
-		              case "Convert.ToInt16": return Convert.ToInt16(d).ToString();
-		              default: return Convert.ToInt32(d).ToString();
-		          }
-		      } catch (OverflowException) { return "Overflow"; }
-		  }
-		  string All(string k, decimal[] values) { return string.Join("|", values.Select(v => Show(k, v))); }
-		  decimal[] values = { decimal.MinValue, -1034.23m, -12m, 0m, 147m, 199.55m, 9214.16m, decimal.MaxValue };
+		{decimalConversions + `		  decimal[] values = { decimal.MinValue, -1034.23m, -12m, 0m, 147m, 199.55m, 9214.16m, decimal.MaxValue };
 		  return All("Convert.ToByte", values) + " " + All("Convert.ToInt16", values) + " " + All("Convert.ToInt32", values);`,
 			"Overflow|Overflow|Overflow|0|147|200|Overflow|Overflow Overflow|-1034|-12|0|147|200|9214|Overflow Overflow|-1034|-12|0|147|200|9214|Overflow"},
 		{`return string.Join("|", Convert.ToByte(2.5m), Convert.ToByte(3.5m), Convert.ToSByte(-1.5m), Convert.ToSByte(-128.5m), Convert.ToInt16(-2.5m), Convert.ToUInt16(0.5m),
