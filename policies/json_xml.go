@@ -358,7 +358,7 @@ func encodeXMLName(k string) string {
 	}
 	ok := true
 	for i, r := range k {
-		if !xmlNameRune(r, i == 0) || (r == '_' && strings.HasPrefix(k[i:], "_x")) {
+		if !xmlNameRune(r, i == 0) || (r == '_' && looksEscaped(k[i:])) {
 			ok = false
 			break
 		}
@@ -381,29 +381,41 @@ func encodeXMLName(k string) string {
 	return b.String()
 }
 
+// looksEscaped reports whether s starts with what DecodeName would read
+// as an escape: _x or _X, then four hex digits and _, or eight and _ (the
+// pattern .NET's EncodeName escapes an underscore before).
 func looksEscaped(s string) bool {
-	if len(s) < 7 || s[1] != 'x' || s[6] != '_' {
+	if len(s) < 7 || s[0] != '_' || (s[1] != 'x' && s[1] != 'X') {
 		return false
 	}
-	for _, c := range s[2:6] {
-		if !unicode.Is(unicode.ASCII_Hex_Digit, c) {
-			return false
+	hex := func(t string) bool {
+		for i := 0; i < len(t); i++ {
+			if c := t[i] | 0x20; !('0' <= t[i] && t[i] <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
 		}
-	}
-	return true
-}
-
-func xmlNameRune(r rune, first bool) bool {
-	if r == utf8.RuneError {
-		return false
-	}
-	if unicode.IsLetter(r) || r == '_' {
 		return true
 	}
-	if first {
+	if !hex(s[2:6]) {
 		return false
 	}
-	return unicode.IsDigit(r) || r == '-' || r == '.' || r == 0xB7 || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
+	if s[6] == '_' {
+		return true
+	}
+	return len(s) >= 11 && hex(s[6:10]) && s[10] == '_'
+}
+
+// xmlNameRune reports whether r may stand in an XML name (first: at its
+// start) by the fourth edition's classes, as EncodeName tests them; ':' is
+// left to the namespace rule (qname), so it is encoded here.
+func xmlNameRune(r rune, first bool) bool {
+	if r == ':' || r > 0xFFFF {
+		return false
+	}
+	if unicode.Is(xml4eNameStart, r) {
+		return true
+	}
+	return !first && unicode.Is(xml4eNameMore, r)
 }
 
 // escapeXML writes s as XML character data (attr: inside double quotes).

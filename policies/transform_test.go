@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"strings"
@@ -141,6 +142,16 @@ func TestJSONToXMLShapes(t *testing.T) {
 		{"invalid names encoded", jsonToXMLOptions{}, `{"a b":{"1x":"v","_x0041_":"w"}}`,
 			"<a_x0020_b>\n  <_x0031_x>v</_x0031_x>\n  <_x005F_x0041_>w</_x005F_x0041_>\n</a_x0020_b>"},
 		{"undeclared prefix is not split", jsonToXMLOptions{NamespaceSeparator: ":"}, `{"p:a":"v"}`, "<p_x003A_a>v</p_x003A_a>"},
+		// XML 1.0's fourth-edition classes, as .NET's EncodeName: U+00B5 and
+		// U+073B are letters to Unicode but no name characters there, every
+		// character past U+FFFF is written with eight digits, an extender
+		// (U+00B7) may follow but not start a name, and an underscore that
+		// starts what DecodeName would read as an escape (_X.../eight
+		// digits) is escaped.
+		{"fourth-edition name characters", jsonToXMLOptions{}, "{\"\u00b5\":{\"a\u00b5\u073b\":1,\"a\U00010400\":2,\"a\u00b7b\":3,\"\u00b7a\":4}}",
+			"<_x00B5_>\n  <a_x00B5__x073B_>1</a_x00B5__x073B_>\n  <a_x00010400_>2</a_x00010400_>\n  <a\u00b7b>3</a\u00b7b>\n  <_x00B7_a>4</_x00B7_a>\n</_x00B5_>"},
+		{"underscores that read as escapes", jsonToXMLOptions{}, `{"r":{"_X0041_b":1,"a_x00010400_":2,"_x12_":3,"a_x004":4}}`,
+			"<r>\n  <_x005F_X0041_b>1</_x005F_X0041_b>\n  <a_x005F_x00010400_>2</a_x005F_x00010400_>\n  <_x12_>3</_x12_>\n  <a_x004>4</a_x004>\n</r>"},
 		{"default separator _ with declared prefix", jsonToXMLOptions{NamespaceSeparator: "_", NamespacePrefix: "xmlns"},
 			`{"s_E":{"xmlns_s":"urn:s","first_name":"x"}}`, "<s:E xmlns:s=\"urn:s\">\n  <first_name>x</first_name>\n</s:E>"},
 		{"default namespace", jsonToXMLOptions{NamespacePrefix: "xmlns"}, `{"a":{"xmlns":"urn:a","b":"c"}}`,
@@ -162,6 +173,41 @@ func TestJSONToXMLShapes(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", got, c.want)
 			}
 		})
+	}
+}
+
+// TestXMLNameRuneOracle checks json-to-xml's name rule against Go's
+// encoding/xml, whose name tables are XML 1.0's fourth edition (Appendix
+// B), the classes .NET's XmlConvert.EncodeName tests against: every
+// character of the Basic Multilingual Plane at the start of a name and
+// after its first character.
+func TestXMLNameRuneOracle(t *testing.T) {
+	parses := func(name string) bool {
+		tok, err := xml.NewDecoder(strings.NewReader("<" + name + "/>")).RawToken()
+		se, ok := tok.(xml.StartElement)
+		return err == nil && ok && se.Name.Space == "" && se.Name.Local == name
+	}
+	bad := 0
+	for r := rune(0); r <= 0xFFFF; r++ {
+		if r == ':' || 0xD800 <= r && r <= 0xDFFF {
+			continue
+		}
+		for _, first := range []bool{true, false} {
+			name := string(r)
+			if !first {
+				name = "a" + name
+			}
+			if got, want := xmlNameRune(r, first), parses(name); got != want {
+				if bad++; bad <= 10 {
+					t.Errorf("U+%04X (first %v): xmlNameRune %v, encoding/xml %v", r, first, got, want)
+				}
+			}
+		}
+	}
+	for _, r := range []rune{0x10000, 0x10400, 0x1F600, 0x20000} {
+		if xmlNameRune(r, true) || xmlNameRune(r, false) {
+			t.Errorf("U+%X is a name character", r)
+		}
 	}
 }
 
