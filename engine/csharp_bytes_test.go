@@ -115,7 +115,10 @@ func TestCSharpJSONBytes(t *testing.T) {
 		{`JToken.Parse("\"aGVsbG8=\"").ToObject<byte[]>().Length`, "5"},
 		{`Encoding.UTF8.GetString(JObject.Parse("{\"a\":\"aGVsbG8=\"}")["a"].ToObject<byte[]>())`, "hello"},
 		{`JToken.Parse("\"\"").ToObject<byte[]>().Length`, "0"},
-		{`(byte[])JObject.Parse("{\"a\":null}")["a"] == null`, "true"},
+		// a JSON null: ToObject<byte[]>() is the serializer's null, where
+		// (byte[]) throws (below)
+		{`JObject.Parse("{\"a\":null}")["a"].ToObject<byte[]>() == null`, "true"},
+		{`(byte[])JObject.Parse("{}")["a"] == null`, "true"},
 		{`Convert.ToBase64String((byte[])new JValue(new byte[] { 9 }))`, "CQ=="},
 	} {
 		t.Run(tc.text, func(t *testing.T) { csBothPaths(t, tc.text, tc.want, nil) })
@@ -138,6 +141,9 @@ func TestCSharpJSONBytes(t *testing.T) {
 		{`@(((byte[])JToken.Parse("\"!!\"")).Length)`, "The input is not a valid Base-64 string"},
 		{`@(Convert.FromBase64String("AQID\v").Length)`, "The input is not a valid Base-64 string"}, // a vertical tab is not among .NET's four
 		{`@(((JToken)null).ToObject<byte[]>())`, "Object reference not set to an instance of an object."},
+		// a JValue null: JToken.cs's explicit operator byte[] validates
+		// BytesTypes with nullable false
+		{`@(((byte[])JObject.Parse("{\"a\":null}")["a"]).Length)`, "Can not convert Null to byte array."},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

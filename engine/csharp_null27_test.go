@@ -138,7 +138,13 @@ func TestCSharpNullableJTokenConversions(t *testing.T) {
 	// the non-nullable conversions keep Json.NET's exceptions
 	for _, tc := range []struct{ src, want string }{
 		{`(int)JObject.Parse("{}")["x"]`, "Value cannot be null."},
-		{`(int)JObject.Parse("{\"x\":null}")["x"]`, "Value cannot be null."},
+		// a JSON null is a JValue null: JToken.cs's explicit operator int
+		// throws ArgumentException "Can not convert Null to Int32."
+		// (Src/Newtonsoft.Json/Linq/JToken.cs), a missing one (C# null) the
+		// ArgumentNullException of EnsureValue
+		{`(int)JObject.Parse("{\"x\":null}")["x"]`, "Can not convert Null to Int32."},
+		{`(bool)JObject.Parse("{\"x\":null}")["x"]`, "Can not convert Null to Boolean."},
+		{`(Guid)JObject.Parse("{\"x\":null}")["x"]`, "Can not convert Null to Guid."},
 		{`(bool)JObject.Parse("{}")["x"]`, "Can not convert Null to Boolean."},
 		{`(Guid)JObject.Parse("{}")["x"]`, "Value cannot be null."},
 		{`(Guid)JObject.Parse("{\"x\":\"nope\"}")["x"]`, "Unrecognized Guid format."},

@@ -2057,7 +2057,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 			if len(at) != 0 {
 				return nil, b.errf(m.NameOff, "ToObject<%s> takes no argument here", m.TypeArgs[0])
 			}
-			if bi := byKey[fmt.Sprintf("JToken.Value<%s>/0", to.Name)]; bi != nil {
+			if bi := byKey[fmt.Sprintf("JToken.ToObject<%s>/0", to.Name)]; bi != nil {
 				n.method = bi
 				return to, nil
 			}
@@ -2259,6 +2259,9 @@ func bodyAsBuiltin(to *Type) *builtin {
 		v, err := ParseJSON(s)
 		if err != nil {
 			return nil, exc("JsonReaderException", "%s", err.Error())
+		}
+		if isJNull(v) && to.K != KJToken { // a body "null": As<JObject>() is null, as before
+			return nil, nil
 		}
 		return jtokenConvert(v, to)
 	}})

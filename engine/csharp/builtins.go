@@ -1462,15 +1462,43 @@ func registerBuiltins() {
 				}
 				return nil, errNull
 			}
+			if isJNull(a[0]) {
+				return jnullValue(t)
+			}
+			return jtokenConvert(a[0], t)
+		}})
+		// token.ToObject<T>(): Json.NET's ToObject(Type) is the explicit
+		// conversion for these T ((int)token, (string)token...: JToken.cs),
+		// so a JValue null is "Can not convert Null to Int32." where
+		// Value<int>() is Convert.ChangeType's InvalidCastException
+		o0 := reg(&builtin{key: "JToken.ToObject<" + t.Name + ">/0", result: t, run: func(a []any) (any, error) {
+			switch a[0].(type) {
+			case nil:
+				if t.Nullable {
+					return nil, nil
+				}
+				return nil, errNull
+			case JNull:
+				if t.K == KJToken {
+					return a[0], nil // the serializer reads a JToken as the token
+				}
+				if t.K == KJObject || t.K == KJArray {
+					return nil, nil
+				}
+			}
 			return jtokenConvert(a[0], t)
 		}})
 		if t.Nullable {
 			nullTokenValue[v0] = true
+			nullTokenValue[o0] = true
 		}
 		reg(&builtin{key: "JToken.Value<" + t.Name + ">/1", result: t, run: func(a []any) (any, error) {
 			v, err := indexValue(a[0], a[1], ixJToken)
 			if err != nil {
 				return nil, err
+			}
+			if isJNull(v) {
+				return jnullValue(t)
 			}
 			if v == nil {
 				// Json.NET's Value<U>(key): default(U) for a missing
@@ -1506,7 +1534,11 @@ func registerBuiltins() {
 			}
 			out := make([]any, len(arr.Items))
 			for i, v := range arr.Items {
-				if v == nil {
+				if v == nil || isJNull(v) {
+					if t.K == KJToken {
+						out[i] = v // a List<JToken> holds the JValue null
+						continue
+					}
 					if t.isRef() {
 						continue
 					}
@@ -1533,13 +1565,16 @@ func registerBuiltins() {
 		if a[0] == nil {
 			return nil, errNull
 		}
+		if isJNull(a[0]) { // the serializer reads null as null, where (byte[]) throws
+			return nil, nil
+		}
 		return jtokenConvert(a[0], tBytes)
 	}})
 	reg(&builtin{key: "JToken.ToObject<object>/0", result: tObject, run: func(a []any) (any, error) {
 		if a[0] == nil {
 			return nil, errNull
 		}
-		return jclone(a[0]), nil // the serializer builds a new JObject or JArray
+		return jsonNil(jclone(a[0])), nil // the serializer builds a new JObject or JArray; a JSON null is null
 	}})
 	reg(&builtin{key: "JToken.ToObject<object[]>/0", result: arrayOf(tObject), run: func(a []any) (any, error) {
 		arr, ok := a[0].(*JArray)
@@ -1554,7 +1589,7 @@ func registerBuiltins() {
 		}
 		out := make([]any, len(arr.Items))
 		for i, v := range arr.Items {
-			out[i] = jclone(v)
+			out[i] = jsonNil(jclone(v))
 		}
 		return out, nil
 	}})
@@ -1643,8 +1678,14 @@ func registerBuiltins() {
 		return t, nil
 	}, nil)
 	static("JsonConvert", "SerializeObject", ts(O), S, func(a []any) (any, error) { return jsonTextErr(toJToken(a[0]), false) }, nil)
-	static("JsonConvert", "DeserializeObject", ts(S), O, parse, nil)
-	static("JsonConvert", "DeserializeObject<JObject>", ts(S), tJObject, parse, nil)
+	// the serializer reads a top-level "null" as null (a JSON null inside
+	// a JObject is a JValue null, as JObject.Parse makes it)
+	parseObj := func(a []any) (any, error) {
+		v, err := parse(a)
+		return jsonNil(v), err
+	}
+	static("JsonConvert", "DeserializeObject", ts(S), O, parseObj, nil)
+	static("JsonConvert", "DeserializeObject<JObject>", ts(S), tJObject, parseObj, nil)
 	for _, k := range []Kind{KJToken, KJObject, KJArray} {
 		method(k, "ToString", ts(I), S, func(a []any) (any, error) {
 			if a[0] == nil {
@@ -1677,7 +1718,12 @@ func registerBuiltins() {
 			}
 			return nil, exc("InvalidOperationException", "Cannot access child value on Newtonsoft.Json.Linq.JValue.")
 		}, nil)
-		prop(k, "Type", S, func(a []any) (any, error) { return jtype(a[0]), nil }, nil)
+		prop(k, "Type", S, func(a []any) (any, error) {
+			if a[0] == nil { // a missing property (C#'s null): the lowered path too
+				return nil, errNull
+			}
+			return jtype(a[0]), nil // a JValue null's is Null
+		}, nil)
 		prop(k, "HasValues", B, func(a []any) (any, error) {
 			switch x := a[0].(type) {
 			case *JObject:
@@ -1741,7 +1787,7 @@ func registerBuiltins() {
 		if _, dup := o.M[k]; dup {
 			return nil, exc("ArgumentException", "Can not add property %s to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.", k)
 		}
-		o.Set(k, adopt(o, toJToken(a[2])))
+		o.Set(k, adopt(o, toJValue(a[2])))
 		return nil, nil
 	}, nil)
 	// JObject.Add(content), JContainer's: a JProperty (copied when it
@@ -1912,7 +1958,7 @@ func registerBuiltins() {
 		if !ok || p == nil {
 			return nil, errNull
 		}
-		p.Value = adopt(p, toJToken(a[1]))
+		p.Value = adopt(p, toJValue(a[1]))
 		if p.parent != nil { // still in its object (Remove clears parent): the object's value too
 			if _, has := p.parent.M[p.Name]; has {
 				p.parent.Set(p.Name, p.Value)
@@ -1925,13 +1971,13 @@ func registerBuiltins() {
 		if !ok {
 			return nil, errNull
 		}
-		arr.Items = append(arr.Items, adopt(arr, toJToken(a[1])))
+		arr.Items = append(arr.Items, adopt(arr, toJValue(a[1])))
 		return nil, nil
 	}, nil)
 	// new JValue(v): a string, number, bool, DateTime (a Date token), Guid
 	// or Uri (its text, as Json.NET writes it)
 	static("JValue", "new", ts(O), tJToken, func(a []any) (any, error) {
-		switch v := toJToken(a[0]).(type) {
+		switch v := toJValue(a[0]).(type) { // new JValue(null): a JValue null
 		case *JObject, *JArray:
 			return nil, exc("ArgumentException", "Could not determine JSON object type for type %s.", netName(a[0]))
 		default:
@@ -1944,7 +1990,7 @@ func registerBuiltins() {
 			return nil, err
 		}
 		p := &JProperty{Name: k}
-		p.Value = adopt(p, toJToken(a[1]))
+		p.Value = adopt(p, toJValue(a[1]))
 		return p, nil
 	}, nil)
 	static("JObject", "new", ts(tObjects), tJObject, func(a []any) (any, error) {
@@ -2006,14 +2052,14 @@ func registerBuiltins() {
 		for _, x := range args {
 			if y, ok := x.([]any); ok {
 				for _, z := range y {
-					arr.Items = append(arr.Items, adopt(arr, toJToken(z)))
+					arr.Items = append(arr.Items, adopt(arr, toJValue(z)))
 				}
 				continue
 			}
 			if err := jsonContent(x); err != nil { // a context object: no JSON value (JValue's ArgumentException)
 				return nil, err
 			}
-			arr.Items = append(arr.Items, adopt(arr, toJToken(x)))
+			arr.Items = append(arr.Items, adopt(arr, toJValue(x)))
 		}
 		return arr, nil
 	}, nil)

@@ -325,7 +325,7 @@ func deserializeDecimal(a []any) (any, error) {
 		return parseNumber(strings.TrimSpace(s), nsFloat, nkDecimal)
 	case string:
 		return parseNumber(x, nsNumber|nsAllowExponent, nkDecimal)
-	case nil:
+	case JNull:
 		return nil, exc("JsonSerializationException", "Error converting value {null} to type 'System.Decimal'. Path '', line 1, position 4.")
 	}
 	return nil, exc("JsonReaderException", "Error reading decimal. Unexpected token: %s. Path ''.", map[bool]string{true: "StartObject", false: "StartArray"}[jtype(v) == "Object"])

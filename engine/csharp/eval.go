@@ -859,7 +859,11 @@ func indexValue(x, i any, kind indexKind) (any, error) {
 			if !ok {
 				return nil, exc("ArgumentException", "Accessed JObject values with invalid key value: %s. Object property name expected.", catStr(i))
 			}
-			return t.M[t.key(k)], nil
+			v, has := t.M[t.key(k)]
+			if has && v == nil { // a Dictionary's null read as JSON (JObject.FromObject(dict)): a JValue null
+				return JNull{}, nil
+			}
+			return v, nil
 		case *JArray:
 			k, ok := i.(int)
 			if !ok {
@@ -867,6 +871,9 @@ func indexValue(x, i any, kind indexKind) (any, error) {
 			}
 			if k < 0 || k >= len(t.Items) {
 				return nil, exc("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')")
+			}
+			if t.Items[k] == nil {
+				return JNull{}, nil
 			}
 			return t.Items[k], nil
 		}
@@ -1725,7 +1732,7 @@ func jset(x, k, v any) (any, error) {
 		if cur, has := t.M[t.key(s)]; has && isJContainer(v) && cur == v {
 			return v, nil // the token it holds: nothing changes
 		}
-		t.Set(s, adopt(t, toJToken(v)))
+		t.Set(s, adopt(t, toJValue(v))) // o["k"] = null: a JValue null (JObject's indexer, JProperty.Value)
 		return v, nil
 	case *JArray:
 		i, ok := k.(int)
@@ -1735,7 +1742,7 @@ func jset(x, k, v any) (any, error) {
 		if isJContainer(v) && t.Items[i] == v {
 			return v, nil
 		}
-		t.Items[i] = adopt(t, toJToken(v))
+		t.Items[i] = adopt(t, toJValue(v))
 		return v, nil
 	case nil:
 		return nil, errNull

@@ -37,7 +37,7 @@ func newAnon(names []string, vals []any) *JObject {
 	o := NewJObject()
 	o.anon = make(map[string]any, len(names))
 	for i, k := range names {
-		o.Set(k, toJToken(vals[i]))
+		o.Set(k, toJValue(vals[i])) // JObject.FromObject(new { a = (string)null })["a"]: a JValue null
 		o.anon[k] = vals[i]
 	}
 	return o
@@ -88,11 +88,13 @@ func (o *JObject) Set(k string, v any) {
 
 // How a dictionary initializer adds: dictIndex ({ [k] = v }: a repeated
 // key replaces), dictAdd (Dictionary's { {k, v} }: Dictionary.Add throws),
-// jobjAdd (JObject's { {k, v} }: JObject.Add throws).
+// jobjAdd (JObject's { {k, v} }: JObject.Add throws), jobjIndex (JObject's
+// { [k] = v }: its indexer). A JObject's store a C# null as a JValue null.
 const (
 	dictIndex = iota
 	dictAdd
 	jobjAdd
+	jobjIndex
 )
 
 func (n *NewExpr) dictMode() int {
@@ -101,6 +103,8 @@ func (n *NewExpr) dictMode() int {
 		return jobjAdd
 	case n.DictAdd:
 		return dictAdd
+	case n.T != nil && n.T.K == KJObject:
+		return jobjIndex
 	}
 	return dictIndex
 }
@@ -128,7 +132,11 @@ func fillDict(o *JObject, mode int, keys, vals []any) (any, error) {
 				return nil, exc("ArgumentException", "Can not add property %s to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.", ks)
 			}
 		}
-		o.Set(ks, toJToken(vals[i]))
+		if mode == jobjAdd || mode == jobjIndex {
+			o.Set(ks, toJValue(vals[i]))
+		} else {
+			o.Set(ks, toJToken(vals[i]))
+		}
 	}
 	return o, nil
 }
@@ -277,6 +285,8 @@ func parseValue(dec *json.Decoder, depth int) (any, error) {
 		}
 		f, err := strconv.ParseFloat(string(t), 64)
 		return f, err
+	case nil: // a JSON null: JValue.CreateNull()
+		return JNull{}, nil
 	}
 	return tok, nil
 }
@@ -320,7 +330,7 @@ func writeJSON(b *bytes.Buffer, v any, indent bool, level int) {
 		}
 	}
 	switch x := v.(type) {
-	case nil:
+	case nil, JNull:
 		b.WriteString("null")
 	case *JRaw: // its text as it is (jsontypes.go)
 		b.WriteString(x.Raw)
@@ -532,7 +542,7 @@ func toJToken(v any) any {
 			return o
 		}
 		return v
-	case nil, string, bool, int, float64, Decimal, *JArray, *JRaw:
+	case nil, JNull, string, bool, int, float64, Decimal, *JArray, *JRaw:
 		return v
 	case time.Time, dateTimeOffset: // a JValue of type Date, written in ISO 8601 (jsonDate)
 		return v
@@ -547,6 +557,8 @@ func toJToken(v any) any {
 				it = toJToken(o)
 			} else if j, ok := modelToJToken(it); ok { // new object[] { context.Operation }
 				it = j
+			} else if it == nil { // a null item: a JValue null, as new JArray(content) makes it
+				it = JNull{}
 			}
 			a.Items[i] = adopt(a, it) // a token that has a parent is copied, as Json.NET's
 		}
@@ -560,13 +572,13 @@ func toJToken(v any) any {
 	case map[string]any:
 		o := NewJObject()
 		for _, k := range sortedKeys(x) {
-			o.Set(k, toJToken(x[k]))
+			o.Set(k, toJValue(x[k]))
 		}
 		return o
 	case *Form:
 		o := NewJObject()
 		for _, k := range x.keys {
-			o.Set(k, toJToken(x.m[k]))
+			o.Set(k, toJValue(x.m[k]))
 		}
 		return o
 	case *FormList:

@@ -116,7 +116,7 @@ func (p *jsonScan) value(depth int) (any, bool) {
 	case c == 'f':
 		return false, p.lit("false")
 	case c == 'n':
-		return nil, p.lit("null")
+		return JNull{}, p.lit("null")
 	case c == '-' || '0' <= c && c <= '9':
 		return p.number()
 	}

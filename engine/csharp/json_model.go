@@ -119,7 +119,7 @@ func modelJSONValue(rv reflect.Value, depth int) any {
 		sort.Strings(keys) // the order foreach gives the model's maps (modelmap.go)
 		o := NewJObject()
 		for _, k := range keys {
-			o.Set(k, modelJSONValue(rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key())), depth+1))
+			o.Set(k, orJNull(modelJSONValue(rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key())), depth+1)))
 		}
 		return o
 	case reflect.Slice:
@@ -128,7 +128,7 @@ func modelJSONValue(rv reflect.Value, depth int) any {
 		}
 		a := &JArray{Items: make([]any, 0, rv.Len())} // nil: empty, as C# reads it
 		for i := 0; i < rv.Len(); i++ {
-			a.Items = append(a.Items, modelJSONValue(rv.Index(i), depth+1))
+			a.Items = append(a.Items, orJNull(modelJSONValue(rv.Index(i), depth+1)))
 		}
 		return a
 	}
@@ -155,9 +155,18 @@ func modelJSONObject(sv reflect.Value, depth int) any {
 		if !ok {
 			continue
 		}
-		o.Set(name, modelJSONField(f, sv.FieldByIndex(f.Index), depth))
+		o.Set(name, orJNull(modelJSONField(f, sv.FieldByIndex(f.Index), depth)))
 	}
 	return o
+}
+
+// orJNull is a member's value in a JSON object or array: a null reference
+// is a JValue null there, as Json.NET's serializer writes it into a token.
+func orJNull(v any) any {
+	if v == nil {
+		return JNull{}
+	}
+	return v
 }
 
 // modelField finds a property by its C# name: the field's or its csalias.

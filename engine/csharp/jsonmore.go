@@ -35,14 +35,19 @@ func jclone(v any) any {
 
 // jmerge is JObject.Merge(other) with Json.NET's defaults: objects merge
 // property by property, arrays are concatenated, a null in other changes
-// nothing, anything else replaces.
+// no property dst has (MergeNullValueHandling.Ignore) and is added where
+// dst has none (JObject.MergeItem adds a property it lacks as it is:
+// Src/Newtonsoft.Json/Linq/JObject.cs), anything else replaces.
 func jmerge(dst *JObject, src *JObject) {
 	for _, k := range src.Keys {
 		v := src.M[k]
-		if v == nil {
+		cur, ok := dst.M[k]
+		if v == nil || isJNull(v) {
+			if !ok {
+				dst.Set(k, JNull{})
+			}
 			continue
 		}
-		cur, ok := dst.M[k]
 		switch sv := v.(type) {
 		case *JObject:
 			if co, isObj := cur.(*JObject); ok && isObj {

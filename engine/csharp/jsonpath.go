@@ -179,6 +179,8 @@ func plainJSON(t any) any {
 		return s
 	case []byte: // a Bytes token: its JSON text, a base64 string
 		return base64.StdEncoding.EncodeToString(x)
+	case JNull: // JSON's null
+		return nil
 	}
 	return t
 }

@@ -88,6 +88,12 @@ func netGenericName(t *Type) string {
 // deserializeValue converts one JSON value to t (path: its JSON path, for
 // the message).
 func deserializeValue(v any, t *Type, path string) (any, error) {
+	if isJNull(v) {
+		if t.K == KJToken {
+			return v, nil // a JToken value holds the JValue null
+		}
+		v = nil // the serializer's null
+	}
 	switch t.K {
 	case KObject:
 		return v, nil
@@ -240,7 +246,8 @@ func registerJSONTypes() {
 		if err != nil {
 			return nil, argNull("value")
 		}
-		return ParseJSON(s)
+		v, err := ParseJSON(s)
+		return jsonNil(v), err // the serializer reads "null" as null
 	}
 	reg(&builtin{key: deserializeKey(tBytes), params: ts(tString), result: tBytes, run: func(a []any) (any, error) {
 		v, err := parse(a)
@@ -261,7 +268,15 @@ func registerJSONTypes() {
 			if !ok {
 				return nil, exc("JsonSerializationException", "Cannot deserialize the current JSON %s into type 'System.Collections.Generic.Dictionary`2[System.String,%s]' because the type requires a JSON object (e.g. {\"name\":\"value\"}) to deserialize correctly.", jsonKindText(v), netGenericName(vt))
 			}
-			if vt.K == KObject || vt.K == KJToken {
+			if vt.K == KJToken {
+				return o, nil
+			}
+			if vt.K == KObject { // a JSON null value is null; objects and arrays stay tokens
+				for _, k := range o.Keys {
+					if isJNull(o.M[k]) {
+						o.M[k] = nil
+					}
+				}
 				return o, nil
 			}
 			for _, k := range o.Keys {

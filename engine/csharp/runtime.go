@@ -59,6 +59,8 @@ func netName(v any) string {
 		return "Newtonsoft.Json.Linq.JObject"
 	case *JArray:
 		return "Newtonsoft.Json.Linq.JArray"
+	case JNull:
+		return "Newtonsoft.Json.Linq.JValue"
 	case time.Time:
 		return "System.DateTime"
 	case dateTimeOffset:
@@ -398,7 +400,7 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 		return nil, castErr(v, "Newtonsoft.Json.Linq.JArray")
 	case KJToken:
 		switch v.(type) {
-		case nil, *JObject, *JArray, string, int, float64, bool, Decimal:
+		case nil, JNull, *JObject, *JArray, string, int, float64, bool, Decimal:
 			if t.Name == "JRaw" && v != nil {
 				break
 			}
@@ -521,10 +523,10 @@ func jsonStringDate(s string) (any, error) {
 
 // jtokenConvert is an explicit conversion from JToken ((string)token, (int)token).
 func jtokenConvert(v any, t *Type) (any, error) {
-	if v == nil && t.Nullable {
+	if (v == nil || isJNull(v)) && t.Nullable {
 		// Json.NET's explicit operator int?(JToken), bool?, DateTime?,
 		// Guid?...: null for a null token (a missing property, a ?. chain
-		// that stopped) and for a JSON null, which is C#'s null here
+		// that stopped) and for a JSON null (ValidateToken's nullable)
 		return nil, nil
 	}
 	switch t.K {
@@ -532,6 +534,8 @@ func jtokenConvert(v any, t *Type) (any, error) {
 		switch x := v.(type) {
 		case nil, string:
 			return v, nil
+		case JNull: // explicit operator string: null for a JValue null
+			return nil, nil
 		case *JObject, *JArray:
 			return nil, exc("ArgumentException", "Can not convert %s to String.", jtype(x))
 		case time.Time: // Convert.ToString(value, CultureInfo.InvariantCulture)
@@ -564,9 +568,9 @@ func jtokenConvert(v any, t *Type) (any, error) {
 			if x {
 				n = 1
 			}
-		case nil:
+		case nil: // EnsureValue(null): a C# null token
 			return nil, exc("ArgumentNullException", "Value cannot be null.")
-		default:
+		default: // a JValue null too: "Can not convert Null to Int32." (JToken.cs)
 			return nil, exc("ArgumentException", "Can not convert %s to %s.", jtype(v), t.ik().netName())
 		}
 		if err != nil {
@@ -682,7 +686,7 @@ func jtype(v any) string {
 		return "Float"
 	case bool:
 		return "Boolean"
-	case nil:
+	case nil, JNull:
 		return "Null"
 	case time.Time, dateTimeOffset:
 		return "Date"

@@ -74,7 +74,7 @@ func deserializeList(text any, et *Type) (any, error) {
 	if err != nil {
 		return nil, err // JToken.Parse's JsonReaderException
 	}
-	if v == nil {
+	if v = jsonNil(v); v == nil {
 		return nil, nil
 	}
 	arr, ok := v.(*JArray)
@@ -93,6 +93,7 @@ func deserializeList(text any, et *Type) (any, error) {
 }
 
 func convertListItem(it any, et *Type) (any, bool) {
+	it = jsonNil(it) // the serializer reads a JSON null as null
 	switch et {
 	case tString:
 		switch x := it.(type) {
@@ -147,7 +148,7 @@ func convertListItem(it any, et *Type) (any, bool) {
 }
 
 func jsonItemText(it any) string {
-	if it == nil {
+	if it == nil || isJNull(it) {
 		return "{null}"
 	}
 	return jsonText(it, false)
