@@ -192,7 +192,7 @@ func (c *cacheRemove) Run(ctx context.Context, s *engine.State) error {
 // s string, i int, f float, b bool, n nil, T a C# DateTime and O a C#
 // DateTimeOffset (their round-trip "o" text, which keeps the DateTime's
 // kind and the offset), t a time (RFC 3339, as values were cached before
-// T), d duration (nanoseconds), J a C# JObject or JArray (its JSON, parsed
+// T), d duration (nanoseconds), J a C# JObject, JArray or JSON null (its JSON, parsed
 // back into one), j anything else JSON can encode (maps, lists).
 func encodeCached(v any) ([]byte, error) {
 	if text, offset, ok := csharp.DateText(v); ok {
@@ -217,7 +217,7 @@ func encodeCached(v any) ([]byte, error) {
 		tag = 'f'
 	case time.Duration:
 		tag, v = 'd', int64(x)
-	case *csharp.JObject, *csharp.JArray:
+	case *csharp.JObject, *csharp.JArray, csharp.JNull: // a JValue null comes back as one
 		tag = 'J'
 	case *engine.Response, *engine.Body, engine.Headers:
 		return nil, fmt.Errorf("a value of type %T cannot be cached (cache a string or a map built from it)", v)
