@@ -38,6 +38,9 @@ func TestCSharpJSONNullIsJValue(t *testing.T) {
 		{b + `["error"].ToString()`, ""},
 		{b + `["error"].ToString(Formatting.None)`, "null"},
 		{b + `["error"].Children().Count()`, "0"},
+		{b + `["error"].Count()`, "0"}, // a JToken is the sequence of its children: a JValue has none
+		{b + `["error"].ToObject<List<int>>() == null`, "true"},
+		{b + `["error"].ToObject<object[]>() == null`, "true"},
 		{b + `["error"].DeepClone().Type.ToString()`, "Null"},
 		// text: concatenation and interpolation write "" (JValue.ToString())
 		{`"x" + ` + b + `["error"]`, "x"},
@@ -107,6 +110,7 @@ func TestCSharpJSONNullIsJValue(t *testing.T) {
 		{`var p = new JProperty("k", null); return p.Value.Type.ToString();`, "Null"},
 		{`var o = new JObject { ["k"] = null }; return o.ToString(Formatting.None) + " " + o["k"].Type;`, `{"k":null} Null`},
 		{`var o = JObject.Parse("{\"k\":1}"); o.Property("k").Value = null; return o.ToString(Formatting.None) + " " + o["k"].Type;`, `{"k":null} Null`},
+		{`var n = 0; foreach (var x in JObject.Parse("{\"a\":null}")["a"]) { n++; } return n.ToString();`, "0"},
 		// Merge: a null changes no property the target has, and is added where it has none (JObject.MergeItem)
 		{`var a = JObject.Parse("{\"x\":1}"); a.Merge(JObject.Parse("{\"x\":null,\"y\":null}")); return a.ToString(Formatting.None);`, `{"x":1,"y":null}`},
 		// a Dictionary keeps C#'s null (it is no JSON container)

@@ -1527,6 +1527,9 @@ func registerBuiltins() {
 				if a[0] == nil {
 					return nil, errNull
 				}
+				if isJNull(a[0]) { // the serializer reads null as a null list
+					return nil, nil
+				}
 				if _, obj := a[0].(*JObject); obj {
 					return nil, exc("JsonSerializationException", "Cannot deserialize the current JSON object (e.g. {\"name\":\"value\"}) into type '%s[]' because the type requires a JSON array (e.g. [1,2,3]) to deserialize correctly.", netTypeName(t))
 				}
@@ -1581,6 +1584,9 @@ func registerBuiltins() {
 		if !ok {
 			if a[0] == nil {
 				return nil, errNull
+			}
+			if isJNull(a[0]) {
+				return nil, nil
 			}
 			if _, obj := a[0].(*JObject); obj {
 				return nil, exc("JsonSerializationException", "Cannot deserialize the current JSON object (e.g. {\"name\":\"value\"}) into type 'System.Object[]' because the type requires a JSON array (e.g. [1,2,3]) to deserialize correctly.")

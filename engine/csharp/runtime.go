@@ -891,6 +891,8 @@ func items(v any) ([]any, error) {
 			out[i] = &JProperty{Name: k, Value: x.M[k], parent: x}
 		}
 		return out, nil
+	case JNull: // a JValue is a JToken, a sequence of its children: none
+		return []any{}, nil
 	case string:
 		var out []any
 		for _, r := range x {
