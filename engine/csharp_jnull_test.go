@@ -73,6 +73,9 @@ func TestCSharpJSONNullIsJValue(t *testing.T) {
 		{`JToken.Parse("null").Type.ToString()`, "Null"},
 		{`JToken.DeepEquals(JValue.CreateNull(), ` + b + `["error"])`, "true"},
 		{`JToken.DeepEquals(JValue.CreateNull(), JValue.CreateString(""))`, "false"},
+		// a plain value here, as a string token is (tollgate's choice; Json.NET compares references)
+		{b + `["error"] == JValue.CreateNull()`, "true"},
+		{`JArray.Parse("[null,null]").Distinct().Count()`, "1"},
 		// arrays and LINQ over tokens: a JValue null item is no C# null
 		{b + `["items"][1].Type.ToString()`, "Null"},
 		{b + `["items"].Count(t => t != null)`, "3"},
@@ -106,6 +109,7 @@ func TestCSharpJSONNullIsJValue(t *testing.T) {
 		// indexer, Add, JArray.Add, new JProperty, an initializer)
 		{`var o = new JObject(); o["k"] = null; return o.ToString(Formatting.None) + " " + (o["k"] != null) + " " + o["k"].Type;`, `{"k":null} True Null`},
 		{`var o = new JObject(); string s = null; o.Add("k", s); return o.ToString(Formatting.None) + " " + o["k"].Type;`, `{"k":null} Null`},
+		{`var o = new JObject(); o.Add("k", null); return o.ToString(Formatting.None) + " " + o["k"].Type;`, `{"k":null} Null`},
 		{`var a = new JArray(); a.Add(null); return a.ToString(Formatting.None) + " " + a[0].Type;`, `[null] Null`},
 		{`var p = new JProperty("k", null); return p.Value.Type.ToString();`, "Null"},
 		{`var o = new JObject { ["k"] = null }; return o.ToString(Formatting.None) + " " + o["k"].Type;`, `{"k":null} Null`},
