@@ -1497,23 +1497,14 @@ func registerBuiltins() {
 			if err != nil {
 				return nil, err
 			}
-			if isJNull(v) {
+			if isJNull(v) { // a JSON null (indexValue reads a stored nil as one): Extensions.Convert
 				return jnullValue(t)
 			}
 			if v == nil {
 				// Json.NET's Value<U>(key): default(U) for a missing
-				// property (0 for an int, false for a bool, not null); a
-				// JSON null is Convert.ChangeType's InvalidCastException
-				// for a value type
+				// property (0 for an int, false for a bool, not null)
 				if t.isRef() {
 					return nil, nil
-				}
-				if o, ok := a[0].(*JObject); ok {
-					if k, ok := a[1].(string); ok {
-						if _, has := o.M[k]; has {
-							return nil, exc("InvalidCastException", "Null object cannot be converted to a value type.")
-						}
-					}
 				}
 				return zeroOf(t), nil
 			}
