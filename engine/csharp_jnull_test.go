@@ -112,6 +112,10 @@ func TestCSharpJSONNullIsJValue(t *testing.T) {
 		{`var o = new JObject(); o.Add("k", null); return o.ToString(Formatting.None) + " " + o["k"].Type;`, `{"k":null} Null`},
 		{`var a = new JArray(); a.Add(null); return a.ToString(Formatting.None) + " " + a[0].Type;`, `[null] Null`},
 		{`var p = new JProperty("k", null); return p.Value.Type.ToString();`, "Null"},
+		// new JArray(null) is JArray(params object[] content) with a null
+		// array, which adds (object)null: a JValue null (JArray.cs)
+		{`return new JArray(null).ToString(Formatting.None) + " " + new JArray(1, null).ToString(Formatting.None);`, `[null] [1,null]`},
+		{`JToken v; var found = JObject.Parse("{\"a\":null}").TryGetValue("a", out v); return found + " " + v.Type;`, "True Null"},
 		{`var o = new JObject { ["k"] = null }; return o.ToString(Formatting.None) + " " + o["k"].Type;`, `{"k":null} Null`},
 		{`var o = JObject.Parse("{\"k\":1}"); o.Property("k").Value = null; return o.ToString(Formatting.None) + " " + o["k"].Type;`, `{"k":null} Null`},
 		{`var n = 0; foreach (var x in JObject.Parse("{\"a\":null}")["a"]) { n++; } return n.ToString();`, "0"},
