@@ -150,7 +150,8 @@ func TestCSharpSwitchErrors(t *testing.T) {
 			"a constant value is expected"}, // CS0150
 		{`@{ var m = "GET"; switch (context.Request.Method) { case m: return "x"; default: return "y"; } }`, "a constant value is expected"},
 		{`@{ switch ((string)context.Variables["s"]) { case 1: return "x"; default: return "y"; } }`, "cannot implicitly convert type 'int' to 'string'"},
-		{`@{ switch (context.Variables["s"]) { case string s: return s; default: return "y"; } }`, "switch case patterns"},
+		{`@{ switch (context.Variables["s"]) { case string s: return s; case string t: return t; default: return "y"; } }`,
+			"the switch case has already been handled by a previous case"}, // CS8120 (patterns: csharp_cs7_test.go)
 		{`@{ switch ((string)context.Variables["s"]) { return "x"; } }`, "'case' or 'default' expected in switch"},
 		{`@{ var n = 0; for (var i = 0; i < 2; i++) { switch (i) { case 0: if (n > 0) break; continue; default: break; } } return n; }`,
 			"continue inside a switch that also breaks out early is not supported"},

@@ -50,6 +50,9 @@ type (
 		V    any
 		Kind tokKind // tkString, tkChar, tkInt, tkReal, tkKeyword (true/false/null)
 		IT   *Type   // an integer literal's type (int, uint, long, ulong)
+		// nameOf: nameof(x) (C# 6) is this string constant, the last name
+		// of x; the binder checks that x names something (parse.go)
+		nameOf *nameOfArg
 	}
 	// Interp is $"..."; Parts alternate literals and holes.
 	Interp struct {
@@ -174,6 +177,9 @@ type (
 		// which x's value must have (C#'s o is 42 is o is int i && i == 42)
 		pattern bool
 		patObj  *Type
+		// guard: cond && guard of a switch label's when (switchpat.go):
+		// the guard converts to bool, as an if's condition
+		guard bool
 		// grow: s + x where s is (the left spine of) the string a loop
 		// assigns back to its local, s = s + x: frame.growString appends
 		// in place
@@ -198,6 +204,9 @@ type (
 		loc   *local
 		to    *Type
 		never bool // is: a JSON or XML value is never a string, number or bool (an explicit conversion is not a type)
+		// Var: a var pattern (x is var name, case var name:), which
+		// matches every value, null too, and types name as x
+		Var bool
 	}
 	Lambda struct {
 		node
@@ -236,11 +245,19 @@ type (
 		setter *builtin // x.Value = v on XML: the SetValue method
 		grow   bool     // s += x on a string local in a loop (frame.growString)
 	}
-	// TypeOf is default(T) or typeof(T).
+	// TypeOf is default(T) or typeof(T); To is nil for C# 7.1's default
+	// literal, whose type is the one its target gives (bind.go).
 	TypeOf struct {
 		node
 		Op string
 		To *TypeRef
+	}
+	// ThrowExpr is C# 7's throw expression: the right operand of ??, an
+	// arm of ?:, or (as a statement body) an expression-bodied lambda or
+	// local function.
+	ThrowExpr struct {
+		node
+		X Expr
 	}
 )
 
@@ -283,6 +300,9 @@ type (
 		C    Expr
 		Then Stmt
 		Else Stmt
+		// sec: the if is a switch section (switch.go): the pattern
+		// variables its labels declare are scoped to C and Then
+		sec *swSection
 	}
 	Foreach struct {
 		snode
@@ -318,6 +338,8 @@ type (
 		Off  int
 		Type *TypeRef
 		Var  string
+		// When is the exception filter (C# 6): catch (T e) when (cond)
+		When Expr
 		Body *Block
 		loc  *local
 	}

@@ -19,6 +19,10 @@ type local struct {
 	// collection .NET shares with where it came from (sets.go)
 	borrowed bool
 	cv       any // a const's integral value (constOf)
+	// unassigned: a pattern variable of a switch section with more than
+	// one label, which C# does not count as assigned in the section's
+	// statements (switch.go)
+	unassigned bool
 }
 
 type scope struct {
@@ -141,7 +145,7 @@ func (b *binder) stmt(s Stmt) error {
 		}
 		for i, n := range s.Names {
 			lt := t
-			if init := s.Inits[i]; init != nil {
+			if init := s.Inits[i]; init != nil && (lt == nil || !defaultTo(init, lt)) {
 				it, err := b.expr(init)
 				if err != nil {
 					return err
@@ -203,6 +207,9 @@ func (b *binder) stmt(s Stmt) error {
 		b.retStmts = append(b.retStmts, s)
 		return nil
 	case *If:
+		if s.sec != nil {
+			return b.switchSection(s) // switch.go
+		}
 		if err := b.cond(s.C); err != nil {
 			return err
 		}
@@ -243,6 +250,8 @@ func (b *binder) stmt(s Stmt) error {
 		return nil
 	case *While:
 		b.needInterp("while loop")
+		b.push() // an out var or pattern variable of the condition is the loop's own (C# 7)
+		defer b.pop()
 		if err := b.cond(s.C); err != nil {
 			return err
 		}
@@ -281,7 +290,13 @@ func (b *binder) stmt(s Stmt) error {
 				}
 				c.loc = l
 			}
-			err := b.block(c.Body)
+			var err error
+			if c.When != nil { // the filter sees the catch variable
+				err = b.cond(c.When)
+			}
+			if err == nil {
+				err = b.block(c.Body)
+			}
 			b.pop()
 			if err != nil {
 				return err
@@ -629,7 +644,14 @@ var namespaces = map[string]bool{"System": true, "Newtonsoft": true}
 func (b *binder) expr0(e Expr) (*Type, error) {
 	switch n := e.(type) {
 	case *Lit:
+		if n.nameOf != nil {
+			return b.nameOf(n) // cs7.go
+		}
 		return litType(n), nil
+	case *typedExpr:
+		return n.t, nil
+	case *ThrowExpr: // cs7.go binds it where C# allows one
+		return nil, b.errf(n.Off, "a throw expression is not allowed in this context (CS8115)")
 	case *Interp:
 		for i, h := range n.Holes {
 			t, err := b.expr(h)
@@ -649,6 +671,9 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 		return tString, nil
 	case *Name:
 		if l := b.sc.lookup(n.Name); l != nil {
+			if l.unassigned { // switch.go: a pattern variable of a section with several labels
+				return nil, b.errf(n.Off, "use of unassigned local variable '%s' (CS0165)", n.Name)
+			}
 			n.local = l
 			return l.t, nil
 		}
@@ -698,8 +723,17 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 		}
 		return nil, b.errf(n.Off, "operator '%s' cannot be applied to operand of type '%s'", n.Op, typeName(t))
 	case *Binary:
+		if th, ok := n.R.(*ThrowExpr); ok && n.Op == "??" {
+			return b.coalesceThrow(n, th)
+		}
 		return b.binary(n)
 	case *Cond:
+		if _, ok := n.A.(*ThrowExpr); ok {
+			return b.condThrow(n)
+		}
+		if _, ok := n.B.(*ThrowExpr); ok {
+			return b.condThrow(n)
+		}
 		if err := b.cond(n.C); err != nil {
 			return nil, err
 		}
@@ -734,6 +768,9 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 	case *CondAccess:
 		return b.condAccess(n)
 	case *IsAs:
+		if n.Var {
+			return b.varPattern(n) // cs7.go
+		}
 		to, ok := b.m.lookupTypeRef(n.To)
 		if !ok {
 			return nil, b.unknownType(n.To)
@@ -767,6 +804,9 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 	case *Assign:
 		return b.assign(n)
 	case *TypeOf:
+		if n.To == nil { // the default literal with no type to take
+			return nil, b.errf(n.Off, "there is no target type for the default literal (CS8716): write default(T), or give the local a type")
+		}
 		to, ok := b.m.lookupTypeRef(n.To)
 		if !ok {
 			return nil, b.unknownType(n.To)
@@ -918,6 +958,9 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n.guard && r.K != KBool { // a when guard (switchpat.go)
+		return nil, b.errf(n.R.pos(), "cannot implicitly convert type '%s' to 'bool'", typeName(r))
+	}
 	if n.caseLabel && !constLabel(n.R) { // switch.go: CS0150
 		return nil, b.errf(n.R.pos(), "a constant value is expected")
 	}
@@ -932,7 +975,12 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 			return nil, b.errf(n.R.pos(), "an expression of type '%s' cannot be handled by a pattern of type '%s'", typeName(l), typeName(r))
 		}
 	}
-	if n.caseLabel && (l.K == KString) != (r.K == KString || r.K == KNull && l.K == KString) {
+	if n.caseLabel && l.K == KObject && r.K != KNull {
+		// case 42: on an object (C# 7's constant pattern): the value
+		// must be an int 42, as o is 42 tests it (switchpat.go)
+		n.patObj = r
+		b.needInterp("constant pattern on an object (o is 42)")
+	} else if n.caseLabel && (l.K == KString) != (r.K == KString || r.K == KNull && l.K == KString) {
 		// CS0029: a label converts to the switch's type (a string
 		// switch's label is a string, an int one's an int)
 		return nil, b.errf(n.R.pos(), "cannot implicitly convert type '%s' to '%s'", typeName(r), typeName(l))
@@ -1067,6 +1115,9 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 	switch t := n.Target.(type) {
 	case *Name:
 		l := b.sc.lookup(t.Name)
+		if l == nil && t.Name == "_" {
+			return b.discardAssign(n, t) // cs7.go
+		}
 		if l == nil {
 			if _, err := b.expr(t); err != nil {
 				return nil, err
@@ -1142,6 +1193,9 @@ func (b *binder) assign(n *Assign) (*Type, error) {
 		if !tt.numeric() && tt.K != KChar {
 			return nil, b.errf(n.Off, "operator '%s' cannot be applied to operand of type '%s'", n.Op, typeName(tt))
 		}
+		return tt, nil
+	}
+	if n.Op == "=" && defaultTo(n.X, tt) { // x = default;
 		return tt, nil
 	}
 	vt, err := b.expr(n.X)
@@ -1710,6 +1764,7 @@ var linqMethods = map[string]bool{"Where": true, "Select": true, "Any": true, "A
 	"ThenBy": true, "ThenByDescending": true, "SequenceEqual": true}
 
 func (b *binder) call(n *Call) (*Type, error) {
+	b.discardOut(n.Args) // out _ (cs7.go)
 	m, ok := n.F.(*Member)
 	if !ok {
 		if nm, isName := n.F.(*Name); isName {

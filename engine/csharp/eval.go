@@ -290,6 +290,18 @@ func (f *frame) exec(s Stmt) (ctl, any, error) {
 				if cl.loc != nil {
 					f.vars[cl.loc.slot] = err
 				}
+				if cl.When != nil {
+					// an exception filter: false passes the exception on to
+					// the next clause; one that throws counts as false, as
+					// in .NET (the budget's error still ends the run)
+					ok, ferr := f.eval(cl.When)
+					if errors.Is(ferr, errBudget) {
+						return 0, nil, ferr
+					}
+					if ferr != nil || ok != true {
+						continue
+					}
+				}
 				c, v, err = f.exec(cl.Body)
 				break
 			}
@@ -547,7 +559,7 @@ func (f *frame) eval(e Expr) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		ok := !n.never && isType(f.m, v, n.T0())
+		ok := n.Var || !n.never && isType(f.m, v, n.T0())
 		if n.Op == "as" {
 			if ok {
 				return v, nil
@@ -564,6 +576,15 @@ func (f *frame) eval(e Expr) (any, error) {
 		return f.assign(n)
 	case *TypeOf:
 		return zeroOf(n.T), nil
+	case *ThrowExpr:
+		v, err := f.eval(n.X)
+		if err != nil {
+			return nil, err
+		}
+		if e, ok := v.(error); ok {
+			return nil, e
+		}
+		return nil, errNull // throw null: .NET's NullReferenceException
 	}
 	return nil, fmt.Errorf("expression %T not supported", e)
 }

@@ -201,6 +201,9 @@ func returns(s Stmt) bool {
 			}
 		}
 	case *If:
+		if s.always() { // a switch's case var x: (switchpat.go)
+			return returns(s.Then)
+		}
 		return s.Else != nil && returns(s.Then) && returns(s.Else)
 	case *Try:
 		if s.Finally != nil && returns(s.Finally) {

@@ -123,6 +123,15 @@ func FuzzCSharp(f *testing.F) {
 		`switch (context.Request.Method) { case "GET": case "HEAD": return "read"; default: return "write"; }`,
 		`var r = 0; for (var i = 0; i < 3; i++) { switch (i) { case 0: continue; case 1: if (r > 0) break; r += 2; break; default: r++; break; } } return r;`,
 		`switch (1) { case 1: return 1; case 1: return 2; }`, `switch (x) { default: }`, `switch (x) { case : }`, `switch (a) {`,
+		// C# 6 and 7: case patterns, exception filters, nameof, discards, throw expressions, default, tuples, ref
+		`object o = context.Variables["x"]; switch (o) { case int i when i > 3: return i; case string s: return s.Length; case null: return -1; case var _: return 0; }`,
+		`object o = 1; switch (o) { case int i: case long l: return 1; case var x when x != null: return 2; default: return 3; }`,
+		`switch (context.Variables["x"]) { case "s" when true: return 1; case JObject j: return j.Count; }`, `switch (o) { case int i when : }`, `switch (o) { case List<int> l: }`,
+		`try { throw new ArgumentException("a"); } catch (ArgumentException e) when (e.Message == nameof(e)) { return 1; } catch when (false) { return 2; } catch { return 3; }`,
+		`_ = int.TryParse("1", out _); var _ = 2; int.TryParse("3", out var _); return _ + nameof(context.Request) + (context.Variables["x"] is var v) + (v is int _);`,
+		`var s = (string)context.Variables["x"] ?? throw new ArgumentNullException(nameof(s)); int F() => throw new Exception(); return s.Length > 0 ? s : throw new Exception("e");`,
+		`int x = default; x = default; return 0b1010_1010 + 1_000 + 0xFF_FF + x;`,
+		`var t = (1, "a"); return t.Item2;`, `var (a, b) = (1, 2);`, `ref int r = ref a[0];`, `nameof(`, `x ?? throw`, `catch when`, `0b`, `1_`,
 		// DateTime kinds and DateTimeOffset
 		`var d = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.FromHours(2)); DateTimeOffset e = DateTime.SpecifyKind(new DateTime(2020, 1, 1), DateTimeKind.Local); return d.ToOffset(TimeSpan.FromMinutes(-90)).ToString("o") + (d < e) + (d - e) + d.UtcDateTime.Kind + d.EqualsExact(e) + e.LocalDateTime.ToString("K");`,
 		`DateTimeOffset x; var ok = DateTimeOffset.TryParse((string)context.Variables["x"], out x); var j = new JObject { { "d", x }, { "k", DateTime.Parse("2020-01-01T00:00:00Z").Kind.ToString() } }; return ok + j.ToString() + DateTimeOffset.ParseExact("2020", "yyyy", null).UtcTicks;`,

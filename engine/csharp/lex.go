@@ -220,6 +220,12 @@ func (lx *lexer) number(start int) (token, error) {
 		for j < len(s) && (isHex(s[j]) || s[j] == '_') {
 			j++
 		}
+	} else if strings.HasPrefix(s[j:], "0b") || strings.HasPrefix(s[j:], "0B") {
+		// a binary literal (C# 7): 0b1010, 0b_1111_0000
+		j += 2
+		for j < len(s) && (s[j] == '0' || s[j] == '1' || s[j] == '_') {
+			j++
+		}
 	} else {
 		for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '_') {
 			j++
@@ -244,6 +250,10 @@ func (lx *lexer) number(start int) (token, error) {
 				}
 			}
 		}
+	}
+	if lit := s[lx.i:j]; lit[len(lit)-1] == '_' || kind == tkReal && (strings.Contains(lit, "_.") || strings.Contains(lit, "._") || strings.Contains(lit, "_e") || strings.Contains(lit, "_E")) {
+		// a digit separator ends no digits (1_, 1_.5, 0x1_): CS1013 there
+		return token{}, lx.errf(start, "invalid number %q (a digit separator _ goes between digits)", s[lx.i:j])
 	}
 	text := strings.ReplaceAll(s[lx.i:j], "_", "")
 	k := j

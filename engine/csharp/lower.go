@@ -245,6 +245,8 @@ func walkExpr(e Expr, f func(Expr)) {
 	case *Assign:
 		walkExpr(n.Target, f)
 		walkExpr(n.X, f)
+	case *ThrowExpr:
+		walkExpr(n.X, f)
 	}
 }
 
@@ -290,6 +292,7 @@ func walkStmt(s Stmt, f func(Expr)) {
 	case *Try:
 		walkStmt(s.Body, f)
 		for _, c := range s.Catches {
+			walkExpr(c.When, f)
 			walkStmt(c.Body, f)
 		}
 		if s.Finally != nil {
@@ -514,7 +517,10 @@ func (lw *lowerer) foreach(s *Foreach, rest []Stmt, en env, tail func(env) (stri
 	prefix += fmt.Sprintf("let %s = %s; ", lw.bind(inner, s.loc), item)
 	body, err := lw.stmts([]Stmt{s.Body}, inner, func(e env) (string, error) {
 		if acc == nil {
-			return "nil", nil
+			// #acc, nil all along: expr refuses a predicate that is the
+			// literal nil ("predicate should has two input and one
+			// output param"), which an empty body gave
+			return "#acc", nil
 		}
 		return e[acc], nil
 	})

@@ -135,8 +135,17 @@ func (p *parser) stmt() (Stmt, error) {
 	off := t.Off
 	if t.Kind == tkKeyword {
 		switch t.Text {
+		case "var":
+			if n := p.peekN(1); n.Kind == tkOp && n.Text == "(" {
+				return nil, tupleErr(n.Off) // var (a, b) = ...: a deconstruction
+			}
+		case "ref":
+			return nil, refErr(t.Off) // ref int x = ref a[0];, ref int F()
 		case "return":
 			p.advance()
+			if p.is("ref") {
+				return nil, refErr(p.peek().Off)
+			}
 			if p.accept(";") {
 				return &Return{snode: snode{off}}, nil // only in a void local function (the binder says so elsewhere)
 			}
@@ -403,6 +412,9 @@ func (p *parser) tryLocalFunc() (*LocalFunc, bool, error) {
 		if lf.ExprBody, err = p.expr(); err != nil {
 			return nil, true, err
 		}
+		if th, ok := lf.ExprBody.(*ThrowExpr); ok { // T F() => throw e; is { throw e; }
+			lf.ExprBody, lf.Body = nil, throwBlock(th)
+		}
 		return lf, true, p.semi()
 	}
 	if !p.is("{") {
@@ -410,6 +422,12 @@ func (p *parser) tryLocalFunc() (*LocalFunc, bool, error) {
 	}
 	lf.Body, err = p.block()
 	return lf, true, err
+}
+
+// throwBlock is the statement body { throw e; } of an expression-bodied
+// lambda or local function whose expression is a throw expression.
+func throwBlock(th *ThrowExpr) *Block {
+	return &Block{snode: snode{th.Off}, List: []Stmt{&Throw{snode{th.Off}, th.X}}}
 }
 
 // tryDecl parses `T name = e, name2 = e2` when the tokens are one.
@@ -554,8 +572,12 @@ func (p *parser) tryStmt() (Stmt, error) {
 				return nil, err
 			}
 		}
-		if p.is("when") {
-			return nil, p.errAt(p.peek(), "exception filters (catch ... when) are not supported")
+		if w := p.peek(); w.Kind == tkIdent && w.Text == "when" {
+			// an exception filter (C# 6): catch (T e) when (cond)
+			p.advance()
+			if c.When, err = p.parenExpr(); err != nil {
+				return nil, err
+			}
 		}
 		if c.Body, err = p.block(); err != nil {
 			return nil, err
@@ -734,6 +756,10 @@ func (p *parser) tryLambda() (Expr, bool, error) {
 	if err != nil {
 		return nil, true, err
 	}
+	if th, ok := body.(*ThrowExpr); ok { // x => throw e: the body { throw e; }
+		l.Block = throwBlock(th)
+		return l, true, nil
+	}
 	l.Body = body
 	return l, true, nil
 }
@@ -838,6 +864,10 @@ func (p *parser) binary(min int) (Expr, error) {
 			ia := &IsAs{node: node{Off: t.Off}, Op: op, X: l, To: tr}
 			if op == "is" && p.peek().Kind == tkIdent && !neg {
 				ia.Bind = p.advance().Text
+				ia.Var = tr.Name == "var" && tr.Args == nil && tr.Array == 0 && !tr.Null
+				if ia.Bind == "_" { // x is T _, x is var _: a discard
+					ia.Bind = ""
+				}
 			}
 			l = ia
 			if neg {
@@ -1158,7 +1188,10 @@ func (p *parser) args(close string) ([]*Arg, error) {
 					return nil, p.errAt(nt, "identifier expected, found %s", desc(nt))
 				}
 				a.OutVar, a.OutNew = tr, nt.Text
-				a.X = &Name{node: node{Off: nt.Off}, Name: nt.Text}
+				if nt.Text == "_" { // out var _, out T _: a discard (C# 7), a local no name reaches
+					a.OutNew = discardName(nt.Off)
+				}
+				a.X = &Name{node: node{Off: nt.Off}, Name: a.OutNew}
 			} else {
 				x, err := p.unary()
 				if err != nil {
@@ -1205,6 +1238,9 @@ func (p *parser) primary() (Expr, error) {
 	case tkInterp:
 		return p.interp(t)
 	case tkIdent:
+		if t.Text == "nameof" && p.is("(") {
+			return p.nameOf(t)
+		}
 		if (t.Text == "unchecked" || t.Text == "checked") && p.is("(") {
 			// checked(x) and unchecked(x): x, its arithmetic and
 			// conversions marked with the context
@@ -1232,7 +1268,21 @@ func (p *parser) primary() (Expr, error) {
 			return &Lit{node: node{Off: t.Off}, Kind: tkKeyword}, nil
 		case "new":
 			return p.newExpr(t)
-		case "typeof", "default":
+		case "throw":
+			// a throw expression (C# 7): throw null-coalescing-expression;
+			// the binder allows it where C# does (CS8115 elsewhere)
+			x, err := p.conditional()
+			if err != nil {
+				return nil, err
+			}
+			return &ThrowExpr{node: node{Off: t.Off}, X: x}, nil
+		case "default":
+			if !p.is("(") {
+				// the default literal (C# 7.1): its type is its target's
+				return &TypeOf{node: node{Off: t.Off}, Op: t.Text}, nil
+			}
+			fallthrough
+		case "typeof":
 			if _, err := p.expect("("); err != nil {
 				return nil, err
 			}
@@ -1250,6 +1300,11 @@ func (p *parser) primary() (Expr, error) {
 			x, err := p.expr()
 			if err != nil {
 				return nil, err
+			}
+			if n := p.peek(); n.Kind == tkOp && n.Text == "," || n.Kind == tkIdent && (p.peekN(1).Text == "," || p.peekN(1).Text == ")") && p.peekN(1).Kind == tkOp {
+				// (1, "a"), (int n, string s) t, (int, string) F(): C# 7's
+				// value tuples, which APIM's allowed types do not have
+				return nil, tupleErr(t.Off)
 			}
 			if _, err := p.expect(")"); err != nil {
 				return nil, err
@@ -1273,6 +1328,8 @@ func intLit(t token) (Expr, error) {
 	base := 10
 	if strings.HasPrefix(text, "0x") || strings.HasPrefix(text, "0X") {
 		text, base = text[2:], 16
+	} else if strings.HasPrefix(text, "0b") || strings.HasPrefix(text, "0B") {
+		text, base = text[2:], 2
 	}
 	u, err := strconv.ParseUint(text, base, 64)
 	if err != nil {

@@ -34,13 +34,14 @@ func (p *parser) switchStmt() (Stmt, error) {
 		return nil, err
 	}
 	type section struct {
-		labels     []Expr // nil entries: default
+		labels     []*swLabel
 		labelText  []string
 		isDefault  bool
 		defaultOff int
 		body       []Stmt
 		off        int
 	}
+	info := &swInfo{}
 	var sections []*section
 	seen := map[string]bool{}
 	for !p.is("}") {
@@ -80,27 +81,25 @@ func (p *parser) switchStmt() (Stmt, error) {
 			cur.labelText = append(cur.labelText, "default:")
 			continue
 		}
-		lt := p.peek()
-		label, err := p.expr()
+		lab, err := p.caseLabel()
 		if err != nil {
 			return nil, err
 		}
-		if p.peek().Kind == tkIdent { // case int n:, case var x when ...:
-			return nil, p.errAt(p.peek(), "switch case patterns (case T x:, case ... when ...) are not supported: use if/else")
+		if lab.konst != nil {
+			key, ok := switchConst(lab.konst)
+			if !ok {
+				return nil, &SyntaxError{Off: lab.off, Msg: "a constant value is expected"}
+			}
+			if lab.guard == nil { // a guarded label may repeat one (case 1 when x: case 1:)
+				if seen[key] {
+					return nil, &SyntaxError{Off: lab.off, Msg: fmt.Sprintf("the switch statement contains multiple cases with the label value '%s'", key)}
+				}
+				seen[key] = true
+			}
+			lab.text = "case " + key + ":"
 		}
-		key, ok := switchConst(label)
-		if !ok {
-			return nil, &SyntaxError{Off: lt.Off, Msg: "a constant value is expected"}
-		}
-		if seen[key] {
-			return nil, &SyntaxError{Off: lt.Off, Msg: fmt.Sprintf("the switch statement contains multiple cases with the label value '%s'", key)}
-		}
-		seen[key] = true
-		if _, err := p.expect(":"); err != nil {
-			return nil, err
-		}
-		cur.labels = append(cur.labels, label)
-		cur.labelText = append(cur.labelText, "case "+key+":")
+		cur.labels = append(cur.labels, lab)
+		cur.labelText = append(cur.labelText, lab.text)
 	}
 	p.advance() // }
 	name := "$switch" + strconv.Itoa(sw.Off)
@@ -110,6 +109,7 @@ func (p *parser) switchStmt() (Stmt, error) {
 	exits := false // a break before a section's end
 	var conds []Expr
 	var bodies []Stmt
+	var secs []*swSection
 	for i, s := range sections {
 		if len(s.body) == 0 || !endUnreachable(s.body[len(s.body)-1]) {
 			last := s.labelText[len(s.labelText)-1]
@@ -128,19 +128,20 @@ func (p *parser) switchStmt() (Stmt, error) {
 		}
 		var c Expr
 		for _, l := range s.labels {
-			eq := &Binary{node: node{Off: l.pos()}, Op: "==", L: subj, R: l, caseLabel: true}
+			eq := l.cond(subj)
 			if c == nil {
 				c = eq
 			} else {
-				c = &Binary{node: node{Off: l.pos()}, Op: "||", L: c, R: eq}
+				c = &Binary{node: node{Off: l.off}, Op: "||", L: c, R: eq}
 			}
 		}
 		conds = append(conds, c)
 		bodies = append(bodies, body)
+		secs = append(secs, &swSection{sw: info, labels: s.labels})
 	}
 	chain = def
 	for i := len(conds) - 1; i >= 0; i-- {
-		chain = &If{snode: snode{conds[i].pos()}, C: conds[i], Then: bodies[i], Else: chain}
+		chain = &If{snode: snode{conds[i].pos()}, C: conds[i], Then: bodies[i], Else: chain, sec: secs[i]}
 	}
 	out := &Block{snode: snode{sw.Off}, List: []Stmt{
 		&Decl{snode: snode{sw.Off}, Type: &TypeRef{Off: sw.Off, Name: "var"}, Names: []string{name}, Offs: []int{sw.Off}, Inits: []Expr{subject}},
@@ -215,6 +216,9 @@ func endUnreachable(s Stmt) bool {
 	case *Block:
 		return len(s.List) > 0 && endUnreachable(s.List[len(s.List)-1])
 	case *If:
+		if s.always() { // case var x: (switchpat.go)
+			return endUnreachable(s.Then)
+		}
 		return s.Else != nil && endUnreachable(s.Then) && endUnreachable(s.Else)
 	case *While:
 		if l, ok := s.C.(*Lit); ok && l.V == true {
