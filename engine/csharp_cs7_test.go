@@ -304,6 +304,9 @@ func TestCSharpSwitchPatterns(t *testing.T) {
 		// break and fall-through rules as before
 		{`object o = 1; var r = ""; switch (o) { case int i when i > 0: r = "pos"; break; case int i: r = "int"; break; } return r;`, "pos"},
 		{`object o = 1; switch (o) { case int i when i > 5: return "big"; } return "none";`, "none"},
+		// a label that takes every value: no return needed after the switch
+		{`var n = (int)context.Variables["n"]; switch (n) { case 1: return "one"; case int i: return "int " + i; }`, "int 42"},
+		{`var s = (string)context.Variables["s"]; switch (s) { case "x": return "x"; case var v: return "var " + v; }`, "var hello"},
 		// the C# reference's example shape: a switch on an object's type
 		{`object[] items = { 1, "two", 3.5, null }; var r = ""; foreach (var item in items) { switch (item) { case int n: r += "i" + n; break; case string s: r += "s" + s; break; case null: r += "null"; break; default: r += "?"; break; } } return r;`, "i1stwo?null"},
 	} {
@@ -321,6 +324,8 @@ func TestCSharpSwitchPatterns(t *testing.T) {
 		`@{ object o = 1; switch (o) { case int i: break; } return i; }`:                                             "the name 'i' does not exist",
 		`@{ object o = 1; switch (o) { case int i when i: return 1; default: return 3; } }`:                          "cannot implicitly convert type 'int' to 'bool'",
 		`@{ object o = 1; switch (o) { case int i: return 1; case int i: return 2; } }`:                              "CS8120",
+		`@{ object o = 1; switch (o) { case int i: return 1; } }`:                                                    "not all code paths return a value",
+		`@{ object o = 1; switch (o) { case var x when x != null: return 1; } }`:                                     "not all code paths return a value",
 		`@{ object o = 1; switch (o) { case Nope n: return 1; default: return 2; } }`:                                "'Nope' could not be found",
 		`@{ object o = 1; switch (o) { case int i: var x = 1; } return 1; }`:                                         "control cannot fall out of switch",
 		`@{ int x = 1; object o = 1; switch (o) { case int x: return 1; default: return 2; } }`:                      "a local variable named 'x'",

@@ -240,15 +240,26 @@ func patternSame(t, p *Type) bool {
 }
 
 // always says whether the if is a switch section one of whose labels
-// matches every value (case var x: with no guard): control does not go
-// past it to the sections after, which C# then calls unreachable
-// (CS8120), nor out of the switch.
+// matches every value: case var x: with no guard, or, once bound, a type
+// pattern of the subject's own value type (case int i: on an int, which
+// cannot be null). Control does not go past it to the sections after,
+// which C# then calls unreachable (CS8120), nor out of the switch: Roslyn
+// takes the default label and the switch's end as unreachable then.
 func (s *If) always() bool {
 	if s.sec == nil {
 		return false
 	}
 	for _, l := range s.sec.labels {
-		if l.isVar && l.guard == nil {
+		if l.guard != nil {
+			continue
+		}
+		if l.isVar {
+			return true
+		}
+		if l.is == nil || l.is.to == nil {
+			continue
+		}
+		if nm, ok := l.is.X.(*Name); ok && nm.local != nil && !nm.local.t.isRef() && patternSame(nm.local.t, l.is.to) {
 			return true
 		}
 	}
