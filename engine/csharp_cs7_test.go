@@ -30,6 +30,23 @@ func TestCSharpExceptionFilters(t *testing.T) {
 	} {
 		csBothBlocks(t, tc.src, tc.want, nil)
 	}
+	// The C# reference's exception-handling examples, as written there
+	// (Process and ProcessShapes as local functions)
+	process := `int Process(int a, int b) { if (a < 0) { throw new ArgumentOutOfRangeException(nameof(a), "The first argument cannot be negative."); } return a / (a + b); } `
+	whenFilter := `try { var result = Process(A, B); return $"Processing succeeded: {result}"; } catch (Exception e) when (e is ArgumentException || e is DivideByZeroException) { return $"Processing failed: {e.Message}"; }`
+	for ab, want := range map[[2]string]string{
+		{"-3", "4"}: "Processing failed: The first argument cannot be negative. (Parameter 'a')",
+		{"3", "-3"}: "Processing failed: Attempted to divide by zero.",
+		{"3", "4"}:  "Processing succeeded: 0",
+	} {
+		src := process + strings.NewReplacer("A,", ab[0]+",", "B)", ab[1]+")").Replace(whenFilter)
+		csBothBlocks(t, src, want, nil)
+	}
+	csBothBlocks(t, `void ProcessShapes(int shapeAmount) { if (shapeAmount <= 0) { throw new ArgumentOutOfRangeException(nameof(shapeAmount), "Amount of shapes must be positive."); } }
+		try { ProcessShapes(0); return "no"; } catch (ArgumentException e) { return e.Message; }`, "Amount of shapes must be positive. (Parameter 'shapeAmount')", nil)
+	// e is T x in a filter: x is the same exception; T's derived types match
+	csBothBlocks(t, `try { int.Parse("x"); return "n"; } catch (Exception e) when (e is ArgumentException) { return "arg"; } catch (Exception e) when (e is SystemException s) { return "system " + (s.Message == e.Message); }`, "system True", nil)
+	csBothBlocks(t, `try { throw new ArgumentNullException("p"); } catch (Exception e) when (e is ArgumentException) { return e.Message; }`, "Value cannot be null. (Parameter 'p')", nil)
 	// a filter that is false everywhere: the exception leaves the text
 	_, err, _ := csRun(t, `@{ try { int.Parse("x"); return "no"; } catch (FormatException e) when (e.Message == "other") { return "a"; } }`, nil)
 	if err == nil || !strings.Contains(err.Error(), "ExpressionValueEvaluationFailure") {
@@ -148,6 +165,11 @@ func TestCSharpThrowExpressions(t *testing.T) {
 		// the C# reference's example: args.Length >= 1 ? args[0] : throw new ArgumentException(...)
 		{`var args = new[] { "first" }; string first = args.Length >= 1 ? args[0] : throw new ArgumentException("Please supply at least one argument."); return first;`, "first"},
 		{`var args = new string[0]; try { string first = args.Length >= 1 ? args[0] : throw new ArgumentException("Please supply at least one argument."); return first; } catch (ArgumentException e) { return e.Message; }`, "Please supply at least one argument."},
+		// the reference's expression-bodied member (its IFormatProvider parameter, a type APIM does not list, made a string)
+		{`DateTime ToDateTime(string provider) => throw new InvalidCastException("Conversion to a DateTime is not supported."); try { return ToDateTime("x").Year; } catch (InvalidCastException e) { return e.Message; }`, "Conversion to a DateTime is not supported."},
+		// its next lines: an out var in a conditional
+		{`var arg = "12"; var message = int.TryParse(arg, out var number) ? $"You entered number {number}." : $"{arg} is not an integer number."; return message;`, "You entered number 12."},
+		{`string Name(string value) => value ?? throw new ArgumentNullException(nameof(value)); try { return Name(null); } catch (ArgumentNullException e) { return e.Message; }`, "Value cannot be null. (Parameter 'value')"},
 	} {
 		csBothBlocks(t, tc.src, tc.want, nil)
 	}

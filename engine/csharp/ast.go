@@ -207,6 +207,8 @@ type (
 		// Var: a var pattern (x is var name, case var name:), which
 		// matches every value, null too, and types name as x
 		Var bool
+		// exc: e is ArgumentException on a caught exception (cs7.go)
+		exc bool
 	}
 	Lambda struct {
 		node

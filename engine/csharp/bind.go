@@ -772,6 +772,9 @@ func (b *binder) expr0(e Expr) (*Type, error) {
 			return b.varPattern(n) // cs7.go
 		}
 		to, ok := b.m.lookupTypeRef(n.To)
+		if !ok && exceptionName(n.To) {
+			return b.exceptionIs(n) // cs7.go: e is ArgumentException in a catch's filter
+		}
 		if !ok {
 			return nil, b.unknownType(n.To)
 		}

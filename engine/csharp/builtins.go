@@ -2071,6 +2071,7 @@ func registerBuiltins() {
 			return &Exception{Type: e, Msg: fmt.Sprintf("Exception of type 'System.%s' was thrown.", e)}, nil
 		}, nil)
 	}
+	argumentExceptions() // cs7.go
 	// GetValueOrDefault and ContainsKey of a model map that lacks them
 	// (Jwt.Claims: IReadOnlyDictionary<string, string[]>): values joined with ","
 	// lookup is a model map's value for a[1] (invalid when absent).

@@ -281,3 +281,91 @@ func (b *binder) varPattern(n *IsAs) (*Type, error) {
 	}
 	return tBool, nil
 }
+
+// exceptionName says whether a written type names an exception type a
+// catch clause can name (Exception, ArgumentException, ...).
+func exceptionName(tr *TypeRef) bool {
+	if tr.Args != nil || tr.Array > 0 || tr.Null {
+		return false
+	}
+	name := strings.TrimPrefix(tr.Name, "System.")
+	if name == "Exception" || name == "SystemException" {
+		return true
+	}
+	if _, ok := exceptionBase[name]; ok {
+		return true
+	}
+	for _, base := range exceptionBase {
+		if base == name {
+			return true
+		}
+	}
+	return false
+}
+
+// exceptionIs binds e is T (and e is T x) where e is a caught exception
+// and T an exception type, as an exception filter tests it: catch
+// (Exception e) when (e is ArgumentException || e is DivideByZeroException).
+// It is true when e's type is T or derives from it, as a catch clause
+// of T takes it; x is the same exception.
+func (b *binder) exceptionIs(n *IsAs) (*Type, error) {
+	xt, err := b.expr(n.X)
+	if err != nil {
+		return nil, err
+	}
+	if xt != exceptionType || n.Op != "is" {
+		return nil, b.unknownType(n.To)
+	}
+	n.exc, n.to = true, exceptionType
+	b.needInterp("is on an exception")
+	if n.Bind != "" {
+		l, err := b.declare(n.Bind, n.Off, exceptionType)
+		if err != nil {
+			return nil, err
+		}
+		n.loc = l
+	}
+	return tBool, nil
+}
+
+// argumentExceptions adds the constructors of .NET's argument exceptions
+// that name their parameter (and InvalidCastException's), as the C#
+// reference's throw and exception filter examples write them: new ArgumentException(message, paramName),
+// new ArgumentNullException(paramName[, message]), new
+// ArgumentOutOfRangeException(paramName[, message]). The message is
+// .NET's: "message (Parameter 'name')".
+func argumentExceptions() {
+	withParam := func(msg, param any) string {
+		m, _ := msg.(string)
+		if p, _ := param.(string); p != "" {
+			return m + " (Parameter '" + p + "')"
+		}
+		return m
+	}
+	static("ArgumentException", "new", ts(tString, tString), exceptionType, func(a []any) (any, error) {
+		return &Exception{Type: "ArgumentException", Msg: withParam(a[0], a[1])}, nil
+	}, nil)
+	// and InvalidCastException, which the reference's throw expression
+	// example throws: new InvalidCastException([message])
+	static("InvalidCastException", "new", ts(tString), exceptionType, func(a []any) (any, error) {
+		msg, _ := a[0].(string)
+		return &Exception{Type: "InvalidCastException", Msg: msg}, nil
+	}, nil)
+	static("InvalidCastException", "new", ts(), exceptionType, func(a []any) (any, error) {
+		return &Exception{Type: "InvalidCastException", Msg: "Specified cast is not valid."}, nil
+	}, nil)
+	for e, none := range map[string]string{
+		"ArgumentNullException":       "Value cannot be null.",
+		"ArgumentOutOfRangeException": "Specified argument was out of the range of valid values.",
+	} {
+		static(e, "new", ts(), exceptionType, func(a []any) (any, error) {
+			return &Exception{Type: e, Msg: none}, nil
+		}, nil)
+		static(e, "new", ts(tString), exceptionType, func(a []any) (any, error) {
+			return &Exception{Type: e, Msg: withParam(none, a[0])}, nil
+		}, nil)
+		static(e, "new", ts(tString, tString), exceptionType, func(a []any) (any, error) {
+			return &Exception{Type: e, Msg: withParam(a[1], a[0])}, nil
+		}, nil)
+	}
+}

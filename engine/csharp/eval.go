@@ -560,6 +560,10 @@ func (f *frame) eval(e Expr) (any, error) {
 			return nil, err
 		}
 		ok := n.Var || !n.never && isType(f.m, v, n.T0())
+		if n.exc { // e is ArgumentException: the exception's type or one derived from it
+			e, isErr := v.(error)
+			ok = isErr && catches(&Catch{Type: n.To}, e)
+		}
 		if n.Op == "as" {
 			if ok {
 				return v, nil
