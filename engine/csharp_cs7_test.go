@@ -78,7 +78,7 @@ func TestCSharpNameof(t *testing.T) {
 		{`var s = "x"; return nameof(s.Length);`, "Length"},
 		{`var s = "x"; return nameof(s.Trim);`, "Trim"},
 		{`return nameof(string.Length);`, "Length"},
-		{`return nameof(JObject.Parse) + nameof(Math.Max);`, "ParseMax"},
+		{`return nameof(JObject.Parse) + nameof(Math.Max) + nameof(int.TryParse);`, "ParseMaxTryParse"},
 		{`var l = new List<int>(); return nameof(l.Add);`, "Add"},
 		{`return nameof(context.Request.Headers.GetValueOrDefault);`, "GetValueOrDefault"},
 		{`int Sq(int n) => n * n; return nameof(Sq);`, "Sq"},

@@ -102,13 +102,11 @@ func (b *binder) nameOf(n *Lit) (*Type, error) {
 			// a method group (nameof(s.Trim)), or an instance member
 			// through its type (nameof(string.Length)): the receiver
 			// binds and its type has the member
-			rt := x.X.typ()
+			rt, it := x.X.typ(), (*Type)(nil)
 			if nm, ok := x.X.(*Name); ok && nm.static != nil {
-				if it, ok := b.m.lookupTypeRef(&TypeRef{Off: nm.Off, Name: nm.Name}); ok {
-					rt = it
-				}
+				it, _ = b.m.lookupTypeRef(&TypeRef{Off: nm.Off, Name: nm.Name})
 			}
-			if rt == nil || !b.hasMember(rt, x.Name) {
+			if !(rt != nil && b.hasMember(rt, x.Name) || it != nil && b.hasMember(it, x.Name)) {
 				return nil, err
 			}
 		}
