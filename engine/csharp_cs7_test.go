@@ -321,11 +321,17 @@ func TestCSharpSwitchPatterns(t *testing.T) {
 		{`object o = "a"; switch (o) { default: return "d"; case string s: return "s " + s; }`, "s a"},
 		// several labels on a section (the variables unused there)
 		{`object o = 2L; switch (o) { case int i: case long l: return "integer"; default: return "d"; }`, "integer"},
+		{`object o = "ab"; switch (o) { case int i when i > 0: case string s when s.Length > 1: return "yes"; default: return "no"; }`, "yes"},
 		// JSON: a JToken against its subtypes
 		{`JToken t = JToken.Parse("[1,2]"); switch (t) { case JObject jo: return "object " + jo.Count; case JArray ja: return "array " + ja.Count; default: return "value"; }`, "array 2"},
 		// break and fall-through rules as before
 		{`object o = 1; var r = ""; switch (o) { case int i when i > 0: r = "pos"; break; case int i: r = "int"; break; } return r;`, "pos"},
 		{`object o = 1; switch (o) { case int i when i > 5: return "big"; } return "none";`, "none"},
+		// an out var of a guard is the section's; switches in a lambda and a local function
+		{`return new[] { "a", "1" }.Select(x => { switch (x) { case var v when int.TryParse(v, out var n): return n; default: return -1; } }).Sum();`, "0"},
+		{`int F(object o) { switch (o) { case string s when int.TryParse(s, out var n): return n; case int i: return i; default: return 0; } } return F("5") + F(3) + F(null);`, "8"},
+		// a constant switch with a guard stays lowered; so does a type pattern with a discard
+		{`switch (context.Request.Method) { case "POST" when context.Api.Name == "echo": return 1; default: return 2; }`, "1"},
 		// a label that takes every value: no return needed after the switch
 		{`var n = (int)context.Variables["n"]; switch (n) { case 1: return "one"; case int i: return "int " + i; }`, "int 42"},
 		{`var s = (string)context.Variables["s"]; switch (s) { case "x": return "x"; case var v: return "var " + v; }`, "var hello"},
@@ -343,6 +349,7 @@ func TestCSharpSwitchPatterns(t *testing.T) {
 		`@{ var s = "a"; switch (s) { case int i: return 1; default: return 3; } }`:                                  "an expression of type 'string' cannot be handled by a pattern of type 'int' (CS8121)",
 		`@{ object o = 1; switch (o) { case int i: case long i: return 1; default: return 3; } }`:                    "a local variable named 'i'",
 		`@{ object o = 1; switch (o) { case int i: case long l: return i; default: return 3; } }`:                    "use of unassigned local variable 'i' (CS0165)",
+		`@{ object o = 1; switch (o) { case int i: case long l when i > 0: return 1; default: return 3; } }`:         "use of unassigned local variable 'i' (CS0165)",
 		`@{ object o = 1; switch (o) { case int i: break; } return i; }`:                                             "the name 'i' does not exist",
 		`@{ object o = 1; switch (o) { case int i when i: return 1; default: return 3; } }`:                          "cannot implicitly convert type 'int' to 'bool'",
 		`@{ object o = 1; switch (o) { case int i: return 1; case int i: return 2; } }`:                              "CS8120",

@@ -118,6 +118,7 @@ func (b *binder) switchSection(s *If) error {
 		err = b.handled(s.sec)
 	}
 	if err == nil && len(s.sec.labels) > 1 {
+		err = b.guardsOwn(s.sec)
 		for _, l := range s.sec.labels {
 			if l.is != nil && l.is.loc != nil {
 				l.is.loc.unassigned = true
@@ -264,4 +265,31 @@ func (s *If) always() bool {
 		}
 	}
 	return false
+}
+
+// guardsOwn reports a guard that reads the pattern variable of another
+// label of its section, which is not assigned when that guard runs
+// (CS0165).
+func (b *binder) guardsOwn(sec *swSection) error {
+	for _, l := range sec.labels {
+		if l.guard == nil {
+			continue
+		}
+		var bad *Name
+		walkExpr(l.guard, func(e Expr) {
+			nm, ok := e.(*Name)
+			if !ok || nm.local == nil || bad != nil {
+				return
+			}
+			for _, o := range sec.labels {
+				if o != l && o.is != nil && o.is.loc == nm.local {
+					bad = nm
+				}
+			}
+		})
+		if bad != nil {
+			return b.errf(bad.Off, "use of unassigned local variable '%s' (CS0165)", bad.Name)
+		}
+	}
+	return nil
 }
