@@ -230,7 +230,7 @@ func TestCSharpNumberLiterals(t *testing.T) {
 	}
 	// (after a declaration: expr, which reads 1_ as 1, takes @(1_))
 	for _, src := range []string{`@{ int x = 1_; return x; }`, `@{ int x = 0b102; return x; }`, `@{ int x = 1_000_; return x; }`,
-		`@{ double x = 1_.5; return x; }`, `@{ int x = 0x1_; return x; }`} {
+		`@{ double x = 1_.5; return x; }`, `@{ int x = 0x1_; return x; }`, `@{ int x = 0b; return x; }`, `@{ int x = 0x; return x; }`} {
 		if _, errs := csCompileErr(t, src); !strings.Contains(errs, "invalid number") {
 			t.Errorf("%s: want an invalid number load error, got %q", src, errs)
 		}

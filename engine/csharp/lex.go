@@ -251,7 +251,7 @@ func (lx *lexer) number(start int) (token, error) {
 			}
 		}
 	}
-	if lit := s[lx.i:j]; lit[len(lit)-1] == '_' || kind == tkReal && (strings.Contains(lit, "_.") || strings.Contains(lit, "._") || strings.Contains(lit, "_e") || strings.Contains(lit, "_E")) {
+	if lit := s[lx.i:j]; len(lit) == 2 && kind == tkInt && (lit[1] == 'x' || lit[1] == 'X' || lit[1] == 'b' || lit[1] == 'B') || lit[len(lit)-1] == '_' || kind == tkReal && (strings.Contains(lit, "_.") || strings.Contains(lit, "._") || strings.Contains(lit, "_e") || strings.Contains(lit, "_E")) {
 		// a digit separator ends no digits (1_, 1_.5, 0x1_): CS1013 there
 		return token{}, lx.errf(start, "invalid number %q (a digit separator _ goes between digits)", s[lx.i:j])
 	}
