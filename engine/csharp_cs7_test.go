@@ -47,6 +47,9 @@ func TestCSharpExceptionFilters(t *testing.T) {
 	// e is T x in a filter: x is the same exception; T's derived types match
 	csBothBlocks(t, `try { int.Parse("x"); return "n"; } catch (Exception e) when (e is ArgumentException) { return "arg"; } catch (Exception e) when (e is SystemException s) { return "system " + (s.Message == e.Message); }`, "system True", nil)
 	csBothBlocks(t, `try { throw new ArgumentNullException("p"); } catch (Exception e) when (e is ArgumentException) { return e.Message; }`, "Value cannot be null. (Parameter 'p')", nil)
+	// the documented difference: the inner finally has run when the filter
+	// does (.NET runs the filter first, and would give "before")
+	csBothBlocks(t, `var n = 0; try { try { throw new Exception("x"); } finally { n = 1; } } catch (Exception) when (n == 1) { return "after"; } catch { return "before"; }`, "after", nil)
 	// a filter that is false everywhere: the exception leaves the text
 	_, err, _ := csRun(t, `@{ try { int.Parse("x"); return "no"; } catch (FormatException e) when (e.Message == "other") { return "a"; } }`, nil)
 	if err == nil || !strings.Contains(err.Error(), "ExpressionValueEvaluationFailure") {
