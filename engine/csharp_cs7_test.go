@@ -204,6 +204,10 @@ func TestCSharpDefaultLiteral(t *testing.T) {
 		{`int? n = default; return n.HasValue;`, "false"},
 		{`int x = 5; x = default; return x;`, "0"},
 		{`bool b = default; return b;`, "false"},
+		// a local function's declared return type is a target too
+		{`int F(bool z) { if (z) { return default; } return 7; } return F(true) + F(false);`, "7"},
+		{`string G() => default; return G() == null;`, "true"},
+		{`DateTime D() { return default; } return D().Year;`, "1"},
 	} {
 		csBothBlocks(t, tc.src, tc.want, nil)
 	}

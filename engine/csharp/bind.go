@@ -71,6 +71,9 @@ type body struct {
 	inVoid   bool      // a void local function's
 	inLambda bool      // a lambda's
 	loops    int       // loops around the statement being bound
+	// ret: a local function's declared return type, which a default
+	// literal returned takes (return default;)
+	ret *Type
 }
 
 // enter starts binding the body of a local function or a lambda; the
@@ -195,6 +198,11 @@ func (b *binder) stmt(s Stmt) error {
 		}
 		if b.inVoid {
 			return b.errf(s.X.pos(), "a void local function cannot return a value")
+		}
+		if b.ret != nil && defaultTo(s.X, b.ret) { // return default; (cs7.go)
+			b.rets = append(b.rets, b.ret)
+			b.retStmts = append(b.retStmts, s)
+			return nil
 		}
 		t, err := b.expr(s.X)
 		if err != nil {

@@ -77,7 +77,7 @@ func (b *binder) localFunc(lf *LocalFunc) error {
 		l.borrowed = true
 		fn.params = append(fn.params, l)
 	}
-	defer b.enter(body{inVoid: fn.ret.K == KVoid})()
+	defer b.enter(body{inVoid: fn.ret.K == KVoid, ret: fn.ret})()
 	if fn.ret.K == KVoid {
 		if lf.ExprBody != nil {
 			if _, err := b.expr(lf.ExprBody); err != nil {
@@ -89,7 +89,8 @@ func (b *binder) localFunc(lf *LocalFunc) error {
 		fn.hi = len(b.locals)
 		return nil
 	}
-	if lf.ExprBody != nil {
+	if lf.ExprBody != nil && defaultTo(lf.ExprBody, fn.ret) { // T F() => default;
+	} else if lf.ExprBody != nil {
 		t, err := b.expr(lf.ExprBody)
 		if err != nil {
 			return err
