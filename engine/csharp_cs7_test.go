@@ -208,6 +208,9 @@ func TestCSharpDefaultLiteral(t *testing.T) {
 		{`int F(bool z) { if (z) { return default; } return 7; } return F(true) + F(false);`, "7"},
 		{`string G() => default; return G() == null;`, "true"},
 		{`DateTime D() { return default; } return D().Year;`, "1"},
+		// == and != take it as the other operand's type
+		{`var n = (int)context.Variables["n"]; return (n == default) + "," + (n != default) + "," + (0 == default);`, "False,True,True"},
+		{`string s = null; return s == default;`, "true"},
 	} {
 		csBothBlocks(t, tc.src, tc.want, nil)
 	}

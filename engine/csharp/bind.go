@@ -965,8 +965,10 @@ func (b *binder) binary(n *Binary) (*Type, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := b.expr(n.R)
-	if err != nil {
+	var r *Type
+	if (n.Op == "==" || n.Op == "!=") && l.K != KNull && defaultTo(n.R, l) {
+		r = l // x == default: the default literal takes x's type (cs7.go)
+	} else if r, err = b.expr(n.R); err != nil {
 		return nil, err
 	}
 	if n.guard && r.K != KBool { // a when guard (switchpat.go)
