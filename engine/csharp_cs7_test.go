@@ -282,6 +282,7 @@ func TestCSharpExpressionVariableScopes(t *testing.T) {
 		{`if (!int.TryParse("12", out var n)) { return -1; } return n;`, "12"},
 		{`var s = "3"; while (int.TryParse(s, out var n) && n > 0) { s = (n - 1).ToString(); } var n = 7; return s + n;`, "07"},
 		{`object o = "x"; while (o is string t) { o = t.Length; } var t = 1; return o.ToString() + t;`, "11"},
+		{`var r = 0; foreach (var c in (int.TryParse("12", out var n) ? n : 0).ToString()) { r += c - '0'; } var n = 5; return r + n;`, "8"},
 		{`int Twice(int x) => x * 2; return Twice(4);`, "8"},
 		{`var total = 0; void Add(int x) => total += x; Add(2); Add(3); return total;`, "5"},
 		{`string Name() => nameof(Name); return Name();`, "Name"},

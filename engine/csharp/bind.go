@@ -229,6 +229,8 @@ func (b *binder) stmt(s Stmt) error {
 		}
 		return nil
 	case *Foreach:
+		b.push() // an out var of the collection expression is the loop's own (C# 7)
+		defer b.pop()
 		it, err := b.expr(s.In)
 		if err != nil {
 			return err
@@ -245,8 +247,6 @@ func (b *binder) stmt(s Stmt) error {
 			}
 			vt = t
 		}
-		b.push()
-		defer b.pop()
 		if s.loc, err = b.declare(s.Var, s.Off, vt); err != nil {
 			return err
 		}
