@@ -21,6 +21,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"tollgate/engine"
+	"tollgate/internal/editdist"
 )
 
 // The APIOps extractor layout (Azure/apiops), read as the extractor writes
@@ -140,11 +141,17 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 		kind := overrideKinds[strings.ToLower(k.Value)]
 		switch {
 		case strings.EqualFold(k.Value, "apimServiceName"):
+		case kind != "" && (v.Kind == yaml.ScalarNode && v.Tag == "!!null" || v.Kind == yaml.SequenceNode && len(v.Content) == 0):
+			// An empty section ("namedValues:" with nothing under it, as
+			// real configuration files keep for later): nothing to override,
+			// as for the publisher, which reads only the sections that are
+			// lists.
+		case kind != "" && v.Kind != yaml.SequenceNode:
+			// The publisher reads only the sections that are lists and
+			// passes over any other (its OverrideDtoFactory), so the file
+			// still publishes; said, not silent.
+			*notes = append(*notes, at(v).String()+": ignored: "+k.Value+" (not a list of {name, properties}, the only form the publisher reads)")
 		case kind != "":
-			if v.Kind != yaml.SequenceNode {
-				errs.Add(at(v), "", "%s must be a list of {name, properties}", k.Value)
-				continue
-			}
 			if o.props[kind] == nil {
 				o.props[kind] = map[string]map[string]json.RawMessage{}
 				o.raw[kind] = map[string][]byte{}
@@ -190,11 +197,38 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 				b, _ := json.Marshal(props)
 				o.raw[kind][key] = b
 			}
-		default:
+		case publisherSections[strings.ToLower(k.Value)]:
 			*notes = append(*notes, at(k).String()+": ignored: "+k.Value+" (Azure only)")
+		default:
+			*notes = append(*notes, at(k).String()+": ignored: "+k.Value+" (not a section APIOps' publisher reads"+didYouMeanSection(k.Value)+")")
 		}
 	}
 	return o
+}
+
+// publisherSections are the other sections APIOps' publisher applies
+// (its OverrideDtoFactory: tags, gateways, policyFragments,
+// servicePolicies, groups), by their lower-case name: Azure's, reported as
+// such; any other name is no section of the publisher's (a typo, most
+// often).
+var publisherSections = map[string]bool{"tags": true, "gateways": true, "policyfragments": true,
+	"servicepolicies": true, "groups": true}
+
+// didYouMeanSection suggests the section a misspelt name is closest to
+// ("ackends": backends), or "".
+func didYouMeanSection(name string) string {
+	best, bestD := "", 3
+	low := strings.ToLower(name)
+	for _, s := range []string{"apis", "backends", "products", "namedValues", "loggers", "subscriptions",
+		"versionSets", "diagnostics", "tags", "gateways", "policyFragments", "servicePolicies", "groups"} {
+		if d := editdist.Distance(low, strings.ToLower(s)); d < bestD {
+			best, bestD = s, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return "; did you mean " + best + "?"
 }
 
 // merge returns props with the overrides of kind/name applied as APIOps'

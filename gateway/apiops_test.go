@@ -620,6 +620,52 @@ func TestAPIOpsOverridesFlatLayout(t *testing.T) {
 	}
 }
 
+// TestAPIOpsOverridesSectionShapes: configuration files kept in teams'
+// repositories hold sections with nothing under them yet ("namedValues:"),
+// sections that are not lists, and misspelt section names. APIOps'
+// publisher reads only the sections that are lists (its OverrideDtoFactory
+// passes over the others), so such a file publishes; tollgate loads it too,
+// applies the sections that are lists, and says what it passes over.
+func TestAPIOpsOverridesSectionShapes(t *testing.T) {
+	for _, tc := range []struct {
+		name, conf string
+		notes      []string // suffixes of the notices the load must give
+	}{
+		{"empty sections", "apimServiceName: prod\nnamedValues:\nbackends: []\nloggers: ~\napis:\n  - name: orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n", nil},
+		{"a mapping section", "namedValues:\n  tenant: prod\napis:\n  - name: orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n",
+			[]string{"conf.yaml:2:3: ignored: namedValues (not a list of {name, properties}, the only form the publisher reads)"}},
+		{"a misspelt section", "ackends:\n  - name: fn\n    properties: {url: 'https://x'}\napis:\n  - name: orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n",
+			[]string{"conf.yaml:1:1: ignored: ackends (not a section APIOps' publisher reads; did you mean backends?)"}},
+		{"a section of Azure's", "groups:\n  - name: devs\n    properties: {displayName: Devs}\napis:\n  - name: orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n",
+			[]string{"conf.yaml:1:1: ignored: groups (Azure only)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "apis/orders/apiInformation.json", `{"properties": {"path": "orders", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+			conf := filepath.Join(t.TempDir(), "conf.yaml")
+			writeFile(t, filepath.Dir(conf), "conf.yaml", tc.conf)
+			snap, errs := loadDirWith(t, dir, gateway.LoadOptions{Overrides: conf, Getenv: func(string) string { return "" }})
+			if len(errs) > 0 {
+				t.Fatalf("the file does not load: %v", errs)
+			}
+			for _, want := range tc.notes {
+				if !slices.ContainsFunc(snap.Notices, func(n string) bool { return strings.HasSuffix(n, want) }) {
+					t.Errorf("notices lack %q:\n%s", want, strings.Join(snap.Notices, "\n"))
+				}
+			}
+			for _, n := range snap.Notices {
+				if strings.Contains(n, "conf.yaml") && !slices.ContainsFunc(tc.notes, func(w string) bool { return strings.HasSuffix(n, w) }) {
+					t.Errorf("unexpected notice %q", n)
+				}
+			}
+			a := snap.API("orders")
+			if a == nil || a.ServiceURL == nil || a.ServiceURL.String() != "https://prod.example/orders" {
+				t.Errorf("the apis section, a list, still applies: %+v", a)
+			}
+		})
+	}
+}
+
 // TestAPIOpsReloadKeepsAPINotices: a reload that reuses an unchanged API
 // as compiled still says what its files hold that tollgate ignores.
 func TestAPIOpsReloadKeepsAPINotices(t *testing.T) {
