@@ -95,6 +95,7 @@ func FuzzISODuration(f *testing.F) {
 func FuzzOverrides(f *testing.F) {
 	f.Add([]byte("apimServiceName: x\napis:\n  - name: a\n    properties: {serviceUrl: http://h}\n"))
 	f.Add([]byte("namedValues: 3\n"))
+	f.Add([]byte("namedValues:\nackends:\n  - name: a\nloggers: ~\n"))
 	f.Add([]byte("apis:\n  - properties: {}\n"))
 	f.Add([]byte("- a\n- b\n"))
 	f.Add([]byte("{{{"))

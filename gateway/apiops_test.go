@@ -666,6 +666,32 @@ func TestAPIOpsOverridesSectionShapes(t *testing.T) {
 	}
 }
 
+// TestAPIOpsWildcardOperation: an extracted API whose specification holds
+// APIM's wildcard operation (paths: {/*: {get: …}}, as APIM makes for an
+// app imported without an OpenAPI document) serves every path below the
+// API's with that method, as APIM's example says (an API at /store with
+// GET /*: GET /store/customer/1 and GET /store/customers), and runs the
+// operation's policy.
+func TestAPIOpsWildcardOperation(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/store/apiInformation.json", `{"properties": {"path": "store", "serviceUrl": "`+rb.url+`/app", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/store/specification.yaml", "openapi: 3.0.1\ninfo: {title: Store, version: '1.0'}\npaths:\n  /*:\n    get:\n      summary: Wildcard GET\n      operationId: get-any\n      responses:\n        '200': {description: ''}\n")
+	writeFile(t, dir, "apis/store/operations/get-any/policy.xml", `<policies><inbound><base/><set-header name="X-Op" exists-action="override"><value>@(context.Operation.Id + " " + context.Operation.UrlTemplate)</value></set-header></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	g := startGateway(t, dir)
+	for _, path := range []string{"/customer/1", "/customers"} {
+		resp, body := get(t, g.url+"/store"+path, nil)
+		seen := rb.last.Load()
+		if resp.StatusCode != 200 || seen == nil || seen.path != "/app"+path || seen.header.Get("X-Op") != "get-any /*" {
+			t.Errorf("GET /store%s: %d %q, the backend saw %+v", path, resp.StatusCode, body, seen)
+		}
+	}
+	req, _ := http.NewRequestWithContext(testCtx(t), http.MethodPost, g.url+"/store/customers", nil)
+	if resp, _ := do(t, req); resp.StatusCode != 404 {
+		t.Errorf("POST, which the wildcard operation is not: %d, want 404", resp.StatusCode)
+	}
+}
+
 // TestAPIOpsReloadKeepsAPINotices: a reload that reuses an unchanged API
 // as compiled still says what its files hold that tollgate ignores.
 func TestAPIOpsReloadKeepsAPINotices(t *testing.T) {

@@ -44,9 +44,13 @@ const ReasonOperationNotFound = "OperationNotFound"
 // names query parameters a request must have (a {parameter} takes any
 // value, a literal its own), as APIM's template parameters do.
 type urlTemplate struct {
-	raw   string
-	segs  []tplSeg
-	wild  string     // the {*name} that ends the template, "" without one
+	raw  string
+	segs []tplSeg
+	wild string // the {*name} that ends the template, "" without one (or for a bare *)
+	// rest says the template ends in a wildcard segment, {*name} or APIM's
+	// bare * ("GET /*", the wildcard operation): it matches the rest of the
+	// path, whatever its segments.
+	rest  bool
 	query []tplQuery // the query part, in template order; nil without one
 	// qkey is the query part in a canonical form (sorted), to tell two
 	// templates apart: "q={}&v=2".
@@ -102,6 +106,13 @@ func parseTemplate(raw string) (urlTemplate, error) {
 		parts = strings.Split(p, "/")
 	}
 	for i, part := range parts {
+		if part == "*" && i == len(parts)-1 {
+			// APIM's wildcard operation (GET /*, as its import makes for
+			// an app without an OpenAPI document): any rest of the path,
+			// without a name for it.
+			t.rest = true
+			continue
+		}
 		open := strings.IndexByte(part, '{')
 		if open < 0 {
 			if strings.ContainsAny(part, "}") {
@@ -127,7 +138,7 @@ func parseTemplate(raw string) (urlTemplate, error) {
 			if err := param(name); err != nil {
 				return t, err
 			}
-			t.wild = name
+			t.wild, t.rest = name, true
 			continue
 		}
 		if err := param(name); err != nil {
@@ -285,7 +296,7 @@ func (r *opRouter) add(op *Operation) error {
 		n = edge.node
 	}
 	set := &n.ops
-	if op.tpl.wild != "" {
+	if op.tpl.rest {
 		if n.wild == nil {
 			n.wild = &opSet{}
 		}

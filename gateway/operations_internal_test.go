@@ -121,6 +121,50 @@ func TestOperationMatching(t *testing.T) {
 	}
 }
 
+// TestWildcardOperation: APIM's wildcard operation, URL template "/*",
+// which its import makes for an app without an OpenAPI document and real
+// extracts hold. APIM's example (an API at /store with GET /*): GET
+// /store/customer/1 and GET /store/customers both reach it. A more
+// specific template still wins; other methods do not match; * anywhere
+// but the last segment stays a literal.
+func TestWildcardOperation(t *testing.T) {
+	r := newTestRouter(t,
+		[3]string{"get-wildcard", "GET", "/*"},
+		[3]string{"post-wildcard", "POST", "/*"},
+		[3]string{"customer", "GET", "/customer/{id}"},
+		[3]string{"files", "PUT", "/files/*"},
+		[3]string{"star", "GET", "/a/*/b"},
+	)
+	for _, tc := range []struct{ method, path, op string }{
+		{"GET", "/customer/1/orders", "get-wildcard"},
+		{"GET", "/customers", "get-wildcard"},
+		{"GET", "/", "get-wildcard"}, // tollgate's choice: as {*rest}, an empty rest too
+		{"GET", "", "get-wildcard"},
+		{"POST", "/customers", "post-wildcard"},
+		{"DELETE", "/customers", ""},
+		{"GET", "/customer/1", "customer"}, // the more specific template
+		{"PUT", "/files/a/b.txt", "files"},
+		{"PUT", "/files", "files"},
+		{"PUT", "/other", ""},
+		{"GET", "/a/*/b", "star"},
+		{"GET", "/a/x/b", "get-wildcard"},
+	} {
+		op, params := r.match(tc.method, tc.path, "")
+		got := ""
+		if op != nil {
+			got = op.Info.Id
+		}
+		if got != tc.op || got != "customer" && len(params) != 0 {
+			t.Errorf("%s %s: matched %q %v, want %q (and no parameters from *)", tc.method, tc.path, got, params, tc.op)
+		}
+	}
+	// "/*" and "/{*rest}" are one template: the same method twice is an error.
+	tpl, _ := parseTemplate("/{*rest}")
+	if err := r.add(&Operation{Info: &engine.Operation{Id: "dup", Method: "GET", UrlTemplate: "/{*rest}"}, tpl: tpl}); err == nil {
+		t.Error("GET /{*rest} next to GET /* was accepted")
+	}
+}
+
 func TestOperationTemplateErrors(t *testing.T) {
 	for _, tc := range []struct{ tpl, want string }{
 		{"users", "must start with '/'"},
@@ -174,7 +218,7 @@ func indexOf(s, sub string) int {
 
 func FuzzURLTemplate(f *testing.F) {
 	for _, s := range []string{"/users/{id}", "/files/{*rest}", "/v{v}/x", "/{a}.{b}", "/a//b", "/%zz", "/{*}",
-		"/s?q={q}", "/s?a=1&b={b}", "/{*r}?x={x}", "/s?%zz=1", "/s?q={Q}&Q={q}"} {
+		"/s?q={q}", "/s?a=1&b={b}", "/{*r}?x={x}", "/s?%zz=1", "/s?q={Q}&Q={q}", "/*", "/files/*", "/a/*/b", "/*?q={q}"} {
 		f.Add(s, "/users/1")
 		f.Add(s, "/s?q=1&a=1&b=%20")
 	}
