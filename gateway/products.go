@@ -31,7 +31,9 @@ type Product struct {
 	Workspace string
 	plan      *engine.Plan
 	apis      map[string]bool
-	index     int // in Snapshot.Products; its views are at index+1
+	// apiPos is where apis.json names each API, for the errors about it.
+	apiPos map[string]engine.Pos
+	index  int // in Snapshot.Products; its views are at index+1
 }
 
 func (p *Product) has(api string) bool { return p.apis[api] }
@@ -106,12 +108,32 @@ func loadProducts(dir string, comp *engine.Compiler, global *engine.Plan, over *
 		if apisFile := filepath.Join(base, "apis.json"); true {
 			if adata, ok := readIf(apisFile, errs); ok {
 				common.Write(adata)
-				var list []struct {
-					Name string `json:"name"`
-				}
+				var list []json.RawMessage
 				if decodeJSONFile(apisFile, adata, &list, errs) {
-					for _, a := range list {
+					p.apiPos = map[string]engine.Pos{}
+					for _, raw := range list {
+						var a struct {
+							Name string `json:"name"`
+						}
+						var bare string
+						if json.Unmarshal(raw, &bare) == nil {
+							// ["orders"] where the extractor writes
+							// [{"name": "orders"}]: APIOps' publisher
+							// skips an entry that is not an object, so
+							// it would publish the product without it.
+							errs.Add(jsonValuePos(apisFile, adata, bare), "", "apis.json names API %q as a string: an entry is an object, {\"name\": %q} (APIOps' publisher skips any other entry, and would publish product %q without this API)", bare, bare, name)
+							continue
+						}
+						if err := json.Unmarshal(raw, &a); err != nil || a.Name == "" {
+							at := engine.Pos{File: apisFile, Line: 1, Col: 1}
+							if i := bytes.Index(adata, raw); i >= 0 {
+								at = offsetPos(apisFile, adata, int64(i)+1)
+							}
+							errs.Add(at, "", "apis.json entry %s is not {\"name\": \"API\"}", string(raw))
+							continue
+						}
 						p.apis[a.Name] = true
+						p.apiPos[a.Name] = jsonValuePos(apisFile, adata, a.Name)
 					}
 				}
 			}
@@ -157,7 +179,10 @@ func fillProductApis(sc *resourceScope, apis []*API, failed notLoaded, errs *eng
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			at := engine.Pos{File: filepath.Join(sc.dir, "products", p.Name, "apis.json"), Line: 1, Col: 1}
+			at, ok := p.apiPos[n]
+			if !ok {
+				at = engine.Pos{File: filepath.Join(sc.dir, "products", p.Name, "apis.json"), Line: 1, Col: 1}
+			}
 			a := byName[n]
 			switch {
 			case a == nil && failed.has(sc.workspaceName(), n):
