@@ -116,3 +116,31 @@ func FuzzOverrides(f *testing.F) {
 		o.merge("apis", "a", nil)
 	})
 }
+
+// TestDecodeJSONFileTypeErrors: a resource file whose value has the wrong
+// JSON type is told so in JSON's words, never with the Go type it was
+// decoded into (real extracts: a gateway's apis.json written as a list of
+// strings, properties written as a list).
+func TestDecodeJSONFileTypeErrors(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		v    any
+		want string
+	}{
+		{`["orders"]`, &[]struct {
+			Name string `json:"name"`
+		}{}, "f.json:1:9: this value must be an object, not a string"},
+		{`{"properties": []}`, &resourceInfo{}, "f.json:1:16: properties must be an object, not a list"},
+		{`{"n": 1.5}`, &struct {
+			N int `json:"n"`
+		}{}, "f.json:1:9: n must be a whole number, not a number 1.5"},
+		{`{"b": "yes"}`, &struct {
+			B bool `json:"b"`
+		}{}, "f.json:1:11: b must be true or false, not a string"},
+	} {
+		var errs engine.ErrorList
+		if decodeJSONFile("f.json", []byte(tc.data), tc.v, &errs) || len(errs) != 1 || errs[0].Error() != tc.want {
+			t.Errorf("%s: %v, want %q", tc.data, errs, tc.want)
+		}
+	}
+}

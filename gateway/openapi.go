@@ -634,13 +634,59 @@ func decodeJSONFile(file string, data []byte, v any, errs *engine.ErrorList) boo
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			errs.Add(offsetPos(file, data, te.Offset), "", "%s must be %s, not %s", te.Field, te.Type, te.Value)
+			field := te.Field
+			if field == "" {
+				field = "this value"
+			}
+			errs.Add(offsetPos(file, data, te.Offset), "", "%s must be %s, not %s", field, jsonKindOf(te.Type), jsonValueKind(te.Value))
 		} else {
 			errs.Add(engine.Pos{File: file, Line: 1, Col: 1}, "", "%s", err.Error())
 		}
 		return false
 	}
 	return true
+}
+
+// jsonKindOf says in JSON's words what a Go type decodes from ("an
+// object", not the Go type: a resource file's author never saw it).
+func jsonKindOf(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKindOf(t.Elem())
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a value"
+}
+
+// jsonValueKind is encoding/json's word for the value it found ("array",
+// "number 1.5"), with an article.
+func jsonValueKind(v string) string {
+	switch {
+	case v == "array":
+		return "a list"
+	case v == "object":
+		return "an object"
+	case v == "bool":
+		return "true or false"
+	case v == "string" || strings.HasPrefix(v, "number"):
+		return "a " + v
+	}
+	return v
 }
 
 var originType = reflect.TypeOf((*openapi3.Origin)(nil))
