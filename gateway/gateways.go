@@ -6,6 +6,7 @@ import (
 	"hash"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -86,9 +87,10 @@ func selectGatewayAPIs(dir, name string, apis []*API, failed notLoaded, h hash.H
 	var served []*API
 	var left []string
 	for _, a := range apis {
-		if assigned[a.Name] {
+		switch {
+		case assigned[a.Name]:
 			served = append(served, a)
-		} else {
+		case !slices.Contains(left, a.Name): // an API's revisions: named once
 			left = append(left, a.Name)
 		}
 	}

@@ -109,3 +109,20 @@ func TestGatewayLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestGatewayNoticeNamesAPIOnce: an API that is not assigned to the
+// gateway is named once in the notice, however many revisions its folder
+// has (an extract with NAME/ and NAME;rev=1/ used to list NAME twice).
+func TestGatewayNoticeNamesAPIOnce(t *testing.T) {
+	dir := writeGatewayFolder(t)
+	writeFile(t, dir, "apis/users;rev=3/apiInformation.json", `{"properties": {"path": "users", "apiRevision": "3",
+  "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	snap, errs := loadDirWith(t, dir, gateway.LoadOptions{Gateway: "edge", Getenv: func(string) string { return "" }})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	notices := strings.Join(snap.Notices, "\n")
+	if !strings.Contains(notices, "gateways/edge/apis.json: ignored: API users (not assigned to gateway edge)") {
+		t.Fatalf("notices:\n%s", notices)
+	}
+}
