@@ -159,8 +159,16 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 			}
 			for _, item := range v.Content {
 				name := mapGet(item, "name")
-				if name == nil || name.Value == "" {
-					errs.Add(at(item), "", "every entry of %s needs a name", k.Value)
+				if name == nil || name.Kind != yaml.ScalarNode || name.Value == "" {
+					// The publisher skips an entry without a name that is a
+					// string (the placeholder "name: [your logger's name]"
+					// of APIOps' sample file is a YAML list), so the file
+					// still publishes; said, not silent.
+					where := item
+					if name != nil {
+						where = name
+					}
+					*notes = append(*notes, at(where).String()+": ignored: an entry of "+k.Value+" without a name (a string), which the publisher skips")
 					continue
 				}
 				props := map[string]json.RawMessage{}

@@ -625,7 +625,10 @@ func TestAPIOpsOverridesFlatLayout(t *testing.T) {
 // sections that are not lists, and misspelt section names. APIOps'
 // publisher reads only the sections that are lists (its OverrideDtoFactory
 // passes over the others), so such a file publishes; tollgate loads it too,
-// applies the sections that are lists, and says what it passes over.
+// applies the sections that are lists, and says what it passes over; the
+// same for entries without a name that is a string (APIOps' sample file
+// writes "name: [your logger's name]", a YAML list), which the publisher
+// skips.
 func TestAPIOpsOverridesSectionShapes(t *testing.T) {
 	for _, tc := range []struct {
 		name, conf string
@@ -636,6 +639,9 @@ func TestAPIOpsOverridesSectionShapes(t *testing.T) {
 			[]string{"conf.yaml:2:3: ignored: namedValues (not a list of {name, properties}, the only form the publisher reads)"}},
 		{"a misspelt section", "ackends:\n  - name: fn\n    properties: {url: 'https://x'}\napis:\n  - name: orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n",
 			[]string{"conf.yaml:1:1: ignored: ackends (not a section APIOps' publisher reads; did you mean backends?)"}},
+		{"entries without a name", "loggers:\n  - name: [the logger you override]\n    properties: {isBuffered: true}\n  - properties: {isBuffered: true}\napis:\n  - name: orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n",
+			[]string{"conf.yaml:2:11: ignored: an entry of loggers without a name (a string), which the publisher skips",
+				"conf.yaml:4:5: ignored: an entry of loggers without a name (a string), which the publisher skips"}},
 		{"a section of Azure's", "groups:\n  - name: devs\n    properties: {displayName: Devs}\napis:\n  - name: orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n",
 			[]string{"conf.yaml:1:1: ignored: groups (Azure only)"}},
 	} {
