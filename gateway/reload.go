@@ -215,7 +215,7 @@ func (s *Server) scheduleDrain(sess *session, delay time.Duration) {
 		if sess.ctx.Err() == nil {
 			s.metrics.Drained.WithLabelValues(sess.api).Inc()
 		}
-		sess.cancel(&wsproxy.CloseCause{Code: websocket.StatusServiceRestart, Reason: "service restart: configuration changed"})
+		sess.ctx.Cancel(&wsproxy.CloseCause{Code: websocket.StatusServiceRestart, Reason: "service restart: configuration changed"})
 	})
 }
 

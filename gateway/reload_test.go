@@ -866,17 +866,17 @@ func TestReloadDrainLateSession(t *testing.T) {
 	if st := e.srv.Reload("test"); st.Result != ReloadSuccess {
 		t.Fatalf("%+v", st)
 	}
-	late := e.srv.sessions.add(context.Background(), "a", oldA)
+	late := e.srv.sessions.add("a", oldA)
 	defer e.srv.sessions.remove(late)
-	other := e.srv.sessions.add(context.Background(), "b", oldB)
+	other := e.srv.sessions.add("b", oldB)
 	defer e.srv.sessions.remove(other)
-	current := e.srv.sessions.add(context.Background(), "a", e.srv.Current().API("a").Hash)
+	current := e.srv.sessions.add("a", e.srv.Current().API("a").Hash)
 	defer e.srv.sessions.remove(current)
 	select {
 	case <-late.ctx.Done():
 		var cc *wsproxy.CloseCause
-		if !errors.As(context.Cause(late.ctx), &cc) || cc.Code != websocket.StatusServiceRestart {
-			t.Fatalf("cause %v", context.Cause(late.ctx))
+		if !errors.As(late.ctx.Cause(), &cc) || cc.Code != websocket.StatusServiceRestart {
+			t.Fatalf("cause %v", late.ctx.Cause())
 		}
 	case <-time.After(hrTimeout):
 		t.Fatal("the late session was not drained")

@@ -111,7 +111,7 @@ type Server struct {
 	// environment (loop.go).
 	onLoop bool
 
-	baseCtx  context.Context // sessions live under it; cancelled at shutdown
+	baseCtx  context.Context // cancelled at shutdown (WebSocket sessions are cancelled by the session set)
 	shutdown context.CancelCauseFunc
 	draining atomic.Bool
 
@@ -231,7 +231,6 @@ func New(opt Options) (*Server, error) {
 	if opt.KeyVault != nil {
 		go s.refreshKeyVault(policies.KeyVaultRefresh)
 	}
-	s.sessions.init()
 	s.proxy.init(s)
 	st := s.Reload("startup")
 	if st.Result != ReloadSuccess {
@@ -432,6 +431,7 @@ func (s *Server) refreshKeyVault(period time.Duration) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.shutdown(errShutdown)
+	s.sessions.cancelAll(errShutdown) // (sessions have contexts of their own: sessions.go)
 	err := s.sessions.wait(ctx)
 	if err == nil {
 		err = s.mcpStreamsWait(ctx)

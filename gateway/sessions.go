@@ -3,48 +3,79 @@ package gateway
 import (
 	"context"
 	"sync"
+
+	"tollgate/gateway/internal/sessctx"
 )
 
 // session is one live proxied WebSocket connection.
 type session struct {
-	api    string
-	hash   string // the API's config hash when the session started
-	cancel context.CancelCauseFunc
-	ctx    context.Context
+	// ctx is the session's context: cancelled with a *wsproxy.CloseCause
+	// by drain-on-change, with Shutdown's error by the session set, and
+	// with no cause once the session is removed. The relayer's event loop
+	// watches it directly (see gateway/internal/sessctx).
+	ctx  sessctx.Ctx
+	api  string
+	hash string // the API's config hash when the session started
 	// draining: a drain is scheduled (guarded by sessionSet.mu).
 	draining bool
+	// prev and next link the live sessions (guarded by sessionSet.mu).
+	prev, next *session
 }
 
-// sessionSet tracks live sessions for shutdown and drain-on-change.
+// sessionSet tracks live sessions for shutdown and drain-on-change: a list
+// linked through the sessions themselves (a session is added and removed
+// without hashing anything), which Shutdown walks to cancel each.
 type sessionSet struct {
 	mu    sync.Mutex
-	m     map[*session]struct{}
-	empty chan struct{} // closed when m becomes empty; replaced when it fills
+	head  *session // the oldest live session
+	tail  *session // the newest
+	n     int
+	empty chan struct{} // made by wait while sessions are live; closed when the last one goes
+	// over is Shutdown's cause once it cancelled every session: a session
+	// added later starts cancelled.
+	over error
 	// onAdd, when set, sees every new session (drain-on-change uses it to
 	// catch a handshake that loaded the snapshot just before a swap).
 	onAdd func(*session)
 }
 
-func (ss *sessionSet) init() {
-	ss.m = map[*session]struct{}{}
-	ss.empty = make(chan struct{})
-	close(ss.empty)
-}
-
-func (ss *sessionSet) add(parent context.Context, api, hash string) *session {
-	ctx, cancel := context.WithCancelCause(parent)
-	s := &session{api: api, hash: hash, ctx: ctx, cancel: cancel}
+func (ss *sessionSet) add(api, hash string) *session {
+	s := &session{api: api, hash: hash}
 	ss.mu.Lock()
-	if len(ss.m) == 0 {
-		ss.empty = make(chan struct{})
+	if over := ss.over; over != nil {
+		s.ctx.Cancel(over)
 	}
-	ss.m[s] = struct{}{}
+	s.prev = ss.tail
+	if ss.tail != nil {
+		ss.tail.next = s
+	} else {
+		ss.head = s
+	}
+	ss.tail = s
+	ss.n++
 	hook := ss.onAdd
 	ss.mu.Unlock()
 	if hook != nil {
 		hook(s)
 	}
 	return s
+}
+
+// cancelAll cancels every live session's context with cause (Shutdown's
+// error: both legs get 1001), and every one added from now on.
+func (ss *sessionSet) cancelAll(cause error) {
+	ss.mu.Lock()
+	if ss.over == nil {
+		ss.over = cause
+	}
+	var live []*session
+	for s := ss.head; s != nil; s = s.next {
+		live = append(live, s)
+	}
+	ss.mu.Unlock()
+	for _, s := range live {
+		s.ctx.Cancel(cause) // (its watchers run here: not under ss.mu)
+	}
 }
 
 // setOnAdd installs the hook called for each new session.
@@ -73,11 +104,23 @@ func (ss *sessionSet) unmarkDraining(s *session) {
 }
 
 func (ss *sessionSet) remove(s *session) {
-	s.cancel(nil)
+	s.ctx.Cancel(nil)
 	ss.mu.Lock()
-	delete(ss.m, s)
-	if len(ss.m) == 0 {
+	if s.prev != nil {
+		s.prev.next = s.next
+	} else {
+		ss.head = s.next
+	}
+	if s.next != nil {
+		s.next.prev = s.prev
+	} else {
+		ss.tail = s.prev
+	}
+	s.prev, s.next = nil, nil
+	ss.n--
+	if ss.n == 0 && ss.empty != nil {
 		close(ss.empty)
+		ss.empty = nil
 	}
 	ss.mu.Unlock()
 }
@@ -86,7 +129,7 @@ func (ss *sessionSet) remove(s *session) {
 func (ss *sessionSet) count() int {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	return len(ss.m)
+	return ss.n
 }
 
 // apis returns the names of the APIs that have live sessions.
@@ -94,20 +137,20 @@ func (ss *sessionSet) apis() map[string]bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	out := map[string]bool{}
-	for s := range ss.m {
+	for s := ss.head; s != nil; s = s.next {
 		out[s.api] = true
 	}
 	return out
 }
 
 // stale returns the sessions of api whose config hash differs from hash and
-// that no earlier reload already scheduled for draining, and marks them as
-// scheduled.
+// that no earlier reload already scheduled for draining, oldest first, and
+// marks them as scheduled.
 func (ss *sessionSet) stale(api, hash string) []*session {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	var out []*session
-	for s := range ss.m {
+	for s := ss.head; s != nil; s = s.next {
 		if s.api == api && s.hash != hash && !s.draining {
 			s.draining = true
 			out = append(out, s)
@@ -119,6 +162,13 @@ func (ss *sessionSet) stale(api, hash string) []*session {
 // wait blocks until no session is left or ctx is done.
 func (ss *sessionSet) wait(ctx context.Context) error {
 	ss.mu.Lock()
+	if ss.n == 0 {
+		ss.mu.Unlock()
+		return nil
+	}
+	if ss.empty == nil {
+		ss.empty = make(chan struct{})
+	}
 	ch := ss.empty
 	ss.mu.Unlock()
 	select {

@@ -85,7 +85,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	// The session is registered now too, so Shutdown waits for handshakes in
 	// flight (and its cancellation reaches the backend dial) instead of
 	// returning while a just-upgraded session is about to start.
-	sess := s.sessions.add(s.baseCtx, api.Name, api.Hash)
+	sess := s.sessions.add(api.Name, api.Hash)
 	sessionStarted := false
 	defer func() { // runs last: after every log line of this handshake
 		if !sessionStarted {
@@ -206,7 +206,7 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 	// watch the session's context and the deadline themselves (wsproxy's
 	// sockConn), and only a dial that asks for Done (TLS, a proxy, a host
 	// name) builds the timer context.
-	dctx := lazyctx.New(wsproxy.WithProxy(wsproxy.WithClientCertificate(x.sess.ctx, st.BackendCertificate), st.BackendProxy),
+	dctx := lazyctx.New(wsproxy.WithProxy(wsproxy.WithClientCertificate(&x.sess.ctx, st.BackendCertificate), st.BackendProxy),
 		monoclock.Now().Add(timeout))
 	defer dctx.Release()
 	dh := dialHeaderPool.Get().(*dialHeader)
@@ -299,7 +299,7 @@ func (x *exchange) dialError(err error, timeout time.Duration) *engine.PolicyErr
 // legs from here, and accounts for it when it ends. It returns at once.
 func (x *exchange) runSession(sess *session, client, backend *wsproxy.Conn) {
 	api, rt := x.api, x.rt
-	x.s.relayer.Start(sess.ctx, client, backend, wsproxy.Limits{
+	x.s.relayer.Start(&sess.ctx, client, backend, wsproxy.Limits{
 		MaxMessageSize: api.Limits.MaxMessageSize,
 		IdleTimeout:    api.Limits.IdleTimeout,
 		PingInterval:   api.Limits.PingInterval,

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"tollgate/gateway/internal/rawio"
+	"tollgate/gateway/internal/sessctx"
 )
 
 // loopSide is one side of a loop session: its socket and what is pending
@@ -72,8 +73,9 @@ type loopSession struct {
 
 	sig       atomic.Uint32 // signals not handled yet (sig* bits)
 	timer     *time.Timer
-	timerAt   int64 // mono time the timer fires, 0 if not armed
-	stopCtx   func() bool
+	timerAt   int64        // mono time the timer fires, 0 if not armed
+	watching  *sessctx.Ctx // the session context watched directly (see watchCtx)
+	stopCtx   func() bool  // context.AfterFunc's, for any other ctx
 	started   bool
 	startErr  error // startHere could not register a side: the loop fails the session
 	finished  bool
@@ -154,7 +156,7 @@ func (s *loopSession) begin() {
 		}
 	}
 	s.p.more = true // poll again before parking: the sockets may be ready already
-	s.stopCtx = context.AfterFunc(s.ctx, func() { s.signal(sigCtx) })
+	s.watchCtx()
 	s.armTimer()
 	for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
 		p := s.pendClient
@@ -198,7 +200,7 @@ func (s *loopSession) startHere() {
 		}
 	}
 	if s.startErr == nil {
-		s.stopCtx = context.AfterFunc(s.ctx, func() { s.signal(sigCtx) })
+		s.watchCtx()
 		if at, ok := s.nextDeadline(); ok {
 			s.armFrom(now, at)
 		}
@@ -207,6 +209,24 @@ func (s *loopSession) startHere() {
 		s.p.enqueue(s)
 	}
 }
+
+// watchCtx has s signalled (sigCtx) when its ctx ends. The gateway's
+// session context is watched directly, with s itself as its Watcher: no
+// context.AfterFunc, closures, Done channel or children map.
+func (s *loopSession) watchCtx() {
+	if sc, ok := s.ctx.(*sessctx.Ctx); ok {
+		if sc.Watch(s) {
+			s.watching = sc
+		} else {
+			s.signal(sigCtx) // over already
+		}
+		return
+	}
+	s.stopCtx = context.AfterFunc(s.ctx, func() { s.signal(sigCtx) })
+}
+
+// SessionEnded implements sessctx.Watcher.
+func (s *loopSession) SessionEnded() { s.signal(sigCtx) }
 
 // onEvent handles readiness of side x.
 func (s *loopSession) onEvent(x Direction, events uint32) {
@@ -583,6 +603,10 @@ func (s *loopSession) finish() {
 	} else if s.timer != nil {
 		s.timer.Stop()
 	}
+	if s.watching != nil {
+		s.watching.Unwatch(s)
+		s.watching = nil
+	}
 	if s.stopCtx != nil {
 		s.stopCtx()
 	}
@@ -647,7 +671,7 @@ func (s *loopSession) endLinger() {
 func (s *loopSession) onShutdown() {
 	a := closeAction{kind: actClose, code: websocket.StatusGoingAway, reason: "going away"}
 	by := ClosedByShutdown
-	cause := context.Cause(s.ctx)
+	cause := sessctx.Cause(s.ctx)
 	var cc *CloseCause
 	if errors.As(cause, &cc) {
 		a = closeAction{kind: actClose, code: cc.Code, reason: cc.Reason}

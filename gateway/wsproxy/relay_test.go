@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"tollgate/gateway/internal/sessctx"
 )
 
 // ---------------------------------------------------------------------------
@@ -52,13 +54,13 @@ type relayHarness struct {
 	relayer  Relayer
 	lim      Limits
 	obs      Observer
-	shutdown context.CancelCauseFunc
+	shutdown func(cause error) // ends every session's ctx (see useSessCtx)
 	backend  *httptest.Server
 	proxy    *httptest.Server
-	release  chan struct{}   // closed at cleanup: hung backends give up
-	noRelay  bool            // the proxy holds both legs but does not call Relay
-	initial  []initialMsg    // sent by the proxy before Relay
-	ctx      context.Context // the gateway's shutdown context
+	release  chan struct{}          // closed at cleanup: hung backends give up
+	noRelay  bool                   // the proxy holds both legs but does not call Relay
+	initial  []initialMsg           // sent by the proxy before Relay
+	ctxOf    func() context.Context // the next session's ctx: the gateway's shutdown context, or its own
 	stats    chan Stats
 
 	backendPings atomic.Int64
@@ -82,11 +84,57 @@ func newRelayHarness(t testing.TB, lim Limits, obs Observer) *relayHarness {
 		stats:   make(chan Stats, 4096),
 		results: map[string]chan closeSeen{},
 	}
-	h.ctx, h.shutdown = context.WithCancelCause(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
+	h.ctxOf, h.shutdown = func() context.Context { return ctx }, cancel
 	h.backend = httptest.NewServer(http.HandlerFunc(h.serveBackend))
 	h.proxy = httptest.NewServer(http.HandlerFunc(h.serveProxy))
 	t.Cleanup(h.close)
 	return h
+}
+
+// useSessCtx gives each session a context of its own, a *sessctx.Ctx as the
+// gateway gives them (watched by the event loop without context.AfterFunc),
+// which shutdown cancels one by one as the gateway's session set does.
+func (h *relayHarness) useSessCtx() {
+	var mu sync.Mutex
+	var all []*sessctx.Ctx
+	var over error
+	h.ctxOf = func() context.Context {
+		c := new(sessctx.Ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		if over != nil {
+			c.Cancel(over)
+		}
+		all = append(all, c)
+		return c
+	}
+	h.shutdown = func(cause error) {
+		if cause == nil {
+			cause = context.Canceled
+		}
+		mu.Lock()
+		if over == nil {
+			over = cause
+		}
+		list := all
+		mu.Unlock()
+		for _, c := range list {
+			c.Cancel(cause)
+		}
+	}
+}
+
+// forEachCtxKind runs f with the harness's shared context and with a
+// sessctx.Ctx per session.
+func forEachCtxKind(t *testing.T, f func(t *testing.T, sess bool)) {
+	for _, sess := range []bool{false, true} {
+		name := "context"
+		if sess {
+			name = "sessctx"
+		}
+		t.Run(name, func(t *testing.T) { f(t, sess) })
+	}
 }
 
 func (h *relayHarness) close() { h.closeOnce.Do(h.doClose) }
@@ -247,7 +295,7 @@ func (h *relayHarness) serveProxy(w http.ResponseWriter, r *http.Request) {
 	}
 	// As the gateway: the session runs in a fresh goroutine and the handler
 	// returns, so net/http's connection state is released.
-	ctx := h.ctx
+	ctx := h.ctxOf()
 	h.relayer.Start(ctx, client, backend, h.lim, h.obs, func(st Stats) {
 		select {
 		case h.stats <- st:
@@ -765,24 +813,29 @@ func TestRelayWriteTimeout(t *testing.T) {
 }
 
 func TestRelayShutdown(t *testing.T) {
-	forEachRelayer(t, func(t *testing.T) {
-		h := newRelayHarness(t, Limits{}, nil)
-		c, id := h.dial("echo")
-		if err := c.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := c.Read(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		h.shutdown(nil)
-		wantSeen(t, "client", readUntilClose(t, c), websocket.StatusGoingAway, "going away")
-		wantSeen(t, "backend", h.backendSaw(id), websocket.StatusGoingAway, "going away")
-		st := h.nextStats()
-		wantStats(t, st, ClosedByShutdown, websocket.StatusGoingAway, "going away")
-		if !errors.Is(st.Err, context.Canceled) {
-			t.Errorf("stats.Err = %v, want context.Canceled", st.Err)
-		}
-	})
+	forEachRelayer(t, func(t *testing.T) { forEachCtxKind(t, testRelayShutdown) })
+}
+
+func testRelayShutdown(t *testing.T, sess bool) {
+	h := newRelayHarness(t, Limits{}, nil)
+	if sess {
+		h.useSessCtx()
+	}
+	c, id := h.dial("echo")
+	if err := c.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Read(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.shutdown(nil)
+	wantSeen(t, "client", readUntilClose(t, c), websocket.StatusGoingAway, "going away")
+	wantSeen(t, "backend", h.backendSaw(id), websocket.StatusGoingAway, "going away")
+	st := h.nextStats()
+	wantStats(t, st, ClosedByShutdown, websocket.StatusGoingAway, "going away")
+	if !errors.Is(st.Err, context.Canceled) {
+		t.Errorf("stats.Err = %v, want context.Canceled", st.Err)
+	}
 }
 
 // TestRelayConcurrentSequenced runs 200 connections through the relay, each
@@ -861,20 +914,25 @@ func sequenced(ctx context.Context, c *websocket.Conn, n int) error {
 // TestRelayCloseCause: a session cancelled with a *CloseCause (drain-on-change)
 // closes both legs with that code and reason.
 func TestRelayCloseCause(t *testing.T) {
-	forEachRelayer(t, func(t *testing.T) {
-		h := newRelayHarness(t, Limits{}, nil)
-		c, id := h.dial("echo")
-		if err := c.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := c.Read(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		h.shutdown(&CloseCause{Code: 1012, Reason: "service restart"})
-		wantSeen(t, "client", readUntilClose(t, c), 1012, "service restart")
-		wantSeen(t, "backend", h.backendSaw(id), 1012, "service restart")
-		wantStats(t, h.nextStats(), ClosedByGateway, 1012, "service restart")
-	})
+	forEachRelayer(t, func(t *testing.T) { forEachCtxKind(t, testRelayCloseCause) })
+}
+
+func testRelayCloseCause(t *testing.T, sess bool) {
+	h := newRelayHarness(t, Limits{}, nil)
+	if sess {
+		h.useSessCtx()
+	}
+	c, id := h.dial("echo")
+	if err := c.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Read(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.shutdown(&CloseCause{Code: 1012, Reason: "service restart"})
+	wantSeen(t, "client", readUntilClose(t, c), 1012, "service restart")
+	wantSeen(t, "backend", h.backendSaw(id), 1012, "service restart")
+	wantStats(t, h.nextStats(), ClosedByGateway, 1012, "service restart")
 }
 
 // readChunk reads into buf until it is full or r fails; io.EOF means the

@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"tollgate/gateway/internal/sessctx"
 )
 
 type relaySession struct {
-	ctx          context.Context // only for context.Cause at shutdown
+	ctx          context.Context // only for its cause at shutdown (sessctx.Cause)
 	lim          Limits
 	obs          Observer // may be nil
 	start        time.Time
@@ -187,7 +189,7 @@ func (s *relaySession) onShutdown() {
 	defer s.bg.Done()
 	a := closeAction{kind: actClose, code: websocket.StatusGoingAway, reason: "going away"}
 	by := ClosedByShutdown
-	cause := context.Cause(s.ctx)
+	cause := sessctx.Cause(s.ctx)
 	var cc *CloseCause
 	if errors.As(cause, &cc) {
 		// The gateway ended the session on purpose (drain-on-change: 1012).
