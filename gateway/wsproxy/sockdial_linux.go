@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"tollgate/gateway/internal/rawio"
+	"tollgate/gateway/internal/sessctx"
 )
 
 // dialDirect connects to host:port (addr is the two joined) the way a
@@ -178,12 +179,7 @@ type sockConn struct {
 	p    *poller         // the poller it is registered with for waits (nil: none)
 	w    *loopSide       // its entry there (&wl)
 	wl   loopSide        // the entry, allocated with c
-	wake chan struct{}
-	// hsTimer is hs's deadline, for the waits on an hs that builds its
-	// channel only when asked (lazyDeadline): it sets hsOver and wakes the
-	// wait through wake.
-	hsTimer *time.Timer
-	hsOver  atomic.Bool
+	wait *hsWait         // what the waits wait with, from hsWaitPool (nil: none yet, or given back)
 
 	once     sync.Once
 	f        *os.File // Go's poller (set by once)
@@ -219,44 +215,129 @@ func (c *sockConn) file() *os.File {
 	return c.f
 }
 
+// hsWait is what a raw socket's handshake waits with: the channel the
+// event loop wakes it through (edge-triggered readiness), and for a
+// handshake context that builds its channel only when asked (a
+// lazyctx.Ctx), the timer of its deadline and the watch of the gateway's
+// session context, both of which set over and wake the wait the same way.
+// Pooled: a handshake takes one when its first wait registers the socket
+// and gives it back when the handshake ends, unless the timer fired or
+// the session told it (those may still be about to touch it). A wakeup
+// that comes after it went back to the pool (the loop found the socket
+// ready just then) only makes the next user try its read or write once
+// more, which any wakeup may.
+type hsWait struct {
+	wake  chan struct{}
+	timer *time.Timer  // runs expire; made once, re-armed per handshake
+	sess  *sessctx.Ctx // the session context watched (nil: none)
+	armed bool         // timer (and sess) set for the current handshake
+	over  atomic.Bool  // the deadline passed, or the session ended
+}
+
+var hsWaitPool = sync.Pool{New: func() any { return &hsWait{wake: make(chan struct{}, 1)} }}
+
+// expire is the timer's: the handshake's deadline passed.
+func (w *hsWait) expire() {
+	w.over.Store(true)
+	w.signal()
+}
+
+// SessionEnded implements sessctx.Watcher.
+func (w *hsWait) SessionEnded() { w.expire() }
+
+func (w *hsWait) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default: // a wakeup is pending already
+	}
+}
+
+// arm starts the deadline's timer (d from now) and the session's watch.
+func (w *hsWait) arm(d time.Duration, sess *sessctx.Ctx) {
+	w.armed = true
+	if w.timer == nil {
+		w.timer = time.AfterFunc(d, w.expire)
+	} else {
+		w.timer.Reset(d)
+	}
+	if sess != nil {
+		if sess.Watch(w) {
+			w.sess = sess
+		} else {
+			w.over.Store(true) // over already
+		}
+	}
+}
+
+// release stops w's timer and watch and gives w back to the pool if
+// neither can still reach it.
+func (w *hsWait) release() {
+	if w.armed {
+		stopped := w.timer.Stop()
+		if w.sess != nil && !w.sess.Unwatch(w) {
+			stopped = false
+		}
+		if !stopped {
+			return // fired (or firing): left to the collector
+		}
+		w.armed, w.sess = false, nil
+		w.over.Store(false)
+	}
+	select {
+	case <-w.wake: // a wakeup nobody took
+	default:
+	}
+	hsWaitPool.Put(w)
+}
+
 // waitLoop waits until the socket may have become readable or writable, or
 // the handshake's ctx ends (os.ErrDeadlineExceeded: Dial words it).
 func (c *sockConn) waitLoop() error {
 	if c.p == nil {
 		p := pickPoller()
-		c.wake = make(chan struct{}, 1)
+		if c.wait == nil {
+			c.wait = hsWaitPool.Get().(*hsWait)
+		}
 		w := &c.wl
-		*w = loopSide{fd: int32(c.fd), wake: c.wake}
+		*w = loopSide{fd: int32(c.fd), wake: c.wait.wake}
 		if err := p.registerWaiter(w); err != nil {
 			return err
 		}
 		c.p, c.w = p, w
 	}
+	hw := c.wait
 	if ld, ok := c.hs.(lazyDeadline); ok && ld.Built() == nil {
 		// The handshake's context has no channel yet (a lazyctx.Ctx): the
-		// wait watches its parent's, and its deadline with a timer (one per
-		// handshake, stopped when it ends, that wakes the wait as the
-		// poller does), instead of having it build a timer context, its
-		// channel and its registration with the parent.
-		if c.hsOver.Load() {
+		// wait watches its deadline with a timer, stopped when the
+		// handshake ends, that wakes the wait as the poller does, instead
+		// of having it build a timer context, its channel and its
+		// registration with the parent; and the parent, when it is the
+		// gateway's session context, through the session's watchers
+		// (without its Done channel), else through its Done.
+		sess, _ := ld.Parent().(*sessctx.Ctx)
+		if !hw.armed {
+			dl, _ := ld.Deadline()
+			hw.arm(time.Until(dl), sess)
+		}
+		if hw.over.Load() {
 			return os.ErrDeadlineExceeded
 		}
-		if c.hsTimer == nil {
-			dl, _ := ld.Deadline()
-			c.hsTimer = time.AfterFunc(time.Until(dl), c.hsExpired)
-		}
-		select {
-		case <-c.wake:
-			if c.hsOver.Load() {
+		if sess != nil {
+			<-hw.wake
+		} else {
+			select {
+			case <-hw.wake:
+			case <-ld.Parent().Done():
 				return os.ErrDeadlineExceeded
 			}
-			return nil
-		case <-ld.Parent().Done():
+		}
+		if hw.over.Load() {
 			return os.ErrDeadlineExceeded
 		}
+		return nil
 	}
 	select {
-	case <-c.wake:
+	case <-hw.wake:
 		return nil
 	case <-c.hs.Done():
 		return os.ErrDeadlineExceeded
@@ -273,25 +354,17 @@ type lazyDeadline interface {
 }
 
 // endHandshake drops hs: the handshake is over (done, moved to Go's
-// poller, or closed), and so is its deadline's timer.
+// poller, or closed), and so are its waits.
 func (c *sockConn) endHandshake() {
 	c.hs = nil
-	c.stopHSTimer()
+	c.releaseWait()
 }
 
-// hsExpired is hsTimer's: the handshake's deadline passed.
-func (c *sockConn) hsExpired() {
-	c.hsOver.Store(true)
-	select {
-	case c.wake <- struct{}{}:
-	default: // a wakeup is pending already
-	}
-}
-
-func (c *sockConn) stopHSTimer() {
-	if c.hsTimer != nil {
-		c.hsTimer.Stop()
-		c.hsTimer = nil
+// releaseWait gives the handshake's wait back (its timer stopped).
+func (c *sockConn) releaseWait() {
+	if c.wait != nil {
+		c.wait.release()
+		c.wait = nil
 	}
 }
 
@@ -407,7 +480,7 @@ func (c *sockConn) Close() error {
 	case c.hs != nil:
 		c.detached = true // closed: nothing more to hand over
 		c.unwait(false)   // close takes it out of the epoll set
-		c.stopHSTimer()   // (hs stays: I/O after Close is net.ErrClosed, not Go's poller's)
+		c.releaseWait()   // (hs stays: I/O after Close is net.ErrClosed, not Go's poller's)
 		if e := rawio.Close(c.fd); e != 0 {
 			return c.opErr("close", e)
 		}

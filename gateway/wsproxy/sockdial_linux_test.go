@@ -7,9 +7,11 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
+	"tollgate/gateway/internal/sessctx"
 	"tollgate/internal/lazyctx"
 	"tollgate/internal/monoclock"
 )
@@ -43,7 +45,9 @@ func TestDirectDialPaths(t *testing.T) {
 // gateway bounds it) on a raw socket ends with its deadline or its
 // parent's cancellation as one bounded by context.WithTimeout does, and
 // its waits never make it build its timer context; a handshake that
-// succeeds leaves no timer running.
+// succeeds leaves no timer running and gives its wait back. The parent is
+// a context.WithCancel, or the gateway's session context (sessctx.Ctx),
+// which the wait watches without its Done channel.
 func TestDirectDialLazyContext(t *testing.T) {
 	silent := &url.URL{Scheme: "ws", Host: silentBackend(t), Path: "/"}
 	echo, _ := url.Parse(wsURL(echoBackend(t, nil).URL))
@@ -51,14 +55,26 @@ func TestDirectDialLazyContext(t *testing.T) {
 		name string
 		u    *url.URL
 		want error // nil: the handshake succeeds
+		sess bool  // the parent is a sessctx.Ctx
 	}{
-		{"deadline", silent, context.DeadlineExceeded},
-		{"parent cancelled", silent, context.Canceled},
-		{"upgraded", echo, nil},
+		{"deadline", silent, context.DeadlineExceeded, false},
+		{"parent cancelled", silent, context.Canceled, false},
+		{"upgraded", echo, nil, false},
+		{"session: deadline", silent, context.DeadlineExceeded, true},
+		{"session: cancelled", silent, context.Canceled, true},
+		{"session: cancelled before", silent, context.Canceled, true},
+		{"session: upgraded", echo, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			parent, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			if tc.sess {
+				sc := new(sessctx.Ctx)
+				parent, cancel = sc, func() { sc.Cancel(errors.New("drained")) }
+				if strings.HasSuffix(tc.name, "before") {
+					cancel()
+				}
+			}
 			timeout := 100 * time.Millisecond
 			if tc.want != context.DeadlineExceeded {
 				timeout = time.Hour
@@ -79,8 +95,8 @@ func TestDirectDialLazyContext(t *testing.T) {
 				if !ok {
 					t.Fatalf("dialed as %T, want a raw socket", c.conn)
 				}
-				if sc.hsTimer != nil || sc.hs != nil {
-					t.Errorf("after the handshake: timer %v, hs %v", sc.hsTimer, sc.hs)
+				if sc.wait != nil || sc.hs != nil {
+					t.Errorf("after the handshake: wait %v, hs %v", sc.wait, sc.hs)
 				}
 			} else {
 				if err == nil {
@@ -98,5 +114,38 @@ func TestDirectDialLazyContext(t *testing.T) {
 				t.Error("the raw socket's waits built the deadline context")
 			}
 		})
+	}
+}
+
+// TestDirectDialWaitReuse: handshake waits are pooled; one whose deadline
+// fired or whose session ended is not given back, so the handshakes after
+// it (on the same processor: the pool's) wait as long as theirs allow.
+func TestDirectDialWaitReuse(t *testing.T) {
+	silent := &url.URL{Scheme: "ws", Host: silentBackend(t), Path: "/"}
+	echo, _ := url.Parse(wsURL(echoBackend(t, nil).URL))
+	for i := range 60 {
+		sc := new(sessctx.Ctx)
+		var ctx *lazyctx.Ctx
+		switch i % 3 {
+		case 0: // the deadline fires
+			ctx = lazyctx.New(sc, monoclock.Now().Add(time.Millisecond))
+		case 1: // the session ends
+			ctx = lazyctx.New(sc, monoclock.Now().Add(time.Hour))
+			time.AfterFunc(time.Millisecond, func() { sc.Cancel(nil) })
+		case 2: // it waits, and succeeds
+			ctx = lazyctx.New(sc, monoclock.Now().Add(time.Hour))
+		}
+		u := silent
+		if i%3 == 2 {
+			u = echo
+		}
+		c, _, err := NewDirectDialer(nil).Dial(ctx, u, nil, nil)
+		ctx.Release()
+		if (err == nil) != (u == echo) {
+			t.Fatalf("handshake %d (%v): %v", i, u, err)
+		}
+		if err == nil {
+			_ = c.Close()
+		}
 	}
 }
