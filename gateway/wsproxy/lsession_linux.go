@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -72,10 +73,10 @@ type loopSession struct {
 	done func(Stats)
 
 	sig       atomic.Uint32 // signals not handled yet (sig* bits)
-	timer     *time.Timer
-	timerAt   int64        // mono time the timer fires, 0 if not armed
-	watching  *sessctx.Ctx // the session context watched directly (see watchCtx)
-	stopCtx   func() bool  // context.AfterFunc's, for any other ctx
+	timer     *loopTimer    // from loopTimerPool once armed; given back when the session is over
+	timerAt   int64         // mono time the timer fires, 0 if not armed
+	watching  *sessctx.Ctx  // the session context watched directly (see watchCtx)
+	stopCtx   func() bool   // context.AfterFunc's, for any other ctx
 	started   bool
 	startErr  error // startHere could not register a side: the loop fails the session
 	finished  bool
@@ -600,8 +601,8 @@ func (s *loopSession) finish() {
 	if s.lingering > 0 {
 		s.timerAt = 0
 		s.armBy(after(s.p.now, lingerTime))
-	} else if s.timer != nil {
-		s.timer.Stop()
+	} else {
+		s.releaseTimer()
 	}
 	if s.watching != nil {
 		s.watching.Unwatch(s)
@@ -653,9 +654,7 @@ func (s *loopSession) unlinger(sd *loopSide, eof bool) {
 	sd.linger = false
 	s.p.unregisterAt(sd, eof)
 	if s.lingering--; s.lingering == 0 {
-		if s.timer != nil {
-			s.timer.Stop()
-		}
+		s.releaseTimer()
 		loopSessions.Add(-1)
 	}
 }
@@ -694,10 +693,47 @@ func (s *loopSession) armFrom(now, at int64) {
 	d := time.Duration(max(at-now, 0))
 	s.timerAt = at
 	if s.timer == nil {
-		s.timer = time.AfterFunc(d, func() { s.signal(sigTick) })
+		lt := loopTimerPool.Get().(*loopTimer)
+		lt.s.Store(s)
+		s.timer = lt
+		if lt.t == nil {
+			lt.t = time.AfterFunc(d, lt.fire)
+			return
+		}
+	}
+	s.timer.t.Reset(d)
+}
+
+// loopTimer is a loop session's timer: a runtime timer whose func (bound
+// once) signals the session it serves now. Pooled: a session takes one
+// when it first arms it and gives it back when it is over, if stopping it
+// stopped it (a timer that fired, or is firing, may still be about to
+// signal its session: it is left to the collector, and its late signal
+// only reaches the finished session, which ignores it).
+type loopTimer struct {
+	t *time.Timer
+	s atomic.Pointer[loopSession]
+}
+
+var loopTimerPool = sync.Pool{New: func() any { return new(loopTimer) }}
+
+func (lt *loopTimer) fire() {
+	if s := lt.s.Load(); s != nil {
+		s.signal(sigTick)
+	}
+}
+
+// releaseTimer stops s's timer for good and gives it back if it can.
+func (s *loopSession) releaseTimer() {
+	lt := s.timer
+	if lt == nil {
 		return
 	}
-	s.timer.Reset(d)
+	s.timer = nil
+	if lt.t.Stop() {
+		lt.s.Store(nil)
+		loopTimerPool.Put(lt)
+	}
 }
 
 // armTimer arms the timer for the next deadline.

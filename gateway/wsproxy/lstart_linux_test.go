@@ -290,3 +290,45 @@ func TestLoopFINWithLastFrame(t *testing.T) {
 	_ = clientPeer.Close()
 	checkNoRelayLeaks(t)
 }
+
+// TestLoopTimerRelease: a loop session's timer goes back to its pool when
+// stopping it stopped it, and is left alone once it fired (its func may
+// still be about to signal the session it served).
+func TestLoopTimerRelease(t *testing.T) {
+	if err := eventLoopAvailable(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		in    time.Duration
+		fired bool
+	}{
+		{"stopped", time.Hour, false},
+		{"fired", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &loopSession{p: pickPoller(), finished: true}
+			s.sig.Store(sigHold) // signals are only recorded: the loop never sees s
+			now := monoNow()
+			s.armFrom(now, now+int64(tc.in))
+			lt := s.timer
+			if lt == nil || lt.s.Load() != s {
+				t.Fatalf("armed: timer %v", lt)
+			}
+			if tc.fired {
+				for deadline := time.Now().Add(5 * time.Second); s.sig.Load()&sigTick == 0; time.Sleep(time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatal("the timer did not fire")
+					}
+				}
+			}
+			s.releaseTimer()
+			if s.timer != nil {
+				t.Error("the session still holds its timer")
+			}
+			if pooled := lt.s.Load() == nil; pooled == tc.fired {
+				t.Errorf("given back to the pool: %v, want %v", pooled, !tc.fired)
+			}
+		})
+	}
+}
