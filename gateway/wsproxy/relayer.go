@@ -16,7 +16,9 @@ import (
 //
 // ctx is the gateway's shutdown context for the session (not the request's):
 // when it is done, both sides get 1001 "going away", or the code and reason
-// of a *CloseCause it was cancelled with.
+// of a *CloseCause it was cancelled with. The gateway gives each session a
+// *sessctx.Ctx, which the event loop watches directly and whose cause is
+// read with sessctx.Cause; any other context works as well.
 //
 // Two implementations behave the same, frame for frame and code for code
 // (the relay tests run against both): Goroutines, two goroutines per
