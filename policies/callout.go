@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -26,10 +27,30 @@ func DefaultHTTPClient() *http.Client {
 	}
 }
 
-// checkHTTPURL checks a literal callout URL (send-request, jwks, openid-config).
+// checkHTTPURL checks a literal callout URL (send-request, jwks, openid-config):
+// http or https, a URL net/url parses (no control character: a URL written
+// over several lines of an attribute keeps its line breaks, and could never be
+// fetched) and a host.
 func checkHTTPURL(s string) error {
 	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
 		return fmt.Errorf("URL %q must start with http:// or https://", s)
+	}
+	// The messages show the URL without its query, which may carry a
+	// signature an expression computed.
+	shown := s
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		shown = s[:i] + "?…"
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("URL %q is not a URL: %v", shown, err)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("URL %q has no host", shown)
 	}
 	return nil
 }

@@ -106,6 +106,8 @@ func TestSendOneWayRequestLoadErrors(t *testing.T) {
 		{`<send-one-way-request timeout="0"><set-url>http://x</set-url></send-one-way-request>`, `timeout`},
 		{`<send-one-way-request response-variable-name="r"><set-url>http://x</set-url></send-one-way-request>`, `has no attribute "response-variable-name"`},
 		{`<send-one-way-request><set-url>ftp://x</set-url></send-one-way-request>`, `http`},
+		{`<send-one-way-request><set-url>https:///receipt/timer</set-url></send-one-way-request>`, `URL "https:///receipt/timer" has no host`},
+		{"<send-one-way-request><set-url>https://wisp.example.net/receipt\n/timer?sig=s3cr3t</set-url></send-one-way-request>", `URL "https://wisp.example.net/receipt\n/timer?…" is not a URL: net/url: invalid control character in URL`},
 		{`<send-one-way-request><set-url>http://x</set-url><set-query>a</set-query></send-one-way-request>`, `unexpected element <set-query>`},
 	}
 	for _, c := range cases {

@@ -341,6 +341,10 @@ func TestValidateJwtLoadErrors(t *testing.T) {
 		{`<validate-jwt header-name="Authorization"><issuer-signing-keys><kee>x</kee></issuer-signing-keys></validate-jwt>`, `unexpected element <kee>`},
 		{`<validate-jwt header-name="Authorization">` + keys + `<audience>x</audience></validate-jwt>`, `unexpected element <audience> inside <validate-jwt>`},
 		{`<validate-jwt header-name="Authorization"><openid-config url="ftp://x"/></validate-jwt>`, `must start with http:// or https://`},
+		// A URL written over two lines of the attribute keeps its line break (a policy of a
+		// published architecture decision record does this): it could never be fetched.
+		{"<validate-jwt header-name=\"Authorization\"><openid-config url=\"https://idp.example.com/oauth2/default\n      /.well-known/openid-configuration\"/></validate-jwt>", `policy.xml:1:82: inbound/validate-jwt[1]/openid-config[1]: URL "https://idp.example.com/oauth2/default\n      /.well-known/openid-configuration" is not a URL: net/url: invalid control character in URL`},
+		{`<validate-jwt header-name="Authorization"><jwks url="https:///keys"/></validate-jwt>`, `URL "https:///keys" has no host`},
 		{`<validate-jwt header-name="Authorization"><openid-config url="https://x/" timeout="0"/></validate-jwt>`, `"timeout" must be between 1 and 60`},
 		{`<validate-jwt header-name="Authorization" clock-skew="-1">` + keys + `</validate-jwt>`, `"clock-skew" must be`},
 		{`<validate-jwt header-name="Authorization" require-signed-tokens="maybe">` + keys + `</validate-jwt>`, `must be true or false`},
@@ -357,6 +361,12 @@ func TestValidateJwtLoadErrors(t *testing.T) {
 		}
 		if strings.Contains(errs.Error(), jwtHSKeyB) {
 			t.Errorf("a key leaked into a message: %v", errs)
+		}
+	}
+	// What net/url takes loads: braces a template left in a path, a space (sent as %20).
+	for _, u := range []string{`https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration`, `https://idp.example.com/a b/keys?p=x y`} {
+		if _, errs := jwtCompileErrs(nil, `<validate-jwt header-name="Authorization"><openid-config url="`+u+`"/></validate-jwt>`); len(errs) != 0 {
+			t.Errorf("%s: %v", u, errs)
 		}
 	}
 	if _, errs := jwtCompileErrs(nil, `<policies><inbound/><backend/><outbound><validate-jwt header-name="A">`+keys+`</validate-jwt></outbound><on-error/></policies>`); len(errs) == 0 {
