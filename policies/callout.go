@@ -32,14 +32,14 @@ func DefaultHTTPClient() *http.Client {
 // over several lines of an attribute keeps its line breaks, and could never be
 // fetched) and a host.
 func checkHTTPURL(s string) error {
-	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
-		return fmt.Errorf("URL %q must start with http:// or https://", s)
-	}
 	// The messages show the URL without its query, which may carry a
-	// signature an expression computed.
+	// signature an expression computed or a secret named value.
 	shown := s
 	if i := strings.IndexByte(s, '?'); i >= 0 {
 		shown = s[:i] + "?…"
+	}
+	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+		return fmt.Errorf("URL %q must start with http:// or https://", shown)
 	}
 	u, err := url.Parse(s)
 	if err != nil {
