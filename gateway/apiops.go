@@ -260,6 +260,97 @@ func (o *overrides) merge(kind, name string, props map[string]json.RawMessage) m
 // rawOf is the configuration file's entry of kind/name, as hashed.
 func (o *overrides) rawOf(kind, name string) []byte { return o.raw[kind][strings.ToLower(name)] }
 
+// overrideFolders are, per section of a configuration file, the folder and
+// the file of the resources it overrides (the diagnostics section:
+// unusedDiagnosticOverrides).
+var overrideFolders = []struct{ kind, folder, info string }{
+	{"apis", "apis", "apiInformation.json"},
+	{"backends", "backends", "backendInformation.json"},
+	{"loggers", "loggers", "loggerInformation.json"},
+	{"namedValues", "named values", "namedValueInformation.json"},
+	{"products", "products", "productInformation.json"},
+	{"subscriptions", "subscriptions", "subscriptionInformation.json"},
+	{"versionSets", "version sets", "apiVersionSetInformation.json"},
+}
+
+// unusedOverrides reports, once per load, the configuration file's entries
+// that name no resource of the service in dir: the publisher overrides the
+// resources it publishes and creates none, so such an entry changes
+// nothing. Whether the folder has the resource is read from the folder,
+// not from what was loaded: a resource that is not served (--gateway,
+// --workspace), that nothing uses (a version set, a named value) or whose
+// files have errors (reported there) is never reported here. Names match
+// as merge matches them: case-insensitively, an API's entry by the API's
+// name for all of its revisions (NAME;rev=N/).
+func unusedOverrides(dir string, o *overrides, notes *[]string) {
+	type unused struct {
+		at   *yaml.Node
+		note string
+	}
+	var out []unused
+	for _, f := range overrideFolders {
+		entries := o.nodes[f.kind]
+		if len(entries) == 0 {
+			continue
+		}
+		base := apiopsDir(dir, f.folder)
+		info := f.info
+		if f.kind == "versionSets" && filepath.Base(base) == "versionSets" {
+			info = "versionSetInformation.json" // apiops-cli's
+		}
+		have := map[string]bool{}
+		for _, name := range resourceFolders(base) {
+			if f.kind == "apis" {
+				name = apiName(name)
+			}
+			have[strings.ToLower(name)] = true
+		}
+		for _, key := range sortedKeys(entries) {
+			if have[key] {
+				continue
+			}
+			item := entries[key]
+			name := key
+			if n := mapGet(item, "name"); n != nil {
+				name = n.Value
+			}
+			why := "the folder has no " + filepath.Base(base) + "/" + name + "/" + info + " to override"
+			if root, _, rev := strings.Cut(name, ";rev="); f.kind == "apis" && rev {
+				// The publisher looks an API's override up by the API's
+				// name (its GetNameToFind: ApiName.GetRootName), so an
+				// entry for one revision is never found.
+				why = "an entry names an API, not one of its revisions: the entry " + root + " applies to all of them"
+			} else if ws := workspaceHaving(dir, f.folder, key); ws != "" {
+				why += "; workspaces/" + ws + "/ has one, and the publisher overrides the service's resources only"
+			}
+			out = append(out, unused{item, yamlPos(o.file, item).String() + ": ignored: " + f.kind + " " + name + " (" + why + ")"})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { // as written
+		a, b := out[i].at, out[j].at
+		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+	})
+	for _, u := range out {
+		*notes = append(*notes, u.note)
+	}
+}
+
+// workspaceHaving is the first workspace of dir with a resource named name
+// (case-insensitively) in its folder, or "".
+func workspaceHaving(dir, folder, name string) string {
+	for _, ws := range resourceFolders(filepath.Join(dir, "workspaces")) {
+		for _, r := range resourceFolders(apiopsDir(filepath.Join(dir, "workspaces", ws), folder)) {
+			if folder == "apis" {
+				r = apiName(r)
+			}
+			if strings.EqualFold(r, name) {
+				return ws
+			}
+		}
+	}
+	return ""
+}
+
 // mergeJSON is over laid on base: objects merge key by key, anything
 // else is over.
 func mergeJSON(base, over json.RawMessage) json.RawMessage {

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -161,7 +162,7 @@ diagnostics:
 			"ignored: protocols https of API users-api",
 			"ignored: API property authenticationSettings (Azure only)",
 			"ignored: subscription property allowTracing (Azure only)",
-			"configuration.test.yaml:24:5: ignored: diagnostics applicationinsights (no diagnostics/applicationinsights/diagnosticInformation.json to override)",
+			"configuration.test.yaml:24:5: ignored: diagnostics applicationinsights (the folder has no diagnostics/applicationinsights/diagnosticInformation.json to override)",
 			"ignored: loggerId of diagnostic applicationinsights of API users-api (no applicationInsights logger ai in loggers/: nothing is sent to Application Insights, the diagnostic applies to the OpenTelemetry traces)",
 		} {
 			if !strings.Contains(notes, want) {
@@ -809,5 +810,134 @@ func TestAPIOpsFolderWithoutInformation(t *testing.T) {
 		if strings.Contains(n, "empty") {
 			t.Errorf("an empty folder was reported: %s", n)
 		}
+	}
+}
+
+// TestAPIOpsUnusedOverrides: a configuration file's entry for a resource
+// the folder does not have is reported once, at the entry, for every
+// section; an entry whose resource the folder has is never reported, also
+// when the resource is not served (--gateway, --workspace), is used by
+// nothing (a version set, a named value), is a revision that is not
+// served or a folder that declares no API. Names match case-insensitively,
+// an API's entry by the API's name for all its revisions.
+func TestAPIOpsUnusedOverrides(t *testing.T) {
+	dir := t.TempDir()
+	api := `{"properties": {"path": "%s", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false%s}}`
+	for f, content := range map[string]string{
+		"apis/orders/apiInformation.json":                      fmt.Sprintf(api, "orders", ""),
+		"apis/orders;rev=2/apiInformation.json":                fmt.Sprintf(api, "orders", `, "apiRevision": "2"`),
+		"apis/old;rev=3/apiInformation.json":                   fmt.Sprintf(api, "old", `, "apiRevision": "3", "isOnline": false`),
+		"apis/users/apiInformation.json":                       fmt.Sprintf(api, "users", ""),
+		"apis/spec-only/specification.yaml":                    "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths: {}\n",
+		"backends/orders-fn/backendInformation.json":           `{"properties": {"url": "http://127.0.0.1:9", "protocol": "http"}}`,
+		"loggers/monitor/loggerInformation.json":               `{"properties": {"loggerType": "azureMonitor", "isBuffered": true}}`,
+		"named values/tenant/namedValueInformation.json":       `{"properties": {"displayName": "tenant", "value": "contoso"}}`,
+		"products/gold/productInformation.json":                `{"properties": {"displayName": "Gold", "subscriptionRequired": false}}`,
+		"subscriptions/partner-a/subscriptionInformation.json": `{"properties": {"displayName": "A", "scope": "/apis/orders", "state": "active"}}`,
+		"version sets/unused-vs/apiVersionSetInformation.json": `{"properties": {"displayName": "vs", "versioningScheme": "Header"}}`,
+		"gateways/edge/gatewayInformation.json":                `{"properties": {"locationData": {"name": "edge"}}}`,
+		"gateways/edge/apis.json":                              `[{"name": "orders"}]`,
+		"workspaces/hr/workspaceInformation.json":              `{"properties": {"displayName": "HR"}}`,
+		"workspaces/hr/apis/payroll/apiInformation.json":       fmt.Sprintf(api, "payroll", ""),
+	} {
+		writeFile(t, filepath.Dir(filepath.Join(dir, f)), filepath.Base(f), content)
+	}
+	conf := filepath.Join(t.TempDir(), "configuration.prod.yaml")
+	writeFile(t, filepath.Dir(conf), filepath.Base(conf), `apimServiceName: prod
+apis:
+  - name: Orders
+    properties: {serviceUrl: 'https://prod.example/orders'}
+  - name: old
+    properties: {serviceUrl: 'https://prod.example/old'}
+  - name: users
+    properties: {serviceUrl: 'https://prod.example/users'}
+  - name: spec-only
+    properties: {serviceUrl: 'https://prod.example/spec'}
+  - name: orders;rev=2
+    properties: {serviceUrl: 'https://prod.example/rev2'}
+  - name: payroll
+    properties: {serviceUrl: 'https://prod.example/payroll'}
+  - name: billing
+    properties: {serviceUrl: 'https://prod.example/billing'}
+backends:
+  - name: ORDERS-FN
+    properties: {url: 'https://fn.prod.example'}
+  - name: orders-func
+    properties: {url: 'https://fn.prod.example'}
+loggers:
+  - name: monitor
+    properties: {isBuffered: false}
+  - name: apimdemoinsights
+    properties: {isBuffered: false}
+namedValues:
+  - name: tenant
+    properties: {value: fabrikam}
+  - name: ghost-nv
+    properties: {value: x}
+products:
+  - name: gold
+    properties: {state: published}
+  - name: silver
+    properties: {state: published}
+subscriptions:
+  - name: partner-a
+    properties: {state: suspended}
+  - name: partner-b
+    properties: {state: suspended}
+versionSets:
+  - name: Unused-VS
+    properties: {versioningScheme: Query}
+  - name: ghost-vs
+    properties: {versioningScheme: Query}
+  - name: ghost-vs
+    properties: {versioningScheme: Header}
+`)
+	want := []string{
+		"configuration.prod.yaml:11:5: ignored: apis orders;rev=2 (an entry names an API, not one of its revisions: the entry orders applies to all of them)",
+		"configuration.prod.yaml:13:5: ignored: apis payroll (the folder has no apis/payroll/apiInformation.json to override; workspaces/hr/ has one, and the publisher overrides the service's resources only)",
+		"configuration.prod.yaml:15:5: ignored: apis billing (the folder has no apis/billing/apiInformation.json to override)",
+		"configuration.prod.yaml:20:5: ignored: backends orders-func (the folder has no backends/orders-func/backendInformation.json to override)",
+		"configuration.prod.yaml:25:5: ignored: loggers apimdemoinsights (the folder has no loggers/apimdemoinsights/loggerInformation.json to override)",
+		"configuration.prod.yaml:30:5: ignored: namedValues ghost-nv (the folder has no named values/ghost-nv/namedValueInformation.json to override)",
+		"configuration.prod.yaml:35:5: ignored: products silver (the folder has no products/silver/productInformation.json to override)",
+		"configuration.prod.yaml:40:5: ignored: subscriptions partner-b (the folder has no subscriptions/partner-b/subscriptionInformation.json to override)",
+		"configuration.prod.yaml:47:5: ignored: versionSets ghost-vs (the folder has no version sets/ghost-vs/apiVersionSetInformation.json to override)",
+	}
+	for _, tc := range []struct {
+		name string
+		opt  gateway.LoadOptions
+	}{
+		{"every API served", gateway.LoadOptions{}},
+		{"a gateway serving orders", gateway.LoadOptions{Gateway: "edge"}},
+		{"the workspace hr", gateway.LoadOptions{Workspaces: []string{"hr"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opt := tc.opt
+			opt.Overrides, opt.Getenv = conf, func(string) string { return "" }
+			snap, errs := loadDirWith(t, dir, opt)
+			if len(errs) > 0 {
+				t.Fatalf("the folder does not load: %v", errs)
+			}
+			var got []string
+			for _, n := range snap.Notices {
+				if strings.Contains(n, "configuration.prod.yaml") {
+					got = append(got, strings.ReplaceAll(n, filepath.Dir(conf)+string(filepath.Separator), ""))
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("notices of the configuration file:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if tc.opt.Workspaces != nil {
+				return
+			}
+			if a := snap.API("orders"); a == nil || a.ServiceURL.String() != "https://prod.example/orders" {
+				t.Errorf("the entry Orders applies to orders: %+v", a)
+			}
+			for _, a := range snap.APIs {
+				if a.Name == "orders" && a.Revision == "2" && a.ServiceURL.String() != "https://prod.example/orders" {
+					t.Errorf("orders;rev=2 takes the entry of orders, not its own: %s", a.ServiceURL)
+				}
+			}
+		})
 	}
 }

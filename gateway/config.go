@@ -368,6 +368,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		nv.SetWhere(filepath.Base(apiopsDir(dir, "named values")) + "/NAME/namedValueInformation.json") // an APIOps folder: where an unknown one would go
 	}
 	checkAPIOpsCamelFolders(dir, &errs)
+	unusedOverrides(dir, over, &snap.Notices) // the diagnostics section's: loadDiagnostics
 	if len(over.raw["namedValues"]) > 0 || dirExists(apiopsDir(dir, "named values")) {
 		for _, s := range nvFingerprint(nv) {
 			common.Write([]byte(s))

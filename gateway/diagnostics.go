@@ -1103,11 +1103,14 @@ func unusedDiagnosticOverrides(folder string, o *overrides, notes *[]string) {
 		}) {
 			continue
 		}
-		pos := engine.Pos{File: o.file}
+		pos, name := engine.Pos{File: o.file}, key
 		if y := o.nodes["diagnostics"][key]; y != nil {
 			pos = yamlPos(o.file, y)
+			if n := mapGet(y, "name"); n != nil {
+				name = n.Value // as written
+			}
 		}
-		*notes = append(*notes, pos.String()+": ignored: diagnostics "+key+" (no diagnostics/"+key+"/diagnosticInformation.json to override)")
+		*notes = append(*notes, pos.String()+": ignored: diagnostics "+name+" (the folder has no diagnostics/"+name+"/diagnosticInformation.json to override)")
 	}
 }
 

@@ -186,7 +186,7 @@ apis:
 			notices: append([]string{
 				"configuration.yaml:9:5: ignored: apis orders diagnostics (APIOps' publisher overrides the service's diagnostics, not an API's)",
 				"configuration.yaml:4:7: ignored: loggerId of diagnostic azuremonitor (tollgate writes its own log and exports traces over OTLP)",
-				"configuration.yaml:5:5: ignored: diagnostics applicationinsights (no diagnostics/applicationinsights/diagnosticInformation.json to override)",
+				"configuration.yaml:5:5: ignored: diagnostics applicationinsights (the folder has no diagnostics/applicationinsights/diagnosticInformation.json to override)",
 			}, apiExampleNotices...),
 		},
 		{
