@@ -941,3 +941,61 @@ versionSets:
 		})
 	}
 }
+
+// TestAPIOpsNamedValueInAPIInformation: tollgate substitutes {{named
+// values}} in the strings it reads from apiInformation.json (serviceUrl
+// here; as in api.xml's attributes), from the folder, the configuration
+// file or the environment (a secret). This is tollgate's choice: APIM
+// documents named values for policies, and an API's serviceUrl as an
+// absolute URL (docs/resource-model.md). A value that is missing is a
+// load error at the property, and a secret is never quoted.
+func TestAPIOpsNamedValueInAPIInformation(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	const secret = "not-a-url-SECRET-41"
+	for _, tc := range []struct {
+		name, serviceURL, conf string
+		env                    map[string]string
+		want                   string // the backend's path for GET /orders/x, or the load error
+	}{
+		{name: "whole value", serviceURL: "{{orders-url}}", want: "/base/x"},
+		{name: "part of the value", serviceURL: "{{orders-host}}/other", want: "/other/x"},
+		{name: "value from the configuration file", serviceURL: "{{orders-url}}",
+			conf: "namedValues:\n  - name: orders-url\n    properties: {value: '" + rb.url + "/prod'}\n", want: "/prod/x"},
+		{name: "secret from the environment", serviceURL: "{{orders-hidden-url}}",
+			env: map[string]string{"TOLLGATE_NAMED_VALUE_ORDERS_HIDDEN_URL": rb.url + "/SECRET-path"}, want: "/SECRET-path/x"},
+		{name: "unknown named value", serviceURL: "{{nope}}",
+			want: `apis/orders/apiInformation.json:1:35: unknown named value {{nope}} (define it in named values/NAME/namedValueInformation.json)`},
+		{name: "secret without a value", serviceURL: "{{orders-hidden-url}}",
+			want: `apis/orders/apiInformation.json:1:35: secret named value "orders-hidden-url" has no value in the folder`},
+		{name: "secret that is no URL", serviceURL: "{{orders-hidden-url}}",
+			env:  map[string]string{"TOLLGATE_NAMED_VALUE_ORDERS_HIDDEN_URL": secret},
+			want: `apis/orders/apiInformation.json:1:35: serviceUrl "REDACTED" must be an absolute URL`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "apis/orders/apiInformation.json", `{"properties": {"path": "orders", "serviceUrl": "`+tc.serviceURL+`", "subscriptionRequired": false}}`)
+			writeFile(t, dir, "apis/orders/specification.yaml", "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      operationId: x\n      responses: {'200': {description: ok}}\n")
+			writeFile(t, dir, "named values/orders-url/namedValueInformation.json", `{"properties": {"displayName": "orders-url", "value": "`+rb.url+`/base"}}`)
+			writeFile(t, dir, "named values/orders-host/namedValueInformation.json", `{"properties": {"displayName": "orders-host", "value": "`+rb.url+`"}}`)
+			writeFile(t, dir, "named values/orders-hidden-url/namedValueInformation.json", `{"properties": {"displayName": "orders-hidden-url", "secret": true}}`)
+			opt := gateway.LoadOptions{Getenv: func(k string) string { return tc.env[k] }}
+			if tc.conf != "" {
+				opt.Overrides = filepath.Join(t.TempDir(), "configuration.yaml")
+				writeFile(t, filepath.Dir(opt.Overrides), filepath.Base(opt.Overrides), tc.conf)
+			}
+			if !strings.HasPrefix(tc.want, "/") {
+				_, errs := loadDirWith(t, dir, opt)
+				got := strings.Join(errs, "\n")
+				if !strings.Contains(got, tc.want) || strings.Contains(got, secret) {
+					t.Errorf("errors:\n%s\nwant %q, and never the secret", got, tc.want)
+				}
+				return
+			}
+			g := startGateway(t, dir, func(o *gateway.Options) { o.Overrides, o.Getenv = opt.Overrides, opt.Getenv })
+			resp, body := get(t, g.url+"/orders/x", nil)
+			if seen := rb.last.Load(); resp.StatusCode != 200 || seen == nil || seen.path != tc.want {
+				t.Errorf("GET /orders/x: %d %q, the backend saw %+v, want the path %s", resp.StatusCode, body, seen, tc.want)
+			}
+		})
+	}
+}
