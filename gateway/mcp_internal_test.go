@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,6 +60,7 @@ func FuzzMCPToolRequest(f *testing.F) {
 	f.Add(`{"id": ["x"], "rest": "", "q": [1, "2", null]}`)
 	f.Add(`[[[[[[[[[[]]]]]]]]]]`)
 	f.Add(`{"id": "\u0000", "rest": "\r\n"}`)
+	f.Add(`{"id": "a\u007f", "ver": "1", "rest": "x", "q": "1"}`)
 	f.Fuzz(func(t *testing.T, args string) {
 		tool := fuzzTool(t, "/items/{id}/v{ver}/{*rest}?q={q}", "POST")
 		r, err := tool.request(json.RawMessage(args))
@@ -209,6 +211,106 @@ func FuzzEndpointSessionID(f *testing.F) {
 		sdk := []byte("event: endpoint\ndata: /p/messages?sessionid=" + id + "\n\n")
 		if got := endpointSessionID(sdk); got != id {
 			t.Fatalf("the SDK's event for %q gave %q", id, got)
+		}
+	})
+}
+
+// TestMCPToolWildcardOperation: a tool over APIM's wildcard operation
+// ("GET /*", whose * names no parameter) takes the rest of the path in the
+// optional argument "rest" (another name when a template parameter has
+// it), each of its segments checked, and its request matches the
+// operation again with that rest.
+func TestMCPToolWildcardOperation(t *testing.T) {
+	for _, tc := range []struct {
+		tpl, args string
+		arg       string // the rest's argument
+		want      string // the request's path, or the error
+	}{
+		{"/*", `{"rest": "customer/1"}`, "rest", "/customer/1"},
+		{"/*", `{"rest": "customers"}`, "rest", "/customers"},
+		{"/*", `{}`, "rest", "/"},
+		{"/*", `{"rest": ""}`, "rest", "/"},
+		{"/*", `{"rest": "a b/ü"}`, "rest", "/a%20b/%C3%BC"},
+		{"/items/*", `{"rest": "x/y"}`, "rest", "/items/x/y"},
+		{"/items/*", `{}`, "rest", "/items"},
+		{"/{rest}/*", `{"rest": "r", "rest2": "x"}`, "rest2", "/r/x"},
+		{"/*", `{"rest": "a/../b"}`, "rest", `argument "rest" must be path segments separated by '/'`},
+		{"/*", `{"rest": "/a"}`, "rest", `argument "rest" must be path segments separated by '/'`},
+		{"/*", `{"rest": "a//b"}`, "rest", `argument "rest" must be path segments separated by '/'`},
+		{"/*", `{"rest": "a\\b"}`, "rest", `argument "rest" must be path segments separated by '/'`},
+		{"/*", `{"path": "x"}`, "rest", `unknown argument(s) "path"`},
+		{"/*", `{"rest": "a/b\u007f"}`, "rest", `argument "rest" must not hold a control character`},
+		{"/{id}/*", `{"id": "\u0001"}`, "rest", `argument "id" must not hold a control character`},
+		{"/files/{*tail}", `{"tail": ""}`, "", `argument "tail" must be path segments separated by '/'`},
+		{"/files/{*tail}", `{"tail": "a/b"}`, "", "/files/a/b"},
+	} {
+		t.Run(tc.tpl+" "+tc.args, func(t *testing.T) {
+			tool := fuzzTool(t, tc.tpl, "GET")
+			if tool.restArg != tc.arg {
+				t.Errorf("the rest's argument is %q, want %q", tool.restArg, tc.arg)
+			}
+			if tc.arg != "" {
+				var schema struct {
+					Properties map[string]map[string]any
+					Required   []string
+				}
+				if err := json.Unmarshal(tool.schema, &schema); err != nil || schema.Properties[tc.arg]["type"] != "string" || slices.Contains(schema.Required, tc.arg) {
+					t.Errorf("schema %s: want an optional string %q", tool.schema, tc.arg)
+				}
+			}
+			r, err := tool.request(json.RawMessage(tc.args))
+			if !strings.HasPrefix(tc.want, "/") {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("got %+v, %v; want the error %q", r, err, tc.want)
+				}
+				return
+			}
+			if err != nil || r.path != tc.want {
+				t.Fatalf("got %+v, %v; want the path %s", r, err, tc.want)
+			}
+			rt := &opRouter{}
+			if err := rt.add(tool.op); err != nil {
+				t.Fatal(err)
+			}
+			u, _ := url.Parse("http://h" + r.path)
+			if op, _ := rt.match("GET", u.Path, ""); op != tool.op {
+				t.Errorf("the request %s does not match its operation %s", r.path, tc.tpl)
+			}
+		})
+	}
+}
+
+// FuzzMCPWildcardToolRequest: whatever the arguments, a tool over the
+// wildcard operation "/items/*" requests a path below /a/items, without
+// dot segments.
+func FuzzMCPWildcardToolRequest(f *testing.F) {
+	f.Add(`{"rest": "x/y"}`)
+	f.Add(`{"rest": "../../etc"}`)
+	f.Add(`{"rest": "a%2F..%2Fb"}`)
+	f.Add(`{"rest": "/"}`)
+	f.Add(`{"rest": ["x"]}`)
+	f.Add(`{"rest": 7}`)
+	f.Fuzz(func(t *testing.T, args string) {
+		tool := fuzzTool(t, "/items/*", "GET")
+		r, err := tool.request(json.RawMessage(args))
+		if err != nil {
+			return
+		}
+		u, perr := url.Parse("http://h/a" + r.path)
+		if perr != nil {
+			t.Fatalf("path %q: %v", r.path, perr)
+		}
+		norm, nerr := normalizePath(u.EscapedPath())
+		if nerr != nil {
+			t.Fatalf("path %q does not normalise: %v", r.path, nerr)
+		}
+		if norm != "/a/items" && !strings.HasPrefix(norm, "/a/items/") {
+			t.Fatalf("path %q left the operation: %q", r.path, norm)
+		}
+		for _, p := range strings.Split(u.EscapedPath(), "/") {
+			if p == "." || p == ".." {
+				t.Fatalf("dot segment in %q", r.path)
+			}
 		}
 	})
 }

@@ -460,3 +460,57 @@ func TestMCPAPIXML(t *testing.T) {
 		t.Fatalf("echo: %v %q", err, toolText(t, res))
 	}
 }
+
+// TestMCPToolOverWildcardOperation: an MCP tool over APIM's wildcard
+// operation (an API at /store with GET /*, as APIM's import makes for an
+// app without an OpenAPI document) reaches every path below the API with
+// the argument "rest", as a client's GET /store/customer/1 does.
+func TestMCPToolOverWildcardOperation(t *testing.T) {
+	rec := &restRecorder{}
+	be := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		rec.mu.Lock()
+		rec.calls = append(rec.calls, restCall{path: r.URL.Path, query: r.URL.RawQuery, header: r.Header.Clone()})
+		rec.mu.Unlock()
+		_, _ = io.WriteString(w, "store "+r.URL.Path)
+	})
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/store/apiInformation.json", `{"properties": {"path": "store", "serviceUrl": "`+be.URL+`/app", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/store/specification.yaml", "openapi: 3.0.1\ninfo: {title: Store, version: '1.0'}\npaths:\n  /*:\n    get:\n      summary: Wildcard GET\n      operationId: get-any\n      responses:\n        '200': {description: ''}\n")
+	writeFile(t, dir, "apis/store-mcp/apiInformation.json", `{"properties": {"type": "mcp", "path": "store-mcp", "subscriptionRequired": false,
+  "mcpTools": [{"name": "get-any", "operationId": "/apis/store/operations/get-any"}]}}`)
+	g := startGateway(t, dir)
+	cs := connectMCP(t, g.url+"/store-mcp", "streamable", nil)
+	ctx := testCtx(t)
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil || len(tools.Tools) != 1 {
+		t.Fatalf("tools: %+v %v", tools, err)
+	}
+	schema, _ := json.Marshal(tools.Tools[0].InputSchema)
+	if !strings.Contains(string(schema), `"rest":{`) || strings.Contains(string(schema), `"required"`) {
+		t.Errorf("schema %s: want an optional argument rest", schema)
+	}
+	for _, tc := range []struct {
+		args map[string]any
+		want string // the backend's path, or the tool's error
+	}{
+		{map[string]any{"rest": "customer/1"}, "/app/customer/1"},
+		{map[string]any{"rest": "customers"}, "/app/customers"},
+		{map[string]any{}, "/app/"},
+		{map[string]any{"rest": "../admin"}, `argument "rest" must be path segments separated by '/'`},
+	} {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get-any", Arguments: tc.args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := toolText(t, res)
+		if !strings.HasPrefix(tc.want, "/") {
+			if !res.IsError || !strings.Contains(text, tc.want) {
+				t.Errorf("%v: %v %q, want the error %q", tc.args, res.IsError, text, tc.want)
+			}
+			continue
+		}
+		if res.IsError || text != "store "+tc.want || rec.last(t).path != tc.want {
+			t.Errorf("%v: %v %q, want the backend to see %s", tc.args, res.IsError, text, tc.want)
+		}
+	}
+}

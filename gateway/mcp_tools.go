@@ -43,6 +43,10 @@ type mcpTool struct {
 	// bodyType; bodyJSON says it is JSON.
 	body, bodyRequired, bodyJSON bool
 	bodyType                     string
+	// restArg is the argument that holds the rest of the path of APIM's
+	// wildcard operation ("GET /*"), whose * names no parameter; "" for
+	// any other template.
+	restArg string
 }
 
 // mcpParam is one argument that becomes a part of the request.
@@ -110,6 +114,18 @@ func (t *mcpTool) build() {
 	}
 	if w := t.op.tpl.wild; w != "" {
 		add(w, "path", true, paramSchema(specParams["path\x00"+w], "the rest of the path"))
+	} else if t.op.tpl.rest {
+		// APIM's wildcard operation ("GET /*") matches the rest of the
+		// path, which its template does not name: the argument "rest"
+		// (another name if a template parameter has it; tollgate's
+		// choice) holds it, optional as the matcher's empty rest is.
+		t.restArg = "rest"
+		for i := 2; props[t.restArg] != nil; i++ {
+			t.restArg = "rest" + strconv.Itoa(i)
+		}
+		at := strings.TrimSuffix(strings.TrimSuffix(t.op.tpl.raw, "*"), "/") + "/"
+		add(t.restArg, "path", false, map[string]any{"type": "string",
+			"description": "the rest of the path, after " + at + " (segments separated by '/'); without it, the call goes to " + at})
 	}
 	// The template's query parameters (operations.go): the argument is
 	// named after the parameter, sent under the query name.
@@ -419,9 +435,13 @@ func (t *mcpTool) request(args json.RawMessage) (*mcpRequest, error) {
 		b.WriteString(url.PathEscape(v))
 		b.WriteString(url.PathEscape(seg.suffix))
 	}
-	if w := t.op.tpl.wild; w != "" {
-		for _, part := range strings.Split(pathVals[w], "/") {
-			if err := segmentOK(w, part, true); err != nil {
+	w := t.op.tpl.wild
+	if w == "" {
+		w = t.restArg // "" without a wildcard; an empty rest adds nothing
+	}
+	if v := pathVals[w]; w != "" && (v != "" || t.op.tpl.wild != "") {
+		for _, part := range strings.Split(v, "/") {
+			if err := restSegmentOK(w, part); err != nil {
 				return nil, err
 			}
 			b.WriteByte('/')
@@ -453,12 +473,32 @@ func (t *mcpTool) request(args json.RawMessage) (*mcpRequest, error) {
 }
 
 // segmentOK refuses a path value that would not stay one segment where
-// it is put: empty (when it is the whole segment), "." or "..".
+// it is put: empty (when it is the whole segment), "." or "..", and one
+// with a control character, which the gateway refuses in a path.
 func segmentOK(name, v string, whole bool) error {
 	if (v == "" && whole) || v == "." || v == ".." || strings.ContainsAny(v, "/\\") {
 		return fmt.Errorf("%w: argument %q must be one path segment (not empty, \".\" or \"..\", no '/' or '\\')", errArgs, name)
 	}
+	return controlOK(name, v)
+}
+
+// controlOK refuses a path value with a control character: the gateway
+// refuses such a path (pathnorm.go), so the call is not made.
+func controlOK(name, v string) error {
+	if hasControl(v) {
+		return fmt.Errorf("%w: argument %q must not hold a control character", errArgs, name)
+	}
 	return nil
+}
+
+// restSegmentOK refuses a segment of a rest-of-the-path value ({*rest},
+// or the wildcard operation's) that would not stay one: empty, "." or
+// "..", or holding '\'.
+func restSegmentOK(name, v string) error {
+	if v == "" || v == "." || v == ".." || strings.ContainsRune(v, '\\') {
+		return fmt.Errorf("%w: argument %q must be path segments separated by '/' (none empty, \".\" or \"..\", no '\\')", errArgs, name)
+	}
+	return controlOK(name, v)
 }
 
 // argString is an argument as the text of a parameter: a string as it is,
