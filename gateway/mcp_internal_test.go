@@ -67,26 +67,35 @@ func FuzzMCPToolRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		u, perr := url.Parse("http://h/a" + r.path)
-		if perr != nil {
-			t.Fatalf("path %q: %v", r.path, perr)
-		}
-		norm, nerr := normalizePath(u.EscapedPath())
-		if nerr != nil {
-			t.Fatalf("path %q does not normalise: %v", r.path, nerr)
-		}
+		norm := checkToolPath(t, r.path)
 		if !strings.HasPrefix(norm, "/a/items/") {
 			t.Fatalf("path %q left the operation: %q", r.path, norm)
 		}
 		if strings.Count(norm, "/") < 4 {
 			t.Fatalf("path %q lost segments: %q", r.path, norm)
 		}
-		for _, p := range strings.Split(u.EscapedPath(), "/") {
-			if p == "." || p == ".." {
-				t.Fatalf("dot segment in %q", r.path)
-			}
-		}
 	})
+}
+
+// checkToolPath checks that a tool's request path, under an API at /a, is a
+// URL path that normalises and has no dot segment; it returns the
+// normalised path.
+func checkToolPath(t *testing.T, path string) string {
+	t.Helper()
+	u, err := url.Parse("http://h/a" + path)
+	if err != nil {
+		t.Fatalf("path %q: %v", path, err)
+	}
+	norm, err := normalizePath(u.EscapedPath())
+	if err != nil {
+		t.Fatalf("path %q does not normalise: %v", path, err)
+	}
+	for _, p := range strings.Split(u.EscapedPath(), "/") {
+		if p == "." || p == ".." {
+			t.Fatalf("dot segment in %q", path)
+		}
+	}
+	return norm
 }
 
 // FuzzMCPProperties: mcpProperties and mcpTools of any shape load or are
@@ -296,21 +305,8 @@ func FuzzMCPWildcardToolRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		u, perr := url.Parse("http://h/a" + r.path)
-		if perr != nil {
-			t.Fatalf("path %q: %v", r.path, perr)
-		}
-		norm, nerr := normalizePath(u.EscapedPath())
-		if nerr != nil {
-			t.Fatalf("path %q does not normalise: %v", r.path, nerr)
-		}
-		if norm != "/a/items" && !strings.HasPrefix(norm, "/a/items/") {
+		if norm := checkToolPath(t, r.path); norm != "/a/items" && !strings.HasPrefix(norm, "/a/items/") {
 			t.Fatalf("path %q left the operation: %q", r.path, norm)
-		}
-		for _, p := range strings.Split(u.EscapedPath(), "/") {
-			if p == "." || p == ".." {
-				t.Fatalf("dot segment in %q", r.path)
-			}
 		}
 	})
 }

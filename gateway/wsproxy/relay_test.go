@@ -817,18 +817,7 @@ func TestRelayShutdown(t *testing.T) {
 }
 
 func testRelayShutdown(t *testing.T, sess bool) {
-	h := newRelayHarness(t, Limits{}, nil)
-	if sess {
-		h.useSessCtx()
-	}
-	c, id := h.dial("echo")
-	if err := c.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := c.Read(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	h.shutdown(nil)
+	h, c, id := shutdownAfterEcho(t, sess, nil)
 	wantSeen(t, "client", readUntilClose(t, c), websocket.StatusGoingAway, "going away")
 	wantSeen(t, "backend", h.backendSaw(id), websocket.StatusGoingAway, "going away")
 	st := h.nextStats()
@@ -918,6 +907,16 @@ func TestRelayCloseCause(t *testing.T) {
 }
 
 func testRelayCloseCause(t *testing.T, sess bool) {
+	h, c, id := shutdownAfterEcho(t, sess, &CloseCause{Code: 1012, Reason: "service restart"})
+	wantSeen(t, "client", readUntilClose(t, c), 1012, "service restart")
+	wantSeen(t, "backend", h.backendSaw(id), 1012, "service restart")
+	wantStats(t, h.nextStats(), ClosedByGateway, 1012, "service restart")
+}
+
+// shutdownAfterEcho starts a session (with a sessctx.Ctx of its own when
+// sess), sees one message echoed, and then cancels the session with cause.
+func shutdownAfterEcho(t *testing.T, sess bool, cause error) (*relayHarness, *websocket.Conn, string) {
+	t.Helper()
 	h := newRelayHarness(t, Limits{}, nil)
 	if sess {
 		h.useSessCtx()
@@ -929,10 +928,8 @@ func testRelayCloseCause(t *testing.T, sess bool) {
 	if _, _, err := c.Read(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h.shutdown(&CloseCause{Code: 1012, Reason: "service restart"})
-	wantSeen(t, "client", readUntilClose(t, c), 1012, "service restart")
-	wantSeen(t, "backend", h.backendSaw(id), 1012, "service restart")
-	wantStats(t, h.nextStats(), ClosedByGateway, 1012, "service restart")
+	h.shutdown(cause)
+	return h, c, id
 }
 
 // readChunk reads into buf until it is full or r fails; io.EOF means the
