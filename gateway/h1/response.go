@@ -518,7 +518,7 @@ func writeField(bw *bufio.Writer, k string, vv []string) {
 		return
 	}
 	for _, v := range vv {
-		if strings.ContainsAny(v, "\r\n") {
+		if strings.IndexByte(v, '\r') >= 0 || strings.IndexByte(v, '\n') >= 0 {
 			v = strings.Map(func(r rune) rune {
 				if r == '\r' || r == '\n' {
 					return ' '

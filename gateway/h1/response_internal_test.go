@@ -137,6 +137,8 @@ func TestWriteField(t *testing.T) {
 		{"Content-Type", []string{"text/plain"}},
 		{"X-Multi", []string{"one", " two ", "", "three"}},
 		{"X-Split", []string{"a\r\nInjected: 1", "\nb\r"}},
+		{"X-CR", []string{"a\rb", "\r"}},
+		{"X-LF", []string{"a\nb", "\n"}},
 		{"Bad Name", []string{"skipped"}},
 		{"", []string{"skipped"}},
 		{"X-Long", []string{strings.Repeat("v", 100)}},
