@@ -401,6 +401,20 @@ func decimalLen(n int64) int {
 // contentLength is the value of the Content-Length fields: a decimal
 // number, repeated identically or not at all (RFC 9110 8.6).
 func contentLength(vals []string) (int64, error) {
+	if len(vals) == 1 && strings.IndexByte(vals[0], ',') < 0 {
+		// The usual answer: one field, one value. contentLengthList's
+		// reading of it without the split and its iterator.
+		if m, ok := wire.ParseLength(wire.TrimOWS(vals[0])); ok {
+			return m, nil
+		}
+		return 0, protoErr("bad Content-Length " + strconv.Quote(clip([]byte(vals[0]))))
+	}
+	return contentLengthList(vals)
+}
+
+// contentLengthList is contentLength for any number of fields and
+// comma-separated values: every one must be the same length.
+func contentLengthList(vals []string) (int64, error) {
 	n := int64(-1)
 	for _, v := range vals {
 		for part := range strings.SplitSeq(v, ",") {

@@ -52,3 +52,29 @@ func TestDecimalLen(t *testing.T) {
 		}
 	}
 }
+
+// TestContentLengthOneValue: a single Content-Length field without a comma
+// is read without the split (contentLength's short way); every such value
+// must get what contentLengthList, the general reading, gives it, the
+// error included.
+func TestContentLengthOneValue(t *testing.T) {
+	for _, v := range []string{"0", "3", "4096", "000123", " 5", "5 ", "\t5\t", "", "+5", "-1", "5 5", "0x10",
+		"999999999999999999", "1000000000000000000", "5\x00", "a", "5, 5", "5,6", ",", "5,"} {
+		checkContentLengthOneValue(t, v)
+	}
+}
+
+func FuzzContentLengthOneValue(f *testing.F) {
+	for _, v := range []string{"3", " 5 ", "", "5,5", "x"} {
+		f.Add(v)
+	}
+	f.Fuzz(checkContentLengthOneValue)
+}
+
+func checkContentLengthOneValue(t *testing.T, v string) {
+	n, err := contentLength([]string{v})
+	ln, lerr := contentLengthList([]string{v})
+	if n != ln || (err == nil) != (lerr == nil) || (err != nil && err.Error() != lerr.Error()) {
+		t.Fatalf("contentLength(%q) = %d, %v; contentLengthList: %d, %v", v, n, err, ln, lerr)
+	}
+}
