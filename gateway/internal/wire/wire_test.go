@@ -3,9 +3,12 @@ package wire
 import (
 	"bufio"
 	"io"
+	"net/textproto"
 	"strings"
 	"testing"
 )
+
+func textprotoCanonical(s string) string { return textproto.CanonicalMIMEHeaderKey(s) }
 
 func TestParseLength(t *testing.T) {
 	for _, tc := range []struct {
@@ -82,8 +85,24 @@ func TestCanonicalKey(t *testing.T) {
 
 // TestCanonicalKeyCommonNoAlloc: the names a WebSocket handshake and most
 // requests carry, as clients write them, cost no allocation.
+// TestAnswerKeys: the names CanonicalKeyBytes compares before it looks in
+// the map get what the map gives them, and a name that differs from one of
+// them by a byte or by case still gets its canonical form.
+func TestAnswerKeys(t *testing.T) {
+	for _, k := range []string{"Content-Type", "Content-Length", "Date", "Server", "Connection", "Transfer-Encoding"} {
+		if got, want := CanonicalKeyBytes([]byte(k)), commonKeys[k]; got != want || want == "" {
+			t.Errorf("CanonicalKeyBytes(%q) = %q; the map has %q", k, got, want)
+		}
+		for _, v := range []string{strings.ToLower(k), strings.ToUpper(k), k + "s", k[:len(k)-1]} {
+			if got, want := CanonicalKeyBytes([]byte(v)), textprotoCanonical(v); got != want {
+				t.Errorf("CanonicalKeyBytes(%q) = %q; want %q", v, got, want)
+			}
+		}
+	}
+}
+
 func TestCanonicalKeyCommonNoAlloc(t *testing.T) {
-	for _, name := range []string{"Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol",
+	for _, name := range []string{"Content-Type", "Content-Length", "Date", "Server", "Transfer-Encoding", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol",
 		"Sec-WebSocket-Extensions", "Sec-WebSocket-Accept", "sec-websocket-key", "Host", "user-agent", "ETag"} {
 		b := []byte(name)
 		if n := testing.AllocsPerRun(100, func() { _ = CanonicalKey(name); _ = CanonicalKeyBytes(b) }); n != 0 {
@@ -129,4 +148,17 @@ func TestHopByHop(t *testing.T) {
 			t.Errorf("%q: hop-by-hop", k)
 		}
 	}
+}
+
+// FuzzCanonicalKeyBytes holds CanonicalKeyBytes (its switch of answer
+// names, then the map) to CanonicalKey's reading of the same name.
+func FuzzCanonicalKeyBytes(f *testing.F) {
+	for _, s := range []string{"Content-Type", "content-length", "Date", "DATE", "Server ", "Connectio", "x-y", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := CanonicalKeyBytes([]byte(s)), CanonicalKey(s); got != want {
+			t.Fatalf("CanonicalKeyBytes(%q) = %q; CanonicalKey: %q", s, got, want)
+		}
+	})
 }
