@@ -52,3 +52,47 @@ func FuzzAppendRequestURI(f *testing.F) {
 		}
 	})
 }
+
+// validTargetBytewise is prepare's request-target check as it was, one
+// byte at a time.
+func validTargetBytewise(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// TestValidTargetEveryByte puts every byte value at every position of
+// targets of 1 to 40 bytes, at eight offsets of one buffer, so that it falls
+// in the first, a middle and the last word and in the byte-by-byte end.
+func TestValidTargetEveryByte(t *testing.T) {
+	base := []byte("/echo?mode=echo&tenant=acme%20x/y~z_w-v.u!")
+	buf := make([]byte, 48+8)
+	for off := 0; off < 8; off++ {
+		for n := 1; n <= 40; n++ {
+			for pos := 0; pos < n; pos++ {
+				for c := 0; c < 256; c++ {
+					b := buf[off : off+n]
+					copy(b, base)
+					b[pos] = byte(c)
+					if got, want := validTarget(b), validTargetBytewise(b); got != want {
+						t.Fatalf("validTarget(%q) = %v; want %v", b, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzValidTarget(f *testing.F) {
+	for _, s := range []string{"/", "/a b", "/echo?mode=echo&tenant=acme", "/x\x7f", "/\x80\xff", "/12345678\r\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validTarget(b), validTargetBytewise(b); got != want {
+			t.Fatalf("validTarget(%q) = %v; want %v", b, got, want)
+		}
+	})
+}
