@@ -131,10 +131,8 @@ func parseHead(head []byte, req *request, r *http.Request, room *headRoom) error
 		}
 		return bad("malformed HTTP version")
 	}
-	for k := 0; k < len(target); k++ {
-		if c := target[k]; c <= ' ' || c == 0x7f {
-			return bad("invalid request target")
-		}
+	if !wire.ValidTarget(target) {
+		return bad("invalid request target")
 	}
 
 	// Header fields: count them first, so that the values share one slice.

@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -59,7 +58,7 @@ func prepare(req *http.Request) (*outgoing, error) {
 	b = append(b, ' ')
 	n := len(b)
 	b = appendRequestURI(b, req.URL)
-	if !validTarget(b[n:]) {
+	if !wire.ValidTargetBytes(b[n:]) {
 		o.free()
 		return nil, errors.New("upstream: invalid request target")
 	}
@@ -148,28 +147,6 @@ func prepare(req *http.Request) (*outgoing, error) {
 	o.buf = b
 	o.body, o.cl, o.streamed = body, cl, body != nil
 	return o, nil
-}
-
-// validTarget reports whether a request target holds no byte at or below
-// SP and no DEL, any of which would end or split the request line. It looks
-// at eight bytes a step while no word holds such a byte, then byte by byte
-// from the first one that does (or the last short one): a target of 30
-// bytes cost about 250 instructions byte by byte.
-func validTarget(b []byte) bool {
-	const ones, high = 0x0101010101010101, 0x8080808080808080
-	for len(b) >= 8 {
-		w := binary.LittleEndian.Uint64(b)
-		if (w-0x21*ones)&^w&high != 0 || (w^0x7f*ones-ones)&^(w^0x7f*ones)&high != 0 {
-			break // a byte at or below SP, or a DEL, in this word
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c <= ' ' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 func grow(b []byte, n int) []byte {

@@ -7,6 +7,7 @@ package wire
 
 import (
 	"bufio"
+	"encoding/binary"
 	"io"
 	"net/textproto"
 	"strings"
@@ -49,6 +50,54 @@ func ValidFieldValue[T ~string | ~[]byte](s T) bool {
 		}
 	}
 	return true
+}
+
+// ValidTarget reports whether a request target holds no byte at or below
+// SP and no DEL, any of which would end or split the request line. It looks
+// at eight bytes a step while no word holds such a byte, then byte by byte
+// from the first one that does (or the last short one): byte by byte, a
+// target cost about 8 instructions a byte in h1's parse and again in the
+// backend client's head. Small enough to be inlined.
+func ValidTarget(s string) bool {
+	for len(s) >= 8 {
+		_ = s[7]
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		if targetStop(w) {
+			break
+		}
+		s = s[8:]
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidTargetBytes is ValidTarget for a target written into a buffer.
+func ValidTargetBytes(b []byte) bool {
+	for len(b) >= 8 {
+		if targetStop(binary.LittleEndian.Uint64(b)) {
+			break
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// targetStop reports whether a word holds a byte at or below SP (0x20) or a
+// DEL: the first term is set exactly when some byte is below 0x21, the
+// second when some byte of w^0x7f7f... is zero.
+func targetStop(w uint64) bool {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	return (w-0x21*ones)&^w&high != 0 || (w^0x7f*ones-ones)&^(w^0x7f*ones)&high != 0
 }
 
 // ParseLength parses a Content-Length value: 1 to 18 decimal digits, no

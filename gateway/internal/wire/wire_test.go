@@ -162,3 +162,55 @@ func FuzzCanonicalKeyBytes(f *testing.F) {
 		}
 	})
 }
+
+// validTargetBytewise is the request-target check as h1 and the backend
+// client wrote it, one byte at a time.
+func validTargetBytewise(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// TestValidTargetEveryByte puts every byte value at every position of
+// targets of 1 to 40 bytes, at eight offsets of one buffer, so that it falls
+// in the first, a middle and the last word and in the byte-by-byte end.
+func TestValidTargetEveryByte(t *testing.T) {
+	base := []byte("/echo?mode=echo&tenant=acme%20x/y~z_w-v.u!")
+	buf := make([]byte, 48+8)
+	for off := 0; off < 8; off++ {
+		for n := 1; n <= 40; n++ {
+			for pos := 0; pos < n; pos++ {
+				for c := 0; c < 256; c++ {
+					b := buf[off : off+n]
+					copy(b, base)
+					b[pos] = byte(c)
+					want := validTargetBytewise(string(b))
+					if got := ValidTarget(string(b)); got != want {
+						t.Fatalf("ValidTarget(%q) = %v; want %v", b, got, want)
+					}
+					if got := ValidTargetBytes(b); got != want {
+						t.Fatalf("ValidTargetBytes(%q) = %v; want %v", b, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzValidTarget(f *testing.F) {
+	for _, s := range []string{"/", "/a b", "/echo?mode=echo&tenant=acme", "/x\x7f", "/\x80\xff", "/12345678\r\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := validTargetBytewise(s)
+		if got := ValidTarget(s); got != want {
+			t.Fatalf("ValidTarget(%q) = %v; want %v", s, got, want)
+		}
+		if got := ValidTargetBytes([]byte(s)); got != want {
+			t.Fatalf("ValidTargetBytes(%q) = %v; want %v", s, got, want)
+		}
+	})
+}
