@@ -83,8 +83,6 @@ func TestCanonicalKey(t *testing.T) {
 	}
 }
 
-// TestCanonicalKeyCommonNoAlloc: the names a WebSocket handshake and most
-// requests carry, as clients write them, cost no allocation.
 // TestAnswerKeys: the names CanonicalKeyBytes compares before it looks in
 // the map get what the map gives them, and a name that differs from one of
 // them by a byte or by case still gets its canonical form.
@@ -101,6 +99,8 @@ func TestAnswerKeys(t *testing.T) {
 	}
 }
 
+// TestCanonicalKeyCommonNoAlloc: the names a WebSocket handshake and most
+// requests carry, as clients write them, cost no allocation.
 func TestCanonicalKeyCommonNoAlloc(t *testing.T) {
 	for _, name := range []string{"Content-Type", "Content-Length", "Date", "Server", "Transfer-Encoding", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol",
 		"Sec-WebSocket-Extensions", "Sec-WebSocket-Accept", "sec-websocket-key", "Host", "user-agent", "ETag"} {
