@@ -42,7 +42,8 @@ func TestCSharpNullStringEquality(t *testing.T) {
 		// non-null operands keep working, typed or not
 		{`context.Api.Name == "echo"`, "true"},
 		{`(context.Api.Name + "!") != "echo!"`, "false"},
-		{`context.Request.Headers.GetValueOrDefault("nope") == ""`, "true"},
+		{`context.Request.Headers.GetValueOrDefault("nope") == ""`, "false"}, // null since survey28 A1
+		{`context.Request.Headers.GetValueOrDefault("nope", "") == ""`, "true"},
 		// the other places a null string meets a string operator: C#'s
 		// concatenation takes null as "", interpolation too, string.Compare
 		// orders null first, string.Equals compares

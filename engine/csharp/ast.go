@@ -118,6 +118,11 @@ type (
 		cmp    Expr      // the StringComparer of a LINQ operator (Distinct(comparer)...), out of Args
 		coll   *collCall // a HashSet's or List's own method (sets.go)
 		sum    string    // Sum's and Average's overload: how they add (sumOf)
+		// nullStr: a string dictionary's GetValueOrDefault(name) or
+		// GetValueOrDefault(name, null) (Headers, Query): null for a
+		// missing name, as C#'s default of a string is, not the Go
+		// method's "" (goCall, lower.go)
+		nullStr bool
 		// evaluator: Regex.Replace with a MatchEvaluator lambda (regex.go)
 		evaluator bool
 		// listAppend: list.Add(x) in a loop, rewritten as list =

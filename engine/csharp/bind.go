@@ -2080,6 +2080,14 @@ func (b *binder) call(n *Call) (*Type, error) {
 				}
 			}
 			n.goM = gm
+			if name == "GetValueOrDefault" && gm.t.K == KString && hasMethod(xt.Go, "ContainsKey") && (len(at) == 1 || at[1].K == KNull || mayBeNull(n.Args[1].X)) {
+				// Headers/Query.GetValueOrDefault(name) or with a default
+				// that is (or may be) null: C# gives null for a missing
+				// name (an optional default = null, or .NET's
+				// CollectionExtensions.GetValueOrDefault); the Go method's
+				// string cannot, so ContainsKey decides (goCall, lower.go)
+				n.nullStr = true
+			}
 			if name == "GetValueOrDefault" && len(at) == 2 && gm.t.K == KObject && at[1].K != KObject && at[1].K != KNull && at[1].K != KVoid {
 				// context.Variables.GetValueOrDefault<T>(name, T default):
 				// C# infers T from the default

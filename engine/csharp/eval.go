@@ -1296,6 +1296,12 @@ func (f *frame) goCall(n *Call, recv any, args []any) (any, error) {
 	if len(args) < len(in) && n.F.(*Member).generic() { // GetValueOrDefault<T>(name): default(T)
 		args = append(args, zeroOf(n.T))
 	}
+	if n.nullStr && (len(args) < 2 || args[1] == nil) {
+		// Headers/Query.GetValueOrDefault(name[, null]): null when missing
+		if name, _ := args[0].(string); !rv.MethodByName("ContainsKey").Call([]reflect.Value{reflect.ValueOf(name)})[0].Bool() {
+			return nil, nil
+		}
+	}
 	for i := range in {
 		pt := mt.In(i)
 		if i >= len(args) || args[i] == nil {

@@ -716,7 +716,8 @@ func mayBeNull(e Expr) bool {
 	case *Member:
 		return n.field == nil && n.prop == nil || n.Cond
 	case *Call:
-		return n.goM == nil && (n.method == nil || n.method.expr == nil && strings.HasPrefix(n.method.key, "Body.")) || n.F.(*Member).Cond || n.F.(*Member).generic()
+		return n.goM == nil && (n.method == nil || n.method.expr == nil && (strings.HasPrefix(n.method.key, "Body.") || strings.HasPrefix(n.method.key, "dict.GetValueOrDefault/"))) ||
+			n.nullStr || n.F.(*Member).Cond || n.F.(*Member).generic()
 	case *Cond:
 		return mayBeNull(n.A) || mayBeNull(n.B)
 	}
@@ -1020,6 +1021,16 @@ func (lw *lowerer) call(n *Call, en env) (string, error) {
 		return "", err
 	}
 	build := func(recv string) string {
+		if n.nullStr {
+			// Headers/Query.GetValueOrDefault(name[, null]): null when
+			// the name is missing (bind.go)
+			lw.n++
+			t, nm, d := fmt.Sprintf("$t%d", lw.n), fmt.Sprintf("$n%d", lw.n), fmt.Sprintf("$d%d", lw.n)
+			if len(args) == 1 || isNullLit(n.Args[1].X) {
+				return fmt.Sprintf("(let %s = %s; let %s = %s; %s.ContainsKey(%s) ? %s.GetValueOrDefault(%s, \"\") : nil)", t, recv, nm, args[0], t, nm, t, nm)
+			}
+			return fmt.Sprintf("(let %s = %s; let %s = %s; let %s = %s; %s != nil || %s.ContainsKey(%s) ? %s.GetValueOrDefault(%s, %s ?? \"\") : nil)", t, recv, nm, args[0], d, args[1], d, t, nm, t, nm, d)
+		}
 		if n.goM != nil {
 			a := args
 			if len(a) < len(n.goM.ins) { // GetValueOrDefault(name): the default is the zero value
