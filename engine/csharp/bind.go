@@ -1362,6 +1362,10 @@ func (b *binder) member(n *Member) (*Type, error) {
 			return p.result, nil
 		}
 	}
+	if xt == tJValue && n.Name == "Value" {
+		n.prop = jvalueValue
+		return tObject, nil
+	}
 	if p := props[xt.K][n.Name]; p != nil {
 		n.prop = p
 		if xt.K == KKeyValue && n.Name == "Value" {

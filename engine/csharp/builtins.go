@@ -1973,7 +1973,7 @@ func registerBuiltins() {
 	}, nil)
 	// new JValue(v): a string, number, bool, DateTime (a Date token), Guid
 	// or Uri (its text, as Json.NET writes it)
-	static("JValue", "new", ts(O), tJToken, func(a []any) (any, error) {
+	static("JValue", "new", ts(O), tJValue, func(a []any) (any, error) {
 		switch v := toJValue(a[0]).(type) { // new JValue(null): a JValue null
 		case *JObject, *JArray:
 			return nil, exc("ArgumentException", "Could not determine JSON object type for type %s.", netName(a[0]))

@@ -136,8 +136,8 @@ func sameJKind(a, b any) bool {
 
 func registerJSONValues() {
 	static("JToken", "DeepEquals", ts(tJToken, tJToken), tBool, func(a []any) (any, error) { return jDeepEquals(a[0], a[1]), nil }, nil)
-	static("JValue", "CreateNull", ts(), tJToken, func([]any) (any, error) { return JNull{}, nil }, nil)
-	static("JValue", "CreateString", ts(tString), tJToken, func(a []any) (any, error) { return a[0], nil }, nil)
+	static("JValue", "CreateNull", ts(), tJValue, func([]any) (any, error) { return JNull{}, nil }, nil)
+	static("JValue", "CreateString", ts(tString), tJValue, func(a []any) (any, error) { return a[0], nil }, nil)
 	// token.Values<T>(): an array's items, each converted as Value<T>()
 	// converts it (bind.go picks the builtin by T)
 	for _, t := range []*Type{tString, tInt, tLong, tDouble, tDecimal, tBool, tJToken, tDateTime, tDTO, tJObject, tJArray} {

@@ -18,6 +18,29 @@ func (r *JRaw) String() string { return r.Raw }
 
 var tJRaw = &Type{K: KJToken, Name: "JRaw"}
 
+// tJValue is Json.NET's JValue: a JToken whose static type names it, so
+// (JValue)x, x as JValue and x is JValue v refuse a JObject or JArray (an
+// InvalidCastException, false, null) and JValue.Value reads the CLR value.
+var tJValue = &Type{K: KJToken, Name: "JValue"}
+
+// jvalueValue is JValue.Value (object): the token's CLR value (a string;
+// a long for an Integer token, held as every integer is here; a double
+// for a Float; a bool, DateTime, decimal, Guid, byte[]), null for a JSON
+// null, the raw text of a JRaw (JValue.cs: Value returns _value).
+var jvalueValue = reg(&builtin{key: "JValue.Value", result: tObject, run: func(a []any) (any, error) {
+	switch x := a[0].(type) {
+	case nil:
+		return nil, errNull
+	case JNull:
+		return nil, nil
+	case *JRaw:
+		return x.Raw, nil
+	case *JObject, *JArray:
+		return nil, castErr(x, "Newtonsoft.Json.Linq.JValue")
+	}
+	return a[0], nil
+}})
+
 // deserializeTypes are the V of Dictionary<string, V> and the T of a
 // plain DeserializeObject<T> tollgate has.
 var deserializeTypes = []*Type{tString, tObject, tInt, tLong, tDouble, tBool, tJToken, tJObject, tJArray}

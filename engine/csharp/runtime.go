@@ -399,6 +399,13 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 		}
 		return nil, castErr(v, "Newtonsoft.Json.Linq.JArray")
 	case KJToken:
+		if t == tJValue { // (JValue)x: any token but a container
+			switch v.(type) {
+			case *JObject, *JArray, *JProperty:
+				return nil, castErr(v, "Newtonsoft.Json.Linq.JValue")
+			}
+			return v, nil
+		}
 		switch v.(type) {
 		case nil, JNull, *JObject, *JArray, string, int, float64, bool, Decimal:
 			if t.Name == "JRaw" && v != nil {

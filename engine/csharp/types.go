@@ -456,8 +456,10 @@ func (m *Model) lookupTypeRef(tr *TypeRef) (*Type, bool) {
 		t = tChar
 	case "object", "Object", "dynamic", "var":
 		t = tObject
-	case "JToken", "JValue":
+	case "JToken":
 		t = tJToken
+	case "JValue":
+		t = tJValue
 	case "JRaw":
 		t = tJRaw
 	case "JObject":
