@@ -1465,6 +1465,9 @@ func registerBuiltins() {
 			if isJNull(a[0]) {
 				return jnullValue(t)
 			}
+			if _, big := a[0].(JBigInt); big && t.K != KJToken && t.K != KJObject && t.K != KJArray {
+				return nil, bigValue()
+			}
 			return jtokenConvert(a[0], t)
 		}})
 		// token.ToObject<T>(): Json.NET's ToObject(Type) is the explicit
@@ -1507,6 +1510,9 @@ func registerBuiltins() {
 					return nil, nil
 				}
 				return zeroOf(t), nil
+			}
+			if _, big := v.(JBigInt); big && t.K != KJToken && t.K != KJObject && t.K != KJArray {
+				return nil, bigValue()
 			}
 			return jtokenConvert(v, t)
 		}})

@@ -321,7 +321,7 @@ func deserializeDecimal(a []any) (any, error) {
 		return nil, err
 	}
 	switch x := v.(type) {
-	case int, float64:
+	case int, float64, JBigInt:
 		return parseNumber(strings.TrimSpace(s), nsFloat, nkDecimal)
 	case string:
 		return parseNumber(x, nsNumber|nsAllowExponent, nkDecimal)

@@ -280,11 +280,7 @@ func parseValue(dec *json.Decoder, depth int) (any, error) {
 		}
 		return nil, fmt.Errorf("unexpected %v", t)
 	case json.Number:
-		if i, err := strconv.ParseInt(string(t), 10, 64); err == nil {
-			return int(i), nil
-		}
-		f, err := strconv.ParseFloat(string(t), 64)
-		return f, err
+		return jsonNumber(string(t)) // an int, a JBigInt or a double
 	case nil: // a JSON null: JValue.CreateNull()
 		return JNull{}, nil
 	}
@@ -383,6 +379,8 @@ func writeJSON(b *bytes.Buffer, v any, indent bool, level int) {
 		b.WriteString(strconv.Itoa(x))
 	case int64:
 		b.WriteString(strconv.FormatInt(x, 10))
+	case JBigInt: // digit for digit, as Json.NET writes a BigInteger
+		b.WriteString(x.text)
 	case float64:
 		b.WriteString(jsonFloat(x))
 	case Decimal:

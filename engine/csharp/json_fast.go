@@ -1,9 +1,6 @@
 package csharp
 
-import (
-	"encoding/json"
-	"strconv"
-)
+import "encoding/json"
 
 // parseJSONFast parses text as ParseJSON does, for JSON that encoding/json
 // accepts, without its Decoder: Decoder.Token boxes every token and builds
@@ -201,10 +198,6 @@ func (p *jsonScan) number() (any, bool) {
 			return nil, false
 		}
 	}
-	t := p.s[start:p.i]
-	if i, err := strconv.ParseInt(t, 10, 64); err == nil {
-		return int(i), true
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	return f, err == nil
+	v, err := jsonNumber(p.s[start:p.i]) // an int, a JBigInt or a double
+	return v, err == nil
 }

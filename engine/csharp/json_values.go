@@ -110,6 +110,13 @@ func jDeepEquals(a, b any) bool {
 	case *JRaw:
 		y, ok := b.(*JRaw)
 		return ok && x.Raw == y.Raw
+	case JBigInt:
+		c, ok := bigCmp(x, b)
+		return ok && c == 0
+	}
+	if y, ok := b.(JBigInt); ok {
+		c, ok := bigCmp(y, a)
+		return ok && c == 0
 	}
 	if y, ok := b.(Decimal); ok {
 		if x, ok := jDecimalOperand(a); ok {

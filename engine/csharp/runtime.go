@@ -49,6 +49,8 @@ func netName(v any) string {
 		return "System.Int64"
 	case int64:
 		return "System.Int64"
+	case JBigInt:
+		return "System.Numerics.BigInteger"
 	case float64:
 		return "System.Double"
 	case Decimal:
@@ -181,6 +183,8 @@ func toStringNET(v any) string {
 		return strconv.FormatInt(x, 10)
 	case uint64:
 		return strconv.FormatUint(x, 10)
+	case JBigInt:
+		return x.text
 	case float64:
 		return formatDouble(x)
 	case time.Time:
@@ -407,7 +411,7 @@ func (m *Model) castTo(v any, t *Type) (any, error) {
 			return v, nil
 		}
 		switch v.(type) {
-		case nil, JNull, *JObject, *JArray, string, int, float64, bool, Decimal:
+		case nil, JNull, *JObject, *JArray, string, int, float64, bool, Decimal, JBigInt:
 			if t.Name == "JRaw" && v != nil {
 				break
 			}
@@ -530,6 +534,9 @@ func jsonStringDate(s string) (any, error) {
 
 // jtokenConvert is an explicit conversion from JToken ((string)token, (int)token).
 func jtokenConvert(v any, t *Type) (any, error) {
+	if b, ok := v.(JBigInt); ok && t.K != KJToken && t.K != KJObject && t.K != KJArray && t.K != KObject {
+		return bigConvert(b, t) // (long), (double)... of an integer past long's range
+	}
 	if (v == nil || isJNull(v)) && t.Nullable {
 		// Json.NET's explicit operator int?(JToken), bool?, DateTime?,
 		// Guid?...: null for a null token (a missing property, a ?. chain
@@ -687,7 +694,7 @@ func jtype(v any) string {
 		return "Array"
 	case string:
 		return "String"
-	case int:
+	case int, JBigInt:
 		return "Integer"
 	case float64, Decimal:
 		return "Float"
@@ -940,6 +947,15 @@ func sortedKeys(m map[string]any) []string {
 func compareNET(a, b any) (int, error) {
 	if c, ok := compareU64(a, b); ok {
 		return c, nil
+	}
+	if x, ok := a.(JBigInt); ok { // a BigInteger token: by value (json_bigint.go)
+		if c, ok := bigCmp(x, b); ok {
+			return c, nil
+		}
+	} else if y, ok := b.(JBigInt); ok {
+		if c, ok := bigCmp(y, a); ok {
+			return -c, nil
+		}
 	}
 	switch x := a.(type) {
 	case int:
