@@ -45,6 +45,8 @@ func TestCSharpJSONBigInteger(t *testing.T) {
 		{`JToken.DeepEquals(JToken.Parse("9223372036854775808"), new JValue(9223372036854775808.0)).ToString()`, "True"},
 		// ordering: by value among the other numbers
 		{`JArray.Parse("[12345678901234567890, 5, -12345678901234567890, 1e30]").OrderBy(t => t).Select(t => t.ToString()).Aggregate((x, y) => x + " " + y)`, "-12345678901234567890 5 12345678901234567890 1E+30"},
+		// a JSONPath filter compares it as a number (its nearest double)
+		{`JArray.Parse("[{\"n\":12345678901234567890},{\"n\":5}]").SelectTokens("$[?(@.n > 10)]").Single()["n"].ToString()`, "12345678901234567890"},
 		// a long's own edges stay longs
 		{`((long)JToken.Parse("9223372036854775807")).ToString()`, "9223372036854775807"},
 		{`((long)JToken.Parse("-9223372036854775808")).ToString()`, "-9223372036854775808"},

@@ -2,6 +2,7 @@ package csharp
 
 import (
 	"encoding/base64"
+	"strconv"
 	"strings"
 
 	"github.com/theory/jsonpath"
@@ -181,6 +182,9 @@ func plainJSON(t any) any {
 		return base64.StdEncoding.EncodeToString(x)
 	case JNull: // JSON's null
 		return nil
+	case JBigInt: // an integer past long: the nearest double, compared as a number
+		f, _ := strconv.ParseFloat(x.text, 64)
+		return f
 	}
 	return t
 }
