@@ -65,6 +65,16 @@ func TestCSharpJValueValue(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.src, err, tc.want)
 		}
 	}
+	// a JToken becomes a JValue by a cast only (CS0266), a JObject never
+	for _, src := range []string{
+		`@{ var o = JObject.Parse("{\"a\":1}"); JValue v = o["a"]; return "x"; }`,
+		`@{ JValue v = new JObject(); return "x"; }`,
+	} {
+		if _, err, _ := csRun(t, src, nil); err == nil || !strings.Contains(err.Error(), "cannot implicitly convert type") {
+			t.Errorf("%s: %v, want a load error", src, err)
+		}
+	}
+	csBothBlocks(t, `var a = JArray.Parse("[1,\"b\",null]"); var s = ""; foreach (JValue v in a) { s += v.Value ?? "null"; } return s;`, "1bnull", nil)
 	// JToken has no Value property (CS1061), only JValue has
 	if _, err, _ := csRun(t, `@(JObject.Parse("{\"a\":1}")["a"].Value)`, nil); err == nil || !strings.Contains(err.Error(), "does not contain a definition for 'Value'") {
 		t.Errorf("JToken.Value: %v, want a load error", err)

@@ -297,6 +297,10 @@ func assignable(from, to *Type) bool {
 		return true
 	case from.K == KNull:
 		return to.isRef()
+	case to == tJValue && (from.K == KJToken || from.K == KJObject || from.K == KJArray):
+		// a JToken is a JValue only by an explicit cast (CS0266), a
+		// JObject or JArray never (CS0029)
+		return false
 	case from.K == KObject:
 		return false
 	case to.K == KInt && from.K == KInt:
