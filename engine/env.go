@@ -346,13 +346,20 @@ type Response struct {
 
 // NewResponse returns an empty response with the given status. The
 // response and its empty body are one allocation.
-func NewResponse(status int) *Response {
-	rb := &struct {
-		resp Response
-		body Body
-	}{}
-	rb.resp = Response{StatusCode: status, StatusReason: http.StatusText(status), Headers: Headers{}, Body: &rb.body}
-	return &rb.resp
+func NewResponse(status int) *Response { return NewResponseIn(new(ResponseRoom), status) }
+
+// ResponseRoom is room for a Response and its empty body (NewResponseIn).
+type ResponseRoom struct {
+	resp Response
+	body Body
+}
+
+// NewResponseIn is NewResponse written into room, which must belong to one
+// request and never be reused (not pooled): a policy may keep the response.
+// Only its header map is allocated.
+func NewResponseIn(room *ResponseRoom, status int) *Response {
+	room.resp = Response{StatusCode: status, StatusReason: http.StatusText(status), Headers: Headers{}, Body: &room.body}
+	return &room.resp
 }
 
 // Body is a message body that expressions can read as text or JSON.

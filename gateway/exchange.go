@@ -65,6 +65,25 @@ type exchange struct {
 	done      func() // the policies' OnDone functions
 
 	rest *restParts // a REST request's (newRESTExchange); nil for a WebSocket handshake
+	hs   *hsParts   // a WebSocket handshake's while it runs (beginHandshake); nil once detached
+}
+
+// hsParts is what a WebSocket handshake's exchange holds rather than
+// allocate one by one (BenchmarkHandshake): the inbound and backend
+// sections' contexts (each used once: ctxUsed), the State's room for the
+// query's values and the values policies set (engine.State.SetStringRoom,
+// without room for new strings' bytes: the backend URL's are kept by the
+// session, which would keep this whole allocation), and the 101 response
+// end-of-handshake policies see. It is one allocation of its own, not part
+// of the exchange, because the exchange lives as long as the session and
+// these are needed only while the handshake runs: detach drops it. Like
+// restParts it is never pooled, so what a policy keeps stays its own (and
+// keeps this allocation alive).
+type hsParts struct {
+	ctxs    [2]sectionCtx
+	ctxUsed engine.Section
+	strs    [4]string
+	resp    engine.ResponseRoom
 }
 
 // isWS reports whether the exchange is a WebSocket handshake (of a
@@ -152,6 +171,7 @@ func (x *exchange) begin(r *http.Request, scheme string) {
 // sets as Sec-WebSocket-Protocol is not offered (sharedHeader), as it was
 // not with a copy. A client that offered some gets a copy.
 func (x *exchange) beginHandshake(r *http.Request, scheme string) {
+	x.hs = new(hsParts)
 	if _, offered := r.Header["Sec-Websocket-Protocol"]; offered {
 		x.begin(r, scheme)
 		return
@@ -178,6 +198,8 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	stripConnectionListed(h)
 	if x.rest != nil {
 		st.SetStringRoom(x.rest.strs[:], x.rest.strBytes[:])
+	} else if x.hs != nil {
+		st.SetStringRoom(x.hs.strs[:], nil)
 	}
 	st.SetRequestURI(r.Method, scheme, r.Host, r.URL, r.RequestURI, h, x.ip)
 	x.m.fill(st)
@@ -256,6 +278,7 @@ func (x *exchange) detach(ctx context.Context) {
 	x.done = x.st.DetachDone()
 	x.st.Release()
 	x.st = nil
+	x.hs = nil // the session keeps nothing of the handshake's parts
 }
 
 // respond sends the response a policy (or on-error) left in the state,
@@ -295,13 +318,19 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 // run twice must not revive the context the first run released).
 func (x *exchange) sectionCtx(parent context.Context, sec engine.Section, now time.Time) *sectionCtx {
 	timeout := x.api.Limits.PolicyTimeout
-	rp := x.rest
+	var ctxs []sectionCtx
+	var used *engine.Section
+	if rp := x.rest; rp != nil {
+		ctxs, used = rp.ctxs[:], &rp.ctxUsed
+	} else if hp := x.hs; hp != nil {
+		ctxs, used = hp.ctxs[:], &hp.ctxUsed
+	}
 	i := bits.TrailingZeros8(uint8(sec))
-	if rp == nil || i >= len(rp.ctxs) || rp.ctxUsed&sec != 0 {
+	if i >= len(ctxs) || *used&sec != 0 {
 		return newSectionCtx(parent, now, timeout)
 	}
-	rp.ctxUsed |= sec
-	c := &rp.ctxs[i]
+	*used |= sec
+	c := &ctxs[i]
 	c.init(parent, now, timeout)
 	return c
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"math/bits"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -148,19 +149,45 @@ func TestClientTraceKey(t *testing.T) {
 }
 
 // TestExchangeSectionCtx: a section run a second time gets a new context,
-// so one kept from the first run stays released.
+// so one kept from the first run stays released; the first run of a
+// section the exchange has room for uses that room (a REST request's
+// three, a WebSocket handshake's inbound and backend), any other a new one.
 func TestExchangeSectionCtx(t *testing.T) {
-	x := &exchange{api: &API{Limits: Limits{PolicyTimeout: time.Hour}}, rest: &restParts{}}
-	first := x.sectionCtx(context.Background(), engine.Inbound, time.Now())
-	first.release()
-	second := x.sectionCtx(context.Background(), engine.Inbound, time.Now())
-	if second == first {
-		t.Fatal("the released context was handed out again")
-	}
-	if !errors.Is(first.Err(), context.Canceled) || second.Err() != nil {
-		t.Errorf("first %v, second %v", first.Err(), second.Err())
-	}
-	if x.sectionCtx(context.Background(), engine.Outbound, time.Now()) != &x.rest.ctxs[2] {
-		t.Error("outbound does not use the exchange's own context")
+	for _, tc := range []struct {
+		name  string
+		x     *exchange
+		own   func(*exchange, engine.Section) *sectionCtx // the room for a section, or nil
+		other engine.Section                              // a section without room
+	}{
+		{"rest", &exchange{rest: &restParts{}}, func(x *exchange, sec engine.Section) *sectionCtx {
+			return &x.rest.ctxs[bits.TrailingZeros8(uint8(sec))]
+		}, engine.OnError},
+		{"handshake", &exchange{hs: &hsParts{}}, func(x *exchange, sec engine.Section) *sectionCtx {
+			return &x.hs.ctxs[bits.TrailingZeros8(uint8(sec))]
+		}, engine.Outbound},
+		{"none", &exchange{}, func(*exchange, engine.Section) *sectionCtx { return nil }, engine.Inbound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := tc.x
+			x.api = &API{Limits: Limits{PolicyTimeout: time.Hour}}
+			first := x.sectionCtx(context.Background(), engine.Inbound, time.Now())
+			if own := tc.own(x, engine.Inbound); own != nil && first != own {
+				t.Error("inbound does not use the exchange's own context")
+			}
+			first.release()
+			second := x.sectionCtx(context.Background(), engine.Inbound, time.Now())
+			if second == first {
+				t.Fatal("the released context was handed out again")
+			}
+			if !errors.Is(first.Err(), context.Canceled) || second.Err() != nil {
+				t.Errorf("first %v, second %v", first.Err(), second.Err())
+			}
+			if own := tc.own(x, engine.Backend); own != nil && x.sectionCtx(context.Background(), engine.Backend, time.Now()) != own {
+				t.Error("backend does not use the exchange's own context")
+			}
+			if c := x.sectionCtx(context.Background(), tc.other, time.Now()); c == nil || c.Err() != nil {
+				t.Errorf("%v: %v", tc.other, c)
+			}
+		})
 	}
 }

@@ -173,7 +173,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	}
 	// The handshake succeeded: context.Response is the 101 for policies that
 	// count at the end (increment-condition="@(context.Response.StatusCode == 101)").
-	st.SetResponse(engine.NewResponse(http.StatusSwitchingProtocols))
+	st.SetResponse(x.response101())
 	if d := x.m.diag; d != nil {
 		d.aiKeep(x, st) // Application Insights: the dimensions, before the State goes
 	}
@@ -187,6 +187,15 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	// connection goroutine, its (grown) stack and buffers are released for the
 	// whole session. Nothing below may use r or w.
 	x.runSession(sess, client, backend)
+}
+
+// response101 is the 101 context.Response is once the handshake
+// succeeded: in the handshake's parts (hsParts) when it has them.
+func (x *exchange) response101() *engine.Response {
+	if x.hs == nil {
+		return engine.NewResponse(http.StatusSwitchingProtocols)
+	}
+	return engine.NewResponseIn(&x.hs.resp, http.StatusSwitchingProtocols)
 }
 
 // dialTimeout bounds the backend's WebSocket handshake: the API's
