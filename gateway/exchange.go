@@ -107,7 +107,6 @@ func (s *Server) newExchange(r *http.Request, api *API, start time.Time) *exchan
 // its session, does without them (a kilobyte per session).
 type restParts struct {
 	ctxs            [3]sectionCtx
-	ctxUsed         engine.Section
 	call            sectionCtx
 	targetURL       url.URL
 	reqBody         engine.Body
@@ -116,9 +115,10 @@ type restParts struct {
 	backendResp     engine.Response
 	xf              [3]string // the first backend request's X-Forwarded-* values (setXForwarded)
 	xfUsed          bool
-	ipPort          bool         // the client's RemoteAddr had a port: exchange.ip is its host (clientIPOf)
-	outHeader       http.Header  // the backend request's headers, copied as they were checked (serveHTTPAPI), for outRequest
-	out             http.Request // the first backend request (withCallCtx)
+	ipPort          bool           // the client's RemoteAddr had a port: exchange.ip is its host (clientIPOf)
+	ctxUsed         engine.Section // (beside the other bytes: the exchange fills its size class)
+	outHeader       http.Header    // the backend request's headers, copied as they were checked (serveHTTPAPI), for outRequest
+	out             http.Request   // the first backend request (withCallCtx)
 	outUsed         bool
 	flushHead       bool        // the answer is a filtered event stream: its head goes at once (modifyResponse)
 	id              [idLen]byte // the request id's bytes (requestID)

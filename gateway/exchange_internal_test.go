@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"tollgate/engine"
 )
@@ -116,5 +117,18 @@ func TestHasPathSubDelim(t *testing.T) {
 	}
 	if hasPathSubDelim("") || !hasPathSubDelim("/TableName()") {
 		t.Error("empty or TableName()")
+	}
+}
+
+// TestRESTExchangeSizeClass: a REST exchange and its parts are one
+// allocation that fills the 2,048-byte size class (docs/http-server.md,
+// "Per-request allocations"); a field more moves every REST request's
+// exchange into the next class (2,304 bytes), which this catches.
+func TestRESTExchangeSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(struct {
+		exchange
+		parts restParts
+	}{}); n > 2048 {
+		t.Errorf("the REST exchange is %d bytes; want at most 2048", n)
 	}
 }
