@@ -65,7 +65,18 @@ type exchange struct {
 	done      func() // the policies' OnDone functions
 
 	rest *restParts // a REST request's (newRESTExchange); nil for a WebSocket handshake
-	hs   *hsParts   // a WebSocket handshake's while it runs (beginHandshake); nil once detached
+	wsr  *wsRoom    // a WebSocket handshake's (newWSExchange); nil for other exchanges
+}
+
+// wsRoom is what a WebSocket handshake's exchange holds for its session
+// rather than allocate it: the URL target points to and the request id's
+// bytes, both kept as long as the session (its log line, forward-request
+// inside retry), in the exchange's own allocation (newWSExchange), and the
+// handshake's parts while it runs.
+type wsRoom struct {
+	target url.URL
+	hs     *hsParts // the handshake's parts (beginHandshake); nil once detached
+	id     [idLen]byte
 }
 
 // hsParts is what a WebSocket handshake's exchange holds rather than
@@ -94,6 +105,17 @@ func (x *exchange) isWS() bool { return x.rest == nil }
 // policy State once the request passed the gateway's own checks.
 func (s *Server) newExchange(r *http.Request, api *API, start time.Time) *exchange {
 	return &exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}
+}
+
+// newWSExchange is newExchange for a WebSocket handshake: the exchange
+// and its wsRoom in one allocation.
+func (s *Server) newWSExchange(r *http.Request, api *API, start time.Time) *exchange {
+	wx := &struct {
+		exchange
+		room wsRoom
+	}{exchange: exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}}
+	wx.wsr = &wx.room
+	return &wx.exchange
 }
 
 // restParts is what a REST request's exchange holds rather than allocate
@@ -144,14 +166,19 @@ func (s *Server) newRESTExchange(r *http.Request, api *API, start time.Time) *ex
 	return &rx.exchange
 }
 
-// newRequestID is Server.newID, written into the REST exchange's room:
+// newRequestID is Server.newID, written into the REST or WebSocket exchange's room:
 // the exchange is never reused, so the bytes under the string never change
 // (a policy may keep it).
 func (x *exchange) newRequestID() string {
-	if x.rest == nil {
+	var b []byte
+	switch {
+	case x.rest != nil:
+		b = x.s.appendID(x.rest.id[:0])
+	case x.wsr != nil: // the WebSocket exchange's, kept for its session
+		b = x.s.appendID(x.wsr.id[:0])
+	default:
 		return x.s.newID()
 	}
-	b := x.s.appendID(x.rest.id[:0])
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
@@ -171,7 +198,9 @@ func (x *exchange) begin(r *http.Request, scheme string) {
 // sets as Sec-WebSocket-Protocol is not offered (sharedHeader), as it was
 // not with a copy. A client that offered some gets a copy.
 func (x *exchange) beginHandshake(r *http.Request, scheme string) {
-	x.hs = new(hsParts)
+	if x.wsr != nil {
+		x.wsr.hs = new(hsParts)
+	}
 	if _, offered := r.Header["Sec-Websocket-Protocol"]; offered {
 		x.begin(r, scheme)
 		return
@@ -198,8 +227,8 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	stripConnectionListed(h)
 	if x.rest != nil {
 		st.SetStringRoom(x.rest.strs[:], x.rest.strBytes[:])
-	} else if x.hs != nil {
-		st.SetStringRoom(x.hs.strs[:], nil)
+	} else if x.wsr != nil && x.wsr.hs != nil {
+		st.SetStringRoom(x.wsr.hs.strs[:], nil)
 	}
 	st.SetRequestURI(r.Method, scheme, r.Host, r.URL, r.RequestURI, h, x.ip)
 	x.m.fill(st)
@@ -278,7 +307,9 @@ func (x *exchange) detach(ctx context.Context) {
 	x.done = x.st.DetachDone()
 	x.st.Release()
 	x.st = nil
-	x.hs = nil // the session keeps nothing of the handshake's parts
+	if x.wsr != nil {
+		x.wsr.hs = nil // the session keeps nothing of the handshake's parts
+	}
 }
 
 // respond sends the response a policy (or on-error) left in the state,
@@ -322,7 +353,8 @@ func (x *exchange) sectionCtx(parent context.Context, sec engine.Section, now ti
 	var used *engine.Section
 	if rp := x.rest; rp != nil {
 		ctxs, used = rp.ctxs[:], &rp.ctxUsed
-	} else if hp := x.hs; hp != nil {
+	} else if x.wsr != nil && x.wsr.hs != nil {
+		hp := x.wsr.hs
 		ctxs, used = hp.ctxs[:], &hp.ctxUsed
 	}
 	i := bits.TrailingZeros8(uint8(sec))
@@ -642,9 +674,12 @@ func (x *exchange) showPath(st *engine.State) {
 // forward-request inside retry: an earlier attempt's URL is never changed).
 func (x *exchange) newTarget(u url.URL) *url.URL {
 	var t *url.URL
-	if x.rest != nil && x.target == nil {
+	switch {
+	case x.target == nil && x.rest != nil:
 		t = &x.rest.targetURL
-	} else {
+	case x.target == nil && x.wsr != nil:
+		t = &x.wsr.target
+	default:
 		t = new(url.URL)
 	}
 	*t = u

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"tollgate/engine"
@@ -130,5 +131,49 @@ func TestRESTExchangeSizeClass(t *testing.T) {
 		parts restParts
 	}{}); n > 2048 {
 		t.Errorf("the REST exchange is %d bytes; want at most 2048", n)
+	}
+}
+
+// TestExchangeRoom: the first backend URL and the request id of a REST
+// or WebSocket exchange are written into the exchange's own room, a
+// second backend URL (forward-request inside retry) is a new one, so an
+// earlier attempt's never changes; an exchange without room (refuse's)
+// allocates both.
+func TestExchangeRoom(t *testing.T) {
+	s := &Server{idPrefix: "0a1b2c3d", metrics: NewMetrics()}
+	r := &http.Request{RemoteAddr: "192.0.2.1:5555", Header: http.Header{}}
+	api := &API{Name: "a"}
+	for _, tc := range []struct {
+		name             string
+		x                *exchange
+		targetRoom, idRm func(*exchange) unsafe.Pointer // nil: no room
+	}{
+		{"rest", s.newRESTExchange(r, api, time.Now()),
+			func(x *exchange) unsafe.Pointer { return unsafe.Pointer(&x.rest.targetURL) },
+			func(x *exchange) unsafe.Pointer { return unsafe.Pointer(&x.rest.id) }},
+		{"websocket", s.newWSExchange(r, api, time.Now()),
+			func(x *exchange) unsafe.Pointer { return unsafe.Pointer(&x.wsr.target) },
+			func(x *exchange) unsafe.Pointer { return unsafe.Pointer(&x.wsr.id) }},
+		{"none", s.newExchange(r, api, time.Now()), nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := tc.x
+			first := x.newTarget(url.URL{Scheme: "ws", Host: "one"})
+			x.target = first
+			second := x.newTarget(url.URL{Scheme: "ws", Host: "two"})
+			if first.Host != "one" || second.Host != "two" || first == second {
+				t.Fatalf("first %v, second %v", first, second)
+			}
+			if tc.targetRoom != nil && unsafe.Pointer(first) != tc.targetRoom(x) {
+				t.Error("the first backend URL is not the exchange's")
+			}
+			id := x.newRequestID()
+			if !strings.HasPrefix(id, "0a1b2c3d-") {
+				t.Errorf("request id %q", id)
+			}
+			if inRoom := tc.idRm != nil && unsafe.Pointer(unsafe.StringData(id)) == tc.idRm(x); inRoom != (tc.idRm != nil) {
+				t.Errorf("request id in the room: %v", inRoom)
+			}
+		})
 	}
 }

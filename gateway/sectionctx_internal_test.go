@@ -162,8 +162,8 @@ func TestExchangeSectionCtx(t *testing.T) {
 		{"rest", &exchange{rest: &restParts{}}, func(x *exchange, sec engine.Section) *sectionCtx {
 			return &x.rest.ctxs[bits.TrailingZeros8(uint8(sec))]
 		}, engine.OnError},
-		{"handshake", &exchange{hs: &hsParts{}}, func(x *exchange, sec engine.Section) *sectionCtx {
-			return &x.hs.ctxs[bits.TrailingZeros8(uint8(sec))]
+		{"handshake", &exchange{wsr: &wsRoom{hs: &hsParts{}}}, func(x *exchange, sec engine.Section) *sectionCtx {
+			return &x.wsr.hs.ctxs[bits.TrailingZeros8(uint8(sec))]
 		}, engine.Outbound},
 		{"none", &exchange{}, func(*exchange, engine.Section) *sectionCtx { return nil }, engine.Inbound},
 	} {

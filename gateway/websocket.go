@@ -25,7 +25,7 @@ import (
 // dial, and only then the client's upgrade, so a client is never upgraded
 // to a dead end. Then it proxies frames until either side closes.
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API, m reqMatch) {
-	x := s.newExchange(r, api, time.Now())
+	x := s.newWSExchange(r, api, time.Now())
 	x.m = m
 	rt := x.rt
 	outcome := func(o string, status int, st *engine.State, extra ...zap.Field) {
@@ -192,10 +192,10 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 // response101 is the 101 context.Response is once the handshake
 // succeeded: in the handshake's parts (hsParts) when it has them.
 func (x *exchange) response101() *engine.Response {
-	if x.hs == nil {
+	if x.wsr == nil || x.wsr.hs == nil {
 		return engine.NewResponse(http.StatusSwitchingProtocols)
 	}
-	return engine.NewResponseIn(&x.hs.resp, http.StatusSwitchingProtocols)
+	return engine.NewResponseIn(&x.wsr.hs.resp, http.StatusSwitchingProtocols)
 }
 
 // dialTimeout bounds the backend's WebSocket handshake: the API's
