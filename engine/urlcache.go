@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net/url"
+	"strings"
 
 	"tollgate/internal/boundcache"
 )
@@ -16,6 +17,12 @@ func ParseURL(s string) (*url.URL, error) {
 	if u, ok := parsedURLs.Get(s); ok {
 		return u, nil
 	}
+	// The cache keeps a copy: s may be in a request's string room
+	// (State.NewString: set-backend-service's base-url is usually a
+	// concatenation), and the parsed URL's strings are slices of the
+	// string parsed, so keeping s would keep the whole object its room is
+	// in (a REST exchange, 2 KB) for as long as the entry lives.
+	s = strings.Clone(s)
 	u, err := url.Parse(s)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package engine
 import (
 	"net/url"
 	"testing"
+	"unsafe"
 )
 
 // ParseURL parses as url.Parse does, keeps what it parsed (one parse per
@@ -23,5 +24,27 @@ func TestParseURL(t *testing.T) {
 	}
 	if _, ok := parsedURLs.Get("http://bad host/"); ok {
 		t.Error("a bad URL was kept")
+	}
+}
+
+// TestParseURLKeepsNoRoom: what ParseURL keeps does not point into the
+// string it was given, which may be in a request's string room.
+func TestParseURLKeepsNoRoom(t *testing.T) {
+	st := AcquireState(nil)
+	defer st.Release()
+	room := make([]byte, 64)
+	st.SetStringRoom(nil, room)
+	s := st.NewString("http://room.example", ":8080/base")
+	u, err := ParseURL(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inRoom := func(v string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(v)))
+		b := uintptr(unsafe.Pointer(&room[0]))
+		return v != "" && p >= b && p < b+uintptr(len(room))
+	}
+	if inRoom(u.Host) || inRoom(u.Path) {
+		t.Error("the cached URL points into the request's room")
 	}
 }
