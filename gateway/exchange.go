@@ -144,11 +144,12 @@ type restParts struct {
 	outUsed         bool
 	flushHead       bool        // the answer is a filtered event stream: its head goes at once (modifyResponse)
 	id              [idLen]byte // the request id's bytes (requestID)
-	// strs and strBytes are the State's room for the query's values and
-	// the values policies set, and for the strings made for the request
-	// (concatenations, the query string, the backend path), up to their
-	// size (engine.State.SetStringRoom): the exchange fills the
-	// 1536-byte size class.
+	// strs and strBytes are the State's room for the query's values, the
+	// values policies set and the string values they box (set-variable's),
+	// and for the strings made for the request (concatenations, the query
+	// string, the backend path), up to their size
+	// (engine.State.SetStringRoom): the exchange fills the 2,048-byte size
+	// class (TestRESTExchangeSizeClass).
 	strs     [4]string
 	strBytes [128]byte
 }
