@@ -72,11 +72,7 @@ func (f *fnode) box() {
 	}
 	switch f.kind {
 	case reflect.String:
-		g := f.s
-		f.a = func(st *State) (any, bool) {
-			v, ok := g(st)
-			return st.boxString(v), ok
-		}
+		f.a = boxed(f.s)
 	case reflect.Bool:
 		f.a = boxed(f.b)
 	case reflect.Int:

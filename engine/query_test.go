@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"reflect"
 	"testing"
-	"unsafe"
 )
 
 // parseQuery and encodeQuery agree with net/url on every input.
@@ -159,52 +158,5 @@ func TestSetRequestURI(t *testing.T) {
 		}
 		want.Release()
 		got.Release()
-	}
-}
-
-// TestBoxStringRoom: an expression's string result asked for as a value
-// (set-variable's) is boxed with its header in the room while it lasts,
-// each slot written once, so a value kept from the request stays as it
-// was; past the room, and for "", it is boxed as Go boxes it. The values
-// compare, hash and convert back as any string's.
-func TestBoxStringRoom(t *testing.T) {
-	st := AcquireState(nil)
-	room := make([]string, 2)
-	st.SetStringRoom(room, nil)
-	dataOf := func(a any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&a)).data }
-	a, empty, b, c := st.boxString("alpha"), st.boxString(""), st.boxString("beta"), st.boxString("gamma")
-	for _, tc := range []struct {
-		got    any
-		want   string
-		inRoom *string // nil: not in the room
-	}{
-		{a, "alpha", &room[0]},
-		{empty, "", nil},
-		{b, "beta", &room[1]},
-		{c, "gamma", nil},
-	} {
-		if s, ok := tc.got.(string); !ok || s != tc.want || tc.got != any(tc.want) {
-			t.Errorf("%#v; want %q", tc.got, tc.want)
-		}
-		if in := dataOf(tc.got) == unsafe.Pointer(&room[0]) || dataOf(tc.got) == unsafe.Pointer(&room[1]); in != (tc.inRoom != nil) ||
-			(in && dataOf(tc.got) != unsafe.Pointer(tc.inRoom)) {
-			t.Errorf("%q: in the room %v; want %v", tc.want, in, tc.inRoom != nil)
-		}
-	}
-	if m := map[any]int{a: 1, "beta": 2}; m["alpha"] != 1 || m[b] != 2 {
-		t.Errorf("hashed as another value: %v", m)
-	}
-	if s := st.Strings(1); &s[0] == &room[0] || &s[0] == &room[1] {
-		t.Error("a boxed value's slot handed out again")
-	}
-	st.Release()
-	if a != any("alpha") || b != any("beta") {
-		t.Errorf("a kept value changed: %v %v", a, b)
-	}
-	// Without room (a State outside a gateway request, a fork): Go's boxing.
-	st = AcquireState(nil)
-	defer st.Release()
-	if v := st.boxString("x"); v != any("x") {
-		t.Errorf("%#v", v)
 	}
 }

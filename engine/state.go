@@ -316,36 +316,6 @@ func (s *State) Strings(n int) []string {
 	return make([]string, n)
 }
 
-// boxString is any(v) with v's string header in the room SetStringRoom
-// gave while it lasts (one slot, written once, never again: the room is
-// the request's alone, so a variable that keeps the value keeps it as it
-// was), else boxed as Go boxes it (an allocation of 16 bytes). An
-// expression's string result is boxed this way when it is asked for as a
-// value (set-variable's value).
-func (s *State) boxString(v string) any {
-	if v == "" || len(s.strs) == 0 {
-		return v
-	}
-	p := &s.strs[0]
-	s.strs = s.strs[1:]
-	*p = v
-	e := eface{typ: stringTypeWord, data: unsafe.Pointer(p)}
-	return *(*any)(unsafe.Pointer(&e))
-}
-
-// eface is the layout of an interface value without methods (any): its
-// type word and a pointer to its value, which for a string is a pointer
-// to the string's header.
-type eface struct {
-	typ, data unsafe.Pointer
-}
-
-// stringTypeWord is the type word of an any holding a string.
-var stringTypeWord = func() unsafe.Pointer {
-	var a any = ""
-	return (*eface)(unsafe.Pointer(&a)).typ
-}()
-
 // SetGraphQL sets context.GraphQL (a synthetic GraphQL API's resolver).
 func (s *State) SetGraphQL(g *GraphQL) { s.ctx.GraphQL = g }
 
