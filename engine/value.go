@@ -281,8 +281,12 @@ const (
 	MaxExprString = 1 << 20
 )
 
-// nilFetch is expr's message for a member of a null value.
-var nilFetch = regexp.MustCompile(`^(panic: )?(cannot (fetch|get) \S+ from|runtime error: invalid memory address or nil pointer dereference)`)
+// nilFetch matches what the expr VM says where a lowered C# program
+// dereferences null: a member of nil, a nil pointer, or a typed operation
+// (a string method, an unboxing) given nil where it asserts a type
+// ("interface conversion: interface {} is nil, not string"); C# says
+// NullReferenceException for each.
+var nilFetch = regexp.MustCompile(`^(panic: )?(cannot (fetch|get) \S+ from|runtime error: invalid memory address or nil pointer dereference|interface conversion: interface \{\} is nil, not )`)
 
 func exprFailure(p *program, err error) error {
 	msg := err.Error()
