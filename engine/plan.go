@@ -165,6 +165,7 @@ type Block []*Compiled
 // Run runs the steps in order until one fails or the pipeline stops.
 func (b Block) Run(ctx context.Context, s *State) error {
 	for _, c := range b {
+		s.step = c
 		if s.trace != nil {
 			if err := s.traceStep(ctx, c); err != nil {
 				return err
@@ -351,6 +352,12 @@ func (p *Plan) fail(ctx context.Context, sec Section, s *State, err error) {
 		le.Reason, le.Message = pe.Reason, pe.Message
 		if pe.Source != "" {
 			le.Source = pe.Source
+		}
+		if c := s.Forward.From; se == nil && c != nil && pe.Source == c.Name {
+			// the gateway's call after the backend section failed: the
+			// forward-request step that asked for it is where, as APIM's
+			// LastError names the policy's scope and path
+			le.Path, le.PolicyId, le.Scope = c.Path, c.ID, c.Scope
 		}
 		resp = pe.Response
 		if resp == nil {

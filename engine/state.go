@@ -30,7 +30,10 @@ type State struct {
 	vm      vm.VM
 	start   time.Time
 	stopped bool
-	trace   *Trace
+	// step is the step running (Block.Run sets it): forward-request
+	// records itself as the forward's From with it.
+	step  *Compiled
+	trace *Trace
 	// stepHook, when set, wraps each traced step (OpenTelemetry spans).
 	stepHook StepHook
 	atEnd    []func(context.Context, *State)
@@ -117,7 +120,15 @@ type ForwardSettings struct {
 	// WebSocket API, a 101 or the backend's refusal): the gateway does not
 	// forward again.
 	Sent bool
+	// From is the forward-request step that set these (nil for the
+	// gateway's own forward, without one): a failure of the call the
+	// gateway makes after the backend section is that step's in
+	// context.LastError (Path, Scope, PolicyId).
+	From *Compiled
 }
+
+// Step is the policy step running, as its Run sees it (nil outside one).
+func (s *State) Step() *Compiled { return s.step }
 
 // Forwarder sends the request to the backend now, from inside the backend
 // section: a forward-request inside retry calls it once per attempt. It
@@ -183,6 +194,7 @@ func (s *State) Release() {
 	s.routePath = ""
 	s.urlHook = nil
 	s.stopped = false
+	s.step = nil
 	s.trace = nil
 	s.stepHook = nil
 	s.atEnd = s.atEnd[:0]

@@ -219,6 +219,20 @@ func TestHTTPPolicies(t *testing.T) {
 			want: want{status: 503, body: "on-error: BackendConnectionFailure forward-request backend"},
 		},
 		{
+			// the gateway's call after the backend section fails: LastError
+			// names the forward-request that asked for it, as a policy's own
+			// failure names its step (survey28 A4)
+			name: "backend down: LastError names the forward-request",
+			down: true,
+			policy: `<policies><backend><forward-request id="fwd" timeout="5"/></backend><on-error>
+  <return-response>
+    <set-status code="503" reason="Unavailable"/>
+    <set-body>@(context.LastError.Source + "|" + context.LastError.Scope + "|" + context.LastError.Section + "|" + context.LastError.Path + "|" + context.LastError.PolicyId)</set-body>
+  </return-response>
+</on-error></policies>`,
+			want: want{status: 503, body: "forward-request|api|backend|backend/forward-request[1]|fwd"},
+		},
+		{
 			name:    "forward-request timeout is 504",
 			policy:  `<policies><backend><forward-request timeout="1"/></backend></policies>`,
 			backend: func(w http.ResponseWriter, r *http.Request) { time.Sleep(3 * time.Second) },

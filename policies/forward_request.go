@@ -46,6 +46,7 @@ func (f *forwardRequest) Settings() engine.ForwardSettings { return f.settings }
 
 func (f *forwardRequest) Run(ctx context.Context, s *engine.State) error {
 	s.Forward = f.settings
+	s.Forward.From = s.Step()
 	if !f.send {
 		return nil
 	}
