@@ -19,28 +19,32 @@ var arithBenches = []struct{ name, src string }{
 }
 
 func BenchmarkArithLowered(b *testing.B) {
-	front := fuzzFront(b)
 	for _, bc := range arithBenches {
-		b.Run(bc.name, func(b *testing.B) {
-			p, err := front.Compile(bc.src, true)
-			if err != nil || p.Lowered == "" {
-				b.Fatalf("%v %s", err, p.Why)
-			}
-			opts := append([]expr.Option{expr.Env(fuzzEnv{})}, front.Options()...)
-			prog, err := expr.Compile(p.Lowered, opts...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			env := fuzzEnv{Context: &fuzzContext{Request: &fuzzRequest{Method: "GET"}, Variables: fuzzVars{}}}
-			var machine vm.VM
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := machine.Run(prog, env); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run(bc.name, func(b *testing.B) { benchLowered(b, bc.src, "GET") })
+	}
+}
+
+// benchLowered runs the C# block src lowered to expr, b.N times, with
+// context.Request.Method set to method (the benchmarks' input).
+func benchLowered(b *testing.B, src, method string) {
+	front := fuzzFront(b)
+	p, err := front.Compile(src, true)
+	if err != nil || p.Lowered == "" {
+		b.Fatalf("%v %s", err, p.Why)
+	}
+	opts := append([]expr.Option{expr.Env(fuzzEnv{})}, front.Options()...)
+	prog, err := expr.Compile(p.Lowered, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := fuzzEnv{Context: &fuzzContext{Request: &fuzzRequest{Method: method}, Variables: fuzzVars{}}}
+	var machine vm.VM
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := machine.Run(prog, env); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

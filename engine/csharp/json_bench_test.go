@@ -1,11 +1,6 @@
 package csharp
 
-import (
-	"testing"
-
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/vm"
-)
+import "testing"
 
 // The JSON path REST policies take: parsing an answer (nulls in it) and
 // reading it in a lowered expression.
@@ -29,30 +24,7 @@ var jsonBenches = []struct{ name, src string }{
 }
 
 func BenchmarkJSONLowered(b *testing.B) {
-	front := fuzzFront(b)
 	for _, bc := range jsonBenches {
-		b.Run(bc.name, func(b *testing.B) {
-			p, err := front.Compile(bc.src, true)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if p.Lowered == "" {
-				b.Fatal(p.Why)
-			}
-			opts := append([]expr.Option{expr.Env(fuzzEnv{})}, front.Options()...)
-			prog, err := expr.Compile(p.Lowered, opts...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			env := fuzzEnv{Context: &fuzzContext{Request: &fuzzRequest{Method: benchJSONAnswer}, Variables: fuzzVars{}}}
-			var machine vm.VM
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := machine.Run(prog, env); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run(bc.name, func(b *testing.B) { benchLowered(b, bc.src, benchJSONAnswer) })
 	}
 }

@@ -1,11 +1,6 @@
 package csharp
 
-import (
-	"testing"
-
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/vm"
-)
+import "testing"
 
 // LINQ with expression lambdas, lowered to expr and interpreted: the path
 // most policies' lambdas take.
@@ -26,28 +21,8 @@ var lambdaInterpBenches = []struct{ name, src string }{
 }
 
 func BenchmarkLambdaLowered(b *testing.B) {
-	front := fuzzFront(b)
 	for _, bc := range lambdaBenches {
-		b.Run(bc.name, func(b *testing.B) {
-			p, err := front.Compile(bc.src, true)
-			if err != nil || p.Lowered == "" {
-				b.Fatalf("%v %s", err, p.Why)
-			}
-			opts := append([]expr.Option{expr.Env(fuzzEnv{})}, front.Options()...)
-			prog, err := expr.Compile(p.Lowered, opts...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			env := fuzzEnv{Context: &fuzzContext{Request: &fuzzRequest{Method: "GET"}, Variables: fuzzVars{}}}
-			var machine vm.VM
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := machine.Run(prog, env); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run(bc.name, func(b *testing.B) { benchLowered(b, bc.src, "GET") })
 	}
 }
 
