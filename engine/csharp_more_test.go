@@ -299,7 +299,7 @@ func TestCSharpRegexTypes(t *testing.T) {
 		// a Regex instance: the static methods with its pattern and options
 		{`var r = new Regex("a+"); return r.Match("baa").Value + r.IsMatch("x") + r.Matches("aba").Count + r.Replace("xaay", "-") + string.Join(",", r.Split("1a2")) + r;`, "aaFalse2x-y1,2a+"},
 		{`Regex r = new Regex("(?<x>A)(b)", RegexOptions.IgnoreCase | RegexOptions.ExplicitCapture); return r.Match("ab").Groups.Count + r.Match("ab").Groups[1].Value;`, "2a"},
-		{`try { var r = new Regex("(a"); return "no"; } catch (ArgumentException) { return "RegexParseException is an ArgumentException"; }`, "RegexParseException is an ArgumentException"},
+		{`var p = "(a"; try { var r = new Regex(p); return "no"; } catch (ArgumentException) { return "RegexParseException is an ArgumentException"; }`, "RegexParseException is an ArgumentException"},
 		{`return Regex.Escape("a.b c*\t#") + "|" + Regex.Unescape(@"a\.b\ c\*\t\x41\u0042\101") + "|" + Regex.IsMatch("1.5 x", Regex.Escape("1.5 x")) + Regex.IsMatch("125 x", Regex.Escape("1.5 x"));`,
 			"a\\.b\\ c\\*\\t\\#|a.b c*\tABA|TrueFalse"},
 		{`return Regex.Match("a1", @"(?<x>\d)").Result("<$0|${x}|$1>");`, "<1|1|1>"},
@@ -316,10 +316,6 @@ func TestCSharpRegexTypes(t *testing.T) {
 		  if (match.Success) { firstMatch = match.Groups[1].Value; } return firstMatch;`, "echo"},
 	} {
 		csBothBlocks(t, tc.stmts, tc.want, nil)
-	}
-	// Go keeps a repeated group's last capture only: .NET's list of them is refused, not miscounted
-	if _, err, _ := csRun(t, `@(Regex.Match("aaa", "(a)+").Groups[1].Captures.Count)`, nil); err == nil || !strings.Contains(err.Error(), "Group.Captures of a group inside a repetition is not supported") {
-		t.Errorf("repeated group's captures: %v", err)
 	}
 	if _, err, _ := csRun(t, `@{ Group g = Regex.Match("ab", "(a)").Groups[1]; return ((Match)g).Value; }`, nil); err == nil ||
 		!strings.Contains(err.Error(), "Unable to cast object of type 'System.Text.RegularExpressions.Group' to type 'System.Text.RegularExpressions.Match'.") {

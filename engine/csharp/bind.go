@@ -1645,6 +1645,9 @@ func (b *binder) newExpr(n *NewExpr) (*Type, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := b.checkRegexPattern(bi, args); err != nil { // regex_engine.go
+		return nil, err
+	}
 	n.ctor = bi
 	n.Args = args
 	n.Init = nil
@@ -1891,6 +1894,9 @@ func (b *binder) call(n *Call) (*Type, error) {
 			return nil, err
 		}
 		if err := b.checkDateFormats(bi, n.Args); err != nil { // datetime_exact.go
+			return nil, err
+		}
+		if err := b.checkRegexPattern(bi, n.Args); err != nil { // regex_engine.go
 			return nil, err
 		}
 		if err := b.checkCompositeFormat(bi, n.Args, at); err != nil { // numfmt.go

@@ -13,7 +13,6 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -1405,48 +1404,8 @@ func registerBuiltins() {
 		return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s), nil
 	}, nil)
 
-	// ---- Regex (Go's RE2 syntax is close to .NET's for common patterns; named groups (?<n>) are accepted)
-	static("Regex", "IsMatch", ts(S, S), B, func(a []any) (any, error) {
-		re, s, err := regexArgs(a)
-		if err != nil {
-			return nil, err
-		}
-		return re.MatchString(s), nil
-	}, nil)
-	static("Regex", "Replace", ts(S, S, S), S, func(a []any) (any, error) {
-		re, s, err := regexArgs(a)
-		if err != nil {
-			return nil, err
-		}
-		r, _ := a[2].(string)
-		if len(s)+len(re.FindAllStringIndex(s, -1))*len(r) > MaxString {
-			return nil, errString
-		}
-		return re.ReplaceAllString(s, dotnetReplacement(re, r)), nil
-	}, nil)
-	static("Regex", "Match", ts(S, S), tMatch, func(a []any) (any, error) {
-		re, s, err := regexArgs(a)
-		if err != nil {
-			return nil, err
-		}
-		return newMatch(re, s, re.FindStringSubmatchIndex(s), 0), nil
-	}, nil)
-	static("Regex", "Matches", ts(S, S), tMatchColl, func(a []any) (any, error) {
-		re, s, err := regexArgs(a)
-		if err != nil {
-			return nil, err
-		}
-		return allMatches(re, s), nil
-	}, nil)
-	static("Regex", "Split", ts(S, S), tStrings, func(a []any) (any, error) {
-		re, s, err := regexArgs(a)
-		if err != nil {
-			return nil, err
-		}
-		return regexSplit(re, s), nil
-	}, nil)
-	registerRegexOptions()
-	registerRegexObject()
+	// ---- Regex (regex.go, regex_engine.go)
+	registerRegex()
 	registerRegexResults()
 	// token.Value<T>() and token.Value<T>(key)
 	// and their nullable value types (Value<int?>: null for a missing
@@ -2345,119 +2304,7 @@ func registerBuiltins() {
 	registerEnumParse()    // last: Enum.Parse and TryParse for every enum type made above
 }
 
-func regexArgs(a []any) (*regexp.Regexp, string, error) {
-	s, err := str(a[0])
-	if err != nil {
-		return nil, "", argNull("input")
-	}
-	pat, err := str(a[1])
-	if err != nil {
-		return nil, "", argNull("pattern")
-	}
-	re, err := compileRegex(pat)
-	return re, s, err
-}
-
 var regexCache = newLRU(256)
-
-// regexOptions are System.Text.RegularExpressions.RegexOptions, ints here
-// so that they combine with |.
-var regexOptions = []struct {
-	name string
-	v    int
-}{{"None", 0}, {"IgnoreCase", 1}, {"Multiline", 2}, {"ExplicitCapture", 4}, {"Compiled", 8}, {"Singleline", 16},
-	{"IgnorePatternWhitespace", 32}, {"RightToLeft", 64}, {"ECMAScript", 256}, {"CultureInvariant", 512}}
-
-// regexFlags is the RE2 prefix for RegexOptions: IgnoreCase (?i),
-// Multiline (?m), Singleline (?s); Compiled and CultureInvariant change
-// nothing a policy sees (ExplicitCapture: explicitCapture); the others
-// RE2 cannot do.
-func regexFlags(opts int) (string, error) {
-	if opts&(32|64|256) != 0 {
-		return "", exc("NotSupportedException", "RegexOptions.IgnorePatternWhitespace, RightToLeft and ECMAScript are not supported in policy expressions.")
-	}
-	flags := ""
-	if opts&1 != 0 {
-		flags += "i"
-	}
-	if opts&2 != 0 {
-		flags += "m"
-	}
-	if opts&16 != 0 {
-		flags += "s"
-	}
-	if flags == "" {
-		return "", nil
-	}
-	return "(?" + flags + ")", nil
-}
-
-// registerRegexOptions adds RegexOptions and, for each static Regex
-// method taking (input, pattern, ...), its overload with a trailing
-// RegexOptions.
-func registerRegexOptions() {
-	for _, o := range regexOptions {
-		v := o.v
-		staticProp("RegexOptions", o.name, tInt, func([]any) (any, error) { return v, nil }, nil)
-	}
-	for _, name := range []string{"IsMatch", "Replace", "Match", "Matches", "Split"} {
-		for _, b := range append([]*builtin(nil), statics["Regex"][name]...) {
-			if len(b.params) < 2 || b.params[0] != tString || b.params[1] != tString {
-				continue
-			}
-			orig := b
-			withOpts := func(a []any) (any, error) {
-				prefix, err := regexFlags(toInt(a[len(a)-1]))
-				if err != nil {
-					return nil, err
-				}
-				args := append([]any(nil), a[:len(a)-1]...)
-				if p, ok := args[1].(string); ok {
-					args[1] = prefix + p
-					if toInt(a[len(a)-1])&4 != 0 { // ExplicitCapture
-						if args[1], err = explicitCapture(prefix + p); err != nil {
-							return nil, err
-						}
-					}
-				}
-				return orig.run(args)
-			}
-			opts := append(append([]*Type(nil), b.params...), tInt)
-			static("Regex", name, opts, b.result, withOpts, nil)
-			// and with a match timeout: RE2 runs in linear time, so none is ever reached
-			static("Regex", name, append(opts, tTimeSpan), b.result, func(a []any) (any, error) {
-				if err := checkMatchTimeout(a[len(a)-1]); err != nil {
-					return nil, err
-				}
-				return withOpts(a[:len(a)-1])
-			}, nil)
-		}
-	}
-	staticProp("Regex", "InfiniteMatchTimeout", tTimeSpan, func([]any) (any, error) { return -time.Millisecond, nil }, nil)
-}
-
-// checkMatchTimeout is .NET's check of a Regex match timeout: positive (at
-// most about 24 days) or Regex.InfiniteMatchTimeout.
-func checkMatchTimeout(v any) error {
-	d, _ := v.(time.Duration)
-	if d == -time.Millisecond || d > 0 && d <= 0x7FFFFFFE*time.Millisecond {
-		return nil
-	}
-	return exc("ArgumentOutOfRangeException", "Specified argument was out of the range of valid values. (Parameter 'matchTimeout')")
-}
-
-// compileRegex accepts .NET syntax where RE2 differs only in spelling: (?<name>...) groups.
-func compileRegex(pat string) (*regexp.Regexp, error) {
-	if re := regexCache.get(pat); re != nil {
-		return re, nil
-	}
-	re, err := regexp.Compile(strings.ReplaceAll(pat, "(?<", "(?P<"))
-	if err != nil {
-		return nil, exc("RegexParseException", "Invalid pattern '%s': %v", pat, err)
-	}
-	regexCache.put(pat, re)
-	return re, nil
-}
 
 // dateLayouts are the texts DateTime.Parse and DateTimeOffset.Parse read
 // here; zoned says whether the layout reads an offset or a zone.

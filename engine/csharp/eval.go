@@ -379,7 +379,7 @@ var exceptionBase = map[string]string{
 	"NotSupportedException": "SystemException", "OutOfMemoryException": "SystemException",
 	"ArrayTypeMismatchException": "SystemException", "InsufficientExecutionStackException": "SystemException",
 	"CryptographicException": "SystemException", "XmlException": "SystemException",
-	"TimeZoneNotFoundException": "Exception",
+	"TimeZoneNotFoundException": "Exception", "RegexMatchTimeoutException": "TimeoutException", "TimeoutException": "SystemException",
 }
 
 func zeroOf(t *Type) any {

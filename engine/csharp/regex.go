@@ -1,10 +1,13 @@
 package csharp
 
 import (
-	"regexp"
-	"regexp/syntax"
+	"errors"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/dlclark/regexp2/v2"
 )
 
 // System.Text.RegularExpressions' result classes: a Match is a Group (its
@@ -29,21 +32,21 @@ type Group struct {
 	Capture
 	Name    string
 	Success bool
-	m       *Match // the match it belongs to, nil for the empty group
-	num     int    // its number in Go's regexp (left to right)
+	m       *Match    // the match it belongs to, nil for the empty group
+	num     int       // its group number
+	caps    []Capture // every capture, first to last (Captures)
 }
 
 func (g *Group) group() *Group { return g }
 
 // Match is a Regex match: its group 0, and the match's other groups in
-// .NET's order (unnamed groups, then named ones, each left to right).
+// .NET's order (by number: unnamed groups, then named ones).
 type Match struct {
 	Group
-	re     *regexp.Regexp
-	input  string
+	rx     *dnRegex
+	text   *rxText
+	raw    *regexp2.Match // regexp2's (NextMatch)
 	groups []*Group
-	ord    int   // which match of the input it is (NextMatch)
-	idx    []int // Go's submatch byte offsets (Result)
 }
 
 // GroupCollection is Match.Groups.
@@ -76,69 +79,62 @@ var theEmptyMatch = func() *Match {
 	return m
 }()
 
-// dotnetGroupOrder is re's groups (Go's numbers) in .NET's numbering:
-// the whole match, the unnamed groups, then the named ones.
-func dotnetGroupOrder(re *regexp.Regexp) []int {
-	names := re.SubexpNames()
-	order := []int{0}
-	for i := 1; i < len(names); i++ {
-		if names[i] == "" {
-			order = append(order, i)
-		}
-	}
-	for i := 1; i < len(names); i++ {
-		if names[i] != "" {
-			order = append(order, i)
-		}
-	}
-	return order
-}
-
-// newMatch builds the match whose submatch byte offsets are idx (from
-// FindStringSubmatchIndex); nil idx is a failed match.
-func newMatch(re *regexp.Regexp, s string, idx []int, ord int) *Match {
-	if idx == nil {
+// newMatch builds the Match of regexp2's match raw (nil: a failed match).
+func newMatch(rx *dnRegex, t *rxText, raw *regexp2.Match) *Match {
+	if raw == nil {
 		return emptyMatch()
 	}
-	m := &Match{re: re, input: s, ord: ord, idx: idx}
-	names, order := re.SubexpNames(), dotnetGroupOrder(re)
-	for k, i := range order {
-		g := &Group{Name: names[i], m: m, num: i}
+	m := &Match{rx: rx, text: t, raw: raw}
+	gs := raw.Groups()
+	m.groups = make([]*Group, len(gs))
+	for k := range gs {
+		rg := &gs[k]
+		g := &Group{Name: rg.Name, m: m, num: k}
 		if k == 0 {
 			g = &m.Group
-			g.m, g.num = m, 0
+			g.Name, g.m = "0", m
 		}
-		if g.Name == "" {
-			g.Name = strconv.Itoa(k)
+		if k < len(rx.nums) {
+			g.num = rx.nums[k]
 		}
-		if idx[2*i] >= 0 {
+		if n := len(rg.Captures); n > 0 {
 			g.Success = true
-			g.Value = s[idx[2*i]:idx[2*i+1]]
-			g.Index = utf16Index(s, idx[2*i])
-			g.Length = utf16Len(g.Value)
+			g.caps = make([]Capture, n)
+			for i, c := range rg.Captures {
+				g.caps[i] = Capture{Value: t.sub(c.RuneIndex, c.RuneLength), Index: c.RuneIndex, Length: c.RuneLength}
+			}
+			g.Capture = g.caps[n-1]
 		}
-		m.groups = append(m.groups, g)
+		m.groups[k] = g
 	}
 	return m
+}
+
+// groupNum is the group numbered n (.NET's numbers), the empty group if
+// there is none.
+func (m *Match) groupNum(n int) *Group {
+	for _, g := range m.groups {
+		if g.num == n {
+			return g
+		}
+	}
+	return emptyGroup
 }
 
 // get is Groups[k]: by number or name; a group the pattern does not have
 // is .NET's empty group (Success false, Value "").
 func (gc *GroupCollection) get(k any) *Group {
-	gs := gc.m.groups
 	switch x := k.(type) {
 	case int:
-		if x >= 0 && x < len(gs) {
-			return gs[x]
-		}
+		return gc.m.groupNum(x)
 	case string:
-		for _, g := range gs {
+		for _, g := range gc.m.groups {
 			if g.Name == x {
 				return g
 			}
 		}
-		if n, err := strconv.Atoi(x); err == nil && n >= 0 && n < len(gs) && strconv.Itoa(n) == x {
-			return gs[n]
+		if n, err := strconv.Atoi(x); err == nil && n >= 0 && strconv.Itoa(n) == x {
+			return gc.m.groupNum(n)
 		}
 	}
 	return emptyGroup
@@ -152,69 +148,131 @@ func (gc *GroupCollection) items() []any {
 	return out
 }
 
+// firstMatch is Regex.Match.
+func firstMatch(rx *dnRegex, s string) (*Match, error) {
+	t := newRxText(s)
+	raw, err := rx.re.FindRunesMatch(t.units)
+	if err != nil {
+		return nil, regexRunError(rx, err)
+	}
+	return newMatch(rx, t, raw), nil
+}
+
+// isMatch is Regex.IsMatch.
+func isMatch(rx *dnRegex, s string) (bool, error) {
+	ok, err := rx.re.MatchRunes(newRxText(s).units)
+	if err != nil {
+		return false, regexRunError(rx, err)
+	}
+	return ok, nil
+}
+
 // nextMatch is Match.NextMatch(): the input's next match, Match.Empty
 // after the last.
-func (m *Match) nextMatch() *Match {
-	if m.re == nil {
-		return m
+func (m *Match) nextMatch() (*Match, error) {
+	if m.rx == nil {
+		return m, nil
 	}
-	all := m.re.FindAllStringSubmatchIndex(m.input, m.ord+2)
-	if len(all) < m.ord+2 {
-		return emptyMatch()
+	raw, err := m.rx.re.FindNextMatch(m.raw)
+	if err != nil {
+		return nil, regexRunError(m.rx, err)
 	}
-	return newMatch(m.re, m.input, all[m.ord+1], m.ord+1)
+	return newMatch(m.rx, m.text, raw), nil
+}
+
+// eachMatch calls f with each match of s (right to left with
+// RightToLeft), at most MaxItems, until f returns false. The matches
+// together take at most the regex's time limit.
+func eachMatch(rx *dnRegex, t *rxText, f func(*Match) (bool, error)) error {
+	deadline := time.Now().Add(rx.re.MatchTimeout)
+	raw, err := rx.re.FindRunesMatch(t.units)
+	for n := 0; ; n++ {
+		if err != nil {
+			return regexRunError(rx, err)
+		}
+		if raw == nil || n == MaxItems {
+			return nil
+		}
+		if more, err := f(newMatch(rx, t, raw)); err != nil || !more {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return regexRunError(rx, errors.New("timeout"))
+		}
+		raw, err = rx.re.FindNextMatch(raw)
+	}
 }
 
 // allMatches is Regex.Matches: every match, at most MaxItems.
-func allMatches(re *regexp.Regexp, s string) []any {
+func allMatches(rx *dnRegex, s string) ([]any, error) {
 	out := []any{}
-	for i, idx := range re.FindAllStringSubmatchIndex(s, MaxItems) {
-		out = append(out, newMatch(re, s, idx, i))
-	}
-	return out
+	err := eachMatch(rx, newRxText(s), func(m *Match) (bool, error) {
+		out = append(out, m)
+		return true, nil
+	})
+	return out, err
 }
 
-// captures is Group.Captures. Go's engine keeps only a group's last
-// capture, so a group inside a repetition ((a)+), whose every capture
-// .NET keeps, is a NotSupportedException rather than a wrong count.
-func (g *Group) captures() (any, error) {
-	if !g.Success {
-		return []any{}, nil
+// regexReplace is Regex.Replace: each match replaced by repl's text (a
+// replacement pattern) or eval's (a MatchEvaluator), called in the order
+// the matches are found (right to left with RightToLeft).
+func regexReplace(rx *dnRegex, s string, repl *regexReplacer, eval func(*Match) (string, error)) (string, error) {
+	type piece struct {
+		at, end int // the match, in UTF-16 units
+		with    string
 	}
-	if g.num > 0 && repeatedGroup(g.m.re, g.num) {
-		return nil, exc("NotSupportedException", "Group.Captures of a group inside a repetition is not supported in policy expressions (Go's regular expressions keep only the last capture).")
-	}
-	c := g.Capture
-	return []any{&c}, nil
-}
-
-// repeatedGroup reports whether capture group n of re stands inside a
-// repetition that may match more than once.
-func repeatedGroup(re *regexp.Regexp, n int) bool {
-	p, err := syntax.Parse(re.String(), syntax.Perl)
+	var pieces []piece
+	size := len(s)
+	var b strings.Builder
+	t := newRxText(s)
+	err := eachMatch(rx, t, func(m *Match) (bool, error) {
+		var with string
+		if eval != nil {
+			r, err := eval(m)
+			if err != nil {
+				return false, err
+			}
+			with = r
+		} else {
+			b.Reset()
+			repl.expand(&b, m)
+			with = b.String()
+		}
+		if size += len(with); size > MaxString {
+			return false, errString
+		}
+		pieces = append(pieces, piece{m.Index, m.Index + m.Length, with})
+		return true, nil
+	})
 	if err != nil {
-		return true
+		return "", err
 	}
-	var walk func(r *syntax.Regexp, rep bool) bool
-	walk = func(r *syntax.Regexp, rep bool) bool {
-		switch r.Op {
-		case syntax.OpStar, syntax.OpPlus:
-			rep = true
-		case syntax.OpRepeat:
-			rep = rep || r.Max != 1
-		case syntax.OpCapture:
-			if r.Cap == n {
-				return rep
-			}
-		}
-		for _, s := range r.Sub {
-			if walk(s, rep) {
-				return true
-			}
-		}
-		return false
+	if len(pieces) == 0 {
+		return s, nil
 	}
-	return walk(p, false)
+	if rx.re.RightToLeft() {
+		slices.Reverse(pieces)
+	}
+	b.Reset()
+	prev := 0
+	for _, p := range pieces {
+		b.WriteString(t.sub(prev, p.at-prev))
+		b.WriteString(p.with)
+		prev = p.end
+	}
+	b.WriteString(t.sub(prev, len(t.units)-prev))
+	return b.String(), nil
+}
+
+// captures is Group.Captures: each capture of the group, first to last
+// (a group inside a repetition, (a)+, captures once a turn).
+func (g *Group) captures() (any, error) {
+	out := make([]any, len(g.caps))
+	for i := range g.caps {
+		c := g.caps[i]
+		out[i] = &c
+	}
+	return out, nil
 }
 
 // receiver is a member's receiver as a *T, or .NET's NullReferenceException.
@@ -300,21 +358,22 @@ func registerRegexResults() {
 		if !ok {
 			return nil, argNull("replacement")
 		}
-		if m.re == nil {
+		if m.rx == nil {
 			return nil, exc("NotSupportedException", "Result cannot be called on a failed Match.")
 		}
-		out := string(m.re.ExpandString(nil, dotnetReplacement(m.re, r), m.input, m.idx))
-		if len(out) > MaxString {
+		var b strings.Builder
+		parseReplacement(m.rx, r).expand(&b, m)
+		if b.Len() > MaxString {
 			return nil, errString
 		}
-		return out, nil
+		return b.String(), nil
 	}, nil)
 	method(KRegexMatch, "NextMatch", ts(), tMatch, func(a []any) (any, error) {
 		m, err := matchOf(a[0])
 		if err != nil {
 			return nil, err
 		}
-		return m.nextMatch(), nil
+		return m.nextMatch()
 	}, nil)
 	gcOf := receiver[GroupCollection]
 	prop(KGroupColl, "Count", I, func(a []any) (any, error) {
@@ -379,182 +438,163 @@ func regexCast(v any, t *Type) (any, bool, error) {
 	return nil, true, castErr(v, "System.Text.RegularExpressions."+t.Name)
 }
 
-// explicitCapture is RegexOptions.ExplicitCapture: the pattern with its
-// unnamed groups made non-capturing, so that named groups alone are
-// captured (and numbered from 1), as .NET does.
-func explicitCapture(pat string) (string, error) {
-	r, err := syntax.Parse(strings.ReplaceAll(pat, "(?<", "(?P<"), syntax.Perl)
-	if err != nil {
-		return "", exc("RegexParseException", "Invalid pattern '%s': %v", pat, err)
-	}
-	var strip func(r *syntax.Regexp) *syntax.Regexp
-	strip = func(r *syntax.Regexp) *syntax.Regexp {
-		for i, s := range r.Sub {
-			r.Sub[i] = strip(s)
-		}
-		if r.Op == syntax.OpCapture && r.Name == "" {
-			return r.Sub[0]
-		}
-		return r
-	}
-	return strip(r).String(), nil
-}
-
-// dotnetReplacement turns a .NET replacement pattern into Go's: $n and
-// ${n} by .NET's group numbers (unnamed groups first, then named ones),
-// ${name}, $& (the match) and $$; a $n the pattern has no group n for is
-// the text "$n", as .NET leaves it.
-func dotnetReplacement(re *regexp.Regexp, r string) string {
-	if !strings.Contains(r, "$") {
-		return r
-	}
-	order := dotnetGroupOrder(re)
-	group := func(ref string) (string, bool) {
-		if n, err := strconv.Atoi(ref); err == nil {
-			if n >= 0 && n < len(order) {
-				return "${" + strconv.Itoa(order[n]) + "}", true
-			}
-			return "", false
-		}
-		if re.SubexpIndex(ref) > 0 {
-			return "${" + ref + "}", true
-		}
-		return "", false
-	}
-	var b strings.Builder
-	for i := 0; i < len(r); i++ {
-		c := r[i]
-		if c != '$' || i+1 == len(r) {
-			b.WriteByte(c)
-			continue
-		}
-		rest := r[i+1:]
-		switch {
-		case rest[0] == '$':
-			b.WriteString("$$")
-			i++
-			continue
-		case rest[0] == '&':
-			b.WriteString("${0}")
-			i++
-			continue
-		case rest[0] >= '0' && rest[0] <= '9':
-			k := 0
-			for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
-				k++
-			}
-			if g, ok := group(rest[:k]); ok {
-				b.WriteString(g)
-				i += k
-				continue
-			}
-		case rest[0] == '{':
-			if end := strings.IndexByte(rest, '}'); end > 0 {
-				if g, ok := group(rest[1:end]); ok {
-					b.WriteString(g)
-					i += end + 1
-					continue
-				}
-			}
-		}
-		b.WriteString("$$") // a literal $
-	}
-	return b.String()
-}
-
 // regexSplit is Regex.Split: the text between matches, and, as .NET adds
 // them, the text of each group that took part in a match (in .NET's group
-// order).
-func regexSplit(re *regexp.Regexp, s string) []any {
-	all := re.FindAllStringSubmatchIndex(s, MaxItems)
-	if len(all) == 0 {
-		return []any{s}
-	}
+// order); with RightToLeft, .NET's list read from the right, reversed.
+func regexSplit(rx *dnRegex, s string) ([]any, error) {
+	t := newRxText(s)
+	rtl := rx.re.RightToLeft()
 	out := []any{}
 	prev := 0
-	for i, idx := range all {
-		out = append(out, s[prev:idx[0]])
-		prev = idx[1]
-		m := newMatch(re, s, idx, i)
+	if rtl {
+		prev = len(t.units)
+	}
+	err := eachMatch(rx, t, func(m *Match) (bool, error) {
+		if rtl {
+			out = append(out, t.sub(m.Index+m.Length, prev-m.Index-m.Length))
+			prev = m.Index
+		} else {
+			out = append(out, t.sub(prev, m.Index-prev))
+			prev = m.Index + m.Length
+		}
 		for _, g := range m.groups[1:] {
 			if g.Success {
 				out = append(out, g.Value)
 			}
 		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return append(out, s[prev:])
+	if len(out) == 0 {
+		return []any{s}, nil
+	}
+	if rtl {
+		out = append(out, t.sub(0, prev))
+		slices.Reverse(out)
+		return out, nil
+	}
+	return append(out, t.sub(prev, len(t.units)-prev)), nil
 }
 
-// regexObj is a Regex instance: new Regex(pattern[, options]).
+// regexObj is a Regex instance: new Regex(pattern[, options[, timeout]]).
 type regexObj struct {
-	pattern string // as written, for ToString()
-	goPat   string // with the options applied (regexFlags, explicitCapture)
+	rx *dnRegex
 }
 
-func (r *regexObj) String() string { return r.pattern }
+func (r *regexObj) String() string { return r.rx.pattern }
 
-// registerRegexObject adds new Regex(pattern[, options]), its IsMatch,
-// Match, Matches, Replace and Split (the static methods' with its
-// pattern), and Regex.Escape and Unescape.
-func registerRegexObject() {
-	S, I := tString, tInt
+// regexOp is one of Regex's operations on a compiled pattern: IsMatch,
+// Match, Matches, Replace (with a replacement pattern) and Split; more
+// holds the arguments after the input.
+type regexOp func(rx *dnRegex, s string, more []any) (any, error)
+
+var regexOps = []struct {
+	name   string
+	params []*Type
+	result *Type
+	run    regexOp
+}{
+	{"IsMatch", ts(tString), tBool, func(rx *dnRegex, s string, _ []any) (any, error) { return isMatch(rx, s) }},
+	{"Match", ts(tString), tMatch, func(rx *dnRegex, s string, _ []any) (any, error) { return firstMatch(rx, s) }},
+	{"Matches", ts(tString), tMatchColl, func(rx *dnRegex, s string, _ []any) (any, error) { return allMatches(rx, s) }},
+	{"Replace", ts(tString, tString), tString, func(rx *dnRegex, s string, more []any) (any, error) {
+		r, ok := more[0].(string)
+		if !ok {
+			return nil, argNull("replacement")
+		}
+		return regexReplace(rx, s, parseReplacement(rx, r), nil)
+	}},
+	{"Split", ts(tString), tStrings, func(rx *dnRegex, s string, _ []any) (any, error) { return regexSplit(rx, s) }},
+}
+
+// registerRegex adds Regex's static methods (input, pattern[, ...][,
+// options[, timeout]]), new Regex(pattern[, options[, timeout]]) and its
+// methods, RegexOptions and Regex.InfiniteMatchTimeout.
+func registerRegex() {
+	for _, o := range regexOptions {
+		v := o.v
+		staticProp("RegexOptions", o.name, tInt, func([]any) (any, error) { return v, nil }, nil)
+	}
+	staticProp("Regex", "InfiniteMatchTimeout", tTimeSpan, func([]any) (any, error) { return -time.Millisecond, nil }, nil)
+	for _, op := range regexOps {
+		op := op
+		n := len(op.params) // input and the arguments after the pattern
+		// Regex.X(input, pattern, more..., [options, [timeout]])
+		run := func(a []any) (any, error) {
+			s, ok := a[0].(string)
+			if !ok {
+				return nil, argNull("input")
+			}
+			pat, ok := a[1].(string)
+			if !ok {
+				return nil, argNull("pattern")
+			}
+			opts, d := 0, time.Duration(0)
+			if len(a) > n+1 {
+				opts = toInt(a[n+1])
+			}
+			if len(a) > n+2 {
+				if err := checkMatchTimeout(a[n+2]); err != nil {
+					return nil, err
+				}
+				d, _ = a[n+2].(time.Duration)
+			}
+			rx, err := getRegex(pat, opts, d)
+			if err != nil {
+				return nil, err
+			}
+			return op.run(rx, s, a[2:n+1])
+		}
+		params := append(ts(tString, tString), op.params[1:]...)
+		static("Regex", op.name, params, op.result, run, nil)
+		static("Regex", op.name, append(append([]*Type(nil), params...), tInt), op.result, run, nil)
+		static("Regex", op.name, append(append([]*Type(nil), params...), tInt, tTimeSpan), op.result, run, nil)
+		// regex.X(input, more...)
+		method(KRegex, op.name, op.params, op.result, func(a []any) (any, error) {
+			r, ok := a[0].(*regexObj)
+			if !ok || r == nil {
+				return nil, errNull
+			}
+			s, ok := a[1].(string)
+			if !ok {
+				return nil, argNull("input")
+			}
+			return op.run(r.rx, s, a[2:])
+		}, nil)
+	}
 	newRegex := func(a []any) (any, error) {
 		p, ok := a[0].(string)
 		if !ok {
 			return nil, argNull("pattern")
 		}
-		r := &regexObj{pattern: p, goPat: p}
+		opts, d := 0, time.Duration(0)
 		if len(a) > 1 {
-			opts := toInt(a[1])
-			prefix, err := regexFlags(opts)
-			if err != nil {
+			opts = toInt(a[1])
+		}
+		if len(a) > 2 {
+			if err := checkMatchTimeout(a[2]); err != nil {
 				return nil, err
 			}
-			r.goPat = prefix + p
-			if opts&4 != 0 {
-				if r.goPat, err = explicitCapture(r.goPat); err != nil {
-					return nil, err
-				}
-			}
+			d, _ = a[2].(time.Duration)
 		}
-		if _, err := compileRegex(r.goPat); err != nil { // a bad pattern fails the constructor
+		rx, err := getRegex(p, opts, d) // a bad pattern fails the constructor
+		if err != nil {
 			return nil, err
 		}
-		return r, nil
+		return &regexObj{rx: rx}, nil
 	}
+	S, I := tString, tInt
 	static("Regex", "new", ts(S), tRegex, newRegex, nil)
 	static("Regex", "new", ts(S, I), tRegex, newRegex, nil)
-	static("Regex", "new", ts(S, I, tTimeSpan), tRegex, func(a []any) (any, error) {
-		if err := checkMatchTimeout(a[2]); err != nil {
-			return nil, err
-		}
-		return newRegex(a[:2])
-	}, nil)
-	for _, m := range []struct {
-		name   string
-		params []*Type
-	}{{"IsMatch", ts(S)}, {"Match", ts(S)}, {"Matches", ts(S)}, {"Replace", ts(S, S)}, {"Split", ts(S)}} {
-		var base *builtin
-		for _, b := range statics["Regex"][m.name] {
-			if len(b.params) == len(m.params)+1 {
-				base = b
-			}
-		}
-		method(KRegex, m.name, m.params, base.result, func(a []any) (any, error) {
-			r, ok := a[0].(*regexObj)
-			if !ok || r == nil {
-				return nil, errNull
-			}
-			args := append([]any{a[1], r.goPat}, a[2:]...)
-			return base.run(args)
-		}, nil)
-	}
+	static("Regex", "new", ts(S, I, tTimeSpan), tRegex, newRegex, nil)
 	method(KRegex, "ToString", ts(), S, func(a []any) (any, error) {
 		r, ok := a[0].(*regexObj)
 		if !ok || r == nil {
 			return nil, errNull
 		}
-		return r.pattern, nil
+		return r.rx.pattern, nil
 	}, nil)
 	// Match.Empty, which APIM's types table lists: the failed match.
 	staticProp("Match", "Empty", tMatch, func([]any) (any, error) { return emptyMatch(), nil }, nil)
@@ -572,6 +612,25 @@ func registerRegexObject() {
 		}
 		return regexUnescape(s), nil
 	}, nil)
+}
+
+// regexOptions are System.Text.RegularExpressions.RegexOptions, ints here
+// so that they combine with |.
+var regexOptions = []struct {
+	name string
+	v    int
+}{{"None", 0}, {"IgnoreCase", roIgnoreCase}, {"Multiline", roMultiline}, {"ExplicitCapture", roExplicitCapture},
+	{"Compiled", roCompiled}, {"Singleline", roSingleline}, {"IgnorePatternWhitespace", roIgnoreWhitespace},
+	{"RightToLeft", roRightToLeft}, {"ECMAScript", roECMAScript}, {"CultureInvariant", roCultureInvariant}}
+
+// checkMatchTimeout is .NET's check of a Regex match timeout: positive (at
+// most about 24 days) or Regex.InfiniteMatchTimeout.
+func checkMatchTimeout(v any) error {
+	d, _ := v.(time.Duration)
+	if d == -time.Millisecond || d > 0 && d <= 0x7FFFFFFE*time.Millisecond {
+		return nil
+	}
+	return exc("ArgumentOutOfRangeException", "Specified argument was out of the range of valid values. (Parameter 'matchTimeout')")
 }
 
 // regexEscape is Regex.Escape: \ * + ? | { [ ( ) ^ $ . # and white space
@@ -688,15 +747,27 @@ func (b *binder) regexEvaluator(n *Call, l *Lambda, instance bool) (*Type, error
 			return nil, err
 		}
 	}
+	if !instance {
+		if err := b.checkRegexPattern(regexEvaluatorKey, n.Args); err != nil {
+			return nil, err
+		}
+	}
 	b.needInterp("Regex.Replace with a MatchEvaluator")
 	n.evaluator = true
 	return tString, nil
 }
 
+// regexEvaluatorKey stands for Regex.Replace(input, pattern, evaluator[,
+// options]) in checkRegexPattern: the options are its fourth argument.
+var regexEvaluatorKey = &builtin{key: "Regex.Replace/4", params: []*Type{tString, tString, nil, tInt}}
+
 // regexEvaluate runs a Regex.Replace with a MatchEvaluator.
 func (f *frame) regexEvaluate(n *Call, m *Member) (any, error) {
-	var vals []any
+	var rx *dnRegex
+	var in any
+	li := 2 // Regex.Replace(input, pattern, evaluator[, options])
 	if !isStaticRecv(m.X) {
+		li = 1 // regex.Replace(input, evaluator)
 		r, err := f.eval(m.X)
 		if err != nil {
 			return nil, err
@@ -705,12 +776,12 @@ func (f *frame) regexEvaluate(n *Call, m *Member) (any, error) {
 		if !ok || ro == nil {
 			return nil, errNull
 		}
-		in, err := f.eval(n.Args[0].X)
-		if err != nil {
+		if in, err = f.eval(n.Args[0].X); err != nil {
 			return nil, err
 		}
-		vals = []any{in, ro.goPat}
+		rx = ro.rx
 	} else {
+		var vals []any
 		for i, a := range n.Args {
 			if i == 2 {
 				continue
@@ -721,44 +792,30 @@ func (f *frame) regexEvaluate(n *Call, m *Member) (any, error) {
 			}
 			vals = append(vals, v)
 		}
-		if len(vals) == 3 { // options
-			p, _ := vals[1].(string)
-			prefix, err := regexFlags(toInt(vals[2]))
-			if err != nil {
-				return nil, err
-			}
-			pat := prefix + p
-			if toInt(vals[2])&4 != 0 {
-				if pat, err = explicitCapture(pat); err != nil {
-					return nil, err
-				}
-			}
-			vals = []any{vals[0], pat}
+		in = vals[0]
+		p, ok := vals[1].(string)
+		if !ok {
+			return nil, argNull("pattern")
 		}
-	}
-	re, s, err := regexArgs(vals)
-	if err != nil {
-		return nil, err
-	}
-	li := 2 // Regex.Replace(input, pattern, evaluator[, options])
-	if !isStaticRecv(m.X) {
-		li = 1 // regex.Replace(input, evaluator)
-	}
-	eval := f.lambda(n.Args[li].X.(*Lambda))
-	var b strings.Builder
-	prev := 0
-	for i, idx := range re.FindAllStringSubmatchIndex(s, MaxItems) {
-		r, err := eval(newMatch(re, s, idx, i))
-		if err != nil {
+		opts := 0
+		if len(vals) == 3 {
+			opts = toInt(vals[2])
+		}
+		var err error
+		if rx, err = getRegex(p, opts, 0); err != nil {
 			return nil, err
 		}
-		b.WriteString(s[prev:idx[0]])
-		b.WriteString(catStr(r))
-		prev = idx[1]
-		if b.Len() > MaxString {
-			return nil, errString
-		}
 	}
-	b.WriteString(s[prev:])
-	return b.String(), nil
+	s, ok := in.(string)
+	if !ok {
+		return nil, argNull("input")
+	}
+	eval := f.lambda(n.Args[li].X.(*Lambda))
+	return regexReplace(rx, s, nil, func(m *Match) (string, error) {
+		r, err := eval(m)
+		if err != nil {
+			return "", err
+		}
+		return catStr(r), nil
+	})
 }

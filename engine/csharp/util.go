@@ -2,7 +2,6 @@ package csharp
 
 import (
 	"math/rand/v2"
-	"regexp"
 	"sync"
 )
 
@@ -30,18 +29,18 @@ func (x *randomT) float() float64 {
 type lru struct {
 	mu  sync.Mutex
 	max int
-	m   map[string]*regexp.Regexp
+	m   map[regexKey]*dnRegex
 }
 
-func newLRU(max int) *lru { return &lru{max: max, m: map[string]*regexp.Regexp{}} }
+func newLRU(max int) *lru { return &lru{max: max, m: map[regexKey]*dnRegex{}} }
 
-func (l *lru) get(k string) *regexp.Regexp {
+func (l *lru) get(k regexKey) *dnRegex {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.m[k]
 }
 
-func (l *lru) put(k string, re *regexp.Regexp) {
+func (l *lru) put(k regexKey, re *dnRegex) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.m) >= l.max {

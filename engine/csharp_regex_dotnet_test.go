@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestCSharpRegexDotNet: C#'s Regex runs on .NET's engine (regexp2): the
+// constructs RE2 lacked, and .NET's answers where RE2's differed. The
+// examples marked "doc" are those of .NET's regular expression pages
+// (the language quick reference's grouping and backreference tables, and
+// "Substitutions in Regular Expressions"), as written.
+func TestCSharpRegexDotNet(t *testing.T) {
+	all := func(in, pat string) string { // every match, joined with ","
+		return `return string.Join(",", Regex.Matches("` + in + `", @"` + pat + `").Cast<Match>().Select(m => m.Value));`
+	}
+	for _, tc := range []struct{ stmts, want string }{
+		// doc: grouping constructs
+		{all("deep", `(\w)\1`), "ee"},
+		{all("deep", `(?<double>\w)\k<double>`), "ee"},
+		{all("Console.WriteLine()", `Write(?:Line)?`), "WriteLine"},
+		{all("A12xl A12XL a12xl", `A\d{2}(?i:\w+)\b`), "A12xl,A12XL"},
+		{all("He is. The dog ran. The sun is out.", `\w+(?=\.)`), "is,ran,out"},
+		{all("unsure sure unity used", `\b(?!un)\w+\b`), "sure,used"},
+		{all("1851 1999 1950 1905 2003", `(?<=19)\d{2}\b`), "99,50,05"},
+		{all("1851 1999 1950 1905 2003", `(?<!19)\d{2}\b`), "51,03"},
+		{all("1ABB 3ABBC 5AB 5AC", `[13579](?>A+B+)`), "1ABB,3ABB,5AB"},
+		{`return Regex.Match("3+2^((1-3)*(3-1))", @"(((?'Open'\()[^\(\)]*)+((?'Close-Open'\))[^\(\)]*)+)*(?(Open)(?!))$").Value;`, "((1-3)*(3-1))"},
+		// after a match that ends the input, Matches finds the empty match there too (.NET's, Perl's rule)
+		{all("ab", `b*$`), "b,"},
+		// doc: backreferences
+		{all("seek", `(\w)\1`), "ee"},
+		{all("seek", `(?<char>\w)\k<char>`), "ee"},
+		// doc: substitutions
+		{`return Regex.Replace("aa1bb2cc3dd4ee5", @"\d+", "$` + "`" + `");`, "aaaabbaa1bbccaa1bb2ccddaa1bb2cc3ddeeaa1bb2cc3dd4ee"},
+		{`return Regex.Replace("aa1bb2cc3dd4ee5", @"\d+", "$'");`, "aabb2cc3dd4ee5bbcc3dd4ee5ccdd4ee5ddee5ee"},
+		{`return Regex.Replace("ABC123DEF456", @"\d+", "$_");`, "ABCABC123DEF456DEFABC123DEF456"},
+		{`return Regex.Replace("a1b", @"(a)(\d)(b)", "$2") + Regex.Replace("a1b", @"(a)(?<group>\d)(b)", "${group}") + Regex.Replace("a1b", @"a\db", "$$") + Regex.Replace("a1b", @"a\db", "$&");`, "11$a1b"},
+		// $+ is the last group (by number), $10 without a group 10 is literal text
+		{`return Regex.Replace("ab", "(a)(b)?", "[$+]") + Regex.Replace("a", "(a)(x)?", "[$+]") + Regex.Replace("a", "(a)", "$10|${1}0|${x}");`, "[b][]$10|a0|${x}"},
+		// look-around for masking, and validation
+		{`return Regex.Replace("card 4111111111111111", @"(?<=\d{4})\d(?=\d{4})", "*");`, "card 4111********1111"},
+		{`return Regex.IsMatch("Passw0rd", @"^(?=.*\d)(?=.*[A-Z])(?!.*\s).{8,}$") + "|" + Regex.IsMatch("password", @"^(?=.*\d)(?=.*[A-Z]).{8,}$");`, "True|False"},
+		// \d and \w are Unicode's; ECMAScript's are ASCII's
+		{`return Regex.IsMatch("٣٤", @"^\d+$") + "|" + Regex.IsMatch("٣٤", @"^\d+$", RegexOptions.ECMAScript) + "|" + Regex.IsMatch("é", @"^\w$") + "|" + Regex.IsMatch("é", @"^\w$", RegexOptions.ECMAScript);`, "True|False|True|False"},
+		// $ matches before a final \n, \z does not; . stops at \n only
+		{`return Regex.IsMatch("abc\n", "^abc$") + "|" + Regex.IsMatch("abc\n", @"^abc\z") + "|" + Regex.IsMatch("abc\n", @"^abc\Z") + "|" + Regex.IsMatch("a\rb", "^a.b$") + "|" + Regex.IsMatch("a\nb", "^a.b$");`, "True|False|True|True|False"},
+		// every capture of a repeated group, in order, with its index
+		{`var g = Regex.Match("xaaa", "(a)+").Groups[1]; var s = g.Captures.Count + ":"; foreach (Capture c in g.Captures) { s += c.Value + c.Index; } return s + "|" + g.Value + g.Index;`, "3:a1a2a3|a3"},
+		{`var m = Regex.Match("one two three", @"(?:(\w+)\s?)+"); return string.Join(",", m.Groups[1].Captures.Cast<Capture>().Select(c => c.Value));`, "one,two,three"},
+		// RightToLeft: matches found from the end
+		{`return Regex.Match("a1b22c333", @"\d+", RegexOptions.RightToLeft).Value + "|" + string.Join(",", Regex.Matches("a1b22c333", @"\d+", RegexOptions.RightToLeft).Cast<Match>().Select(m => m.Value)) + "|" + Regex.Replace("a1b2", @"\d", "#", RegexOptions.RightToLeft) + "|" + string.Join(",", Regex.Split("a1b2c", @"(\d)", RegexOptions.RightToLeft));`, "333|333,22,1|a#b#|a,1,b,2,c"},
+		// IgnorePatternWhitespace: blanks dropped, # starts a comment
+		{`return Regex.Match("tel 555-1234", @"(?<area> \d{3} ) - (?<num> \d{4} )  # a number", RegexOptions.IgnorePatternWhitespace).Groups["num"].Value;`, "1234"},
+		// named groups numbered after the unnamed ones; explicit numbers
+		{`var m = Regex.Match("abc", "(?<x>a)(b)(c)"); return m.Groups[1].Value + m.Groups[2].Value + m.Groups[3].Value + m.Groups["x"].Name + m.Groups.Count;`, "bcax4"},
+		{`var m = Regex.Match("ab", "(?<5>a)(b)"); return m.Groups[5].Value + m.Groups[1].Value + m.Groups.Count + string.Join(",", m.Groups.Keys) + m.Groups[2].Success;`, "ab30,1,5False"},
+		// inline options and ExplicitCapture
+		{`return Regex.IsMatch("ABC", "(?i)abc") + "|" + Regex.Match("ab", "(a)(?<n>b)", RegexOptions.ExplicitCapture).Groups.Count + "|" + Regex.Match("ab", "(?n:(a))(b)").Groups[1].Value;`, "True|2|b"},
+		// UTF-16 units: an emoji is two, '.' takes one
+		{`var m = Regex.Match("x😀y", "y"); return m.Index + "|" + Regex.Match("x😀y", "😀").Length + "|" + Regex.Matches("😀", ".").Count + "|" + Regex.Replace("é😀!", "!", "?") + "|" + Regex.Match("é😀y", "(?<=😀)y").Index;`, "3|2|2|é😀?|3"},
+		// NextMatch, Result
+		{`var m = Regex.Match("a1b2c3", @"(\d)"); var s = ""; while (m.Success) { s += m.Result("<$1>"); m = m.NextMatch(); } return s;`, "<1><2><3>"},
+		// a MatchEvaluator with look-around and RightToLeft (called right to left)
+		{`var order = ""; var r = Regex.Replace("abc", ".", m => { order += m.Value; return m.Value.ToUpper(); }, RegexOptions.RightToLeft); return r + order;`, "ABCcba"},
+		// a bad pattern built at run time is an ArgumentException with .NET's message
+		{`var p = "(a"; try { return Regex.IsMatch("a", p).ToString(); } catch (ArgumentException e) { return e.Message; }`, "Invalid pattern '(a'. Not enough )'s."},
+		{`var p = @"\b(\w+)\s\2"; try { return new Regex(p).ToString(); } catch (ArgumentException e) { return e.Message; }`, `Invalid pattern '\b(\w+)\s\2'. Reference to undefined group number 2.`},
+		// .NET's check of the options: ECMAScript goes with IgnoreCase and Multiline only
+		{`var o = RegexOptions.ECMAScript | RegexOptions.Singleline; try { return Regex.IsMatch("a", "a", o).ToString(); } catch (ArgumentOutOfRangeException e) { return e.Message; }`, "Specified argument was out of the range of valid values. (Parameter 'options')"},
+		{`return Regex.IsMatch("A", "a", RegexOptions.ECMAScript | RegexOptions.IgnoreCase | RegexOptions.Multiline).ToString();`, "True"},
+	} {
+		csBothBlocks(t, tc.stmts, tc.want, nil)
+	}
+}
+
+// TestCSharpRegexTimeout: a match timeout the expression gives, and
+// tollgate's default limit when it gives none, throw .NET's
+// RegexMatchTimeoutException (a TimeoutException) on a catastrophic
+// pattern, and the request goes on to on-error instead of hanging.
+func TestCSharpRegexTimeout(t *testing.T) {
+	evil := `new string('a', 64) + "!"`
+	for _, tc := range []struct{ name, stmts, want string }{
+		{"static with timeout", `try { return Regex.IsMatch(` + evil + `, @"^(a+)+$", RegexOptions.None, TimeSpan.FromMilliseconds(1)).ToString(); } catch (RegexMatchTimeoutException) { return "timeout"; }`, "timeout"},
+		{"instance with timeout", `var r = new Regex(@"^(\w+\s?)*$", RegexOptions.None, TimeSpan.FromMilliseconds(2)); try { return r.Match(` + evil + `).Success.ToString(); } catch (TimeoutException) { return "timeout"; }`, "timeout"},
+		{"Replace with timeout", `try { return Regex.Replace(` + evil + `, @"(a|aa)+$", "x", RegexOptions.None, TimeSpan.FromMilliseconds(1)); } catch (RegexMatchTimeoutException e) { return e.Message.Substring(0, 26); }`, "The Regex engine has timed"},
+		{"default limit", `try { return Regex.IsMatch(` + evil + `, @"^(a+)+$").ToString(); } catch (RegexMatchTimeoutException) { return "timeout"; }`, "timeout"},
+		{"infinite is the default limit", `try { return Regex.IsMatch(` + evil + `, @"^(a+)+$", RegexOptions.None, Regex.InfiniteMatchTimeout).ToString(); } catch (RegexMatchTimeoutException) { return "timeout"; }`, "timeout"},
+		{"a fine pattern in time", `return Regex.IsMatch(` + evil + `, @"^a+!$", RegexOptions.None, TimeSpan.FromMilliseconds(100)).ToString();`, "True"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { csWant(t, "@{ "+tc.stmts+" }", tc.want, nil) })
+	}
+	// uncaught, it is the expression's failure with .NET's message, and the input is not in it
+	_, err, _ := csRun(t, `@(Regex.IsMatch(new string('a', 64) + "se" + "cret!", @"^(a+)+$"))`, nil)
+	if err == nil || !strings.Contains(err.Error(), "The Regex engine has timed out") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("uncaught timeout: %v", err)
+	}
+}
+
+// TestCSharpRegexLoadErrors: a pattern written as a literal that .NET's
+// parser refuses is a load error at the literal, not a failure at run time.
+func TestCSharpRegexLoadErrors(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`@(Regex.IsMatch("a", "(a"))`, "RegexParseException: Invalid pattern '(a'. Not enough )'s."},
+		{`@(new Regex("a)").ToString())`, "Too many )'s."},
+		{`@(Regex.Replace("a", @"(a)\2", "b"))`, "Reference to undefined group number 2."},
+		{`@(Regex.Replace("a", "[a", m => "b"))`, "Unterminated [] set."},
+		{`@(Regex.Match("a", "a", RegexOptions.ECMAScript | RegexOptions.Singleline).Value)`, "Parameter 'options'"},
+	} {
+		_, err, _ := csRun(t, tc.src, nil)
+		if err == nil || !strings.Contains(err.Error(), "load errors") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want a load error with %q", tc.src, err, tc.want)
+		}
+	}
+	// with options that are not constants, or IgnorePatternWhitespace, what parses is checked at run time
+	csWant(t, `@(Regex.IsMatch("a", "a # (", RegexOptions.IgnorePatternWhitespace))`, "true", nil)
+}
