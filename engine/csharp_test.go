@@ -744,6 +744,10 @@ func TestCSharpSelectTokens(t *testing.T) {
 		{`string.Join(",", JObject.Parse("{\"a\":[{\"u\":\"http://x/y\"},{\"u\":\"it's\"}]}").SelectTokens("a[?(@.u =~ /'s$/)].u"))`, "it's"},
 		{`` + doc + `.SelectToken("store.book[?(@.price > 100)]") == null`, "true"},
 		{`(string)` + doc + `.SelectToken("store.bicycle.color")`, "red"},
+		// the regex is .NET's (Json.NET runs Regex.IsMatch): look-behind, back-references, x for ExplicitCapture, '.' takes \r
+		{`string.Join(",", JObject.Parse("{\"a\":[{\"u\":\"v2/x\"},{\"u\":\"v3/x\"},{\"u\":\"aa\"}]}").SelectTokens("a[?(@.u =~ /(?<=v2)\\/x/ || @.u =~ /^(?<c>a)\\k<c>$/x)].u"))`, "v2/x,aa"},
+		{`JObject.Parse("{\"a\":[{\"u\":\"aa\"}]}").SelectTokens("a[?(@.u =~ /^(a)\\1$/)]").Count()`, "1"},
+		{`JObject.Parse("{\"a\":[{\"u\":\"x\\ry\"}]}").SelectTokens("a[?(@.u =~ /x.y/)]").Count()`, "1"},
 	} {
 		csBothPaths(t, tc.src, tc.want, nil)
 	}
@@ -755,7 +759,10 @@ func TestCSharpSelectTokens(t *testing.T) {
 	for _, tc := range []struct{ src, msg string }{
 		{`@(` + doc + `.SelectToken("$..title"))`, "Path returned multiple tokens."},
 		{`@(` + doc + `.SelectTokens("$.store.book[?(@.price <"))`, "Unexpected character while parsing path"},
-		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ /a/x)]"))`, "Unexpected character while parsing path"},
+		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ /a/q)]"))`, "Unexpected character while parsing path"},
+		// the regex's own exceptions come out of SelectTokens, as out of Json.NET's
+		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ /(a/)]").Count())`, "Invalid pattern '(a'. Not enough )'s."},
+		{`@(JObject.Parse("{\"a\":[{\"u\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\"}]}").SelectTokens("a[?(@.u =~ /^(a+)+$/)]").Count())`, "The Regex engine has timed out"},
 		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ a)]"))`, "Unexpected character while parsing path"},
 		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ /a)]"))`, "Unexpected character while parsing path"},
 		{`@(` + doc + `.SelectTokens("$.store.book[?(1 =~ /a/)]"))`, "Unexpected character while parsing path"},

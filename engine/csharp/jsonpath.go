@@ -2,10 +2,12 @@ package csharp
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/theory/jsonpath"
+	"github.com/theory/jsonpath/registry"
 	"github.com/theory/jsonpath/spec"
 
 	"tollgate/internal/boundcache"
@@ -27,8 +29,63 @@ func simplePath(p string) bool {
 
 var (
 	paths      = boundcache.New[string, *jsonpath.Path](512) // compiled once per path text
-	pathParser = jsonpath.NewParser()
+	pathParser = jsonpath.NewParser(jsonpath.WithRegistry(pathFuncs()))
 )
+
+// pathFuncs are RFC 9535's functions and dotnet_regex(value, 'pattern',
+// options), which =~ filters become (regexFilters): Json.NET's
+// Regex.IsMatch(value, pattern, options), on the engine C#'s Regex runs on.
+func pathFuncs() *registry.Registry {
+	reg := registry.New()
+	err := reg.Register("dotnet_regex", spec.FuncLogical, func(args []spec.FuncExprArg) error {
+		if len(args) != 3 {
+			return fmt.Errorf("expected 3 arguments but found %v", len(args))
+		}
+		for i, a := range args {
+			if !a.ConvertsTo(spec.FuncValue) {
+				return fmt.Errorf("cannot convert argument %v to Value", i+1)
+			}
+		}
+		return nil
+	}, func(jv []spec.PathValue) spec.PathValue {
+		v, p, o := spec.ValueFrom(jv[0]), spec.ValueFrom(jv[1]), spec.ValueFrom(jv[2])
+		if v == nil || p == nil || o == nil {
+			return spec.LogicalFalse
+		}
+		s, ok1 := v.Value().(string)
+		pat, ok2 := p.Value().(string)
+		if !ok1 || !ok2 {
+			return spec.LogicalFalse // Json.NET tests strings only
+		}
+		opts := 0
+		switch n := o.Value().(type) {
+		case int64:
+			opts = int(n)
+		case float64:
+			opts = int(n)
+		case int:
+			opts = n
+		}
+		rx, err := getRegex(pat, opts, 0)
+		if err != nil {
+			panic(pathRegexError{err})
+		}
+		m, err := isMatch(rx, s)
+		if err != nil {
+			panic(pathRegexError{err})
+		}
+		return spec.Logical(m)
+	})
+	if err != nil {
+		panic(err)
+	}
+	return reg
+}
+
+// pathRegexError carries a regex's exception (a bad pattern, a timeout)
+// out of the JSONPath library's evaluation, to selectTokens, as Json.NET
+// lets Regex's exceptions out of SelectToken.
+type pathRegexError struct{ err error }
 
 func compilePath(p string) (*jsonpath.Path, error) {
 	if jp, ok := paths.Get(p); ok {
@@ -57,8 +114,9 @@ func compilePath(p string) (*jsonpath.Path, error) {
 
 // regexFilters rewrites Newtonsoft's regular expression tests in filters,
 // @.name =~ /regex/flags (true when the regex matches anywhere in the
-// value, as Regex.IsMatch), into RFC 9535's search(@.name, 'regex'); the
-// flags i, m and s become the regex's own (?i) (?m) (?s).
+// value, as Regex.IsMatch), into dotnet_regex(@.name, 'regex', options);
+// the flags are Json.NET's: i IgnoreCase, m Multiline, s Singleline, x
+// ExplicitCapture.
 func regexFilters(q string) (string, bool) {
 	var b strings.Builder
 	for {
@@ -120,22 +178,24 @@ func regexFilters(q string) (string, bool) {
 			return "", false
 		}
 		i++
-		flags := ""
+		opts := 0
 		for ; i < len(rest) && rest[i] >= 'a' && rest[i] <= 'z'; i++ {
 			switch rest[i] {
-			case 'i', 'm', 's':
-				flags += string(rest[i])
+			case 'i':
+				opts |= roIgnoreCase
+			case 'm':
+				opts |= roMultiline
+			case 's':
+				opts |= roSingleline
+			case 'x':
+				opts |= roExplicitCapture
 			default:
 				return "", false
 			}
 		}
-		pattern := re.String()
-		if flags != "" {
-			pattern = "(?" + flags + ")" + pattern
-		}
-		lit := strings.NewReplacer("\\", "\\\\", "'", "\\'").Replace(pattern)
+		lit := strings.NewReplacer("\\", "\\\\", "'", "\\'").Replace(re.String())
 		b.WriteString(q[:start])
-		b.WriteString("search(" + lhs + ", '" + lit + "')")
+		b.WriteString("dotnet_regex(" + lhs + ", '" + lit + "', " + strconv.Itoa(opts) + ")")
 		q = rest[i:]
 	}
 }
@@ -202,8 +262,12 @@ func selectTokens(t any, path string) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	located, err := selectLocated(jp, plainJSON(t))
+	if err != nil {
+		return nil, err
+	}
 	out := []any{}
-	for _, ln := range jp.SelectLocated(plainJSON(t)) {
+	for _, ln := range located {
 		cur := t
 		for _, sel := range ln.Path {
 			switch s := sel.(type) {
@@ -220,6 +284,20 @@ func selectTokens(t any, path string) ([]any, error) {
 		out = append(out, cur)
 	}
 	return out, nil
+}
+
+// selectLocated runs jp, with the exception a =~ filter's regex threw.
+func selectLocated(jp *jsonpath.Path, doc any) (out jsonpath.LocatedNodeList, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pe, ok := r.(pathRegexError)
+			if !ok {
+				panic(r)
+			}
+			out, err = nil, pe.err
+		}
+	}()
+	return jp.SelectLocated(doc), nil
 }
 
 // selectOne is SelectToken: null for no match, Newtonsoft's exception for
