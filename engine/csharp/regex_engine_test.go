@@ -1,0 +1,81 @@
+package csharp
+
+import (
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestRegexShared: a cached Regex is used by many requests at once; run
+// with -race.
+func TestRegexShared(t *testing.T) {
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 200; j++ {
+				rx, err := getRegex(`(?<k>\w+)=(?<v>\d+)`, roRightToLeft*(j%2), 0)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				m, err := firstMatch(rx, "a=1 bé=22 😀=3")
+				if err != nil || !m.Success {
+					t.Error(m, err)
+					return
+				}
+				out, err := regexReplace(rx, "a=1 bé=22", parseReplacement(rx, "${v}:$1$+"), nil)
+				if err != nil || out != "1:a1 22:bé22" {
+					t.Errorf("%q %v", out, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestRxText: the input as UTF-16 units, and the text of a span of them.
+func TestRxText(t *testing.T) {
+	for _, tc := range []struct {
+		s      string
+		i, n   int
+		want   string
+		nUnits int
+	}{
+		{"abc", 1, 2, "bc", 3},
+		{"é😀y", 1, 2, "😀", 4},
+		{"é😀y", 3, 1, "y", 4},
+		{"é😀y", 1, 1, "\uFFFD", 4}, // half a surrogate pair
+		{"é😀y", 0, 4, "é😀y", 4},
+		{"a\xffb", 1, 2, "\xffb", 3}, // invalid UTF-8: one unit, its bytes kept
+	} {
+		x := newRxText(tc.s)
+		if len(x.units) != tc.nUnits {
+			t.Errorf("%q: %d units, want %d", tc.s, len(x.units), tc.nUnits)
+		}
+		if got := x.sub(tc.i, tc.n); got != tc.want {
+			t.Errorf("%q[%d:+%d] = %q, want %q", tc.s, tc.i, tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestUTF16Pattern: characters past U+FFFF in a pattern become their
+// UTF-16 units, as .NET's parser reads them; \😀 is the character.
+func TestUTF16Pattern(t *testing.T) {
+	for _, tc := range []struct{ pat, want string }{
+		{"a.b", "a.b"},
+		{"x😀", `x\ud83d\ude00`},
+		{`\😀`, `\ud83d\ude00`},
+		{`\\😀`, `\\\ud83d\ude00`},
+		{"[😀-😂]", `[\ud83d\ude00-\ud83d\ude02]`},
+	} {
+		if got := utf16Pattern(tc.pat); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.pat, got, tc.want)
+		}
+	}
+	if strings.Contains(utf16Pattern("é"), `\u`) {
+		t.Error("a BMP character was escaped")
+	}
+}
