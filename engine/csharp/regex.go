@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dlclark/regexp2/v2"
@@ -87,22 +88,32 @@ func newMatch(rx *dnRegex, t *rxText, raw *regexp2.Match) *Match {
 	m := &Match{rx: rx, text: t, raw: raw}
 	gs := raw.Groups()
 	m.groups = make([]*Group, len(gs))
+	others := make([]Group, len(gs)-1) // the groups past 0, in one allocation
+	ncaps := 0
+	for k := range gs {
+		ncaps += len(gs[k].Captures)
+	}
+	caps := make([]Capture, 0, ncaps) // every group's captures, in one allocation
 	for k := range gs {
 		rg := &gs[k]
-		g := &Group{Name: rg.Name, m: m, num: k}
-		if k == 0 {
-			g = &m.Group
-			g.Name, g.m = "0", m
+		g := &m.Group
+		if k > 0 {
+			g = &others[k-1]
+			g.Name = rg.Name
+		} else {
+			g.Name = "0"
 		}
+		g.m, g.num = m, k
 		if k < len(rx.nums) {
 			g.num = rx.nums[k]
 		}
 		if n := len(rg.Captures); n > 0 {
 			g.Success = true
-			g.caps = make([]Capture, n)
-			for i, c := range rg.Captures {
-				g.caps[i] = Capture{Value: t.sub(c.RuneIndex, c.RuneLength), Index: c.RuneIndex, Length: c.RuneLength}
+			from := len(caps)
+			for _, c := range rg.Captures {
+				caps = append(caps, Capture{Value: t.sub(c.RuneIndex, c.RuneLength), Index: c.RuneIndex, Length: c.RuneLength})
 			}
+			g.caps = caps[from:len(caps):len(caps)]
 			g.Capture = g.caps[n-1]
 		}
 		m.groups[k] = g
@@ -158,14 +169,23 @@ func firstMatch(rx *dnRegex, s string) (*Match, error) {
 	return newMatch(rx, t, raw), nil
 }
 
-// isMatch is Regex.IsMatch.
+// isMatch is Regex.IsMatch. The input's UTF-16 units go in a pooled
+// buffer: no match outlives the call.
 func isMatch(rx *dnRegex, s string) (bool, error) {
-	ok, err := rx.re.MatchRunes(newRxText(s).units)
+	bp := unitBufs.Get().(*[]rune)
+	units := appendUnits((*bp)[:0], s)
+	ok, err := rx.re.MatchRunes(units)
+	if cap(units) <= 1<<16 {
+		*bp = units
+		unitBufs.Put(bp)
+	}
 	if err != nil {
 		return false, regexRunError(rx, err)
 	}
 	return ok, nil
 }
+
+var unitBufs = sync.Pool{New: func() any { return new([]rune) }}
 
 // nextMatch is Match.NextMatch(): the input's next match, Match.Empty
 // after the last.
@@ -184,6 +204,11 @@ func (m *Match) nextMatch() (*Match, error) {
 // RightToLeft), at most MaxItems, until f returns false. The matches
 // together take at most the regex's time limit.
 func eachMatch(rx *dnRegex, t *rxText, f func(*Match) (bool, error)) error {
+	return eachRaw(rx, t, func(raw *regexp2.Match) (bool, error) { return f(newMatch(rx, t, raw)) })
+}
+
+// eachRaw is eachMatch with regexp2's matches.
+func eachRaw(rx *dnRegex, t *rxText, f func(*regexp2.Match) (bool, error)) error {
 	deadline := time.Now().Add(rx.re.MatchTimeout)
 	raw, err := rx.re.FindRunesMatch(t.units)
 	for n := 0; ; n++ {
@@ -193,7 +218,7 @@ func eachMatch(rx *dnRegex, t *rxText, f func(*Match) (bool, error)) error {
 		if raw == nil || n == MaxItems {
 			return nil
 		}
-		if more, err := f(newMatch(rx, t, raw)); err != nil || !more {
+		if more, err := f(raw); err != nil || !more {
 			return err
 		}
 		if time.Now().After(deadline) {
@@ -217,51 +242,66 @@ func allMatches(rx *dnRegex, s string) ([]any, error) {
 // replacement pattern) or eval's (a MatchEvaluator), called in the order
 // the matches are found (right to left with RightToLeft).
 func regexReplace(rx *dnRegex, s string, repl *regexReplacer, eval func(*Match) (string, error)) (string, error) {
+	t := newRxText(s)
+	rtl := rx.re.RightToLeft()
+	var out strings.Builder
+	prev := 0 // left to right: the end of the last match, in UTF-16 units
 	type piece struct {
 		at, end int // the match, in UTF-16 units
 		with    string
 	}
-	var pieces []piece
-	size := len(s)
+	var pieces []piece // right to left: the replacements, assembled at the end
 	var b strings.Builder
-	t := newRxText(s)
-	err := eachMatch(rx, t, func(m *Match) (bool, error) {
-		var with string
+	rm := &rawMatch{rx: rx, t: t}
+	n, size := 0, 0 // matches, and the size of the pieces
+	err := eachRaw(rx, t, func(raw *regexp2.Match) (bool, error) {
+		n++
+		at, end := raw.RuneIndex, raw.RuneIndex+raw.RuneLength
+		w := &out
+		if rtl {
+			b.Reset()
+			w = &b
+		} else {
+			out.WriteString(t.sub(prev, at-prev))
+			prev = end
+		}
 		if eval != nil {
-			r, err := eval(m)
+			r, err := eval(newMatch(rx, t, raw))
 			if err != nil {
 				return false, err
 			}
-			with = r
+			w.WriteString(r)
 		} else {
-			b.Reset()
-			repl.expand(&b, m)
-			with = b.String()
+			rm.raw = raw
+			repl.expand(w, rm)
 		}
-		if size += len(with); size > MaxString {
+		if rtl {
+			pieces = append(pieces, piece{at, end, b.String()})
+			size += b.Len()
+		}
+		if out.Len()+size > MaxString {
 			return false, errString
 		}
-		pieces = append(pieces, piece{m.Index, m.Index + m.Length, with})
 		return true, nil
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return "", err
-	}
-	if len(pieces) == 0 {
+	case n == 0:
 		return s, nil
-	}
-	if rx.re.RightToLeft() {
+	case rtl:
 		slices.Reverse(pieces)
+		for _, p := range pieces {
+			out.WriteString(t.sub(prev, p.at-prev))
+			out.WriteString(p.with)
+			prev = p.end
+		}
 	}
-	b.Reset()
-	prev := 0
-	for _, p := range pieces {
-		b.WriteString(t.sub(prev, p.at-prev))
-		b.WriteString(p.with)
-		prev = p.end
+	out.WriteString(t.sub(prev, len(t.units)-prev))
+	if out.Len() > MaxString {
+		return "", errString
 	}
-	b.WriteString(t.sub(prev, len(t.units)-prev))
-	return b.String(), nil
+	return out.String(), nil
 }
 
 // captures is Group.Captures: each capture of the group, first to last
@@ -362,7 +402,7 @@ func registerRegexResults() {
 			return nil, exc("NotSupportedException", "Result cannot be called on a failed Match.")
 		}
 		var b strings.Builder
-		parseReplacement(m.rx, r).expand(&b, m)
+		m.rx.replacer(r).expand(&b, m)
 		if b.Len() > MaxString {
 			return nil, errString
 		}
@@ -504,7 +544,7 @@ var regexOps = []struct {
 		if !ok {
 			return nil, argNull("replacement")
 		}
-		return regexReplace(rx, s, parseReplacement(rx, r), nil)
+		return regexReplace(rx, s, rx.replacer(r), nil)
 	}},
 	{"Split", ts(tString), tStrings, func(rx *dnRegex, s string, _ []any) (any, error) { return regexSplit(rx, s) }},
 }

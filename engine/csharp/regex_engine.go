@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -64,6 +65,31 @@ type dnRegex struct {
 	pattern string
 	opts    int
 	nums    []int // the group numbers, in .NET's order (Groups)
+
+	mu    sync.Mutex
+	repls map[string]*regexReplacer // parsed replacement patterns, at most maxRepls
+}
+
+const maxRepls = 16
+
+// replacer is replacement pattern r parsed for rx, cached.
+func (rx *dnRegex) replacer(r string) *regexReplacer {
+	rx.mu.Lock()
+	rp := rx.repls[r]
+	rx.mu.Unlock()
+	if rp != nil {
+		return rp
+	}
+	rp = parseReplacement(rx, r)
+	rx.mu.Lock()
+	if rx.repls == nil {
+		rx.repls = map[string]*regexReplacer{}
+	}
+	if len(rx.repls) < maxRepls {
+		rx.repls[r] = rp
+	}
+	rx.mu.Unlock()
+	return rp
 }
 
 // regexKey is the cache key of a pattern with options and a time limit.
@@ -242,34 +268,45 @@ type rxText struct {
 
 func newRxText(s string) *rxText {
 	t := &rxText{s: s}
-	ascii := true
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
+			t.units = make([]rune, 0, len(s))
+			t.offs = make([]int, 0, len(s)+1)
+			for i, r := range s {
+				if r > 0xFFFF {
+					hi, lo := utf16.EncodeRune(r)
+					t.units = append(t.units, hi, lo)
+					t.offs = append(t.offs, i, -1)
+					continue
+				}
+				t.units = append(t.units, r)
+				t.offs = append(t.offs, i)
+			}
+			t.offs = append(t.offs, len(s))
+			return t
 		}
 	}
-	if ascii {
-		t.units = make([]rune, len(s))
-		for i := 0; i < len(s); i++ {
-			t.units[i] = rune(s[i])
-		}
-		return t
-	}
-	t.units = make([]rune, 0, len(s))
-	t.offs = make([]int, 0, len(s)+1)
-	for i, r := range s {
-		if r > 0xFFFF {
-			hi, lo := utf16.EncodeRune(r)
-			t.units = append(t.units, hi, lo)
-			t.offs = append(t.offs, i, -1)
-			continue
-		}
-		t.units = append(t.units, r)
-		t.offs = append(t.offs, i)
-	}
-	t.offs = append(t.offs, len(s))
+	t.units = appendUnits(make([]rune, 0, len(s)), s)
 	return t
+}
+
+// appendUnits appends s's UTF-16 units to dst, one rune each.
+func appendUnits(dst []rune, s string) []rune {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			for _, r := range s[i:] {
+				if r > 0xFFFF {
+					hi, lo := utf16.EncodeRune(r)
+					dst = append(dst, hi, lo)
+					continue
+				}
+				dst = append(dst, r)
+			}
+			return dst
+		}
+		dst = append(dst, rune(s[i]))
+	}
+	return dst
 }
 
 // sub is the text of units [i, i+n): a slice of the Go string, or, when it
@@ -426,22 +463,56 @@ func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c >= utf8.RuneSelf
 }
 
+// replMatch is what a replacement reads of a match.
+type replMatch interface {
+	span() (index, length int) // in UTF-16 units
+	input() *rxText
+	groupText(n int) string // "" for a group that did not take part
+	lastGroupText() string  // $+: the group with the highest number
+}
+
+func (m *Match) span() (int, int)       { return m.Index, m.Length }
+func (m *Match) input() *rxText         { return m.text }
+func (m *Match) groupText(n int) string { return m.groupNum(n).Value }
+func (m *Match) lastGroupText() string  { return m.groups[len(m.groups)-1].Value }
+
+// rawMatch is a regexp2 match read without building a Match (Replace).
+type rawMatch struct {
+	rx  *dnRegex
+	t   *rxText
+	raw *regexp2.Match
+}
+
+func (m *rawMatch) span() (int, int) { return m.raw.RuneIndex, m.raw.RuneLength }
+func (m *rawMatch) input() *rxText   { return m.t }
+func (m *rawMatch) groupText(n int) string {
+	g := m.raw.GroupByNumber(n)
+	if g == nil || len(g.Captures) == 0 {
+		return ""
+	}
+	return m.t.sub(g.RuneIndex, g.RuneLength)
+}
+func (m *rawMatch) lastGroupText() string { return m.groupText(m.rx.nums[len(m.rx.nums)-1]) }
+
 // expand writes m's replacement to b.
-func (rp *regexReplacer) expand(b *strings.Builder, m *Match) {
+func (rp *regexReplacer) expand(b *strings.Builder, m replMatch) {
+	t := m.input()
 	for _, p := range rp.parts {
 		switch p.group {
 		case -1:
 			b.WriteString(p.lit)
 		case replLeft:
-			b.WriteString(m.text.sub(0, m.Index))
+			i, _ := m.span()
+			b.WriteString(t.sub(0, i))
 		case replRight:
-			b.WriteString(m.text.sub(m.Index+m.Length, len(m.text.units)-m.Index-m.Length))
+			i, n := m.span()
+			b.WriteString(t.sub(i+n, len(t.units)-i-n))
 		case replLast:
-			b.WriteString(m.groups[len(m.groups)-1].Value)
+			b.WriteString(m.lastGroupText())
 		case replWhole:
-			b.WriteString(m.text.s)
+			b.WriteString(t.s)
 		default:
-			b.WriteString(m.groupNum(p.group).Value)
+			b.WriteString(m.groupText(p.group))
 		}
 	}
 }
