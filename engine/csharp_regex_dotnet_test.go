@@ -59,6 +59,8 @@ func TestCSharpRegexDotNet(t *testing.T) {
 		{`return Regex.IsMatch("ABC", "(?i)abc") + "|" + Regex.Match("ab", "(a)(?<n>b)", RegexOptions.ExplicitCapture).Groups.Count + "|" + Regex.Match("ab", "(?n:(a))(b)").Groups[1].Value;`, "True|2|b"},
 		// UTF-16 units: an emoji is two, '.' takes one
 		{`var m = Regex.Match("x😀y", "y"); return m.Index + "|" + Regex.Match("x😀y", "😀").Length + "|" + Regex.Matches("😀", ".").Count + "|" + Regex.Replace("é😀!", "!", "?") + "|" + Regex.Match("é😀y", "(?<=😀)y").Index;`, "3|2|2|é😀?|3"},
+		// Replace replaces every match, past the 10000 matches Matches and Split stop at
+		{`var s = Regex.Replace(new string('7', 30000), @"\d", "*"); return s.Length + "|" + s.Contains("7") + "|" + Regex.Replace(new string('7', 20000), @"\d", m => "#").Contains("7");`, "30000|False|False"},
 		// NextMatch, Result
 		{`var m = Regex.Match("a1b2c3", @"(\d)"); var s = ""; while (m.Success) { s += m.Result("<$1>"); m = m.NextMatch(); } return s;`, "<1><2><3>"},
 		// a MatchEvaluator with look-around and RightToLeft (called right to left)

@@ -204,18 +204,19 @@ func (m *Match) nextMatch() (*Match, error) {
 // RightToLeft), at most MaxItems, until f returns false. The matches
 // together take at most the regex's time limit.
 func eachMatch(rx *dnRegex, t *rxText, f func(*Match) (bool, error)) error {
-	return eachRaw(rx, t, func(raw *regexp2.Match) (bool, error) { return f(newMatch(rx, t, raw)) })
+	return eachRaw(rx, t, MaxItems, func(raw *regexp2.Match) (bool, error) { return f(newMatch(rx, t, raw)) })
 }
 
-// eachRaw is eachMatch with regexp2's matches.
-func eachRaw(rx *dnRegex, t *rxText, f func(*regexp2.Match) (bool, error)) error {
+// eachRaw is eachMatch with regexp2's matches, at most max (-1: every
+// match, in the time limit).
+func eachRaw(rx *dnRegex, t *rxText, max int, f func(*regexp2.Match) (bool, error)) error {
 	deadline := time.Now().Add(rx.re.MatchTimeout)
 	raw, err := rx.re.FindRunesMatch(t.units)
 	for n := 0; ; n++ {
 		if err != nil {
 			return regexRunError(rx, err)
 		}
-		if raw == nil || n == MaxItems {
+		if raw == nil || n == max {
 			return nil
 		}
 		if more, err := f(raw); err != nil || !more {
@@ -240,7 +241,9 @@ func allMatches(rx *dnRegex, s string) ([]any, error) {
 
 // regexReplace is Regex.Replace: each match replaced by repl's text (a
 // replacement pattern) or eval's (a MatchEvaluator), called in the order
-// the matches are found (right to left with RightToLeft).
+// the matches are found (right to left with RightToLeft). Every match is
+// replaced, however many (masking must not stop half way), in the time
+// limit and MaxString.
 func regexReplace(rx *dnRegex, s string, repl *regexReplacer, eval func(*Match) (string, error)) (string, error) {
 	t := newRxText(s)
 	rtl := rx.re.RightToLeft()
@@ -254,7 +257,7 @@ func regexReplace(rx *dnRegex, s string, repl *regexReplacer, eval func(*Match) 
 	var b strings.Builder
 	rm := &rawMatch{rx: rx, t: t}
 	n, size := 0, 0 // matches, and the size of the pieces
-	err := eachRaw(rx, t, func(raw *regexp2.Match) (bool, error) {
+	err := eachRaw(rx, t, -1, func(raw *regexp2.Match) (bool, error) {
 		n++
 		at, end := raw.RuneIndex, raw.RuneIndex+raw.RuneLength
 		w := &out
