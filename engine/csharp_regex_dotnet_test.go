@@ -61,6 +61,8 @@ func TestCSharpRegexDotNet(t *testing.T) {
 		{`var m = Regex.Match("x😀y", "y"); return m.Index + "|" + Regex.Match("x😀y", "😀").Length + "|" + Regex.Matches("😀", ".").Count + "|" + Regex.Replace("é😀!", "!", "?") + "|" + Regex.Match("é😀y", "(?<=😀)y").Index;`, "3|2|2|é😀?|3"},
 		// Replace replaces every match, past the 10000 matches Matches and Split stop at
 		{`var s = Regex.Replace(new string('7', 30000), @"\d", "*"); return s.Length + "|" + s.Contains("7") + "|" + Regex.Replace(new string('7', 20000), @"\d", m => "#").Contains("7");`, "30000|False|False"},
+		// .NET's named blocks, and character class subtraction
+		{`return Regex.Match("abc Привет", @"\p{IsCyrillic}+").Value + "|" + Regex.Match("x αβ12 y", @"[\p{IsGreek}\d]+").Value + "|" + Regex.Match("abc é😀", @"\P{IsBasicLatin}+").Value + "|" + Regex.Match("aé", @"[^\P{IsLatin-1Supplement}]").Value + "|" + Regex.Match("bad", "[a-z-[aeiou]]+").Value;`, "Привет|αβ12|é😀|é|b"},
 		// NextMatch, Result
 		{`var m = Regex.Match("a1b2c3", @"(\d)"); var s = ""; while (m.Success) { s += m.Result("<$1>"); m = m.NextMatch(); } return s;`, "<1><2><3>"},
 		// a MatchEvaluator with look-around and RightToLeft (called right to left)

@@ -79,3 +79,23 @@ func TestUTF16Pattern(t *testing.T) {
 		t.Error("a BMP character was escaped")
 	}
 }
+
+// TestNetBlockPattern: .NET's \p{IsBlock} written as ranges, outside and
+// inside a class; escapes and unknown names left as they are.
+func TestNetBlockPattern(t *testing.T) {
+	for _, tc := range []struct{ pat, want string }{
+		{`\p{IsCyrillic}+`, `[\u0400-\u04ff]+`},
+		{`\P{IsBasicLatin}`, `[\u0080-\uffff]`},
+		{`[\p{IsGreek}\d]`, `[\u0370-\u03ff\d]`},
+		{`[^\P{IsSpecials}]`, `[^\u0000-\uffef]`},
+		{`[]\p{IsThai}]`, `[]\u0e00-\u0e7f]`},
+		{`[a-z-[\p{IsBasicLatin}]]`, `[a-z-[\u0000-\u007f]]`},
+		{`\\p{IsThai}`, `\\p{IsThai}`},
+		{`\p{IsNoSuchBlock}`, `\p{IsNoSuchBlock}`},
+		{`\p{L}`, `\p{L}`},
+	} {
+		if got := netBlockPattern(tc.pat); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.pat, got, tc.want)
+		}
+	}
+}
