@@ -92,6 +92,8 @@ func TestCSharpRegexTimeout(t *testing.T) {
 		{"infinite is the default limit", `try { return Regex.IsMatch(` + evil + `, @"^(a+)+$", RegexOptions.None, Regex.InfiniteMatchTimeout).ToString(); } catch (RegexMatchTimeoutException) { return "timeout"; }`, "timeout"},
 		{"backtracking stack bound", `try { return Regex.IsMatch(new string('a', 500000), "^(a|b)*$").ToString(); } catch (OutOfMemoryException e) { return e.Message; }`, "the regular expression '^(a|b)*$' backtracked past tollgate's bound of 1048576 stack entries"},
 		{"no backtracking stack without a group", `return Regex.IsMatch(new string('a', 500000), "^(?:a|b)*$").ToString();`, "True"},
+		{"MatchEvaluator with timeout", `try { return Regex.Replace(` + evil + `, @"^(a+)+$", m => "x", RegexOptions.None, TimeSpan.FromMilliseconds(1)); } catch (RegexMatchTimeoutException) { return "timeout"; }`, "timeout"},
+		{"MatchEvaluator with options and timeout, in time", `return Regex.Replace("aBc", "b", m => m.Value + "!", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));`, "aB!c"},
 		{"a fine pattern in time", `return Regex.IsMatch(` + evil + `, @"^a+!$", RegexOptions.None, TimeSpan.FromMilliseconds(100)).ToString();`, "True"},
 	} {
 		t.Run(tc.name, func(t *testing.T) { csWant(t, "@{ "+tc.stmts+" }", tc.want, nil) })
@@ -112,6 +114,7 @@ func TestCSharpRegexLoadErrors(t *testing.T) {
 		{`@(Regex.Replace("a", @"(a)\2", "b"))`, "Reference to undefined group number 2."},
 		{`@(Regex.Replace("a", "[a", m => "b"))`, "Unterminated [] set."},
 		{`@(Regex.Match("a", "a", RegexOptions.ECMAScript | RegexOptions.Singleline).Value)`, "Parameter 'options'"},
+		{`@(Regex.Replace("a", "a", "b", 1, TimeSpan.Zero, m => "c"))`, "no overload for method 'Replace' takes 6 arguments"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)
 		if err == nil || !strings.Contains(err.Error(), "load errors") || !strings.Contains(err.Error(), tc.want) {

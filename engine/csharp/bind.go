@@ -1834,7 +1834,7 @@ func (b *binder) call(n *Call) (*Type, error) {
 		return b.tryCall(n, m, xt)
 	}
 	if name == "Replace" && (xt.K == KStatic && xt.Name == "Regex" && len(n.Args) >= 3 || xt.K == KRegex && len(n.Args) == 2) {
-		if l, ok := n.Args[len(n.Args)-1].X.(*Lambda); ok || xt.K == KStatic && len(n.Args) == 4 {
+		if l, ok := n.Args[len(n.Args)-1].X.(*Lambda); ok || xt.K == KStatic && (len(n.Args) == 4 || len(n.Args) == 5) {
 			if !ok {
 				l, ok = n.Args[2].X.(*Lambda)
 			}

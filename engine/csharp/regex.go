@@ -759,9 +759,12 @@ func regexUnescape(s string) string {
 // and regex.Replace(input, m => ...): the lambda (a MatchEvaluator) gives
 // each match's replacement. It runs on the interpreter.
 func (b *binder) regexEvaluator(n *Call, l *Lambda, instance bool) (*Type, error) {
-	want := []*Type{tString, tString, nil, tInt}
+	want := []*Type{tString, tString, nil, tInt, tTimeSpan}
 	if instance {
 		want = []*Type{tString, nil}
+	}
+	if len(n.Args) > len(want) {
+		return nil, b.errf(n.Off, "no overload for method 'Replace' takes %d arguments", len(n.Args))
 	}
 	for i, a := range n.Args {
 		if want[i] == nil {
@@ -808,7 +811,7 @@ var regexEvaluatorKey = &builtin{key: "Regex.Replace/4", params: []*Type{tString
 func (f *frame) regexEvaluate(n *Call, m *Member) (any, error) {
 	var rx *dnRegex
 	var in any
-	li := 2 // Regex.Replace(input, pattern, evaluator[, options])
+	li := 2 // Regex.Replace(input, pattern, evaluator[, options[, timeout]])
 	if !isStaticRecv(m.X) {
 		li = 1 // regex.Replace(input, evaluator)
 		r, err := f.eval(m.X)
@@ -840,12 +843,18 @@ func (f *frame) regexEvaluate(n *Call, m *Member) (any, error) {
 		if !ok {
 			return nil, argNull("pattern")
 		}
-		opts := 0
-		if len(vals) == 3 {
+		opts, d := 0, time.Duration(0)
+		if len(vals) >= 3 {
 			opts = toInt(vals[2])
 		}
+		if len(vals) == 4 { // and a match timeout
+			if err := checkMatchTimeout(vals[3]); err != nil {
+				return nil, err
+			}
+			d, _ = vals[3].(time.Duration)
+		}
 		var err error
-		if rx, err = getRegex(p, opts, 0); err != nil {
+		if rx, err = getRegex(p, opts, d); err != nil {
 			return nil, err
 		}
 	}
