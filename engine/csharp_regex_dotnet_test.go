@@ -114,6 +114,10 @@ func TestCSharpRegexLoadErrors(t *testing.T) {
 		{`@(Regex.Replace("a", @"(a)\2", "b"))`, "Reference to undefined group number 2."},
 		{`@(Regex.Replace("a", "[a", m => "b"))`, "Unterminated [] set."},
 		{`@(Regex.Match("a", "a", RegexOptions.ECMAScript | RegexOptions.Singleline).Value)`, "Parameter 'options'"},
+		// what regexp2 reads beyond .NET's syntax is refused, as .NET refuses it
+		{`@(Regex.IsMatch("aa", "a++"))`, "Nested quantifier '+'."},
+		{`@(Regex.IsMatch("a", @"\Qa\E"))`, "Unrecognized escape sequence \\Q."},
+		{`@(Regex.IsMatch("a", @"\p{Greek}"))`, "Unknown property 'Greek'."},
 		{`@(Regex.Replace("a", "a", "b", 1, TimeSpan.Zero, m => "c"))`, "no overload for method 'Replace' takes 6 arguments"},
 	} {
 		_, err, _ := csRun(t, tc.src, nil)

@@ -1,13 +1,14 @@
 package csharp
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 )
 
 // .NET's named blocks, \p{IsCyrillic}: regexp2 reads Unicode's scripts and
 // categories in \p{...} but not .NET's block names, so they are written
-// out as the block's range before compiling. The ranges are Unicode's
+// out as the block's range before compiling (netPattern). The ranges are Unicode's
 // blocks under the names .NET's regular expressions give them.
 var netBlocks = map[string][2]uint16{
 	"IsAlphabeticPresentationForms": {0xFB00, 0xFB4F}, "IsArabic": {0x0600, 0x06FF},
@@ -58,34 +59,77 @@ func u4(c uint16) string {
 	return `\u` + strings.Repeat("0", 4-len(s)) + s
 }
 
-// netBlockPattern writes pat's \p{IsBlock} and \P{IsBlock} as ranges:
-// [\u0400-\u04ff] (inside a class, the range alone; \P{...} there is the
-// ranges around the block). A name that is no block is left to the
-// parser, which refuses it.
-func netBlockPattern(pat string) string {
-	if !strings.Contains(pat, `{Is`) {
-		return pat
+// netCategories are the Unicode categories .NET's \p{...} takes.
+var netCategories = map[string]bool{
+	"Cc": true, "Cf": true, "Cn": true, "Co": true, "Cs": true, "C": true, "Ll": true, "Lm": true, "Lo": true, "Lt": true,
+	"Lu": true, "L": true, "Mc": true, "Me": true, "Mn": true, "M": true, "Nd": true, "Nl": true, "No": true, "N": true,
+	"Pc": true, "Pd": true, "Pe": true, "Po": true, "Ps": true, "Pf": true, "Pi": true, "P": true, "Sc": true, "Sk": true,
+	"Sm": true, "So": true, "S": true, "Zl": true, "Zp": true, "Zs": true, "Z": true,
+}
+
+// inlineX finds an inline option group that turns IgnorePatternWhitespace
+// on: (?x), (?ix:, (?-i+x)...
+var inlineX = regexp.MustCompile(`\(\?[imnsx]*x`)
+
+// netPattern readies pat for regexp2 as .NET's parser reads it: .NET's
+// named blocks, \p{IsCyrillic}, become the block's range ([\u0400-\u04ff];
+// inside a class the range alone, \P{...} the ranges around it), and the
+// syntax regexp2 reads beyond .NET's is refused with .NET's message:
+// \p{X} with a name that is no .NET category or block (regexp2 takes Go's
+// scripts and properties), \pL without braces, \Q \E \R \X, and a
+// quantifier right after a quantifier (regexp2's possessive a*+). With
+// ECMAScript the escapes are left to regexp2's ECMAScript mode.
+func netPattern(pat string, opts int) (string, error) {
+	if !strings.ContainsAny(pat, `\\+*?{`) {
+		return pat, nil
 	}
+	refuse := func(format string, args ...any) (string, error) {
+		return "", exc("RegexParseException", "Invalid pattern '%s'. "+format, append([]any{pat}, args...)...)
+	}
+	xmode := opts&roIgnoreWhitespace != 0 || inlineX.MatchString(pat)
+	ecma := opts&roECMAScript != 0
 	var b strings.Builder
-	depth := 0 // inside [...]: 1, in a subtraction [a-z-[...]]: 2...
+	depth := 0                  // inside [...]: 1, in a subtraction [a-z-[...]]: 2...
+	quant, lazy := false, false // the last thing read is a quantifier; and its lazy ?
 	for i := 0; i < len(pat); i++ {
 		c := pat[i]
+		wasQuant := quant
+		quant = false
 		switch {
 		case c == '\\' && i+1 < len(pat):
-			if p := pat[i+1]; (p == 'p' || p == 'P') && strings.HasPrefix(pat[i+2:], "{Is") {
-				if end := strings.IndexByte(pat[i+2:], '}'); end > 0 {
-					if r, ok := netBlocks[pat[i+3:i+2+end]]; ok {
-						b.WriteString(blockClass(r, p == 'P', depth > 0))
-						i += 2 + end
-						continue
-					}
+			switch p := pat[i+1]; p {
+			case 'p', 'P':
+				rest := pat[i+2:]
+				end := strings.IndexByte(rest, '}')
+				if !strings.HasPrefix(rest, "{") || end < 0 {
+					return refuse("Incomplete \\p{X} character escape.")
 				}
+				name := rest[1:end]
+				if r, ok := netBlocks[name]; ok {
+					b.WriteString(blockClass(r, p == 'P', depth > 0))
+					i += 2 + end
+					continue
+				}
+				if !netCategories[name] && !ecma {
+					return refuse("Unknown property '%s'.", name)
+				}
+			case 'Q', 'E', 'R', 'X':
+				if ecma { // ECMAScript: the letter itself, in .NET as in regexp2
+					break
+				}
+				return refuse("Unrecognized escape sequence \\%c.", p)
 			}
-			b.WriteByte(c)
-			b.WriteByte(pat[i+1])
+			b.WriteString(pat[i : i+2])
 			i++
 			continue
-		case c == '[' && (depth == 0 || i > 0 && pat[i-1] == '-'):
+		case depth > 0:
+			switch {
+			case c == '[' && pat[i-1] == '-':
+				depth++
+			case c == ']':
+				depth--
+			}
+		case c == '[':
 			depth++
 			b.WriteByte(c)
 			// a ] right after [ or [^ is a character, not the end
@@ -98,12 +142,61 @@ func netBlockPattern(pat string) string {
 				i++
 			}
 			continue
-		case c == ']' && depth > 0:
-			depth--
+		case c == '(' && strings.HasPrefix(pat[i:], "(?#"), c == '#' && xmode: // a comment, to its end
+			stop := byte(')')
+			if c == '#' {
+				stop = '\n'
+			}
+			end := strings.IndexByte(pat[i:], stop)
+			if end < 0 {
+				end = len(pat) - i - 1
+			}
+			b.WriteString(pat[i : i+end+1])
+			i += end
+			continue
+		case (c == '*' || c == '+' || c == '?' || c == '{' && quantifierAt(pat[i:]) > 0) && (i == 0 || pat[i-1] != '('):
+			switch {
+			case wasQuant && c == '?' && !lazy: // a*? is lazy
+				quant, lazy = true, true
+			case wasQuant: // a*+, a++, a*?+: regexp2's possessive, .NET's error
+				return refuse("Nested quantifier '%c'.", c)
+			default:
+				quant, lazy = true, false
+			}
+			if c == '{' {
+				n := quantifierAt(pat[i:])
+				b.WriteString(pat[i : i+n])
+				i += n - 1
+				continue
+			}
 		}
 		b.WriteByte(c)
 	}
-	return b.String()
+	return b.String(), nil
+}
+
+// quantifierAt is the length of the quantifier {n}, {n,} or {n,m} s
+// starts with, 0 if it starts with none.
+func quantifierAt(s string) int {
+	i := 1
+	digits := func() int {
+		k := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - k
+	}
+	if digits() == 0 {
+		return 0
+	}
+	if i < len(s) && s[i] == ',' {
+		i++
+		digits()
+	}
+	if i < len(s) && s[i] == '}' {
+		return i + 1
+	}
+	return 0
 }
 
 func blockClass(r [2]uint16, negate, inClass bool) string {

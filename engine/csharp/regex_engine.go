@@ -135,7 +135,11 @@ func getRegex(pat string, opts int, d time.Duration) (*dnRegex, error) {
 		return nil, err
 	}
 	mask := opts & (roIgnoreCase | roMultiline | roExplicitCapture | roSingleline | roIgnoreWhitespace | roRightToLeft | roECMAScript)
-	re, err := regexp2.Compile(utf16Pattern(netBlockPattern(pat)), regexp2.RegexOptions(mask), regexp2.OptionMaxBacktrackingStackSize(maxRegexBacktrack))
+	np, err := netPattern(pat, opts)
+	if err != nil {
+		return nil, err
+	}
+	re, err := regexp2.Compile(utf16Pattern(np), regexp2.RegexOptions(mask), regexp2.OptionMaxBacktrackingStackSize(maxRegexBacktrack))
 	if err != nil {
 		return nil, regexParseError(pat, err)
 	}

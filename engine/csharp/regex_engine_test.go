@@ -80,21 +80,47 @@ func TestUTF16Pattern(t *testing.T) {
 	}
 }
 
-// TestNetBlockPattern: .NET's \p{IsBlock} written as ranges, outside and
-// inside a class; escapes and unknown names left as they are.
-func TestNetBlockPattern(t *testing.T) {
-	for _, tc := range []struct{ pat, want string }{
-		{`\p{IsCyrillic}+`, `[\u0400-\u04ff]+`},
-		{`\P{IsBasicLatin}`, `[\u0080-\uffff]`},
-		{`[\p{IsGreek}\d]`, `[\u0370-\u03ff\d]`},
-		{`[^\P{IsSpecials}]`, `[^\u0000-\uffef]`},
-		{`[]\p{IsThai}]`, `[]\u0e00-\u0e7f]`},
-		{`[a-z-[\p{IsBasicLatin}]]`, `[a-z-[\u0000-\u007f]]`},
-		{`\\p{IsThai}`, `\\p{IsThai}`},
-		{`\p{IsNoSuchBlock}`, `\p{IsNoSuchBlock}`},
-		{`\p{L}`, `\p{L}`},
+// TestNetPattern: .NET's \p{IsBlock} written as ranges, outside and
+// inside a class, and the syntax regexp2 reads beyond .NET's refused with
+// .NET's message; escapes, classes and comments read as .NET reads them.
+func TestNetPattern(t *testing.T) {
+	for _, tc := range []struct {
+		pat  string
+		opts int
+		want string // the pattern for regexp2, or the error
+	}{
+		{`\p{IsCyrillic}+`, 0, `[\u0400-\u04ff]+`},
+		{`\P{IsBasicLatin}`, 0, `[\u0080-\uffff]`},
+		{`[\p{IsGreek}\d]`, 0, `[\u0370-\u03ff\d]`},
+		{`[^\P{IsSpecials}]`, 0, `[^\u0000-\uffef]`},
+		{`[]\p{IsThai}]`, 0, `[]\u0e00-\u0e7f]`},
+		{`[a-z-[\p{IsBasicLatin}]]`, 0, `[a-z-[\u0000-\u007f]]`},
+		{`\\p{IsThai}`, 0, `\\p{IsThai}`},
+		{`\p{L}\P{Nd}`, 0, `\p{L}\P{Nd}`},
+		{`a*?b+?c??d{2}?(?:e)?f{1,}`, 0, `a*?b+?c??d{2}?(?:e)?f{1,}`},
+		{`[*+?]+\++a{x}+`, 0, `[*+?]+\++a{x}+`},
+		{`(?#a++ \Q)b`, 0, `(?#a++ \Q)b`},
+		{"(?x)b # \\Q a++\nc", 0, "(?x)b # \\Q a++\nc"},
+		{`b # \Q`, roIgnoreWhitespace, `b # \Q`},
+		{`\Q`, roECMAScript, `\Q`},
+		{`\p{IsNoSuchBlock}`, 0, `Unknown property 'IsNoSuchBlock'.`},
+		{`\p{Greek}`, 0, `Unknown property 'Greek'.`},
+		{`\pL`, 0, `Incomplete \p{X} character escape.`},
+		{`\Qa.b\E`, 0, `Unrecognized escape sequence \Q.`},
+		{`[\R]`, 0, `Unrecognized escape sequence \R.`},
+		{`b # \Q`, 0, `Unrecognized escape sequence \Q.`},
+		{`a++`, 0, `Nested quantifier '+'.`},
+		{`a*+`, 0, `Nested quantifier '+'.`},
+		{`a{2}+`, 0, `Nested quantifier '+'.`},
+		{`a*?+`, 0, `Nested quantifier '+'.`},
+		{`a??*`, 0, `Nested quantifier '*'.`},
+		{`a*{2}`, 0, `Nested quantifier '{'.`},
 	} {
-		if got := netBlockPattern(tc.pat); got != tc.want {
+		got, err := netPattern(tc.pat, tc.opts)
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.HasSuffix(got, tc.want) {
 			t.Errorf("%q: %q, want %q", tc.pat, got, tc.want)
 		}
 	}
