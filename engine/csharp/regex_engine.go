@@ -59,7 +59,8 @@ const (
 )
 
 // dnRegex is a compiled .NET regular expression. It is shared (cached)
-// and never changed once made.
+// and never changed once made, but for its cache of parsed replacement
+// patterns (under mu).
 type dnRegex struct {
 	re      *regexp2.Regexp
 	pattern string
