@@ -43,6 +43,8 @@ func TestCSharpRegexDotNet(t *testing.T) {
 		{`return Regex.IsMatch("Passw0rd", @"^(?=.*\d)(?=.*[A-Z])(?!.*\s).{8,}$") + "|" + Regex.IsMatch("password", @"^(?=.*\d)(?=.*[A-Z]).{8,}$");`, "True|False"},
 		// \d and \w are Unicode's; ECMAScript's are ASCII's
 		{`return Regex.IsMatch("٣٤", @"^\d+$") + "|" + Regex.IsMatch("٣٤", @"^\d+$", RegexOptions.ECMAScript) + "|" + Regex.IsMatch("é", @"^\w$") + "|" + Regex.IsMatch("é", @"^\w$", RegexOptions.ECMAScript);`, "True|False|True|False"},
+		// ECMAScript's \s is [\t\n\v\f\r ] only: no-break space and U+FEFF are not in it
+		{`return Regex.IsMatch("\u00a0", @"^\s$") + "|" + Regex.IsMatch("\u00a0", @"^\s$", RegexOptions.ECMAScript) + "|" + Regex.IsMatch("\ufeff", @"^\s$", RegexOptions.ECMAScript) + "|" + Regex.IsMatch("\v", @"^[\s]$", RegexOptions.ECMAScript) + "|" + Regex.IsMatch("\u00a0", @"^\S$", RegexOptions.ECMAScript);`, "True|False|False|True|True"},
 		// $ matches before a final \n, \z does not; . stops at \n only
 		{`return Regex.IsMatch("abc\n", "^abc$") + "|" + Regex.IsMatch("abc\n", @"^abc\z") + "|" + Regex.IsMatch("abc\n", @"^abc\Z") + "|" + Regex.IsMatch("a\rb", "^a.b$") + "|" + Regex.IsMatch("a\nb", "^a.b$");`, "True|False|True|True|False"},
 		// every capture of a repeated group, in order, with its index

@@ -78,7 +78,8 @@ var inlineX = regexp.MustCompile(`\(\?[imnsx]*x`)
 // \p{X} with a name that is no .NET category or block (regexp2 takes Go's
 // scripts and properties), \pL without braces, \Q \E \R \X, and a
 // quantifier right after a quantifier (regexp2's possessive a*+). With
-// ECMAScript the escapes are left to regexp2's ECMAScript mode.
+// ECMAScript the escapes are left to regexp2's ECMAScript mode, but for
+// \s and \S, which are written out as .NET's ECMAScript reads them.
 func netPattern(pat string, opts int) (string, error) {
 	if !strings.ContainsAny(pat, `\\+*?{`) {
 		return pat, nil
@@ -112,6 +113,12 @@ func netPattern(pat string, opts int) (string, error) {
 				}
 				if !netCategories[name] && !ecma {
 					return refuse("Unknown property '%s'.", name)
+				}
+			case 's', 'S':
+				if ecma { // .NET's ECMAScript \s is [\t\n\v\f\r ], regexp2's ECMAScript's has Unicode's spaces too
+					b.WriteString(ecmaSpace(p == 'S', depth > 0))
+					i++
+					continue
 				}
 			case 'Q', 'E', 'R', 'X':
 				if ecma { // ECMAScript: the letter itself, in .NET as in regexp2
@@ -197,6 +204,20 @@ func quantifierAt(s string) int {
 		return i + 1
 	}
 	return 0
+}
+
+// ecmaSpace is .NET's \s (\S) under RegexOptions.ECMAScript: tab, line
+// feed, vertical tab, form feed, carriage return and space.
+func ecmaSpace(negate, inClass bool) string {
+	switch {
+	case !negate && inClass:
+		return `\x09-\x0d\x20`
+	case !negate:
+		return `[\x09-\x0d\x20]`
+	case inClass:
+		return `\x00-\x08\x0e-\x1f\x21-\uffff`
+	}
+	return `[^\x09-\x0d\x20]`
 }
 
 func blockClass(r [2]uint16, negate, inClass bool) string {

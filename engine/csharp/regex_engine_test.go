@@ -103,6 +103,7 @@ func TestNetPattern(t *testing.T) {
 		{"(?x)b # \\Q a++\nc", 0, "(?x)b # \\Q a++\nc"},
 		{`b # \Q`, roIgnoreWhitespace, `b # \Q`},
 		{`\Q`, roECMAScript, `\Q`},
+		{`\s[\S\d]\S[^\s]`, roECMAScript, `[\x09-\x0d\x20][\x00-\x08\x0e-\x1f\x21-\uffff\d][^\x09-\x0d\x20][^\x09-\x0d\x20]`},
 		{`\p{IsNoSuchBlock}`, 0, `Unknown property 'IsNoSuchBlock'.`},
 		{`\p{Greek}`, 0, `Unknown property 'Greek'.`},
 		{`\pL`, 0, `Incomplete \p{X} character escape.`},
