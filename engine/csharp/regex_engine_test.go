@@ -126,3 +126,34 @@ func TestNetPattern(t *testing.T) {
 		}
 	}
 }
+
+// TestParseReplacement: .NET's substitutions, read as its ScanReplacement
+// reads them: a reference to a group the pattern lacks, or a malformed
+// one, is literal text.
+func TestParseReplacement(t *testing.T) {
+	for _, tc := range []struct {
+		pat  string
+		opts int
+		in   string
+		repl string
+		want string
+	}{
+		{`(a)(?<x>b)`, 0, "ab", `[$1|$2|${x}|${2}|$0|$&|$$|$+|$_]`, "[a|b|b|b|ab|ab|$|b|ab]"},
+		{`b`, 0, "abc", "[$`|$']", "a[a|c]c"},
+		{`(a)`, 0, "a", `$10|${1}0|${1|${nope}|$x|$|${`, "$10|a0|${1|${nope}|$x|$|${"},
+		{`(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)`, 0, "abcdefghij", `$10|$11`, "j|$11"},
+		{`(a)`, roECMAScript, "a", `$10|$1x`, "a0|ax"}, // ECMAScript: the longest prefix that names a group
+		{`(?<5>a)`, 0, "a", `$5|$1|${5}`, "a|$1|a"},
+		{`x`, 0, "a", `$+`, "a"}, // no match: the input as it is
+		{`a`, 0, "a", `$+`, "a"}, // no group: $+ is the match
+	} {
+		rx, err := getRegex(tc.pat, tc.opts, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := regexReplace(rx, tc.in, parseReplacement(rx, tc.repl), nil)
+		if err != nil || got != tc.want {
+			t.Errorf("%q on %q with %q: %q %v, want %q", tc.pat, tc.in, tc.repl, got, err, tc.want)
+		}
+	}
+}
