@@ -65,6 +65,14 @@ func TestCSharpRegexDotNet(t *testing.T) {
 		{`var s = Regex.Replace(new string('7', 30000), @"\d", "*"); return s.Length + "|" + s.Contains("7") + "|" + Regex.Replace(new string('7', 20000), @"\d", m => "#").Contains("7");`, "30000|False|False"},
 		// .NET's named blocks, and character class subtraction
 		{`return Regex.Match("abc Привет", @"\p{IsCyrillic}+").Value + "|" + Regex.Match("x αβ12 y", @"[\p{IsGreek}\d]+").Value + "|" + Regex.Match("abc é😀", @"\P{IsBasicLatin}+").Value + "|" + Regex.Match("aé", @"[^\P{IsLatin-1Supplement}]").Value + "|" + Regex.Match("bad", "[a-z-[aeiou]]+").Value;`, "Привет|αβ12|é😀|é|b"},
+		// a Regex's overloads with a start and a count (startat in UTF-16 units; ^ stays at 0, \G is at startat,
+		// look-behind sees before it)
+		{`var r = new Regex(@"\d"); return r.Match("a1b2", 2).Value + r.Match("a1b2", 2).Index + "|" + new Regex("^a").IsMatch("ba", 1) + new Regex(@"\Ga").IsMatch("ba", 1) + new Regex("(?<=b)a").IsMatch("ba", 1) + "|" + string.Join(",", r.Matches("a1b2c3", 2).Cast<Match>().Select(m => m.Value)) + "|" + r.Match("😀1😀2", 3).Index;`, "23|FalseTrueTrue|2,3|5"},
+		{`var r = new Regex(@"\d"); return r.Replace("a1b2c3", "#", 2) + "|" + r.Replace("a1b2c3", "#", 1, 2) + "|" + r.Replace("a1b2c3", "#", 0) + "|" + r.Replace("a1b2c3", "#", -1);`, "a#b#c3|a1b#c3|a1b2c3|a#b#c#"},
+		{`var r = new Regex(@"\d"); return string.Join(",", r.Split("a1b2c3", 2)) + "|" + string.Join(",", r.Split("a1b2c3", 0)) + "|" + string.Join(",", r.Split("a1b2c3", 2, 2)) + "|" + string.Join(",", r.Split("a1b2c3", 1)) + "|" + string.Join(",", new Regex(@"(\d)").Split("a1b2c3", 2));`, "a,b2c3|a,b,c,|a1b,c3|a1b2c3|a,1,b2c3"},
+		{`var r = new Regex(@"\d", RegexOptions.RightToLeft); return r.Match("a1b2c3", 4).Value + "|" + r.Replace("a1b2c3", "#", 1) + "|" + string.Join(",", r.Split("a1b2c3", 2));`, "2|a1b2c#|a1b2c,"},
+		{`try { return new Regex("a").Match("ab", 3).Value; } catch (ArgumentOutOfRangeException e) { return e.Message; }`, "Specified argument was out of the range of valid values. (Parameter 'startat')"},
+		{`try { return new Regex("a").Replace("ab", "x", -2); } catch (ArgumentOutOfRangeException e) { return e.Message; }`, "Specified argument was out of the range of valid values. (Parameter 'count')"},
 		// NextMatch, Result
 		{`var m = Regex.Match("a1b2c3", @"(\d)"); var s = ""; while (m.Success) { s += m.Result("<$1>"); m = m.NextMatch(); } return s;`, "<1><2><3>"},
 		// a MatchEvaluator with look-around and RightToLeft (called right to left)

@@ -160,9 +160,13 @@ func (gc *GroupCollection) items() []any {
 }
 
 // firstMatch is Regex.Match.
-func firstMatch(rx *dnRegex, s string) (*Match, error) {
+func firstMatch(rx *dnRegex, s string) (*Match, error) { return firstMatchAt(rx, s, -1) }
+
+// firstMatchAt is regex.Match(input, startat); startat < 0 is the start
+// (the end with RightToLeft).
+func firstMatchAt(rx *dnRegex, s string, startat int) (*Match, error) {
 	t := newRxText(s)
-	raw, err := rx.re.FindRunesMatch(t.units)
+	raw, err := findFrom(rx, t, startat)
 	if err != nil {
 		return nil, regexRunError(rx, err)
 	}
@@ -203,15 +207,24 @@ func (m *Match) nextMatch() (*Match, error) {
 // eachMatch calls f with each match of s (right to left with
 // RightToLeft), at most MaxItems, until f returns false. The matches
 // together take at most the regex's time limit.
-func eachMatch(rx *dnRegex, t *rxText, f func(*Match) (bool, error)) error {
-	return eachRaw(rx, t, MaxItems, func(raw *regexp2.Match) (bool, error) { return f(newMatch(rx, t, raw)) })
+func eachMatch(rx *dnRegex, t *rxText, startat int, f func(*Match) (bool, error)) error {
+	return eachRaw(rx, t, startat, MaxItems, func(raw *regexp2.Match) (bool, error) { return f(newMatch(rx, t, raw)) })
+}
+
+// findFrom is the first match from startat (< 0: the start, or the end
+// with RightToLeft).
+func findFrom(rx *dnRegex, t *rxText, startat int) (*regexp2.Match, error) {
+	if startat < 0 {
+		return rx.re.FindRunesMatch(t.units)
+	}
+	return rx.re.FindRunesMatchStartingAt(t.units, startat)
 }
 
 // eachRaw is eachMatch with regexp2's matches, at most max (-1: every
-// match, in the time limit).
-func eachRaw(rx *dnRegex, t *rxText, max int, f func(*regexp2.Match) (bool, error)) error {
+// match, in the time limit), from startat (see findFrom).
+func eachRaw(rx *dnRegex, t *rxText, startat, max int, f func(*regexp2.Match) (bool, error)) error {
 	deadline := time.Now().Add(rx.re.MatchTimeout)
-	raw, err := rx.re.FindRunesMatch(t.units)
+	raw, err := findFrom(rx, t, startat)
 	for n := 0; ; n++ {
 		if err != nil {
 			return regexRunError(rx, err)
@@ -230,9 +243,9 @@ func eachRaw(rx *dnRegex, t *rxText, max int, f func(*regexp2.Match) (bool, erro
 }
 
 // allMatches is Regex.Matches: every match, at most MaxItems.
-func allMatches(rx *dnRegex, s string) ([]any, error) {
+func allMatches(rx *dnRegex, s string, startat int) ([]any, error) {
 	out := []any{}
-	err := eachMatch(rx, newRxText(s), func(m *Match) (bool, error) {
+	err := eachMatch(rx, newRxText(s), startat, func(m *Match) (bool, error) {
 		out = append(out, m)
 		return true, nil
 	})
@@ -245,6 +258,15 @@ func allMatches(rx *dnRegex, s string) ([]any, error) {
 // replaced, however many (masking must not stop half way), in the time
 // limit and MaxString.
 func regexReplace(rx *dnRegex, s string, repl *regexReplacer, eval func(*Match) (string, error)) (string, error) {
+	return regexReplaceN(rx, s, repl, eval, -1, -1)
+}
+
+// regexReplaceN is Regex.Replace of at most count matches (-1: all) from
+// startat (see findFrom).
+func regexReplaceN(rx *dnRegex, s string, repl *regexReplacer, eval func(*Match) (string, error), count, startat int) (string, error) {
+	if count == 0 {
+		return s, nil
+	}
 	t := newRxText(s)
 	rtl := rx.re.RightToLeft()
 	var out strings.Builder
@@ -257,7 +279,7 @@ func regexReplace(rx *dnRegex, s string, repl *regexReplacer, eval func(*Match) 
 	var b strings.Builder
 	rm := &rawMatch{rx: rx, t: t}
 	n, size := 0, 0 // matches, and the size of the pieces
-	err := eachRaw(rx, t, -1, func(raw *regexp2.Match) (bool, error) {
+	err := eachRaw(rx, t, startat, count, func(raw *regexp2.Match) (bool, error) {
 		n++
 		at, end := raw.RuneIndex, raw.RuneIndex+raw.RuneLength
 		w := &out
@@ -484,7 +506,18 @@ func regexCast(v any, t *Type) (any, bool, error) {
 // regexSplit is Regex.Split: the text between matches, and, as .NET adds
 // them, the text of each group that took part in a match (in .NET's group
 // order); with RightToLeft, .NET's list read from the right, reversed.
-func regexSplit(rx *dnRegex, s string) ([]any, error) {
+func regexSplit(rx *dnRegex, s string) ([]any, error) { return regexSplitN(rx, s, 0, -1) }
+
+// regexSplitN is Regex.Split into at most count pieces (0: no limit; the
+// groups' texts not counted), matching from startat (see findFrom).
+func regexSplitN(rx *dnRegex, s string, count, startat int) ([]any, error) {
+	if count == 1 {
+		return []any{s}, nil
+	}
+	max := MaxItems
+	if count > 1 && count-1 < max {
+		max = count - 1
+	}
 	t := newRxText(s)
 	rtl := rx.re.RightToLeft()
 	out := []any{}
@@ -492,7 +525,10 @@ func regexSplit(rx *dnRegex, s string) ([]any, error) {
 	if rtl {
 		prev = len(t.units)
 	}
-	err := eachMatch(rx, t, func(m *Match) (bool, error) {
+	n := 0
+	err := eachRaw(rx, t, startat, max, func(raw *regexp2.Match) (bool, error) {
+		n++
+		m := newMatch(rx, t, raw)
 		if rtl {
 			out = append(out, t.sub(m.Index+m.Length, prev-m.Index-m.Length))
 			prev = m.Index
@@ -510,7 +546,7 @@ func regexSplit(rx *dnRegex, s string) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(out) == 0 {
+	if n == 0 {
 		return []any{s}, nil
 	}
 	if rtl {
@@ -541,7 +577,7 @@ var regexOps = []struct {
 }{
 	{"IsMatch", ts(tString), tBool, func(rx *dnRegex, s string, _ []any) (any, error) { return isMatch(rx, s) }},
 	{"Match", ts(tString), tMatch, func(rx *dnRegex, s string, _ []any) (any, error) { return firstMatch(rx, s) }},
-	{"Matches", ts(tString), tMatchColl, func(rx *dnRegex, s string, _ []any) (any, error) { return allMatches(rx, s) }},
+	{"Matches", ts(tString), tMatchColl, func(rx *dnRegex, s string, _ []any) (any, error) { return allMatches(rx, s, -1) }},
 	{"Replace", ts(tString, tString), tString, func(rx *dnRegex, s string, more []any) (any, error) {
 		r, ok := more[0].(string)
 		if !ok {
@@ -607,6 +643,7 @@ func registerRegex() {
 			return op.run(r.rx, s, a[2:])
 		}, nil)
 	}
+	registerRegexAt()
 	newRegex := func(a []any) (any, error) {
 		p, ok := a[0].(string)
 		if !ok {
@@ -655,6 +692,112 @@ func registerRegex() {
 		}
 		return regexUnescape(s), nil
 	}, nil)
+}
+
+// registerRegexAt adds the instance overloads with a start and a count:
+// regex.IsMatch, Match and Matches(input, startat), Replace(input,
+// replacement, count[, startat]) and Split(input, count[, startat]).
+// startat counts UTF-16 units, as .NET's.
+func registerRegexAt() {
+	S, I := tString, tInt
+	args := func(a []any) (*dnRegex, string, error) {
+		r, ok := a[0].(*regexObj)
+		if !ok || r == nil {
+			return nil, "", errNull
+		}
+		s, ok := a[1].(string)
+		if !ok {
+			return nil, "", argNull("input")
+		}
+		return r.rx, s, nil
+	}
+	outOfRange := func(name string) error {
+		return exc("ArgumentOutOfRangeException", "Specified argument was out of the range of valid values. (Parameter '%s')", name)
+	}
+	startat := func(s string, v any) (int, error) {
+		n := toInt(v)
+		if n < 0 || n > utf16Len(s) {
+			return 0, outOfRange("startat")
+		}
+		return n, nil
+	}
+	method(KRegex, "IsMatch", ts(S, I), tBool, func(a []any) (any, error) {
+		rx, s, err := args(a)
+		if err != nil {
+			return nil, err
+		}
+		at, err := startat(s, a[2])
+		if err != nil {
+			return nil, err
+		}
+		m, err := firstMatchAt(rx, s, at)
+		if err != nil {
+			return nil, err
+		}
+		return m.Success, nil
+	}, nil)
+	method(KRegex, "Match", ts(S, I), tMatch, func(a []any) (any, error) {
+		rx, s, err := args(a)
+		if err != nil {
+			return nil, err
+		}
+		at, err := startat(s, a[2])
+		if err != nil {
+			return nil, err
+		}
+		return firstMatchAt(rx, s, at)
+	}, nil)
+	method(KRegex, "Matches", ts(S, I), tMatchColl, func(a []any) (any, error) {
+		rx, s, err := args(a)
+		if err != nil {
+			return nil, err
+		}
+		at, err := startat(s, a[2])
+		if err != nil {
+			return nil, err
+		}
+		return allMatches(rx, s, at)
+	}, nil)
+	replace := func(a []any) (any, error) {
+		rx, s, err := args(a)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := a[2].(string)
+		if !ok {
+			return nil, argNull("replacement")
+		}
+		count, at := toInt(a[3]), -1
+		if count < -1 {
+			return nil, outOfRange("count")
+		}
+		if len(a) > 4 {
+			if at, err = startat(s, a[4]); err != nil {
+				return nil, err
+			}
+		}
+		return regexReplaceN(rx, s, rx.replacer(r), nil, count, at)
+	}
+	method(KRegex, "Replace", ts(S, S, I), S, replace, nil)
+	method(KRegex, "Replace", ts(S, S, I, I), S, replace, nil)
+	split := func(a []any) (any, error) {
+		rx, s, err := args(a)
+		if err != nil {
+			return nil, err
+		}
+		count, at := toInt(a[2]), -1
+		if count < 0 {
+			return nil, outOfRange("count")
+		}
+		if len(a) > 3 {
+			if at, err = startat(s, a[3]); err != nil {
+				return nil, err
+			}
+		}
+		return regexSplitN(rx, s, count, at)
+	}
+	method(KRegex, "Split", ts(S, I), tStrings, split, nil)
+	method(KRegex, "Split", ts(S, I, I), tStrings, split, nil)
 }
 
 // regexOptions are System.Text.RegularExpressions.RegexOptions, ints here

@@ -60,6 +60,12 @@ func FuzzRegex(f *testing.F) {
 		}
 		_, _ = regexReplace(rx, in, parseReplacement(rx, repl), nil)
 		_, _ = regexSplit(rx, in)
+		// the overloads with a start and a count
+		at, count := len(repl)%(units+1), len(in)%4-1
+		_, _ = firstMatchAt(rx, in, at)
+		_, _ = allMatches(rx, in, at)
+		_, _ = regexReplaceN(rx, in, parseReplacement(rx, repl), nil, count, at)
+		_, _ = regexSplitN(rx, in, count+1, at)
 		_, _ = isMatch(rx, in)
 		// each operation is bounded by the limit (1 ms here, checked every
 		// 10 ms): far less than a second together
