@@ -78,7 +78,7 @@ func TestCSharpRegexDotNet(t *testing.T) {
 		// a MatchEvaluator with look-around and RightToLeft (called right to left)
 		{`var order = ""; var r = Regex.Replace("abc", ".", m => { order += m.Value; return m.Value.ToUpper(); }, RegexOptions.RightToLeft); return r + order;`, "ABCcba"},
 		// a bad pattern built at run time is an ArgumentException with .NET's message
-		{`var p = "(a"; try { return Regex.IsMatch("a", p).ToString(); } catch (ArgumentException e) { return e.Message; }`, "Invalid pattern '(a'. Not enough )'s."},
+		{`var p = "(a"; try { return Regex.IsMatch("a", p).ToString(); } catch (ArgumentException e) { return e.Message; }`, "Invalid pattern '(a' at offset 2. Not enough )'s."},
 		{`var p = @"\b(\w+)\s\2"; try { return new Regex(p).ToString(); } catch (ArgumentException e) { return e.Message; }`, `Invalid pattern '\b(\w+)\s\2'. Reference to undefined group number 2.`},
 		// .NET's check of the options: ECMAScript goes with IgnoreCase and Multiline only
 		{`var o = RegexOptions.ECMAScript | RegexOptions.Singleline; try { return Regex.IsMatch("a", "a", o).ToString(); } catch (ArgumentOutOfRangeException e) { return e.Message; }`, "Specified argument was out of the range of valid values. (Parameter 'options')"},
@@ -119,10 +119,11 @@ func TestCSharpRegexTimeout(t *testing.T) {
 // parser refuses is a load error at the literal, not a failure at run time.
 func TestCSharpRegexLoadErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
-		{`@(Regex.IsMatch("a", "(a"))`, "RegexParseException: Invalid pattern '(a'. Not enough )'s."},
+		{`@(Regex.IsMatch("a", "(a"))`, "RegexParseException: Invalid pattern '(a' at offset 2. Not enough )'s."},
 		{`@(new Regex("a)").ToString())`, "Too many )'s."},
 		{`@(Regex.Replace("a", @"(a)\2", "b"))`, "Reference to undefined group number 2."},
-		{`@(Regex.Replace("a", "[a", m => "b"))`, "Unterminated [] set."},
+		{`@(Regex.Replace("a", "[a", m => "b"))`, "Invalid pattern '[a' at offset 2. Unterminated [] set."},
+		{`@(Regex.IsMatch("a", @"é\"))`, "Invalid pattern 'é\\' at offset 2. Illegal \\ at end of pattern."},
 		{`@(Regex.Match("a", "a", RegexOptions.ECMAScript | RegexOptions.Singleline).Value)`, "Parameter 'options'"},
 		// what regexp2 reads beyond .NET's syntax is refused, as .NET refuses it
 		{`@(Regex.IsMatch("aa", "a++"))`, "Nested quantifier '+'."},

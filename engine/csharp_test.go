@@ -761,7 +761,7 @@ func TestCSharpSelectTokens(t *testing.T) {
 		{`@(` + doc + `.SelectTokens("$.store.book[?(@.price <"))`, "Unexpected character while parsing path"},
 		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ /a/q)]"))`, "Unexpected character while parsing path"},
 		// the regex's own exceptions come out of SelectTokens, as out of Json.NET's
-		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ /(a/)]").Count())`, "Invalid pattern '(a'. Not enough )'s."},
+		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ /(a/)]").Count())`, "Invalid pattern '(a' at offset 2. Not enough )'s."},
 		{`@(JObject.Parse("{\"a\":[{\"u\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\"}]}").SelectTokens("a[?(@.u =~ /^(a+)+$/)]").Count())`, "The Regex engine has timed out"},
 		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ a)]"))`, "Unexpected character while parsing path"},
 		{`@(` + doc + `.SelectTokens("$.store.book[?(@.title =~ /a)]"))`, "Unexpected character while parsing path"},

@@ -205,8 +205,9 @@ var netParseMessages = map[syntax.ErrorCode]string{
 }
 
 // regexParseError is .NET's RegexParseException for a pattern regexp2
-// does not parse: "Invalid pattern 'p'. Not enough )'s." (.NET also names
-// the offset where its parser stopped).
+// does not parse: "Invalid pattern '(a' at offset 2. Not enough )'s.";
+// the offset where .NET's parser stops is given where it is the pattern's
+// end, and left out otherwise ("Invalid pattern 'a)'. Too many )'s.").
 func regexParseError(pat string, err error) error {
 	msg := err.Error()
 	var se *syntax.Error
@@ -217,6 +218,11 @@ func regexParseError(pat string, err error) error {
 		}
 		if strings.Contains(msg, "%") {
 			msg = fmtArgs(msg, se.Args)
+		}
+		switch se.Code {
+		case syntax.ErrMissingParen, syntax.ErrIllegalEndEscape, syntax.ErrUnterminatedBracket:
+			// .NET's parser stops at the end of the pattern for these: its offset is known
+			return exc("RegexParseException", "Invalid pattern '%s' at offset %d. %s", pat, utf16Len(pat), msg)
 		}
 	}
 	return exc("RegexParseException", "Invalid pattern '%s'. %s", pat, msg)
