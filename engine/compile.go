@@ -65,6 +65,10 @@ type Compiler struct {
 	// Explain, when set, is told how each expression was compiled
 	// (tollgate check --explain).
 	Explain func(Explanation)
+	// reqBodyReads counts the expressions compiled so far that read
+	// context.Request.Body (lang.go): a step whose parse added one reads
+	// the request body (Compiled.readsReqBody).
+	reqBodyReads int
 }
 
 // MaxExprNodes bounds the size of one expression (expr's node limit).
@@ -173,7 +177,7 @@ func (c *Compiler) Compile(root *Node, scope string, parent *Plan) *Plan {
 	// Classified last: a step may change one it holds while it is parsed
 	// (retry makes a forward-request inside it send the call).
 	plan.blocking, plan.classified = plan.classify(), true
-	plan.keepBody = plan.Outbound.copiesRequest() || plan.OnError.copiesRequest()
+	plan.keepBody = plan.Outbound.needsRequestBody() || plan.OnError.needsRequestBody()
 	return plan
 }
 
@@ -224,14 +228,14 @@ func (c *Compiler) block(nodes []*Node, sec Section, scope string, parent Block,
 			continue
 		}
 		p := &Parser{c: c, n: n, section: sec, scope: scope}
-		before := len(c.errs)
+		before, reads := len(c.errs), c.reqBodyReads
 		step := pol.Parse(p)
 		p.finish()
 		if len(c.errs) > before || step == nil {
 			continue
 		}
 		cs := &Compiled{Step: step, Name: n.Name, Path: c.pathPrefix + n.Path, Pos: n.Pos, Scope: scope, Section: sec,
-			Branches: p.allBranches()}
+			Branches: p.allBranches(), readsReqBody: c.reqBodyReads > reads}
 		if a := n.Attr("id"); a != nil {
 			cs.ID = a.Value
 		}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
@@ -115,6 +116,9 @@ func (p *Parser) compileText(src string, block bool, vs *valueSrc) (*compiledExp
 			ce.interp = cs
 		}
 		p.explain(vs, "C#", cs.Result, cs.Lowered, cs.Why)
+		if cs.ReadsField(requestType, "Body") {
+			p.c.reqBodyReads++
+		}
 		return ce, true
 	}
 	exprSrc := src
@@ -128,6 +132,9 @@ func (p *Parser) compileText(src string, block bool, vs *valueSrc) (*compiledExp
 			result = typeName(t)
 		}
 		p.explain(vs, "expr", result, exprSrc, "")
+		if readsRequestBody(prog.Node()) {
+			p.c.reqBodyReads++
+		}
 		return &compiledExpr{prog: prog}, true
 	}
 	var se *csharp.SyntaxError
@@ -196,4 +203,27 @@ func (e Explanation) String() string {
 		fmt.Fprintf(&b, "  interpreted: %s\n", e.Interp)
 	}
 	return b.String()
+}
+
+// requestType is the model type of context.Request.
+var requestType = reflect.TypeOf(&Request{})
+
+// readsRequestBody reports whether an expr program reads
+// context.Request.Body (a member Body of a Request, however reached).
+func readsRequestBody(n ast.Node) bool {
+	v := &bodyVisitor{}
+	ast.Walk(&n, v)
+	return v.found
+}
+
+type bodyVisitor struct{ found bool }
+
+func (v *bodyVisitor) Visit(n *ast.Node) {
+	m, ok := (*n).(*ast.MemberNode)
+	if !ok || m.Node.Type() != requestType {
+		return
+	}
+	if s, ok := m.Property.(*ast.StringNode); ok && s.Value == "Body" {
+		v.found = true
+	}
 }

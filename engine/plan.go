@@ -81,20 +81,26 @@ type NonBlocking interface {
 // (send-request mode="copy"). In outbound or on-error it runs after the
 // request was forwarded, which streams the client's body once; a plan with
 // such a step keeps the body in memory when it forwards
-// (Plan.KeepsRequestBody), so the copy has it.
+// (Plan.KeepsRequestBody), so the copy has it. A step with an expression
+// that reads context.Request.Body there is kept for the same reason
+// (Compiled.readsReqBody, found by the compiler).
 type RequestCopier interface {
 	CopiesRequest() bool
 }
 
-// copiesRequest reports whether a step of b, at any depth, copies the
-// client's request (RequestCopier).
-func (b Block) copiesRequest() bool {
+// needsRequestBody reports whether a step of b, at any depth, copies the
+// client's request (RequestCopier) or has an expression that reads
+// context.Request.Body.
+func (b Block) needsRequestBody() bool {
 	for _, c := range b {
+		if c.readsReqBody {
+			return true
+		}
 		if rc, ok := c.Step.(RequestCopier); ok && rc.CopiesRequest() {
 			return true
 		}
 		for _, br := range c.Branches {
-			if br.Steps.copiesRequest() {
+			if br.Steps.needsRequestBody() {
 				return true
 			}
 		}
@@ -147,6 +153,9 @@ type Compiled struct {
 	// otherwise, retry's body), for tools that draw the plan; the step
 	// itself holds what it runs.
 	Branches []Branch
+	// readsReqBody: an expression of the step (or of a step nested in
+	// it) reads context.Request.Body (Block.needsRequestBody).
+	readsReqBody bool
 }
 
 // Branch is a nested block of a step: the element that holds it (when,
@@ -226,21 +235,22 @@ type Plan struct {
 	// is classified by walking its blocks on each MayBlock call.
 	blocking   Section
 	classified bool
-	// keepBody: outbound or on-error copies the client's request
-	// (KeepsRequestBody), computed with blocking.
+	// keepBody: outbound or on-error copies the client's request or
+	// reads its body (KeepsRequestBody), computed with blocking.
 	keepBody bool
 }
 
 // KeepsRequestBody reports whether the request body must be kept in
 // memory when it is forwarded, because outbound or on-error copies the
 // request after the forward (send-request mode="copy" replaying a request
-// that failed, as in Microsoft's policy snippets). No per-request cost for
+// that failed, as in Microsoft's policy snippets) or reads its body
+// (context.Request.Body in an expression there). No per-request cost for
 // a compiled plan.
 func (p *Plan) KeepsRequestBody() bool {
 	if p.classified {
 		return p.keepBody
 	}
-	return p.Outbound.copiesRequest() || p.OnError.copiesRequest()
+	return p.Outbound.needsRequestBody() || p.OnError.needsRequestBody()
 }
 
 // MayBlock reports whether running any of the sections in secs (a mask:

@@ -130,6 +130,11 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 		x.respond(w)
 		return
 	}
+	if api.Plan.KeepsRequestBody() { // outbound or on-error reads the body after the forward (reqkeep.go)
+		if status = x.keepRequestBody(w); status != 0 {
+			return
+		}
+	}
 	// The headers are checked as they are copied for the backend request
 	// (outRequest takes the copy): one walk of the map where two were made.
 	reqHeaders := st.Context().Request.Headers
@@ -161,7 +166,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	var sent int64
 	status, sent = s.proxy.serve(w, r, pctx, x)
 	if bc := st.ByteCount(); bc != nil {
-		if b := st.Context().Request.Body; b != nil && b.Loaded() {
+		if b := st.Context().Request.Body; b != nil && b.Loaded() && !x.rest.reqSrc.streamed() {
 			data, _ := b.Bytes() // a policy read (or replaced) it: that is what was sent
 			bc.In.Add(int64(len(data)))
 		} else if in != nil {
@@ -220,10 +225,11 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Body: in.Body, ContentLength: in.ContentLength, Trailer: in.Trailer,
 	}
-	if b := req.Body; b != nil && !b.Loaded() && x.api.Plan.KeepsRequestBody() {
-		_, _ = b.Bytes() // a copy after the forward needs it (outbound or on-error send-request mode="copy")
-	}
-	if b := req.Body; b != nil && b.Loaded() {
+	if b := req.Body; b == &x.rest.reqBody && in == x.in && x.rest.reqSrc.streams(b) {
+		// The client's body goes to the backend as it arrives: a read
+		// after this one is refused in clear words (reqkeep.go).
+		out.Body = x.rest.reqSrc.forward(in.Body)
+	} else if b := req.Body; b != nil && b.Loaded() {
 		data, _ := b.Bytes()
 		if len(data) == 0 {
 			out.Body, out.ContentLength = nil, 0 // an empty body: nothing to send or send again
@@ -519,10 +525,13 @@ type limitedBody struct {
 }
 
 func (l *limitedBody) ReadBody() ([]byte, error) {
+	if l.req != nil && l.req.streamed && !l.req.kept {
+		return nil, errRequestBodyStreamed // reqkeep.go
+	}
 	data, err := readLimited(l.r, l.size, l.max, l.what)
 	if errors.Is(err, errBodyTooLarge) {
 		l.read = data
-		if l.req != nil {
+		if l.req != nil && !l.req.kept {
 			l.req.tooLarge.Store(true)
 		}
 		return nil, err

@@ -58,6 +58,11 @@ type requestBody struct {
 	evicted   atomic.Bool
 	tooLarge  atomic.Bool // a policy read more than max-body-size
 	malformed atomic.Bool // e.g. bad chunked encoding
+	// kept: the body was read before the forward for a section after it;
+	// streamed: it was sent to the backend from the client's stream
+	// (reqkeep.go). Here, not in the exchange's limitedBody, which fills
+	// its size class.
+	kept, streamed bool
 }
 
 // guardBody starts the body's deadline and registers it as pending. It

@@ -204,3 +204,6 @@ func (w *oneWaySender) send(j oneWayJob) {
 		w.log.Info("send-one-way-request failed", zap.String("url", engine.RedactURL(j.out.target)), zap.String("error", errWithoutURL(err)))
 	}
 }
+
+// CopiesRequest: mode="copy" copies the client's request (engine.RequestCopier).
+func (o *sendOneWay) CopiesRequest() bool { return o.sr.copyMode }

@@ -60,6 +60,22 @@ type binder struct {
 	// aliases: var k = l; of a list (set, queue, stack) local l, which
 	// may share l's slot (list.go's resolveAliases)
 	aliases [][2]*local
+	// fields are the model fields the program reads (Program.ReadsField)
+	fields []readField
+}
+
+// readField is a field of a model type a program reads.
+type readField struct {
+	owner reflect.Type
+	name  string
+}
+
+// noteField records that the program reads field name of model type owner.
+func (b *binder) noteField(owner reflect.Type, name string) {
+	mf := readField{owner, name}
+	if !slices.Contains(b.fields, mf) {
+		b.fields = append(b.fields, mf)
+	}
 }
 
 // body is what the binder keeps per function body (the expression's
@@ -1315,6 +1331,7 @@ func (b *binder) member(n *Member) (*Type, error) {
 	case KGo:
 		if f, ok := b.m.field(xt, n.Name); ok {
 			n.field = f
+			b.noteField(xt.Go, f.goName)
 			return f.t, nil
 		}
 		if t, ok := b.modelMapMember(n, xt); ok {

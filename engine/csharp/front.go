@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,16 @@ type Program struct {
 	expr   Expr
 	block  *Block
 	nlocal int
+	fields []readField
+}
+
+// ReadsField reports whether the program reads the field name (its Go
+// name) of the model type owner anywhere: context.Request.Body is
+// ReadsField(reflect.TypeOf(&Request{}), "Body"). The engine asks it at
+// load, to know which parts of the request a section after the forward
+// still needs.
+func (p *Program) ReadsField(owner reflect.Type, name string) bool {
+	return slices.Contains(p.fields, readField{owner, name})
 }
 
 // ResultKind gives the Go kind of the result when it is a plain value
@@ -162,6 +173,7 @@ func (f *Front) compile(src string, block bool) (*Program, error) {
 		t = tObject
 	}
 	p.Result, p.kind, p.goT, p.nlocal = t.Name, t.K, t.Go, len(b.locals)
+	p.fields = b.fields
 	if t.ik() == ikULong {
 		p.kind = KObject // a uint64 at run time, not a Go int
 	}
