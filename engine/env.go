@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -197,6 +198,134 @@ func (u *Url) SetQuery(q Query) { u.SetQueryIn(q, nil) }
 func (u *Url) SetQueryIn(q Query, st *State) {
 	u.Query = q
 	u.QueryString = encodeQuery(q, st)
+}
+
+// SetQueryParamIn sets q, the query after a change to the one parameter
+// name (before are its values before it: none for a new one), and
+// rewrites QueryString for that parameter alone, with the string in st's
+// room when st is not nil. The other parameters' pairs stay as they were
+// written: their order and their escapes (%2F stays %2F, a / stays a /),
+// byte for byte. When the new values start with the old ones (skip, an
+// append, an override with the same values) the parameter's own pairs
+// stay too, and the values added follow its last pair (or end the query);
+// otherwise its first pair gives way to the new values, form-encoded as
+// encodeQuery writes them, and its other pairs go.
+func (u *Url) SetQueryParamIn(q Query, name string, before []string, st *State) {
+	u.Query = q
+	vals := q[name]
+	keep := len(vals) >= len(before) && slices.Equal(vals[:len(before)], before)
+	if keep && len(vals) == len(before) {
+		return // nothing changed: QueryString stands
+	}
+	var arr [256]byte
+	b := arr[:0]
+	add := func(vs []string) {
+		ek := url.QueryEscape(name)
+		for _, v := range vs {
+			if len(b) == 0 {
+				b = append(b, '?')
+			} else {
+				b = append(b, '&')
+			}
+			b = append(b, ek...)
+			b = append(b, '=')
+			b = append(b, url.QueryEscape(v)...)
+		}
+	}
+	last := -1 // keep: where the parameter's last pair ends in b
+	written := false
+	for rest := strings.TrimPrefix(u.QueryString, "?"); rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, "&")
+		if part == "" {
+			continue
+		}
+		k, _, _ := strings.Cut(part, "=")
+		if queryKeyIs(k, name) && !keep {
+			if !written {
+				add(vals)
+				written = true
+			}
+			continue
+		}
+		if len(b) == 0 {
+			b = append(b, '?')
+		} else {
+			b = append(b, '&')
+		}
+		b = append(b, part...)
+		if keep && queryKeyIs(k, name) {
+			last = len(b)
+		}
+	}
+	switch {
+	case keep && last >= 0: // the values added follow the last pair
+		tail := string(b[last:])
+		b = b[:last]
+		add(vals[len(before):])
+		b = append(b, tail...)
+	case keep:
+		add(vals[len(before):])
+	case !written:
+		add(vals)
+	}
+	if len(b) == 0 {
+		u.QueryString = ""
+	} else if st != nil {
+		u.QueryString = st.NewStringBytes(b)
+	} else {
+		u.QueryString = string(b)
+	}
+}
+
+// SetQueryKeeping sets q as the query, as SetQuery does, but for the
+// parameters named in kept, whose pairs are copied from QueryString as
+// they were written (their escapes, in their order) after the others,
+// which are form-encoded, names sorted: rewrite-uri's unmatched
+// parameters, copied unchanged.
+func (u *Url) SetQueryKeeping(q Query, kept map[string]bool) {
+	if len(kept) == 0 {
+		u.SetQuery(q)
+		return
+	}
+	fresh := make(Query, len(q))
+	for k, v := range q {
+		if !kept[k] {
+			fresh[k] = v
+		}
+	}
+	b := []byte(encodeQuery(fresh, nil))
+	for rest := strings.TrimPrefix(u.QueryString, "?"); rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, "&")
+		k, _, _ := strings.Cut(part, "=")
+		if part == "" {
+			continue
+		}
+		if d, err := url.QueryUnescape(k); err != nil || !kept[d] {
+			continue
+		}
+		if len(b) == 0 {
+			b = append(b, '?')
+		} else {
+			b = append(b, '&')
+		}
+		b = append(b, part...)
+	}
+	u.Query, u.QueryString = q, string(b)
+}
+
+// queryKeyIs reports whether k, a query pair's key as written, is name
+// once unescaped.
+func queryKeyIs(k, name string) bool {
+	if k == name {
+		return true
+	}
+	if !strings.ContainsAny(k, "%+") {
+		return false
+	}
+	d, err := url.QueryUnescape(k)
+	return err == nil && d == name
 }
 
 // parseQuery is url.ParseQuery (pairs that do not unescape are skipped)

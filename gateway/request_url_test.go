@@ -116,10 +116,10 @@ func TestRequestUrlIsTheBackendURL(t *testing.T) {
 	}, {
 		name: "rewrite-uri", query: "?case=rewrite&keep=k",
 		start:   parts(svc, "/svc/items/42", "?case=rewrite&keep=k", "rewrite"),
-		after:   parts(svc, "/svc/v2/42/detail", "?case=rewrite&keep=k&x=1", "rewrite"),
-		backend: parts(svc, "/svc/v2/42/detail", "?case=rewrite&keep=k&x=1", "rewrite"),
-		out:     parts(svc, "/svc/v2/42/detail", "?case=rewrite&keep=k&x=1", "rewrite"),
-		path:    "/svc/v2/42/detail?case=rewrite&keep=k&x=1",
+		after:   parts(svc, "/svc/v2/42/detail", "?x=1&case=rewrite&keep=k", "rewrite"),
+		backend: parts(svc, "/svc/v2/42/detail", "?x=1&case=rewrite&keep=k", "rewrite"),
+		out:     parts(svc, "/svc/v2/42/detail", "?x=1&case=rewrite&keep=k", "rewrite"),
+		path:    "/svc/v2/42/detail?x=1&case=rewrite&keep=k",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := get(t, g.url+"/api/items/42"+tc.query, nil)

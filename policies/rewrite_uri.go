@@ -198,6 +198,7 @@ func (r *rewriteURI) Run(_ context.Context, s *engine.State) error {
 			newQuery[q.name] = append(newQuery[q.name], v)
 		}
 	}
+	var kept map[string]bool // the unmatched parameters copied: as the client wrote them
 	if copyRest {
 		// The query parameters of the operation's URL template are
 		// matched too: APIM's page, for a request /get?a=b&c=d to the
@@ -214,6 +215,10 @@ func (r *rewriteURI) Run(_ context.Context, s *engine.State) error {
 				continue
 			}
 			newQuery[k] = append([]string(nil), vs...)
+			if kept == nil {
+				kept = map[string]bool{}
+			}
+			kept[k] = true
 		}
 	}
 	if api := s.Context().Api; api != nil && api.Path != "" && api.Path != "/" {
@@ -221,7 +226,7 @@ func (r *rewriteURI) Run(_ context.Context, s *engine.State) error {
 	}
 	s.SetRoutePath(newPath)
 	req.Url.Path = newPath // what the view shows without a gateway (RefreshUrl)
-	req.Url.SetQuery(newQuery)
+	req.Url.SetQueryKeeping(newQuery, kept)
 	s.RefreshUrl()
 	s.Tracef("-> %s%s", newPath, req.Url.QueryString)
 	return nil

@@ -62,7 +62,10 @@ func TestRewriteURI(t *testing.T) {
 		{"relative expression", `<rewrite-uri template="@("v2/" + "y")"/>`, "http://gw/orders/x", "/orders/v2/y", "", ""},
 		{"literal no copy", `<rewrite-uri template="/v2/items?fixed=1" copy-unmatched-params="false"/>`, "http://gw/orders/x?a=1", "/orders/v2/items", "?fixed=1", ""},
 		{"placeholders", `<rewrite-uri template="/items/{id}/{kind}?q={q}&amp;lit=x"/>`, "http://gw/orders?id=42&kind=book&q=go%20lang&other=1",
-			"/orders/items/42/book", "?lit=x&other=1&q=go+lang", ""},
+			"/orders/items/42/book", "?lit=x&q=go+lang&other=1", ""}, // the template's first, then the copied as written
+		{"copied parameters as the client wrote them", `<rewrite-uri template="/run?api-version=2016-06-01"/>`,
+			"http://gw/orders?sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&p=x/y&sig=a%2Bb%3D&q=a%20b&flag",
+			"/orders/run", "?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&p=x/y&sig=a%2Bb%3D&q=a%20b&flag", ""},
 		{"template param wins over original", `<rewrite-uri template="/i?a=new"/>`, "http://gw/orders?a=old&b=1", "/orders/i", "?a=new&b=1", ""},
 		{"missing query placeholder drops it", `<rewrite-uri template="/i?q={q}"/>`, "http://gw/orders?z=1", "/orders/i", "?z=1", ""},
 		{"missing path placeholder", `<rewrite-uri template="/i/{id}"/>`, "http://gw/orders", "", "", ReasonTemplateParameter},

@@ -29,9 +29,10 @@ func (q *setQueryParameter) Run(_ context.Context, s *engine.State) error {
 		return nil
 	}
 	query := u.MutableQuery()
+	before := query[name]
 	applyValues(query, name, action, vals)
-	u.SetQueryIn(query, s) // the string in the request's room
-	if s.Trace() != nil {  // the arguments would be boxed even with tracing off
+	u.SetQueryParamIn(query, name, before, s) // the others' pairs as written; the string in the request's room
+	if s.Trace() != nil {                     // the arguments would be boxed even with tracing off
 		s.Tracef("%s %s", action, name)
 	}
 	return nil
