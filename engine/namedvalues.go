@@ -278,6 +278,13 @@ func (nv *NamedValues) SubstituteWithIDs(s string) (string, error) {
 	return nv.Substitute(s)
 }
 
+// Where returns where the value called name is defined (its Pos), and
+// whether there is one.
+func (nv *NamedValues) Where(name string) (Pos, bool) {
+	v, ok := nv.values[name]
+	return v.Pos, ok
+}
+
 // Add adds v; it reports false (and adds nothing) when the name is taken.
 func (nv *NamedValues) Add(v NamedValue) bool {
 	if _, dup := nv.values[v.Name]; dup {

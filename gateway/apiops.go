@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,6 +69,56 @@ func apiopsDir(dir, name string) string {
 		return filepath.Join(dir, camel)
 	}
 	return p
+}
+
+// resourceKinds are the folders of APIM resources, by the folder name the
+// extractor gives them, with the information file a resource's folder
+// holds and the word for one: checkDuplicateResourceFolders. (APIs are
+// checked by their names, folders and api.xml alike, where they load.)
+var resourceKinds = []struct{ folder, info, what string }{
+	{"backends", "backendInformation.json", "backend"},
+	{"diagnostics", "diagnosticInformation.json", "diagnostic"},
+	{"gateways", "gatewayInformation.json", "gateway"},
+	{"loggers", "loggerInformation.json", "logger"},
+	{"named values", "namedValueInformation.json", "named value"},
+	{"policy fragments", "policy.xml", "policy fragment"},
+	{"products", "productInformation.json", "product"},
+	{"schemas", "schemaInformation.json", "schema"},
+	{"subscriptions", "subscriptionInformation.json", "subscription"},
+	{"version sets", "apiVersionSetInformation.json", "version set"},
+	{"workspaces", "", "workspace"},
+}
+
+// checkDuplicateResourceFolders reports two resource folders of one kind
+// whose names differ only in case (backends/orders and backends/Orders):
+// Azure's resource names are case-insensitive, so in APIM they are one
+// resource, and which of the two is meant (backend-id="orders", a
+// product's API) cannot be told. Both places are named. A case-sensitive
+// file system is the only place such a folder can be checked out.
+func checkDuplicateResourceFolders(dir string, errs *engine.ErrorList) {
+	for _, k := range resourceKinds {
+		base := apiopsDir(dir, k.folder)
+		seen := map[string]string{}
+		for _, name := range resourceFolders(base) { // os.ReadDir: sorted by name
+			key := strings.ToLower(name)
+			prev, dup := seen[key]
+			if !dup {
+				seen[key] = name
+				continue
+			}
+			where := func(n string) engine.Pos {
+				p := filepath.Join(base, n)
+				for _, info := range []string{k.info, "versionSetInformation.json"} { // (apiops-cli's name of a version set's)
+					if st, err := os.Stat(filepath.Join(p, info)); info != "" && err == nil && !st.IsDir() {
+						return engine.Pos{File: filepath.Join(p, info), Line: 1, Col: 1}
+					}
+				}
+				return engine.Pos{File: p}
+			}
+			errs.Add(where(name), "", "%s %q and %s %q (%s) are one resource: APIM's resource names are case-insensitive; rename or remove one",
+				k.what, name, k.what, prev, where(prev))
+		}
+	}
 }
 
 // checkAPIOpsCamelFolders reports a folder holding both names of one of
@@ -200,6 +251,16 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 					}
 				}
 				key := strings.ToLower(name.Value)
+				if prev := o.nodes[kind][key]; prev != nil {
+					// APIOps' publisher reads a section into a dictionary by
+					// name, case-insensitively, where the last entry of a
+					// name wins (.NET's ToFrozenDictionary): so here, said.
+					pn := prev
+					if n := mapGet(prev, "name"); n != nil {
+						pn = n
+					}
+					*notes = append(*notes, at(pn).String()+": ignored: "+k.Value+" "+pn.Value+" (given again at "+strconv.Itoa(at(name).Line)+":"+strconv.Itoa(at(name).Col)+"; the publisher keeps the last entry of a name, whatever its case)")
+				}
 				o.props[kind][key] = props
 				o.nodes[kind][key] = item
 				b, _ := json.Marshal(props)
@@ -512,9 +573,15 @@ func loadAPIOpsNamedValues(dir string, nv *engine.NamedValues, o *overrides, val
 			}
 			v.Missing = fmt.Sprintf("%s %q has no value in the folder: %s", kind, v.Name, where)
 		}
-		if !nv.Add(v) {
-			errs.Add(v.Pos, "", "named value %q is defined twice", v.Name)
-		} else {
+		if prev, dup := nv.Where(v.Name); dup {
+			// APIM's named values are unique by display name ({{name}}
+			// names one): which of two is meant cannot be told.
+			at := v.Pos
+			if _, ok := props["displayName"]; ok && bytes.Contains(data, []byte(`"displayName"`)) {
+				at = jsonKeyPos(file, data, "displayName")
+			}
+			errs.Add(at, "", "named value %q is defined twice: here and at %s (a display name names one named value)", v.Name, prev)
+		} else if nv.Add(v) {
 			nv.AddID(e.Name(), v.Name)
 		}
 	}

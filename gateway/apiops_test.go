@@ -643,6 +643,8 @@ func TestAPIOpsOverridesSectionShapes(t *testing.T) {
 		{"entries without a name", "loggers:\n  - name: [the logger you override]\n    properties: {isBuffered: true}\n  - properties: {isBuffered: true}\napis:\n  - name: orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n",
 			[]string{"conf.yaml:2:11: ignored: an entry of loggers without a name (a string), which the publisher skips",
 				"conf.yaml:4:5: ignored: an entry of loggers without a name (a string), which the publisher skips"}},
+		{"a name given twice", "apis:\n  - name: orders\n    properties: {serviceUrl: 'https://old.example/orders'}\n  - name: Orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n",
+			[]string{"conf.yaml:2:11: ignored: apis orders (given again at 4:11; the publisher keeps the last entry of a name, whatever its case)"}},
 		{"a section of Azure's", "groups:\n  - name: devs\n    properties: {displayName: Devs}\napis:\n  - name: orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n",
 			[]string{"conf.yaml:1:1: ignored: groups (Azure only)"}},
 	} {
@@ -893,6 +895,7 @@ versionSets:
     properties: {versioningScheme: Header}
 `)
 	want := []string{
+		"configuration.prod.yaml:45:11: ignored: versionSets ghost-vs (given again at 47:11; the publisher keeps the last entry of a name, whatever its case)",
 		"configuration.prod.yaml:11:5: ignored: apis orders;rev=2 (an entry names an API, not one of its revisions: the entry orders applies to all of them)",
 		"configuration.prod.yaml:13:5: ignored: apis payroll (the folder has no apis/payroll/apiInformation.json to override; workspaces/hr/ has one, and the publisher overrides the service's resources only)",
 		"configuration.prod.yaml:15:5: ignored: apis billing (the folder has no apis/billing/apiInformation.json to override)",

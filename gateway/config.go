@@ -368,6 +368,7 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		nv.SetWhere(filepath.Base(apiopsDir(dir, "named values")) + "/NAME/namedValueInformation.json") // an APIOps folder: where an unknown one would go
 	}
 	checkAPIOpsCamelFolders(dir, &errs)
+	checkDuplicateResourceFolders(dir, &errs)
 	unusedOverrides(dir, over, &snap.Notices) // the diagnostics section's: loadDiagnostics
 	if len(over.raw["namedValues"]) > 0 || dirExists(apiopsDir(dir, "named values")) {
 		for _, s := range nvFingerprint(nv) {
@@ -555,8 +556,8 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		extras.hash(sh)
 		srcHash := hex.EncodeToString(sh.Sum(nil))
 		if old := reusable[apiDir]; old != nil {
-			if len(perrs) == 0 && srcHash == old.srcHash && names[old.Name] == "" && paths[old.Path] == "" && old.inlineStores == stores {
-				names[old.Name], paths[old.Path] = apiFile, apiFile
+			if len(perrs) == 0 && srcHash == old.srcHash && names[strings.ToLower(old.Name)] == "" && paths[old.Path] == "" && old.inlineStores == stores {
+				names[strings.ToLower(old.Name)], paths[old.Path] = apiFile, apiFile
 				versionedPath[old.Path] = old.Versioning.Scheme != ""
 				apiFiles[old] = apiFile
 				h.Write([]byte(old.Hash))
@@ -645,8 +646,10 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 		if api.Revision != "" {
 			nameKey += ";rev=" + api.Revision // a revision shares its API's name
 		}
+		shown := nameKey
+		nameKey = strings.ToLower(nameKey) // APIM's resource names are case-insensitive
 		if prev, dup := names[nameKey]; dup {
-			errs.Add(defPos, "", "API name %q is already used by %s", nameKey, prev)
+			errs.Add(defPos, "", "API name %q is already used by %s", shown, prev)
 			continue
 		}
 		if prev, dup := paths[api.Path]; dup && (api.Versioning.Scheme == "" || !versionedPath[api.Path]) {

@@ -121,6 +121,7 @@ func loadWorkspaces(dir string, base *http.Transport, opt LoadOptions, getenv fu
 		// file as secrets do): no reader.
 		sc.nv.SetWhere("workspaces/" + rf.name + "/" + filepath.Base(apiopsDir(wdir, "named values")) + "/NAME/namedValueInformation.json: a workspace's policies see its own named values only")
 		checkAPIOpsCamelFolders(wdir, errs)
+		checkDuplicateResourceFolders(wdir, errs)
 		sc.keyVaultRefs = loadAPIOpsNamedValues(wdir, sc.nv, sc.over, opt.NamedValuesFile, getenv, nil, errs, notes)
 		for _, s := range nvFingerprint(sc.nv) {
 			sc.common.Write([]byte(s))
