@@ -52,6 +52,20 @@ type Context struct {
 	// checks cancellation there, so one expression on a large document
 	// (//a[. = //b]) cannot run unbounded.
 	Charge func(nodes int) error
+	// NS, when set, keeps the namespace nodes the namespace axis makes
+	// for an element (its own declarations, xml and the namespaces it
+	// inherits), so that they are made once per element rather than on
+	// each step that reads them: a predicate over namespace::* on
+	// elements with hundreds of namespaces in scope made a map and a node
+	// per namespace each time it was tried. Package xslt keeps one per
+	// transformation; nil keeps none. Not safe for concurrent use.
+	NS *NamespaceCache
+}
+
+// NamespaceCache holds the namespace nodes made for elements
+// (Context.NS). The zero value is ready to use.
+type NamespaceCache struct {
+	m map[*Node][]*Node
 }
 
 // Expr is a compiled expression; it is safe for concurrent use.

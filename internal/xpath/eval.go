@@ -401,7 +401,7 @@ func (st *step) apply(c *Context, in NodeSet) (NodeSet, error) {
 // applyOne evaluates the step from n, appending to buf; the result is in
 // document order.
 func (st *step) applyOne(c *Context, n *Node, buf []*Node) (NodeSet, error) {
-	buf = st.axisNodes(n, buf, st.firstLimit())
+	buf = st.axisNodes(c.NS, n, buf, st.firstLimit())
 	if c.Charge != nil {
 		if err := c.Charge(len(buf) + 1); err != nil {
 			return nil, err
@@ -493,7 +493,7 @@ func (st *step) firstLimit() int {
 // test, in the axis's order (reverse document order for reverse axes).
 // With limit > 0, the sibling, child and ancestor axes may stop after that
 // many nodes.
-func (st *step) axisNodes(n *Node, out []*Node, limit int) []*Node {
+func (st *step) axisNodes(nsc *NamespaceCache, n *Node, out []*Node, limit int) []*Node {
 	t, pk := &st.test, st.principal()
 	start := len(out)
 	add := func(m *Node) {
@@ -537,7 +537,7 @@ func (st *step) axisNodes(n *Node, out []*Node, limit int) []*Node {
 		}
 	case axNamespace:
 		if n.Kind == ElementNode {
-			for _, m := range namespaceNodes(n) {
+			for _, m := range nsc.namespaceNodes(n) {
 				add(m)
 			}
 		}
@@ -651,6 +651,24 @@ func siblings(n *Node) ([]*Node, int) {
 // its own declarations (except an xmlns="" undeclaration), then xml, then
 // the namespaces it inherits. The last two are made on the fly, with the
 // places in document order Number reserved for them.
+//
+// With a cache (nsc not nil) an element's are made once and the same
+// nodes are given each time; they must not be changed.
+func (nsc *NamespaceCache) namespaceNodes(e *Node) []*Node {
+	if nsc == nil {
+		return namespaceNodes(e)
+	}
+	if ns, ok := nsc.m[e]; ok {
+		return ns
+	}
+	ns := namespaceNodes(e)
+	if nsc.m == nil {
+		nsc.m = map[*Node][]*Node{}
+	}
+	nsc.m[e] = ns
+	return ns
+}
+
 func namespaceNodes(e *Node) []*Node {
 	var out []*Node
 	seen := make(map[string]bool, len(e.NSDecls)+4)

@@ -42,8 +42,16 @@ func FuzzCompile(f *testing.F) {
 				t.Fatalf("String() = %q", e.String())
 			}
 			// Evaluate from a few context nodes; errors are fine, panics not.
+			// With a namespace cache (Context.NS, one for the three) the
+			// value is the same: the same nodes in the same order.
+			var nsc NamespaceCache
 			for _, n := range []*Node{root, all[len(all)/2], all[len(all)-1]} {
 				v, err := e.Eval(env.context(n))
+				cc := env.context(n)
+				cc.NS = &nsc
+				if cv, cerr := e.Eval(cc); (cerr == nil) != (err == nil) || err == nil && !sameValue(v, cv) {
+					t.Fatalf("%q from %s: %v (%v) without a namespace cache, %v (%v) with one", src, pathOf(n), v, err, cv, cerr)
+				}
 				if err == nil {
 					_ = ToString(v)
 					_ = ToNumber(v)
@@ -117,4 +125,28 @@ func FuzzParse(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// sameValue reports whether a and b are one XPath value: equal strings,
+// numbers or booleans, or node-sets of the same nodes in the same order (a
+// namespace node by its element, prefix and place).
+func sameValue(a, b Value) bool {
+	switch a := a.(type) {
+	case NodeSet:
+		b, ok := b.(NodeSet)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !sameNode(a[i], b[i]) && !(a[i].Kind == NamespaceNode && a[i].Order() == b[i].Order() && a[i].Parent == b[i].Parent && a[i].Local == b[i].Local && a[i].Data == b[i].Data) {
+				return false
+			}
+		}
+		return true
+	case float64:
+		b, ok := b.(float64)
+		return ok && (a == b || a != a && b != b)
+	default:
+		return a == b
+	}
 }

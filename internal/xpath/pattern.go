@@ -400,7 +400,7 @@ func (m *matcher) matchStep(st *patStep, x *Node) (bool, error) {
 		}
 		if k < st.lastPos {
 			if k == 0 {
-				cand = st.axisNodes(x.Parent, nil, 0)
+				cand = st.axisNodes(m.c.NS, x.Parent, nil, 0)
 			}
 			if cand, err = filterPreds(m.c, cand, st.preds[k:k+1]); err != nil {
 				return false, err

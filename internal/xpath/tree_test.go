@@ -122,3 +122,35 @@ func TestParseNamespaceScope(t *testing.T) {
 		t.Errorf("namespace nodes of d: %v, %v", v, err)
 	}
 }
+
+// TestNamespaceCacheSameNodes: with a NamespaceCache the namespace axis
+// gives an element's namespace nodes once, the same nodes each time, in the
+// same document order and with the same names and URIs as without one.
+func TestNamespaceCacheSameNodes(t *testing.T) {
+	root, err := Parse([]byte(`<a xmlns:x="urn:x" xmlns="urn:d"><b xmlns:y="urn:y" xmlns:x="urn:x2"><c xmlns=""/></b></a>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := patEnv()
+	e := mustCompile(t, `//namespace::node() | //*/namespace::*[../namespace::*[1]]`)
+	plain, err := e.EvalNodeSet(env.context(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nsc NamespaceCache
+	cc := env.context(root)
+	cc.NS = &nsc
+	cached, err := e.EvalNodeSet(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameValue(plain, cached) || len(plain) != 10 {
+		t.Fatalf("%d nodes without the cache, %d with: %v / %v", len(plain), len(cached), plain, cached)
+	}
+	again, _ := e.EvalNodeSet(cc)
+	for i := range cached {
+		if again[i] != cached[i] {
+			t.Fatalf("node %d made anew: the cache gives the same nodes each time", i)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 // runtime is the state of one transformation.
 type runtime struct {
 	ss        *Stylesheet
+	ns        xpath.NamespaceCache // the namespace axis's nodes, made once per element (xpath.Context.NS)
 	ctx       context.Context
 	params    map[string]string
 	maxOutput int
@@ -181,7 +182,7 @@ func finalErr(err error) error {
 
 // xpathContext is the XPath context of an expression evaluated at c.
 func (c *xctx) xpathContext(x *xexpr) *xpath.Context {
-	xc := &xpath.Context{Node: c.node, Position: c.pos, Size: c.size, Host: c, Charge: c.rt.chargeFn}
+	xc := &xpath.Context{Node: c.node, Position: c.pos, Size: c.size, Host: c, Charge: c.rt.chargeFn, NS: &c.rt.ns}
 	if x.vars {
 		sc := x.scope
 		xc.Vars = func(space, local string) xpath.Value {

@@ -216,7 +216,7 @@ func (m *modeRules) find(c *xctx, n *xpath.Node) (*template, error) {
 
 // patternContext is the context a pattern is matched in.
 func (c *xctx) patternContext(n *xpath.Node) *xpath.Context {
-	c.pc = xpath.Context{Node: n, Position: 1, Size: 1, Host: c, Charge: c.rt.chargeFn}
+	c.pc = xpath.Context{Node: n, Position: 1, Size: 1, Host: c, Charge: c.rt.chargeFn, NS: &c.rt.ns}
 	return &c.pc
 }
 
