@@ -105,7 +105,7 @@ func compilePath(p string) (*jsonpath.Path, error) {
 			return nil, exc("JsonException", "Unexpected character while parsing path: %s", p)
 		}
 	}
-	jp, err := pathParser.Parse(q)
+	jp, err := pathParser.Parse(bigIntLiterals(q)) // jsonpath_bigint.go
 	if err != nil {
 		return nil, exc("JsonException", "Unexpected character while parsing path: %s", p)
 	}
