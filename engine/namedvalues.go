@@ -193,8 +193,8 @@ func ParseNamedValues(root *Node, getenv func(string) string) (*NamedValues, Err
 			errs.Add(n.Pos, "", "named value %q: names use letters, digits, '-', '_' and '.'", v.Name)
 			continue
 		}
-		if _, dup := nv.values[v.Name]; dup {
-			errs.Add(n.Pos, "", "named value %q is defined twice", v.Name)
+		if prev, dup := nv.values[v.Name]; dup {
+			errs.Add(n.Pos, "", "named value %q is defined twice: here and at %s", v.Name, prev.Pos)
 			continue
 		}
 		v.Value = n.Text

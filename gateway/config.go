@@ -369,6 +369,8 @@ func Load(dir string, reg engine.Registry, opt LoadOptions) (*Snapshot, engine.E
 	}
 	checkAPIOpsCamelFolders(dir, &errs)
 	checkDuplicateResourceFolders(dir, &errs)
+	checkJSONDuplicateKeys(opt.NamedValuesFile, &errs) // jsondup.go
+	checkJSONDuplicateKeys(opt.SubscriptionKeys, &errs)
 	unusedOverrides(dir, over, &snap.Notices) // the diagnostics section's: loadDiagnostics
 	if len(over.raw["namedValues"]) > 0 || dirExists(apiopsDir(dir, "named values")) {
 		for _, s := range nvFingerprint(nv) {
