@@ -69,6 +69,10 @@ type Compiler struct {
 	// context.Request.Body (lang.go): a step whose parse added one reads
 	// the request body (Compiled.readsReqBody).
 	reqBodyReads int
+	// reqBodyHolds counts those whose value is the body itself
+	// (IMessageBody, or an object that may be it): kept in a variable, it
+	// may be read after the forward (Compiled.holdsReqBody).
+	reqBodyHolds int
 }
 
 // MaxExprNodes bounds the size of one expression (expr's node limit).
@@ -177,7 +181,7 @@ func (c *Compiler) Compile(root *Node, scope string, parent *Plan) *Plan {
 	// Classified last: a step may change one it holds while it is parsed
 	// (retry makes a forward-request inside it send the call).
 	plan.blocking, plan.classified = plan.classify(), true
-	plan.keepBody = plan.Outbound.needsRequestBody() || plan.OnError.needsRequestBody()
+	plan.keepBody = plan.needsRequestBody()
 	return plan
 }
 
@@ -228,14 +232,14 @@ func (c *Compiler) block(nodes []*Node, sec Section, scope string, parent Block,
 			continue
 		}
 		p := &Parser{c: c, n: n, section: sec, scope: scope}
-		before, reads := len(c.errs), c.reqBodyReads
+		before, reads, holds := len(c.errs), c.reqBodyReads, c.reqBodyHolds
 		step := pol.Parse(p)
 		p.finish()
 		if len(c.errs) > before || step == nil {
 			continue
 		}
 		cs := &Compiled{Step: step, Name: n.Name, Path: c.pathPrefix + n.Path, Pos: n.Pos, Scope: scope, Section: sec,
-			Branches: p.allBranches(), readsReqBody: c.reqBodyReads > reads}
+			Branches: p.allBranches(), readsReqBody: c.reqBodyReads > reads, holdsReqBody: c.reqBodyHolds > holds}
 		if a := n.Attr("id"); a != nil {
 			cs.ID = a.Value
 		}

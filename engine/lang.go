@@ -118,6 +118,9 @@ func (p *Parser) compileText(src string, block bool, vs *valueSrc) (*compiledExp
 		p.explain(vs, "C#", cs.Result, cs.Lowered, cs.Why)
 		if cs.ReadsField(requestType, "Body") {
 			p.c.reqBodyReads++
+			if cs.Result == "IMessageBody" || cs.Result == "object" {
+				p.c.reqBodyHolds++ // the body itself, kept for later (a variable)
+			}
 		}
 		return ce, true
 	}
@@ -134,6 +137,9 @@ func (p *Parser) compileText(src string, block bool, vs *valueSrc) (*compiledExp
 		p.explain(vs, "expr", result, exprSrc, "")
 		if readsRequestBody(prog.Node()) {
 			p.c.reqBodyReads++
+			if t := prog.Node().Type(); t == nil || t == bodyType || t.Kind() == reflect.Interface {
+				p.c.reqBodyHolds++ // the body itself, kept for later (a variable)
+			}
 		}
 		return &compiledExpr{prog: prog}, true
 	}
@@ -205,8 +211,11 @@ func (e Explanation) String() string {
 	return b.String()
 }
 
-// requestType is the model type of context.Request.
-var requestType = reflect.TypeOf(&Request{})
+// requestType is the model type of context.Request, bodyType of its Body.
+var (
+	requestType = reflect.TypeOf(&Request{})
+	bodyType    = reflect.TypeOf(&Body{})
+)
 
 // readsRequestBody reports whether an expr program reads
 // context.Request.Body (a member Body of a Request, however reached).

@@ -88,19 +88,36 @@ type RequestCopier interface {
 	CopiesRequest() bool
 }
 
+// needsRequestBody reports whether a section run after the forward
+// (outbound, on-error) reads the client's body, or one before it keeps the
+// body itself for later (Block.needsRequestBody).
+func (p *Plan) needsRequestBody() bool {
+	return p.Outbound.needsRequestBody(false) || p.OnError.needsRequestBody(false) ||
+		p.Inbound.needsRequestBody(true) || p.Backend.needsRequestBody(true)
+}
+
 // needsRequestBody reports whether a step of b, at any depth, copies the
 // client's request (RequestCopier) or has an expression that reads
-// context.Request.Body.
-func (b Block) needsRequestBody() bool {
+// context.Request.Body; with before (a section run before the forward),
+// whether one has an expression whose value is the body itself
+// (<set-variable value="@(context.Request.Body)"/>), which a later section
+// may read.
+func (b Block) needsRequestBody(before bool) bool {
 	for _, c := range b {
-		if c.readsReqBody {
-			return true
-		}
-		if rc, ok := c.Step.(RequestCopier); ok && rc.CopiesRequest() {
-			return true
+		if before {
+			if c.holdsReqBody {
+				return true
+			}
+		} else {
+			if c.readsReqBody {
+				return true
+			}
+			if rc, ok := c.Step.(RequestCopier); ok && rc.CopiesRequest() {
+				return true
+			}
 		}
 		for _, br := range c.Branches {
-			if br.Steps.needsRequestBody() {
+			if br.Steps.needsRequestBody(before) {
 				return true
 			}
 		}
@@ -154,8 +171,9 @@ type Compiled struct {
 	// itself holds what it runs.
 	Branches []Branch
 	// readsReqBody: an expression of the step (or of a step nested in
-	// it) reads context.Request.Body (Block.needsRequestBody).
-	readsReqBody bool
+	// it) reads context.Request.Body; holdsReqBody: one's value is the
+	// body itself (Block.needsRequestBody).
+	readsReqBody, holdsReqBody bool
 }
 
 // Branch is a nested block of a step: the element that holds it (when,
@@ -244,13 +262,14 @@ type Plan struct {
 // memory when it is forwarded, because outbound or on-error copies the
 // request after the forward (send-request mode="copy" replaying a request
 // that failed, as in Microsoft's policy snippets) or reads its body
-// (context.Request.Body in an expression there). No per-request cost for
-// a compiled plan.
+// (context.Request.Body in an expression there), or because inbound or
+// backend keeps the body itself for later (a variable holding
+// context.Request.Body). No per-request cost for a compiled plan.
 func (p *Plan) KeepsRequestBody() bool {
 	if p.classified {
 		return p.keepBody
 	}
-	return p.Outbound.needsRequestBody() || p.OnError.needsRequestBody()
+	return p.needsRequestBody()
 }
 
 // MayBlock reports whether running any of the sections in secs (a mask:

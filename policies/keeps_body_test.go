@@ -6,8 +6,8 @@ import "testing"
 // after the forward (outbound, on-error) needs the client's body: it copies
 // the request (send-request or send-one-way-request mode="copy") or an
 // expression there reads context.Request.Body (C# or expr, through a local,
-// nested in choose); a read in inbound or of the response's body does not
-// keep it.
+// nested in choose), or a section before it keeps the body itself in a
+// variable; a read in inbound or of the response's body does not keep it.
 func TestKeepsRequestBody(t *testing.T) {
 	for _, tc := range []struct {
 		name, policy string
@@ -26,6 +26,10 @@ func TestKeepsRequestBody(t *testing.T) {
 		{"on-error reads it", `<on-error><set-body>@(context.Request.Body.As<string>())</set-body></on-error>`, true},
 		{"send-request copy", `<on-error><send-request mode="copy" response-variable-name="r"/></on-error>`, true},
 		{"send-one-way-request copy", `<outbound><send-one-way-request mode="copy"><set-url>http://example.com/audit</set-url></send-one-way-request></outbound>`, true},
+		{"inbound keeps the body in a variable", `<inbound><set-variable name="b" value="@(context.Request.Body)"/></inbound>`, true},
+		{"inbound keeps it as an object", `<inbound><set-variable name="b" value="@((object)context.Request.Body)"/></inbound>`, true},
+		{"backend keeps it", `<backend><set-variable name="b" value="@(context.Request.Body)"/><forward-request/></backend>`, true},
+		{"inbound keeps its text", `<inbound><set-variable name="b" value="@(context.Request.Body.As<JObject>(preserveContent: true))"/></inbound>`, false},
 		{"send-one-way-request new", `<outbound><send-one-way-request mode="new"><set-url>http://example.com/audit</set-url></send-one-way-request></outbound>`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
