@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -253,13 +252,16 @@ func loadOverrides(file string, errs *engine.ErrorList, notes *[]string) *overri
 				key := strings.ToLower(name.Value)
 				if prev := o.nodes[kind][key]; prev != nil {
 					// APIOps' publisher reads a section into a dictionary by
-					// name, case-insensitively, where the last entry of a
-					// name wins (.NET's ToFrozenDictionary): so here, said.
+					// name, case-insensitively, with .NET's ToDictionary (its
+					// common library's ToFrozenDictionary of pairs), which
+					// throws on a name given twice: such a file does not
+					// publish, and which entry was meant cannot be told.
 					pn := prev
 					if n := mapGet(prev, "name"); n != nil {
 						pn = n
 					}
-					*notes = append(*notes, at(pn).String()+": ignored: "+k.Value+" "+pn.Value+" (given again at "+strconv.Itoa(at(name).Line)+":"+strconv.Itoa(at(name).Col)+"; the publisher keeps the last entry of a name, whatever its case)")
+					errs.Add(at(name), "", "%s %q is given twice: here and at %d:%d (names are compared without regard to case; APIOps' publisher refuses such a file)",
+						k.Value, name.Value, at(pn).Line, at(pn).Col)
 				}
 				o.props[kind][key] = props
 				o.nodes[kind][key] = item

@@ -643,8 +643,6 @@ func TestAPIOpsOverridesSectionShapes(t *testing.T) {
 		{"entries without a name", "loggers:\n  - name: [the logger you override]\n    properties: {isBuffered: true}\n  - properties: {isBuffered: true}\napis:\n  - name: orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n",
 			[]string{"conf.yaml:2:11: ignored: an entry of loggers without a name (a string), which the publisher skips",
 				"conf.yaml:4:5: ignored: an entry of loggers without a name (a string), which the publisher skips"}},
-		{"a name given twice", "apis:\n  - name: orders\n    properties: {serviceUrl: 'https://old.example/orders'}\n  - name: Orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n",
-			[]string{"conf.yaml:2:11: ignored: apis orders (given again at 4:11; the publisher keeps the last entry of a name, whatever its case)"}},
 		{"a section of Azure's", "groups:\n  - name: devs\n    properties: {displayName: Devs}\napis:\n  - name: orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\n",
 			[]string{"conf.yaml:1:1: ignored: groups (Azure only)"}},
 	} {
@@ -672,6 +670,27 @@ func TestAPIOpsOverridesSectionShapes(t *testing.T) {
 				t.Errorf("the apis section, a list, still applies: %+v", a)
 			}
 		})
+	}
+}
+
+// TestAPIOpsOverridesNameTwice: a configuration file whose section names
+// one resource twice (names compared without regard to case) does not
+// publish (APIOps' publisher reads a section into a dictionary by name,
+// which throws on a name given twice), and which entry was meant cannot
+// be told: a load error at the second, naming the first's line and column.
+func TestAPIOpsOverridesNameTwice(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/orders/apiInformation.json", `{"properties": {"path": "orders", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	conf := filepath.Join(t.TempDir(), "conf.yaml")
+	writeFile(t, filepath.Dir(conf), "conf.yaml", "apis:\n  - name: orders\n    properties: {serviceUrl: 'https://old.example/orders'}\n  - name: Orders\n    properties: {serviceUrl: 'https://prod.example/orders'}\nbackends: [{name: b, properties: {}}, {name: c, properties: {}}]\n")
+	_, errs := loadDirWith(t, dir, gateway.LoadOptions{Overrides: conf, Getenv: func(string) string { return "" }})
+	want := `conf.yaml:4:11: apis "Orders" is given twice: here and at 2:11 (names are compared without regard to case; APIOps' publisher refuses such a file)`
+	var got []string
+	for _, e := range errs {
+		got = append(got, strings.ReplaceAll(e, filepath.Dir(conf)+string(filepath.Separator), ""))
+	}
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
 }
 
@@ -890,12 +909,9 @@ versionSets:
   - name: Unused-VS
     properties: {versioningScheme: Query}
   - name: ghost-vs
-    properties: {versioningScheme: Query}
-  - name: ghost-vs
     properties: {versioningScheme: Header}
 `)
 	want := []string{
-		"configuration.prod.yaml:45:11: ignored: versionSets ghost-vs (given again at 47:11; the publisher keeps the last entry of a name, whatever its case)",
 		"configuration.prod.yaml:11:5: ignored: apis orders;rev=2 (an entry names an API, not one of its revisions: the entry orders applies to all of them)",
 		"configuration.prod.yaml:13:5: ignored: apis payroll (the folder has no apis/payroll/apiInformation.json to override; workspaces/hr/ has one, and the publisher overrides the service's resources only)",
 		"configuration.prod.yaml:15:5: ignored: apis billing (the folder has no apis/billing/apiInformation.json to override)",
@@ -904,7 +920,7 @@ versionSets:
 		"configuration.prod.yaml:30:5: ignored: namedValues ghost-nv (the folder has no named values/ghost-nv/namedValueInformation.json to override)",
 		"configuration.prod.yaml:35:5: ignored: products silver (the folder has no products/silver/productInformation.json to override)",
 		"configuration.prod.yaml:40:5: ignored: subscriptions partner-b (the folder has no subscriptions/partner-b/subscriptionInformation.json to override)",
-		"configuration.prod.yaml:47:5: ignored: versionSets ghost-vs (the folder has no version sets/ghost-vs/apiVersionSetInformation.json to override)",
+		"configuration.prod.yaml:45:5: ignored: versionSets ghost-vs (the folder has no version sets/ghost-vs/apiVersionSetInformation.json to override)",
 	}
 	for _, tc := range []struct {
 		name string
