@@ -15,13 +15,14 @@ import (
 // runs after the forward (outbound, on-error) could then no longer read it.
 // The compiler knows at load whether one does (engine.Plan.KeepsRequestBody:
 // send-request mode="copy", or an expression reading context.Request.Body
-// there): such a plan has the body read into memory before the forward,
-// within the API's max-body-size, and forwarded from there. A body over
-// that limit is forwarded all the same, streamed, and a read of it after
-// the forward is the too-large error any read of it is. A body streamed by
-// a plan the compiler did not see read it (an IMessageBody kept in a
-// variable in inbound and read in outbound) fails to read with
-// errRequestBodyStreamed, never with Go's "invalid Read on closed Body".
+// there, or one before the forward keeping the body itself in a
+// variable): such a plan has the body read into memory before the
+// forward, within the API's max-body-size, and forwarded from there. A
+// body over that limit is forwarded all the same, streamed, and a read of
+// it after the forward is the too-large error any read of it is. A body
+// streamed by a plan the compiler did not see read it (reached through
+// something it does not follow) fails to read with errRequestBodyStreamed,
+// never with Go's "invalid Read on closed Body".
 
 // errRequestBodyStreamed is the error of a read of the request body after
 // it was streamed to the backend unread.
