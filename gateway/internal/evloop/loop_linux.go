@@ -195,10 +195,12 @@ type Loop struct {
 	cur     *Task
 	resumes uint64 // the owner's
 
-	mu       sync.Mutex
-	posted   []post
-	down     bool        // under mu: shutdown closed evfd (a post must not write its old number)
-	sleeping atomic.Bool // the owner is (about to be) in epoll_wait: posters write evfd
+	mu     sync.Mutex
+	posted []post
+	down   bool // under mu: shutdown closed evfd (a post must not write its old number)
+	// stopPosted: under mu, Stop has posted: postDone wakes the owner too.
+	stopPosted bool
+	sleeping   atomic.Bool // the owner is (about to be) in epoll_wait: posters write evfd
 
 	slots slotTable
 	polls atomic.Int64 // rounds of poll (tests: a loop that spins)
@@ -267,6 +269,7 @@ func (l *Loop) waitEvents(fd uintptr) bool {
 // post kinds.
 const (
 	postRejoin   = iota + 1 // a released task suspended: settle it
+	postDone                // a released task ended (postDone): file it, no wake-up
 	postClosed              // a connection was closed by another goroutine: wake its waiter
 	postDeadline            // a waiter's deadline moved
 	postUnlisten
@@ -286,6 +289,9 @@ func (l *Loop) post(p post) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.posted = append(l.posted, p)
+	if p.kind == postStop {
+		l.stopPosted = true
+	}
 	// The write is under mu: a loop woken meanwhile by something else could
 	// otherwise shut down and close evfd first, and the write land on a
 	// connection that got its number.
@@ -337,29 +343,60 @@ func (l *Loop) resume(t *Task) bool {
 	t.next()
 	if !l.running.CompareAndSwap(run, run&^1) {
 		// t was released while it ran: the new owner settles it.
-		l.post(post{kind: postRejoin, t: t})
+		if t.state == taskDone {
+			l.postDone(t)
+		} else {
+			l.post(post{kind: postRejoin, t: t})
+		}
 		return false
 	}
 	l.settle(t)
 	return true
 }
 
+// postDone hands a released task that has ended back to the loop without
+// waking it: the loop's counts of connections are the only thing another
+// loop reads (accept's fair share), and they move now; what is left (the
+// task back to the free list) waits for the owner's next poll, which takes
+// it before any connection it accepts needs a task. A released handshake
+// ends on its own goroutine, and a wake-up of the loop for this alone was
+// an eventfd write, the owner's wake, two epoll_waits and the eventfd's
+// read per handshake. Once Stop has posted, the owner is woken as for any
+// post, or a stopping loop would wait for the task forever.
+func (l *Loop) postDone(t *Task) {
+	l.conns.Add(-1)
+	l.g.live.Add(-1)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.posted = append(l.posted, post{kind: postDone, t: t})
+	if l.stopPosted && l.sleeping.Swap(false) && !l.down {
+		var one = [8]byte{1}
+		_, _ = rawio.WriteFD(l.evfd, one[:])
+	}
+}
+
 // settle files a task that suspended or ended.
 func (l *Loop) settle(t *Task) {
 	t.released.Store(false)
 	if t.state == taskDone {
-		l.live--
 		l.conns.Add(-1)
 		l.g.live.Add(-1)
-		t.h, t.hc = nil, nil
-		if len(l.free) < 256 && !l.stopping {
-			l.free = append(l.free, t)
-		} else {
-			t.stop()
-		}
+		l.done(t)
 		return
 	}
 	l.register(t)
+}
+
+// done files a task that has ended (its connection counted out already).
+func (l *Loop) done(t *Task) {
+	t.released.Store(false)
+	l.live--
+	t.h, t.hc = nil, nil
+	if len(l.free) < 256 && !l.stopping {
+		l.free = append(l.free, t)
+	} else {
+		t.stop()
+	}
 }
 
 // register makes t, suspended on a connection, wait for it.
@@ -534,6 +571,9 @@ func (l *Loop) poll() {
 	l.sleeping.Store(false)
 	l.ran = now
 	l.evn, l.evi = n, 0
+	// What was posted while it slept without waking it (postDone's tasks)
+	// is taken before the events: a connection they bring reuses the task.
+	l.takePosted()
 }
 
 // yieldAfter: an owner that has not parked for this long yields its
@@ -561,6 +601,8 @@ func (l *Loop) takePosted() {
 		switch p.kind {
 		case postRejoin:
 			l.settle(p.t)
+		case postDone:
+			l.done(p.t)
 		case postClosed:
 			if t := p.c.waiter.Load(); t != nil && t.wc == p.c && p.c.waiter.CompareAndSwap(t, nil) {
 				t.reason = wokeClosed

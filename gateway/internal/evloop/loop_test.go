@@ -969,3 +969,93 @@ func TestWriteTwo(t *testing.T) {
 		}
 	}
 }
+
+// A released task that ends is filed by its loop without waking it (the
+// loop finds it at its next poll and reuses it), unless Stop has posted:
+// then the loop is woken for it, or a stopping loop would wait for it for
+// good.
+func TestReleasedTaskEndsWithoutWake(t *testing.T) {
+	gates := make(chan chan struct{}, 2) // one per released task
+	tasks := make(chan *Task, 3)
+	g, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+		defer c.Close()
+		tasks <- TaskFrom(ctx)
+		var b [1]byte
+		if n, _ := c.Read(b[:]); n == 1 && b[0] == 'r' {
+			Release(ctx)
+			<-<-gates // released: blocks this goroutine, not the loop
+		}
+	})
+	l := g.loops[0]
+	parked := func() {
+		t.Helper()
+		for i := 0; ; i++ {
+			p := l.polls.Load()
+			time.Sleep(5 * time.Millisecond)
+			if l.sleeping.Load() && l.polls.Load() == p {
+				return
+			}
+			if i == 400 {
+				t.Fatal("the loop does not park")
+			}
+		}
+	}
+	ended := func(c net.Conn) {
+		t.Helper()
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+			t.Fatalf("the task's connection: %v, want EOF", err)
+		}
+		for i := 0; g.live.Load() != 0; i++ {
+			if i == 1000 {
+				t.Fatal("the ended task is still counted")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+
+	gate := make(chan struct{})
+	gates <- gate
+	c1, _ := dialLines(t, addr)
+	c1.Write([]byte("r"))
+	first := <-tasks
+	parked()
+	polls := l.polls.Load()
+	close(gate)
+	ended(c1)
+	time.Sleep(20 * time.Millisecond)
+	if n := l.polls.Load() - polls; n != 0 {
+		t.Errorf("the loop polled %d times for a released task that ended", n)
+	}
+	l.mu.Lock()
+	posted := len(l.posted)
+	l.mu.Unlock()
+	if posted != 1 {
+		t.Errorf("%d posts waiting, want the ended task's", posted)
+	}
+
+	// The next connection takes the ended task: the loop filed it.
+	c2, _ := dialLines(t, addr)
+	if got := <-tasks; got != first {
+		t.Error("the ended task was not reused")
+	}
+	c2.Write([]byte("x"))
+	ended(c2)
+
+	// Stop while a released task still runs: its end wakes the loop,
+	// which then ends.
+	gate = make(chan struct{})
+	gates <- gate
+	c3, _ := dialLines(t, addr)
+	c3.Write([]byte("r"))
+	<-tasks
+	parked()
+	g.Stop()
+	parked()
+	close(gate)
+	select {
+	case <-g.quit:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the loop did not end after its released task did")
+	}
+}
