@@ -179,6 +179,7 @@ type Loop struct {
 	wait  func(fd uintptr) bool // l.waitEvents, made once: no allocation per park
 	runFn func()                // l.run, made once: no allocation per hand-over
 	armed int64                 // the park's deadline set last (epf's read deadline); 0: none
+	waits int                   // waitEvents calls in this park
 	ran   int64                 // when the owner last parked or yielded (see poll)
 	// now is the loop's clock as its last poll read it: a task's wait
 	// checks its deadline against it rather than reading the clock again
@@ -260,10 +261,26 @@ func newLoop(g *Group) (*Loop, error) {
 }
 
 // waitEvents is the callback of the owner's park in Go's poller: it polls
-// the epoll instance and reports whether it found events (l.evn).
+// the epoll instance and reports whether it found events (l.evn). Its
+// first call of a park (l.waits 0) is the poll's only epoll_wait: when it
+// finds nothing, the owner says it sleeps and looks at what was posted
+// meanwhile (posted work ends the park at once), and RawRead then parks.
+// An event that comes after that epoll_wait makes the epoll instance
+// readable, which RawRead's wait sees (it was prepared before this call).
 func (l *Loop) waitEvents(fd uintptr) bool {
 	l.evn = epollPoll(int(fd), l.events)
-	return l.evn > 0
+	l.waits++
+	if l.evn > 0 {
+		return true
+	}
+	if l.waits == 1 {
+		l.sleeping.Store(true)
+		l.mu.Lock()
+		n := len(l.posted)
+		l.mu.Unlock()
+		return n > 0
+	}
+	return false
 }
 
 // post kinds.
@@ -539,29 +556,29 @@ func (l *Loop) poll() {
 	} else if due != 0 {
 		timeout = int((due - now + int64(time.Millisecond) - 1) / int64(time.Millisecond))
 	}
-	n := epollPoll(l.epfd, l.events)
-	if n > 0 || timeout == 0 {
-		l.evn, l.evi = n, 0
-		return
-	}
-	l.sleeping.Store(true)
-	l.mu.Lock()
-	n = len(l.posted)
-	l.mu.Unlock()
-	if n > 0 {
-		l.sleeping.Store(false)
+	if timeout == 0 {
+		l.evn, l.evi = epollPoll(l.epfd, l.events), 0
 		return
 	}
 	// Park until the epoll instance has events or the next deadline. The
 	// park's deadline moves only when a sooner one is due: waking early
-	// for a deadline that moved later costs one idle round.
+	// for a deadline that moved later costs one idle round. RawRead's
+	// first call of waitEvents is the epoll_wait that finds the events
+	// ready already (one per round: a poll that found nothing was
+	// followed by RawRead's own before it parked).
 	if due != 0 && (l.armed == 0 || due < l.armed) {
 		l.armed = due
 		_ = l.epf.SetReadDeadline(timeOf(due))
 	}
-	l.evn = 0
-	_ = l.ep.Read(l.wait)
-	n = l.evn
+	l.evn, l.waits = 0, 0
+	err := l.ep.Read(l.wait)
+	n := l.evn
+	if err == nil && l.waits == 1 {
+		// It did not park: events were ready, or work was posted.
+		l.sleeping.Store(false)
+		l.evn, l.evi = n, 0
+		return
+	}
 	now = nanotime()
 	l.now.Store(now)
 	if l.armed != 0 && l.armed <= now {
