@@ -444,12 +444,19 @@ func (p *poller) register(sd *loopSide) error {
 	return nil
 }
 
+// The events a raw socket's handshake waits for (sockConn.waitLoop),
+// edge-triggered.
+const (
+	waitRead  = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET
+	waitWrite = unix.EPOLLOUT | unix.EPOLLET
+)
+
 // registerWaiter registers w (a sockConn's wait entry: fd and wake)
-// edge-triggered for reading and writing: each readiness change sends on
-// w.wake (never blocking; one pending wakeup is enough).
-func (p *poller) registerWaiter(w *loopSide) error {
+// for events (waitRead, waitWrite or both): each readiness change sends
+// on w.wake (never blocking; one pending wakeup is enough).
+func (p *poller) registerWaiter(w *loopSide, events uint32) error {
 	fd := int(w.fd)
-	w.events = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
+	w.events = events
 	w.gen = p.gen.Add(1)
 	if !p.sides.set(fd, w) {
 		return os.NewSyscallError("epoll_ctl", unix.ERANGE)
@@ -457,6 +464,17 @@ func (p *poller) registerWaiter(w *loopSide) error {
 	ev := unix.EpollEvent{Events: w.events, Fd: w.fd, Pad: w.gen}
 	if err := epollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		p.sides.set(fd, nil)
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	return nil
+}
+
+// modifyWaiter adds events to what w's socket is registered for. The
+// modification reports the socket's readiness as an addition does.
+func (p *poller) modifyWaiter(w *loopSide, events uint32) error {
+	w.events |= events
+	ev := unix.EpollEvent{Events: w.events, Fd: w.fd, Pad: w.gen}
+	if err := epollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(w.fd), &ev); err != nil {
 		return os.NewSyscallError("epoll_ctl", err)
 	}
 	return nil

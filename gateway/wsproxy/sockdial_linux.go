@@ -290,9 +290,14 @@ func (w *hsWait) release() {
 	hsWaitPool.Put(w)
 }
 
-// waitLoop waits until the socket may have become readable or writable, or
-// the handshake's ctx ends (os.ErrDeadlineExceeded: Dial words it).
-func (c *sockConn) waitLoop() error {
+// waitLoop waits until the socket may have become readable (events
+// waitRead) or writable (waitWrite), or the handshake's ctx ends
+// (os.ErrDeadlineExceeded: Dial words it). The socket is registered for
+// what its waits have needed so far: a socket registered for writing too
+// while its handshake waits for the backend's 101 is writable at once,
+// and the loop woke the handshake for nothing (a read that found nothing,
+// and the loop's own wake-up and epoll_wait, per handshake).
+func (c *sockConn) waitLoop(events uint32) error {
 	if c.p == nil {
 		p := pickPoller()
 		if c.wait == nil {
@@ -300,10 +305,14 @@ func (c *sockConn) waitLoop() error {
 		}
 		w := &c.wl
 		*w = loopSide{fd: int32(c.fd), wake: c.wait.wake}
-		if err := p.registerWaiter(w); err != nil {
+		if err := p.registerWaiter(w, events); err != nil {
 			return err
 		}
 		c.p, c.w = p, w
+	} else if events&^c.w.events != 0 {
+		if err := c.p.modifyWaiter(c.w, events); err != nil {
+			return err
+		}
 	}
 	hw := c.wait
 	if ld, ok := c.hs.(lazyDeadline); ok && ld.Built() == nil {
@@ -412,7 +421,7 @@ func (c *sockConn) Read(b []byte) (int, error) {
 		case err == nil:
 			return 0, io.EOF
 		case err == unix.EAGAIN:
-			if err := c.waitLoop(); err != nil {
+			if err := c.waitLoop(waitRead); err != nil {
 				return 0, c.opErr("read", err)
 			}
 		default:
@@ -441,7 +450,7 @@ func (c *sockConn) Write(b []byte) (int, error) {
 		switch err {
 		case nil, unix.EINTR:
 		case unix.EAGAIN:
-			if err := c.waitLoop(); err != nil {
+			if err := c.waitLoop(waitWrite); err != nil {
 				return total, c.opErr("write", err)
 			}
 		default:

@@ -5,6 +5,7 @@ package wsproxy
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"tollgate/gateway/internal/sessctx"
 	"tollgate/internal/lazyctx"
 	"tollgate/internal/monoclock"
+	"tollgate/internal/testutil"
 )
 
 // TestDirectDialPaths: on Linux a literal IP address is dialed on a raw
@@ -148,4 +150,52 @@ func TestDirectDialWaitReuse(t *testing.T) {
 			_ = c.Close()
 		}
 	}
+}
+
+// TestDirectDialWaitEvents: a raw socket's handshake is registered for
+// what it waits for: a read wait (the backend's 101) for reading only,
+// since the socket is writable at once and the loop would wake it for
+// nothing; a write wait after it adds writing.
+func TestDirectDialWaitEvents(t *testing.T) {
+	answer, drain := make(chan struct{}), make(chan struct{})
+	addr := testutil.ServeTCP(t, func(c net.Conn) {
+		defer c.Close()
+		<-answer
+		_, _ = c.Write([]byte("x"))
+		<-drain
+		_, _ = io.Copy(io.Discard, c)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := dialDirect(ctx, (&net.Dialer{}).DialContext, "127.0.0.1", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sc, ok := c.(*sockConn)
+	if !ok {
+		t.Fatalf("dialed as %T, want a raw socket", c)
+	}
+	time.AfterFunc(50*time.Millisecond, func() { close(answer) })
+	var b [8]byte
+	if n, err := sc.Read(b[:]); n != 1 || err != nil {
+		t.Fatalf("read: %d, %v", n, err)
+	}
+	if sc.w == nil || sc.w.events != waitRead {
+		t.Fatalf("after a read wait: registered for %#x, want %#x (reading)", eventsOf(sc), waitRead)
+	}
+	time.AfterFunc(50*time.Millisecond, func() { close(drain) })
+	if _, err := sc.Write(make([]byte, 32<<20)); err != nil { // more than the socket buffers take
+		t.Fatal(err)
+	}
+	if want := uint32(waitRead | waitWrite); sc.w.events != want {
+		t.Fatalf("after a write wait: registered for %#x, want %#x", eventsOf(sc), want)
+	}
+}
+
+func eventsOf(c *sockConn) uint32 {
+	if c.w == nil {
+		return 0
+	}
+	return c.w.events
 }
