@@ -70,6 +70,10 @@ func (EventLoop) Start(ctx context.Context, client, backend *Conn, lim Limits, o
 // finished yet (tests check that none is left).
 var loopSessions atomic.Int64
 
+// loopEOFReads counts the reads of the event loops' sessions that found
+// an EOF (tests check which ones are spared).
+var loopEOFReads atomic.Int64
+
 // loopStarts counts the sessions the event loops took (tests check that the
 // loop, not its goroutine fallback, ran them).
 var loopStarts atomic.Int64

@@ -243,15 +243,27 @@ func (s *loopSession) onEvent(x Direction, events uint32) {
 	if !sd.dead && !s.finished {
 		switch {
 		case events&unix.EPOLLIN != 0:
-			s.readable(x)
+			drained := s.readable(x)
 			if hup {
 				// The peer's FIN came with (or before) what was just read:
 				// the next read finds the EOF, and nothing will signal it.
+				// When that read came back short, it found the EOF already:
+				// the FIN was in before it, so everything sent before the
+				// FIN was queued, and a short read empties the queue. Then
+				// the EOF is taken as read (one system call fewer for a
+				// peer that closes with its last frame, as a backend
+				// answering the close does).
 				switch {
-				case sd.linger: // what was read ended the session
+				case sd.linger && drained: // what was read ended the session
+					s.unlinger(sd, true)
+				case sd.linger:
 					s.lingerRead(sd, true)
 				case !sd.dead && !s.finished && sd.events&unix.EPOLLIN != 0:
-					s.readable(x)
+					if drained {
+						s.readFailed(x, io.EOF)
+					} else {
+						s.readable(x)
+					}
 				}
 			}
 		case events&(unix.EPOLLERR|unix.EPOLLHUP) != 0:
@@ -287,13 +299,15 @@ func (s *loopSession) afterEvent() {
 	}
 }
 
-// readable reads once from side x and relays what it got.
-func (s *loopSession) readable(x Direction) {
+// readable reads once from side x and relays what it got. drained: the
+// read got bytes, fewer than it asked for (the socket's queue is empty).
+func (s *loopSession) readable(x Direction) (drained bool) {
 	sd := &s.side[x]
 	n, err := sysRead(int(sd.fd), s.p.buf[carrySize:])
 	if err == unix.EAGAIN {
-		return
+		return false
 	}
+	drained = err == nil && n > 0 && n < len(s.p.buf)-carrySize
 	if n == len(s.p.buf)-carrySize {
 		s.p.more = true // there may be more: read again before parking
 	}
@@ -301,6 +315,7 @@ func (s *loopSession) readable(x Direction) {
 		s.input(x, n)
 	}
 	if n == 0 && err == nil {
+		loopEOFReads.Add(1)
 		err = io.EOF
 	} else if n > 0 {
 		err = nil
@@ -311,6 +326,7 @@ func (s *loopSession) readable(x Direction) {
 		}
 		s.readFailed(x, err)
 	}
+	return drained
 }
 
 // input relays the n bytes read from side x into the poller's buffer (at
@@ -637,6 +653,9 @@ func (s *loopSession) lingerRead(sd *loopSide, hup bool) {
 			return
 		}
 		if n <= 0 || err != nil {
+			if n == 0 && err == nil {
+				loopEOFReads.Add(1)
+			}
 			s.unlinger(sd, n == 0 && err == nil)
 			return
 		}

@@ -332,3 +332,85 @@ func TestLoopTimerRelease(t *testing.T) {
 		})
 	}
 }
+
+// TestLoopEOFWithLastRead: a read that came back short after the peer's
+// FIN was known emptied the socket, so the EOF behind it is taken as read
+// (no read for it), whether the bytes ended the session (a backend's close
+// answer, then its lingering side closes) or not (a close frame the client
+// still has to answer). Each side's EOF counts once either way.
+func TestLoopEOFWithLastRead(t *testing.T) {
+	if err := eventLoopAvailable(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		answered bool // the backend's close answers the client's
+	}{
+		{"close answered", true},
+		{"close started", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clientPeer, cc := tcpPair(t)
+			backendPeer, bc := tcpPair(t)
+			eofs := loopEOFReads.Load()
+			stats := make(chan Stats, 1)
+			mask := [4]byte{1, 2, 3, 4}
+			clientClose := []byte{0x88, 0x82, mask[0], mask[1], mask[2], mask[3], 0x03 ^ mask[0], 0xe8 ^ mask[1]}
+			var h [8]byte
+			if !tc.answered {
+				// Both in the socket before the loop first looks at it.
+				if _, err := backendPeer.Write([]byte{0x88, 0x02, 0x03, 0xe8}); err != nil {
+					t.Fatal(err)
+				}
+				_ = backendPeer.(*net.TCPConn).CloseWrite()
+				time.Sleep(10 * time.Millisecond)
+			}
+			EventLoop{}.Start(context.Background(), &Conn{conn: cc}, &Conn{conn: bc, mask: true}, Limits{}, nil, func(st Stats) { stats <- st })
+			_ = clientPeer.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_ = backendPeer.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if tc.answered {
+				if _, err := clientPeer.Write(clientClose); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.ReadFull(backendPeer, h[:8]); err != nil || h[0] != 0x88 {
+					t.Fatalf("backend got % x, %v; want the close", h, err)
+				}
+				// The answer and the FIN in one segment (corked, the FIN
+				// goes out with the queued bytes): the loop sees both at
+				// once.
+				rc, _ := backendPeer.(*net.TCPConn).SyscallConn()
+				_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, 1) })
+				if _, err := backendPeer.Write([]byte{0x88, 0x02, 0x03, 0xe8}); err != nil {
+					t.Fatal(err)
+				}
+				_ = backendPeer.(*net.TCPConn).CloseWrite()
+			}
+			if _, err := io.ReadFull(clientPeer, h[:4]); err != nil || h[0] != 0x88 || binary.BigEndian.Uint16(h[2:4]) != 1000 {
+				t.Fatalf("client got % x, %v; want close 1000", h[:4], err)
+			}
+			if !tc.answered {
+				if _, err := clientPeer.Write(clientClose); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := clientPeer.Read(h[:]); n != 0 || err != io.EOF {
+				t.Fatalf("client read %d, %v after the close; want EOF", n, err)
+			}
+			_ = clientPeer.Close()
+			select {
+			case <-stats:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the session did not end")
+			}
+			if n, err := backendPeer.Read(h[:]); n != 0 || err != io.EOF {
+				t.Fatalf("backend read %d, %v at the end; want EOF", n, err)
+			}
+			checkNoRelayLeaks(t)
+			// The client's EOF is read (its FIN came after the gateway's
+			// close); the backend's is not.
+			if n := loopEOFReads.Load() - eofs; n != 1 {
+				t.Errorf("%d reads found an EOF, want 1 (the client's)", n)
+			}
+		})
+	}
+}
