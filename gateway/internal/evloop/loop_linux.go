@@ -98,6 +98,12 @@ type Handler func(ctx context.Context, c *Conn)
 func (g *Group) Listen(fd int, h Handler) error {
 	ln := &listener{fd: fd, h: h}
 	ln.refs.Store(int32(len(g.loops)))
+	// Linux gives an accepted TCP socket the listening socket's
+	// TCP_NODELAY: set there once, it spares a setsockopt per connection
+	// (noDelay checks that it is inherited).
+	if unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) == nil {
+		ln.nodelay.Store(nodelayChecks)
+	}
 	// Registered under g.mu: Stop (which takes it first) cannot end a loop
 	// and close its epoll instance halfway through, and every loop that
 	// drops the socket in unlisten has it.
@@ -146,9 +152,40 @@ func (g *Group) Stop() {
 
 // listener is a listening socket shared by the group's loops.
 type listener struct {
-	fd   int
-	h    Handler
-	refs atomic.Int32 // loops still polling it
+	fd      int
+	h       Handler
+	refs    atomic.Int32 // loops still polling it
+	nodelay atomic.Int32 // how accepted sockets get TCP_NODELAY (nodelayInherited, ...)
+}
+
+// How a listener's accepted sockets get TCP_NODELAY (listener.nodelay):
+// from the listening socket (nodelayInherited), by a setsockopt each
+// (nodelaySet), or, while positive, by one each until one is found with
+// it already: a connection that was in the accept queue before Listen set
+// the listener was made without it, so one without it proves nothing, and
+// after nodelayChecks of them the listener is taken for one that does not
+// pass it on.
+const (
+	nodelayInherited = -1
+	nodelaySet       = 0
+	nodelayChecks    = 64
+)
+
+// noDelay gives the accepted socket fd TCP_NODELAY, as Go's net package
+// does, unless it has it from the listening socket.
+func (ln *listener) noDelay(fd int) {
+	m := ln.nodelay.Load()
+	if m == nodelayInherited {
+		return
+	}
+	if m > 0 {
+		if v, e := rawio.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY); e == 0 && v != 0 {
+			ln.nodelay.Store(nodelayInherited)
+			return
+		}
+		ln.nodelay.CompareAndSwap(m, m-1)
+	}
+	_ = rawio.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 }
 
 func (ln *listener) drop() {
@@ -718,7 +755,7 @@ func (l *Loop) accept(i int) {
 			}
 			return // EAGAIN, ECONNABORTED, ...
 		}
-		_ = rawio.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) // as Go's net package
+		ln.noDelay(nfd)
 		// Every loop's epoll instance holds the listening socket, and the
 		// first loop to run takes a whole burst of connections: measured
 		// with 50 keep-alive clients and two loops, 50 and 0, 48 and 2,

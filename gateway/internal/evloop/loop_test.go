@@ -1059,3 +1059,72 @@ func TestReleasedTaskEndsWithoutWake(t *testing.T) {
 		t.Fatal("the loop did not end after its released task did")
 	}
 }
+
+// TestAcceptedNoDelay: accepted sockets have TCP_NODELAY, inherited from
+// the listening socket (set once by Listen, checked on the connections
+// until one has it: one queued before Listen set it does not), or set on
+// each when none has it.
+func TestAcceptedNoDelay(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		queued   bool // a connection waits in the accept queue before Listen
+		inherits bool // the listening socket keeps its TCP_NODELAY
+		want     int32
+	}{
+		{"inherited", false, true, nodelayInherited},
+		{"queued before Listen", true, true, nodelayInherited},
+		{"not inherited", false, false, nodelayChecks - 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nl, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := nl.Addr().String()
+			if tc.queued {
+				c, err := net.Dial("tcp", addr) // accepted by the kernel now, by the loop later
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { c.Close() })
+			}
+			fd := dupListener(t, nl)
+			g, err := NewGroup(1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(g.Stop)
+			got := make(chan int, 4)
+			if err := g.Listen(fd, func(ctx context.Context, c *Conn) {
+				defer c.Close()
+				v, _ := unix.GetsockoptInt(c.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY)
+				got <- v
+			}); err != nil {
+				t.Fatal(err)
+			}
+			ln := g.listeners[0]
+			if !tc.inherits {
+				// As a kernel that did not copy it would: the listener
+				// has it no more when the connections come.
+				if err := unix.SetsockoptInt(ln.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.queued {
+				if v := <-got; v == 0 {
+					t.Fatal("the queued connection accepted without TCP_NODELAY")
+				}
+			}
+			for i := range 3 {
+				c, _ := dialLines(t, addr)
+				if v := <-got; v == 0 {
+					t.Fatalf("connection %d accepted without TCP_NODELAY", i)
+				}
+				c.Close()
+			}
+			if m := ln.nodelay.Load(); m != tc.want {
+				t.Errorf("listener's TCP_NODELAY mode %d, want %d", m, tc.want)
+			}
+		})
+	}
+}
