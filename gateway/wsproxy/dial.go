@@ -73,6 +73,10 @@ const directDialTimeout = 30 * time.Second
 type ctxBound interface {
 	ctxBound() bool
 	handshakeDone()
+	// awaitRead: the next read is for an answer to what was just written,
+	// which cannot be there yet: it waits for the socket to become
+	// readable before it reads (no read that finds nothing first).
+	awaitRead()
 }
 
 // errBackendHandshake is a backend handshake that did not succeed: a
@@ -190,6 +194,9 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 	*bp = b
 	if _, err := conn.Write(b); err != nil {
 		return nil, nil, ctxErr(ctx, err)
+	}
+	if bound && !useTLS {
+		cb.awaitRead()
 	}
 
 	// The response head is read into the same buffer, bounded (as

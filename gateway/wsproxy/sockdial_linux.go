@@ -181,6 +181,9 @@ type sockConn struct {
 	wl   loopSide        // the entry, allocated with c
 	wait *hsWait         // what the waits wait with, from hsWaitPool (nil: none yet, or given back)
 
+	readFirst  bool  // the next raw read waits first (awaitRead)
+	emptyReads uint8 // raw reads that found nothing (tests)
+
 	once     sync.Once
 	f        *os.File // Go's poller (set by once)
 	detached bool     // handed to the event loop, which closes it
@@ -399,6 +402,16 @@ func (c *sockConn) ctxBound() bool { return c.hs != nil }
 // bounds anything.
 func (c *sockConn) handshakeDone() { c.endHandshake() }
 
+// awaitRead implements ctxBound: the next read waits first, when the
+// registration its wait makes (or extends) reports the socket's readiness
+// as it is (a socket registered for reading already waits for a change).
+// The backend's 101 is never there right after the request went out: the
+// read that found nothing, before the socket was registered, was one
+// system call per handshake.
+func (c *sockConn) awaitRead() {
+	c.readFirst = c.w == nil || c.w.events&unix.EPOLLIN == 0
+}
+
 func (c *sockConn) Read(b []byte) (int, error) {
 	if c.hs == nil {
 		n, err := c.file().Read(b)
@@ -413,6 +426,12 @@ func (c *sockConn) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
+	if c.readFirst {
+		c.readFirst = false
+		if err := c.waitLoop(waitRead); err != nil {
+			return 0, c.opErr("read", err)
+		}
+	}
 	for {
 		n, err := sysRead(c.fd, b)
 		switch {
@@ -421,6 +440,7 @@ func (c *sockConn) Read(b []byte) (int, error) {
 		case err == nil:
 			return 0, io.EOF
 		case err == unix.EAGAIN:
+			c.emptyReads++
 			if err := c.waitLoop(waitRead); err != nil {
 				return 0, c.opErr("read", err)
 			}

@@ -199,3 +199,45 @@ func eventsOf(c *sockConn) uint32 {
 	}
 	return c.w.events
 }
+
+// TestDirectDialAwaitsAnswer: on a raw socket, the backend's 101 is waited
+// for before it is read (it cannot be there right after the request): no
+// read finds nothing, however late the answer comes.
+func TestDirectDialAwaitsAnswer(t *testing.T) {
+	for _, delay := range []time.Duration{0, 20 * time.Millisecond} {
+		addr := testutil.ServeTCP(t, func(c net.Conn) {
+			defer c.Close()
+			var buf [4096]byte
+			n := 0
+			for !strings.Contains(string(buf[:n]), "\r\n\r\n") {
+				m, err := c.Read(buf[n:])
+				if err != nil {
+					return
+				}
+				n += m
+			}
+			_, rest, _ := strings.Cut(string(buf[:n]), "Sec-WebSocket-Key: ")
+			key, _, _ := strings.Cut(rest, "\r\n")
+			var accept [acceptLen]byte
+			appendAccept(accept[:0], key)
+			time.Sleep(delay)
+			_, _ = io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+
+				string(accept[:])+"\r\n\r\n")
+			_, _ = io.Copy(io.Discard, c)
+		})
+		ctx := lazyctx.New(context.Background(), monoclock.Now().Add(10*time.Second))
+		c, _, err := NewDirectDialer(nil).Dial(ctx, &url.URL{Scheme: "ws", Host: addr, Path: "/"}, nil, nil)
+		ctx.Release()
+		if err != nil {
+			t.Fatalf("answer after %v: %v", delay, err)
+		}
+		sc, ok := c.conn.(*sockConn)
+		if !ok {
+			t.Fatalf("dialed as %T, want a raw socket", c.conn)
+		}
+		if sc.emptyReads != 0 {
+			t.Errorf("answer after %v: %d reads found nothing", delay, sc.emptyReads)
+		}
+		_ = c.Close()
+	}
+}
