@@ -314,12 +314,13 @@ func (x *exchange) runSession(sess *session, client, backend *wsproxy.Conn) {
 		PingInterval:   api.Limits.PingInterval,
 		MaxMessageRate: api.Limits.MaxMessageRate,
 		MessageBurst:   int(api.Limits.MessageBurst),
-	}, rt.metrics, func(stats wsproxy.Stats) { x.sessionEnded(sess, stats) })
+	}, rt.metrics, x)
 }
 
-// sessionEnded accounts for a session the relayer has finished.
-func (x *exchange) sessionEnded(sess *session, stats wsproxy.Stats) {
-	rt := x.rt
+// SessionDone implements wsproxy.Done: it accounts for the session
+// (x.sess) the relayer has finished.
+func (x *exchange) SessionDone(stats wsproxy.Stats) {
+	sess, rt := x.sess, x.rt
 	rt.active.Add(-1)
 	rt.metrics.active.Dec()
 	if x.bytes != nil {

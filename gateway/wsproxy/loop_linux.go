@@ -35,7 +35,7 @@ type EventLoop struct{}
 func (EventLoop) Name() string { return "eventloop" }
 
 // Start implements Relayer.
-func (EventLoop) Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done func(Stats)) {
+func (EventLoop) Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done Done) {
 	cfd, bfd, err := -1, -1, eventLoopAvailable()
 	var bp *poller // the poller a raw backend socket is registered with already
 	if err == nil {

@@ -70,7 +70,7 @@ type loopSession struct {
 	ctx  context.Context
 	lim  Limits
 	obs  Observer
-	done func(Stats)
+	done Done
 
 	sig       atomic.Uint32 // signals not handled yet (sig* bits)
 	timer     *loopTimer    // from loopTimerPool once armed; given back when the session is over

@@ -54,7 +54,7 @@ func TestLoopStartRegisterFails(t *testing.T) {
 	client := &Conn{conn: cc}
 
 	stats := make(chan Stats, 1)
-	EventLoop{}.Start(context.Background(), client, backend, Limits{}, nil, func(st Stats) { stats <- st })
+	EventLoop{}.Start(context.Background(), client, backend, Limits{}, nil, DoneFunc(func(st Stats) { stats <- st }))
 
 	_ = peer.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var h [4]byte
@@ -154,7 +154,7 @@ func TestLoopCloseOrder(t *testing.T) {
 			clientPeer, cc := tcpPair(t)
 			backendPeer, bc := tcpPair(t)
 			stats := make(chan Stats, 1)
-			EventLoop{}.Start(context.Background(), &Conn{conn: cc}, &Conn{conn: bc, mask: true}, Limits{}, nil, func(st Stats) { stats <- st })
+			EventLoop{}.Start(context.Background(), &Conn{conn: cc}, &Conn{conn: bc, mask: true}, Limits{}, nil, DoneFunc(func(st Stats) { stats <- st }))
 
 			// The client starts the close handshake (a masked close 1000).
 			mask := [4]byte{1, 2, 3, 4}
@@ -259,7 +259,7 @@ func TestLoopFINWithLastFrame(t *testing.T) {
 	}
 	time.Sleep(10 * time.Millisecond)
 	stats := make(chan Stats, 1)
-	EventLoop{}.Start(context.Background(), &Conn{conn: cc}, &Conn{conn: bc, mask: true}, Limits{}, nil, func(st Stats) { stats <- st })
+	EventLoop{}.Start(context.Background(), &Conn{conn: cc}, &Conn{conn: bc, mask: true}, Limits{}, nil, DoneFunc(func(st Stats) { stats <- st }))
 
 	_ = clientPeer.SetReadDeadline(time.Now().Add(2 * time.Second))
 	var h [4]byte
@@ -365,7 +365,7 @@ func TestLoopEOFWithLastRead(t *testing.T) {
 				_ = backendPeer.(*net.TCPConn).CloseWrite()
 				time.Sleep(10 * time.Millisecond)
 			}
-			EventLoop{}.Start(context.Background(), &Conn{conn: cc}, &Conn{conn: bc, mask: true}, Limits{}, nil, func(st Stats) { stats <- st })
+			EventLoop{}.Start(context.Background(), &Conn{conn: cc}, &Conn{conn: bc, mask: true}, Limits{}, nil, DoneFunc(func(st Stats) { stats <- st }))
 			_ = clientPeer.SetReadDeadline(time.Now().Add(10 * time.Second))
 			_ = backendPeer.SetReadDeadline(time.Now().Add(10 * time.Second))
 			if tc.answered {

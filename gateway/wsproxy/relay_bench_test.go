@@ -245,7 +245,7 @@ func BenchmarkRelayRawPingPong(b *testing.B) {
 		defer cTest.Close()
 		stats := make(chan Stats, 1)
 		r.Start(context.Background(), &Conn{conn: cProxy}, &Conn{conn: bconn, mask: true}, Limits{}, &countingObserver{},
-			func(st Stats) { stats <- st })
+			DoneFunc(func(st Stats) { stats <- st }))
 		msg := appendFrame(nil, opBinary, make([]byte, 64), true)
 		echo := make([]byte, 2+64)
 		roundTrip := func() {
@@ -289,7 +289,7 @@ func BenchmarkRelayRawPingPong50(b *testing.B) {
 			cTest, cProxy := tcpConnPair(b)
 			clients[i] = cTest
 			r.Start(context.Background(), &Conn{conn: cProxy}, &Conn{conn: bconn, mask: true}, Limits{}, &countingObserver{},
-				func(st Stats) { stats <- st })
+				DoneFunc(func(st Stats) { stats <- st }))
 		}
 		msg := appendFrame(nil, opBinary, make([]byte, 64), true)
 		var next atomic.Int64

@@ -526,7 +526,7 @@ func startRelaySplit(t testing.TB, lim Limits, o splitOpts) *relaySplitSession {
 	s.backend = newRelayPeer(BackendToClient, bTest)
 	before := loopStarts.Load()
 	r.Start(ctx, &Conn{conn: cProxy, pending: o.pendClient}, &Conn{conn: bProxy, mask: true, pending: o.pendBk}, lim, o.obs,
-		func(st Stats) { s.stats <- st })
+		DoneFunc(func(st Stats) { s.stats <- st }))
 	if loop && loopStarts.Load() == before {
 		t.Fatal("the event loop did not take the session")
 	}

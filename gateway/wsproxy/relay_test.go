@@ -296,12 +296,12 @@ func (h *relayHarness) serveProxy(w http.ResponseWriter, r *http.Request) {
 	// As the gateway: the session runs in a fresh goroutine and the handler
 	// returns, so net/http's connection state is released.
 	ctx := h.ctxOf()
-	h.relayer.Start(ctx, client, backend, h.lim, h.obs, func(st Stats) {
+	h.relayer.Start(ctx, client, backend, h.lim, h.obs, DoneFunc(func(st Stats) {
 		select {
 		case h.stats <- st:
 		default:
 		}
-	})
+	}))
 }
 
 // dial opens a client connection through the proxy; mode selects the backend

@@ -25,7 +25,7 @@ import (
 // session doing blocking I/O, on every platform; and on Linux EventLoop, an
 // epoll event loop that holds no goroutine per session.
 type Relayer interface {
-	Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done func(Stats))
+	Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done Done)
 	// Name is "goroutines" or "eventloop".
 	Name() string
 }
@@ -35,10 +35,23 @@ type Relayer interface {
 type Goroutines struct{}
 
 // Start implements Relayer.
-func (Goroutines) Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done func(Stats)) {
+func (Goroutines) Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done Done) {
 	client.conn, backend.conn = goConn(client.conn), goConn(backend.conn)
-	go func() { done(relayGoroutines(ctx, client, backend, lim, obs)) }()
+	go func() { done.SessionDone(relayGoroutines(ctx, client, backend, lim, obs)) }()
 }
+
+// Done is what a Relayer tells a session's Stats once the session has
+// ended and both connections are closed. The gateway's exchange is one
+// (a func made per session to call it was an allocation per handshake).
+type Done interface {
+	SessionDone(Stats)
+}
+
+// DoneFunc is a func(Stats) as a Done.
+type DoneFunc func(Stats)
+
+// SessionDone implements Done.
+func (f DoneFunc) SessionDone(st Stats) { f(st) }
 
 // Name implements Relayer.
 func (Goroutines) Name() string { return "goroutines" }
@@ -50,7 +63,7 @@ func Relay(ctx context.Context, r Relayer, client, backend *Conn, lim Limits, ob
 		r = Default()
 	}
 	ch := make(chan Stats, 1)
-	r.Start(ctx, client, backend, lim, obs, func(st Stats) { ch <- st })
+	r.Start(ctx, client, backend, lim, obs, DoneFunc(func(st Stats) { ch <- st }))
 	return <-ch
 }
 

@@ -17,7 +17,7 @@ import "sync/atomic"
 
 // doneReport is one finished session for a reporter.
 type doneReport struct {
-	done func(Stats)
+	done Done
 	st   Stats
 }
 
@@ -30,7 +30,7 @@ var (
 const maxIdleReporters = 4
 
 // runDone calls done(st) off the calling goroutine, without blocking it.
-func runDone(done func(Stats), st Stats) {
+func runDone(done Done, st Stats) {
 	select {
 	case reports <- doneReport{done, st}:
 	default:
@@ -40,9 +40,9 @@ func runDone(done func(Stats), st Stats) {
 
 // reporter calls done(st), then the callbacks of sessions that end while
 // it waits, until maxIdleReporters others wait already.
-func reporter(done func(Stats), st Stats) {
+func reporter(done Done, st Stats) {
 	for {
-		done(st)
+		done.SessionDone(st)
 		done, st = nil, Stats{} // nothing of the session is kept while waiting
 		if idleReporters.Add(1) > maxIdleReporters {
 			idleReporters.Add(-1)

@@ -21,15 +21,15 @@ func TestRunDone(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(n + 1)
 	start := time.Now()
-	runDone(func(st Stats) { // the slow one (a lease a remote store releases)
+	runDone(DoneFunc(func(st Stats) { // the slow one (a lease a remote store releases)
 		defer wg.Done()
 		close(blocked)
 		<-release
-	}, Stats{CloseCode: 1000})
+	}), Stats{CloseCode: 1000})
 	<-blocked
 	got := make(chan Stats, n)
 	for i := range n {
-		runDone(func(st Stats) { defer wg.Done(); got <- st }, Stats{ClientToBackendMsgs: int64(i)})
+		runDone(DoneFunc(func(st Stats) { defer wg.Done(); got <- st }), Stats{ClientToBackendMsgs: int64(i)})
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("runDone blocked its caller for %v", d)
@@ -64,7 +64,7 @@ func TestRunDone(t *testing.T) {
 	if idleReporters.Load() > 0 {
 		before := testutil.Goroutines("wsproxy.reporter(")
 		ran := make(chan struct{})
-		runDone(func(Stats) { close(ran) }, Stats{})
+		runDone(DoneFunc(func(Stats) { close(ran) }), Stats{})
 		<-ran
 		if after := testutil.Goroutines("wsproxy.reporter("); after > before {
 			t.Errorf("%d reporters after a session ended with one waiting, %d before", after, before)

@@ -53,12 +53,12 @@ func proxyTo(t *testing.T, backendURL string, d *Dialer, extra http.Header) *htt
 			_ = b.Close()
 			return
 		}
-		relayer.Start(context.Background(), c, b, Limits{}, nil, func(st Stats) {
+		relayer.Start(context.Background(), c, b, Limits{}, nil, DoneFunc(func(st Stats) {
 			select {
 			case stats <- st:
 			default:
 			}
-		})
+		}))
 	}))
 	t.Cleanup(p.Close)
 	return p
