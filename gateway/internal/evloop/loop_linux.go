@@ -742,7 +742,7 @@ func (l *Loop) accept(i int) {
 	if ln == nil || l.stopping || i < len(l.listening) && l.listening[i] == nil {
 		return
 	}
-	for range 64 {
+	for range acceptPerEvent {
 		nfd, peer, err := rawio.AcceptPeer(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		if err != 0 {
 			if err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOBUFS || err == unix.ENOMEM {
@@ -779,6 +779,14 @@ func (l *Loop) accept(i int) {
 		}
 	}
 }
+
+// acceptPerEvent is how many connections a loop accepts per readiness of
+// a listening socket. One, as nginx without multi_accept: the listening
+// socket is polled level-triggered, so one still queued is reported again
+// by the loop's next epoll_wait, which a loop with work makes anyway; an
+// accept until EAGAIN ended every burst, and most single connections, with
+// an accept that found nothing (about half a system call per handshake).
+const acceptPerEvent = 1
 
 // handOff posts c to loop to, unless the group is stopping (to may
 // already be gone). Under g.mu, a hand-off is posted before Stop's

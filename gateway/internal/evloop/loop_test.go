@@ -1128,3 +1128,42 @@ func TestAcceptedNoDelay(t *testing.T) {
 		})
 	}
 }
+
+// TestAcceptQueued: a loop accepts one connection per readiness of the
+// listening socket, which, polled level-triggered, is reported again while
+// connections wait: all of a queue that was there before Listen are served,
+// with no other event to wake the loop.
+func TestAcceptQueued(t *testing.T) {
+	nl, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		if conns[i], err = net.Dial("tcp4", nl.Addr().String()); err != nil {
+			t.Fatal(err)
+		}
+		defer conns[i].Close()
+	}
+	fd := dupListener(t, nl)
+	g, err := NewGroup(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Stop)
+	served := make(chan struct{}, n)
+	if err := g.Listen(fd, func(ctx context.Context, c *Conn) {
+		served <- struct{}{}
+		c.Close()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		select {
+		case <-served:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of %d queued connections served", i, n)
+		}
+	}
+}
