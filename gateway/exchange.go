@@ -18,6 +18,7 @@ import (
 	"tollgate/engine"
 	"tollgate/gateway/internal/wire"
 	"tollgate/gateway/wsproxy"
+	"tollgate/internal/lazyctx"
 	"tollgate/internal/monoclock"
 	"tollgate/policies"
 )
@@ -95,6 +96,22 @@ type hsParts struct {
 	ctxUsed engine.Section
 	strs    [4]string
 	resp    engine.ResponseRoom
+	// The backend handshake's bound (dialBackend): the first dial's, a
+	// later one (forward-request inside retry) makes its own.
+	dctx     lazyctx.Ctx
+	dctxUsed bool
+}
+
+// dialCtx is the lazily built deadline context of a backend handshake:
+// in the handshake's parts for its first dial, else a new one.
+func (x *exchange) dialCtx(parent context.Context, deadline time.Time) *lazyctx.Ctx {
+	if x.wsr == nil || x.wsr.hs == nil || x.wsr.hs.dctxUsed {
+		return lazyctx.New(parent, deadline)
+	}
+	hp := x.wsr.hs
+	hp.dctxUsed = true
+	hp.dctx.Init(parent, deadline)
+	return &hp.dctx
 }
 
 // isWS reports whether the exchange is a WebSocket handshake (of a

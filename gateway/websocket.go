@@ -17,7 +17,6 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway/wsproxy"
-	"tollgate/internal/lazyctx"
 	"tollgate/internal/monoclock"
 )
 
@@ -215,7 +214,7 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 	// watch the session's context and the deadline themselves (wsproxy's
 	// sockConn), and only a dial that asks for Done (TLS, a proxy, a host
 	// name) builds the timer context.
-	dctx := lazyctx.New(wsproxy.WithProxy(wsproxy.WithClientCertificate(&x.sess.ctx, st.BackendCertificate), st.BackendProxy),
+	dctx := x.dialCtx(wsproxy.WithProxy(wsproxy.WithClientCertificate(&x.sess.ctx, st.BackendCertificate), st.BackendProxy),
 		monoclock.Now().Add(timeout))
 	defer dctx.Release()
 	dh := dialHeaderPool.Get().(*dialHeader)
