@@ -72,12 +72,14 @@ type exchange struct {
 // wsRoom is what a WebSocket handshake's exchange holds for its session
 // rather than allocate it: the URL target points to and the request id's
 // bytes, both kept as long as the session (its log line, forward-request
-// inside retry), in the exchange's own allocation (newWSExchange), and the
-// handshake's parts while it runs.
+// inside retry), and the session's entry in the gateway's session set, in
+// the exchange's own allocation (newWSExchange), and the handshake's parts
+// while it runs.
 type wsRoom struct {
 	target url.URL
 	hs     *hsParts // the handshake's parts (beginHandshake); nil once detached
 	id     [idLen]byte
+	sess   session // the session's entry in the gateway's set (sessionSet.addIn)
 }
 
 // hsParts is what a WebSocket handshake's exchange holds rather than
@@ -112,6 +114,15 @@ func (x *exchange) dialCtx(parent context.Context, deadline time.Time) *lazyctx.
 	hp.dctxUsed = true
 	hp.dctx.Init(parent, deadline)
 	return &hp.dctx
+}
+
+// sessionRoom is where the handshake's session is kept: in the
+// exchange's own allocation (wsRoom), which lives as long as the session.
+func (x *exchange) sessionRoom() *session {
+	if x.wsr == nil {
+		return new(session)
+	}
+	return &x.wsr.sess
 }
 
 // isWS reports whether the exchange is a WebSocket handshake (of a

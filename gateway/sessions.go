@@ -40,7 +40,13 @@ type sessionSet struct {
 }
 
 func (ss *sessionSet) add(api, hash string) *session {
-	s := &session{api: api, hash: hash}
+	return ss.addIn(new(session), api, hash)
+}
+
+// addIn is add with the session's room: s, zero (a WebSocket exchange
+// holds one: both live as long as the session).
+func (ss *sessionSet) addIn(s *session, api, hash string) *session {
+	s.api, s.hash = api, hash
 	ss.mu.Lock()
 	if over := ss.over; over != nil {
 		s.ctx.Cancel(over)

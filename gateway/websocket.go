@@ -84,7 +84,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	// The session is registered now too, so Shutdown waits for handshakes in
 	// flight (and its cancellation reaches the backend dial) instead of
 	// returning while a just-upgraded session is about to start.
-	sess := s.sessions.add(api.Name, api.Hash)
+	sess := s.sessions.addIn(x.sessionRoom(), api.Name, api.Hash)
 	sessionStarted := false
 	defer func() { // runs last: after every log line of this handshake
 		if !sessionStarted {
