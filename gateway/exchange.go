@@ -167,6 +167,7 @@ type restParts struct {
 	xfUsed          bool
 	ipPort          bool           // the client's RemoteAddr had a port: exchange.ip is its host (clientIPOf)
 	ctxUsed         engine.Section // (beside the other bytes: the exchange fills its size class)
+	outFree         bool           // gateway/upstream answered out and keeps nothing of its header map (httpProxy.serve)
 	outHeader       http.Header    // the backend request's headers, copied as they were checked (serveHTTPAPI), for outRequest
 	out             http.Request   // the first backend request (withCallCtx)
 	outUsed         bool

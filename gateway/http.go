@@ -28,6 +28,10 @@ import (
 type httpProxy struct {
 	transport http.RoundTripper
 	log       *zap.Logger
+	// bare: nothing wraps the backend clients that could keep a request
+	// (telemetry's spans), so a request gateway/upstream answered leaves
+	// its header map to be reused (outHeaders).
+	bare bool
 }
 
 // proxyKey carries the *exchange to the transports (certTransport,
@@ -37,7 +41,43 @@ type proxyKey struct{}
 func (p *httpProxy) init(s *Server) {
 	p.transport = s.tel.WrapTransport(backendTransport{newCertTransport(s.rest, s.transport)}) // backend entities, authentication-certificate and proxy, telemetry
 	p.log = s.log.Named("proxy")
+	p.bare = s.tel == nil
 }
+
+// outHeaders lends the backend request its header map (the copy of the
+// policies' headers serveHTTPAPI makes): a map and its first group, two
+// allocations per request. A map goes back only from a request
+// gateway/upstream sent and answered (upstream.Answered: it read the map
+// while it laid out the head, before it sent anything, and keeps no
+// reference) through nothing that could keep it: no telemetry span, no
+// diagnostic (which logs the headers as sent), no MCP or GraphQL
+// handling of the call. Policies never see the map (they see the
+// client's request), and the values it held are not touched by clear, so
+// a value kept elsewhere stays as it was. net/http's transport may still
+// be writing a request after its RoundTrip returns: its maps are never
+// reused.
+var outHeaders headerPool
+
+type headerPool struct{ p sync.Pool }
+
+func (hp *headerPool) get(hint int) http.Header {
+	if h, _ := hp.p.Get().(http.Header); h != nil {
+		return h
+	}
+	return make(http.Header, hint)
+}
+
+// put clears h and keeps it, unless it grew for a request with many
+// fields (a map keeps its room once cleared).
+func (hp *headerPool) put(h http.Header) {
+	if h == nil || len(h) > maxPooledHeaderFields {
+		return
+	}
+	clear(h)
+	hp.p.Put(h)
+}
+
+const maxPooledHeaderFields = 16
 
 // copyBuffers lends the response copy its 32 KiB buffers. Allocating one
 // per request (as httputil.ReverseProxy does without a BufferPool) was three
@@ -138,7 +178,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	// The headers are checked as they are copied for the backend request
 	// (outRequest takes the copy): one walk of the map where two were made.
 	reqHeaders := st.Context().Request.Headers
-	outHeader := make(http.Header, len(reqHeaders)+4)
+	outHeader := outHeaders.get(len(reqHeaders) + 4)
 	if err := copyOutboundHeaders(outHeader, reqHeaders, hostHeader); err != nil {
 		status = http.StatusBadRequest
 		writeJSONError(w, status, "Bad request: "+err.Error()+".")
@@ -165,6 +205,10 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	}
 	var sent int64
 	status, sent = s.proxy.serve(w, r, pctx, x)
+	if x.rest.outFree { // the backend client is done with the request's header map: the next request's
+		outHeaders.put(x.rest.out.Header)
+		x.rest.out.Header = nil
+	}
 	if bc := st.ByteCount(); bc != nil {
 		if b := st.Context().Request.Body; b != nil && b.Loaded() && !x.rest.reqSrc.streamed() {
 			data, _ := b.Bytes() // a policy read (or replaced) it: that is what was sent
@@ -287,6 +331,9 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 	if err != nil {
 		return x.proxyFailed(w, ctx, err), 0
 	}
+	// Before anything replaces res.Body: whether upstream itself answered out.
+	x.rest.outFree = p.bare && x.m.diag == nil && x.api.mcp == nil && x.api.gql == nil &&
+		out == &x.rest.out && upstream.Answered(res, out)
 	// The backend client noted while reading the answer whether it has a
 	// hop-by-hop field; none (the usual answer): no walk of the map to
 	// strip them.

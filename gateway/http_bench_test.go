@@ -193,7 +193,7 @@ func TestRESTRequestAllocs(t *testing.T) {
 	for range 10 { // the pools filled, the connections made
 		trip()
 	}
-	want := map[string]float64{"loop": 15, "h1": 15, "nethttp": 43}[h1test.Front()]
+	want := map[string]float64{"loop": 13, "h1": 13, "nethttp": 41}[h1test.Front()]
 	n := testing.AllocsPerRun(200, trip)
 	t.Logf("%v allocations per request (front %s)", n, h1test.Front())
 	if n > want+raceAllocSlack {

@@ -228,3 +228,42 @@ func rawBackend(t *testing.T, answer string) string {
 	}()
 	return ln.Addr().String()
 }
+
+// TestBackendHeaderMapReused: the backend request's header map is reused
+// from one request to the next (httpProxy's outHeaders) once the backend
+// client is done with it; each backend request carries its own request's
+// fields and none of the one before, whether it has more fields, fewer or
+// other ones, with and without a policy that adds one.
+func TestBackendHeaderMapReused(t *testing.T) {
+	for _, policy := range []string{"", `<policies><inbound><set-header name="X-Set" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("X-Two", "none"))</value></set-header></inbound><backend><forward-request/></backend></policies>`} {
+		rb := newRESTBackend(t, nil)
+		g := startGateway(t, restAPI(t, rb.url, "", policy))
+		for i, fields := range []http.Header{
+			{"X-One": {"1"}, "X-Two": {"2"}, "X-Three": {"3a", "3b"}},
+			{"X-Four": {"4"}},
+			{},
+			{"X-Two": {"two"}},
+			{"X-One": {"1"}, "X-Two": {"2"}, "X-Three": {"3a", "3b"}},
+		} {
+			resp, _ := get(t, g.url+"/orders/x", fields)
+			if resp.StatusCode != 200 {
+				t.Fatalf("request %d: status %d", i, resp.StatusCode)
+			}
+			seen := rb.last.Load().header
+			for _, k := range []string{"X-One", "X-Two", "X-Three", "X-Four"} {
+				if got, want := strings.Join(seen[k], ","), strings.Join(fields[k], ","); got != want {
+					t.Errorf("policy %t, request %d: the backend saw %s %q; want %q", policy != "", i, k, got, want)
+				}
+			}
+			if policy != "" {
+				want := strings.Join(fields["X-Two"], ",")
+				if want == "" {
+					want = "none"
+				}
+				if got := seen.Get("X-Set"); got != want {
+					t.Errorf("request %d: the backend saw X-Set %q; want %q", i, got, want)
+				}
+			}
+		}
+	}
+}

@@ -81,6 +81,18 @@ func HopByHopFree(res *http.Response) bool {
 	return hd.resp == res && hd.hopFree && mapPointer(res.Header) == hd.fields && len(res.Header) == int(hd.names)
 }
 
+// Answered reports whether res is this client's answer to req, read with
+// a body (a final answer: not HEAD, 204 or 304): then req went through
+// this client's RoundTrip, which read req.Header only while it laid out
+// the head, before anything was sent, and keeps no reference to the map.
+// A caller that made the map can reuse it once it is done with res
+// (gateway/http.go), unless something else it sent req through keeps it.
+// An answer a wrapper rebuilt or gave another body: false.
+func Answered(res *http.Response, req *http.Request) bool {
+	b, ok := res.Body.(*body)
+	return ok && b.hd.resp == res && res.Request == req
+}
+
 // readLine reads one line ending in LF (a CR before it is dropped),
 // counting its bytes against *budget.
 func readLine(br *bufio.Reader, budget *int, tooLarge error) ([]byte, error) {
