@@ -418,7 +418,21 @@ type Headers map[string][]string
 
 // GetValueOrDefault returns the header's values joined with ",", or def.
 func (h Headers) GetValueOrDefault(name, def string) string {
-	return joinedOr(h[textproto.CanonicalMIMEHeaderKey(name)], def)
+	return joinedOr(h.lookup(name), def)
+}
+
+// lookup is h[CanonicalMIMEHeaderKey(name)]. The keys are canonical, so
+// a name found as it is written is canonical: the name is canonicalised
+// (a scan of it) only when it is not found as it is, as with a name
+// written in lower case or absent.
+func (h Headers) lookup(name string) []string {
+	if v, ok := h[name]; ok {
+		return v
+	}
+	if c := textproto.CanonicalMIMEHeaderKey(name); c != name {
+		return h[c]
+	}
+	return nil
 }
 
 // joinedOr returns values joined with ",", or def when there are none.
@@ -438,6 +452,9 @@ func (h Headers) FoldKey(name string) string { return textproto.CanonicalMIMEHea
 
 // ContainsKey reports whether the header is present.
 func (h Headers) ContainsKey(name string) bool {
+	if _, ok := h[name]; ok {
+		return true
+	}
 	_, ok := h[textproto.CanonicalMIMEHeaderKey(name)]
 	return ok
 }
