@@ -115,7 +115,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			out.closeBody()
 			return nil, err
 		}
-		if out.streamed {
+		if out.streamed || out.inline {
 			b, gerr := req.GetBody()
 			if gerr != nil {
 				return nil, err

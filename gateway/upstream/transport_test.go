@@ -444,6 +444,13 @@ func TestStaleRetry(t *testing.T) {
 			r, _ := http.NewRequest("POST", "http://"+addr+"/b", bytes.NewReader(bytes.Repeat([]byte("p"), 100<<10)))
 			return r
 		}, true},
+		{"in-memory POST with GetBody (the gateway's)", func(addr string) *http.Request {
+			data := []byte("in-memory payload")
+			r, _ := http.NewRequest("POST", "http://"+addr+"/b", io.NopCloser(bytes.NewReader(data)))
+			r.ContentLength = int64(len(data))
+			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+			return r
+		}, true},
 		{"POST without GetBody: the stale connection is found before sending", func(addr string) *http.Request {
 			r, _ := http.NewRequest("POST", "http://"+addr+"/b", io.NopCloser(strings.NewReader("payload")))
 			r.ContentLength = 7
@@ -868,6 +875,19 @@ func TestRequestWriting(t *testing.T) {
 			r, _ := http.NewRequest("POST", "http://"+a+"/p", strings.NewReader(big))
 			return r
 		}, "POST /p HTTP/1.1", map[string]string{"Content-Length": strconv.Itoa(len(big))}, big},
+		{"in-memory POST (the gateway's: head and body in one write)", func(a string) *http.Request {
+			data := []byte(strings.Repeat("m", 16<<10))
+			r, _ := http.NewRequest("POST", "http://"+a+"/p", io.NopCloser(bytes.NewReader(data)))
+			r.ContentLength = int64(len(data))
+			return r
+		}, "POST /p HTTP/1.1", map[string]string{"Content-Length": strconv.Itoa(16 << 10)}, strings.Repeat("m", 16<<10)},
+		{"in-memory POST partly read: copied", func(a string) *http.Request {
+			br := bytes.NewReader([]byte("xxhello"))
+			br.Read(make([]byte, 2))
+			r, _ := http.NewRequest("POST", "http://"+a+"/p", io.NopCloser(br))
+			r.ContentLength = 5
+			return r
+		}, "POST /p HTTP/1.1", map[string]string{"Content-Length": "5"}, "hello"},
 		{"unknown length: chunked", func(a string) *http.Request {
 			r, _ := http.NewRequest("PUT", "http://"+a+"/p", io.NopCloser(strings.NewReader("streamed")))
 			r.ContentLength = -1

@@ -2,12 +2,14 @@ package upstream
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +31,11 @@ type outgoing struct {
 	trailer    http.Header
 	replayable bool // no body, or GetBody can make it again
 	streamed   bool // the body is written after the head, from body
+	// inline: body is an in-memory reader of exactly cl bytes, written
+	// with the head in one system call (writeInline) instead of copied
+	// into buf after it.
+	inline bool
+	hf     headFirst // writeInline's writer: in the pooled outgoing, not an allocation of its own
 }
 
 // prepare validates req and lays out its head: a header name or value
@@ -111,6 +118,11 @@ func prepare(req *http.Request) (*outgoing, error) {
 		b = append(b, "Content-Length: "...)
 		b = strconv.AppendInt(b, cl, 10)
 		b = append(b, "\r\n\r\n"...)
+		if cl <= wire.SmallBody && inMemory(body, cl) {
+			o.buf = b
+			o.body, o.cl, o.inline = body, cl, true
+			return o, nil
+		}
 		if cl <= wire.SmallBody {
 			n := len(b)
 			b = grow(b, int(cl))
@@ -149,6 +161,78 @@ func prepare(req *http.Request) (*outgoing, error) {
 	return o, nil
 }
 
+// nopCloserWriterTo is the type io.NopCloser gives a *bytes.Reader (a
+// WriterTo): the body the gateway sends when a policy read the client's
+// (gateway/http.go outRequest), and what GetBody makes again.
+var nopCloserWriterTo = reflect.TypeOf(io.NopCloser(bytes.NewReader(nil)))
+
+// inMemory reports whether body is io.NopCloser of a *bytes.Reader with
+// exactly cl bytes left to read (net/http's transport looks through the
+// same wrapper: unwrapNopCloser). Its WriteTo hands its bytes to one
+// Write, without a copy.
+func inMemory(body io.ReadCloser, cl int64) bool {
+	if reflect.TypeOf(body) != nopCloserWriterTo {
+		return false
+	}
+	r, _ := reflect.ValueOf(body).Field(0).Interface().(*bytes.Reader)
+	return r != nil && int64(r.Len()) == cl
+}
+
+// twoWriter is a connection that writes two buffers in one system call
+// (evloop.Conn, rawio.Conn: sendmsg with two buffers).
+type twoWriter interface {
+	WriteTwo(a, b []byte) (int, error)
+}
+
+// headFirst is the writer an in-memory body writes itself to: its first
+// Write sends the head with it (WriteTwo when the connection has it),
+// the next ones (none for a *bytes.Reader) the bytes alone. It keeps no
+// reference to what it is given.
+type headFirst struct {
+	nc   net.Conn
+	head []byte
+}
+
+func (w *headFirst) Write(p []byte) (int, error) {
+	if h := w.head; h != nil {
+		w.head = nil
+		if tw, ok := w.nc.(twoWriter); ok {
+			n, err := tw.WriteTwo(h, p)
+			return max(n-len(h), 0), err
+		}
+		if _, err := w.nc.Write(h); err != nil {
+			return 0, err
+		}
+	}
+	return w.nc.Write(p)
+}
+
+// writeInline writes the head and an inline body (inMemory). A body that
+// writes less than cl (none does: inMemory checked its length) is an
+// error, as a short streamed body is.
+func (o *outgoing) writeInline(nc net.Conn) error {
+	body := o.body
+	o.body = nil
+	w := &o.hf
+	*w = headFirst{nc: nc, head: o.buf}
+	var n int64
+	var err error
+	if wt, ok := body.(io.WriterTo); ok {
+		n, err = wt.WriteTo(w)
+	} else { // a GetBody of another kind, on a second attempt
+		n, err = io.Copy(w, io.LimitReader(readErrors{body}, o.cl))
+	}
+	if err == nil && w.head != nil { // nothing written: the head still goes
+		_, err = nc.Write(w.head)
+	}
+	if err == nil && n < o.cl {
+		err = &bodyReadError{io.ErrUnexpectedEOF}
+	}
+	*w = headFirst{}
+	body.Close()
+	return err
+}
+
 func grow(b []byte, n int) []byte {
 	if cap(b)-len(b) >= n {
 		return b[:len(b)+n]
@@ -179,6 +263,9 @@ func (o *outgoing) closeBody() {
 // write sends the head (and a small body) in one write; a large or
 // streamed body goes on in a goroutine whose result arrives on rt.wdone.
 func (o *outgoing) write(nc net.Conn, rt *roundTrip) error {
+	if o.inline {
+		return o.writeInline(nc)
+	}
 	if _, err := nc.Write(o.buf); err != nil {
 		return err
 	}

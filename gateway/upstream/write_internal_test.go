@@ -1,7 +1,11 @@
 package upstream
 
 import (
+	"bytes"
+	"io"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -51,4 +55,50 @@ func FuzzAppendRequestURI(f *testing.F) {
 			t.Fatalf("%q: %q, want %q", s, got, want)
 		}
 	})
+}
+
+// TestInlineBody: an in-memory body (io.NopCloser of a *bytes.Reader with
+// exactly Content-Length bytes left, what the gateway sends after a
+// policy read the client's) stays where it is, to be written with the
+// head in one system call: the head buffer holds the head alone. Any
+// other body of that size is copied after the head as before.
+func TestInlineBody(t *testing.T) {
+	data := bytes.Repeat([]byte("d"), 16<<10)
+	partly := bytes.NewReader(data)
+	partly.Read(make([]byte, 1))
+	for _, tc := range []struct {
+		name   string
+		body   io.ReadCloser
+		cl     int64
+		inline bool
+	}{
+		{"NopCloser of bytes.Reader", io.NopCloser(bytes.NewReader(data)), int64(len(data)), true},
+		{"partly read, the rest its length", io.NopCloser(partly), int64(len(data) - 1), true},
+		{"length other than Content-Length", io.NopCloser(bytes.NewReader(data)), 100, false},
+		{"strings.Reader", io.NopCloser(strings.NewReader(string(data))), int64(len(data)), false},
+		{"bytes.Reader without NopCloser", io.NopCloser(io.LimitReader(bytes.NewReader(data), int64(len(data)))), int64(len(data)), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", "http://backend/p", nil)
+			req.Body, req.ContentLength = tc.body, tc.cl
+			o, err := prepare(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer o.free()
+			head := len(o.buf) - int(tc.cl)
+			if tc.inline {
+				head = len(o.buf)
+			}
+			if got := o.inline; got != tc.inline {
+				t.Fatalf("inline %v; want %v", got, tc.inline)
+			}
+			if !bytes.HasSuffix(o.buf[:head], []byte("\r\n\r\n")) {
+				t.Fatalf("the head does not end where it should: %q", o.buf[max(head-8, 0):min(head+8, len(o.buf))])
+			}
+			if tc.inline && o.body == nil {
+				t.Fatal("no body left to write")
+			}
+		})
+	}
 }
