@@ -612,8 +612,11 @@ func (c *conn) flushWith(p []byte) error {
 	return err
 }
 
+// readBufSize is the size of a connection's read buffer.
+const readBufSize = 4096
+
 var (
-	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufSize) }}
 	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
 	pendPool   = sync.Pool{New: func() any { b := make([]byte, 0, holdBack); return &b }}
 )
@@ -718,7 +721,22 @@ func (c *conn) acquire() {
 // connReader reads c.io, whatever it is at the time.
 type connReader struct{ c *conn }
 
-func (r connReader) Read(p []byte) (int, error) { return r.c.io.Read(p) }
+func (r connReader) Read(p []byte) (int, error) {
+	if len(p) > readBufSize { // the read buffer's own reads are at most its size: a body read straight into its destination
+		if m, ok := r.c.io.(readMorer); ok {
+			return m.ReadMore(p)
+		}
+	}
+	return r.c.io.Read(p)
+}
+
+// readMorer is an event loop's connection (evloop.Conn.ReadMore): a body
+// read into its destination, which asks for no more than the body's rest,
+// also learns whether the socket is drained, so that the wait for the
+// next request makes no system call that finds nothing.
+type readMorer interface {
+	ReadMore(p []byte) (int, error)
+}
 
 // release puts them back.
 func (c *conn) release() {

@@ -222,6 +222,39 @@ func TestPipelined(t *testing.T) {
 	}
 }
 
+// TestPipelinedLargeBodies: requests pipelined behind bodies larger than
+// the read buffer, whose rest is read straight into the handler's buffer
+// (on the event loops with ReadMore, which reads the start of the next
+// request with it): every request is answered, in order, with its own
+// body, behind a head shorter and one longer than what ReadMore reads
+// ahead.
+func TestPipelinedLargeBodies(t *testing.T) {
+	long := "GET /long HTTP/1.1\r\nHost: long\r\nX-Pad: " + strings.Repeat("p", 600) + "\r\n\r\n"
+	for _, front := range fronts {
+		t.Run(front, func(t *testing.T) {
+			addr := serve(t, front, echoLen)
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			go io.WriteString(c, "POST /1 HTTP/1.1\r\nHost: one\r\nContent-Length: 10000\r\n\r\n"+strings.Repeat("a", 10000)+
+				"GET /2 HTTP/1.1\r\nHost: two\r\n\r\n"+
+				"POST /3 HTTP/1.1\r\nHost: three\r\nContent-Length: 9000\r\n\r\n"+strings.Repeat("b", 9000)+
+				long+
+				"POST /4 HTTP/1.1\r\nHost: four\r\nTransfer-Encoding: chunked\r\n\r\n1f40\r\n"+strings.Repeat("c", 8000)+"\r\n0\r\n\r\n"+
+				"POST /5 HTTP/1.1\r\nHost: five\r\nContent-Length: 20000\r\n\r\n"+strings.Repeat("d", 20000))
+			br := bufio.NewReader(c)
+			for _, want := range []string{"got 10000 host=one", "got 0 host=two", "got 9000 host=three", "got 0 host=long", "got 8000 host=four", "got 20000 host=five"} {
+				if r := readResp(t, br, "GET"); r.status != 200 || r.body != want {
+					t.Fatalf("got %d %q; want 200 %q", r.status, r.body, want)
+				}
+			}
+		})
+	}
+}
+
 // TestUnreadBody: a body the handler did not read is drained to keep the
 // connection when small, and ends it when large.
 func TestUnreadBody(t *testing.T) {

@@ -47,6 +47,9 @@ type Conn struct {
 	// call).
 	drained bool
 	rseen   uint32
+	// spill: bytes a ReadMore read past its buffer (the start of a
+	// pipelined request), returned first by the next Read or Peek.
+	spill []byte
 
 	peer         rawio.Peer // the peer's address, as accepted or dialed (Family 0: ask getpeername)
 	laddr, raddr net.Addr
@@ -68,6 +71,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if len(c.spill) > 0 {
+		return c.takeSpill(p), nil
+	}
 	for {
 		if c.closed.Load() {
 			return 0, net.ErrClosed
@@ -79,6 +85,66 @@ func (c *Conn) Read(p []byte) (int, error) {
 			case e == 0 && n > 0:
 				c.drained = n < len(p)
 				c.rseen = seq
+				return n, nil
+			case e == 0:
+				return 0, io.EOF
+			case e == unix.EINTR:
+				continue
+			case e != unix.EAGAIN:
+				return 0, c.opError("read", e)
+			}
+		}
+		if err := c.wait(dirRead, seq, 0); err != nil {
+			return 0, err
+		}
+		c.drained = false
+	}
+}
+
+// takeSpill copies what a ReadMore read ahead into p. The socket's state
+// (drained or not) is the one the ReadMore saw.
+func (c *Conn) takeSpill(p []byte) int {
+	n := copy(p, c.spill)
+	if c.spill = c.spill[n:]; len(c.spill) == 0 {
+		c.spill = nil
+	}
+	return n
+}
+
+// spillMax is how many bytes ReadMore asks for past its buffer.
+const spillMax = 256
+
+// ReadMore is Read for a read of exactly what the caller expects next and
+// no more (gateway/h1 reading the rest of a request body straight into
+// its destination). A read that fills its buffer cannot tell whether the
+// socket has more, so Read leaves the socket undrained and the next read
+// makes a system call to find out: after a body that was the client's
+// last bytes, a recvfrom that fails with EAGAIN before the task waits.
+// ReadMore asks the socket for up to spillMax bytes more in the same call
+// (recvmsg with two buffers, the second on the stack): short of both, the
+// socket is drained. Bytes past p (the start of a pipelined request) are
+// kept in c, and the next Read or Peek returns them first; Detach refuses
+// while it holds some.
+func (c *Conn) ReadMore(p []byte) (int, error) {
+	if len(p) == 0 || len(c.spill) > 0 {
+		return c.Read(p)
+	}
+	for {
+		if c.closed.Load() {
+			return 0, net.ErrClosed
+		}
+		seq := c.rev.Load()
+		if !c.drained || c.rseen != seq || c.hup.Load() {
+			var tail [spillMax]byte
+			n, e := rawio.Recv2(c.fd, p, tail[:])
+			switch {
+			case e == 0 && n > 0:
+				c.drained = n < len(p)+len(tail)
+				c.rseen = seq
+				if n > len(p) {
+					c.spill = append([]byte(nil), tail[:n-len(p)]...)
+					n = len(p)
+				}
 				return n, nil
 			case e == 0:
 				return 0, io.EOF
@@ -189,6 +255,9 @@ func (c *Conn) readable() bool {
 // and without waiting: 0 and nil at the end of the stream, EAGAIN when
 // there is nothing yet.
 func (c *Conn) Peek(p []byte) (int, error) {
+	if len(c.spill) > 0 {
+		return copy(p, c.spill), nil
+	}
 	n, _, err := unix.Recvfrom(c.fd, p, unix.MSG_PEEK|unix.MSG_DONTWAIT)
 	if err != nil {
 		return 0, err
@@ -224,6 +293,12 @@ func (c *Conn) wait(dir uint8, rseq, wseq uint32) error {
 	}
 	return net.ErrClosed
 }
+
+// errSpill: Detach of a connection holding bytes a ReadMore read ahead,
+// which the descriptor's new owner would not see. gateway/h1 never
+// detaches one: its next read after a ReadMore is its read buffer's,
+// which takes them all.
+var errSpill = errors.New("evloop: the connection holds bytes read ahead")
 
 // errNoTask: a Conn read or written outside any task.
 var errNoTask = errors.New("evloop: connection used outside its task")
@@ -283,6 +358,9 @@ func (c *Conn) CloseWrite() error {
 func (c *Conn) Detach() (int, error) {
 	c.fdMu.Lock()
 	defer c.fdMu.Unlock() // an Abort after this finds c closed: the descriptor is the caller's now
+	if len(c.spill) > 0 {
+		return -1, errSpill
+	}
 	if c.closed.Swap(true) {
 		return -1, net.ErrClosed
 	}

@@ -50,6 +50,20 @@ func Recv(fd int, b []byte) (int, unix.Errno) {
 	return int(n), e
 }
 
+// Recv2 is Recv into a and then b in one system call (recvmsg(2) with two
+// buffers): it returns how much it read into both; b is filled only once
+// a is full. a and b must not be empty.
+func Recv2(fd int, a, b []byte) (int, unix.Errno) {
+	var iov [2]unix.Iovec
+	iov[0].Base, iov[1].Base = unsafe.SliceData(a), unsafe.SliceData(b)
+	iov[0].SetLen(len(a))
+	iov[1].SetLen(len(b))
+	msg := unix.Msghdr{Iov: &iov[0]}
+	msg.SetIovlen(2)
+	n, _, e := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), 0)
+	return int(n), e
+}
+
 // Send is write(2) on a non-blocking socket, as sendto(2) (see Recv).
 func Send(fd int, b []byte) (int, unix.Errno) {
 	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), unix.MSG_NOSIGNAL, 0, 0)
