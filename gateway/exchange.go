@@ -356,7 +356,7 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 	if len(api.Plan.Section(sec)) == 0 {
 		return false
 	}
-	t0 := monoclock.Now() // the section's start: its duration and its timeout's
+	t0 := monoclock.Since() // the section's start: its duration and its timeout's
 	sctx := x.sectionCtx(ctx, sec, t0)
 	stopped := api.Plan.Run(sctx, sec, st)
 	sctx.release()
@@ -367,7 +367,7 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 	case engine.Outbound:
 		obs = x.rt.metrics.outbound
 	}
-	obs.Observe(time.Since(t0).Seconds())
+	obs.Observe((monoclock.Since() - t0).Seconds())
 	if le := st.LastError(); le != nil && stopped {
 		x.policyFailed(le)
 	}
@@ -377,7 +377,7 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 // sectionCtx returns the context section sec runs under: the exchange's
 // own for the section the first time, a new one after that (a section
 // run twice must not revive the context the first run released).
-func (x *exchange) sectionCtx(parent context.Context, sec engine.Section, now time.Time) *sectionCtx {
+func (x *exchange) sectionCtx(parent context.Context, sec engine.Section, now time.Duration) *sectionCtx {
 	timeout := x.api.Limits.PolicyTimeout
 	var ctxs []sectionCtx
 	var used *engine.Section
@@ -402,7 +402,7 @@ func (x *exchange) sectionCtx(parent context.Context, sec engine.Section, now ti
 // answers relayed to w (sectionctx.go). release it when the call is over.
 func (x *exchange) callCtx(parent context.Context, timeout time.Duration, w http.ResponseWriter) *sectionCtx {
 	c := &x.rest.call
-	c.init(parent, monoclock.Now(), timeout)
+	c.init(parent, monoclock.Since(), timeout)
 	c.x, c.w = x, w
 	return c
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tollgate/internal/lazyctx"
+	"tollgate/internal/monoclock"
 )
 
 // sectionCtx is the context a policy section runs under: its parent plus
@@ -46,16 +47,17 @@ type sectionCtx struct {
 	trace *httptrace.ClientTrace
 }
 
-func newSectionCtx(parent context.Context, now time.Time, timeout time.Duration) *sectionCtx {
+func newSectionCtx(parent context.Context, now, timeout time.Duration) *sectionCtx {
 	c := new(sectionCtx)
 	c.init(parent, now, timeout)
 	return c
 }
 
 // init sets up a zero sectionCtx in place, its timeout running from now
-// (the caller's clock read, which also times the section).
-func (c *sectionCtx) init(parent context.Context, now time.Time, timeout time.Duration) {
-	c.Init(parent, now.Add(timeout))
+// (the caller's clock read, monoclock.Since's, which also times the
+// section): one time.Time made for the deadline.
+func (c *sectionCtx) init(parent context.Context, now, timeout time.Duration) {
+	c.Init(parent, monoclock.At(now+timeout))
 }
 
 // Value answers a backend call's own keys, then as lazyctx.Ctx does.

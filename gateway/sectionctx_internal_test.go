@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tollgate/engine"
+	"tollgate/internal/monoclock"
 )
 
 type ctxKey struct{}
@@ -25,7 +26,7 @@ func TestSectionCtx(t *testing.T) {
 		run  func(t *testing.T) error
 	}{
 		{"unused: nothing built, no error", func(t *testing.T) error {
-			c := newSectionCtx(parent, time.Now(), time.Hour)
+			c := newSectionCtx(parent, monoclock.Since(), time.Hour)
 			if c.Err() != nil || c.Value(ctxKey{}) != "v" || c.Built() != nil {
 				return errors.New("a fresh section context is not its parent with a deadline")
 			}
@@ -39,7 +40,7 @@ func TestSectionCtx(t *testing.T) {
 			return nil
 		}},
 		{"expired before Done: DeadlineExceeded either way", func(t *testing.T) error {
-			c := newSectionCtx(parent, time.Now(), time.Millisecond)
+			c := newSectionCtx(parent, monoclock.Since(), time.Millisecond)
 			time.Sleep(5 * time.Millisecond)
 			if !errors.Is(c.Err(), context.DeadlineExceeded) {
 				return errors.New("Err before Done")
@@ -55,7 +56,7 @@ func TestSectionCtx(t *testing.T) {
 			return nil
 		}},
 		{"a derived context ends with the section", func(t *testing.T) error {
-			c := newSectionCtx(parent, time.Now(), time.Hour)
+			c := newSectionCtx(parent, monoclock.Since(), time.Hour)
 			child, cancel := context.WithTimeout(c, time.Hour)
 			defer cancel()
 			if child.Value(ctxKey{}) != "v" {
@@ -71,7 +72,7 @@ func TestSectionCtx(t *testing.T) {
 		}},
 		{"the parent's cancellation reaches it", func(t *testing.T) error {
 			p, cancel := context.WithCancel(parent)
-			c := newSectionCtx(p, time.Now(), time.Hour)
+			c := newSectionCtx(p, monoclock.Since(), time.Hour)
 			done := c.Done()
 			cancel()
 			select {
@@ -82,7 +83,7 @@ func TestSectionCtx(t *testing.T) {
 			return nil
 		}},
 		{"built after release: already cancelled", func(t *testing.T) error {
-			c := newSectionCtx(parent, time.Now(), time.Hour)
+			c := newSectionCtx(parent, monoclock.Since(), time.Hour)
 			c.release()
 			select {
 			case <-c.Done():
@@ -92,7 +93,7 @@ func TestSectionCtx(t *testing.T) {
 			return nil
 		}},
 		{"AfterFunc runs at the deadline", func(t *testing.T) error {
-			c := newSectionCtx(parent, time.Now(), 10*time.Millisecond)
+			c := newSectionCtx(parent, monoclock.Since(), 10*time.Millisecond)
 			fired := make(chan struct{})
 			context.AfterFunc(c, func() { close(fired) })
 			select {
@@ -170,22 +171,22 @@ func TestExchangeSectionCtx(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			x := tc.x
 			x.api = &API{Limits: Limits{PolicyTimeout: time.Hour}}
-			first := x.sectionCtx(context.Background(), engine.Inbound, time.Now())
+			first := x.sectionCtx(context.Background(), engine.Inbound, monoclock.Since())
 			if own := tc.own(x, engine.Inbound); own != nil && first != own {
 				t.Error("inbound does not use the exchange's own context")
 			}
 			first.release()
-			second := x.sectionCtx(context.Background(), engine.Inbound, time.Now())
+			second := x.sectionCtx(context.Background(), engine.Inbound, monoclock.Since())
 			if second == first {
 				t.Fatal("the released context was handed out again")
 			}
 			if !errors.Is(first.Err(), context.Canceled) || second.Err() != nil {
 				t.Errorf("first %v, second %v", first.Err(), second.Err())
 			}
-			if own := tc.own(x, engine.Backend); own != nil && x.sectionCtx(context.Background(), engine.Backend, time.Now()) != own {
+			if own := tc.own(x, engine.Backend); own != nil && x.sectionCtx(context.Background(), engine.Backend, monoclock.Since()) != own {
 				t.Error("backend does not use the exchange's own context")
 			}
-			if c := x.sectionCtx(context.Background(), tc.other, time.Now()); c == nil || c.Err() != nil {
+			if c := x.sectionCtx(context.Background(), tc.other, monoclock.Since()); c == nil || c.Err() != nil {
 				t.Errorf("%v: %v", tc.other, c)
 			}
 		})

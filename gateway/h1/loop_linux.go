@@ -6,7 +6,6 @@ import (
 	"context"
 	"net"
 	"os"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -115,6 +114,6 @@ func (c *conn) leaveLoop() bool {
 		return false
 	}
 	c.rwc, c.io, c.ctx, c.ctxReq = nc, rawio.Wrap(nc), nil, nil
-	c.w.c, c.w.armed = c.io, time.Time{} // the new socket has no write deadline yet
+	c.w.c, c.w.armed = c.io, 0 // the new socket has no write deadline yet
 	return true
 }

@@ -407,7 +407,7 @@ func (w *response) HijackRaw() (net.Conn, []byte, error) {
 // SetReadDeadline and SetWriteDeadline serve http.ResponseController.
 func (w *response) SetReadDeadline(t time.Time) error { return w.c.rwc.SetReadDeadline(t) }
 func (w *response) SetWriteDeadline(t time.Time) error {
-	w.c.w.armed = time.Time{} // the next write renews the server's own, as before
+	w.c.w.armed = 0 // the next write renews the server's own, as before
 	return w.c.rwc.SetWriteDeadline(t)
 }
 

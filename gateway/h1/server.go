@@ -563,7 +563,7 @@ type exchange struct {
 type progressWriter struct {
 	c       net.Conn
 	timeout time.Duration
-	armed   time.Time // the write deadline this writer set last; zero: none
+	armed   time.Duration // the write deadline this writer set last, as monoclock.Since reads it; zero: none
 	// tail: bytes the next Write sends after its own, in the same system
 	// call where the connection can (twoWriter): set by flushWith for the
 	// one Write its Flush makes.
@@ -578,10 +578,10 @@ type twoWriter interface {
 
 func (w *progressWriter) Write(p []byte) (int, error) {
 	if w.timeout > 0 {
-		now := monoclock.Now() // one clock read: armed is a deadline, compared and set only
-		if w.armed.Sub(now) < w.timeout-w.timeout/8 {
-			w.armed = now.Add(w.timeout)
-			_ = w.c.SetWriteDeadline(w.armed)
+		now := monoclock.Since() // one clock read, compared as a number: a time is made only to set the deadline
+		if w.armed-now < w.timeout-w.timeout/8 {
+			w.armed = now + w.timeout
+			_ = w.c.SetWriteDeadline(monoclock.At(w.armed))
 		}
 	}
 	if t := w.tail; t != nil {
@@ -675,7 +675,7 @@ func (c *conn) serve(tlsConf *tls.Config) {
 			return
 		}
 		if c.br.Buffered() == 0 {
-			_ = c.rwc.SetReadDeadline(monoclock.Now().Add(s.idleTimeout()))
+			_ = c.rwc.SetReadDeadline(monoclock.After(s.idleTimeout()))
 			if !c.waitIdle() {
 				return
 			}
@@ -789,7 +789,7 @@ func headBuffered(br *bufio.Reader) bool {
 func (c *conn) serveOne() bool {
 	s := c.srv
 	if !headBuffered(c.br) {
-		_ = c.rwc.SetReadDeadline(monoclock.Now().Add(s.readHeaderTimeout()))
+		_ = c.rwc.SetReadDeadline(monoclock.After(s.readHeaderTimeout()))
 	}
 	// The head is read into the response's hold-back buffer (pooled, and
 	// free until the handler writes; parseHead copies the head out), or

@@ -221,7 +221,7 @@ func (p *pool) get(ctx context.Context, fresh, probe bool) (*conn, error) {
 				_ = c.nc.SetDeadline(time.Time{}) // a past deadline would fail the probe's read
 				c.deadline = false
 			}
-			if (p.t.IdleConnTimeout > 0 && time.Since(c.idleAt) >= p.t.IdleConnTimeout) ||
+			if (p.t.IdleConnTimeout > 0 && monoclock.Since()-c.idleAt >= p.t.IdleConnTimeout) ||
 				(probe && ((c.br != nil && c.br.Buffered() > 0) || !c.alive())) {
 				p.mu.Unlock()
 				c.close()
@@ -346,7 +346,7 @@ func (p *pool) put(c *conn) {
 	}
 	c.idle = true
 	c.reused = false
-	c.idleAt = monoclock.Now() // compared with Since and Sub only
+	c.idleAt = monoclock.Since() // a number: compared and subtracted only
 	p.idle = append(p.idle, c)
 	t.idle.Add(1)
 	if d := t.IdleConnTimeout; d > 0 && !p.swept {
@@ -365,9 +365,9 @@ func (p *pool) put(c *conn) {
 func (p *pool) sweepIdle() {
 	d := p.t.IdleConnTimeout
 	p.mu.Lock()
-	now := monoclock.Now()
+	now := monoclock.Since()
 	n := 0
-	for n < len(p.idle) && now.Sub(p.idle[n].idleAt) >= d {
+	for n < len(p.idle) && now-p.idle[n].idleAt >= d {
 		p.idle[n].idle = false
 		n++
 	}
@@ -379,7 +379,7 @@ func (p *pool) sweepIdle() {
 	p.t.idle.Add(-int64(n))
 	p.swept = len(p.idle) > 0
 	if p.swept {
-		p.sweep.Reset(p.idle[0].idleAt.Add(d).Sub(now))
+		p.sweep.Reset(p.idle[0].idleAt + d - now)
 	}
 	p.mu.Unlock()
 	for _, c := range expired {
@@ -415,7 +415,7 @@ type conn struct {
 
 	// Guarded by p.mu:
 	idle   bool
-	idleAt time.Time
+	idleAt time.Duration // when it went idle, as monoclock.Since reads it
 
 	// deadline: a request set the connection's deadline (DeadlineOnly);
 	// the next one sets its own or clears it, and the pool's liveness
