@@ -431,6 +431,21 @@ func (c *conn) alive() bool {
 	return alive(c.nc)
 }
 
+// Read reads the connection for its read buffer (c.br). A read larger
+// than the buffer is a body's rest read straight into its destination
+// (bufio hands those through), which on an event loop goes through
+// evloop.Conn.ReadMore: an answer's last bytes read that way leave the
+// socket known to be drained, so the next request's answer is waited for
+// without a read that finds nothing first.
+func (c *conn) Read(p []byte) (int, error) {
+	if len(p) > readBufSize {
+		if ec, ok := c.nc.(*evloop.Conn); ok { // not TLS over one
+			return ec.ReadMore(p)
+		}
+	}
+	return c.nc.Read(p)
+}
+
 // readBufSize is the read buffer a connection borrows for a response: a
 // head and a 4 KiB body come in one read (with 4 KiB, a 4 KiB answer took
 // a second read for its last bytes; nginx's proxy buffers in the bench are
@@ -586,7 +601,7 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) 
 	}
 	if c.br == nil {
 		c.br = readerPool.Get().(*bufio.Reader)
-		c.br.Reset(c.nc)
+		c.br.Reset(c) // c.Read
 	}
 	if err := out.write(c.nc, rt); err != nil {
 		return nil, isStale(err), rt.fail(c, err)

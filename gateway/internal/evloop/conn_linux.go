@@ -48,8 +48,10 @@ type Conn struct {
 	drained bool
 	rseen   uint32
 	// spill: bytes a ReadMore read past its buffer (the start of a
-	// pipelined request), returned first by the next Read or Peek.
-	spill []byte
+	// pipelined request, more of a streamed body), returned first by the
+	// next read or Peek.
+	spill    []byte
+	spillBuf *[spillMax]byte // spill's room, made by the first ReadMore that needs it
 
 	peer         rawio.Peer // the peer's address, as accepted or dialed (Family 0: ask getpeername)
 	laddr, raddr net.Addr
@@ -114,45 +116,70 @@ func (c *Conn) takeSpill(p []byte) int {
 // spillMax is how many bytes ReadMore asks for past its buffer.
 const spillMax = 256
 
-// ReadMore is Read for a read of exactly what the caller expects next and
-// no more (gateway/h1 reading the rest of a request body straight into
-// its destination). A read that fills its buffer cannot tell whether the
-// socket has more, so Read leaves the socket undrained and the next read
-// makes a system call to find out: after a body that was the client's
-// last bytes, a recvfrom that fails with EAGAIN before the task waits.
-// ReadMore asks the socket for up to spillMax bytes more in the same call
-// (recvmsg with two buffers, the second on the stack): short of both, the
-// socket is drained. Bytes past p (the start of a pipelined request) are
-// kept in c, and the next Read or Peek returns them first; Detach refuses
-// while it holds some.
+// ReadMore is Read for a read of what the caller expects next and no more
+// (a body's rest read straight into its destination: gateway/h1's of a
+// request body, gateway/upstream's of an answer's). A read that fills its
+// buffer cannot tell whether the socket has more, so Read leaves the
+// socket undrained and the next read makes a system call to find out:
+// after a body that was the peer's last bytes, a recvfrom that fails with
+// EAGAIN before the task waits. ReadMore asks the socket for up to
+// spillMax bytes more in the same call (recvmsg with two buffers, the
+// second on the stack): short of both, the socket is drained. Bytes past
+// p (the start of a pipelined request, the rest of a body streamed
+// faster than it is read) are kept in c, in a buffer it makes once; the
+// next read returns them first (ReadMore, then reading on into the rest
+// of its buffer if the socket may have more; Read and Peek, alone).
+// Detach refuses while it holds some.
 func (c *Conn) ReadMore(p []byte) (int, error) {
-	if len(p) == 0 || len(c.spill) > 0 {
-		return c.Read(p)
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n := 0
+	if len(c.spill) > 0 {
+		if n = c.takeSpill(p); n == len(p) {
+			return n, nil
+		}
 	}
 	for {
 		if c.closed.Load() {
+			if n > 0 {
+				return n, nil
+			}
 			return 0, net.ErrClosed
 		}
 		seq := c.rev.Load()
 		if !c.drained || c.rseen != seq || c.hup.Load() {
 			var tail [spillMax]byte
-			n, e := rawio.Recv2(c.fd, p, tail[:])
+			q := p[n:]
+			m, e := rawio.Recv2(c.fd, q, tail[:])
 			switch {
-			case e == 0 && n > 0:
-				c.drained = n < len(p)+len(tail)
+			case e == 0 && m > 0:
+				c.drained = m < len(q)+len(tail)
 				c.rseen = seq
-				if n > len(p) {
-					c.spill = append([]byte(nil), tail[:n-len(p)]...)
-					n = len(p)
+				if m > len(q) {
+					if c.spillBuf == nil {
+						c.spillBuf = new([spillMax]byte)
+					}
+					c.spill = c.spillBuf[:copy(c.spillBuf[:], tail[:m-len(q)])]
+					m = len(q)
 				}
-				return n, nil
+				return n + m, nil
 			case e == 0:
+				if n > 0 {
+					return n, nil
+				}
 				return 0, io.EOF
 			case e == unix.EINTR:
 				continue
 			case e != unix.EAGAIN:
+				if n > 0 {
+					return n, nil
+				}
 				return 0, c.opError("read", e)
 			}
+		}
+		if n > 0 {
+			return n, nil // what was kept: no wait for more
 		}
 		if err := c.wait(dirRead, seq, 0); err != nil {
 			return 0, err

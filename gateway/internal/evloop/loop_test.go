@@ -1243,3 +1243,52 @@ func TestReadMore(t *testing.T) {
 		})
 	}
 }
+
+// TestReadMoreAfterSpill: a ReadMore that finds bytes kept by the one
+// before returns them and reads on into the rest of its buffer in the
+// same call, so that a body streamed faster than it is read comes in
+// reads as large as before, not in a short one of the kept bytes; one
+// that the kept bytes fill makes no system call.
+func TestReadMoreAfterSpill(t *testing.T) {
+	sent := make([]byte, 3000)
+	for i := range sent {
+		sent[i] = byte(i * 13)
+	}
+	done := make(chan error, 1)
+	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+		defer c.Close()
+		done <- func() error {
+			p := make([]byte, 1000)
+			if n, err := c.ReadMore(p); n != 1000 || err != nil || !bytes.Equal(p, sent[:1000]) {
+				return fmt.Errorf("first ReadMore: %d, %v", n, err)
+			}
+			if len(c.spill) != spillMax {
+				return fmt.Errorf("%d bytes kept; want %d", len(c.spill), spillMax)
+			}
+			small := make([]byte, 100) // filled by what was kept
+			if n, err := c.ReadMore(small); n != 100 || err != nil || !bytes.Equal(small, sent[1000:1100]) {
+				return fmt.Errorf("small ReadMore: %d, %v", n, err)
+			}
+			rest := make([]byte, 2000)
+			n, err := c.ReadMore(rest)
+			if n != 1900 || err != nil || !bytes.Equal(rest[:n], sent[1100:]) {
+				return fmt.Errorf("ReadMore after the kept bytes: %d, %v; want all 1900 left in one call", n, err)
+			}
+			if !c.drained || len(c.spill) != 0 {
+				return fmt.Errorf("drained %v, %d bytes kept after the last bytes", c.drained, len(c.spill))
+			}
+			return nil
+		}()
+	})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write(sent); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
