@@ -767,28 +767,48 @@ func (c *conn) waitIdle() bool {
 // deadline (a keep-alive client's request usually arrives in one segment).
 // A buffer that starts with an empty line does not count: the empty lines
 // a client may send before a request must not pass for a head's end.
-func headBuffered(br *bufio.Reader) bool {
-	b, _ := br.Peek(br.Buffered())
-	if len(b) == 0 || b[0] == '\r' || b[0] == '\n' {
-		return false
+func headBuffered(br *bufio.Reader) bool { return bufferedHead(br) > 0 }
+
+// bufferedHead is the length of the whole request head at the start of
+// br's buffer, its empty line included, or 0 when there is none
+// (headBuffered's rule: a buffer that starts with an empty line has none).
+func bufferedHead(br *bufio.Reader) int {
+	all, _ := br.Peek(br.Buffered())
+	if len(all) == 0 || all[0] == '\r' || all[0] == '\n' {
+		return 0
 	}
+	b := all
 	for {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
-			return false
+			return 0
 		}
 		b = b[i+1:]
-		if len(b) > 0 && b[0] == '\n' || len(b) > 1 && b[0] == '\r' && b[1] == '\n' {
-			return true
+		switch {
+		case len(b) > 0 && b[0] == '\n':
+			return len(all) - len(b) + 1
+		case len(b) > 1 && b[0] == '\r' && b[1] == '\n':
+			return len(all) - len(b) + 2
 		}
 	}
+}
+
+// takeHead is readHead for a head bufferedHead found whole (n bytes, at
+// most the bound): one copy of it into buf, where readHead reads it line
+// by line (a ReadSlice and an append per line).
+func takeHead(br *bufio.Reader, buf []byte, n int) []byte {
+	b, _ := br.Peek(n)
+	buf = append(buf[:0], b...)
+	_, _ = br.Discard(n)
+	return buf
 }
 
 // serveOne reads and answers one request; it reports whether the
 // connection can carry another.
 func (c *conn) serveOne() bool {
 	s := c.srv
-	if !headBuffered(c.br) {
+	whole := bufferedHead(c.br)
+	if whole == 0 {
 		_ = c.rwc.SetReadDeadline(monoclock.After(s.readHeaderTimeout()))
 	}
 	// The head is read into the response's hold-back buffer (pooled, and
@@ -798,7 +818,13 @@ func (c *conn) serveOne() bool {
 	if cap(c.head) > cap(buf) {
 		buf = c.head[:0]
 	}
-	head, err := readHead(c.br, buf, s.maxHeaderBytes())
+	var head []byte
+	var err error
+	if limit := s.maxHeaderBytes(); whole > 0 && whole <= limit {
+		head = takeHead(c.br, buf, whole)
+	} else {
+		head, err = readHead(c.br, buf, limit)
+	}
 	if cap(head) > cap(c.pend) {
 		c.head = head[:0]
 	}
