@@ -30,6 +30,16 @@ type bodyReader struct {
 	n       int64 // bodyLength: bytes left; bodyChunked: bytes left in this chunk
 	state   uint8 // bodyChunked: chunkSize, chunkData, chunkCRLF
 	resp    *http.Response
+	// now, when not nil, is br's connection on an event loop: a read of a
+	// known length that br's buffer answers short reads on what the
+	// socket holds now into the rest (ReadAvailable, no wait), so a
+	// large answer is copied in pieces as large as the copy's buffer.
+	now availableReader
+}
+
+// availableReader is evloop.Conn.ReadAvailable.
+type availableReader interface {
+	ReadAvailable(p []byte) int
 }
 
 const (
@@ -48,6 +58,9 @@ func (b *bodyReader) read(p []byte) (int, error) {
 			p = p[:b.n]
 		}
 		n, err := b.br.Read(p)
+		if err == nil && n < len(p) && b.now != nil && b.br.Buffered() == 0 {
+			n += b.now.ReadAvailable(p[n:]) // p ends where the body does: nothing past it is taken
+		}
 		b.n -= int64(n)
 		if err == io.EOF {
 			return n, io.ErrUnexpectedEOF

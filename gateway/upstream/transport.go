@@ -657,6 +657,9 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) 
 		return resp, false, nil
 	}
 	b.bodyReader = bodyReader{br: c.br, framing: hd.framing, n: hd.length, resp: resp}
+	if ec, ok := c.nc.(*evloop.Conn); ok { // not TLS over one
+		b.bodyReader.now = ec
+	}
 	resp.Body = b
 	return resp, false, nil
 }

@@ -52,6 +52,8 @@ type Conn struct {
 	// next read or Peek.
 	spill    []byte
 	spillBuf *[spillMax]byte // spill's room, made by the first ReadMore that needs it
+	// rerr: a read error ReadAvailable met, for the next read to return.
+	rerr error
 
 	peer         rawio.Peer // the peer's address, as accepted or dialed (Family 0: ask getpeername)
 	laddr, raddr net.Addr
@@ -75,6 +77,10 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 	if len(c.spill) > 0 {
 		return c.takeSpill(p), nil
+	}
+	if err := c.rerr; err != nil {
+		c.rerr = nil
+		return 0, err
 	}
 	for {
 		if c.closed.Load() {
@@ -140,6 +146,13 @@ func (c *Conn) ReadMore(p []byte) (int, error) {
 			return n, nil
 		}
 	}
+	if err := c.rerr; err != nil {
+		if n > 0 {
+			return n, nil
+		}
+		c.rerr = nil
+		return 0, err
+	}
 	for {
 		if c.closed.Load() {
 			if n > 0 {
@@ -186,6 +199,55 @@ func (c *Conn) ReadMore(p []byte) (int, error) {
 		}
 		c.drained = false
 	}
+}
+
+// ReadAvailable reads into p what the socket holds now (and what a
+// ReadMore kept), never waiting: 0 when there is nothing. A socket known
+// drained costs no system call; one found empty is known drained after,
+// so the next read waits without one either. It takes up to spillMax
+// bytes past p, as ReadMore does. The end of the stream is left for the
+// next read to find, and a failure is kept for it: ReadAvailable itself
+// reports neither. For a reader that has some bytes to hand on and would
+// rather hand on more in the same piece (gateway/upstream's body after
+// what its read buffer held), without waiting for a slow peer.
+func (c *Conn) ReadAvailable(p []byte) int {
+	if len(p) == 0 || c.closed.Load() || c.rerr != nil {
+		return 0
+	}
+	n := 0
+	if len(c.spill) > 0 {
+		if n = c.takeSpill(p); n == len(p) {
+			return n
+		}
+	}
+	seq := c.rev.Load()
+	if c.drained && c.rseen == seq && !c.hup.Load() {
+		return n
+	}
+	var tail [spillMax]byte
+	q := p[n:]
+	m, e := rawio.Recv2(c.fd, q, tail[:])
+	switch {
+	case e == 0 && m > 0:
+		c.drained = m < len(q)+len(tail)
+		c.rseen = seq
+		if m > len(q) {
+			if c.spillBuf == nil {
+				c.spillBuf = new([spillMax]byte)
+			}
+			c.spill = c.spillBuf[:copy(c.spillBuf[:], tail[:m-len(q)])]
+			m = len(q)
+		}
+		return n + m
+	case e == unix.EAGAIN:
+		c.drained, c.rseen = true, seq
+	case e == 0 || e == unix.EINTR:
+		// The end of the stream (the next read finds it again), or a
+		// signal: nothing now.
+	default:
+		c.rerr = c.opError("read", e)
+	}
+	return n
 }
 
 // Write implements net.Conn.

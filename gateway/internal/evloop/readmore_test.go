@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"testing"
 )
@@ -130,6 +131,62 @@ func TestReadMoreAfterSpill(t *testing.T) {
 	if _, err := c.Write(sent); err != nil {
 		t.Fatal(err)
 	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadAvailable: ReadAvailable returns what the socket holds without
+// waiting: 0 on an empty socket, which it leaves known drained (no
+// system call for the next read's wait); the bytes there once they came;
+// and at the peer's end 0, leaving the end for the next Read.
+func TestReadAvailable(t *testing.T) {
+	sent := make(chan struct{})
+	closed := make(chan struct{})
+	done := make(chan error, 1)
+	_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+		defer c.Close()
+		done <- func() error {
+			p := make([]byte, 100)
+			if n := c.ReadAvailable(p); n != 0 {
+				return fmt.Errorf("ReadAvailable of an empty socket: %d", n)
+			}
+			if !c.drained {
+				return fmt.Errorf("not known drained after finding nothing")
+			}
+			sent <- struct{}{}
+			if n, err := c.Read(p[:1]); n != 1 || err != nil { // waits for the bytes
+				return fmt.Errorf("Read: %d, %v", n, err)
+			}
+			if n := c.ReadAvailable(p); n != 9 || string(p[:n]) != "123456789" {
+				return fmt.Errorf("ReadAvailable after data: %d %q", n, p[:n])
+			}
+			sent <- struct{}{}
+			<-closed
+			if n, err := c.Read(p); n != 0 || err != io.EOF { // waits for the end
+				return fmt.Errorf("Read at the end: %d, %v", n, err)
+			}
+			if n := c.ReadAvailable(p); n != 0 {
+				return fmt.Errorf("ReadAvailable at the end: %d", n)
+			}
+			if n, err := c.Read(p); n != 0 || err != io.EOF {
+				return fmt.Errorf("Read after ReadAvailable at the end: %d, %v", n, err)
+			}
+			return nil
+		}()
+	})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	<-sent
+	if _, err := c.Write([]byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	<-sent
+	c.Close()
+	close(closed)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
