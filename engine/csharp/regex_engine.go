@@ -135,6 +135,17 @@ func getRegex(pat string, opts int, d time.Duration) (*dnRegex, error) {
 	if err := checkRegexOptions(opts); err != nil {
 		return nil, err
 	}
+	rx, err := compileRegex(pat, opts, limit)
+	if err != nil {
+		return nil, err
+	}
+	regexCache.put(key, rx)
+	return rx, nil
+}
+
+// compileRegex compiles pat with .NET's options opts (checked) and the
+// time limit limit, uncached.
+func compileRegex(pat string, opts int, limit time.Duration) (*dnRegex, error) {
 	mask := opts & (roIgnoreCase | roMultiline | roExplicitCapture | roSingleline | roIgnoreWhitespace | roRightToLeft | roECMAScript)
 	np, err := netPattern(pat, opts)
 	if err != nil {
@@ -145,9 +156,7 @@ func getRegex(pat string, opts int, d time.Duration) (*dnRegex, error) {
 		return nil, regexParseError(pat, err)
 	}
 	re.MatchTimeout = limit
-	rx := &dnRegex{re: re, pattern: pat, opts: opts, nums: re.GetGroupNumbers()}
-	regexCache.put(key, rx)
-	return rx, nil
+	return &dnRegex{re: re, pattern: pat, opts: opts, nums: re.GetGroupNumbers()}, nil
 }
 
 // utf16Pattern writes each character of pat past U+FFFF as its two
