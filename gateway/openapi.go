@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"tollgate/engine"
+	"tollgate/policies"
 )
 
 // specFiles are the names an API folder's OpenAPI specification may have
@@ -486,7 +487,9 @@ func validateAPIMExport(d *openapi3.T) error {
 		d.Info.Version = "-" // kin-openapi requires one; APIM exports "" and reads it back
 		defer func() { d.Info.Version = version }()
 	}
-	return d.Validate(context.Background(), openapi3.DisableExamplesValidation(), openapi3.DisableSchemaDefaultsValidation())
+	// patterns compile on .NET's engine, as the validation policies run them
+	return d.Validate(context.Background(), openapi3.DisableExamplesValidation(), openapi3.DisableSchemaDefaultsValidation(),
+		openapi3.SetRegexCompiler(policies.OpenAPIRegex))
 }
 
 // opSpec finds an operation in the loaded document, for the validation

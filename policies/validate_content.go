@@ -298,7 +298,12 @@ func (v *validateContent) Run(_ context.Context, s *engine.State) error {
 	if v.response {
 		opt = openapi3.VisitAsResponse()
 	}
-	if err := sch.VisitJSON(doc, opt); err != nil {
+	err, lim := catchPatternLimit(func() error { return sch.VisitJSON(doc, opt, openAPIRegexOpt) })
+	switch {
+	case lim != nil:
+		d := conform + lim.message(doc)
+		val.add(rule.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
+	case err != nil:
 		d := conform + schemaMessage(err) + lineAndPosition(data, err)
 		val.add(rule.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
 	}

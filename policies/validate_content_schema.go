@@ -18,7 +18,8 @@ import (
 // unless its $schema names another: 4, 6, 2019-09, 2020-12), optionally at
 // schema-ref inside it ("#/components/schemas/address"), with
 // github.com/santhosh-tekuri/jsonschema/v6. The document is compiled at
-// load; it may $ref only inside itself (no file or network is read).
+// load; it may $ref only inside itself (no file or network is read). Its
+// patterns run on .NET's engine (schema_pattern.go).
 
 // globalSchemaURL is the URL a schema resource is compiled under.
 func globalSchemaURL(id string) string {
@@ -72,6 +73,7 @@ func compileGlobalSchema(p *engine.Parser, a *engine.Attr, id, ref string, addit
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft7)
 	c.UseLoader(noLoader{})
+	c.UseRegexpEngine(jsonSchemaRegexp)
 	u := globalSchemaURL(id)
 	if err := c.AddResource(u, inst); err != nil {
 		p.ErrorAt(a.ValuePos, "schema %q (%s): %s", id, doc.File, oneLine(err))
@@ -184,7 +186,12 @@ func (v *validateContent) validateGlobal(r *contentRule, data []byte, ct, typ, w
 			return
 		}
 	}
-	if err := r.global.Validate(inst); err != nil {
+	err, lim := catchPatternLimit(func() error { return r.global.Validate(inst) })
+	switch {
+	case lim != nil:
+		d := conform + lim.message(inst)
+		val.add(r.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
+	case err != nil:
 		d := conform + globalSchemaMessage(err)
 		val.add(r.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
 	}

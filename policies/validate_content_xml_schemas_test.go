@@ -11,6 +11,15 @@ func testSchemas() map[string]engine.SchemaDoc {
 		"myschema": {Type: "xml", File: "schemas/myschema/schemaInformation.json", Doc: []byte(calcXSD)},
 		"address": {Type: "json", File: "schemas/address/schemaInformation.json",
 			Doc: []byte(`{"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}}`)},
+		// a password rule with look-ahead (RE2 cannot run it), and a
+		// catastrophic pattern (a backtracking engine takes exponential time
+		// on a's followed by another character)
+		"account": {Type: "json", File: "schemas/account/schemaInformation.json",
+			Doc: []byte(`{"type": "object", "required": ["password"], "properties": {"password": {"type": "string", "pattern": "^(?=.*[A-Z])(?=.*\\d).{8,}$"},
+  "nick": {"type": "string", "pattern": "^(a+)+$"}, "tags": {"type": "array", "items": {"type": "string", "pattern": "^\\w+$"}}},
+  "patternProperties": {"^x-(?!internal)": {"type": "integer"}}}`)},
+		"badpattern": {Type: "json", File: "schemas/badpattern/schemaInformation.json",
+			Doc: []byte(`{"type": "object", "properties": {"code": {"type": "string", "pattern": "^(ab$"}}}`)},
 		"order": {Type: "xml", File: "schemas/order/schemaInformation.json", Doc: []byte(`<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:c="urn:common" targetNamespace="urn:order" elementFormDefault="qualified">
   <xs:import namespace="urn:common" schemaLocation="common.xsd"/>
   <xs:element name="order"><xs:complexType><xs:sequence><xs:element name="total" type="c:Money"/></xs:sequence></xs:complexType></xs:element>

@@ -180,7 +180,12 @@ func checkParam(val *validation, a action, p *openapi3.Parameter, vals []string,
 	if response {
 		opts = []openapi3.SchemaValidationOption{openapi3.VisitAsResponse()}
 	}
-	if err := sch.VisitJSON(v, opts...); err != nil {
+	opts = append(opts, openAPIRegexOpt)
+	err, lim := catchPatternLimit(func() error { return sch.VisitJSON(v, opts...) })
+	if lim != nil {
+		err = errors.New(lim.message(v))
+	}
+	if err != nil {
 		msg := schemaMessage(err)
 		d := "Value of the " + kind + " " + name + " does not conform to the definition.\n\n" + msg
 		val.add(a, validationError{Name: name, Type: typ, ValidationRule: "IncorrectMessage", Details: d,
