@@ -215,3 +215,63 @@ func TestSchemaPatternLoadError(t *testing.T) {
 		}
 	}
 }
+
+// contactSpec is contactSchema as an OpenAPI operation's body.
+const contactSpec = `openapi: 3.0.3
+info: {title: contacts, version: "1"}
+paths:
+  /contacts:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [email, zip]
+              properties:
+                email: {type: string, pattern: '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$'}
+                zip: {type: string, pattern: '^\d{5}(-\d{4})?$'}
+                country: {type: string, pattern: '^[A-Z]{2}$'}
+                phone: {type: string, pattern: '^\+?[0-9 ()-]{7,20}$'}
+                tags: {type: array, items: {type: string, pattern: '^[a-z][a-z0-9-]*$'}}
+      responses: {"200": {description: ok}}
+`
+
+const contactBody = `{"email":"ann.smith@example.com","zip":"98052-6399","country":"US","phone":"+1 (425) 555-0100","tags":["customer","vip","west-coast"]}`
+
+// BenchmarkValidateContentPatterns validates a typical body with five
+// patterns (eight values matched) against a JSON Schema resource and an
+// OpenAPI operation's schema.
+func BenchmarkValidateContentPatterns(b *testing.B) {
+	d, err := openapi3.NewLoader().LoadFromData([]byte(contactSpec))
+	if err == nil {
+		err = d.Validate(context.Background(), openapi3.SetRegexCompiler(OpenAPIRegex))
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	item := d.Paths.Value("/contacts")
+	for _, bc := range []struct {
+		name, policy string
+	}{
+		{"resource", `<validate-content unspecified-content-type-action="prevent" max-size="102400" size-exceeded-action="prevent">
+    <content type="application/json" validate-as="json" schema-id="contact" action="prevent" /></validate-content>`},
+		{"openapi", `<validate-content unspecified-content-type-action="prevent" max-size="102400" size-exceeded-action="prevent">
+    <content type="application/json" validate-as="json" action="prevent" /></validate-content>`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			plan := compile(b, testDeps(), bc.policy)
+			b.ReportAllocs()
+			for b.Loop() {
+				s := httpRequest("POST", "http://gw/contacts")
+				s.Context().Operation = &engine.Operation{Id: "c", Name: "c", Method: "POST", UrlTemplate: "/contacts",
+					Spec: &engine.OperationSpec{Doc: d, Path: "/contacts", Item: item, Op: item.Post}}
+				withBody(s, contactBody, "Content-Type", "application/json")
+				if plan.Run(b.Context(), engine.Inbound, s) {
+					b.Fatal(s.LastError())
+				}
+				s.Release()
+			}
+		})
+	}
+}

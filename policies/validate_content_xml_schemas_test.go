@@ -18,6 +18,7 @@ func testSchemas() map[string]engine.SchemaDoc {
 			Doc: []byte(`{"type": "object", "required": ["password"], "properties": {"password": {"type": "string", "pattern": "^(?=.*[A-Z])(?=.*\\d).{8,}$"},
   "nick": {"type": "string", "pattern": "^(a+)+$"}, "tags": {"type": "array", "items": {"type": "string", "pattern": "^\\w+$"}}},
   "patternProperties": {"^x-(?!internal)": {"type": "integer"}}}`)},
+		"contact": {Type: "json", File: "schemas/contact/schemaInformation.json", Doc: []byte(contactSchema)},
 		"badpattern": {Type: "json", File: "schemas/badpattern/schemaInformation.json",
 			Doc: []byte(`{"type": "object", "properties": {"code": {"type": "string", "pattern": "^(ab$"}}}`)},
 		"order": {Type: "xml", File: "schemas/order/schemaInformation.json", Doc: []byte(`<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:c="urn:common" targetNamespace="urn:order" elementFormDefault="qualified">
@@ -33,6 +34,15 @@ func testSchemas() map[string]engine.SchemaDoc {
 </xs:schema>`)},
 	}
 }
+
+// contactSchema is a typical body schema with patterns RE2 runs too (the
+// pattern benchmarks compare the engines on it).
+const contactSchema = `{"type": "object", "required": ["email", "zip"], "properties": {
+  "email": {"type": "string", "pattern": "^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$"},
+  "zip": {"type": "string", "pattern": "^\\d{5}(-\\d{4})?$"},
+  "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+  "phone": {"type": "string", "pattern": "^\\+?[0-9 ()-]{7,20}$"},
+  "tags": {"type": "array", "items": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"}}}}`
 
 const calcXSD = `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="http://tempuri.org/" elementFormDefault="qualified">
   <xs:element name="Add">
