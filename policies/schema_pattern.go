@@ -43,19 +43,11 @@ func (p *schemaPattern) MatchString(s string) bool {
 	return ok
 }
 
-// foldPrefix marks a patternProperties name made case-insensitive
-// (foldSchemaNames): it is compiled with RegexOptions.IgnoreCase.
-const foldPrefix = "(?i)"
-
-// compileSchemaPattern compiles a schema's pattern.
+// compileSchemaPattern compiles a schema's pattern. (A patternProperties
+// name made case-insensitive by foldSchemaNames starts with (?i), which
+// .NET reads as RegexOptions.IgnoreCase.)
 func compileSchemaPattern(pat string) (*schemaPattern, error) {
-	var re *csharp.SchemaRegex
-	var err error
-	if rest, ok := strings.CutPrefix(pat, foldPrefix); ok {
-		re, err = csharp.CompileSchemaRegexFold(rest)
-	} else {
-		re, err = csharp.CompileSchemaRegex(pat)
-	}
+	re, err := csharp.CompileSchemaRegex(pat)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package csharp
 import (
 	"errors"
 	"strings"
-	"time"
 )
 
 // SchemaRegex is a schema's pattern (JSON Schema's and OpenAPI's
@@ -36,17 +35,7 @@ var (
 // RegexParseException message without its type ("Invalid pattern '(a' at
 // offset 2. Not enough )'s.").
 func CompileSchemaRegex(pat string) (*SchemaRegex, error) {
-	return compileSchemaRegex(pat, 0, SchemaRegexTimeout)
-}
-
-// CompileSchemaRegexFold is CompileSchemaRegex with
-// RegexOptions.IgnoreCase (a case-insensitive patternProperties name).
-func CompileSchemaRegexFold(pat string) (*SchemaRegex, error) {
-	return compileSchemaRegex(pat, roIgnoreCase, SchemaRegexTimeout)
-}
-
-func compileSchemaRegex(pat string, opts int, limit time.Duration) (*SchemaRegex, error) {
-	rx, err := compileRegex(pat, roECMAScript|opts, limit)
+	rx, err := compileRegex(pat, roECMAScript, SchemaRegexTimeout)
 	if err != nil {
 		var e *Exception
 		if errors.As(err, &e) {
