@@ -113,10 +113,16 @@ func (l *patternLimit) message(inst any) string {
 		what = fmt.Sprintf("backtracked past tollgate's bound of %d stack entries", csharp.SchemaRegexBacktrack)
 	}
 	msg := fmt.Sprintf("Matching the value against the pattern '%s' %s: the value is refused.", l.pattern, what)
-	if path, ok := findString(inst, l.value, nil); ok && len(path) > 0 {
+	if path := l.path(inst); len(path) > 0 {
 		msg += " Path '" + strings.Join(path, ".") + "'."
 	}
 	return msg
+}
+
+// path is where the value is in inst (nil: not found, or inst itself).
+func (l *patternLimit) path(inst any) []string {
+	path, _ := findString(inst, l.value, nil)
+	return path
 }
 
 // findString is the path in v to the string s, compared by identity (the

@@ -302,6 +302,11 @@ func (v *validateContent) Run(_ context.Context, s *engine.State) error {
 	switch {
 	case lim != nil:
 		d := conform + lim.message(doc)
+		if path := lim.path(doc); len(path) > 0 {
+			if off, ok := seek(json.NewDecoder(bytes.NewReader(data)), path); ok {
+				d += linePos(data, off)
+			}
+		}
 		val.add(rule.act, validationError{Name: ct, Type: typ, ValidationRule: "IncorrectMessage", Details: d, public: pub(d)})
 	case err != nil:
 		d := conform + schemaMessage(err) + lineAndPosition(data, err)
