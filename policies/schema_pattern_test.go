@@ -100,6 +100,8 @@ func TestSchemaPatterns(t *testing.T) {
 		{"resource: a name the negative look-ahead excludes", resource, `{"password":"Secret123","x-internal":"one"}`, outcome{}, nil, ""},
 		{"resource: a catastrophic pattern on a hostile value is refused", resource, `{"password":"Secret123","nick":"` + hostile + `"}`, stopped, rule,
 			conformRes + "Matching the value against the pattern '^(a+)+$' "},
+		{"resource: a hostile value ends the validation: the body's other errors are not reported", resource, `{"password":"SecretPass","nick":"` + hostile + `"}`, stopped, rule,
+			conformRes + "Matching the value against the pattern '^(a+)+$' "},
 		{"resource: the catastrophic pattern on a good value", resource, `{"password":"Secret123","nick":"aaaa"}`, outcome{}, nil, ""},
 
 		{"spec: a password with an upper-case letter and a digit", spec, `{"password":"Secret123"}`, outcome{}, nil, ""},
