@@ -88,6 +88,34 @@ func TestCSharpRegexDotNet(t *testing.T) {
 	}
 }
 
+// TestCSharpRegexMatchBeginningLength: regex.Match(input, beginning,
+// length) matches in input's units [beginning, beginning+length) as if
+// they were the whole input (^, $, \A, \z and look-behind see nothing
+// around them), gives indexes in input, and NextMatch stays in them. The
+// patterns with atomic groups are rows of dotnet/runtime's
+// Regex.Match.Tests.cs (Match_MemberData_Cases), as written.
+func TestCSharpRegexMatchBeginningLength(t *testing.T) {
+	for _, tc := range []struct{ stmts, want string }{
+		// dotnet/runtime Regex.Match.Tests.cs
+		{`var m = new Regex("(?>[0-9]+)abc").Match("abc12345abc", 3, 8); return m.Value + "|" + m.Index;`, "12345abc|3"},
+		{`return new Regex("(?>[^z]+)z").Match("zzzzxyxyxyz123", 4, 9).Value;`, "xyxyxyz"},
+		{`return new Regex("(?>[0-9]+?)abc").Match("abc12345abc", 3, 8).Value;`, "5abc"},
+		{`return new Regex("(?>a*)123").Match("aa1234", 0, 5).Value;`, "aa123"},
+		// anchors at the window's ends, look-behind blind before it
+		{`var r = new Regex("^b.$"); return r.Match("abcd", 1, 2).Value + "|" + r.Match("abcd", 1, 3).Success + "|" + new Regex("(?<=a)b").Match("ab", 1, 1).Success + "|" + new Regex(@"\Ab").Match("ab", 1, 1).Index;`, "bc|False|False|1"},
+		// the length cuts the input: no match past it
+		{`return new Regex(@"\d+").Match("a123", 1, 2).Value;`, "12"},
+		// NextMatch stays in the window; indexes in UTF-16 units of the input
+		{`var m = new Regex(@"\d").Match("1😀23456", 3, 3); var s = ""; while (m.Success) { s += m.Value + "@" + m.Index + " "; m = m.NextMatch(); } return s;`, "2@3 3@4 4@5 "},
+		{`var m = new Regex(@"\d", RegexOptions.RightToLeft).Match("12345", 1, 3); return m.Value + m.NextMatch().Value;`, "43"},
+		{`try { return new Regex("a").Match("ab", 3, 0).Value; } catch (ArgumentOutOfRangeException e) { return e.Message; }`, "Specified argument was out of the range of valid values. (Parameter 'beginning')"},
+		{`try { return new Regex("a").Match("ab", 1, 2).Value; } catch (ArgumentOutOfRangeException e) { return e.Message; }`, "Specified argument was out of the range of valid values. (Parameter 'length')"},
+		{`return new Regex("").Match("ab", 2, 0).Success.ToString();`, "True"},
+	} {
+		csBothBlocks(t, tc.stmts, tc.want, nil)
+	}
+}
+
 // TestCSharpRegexTimeout: a match timeout the expression gives, and
 // tollgate's default limit when it gives none, throw .NET's
 // RegexMatchTimeoutException (a TimeoutException) on a catastrophic

@@ -48,6 +48,7 @@ type Match struct {
 	text   *rxText
 	raw    *regexp2.Match // regexp2's (NextMatch)
 	groups []*Group
+	off    int // where in text the units regexp2 matched on start: regex.Match(input, beginning, length)'s beginning
 }
 
 // GroupCollection is Match.Groups.
@@ -81,11 +82,15 @@ var theEmptyMatch = func() *Match {
 }()
 
 // newMatch builds the Match of regexp2's match raw (nil: a failed match).
-func newMatch(rx *dnRegex, t *rxText, raw *regexp2.Match) *Match {
+func newMatch(rx *dnRegex, t *rxText, raw *regexp2.Match) *Match { return newMatchAt(rx, t, raw, 0) }
+
+// newMatchAt is newMatch of a match regexp2 found in t's units from off
+// on: its indexes are off more, as .NET gives them in the whole input.
+func newMatchAt(rx *dnRegex, t *rxText, raw *regexp2.Match, off int) *Match {
 	if raw == nil {
 		return emptyMatch()
 	}
-	m := &Match{rx: rx, text: t, raw: raw}
+	m := &Match{rx: rx, text: t, raw: raw, off: off}
 	gs := raw.Groups()
 	m.groups = make([]*Group, len(gs))
 	others := make([]Group, len(gs)-1) // the groups past 0, in one allocation
@@ -111,7 +116,7 @@ func newMatch(rx *dnRegex, t *rxText, raw *regexp2.Match) *Match {
 			g.Success = true
 			from := len(caps)
 			for _, c := range rg.Captures {
-				caps = append(caps, Capture{Value: t.sub(c.RuneIndex, c.RuneLength), Index: c.RuneIndex, Length: c.RuneLength})
+				caps = append(caps, Capture{Value: t.sub(off+c.RuneIndex, c.RuneLength), Index: off + c.RuneIndex, Length: c.RuneLength})
 			}
 			g.caps = caps[from:len(caps):len(caps)]
 			g.Capture = g.caps[n-1]
@@ -201,7 +206,7 @@ func (m *Match) nextMatch() (*Match, error) {
 	if err != nil {
 		return nil, regexRunError(m.rx, err)
 	}
-	return newMatch(m.rx, m.text, raw), nil
+	return newMatchAt(m.rx, m.text, raw, m.off), nil
 }
 
 // eachMatch calls f with each match of s (right to left with
@@ -746,6 +751,30 @@ func registerRegexAt() {
 			return nil, err
 		}
 		return firstMatchAt(rx, s, at)
+	}, nil)
+	// regex.Match(input, beginning, length): the units [beginning,
+	// beginning+length) are the whole input to the pattern (^, \A, $, \z
+	// and look-behinds see nothing around them), the match's indexes are
+	// in input, and NextMatch stays in the same units, as .NET's.
+	method(KRegex, "Match", ts(S, I, I), tMatch, func(a []any) (any, error) {
+		rx, s, err := args(a)
+		if err != nil {
+			return nil, err
+		}
+		beg, n := toInt(a[2]), toInt(a[3])
+		total := utf16Len(s)
+		if beg < 0 || beg > total {
+			return nil, outOfRange("beginning")
+		}
+		if n < 0 || n > total-beg {
+			return nil, outOfRange("length")
+		}
+		t := newRxText(s)
+		raw, err := rx.re.FindRunesMatch(t.units[beg : beg+n])
+		if err != nil {
+			return nil, regexRunError(rx, err)
+		}
+		return newMatchAt(rx, t, raw, beg), nil
 	}, nil)
 	method(KRegex, "Matches", ts(S, I), tMatchColl, func(a []any) (any, error) {
 		rx, s, err := args(a)
