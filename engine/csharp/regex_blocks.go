@@ -77,7 +77,9 @@ var inlineX = regexp.MustCompile(`\(\?[imnsx]*x`)
 // syntax regexp2 reads beyond .NET's is refused with .NET's message:
 // \p{X} with a name that is no .NET category or block (regexp2 takes Go's
 // scripts and properties), \pL without braces, \Q \E \R \X, and a
-// quantifier right after a quantifier (regexp2's possessive a*+). With
+// quantifier right after a quantifier (regexp2's possessive a*+), or
+// after a quantifier and a comment, or white space under
+// IgnorePatternWhitespace (a*(?#c)+, a* +), which .NET's parser skips. With
 // ECMAScript the escapes are left to regexp2's ECMAScript mode, but for
 // \s and \S, which are written out as .NET's ECMAScript reads them.
 func netPattern(pat string, opts int) (string, error) {
@@ -149,7 +151,15 @@ func netPattern(pat string, opts int) (string, error) {
 				i++
 			}
 			continue
-		case c == '(' && strings.HasPrefix(pat[i:], "(?#"), c == '#' && xmode: // a comment, to its end
+		case xmode && (c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'):
+			// white space, which .NET's parser skips between a quantifier
+			// and what follows (ScanBlank): a* + is a nested quantifier,
+			// a* ? a lazy one
+			quant = wasQuant
+			b.WriteByte(c)
+			continue
+		case c == '(' && strings.HasPrefix(pat[i:], "(?#"), c == '#' && xmode: // a comment, to its end; skipped as white space is
+			quant = wasQuant
 			stop := byte(')')
 			if c == '#' {
 				stop = '\n'

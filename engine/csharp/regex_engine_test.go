@@ -116,6 +116,14 @@ func TestNetPattern(t *testing.T) {
 		{`a*?+`, 0, `Nested quantifier '+'.`},
 		{`a??*`, 0, `Nested quantifier '*'.`},
 		{`a*{2}`, 0, `Nested quantifier '{'.`},
+		// .NET skips white space (IgnorePatternWhitespace) and comments between a quantifier and the next
+		{`a* +`, roIgnoreWhitespace, `Nested quantifier '+'.`},
+		{"(?x)a{2}\t*", 0, `Nested quantifier '*'.`},
+		{"a* # c\n+", roIgnoreWhitespace, `Nested quantifier '+'.`},
+		{`a*(?#c)+`, 0, `Nested quantifier '+'.`},
+		{`a* ? b`, roIgnoreWhitespace, `a* ? b`}, // lazy
+		{`a*(?#c)?`, 0, `a*(?#c)?`},
+		{`a* +`, 0, `a* +`}, // without IgnorePatternWhitespace the space is a character
 	} {
 		got, err := netPattern(tc.pat, tc.opts)
 		if err != nil {
