@@ -178,6 +178,17 @@ func firstMatchAt(rx *dnRegex, s string, startat int) (*Match, error) {
 	return newMatch(rx, t, raw), nil
 }
 
+// firstMatchIn is regex.Match(input, beginning, length): the first match
+// in the units [beg, beg+n) of s as if they were the whole input.
+func firstMatchIn(rx *dnRegex, s string, beg, n int) (*Match, error) {
+	t := newRxText(s)
+	raw, err := rx.re.FindRunesMatch(t.units[beg : beg+n])
+	if err != nil {
+		return nil, regexRunError(rx, err)
+	}
+	return newMatchAt(rx, t, raw, beg), nil
+}
+
 // isMatch is Regex.IsMatch. The input's UTF-16 units go in a pooled
 // buffer: no match outlives the call.
 func isMatch(rx *dnRegex, s string) (bool, error) {
@@ -769,12 +780,7 @@ func registerRegexAt() {
 		if n < 0 || n > total-beg {
 			return nil, outOfRange("length")
 		}
-		t := newRxText(s)
-		raw, err := rx.re.FindRunesMatch(t.units[beg : beg+n])
-		if err != nil {
-			return nil, regexRunError(rx, err)
-		}
-		return newMatchAt(rx, t, raw, beg), nil
+		return firstMatchIn(rx, s, beg, n)
 	}, nil)
 	method(KRegex, "Matches", ts(S, I), tMatchColl, func(a []any) (any, error) {
 		rx, s, err := args(a)

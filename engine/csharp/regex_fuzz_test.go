@@ -67,6 +67,19 @@ func FuzzRegex(f *testing.F) {
 		_, _ = regexReplaceN(rx, in, parseReplacement(rx, repl), nil, count, at)
 		_, _ = regexSplitN(rx, in, count+1, at)
 		_, _ = isMatch(rx, in)
+		// regex.Match(input, beginning, length): the match and the ones after it stay in the part
+		beg := len(pat) % (units + 1)
+		n := len(repl) % (units - beg + 1)
+		if m, err := firstMatchIn(rx, in, beg, n); err == nil {
+			for k := 0; m.Success && k < 100; k++ {
+				if m.Index < beg || m.Index+m.Length > beg+n {
+					t.Fatalf("match %d+%d outside [%d, %d)", m.Index, m.Length, beg, beg+n)
+				}
+				if m, err = m.nextMatch(); err != nil {
+					break
+				}
+			}
+		}
 		// each operation is bounded by the limit (1 ms here, checked every
 		// 10 ms): far less than a second together
 		if d := time.Since(start); d > 2*time.Second {
