@@ -71,6 +71,14 @@ var netCategories = map[string]bool{
 // on: (?x), (?ix:, (?-i+x)...
 var inlineX = regexp.MustCompile(`\(\?[imnsx]*x`)
 
+// leadingX is an inline option that turns IgnorePatternWhitespace on for
+// the whole pattern, (?x) or (?ix) at its start; offX one that turns it
+// off, (?-x), (?i-x:...
+var (
+	leadingX = regexp.MustCompile(`^\(\?[imns]*x[imnsx]*\)`)
+	offX     = regexp.MustCompile(`\(\?[imnsx]*-[imnsx]*x`)
+)
+
 // netPattern readies pat for regexp2 as .NET's parser reads it: .NET's
 // named blocks, \p{IsCyrillic}, become the block's range ([\u0400-\u04ff];
 // inside a class the range alone, \P{...} the ranges around it), and the
@@ -90,6 +98,11 @@ func netPattern(pat string, opts int) (string, error) {
 		return "", exc("RegexParseException", "Invalid pattern '%s'. "+format, append([]any{pat}, args...)...)
 	}
 	xmode := opts&roIgnoreWhitespace != 0 || inlineX.MatchString(pat)
+	// xall: IgnorePatternWhitespace holds for the whole pattern (the
+	// option, or a leading (?x), and no (?-x) turning it off), so its
+	// white space is blank; elsewhere white space is read as a character,
+	// as it is outside a (?x:...) group
+	xall := (opts&roIgnoreWhitespace != 0 || leadingX.MatchString(pat)) && !offX.MatchString(pat)
 	ecma := opts&roECMAScript != 0
 	var b strings.Builder
 	depth := 0                  // inside [...]: 1, in a subtraction [a-z-[...]]: 2...
@@ -151,7 +164,7 @@ func netPattern(pat string, opts int) (string, error) {
 				i++
 			}
 			continue
-		case xmode && (c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'):
+		case xall && (c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'):
 			// white space, which .NET's parser skips between a quantifier
 			// and what follows (ScanBlank): a* + is a nested quantifier,
 			// a* ? a lazy one

@@ -123,7 +123,9 @@ func TestNetPattern(t *testing.T) {
 		{`a*(?#c)+`, 0, `Nested quantifier '+'.`},
 		{`a* ? b`, roIgnoreWhitespace, `a* ? b`}, // lazy
 		{`a*(?#c)?`, 0, `a*(?#c)?`},
-		{`a* +`, 0, `a* +`}, // without IgnorePatternWhitespace the space is a character
+		{`a* +`, 0, `a* +`},                            // without IgnorePatternWhitespace the space is a character
+		{`(?x:a)* +`, 0, `(?x:a)* +`},                  // outside the group the space is a character that + repeats
+		{`(?-x)a* +`, roIgnoreWhitespace, `(?-x)a* +`}, // turned off
 	} {
 		got, err := netPattern(tc.pat, tc.opts)
 		if err != nil {
