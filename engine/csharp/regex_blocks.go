@@ -172,7 +172,9 @@ func netPattern(pat string, opts int) (string, error) {
 			b.WriteByte(c)
 			continue
 		case c == '(' && strings.HasPrefix(pat[i:], "(?#"), c == '#' && xmode: // a comment, to its end; skipped as white space is
-			quant = wasQuant
+			if c == '(' || xall {
+				quant = wasQuant
+			}
 			stop := byte(')')
 			if c == '#' {
 				stop = '\n'

@@ -126,6 +126,7 @@ func TestNetPattern(t *testing.T) {
 		{`a* +`, 0, `a* +`},                            // without IgnorePatternWhitespace the space is a character
 		{`(?x:a)* +`, 0, `(?x:a)* +`},                  // outside the group the space is a character that + repeats
 		{`(?-x)a* +`, roIgnoreWhitespace, `(?-x)a* +`}, // turned off
+		{"(?x:a)*#c\n+", 0, "(?x:a)*#c\n+"},
 	} {
 		got, err := netPattern(tc.pat, tc.opts)
 		if err != nil {
