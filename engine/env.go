@@ -219,19 +219,7 @@ func (u *Url) SetQueryParamIn(q Query, name string, before []string, st *State) 
 	}
 	var arr [256]byte
 	b := arr[:0]
-	add := func(vs []string) {
-		ek := url.QueryEscape(name)
-		for _, v := range vs {
-			if len(b) == 0 {
-				b = append(b, '?')
-			} else {
-				b = append(b, '&')
-			}
-			b = append(b, ek...)
-			b = append(b, '=')
-			b = append(b, url.QueryEscape(v)...)
-		}
-	}
+	add := func(vs []string) { b = appendQueryPairs(b, url.QueryEscape(name), vs) }
 	last := -1 // keep: where the parameter's last pair ends in b
 	written := false
 	for rest := strings.TrimPrefix(u.QueryString, "?"); rest != ""; {
@@ -395,17 +383,23 @@ func encodeQueryIn(q Query, keys []string, st *State) string {
 // appendQuery appends encodeQuery's text of q, keys sorted, to b.
 func appendQuery(b []byte, q Query, keys []string) []byte {
 	for _, k := range keys {
-		ek := url.QueryEscape(k)
-		for _, v := range q[k] {
-			if len(b) == 0 {
-				b = append(b, '?')
-			} else {
-				b = append(b, '&')
-			}
-			b = append(b, ek...)
-			b = append(b, '=')
-			b = append(b, url.QueryEscape(v)...)
+		b = appendQueryPairs(b, url.QueryEscape(k), q[k])
+	}
+	return b
+}
+
+// appendQueryPairs appends ek=v for each of vs (form-encoded) to a query
+// being written in b, with the '?' or '&' before each.
+func appendQueryPairs(b []byte, ek string, vs []string) []byte {
+	for _, v := range vs {
+		if len(b) == 0 {
+			b = append(b, '?')
+		} else {
+			b = append(b, '&')
 		}
+		b = append(b, ek...)
+		b = append(b, '=')
+		b = append(b, url.QueryEscape(v)...)
 	}
 	return b
 }
