@@ -737,12 +737,17 @@ func registerRegexAt() {
 		}
 		return n, nil
 	}
-	method(KRegex, "IsMatch", ts(S, I), tBool, func(a []any) (any, error) {
+	// argsAt is a call's regex, input and startat (its third argument).
+	argsAt := func(a []any) (*dnRegex, string, int, error) {
 		rx, s, err := args(a)
 		if err != nil {
-			return nil, err
+			return nil, "", 0, err
 		}
 		at, err := startat(s, a[2])
+		return rx, s, at, err
+	}
+	method(KRegex, "IsMatch", ts(S, I), tBool, func(a []any) (any, error) {
+		rx, s, at, err := argsAt(a)
 		if err != nil {
 			return nil, err
 		}
@@ -753,11 +758,7 @@ func registerRegexAt() {
 		return m.Success, nil
 	}, nil)
 	method(KRegex, "Match", ts(S, I), tMatch, func(a []any) (any, error) {
-		rx, s, err := args(a)
-		if err != nil {
-			return nil, err
-		}
-		at, err := startat(s, a[2])
+		rx, s, at, err := argsAt(a)
 		if err != nil {
 			return nil, err
 		}
@@ -783,11 +784,7 @@ func registerRegexAt() {
 		return firstMatchIn(rx, s, beg, n)
 	}, nil)
 	method(KRegex, "Matches", ts(S, I), tMatchColl, func(a []any) (any, error) {
-		rx, s, err := args(a)
-		if err != nil {
-			return nil, err
-		}
-		at, err := startat(s, a[2])
+		rx, s, at, err := argsAt(a)
 		if err != nil {
 			return nil, err
 		}
