@@ -182,7 +182,7 @@ func TestDirectDialWaitEvents(t *testing.T) {
 		t.Fatalf("read: %d, %v", n, err)
 	}
 	if sc.w == nil || sc.w.events != waitRead {
-		t.Fatalf("after a read wait: registered for %#x, want %#x (reading)", eventsOf(sc), waitRead)
+		t.Fatalf("after a read wait: registered for %#x, want %#x (reading)", eventsOf(sc), uint32(waitRead))
 	}
 	time.AfterFunc(50*time.Millisecond, func() { close(drain) })
 	if _, err := sc.Write(make([]byte, 32<<20)); err != nil { // more than the socket buffers take
