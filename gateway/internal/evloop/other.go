@@ -67,3 +67,10 @@ func (c *Conn) Peek([]byte) (int, error) { return 0, errors.ErrUnsupported }
 
 // IsNotLiteral reports false.
 func IsNotLiteral(error) bool { return false }
+
+// ReadMore is Read: there is no loop to keep bytes past p for.
+func (c *Conn) ReadMore(p []byte) (int, error) { return c.Read(p) }
+
+// ReadAvailable returns 0: there is no readiness to read by without
+// waiting on this platform.
+func (c *Conn) ReadAvailable([]byte) int { return 0 }
