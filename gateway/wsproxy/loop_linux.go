@@ -311,8 +311,13 @@ func (p *poller) run() {
 // short read does not mean drained when the peer's FIN came with the bytes
 // (no new readiness follows it): onEvent reads such a side once more (see
 // readEvents).
+//
+// The clock is read twice per batch that ends the wait: on entry (which
+// also stamps the batch: the epoll_wait between is a microsecond) and on
+// leaving; a batch polled again without parking reads it anew.
 func (p *poller) poll(fd uintptr) bool {
-	if now := monoNow(); now-p.left > parkedGap {
+	now := monoNow()
+	if now-p.left > parkedGap {
 		p.ran = now // it parked (or may have): nothing waited behind it
 	}
 	for {
@@ -324,10 +329,16 @@ func (p *poller) poll(fd uintptr) bool {
 			panic(os.NewSyscallError("epoll_wait", err)) // cannot happen with valid arguments
 		}
 		if n == 0 {
-			p.left = monoNow()
+			if now == 0 {
+				now = monoNow()
+			}
+			p.left = now
 			return false
 		}
-		p.now = monoNow()
+		if now == 0 {
+			now = monoNow()
+		}
+		p.now, now = now, 0
 		if p.now-p.ran > yieldAfter {
 			// RawRead calls poll again at once, without parking, when
 			// Go's poller noted the epoll fd ready while the loop worked
