@@ -3,25 +3,14 @@
 package wsproxy
 
 // The event loop's system calls on its hot path: gateway/internal/rawio's
-// raw ones (see there why RawSyscall), with their errors as errors.
+// raw ones (see there why RawSyscall), with their errors as errors. The
+// relay's own reads and writes call rawio directly (sysRead, sysWrite).
 
 import (
 	"golang.org/x/sys/unix"
 
 	"tollgate/gateway/internal/rawio"
 )
-
-// rawRead is read(2) on a non-blocking socket (rawio.Recv).
-func rawRead(fd int, b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
-	}
-	n, e := rawio.Recv(fd, b)
-	if e != 0 {
-		return -1, rawio.Err(e)
-	}
-	return n, nil
-}
 
 // rawWrite is write(2) on a non-blocking socket (rawio.Send).
 func rawWrite(fd int, b []byte) (int, error) {
