@@ -78,6 +78,7 @@ func (l *loopLeg) process(s *loopSession, x Direction, b []byte) int {
 			s.report(overLimit(x, ev, &s.lim), false)
 			l.remain = h.length
 			l.closing = true
+			s.evStale = true
 			return l.drainFrom(s, x, b, at+h.size)
 		}
 		end := at + h.size + int(h.length)
@@ -87,6 +88,7 @@ func (l *loopLeg) process(s *loopSession, x Direction, b []byte) int {
 				return -1
 			}
 			l.closing = true
+			s.evStale = true
 			return len(b) // nothing may follow a close frame
 		}
 		// A pong: the answer to the gateway's ping is swallowed.
@@ -106,6 +108,7 @@ func (l *loopLeg) process(s *loopSession, x Direction, b []byte) int {
 func (l *loopLeg) drainFrom(s *loopSession, x Direction, b []byte, i int) int {
 	wasMid := l.midFrame()
 	l.closing = true
+	s.evStale = true
 	l.forget() // nothing more is forwarded
 	if !wasMid {
 		s.sendQueued(x ^ 1)
@@ -127,6 +130,7 @@ func (l *loopLeg) drainFrom(s *loopSession, x Direction, b []byte, i int) int {
 // dropped, like a side that vanished.
 func (l *loopLeg) protocolError(s *loopSession, x Direction, err error) {
 	l.stopped = true
+	s.evStale = true
 	if !s.report(protocolVerdict(x, err), false) {
 		s.kill(x)
 	}
@@ -144,6 +148,7 @@ func (l *loopLeg) onClose(s *loopSession, x Direction, b []byte, seg, i, end int
 	s.side[x].closeRecv = true
 	l.flush(s, x, b[seg:i]) // a failure is weak: this close is the better explanation
 	l.closing = true
+	s.evStale = true
 	if !s.report(closedVerdict(x, code, reason), false) {
 		// Another verdict came first: this close is the answer to it.
 		l.closeReply(s, x, b[i:end])

@@ -81,6 +81,11 @@ type loopSession struct {
 	startErr  error // startHere could not register a side: the loop fails the session
 	finished  bool
 	lingering int8 // sides in a lingering close
+	// evStale: what updateEvents looks at (a leg's closing or stopped, a
+	// side's dead or pending output) changed since it last ran. input
+	// runs it only then: a relayed read that changes none of them leaves
+	// every side's events as they are.
+	evStale bool
 
 	side [2]loopSide // by the direction that reads it
 	leg  [2]loopLeg  // by direction
@@ -176,6 +181,7 @@ func (s *loopSession) begin() {
 // setup initialises the session's clocks and legs at mono time now.
 func (s *loopSession) setup(now int64) {
 	s.started = true
+	s.evStale = true
 	s.lastActivity = now
 	s.nextPing = after(now, s.lim.PingInterval)
 	s.leg[ClientToBackend].init(ClientToBackend, &s.lim, &s.halt, now)
@@ -352,7 +358,9 @@ func (s *loopSession) input(x Direction, n int) {
 	if c < len(b) {
 		l.keepCarry(b[c:])
 	}
-	s.updateEvents()
+	if s.evStale {
+		s.updateEvents()
+	}
 }
 
 // readFailed handles a read error or EOF of side x.
@@ -393,6 +401,7 @@ func (s *loopSession) releaseOut(sd *loopSide) {
 	if sd.out != nil {
 		outPool.Put(sd.out)
 		sd.out, sd.outOff, sd.outLen = nil, 0, 0
+		s.evStale = true
 	}
 }
 
@@ -436,6 +445,7 @@ func (s *loopSession) send(x Direction, p []byte) error {
 // other side cannot take more (its leg is not draining), writing while
 // output is pending.
 func (s *loopSession) updateEvents() {
+	s.evStale = false
 	for x := range s.side {
 		sd := &s.side[x]
 		if sd.dead {
@@ -553,6 +563,7 @@ func (s *loopSession) kill(x Direction) {
 		return
 	}
 	sd.dead = true
+	s.evStale = true
 	s.releaseOut(sd)
 	s.p.unregister(sd)
 	if s.final {
@@ -587,6 +598,7 @@ func (s *loopSession) finish() {
 		sd := &s.side[x]
 		if !sd.dead {
 			sd.dead = true
+			s.evStale = true
 			s.releaseOut(sd)
 			if sd.closeSent && sd.closeRecv && (Direction(x) == BackendToClient || rawio.Shutdown(int(sd.fd), unix.SHUT_WR) == 0) {
 				// Lingering close: the peer gets our FIN after the last
