@@ -162,20 +162,9 @@ func (c *Conn) ReadMore(p []byte) (int, error) {
 		}
 		seq := c.rev.Load()
 		if !c.drained || c.rseen != seq || c.hup.Load() {
-			var tail [spillMax]byte
-			q := p[n:]
-			m, e := rawio.Recv2(c.fd, q, tail[:])
+			m, e := c.recvKeep(p[n:], seq)
 			switch {
 			case e == 0 && m > 0:
-				c.drained = m < len(q)+len(tail)
-				c.rseen = seq
-				if m > len(q) {
-					if c.spillBuf == nil {
-						c.spillBuf = new([spillMax]byte)
-					}
-					c.spill = c.spillBuf[:copy(c.spillBuf[:], tail[:m-len(q)])]
-					m = len(q)
-				}
 				return n + m, nil
 			case e == 0:
 				if n > 0 {
@@ -201,6 +190,28 @@ func (c *Conn) ReadMore(p []byte) (int, error) {
 	}
 }
 
+// recvKeep reads into q and up to spillMax bytes past it in one system
+// call, keeping those past q for the next read; seq is the readiness it
+// read at. m counts the bytes in q. With some read, the socket is known
+// drained when the call came short of both buffers.
+func (c *Conn) recvKeep(q []byte, seq uint32) (m int, e unix.Errno) {
+	var tail [spillMax]byte
+	m, e = rawio.Recv2(c.fd, q, tail[:])
+	if e != 0 || m == 0 {
+		return m, e
+	}
+	c.drained = m < len(q)+len(tail)
+	c.rseen = seq
+	if m > len(q) {
+		if c.spillBuf == nil {
+			c.spillBuf = new([spillMax]byte)
+		}
+		c.spill = c.spillBuf[:copy(c.spillBuf[:], tail[:m-len(q)])]
+		m = len(q)
+	}
+	return m, 0
+}
+
 // ReadAvailable reads into p what the socket holds now (and what a
 // ReadMore kept), never waiting: 0 when there is nothing. A socket known
 // drained costs no system call; one found empty is known drained after,
@@ -224,20 +235,9 @@ func (c *Conn) ReadAvailable(p []byte) int {
 	if c.drained && c.rseen == seq && !c.hup.Load() {
 		return n
 	}
-	var tail [spillMax]byte
-	q := p[n:]
-	m, e := rawio.Recv2(c.fd, q, tail[:])
+	m, e := c.recvKeep(p[n:], seq)
 	switch {
 	case e == 0 && m > 0:
-		c.drained = m < len(q)+len(tail)
-		c.rseen = seq
-		if m > len(q) {
-			if c.spillBuf == nil {
-				c.spillBuf = new([spillMax]byte)
-			}
-			c.spill = c.spillBuf[:copy(c.spillBuf[:], tail[:m-len(q)])]
-			m = len(q)
-		}
 		return n + m
 	case e == unix.EAGAIN:
 		c.drained, c.rseen = true, seq
