@@ -113,6 +113,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	x.beginWith(r, scheme, r.Header) // the header map is the policies' (beginWith)
 	st := x.st
 	ctx := r.Context()
+	defer x.releaseReqBody() // after close: nothing reads the body then (reqpool.go)
 	defer x.close(ctx)
 	maxBody := api.Limits.MaxBodySize
 	body := s.pending.guardBody(w, r, api.Limits.BodyTimeout) // slowbody.go
@@ -124,6 +125,9 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	// first use; a request without one gets an empty body.
 	if orig := r.Body; orig != nil && orig != http.NoBody {
 		x.rest.reqSrc = limitedBody{r: orig, size: r.ContentLength, max: maxBody, what: "the request body", req: body}
+		if body != nil {
+			body.pool = s.proxy.bare && x.m.diag == nil && api.mcp == nil && api.gql == nil && st.Trace() == nil && poolableBodyPlan(api.Plan)
+		}
 		engine.InitLazyBody(&x.rest.reqBody, &x.rest.reqSrc)
 	}
 	st.Context().Request.Body = &x.rest.reqBody
@@ -205,6 +209,9 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	}
 	var sent int64
 	status, sent = s.proxy.serve(w, r, pctx, x)
+	if body != nil && body.buf != nil { // the pooled buffer may go back after the exchange (reqpool.go)
+		body.free = x.rest.outFree && st.Trace() == nil
+	}
 	if x.rest.outFree { // the backend client is done with the request's header map: the next request's
 		outHeaders.put(x.rest.out.Header)
 		x.rest.out.Header = nil
@@ -574,6 +581,9 @@ type limitedBody struct {
 func (l *limitedBody) ReadBody() ([]byte, error) {
 	if l.req != nil && l.req.streamed && !l.req.kept {
 		return nil, errRequestBodyStreamed // reqkeep.go
+	}
+	if l.req != nil && l.req.pool && l.size > 0 && l.size <= maxPooledBody && l.size <= l.max {
+		return l.readPooled()
 	}
 	data, err := readLimited(l.r, l.size, l.max, l.what)
 	if errors.Is(err, errBodyTooLarge) {

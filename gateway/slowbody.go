@@ -63,6 +63,10 @@ type requestBody struct {
 	// (reqkeep.go). Here, not in the exchange's limitedBody, which fills
 	// its size class.
 	kept, streamed bool
+	// pool: a policy's read of the body takes a pooled buffer, buf, that
+	// goes back after the exchange when free (reqpool.go).
+	pool, free bool
+	buf        *[]byte
 }
 
 // guardBody starts the body's deadline and registers it as pending. It
