@@ -13,12 +13,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"tollgate/gateway/h1/h1test"
 )
 
 // TestRESTPostBodyPooled: a request body a policy reads goes into a
 // pooled buffer only for a plan whose policies can keep nothing of it past
 // the request (reqpool.go). The bytes allocated per 16 KiB POST say which:
-// about 5 KiB pooled, over 16 KiB not.
+// about 5 KiB pooled, over 16 KiB not; and the pooled plan's allocations
+// per POST, per front server.
 func TestRESTPostBodyPooled(t *testing.T) {
 	backend := startRawHTTPBackend(t)
 	outbound := strings.Replace(restReadPolicy, "</backend>", `</backend>
@@ -65,6 +68,15 @@ func TestRESTPostBodyPooled(t *testing.T) {
 			}
 			runtime.ReadMemStats(&m1)
 			per := (m1.TotalAlloc - m0.TotalAlloc) / n
+			if allocs := testing.AllocsPerRun(100, trip); tc.pooled {
+				// The GET's 13 (TestRESTRequestAllocs), the body's guard and its
+				// list element, the in-memory body sent (3), the policy's two
+				// expressions' values: the buffer is not among them.
+				want := map[string]float64{"loop": 20, "h1": 20, "nethttp": 49}[h1test.Front()]
+				if allocs > want+raceAllocSlack {
+					t.Errorf("%v allocations per POST (front %s); want at most %v", allocs, h1test.Front(), want+raceAllocSlack)
+				}
+			}
 			t.Logf("%d bytes allocated per POST", per)
 			limit := uint64(12 << 10) // between the two by about 8 KiB each way
 			if raceAllocSlack > 0 {
