@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"container/list"
 	"errors"
 	"io"
 	"net"
@@ -33,11 +32,42 @@ const DefaultMaxPendingBodies = 256
 // DefaultBodyTimeout is body-timeout when api.xml does not set it.
 const DefaultBodyTimeout = 60 * time.Second
 
-// pendingBodies lists the request bodies still arriving, oldest first.
+// pendingBodies lists the request bodies still arriving, oldest first:
+// linked through the bodies themselves (prev, next), so a body is listed
+// without an allocation of its own.
 type pendingBodies struct {
-	mu   sync.Mutex
-	max  int
-	list list.List // of *requestBody
+	mu         sync.Mutex
+	max        int
+	head, tail *requestBody
+	n          int
+}
+
+// push lists rb last (p.mu held).
+func (p *pendingBodies) push(rb *requestBody) {
+	rb.prev, rb.next, rb.listed = p.tail, nil, true
+	if p.tail != nil {
+		p.tail.next = rb
+	} else {
+		p.head = rb
+	}
+	p.tail = rb
+	p.n++
+}
+
+// remove takes a listed rb off the list (p.mu held).
+func (p *pendingBodies) remove(rb *requestBody) {
+	if rb.prev != nil {
+		rb.prev.next = rb.next
+	} else {
+		p.head = rb.next
+	}
+	if rb.next != nil {
+		rb.next.prev = rb.prev
+	} else {
+		p.tail = rb.prev
+	}
+	rb.prev, rb.next, rb.listed = nil, nil, false
+	p.n--
 }
 
 // requestBody wraps an HTTP API request's body: it enforces the body's
@@ -45,10 +75,12 @@ type pendingBodies struct {
 // (too slow) or 413 (too large) rather than a generic 500 or 502.
 type requestBody struct {
 	io.ReadCloser
-	rc       http.ResponseController
-	pending  *pendingBodies
-	elem     *list.Element // in pending while the body is arriving
-	timedOut atomic.Bool
+	rc      http.ResponseController
+	pending *pendingBodies
+	// prev and next link the pending list; listed: in it while the body
+	// is arriving.
+	prev, next *requestBody
+	timedOut   atomic.Bool
 	// deadline is when the body must have arrived (zero: no bound), and
 	// evicted says the pending list expired it early: with net/http's
 	// front the failed read cancels the request's context before Read
@@ -65,8 +97,8 @@ type requestBody struct {
 	kept, streamed bool
 	// pool: a policy's read of the body takes a pooled buffer, buf, that
 	// goes back after the exchange when free (reqpool.go).
-	pool, free bool
-	buf        *[]byte
+	pool, free, listed bool
+	buf                *[]byte
 }
 
 // guardBody starts the body's deadline and registers it as pending. It
@@ -81,14 +113,14 @@ func (p *pendingBodies) guardBody(w http.ResponseWriter, r *http.Request, timeou
 		_ = rb.rc.SetReadDeadline(rb.deadline)
 	}
 	p.mu.Lock()
-	rb.elem = p.list.PushBack(rb)
+	p.push(rb)
 	max := p.max
 	if max <= 0 {
 		max = DefaultMaxPendingBodies
 	}
-	if p.list.Len() > max {
-		oldest := p.list.Remove(p.list.Front()).(*requestBody)
-		oldest.elem = nil
+	if p.n > max {
+		oldest := p.head
+		p.remove(oldest)
 		oldest.evicted.Store(true)
 		// A deadline in the past fails its pending read now.
 		_ = oldest.rc.SetReadDeadline(time.Unix(1, 0))
@@ -119,9 +151,8 @@ func (rb *requestBody) Read(b []byte) (int, error) {
 // net/http reads from it in the background to notice a client leaving).
 func (rb *requestBody) release(clear bool) {
 	rb.pending.mu.Lock()
-	if rb.elem != nil {
-		rb.pending.list.Remove(rb.elem)
-		rb.elem = nil
+	if rb.listed {
+		rb.pending.remove(rb)
 	} else {
 		clear = clear && !rb.timedOut.Load()
 	}
@@ -152,7 +183,7 @@ func (rb *requestBody) expired() bool {
 		return false
 	}
 	rb.pending.mu.Lock()
-	arriving := rb.elem != nil
+	arriving := rb.listed
 	rb.pending.mu.Unlock()
 	return arriving
 }
