@@ -135,11 +135,15 @@ func getRegex(pat string, opts int, d time.Duration) (*dnRegex, error) {
 	if err := checkRegexOptions(opts); err != nil {
 		return nil, err
 	}
+	// The cache (and the compiled regex, which keeps its pattern) outlives
+	// the request: it keeps its own copy of a pattern that may be a view of
+	// a request's bytes (a body in a pooled buffer).
+	pat = strings.Clone(pat)
 	rx, err := compileRegex(pat, opts, limit)
 	if err != nil {
 		return nil, err
 	}
-	regexCache.put(key, rx)
+	regexCache.put(regexKey{pat, opts, limit}, rx)
 	return rx, nil
 }
 

@@ -110,6 +110,9 @@ func findZone(id string) (*tzInfo, error) {
 	if id == "" || strings.ContainsAny(id, "\\\x00") || strings.HasPrefix(id, "/") || strings.Contains(id, "..") || len(id) > 64 {
 		return nil, notFound
 	}
+	// The cache outlives the request: it keeps its own copy of an ID that
+	// may be a view of a request's bytes (a body in a pooled buffer).
+	id = strings.Clone(id)
 	var z *tzInfo
 	switch {
 	case strings.EqualFold(id, "UTC") || id == "Etc/UTC" || id == "Coordinated Universal Time":
