@@ -6,7 +6,7 @@ import (
 )
 
 // TestCachesKeepCopies: the process-wide caches an expression fills (the
-// compiled Regex cache, the time zone cache) outlive the request, whose
+// compiled Regex cache, the JSONPath cache, the time zone cache) outlive the request, whose
 // strings may be views of a buffer reused after it (a request body in a
 // pooled buffer, gateway/reqpool.go): each keeps its own copy of the key,
 // so a later change of the buffer changes nothing cached.
@@ -37,6 +37,21 @@ func TestCachesKeepCopies(t *testing.T) {
 	}
 	if again != rx {
 		t.Errorf("the cache lost the pattern after the buffer changed")
+	}
+
+	const path = "$.cacheCopy.items[0].name"
+	b, p = view(path)
+	jp, err := compilePath(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := jp.String()
+	scribble(b)
+	if jp2, err := compilePath(path); err != nil || jp2 != jp {
+		t.Errorf("the JSONPath cache lost the path after the buffer changed: %v", err)
+	}
+	if got := jp.String(); got != want {
+		t.Errorf("compiled path after the buffer changed: %q", got)
 	}
 
 	const id = "Europe/Lisbon"

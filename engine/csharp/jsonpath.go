@@ -91,6 +91,10 @@ func compilePath(p string) (*jsonpath.Path, error) {
 	if jp, ok := paths.Get(p); ok {
 		return jp, nil
 	}
+	// The cache (and the compiled path, which may keep pieces of its text)
+	// outlives the request: it keeps its own copy of a path that may be a
+	// view of a request's bytes (a body in a pooled buffer).
+	p = strings.Clone(p)
 	q := strings.TrimSpace(p)
 	switch {
 	case strings.HasPrefix(q, "$"):
