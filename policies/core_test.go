@@ -304,3 +304,28 @@ func TestSetQueryKeepsOriginalUrl(t *testing.T) {
 		t.Errorf("Url.QueryString = %q", qs)
 	}
 }
+
+// TestExpressionSurroundedBySpace: white space around a whole expression
+// is not part of it (tollgate's choice, docs/policies.md "Expressions"):
+// real policies write value=" @(...)", and such a value is the expression's
+// result, in an attribute and in an element's text.
+func TestExpressionSurroundedBySpace(t *testing.T) {
+	plan := compile(t, testDeps(), `
+<set-variable name="a" value=" @(context.Request.Method + &quot;x&quot;) "/>
+<set-variable name="b" value="  @{ return 1 + 1; }"/>
+<set-header name="X-C" exists-action="override"><value>
+  @(context.Request.Method.ToLower())
+</value></set-header>`)
+	s := request("ws://gw/chat")
+	if runInbound(plan, s) {
+		t.Fatalf("pipeline stopped: %+v", s.LastError())
+	}
+	v := s.Variables()
+	if v["a"] != "GETx" || v["b"] != 2 {
+		t.Errorf("variables = %v", v)
+	}
+	if got := s.Context().Request.Headers.GetValueOrDefault("X-C", ""); got != "get" {
+		t.Errorf("X-C = %q", got)
+	}
+	s.Release()
+}
