@@ -44,3 +44,25 @@ func FuzzJSONDuplicateKeys(f *testing.F) {
 		}
 	})
 }
+
+// TestJSONSyntaxTrailingData: anything after the top-level value but white
+// space is data after it, whether or not it would start a token (FuzzJSON-
+// DuplicateKeys found `{"a":1,"a":2}t\x92\x0f` taken as JSON).
+func TestJSONSyntaxTrailingData(t *testing.T) {
+	for _, tc := range []struct {
+		in  string
+		bad bool
+	}{
+		{`{"a":1}`, false},
+		{"{\"a\":1} \n\t", false},
+		{`{"a":1}{}`, true},
+		{`{"a":1} 2`, true},
+		{"{\"a\":1}t\x92\x0f", true},
+		{`{"a":1}}`, true},
+		{`{"a":1}x`, true},
+	} {
+		if e := jsonSyntax([]byte(tc.in)); (e != nil) != tc.bad {
+			t.Errorf("jsonSyntax(%q) = %v, want bad %v", tc.in, e, tc.bad)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"reflect"
 	"regexp"
@@ -570,7 +571,9 @@ func jsonSyntax(data []byte) *jsonErr {
 	var v any
 	err := dec.Decode(&v)
 	if err == nil {
-		if _, err2 := dec.Token(); err2 == nil {
+		// Anything after the value but white space, a token or not
+		// (`{}x`), is data after it.
+		if _, err2 := dec.Token(); !errors.Is(err2, io.EOF) {
 			return &jsonErr{off: dec.InputOffset(), msg: "data after the top-level value"}
 		}
 		return nil
