@@ -209,21 +209,36 @@ func regexFilters(q string) (string, bool) {
 func indexOutsideQuotes(s, sub string) int {
 	var quote byte
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case strings.HasPrefix(s[i:], sub):
+		if j, in := quoted(s, i, &quote); in {
+			i = j
+			continue
+		}
+		if strings.HasPrefix(s[i:], sub) {
 			return i
 		}
 	}
 	return -1
+}
+
+// quoted steps a scan of a path over s[i] when it opens, is in or closes
+// a '…' or "…" literal (quote is the open literal's quote, 0 outside one):
+// in is true and j is the index the scan goes on after (past an escaped
+// character). Outside a literal, in is false and nothing changes.
+func quoted(s string, i int, quote *byte) (j int, in bool) {
+	c := s[i]
+	switch {
+	case *quote != 0:
+		if c == '\\' {
+			i++
+		} else if c == *quote {
+			*quote = 0
+		}
+		return i, true
+	case c == '\'' || c == '"':
+		*quote = c
+		return i, true
+	}
+	return i, false
 }
 
 // plainJSON is a token as the JSONPath library reads it: maps, slices and

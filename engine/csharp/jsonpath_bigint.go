@@ -26,18 +26,12 @@ func bigIntLiterals(q string) string {
 	depth := 0
 	var quote byte
 	for i := 0; i < len(q); i++ {
+		if j, in := quoted(q, i, &quote); in {
+			i = j
+			continue
+		}
 		c := q[i]
 		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-			continue
-		case c == '\'' || c == '"':
-			quote = c
-			continue
 		case c == '[' && i+1 < len(q) && q[i+1] == '?':
 			depth++
 			continue
