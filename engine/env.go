@@ -236,12 +236,7 @@ func (u *Url) SetQueryParamIn(q Query, name string, before []string, st *State) 
 			}
 			continue
 		}
-		if len(b) == 0 {
-			b = append(b, '?')
-		} else {
-			b = append(b, '&')
-		}
-		b = append(b, part...)
+		b = appendQueryPart(b, part)
 		if keep && queryKeyIs(k, name) {
 			last = len(b)
 		}
@@ -293,12 +288,7 @@ func (u *Url) SetQueryKeeping(q Query, kept map[string]bool) {
 		if d, err := url.QueryUnescape(k); err != nil || !kept[d] {
 			continue
 		}
-		if len(b) == 0 {
-			b = append(b, '?')
-		} else {
-			b = append(b, '&')
-		}
-		b = append(b, part...)
+		b = appendQueryPart(b, part)
 	}
 	u.Query, u.QueryString = q, string(b)
 }
@@ -392,16 +382,22 @@ func appendQuery(b []byte, q Query, keys []string) []byte {
 // being written in b, with the '?' or '&' before each.
 func appendQueryPairs(b []byte, ek string, vs []string) []byte {
 	for _, v := range vs {
-		if len(b) == 0 {
-			b = append(b, '?')
-		} else {
-			b = append(b, '&')
-		}
-		b = append(b, ek...)
+		b = appendQueryPart(b, ek)
 		b = append(b, '=')
 		b = append(b, url.QueryEscape(v)...)
 	}
 	return b
+}
+
+// appendQueryPart appends part (a pair, or a pair's name) to a query
+// being written in b, with the '?' or '&' before it.
+func appendQueryPart(b []byte, part string) []byte {
+	if len(b) == 0 {
+		b = append(b, '?')
+	} else {
+		b = append(b, '&')
+	}
+	return append(b, part...)
 }
 
 // Headers are case-insensitive, as HTTP headers are; keys are stored in
