@@ -257,6 +257,7 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []
 		rawArr    [512]byte
 	)
 	fields, raw := fieldsArr[:0], rawArr[:0]
+	dup := false // a field name occurs twice (or the fields left the stack)
 	for {
 		line, err := readLine(br, budget, tooLarge)
 		if err != nil {
@@ -293,6 +294,20 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []
 				seen |= hasHopByHop
 			}
 		}
+		// A name seen before is appended to its values below; the usual
+		// answer has none, and its names go into the map without a lookup
+		// each. Past the stack's 16 fields, the map tells (no quadratic
+		// scan of a long head).
+		if !dup && len(fields) >= len(fieldsArr) {
+			dup = true
+		} else if !dup {
+			for j := range fields {
+				if fields[j].key == key {
+					dup = true
+					break
+				}
+			}
+		}
 		fields = append(fields, field{key, len(raw), len(raw) + len(v)})
 		raw = append(raw, v...)
 	}
@@ -312,9 +327,11 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []
 	}
 	for i, f := range fields {
 		sv := all[f.start:f.end]
-		if old, ok := h[f.key]; ok {
-			h[f.key] = append(old, sv)
-			continue
+		if dup {
+			if old, ok := h[f.key]; ok {
+				h[f.key] = append(old, sv)
+				continue
+			}
 		}
 		vals[i] = sv
 		h[f.key] = vals[i : i+1 : i+1]

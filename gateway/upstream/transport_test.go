@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -174,6 +175,14 @@ func TestResponses(t *testing.T) {
 		{name: "CL and TE: chunked wins, not reused", resp: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
 			status: 200, body: "hello", cl: -1, noHeader: []string{"Content-Length", "Transfer-Encoding"}},
 		{name: "same Content-Length twice", resp: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nhi", status: 200, body: "hi", cl: 2, reuse: true},
+		{name: "a name repeated", resp: "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-B: 2\r\nset-cookie: b=3\r\nContent-Length: 0\r\n\r\n",
+			status: 200, reuse: true, header: http.Header{"Set-Cookie": {"a=1", "b=3"}, "X-B": {"2"}}},
+		{name: "a name repeated at once", resp: "HTTP/1.1 200 OK\r\nX-A: 1\r\nX-A: 2\r\nX-A: 3\r\nContent-Length: 0\r\n\r\n",
+			status: 200, reuse: true, header: http.Header{"X-A": {"1", "2", "3"}}},
+		{name: "a name repeated past 16 fields", resp: "HTTP/1.1 200 OK\r\n" + manyFields(20) + "X-F3: again\r\nX-F19: last\r\nContent-Length: 0\r\n\r\n",
+			status: 200, reuse: true, header: http.Header{"X-F3": {"3", "again"}, "X-F19": {"19", "last"}, "X-F0": {"0"}, "X-F18": {"18"}}},
+		{name: "a name repeated as the 17th field", resp: "HTTP/1.1 200 OK\r\n" + manyFields(16) + "X-F0: again\r\nContent-Length: 0\r\n\r\n",
+			status: 200, reuse: true, header: http.Header{"X-F0": {"0", "again"}, "X-F15": {"15"}}},
 		{name: "duplicate differing Content-Length", resp: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi", err: "differing Content-Length"},
 		{name: "Content-Length list differing", resp: "HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nhi", err: "differing Content-Length"},
 		{name: "negative Content-Length", resp: "HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\nhi", err: "bad Content-Length"},
@@ -263,6 +272,15 @@ func TestResponses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyFields is n header lines X-F0: 0 to X-F<n-1>: n-1.
+func manyFields(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "X-F%d: %d\r\n", i, i)
+	}
+	return b.String()
 }
 
 func equal(a, b []string) bool {
