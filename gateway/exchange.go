@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"net/http"
 	"net/url"
@@ -303,7 +304,22 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 // whether the pipeline ended with a response (return-response, a failure
 // through on-error) that the caller must send instead of forwarding.
 func (x *exchange) inboundAndBackend(ctx context.Context) bool {
-	return x.run(ctx, engine.Inbound) || x.run(ctx, engine.Backend)
+	return x.inboundAndBackendFrom(ctx, readClock)
+}
+
+// readClock as a section's start: runFrom reads the clock for it.
+const readClock = time.Duration(math.MinInt64)
+
+// inboundAndBackendFrom is inboundAndBackend with inbound's start given
+// (monoclock.Since's reading, or readClock). Backend starts at
+// inbound's end, one clock read for both, as nothing runs between.
+func (x *exchange) inboundAndBackendFrom(ctx context.Context, start time.Duration) bool {
+	end, stopped := x.runFrom(ctx, engine.Inbound, start)
+	if stopped {
+		return true
+	}
+	_, stopped = x.runFrom(ctx, engine.Backend, end)
+	return stopped
 }
 
 // close ends the exchange's policy work: deferred counting (Finish), the
@@ -352,11 +368,22 @@ func (x *exchange) respond(w http.ResponseWriter) {
 // run runs one section with the API's policy timeout and records its
 // duration. It reports whether the pipeline ended with a response.
 func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
+	_, stopped := x.runFrom(ctx, sec, readClock)
+	return stopped
+}
+
+// runFrom is run with the section's start given (monoclock.Since's
+// reading, taken by the caller just before, or readClock). It also
+// returns the section's end, read for its duration (start as given when
+// the section is empty), for a section that follows at once.
+func (x *exchange) runFrom(ctx context.Context, sec engine.Section, t0 time.Duration) (time.Duration, bool) {
 	api, st := x.api, x.st
 	if len(api.Plan.Section(sec)) == 0 {
-		return false
+		return t0, false
 	}
-	t0 := monoclock.Since() // the section's start: its duration and its timeout's
+	if t0 == readClock {
+		t0 = monoclock.Since() // the section's start: its duration and its timeout's
+	}
 	sctx := x.sectionCtx(ctx, sec, t0)
 	stopped := api.Plan.Run(sctx, sec, st)
 	sctx.release()
@@ -367,11 +394,12 @@ func (x *exchange) run(ctx context.Context, sec engine.Section) bool {
 	case engine.Outbound:
 		obs = x.rt.metrics.outbound
 	}
-	obs.Observe((monoclock.Since() - t0).Seconds())
+	t1 := monoclock.Since()
+	obs.Observe((t1 - t0).Seconds())
 	if le := st.LastError(); le != nil && stopped {
 		x.policyFailed(le)
 	}
-	return stopped
+	return t1, stopped
 }
 
 // sectionCtx returns the context section sec runs under: the exchange's

@@ -16,6 +16,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway/upstream"
+	"tollgate/internal/monoclock"
 )
 
 // httpProxy forwards HTTP API requests to their backends: the part of
@@ -138,7 +139,9 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 			x.m.diag.restDone(x, w, status)
 		}
 	}()
-	if x.inboundAndBackend(ctx) {
+	// Inbound's start is the exchange's arrival (x.start's monotonic
+	// reading): no clock read of its own a few hundred instructions later.
+	if x.inboundAndBackendFrom(ctx, x.start.Sub(monoclock.Epoch())) {
 		if body.failed(w) { // a policy could not read the body: the client's fault
 			status = http.StatusBadRequest
 			return

@@ -13,6 +13,8 @@ import (
 
 	"tollgate/engine"
 	"tollgate/internal/monoclock"
+	"tollgate/policies"
+	"tollgate/store"
 )
 
 type ctxKey struct{}
@@ -190,5 +192,38 @@ func TestExchangeSectionCtx(t *testing.T) {
 				t.Errorf("%v: %v", tc.other, c)
 			}
 		})
+	}
+}
+
+// TestSectionStartsChained: inbound's timeout runs from the start it is
+// given (the REST exchange's arrival, no clock read of its own), and
+// backend's from inbound's end, read once for both.
+func TestSectionStartsChained(t *testing.T) {
+	root, err := engine.Read("policy.xml", []byte(`<policies><inbound><set-variable name="a" value="1"/></inbound>`+
+		`<backend><set-variable name="b" value="2"/></backend><outbound/><on-error/></policies>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := policies.Registry(policies.Deps{Store: store.NewMemory()})
+	plan := engine.NewCompiler(reg, engine.NewNamedValues()).Compile(root, "api", nil)
+	s := &Server{idPrefix: "0a1b2c3d", metrics: NewMetrics()}
+	api := &API{Name: "a", Plan: plan, Limits: Limits{PolicyTimeout: time.Hour}}
+	api.Info = &engine.Api{Name: api.Name}
+	x := s.newRESTExchange(&http.Request{RemoteAddr: "192.0.2.1:5555", Header: http.Header{}}, api, time.Now())
+	x.st = engine.AcquireState(api.Info)
+	defer x.st.Release()
+	start := monoclock.Since() - time.Minute // an arrival a minute ago
+	if x.inboundAndBackendFrom(context.Background(), start) {
+		t.Fatal("the sections stopped the exchange")
+	}
+	after := monoclock.Since()
+	in, _ := x.rest.ctxs[bits.TrailingZeros8(uint8(engine.Inbound))].Deadline()
+	if want := monoclock.At(start + time.Hour); !in.Equal(want) {
+		t.Errorf("inbound's deadline %v, want the given start's %v", in, want)
+	}
+	be, _ := x.rest.ctxs[bits.TrailingZeros8(uint8(engine.Backend))].Deadline()
+	if be.Before(monoclock.At(start+time.Hour+time.Minute)) || be.After(monoclock.At(after+time.Hour)) {
+		t.Errorf("backend's deadline %v is not an hour from inbound's end (%v to %v)", be,
+			monoclock.At(start+time.Hour+time.Minute), monoclock.At(after+time.Hour))
 	}
 }
