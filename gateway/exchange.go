@@ -621,7 +621,7 @@ func (x *exchange) backendPath(base *url.URL, ws bool) error {
 	if st.BackendFixedPath && st.BackendURL != "" {
 		rest = "" // Dapr's service invocation: the URL names the method
 	}
-	if rest != "" {
+	if rest != "" && !plainNormalPath(rest) {
 		// The routed path is normalised already; a path a policy rewrote
 		// (rewrite-uri) is normalised here, so it cannot climb out of the
 		// service URL's path either.

@@ -175,6 +175,21 @@ func unhex(c byte) byte {
 	return c - 'a' + 10
 }
 
+// plainNormalPath: p is an absolute path of unreserved characters and
+// "/" that is normal already, so escaping it, normalising it and
+// unescaping it again give p (backendPath's usual path: "/orders/42").
+func plainNormalPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 1; i < len(p); i++ {
+		if c := p[i]; c != '/' && !isUnreserved(c) {
+			return false
+		}
+	}
+	return isNormalPath(p)
+}
+
 // isUnreserved: ALPHA / DIGIT / "-" / "." / "_" / "~" (RFC 3986 2.3).
 func isUnreserved(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||

@@ -83,3 +83,49 @@ func FuzzNormalizePath(f *testing.F) {
 		}
 	})
 }
+
+// backendPathSlow is what backendPath does with a path plainNormalPath
+// does not let through: escape, normalise, unescape.
+func backendPathSlow(rest string) (string, error) {
+	norm, err := normalizePath((&url.URL{Path: rest}).EscapedPath())
+	if err != nil {
+		return "", err
+	}
+	return url.PathUnescape(norm)
+}
+
+// TestPlainNormalPath: a path the shortcut lets through comes out of the
+// escape, normalisation and unescape unchanged; the others are left to them.
+func TestPlainNormalPath(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		plain bool
+	}{
+		{"/", true}, {"/0", true}, {"/orders/42", true}, {"/a-b_c~d/e.f", true}, {"/a/", true},
+		{"", false}, {"a/b", false}, {"/a/./b", false}, {"/a/../b", false}, {"/a//b", false}, {"/.", false},
+		{"/a%2Fb", false}, {"/a b", false}, {"/a;x", false}, {"/a:b", false}, {"/ä", false}, {"/a\\b", false}, {"/a?b", false},
+	} {
+		if got := plainNormalPath(tc.in); got != tc.plain {
+			t.Errorf("plainNormalPath(%q) = %v, want %v", tc.in, got, tc.plain)
+		}
+		if tc.plain {
+			if out, err := backendPathSlow(tc.in); err != nil || out != tc.in {
+				t.Errorf("%q: the slow path gives %q, %v", tc.in, out, err)
+			}
+		}
+	}
+}
+
+func FuzzPlainNormalPath(f *testing.F) {
+	for _, s := range []string{"/", "/orders/42", "/a/./b", "/a//b", "/a%2Fb", "/a.b/..c", "/~"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !plainNormalPath(s) {
+			return
+		}
+		if out, err := backendPathSlow(s); err != nil || out != s {
+			t.Fatalf("%q: the slow path gives %q, %v", s, out, err)
+		}
+	})
+}
