@@ -495,7 +495,9 @@ func readFill(r io.Reader, p []byte) (int, error) {
 func modifyResponse(resp *http.Response) error {
 	x := resp.Request.Context().Value(proxyKey{}).(*exchange)
 	st, api := x.st, x.api
-	x.s.backendOutcome(resp.Request.Context(), x.be, resp.StatusCode, headerGet(resp.Header, "Retry-After"))
+	if x.be != nil { // only a backend entity counts outcomes (backendOutcome): no Retry-After lookup without one
+		x.s.backendOutcome(resp.Request.Context(), x.be, resp.StatusCode, headerGet(resp.Header, "Retry-After"))
+	}
 	if st.Forward.FailOnErrorStatusCode && resp.StatusCode >= 400 {
 		resp.Body.Close()
 		return &backendStatusError{code: resp.StatusCode}
