@@ -153,7 +153,9 @@ func parseHead(head []byte, req *request, r *http.Request, room *headRoom) error
 		connHdr []string
 		expect  string
 		vi      int
+		keysArr [16]string // the distinct names so far (seen, below)
 	)
+	keys := keysArr[:0]
 	for {
 		i := strings.IndexByte(s, '\n')
 		line := trimCR(s[:i])
@@ -177,6 +179,23 @@ func parseHead(head []byte, req *request, r *http.Request, room *headRoom) error
 			return bad("invalid header field value")
 		}
 		key := wire.CanonicalKey(name)
+		// Whether the name came before: compared with the names so far
+		// while they fit the stack's 16 (a request rarely repeats one),
+		// the map's lookup past them.
+		seen := false
+		if len(keys) < len(keysArr) {
+			for _, k := range keys {
+				if k == key {
+					seen = true
+					break
+				}
+			}
+			if !seen {
+				keys = append(keys, key)
+			}
+		} else {
+			_, seen = h[key]
+		}
 		switch key {
 		case "Host":
 			host = v
@@ -186,7 +205,7 @@ func parseHead(head []byte, req *request, r *http.Request, room *headRoom) error
 				return bad("conflicting Content-Length")
 			}
 			cl, haveCL = v, true
-			if _, ok := h[key]; ok {
+			if seen {
 				continue // identical repeats count once (RFC 9110 §8.6)
 			}
 		case "Transfer-Encoding":
@@ -196,8 +215,8 @@ func parseHead(head []byte, req *request, r *http.Request, room *headRoom) error
 		case "Expect":
 			expect = v
 		}
-		if old, ok := h[key]; ok {
-			h[key] = append(old, v)
+		if seen {
+			h[key] = append(h[key], v)
 			continue
 		}
 		vals[vi] = v

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -174,5 +175,41 @@ func TestKeptRequest(t *testing.T) {
 func TestExchangeSize(t *testing.T) {
 	if n := unsafe.Sizeof(exchange{}); n > 704 {
 		t.Errorf("exchange is %d bytes; keep it within 704 (fewer values in headRoom)", n)
+	}
+}
+
+// TestParseHeadRepeats: a repeated field name gets its values in order,
+// found among the names before it on the stack or, past 16 of them, in
+// the map; an identical Content-Length repeat counts once.
+func TestParseHeadRepeats(t *testing.T) {
+	fields := func(n int) string { // X-F0: 0 to X-F<n-1>: n-1
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "X-F%d: %d\r\n", i, i)
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		head string
+		want http.Header
+	}{
+		{"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nX-B: 2\r\nx-a: 3\r\n\r\n", http.Header{"X-A": {"1", "3"}, "X-B": {"2"}}},
+		{"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nX-A: 2\r\nX-A: 3\r\n\r\n", http.Header{"X-A": {"1", "2", "3"}}},
+		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n", http.Header{"Content-Length": {"2"}}},
+		{"GET / HTTP/1.1\r\nHost: h\r\n" + fields(20) + "X-F3: again\r\nX-F19: last\r\nX-New: n\r\n\r\n",
+			http.Header{"X-F3": {"3", "again"}, "X-F19": {"19", "last"}, "X-F0": {"0"}, "X-New": {"n"}}},
+		{"GET / HTTP/1.1\r\nHost: h\r\n" + fields(15) + "X-F0: again\r\n\r\n", // Host and 15: the stack is full
+			http.Header{"X-F0": {"0", "again"}, "X-F14": {"14"}}},
+	} {
+		var req request
+		r := new(http.Request)
+		if err := parseHead([]byte(tc.head), &req, r, nil); err != nil {
+			t.Fatalf("%q: %v", tc.head, err)
+		}
+		for k, v := range tc.want {
+			if got := r.Header[k]; !reflect.DeepEqual(got, v) {
+				t.Errorf("%q: %s = %q, want %q", tc.head, k, got, v)
+			}
+		}
 	}
 }
