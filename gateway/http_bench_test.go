@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,6 +106,11 @@ func benchREST(b *testing.B, h http.Handler) {
 func benchRESTWith(b *testing.B, h http.Handler, req []byte) {
 	addr := serveBench(b, h)
 	b.ReportAllocs()
+	// TOLLGATE_BENCH_CONNS=50: that many keep-alive connections (the
+	// side-by-side bench's 50) instead of one per processor.
+	if n, _ := strconv.Atoi(os.Getenv("TOLLGATE_BENCH_CONNS")); n > 0 {
+		b.SetParallelism((n + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	}
 	b.ResetTimer()
 	cpu0, user0 := processCPU(), processUserCPU()
 	defer func() {
