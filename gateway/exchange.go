@@ -169,6 +169,7 @@ type restParts struct {
 	ipPort          bool           // the client's RemoteAddr had a port: exchange.ip is its host (clientIPOf)
 	ctxUsed         engine.Section // (beside the other bytes: the exchange fills its size class)
 	outFree         bool           // gateway/upstream answered out and keeps nothing of its header map (httpProxy.serve)
+	outNoXFF        bool           // outHeader holds no X-Forwarded-For (copyOutboundHeaders)
 	outHeader       http.Header    // the backend request's headers, copied as they were checked (serveHTTPAPI), for outRequest
 	out             http.Request   // the first backend request (withCallCtx)
 	outUsed         bool

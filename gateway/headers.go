@@ -72,16 +72,19 @@ func forwardHeaders(out http.Header, h engine.Headers, r *http.Request, skip fun
 // refuses exactly what checkOutboundHeaders refuses; after an error out
 // is partly filled and must be dropped. X-Forwarded-* are the caller's
 // to set.
-func copyOutboundHeaders(out http.Header, h engine.Headers, skip func(string) bool) error {
+// It also says whether it copied an X-Forwarded-For (xff), for
+// setXForwardedFrom's noPrior.
+func copyOutboundHeaders(out http.Header, h engine.Headers, skip func(string) bool) (xff bool, err error) {
 	for k, v := range h {
 		if err := checkOutboundField(k, v); err != nil {
-			return err
+			return false, err
 		}
 		if !isHopHeader(k) && !skip(k) {
 			out[k] = v
+			xff = xff || k == "X-Forwarded-For"
 		}
 	}
-	return nil
+	return xff, nil
 }
 
 // setXForwarded sets X-Forwarded-For/-Host/-Proto on out for the client
@@ -90,21 +93,24 @@ func copyOutboundHeaders(out http.Header, h engine.Headers, skip func(string) bo
 // exchange's and the pooled dial map's own, so no allocation; nil: one.
 func setXForwarded(out http.Header, in *http.Request, room *[3]string) {
 	clientIP, _, err := net.SplitHostPort(in.RemoteAddr)
-	setXForwardedFrom(out, in, clientIP, err == nil, room)
+	setXForwardedFrom(out, in, clientIP, err == nil, false, room)
 }
 
 // setXForwardedFrom is setXForwarded with the client's address split off
 // in.RemoteAddr already (ok: it had a port, as net.SplitHostPort's): the
 // REST exchange split it when it began (clientIPOf), where setXForwarded
-// split it a second time per request.
-func setXForwardedFrom(out http.Header, in *http.Request, clientIP string, ok bool, room *[3]string) {
+// split it a second time per request. noPrior: out is known to hold no
+// X-Forwarded-For (copyOutboundHeaders copied none), so none is looked up.
+func setXForwardedFrom(out http.Header, in *http.Request, clientIP string, ok, noPrior bool, room *[3]string) {
 	if room == nil {
 		room = new([3]string)
 	}
 	vals := room[:]
 	if ok {
-		if prior := out["X-Forwarded-For"]; len(prior) > 0 {
-			clientIP = strings.Join(prior, ", ") + ", " + clientIP
+		if !noPrior {
+			if prior := out["X-Forwarded-For"]; len(prior) > 0 {
+				clientIP = strings.Join(prior, ", ") + ", " + clientIP
+			}
 		}
 		vals[0] = clientIP
 		out["X-Forwarded-For"] = vals[0:1:1]

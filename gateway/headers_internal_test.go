@@ -112,7 +112,7 @@ func checkCopyOutbound(t *testing.T, h engine.Headers) {
 	t.Helper()
 	wantErr := checkOutboundHeaders(h)
 	got := http.Header{}
-	err := copyOutboundHeaders(got, h, hostHeader)
+	xff, err := copyOutboundHeaders(got, h, hostHeader)
 	if (err == nil) != (wantErr == nil) {
 		t.Fatalf("%q: error %v, check alone %v", h, err, wantErr)
 	}
@@ -133,6 +133,9 @@ func checkCopyOutbound(t *testing.T, h engine.Headers) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%q: copied %q, want %q", h, got, want)
+	}
+	if _, copied := got["X-Forwarded-For"]; xff != copied {
+		t.Fatalf("%q: says it copied an X-Forwarded-For: %v, copied one: %v", h, xff, copied)
 	}
 }
 
@@ -174,7 +177,7 @@ func TestSetXForwardedFromMatches(t *testing.T) {
 			want, got := mk(), mk()
 			setXForwarded(want, in, nil)
 			ip, ok := clientIPOf(in)
-			setXForwardedFrom(got, in, ip, ok, new([3]string))
+			setXForwardedFrom(got, in, ip, ok, prior == nil, new([3]string))
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%q, prior %q: got %v, want %v", remote, prior, got, want)
 			}

@@ -186,12 +186,13 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	// (outRequest takes the copy): one walk of the map where two were made.
 	reqHeaders := st.Context().Request.Headers
 	outHeader := outHeaders.get(len(reqHeaders) + 4)
-	if err := copyOutboundHeaders(outHeader, reqHeaders, hostHeader); err != nil {
+	xff, err := copyOutboundHeaders(outHeader, reqHeaders, hostHeader)
+	if err != nil {
 		status = http.StatusBadRequest
 		writeJSONError(w, status, "Bad request: "+err.Error()+".")
 		return
 	}
-	x.rest.outHeader = outHeader
+	x.rest.outHeader, x.rest.outNoXFF = outHeader, !xff
 	if err := x.backendURL(ctx, false); err != nil {
 		x.rest.outHeader = nil // not sent: on-error's policies may change the headers
 		x.backendFailed(ctx, backendPickError(err))
@@ -248,8 +249,8 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 	// policies and with nothing run between (backendURL changes no
 	// header); forward-request inside retry (Forward) checked them
 	// and they are copied here.
-	h := x.rest.outHeader
-	x.rest.outHeader = nil
+	h, noPrior := x.rest.outHeader, x.rest.outNoXFF
+	x.rest.outHeader, x.rest.outNoXFF = nil, false
 	if h == nil {
 		h = make(http.Header, len(req.Headers)+4)
 		for k, v := range req.Headers {
@@ -259,7 +260,7 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 		}
 	}
 	if in == x.in { // the exchange split its address when it began
-		setXForwardedFrom(h, in, x.ip, x.rest.ipPort, xf)
+		setXForwardedFrom(h, in, x.ip, x.rest.ipPort, noPrior, xf)
 	} else {
 		setXForwarded(h, in, xf)
 	}
