@@ -229,7 +229,9 @@ func (w *response) sendHead(final bool) error {
 	if _, ok := h["Content-Type"]; !ok && !w.noBody && len(w.pending) > 0 {
 		h["Content-Type"] = []string{http.DetectContentType(w.pending)}
 	}
-	delete(h, "Transfer-Encoding") // the framing is the server's
+	// The framing is the server's: writeFields skips a Transfer-Encoding
+	// the handler set, where a delete here hashed the name for every
+	// answer, which has none.
 	if len(h["Trailer"]) > 0 {
 		for _, v := range h["Trailer"] {
 			for k := range strings.SplitSeq(v, ",") {

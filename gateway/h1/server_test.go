@@ -336,6 +336,17 @@ func TestResponses(t *testing.T) {
 		w.WriteHeader(103)
 		io.WriteString(w, "final")
 	})
+	h.HandleFunc("/te-declared", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Transfer-Encoding", "gzip")
+		w.Header().Set("Content-Length", "5")
+		io.WriteString(w, "hello")
+	})
+	h.HandleFunc("/te-streamed", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Transfer-Encoding", "gzip, chunked")
+		io.WriteString(w, "hello")
+		w.(http.Flusher).Flush()
+		io.WriteString(w, " there")
+	})
 	h.HandleFunc("/split", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Evil", "a\r\nSet-Cookie: b")
 		io.WriteString(w, "ok")
@@ -383,6 +394,31 @@ func TestResponses(t *testing.T) {
 					if err := tc.check(resp); err != nil {
 						t.Fatal(err)
 					}
+				}
+			})
+		}
+		// The framing is the server's: a Transfer-Encoding the handler set
+		// is never sent, whether the answer has a length or is chunked.
+		for path, want := range map[string]string{
+			"/te-declared": "Content-Length: 5\r\n",
+			"/te-streamed": "Transfer-Encoding: chunked\r\n",
+		} {
+			if !ours(front) {
+				continue
+			}
+			t.Run(front+path, func(t *testing.T) {
+				c, err := net.Dial("tcp", strings.TrimPrefix(addr, "http://"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+				raw, _ := io.ReadAll(c)
+				head, _, _ := strings.Cut(string(raw), "\r\n\r\n")
+				head += "\r\n"
+				if !strings.Contains(head, want) || strings.Count(strings.ToLower(head), "transfer-encoding") != strings.Count(want, "Transfer-Encoding") {
+					t.Fatalf("head %q: want %q and no other Transfer-Encoding", head, want)
 				}
 			})
 		}
