@@ -43,6 +43,11 @@ func TestNormalizeScope(t *testing.T) {
 		"/apis": "/apis", "/apis/echo": "/apis/echo", "/products/gold/": "/products/gold",
 		"/subscriptions/x/resourceGroups/rg/providers/Microsoft.ApiManagement/service/s/products/gold": "/products/gold",
 		"/subscriptions/x/resourceGroups/rg/providers/Microsoft.ApiManagement/service/s/apis":          "/apis",
+		// the built-in all-access subscription: the service itself
+		"/subscriptions/x/resourceGroups/rg/providers/Microsoft.ApiManagement/service/s/": "/apis",
+		"/subscriptions/x/resourceGroups/rg/providers/Microsoft.ApiManagement/service/s":  "/apis",
+		"/subscriptions/x/resourceGroups/rg/providers/Microsoft.ApiManagement/service/":   "",
+		"/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/s":              "",
 		"/users": "", "": "", "/products/": "",
 	} {
 		if got := normalizeScope(in); got != want {

@@ -228,7 +228,11 @@ func keyHashOf(plain, hashed string) string {
 // normalizeScope turns an ARM scope (".../products/starter",
 // ".../workspaces/hr/apis") or a short one into "/apis", "/apis/NAME" or
 // "/products/NAME", prefixed with "/workspaces/WS" for a workspace's; ""
-// when it is none.
+// when it is none. The service's own id (".../providers/
+// Microsoft.ApiManagement/service/NAME/", the scope of the built-in
+// all-access subscription "master" that every extract has) is "/apis":
+// APIM's all-access subscription opens every API of the service, and
+// product policies do not apply to it, as for an all-APIs one.
 func normalizeScope(s string) string {
 	parts := strings.Split(strings.Trim(s, "/"), "/")
 	n := len(parts)
@@ -238,6 +242,8 @@ func normalizeScope(s string) string {
 		tail, n = "/apis", n-1
 	case n >= 2 && (parts[n-2] == "apis" || parts[n-2] == "products") && parts[n-1] != "":
 		tail, n = "/"+parts[n-2]+"/"+parts[n-1], n-2
+	case n >= 3 && strings.EqualFold(parts[n-3], "Microsoft.ApiManagement") && strings.EqualFold(parts[n-2], "service") && parts[n-1] != "":
+		return "/apis"
 	default:
 		return ""
 	}

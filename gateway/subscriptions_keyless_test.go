@@ -18,14 +18,18 @@ import (
 )
 
 // Subscriptions as APIOps' extractor writes them: no keys (secrets), and
-// the built-in all-access subscription APIM makes in every instance.
+// the built-in all-access subscription APIM makes in every instance, whose
+// scope is the service itself with a "/" after it (as Azure gives it: the
+// apiops-cli extract in github.com/yuanlu380/apiops-cli-lab,
+// apim-artifacts/subscriptions/master/subscriptionInformation.json, ids
+// replaced).
 const (
 	extractedMaster = `{
   "properties": {
     "allowTracing": false,
     "displayName": "Built-in all-access subscription",
     "ownerId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim/users/1",
-    "scope": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim/apis",
+    "scope": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim/",
     "state": "active"
   }
 }
