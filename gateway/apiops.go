@@ -717,10 +717,16 @@ func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[
 		}
 		out = append(out, apiSource{dir: apiDir, file: file, data: data, json: true, extra: o.rawOf("apis", apiName(e.Name()))})
 		// What else the extractor wrote for the API (tags, schemas,
-		// releases) is Azure's.
+		// releases) is Azure's; a revision folder of the early extractor's
+		// layout is a leftover of an older extract.
 		if sub, err := os.ReadDir(apiDir); err == nil {
 			for _, f := range sub {
-				if !apiFolderEntries[f.Name()] && !strings.HasPrefix(f.Name(), ".") {
+				switch {
+				case apiFolderEntries[f.Name()] || strings.HasPrefix(f.Name(), "."):
+				case len(legacyRevisions(apiDir, f.Name())) > 0:
+					*notes = append(*notes, filepath.Join(apiDir, f.Name())+": ignored: "+f.Name()+" of API "+apiName(e.Name())+
+						" ("+legacyLayout+", left from an older extract: this API is the folder's own apiInformation.json)")
+				default:
 					*notes = append(*notes, filepath.Join(apiDir, f.Name())+": ignored: "+f.Name()+" of API "+apiName(e.Name())+" (Azure only)")
 				}
 			}
@@ -744,6 +750,9 @@ func apiFolderWithoutInformation(apiDir, file string, errs *engine.ErrorList, no
 		return
 	}
 	name := apiName(filepath.Base(apiDir))
+	if legacyAPIFolder(apiDir, name, sub, errs, notes) {
+		return
+	}
 	at := filepath.Join(apiDir, "policy.xml")
 	what, verb := "its policy.xml", "applies"
 	if _, err := os.Stat(at); err != nil {
@@ -768,6 +777,64 @@ func apiFolderWithoutInformation(apiDir, file string, errs *engine.ErrorList, no
 	if len(files) > 0 {
 		*notes = append(*notes, apiDir+": ignored: "+strings.Join(files, ", ")+" (the folder has no apiInformation.json, so it declares no API)")
 	}
+}
+
+// legacyLayout names the layout of APIOps' early extractor (its 2022
+// releases): apis/DISPLAY NAME/VERSION/REVISION/ ("Original/1" for an API
+// without versions, "v2/1" for version v2), each revision folder with its
+// apiInformation.json, specification, policy.xml and operations/OPERATION
+// DISPLAY NAME/policy.xml. APIOps' extractor has written apis/NAME/ (NAME;rev=N
+// for a revision) since.
+const legacyLayout = "the layout of APIOps' early extractor (apis/DISPLAY NAME/VERSION/REVISION/apiInformation.json), which tollgate does not read"
+
+// legacyRevisions lists the revision folders of the early extractor's
+// layout under apiDir/version: REVISION/apiInformation.json with a
+// revision number, as "version/REVISION".
+func legacyRevisions(apiDir, version string) []string {
+	found, _ := filepath.Glob(filepath.Join(apiDir, version, "*", "apiInformation.json"))
+	var out []string
+	for _, f := range found {
+		if rev := filepath.Base(filepath.Dir(f)); validRevision(rev) {
+			out = append(out, version+"/"+rev)
+		}
+	}
+	return out
+}
+
+// legacyAPIFolder reports an API folder without apiInformation.json that
+// holds revisions of the early extractor's layout (apis/Echo API/Original/1/):
+// tollgate serves none of them. As for a folder without apiInformation.json,
+// a policy in one is a load error (it would apply to nothing), and
+// revisions without policies are a notice. It returns false when the folder
+// has no such revision.
+func legacyAPIFolder(apiDir, name string, sub []os.DirEntry, errs *engine.ErrorList, notes *[]string) bool {
+	var revs []string
+	for _, f := range sub {
+		if f.IsDir() && !strings.HasPrefix(f.Name(), ".") {
+			revs = append(revs, legacyRevisions(apiDir, f.Name())...)
+		}
+	}
+	if len(revs) == 0 {
+		return false
+	}
+	var quiet []string
+	for _, rev := range revs {
+		at := filepath.Join(apiDir, filepath.FromSlash(rev), "policy.xml")
+		if _, err := os.Stat(at); err != nil {
+			ops, _ := filepath.Glob(filepath.Join(apiDir, filepath.FromSlash(rev), "operations", "*", "policy.xml"))
+			if len(ops) == 0 {
+				quiet = append(quiet, rev)
+				continue
+			}
+			at = ops[0]
+		}
+		errs.Add(engine.Pos{File: at, Line: 1, Col: 1}, "",
+			"API folder %q holds revision %s in %s, so this policy applies to no API: extract the instance again with a current APIOps extractor (it writes apis/NAME/apiInformation.json)", name, rev, legacyLayout)
+	}
+	if len(quiet) > 0 {
+		*notes = append(*notes, apiDir+": ignored: "+strings.Join(quiet, ", ")+" ("+legacyLayout+": extract the instance again with a current APIOps extractor)")
+	}
+	return true
 }
 
 // validRevision: a revision number (APIM numbers revisions 1, 2, …).

@@ -834,6 +834,42 @@ func TestAPIOpsFolderWithoutInformation(t *testing.T) {
 	}
 }
 
+// TestAPIOpsLegacyLayoutNotices: revision folders of APIOps' early
+// extractor (apis/DISPLAY NAME/VERSION/REVISION/) are not read, and the
+// notice says which layout they are in, not "Azure only": alone in an API
+// folder (IATI Datastore, as github.com/IATI/apim-iati-gateway has it), and
+// left next to a current apiInformation.json by an older extract (as
+// github.com/waelkdouh/apiops-artifact has apis/Demo Conference API/). With a
+// policy they are load errors (testdata/resource-errors/apiops-legacy-layout).
+func TestAPIOpsLegacyLayoutNotices(t *testing.T) {
+	dir := t.TempDir()
+	info := `{"name": "datastore", "properties": {"path": "datastore", "apiRevision": "%s", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`
+	writeFile(t, dir, "apis/IATI Datastore/Original/1/apiInformation.json", fmt.Sprintf(info, "1"))
+	writeFile(t, dir, "apis/IATI Datastore/Original/2/apiInformation.json", fmt.Sprintf(info, "2"))
+	writeFile(t, dir, "apis/IATI Datastore/Original/2/specification.yaml", "openapi: 3.0.1\ninfo: {title: Datastore, version: '1'}\npaths: {}\n")
+	writeFile(t, dir, "apis/demo-conference-api/apiInformation.json", `{"properties": {"path": "conference", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/demo-conference-api/Original/1/apiInformation.json", `{"properties": {"path": "conference", "apiRevision": "1"}}`)
+	writeFile(t, dir, "apis/demo-conference-api/Original/1/policy.xml", `<policies><inbound><base/></inbound></policies>`)
+	writeFile(t, dir, "apis/demo-conference-api/tags/x/tagInformation.json", `{}`)
+	snap, errs := loadDirWith(t, dir, gateway.LoadOptions{Getenv: func(string) string { return "" }})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if len(snap.APIs) != 1 || snap.APIs[0].Name != "demo-conference-api" {
+		t.Fatalf("APIs: %d", len(snap.APIs))
+	}
+	const layout = "the layout of APIOps' early extractor (apis/DISPLAY NAME/VERSION/REVISION/apiInformation.json), which tollgate does not read"
+	for _, want := range []string{
+		filepath.Join("apis", "IATI Datastore") + ": ignored: Original/1, Original/2 (" + layout + ": extract the instance again with a current APIOps extractor)",
+		filepath.Join("apis", "demo-conference-api", "Original") + ": ignored: Original of API demo-conference-api (" + layout + ", left from an older extract: this API is the folder's own apiInformation.json)",
+		filepath.Join("apis", "demo-conference-api", "tags") + ": ignored: tags of API demo-conference-api (Azure only)",
+	} {
+		if !slices.ContainsFunc(snap.Notices, func(n string) bool { return strings.HasSuffix(n, want) }) {
+			t.Errorf("notices lack %q:\n%s", want, strings.Join(snap.Notices, "\n"))
+		}
+	}
+}
+
 // TestAPIOpsUnusedOverrides: a configuration file's entry for a resource
 // the folder does not have is reported once, at the entry, for every
 // section; an entry whose resource the folder has is never reported, also
