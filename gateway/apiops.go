@@ -364,7 +364,7 @@ func unusedOverrides(dir string, o *overrides, notes *[]string) {
 		have := map[string]bool{}
 		for _, name := range resourceFolders(base) {
 			if f.kind == "apis" {
-				name = apiName(name)
+				name = extractedAPIFolderName(base, name)
 			}
 			have[strings.ToLower(name)] = true
 		}
@@ -402,9 +402,10 @@ func unusedOverrides(dir string, o *overrides, notes *[]string) {
 // (case-insensitively) in its folder, or "".
 func workspaceHaving(dir, folder, name string) string {
 	for _, ws := range resourceFolders(filepath.Join(dir, "workspaces")) {
-		for _, r := range resourceFolders(apiopsDir(filepath.Join(dir, "workspaces", ws), folder)) {
+		wbase := apiopsDir(filepath.Join(dir, "workspaces", ws), folder)
+		for _, r := range resourceFolders(wbase) {
 			if folder == "apis" {
-				r = apiName(r)
+				r = extractedAPIFolderName(wbase, r)
 			}
 			if strings.EqualFold(r, name) {
 				return ws
@@ -715,7 +716,8 @@ func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[
 			apiFolderWithoutInformation(apiDir, file, errs, notes)
 			continue
 		}
-		out = append(out, apiSource{dir: apiDir, file: file, data: data, json: true, extra: o.rawOf("apis", apiName(e.Name()))})
+		name := extractedAPIName(e.Name(), data)
+		out = append(out, apiSource{dir: apiDir, file: file, data: data, json: true, extra: o.rawOf("apis", name)})
 		// What else the extractor wrote for the API (tags, schemas,
 		// releases) is Azure's; a revision folder of the early extractor's
 		// layout is a leftover of an older extract.
@@ -724,10 +726,10 @@ func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[
 				switch {
 				case apiFolderEntries[f.Name()] || strings.HasPrefix(f.Name(), "."):
 				case len(legacyRevisions(apiDir, f.Name())) > 0:
-					*notes = append(*notes, filepath.Join(apiDir, f.Name())+": ignored: "+f.Name()+" of API "+apiName(e.Name())+
+					*notes = append(*notes, filepath.Join(apiDir, f.Name())+": ignored: "+f.Name()+" of API "+name+
 						" ("+legacyLayout+", left from an older extract: this API is the folder's own apiInformation.json)")
 				default:
-					*notes = append(*notes, filepath.Join(apiDir, f.Name())+": ignored: "+f.Name()+" of API "+apiName(e.Name())+" (Azure only)")
+					*notes = append(*notes, filepath.Join(apiDir, f.Name())+": ignored: "+f.Name()+" of API "+name+" (Azure only)")
 				}
 			}
 		}
@@ -854,6 +856,38 @@ func apiName(folder string) string {
 	return name
 }
 
+// extractedAPIName is the name of the API that apis/FOLDER/apiInformation.json
+// (data) declares: the folder's (without ";rev=N"), or, when that is no API
+// name, the "name" the file has next to "properties" when that is one.
+// APIOps' extractor of 2022-2023 named an API's folder after its display
+// name ("apis/Echo API/") and wrote its name there ("name": "echo-api"), as
+// github.com/RobertoBorges/apiopsdemo and waelkdouh/apiops-artifact keep
+// them; apiops-cli writes "name" too, equal to the folder's.
+func extractedAPIName(folder string, data []byte) string {
+	name := apiName(folder)
+	if validAPIName(name) {
+		return name
+	}
+	var top struct {
+		Name string `json:"name"`
+	}
+	if json.Unmarshal(data, &top) == nil {
+		if n := apiName(top.Name); validAPIName(n) {
+			return n
+		}
+	}
+	return name
+}
+
+// extractedAPIFolderName is extractedAPIName of the folder base/folder.
+func extractedAPIFolderName(base, folder string) string {
+	if validAPIName(apiName(folder)) {
+		return apiName(folder)
+	}
+	data, _ := os.ReadFile(filepath.Join(base, folder, "apiInformation.json"))
+	return extractedAPIName(folder, data)
+}
+
 // apiInfoProps: the apiInformation.json properties tollgate uses, and the
 // descriptive ones it accepts without a notice.
 var apiInfoUsed = map[string]bool{"path": true, "serviceUrl": true, "type": true, "apiType": true,
@@ -875,7 +909,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		return nil
 	}
 	folder := filepath.Base(src.dir)
-	name := apiName(folder)
+	name := extractedAPIName(folder, src.data)
 	props := o.merge("apis", name, info.Properties)
 	at := func(k string) engine.Pos { return jsonKeyPos(src.file, src.data, k) }
 	str := func(k string) string {
@@ -892,7 +926,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 	// The extractor writes the current revision in NAME/ and the others in
 	// NAME;rev=N/, whose isCurrent is false or, as APIM leaves it out of
 	// a revision that is not current, absent.
-	cur, revFolder := true, folder != name
+	cur, revFolder := true, folder != apiName(folder)
 	if raw, ok := props["isCurrent"]; ok {
 		if json.Unmarshal(raw, &cur) != nil {
 			errs.Add(at("isCurrent"), "", "isCurrent must be true or false, not %s", string(raw))
@@ -944,7 +978,7 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		errs.Add(at("type"), "", "API type %q is not supported (http, soap, websocket, graphql, odata, grpc, mcp or a2a)", api.Type)
 	}
 	if !validAPIName(name) {
-		errs.Add(engine.Pos{File: src.file, Line: 1, Col: 1}, "", "API name %q (its folder): use letters, digits, '-', '_' and '.'", name)
+		errs.Add(engine.Pos{File: src.file, Line: 1, Col: 1}, "", "API name %q (its folder, and the file has no \"name\" that is one): use letters, digits, '-', '_' and '.'", name)
 	}
 	p := "/" + strings.Trim(str("path"), "/")
 	scheme, vname := "Segment", ""

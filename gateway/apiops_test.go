@@ -870,6 +870,74 @@ func TestAPIOpsLegacyLayoutNotices(t *testing.T) {
 	}
 }
 
+// TestAPIOpsDisplayNameFolders: APIOps' extractor of 2022-2023 named an
+// API's folder after its display name and wrote the API's name next to
+// "properties" (apis/Echo API/apiInformation.json, "name": "echo-api", as
+// github.com/RobertoBorges/apiopsdemo keeps it; apis/Demo Conference
+// API/, as github.com/waelkdouh/apiops-artifact keeps it). The API is
+// that name: products, subscriptions and the configuration file name it so.
+// A folder whose name is no API name and whose file has none is a load error.
+func TestAPIOpsDisplayNameFolders(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/Echo API/apiInformation.json", `{
+  "name": "echo-api",
+  "properties": {
+    "path": "echo",
+    "displayName": "Echo API",
+    "apiRevision": "1",
+    "isCurrent": true,
+    "protocols": [
+      "https"
+    ],
+    "serviceUrl": "http://echoapi.cloudapp.net/api",
+    "subscriptionRequired": false
+  }
+}`)
+	writeFile(t, dir, "apis/Echo API/policy.xml", `<policies><inbound><base/><set-header name="X-Api" exists-action="override"><value>@(context.Api.Name)</value></set-header></inbound><backend><base/></backend><outbound><base/></outbound></policies>`)
+	writeFile(t, dir, "apis/Demo Conference API/apiInformation.json", `{
+  "name": "demo-conference-api",
+  "properties": {
+    "path": "",
+    "displayName": "Demo Conference API",
+    "apiRevision": "1",
+    "isCurrent": true,
+    "serviceUrl": "https://conferenceapi.azurewebsites.net",
+    "subscriptionRequired": true
+  }
+}`)
+	writeFile(t, dir, "products/Starter/productInformation.json", `{"properties": {"displayName": "Starter", "state": "published", "subscriptionRequired": true}}`)
+	writeFile(t, dir, "products/Starter/apis.json", `[{"name": "demo-conference-api"}]`)
+	writeFile(t, dir, "subscriptions/s1/subscriptionInformation.json", `{"properties": {"displayName": "s1", "scope": "/apis/echo-api", "state": "active"}}`)
+	writeFile(t, dir, "conf.yaml", "apis:\n  - name: echo-api\n    properties:\n      serviceUrl: http://127.0.0.1:9/echo\n")
+	snap, errs := loadDirWith(t, dir, gateway.LoadOptions{Getenv: func(string) string { return "" }, Overrides: filepath.Join(dir, "conf.yaml")})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var names []string
+	for _, a := range snap.APIs {
+		names = append(names, a.Name)
+		if a.Name == "echo-api" && a.ServiceURL.String() != "http://127.0.0.1:9/echo" {
+			t.Errorf("echo-api's serviceUrl %s: the configuration file's entry was not applied", a.ServiceURL)
+		}
+	}
+	slices.Sort(names)
+	if want := []string{"demo-conference-api", "echo-api"}; !slices.Equal(names, want) {
+		t.Fatalf("APIs %q, want %q", names, want)
+	}
+	for _, n := range snap.Notices {
+		if strings.Contains(n, "conf.yaml") || strings.Contains(n, "names no") || strings.Contains(n, "scope") {
+			t.Errorf("notice: %s", n)
+		}
+	}
+
+	writeFile(t, dir, "apis/Other API/apiInformation.json", `{"properties": {"path": "other", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
+	_, errs = loadDirWith(t, dir, gateway.LoadOptions{Getenv: func(string) string { return "" }})
+	want := filepath.Join("apis", "Other API", "apiInformation.json") + `:1:1: API name "Other API" (its folder, and the file has no "name" that is one): use letters, digits, '-', '_' and '.'`
+	if !slices.Contains(errs, want) {
+		t.Errorf("errors %q lack %q", errs, want)
+	}
+}
+
 // TestAPIOpsUnusedOverrides: a configuration file's entry for a resource
 // the folder does not have is reported once, at the entry, for every
 // section; an entry whose resource the folder has is never reported, also

@@ -46,7 +46,7 @@ func (n notLoaded) anyScope(name string) bool {
 // revision), tollgate's api.xml by its name attribute, when it has one.
 func folderAPIName(src apiSource, xmlName string) string {
 	if src.json {
-		return apiName(filepath.Base(src.dir))
+		return extractedAPIName(filepath.Base(src.dir), src.data)
 	}
 	if xmlName != "" {
 		return xmlName
