@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -935,6 +936,62 @@ func TestAPIOpsDisplayNameFolders(t *testing.T) {
 	want := filepath.Join("apis", "Other API", "apiInformation.json") + `:1:1: API name "Other API" (its folder, and the file has no "name" that is one): use letters, digits, '-', '_' and '.'`
 	if !slices.Contains(errs, want) {
 		t.Errorf("errors %q lack %q", errs, want)
+	}
+}
+
+// TestAPIOpsDisplayNameOperationFolders: the extractor of 2022-2023 named
+// an operation's policy folder after the operation's display name (the
+// specification's summary), as in github.com/RobertoBorges/apiopsdemo,
+// apimartifacts/apis/Echo API/operations/Retrieve resource/policy.xml: a
+// folder that is no operation's id is the policy of the one operation of
+// that display name, and a load error when several have it.
+func TestAPIOpsDisplayNameOperationFolders(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/Echo API/apiInformation.json", `{"name": "echo-api", "properties": {"path": "echo", "displayName": "Echo API", "serviceUrl": "http://127.0.0.1:9/api", "subscriptionRequired": false}}`)
+	writeFile(t, dir, "apis/Echo API/specification.yaml", `openapi: 3.0.1
+info:
+  title: Echo API
+  version: '1.0'
+paths:
+  /resource:
+    get:
+      summary: Retrieve resource
+      operationId: retrieve-resource
+      responses:
+        '200':
+          description: Returned in all cases.
+    put:
+      summary: Modify Resource
+      operationId: modify-resource
+      responses:
+        '200':
+          description: ''
+`)
+	writeFile(t, dir, "apis/Echo API/operations/Retrieve resource/policy.xml", `<policies><inbound><base/><return-response><set-body>@(context.Operation.Id + "|" + context.Operation.Name + "|" + context.Api.Name)</set-body></return-response></inbound><backend><base/></backend><outbound><base/></outbound></policies>`)
+	g := startGateway(t, dir)
+	resp, err := http.Get(g.url + "/echo/resource")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got, want := string(body), "retrieve-resource|Retrieve resource|echo-api"; resp.StatusCode != 200 || got != want {
+		t.Errorf("GET /echo/resource: %d %q, want 200 %q", resp.StatusCode, got, want)
+	}
+
+	// Two operations with that display name: the folder names neither.
+	writeFile(t, dir, "apis/Echo API/specification.yaml", strings.Replace(`openapi: 3.0.1
+info: {title: Echo API, version: '1.0'}
+paths:
+  /resource:
+    get: {summary: Retrieve resource, operationId: retrieve-resource, responses: {'200': {description: ''}}}
+  /resource2:
+    get: {summary: Retrieve resource, operationId: retrieve-resource-2, responses: {'200': {description: ''}}}
+`, "\t", "  ", -1))
+	_, errs := loadDirWith(t, dir, gateway.LoadOptions{Getenv: func(string) string { return "" }})
+	want := filepath.Join("apis", "Echo API", "operations", "Retrieve resource", "policy.xml") + `:1:1: API "echo-api" has no operation "Retrieve resource" for this policy, and 2 operations have that display name (retrieve-resource, retrieve-resource-2): name the folder after the operation's id`
+	if !slices.Equal(errs, []string{want}) {
+		t.Errorf("errors %q, want %q", errs, want)
 	}
 }
 

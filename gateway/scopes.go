@@ -268,10 +268,31 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 			known[d.alias] = op
 		}
 	}
+	// APIOps' extractor of 2022-2023 named an operation's policy folder
+	// after its display name (operations/Retrieve resource/, the
+	// specification's summary): a folder that is no operation's id names
+	// the one operation of that display name.
+	byName := map[string][]*Operation{}
+	for _, op := range api.Operations {
+		if op.Info.Name != "" {
+			byName[op.Info.Name] = append(byName[op.Info.Name], op)
+		}
+	}
 	opRoots := map[*Operation]*engine.Node{}
 	for _, id := range x.opIDs() {
 		f := x.opPolicies[id]
 		op := known[id]
+		if op == nil && len(byName[id]) > 1 {
+			var ids []string
+			for _, o := range byName[id] {
+				ids = append(ids, o.Info.Id)
+			}
+			errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "API %q has no operation %q for this policy, and %d operations have that display name (%s): name the folder after the operation's id", api.Name, id, len(ids), strings.Join(ids, ", "))
+			continue
+		}
+		if op == nil && len(byName[id]) == 1 {
+			op = byName[id][0]
+		}
 		if op == nil {
 			if !specBroken { // else the specification's errors say why
 				errs.Add(engine.Pos{File: f.path, Line: 1, Col: 1}, "", "API %q has no operation %q for this policy%s", api.Name, id, operationList(api.Operations))
