@@ -386,10 +386,23 @@ func refHint(err error) string {
 // validateAPIMExport validates d as kin-openapi does, but takes what APIM's
 // own export writes, and APIOps' extractor stores, as APIM reads it when the
 // publisher imports it again: a parameter or schema whose type is the empty string (a
-// parameter added in the portal without a type: any value), a response
-// whose description is null, and an empty info.version (an API outside a
-// version set). d is changed: the empty types are dropped and the null
+// parameter added in the portal without a type: any value) or a name
+// OpenAPI does not define (APIM keeps a parameter's type as written, and
+// exports "type: int": github.com/IATI/apim-iati-gateway's Datastore Search
+// Services API), a response whose description is null, and an empty
+// info.version (an API outside a version set). d is changed: those types
+// are dropped (tollgate's choice: any value, as for no type) and the null
 // descriptions become empty.
+// unknownSchemaType: a schema type OpenAPI 3.0 and 3.1 do not define ("",
+// "int", "bool").
+func unknownSchemaType(t string) bool {
+	switch t {
+	case "array", "boolean", "integer", "number", "object", "string", "null":
+		return false
+	}
+	return true
+}
+
 func validateAPIMExport(d *openapi3.T) error {
 	seen := map[*openapi3.Schema]bool{}
 	var schema func(*openapi3.SchemaRef)
@@ -399,8 +412,8 @@ func validateAPIMExport(d *openapi3.T) error {
 		}
 		sc := r.Value
 		seen[sc] = true
-		if sc.Type != nil && slices.Contains(*sc.Type, "") {
-			t := slices.DeleteFunc(slices.Clone(*sc.Type), func(s string) bool { return s == "" })
+		if sc.Type != nil && slices.ContainsFunc(*sc.Type, unknownSchemaType) {
+			t := slices.DeleteFunc(slices.Clone(*sc.Type), unknownSchemaType)
 			if len(t) == 0 {
 				sc.Type = nil
 			} else {

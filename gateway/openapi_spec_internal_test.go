@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,8 +87,42 @@ func TestParseSpecAPIMExport(t *testing.T) {
         '200': {description: }
 `},
 		{name: "an empty info.version", src: "openapi: 3.0.1\ninfo:\n  title: Star Wars\n  version: ''\npaths:\n  /x:\n    get:\n      responses:\n        '200':\n          description: ''\n"},
-		{name: "a type APIM does not know either", src: head + "  /x:\n    get:\n      parameters: [{name: q, in: query, schema: {type: strnig}}]\n      responses: {'200': {description: ok}}\n",
-			err: `unsupported 'type' value "strnig"`},
+		// APIM keeps a parameter's type as written and exports it: type: int
+		// in github.com/IATI/apim-iati-gateway, apimartifacts/apis/Datastore
+		// Search Services/Original/1/specification.yaml (trimmed). It is no
+		// type (any value), as '' is.
+		{name: "a type OpenAPI does not define", src: head + `  '/{collection}/{responsetype}':
+    get:
+      summary: Query
+      operationId: 61e68d79d08b13d923cf153b
+      parameters:
+        - name: collection
+          in: path
+          required: true
+          schema:
+            enum:
+              - activity
+              - budget
+            type: string
+        - name: responsetype
+          in: path
+          required: true
+          schema:
+            type: string
+        - name: rows
+          in: query
+          schema:
+            type: int
+        - name: start
+          in: query
+          schema:
+            type: [int, integer]
+      responses:
+        '200':
+          description: ''
+`},
+		{name: "what is wrong for APIM too", src: head + "  /x:\n    get:\n      parameters: [{name: id, in: path, schema: {type: string}}]\n      responses: {'200': {description: ok}}\n",
+			err: `must define exactly all path parameters`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var errs engine.ErrorList
@@ -100,6 +135,11 @@ func TestParseSpecAPIMExport(t *testing.T) {
 			}
 			if len(errs) > 0 || len(ops) != 1 || ops[0].spec == nil {
 				t.Fatalf("ops %+v errs %v", ops, errs)
+			}
+			for _, p := range ops[0].spec.Op.Parameters {
+				if sc := p.Value.Schema; sc != nil && sc.Value.Type != nil && slices.ContainsFunc(*sc.Value.Type, unknownSchemaType) {
+					t.Errorf("parameter %s keeps type %v", p.Value.Name, *sc.Value.Type)
+				}
 			}
 		})
 	}
