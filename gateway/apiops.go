@@ -364,6 +364,9 @@ func unusedOverrides(dir string, o *overrides, notes *[]string) {
 		have := map[string]bool{}
 		for _, name := range resourceFolders(base) {
 			if f.kind == "apis" {
+				for _, n := range legacyAPINames(filepath.Join(base, name)) {
+					have[strings.ToLower(n)] = true
+				}
 				name = extractedAPIFolderName(base, name)
 			}
 			have[strings.ToLower(name)] = true
@@ -684,10 +687,15 @@ func fragmentsWhere(dir string) string {
 // apiInformation.json (APIOps layout).
 type apiSource struct {
 	dir, file string
-	data      []byte
-	extra     []byte // overrides applied to it (hashed with it)
-	json      bool
-	scope     *resourceScope // the service or a workspace (nil: the service)
+	// folder is the name the API's folder has in the extractor's layout
+	// (NAME, or NAME;rev=N), when it is not dir's: the "name" of a
+	// revision in the early extractor's layout (apis/DISPLAY
+	// NAME/Original/1/, "name": "datastore;rev=1").
+	folder string
+	data   []byte
+	extra  []byte // overrides applied to it (hashed with it)
+	json   bool
+	scope  *resourceScope // the service or a workspace (nil: the service)
 }
 
 // apiopsAPISources lists DIR/apis/NAME/apiInformation.json. A revision that
@@ -713,7 +721,7 @@ func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[
 		file := filepath.Join(apiDir, "apiInformation.json")
 		data, ok := readIf(file, errs)
 		if !ok {
-			apiFolderWithoutInformation(apiDir, file, errs, notes)
+			out = append(out, apiFolderWithoutInformation(apiDir, file, o, errs, notes)...)
 			continue
 		}
 		name := extractedAPIName(e.Name(), data)
@@ -743,17 +751,17 @@ func apiopsAPISources(dir string, o *overrides, errs *engine.ErrorList, notes *[
 // operations folder is a load error, as a policy of an operation that does not
 // exist is; anything else in it (a specification alone, as some extracts keep
 // for an API they filtered out) is a notice. An empty folder says nothing.
-func apiFolderWithoutInformation(apiDir, file string, errs *engine.ErrorList, notes *[]string) {
+func apiFolderWithoutInformation(apiDir, file string, o *overrides, errs *engine.ErrorList, notes *[]string) []apiSource {
 	if _, err := os.Lstat(file); !errors.Is(err, fs.ErrNotExist) {
-		return // there, but unreadable: readIf reported it
+		return nil // there, but unreadable: readIf reported it
 	}
 	sub, err := os.ReadDir(apiDir)
 	if err != nil || len(sub) == 0 {
-		return
+		return nil
 	}
 	name := apiName(filepath.Base(apiDir))
-	if legacyAPIFolder(apiDir, name, sub, errs, notes) {
-		return
+	if srcs, ok := legacyAPIFolder(apiDir, name, sub, o, errs, notes); ok {
+		return srcs
 	}
 	at := filepath.Join(apiDir, "policy.xml")
 	what, verb := "its policy.xml", "applies"
@@ -768,7 +776,7 @@ func apiFolderWithoutInformation(apiDir, file string, errs *engine.ErrorList, no
 	if at != "" {
 		errs.Add(engine.Pos{File: at, Line: 1, Col: 1}, "",
 			"API folder %q has no apiInformation.json, so %s %s to no API: add the API's apiInformation.json (APIOps' extractor writes one for every API) or remove the folder", name, what, verb)
-		return
+		return nil
 	}
 	var files []string
 	for _, f := range sub {
@@ -779,15 +787,17 @@ func apiFolderWithoutInformation(apiDir, file string, errs *engine.ErrorList, no
 	if len(files) > 0 {
 		*notes = append(*notes, apiDir+": ignored: "+strings.Join(files, ", ")+" (the folder has no apiInformation.json, so it declares no API)")
 	}
+	return nil
 }
 
 // legacyLayout names the layout of APIOps' early extractor (its 2022
 // releases): apis/DISPLAY NAME/VERSION/REVISION/ ("Original/1" for an API
 // without versions, "v2/1" for version v2), each revision folder with its
-// apiInformation.json, specification, policy.xml and operations/OPERATION
-// DISPLAY NAME/policy.xml. APIOps' extractor has written apis/NAME/ (NAME;rev=N
-// for a revision) since.
-const legacyLayout = "the layout of APIOps' early extractor (apis/DISPLAY NAME/VERSION/REVISION/apiInformation.json), which tollgate does not read"
+// apiInformation.json (the API's name, NAME or NAME;rev=N, next to
+// "properties"), specification, policy.xml and operations/OPERATION
+// DISPLAY NAME/policy.xml. APIOps' extractor has written apis/NAME/
+// (NAME;rev=N for a revision) since.
+const legacyLayout = "the layout of APIOps' early extractor (apis/DISPLAY NAME/VERSION/REVISION/apiInformation.json)"
 
 // legacyRevisions lists the revision folders of the early extractor's
 // layout under apiDir/version: REVISION/apiInformation.json with a
@@ -803,13 +813,40 @@ func legacyRevisions(apiDir, version string) []string {
 	return out
 }
 
-// legacyAPIFolder reports an API folder without apiInformation.json that
+// legacyAPINames: the names of the APIs the early extractor's revision
+// folders in apiDir name (none when apiDir has its own apiInformation.json).
+func legacyAPINames(apiDir string) []string {
+	if fileIsThere(filepath.Join(apiDir, "apiInformation.json")) {
+		return nil
+	}
+	sub, _ := os.ReadDir(apiDir)
+	var out []string
+	for _, f := range sub {
+		if !f.IsDir() {
+			continue
+		}
+		for _, rev := range legacyRevisions(apiDir, f.Name()) {
+			data, _ := os.ReadFile(filepath.Join(apiDir, filepath.FromSlash(rev), "apiInformation.json"))
+			var top struct {
+				Name string `json:"name"`
+			}
+			if json.Unmarshal(data, &top) == nil && validAPIName(apiName(top.Name)) {
+				out = append(out, apiName(top.Name))
+			}
+		}
+	}
+	return out
+}
+
+// legacyAPIFolder reads an API folder without apiInformation.json that
 // holds revisions of the early extractor's layout (apis/Echo API/Original/1/):
-// tollgate serves none of them. As for a folder without apiInformation.json,
-// a policy in one is a load error (it would apply to nothing), and
-// revisions without policies are a notice. It returns false when the folder
-// has no such revision.
-func legacyAPIFolder(apiDir, name string, sub []os.DirEntry, errs *engine.ErrorList, notes *[]string) bool {
+// each revision whose apiInformation.json names its API ("name":
+// "echo-api", "datastore;rev=1") is an API source, as apis/NAME/ (or
+// NAME;rev=N) would be. One that names none declares no API: as for a folder
+// without apiInformation.json, a policy in it is a load error (it would
+// apply to nothing), and a notice reports it otherwise. ok is false when the
+// folder has no such revision.
+func legacyAPIFolder(apiDir, name string, sub []os.DirEntry, o *overrides, errs *engine.ErrorList, notes *[]string) (srcs []apiSource, ok bool) {
 	var revs []string
 	for _, f := range sub {
 		if f.IsDir() && !strings.HasPrefix(f.Name(), ".") {
@@ -817,13 +854,26 @@ func legacyAPIFolder(apiDir, name string, sub []os.DirEntry, errs *engine.ErrorL
 		}
 	}
 	if len(revs) == 0 {
-		return false
+		return nil, false
 	}
 	var quiet []string
 	for _, rev := range revs {
-		at := filepath.Join(apiDir, filepath.FromSlash(rev), "policy.xml")
+		rdir := filepath.Join(apiDir, filepath.FromSlash(rev))
+		file := filepath.Join(rdir, "apiInformation.json")
+		data, readable := readIf(file, errs)
+		if !readable {
+			continue
+		}
+		var top struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(data, &top) == nil && validAPIName(apiName(top.Name)) {
+			srcs = append(srcs, apiSource{dir: rdir, file: file, folder: top.Name, data: data, json: true, extra: o.rawOf("apis", apiName(top.Name))})
+			continue
+		}
+		at := filepath.Join(rdir, "policy.xml")
 		if _, err := os.Stat(at); err != nil {
-			ops, _ := filepath.Glob(filepath.Join(apiDir, filepath.FromSlash(rev), "operations", "*", "policy.xml"))
+			ops, _ := filepath.Glob(filepath.Join(rdir, "operations", "*", "policy.xml"))
 			if len(ops) == 0 {
 				quiet = append(quiet, rev)
 				continue
@@ -831,12 +881,12 @@ func legacyAPIFolder(apiDir, name string, sub []os.DirEntry, errs *engine.ErrorL
 			at = ops[0]
 		}
 		errs.Add(engine.Pos{File: at, Line: 1, Col: 1}, "",
-			"API folder %q holds revision %s in %s, so this policy applies to no API: extract the instance again with a current APIOps extractor (it writes apis/NAME/apiInformation.json)", name, rev, legacyLayout)
+			"API folder %q holds revision %s in %s, and its apiInformation.json has no \"name\" to say which API it is, so this policy applies to no API: extract the instance again with a current APIOps extractor (it writes apis/NAME/apiInformation.json)", name, rev, legacyLayout)
 	}
 	if len(quiet) > 0 {
-		*notes = append(*notes, apiDir+": ignored: "+strings.Join(quiet, ", ")+" ("+legacyLayout+": extract the instance again with a current APIOps extractor)")
+		*notes = append(*notes, apiDir+": ignored: "+strings.Join(quiet, ", ")+" ("+legacyLayout+", whose apiInformation.json has no \"name\" to say which API it is)")
 	}
-	return true
+	return srcs, true
 }
 
 // validRevision: a revision number (APIM numbers revisions 1, 2, …).
@@ -909,6 +959,9 @@ func parseAPIInformation(dir string, src apiSource, o *overrides, nv *engine.Nam
 		return nil
 	}
 	folder := filepath.Base(src.dir)
+	if src.folder != "" {
+		folder = src.folder
+	}
 	name := extractedAPIName(folder, src.data)
 	props := o.merge("apis", name, info.Properties)
 	at := func(k string) engine.Pos { return jsonKeyPos(src.file, src.data, k) }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -835,21 +836,21 @@ func TestAPIOpsFolderWithoutInformation(t *testing.T) {
 	}
 }
 
-// TestAPIOpsLegacyLayoutNotices: revision folders of APIOps' early
-// extractor (apis/DISPLAY NAME/VERSION/REVISION/) are not read, and the
-// notice says which layout they are in, not "Azure only": alone in an API
-// folder (IATI Datastore, as github.com/IATI/apim-iati-gateway has it), and
-// left next to a current apiInformation.json by an older extract (as
-// github.com/waelkdouh/apiops-artifact has apis/Demo Conference API/). With a
-// policy they are load errors (testdata/resource-errors/apiops-legacy-layout).
+// TestAPIOpsLegacyLayoutNotices: a revision folder of APIOps' early
+// extractor (apis/DISPLAY NAME/VERSION/REVISION/) whose apiInformation.json
+// names no API declares none, and the notice says which layout it is in;
+// one left next to a current apiInformation.json by an older extract (as
+// github.com/waelkdouh/apiops-artifact has apis/Demo Conference API/) is
+// not read either, and the notice says so rather than "Azure only". With a
+// policy the first is a load error (testdata/resource-errors/apiops-legacy-layout).
 func TestAPIOpsLegacyLayoutNotices(t *testing.T) {
 	dir := t.TempDir()
-	info := `{"name": "datastore", "properties": {"path": "datastore", "apiRevision": "%s", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`
+	info := `{"properties": {"path": "datastore", "apiRevision": "%s", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`
 	writeFile(t, dir, "apis/IATI Datastore/Original/1/apiInformation.json", fmt.Sprintf(info, "1"))
 	writeFile(t, dir, "apis/IATI Datastore/Original/2/apiInformation.json", fmt.Sprintf(info, "2"))
 	writeFile(t, dir, "apis/IATI Datastore/Original/2/specification.yaml", "openapi: 3.0.1\ninfo: {title: Datastore, version: '1'}\npaths: {}\n")
 	writeFile(t, dir, "apis/demo-conference-api/apiInformation.json", `{"properties": {"path": "conference", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false}}`)
-	writeFile(t, dir, "apis/demo-conference-api/Original/1/apiInformation.json", `{"properties": {"path": "conference", "apiRevision": "1"}}`)
+	writeFile(t, dir, "apis/demo-conference-api/Original/1/apiInformation.json", `{"name": "demo-conference-api", "properties": {"path": "conference", "apiRevision": "1"}}`)
 	writeFile(t, dir, "apis/demo-conference-api/Original/1/policy.xml", `<policies><inbound><base/></inbound></policies>`)
 	writeFile(t, dir, "apis/demo-conference-api/tags/x/tagInformation.json", `{}`)
 	snap, errs := loadDirWith(t, dir, gateway.LoadOptions{Getenv: func(string) string { return "" }})
@@ -859,15 +860,137 @@ func TestAPIOpsLegacyLayoutNotices(t *testing.T) {
 	if len(snap.APIs) != 1 || snap.APIs[0].Name != "demo-conference-api" {
 		t.Fatalf("APIs: %d", len(snap.APIs))
 	}
-	const layout = "the layout of APIOps' early extractor (apis/DISPLAY NAME/VERSION/REVISION/apiInformation.json), which tollgate does not read"
+	const layout = "the layout of APIOps' early extractor (apis/DISPLAY NAME/VERSION/REVISION/apiInformation.json)"
 	for _, want := range []string{
-		filepath.Join("apis", "IATI Datastore") + ": ignored: Original/1, Original/2 (" + layout + ": extract the instance again with a current APIOps extractor)",
+		filepath.Join("apis", "IATI Datastore") + ": ignored: Original/1, Original/2 (" + layout + `, whose apiInformation.json has no "name" to say which API it is)`,
 		filepath.Join("apis", "demo-conference-api", "Original") + ": ignored: Original of API demo-conference-api (" + layout + ", left from an older extract: this API is the folder's own apiInformation.json)",
 		filepath.Join("apis", "demo-conference-api", "tags") + ": ignored: tags of API demo-conference-api (Azure only)",
 	} {
 		if !slices.ContainsFunc(snap.Notices, func(n string) bool { return strings.HasSuffix(n, want) }) {
 			t.Errorf("notices lack %q:\n%s", want, strings.Join(snap.Notices, "\n"))
 		}
+	}
+}
+
+// TestAPIOpsLegacyLayout: APIOps' early extractor wrote each revision of an
+// API as apis/DISPLAY NAME/VERSION/REVISION/, its apiInformation.json
+// naming the API ("name": "datastore;rev=1" for a revision that is not
+// current), its operation policies in folders named after the operations'
+// display names. github.com/IATI/apim-iati-gateway's extract (trimmed:
+// Datastore Search Services, whose Query operation's policy rewrites the
+// URL, adds basic credentials and caps rows; IATI Datastore's revisions 1
+// and 2) is served as apis/NAME/ and apis/NAME;rev=N/ would be.
+func TestAPIOpsLegacyLayout(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.RequestURI()+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+	}))
+	defer backend.Close()
+	dir := t.TempDir()
+	dss := "apis/Datastore Search Services/Original/1/"
+	writeFile(t, dir, dss+"apiInformation.json", `{
+  "name": "61e68d73c8e44ca9124dcddb",
+  "properties": {
+    "path": "dss",
+    "displayName": "Datastore Search Services",
+    "apiRevision": "1",
+    "isCurrent": true,
+    "protocols": [
+      "https"
+    ],
+    "serviceUrl": "`+backend.URL+`",
+    "subscriptionRequired": false
+  }
+}`)
+	writeFile(t, dir, dss+"specification.yaml", `openapi: 3.0.1
+info:
+  title: Datastore Search Services
+  version: '1.0'
+paths:
+  '/{collection}/{responsetype}':
+    get:
+      summary: Query
+      operationId: 61e68d79d08b13d923cf153b
+      parameters:
+        - name: collection
+          in: path
+          required: true
+          schema:
+            type: string
+        - name: responsetype
+          in: path
+          required: true
+          schema:
+            type: string
+        - name: rows
+          in: query
+          schema:
+            type: int
+      responses:
+        '200':
+          description: ''
+`)
+	writeFile(t, dir, dss+"operations/Query/policy.xml", `<policies>
+	<inbound>
+		<base />
+		<authentication-basic username="solr" password="{{pw-solr-user}}" />
+		<rewrite-uri template="/solr/{collection}/{responsetype}" />
+		<set-variable name="solrMaxRows" value="{{solrMaxRows}}" />
+		<set-query-parameter name="rows" exists-action="override">
+			<value>@{
+                int rows;
+                int solrMaxRows = int.Parse((string) context.Variables["solrMaxRows"]);
+                bool convertible = Int32.TryParse(context.Request.Url.Query.GetValueOrDefault("rows", ""), out rows);
+                if (convertible) {
+                    return (rows > solrMaxRows) ? solrMaxRows.ToString() : rows.ToString();
+                }
+                return "10";
+                }</value>
+		</set-query-parameter>
+	</inbound>
+	<backend>
+		<base />
+	</backend>
+	<outbound>
+		<base />
+	</outbound>
+</policies>`)
+	writeFile(t, dir, "named values/pw-solr-user/namedValueInformation.json", `{"properties": {"displayName": "pw-solr-user", "value": "pw", "secret": false}}`)
+	writeFile(t, dir, "named values/solrMaxRows/namedValueInformation.json", `{"properties": {"displayName": "solrMaxRows", "value": "1000", "secret": false}}`)
+	ds := `{"name": %q, "properties": {"path": "datastore", "displayName": "IATI Datastore", "apiRevision": "%s",%s "serviceUrl": "` + backend.URL + `/%s", "subscriptionRequired": false}}`
+	writeFile(t, dir, "apis/IATI Datastore/Original/1/apiInformation.json", fmt.Sprintf(ds, "datastore;rev=1", "1", "", "r1"))
+	writeFile(t, dir, "apis/IATI Datastore/Original/2/apiInformation.json", fmt.Sprintf(ds, "datastore", "2", ` "isCurrent": true,`, "r2"))
+
+	writeFile(t, dir, "conf.yaml", "apis:\n  - name: datastore\n    properties:\n      subscriptionRequired: false\n")
+	snap, errs := loadDirWith(t, dir, gateway.LoadOptions{Getenv: func(string) string { return "" }, Overrides: filepath.Join(dir, "conf.yaml")})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for _, n := range snap.Notices {
+		if strings.Contains(n, "conf.yaml") {
+			t.Errorf("the entry for datastore is reported: %s", n)
+		}
+	}
+
+	g := startGateway(t, dir)
+	for _, path := range []string{"/dss/activity/select?rows=5000", "/dss/budget/iati?rows=5", "/datastore/x", "/datastore;rev=1/x"} {
+		resp, err := http.Get(g.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+	}
+	want := []string{"/solr/activity/select?rows=1000 Basic c29scjpwdw==", "/solr/budget/iati?rows=5 Basic c29scjpwdw==", "/r2/x ", "/r1/x "}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Errorf("backend saw %q, want %q", got, want)
 	}
 }
 

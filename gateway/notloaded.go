@@ -46,6 +46,9 @@ func (n notLoaded) anyScope(name string) bool {
 // revision), tollgate's api.xml by its name attribute, when it has one.
 func folderAPIName(src apiSource, xmlName string) string {
 	if src.json {
+		if src.folder != "" {
+			return apiName(src.folder)
+		}
 		return extractedAPIName(filepath.Base(src.dir), src.data)
 	}
 	if xmlName != "" {
