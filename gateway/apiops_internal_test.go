@@ -149,3 +149,49 @@ func TestDecodeJSONFileTypeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchLegacyLayout: the watcher descends into the early extractor's
+// apis/DISPLAY NAME/VERSION/REVISION/ folders (their operations/OP/ too),
+// which the loader reads, and into no other folder of an API.
+func TestWatchLegacyLayout(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"apis/IATI Datastore/Original/1/apiInformation.json", "apis/IATI Datastore/Original/1/operations/Query/policy.xml",
+		"apis/echo/apiInformation.json", "apis/echo/Original/1/apiInformation.json", "apis/other/node_modules/x/y.json"} {
+		p := filepath.Join(dir, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		at, child string
+		want      bool
+	}{
+		{"apis/IATI Datastore", "Original", true},
+		{"apis/echo", "Original", false}, // its own apiInformation.json is the API
+		{"apis/other", "node_modules", false},
+	} {
+		rel := strings.Split(c.at, "/")
+		real := filepath.Join(dir, filepath.FromSlash(c.at))
+		if got := watchInto(rel, c.child) || legacyVersionFolder(real, rel, c.child); got != c.want {
+			t.Errorf("%s: %s: %v, want %v", c.at, c.child, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		at, child string
+		want      bool
+	}{
+		{"apis/IATI Datastore/Original", "1", true},
+		{"apis/IATI Datastore/Original/1", "operations", true},
+		{"apis/IATI Datastore/Original/1", "other", false},
+		{"apis/IATI Datastore/Original/1/operations", "Query", true},
+		{"workspaces/hr/apis/IATI Datastore/Original/1/operations", "Query", true},
+		{"apis/IATI Datastore/Original/1/operations/Query", "deep", false},
+	} {
+		if got := watchInto(strings.Split(c.at, "/"), c.child); got != c.want {
+			t.Errorf("watchInto(%s, %s) = %v, want %v", c.at, c.child, got, c.want)
+		}
+	}
+}

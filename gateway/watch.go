@@ -126,9 +126,28 @@ func watchInto(rel []string, child string) bool {
 		}
 		return rel[1] == "operations" && !apiopsFolders[rel[0]]
 	case 3:
-		return rel[0] == "apis" && (rel[2] == "operations" || rel[2] == "diagnostics")
+		// apis/NAME/VERSION/REVISION/: the early extractor's layout, whose
+		// VERSION folders legacyVersionFolder lets in
+		return rel[0] == "apis" && (rel[2] == "operations" || rel[2] == "diagnostics" || validRevision(child))
+	case 4:
+		return rel[0] == "apis" && validRevision(rel[3]) && (child == "operations" || child == "diagnostics")
+	case 5:
+		return rel[0] == "apis" && validRevision(rel[3]) && (rel[4] == "operations" || rel[4] == "diagnostics")
 	}
 	return false
+}
+
+// legacyVersionFolder reports whether child of the folder real (at rel) is
+// a VERSION folder of the early extractor's layout,
+// apis/DISPLAY NAME/VERSION/REVISION/apiInformation.json, which the loader
+// reads when apis/DISPLAY NAME/ has no apiInformation.json of its own
+// (apiops.go).
+func legacyVersionFolder(real string, rel []string, child string) bool {
+	for len(rel) >= 2 && rel[0] == "workspaces" {
+		rel = rel[2:]
+	}
+	return len(rel) == 2 && rel[0] == "apis" && !fileIsThere(filepath.Join(real, "apiInformation.json")) &&
+		len(legacyRevisions(real, child)) > 0
 }
 
 // watchCloseWait bounds how long Close waits for a reload in progress.
@@ -251,7 +270,7 @@ func (w *Watcher) sync() error {
 			return
 		}
 		for _, e := range ents {
-			if strings.HasPrefix(e.Name(), ".") || !watchInto(rel, e.Name()) {
+			if strings.HasPrefix(e.Name(), ".") || !watchInto(rel, e.Name()) && !legacyVersionFolder(real, rel, e.Name()) {
 				continue // .git, editor folders, ConfigMap ..data (reached through its links)
 			}
 			p := filepath.Join(real, e.Name())
