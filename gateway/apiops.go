@@ -790,7 +790,7 @@ func apiFolderWithoutInformation(apiDir, file string, o *overrides, errs *engine
 	return nil
 }
 
-// legacyLayout names the layout of APIOps' early extractor (its 2022
+// legacyLayout names the layout of APIOps' early extractor (its first
 // releases): apis/DISPLAY NAME/VERSION/REVISION/ ("Original/1" for an API
 // without versions, "v2/1" for version v2), each revision folder with its
 // apiInformation.json (the API's name, NAME or NAME;rev=N, next to
@@ -909,7 +909,7 @@ func apiName(folder string) string {
 // extractedAPIName is the name of the API that apis/FOLDER/apiInformation.json
 // (data) declares: the folder's (without ";rev=N"), or, when that is no API
 // name, the "name" the file has next to "properties" when that is one.
-// APIOps' extractor of 2022-2023 named an API's folder after its display
+// APIOps' early extractor releases named an API's folder after its display
 // name ("apis/Echo API/") and wrote its name there ("name": "echo-api"), as
 // github.com/RobertoBorges/apiopsdemo and waelkdouh/apiops-artifact keep
 // them; apiops-cli writes "name" too, equal to the folder's.

@@ -994,7 +994,7 @@ paths:
 	}
 }
 
-// TestAPIOpsDisplayNameFolders: APIOps' extractor of 2022-2023 named an
+// TestAPIOpsDisplayNameFolders: APIOps' early extractor releases named an
 // API's folder after its display name and wrote the API's name next to
 // "properties" (apis/Echo API/apiInformation.json, "name": "echo-api", as
 // github.com/RobertoBorges/apiopsdemo keeps it; apis/Demo Conference
@@ -1062,7 +1062,7 @@ func TestAPIOpsDisplayNameFolders(t *testing.T) {
 	}
 }
 
-// TestAPIOpsDisplayNameOperationFolders: the extractor of 2022-2023 named
+// TestAPIOpsDisplayNameOperationFolders: APIOps' early extractor releases named
 // an operation's policy folder after the operation's display name (the
 // specification's summary), as in github.com/RobertoBorges/apiopsdemo,
 // apimartifacts/apis/Echo API/operations/Retrieve resource/policy.xml: a

@@ -268,7 +268,7 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 			known[d.alias] = op
 		}
 	}
-	// APIOps' extractor of 2022-2023 named an operation's policy folder
+	// APIOps' early extractor releases named an operation's policy folder
 	// after its display name (operations/Retrieve resource/, the
 	// specification's summary): a folder that is no operation's id names
 	// the one operation of that display name.
