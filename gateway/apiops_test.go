@@ -836,6 +836,35 @@ func TestAPIOpsFolderWithoutInformation(t *testing.T) {
 	}
 }
 
+// TestProductFolderWithoutInformation: a product folder without
+// productInformation.json declares no product. With an apis.json alone (as
+// github.com/waelkdouh/apiops-artifact keeps products/Starter/ and
+// products/Unlimited/, APIM's built-in products) it is a notice and the rest
+// loads; with a policy.xml, which would apply to nothing, a load error at it.
+func TestProductFolderWithoutInformation(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/demo-conference-api/apiInformation.json", `{"properties": {"path": "conference", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": true}}`)
+	writeFile(t, dir, "products/Starter/apis.json", "[\n  {\n    \"name\": \"demo-conference-api\"\n  },\n  {\n    \"name\": \"searchengine\"\n  }\n]")
+	snap, errs := loadDirWith(t, dir, gateway.LoadOptions{Getenv: func(string) string { return "" }})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if len(snap.APIs) != 1 || len(snap.Products) != 0 {
+		t.Fatalf("APIs %d, products %d", len(snap.APIs), len(snap.Products))
+	}
+	want := filepath.Join("products", "Starter") + ": ignored: apis.json (the folder has no productInformation.json, so it declares no product)"
+	if !slices.ContainsFunc(snap.Notices, func(n string) bool { return strings.HasSuffix(n, want) }) {
+		t.Errorf("notices lack %q:\n%s", want, strings.Join(snap.Notices, "\n"))
+	}
+
+	writeFile(t, dir, "products/Unlimited/policy.xml", `<policies><inbound><base/></inbound></policies>`)
+	_, errs = loadDirWith(t, dir, gateway.LoadOptions{Getenv: func(string) string { return "" }})
+	wantErr := filepath.Join("products", "Unlimited", "policy.xml") + `:1:1: product folder "Unlimited" has no productInformation.json, so its policy.xml applies to no product: add the product's productInformation.json (APIOps' extractor writes one for every product) or remove the folder`
+	if !slices.Equal(errs, []string{wantErr}) {
+		t.Errorf("errors %q, want %q", errs, wantErr)
+	}
+}
+
 // TestAPIOpsLegacyLayoutNotices: a revision folder of APIOps' early
 // extractor (apis/DISPLAY NAME/VERSION/REVISION/) whose apiInformation.json
 // names no API declares none, and the notice says which layout it is in;

@@ -3,7 +3,9 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"hash"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -59,7 +61,7 @@ func loadProducts(dir string, comp *engine.Compiler, global *engine.Plan, over *
 		infoFile := filepath.Join(base, "productInformation.json")
 		data, ok := readIf(infoFile, errs)
 		if !ok {
-			errs.Add(engine.Pos{File: base}, "", "a product folder needs productInformation.json")
+			productFolderWithoutInformation(base, infoFile, name, errs, notes)
 			continue
 		}
 		common.Write([]byte("product\x00" + name + "\x00"))
@@ -226,4 +228,32 @@ func (s *Snapshot) product(name string) *Product {
 		}
 	}
 	return nil
+}
+
+// productFolderWithoutInformation reports a product folder that has no
+// productInformation.json (github.com/waelkdouh/apiops-artifact keeps
+// products/Starter/ and products/Unlimited/, APIM's built-in products, with
+// an apis.json alone): it declares no product. As for an API folder without
+// apiInformation.json (apiops.go), a policy.xml in it would apply to
+// nothing and is a load error; anything else in it is a notice. An empty
+// folder says nothing; an unreadable file was reported by readIf.
+func productFolderWithoutInformation(base, infoFile, name string, errs *engine.ErrorList, notes *[]string) {
+	if _, err := os.Lstat(infoFile); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if policy := filepath.Join(base, "policy.xml"); fileIsThere(policy) {
+		errs.Add(engine.Pos{File: policy, Line: 1, Col: 1}, "",
+			"product folder %q has no productInformation.json, so its policy.xml applies to no product: add the product's productInformation.json (APIOps' extractor writes one for every product) or remove the folder", name)
+		return
+	}
+	sub, _ := os.ReadDir(base)
+	var files []string
+	for _, f := range sub {
+		if !strings.HasPrefix(f.Name(), ".") {
+			files = append(files, f.Name())
+		}
+	}
+	if len(files) > 0 {
+		*notes = append(*notes, base+": ignored: "+strings.Join(files, ", ")+" (the folder has no productInformation.json, so it declares no product)")
+	}
 }
