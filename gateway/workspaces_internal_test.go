@@ -65,7 +65,9 @@ func TestNormalizeScopeWorkspaces(t *testing.T) {
 // FuzzNormalizeScope: a scope normalizes to "" or a canonical form that
 // normalizes to itself and splits into its workspace and the rest.
 func FuzzNormalizeScope(f *testing.F) {
-	for _, s := range []string{"/apis", "/products/gold", "/workspaces/hr/apis/people", "/subscriptions/0/x/service/s/workspaces/hr/products/p", "//apis//", "/workspaces//apis", "apis/x/y"} {
+	for _, s := range []string{"/apis", "/products/gold", "/workspaces/hr/apis/people", "/subscriptions/0/x/service/s/workspaces/hr/products/p", "//apis//", "/workspaces//apis", "apis/x/y",
+		"/subscriptions/0/resourceGroups/rg/providers/Microsoft.ApiManagement/service/s/"} { // master's scope
+
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
