@@ -836,6 +836,116 @@ func TestAPIOpsFolderWithoutInformation(t *testing.T) {
 	}
 }
 
+// TestAPIOpsOperationInformation: apiops-cli writes each operation as
+// operations/ID/operationInformation.json, APIM's operation contract
+// (github.com/yuanlu380/apiops-cli-lab, apim-artifacts/apis/echo-api/,
+// trimmed). An API without a specification has those operations: a request
+// that matches none is APIM's 404, and an operation's policy applies to
+// its operation. With a specification, the specification declares them.
+func TestAPIOpsOperationInformation(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path+" "+r.Header.Get("X-Op"))
+		mu.Unlock()
+	}))
+	defer backend.Close()
+	dir := t.TempDir()
+	writeFile(t, dir, "apis/echo-api/apiInformation.json", `{
+  "id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim/apis/echo-api",
+  "type": "Microsoft.ApiManagement/service/apis",
+  "name": "echo-api",
+  "properties": {
+    "displayName": "Echo API",
+    "apiRevision": "1",
+    "description": null,
+    "subscriptionRequired": false,
+    "serviceUrl": "`+backend.URL+`/api",
+    "path": "echo",
+    "isCurrent": true
+  }
+}`)
+	op := func(id, display, method, tpl string) {
+		writeFile(t, dir, "apis/echo-api/operations/"+id+"/operationInformation.json", `{
+  "id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim/apis/echo-api/operations/`+id+`",
+  "type": "Microsoft.ApiManagement/service/apis/operations",
+  "name": "`+id+`",
+  "properties": {
+    "displayName": "`+display+`",
+    "method": "`+method+`",
+    "urlTemplate": "`+tpl+`",
+    "templateParameters": [],
+    "description": "A demonstration of a `+method+` call.",
+    "request": {
+      "queryParameters": [],
+      "headers": [],
+      "representations": []
+    },
+    "responses": [
+      {
+        "statusCode": 200,
+        "representations": [],
+        "headers": []
+      }
+    ],
+    "policies": null
+  }
+}`)
+	}
+	op("create-resource", "Create resource", "POST", "/resource")
+	op("retrieve-resource", "Retrieve resource", "GET", "/resource")
+	op("get-item", "Get item", "GET", "/items/{id}")
+	writeFile(t, dir, "apis/echo-api/operations/create-resource/policy.xml", `<policies><inbound><base/><set-header name="X-Op" exists-action="override"><value>@(context.Operation.Id + "|" + context.Operation.Name)</value></set-header></inbound><backend><base/></backend><outbound><base/></outbound></policies>`)
+	writeFile(t, dir, "apis/echo-api/operations/get-item/policy.xml", `<policies><inbound><base/><set-header name="X-Op" exists-action="override"><value>@(context.Request.MatchedParameters["id"])</value></set-header></inbound><backend><base/></backend><outbound><base/></outbound></policies>`)
+	g := startGateway(t, dir)
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{"POST", "/echo/resource", 200}, {"GET", "/echo/resource", 200}, {"GET", "/echo/items/42", 200},
+		{"GET", "/echo/other", 404}, {"DELETE", "/echo/resource", 404},
+	} {
+		req, _ := http.NewRequest(c.method, g.url+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, resp.StatusCode, c.status)
+		}
+	}
+	want := []string{"POST /api/resource create-resource|Create resource", "GET /api/resource ", "GET /api/items/42 42"}
+	mu.Lock()
+	if !slices.Equal(got, want) {
+		t.Errorf("backend saw %q, want %q", got, want)
+	}
+	mu.Unlock()
+
+	// A specification declares the operations; the files are not read then.
+	writeFile(t, dir, "apis/echo-api/specification.yaml", "openapi: 3.0.1\ninfo: {title: Echo API, version: '1.0'}\npaths:\n  /resource:\n    post: {operationId: create-resource, summary: Create resource, responses: {'200': {description: ''}}}\n  /items/{id}:\n    get: {operationId: get-item, parameters: [{name: id, in: path, required: true, schema: {type: string}}], responses: {'200': {description: ''}}}\n")
+	snap, errs := loadDirWith(t, dir, gateway.LoadOptions{Getenv: func(string) string { return "" }})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if n := len(snap.APIs[0].Operations); n != 2 {
+		t.Errorf("%d operations with a specification, want its 2", n)
+	}
+
+	// A file without a method is a load error at it.
+	writeFile(t, dir, "apis/echo-api/specification.yaml", "")
+	if err := os.Remove(filepath.Join(dir, "apis", "echo-api", "specification.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "apis/echo-api/operations/broken/operationInformation.json", `{"name": "broken", "properties": {"displayName": "Broken", "urlTemplate": "/b"}}`)
+	_, errs = loadDirWith(t, dir, gateway.LoadOptions{Getenv: func(string) string { return "" }})
+	wantErr := filepath.Join("apis", "echo-api", "operations", "broken", "operationInformation.json") + `:1:1: operation "broken" needs properties.method and properties.urlTemplate`
+	if !slices.Equal(errs, []string{wantErr}) {
+		t.Errorf("errors %q, want %q", errs, wantErr)
+	}
+}
+
 // TestProductFolderWithoutInformation: a product folder without
 // productInformation.json declares no product. With an apis.json alone (as
 // github.com/waelkdouh/apiops-artifact keeps products/Starter/ and

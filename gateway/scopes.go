@@ -36,6 +36,9 @@ type apiExtras struct {
 	proto srcFile
 	// resolvers: a synthetic GraphQL API's (graphql_synthetic.go)
 	resolvers []resolverSrc
+	// opInfos: operations/ID/operationInformation.json, by ID (apiops-cli
+	// writes one per operation: APIM's operation contract)
+	opInfos map[string]srcFile
 }
 
 type srcFile struct {
@@ -95,8 +98,61 @@ func readAPIExtras(apiDir string, errs *engine.ErrorList) apiExtras {
 			}
 			x.opPolicies[name] = srcFile{path: p, data: data}
 		}
+		p = filepath.Join(opsDir, name, "operationInformation.json")
+		if data, ok := readIf(p, errs); ok {
+			if x.opInfos == nil {
+				x.opInfos = map[string]srcFile{}
+			}
+			x.opInfos[name] = srcFile{path: p, data: data}
+		}
 	}
 	return x
+}
+
+// operationInformationOps reads the operations of an API that has no
+// specification from its operations/ID/operationInformation.json files, as
+// apiops-cli writes them: APIM's operation contract, {"properties":
+// {"displayName", "method", "urlTemplate", ...}}. The operation's id is its
+// folder's name. Where a specification is there, it declares the
+// operations and these files are not read (the extractor writes both from
+// one API, so they agree).
+func operationInformationOps(x apiExtras, errs *engine.ErrorList) []specOp {
+	ids := make([]string, 0, len(x.opInfos))
+	for id := range x.opInfos {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var out []specOp
+	for _, id := range ids {
+		f := x.opInfos[id]
+		var info struct {
+			Properties struct {
+				DisplayName string `json:"displayName"`
+				Method      string `json:"method"`
+				URLTemplate string `json:"urlTemplate"`
+			} `json:"properties"`
+		}
+		if !decodeJSONFile(f.path, f.data, &info, errs) {
+			continue
+		}
+		pr := info.Properties
+		pos := engine.Pos{File: f.path, Line: 1, Col: 1}
+		method := strings.ToUpper(pr.Method)
+		switch {
+		case pr.Method == "" || pr.URLTemplate == "":
+			errs.Add(pos, "", "operation %q needs properties.method and properties.urlTemplate", id)
+			continue
+		case !isOpMethod(method):
+			errs.Add(jsonKeyPos(f.path, f.data, "method"), "", "method %q is not an HTTP method (or * for any)", pr.Method)
+			continue
+		}
+		name := pr.DisplayName
+		if name == "" {
+			name = id
+		}
+		out = append(out, specOp{id: id, name: name, method: method, template: pr.URLTemplate, pos: jsonKeyPos(f.path, f.data, "urlTemplate")})
+	}
+	return out
 }
 
 // hash adds the extras' bytes to h.
@@ -119,6 +175,15 @@ func (x apiExtras) hash(h hash.Hash) {
 	}
 	h.Write([]byte(x.proto.path))
 	h.Write(x.proto.data)
+	infoIDs := make([]string, 0, len(x.opInfos))
+	for id := range x.opInfos {
+		infoIDs = append(infoIDs, id)
+	}
+	sort.Strings(infoIDs)
+	for _, id := range infoIDs {
+		h.Write([]byte(id + "\x00" + x.opInfos[id].path + "\x00"))
+		h.Write(x.opInfos[id].data)
+	}
 	for _, id := range x.opIDs() {
 		h.Write([]byte(id))
 		h.Write(x.opPolicies[id].data)
@@ -200,6 +265,9 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 			}
 			soapOps = wsdlMessages(x.wsdl.data)
 		}
+	}
+	if x.specFile == "" && x.wadl.path == "" && x.wsdl.path == "" && x.proto.path == "" && len(x.opInfos) > 0 && api.Type == "http" {
+		decls = append(decls, specOps(errs, &specBroken, func() []specOp { return operationInformationOps(x, errs) })...)
 	}
 	api.router, api.soap = nil, nil
 	if api.Type == "websocket" {
