@@ -112,10 +112,42 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 		}
 		addr = net.JoinHostPort(host, port)
 	}
+	// The key, and the accept it calls for (no allocation for either).
+	var kb [16]byte
+	_, _ = rand.Read(kb[:])
+	var key [24]byte
+	base64.StdEncoding.Encode(key[:], kb[:])
+	var want [acceptLen]byte
+	appendAccept(want[:0], string(key[:]))
+
+	// The request head in one write, built in a pooled buffer that then
+	// takes the response head. It is built before the dial: the direct
+	// dial sends it as the check that its connect completed (dialDirectHead).
+	bp := getHeadBuf()
+	defer putHeadBuf(bp)
+	b := append((*bp)[:0], "GET "...)
+	b = appendRequestURI(b, u)
+	b = append(append(b, " HTTP/1.1\r\nHost: "...), u.Host...)
+	b = append(b, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "...)
+	b = append(append(b, key[:]...), "\r\n"...)
+	if len(subprotocols) > 0 {
+		b = append(b, "Sec-WebSocket-Protocol: "...)
+		for i, p := range subprotocols {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, p...)
+		}
+		b = append(b, "\r\n"...)
+	}
+	b = appendExtraHeaders(b, header)
+	b = append(b, "\r\n"...)
+	*bp = b
 	var conn net.Conn
 	var err error
+	sent := 0 // of b, by the dial
 	if d.direct && !useTLS && ctx.Value(proxyKeyCtx{}) == nil {
-		conn, err = dialDirect(ctx, d.dialContext, host, addr)
+		conn, sent, err = dialDirectHead(ctx, d.dialContext, host, addr, b)
 	} else {
 		conn, err = dialVia(ctx, d.dialContext, addr) // through the proxy policy's proxy, if any
 	}
@@ -162,38 +194,10 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 		conn = tc
 	}
 
-	// The key, and the accept it calls for (no allocation for either).
-	var kb [16]byte
-	_, _ = rand.Read(kb[:])
-	var key [24]byte
-	base64.StdEncoding.Encode(key[:], kb[:])
-	var want [acceptLen]byte
-	appendAccept(want[:0], string(key[:]))
-
-	// The request head in one write, built in a pooled buffer that then
-	// takes the response head.
-	bp := getHeadBuf()
-	defer putHeadBuf(bp)
-	b := append((*bp)[:0], "GET "...)
-	b = appendRequestURI(b, u)
-	b = append(append(b, " HTTP/1.1\r\nHost: "...), u.Host...)
-	b = append(b, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "...)
-	b = append(append(b, key[:]...), "\r\n"...)
-	if len(subprotocols) > 0 {
-		b = append(b, "Sec-WebSocket-Protocol: "...)
-		for i, p := range subprotocols {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = append(b, p...)
+	if sent < len(b) {
+		if _, err := conn.Write(b[sent:]); err != nil {
+			return nil, nil, ctxErr(ctx, err)
 		}
-		b = append(b, "\r\n"...)
-	}
-	b = appendExtraHeaders(b, header)
-	b = append(b, "\r\n"...)
-	*bp = b
-	if _, err := conn.Write(b); err != nil {
-		return nil, nil, ctxErr(ctx, err)
 	}
 	if bound && !useTLS {
 		cb.awaitRead()

@@ -34,18 +34,37 @@ import (
 // getsockname or getpeername for addresses nobody reads. A host that is not
 // a literal IP address (or has a zone) goes to fallback, which resolves it.
 func dialDirect(ctx context.Context, fallback func(context.Context, string, string) (net.Conn, error), host, addr string) (net.Conn, error) {
+	c, _, err := dialDirectHead(ctx, fallback, host, addr, nil)
+	return c, err
+}
+
+// dialDirectHead is dialDirect that also sends head, the first bytes of
+// the connection (the backend handshake's request head), when that tells
+// it the connect's outcome: it returns how much of head went out (0: none,
+// the caller writes it). A socket that will be relayed raw is connected
+// with one connect, and head is sent at once: on loopback the TCP
+// handshake has completed when connect returns (EINPROGRESS), so the
+// send goes out; a send that fails with the connect's error (refused,
+// unreachable) is that error, worded as the connect's; a send that would
+// block (SYN_SENT: a remote backend) is followed by a second connect that
+// reads the outcome, and a connect still in progress waits as before. The
+// second connect of rawio.Addr.Start is then one system call fewer per
+// handshake when the connect completed at once.
+func dialDirectHead(ctx context.Context, fallback func(context.Context, string, string) (net.Conn, error), host, addr string, head []byte) (net.Conn, int, error) {
 	ip, err := netip.ParseAddr(host)
 	if err != nil || ip.Zone() != "" {
-		return fallback(ctx, "tcp", addr)
+		c, err := fallback(ctx, "tcp", addr)
+		return c, 0, err
 	}
 	_, ps, _ := net.SplitHostPort(addr)
 	port, err := strconv.ParseUint(ps, 10, 16)
 	if err != nil {
-		return fallback(ctx, "tcp", addr)
+		c, err := fallback(ctx, "tcp", addr)
+		return c, 0, err
 	}
 	ap := netip.AddrPortFrom(ip.Unmap(), uint16(port))
-	fail := func(err error) (net.Conn, error) {
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
+	fail := func(err error) (net.Conn, int, error) {
+		return nil, 0, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(mapCtxErr(err))
@@ -60,10 +79,35 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 		_ = rawio.Close(fd)
 		return fail(os.NewSyscallError("setsockopt", e))
 	}
-	connected := false
+	raw := fd < maxLoopFD && eventLoopAvailable() == nil
+	connected, sent, connects := false, 0, uint8(1)
 	// A local backend is usually connected here: no wait's deadline timer
 	// or context hook.
-	err = rawio.Err(sa.Start(fd))
+	if raw && len(head) > 0 {
+		e = sa.Connect(fd)
+		if e == unix.EINPROGRESS {
+			n, se := rawio.Send(fd, head)
+			switch se {
+			case 0:
+				e, sent = 0, n
+			case unix.EAGAIN: // still connecting: ask as Start does
+				connects++
+				switch e2 := sa.Connect(fd); e2 {
+				case 0, unix.EISCONN:
+					e = 0
+				case unix.EALREADY, unix.EINPROGRESS, unix.EINTR:
+				default:
+					e = e2
+				}
+			default:
+				e = se // the connect's failure, which the send reported
+			}
+		}
+	} else {
+		e = sa.Start(fd)
+		connects = 2 // (or 1: not counted where no test looks)
+	}
+	err = rawio.Err(e)
 	switch err {
 	case nil:
 		connected = true
@@ -72,16 +116,16 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 		_ = rawio.Close(fd)
 		return fail(os.NewSyscallError("connect", err))
 	}
-	if connected && fd < maxLoopFD && eventLoopAvailable() == nil {
+	if connected && raw {
 		// The handshake's I/O is made on the raw socket, waiting (if it
 		// must) on the event loop's epoll, which the relay then keeps.
-		return &sockConn{fd: fd, raddr: ap, hs: ctx}, nil
+		return &sockConn{fd: fd, raddr: ap, hs: ctx, connects: connects}, sent, nil
 	}
 	f := os.NewFile(uintptr(fd), "") // non-blocking: registered with Go's poller
 	c := &sockConn{f: f, fd: fd, raddr: ap}
 	c.once.Do(func() {}) // f is its file already
 	if connected {
-		return c, nil
+		return c, 0, nil
 	}
 	// Wait for the connect, bounded as net.Dialer bounds it: by ctx, and
 	// by the dial timeout tollgate's net.Dialer has (30 s).
@@ -121,7 +165,7 @@ func dialDirect(ctx context.Context, fallback func(context.Context, string, stri
 		}
 		return fail(err)
 	}
-	return c, nil
+	return c, 0, nil
 }
 
 // errCanceled is net's error for a dial whose context was cancelled: its
@@ -183,6 +227,7 @@ type sockConn struct {
 
 	readFirst  bool  // the next raw read waits first (awaitRead)
 	emptyReads uint8 // raw reads that found nothing (tests)
+	connects   uint8 // connect calls the dial made (tests)
 
 	once     sync.Once
 	f        *os.File // Go's poller (set by once)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -239,5 +240,60 @@ func TestDirectDialAwaitsAnswer(t *testing.T) {
 			t.Errorf("answer after %v: %d reads found nothing", delay, sc.emptyReads)
 		}
 		_ = c.Close()
+	}
+}
+
+// TestDirectDialSendsHead: to a local backend the direct dial connects
+// once and sends the handshake's request head as the check that the
+// connect completed (no second connect to read the outcome); the backend
+// gets the head whole, and the 101 is read as before. A refused connect
+// reported by that send is worded as the connect's failure
+// (TestDirectDialErrors compares it with net.Dialer's).
+func TestDirectDialSendsHead(t *testing.T) {
+	got := make(chan string, 1)
+	addr := testutil.ServeTCP(t, func(c net.Conn) {
+		defer c.Close()
+		var buf [4096]byte
+		n := 0
+		for !strings.Contains(string(buf[:n]), "\r\n\r\n") {
+			m, err := c.Read(buf[n:])
+			if err != nil {
+				return
+			}
+			n += m
+		}
+		got <- string(buf[:n])
+		_, rest, _ := strings.Cut(string(buf[:n]), "Sec-WebSocket-Key: ")
+		key, _, _ := strings.Cut(rest, "\r\n")
+		var accept [acceptLen]byte
+		appendAccept(accept[:0], key)
+		_, _ = io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+
+			string(accept[:])+"\r\n\r\n")
+		_, _ = io.Copy(io.Discard, c)
+	})
+	ctx := lazyctx.New(context.Background(), monoclock.Now().Add(10*time.Second))
+	defer ctx.Release()
+	h := http.Header{"X-Long": {strings.Repeat("v", 3000)}}
+	c, _, err := NewDirectDialer(nil).Dial(ctx, &url.URL{Scheme: "ws", Host: addr, Path: "/p", RawQuery: "q=1"}, h, []string{"chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sc, ok := c.conn.(*sockConn)
+	if !ok {
+		t.Fatalf("dialed as %T, want a raw socket", c.conn)
+	}
+	if sc.connects != 1 {
+		t.Errorf("%d connect calls, want 1", sc.connects)
+	}
+	head := <-got
+	for _, want := range []string{"GET /p?q=1 HTTP/1.1\r\nHost: " + addr + "\r\n", "Sec-WebSocket-Protocol: chat\r\n",
+		"X-Long: " + strings.Repeat("v", 3000) + "\r\n\r\n"} {
+		if !strings.Contains(head, want) {
+			t.Errorf("backend got %q, want it to hold %q", head, want)
+		}
+	}
+	if c.Subprotocol() != "" {
+		t.Errorf("subprotocol %q, want none (the backend chose none)", c.Subprotocol())
 	}
 }

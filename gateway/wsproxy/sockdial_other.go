@@ -12,3 +12,10 @@ import (
 func dialDirect(ctx context.Context, fallback func(context.Context, string, string) (net.Conn, error), _, addr string) (net.Conn, error) {
 	return fallback(ctx, "tcp", addr)
 }
+
+// dialDirectHead is dialDirect; it sends nothing of head (the caller
+// writes it).
+func dialDirectHead(ctx context.Context, fallback func(context.Context, string, string) (net.Conn, error), _, addr string, _ []byte) (net.Conn, int, error) {
+	c, err := fallback(ctx, "tcp", addr)
+	return c, 0, err
+}
