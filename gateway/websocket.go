@@ -251,7 +251,16 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 	if !x.sharedHeader { // (the policies may have changed a shared map: the client offered none)
 		offered = wsproxy.OfferedSubprotocols(r)
 	}
-	backend, resp, err := dialer.Dial(dctx, target, hdr, offered)
+	var backend *wsproxy.Conn
+	var resp *http.Response
+	var err error
+	if endDial != nil || (x.m.diag != nil && x.m.diag.app != nil) {
+		backend, resp, err = dialer.Dial(dctx, target, hdr, offered) // they look at a 101 too
+	} else {
+		// A 101 is checked where it was read: nothing below looks at it
+		// (a refusal, or an invalid 101, still comes with its response).
+		backend, resp, err = dialer.DialConn(dctx, target, hdr, offered)
+	}
 	if endDial != nil {
 		endDial(resp, err)
 	}

@@ -95,6 +95,18 @@ func (e *errBackendHandshake) Error() string { return e.msg }
 // and the response: status, headers and up to 1 KiB of body (already read,
 // in resp.Body). An invalid 101 returns an error and the 101 response.
 func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subprotocols []string) (*Conn, *http.Response, error) {
+	return d.dial(ctx, u, header, subprotocols, true)
+}
+
+// DialConn is Dial for a caller that has no use for a backend's 101: a
+// valid 101 is checked where it was read, and no http.Response (its
+// header map, the head as a string) is built for it; resp is nil then.
+// A refusal or an invalid 101 returns its response as Dial does.
+func (d *Dialer) DialConn(ctx context.Context, u *url.URL, header http.Header, subprotocols []string) (*Conn, *http.Response, error) {
+	return d.dial(ctx, u, header, subprotocols, false)
+}
+
+func (d *Dialer) dial(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool) (*Conn, *http.Response, error) {
 	var useTLS bool
 	switch u.Scheme {
 	case "ws", "http":
@@ -211,8 +223,18 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return nil, nil, ctxErr(ctx, fmt.Errorf("reading the backend's handshake response: %w", err))
 	}
-	resp, ok101 := parse101(head[:len(head)-len(rest)])
-	if !ok101 {
+	var resp *http.Response
+	var sp string
+	ok101 := false
+	if !keep101 {
+		sp, ok101 = check101(head[:len(head)-len(rest)], want[:], subprotocols)
+	}
+	if !ok101 { // (an invalid 101 is parsed again, for its response)
+		resp, ok101 = parse101(head[:len(head)-len(rest)])
+	}
+	if resp == nil && ok101 {
+		// checked in place
+	} else if !ok101 {
 		// Anything but a plain 101 head (a refusal, a folded line, a
 		// truncated head): net/http parses it, the body of a refusal
 		// included.
@@ -233,25 +255,11 @@ func (d *Dialer) Dial(ctx context.Context, u *url.URL, header http.Header, subpr
 			rest, _ = br.Peek(n)
 		}
 	}
-	fail := func(msg string) (*Conn, *http.Response, error) {
-		return nil, resp, &errBackendHandshake{"invalid WebSocket handshake response from the backend: " + msg}
-	}
-	switch {
-	case !HeaderHasToken(resp.Header, "Upgrade", "websocket"):
-		return fail("Upgrade is not websocket")
-	case !HeaderHasToken(resp.Header, "Connection", "upgrade"):
-		return fail("Connection is not upgrade")
-	case len(resp.Header["Sec-Websocket-Accept"]) == 0 || resp.Header["Sec-Websocket-Accept"][0] != string(want[:]):
-		return fail("wrong Sec-WebSocket-Accept")
-	case strings.TrimSpace(strings.Join(resp.Header["Sec-Websocket-Extensions"], "")) != "":
-		return fail("it negotiated an extension that was not offered")
-	}
-	var sp string
-	if v := resp.Header["Sec-Websocket-Protocol"]; len(v) > 0 {
-		sp = strings.TrimSpace(v[0])
-	}
-	if sp != "" && !slices.Contains(subprotocols, sp) {
-		return fail(fmt.Sprintf("it chose subprotocol %q, which was not offered", sp))
+	if resp != nil {
+		var msg string
+		if sp, msg = check101Header(resp.Header, want[:], subprotocols); msg != "" {
+			return nil, resp, &errBackendHandshake{"invalid WebSocket handshake response from the backend: " + msg}
+		}
 	}
 
 	if bound {
@@ -420,6 +428,136 @@ func parse101(b []byte) (*http.Response, bool) {
 	return &r.resp, true
 }
 
+// check101Header checks a 101's header for Dial: the upgrade, the accept
+// key (want), no extension, and a subprotocol of those offered, which it
+// returns. msg says what is wrong ("" for nothing).
+func check101Header(h http.Header, want []byte, subprotocols []string) (sp, msg string) {
+	switch {
+	case !HeaderHasToken(h, "Upgrade", "websocket"):
+		return "", "Upgrade is not websocket"
+	case !HeaderHasToken(h, "Connection", "upgrade"):
+		return "", "Connection is not upgrade"
+	case len(h["Sec-Websocket-Accept"]) == 0 || h["Sec-Websocket-Accept"][0] != string(want):
+		return "", "wrong Sec-WebSocket-Accept"
+	case strings.TrimSpace(strings.Join(h["Sec-Websocket-Extensions"], "")) != "":
+		return "", "it negotiated an extension that was not offered"
+	}
+	if v := h["Sec-Websocket-Protocol"]; len(v) > 0 {
+		sp = strings.TrimSpace(v[0])
+	}
+	if sp != "" && !slices.Contains(subprotocols, sp) {
+		return "", fmt.Sprintf("it chose subprotocol %q, which was not offered", sp)
+	}
+	return sp, ""
+}
+
+// check101 is parse101 and check101Header in one pass over b, building
+// nothing: ok when parse101 would take b and check101Header find nothing
+// wrong with it, and then the subprotocol chosen (one of subprotocols'
+// strings, or ""). Anything else (not a plain 101, or an invalid one) is
+// not ok: Dial parses it again for its response (FuzzCheck101 holds the
+// two ways to the same answers).
+func check101(b, want []byte, subprotocols []string) (sp string, ok bool) {
+	if len(b) < 16 || string(b[:7]) != "HTTP/1." || string(b[8:12]) != " 101" {
+		return "", false
+	}
+	line, rest, found := bytes.Cut(b, crlf)
+	if !found || (line[7] != '0' && line[7] != '1') || (len(line) > 12 && line[12] != ' ') || !validValue(line) {
+		return "", false
+	}
+	var upgrade, connection, accepted, extension, sawAccept, sawProtocol bool
+	var protocol []byte
+	for {
+		line, rest, found = bytes.Cut(rest, crlf)
+		if !found {
+			return "", false
+		}
+		if len(line) == 0 {
+			break
+		}
+		name, value, found := bytes.Cut(line, colon)
+		if !found || !validName(name) {
+			return "", false
+		}
+		value = bytes.Trim(value, " \t\r\n") // textproto.TrimString
+		if !validValue(value) {
+			return "", false
+		}
+		switch {
+		case equalName(name, "Upgrade"):
+			upgrade = upgrade || hasToken(value, "websocket")
+		case equalName(name, "Connection"):
+			connection = connection || hasToken(value, "upgrade")
+		case equalName(name, "Sec-Websocket-Accept"):
+			if !sawAccept {
+				sawAccept, accepted = true, string(value) == string(want)
+			}
+		case equalName(name, "Sec-Websocket-Extensions"):
+			extension = extension || len(bytes.TrimSpace(value)) > 0
+		case equalName(name, "Sec-Websocket-Protocol"):
+			if !sawProtocol {
+				sawProtocol, protocol = true, bytes.TrimSpace(value)
+			}
+		}
+	}
+	if len(rest) != 0 || !upgrade || !connection || !accepted || extension {
+		return "", false
+	}
+	if len(protocol) == 0 {
+		return "", true
+	}
+	for _, p := range subprotocols {
+		if p == string(protocol) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+var crlf, colon = []byte("\r\n"), []byte(":")
+
+// validName is httpguts.ValidHeaderFieldName on bytes.
+func validName(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !httpguts.IsTokenRune(rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// equalName: the field name b is name (ASCII, case-insensitive; b is a
+// valid name, so ASCII).
+func equalName(b []byte, name string) bool {
+	if len(b) != len(name) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c, d := b[i], name[i]
+		if c|0x20 != d|0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// hasToken is HeaderHasToken on one field's value.
+func hasToken(v []byte, token string) bool {
+	for len(v) > 0 {
+		var t []byte
+		t, v, _ = bytes.Cut(v, comma)
+		if t = bytes.TrimSpace(t); len(t) == len(token) && strings.EqualFold(string(t), token) {
+			return true
+		}
+	}
+	return false
+}
+
+var comma = []byte(",")
+
 // response101 is a parsed 101 and the values of its first fields.
 type response101 struct {
 	resp http.Response
@@ -427,7 +565,7 @@ type response101 struct {
 }
 
 // validValue is httpguts.ValidHeaderFieldValue: no control bytes but tab.
-func validValue(v string) bool {
+func validValue[T string | []byte](v T) bool {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
 			return false
