@@ -461,41 +461,47 @@ func check101(b, want []byte, subprotocols []string) (sp string, ok bool) {
 	if len(b) < 16 || string(b[:7]) != "HTTP/1." || string(b[8:12]) != " 101" {
 		return "", false
 	}
-	line, rest, found := bytes.Cut(b, crlf)
+	line, rest, found := cutCRLF(b)
 	if !found || (line[7] != '0' && line[7] != '1') || (len(line) > 12 && line[12] != ' ') || !validValue(line) {
 		return "", false
 	}
 	var upgrade, connection, accepted, extension, sawAccept, sawProtocol bool
 	var protocol []byte
 	for {
-		line, rest, found = bytes.Cut(rest, crlf)
+		line, rest, found = cutCRLF(rest)
 		if !found {
 			return "", false
 		}
 		if len(line) == 0 {
 			break
 		}
-		name, value, found := bytes.Cut(line, colon)
-		if !found || !validName(name) {
+		c := bytes.IndexByte(line, ':')
+		if c < 0 || !validName(line[:c]) {
 			return "", false
 		}
-		value = bytes.Trim(value, " \t\r\n") // textproto.TrimString
+		name, value := line[:c], trimASCIISpace(line[c+1:]) // textproto.TrimString
 		if !validValue(value) {
 			return "", false
 		}
-		switch {
-		case equalName(name, "Upgrade"):
-			upgrade = upgrade || hasToken(value, "websocket")
-		case equalName(name, "Connection"):
-			connection = connection || hasToken(value, "upgrade")
-		case equalName(name, "Sec-Websocket-Accept"):
-			if !sawAccept {
+		switch len(name) { // the names looked at, by length
+		case len("Upgrade"):
+			if equalName(name, "Upgrade") {
+				upgrade = upgrade || hasToken(value, "websocket")
+			}
+		case len("Connection"):
+			if equalName(name, "Connection") {
+				connection = connection || hasToken(value, "upgrade")
+			}
+		case len("Sec-Websocket-Accept"):
+			if !sawAccept && equalName(name, "Sec-Websocket-Accept") {
 				sawAccept, accepted = true, string(value) == string(want)
 			}
-		case equalName(name, "Sec-Websocket-Extensions"):
-			extension = extension || len(bytes.TrimSpace(value)) > 0
-		case equalName(name, "Sec-Websocket-Protocol"):
-			if !sawProtocol {
+		case len("Sec-Websocket-Extensions"):
+			if equalName(name, "Sec-Websocket-Extensions") {
+				extension = extension || len(bytes.TrimSpace(value)) > 0
+			}
+		case len("Sec-Websocket-Protocol"):
+			if !sawProtocol && equalName(name, "Sec-Websocket-Protocol") {
 				sawProtocol, protocol = true, bytes.TrimSpace(value)
 			}
 		}
@@ -514,7 +520,29 @@ func check101(b, want []byte, subprotocols []string) (sp string, ok bool) {
 	return "", false
 }
 
-var crlf, colon = []byte("\r\n"), []byte(":")
+// cutCRLF is bytes.Cut(b, "\r\n"), found by the first LF: one before
+// which there is no CR ends no line, and the line it would be part of
+// (holding a bare LF) is invalid anyway, so found is false then.
+func cutCRLF(b []byte) (line, rest []byte, found bool) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 1 || b[i-1] != '\r' {
+		return nil, nil, false
+	}
+	return b[:i-1], b[i+1:], true
+}
+
+// trimASCIISpace is textproto.TrimString on bytes.
+func trimASCIISpace(b []byte) []byte {
+	for len(b) > 0 && isASCIISpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isASCIISpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func isASCIISpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // validName is httpguts.ValidHeaderFieldName on bytes.
 func validName(b []byte) bool {
