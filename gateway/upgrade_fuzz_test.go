@@ -13,7 +13,8 @@ import (
 // FuzzClientUpgrade feeds raw request heads to the client side of the
 // upgrade: net/http's request parser, the path normaliser and
 // wsproxy.CheckRequest. An accepted upgrade has a valid key and a
-// normalised path.
+// normalised path; after isUpgrade, wsproxy.CheckUpgrade answers as
+// CheckRequest does.
 func FuzzClientUpgrade(f *testing.F) {
 	for _, s := range []string{
 		"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
@@ -29,6 +30,12 @@ func FuzzClientUpgrade(f *testing.F) {
 		}
 		u, uerr := normalizeRequestURL(r.URL)
 		key, err := wsproxy.CheckRequest(r)
+		if isUpgrade(r) { // serveWebSocket's order: CheckUpgrade after isUpgrade
+			k2, err2 := wsproxy.CheckUpgrade(r)
+			if k2 != key || (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
+				t.Fatalf("CheckUpgrade %q, %v; CheckRequest %q, %v", k2, err2, key, err)
+			}
+		}
 		if err != nil {
 			return
 		}

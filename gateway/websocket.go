@@ -57,8 +57,8 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		return
 	}
 	// A malformed upgrade is refused before any policy runs or any backend
-	// is dialed for it.
-	key, err := wsproxy.CheckRequest(r)
+	// is dialed for it (isUpgrade has checked Connection and Upgrade).
+	key, err := wsproxy.CheckUpgrade(r)
 	if err != nil {
 		if r.Header.Get("Sec-WebSocket-Version") != "13" {
 			w.Header().Set("Sec-WebSocket-Version", "13")

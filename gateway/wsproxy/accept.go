@@ -58,6 +58,22 @@ func CheckRequest(r *http.Request) (string, error) {
 	if !HeaderHasToken(r.Header, "Upgrade", "websocket") {
 		return "", &errHandshake{"Upgrade header does not contain websocket"}
 	}
+	return checkKey(r)
+}
+
+// CheckUpgrade is CheckRequest for a GET whose Connection and Upgrade
+// headers its caller found to hold "upgrade" and "websocket" already (the
+// gateway's isUpgrade): the protocol version, Sec-WebSocket-Version and
+// the key, without walking the two token lists again.
+func CheckUpgrade(r *http.Request) (string, error) {
+	if r.Method != http.MethodGet || !r.ProtoAtLeast(1, 1) {
+		return "", &errHandshake{"an upgrade must be an HTTP/1.1 GET"}
+	}
+	return checkKey(r)
+}
+
+// checkKey is CheckRequest's check of Sec-WebSocket-Version and the key.
+func checkKey(r *http.Request) (string, error) {
 	// Canonical keys (net/http canonicalised the request's): Values would
 	// canonicalise "Sec-WebSocket-…" into a new string on every call.
 	if v := r.Header["Sec-Websocket-Version"]; len(v) != 1 || strings.TrimSpace(v[0]) != "13" {
