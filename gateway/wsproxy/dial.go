@@ -12,11 +12,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/textproto"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -32,6 +34,16 @@ type Dialer struct {
 	// direct: plain ws backends without a proxy are dialed by dialDirect
 	// (dialContext is its fallback for host names).
 	direct bool
+	// lastAddr: the address the direct dial parsed last (Linux).
+	lastAddr atomic.Pointer[directAddr]
+}
+
+// directAddr is a backend address as its URL gives it (host, and addr
+// with the port), parsed: ok, a literal IP address and its port (ap).
+type directAddr struct {
+	host, addr string
+	ap         netip.AddrPort
+	ok         bool
 }
 
 // NewDirectDialer returns a Dialer that opens backend connections itself,
@@ -159,7 +171,7 @@ func (d *Dialer) dial(ctx context.Context, u *url.URL, header http.Header, subpr
 	var err error
 	sent := 0 // of b, by the dial
 	if d.direct && !useTLS && ctx.Value(proxyKeyCtx{}) == nil {
-		conn, sent, err = dialDirectHead(ctx, d.dialContext, host, addr, b)
+		conn, sent, err = d.dialDirect(ctx, host, addr, b)
 	} else {
 		conn, err = dialVia(ctx, d.dialContext, addr) // through the proxy policy's proxy, if any
 	}

@@ -297,3 +297,36 @@ func TestDirectDialSendsHead(t *testing.T) {
 		t.Errorf("subprotocol %q, want none (the backend chose none)", c.Subprotocol())
 	}
 }
+
+// TestDirectDialAddrCache: the direct dial keeps the address it parsed
+// last, and dials the right backend however addresses alternate (a host
+// name still goes to net.Dialer).
+func TestDirectDialAddrCache(t *testing.T) {
+	a, b := silentBackend(t), silentBackend(t)
+	_, portA, _ := net.SplitHostPort(a)
+	d := NewDirectDialer(nil)
+	var last *directAddr
+	for i, addr := range []string{a, a, b, a, net.JoinHostPort("localhost", portA), a} {
+		host, _, _ := net.SplitHostPort(addr)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, _, err := d.dialDirect(ctx, host, addr, nil)
+		cancel()
+		if err != nil {
+			t.Fatalf("%d %s: %v", i, addr, err)
+		}
+		_, port, _ := net.SplitHostPort(c.RemoteAddr().String())
+		if _, want, _ := net.SplitHostPort(addr); port != want {
+			t.Errorf("%d %s: connected to %v", i, addr, c.RemoteAddr())
+		}
+		_, raw := c.(*sockConn)
+		if raw != (host == "127.0.0.1") {
+			t.Errorf("%d %s: dialed as %T", i, addr, c)
+		}
+		_ = c.Close()
+		da := d.lastAddr.Load()
+		if i == 1 && da != last {
+			t.Errorf("the same address again: parsed again")
+		}
+		last = da
+	}
+}

@@ -19,3 +19,9 @@ func dialDirectHead(ctx context.Context, fallback func(context.Context, string, 
 	c, err := fallback(ctx, "tcp", addr)
 	return c, 0, err
 }
+
+// dialDirect dials with d's fallback.
+func (d *Dialer) dialDirect(ctx context.Context, _, addr string, _ []byte) (net.Conn, int, error) {
+	c, err := d.dialContext(ctx, "tcp", addr)
+	return c, 0, err
+}
