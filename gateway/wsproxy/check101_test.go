@@ -160,3 +160,21 @@ func TestDialConn(t *testing.T) {
 		})
 	}
 }
+
+// TestForwardable: hop-by-hop headers (RFC 9110 7.6.1, and
+// Content-Length) and the handshake's own are never forwarded across a
+// WebSocket handshake; anything else is.
+func TestForwardable(t *testing.T) {
+	for _, k := range []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Sec-Websocket-Key", "Sec-Websocket-Version",
+		"Sec-Websocket-Extensions", "Sec-Websocket-Protocol", "Sec-Websocket-Accept", "Host"} {
+		if Forwardable(k) {
+			t.Errorf("%s forwarded", k)
+		}
+	}
+	for _, k := range []string{"Authorization", "Cookie", "X-Forwarded-For", "Origin", "User-Agent", "Sec-Websocket-Whatever", "connection"} {
+		if !Forwardable(k) {
+			t.Errorf("%s not forwarded", k)
+		}
+	}
+}
