@@ -188,6 +188,9 @@ func appendExtraHeaders(dst []byte, h http.Header) []byte {
 // surrounding ASCII space and tab trimmed (http.Header.Write's rules).
 func appendHeaderValue(dst []byte, v string) []byte {
 	v = textproto.TrimString(v)
+	if strings.IndexByte(v, '\r') < 0 && strings.IndexByte(v, '\n') < 0 {
+		return append(dst, v...) // (the usual value: nothing to replace, trimmed already)
+	}
 	start := len(dst)
 	dst = append(dst, v...)
 	for i := start; i < len(dst); i++ {

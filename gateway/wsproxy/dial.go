@@ -364,9 +364,11 @@ func readHead(r io.Reader, buf []byte, limit int) (all, rest []byte, err error) 
 // ("\n\n" or "\n\r\n"), searching from from; -1 if there is none yet.
 func headEnd(b []byte, from int) int {
 	for i := from; i < len(b); i++ {
-		if b[i] != '\n' {
-			continue
+		j := bytes.IndexByte(b[i:], '\n') // (not a loop over every byte: the head's bytes are most of it)
+		if j < 0 {
+			return -1
 		}
+		i += j
 		switch {
 		case i+1 < len(b) && b[i+1] == '\n':
 			return i + 2
