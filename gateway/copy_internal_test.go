@@ -39,27 +39,36 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	return w.ResponseRecorder.Write(p)
 }
 
-// copyResponse writes a body of known length that fits its buffer in one
-// piece, however the backend's reads split it; an event stream or a body
-// of unknown length is written as it comes; a body that breaks off is
-// passed on as far as it came, with the error.
+// copyResponse writes a body of known length that fits its buffer (64 KiB
+// for one over 32 KiB) in one piece, however the backend's reads split it;
+// an event stream or a body of unknown length is written as it comes, and
+// so is one longer than the buffer; a body that breaks off is passed on as
+// far as it came, with the error.
 func TestCopyResponseWhole(t *testing.T) {
 	body := bytes.Repeat([]byte("0123456789"), 500)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 4<<10) // 64 KiB
 	for _, tc := range []struct {
 		name   string
+		body   []byte
 		size   int64
+		step   int
 		flush  bool
 		writes int
 	}{
-		{"known length", int64(len(body)), false, 1},
-		{"unknown length", -1, false, 5},
-		{"flushed", int64(len(body)), true, 5},
-		{"larger than the buffer", 64 << 10, false, 5},
+		{"known length", body, int64(len(body)), 1000, false, 1},
+		{"unknown length", body, -1, 1000, false, 5},
+		{"flushed", body, int64(len(body)), 1000, true, 5},
+		{"32 KiB", big[:32<<10], 32 << 10, 16 << 10, false, 1},
+		{"32 KiB + 1", big[:32<<10+1], 32<<10 + 1, 16 << 10, false, 1},
+		{"64 KiB", big, 64 << 10, 16 << 10, false, 1},
+		{"64 KiB, unknown length", big, -1, 16 << 10, false, 4},
+		{"64 KiB, flushed", big, 64 << 10, 16 << 10, true, 4},
+		{"larger than the buffer", append(big[:len(big):len(big)], body...), 64<<10 + 5000, 16 << 10, false, 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &countingWriter{ResponseRecorder: httptest.NewRecorder()}
-			n, err := copyResponse(w, &piecesReader{b: body, step: 1000}, tc.flush, tc.size)
-			if err != nil || n != int64(len(body)) || !bytes.Equal(w.Body.Bytes(), body) {
+			n, err := copyResponse(w, &piecesReader{b: tc.body, step: tc.step}, tc.flush, tc.size)
+			if err != nil || n != int64(len(tc.body)) || !bytes.Equal(w.Body.Bytes(), tc.body) {
 				t.Fatalf("copied %d, %v; body %d bytes", n, err, w.Body.Len())
 			}
 			if w.writes != tc.writes {

@@ -84,9 +84,18 @@ const maxPooledHeaderFields = 16
 // per request (as httputil.ReverseProxy does without a BufferPool) was three
 // quarters of the bytes the REST path allocated (BenchmarkRESTRequest's
 // memory profile).
-var copyBuffers bufferPool
+var copyBuffers = bufferPool{size: 32 << 10}
 
-type bufferPool struct{ p sync.Pool }
+// bigCopyBuffers lends 64 KiB ones to the copy of an answer of known length
+// over 32 KiB: a 64 KiB answer is then read in two system calls and
+// written in one (with the head), where the 32 KiB buffer took three and
+// two (docs/http-server.md, "The 64 KiB answer").
+var bigCopyBuffers = bufferPool{size: 64 << 10}
+
+type bufferPool struct {
+	p    sync.Pool
+	size int
+}
 
 // Get returns a buffer and the pointer to give back to Put: the pool holds
 // *[]byte, and putting back the pointer it gave (not a new one to a slice
@@ -95,7 +104,7 @@ func (b *bufferPool) Get() (*[]byte, []byte) {
 	if v, _ := b.p.Get().(*[]byte); v != nil {
 		return v, *v
 	}
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, b.size)
 	return &buf, buf
 }
 
@@ -435,16 +444,21 @@ func flushEach(res *http.Response) bool {
 // away), as opposed to a failed read from the backend.
 var errClientWrite = errors.New("writing to the client failed")
 
-// copyResponse copies the body to w with a pooled buffer. A body whose
-// declared length (size; -1: unknown) fits the buffer and that is not
-// flushed as it comes is read whole before it is written: one write of it
-// (with the head, which h1 still holds) instead of one per piece the
-// backend's reads return (the first of which shares the backend's head's
-// read), each a segment and a wake-up of the client. h1 holds a small
-// answer's bytes until the handler returns anyway.
+// copyResponse copies the body to w with a pooled buffer: 32 KiB, or 64
+// KiB for a body of declared length (size; -1: unknown) over 32 KiB that is
+// not flushed as it comes. A body whose declared length fits the buffer
+// and that is not flushed as it comes is read whole before it is written:
+// one write of it (with the head, which h1 still holds) instead of one per
+// piece the backend's reads return (the first of which shares the
+// backend's head's read), each a segment and a wake-up of the client. h1
+// holds a small answer's bytes until the handler returns anyway.
 func copyResponse(w http.ResponseWriter, body io.Reader, flush bool, size int64) (int64, error) {
-	bp, buf := copyBuffers.Get()
-	defer copyBuffers.Put(bp)
+	pool := &copyBuffers
+	if !flush && size > int64(copyBuffers.size) {
+		pool = &bigCopyBuffers
+	}
+	bp, buf := pool.Get()
+	defer pool.Put(bp)
 	var fl http.Flusher
 	if flush {
 		fl, _ = w.(http.Flusher)
