@@ -2,9 +2,12 @@ package gateway_test
 
 import (
 	"bufio"
+	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -265,5 +268,74 @@ func TestBackendHeaderMapReused(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLargeAnswerCopy: answers of known length around the copy's 32 and
+// 64 KiB buffers reach the client whole, whether the backend sends them
+// at once or in pieces with pauses (a body read whole before it is
+// written waits for the rest), and one that breaks off reaches it as far
+// as it came, then the connection is cut: never passed off as complete.
+func TestLargeAnswerCopy(t *testing.T) {
+	body := make([]byte, 200<<10)
+	for i := range body {
+		body[i] = byte('a' + i%26)
+	}
+	rb := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		size, _ := strconv.Atoi(r.URL.Query().Get("size"))
+		send, _ := strconv.Atoi(r.URL.Query().Get("send")) // bytes sent before closing; 0: all
+		pieces, _ := strconv.Atoi(r.URL.Query().Get("pieces"))
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		if send == 0 {
+			send = size
+		}
+		pieces = max(pieces, 1)
+		for i := range pieces {
+			w.Write(body[send*i/pieces : send*(i+1)/pieces])
+			w.(http.Flusher).Flush()
+			if i+1 < pieces {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		if send < size {
+			conn, _, _ := http.NewResponseController(w).Hijack()
+			conn.Close()
+		}
+	})
+	g := startGateway(t, restAPI(t, rb.url, "", ""))
+	for _, tc := range []struct {
+		name               string
+		size, send, pieces int
+	}{
+		{"32 KiB", 32 << 10, 0, 1},
+		{"32 KiB + 1", 32<<10 + 1, 0, 1},
+		{"48 KiB in 3 pieces", 48 << 10, 0, 3},
+		{"64 KiB", 64 << 10, 0, 1},
+		{"64 KiB in 4 pieces", 64 << 10, 0, 4},
+		{"64 KiB + 1", 64<<10 + 1, 0, 1},
+		{"200 KiB in 5 pieces", 200 << 10, 0, 5},
+		{"60 KiB broken off at 40", 60 << 10, 40 << 10, 2},
+		{"100 KiB broken off at 70", 100 << 10, 70 << 10, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := http.Get(fmt.Sprintf("%s/orders/x?size=%d&send=%d&pieces=%d", g.url, tc.size, tc.send, tc.pieces))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			want := tc.size
+			if tc.send > 0 {
+				want = tc.send
+				if err == nil {
+					t.Errorf("read %d bytes with no error: a truncated answer looked complete", len(b))
+				}
+			} else if err != nil {
+				t.Errorf("read %d bytes: %v", len(b), err)
+			}
+			if len(b) != want || !bytes.Equal(b, body[:want]) {
+				t.Errorf("got %d bytes (equal to what was sent: %v), want %d", len(b), bytes.Equal(b, body[:min(len(b), want)]), want)
+			}
+		})
 	}
 }
