@@ -21,6 +21,14 @@ func RawHTTPBackend(tb testing.TB, contentType, body string) string {
 	return ServeTCP(tb, func(c net.Conn) { serveRawHTTP(c, resp) })
 }
 
+// RawHTTPAnswerBackend is RawHTTPBackend answering every request with
+// resp, a whole HTTP/1.1 answer as it goes on the wire (a chunked one,
+// say).
+func RawHTTPAnswerBackend(tb testing.TB, resp []byte) string {
+	tb.Helper()
+	return ServeTCP(tb, func(c net.Conn) { serveRawHTTP(c, resp) })
+}
+
 func serveRawHTTP(c net.Conn, resp []byte) {
 	defer c.Close()
 	br := bufio.NewReaderSize(c, 4096)
