@@ -198,12 +198,21 @@ func (w *response) Write(p []byte) (int, error) {
 	return len(p), w.writeBody(p)
 }
 
+var crlf = []byte("\r\n")
+
 func (w *response) writeBody(p []byte) error {
 	bw := w.c.bw
 	if w.chunked {
-		var hex [16]byte
-		bw.Write(strconv.AppendInt(hex[:0], int64(len(p)), 16))
-		bw.WriteString("\r\n")
+		var hex [18]byte
+		line := append(strconv.AppendInt(hex[:0], int64(len(p)), 16), "\r\n"...)
+		if len(line)+len(p)+2 > bw.Available() {
+			// What bw holds, the size line, the data and its CRLF in one
+			// write where bufio made three (the buffer filled and sent,
+			// the rest of the data, then the CRLF at the next flush).
+			bw.Write(line)
+			return w.c.flushWith2(p, crlf)
+		}
+		bw.Write(line)
 		bw.Write(p)
 		_, err := bw.WriteString("\r\n")
 		return err

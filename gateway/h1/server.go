@@ -566,14 +566,21 @@ type progressWriter struct {
 	armed   time.Duration // the write deadline this writer set last, as monoclock.Since reads it; zero: none
 	// tail: bytes the next Write sends after its own, in the same system
 	// call where the connection can (twoWriter): set by flushWith for the
-	// one Write its Flush makes.
-	tail []byte
+	// one Write its Flush makes. tail2: more bytes after tail, the same way
+	// (threeWriter): a chunk's CRLF after its data (flushWith2).
+	tail, tail2 []byte
 }
 
 // twoWriter is a connection that writes two buffers in one system call
 // (evloop.Conn and rawio.Conn: sendmsg with two buffers).
 type twoWriter interface {
 	WriteTwo(a, b []byte) (int, error)
+}
+
+// threeWriter is a connection that writes three buffers in one system call
+// (evloop.Conn: sendmsg with three buffers).
+type threeWriter interface {
+	WriteThree(a, b, c []byte) (int, error)
 }
 
 func (w *progressWriter) Write(p []byte) (int, error) {
@@ -584,20 +591,39 @@ func (w *progressWriter) Write(p []byte) (int, error) {
 			_ = w.c.SetWriteDeadline(monoclock.At(w.armed))
 		}
 	}
-	if t := w.tail; t != nil {
-		w.tail = nil
-		if tw, ok := w.c.(twoWriter); ok {
-			n, err := tw.WriteTwo(p, t)
+	if t, t2 := w.tail, w.tail2; t2 != nil {
+		w.tail, w.tail2 = nil, nil
+		if tw, ok := w.c.(threeWriter); ok {
+			n, err := tw.WriteThree(p, t, t2)
 			return min(n, len(p)), err
 		}
-		n, err := w.c.Write(p)
+		n, err := w.writeTwo(p, t)
 		if err != nil {
 			return n, err
 		}
-		_, err = w.c.Write(t)
+		_, err = w.c.Write(t2)
 		return n, err
 	}
+	if t := w.tail; t != nil {
+		w.tail = nil
+		return w.writeTwo(p, t)
+	}
 	return w.c.Write(p)
+}
+
+// writeTwo writes p and then t, in one system call where the connection
+// can; it counts p's bytes.
+func (w *progressWriter) writeTwo(p, t []byte) (int, error) {
+	if tw, ok := w.c.(twoWriter); ok {
+		n, err := tw.WriteTwo(p, t)
+		return min(n, len(p)), err
+	}
+	n, err := w.c.Write(p)
+	if err != nil {
+		return n, err
+	}
+	_, err = w.c.Write(t)
+	return n, err
 }
 
 // flushWith flushes bw (which must hold something) and writes p after
@@ -609,6 +635,15 @@ func (c *conn) flushWith(p []byte) error {
 	c.w.tail = p
 	err := c.bw.Flush()
 	c.w.tail = nil
+	return err
+}
+
+// flushWith2 is flushWith writing p and then q after bw's bytes: a chunk's
+// data and its CRLF, after its size line in bw.
+func (c *conn) flushWith2(p, q []byte) error {
+	c.w.tail, c.w.tail2 = p, q
+	err := c.bw.Flush()
+	c.w.tail, c.w.tail2 = nil, nil
 	return err
 }
 

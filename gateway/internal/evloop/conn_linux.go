@@ -332,6 +332,45 @@ func (c *Conn) WriteTwo(a, b []byte) (int, error) {
 	return done + n, err
 }
 
+// WriteThree writes all of a, b and then d, as WriteTwo(a, b) and Write(d)
+// would, but in one system call when the socket takes them all
+// (rawio.Send3). a and b must not be empty.
+func (c *Conn) WriteThree(a, b, d []byte) (int, error) {
+	done := 0
+	for len(a) > 0 {
+		if c.closed.Load() {
+			return done, net.ErrClosed
+		}
+		rseq, wseq := c.rev.Load(), c.wev.Load()
+		n, e := rawio.Send3(c.fd, a, b, d)
+		switch {
+		case e == 0:
+			done += n
+			if n < len(a) {
+				a = a[n:]
+				break
+			}
+			n -= len(a)
+			a = nil
+			if n >= len(b) {
+				d = d[n-len(b):]
+				n, err := c.write(d, false)
+				return done + n, err
+			}
+			n, err := c.WriteTwo(b[n:], d)
+			return done + n, err
+		case e == unix.EINTR:
+		case e == unix.EAGAIN:
+			if err := c.wait(dirWrite, rseq, wseq); err != nil {
+				return done, err
+			}
+		default:
+			return done, c.opError("write", e)
+		}
+	}
+	return done, nil
+}
+
 // readable reports whether a read would not wait: data, the end of the
 // stream, or an error (a recvfrom with MSG_PEEK).
 func (c *Conn) readable() bool {

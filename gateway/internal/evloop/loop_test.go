@@ -1167,3 +1167,38 @@ func TestAcceptQueued(t *testing.T) {
 		}
 	}
 }
+
+// WriteThree sends a, b and then d whole, whatever the socket takes at a
+// time: a chunk's size line, data and CRLF in one call, and sets larger
+// than the socket's buffers, whose sends come back short (in a, in b, in
+// d, across each boundary) and wait.
+func TestWriteThree(t *testing.T) {
+	pattern := func(n int, seed byte) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = seed + byte(i*7)
+		}
+		return b
+	}
+	cases := [][3]int{{6, 8192, 2}, {100, 4096, 0}, {1, 8 << 20, 2}, {6 << 20, 3 << 20, 2}, {3 << 20, 1, 3 << 20}, {10, 1, 8 << 20}}
+	for _, sz := range cases {
+		a, b, d := pattern(sz[0], 1), pattern(sz[1], 2), pattern(sz[2], 3)
+		_, addr := listen(t, 1, func(ctx context.Context, c *Conn) {
+			defer c.Close()
+			n, err := c.WriteThree(a, b, d)
+			if n != len(a)+len(b)+len(d) || err != nil {
+				t.Errorf("WriteThree(%d, %d, %d): %d, %v", len(a), len(b), len(d), n, err)
+			}
+		})
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond) // let the socket's buffers fill
+		got, err := io.ReadAll(c)
+		c.Close()
+		if want := append(append(append([]byte{}, a...), b...), d...); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("WriteThree(%d, %d, %d): the peer got %d bytes (%v)", len(a), len(b), len(d), len(got), err)
+		}
+	}
+}
