@@ -200,11 +200,23 @@ func (w *response) Write(p []byte) (int, error) {
 
 var crlf = []byte("\r\n")
 
+// sizeLineMax is the longest size line writeBody makes: 16 hex digits
+// and CRLF.
+const sizeLineMax = 18
+
 func (w *response) writeBody(p []byte) error {
 	bw := w.c.bw
 	if w.chunked {
-		var hex [18]byte
-		line := append(strconv.AppendInt(hex[:0], int64(len(p)), 16), "\r\n"...)
+		// The size line is made in bw's own room (a buffer of the
+		// caller's escapes through bufio's Write: an allocation per
+		// chunk); short of room for it, bw is sent first, as its Write
+		// would have done on filling up.
+		if bw.Available() < sizeLineMax {
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+		}
+		line := append(strconv.AppendInt(bw.AvailableBuffer(), int64(len(p)), 16), "\r\n"...)
 		if len(line)+len(p)+2 > bw.Available() {
 			// What bw holds, the size line, the data and its CRLF in one
 			// write where bufio made three (the buffer filled and sent,
