@@ -72,14 +72,7 @@ func BenchmarkRESTRequest64K(b *testing.B) {
 // backend writes at once, as a server that serializes through an 8 KiB
 // buffer: the gateway streams it, a write to the client per read.
 func BenchmarkRESTRequest64KChunked(b *testing.B) {
-	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
-	for range 8 {
-		resp = append(resp, "2000\r\n"...)
-		resp = append(resp, strings.Repeat("x", 8<<10)...)
-		resp = append(resp, "\r\n"...)
-	}
-	resp = append(resp, "0\r\n\r\n"...)
-	backend := testutil.RawHTTPAnswerBackend(b, resp)
+	backend := testutil.RawHTTPAnswerBackend(b, chunkedAnswer64K())
 	dir := b.TempDir()
 	policy := strings.ReplaceAll(restBenchPolicy, "BACKEND", "http://"+backend+"/")
 	writeAPI(b, dir, "bench-rest", `type="http" path="/rest" service-url="http://`+backend+`/"`, policy)
