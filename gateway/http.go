@@ -480,7 +480,7 @@ func copyResponse(w http.ResponseWriter, body io.Reader, flush bool, size int64)
 			if werr != nil {
 				return n, errClientWrite
 			}
-			if fl != nil {
+			if fl != nil && rerr != io.EOF { // at the end, the answer's end flushes (with a chunked one's last chunk)
 				fl.Flush()
 			}
 		}

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -88,55 +89,110 @@ func (b *bodyReader) read(p []byte) (int, error) {
 
 // readChunked reads chunked data (RFC 9112 7.1): hex sizes, chunk
 // extensions skipped, CRLF after each chunk's data, then the trailer
-// section into resp.Trailer.
+// section into resp.Trailer. Having read some data, it reads on into the
+// next chunks only as far as the read buffer holds them (moreBuffered):
+// a read never waits for more once it has something to hand on, so a
+// stream's pieces are passed on as they come, but several chunks that
+// came together are one piece (and one write to the client) rather than
+// one each.
 func (b *bodyReader) readChunked(p []byte) (int, error) {
+	n := 0
 	for {
+		if n > 0 && (n == len(p) || !b.moreBuffered()) {
+			if b.state == chunkSize && b.lastChunkBuffered() {
+				b.br.Discard(len(lastChunk))
+				b.framing = bodyNone
+				return n, io.EOF // the end with the last data: the copy writes them with the answer's end
+			}
+			return n, nil
+		}
 		switch b.state {
 		case chunkSize:
 			budget := maxChunkLine
 			line, err := readLine(b.br, &budget, errChunkLineTooLong)
 			if err != nil {
-				return 0, unexpected(err)
+				return n, unexpected(err)
 			}
 			size, err := parseChunkSize(line)
 			if err != nil {
-				return 0, err
+				return n, err
 			}
 			if size == 0 {
 				if err := b.readTrailers(); err != nil {
-					return 0, err
+					return n, err
 				}
 				b.framing = bodyNone
-				return 0, io.EOF
+				return n, io.EOF
 			}
 			b.n, b.state = size, chunkData
 		case chunkData:
 			if len(p) == 0 {
 				return 0, nil
 			}
-			if int64(len(p)) > b.n {
-				p = p[:b.n]
+			q := p[n:]
+			if int64(len(q)) > b.n {
+				q = q[:b.n]
 			}
-			n, err := b.br.Read(p)
-			b.n -= int64(n)
+			m, err := b.br.Read(q)
+			n += m
+			b.n -= int64(m)
 			if b.n == 0 {
 				b.state = chunkCRLF
 			}
 			if err != nil {
 				return n, unexpected(err)
 			}
-			return n, nil
 		case chunkCRLF:
 			ok, err := wire.ReadChunkEnd(b.br)
 			if err != nil {
-				return 0, err
+				return n, err
 			}
 			if !ok {
-				return 0, protoErr("no CRLF after chunk data")
+				return n, protoErr("no CRLF after chunk data")
 			}
 			b.state = chunkSize
 		}
 	}
+}
+
+// lastChunk is the end of a chunked body without trailers.
+const lastChunk = "0\r\n\r\n"
+
+// lastChunkBuffered reports whether the read buffer holds the body's end
+// as lastChunk, the whole of it: readChunked then returns it with the
+// data before it.
+func (b *bodyReader) lastChunkBuffered() bool {
+	if b.br.Buffered() < len(lastChunk) {
+		return false
+	}
+	buf, _ := b.br.Peek(len(lastChunk))
+	return string(buf) == lastChunk
+}
+
+// moreBuffered reports whether readChunked can take its next step from
+// what the read buffer holds, without a read that may wait: some of a
+// chunk's data, a chunk's CRLF, or a whole size line of a chunk that is
+// not the last (the last one's trailer section may not have come yet; the
+// next read ends the body). A line that does not parse is left for the
+// next read to report.
+func (b *bodyReader) moreBuffered() bool {
+	k := b.br.Buffered()
+	switch b.state {
+	case chunkData:
+		return k > 0
+	case chunkCRLF:
+		return k >= 2
+	case chunkSize:
+		buf, _ := b.br.Peek(k)
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			return false
+		}
+		line := bytes.TrimSuffix(buf[:i], []byte("\r"))
+		size, ok := wire.ParseChunkSize(line)
+		return ok && size > 0
+	}
+	return false
 }
 
 // parseChunkSize parses "hex[ws][;ext]" (wire.ParseChunkSize, RFC 9112 7.1.1).

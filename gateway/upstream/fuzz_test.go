@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -103,6 +104,69 @@ func FuzzReadResponse(f *testing.F) {
 		}
 		if hd.framing == bodyLength && got != resp.ContentLength {
 			t.Fatalf("read %d bytes of a %d-byte body", got, resp.ContentLength)
+		}
+	})
+}
+
+// shortReader returns at most step bytes a read, as a socket that has
+// only part of what was sent.
+type shortReader struct {
+	r    io.Reader
+	step int
+}
+
+func (s *shortReader) Read(p []byte) (int, error) {
+	return s.r.Read(p[:min(len(p), s.step)])
+}
+
+// FuzzChunkedReads: a chunked body read in pieces of any size, through a
+// read buffer of any size over a connection that hands over any number
+// of bytes at a time, gives back the bytes that were sent, chunk after
+// chunk (readChunked reads on into the next chunks the buffer holds), its
+// trailer, and leaves what came after the body unread.
+func FuzzChunkedReads(f *testing.F) {
+	f.Add([]byte("hello, chunked world"), uint8(3), uint8(5), uint16(16), uint16(7), false)
+	f.Add([]byte(strings.Repeat("x", 5000)), uint8(63), uint8(200), uint16(4096), uint16(4096), true)
+	f.Add([]byte(""), uint8(1), uint8(1), uint16(0), uint16(1), true)
+	f.Fuzz(func(t *testing.T, data []byte, chunk, readSize uint8, bufSize, step uint16, trailer bool) {
+		cs, rs, bs, st := int(chunk)%64+1, int(readSize)%200+1, int(bufSize)%4096+16, int(step)%5000+1
+		var w bytes.Buffer
+		for i := 0; i < len(data); i += cs {
+			part := data[i:min(len(data), i+cs)]
+			fmt.Fprintf(&w, "%x\r\n", len(part))
+			w.Write(part)
+			w.WriteString("\r\n")
+		}
+		w.WriteString("0\r\n")
+		if trailer {
+			w.WriteString("X-T: 1\r\n")
+		}
+		w.WriteString("\r\nNEXT")
+		br := bufio.NewReaderSize(&shortReader{&w, st}, bs)
+		b := &bodyReader{br: br, framing: bodyChunked, resp: &http.Response{}}
+		var got []byte
+		buf := make([]byte, rs)
+		for {
+			n, err := b.read(buf)
+			got = append(got, buf[:n]...)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("after %d bytes: %v", len(got), err)
+			}
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatalf("got %d bytes, not the %d sent", len(got), len(data))
+		}
+		if (b.resp.Trailer.Get("X-T") == "1") != trailer {
+			t.Fatalf("trailer %v, sent: %v", b.resp.Trailer, trailer)
+		}
+		if n, err := b.read(buf); n != 0 || err != io.EOF {
+			t.Fatalf("a read after the end: %d, %v", n, err)
+		}
+		if rest, _ := io.ReadAll(br); string(rest) != "NEXT" {
+			t.Fatalf("after the body: %q", rest)
 		}
 	})
 }
