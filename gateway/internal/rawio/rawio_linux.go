@@ -42,11 +42,11 @@ type Conn struct {
 	rerr   error
 	readFn func(uintptr) bool
 
-	wmu     sync.Mutex
-	wp, wq  []byte // wq: WriteTwo's second buffer
-	wn      int
-	werr    error
-	writeFn func(uintptr) bool
+	wmu        sync.Mutex
+	wp, wq, wr []byte // wq, wr: WriteTwo's and WriteThree's further buffers
+	wn         int
+	werr       error
+	writeFn    func(uintptr) bool
 }
 
 // Read implements net.Conn.
@@ -98,7 +98,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	return c.writeAll(p, nil)
+	return c.writeAll(p, nil, nil)
 }
 
 // WriteTwo writes all of a and then all of b, as Write(a) and Write(b)
@@ -107,19 +107,30 @@ func (c *Conn) WriteTwo(a, b []byte) (int, error) {
 	if len(a) == 0 {
 		return c.Write(b)
 	}
-	return c.writeAll(a, b)
+	return c.writeAll(a, b, nil)
 }
 
-// writeAll writes a (not empty) and then b (maybe nil) on the poller.
-func (c *Conn) writeAll(a, b []byte) (int, error) {
+// WriteThree writes all of a, b and then d, as WriteTwo(a, b) and
+// Write(d) would, but in one system call when the socket takes them all
+// (Send3): a chunk's size line, data and CRLF.
+func (c *Conn) WriteThree(a, b, d []byte) (int, error) {
+	if len(a) == 0 {
+		return c.WriteTwo(b, d)
+	}
+	return c.writeAll(a, b, d)
+}
+
+// writeAll writes a (not empty) and then b and d (maybe nil) on the
+// poller.
+func (c *Conn) writeAll(a, b, d []byte) (int, error) {
 	c.wmu.Lock()
 	if c.writeFn == nil {
 		c.writeFn = c.write
 	}
-	c.wp, c.wq, c.wn, c.werr = a, b, 0, nil
+	c.wp, c.wq, c.wr, c.wn, c.werr = a, b, d, 0, nil
 	err := c.rc.Write(c.writeFn)
 	n, werr := c.wn, c.werr
-	c.wp, c.wq, c.werr = nil, nil, nil
+	c.wp, c.wq, c.wr, c.werr = nil, nil, nil, nil
 	c.wmu.Unlock()
 	if err == nil {
 		err = werr
@@ -130,19 +141,32 @@ func (c *Conn) writeAll(a, b []byte) (int, error) {
 	return n, nil
 }
 
-// write sends what is left of wp and then wq: both in one sendmsg while
-// wp has bytes left and wq is not empty, else one send of the rest.
+// write sends what is left of wp, wq and wr, as many of them as have
+// bytes left in one call (sendmsg with two or three buffers, else one
+// send).
 func (c *Conn) write(fd uintptr) bool {
-	for c.wn < len(c.wp)+len(c.wq) {
+	for {
+		var left [3][]byte
+		k, skip := 0, c.wn
+		for _, b := range [3][]byte{c.wp, c.wq, c.wr} {
+			if skip >= len(b) {
+				skip -= len(b)
+				continue
+			}
+			left[k] = b[skip:]
+			k, skip = k+1, 0
+		}
 		var n int
 		var e unix.Errno
-		switch {
-		case c.wn < len(c.wp) && len(c.wq) > 0:
-			n, e = Send2(int(fd), c.wp[c.wn:], c.wq)
-		case c.wn < len(c.wp):
-			n, e = Send(int(fd), c.wp[c.wn:])
+		switch k {
+		case 0:
+			return true
+		case 1:
+			n, e = Send(int(fd), left[0])
+		case 2:
+			n, e = Send2(int(fd), left[0], left[1])
 		default:
-			n, e = Send(int(fd), c.wq[c.wn-len(c.wp):])
+			n, e = Send3(int(fd), left[0], left[1], left[2])
 		}
 		switch e {
 		case 0:
@@ -155,7 +179,6 @@ func (c *Conn) write(fd uintptr) bool {
 			return true
 		}
 	}
-	return true
 }
 
 // opError reports err as net.Conn's Read and Write do: an *net.OpError

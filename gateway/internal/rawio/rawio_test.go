@@ -113,6 +113,37 @@ func TestConn(t *testing.T) {
 			}
 		}
 	})
+	t.Run("three buffers", func(t *testing.T) {
+		// WriteThree: a chunk's size line, data and CRLF in one call, and
+		// sets larger than the socket buffers, whose sends come back
+		// short anywhere and wait.
+		type threeWriter interface {
+			WriteThree(a, b, d []byte) (int, error)
+		}
+		if c, _ := pair(t); runtime.GOOS != "linux" {
+			t.Skip("no WriteThree here")
+		} else if _, ok := c.(threeWriter); !ok {
+			t.Fatalf("%T has no WriteThree", c)
+		}
+		for _, sz := range [][3]int{{6, 8192, 2}, {0, 100, 2}, {100, 4096, 0}, {1, 8 << 20, 2}, {6 << 20, 3 << 20, 2}, {3 << 20, 1, 3 << 20}, {10, 1, 8 << 20}} {
+			c, s := pair(t)
+			a := bytes.Repeat([]byte("0123456789abcdef"), sz[0]/16+1)[:sz[0]]
+			b := bytes.Repeat([]byte("fedcba9876543210"), sz[1]/16+1)[:sz[1]]
+			d := bytes.Repeat([]byte("ghijklmnopqrstuv"), sz[2]/16+1)[:sz[2]]
+			var got []byte
+			var wg sync.WaitGroup
+			wg.Go(func() { time.Sleep(10 * time.Millisecond); got, _ = io.ReadAll(s) })
+			n, err := c.(threeWriter).WriteThree(a, b, d)
+			if n != len(a)+len(b)+len(d) || err != nil {
+				t.Fatalf("WriteThree(%d, %d, %d): %d, %v", len(a), len(b), len(d), n, err)
+			}
+			c.(interface{ CloseWrite() error }).CloseWrite()
+			wg.Wait()
+			if !bytes.Equal(got, append(append(append([]byte{}, a...), b...), d...)) {
+				t.Fatalf("WriteThree(%d, %d, %d): the peer got %d bytes", len(a), len(b), len(d), len(got))
+			}
+		}
+	})
 	t.Run("read deadline", func(t *testing.T) {
 		c, _ := pair(t)
 		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
