@@ -406,7 +406,14 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 		if !errors.Is(err, errClientWrite) {
 			// The backend's body broke off after the head went out: the
 			// client must see a truncated answer, not a complete one.
+			// What came before the break is passed on first: a server's
+			// write buffer may hold its last piece, which the abort would
+			// drop (net/http's answer buffer is not flushed by its
+			// connection's close).
 			p.log.Debug("the backend's body broke off", zap.String("api", x.api.Name), zap.Error(err))
+			if fl, ok := w.(http.Flusher); ok {
+				fl.Flush()
+			}
 			panic(http.ErrAbortHandler)
 		}
 		return res.StatusCode, n

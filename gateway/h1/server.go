@@ -659,12 +659,21 @@ var (
 func (c *conn) serve(tlsConf *tls.Config) {
 	s := c.srv
 	defer func() {
-		if v := recover(); v != nil && v != http.ErrAbortHandler {
+		v := recover()
+		if v != nil && v != http.ErrAbortHandler {
 			buf := make([]byte, 64<<10)
 			buf = buf[:runtime.Stack(buf, false)]
 			s.logf("h1: panic serving %v: %v\n%s", c.rwc.RemoteAddr(), v, buf)
 		}
 		if !c.hijacked {
+			if v != nil && c.bw != nil {
+				// What the handler wrote before it gave up (the part of a
+				// backend's answer that came before the backend broke off)
+				// is passed on, as net/http's final flush does: only the
+				// answer's end (its length reached, the last chunk) is
+				// missing, so the client sees it cut short.
+				_ = c.bw.Flush()
+			}
 			_ = c.rwc.Close()
 		}
 		if !c.hijacked || c.rawHijack {
