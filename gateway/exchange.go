@@ -170,6 +170,8 @@ type restParts struct {
 	ctxUsed         engine.Section // (beside the other bytes: the exchange fills its size class)
 	outFree         bool           // gateway/upstream answered out and keeps nothing of its header map (httpProxy.serve)
 	outNoXFF        bool           // outHeader holds no X-Forwarded-For (copyOutboundHeaders)
+	outChecked      bool           // every field of outRequest's map was checked (outRequest), for httpProxy.serve
+	checkedFields   uint16         // out.Header's fields, all checked, while the backend client runs (sectionCtx.CheckedFields); 0: none
 	outHeader       http.Header    // the backend request's headers, copied as they were checked (serveHTTPAPI), for outRequest
 	out             http.Request   // the first backend request (withCallCtx)
 	outUsed         bool

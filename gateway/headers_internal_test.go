@@ -187,3 +187,43 @@ func TestSetXForwardedFromMatches(t *testing.T) {
 		}
 	}
 }
+
+// TestAddedFieldsValid: what outRequest adds to the checked copy is held
+// to checkOutboundField, so that a map it marks as checked holds no field
+// the backend client would refuse.
+func TestAddedFieldsValid(t *testing.T) {
+	cases := []struct {
+		name string
+		xf   *[3]string
+		be   *Backend
+		want bool
+	}{
+		{"usual", &[3]string{"10.0.0.1", "api.example.com:8080", "http"}, nil, true},
+		{"X-Forwarded-* elsewhere", nil, nil, false},
+		{"no X-Forwarded-For", &[3]string{"", "h", "http"}, &Backend{}, true},
+		{"Host with a LF", &[3]string{"1.2.3.4", "h\nX: y", "http"}, nil, false},
+		{"client chain with a NUL", &[3]string{"1.2.3.4\x00", "h", "http"}, nil, false},
+		{"credential", &[3]string{"1.2.3.4", "h", "http"}, &Backend{header: http.Header{"Authorization": {"Basic eA=="}}}, true},
+		{"credential with a CR", &[3]string{"1.2.3.4", "h", "http"}, &Backend{header: http.Header{"X-Key": {"k\r"}}}, false},
+		{"credential name not a token", &[3]string{"1.2.3.4", "h", "http"}, &Backend{header: http.Header{"X Key": {"k"}}}, false},
+	}
+	for _, c := range cases {
+		if got := addedFieldsValid(c.xf, c.be); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+		// Whatever it says, it says what checkOutboundField says of the
+		// fields it looks at.
+		all := c.xf != nil
+		if c.xf != nil {
+			all = checkOutboundField("X-Forwarded-For", c.xf[:1]) == nil && checkOutboundField("X-Forwarded-Host", c.xf[1:2]) == nil
+		}
+		if c.be != nil {
+			for k, v := range c.be.header {
+				all = all && checkOutboundField(k, v) == nil
+			}
+		}
+		if all != c.want {
+			t.Errorf("%s: checkOutboundField says %v", c.name, all)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"tollgate/engine"
+	"tollgate/gateway/internal/wire"
 	"tollgate/gateway/upstream"
 	"tollgate/internal/monoclock"
 )
@@ -260,6 +262,7 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 	// and they are copied here.
 	h, noPrior := x.rest.outHeader, x.rest.outNoXFF
 	x.rest.outHeader, x.rest.outNoXFF = nil, false
+	checked := h != nil && in == x.in // the copy's fields were checked (copyOutboundHeaders)
 	if h == nil {
 		h = make(http.Header, len(req.Headers)+4)
 		for k, v := range req.Headers {
@@ -279,11 +282,17 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 	}
 	backendCredentials(x.be, h)
 	if x.a2aCard {
-		a2aCardRequestHeaders(h)
+		a2aCardRequestHeaders(h) // constant names and values
 	}
 	if _, ok := h["User-Agent"]; !ok {
 		h["User-Agent"] = noUserAgent
 	}
+	// What was added to the checked copy is checked here, so that the
+	// backend client need not check the whole map again (httpProxy.serve):
+	// X-Forwarded-For and -Host (the client's address and Host; -Proto is
+	// a constant) and the backend entity's credentials. A field that fails
+	// leaves the map unmarked, and the backend client refuses it as before.
+	x.rest.outChecked = checked && addedFieldsValid(xf, x.be)
 	out := http.Request{
 		Method: req.Method, URL: x.target, Host: host, Header: h,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
@@ -324,6 +333,25 @@ func (x *exchange) withCallCtx(out *http.Request, ctx context.Context) *http.Req
 	return &x.rest.out
 }
 
+// addedFieldsValid checks the fields outRequest adds to the checked copy
+// of the policies' headers: the X-Forwarded-For and X-Forwarded-Host
+// values setXForwardedFrom put in xf (nil: they are elsewhere, and
+// nothing is marked), and the backend entity's credentials (be may be
+// nil). X-Forwarded-Proto is a constant.
+func addedFieldsValid(xf *[3]string, be *Backend) bool {
+	if xf == nil || !wire.ValidFieldValue(xf[0]) || !wire.ValidFieldValue(xf[1]) {
+		return false
+	}
+	if be != nil {
+		for k, vs := range be.header {
+			if checkOutboundField(k, vs) != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // hostHeader: a REST request's Host is sent as Request.Host, not a field.
 func hostHeader(k string) bool { return k == "Host" }
 
@@ -344,7 +372,15 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 		start = time.Now()
 		d.aiTraceparent(out.Header)
 	}
+	if x.rest.outChecked && out == &x.rest.out && x.m.diag == nil && len(out.Header) <= math.MaxUint16 {
+		// Every field of out's map was checked (outRequest): the backend
+		// client finds this through ctx (sectionCtx.CheckedFields) and
+		// does not check them again.
+		x.rest.checkedFields = uint16(len(out.Header))
+	}
+	x.rest.outChecked = false
 	res, err := p.transport.RoundTrip(out)
+	x.rest.checkedFields = 0
 	if diag := x.m.diag; diag != nil { // diagnostics.go: the headers as sent and as answered
 		diag.backendCall(out, res, err, start)
 	}
@@ -763,6 +799,9 @@ type backendTransport struct{ base http.RoundTripper }
 
 func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	x, _ := r.Context().Value(proxyKey{}).(*exchange)
+	if x != nil && (x.api.mcp != nil || x.api.gql != nil) {
+		x.rest.checkedFields = 0 // these may change the request's fields: checked again
+	}
 	if x != nil && x.api.mcp != nil {
 		return x.s.mcpRoundTrip(func(r *http.Request) (*http.Response, error) { return t.send(r, x) }, r, x) // MCP servers: mcp_local.go
 	}

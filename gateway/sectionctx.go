@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"tollgate/gateway/upstream"
 	"tollgate/internal/lazyctx"
 	"tollgate/internal/monoclock"
 )
@@ -70,9 +71,21 @@ func (c *sectionCtx) Value(key any) any {
 			if c.w != nil {
 				return c.clientTrace()
 			}
+		case upstream.CheckedKey{}:
+			if c.x.rest != nil && c.x.rest.checkedFields > 0 {
+				return c // CheckedFields
+			}
+			return nil
 		}
 	}
 	return c.Ctx.Value(key)
+}
+
+// CheckedFields says which map the backend client need not check again
+// (upstream.Checked): the exchange's first backend request's, while
+// httpProxy.serve has it marked.
+func (c *sectionCtx) CheckedFields() (http.Header, int) {
+	return c.x.rest.out.Header, int(c.x.rest.checkedFields)
 }
 
 // release ends the section (lazyctx.Ctx.Release).

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -38,9 +39,41 @@ type outgoing struct {
 	hf     headFirst // writeInline's writer: in the pooled outgoing, not an allocation of its own
 }
 
+// CheckedKey is the context key under which a caller says that it checked
+// a request's header fields itself: the value is a Checked.
+type CheckedKey struct{}
+
+// Checked is what a caller's context gives for CheckedKey{}. Fields says
+// that every field of h, which held n fields then, has a token for its
+// name and values without CR, LF, NUL or another control character but
+// HTAB: what prepare checks (n 0: nothing was checked). prepare then skips
+// its own check of a request whose Header is that very map and still
+// holds n fields; any other map (a wrapper's clone, another request's) or
+// a field added since is checked as before. The caller must not change a
+// field's value in the map between its check and the send.
+type Checked interface {
+	CheckedFields() (h http.Header, n int)
+}
+
+// checkedBy reports whether ctx carries a Checked for h as it is.
+func checkedBy(ctx interface{ Value(any) any }, h http.Header) bool {
+	c, _ := ctx.Value(CheckedKey{}).(Checked)
+	if c == nil {
+		return false
+	}
+	ch, n := c.CheckedFields()
+	return n > 0 && n == len(h) && ch != nil && sameMap(ch, h)
+}
+
+// sameMap reports whether a and b are the same map (not equal contents).
+func sameMap(a, b http.Header) bool {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
+}
+
 // prepare validates req and lays out its head: a header name or value
 // that could end a line or a field (CR, LF, NUL, a non-token name) is an
-// error, so that nothing a policy set can smuggle a request.
+// error, so that nothing a policy set can smuggle a request. A request
+// whose fields its caller checked (Checked) is not checked again.
 func prepare(req *http.Request) (*outgoing, error) {
 	if req.URL == nil {
 		return nil, errors.New("upstream: the request has no URL")
@@ -72,17 +105,18 @@ func prepare(req *http.Request) (*outgoing, error) {
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, host...)
 	b = append(b, "\r\n"...)
+	checked := checkedBy(req.Context(), req.Header)
 	for k, vv := range req.Header {
 		switch k {
 		case "Host", "Content-Length", "Transfer-Encoding", "Trailer":
 			continue
 		}
-		if !httpguts.ValidHeaderFieldName(k) {
+		if !checked && !httpguts.ValidHeaderFieldName(k) {
 			o.free()
 			return nil, errors.New("upstream: invalid header name " + strconv.Quote(clip([]byte(k))))
 		}
 		for _, v := range vv {
-			if !wire.ValidFieldValue(v) {
+			if !checked && !wire.ValidFieldValue(v) {
 				o.free()
 				return nil, errors.New("upstream: invalid value in header " + strconv.Quote(k))
 			}

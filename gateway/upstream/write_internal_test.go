@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -100,5 +101,62 @@ func TestInlineBody(t *testing.T) {
 				t.Fatal("no body left to write")
 			}
 		})
+	}
+}
+
+// TestPrepareChecked: prepare takes a caller's Checked for the very map it
+// names, with as many fields as it had; a clone of the map, a field added
+// since, another context or none, and the bad field is refused as before.
+// The first row shows that the caller's word is taken (its field is bad
+// on purpose): without Checked it would be refused.
+// checkedFields is a Checked for tests.
+type checkedFields struct {
+	h http.Header
+	n int
+}
+
+func (c checkedFields) CheckedFields() (http.Header, int) { return c.h, c.n }
+
+func TestPrepareChecked(t *testing.T) {
+	bad := func() http.Header {
+		return http.Header{"Accept": {"a"}, "X-Bad": {"v\r\nInjected: 1"}}
+	}
+	cases := []struct {
+		name    string
+		mark    func(h http.Header) (http.Header, *checkedFields) // the request's map and the context's Checked
+		refused bool
+	}{
+		{"the checked map itself", func(h http.Header) (http.Header, *checkedFields) { return h, &checkedFields{h, len(h)} }, false},
+		{"no Checked", func(h http.Header) (http.Header, *checkedFields) { return h, nil }, true},
+		{"a clone of the checked map", func(h http.Header) (http.Header, *checkedFields) { return h.Clone(), &checkedFields{h, len(h)} }, true},
+		{"a field added since", func(h http.Header) (http.Header, *checkedFields) {
+			c := &checkedFields{h, len(h)}
+			h["Added"] = []string{"x"}
+			return h, c
+		}, true},
+		{"fewer fields than checked", func(h http.Header) (http.Header, *checkedFields) { return h, &checkedFields{h, len(h) + 1} }, true},
+		{"a nil map in Checked", func(h http.Header) (http.Header, *checkedFields) { return h, &checkedFields{nil, len(h)} }, true},
+		{"no fields checked", func(h http.Header) (http.Header, *checkedFields) { h = http.Header{}; return h, &checkedFields{h, 0} }, false},
+	}
+	for _, c := range cases {
+		h, ck := c.mark(bad())
+		req, _ := http.NewRequest("GET", "http://backend/p", nil)
+		req.Header = h
+		if ck != nil {
+			req = req.WithContext(context.WithValue(req.Context(), CheckedKey{}, *ck))
+		}
+		o, err := prepare(req)
+		if o != nil {
+			o.free()
+		}
+		if (err != nil) != c.refused {
+			t.Errorf("%s: error %v, want refused %v", c.name, err, c.refused)
+		}
+	}
+	// A bad name is refused without Checked too.
+	req, _ := http.NewRequest("GET", "http://backend/p", nil)
+	req.Header = http.Header{"Bad Name": {"v"}}
+	if _, err := prepare(req); err == nil {
+		t.Error("a name with a space was sent")
 	}
 }
