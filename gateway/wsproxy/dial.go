@@ -422,6 +422,12 @@ func parse101(b []byte) (*http.Response, bool) {
 		if !ok || !httpguts.ValidHeaderFieldName(name) {
 			return nil, false
 		}
+		if strings.ContainsAny(value, "\r\n") {
+			// A bare CR or LF, which TrimString would take off the
+			// value's ends: a line break of its own (RFC 9112 2.2), for
+			// the full parse to judge, as check101 leaves it (FuzzCheck101).
+			return nil, false
+		}
 		value = textproto.TrimString(value)
 		if !validValue(value) {
 			return nil, false
@@ -491,6 +497,9 @@ func check101(b, want []byte, subprotocols []string) (sp string, ok bool) {
 		}
 		c := bytes.IndexByte(line, ':')
 		if c < 0 || !validName(line[:c]) {
+			return "", false
+		}
+		if bytes.IndexByte(line[c+1:], '\r') >= 0 { // a bare CR (an LF ends the line): parse101's refusal
 			return "", false
 		}
 		name, value := line[:c], trimASCIISpace(line[c+1:]) // textproto.TrimString
