@@ -43,7 +43,7 @@ func TestRESTChunkedAllocs(t *testing.T) {
 	br := bufio.NewReaderSize(c, 64<<10)
 	req := []byte("GET /rest/0?mode=echo HTTP/1.1\r\nHost: bench\r\nX-Tenant: acme\r\n\r\n")
 	trip := func() {
-		if err := restRoundTripAny(c, br, req); err != nil {
+		if err := restRoundTrip(c, br, req); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -102,7 +102,7 @@ func benchRESTClientBuffer(b *testing.B, h http.Handler, size int) {
 		defer c.Close()
 		br := bufio.NewReaderSize(c, size)
 		for pb.Next() {
-			if err := restRoundTripAny(c, br, req); err != nil {
+			if err := restRoundTrip(c, br, req); err != nil {
 				b.Error(err)
 				return
 			}
@@ -110,9 +110,9 @@ func benchRESTClientBuffer(b *testing.B, h http.Handler, size int) {
 	})
 }
 
-// restRoundTripAny is restRoundTrip for an answer of either framing:
+// restRoundTrip writes req and reads one answer of either framing:
 // Content-Length or chunked (its chunks' data dropped, no trailers).
-func restRoundTripAny(c net.Conn, br *bufio.Reader, req []byte) error {
+func restRoundTrip(c net.Conn, br *bufio.Reader, req []byte) error {
 	if _, err := c.Write(req); err != nil {
 		return err
 	}
@@ -242,38 +242,6 @@ func benchRESTWith(b *testing.B, h http.Handler, req []byte) {
 			}
 		}
 	})
-}
-
-// restRoundTrip writes req and reads one Content-Length response.
-func restRoundTrip(c net.Conn, br *bufio.Reader, req []byte) error {
-	if _, err := c.Write(req); err != nil {
-		return err
-	}
-	line, err := br.ReadSlice('\n')
-	if err != nil {
-		return err
-	}
-	if !bytes.HasPrefix(line, []byte("HTTP/1.1 200 ")) {
-		return fmt.Errorf("status %q", line)
-	}
-	n := -1
-	for {
-		h, err := br.ReadSlice('\n')
-		if err != nil {
-			return err
-		}
-		if len(h) <= 2 {
-			break
-		}
-		if k, v, ok := bytes.Cut(h, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
-			n, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
-		}
-	}
-	if n < 0 {
-		return fmt.Errorf("no Content-Length")
-	}
-	_, err = br.Discard(n)
-	return err
 }
 
 // startRawHTTPBackend answers every request with 200 "ok\n" on keep-alive
