@@ -747,9 +747,24 @@ func TestNoSecretsInLogs(t *testing.T) {
 // Handshakes in flight hold a slot: concurrent upgrades against a slow
 // backend never push an API past max-connections, and failed handshakes
 // give their slot back.
+//
+// The backend holds every handshake until the test has counted the seven
+// 503s, so the three in flight keep their slots however late the machine
+// runs a client: the outcome does not depend on the clients' requests
+// reaching the gateway within some time of each other.
 func TestWebSocketMaxConnectionsConcurrent(t *testing.T) {
+	const n, slots = 10, 3
+	entered := make(chan struct{}, n)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	open := func() { releaseOnce.Do(func() { close(release) }) }
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(300 * time.Millisecond) // every backend handshake takes a while
+		entered <- struct{}{}
+		select {
+		case <-release: // every backend handshake takes a while
+		case <-r.Context().Done():
+			return
+		}
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 		if err != nil {
 			return
@@ -758,42 +773,61 @@ func TestWebSocketMaxConnectionsConcurrent(t *testing.T) {
 		_, _, _ = c.Read(context.Background())
 	}))
 	defer slow.Close()
-	g := startGateway(t, wsAPI(t, "ws"+strings.TrimPrefix(slow.URL, "http"), `max-connections="3"`, ""))
+	defer open() // before slow.Close: a failed test leaves no handler waiting
+	g := startGateway(t, wsAPI(t, "ws"+strings.TrimPrefix(slow.URL, "http"), `max-connections="3" handshake-timeout="60"`, ""))
 
-	const n = 10
-	var mu sync.Mutex
-	var upgraded []*http.Response
-	limited := 0
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
+	// The clients report to the test's goroutine (a status, or -1 for an
+	// error) and never call t themselves: they may outlive a failed test.
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	statuses := make(chan int, n)
+	for range n {
 		go func() {
-			defer wg.Done()
-			resp, _ := upgradeRequest(t, g.url+"/chat", nil)
-			mu.Lock()
-			defer mu.Unlock()
-			switch resp.StatusCode {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.url+"/chat", nil)
+			req.Header.Set("Connection", "Upgrade")
+			req.Header.Set("Upgrade", "websocket")
+			req.Header.Set("Sec-WebSocket-Version", "13")
+			req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses <- -1
+				return
+			}
+			resp.Body.Close() // a 101's connection: its session ends, the slot comes back
+			statuses <- resp.StatusCode
+		}()
+	}
+	upgraded, limited, reached := 0, 0, 0
+	for upgraded+limited < n {
+		select {
+		case <-entered:
+			if reached++; reached > slots {
+				t.Fatalf("the backend got handshake %d while %d were in flight (max-connections %d)", reached, reached-1, slots)
+			}
+		case st := <-statuses:
+			switch st {
 			case http.StatusSwitchingProtocols:
-				upgraded = append(upgraded, resp)
+				upgraded++
 			case http.StatusServiceUnavailable:
 				limited++
 			default:
-				t.Errorf("status %d", resp.StatusCode)
+				t.Fatalf("a client got status %d (-1: its request failed)", st)
 			}
-		}()
+			if limited == n-slots {
+				open() // the slots are all held: let the backend answer
+			}
+		case <-ctx.Done():
+			t.Fatalf("after %v: upgraded %d, limited %d, %d handshakes at the backend", testTimeout, upgraded, limited, reached)
+		}
 	}
-	wg.Wait()
-	if len(upgraded) != 3 || limited != n-3 {
-		t.Fatalf("upgraded %d, limited %d; want exactly 3 upgraded and %d limited", len(upgraded), limited, n-3)
-	}
-	for _, r := range upgraded {
-		r.Body.Close()
+	if upgraded != slots || limited != n-slots {
+		t.Fatalf("upgraded %d, limited %d; want exactly %d upgraded and %d limited", upgraded, limited, slots, n-slots)
 	}
 	// Every slot comes back once the sessions end.
 	waitFor(t, "all slots free", func() bool {
 		var ok int
 		var rs []*http.Response
-		for i := 0; i < 3; i++ {
+		for i := 0; i < slots; i++ {
 			resp, _ := upgradeRequest(t, g.url+"/chat", nil)
 			if resp.StatusCode == http.StatusSwitchingProtocols {
 				ok++
@@ -803,7 +837,7 @@ func TestWebSocketMaxConnectionsConcurrent(t *testing.T) {
 		for _, r := range rs {
 			r.Body.Close()
 		}
-		return ok == 3
+		return ok == slots
 	})
 }
 
