@@ -132,7 +132,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 			return
 		}
 		dialTimeout := x.dialTimeout()
-		conn, resp, err := x.dialBackend(dialTimeout)
+		conn, resp, err := x.dialBackend(dialTimeout, true)
 		if err != nil {
 			if br := backendRefusal(resp); br != nil {
 				applyResponseHeaders(w.Header(), st)
@@ -207,8 +207,10 @@ func (x *exchange) dialTimeout() time.Duration {
 }
 
 // dialBackend makes the WebSocket handshake with the backend at x.target,
-// counting the outcome for the backend entity's breaker.
-func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Response, error) {
+// counting the outcome for the backend entity's breaker. checked: the
+// caller checked the policies' headers right before (checkOutboundHeaders)
+// and nothing may have changed them since.
+func (x *exchange) dialBackend(timeout time.Duration, checked bool) (*wsproxy.Conn, *http.Response, error) {
 	s, st, r := x.s, x.st, x.in
 	// The handshake's bound, built lazily: a direct dial's raw waits
 	// watch the session's context and the deadline themselves (wsproxy's
@@ -251,16 +253,12 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 	if !x.sharedHeader { // (the policies may have changed a shared map: the client offered none)
 		offered = wsproxy.OfferedSubprotocols(r)
 	}
-	var backend *wsproxy.Conn
-	var resp *http.Response
-	var err error
-	if endDial != nil || (x.m.diag != nil && x.m.diag.app != nil) {
-		backend, resp, err = dialer.Dial(dctx, target, hdr, offered) // they look at a 101 too
-	} else {
-		// A 101 is checked where it was read: nothing below looks at it
-		// (a refusal, or an invalid 101, still comes with its response).
-		backend, resp, err = dialer.DialConn(dctx, target, hdr, offered)
-	}
+	ck := x.dialMark(dh, checked, endDial != nil)
+	// A 101 is checked where it was read unless telemetry or Application
+	// Insights look at it (a refusal, or an invalid 101, still comes with
+	// its response).
+	keep101 := endDial != nil || (x.m.diag != nil && x.m.diag.app != nil)
+	backend, resp, err := dialer.DialChecked(dctx, target, hdr, offered, keep101, ck)
 	if endDial != nil {
 		endDial(resp, err)
 	}
@@ -278,6 +276,22 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 		s.backendOutcome(r.Context(), x.be, code, retry)
 	}
 	return backend, resp, err
+}
+
+// dialMark is what dialBackend tells the dial of dh's fields. The
+// handshake's caller checked the policies' headers (checked:
+// checkOutboundHeaders, right before); what forwardHeaders and
+// backendCredentials added is checked here (addedFieldsValid). Then the
+// dial need not check the map's fields again (wsproxy.Checked: only this
+// map with this many fields). Nothing is marked when anything else may
+// add or change a field: telemetry's trace headers (traced), diagnostics
+// (Application Insights' traceparent), a retry's dial (checked false),
+// the GraphQL and MCP paths.
+func (x *exchange) dialMark(dh *dialHeader, checked, traced bool) wsproxy.Checked {
+	if !checked || traced || x.m.diag != nil || x.api.gql != nil || x.api.mcp != nil || !addedFieldsValid(&dh.xf, x.be) {
+		return wsproxy.Checked{}
+	}
+	return wsproxy.Checked{Header: dh.h, Fields: len(dh.h)}
 }
 
 // backendRefusal is the answer of a backend that refused the upgrade, as

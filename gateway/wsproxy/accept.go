@@ -163,12 +163,19 @@ func Hijack(w http.ResponseWriter) (net.Conn, []byte, error) {
 // are trimmed; invalid names are skipped). It allocates nothing for up to
 // 16 headers.
 func appendExtraHeaders(dst []byte, h http.Header) []byte {
+	return appendExtraHeadersChecked(dst, h, false)
+}
+
+// appendExtraHeadersChecked is appendExtraHeaders; checked: every name of
+// h is a token and no value holds a CR or LF (the caller checked them,
+// Checked), so neither is looked for again. The result is the same.
+func appendExtraHeadersChecked(dst []byte, h http.Header, checked bool) []byte {
 	if len(h) == 0 {
 		return dst
 	}
 	keys := make([]string, 0, 16)
 	for k := range h {
-		if !Forwardable(k) || !httpguts.ValidHeaderFieldName(k) {
+		if !Forwardable(k) || !checked && !httpguts.ValidHeaderFieldName(k) {
 			continue
 		}
 		keys = append(keys, k)
@@ -177,7 +184,11 @@ func appendExtraHeaders(dst []byte, h http.Header) []byte {
 	for _, k := range keys {
 		for _, v := range h[k] {
 			dst = append(append(dst, k...), ": "...)
-			dst = appendHeaderValue(dst, v)
+			if checked {
+				dst = append(dst, textproto.TrimString(v)...) // (no CR or LF to replace)
+			} else {
+				dst = appendHeaderValue(dst, v)
+			}
 			dst = append(dst, "\r\n"...)
 		}
 	}

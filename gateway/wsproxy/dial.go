@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/net/http/httpguts"
 )
@@ -118,7 +119,43 @@ func (d *Dialer) DialConn(ctx context.Context, u *url.URL, header http.Header, s
 	return d.dial(ctx, u, header, subprotocols, false)
 }
 
+// Checked says that its caller checked every field of the map Header,
+// which held Fields fields then: a name that is a token and values
+// without CR, LF, NUL or another control character but HTAB (the
+// gateway's checkOutboundField). The handshake's head then takes that
+// very map's names and values without looking for an invalid name or a
+// line break again; any other map (a clone, another request's), a map
+// with more or fewer fields, or a zero Checked is checked as before. The
+// caller must not change a value in the map between its check and the
+// dial.
+type Checked struct {
+	Header http.Header
+	Fields int
+}
+
+// covers reports whether c vouches for h as it is.
+func (c Checked) covers(h http.Header) bool {
+	return c.Fields > 0 && c.Fields == len(h) && c.Header != nil && sameMap(c.Header, h)
+}
+
+// sameMap reports whether a and b are the same map (not equal contents).
+func sameMap(a, b http.Header) bool {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
+}
+
+// DialChecked is Dial (keep101) or DialConn for a header whose fields
+// its caller checked (ck, for header itself): they are not checked again
+// as the request head is written.
+func (d *Dialer) DialChecked(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool, ck Checked) (*Conn, *http.Response, error) {
+	return d.dialWith(ctx, u, header, subprotocols, keep101, ck.covers(header))
+}
+
 func (d *Dialer) dial(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool) (*Conn, *http.Response, error) {
+	return d.dialWith(ctx, u, header, subprotocols, keep101, false)
+}
+
+// dialWith is the dial; checked: header's fields were checked (Checked).
+func (d *Dialer) dialWith(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101, checked bool) (*Conn, *http.Response, error) {
 	var useTLS bool
 	switch u.Scheme {
 	case "ws", "http":
@@ -164,7 +201,7 @@ func (d *Dialer) dial(ctx context.Context, u *url.URL, header http.Header, subpr
 		}
 		b = append(b, "\r\n"...)
 	}
-	b = appendExtraHeaders(b, header)
+	b = appendExtraHeadersChecked(b, header, checked)
 	b = append(b, "\r\n"...)
 	*bp = b
 	var conn net.Conn
