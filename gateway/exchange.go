@@ -169,7 +169,7 @@ type restParts struct {
 	ipPort          bool           // the client's RemoteAddr had a port: exchange.ip is its host (clientIPOf)
 	ctxUsed         engine.Section // (beside the other bytes: the exchange fills its size class)
 	outFree         bool           // gateway/upstream answered out and keeps nothing of its header map (httpProxy.serve)
-	outNoXFF        bool           // outHeader holds no X-Forwarded-For (copyOutboundHeaders)
+	outHeld         outHeld        // what outHeader holds of X-Forwarded-For and User-Agent (copyOutboundHeaders)
 	outChecked      bool           // every field of outRequest's map was checked (outRequest), for httpProxy.serve
 	checkedFields   uint16         // out.Header's fields, all checked, while the backend client runs (sectionCtx.CheckedFields); 0: none
 	outHeader       http.Header    // the backend request's headers, copied as they were checked (serveHTTPAPI), for outRequest
@@ -186,6 +186,17 @@ type restParts struct {
 	strs     [4]string
 	strBytes [128]byte
 }
+
+// outHeld says what the copy of the backend request's headers
+// (restParts.outHeader) holds: noXFF, no X-Forwarded-For (for
+// setXForwardedFrom's noPrior); ua, a User-Agent. One byte: the exchange
+// fills its size class.
+type outHeld uint8
+
+const (
+	heldNoXFF outHeld = 1 << iota
+	heldUA
+)
 
 // newRESTExchange is newExchange for a REST request: the exchange and its
 // restParts in one allocation.

@@ -73,18 +73,19 @@ func forwardHeaders(out http.Header, h engine.Headers, r *http.Request, skip fun
 // is partly filled and must be dropped. X-Forwarded-* are the caller's
 // to set.
 // It also says whether it copied an X-Forwarded-For (xff), for
-// setXForwardedFrom's noPrior.
-func copyOutboundHeaders(out http.Header, h engine.Headers, skip func(string) bool) (xff bool, err error) {
+// setXForwardedFrom's noPrior, and a User-Agent (ua), for outRequest.
+func copyOutboundHeaders(out http.Header, h engine.Headers, skip func(string) bool) (xff, ua bool, err error) {
 	for k, v := range h {
 		if err := checkOutboundField(k, v); err != nil {
-			return false, err
+			return false, false, err
 		}
 		if !isHopHeader(k) && !skip(k) {
 			out[k] = v
 			xff = xff || k == "X-Forwarded-For"
+			ua = ua || k == "User-Agent"
 		}
 	}
-	return xff, nil
+	return xff, ua, nil
 }
 
 // setXForwarded sets X-Forwarded-For/-Host/-Proto on out for the client

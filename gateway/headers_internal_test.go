@@ -101,6 +101,8 @@ func TestCopyOutboundHeadersMatchesCheckThenCopy(t *testing.T) {
 		{"name not a token", engine.Headers{"X Bad": {"1"}}},
 		{"empty name", engine.Headers{"": {"1"}}},
 		{"empty value", engine.Headers{"X-Empty": {""}, "X-None": {}}},
+		{"User-Agent", engine.Headers{"User-Agent": {"curl/8"}, "Accept": {"*/*"}}},
+		{"empty User-Agent", engine.Headers{"User-Agent": {""}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkCopyOutbound(t, tc.h)
@@ -112,7 +114,7 @@ func checkCopyOutbound(t *testing.T, h engine.Headers) {
 	t.Helper()
 	wantErr := checkOutboundHeaders(h)
 	got := http.Header{}
-	xff, err := copyOutboundHeaders(got, h, hostHeader)
+	xff, ua, err := copyOutboundHeaders(got, h, hostHeader)
 	if (err == nil) != (wantErr == nil) {
 		t.Fatalf("%q: error %v, check alone %v", h, err, wantErr)
 	}
@@ -136,6 +138,9 @@ func checkCopyOutbound(t *testing.T, h engine.Headers) {
 	}
 	if _, copied := got["X-Forwarded-For"]; xff != copied {
 		t.Fatalf("%q: says it copied an X-Forwarded-For: %v, copied one: %v", h, xff, copied)
+	}
+	if _, copied := got["User-Agent"]; ua != copied {
+		t.Fatalf("%q: says it copied a User-Agent: %v, copied one: %v", h, ua, copied)
 	}
 }
 

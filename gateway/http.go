@@ -197,13 +197,19 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	// (outRequest takes the copy): one walk of the map where two were made.
 	reqHeaders := st.Context().Request.Headers
 	outHeader := outHeaders.get(len(reqHeaders) + 4)
-	xff, err := copyOutboundHeaders(outHeader, reqHeaders, hostHeader)
+	xff, ua, err := copyOutboundHeaders(outHeader, reqHeaders, hostHeader)
 	if err != nil {
 		status = http.StatusBadRequest
 		writeJSONError(w, status, "Bad request: "+err.Error()+".")
 		return
 	}
-	x.rest.outHeader, x.rest.outNoXFF = outHeader, !xff
+	x.rest.outHeader, x.rest.outHeld = outHeader, 0
+	if !xff {
+		x.rest.outHeld |= heldNoXFF
+	}
+	if ua {
+		x.rest.outHeld |= heldUA
+	}
 	if err := x.backendURL(ctx, false); err != nil {
 		x.rest.outHeader = nil // not sent: on-error's policies may change the headers
 		x.backendFailed(ctx, backendPickError(err))
@@ -260,8 +266,12 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 	// policies and with nothing run between (backendURL changes no
 	// header); forward-request inside retry (Forward) checked them
 	// and they are copied here.
-	h, noPrior := x.rest.outHeader, x.rest.outNoXFF
-	x.rest.outHeader, x.rest.outNoXFF = nil, false
+	h, held := x.rest.outHeader, x.rest.outHeld
+	x.rest.outHeader, x.rest.outHeld = nil, 0
+	// What the copy holds is known only when it is taken (a
+	// forward-request drops the copy, not what was held).
+	copied := h != nil
+	noPrior, hasUA := copied && held&heldNoXFF != 0, copied && held&heldUA != 0
 	checked := h != nil && in == x.in // the copy's fields were checked (copyOutboundHeaders)
 	if h == nil {
 		h = make(http.Header, len(req.Headers)+4)
@@ -284,8 +294,18 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 	if x.a2aCard {
 		a2aCardRequestHeaders(h) // constant names and values
 	}
-	if _, ok := h["User-Agent"]; !ok {
+	// No User-Agent: an empty one, which keeps Go's transports from
+	// sending theirs. Whether the copy holds one is known
+	// (copyOutboundHeaders); only the backend entity's credentials may
+	// have added one since (a2aCardRequestHeaders does not).
+	switch {
+	case copied && hasUA:
+	case copied && (x.be == nil || len(x.be.header) == 0):
 		h["User-Agent"] = noUserAgent
+	default:
+		if _, ok := h["User-Agent"]; !ok {
+			h["User-Agent"] = noUserAgent
+		}
 	}
 	// What was added to the checked copy is checked here, so that the
 	// backend client need not check the whole map again (httpProxy.serve):

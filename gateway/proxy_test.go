@@ -76,6 +76,12 @@ func TestHTTPProxySemantics(t *testing.T) {
 			t.Errorf("backend saw %v", h)
 		}
 	})
+	t.Run("the client's User-Agent", func(t *testing.T) {
+		raw(t, addr, "GET /orders/x HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: probe/1\r\n\r\n")
+		if got := rb.last.Load().header["User-Agent"]; len(got) != 1 || got[0] != "probe/1" {
+			t.Errorf("backend saw User-Agent %q", got)
+		}
+	})
 	t.Run("response hop-by-hop fields", func(t *testing.T) {
 		resp, body := get(t, g.url+"/orders/hop", nil)
 		if body != "ok" || resp.Header.Get("X-Drop") != "" || resp.Header.Get("Keep-Alive") != "" || resp.Header.Get("X-Keep") != "1" {
