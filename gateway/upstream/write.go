@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -62,12 +61,7 @@ func checkedBy(ctx interface{ Value(any) any }, h http.Header) bool {
 		return false
 	}
 	ch, n := c.CheckedFields()
-	return n > 0 && n == len(h) && ch != nil && sameMap(ch, h)
-}
-
-// sameMap reports whether a and b are the same map (not equal contents).
-func sameMap(a, b http.Header) bool {
-	return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
+	return n > 0 && n == len(h) && ch != nil && wire.SameMap(ch, h)
 }
 
 // prepare validates req and lays out its head: a header name or value

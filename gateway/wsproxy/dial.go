@@ -20,9 +20,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/net/http/httpguts"
+
+	"tollgate/gateway/internal/wire"
 )
 
 // Dialer dials WebSocket backends.
@@ -135,12 +136,7 @@ type Checked struct {
 
 // covers reports whether c vouches for h as it is.
 func (c Checked) covers(h http.Header) bool {
-	return c.Fields > 0 && c.Fields == len(h) && c.Header != nil && sameMap(c.Header, h)
-}
-
-// sameMap reports whether a and b are the same map (not equal contents).
-func sameMap(a, b http.Header) bool {
-	return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
+	return c.Fields > 0 && c.Fields == len(h) && c.Header != nil && wire.SameMap(c.Header, h)
 }
 
 // DialChecked is Dial (keep101) or DialConn for a header whose fields

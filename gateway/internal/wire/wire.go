@@ -11,7 +11,16 @@ import (
 	"io"
 	"net/textproto"
 	"strings"
+	"unsafe"
 )
+
+// SameMap reports whether a and b are the same header map, not maps of
+// equal contents: how the backend client (upstream) and the WebSocket
+// dial (wsproxy) know that the map they are given is the very one whose
+// fields the gateway checked already. (An http.Header is passed as it is.)
+func SameMap(a, b map[string][]string) bool {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
+}
 
 // HopByHop reports whether a field name in canonical form is one of the
 // hop-by-hop fields a proxy never forwards (RFC 9110 §7.6.1, and the ones
