@@ -84,30 +84,7 @@ func BenchmarkRESTRequest64KChunked(b *testing.B) {
 // 64 KiB answer costs the client 17 reads, which would hide the gateway's
 // share of the system calls and of the kernel's time.
 func benchRESTClientBuffer(b *testing.B, h http.Handler, size int) {
-	addr := serveBench(b, h)
-	req := []byte("GET /rest/0?mode=echo HTTP/1.1\r\nHost: bench\r\nX-Tenant: acme\r\n\r\n")
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0, user0 := processCPU(), processUserCPU()
-	defer func() {
-		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
-		b.ReportMetric(float64(processUserCPU()-user0)/float64(b.N), "user-ns/op")
-	}()
-	b.RunParallel(func(pb *testing.PB) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			b.Error(err)
-			return
-		}
-		defer c.Close()
-		br := bufio.NewReaderSize(c, size)
-		for pb.Next() {
-			if err := restRoundTrip(c, br, req); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
+	benchRESTSized(b, h, []byte("GET /rest/0?mode=echo HTTP/1.1\r\nHost: bench\r\nX-Tenant: acme\r\n\r\n"), size)
 }
 
 // restRoundTrip writes req and reads one answer of either framing:
@@ -214,6 +191,12 @@ func benchREST(b *testing.B, h http.Handler) {
 // share is small and the same for every build), steadier on a shared
 // machine than ns/op.
 func benchRESTWith(b *testing.B, h http.Handler, req []byte) {
+	benchRESTSized(b, h, req, 4096)
+}
+
+// benchRESTSized is benchRESTWith with the client's read buffer of size
+// bytes.
+func benchRESTSized(b *testing.B, h http.Handler, req []byte, size int) {
 	addr := serveBench(b, h)
 	b.ReportAllocs()
 	// TOLLGATE_BENCH_CONNS=50: that many keep-alive connections (the
@@ -234,7 +217,7 @@ func benchRESTWith(b *testing.B, h http.Handler, req []byte) {
 			return
 		}
 		defer c.Close()
-		br := bufio.NewReader(c)
+		br := bufio.NewReaderSize(c, size)
 		for pb.Next() {
 			if err := restRoundTrip(c, br, req); err != nil {
 				b.Error(err)
