@@ -1,12 +1,9 @@
 package gateway_test
 
 import (
-	"bufio"
-	"net"
 	"strings"
 	"testing"
 
-	"tollgate/gateway/h1/h1test"
 	"tollgate/internal/testutil"
 )
 
@@ -30,30 +27,5 @@ func chunkedAnswer64K() []byte {
 // data skips the trailer section's read (docs/http-server.md, "The 64 KiB
 // answer").
 func TestRESTChunkedAllocs(t *testing.T) {
-	backend := testutil.RawHTTPAnswerBackend(t, chunkedAnswer64K())
-	dir := t.TempDir()
-	policy := strings.ReplaceAll(restBenchPolicy, "BACKEND", "http://"+backend+"/")
-	writeAPI(t, dir, "bench-rest", `type="http" path="/rest" service-url="http://`+backend+`/"`, policy)
-	addr := serveBench(t, benchGateway(t, dir))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	br := bufio.NewReaderSize(c, 64<<10)
-	req := []byte("GET /rest/0?mode=echo HTTP/1.1\r\nHost: bench\r\nX-Tenant: acme\r\n\r\n")
-	trip := func() {
-		if err := restRoundTrip(c, br, req); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range 10 { // the pools filled, the connections made
-		trip()
-	}
-	want := map[string]float64{"loop": 14, "h1": 14, "nethttp": 46}[h1test.Front()]
-	n := testing.AllocsPerRun(200, trip)
-	t.Logf("%v allocations per request (front %s)", n, h1test.Front())
-	if n > want+raceAllocSlack {
-		t.Errorf("%v allocations per request (front %s); want at most %v", n, h1test.Front(), want+raceAllocSlack)
-	}
+	checkRESTAllocs(t, testutil.RawHTTPAnswerBackend(t, chunkedAnswer64K()), 64<<10, map[string]float64{"loop": 14, "h1": 14, "nethttp": 46})
 }
