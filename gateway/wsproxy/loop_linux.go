@@ -37,9 +37,10 @@ func (EventLoop) Name() string { return "eventloop" }
 // Start implements Relayer.
 func (EventLoop) Start(ctx context.Context, client, backend *Conn, lim Limits, obs Observer, done Done) {
 	cfd, bfd, err := -1, -1, eventLoopAvailable()
-	var bp *poller // the poller a raw backend socket is registered with already
+	var bp *poller   // the poller a raw backend socket is registered with already
+	var bw *loopSide // its wait entry, when that registration is the session's (sockConn.handOver)
 	if err == nil {
-		cfd, bfd, bp, err = detachPair(client.conn, backend.conn)
+		cfd, bfd, bp, bw, err = detachPair(client.conn, backend.conn)
 	}
 	if err != nil {
 		// Not plain sockets (TLS, pipes), or the dup failed: the goroutine
@@ -55,12 +56,15 @@ func (EventLoop) Start(ctx context.Context, client, backend *Conn, lim Limits, o
 	s := &loopSession{p: p, ctx: ctx, lim: lim, obs: obs, done: done}
 	s.side[ClientToBackend] = loopSide{s: s, fd: int32(cfd), x: ClientToBackend}
 	s.side[BackendToClient] = loopSide{s: s, fd: int32(bfd), x: BackendToClient, mask: true, inEpoll: bp != nil}
+	if bw != nil {
+		s.side[BackendToClient].events, s.side[BackendToClient].gen = bw.events, bw.gen
+	}
 	s.pendClient, s.pendBackend = client.pending, backend.pending
 	client.pending, backend.pending = nil, nil
 	loopSessions.Add(1)
 	loopStarts.Add(1)
 	if len(s.pendClient) == 0 && len(s.pendBackend) == 0 {
-		s.startHere()
+		s.startHere(bw)
 		return
 	}
 	s.signal(sigStart) // the loop relays the pending bytes first (begin)
@@ -82,38 +86,39 @@ var loopStarts atomic.Int64
 // is duplicated and the net.Conn closed, which removes it from Go's own
 // poller (otherwise every readiness change would also wake the runtime).
 // A backend dialed on a raw socket (sockConn) is taken as it is, with the
-// poller it is registered with (bp, nil if none). Both or neither are
-// detached.
-func detachPair(a, b net.Conn) (fa, fb int, bp *poller, err error) {
+// poller it is registered with (bp, nil if none), and its wait entry when
+// that registration is the one the session polls it with (bw, see
+// sockConn.handOver). Both or neither are detached.
+func detachPair(a, b net.Conn) (fa, fb int, bp *poller, bw *loopSide, err error) {
 	if !detachable(a) || !detachable(b) {
-		return -1, -1, nil, errors.ErrUnsupported
+		return -1, -1, nil, nil, errors.ErrUnsupported
 	}
 	fa, err = dupConn(a)
 	if err != nil {
-		return -1, -1, nil, err
+		return -1, -1, nil, nil, err
 	}
 	if fa >= maxLoopFD {
 		_ = unix.Close(fa)
-		return -1, -1, nil, errors.ErrUnsupported
+		return -1, -1, nil, nil, errors.ErrUnsupported
 	}
 	if sc, ok := b.(*sockConn); ok && sc.fd < maxLoopFD {
-		if fd, p, ok := sc.handOver(); ok {
+		if fd, p, w, ok := sc.handOver(); ok {
 			_ = a.Close()
-			return fa, fd, p, nil
+			return fa, fd, p, w, nil
 		}
 	}
 	fb, err = dupConn(b)
 	if err != nil {
 		_ = unix.Close(fa)
-		return -1, -1, nil, err
+		return -1, -1, nil, nil, err
 	}
 	if fb >= maxLoopFD {
 		_, _ = unix.Close(fa), unix.Close(fb)
-		return -1, -1, nil, errors.ErrUnsupported
+		return -1, -1, nil, nil, errors.ErrUnsupported
 	}
 	_ = a.Close()
 	_ = b.Close()
-	return fa, fb, nil, nil
+	return fa, fb, nil, nil, nil
 }
 
 // detachable: c is a socket of its own (not TLS, not a pipe).
@@ -360,11 +365,9 @@ func (p *poller) poll(fd uintptr) bool {
 			}
 			if sd := p.sides.get(fd); sd != nil && sd.gen == ev.Pad {
 				if sd.wake != nil { // a handshake waiting on a raw socket
-					select {
-					case sd.wake <- struct{}{}:
-					default:
+					if sd = p.wakeWaiter(fd, sd, ev.Events); sd == nil {
+						continue
 					}
-					continue
 				}
 				if sd.s.sig.Load()&sigHold != 0 {
 					// startHere is still registering the session: it
@@ -384,6 +387,37 @@ func (p *poller) poll(fd uintptr) bool {
 		}
 	}
 }
+
+// wakeWaiter wakes the handshake waiting on w, the entry of fd, for
+// events, and notes them on w (seen) for a session that keeps its
+// registration (sockConn.handOver). That session may have taken w's place
+// meanwhile (startHere, on the handshake's goroutine): if it has, the
+// event is its own, and wakeWaiter returns its side to handle it with.
+// Either the session's start sees what wakeWaiter noted, or wakeWaiter
+// sees the session's side (both atomic, in that order each).
+func (p *poller) wakeWaiter(fd int, w *loopSide, events uint32) *loopSide {
+	bits := seenEvent
+	if events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		bits |= seenHUP
+	}
+	w.seen.Or(bits)
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	if sd := p.sides.get(fd); sd != nil && sd != w && sd.wake == nil && sd.gen == w.gen {
+		return sd
+	}
+	return nil
+}
+
+// What the loop saw of a waiting handshake's socket (loopSide.seen):
+// seenEvent, readiness since the handshake's last read (which clears it);
+// seenHUP, the peer's FIN or an error, ever.
+const (
+	seenEvent uint32 = 1 << iota
+	seenHUP
+)
 
 // yieldAfter: a loop that has not parked for this long yields its
 // processor (see poll). parkedGap: a return to poll later than this after
@@ -438,8 +472,19 @@ const readEvents = unix.EPOLLIN | unix.EPOLLRDHUP
 // the loop, or (startHere) on another goroutine before the loop knows the
 // session; the epoll_ctl ADD of a socket that is ready already makes the
 // epoll fd readable, so the loop hears of it either way.
+//
+// A raw backend socket whose handshake's wait registered it as the
+// session polls it (readEvents, level-triggered: see sockConn.handOver) keeps
+// that registration and its number: sd takes the wait entry's place in
+// the fd table, and no epoll_ctl is made.
 func (p *poller) register(sd *loopSide) error {
 	fd := int(sd.fd)
+	if sd.inEpoll && sd.events == readEvents {
+		if !p.sides.set(fd, sd) {
+			return os.NewSyscallError("epoll_ctl", unix.ERANGE)
+		}
+		return nil
+	}
 	sd.events = readEvents
 	sd.gen = p.gen.Add(1) // before sd is published: the loop reads it unlocked
 	if !p.sides.set(fd, sd) {
@@ -459,8 +504,13 @@ func (p *poller) register(sd *loopSide) error {
 	return nil
 }
 
-// The events a raw socket's handshake waits for (sockConn.waitLoop),
-// edge-triggered.
+// The events a raw socket's handshake waits for (sockConn.waitLoop). A
+// socket whose first wait is for reading (the backend's 101) is
+// registered level-triggered for readEvents, the session's own
+// registration, which Start then keeps (sockConn.handOver); a wait for writing
+// makes it edge-triggered (waitRead|waitWrite), as a level-triggered
+// EPOLLOUT would be reported on every epoll_wait while the socket is
+// writable, and the session then modifies it.
 const (
 	waitRead  = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET
 	waitWrite = unix.EPOLLOUT | unix.EPOLLET

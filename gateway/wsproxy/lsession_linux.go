@@ -31,8 +31,14 @@ type loopSide struct {
 	fd  int32
 	gen int32 // the poller's registration number (see poller.gen)
 	// inEpoll: fd is in the epoll set already, registered for its
-	// handshake's waits (registerWaiter): register modifies its entry.
+	// handshake's waits (registerWaiter): register modifies its entry, or
+	// keeps it as it is when it is the session's already (events and gen
+	// set from it: see sockConn.handOver).
 	inEpoll bool
+	// seen, on the entry of a sockConn waiting for its handshake's I/O:
+	// what the loop reported for it (seenEvent since the handshake's last
+	// read, seenHUP ever), for the session that keeps its registration.
+	seen atomic.Uint32
 	// wake is set on the entry of a sockConn waiting for its handshake's
 	// I/O (registerWaiter): the loop only wakes it.
 	wake   chan struct{}
@@ -195,7 +201,15 @@ func (s *loopSession) setup(now int64) {
 // sigHold is set the loop does not touch the session (its readiness and
 // signals are recorded as sigPoll and the like); clearing it hands the
 // session over, queueing it on the loop if anything came in meanwhile.
-func (s *loopSession) startHere() {
+//
+// bw is the backend's wait entry when the session keeps the registration
+// its handshake's wait made (see sockConn.handOver): the loop reported
+// that socket to the wait, not to the session, and a level-triggered
+// socket it reported is not reported again until something else wakes
+// the loop. When the loop saw it ready after the handshake's last read,
+// or saw its FIN, or that read filled its buffer (bw.seen), the session
+// has the loop poll again (sigPoll), as for readiness while it was held.
+func (s *loopSession) startHere(bw *loopSide) {
 	s.sig.Store(sigHold)
 	now := monoNow()
 	s.setup(now)
@@ -205,6 +219,9 @@ func (s *loopSession) startHere() {
 			s.sig.Or(sigStart) // the loop fails the session
 			break
 		}
+	}
+	if bw != nil && s.startErr == nil && bw.seen.Load() != 0 {
+		s.sig.Or(sigPoll) // after the side took bw's place: see poller.wakeWaiter
 	}
 	if s.startErr == nil {
 		s.watchCtx()

@@ -414,3 +414,117 @@ func TestLoopEOFWithLastRead(t *testing.T) {
 		})
 	}
 }
+
+// TestLoopKeepsWaitRegistration: a raw backend socket whose handshake only
+// waited for its answer is registered as the session polls it, and the
+// session keeps that registration (the same registration number, no
+// epoll_ctl). What the loop reported to the handshake's wait and nobody
+// read is not reported again by itself (level-triggered readiness left on
+// the ready list does not wake the loop): bytes or a FIN that came after
+// the handshake's last read, or behind a read that filled its buffer,
+// reach the client all the same, with nothing else to wake the loop (no
+// pings within the test).
+func TestLoopKeepsWaitRegistration(t *testing.T) {
+	if err := eventLoopAvailable(); err != nil {
+		t.Fatal(err)
+	}
+	frame := []byte{0x81, 0x02, 'h', 'i'}
+	for _, tc := range []struct {
+		name   string
+		before []byte // what the backend sends with the stand-in for its 101 ("AB")
+		after  []byte // what it sends once that was read, before Start
+		fin    bool   // and then its FIN
+		buf    int    // the handshake's read buffer: 2 fills it
+		want   []byte // the first bytes the client gets
+	}{
+		{"bytes after the last read", nil, frame, false, 8, frame},
+		{"FIN after the last read", nil, nil, true, 8, []byte{0x88}},
+		{"FIN with the answer", nil, nil, true, 8, []byte{0x88}},
+		{"bytes behind a full read", frame, nil, false, 2, frame},
+		{"nothing until started", nil, nil, false, 8, frame},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			bconn, err := dialDirect(ctx, (&net.Dialer{}).DialContext, "127.0.0.1", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc, ok := bconn.(*sockConn)
+			if !ok {
+				t.Fatalf("dialed as %T, want a raw socket", bconn)
+			}
+			backendPeer, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer backendPeer.Close()
+			sc.awaitRead()
+			go func() {
+				time.Sleep(20 * time.Millisecond) // the handshake waits first
+				if tc.fin && tc.name == "FIN with the answer" {
+					// The answer and the FIN in one segment (corked): the
+					// loop reports both to the wait at once.
+					rc, _ := backendPeer.(*net.TCPConn).SyscallConn()
+					_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, 1) })
+				}
+				_, _ = backendPeer.Write(append([]byte("AB"), tc.before...))
+				if tc.fin && tc.name == "FIN with the answer" {
+					_ = backendPeer.(*net.TCPConn).CloseWrite()
+				}
+			}()
+			b := make([]byte, tc.buf)
+			if n, err := sc.Read(b); n != 2 || err != nil || string(b[:2]) != "AB" {
+				t.Fatalf("handshake read %q, %v", b[:n], err)
+			}
+			if sc.w == nil || sc.w.events != readEvents {
+				t.Fatalf("registered for %#x, want %#x", eventsOf(sc), uint32(readEvents))
+			}
+			gen, p, fd := sc.w.gen, sc.p, sc.fd
+			if len(tc.after) > 0 {
+				if _, err := backendPeer.Write(tc.after); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.fin && tc.name != "FIN with the answer" {
+				_ = backendPeer.(*net.TCPConn).CloseWrite()
+			}
+			time.Sleep(50 * time.Millisecond) // the loop reports it to the handshake's wait
+			sc.handshakeDone()
+
+			clientPeer, cc := tcpPair(t)
+			stats := make(chan Stats, 1)
+			EventLoop{}.Start(context.Background(), &Conn{conn: cc}, &Conn{conn: sc, mask: true}, Limits{}, nil, DoneFunc(func(st Stats) { stats <- st }))
+			if !tc.fin {
+				// The session's side took the wait's place with its
+				// registration number: not registered again.
+				if sd := p.sides.get(fd); sd == nil || sd.wake != nil || sd.gen != gen || sd.x != BackendToClient {
+					t.Fatalf("the backend's entry after Start: %+v, want the session's side with registration %d", sd, gen)
+				}
+			}
+			if tc.name == "nothing until started" {
+				if _, err := backendPeer.Write(frame); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_ = clientPeer.SetReadDeadline(time.Now().Add(2 * time.Second))
+			got := make([]byte, len(tc.want))
+			if _, err := io.ReadFull(clientPeer, got); err != nil || string(got) != string(tc.want) {
+				t.Fatalf("client got % x, %v; want % x within 2 s", got, err, tc.want)
+			}
+			_ = clientPeer.Close()
+			_ = backendPeer.Close()
+			select {
+			case <-stats:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the session did not end")
+			}
+			checkNoRelayLeaks(t)
+		})
+	}
+}

@@ -258,6 +258,7 @@ type sockConn struct {
 	wait *hsWait         // what the waits wait with, from hsWaitPool (nil: none yet, or given back)
 
 	readFirst  bool  // the next raw read waits first (awaitRead)
+	fullRead   bool  // the last raw read filled its buffer: the socket may hold more
 	emptyReads uint8 // raw reads that found nothing (tests)
 	connects   uint8 // connect calls the dial made (tests)
 
@@ -271,16 +272,28 @@ type sockConn struct {
 func (c *sockConn) wsConn() *Conn { return &c.ws }
 
 // handOver gives the event loop c's socket, if it is still raw: its
-// descriptor, and the poller it is registered with (nil if none). Start
-// calls it on the goroutine that dialed, before anyone else uses c.
-func (c *sockConn) handOver() (fd int, p *poller, ok bool) {
+// descriptor, the poller it is registered with (nil if none), and its
+// wait entry there when that registration is the session's own (w: level
+// triggered, for readEvents, as a handshake that only waited for its 101
+// left it), which the session then keeps: no epoll_ctl MOD per session.
+// A last read that filled its buffer is noted on w (seenEvent), since
+// what the socket still holds will not be reported again (see
+// loopSession.startHere). Start calls it on the goroutine that dialed,
+// before anyone else uses c.
+func (c *sockConn) handOver() (fd int, p *poller, w *loopSide, ok bool) {
 	if c.hs != nil || c.f != nil || c.detached {
-		return -1, nil, false
+		return -1, nil, nil, false
 	}
 	c.detached = true
 	fd, p = c.fd, c.p
+	if c.w != nil && c.w.events == readEvents {
+		w = c.w
+		if c.fullRead {
+			w.seen.Or(seenEvent)
+		}
+	}
 	c.p, c.w = nil, nil // the session's side replaces the waiter's entry
-	return fd, p, true
+	return fd, p, w, true
 }
 
 // file moves c to Go's poller, once.
@@ -376,7 +389,13 @@ func (w *hsWait) release() {
 // what its waits have needed so far: a socket registered for writing too
 // while its handshake waits for the backend's 101 is writable at once,
 // and the loop woke the handshake for nothing (a read that found nothing,
-// and the loop's own wake-up and epoll_wait, per handshake).
+// and the loop's own wake-up and epoll_wait, per handshake). A first wait
+// for reading registers it as the session will poll it (readEvents,
+// level-triggered), so that Start keeps that registration; the loop then
+// reports it on each of its epoll_waits until the 101 is read, which only
+// wakes this wait again (a level-triggered socket left ready does not wake
+// the loop itself). A wait for writing makes the registration
+// edge-triggered (see waitRead).
 func (c *sockConn) waitLoop(events uint32) error {
 	if c.p == nil {
 		p := pickPoller()
@@ -385,12 +404,16 @@ func (c *sockConn) waitLoop(events uint32) error {
 		}
 		w := &c.wl
 		*w = loopSide{fd: int32(c.fd), wake: c.wait.wake}
-		if err := p.registerWaiter(w, events); err != nil {
+		reg := events
+		if events == waitRead {
+			reg = readEvents
+		}
+		if err := p.registerWaiter(w, reg); err != nil {
 			return err
 		}
 		c.p, c.w = p, w
-	} else if events&^c.w.events != 0 {
-		if err := c.p.modifyWaiter(c.w, events); err != nil {
+	} else if events&(unix.EPOLLIN|unix.EPOLLOUT)&^c.w.events != 0 {
+		if err := c.p.modifyWaiter(c.w, events|unix.EPOLLET); err != nil {
 			return err
 		}
 	}
@@ -510,7 +533,11 @@ func (c *sockConn) Read(b []byte) (int, error) {
 		}
 	}
 	for {
+		if c.w != nil {
+			c.w.seen.And(^seenEvent) // what the loop reports from now on is after this read
+		}
 		n, err := sysRead(c.fd, b)
+		c.fullRead = n == len(b)
 		switch {
 		case err == nil && n > 0:
 			return n, nil

@@ -156,7 +156,8 @@ func TestDirectDialWaitReuse(t *testing.T) {
 // TestDirectDialWaitEvents: a raw socket's handshake is registered for
 // what it waits for: a read wait (the backend's 101) for reading only,
 // since the socket is writable at once and the loop would wake it for
-// nothing; a write wait after it adds writing.
+// nothing, level-triggered as the session will poll it; a write wait
+// after it adds writing, edge-triggered.
 func TestDirectDialWaitEvents(t *testing.T) {
 	answer, drain := make(chan struct{}), make(chan struct{})
 	addr := testutil.ServeTCP(t, func(c net.Conn) {
@@ -182,8 +183,8 @@ func TestDirectDialWaitEvents(t *testing.T) {
 	if n, err := sc.Read(b[:]); n != 1 || err != nil {
 		t.Fatalf("read: %d, %v", n, err)
 	}
-	if sc.w == nil || sc.w.events != waitRead {
-		t.Fatalf("after a read wait: registered for %#x, want %#x (reading)", eventsOf(sc), uint32(waitRead))
+	if sc.w == nil || sc.w.events != readEvents {
+		t.Fatalf("after a read wait: registered for %#x, want %#x (reading, as the session polls it)", eventsOf(sc), uint32(readEvents))
 	}
 	time.AfterFunc(50*time.Millisecond, func() { close(drain) })
 	if _, err := sc.Write(make([]byte, 32<<20)); err != nil { // more than the socket buffers take
