@@ -528,3 +528,75 @@ func TestLoopKeepsWaitRegistration(t *testing.T) {
 		})
 	}
 }
+
+// TestEpollLevelTriggeredLeftReady: what keeping a raw backend socket's
+// level-triggered registration through its handshake relies on (see
+// sockConn.waitLoop): a level-triggered socket that an epoll_wait of the
+// loop's instance returned and left ready does not make that instance
+// readable again to the epoll it is registered with (Go's poller, where
+// the loop parks: edge-triggered), so the loop is not woken over and over
+// while the handshake has not read its 101 yet; new bytes and a FIN do
+// wake it, even while the socket is still on the ready list.
+func TestEpollLevelTriggeredLeftReady(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	inner, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(inner)
+	outer, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(outer)
+	// As Go's poller registers a file (the loop's epoll instance).
+	if err := unix.EpollCtl(outer, unix.EPOLL_CTL_ADD, inner, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(inner)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.EpollCtl(inner, unix.EPOLL_CTL_ADD, fds[0], &unix.EpollEvent{Events: readEvents, Fd: int32(fds[0])}); err != nil {
+		t.Fatal(err)
+	}
+	ev := make([]unix.EpollEvent, 4)
+	wait := func(epfd int) int {
+		t.Helper()
+		for {
+			n, err := unix.EpollWait(epfd, ev, 0)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	if n := wait(outer); n != 0 {
+		t.Fatalf("outer ready with nothing to read: %d", n)
+	}
+	for i, step := range []struct {
+		name string
+		do   func()
+	}{
+		{"bytes", func() { _, _ = unix.Write(fds[1], []byte("x")) }},
+		{"more bytes", func() { _, _ = unix.Write(fds[1], []byte("y")) }},
+		{"FIN", func() { _ = unix.Shutdown(fds[1], unix.SHUT_WR) }},
+	} {
+		step.do()
+		if n := wait(outer); n != 1 {
+			t.Fatalf("%d %s: the outer instance did not report the inner one (%d)", i, step.name, n)
+		}
+		for range 3 {
+			if n := wait(inner); n != 1 {
+				t.Fatalf("%d %s: the inner instance reported %d, want the ready socket", i, step.name, n)
+			}
+			if n := wait(outer); n != 0 {
+				t.Fatalf("%d %s: the socket left ready woke the outer instance again", i, step.name)
+			}
+		}
+	}
+}
