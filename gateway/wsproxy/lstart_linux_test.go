@@ -600,3 +600,54 @@ func TestEpollLevelTriggeredLeftReady(t *testing.T) {
 		}
 	}
 }
+
+// TestWakeWaiterHandsOver: an event the loop took for a handshake's wait
+// entry while Start was putting the session's side in its place (same
+// descriptor, same registration number) is noted on the entry and handed
+// to the session's side; one for an entry still in place, or for a side
+// of another registration, only wakes the wait.
+func TestWakeWaiterHandsOver(t *testing.T) {
+	if err := eventLoopAvailable(); err != nil {
+		t.Fatal(err)
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	fd := fds[0]
+	p := pickPoller()
+	defer p.sides.set(fd, nil)
+	wake := make(chan struct{}, 1)
+	w := &loopSide{fd: int32(fd), wake: wake, gen: 7}
+	s := &loopSession{p: p}
+	s.side[BackendToClient] = loopSide{s: s, fd: int32(fd), x: BackendToClient, gen: 7}
+	other := &loopSession{p: p}
+	other.side[BackendToClient] = loopSide{s: other, fd: int32(fd), x: BackendToClient, gen: 8}
+	for _, tc := range []struct {
+		name   string
+		table  *loopSide
+		events uint32
+		want   *loopSide
+		seen   uint32
+	}{
+		{"the wait still in place", w, unix.EPOLLIN, nil, seenEvent},
+		{"the session in its place", &s.side[BackendToClient], unix.EPOLLIN, &s.side[BackendToClient], seenEvent},
+		{"another registration", &other.side[BackendToClient], unix.EPOLLIN | unix.EPOLLRDHUP, nil, seenEvent | seenHUP},
+	} {
+		w.seen.Store(0)
+		p.sides.set(fd, tc.table)
+		if got := p.wakeWaiter(fd, w, tc.events); got != tc.want {
+			t.Errorf("%s: handed to %p, want %p", tc.name, got, tc.want)
+		}
+		if got := w.seen.Load(); got != tc.seen {
+			t.Errorf("%s: noted %#x, want %#x", tc.name, got, tc.seen)
+		}
+		select {
+		case <-wake:
+		default:
+			t.Errorf("%s: the wait was not woken", tc.name)
+		}
+	}
+}
