@@ -218,13 +218,19 @@ type poller struct {
 	// for a new session, is not taken for the new one's.
 	gen atomic.Int32
 
+	// etWaits: raw sockets' handshakes register their first read wait
+	// edge-triggered, not as the session polls them (see settleWaits).
+	etWaits atomic.Bool
+
 	// Owned by the loop goroutine.
-	now   int64      // monoNow after the last epoll_wait
-	ran   int64      // monoNow when the loop last parked or yielded (see poll)
-	left  int64      // monoNow when poll last returned to wait
-	buf   []byte     // the read buffer: carried bytes + one read
-	drain [8192]byte // where unregister drops unread input
-	work  []*loopSession
+	stale   int        // waits reported again before they took their last wakeup, this batch
+	etUntil int64      // monoNow until which etWaits stays set (0: not set by the loop)
+	now     int64      // monoNow after the last epoll_wait
+	ran     int64      // monoNow when the loop last parked or yielded (see poll)
+	left    int64      // monoNow when poll last returned to wait
+	buf     []byte     // the read buffer: carried bytes + one read
+	drain   [8192]byte // where unregister drops unread input
+	work    []*loopSession
 }
 
 var (
@@ -378,6 +384,7 @@ func (p *poller) poll(fd uintptr) bool {
 				sd.s.onEvent(sd.x, ev.Events)
 			}
 		}
+		p.settleWaits()
 		if tasks {
 			p.runTasks()
 		}
@@ -404,12 +411,45 @@ func (p *poller) wakeWaiter(fd int, w *loopSide, events uint32) *loopSide {
 	select {
 	case w.wake <- struct{}{}:
 	default:
+		p.stale++ // it has not taken the last one yet (see settleWaits)
 	}
 	if sd := p.sides.get(fd); sd != nil && sd != w && sd.wake == nil && sd.gen == w.gen {
 		return sd
 	}
 	return nil
 }
+
+// settleWaits ends a batch's count of stale wait reports. A raw socket
+// whose handshake waits for its 101 is registered level-triggered (see
+// sockConn.waitLoop), and the loop reports it on each of its epoll_waits
+// until the handshake's goroutine has read the 101. That is a report or
+// two when the goroutine runs at once; when many handshakes' goroutines
+// wait for a processor (a storm of reconnections), each is reported on
+// every epoll_wait meanwhile, and with more of them than the events array
+// holds every epoll_wait is full and the loop polls again at once. So when
+// a batch held staleWaits or more reports of waits that had not taken
+// their last wakeup, new waits register edge-triggered for staleFor (the
+// registration the session then modifies, one epoll_ctl more per
+// handshake, as before the kept registration), so that the stale
+// reports stop with the handshakes already waiting.
+func (p *poller) settleWaits() {
+	switch {
+	case p.stale >= staleWaits:
+		p.etUntil = p.now + int64(staleFor)
+		if !p.etWaits.Load() {
+			p.etWaits.Store(true)
+		}
+	case p.etUntil != 0 && p.now >= p.etUntil:
+		p.etUntil = 0
+		p.etWaits.Store(false)
+	}
+	p.stale = 0
+}
+
+const (
+	staleWaits = 16
+	staleFor   = 100 * time.Millisecond
+)
 
 // What the loop saw of a waiting handshake's socket (loopSide.seen):
 // seenEvent, readiness since the handshake's last read (which clears it);

@@ -442,8 +442,20 @@ func TestLoopKeepsWaitRegistration(t *testing.T) {
 		{"FIN with the answer", nil, nil, true, 8, []byte{0x88}},
 		{"bytes behind a full read", frame, nil, false, 2, frame},
 		{"nothing until started", nil, nil, false, 8, frame},
+		{"edge-triggered wait", nil, frame, false, 8, frame},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			et := tc.name == "edge-triggered wait" // as after a batch of stale reports (settleWaits)
+			if et {
+				for _, p := range pollers {
+					p.etWaits.Store(true)
+				}
+				defer func() {
+					for _, p := range pollers {
+						p.etWaits.Store(false)
+					}
+				}()
+			}
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
@@ -482,8 +494,12 @@ func TestLoopKeepsWaitRegistration(t *testing.T) {
 			if n, err := sc.Read(b); n != 2 || err != nil || string(b[:2]) != "AB" {
 				t.Fatalf("handshake read %q, %v", b[:n], err)
 			}
-			if sc.w == nil || sc.w.events != readEvents {
-				t.Fatalf("registered for %#x, want %#x", eventsOf(sc), uint32(readEvents))
+			want := uint32(readEvents)
+			if et {
+				want = waitRead
+			}
+			if sc.w == nil || sc.w.events != want {
+				t.Fatalf("registered for %#x, want %#x", eventsOf(sc), want)
 			}
 			gen, p, fd := sc.w.gen, sc.p, sc.fd
 			if len(tc.after) > 0 {
@@ -502,9 +518,10 @@ func TestLoopKeepsWaitRegistration(t *testing.T) {
 			EventLoop{}.Start(context.Background(), &Conn{conn: cc}, &Conn{conn: sc, mask: true}, Limits{}, nil, DoneFunc(func(st Stats) { stats <- st }))
 			if !tc.fin {
 				// The session's side took the wait's place with its
-				// registration number: not registered again.
-				if sd := p.sides.get(fd); sd == nil || sd.wake != nil || sd.gen != gen || sd.x != BackendToClient {
-					t.Fatalf("the backend's entry after Start: %+v, want the session's side with registration %d", sd, gen)
+				// registration number (not registered again), or, from an
+				// edge-triggered wait, with a new one.
+				if sd := p.sides.get(fd); sd == nil || sd.wake != nil || (sd.gen == gen) == et || sd.x != BackendToClient {
+					t.Fatalf("the backend's entry after Start: %+v, want the session's side (the wait's registration %d kept: %v)", sd, gen, !et)
 				}
 			}
 			if tc.name == "nothing until started" {
@@ -617,8 +634,7 @@ func TestWakeWaiterHandsOver(t *testing.T) {
 	defer unix.Close(fds[0])
 	defer unix.Close(fds[1])
 	fd := fds[0]
-	p := pickPoller()
-	defer p.sides.set(fd, nil)
+	p := idlePoller(t)
 	wake := make(chan struct{}, 1)
 	w := &loopSide{fd: int32(fd), wake: wake, gen: 7}
 	s := &loopSession{p: p}
@@ -649,5 +665,62 @@ func TestWakeWaiterHandsOver(t *testing.T) {
 		default:
 			t.Errorf("%s: the wait was not woken", tc.name)
 		}
+	}
+}
+
+// idlePoller is a poller no loop goroutine runs: a test calls its loop's
+// methods itself.
+func idlePoller(t *testing.T) *poller {
+	t.Helper()
+	p, err := newPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = p.epFile.Close()
+		_ = unix.Close(p.evfd)
+	})
+	return p
+}
+
+// TestStaleWaitsGoEdgeTriggered: when a batch reports staleWaits waits or
+// more that had not taken their last wakeup (handshakes whose goroutines
+// wait for a processor), the poller's new waits register edge-triggered
+// for staleFor, then level-triggered again.
+func TestStaleWaitsGoEdgeTriggered(t *testing.T) {
+	p := idlePoller(t)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	w := &loopSide{fd: int32(fds[0]), wake: make(chan struct{}, 1), gen: 1}
+	p.sides.set(fds[0], w)
+	p.now = monoNow()
+	p.wakeWaiter(fds[0], w, unix.EPOLLIN) // a wakeup the wait has not taken yet
+	for range staleWaits - 1 {
+		p.wakeWaiter(fds[0], w, unix.EPOLLIN)
+	}
+	p.settleWaits()
+	if p.etWaits.Load() {
+		t.Fatalf("%d stale reports in a batch: waits edge-triggered already", staleWaits-1)
+	}
+	for range staleWaits {
+		p.wakeWaiter(fds[0], w, unix.EPOLLIN)
+	}
+	p.settleWaits()
+	if !p.etWaits.Load() {
+		t.Fatalf("%d stale reports in a batch: waits still level-triggered", staleWaits)
+	}
+	p.now += int64(staleFor) / 2
+	p.settleWaits()
+	if !p.etWaits.Load() {
+		t.Fatal("level-triggered again before staleFor")
+	}
+	p.now += int64(staleFor)
+	p.settleWaits()
+	if p.etWaits.Load() {
+		t.Fatal("still edge-triggered after staleFor")
 	}
 }

@@ -395,7 +395,8 @@ func (w *hsWait) release() {
 // reports it on each of its epoll_waits until the 101 is read, which only
 // wakes this wait again (a level-triggered socket left ready does not wake
 // the loop itself). A wait for writing makes the registration
-// edge-triggered (see waitRead).
+// edge-triggered (see waitRead), and so does a poller that reported many
+// waits again lately (see poller.settleWaits).
 func (c *sockConn) waitLoop(events uint32) error {
 	if c.p == nil {
 		p := pickPoller()
@@ -405,7 +406,7 @@ func (c *sockConn) waitLoop(events uint32) error {
 		w := &c.wl
 		*w = loopSide{fd: int32(c.fd), wake: c.wait.wake}
 		reg := events
-		if events == waitRead {
+		if events == waitRead && !p.etWaits.Load() {
 			reg = readEvents
 		}
 		if err := p.registerWaiter(w, reg); err != nil {
