@@ -147,13 +147,19 @@ func newCertTransport(base idleRoundTripper, tmpl *http.Transport) *certTranspor
 
 func (c *certTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	x, _ := req.Context().Value(proxyKey{}).(*exchange)
-	if x == nil || x.st == nil || (x.st.BackendCertificate == nil && x.st.BackendProxy == nil) {
-		if c.envProxy && proxied(c.tmpl, req) {
-			return c.tmpl.RoundTrip(req)
-		}
-		return c.base.RoundTrip(req)
+	var rt http.RoundTripper
+	switch {
+	case x != nil && x.st != nil && (x.st.BackendCertificate != nil || x.st.BackendProxy != nil):
+		rt = c.transportFor(x.st.BackendCertificate, x.st.BackendProxy)
+	case c.envProxy && proxied(c.tmpl, req):
+		rt = c.tmpl
+	default:
+		rt = c.base
 	}
-	return c.transportFor(x.st.BackendCertificate, x.st.BackendProxy).RoundTrip(req)
+	if _, ok := rt.(*upstream.Transport); !ok {
+		upstream.NetHTTPBody(req) // a body in the exchange's room (outRequest): net/http's transport needs GetBody
+	}
+	return rt.RoundTrip(req)
 }
 
 func (c *certTransport) transportFor(cert *tls.Certificate, proxy *url.URL) *http.Transport {

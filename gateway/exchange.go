@@ -18,6 +18,7 @@ import (
 
 	"tollgate/engine"
 	"tollgate/gateway/internal/wire"
+	"tollgate/gateway/upstream"
 	"tollgate/gateway/wsproxy"
 	"tollgate/internal/lazyctx"
 	"tollgate/internal/monoclock"
@@ -185,6 +186,12 @@ type restParts struct {
 	// class (TestRESTExchangeSizeClass).
 	strs     [4]string
 	strBytes [128]byte
+	// memBody is the first backend request's body when a policy read it
+	// (outRequest). The exchange's 2,048 bytes before it took the
+	// 2,304-byte size class already (the allocator's 8-byte header of an
+	// object over 512 bytes with pointers): its 32 bytes fit in the same
+	// (TestRESTExchangeSizeClass).
+	memBody upstream.MemBody
 }
 
 // outHeld says what the copy of the backend request's headers

@@ -328,9 +328,18 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 			out.Body, out.ContentLength = nil, 0 // an empty body: nothing to send or send again
 			return x.withCallCtx(&out, ctx)
 		}
-		out.Body = io.NopCloser(bytes.NewReader(data)) // net/http's transport sees through it to an in-memory reader (one write)
 		out.ContentLength = int64(len(data))
-		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+		if !x.rest.outUsed && x.s.proxy.bare && x.api.mcp == nil && x.api.gql == nil {
+			// The first backend request, through nothing that wraps the
+			// backend clients: the body in the exchange's room, which
+			// gateway/upstream sends again itself; certTransport gives
+			// any other client its reader and GetBody (NetHTTPBody).
+			x.rest.memBody.Reset(data)
+			out.Body = &x.rest.memBody
+		} else {
+			out.Body = io.NopCloser(bytes.NewReader(data)) // net/http's transport sees through it to an in-memory reader (one write)
+			out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+		}
 	}
 	if out.ContentLength == 0 {
 		out.Body = nil // no body, not one of unknown length (chunked)

@@ -116,11 +116,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		if out.streamed || out.inline {
-			b, gerr := req.GetBody()
-			if gerr != nil {
-				return nil, err
+			if mem, ok := req.Body.(*MemBody); ok && req.GetBody == nil {
+				out.body = mem.again(out.cl) // prepare checked it held cl bytes
+			} else {
+				b, gerr := req.GetBody()
+				if gerr != nil {
+					return nil, err
+				}
+				out.body = b
 			}
-			out.body = b
 		}
 	}
 }

@@ -469,6 +469,12 @@ func TestStaleRetry(t *testing.T) {
 			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 			return r
 		}, true},
+		{"MemBody POST without GetBody (the gateway's)", func(addr string) *http.Request {
+			return memPost(addr, []byte("in-memory payload"))
+		}, true},
+		{"large MemBody POST without GetBody (streamed after the head)", func(addr string) *http.Request {
+			return memPost(addr, bytes.Repeat([]byte("m"), 100<<10))
+		}, true},
 		{"POST without GetBody: the stale connection is found before sending", func(addr string) *http.Request {
 			r, _ := http.NewRequest("POST", "http://"+addr+"/b", io.NopCloser(strings.NewReader("payload")))
 			r.ContentLength = 7
@@ -517,6 +523,16 @@ func TestStaleRetry(t *testing.T) {
 	}
 }
 
+// memPost is a POST of data as the gateway sends a body a policy read: a
+// MemBody, no GetBody.
+func memPost(addr string, data []byte) *http.Request {
+	r, _ := http.NewRequest("POST", "http://"+addr+"/b", nil)
+	b := &upstream.MemBody{}
+	b.Reset(data)
+	r.Body, r.ContentLength = b, int64(len(data))
+	return r
+}
+
 func bodyOf(r *http.Request) []byte {
 	if r.Body == nil {
 		return nil
@@ -527,13 +543,18 @@ func bodyOf(r *http.Request) []byte {
 
 // TestNoReplayWithoutGetBody: a reused connection that the backend closes
 // after reading the request looks stale; a request whose body cannot be
-// made again is not sent twice, one without a body is.
+// made again is not sent twice, one without a body is, and so is one
+// whose body is a MemBody.
 func TestNoReplayWithoutGetBody(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		body     io.Reader
 		requests int32
-	}{{"POST without GetBody", io.NopCloser(strings.NewReader("payload")), 2}, {"GET", nil, 3}} {
+	}{
+		{"POST without GetBody", io.NopCloser(strings.NewReader("payload")), 2},
+		{"GET", nil, 3},
+		{"MemBody POST without GetBody: sent again from its bytes", memPost("", []byte("payload")).Body, 3},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var requests atomic.Int32
 			be := startBackend(t, func(c net.Conn, br *bufio.Reader) {

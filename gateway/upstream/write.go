@@ -134,7 +134,8 @@ func prepare(req *http.Request) (*outgoing, error) {
 		}
 		body, cl = nil, 0
 	}
-	o.replayable = body == nil || req.GetBody != nil
+	mem, _ := body.(*MemBody)
+	o.replayable = body == nil || req.GetBody != nil || (mem != nil && int64(mem.Len()) == cl)
 	switch {
 	case body == nil:
 		switch method {
@@ -146,7 +147,7 @@ func prepare(req *http.Request) (*outgoing, error) {
 		b = append(b, "Content-Length: "...)
 		b = strconv.AppendInt(b, cl, 10)
 		b = append(b, "\r\n\r\n"...)
-		if cl <= wire.SmallBody && inMemory(body, cl) {
+		if cl <= wire.SmallBody && ((mem != nil && int64(mem.Len()) == cl) || inMemory(body, cl)) {
 			o.buf = b
 			o.body, o.cl, o.inline = body, cl, true
 			return o, nil

@@ -78,6 +78,9 @@ func TestInlineBody(t *testing.T) {
 		{"length other than Content-Length", io.NopCloser(bytes.NewReader(data)), 100, false},
 		{"strings.Reader", io.NopCloser(strings.NewReader(string(data))), int64(len(data)), false},
 		{"bytes.Reader without NopCloser", io.NopCloser(io.LimitReader(bytes.NewReader(data), int64(len(data)))), int64(len(data)), false},
+		{"MemBody", memBody(data, 0), int64(len(data)), true},
+		{"MemBody partly read, the rest its length", memBody(data, 1), int64(len(data) - 1), true},
+		{"MemBody of another length", memBody(data, 0), 100, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest("POST", "http://backend/p", nil)
@@ -159,4 +162,12 @@ func TestPrepareChecked(t *testing.T) {
 	if _, err := prepare(req); err == nil {
 		t.Error("a name with a space was sent")
 	}
+}
+
+// memBody is a MemBody of data with its first off bytes read.
+func memBody(data []byte, off int) *MemBody {
+	b := &MemBody{}
+	b.Reset(data)
+	b.Read(make([]byte, off))
+	return b
 }
