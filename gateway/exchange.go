@@ -192,6 +192,7 @@ type restParts struct {
 	// object over 512 bytes with pointers): its 32 bytes fit in the same
 	// (TestRESTExchangeSizeClass).
 	memBody upstream.MemBody
+	guard   requestBody // the request body's guard (guardBody), 120 bytes: in the same class too
 }
 
 // outHeld says what the copy of the backend request's headers

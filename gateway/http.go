@@ -128,7 +128,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	defer x.releaseReqBody() // after close: nothing reads the body then (reqpool.go)
 	defer x.close(ctx)
 	maxBody := api.Limits.MaxBodySize
-	body := s.pending.guardBody(w, r, api.Limits.BodyTimeout) // slowbody.go
+	body := s.pending.guardBody(w, r, api.Limits.BodyTimeout, &x.rest.guard) // slowbody.go
 	defer body.done()
 	x.body = body
 	x.in = r

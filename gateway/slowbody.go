@@ -101,13 +101,16 @@ type requestBody struct {
 	buf                *[]byte
 }
 
-// guardBody starts the body's deadline and registers it as pending. It
-// returns nil for a request without a body.
-func (p *pendingBodies) guardBody(w http.ResponseWriter, r *http.Request, timeout time.Duration) *requestBody {
+// guardBody starts the body's deadline and registers it as pending, in
+// rb: the REST exchange's room (restParts.guard), which is never reused,
+// so the guard stays what it was for whatever holds it after the
+// exchange (the request's Body). It returns nil for a request without a
+// body.
+func (p *pendingBodies) guardBody(w http.ResponseWriter, r *http.Request, timeout time.Duration, rb *requestBody) *requestBody {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return nil
 	}
-	rb := &requestBody{ReadCloser: r.Body, rc: *http.NewResponseController(w), pending: p} // the controller in the guard's allocation
+	*rb = requestBody{ReadCloser: r.Body, rc: *http.NewResponseController(w), pending: p} // the controller in the guard's room
 	if timeout > 0 {
 		rb.deadline = time.Now().Add(timeout)
 		_ = rb.rc.SetReadDeadline(rb.deadline)
