@@ -27,7 +27,6 @@ type body struct {
 	closed    bool
 	done      bool  // read to the end
 	err       error // sticky framing or connection error
-	trailer   int   // chunked: trailer bytes read so far
 }
 
 var errBodyClosed = errors.New("http: invalid Read on closed Body")
@@ -167,6 +166,10 @@ func (b *body) readChunkSize() (int64, error) {
 // readTrailer reads the trailer section after the last chunk into the
 // request's Trailer, with the same field rules as the head.
 func (b *body) readTrailer() error {
+	// The section's bytes so far: counted here, not in the body (whose 64
+	// bytes are a size class of their own), as a failed read of it is the
+	// body's sticky error and it is read in this one call.
+	size := 0
 	for {
 		line, err := b.readLine(maxChunkLine)
 		if err != nil {
@@ -175,7 +178,7 @@ func (b *body) readTrailer() error {
 		if len(line) == 0 {
 			return nil
 		}
-		if b.trailer += len(line); b.trailer > maxTrailer {
+		if size += len(line); size > maxTrailer {
 			return errChunk
 		}
 		if line[0] == ' ' || line[0] == '\t' {
