@@ -17,8 +17,10 @@ import (
 // GetBody's closure). Another client (net/http's transport) needs
 // GetBody to send it again: NetHTTPBody gives a request that.
 //
-// The bytes are not copied: the caller must not change them until the
-// call's RoundTrip returned and the body was closed.
+// The bytes are not copied: the caller must not change them while the
+// call may still write them: until RoundTrip returned for a body of at
+// most 64 KiB (written inline), until its Close for a larger one (written
+// beside the answer's read, perhaps past RoundTrip's return).
 type MemBody struct {
 	data []byte
 	off  int
