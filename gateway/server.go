@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
+	"tollgate/gateway/h1"
 	"tollgate/gateway/upstream"
 	"tollgate/gateway/wsproxy"
 	"tollgate/policies"
@@ -328,8 +329,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusMisdirectedRequest, "Host "+strconv.Quote(r.Host)+" is not served here.")
 		return
 	}
-	if _, ok := r.Header[TraceTokenHeader]; ok || r.Header[APIMDebugHeader] != nil {
-		r = s.traceRequested(w, r, api)
+	// A trace token is looked for only where the front server cannot say
+	// that none came (h1 notes the two names as it parses the head).
+	if !h1.NoneCame(w, traceFields) {
+		if _, ok := r.Header[TraceTokenHeader]; ok || r.Header[APIMDebugHeader] != nil {
+			r = s.traceRequested(w, r, api)
+		}
 	}
 	var diag *diagRequest
 	if snap.diagnostics != nil { // APIM diagnostics (diagnostics.go): the one check without them

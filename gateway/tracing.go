@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"tollgate/engine"
+	"tollgate/gateway/h1"
 )
 
 // Request tracing on demand, as APIM's trace header does it: the admin API
@@ -126,6 +127,16 @@ func (s *Server) MintTraceToken(api string, ttl time.Duration) (string, time.Tim
 }
 
 type traceKey struct{}
+
+// traceFields are the two trace-token fields, which gateway/h1 notes as it
+// parses a head (Server.NotedFields): a request without either, the
+// usual one, is known to have none without two lookups in its header map.
+var traceFields = h1.NewFieldSet(TraceTokenHeader, APIMDebugHeader)
+
+// NotedFields is the set of request fields a front server should note
+// while it parses a head (h1.Server takes it from its Handler): the
+// trace-token fields, which ServeHTTP must find and strip.
+func (s *Server) NotedFields() *h1.FieldSet { return traceFields }
 
 // tracedRequest marks a request whose trace token checked out.
 type tracedRequest struct {

@@ -13,7 +13,8 @@ import (
 // FuzzParseHead: any bytes either parse into a request whose framing is
 // unambiguous or are refused with a status; never a panic. An accepted
 // head is also one net/http's parser accepts with the same method, target
-// and body framing (h1 is stricter, never looser).
+// and body framing (h1 is stricter, never looser). Whether a noted field
+// came is what the header map says.
 func FuzzParseHead(f *testing.F) {
 	for _, s := range []string{
 		"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -25,6 +26,7 @@ func FuzzParseHead(f *testing.F) {
 		"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
 		"GET / HTTP/1.1\nHost: a\n\n",
 		"\r\nGET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n  2\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nx-noted: 1\r\nX-Noted: 2\r\n\r\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -35,11 +37,16 @@ func FuzzParseHead(f *testing.F) {
 		}
 		var req request
 		r := new(http.Request)
-		if err := parseHead(head, &req, r, nil); err != nil {
+		if err := parseHead(head, &req, r, nil, fuzzNoted); err != nil {
 			if _, ok := err.(*statusError); !ok {
 				t.Fatalf("error without a status: %v", err)
 			}
 			return
+		}
+		_, n1 := r.Header["X-Noted"]
+		_, n2 := r.Header["Content-Type"]
+		if req.noted != (n1 || n2) {
+			t.Fatalf("noted %v, but the map has X-Noted %v, Content-Type %v", req.noted, n1, n2)
 		}
 		if req.chunked != (req.length == -1) || req.length < -1 {
 			t.Fatalf("framing: chunked=%v length=%d", req.chunked, req.length)
@@ -64,6 +71,9 @@ func FuzzParseHead(f *testing.F) {
 		}
 	})
 }
+
+// fuzzNoted: FuzzParseHead holds req.noted to the header map.
+var fuzzNoted = NewFieldSet("x-noted", "Content-Type")
 
 // FuzzChunked: h1's chunked reader never accepts what net/http's refuses,
 // and when both accept they read the same bytes.

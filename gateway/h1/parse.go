@@ -79,6 +79,7 @@ type request struct {
 	chunked   bool
 	close     bool // the client asked for, or HTTP/1.0 implies, the connection's end
 	expect100 bool
+	noted     bool // a field of the server's Noted set came (NoneCame)
 }
 
 // headRoom is room parseHead fills instead of allocating: the request
@@ -95,13 +96,14 @@ type headRoom struct {
 // header value are substrings of it, so a request costs a handful of
 // allocations however many fields it has. room, when not nil, holds the
 // URL and the values' slice headers; the caller must never reuse it.
+// noted, when not nil, is the set whose presence req.noted says.
 //
 // It is strict where leniency lets two parsers disagree (request smuggling):
 // a field name with whitespace before the colon, obs-fold, a bare CR, a
 // control byte in a value, Content-Length with Transfer-Encoding, differing
 // Content-Length values, any transfer coding but a lone "chunked", a missing
 // or repeated Host in HTTP/1.1: all are refused (RFC 9112 §3, §5, §6).
-func parseHead(head []byte, req *request, r *http.Request, room *headRoom) error {
+func parseHead(head []byte, req *request, r *http.Request, room *headRoom, noted *FieldSet) error {
 	s := string(head)
 	// Request line.
 	i := strings.IndexByte(s, '\n')
@@ -153,6 +155,7 @@ func parseHead(head []byte, req *request, r *http.Request, room *headRoom) error
 		connHdr []string
 		expect  string
 		vi      int
+		came    bool       // a name of noted
 		keysArr [16]string // the distinct names so far (seen, below)
 	)
 	keys := keysArr[:0]
@@ -196,6 +199,9 @@ func parseHead(head []byte, req *request, r *http.Request, room *headRoom) error
 		} else {
 			_, seen = h[key]
 		}
+		if !seen && noted != nil && noted.has(key) {
+			came = true
+		}
 		switch key {
 		case "Host":
 			host = v
@@ -224,7 +230,7 @@ func parseHead(head []byte, req *request, r *http.Request, room *headRoom) error
 		vi++
 	}
 
-	*req = request{}
+	*req = request{noted: came}
 	r.Method = method
 	r.Proto = proto
 	r.ProtoMajor, r.ProtoMinor = major, minor
@@ -387,3 +393,58 @@ func validMethod(m string) bool {
 var errChunk = errors.New("malformed chunked encoding")
 
 func validFieldName(s string) bool { return httpguts.ValidHeaderFieldName(s) }
+
+// FieldSet is a few request field names (Server.Noted) whose presence the
+// server notes as it parses a head: a handler that must act on any of
+// them (the gateway's trace tokens) asks NoneCame instead of looking each
+// one up in the header map, a hash of the name per lookup, on every
+// request. The comparison per distinct field name is a bit test of its
+// length, and string compares only for a name as long as one of the set's.
+type FieldSet struct {
+	names []string // canonical
+	lens  uint64   // bit n: a name of n bytes (n < 64)
+	long  bool     // a name of 64 bytes or more
+}
+
+// NewFieldSet is the set of names (any case: kept in canonical form).
+func NewFieldSet(names ...string) *FieldSet {
+	f := &FieldSet{}
+	for _, n := range names {
+		n = http.CanonicalHeaderKey(n)
+		f.names = append(f.names, n)
+		if len(n) < 64 {
+			f.lens |= 1 << len(n)
+		} else {
+			f.long = true
+		}
+	}
+	return f
+}
+
+// has reports whether key, a canonical name, is one of f's.
+func (f *FieldSet) has(key string) bool {
+	if len(key) < 64 {
+		if f.lens>>len(key)&1 == 0 {
+			return false
+		}
+	} else if !f.long {
+		return false
+	}
+	for _, n := range f.names {
+		if n == key {
+			return true
+		}
+	}
+	return false
+}
+
+// NoneCame reports whether w is this package's response to a request
+// whose head had no field named in set, set being the very one its
+// server notes (Server.Noted, or its Handler's NotedFields). False when it
+// cannot tell (another server's writer, a wrapper, another set): the
+// caller then looks the names up itself. What the handler adds to the
+// request's header map afterwards is not noted.
+func NoneCame(w http.ResponseWriter, set *FieldSet) bool {
+	rw, ok := w.(*response)
+	return ok && set != nil && rw.c.srv.noted == set && !rw.c.req.noted
+}

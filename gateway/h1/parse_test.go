@@ -31,7 +31,7 @@ func TestSetParsed(t *testing.T) {
 	} {
 		var req request
 		p := new(http.Request)
-		if err := parseHead([]byte(head), &req, p, nil); err != nil {
+		if err := parseHead([]byte(head), &req, p, nil, nil); err != nil {
 			t.Fatalf("%q: %v", head, err)
 		}
 		r := new(http.Request)
@@ -203,7 +203,7 @@ func TestParseHeadRepeats(t *testing.T) {
 	} {
 		var req request
 		r := new(http.Request)
-		if err := parseHead([]byte(tc.head), &req, r, nil); err != nil {
+		if err := parseHead([]byte(tc.head), &req, r, nil, nil); err != nil {
 			t.Fatalf("%q: %v", tc.head, err)
 		}
 		for k, v := range tc.want {

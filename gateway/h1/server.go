@@ -75,7 +75,14 @@ type Server struct {
 	// (off its event loop) once the whole preface has arrived within
 	// ReadHeaderTimeout.
 	H2C bool
+	// Noted names request fields whose presence the server notes while
+	// it parses each head, so that the handler can learn that none of
+	// them came (NoneCame) without looking them up in the header map.
+	// Nil: the Handler's NotedFields, when it has that method
+	// (gateway.Server's: the trace-token fields).
+	Noted *FieldSet
 
+	noted       *FieldSet // Noted, or the Handler's: fixed by the first Serve
 	mu          sync.Mutex
 	listeners   []net.Listener
 	conns       map[*conn]struct{}
@@ -164,6 +171,12 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.conns = map[*conn]struct{}{}
 		s.handoff = make(chan job)
 		s.quit = make(chan struct{})
+	}
+	if s.noted == nil {
+		s.noted = s.Noted
+		if n, ok := s.Handler.(interface{ NotedFields() *FieldSet }); ok && s.noted == nil {
+			s.noted = n.NotedFields()
+		}
 	}
 	s.listeners = append(s.listeners, ln)
 	if s.H2C && s.TLSConfig == nil {
@@ -884,7 +897,7 @@ func (c *conn) serveOne() bool {
 	x := new(exchange)
 	r := &x.req
 	req := &c.req
-	if err := parseHead(head, req, r, &x.room); err != nil {
+	if err := parseHead(head, req, r, &x.room, s.noted); err != nil {
 		var se *statusError
 		if errors.As(err, &se) {
 			c.refuse(se)
