@@ -247,33 +247,9 @@ func (w *response) sendHead(final bool) error {
 	c.wmu.Unlock()
 	h := w.Header()
 	http11 := w.req.ProtoAtLeast(1, 1)
-	if _, ok := h["Content-Type"]; !ok && !w.noBody && len(w.pending) > 0 {
-		h["Content-Type"] = []string{http.DetectContentType(w.pending)}
-	}
-	// The framing is the server's: writeFields skips a Transfer-Encoding
-	// the handler set, where a delete here hashed the name for every
-	// answer, which has none.
-	if len(h["Trailer"]) > 0 {
-		for _, v := range h["Trailer"] {
-			for k := range strings.SplitSeq(v, ",") {
-				if k = strings.TrimSpace(k); k != "" {
-					w.trailers = append(w.trailers, http.CanonicalHeaderKey(k))
-				}
-			}
-		}
-	}
-	if !w.noBody {
-		switch {
-		case w.declared >= 0 && len(w.trailers) == 0:
-		case final && len(w.trailers) == 0 && !hasTrailerPrefix(h):
-			w.declared = int64(len(w.pending))
-			h["Content-Length"] = []string{strconv.Itoa(len(w.pending))}
-		case http11:
-			w.chunked = true
-			delete(h, "Content-Length")
-			w.declared = -1
-		default:
-			w.closeConn = true
+	if !w.noBody && len(w.pending) > 0 { // no lookup for an answer whose bytes went straight out
+		if _, ok := h["Content-Type"]; !ok {
+			h["Content-Type"] = []string{http.DetectContentType(w.pending)}
 		}
 	}
 	if c.srv.draining() || w.req.Close {
@@ -285,10 +261,44 @@ func (w *response) sendHead(final bool) error {
 	} else {
 		writeStatusLine(bw, http11, w.status)
 	}
-	// Date and Connection are seen in the pass that writes the fields,
-	// where each was a map lookup of its own (the Connection's "close"
-	// only decides what is written after the fields).
+	// The fields are written in one walk of the map, which also sees what
+	// the framing depends on: Trailer, trailer-prefixed names and
+	// Content-Length, which is held back until the framing is known (then
+	// written after the others), where each was a map lookup of its own
+	// (or, for the trailer prefix, a walk). Date and Connection are seen
+	// there too (the Connection's "close" only decides what is written
+	// after the fields). The framing is the server's: writeFields skips a
+	// Transfer-Encoding the handler set.
 	seen := writeFields(bw, h, w)
+	for _, v := range seen.trailer {
+		for k := range strings.SplitSeq(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				w.trailers = append(w.trailers, http.CanonicalHeaderKey(k))
+			}
+		}
+	}
+	cl := seen.contentLength
+	if !w.noBody {
+		switch {
+		case w.declared >= 0 && len(w.trailers) == 0:
+		case final && len(w.trailers) == 0 && !seen.trailerPrefix:
+			w.declared = int64(len(w.pending))
+			cl = nil
+			writeContentLength(bw, len(w.pending))
+		case http11:
+			w.chunked = true
+			if cl != nil {
+				delete(h, "Content-Length")
+				cl = nil
+			}
+			w.declared = -1
+		default:
+			w.closeConn = true
+		}
+	}
+	if cl != nil && w.status != http.StatusNoContent { // RFC 9110 §8.6: never on a 204
+		writeField(bw, "Content-Length", cl)
+	}
 	if seen.connClose {
 		w.closeConn = true
 	}
@@ -324,17 +334,6 @@ func (w *response) sendHead(final bool) error {
 		}
 	}
 	return err
-}
-
-// hasTrailerPrefix reports whether h has a field named with
-// http.TrailerPrefix (a trailer not announced before the head).
-func hasTrailerPrefix(h http.Header) bool {
-	for k := range h {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
-			return true
-		}
-	}
-	return false
 }
 
 // finish completes the response after the handler returned.
@@ -498,24 +497,34 @@ func writeStatusLineReason(bw *bufio.Writer, http11 bool, code int, reason strin
 
 // seenFields is what writeFields saw of the fields sendHead asks about.
 type seenFields struct {
-	date       bool // a Date field (sendHead writes one when there is none)
-	connection bool // a Connection field
-	connClose  bool // ... with "close" in a value
+	date          bool     // a Date field (sendHead writes one when there is none)
+	connection    bool     // a Connection field
+	connClose     bool     // ... with "close" in a value
+	trailerPrefix bool     // a name with http.TrailerPrefix (a trailer not announced)
+	trailer       []string // the Trailer field's values
+	contentLength []string // the Content-Length field's values, not written
 }
 
 // writeFields writes h's fields except the trailers (when w is not nil)
 // and the ones the server writes itself. Names that are not tokens are
 // skipped and CR/LF in values become spaces, as net/http does, so a handler
 // cannot split the response.
-// For a response w, it reports what it saw of Date and Connection.
+// For a response w, it reports what it saw of Date, Connection, Trailer
+// and trailer-prefixed names, and holds Content-Length back: it reports
+// its values, which sendHead writes once it knows the framing.
 func writeFields(bw *bufio.Writer, h http.Header, w *response) (seen seenFields) {
 	for k, vv := range h {
 		if w != nil {
 			switch k {
 			case "Transfer-Encoding":
 				continue
+			case "Content-Length":
+				seen.contentLength = vv
+				continue
 			case "Date":
 				seen.date = true
+			case "Trailer":
+				seen.trailer = vv
 			case "Connection":
 				seen.connection = true
 				for _, s := range vv {
@@ -525,15 +534,26 @@ func writeFields(bw *bufio.Writer, h http.Header, w *response) (seen seenFields)
 				}
 			}
 			if strings.HasPrefix(k, http.TrailerPrefix) {
+				seen.trailerPrefix = true
 				continue
-			}
-			if k == "Content-Length" && w.status == http.StatusNoContent {
-				continue // RFC 9110 §8.6: never on a 204
 			}
 		}
 		writeField(bw, k, vv)
 	}
 	return seen
+}
+
+// writeContentLength writes "Content-Length: n", without a string for n.
+func writeContentLength(bw *bufio.Writer, n int) {
+	if bw.Available() >= len("Content-Length: \r\n")+20 {
+		b := append(bw.AvailableBuffer(), "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		bw.Write(append(b, "\r\n"...))
+		return
+	}
+	bw.WriteString("Content-Length: ")
+	bw.WriteString(strconv.Itoa(n))
+	bw.WriteString("\r\n")
 }
 
 func writeField(bw *bufio.Writer, k string, vv []string) {

@@ -347,6 +347,16 @@ func TestResponses(t *testing.T) {
 		w.(http.Flusher).Flush()
 		io.WriteString(w, " there")
 	})
+	h.HandleFunc("/declared-trailer", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "5")
+		w.Header().Set("Trailer", "X-Sum")
+		io.WriteString(w, "hello")
+		w.Header().Set("X-Sum", "42")
+	})
+	h.HandleFunc("/small-late-trailer", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hello")
+		w.Header().Set(http.TrailerPrefix+"X-Late", "yes")
+	})
 	h.HandleFunc("/split", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Evil", "a\r\nSet-Cookie: b")
 		io.WriteString(w, "ok")
@@ -398,10 +408,17 @@ func TestResponses(t *testing.T) {
 			})
 		}
 		// The framing is the server's: a Transfer-Encoding the handler set
-		// is never sent, whether the answer has a length or is chunked.
+		// is never sent, whether the answer has a length or is chunked. A
+		// Content-Length goes only with an answer that is not chunked
+		// (trailers announced or set late make it chunked), never on a 204.
 		for path, want := range map[string]string{
-			"/te-declared": "Content-Length: 5\r\n",
-			"/te-streamed": "Transfer-Encoding: chunked\r\n",
+			"/te-declared":        "Content-Length: 5\r\n",
+			"/te-streamed":        "Transfer-Encoding: chunked\r\n",
+			"/declared":           "Content-Length: 5\r\n",
+			"/small":              "Content-Length: 15\r\n",
+			"/declared-trailer":   "Transfer-Encoding: chunked\r\n",
+			"/small-late-trailer": "Transfer-Encoding: chunked\r\n",
+			"/nocontent":          "HTTP/1.1 204 No Content\r\n",
 		} {
 			if !ours(front) {
 				continue
@@ -419,6 +436,9 @@ func TestResponses(t *testing.T) {
 				head += "\r\n"
 				if !strings.Contains(head, want) || strings.Count(strings.ToLower(head), "transfer-encoding") != strings.Count(want, "Transfer-Encoding") {
 					t.Fatalf("head %q: want %q and no other Transfer-Encoding", head, want)
+				}
+				if strings.Count(strings.ToLower(head), "content-length") != strings.Count(want, "Content-Length") {
+					t.Fatalf("head %q: want %q and no other Content-Length", head, want)
 				}
 			})
 		}
