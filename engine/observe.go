@@ -46,6 +46,15 @@ func (s *State) OnBackendResponse(f func(*State)) {
 
 // BackendResponded runs the OnBackendResponse functions; the gateway calls
 // it once context.Response is the backend's.
+// WatchesResponse reports whether a policy registered something that sees
+// the backend's answer outside outbound: a function run when it comes
+// (OnBackendResponse), a filter of its body (FilterResponseBody) or one
+// run at the end (AtEnd). Without any, and without outbound and on-error
+// policies, no policy sees the answer (the gateway may then reuse it).
+func (s *State) WatchesResponse() bool {
+	return len(s.onResponse) > 0 || len(s.filters) > 0 || len(s.atEnd) > 0
+}
+
 func (s *State) BackendResponded() {
 	for _, f := range s.onResponse {
 		f(s)

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"tollgate/engine"
+	"tollgate/gateway/h1"
 	"tollgate/gateway/internal/wire"
 	"tollgate/gateway/upstream"
 	"tollgate/internal/monoclock"
@@ -125,7 +126,9 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	x.beginWith(r, scheme, r.Header) // the header map is the policies' (beginWith)
 	st := x.st
 	ctx := r.Context()
-	defer x.releaseReqBody() // after close: nothing reads the body then (reqpool.go)
+	var answer *http.Response
+	defer func() { releaseAnswer(w, answer) }() // last: after close
+	defer x.releaseReqBody()                    // after close: nothing reads the body then (reqpool.go)
 	defer x.close(ctx)
 	maxBody := api.Limits.MaxBodySize
 	body := s.pending.guardBody(w, r, api.Limits.BodyTimeout, &x.rest.guard) // slowbody.go
@@ -229,7 +232,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 		r.Body = in
 	}
 	var sent int64
-	status, sent = s.proxy.serve(w, r, pctx, x)
+	status, sent, answer = s.proxy.serve(w, r, pctx, x)
 	if body != nil && body.buf != nil { // the pooled buffer may go back after the exchange (reqpool.go)
 		body.free = x.rest.outFree && st.Trace() == nil
 	}
@@ -388,8 +391,10 @@ func hostHeader(k string) bool { return k == "Host" }
 var noUserAgent = []string{""}
 
 // serve sends in to its backend under ctx and relays the answer (after
-// outbound) to w. It returns the status sent and the body bytes written.
-func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.Context, x *exchange) (int, int64) {
+// outbound) to w. It returns the status sent, the body bytes written and,
+// when nothing but serve saw it, the backend client's answer, which the
+// caller gives back (releaseAnswer) once the exchange is over.
+func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.Context, x *exchange) (int, int64, *http.Response) {
 	// 1xx answers (103 Early Hints) are relayed as they come: ctx (callCtx)
 	// holds the httptrace hooks that do it.
 	out := outRequest(ctx, in, x)
@@ -414,7 +419,7 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 		diag.backendCall(out, res, err, start)
 	}
 	if err != nil {
-		return x.proxyFailed(w, ctx, err), 0
+		return x.proxyFailed(w, ctx, err), 0, nil
 	}
 	// Before anything replaces res.Body: whether upstream itself answered out.
 	x.rest.outFree = p.bare && x.m.diag == nil && x.api.mcp == nil && x.api.gql == nil &&
@@ -427,7 +432,7 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 	}
 	if err := modifyResponse(res); err != nil {
 		res.Body.Close()
-		return x.proxyFailed(w, ctx, err), 0
+		return x.proxyFailed(w, ctx, err), 0, nil
 	}
 	// h1 takes the backend's header map as the response's own (the fields
 	// set so far go in front, as below), one map and its copy less per
@@ -481,7 +486,7 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 			}
 			panic(http.ErrAbortHandler)
 		}
-		return res.StatusCode, n
+		return res.StatusCode, n, nil
 	}
 	res.Body.Close() // before reading the trailers, which come after the body
 	if len(res.Trailer) > 0 {
@@ -494,8 +499,31 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 				dst[http.TrailerPrefix+k] = vv
 			}
 		}
+		return res.StatusCode, n, nil
 	}
-	return res.StatusCode, n
+	// No policy saw the answer (no outbound or on-error policy, nothing
+	// registered to watch it, no trace), nothing kept the request
+	// (outFree: no telemetry, diagnostic, MCP or GraphQL) and the A2A
+	// card was not rewritten: the answer may go back to the backend client
+	// once h1 wrote its head (releaseAnswer).
+	if pl := x.api.Plan; x.rest.outFree && !x.a2aCard && (pl == nil || len(pl.Outbound) == 0 && len(pl.OnError) == 0) &&
+		x.st.Trace() == nil && !x.st.WatchesResponse() {
+		return res.StatusCode, n, res
+	}
+	return res.StatusCode, n, nil
+}
+
+// releaseAnswer gives res (serve's answer to give back, or nil) to the
+// backend client for a later answer to be read into (upstream.Release),
+// once the exchange is over and h1 reads the header map it adopted no
+// more (h1.HeaderDone: its head is laid out and it is not chunked). Run
+// after the exchange closed: its end-of-request functions and its State
+// are done with the answer. Another front (net/http's writes the head
+// after the handler returns) keeps it.
+func releaseAnswer(w http.ResponseWriter, res *http.Response) {
+	if res != nil && h1.HeaderDone(w) {
+		upstream.Release(res)
+	}
 }
 
 // headerAdopter is gateway/h1's response: see its AdoptHeader.

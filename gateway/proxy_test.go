@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -392,5 +393,62 @@ func TestBrokenOffAnswerPassedOn(t *testing.T) {
 				t.Errorf("got %q before the cut; want %q", b, tc.want)
 			}
 		})
+	}
+}
+
+// TestBackendAnswerReleased: with no policy that sees the backend's
+// answer, the backend client reads the next answer into the one before
+// (upstream.Release, once h1 wrote its head): every client still gets its
+// own answer's fields, values and body, none left from another, with
+// requests of four connections at once; with an outbound policy that reads
+// the answer (not released), the same.
+func TestBackendAnswerReleased(t *testing.T) {
+	rb := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		w.Header().Set("X-N", strconv.Itoa(n))
+		for k := range n % 5 {
+			w.Header().Set("X-Extra-"+strconv.Itoa(k), strconv.Itoa(n)+"-"+strconv.Itoa(k))
+		}
+		io.WriteString(w, "body"+strconv.Itoa(n))
+	})
+	outbound := `<policies><inbound/><backend><forward-request/></backend><outbound><set-header name="X-Copy" exists-action="override"><value>@(context.Response.Headers.GetValueOrDefault("X-N", "none"))</value></set-header></outbound></policies>`
+	for _, policy := range []string{"", outbound} {
+		g := startGateway(t, restAPI(t, rb.url, "", policy))
+		var wg sync.WaitGroup
+		for c := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				client := &http.Client{Transport: &http.Transport{}}
+				defer client.CloseIdleConnections()
+				for i := range 50 {
+					n := c*1000 + i
+					resp, err := client.Get(g.url + "/orders/x?n=" + strconv.Itoa(n))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					want := strconv.Itoa(n)
+					if string(b) != "body"+want || resp.Header.Get("X-N") != want {
+						t.Errorf("outbound %t, request %d: X-N %q, body %q", policy != "", n, resp.Header.Get("X-N"), b)
+					}
+					if policy != "" && resp.Header.Get("X-Copy") != want {
+						t.Errorf("request %d: X-Copy %q", n, resp.Header.Get("X-Copy"))
+					}
+					for k := range 5 {
+						got, wantv := resp.Header.Get("X-Extra-"+strconv.Itoa(k)), ""
+						if k < n%5 {
+							wantv = want + "-" + strconv.Itoa(k)
+						}
+						if got != wantv {
+							t.Errorf("outbound %t, request %d: X-Extra-%d %q, want %q", policy != "", n, k, got, wantv)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
 	}
 }

@@ -79,6 +79,16 @@ func (w *response) AdoptHeader(h http.Header) bool {
 	return true
 }
 
+// HeaderDone reports whether w is this package's response whose head is
+// laid out (in the write buffer or sent) and that reads its header map no
+// more: not chunked (a chunked answer's trailers are read from it at the
+// end) nor hijacked. A handler that adopted a map (AdoptHeader) may then
+// reuse it.
+func HeaderDone(w http.ResponseWriter) bool {
+	rw, ok := w.(*response)
+	return ok && rw.headSent && !rw.chunked && !rw.hijacked
+}
+
 func (w *response) WriteHeader(code int) {
 	if w.hijacked || w.wrote {
 		return

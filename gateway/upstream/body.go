@@ -214,7 +214,7 @@ func isHex(c byte) bool {
 // readTrailers reads the trailer section after the last chunk.
 func (b *bodyReader) readTrailers() error {
 	budget := maxTrailerBytes
-	h, _, err := readFields(b.br, &budget, errTrailersTooLarge, 0, nil, nil)
+	h, _, err := readFields(b.br, &budget, errTrailersTooLarge, 0, nil, nil, nil)
 	if err != nil {
 		return unexpected(err)
 	}
@@ -325,4 +325,40 @@ func (b *body) drainable() bool {
 		return true // bounded by drainLimit as it is read
 	}
 	return false
+}
+
+// answers keeps released answers' bodies (Release) for later round trips.
+var answers sync.Pool
+
+// maxSpareFields bounds the header map Release keeps: a map keeps its
+// room once cleared, and an answer of many fields should not make every
+// later one carry it.
+const maxSpareFields = 16
+
+// Release gives res, an answer of this client, back for a later one to be
+// read into: the allocation its body, its response and its values' room
+// share, and its header map, cleared: an allocation and a map (two more)
+// less per round trip. The caller must be done with every part of it (the
+// response, its header map, the values in it, its body, which must be
+// closed) and must have given none of them to anything that could read
+// them later: the next answer overwrites them. An answer that is not
+// this client's own as it was read (a wrapper's, a 1xx's, one whose map
+// was replaced or whose body was sent from a goroutine of the round
+// trip's, or whose body is still open) is left to the collector.
+func Release(res *http.Response) {
+	b, ok := res.Body.(*body)
+	if !ok || b.hd.resp != res || res != &b.final.resp || mapPointer(res.Header) != b.hd.fields ||
+		len(res.Header) > maxSpareFields || b.rt.wdone != nil || !b.mu.TryLock() {
+		return
+	}
+	closed := b.err == errBodyClosed // Close ran: the round trip is over
+	b.mu.Unlock()
+	if !closed {
+		return
+	}
+	h := res.Header
+	clear(h)
+	*b = body{}
+	b.final.spare = h
+	answers.Put(b)
 }

@@ -136,6 +136,9 @@ type finalSlot struct {
 	// Content-Type, Content-Length, Server, an ETag) do. 128 bytes keep
 	// the body in the 576-byte size class.
 	raw [128]byte
+	// spare is a released answer's header map, cleared (Release): the
+	// next final head is read into it.
+	spare http.Header
 }
 
 // readHead reads one response head (a 1xx one included) for req. A final
@@ -155,13 +158,15 @@ func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *
 	var resp *http.Response
 	var vbuf []string
 	var room []byte
+	var spare http.Header
 	if status.StatusCode >= 200 && into != nil {
-		resp, vbuf, room = &into.resp, into.vals[:0], into.raw[:]
+		resp, vbuf, room, spare = &into.resp, into.vals[:0], into.raw[:], into.spare
+		into.spare = nil
 	} else {
 		resp = new(http.Response)
 	}
 	*resp = status
-	h, seen, err := readFields(br, budget, ErrHeadTooLarge, 8, vbuf, room)
+	h, seen, err := readFields(br, budget, ErrHeadTooLarge, 8, vbuf, room, spare)
 	if err != nil {
 		return err
 	}
@@ -246,7 +251,7 @@ const (
 	hasHopByHop // any hop-by-hop field (wire.HopByHop): HopByHopFree
 )
 
-func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []string, room []byte) (http.Header, framingFields, error) {
+func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []string, room []byte, spare http.Header) (http.Header, framingFields, error) {
 	var seen framingFields
 	type field struct {
 		key        string
@@ -311,7 +316,10 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []
 		fields = append(fields, field{key, len(raw), len(raw) + len(v)})
 		raw = append(raw, v...)
 	}
-	h := make(http.Header, max(hint, len(fields)))
+	h := spare // empty (Release cleared it)
+	if h == nil {
+		h = make(http.Header, max(hint, len(fields)))
+	}
 	var all string
 	if len(raw) <= len(room) {
 		n := copy(room, raw)

@@ -583,8 +583,13 @@ func (rt *roundTrip) fail(c *conn, err error) error {
 // reports an error before any response byte that a stale pooled
 // connection explains (EOF, reset, broken pipe).
 func (c *conn) roundTrip(ctx context.Context, req *http.Request, out *outgoing) (resp *http.Response, stale bool, err error) {
-	// One allocation for the round trip's state and the response body.
-	b := &body{c: c}
+	// One allocation for the round trip's state and the response body,
+	// or a released one (Release).
+	b, _ := answers.Get().(*body)
+	if b == nil {
+		b = new(body)
+	}
+	b.c = c
 	rt := &b.rt
 	rt.ctx = ctx // not ctx.Err: a method value of an interface is an allocation
 	if d, ok := deadlineOnly(ctx); ok {
