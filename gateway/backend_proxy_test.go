@@ -19,7 +19,7 @@ func proxyServer(t *testing.T, name, user, pass string, seen chan<- string) stri
 			w.WriteHeader(http.StatusProxyAuthRequired)
 			return
 		}
-		seen <- name + " " + r.URL.String()
+		seen <- name + " " + r.URL.String() + " ua=" + r.Header.Get("User-Agent")
 		out, err := http.NewRequest(r.Method, r.URL.String(), nil)
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
@@ -74,15 +74,21 @@ func TestBackendEntityProxy(t *testing.T) {
 		{"/p/y", "policy"},
 		{"/d/z", ""},
 	} {
-		resp, body := get(t, g.url+tc.path, nil)
+		resp, body := get(t, g.url+tc.path, http.Header{"User-Agent": {""}})
 		if resp.StatusCode != 200 || body != "backend body" {
 			t.Fatalf("%s: %d %q", tc.path, resp.StatusCode, body)
+		}
+		if ua, ok := backend.last.Load().header["User-Agent"]; tc.via == "" && ok {
+			t.Fatalf("%s: the backend saw User-Agent %q", tc.path, ua)
 		}
 		select {
 		case got := <-seen:
 			rest := tc.path[2:]
 			if tc.via == "" || !strings.HasPrefix(got, tc.via+" "+backend.url+rest) {
 				t.Fatalf("%s went through %q, want %q", tc.path, got, tc.via)
+			}
+			if !strings.HasSuffix(got, " ua=") { // the client sent none: neither does the gateway
+				t.Fatalf("%s: the proxy saw %q", tc.path, got)
 			}
 		default:
 			if tc.via != "" {

@@ -45,6 +45,7 @@ func TestBackendTransports(t *testing.T) {
 					return
 				}
 				w.Header().Set("X-Method", r.Method)
+				w.Header().Set("X-Saw-UA", r.Header.Get("User-Agent"))
 				io.WriteString(w, r.Method+" "+r.URL.Path+" "+string(body))
 			}))
 			be.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -70,6 +71,14 @@ func TestBackendTransports(t *testing.T) {
 			req, _ := http.NewRequestWithContext(ctx, "GET", g.url+"/r/hints", nil)
 			if resp, body := do(t, req); resp.StatusCode != 200 || body != "GET /hints " || len(hints) != 1 || hints[0] != "</a.css>; rel=preload" {
 				t.Errorf("hints: %d %q %q", resp.StatusCode, body, hints)
+			}
+
+			// A client without a User-Agent: the backend gets none either
+			// (neither net/http's default nor an empty field).
+			req, _ = http.NewRequest("GET", g.url+"/r/ua", nil)
+			req.Header.Set("User-Agent", "")
+			if resp, body := do(t, req); resp.StatusCode != 200 || body != "GET /ua " || resp.Header.Get("X-Saw-UA") != "" {
+				t.Errorf("no User-Agent: %d %q, the backend saw %q", resp.StatusCode, body, resp.Header.Get("X-Saw-UA"))
 			}
 
 			resp, err := http.Get(g.url + "/r/trailer")

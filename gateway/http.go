@@ -36,6 +36,11 @@ type httpProxy struct {
 	// (telemetry's spans), so a request gateway/upstream answered leaves
 	// its header map to be reused (outHeaders).
 	bare bool
+	// upstream: bare, and a backend request that names no certificate,
+	// proxy or backend entity transport of its own goes out through
+	// gateway/upstream (the REST client, with no environment proxy):
+	// see upstreamSends.
+	upstream bool
 }
 
 // proxyKey carries the *exchange to the transports (certTransport,
@@ -43,9 +48,24 @@ type httpProxy struct {
 type proxyKey struct{}
 
 func (p *httpProxy) init(s *Server) {
-	p.transport = s.tel.WrapTransport(backendTransport{newCertTransport(s.rest, s.transport)}) // backend entities, authentication-certificate and proxy, telemetry
+	ct := newCertTransport(s.rest, s.transport)
+	p.transport = s.tel.WrapTransport(backendTransport{ct}) // backend entities, authentication-certificate and proxy, telemetry
 	p.log = s.log.Named("proxy")
 	p.bare = s.tel == nil
+	_, up := s.rest.(*upstream.Transport)
+	p.upstream = p.bare && up && !ct.envProxy
+}
+
+// upstreamSends reports whether x's backend request goes out through
+// gateway/upstream itself, as backendTransport and certTransport route
+// it: no MCP or GraphQL handling, no backend entity's transport, no
+// client certificate or proxy the policies chose (those go over clones of
+// net/http's Transport), and no diagnostic (which logs the headers as
+// sent). upstream sends no User-Agent of its own, so outRequest need not
+// set the empty one that keeps net/http's away.
+func (p *httpProxy) upstreamSends(x *exchange) bool {
+	return p.upstream && x.m.diag == nil && x.api.mcp == nil && x.api.gql == nil &&
+		(x.be == nil || x.be.rt == nil) && x.st.BackendCertificate == nil && x.st.BackendProxy == nil
 }
 
 // outHeaders lends the backend request its header map (the copy of the
@@ -298,11 +318,13 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 		a2aCardRequestHeaders(h) // constant names and values
 	}
 	// No User-Agent: an empty one, which keeps Go's transports from
-	// sending theirs. Whether the copy holds one is known
+	// sending theirs; gateway/upstream sends none of its own, so a request
+	// it sends needs nothing. Whether the copy holds one is known
 	// (copyOutboundHeaders); only the backend entity's credentials may
 	// have added one since (a2aCardRequestHeaders does not).
 	switch {
 	case copied && hasUA:
+	case x.s.proxy.upstreamSends(x):
 	case copied && (x.be == nil || len(x.be.header) == 0):
 		h["User-Agent"] = noUserAgent
 	default:
