@@ -71,6 +71,34 @@ func FuzzReadResponse(f *testing.F) {
 				!reflect.DeepEqual(hd2.resp.Header, hd.resp.Header) || hd2.framing != hd.framing || hd2.length != hd.length || hd2.reuse != hd.reuse {
 				t.Fatalf("slot %+v, own %+v", hd.resp, hd2.resp)
 			}
+			// Read a third time into a slot whose spare map (Release's)
+			// held another answer's fields: the same head.
+			spare := http.Header{"X-Old": {"1"}, "Content-Length": {"99"}}
+			clear(spare)
+			slot3 := finalSlot{spare: spare}
+			br3 := bufio.NewReaderSize(bytes.NewReader(data), 4096)
+			budget3, hd3 := MaxHeadBytes, &head{}
+			for {
+				if err := readHead(br3, req, &budget3, hd3, &slot3); err != nil {
+					t.Fatalf("third read: %v", err)
+				}
+				if hd3.resp.StatusCode >= 200 {
+					break
+				}
+			}
+			if !reflect.DeepEqual(hd3.resp.Header, hd.resp.Header) || hd3.framing != hd.framing || hd3.length != hd.length || hd3.reuse != hd.reuse {
+				t.Fatalf("into a spare map %+v, into a new one %+v", hd3.resp, hd.resp)
+			}
+			if mapPointer(hd3.resp.Header) != mapPointer(spare) {
+				t.Fatal("the spare map was not used")
+			}
+		}
+		if hd.framing == bodyLength {
+			// The length frame took from the field's own slice is the
+			// map's.
+			if n, err := contentLength(hd.resp.Header["Content-Length"]); err != nil || n != hd.length {
+				t.Fatalf("length %d, the map's Content-Length %q (%v)", hd.length, hd.resp.Header["Content-Length"], err)
+			}
 		}
 		if budget < 0 {
 			t.Fatalf("head over its bound: %d", budget)

@@ -166,7 +166,7 @@ func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *
 		resp = new(http.Response)
 	}
 	*resp = status
-	h, seen, err := readFields(br, budget, ErrHeadTooLarge, 8, vbuf, room, spare)
+	h, seen, cl, err := readFields(br, budget, ErrHeadTooLarge, 8, vbuf, room, spare)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *
 	if resp.StatusCode < 200 {
 		return nil
 	}
-	return frame(hd, req, seen)
+	return frame(hd, req, seen, cl)
 }
 
 // parseStatusLine parses "HTTP/1.x NNN reason".
@@ -251,8 +251,9 @@ const (
 	hasHopByHop // any hop-by-hop field (wire.HopByHop): HopByHopFree
 )
 
-func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []string, room []byte, spare http.Header) (http.Header, framingFields, error) {
+func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []string, room []byte, spare http.Header) (http.Header, framingFields, []string, error) {
 	var seen framingFields
+	clAt := -1 // the Content-Length field's index in fields
 	type field struct {
 		key        string
 		start, end int
@@ -269,21 +270,21 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 		if len(line) == 0 {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			return nil, 0, protoErr("folded header line (obs-fold)")
+			return nil, 0, nil, protoErr("folded header line (obs-fold)")
 		}
 		i := bytes.IndexByte(line, ':')
 		if i <= 0 || !validName(line[:i]) {
-			return nil, 0, protoErr("bad header line " + strconv.Quote(clip(line)))
+			return nil, 0, nil, protoErr("bad header line " + strconv.Quote(clip(line)))
 		}
 		v := wire.TrimOWS(line[i+1:])
 		if !wire.ValidFieldValue(v) {
-			return nil, 0, protoErr("bad value in header " + strconv.Quote(clip(line[:i])))
+			return nil, 0, nil, protoErr("bad value in header " + strconv.Quote(clip(line[:i])))
 		}
 		// The key first: line is only valid until the next read.
 		key := wire.CanonicalKeyBytes(line[:i])
@@ -294,6 +295,7 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []
 			seen |= hasTransferEncoding | hasHopByHop
 		case "Content-Length":
 			seen |= hasContentLength
+			clAt = len(fields)
 		default:
 			if wire.HopByHop(key) {
 				seen |= hasHopByHop
@@ -344,12 +346,18 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []
 		vals[i] = sv
 		h[f.key] = vals[i : i+1 : i+1]
 	}
-	return h, seen, nil
+	// The Content-Length values, where frame looked them up: the field's
+	// own slice when it came once (a repeat is in the map only).
+	var cl []string
+	if clAt >= 0 && !dup {
+		cl = vals[clAt : clAt+1 : clAt+1]
+	}
+	return h, seen, cl, nil
 }
 
 // frame decides how the response body is delimited (RFC 9112 6.3) and
 // whether the connection can be reused after it.
-func frame(hd *head, req *http.Request, seen framingFields) error {
+func frame(hd *head, req *http.Request, seen framingFields, clSeen []string) error {
 	resp, h := hd.resp, hd.resp.Header
 	keepAlive := resp.ProtoMinor == 1
 	if seen&hasConnection != 0 {
@@ -369,7 +377,7 @@ func frame(hd *head, req *http.Request, seen framingFields) error {
 	if hasTE {
 		te = h["Transfer-Encoding"]
 	}
-	if hasCL {
+	if cl = clSeen; hasCL && cl == nil {
 		cl = h["Content-Length"]
 	}
 	switch {
