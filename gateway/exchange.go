@@ -54,6 +54,9 @@ type exchange struct {
 	// header map itself, not a copy (beginHandshake): the client offered
 	// no subprotocol, and the backend is offered none.
 	sharedHeader bool
+	// noConnection: the front server noted that the request has no
+	// Connection field (h1.Noted): beginWith has no list to strip.
+	noConnection bool
 
 	// For forward-request inside retry, which sends from the backend
 	// section (forward.go): the client's request while it is served, the
@@ -277,7 +280,9 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	ctx := st.Context()
 	ctx.Operation, ctx.Product = api.Operation, api.Product // api is the view of the operation and product
 	// Hop-by-hop headers the client named: never forwarded, never seen by policies.
-	stripConnectionListed(h)
+	if !x.noConnection {
+		stripConnectionListed(h)
+	}
 	if x.rest != nil {
 		st.SetStringRoom(x.rest.strs[:], x.rest.strBytes[:])
 	} else if x.wsr != nil && x.wsr.hs != nil {

@@ -143,6 +143,9 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	if r.TLS != nil {
 		scheme = "https"
 	}
+	if came, ok := h1.Noted(w, frontFields); ok && came&notedConnection == 0 {
+		x.noConnection = true // no list to strip (beginWith)
+	}
 	x.beginWith(r, scheme, r.Header) // the header map is the policies' (beginWith)
 	st := x.st
 	ctx := r.Context()

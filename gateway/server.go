@@ -331,7 +331,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A trace token is looked for only where the front server cannot say
 	// that none came (h1 notes the two names as it parses the head).
-	if !h1.NoneCame(w, traceFields) {
+	if came, ok := h1.Noted(w, frontFields); !ok || came&notedTrace != 0 {
 		if _, ok := r.Header[TraceTokenHeader]; ok || r.Header[APIMDebugHeader] != nil {
 			r = s.traceRequested(w, r, api)
 		}

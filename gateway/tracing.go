@@ -128,15 +128,22 @@ func (s *Server) MintTraceToken(api string, ttl time.Duration) (string, time.Tim
 
 type traceKey struct{}
 
-// traceFields are the two trace-token fields, which gateway/h1 notes as it
-// parses a head (Server.NotedFields): a request without either, the
-// usual one, is known to have none without two lookups in its header map.
-var traceFields = h1.NewFieldSet(TraceTokenHeader, APIMDebugHeader)
+// frontFields are the request fields gateway/h1 notes as it parses a head
+// (Server.NotedFields): the two trace-token fields (notedTrace),
+// which ServeHTTP must find and strip, and Connection (notedConnection),
+// whose list beginWith strips. A request without them, the usual one, is
+// known to have none without a lookup each in its header map.
+var frontFields = h1.NewFieldSet(TraceTokenHeader, APIMDebugHeader, "Connection")
+
+// The bits h1.Noted reports for frontFields' names.
+const (
+	notedTrace      = 1<<0 | 1<<1
+	notedConnection = 1 << 2
+)
 
 // NotedFields is the set of request fields a front server should note
-// while it parses a head (h1.Server takes it from its Handler): the
-// trace-token fields, which ServeHTTP must find and strip.
-func (s *Server) NotedFields() *h1.FieldSet { return traceFields }
+// while it parses a head (h1.Server takes it from its Handler).
+func (s *Server) NotedFields() *h1.FieldSet { return frontFields }
 
 // tracedRequest marks a request whose trace token checked out.
 type tracedRequest struct {

@@ -79,7 +79,7 @@ type request struct {
 	chunked   bool
 	close     bool // the client asked for, or HTTP/1.0 implies, the connection's end
 	expect100 bool
-	noted     bool // a field of the server's Noted set came (NoneCame)
+	noted     uint64 // which of the server's Noted names came: bit i, its i-th (Noted)
 }
 
 // headRoom is room parseHead fills instead of allocating: the request
@@ -155,7 +155,7 @@ func parseHead(head []byte, req *request, r *http.Request, room *headRoom, noted
 		connHdr []string
 		expect  string
 		vi      int
-		came    bool       // a name of noted
+		came    uint64     // noted's names that came (bit i: its i-th)
 		keysArr [16]string // the distinct names so far (seen, below)
 	)
 	keys := keysArr[:0]
@@ -199,8 +199,10 @@ func parseHead(head []byte, req *request, r *http.Request, room *headRoom, noted
 		} else {
 			_, seen = h[key]
 		}
-		if !seen && noted != nil && noted.has(key) {
-			came = true
+		if !seen && noted != nil {
+			if i := noted.index(key); i >= 0 {
+				came |= 1 << i
+			}
 		}
 		switch key {
 		case "Host":
@@ -394,11 +396,11 @@ var errChunk = errors.New("malformed chunked encoding")
 
 func validFieldName(s string) bool { return httpguts.ValidHeaderFieldName(s) }
 
-// FieldSet is a few request field names (Server.Noted) whose presence the
-// server notes as it parses a head: a handler that must act on any of
-// them (the gateway's trace tokens) asks NoneCame instead of looking each
-// one up in the header map, a hash of the name per lookup, on every
-// request. The comparison per distinct field name is a bit test of its
+// FieldSet is a few request field names (Server.Noted, at most 64) whose
+// presence the server notes as it parses a head: a handler that must act
+// on one of them (the gateway's trace tokens, a Connection field's list)
+// asks Noted instead of looking each one up in the header map, a hash of
+// the name per lookup, on every request. The comparison per distinct field name is a bit test of its
 // length, and string compares only for a name as long as one of the set's.
 type FieldSet struct {
 	names []string // canonical
@@ -406,8 +408,12 @@ type FieldSet struct {
 	long  bool     // a name of 64 bytes or more
 }
 
-// NewFieldSet is the set of names (any case: kept in canonical form).
+// NewFieldSet is the set of names (any case: kept in canonical form; at
+// most 64, the first name bit 0 of what Noted reports).
 func NewFieldSet(names ...string) *FieldSet {
+	if len(names) > 64 {
+		panic("h1: more than 64 noted fields")
+	}
 	f := &FieldSet{}
 	for _, n := range names {
 		n = http.CanonicalHeaderKey(n)
@@ -421,30 +427,34 @@ func NewFieldSet(names ...string) *FieldSet {
 	return f
 }
 
-// has reports whether key, a canonical name, is one of f's.
-func (f *FieldSet) has(key string) bool {
+// index is key's place among f's names (key is canonical), or -1.
+func (f *FieldSet) index(key string) int {
 	if len(key) < 64 {
 		if f.lens>>len(key)&1 == 0 {
-			return false
+			return -1
 		}
 	} else if !f.long {
-		return false
+		return -1
 	}
-	for _, n := range f.names {
+	for i, n := range f.names {
 		if n == key {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
-// NoneCame reports whether w is this package's response to a request
-// whose head had no field named in set, set being the very one its
-// server notes (Server.Noted, or its Handler's NotedFields). False when it
-// cannot tell (another server's writer, a wrapper, another set): the
-// caller then looks the names up itself. What the handler adds to the
-// request's header map afterwards is not noted.
-func NoneCame(w http.ResponseWriter, set *FieldSet) bool {
+// Noted reports which of set's names came in the head of the request w
+// answers (bit i: set's i-th name), when w is this package's response and
+// set the very one its server notes (Server.Noted, or its Handler's
+// NotedFields). ok is false when it cannot tell (another server's writer,
+// a wrapper, another set): the caller then looks the names up itself.
+// What the handler adds to the request's header map afterwards is not
+// noted.
+func Noted(w http.ResponseWriter, set *FieldSet) (came uint64, ok bool) {
 	rw, ok := w.(*response)
-	return ok && set != nil && rw.c.srv.noted == set && !rw.c.req.noted
+	if !ok || set == nil || rw.c.srv.noted != set {
+		return 0, false
+	}
+	return rw.c.req.noted, true
 }

@@ -76,8 +76,8 @@ type Server struct {
 	// ReadHeaderTimeout.
 	H2C bool
 	// Noted names request fields whose presence the server notes while
-	// it parses each head, so that the handler can learn that none of
-	// them came (NoneCame) without looking them up in the header map.
+	// it parses each head, so that the handler can learn which of them
+	// came (Noted) without looking them up in the header map.
 	// Nil: the Handler's NotedFields, when it has that method
 	// (gateway.Server's: the trace-token fields).
 	Noted *FieldSet
