@@ -649,7 +649,7 @@ func (s *Server) serveGRPC(w *grpcWriter, r *http.Request, snap *Snapshot, api *
 			return
 		}
 	}
-	prod, sub, pe := s.checkSubscription(ctx, snap, api, r)
+	prod, sub, pe := s.checkSubscription(ctx, snap, api, r, false)
 	if pe != nil {
 		s.refuse(w, r.WithContext(ctx), api.viewFor(op, 0), pe, diag)
 		return

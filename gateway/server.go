@@ -330,8 +330,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A trace token is looked for only where the front server cannot say
-	// that none came (h1 notes the two names as it parses the head).
-	if came, ok := h1.Noted(w, frontFields); !ok || came&notedTrace != 0 {
+	// that none came (h1 notes the names as it parses the head), and so is
+	// the default subscription-key header (checkSubscription).
+	noted, known := h1.Noted(w, frontFields)
+	if !known || noted&notedTrace != 0 {
 		if _, ok := r.Header[TraceTokenHeader]; ok || r.Header[APIMDebugHeader] != nil {
 			r = s.traceRequested(w, r, api)
 		}
@@ -356,7 +358,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, api.viewFor(nil, 0), operationNotFound(r.Method, r.URL.Path), diag)
 		return
 	}
-	prod, sub, pe := s.checkSubscription(r.Context(), snap, api, r)
+	prod, sub, pe := s.checkSubscription(r.Context(), snap, api, r, known && noted&notedKey == 0)
 	if pe != nil {
 		s.refuse(w, r, api.viewFor(op, 0), pe, diag)
 		return

@@ -254,11 +254,15 @@ func normalizeScope(s string) string {
 }
 
 // presentedKey is the request's subscription key: the API's header first,
-// then its query parameter (as APIM).
-func presentedKey(r *http.Request, set SubscriptionSettings) string {
+// then its query parameter (as APIM). noDefault: the front server noted
+// that the request has no field of the default header's name (h1.Noted),
+// which then needs no lookup.
+func presentedKey(r *http.Request, set SubscriptionSettings, noDefault bool) string {
 	var v string
 	if set.Header == defaultSubscriptionSettings.Header { // canonical already
-		v = headerGet(r.Header, set.Header)
+		if !noDefault {
+			v = headerGet(r.Header, set.Header)
+		}
 	} else {
 		v = r.Header.Get(set.Header)
 	}
@@ -273,9 +277,10 @@ func presentedKey(r *http.Request, set SubscriptionSettings) string {
 
 // checkSubscription finds the request's subscription and product. It
 // returns the views index (0: no product), what goes into the context, or
-// the error to answer with.
-func (s *Server) checkSubscription(ctx context.Context, snap *Snapshot, api *API, r *http.Request) (int, *subscriptionMatch, *engine.PolicyError) {
-	key := presentedKey(r, api.Subscription)
+// the error to answer with. noDefault: the front server noted that the
+// request has no field of the default subscription-key header's name.
+func (s *Server) checkSubscription(ctx context.Context, snap *Snapshot, api *API, r *http.Request, noDefault bool) (int, *subscriptionMatch, *engine.PolicyError) {
+	key := presentedKey(r, api.Subscription, noDefault)
 	if key == "" {
 		switch {
 		case !api.Subscription.Required:

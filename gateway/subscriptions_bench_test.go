@@ -25,7 +25,7 @@ func BenchmarkSubscriptionCheck(b *testing.B) {
 		ctx := context.Background()
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, m, pe := s.checkSubscription(ctx, snap, api, r); pe != nil || m == nil {
+			if _, m, pe := s.checkSubscription(ctx, snap, api, r, false); pe != nil || m == nil {
 				b.Fatal("refused")
 			}
 		}
@@ -39,7 +39,7 @@ func BenchmarkSubscriptionCheck(b *testing.B) {
 		r := httptest.NewRequest("GET", "/open/x?a=1", nil)
 		b.ReportAllocs()
 		for b.Loop() {
-			s.checkSubscription(context.Background(), &Snapshot{}, open, r)
+			s.checkSubscription(context.Background(), &Snapshot{}, open, r, false)
 		}
 	})
 	b.Run("folder", func(b *testing.B) {

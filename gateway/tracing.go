@@ -130,15 +130,17 @@ type traceKey struct{}
 
 // frontFields are the request fields gateway/h1 notes as it parses a head
 // (Server.NotedFields): the two trace-token fields (notedTrace),
-// which ServeHTTP must find and strip, and Connection (notedConnection),
-// whose list beginWith strips. A request without them, the usual one, is
+// which ServeHTTP must find and strip, Connection (notedConnection),
+// whose list beginWith strips, and the default subscription-key header
+// (notedKey), which checkSubscription looks for on every request. A request without them, the usual one, is
 // known to have none without a lookup each in its header map.
-var frontFields = h1.NewFieldSet(TraceTokenHeader, APIMDebugHeader, "Connection")
+var frontFields = h1.NewFieldSet(TraceTokenHeader, APIMDebugHeader, "Connection", defaultSubscriptionSettings.Header)
 
 // The bits h1.Noted reports for frontFields' names.
 const (
 	notedTrace      = 1<<0 | 1<<1
 	notedConnection = 1 << 2
+	notedKey        = 1 << 3
 )
 
 // NotedFields is the set of request fields a front server should note
