@@ -48,11 +48,12 @@ func (s *State) OnBackendResponse(f func(*State)) {
 // it once context.Response is the backend's.
 // WatchesResponse reports whether a policy registered something that sees
 // the backend's answer outside outbound: a function run when it comes
-// (OnBackendResponse), a filter of its body (FilterResponseBody) or one
-// run at the end (AtEnd). Without any, and without outbound and on-error
-// policies, no policy sees the answer (the gateway may then reuse it).
+// (OnBackendResponse), a filter or an observer of its body
+// (FilterResponseBody, ObserveResponseBody) or one run at the end (AtEnd).
+// Without any, and without outbound and on-error policies, no policy sees
+// the answer (the gateway may then reuse it).
 func (s *State) WatchesResponse() bool {
-	return len(s.onResponse) > 0 || len(s.filters) > 0 || len(s.atEnd) > 0
+	return len(s.onResponse) > 0 || len(s.filters) > 0 || len(s.observers) > 0 || len(s.atEnd) > 0
 }
 
 func (s *State) BackendResponded() {
