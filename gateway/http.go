@@ -327,7 +327,7 @@ func outRequest(ctx context.Context, in *http.Request, x *exchange) *http.Reques
 	// have added one since (a2aCardRequestHeaders does not).
 	switch {
 	case copied && hasUA:
-	case x.s.proxy.upstreamSends(x):
+	case x.s != nil && x.s.proxy.upstreamSends(x): // (an exchange without a server: tests)
 	case copied && (x.be == nil || len(x.be.header) == 0):
 		h["User-Agent"] = noUserAgent
 	default:
