@@ -128,7 +128,7 @@ func TestCSharpRegexTimeout(t *testing.T) {
 		{"Replace with timeout", `try { return Regex.Replace(` + evil + `, @"(a|aa)+$", "x", RegexOptions.None, TimeSpan.FromMilliseconds(1)); } catch (RegexMatchTimeoutException e) { return e.Message.Substring(0, 26); }`, "The Regex engine has timed"},
 		{"default limit", `try { return Regex.IsMatch(` + evil + `, @"^(a+)+$").ToString(); } catch (RegexMatchTimeoutException) { return "timeout"; }`, "timeout"},
 		{"infinite is the default limit", `try { return Regex.IsMatch(` + evil + `, @"^(a+)+$", RegexOptions.None, Regex.InfiniteMatchTimeout).ToString(); } catch (RegexMatchTimeoutException) { return "timeout"; }`, "timeout"},
-		{"backtracking stack bound", `try { return Regex.IsMatch(new string('a', 500000), "^(a|b)*$").ToString(); } catch (OutOfMemoryException e) { return e.Message; }`, "the regular expression '^(a|b)*$' backtracked past tollgate's bound of 1048576 stack entries"},
+		{"backtracking stack bound", `try { return Regex.IsMatch(new string('a', 500000), "^(a|b)*$").ToString(); } catch (OutOfMemoryException e) { return e.Message; }`, "the regular expression backtracked past tollgate's bound of 1048576 stack entries"},
 		{"no backtracking stack without a group", `return Regex.IsMatch(new string('a', 500000), "^(?:a|b)*$").ToString();`, "True"},
 		{"MatchEvaluator with timeout", `try { return Regex.Replace(` + evil + `, @"^(a+)+$", m => "x", RegexOptions.None, TimeSpan.FromMilliseconds(1)); } catch (RegexMatchTimeoutException) { return "timeout"; }`, "timeout"},
 		{"MatchEvaluator with options and timeout, in time", `return Regex.Replace("aBc", "b", m => m.Value + "!", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));`, "aB!c"},

@@ -2304,8 +2304,6 @@ func registerBuiltins() {
 	registerEnumParse()    // last: Enum.Parse and TryParse for every enum type made above
 }
 
-var regexCache = newLRU(256)
-
 // dateLayouts are the texts DateTime.Parse and DateTimeOffset.Parse read
 // here; zoned says whether the layout reads an offset or a zone.
 var dateLayouts = []struct {

@@ -90,8 +90,16 @@ var (
 // IgnorePatternWhitespace (a*(?#c)+, a* +), which .NET's parser skips. With
 // ECMAScript the escapes are left to regexp2's ECMAScript mode, but for
 // \s and \S, which are written out as .NET's ECMAScript reads them.
+//
+// With ECMAScript and IgnoreCase (the option or an inline (?i)), \W, \D and
+// . outside a class are written (?-i:\W), (?-i:\D), (?-i:.): regexp2 folds
+// a set for IgnoreCase by walking each of its characters, and these three
+// are ranges up to U+10FFFF (tens of milliseconds each), which case
+// folding leaves as they are (TestRegexECMAFoldClosed).
 func netPattern(pat string, opts int) (string, error) {
-	if !strings.ContainsAny(pat, `\\+*?{`) {
+	ecma := opts&roECMAScript != 0
+	unfold := ecma && mayIgnoreCase(pat, opts) // write \W, \D and . as (?-i:...)
+	if !strings.ContainsAny(pat, `\\+*?{`) && !(unfold && strings.Contains(pat, ".")) {
 		return pat, nil
 	}
 	refuse := func(format string, args ...any) (string, error) {
@@ -103,7 +111,6 @@ func netPattern(pat string, opts int) (string, error) {
 	// white space is blank; elsewhere white space is read as a character,
 	// as it is outside a (?x:...) group
 	xall := (opts&roIgnoreWhitespace != 0 || leadingX.MatchString(pat)) && !offX.MatchString(pat)
-	ecma := opts&roECMAScript != 0
 	var b strings.Builder
 	depth := 0                  // inside [...]: 1, in a subtraction [a-z-[...]]: 2...
 	quant, lazy := false, false // the last thing read is a quantifier; and its lazy ?
@@ -132,6 +139,12 @@ func netPattern(pat string, opts int) (string, error) {
 			case 's', 'S':
 				if ecma { // .NET's ECMAScript \s is [\t\n\v\f\r ], regexp2's ECMAScript's has Unicode's spaces too
 					b.WriteString(ecmaSpace(p == 'S', depth > 0))
+					i++
+					continue
+				}
+			case 'W', 'D':
+				if unfold && depth == 0 {
+					b.WriteString(`(?-i:\` + string(p) + `)`)
 					i++
 					continue
 				}
@@ -201,6 +214,9 @@ func netPattern(pat string, opts int) (string, error) {
 				i += n - 1
 				continue
 			}
+		case c == '.' && unfold:
+			b.WriteString(`(?-i:.)`)
+			continue
 		}
 		b.WriteByte(c)
 	}

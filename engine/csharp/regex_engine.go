@@ -66,12 +66,13 @@ type dnRegex struct {
 	pattern string
 	opts    int
 	nums    []int // the group numbers, in .NET's order (Groups)
+	size    int   // regexSize's estimate of the heap it keeps
 
 	mu    sync.Mutex
 	repls map[string]*regexReplacer // parsed replacement patterns, at most maxRepls
 }
 
-const maxRepls = 16
+const maxRepls = 16 // each at most maxReplCached bytes
 
 // replacer is replacement pattern r parsed for rx, cached.
 func (rx *dnRegex) replacer(r string) *regexReplacer {
@@ -86,7 +87,7 @@ func (rx *dnRegex) replacer(r string) *regexReplacer {
 	if rx.repls == nil {
 		rx.repls = map[string]*regexReplacer{}
 	}
-	if len(rx.repls) < maxRepls {
+	if len(rx.repls) < maxRepls && len(r) <= maxReplCached {
 		rx.repls[r] = rp
 	}
 	rx.mu.Unlock()
@@ -135,11 +136,14 @@ func getRegex(pat string, opts int, d time.Duration) (*dnRegex, error) {
 	if err := checkRegexOptions(opts); err != nil {
 		return nil, err
 	}
+	if err := checkRegexLength(pat); err != nil {
+		return nil, err
+	}
 	// The cache (and the compiled regex, which keeps its pattern) outlives
 	// the request: it keeps its own copy of a pattern that may be a view of
 	// a request's bytes (a body in a pooled buffer).
 	pat = strings.Clone(pat)
-	rx, err := compileRegex(pat, opts, limit)
+	rx, err := compileRegexBounded(pat, opts, limit, true)
 	if err != nil {
 		return nil, err
 	}
@@ -148,19 +152,31 @@ func getRegex(pat string, opts int, d time.Duration) (*dnRegex, error) {
 }
 
 // compileRegex compiles pat with .NET's options opts (checked) and the
-// time limit limit, uncached.
+// time limit limit, uncached and without getRegex's compile bounds (a
+// schema's pattern, from the configuration).
 func compileRegex(pat string, opts int, limit time.Duration) (*dnRegex, error) {
+	return compileRegexBounded(pat, opts, limit, false)
+}
+
+// compileRegexBounded is compileRegex, within MaxRegexFoldWork when
+// bounded (regex_limits.go).
+func compileRegexBounded(pat string, opts int, limit time.Duration, bounded bool) (*dnRegex, error) {
 	mask := opts & (roIgnoreCase | roMultiline | roExplicitCapture | roSingleline | roIgnoreWhitespace | roRightToLeft | roECMAScript)
 	np, err := netPattern(pat, opts)
 	if err != nil {
 		return nil, err
+	}
+	if bounded {
+		if err := checkRegexFold(np, opts); err != nil {
+			return nil, err
+		}
 	}
 	re, err := regexp2.Compile(utf16Pattern(np), regexp2.RegexOptions(mask), regexp2.OptionMaxBacktrackingStackSize(maxRegexBacktrack))
 	if err != nil {
 		return nil, regexParseError(pat, err)
 	}
 	re.MatchTimeout = limit
-	return &dnRegex{re: re, pattern: pat, opts: opts, nums: re.GetGroupNumbers()}, nil
+	return &dnRegex{re: re, pattern: pat, opts: opts, nums: re.GetGroupNumbers(), size: regexSize(pat, np)}, nil
 }
 
 // utf16Pattern writes each character of pat past U+FFFF as its two
@@ -197,24 +213,25 @@ func utf16Pattern(pat string) string {
 // netParseMessages are .NET's RegexParseException messages for
 // regexp2's parse errors.
 var netParseMessages = map[syntax.ErrorCode]string{
-	syntax.ErrUnterminatedComment:   "Unterminated (?#...) comment.",
-	syntax.ErrInvalidRepeatSize:     "Illegal {x,y} with x > y.",
-	syntax.ErrUnexpectedParen:       "Too many )'s.",
-	syntax.ErrMissingParen:          "Not enough )'s.",
-	syntax.ErrInvalidRepeatOp:       "Nested quantifier.",
-	syntax.ErrMissingRepeatArgument: "Quantifier {x,y} following nothing.",
-	syntax.ErrUnrecognizedGrouping:  "Unrecognized grouping construct.",
-	syntax.ErrUndefinedBackRef:      "Reference to undefined group number %v.",
-	syntax.ErrUndefinedNameRef:      "Reference to undefined group name %v.",
-	syntax.ErrMalformedReference:    "(?(%v) ) malformed.",
-	syntax.ErrUndefinedReference:    "(?(%v) ) reference to undefined group.",
-	syntax.ErrIllegalEndEscape:      "Illegal \\ at end of pattern.",
-	syntax.ErrUnrecognizedEscape:    "Unrecognized escape sequence \\%v.",
-	syntax.ErrTooFewHex:             "Insufficient hexadecimal digits.",
-	syntax.ErrMalformedNameRef:      "Malformed \\k<...> named back reference.",
-	syntax.ErrBadClassInCharRange:   "Cannot include class \\%c in character range.",
-	syntax.ErrUnterminatedBracket:   "Unterminated [] set.",
-	syntax.ErrReversedCharRange:     "[x-y] range in reverse order.",
+	syntax.ErrUnterminatedComment:    "Unterminated (?#...) comment.",
+	syntax.ErrInvalidRepeatSize:      "Illegal {x,y} with x > y.",
+	syntax.ErrUnexpectedParen:        "Too many )'s.",
+	syntax.ErrMissingParen:           "Not enough )'s.",
+	syntax.ErrInvalidRepeatOp:        "Nested quantifier.",
+	syntax.ErrMissingRepeatArgument:  "Quantifier {x,y} following nothing.",
+	syntax.ErrUnrecognizedGrouping:   "Unrecognized grouping construct.",
+	syntax.ErrUndefinedBackRef:       "Reference to undefined group number %v.",
+	syntax.ErrUndefinedNameRef:       "Reference to undefined group name %v.",
+	syntax.ErrMalformedReference:     "(?(%v) ) malformed.",
+	syntax.ErrUndefinedReference:     "(?(%v) ) reference to undefined group.",
+	syntax.ErrIllegalEndEscape:       "Illegal \\ at end of pattern.",
+	syntax.ErrUnrecognizedEscape:     "Unrecognized escape sequence \\%v.",
+	syntax.ErrTooFewHex:              "Insufficient hexadecimal digits.",
+	syntax.ErrMalformedNameRef:       "Malformed \\k<...> named back reference.",
+	syntax.ErrBadClassInCharRange:    "Cannot include class \\%c in character range.",
+	syntax.ErrUnterminatedBracket:    "Unterminated [] set.",
+	syntax.ErrReversedCharRange:      "[x-y] range in reverse order.",
+	syntax.ErrCaptureGroupOutOfRange: "Quantifier and capture group numbers must be less than or equal to Int32.MaxValue.",
 }
 
 // regexParseError is .NET's RegexParseException for a pattern regexp2
@@ -274,10 +291,11 @@ func fmtArgs(format string, args []any) string {
 // regexRunError is what a failed run of regexp2 throws: .NET's
 // RegexMatchTimeoutException past the time limit (regexp2's own message,
 // which quotes the input, is not kept: the input may hold a secret), and
-// OutOfMemoryException past the backtracking stack's bound.
+// OutOfMemoryException past the backtracking stack's bound (whose message
+// does not quote the pattern either: it may be the request's).
 func regexRunError(rx *dnRegex, err error) error {
 	if errors.Is(err, regexp2.ErrBacktrackingStackLimit) {
-		return exc("OutOfMemoryException", "the regular expression '%s' backtracked past tollgate's bound of %d stack entries", rx.pattern, maxRegexBacktrack)
+		return exc("OutOfMemoryException", "the regular expression backtracked past tollgate's bound of %d stack entries", maxRegexBacktrack)
 	}
 	return exc("RegexMatchTimeoutException", "The Regex engine has timed out while trying to match a pattern to an input string. This can occur for many reasons, including very large inputs or excessive backtracking caused by nested quantifiers, back-references and other factors.")
 }

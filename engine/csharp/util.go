@@ -25,14 +25,22 @@ func (x *randomT) float() float64 {
 	return rand.Float64()
 }
 
-// lru is a small bounded cache of compiled regular expressions.
+// lru is the bounded cache of compiled regular expressions: at most max
+// entries, whose size estimates (dnRegex.size) sum to at most maxBytes.
+// Full, it is emptied (a pattern too big for it is not kept): distinct
+// patterns from requests cannot grow it, and a policy's patterns compile
+// again after.
 type lru struct {
-	mu  sync.Mutex
-	max int
-	m   map[regexKey]*dnRegex
+	mu       sync.Mutex
+	max      int
+	maxBytes int
+	bytes    int // the sum of the entries' sizes
+	m        map[regexKey]*dnRegex
 }
 
-func newLRU(max int) *lru { return &lru{max: max, m: map[regexKey]*dnRegex{}} }
+func newLRU(max, maxBytes int) *lru {
+	return &lru{max: max, maxBytes: maxBytes, m: map[regexKey]*dnRegex{}}
+}
 
 func (l *lru) get(k regexKey) *dnRegex {
 	l.mu.Lock()
@@ -41,10 +49,26 @@ func (l *lru) get(k regexKey) *dnRegex {
 }
 
 func (l *lru) put(k regexKey, re *dnRegex) {
+	if re.size > l.maxBytes {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.m) >= l.max {
+	if old := l.m[k]; old != nil {
+		l.bytes -= old.size
+		delete(l.m, k)
+	}
+	if len(l.m) >= l.max || l.bytes+re.size > l.maxBytes {
 		clear(l.m)
+		l.bytes = 0
 	}
 	l.m[k] = re
+	l.bytes += re.size
+}
+
+// stats is the cache's entries and the sum of their sizes.
+func (l *lru) stats() (int, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.m), l.bytes
 }

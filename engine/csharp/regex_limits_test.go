@@ -1,0 +1,269 @@
+package csharp
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dlclark/regexp2/v2"
+)
+
+// allocsOf is the bytes and the allocations f makes (the heap's counters,
+// not a clock).
+func allocsOf(f func()) (bytes, mallocs uint64) {
+	runtime.GC()
+	var a, b runtime.MemStats
+	runtime.ReadMemStats(&a)
+	f()
+	runtime.ReadMemStats(&b)
+	return b.TotalAlloc - a.TotalAlloc, b.Mallocs - a.Mallocs
+}
+
+// compileAsGetRegex is getRegex without its cache: the bounds, then the
+// compile.
+func compileAsGetRegex(pat string, opts int) (*dnRegex, error) {
+	if err := checkRegexLength(pat); err != nil {
+		return nil, err
+	}
+	return compileRegexBounded(pat, opts, DefaultRegexTimeout, true)
+}
+
+// TestRegexHostilePatterns: patterns a client could send to a policy that
+// compiles them (Regex.IsMatch(s, header)): each compiles within a bound
+// of allocated bytes and allocations, or is refused before compiling by
+// tollgate's bounds (OutOfMemoryException, its message without the
+// pattern) or .NET's (RegexParseException); the ones that run are bounded
+// by the backtracking stack (bytes again). Counters, not a clock.
+func TestRegexHostilePatterns(t *testing.T) {
+	const KiB, MiB = 1 << 10, 1 << 20
+	rep := strings.Repeat
+	maxLen := func(unit string) string { return rep(unit, MaxRegexPattern/len(unit)) }
+	for _, tc := range []struct {
+		name    string
+		pat     string
+		opts    int
+		refused string // the exception's type and a part of its message; "" compiles
+		bytes   uint64 // at most, compiling (or refusing)
+		mallocs uint64
+	}{
+		// counted repetitions compile to loop instructions, whatever their product
+		{"nested counts", `((a{1000}){1000}){1000}`, 0, "", 64 * KiB, 400},
+		{"nested counts, IgnoreCase", `((a{1000}){1000}){1000}`, roIgnoreCase, "", 64 * KiB, 400},
+		{"largest count", `a{2147483647}`, 0, "", 64 * KiB, 400},
+		{".NET's bound of a count", `a{2147483648}`, 0, "RegexParseException: Invalid pattern 'a{2147483648}'. Quantifier and capture group numbers must be less than or equal to Int32.MaxValue.", 64 * KiB, 400},
+		// ECMAScript | IgnoreCase: \W, \D and . were 20 to 40 ms and 4,500 allocations each
+		{"ECMAScript IgnoreCase \\W \\D .", rep(`\W\D.`, 100), roECMAScript | roIgnoreCase, "", 1 * MiB, 20000},
+		{"ECMAScript inline (?i) \\W", `(?i)` + rep(`\W+`, 100), roECMAScript, "", 1 * MiB, 20000},
+		{"ECMAScript IgnoreCase non-ASCII letters", rep("éàüöäßçñøåΣσЖж", 50), roECMAScript | roIgnoreCase, "", 2 * MiB, 30000},
+		// the classes IgnoreCase folds: 30 whole planes are in the bound, 40 are not
+		{"IgnoreCase classes in the bound", rep(`[\u0000-\uFFFF]`, 30), roIgnoreCase, "", 8 * MiB, 100000},
+		{"IgnoreCase classes past the bound", rep(`[\u0000-\uFFFF]`, 40), roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span 2621440 characters", 64 * KiB, 400},
+		{"inline (?i) classes past the bound", `a(?i:` + rep(`[\x00-\uFFFF]`, 40) + `)`, 0, "OutOfMemoryException: the regular expression's character classes span", 64 * KiB, 400},
+		{"subtractions past the bound", rep(`[\0-\uFFFF-[\0-\uFFFF]]`, 20), roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span", 64 * KiB, 400},
+		{"ECMAScript \\W in classes past the bound", `[\W][^\D]`, roECMAScript | roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span", 64 * KiB, 400},
+		{"blocks past the bound", rep(`[\P{IsBasicLatin}]`, 40), roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span", 64 * KiB, 400},
+		{"the same classes without IgnoreCase", rep(`[\u0000-\uFFFF]`, 40), 0, "", 1 * MiB, 2000},
+		// length: each construct at the longest pattern compiles in a few MiB
+		{"longest nesting", rep("(", MaxRegexPattern/2) + rep(")", MaxRegexPattern/2), 0, "", 8 * MiB, 60000},
+		{"longest non-capturing nesting", rep("(?:", MaxRegexPattern/6) + rep(")", MaxRegexPattern/6), 0, "", 8 * MiB, 60000},
+		{"longest alternation of groups", maxLen("(a|b)|"), 0, "", 8 * MiB, 200000},
+		{"longest conditionals", maxLen("(?(a)b|c)"), 0, "", 8 * MiB, 200000},
+		{"longest named groups", maxLen("(?<n>a)"), 0, "", 8 * MiB, 200000},
+		{"longest IgnoreCase letters", rep("é", MaxRegexPattern), roIgnoreCase, "", 8 * MiB, 200000},
+		{"longest ECMAScript \\S", maxLen(`\S`), roECMAScript | roIgnoreCase, "", 8 * MiB, 200000},
+		{"one past the longest", rep("a", MaxRegexPattern+1), 0, "OutOfMemoryException: the regular expression's pattern has 8193 characters, past tollgate's bound of 8192", 64 * KiB, 400},
+		{"a MiB of pattern", rep(`(?(a)[\0-\uFFFF]|c)`, 1<<16), roIgnoreCase, "OutOfMemoryException: the regular expression's pattern has", 64 * KiB, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			bytes, mallocs := allocsOf(func() { _, err = compileAsGetRegex(tc.pat, tc.opts) })
+			switch {
+			case tc.refused == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.refused != "" && (err == nil || !strings.Contains(excText(err), tc.refused)):
+				t.Fatalf("%v, want %q", excText(err), tc.refused)
+			case strings.HasPrefix(tc.refused, "OutOfMemory") && strings.Contains(err.Error(), tc.pat[:min(len(tc.pat), 8)]):
+				t.Errorf("the message quotes the pattern: %v", err)
+			}
+			if bytes > tc.bytes || mallocs > tc.mallocs {
+				t.Errorf("%d bytes in %d allocations, want at most %d in %d", bytes, mallocs, tc.bytes, tc.mallocs)
+			}
+		})
+	}
+}
+
+// TestRegexHostileMatches: nested counted repetitions of groups that
+// match empty record a capture each turn: the match is bounded by the
+// backtracking stack (OutOfMemoryException, past a few tens of MiB), not
+// by the repetitions' product.
+func TestRegexHostileMatches(t *testing.T) {
+	for _, pat := range []string{`((a?){1000}){1000}`, `(((a?){1000}){1000}){1000}`, `(){1000000}`, `(?:(){1000}){1000}`} {
+		rx, err := compileAsGetRegex(pat, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bytes, _ := allocsOf(func() { _, err = firstMatch(rx, "") })
+		if err == nil || !strings.Contains(excText(err), "OutOfMemoryException: the regular expression backtracked past") {
+			t.Errorf("%s: %v", pat, err)
+		}
+		if bytes > 64<<20 {
+			t.Errorf("%s: %d bytes", pat, bytes)
+		}
+	}
+}
+
+// TestRegexECMAFoldClosed: ECMAScript's \W, \D and . are closed under
+// its case folding, so that netPattern's (?-i:\W), (?-i:\D) and (?-i:.)
+// match what regexp2's folded sets match, on every UTF-16 unit.
+func TestRegexECMAFoldClosed(t *testing.T) {
+	for _, pat := range []string{`\W`, `\D`, `.`, `[^\W]`} {
+		for _, opts := range []int{roIgnoreCase, roIgnoreCase | roMultiline} {
+			folded := regexp2.MustCompile(`^`+pat+`$`, regexp2.RegexOptions(opts|roECMAScript))
+			ours, err := compileRegex(`^`+pat+`$`, opts|roECMAScript, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			np, _ := netPattern(`^`+pat+`$`, opts|roECMAScript)
+			if pat != `[^\W]` && !strings.Contains(np, "(?-i:") {
+				t.Fatalf("%s is %s", pat, np)
+			}
+			for u := rune(0); u <= 0xFFFF; u++ {
+				want, _ := folded.MatchRunes([]rune{u})
+				got, _ := ours.re.MatchRunes([]rune{u})
+				if got != want {
+					t.Fatalf("%s on U+%04X: %v, folded %v", pat, u, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestRegexFoldWork: the estimate of the characters IgnoreCase folds.
+func TestRegexFoldWork(t *testing.T) {
+	for _, tc := range []struct {
+		pat  string
+		ecma bool
+		want int
+	}{
+		{`abc`, false, 0},
+		{`[abc]`, false, 3},
+		{`[a-z]`, false, 26},
+		{`[^a-zA-Z0-9_]`, false, 63},
+		{`[]a]`, false, 2},
+		{`[\u0000-\uffff]`, false, 65536},
+		{`[\x00-\xff]`, false, 256},
+		{`[\0-\377]`, false, 256},
+		{`[\cA-\cZ]`, false, 26},
+		{`[a-z-[aeiou]]`, false, 31},
+		{`[\w\d\s\p{L}]`, false, 512},
+		{`[\W]`, true, 0x110000},
+		{`[\W]`, false, 128},
+		{`[\u00e9-\u00e9]x[é]`, false, 2},
+		{`\[\u0000-\uffff]`, false, 0},
+		{`[\uzz-\uffff]`, false, 2 + 0xFFFF - 'z' + 1}, // \u (refused by regexp2), z, z-\uffff
+		{`[a-\w]`, false, 65536},
+		{`[😀-😂]`, false, 3},
+		{`[\u0000-\uffff`, false, 65536},
+	} {
+		if got := regexFoldWork(tc.pat, tc.ecma); got != tc.want {
+			t.Errorf("%s (ECMAScript %v): %d, want %d", tc.pat, tc.ecma, got, tc.want)
+		}
+	}
+}
+
+// TestRegexCacheBounded: distinct patterns cannot grow the cache past its
+// entries or its bytes, and a pattern past the bytes is not kept; long
+// replacement patterns are not kept either.
+func TestRegexCacheBounded(t *testing.T) {
+	l := newLRU(4, 100000)
+	for i := range 10 {
+		rx := &dnRegex{size: 30000}
+		l.put(regexKey{pat: fmt.Sprint(i)}, rx)
+		if n, b := l.stats(); n > 4 || b > 100000 {
+			t.Fatalf("%d entries, %d bytes", n, b)
+		}
+		if l.get(regexKey{pat: fmt.Sprint(i)}) != rx {
+			t.Fatalf("%d not kept", i)
+		}
+	}
+	l.put(regexKey{pat: "big"}, &dnRegex{size: 100001})
+	if l.get(regexKey{pat: "big"}) != nil {
+		t.Error("a pattern past the bytes was kept")
+	}
+	l.put(regexKey{pat: "9"}, &dnRegex{size: 10})
+	if _, b := l.stats(); b != 10 { // 9 alone (its 30000 bytes and 8's filled it)
+		t.Errorf("replacing an entry: %d bytes", b)
+	}
+
+	// the process's cache, through getRegex: many long distinct patterns
+	clear(regexCache.m)
+	regexCache.bytes = 0
+	for i := range 300 {
+		pat := fmt.Sprintf("%d%s", i, strings.Repeat("x", 8000))
+		if _, err := getRegex(pat, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if n, b := regexCache.stats(); n > maxRegexCacheEntries || b > maxRegexCacheBytes {
+			t.Fatalf("%d entries, %d bytes", n, b)
+		}
+	}
+	rx, err := getRegex("a", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("$0", maxReplCached)
+	for range 2 {
+		if _, err := regexReplace(rx, "a", rx.replacer(long), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rx.mu.Lock()
+	_, kept := rx.repls[long]
+	rx.mu.Unlock()
+	if kept {
+		t.Error("a replacement past maxReplCached was kept")
+	}
+}
+
+// TestRegexSizeEstimate: regexSize is at least the heap a compiled
+// pattern keeps, for the constructs that keep the most.
+func TestRegexSizeEstimate(t *testing.T) {
+	rep := strings.Repeat
+	for _, tc := range []struct {
+		pat  string
+		opts int
+	}{
+		{rep("(", 4000) + "a" + rep(")", 4000), 0},
+		{rep("(a)", 2700), 0},
+		{rep("(?<n>a)", 1100), 0},
+		{rep("(?(a)b|c)", 900), 0},
+		{rep("(a|b)|", 1300), 0},
+		{rep("x", 8000), 0},
+		{rep(`[\u0100-\u0200]`, 500), roIgnoreCase},
+		{rep(`\S`, 4000), roECMAScript},
+		{rep(`\p{IsGreek}`, 700), 0},
+		{"a", 0},
+	} {
+		const n = 8
+		keep := make([]*dnRegex, n)
+		runtime.GC()
+		var a, b runtime.MemStats
+		runtime.ReadMemStats(&a)
+		for i := range keep {
+			rx, err := compileAsGetRegex(tc.pat, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keep[i] = rx
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&b)
+		kept := int(b.HeapAlloc-a.HeapAlloc) / n
+		if est := keep[0].size; kept > est {
+			t.Errorf("%.20s...: keeps %d bytes, estimated %d", tc.pat, kept, est)
+		}
+		runtime.KeepAlive(keep)
+	}
+}
