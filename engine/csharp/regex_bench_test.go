@@ -1,6 +1,10 @@
 package csharp
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/dlclark/regexp2/v2"
+)
 
 // BenchmarkRegexBuiltins: Regex's static methods alone (no expression
 // around them), on typical policy patterns, the pattern cached:
@@ -33,4 +37,42 @@ func BenchmarkRegexBuiltins(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkRegexCompile: compiling a pattern, uncached, as a pattern from
+// the request compiles (getRegex's bounds, then regexp2): ECMAScript |
+// IgnoreCase patterns with \W, \D and . (which netPattern keeps from
+// being folded), and, for comparison, the same on regexp2 alone:
+//
+//	go test -run '^$' -bench RegexCompile -benchmem ./engine/csharp/
+func BenchmarkRegexCompile(b *testing.B) {
+	ei := roECMAScript | roIgnoreCase
+	for _, bc := range []struct {
+		name string
+		pat  string
+		opts int
+	}{
+		{"ECMAIgnoreCaseWordDigitDot", `^\W\D.$`, ei},
+		{"ECMAIgnoreCaseNonASCII", `^(grüße|straße|ÉTÉ).*\W*$`, ei},
+		{"IgnoreCaseNonASCII", `^(grüße|straße|ÉTÉ).*\W*$`, roIgnoreCase},
+		{"IgnoreCaseBMPClass", `[\u0000-\uFFFF]`, roIgnoreCase},
+		{"Bearer", `^Bearer\s+[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*$`, 0},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := compileAsGetRegex(bc.pat, bc.opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("ECMAIgnoreCaseWordDigitDot/regexp2", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := regexp2.Compile(`^\W\D.$`, regexp2.RegexOptions(ei)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

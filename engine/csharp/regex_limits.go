@@ -3,6 +3,7 @@ package csharp
 import (
 	"regexp"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -146,7 +147,7 @@ func classFoldWork(s string, ecma bool) (int, int) {
 			}
 			continue
 		}
-		work++
+		work += max(utf16.RuneLen(lo), 1) // a character past U+FFFF is two units, two characters to regexp2
 	}
 	return work, len(s)
 }

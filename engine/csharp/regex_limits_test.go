@@ -165,6 +165,7 @@ func TestRegexFoldWork(t *testing.T) {
 		{`[\uzz-\uffff]`, false, 2 + 0xFFFF - 'z' + 1}, // \u (refused by regexp2), z, z-\uffff
 		{`[a-\w]`, false, 65536},
 		{`[😀-😂]`, false, 3},
+		{`[😀x]`, false, 3},
 		{`[\u0000-\uffff`, false, 65536},
 	} {
 		if got := regexFoldWork(tc.pat, tc.ecma); got != tc.want {
