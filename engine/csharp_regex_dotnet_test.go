@@ -167,3 +167,31 @@ func TestCSharpRegexLoadErrors(t *testing.T) {
 	// with options that are not constants, or IgnorePatternWhitespace, what parses is checked at run time
 	csWant(t, `@(Regex.IsMatch("a", "a # (", RegexOptions.IgnorePatternWhitespace))`, "true", nil)
 }
+
+// TestCSharpRegexCompileBounds: a pattern the expression builds (as one
+// taken from the request) past tollgate's compile bounds throws
+// OutOfMemoryException, which a catch sees and which, uncaught, fails the
+// expression without quoting the pattern; a literal past them is a load
+// error at the literal; ECMAScript | IgnoreCase \W, \D and . (written
+// (?-i:...) for regexp2) match as before.
+func TestCSharpRegexCompileBounds(t *testing.T) {
+	for _, tc := range []struct{ name, stmts, want string }{
+		{"long pattern", `try { return Regex.IsMatch("a", new string('a', 9000)).ToString(); } catch (OutOfMemoryException e) { return e.Message; }`,
+			"the regular expression's pattern has 9000 characters, past tollgate's bound of 8192"},
+		{"long pattern, new Regex", `try { return new Regex(new string('(', 5000) + new string(')', 5000)).ToString(); } catch (OutOfMemoryException) { return "bound"; }`, "bound"},
+		{"wide classes folded", `var p = string.Concat(Enumerable.Repeat(@"[\u0000-\uFFFF]", 40)); try { return Regex.IsMatch("a", p, RegexOptions.IgnoreCase).ToString(); } catch (OutOfMemoryException e) { return e.Message; }`,
+			"the regular expression's character classes span 2621440 characters for IgnoreCase to fold, past tollgate's bound of 2097152"},
+		{"wide classes not folded", `var p = string.Concat(Enumerable.Repeat(@"[\u0000-\uFFFF]", 40)); return Regex.IsMatch(new string('a', 40), p).ToString();`, "True"},
+		{"ECMAScript IgnoreCase \\W \\D .", `var o = RegexOptions.ECMAScript | RegexOptions.IgnoreCase; return string.Join(",", Regex.IsMatch("é", @"^\W$", o), Regex.IsMatch("K", @"^\W$", o), Regex.IsMatch("x", @"^\D$", o), Regex.IsMatch("7", @"^\D$", o), Regex.IsMatch("\n", "^.$", o), Regex.Replace("a.b", @"\.", "!", o));`, "True,False,True,False,False,a!b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { csWant(t, "@{ "+tc.stmts+" }", tc.want, nil) })
+	}
+	_, err, _ := csRun(t, `@(Regex.IsMatch("a", "se" + "cret" + new string('x', 9000)))`, nil)
+	if err == nil || !strings.Contains(err.Error(), "past tollgate's bound of 8192") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("uncaught: %v", err)
+	}
+	_, err, _ = csRun(t, `@(Regex.IsMatch("a", "`+strings.Repeat("a", 8193)+`"))`, nil)
+	if err == nil || !strings.Contains(err.Error(), "load errors") || !strings.Contains(err.Error(), "OutOfMemoryException: the regular expression's pattern has 8193 characters") {
+		t.Errorf("literal: %v", err)
+	}
+}

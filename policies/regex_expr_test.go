@@ -46,3 +46,40 @@ func TestPolicyRegexDotNet(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicyRegexPatternFromRequest: a policy that compiles the pattern a
+// client sends: a fine one runs; one past tollgate's compile bounds (too
+// long, or classes too wide for IgnoreCase to fold) fails the expression
+// as a match timeout does, without quoting the pattern, and compiles
+// nothing.
+func TestPolicyRegexPatternFromRequest(t *testing.T) {
+	plan := compile(t, testDeps(), `
+<set-variable name="m" value="@(Regex.IsMatch(context.Request.Headers.GetValueOrDefault("X-Text", ""), context.Request.Headers.GetValueOrDefault("X-Pattern", ""), RegexOptions.IgnoreCase))" />`)
+	for _, tc := range []struct {
+		name, pattern string
+		want          string // the error's message, "" for none
+	}{
+		{"fine", `^SE[a-z]+t$`, ""},
+		{"long", "secret" + strings.Repeat("a", 9000), "the regular expression's pattern has 9006 characters, past tollgate's bound of 8192"},
+		{"wide classes", "secret" + strings.Repeat(`[\u0000-\uFFFF]`, 40), "the regular expression's character classes span 2621440 characters for IgnoreCase to fold"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := request("http://gw/chat", "X-Text", "secret", "X-Pattern", tc.pattern)
+			defer s.Release()
+			ended := runInbound(plan, s)
+			if ended != (tc.want != "") {
+				t.Fatalf("ended %v (%+v)", ended, s.LastError())
+			}
+			if tc.want == "" {
+				if got, _ := s.Variables()["m"].(bool); !got {
+					t.Errorf("m = %v", s.Variables()["m"])
+				}
+				return
+			}
+			le := s.LastError()
+			if le == nil || le.Reason != "ExpressionValueEvaluationFailure" || !strings.Contains(le.Message, tc.want) || strings.Contains(le.Message, "secret") {
+				t.Errorf("last error %+v", le)
+			}
+		})
+	}
+}
