@@ -49,21 +49,21 @@ func TestRegexHostilePatterns(t *testing.T) {
 		mallocs uint64
 	}{
 		// counted repetitions compile to loop instructions, whatever their product
-		{"nested counts", `((a{1000}){1000}){1000}`, 0, "", 64 * KiB, 400},
-		{"nested counts, IgnoreCase", `((a{1000}){1000}){1000}`, roIgnoreCase, "", 64 * KiB, 400},
-		{"largest count", `a{2147483647}`, 0, "", 64 * KiB, 400},
-		{".NET's bound of a count", `a{2147483648}`, 0, "RegexParseException: Invalid pattern 'a{2147483648}'. Quantifier and capture group numbers must be less than or equal to Int32.MaxValue.", 64 * KiB, 400},
+		{"nested counts", `((a{1000}){1000}){1000}`, 0, "", 128 * KiB, 400},
+		{"nested counts, IgnoreCase", `((a{1000}){1000}){1000}`, roIgnoreCase, "", 128 * KiB, 400},
+		{"largest count", `a{2147483647}`, 0, "", 128 * KiB, 400},
+		{".NET's bound of a count", `a{2147483648}`, 0, "RegexParseException: Invalid pattern 'a{2147483648}'. Quantifier and capture group numbers must be less than or equal to Int32.MaxValue.", 128 * KiB, 400},
 		// ECMAScript | IgnoreCase: \W, \D and . were 20 to 40 ms and 4,500 allocations each
 		{"ECMAScript IgnoreCase \\W \\D .", rep(`\W\D.`, 100), roECMAScript | roIgnoreCase, "", 1 * MiB, 20000},
 		{"ECMAScript inline (?i) \\W", `(?i)` + rep(`\W+`, 100), roECMAScript, "", 1 * MiB, 20000},
 		{"ECMAScript IgnoreCase non-ASCII letters", rep("éàüöäßçñøåΣσЖж", 50), roECMAScript | roIgnoreCase, "", 2 * MiB, 30000},
 		// the classes IgnoreCase folds: 30 whole planes are in the bound, 40 are not
 		{"IgnoreCase classes in the bound", rep(`[\u0000-\uFFFF]`, 30), roIgnoreCase, "", 8 * MiB, 100000},
-		{"IgnoreCase classes past the bound", rep(`[\u0000-\uFFFF]`, 40), roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span 2621440 characters", 64 * KiB, 400},
-		{"inline (?i) classes past the bound", `a(?i:` + rep(`[\x00-\uFFFF]`, 40) + `)`, 0, "OutOfMemoryException: the regular expression's character classes span", 64 * KiB, 400},
-		{"subtractions past the bound", rep(`[\0-\uFFFF-[\0-\uFFFF]]`, 20), roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span", 64 * KiB, 400},
-		{"ECMAScript \\W in classes past the bound", `[\W][^\D]`, roECMAScript | roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span", 64 * KiB, 400},
-		{"blocks past the bound", rep(`[\P{IsBasicLatin}]`, 40), roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span", 64 * KiB, 400},
+		{"IgnoreCase classes past the bound", rep(`[\u0000-\uFFFF]`, 40), roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span 2621440 characters", 128 * KiB, 400},
+		{"inline (?i) classes past the bound", `a(?i:` + rep(`[\x00-\uFFFF]`, 40) + `)`, 0, "OutOfMemoryException: the regular expression's character classes span", 128 * KiB, 400},
+		{"subtractions past the bound", rep(`[\0-\uFFFF-[\0-\uFFFF]]`, 20), roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span", 128 * KiB, 400},
+		{"ECMAScript \\W in classes past the bound", `[\W][^\D]`, roECMAScript | roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span", 128 * KiB, 400},
+		{"blocks past the bound", rep(`[\P{IsBasicLatin}]`, 40), roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span", 128 * KiB, 400},
 		{"the same classes without IgnoreCase", rep(`[\u0000-\uFFFF]`, 40), 0, "", 1 * MiB, 2000},
 		// length: each construct at the longest pattern compiles in a few MiB
 		{"longest nesting", rep("(", MaxRegexPattern/2) + rep(")", MaxRegexPattern/2), 0, "", 8 * MiB, 60000},
@@ -73,8 +73,8 @@ func TestRegexHostilePatterns(t *testing.T) {
 		{"longest named groups", maxLen("(?<n>a)"), 0, "", 8 * MiB, 200000},
 		{"longest IgnoreCase letters", rep("é", MaxRegexPattern), roIgnoreCase, "", 8 * MiB, 200000},
 		{"longest ECMAScript \\S", maxLen(`\S`), roECMAScript | roIgnoreCase, "", 8 * MiB, 200000},
-		{"one past the longest", rep("a", MaxRegexPattern+1), 0, "OutOfMemoryException: the regular expression's pattern has 8193 characters, past tollgate's bound of 8192", 64 * KiB, 400},
-		{"a MiB of pattern", rep(`(?(a)[\0-\uFFFF]|c)`, 1<<16), roIgnoreCase, "OutOfMemoryException: the regular expression's pattern has", 64 * KiB, 400},
+		{"one past the longest", rep("a", MaxRegexPattern+1), 0, "OutOfMemoryException: the regular expression's pattern has 8193 characters, past tollgate's bound of 8192", 128 * KiB, 400},
+		{"a MiB of pattern", rep(`(?(a)[\0-\uFFFF]|c)`, 1<<16), roIgnoreCase, "OutOfMemoryException: the regular expression's pattern has", 128 * KiB, 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
@@ -100,7 +100,7 @@ func TestRegexHostilePatterns(t *testing.T) {
 // by the repetitions' product.
 func TestRegexHostileMatches(t *testing.T) {
 	for _, pat := range []string{`((a?){1000}){1000}`, `(((a?){1000}){1000}){1000}`, `(){1000000}`, `(?:(){1000}){1000}`} {
-		rx, err := compileAsGetRegex(pat, 0)
+		rx, err := compileRegexBounded(pat, 0, MaxRegexTimeout, true) // the stack's bound first, even under -race
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,23 +118,22 @@ func TestRegexHostileMatches(t *testing.T) {
 // its case folding, so that netPattern's (?-i:\W), (?-i:\D) and (?-i:.)
 // match what regexp2's folded sets match, on every UTF-16 unit.
 func TestRegexECMAFoldClosed(t *testing.T) {
+	const opts = roECMAScript | roIgnoreCase
 	for _, pat := range []string{`\W`, `\D`, `.`, `[^\W]`} {
-		for _, opts := range []int{roIgnoreCase, roIgnoreCase | roMultiline} {
-			folded := regexp2.MustCompile(`^`+pat+`$`, regexp2.RegexOptions(opts|roECMAScript))
-			ours, err := compileRegex(`^`+pat+`$`, opts|roECMAScript, time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			np, _ := netPattern(`^`+pat+`$`, opts|roECMAScript)
-			if pat != `[^\W]` && !strings.Contains(np, "(?-i:") {
-				t.Fatalf("%s is %s", pat, np)
-			}
-			for u := rune(0); u <= 0xFFFF; u++ {
-				want, _ := folded.MatchRunes([]rune{u})
-				got, _ := ours.re.MatchRunes([]rune{u})
-				if got != want {
-					t.Fatalf("%s on U+%04X: %v, folded %v", pat, u, got, want)
-				}
+		folded := regexp2.MustCompile(`^`+pat+`$`, regexp2.RegexOptions(opts))
+		ours, err := compileRegex(`^`+pat+`$`, opts, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		np, _ := netPattern(`^`+pat+`$`, opts)
+		if pat != `[^\W]` && !strings.Contains(np, "(?-i:") {
+			t.Fatalf("%s is %s", pat, np)
+		}
+		for u := rune(0); u <= 0xFFFF; u++ {
+			want, _ := folded.MatchRunes([]rune{u})
+			got, _ := ours.re.MatchRunes([]rune{u})
+			if got != want {
+				t.Fatalf("%s on U+%04X: %v, folded %v", pat, u, got, want)
 			}
 		}
 	}
