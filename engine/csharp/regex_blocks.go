@@ -97,8 +97,15 @@ var (
 // are ranges up to U+10FFFF (tens of milliseconds each), which case
 // folding leaves as they are (TestRegexECMAFoldClosed).
 func netPattern(pat string, opts int) (string, error) {
+	return netPatternUnfold(pat, opts, true)
+}
+
+// netPatternUnfold is netPattern, which, unless unfold is false, writes
+// ECMAScript's \W, \D and . as (?-i:...) (false: FuzzRegexUnfold's
+// reference).
+func netPatternUnfold(pat string, opts int, unfold bool) (string, error) {
 	ecma := opts&roECMAScript != 0
-	unfold := ecma && mayIgnoreCase(pat, opts) // write \W, \D and . as (?-i:...)
+	unfold = unfold && ecma && mayIgnoreCase(pat, opts) // write \W, \D and . as (?-i:...)
 	if !strings.ContainsAny(pat, `\\+*?{`) && !(unfold && strings.Contains(pat, ".")) {
 		return pat, nil
 	}

@@ -4,7 +4,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/dlclark/regexp2/v2"
 	"github.com/dlclark/regexp2/v2/syntax"
 )
 
@@ -91,4 +93,67 @@ func setWidths(n *syntax.RegexNode) int {
 		w += setWidths(c)
 	}
 	return w
+}
+
+// FuzzRegexUnfold: with ECMAScript | IgnoreCase, netPattern's (?-i:\W),
+// (?-i:\D) and (?-i:.) match what regexp2's folded \W, \D and . match:
+// the same matches and groups, on any pattern and input.
+//
+//	go test -run '^$' -fuzz FuzzRegexUnfold -fuzztime 30s -fuzzminimizetime 0 ./engine/csharp/
+func FuzzRegexUnfold(f *testing.F) {
+	for _, s := range []struct{ pat, in string }{
+		{`\W+(\D)\.(.)`, "ab, c.d"},
+		{`[\W.]\\W\\.(?#.\W)`, `a\W\.b`},
+		{`(?i)k.\D{2,}`, "K\u212a\u017f1x"},
+		{`(?-i:.)\W*?$`, "é ü\n"},
+		{`(?<=\W)\D|.\b`, "a-b c"},
+	} {
+		f.Add(s.pat, s.in, false)
+	}
+	f.Fuzz(func(t *testing.T, pat, in string, multiline bool) {
+		if len(pat) > 64 || len(in) > 200 || strings.Count(pat, `\W`)+strings.Count(pat, `\D`)+strings.Count(pat, ".") > 2 {
+			return // regexp2's folded \W is tens of ms
+		}
+		opts := roECMAScript | roIgnoreCase
+		if multiline {
+			opts |= roMultiline
+		}
+		unfolded, err1 := netPatternUnfold(pat, opts, true)
+		folded, err2 := netPatternUnfold(pat, opts, false)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("%q: %v, folded %v", pat, err1, err2)
+		}
+		if err1 != nil {
+			return
+		}
+		mask := regexp2.RegexOptions(opts)
+		re1, err1 := regexp2.Compile(utf16Pattern(unfolded), mask)
+		re2, err2 := regexp2.Compile(utf16Pattern(folded), mask)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("%q as %q: %v, folded %v", pat, unfolded, err1, err2)
+		}
+		if err1 != nil {
+			return
+		}
+		re1.MatchTimeout, re2.MatchTimeout = 50*time.Millisecond, 50*time.Millisecond
+		units := newRxText(in).units
+		m1, err1 := re1.FindRunesMatch(units)
+		m2, err2 := re2.FindRunesMatch(units)
+		for k := 0; k < 50 && err1 == nil && err2 == nil && (m1 != nil || m2 != nil); k++ {
+			if (m1 == nil) != (m2 == nil) {
+				t.Fatalf("%q as %q on %q: match %v, folded %v", pat, unfolded, in, m1, m2)
+			}
+			g1, g2 := m1.Groups(), m2.Groups()
+			if len(g1) != len(g2) {
+				t.Fatalf("%q: %d groups, folded %d", pat, len(g1), len(g2))
+			}
+			for i := range g1 {
+				if g1[i].RuneIndex != g2[i].RuneIndex || g1[i].RuneLength != g2[i].RuneLength || len(g1[i].Captures) != len(g2[i].Captures) {
+					t.Fatalf("%q as %q on %q: group %d at %d+%d, folded at %d+%d", pat, unfolded, in, i, g1[i].RuneIndex, g1[i].RuneLength, g2[i].RuneIndex, g2[i].RuneLength)
+				}
+			}
+			m1, err1 = re1.FindNextMatch(m1)
+			m2, err2 = re2.FindNextMatch(m2)
+		}
+	})
 }
