@@ -158,8 +158,9 @@ func compileRegex(pat string, opts int, limit time.Duration) (*dnRegex, error) {
 	return compileRegexBounded(pat, opts, limit, false)
 }
 
-// compileRegexBounded is compileRegex, within MaxRegexFoldWork when
-// bounded (regex_limits.go).
+// compileRegexBounded is compileRegex, within MaxRegexNesting,
+// MaxRegexBranchPairs and MaxRegexFoldWork when bounded
+// (regex_limits.go).
 func compileRegexBounded(pat string, opts int, limit time.Duration, bounded bool) (*dnRegex, error) {
 	mask := opts & (roIgnoreCase | roMultiline | roExplicitCapture | roSingleline | roIgnoreWhitespace | roRightToLeft | roECMAScript)
 	np, err := netPattern(pat, opts)
@@ -167,6 +168,9 @@ func compileRegexBounded(pat string, opts int, limit time.Duration, bounded bool
 		return nil, err
 	}
 	if bounded {
+		if err := checkRegexShape(np); err != nil {
+			return nil, err
+		}
 		if err := checkRegexFold(np, opts); err != nil {
 			return nil, err
 		}

@@ -28,6 +28,18 @@ const (
 	// [\u0000-\uFFFF] 65,536; with ECMAScript, \W and \D in a class are
 	// 1,114,112 each).
 	MaxRegexFoldWork = 1 << 21
+	// MaxRegexNesting bounds how deep groups nest: regexp2 looks for the
+	// first characters of each alternation's branches down the groups
+	// under it, in time the square of their depth ((a|(a|(a|...))) 2,000
+	// deep compiles in a second and 150 MB).
+	MaxRegexNesting = 128
+	// MaxRegexBranchPairs bounds the pairs of branches of the pattern's
+	// alternations (k branches are k(k-1)/2 pairs; one alternation of 128
+	// branches is 8,128): regexp2 checks each branch's first characters
+	// against each earlier branch's, allocating for each pair (2,000
+	// branches each starting with another letter compile in a second and
+	// 800 MB; 128 in about 5 MB).
+	MaxRegexBranchPairs = 128 * 127 / 2
 	// maxRegexCacheEntries and maxRegexCacheBytes bound the cache of
 	// compiled patterns: its entries, and the sum of their size estimates
 	// (regexSize).
@@ -70,6 +82,64 @@ func checkRegexFold(np string, opts int) error {
 		return regexLimitError("the regular expression's character classes span %d characters for IgnoreCase to fold, past tollgate's bound of %d", w, MaxRegexFoldWork)
 	}
 	return nil
+}
+
+// checkRegexShape is MaxRegexNesting and MaxRegexBranchPairs, for np,
+// the pattern as regexp2 reads it (netPattern's).
+func checkRegexShape(np string) error {
+	depth, pairs := regexShape(np)
+	if depth > MaxRegexNesting {
+		return regexLimitError("the regular expression's groups nest %d deep, past tollgate's bound of %d", depth, MaxRegexNesting)
+	}
+	if pairs > MaxRegexBranchPairs {
+		return regexLimitError("the regular expression's alternations have %d pairs of branches, past tollgate's bound of %d (one alternation of 128 branches)", pairs, MaxRegexBranchPairs)
+	}
+	return nil
+}
+
+// regexShape is how deep np's groups nest, and the pairs of branches of
+// its alternations (each group's, a conditional's, and the pattern's own),
+// read as regexp2 reads them but for comments under
+// IgnorePatternWhitespace, whose parentheses and bars count (more than
+// regexp2 sees).
+func regexShape(np string) (depth, pairs int) {
+	branches := []int{1} // for each open group, and the pattern, its branches so far
+	for i := 0; i < len(np); {
+		switch c := np[i]; {
+		case c == '\\':
+			i++
+			if i < len(np) {
+				_, n := utf8.DecodeRuneInString(np[i:])
+				i += n
+			}
+			continue
+		case c == '[':
+			_, n := classFoldWork(np[i:], false)
+			i += n
+			continue
+		case c == '(' && strings.HasPrefix(np[i:], "(?#"):
+			end := strings.IndexByte(np[i:], ')')
+			if end < 0 {
+				return depth, pairs
+			}
+			i += end + 1
+			continue
+		case c == '(':
+			branches = append(branches, 1)
+			depth = max(depth, len(branches)-1)
+		case c == '|':
+			branches[len(branches)-1]++
+		case c == ')' && len(branches) > 1:
+			k := branches[len(branches)-1]
+			pairs += k * (k - 1) / 2
+			branches = branches[:len(branches)-1]
+		}
+		i++
+	}
+	for _, k := range branches {
+		pairs += k * (k - 1) / 2
+	}
+	return depth, pairs
 }
 
 // inlineI is an inline option group that turns IgnoreCase on: (?i),

@@ -65,10 +65,17 @@ func TestRegexHostilePatterns(t *testing.T) {
 		{"ECMAScript \\W in classes past the bound", `[\W][^\D]`, roECMAScript | roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span", 128 * KiB, 400},
 		{"blocks past the bound", rep(`[\P{IsBasicLatin}]`, 40), roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span", 128 * KiB, 400},
 		{"the same classes without IgnoreCase", rep(`[\u0000-\uFFFF]`, 40), 0, "", 1 * MiB, 2000},
-		// length: each construct at the longest pattern compiles in a few MiB
-		{"longest nesting", rep("(", MaxRegexPattern/2) + rep(")", MaxRegexPattern/2), 0, "", 8 * MiB, 60000},
-		{"longest non-capturing nesting", rep("(?:", MaxRegexPattern/6) + rep(")", MaxRegexPattern/6), 0, "", 8 * MiB, 60000},
-		{"longest alternation of groups", maxLen("(a|b)|"), 0, "", 8 * MiB, 200000},
+		// nesting: regexp2's time and memory grow with its square
+		{"deepest chains in the bound", maxLen(rep("(a|", MaxRegexNesting) + rep(")", MaxRegexNesting)), roIgnoreCase, "", 16 * MiB, 200000},
+		{"one deeper", rep("(a|", MaxRegexNesting+1) + rep(")", MaxRegexNesting+1), 0, "OutOfMemoryException: the regular expression's groups nest 129 deep, past tollgate's bound of 128", 128 * KiB, 400},
+		{"longest nesting", rep("(", MaxRegexPattern/2) + rep(")", MaxRegexPattern/2), 0, "OutOfMemoryException: the regular expression's groups nest 4096 deep", 128 * KiB, 400},
+		{"longest non-capturing nesting", rep("(?:", MaxRegexPattern/6) + rep(")", MaxRegexPattern/6), 0, "OutOfMemoryException: the regular expression's groups nest 1365 deep", 128 * KiB, 400},
+		// branches: regexp2's time and memory grow with their pairs, when each starts with another character
+		{"largest alternation in the bound", disjointBranches(128) + rep("(a)", (MaxRegexPattern-utf16Len(disjointBranches(128)))/3), 0, "", 16 * MiB, 200000},
+		{"one branch more", disjointBranches(129), 0, "OutOfMemoryException: the regular expression's alternations have 8256 pairs of branches, past tollgate's bound of 8128", 128 * KiB, 400},
+		{"longest alternation", disjointBranches(2045), 0, "OutOfMemoryException: the regular expression's alternations have 2089990 pairs of branches", 128 * KiB, 400},
+		{"longest alternation of groups", maxLen("(a|b)|"), 0, "OutOfMemoryException: the regular expression's alternations have", 128 * KiB, 400},
+		// length: each other construct at the longest pattern compiles in a few MiB
 		{"longest conditionals", maxLen("(?(a)b|c)"), 0, "", 8 * MiB, 200000},
 		{"longest named groups", maxLen("(?<n>a)"), 0, "", 8 * MiB, 200000},
 		{"longest IgnoreCase letters", rep("é", MaxRegexPattern), roIgnoreCase, "", 8 * MiB, 200000},
@@ -91,6 +98,42 @@ func TestRegexHostilePatterns(t *testing.T) {
 				t.Errorf("%d bytes in %d allocations, want at most %d in %d", bytes, mallocs, tc.bytes, tc.mallocs)
 			}
 		})
+	}
+}
+
+// disjointBranches is an alternation of n branches, each starting with
+// another letter (Ā+y|ā+y|Ă+y...): regexp2 compares each pair.
+func disjointBranches(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte('|')
+		}
+		fmt.Fprintf(&b, "%c+y", 0x100+i)
+	}
+	return b.String()
+}
+
+// TestRegexShape: how deep groups nest, and the pairs of branches.
+func TestRegexShape(t *testing.T) {
+	for _, tc := range []struct {
+		pat          string
+		depth, pairs int
+	}{
+		{`abc`, 0, 0},
+		{`a|b|c`, 0, 3},
+		{`(a|b)|(c)`, 1, 2},
+		{`((a)(b))`, 2, 0},
+		{`(?:a|b|c|d)(?(x)y|z)`, 2, 6 + 1}, // the condition is a group
+		{`\(\|[(|)]\)(?#(|)x`, 0, 0},
+		{`[a-z-[(]](|)`, 1, 1},
+		{`(a|(b|(c|d)))`, 3, 3},
+		{`((`, 2, 0},
+		{`))|`, 0, 1},
+	} {
+		if d, p := regexShape(tc.pat); d != tc.depth || p != tc.pairs {
+			t.Errorf("%s: %d deep, %d pairs, want %d, %d", tc.pat, d, p, tc.depth, tc.pairs)
+		}
 	}
 }
 
@@ -235,11 +278,12 @@ func TestRegexSizeEstimate(t *testing.T) {
 		pat  string
 		opts int
 	}{
-		{rep("(", 4000) + "a" + rep(")", 4000), 0},
+		{rep(rep("(a|", MaxRegexNesting)+rep(")", MaxRegexNesting), MaxRegexPattern/(4*MaxRegexNesting)), 0},
 		{rep("(a)", 2700), 0},
 		{rep("(?<n>a)", 1100), 0},
 		{rep("(?(a)b|c)", 900), 0},
-		{rep("(a|b)|", 1300), 0},
+		{rep("(a|b)", 1600), 0},
+		{disjointBranches(128), 0},
 		{rep("x", 8000), 0},
 		{rep(`[\u0100-\u0200]`, 500), roIgnoreCase},
 		{rep(`\S`, 4000), roECMAScript},
