@@ -13,10 +13,13 @@ import (
 // compiles in time and memory about linear in the pattern's length (a few
 // hundred bytes allocated a character at worst), but for IgnoreCase, which
 // walks every character of each character class to add its case
-// equivalents: [\u0000-\uFFFF] walks 65,536. So a pattern compiled for a
-// C# expression (getRegex) is bounded in its length and in the width of
-// the classes IgnoreCase folds; the compiled patterns are cached within
-// an entry count and an estimate of their size. Counted repetitions
+// equivalents ([\u0000-\uFFFF] walks 65,536), and for two analyses of
+// alternations, quadratic in the depth of groups and in the number of
+// branches. So a pattern compiled for a C# expression (getRegex) is
+// bounded in its length, its groups' depth, its branches' pairs and the
+// width of the classes IgnoreCase folds, before compiling; the compiled
+// patterns are cached within an entry count and an estimate of their
+// size. Counted repetitions
 // compile to loop instructions, as .NET's do (((a{1000}){1000}){1000} is
 // a few instructions): running them is what is bounded, by the match
 // limits. All tollgate's choices: .NET has none of these bounds.
