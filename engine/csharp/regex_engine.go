@@ -159,7 +159,7 @@ func compileRegex(pat string, opts int, limit time.Duration) (*dnRegex, error) {
 }
 
 // compileRegexBounded is compileRegex, within MaxRegexNesting,
-// MaxRegexBranchPairs and MaxRegexFoldWork when bounded
+// MaxRegexBranchPairs, MaxRegexECMAResets and MaxRegexFoldWork when bounded
 // (regex_limits.go).
 func compileRegexBounded(pat string, opts int, limit time.Duration, bounded bool) (*dnRegex, error) {
 	mask := opts & (roIgnoreCase | roMultiline | roExplicitCapture | roSingleline | roIgnoreWhitespace | roRightToLeft | roECMAScript)
@@ -168,7 +168,7 @@ func compileRegexBounded(pat string, opts int, limit time.Duration, bounded bool
 		return nil, err
 	}
 	if bounded {
-		if err := checkRegexShape(np); err != nil {
+		if err := checkRegexShape(np, opts); err != nil {
 			return nil, err
 		}
 		if err := checkRegexFold(np, opts); err != nil {

@@ -43,6 +43,13 @@ const (
 	// branches each starting with another letter compile in a second and
 	// 800 MB; 128 in about 5 MB).
 	MaxRegexBranchPairs = 128 * 127 / 2
+	// MaxRegexECMAResets bounds, with ECMAScript, the sum over the
+	// repeated groups of the square of the capture groups inside each:
+	// ECMAScript clears a repeated group's captures on each turn, and
+	// regexp2 walks each repeated group's subtree, with the resets of the
+	// groups inside, to list them (((a)*)*... 128 deep compiles in 12 MB,
+	// sixteen of them in 190 MB).
+	MaxRegexECMAResets = 1 << 18
 	// maxRegexCacheEntries and maxRegexCacheBytes bound the cache of
 	// compiled patterns: its entries, and the sum of their size estimates
 	// (regexSize).
@@ -89,8 +96,11 @@ func checkRegexFold(np string, opts int) error {
 
 // checkRegexShape is MaxRegexNesting and MaxRegexBranchPairs, for np,
 // the pattern as regexp2 reads it (netPattern's).
-func checkRegexShape(np string) error {
-	depth, pairs := regexShape(np)
+func checkRegexShape(np string, opts int) error {
+	depth, pairs, resets := regexShape(np, opts&roECMAScript != 0)
+	if resets > MaxRegexECMAResets {
+		return regexLimitError("the regular expression's repeated groups hold captures to reset a turn (ECMAScript) %d times over, past tollgate's bound of %d", resets, MaxRegexECMAResets)
+	}
 	if depth > MaxRegexNesting {
 		return regexLimitError("the regular expression's groups nest %d deep, past tollgate's bound of %d", depth, MaxRegexNesting)
 	}
@@ -100,13 +110,15 @@ func checkRegexShape(np string) error {
 	return nil
 }
 
-// regexShape is how deep np's groups nest, and the pairs of branches of
-// its alternations (each group's, a conditional's, and the pattern's own),
-// read as regexp2 reads them but for comments under
-// IgnorePatternWhitespace, whose parentheses and bars count (more than
-// regexp2 sees).
-func regexShape(np string) (depth, pairs int) {
-	branches := []int{1} // for each open group, and the pattern, its branches so far
+// regexShape is how deep np's groups nest, the pairs of branches of its
+// alternations (each group's, a conditional's, and the pattern's own),
+// and, with ecma, the sum over its repeated groups of the square of the
+// capture groups inside each (itself included), read as regexp2 reads
+// them but for comments under IgnorePatternWhitespace, whose parentheses
+// and bars count (more than regexp2 sees).
+func regexShape(np string, ecma bool) (depth, pairs, resets int) {
+	type frame struct{ branches, captures int }
+	groups := []frame{{1, 0}} // for each open group, and the pattern: its branches so far, the capture groups in it
 	for i := 0; i < len(np); {
 		switch c := np[i]; {
 		case c == '\\':
@@ -123,26 +135,34 @@ func regexShape(np string) (depth, pairs int) {
 		case c == '(' && strings.HasPrefix(np[i:], "(?#"):
 			end := strings.IndexByte(np[i:], ')')
 			if end < 0 {
-				return depth, pairs
+				return depth, pairs, resets
 			}
 			i += end + 1
 			continue
 		case c == '(':
-			branches = append(branches, 1)
-			depth = max(depth, len(branches)-1)
+			captures := 0
+			if rest := np[i+1:]; !strings.HasPrefix(rest, "?") || (strings.HasPrefix(rest, "?<") || strings.HasPrefix(rest, "?'")) && !strings.HasPrefix(rest, "?<=") && !strings.HasPrefix(rest, "?<!") {
+				captures = 1 // (a), (?<n>a), (?'n'a); with ExplicitCapture (a) does not capture (counted all the same)
+			}
+			groups = append(groups, frame{1, captures})
+			depth = max(depth, len(groups)-1)
 		case c == '|':
-			branches[len(branches)-1]++
-		case c == ')' && len(branches) > 1:
-			k := branches[len(branches)-1]
-			pairs += k * (k - 1) / 2
-			branches = branches[:len(branches)-1]
+			groups[len(groups)-1].branches++
+		case c == ')' && len(groups) > 1:
+			g := groups[len(groups)-1]
+			groups = groups[:len(groups)-1]
+			pairs += g.branches * (g.branches - 1) / 2
+			groups[len(groups)-1].captures += g.captures
+			if rest := np[i+1:]; ecma && g.captures > 0 && rest != "" && (strings.IndexByte("*+?", rest[0]) >= 0 || quantifierAt(rest) > 0) {
+				resets += g.captures * g.captures
+			}
 		}
 		i++
 	}
-	for _, k := range branches {
-		pairs += k * (k - 1) / 2
+	for _, g := range groups {
+		pairs += g.branches * (g.branches - 1) / 2
 	}
-	return depth, pairs
+	return depth, pairs, resets
 }
 
 // inlineI is an inline option group that turns IgnoreCase on: (?i),

@@ -68,13 +68,18 @@ func TestRegexHostilePatterns(t *testing.T) {
 		// nesting: regexp2's time and memory grow with its square
 		{"deepest chains in the bound", maxLen(rep("(a|", MaxRegexNesting) + rep(")", MaxRegexNesting)), roIgnoreCase, "", 16 * MiB, 200000},
 		{"one deeper", rep("(a|", MaxRegexNesting+1) + rep(")", MaxRegexNesting+1), 0, "OutOfMemoryException: the regular expression's groups nest 129 deep, past tollgate's bound of 128", 128 * KiB, 400},
-		{"longest nesting", rep("(", MaxRegexPattern/2) + rep(")", MaxRegexPattern/2), 0, "OutOfMemoryException: the regular expression's groups nest 4096 deep", 128 * KiB, 400},
-		{"longest non-capturing nesting", rep("(?:", MaxRegexPattern/6) + rep(")", MaxRegexPattern/6), 0, "OutOfMemoryException: the regular expression's groups nest 1365 deep", 128 * KiB, 400},
+		{"longest nesting", rep("(", MaxRegexPattern/2) + rep(")", MaxRegexPattern/2), 0, "OutOfMemoryException: the regular expression's groups nest 4096 deep", 512 * KiB, 400},
+		{"longest non-capturing nesting", rep("(?:", MaxRegexPattern/6) + rep(")", MaxRegexPattern/6), 0, "OutOfMemoryException: the regular expression's groups nest 1365 deep", 512 * KiB, 400},
 		// branches: regexp2's time and memory grow with their pairs, when each starts with another character
 		{"largest alternation in the bound", disjointBranches(128) + rep("(a)", (MaxRegexPattern-utf16Len(disjointBranches(128)))/3), 0, "", 16 * MiB, 200000},
 		{"one branch more", disjointBranches(129), 0, "OutOfMemoryException: the regular expression's alternations have 8256 pairs of branches, past tollgate's bound of 8128", 128 * KiB, 400},
 		{"longest alternation", disjointBranches(2045), 0, "OutOfMemoryException: the regular expression's alternations have 2089990 pairs of branches", 128 * KiB, 400},
 		{"longest alternation of groups", maxLen("(a|b)|"), 0, "OutOfMemoryException: the regular expression's alternations have", 128 * KiB, 400},
+		// ECMAScript: a repeated group's captures reset each turn
+		{"ECMAScript repeated groups in the bound", rep("(a", 90) + rep(")*", 90) + rep("(a)", (MaxRegexPattern-360)/3), roECMAScript, "", 16 * MiB, 200000},
+		{"ECMAScript repeated groups in the bound, shallower", rep(rep("(a", 40)+rep(")*", 40), 11) + rep("(a)", (MaxRegexPattern-11*160)/3), roECMAScript | roIgnoreCase, "", 16 * MiB, 200000},
+		{"ECMAScript repeated groups past the bound", rep(rep("(a", 128)+rep(")*", 128), 16), roECMAScript | roIgnoreCase, "OutOfMemoryException: the regular expression's repeated groups hold captures to reset a turn (ECMAScript) 11316224 times over, past tollgate's bound of 262144", 128 * KiB, 400},
+		{"the same without ECMAScript", rep(rep("(a", 128)+rep(")*", 128), 16), roIgnoreCase, "", 8 * MiB, 200000},
 		// length: each other construct at the longest pattern compiles in a few MiB
 		{"longest conditionals", maxLen("(?(a)b|c)"), 0, "", 8 * MiB, 200000},
 		{"longest named groups", maxLen("(?<n>a)"), 0, "", 8 * MiB, 200000},
@@ -131,8 +136,30 @@ func TestRegexShape(t *testing.T) {
 		{`((`, 2, 0},
 		{`))|`, 0, 1},
 	} {
-		if d, p := regexShape(tc.pat); d != tc.depth || p != tc.pairs {
+		if d, p, _ := regexShape(tc.pat, false); d != tc.depth || p != tc.pairs {
 			t.Errorf("%s: %d deep, %d pairs, want %d, %d", tc.pat, d, p, tc.depth, tc.pairs)
+		}
+	}
+	// ECMAScript's resets: the square of the captures in each repeated group
+	for _, tc := range []struct {
+		pat    string
+		resets int
+	}{
+		{`(a)*`, 1},
+		{`(a)`, 0},
+		{`(?:a)*`, 0},
+		{`(?:(a)(b))+`, 4},
+		{`((a)*){2}`, 1 + 4},
+		{`((a)?)*?`, 1 + 4},
+		{`(?<n>a)?(?<=(a))+(?=a)*`, 1 + 1},
+		{`(a){x`, 0},
+		{`((a`, 0},
+	} {
+		if _, _, r := regexShape(tc.pat, true); r != tc.resets {
+			t.Errorf("%s: %d resets, want %d", tc.pat, r, tc.resets)
+		}
+		if _, _, r := regexShape(tc.pat, false); r != 0 {
+			t.Errorf("%s without ECMAScript: %d resets", tc.pat, r)
 		}
 	}
 }
