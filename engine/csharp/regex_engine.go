@@ -136,7 +136,7 @@ func getRegex(pat string, opts int, d time.Duration) (*dnRegex, error) {
 	if err := checkRegexOptions(opts); err != nil {
 		return nil, err
 	}
-	if err := checkRegexLength(pat); err != nil {
+	if err := checkRegexLength(pat, opts); err != nil {
 		return nil, err
 	}
 	// The cache (and the compiled regex, which keeps its pattern) outlives

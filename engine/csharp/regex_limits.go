@@ -26,6 +26,11 @@ import (
 const (
 	// MaxRegexPattern bounds the length of a pattern, in UTF-16 units.
 	MaxRegexPattern = 8192
+	// MaxRegexPatternRightToLeft bounds it with RightToLeft: regexp2 joins
+	// a right-to-left pattern's literal pieces by copying the text so far
+	// for each piece, in the square of the pattern's length (ab\. 2,730
+	// times took 60 MB; 682 times 4 MB).
+	MaxRegexPatternRightToLeft = 2048
 	// MaxRegexFoldWork bounds the characters IgnoreCase folds when a
 	// pattern compiles: the widths of its character classes ([a-z] is 26,
 	// [\u0000-\uFFFF] 65,536; with ECMAScript, \W and \D in a class are
@@ -71,13 +76,18 @@ func regexLimitError(format string, args ...any) error {
 	return exc("OutOfMemoryException", format, args...)
 }
 
-// checkRegexLength is MaxRegexPattern.
-func checkRegexLength(pat string) error {
-	if len(pat) <= MaxRegexPattern {
+// checkRegexLength is MaxRegexPattern, and MaxRegexPatternRightToLeft
+// with RightToLeft in opts.
+func checkRegexLength(pat string, opts int) error {
+	max, what := MaxRegexPattern, ""
+	if opts&roRightToLeft != 0 {
+		max, what = MaxRegexPatternRightToLeft, " with RightToLeft"
+	}
+	if len(pat) <= max {
 		return nil
 	}
-	if n := utf16Len(pat); n > MaxRegexPattern {
-		return regexLimitError("the regular expression's pattern has %d characters, past tollgate's bound of %d", n, MaxRegexPattern)
+	if n := utf16Len(pat); n > max {
+		return regexLimitError("the regular expression's pattern has %d characters, past tollgate's bound of %d%s", n, max, what)
 	}
 	return nil
 }

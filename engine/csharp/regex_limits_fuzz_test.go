@@ -157,3 +157,41 @@ func FuzzRegexUnfold(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRegexCompileBounds: a pattern made of a piece repeated up to the
+// longest pattern (how the hostile patterns that the bounds refuse look:
+// (a|(a|..., ((a)*)*..., a branch per letter) compiles, when the bounds
+// let it, in at most 16 MiB allocated.
+//
+//	go test -run '^$' -fuzz FuzzRegexCompileBounds -fuzztime 60s -fuzzminimizetime 0 ./engine/csharp/
+func FuzzRegexCompileBounds(f *testing.F) {
+	for _, s := range []struct {
+		open, close string
+		n, opts     int
+	}{
+		{"(a|", ")", 128, 0},
+		{"(a", ")*", 90, roECMAScript},
+		{"ā+y|", "", 128, 0},
+		{`[\u0000-\uffff]`, "", 32, roIgnoreCase},
+		{`\W\D.`, "", 2730, roECMAScript | roIgnoreCase},
+		{"(?(a)b|c)", "", 910, 0},
+		{`(?<n>a)\k<n>`, "", 700, roRightToLeft},
+	} {
+		f.Add(s.open, s.close, s.n, s.opts)
+	}
+	f.Fuzz(func(t *testing.T, open, close string, n, opts int) {
+		opts &= 0x3ff &^ roNonBacktracking
+		if checkRegexOptions(opts) != nil || n <= 0 || len(open)+len(close) == 0 || len(open)+len(close) > 64 {
+			return
+		}
+		n = min(n, MaxRegexPattern/(len(open)+len(close)))
+		pat := strings.Repeat(open, n) + strings.Repeat(close, n)
+		var a, b runtime.MemStats
+		runtime.ReadMemStats(&a)
+		_, _ = compileAsGetRegex(pat, opts)
+		runtime.ReadMemStats(&b)
+		if d := b.TotalAlloc - a.TotalAlloc; d > 16<<20 {
+			t.Fatalf("%q×%d %q×%d (options %d): %d bytes compiling", open, n, close, n, opts, d)
+		}
+	})
+}

@@ -24,7 +24,7 @@ func allocsOf(f func()) (bytes, mallocs uint64) {
 // compileAsGetRegex is getRegex without its cache: the bounds, then the
 // compile.
 func compileAsGetRegex(pat string, opts int) (*dnRegex, error) {
-	if err := checkRegexLength(pat); err != nil {
+	if err := checkRegexLength(pat, opts); err != nil {
 		return nil, err
 	}
 	return compileRegexBounded(pat, opts, DefaultRegexTimeout, true)
@@ -85,6 +85,9 @@ func TestRegexHostilePatterns(t *testing.T) {
 		{"longest named groups", maxLen("(?<n>a)"), 0, "", 8 * MiB, 200000},
 		{"longest IgnoreCase letters", rep("é", MaxRegexPattern), roIgnoreCase, "", 8 * MiB, 200000},
 		{"longest ECMAScript \\S", maxLen(`\S`), roECMAScript | roIgnoreCase, "", 8 * MiB, 200000},
+		// RightToLeft: literal pieces joined in the square of the length
+		{"longest RightToLeft pieces", rep(`ab\.`, MaxRegexPatternRightToLeft/4), roRightToLeft, "", 8 * MiB, 200000},
+		{"RightToLeft past its bound", rep(`ab\.`, MaxRegexPattern/4), roRightToLeft, "OutOfMemoryException: the regular expression's pattern has 8192 characters, past tollgate's bound of 2048 with RightToLeft", 128 * KiB, 400},
 		{"one past the longest", rep("a", MaxRegexPattern+1), 0, "OutOfMemoryException: the regular expression's pattern has 8193 characters, past tollgate's bound of 8192", 128 * KiB, 400},
 		{"a MiB of pattern", rep(`(?(a)[\0-\uFFFF]|c)`, 1<<16), roIgnoreCase, "OutOfMemoryException: the regular expression's pattern has", 128 * KiB, 400},
 	} {
