@@ -13,16 +13,17 @@ import (
 // compiles in time and memory about linear in the pattern's length (a few
 // hundred bytes allocated a character at worst), but for IgnoreCase, which
 // walks every character of each character class to add its case
-// equivalents ([\u0000-\uFFFF] walks 65,536), and for two analyses of
+// equivalents ([\u0000-\uFFFF] walks 65,536), two analyses of
 // alternations, quadratic in the depth of groups and in the number of
-// branches. So a pattern compiled for a C# expression (getRegex) is
-// bounded in its length, its groups' depth, its branches' pairs and the
-// width of the classes IgnoreCase folds, before compiling; the compiled
-// patterns are cached within an entry count and an estimate of their
-// size. Counted repetitions
-// compile to loop instructions, as .NET's do (((a{1000}){1000}){1000} is
-// a few instructions): running them is what is bounded, by the match
-// limits. All tollgate's choices: .NET has none of these bounds.
+// branches, ECMAScript's capture resets, cubic in the depth of repeated
+// groups, and RightToLeft's joining of literal pieces, quadratic in the
+// length. So a pattern compiled for a C# expression (getRegex) is bounded
+// in each of these, before compiling (TestRegexHostilePatterns,
+// FuzzRegexCompileBounds), and the compiled patterns are cached within an
+// entry count and an estimate of their size. Counted repetitions compile
+// to loop instructions, as .NET's do (((a{1000}){1000}){1000} is a few
+// instructions): running them is what is bounded, by the match limits.
+// All tollgate's choices: .NET has none of these bounds.
 const (
 	// MaxRegexPattern bounds the length of a pattern, in UTF-16 units.
 	MaxRegexPattern = 8192
@@ -126,8 +127,8 @@ func checkRegexShape(np string, opts int) error {
 // capture groups inside each (itself included), read as regexp2 reads
 // them but for comments under IgnorePatternWhitespace, whose parentheses
 // and bars count (more than regexp2 sees).
-func regexShape(np string, ecma bool) (depth, pairs, resets int) {
-	type frame struct{ branches, captures int }
+func regexShape(np string, ecma bool) (depth int, pairs, resets int64) {
+	type frame struct{ branches, captures int64 }
 	groups := []frame{{1, 0}} // for each open group, and the pattern: its branches so far, the capture groups in it
 	for i := 0; i < len(np); {
 		switch c := np[i]; {
@@ -150,7 +151,7 @@ func regexShape(np string, ecma bool) (depth, pairs, resets int) {
 			i += end + 1
 			continue
 		case c == '(':
-			captures := 0
+			captures := int64(0)
 			if rest := np[i+1:]; !strings.HasPrefix(rest, "?") || (strings.HasPrefix(rest, "?<") || strings.HasPrefix(rest, "?'")) && !strings.HasPrefix(rest, "?<=") && !strings.HasPrefix(rest, "?<!") {
 				captures = 1 // (a), (?<n>a), (?'n'a); with ExplicitCapture (a) does not capture (counted all the same)
 			}
@@ -191,8 +192,8 @@ func mayIgnoreCase(pat string, opts int) bool {
 // \D are ranges up to U+10FFFF; .NET's \w, \p{L} are categories, not
 // walked). A character outside a class folds alone, and ECMAScript's \W,
 // \D and . outside a class are not folded (netPattern).
-func regexFoldWork(np string, ecma bool) int {
-	work := 0
+func regexFoldWork(np string, ecma bool) int64 {
+	work := int64(0)
 	for i := 0; i < len(np); {
 		switch c := np[i]; {
 		case c == '\\':
@@ -214,12 +215,12 @@ func regexFoldWork(np string, ecma bool) int {
 
 // classFoldWork is regexFoldWork of the class s starts with ([...], with
 // its subtractions), and the class's length in bytes.
-func classFoldWork(s string, ecma bool) (int, int) {
+func classFoldWork(s string, ecma bool) (int64, int) {
 	i := 1
 	if i < len(s) && s[i] == '^' {
 		i++
 	}
-	work := 0
+	work := int64(0)
 	first := true
 	for i < len(s) {
 		c := s[i]
@@ -236,7 +237,7 @@ func classFoldWork(s string, ecma bool) (int, int) {
 		lo, set, n := classChar(s[i:], ecma)
 		i += n
 		if set > 0 {
-			work += set
+			work += int64(set)
 			continue
 		}
 		if i+1 < len(s) && s[i] == '-' && s[i+1] != ']' && s[i+1] != '[' {
@@ -246,11 +247,11 @@ func classFoldWork(s string, ecma bool) (int, int) {
 			case hset > 0 || lo < 0 || hi < 0:
 				work += 1 << 16 // a range regexp2 refuses, or one read here as wide as it can be
 			case hi >= lo:
-				work += min(int(hi-lo)+1, 1<<16) // the pattern regexp2 reads is in UTF-16 units
+				work += int64(min(hi-lo+1, 1<<16)) // the pattern regexp2 reads is in UTF-16 units
 			}
 			continue
 		}
-		work += max(utf16.RuneLen(lo), 1) // a character past U+FFFF is two units, two characters to regexp2
+		work += int64(max(utf16.RuneLen(lo), 1)) // a character past U+FFFF is two units, two characters to regexp2
 	}
 	return work, len(s)
 }

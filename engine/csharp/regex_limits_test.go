@@ -79,6 +79,8 @@ func TestRegexHostilePatterns(t *testing.T) {
 		{"ECMAScript repeated groups in the bound", rep("(a", 90) + rep(")*", 90) + rep("(a)", (MaxRegexPattern-360)/3), roECMAScript, "", 16 * MiB, 200000},
 		{"ECMAScript repeated groups in the bound, shallower", rep(rep("(a", 40)+rep(")*", 40), 11) + rep("(a)", (MaxRegexPattern-11*160)/3), roECMAScript | roIgnoreCase, "", 16 * MiB, 200000},
 		{"ECMAScript repeated groups past the bound", rep(rep("(a", 128)+rep(")*", 128), 16), roECMAScript | roIgnoreCase, "OutOfMemoryException: the regular expression's repeated groups hold captures to reset a turn (ECMAScript) 11316224 times over, past tollgate's bound of 262144", 128 * KiB, 400},
+		{"ECMAScript repeated groups past 2³¹", rep("(", 2730) + rep(")*", 2730), roECMAScript, "OutOfMemoryException: the regular expression's repeated groups hold captures to reset a turn (ECMAScript) 6785865905 times over", 512 * KiB, 400},
+		{"ECMAScript \\W classes past 2³¹", rep(`[\W]`, 2048), roECMAScript | roIgnoreCase, "OutOfMemoryException: the regular expression's character classes span 2281701376 characters", 128 * KiB, 400},
 		{"the same without ECMAScript", rep(rep("(a", 128)+rep(")*", 128), 16), roIgnoreCase, "", 8 * MiB, 200000},
 		// length: each other construct at the longest pattern compiles in a few MiB
 		{"longest conditionals", maxLen("(?(a)b|c)"), 0, "", 8 * MiB, 200000},
@@ -125,8 +127,9 @@ func disjointBranches(n int) string {
 // TestRegexShape: how deep groups nest, and the pairs of branches.
 func TestRegexShape(t *testing.T) {
 	for _, tc := range []struct {
-		pat          string
-		depth, pairs int
+		pat   string
+		depth int
+		pairs int64
 	}{
 		{`abc`, 0, 0},
 		{`a|b|c`, 0, 3},
@@ -146,7 +149,7 @@ func TestRegexShape(t *testing.T) {
 	// ECMAScript's resets: the square of the captures in each repeated group
 	for _, tc := range []struct {
 		pat    string
-		resets int
+		resets int64
 	}{
 		{`(a)*`, 1},
 		{`(a)`, 0},
@@ -217,7 +220,7 @@ func TestRegexFoldWork(t *testing.T) {
 	for _, tc := range []struct {
 		pat  string
 		ecma bool
-		want int
+		want int64
 	}{
 		{`abc`, false, 0},
 		{`[abc]`, false, 3},
