@@ -136,14 +136,17 @@ func getRegex(pat string, opts int, d time.Duration) (*dnRegex, error) {
 	if err := checkRegexOptions(opts); err != nil {
 		return nil, err
 	}
-	if err := checkRegexLength(pat, opts); err != nil {
-		return nil, err
+	lit := isRegexLiteral(pat)
+	if !lit {
+		if err := checkRegexLength(pat, opts); err != nil {
+			return nil, err
+		}
 	}
 	// The cache (and the compiled regex, which keeps its pattern) outlives
 	// the request: it keeps its own copy of a pattern that may be a view of
 	// a request's bytes (a body in a pooled buffer).
 	pat = strings.Clone(pat)
-	rx, err := compileRegexBounded(pat, opts, limit, true)
+	rx, err := compileRegexBounded(pat, opts, limit, !lit)
 	if err != nil {
 		return nil, err
 	}
@@ -592,6 +595,7 @@ func (b *binder) checkRegexPattern(bi *builtin, args []*Arg) error {
 	if !ok || l.Kind != tkString {
 		return nil
 	}
+	noteRegexLiteral(pat)
 	opts := 0
 	if oi < len(args) {
 		if opts, ok = constRegexOptions(args[oi].X); !ok {

@@ -3,6 +3,8 @@ package csharp
 import (
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -66,6 +68,35 @@ const (
 	// each call.
 	maxReplCached = 256
 )
+
+// regexLiterals holds the patterns written as string literals in the
+// expressions loaded so far (checkRegexPattern): the operator's, from the
+// configuration, compiled without the bounds above (getRegex), as a
+// schema's pattern is, so that a policy's literal alternation of 200
+// country codes loads as it does in APIM. At most maxRegexLiterals are
+// noted (reloads add to them); a literal past that is bounded like any
+// pattern.
+var (
+	regexLiterals    sync.Map // string -> struct{}
+	regexLiteralsN   atomic.Int32
+	maxRegexLiterals int32 = 1 << 16
+)
+
+// noteRegexLiteral notes pat as a pattern written in the configuration.
+func noteRegexLiteral(pat string) {
+	if _, ok := regexLiterals.Load(pat); ok || regexLiteralsN.Load() >= maxRegexLiterals {
+		return
+	}
+	if _, loaded := regexLiterals.LoadOrStore(pat, struct{}{}); !loaded {
+		regexLiteralsN.Add(1)
+	}
+}
+
+// isRegexLiteral: pat was written as a literal in a loaded expression.
+func isRegexLiteral(pat string) bool {
+	_, ok := regexLiterals.Load(pat)
+	return ok
+}
 
 // regexCache holds the patterns getRegex compiled.
 var regexCache = newLRU(maxRegexCacheEntries, maxRegexCacheBytes)
