@@ -90,14 +90,17 @@ type wsRoom struct {
 // hsParts is what a WebSocket handshake's exchange holds rather than
 // allocate one by one (BenchmarkHandshake): the inbound and backend
 // sections' contexts (each used once: ctxUsed), the State's room for the
-// query's values and the values policies set (engine.State.SetStringRoom,
-// without room for new strings' bytes: the backend URL's are kept by the
-// session, which would keep this whole allocation), and the 101 response
-// end-of-handshake policies see. It is one allocation of its own, not part
-// of the exchange, because the exchange lives as long as the session and
-// these are needed only while the handshake runs: detach drops it. Like
-// restParts it is never pooled, so what a policy keeps stays its own (and
-// keeps this allocation alive).
+// query's values and the values policies set and for the strings made for
+// the handshake (engine.State.SetStringRoom: a concatenation such as
+// set-backend-service's base-url, the query string set-query-parameter
+// rebuilds, the backend path), and the 101 response end-of-handshake
+// policies see. It is one allocation of its own, not part of the
+// exchange, because the exchange lives as long as the session and these
+// are needed only while the handshake runs: detach drops it, and with it
+// what the session would otherwise keep of those strings (the backend
+// URL: detach keeps its host only). Like restParts it is never pooled, so
+// what a policy keeps stays its own (and keeps this allocation alive).
+// strBytes fills the 640-byte size class (TestHandshakePartsSizeClass).
 type hsParts struct {
 	ctxs    [2]sectionCtx
 	ctxUsed engine.Section
@@ -107,7 +110,12 @@ type hsParts struct {
 	// later one (forward-request inside retry) makes its own.
 	dctx     lazyctx.Ctx
 	dctxUsed bool
+	strBytes [hsStrBytes]byte
 }
+
+// hsStrBytes is the size of the handshake's room for new strings' bytes:
+// what fills hsParts's size class (640 bytes).
+const hsStrBytes = 79
 
 // dialCtx is the lazily built deadline context of a backend handshake:
 // in the handshake's parts for its first dial, else a new one.
@@ -286,7 +294,7 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	if x.rest != nil {
 		st.SetStringRoom(x.rest.strs[:], x.rest.strBytes[:])
 	} else if x.wsr != nil && x.wsr.hs != nil {
-		st.SetStringRoom(x.wsr.hs.strs[:], nil)
+		st.SetStringRoom(x.wsr.hs.strs[:], x.wsr.hs.strBytes[:])
 	}
 	st.SetRequestURI(r.Method, scheme, r.Host, r.URL, r.RequestURI, h, x.ip)
 	x.m.fill(st)
@@ -382,6 +390,16 @@ func (x *exchange) detach(ctx context.Context) {
 	x.st = nil
 	if x.wsr != nil {
 		x.wsr.hs = nil // the session keeps nothing of the handshake's parts
+		// Nor of the strings made in their room: of the backend URL the
+		// session reads the host alone (its log line), which is never
+		// the room's (engine.ParseURL keeps a copy of a base-url; a
+		// service URL is the API's), and the view is the handshake's.
+		if x.target != nil {
+			h := x.target.Host
+			x.wsr.target = url.URL{Host: h}
+			x.target = &x.wsr.target
+		}
+		x.view, x.viewFor = url.URL{}, viewKey{}
 	}
 }
 

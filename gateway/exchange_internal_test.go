@@ -198,3 +198,57 @@ func TestExchangeRoom(t *testing.T) {
 		})
 	}
 }
+
+// TestHandshakePartsSizeClass: a handshake's parts (hsParts) fill the
+// 640-byte size class with their string room; a field more moves every
+// handshake's parts into the next class (704 bytes), and a room that
+// leaves bytes of the class unused wastes them, which this catches.
+func TestHandshakePartsSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(hsParts{}); n != 640 {
+		t.Errorf("the handshake's parts are %d bytes; want 640", n)
+	}
+}
+
+// TestHandshakeStringsLeaveWithParts: the strings a handshake makes
+// (State.NewString: a base-url concatenation, the query string, the
+// backend path) are written into its parts (hsParts), and once the
+// session starts (detach) the exchange, which lives as long as the
+// session, keeps none of them: of the backend URL only the host, which is
+// never the room's, and no view. Otherwise every idle session would keep
+// its whole handshake's parts (640 bytes) alive.
+func TestHandshakeStringsLeaveWithParts(t *testing.T) {
+	s := &Server{idPrefix: "0a1b2c3d", metrics: NewMetrics()}
+	r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/echo", RawQuery: "mode=echo"},
+		RequestURI: "/echo?mode=echo", Host: "gw", RemoteAddr: "192.0.2.1:5555", Header: http.Header{}}
+	api := &API{Name: "a"}
+	x := s.newWSExchange(r, api, time.Now())
+	x.beginHandshake(r, "ws")
+	hp := x.wsr.hs
+	lo, hi := uintptr(unsafe.Pointer(hp)), uintptr(unsafe.Pointer(hp))+unsafe.Sizeof(*hp)
+	inParts := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return s != "" && p >= lo && p < hi
+	}
+	base := x.st.NewString("ws://127.0.0.1:1/", "echo")
+	query := x.st.NewString("mode=echo&tenant=", "acme")
+	path := x.st.NewString("/echo/", "x")
+	if !inParts(base) || !inParts(query) || !inParts(path) {
+		t.Fatalf("the handshake's strings are not in its parts: %v %v %v", inParts(base), inParts(query), inParts(path))
+	}
+	host := strings.Clone("127.0.0.1:1")
+	x.target = x.newTarget(url.URL{Scheme: "ws", Host: host, Path: path, RawQuery: query})
+	x.view, x.viewFor = url.URL{Scheme: "ws", Host: host, Path: path}, viewKey{base: base, route: path, ws: true, ok: true}
+	x.detach(context.Background())
+	if x.target.Host != host {
+		t.Errorf("the session's backend host %q, want %q", x.target.Host, host)
+	}
+	for _, v := range []string{x.target.Scheme, x.target.Path, x.target.RawQuery, x.target.RawPath,
+		x.view.Host, x.view.Path, x.viewFor.base, x.viewFor.route} {
+		if inParts(v) {
+			t.Errorf("the session keeps %q, in the handshake's parts", v)
+		}
+	}
+	if x.target.Path != "" || x.target.RawQuery != "" || x.view.Path != "" || x.viewFor.base != "" {
+		t.Errorf("the session keeps the handshake's URL: %+v, view %+v, %+v", *x.target, x.view, x.viewFor)
+	}
+}

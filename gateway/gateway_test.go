@@ -925,3 +925,44 @@ func TestWebSocketHandshakeTimeoutUnderBareForwardRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestWebSocketEndOfHandshakeResponse: the end-of-handshake functions
+// (rate-limit-by-key's increment-condition here) read context.Response as
+// the 101: its header map is empty (Count is 0, GetValueOrDefault gives
+// the default, ContainsKey is false) and not null. (A nil map, which
+// would save the 101 its map's allocation, reads as null in an
+// expression: docs/websocket-data-path.md, "Handshake cost".) A
+// handshake the condition counts uses the one call the key allows, so
+// the next is refused.
+func TestWebSocketEndOfHandshakeResponse(t *testing.T) {
+	for _, tc := range []struct {
+		cond       string
+		wantSecond int
+	}{
+		{`context.Response.StatusCode == 101 &amp;&amp; context.Response.Headers.Count == 0`, 429},
+		{`context.Response.Headers.ContainsKey("Upgrade")`, 101},
+		{`context.Response.Headers.Any()`, 101},
+		{`context.Response.Headers != null`, 429},
+		{`context.Response.Headers.GetValueOrDefault("Upgrade", "none") == "none"`, 429},
+	} {
+		t.Run(tc.cond, func(t *testing.T) {
+			be := newWSBackend(t)
+			policy := `<policies><inbound>
+  <rate-limit-by-key calls="1" renewal-period="60" counter-key="k" increment-condition="@(` + tc.cond + `)"/>
+</inbound><backend><forward-request/></backend></policies>`
+			g := startGateway(t, wsAPI(t, be.url, "", policy))
+			c := dial(t, g.ws+"/chat", nil)
+			mustWrite(t, c, "x")
+			mustRead(t, c)
+			c.Close(websocket.StatusNormalClosure, "")
+			be.nextClose(t)
+			resp, _ := upgradeRequest(t, g.url+"/chat", nil)
+			if resp.StatusCode == 101 {
+				resp.Body.Close()
+			}
+			if resp.StatusCode != tc.wantSecond {
+				t.Errorf("second handshake: %d, want %d", resp.StatusCode, tc.wantSecond)
+			}
+		})
+	}
+}
