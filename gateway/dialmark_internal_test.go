@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"reflect"
 	"testing"
 
 	"tollgate/engine"
@@ -66,5 +67,45 @@ func TestDialMark(t *testing.T) {
 				t.Errorf("%s: marked, and %v", c.name, err)
 			}
 		}
+	}
+}
+
+// TestCheckedDialHeaders: the handshake's one walk of the policies'
+// headers (checkedDialHeaders) refuses what checkOutboundHeaders refuses
+// and fills the backend handshake's map as dialHeaders does: hop-by-hop
+// and handshake fields dropped, X-Forwarded-For appended to the client's.
+func TestCheckedDialHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		h      engine.Headers
+		remote string
+	}{
+		{"usual", engine.Headers{"X-Tenant": {"acme"}, "Authorization": {"Bearer t"}, "Host": {"gw"},
+			"Upgrade": {"websocket"}, "Connection": {"Upgrade"}, "Sec-Websocket-Key": {"k"}, "Sec-Websocket-Version": {"13"}}, "192.0.2.7:5000"},
+		{"prior X-Forwarded-For", engine.Headers{"X-Forwarded-For": {"10.0.0.1", "10.0.0.2"}, "X-Forwarded-Host": {"x"}}, "192.0.2.7:5000"},
+		{"no port", engine.Headers{"X-Forwarded-For": {"10.0.0.1"}, "Accept": {"a"}}, "192.0.2.7"},
+		{"handshake fields", engine.Headers{"Sec-Websocket-Protocol": {"a"}, "Sec-Websocket-Extensions": {"x"}, "Sec-Websocket-Accept": {"y"}, "Keep-Alive": {"5"}}, "[2001:db8::1]:443"},
+		{"CR LF", engine.Headers{"X-A": {"1"}, "X-Bad": {"a\r\nInjected: 1"}}, "192.0.2.7:5000"},
+		{"name not a token", engine.Headers{"X Bad": {"1"}}, "192.0.2.7:5000"},
+		{"bad value in a handshake field", engine.Headers{"Sec-Websocket-Key": {"a\nb"}}, "192.0.2.7:5000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := http.NewRequest("GET", "http://gw/ws", nil)
+			r.Host, r.RemoteAddr = "gw.example", tc.remote
+			got := &dialHeader{h: http.Header{}}
+			err := checkedDialHeaders(got, tc.h, r)
+			wantErr := checkOutboundHeaders(tc.h)
+			if (err == nil) != (wantErr == nil) {
+				t.Fatalf("error %v, checkOutboundHeaders %v", err, wantErr)
+			}
+			if err != nil {
+				return
+			}
+			want := &dialHeader{h: http.Header{}}
+			dialHeaders(want, tc.h, r)
+			if !reflect.DeepEqual(got.h, want.h) {
+				t.Errorf("got %q, want %q", got.h, want.h)
+			}
+		})
 	}
 }

@@ -107,7 +107,7 @@ func (x *exchange) forwardWS(st *engine.State) error {
 		x.ws = nil
 	}
 	timeout := x.dialTimeout()
-	conn, resp, err := x.dialBackend(timeout, false) // (a retry's attempt: its fields are checked again as the head is written)
+	conn, resp, err := x.dialBackend(timeout) // (a retry's attempt: its fields are checked again as the head is written)
 	if err != nil {
 		br := backendRefusal(resp)
 		if br == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -120,19 +121,24 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 			return
 		}
 	} else {
-		if err := checkOutboundHeaders(st.Context().Request.Headers); err != nil {
+		// The policies' headers are checked and copied for the backend
+		// handshake in one walk (copyOutboundHeaders, as the REST proxy's).
+		dh := getDialHeader()
+		if err := checkedDialHeaders(dh, st.Context().Request.Headers, r); err != nil {
+			putDialHeader(dh)
 			writeJSONError(w, http.StatusBadRequest, "Bad request: "+err.Error()+".")
 			outcome("bad_request", http.StatusBadRequest, st)
 			return
 		}
 		if err := x.backendURL(ctx, true); err != nil {
+			putDialHeader(dh)
 			x.backendFailed(ctx, backendPickError(err))
 			x.respond(w)
 			outcome("backend_error", st.Response().StatusCode, st)
 			return
 		}
 		dialTimeout := x.dialTimeout()
-		conn, resp, err := x.dialBackend(dialTimeout, true)
+		conn, resp, err := x.dialBackendWith(dialTimeout, dh)
 		if err != nil {
 			if br := backendRefusal(resp); br != nil {
 				applyResponseHeaders(w.Header(), st)
@@ -207,10 +213,26 @@ func (x *exchange) dialTimeout() time.Duration {
 }
 
 // dialBackend makes the WebSocket handshake with the backend at x.target,
-// counting the outcome for the backend entity's breaker. checked: the
-// caller checked the policies' headers right before (checkOutboundHeaders)
-// and nothing may have changed them since.
-func (x *exchange) dialBackend(timeout time.Duration, checked bool) (*wsproxy.Conn, *http.Response, error) {
+// counting the outcome for the backend entity's breaker, with the
+// policies' headers copied (dialHeaders) and checked as the head is
+// written (a retry's attempt: forwardWS).
+func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Response, error) {
+	dh := getDialHeader()
+	dialHeaders(dh, x.st.Context().Request.Headers, x.in)
+	return x.dial(timeout, dh, false)
+}
+
+// dialBackendWith is dialBackend with dh, what checkedDialHeaders filled
+// right before (nothing may have changed the policies' headers since). It
+// gives dh back.
+func (x *exchange) dialBackendWith(timeout time.Duration, dh *dialHeader) (*wsproxy.Conn, *http.Response, error) {
+	return x.dial(timeout, dh, true)
+}
+
+// dial is dialBackend's and dialBackendWith's dial, with dh filled. It
+// gives dh back. checked: every field dh holds from the policies was
+// checked (dialMark).
+func (x *exchange) dial(timeout time.Duration, dh *dialHeader, checked bool) (*wsproxy.Conn, *http.Response, error) {
 	s, st, r := x.s, x.st, x.in
 	// The handshake's bound, built lazily: a direct dial's raw waits
 	// watch the session's context and the deadline themselves (wsproxy's
@@ -219,11 +241,9 @@ func (x *exchange) dialBackend(timeout time.Duration, checked bool) (*wsproxy.Co
 	dctx := x.dialCtx(wsproxy.WithProxy(wsproxy.WithClientCertificate(&x.sess.ctx, st.BackendCertificate), st.BackendProxy),
 		monoclock.Now().Add(timeout))
 	defer dctx.Release()
-	dh := dialHeaderPool.Get().(*dialHeader)
-	defer func() { clear(dh.h); dh.xf = [3]string{}; dialHeaderPool.Put(dh) }() // Dial keeps nothing of it
+	defer putDialHeader(dh) // Dial keeps nothing of it
 	hdr := dh.h
 	dialer := s.dialer
-	dialHeaders(dh, st.Context().Request.Headers, r)
 	if x.be != nil {
 		backendCredentials(x.be, hdr)
 		if x.be.dialer != nil {
@@ -280,7 +300,7 @@ func (x *exchange) dialBackend(timeout time.Duration, checked bool) (*wsproxy.Co
 
 // dialMark is what dialBackend tells the dial of dh's fields. The
 // handshake's caller checked the policies' headers (checked:
-// checkOutboundHeaders, right before); what forwardHeaders and
+// copyOutboundHeaders, right before); what setXForwardedFrom and
 // backendCredentials added is checked here (addedFieldsValid). Then the
 // dial need not check the map's fields again (wsproxy.Checked: only this
 // map with this many fields). Nothing is marked when anything else may
@@ -444,6 +464,20 @@ func dialHeaders(out *dialHeader, h engine.Headers, r *http.Request) {
 	forwardHeaders(out.h, h, r, wsHandshakeHeaders, &out.xf)
 }
 
+// checkedDialHeaders is checkOutboundHeaders then dialHeaders in one walk
+// of h (copyOutboundHeaders, as the REST proxy's): it refuses what the
+// check refuses, and otherwise fills out (empty) as dialHeaders does. After
+// an error out is partly filled: give it back (putDialHeader).
+func checkedDialHeaders(out *dialHeader, h engine.Headers, r *http.Request) error {
+	xff, _, err := copyOutboundHeaders(out.h, h, wsHandshakeHeaders)
+	if err != nil {
+		return err
+	}
+	clientIP, _, err := net.SplitHostPort(r.RemoteAddr)
+	setXForwardedFrom(out.h, r, clientIP, err == nil, !xff, &out.xf) // no X-Forwarded-For copied: none to look up
+	return nil
+}
+
 // dialHeader is a backend handshake's header map and the room of its
 // X-Forwarded-* values.
 type dialHeader struct {
@@ -454,6 +488,16 @@ type dialHeader struct {
 // dialHeaderPool holds what dialHeaders fills: it only lives while the
 // backend request head is written, and a cleared map keeps its room.
 var dialHeaderPool = sync.Pool{New: func() any { return &dialHeader{h: make(http.Header, 16)} }}
+
+// getDialHeader takes an empty dialHeader from its pool.
+func getDialHeader() *dialHeader { return dialHeaderPool.Get().(*dialHeader) }
+
+// putDialHeader empties dh and gives it back to its pool.
+func putDialHeader(dh *dialHeader) {
+	clear(dh.h)
+	dh.xf = [3]string{}
+	dialHeaderPool.Put(dh)
+}
 
 // wsHandshakeHeaders are the WebSocket handshake's own headers: the
 // gateway makes its own handshake with the backend.
