@@ -114,6 +114,10 @@ type apiMetrics struct {
 
 	handshakes sync.Map // outcome -> *handshakeSeries
 	closes     sync.Map // closeKey -> prometheus.Counter
+	// closesBySide are the close series of the usual sessions' ends, bound
+	// on first use: closed by the client or the backend (0, 1) with a code
+	// from 1000 to 1015, found without hashing a closeKey for closes.
+	closesBySide [2][16]atomic.Pointer[prometheus.Counter]
 
 	requests        [500]atomic.Pointer[prometheus.Counter] // by HTTP status - 100
 	requestDuration prometheus.Observer
@@ -173,12 +177,35 @@ func (a *apiMetrics) handshake(o string, seconds float64) {
 
 // closed counts one finished session.
 func (a *apiMetrics) closed(by string, code int) {
+	side := -1
+	switch by {
+	case wsproxy.ClosedByClient:
+		side = 0
+	case wsproxy.ClosedByBackend:
+		side = 1
+	}
+	if i := code - 1000; side >= 0 && i >= 0 && i < len(a.closesBySide[side]) {
+		slot := &a.closesBySide[side][i]
+		c := slot.Load()
+		if c == nil {
+			v := a.closeCounter(by, code)
+			slot.CompareAndSwap(nil, &v)
+			c = slot.Load()
+		}
+		(*c).Inc()
+		return
+	}
+	a.closeCounter(by, code).Inc()
+}
+
+// closeCounter is the close series of by and code, bound on first use.
+func (a *apiMetrics) closeCounter(by string, code int) prometheus.Counter {
 	k := closeKey{by, code}
 	v, ok := a.closes.Load(k)
 	if !ok {
 		v, _ = a.closes.LoadOrStore(k, a.m.Closes.WithLabelValues(a.name, by, strconv.Itoa(code)))
 	}
-	v.(prometheus.Counter).Inc()
+	return v.(prometheus.Counter)
 }
 
 func (m *Metrics) forAPI(name string) *apiMetrics {

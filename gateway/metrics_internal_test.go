@@ -1,0 +1,42 @@
+package gateway
+
+import (
+	"strconv"
+	"testing"
+
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
+
+	"tollgate/gateway/wsproxy"
+)
+
+// TestClosedSeries: a session's end is counted in the series of its API,
+// closed_by and code, whether it is one of the usual ends (a client's or
+// a backend's close with a code from 1000 to 1015, bound once in
+// closesBySide) or another (looked up by closeKey), and each series is
+// counted once per end, the usual ones both ways the same.
+func TestClosedSeries(t *testing.T) {
+	m := NewMetrics()
+	a := m.forAPI("chat")
+	ends := []struct {
+		by   string
+		code int
+	}{
+		{wsproxy.ClosedByClient, 1000}, {wsproxy.ClosedByClient, 1000}, {wsproxy.ClosedByBackend, 1001},
+		{wsproxy.ClosedByClient, 1015}, {wsproxy.ClosedByBackend, 1016}, {wsproxy.ClosedByClient, 999},
+		{wsproxy.ClosedByClient, 4001}, {wsproxy.ClosedByIdle, 1000}, {wsproxy.ClosedByGateway, 1012},
+		{wsproxy.ClosedByError, 1006}, {wsproxy.ClosedByBackend, 1006},
+	}
+	want := map[closeKey]float64{}
+	for _, e := range ends {
+		a.closed(e.by, e.code)
+		want[closeKey{e.by, e.code}]++
+	}
+	for k, n := range want {
+		if got := promtest.ToFloat64(m.Closes.WithLabelValues("chat", k.by, strconv.Itoa(k.code))); got != n {
+			t.Errorf("closed_by %s code %d: %v, want %v", k.by, k.code, got, n)
+		}
+	}
+	if got, want := promtest.CollectAndCount(m.Closes), len(want); got != want {
+		t.Errorf("%d close series, want %d", got, want)
+	}
+}
