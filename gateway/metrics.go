@@ -114,6 +114,9 @@ type apiMetrics struct {
 
 	handshakes sync.Map // outcome -> *handshakeSeries
 	closes     sync.Map // closeKey -> prometheus.Counter
+	// upgraded is the "upgraded" handshake series, bound on first use,
+	// found without a lookup in handshakes.
+	upgraded atomic.Pointer[handshakeSeries]
 	// closesBySide are the close series of the usual sessions' ends, bound
 	// on first use: closed by the client or the backend (0, 1) with a code
 	// from 1000 to 1015, found without hashing a closeKey for closes.
@@ -163,6 +166,24 @@ type closeKey struct {
 
 // handshake counts one handshake with outcome o that took seconds.
 func (a *apiMetrics) handshake(o string, seconds float64) {
+	var hs *handshakeSeries
+	if o == outcomeUpgraded {
+		if hs = a.upgraded.Load(); hs == nil {
+			a.upgraded.CompareAndSwap(nil, a.handshakeSeries(o))
+			hs = a.upgraded.Load()
+		}
+	} else {
+		hs = a.handshakeSeries(o)
+	}
+	hs.count.Inc()
+	hs.duration.Observe(seconds)
+}
+
+// outcomeUpgraded is the outcome of a handshake whose session started.
+const outcomeUpgraded = "upgraded"
+
+// handshakeSeries is the series of outcome o, bound on first use.
+func (a *apiMetrics) handshakeSeries(o string) *handshakeSeries {
 	v, ok := a.handshakes.Load(o)
 	if !ok {
 		v, _ = a.handshakes.LoadOrStore(o, &handshakeSeries{
@@ -170,9 +191,7 @@ func (a *apiMetrics) handshake(o string, seconds float64) {
 			duration: a.m.HandshakeDuration.WithLabelValues(a.name, o),
 		})
 	}
-	hs := v.(*handshakeSeries)
-	hs.count.Inc()
-	hs.duration.Observe(seconds)
+	return v.(*handshakeSeries)
 }
 
 // closed counts one finished session.

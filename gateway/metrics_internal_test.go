@@ -40,3 +40,28 @@ func TestClosedSeries(t *testing.T) {
 		t.Errorf("%d close series, want %d", got, want)
 	}
 }
+
+// TestHandshakeSeries: a handshake is counted in the series of its API
+// and outcome, "upgraded" (bound once, found without a lookup) and the
+// others alike, once per handshake, in both the count and the duration.
+func TestHandshakeSeries(t *testing.T) {
+	m := NewMetrics()
+	a := m.forAPI("chat")
+	outcomes := []string{outcomeUpgraded, "rejected", outcomeUpgraded, "bad_request", "backend_error", outcomeUpgraded}
+	want := map[string]float64{}
+	for _, o := range outcomes {
+		a.handshake(o, 0.001)
+		want[o]++
+	}
+	for o, n := range want {
+		if got := promtest.ToFloat64(m.Handshakes.WithLabelValues("chat", o)); got != n {
+			t.Errorf("outcome %s: %v, want %v", o, got, n)
+		}
+	}
+	if got, want := promtest.CollectAndCount(m.Handshakes), len(want); got != want {
+		t.Errorf("%d handshake series, want %d", got, want)
+	}
+	if got, want := promtest.CollectAndCount(m.HandshakeDuration), len(want); got != want {
+		t.Errorf("%d handshake duration series, want %d", got, want)
+	}
+}

@@ -183,7 +183,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		d.aiKeep(x, st) // Application Insights: the dimensions, before the State goes
 	}
 	x.detach(ctx)
-	outcome("upgraded", http.StatusSwitchingProtocols, nil, zap.String("backend", backendHost),
+	outcome(outcomeUpgraded, http.StatusSwitchingProtocols, nil, zap.String("backend", backendHost),
 		zap.String("request_id", x.requestID), zap.String("subprotocol", backend.Subprotocol()))
 
 	sessionStarted = true // runSession gives the slot and the session back
