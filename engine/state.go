@@ -93,6 +93,10 @@ type State struct {
 	// strings made for this request; see SetStringRoom.
 	strs     []string
 	strBytes []byte
+	// parsedURL is what ParseURL last parsed for this request, from
+	// parsedFrom.
+	parsedURL  *url.URL
+	parsedFrom string
 
 	// observers see the response body as it is sent; see ObserveResponseBody.
 	observers  []func([]byte)
@@ -200,6 +204,7 @@ func (s *State) Release() {
 	s.atEnd = s.atEnd[:0]
 	s.cleanup = s.cleanup[:0]
 	s.BackendURL = ""
+	s.parsedURL, s.parsedFrom = nil, ""
 	s.BackendFixedPath = false
 	s.BackendID = ""
 	s.Forward = ForwardSettings{}
@@ -309,6 +314,21 @@ func (s *State) NewString(parts ...string) string {
 		b = append(b, p...)
 	}
 	return unsafe.String(unsafe.SliceData(b), n)
+}
+
+// ParseURL is engine.ParseURL remembering the string it last parsed for
+// this request: set-backend-service checks the base-url it computed, and
+// the gateway parses the same string again to send to it, one lookup in
+// the cache fewer. The URL is shared, as ParseURL's.
+func (s *State) ParseURL(raw string) (*url.URL, error) {
+	if s.parsedURL != nil && s.parsedFrom == raw {
+		return s.parsedURL, nil
+	}
+	u, err := ParseURL(raw)
+	if err == nil {
+		s.parsedURL, s.parsedFrom = u, raw
+	}
+	return u, err
 }
 
 // NewStringBytes is NewString of b's bytes (copied).

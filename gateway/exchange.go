@@ -586,7 +586,7 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 		base = x.view // RefreshUrl built it, and showed it, from the same parts
 	} else {
 		if st.BackendURL != "" {
-			u, err := engine.ParseURL(st.BackendURL) // parsed once per distinct string
+			u, err := st.ParseURL(st.BackendURL) // parsed once per distinct string
 			if err != nil {
 				return nil, err
 			}
@@ -725,7 +725,7 @@ func (x *exchange) RefreshUrl(st *engine.State) {
 	var base url.URL
 	switch {
 	case st.BackendURL != "":
-		u, err := engine.ParseURL(st.BackendURL)
+		u, err := st.ParseURL(st.BackendURL)
 		if err != nil {
 			return
 		}

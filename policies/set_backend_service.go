@@ -3,6 +3,7 @@ package policies
 import (
 	"context"
 	"fmt"
+	"net/url"
 
 	"tollgate/engine"
 )
@@ -80,6 +81,12 @@ func (k *kit) parseSetBackendService(p *engine.Parser) engine.Step {
 // checkBackendURL accepts absolute ws, wss, http and https URLs.
 func checkBackendURL(s string) error {
 	u, err := engine.ParseURL(s) // parsed once per distinct string, for the gateway too
+	return checkParsedBackendURL(s, u, err)
+}
+
+// checkParsedBackendURL is checkBackendURL of s parsed as u (err: it is
+// not a URL).
+func checkParsedBackendURL(s string, u *url.URL, err error) error {
 	if err != nil {
 		return fmt.Errorf("base-url %q is not a URL: %s", s, err.Error())
 	}
@@ -171,7 +178,8 @@ func (b *setBackendService) run(_ context.Context, s *engine.State) error {
 		return err
 	}
 	if !b.baseURL.IsConst() {
-		if err := checkBackendURL(v); err != nil {
+		u, err := s.ParseURL(v) // (remembered for the gateway, which sends to it)
+		if err := checkParsedBackendURL(v, u, err); err != nil {
 			return engine.NewPolicyError(engine.ReasonExpression, 500, err.Error(), nil)
 		}
 	}
