@@ -100,7 +100,7 @@ type wsRoom struct {
 // what the session would otherwise keep of those strings (the backend
 // URL: detach keeps its host only). Like restParts it is never pooled, so
 // what a policy keeps stays its own (and keeps this allocation alive).
-// strBytes fills the 640-byte size class (TestHandshakePartsSizeClass).
+// strBytes fills the 704-byte size class (TestHandshakePartsSizeClass).
 type hsParts struct {
 	ctxs    [2]sectionCtx
 	ctxUsed engine.Section
@@ -111,11 +111,23 @@ type hsParts struct {
 	dctx     lazyctx.Ctx
 	dctxUsed bool
 	strBytes [hsStrBytes]byte
+	// client is room for the client's wsproxy.Conn (wsproxy.UpgradeIn),
+	// used only when the relay drops the Conn as it starts the session.
+	client wsproxy.Conn
 }
 
 // hsStrBytes is the size of the handshake's room for new strings' bytes:
-// what fills hsParts's size class (640 bytes).
+// what fills hsParts's size class (704 bytes).
 const hsStrBytes = 79
+
+// clientRoom is room for the client's Conn (wsproxy.UpgradeIn): in the
+// handshake's parts, nil if it has none.
+func (x *exchange) clientRoom() *wsproxy.Conn {
+	if x.wsr == nil || x.wsr.hs == nil {
+		return nil
+	}
+	return &x.wsr.hs.client
+}
 
 // dialCtx is the lazily built deadline context of a backend handshake:
 // in the handshake's parts for its first dial, else a new one.

@@ -200,12 +200,12 @@ func TestExchangeRoom(t *testing.T) {
 }
 
 // TestHandshakePartsSizeClass: a handshake's parts (hsParts) fill the
-// 640-byte size class with their string room; a field more moves every
-// handshake's parts into the next class (704 bytes), and a room that
+// 704-byte size class with their string room; a field more moves every
+// handshake's parts into the next class (768 bytes), and a room that
 // leaves bytes of the class unused wastes them, which this catches.
 func TestHandshakePartsSizeClass(t *testing.T) {
-	if n := unsafe.Sizeof(hsParts{}); n != 640 {
-		t.Errorf("the handshake's parts are %d bytes; want 640", n)
+	if n := unsafe.Sizeof(hsParts{}); n != 704 {
+		t.Errorf("the handshake's parts are %d bytes; want 704", n)
 	}
 }
 
@@ -215,7 +215,7 @@ func TestHandshakePartsSizeClass(t *testing.T) {
 // session starts (detach) the exchange, which lives as long as the
 // session, keeps none of them: of the backend URL only the host, which is
 // never the room's, and no view. Otherwise every idle session would keep
-// its whole handshake's parts (640 bytes) alive.
+// its whole handshake's parts (704 bytes) alive.
 func TestHandshakeStringsLeaveWithParts(t *testing.T) {
 	s := &Server{idPrefix: "0a1b2c3d", metrics: NewMetrics()}
 	r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/echo", RawQuery: "mode=echo"},

@@ -158,7 +158,9 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	if len(st.ResponseHeaders()) > 0 {
 		applyResponseHeaders(w.Header(), st) // on the 101
 	}
-	client, err := wsproxy.Upgrade(w, key, backend.Subprotocol(), headerIfAny(w))
+	// The client's Conn in the handshake's parts when the relay drops it
+	// as the session starts (the event loop: it keeps the socket).
+	client, err := wsproxy.UpgradeIn(x.clientRoom(), x.s.relayer, backend, w, key, backend.Subprotocol(), headerIfAny(w))
 	if err != nil {
 		backend.CloseWith(websocket.StatusGoingAway, "client handshake failed")
 		outcome("bad_request", http.StatusBadRequest, st, zap.String("backend", backendHost), zap.Error(err))

@@ -100,6 +100,17 @@ func checkKey(r *http.Request) (string, error) {
 // headers (the policy-recorded response headers). Bytes the client sent
 // after its request are relayed first.
 func Upgrade(w http.ResponseWriter, key, subprotocol string, extra http.Header) (*Conn, error) {
+	return UpgradeIn(nil, nil, nil, w, key, subprotocol, extra)
+}
+
+// UpgradeIn is Upgrade with room for the client's Conn, when rl, the
+// relayer its session is for, lets go of the Conn once its Start has taken
+// it with backend (the event loop keeps both sockets, not their Conns):
+// room may then be part of an object that lives only as long as the
+// handshake. Otherwise (a relay that keeps the Conn for the session, a
+// connection the event loop cannot take, no room) the Conn is allocated,
+// as Upgrade's.
+func UpgradeIn(room *Conn, rl Relayer, backend *Conn, w http.ResponseWriter, key, subprotocol string, extra http.Header) (*Conn, error) {
 	conn, pending, err := Hijack(w)
 	if err != nil {
 		http.Error(w, "WebSocket upgrade impossible on this connection", http.StatusInternalServerError)
@@ -126,7 +137,12 @@ func Upgrade(w http.ResponseWriter, key, subprotocol string, extra http.Header) 
 		return nil, fmt.Errorf("writing the 101: %w", err)
 	}
 	_ = conn.SetWriteDeadline(time.Time{})
-	return &Conn{conn: conn, pending: pending, subprotocol: subprotocol}, nil
+	c := room
+	if c == nil || backend == nil || !loopTakes(rl, conn, backend.conn) {
+		c = new(Conn)
+	}
+	*c = Conn{conn: conn, pending: pending, subprotocol: subprotocol}
+	return c, nil
 }
 
 // RawHijacker is a ResponseWriter that hands over its connection with a

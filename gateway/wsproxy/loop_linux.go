@@ -121,6 +121,14 @@ func detachPair(a, b net.Conn) (fa, fb int, bp *poller, bw *loopSide, err error)
 	return fa, fb, nil, nil, nil
 }
 
+// loopTakes reports whether rl's Start takes client and backend onto
+// the event loop, which keeps their sockets and drops their Conns
+// (UpgradeIn).
+func loopTakes(rl Relayer, client, backend net.Conn) bool {
+	_, ok := rl.(EventLoop)
+	return ok && eventLoopAvailable() == nil && detachable(client) && detachable(backend)
+}
+
 // detachable: c is a socket of its own (not TLS, not a pipe).
 func detachable(c net.Conn) bool {
 	switch c.(type) {

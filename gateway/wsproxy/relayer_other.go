@@ -2,7 +2,10 @@
 
 package wsproxy
 
-import "sync/atomic"
+import (
+	"net"
+	"sync/atomic"
+)
 
 var relayerNames = []string{"goroutines"}
 
@@ -17,3 +20,6 @@ var loopStarts atomic.Int64
 
 // loopSessions: no event loop here.
 var loopSessions atomic.Int64
+
+// loopTakes: no event loop here, every relay keeps its Conns.
+func loopTakes(Relayer, net.Conn, net.Conn) bool { return false }
