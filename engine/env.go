@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -178,14 +179,15 @@ func (u *Url) SetServer(scheme, host string) {
 
 // MutableQuery returns the query for changing it in place (followed by
 // SetQuery). The first call on a request's Url copies the map, which is
-// shared with OriginalUrl until then, so OriginalUrl never changes.
+// shared with OriginalUrl until then, so OriginalUrl never changes. The
+// copy is maps.Clone's, which copies the map's groups as they are: no
+// walk of the map and no hashing of its keys again.
 func (u *Url) MutableQuery() Query {
-	if u.sharedQuery || u.Query == nil {
-		q := make(Query, len(u.Query)+1)
-		for k, v := range u.Query {
-			q[k] = v
-		}
-		u.Query, u.sharedQuery = q, false
+	switch {
+	case u.Query == nil:
+		u.Query, u.sharedQuery = make(Query, 1), false
+	case u.sharedQuery:
+		u.Query, u.sharedQuery = maps.Clone(u.Query), false
 	}
 	return u.Query
 }

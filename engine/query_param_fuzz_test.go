@@ -46,3 +46,42 @@ func FuzzSetQueryParam(f *testing.F) {
 		}
 	})
 }
+
+// TestMutableQueryCopies: the first MutableQuery of a Url whose query is
+// shared with OriginalUrl returns a copy (maps.Clone's) with the same
+// parameters, which a change leaves the shared one without; later calls
+// return that copy; a Url without a query gets an empty map.
+func TestMutableQueryCopies(t *testing.T) {
+	for _, raw := range []string{"a=1", "a=1&b=2&a=3", "a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8", "a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9&j=10"} {
+		shared := parseQuery(raw, nil)
+		want := parseQuery(raw, nil)
+		u := &Url{QueryString: "?" + raw, Query: shared, sharedQuery: true}
+		q := u.MutableQuery()
+		if len(q) != len(want) {
+			t.Fatalf("%q: %d parameters, want %d", raw, len(q), len(want))
+		}
+		for k, vs := range want {
+			if !slices.Equal(q[k], vs) {
+				t.Errorf("%q: %s is %q, want %q", raw, k, q[k], vs)
+			}
+		}
+		q["a"] = []string{"changed"}
+		q["new"] = []string{"x"}
+		delete(q, "b")
+		for k, vs := range want {
+			if !slices.Equal(shared[k], vs) {
+				t.Errorf("%q: the shared query's %s became %q", raw, k, shared[k])
+			}
+		}
+		if _, ok := shared["new"]; ok || len(shared) != len(want) {
+			t.Errorf("%q: the shared query changed: %q", raw, shared)
+		}
+		if q2 := u.MutableQuery(); q2["new"] == nil || q2["a"][0] != "changed" {
+			t.Errorf("%q: a second MutableQuery is not the first's copy: %q", raw, q2)
+		}
+	}
+	u := &Url{}
+	if q := u.MutableQuery(); q == nil || len(q) != 0 {
+		t.Errorf("no query: %v", q)
+	}
+}
