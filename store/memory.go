@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -221,7 +222,7 @@ func (m *Memory) RateLimit(ctx context.Context, key string, limit int64, window 
 		cur += n
 		if e == nil {
 			e = new(rateEntry)
-			s.rate[key] = e
+			s.rate[keptKey(key)] = e
 		}
 		*e = rateEntry{window: w, idx: idx, cur: cur, prev: prev}
 	}
@@ -253,7 +254,7 @@ func (m *Memory) Quota(ctx context.Context, key string, limit int64, period time
 		count += n
 		if e == nil {
 			e = new(quotaEntry)
-			s.quota[key] = e
+			s.quota[keptKey(key)] = e
 		}
 		*e = quotaEntry{period: p, start: st, idx: idx, count: count}
 	}
@@ -276,7 +277,7 @@ func (m *Memory) Acquire(ctx context.Context, key string, maxLeases int64, ttl t
 	ls := s.leases[key]
 	if ls == nil {
 		ls = &leaseSet{}
-		s.leases[key] = ls
+		s.leases[keptKey(key)] = ls
 	}
 	ls.prune(now)
 	count := int64(len(ls.items))
@@ -414,7 +415,7 @@ func (m *Memory) CacheSet(ctx context.Context, key string, value []byte, ttl tim
 	exp := m.now().UnixMicro() + ttl.Microseconds()
 	s := m.shard(key)
 	s.mu.Lock()
-	s.cache[key] = cacheEntry{val: v, exp: exp}
+	s.cache[keptKey(key)] = cacheEntry{val: v, exp: exp} // a map assignment stores the key again
 	s.written += int64(len(key)+len(v)) + entryOverhead
 	if s.written > m.shardCache {
 		s.bound(m.shardCache, m.now().UnixMicro(), key)
@@ -505,7 +506,7 @@ func (m *Memory) CacheListPush(ctx context.Context, key string, value []byte, tt
 	l := s.lists[key]
 	if l == nil {
 		l = &memList{}
-		s.lists[key] = l
+		s.lists[keptKey(key)] = l
 	}
 	l.prune(now)
 	l.items = append(l.items, cacheEntry{val: v, exp: now + ttl.Microseconds()})
@@ -627,3 +628,10 @@ func (m *Memory) Len() (rate, quota, leases, cache int) {
 	}
 	return
 }
+
+// keptKey is the copy of key a map of the store keeps. A key a policy
+// built may share the bytes of a request's larger allocation (the REST
+// exchange's or a handshake's room, a body's buffer): kept as it is, each
+// key would hold that whole allocation for as long as its entry lives, a
+// few KiB per distinct client key instead of the key's own bytes.
+func keptKey(key string) string { return strings.Clone(key) }
