@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"strconv"
+	"strings"
 	"testing"
+	"unsafe"
 
 	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -63,5 +65,36 @@ func TestHandshakeSeries(t *testing.T) {
 	}
 	if got, want := promtest.CollectAndCount(m.HandshakeDuration), len(want); got != want {
 		t.Errorf("%d handshake duration series, want %d", got, want)
+	}
+}
+
+// TestPolicyCounterKeepsOwnValues: a new series keeps copies of its label
+// values, not views of the bytes a policy made them from (a request's
+// larger allocation, which a series would hold for the process's life).
+func TestPolicyCounterKeepsOwnValues(t *testing.T) {
+	m := NewMetrics()
+	add, err := m.Counter("calls_by_client", "calls", []string{"client"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := strings.Repeat("x", 2048) + "203.0.113.7" + strings.Repeat("y", 2048)
+	v := room[2048 : 2048+len("203.0.113.7")]
+	if !add(1, v) {
+		t.Fatal("not added")
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.StringData(room)))
+	c := m.custom.byName["calls_by_client"]
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.series) != 1 {
+		t.Fatalf("%d series", len(c.series))
+	}
+	for _, st := range c.series {
+		if st.values[0] != v {
+			t.Fatalf("values %q", st.values)
+		}
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(st.values[0]))); p >= lo && p < lo+uintptr(len(room)) {
+			t.Error("the series keeps a view of the caller's bytes")
+		}
 	}
 }

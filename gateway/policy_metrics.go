@@ -156,8 +156,17 @@ func (c *policyCounter) add(idx []int, v float64, values []string) bool {
 		if len(c.series) >= maxSeriesPerMetric {
 			return false
 		}
-		st = &seriesTotal{values: slices.Clone(full)}
+		// The series keeps its values, and the vector the first values
+		// it is given: copies, as a value a policy made may share the
+		// bytes of a request's larger allocation, which a kept view
+		// would hold alive for the process's life.
+		vals := make([]string, len(full))
+		for i, v := range full {
+			vals[i] = strings.Clone(v)
+		}
+		st = &seriesTotal{values: vals}
 		c.series[key] = st
+		full = vals
 	}
 	st.total += v
 	c.vec.WithLabelValues(full...).Add(v)
