@@ -68,7 +68,7 @@ type Deps struct {
 	// finds by certificate-id (the name) or thumbprint.
 	Certificates []NamedCertificate
 	// ResponseCacheBytes caps the internal response cache of cache-lookup
-	// and cache-store (bytes of cached responses; default 64 MiB).
+	// and cache-store (bytes of cached responses, their keys and bookkeeping; default 64 MiB).
 	ResponseCacheBytes int64
 	// OneWayQueue is how many send-one-way-request calls may wait to be
 	// sent (default 1024); beyond it they are dropped.

@@ -321,9 +321,11 @@ func (k *kit) cacheSet(ctx context.Context, external bool, key string, v []byte,
 	}
 }
 
-// responseLRU is the internal response cache: at most max bytes of values
-// (keys and bookkeeping not counted), least recently used evicted first,
-// expired entries dropped when met.
+// responseLRU is the internal response cache: at most max bytes, each
+// entry counted as its key, its value and lruEntryCost for its list
+// element, entry and map slot (so that many small entries cannot hold
+// several times max), least recently used evicted first, expired entries
+// dropped when met.
 type responseLRU struct {
 	mu    sync.Mutex
 	max   int64
@@ -332,6 +334,13 @@ type responseLRU struct {
 	items map[string]*list.Element
 	now   func() time.Time
 }
+
+// lruEntryCost is what an entry holds besides its key's and value's
+// bytes: its list.Element (48 bytes), lruEntry (64), the map's slot and
+// the headers of the key and value, rounded up.
+const lruEntryCost = 160
+
+func entryCost(key string, v []byte) int64 { return int64(len(key)+len(v)) + lruEntryCost }
 
 type lruEntry struct {
 	key string
@@ -364,7 +373,7 @@ func (c *responseLRU) get(key string) ([]byte, bool) {
 
 // set stores v (a value larger than the whole cache is not stored).
 func (c *responseLRU) set(key string, v []byte, ttl time.Duration) {
-	if int64(len(v)) > c.max {
+	if entryCost(key, v) > c.max {
 		return
 	}
 	c.mu.Lock()
@@ -372,9 +381,10 @@ func (c *responseLRU) set(key string, v []byte, ttl time.Duration) {
 	if el, ok := c.items[key]; ok {
 		c.remove(el)
 	}
+	key = strings.Clone(key) // kept: not a view of a larger allocation
 	el := c.ll.PushFront(&lruEntry{key: key, val: v, exp: c.now().Add(ttl)})
 	c.items[key] = el
-	c.size += int64(len(v))
+	c.size += entryCost(key, v)
 	for c.size > c.max {
 		c.remove(c.ll.Back())
 	}
@@ -384,10 +394,10 @@ func (c *responseLRU) remove(el *list.Element) {
 	e := el.Value.(*lruEntry)
 	c.ll.Remove(el)
 	delete(c.items, e.key)
-	c.size -= int64(len(e.val))
+	c.size -= entryCost(e.key, e.val)
 }
 
-// len reports the entries and value bytes held.
+// len reports the entries and the bytes counted for them (entryCost).
 func (c *responseLRU) len() (int, int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

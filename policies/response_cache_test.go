@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"tollgate/engine"
 )
@@ -190,14 +191,15 @@ func TestResponseCacheMissRemovesCacheHeaders(t *testing.T) {
 
 func TestResponseLRU(t *testing.T) {
 	now := time.Unix(1000, 0)
-	c := newResponseLRU(10)
+	one := entryCost("a", []byte("aaaa")) // 165: the key, the value and lruEntryCost
+	c := newResponseLRU(2*one + 2)
 	c.now = func() time.Time { return now }
 	c.set("a", []byte("aaaa"), time.Minute)
 	c.set("b", []byte("bbbb"), time.Minute)
 	if _, ok := c.get("a"); !ok { // a is now the most recent
 		t.Fatal("a missing")
 	}
-	c.set("c", []byte("cccc"), time.Minute) // 12 bytes > 10: evicts b, the least recently used
+	c.set("c", []byte("cccc"), time.Minute) // three entries > max: evicts b, the least recently used
 	if _, ok := c.get("b"); ok {
 		t.Error("b not evicted")
 	}
@@ -206,16 +208,16 @@ func TestResponseLRU(t *testing.T) {
 			t.Errorf("%s evicted", k)
 		}
 	}
-	if n, size := c.len(); n != 2 || size != 8 {
-		t.Errorf("len %d size %d", n, size)
+	if n, size := c.len(); n != 2 || size != 2*one {
+		t.Errorf("len %d size %d, want 2 and %d", n, size, 2*one)
 	}
-	c.set("big", make([]byte, 11), time.Minute) // larger than the cache: not stored, nothing evicted
+	c.set("big", make([]byte, 2*one), time.Minute) // larger than the cache: not stored, nothing evicted
 	if n, _ := c.len(); n != 2 {
 		t.Errorf("len %d after an oversized set", n)
 	}
 	c.set("a", []byte("x"), time.Minute) // replacing updates the size
-	if _, size := c.len(); size != 5 {
-		t.Errorf("size %d after replace", size)
+	if _, size := c.len(); size != 2*one-3 {
+		t.Errorf("size %d after replace, want %d", size, 2*one-3)
 	}
 	now = now.Add(2 * time.Minute)
 	if _, ok := c.get("a"); ok {
@@ -223,6 +225,36 @@ func TestResponseLRU(t *testing.T) {
 	}
 	if n, _ := c.len(); n != 1 {
 		t.Errorf("expired entry kept: len %d", n)
+	}
+}
+
+// TestResponseLRUSmallEntries: entries of small values count their keys
+// and bookkeeping, so that many of them (distinct keys, responses of a few
+// bytes) stay within the cache's bytes, and a kept key is the cache's own
+// copy.
+func TestResponseLRUSmallEntries(t *testing.T) {
+	const max = 64 << 10
+	c := newResponseLRU(max)
+	room := strings.Repeat("k", 4096)
+	for i := range 10000 {
+		key := room[:64] + strconv.Itoa(i) // a new string
+		c.set(key, []byte("v"), time.Hour)
+	}
+	n, size := c.len()
+	if size > max || n > max/lruEntryCost {
+		t.Errorf("%d entries counted as %d bytes in a cache of %d", n, size, max)
+	}
+	if n < max/(lruEntryCost+80) {
+		t.Errorf("only %d entries kept", n)
+	}
+	view := room[100:140]
+	c.set(view, []byte("v"), time.Hour)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.items {
+		if k == view && unsafe.StringData(k) == unsafe.StringData(view) {
+			t.Error("the cache keeps a view of the caller's key")
+		}
 	}
 }
 
