@@ -90,7 +90,7 @@ func (c *conn) leaveLoop() bool {
 	ec, ok := c.rwc.(*evloop.Conn)
 	task := evloop.TaskFrom(c.ctx)
 	if !ok || task == nil {
-		c.ctx, c.ctxReq = nil, nil
+		c.ctx = nil
 		return true
 	}
 	task.Release()
@@ -113,7 +113,7 @@ func (c *conn) leaveLoop() bool {
 	if err != nil {
 		return false
 	}
-	c.rwc, c.io, c.ctx, c.ctxReq = nc, rawio.Wrap(nc), nil, nil
+	c.rwc, c.io, c.ctx = nc, rawio.Wrap(nc), nil
 	c.w.c, c.w.armed = c.io, 0 // the new socket has no write deadline yet
 	return true
 }

@@ -12,6 +12,6 @@ func (s *Server) stopLoops() {}
 
 // leaveLoop: no loops on this platform.
 func (c *conn) leaveLoop() bool {
-	c.ctx, c.ctxReq = nil, nil
+	c.ctx = nil
 	return true
 }

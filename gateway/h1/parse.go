@@ -328,15 +328,6 @@ func parseHead(head []byte, req *request, r *http.Request, room *headRoom, noted
 	return nil
 }
 
-// setParsed sets in r what parseHead set in p (TestSetParsed holds the two
-// to the same list).
-func setParsed(r, p *http.Request) {
-	r.Method, r.URL, r.RequestURI = p.Method, p.URL, p.RequestURI
-	r.Proto, r.ProtoMajor, r.ProtoMinor = p.Proto, p.ProtoMajor, p.ProtoMinor
-	r.Header, r.Host, r.Close = p.Header, p.Host, p.Close
-	r.ContentLength, r.TransferEncoding = p.ContentLength, p.TransferEncoding
-}
-
 // originForm parses the commonest request target, a path of characters
 // url.URL writes back as they are, with a query or none ("/a/b?x=1"),
 // into u as url.ParseRequestURI would, without its allocation. It

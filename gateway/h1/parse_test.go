@@ -3,7 +3,6 @@ package h1
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,38 +13,6 @@ import (
 	"time"
 	"unsafe"
 )
-
-// TestSetParsed: setParsed carries over every field parseHead sets, for
-// heads that set each of them (chunked framing, Close, an absolute-form
-// target's host, the asterisk form, a target ParseRequestURI parses).
-func TestSetParsed(t *testing.T) {
-	type key struct{}
-	ctx := context.WithValue(context.Background(), key{}, 1)
-	tmpl := new(http.Request).WithContext(ctx)
-	for _, head := range []string{
-		"GET /a/b?x=1 HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nX-A: 2\r\n\r\n",
-		"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-		"PUT /p HTTP/1.0\r\nContent-Length: 5\r\n\r\n",
-		"GET http://other:8080/x%20y?q HTTP/1.1\r\nHost: h\r\n\r\n",
-		"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
-	} {
-		var req request
-		p := new(http.Request)
-		if err := parseHead([]byte(head), &req, p, nil, nil); err != nil {
-			t.Fatalf("%q: %v", head, err)
-		}
-		r := new(http.Request)
-		*r = *tmpl
-		setParsed(r, p)
-		if r.Context() != ctx {
-			t.Fatalf("%q: the context was not kept", head)
-		}
-		bg := context.Background()
-		if got, want := r.WithContext(bg), p.WithContext(bg); !reflect.DeepEqual(got, want) {
-			t.Errorf("%q:\nset    %+v\nparsed %+v", head, got, want)
-		}
-	}
-}
 
 // TestOriginForm: the targets originForm parses without
 // url.ParseRequestURI, and those it leaves to it.

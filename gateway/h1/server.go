@@ -552,7 +552,6 @@ type conn struct {
 	req       request // the framing parseHead found
 	w         progressWriter
 	ctx       context.Context // the requests' context: on an event loop, the task's (loop.go); else nil
-	ctxReq    *http.Request   // an empty request with ctx (while ctx is not nil), copied into each request's (serveOne)
 }
 
 // exchange is what one request allocates in one piece: the handler's
@@ -915,15 +914,11 @@ func (c *conn) serveOne() bool {
 		}
 	}
 	if ctx := c.ctx; ctx != nil { // never cancelled: see Server
-		// The context, from an empty request the connection made with it
-		// once (WithContext would copy a new request each time). A
-		// connection's ctx is its loop task's for its life on the loop.
-		if c.ctxReq == nil {
-			c.ctxReq = new(http.Request).WithContext(ctx)
-		}
-		parsed := *r
-		*r = *c.ctxReq
-		setParsed(r, &parsed)
+		// The context set in the exchange's own request: WithContext is
+		// inlined, so the copy it makes stays on the stack and is copied
+		// back (TestHandshakeAllocs counts it). A connection's ctx is its loop
+		// task's for its life on the loop.
+		*r = *r.WithContext(ctx)
 	}
 	r.RemoteAddr = c.remote
 	r.TLS = c.tls
