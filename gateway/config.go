@@ -86,6 +86,9 @@ type API struct {
 	// (RunsInline, inline.go), as worked out with inlineStores.
 	inline       bool
 	inlineStores inlineStores
+	// served is what the server publishing the API works out once for it
+	// (Server.prepareServed); a copy (view) is prepared on its own.
+	served apiServed
 	// mcp: an MCP server's own definition (mcp.go); nil for other types.
 	mcp *mcpServer
 	// gql: a synthetic GraphQL API's schema and resolvers

@@ -157,7 +157,7 @@ func (x *exchange) isWS() bool { return x.rest == nil }
 // newExchange starts the exchange for r, routed to api; begin gives it its
 // policy State once the request passed the gateway's own checks.
 func (s *Server) newExchange(r *http.Request, api *API, start time.Time) *exchange {
-	return &exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}
+	return &exchange{s: s, api: api, rt: s.runtimeOf(api), start: start, ip: clientIP(r)}
 }
 
 // newWSExchange is newExchange for a WebSocket handshake: the exchange
@@ -166,7 +166,7 @@ func (s *Server) newWSExchange(r *http.Request, api *API, start time.Time) *exch
 	wx := &struct {
 		exchange
 		room wsRoom
-	}{exchange: exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: clientIP(r)}}
+	}{exchange: exchange{s: s, api: api, rt: s.runtimeOf(api), start: start, ip: clientIP(r)}}
 	wx.wsr = &wx.room
 	return &wx.exchange
 }
@@ -236,7 +236,7 @@ func (s *Server) newRESTExchange(r *http.Request, api *API, start time.Time) *ex
 	rx := &struct {
 		exchange
 		parts restParts
-	}{exchange: exchange{s: s, api: api, rt: s.runtime(api.Name), start: start, ip: ip}}
+	}{exchange: exchange{s: s, api: api, rt: s.runtimeOf(api), start: start, ip: ip}}
 	rx.rest = &rx.parts
 	rx.parts.ipPort = ipPort
 	return &rx.exchange

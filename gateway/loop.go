@@ -45,7 +45,7 @@ func (s *Server) heldLoop(t *evloop.Task, forced int, api *API) {
 	if t.Forced() == forced {
 		return
 	}
-	rt := s.runtime(api.Name)
+	rt := s.runtimeOf(api)
 	rt.metrics.m.LoopHeld.WithLabelValues(api.Name).Inc()
 	held := rt.held.Add(1)
 	if rt.heldLogged.Load() {

@@ -110,6 +110,7 @@ func (s *Server) reload(trigger string, burst *watchBurst) *ReloadStatus {
 		s.log.Debug("reload: nothing changed", zap.String("trigger", trigger), zap.Int("events", st.Events))
 	default:
 		s.setDeployment(snap.Gateway)
+		s.prepareServed(snap)
 		s.current.Store(snap)
 		snap.loggers.Commit()     // start its new loggers, stop those it dropped
 		snap.credentials.Commit() // forget the connection states no served set uses

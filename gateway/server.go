@@ -243,6 +243,52 @@ func New(opt Options) (*Server, error) {
 // Current returns the snapshot being served.
 func (s *Server) Current() *Snapshot { return s.current.Load() }
 
+// apiServed is what a request to an API needs that depends on the API
+// alone, worked out when a snapshot is published (prepareServed) rather
+// than per request: its runtime (a sync.Map look-up by name, hashing the
+// name). It holds only while of is the API itself and srv the server: a
+// copy of an API (view) or one built another way looks it up per request
+// as before.
+type apiServed struct {
+	of  *API
+	srv *Server
+	rt  *apiRuntime
+}
+
+// prepareServed fills in the served parts of every API of snap, its views
+// and its operations' views, before snap is published. An API a reload
+// reused from a published snapshot has them already and is not written
+// (readers may be reading it); its name does not change. The runtimes are
+// per name and outlive snapshots, so a reload that keeps an API's name
+// keeps its runtime.
+func (s *Server) prepareServed(snap *Snapshot) {
+	prep := func(a *API) {
+		if a == nil || a.served.of == a {
+			return
+		}
+		a.served = apiServed{of: a, srv: s, rt: s.runtime(a.Name)}
+	}
+	for _, a := range snap.APIs {
+		prep(a)
+		for _, v := range a.views {
+			prep(v)
+		}
+		for _, op := range a.Operations {
+			for _, v := range op.views {
+				prep(v)
+			}
+		}
+	}
+}
+
+// runtimeOf is api's runtime: prepared (prepareServed), or looked up.
+func (s *Server) runtimeOf(api *API) *apiRuntime {
+	if sv := &api.served; sv.of == api && sv.srv == s {
+		return sv.rt
+	}
+	return s.runtime(api.Name)
+}
+
 func (s *Server) runtime(name string) *apiRuntime {
 	if rt, ok := s.runtimes.Load(name); ok {
 		return rt.(*apiRuntime)
