@@ -164,7 +164,7 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 	if orig := r.Body; orig != nil && orig != http.NoBody {
 		x.rest.reqSrc = limitedBody{r: orig, size: r.ContentLength, max: maxBody, what: "the request body", req: body}
 		if body != nil {
-			body.pool = s.proxy.bare && x.m.diag == nil && api.mcp == nil && api.gql == nil && st.Trace() == nil && poolableBodyPlan(api.Plan)
+			body.pool = s.proxy.bare && x.m.diag == nil && api.mcp == nil && api.gql == nil && st.Trace() == nil && s.poolableBodyAPI(api)
 		}
 		engine.InitLazyBody(&x.rest.reqBody, &x.rest.reqSrc)
 	}

@@ -10,9 +10,10 @@ import (
 )
 
 // TestServedPrepared: every API a snapshot routes to (its views and its
-// operations' views) has its runtime worked out when the snapshot is
-// published, equal to what the per-request look-up gives; after a reload
-// the runtime stays the name's.
+// operations' views) has its runtime and its body pooling worked out when
+// the snapshot is published, equal to what the per-request look-up and
+// walk give; a reload that changes the plan changes the pooling, and the
+// runtime stays the name's.
 func TestServedPrepared(t *testing.T) {
 	dir := t.TempDir()
 	write := func(rel, content string) {
@@ -56,7 +57,10 @@ func TestServedPrepared(t *testing.T) {
 			if rt := s.runtime(a.Name); a.served.rt != rt || s.runtimeOf(a) != rt {
 				t.Errorf("API %q: prepared runtime %p, the name's %p", a.Name, a.served.rt, rt)
 			}
-			got[a.Name] = append(got[a.Name], seen{a.served.rt, poolableBodyPlan(a.Plan)})
+			if want := poolableBodyPlan(a.Plan); s.poolableBodyAPI(a) != want {
+				t.Errorf("API %q (operation %v): prepared pooling %v, the plan's %v", a.Name, a.Operation, a.served.poolBody, want)
+			}
+			got[a.Name] = append(got[a.Name], seen{a.served.rt, a.served.poolBody})
 		}
 		for _, a := range s.Current().APIs {
 			one(a)
@@ -82,7 +86,7 @@ func TestServedPrepared(t *testing.T) {
 	}
 	// A copy is not prepared: it is worked out per request.
 	cp := *s.Current().APIs[0]
-	if cp.served.of == &cp || s.runtimeOf(&cp) != s.runtime(cp.Name) {
+	if cp.served.of == &cp || s.runtimeOf(&cp) != s.runtime(cp.Name) || s.poolableBodyAPI(&cp) != poolableBodyPlan(cp.Plan) {
 		t.Fatal("a copy of an API used its original's prepared parts")
 	}
 	write("b/policy.xml", inbound)

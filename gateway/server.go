@@ -246,27 +246,30 @@ func (s *Server) Current() *Snapshot { return s.current.Load() }
 // apiServed is what a request to an API needs that depends on the API
 // alone, worked out when a snapshot is published (prepareServed) rather
 // than per request: its runtime (a sync.Map look-up by name, hashing the
-// name). It holds only while of is the API itself and srv the server: a
-// copy of an API (view) or one built another way looks it up per request
-// as before.
+// name) and whether its plan lets a request body's buffer be pooled
+// (poolableBodyPlan, a walk of the plan). It holds only while of is the
+// API itself and srv the server: a copy of an API (view) or one built
+// another way works them out per request as before.
 type apiServed struct {
-	of  *API
-	srv *Server
-	rt  *apiRuntime
+	of       *API
+	srv      *Server
+	rt       *apiRuntime
+	poolBody bool
 }
 
 // prepareServed fills in the served parts of every API of snap, its views
 // and its operations' views, before snap is published. An API a reload
 // reused from a published snapshot has them already and is not written
-// (readers may be reading it); its name does not change. The runtimes are
-// per name and outlive snapshots, so a reload that keeps an API's name
-// keeps its runtime.
+// (readers may be reading it); its name and plan do not change. The
+// runtimes are per name and outlive snapshots, so a reload that keeps an
+// API's name keeps its runtime, and one that changes its plan makes a new
+// API whose pooling is worked out again.
 func (s *Server) prepareServed(snap *Snapshot) {
 	prep := func(a *API) {
 		if a == nil || a.served.of == a {
 			return
 		}
-		a.served = apiServed{of: a, srv: s, rt: s.runtime(a.Name)}
+		a.served = apiServed{of: a, srv: s, rt: s.runtime(a.Name), poolBody: poolableBodyPlan(a.Plan)}
 	}
 	for _, a := range snap.APIs {
 		prep(a)
@@ -287,6 +290,14 @@ func (s *Server) runtimeOf(api *API) *apiRuntime {
 		return sv.rt
 	}
 	return s.runtime(api.Name)
+}
+
+// poolableBodyAPI is poolableBodyPlan(api.Plan): prepared, or worked out.
+func (s *Server) poolableBodyAPI(api *API) bool {
+	if sv := &api.served; sv.of == api && sv.srv == s {
+		return sv.poolBody
+	}
+	return poolableBodyPlan(api.Plan)
 }
 
 func (s *Server) runtime(name string) *apiRuntime {
