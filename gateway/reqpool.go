@@ -16,8 +16,9 @@ import (
 // request, that buffer comes from a pool and goes back when the exchange
 // ends. The body's bytes are shared (engine.Body.AsString makes a string
 // of them without a copy), so a buffer may go back only when nothing can
-// hold them: poolableBodyPlan says which plans, poolableBody which
-// exchanges.
+// hold them: poolableBodyPlan says which plans (worked out once per API
+// when its snapshot is published: Server.poolableBodyAPI), the exchange's
+// end (releaseReqBody) which exchanges.
 
 // bodyPools hold request body buffers by size class: 4 KiB (class 0) to
 // maxPooledBody, powers of two. A larger body is allocated as before.
@@ -98,7 +99,7 @@ func (l *limitedBody) readPooled() ([]byte, error) {
 }
 
 // releaseReqBody gives the request body's pooled buffer back, when the
-// exchange ended as poolableBody allows: the backend client answered and
+// exchange ended as the buffer's pooling allows: the backend client answered and
 // keeps nothing of the request (outFree), no trace recorded it.
 func (x *exchange) releaseReqBody() {
 	if rb := x.rest.reqSrc.req; rb != nil && rb.buf != nil && rb.free {
