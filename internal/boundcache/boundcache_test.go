@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// The map keeps up to its bound, then hands values back without keeping
-// them; racing writers of one key all get the first value kept.
+// The map keeps up to its bound; a Put into a full map empties it and
+// keeps the new key, so keys that come after a stream of others are kept
+// again; racing writers of one key all get the first value kept.
 func TestMap(t *testing.T) {
 	c := New[string, int](3)
 	for i := range 5 {
@@ -17,9 +18,19 @@ func TestMap(t *testing.T) {
 	}
 	for i := range 5 {
 		v, ok := c.Get(strconv.Itoa(i))
-		if ok != (i < 3) || ok && v != i {
+		if ok != (i >= 3) || ok && v != i {
 			t.Errorf("Get(%d) = %d, %v", i, v, ok)
 		}
+	}
+	for i := range 1000 { // a stream of distinct keys, then the one in use
+		c.Put("stream"+strconv.Itoa(i), i)
+	}
+	c.Put("in use", 7)
+	if v, ok := c.Get("in use"); !ok || v != 7 {
+		t.Errorf("a key put after a stream of others is not kept: %d, %v", v, ok)
+	}
+	if n := c.n.Load(); n > 3 {
+		t.Errorf("%d entries counted, bound 3", n)
 	}
 	d := New[string, *int](10)
 	var wg sync.WaitGroup
