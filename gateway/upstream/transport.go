@@ -28,6 +28,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -73,9 +74,19 @@ type Transport struct {
 	// block), since a wait on a loop's connection takes the task back.
 	OffLoop bool
 
-	pools sync.Map // poolKey -> *pool
-	idle  atomic.Int64
+	pools  sync.Map // poolKey -> *pool; a pool leaves once it holds no connection (pool.drop)
+	idle   atomic.Int64
+	npools atomic.Int64 // pools in t.pools
 }
+
+// PoolCount is the number of backend pools the transport keeps: one per
+// backend (and event loop) with a connection open, dialing, idle or
+// waited for. A pool with none left is dropped at once.
+func (t *Transport) PoolCount() int { return int(t.npools.Load()) }
+
+// errPoolGone: the pool was dropped between its look-up and its use; the
+// request looks it up again (a new one takes its place).
+var errPoolGone = errors.New("upstream: pool dropped")
 
 type poolKey struct {
 	scheme, host string
@@ -94,13 +105,21 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	defer out.free()
 	ctx := req.Context()
-	p, err := t.pool(req.URL, t.loopOf(ctx))
+	loop := t.loopOf(ctx)
+	p, err := t.pool(req.URL, loop)
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
 		c, err := p.get(ctx, attempt > 0, !out.replayable)
+		for err == errPoolGone {
+			// Dropped as it went empty, after the look-up: its
+			// successor is as good.
+			if p, err = t.pool(req.URL, loop); err == nil {
+				c, err = p.get(ctx, attempt > 0, !out.replayable)
+			}
+		}
 		if err != nil {
 			out.closeBody()
 			return nil, err
@@ -158,19 +177,32 @@ func (t *Transport) pool(u *url.URL, loop *evloop.Loop) (*pool, error) {
 			port = "443"
 		}
 	}
-	p := &pool{t: t, key: key, addr: net.JoinHostPort(u.Hostname(), port)}
+	// The key and address are kept as long as the pool: copies, not
+	// views of the request's bytes (a URL built from a request's header
+	// may share its buffer).
+	if key.scheme == "http" {
+		key.scheme = "http"
+	} else {
+		key.scheme = "https"
+	}
+	key.host = strings.Clone(u.Host)
+	hostname := strings.Clone(u.Hostname())
+	p := &pool{t: t, key: key, addr: net.JoinHostPort(hostname, port)}
 	if key.scheme == "https" {
 		cfg := &tls.Config{}
 		if t.TLSClientConfig != nil {
 			cfg = t.TLSClientConfig.Clone()
 		}
 		if cfg.ServerName == "" {
-			cfg.ServerName = u.Hostname()
+			cfg.ServerName = hostname
 		}
 		cfg.NextProtos = []string{"http/1.1"}
 		p.tls = cfg
 	}
-	v, _ := t.pools.LoadOrStore(key, p)
+	v, loaded := t.pools.LoadOrStore(key, p)
+	if !loaded {
+		t.npools.Add(1)
+	}
 	return v.(*pool), nil
 }
 
@@ -204,6 +236,11 @@ type pool struct {
 	// operation, and one taken from the pool is checked for expiry there.
 	sweep *time.Timer
 	swept bool
+	// gone: the pool held no connection and no waiter (n == 0) and left
+	// t.pools (drop); a request that looked it up before gets errPoolGone
+	// and looks again. No connection can come back to it: each one holds
+	// a count in n until it is closed.
+	gone bool
 }
 
 // waiter is a request waiting for a connection: it receives an idle one,
@@ -215,6 +252,10 @@ type waiter struct{ ch chan *conn }
 // again, a connection the backend closed while idle must not be used.
 func (p *pool) get(ctx context.Context, fresh, probe bool) (*conn, error) {
 	p.mu.Lock()
+	if p.gone {
+		p.mu.Unlock()
+		return nil, errPoolGone
+	}
 	if !fresh {
 		for len(p.idle) > 0 {
 			c := p.idle[len(p.idle)-1]
@@ -317,7 +358,8 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 	return &conn{p: p, nc: nc}, nil
 }
 
-// release frees a connection's slot: a waiter dials in it.
+// release frees a connection's slot: a waiter dials in it. The last
+// slot's release drops the pool.
 func (p *pool) release() {
 	p.mu.Lock()
 	if len(p.waiters) > 0 {
@@ -328,7 +370,25 @@ func (p *pool) release() {
 		return
 	}
 	p.n--
+	if p.n == 0 {
+		p.drop()
+	}
 	p.mu.Unlock()
+}
+
+// drop removes the pool, empty (no connection open, dialing or idle, no
+// waiter), from its transport, with p.mu held: as net/http's Transport
+// forgets a host with its last idle connection, so that a backend chosen
+// per request (a host taken from a header) leaves nothing behind.
+func (p *pool) drop() {
+	p.gone = true
+	if p.sweep != nil {
+		p.sweep.Stop()
+		p.swept = false
+	}
+	if p.t.pools.CompareAndDelete(p.key, p) {
+		p.t.npools.Add(-1)
+	}
 }
 
 // put makes c idle, hands it to a waiter, or closes it when the pool is
