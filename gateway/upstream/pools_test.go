@@ -175,3 +175,44 @@ func TestPoolDropRace(t *testing.T) {
 		})
 	}
 }
+
+// TestIdleEvictsOldest: at MaxIdleConns, a connection going idle takes
+// the place of the least recently used one (whose pool then goes), not
+// closed itself: requests to hosts never asked for again cannot keep a
+// busy host's connection out of the pools.
+func TestIdleEvictsOldest(t *testing.T) {
+	be := startBackend(t, answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false))
+	tr := &upstream.Transport{DialContext: toBackend(be.addr), MaxIdleConns: 4}
+	t.Cleanup(tr.CloseIdleConnections)
+	do := func(host string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+host+"/p", nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	for _, tc := range []struct {
+		host  string
+		dials int32 // in all, after the request
+		pools int
+	}{
+		{"busy.test", 1, 1},
+		{"h1.test", 2, 2},
+		{"h2.test", 3, 3},
+		{"busy.test", 3, 3}, // reused: busy.test's is now the newest
+		{"h3.test", 4, 4},
+		{"h4.test", 5, 4}, // h1.test's, the oldest, goes
+		{"h5.test", 6, 4}, // then h2.test's
+		{"busy.test", 6, 4},
+		{"h4.test", 6, 4},
+		{"h1.test", 7, 4},
+	} {
+		do(tc.host)
+		if d, n := be.dials.Load(), tr.PoolCount(); d != tc.dials || n != tc.pools {
+			t.Fatalf("after %s: %d dials, %d pools; want %d and %d", tc.host, d, n, tc.dials, tc.pools)
+		}
+	}
+}

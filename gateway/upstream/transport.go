@@ -27,6 +27,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,9 +75,10 @@ type Transport struct {
 	// block), since a wait on a loop's connection takes the task back.
 	OffLoop bool
 
-	pools  sync.Map // poolKey -> *pool; a pool leaves once it holds no connection (pool.drop)
-	idle   atomic.Int64
-	npools atomic.Int64 // pools in t.pools
+	pools    sync.Map // poolKey -> *pool; a pool leaves once it holds no connection (pool.drop)
+	idle     atomic.Int64
+	npools   atomic.Int64 // pools in t.pools
+	evicting atomic.Bool  // a put at MaxIdleConns is closing the oldest idle connections (evictIdle)
 }
 
 // PoolCount is the number of backend pools the transport keeps: one per
@@ -392,9 +394,20 @@ func (p *pool) drop() {
 }
 
 // put makes c idle, hands it to a waiter, or closes it when the pool is
-// full.
+// full. At MaxIdleConns, an older idle connection (evictIdle) makes room
+// for it first.
 func (p *pool) put(c *conn) {
+	t := p.t
 	p.mu.Lock()
+	full := t.MaxIdleConns > 0 && t.idle.Load() >= int64(t.MaxIdleConns)
+	if full && len(p.waiters) == 0 && len(p.idle) < t.maxIdlePerHost() {
+		p.mu.Unlock()
+		// Not checked again after: another put at the limit may take
+		// the room made as this one goes on (the overshoot is at most
+		// the puts at the limit at once).
+		full = !t.evictIdle()
+		p.mu.Lock()
+	}
 	if len(p.waiters) > 0 {
 		w := p.waiters[0]
 		p.waiters = p.waiters[1:]
@@ -402,8 +415,7 @@ func (p *pool) put(c *conn) {
 		w.ch <- c
 		return
 	}
-	t := p.t
-	if len(p.idle) >= t.maxIdlePerHost() || (t.MaxIdleConns > 0 && t.idle.Load() >= int64(t.MaxIdleConns)) {
+	if full || len(p.idle) >= t.maxIdlePerHost() {
 		p.mu.Unlock()
 		c.close()
 		return
@@ -449,6 +461,66 @@ func (p *pool) sweepIdle() {
 	for _, c := range expired {
 		c.close()
 	}
+}
+
+// evictIdle closes the least recently used idle connections over all
+// pools, a sixteenth of MaxIdleConns at once (at least one), so that at
+// MaxIdleConns a connection going idle takes the place of an old one, as
+// with net/http's Transport: a flood of requests to hosts never asked
+// for again cannot keep the busy backends' connections out of the pools
+// until its own idle out. Several at once: the walk over the pools is
+// paid once per sixteenth of the limit, not on each put at the limit.
+// One put at a time walks; one at the limit as another walks counts on
+// the room it makes: the idle connections may exceed MaxIdleConns by the
+// puts at the limit during a walk, until the next walk, and never by a
+// batch or more. It reports whether there is room.
+func (t *Transport) evictIdle() bool {
+	k := max(1, t.MaxIdleConns/16)
+	if !t.evicting.CompareAndSwap(false, true) {
+		// Another put is making room: this one counts on it, up to a
+		// batch over the limit.
+		return t.idle.Load() < int64(t.MaxIdleConns+k)
+	}
+	var ats []time.Duration
+	t.pools.Range(func(_, v any) bool {
+		q := v.(*pool)
+		q.mu.Lock()
+		for _, c := range q.idle[:min(k, len(q.idle))] { // oldest first
+			ats = append(ats, c.idleAt)
+		}
+		q.mu.Unlock()
+		return true
+	})
+	if len(ats) == 0 {
+		t.evicting.Store(false)
+		return false
+	}
+	slices.Sort(ats)
+	cut := ats[min(k, len(ats))-1]
+	var closed []*conn
+	t.pools.Range(func(_, v any) bool {
+		q := v.(*pool)
+		q.mu.Lock()
+		n := 0
+		for n < len(q.idle) && len(closed) < k && q.idle[n].idleAt <= cut {
+			q.idle[n].idle = false
+			closed = append(closed, q.idle[n])
+			n++
+		}
+		if n > 0 {
+			rest := copy(q.idle, q.idle[n:])
+			clear(q.idle[rest:])
+			q.idle = q.idle[:rest]
+			t.idle.Add(-int64(n))
+		}
+		q.mu.Unlock()
+		return len(closed) < k
+	})
+	t.evicting.Store(false) // the room is made: closing takes a while
+	for _, c := range closed {
+		c.close()
+	}
+	return len(closed) > 0
 }
 
 func (p *pool) closeIdle() {
