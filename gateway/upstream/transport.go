@@ -403,8 +403,8 @@ func (p *pool) put(c *conn) {
 	if full && len(p.waiters) == 0 && len(p.idle) < t.maxIdlePerHost() {
 		p.mu.Unlock()
 		// Not checked again after: another put at the limit may take
-		// the room made as this one goes on (the overshoot is at most
-		// the puts at the limit at once).
+		// the room made as this one goes on (the overshoot stays under
+		// a batch, evictIdle).
 		full = !t.evictIdle()
 		p.mu.Lock()
 	}
