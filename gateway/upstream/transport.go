@@ -182,7 +182,7 @@ func (t *Transport) pool(u *url.URL, loop *evloop.Loop) (*pool, error) {
 	// The key and address are kept as long as the pool: copies, not
 	// views of the request's bytes (a URL built from a request's header
 	// may share its buffer).
-	if key.scheme == "http" {
+	if key.scheme == "http" { // the constant, not the URL's string
 		key.scheme = "http"
 	} else {
 		key.scheme = "https"
