@@ -164,11 +164,7 @@ func regexShape(np string, ecma bool) (depth int, pairs, resets int64) {
 	for i := 0; i < len(np); {
 		switch c := np[i]; {
 		case c == '\\':
-			i++
-			if i < len(np) {
-				_, n := utf8.DecodeRuneInString(np[i:])
-				i += n
-			}
+			i = afterEscape(np, i)
 			continue
 		case c == '[':
 			_, n := classFoldWork(np[i:], false)
@@ -228,11 +224,7 @@ func regexFoldWork(np string, ecma bool) int64 {
 	for i := 0; i < len(np); {
 		switch c := np[i]; {
 		case c == '\\':
-			i++
-			if i < len(np) {
-				_, n := utf8.DecodeRuneInString(np[i:])
-				i += n
-			}
+			i = afterEscape(np, i)
 		case c == '[':
 			w, n := classFoldWork(np[i:], ecma)
 			work += w
@@ -372,4 +364,16 @@ func hexDigit(c byte) int {
 // replacement patterns it caches (TestRegexSizeEstimate).
 func regexSize(pat, np string) int {
 	return 4096 + len(pat) + 64*len(np) + maxRepls*(maxReplCached+256)
+}
+
+// afterEscape is the index past the escape at np[i] (a backslash) and the
+// character it escapes: the scans of regexShape and regexFoldWork step over
+// an escape whole.
+func afterEscape(np string, i int) int {
+	i++
+	if i < len(np) {
+		_, n := utf8.DecodeRuneInString(np[i:])
+		i += n
+	}
+	return i
 }
