@@ -138,7 +138,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 			return
 		}
 		dialTimeout := x.dialTimeout()
-		conn, resp, err := x.dialBackendWith(dialTimeout, dh)
+		conn, resp, err := x.dial(dialTimeout, dh, true) // dh checked: checkedDialHeaders
 		if err != nil {
 			if br := backendRefusal(resp); br != nil {
 				applyResponseHeaders(w.Header(), st)
@@ -224,16 +224,10 @@ func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Resp
 	return x.dial(timeout, dh, false)
 }
 
-// dialBackendWith is dialBackend with dh, what checkedDialHeaders filled
-// right before (nothing may have changed the policies' headers since). It
-// gives dh back.
-func (x *exchange) dialBackendWith(timeout time.Duration, dh *dialHeader) (*wsproxy.Conn, *http.Response, error) {
-	return x.dial(timeout, dh, true)
-}
-
-// dial is dialBackend's and dialBackendWith's dial, with dh filled. It
-// gives dh back. checked: every field dh holds from the policies was
-// checked (dialMark).
+// dial is dialBackend's dial, and the handshake's own with dh as
+// checkedDialHeaders filled it right before (nothing may have changed the
+// policies' headers since), with dh filled. It gives dh back. checked:
+// every field dh holds from the policies was checked (dialMark).
 func (x *exchange) dial(timeout time.Duration, dh *dialHeader, checked bool) (*wsproxy.Conn, *http.Response, error) {
 	s, st, r := x.s, x.st, x.in
 	// The handshake's bound, built lazily: a direct dial's raw waits
