@@ -239,6 +239,7 @@ type poller struct {
 	buf     []byte     // the read buffer: carried bytes + one read
 	drain   [8192]byte // where unregister drops unread input
 	work    []*loopSession
+	ended   *doneBatch // sessions finished in this batch, for reportEnded
 }
 
 var (
@@ -396,6 +397,7 @@ func (p *poller) poll(fd uintptr) bool {
 		if tasks {
 			p.runTasks()
 		}
+		p.reportEnded() // the sessions this batch finished: one hand-off
 		if !p.more {
 			p.left = monoNow()
 			return false

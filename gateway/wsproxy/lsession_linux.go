@@ -667,7 +667,7 @@ func (s *loopSession) finish() {
 	if s.lingering == 0 {
 		loopSessions.Add(-1)
 	}
-	runDone(done, st)
+	s.p.sessionDone(done, st) // handed to a reporter at the end of the loop's batch
 }
 
 // lingerTime bounds a lingering close (see finish).

@@ -3,9 +3,14 @@
 package wsproxy
 
 import (
+	"context"
+	"io"
+	"net"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"tollgate/internal/testutil"
 )
@@ -70,4 +75,113 @@ func TestRunDone(t *testing.T) {
 			t.Errorf("%d reporters after a session ended with one waiting, %d before", after, before)
 		}
 	}
+}
+
+// TestRunDonesInOrder: a batch's callbacks run off the caller, in the
+// order the loop finished the sessions, and the poller hands what it
+// noted over as one batch (sessionDone, reportEnded).
+func TestRunDonesInOrder(t *testing.T) {
+	p := &poller{}
+	const n = 5
+	got := make(chan int64, n)
+	caller := make(chan struct{})
+	for i := range n {
+		p.sessionDone(DoneFunc(func(st Stats) {
+			<-caller // the caller goes on before any callback runs
+			got <- st.ClientToBackendMsgs
+		}), Stats{ClientToBackendMsgs: int64(i)})
+	}
+	if p.ended == nil || len(p.ended.r) != n {
+		t.Fatalf("noted %v, want %d sessions in one batch", p.ended, n)
+	}
+	p.reportEnded()
+	if p.ended != nil {
+		t.Fatal("the batch was not handed over")
+	}
+	close(caller)
+	for i := range n {
+		select {
+		case v := <-got:
+			if v != int64(i) {
+				t.Fatalf("callback %d ran for session %d", i, v)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d callbacks ran", i, n)
+		}
+	}
+	p.reportEnded() // nothing noted: nothing handed over
+}
+
+// TestLoopSlowDone: a session's done callback that blocks (a lease a
+// remote store releases) stalls no loop: sessions on every poller, the
+// blocked session's own included, still relay and end, and their
+// callbacks run, while it blocks.
+func TestLoopSlowDone(t *testing.T) {
+	if err := eventLoopAvailable(); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	slowDone := make(chan struct{})
+	c, b := startLoopPair(t, DoneFunc(func(Stats) {
+		close(entered)
+		<-release
+		close(slowDone)
+	}))
+	closeThroughLoop(t, c, b)
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the slow session's callback never ran")
+	}
+	for i := range 2 * len(pollers) { // the pollers in turn: each of them at least once
+		stats := make(chan Stats, 1)
+		c, b := startLoopPair(t, DoneFunc(func(st Stats) { stats <- st }))
+		closeThroughLoop(t, c, b)
+		select {
+		case st := <-stats:
+			if st.ClosedBy != ClosedByClient || st.CloseCode != websocket.StatusNormalClosure {
+				t.Errorf("session %d: stats %+v", i, st)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("session %d did not end while a done callback blocked", i)
+		}
+	}
+	close(release)
+	<-slowDone
+}
+
+// startLoopPair starts a session on the event loop between two loopback
+// connections and returns the client's and the backend's peers.
+func startLoopPair(t *testing.T, done Done) (client, backend net.Conn) {
+	t.Helper()
+	client, cc := tcpPair(t)
+	backend, bc := tcpPair(t)
+	EventLoop{}.Start(context.Background(), &Conn{conn: cc}, &Conn{conn: bc, mask: true}, Limits{}, nil, done)
+	return client, backend
+}
+
+// closeThroughLoop runs a session's close handshake from the client: its
+// close reaches the backend, whose answer reaches the client; both peers
+// then hang up.
+func closeThroughLoop(t *testing.T, client, backend net.Conn) {
+	t.Helper()
+	mask := [4]byte{1, 2, 3, 4}
+	if _, err := client.Write([]byte{0x88, 0x82, mask[0], mask[1], mask[2], mask[3], 0x03 ^ mask[0], 0xe8 ^ mask[1]}); err != nil {
+		t.Fatal(err)
+	}
+	var h [8]byte
+	_ = backend.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(backend, h[:8]); err != nil || h[0] != 0x88 {
+		t.Fatalf("backend got % x, %v; want the close", h, err)
+	}
+	if _, err := backend.Write([]byte{0x88, 0x02, 0x03, 0xe8}); err != nil {
+		t.Fatal(err)
+	}
+	_ = client.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(client, h[:4]); err != nil || h[0] != 0x88 {
+		t.Fatalf("client got % x, %v; want the close", h[:4], err)
+	}
+	_ = client.Close()
+	_ = backend.Close()
 }
