@@ -98,7 +98,7 @@ type loopSession struct {
 
 	lastActivity int64 // mono time of the last data seen
 	nextPing     int64 // mono time of the next ping round
-	closeBy      int64 // once final: when the close handshakes are given up
+	closeBy      int64 // once final: when the close handshakes are given up; once finished, when a lingering close is
 
 	final       bool
 	halt        atomic.Bool // final, for the frame scanners
@@ -121,6 +121,11 @@ func (s *loopSession) signal(sig uint32) {
 func (s *loopSession) onSignals(sig uint32) {
 	if s.finished {
 		if sig&sigTick != 0 && s.lingering > 0 {
+			if now := monoNow(); now < s.closeBy {
+				s.timerAt = 0 // a tick armed before the session finished: wait out the rest
+				s.armFrom(now, s.closeBy)
+				return
+			}
 			s.endLinger()
 		}
 		return
@@ -514,7 +519,11 @@ func (s *loopSession) decide(v relayVerdict) {
 	s.final, s.verdict = true, v
 	s.halt.Store(true)
 	s.closeBy = after(s.p.now, closeWait)
-	s.armBy(s.closeBy)
+	// The timer is armed for lingerTime, the sooner of the two: a close
+	// handshake usually ends well within it, and the lingering close that
+	// follows then needs no timer change of its own (see finish); one that
+	// takes longer has the timer armed again for closeBy (onTick).
+	s.armBy(min(s.closeBy, after(s.p.now, lingerTime)))
 	for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
 		switch a := s.verdict.action(x); a.kind {
 		case actDrop:
@@ -644,8 +653,15 @@ func (s *loopSession) finish() {
 		}
 	}
 	if s.lingering > 0 {
-		s.timerAt = 0
-		s.armBy(after(s.p.now, lingerTime))
+		// Bounded by lingerTime from now. A timer armed already for no
+		// later (decide arms it for lingerTime from the verdict) is kept:
+		// a tick before the end arms it for what is left (onSignals).
+		// Resetting it per session was a timer change (the runtime's
+		// timer heap, and a wake-up of an idle processor when it became
+		// that processor's next timer) for a lingering close that usually
+		// ends with the peer's FIN at once.
+		s.closeBy = after(s.p.now, lingerTime)
+		s.armBy(s.closeBy)
 	} else {
 		s.releaseTimer()
 	}
@@ -746,11 +762,17 @@ func (s *loopSession) armFrom(now, at int64) {
 		s.timer = lt
 		if lt.t == nil {
 			lt.t = time.AfterFunc(d, lt.fire)
+			loopTimerArms.Add(1)
 			return
 		}
 	}
 	s.timer.t.Reset(d)
+	loopTimerArms.Add(1)
 }
+
+// loopTimerArms counts the times loop sessions armed their timers (tests
+// check which ones are spared).
+var loopTimerArms atomic.Int64
 
 // loopTimer is a loop session's timer: a runtime timer whose func (bound
 // once) signals the session it serves now. Pooled: a session takes one

@@ -724,3 +724,65 @@ func TestStaleWaitsGoEdgeTriggered(t *testing.T) {
 		t.Fatal("still edge-triggered after staleFor")
 	}
 }
+
+// TestLoopLingerKeepsTimer: a session whose close handshake ends at once
+// changes its timer twice (armed when it starts, then for the close
+// handshakes); the lingering close that follows keeps that timer, armed
+// for no later than its own end, and ends with the peers' FINs.
+func TestLoopLingerKeepsTimer(t *testing.T) {
+	if err := eventLoopAvailable(); err != nil {
+		t.Fatal(err)
+	}
+	before := loopTimerArms.Load()
+	stats := make(chan Stats, 1)
+	c, b := startLoopPair(t, DoneFunc(func(st Stats) { stats <- st }))
+	closeThroughLoop(t, c, b)
+	select {
+	case <-stats:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session did not end")
+	}
+	checkNoRelayLeaks(t)
+	if n := loopTimerArms.Load() - before; n > 2 {
+		t.Errorf("%d timer changes for a session and its lingering close, want at most 2", n)
+	}
+}
+
+// TestLoopSlowCloseHandshake: a close handshake that takes longer than
+// lingerTime (the timer's first tick after the verdict) but less than
+// closeWait ends as the peers close it, not at that tick.
+func TestLoopSlowCloseHandshake(t *testing.T) {
+	if err := eventLoopAvailable(); err != nil {
+		t.Fatal(err)
+	}
+	stats := make(chan Stats, 1)
+	client, backend := startLoopPair(t, DoneFunc(func(st Stats) { stats <- st }))
+	mask := [4]byte{1, 2, 3, 4}
+	if _, err := client.Write([]byte{0x88, 0x82, mask[0], mask[1], mask[2], mask[3], 0x03 ^ mask[0], 0xe8 ^ mask[1]}); err != nil {
+		t.Fatal(err)
+	}
+	var h [8]byte
+	_ = backend.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(backend, h[:8]); err != nil || h[0] != 0x88 {
+		t.Fatalf("backend got % x, %v; want the close", h, err)
+	}
+	time.Sleep(lingerTime + lingerTime/4) // past the first tick, well before closeWait
+	if _, err := backend.Write([]byte{0x88, 0x02, 0x03, 0xe8}); err != nil {
+		t.Fatal(err)
+	}
+	_ = client.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(client, h[:4]); err != nil || h[0] != 0x88 || binary.BigEndian.Uint16(h[2:4]) != 1000 {
+		t.Fatalf("client got % x, %v; want the backend's close 1000", h[:4], err)
+	}
+	select {
+	case st := <-stats:
+		if st.ClosedBy != ClosedByClient || st.CloseCode != websocket.StatusNormalClosure {
+			t.Errorf("stats %+v", st)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session did not end")
+	}
+	_ = client.Close()
+	_ = backend.Close()
+	checkNoRelayLeaks(t)
+}
