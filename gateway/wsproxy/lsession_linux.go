@@ -98,7 +98,9 @@ type loopSession struct {
 
 	lastActivity int64 // mono time of the last data seen
 	nextPing     int64 // mono time of the next ping round
-	closeBy      int64 // once final: when the close handshakes are given up; once finished, when a lingering close is
+	// closeBy: once final, when the close handshakes are given up; once
+	// finished, when a lingering close is.
+	closeBy int64
 
 	final       bool
 	halt        atomic.Bool // final, for the frame scanners
