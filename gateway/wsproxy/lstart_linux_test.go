@@ -733,6 +733,7 @@ func TestLoopLingerKeepsTimer(t *testing.T) {
 	if err := eventLoopAvailable(); err != nil {
 		t.Fatal(err)
 	}
+	checkNoRelayLeaks(t) // no other session arms a timer meanwhile
 	before := loopTimerArms.Load()
 	stats := make(chan Stats, 1)
 	c, b := startLoopPair(t, DoneFunc(func(st Stats) { stats <- st }))
