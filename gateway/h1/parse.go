@@ -104,7 +104,12 @@ type headRoom struct {
 // Content-Length values, any transfer coding but a lone "chunked", a missing
 // or repeated Host in HTTP/1.1: all are refused (RFC 9112 §3, §5, §6).
 func parseHead(head []byte, req *request, r *http.Request, room *headRoom, noted *FieldSet) error {
-	s := string(head)
+	return parseHeadString(string(head), req, r, room, noted)
+}
+
+// parseHeadString is parseHead of a head already made a string (the
+// server's: its bytes in room beside the exchange, newExchange).
+func parseHeadString(s string, req *request, r *http.Request, room *headRoom, noted *FieldSet) error {
 	// Request line.
 	i := strings.IndexByte(s, '\n')
 	line := trimCR(s[:i])

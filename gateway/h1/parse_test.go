@@ -180,3 +180,44 @@ func TestParseHeadRepeats(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadRoom: newExchange's string is the head's bytes, copied (the
+// buffer the head was read into is the next request's), in the exchange's
+// own allocation up to 1344 bytes and in one of its own past that; each
+// room fills its exchange's size class exactly.
+func TestHeadRoom(t *testing.T) {
+	for n := 1; n <= 1400; n++ {
+		head := make([]byte, n)
+		for i := range head {
+			head[i] = byte('a' + (n+i)%26)
+		}
+		want := string(head)
+		x, s := newExchange(head)
+		clear(head) // the read buffer, reused
+		if s != want || x == nil {
+			t.Fatalf("%d bytes: the head's string is %q, want %q", n, s, want)
+		}
+		wantAllocs := 1.0
+		if n > 1344 {
+			wantAllocs = 2
+		}
+		if a := testing.AllocsPerRun(5, func() { x, s = newExchange(head) }); a != wantAllocs {
+			t.Fatalf("%d bytes: %v allocations, want %v", n, a, wantAllocs)
+		}
+	}
+	for _, tc := range []struct{ size, class uintptr }{
+		{unsafe.Sizeof(exchangeHead[[64]byte]{}), 768},
+		{unsafe.Sizeof(exchangeHead[[192]byte]{}), 896},
+		{unsafe.Sizeof(exchangeHead[[320]byte]{}), 1024},
+		{unsafe.Sizeof(exchangeHead[[448]byte]{}), 1152},
+		{unsafe.Sizeof(exchangeHead[[576]byte]{}), 1280},
+		{unsafe.Sizeof(exchangeHead[[704]byte]{}), 1408},
+		{unsafe.Sizeof(exchangeHead[[832]byte]{}), 1536},
+		{unsafe.Sizeof(exchangeHead[[1088]byte]{}), 1792},
+		{unsafe.Sizeof(exchangeHead[[1344]byte]{}), 2048},
+	} {
+		if tc.size != tc.class {
+			t.Errorf("an exchange with head room is %d bytes; the room was sized to fill %d", tc.size, tc.class)
+		}
+	}
+}
