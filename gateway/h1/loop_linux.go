@@ -57,8 +57,34 @@ func (s *Server) serveLoop(fd int) error {
 
 // serveLoopConn serves one connection in its loop task: the same code as
 // a goroutine's (conn.serve), on a connection whose waits suspend the task.
+//
+// The connection's state is kept with the task (evloop.Task.Keep) and
+// serves the task's next connection: a task runs one connection at a time
+// and is given another only once this function has returned, and serve
+// has by then untracked the connection (Shutdown and Close reach it no
+// more) and handed its socket and buffers on. What may still point at it
+// is a request's response writer or body kept past its request, which
+// refuse every use once their request ended (response.ended, body.Close
+// at the request's end: TestLateWriterOnReusedConn). The state is cleared
+// when the connection ends, so an idle task keeps no socket or server
+// alive. One allocation less per connection (a WebSocket handshake's).
 func (s *Server) serveLoopConn(ctx context.Context, ec *evloop.Conn) {
-	c := &conn{srv: s, rwc: ec, ctx: ctx}
+	t := evloop.TaskFrom(ctx)
+	c, _ := t.Keep.(*conn)
+	if c == nil {
+		c = new(conn)
+		t.Keep = c
+	}
+	c.srv, c.rwc, c.ctx = s, ec, ctx
+	defer func() {
+		if c.hijacked && !c.rawHijack {
+			// Hijack's reader reads the socket through c (connReader):
+			// c is the hijacker's now, and the task makes another.
+			t.Keep = nil
+			return
+		}
+		*c = conn{}
+	}()
 	if !s.track(c) {
 		_ = ec.Close()
 		return

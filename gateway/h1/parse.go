@@ -449,7 +449,7 @@ func (f *FieldSet) index(key string) int {
 // noted.
 func Noted(w http.ResponseWriter, set *FieldSet) (came uint64, ok bool) {
 	rw, ok := w.(*response)
-	if !ok || set == nil || rw.c.srv.noted != set {
+	if !ok || set == nil || rw.ended || rw.c.srv.noted != set {
 		return 0, false
 	}
 	return rw.c.req.noted, true

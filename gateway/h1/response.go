@@ -35,7 +35,12 @@ type response struct {
 	pending   []byte // body bytes held back before the head is sent
 	closeConn bool
 	hijacked  bool
-	trailers  []string // trailer names announced in the Trailer header
+	// ended: the request is over (serveOne set it after the answer's end
+	// or the hijack). A writer kept past its request refuses every use
+	// that would reach the connection, whose state may serve another
+	// connection by then (serveLoopConn).
+	ended    bool
+	trailers []string // trailer names announced in the Trailer header
 }
 
 // holdBack is how much body the writer keeps before sending the head (as
@@ -177,8 +182,8 @@ func (w *response) writeInformational(code int) {
 }
 
 func (w *response) Write(p []byte) (int, error) {
-	if w.hijacked {
-		return 0, http.ErrHijacked
+	if w.hijacked || w.ended {
+		return 0, w.gone()
 	}
 	if !w.wrote {
 		w.WriteHeader(http.StatusOK)
@@ -381,8 +386,8 @@ func (w *response) Flush() {
 
 // FlushError is Flush with its error (http.ResponseController uses it).
 func (w *response) FlushError() error {
-	if w.hijacked {
-		return http.ErrHijacked
+	if w.hijacked || w.ended {
+		return w.gone()
 	}
 	if !w.wrote {
 		w.WriteHeader(http.StatusOK)
@@ -437,8 +442,17 @@ func (w *response) HijackRaw() (net.Conn, []byte, error) {
 }
 
 // SetReadDeadline and SetWriteDeadline serve http.ResponseController.
-func (w *response) SetReadDeadline(t time.Time) error { return w.c.rwc.SetReadDeadline(t) }
+func (w *response) SetReadDeadline(t time.Time) error {
+	if w.ended {
+		return errRequestOver
+	}
+	return w.c.rwc.SetReadDeadline(t)
+}
+
 func (w *response) SetWriteDeadline(t time.Time) error {
+	if w.ended {
+		return errRequestOver
+	}
 	w.c.w.armed = 0 // the next write renews the server's own, as before
 	return w.c.rwc.SetWriteDeadline(t)
 }
@@ -451,7 +465,19 @@ type hijackError string
 
 func (e hijackError) Error() string { return string(e) }
 
-const errHijackAfterWrite = hijackError("h1: Hijack after the response started")
+const (
+	errHijackAfterWrite = hijackError("h1: Hijack after the response started")
+	errRequestOver      = hijackError("h1: response used after its request ended")
+)
+
+// gone is the error of a write to a response that cannot take one: hijacked
+// (http.ErrHijacked, as net/http's), or kept past its request's end.
+func (w *response) gone() error {
+	if w.hijacked {
+		return http.ErrHijacked
+	}
+	return errRequestOver
+}
 
 // writeStatusLine writes "HTTP/1.x CODE Reason\r\n".
 func writeStatusLine(bw *bufio.Writer, http11 bool, code int) {

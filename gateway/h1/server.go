@@ -994,6 +994,15 @@ func (c *conn) serveOne() bool {
 	w := &x.w
 	*w = response{c: c, req: r, method: r.Method, pending: c.pend[:0]} // header: made by Header, or a proxy's adopted (AdoptHeader)
 	s.Handler.ServeHTTP(w, r)
+	// The request ends here for whatever kept its writer or body: both
+	// refuse any use from now on (the connection, its buffers and on an
+	// event loop this conn itself go on to other requests).
+	defer func() {
+		w.ended = true
+		if b != nil {
+			_ = b.Close()
+		}
+	}()
 	if w.hijacked {
 		return false
 	}

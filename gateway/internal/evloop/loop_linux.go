@@ -896,6 +896,12 @@ type Task struct {
 	yield func(struct{}) bool
 	h     Handler // what the task runs next: h(ctx, hc)
 	hc    *Conn
+	// Keep is the handler's: what it keeps with the task from one
+	// connection to the next (gateway/h1 its connection's state, made
+	// once per task instead of once per connection). Only the task's
+	// handler reads or writes it; the loop never does, and it goes with
+	// the task when the loop drops the task.
+	Keep any
 
 	state    uint8
 	reason   uint8

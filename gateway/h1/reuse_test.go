@@ -1,0 +1,111 @@
+package h1
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLateWriterOnReusedConn: a handler keeps its request's writer and
+// body past the request; the next connection (on one event loop, served
+// by the same task and so by the same conn: serveLoopConn) gets its
+// answer untouched and its socket's deadlines unmoved, while every use
+// of the kept ones fails: a write, a flush, a deadline, a body read,
+// Noted. On h1's goroutines the conn is not reused, and the same uses
+// fail the same way.
+func TestLateWriterOnReusedConn(t *testing.T) {
+	bothOurs(t, func(t *testing.T, loop bool) {
+		type keptReq struct {
+			w    http.ResponseWriter
+			body io.Reader
+		}
+		kept := make(chan keptReq, 1)
+		set := NewFieldSet("X-Noted")
+		errs := make(chan string, 16)
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/a":
+				kept <- keptReq{w, r.Body}
+				_, _ = w.Write([]byte("A"))
+				w.(http.Flusher).Flush() // chunked: a later write has no length to overrun
+			case "/b":
+				k := <-kept
+				keptW, keptBody := k.w, k.body
+				if loop && keptW.(*response).c != w.(*response).c {
+					errs <- "the second connection was not served by the first one's conn"
+				}
+				if n, err := keptW.Write([]byte("LEAK")); err == nil || n != 0 {
+					errs <- "a late Write was taken"
+				}
+				if err := http.NewResponseController(keptW).Flush(); err == nil {
+					errs <- "a late Flush was taken"
+				}
+				if err := http.NewResponseController(keptW).SetReadDeadline(time.Unix(1, 0)); err == nil {
+					errs <- "a late SetReadDeadline was taken"
+				}
+				if err := http.NewResponseController(keptW).SetWriteDeadline(time.Unix(1, 0)); err == nil {
+					errs <- "a late SetWriteDeadline was taken"
+				}
+				if n, err := keptBody.Read(make([]byte, 8)); err == nil || n != 0 {
+					errs <- "a late body Read was taken"
+				}
+				if _, ok := Noted(keptW, set); ok {
+					errs <- "a late Noted answered"
+				}
+				_, _ = w.Write([]byte("B"))
+			default:
+				_, _ = w.Write([]byte("C"))
+			}
+		})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Server{Handler: h, Noted: set, EventLoop: loop, Loops: 1}
+		go func() { _ = s.Serve(ln) }()
+		t.Cleanup(func() { _ = s.Close() })
+		addr := ln.Addr().String()
+
+		// The first connection: a body the handler leaves unread (the
+		// server drains it), the connection closed after the answer.
+		c1, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c1.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.WriteString(c1, "POST /a HTTP/1.1\r\nHost: h\r\nX-Noted: 1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+		all, err := io.ReadAll(c1) // to the server's close: its task is done
+		c1.Close()
+		if err != nil || !strings.Contains(string(all), "\r\n\r\n1\r\nA\r\n0\r\n\r\n") {
+			t.Fatalf("first answer %q, %v", all, err)
+		}
+		time.Sleep(20 * time.Millisecond) // the task back in its loop's free list
+
+		c2, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c2.Close()
+		_ = c2.SetDeadline(time.Now().Add(5 * time.Second))
+		br := bufio.NewReader(c2)
+		for _, p := range []string{"/b", "/c"} { // the second: the socket's read deadline was not moved
+			_, _ = io.WriteString(c2, "GET "+p+" HTTP/1.1\r\nHost: h\r\n\r\n")
+			resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if want := strings.ToUpper(p[1:]); err != nil || string(body) != want {
+				t.Fatalf("%s: answer %q, %v; want %q", p, body, err, want)
+			}
+		}
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
+	})
+}
