@@ -282,3 +282,35 @@ func TestHeaderIfAny(t *testing.T) {
 		t.Fatalf("after Header: %v", h)
 	}
 }
+
+// TestWriteHeaderDeclared: the length WriteHeader takes from a
+// Content-Length field, digits alone or with spaces around them (Unicode
+// ones too, as strings.TrimSpace trims), and an invalid one dropped.
+func TestWriteHeaderDeclared(t *testing.T) {
+	for _, tc := range []struct {
+		v    []string
+		want int64
+		kept bool
+	}{
+		{nil, -1, false},
+		{[]string{"3"}, 3, true},
+		{[]string{"0"}, 0, true},
+		{[]string{" 42\t"}, 42, true},
+		{[]string{"7\u00a0"}, 7, true},
+		{[]string{"\u20297"}, 7, true},
+		{[]string{""}, -1, false},
+		{[]string{"-1"}, -1, false},
+		{[]string{"3 4"}, -1, false},
+		{[]string{"1234567890123456789"}, -1, false},
+		{[]string{"12", "13"}, 12, true},
+	} {
+		w := &response{header: http.Header{}}
+		if tc.v != nil {
+			w.header["Content-Length"] = tc.v
+		}
+		w.WriteHeader(http.StatusOK)
+		if _, kept := w.header["Content-Length"]; w.declared != tc.want || kept != tc.kept {
+			t.Errorf("Content-Length %q: declared %d (field kept: %v), want %d (%v)", tc.v, w.declared, kept, tc.want, tc.kept)
+		}
+	}
+}
