@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httputil"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -43,6 +44,20 @@ func FuzzParseHead(f *testing.F) {
 			}
 			return
 		}
+		// The server's way (the head's bytes in the exchange's room, the
+		// URL and values in its headRoom) reads it the same, and keeps it
+		// when the buffer it was read into is reused.
+		x, hs := newExchange(head)
+		var req2 request
+		if err := parseHeadString(hs, &req2, &x.req, &x.room, fuzzNoted); err != nil {
+			t.Fatalf("the server's parse failed (%v) where parseHead's did not: %q", err, head)
+		}
+		clear(head)
+		if req2 != req || x.req.Method != r.Method || x.req.RequestURI != r.RequestURI || x.req.Host != r.Host ||
+			!reflect.DeepEqual(x.req.URL, r.URL) || !reflect.DeepEqual(x.req.Header, r.Header) {
+			t.Fatalf("the server's parse differs: %+v %v vs %+v %v", req2, x.req.Header, req, r.Header)
+		}
+		head = []byte(hs)
 		_, n1 := r.Header["X-Noted"]
 		_, n2 := r.Header["Content-Type"]
 		if (req.noted&1 != 0) != n1 || (req.noted&2 != 0) != n2 || req.noted > 3 {
