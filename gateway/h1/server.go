@@ -218,12 +218,11 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		delay = 0
-		c := &conn{srv: s, rwc: rw}
-		if !s.track(c) {
+		if s.shutdown.Load() {
 			_ = rw.Close()
 			return ErrServerClosed
 		}
-		s.dispatch(job{c, tlsConf})
+		s.dispatch(job{rw, tlsConf}) // the worker tracks it (serveJob)
 	}
 }
 
@@ -321,7 +320,7 @@ func (p *prefixConn) CloseWrite() error {
 
 // job is an accepted connection for a worker.
 type job struct {
-	c   *conn
+	rw  net.Conn
 	tls *tls.Config
 }
 
@@ -357,8 +356,9 @@ func (s *Server) worker(j job) {
 			t.Stop()
 		}
 	}()
+	var c *conn
 	for {
-		j.c.serve(j.tls)
+		c = s.serveJob(c, j)
 		j = job{}
 		if s.shutdown.Load() {
 			return
@@ -383,6 +383,32 @@ func (s *Server) worker(j job) {
 			return
 		}
 	}
+}
+
+// serveJob serves j's connection with c (a new conn when c is nil) and
+// returns the conn for the worker's next connection, cleared, or nil when
+// it cannot be reused: a Hijack's reader reads through it (connReader).
+// As on the event loops (serveLoopConn), a worker serves one connection
+// at a time, serve has untracked it by the time it returns, and a writer
+// or body kept past its request refuses every use (response.ended). It is
+// tracked here, not in the accept loop: a connection accepted while the
+// server shuts down is closed here if Shutdown or Close came first.
+func (s *Server) serveJob(c *conn, j job) *conn {
+	if c == nil {
+		c = new(conn)
+	}
+	c.srv, c.rwc = s, j.rw
+	if !s.track(c) {
+		_ = j.rw.Close()
+		*c = conn{}
+		return c
+	}
+	c.serve(j.tls)
+	if c.hijacked && !c.rawHijack {
+		return nil
+	}
+	*c = conn{}
+	return c
 }
 
 // stopWorkers ends the idle workers (once).
