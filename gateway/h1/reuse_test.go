@@ -11,12 +11,13 @@ import (
 )
 
 // TestLateWriterOnReusedConn: a handler keeps its request's writer and
-// body past the request; the next connection (on one event loop, served
-// by the same task and so by the same conn: serveLoopConn) gets its
-// answer untouched and its socket's deadlines unmoved, while every use
-// of the kept ones fails: a write, a flush, a deadline, a body read,
-// Noted. On h1's goroutines the worker that served the first connection
-// serves the second with the same conn (serveJob), the same way.
+// body past the request (which ends normally, or by the handler's panic);
+// the next connection (on one event loop, served by the same task and so
+// by the same conn: serveLoopConn) gets its answer untouched and its
+// socket's deadlines unmoved, while every use of the kept ones fails: a
+// write, a flush, a deadline, a body read, Noted. On h1's goroutines the
+// worker that served the first connection serves the second with the same
+// conn (serveJob), the same way.
 func TestLateWriterOnReusedConn(t *testing.T) {
 	bothOurs(t, func(t *testing.T, loop bool) {
 		type keptReq struct {
@@ -25,13 +26,16 @@ func TestLateWriterOnReusedConn(t *testing.T) {
 		}
 		kept := make(chan keptReq, 1)
 		set := NewFieldSet("X-Noted")
-		errs := make(chan string, 16)
+		errs := make(chan string, 32)
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch r.URL.Path {
 			case "/a":
 				kept <- keptReq{w, r.Body}
 				_, _ = w.Write([]byte("A"))
 				w.(http.Flusher).Flush() // chunked: a later write has no length to overrun
+				if r.URL.RawQuery == "abort" {
+					panic(http.ErrAbortHandler) // the request ends by the panic
+				}
 			case "/b":
 				k := <-kept
 				keptW, keptBody := k.w, k.body
@@ -69,48 +73,58 @@ func TestLateWriterOnReusedConn(t *testing.T) {
 		go func() { _ = s.Serve(ln) }()
 		t.Cleanup(func() { _ = s.Close() })
 		addr := ln.Addr().String()
-
-		// The first connection: a body the handler leaves unread (the
-		// server drains it), the connection closed after the answer.
-		c1, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = c1.SetDeadline(time.Now().Add(5 * time.Second))
-		_, _ = io.WriteString(c1, "POST /a HTTP/1.1\r\nHost: h\r\nX-Noted: 1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
-		all, err := io.ReadAll(c1) // to the server's close: its task is done
-		c1.Close()
-		if err != nil || !strings.Contains(string(all), "\r\n\r\n1\r\nA\r\n0\r\n\r\n") {
-			t.Fatalf("first answer %q, %v", all, err)
-		}
-		// The task back in its loop's free list; the worker waiting for
-		// the next connection.
-		time.Sleep(20 * time.Millisecond)
-		for deadline := time.Now().Add(2 * time.Second); !loop && s.idleWorkers.Load() == 0 && time.Now().Before(deadline); {
-			time.Sleep(time.Millisecond)
-		}
-
-		c2, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c2.Close()
-		_ = c2.SetDeadline(time.Now().Add(5 * time.Second))
-		br := bufio.NewReader(c2)
-		for _, p := range []string{"/b", "/c"} { // the second: the socket's read deadline was not moved
-			_, _ = io.WriteString(c2, "GET "+p+" HTTP/1.1\r\nHost: h\r\n\r\n")
-			resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
-			if err != nil {
-				t.Fatalf("%s: %v", p, err)
-			}
-			body, err := io.ReadAll(resp.Body)
-			if want := strings.ToUpper(p[1:]); err != nil || string(body) != want {
-				t.Fatalf("%s: answer %q, %v; want %q", p, body, err, want)
-			}
+		for _, target := range []string{"/a", "/a?abort"} {
+			lateUse(t, s, addr, loop, target)
 		}
 		close(errs)
 		for e := range errs {
 			t.Error(e)
 		}
 	})
+}
+
+// lateUse is TestLateWriterOnReusedConn's two connections: the first
+// asks for target, whose handler keeps its writer and body; the second
+// for /b, whose handler uses them, then /c.
+func lateUse(t *testing.T, s *Server, addr string, loop bool, target string) {
+	t.Helper()
+	// The first connection: a body the handler leaves unread (the server
+	// drains it), the connection closed after the answer (cut short after
+	// "A" when the handler panics).
+	c1, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c1.SetDeadline(time.Now().Add(5 * time.Second))
+	_, _ = io.WriteString(c1, "POST "+target+" HTTP/1.1\r\nHost: h\r\nX-Noted: 1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+	all, err := io.ReadAll(c1) // to the server's close: its task is done
+	c1.Close()
+	if err != nil || !strings.Contains(string(all), "\r\n\r\n1\r\nA\r\n") {
+		t.Fatalf("%s: first answer %q, %v", target, all, err)
+	}
+	// The task back in its loop's free list; the worker waiting for the
+	// next connection.
+	time.Sleep(20 * time.Millisecond)
+	for deadline := time.Now().Add(2 * time.Second); !loop && s.idleWorkers.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+
+	c2, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	_ = c2.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c2)
+	for _, p := range []string{"/b", "/c"} { // the second: the socket's read deadline was not moved
+		_, _ = io.WriteString(c2, "GET "+p+" HTTP/1.1\r\nHost: h\r\n\r\n")
+		resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+		if err != nil {
+			t.Fatalf("%s, then %s: %v", target, p, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		if want := strings.ToUpper(p[1:]); err != nil || string(body) != want {
+			t.Fatalf("%s, then %s: answer %q, %v; want %q", target, p, body, err, want)
+		}
+	}
 }

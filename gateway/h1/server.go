@@ -1019,16 +1019,17 @@ func (c *conn) serveOne() bool {
 	c.sent100, c.reason = false, ""
 	w := &x.w
 	*w = response{c: c, req: r, method: r.Method, pending: c.pend[:0]} // header: made by Header, or a proxy's adopted (AdoptHeader)
-	s.Handler.ServeHTTP(w, r)
-	// The request ends here for whatever kept its writer or body: both
-	// refuse any use from now on (the connection, its buffers and on an
-	// event loop this conn itself go on to other requests).
+	// The request ends when serveOne returns, or a handler's panic leaves
+	// it, for whatever kept its writer or body: both refuse any use from
+	// then on (the connection, its buffers and this conn itself, which a
+	// loop task or a worker keeps, go on to other requests).
 	defer func() {
 		w.ended = true
 		if b != nil {
 			_ = b.Close()
 		}
 	}()
+	s.Handler.ServeHTTP(w, r)
 	if w.hijacked {
 		return false
 	}
