@@ -95,7 +95,7 @@ func HeaderDone(w http.ResponseWriter) bool {
 }
 
 func (w *response) WriteHeader(code int) {
-	if w.hijacked || w.wrote {
+	if w.hijacked || w.wrote || w.ended {
 		return
 	}
 	if code < 100 || code > 999 {
@@ -133,7 +133,7 @@ func (w *response) WriteHeader(code int) {
 // standard text; characters a reason phrase cannot hold (controls, CR, LF)
 // become spaces, so a reason cannot split the head.
 func (w *response) WriteHeaderReason(code int, reason string) {
-	if !w.wrote && !w.hijacked && code >= 200 && code <= 999 {
+	if !w.wrote && !w.hijacked && !w.ended && code >= 200 && code <= 999 {
 		w.c.reason = reasonPhrase(reason)
 	}
 	w.WriteHeader(code)
@@ -410,8 +410,8 @@ func (w *response) FlushError() error {
 // Hijack hands the connection over (WebSocket upgrades). Bytes the client
 // sent after its request stay in the returned reader.
 func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if w.hijacked {
-		return nil, nil, http.ErrHijacked
+	if w.hijacked || w.ended {
+		return nil, nil, w.gone()
 	}
 	if w.headSent {
 		return nil, nil, errHijackAfterWrite
@@ -430,8 +430,8 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // bufio.ReadWriter (and its 8 KiB of buffers lost per handshake) that
 // Hijack must return.
 func (w *response) HijackRaw() (net.Conn, []byte, error) {
-	if w.hijacked {
-		return nil, nil, http.ErrHijacked
+	if w.hijacked || w.ended {
+		return nil, nil, w.gone()
 	}
 	if w.headSent {
 		return nil, nil, errHijackAfterWrite
