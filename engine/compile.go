@@ -243,6 +243,7 @@ func (c *Compiler) block(nodes []*Node, sec Section, scope string, parent Block,
 		if a := n.Attr("id"); a != nil {
 			cs.ID = a.Value
 		}
+		_, cs.queryBlind = step.(QueryBlind)
 		b = append(b, cs)
 	}
 	return b

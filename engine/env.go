@@ -124,6 +124,10 @@ type Url struct {
 	Query       Query
 
 	sharedQuery bool // Query is shared with OriginalUrl: copy before changing
+	// queryStale: QueryString was changed without a map (SetQueryParamText)
+	// and Query, nil meanwhile, is parsed from it when first read
+	// (State.syncQuery).
+	queryStale bool
 }
 
 // String gives the URL back as text.
@@ -184,6 +188,8 @@ func (u *Url) SetServer(scheme, host string) {
 // walk of the map and no hashing of its keys again.
 func (u *Url) MutableQuery() Query {
 	switch {
+	case u.queryStale:
+		u.loadQuery(nil)
 	case u.Query == nil:
 		u.Query, u.sharedQuery = make(Query, 1), false
 	case u.sharedQuery:
@@ -198,7 +204,7 @@ func (u *Url) SetQuery(q Query) { u.SetQueryIn(q, nil) }
 // SetQueryIn is SetQuery with QueryString made by st.NewString (in the
 // request's room) when st is not nil.
 func (u *Url) SetQueryIn(q Query, st *State) {
-	u.Query = q
+	u.Query, u.queryStale = q, false
 	u.QueryString = encodeQuery(q, st)
 }
 
@@ -213,8 +219,55 @@ func (u *Url) SetQueryIn(q Query, st *State) {
 // otherwise its first pair gives way to the new values, form-encoded as
 // encodeQuery writes them, and its other pairs go.
 func (u *Url) SetQueryParamIn(q Query, name string, before []string, st *State) {
-	u.Query = q
-	vals := q[name]
+	u.Query, u.queryStale = q, false
+	u.setQueryParamString(name, before, q[name], st)
+}
+
+// QueryShared reports whether Query is still the map OriginalUrl shows
+// (or there is none): a change through MutableQuery would copy it.
+func (u *Url) QueryShared() bool { return !u.queryStale && (u.sharedQuery || u.Query == nil) }
+
+// SetQueryParamText changes the parameter name from before (its values
+// now, as Query holds them) to vals as SetQueryParamIn does, but writes
+// QueryString alone: Query is parsed from it when an expression, a
+// policy step or the gateway first reads it (State.syncQuery), so a
+// request whose query nobody reads after the change never copies or
+// parses it again. st must be the State whose context.Request.Url u is.
+// The map parsed then is the one SetQueryParamIn would have left
+// (FuzzSetQueryParamText), but for a parameter given no values, which
+// the map keeps with none and the text cannot hold: the caller keeps
+// SetQueryParamIn for those.
+func (u *Url) SetQueryParamText(name string, before, vals []string, st *State) {
+	if slices.Equal(vals, before) { // nothing changed: QueryString and Query stand
+		if u.Query == nil {
+			u.Query = Query{} // as MutableQuery would have made it
+		}
+		return
+	}
+	u.setQueryParamString(name, before, vals, st)
+	u.Query, u.sharedQuery, u.queryStale = nil, false, true
+	st.staleURL = u
+}
+
+// LoadedQuery is Query, parsed first when SetQueryParamText left it as
+// text: for Go code that reads the map outside a policy step's Run (a
+// step's Run sees it parsed unless the step is QueryBlind).
+func (u *Url) LoadedQuery() Query {
+	if u.queryStale {
+		u.loadQuery(nil)
+	}
+	return u.Query
+}
+
+// loadQuery parses Query from QueryString after SetQueryParamText.
+func (u *Url) loadQuery(st *State) {
+	u.Query = parseQuery(strings.TrimPrefix(u.QueryString, "?"), st)
+	u.queryStale = false
+}
+
+// setQueryParamString rewrites QueryString for a change of the parameter
+// name from before to vals (SetQueryParamIn).
+func (u *Url) setQueryParamString(name string, before, vals []string, st *State) {
 	keep := len(vals) >= len(before) && slices.Equal(vals[:len(before)], before)
 	if keep && len(vals) == len(before) {
 		return // nothing changed: QueryString stands
@@ -292,7 +345,7 @@ func (u *Url) SetQueryKeeping(q Query, kept map[string]bool) {
 		}
 		b = appendQueryPart(b, part)
 	}
-	u.Query, u.QueryString = q, string(b)
+	u.Query, u.QueryString, u.queryStale = q, string(b), false
 }
 
 // queryKeyIs reports whether k, a query pair's key as written, is name

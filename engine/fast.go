@@ -345,6 +345,7 @@ func buildCall(n *ast.CallNode) (fnode, bool) {
 			if r.Url == nil {
 				return "", false
 			}
+			st.syncQuery()
 			return r.Url.Query.GetValueOrDefault(a, d), true
 		}}, true
 	case "$reqHasHeader", "$reqHasQuery", "$varHas":
@@ -370,6 +371,7 @@ func buildCall(n *ast.CallNode) (fnode, bool) {
 			if r.Url == nil {
 				return false, false
 			}
+			st.syncQuery()
 			return r.Url.Query.ContainsKey(a), true
 		}}, true
 	case "$varGet":

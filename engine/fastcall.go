@@ -177,6 +177,7 @@ func (s *State) bindFast() {
 		if r.Url == nil {
 			panic("cannot get Query from nil context.Request.Url")
 		}
+		s.syncQuery()
 		return r.Url.Query
 	}
 	s.env.ReqHeader = func(name, def string) string { return req().Headers.GetValueOrDefault(name, def) }

@@ -18,6 +18,7 @@ func (s *State) WrapResponseBody(rc io.ReadCloser) io.ReadCloser {
 	if len(s.observers) == 0 || rc == nil {
 		return rc
 	}
+	s.syncQuery() // the observers may read the request's query
 	return &observedBody{ReadCloser: rc, fs: append([]func([]byte){}, s.observers...)}
 }
 
@@ -57,6 +58,9 @@ func (s *State) WatchesResponse() bool {
 }
 
 func (s *State) BackendResponded() {
+	if len(s.onResponse) > 0 {
+		s.syncQuery() // what a policy registered may read the request's query
+	}
 	for _, f := range s.onResponse {
 		f(s)
 	}
@@ -88,6 +92,7 @@ func (s *State) FilterResponse(h Headers, body io.ReadCloser) (io.ReadCloser, bo
 	if len(s.filters) == 0 || body == nil {
 		return body, false
 	}
+	s.syncQuery() // the filters may read the request's query
 	for _, f := range s.filters {
 		body = f(h, body)
 	}

@@ -174,6 +174,19 @@ type Compiled struct {
 	// it) reads context.Request.Body; holdsReqBody: one's value is the
 	// body itself (Block.needsRequestBody).
 	readsReqBody, holdsReqBody bool
+	// queryBlind: the step's own Go code never reads
+	// context.Request.Url.Query (QueryBlind), so the query
+	// set-query-parameter left as text need not be parsed for it.
+	queryBlind bool
+}
+
+// QueryBlind is implemented by a Step whose Go code never reads
+// context.Request.Url.Query (its expressions and nested steps see to
+// their own reads), nor keeps anything that reads it later: before any
+// other step, a query set-query-parameter changed as text
+// (Url.SetQueryParamText) is parsed into the map.
+type QueryBlind interface {
+	QueryBlind()
 }
 
 // Branch is a nested block of a step: the element that holds it (when,
@@ -193,6 +206,9 @@ type Block []*Compiled
 func (b Block) Run(ctx context.Context, s *State) error {
 	for _, c := range b {
 		s.step = c
+		if s.staleURL != nil && !c.queryBlind {
+			s.syncQuery()
+		}
 		if s.trace != nil {
 			if err := s.traceStep(ctx, c); err != nil {
 				return err

@@ -97,6 +97,9 @@ type State struct {
 	// parsedFrom.
 	parsedURL  *url.URL
 	parsedFrom string
+	// staleURL is the Url whose Query SetQueryParamText left to be parsed
+	// from its QueryString (syncQuery), or nil.
+	staleURL *Url
 
 	// observers see the response body as it is sent; see ObserveResponseBody.
 	observers  []func([]byte)
@@ -205,6 +208,7 @@ func (s *State) Release() {
 	s.cleanup = s.cleanup[:0]
 	s.BackendURL = ""
 	s.parsedURL, s.parsedFrom = nil, ""
+	s.staleURL = nil
 	s.BackendFixedPath = false
 	s.BackendID = ""
 	s.Forward = ForwardSettings{}
@@ -440,6 +444,9 @@ func (s *State) AtEnd(f func(context.Context, *State)) { s.atEnd = append(s.atEn
 
 // Finish runs the AtEnd work.
 func (s *State) Finish(ctx context.Context) {
+	if len(s.atEnd) > 0 {
+		s.syncQuery() // what a policy registered may read the request's query
+	}
 	for _, f := range s.atEnd {
 		f(ctx, s)
 	}
@@ -452,6 +459,9 @@ func (s *State) OnDone(f func()) { s.cleanup = append(s.cleanup, f) }
 
 // Done runs the OnDone functions, last registered first, and forgets them.
 func (s *State) Done() {
+	if len(s.cleanup) > 0 {
+		s.syncQuery()
+	}
 	for i := len(s.cleanup) - 1; i >= 0; i-- {
 		s.cleanup[i]()
 	}
@@ -465,6 +475,7 @@ func (s *State) DetachDone() func() {
 	if len(s.cleanup) == 0 {
 		return func() {}
 	}
+	s.syncQuery()
 	fs := append([]func(){}, s.cleanup...)
 	s.cleanup = s.cleanup[:0]
 	return func() {
@@ -567,8 +578,28 @@ func (s *State) AddTraceSecret(v string) {
 	}
 }
 
+// syncQuery parses the query SetQueryParamText left as text, before
+// anything that may read context.Request.Url.Query as a map: an
+// expression the VM runs, a fast path that reads the query, a policy step
+// that does not declare it leaves the query alone (QueryBlind), a fork.
+func (s *State) syncQuery() {
+	if u := s.staleURL; u != nil {
+		s.staleURL = nil
+		if u.queryStale {
+			u.loadQuery(s)
+		}
+	}
+}
+
+// SyncQuery parses context.Request.Url.Query now if set-query-parameter
+// left it as text: for a QueryBlind step that hands the request on to
+// code that may read it (forward-request's call from the backend
+// section).
+func (s *State) SyncQuery() { s.syncQuery() }
+
 // run evaluates one program against this request.
 func (s *State) run(p *program) (out any, err error) {
+	s.syncQuery()
 	if p.elapsed {
 		s.ctx.Elapsed = time.Since(s.start)
 	}
@@ -605,6 +636,7 @@ func (s *State) run(p *program) (out any, err error) {
 // Nothing a fork does reaches s until Join; a fork that is not joined must
 // be released with Release.
 func (s *State) Fork() *State {
+	s.syncQuery()
 	b := AcquireState(s.ctx.Api)
 	b.start = s.start
 	b.budget = exprBudget{limit: s.budget.limit, ctx: s.budget.ctx}

@@ -45,6 +45,9 @@ func (k *kit) parseChoose(p *engine.Parser) engine.Step {
 	return c
 }
 
+// QueryBlind (engine.QueryBlind): its conditions and branches see to their own reads.
+func (*choose) QueryBlind() {}
+
 func (c *choose) Run(ctx context.Context, s *engine.State) error {
 	for i := range c.whens {
 		ok, err := c.whens[i].cond.Eval(s)

@@ -44,12 +44,16 @@ func (k *kit) parseForwardRequest(p *engine.Parser) engine.Step {
 // Settings are the element's attributes (the gateway's load checks).
 func (f *forwardRequest) Settings() engine.ForwardSettings { return f.settings }
 
+// QueryBlind (engine.QueryBlind): a call it makes itself syncs the query first.
+func (*forwardRequest) QueryBlind() {}
+
 func (f *forwardRequest) Run(ctx context.Context, s *engine.State) error {
 	s.Forward = f.settings
 	s.Forward.From = s.Step()
 	if !f.send {
 		return nil
 	}
+	s.SyncQuery() // the call hands the request on
 	fw := s.Forwarder()
 	if fw == nil {
 		return engine.NewPolicyError(engine.ReasonBackendConnection, 500, "forward-request inside retry cannot send the request here (no backend call in this context)", nil)

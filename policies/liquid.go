@@ -203,8 +203,9 @@ func liquidURL(u *engine.Url) map[string]any {
 	if u == nil {
 		return nil
 	}
-	q := make(liquidDict, len(u.Query))
-	for k, v := range u.Query {
+	uq := u.LoadedQuery()
+	q := make(liquidDict, len(uq))
+	for k, v := range uq {
 		q[k] = strings.Join(v, ",")
 	}
 	str := u.String()

@@ -119,6 +119,9 @@ func (k *kit) parseSetBackendDapr(p *engine.Parser) engine.Step {
 	return &setBackendService{dapr: d}
 }
 
+// QueryBlind (engine.QueryBlind): the backend URL it sets is read with the query string alone (RefreshUrl).
+func (*setBackendService) QueryBlind() {}
+
 func (b *setBackendService) Run(ctx context.Context, s *engine.State) error {
 	err := b.run(ctx, s)
 	if err == nil {

@@ -19,6 +19,23 @@ func (k *kit) parseSetQueryParameter(p *engine.Parser) engine.Step {
 	return q
 }
 
+// newValues is a parameter's values after applyValues's change from before
+// (its values, none when absent) to vals with the action.
+func newValues(before []string, action string, vals []string) []string {
+	switch action {
+	case "delete":
+		return nil
+	case "skip":
+		if len(before) > 0 {
+			return before
+		}
+		return vals
+	case "append":
+		return append(before[:len(before):len(before)], vals...)
+	}
+	return vals
+}
+
 func (q *setQueryParameter) Run(_ context.Context, s *engine.State) error {
 	name, action, vals, err := evalAll(s, q.name, q.action, q.values)
 	if err != nil {
@@ -28,11 +45,21 @@ func (q *setQueryParameter) Run(_ context.Context, s *engine.State) error {
 	if u == nil {
 		return nil
 	}
-	query := u.MutableQuery()
-	before := query[name]
-	applyValues(query, name, action, vals)
-	u.SetQueryParamIn(query, name, before, s) // the others' pairs as written; the string in the request's room
-	if s.Trace() != nil {                     // the arguments would be boxed even with tracing off
+	if u.QueryShared() && (len(vals) > 0 || action == "delete") {
+		// The query is the one OriginalUrl shows: rather than copy the
+		// map to change it, change the text and leave the map to be
+		// parsed from it if anything reads it (a later expression or
+		// policy): most requests never do. A parameter set to no values
+		// is kept in the map with none, which the text cannot say.
+		before := u.Query[name]
+		u.SetQueryParamText(name, before, newValues(before, action, vals), s)
+	} else {
+		query := u.MutableQuery()
+		before := query[name]
+		applyValues(query, name, action, vals)
+		u.SetQueryParamIn(query, name, before, s) // the others' pairs as written; the string in the request's room
+	}
+	if s.Trace() != nil { // the arguments would be boxed even with tracing off
 		s.Tracef("%s %s", action, name)
 	}
 	return nil

@@ -24,6 +24,9 @@ func (k *kit) parseSetVariable(p *engine.Parser) engine.Step {
 	return &setVariable{name: name, value: v, secret: p.LitBool("secret", false)}
 }
 
+// QueryBlind (engine.QueryBlind): its Go code reads the value alone.
+func (*setVariable) QueryBlind() {}
+
 func (sv *setVariable) Run(_ context.Context, s *engine.State) error {
 	v, err := sv.value.Eval(s)
 	if err != nil {
