@@ -72,7 +72,11 @@ func (f *fnode) box() {
 	}
 	switch f.kind {
 	case reflect.String:
-		f.a = boxed(f.s)
+		g := f.s
+		f.a = func(st *State) (any, bool) {
+			v, ok := g(st)
+			return st.boxString(v), ok
+		}
 	case reflect.Bool:
 		f.a = boxed(f.b)
 	case reflect.Int:

@@ -335,6 +335,24 @@ func (s *State) ParseURL(raw string) (*url.URL, error) {
 	return u, err
 }
 
+// boxString returns v as an `any`. Boxing a string allocates its header
+// (16 bytes) unless it is empty; while the room SetStringRoom gave lasts,
+// the header is written in one of its []string slots instead, taken for
+// this value alone and never written again, so the interface points at
+// memory that does not change, as the runtime's boxes do (a value set in
+// a variable, set-variable's from a fast path, TestBoxStringRoom).
+func (s *State) boxString(v string) any {
+	if v == "" || len(s.strs) == 0 {
+		return v
+	}
+	p := &s.strs[0]
+	s.strs = s.strs[1:]
+	*p = v
+	var a any = "" // a string's type word; the data word is set to p
+	(*[2]unsafe.Pointer)(unsafe.Pointer(&a))[1] = unsafe.Pointer(p)
+	return a
+}
+
 // NewStringBytes is NewString of b's bytes (copied).
 func (s *State) NewStringBytes(b []byte) string {
 	return s.NewString(unsafe.String(unsafe.SliceData(b), len(b)))
