@@ -124,10 +124,12 @@ type Url struct {
 	Query       Query
 
 	sharedQuery bool // Query is shared with OriginalUrl: copy before changing
-	// queryStale: QueryString was changed without a map (SetQueryParamText)
-	// and Query, nil meanwhile, is parsed from it when first read
-	// (State.syncQuery).
-	queryStale bool
+	// queryStale: Query, nil meanwhile, is to be parsed from QueryString
+	// when first read (State.syncQuery): the client's query, not parsed
+	// yet, or one SetQueryParamText changed as text. queryOrig: the text
+	// is still the client's, whose map is shared with OriginalUrl once
+	// parsed.
+	queryStale, queryOrig bool
 }
 
 // String gives the URL back as text.
@@ -157,7 +159,11 @@ func (out *Url) fill(u *url.URL, scheme, host, requestURI string, st *State) {
 		} else {
 			out.QueryString = "?" + u.RawQuery
 		}
-		out.Query = parseQuery(u.RawQuery, st)
+		if st != nil {
+			out.queryStale, out.queryOrig = true, true // parsed when first read (State.syncQuery)
+		} else {
+			out.Query = parseQuery(u.RawQuery, nil)
+		}
 	}
 	// No query: Query stays nil (reads of a nil map find nothing; MutableQuery makes one).
 }
@@ -227,6 +233,57 @@ func (u *Url) SetQueryParamIn(q Query, name string, before []string, st *State) 
 // (or there is none): a change through MutableQuery would copy it.
 func (u *Url) QueryShared() bool { return !u.queryStale && (u.sharedQuery || u.Query == nil) }
 
+// TextBefore returns the parameter's values as the query holds them, and
+// whether a change of it can be made as text (SetQueryParamText): the
+// query is the one OriginalUrl shows, parsed or not. A query not parsed
+// yet is looked through as text when that needs no allocation; when not
+// (an escaped name or value, a parameter given more than once) ok is
+// false, as after a change already made as text: the caller parses it
+// (State.SyncQuery) and changes the map.
+func (u *Url) TextBefore(name string) (before []string, ok bool) {
+	switch {
+	case !u.queryStale:
+		return u.Query[name], u.sharedQuery || u.Query == nil
+	case !u.queryOrig:
+		return nil, false
+	}
+	v, n, ok := rawQueryGet(u.QueryString, name)
+	if !ok || n > 1 {
+		return nil, false
+	}
+	if n == 0 {
+		return nil, true
+	}
+	return []string{v}, true
+}
+
+// rawQueryGet finds the parameter name in a query string as parseQuery
+// would, without unescaping: its value and how many pairs give it one,
+// with ok false when it cannot tell without unescaping (a key or the
+// value found escaped). For a query SetQueryParamText left as text too.
+func rawQueryGet(qs, name string) (v string, n int, ok bool) {
+	raw := strings.TrimPrefix(qs, "?")
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		if part == "" || strings.IndexByte(part, ';') >= 0 {
+			continue
+		}
+		k, val, _ := strings.Cut(part, "=")
+		if strings.IndexByte(k, '%') >= 0 || strings.IndexByte(k, '+') >= 0 {
+			return "", 0, false
+		}
+		if k != name {
+			continue
+		}
+		if strings.IndexByte(val, '%') >= 0 || strings.IndexByte(val, '+') >= 0 {
+			return "", 0, false
+		}
+		v, n = val, n+1
+	}
+	return v, n, true
+}
+
 // SetQueryParamText changes the parameter name from before (its values
 // now, as Query holds them) to vals as SetQueryParamIn does, but writes
 // QueryString alone: Query is parsed from it when an expression, a
@@ -239,14 +296,14 @@ func (u *Url) QueryShared() bool { return !u.queryStale && (u.sharedQuery || u.Q
 // SetQueryParamIn for those.
 func (u *Url) SetQueryParamText(name string, before, vals []string, st *State) {
 	if slices.Equal(vals, before) { // nothing changed: QueryString and Query stand
-		if u.Query == nil {
+		if u.Query == nil && !u.queryStale {
 			u.Query = Query{} // as MutableQuery would have made it
 		}
 		return
 	}
 	u.setQueryParamString(name, before, vals, st)
-	u.Query, u.sharedQuery, u.queryStale = nil, false, true
-	st.staleURL = u
+	u.Query, u.sharedQuery, u.queryStale, u.queryOrig = nil, false, true, false
+	st.staleURL, st.queryStale = u, true
 }
 
 // LoadedQuery is Query, parsed first when SetQueryParamText left it as
@@ -262,7 +319,7 @@ func (u *Url) LoadedQuery() Query {
 // loadQuery parses Query from QueryString after SetQueryParamText.
 func (u *Url) loadQuery(st *State) {
 	u.Query = parseQuery(strings.TrimPrefix(u.QueryString, "?"), st)
-	u.queryStale = false
+	u.queryStale, u.queryOrig = false, false
 }
 
 // setQueryParamString rewrites QueryString for a change of the parameter

@@ -349,7 +349,15 @@ func buildCall(n *ast.CallNode) (fnode, bool) {
 			if r.Url == nil {
 				return "", false
 			}
-			st.syncQuery()
+			if r.Url.queryStale {
+				if v, n, ok := rawQueryGet(r.Url.QueryString, a); ok && n <= 1 {
+					if n == 0 {
+						return d, true
+					}
+					return v, true
+				}
+				st.syncQuery()
+			}
 			return r.Url.Query.GetValueOrDefault(a, d), true
 		}}, true
 	case "$reqHasHeader", "$reqHasQuery", "$varHas":
@@ -375,7 +383,12 @@ func buildCall(n *ast.CallNode) (fnode, bool) {
 			if r.Url == nil {
 				return false, false
 			}
-			st.syncQuery()
+			if r.Url.queryStale {
+				if _, n, ok := rawQueryGet(r.Url.QueryString, a); ok {
+					return n > 0, true
+				}
+				st.syncQuery()
+			}
 			return r.Url.Query.ContainsKey(a), true
 		}}, true
 	case "$varGet":

@@ -206,7 +206,7 @@ type Block []*Compiled
 func (b Block) Run(ctx context.Context, s *State) error {
 	for _, c := range b {
 		s.step = c
-		if s.staleURL != nil && !c.queryBlind {
+		if s.queryStale && !c.queryBlind {
 			s.syncQuery()
 		}
 		if s.trace != nil {

@@ -98,8 +98,10 @@ type State struct {
 	parsedURL  *url.URL
 	parsedFrom string
 	// staleURL is the Url whose Query SetQueryParamText left to be parsed
-	// from its QueryString (syncQuery), or nil.
-	staleURL *Url
+	// from its QueryString (syncQuery), or nil; queryStale: it, or the
+	// request's query not parsed yet (Url's and OriginalUrl's), is.
+	staleURL   *Url
+	queryStale bool
 
 	// observers see the response body as it is sent; see ObserveResponseBody.
 	observers  []func([]byte)
@@ -208,7 +210,7 @@ func (s *State) Release() {
 	s.cleanup = s.cleanup[:0]
 	s.BackendURL = ""
 	s.parsedURL, s.parsedFrom = nil, ""
-	s.staleURL = nil
+	s.staleURL, s.queryStale = nil, false
 	s.BackendFixedPath = false
 	s.BackendID = ""
 	s.Forward = ForwardSettings{}
@@ -253,7 +255,8 @@ func (s *State) SetRequestURI(method, scheme, host string, u *url.URL, requestUR
 	s.req.MatchedParameters = noMatchedParameters
 	s.req.IpAddress = ip
 	s.url.fill(u, scheme, host, requestURI, s)
-	s.url.sharedQuery = true // OriginalUrl shares the parsed query until a policy changes it
+	s.url.sharedQuery = true        // OriginalUrl shares the parsed query until a policy changes it
+	s.queryStale = s.url.queryStale // parsed when first read (syncQuery)
 	s.req.Url = &s.url
 	s.origURL = s.url
 	s.req.OriginalUrl = &s.origURL
@@ -596,17 +599,30 @@ func (s *State) AddTraceSecret(v string) {
 	}
 }
 
-// syncQuery parses the query SetQueryParamText left as text, before
+// syncQuery parses the request's query (its Url's and OriginalUrl's, one
+// map for both until a change) and the query SetQueryParamText left as
+// text, before
 // anything that may read context.Request.Url.Query as a map: an
 // expression the VM runs, a fast path that reads the query, a policy step
 // that does not declare it leaves the query alone (QueryBlind), a fork.
 func (s *State) syncQuery() {
-	if u := s.staleURL; u != nil {
-		s.staleURL = nil
-		if u.queryStale {
+	if !s.queryStale {
+		return
+	}
+	s.queryStale = false
+	o := &s.origURL
+	if o.queryStale {
+		o.loadQuery(s)
+	}
+	if u := &s.url; u.queryStale && u.queryOrig && u.QueryString == o.QueryString {
+		u.Query, u.sharedQuery, u.queryStale, u.queryOrig = o.Query, true, false, false
+	}
+	for _, u := range [2]*Url{&s.url, s.staleURL} {
+		if u != nil && u.queryStale {
 			u.loadQuery(s)
 		}
 	}
+	s.staleURL = nil
 }
 
 // SyncQuery parses context.Request.Url.Query now if set-query-parameter

@@ -17,7 +17,7 @@ import (
 // query string and map, and OriginalUrl's map after the text change;
 // ok is false when the text way does not apply (a parameter given no
 // values).
-func querySetBothWays(raw, name, action string, vals []string) (mapStr, textStr string, mapQ, textQ, orig, origWant engine.Query, ok bool) {
+func querySetBothWays(raw, name, action string, vals []string, parseFirst bool) (mapStr, textStr string, mapQ, textQ, orig, origWant engine.Query, ok bool) {
 	if len(vals) == 0 && action != "delete" {
 		return "", "", nil, nil, nil, nil, false
 	}
@@ -30,6 +30,7 @@ func querySetBothWays(raw, name, action string, vals []string) (mapStr, textStr 
 	a, b := mk(), mk()
 	defer a.Release()
 	defer b.Release()
+	a.SyncQuery()
 	origWant = clone(a.Context().Request.OriginalUrl.Query)
 
 	ua := a.Context().Request.Url
@@ -39,12 +40,19 @@ func querySetBothWays(raw, name, action string, vals []string) (mapStr, textStr 
 	ua.SetQueryParamIn(q, name, before, nil)
 
 	ub := b.Context().Request.Url
-	if !ub.QueryShared() {
-		panic("a fresh request's query is not shared")
+	if parseFirst {
+		b.SyncQuery()
 	}
-	before = ub.Query[name]
+	before, ok = ub.TextBefore(name)
+	if !ok { // an escaped name or value, a parameter given twice: parsed first
+		b.SyncQuery()
+		if before, ok = ub.TextBefore(name); !ok {
+			panic("a parsed query the client's, not changeable as text")
+		}
+	}
 	ub.SetQueryParamText(name, before, newValues(before, action, vals), b)
-	return ua.QueryString, ub.QueryString, ua.Query, ub.LoadedQuery(), b.Context().Request.OriginalUrl.Query, origWant, true
+	b.SyncQuery()
+	return ua.QueryString, ub.QueryString, ua.Query, ub.Query, b.Context().Request.OriginalUrl.Query, origWant, true
 }
 
 func clone(q engine.Query) engine.Query {
@@ -79,17 +87,22 @@ func TestSetQueryParamText(t *testing.T) {
 		{"a=%zz", "a", "override", []string{"2"}},
 		{"%61=1&a=2;x", "a", "override", []string{"3"}},
 		{"a+b=1", "a b", "append", []string{"=&?"}},
+		{"a=1&a=2&b", "a", "append", []string{"3"}},
+		{"b=1&a=", "a", "skip", []string{"3"}},
+		{"&&", "a", "delete", nil},
 	}
 	for _, c := range cases {
-		ms, ts, mq, tq, orig, ow, ok := querySetBothWays(c.raw, c.name, c.action, c.vals)
-		if !ok {
-			t.Fatalf("%+v: not a text change", c)
-		}
-		if ms != ts || !reflect.DeepEqual(mq, tq) {
-			t.Errorf("%+v: the copy gives %q %v, the text %q %v", c, ms, mq, ts, tq)
-		}
-		if !reflect.DeepEqual(orig, ow) {
-			t.Errorf("%+v: OriginalUrl.Query %v, want %v", c, orig, ow)
+		for _, first := range []bool{false, true} {
+			ms, ts, mq, tq, orig, ow, ok := querySetBothWays(c.raw, c.name, c.action, c.vals, first)
+			if !ok {
+				t.Fatalf("%+v: not a text change", c)
+			}
+			if ms != ts || !reflect.DeepEqual(mq, tq) {
+				t.Errorf("%+v: the copy gives %q %v, the text %q %v", c, ms, mq, ts, tq)
+			}
+			if !reflect.DeepEqual(orig, ow) {
+				t.Errorf("%+v: OriginalUrl.Query %v, want %v", c, orig, ow)
+			}
 		}
 	}
 }
@@ -100,14 +113,15 @@ func FuzzSetQueryParamText(f *testing.F) {
 	f.Add("mode=echo&tenant=x", "tenant", uint8(0), "acme\x00b")
 	f.Add("a=%zz&a=1;&b", "a", uint8(2), "2")
 	f.Add("%61=1&&a", "a", uint8(3), "")
+	f.Add("a=1&b=2", "a", uint8(4), "3")
 	actions := []string{"override", "skip", "append", "delete"}
-	f.Fuzz(func(t *testing.T, raw, name string, act uint8, vals string) {
+	f.Fuzz(func(t *testing.T, raw, name string, act uint8, vals string) { // act's bit 2: the query parsed before the change
 		var vs []string
 		if vals != "" {
 			vs = strings.Split(vals, "\x00")
 		}
 		action := actions[int(act)%len(actions)]
-		ms, ts, mq, tq, orig, ow, ok := querySetBothWays(raw, name, action, vs)
+		ms, ts, mq, tq, orig, ow, ok := querySetBothWays(raw, name, action, vs, act&4 != 0)
 		if !ok {
 			return
 		}

@@ -36,6 +36,10 @@ func newValues(before []string, action string, vals []string) []string {
 	return vals
 }
 
+// QueryBlind (engine.QueryBlind): it reads the query itself, parsing it
+// only when the change cannot be made as text.
+func (*setQueryParameter) QueryBlind() {}
+
 func (q *setQueryParameter) Run(_ context.Context, s *engine.State) error {
 	name, action, vals, err := evalAll(s, q.name, q.action, q.values)
 	if err != nil {
@@ -45,15 +49,16 @@ func (q *setQueryParameter) Run(_ context.Context, s *engine.State) error {
 	if u == nil {
 		return nil
 	}
-	if u.QueryShared() && (len(vals) > 0 || action == "delete") {
-		// The query is the one OriginalUrl shows: rather than copy the
-		// map to change it, change the text and leave the map to be
-		// parsed from it if anything reads it (a later expression or
-		// policy): most requests never do. A parameter set to no values
-		// is kept in the map with none, which the text cannot say.
-		before := u.Query[name]
+	if before, ok := u.TextBefore(name); ok && (len(vals) > 0 || action == "delete") {
+		// The query is the one OriginalUrl shows: rather than parse it
+		// or copy its map to change it, change the text and leave the
+		// map to be parsed from it if anything reads it (a later
+		// expression or policy): most requests never do. A parameter
+		// set to no values is kept in the map with none, which the text
+		// cannot say.
 		u.SetQueryParamText(name, before, newValues(before, action, vals), s)
 	} else {
+		s.SyncQuery()
 		query := u.MutableQuery()
 		before := query[name]
 		applyValues(query, name, action, vals)
