@@ -319,7 +319,7 @@ func (u *Url) LoadedQuery() Query {
 // loadQuery parses Query from QueryString after SetQueryParamText.
 func (u *Url) loadQuery(st *State) {
 	u.Query = parseQuery(strings.TrimPrefix(u.QueryString, "?"), st)
-	u.queryStale, u.queryOrig = false, false
+	u.queryStale, u.queryOrig, u.sharedQuery = false, false, false // its own map
 }
 
 // setQueryParamString rewrites QueryString for a change of the parameter

@@ -1,6 +1,9 @@
 package engine
 
-import "testing"
+import (
+	"net/url"
+	"testing"
+)
 
 // TestRawQueryGet: the query's text looked through gives what the parsed
 // map holds, or says it cannot tell.
@@ -41,4 +44,30 @@ func FuzzRawQueryGet(f *testing.F) {
 			t.Errorf("%q %q: %q %d, the map %q", raw, name, v, n, vals)
 		}
 	})
+}
+
+// TestQueryParsedAlone: a Url parsed on its own (MutableQuery,
+// LoadedQuery) before the State parsed the request's query has a map of
+// its own, not OriginalUrl's: a change to it is made in place, and
+// OriginalUrl keeps the client's.
+func TestQueryParsedAlone(t *testing.T) {
+	for _, how := range []string{"MutableQuery", "LoadedQuery"} {
+		s := AcquireState(nil)
+		u := &url.URL{Path: "/p", RawQuery: "a=1"}
+		s.SetRequestURI("GET", "http", "h", u, "/p?a=1", nil, "")
+		r := s.Context().Request
+		if how == "MutableQuery" {
+			r.Url.MutableQuery()["a"] = []string{"2"}
+		} else {
+			r.Url.LoadedQuery()["a"] = []string{"2"} // as a policy must not, to see whose map it is
+		}
+		if _, ok := r.Url.TextBefore("a"); ok {
+			t.Errorf("%s: the Url's own map taken for OriginalUrl's", how)
+		}
+		s.SyncQuery()
+		if got := r.OriginalUrl.Query["a"]; len(got) != 1 || got[0] != "1" {
+			t.Errorf("%s: OriginalUrl.Query[a] = %q, want [1]", how, got)
+		}
+		s.Release()
+	}
 }
