@@ -229,10 +229,6 @@ func (u *Url) SetQueryParamIn(q Query, name string, before []string, st *State) 
 	u.setQueryParamString(name, before, q[name], st)
 }
 
-// QueryShared reports whether Query is still the map OriginalUrl shows
-// (or there is none): a change through MutableQuery would copy it.
-func (u *Url) QueryShared() bool { return !u.queryStale && (u.sharedQuery || u.Query == nil) }
-
 // TextBefore returns the parameter's values as the query holds them, and
 // whether a change of it can be made as text (SetQueryParamText): the
 // query is the one OriginalUrl shows, parsed or not. A query not parsed
@@ -316,7 +312,8 @@ func (u *Url) LoadedQuery() Query {
 	return u.Query
 }
 
-// loadQuery parses Query from QueryString after SetQueryParamText.
+// loadQuery parses Query from QueryString: the client's, not parsed yet,
+// or one SetQueryParamText changed. The map is the Url's own.
 func (u *Url) loadQuery(st *State) {
 	u.Query = parseQuery(strings.TrimPrefix(u.QueryString, "?"), st)
 	u.queryStale, u.queryOrig, u.sharedQuery = false, false, false // its own map

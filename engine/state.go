@@ -600,11 +600,12 @@ func (s *State) AddTraceSecret(v string) {
 }
 
 // syncQuery parses the request's query (its Url's and OriginalUrl's, one
-// map for both until a change) and the query SetQueryParamText left as
-// text, before
-// anything that may read context.Request.Url.Query as a map: an
-// expression the VM runs, a fast path that reads the query, a policy step
-// that does not declare it leaves the query alone (QueryBlind), a fork.
+// map for both until a change) and a query SetQueryParamText left as
+// text, before anything that may read context.Request.Url.Query or
+// OriginalUrl.Query as a map: an expression the VM runs, a fast path that
+// cannot answer from the text, a policy step that does not declare it
+// leaves the query alone (QueryBlind), a fork, the functions policies
+// registered for the response or the end.
 func (s *State) syncQuery() {
 	if !s.queryStale {
 		return
@@ -625,10 +626,11 @@ func (s *State) syncQuery() {
 	s.staleURL = nil
 }
 
-// SyncQuery parses context.Request.Url.Query now if set-query-parameter
-// left it as text: for a QueryBlind step that hands the request on to
-// code that may read it (forward-request's call from the backend
-// section).
+// SyncQuery parses the request's query now if it is still text
+// (syncQuery): for a QueryBlind step that hands the request on to code
+// that may read it (forward-request's call from the backend section) or
+// reads it itself after all (set-query-parameter, for a change it cannot
+// make as text).
 func (s *State) SyncQuery() { s.syncQuery() }
 
 // run evaluates one program against this request.
