@@ -214,7 +214,8 @@ func isHex(c byte) bool {
 // readTrailers reads the trailer section after the last chunk.
 func (b *bodyReader) readTrailers() error {
 	budget := maxTrailerBytes
-	h, _, _, err := readFields(b.br, &budget, errTrailersTooLarge, 0, nil, nil, nil)
+	lines := heldLinesOf(b.br)
+	h, _, _, err := readFields(&lines, &budget, errTrailersTooLarge, 0, nil, nil, nil)
 	if err != nil {
 		return unexpected(err)
 	}

@@ -93,6 +93,12 @@ func FuzzReadResponse(f *testing.F) {
 				t.Fatal("the spare map was not used")
 			}
 		}
+		// The same bytes handed over a few at a time through the smallest
+		// buffer: readFields cuts the lines its buffer holds and reads
+		// the rest, and must read the same heads.
+		if err := samePieces(data, req, 3, 16); err != nil {
+			t.Fatal(err)
+		}
 		if hd.framing == bodyLength {
 			// The length frame took from the field's own slice is the
 			// map's.
@@ -134,6 +140,44 @@ func FuzzReadResponse(f *testing.F) {
 			t.Fatalf("read %d bytes of a %d-byte body", got, resp.ContentLength)
 		}
 	})
+}
+
+// readHeads reads the heads at the start of r (the 1xx ones and the
+// final one) through a read buffer of size bytes, and what follows them.
+func readHeads(r io.Reader, req *http.Request, size int) (heads []*head, budget int, rest []byte, err error) {
+	br := bufio.NewReaderSize(r, size)
+	budget = MaxHeadBytes
+	for n := 0; n <= max1xx; n++ {
+		hd := &head{}
+		if err = readHead(br, req, &budget, hd, &finalSlot{}); err != nil {
+			return heads, budget, nil, err
+		}
+		heads = append(heads, hd)
+		if hd.resp.StatusCode >= 200 {
+			break
+		}
+	}
+	rest, _ = io.ReadAll(br)
+	return heads, budget, rest, nil
+}
+
+// samePieces reports how the heads of data read a few bytes at a time
+// (step) through a buffer of size bytes differ from those read at once.
+func samePieces(data []byte, req *http.Request, step, size int) error {
+	want, wantBudget, wantRest, wantErr := readHeads(bytes.NewReader(data), req, 4096)
+	got, gotBudget, gotRest, gotErr := readHeads(&shortReader{bytes.NewReader(data), step}, req, size)
+	if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || gotBudget != wantBudget || !bytes.Equal(gotRest, wantRest) || len(got) != len(want) {
+		return fmt.Errorf("in pieces of %d: %d heads, budget %d, %v, rest %q; at once: %d heads, budget %d, %v, rest %q",
+			step, len(got), gotBudget, gotErr, gotRest, len(want), wantBudget, wantErr, wantRest)
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.resp.StatusCode != w.resp.StatusCode || g.resp.Status != w.resp.Status || !reflect.DeepEqual(g.resp.Header, w.resp.Header) ||
+			g.framing != w.framing || g.length != w.length || g.reuse != w.reuse || g.hopFree != w.hopFree || g.names != w.names {
+			return fmt.Errorf("head %d in pieces of %d: %+v; at once: %+v", i, step, g.resp, w.resp)
+		}
+	}
+	return nil
 }
 
 // shortReader returns at most step bytes a read, as a socket that has

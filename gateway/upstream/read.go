@@ -125,6 +125,51 @@ func readLine(br *bufio.Reader, budget *int, tooLarge error) ([]byte, error) {
 	return line, nil
 }
 
+// heldLines reads lines as readLine does, but cuts those br's buffer
+// holds already straight out of it, without a ReadSlice each (an answer's
+// head usually comes in one read); past the last whole line held it reads
+// on with readLine. A line is valid until the next call, as readLine's.
+// done gives br the bytes of the lines cut: br must not be read otherwise
+// before it. What was cut is an offset, not the rest of held: a slice
+// stored through l at each line cost a write barrier.
+type heldLines struct {
+	br   *bufio.Reader
+	held []byte // what br held when the lines were started (or nil)
+	cut  int    // the bytes of held cut into lines, not yet discarded
+}
+
+func heldLinesOf(br *bufio.Reader) heldLines {
+	held, _ := br.Peek(br.Buffered()) // no read: Peek of what is held
+	return heldLines{br: br, held: held}
+}
+
+func (l *heldLines) next(budget *int, tooLarge error) ([]byte, error) {
+	rest := l.held[l.cut:]
+	if k := bytes.IndexByte(rest, '\n'); k >= 0 {
+		line := rest[:k]
+		l.cut += k + 1
+		if *budget -= k + 1; *budget < 0 {
+			return nil, tooLarge
+		}
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		return line, nil
+	}
+	l.done()
+	l.held = nil // the read below may move br's buffer under it
+	return readLine(l.br, budget, tooLarge)
+}
+
+// done discards the lines cut from br's buffer; held is no longer
+// looked at.
+func (l *heldLines) done() {
+	if l.cut > 0 {
+		l.br.Discard(l.cut)
+		l.held, l.cut = nil, 0
+	}
+}
+
 // finalSlot is room for a round trip's final response, the slice headers
 // of its first fields' values and the values' bytes, inside the allocation
 // its body makes anyway. The body is never reused, so the bytes under the
@@ -147,7 +192,8 @@ type finalSlot struct {
 // values' array cost no allocations of their own. A 1xx head gets its own,
 // as a trace callback may keep its header.
 func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *finalSlot) error {
-	line, err := readLine(br, budget, ErrHeadTooLarge)
+	lines := heldLinesOf(br)
+	line, err := lines.next(budget, ErrHeadTooLarge)
 	if err != nil {
 		return err
 	}
@@ -166,7 +212,7 @@ func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *
 		resp = new(http.Response)
 	}
 	*resp = status
-	h, seen, cl, err := readFields(br, budget, ErrHeadTooLarge, 8, vbuf, room, spare)
+	h, seen, cl, err := readFields(&lines, budget, ErrHeadTooLarge, 8, vbuf, room, spare)
 	if err != nil {
 		return err
 	}
@@ -251,7 +297,7 @@ const (
 	hasHopByHop // any hop-by-hop field (wire.HopByHop): HopByHopFree
 )
 
-func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []string, room []byte, spare http.Header) (http.Header, framingFields, []string, error) {
+func readFields(lines *heldLines, budget *int, tooLarge error, hint int, vbuf []string, room []byte, spare http.Header) (http.Header, framingFields, []string, error) {
 	var seen framingFields
 	clAt := -1 // the Content-Length field's index in fields
 	type field struct {
@@ -265,7 +311,7 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []
 	fields, raw := fieldsArr[:0], rawArr[:0]
 	dup := false // a field name occurs twice (or the fields left the stack)
 	for {
-		line, err := readLine(br, budget, tooLarge)
+		line, err := lines.next(budget, tooLarge)
 		if err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
@@ -318,6 +364,7 @@ func readFields(br *bufio.Reader, budget *int, tooLarge error, hint int, vbuf []
 		fields = append(fields, field{key, len(raw), len(raw) + len(v)})
 		raw = append(raw, v...)
 	}
+	lines.done()
 	h := spare // empty (Release cleared it)
 	if h == nil {
 		h = make(http.Header, max(hint, len(fields)))

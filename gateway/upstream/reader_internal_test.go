@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"tollgate/internal/testutil"
@@ -76,5 +77,33 @@ func checkContentLengthOneValue(t *testing.T, v string) {
 	ln, lerr := contentLengthList([]string{v})
 	if n != ln || (err == nil) != (lerr == nil) || (err != nil && err.Error() != lerr.Error()) {
 		t.Fatalf("contentLength(%q) = %d, %v; contentLengthList: %d, %v", v, n, err, ln, lerr)
+	}
+}
+
+// TestReadFieldsPieces: readFields cuts the lines its read buffer holds
+// already out of it and reads on past them; a head that comes a few bytes
+// at a time, through a buffer that slides under the lines read, gives the
+// same fields, errors, budget and following bytes as one that came at once.
+func TestReadFieldsPieces(t *testing.T) {
+	long := strings.Repeat("v", 40)
+	for _, data := range []string{
+		"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n",
+		"HTTP/1.1 200 OK\nContent-Length: 3\nX-A: 1\n\nok\nmore",
+		"HTTP/1.1 200 OK\r\nX-Long: " + long + "\r\nX-Long: " + long + "\r\nDate: now\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n",             // obs-fold
+		"HTTP/1.1 200 OK\r\nX: a\x01\r\n\r\n",               // a control byte
+		"HTTP/1.1 200 OK\r\nBad Name: a\r\n\r\n",            // not a token
+		"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-Cut: ab", // the head ends early
+	} {
+		req := &http.Request{Method: http.MethodGet}
+		for _, step := range []int{1, 2, 3, 5, 7, 16, 4096} {
+			for _, size := range []int{16, 32, 4096} {
+				if err := samePieces([]byte(data), req, step, size); err != nil {
+					t.Errorf("buffer %d, %q: %v", size, data, err)
+				}
+			}
+		}
 	}
 }
