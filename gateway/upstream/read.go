@@ -279,13 +279,14 @@ var statusLines = func() (s [600]string) {
 // followed directly by ':', values hold no control characters, and a
 // line folded onto the previous one (obs-fold) is refused (RFC 9112 5).
 //
-// The values are copied into one buffer and become substrings of one
-// string, so a head costs the same few allocations however many fields it
-// has (a string per value was 4 of the 74 allocations of a proxied REST
-// request, BenchmarkRESTRequest).
+// The values are copied into one buffer (room, or moreRaw's array) and
+// become substrings of one string over it, so a head costs the same few
+// allocations however many fields it has (a string per value was 4 of the
+// 74 allocations of a proxied REST request, BenchmarkRESTRequest).
 // vbuf, when it has room for every field, holds the values' slice headers
 // instead of a new array, and room, when the values fit, their bytes
-// instead of a new string: the caller must never write room again.
+// instead of an array of their own: the caller must never write room
+// again.
 // framingFields says which of the fields frame reads a head has, as
 // readFields saw them: frame looks up only those (a map lookup each).
 type framingFields uint8
@@ -304,11 +305,13 @@ func readFields(lines *heldLines, budget *int, tooLarge error, hint int, vbuf []
 		key        string
 		start, end int
 	}
-	var (
-		fieldsArr [16]field
-		rawArr    [512]byte
-	)
-	fields, raw := fieldsArr[:0], rawArr[:0]
+	var fieldsArr [16]field
+	fields := fieldsArr[:0]
+	// The values' bytes go straight into room (no copy from a buffer of
+	// our own, which cost zeroing 512 bytes and a copy per head); past
+	// it, or without one, into an array moreRaw makes, which the values
+	// then point into.
+	raw := room[:0]
 	dup := false // a field name occurs twice (or the fields left the stack)
 	for {
 		line, err := lines.next(budget, tooLarge)
@@ -362,6 +365,9 @@ func readFields(lines *heldLines, budget *int, tooLarge error, hint int, vbuf []
 			}
 		}
 		fields = append(fields, field{key, len(raw), len(raw) + len(v)})
+		if len(v) > cap(raw)-len(raw) {
+			raw = moreRaw(raw, len(v))
+		}
 		raw = append(raw, v...)
 	}
 	lines.done()
@@ -369,13 +375,8 @@ func readFields(lines *heldLines, budget *int, tooLarge error, hint int, vbuf []
 	if h == nil {
 		h = make(http.Header, max(hint, len(fields)))
 	}
-	var all string
-	if len(raw) <= len(room) {
-		n := copy(room, raw)
-		all = unsafe.String(unsafe.SliceData(room), n)
-	} else {
-		all = string(raw)
-	}
+	// raw is room or moreRaw's array, and is not written again.
+	all := unsafe.String(unsafe.SliceData(raw), len(raw))
 	var vals []string
 	if len(fields) <= cap(vbuf) {
 		vals = vbuf[:len(fields)]
@@ -400,6 +401,15 @@ func readFields(lines *heldLines, budget *int, tooLarge error, hint int, vbuf []
 		cl = vals[clAt : clAt+1 : clAt+1]
 	}
 	return h, seen, cl, nil
+}
+
+// moreRaw is raw with room for n more bytes, in a new array: at least
+// 512 bytes, twice raw's room past that. A head whose values fit in 512
+// bytes costs this one allocation, as the string of them made before.
+func moreRaw(raw []byte, n int) []byte {
+	r := make([]byte, len(raw), max(512, 2*cap(raw), len(raw)+n))
+	copy(r, raw)
+	return r
 }
 
 // frame decides how the response body is delimited (RFC 9112 6.3) and

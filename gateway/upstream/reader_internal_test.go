@@ -1,6 +1,9 @@
 package upstream
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -104,6 +107,69 @@ func TestReadFieldsPieces(t *testing.T) {
 					t.Errorf("buffer %d, %q: %v", size, data, err)
 				}
 			}
+		}
+	}
+}
+
+// valueAllocNames are common names (wire.CanonicalKeyBytes makes no
+// string for them): what TestReadHeadValueAllocs counts is the values'.
+var valueAllocNames = []string{"Etag", "Vary", "Via", "Link", "Age", "Expires", "Location"}
+
+// TestReadHeadValueAllocs: a final head's values go into its slot's room
+// when they fit, and past it into one array of at least 512 bytes that
+// doubles: no more allocations than a string of them made before, and
+// every value read right wherever the room ran out.
+func TestReadHeadValueAllocs(t *testing.T) {
+	for _, tc := range []struct {
+		values []int // each field's value length
+		allocs float64
+	}{
+		{nil, 0},
+		{[]int{3, 24}, 0},
+		{[]int{60, 60}, 0},
+		{[]int{60, 60, 7}, 0}, // 128 bytes with Content-Length's "0": the room, exactly
+		{[]int{60, 60, 8}, 1},
+		{[]int{200, 100}, 1},
+		{[]int{100, 100, 100, 100, 100}, 1},     // 500
+		{[]int{100, 100, 100, 100, 100, 11}, 1}, // 512
+		{[]int{300, 300}, 2},
+		{[]int{100, 100, 100, 100, 100, 12}, 2},
+		{[]int{1000, 1000, 1000}, 3}, // a string of them: 4
+	} {
+		var b strings.Builder
+		b.WriteString("HTTP/1.1 200 OK\r\n")
+		var want []string
+		for i, n := range tc.values {
+			v := strings.Repeat(string(rune('a'+i)), n)
+			want = append(want, v)
+			fmt.Fprintf(&b, "%s: %s\r\n", valueAllocNames[i], v)
+		}
+		b.WriteString("Content-Length: 0\r\n\r\n")
+		data := []byte(b.String())
+		r := bytes.NewReader(data)
+		br := bufio.NewReaderSize(r, 16<<10)
+		req := &http.Request{Method: http.MethodGet}
+		spare := make(http.Header, 16)
+		var slot finalSlot
+		var hd head
+		read := func() {
+			r.Reset(data)
+			br.Reset(r)
+			clear(spare)
+			slot = finalSlot{spare: spare}
+			budget := MaxHeadBytes
+			if err := readHead(br, req, &budget, &hd, &slot); err != nil {
+				t.Fatal(err)
+			}
+		}
+		read()
+		for i, v := range want {
+			if got := hd.resp.Header.Get(valueAllocNames[i]); got != v {
+				t.Fatalf("%v: field %d is %q, want %q", tc.values, i, got, v)
+			}
+		}
+		if got := testing.AllocsPerRun(50, read); got > tc.allocs {
+			t.Errorf("%v: %v allocations, want at most %v", tc.values, got, tc.allocs)
 		}
 	}
 }
