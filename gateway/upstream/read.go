@@ -190,7 +190,11 @@ type finalSlot struct {
 // head (2xx and above) is read into the room `into` gives, when there is
 // one: the round trip's body holds it (finalSlot), so the response and its
 // values' array cost no allocations of their own. A 1xx head gets its own,
-// as a trace callback may keep its header.
+// as a trace callback may keep its header. into's response must be the
+// zero one (its body is new, or was reset by Release, and holds one final
+// head): the status line's fields are set in it one by one, not copied as
+// a whole response, which cost a bulk write barrier over the struct's
+// pointers while the collector marked.
 func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *finalSlot) error {
 	lines := heldLinesOf(br)
 	line, err := lines.next(budget, ErrHeadTooLarge)
@@ -211,13 +215,17 @@ func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *
 	} else {
 		resp = new(http.Response)
 	}
-	*resp = status
+	resp.Status, resp.StatusCode, resp.Proto = status.Status, status.StatusCode, status.Proto
+	resp.ProtoMajor, resp.ProtoMinor, resp.Request = 1, status.ProtoMinor, req
 	h, seen, cl, err := readFields(&lines, budget, ErrHeadTooLarge, 8, vbuf, room, spare)
 	if err != nil {
 		return err
 	}
 	resp.Header = h
-	*hd = head{resp: resp, fields: mapPointer(h), names: int32(len(h)), hopFree: seen&hasHopByHop == 0}
+	// Field by field, as resp's: hd may hold a 1xx head's, whose framing
+	// and length a final head must not keep.
+	hd.resp, hd.fields, hd.names, hd.hopFree = resp, mapPointer(h), int32(len(h)), seen&hasHopByHop == 0
+	hd.length, hd.framing, hd.reuse = 0, bodyNone, false
 	if resp.StatusCode < 200 {
 		return nil
 	}

@@ -69,11 +69,19 @@ func TestReleaseReuse(t *testing.T) {
 		if !reflect.DeepEqual(res.Header, want) {
 			t.Fatalf("answer %d: header %v, want %v", i, res.Header, want)
 		}
+		// readHead sets the status line's fields one by one into a
+		// response it takes to be zero: nothing the answer before had
+		// (what a caller may have set in it too) is left.
+		if res.Status != "200 OK" || res.StatusCode != 200 || res.Proto != "HTTP/1.1" || res.ProtoMinor != 1 || res.Request != req ||
+			res.Uncompressed || res.Trailer != nil || res.TransferEncoding != nil || res.TLS != nil || res.Close || res.ContentLength != int64(len(fmt.Sprintf("body%d", i))) {
+			t.Fatalf("answer %d: %+v", i, res)
+		}
 		b, err := io.ReadAll(res.Body)
 		if err != nil || string(b) != fmt.Sprintf("body%d", i) {
 			t.Fatalf("answer %d: body %q, %v", i, b, err)
 		}
 		res.Body.Close()
+		res.Uncompressed, res.Trailer, res.TransferEncoding, res.Close = true, http.Header{"X-T": nil}, []string{"chunked"}, true
 		Release(res)
 		prev = res
 	}
