@@ -311,7 +311,7 @@ func readFields(lines *heldLines, budget *int, tooLarge error, hint int, vbuf []
 	clAt := -1 // the Content-Length field's index in fields
 	type field struct {
 		key        string
-		start, end int
+		start, end int32 // the budget (MaxHeadBytes at most) bounds them
 	}
 	var fieldsArr [16]field
 	fields := fieldsArr[:0]
@@ -372,7 +372,7 @@ func readFields(lines *heldLines, budget *int, tooLarge error, hint int, vbuf []
 				}
 			}
 		}
-		fields = append(fields, field{key, len(raw), len(raw) + len(v)})
+		fields = append(fields, field{key, int32(len(raw)), int32(len(raw) + len(v))})
 		if len(v) > cap(raw)-len(raw) {
 			raw = moreRaw(raw, len(v))
 		}
