@@ -491,10 +491,12 @@ func (s *State) Done() {
 
 // DetachDone hands the OnDone functions to the caller as one function and
 // forgets them, so the State can be released while a WebSocket session
-// (which holds none of the State) goes on.
+// (which holds none of the State) goes on. It is nil when none were
+// registered: the caller can tell that it has nothing to run (the gateway
+// then lets the event loop account for the session itself).
 func (s *State) DetachDone() func() {
 	if len(s.cleanup) == 0 {
-		return func() {}
+		return nil
 	}
 	s.syncQuery()
 	fs := append([]func(){}, s.cleanup...)

@@ -68,7 +68,8 @@ type exchange struct {
 	// What a WebSocket session keeps once the State is back in its pool.
 	requestID string
 	bytes     *engine.ByteCount
-	done      func() // the policies' OnDone functions
+	done      func() // the policies' OnDone functions; nil if none
+	quiet     bool   // SessionQuick said yes: SessionDone writes no log line
 
 	rest *restParts // a REST request's (newRESTExchange); nil for a WebSocket handshake
 	wsr  *wsRoom    // a WebSocket handshake's (newWSExchange); nil for other exchanges

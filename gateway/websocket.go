@@ -365,13 +365,16 @@ func (x *exchange) SessionDone(stats wsproxy.Stats) {
 		x.bytes.In.Add(stats.ClientToBackendBytes)
 		x.bytes.Out.Add(stats.BackendToClientBytes)
 	}
-	x.done()
+	if x.done != nil {
+		x.done()
+	}
 	rt.metrics.closed(stats.ClosedBy, int(stats.CloseCode))
 	// Asked of the core first: this runs on a goroutine of its own, whose
 	// small stack Logger.Check's frame made grow (a stack copy per
 	// session under BenchmarkHandshake's profile) even when the line is
-	// not written.
-	if x.s.log.Core().Enabled(zap.InfoLevel) {
+	// not written. Not at all when SessionQuick said the session writes
+	// none (the level may have changed since; the loop is calling).
+	if !x.quiet && x.s.log.Core().Enabled(zap.InfoLevel) {
 		if ce := x.s.log.Check(zap.InfoLevel, "session closed"); ce != nil {
 			x.logSessionClosed(ce, stats)
 		}
@@ -380,6 +383,21 @@ func (x *exchange) SessionDone(stats wsproxy.Stats) {
 	// may exit right after, so the session must be fully accounted for
 	// (done, metrics, its log line) before it counts as ended.
 	x.s.sessions.remove(sess)
+}
+
+// SessionQuick implements wsproxy.QuickDone: SessionDone cannot block
+// when no policy registered an OnDone function (a limit-concurrency lease
+// or a quota's count a Redis store may have to release or write: any
+// such function counts, whatever its store) and the log drops the
+// session's line (a line written may wait on stderr or a file). The rest
+// (the gauges and counters, the byte counts, the session set's short
+// lock) does not wait. The event loop then calls SessionDone itself.
+func (x *exchange) SessionQuick() bool {
+	if x.done != nil || x.s.log.Core().Enabled(zap.InfoLevel) {
+		return false
+	}
+	x.quiet = true
+	return true
 }
 
 func (x *exchange) logSessionClosed(ce *zapcore.CheckedEntry, stats wsproxy.Stats) {

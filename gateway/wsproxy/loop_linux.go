@@ -239,7 +239,8 @@ type poller struct {
 	buf     []byte     // the read buffer: carried bytes + one read
 	drain   [8192]byte // where unregister drops unread input
 	work    []*loopSession
-	ended   *doneBatch // sessions finished in this batch, for reportEnded
+	ended   *doneBatch   // sessions finished in this batch, for reportEnded
+	quick   []doneReport // sessions finished in this batch whose done cannot block (QuickDone)
 }
 
 var (

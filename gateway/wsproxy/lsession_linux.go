@@ -685,7 +685,7 @@ func (s *loopSession) finish() {
 	if s.lingering == 0 {
 		loopSessions.Add(-1)
 	}
-	s.p.sessionDone(done, st) // handed to a reporter at the end of the loop's batch
+	s.p.sessionDone(done, st) // called or handed to a reporter at the end of the loop's batch
 }
 
 // lingerTime bounds a lingering close (see finish).

@@ -12,7 +12,9 @@ import (
 // ways until the session ends (a close, a limit, a timeout, ctx done; see
 // the close-code table in doc.go), closes both connections, and then calls
 // done with the session's Stats, from a goroutine of its own (done may
-// block, log and take locks). Start itself returns at once.
+// block, log and take locks), or, on the event loop, from the loop itself
+// when done is a QuickDone that says it cannot block. Start itself returns
+// at once.
 //
 // ctx is the gateway's shutdown context for the session (not the request's):
 // when it is done, both sides get 1001 "going away", or the code and reason
@@ -45,6 +47,19 @@ func (Goroutines) Start(ctx context.Context, client, backend *Conn, lim Limits, 
 // (a func made per session to call it was an allocation per handshake).
 type Done interface {
 	SessionDone(Stats)
+}
+
+// QuickDone is a Done that can tell, when its session has ended, that
+// its SessionDone cannot block: it takes no lock held across I/O, makes
+// no network call and writes nothing that can wait on a file or a pipe.
+// The event loop calls such a callback on the loop itself, at the end of
+// the batch of events that ended the session, instead of handing it to a
+// reporter goroutine (report_linux.go). SessionQuick is asked once, on
+// the loop, just before SessionDone is called on the loop or handed over;
+// a Done that answers true must then not block.
+type QuickDone interface {
+	Done
+	SessionQuick() bool
 }
 
 // DoneFunc is a func(Stats) as a Done.

@@ -23,6 +23,12 @@ import (
 // next batch, unless maxIdleReporters wait already. Before, every session
 // started a goroutine of its own (a goroutine start and exit, and the
 // allocation of its arguments), and then each woke a waiting reporter.
+//
+// A callback that says, at its session's end, that it cannot block
+// (QuickDone: the gateway's, when no policy registered an OnDone function
+// and the session's log line is not written) is not handed over: the loop
+// calls it itself at the end of the batch, after it has handed the others
+// to a reporter. No reporter wakes or parks for such a session.
 
 // doneReport is one finished session for a reporter.
 type doneReport struct {
@@ -90,9 +96,14 @@ func reporter(b *doneBatch) {
 	}
 }
 
-// sessionDone notes a session the loop finished, for reportEnded. Loop
-// only.
+// sessionDone notes a session the loop finished, for reportEnded: a
+// callback that says it cannot block (QuickDone) is kept for the loop to
+// call, any other for a reporter. Loop only.
 func (p *poller) sessionDone(done Done, st Stats) {
+	if q, ok := done.(QuickDone); ok && q.SessionQuick() {
+		p.quick = append(p.quick, doneReport{done, st})
+		return
+	}
 	if p.ended == nil {
 		p.ended = doneBatches.Get().(*doneBatch)
 	}
@@ -100,10 +111,20 @@ func (p *poller) sessionDone(done Done, st Stats) {
 }
 
 // reportEnded hands the sessions the loop finished in this batch of events
-// to a reporter. Loop only, at the end of each batch.
+// to a reporter, then calls the callbacks that cannot block itself, in the
+// order their sessions finished. Loop only, at the end of each batch.
 func (p *poller) reportEnded() {
 	if b := p.ended; b != nil {
 		p.ended = nil
 		runDones(b)
 	}
+	if len(p.quick) == 0 {
+		return
+	}
+	for i := range p.quick {
+		r := &p.quick[i]
+		r.done.SessionDone(r.st)
+		*r = doneReport{} // nothing of the session is kept
+	}
+	p.quick = p.quick[:0]
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"io"
 	"net"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -184,4 +186,101 @@ func closeThroughLoop(t *testing.T, client, backend net.Conn) {
 	}
 	_ = client.Close()
 	_ = backend.Close()
+}
+
+// quickDone is a QuickDone that answers quick; SessionDone sends its Stats
+// and the stack it was called on.
+type quickDone struct {
+	quick bool
+	asked int
+	got   chan quickCall
+}
+
+type quickCall struct {
+	st    Stats
+	stack string
+}
+
+func (q *quickDone) SessionQuick() bool { q.asked++; return q.quick }
+
+func (q *quickDone) SessionDone(st Stats) {
+	buf := make([]byte, 64<<10)
+	q.got <- quickCall{st, string(buf[:runtime.Stack(buf, false)])}
+}
+
+// TestQuickDoneOnLoop: a callback that says it cannot block (QuickDone)
+// is called by the poller itself, at the end of its batch (reportEnded
+// returns after it ran), in the order the sessions finished; one that
+// says it may block, and a plain Done, go to a reporter. SessionQuick is
+// asked once per session.
+func TestQuickDoneOnLoop(t *testing.T) {
+	p := &poller{}
+	onCaller, toReporter := make(chan quickCall, 8), make(chan quickCall, 8)
+	dones := []*quickDone{{quick: true, got: onCaller}, {quick: false, got: toReporter}, {quick: true, got: onCaller}}
+	for i, d := range dones {
+		p.sessionDone(d, Stats{ClientToBackendMsgs: int64(i)})
+	}
+	p.sessionDone(DoneFunc(func(st Stats) {
+		buf := make([]byte, 64<<10)
+		toReporter <- quickCall{st, string(buf[:runtime.Stack(buf, false)])}
+	}), Stats{ClientToBackendMsgs: 3})
+	if len(p.quick) != 2 || p.ended == nil || len(p.ended.r) != 2 {
+		t.Fatalf("noted %d to call and %v to hand over, want 2 and 2", len(p.quick), p.ended)
+	}
+	if len(onCaller) != 0 {
+		t.Fatal("a quick callback ran before the end of the batch")
+	}
+	p.reportEnded()
+	if len(p.quick) != 0 || p.ended != nil {
+		t.Fatal("reportEnded left sessions noted")
+	}
+	if len(onCaller) != 2 { // called by reportEnded itself: there already
+		t.Fatalf("%d quick callbacks ran by the end of reportEnded, want 2", len(onCaller))
+	}
+	for _, want := range []int64{0, 2} {
+		c := <-onCaller
+		if c.st.ClientToBackendMsgs != want || !strings.Contains(c.stack, "(*poller).reportEnded") {
+			t.Errorf("quick callback for session %d, want %d, from:\n%s", c.st.ClientToBackendMsgs, want, c.stack)
+		}
+	}
+	for i, d := range dones {
+		if d.asked != 1 {
+			t.Errorf("session %d: SessionQuick asked %d times", i, d.asked)
+		}
+	}
+	for _, want := range []int64{1, 3} {
+		select {
+		case c := <-toReporter:
+			if c.st.ClientToBackendMsgs != want || !strings.Contains(c.stack, "wsproxy.reporter(") {
+				t.Errorf("reported session %d, want %d, from:\n%s", c.st.ClientToBackendMsgs, want, c.stack)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a callback that may block never ran")
+		}
+	}
+}
+
+// TestLoopQuickDone: on the event loop, a session whose done cannot block
+// is accounted for by its loop, one whose done may block by a reporter.
+func TestLoopQuickDone(t *testing.T) {
+	if err := eventLoopAvailable(); err != nil {
+		t.Fatal(err)
+	}
+	for _, quick := range []bool{true, false} {
+		d := &quickDone{quick: quick, got: make(chan quickCall, 1)}
+		c, b := startLoopPair(t, d)
+		closeThroughLoop(t, c, b)
+		select {
+		case call := <-d.got:
+			if call.st.ClosedBy != ClosedByClient || call.st.CloseCode != websocket.StatusNormalClosure {
+				t.Errorf("quick=%v: stats %+v", quick, call.st)
+			}
+			onLoop := strings.Contains(call.stack, "(*poller).reportEnded")
+			if onLoop != quick {
+				t.Errorf("quick=%v: called on the loop: %v\n%s", quick, onLoop, call.stack)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("quick=%v: the callback never ran", quick)
+		}
+	}
 }
