@@ -758,15 +758,8 @@ func TestLoopSlowCloseHandshake(t *testing.T) {
 	}
 	stats := make(chan Stats, 1)
 	client, backend := startLoopPair(t, DoneFunc(func(st Stats) { stats <- st }))
-	mask := [4]byte{1, 2, 3, 4}
-	if _, err := client.Write([]byte{0x88, 0x82, mask[0], mask[1], mask[2], mask[3], 0x03 ^ mask[0], 0xe8 ^ mask[1]}); err != nil {
-		t.Fatal(err)
-	}
-	var h [8]byte
-	_ = backend.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.ReadFull(backend, h[:8]); err != nil || h[0] != 0x88 {
-		t.Fatalf("backend got % x, %v; want the close", h, err)
-	}
+	clientCloseReachesBackend(t, client, backend)
+	var h [4]byte
 	time.Sleep(lingerTime + lingerTime/4) // past the first tick, well before closeWait
 	if _, err := backend.Write([]byte{0x88, 0x02, 0x03, 0xe8}); err != nil {
 		t.Fatal(err)

@@ -168,15 +168,8 @@ func startLoopPair(t *testing.T, done Done) (client, backend net.Conn) {
 // then hang up.
 func closeThroughLoop(t *testing.T, client, backend net.Conn) {
 	t.Helper()
-	mask := [4]byte{1, 2, 3, 4}
-	if _, err := client.Write([]byte{0x88, 0x82, mask[0], mask[1], mask[2], mask[3], 0x03 ^ mask[0], 0xe8 ^ mask[1]}); err != nil {
-		t.Fatal(err)
-	}
-	var h [8]byte
-	_ = backend.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.ReadFull(backend, h[:8]); err != nil || h[0] != 0x88 {
-		t.Fatalf("backend got % x, %v; want the close", h, err)
-	}
+	clientCloseReachesBackend(t, client, backend)
+	var h [4]byte
 	if _, err := backend.Write([]byte{0x88, 0x02, 0x03, 0xe8}); err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +179,21 @@ func closeThroughLoop(t *testing.T, client, backend net.Conn) {
 	}
 	_ = client.Close()
 	_ = backend.Close()
+}
+
+// clientCloseReachesBackend sends a masked close 1000 from the client and
+// reads it, unmasked, at the backend.
+func clientCloseReachesBackend(t *testing.T, client, backend net.Conn) {
+	t.Helper()
+	mask := [4]byte{1, 2, 3, 4}
+	if _, err := client.Write([]byte{0x88, 0x82, mask[0], mask[1], mask[2], mask[3], 0x03 ^ mask[0], 0xe8 ^ mask[1]}); err != nil {
+		t.Fatal(err)
+	}
+	var h [8]byte
+	_ = backend.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(backend, h[:8]); err != nil || h[0] != 0x88 {
+		t.Fatalf("backend got % x, %v; want the close", h, err)
+	}
 }
 
 // quickDone is a QuickDone that answers quick; SessionDone sends its Stats
