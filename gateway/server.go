@@ -266,20 +266,14 @@ type apiServed struct {
 // API whose pooling is worked out again.
 func (s *Server) prepareServed(snap *Snapshot) {
 	prep := func(a *API) {
-		if a == nil || a.served.of == a {
+		if a.served.of == a {
 			return
 		}
 		a.served = apiServed{of: a, srv: s, rt: s.runtime(a.Name), poolBody: poolableBodyPlan(a.Plan)}
 	}
 	for _, a := range snap.APIs {
-		prep(a)
-		for _, v := range a.views {
+		for _, v := range a.allViews() {
 			prep(v)
-		}
-		for _, op := range a.Operations {
-			for _, v := range op.views {
-				prep(v)
-			}
 		}
 	}
 }
