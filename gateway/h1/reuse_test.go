@@ -84,7 +84,16 @@ func TestLateWriterOnReusedConn(t *testing.T) {
 		go func() { _ = s.Serve(ln) }()
 		t.Cleanup(func() { _ = s.Close() })
 		addr := ln.Addr().String()
-		for _, target := range []string{"/a", "/a?abort"} {
+		for i, target := range []string{"/a", "/a?abort"} {
+			if i > 0 {
+				// On h1's goroutines, one worker serves every connection
+				// only if each is dialed once that worker waits for the
+				// next: the last lateUse's second connection, closed on
+				// return, may still be in it, and a connection dispatched
+				// meanwhile would start a second worker (another conn,
+				// and the late use a data race between the two).
+				quiet(t, s, loop)
+			}
 			lateUse(t, s, addr, loop, target)
 		}
 		close(errs)
@@ -115,10 +124,7 @@ func lateUse(t *testing.T, s *Server, addr string, loop bool, target string) {
 	}
 	// The task back in its loop's free list; the worker waiting for the
 	// next connection.
-	time.Sleep(20 * time.Millisecond)
-	for deadline := time.Now().Add(2 * time.Second); !loop && s.idleWorkers.Load() == 0 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
+	quiet(t, s, loop)
 
 	c2, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -138,4 +144,25 @@ func lateUse(t *testing.T, s *Server, addr string, loop bool, target string) {
 			t.Fatalf("%s, then %s: answer %q, %v; want %q", target, p, body, err, want)
 		}
 	}
+}
+
+// quiet waits until the server serves no connection and, on h1's
+// goroutines, a worker waits for the next one (then a little longer, for
+// it to reach its receive).
+func quiet(t *testing.T, s *Server, loop bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		s.mu.Lock()
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 0 && (loop || s.idleWorkers.Load() > 0) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server still serves %d connections, %d idle workers", n, s.idleWorkers.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
 }
