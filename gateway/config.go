@@ -70,8 +70,13 @@ type API struct {
 	// openProduct is the views index of the first open (no key needed)
 	// published product that contains the API; 0 for none.
 	openProduct int
-	Operation   *engine.Operation
-	Product     *engine.Product
+	// preflight is this view's CORS preflight plan: the cors policies of
+	// its inbound, nothing else (nil: none); preflights, on the API
+	// itself, says that one of its views has one (preflight.go).
+	preflight  *engine.Plan
+	preflights bool
+	Operation  *engine.Operation
+	Product    *engine.Product
 	// Subscription says whether and how requests present a key.
 	Subscription SubscriptionSettings
 	// opDecls are the operations declared in api.xml's <operations>.

@@ -413,6 +413,7 @@ func buildScopes(api *API, proot *engine.Node, x apiExtras, in scopeInputs, errs
 			op.views[i] = v.view(plan, op.Info, v.Product)
 		}
 	}
+	api.setPreflights()
 }
 
 // view returns the API as served with plan, for op and product.

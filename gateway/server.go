@@ -405,6 +405,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The resource model's own steps, before any policy (operations.go,
 	// subscriptions.go): the operation, then the subscription key.
 	op, params, ok := api.matchOperation(r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header)
+	if r.Method == http.MethodOptions && api.preflights && preflightRoutes(op, ok) &&
+		s.servePreflight(w, r, snap, api, diag, known && noted&notedKey == 0) { // preflight.go
+		return
+	}
 	if !ok || api.A2A != nil && !api.A2A.routes(r.URL.Path) { // a2a.go: its card and JSON-RPC paths only
 		s.refuse(w, r, api.viewFor(nil, 0), operationNotFound(r.Method, r.URL.Path), diag)
 		return
