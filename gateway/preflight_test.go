@@ -50,7 +50,10 @@ const patKey = "pat-primary-SECRET-0100"
 //     (https://portal.example) stands before <base/>; subscription pat;
 //   - ops: operation putItem has a cors of its own (https://ops.example);
 //   - own: an OPTIONS operation of its own, answering 204;
-//   - plain: no cors anywhere (its inbound leaves out <base/>).
+//   - plain: no cors anywhere (its inbound leaves out <base/>);
+//   - nospec: no operations (tollgate's layout: it serves every request),
+//     key required, a rate limit of one call;
+//   - chat: a WebSocket API, key required.
 func preflightFolder(t *testing.T, backend string) (dir, keys string) {
 	dir = t.TempDir()
 	writeFile(t, dir, "policy.xml", `<policies><inbound>`+apimCorsExample+`</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
@@ -103,6 +106,9 @@ func preflightFolder(t *testing.T, backend string) (dir, keys string) {
 	writeAPI(t, dir, "plain", `type="http" path="/plain" service-url="`+backend+`"`,
 		`<policies><inbound/><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
 	writeFile(t, dir, "plain/specification.yaml", orders)
+	writeAPI(t, dir, "nospec", `type="http" path="/nospec" service-url="`+backend+`" subscription-required="true"`,
+		`<policies><inbound><base/><rate-limit calls="1" renewal-period="300"/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	writeAPI(t, dir, "chat", `type="websocket" path="/chat" service-url="ws`+strings.TrimPrefix(backend, "http")+`" subscription-required="true"`, "")
 	return dir, keys
 }
 
@@ -160,6 +166,9 @@ func TestCORSPreflightWithoutOptionsOperation(t *testing.T) {
 		{"another operation: the global cors", "/ops/orders/1", "https://ops.example", "GET", "", refused},
 		{"own OPTIONS operation runs", "/own/things", "http://example.com", "GET", "", want{status: 204, own: "yes"}},
 		{"no cors anywhere", "/plain/orders/1", "http://example.com", "GET", "", want{status: 404}},
+		{"API without operations, key required, none sent", "/nospec/any/path", "http://example.com", "DELETE", "", example},
+		{"API without operations, again (no rate limit)", "/nospec/any/path", "http://example.com", "DELETE", "", example},
+		{"WebSocket API: no preflight, its key is required", "/chat", "http://example.com", "GET", "", want{status: 401}},
 		{"no Origin", "/shop/orders/1", "", "PATCH", "", want{status: 404}},
 		{"no Access-Control-Request-Method", "/shop/orders/1", "http://example.com", "", "", want{status: 404}},
 		{"unknown method", "/shop/orders/1", "http://example.com", "FROB", "", want{status: 404}},
@@ -190,7 +199,7 @@ func TestCORSPreflightWithoutOptionsOperation(t *testing.T) {
 			if tc.want.status == 200 && body != "" {
 				t.Errorf("body %q, want none", body)
 			}
-			if tc.want.status == 404 && !strings.Contains(body, "Resource not found") {
+			if tc.want.status/100 == 4 && !strings.Contains(body, map[int]string{404: "Resource not found", 401: "missing subscription key"}[tc.want.status]) {
 				t.Errorf("404 body %q", body)
 			}
 		})
