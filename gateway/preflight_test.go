@@ -53,6 +53,7 @@ const patKey = "pat-primary-SECRET-0100"
 //   - plain: no cors anywhere (its inbound leaves out <base/>);
 //   - nospec: no operations (tollgate's layout: it serves every request),
 //     key required, a rate limit of one call;
+//   - wild: one "*" operation (api.xml's <operations>), key required;
 //   - chat: a WebSocket API, key required.
 func preflightFolder(t *testing.T, backend string) (dir, keys string) {
 	dir = t.TempDir()
@@ -108,6 +109,9 @@ func preflightFolder(t *testing.T, backend string) (dir, keys string) {
 	writeFile(t, dir, "plain/specification.yaml", orders)
 	writeAPI(t, dir, "nospec", `type="http" path="/nospec" service-url="`+backend+`" subscription-required="true"`,
 		`<policies><inbound><base/><rate-limit calls="1" renewal-period="300"/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	writeFile(t, dir, "wild/api.xml", `<api name="wild" type="http" path="/wild" service-url="`+backend+`" subscription-required="true">
+  <operations><operation id="any" method="*" url-template="/x"/></operations>
+</api>`)
 	writeAPI(t, dir, "chat", `type="websocket" path="/chat" service-url="ws`+strings.TrimPrefix(backend, "http")+`" subscription-required="true"`, "")
 	return dir, keys
 }
@@ -168,6 +172,7 @@ func TestCORSPreflightWithoutOptionsOperation(t *testing.T) {
 		{"no cors anywhere", "/plain/orders/1", "http://example.com", "GET", "", want{status: 404}},
 		{"API without operations, key required, none sent", "/nospec/any/path", "http://example.com", "DELETE", "", example},
 		{"API without operations, again (no rate limit)", "/nospec/any/path", "http://example.com", "DELETE", "", example},
+		{"a \"*\" operation is no OPTIONS operation of its own", "/wild/x", "http://example.com", "DELETE", "", example},
 		{"WebSocket API: no preflight, its key is required", "/chat", "http://example.com", "GET", "", want{status: 401}},
 		{"no Origin", "/shop/orders/1", "", "PATCH", "", want{status: 404}},
 		{"no Access-Control-Request-Method", "/shop/orders/1", "http://example.com", "", "", want{status: 404}},
