@@ -95,9 +95,12 @@ func (s *Server) servePreflight(w http.ResponseWriter, r *http.Request, snap *Sn
 	// own on a preflight), the open product's when it carries none, and
 	// none otherwise. A key is never required and a bad one refuses
 	// nothing.
-	prod, sub, pe := s.checkSubscription(r.Context(), snap, api, r, noDefault)
-	if pe != nil {
-		prod, sub = 0, nil
+	prod, sub := preflightProduct(api), (*subscriptionMatch)(nil)
+	if presentedKey(r, api.Subscription, noDefault) != "" {
+		var pe *engine.PolicyError
+		if prod, sub, pe = s.checkSubscription(r.Context(), snap, api, r, noDefault); pe != nil {
+			prod, sub = 0, nil
+		}
 	}
 	view := api.viewFor(op, prod)
 	pf := view.preflight
@@ -127,4 +130,14 @@ func (s *Server) servePreflight(w http.ResponseWriter, r *http.Request, snap *Sn
 		diag.restDone(x, w, status)
 	}
 	return true
+}
+
+// preflightProduct is the views index of a preflight without a key: the
+// open product's, as for any keyless request (checkSubscription), without
+// building the error a keyless request to an API that needs a key gets.
+func preflightProduct(api *API) int {
+	if api.Subscription.Required {
+		return api.openProduct
+	}
+	return 0
 }

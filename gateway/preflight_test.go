@@ -254,3 +254,17 @@ func TestCORSPreflightHugeRequestHeaders(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCORSPreflight: a browser's preflight on an API imported from a
+// specification without an OPTIONS operation, answered by the global cors
+// (APIM's example) on the preflight route.
+func BenchmarkCORSPreflight(b *testing.B) {
+	backend := startRawHTTPBackend(b)
+	dir := b.TempDir()
+	writeFile(b, dir, "policy.xml", `<policies><inbound>`+apimCorsExample+`</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`)
+	writeAPI(b, dir, "shop", `type="http" path="/shop" service-url="http://`+backend+`/" subscription-required="true"`,
+		`<policies><inbound><base/><rate-limit calls="1" renewal-period="300"/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	writeFile(b, dir, "shop/specification.yaml", "openapi: 3.0.1\ninfo: {title: t, version: \"1\"}\npaths:\n  /orders/{id}:\n    patch:\n      operationId: patchOrder\n      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n      responses: {\"200\": {description: ok}}\n")
+	benchRESTWith(b, benchGateway(b, dir), []byte("OPTIONS /shop/orders/1 HTTP/1.1\r\nHost: bench\r\nOrigin: http://example.com\r\n"+
+		"Access-Control-Request-Method: PATCH\r\nAccess-Control-Request-Headers: content-type, x-zumo-auth\r\n\r\n"))
+}

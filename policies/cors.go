@@ -3,7 +3,6 @@ package policies
 import (
 	"context"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -35,9 +34,11 @@ type cors struct {
 	anyMethod   bool
 	methods     []string
 	methodSet   map[string]bool
-	maxAge      int64 // -1: not sent
+	methodList  string // methods, comma-separated: Access-Control-Allow-Methods
+	maxAge      int64  // -1: not sent
+	maxAgeText  string
 	anyHeader   bool
-	headers     map[string]bool // canonical
+	headers     map[string]bool // lower case
 	expose      string
 }
 
@@ -100,7 +101,7 @@ func (k *kit) parseCors(p *engine.Parser) engine.Step {
 					c.anyHeader = true
 					continue
 				}
-				c.headers[textproto.CanonicalMIMEHeaderKey(v.text)] = true
+				c.headers[strings.ToLower(v.text)] = true
 			}
 		case "expose-headers":
 			var names []string
@@ -126,6 +127,11 @@ func (k *kit) parseCors(p *engine.Parser) engine.Step {
 			c.methodSet[m] = true
 			c.methods = append(c.methods, m)
 		}
+	}
+	// What every preflight answer sends, made once.
+	c.methodList = strings.Join(c.methods, ", ")
+	if c.maxAge >= 0 {
+		c.maxAgeText = strconv.FormatInt(c.maxAge, 10)
 	}
 	return c
 }
@@ -201,7 +207,7 @@ func normOrigin(s string) (string, string) {
 }
 
 func (c *cors) originAllowed(s *engine.State, origin string) bool {
-	if c.anyOrigin {
+	if c.anyOrigin || c.origins[origin] { // browsers send it as normOrigin writes it
 		return true
 	}
 	o, err := normOrigin(origin)
@@ -275,22 +281,25 @@ func (c *cors) Run(_ context.Context, s *engine.State) error {
 }
 
 func (c *cors) preflight(s *engine.State, origin, reqMethod string) error {
-	var reqHeaders []string
-	for _, h := range strings.Split(s.Context().Request.Headers.GetValueOrDefault("Access-Control-Request-Headers", ""), ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			reqHeaders = append(reqHeaders, h)
-		}
-	}
+	// The requested headers, each compared as it stands in the list: no
+	// slice of them is made (a browser sends them lower case, as the
+	// allowed ones are kept).
+	asked := s.Context().Request.Headers.GetValueOrDefault("Access-Control-Request-Headers", "")
 	ok := c.originAllowed(s, origin) && c.methodAllowed(reqMethod)
-	for _, h := range reqHeaders {
-		if !c.anyHeader && !c.headers[textproto.CanonicalMIMEHeaderKey(h)] {
+	n := 0 // requested headers
+	for h := range strings.SplitSeq(asked, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		}
+		n++
+		if ok && !c.anyHeader && !c.headers[lowerASCII(h)] {
 			ok = false
 		}
 	}
 	r := engine.NewResponse(http.StatusOK)
 	r.Headers["Vary"] = []string{"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
 	if !ok {
-		s.Tracef("preflight from %q for %s %v not allowed", origin, reqMethod, reqHeaders)
+		s.Tracef("preflight from %q for %s %q not allowed", origin, reqMethod, asked)
 		if !c.terminate {
 			return nil // let a later policy or the backend answer
 		}
@@ -306,15 +315,43 @@ func (c *cors) preflight(s *engine.State, origin, reqMethod string) error {
 	if c.anyMethod {
 		r.Headers["Access-Control-Allow-Methods"] = []string{strings.ToUpper(reqMethod)}
 	} else {
-		r.Headers["Access-Control-Allow-Methods"] = []string{strings.Join(c.methods, ", ")}
+		r.Headers["Access-Control-Allow-Methods"] = []string{c.methodList}
 	}
-	if len(reqHeaders) > 0 {
-		r.Headers["Access-Control-Allow-Headers"] = []string{strings.Join(reqHeaders, ", ")}
+	if n > 0 {
+		r.Headers["Access-Control-Allow-Headers"] = []string{joinTrimmed(asked)}
 	}
 	if c.maxAge >= 0 {
-		r.Headers["Access-Control-Max-Age"] = []string{strconv.FormatInt(c.maxAge, 10)}
+		r.Headers["Access-Control-Max-Age"] = []string{c.maxAgeText}
 	}
 	s.SetResponse(r)
 	s.Stop()
 	return nil
+}
+
+// lowerASCII is strings.ToLower for a header name: s itself, without
+// allocating, when it has no upper-case letter.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// joinTrimmed is list's non-empty comma-separated items, trimmed, joined
+// with ", ", in one allocation.
+func joinTrimmed(list string) string {
+	var b strings.Builder
+	b.Grow(len(list) + strings.Count(list, ","))
+	for h := range strings.SplitSeq(list, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(h)
+	}
+	return b.String()
 }
