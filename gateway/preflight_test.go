@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"tollgate/gateway"
 )
 
 // apimCorsExample is the example of APIM's cors policy page, as written.
@@ -267,4 +269,43 @@ func BenchmarkCORSPreflight(b *testing.B) {
 	writeFile(b, dir, "shop/specification.yaml", "openapi: 3.0.1\ninfo: {title: t, version: \"1\"}\npaths:\n  /orders/{id}:\n    patch:\n      operationId: patchOrder\n      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n      responses: {\"200\": {description: ok}}\n")
 	benchRESTWith(b, benchGateway(b, dir), []byte("OPTIONS /shop/orders/1 HTTP/1.1\r\nHost: bench\r\nOrigin: http://example.com\r\n"+
 		"Access-Control-Request-Method: PATCH\r\nAccess-Control-Request-Headers: content-type, x-zumo-auth\r\n\r\n"))
+}
+
+// TestCORSPreflightReload: the preflight plans are compiled with the
+// snapshot. A reload that adds a global cors (APIM's example, where the
+// developer portal's "Enable CORS" puts its own) has the API's preflights
+// answered, and one that takes it away brings back the 404.
+func TestCORSPreflightReload(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := t.TempDir()
+	noCors := `<policies><inbound/><backend><forward-request/></backend><outbound/><on-error/></policies>`
+	writeFile(t, dir, "policy.xml", noCors)
+	writeAPI(t, dir, "shop", `type="http" path="/shop" service-url="`+rb.url+`" subscription-required="true"`,
+		`<policies><inbound><base/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`)
+	writeFile(t, dir, "shop/specification.yaml", "openapi: 3.0.1\ninfo: {title: t, version: \"1\"}\npaths:\n  /orders:\n    post: {operationId: createOrder, responses: {\"201\": {description: ok}}}\n")
+	g := startGateway(t, dir)
+	preflight := func() (int, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(testCtx(t), http.MethodOptions, g.url+"/shop/orders", nil)
+		req.Header.Set("Origin", "http://example.com")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, _ := do(t, req)
+		return resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin")
+	}
+	for i, policy := range []string{noCors, `<policies><inbound>` + apimCorsExample + `</inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`, noCors} {
+		if i > 0 {
+			writeFile(t, dir, "policy.xml", policy)
+			if st := g.srv.Reload("test"); st.Result != gateway.ReloadSuccess {
+				t.Fatalf("reload %d: %+v", i, st)
+			}
+		}
+		status, origin := preflight()
+		want, wantOrigin := 404, ""
+		if i == 1 {
+			want, wantOrigin = 200, "http://example.com"
+		}
+		if status != want || origin != wantOrigin {
+			t.Errorf("step %d: %d %q, want %d %q", i, status, origin, want, wantOrigin)
+		}
+	}
 }
