@@ -48,6 +48,7 @@ const patKey = "pat-primary-SECRET-0100"
 //   - apicors: its own cors (https://api.example) before <base/>;
 //   - fallthrough: its own cors with terminate-unmatched-request="false"
 //     before <base/>; lonely: the same without <base/>;
+//   - chosen: its only cors inside a choose, without <base/>;
 //   - prodapi: key required, in product portal whose cors
 //     (https://portal.example) stands before <base/>; subscription pat;
 //   - ops: operation putItem has a cors of its own (https://ops.example);
@@ -84,6 +85,7 @@ func preflightFolder(t *testing.T, backend string) (dir, keys string) {
 	api("apicors", "", `<cors><allowed-origins><origin>https://api.example</origin></allowed-origins><allowed-headers><header>*</header></allowed-headers></cors><base/>`)
 	api("fallthrough", "", `<cors terminate-unmatched-request="false"><allowed-origins><origin>https://api.example</origin></allowed-origins><allowed-headers><header>*</header></allowed-headers></cors><base/>`)
 	api("lonely", "", `<cors terminate-unmatched-request="false"><allowed-origins><origin>https://api.example</origin></allowed-origins><allowed-headers><header>*</header></allowed-headers></cors>`)
+	api("chosen", "", `<choose><when condition="@(true)"><cors><allowed-origins><origin>*</origin></allowed-origins></cors></when></choose>`)
 	api("prodapi", `subscription-required="true"`, `<base/>`)
 	writeFile(t, dir, "products/portal/productInformation.json", `{"properties": {"displayName": "Portal", "subscriptionRequired": true, "state": "published"}}`)
 	writeFile(t, dir, "products/portal/apis.json", `[{"name": "prodapi"}]`)
@@ -172,6 +174,7 @@ func TestCORSPreflightWithoutOptionsOperation(t *testing.T) {
 		{"another operation: the global cors", "/ops/orders/1", "https://ops.example", "GET", "", refused},
 		{"own OPTIONS operation runs", "/own/things", "http://example.com", "GET", "", want{status: 204, own: "yes"}},
 		{"no cors anywhere", "/plain/orders/1", "http://example.com", "GET", "", want{status: 404}},
+		{"a cors inside choose is no preflight's", "/chosen/orders/1", "http://example.com", "GET", "", want{status: 404}},
 		{"API without operations, key required, none sent", "/nospec/any/path", "http://example.com", "DELETE", "", example},
 		{"API without operations, again (no rate limit)", "/nospec/any/path", "http://example.com", "DELETE", "", example},
 		{"a \"*\" operation is no OPTIONS operation of its own", "/wild/x", "http://example.com", "DELETE", "", example},
