@@ -312,3 +312,28 @@ func TestCORSPreflightReload(t *testing.T) {
 		}
 	}
 }
+
+// TestCORSPreflightWithBody: a preflight that sends a body (browsers send
+// none) is answered without reading it, and the connection serves the
+// next request (or is closed by the front, and the client redials).
+func TestCORSPreflightWithBody(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir, keys := preflightFolder(t, rb.url)
+	g := startGateway(t, dir, withSubscriptions(keys, nil))
+	for _, size := range []int{10, 300 << 10} {
+		req, _ := http.NewRequestWithContext(testCtx(t), http.MethodOptions, g.url+"/shop/orders/1", strings.NewReader(strings.Repeat("x", size)))
+		req.Header.Set("Origin", "http://example.com")
+		req.Header.Set("Access-Control-Request-Method", "PATCH")
+		resp, _ := do(t, req)
+		if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "http://example.com" {
+			t.Errorf("%d bytes: %d %v", size, resp.StatusCode, resp.Header)
+		}
+		resp, _ = get(t, g.url+"/shop/orders/1", nil)
+		if resp.StatusCode != 401 {
+			t.Errorf("after %d bytes: the next request got %d, want 401", size, resp.StatusCode)
+		}
+	}
+	if rb.calls.Load() != 0 {
+		t.Errorf("the backend was called")
+	}
+}
