@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -332,6 +334,40 @@ func TestCORSPreflightWithBody(t *testing.T) {
 		if resp.StatusCode != 401 {
 			t.Errorf("after %d bytes: the next request got %d, want 401", size, resp.StatusCode)
 		}
+	}
+	if rb.calls.Load() != 0 {
+		t.Errorf("the backend was called")
+	}
+}
+
+// TestCORSPreflightAPIOpsSample: samples/apiops (the APIOps extractor's
+// layout) with APIM's cors example in its global policy and its echo API
+// made to require a key: the browser's preflight for get-item is answered
+// without a key, and the call itself still needs one.
+func TestCORSPreflightAPIOpsSample(t *testing.T) {
+	rb := newRESTBackend(t, nil)
+	dir := copyTree(t, filepath.Join("..", "samples", "apiops"))
+	data, err := os.ReadFile(filepath.Join(dir, "policy.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "policy.xml", strings.Replace(string(data), "<inbound>", "<inbound>"+apimCorsExample, 1))
+	writeFile(t, dir, "apis/echo/apiInformation.json", `{"properties": {"displayName": "Echo", "path": "echo", "serviceUrl": "`+rb.url+`"}}`)
+	g := startGateway(t, dir, func(o *gateway.Options) {
+		o.Getenv = func(k string) string { return "x" } // the sample's named values from the environment
+	})
+	req, _ := http.NewRequestWithContext(testCtx(t), http.MethodOptions, g.url+"/echo/items/7", nil)
+	req.Header.Set("Origin", "http://example.com")
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	req.Header.Set("Access-Control-Request-Headers", "content-type")
+	resp, body := do(t, req)
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "http://example.com" ||
+		resp.Header.Get("Access-Control-Allow-Headers") != "content-type" || body != "" {
+		t.Errorf("preflight: %d %v %q", resp.StatusCode, resp.Header, body)
+	}
+	resp, _ = get(t, g.url+"/echo/items/7", http.Header{"Origin": {"http://example.com"}})
+	if resp.StatusCode != 401 {
+		t.Errorf("GET without a key: %d, want 401", resp.StatusCode)
 	}
 	if rb.calls.Load() != 0 {
 		t.Errorf("the backend was called")
