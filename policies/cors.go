@@ -296,13 +296,15 @@ func (c *cors) preflight(s *engine.State, origin, reqMethod string) error {
 			ok = false
 		}
 	}
-	r := engine.NewResponse(http.StatusOK)
-	r.Headers["Vary"] = []string{"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
 	if !ok {
 		s.Tracef("preflight from %q for %s %q not allowed", origin, reqMethod, asked)
 		if !c.terminate {
 			return nil // let a later policy or the backend answer
 		}
+	}
+	r := engine.NewResponse(http.StatusOK)
+	r.Headers["Vary"] = []string{"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
+	if !ok {
 		// An empty 200 without CORS headers: the browser blocks the call.
 		s.SetResponse(r)
 		s.Stop()
