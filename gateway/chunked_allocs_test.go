@@ -27,5 +27,5 @@ func chunkedAnswer64K() []byte {
 // data skips the trailer section's read (docs/http-server.md, "The 64 KiB
 // answer").
 func TestRESTChunkedAllocs(t *testing.T) {
-	checkRESTAllocs(t, testutil.RawHTTPAnswerBackend(t, chunkedAnswer64K()), 64<<10, map[string]float64{"loop": 8, "h1": 8, "nethttp": 41})
+	checkRESTAllocs(t, testutil.RawHTTPAnswerBackend(t, chunkedAnswer64K()), 64<<10, map[string]float64{"loop": 6, "h1": 6, "nethttp": 41})
 }

@@ -291,10 +291,14 @@ func (x *exchange) beginHandshake(r *http.Request, scheme string) {
 // less per request. Nothing reads a REST request's header map once the
 // policies have it: the gateway's own checks ran before, outRequest builds
 // the backend's headers from the policies', and the front server (gateway/h1
-// or net/http) reads none after parsing. A front server that reused a
-// header map for its next request would make that unsafe (a policy may
-// keep the map past its request). A WebSocket handshake whose client
-// offered subprotocols needs them as sent: beginHandshake copies its map.
+// or net/http) reads none after parsing. gateway/h1 fills a REST
+// request's map with the connection's next request's fields when
+// serveHTTPAPI says nothing keeps the map itself (h1.ReuseHeader): no
+// State, variable, cache, one-way request, log or trace holds the map
+// past its request, only strings and slices of it, which h1 never
+// reuses (docs/http-server.md, "The request's header map reused"). A
+// WebSocket handshake whose client offered subprotocols needs them as
+// sent: beginHandshake copies its map.
 func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	api := x.api
 	st := engine.AcquireStateAt(api.Info, x.start) // the request's arrival, as the exchange read it

@@ -241,7 +241,7 @@ func startRawHTTPBackend(b testing.TB) string {
 // allocations") says what they are; a new allocation on this path shows
 // here first.
 func TestRESTRequestAllocs(t *testing.T) {
-	checkRESTAllocs(t, startRawHTTPBackend(t), 4096, map[string]float64{"loop": 4, "h1": 4, "nethttp": 36})
+	checkRESTAllocs(t, startRawHTTPBackend(t), 4096, map[string]float64{"loop": 2, "h1": 2, "nethttp": 36})
 }
 
 // checkRESTAllocs serves BenchmarkRESTRequest's API in front of backend

@@ -74,7 +74,8 @@ func TestRESTPostBodyPooled(t *testing.T) {
 				// GET's), and the policy's two expressions' values: the
 				// buffer is not among them, nor the body's guard or the
 				// body sent (both in the exchange's room).
-				want := map[string]float64{"loop": 11, "h1": 11, "nethttp": 44}[h1test.Front()]
+				want := map[string]float64{"loop": 9, "h1": 9, "nethttp": 44}[h1test.Front()]
+				t.Logf("%v allocations per POST (front %s)", allocs, h1test.Front())
 				if allocs > want+raceAllocSlack {
 					t.Errorf("%v allocations per POST (front %s); want at most %v", allocs, h1test.Front(), want+raceAllocSlack)
 				}

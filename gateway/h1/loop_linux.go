@@ -83,7 +83,7 @@ func (s *Server) serveLoopConn(ctx context.Context, ec *evloop.Conn) {
 			t.Keep = nil
 			return
 		}
-		*c = conn{}
+		*c = conn{hdr: c.hdr} // an empty map (ReuseHeader): it keeps nothing alive
 	}()
 	if !s.track(c) {
 		_ = ec.Close()

@@ -96,7 +96,9 @@ type headRoom struct {
 // header value are substrings of it, so a request costs a handful of
 // allocations however many fields it has. room, when not nil, holds the
 // URL and the values' slice headers; the caller must never reuse it.
-// noted, when not nil, is the set whose presence req.noted says.
+// noted, when not nil, is the set whose presence req.noted says. h, when
+// not nil, is an empty map to fill (the connection's, ReuseHeader); nil
+// makes one.
 //
 // It is strict where leniency lets two parsers disagree (request smuggling):
 // a field name with whitespace before the colon, obs-fold, a bare CR, a
@@ -104,12 +106,12 @@ type headRoom struct {
 // Content-Length values, any transfer coding but a lone "chunked", a missing
 // or repeated Host in HTTP/1.1: all are refused (RFC 9112 §3, §5, §6).
 func parseHead(head []byte, req *request, r *http.Request, room *headRoom, noted *FieldSet) error {
-	return parseHeadString(string(head), req, r, room, noted)
+	return parseHeadString(string(head), req, r, room, noted, nil)
 }
 
 // parseHeadString is parseHead of a head already made a string (the
 // server's: its bytes in room beside the exchange, newExchange).
-func parseHeadString(s string, req *request, r *http.Request, room *headRoom, noted *FieldSet) error {
+func parseHeadString(s string, req *request, r *http.Request, room *headRoom, noted *FieldSet, h http.Header) error {
 	// Request line.
 	i := strings.IndexByte(s, '\n')
 	line := trimCR(s[:i])
@@ -144,7 +146,9 @@ func parseHeadString(s string, req *request, r *http.Request, room *headRoom, no
 
 	// Header fields: count them first, so that the values share one slice.
 	n := strings.Count(s, "\n") - 1
-	h := make(http.Header, n)
+	if h == nil {
+		h = make(http.Header, n)
+	}
 	var vals []string
 	if room != nil && n <= len(room.vals) {
 		vals = room.vals[:n]

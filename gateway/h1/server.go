@@ -407,7 +407,7 @@ func (s *Server) serveJob(c *conn, j job) *conn {
 	if c.hijacked && !c.rawHijack {
 		return nil
 	}
-	*c = conn{}
+	*c = conn{hdr: c.hdr} // the empty header map serves the worker's next connection (ReuseHeader)
 	return c
 }
 
@@ -577,8 +577,15 @@ type conn struct {
 	hijacked  bool
 	rawHijack bool    // HijackRaw: the buffers are still the server's
 	req       request // the framing parseHead found
-	w         progressWriter
-	ctx       context.Context // the requests' context: on an event loop, the task's (loop.go); else nil
+	// hdr: an empty header map for the next request's head, the one a
+	// request before this one on the connection (or the task's or
+	// worker's connection before it) was done with (ReuseHeader); nil:
+	// parseHead makes one. hdrDone: the current request's handler said
+	// nothing keeps its map (ReuseHeader).
+	hdr     http.Header
+	hdrDone bool
+	w       progressWriter
+	ctx     context.Context // the requests' context: on an event loop, the task's (loop.go); else nil
 }
 
 // exchange is what one request allocates in one piece: the handler's
@@ -975,7 +982,12 @@ func (c *conn) serveOne() bool {
 	x, hs := newExchange(head)
 	r := &x.req
 	req := &c.req
-	if err := parseHeadString(hs, req, r, &x.room, s.noted); err != nil {
+	// The header map: the connection's, when a request before gave it
+	// back (ReuseHeader), else a new one. It is the request's until its
+	// handler returns; only then may it go back (keepHeader).
+	hdr := c.hdr
+	c.hdr, c.hdrDone = nil, false
+	if err := parseHeadString(hs, req, r, &x.room, s.noted, hdr); err != nil {
 		var se *statusError
 		if errors.As(err, &se) {
 			c.refuse(se)
@@ -1029,9 +1041,13 @@ func (c *conn) serveOne() bool {
 			_ = b.Close()
 		}
 	}()
+	hdr = r.Header // the map parseHead filled: the only one that may go back
 	s.Handler.ServeHTTP(w, r)
 	if w.hijacked {
 		return false
+	}
+	if c.hdrDone {
+		c.keepHeader(r, hdr)
 	}
 	if err := w.finish(); err != nil {
 		return false
@@ -1044,6 +1060,51 @@ func (c *conn) serveOne() bool {
 		c.linger()
 	}
 	return keep
+}
+
+// maxKeptHeaderFields bounds the header map a connection keeps for its
+// next request: a map keeps its room once cleared, and clearing costs
+// with that room, so one that grew for a request with many fields (or
+// that a handler filled) is left to the collector.
+const maxKeptHeaderFields = 16
+
+// keepHeader keeps hdr, the header map parseHead filled for r, for the
+// connection's next request: its handler said nothing keeps the map
+// (ReuseHeader) and has returned. The map is cleared now, so it holds
+// nothing of r (the exchange and the head's bytes its values are cut
+// from go to the collector as before: clear drops the map's references
+// and writes nothing into the slices or strings it held), and r's Header
+// is set to nil, so that a request kept past its end against the
+// contract reads no fields rather than the next request's.
+func (c *conn) keepHeader(r *http.Request, hdr http.Header) {
+	r.Header = nil
+	if hdr == nil || len(hdr) > maxKeptHeaderFields {
+		return
+	}
+	clear(hdr)
+	c.hdr = hdr
+}
+
+// ReuseHeader tells the server that nothing the handler of w's request
+// did keeps that request's header map (r.Header as this package's server
+// made it) past the handler's return: no goroutine, callback, cache or
+// other request will read or write the map itself from then on. The
+// server then clears the map once the handler has returned, sets the
+// request's Header to nil, and fills the map with the connection's next
+// request's fields (two allocations less per request). The values the
+// map held (their strings and the slices of them) are never reused: only
+// the map is, so a string or a slice taken from it stays as it was.
+//
+// A handler that cannot vouch for everything it ran must not call it.
+// It is ignored when w is not this package's response (a wrapper,
+// another server), when the request has ended or is hijacked, and for a
+// handler that panics; a map that holds more than 16 fields then is not
+// kept. It may be called at any point of the handler: what counts is
+// that nothing uses the map after the handler returns.
+func ReuseHeader(w http.ResponseWriter) {
+	if rw, ok := w.(*response); ok && !rw.ended && !rw.hijacked {
+		rw.c.hdrDone = true
+	}
 }
 
 // refuse answers a request the server will not pass to the handler and
