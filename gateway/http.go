@@ -147,11 +147,13 @@ func (s *Server) serveHTTPAPI(w http.ResponseWriter, r *http.Request, api *API, 
 		x.noConnection = true // no list to strip (beginWith)
 	}
 	x.beginWith(r, scheme, r.Header) // the header map is the policies' (beginWith)
-	if api.mcp == nil && api.gql == nil && api.A2A == nil {
+	if api.mcp == nil && api.gql == nil {
 		// Nothing keeps the header map itself past this request (an
-		// MCP server's stream, GraphQL and A2A were not looked at), so
-		// gateway/h1 may fill it with the connection's next request's:
-		// docs/http-server.md, "The request's header map reused".
+		// MCP server's streams and GraphQL's resolvers were not looked
+		// at; A2A changes only the backend request's copy and the
+		// answer), so gateway/h1 may fill it with the connection's next
+		// request's: docs/http-server.md, "The request's header map
+		// reused".
 		h1.ReuseHeader(w)
 	}
 	st := x.st
