@@ -131,3 +131,69 @@ func readAnswer(t *testing.T, br *bufio.Reader, want string) {
 		t.Fatalf("answer %q, %v; want %q", body, err, want)
 	}
 }
+
+// TestReuseHeaderHijacked: a request hijacked after its handler called
+// ReuseHeader keeps its map: the next connection, served by the same
+// conn (HijackRaw leaves the conn to the server: one loop task, or one
+// worker, serves both), gets a map of its own, while the hijacker may
+// still read the first.
+func TestReuseHeaderHijacked(t *testing.T) {
+	bothOurs(t, func(t *testing.T, loop bool) {
+		type kept struct {
+			m unsafe.Pointer
+			c *conn
+		}
+		first := make(chan kept, 1)
+		errs := make(chan string, 8)
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/raw":
+				ReuseHeader(w)
+				first <- kept{reflect.ValueOf(r.Header).UnsafePointer(), w.(*response).c}
+				nc, _, err := w.(interface {
+					HijackRaw() (net.Conn, []byte, error)
+				}).HijackRaw()
+				if err != nil {
+					errs <- "HijackRaw: " + err.Error()
+					return
+				}
+				_, _ = io.WriteString(nc, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nraw")
+				_ = nc.Close()
+			case "/second":
+				k := <-first
+				if w.(*response).c != k.c {
+					errs <- "the second connection was not served by the first one's conn"
+				}
+				if reflect.ValueOf(r.Header).UnsafePointer() == k.m {
+					errs <- "the second connection got the hijacked request's header map"
+				}
+				_, _ = io.WriteString(w, "second")
+			}
+		})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Server{Handler: h, EventLoop: loop, Loops: 1}
+		go func() { _ = s.Serve(ln) }()
+		t.Cleanup(func() { _ = s.Close() })
+		addr := ln.Addr().String()
+		for i, path := range []string{"/raw", "/second"} {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			_, _ = io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: h\r\nX-V: v\r\n\r\n")
+			readAnswer(t, bufio.NewReader(c), strings.TrimPrefix(path, "/"))
+			c.Close()
+			if i == 0 {
+				quiet(t, s, loop)
+			}
+		}
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
+	})
+}
