@@ -160,8 +160,10 @@
 // control across the session). Where the goroutine relay holds a write lock
 // across a partial frame, the loop knows whether a relayed frame toward a
 // side is in progress (loopLeg.midFrame): the gateway's pings skip that
-// side and its closes wait for the frame's end. Timers and ctx only signal
-// the loop (an atomic bit set, an eventfd write); once Start has handed a
+// side and its closes wait for the frame's end. A loop's sessions' deadlines
+// are in one heap per loop, driven by one runtime timer (ltimer_linux.go).
+// Timers and ctx only signal the loop (an atomic bit set, an eventfd
+// write); once Start has handed a
 // session over (it registers both sockets itself, holding the loop off the
 // session until it is set up: startHere), its state is only touched by its
 // loop goroutine. A weak report (a failed write) waits for

@@ -210,9 +210,14 @@ type poller struct {
 	events []unix.EpollEvent
 	more   bool // the batch may have left readiness that will not signal again
 
-	mu    sync.Mutex
-	queue []*loopSession // sessions with signals, guarded by mu
-	woken bool           // guarded by mu: evfd was written and not read yet
+	mu     sync.Mutex
+	queue  []*loopSession // sessions with signals, guarded by mu
+	woken  bool           // guarded by mu: evfd was written and not read yet
+	ticked bool           // guarded by mu: the timers' runtime timer fired
+
+	// timers: the sessions' deadlines, one runtime timer for all (see
+	// ltimer_linux.go).
+	timers loopTimers
 
 	// sides are the registered sides by file descriptor. Sessions started
 	// on the loop (begin) and on the goroutine of Start (startHere), and
@@ -239,8 +244,9 @@ type poller struct {
 	buf     []byte     // the read buffer: carried bytes + one read
 	drain   [8192]byte // where unregister drops unread input
 	work    []*loopSession
-	ended   *doneBatch   // sessions finished in this batch, for reportEnded
-	quick   []doneReport // sessions finished in this batch whose done cannot block (QuickDone)
+	expired []*loopSession // sessions whose deadlines came, for runTimers
+	ended   *doneBatch     // sessions finished in this batch, for reportEnded
+	quick   []doneReport   // sessions finished in this batch whose done cannot block (QuickDone)
 }
 
 var (
@@ -306,7 +312,9 @@ func newPoller() (*poller, error) {
 		_ = unix.Close(evfd)
 		return nil, err
 	}
-	return &poller{epfd: epfd, evfd: evfd, epFile: f, epRaw: rc, buf: make([]byte, carrySize+relayBufSize)}, nil
+	p := &poller{epfd: epfd, evfd: evfd, epFile: f, epRaw: rc, buf: make([]byte, carrySize+relayBufSize)}
+	p.timers.fire = p.timerFired
+	return p, nil
 }
 
 func (p *poller) run() {
@@ -487,12 +495,30 @@ func (p *poller) enqueue(s *loopSession) {
 	p.woken = true
 	p.mu.Unlock()
 	if wake {
-		var one = [8]byte{1}
-		for {
-			_, e := rawio.WriteFD(p.evfd, one[:]) // an eventfd: write(2)
-			if e != unix.EINTR {
-				break
-			}
+		p.wake()
+	}
+}
+
+// timerFired is the timers' runtime timer func: runTasks runs the
+// deadlines that came (runTimers).
+func (p *poller) timerFired() {
+	p.mu.Lock()
+	p.ticked = true
+	wake := !p.woken
+	p.woken = true
+	p.mu.Unlock()
+	if wake {
+		p.wake()
+	}
+}
+
+// wake makes the loop's epoll fd readable (its eventfd).
+func (p *poller) wake() {
+	var one = [8]byte{1}
+	for {
+		_, e := rawio.WriteFD(p.evfd, one[:]) // an eventfd: write(2)
+		if e != unix.EINTR {
+			break
 		}
 	}
 }
@@ -503,10 +529,30 @@ func (p *poller) runTasks() {
 	p.mu.Lock()
 	p.work, p.queue = p.queue, p.work[:0]
 	p.woken = false
+	ticked := p.ticked
+	p.ticked = false
 	p.mu.Unlock()
 	for i, s := range p.work {
 		s.onSignals(s.sig.Swap(0))
 		p.work[i] = nil
+	}
+	if ticked {
+		p.runTimers()
+	}
+}
+
+// runTimers ticks the sessions whose deadlines came. A session startHere
+// still holds is signalled instead (startHere queues it when it is done).
+func (p *poller) runTimers() {
+	p.now = monoNow()
+	p.expired = p.timers.expire(p.now, p.expired[:0])
+	for i, s := range p.expired {
+		p.expired[i] = nil
+		if s.sig.Load()&sigHold != 0 {
+			s.signal(sigTick)
+			continue
+		}
+		s.onSignals(sigTick)
 	}
 }
 
@@ -729,7 +775,7 @@ func sysWrite(fd int, b []byte) (int, error) {
 // signals a session gets from other goroutines.
 const (
 	sigStart uint32 = 1 << iota // Start handed it over
-	sigTick                     // its timer fired
+	sigTick                     // its deadline came (runTimers; while held, a signal)
 	sigCtx                      // its ctx is done
 	sigPoll                     // it had readiness while held: poll again
 	// sigHold: startHere is setting the session up; signals are recorded

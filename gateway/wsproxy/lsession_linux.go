@@ -13,7 +13,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -79,8 +78,8 @@ type loopSession struct {
 	done Done
 
 	sig       atomic.Uint32 // signals not handled yet (sig* bits)
-	timer     *loopTimer    // from loopTimerPool once armed; given back when the session is over
-	timerAt   int64         // mono time the timer fires, 0 if not armed
+	tmAt      int64         // its deadline (mono time), while in its poller's timers (tmPos)
+	tmPos     int32         // its place in the timers' heap, plus one; 0 if not in it
 	watching  *sessctx.Ctx  // the session context watched directly (see watchCtx)
 	stopCtx   func() bool   // context.AfterFunc's, for any other ctx
 	started   bool
@@ -124,8 +123,7 @@ func (s *loopSession) onSignals(sig uint32) {
 	if s.finished {
 		if sig&sigTick != 0 && s.lingering > 0 {
 			if now := monoNow(); now < s.closeBy {
-				s.timerAt = 0 // a tick armed before the session finished: wait out the rest
-				s.armFrom(now, s.closeBy)
+				s.armFrom(now, s.closeBy) // a deadline set before the session finished: wait out the rest
 				return
 			}
 			s.endLinger()
@@ -521,11 +519,12 @@ func (s *loopSession) decide(v relayVerdict) {
 	s.final, s.verdict = true, v
 	s.halt.Store(true)
 	s.closeBy = after(s.p.now, closeWait)
-	// The timer is armed for lingerTime, the sooner of the two: a close
+	// The deadline is lingerTime, the sooner of the two: a close
 	// handshake usually ends well within it, and the lingering close that
-	// follows then needs no timer change of its own (see finish); one that
-	// takes longer has the timer armed again for closeBy (onTick).
-	s.armBy(min(s.closeBy, after(s.p.now, lingerTime)))
+	// follows then keeps it (see finish); one that takes longer has its
+	// deadline set again for closeBy (onTick). On a poller whose timer is
+	// armed for no later (another session's), neither touches it.
+	s.setTimer(min(s.closeBy, after(s.p.now, lingerTime)))
 	for _, x := range [2]Direction{ClientToBackend, BackendToClient} {
 		switch a := s.verdict.action(x); a.kind {
 		case actDrop:
@@ -655,13 +654,13 @@ func (s *loopSession) finish() {
 		}
 	}
 	if s.lingering > 0 {
-		// Bounded by lingerTime from now. A timer armed already for no
-		// later (decide arms it for lingerTime from the verdict) is kept:
-		// a tick before the end arms it for what is left (onSignals).
-		// Resetting it per session was a timer change (the runtime's
-		// timer heap, and a wake-up of an idle processor when it became
-		// that processor's next timer) for a lingering close that usually
-		// ends with the peer's FIN at once.
+		// Bounded by lingerTime from now. A deadline set already for no
+		// later (decide's, lingerTime from the verdict) is kept: a tick
+		// before the end sets it for what is left (onSignals). Moving it
+		// later would only be a heap operation, but on a poller with no
+		// other session its runtime timer is armed for decide's deadline
+		// already, and a deadline that comes sooner than the one armed
+		// is what changes it.
 		s.closeBy = after(s.p.now, lingerTime)
 		s.armBy(s.closeBy)
 	} else {
@@ -748,71 +747,25 @@ func (s *loopSession) onShutdown() {
 // ---------------------------------------------------------------------------
 // Timer: idle timeout, pings, pong deadlines, write timeouts, closeWait.
 
-// armBy makes sure the timer fires no later than at (mono time).
+// armBy makes sure s's deadline is no later than at (mono time).
 func (s *loopSession) armBy(at int64) { s.armFrom(s.p.now, at) }
 
 // armFrom is armBy with the mono time now.
-func (s *loopSession) armFrom(now, at int64) {
-	if s.timerAt != 0 && s.timerAt <= at {
-		return
-	}
-	d := time.Duration(max(at-now, 0))
-	s.timerAt = at
-	if s.timer == nil {
-		lt := loopTimerPool.Get().(*loopTimer)
-		lt.s.Store(s)
-		s.timer = lt
-		if lt.t == nil {
-			lt.t = time.AfterFunc(d, lt.fire)
-			loopTimerArms.Add(1)
-			return
-		}
-	}
-	s.timer.t.Reset(d)
-	loopTimerArms.Add(1)
-}
+func (s *loopSession) armFrom(now, at int64) { s.p.timers.setBy(s, at, now) }
 
-// loopTimerArms counts the times loop sessions armed their timers (tests
-// check which ones are spared).
-var loopTimerArms atomic.Int64
+// setTimer makes at s's deadline, sooner or later than the one it had.
+func (s *loopSession) setTimer(at int64) { s.p.timers.set(s, at, s.p.now) }
 
-// loopTimer is a loop session's timer: a runtime timer whose func (bound
-// once) signals the session it serves now. Pooled: a session takes one
-// when it first arms it and gives it back when it is over, if stopping it
-// stopped it (a timer that fired, or is firing, may still be about to
-// signal its session: it is left to the collector, and its late signal
-// only reaches the finished session, which ignores it).
-type loopTimer struct {
-	t *time.Timer
-	s atomic.Pointer[loopSession]
-}
+// releaseTimer takes s's deadline out of its poller's timers.
+func (s *loopSession) releaseTimer() { s.p.timers.cancel(s) }
 
-var loopTimerPool = sync.Pool{New: func() any { return new(loopTimer) }}
-
-func (lt *loopTimer) fire() {
-	if s := lt.s.Load(); s != nil {
-		s.signal(sigTick)
-	}
-}
-
-// releaseTimer stops s's timer for good and gives it back if it can.
-func (s *loopSession) releaseTimer() {
-	lt := s.timer
-	if lt == nil {
-		return
-	}
-	s.timer = nil
-	if lt.t.Stop() {
-		lt.s.Store(nil)
-		loopTimerPool.Put(lt)
-	}
-}
-
-// armTimer arms the timer for the next deadline.
+// armTimer sets s's deadline to the next one it has (none: out of the
+// timers).
 func (s *loopSession) armTimer() {
-	s.timerAt = 0
 	if at, ok := s.nextDeadline(); ok {
-		s.armBy(at)
+		s.setTimer(at)
+	} else {
+		s.releaseTimer()
 	}
 }
 
@@ -849,7 +802,6 @@ func (s *loopSession) nextDeadline() (int64, bool) {
 func (s *loopSession) onTick() {
 	now := monoNow()
 	s.p.now = now
-	s.timerAt = 0
 	if s.final {
 		if now >= s.closeBy {
 			s.finish() // the close handshakes had their time

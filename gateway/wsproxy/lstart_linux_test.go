@@ -291,48 +291,6 @@ func TestLoopFINWithLastFrame(t *testing.T) {
 	checkNoRelayLeaks(t)
 }
 
-// TestLoopTimerRelease: a loop session's timer goes back to its pool when
-// stopping it stopped it, and is left alone once it fired (its func may
-// still be about to signal the session it served).
-func TestLoopTimerRelease(t *testing.T) {
-	if err := eventLoopAvailable(); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name  string
-		in    time.Duration
-		fired bool
-	}{
-		{"stopped", time.Hour, false},
-		{"fired", 0, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := &loopSession{p: pickPoller(), finished: true}
-			s.sig.Store(sigHold) // signals are only recorded: the loop never sees s
-			now := monoNow()
-			s.armFrom(now, now+int64(tc.in))
-			lt := s.timer
-			if lt == nil || lt.s.Load() != s {
-				t.Fatalf("armed: timer %v", lt)
-			}
-			if tc.fired {
-				for deadline := time.Now().Add(5 * time.Second); s.sig.Load()&sigTick == 0; time.Sleep(time.Millisecond) {
-					if time.Now().After(deadline) {
-						t.Fatal("the timer did not fire")
-					}
-				}
-			}
-			s.releaseTimer()
-			if s.timer != nil {
-				t.Error("the session still holds its timer")
-			}
-			if pooled := lt.s.Load() == nil; pooled == tc.fired {
-				t.Errorf("given back to the pool: %v, want %v", pooled, !tc.fired)
-			}
-		})
-	}
-}
-
 // TestLoopEOFWithLastRead: a read that came back short after the peer's
 // FIN was known emptied the socket, so the EOF behind it is taken as read
 // (no read for it), whether the bytes ended the session (a backend's close
@@ -726,15 +684,16 @@ func TestStaleWaitsGoEdgeTriggered(t *testing.T) {
 }
 
 // TestLoopLingerKeepsTimer: a session whose close handshake ends at once
-// changes its timer twice (armed when it starts, then for the close
-// handshakes); the lingering close that follows keeps that timer, armed
-// for no later than its own end, and ends with the peers' FINs.
+// arms its poller's runtime timer at most twice (when it starts, on a poller
+// whose timer is not armed, then for the close handshakes); the lingering
+// close that follows keeps that deadline, no later than its own end
+// (TestLoopCloseOrder checks the bound), and ends with the peers' FINs.
 func TestLoopLingerKeepsTimer(t *testing.T) {
 	if err := eventLoopAvailable(); err != nil {
 		t.Fatal(err)
 	}
 	checkNoRelayLeaks(t) // no other session arms a timer meanwhile
-	before := loopTimerArms.Load()
+	before := loopTimerResets()
 	stats := make(chan Stats, 1)
 	c, b := startLoopPair(t, DoneFunc(func(st Stats) { stats <- st }))
 	closeThroughLoop(t, c, b)
@@ -744,7 +703,7 @@ func TestLoopLingerKeepsTimer(t *testing.T) {
 		t.Fatal("the session did not end")
 	}
 	checkNoRelayLeaks(t)
-	if n := loopTimerArms.Load() - before; n > 2 {
+	if n := loopTimerResets() - before; n > 2 {
 		t.Errorf("%d timer changes for a session and its lingering close, want at most 2", n)
 	}
 }
