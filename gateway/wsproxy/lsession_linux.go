@@ -657,10 +657,9 @@ func (s *loopSession) finish() {
 		// Bounded by lingerTime from now. A deadline set already for no
 		// later (decide's, lingerTime from the verdict) is kept: a tick
 		// before the end sets it for what is left (onSignals). Moving it
-		// later would only be a heap operation, but on a poller with no
-		// other session its runtime timer is armed for decide's deadline
-		// already, and a deadline that comes sooner than the one armed
-		// is what changes it.
+		// later instead would touch no runtime timer either, but would be
+		// a heap operation per session for a lingering close that usually
+		// ends with the peer's FIN at once.
 		s.closeBy = after(s.p.now, lingerTime)
 		s.armBy(s.closeBy)
 	} else {
