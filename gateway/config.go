@@ -91,6 +91,9 @@ type API struct {
 	// (RunsInline, inline.go), as worked out with inlineStores.
 	inline       bool
 	inlineStores inlineStores
+	// hsInline: a WebSocket API's handshake never blocks its goroutine
+	// but for its backend dial (HandshakeInline, inline.go).
+	hsInline bool
 	// served is what the server publishing the API works out once for it
 	// (Server.prepareServed); a copy (view) is prepared on its own.
 	served apiServed

@@ -50,8 +50,11 @@ import (
 //     their classification (quota's bandwidth count, limit-concurrency's
 //     release).
 //
-// A WebSocket API never runs inline: its handshake dials the backend and
-// hands the connection to the data path.
+// A WebSocket API never runs inline as REST does: its handshake dials the
+// backend and hands the connection to the data path. Its handshake may
+// stay on the loop all the same (HandshakeInline) when nothing else in it
+// may block: the dial then waits on the loop too, or releases the task
+// where it cannot (wsproxy.Dialer.DialCheckedOn).
 
 // RunsInline reports whether a REST request to a may run on an event loop
 // thread: a is not a WebSocket API, no plan a request to it may run (every
@@ -72,19 +75,35 @@ type inlineStores struct {
 // gateway itself may wait on. Empty when a runs inline. Worked out on each
 // call, with the stores a's snapshot was loaded with: for tools (tollgate
 // check, the admin API), not for the request path.
-func (a *API) InlineBlockers() []string { return inlineBlockers(a, a.inlineStores, true) }
+func (a *API) InlineBlockers() []string { return inlineBlockers(a, a.inlineStores, true, false) }
+
+// HandshakeInline reports whether a WebSocket handshake to a (a WebSocket
+// API's, not a GraphQL API's subscriptions) may run on an event loop
+// thread up to its backend dial: what RunsInline checks but the WebSocket
+// API itself (its policies, every view's, its backend entities and the
+// stores) never blocks. The dial decides for itself whether it can wait
+// on the loop (wsproxy.Dialer.DialCheckedOn); its 101 and the client's
+// are socket I/O, and the session's start hands both sockets to a relay
+// loop without waiting.
+func (a *API) HandshakeInline() bool { return a.hsInline }
 
 // runsInline works out RunsInline for a freshly built API (after
 // buildScopes: its views are there).
 func runsInline(a *API, stores inlineStores) bool {
-	return len(inlineBlockers(a, stores, false)) == 0
+	return len(inlineBlockers(a, stores, false, false)) == 0
+}
+
+// handshakeInline works out HandshakeInline for a freshly built API.
+func handshakeInline(a *API, stores inlineStores) bool {
+	return a.Type == "websocket" && a.gql == nil && a.mcp == nil && len(inlineBlockers(a, stores, false, true)) == 0
 }
 
 // inlineBlockers lists the reasons a may block; with all false it stops at
-// the first one.
-func inlineBlockers(a *API, stores inlineStores, all bool) []string {
+// the first one. hs: for a WebSocket handshake (HandshakeInline), which
+// being one does not make block.
+func inlineBlockers(a *API, stores inlineStores, all, hs bool) []string {
 	var out []string
-	if a.Type == "websocket" {
+	if a.Type == "websocket" && !hs {
 		out = append(out, "a WebSocket API: its handshake dials the backend and hands the connection to the data path")
 		if !all {
 			return out
@@ -171,9 +190,9 @@ func (a *API) allViews() []*API {
 // setInline records the verdict on a and every view of it (the views are
 // copies made by buildScopes, before the verdict was known).
 func (a *API) setInline(stores inlineStores) {
-	in := runsInline(a, stores)
+	in, hs := runsInline(a, stores), handshakeInline(a, stores)
 	for _, v := range a.allViews() {
-		v.inline, v.inlineStores = in, stores
+		v.inline, v.inlineStores, v.hsInline = in, stores, hs
 	}
 }
 

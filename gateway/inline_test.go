@@ -169,6 +169,45 @@ func TestRunsInline(t *testing.T) {
 	}
 }
 
+// TestHandshakeInline: which WebSocket handshakes may stay on an event
+// loop thread up to their backend dial (API.HandshakeInline): what
+// RunsInline asks of a REST API, but for being a WebSocket API.
+func TestHandshakeInline(t *testing.T) {
+	const ws = `type="websocket" path="/a" service-url="ws://127.0.0.1:1"`
+	in := func(s string) string {
+		return `<policies><inbound><base/>` + s + `</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`
+	}
+	local := gateway.LoadOptions{LocalSubscriptions: true, LocalStore: true}
+	for _, tc := range []struct {
+		name   string
+		attrs  string
+		policy string
+		opt    gateway.LoadOptions
+		want   bool
+	}{
+		{"headers and variables", ws, in(`<set-header name="X-A" exists-action="override"><value>1</value></set-header><set-variable name="v" value="@(context.Request.Url.Query.GetValueOrDefault(&quot;mode&quot;, &quot;&quot;))"/>`), local, true},
+		{"no policy", ws, "", local, true},
+		{"send-request", ws, in(`<send-request mode="new" response-variable-name="r" timeout="5" ignore-error="true"><set-url>http://127.0.0.1:1/t</set-url><set-method>GET</set-method></send-request>`), local, false},
+		{"limit-concurrency", ws, in(`<limit-concurrency counter-key="k" max-count="10"/>`), local, false},
+		{"subscriptions in Redis", ws, "", gateway.LoadOptions{LocalStore: true}, false},
+		{"a REST API", `type="http" path="/a" service-url="http://127.0.0.1:1"`, "", local, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeAPI(t, dir, "a", tc.attrs, tc.policy)
+			opt := tc.opt
+			opt.Getenv = func(string) string { return "" }
+			snap, errs := gateway.Load(dir, policies.Registry(policies.Deps{Store: store.NewMemory()}), opt)
+			if len(errs) > 0 {
+				t.Fatalf("load: %v", errs)
+			}
+			if got := snap.API("a").HandshakeInline(); got != tc.want {
+				t.Errorf("HandshakeInline = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 func redisStore(t *testing.T) store.Store {
 	t.Helper()
 	srv := redistest.Start(t)

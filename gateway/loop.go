@@ -12,7 +12,12 @@ import (
 // EventLoop; none with a goroutine per connection or net/http's server)
 // unless the request is a REST call to an API whose whole path never
 // blocks (API.RunsInline, inline.go) on a server whose backend client can
-// dial and wait on the loop (Server.onLoop). A released request goes on
+// dial and wait on the loop (Server.onLoop), or a WebSocket handshake to
+// an API whose handshake never blocks but for its dial
+// (API.HandshakeInline) on a server whose dialer can read the backend's
+// 101 on the loop and whose relay takes sockets (Server.hsOnLoop): its
+// dial then stays on the loop or releases the task itself
+// (wsproxy.Dialer.DialCheckedOn). A released request goes on
 // as an ordinary goroutine: a call-out, a Redis store, a WebSocket
 // handshake's backend dial, anything that waits, waits there without
 // holding up the loop's other connections. It comes back to the loop at
@@ -23,7 +28,11 @@ func (s *Server) leaveLoopUnless(r *http.Request, api *API) *evloop.Task {
 	if t == nil {
 		return nil
 	}
-	if s.onLoop && !api.servesWebSocket(r) && api.RunsInline() {
+	if api.servesWebSocket(r) {
+		if s.hsOnLoop && api.HandshakeInline() {
+			return t // the dial stays on the loop, or releases t (dial)
+		}
+	} else if s.onLoop && api.RunsInline() {
 		return t
 	}
 	t.Release()

@@ -111,6 +111,12 @@ type Server struct {
 	// tollgate's own, dialing by itself, with no proxy from the
 	// environment (loop.go).
 	onLoop bool
+	// hsOnLoop: a WebSocket handshake of an API whose handshake never
+	// blocks but for its dial (HandshakeInline) may stay on the front's
+	// event loop: the dialer reads a plain local backend's 101 on the
+	// loop (wsproxy.Dialer.OnLoop) and the relay takes both sockets from
+	// there (wsproxy.EventLoop) (loop.go).
+	hsOnLoop bool
 
 	baseCtx  context.Context // cancelled at shutdown (WebSocket sessions are cancelled by the session set)
 	shutdown context.CancelCauseFunc
@@ -227,6 +233,9 @@ func New(opt Options) (*Server, error) {
 	s.pending.max = opt.MaxPendingBodies
 	if up, ok := rest.(*upstream.Transport); ok && up.DialContext == nil && !envProxySet() {
 		s.onLoop = true
+	}
+	if _, ok := s.relayer.(wsproxy.EventLoop); ok && s.dialer != nil && s.dialer.OnLoop() {
+		s.hsOnLoop = true
 	}
 	s.baseCtx, s.shutdown = context.WithCancelCause(context.Background())
 	if opt.KeyVault != nil {

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"tollgate/engine"
+	"tollgate/gateway/internal/evloop"
 	"tollgate/gateway/wsproxy"
 	"tollgate/internal/monoclock"
 )
@@ -166,6 +167,11 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		outcome("bad_request", http.StatusBadRequest, st, zap.String("backend", backendHost), zap.Error(err))
 		return
 	}
+	if len(st.Connect) > 0 {
+		// The initial messages are written through Go's poller (the
+		// backend's socket moves there): off the front's event loop.
+		evloop.Release(ctx)
+	}
 	for _, m := range st.Connect {
 		conn := backend
 		if m.ToClient {
@@ -274,7 +280,17 @@ func (x *exchange) dial(timeout time.Duration, dh *dialHeader, checked bool) (*w
 	// Insights look at it (a refusal, or an invalid 101, still comes with
 	// its response).
 	keep101 := endDial != nil || (x.m.diag != nil && x.m.diag.app != nil)
-	backend, resp, err := dialer.DialChecked(dctx, target, hdr, offered, keep101, ck)
+	var backend *wsproxy.Conn
+	var resp *http.Response
+	var err error
+	if t := evloop.TaskFrom(r.Context()); t != nil && s.hsOnLoop {
+		// On the front's event loop (leaveLoopUnless kept it there, or
+		// released it already): a local backend's 101 is read on the
+		// loop; any other dial releases the task first.
+		backend, resp, err = dialer.DialCheckedOn(t, dctx, target, hdr, offered, keep101, ck)
+	} else {
+		backend, resp, err = dialer.DialChecked(dctx, target, hdr, offered, keep101, ck)
+	}
 	if endDial != nil {
 		endDial(resp, err)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"tollgate/gateway/internal/evloop"
 	"tollgate/gateway/internal/wire"
 )
 
@@ -143,15 +144,31 @@ func (c Checked) covers(h http.Header) bool {
 // its caller checked (ck, for header itself): they are not checked again
 // as the request head is written.
 func (d *Dialer) DialChecked(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool, ck Checked) (*Conn, *http.Response, error) {
-	return d.dialWith(ctx, u, header, subprotocols, keep101, ck.covers(header))
+	return d.dialWith(ctx, u, header, subprotocols, keep101, ck.covers(header), nil)
+}
+
+// DialCheckedOn is DialChecked from a handshake that runs in t, a task of
+// the front's event loops (gateway/internal/evloop) still on its loop
+// (nil: none). A plain ws backend at a literal IP address, not reached
+// through a proxy, whose connect completes at once (a local backend) is
+// then read on t's loop: the 101's wait suspends t, and the socket leaves
+// that loop when the session starts (the relay's Start) or the
+// connection moves to Go's poller. Any other dial (TLS, a proxy, a host
+// name, a connect that has to wait, another dialer's pipe) releases t
+// first (evloop.Task.Release) and goes on as DialChecked. ctx must be
+// the gateway's lazily built deadline on its session context for the
+// dial to stay on the loop (see sockConn.onFrontLoop).
+func (d *Dialer) DialCheckedOn(t *evloop.Task, ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool, ck Checked) (*Conn, *http.Response, error) {
+	return d.dialWith(ctx, u, header, subprotocols, keep101, ck.covers(header), t)
 }
 
 func (d *Dialer) dial(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool) (*Conn, *http.Response, error) {
-	return d.dialWith(ctx, u, header, subprotocols, keep101, false)
+	return d.dialWith(ctx, u, header, subprotocols, keep101, false, nil)
 }
 
-// dialWith is the dial; checked: header's fields were checked (Checked).
-func (d *Dialer) dialWith(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101, checked bool) (*Conn, *http.Response, error) {
+// dialWith is the dial; checked: header's fields were checked (Checked);
+// t: see DialCheckedOn.
+func (d *Dialer) dialWith(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101, checked bool, t *evloop.Task) (*Conn, *http.Response, error) {
 	var useTLS bool
 	switch u.Scheme {
 	case "ws", "http":
@@ -204,8 +221,11 @@ func (d *Dialer) dialWith(ctx context.Context, u *url.URL, header http.Header, s
 	var err error
 	sent := 0 // of b, by the dial
 	if d.direct && !useTLS && ctx.Value(proxyKeyCtx{}) == nil {
-		conn, sent, err = d.dialDirect(ctx, host, addr, b)
+		conn, sent, err = d.dialDirect(ctx, host, addr, b, t)
 	} else {
+		if t != nil {
+			t.Release() // TLS, a proxy, another dialer's pipe: they wait in Go's poller
+		}
 		conn, err = dialVia(ctx, d.dialContext, addr) // through the proxy policy's proxy, if any
 	}
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"tollgate/gateway/internal/evloop"
 	"tollgate/gateway/internal/rawio"
 	"tollgate/gateway/internal/sessctx"
 )
@@ -56,8 +57,13 @@ func dialDirectHead(ctx context.Context, fallback func(context.Context, string, 
 		c, err := fallback(ctx, "tcp", addr)
 		return c, 0, err
 	}
-	return dialDirectAt(ctx, ap, head)
+	return dialDirectAt(ctx, ap, head, nil)
 }
+
+// OnLoop reports whether d can read a backend's 101 on a front event
+// loop's task (DialCheckedOn): it dials plain ws backends itself (a
+// direct dialer) on a platform with event loops.
+func (d *Dialer) OnLoop() bool { return d.direct && eventLoopAvailable() == nil }
 
 // parseDirectAddr is host's literal IP address (without a zone) and
 // addr's port; ok false for anything else (a host name).
@@ -78,8 +84,10 @@ func parseDirectAddr(host, addr string) (ap netip.AddrPort, ok bool) {
 // backend URL gives it) is kept parsed: a gateway dials the same few
 // backends over and over, and parsing the address and its port was about
 // 0.6k instructions per handshake. A different address is parsed, and
-// kept in its place (one allocation).
-func (d *Dialer) dialDirect(ctx context.Context, host, addr string, head []byte) (net.Conn, int, error) {
+// kept in its place (one allocation). t: the front event loop's task
+// the handshake runs in, if it runs on its loop (see dialDirectAt); a dial
+// that must wait elsewhere releases it.
+func (d *Dialer) dialDirect(ctx context.Context, host, addr string, head []byte, t *evloop.Task) (net.Conn, int, error) {
 	da := d.lastAddr.Load()
 	if da == nil || da.addr != addr || da.host != host {
 		ap, ok := parseDirectAddr(host, addr)
@@ -87,14 +95,24 @@ func (d *Dialer) dialDirect(ctx context.Context, host, addr string, head []byte)
 		d.lastAddr.Store(da)
 	}
 	if !da.ok {
+		if t != nil {
+			t.Release() // the resolver, and Go's poller, may wait
+		}
 		c, err := d.dialContext(ctx, "tcp", addr)
 		return c, 0, err
 	}
-	return dialDirectAt(ctx, da.ap, head)
+	return dialDirectAt(ctx, da.ap, head, t)
 }
 
-// dialDirectAt is dialDirectHead to ap.
-func dialDirectAt(ctx context.Context, ap netip.AddrPort, head []byte) (net.Conn, int, error) {
+// dialDirectAt is dialDirectHead to ap. With t (the front event loop's
+// task the handshake runs in, still on its loop), a socket whose connect
+// completed at once and that took the whole head stays with t's loop for
+// the handshake (onFrontLoop): its 101 is read by suspending t, with no
+// goroutine, channel or relay loop in between. Anything else (a connect
+// that has to wait, a head the socket did not take whole, a handshake
+// context that is not the gateway's lazy one on its session) releases t
+// and goes on as before.
+func dialDirectAt(ctx context.Context, ap netip.AddrPort, head []byte, t *evloop.Task) (net.Conn, int, error) {
 	fail := func(err error) (net.Conn, int, error) {
 		return nil, 0, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
 	}
@@ -150,8 +168,18 @@ func dialDirectAt(ctx context.Context, ap netip.AddrPort, head []byte) (net.Conn
 	}
 	if connected && raw {
 		// The handshake's I/O is made on the raw socket, waiting (if it
-		// must) on the event loop's epoll, which the relay then keeps.
-		return &sockConn{fd: fd, raddr: ap, hs: ctx, connects: connects}, sent, nil
+		// must) on the front loop's epoll (onFrontLoop) or on the relay's
+		// event loop's epoll, which the relay then keeps.
+		c := &sockConn{fd: fd, raddr: ap, hs: ctx, connects: connects}
+		if t != nil {
+			if sent < len(head) || !c.onFrontLoop(t) {
+				t.Release()
+			}
+		}
+		return c, sent, nil
+	}
+	if t != nil {
+		t.Release() // the connect's wait is Go's poller's
 	}
 	f := os.NewFile(uintptr(fd), "") // non-blocking: registered with Go's poller
 	c := &sockConn{f: f, fd: fd, raddr: ap}
@@ -267,6 +295,117 @@ type sockConn struct {
 	detached bool     // handed to the event loop, which closes it
 
 	ws Conn // the Conn Dial wraps it in (see connRoom)
+
+	// The front loop's (onFrontLoop): while front is set, the handshake's
+	// reads are lc's, which suspend the front loop's task; sess is the
+	// session context watched for its end (over then, and lc aborted).
+	front bool
+	lc    evloop.Conn
+	sess  *sessctx.Ctx
+	over  atomic.Bool
+}
+
+// onFrontLoop puts c's handshake on the front event loop of the task t,
+// which must be running on its loop: c's socket becomes a Conn of that
+// loop (lc, registered for reading at its first wait), its 101 is read
+// by suspending t, the handshake's deadline is lc's read deadline (a
+// timer of the loop), and the session's end aborts lc (SessionEnded).
+// It reports false, changing nothing, when t has left its loop, or when
+// the handshake's context is not a lazily built deadline on the gateway's
+// session context (anything else would have to be watched through its
+// Done channel, by a goroutine): the caller releases t then.
+func (c *sockConn) onFrontLoop(t *evloop.Task) bool {
+	ld, ok := c.hs.(lazyDeadline)
+	if !ok || ld.Built() != nil || t.Released() {
+		return false
+	}
+	sess, ok := ld.Parent().(*sessctx.Ctx)
+	if !ok {
+		return false
+	}
+	c.lc.Adopt(t, c.fd, true) // the head has just gone out: nothing to read yet
+	if dl, _ := ld.Deadline(); !dl.IsZero() {
+		_ = c.lc.SetReadDeadline(dl)
+	}
+	if !sess.Watch(c) { // (after Adopt: SessionEnded aborts lc)
+		c.lc = evloop.Conn{} // never registered: nothing to undo
+		return false         // the session is over already: the old path words it
+	}
+	c.front, c.sess = true, sess
+	return true
+}
+
+// SessionEnded implements sessctx.Watcher for a handshake on the front
+// loop: the session ended (Shutdown), so its wait ends, as the deadline
+// would end it. lc is aborted (shut down, which wakes its wait: a
+// deadline set from here could be missed by a wait being registered just
+// then); the read then reports os.ErrDeadlineExceeded, as hsWait's does.
+func (c *sockConn) SessionEnded() {
+	c.over.Store(true)
+	_ = c.lc.Abort()
+}
+
+// unwatchSession ends a front loop handshake's watch of its session.
+func (c *sockConn) unwatchSession() {
+	if c.sess != nil {
+		c.sess.Unwatch(c)
+		c.sess = nil
+	}
+}
+
+// frontReadHook, when set (tests), runs before each read of a handshake
+// on the front loop, on the loop.
+var frontReadHook func()
+
+// frontRead is Read for a handshake on the front loop.
+func (c *sockConn) frontRead(b []byte) (int, error) {
+	if frontReadHook != nil {
+		frontReadHook()
+	}
+	n, err := c.lc.Read(b)
+	if c.over.Load() {
+		return 0, c.opErr("read", os.ErrDeadlineExceeded)
+	}
+	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe.Err // worded as c's own: its remote address alone
+		}
+		return 0, c.opErr("read", err)
+	}
+	return n, nil
+}
+
+// frontWrite is Write for a handshake on the front loop.
+func (c *sockConn) frontWrite(b []byte) (int, error) {
+	n, err := c.lc.Write(b)
+	if c.over.Load() {
+		return n, c.opErr("write", os.ErrDeadlineExceeded)
+	}
+	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe.Err
+		}
+		return n, c.opErr("write", err)
+	}
+	return n, nil
+}
+
+// leaveFrontLoop takes c's socket off the front loop (lc gives it up, with
+// an EPOLL_CTL_DEL if a wait registered it) for the relay or Go's poller.
+func (c *sockConn) leaveFrontLoop() error {
+	if !c.front {
+		return nil
+	}
+	c.front = false
+	c.unwatchSession()
+	fd, err := c.lc.Detach()
+	if err != nil {
+		return err
+	}
+	c.fd = fd
+	return nil
 }
 
 func (c *sockConn) wsConn() *Conn { return &c.ws }
@@ -282,6 +421,9 @@ func (c *sockConn) wsConn() *Conn { return &c.ws }
 // before anyone else uses c.
 func (c *sockConn) handOver() (fd int, p *poller, w *loopSide, ok bool) {
 	if c.hs != nil || c.f != nil || c.detached {
+		return -1, nil, nil, false
+	}
+	if c.leaveFrontLoop() != nil {
 		return -1, nil, nil, false
 	}
 	c.detached = true
@@ -302,6 +444,7 @@ func (c *sockConn) file() *os.File {
 		if c.hs != nil {
 			c.endHandshake() // from now on deadlines bound the I/O
 		}
+		_ = c.leaveFrontLoop() // (lc closed: the descriptor is c's again)
 		c.unwait(true)
 		c.f = os.NewFile(uintptr(c.fd), "")
 	})
@@ -471,6 +614,10 @@ type lazyDeadline interface {
 func (c *sockConn) endHandshake() {
 	c.hs = nil
 	c.releaseWait()
+	if c.front {
+		c.unwatchSession()
+		_ = c.lc.SetReadDeadline(time.Time{})
+	}
 }
 
 // releaseWait gives the handshake's wait back (its timer stopped).
@@ -510,6 +657,9 @@ func (c *sockConn) handshakeDone() { c.endHandshake() }
 // read that found nothing, before the socket was registered, was one
 // system call per handshake.
 func (c *sockConn) awaitRead() {
+	if c.front {
+		return // lc knows it (Adopt)
+	}
 	c.readFirst = c.w == nil || c.w.events&unix.EPOLLIN == 0
 }
 
@@ -526,6 +676,9 @@ func (c *sockConn) Read(b []byte) (int, error) {
 	}
 	if len(b) == 0 {
 		return 0, nil
+	}
+	if c.front {
+		return c.frontRead(b)
 	}
 	if c.readFirst {
 		c.readFirst = false
@@ -565,6 +718,9 @@ func (c *sockConn) Write(b []byte) (int, error) {
 	}
 	if c.detached {
 		return 0, c.opErr("write", net.ErrClosed)
+	}
+	if c.front {
+		return c.frontWrite(b)
 	}
 	total := 0
 	for total < len(b) {
@@ -615,6 +771,11 @@ func (c *sockConn) Close() error {
 		c.detached = true // closed: nothing more to hand over
 		c.unwait(false)   // close takes it out of the epoll set
 		c.releaseWait()   // (hs stays: I/O after Close is net.ErrClosed, not Go's poller's)
+		if c.front {
+			c.front = false
+			c.unwatchSession()
+			return c.lc.Close() // the descriptor, its slot on the loop
+		}
 		if e := rawio.Close(c.fd); e != 0 {
 			return c.opErr("close", e)
 		}

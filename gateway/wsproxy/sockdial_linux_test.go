@@ -310,7 +310,7 @@ func TestDirectDialAddrCache(t *testing.T) {
 	for i, addr := range []string{a, a, b, a, net.JoinHostPort("localhost", portA), a} {
 		host, _, _ := net.SplitHostPort(addr)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		c, _, err := d.dialDirect(ctx, host, addr, nil)
+		c, _, err := d.dialDirect(ctx, host, addr, nil, nil)
 		cancel()
 		if err != nil {
 			t.Fatalf("%d %s: %v", i, addr, err)

@@ -5,6 +5,8 @@ package wsproxy
 import (
 	"context"
 	"net"
+
+	"tollgate/gateway/internal/evloop"
 )
 
 // dialDirect dials with fallback (a net.Dialer): the raw-socket dial is
@@ -21,7 +23,13 @@ func dialDirectHead(ctx context.Context, fallback func(context.Context, string, 
 }
 
 // dialDirect dials with d's fallback.
-func (d *Dialer) dialDirect(ctx context.Context, _, addr string, _ []byte) (net.Conn, int, error) {
+func (d *Dialer) dialDirect(ctx context.Context, _, addr string, _ []byte, t *evloop.Task) (net.Conn, int, error) {
+	if t != nil {
+		t.Release()
+	}
 	c, err := d.dialContext(ctx, "tcp", addr)
 	return c, 0, err
 }
+
+// OnLoop: no front event loop reads a 101 here.
+func (d *Dialer) OnLoop() bool { return false }

@@ -54,6 +54,10 @@ type Conn struct {
 	spillBuf *[spillMax]byte // spill's room, made by the first ReadMore that needs it
 	// rerr: a read error ReadAvailable met, for the next read to return.
 	rerr error
+	// rdOnly: registered (or to be registered) for reading only, as an
+	// adopted socket is (Adopt); a wait for writing adds EPOLLOUT. The
+	// task sets it before its first wait, the owner clears it (register).
+	rdOnly bool
 
 	peer         rawio.Peer // the peer's address, as accepted or dialed (Family 0: ask getpeername)
 	laddr, raddr net.Addr
@@ -69,6 +73,22 @@ func (c *Conn) Bind(ctx context.Context) {
 
 // Loop is the loop c is registered with.
 func (c *Conn) Loop() *Loop { return c.l }
+
+// Adopt makes c (zero, or a Conn Detach or Close ended that no one uses
+// any more) a Conn of fd, a connected non-blocking TCP socket the caller
+// hands over, for the task t on t's loop: the WebSocket handshake's
+// backend socket, dialed by gateway/wsproxy and read on the front loop
+// until the session takes it (Detach). Its first wait registers it with
+// the loop for reading only, edge-triggered: a socket just written to is
+// writable at once, and an EPOLLOUT reported at the registration would
+// have the loop poll once more for nothing; a wait for writing adds
+// EPOLLOUT (an EPOLL_CTL_MOD). drained: the socket has nothing to read
+// yet (a request has just gone out), so the first read waits before it
+// reads, without a recvfrom that would find nothing. RemoteAddr and
+// LocalAddr ask the kernel.
+func (c *Conn) Adopt(t *Task, fd int, drained bool) {
+	*c = Conn{l: t.l, fd: fd, task: t, rdOnly: true, drained: drained}
+}
 
 // Read implements net.Conn.
 func (c *Conn) Read(p []byte) (int, error) {

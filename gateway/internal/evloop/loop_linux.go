@@ -475,6 +475,12 @@ func (l *Loop) register(t *Task) {
 			l.ready(t)
 			return
 		}
+	} else if c.rdOnly && t.wdir&dirWrite != 0 && !c.closed.Load() {
+		if err := l.addOut(c); err != nil {
+			t.reason = wokeClosed
+			l.ready(t)
+			return
+		}
 	}
 	c.waiter.Store(t)
 	if c.closed.Load() && c.waiter.CompareAndSwap(t, nil) {
@@ -501,16 +507,38 @@ func (l *Loop) ready(t *Task) {
 	l.runq = append(l.runq, t)
 }
 
-// add registers c with the loop's epoll instance, edge-triggered.
+// add registers c with the loop's epoll instance, edge-triggered (for
+// reading only while c.rdOnly, unless its first wait is for writing).
 func (l *Loop) add(c *Conn) error {
 	key := l.slots.alloc(c)
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET}
+	events := uint32(unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET)
+	if c.rdOnly {
+		if c.task != nil && c.task.wdir&dirWrite != 0 {
+			c.rdOnly = false
+		} else {
+			events &^= unix.EPOLLOUT
+		}
+	}
+	ev := unix.EpollEvent{Events: events}
 	setKey(&ev, key)
 	if e := rawio.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); e != 0 {
 		l.slots.release(key)
 		return e
 	}
 	c.key.Store(key)
+	return nil
+}
+
+// addOut adds EPOLLOUT to the registration of c, registered for reading
+// only (Adopt), for a wait for writing. The MOD reports the socket's
+// readiness as it is, edge-triggered, as an ADD would.
+func (l *Loop) addOut(c *Conn) error {
+	c.rdOnly = false
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET}
+	setKey(&ev, c.key.Load())
+	if e := rawio.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); e != 0 {
+		return e
+	}
 	return nil
 }
 
