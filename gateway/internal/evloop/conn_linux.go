@@ -58,6 +58,14 @@ type Conn struct {
 	// adopted socket is (Adopt); a wait for writing adds EPOLLOUT. The
 	// task sets it before its first wait, the owner clears it (register).
 	rdOnly bool
+	// oneShot: registered with EPOLLONESHOT (an adopted socket): the
+	// event that wakes its wait disarms the registration (armed false,
+	// set by the owner as it takes the event), a later wait arms it again
+	// (EPOLL_CTL_MOD), and Detach leaves a disarmed registration in the
+	// loop's epoll instance, where it reports nothing more and goes with
+	// the socket's close, instead of an EPOLL_CTL_DEL.
+	oneShot bool
+	armed   atomic.Bool
 
 	peer         rawio.Peer // the peer's address, as accepted or dialed (Family 0: ask getpeername)
 	laddr, raddr net.Addr
@@ -87,7 +95,7 @@ func (c *Conn) Loop() *Loop { return c.l }
 // reads, without a recvfrom that would find nothing. RemoteAddr and
 // LocalAddr ask the kernel.
 func (c *Conn) Adopt(t *Task, fd int, drained bool) {
-	*c = Conn{l: t.l, fd: fd, task: t, rdOnly: true, drained: drained}
+	*c = Conn{l: t.l, fd: fd, task: t, rdOnly: true, oneShot: true, drained: drained}
 }
 
 // Read implements net.Conn.
@@ -513,7 +521,9 @@ func (c *Conn) Detach() (int, error) {
 		return -1, net.ErrClosed
 	}
 	if key := c.key.Load(); key != 0 {
-		_ = rawio.EpollCtl(c.l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+		if !c.oneShot || c.armed.Load() {
+			_ = rawio.EpollCtl(c.l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+		}
 		c.l.slots.release(key)
 	}
 	return c.fd, nil

@@ -475,8 +475,8 @@ func (l *Loop) register(t *Task) {
 			l.ready(t)
 			return
 		}
-	} else if c.rdOnly && t.wdir&dirWrite != 0 && !c.closed.Load() {
-		if err := l.addOut(c); err != nil {
+	} else if (c.rdOnly && t.wdir&dirWrite != 0 || c.oneShot && !c.armed.Load()) && !c.closed.Load() {
+		if err := l.rearm(c); err != nil {
 			t.reason = wokeClosed
 			l.ready(t)
 			return
@@ -519,6 +519,10 @@ func (l *Loop) add(c *Conn) error {
 			events &^= unix.EPOLLOUT
 		}
 	}
+	if c.oneShot {
+		events |= unix.EPOLLONESHOT
+		c.armed.Store(true)
+	}
 	ev := unix.EpollEvent{Events: events}
 	setKey(&ev, key)
 	if e := rawio.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); e != 0 {
@@ -529,12 +533,24 @@ func (l *Loop) add(c *Conn) error {
 	return nil
 }
 
-// addOut adds EPOLLOUT to the registration of c, registered for reading
-// only (Adopt), for a wait for writing. The MOD reports the socket's
-// readiness as it is, edge-triggered, as an ADD would.
-func (l *Loop) addOut(c *Conn) error {
-	c.rdOnly = false
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET}
+// rearm modifies the registration of an adopted Conn (Adopt) for its
+// task's wait: EPOLLOUT added for a wait for writing (it was registered
+// for reading only), and a one-shot registration a reported event
+// disarmed armed again. The MOD reports the socket's readiness as it is,
+// edge-triggered, as an ADD would.
+func (l *Loop) rearm(c *Conn) error {
+	events := uint32(unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET)
+	if c.rdOnly && c.task.wdir&dirWrite != 0 {
+		c.rdOnly = false
+	}
+	if c.rdOnly {
+		events &^= unix.EPOLLOUT
+	}
+	if c.oneShot {
+		events |= unix.EPOLLONESHOT
+		c.armed.Store(true)
+	}
+	ev := unix.EpollEvent{Events: events}
 	setKey(&ev, c.key.Load())
 	if e := rawio.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); e != 0 {
 		return e
@@ -558,6 +574,9 @@ func (l *Loop) event(ev *unix.EpollEvent) {
 	c := l.slots.get(key)
 	if c == nil {
 		return // closed since
+	}
+	if c.oneShot {
+		c.armed.Store(false) // the kernel disarmed it as it reported it
 	}
 	e := ev.Events
 	in := e&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0
