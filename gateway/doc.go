@@ -40,7 +40,9 @@
 //	               blocks its goroutine (an event-loop front may run it on
 //	               its loop), with the audit of the request path.
 //	loop.go        leaveLoopUnless: on h1's event-loop front, a request
-//	               that may block releases its loop task first.
+//	               that may block releases its loop task first (a
+//	               WebSocket handshake that stays reads its 101 on the
+//	               loop, or its dial releases the task).
 //	mcp*.go        MCP servers (type mcp, docs/mcp.md): mcp.go loads them
 //	               and routes PATH/mcp, /sse, /messages; mcp_local.go is the
 //	               in-process MCP "backend" (the Go SDK); mcp_tools.go a

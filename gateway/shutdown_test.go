@@ -1,13 +1,18 @@
 package gateway_test
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"tollgate/internal/testutil"
 )
 
 // TestShutdownDrainsSessions: Shutdown closes every live session with 1001
@@ -96,5 +101,51 @@ func TestShutdownWithoutSessions(t *testing.T) {
 	}
 	if g.srv.Ready() {
 		t.Error("Ready after Shutdown")
+	}
+}
+
+// TestShutdownDuringHandshake: a handshake waiting for its backend's 101
+// (a backend that reads the request and never answers, a handshake
+// timeout far away) ends when Shutdown ends its session, and Shutdown
+// returns soon: on the loop front the wait is the front loop's (the
+// session's end aborts the backend socket there), elsewhere the relay
+// loop's. The client gets an error answer, never a 101.
+func TestShutdownDuringHandshake(t *testing.T) {
+	asked := make(chan struct{}, 1)
+	backend := testutil.ServeTCP(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		asked <- struct{}{}
+		_, _ = io.Copy(io.Discard, br)
+	})
+	g := startGateway(t, wsAPI(t, "ws://"+backend+"/", `handshake-timeout="60"`, ""))
+	c, err := net.Dial("tcp", strings.TrimPrefix(g.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = io.WriteString(c, "GET /chat HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	select {
+	case <-asked:
+	case <-time.After(testTimeout):
+		t.Fatal("the backend never got the handshake")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := g.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown with a handshake waiting for its 101: %v (after %v)", err, time.Since(start))
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("the client's answer: %v", err)
+	}
+	if resp.StatusCode < 500 {
+		t.Errorf("the client got %d, want an error answer", resp.StatusCode)
 	}
 }

@@ -28,6 +28,12 @@
 // The gateway releases every request whose policies may wait (a call-out,
 // a Redis store, a sleep); see docs/http-server.md.
 //
+// A socket the loop did not accept or dial may join it too: Conn.Adopt
+// gives a task a Conn of a socket it holds (the WebSocket handshake's
+// backend socket, dialed by gateway/wsproxy), registered one-shot and for
+// reading only at its first wait, and Detach hands it on without an
+// EPOLL_CTL_DEL once a reported event has disarmed it.
+//
 // # The rules of a Conn
 //
 // A Conn is used by one task at a time (its Task, set when it is
