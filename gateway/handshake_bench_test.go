@@ -207,6 +207,39 @@ func TestHandshakeAllocs(t *testing.T) {
 	}
 }
 
+// TestHandshakeGoroutines: on the loop front a handshake of the bench's
+// policy (which never blocks) stays on its front loop's task, its 101
+// read there, so the gateway starts no goroutine for it: the one per
+// handshake is the test backend's (testutil.ServeTCP). Released, it
+// started the loop's new owner too (2 per handshake). h1's goroutine
+// front reuses its workers (1); net/http's server starts the connection's
+// goroutine and its background reader (3).
+func TestHandshakeGoroutines(t *testing.T) {
+	backend := startRawBackend(t)
+	dir := t.TempDir()
+	policy := strings.ReplaceAll(handshakeBenchPolicy, "BACKEND", "ws://"+backend+"/")
+	writeAPI(t, dir, "bench-echo", `type="websocket" path="/echo" service-url="ws://`+backend+`/"`, policy)
+	addr := serveBench(t, benchGateway(t, dir))
+	for range 20 {
+		if err := handshakeOnce(addr, "/echo?mode=echo"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = 200
+	g0 := goroutinesCreated()
+	for range n {
+		if err := handshakeOnce(addr, "/echo?mode=echo"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	per := float64(goroutinesCreated()-g0) / n
+	want := map[string]float64{"loop": 1.2, "h1": 1.2, "nethttp": 3.2}[h1test.Front()]
+	t.Logf("%.2f goroutines started per handshake (front %s)", per, h1test.Front())
+	if per > want {
+		t.Errorf("%.2f goroutines started per handshake (front %s); want at most %v", per, h1test.Front(), want)
+	}
+}
+
 // goroutinesCreated is how many goroutines the process has started so far.
 func goroutinesCreated() uint64 {
 	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
