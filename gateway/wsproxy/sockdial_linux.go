@@ -289,20 +289,20 @@ type sockConn struct {
 	fullRead   bool  // the last raw read filled its buffer: the socket may hold more
 	emptyReads uint8 // raw reads that found nothing (tests)
 	connects   uint8 // connect calls the dial made (tests)
-
-	once     sync.Once
-	f        *os.File // Go's poller (set by once)
-	detached bool     // handed to the event loop, which closes it
-
-	ws Conn // the Conn Dial wraps it in (see connRoom)
-
+	detached   bool  // handed to the event loop, which closes it
 	// The front loop's (onFrontLoop): while front is set, the handshake's
 	// reads are lc's, which suspend the front loop's task; sess is the
 	// session context watched for its end (over then, and lc aborted).
+	// (The flags together: the sockConn fits the 512-byte size class.)
 	front bool
-	lc    evloop.Conn
-	sess  *sessctx.Ctx
 	over  atomic.Bool
+	sess  *sessctx.Ctx
+	lc    evloop.Conn
+
+	once sync.Once
+	f    *os.File // Go's poller (set by once)
+
+	ws Conn // the Conn Dial wraps it in (see connRoom)
 }
 
 // onFrontLoop puts c's handshake on the front event loop of the task t,

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"tollgate/gateway/internal/sessctx"
 	"tollgate/internal/lazyctx"
@@ -329,5 +330,15 @@ func TestDirectDialAddrCache(t *testing.T) {
 			t.Errorf("the same address again: parsed again")
 		}
 		last = da
+	}
+}
+
+// TestSockConnSizeClass: the direct dial's connection (with its wait
+// entry, the front loop's Conn and the Conn that wraps it, one
+// allocation) stays in the allocator's 512-byte size class; the next is
+// 576.
+func TestSockConnSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(sockConn{}); n > 512 {
+		t.Errorf("sockConn is %d bytes, past the 512-byte size class", n)
 	}
 }
