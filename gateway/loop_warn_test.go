@@ -37,4 +37,12 @@ func TestRequestCount(t *testing.T) {
 	if n := a.requestCount(); n != 3 {
 		t.Fatalf("requestCount = %d, want 3", n)
 	}
+	// A WebSocket API's handshakes, which may run on the loop too, count
+	// whatever their outcome.
+	for _, o := range []string{outcomeUpgraded, "rejected", outcomeUpgraded} {
+		a.handshake(o, 0.001)
+	}
+	if n := a.requestCount(); n != 6 {
+		t.Fatalf("requestCount = %d with three handshakes, want 6", n)
+	}
 }

@@ -86,7 +86,7 @@ func NewMetrics() *Metrics {
 		Drained: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_websocket_drained_total",
 			Help: "Sessions closed with 1012 because their API changed (drain-on-change)."}, []string{"api"}),
 		LoopHeld: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_event_loop_held_total",
-			Help: "REST requests the event-loop front moved off their loop after 2 ms on it (a policy that blocks or works long on the CPU; a few in ten thousand on a saturated machine whatever the policy)."}, []string{"api"}),
+			Help: "REST requests and WebSocket handshakes the event-loop front moved off their loop after 2 ms on it (a policy that blocks or works long on the CPU; a few in ten thousand on a saturated machine whatever the policy)."}, []string{"api"}),
 		GRPCCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_grpc_calls_total",
 			Help: "Calls to gRPC APIs by the gRPC status they ended with (0 OK, 14 UNAVAILABLE, ...)."}, []string{"api", "grpc_status"}),
 	}
@@ -126,14 +126,25 @@ type apiMetrics struct {
 	requestDuration prometheus.Observer
 }
 
-// requestCount is how many HTTP API requests were counted (the duration
-// histogram's samples; 0 if it cannot be read). Not for a hot path.
+// requestCount is how many HTTP API requests and WebSocket handshakes
+// were counted (the duration histogram's samples and the handshake
+// counters; 0 for what cannot be read): a handshake may run on the event
+// loop too (HandshakeInline), and heldLoop's ratio is over both. Not for
+// a hot path.
 func (a *apiMetrics) requestCount() int64 {
+	var n int64
 	var m dto.Metric
 	if h, ok := a.requestDuration.(prometheus.Metric); ok && h.Write(&m) == nil && m.Histogram != nil {
-		return int64(m.Histogram.GetSampleCount())
+		n = int64(m.Histogram.GetSampleCount())
 	}
-	return 0
+	a.handshakes.Range(func(_, v any) bool {
+		var m dto.Metric
+		if v.(*handshakeSeries).count.Write(&m) == nil && m.Counter != nil {
+			n += int64(m.Counter.GetValue())
+		}
+		return true
+	})
+	return n
 }
 
 // request counts one HTTP API request answered with status that took
