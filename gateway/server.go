@@ -234,7 +234,7 @@ func New(opt Options) (*Server, error) {
 	if up, ok := rest.(*upstream.Transport); ok && up.DialContext == nil && !envProxySet() {
 		s.onLoop = true
 	}
-	if _, ok := s.relayer.(wsproxy.EventLoop); ok && s.dialer != nil && s.dialer.OnLoop() {
+	if s.relayer.Name() == "eventloop" && s.dialer != nil && s.dialer.OnLoop() {
 		s.hsOnLoop = true
 	}
 	s.baseCtx, s.shutdown = context.WithCancelCause(context.Background())
