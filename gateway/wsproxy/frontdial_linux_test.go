@@ -202,3 +202,85 @@ func TestFrontLoopDial(t *testing.T) {
 		})
 	}
 }
+
+// TestFrontLoopDialMany: a hundred handshakes at once on one front loop,
+// against a backend that sends each 101 in three pieces with pauses
+// between: every wait after the first arms its one-shot registration
+// again, and every handshake must end upgraded, none waiting for good.
+func TestFrontLoopDialMany(t *testing.T) {
+	const n = 100
+	addr := testutil.ServeTCP(t, func(c net.Conn) {
+		defer c.Close()
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		h := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+			acceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"
+		for _, piece := range []string{h[:10], h[10:50], h[50:]} {
+			_, _ = io.WriteString(c, piece)
+			time.Sleep(time.Duration(len(piece)%7) * time.Millisecond)
+		}
+		_, _ = io.Copy(io.Discard, c)
+	})
+	u := &url.URL{Scheme: "ws", Host: addr, Path: "/"}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := ln.(*net.TCPListener).SyscallConn()
+	fd := -1
+	_ = rc.Control(func(f uintptr) { fd, err = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := ln.Addr().String()
+	_ = ln.Close()
+	g, err := evloop.NewGroup(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Stop()
+	var ok, onLoop atomic.Int32
+	done := make(chan struct{}, n)
+	if err := g.Listen(fd, func(ctx context.Context, c *evloop.Conn) {
+		defer func() { done <- struct{}{} }()
+		defer c.Close()
+		task := evloop.TaskFrom(ctx)
+		dctx := lazyctx.New(new(sessctx.Ctx), monoclock.Now().Add(20*time.Second))
+		defer dctx.Release()
+		bc, _, err := NewDirectDialer(nil).DialCheckedOn(task, dctx, u, nil, nil, false, Checked{})
+		if err != nil {
+			t.Errorf("dial: %v", err)
+			return
+		}
+		if sc, _ := bc.conn.(*sockConn); sc != nil && sc.front {
+			onLoop.Add(1)
+		}
+		ok.Add(1)
+		_ = bc.Close()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		cl, err := net.Dial("tcp4", front)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+	}
+	for i := range n {
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Fatalf("%d of %d handshakes ended (%d upgraded)", i, n, ok.Load())
+		}
+	}
+	if ok.Load() != n {
+		t.Errorf("%d of %d upgraded", ok.Load(), n)
+	}
+	if onLoop.Load() == 0 {
+		t.Error("no handshake read its 101 on the front loop")
+	}
+	t.Logf("%d of %d read their 101 on the front loop", onLoop.Load(), n)
+}
