@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -411,5 +413,80 @@ func TestHTTPCorsKeepsBackendVary(t *testing.T) {
 	}
 	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "http://app.example" {
 		t.Errorf("Access-Control-Allow-Origin = %q", got)
+	}
+}
+
+// An event stream with a Content-Length is passed on as it comes, not read
+// whole first, whether the backend's answer says so (no policy saw it:
+// serve takes that from the backend client's read, upstream.EventStream)
+// or an outbound policy made it one (the map's Content-Type, looked up);
+// a plain answer of the same length is read whole.
+func TestHTTPEventStreamWithLength(t *testing.T) {
+	const first, rest = "data: 1\n\n", "data: 2\n\n"
+	for _, tc := range []struct {
+		name, backendType, policy string
+		streams                   bool
+	}{
+		{"the backend's event stream", "Text/Event-Stream; charset=utf-8", "", true},
+		{"an outbound policy's", "text/plain", `<policies><outbound><set-header name="Content-Type" exists-action="override"><value>text/event-stream</value></set-header></outbound></policies>`, true},
+		{"an outbound policy's plain type", "text/event-stream", `<policies><outbound><set-header name="Content-Type" exists-action="override"><value>text/plain</value></set-header></outbound></policies>`, false},
+		{"a plain answer", "text/plain", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			var once sync.Once
+			open := func() { once.Do(func() { close(release) }) }
+			defer open()
+			rb := newRESTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.backendType)
+				w.Header().Set("Content-Length", strconv.Itoa(len(first)+len(rest)))
+				io.WriteString(w, first)
+				w.(http.Flusher).Flush()
+				select { // the rest once the client saw the first piece (or gave up)
+				case <-release:
+				case <-time.After(testTimeout):
+				}
+				io.WriteString(w, rest)
+			})
+			g := startGateway(t, restAPI(t, rb.url, "", tc.policy))
+			type start struct {
+				resp  *http.Response
+				first string
+			}
+			got := make(chan start, 1)
+			go func() { // the head waits with the body when the answer is read whole
+				req, _ := http.NewRequestWithContext(testCtx(t), "GET", g.url+"/orders/events", nil)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					got <- start{}
+					return
+				}
+				b := make([]byte, len(first))
+				n, _ := io.ReadFull(resp.Body, b)
+				got <- start{resp, string(b[:n])}
+			}()
+			var st start
+			select {
+			case st = <-got:
+				if !tc.streams {
+					t.Fatalf("the first piece %q came before the backend sent the rest", st.first)
+				}
+				open()
+			case <-time.After(time.Second):
+				if tc.streams {
+					t.Fatal("the first piece did not come before the backend sent the rest")
+				}
+				open()
+				st = <-got
+			}
+			if st.resp == nil {
+				t.Fatal("no answer")
+			}
+			defer st.resp.Body.Close()
+			b, err := io.ReadAll(st.resp.Body)
+			if err != nil || st.first != first || string(b) != rest {
+				t.Fatalf("first %q, then %q (%v)", st.first, b, err)
+			}
+		})
 	}
 }

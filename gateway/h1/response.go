@@ -21,15 +21,21 @@ import (
 // one without a declared length is sent chunked (HTTP/1.1) or ends with the
 // connection (HTTP/1.0).
 type response struct {
-	c         *conn
-	req       *http.Request
-	header    http.Header
-	status    int
-	method    string
-	wrote     bool // the status is fixed (WriteHeader called or implied)
-	headSent  bool
-	chunked   bool
-	noBody    bool  // HEAD, 204, 304: writes are eaten or refused
+	c        *conn
+	req      *http.Request
+	header   http.Header
+	status   int
+	method   string
+	wrote    bool // the status is fixed (WriteHeader called or implied)
+	headSent bool
+	chunked  bool
+	noBody   bool // HEAD, 204, 304: writes are eaten or refused
+	// adopted: the header map is one AdoptHeader took with nothing set
+	// before it (WriteHeaderLength).
+	adopted bool
+	// given: declared is the handler's word (WriteHeaderLength), not
+	// the map's Content-Length: sendHead writes the field from declared.
+	given     bool
 	declared  int64 // Content-Length the handler set; -1 if none
 	written   int64
 	pending   []byte // body bytes held back before the head is sent
@@ -71,6 +77,7 @@ func (w *response) AdoptHeader(h http.Header) bool {
 	}
 	if len(w.header) == 0 { // nothing set before: no walk (a range starts with a random draw)
 		w.header = h
+		w.adopted = true
 		return true
 	}
 	for k, vv := range w.header {
@@ -92,6 +99,29 @@ func (w *response) AdoptHeader(h http.Header) bool {
 func HeaderDone(w http.ResponseWriter) bool {
 	rw, ok := w.(*response)
 	return ok && rw.headSent && !rw.chunked && !rw.hijacked
+}
+
+// WriteHeaderLength is WriteHeader for a handler that adopted its
+// backend's header map (AdoptHeader, with nothing set before) and knows
+// the map's Content-Length without looking it up: n, its value, or -1
+// when it has none (a backend client that framed the answer by it, and
+// nothing changed the field since). The answer is framed by n, and the
+// Content-Length sent is n's, not the map's (so that what is sent and how
+// it is framed never differ, whatever the map holds). On another writer,
+// a map not adopted whole, or a 1xx: WriteHeader, and false (the map's
+// fields may not be the ones the handler knows of).
+func WriteHeaderLength(w http.ResponseWriter, code int, n int64) bool {
+	rw, ok := w.(*response)
+	if !ok || !rw.adopted || code < 200 || code > 999 || rw.hijacked || rw.wrote || rw.ended {
+		w.WriteHeader(code)
+		return false
+	}
+	rw.wrote, rw.status = true, code
+	if rw.method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified {
+		rw.noBody = true
+	}
+	rw.declared, rw.given = max(n, -1), true
+	return true
 }
 
 func (w *response) WriteHeader(code int) {
@@ -300,6 +330,10 @@ func (w *response) sendHead(final bool) error {
 		}
 	}
 	cl := seen.contentLength
+	given := w.given && w.declared >= 0 // the length the handler gave, written below
+	if w.given {
+		cl = nil // the map's is not sent: the framing is the handler's word (WriteHeaderLength)
+	}
 	if !w.noBody {
 		switch {
 		case w.declared >= 0 && len(w.trailers) == 0:
@@ -309,10 +343,11 @@ func (w *response) sendHead(final bool) error {
 			writeContentLength(bw, len(w.pending))
 		case http11:
 			w.chunked = true
-			if cl != nil {
+			if cl != nil || w.given {
 				delete(h, "Content-Length")
 				cl = nil
 			}
+			given = false
 			w.declared = -1
 		default:
 			w.closeConn = true
@@ -320,6 +355,8 @@ func (w *response) sendHead(final bool) error {
 	}
 	if cl != nil && w.status != http.StatusNoContent { // RFC 9110 §8.6: never on a 204
 		writeField(bw, "Content-Length", cl)
+	} else if given && w.status != http.StatusNoContent {
+		writeContentLength(bw, int(w.declared))
 	}
 	if seen.connClose {
 		w.closeConn = true

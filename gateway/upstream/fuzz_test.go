@@ -25,6 +25,8 @@ func FuzzReadResponse(f *testing.F) {
 		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi",
 		"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n",
 		"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Type: TEXT/Event-Stream; charset=utf-8\r\nContent-Length: 2\r\n\r\nhi",
+		"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nContent-Type: text/event-stream\r\n\r\nhi",
 		// values beyond the slot's 128 bytes: a string of their own
 		"HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 120) + "\r\nX-More: 0123456789\r\nContent-Length: 0\r\n\r\n",
 	} {
@@ -98,6 +100,17 @@ func FuzzReadResponse(f *testing.F) {
 		// the rest, and must read the same heads.
 		if err := samePieces(data, req, 3, 16); err != nil {
 			t.Fatal(err)
+		}
+		if hd.resp.StatusCode >= 200 {
+			// What readFields noted of Content-Type is what a lookup of
+			// the map finds (EventStream, the gateway's isEventStream).
+			ct := ""
+			if v := hd.resp.Header["Content-Type"]; len(v) > 0 {
+				ct = v[0]
+			}
+			if want := len(ct) >= 17 && strings.EqualFold(ct[:17], "text/event-stream"); hd.stream != want {
+				t.Fatalf("stream %v, the map's Content-Type %q", hd.stream, hd.resp.Header["Content-Type"])
+			}
 		}
 		if hd.framing == bodyLength {
 			// The length frame took from the field's own slice is the

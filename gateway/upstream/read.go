@@ -59,6 +59,9 @@ type head struct {
 	framing framing
 	reuse   bool // the connection may carry another request after the body
 	hopFree bool // no hop-by-hop field was read (wire.HopByHop)
+	// stream: the first Content-Type read names an event stream
+	// (text/event-stream, any case: EventStream).
+	stream bool
 }
 
 // mapPointer is the identity of a header map (two maps are the same map
@@ -79,6 +82,34 @@ func HopByHopFree(res *http.Response) bool {
 	}
 	hd := &b.hd
 	return hd.resp == res && hd.hopFree && mapPointer(res.Header) == hd.fields && len(res.Header) == int(hd.names)
+}
+
+// EventStream reports, for res, a final answer with a body this client
+// read and whose header is still the map it was read into with as many
+// names (as HopByHopFree), whether the first Content-Type it read names
+// an event stream ("text/event-stream" in any case, parameters after
+// it), as seen while the head was read: ok false otherwise. A caller
+// that knows no one changed a value in the map since (gateway/http.go:
+// no policy saw the answer) need not look Content-Type up.
+func EventStream(res *http.Response) (stream, ok bool) {
+	b, isBody := res.Body.(*body)
+	if !isBody {
+		return false, false
+	}
+	hd := &b.hd
+	if hd.resp != res || mapPointer(res.Header) != hd.fields || len(res.Header) != int(hd.names) {
+		return false, false
+	}
+	return hd.stream, true
+}
+
+// eventStreamType is the media type EventStream looks for.
+const eventStreamType = "text/event-stream"
+
+// isEventStreamValue: v starts with eventStreamType in any case (the
+// gateway's isEventStream of the same value).
+func isEventStreamValue(v []byte) bool {
+	return len(v) >= len(eventStreamType) && strings.EqualFold(string(v[:len(eventStreamType)]), eventStreamType)
 }
 
 // Answered reports whether res is this client's answer to req, read with
@@ -225,6 +256,7 @@ func readHead(br *bufio.Reader, req *http.Request, budget *int, hd *head, into *
 	// Field by field, as resp's: hd may hold a 1xx head's, whose framing
 	// and length a final head must not keep.
 	hd.resp, hd.fields, hd.names, hd.hopFree = resp, mapPointer(h), int32(len(h)), seen&hasHopByHop == 0
+	hd.stream = seen&hasEventStream != 0
 	hd.length, hd.framing, hd.reuse = 0, bodyNone, false
 	if resp.StatusCode < 200 {
 		return nil
@@ -304,6 +336,8 @@ const (
 	hasTransferEncoding
 	hasContentLength
 	hasHopByHop // any hop-by-hop field (wire.HopByHop): HopByHopFree
+	hasContentType
+	hasEventStream // the first Content-Type names an event stream: EventStream
 )
 
 func readFields(lines *heldLines, budget *int, tooLarge error, hint int, vbuf []string, room []byte, spare http.Header) (http.Header, framingFields, []string, error) {
@@ -353,6 +387,13 @@ func readFields(lines *heldLines, budget *int, tooLarge error, hint int, vbuf []
 		case "Content-Length":
 			seen |= hasContentLength
 			clAt = len(fields)
+		case "Content-Type":
+			if seen&hasContentType == 0 { // the first one is the one a lookup finds
+				seen |= hasContentType
+				if isEventStreamValue(v) {
+					seen |= hasEventStream
+				}
+			}
 		default:
 			if wire.HopByHop(key) {
 				seen |= hasHopByHop

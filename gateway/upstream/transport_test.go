@@ -1228,3 +1228,78 @@ func TestHopByHopFree(t *testing.T) {
 		t.Error("an answer of another client is HopByHopFree")
 	}
 }
+
+// EventStream says what the answer's first Content-Type, as read, names,
+// and only for a final answer with a body whose map is still the one read
+// with as many names: the gateway then decides an answer's flushing
+// without looking Content-Type up (gateway/http.go), so a wrong answer
+// would stream a body that should be read whole, or the other way.
+func TestEventStream(t *testing.T) {
+	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	for _, tc := range []struct {
+		name         string
+		method       string
+		head         string
+		change       func(res *http.Response) *http.Response
+		stream, isOK bool
+	}{
+		{name: "no Content-Type", head: cl, isOK: true},
+		{name: "text/plain", head: cl + "Content-Type: text/plain\r\n", isOK: true},
+		{name: "event stream", head: cl + "Content-Type: text/event-stream\r\n", stream: true, isOK: true},
+		{name: "any case, a parameter", head: cl + "content-type: TEXT/Event-Stream; charset=utf-8\r\n", stream: true, isOK: true},
+		{name: "white space around", head: cl + "Content-Type:   text/event-stream  \r\n", stream: true, isOK: true},
+		{name: "a prefix only", head: cl + "Content-Type: text/event-strea\r\n", isOK: true},
+		{name: "the first of two decides", head: cl + "Content-Type: text/plain\r\nContent-Type: text/event-stream\r\n", isOK: true},
+		{name: "the first of two, a stream", head: cl + "Content-Type: text/event-stream\r\nContent-Type: text/plain\r\n", stream: true, isOK: true},
+		// frame took Transfer-Encoding out of the map: a name fewer than
+		// read (such an answer streams anyway, having no length).
+		{name: "chunked", head: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n"},
+		{name: "a field added after", head: cl + "Content-Type: text/plain\r\n", change: func(res *http.Response) *http.Response {
+			res.Header["X-New"] = []string{"1"}
+			return res
+		}},
+		{name: "the map replaced", head: cl, change: func(res *http.Response) *http.Response {
+			res.Header = res.Header.Clone()
+			return res
+		}},
+		{name: "the response copied", head: cl, change: func(res *http.Response) *http.Response {
+			c := *res
+			return &c
+		}},
+		{name: "HEAD: no body", method: http.MethodHead, head: cl + "Content-Type: text/event-stream\r\n"},
+		{name: "204: no body", head: "HTTP/1.1 204 No Content\r\nContent-Type: text/event-stream\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := tc.head + "\r\nhi"
+			if strings.Contains(tc.head, "chunked") {
+				resp = tc.head + "\r\n2\r\nhi\r\n0\r\n\r\n"
+			}
+			if tc.method == http.MethodHead || strings.Contains(tc.head, " 204 ") {
+				resp = tc.head + "\r\n"
+			}
+			b := startBackend(t, answer(resp, false))
+			tr := &upstream.Transport{}
+			defer tr.CloseIdleConnections()
+			method := tc.method
+			if method == "" {
+				method = http.MethodGet
+			}
+			req, _ := http.NewRequest(method, "http://"+b.addr+"/", nil)
+			res, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			if tc.change != nil {
+				res = tc.change(res)
+			}
+			stream, ok := upstream.EventStream(res)
+			if stream != tc.stream || ok != tc.isOK {
+				t.Errorf("EventStream %v, %v; want %v, %v (header %v)", stream, ok, tc.stream, tc.isOK, res.Header)
+			}
+		})
+	}
+	if _, ok := upstream.EventStream(&http.Response{Header: http.Header{}, Body: http.NoBody}); ok {
+		t.Error("an answer of another client is ok")
+	}
+}
