@@ -490,3 +490,33 @@ func TestHTTPEventStreamWithLength(t *testing.T) {
 		})
 	}
 }
+
+// A Host a policy sets, whatever the case its name is written in, is the
+// Host the backend gets; none set: the backend URL's.
+func TestHTTPPolicyHost(t *testing.T) {
+	for _, tc := range []struct{ name, policy, want string }{
+		{"set-header Host", `<policies><inbound><set-header name="Host" exists-action="override"><value>backend.example</value></set-header></inbound></policies>`, "backend.example"},
+		{"set-header host", `<policies><inbound><set-header name="host" exists-action="override"><value>other.example:8080</value></set-header></inbound></policies>`, "other.example:8080"},
+		{"none", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got atomic.Value
+			be := newHTTPBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				got.Store(r.Host)
+				io.WriteString(w, "ok")
+			})
+			want := tc.want
+			if want == "" {
+				want = strings.TrimPrefix(be.URL, "http://")
+			}
+			g := startGateway(t, restAPI(t, be.URL, "", tc.policy))
+			resp, body := get(t, g.url+"/orders/1", nil)
+			if resp.StatusCode != 200 || body != "ok" {
+				t.Fatalf("%d %q", resp.StatusCode, body)
+			}
+			if h, _ := got.Load().(string); h != want {
+				t.Fatalf("the backend got Host %q, want %q", h, want)
+			}
+		})
+	}
+}
