@@ -95,6 +95,9 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 		}
 	}()
 
+	// The client's key, sent on to the backend (wsproxy.DialFor) and
+	// answered in the 101 with the hash the dial made of it.
+	ckey := wsproxy.ClientKey{Key: key}
 	x.beginHandshake(r, wsScheme(r))
 	st := x.st
 	ctx := r.Context()
@@ -139,7 +142,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 			return
 		}
 		dialTimeout := x.dialTimeout()
-		conn, resp, err := x.dial(dialTimeout, dh, true) // dh checked: checkedDialHeaders
+		conn, resp, err := x.dial(dialTimeout, dh, true, &ckey) // dh checked: checkedDialHeaders
 		if err != nil {
 			if br := backendRefusal(resp); br != nil {
 				applyResponseHeaders(w.Header(), st)
@@ -161,7 +164,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, api *API
 	}
 	// The client's Conn in the handshake's parts when the relay drops it
 	// as the session starts (the event loop: it keeps the socket).
-	client, err := wsproxy.UpgradeIn(x.clientRoom(), x.s.relayer, backend, w, key, backend.Subprotocol(), headerIfAny(w))
+	client, err := wsproxy.UpgradeFor(x.clientRoom(), x.s.relayer, backend, w, &ckey, backend.Subprotocol(), headerIfAny(w))
 	if err != nil {
 		backend.CloseWith(websocket.StatusGoingAway, "client handshake failed")
 		outcome("bad_request", http.StatusBadRequest, st, zap.String("backend", backendHost), zap.Error(err))
@@ -227,14 +230,16 @@ func (x *exchange) dialTimeout() time.Duration {
 func (x *exchange) dialBackend(timeout time.Duration) (*wsproxy.Conn, *http.Response, error) {
 	dh := getDialHeader()
 	dialHeaders(dh, x.st.Context().Request.Headers, x.in)
-	return x.dial(timeout, dh, false)
+	return x.dial(timeout, dh, false, nil)
 }
 
 // dial is dialBackend's dial, and the handshake's own with dh as
 // checkedDialHeaders filled it right before (nothing may have changed the
 // policies' headers since), with dh filled. It gives dh back. checked:
-// every field dh holds from the policies was checked (dialMark).
-func (x *exchange) dial(timeout time.Duration, dh *dialHeader, checked bool) (*wsproxy.Conn, *http.Response, error) {
+// every field dh holds from the policies was checked (dialMark). ckey:
+// the client's key, sent on to the backend (nil: a fresh key, as a
+// retry's attempt sends).
+func (x *exchange) dial(timeout time.Duration, dh *dialHeader, checked bool, ckey *wsproxy.ClientKey) (*wsproxy.Conn, *http.Response, error) {
 	s, st, r := x.s, x.st, x.in
 	// The handshake's bound, built lazily: a direct dial's raw waits
 	// watch the session's context and the deadline themselves (wsproxy's
@@ -287,9 +292,9 @@ func (x *exchange) dial(timeout time.Duration, dh *dialHeader, checked bool) (*w
 		// On the front's event loop (leaveLoopUnless kept it there, or
 		// released it already): a local backend's 101 is read on the
 		// loop; any other dial releases the task first.
-		backend, resp, err = dialer.DialCheckedOn(t, dctx, target, hdr, offered, keep101, ck)
+		backend, resp, err = dialer.DialCheckedOn(t, dctx, target, hdr, offered, keep101, ck, ckey)
 	} else {
-		backend, resp, err = dialer.DialChecked(dctx, target, hdr, offered, keep101, ck)
+		backend, resp, err = dialer.DialFor(dctx, target, hdr, offered, keep101, ck, ckey)
 	}
 	if endDial != nil {
 		endDial(resp, err)

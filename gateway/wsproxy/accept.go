@@ -28,12 +28,56 @@ const acceptLen = 28
 // appendAccept appends the Sec-WebSocket-Accept value for key to dst,
 // without allocating (keys are 24 bytes; a longer one costs one buffer).
 func appendAccept(dst []byte, key string) []byte {
+	sum := acceptSum(key)
+	return appendAcceptSum(dst, &sum)
+}
+
+// acceptSum is the SHA-1 a Sec-WebSocket-Accept for key is the base64 of.
+func acceptSum(key string) [sha1.Size]byte {
 	var in [64]byte
-	b := append(append(in[:0], key...), wsGUID...)
-	sum := sha1.Sum(b)
+	return sha1.Sum(append(append(in[:0], key...), wsGUID...))
+}
+
+// appendAcceptSum appends the Sec-WebSocket-Accept value of sum.
+func appendAcceptSum(dst []byte, sum *[sha1.Size]byte) []byte {
 	var out [acceptLen]byte
 	base64.StdEncoding.Encode(out[:], sum[:])
 	return append(dst, out[:]...)
+}
+
+// ClientKey is a client's Sec-WebSocket-Key (Key, as CheckRequest
+// returned it) that its backend handshake may send on (Dialer.DialFor)
+// and its 101 answers (UpgradeFor). When the dial sent it, the dial keeps
+// the SHA-1 its accept is the base64 of, and the client's 101 takes it
+// instead of hashing the key again. Kept by the caller for one handshake
+// (a local variable: no allocation); the zero value, or one whose key the
+// dial did not send, makes UpgradeFor hash Key as Upgrade does.
+type ClientKey struct {
+	Key  string
+	sum  [sha1.Size]byte
+	sent bool // the dial sent Key and checked the backend's accept of it: sum is Key's
+}
+
+// validKey reports whether k is a Sec-WebSocket-Key a backend must take:
+// 16 bytes in base64, 24 characters, the last two "=", and the four bits
+// past the 16 bytes zero (what a strict decoder asks). checkKey takes a
+// key with those bits set (as net/http's and most servers' decoders do);
+// such a key is not sent on (DialFor), as a strict backend may refuse it.
+func validKey(k string) bool {
+	if len(k) != 24 || k[22] != '=' || k[23] != '=' {
+		return false
+	}
+	for i := 0; i < 22; i++ {
+		c := k[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	switch k[21] { // its low four bits are past the 16 bytes
+	case 'A', 'Q', 'g', 'w':
+		return true
+	}
+	return false
 }
 
 func acceptKey(key string) string {
@@ -111,6 +155,22 @@ func Upgrade(w http.ResponseWriter, key, subprotocol string, extra http.Header) 
 // connection the event loop cannot take, no room) the Conn is allocated,
 // as Upgrade's.
 func UpgradeIn(room *Conn, rl Relayer, backend *Conn, w http.ResponseWriter, key, subprotocol string, extra http.Header) (*Conn, error) {
+	return upgradeIn(room, rl, backend, w, key, nil, subprotocol, extra)
+}
+
+// UpgradeFor is UpgradeIn for a client whose key ck holds: its accept is
+// the hash the backend dial kept when it sent the key on (DialFor), else
+// ck.Key's, hashed here.
+func UpgradeFor(room *Conn, rl Relayer, backend *Conn, w http.ResponseWriter, ck *ClientKey, subprotocol string, extra http.Header) (*Conn, error) {
+	var sum *[sha1.Size]byte
+	if ck.sent {
+		sum = &ck.sum
+	}
+	return upgradeIn(room, rl, backend, w, ck.Key, sum, subprotocol, extra)
+}
+
+// upgradeIn is UpgradeIn; sum, if not nil, is key's accept's SHA-1.
+func upgradeIn(room *Conn, rl Relayer, backend *Conn, w http.ResponseWriter, key string, sum *[sha1.Size]byte, subprotocol string, extra http.Header) (*Conn, error) {
 	conn, pending, err := Hijack(w)
 	if err != nil {
 		http.Error(w, "WebSocket upgrade impossible on this connection", http.StatusInternalServerError)
@@ -121,7 +181,11 @@ func UpgradeIn(room *Conn, rl Relayer, backend *Conn, w http.ResponseWriter, key
 	bp := getHeadBuf()
 	defer putHeadBuf(bp)
 	b := append((*bp)[:0], "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
-	b = appendAccept(b, key)
+	if sum != nil {
+		b = appendAcceptSum(b, sum) // (the dial hashed key: DialFor)
+	} else {
+		b = appendAccept(b, key)
+	}
 	b = append(b, "\r\n"...)
 	if subprotocol != "" {
 		b = append(append(append(b, "Sec-WebSocket-Protocol: "...), subprotocol...), "\r\n"...)

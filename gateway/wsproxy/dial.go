@@ -144,7 +144,7 @@ func (c Checked) covers(h http.Header) bool {
 // its caller checked (ck, for header itself): they are not checked again
 // as the request head is written.
 func (d *Dialer) DialChecked(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool, ck Checked) (*Conn, *http.Response, error) {
-	return d.dialWith(ctx, u, header, subprotocols, keep101, ck.covers(header), nil)
+	return d.dialWith(ctx, u, header, subprotocols, keep101, ck.covers(header), nil, nil)
 }
 
 // DialCheckedOn is DialChecked from a handshake that runs in t, a task of
@@ -158,17 +158,38 @@ func (d *Dialer) DialChecked(ctx context.Context, u *url.URL, header http.Header
 // first (evloop.Task.Release) and goes on as DialChecked. ctx must be
 // the gateway's lazily built deadline on its session context for the
 // dial to stay on the loop (see sockConn.onFrontLoop).
-func (d *Dialer) DialCheckedOn(t *evloop.Task, ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool, ck Checked) (*Conn, *http.Response, error) {
-	return d.dialWith(ctx, u, header, subprotocols, keep101, ck.covers(header), t)
+// ckey: the client's key, sent on as DialFor sends it.
+func (d *Dialer) DialCheckedOn(t *evloop.Task, ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool, ck Checked, ckey *ClientKey) (*Conn, *http.Response, error) {
+	if ckey != nil && !validKey(ckey.Key) {
+		ckey = nil
+	}
+	return d.dialWith(ctx, u, header, subprotocols, keep101, ck.covers(header), t, ckey)
+}
+
+// DialFor is DialChecked for the handshake of the client whose key ckey
+// holds (nil: none): the backend is sent that key rather than a fresh
+// one, as a proxy that passes the client's handshake on does (RFC 6455
+// 4.1: the key is a nonce the client chose; the client chose it), and the
+// backend's Sec-WebSocket-Accept is checked against it as against any
+// key. The accept's hash is then kept in ckey, for the client's 101
+// (UpgradeFor). A key that is not 24 characters of strict base64 for 16
+// bytes (validKey) is not sent: the backend gets a fresh key, as with
+// DialChecked.
+func (d *Dialer) DialFor(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool, ck Checked, ckey *ClientKey) (*Conn, *http.Response, error) {
+	if ckey != nil && !validKey(ckey.Key) {
+		ckey = nil
+	}
+	return d.dialWith(ctx, u, header, subprotocols, keep101, ck.covers(header), nil, ckey)
 }
 
 func (d *Dialer) dial(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool) (*Conn, *http.Response, error) {
-	return d.dialWith(ctx, u, header, subprotocols, keep101, false, nil)
+	return d.dialWith(ctx, u, header, subprotocols, keep101, false, nil, nil)
 }
 
 // dialWith is the dial; checked: header's fields were checked (Checked);
-// t: see DialCheckedOn.
-func (d *Dialer) dialWith(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101, checked bool, t *evloop.Task) (*Conn, *http.Response, error) {
+// t: see DialCheckedOn; ckey: the client's key to send (DialFor, valid),
+// or nil for a fresh one.
+func (d *Dialer) dialWith(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101, checked bool, t *evloop.Task, ckey *ClientKey) (*Conn, *http.Response, error) {
 	var useTLS bool
 	switch u.Scheme {
 	case "ws", "http":
@@ -187,12 +208,18 @@ func (d *Dialer) dialWith(ctx context.Context, u *url.URL, header http.Header, s
 		addr = net.JoinHostPort(host, port)
 	}
 	// The key, and the accept it calls for (no allocation for either).
-	var kb [16]byte
-	_, _ = rand.Read(kb[:])
 	var key [24]byte
-	base64.StdEncoding.Encode(key[:], kb[:])
+	if ckey != nil {
+		copy(key[:], ckey.Key)
+		ckey.sent = false // (until the backend's accept of it is checked)
+	} else {
+		var kb [16]byte
+		_, _ = rand.Read(kb[:])
+		base64.StdEncoding.Encode(key[:], kb[:])
+	}
+	sum := acceptSum(string(key[:]))
 	var want [acceptLen]byte
-	appendAccept(want[:0], string(key[:]))
+	base64.StdEncoding.Encode(want[:], sum[:])
 
 	// The request head in one write, built in a pooled buffer that then
 	// takes the response head. It is built before the dial: the direct
@@ -345,6 +372,9 @@ func (d *Dialer) dialWith(ctx context.Context, u *url.URL, header http.Header, s
 		c = new(Conn)
 	}
 	*c = Conn{conn: conn, pending: pending, mask: true, subprotocol: sp}
+	if ckey != nil {
+		ckey.sum, ckey.sent = sum, true
+	}
 	return c, resp, nil
 }
 

@@ -151,7 +151,7 @@ func TestFrontLoopDial(t *testing.T) {
 				ctx := lazyctx.New(sess, monoclock.Now().Add(timeout))
 				defer ctx.Release()
 				start := time.Now()
-				c, resp, err := NewDirectDialer(nil).DialCheckedOn(task, ctx, u, nil, nil, false, Checked{})
+				c, resp, err := NewDirectDialer(nil).DialCheckedOn(task, ctx, u, nil, nil, false, Checked{}, nil)
 				took := time.Since(start)
 				if got := task.Releases(); got != tc.released {
 					t.Errorf("the task was released %d times, want %d", got, tc.released)
@@ -249,7 +249,7 @@ func TestFrontLoopDialMany(t *testing.T) {
 		task := evloop.TaskFrom(ctx)
 		dctx := lazyctx.New(new(sessctx.Ctx), monoclock.Now().Add(20*time.Second))
 		defer dctx.Release()
-		bc, _, err := NewDirectDialer(nil).DialCheckedOn(task, dctx, u, nil, nil, false, Checked{})
+		bc, _, err := NewDirectDialer(nil).DialCheckedOn(task, dctx, u, nil, nil, false, Checked{}, nil)
 		if err != nil {
 			t.Errorf("dial: %v", err)
 			return
