@@ -321,6 +321,22 @@ func putHeadBuf(b *[]byte) {
 // HeaderHasToken reports whether a comma-separated list in header name of h
 // holds token (case-insensitive), as Connection: keep-alive, Upgrade does.
 func HeaderHasToken(h http.Header, name, token string) bool {
+	for i := 0; i < len(token); i++ {
+		if token[i] >= 0x80 { // (no caller's: tokenIn asks for ASCII)
+			return headerHasTokenFold(h, name, token)
+		}
+	}
+	for _, v := range h[name] {
+		if tokenIn(v, token) {
+			return true
+		}
+	}
+	return false
+}
+
+// headerHasTokenFold is HeaderHasToken for any token: strings.EqualFold
+// on each trimmed element.
+func headerHasTokenFold(h http.Header, name, token string) bool {
 	for _, v := range h[name] {
 		for v != "" {
 			var t string

@@ -678,52 +678,114 @@ func equalName(b []byte, name string) bool {
 	return true
 }
 
-// hasToken is HeaderHasToken on one field's value, for a token of ASCII
-// lower-case letters ("websocket", "upgrade"). Each element is trimmed
-// as bytes.TrimSpace trims (Unicode space included: the ASCII loop hands
-// an element with a byte past ASCII at an edge to bytes.TrimSpace), then
-// compared byte by byte, each byte equal to the token's letter or its
-// upper case: what strings.EqualFold decides for an element of the
-// token's length in bytes (a rune that folds to an ASCII letter, as
-// U+212A KELVIN SIGN to k, is longer than one byte, so such an element
-// is longer than the token). FuzzHasToken checks both against the
-// Cut, TrimSpace and EqualFold version this replaced (about 600
-// instructions per call, 2 calls per handshake).
+// hasToken is HeaderHasToken on one field's value (token ASCII, as
+// every caller's is), but for an element only as long as token in bytes
+// (what it always asked): tokenIn's walk with bytes.TrimSpace for the rare
+// element with a byte past ASCII at an edge.
 func hasToken(v []byte, token string) bool {
 	for len(v) > 0 {
-		t := v
-		if i := bytes.IndexByte(v, ','); i >= 0 {
-			t, v = v[:i], v[i+1:]
-		} else {
-			v = nil
+		var t []byte
+		t, v = nextElement(v)
+		t, wide := trimASCII(t)
+		if wide {
+			t = bytes.TrimSpace(t)
 		}
-		t = trimSpaceBytes(t)
-		if len(t) != len(token) {
-			continue
-		}
-		i := 0
-		for i < len(t) && t[i]|0x20 == token[i] {
-			i++
-		}
-		if i == len(t) {
+		if foldEqual(t, token) {
 			return true
 		}
 	}
 	return false
 }
 
-// trimSpaceBytes is bytes.TrimSpace, its ASCII cases in line.
-func trimSpaceBytes(b []byte) []byte {
-	for len(b) > 0 && asciiSpace(b[0]) {
-		b = b[1:]
+// tokenIn is HeaderHasToken on one value: each comma-separated element,
+// trimmed as strings.TrimSpace trims (Unicode space included: an element
+// with a byte past ASCII at an edge is handed to strings.TrimSpace), is
+// compared with token (ASCII) byte by byte, ASCII letters in either case:
+// what strings.EqualFold decides for an element of the token's length in
+// bytes. An element of another length that is not ASCII goes to
+// EqualFold, which may still fold it to token (U+212A KELVIN SIGN folds
+// to k: "websoc\u212aet" is "websocket" to it, as it was here before;
+// hasToken, the backend 101's check, never took that). FuzzHasToken
+// checks it against the Cut, TrimSpace and EqualFold version it replaced
+// (about 300 instructions an element).
+func tokenIn(v, token string) bool {
+	for len(v) > 0 {
+		var t string
+		t, v = nextElement(v)
+		t, wide := trimASCII(t)
+		if wide {
+			t = strings.TrimSpace(t)
+		}
+		if len(t) != len(token) {
+			// Longer or shorter in bytes, it may still fold to token
+			// rune by rune if it is not ASCII (the Kelvin sign):
+			// EqualFold says, as it did.
+			if hasWide(t) && strings.EqualFold(t, token) {
+				return true
+			}
+			continue
+		}
+		if foldEqual(t, token) {
+			return true
+		}
 	}
-	for len(b) > 0 && asciiSpace(b[len(b)-1]) {
-		b = b[:len(b)-1]
+	return false
+}
+
+// hasWide: s has a byte past ASCII.
+func hasWide(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
 	}
-	if len(b) > 0 && (b[0] >= 0x80 || b[len(b)-1] >= 0x80) {
-		return bytes.TrimSpace(b)
+	return false
+}
+
+// nextElement cuts v at its first comma.
+func nextElement[T string | []byte](v T) (elem, rest T) {
+	for i := 0; i < len(v); i++ {
+		if v[i] == ',' {
+			return v[:i], v[i+1:]
+		}
 	}
-	return b
+	return v, v[len(v):]
+}
+
+// trimASCII trims the ASCII space unicode.IsSpace knows off t's edges;
+// wide: an edge left is a byte past ASCII (which may start a Unicode
+// space: the caller trims with TrimSpace then).
+func trimASCII[T string | []byte](t T) (_ T, wide bool) {
+	for len(t) > 0 && asciiSpace(t[0]) {
+		t = t[1:]
+	}
+	for len(t) > 0 && asciiSpace(t[len(t)-1]) {
+		t = t[:len(t)-1]
+	}
+	return t, len(t) > 0 && (t[0] >= 0x80 || t[len(t)-1] >= 0x80)
+}
+
+// foldEqual: t is token (ASCII), ASCII letters in either case.
+func foldEqual[T string | []byte](t T, token string) bool {
+	if len(t) != len(token) {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c, d := t[i], token[i]
+		if c == d {
+			continue
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= d && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
 }
 
 // asciiSpace: the ASCII bytes unicode.IsSpace holds a space.

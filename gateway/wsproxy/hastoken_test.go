@@ -2,6 +2,7 @@ package wsproxy
 
 import (
 	"bytes"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -21,7 +22,7 @@ func hasTokenRef(v []byte, token string) bool {
 
 var hasTokenCases = []struct {
 	v    string
-	want bool // for "websocket"
+	want bool // for "websocket" (HeaderHasToken's too, but for the Kelvin sign)
 }{
 	{"websocket", true},
 	{"WebSocket", true},
@@ -37,6 +38,8 @@ var hasTokenCases = []struct {
 	{"web socket", false},
 	{"websocke\xff", false},
 	{"Websocket\x00", false},
+	{"websocket\r", true},   // (CR is space to TrimSpace)
+	{"\x17EBSOCKET", false}, // ('W' ^ 0x40: no letter)
 }
 
 // TestHasToken: the cases, and the version hasToken replaced agrees.
@@ -45,14 +48,21 @@ func TestHasToken(t *testing.T) {
 		if got := hasToken([]byte(tc.v), "websocket"); got != tc.want {
 			t.Errorf("hasToken(%q) = %v, want %v", tc.v, got, tc.want)
 		}
+		wantH := tc.want || strings.ContainsRune(tc.v, '\u212a')
+		if got := HeaderHasToken(http.Header{"Upgrade": {"x", tc.v}}, "Upgrade", "websocket"); got != wantH {
+			t.Errorf("HeaderHasToken(%q) = %v, want %v", tc.v, got, wantH)
+		}
 		if ref := hasTokenRef([]byte(tc.v), "websocket"); ref != tc.want {
 			t.Errorf("the reference says %v for %q", ref, tc.v)
 		}
 	}
 }
 
-// FuzzHasToken: hasToken decides as the Cut, TrimSpace and EqualFold
-// version it replaced, for both tokens the 101 check asks for.
+// FuzzHasToken: hasToken, tokenIn and HeaderHasToken decide as the Cut,
+// TrimSpace and EqualFold versions they replaced (hasToken's with its
+// length check, HeaderHasToken's without), for the tokens the checks ask
+// for and for ASCII tokens the fuzzer makes (HeaderHasToken's callers may
+// pass any).
 func FuzzHasToken(f *testing.F) {
 	for _, tc := range hasTokenCases {
 		f.Add(tc.v)
@@ -60,9 +70,22 @@ func FuzzHasToken(f *testing.F) {
 	f.Add("Upgrade, keep-alive")
 	f.Add("\u017fupgrade")
 	f.Fuzz(func(t *testing.T, v string) {
-		for _, token := range []string{"websocket", "upgrade"} {
-			if got, want := hasToken([]byte(v), token), hasTokenRef([]byte(v), token); got != want {
+		tokens := []string{"websocket", "upgrade", "keep-alive", "x@[`{-"}
+		if e, _, _ := strings.Cut(v, ","); isASCII([]byte(e)) {
+			tokens = append(tokens, strings.TrimSpace(e), strings.ToUpper(strings.TrimSpace(e)))
+		}
+		for _, token := range tokens {
+			want := hasTokenRef([]byte(v), token)
+			if got := hasToken([]byte(v), token); got != want {
 				t.Errorf("hasToken(%q, %q) = %v, the old version %v", v, token, got, want)
+			}
+			h := http.Header{"Connection": {v}}
+			ref := headerHasTokenFold(h, "Connection", token)
+			if got := tokenIn(v, token); got != ref {
+				t.Errorf("tokenIn(%q, %q) = %v, the old version %v", v, token, got, ref)
+			}
+			if got := HeaderHasToken(h, "Connection", token); got != ref {
+				t.Errorf("HeaderHasToken(%q, %q) = %v, the old version %v", v, token, got, ref)
 			}
 		}
 	})
