@@ -58,6 +58,19 @@ func TestHasToken(t *testing.T) {
 	}
 }
 
+// TestHasTokenNoAlloc: neither walk allocates (nextElement's type
+// switch on its element is decided when it is compiled).
+func TestHasTokenNoAlloc(t *testing.T) {
+	b, h := []byte("keep-alive, Upgrade"), http.Header{"Connection": {"keep-alive, Upgrade"}}
+	if n := testing.AllocsPerRun(100, func() {
+		if !hasToken(b, "upgrade") || !HeaderHasToken(h, "Connection", "upgrade") {
+			t.Fatal("no token")
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
 // FuzzHasToken: hasToken, tokenIn and HeaderHasToken decide as the Cut,
 // TrimSpace and EqualFold versions they replaced (hasToken's with its
 // length check, HeaderHasToken's without), for the tokens the checks ask
