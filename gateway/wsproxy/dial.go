@@ -582,14 +582,17 @@ func check101(b, want []byte, subprotocols []string) (sp string, ok bool) {
 		if c < 0 || !validName(line[:c]) {
 			return "", false
 		}
-		if bytes.IndexByte(line[c+1:], '\r') >= 0 { // a bare CR (an LF ends the line): parse101's refusal
+		// A bare CR (an LF ends the line) is parse101's refusal, and any
+		// other control byte but HTAB an invalid value: one walk over the
+		// value as it came, before it is trimmed (the trim takes only
+		// space, HTAB, CR and LF, and neither CR nor LF may be left).
+		if !validValue(line[c+1:]) {
 			return "", false
 		}
 		name, value := line[:c], trimASCIISpace(line[c+1:]) // textproto.TrimString
-		if !validValue(value) {
-			return "", false
-		}
-		switch len(name) { // the names looked at, by length
+		// The names looked at, by length, as RFC 6455 spells them
+		// (equalName's fast case).
+		switch len(name) {
 		case len("Upgrade"):
 			if equalName(name, "Upgrade") {
 				upgrade = upgrade || hasToken(value, "websocket")
@@ -598,16 +601,16 @@ func check101(b, want []byte, subprotocols []string) (sp string, ok bool) {
 			if equalName(name, "Connection") {
 				connection = connection || hasToken(value, "upgrade")
 			}
-		case len("Sec-Websocket-Accept"):
-			if !sawAccept && equalName(name, "Sec-Websocket-Accept") {
+		case len("Sec-WebSocket-Accept"):
+			if !sawAccept && equalName(name, "Sec-WebSocket-Accept") {
 				sawAccept, accepted = true, string(value) == string(want)
 			}
-		case len("Sec-Websocket-Extensions"):
-			if equalName(name, "Sec-Websocket-Extensions") {
+		case len("Sec-WebSocket-Extensions"):
+			if equalName(name, "Sec-WebSocket-Extensions") {
 				extension = extension || len(bytes.TrimSpace(value)) > 0
 			}
-		case len("Sec-Websocket-Protocol"):
-			if !sawProtocol && equalName(name, "Sec-Websocket-Protocol") {
+		case len("Sec-WebSocket-Protocol"):
+			if !sawProtocol && equalName(name, "Sec-WebSocket-Protocol") {
 				sawProtocol, protocol = true, bytes.TrimSpace(value)
 			}
 		}
@@ -664,10 +667,14 @@ func validName(b []byte) bool {
 }
 
 // equalName: the field name b is name (ASCII, case-insensitive; b is a
-// valid name, so ASCII).
+// valid name, so ASCII). A name as name spells it (what backends send) is
+// one compare.
 func equalName(b []byte, name string) bool {
 	if len(b) != len(name) {
 		return false
+	}
+	if string(b) == name {
+		return true
 	}
 	for i := 0; i < len(b); i++ {
 		c, d := b[i], name[i]
