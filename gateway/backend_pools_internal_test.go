@@ -147,8 +147,16 @@ func TestBackendPoolsBounded(t *testing.T) {
 	}
 	t.Logf("%d requests to as many hosts: at most %d pools (bound %d); the busy tenant's %d requests dialled %d times",
 		requests, most, bound, busy, busyDials.Load())
-	if busy < 100 || busyDials.Load() > 2 {
-		t.Errorf("the busy tenant's %d requests dialled %d times, want once (or twice)", busy, busyDials.Load())
+	// Its connection is closed only when it goes idle at the limit while
+	// another put walks the pools and that walk's room is taken already
+	// (evictIdle: the idle connections never exceed the limit by a
+	// batch). On a loaded machine a walk can be descheduled for as long
+	// as a batch of other requests takes (CI: 27 dials in 1,440
+	// requests, 3 and 5 in other runs; alone, once). Closing the new
+	// connection at the limit instead, as before, dialled 677 times in
+	// 743 requests.
+	if busy < 100 || busyDials.Load() > max(2, int32(busy/25)) {
+		t.Errorf("the busy tenant's %d requests dialled %d times, want at most one in 25", busy, busyDials.Load())
 	}
 	if most > bound {
 		t.Errorf("%d pools at most, want at most %d", most, bound)
