@@ -88,7 +88,56 @@ func (p *Parser) checkKind(ce *compiledExpr, vs *valueSrc, pos Pos, want kind) *
 	} else {
 		pr.elapsed = strings.Contains(raw, "Elapsed")
 	}
+	pr.readsUrl = urlReader(raw) || ce.prog != nil && urlReader(ce.prog.Source().String())
 	return pr
+}
+
+// urlReader reports whether an expression's source may read
+// context.Request.Url's scheme, host, port or path (the backend URL's view,
+// which State.RefreshUrl leaves to be built when first read): true unless
+// every "Request" in it is followed by one of the members that cannot
+// reach them (its headers, body, method, address, parameters, its Url's
+// query) and every other "Url" by ".Query". A name it does not know, an
+// alias (var r = context.Request;), a call on the request, a space before
+// the dot: all count as reads.
+func urlReader(src string) bool {
+	for rest := src; ; {
+		i := strings.Index(rest, "Request")
+		j := strings.Index(rest, "Url")
+		switch {
+		case i < 0 && j < 0:
+			return false
+		case i >= 0 && (j < 0 || i < j):
+			rest = rest[i+len("Request"):]
+			ok := false
+			for _, m := range [...]string{".Headers", ".Body", ".Method", ".IpAddress", ".MatchedParameters", ".Url.Query"} {
+				if strings.HasPrefix(rest, m) {
+					rest, ok = rest[len(m):], true
+					break
+				}
+			}
+			if !ok && rest != "" && (isIdentByte(rest[0])) {
+				continue // a longer name (RequestId)
+			}
+			if !ok {
+				return true
+			}
+		default:
+			rest = rest[j+len("Url"):]
+			if strings.HasPrefix(rest, ".Query") {
+				rest = rest[len(".Query"):]
+				continue
+			}
+			if rest != "" && isIdentByte(rest[0]) {
+				continue // a longer name (Urls, UrlEncode)
+			}
+			return true
+		}
+	}
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // exprEnd returns the length of the @(...) or @{...} expression at the start

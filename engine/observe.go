@@ -19,6 +19,7 @@ func (s *State) WrapResponseBody(rc io.ReadCloser) io.ReadCloser {
 		return rc
 	}
 	s.syncQuery() // the observers may read the request's query
+	s.syncUrl()
 	return &observedBody{ReadCloser: rc, fs: append([]func([]byte){}, s.observers...)}
 }
 
@@ -60,6 +61,7 @@ func (s *State) WatchesResponse() bool {
 func (s *State) BackendResponded() {
 	if len(s.onResponse) > 0 {
 		s.syncQuery() // what a policy registered may read the request's query
+		s.syncUrl()
 	}
 	for _, f := range s.onResponse {
 		f(s)
@@ -93,6 +95,7 @@ func (s *State) FilterResponse(h Headers, body io.ReadCloser) (io.ReadCloser, bo
 		return body, false
 	}
 	s.syncQuery() // the filters may read the request's query
+	s.syncUrl()
 	for _, f := range s.filters {
 		body = f(h, body)
 	}

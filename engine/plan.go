@@ -181,10 +181,12 @@ type Compiled struct {
 }
 
 // QueryBlind is implemented by a Step whose Go code never reads
-// context.Request.Url.Query (its expressions and nested steps see to
-// their own reads), nor keeps anything that reads it later: before any
-// other step, a query set-query-parameter changed as text
-// (Url.SetQueryParamText) is parsed into the map.
+// context.Request.Url.Query, nor its scheme, host, port or path (its
+// expressions and nested steps see to their own reads), nor keeps
+// anything that reads them later: before any other step, a query
+// set-query-parameter changed as text (Url.SetQueryParamText) is parsed
+// into the map, and the backend URL RefreshUrl left to be built is built
+// (State.syncUrl).
 type QueryBlind interface {
 	QueryBlind()
 }
@@ -208,6 +210,9 @@ func (b Block) Run(ctx context.Context, s *State) error {
 		s.step = c
 		if s.queryStale && !c.queryBlind {
 			s.syncQuery()
+		}
+		if s.urlStale && !c.queryBlind { // its Go code may read Url's path or host
+			s.syncUrl()
 		}
 		if s.trace != nil {
 			if err := s.traceStep(ctx, c); err != nil {

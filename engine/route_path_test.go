@@ -14,7 +14,8 @@ func (h *countingHook) RefreshUrl(s *State) { h.calls = append(h.calls, s) }
 // TestRoutePathAndUrlHook: the routed path starts as the client's and is
 // kept apart from context.Request.Url (which the gateway's hook makes the
 // backend URL); a fork keeps the routed path but not the hook; Release
-// forgets both.
+// forgets both. The hook is called when the Url is first read after
+// RefreshUrl (SyncUrl), once.
 func TestRoutePathAndUrlHook(t *testing.T) {
 	s := AcquireState(nil)
 	u, _ := url.Parse("http://gw/api/items/42?q=1")
@@ -28,7 +29,13 @@ func TestRoutePathAndUrlHook(t *testing.T) {
 	s.Context().Request.Url.Path = "/svc/items/42" // as a hook would
 	s.SetRoutePath("/api/v2/42")
 	s.RefreshUrl()
-	if len(h.calls) != 1 || h.calls[0] != s {
+	s.RefreshUrl() // twice before a read: the hook is called once, when read
+	if len(h.calls) != 0 || !s.UrlStale() {
+		t.Fatalf("hook called before the Url was read: %v", h.calls)
+	}
+	s.SyncUrl()
+	s.SyncUrl()
+	if len(h.calls) != 1 || h.calls[0] != s || s.UrlStale() {
 		t.Fatalf("hook calls %v", h.calls)
 	}
 	for _, c := range []struct{ what, got, want string }{

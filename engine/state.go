@@ -102,6 +102,13 @@ type State struct {
 	// request's query not parsed yet (Url's and OriginalUrl's), is.
 	staleURL   *Url
 	queryStale bool
+	// urlStale: RefreshUrl was asked for and the hook not called yet:
+	// context.Request.Url's scheme, host, port and path are built when
+	// first read (syncUrl), so a request nothing reads them in between
+	// never builds them. urlEscaped: something may hold the Url to read it
+	// later (a traced request, an expression that takes context.Request or
+	// its Url as a value): RefreshUrl calls the hook at once from then on.
+	urlStale, urlEscaped bool
 
 	// observers see the response body as it is sent; see ObserveResponseBody.
 	observers  []func([]byte)
@@ -211,6 +218,7 @@ func (s *State) Release() {
 	s.BackendURL = ""
 	s.parsedURL, s.parsedFrom = nil, ""
 	s.staleURL, s.queryStale = nil, false
+	s.urlStale, s.urlEscaped = false, false
 	s.BackendFixedPath = false
 	s.BackendID = ""
 	s.Forward = ForwardSettings{}
@@ -276,12 +284,45 @@ func (s *State) SetUrlHook(h UrlHook) { s.urlHook = h }
 
 // RefreshUrl brings context.Request.Url up to date after a policy changed
 // the backend (set-backend-service) or the path (rewrite-uri). Without a
-// hook (a State outside a gateway request) it does nothing.
+// hook (a State outside a gateway request) it does nothing. The hook is
+// called when something may read the Url's scheme, host, port or path
+// (syncUrl: an expression that names it, a policy step that is not
+// QueryBlind, a fork, the functions policies registered, the gateway's
+// SyncUrl), or at once when the Url may be held to be read later
+// (urlEscaped: a traced request, an expression that took it as a value).
 func (s *State) RefreshUrl() {
-	if s.urlHook != nil {
+	if s.urlHook == nil {
+		return
+	}
+	if s.urlEscaped || s.trace != nil {
+		s.urlStale = false
+		s.urlHook.RefreshUrl(s)
+		return
+	}
+	s.urlStale = true
+}
+
+// syncUrl calls the hook RefreshUrl left to be called (urlStale).
+func (s *State) syncUrl() {
+	if s.urlStale {
+		s.urlStale = false
 		s.urlHook.RefreshUrl(s)
 	}
 }
+
+// SyncUrl brings context.Request.Url's scheme, host, port and path up to
+// date now (syncUrl): for Go code that reads them outside a step that is
+// not QueryBlind.
+func (s *State) SyncUrl() { s.syncUrl() }
+
+// UrlStale reports whether RefreshUrl's hook is still to be called: the
+// Url's scheme, host, port and path are not yet the backend's.
+func (s *State) UrlStale() bool { return s.urlStale }
+
+// UrlShown tells the State that the gateway has just shown the backend URL
+// it sends to in context.Request.Url (the forward): nothing is left to
+// build.
+func (s *State) UrlShown() { s.urlStale = false }
 
 // RoutePath is the request's path as the gateway routes it: the path the
 // client called until rewrite-uri sets it (the API's path + the template's
@@ -467,6 +508,7 @@ func (s *State) AtEnd(f func(context.Context, *State)) { s.atEnd = append(s.atEn
 func (s *State) Finish(ctx context.Context) {
 	if len(s.atEnd) > 0 {
 		s.syncQuery() // what a policy registered may read the request's query
+		s.syncUrl()
 	}
 	for _, f := range s.atEnd {
 		f(ctx, s)
@@ -482,6 +524,7 @@ func (s *State) OnDone(f func()) { s.cleanup = append(s.cleanup, f) }
 func (s *State) Done() {
 	if len(s.cleanup) > 0 {
 		s.syncQuery()
+		s.syncUrl()
 	}
 	for i := len(s.cleanup) - 1; i >= 0; i-- {
 		s.cleanup[i]()
@@ -499,6 +542,7 @@ func (s *State) DetachDone() func() {
 		return nil
 	}
 	s.syncQuery()
+	s.syncUrl()
 	fs := append([]func(){}, s.cleanup...)
 	s.cleanup = s.cleanup[:0]
 	return func() {
@@ -510,6 +554,7 @@ func (s *State) DetachDone() func() {
 
 // EnableTrace turns step tracing on for this request and returns the trace.
 func (s *State) EnableTrace() *Trace {
+	s.syncUrl() // a traced request's Url is kept up to date at once (RefreshUrl)
 	s.trace = &Trace{}
 	return s.trace
 }
@@ -638,6 +683,10 @@ func (s *State) SyncQuery() { s.syncQuery() }
 // run evaluates one program against this request.
 func (s *State) run(p *program) (out any, err error) {
 	s.syncQuery()
+	if p.readsUrl {
+		s.syncUrl()
+		s.urlEscaped = true // it may have kept context.Request or its Url
+	}
 	if p.elapsed {
 		s.ctx.Elapsed = time.Since(s.start)
 	}
@@ -675,6 +724,7 @@ func (s *State) run(p *program) (out any, err error) {
 // be released with Release.
 func (s *State) Fork() *State {
 	s.syncQuery()
+	s.syncUrl()
 	b := AcquireState(s.ctx.Api)
 	b.start = s.start
 	b.budget = exprBudget{limit: s.budget.limit, ctx: s.budget.ctx}

@@ -25,6 +25,10 @@ type program struct {
 	secret  bool            // built from a secret named value: never trace its result
 	csharp  bool            // a C# program: run-time errors speak .NET
 	fast    fastProg        // direct closures for simple shapes (fast.go); zero: VM only
+	// readsUrl: the source may read context.Request.Url's scheme, host,
+	// port or path, or take the request or its Url as a value (urlReader):
+	// run builds the view RefreshUrl left to be built first.
+	readsUrl bool
 }
 
 // failed stands for an expression that did not compile. It is never run:

@@ -349,7 +349,7 @@ func (x *exchange) beginWith(r *http.Request, scheme string, h http.Header) {
 	}
 	x.st = st
 	st.SetUrlHook(x) // context.Request.Url is the backend URL (RefreshUrl)
-	x.RefreshUrl(st)
+	st.RefreshUrl()  // built when first read (engine: State.syncUrl)
 }
 
 // inboundAndBackend runs the inbound and backend sections. It reports
@@ -585,7 +585,11 @@ func (x *exchange) backendURL(ctx context.Context, ws bool) error {
 		return nil
 	}
 	// A backend entity (set-backend-service backend-id) is resolved first:
-	// a pool's member, a breaker's verdict (backends.go).
+	// a pool's member, a breaker's verdict (backends.go). It changes
+	// BackendURL: a view RefreshUrl left to be built is the one before.
+	if x.st.UrlStale() && (x.st.BackendID != "" || x.api.mcp != nil) {
+		x.st.SyncUrl()
+	}
 	be, err := x.s.pickBackend(ctx, x.api, x.st)
 	if err != nil {
 		return err
@@ -599,7 +603,7 @@ func (x *exchange) backendURL(ctx context.Context, ws bool) error {
 func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 	st := x.st
 	var base url.URL
-	if k := (viewKey{st.BackendURL, st.RoutePath(), ws, st.BackendFixedPath, true}); k == x.viewFor {
+	if k := (viewKey{st.BackendURL, st.RoutePath(), ws, st.BackendFixedPath, true}); k == x.viewFor && !st.UrlStale() {
 		base = x.view // RefreshUrl built it, and showed it, from the same parts
 	} else {
 		if st.BackendURL != "" {
@@ -617,6 +621,7 @@ func (x *exchange) buildBackendURL(ws bool) (*url.URL, error) {
 			return nil, err
 		}
 		x.showUrl(&base)
+		st.UrlShown() // the view RefreshUrl left to be built, if any, is this one
 	}
 	reqQuery := ""
 	if u := st.Context().Request.Url; u != nil {
