@@ -28,7 +28,31 @@ func (p *Parser) compile(v string, vs *valueSrc, want kind) *program {
 		p.c.poison(vs.loc.pos)
 		return failed
 	}
-	return p.checkKind(ce, vs, pos, want)
+	pr := p.checkKind(ce, vs, pos, want)
+	if pr != failed && (pr.readsUrl || urlReader(v)) { // v: with the named values' text
+		pr.readsUrl = true
+		pr.fast.readingUrl()
+	}
+	return pr
+}
+
+// readingUrl makes the fast paths of a program that may read
+// context.Request.Url's scheme, host, port or path (a member chain such as
+// context.Request.Url.Path is one) build the view first, as State.run
+// does: the fast paths of the others are left as they are.
+func (f *fastProg) readingUrl() {
+	if g := f.s; g != nil {
+		f.s = func(st *State) (string, bool) { st.readUrl(); return g(st) }
+	}
+	if g := f.b; g != nil {
+		f.b = func(st *State) (bool, bool) { st.readUrl(); return g(st) }
+	}
+	if g := f.i; g != nil {
+		f.i = func(st *State) (int, bool) { st.readUrl(); return g(st) }
+	}
+	if g := f.a; g != nil {
+		f.a = func(st *State) (any, bool) { st.readUrl(); return g(st) }
+	}
 }
 
 func (p *Parser) compileExpr(v string, vs *valueSrc, pos Pos) (*compiledExpr, bool) {

@@ -310,6 +310,15 @@ func (s *State) syncUrl() {
 	}
 }
 
+// readUrl is syncUrl for an expression that may read the view
+// (program.readsUrl), which may also keep context.Request or its Url (a
+// variable a later fast path hands on): RefreshUrl is at once from then
+// on.
+func (s *State) readUrl() {
+	s.syncUrl()
+	s.urlEscaped = true
+}
+
 // SyncUrl brings context.Request.Url's scheme, host, port and path up to
 // date now (syncUrl): for Go code that reads them outside a step that is
 // not QueryBlind.
@@ -684,8 +693,7 @@ func (s *State) SyncQuery() { s.syncQuery() }
 func (s *State) run(p *program) (out any, err error) {
 	s.syncQuery()
 	if p.readsUrl {
-		s.syncUrl()
-		s.urlEscaped = true // it may have kept context.Request or its Url
+		s.readUrl()
 	}
 	if p.elapsed {
 		s.ctx.Elapsed = time.Since(s.start)

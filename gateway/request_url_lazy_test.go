@@ -16,8 +16,9 @@ import (
 // State.RefreshUrl, syncUrl). Nothing reads the Url before the routing
 // policy but its query, so every row's one reader is the first to need
 // the view: each must see the URL it saw when the view was built at once.
-// Readers: an expression in inbound, in the backend section, in outbound,
-// in on-error; rewrite-uri and set-query-parameter after
+// Readers: an expression in inbound (a member chain the engine answers
+// without its VM, one a named value's text makes),
+// in the backend section, in outbound, in on-error; rewrite-uri and set-query-parameter after
 // set-backend-service (and the backend called on what they left);
 // send-request mode="copy" (sent to the Url it copies); a traced request
 // (the console's test run: a trace token) and its trace's note.
@@ -27,6 +28,7 @@ func TestRequestUrlBuiltWhenRead(t *testing.T) {
 	when := func(c, body string) string {
 		return `<when condition="@(context.Request.Url.Query.GetValueOrDefault(&quot;case&quot;, &quot;&quot;) == &quot;` + c + `&quot;)">` + body + `</when>`
 	}
+	writeFile(t, dir, "named-values.xml", `<named-values><named-value name="urlpath">context.Request.Url.Path</named-value></named-values>`)
 	writeFile(t, dir, "shop/api.xml", `<api name="shop" type="http" path="/api" service-url="http://`+svc+`/svc">
   <operations><operation id="get-item" method="GET" url-template="/items/{id}"/></operations>
 </api>`)
@@ -41,6 +43,8 @@ func TestRequestUrlBuiltWhenRead(t *testing.T) {
       `+when("copy", `<send-request mode="copy" response-variable-name="r" timeout="10"/>
         <set-header name="X-U-Copy" exists-action="override"><value>@(((IResponse)context.Variables["r"]).Headers.GetValueOrDefault("X-Path", ""))</value></set-header>`)+`
       `+when("err", `<set-variable name="boom" value="@(((string)context.Variables[&quot;nope&quot;]).Length)"/>`)+`
+      `+when("nv", `<set-header name="X-U-Nv" exists-action="override"><value>@({{urlpath}})</value></set-header>`)+`
+      `+when("chain", `<set-header name="X-U-Chain" exists-action="override"><value>@(context.Request.Url.Path)</value></set-header>`)+`
       `+when("trace", `<trace source="t"><message>@(context.Request.Url.ToString())</message></trace>`)+`
     </choose>
   </inbound>
@@ -80,6 +84,8 @@ func TestRequestUrlBuiltWhenRead(t *testing.T) {
 		{name: "rewrite-uri after set-backend-service", c: "rewrite", status: 200, header: "X-U-Out", want: parts("/alt/v2/42", "?x=1&case=rewrite", "rewrite"), path: "/alt/v2/42?x=1&case=rewrite"},
 		{name: "set-query-parameter after set-backend-service", c: "sqp", status: 200, header: "X-U-Out", want: parts("/alt/items/42", "?case=sqp&added=v", "sqp"), path: "/alt/items/42?case=sqp&added=v"},
 		{name: "send-request mode copy", c: "copy", status: 200, header: "X-U-Copy", want: "/alt/items/42?case=copy", path: "/alt/items/42?case=copy"},
+		{name: "a member chain (a fast path)", c: "chain", status: 200, header: "X-U-Chain", want: "/alt/items/42", path: "/alt/items/42?case=chain"},
+		{name: "a named value's expression", c: "nv", status: 200, header: "X-U-Nv", want: "/alt/items/42", path: "/alt/items/42?case=nv"},
 		{name: "on-error expression", c: "err", status: 500, header: "X-U-Err", want: parts("/alt/items/42", "?case=err", "err")},
 		{name: "traced request (console test run)", c: "trace", status: 200, traced: true, path: "/alt/items/42?case=trace", traceNote: "http://" + alt + "/alt/items/42?case=trace"},
 	} {
