@@ -285,17 +285,15 @@ func (x *exchange) dial(timeout time.Duration, dh *dialHeader, checked bool, cke
 	// Insights look at it (a refusal, or an invalid 101, still comes with
 	// its response).
 	keep101 := endDial != nil || (x.m.diag != nil && x.m.diag.app != nil)
-	var backend *wsproxy.Conn
-	var resp *http.Response
-	var err error
-	if t := evloop.TaskFrom(r.Context()); t != nil && s.hsOnLoop {
-		// On the front's event loop (leaveLoopUnless kept it there, or
-		// released it already): a local backend's 101 is read on the
-		// loop; any other dial releases the task first.
-		backend, resp, err = dialer.DialCheckedOn(t, dctx, target, hdr, offered, keep101, ck, ckey)
-	} else {
-		backend, resp, err = dialer.DialFor(dctx, target, hdr, offered, keep101, ck, ckey)
+	// On the front's event loop (leaveLoopUnless kept it there, or
+	// released it already), t: a local backend's 101 is read on the loop;
+	// any other dial releases the task first. Without one (nil), the dial
+	// is DialFor's.
+	var t *evloop.Task
+	if s.hsOnLoop {
+		t = evloop.TaskFrom(r.Context())
 	}
+	backend, resp, err := dialer.DialCheckedOn(t, dctx, target, hdr, offered, keep101, ck, ckey)
 	if endDial != nil {
 		endDial(resp, err)
 	}

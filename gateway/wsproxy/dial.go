@@ -157,8 +157,8 @@ func (d *Dialer) DialChecked(ctx context.Context, u *url.URL, header http.Header
 // name, a connect that has to wait, another dialer's pipe) releases t
 // first (evloop.Task.Release) and goes on as DialChecked. ctx must be
 // the gateway's lazily built deadline on its session context for the
-// dial to stay on the loop (see sockConn.onFrontLoop).
-// ckey: the client's key, sent on as DialFor sends it.
+// dial to stay on the loop (see sockConn.onFrontLoop). ckey: the client's
+// key, sent on as DialFor says.
 func (d *Dialer) DialCheckedOn(t *evloop.Task, ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool, ck Checked, ckey *ClientKey) (*Conn, *http.Response, error) {
 	if ckey != nil && !validKey(ckey.Key) {
 		ckey = nil
@@ -176,10 +176,7 @@ func (d *Dialer) DialCheckedOn(t *evloop.Task, ctx context.Context, u *url.URL, 
 // bytes (validKey) is not sent: the backend gets a fresh key, as with
 // DialChecked.
 func (d *Dialer) DialFor(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool, ck Checked, ckey *ClientKey) (*Conn, *http.Response, error) {
-	if ckey != nil && !validKey(ckey.Key) {
-		ckey = nil
-	}
-	return d.dialWith(ctx, u, header, subprotocols, keep101, ck.covers(header), nil, ckey)
+	return d.DialCheckedOn(nil, ctx, u, header, subprotocols, keep101, ck, ckey)
 }
 
 func (d *Dialer) dial(ctx context.Context, u *url.URL, header http.Header, subprotocols []string, keep101 bool) (*Conn, *http.Response, error) {
