@@ -45,19 +45,15 @@ func corsPreflightPlan(p *engine.Plan) *engine.Plan {
 // views. A WebSocket API has none (APIM does not run cors on one: its
 // handshake checks api.xml's allowed-origins).
 func (a *API) setPreflights() {
+	none := a.Type == "websocket" || a.Type == "grpc"
 	a.preflights = false
-	if a.Type == "websocket" || a.Type == "grpc" {
-		for _, v := range a.allViews() {
-			v.preflight = nil
-		}
-		return
-	}
-	has := false
 	for _, v := range a.allViews() {
-		v.preflight = corsPreflightPlan(v.Plan)
-		has = has || v.preflight != nil
+		v.preflight = nil
+		if !none {
+			v.preflight = corsPreflightPlan(v.Plan)
+		}
+		a.preflights = a.preflights || v.preflight != nil
 	}
-	a.preflights = has
 }
 
 // preflightRoutes says whether the OPTIONS request that matched op (ok:

@@ -363,15 +363,8 @@ func (c *sockConn) frontRead(b []byte) (int, error) {
 		frontReadHook()
 	}
 	n, err := c.lc.Read(b)
-	if c.over.Load() {
-		return 0, c.opErr("read", os.ErrDeadlineExceeded)
-	}
-	if err != nil {
-		var oe *net.OpError
-		if errors.As(err, &oe) {
-			err = oe.Err // worded as c's own: its remote address alone
-		}
-		return 0, c.opErr("read", err)
+	if err = c.frontErr("read", err); err != nil {
+		return 0, err
 	}
 	return n, nil
 }
@@ -379,17 +372,24 @@ func (c *sockConn) frontRead(b []byte) (int, error) {
 // frontWrite is Write for a handshake on the front loop.
 func (c *sockConn) frontWrite(b []byte) (int, error) {
 	n, err := c.lc.Write(b)
+	return n, c.frontErr("write", err)
+}
+
+// frontErr is the error of a read or write on lc (op), worded as c's
+// own (its remote address alone): a deadline exceeded once the session
+// ended (SessionEnded), whatever lc said.
+func (c *sockConn) frontErr(op string, err error) error {
 	if c.over.Load() {
-		return n, c.opErr("write", os.ErrDeadlineExceeded)
+		return c.opErr(op, os.ErrDeadlineExceeded)
 	}
-	if err != nil {
-		var oe *net.OpError
-		if errors.As(err, &oe) {
-			err = oe.Err
-		}
-		return n, c.opErr("write", err)
+	if err == nil {
+		return nil
 	}
-	return n, nil
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		err = oe.Err
+	}
+	return c.opErr(op, err)
 }
 
 // leaveFrontLoop takes c's socket off the front loop (lc gives it up, with

@@ -511,19 +511,7 @@ func (l *Loop) ready(t *Task) {
 // reading only while c.rdOnly, unless its first wait is for writing).
 func (l *Loop) add(c *Conn) error {
 	key := l.slots.alloc(c)
-	events := uint32(unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET)
-	if c.rdOnly {
-		if c.task != nil && c.task.wdir&dirWrite != 0 {
-			c.rdOnly = false
-		} else {
-			events &^= unix.EPOLLOUT
-		}
-	}
-	if c.oneShot {
-		events |= unix.EPOLLONESHOT
-		c.armed.Store(true)
-	}
-	ev := unix.EpollEvent{Events: events}
+	ev := unix.EpollEvent{Events: c.regEvents()}
 	setKey(&ev, key)
 	if e := rawio.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); e != 0 {
 		l.slots.release(key)
@@ -533,14 +521,13 @@ func (l *Loop) add(c *Conn) error {
 	return nil
 }
 
-// rearm modifies the registration of an adopted Conn (Adopt) for its
-// task's wait: EPOLLOUT added for a wait for writing (it was registered
-// for reading only), and a one-shot registration a reported event
-// disarmed armed again. The MOD reports the socket's readiness as it is,
-// edge-triggered, as an ADD would.
-func (l *Loop) rearm(c *Conn) error {
+// regEvents is the events c is registered for (add) or re-armed with
+// (rearm): edge-triggered reading and writing, for reading only while
+// c.rdOnly (an adopted socket), which a wait for writing ends, and
+// one-shot for an adopted socket, armed from now on.
+func (c *Conn) regEvents() uint32 {
 	events := uint32(unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET)
-	if c.rdOnly && c.task.wdir&dirWrite != 0 {
+	if c.rdOnly && c.task != nil && c.task.wdir&dirWrite != 0 {
 		c.rdOnly = false
 	}
 	if c.rdOnly {
@@ -550,7 +537,16 @@ func (l *Loop) rearm(c *Conn) error {
 		events |= unix.EPOLLONESHOT
 		c.armed.Store(true)
 	}
-	ev := unix.EpollEvent{Events: events}
+	return events
+}
+
+// rearm modifies the registration of an adopted Conn (Adopt) for its
+// task's wait: EPOLLOUT added for a wait for writing (it was registered
+// for reading only), and a one-shot registration a reported event
+// disarmed armed again. The MOD reports the socket's readiness as it is,
+// edge-triggered, as an ADD would.
+func (l *Loop) rearm(c *Conn) error {
+	ev := unix.EpollEvent{Events: c.regEvents()}
 	setKey(&ev, c.key.Load())
 	if e := rawio.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); e != 0 {
 		return e
