@@ -23,6 +23,7 @@ func TestServeHardeningFlags(t *testing.T) {
 		{"--max-pending-bodies", "0"}, {"--max-pending-bodies", "many"},
 		{"--http-server", "apache"}, {"--backend-transport", "h2"},
 		{"--event-loops", "-1"}, {"--event-loops", "many"}, {"--event-loops", "65"},
+		{"--ws-event-loops", "-1"}, {"--ws-event-loops", "many"}, {"--ws-event-loops", "65"},
 		{"--gc-heap-floor", "-1"}, {"--gc-heap-floor", "16MiB"}, {"--gc-heap-floor", "5000"},
 	} {
 		if code := run(append([]string{"serve", "--apis", t.TempDir()}, args...), io.Discard, io.Discard); code != 2 {

@@ -147,6 +147,7 @@ type serveFlags struct {
 	drain, storeTimeout, headerTimeout              time.Duration
 	maxPendingBodies                                int
 	eventLoops                                      int // --event-loops (0: GOMAXPROCS)
+	wsEventLoops                                    int // --ws-event-loops (0: GOMAXPROCS)
 	cacheMiB                                        int // --cache-mib: the in-process cache's budget
 	watch                                           bool
 	wsDataPath                                      string
@@ -186,7 +187,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.credentialsState, "credentials-state", "", "file (created 0600) that keeps the consented credential manager connections' tokens across restarts; memory store only (with --redis they live in Redis)")
 	str(&f.subscriptionKeys, "subscription-keys", "", "JSON file with the keys of the apis folder's subscriptions (subscriptions/NAME/)")
 	str(&f.daprURL, "dapr-url", daprDefault(os.Getenv), "the Dapr sidecar's HTTP API, which publish-to-dapr, invoke-dapr-binding and set-backend-service backend-id=\"dapr\" call (default: http://localhost:$DAPR_HTTP_PORT, else "+policies.DefaultDaprURL+")")
-	var drain, storeTimeout, watch, subsFailOpen, headerTimeout, maxPending, gcPercent, gcFloor, eventLoops, cacheMiB string
+	var drain, storeTimeout, watch, subsFailOpen, headerTimeout, maxPending, gcPercent, gcFloor, eventLoops, wsEventLoops, cacheMiB string
 	str(&gcPercent, "gc-percent", "200", "Go garbage collector target: a collection starts when the heap has grown by this percent of what the last one left (off: never); higher costs less CPU per request and more memory. Default 200, unless the GOGC variable is set")
 	str(&gcFloor, "gc-heap-floor", "32", "MiB the heap may reach before a garbage collection, however little is live (above it, --gc-percent alone paces the collector): fewer collections per request under load, for up to that much memory held; 0: none")
 	str(&subsFailOpen, "subscriptions-fail-open", "false", "when the subscription store fails: true serves a request with a key without its subscription, false answers 503")
@@ -199,6 +200,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	str(&f.httpServer, "http-server", "loop", "front HTTP server: loop (tollgate's own HTTP/1.1 server on epoll event loops: Linux, cleartext listeners, else a goroutine per connection; h2 over TLS goes to net/http), tollgate (the same server with a goroutine per connection everywhere) or nethttp (Go's net/http for everything); see docs/http-server.md")
 	str(&cacheMiB, "cache-mib", "1024", "MiB the in-process cache (cache-store, cache-store-value, the semantic cache) may hold; past it, expired entries go first, then others (with --redis, Redis's maxmemory bounds it instead)")
 	str(&eventLoops, "event-loops", "0", "with --http-server=loop (the default): how many event loops serve connections (0: one per GOMAXPROCS, at most 8)")
+	str(&wsEventLoops, "ws-event-loops", "0", "with --ws-data-path eventloop (the default on Linux): how many event loops relay WebSocket frames (0: one per GOMAXPROCS, at most 8)")
 	str(&f.wsDataPath, "ws-data-path", "auto", "WebSocket data path: auto, "+strings.Join(wsproxy.Relayers(), " or ")+" (auto: "+wsproxy.Relayers()[0]+")")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -250,6 +252,12 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.httpServer != "tollgate" && f.httpServer != "loop" && f.httpServer != "nethttp" {
 		return nil, fmt.Errorf("--http-server must be tollgate, loop or nethttp, not %q", f.httpServer)
+	}
+	if f.wsEventLoops, err = strconv.Atoi(wsEventLoops); err != nil || f.wsEventLoops < 0 || f.wsEventLoops > 64 {
+		return nil, fmt.Errorf("--ws-event-loops must be a whole number from 0 to 64, not %q", wsEventLoops)
+	}
+	if err := wsproxy.SetEventLoops(f.wsEventLoops); err != nil {
+		return nil, fmt.Errorf("--ws-event-loops: %w", err)
 	}
 	if f.relayer, err = wsproxy.NewRelayer(f.wsDataPath); err != nil {
 		return nil, fmt.Errorf("--ws-data-path: %w", err)

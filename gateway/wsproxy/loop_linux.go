@@ -7,6 +7,7 @@ package wsproxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"runtime"
@@ -256,8 +257,42 @@ var (
 	nextPoller  atomic.Uint32
 )
 
+// wantLoops is SetEventLoops's number (0: the default), read once by
+// startPollers; loopsUsed guards it against a change after that.
+var (
+	loopsMu   sync.Mutex
+	wantLoops int
+	loopsUsed bool
+)
+
+// defaultLoops: one relay loop per GOMAXPROCS, at most 8.
+func defaultLoops() int { return min(max(runtime.GOMAXPROCS(0), 1), 8) }
+
+func setEventLoops(n int) error {
+	loopsMu.Lock()
+	defer loopsMu.Unlock()
+	if loopsUsed {
+		have := len(pollers)
+		if pollerErr != nil {
+			have = wantLoops
+		}
+		if (n == 0 && wantLoops == 0) || n == have {
+			return nil
+		}
+		return fmt.Errorf("relay event loops: %d already running, cannot change to %d", have, n)
+	}
+	wantLoops = n
+	return nil
+}
+
 func startPollers() {
-	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
+	loopsMu.Lock()
+	loopsUsed = true
+	n := wantLoops
+	loopsMu.Unlock()
+	if n == 0 {
+		n = defaultLoops()
+	}
 	for range n {
 		p, err := newPoller()
 		if err != nil {

@@ -87,6 +87,18 @@ func Relay(ctx context.Context, r Relayer, client, backend *Conn, lim Limits, ob
 func Relayers() []string { return relayerNames }
 
 // NewRelayer returns the relayer named name ("" or "auto": the default).
+// SetEventLoops sets how many relay event loops the eventloop data path
+// runs (Linux): n from 1 to 64, or 0 for the default, one per GOMAXPROCS
+// (at most 8). The loops start with the first relayer asked for (NewRelayer,
+// Default) and their number is fixed from then on: a call after that
+// fails unless it asks for the number they have. Elsewhere it only checks n.
+func SetEventLoops(n int) error {
+	if n < 0 || n > 64 {
+		return fmt.Errorf("relay event loops: %d is not from 0 to 64", n)
+	}
+	return setEventLoops(n)
+}
+
 func NewRelayer(name string) (Relayer, error) {
 	switch name {
 	case "", "auto":

@@ -15,6 +15,9 @@ func Default() Relayer { return Goroutines{} }
 
 func platformRelayer(string) Relayer { return nil }
 
+// setEventLoops: no event loop here.
+func setEventLoops(int) error { return nil }
+
 // loopStarts: no event loop here.
 var loopStarts atomic.Int64
 
