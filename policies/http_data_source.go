@@ -348,14 +348,24 @@ func (ds *httpDataSource) callBackend(ctx context.Context, s *engine.State, meth
 
 func dataSourceError(target string, ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
-		return engine.NewPolicyError(engine.ReasonTimeout, 504, "the resolver's call to "+engine.RedactURL(target)+" timed out", err)
+		return engine.NewPolicyError(engine.ReasonTimeout, 504, "the resolver's call to "+shownTarget(target)+" timed out", err)
 	}
-	return engine.NewPolicyError(engine.ReasonCallout, 502, "the resolver's call to "+engine.RedactURL(target)+" failed: "+errWithoutURL(err), err)
+	return engine.NewPolicyError(engine.ReasonCallout, 502, "the resolver's call to "+shownTarget(target)+" failed: "+errWithoutURL(err), err)
 }
 
 func dataSourceTooLarge(target string, max int64) error {
 	return engine.NewPolicyError(engine.ReasonResponseTooLarge, 502,
-		"the resolver's answer from "+engine.RedactURL(target)+" is larger than "+strconv.FormatInt(max, 10)+" bytes", nil)
+		"the resolver's answer from "+shownTarget(target)+" is larger than "+strconv.FormatInt(max, 10)+" bytes", nil)
+}
+
+// shownTarget is a call's target as an error shows it: a URL with its
+// secrets redacted, or "backend <id>" (callBackend's) as it is, not
+// escaped as a URL's path would be.
+func shownTarget(target string) string {
+	if strings.Contains(target, "://") {
+		return engine.RedactURL(target)
+	}
+	return target
 }
 
 // PrepareResolverState makes s's request the resolver's own, as
