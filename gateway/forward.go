@@ -69,6 +69,10 @@ func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
 		d.aiTraceparent(out.Header)
 	}
 	resp, err := x.s.proxy.transport.RoundTrip(out)
+	if err == nil && fctx.Err() != nil { // the answer raced the timeout (answeredLate)
+		resp.Body.Close()
+		resp, err = nil, fctx.Err()
+	}
 	if diag := x.m.diag; diag != nil { // diagnostics.go: this attempt's headers (and dependency)
 		diag.backendCall(out, resp, err, start)
 	}
@@ -81,6 +85,9 @@ func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
 		return x.backendCallError(fctx, &backendStatusError{code: resp.StatusCode})
 	}
 	data, err := readLimited(resp.Body, -1, x.api.Limits.MaxBodySize, "the backend response")
+	if err == nil && fctx.Err() != nil { // the body came as the timeout passed: not wholly in time
+		err = fctx.Err()
+	}
 	if err == nil && x.a2aCard {
 		data, err = x.a2aCardBody(resp.StatusCode, resp.Header, data) // the rewritten card (a2a.go)
 	}

@@ -399,6 +399,22 @@ func (x *exchange) withCallCtx(out *http.Request, ctx context.Context) *http.Req
 	return &x.rest.out
 }
 
+// answeredLate reports whether the backend call's context (ctx: callCtx's)
+// ended before its answer came: the answer raced the cancellation, and
+// is the timeout's failure (or the client's leaving), whatever it holds.
+// net/http's Transport cancels by closing the connection and hands over
+// an answer read meanwhile; a backend whose handler returns when its
+// request ends sends an empty 200 in that moment. Only a context a
+// transport watched can have ended so (its Done built): behind h1,
+// gateway/upstream bounds the call with its connection's deadline
+// (DeadlineOnly), a read past which fails; that case costs one load.
+func answeredLate(ctx context.Context) bool {
+	if c, ok := ctx.(*sectionCtx); ok && c.Built() == nil {
+		return false
+	}
+	return ctx.Err() != nil
+}
+
 // addedFieldsValid checks the fields outRequest adds to the checked copy
 // of the policies' headers: the X-Forwarded-For and X-Forwarded-Host
 // values setXForwardedFrom put in xf (nil: they are elsewhere, and
@@ -449,6 +465,10 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 	x.rest.outChecked = false
 	res, err := p.transport.RoundTrip(out)
 	x.rest.checkedFields = 0
+	if err == nil && answeredLate(ctx) {
+		res.Body.Close()
+		res, err = nil, ctx.Err()
+	}
 	if diag := x.m.diag; diag != nil { // diagnostics.go: the headers as sent and as answered
 		diag.backendCall(out, res, err, start)
 	}
