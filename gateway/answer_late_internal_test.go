@@ -3,12 +3,12 @@ package gateway
 import (
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"tollgate/gateway/h1/h1test"
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -43,16 +43,7 @@ func TestBackendAnswerRacingTimeout(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			write := func(rel, content string) {
-				t.Helper()
-				p := filepath.Join(dir, rel)
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			write := func(rel, content string) { t.Helper(); testutil.WriteFile(t, filepath.Join(dir, rel), content) }
 			write("a/api.xml", `<api name="a" type="http" path="/a" service-url="http://backend.example/"/>`)
 			write("a/policy.xml", `<policies><inbound/><backend>`+tc.backend+`</backend><outbound/>
 <on-error><set-header name="X-Reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header></on-error></policies>`)

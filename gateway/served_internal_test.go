@@ -1,10 +1,10 @@
 package gateway
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
+	"tollgate/internal/testutil"
 	"tollgate/policies"
 	"tollgate/store"
 )
@@ -16,16 +16,7 @@ import (
 // runtime stays the name's.
 func TestServedPrepared(t *testing.T) {
 	dir := t.TempDir()
-	write := func(rel, content string) {
-		t.Helper()
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, content string) { t.Helper(); testutil.WriteFile(t, filepath.Join(dir, rel), content) }
 	const inbound = `<policies><inbound><set-variable name="n" value="@(context.Request.Body.As<string>().Length)"/></inbound><backend><forward-request/></backend><outbound/><on-error/></policies>`
 	const outbound = `<policies><inbound/><backend><forward-request/></backend><outbound><set-header name="X" exists-action="override"><value>1</value></set-header></outbound><on-error/></policies>`
 	write("a/api.xml", `<api name="a" type="http" path="/a" service-url="http://127.0.0.1:9/">
