@@ -270,19 +270,19 @@ func defaultLoops() int { return min(max(runtime.GOMAXPROCS(0), 1), 8) }
 
 func setEventLoops(n int) error {
 	loopsMu.Lock()
-	defer loopsMu.Unlock()
-	if loopsUsed {
-		have := len(pollers)
-		if pollerErr != nil {
-			have = wantLoops
-		}
-		if (n == 0 && wantLoops == 0) || n == have {
-			return nil
-		}
-		return fmt.Errorf("relay event loops: %d already running, cannot change to %d", have, n)
+	if !loopsUsed {
+		wantLoops = n
+		loopsMu.Unlock()
+		return nil
 	}
-	wantLoops = n
-	return nil
+	want := wantLoops
+	loopsMu.Unlock()
+	pollersOnce.Do(startPollers) // returns once a start under way is done
+	have := len(pollers)
+	if have == 0 || n == have || (n == 0 && want == 0) {
+		return nil // none could start (the goroutine relay serves), or no change
+	}
+	return fmt.Errorf("relay event loops: %d already running, cannot change to %d", have, n)
 }
 
 func startPollers() {

@@ -86,7 +86,6 @@ func Relay(ctx context.Context, r Relayer, client, backend *Conn, lim Limits, ob
 // first.
 func Relayers() []string { return relayerNames }
 
-// NewRelayer returns the relayer named name ("" or "auto": the default).
 // SetEventLoops sets how many relay event loops the eventloop data path
 // runs (Linux): n from 1 to 64, or 0 for the default, one per GOMAXPROCS
 // (at most 8). The loops start with the first relayer asked for (NewRelayer,
@@ -99,6 +98,7 @@ func SetEventLoops(n int) error {
 	return setEventLoops(n)
 }
 
+// NewRelayer returns the relayer named name ("" or "auto": the default).
 func NewRelayer(name string) (Relayer, error) {
 	switch name {
 	case "", "auto":
