@@ -69,10 +69,7 @@ func (x *exchange) forwardHTTP(ctx context.Context, st *engine.State) error {
 		d.aiTraceparent(out.Header)
 	}
 	resp, err := x.s.proxy.transport.RoundTrip(out)
-	if err == nil && fctx.Err() != nil { // the answer raced the timeout (answeredLate)
-		resp.Body.Close()
-		resp, err = nil, fctx.Err()
-	}
+	resp, err = inTime(fctx, resp, err)
 	if diag := x.m.diag; diag != nil { // diagnostics.go: this attempt's headers (and dependency)
 		diag.backendCall(out, resp, err, start)
 	}

@@ -399,20 +399,28 @@ func (x *exchange) withCallCtx(out *http.Request, ctx context.Context) *http.Req
 	return &x.rest.out
 }
 
-// answeredLate reports whether the backend call's context (ctx: callCtx's)
-// ended before its answer came: the answer raced the cancellation, and
-// is the timeout's failure (or the client's leaving), whatever it holds.
-// net/http's Transport cancels by closing the connection and hands over
-// an answer read meanwhile; a backend whose handler returns when its
-// request ends sends an empty 200 in that moment. Only a context a
-// transport watched can have ended so (its Done built): behind h1,
-// gateway/upstream bounds the call with its connection's deadline
-// (DeadlineOnly), a read past which fails; that case costs one load.
-func answeredLate(ctx context.Context) bool {
-	if c, ok := ctx.(*sectionCtx); ok && c.Built() == nil {
-		return false
+// inTime turns a backend answer that came after its call's context (ctx:
+// callCtx's, or forward-request's) had ended into that end's error: the
+// answer raced the cancellation, and is the timeout's failure (or the
+// client's leaving), whatever it holds. net/http's Transport cancels by
+// closing the connection and hands over an answer read meanwhile; a
+// backend whose handler returns when its request ends sends an empty 200
+// in that moment. Only a context a transport watched can have ended so
+// (its Done built): behind h1, gateway/upstream bounds the call with its
+// connection's deadline (DeadlineOnly), a read past which fails; that
+// case costs one load.
+func inTime(ctx context.Context, res *http.Response, err error) (*http.Response, error) {
+	if err != nil {
+		return res, err
 	}
-	return ctx.Err() != nil
+	if c, ok := ctx.(*sectionCtx); ok && c.Built() == nil {
+		return res, nil
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		res.Body.Close()
+		return nil, cerr
+	}
+	return res, nil
 }
 
 // addedFieldsValid checks the fields outRequest adds to the checked copy
@@ -465,10 +473,7 @@ func (p *httpProxy) serve(w http.ResponseWriter, in *http.Request, ctx context.C
 	x.rest.outChecked = false
 	res, err := p.transport.RoundTrip(out)
 	x.rest.checkedFields = 0
-	if err == nil && answeredLate(ctx) {
-		res.Body.Close()
-		res, err = nil, ctx.Err()
-	}
+	res, err = inTime(ctx, res, err)
 	if diag := x.m.diag; diag != nil { // diagnostics.go: the headers as sent and as answered
 		diag.backendCall(out, res, err, start)
 	}

@@ -310,21 +310,20 @@ func (c *calloutCall) do(ctx context.Context, s *engine.State) (*engine.Response
 	}
 	defer res.Body.Close()
 	data, err := readBody(res, c.max)
-	if err != nil {
-		err = c.failed(target, cctx, err)
-		c.ended(s, end, sent, res.StatusCode, t0, err)
-		return nil, err
-	}
-	if cerr := cctx.Err(); cerr != nil {
+	status := res.StatusCode
+	if err == nil && cctx.Err() != nil {
 		// The call's deadline (or the request's end) came before the
 		// answer was in: what came raced the cancellation, and may be
 		// its product. net/http's Transport hands over an answer read
 		// as it cancels (it closes the connection; a server whose
 		// handler returns on its request's end then writes an empty
 		// 200 in the moment before the close). It is the timeout's
-		// failure, whatever it holds.
-		err = c.failed(target, cctx, cerr)
-		c.ended(s, end, sent, 0, t0, err)
+		// failure, whatever it holds, and no answer is recorded.
+		err, status = cctx.Err(), 0
+	}
+	if err != nil {
+		err = c.failed(target, cctx, err)
+		c.ended(s, end, sent, status, t0, err)
 		return nil, err
 	}
 	if int64(len(data)) > c.max {
