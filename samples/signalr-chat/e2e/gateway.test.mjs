@@ -82,8 +82,14 @@ test("default-settings and skipNegotiation clients chat together", async () => {
   }
 });
 
+// A chat app that is down: nothing listens on port 9 (discard), and nothing
+// a test starts can take it. A port freePort found free could be handed out
+// again, e.g. to the gateway's own listeners that startGateway picks next
+// (once, in CI, the "dead" app answered the negotiate with a 405).
+const deadApp = "http://127.0.0.1:9";
+
 test("default settings: a failing negotiate reaches the client as SignalR's error shape", async () => {
-  const dead = `http://127.0.0.1:${await freePort()}`;
+  const dead = deadApp;
   const broken = await startGateway(chat, { env: { SIGNALR_APP_URL: dead } });
   try {
     const c = defaultClient(`${broken.url}/chat`, signalR.LogLevel.None);
@@ -166,7 +172,7 @@ test("send (no completion) and hub errors pass through the gateway", async () =>
 });
 
 test("the client cannot connect when the chat app is down (gateway answers 502 before the upgrade)", async () => {
-  const dead = `http://127.0.0.1:${await freePort()}`;
+  const dead = deadApp;
   const broken = await startGateway(chat, { env: { SIGNALR_APP_URL: dead } });
   try {
     const c = throughGateway(`${broken.url}/chat`, signalR.LogLevel.None);
